@@ -1,0 +1,37 @@
+import { SignOutButton } from '@/components/auth/sign-out-button';
+import { ConnectionIndicator } from '@/components/live/connection-indicator';
+
+export interface TAppHeaderProps {
+  user: { name: string; email: string };
+  account: { name: string; kind: string };
+  group: { name: string };
+}
+
+/** The signed-in header: product, live state, who is signed in and for which account. */
+export function AppHeader({ user, account, group }: TAppHeaderProps) {
+  return (
+    <header className="border-b border-slate-200 bg-white">
+      <div className="mx-auto flex max-w-7xl flex-wrap items-center justify-between gap-3 px-4 py-3 sm:px-6">
+        <div className="flex items-center gap-3">
+          <span className="text-base font-semibold tracking-tight text-brand-900">
+            Reseller Panel
+          </span>
+          <ConnectionIndicator />
+        </div>
+        <div className="flex items-center gap-4">
+          <div className="text-right text-sm leading-tight" data-testid="signed-in-user">
+            <div className="font-medium text-slate-900">{user.name}</div>
+            <div className="text-slate-500">{user.email}</div>
+          </div>
+          <div className="text-right text-sm leading-tight" data-testid="signed-in-account">
+            <div className="font-medium text-slate-900">{account.name}</div>
+            <div className="capitalize text-slate-500">
+              {account.kind} · {group.name}
+            </div>
+          </div>
+          <SignOutButton />
+        </div>
+      </div>
+    </header>
+  );
+}

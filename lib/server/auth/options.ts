@@ -1,0 +1,52 @@
+import type { AuthOptions } from 'next-auth';
+import CredentialsProvider from 'next-auth/providers/credentials';
+import { z } from 'zod';
+import type { TRuntime } from '@/lib/server/runtime';
+import { authenticate } from './login';
+import { SESSION_MAX_AGE_SECONDS } from './session';
+
+const ZCredentials = z.object({
+  email: z.string().trim().min(1).max(320),
+  password: z.string().min(1).max(1024),
+});
+
+/**
+ * next-auth: email + password, JWT sessions holding only the user id and the session
+ * version (`sv`). Everything else is read from the database on each request.
+ */
+export function buildAuthOptions(runtime: TRuntime): AuthOptions {
+  return {
+    secret: runtime.config.authSecret,
+    session: { strategy: 'jwt', maxAge: SESSION_MAX_AGE_SECONDS },
+    pages: { signIn: '/login', error: '/login' },
+    providers: [
+      CredentialsProvider({
+        name: 'Email and password',
+        credentials: {
+          email: { label: 'Email', type: 'email' },
+          password: { label: 'Password', type: 'password' },
+        },
+        async authorize(credentials) {
+          const parsed = ZCredentials.safeParse(credentials);
+          if (!parsed.success) return null;
+          const claims = await authenticate(
+            runtime.orm.em.fork(),
+            parsed.data.email,
+            parsed.data.password,
+          );
+          return claims ? { id: claims.sub, sv: claims.sv } : null;
+        },
+      }),
+    ],
+    callbacks: {
+      jwt({ token, user }) {
+        // On sign-in `user` is what authorize returned; afterwards keep the same claims.
+        const source = (user ?? token) as { id?: string; sub?: string; sv?: unknown };
+        return { sub: source.id ?? source.sub, sv: source.sv } as typeof token;
+      },
+      session({ session, token }) {
+        return { expires: session.expires, user: { id: token.sub } } as typeof session;
+      },
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { ENTITIES } from '@/lib/server/entities';
+import { MIGRATIONS } from './migrations';
+
+/**
+ * The one MikroORM configuration, for PostgreSQL and for the embedded PGlite (which is
+ * served over the PostgreSQL wire protocol, so the driver is the same).
+ */
+export function createOrmConfig(clientUrl: string, overrides: Partial<Options> = {}): Options {
+  return defineConfig({
+    clientUrl,
+    entities: ENTITIES,
+    extensions: [Migrator],
+    // The schema only ever changes through committed migrations (STACK.md pitfall 2).
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      path: 'lib/server/db/migrations',
+      pathTs: 'lib/server/db/migrations',
+      migrationsList: MIGRATIONS,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      emit: 'ts',
+      // open-database.ts reports what it applied in one line of its own.
+      silent: true,
+    },
+    discovery: { warnWhenNoEntities: true },
+    forceUtcTimezone: true,
+    pool: { min: 0, max: 10 },
+    debug: false,
+    allowGlobalContext: false,
+    ...overrides,
+  });
+}

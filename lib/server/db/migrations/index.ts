@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261128075432 } from './Migration20261128075432';
+
+/**
+ * Every migration, in order, listed explicitly (no folder scan: the same list runs from
+ * the server, the CLI and the tests). Add each new migration here after creating it.
+ */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261128075432', class: Migration20261128075432 },
+];

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DEFAULT_RESELLER_GRANTS, GROUP_TEMPLATES } from '@/lib/shared/permissions';
+import { Account, Group, type TAccount } from '@/lib/server/entities';
+import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
+import { placeInTree } from '@/lib/server/services/accounts/account-tree';
+
+export type TSeedResult =
+  { seeded: false } | { seeded: true; demo: boolean; adminEmail: string; adminPassword?: string };
+
+export const DEMO_ADMIN_EMAIL = 'admin@demo-carrier.test';
+
+/**
+ * First-start data. Runs under the migration lock, so two processes seed once; an
+ * existing carrier means "already seeded" and nothing is touched, ever.
+ * - demo (embedded database): a demo carrier with resellers and customers; the admin
+ *   login comes from ADMIN_EMAIL/ADMIN_PASSWORD or is generated and returned to print.
+ * - production (DATABASE_URL): only the first carrier and its admin, nothing printed.
+ */
+export async function seedIfEmpty(
+  em: EntityManager,
+  options: { demo: boolean; adminEmail?: string; adminPassword?: string },
+): Promise<TSeedResult> {
+  if ((await em.count(Account, { kind: 'carrier' })) > 0) return { seeded: false };
+
+  if (!options.demo && (!options.adminEmail || !options.adminPassword)) {
+    throw new Error('ADMIN_EMAIL and ADMIN_PASSWORD are required to create the first carrier.');
+  }
+  const adminEmail = options.adminEmail ?? DEMO_ADMIN_EMAIL;
+  const generated = options.adminPassword ? undefined : randomBytes(12).toString('base64url');
+  const adminPassword = options.adminPassword ?? generated!;
+
+  await em.transactional(async (tx) => {
+    const { carrier } = await createCarrier(tx, {
+      name: options.demo ? 'Demo Carrier' : 'Carrier',
+      adminEmail,
+      adminPassword,
+    });
+    if (options.demo) await addDemoTree(tx, carrier);
+  });
+
+  return { seeded: true, demo: options.demo, adminEmail, adminPassword: generated };
+}
+
+/** Resellers two levels deep, customers at every level, and the Default Reseller group. */
+async function addDemoTree(em: EntityManager, carrier: TAccount): Promise<void> {
+  em.create(Group, {
+    id: crypto.randomUUID(),
+    account: carrier,
+    name: GROUP_TEMPLATES['default-reseller'].name,
+    grants: [...DEFAULT_RESELLER_GRANTS],
+    template: 'default-reseller',
+  });
+  const child = (parent: TAccount, kind: 'reseller' | 'customer', name: string, email: string) =>
+    em.create(Account, {
+      ...placeInTree(parent),
+      parentId: parent.id,
+      kind,
+      name,
+      email,
+      creditLimit: kind === 'customer' ? '500.000000' : null,
+    });
+
+  const acme = child(carrier, 'reseller', 'Acme Voice', 'ops@acme-voice.test');
+  const acmeEast = child(acme, 'reseller', 'Acme East', 'east@acme-voice.test');
+  const blue = child(carrier, 'reseller', 'Blue Telecom', 'noc@bluetel.test');
+  child(carrier, 'customer', 'Direct Logistics', 'it@direct-logistics.test');
+  child(acme, 'customer', 'Hotel Alpine', 'frontdesk@hotel-alpine.test');
+  child(acme, 'customer', 'Clinic Borealis', 'admin@clinic-borealis.test');
+  child(acmeEast, 'customer', 'Harbour Taxis', 'dispatch@harbour-taxis.test');
+  child(blue, 'customer', 'Green Grocers', 'office@green-grocers.test');
+  await em.flush();
+}

@@ -1,0 +1,11 @@
+import { Account } from './account.entity';
+import { Group } from './group.entity';
+import { User } from './user.entity';
+
+export { Account, Group, User };
+export type { TAccount, TAccountKind } from './account.entity';
+export type { TGroup } from './group.entity';
+export type { TUser } from './user.entity';
+
+/** Every entity, listed explicitly: no folder discovery (it breaks under Next's bundler). */
+export const ENTITIES = [Account, Group, User];

@@ -1,0 +1,36 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { Account } from './account.entity';
+import { Group } from './group.entity';
+
+export const USER_STATUSES = ['active', 'disabled'] as const;
+
+/**
+ * A person who signs in. Exactly one account and exactly one group: `group_id` is NOT
+ * NULL with a restricting foreign key, so a group-less user cannot exist (the hazard of
+ * the panel we replace). `sessionVersion` is stamped into every session; bumping it
+ * kills every cookie and socket of the user at once.
+ */
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'app_user',
+  properties: {
+    id: p.uuid().primary(),
+    account: () => p.manyToOne(Account).deleteRule('restrict').index(),
+    group: () => p.manyToOne(Group).deleteRule('restrict').index(),
+    email: p.string().length(320).unique(),
+    name: p.string().length(200),
+    passwordHash: p.text().lazy(),
+    status: p.enum([...USER_STATUSES]).default('active'),
+    mustChangePassword: p.boolean().default(false),
+    sessionVersion: p.integer().default(1),
+    lastLoginAt: p.datetime().nullable(),
+    version: p.integer().version(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+
+export type TUser = InferEntity<typeof User>;

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+/**
+ * The environment, parsed once with zod. The custom server calls `loadEnv()` at start
+ * and puts the result (plus what it resolves: the embedded database URL, the generated
+ * secret) on the shared runtime; route handlers never read process.env themselves.
+ */
+
+/** `FOO=` in a shell or .env file means "not set", not "set to the empty string". */
+const unsetIfEmpty = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(unsetIfEmpty, schema.optional());
+
+const ZPostgresUrl = z
+  .string()
+  .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value) && URL.canParse(value), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  });
+
+const ZRedisUrl = z
+  .string()
+  .refine((value) => /^rediss?:\/\/[^\s]+$/.test(value) && URL.canParse(value), {
+    message: 'must be a redis:// or rediss:// URL',
+  });
+
+const FIELDS = {
+  NODE_ENV: z.preprocess(
+    unsetIfEmpty,
+    z.enum(['development', 'production', 'test']).default('development'),
+  ),
+  PORT: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a port number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535')
+      .max(65535, 'must be between 0 and 65535')
+      .default(3000),
+  ),
+  HOST: optional(z.string().min(1)),
+  PUBLIC_URL: optional(
+    z
+      .string()
+      .refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), {
+        message: 'must be an http:// or https:// URL',
+      })
+      .transform((value) => value.replace(/\/+$/, '')),
+  ),
+  DATABASE_URL: optional(ZPostgresUrl),
+  REDIS_URL: optional(ZRedisUrl),
+  AUTH_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  ADMIN_EMAIL: optional(
+    z.email('must be an email address').transform((value) => value.toLowerCase()),
+  ),
+  ADMIN_PASSWORD: optional(z.string().min(12, 'must be at least 12 characters')),
+  DATA_DIR: z.preprocess(unsetIfEmpty, z.string().default('./data')),
+};
+
+export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {
+  if (env.DATABASE_URL && !env.AUTH_SECRET) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_SECRET'],
+      message: 'is required when DATABASE_URL is set (at least 32 random characters)',
+    });
+  }
+  if (env.DATABASE_URL && !env.ADMIN_EMAIL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ADMIN_EMAIL'],
+      message: 'is required when DATABASE_URL is set (the first carrier admin)',
+    });
+  }
+  if (env.DATABASE_URL && !env.ADMIN_PASSWORD) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ADMIN_PASSWORD'],
+      message: 'is required when DATABASE_URL is set (the first carrier admin)',
+    });
+  }
+  if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD) && !env.DATABASE_URL) {
+    const missing = env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL';
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      message: 'must be set together with ' + (env.ADMIN_EMAIL ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD'),
+    });
+  }
+});
+
+export type TEnv = z.infer<typeof ZEnv>;
+
+/** Just what reaching the database needs (`npm run db:migrate`, operations commands). */
+export const ZDatabaseEnv = z.object({
+  DATABASE_URL: FIELDS.DATABASE_URL,
+  DATA_DIR: FIELDS.DATA_DIR,
+});
+
+export class EnvError extends Error {
+  constructor(
+    readonly variables: string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EnvError';
+  }
+}
+
+/**
+ * Parses the environment. Throws `EnvError` whose message is one line naming every bad
+ * variable, e.g. `PORT must be between 0 and 65535 (got "70000")`. Secrets are never
+ * echoed back.
+ */
+export function parseEnv(source: Record<string, string | undefined>): TEnv;
+export function parseEnv<T extends z.ZodType>(
+  source: Record<string, string | undefined>,
+  schema: T,
+): z.infer<T>;
+export function parseEnv(source: Record<string, string | undefined>, schema: z.ZodType = ZEnv) {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const secret = new Set(['AUTH_SECRET', 'ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
+  const parts = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    const raw = source[name];
+    const shown = raw === undefined || secret.has(name) ? '' : ` (got ${JSON.stringify(raw)})`;
+    return `${name} ${issue.message}${shown}`;
+  });
+  const variables = result.error.issues.map((issue) => String(issue.path[0]));
+  throw new EnvError(variables, `Invalid configuration: ${parts.join('; ')}`);
+}

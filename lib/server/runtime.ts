@@ -1,0 +1,41 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+
+/** What the server resolved at start, beyond the raw environment. */
+export interface TServerConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  publicUrl: string;
+  authSecret: string;
+  databaseKind: 'embedded' | 'postgresql';
+  redisUrl?: string;
+  dataDir: string;
+}
+
+export interface TRuntime {
+  config: TServerConfig;
+  orm: MikroORM;
+}
+
+/**
+ * The live singletons, shared through globalThis (STACK.md pitfall 3): the custom server
+ * (loaded by tsx) and the route handlers (bundled by Next) are two module graphs, so a
+ * module-level variable would exist twice. The server sets it once, before Next starts.
+ */
+const RUNTIME_KEY = Symbol.for('reseller-panel.runtime');
+type TGlobalWithRuntime = typeof globalThis & { [RUNTIME_KEY]?: TRuntime };
+
+export function setRuntime(runtime: TRuntime | undefined): void {
+  (globalThis as TGlobalWithRuntime)[RUNTIME_KEY] = runtime;
+}
+
+/** The runtime, or undefined when the code runs outside the panel's server (a build). */
+export function findRuntime(): TRuntime | undefined {
+  return (globalThis as TGlobalWithRuntime)[RUNTIME_KEY];
+}
+
+export function getRuntime(): TRuntime {
+  const runtime = findRuntime();
+  if (!runtime)
+    throw new Error('The panel runtime is not started: run it through server/index.ts.');
+  return runtime;
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/**
+ * The Socket.IO protocol, typed for both sides (DESIGN §3). Server events are past
+ * tense or nouns; every client event will be acknowledged. Bump the version on any
+ * incompatible change so an old tab can tell it must reload.
+ */
+export const PROTOCOL_VERSION = 1;
+
+export const ZHello = z.object({
+  user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
+  account: z.object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(['carrier', 'reseller', 'customer']),
+  }),
+  group: z.object({ id: z.string(), name: z.string() }),
+  grants: z.array(z.string()),
+  impersonation: z.null(),
+  /** Head of the change log when the socket joined; catch-up starts after it. */
+  seq: z.number().int().nonnegative(),
+  protocol: z.literal(PROTOCOL_VERSION),
+});
+export type THello = z.infer<typeof ZHello>;
+
+/** Why a handshake was refused: sent as `connect_error` with `err.data`. */
+export const ZHandshakeRefusal = z.object({
+  code: z.enum(['unauthenticated', 'forbidden_origin', 'unavailable']),
+  message: z.string(),
+});
+export type THandshakeRefusal = z.infer<typeof ZHandshakeRefusal>;
+
+export interface TServerToClientEvents {
+  hello: (payload: THello) => void;
+}
+
+// Client events arrive with the live-sync work (presence); none are accepted yet.
+export type TClientToServerEvents = Record<string, never>;

@@ -1,0 +1,64 @@
+/**
+ * The one grant catalog. Every grant is `resource:action`; nothing is implied by
+ * anything else (DESIGN §1: one grant per endpoint and action).
+ */
+export const RESOURCES = [
+  'resellers',
+  'customers',
+  'users',
+  'groups',
+  'cards',
+  'rates',
+  'assignments',
+  'audit',
+] as const;
+export const ACTIONS = ['read', 'create', 'update', 'delete'] as const;
+
+export type TResource = (typeof RESOURCES)[number];
+export type TAction = (typeof ACTIONS)[number];
+export type TGrant = `${TResource}:${TAction}` | 'impersonation:start';
+
+export const ALL_GRANTS: readonly TGrant[] = [
+  ...RESOURCES.flatMap((resource) => ACTIONS.map((action) => `${resource}:${action}` as TGrant)),
+  'impersonation:start',
+];
+
+const GRANT_SET: ReadonlySet<string> = new Set(ALL_GRANTS);
+
+export function isGrant(value: string): value is TGrant {
+  return GRANT_SET.has(value);
+}
+
+/**
+ * The built-in "Default Reseller" template (DESIGN §1). Never `impersonation:start`;
+ * the reseller's scope (its own subtree) keeps it away from the carrier's accounts.
+ */
+export const DEFAULT_RESELLER_GRANTS: readonly TGrant[] = [
+  'resellers:read',
+  'resellers:create',
+  'resellers:update',
+  'customers:read',
+  'customers:create',
+  'customers:update',
+  'customers:delete',
+  'users:read',
+  'users:create',
+  'users:update',
+  'groups:read',
+  'groups:create',
+  'groups:update',
+  'cards:read',
+  'cards:create',
+  'cards:update',
+  'cards:delete',
+  'rates:read',
+  'rates:update',
+  'assignments:read',
+  'assignments:create',
+  'assignments:delete',
+  'audit:read',
+];
+
+export const GROUP_TEMPLATES = {
+  'default-reseller': { name: 'Default Reseller', grants: DEFAULT_RESELLER_GRANTS },
+} as const;

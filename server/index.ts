@@ -1,0 +1,124 @@
+/**
+ * The panel's one process: an HTTP server that serves the Next.js App Router handler
+ * and a Socket.IO server on the same port. Start order matters (STACK.md pitfall 3):
+ * environment → database (embedded or PostgreSQL, migrated, seeded) → shared runtime on
+ * globalThis → Next → listen. `npm run dev` runs it under `tsx watch`; `npm start`
+ * runs it in production mode after building when needed.
+ */
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import next from 'next';
+import { EnvError, parseEnv } from '@/lib/server/env';
+import { keepFirstLogin, loadOrCreateSecret } from '@/lib/server/data-dir';
+import { setRuntime, type TServerConfig } from '@/lib/server/runtime';
+import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
+import { createSocketServer } from './socket';
+import { attachRedisAdapter } from './redis-adapter';
+
+const log = (message: string) => console.log(`reseller-panel: ${message}`);
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const env = parseEnv(process.env);
+  const dev = env.NODE_ENV !== 'production';
+
+  const database = await openDatabase(env);
+  const config: TServerConfig = {
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+    authSecret: env.AUTH_SECRET ?? (await loadOrCreateSecret(env.DATA_DIR)),
+    databaseKind: database.kind,
+    redisUrl: env.REDIS_URL,
+    dataDir: path.resolve(env.DATA_DIR),
+  };
+  // next-auth reads its URL from the environment; it must be final before Next starts.
+  process.env.NEXTAUTH_URL = config.publicUrl;
+  setRuntime({ config, orm: database.orm });
+  if (database.applied.length) log(`applied migrations: ${database.applied.join(', ')}`);
+  await announceSeed(database, config);
+
+  const httpServer = createServer();
+  const app = next({
+    dev,
+    dir: process.cwd(),
+    hostname: 'localhost',
+    port: config.port,
+    httpServer,
+  });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  // Next attaches its own upgrade listener (dev HMR) to `httpServer` and leaves paths it
+  // does not serve, such as /socket.io/, to Socket.IO. The request listener must be in
+  // place before Socket.IO attaches: it wraps the listeners it finds.
+  httpServer.on('request', (req, res) => void handle(req, res));
+
+  const io = createSocketServer(httpServer, {
+    orm: database.orm,
+    authSecret: config.authSecret,
+    publicUrl: config.publicUrl,
+  });
+  const closeRedis = config.redisUrl ? await attachRedisAdapter(io, config.redisUrl) : undefined;
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, env.HOST, resolve);
+  });
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log(
+    `ready on http://localhost:${port} (${dev ? 'development' : 'production'}; database: ${
+      database.kind === 'embedded' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'
+    }${config.redisUrl ? '; Redis adapter on' : ''})`,
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: shutting down`);
+    const force = setTimeout(() => {
+      log('shutdown took over 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    // Stop accepting, close every socket, then let in-flight requests finish.
+    const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await io.close();
+    httpServer.closeIdleConnections();
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    httpServer.closeAllConnections();
+    await app.close().catch(() => {});
+    await closeRedis?.();
+    await database.close();
+    setRuntime(undefined);
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** On the embedded default, tell the person at the terminal how to sign in. */
+async function announceSeed(database: TDatabase, config: TServerConfig): Promise<void> {
+  const { seed } = database;
+  if (!seed.seeded || !seed.demo) return;
+  if (seed.adminPassword) {
+    const file = await keepFirstLogin(config.dataDir, seed.adminEmail, seed.adminPassword);
+    log(`demo carrier created. Sign in as ${seed.adminEmail} / ${seed.adminPassword}`);
+    log(`(the login is also kept in ${file})`);
+  } else {
+    log(`demo carrier created. Sign in as ${seed.adminEmail} with ADMIN_PASSWORD.`);
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof EnvError) {
+    console.error(`reseller-panel: ${error.message}`);
+  } else {
+    console.error(`reseller-panel: could not start: ${(error as Error).message ?? error}`);
+    if (process.env.DEBUG) console.error(error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,99 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import {
+  PROTOCOL_VERSION,
+  type TClientToServerEvents,
+  type THandshakeRefusal,
+  type TServerToClientEvents,
+} from '@/lib/shared/live/events';
+import type { TActor } from '@/lib/server/authz/actor';
+import {
+  actorFromSessionToken,
+  parseCookieHeader,
+  sessionTokenFrom,
+} from '@/lib/server/auth/session';
+
+export interface TSocketData {
+  actor: TActor;
+}
+export type TPanelServer = Server<
+  TClientToServerEvents,
+  TServerToClientEvents,
+  Record<string, never>,
+  TSocketData
+>;
+export type TPanelSocket = Socket<
+  TClientToServerEvents,
+  TServerToClientEvents,
+  Record<string, never>,
+  TSocketData
+>;
+
+interface TSocketDeps {
+  orm: MikroORM;
+  authSecret: string;
+  publicUrl: string;
+}
+
+function refusal(code: THandshakeRefusal['code'], message: string): Error {
+  return Object.assign(new Error(message), { data: { code, message } satisfies THandshakeRefusal });
+}
+
+/**
+ * The Socket.IO server beside Next on the same HTTP server. Authentication happens once,
+ * on the handshake, with the same session cookie as the pages; everyone else is refused
+ * with a `connect_error` naming why. Connection state recovery stays off: it would
+ * skip this middleware and restore old rooms (socket.io#5491).
+ */
+export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): TPanelServer {
+  const allowedOrigin = new URL(deps.publicUrl).origin;
+  const io: TPanelServer = new Server(httpServer, {
+    serveClient: false,
+    // Next's dev server needs its own upgrade requests (HMR) left alone.
+    destroyUpgrade: false,
+    // A browser on another site must not ride the cookie over a WebSocket (CSWSH).
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      callback(null, !origin || origin === allowedOrigin);
+    },
+  });
+
+  io.use(async (socket, next) => {
+    const cookies = parseCookieHeader(socket.request.headers.cookie);
+    const token = sessionTokenFrom((name) => cookies.get(name));
+    if (!token) {
+      return next(refusal('unauthenticated', 'Sign in first: the handshake carried no session.'));
+    }
+    try {
+      const actor = await actorFromSessionToken(deps.orm.em.fork(), token, deps.authSecret);
+      if (!actor) {
+        return next(
+          refusal('unauthenticated', 'The session is not valid: expired, signed out or revoked.'),
+        );
+      }
+      socket.data.actor = actor;
+      next();
+    } catch (error) {
+      console.error('socket handshake failed:', (error as Error).message);
+      next(refusal('unavailable', 'The server could not check the session; try again.'));
+    }
+  });
+
+  io.on('connection', (socket) => {
+    const { actor } = socket.data;
+    // One room per user, so a later revocation can reach every tab of that user.
+    void socket.join(`user:${actor.userId}`);
+    socket.emit('hello', {
+      user: { id: actor.userId, email: actor.email, name: actor.name },
+      account: { id: actor.account.id, name: actor.account.name, kind: actor.account.kind },
+      group: actor.group,
+      grants: actor.grants,
+      impersonation: null,
+      seq: 0,
+      protocol: PROTOCOL_VERSION,
+    });
+  });
+
+  return io;
+}

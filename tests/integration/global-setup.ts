@@ -1,0 +1,19 @@
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+import {
+  chooseTestDatabase,
+  describeTarget,
+  type TTestDatabaseTarget,
+} from '../fixtures/test-database';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    testDatabase: TTestDatabaseTarget;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const target = await chooseTestDatabase();
+  console.log(`integration database: ${describeTarget(target)}`);
+  project.provide('testDatabase', target);
+}
