@@ -34,7 +34,7 @@ export function LoginForm() {
   }
 
   return (
-    <form onSubmit={onSubmit} className="space-y-4" noValidate>
+    <form onSubmit={onSubmit} aria-label="Sign in" className="space-y-4" noValidate>
       <div>
         <label htmlFor="email" className="block text-sm font-medium text-slate-700">
           Email

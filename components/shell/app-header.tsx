@@ -25,8 +25,8 @@ export function AppHeader({ user, account, group }: TAppHeaderProps) {
           </div>
           <div className="text-right text-sm leading-tight" data-testid="signed-in-account">
             <div className="font-medium text-slate-900">{account.name}</div>
-            <div className="capitalize text-slate-500">
-              {account.kind} · {group.name}
+            <div className="text-slate-500">
+              <span className="capitalize">{account.kind}</span> · {group.name}
             </div>
           </div>
           <SignOutButton />

@@ -1,0 +1,41 @@
+import { expect, test } from '@playwright/test';
+import { E2E_ADMIN } from '../../playwright.config';
+
+test('the seeded admin signs in, sees the shell live, and signs out', async ({ page }) => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login$/);
+
+  await page.getByLabel('Email').fill(E2E_ADMIN.email);
+  await page.getByLabel('Password').fill(E2E_ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);
+  await expect(page.getByTestId('signed-in-account')).toContainText('Demo Carrier');
+  await expect(page.getByTestId('signed-in-account')).toContainText('Carrier administrators');
+  // The socket authenticated with the same cookie and received hello.
+  await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
+  await expect(page.getByTestId('grants')).toContainText('impersonation:start');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+
+  // Signed out means signed out: the shell sends us back to the login page.
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test('a wrong password shows an error and no session', async ({ page, context }) => {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(E2E_ADMIN.email);
+  await page.getByLabel('Password').fill('definitely-not-it');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+
+  await expect(page.getByRole('form', { name: 'Sign in' }).getByRole('alert')).toHaveText(
+    'Wrong email or password.',
+  );
+  await expect(page).toHaveURL(/\/login$/);
+  const cookies = await context.cookies();
+  expect(cookies.some((cookie) => cookie.name.endsWith('next-auth.session-token'))).toBe(false);
+});

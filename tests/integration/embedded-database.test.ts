@@ -1,0 +1,114 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEnv } from '@/lib/server/env';
+import { openDatabase } from '@/lib/server/db/open-database';
+import { startEmbeddedDatabase } from '@/lib/server/db/embedded';
+import { loadOrCreateSecret } from '@/lib/server/data-dir';
+import { Account, Group, User } from '@/lib/server/entities';
+import { DEMO_ADMIN_EMAIL } from '@/lib/server/db/seed';
+
+/**
+ * The embedded default (no DATABASE_URL): PGlite persisted under DATA_DIR, served to the
+ * ordinary PostgreSQL driver, with the same migrations as PostgreSQL. This file always
+ * runs on PGlite, whatever database the other integration tests use.
+ */
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'rp-embedded-'));
+});
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('embedded database (PGlite)', () => {
+  let carrierId: string;
+
+  it('migrates and seeds a demo carrier on first start, returning a generated login', async () => {
+    const database = await openDatabase(parseEnv({ DATA_DIR: dataDir }));
+    try {
+      expect(database.kind).toBe('embedded');
+      expect(database.applied).toEqual(['Migration20261128075432']);
+      expect(database.seed).toMatchObject({
+        seeded: true,
+        demo: true,
+        adminEmail: DEMO_ADMIN_EMAIL,
+      });
+      const password = database.seed.seeded ? database.seed.adminPassword : undefined;
+      expect(password).toMatch(/^[\w-]{16}$/);
+
+      const em = database.orm.em.fork();
+      const accounts = await em.find(Account, {}, { orderBy: { depth: 'asc', name: 'asc' } });
+      const carrier = accounts.find((account) => account.kind === 'carrier')!;
+      carrierId = carrier.id;
+      expect(accounts.filter((a) => a.kind === 'reseller').length).toBeGreaterThanOrEqual(3);
+      expect(accounts.filter((a) => a.kind === 'customer').length).toBeGreaterThanOrEqual(4);
+      // Every account hangs under the demo carrier, and a sub-reseller exists.
+      expect(accounts.every((account) => account.path.startsWith(carrier.path))).toBe(true);
+      expect(accounts.some((a) => a.kind === 'reseller' && a.depth === 2)).toBe(true);
+      expect(await em.count(Group, { template: 'default-reseller' })).toBe(1);
+      expect(await em.count(User, {})).toBe(1);
+    } finally {
+      await database.close();
+    }
+    expect((await stat(path.join(dataDir, 'pglite'))).isDirectory()).toBe(true);
+  });
+
+  it('keeps the data across a restart and never seeds twice', async () => {
+    const database = await openDatabase(parseEnv({ DATA_DIR: dataDir }));
+    try {
+      expect(database.applied).toEqual([]);
+      expect(database.seed).toEqual({ seeded: false });
+      const carriers = await database.orm.em.fork().find(Account, { kind: 'carrier' });
+      expect(carriers.map((carrier) => carrier.id)).toEqual([carrierId]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('lets ADMIN_EMAIL and ADMIN_PASSWORD fix the demo login', async () => {
+    const other = await mkdtemp(path.join(tmpdir(), 'rp-embedded-admin-'));
+    const database = await openDatabase(
+      parseEnv({
+        DATA_DIR: other,
+        ADMIN_EMAIL: 'Me@Example.test',
+        ADMIN_PASSWORD: 'my-own-password',
+      }),
+    );
+    try {
+      expect(database.seed).toEqual({ seeded: true, demo: true, adminEmail: 'me@example.test' });
+      const admin = await database.orm.em.fork().findOneOrFail(User, { email: 'me@example.test' });
+      expect(admin.status).toBe('active');
+    } finally {
+      await database.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a second process on the same data folder', async () => {
+    const first = await startEmbeddedDatabase(dataDir);
+    try {
+      await writePidOfAnotherLiveProcess(dataDir);
+      await expect(startEmbeddedDatabase(dataDir)).rejects.toThrow(/is in use by process/);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('generates the session secret once and keeps it', async () => {
+    const secret = await loadOrCreateSecret(dataDir);
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    expect(await loadOrCreateSecret(dataDir)).toBe(secret);
+    expect((await readFile(path.join(dataDir, 'auth-secret'), 'utf8')).trim()).toBe(secret);
+    expect((await stat(path.join(dataDir, 'auth-secret'))).mode & 0o077).toBe(0);
+  });
+});
+
+/** The lock names a live process that is not this one: the parent (vitest's runner). */
+async function writePidOfAnotherLiveProcess(dir: string) {
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(path.join(dir, 'panel.pid'), String(process.ppid));
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { io } from 'socket.io-client';
+import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { runPanelUntilExit, startPanelServer } from '../fixtures/panel-server';
+import { signInOverHttp } from '../fixtures/http-login';
+import { redisAvailable, TEST_REDIS_URL } from '../fixtures/redis';
+
+const ADMIN = { ADMIN_EMAIL: 'life@carrier.test', ADMIN_PASSWORD: 'lifecycle-password' };
+
+let db: TTestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('testDatabase'));
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('a bad environment stops the start with one line naming the variable', () => {
+  it.each([
+    [{ PORT: 'seventy' }, 'PORT'],
+    [{ DATABASE_URL: 'postgresql://127.0.0.1/x', AUTH_SECRET: '', ...ADMIN }, 'AUTH_SECRET'],
+    [{ REDIS_URL: 'http://cache' }, 'REDIS_URL'],
+  ])('%o names %s', async (env, variable) => {
+    const { code, output } = await runPanelUntilExit({
+      ...env,
+      DATA_DIR: '/nonexistent/never-used',
+    });
+    expect(code).toBe(1);
+    const lines = output.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^reseller-panel: Invalid configuration: ${variable} `));
+    expect(output).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM closes live sockets and the database, then exits 0', async () => {
+    const server = await startPanelServer({ DATABASE_URL: db.url, ...ADMIN });
+    const login = await signInOverHttp(server.url, ADMIN.ADMIN_EMAIL, ADMIN.ADMIN_PASSWORD);
+    const socket = io(server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: login.cookie! },
+    });
+    await new Promise((resolve) => socket.once('hello', resolve));
+    const disconnected = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+
+    const code = await server.stop();
+    expect(await disconnected).toMatch(/server namespace disconnect|transport close/);
+    expect(code).toBe(0);
+    expect(server.output()).toContain('SIGTERM: shutting down');
+    expect(server.output()).toContain('reseller-panel: stopped');
+    socket.close();
+    // The port is free again: nothing kept listening.
+    await expect(fetch(`${server.url}/api/health`)).rejects.toThrow();
+  });
+});
+
+describe('with REDIS_URL', async () => {
+  const available = await redisAvailable();
+  it.skipIf(!available)(
+    'starts with the Socket.IO Redis adapter and still says hello',
+    async () => {
+      const server = await startPanelServer({
+        DATABASE_URL: db.url,
+        REDIS_URL: TEST_REDIS_URL,
+        ...ADMIN,
+      });
+      try {
+        expect(server.output()).toContain('Redis adapter on');
+        const login = await signInOverHttp(server.url, ADMIN.ADMIN_EMAIL, ADMIN.ADMIN_PASSWORD);
+        const socket = io(server.url, {
+          transports: ['websocket'],
+          reconnection: false,
+          extraHeaders: { cookie: login.cookie! },
+        });
+        const hello = await new Promise<{ user: { email: string } }>((resolve) =>
+          socket.once('hello', resolve),
+        );
+        socket.close();
+        expect(hello.user.email).toBe(ADMIN.ADMIN_EMAIL);
+      } finally {
+        expect(await server.stop()).toBe(0);
+      }
+    },
+  );
+});

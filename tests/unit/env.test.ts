@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { EnvError, parseEnv, ZDatabaseEnv } from '@/lib/server/env';
+
+const PRODUCTION = {
+  DATABASE_URL: 'postgresql://panel@db.internal:5432/panel',
+  AUTH_SECRET: 'a'.repeat(40),
+  ADMIN_EMAIL: 'Ops@Carrier.example',
+  ADMIN_PASSWORD: 'correct horse battery',
+};
+
+function failure(source: Record<string, string | undefined>): EnvError {
+  try {
+    parseEnv(source);
+  } catch (error) {
+    if (error instanceof EnvError) return error;
+    throw error;
+  }
+  throw new Error('expected parseEnv to fail');
+}
+
+describe('parseEnv', () => {
+  it('needs nothing on the embedded default', () => {
+    const env = parseEnv({});
+    expect(env.PORT).toBe(3000);
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.AUTH_SECRET).toBeUndefined();
+    expect(env.DATA_DIR).toBe('./data');
+    expect(env.NODE_ENV).toBe('development');
+  });
+
+  it('treats empty values as unset', () => {
+    const env = parseEnv({ PORT: '', DATABASE_URL: '  ', REDIS_URL: '' });
+    expect(env.PORT).toBe(3000);
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.REDIS_URL).toBeUndefined();
+  });
+
+  it('accepts a full production environment and lower-cases the admin email', () => {
+    const env = parseEnv({ ...PRODUCTION, PORT: '8080', REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(env.PORT).toBe(8080);
+    expect(env.ADMIN_EMAIL).toBe('ops@carrier.example');
+    expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('names a bad PORT on one line, with the value', () => {
+    const error = failure({ PORT: '70000' });
+    expect(error.variables).toEqual(['PORT']);
+    expect(error.message).toBe(
+      'Invalid configuration: PORT must be between 0 and 65535 (got "70000")',
+    );
+    expect(error.message).not.toContain('\n');
+    expect(failure({ PORT: 'abc' }).message).toMatch(/^Invalid configuration: PORT /);
+  });
+
+  it('requires AUTH_SECRET and the first admin when DATABASE_URL is set', () => {
+    const error = failure({ DATABASE_URL: PRODUCTION.DATABASE_URL });
+    expect(error.variables.sort()).toEqual(['ADMIN_EMAIL', 'ADMIN_PASSWORD', 'AUTH_SECRET']);
+    expect(error.message).toContain('AUTH_SECRET is required when DATABASE_URL is set');
+  });
+
+  it('never echoes secrets back', () => {
+    const error = failure({ ...PRODUCTION, AUTH_SECRET: 'short-secret' });
+    expect(error.variables).toEqual(['AUTH_SECRET']);
+    expect(error.message).not.toContain('short-secret');
+    const urlError = failure({ DATABASE_URL: 'mysql://user:hunter2@db/panel' });
+    expect(urlError.message).toContain('DATABASE_URL must be a postgres');
+    expect(urlError.message).not.toContain('hunter2');
+  });
+
+  it('rejects a public URL that is not http(s) and strips a trailing slash', () => {
+    expect(failure({ PUBLIC_URL: 'ftp://panel' }).variables).toEqual(['PUBLIC_URL']);
+    expect(parseEnv({ PUBLIC_URL: 'https://panel.example/' }).PUBLIC_URL).toBe(
+      'https://panel.example',
+    );
+  });
+
+  it('wants ADMIN_EMAIL and ADMIN_PASSWORD together on the embedded default', () => {
+    expect(failure({ ADMIN_EMAIL: 'a@b.example' }).variables).toEqual(['ADMIN_PASSWORD']);
+  });
+
+  it('parses only the database part for operations commands', () => {
+    expect(parseEnv({ DATABASE_URL: PRODUCTION.DATABASE_URL }, ZDatabaseEnv)).toEqual({
+      DATABASE_URL: PRODUCTION.DATABASE_URL,
+      DATA_DIR: './data',
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, isGrant } from '@/lib/shared/permissions';
+
+describe('grant catalog', () => {
+  it('has every resource:action pair plus impersonation:start, once each', () => {
+    expect(ALL_GRANTS).toHaveLength(8 * 4 + 1);
+    expect(new Set(ALL_GRANTS).size).toBe(ALL_GRANTS.length);
+    expect(ALL_GRANTS).toContain('audit:delete');
+    expect(ALL_GRANTS).toContain('impersonation:start');
+  });
+
+  it('recognises catalog grants only', () => {
+    expect(isGrant('cards:read')).toBe(true);
+    expect(isGrant('cards:*')).toBe(false);
+    expect(isGrant('impersonation:stop')).toBe(false);
+  });
+
+  it('gives the Default Reseller template exactly the grants of DESIGN §1', () => {
+    const expected = [
+      ...['read', 'create', 'update'].map((a) => `resellers:${a}`),
+      ...['read', 'create', 'update', 'delete'].map((a) => `customers:${a}`),
+      ...['read', 'create', 'update'].map((a) => `users:${a}`),
+      ...['read', 'create', 'update'].map((a) => `groups:${a}`),
+      ...['read', 'create', 'update', 'delete'].map((a) => `cards:${a}`),
+      ...['read', 'update'].map((a) => `rates:${a}`),
+      ...['read', 'create', 'delete'].map((a) => `assignments:${a}`),
+      'audit:read',
+    ];
+    expect([...DEFAULT_RESELLER_GRANTS].sort()).toEqual(expected.sort());
+    expect(DEFAULT_RESELLER_GRANTS).not.toContain('impersonation:start');
+    expect(DEFAULT_RESELLER_GRANTS.every(isGrant)).toBe(true);
+  });
+});
