@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { io } from 'socket.io-client';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
@@ -86,4 +87,27 @@ describe('with REDIS_URL', async () => {
       }
     },
   );
+});
+
+describe('npm run db:migrate', () => {
+  it('applies the committed migrations to DATABASE_URL, then finds nothing to do', async () => {
+    const target = await createTestDatabase(inject('testDatabase'));
+    try {
+      const run = () =>
+        new Promise<{ code: number | null; output: string }>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/db-migrate.ts'], {
+            env: { ...process.env, DATABASE_URL: target.url },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let output = '';
+          child.stdout.on('data', (chunk) => (output += chunk));
+          child.stderr.on('data', (chunk) => (output += chunk));
+          child.once('exit', (code) => resolve({ code, output }));
+        });
+      expect(await run()).toEqual({ code: 0, output: 'applied: Migration20261128075432\n' });
+      expect(await run()).toEqual({ code: 0, output: 'database is up to date\n' });
+    } finally {
+      await target.drop();
+    }
+  });
 });
