@@ -103,6 +103,11 @@ async function main(): Promise<void> {
 /** On the embedded default, tell the person at the terminal how to sign in. */
 async function announceSeed(database: TDatabase, config: TServerConfig): Promise<void> {
   const { seed } = database;
+  if (database.kind === 'embedded' && !seed.seeded) {
+    const file = path.join(config.dataDir, 'first-login.txt');
+    if (existsSync(file)) log(`the demo login is kept in ${file}`);
+    return;
+  }
   if (!seed.seeded || !seed.demo) return;
   if (seed.adminPassword) {
     const file = await keepFirstLogin(config.dataDir, seed.adminEmail, seed.adminPassword);

@@ -54,7 +54,7 @@ async function addDemoTree(em: EntityManager, carrier: TAccount): Promise<void> 
   const child = (parent: TAccount, kind: 'reseller' | 'customer', name: string, email: string) =>
     em.create(Account, {
       ...placeInTree(parent),
-      parentId: parent.id,
+      parent,
       kind,
       name,
       email,

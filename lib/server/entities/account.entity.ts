@@ -1,4 +1,5 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p, type EntitySchema, type InferEntity } from '@mikro-orm/core';
+import { versionedTimestamps } from './common';
 
 export const ACCOUNT_KINDS = ['carrier', 'reseller', 'customer'] as const;
 export const ACCOUNT_STATUSES = ['active', 'suspended'] as const;
@@ -6,29 +7,46 @@ export const ACCOUNT_STATUSES = ['active', 'suspended'] as const;
 /**
  * One node of the account tree (DESIGN §1). `path` is the materialized path of ids from
  * the root carrier down to this account, each followed by '/', e.g. `c1/r1/r2/`; a
- * subtree is the indexed prefix scan `path LIKE 'c1/r1/%'` (text_pattern_ops index in
- * the migration). `parentId` is a plain column with a foreign key so the tree can be
- * walked without loading relations.
+ * subtree is the indexed prefix scan `path LIKE 'c1/r1/%'`. `parent` is typed loosely
+ * (`{ id }`): a self-reference would make the inferred entity type circular.
  */
 export const Account = defineEntity({
   name: 'Account',
   tableName: 'account',
+  // Declared here as well as in the migration, so a generated migration keeps them.
+  indexes: [
+    {
+      name: 'account_path_prefix_index',
+      // `path LIKE 'prefix%'` uses it whatever the database collation is.
+      expression:
+        'create unique index "account_path_prefix_index" on "account" ("path" text_pattern_ops)',
+    },
+  ],
+  checks: [
+    {
+      name: 'account_tree_shape_check',
+      // Carriers are roots, everything else has a parent; the path ends with the
+      // account's own id. Written as PostgreSQL prints it back (`~~` is LIKE), so the
+      // schema comparator sees no change.
+      expression: `(kind = 'carrier') = (parent_id is null) and depth >= 0 and path ~~ ('%' || id::text || '/')`,
+    },
+  ],
   properties: {
     id: p.uuid().primary(),
     kind: p.enum([...ACCOUNT_KINDS]),
     name: p.string().length(200),
     email: p.string().length(320).nullable(),
-    parentId: p.uuid().nullable().index(),
+    parent: () =>
+      p
+        .manyToOne(Account as EntitySchema<{ id: string }>)
+        .nullable()
+        .deleteRule('restrict')
+        .index(),
     path: p.text(),
     depth: p.smallint(),
     status: p.enum([...ACCOUNT_STATUSES]).default('active'),
     creditLimit: p.decimal('string').precision(18).scale(6).nullable(),
-    version: p.integer().version(),
-    createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    ...versionedTimestamps(),
   },
 });
 

@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { versionedTimestamps } from './common';
 import { Account } from './account.entity';
 
 /**
@@ -15,12 +16,7 @@ export const Group = defineEntity({
     name: p.string().length(120),
     grants: p.array(),
     template: p.string().length(60).nullable(),
-    version: p.integer().version(),
-    createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    ...versionedTimestamps(),
   },
 });
 

@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { versionedTimestamps } from './common';
 import { Account } from './account.entity';
 import { Group } from './group.entity';
 
@@ -13,6 +14,8 @@ export const USER_STATUSES = ['active', 'disabled'] as const;
 export const User = defineEntity({
   name: 'User',
   tableName: 'app_user',
+  // Emails are compared lower-cased; storing them so keeps the unique index honest.
+  checks: [{ name: 'app_user_email_lower_check', expression: 'email = lower(email)' }],
   properties: {
     id: p.uuid().primary(),
     account: () => p.manyToOne(Account).deleteRule('restrict').index(),
@@ -24,12 +27,7 @@ export const User = defineEntity({
     mustChangePassword: p.boolean().default(false),
     sessionVersion: p.integer().default(1),
     lastLoginAt: p.datetime().nullable(),
-    version: p.integer().version(),
-    createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    ...versionedTimestamps(),
   },
 });
 
