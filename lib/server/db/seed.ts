@@ -51,8 +51,14 @@ async function addDemoTree(em: EntityManager, carrier: TAccount): Promise<void> 
     grants: [...DEFAULT_RESELLER_GRANTS],
     template: 'default-reseller',
   });
-  const child = (parent: TAccount, kind: 'reseller' | 'customer', name: string, email: string) =>
-    em.create(Account, {
+  // One flush per account: a parent must exist before the tree check accepts its child.
+  const child = async (
+    parent: TAccount,
+    kind: 'reseller' | 'customer',
+    name: string,
+    email: string,
+  ) => {
+    const account = em.create(Account, {
       ...placeInTree(parent),
       parent,
       kind,
@@ -60,14 +66,16 @@ async function addDemoTree(em: EntityManager, carrier: TAccount): Promise<void> 
       email,
       creditLimit: kind === 'customer' ? '500.000000' : null,
     });
+    await em.flush();
+    return account;
+  };
 
-  const acme = child(carrier, 'reseller', 'Acme Voice', 'ops@acme-voice.test');
-  const acmeEast = child(acme, 'reseller', 'Acme East', 'east@acme-voice.test');
-  const blue = child(carrier, 'reseller', 'Blue Telecom', 'noc@bluetel.test');
-  child(carrier, 'customer', 'Direct Logistics', 'it@direct-logistics.test');
-  child(acme, 'customer', 'Hotel Alpine', 'frontdesk@hotel-alpine.test');
-  child(acme, 'customer', 'Clinic Borealis', 'admin@clinic-borealis.test');
-  child(acmeEast, 'customer', 'Harbour Taxis', 'dispatch@harbour-taxis.test');
-  child(blue, 'customer', 'Green Grocers', 'office@green-grocers.test');
-  await em.flush();
+  const acme = await child(carrier, 'reseller', 'Acme Voice', 'ops@acme-voice.test');
+  const acmeEast = await child(acme, 'reseller', 'Acme East', 'east@acme-voice.test');
+  const blue = await child(carrier, 'reseller', 'Blue Telecom', 'noc@bluetel.test');
+  await child(carrier, 'customer', 'Direct Logistics', 'it@direct-logistics.test');
+  await child(acme, 'customer', 'Hotel Alpine', 'frontdesk@hotel-alpine.test');
+  await child(acme, 'customer', 'Clinic Borealis', 'admin@clinic-borealis.test');
+  await child(acmeEast, 'customer', 'Harbour Taxis', 'dispatch@harbour-taxis.test');
+  await child(blue, 'customer', 'Green Grocers', 'office@green-grocers.test');
 }
