@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     databaseKind: database.kind,
     redisUrl: env.REDIS_URL,
     dataDir: path.resolve(env.DATA_DIR),
+    resellerDepthLimit: env.RESELLER_DEPTH_LIMIT,
   };
   // next-auth reads its URL from the environment; it must be final before Next starts.
   process.env.NEXTAUTH_URL = config.publicUrl;

@@ -55,6 +55,15 @@ const FIELDS = {
   ),
   ADMIN_PASSWORD: optional(z.string().min(12, 'must be at least 12 characters')),
   DATA_DIR: z.preprocess(unsetIfEmpty, z.string().default('./data')),
+  RESELLER_DEPTH_LIMIT: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 20')
+      .max(20, 'must be between 1 and 20')
+      .default(4),
+  ),
 };
 
 export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {

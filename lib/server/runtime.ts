@@ -9,6 +9,8 @@ export interface TServerConfig {
   databaseKind: 'embedded' | 'postgresql';
   redisUrl?: string;
   dataDir: string;
+  /** How many reseller levels may nest below a carrier. */
+  resellerDepthLimit: number;
 }
 
 export interface TRuntime {

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MIGRATIONS } from '@/lib/server/db/migrations';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { openOrm } from '@/lib/server/db/orm';
 import { Account, Group, User } from '@/lib/server/entities';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
 import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
 import { signInOverHttp } from '../fixtures/http-login';
+
+const MIGRATION_NAMES = MIGRATIONS.map((migration) => migration.name);
 
 const ADMIN = { ADMIN_EMAIL: 'first@carrier.test', ADMIN_PASSWORD: 'first-admin-password' };
 
@@ -32,7 +35,7 @@ describe('start on a real, empty database', () => {
     const migrations = await em
       .getConnection()
       .execute<{ name: string }[]>('select name from mikro_orm_migrations order by id');
-    expect(migrations.map((row) => row.name)).toEqual(['Migration20261128075432']);
+    expect(migrations.map((row) => row.name)).toEqual(MIGRATION_NAMES);
     // Exactly one of the two printed that it applied the migration.
     const applied = servers.filter((server) => server.output().includes('applied migrations'));
     expect(applied).toHaveLength(1);

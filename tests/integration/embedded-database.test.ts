@@ -2,12 +2,15 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '@/lib/server/db/migrations';
 import { parseEnv } from '@/lib/server/env';
 import { openDatabase } from '@/lib/server/db/open-database';
 import { startEmbeddedDatabase } from '@/lib/server/db/embedded';
 import { loadOrCreateSecret } from '@/lib/server/data-dir';
 import { Account, Group, User } from '@/lib/server/entities';
 import { DEMO_ADMIN_EMAIL } from '@/lib/server/db/seed';
+
+const MIGRATION_NAMES = MIGRATIONS.map((migration) => migration.name);
 
 /**
  * The embedded default (no DATABASE_URL): PGlite persisted under DATA_DIR, served to the
@@ -31,7 +34,7 @@ describe('embedded database (PGlite)', () => {
     const database = await openDatabase(parseEnv({ DATA_DIR: dataDir }));
     try {
       expect(database.kind).toBe('embedded');
-      expect(database.applied).toEqual(['Migration20261128075432']);
+      expect(database.applied).toEqual(MIGRATION_NAMES);
       expect(database.seed).toMatchObject({
         seeded: true,
         demo: true,

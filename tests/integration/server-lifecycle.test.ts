@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MIGRATIONS } from '@/lib/server/db/migrations';
 import { io } from 'socket.io-client';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
 import { runPanelUntilExit, startPanelServer } from '../fixtures/panel-server';
 import { signInOverHttp } from '../fixtures/http-login';
 import { redisAvailable, TEST_REDIS_URL } from '../fixtures/redis';
+
+const MIGRATION_NAMES = MIGRATIONS.map((migration) => migration.name);
 
 const ADMIN = { ADMIN_EMAIL: 'life@carrier.test', ADMIN_PASSWORD: 'lifecycle-password' };
 
@@ -104,7 +107,7 @@ describe('npm run db:migrate', () => {
           child.stderr.on('data', (chunk) => (output += chunk));
           child.once('exit', (code) => resolve({ code, output }));
         });
-      expect(await run()).toEqual({ code: 0, output: 'applied: Migration20261128075432\n' });
+      expect(await run()).toEqual({ code: 0, output: `applied: ${MIGRATION_NAMES.join(', ')}\n` });
       expect(await run()).toEqual({ code: 0, output: 'database is up to date\n' });
     } finally {
       await target.drop();

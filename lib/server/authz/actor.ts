@@ -16,6 +16,8 @@ export interface TActor {
   account: { id: string; name: string; kind: TAccountKind; path: string };
   group: { id: string; name: string };
   grants: TGrant[];
+  /** Set while a support user views the panel as this actor (read-only, always). */
+  impersonatorUserId?: string;
 }
 
 /** The row behind an actor, as one query reads it. */

@@ -46,6 +46,8 @@ export const Account = defineEntity({
     depth: p.smallint(),
     status: p.enum([...ACCOUNT_STATUSES]).default('active'),
     creditLimit: p.decimal('string').precision(18).scale(6).nullable(),
+    /** Read-only here: billing owns it. */
+    balance: p.decimal('string').precision(18).scale(6).default('0'),
     ...versionedTimestamps(),
   },
 });

@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261128075432 } from './Migration20261128075432';
+import { Migration20261128082150 } from './Migration20261128082150';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -7,4 +8,5 @@ import { Migration20261128075432 } from './Migration20261128075432';
  */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128075432', class: Migration20261128075432 },
+  { name: 'Migration20261128082150', class: Migration20261128082150 },
 ];

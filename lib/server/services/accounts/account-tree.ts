@@ -20,3 +20,8 @@ export function placeInTree(
 export function isInSubtree(ancestorPath: string, candidatePath: string): boolean {
   return candidatePath.startsWith(ancestorPath);
 }
+
+/** The ids on a materialized path, root first, the account itself last. */
+export function ancestorIds(path: string): string[] {
+  return path.split('/').filter(Boolean);
+}

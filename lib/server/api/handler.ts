@@ -1,0 +1,118 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { z } from 'zod';
+import type { TActor } from '@/lib/server/authz/actor';
+import {
+  actorFromSessionToken,
+  parseCookieHeader,
+  sessionTokenFrom,
+} from '@/lib/server/auth/session';
+import { findRuntime } from '@/lib/server/runtime';
+import { ApiError, invalidInput, unauthenticated } from './errors';
+
+export interface TApiContext<P> {
+  req: Request;
+  params: P;
+  actor: TActor;
+  em: EntityManager;
+}
+
+type TRouteContext<P> = { params: Promise<P> };
+
+/**
+ * Wraps an /api/v1 route handler: resolves the actor (session cookie), gives it a fresh
+ * EntityManager, and turns every failure into the API's error body — 4xx for what the
+ * caller can fix, a bare 500 (logged here, never sent) for the rest.
+ */
+export function apiRoute<P = Record<string, never>>(
+  handle: (ctx: TApiContext<P>) => Promise<Response>,
+) {
+  return async (req: Request, context: TRouteContext<P>): Promise<Response> => {
+    try {
+      const runtime = findRuntime();
+      if (!runtime) throw new ApiError(503, 'unavailable', 'The panel is starting; try again.');
+      const em = runtime.orm.em.fork();
+      const cookies = parseCookieHeader(req.headers.get('cookie') ?? undefined);
+      const token = sessionTokenFrom((name) => cookies.get(name));
+      const actor = await actorFromSessionToken(em, token, runtime.config.authSecret);
+      if (!actor) throw unauthenticated();
+      const params = context?.params ? await context.params : ({} as P);
+      return await handle({ req, params, actor, em });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+export function json(body: unknown, status = 200): Response {
+  return Response.json(body, { status });
+}
+
+export function noContent(): Response {
+  return new Response(null, { status: 204 });
+}
+
+export function errorResponse(error: unknown): Response {
+  if (error instanceof ApiError) return Response.json(error.toBody(), { status: error.status });
+  if (error instanceof z.ZodError)
+    return Response.json(invalidInput(zodFields(error)).toBody(), { status: 400 });
+  if (error instanceof OptimisticLockError) {
+    return Response.json(
+      new ApiError(409, 'conflict', 'Someone else changed this first.').toBody(),
+      {
+        status: 409,
+      },
+    );
+  }
+  if (error instanceof UniqueConstraintViolationException) {
+    return Response.json(
+      new ApiError(
+        409,
+        'duplicate',
+        'Something with the same unique value exists already.',
+      ).toBody(),
+      { status: 409 },
+    );
+  }
+  console.error('api: unexpected error', error);
+  return Response.json(
+    { error: { code: 'internal', message: 'Internal error.' } },
+    { status: 500 },
+  );
+}
+
+/** Zod issues as `{ "field.path": "why" }`, the first reason per field. */
+export function zodFields(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const prefix = issue.path.length ? issue.path.join('.') + '.' : '';
+      for (const key of issue.keys) fields[prefix + key] ??= 'is not a known field';
+      continue;
+    }
+    const key = issue.path.length ? issue.path.join('.') : 'body';
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}
+
+/** The JSON body, validated; a body that is not JSON is a 400 naming `body`. */
+export async function readBody<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
+  let raw: unknown;
+  try {
+    raw = await req.json();
+  } catch {
+    throw invalidInput({ body: 'must be a JSON object' });
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) throw invalidInput(zodFields(result.error));
+  return result.data;
+}
+
+/** Query parameters, validated the same way. */
+export function readQuery<T extends z.ZodType>(req: Request, schema: T): z.infer<T> {
+  const params = Object.fromEntries(new URL(req.url).searchParams);
+  const result = schema.safeParse(params);
+  if (!result.success) throw invalidInput(zodFields(result.error));
+  return result.data;
+}

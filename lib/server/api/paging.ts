@@ -1,0 +1,42 @@
+import { invalidInput } from './errors';
+
+/**
+ * Keyset paging over (createdAt, id): stable under inserts, no OFFSET scans. The cursor
+ * is opaque to clients (base64url JSON of the last row's key).
+ */
+export function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): { createdAt: Date; id: string } | null {
+  if (!cursor) return null;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
+      string,
+      string,
+    ];
+    const createdAt = new Date(at);
+    if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string') throw new Error('bad');
+    return { createdAt, id };
+  } catch {
+    throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+  }
+}
+
+/** The filter that continues after a cursor, for MikroORM's `find`. */
+export function afterCursor(cursor: { createdAt: Date; id: string } | null) {
+  if (!cursor) return {};
+  return {
+    $or: [
+      { createdAt: { $gt: cursor.createdAt } },
+      { createdAt: cursor.createdAt, id: { $gt: cursor.id } },
+    ],
+  };
+}
+
+/** Given limit+1 rows, the page and the next cursor. */
+export function pageOf<T extends { createdAt: Date; id: string }>(rows: T[], limit: number) {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+}

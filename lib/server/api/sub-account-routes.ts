@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import {
+  ZCustomerCreate,
+  ZCustomerPatch,
+  ZResellerCreate,
+  ZResellerPatch,
+} from '@/lib/shared/schemas/accounts';
+import { ZId, ZPageQuery } from '@/lib/shared/schemas/common';
+import { getRuntime } from '@/lib/server/runtime';
+import type { TSubAccountKind } from '@/lib/server/services/accounts/account-scope';
+import { listSubAccounts } from '@/lib/server/services/accounts/list-sub-accounts';
+import { getSubAccount } from '@/lib/server/services/accounts/get-sub-account';
+import { createSubAccount } from '@/lib/server/services/accounts/create-sub-account';
+import { updateSubAccount } from '@/lib/server/services/accounts/update-sub-account';
+import { deleteSubAccount } from '@/lib/server/services/accounts/delete-sub-account';
+import { apiRoute, json, noContent, readBody, readQuery } from './handler';
+import { notFound } from './errors';
+
+const ZListQuery = ZPageQuery.extend({
+  q: z.string().trim().max(200).optional(),
+  parentId: ZId.optional(),
+});
+
+const SCHEMAS = {
+  reseller: { create: ZResellerCreate, patch: ZResellerPatch },
+  customer: { create: ZCustomerCreate, patch: ZCustomerPatch },
+} as const;
+
+/** /api/v1/resellers and /api/v1/customers: the same handlers, one kind each. */
+export function subAccountCollectionRoutes(kind: TSubAccountKind) {
+  return {
+    GET: apiRoute(async ({ req, actor, em }) =>
+      json(await listSubAccounts(em, actor, kind, readQuery(req, ZListQuery))),
+    ),
+    POST: apiRoute(async ({ req, actor, em }) => {
+      const body = await readBody(req, SCHEMAS[kind].create);
+      const { resellerDepthLimit } = getRuntime().config;
+      return json(await createSubAccount(em, actor, kind, body, { resellerDepthLimit }), 201);
+    }),
+  };
+}
+
+/** /api/v1/resellers/{id} and /api/v1/customers/{id}. A malformed id is simply not found. */
+export function subAccountItemRoutes(kind: TSubAccountKind) {
+  const idOf = (params: { id: string }) => {
+    const parsed = ZId.safeParse(params.id);
+    if (!parsed.success) throw notFound(kind);
+    return parsed.data;
+  };
+  return {
+    GET: apiRoute<{ id: string }>(async ({ params, actor, em }) =>
+      json(await getSubAccount(em, actor, kind, idOf(params))),
+    ),
+    PATCH: apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
+      const id = idOf(params);
+      const body = await readBody(req, SCHEMAS[kind].patch);
+      return json(await updateSubAccount(em, actor, kind, id, body));
+    }),
+    DELETE: apiRoute<{ id: string }>(async ({ params, actor, em }) => {
+      await deleteSubAccount(em, actor, kind, idOf(params));
+      return noContent();
+    }),
+  };
+}

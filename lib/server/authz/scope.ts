@@ -1,0 +1,31 @@
+import type { TActor } from './actor';
+
+/**
+ * Visibility in one rule (DESIGN §1): an entity has a *scope path* — the account path
+ * under which it lives — and a viewer sees it when the viewer's account path is a prefix
+ * of that path and the group grants `<resource>:read`. Scope paths:
+ * - an account (reseller, customer): its parent's path, so a reseller's own users see
+ *   its sub-accounts but not the reseller itself (that is `/me`), and an account never
+ *   sees a sibling or an ancestor;
+ * - a user or a group: its account's path.
+ * `canSee` is the pure rule; `subtreePattern` is the same rule as SQL, used by every
+ * read and write query so a forgotten check matches no rows instead of leaking.
+ */
+export function isWithin(viewerPath: string, scopePath: string | null | undefined): boolean {
+  return typeof scopePath === 'string' && scopePath.startsWith(viewerPath);
+}
+
+/** `LIKE` pattern matching every path in the actor's subtree, its own included. */
+export function subtreePattern(actor: Pick<TActor, 'account'>): string {
+  return escapeLike(actor.account.path) + '%';
+}
+
+/** The scope path of an account: its parent's path (carriers have none). */
+export function accountScopePath(account: { path: string; id: string }): string | null {
+  const parentPath = account.path.slice(0, account.path.length - account.id.length - 1);
+  return parentPath === '' ? null : parentPath;
+}
+
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (char) => '\\' + char);
+}

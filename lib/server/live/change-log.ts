@@ -1,0 +1,74 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+
+/** The advisory lock that makes `seq` order commit order (DESIGN §2). */
+const CHANGE_LOG_LOCK_KEY = 0x5250_4c47;
+
+export type TChangeOp = 'created' | 'updated' | 'deleted';
+
+/** One mutation of one entity, as a service describes it. */
+export interface TChange {
+  resource: 'resellers' | 'customers' | 'users' | 'groups' | 'tokens' | 'impersonation';
+  entityId: string;
+  op: TChangeOp;
+  version: number | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  /** Scope paths (lib/server/authz/scope.ts): who could see it before, who can after. */
+  scopeBefore: string | null;
+  scopeAfter: string | null;
+  summary?: Record<string, unknown>;
+}
+
+/**
+ * Runs a mutation in one transaction and writes its change-log rows as the very last
+ * step: first an advisory *transaction* lock, then the inserts (seq from the sequence),
+ * then commit. Every writer passes through the lock between taking its seq and
+ * committing, so a reader that has seen seq N never later finds a committed row below N.
+ * `record` collects the changes; a mutation that records nothing writes no log row.
+ */
+export async function mutate<T>(
+  em: EntityManager,
+  actor: TActor,
+  work: (tx: EntityManager, record: (change: TChange) => void) => Promise<T>,
+): Promise<T> {
+  return em.transactional(async (tx) => {
+    const changes: TChange[] = [];
+    const result = await work(tx, (change) => changes.push(change));
+    await tx.flush();
+    if (changes.length) await appendChanges(tx, actor, changes);
+    return result;
+  });
+}
+
+async function appendChanges(tx: EntityManager, actor: TActor, changes: TChange[]) {
+  await tx.execute('select pg_advisory_xact_lock(?)', [CHANGE_LOG_LOCK_KEY]);
+  const values: unknown[] = [];
+  const rows = changes.map((change) => {
+    values.push(
+      actor.userId,
+      actor.account.id,
+      actor.impersonatorUserId ?? null,
+      change.resource,
+      change.entityId,
+      change.op,
+      change.version,
+      json(change.before),
+      json(change.after),
+      change.scopeBefore,
+      change.scopeAfter,
+      json(change.summary ?? null),
+    );
+    return '(now(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)';
+  });
+  await tx.execute(
+    `insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
+       entity_id, op, version, before, after, scope_before, scope_after, summary)
+     values ${rows.join(', ')}`,
+    values,
+  );
+}
+
+function json(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}

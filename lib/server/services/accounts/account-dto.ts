@@ -1,0 +1,71 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TAccount } from '@/lib/server/entities';
+import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import { ancestorIds } from './account-tree';
+
+/**
+ * Account DTOs. Status is the *effective* one: an account under a suspended ancestor
+ * shows as suspended (DESIGN §1), found for a whole page in one query.
+ */
+export async function suspendedAncestors(
+  em: EntityManager,
+  accounts: TAccount[],
+): Promise<Set<string>> {
+  const ids = [...new Set(accounts.flatMap((account) => ancestorIds(account.path)))];
+  if (ids.length === 0) return new Set();
+  const rows = await em.execute<{ id: string }[]>(
+    `select id from account where status = 'suspended' and id = any(?::uuid[])`,
+    [`{${ids.join(',')}}`],
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
+function effectiveStatus(account: TAccount, suspended: Set<string>): 'active' | 'suspended' {
+  return ancestorIds(account.path).some((id) => suspended.has(id)) ? 'suspended' : 'active';
+}
+
+function meta(account: TAccount) {
+  return {
+    id: account.id,
+    version: account.version,
+    createdAt: account.createdAt.toISOString(),
+    updatedAt: account.updatedAt.toISOString(),
+  };
+}
+
+function parentIdOf(account: TAccount): string {
+  const ids = ancestorIds(account.path);
+  return ids[ids.length - 2]!;
+}
+
+export function toResellerDto(account: TAccount, suspended: Set<string>): TResellerDto {
+  return {
+    ...meta(account),
+    name: account.name,
+    email: account.email ?? null,
+    parentId: parentIdOf(account),
+    status: effectiveStatus(account, suspended),
+    depth: account.depth,
+  };
+}
+
+export function toCustomerDto(account: TAccount, suspended: Set<string>): TCustomerDto {
+  return {
+    ...meta(account),
+    name: account.name,
+    email: account.email ?? null,
+    parentId: parentIdOf(account),
+    status: effectiveStatus(account, suspended),
+    creditLimit: account.creditLimit ?? null,
+    balance: account.balance,
+  };
+}
+
+export function toAccountDto(
+  account: TAccount,
+  suspended: Set<string>,
+): TResellerDto | TCustomerDto {
+  return account.kind === 'customer'
+    ? toCustomerDto(account, suspended)
+    : toResellerDto(account, suspended);
+}

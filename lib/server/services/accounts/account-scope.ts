@@ -1,0 +1,48 @@
+import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import { Account, type TAccount } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { subtreePattern } from '@/lib/server/authz/scope';
+import { notFound } from '@/lib/server/api/errors';
+
+export type TSubAccountKind = 'reseller' | 'customer';
+
+/**
+ * The accounts of one kind that the actor may see: strictly under its own account.
+ * Every read and write of resellers and customers starts from this filter.
+ */
+export function subAccountScope(actor: TActor, kind: TSubAccountKind): FilterQuery<TAccount> {
+  return { kind, path: { $like: subtreePattern(actor) }, id: { $ne: actor.account.id } };
+}
+
+/** `unverifiedId` from the client, or 404: outside scope and non-existent look alike. */
+export async function findScopedAccount(
+  em: EntityManager,
+  actor: TActor,
+  kind: TSubAccountKind,
+  unverifiedId: string,
+): Promise<TAccount> {
+  const account = await em.findOne(Account, {
+    $and: [subAccountScope(actor, kind), { id: unverifiedId }],
+  });
+  if (!account) throw notFound(kind);
+  return account;
+}
+
+/**
+ * A parent for a new account: the actor's own account, or a reseller under it. Anything
+ * else — another tenant, a sibling, a customer — is 404 for `parentId`.
+ */
+export async function findParentForNew(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedParentId: string | undefined,
+): Promise<TAccount> {
+  if (!unverifiedParentId || unverifiedParentId === actor.account.id) {
+    return em.findOneOrFail(Account, { id: actor.account.id });
+  }
+  const parent = await em.findOne(Account, {
+    $and: [subAccountScope(actor, 'reseller'), { id: unverifiedParentId }],
+  });
+  if (!parent) throw notFound('parent account');
+  return parent;
+}

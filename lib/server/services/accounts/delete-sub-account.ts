@@ -1,0 +1,49 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { accountScopePath } from '@/lib/server/authz/scope';
+import { conflict } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import { findScopedAccount, type TSubAccountKind } from './account-scope';
+import { suspendedAncestors, toAccountDto } from './account-dto';
+import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
+
+/**
+ * Deletes a reseller or customer that nothing depends on. Sub-accounts, users and groups
+ * block it: 409 listing them (the first 20), never a cascade.
+ */
+export async function deleteSubAccount(
+  em: EntityManager,
+  actor: TActor,
+  kind: TSubAccountKind,
+  unverifiedId: string,
+): Promise<void> {
+  assertCan(actor, grantFor(kind, 'delete'));
+  await mutate(em, actor, async (tx, record) => {
+    const account = await findScopedAccount(tx, actor, kind, unverifiedId);
+    const dependants = await tx.execute<{ resource: string; id: string; name: string }[]>(
+      `(select case kind when 'customer' then 'customers' else 'resellers' end as resource, id, name
+          from account where parent_id = ? limit 20)
+       union all (select 'users', id, email from app_user where account_id = ? limit 20)
+       union all (select 'groups', id, name from user_group where account_id = ? limit 20)`,
+      [account.id, account.id, account.id],
+    );
+    if (dependants.length) {
+      throw conflict('has_dependants', `This ${kind} still has accounts, users or groups.`, {
+        dependants: dependants.slice(0, 20),
+      });
+    }
+    const before = toAccountDto(account, await suspendedAncestors(tx, [account]));
+    tx.remove(account);
+    record({
+      resource: SUB_ACCOUNT[kind].resource,
+      entityId: account.id,
+      op: 'deleted',
+      version: account.version,
+      before: { ...before },
+      after: null,
+      scopeBefore: accountScopePath(account),
+      scopeAfter: null,
+    });
+  });
+}

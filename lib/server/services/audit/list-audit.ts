@@ -1,0 +1,134 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan, can } from '@/lib/server/authz/can';
+import { isWithin, subtreePattern } from '@/lib/server/authz/scope';
+import { invalidInput } from '@/lib/server/api/errors';
+import type { TPage } from '@/lib/shared/schemas/common';
+import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
+
+interface TAuditRow {
+  seq: string;
+  at: Date;
+  resource: string;
+  entity_id: string;
+  op: TAuditEntryDto['op'];
+  version: number | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  summary: Record<string, unknown> | null;
+  actor_user_id: string | null;
+  actor_name: string | null;
+  actor_email: string | null;
+  actor_user_path: string | null;
+  actor_account_name: string | null;
+  imp_user_id: string | null;
+  imp_name: string | null;
+  imp_email: string | null;
+  imp_user_path: string | null;
+  imp_account_name: string | null;
+}
+
+/**
+ * The audit trail within scope: change-log rows whose entity was in the actor's subtree
+ * before or after the change, newest first, paged by seq. The same scope rule as every
+ * other read; people are named only to viewers who may read them.
+ */
+export async function listAudit(
+  em: EntityManager,
+  actor: TActor,
+  query: TAuditQuery,
+): Promise<TPage<TAuditEntryDto>> {
+  assertCan(actor, 'audit:read');
+  const before = query.cursor ? Number(query.cursor) : null;
+  if (before !== null && !(Number.isSafeInteger(before) && before > 0)) {
+    throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+  }
+  const pattern = subtreePattern(actor);
+  const filters: string[] = ['(c.scope_after like ? or c.scope_before like ?)'];
+  const params: unknown[] = [pattern, pattern];
+  if (query.resource) {
+    filters.push('c.resource = ?');
+    params.push(query.resource);
+  }
+  if (query.entityId) {
+    filters.push('c.entity_id = ?');
+    params.push(query.entityId);
+  }
+  if (query.op) {
+    filters.push('c.op = ?');
+    params.push(query.op);
+  }
+  if (before !== null) {
+    filters.push('c.seq < ?');
+    params.push(before);
+  }
+  params.push(query.limit + 1);
+
+  const rows = await em.execute<TAuditRow[]>(
+    `select c.seq, c.at, c.resource, c.entity_id, c.op, c.version, c.before, c.after, c.summary,
+            c.actor_user_id, au.name as actor_name, au.email as actor_email,
+            aua.path as actor_user_path, aa.name as actor_account_name,
+            c.impersonator_user_id as imp_user_id, iu.name as imp_name, iu.email as imp_email,
+            iua.path as imp_user_path, ia.name as imp_account_name
+       from change_log c
+       left join app_user au on au.id = c.actor_user_id
+       left join account aua on aua.id = au.account_id
+       left join account aa on aa.id = c.actor_account_id
+       left join app_user iu on iu.id = c.impersonator_user_id
+       left join account iua on iua.id = iu.account_id
+       left join account ia on ia.id = iu.account_id
+      where ${filters.join(' and ')}
+      order by c.seq desc
+      limit ?`,
+    params,
+  );
+  const items = rows.slice(0, query.limit).map((row) => toAuditDto(actor, row));
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > query.limit && last ? String(last.seq) : null };
+}
+
+function person(
+  viewer: TActor,
+  id: string | null,
+  name: string | null,
+  email: string | null,
+  userPath: string | null,
+  accountName: string | null,
+): TAuditEntryDto['actor'] {
+  if (id && name && email && can(viewer, 'users:read') && isWithin(viewer.account.path, userPath)) {
+    return { kind: 'user', id, name, email };
+  }
+  return { kind: 'account', name: accountName ?? 'Unknown account' };
+}
+
+function toAuditDto(viewer: TActor, row: TAuditRow): TAuditEntryDto {
+  return {
+    seq: Number(row.seq),
+    at: new Date(row.at).toISOString(),
+    resource: row.resource,
+    entityId: row.entity_id,
+    op: row.op,
+    version: row.version,
+    actor: person(
+      viewer,
+      row.actor_user_id,
+      row.actor_name,
+      row.actor_email,
+      row.actor_user_path,
+      row.actor_account_name,
+    ),
+    impersonator: row.imp_user_id
+      ? person(
+          viewer,
+          row.imp_user_id,
+          row.imp_name,
+          row.imp_email,
+          row.imp_user_path,
+          row.imp_account_name,
+        )
+      : null,
+    before: row.before,
+    after: row.after,
+    summary: row.summary,
+  };
+}

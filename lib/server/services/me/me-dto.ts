@@ -1,0 +1,18 @@
+import type { TActor } from '@/lib/server/authz/actor';
+import type { TMeDto } from '@/lib/shared/schemas/me';
+
+/** Who the caller is, as the server sees it now (DESIGN §3 `GET /me`). */
+export function toMeDto(actor: TActor): TMeDto {
+  return {
+    user: {
+      id: actor.userId,
+      email: actor.email,
+      name: actor.name,
+      mustChangePassword: actor.mustChangePassword,
+    },
+    account: { id: actor.account.id, name: actor.account.name, kind: actor.account.kind },
+    group: actor.group,
+    grants: actor.grants,
+    impersonation: null,
+  };
+}

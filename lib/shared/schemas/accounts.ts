@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { ZId, ZMoney, ZVersion, type TEntityMeta } from './common';
+
+const ZName = z.string('is required').trim().min(1, 'is required').max(200, 'is too long');
+const ZEmail = z
+  .email('must be an email address')
+  .max(320)
+  .transform((email) => email.toLowerCase());
+export const ZAccountStatus = z.enum(['active', 'suspended']);
+
+export const ZResellerCreate = z.strictObject({
+  name: ZName,
+  email: ZEmail,
+  parentId: ZId.optional(),
+});
+export const ZResellerPatch = z.strictObject({
+  version: ZVersion,
+  name: ZName.optional(),
+  email: ZEmail.optional(),
+  status: ZAccountStatus.optional(),
+  /** Accepted only to explain the refusal: a reseller's parent never changes (409). */
+  parentId: ZId.optional(),
+});
+
+export const ZCustomerCreate = z.strictObject({
+  name: ZName,
+  email: ZEmail.optional(),
+  parentId: ZId.optional(),
+  creditLimit: ZMoney.optional(),
+});
+export const ZCustomerPatch = z.strictObject({
+  version: ZVersion,
+  name: ZName.optional(),
+  email: ZEmail.nullable().optional(),
+  status: ZAccountStatus.optional(),
+  creditLimit: ZMoney.nullable().optional(),
+  /** A customer moves only through the transfer operation (409 otherwise). */
+  parentId: ZId.optional(),
+});
+
+export type TResellerCreate = z.infer<typeof ZResellerCreate>;
+export type TResellerPatch = z.infer<typeof ZResellerPatch>;
+export type TCustomerCreate = z.infer<typeof ZCustomerCreate>;
+export type TCustomerPatch = z.infer<typeof ZCustomerPatch>;
+
+export interface TResellerDto extends TEntityMeta {
+  name: string;
+  email: string | null;
+  parentId: string;
+  status: 'active' | 'suspended';
+  depth: number;
+}
+
+export interface TCustomerDto extends TEntityMeta {
+  name: string;
+  email: string | null;
+  parentId: string;
+  status: 'active' | 'suspended';
+  creditLimit: string | null;
+  balance: string;
+}
