@@ -26,6 +26,7 @@ type TRouteContext<P> = { params: Promise<P> };
  */
 export function apiRoute<P = Record<string, never>>(
   handle: (ctx: TApiContext<P>) => Promise<Response>,
+  options: { beforePasswordChange?: boolean } = {},
 ) {
   return async (req: Request, context: TRouteContext<P>): Promise<Response> => {
     try {
@@ -36,6 +37,10 @@ export function apiRoute<P = Record<string, never>>(
       const token = sessionTokenFrom((name) => cookies.get(name));
       const actor = await actorFromSessionToken(em, token, runtime.config.authSecret);
       if (!actor) throw unauthenticated();
+      // After an admin reset, only `/me` and the password change answer.
+      if (actor.mustChangePassword && !options.beforePasswordChange) {
+        throw new ApiError(403, 'password_change_required', 'Change your password first.');
+      }
       const params = context?.params ? await context.params : ({} as P);
       return await handle({ req, params, actor, em });
     } catch (error) {

@@ -14,7 +14,7 @@ import { createSubAccount } from '@/lib/server/services/accounts/create-sub-acco
 import { updateSubAccount } from '@/lib/server/services/accounts/update-sub-account';
 import { deleteSubAccount } from '@/lib/server/services/accounts/delete-sub-account';
 import { apiRoute, json, noContent, readBody, readQuery } from './handler';
-import { notFound } from './errors';
+import { idParam } from './params';
 
 const ZListQuery = ZPageQuery.extend({
   q: z.string().trim().max(200).optional(),
@@ -42,11 +42,7 @@ export function subAccountCollectionRoutes(kind: TSubAccountKind) {
 
 /** /api/v1/resellers/{id} and /api/v1/customers/{id}. A malformed id is simply not found. */
 export function subAccountItemRoutes(kind: TSubAccountKind) {
-  const idOf = (params: { id: string }) => {
-    const parsed = ZId.safeParse(params.id);
-    if (!parsed.success) throw notFound(kind);
-    return parsed.data;
-  };
+  const idOf = (params: { id: string }) => idParam(params, kind);
   return {
     GET: apiRoute<{ id: string }>(async ({ params, actor, em }) =>
       json(await getSubAccount(em, actor, kind, idOf(params))),

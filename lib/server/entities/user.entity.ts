@@ -22,7 +22,7 @@ export const User = defineEntity({
     group: () => p.manyToOne(Group).deleteRule('restrict').index(),
     email: p.string().length(320).unique(),
     name: p.string().length(200),
-    passwordHash: p.text().lazy(),
+    passwordHash: p.text().lazy(true, false),
     status: p.enum([...USER_STATUSES]).default('active'),
     mustChangePassword: p.boolean().default(false),
     sessionVersion: p.integer().default(1),

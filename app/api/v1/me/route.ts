@@ -3,4 +3,6 @@ import { toMeDto } from '@/lib/server/services/me/me-dto';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = apiRoute(async ({ actor }) => json(toMeDto(actor)));
+export const GET = apiRoute(async ({ actor }) => json(toMeDto(actor)), {
+  beforePasswordChange: true,
+});

@@ -1,0 +1,54 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Account, Group } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { subtreePattern } from '@/lib/server/authz/scope';
+import { notFound } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import { GROUP_TEMPLATES, type TGrant } from '@/lib/shared/permissions';
+import type { TGroupCreate, TGroupDto } from '@/lib/shared/schemas/groups';
+import { assertNoEscalation } from './no-escalation';
+import { toGroupDto } from './group-dto';
+
+/**
+ * A new group owned by the actor's account (or an account under it), from explicit
+ * grants or from the Default Reseller template. Never more than the actor holds.
+ */
+export async function createGroup(
+  em: EntityManager,
+  actor: TActor,
+  input: TGroupCreate,
+): Promise<TGroupDto> {
+  assertCan(actor, 'groups:create');
+  const template = 'template' in input ? GROUP_TEMPLATES[input.template] : null;
+  const grants: TGrant[] = template ? [...template.grants] : (input as { grants: TGrant[] }).grants;
+  assertNoEscalation(actor, grants);
+  return mutate(em, actor, async (tx, record) => {
+    const owner = await tx.findOne(Account, {
+      id: input.accountId ?? actor.account.id,
+      path: { $like: subtreePattern(actor) },
+      kind: { $ne: 'customer' },
+    });
+    if (!owner) throw notFound('account');
+    const group = tx.create(Group, {
+      id: crypto.randomUUID(),
+      account: owner,
+      name: input.name ?? template!.name,
+      grants,
+      template: 'template' in input ? input.template : null,
+    });
+    await tx.flush();
+    const dto = toGroupDto(group, 'owner') as TGroupDto;
+    record({
+      resource: 'groups',
+      entityId: group.id,
+      op: 'created',
+      version: group.version,
+      before: null,
+      after: { ...dto },
+      scopeBefore: null,
+      scopeAfter: owner.path,
+    });
+    return dto;
+  });
+}

@@ -1,0 +1,43 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { ApiError, conflict } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import { findVisibleGroup } from './group-access';
+import { toGroupDto } from './group-dto';
+
+/** Deletes a group nobody uses; a group in use is 409 listing its users (first 20). */
+export async function deleteGroup(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<void> {
+  assertCan(actor, 'groups:delete');
+  await mutate(em, actor, async (tx, record) => {
+    const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);
+    if (relation !== 'owner') {
+      throw new ApiError(403, 'use_only', "An ancestor account's group can be used, not deleted.");
+    }
+    const users = await tx.execute<{ id: string; email: string }[]>(
+      'select id, email from app_user where group_id = ? order by email limit 20',
+      [group.id],
+    );
+    if (users.length) {
+      throw conflict('group_in_use', 'Users still have this group; give them another one first.', {
+        dependants: users.map((user) => ({ resource: 'users', id: user.id, name: user.email })),
+      });
+    }
+    const before = toGroupDto(group, 'owner');
+    tx.remove(group);
+    record({
+      resource: 'groups',
+      entityId: group.id,
+      op: 'deleted',
+      version: group.version,
+      before: { ...before },
+      after: null,
+      scopeBefore: group.account.path,
+      scopeAfter: null,
+    });
+  });
+}

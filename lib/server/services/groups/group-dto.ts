@@ -1,0 +1,20 @@
+import type { TGroup } from '@/lib/server/entities';
+import type { TGrant } from '@/lib/shared/permissions';
+import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
+import type { TGroupRelation } from './group-access';
+
+export function toGroupDto(group: TGroup, relation: TGroupRelation): TGroupDto | TUseOnlyGroupDto {
+  const grants = group.grants as TGrant[];
+  if (relation === 'use-only') return { id: group.id, name: group.name, grants, useOnly: true };
+  return {
+    id: group.id,
+    name: group.name,
+    accountId: group.account.id,
+    grants,
+    template: group.template ?? null,
+    useOnly: false,
+    version: group.version,
+    createdAt: group.createdAt.toISOString(),
+    updatedAt: group.updatedAt.toISOString(),
+  };
+}

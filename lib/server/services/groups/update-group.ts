@@ -1,0 +1,51 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { ApiError, staleVersion } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import type { TGroupDto, TGroupPatch } from '@/lib/shared/schemas/groups';
+import { findVisibleGroup } from './group-access';
+import { toGroupDto } from './group-dto';
+import { assertNoEscalation } from './no-escalation';
+
+/**
+ * Renames a group or replaces its grants. Only groups owned in the actor's subtree; an
+ * ancestor's group is use-only (403). The resulting grants must be within the actor's.
+ * Every user of the group gets the new grants on their next request.
+ */
+export async function updateGroup(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  patch: TGroupPatch,
+): Promise<TGroupDto> {
+  assertCan(actor, 'groups:update');
+  return mutate(em, actor, async (tx, record) => {
+    const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);
+    if (relation !== 'owner') {
+      throw new ApiError(403, 'use_only', "An ancestor account's group can be used, not edited.");
+    }
+    const before = toGroupDto(group, 'owner') as TGroupDto;
+    if (patch.version !== group.version) throw staleVersion(before);
+    if (patch.grants !== undefined) {
+      assertNoEscalation(actor, patch.grants);
+      group.grants = patch.grants;
+    }
+    if (patch.name !== undefined) group.name = patch.name;
+    await tx.flush();
+    const after = toGroupDto(group, 'owner') as TGroupDto;
+    if (after.version !== before.version) {
+      record({
+        resource: 'groups',
+        entityId: group.id,
+        op: 'updated',
+        version: group.version,
+        before: { ...before },
+        after: { ...after },
+        scopeBefore: group.account.path,
+        scopeAfter: group.account.path,
+      });
+    }
+    return after;
+  });
+}

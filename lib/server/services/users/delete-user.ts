@@ -1,0 +1,32 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { conflict } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import { findScopedUser, toUserDto } from './user-access';
+
+/** Deletes a user in scope (its sessions die with it); never the caller itself. */
+export async function deleteUser(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<void> {
+  assertCan(actor, 'users:delete');
+  await mutate(em, actor, async (tx, record) => {
+    const user = await findScopedUser(tx, actor, unverifiedId);
+    if (user.id === actor.userId)
+      throw conflict('cannot_delete_self', 'You cannot delete your own user.');
+    const before = toUserDto(user);
+    tx.remove(user);
+    record({
+      resource: 'users',
+      entityId: user.id,
+      op: 'deleted',
+      version: user.version,
+      before: { ...before },
+      after: null,
+      scopeBefore: user.account.path,
+      scopeAfter: null,
+    });
+  });
+}

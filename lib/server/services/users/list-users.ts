@@ -1,0 +1,34 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { User } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { subtreePattern } from '@/lib/server/authz/scope';
+import { afterCursor, decodeCursor, pageOf } from '@/lib/server/api/paging';
+import type { TPage } from '@/lib/shared/schemas/common';
+import type { TUserDto } from '@/lib/shared/schemas/users';
+import { toUserDto } from './user-access';
+
+export async function listUsers(
+  em: EntityManager,
+  actor: TActor,
+  query: { limit: number; cursor?: string; accountId?: string },
+): Promise<TPage<TUserDto>> {
+  assertCan(actor, 'users:read');
+  const rows = await em.find(
+    User,
+    {
+      $and: [
+        { account: { path: { $like: subtreePattern(actor) } } },
+        query.accountId ? { account: query.accountId } : {},
+        afterCursor(decodeCursor(query.cursor)),
+      ],
+    },
+    {
+      populate: ['account', 'group'],
+      orderBy: { createdAt: 'asc', id: 'asc' },
+      limit: query.limit + 1,
+    },
+  );
+  const page = pageOf(rows, query.limit);
+  return { items: page.items.map(toUserDto), nextCursor: page.nextCursor };
+}

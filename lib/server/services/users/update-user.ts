@@ -1,0 +1,60 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { staleVersion } from '@/lib/server/api/errors';
+import { hashPassword } from '@/lib/server/auth/password';
+import { mutate } from '@/lib/server/live/change-log';
+import type { TUserDto, TUserPatch } from '@/lib/shared/schemas/users';
+import { findAssignableGroup, findScopedUser, toUserDto } from './user-access';
+
+/**
+ * Edits a user in scope: name, group (never none), status, or an admin password reset
+ * (changed at next sign-in). A new group, disabling, or a reset bumps the session
+ * version: every cookie and token of the user stops working on its next request.
+ */
+export async function updateUser(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  patch: TUserPatch,
+): Promise<TUserDto> {
+  assertCan(actor, 'users:update');
+  const passwordHash = patch.password ? await hashPassword(patch.password) : undefined;
+  return mutate(em, actor, async (tx, record) => {
+    const user = await findScopedUser(tx, actor, unverifiedId);
+    const before = toUserDto(user);
+    if (patch.version !== user.version) throw staleVersion(before);
+    let revoke = false;
+    if (patch.groupId !== undefined && patch.groupId !== user.group.id) {
+      user.group = await findAssignableGroup(tx, actor, user.account, patch.groupId);
+      revoke = true;
+    }
+    if (patch.status !== undefined && patch.status !== user.status) {
+      user.status = patch.status;
+      revoke ||= patch.status === 'disabled';
+    }
+    if (passwordHash) {
+      user.passwordHash = passwordHash;
+      user.mustChangePassword = true;
+      revoke = true;
+    }
+    if (patch.name !== undefined) user.name = patch.name;
+    if (revoke) user.sessionVersion += 1;
+    await tx.flush();
+    const after = toUserDto(user);
+    if (after.version !== before.version) {
+      record({
+        resource: 'users',
+        entityId: user.id,
+        op: 'updated',
+        version: user.version,
+        before: { ...before },
+        after: { ...after },
+        scopeBefore: user.account.path,
+        scopeAfter: user.account.path,
+        summary: revoke ? { sessionsRevoked: true } : undefined,
+      });
+    }
+    return after;
+  });
+}

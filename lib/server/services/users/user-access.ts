@@ -1,0 +1,80 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import {
+  Account,
+  Group,
+  User,
+  type TAccount,
+  type TGroup,
+  type TUser,
+} from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { subtreePattern } from '@/lib/server/authz/scope';
+import { ApiError, notFound } from '@/lib/server/api/errors';
+import { assertNoEscalation } from '@/lib/server/services/groups/no-escalation';
+import type { TUserDto } from '@/lib/shared/schemas/users';
+
+/** Users of the actor's own account and of every account under it. */
+export async function findScopedUser(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<TUser> {
+  const user = await em.findOne(
+    User,
+    { id: unverifiedId, account: { path: { $like: subtreePattern(actor) } } },
+    { populate: ['account', 'group'] },
+  );
+  if (!user) throw notFound('user');
+  return user;
+}
+
+/** An account a user may be created in: the actor's own or one under it, never a customer. */
+export async function findUserAccount(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<TAccount> {
+  const account = await em.findOne(Account, {
+    id: unverifiedId,
+    path: { $like: subtreePattern(actor) },
+  });
+  if (!account) throw notFound('account');
+  if (account.kind === 'customer') {
+    throw new ApiError(400, 'invalid_input', 'Customers do not sign in.', {
+      fields: { accountId: 'must be a carrier or reseller account' },
+    });
+  }
+  return account;
+}
+
+/**
+ * A group the user in `account` may have: owned by that account or by an ancestor of it
+ * ("the new reseller group or an older one"), holding nothing the actor lacks.
+ */
+export async function findAssignableGroup(
+  em: EntityManager,
+  actor: TActor,
+  account: TAccount,
+  unverifiedGroupId: string,
+): Promise<TGroup> {
+  const group = await em.findOne(Group, { id: unverifiedGroupId }, { populate: ['account'] });
+  if (!group || !account.path.startsWith(group.account.path)) throw notFound('group');
+  assertNoEscalation(actor, group.grants);
+  return group;
+}
+
+export function toUserDto(user: TUser): TUserDto {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    accountId: user.account.id,
+    groupId: user.group.id,
+    status: user.status,
+    mustChangePassword: user.mustChangePassword,
+    lastLoginAt: user.lastLoginAt ? user.lastLoginAt.toISOString() : null,
+    version: user.version,
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+  };
+}

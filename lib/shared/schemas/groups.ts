@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { ALL_GRANTS, type TGrant } from '@/lib/shared/permissions';
+import { ZId, ZVersion, type TEntityMeta } from './common';
+
+const ZGroupName = z.string('is required').trim().min(1, 'is required').max(120, 'is too long');
+export const ZGrant = z.enum(ALL_GRANTS as [TGrant, ...TGrant[]], 'is not a grant in the catalog');
+const ZGrants = z
+  .array(ZGrant, 'must be a list of grants')
+  .max(ALL_GRANTS.length)
+  .transform((grants) => [...new Set(grants)]);
+
+export const ZGroupCreate = z.union([
+  z.strictObject({ name: ZGroupName, grants: ZGrants, accountId: ZId.optional() }),
+  z.strictObject({
+    template: z.literal('default-reseller', 'must be "default-reseller"'),
+    name: ZGroupName.optional(),
+    accountId: ZId.optional(),
+  }),
+]);
+export const ZGroupPatch = z.strictObject({
+  version: ZVersion,
+  name: ZGroupName.optional(),
+  grants: ZGrants.optional(),
+});
+export type TGroupCreate = z.infer<typeof ZGroupCreate>;
+export type TGroupPatch = z.infer<typeof ZGroupPatch>;
+
+/** A group the viewer may edit (owned in its subtree). */
+export interface TGroupDto extends TEntityMeta {
+  name: string;
+  accountId: string;
+  grants: TGrant[];
+  template: string | null;
+  useOnly: false;
+}
+
+/** An ancestor's group: only its name and grants, to those who may assign it. */
+export interface TUseOnlyGroupDto {
+  id: string;
+  name: string;
+  grants: TGrant[];
+  useOnly: true;
+}

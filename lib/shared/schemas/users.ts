@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { ZId, ZVersion, type TEntityMeta } from './common';
+
+export const ZPassword = z
+  .string('is required')
+  .min(12, 'must be at least 12 characters')
+  .max(256, 'must be at most 256 characters');
+const ZUserName = z.string().trim().min(1, 'is required').max(200, 'is too long');
+
+export const ZUserCreate = z.strictObject({
+  email: z
+    .email('must be an email address')
+    .max(320)
+    .transform((email) => email.toLowerCase()),
+  password: ZPassword,
+  name: ZUserName.optional(),
+  accountId: ZId,
+  groupId: ZId,
+});
+export const ZUserPatch = z.strictObject({
+  version: ZVersion,
+  name: ZUserName.optional(),
+  /** Never null: a user always has a group (400). */
+  groupId: ZId.optional(),
+  status: z.enum(['active', 'disabled']).optional(),
+  /** An admin's reset: the user must change it at next sign-in. */
+  password: ZPassword.optional(),
+});
+export const ZPasswordChange = z.strictObject({
+  currentPassword: z.string('is required').min(1, 'is required'),
+  newPassword: ZPassword,
+});
+export type TUserCreate = z.infer<typeof ZUserCreate>;
+export type TUserPatch = z.infer<typeof ZUserPatch>;
+
+export interface TUserDto extends TEntityMeta {
+  email: string;
+  name: string;
+  accountId: string;
+  groupId: string;
+  status: 'active' | 'disabled';
+  mustChangePassword: boolean;
+  lastLoginAt: string | null;
+}

@@ -1,0 +1,249 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { openOrm } from '@/lib/server/db/orm';
+import { Group, User } from '@/lib/server/entities';
+import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
+import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { signInOverHttp } from '../fixtures/http-login';
+
+const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
+const PASSWORD = 'reseller-password-1';
+
+let db: TTestDatabase;
+let server: TPanelServer;
+let orm: MikroORM;
+let admin: TApiClient;
+let carrierId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('testDatabase'));
+  server = await startPanelServer({
+    DATABASE_URL: db.url,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+  });
+  orm = await openOrm(db.url);
+  admin = await apiClient(server.url, ADMIN.email, ADMIN.password);
+  carrierId = (await admin.get('/me')).body.account.id;
+});
+
+afterAll(async () => {
+  await orm?.close(true);
+  await server?.stop();
+  await db?.drop();
+});
+
+const count = (entity: typeof Group | typeof User) =>
+  entity === Group ? orm.em.fork().count(Group, {}) : orm.em.fork().count(User, {});
+
+describe("the seed's workflow through the API", () => {
+  let groupId: string;
+  let resellerId: string;
+  let reseller: TApiClient;
+
+  it('creates a group from the Default Reseller template', async () => {
+    const response = await admin.post('/groups', { template: 'default-reseller' });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({
+      name: 'Default Reseller',
+      accountId: carrierId,
+      template: 'default-reseller',
+      useOnly: false,
+    });
+    expect([...response.body.grants].sort()).toEqual([...DEFAULT_RESELLER_GRANTS].sort());
+    groupId = response.body.id;
+  });
+
+  it('adds a reseller account and a reseller user with that group', async () => {
+    const account = await admin.post('/resellers', { name: 'Acme Voice', email: 'ops@acme.test' });
+    expect(account.status).toBe(201);
+    resellerId = account.body.id;
+    const user = await admin.post('/users', {
+      email: 'Ops@Acme.test',
+      password: PASSWORD,
+      accountId: resellerId,
+      groupId,
+    });
+    expect(user.status).toBe(201);
+    expect(user.body).toMatchObject({
+      email: 'ops@acme.test',
+      accountId: resellerId,
+      groupId,
+      status: 'active',
+      mustChangePassword: false,
+    });
+    expect(user.body).not.toHaveProperty('passwordHash');
+  });
+
+  it('the reseller signs in and sees only its own account, users and customers', async () => {
+    await admin.post('/customers', { name: 'Carrier Direct' });
+    reseller = await apiClient(server.url, 'ops@acme.test', PASSWORD);
+    expect((await reseller.get('/me')).body.account).toEqual({
+      id: resellerId,
+      name: 'Acme Voice',
+      kind: 'reseller',
+    });
+    const mine = await reseller.post('/customers', { name: 'Hotel Alpine' });
+    expect(mine.body.parentId).toBe(resellerId);
+    expect(
+      (await reseller.get('/customers')).body.items.map((c: { name: string }) => c.name),
+    ).toEqual(['Hotel Alpine']);
+    expect((await reseller.get('/resellers')).body.items).toEqual([]);
+    expect(
+      (await reseller.get('/users')).body.items.map((u: { email: string }) => u.email),
+    ).toEqual(['ops@acme.test']);
+    // The carrier's group is use-only to it: name and grants, nothing more.
+    const groups = (await reseller.get('/groups')).body.items;
+    expect(groups).toEqual([
+      { id: groupId, name: 'Default Reseller', grants: expect.any(Array), useOnly: true },
+    ]);
+  });
+
+  it('no escalation: a reseller cannot create, edit or assign beyond its own grants', async () => {
+    const before = { groups: await count(Group), users: await count(User) };
+    const create = await reseller.post('/groups', {
+      name: 'Sneaky',
+      grants: ['customers:read', 'impersonation:start'],
+    });
+    expect(create).toMatchObject({
+      status: 403,
+      body: { error: { code: 'escalation', grants: ['impersonation:start'] } },
+    });
+
+    const own = await reseller.post('/groups', { name: 'Acme staff', grants: ['customers:read'] });
+    expect(own.status).toBe(201);
+    const edit = await reseller.patch(`/groups/${own.body.id}`, {
+      version: own.body.version,
+      grants: ['customers:read', 'audit:delete'],
+    });
+    expect(edit).toMatchObject({ status: 403, body: { error: { code: 'escalation' } } });
+    expect((await orm.em.fork().findOneOrFail(Group, { id: own.body.id })).grants).toEqual([
+      'customers:read',
+    ]);
+
+    // The carrier's own admin group holds more than the reseller: it cannot hand it out.
+    const adminGroup = await orm.em.fork().findOneOrFail(Group, { name: 'Carrier administrators' });
+    const assign = await reseller.post('/users', {
+      email: 'boss@acme.test',
+      password: PASSWORD,
+      accountId: resellerId,
+      groupId: adminGroup.id,
+    });
+    expect(assign).toMatchObject({ status: 403, body: { error: { code: 'escalation' } } });
+
+    // An ancestor's group is use-only.
+    const editAncestor = await reseller.patch(`/groups/${groupId}`, {
+      version: 1,
+      name: 'Mine now',
+    });
+    expect(editAncestor).toMatchObject({ status: 403, body: { error: { code: 'use_only' } } });
+    expect({ groups: await count(Group), users: await count(User) }).toEqual({
+      groups: before.groups + 1,
+      users: before.users,
+    });
+  });
+
+  it("cannot give a user a group it may not use (a sub-account's group)", async () => {
+    const sub = await reseller.post('/resellers', { name: 'Acme East', email: 'east@acme.test' });
+    const subGroup = await reseller.post('/groups', {
+      name: 'East staff',
+      grants: ['customers:read'],
+      accountId: sub.body.id,
+    });
+    expect(subGroup.status).toBe(201);
+    const response = await reseller.post('/users', {
+      email: 'x@acme.test',
+      password: PASSWORD,
+      accountId: resellerId,
+      groupId: subGroup.body.id,
+    });
+    expect(response.status).toBe(404);
+    expect(await orm.em.fork().count(User, { email: 'x@acme.test' })).toBe(0);
+  });
+
+  it('a group in use cannot be deleted; a user cannot lose its group', async () => {
+    const inUse = await admin.del(`/groups/${groupId}`);
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.error).toMatchObject({
+      code: 'group_in_use',
+      dependants: [{ resource: 'users', name: 'ops@acme.test' }],
+    });
+    const user = (await admin.get('/users')).body.items.find(
+      (u: { email: string }) => u.email === 'ops@acme.test',
+    );
+    const remove = await admin.patch(`/users/${user.id}`, { version: user.version, groupId: null });
+    expect(remove).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_input', fields: { groupId: expect.any(String) } } },
+    });
+    expect(
+      (await orm.em.fork().findOneOrFail(User, { id: user.id }, { populate: ['group'] })).group.id,
+    ).toBe(groupId);
+  });
+
+  it("changing a user's group ends its sessions at once", async () => {
+    const fresh = await apiClient(server.url, 'ops@acme.test', PASSWORD);
+    expect((await fresh.get('/me')).status).toBe(200);
+    const staff = await admin.post('/groups', {
+      name: 'Reseller read-only',
+      grants: ['customers:read', 'users:read'],
+    });
+    const user = (await admin.get('/users')).body.items.find(
+      (u: { email: string }) => u.email === 'ops@acme.test',
+    );
+    const moved = await admin.patch(`/users/${user.id}`, {
+      version: user.version,
+      groupId: staff.body.id,
+    });
+    expect(moved.status).toBe(200);
+    expect((await fresh.get('/me')).status).toBe(401);
+    const again = await apiClient(server.url, 'ops@acme.test', PASSWORD);
+    expect((await again.get('/me')).body.grants).toEqual(['customers:read', 'users:read']);
+  });
+
+  it('an admin password reset makes the user change it at next sign-in', async () => {
+    const user = (await admin.get('/users')).body.items.find(
+      (u: { email: string }) => u.email === 'ops@acme.test',
+    );
+    const reset = await admin.patch(`/users/${user.id}`, {
+      version: user.version,
+      password: 'temporary-pass-1',
+    });
+    expect(reset.status, JSON.stringify(reset.body)).toBe(200);
+    expect(reset.body.mustChangePassword).toBe(true);
+    expect((await signInOverHttp(server.url, 'ops@acme.test', PASSWORD)).cookie).toBeNull();
+    const client = await apiClient(server.url, 'ops@acme.test', 'temporary-pass-1');
+    expect((await client.get('/me')).body.user.mustChangePassword).toBe(true);
+    expect(await client.get('/customers')).toMatchObject({
+      status: 403,
+      body: { error: { code: 'password_change_required' } },
+    });
+    const wrong = await client.post('/me/password', {
+      currentPassword: 'nope',
+      newPassword: 'brand-new-password',
+    });
+    expect(wrong).toMatchObject({
+      status: 400,
+      body: { error: { fields: { currentPassword: expect.any(String) } } },
+    });
+    const changed = await client.post('/me/password', {
+      currentPassword: 'temporary-pass-1',
+      newPassword: 'brand-new-password',
+    });
+    expect(changed.status).toBe(204);
+    expect((await client.get('/customers')).status).toBe(200);
+    expect(
+      (await signInOverHttp(server.url, 'ops@acme.test', 'brand-new-password')).cookie,
+    ).not.toBeNull();
+  });
+
+  it('users are audited within scope, naming people only to those who may read them', async () => {
+    const audit = await admin.get('/audit?resource=users');
+    expect(audit.body.items.length).toBeGreaterThanOrEqual(3);
+    expect(
+      audit.body.items.every((item: { actor: { kind: string } }) => item.actor.kind === 'user'),
+    ).toBe(true);
+  });
+});
