@@ -12,6 +12,7 @@ import next from 'next';
 import { EnvError, parseEnv } from '@/lib/server/env';
 import { keepFirstLogin, loadOrCreateSecret } from '@/lib/server/data-dir';
 import { setRuntime, type TServerConfig } from '@/lib/server/runtime';
+import { CLIENT_IP_HEADER } from '@/lib/server/auth/login';
 import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
 import { createSocketServer } from './socket';
 import { attachRedisAdapter } from './redis-adapter';
@@ -33,6 +34,12 @@ async function main(): Promise<void> {
     redisUrl: env.REDIS_URL,
     dataDir: path.resolve(env.DATA_DIR),
     resellerDepthLimit: env.RESELLER_DEPTH_LIMIT,
+    loginThrottle: {
+      freeFailures: env.LOGIN_FREE_FAILURES,
+      lockFailures: env.LOGIN_LOCK_FAILURES,
+      baseDelayMs: env.LOGIN_BASE_DELAY_MS,
+      lockSeconds: env.LOGIN_LOCK_SECONDS,
+    },
   };
   // next-auth reads its URL from the environment; it must be final before Next starts.
   process.env.NEXTAUTH_URL = config.publicUrl;
@@ -53,7 +60,11 @@ async function main(): Promise<void> {
   // Next attaches its own upgrade listener (dev HMR) to `httpServer` and leaves paths it
   // does not serve, such as /socket.io/, to Socket.IO. The request listener must be in
   // place before Socket.IO attaches: it wraps the listeners it finds.
-  httpServer.on('request', (req, res) => void handle(req, res));
+  httpServer.on('request', (req, res) => {
+    // The client address for login throttling, set here so no client can supply it.
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
+    void handle(req, res);
+  });
 
   const io = createSocketServer(httpServer, {
     orm: database.orm,

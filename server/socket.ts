@@ -13,6 +13,7 @@ import {
   parseCookieHeader,
   sessionTokenFrom,
 } from '@/lib/server/auth/session';
+import { actorFromApiToken } from '@/lib/server/auth/api-token';
 
 export interface TSocketData {
   actor: TActor;
@@ -62,11 +63,17 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
   io.use(async (socket, next) => {
     const cookies = parseCookieHeader(socket.request.headers.cookie);
     const token = sessionTokenFrom((name) => cookies.get(name));
-    if (!token) {
+    const apiToken =
+      typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
+    if (!token && !apiToken) {
       return next(refusal('unauthenticated', 'Sign in first: the handshake carried no session.'));
     }
     try {
-      const actor = await actorFromSessionToken(deps.orm.em.fork(), token, deps.authSecret);
+      const em = deps.orm.em.fork();
+      // An API token in `auth: { token }` is judged by itself, like a bearer header.
+      const actor = apiToken
+        ? await actorFromApiToken(em, apiToken)
+        : await actorFromSessionToken(em, token, deps.authSecret);
       if (!actor) {
         return next(
           refusal('unauthenticated', 'The session is not valid: expired, signed out or revoked.'),

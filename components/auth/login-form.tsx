@@ -26,11 +26,7 @@ export function LoginForm() {
       return;
     }
     setPending(false);
-    setError(
-      result?.error === 'CredentialsSignin'
-        ? 'Wrong email or password.'
-        : 'Sign-in is unavailable right now. Try again in a moment.',
-    );
+    setError(explain(result?.error));
   }
 
   return (
@@ -75,4 +71,13 @@ export function LoginForm() {
       </button>
     </form>
   );
+}
+
+function explain(error: string | null | undefined): string {
+  if (error === 'CredentialsSignin') return 'Wrong email or password.';
+  const throttled = /^throttled:(\d+)$/.exec(error ?? '');
+  if (throttled) {
+    return `Too many failed attempts. Try again in ${throttled[1]} seconds.`;
+  }
+  return 'Sign-in is unavailable right now. Try again in a moment.';
 }

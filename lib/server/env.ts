@@ -55,6 +55,42 @@ const FIELDS = {
   ),
   ADMIN_PASSWORD: optional(z.string().min(12, 'must be at least 12 characters')),
   DATA_DIR: z.preprocess(unsetIfEmpty, z.string().default('./data')),
+  LOGIN_FREE_FAILURES: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 100')
+      .max(100, 'must be between 1 and 100')
+      .default(3),
+  ),
+  LOGIN_LOCK_FAILURES: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 1000')
+      .max(1000, 'must be between 1 and 1000')
+      .default(10),
+  ),
+  LOGIN_BASE_DELAY_MS: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 60000')
+      .max(60000, 'must be between 0 and 60000')
+      .default(1000),
+  ),
+  LOGIN_LOCK_SECONDS: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 86400')
+      .max(86400, 'must be between 1 and 86400')
+      .default(900),
+  ),
   RESELLER_DEPTH_LIMIT: z.preprocess(
     unsetIfEmpty,
     z.coerce

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { TThrottlePolicy } from './auth/throttle';
 
 /** What the server resolved at start, beyond the raw environment. */
 export interface TServerConfig {
@@ -11,6 +12,7 @@ export interface TServerConfig {
   dataDir: string;
   /** How many reseller levels may nest below a carrier. */
   resellerDepthLimit: number;
+  loginThrottle: TThrottlePolicy;
 }
 
 export interface TRuntime {

@@ -8,6 +8,7 @@ import {
   sessionTokenFrom,
 } from '@/lib/server/auth/session';
 import { findRuntime } from '@/lib/server/runtime';
+import { actorFromApiToken, bearerFrom } from '@/lib/server/auth/api-token';
 import { ApiError, invalidInput, unauthenticated } from './errors';
 
 export interface TApiContext<P> {
@@ -20,7 +21,7 @@ export interface TApiContext<P> {
 type TRouteContext<P> = { params: Promise<P> };
 
 /**
- * Wraps an /api/v1 route handler: resolves the actor (session cookie), gives it a fresh
+ * Wraps an /api/v1 route handler: resolves the actor (bearer token or session cookie), gives it a fresh
  * EntityManager, and turns every failure into the API's error body — 4xx for what the
  * caller can fix, a bare 500 (logged here, never sent) for the rest.
  */
@@ -33,9 +34,16 @@ export function apiRoute<P = Record<string, never>>(
       const runtime = findRuntime();
       if (!runtime) throw new ApiError(503, 'unavailable', 'The panel is starting; try again.');
       const em = runtime.orm.em.fork();
+      const bearer = req.headers.get('authorization');
       const cookies = parseCookieHeader(req.headers.get('cookie') ?? undefined);
-      const token = sessionTokenFrom((name) => cookies.get(name));
-      const actor = await actorFromSessionToken(em, token, runtime.config.authSecret);
+      // A request with an Authorization header is judged by it alone.
+      const actor = bearer
+        ? await actorFromApiToken(em, bearerFrom(bearer))
+        : await actorFromSessionToken(
+            em,
+            sessionTokenFrom((name) => cookies.get(name)),
+            runtime.config.authSecret,
+          );
       if (!actor) throw unauthenticated();
       // After an admin reset, only `/me` and the password change answer.
       if (actor.mustChangePassword && !options.beforePasswordChange) {
@@ -58,7 +66,12 @@ export function noContent(): Response {
 }
 
 export function errorResponse(error: unknown): Response {
-  if (error instanceof ApiError) return Response.json(error.toBody(), { status: error.status });
+  if (error instanceof ApiError) {
+    const retryAfter = error.extra.retryAfterSeconds;
+    const headers: Record<string, string> =
+      typeof retryAfter === 'number' ? { 'Retry-After': String(retryAfter) } : {};
+    return Response.json(error.toBody(), { status: error.status, headers });
+  }
   if (error instanceof z.ZodError)
     return Response.json(invalidInput(zodFields(error)).toBody(), { status: 400 });
   if (error instanceof OptimisticLockError) {

@@ -2,7 +2,7 @@ import type { AuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { z } from 'zod';
 import type { TRuntime } from '@/lib/server/runtime';
-import { authenticate } from './login';
+import { authenticate, CLIENT_IP_HEADER } from './login';
 import { SESSION_MAX_AGE_SECONDS } from './session';
 
 const ZCredentials = z.object({
@@ -26,15 +26,20 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
           email: { label: 'Email', type: 'email' },
           password: { label: 'Password', type: 'password' },
         },
-        async authorize(credentials) {
+        async authorize(credentials, req) {
           const parsed = ZCredentials.safeParse(credentials);
           if (!parsed.success) return null;
-          const claims = await authenticate(
+          const headers = (req?.headers ?? {}) as Record<string, string | undefined>;
+          const result = await authenticate(
             runtime.orm.em.fork(),
-            parsed.data.email,
-            parsed.data.password,
+            { ...parsed.data, ip: headers[CLIENT_IP_HEADER] ?? 'unknown' },
+            runtime.config.loginThrottle,
           );
-          return claims ? { id: claims.sub, sv: claims.sv } : null;
+          if (result.ok) return { id: result.claims.sub, sv: result.claims.sv };
+          // next-auth passes the message to the form as `error`; the form explains it.
+          if (result.reason === 'throttled')
+            throw new Error(`throttled:${result.retryAfterSeconds}`);
+          return null;
         },
       }),
     ],

@@ -2,12 +2,15 @@ import { Account } from './account.entity';
 import { Group } from './group.entity';
 import { User } from './user.entity';
 import { ChangeLogEntry } from './change-log.entity';
+import { ApiToken } from './api-token.entity';
+import { LoginThrottle } from './login-throttle.entity';
 
-export { Account, Group, User, ChangeLogEntry };
+export { Account, Group, User, ChangeLogEntry, ApiToken, LoginThrottle };
 export type { TAccount, TAccountKind } from './account.entity';
 export type { TGroup } from './group.entity';
 export type { TUser } from './user.entity';
 export type { TChangeLogEntry } from './change-log.entity';
+export type { TApiToken } from './api-token.entity';
 
 /** Every entity, listed explicitly: no folder discovery (it breaks under Next's bundler). */
-export const ENTITIES = [Account, Group, User, ChangeLogEntry];
+export const ENTITIES = [Account, Group, User, ChangeLogEntry, ApiToken, LoginThrottle];

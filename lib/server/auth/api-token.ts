@@ -1,0 +1,42 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ApiToken } from '@/lib/server/entities';
+import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+
+/** Tokens look like `rpt_<43 base64url chars>`; only their SHA-256 is stored. */
+const PREFIX = 'rpt_';
+
+export function newTokenSecret(): { token: string; hash: string } {
+  const token = PREFIX + randomBytes(32).toString('base64url');
+  return { token, hash: hashToken(token) };
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** `Authorization: Bearer rpt_…` → the token's value, or undefined. */
+export function bearerFrom(header: string | null | undefined): string | undefined {
+  const match = /^Bearer\s+(rpt_[A-Za-z0-9_-]{20,100})$/.exec(header?.trim() ?? '');
+  return match?.[1];
+}
+
+/**
+ * The actor behind an API token: the token must exist and be unexpired, and its user
+ * must still be allowed in with the same session version as when the token was made
+ * (a new group, disabling or a reset ends every token; deleting the user deletes them).
+ */
+export async function actorFromApiToken(
+  em: EntityManager,
+  token: string | undefined,
+): Promise<TActor | null> {
+  if (!token) return null;
+  const row = await em.findOne(ApiToken, {
+    tokenHash: hashToken(token),
+    expiresAt: { $gt: new Date() },
+  });
+  if (!row) return null;
+  const actor = await resolveActor(em, { userId: row.user.id, sessionVersion: row.sessionVersion });
+  if (actor) await em.nativeUpdate(ApiToken, { id: row.id }, { lastUsedAt: new Date() });
+  return actor;
+}

@@ -1,0 +1,59 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ApiToken, User } from '@/lib/server/entities';
+import { ApiError } from '@/lib/server/api/errors';
+import { authenticate } from '@/lib/server/auth/login';
+import { newTokenSecret } from '@/lib/server/auth/api-token';
+import { resolveActor } from '@/lib/server/authz/actor';
+import type { TThrottlePolicy } from '@/lib/server/auth/throttle';
+import { mutate } from '@/lib/server/live/change-log';
+import type { TTokenCreate, TTokenIssued } from '@/lib/shared/schemas/tokens';
+import { toTokenDto } from './token-dto';
+
+/**
+ * `POST /auth/token`: email + password → a bearer token with the user's exact rights.
+ * Same checks, throttle and uniform refusal as the sign-in form.
+ */
+export async function issueToken(
+  em: EntityManager,
+  input: TTokenCreate & { ip: string },
+  policy: TThrottlePolicy,
+): Promise<TTokenIssued> {
+  const login = await authenticate(em, input, policy);
+  if (!login.ok && login.reason === 'throttled') {
+    throw new ApiError(429, 'throttled', 'Too many failed attempts; try again later.', {
+      retryAfterSeconds: login.retryAfterSeconds,
+    });
+  }
+  if (!login.ok) throw new ApiError(401, 'invalid_credentials', 'Wrong email or password.');
+  const actor = await resolveActor(em, {
+    userId: login.claims.sub,
+    sessionVersion: login.claims.sv,
+  });
+  if (!actor) throw new ApiError(401, 'invalid_credentials', 'Wrong email or password.');
+
+  const { token, hash } = newTokenSecret();
+  const expiresAt = new Date(Date.now() + input.expiresInDays * 24 * 60 * 60 * 1000);
+  return mutate(em, actor, async (tx, record) => {
+    const row = tx.create(ApiToken, {
+      id: crypto.randomUUID(),
+      user: tx.getReference(User, actor.userId),
+      name: input.name,
+      tokenHash: hash,
+      sessionVersion: actor.sessionVersion,
+      expiresAt,
+    });
+    await tx.flush();
+    const dto = toTokenDto(row);
+    record({
+      resource: 'tokens',
+      entityId: row.id,
+      op: 'created',
+      version: null,
+      before: null,
+      after: { ...dto },
+      scopeBefore: null,
+      scopeAfter: actor.account.path,
+    });
+    return { ...dto, token };
+  });
+}

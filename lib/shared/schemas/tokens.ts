@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+export const ZTokenCreate = z.strictObject({
+  email: z.string('is required').trim().min(1, 'is required').max(320),
+  password: z.string('is required').min(1, 'is required').max(1024),
+  name: z.string().trim().min(1).max(120).default('API token'),
+  expiresInDays: z
+    .number()
+    .int()
+    .min(1, 'must be 1 to 365')
+    .max(365, 'must be 1 to 365')
+    .default(90),
+});
+export type TTokenCreate = z.infer<typeof ZTokenCreate>;
+
+export interface TTokenDto {
+  id: string;
+  name: string;
+  createdAt: string;
+  expiresAt: string;
+  lastUsedAt: string | null;
+}
+
+/** Only the answer to `POST /auth/token` ever carries the secret. */
+export interface TTokenIssued extends TTokenDto {
+  token: string;
+}

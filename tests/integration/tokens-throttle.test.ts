@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { io } from 'socket.io-client';
+import { openOrm } from '@/lib/server/db/orm';
+import { ApiToken, User } from '@/lib/server/entities';
+import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { signInOverHttp } from '../fixtures/http-login';
+
+const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
+const PASSWORD = 'token-user-password';
+
+let db: TTestDatabase;
+let server: TPanelServer;
+let orm: MikroORM;
+let admin: TApiClient;
+let groupId: string;
+let otherGroupId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('testDatabase'));
+  server = await startPanelServer({
+    DATABASE_URL: db.url,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOGIN_FREE_FAILURES: '2',
+    LOGIN_LOCK_FAILURES: '4',
+    LOGIN_BASE_DELAY_MS: '60000',
+    LOGIN_LOCK_SECONDS: '2',
+  });
+  orm = await openOrm(db.url);
+  admin = await apiClient(server.url, ADMIN.email, ADMIN.password);
+  groupId = (await admin.post('/groups', { name: 'Ops', grants: ['customers:read', 'users:read'] }))
+    .body.id;
+  otherGroupId = (await admin.post('/groups', { name: 'Ops 2', grants: ['customers:read'] })).body
+    .id;
+});
+
+afterAll(async () => {
+  await orm?.close(true);
+  await server?.stop();
+  await db?.drop();
+});
+
+async function newUser(email: string) {
+  const me = (await admin.get('/me')).body;
+  const response = await admin.post('/users', {
+    email,
+    password: PASSWORD,
+    accountId: me.account.id,
+    groupId,
+  });
+  expect(response.status).toBe(201);
+  return response.body as { id: string; version: number };
+}
+
+async function issue(email: string, password = PASSWORD) {
+  const response = await fetch(`${server.url}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password, name: 'script' }),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+const bearer = (token: string, path: string, init: RequestInit = {}) =>
+  fetch(`${server.url}/api/v1${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...init.headers },
+  });
+
+describe('API tokens', () => {
+  it('acts with exactly the user’s rights, is listed without its secret, and dies when revoked', async () => {
+    const user = await newUser('script@carrier.test');
+    const issued = await issue('script@carrier.test');
+    expect(issued.status).toBe(201);
+    expect(issued.body).toEqual({
+      id: expect.any(String),
+      name: 'script',
+      token: expect.stringMatching(/^rpt_[\w-]{43}$/),
+      createdAt: expect.any(String),
+      expiresAt: expect.any(String),
+      lastUsedAt: null,
+    });
+    const me = await (await bearer(issued.body.token, '/me')).json();
+    expect(me.user.id).toBe(user.id);
+    expect(me.grants).toEqual(['customers:read', 'users:read']);
+    expect((await bearer(issued.body.token, '/resellers')).status).toBe(403);
+
+    const list = await (await bearer(issued.body.token, '/tokens')).json();
+    expect(list.items).toEqual([
+      expect.objectContaining({ id: issued.body.id, lastUsedAt: expect.any(String) }),
+    ]);
+    expect(JSON.stringify(list)).not.toContain(issued.body.token);
+    const stored = await orm.em.fork().findOneOrFail(ApiToken, { id: issued.body.id });
+    expect(stored.tokenHash).not.toContain(issued.body.token.slice(4));
+
+    // Someone else cannot see or revoke it.
+    expect((await admin.get('/tokens')).body.items).toEqual([]);
+    expect((await admin.del(`/tokens/${issued.body.id}`)).status).toBe(404);
+    expect((await bearer(issued.body.token, '/me')).status).toBe(200);
+
+    expect(
+      (await bearer(issued.body.token, `/tokens/${issued.body.id}`, { method: 'DELETE' })).status,
+    ).toBe(204);
+    expect((await bearer(issued.body.token, '/me')).status).toBe(401);
+  });
+
+  it('dies when its user changes group, is disabled, or is deleted', async () => {
+    const user = await newUser('moving@carrier.test');
+    const first = (await issue('moving@carrier.test')).body.token;
+    const moved = await admin.patch(`/users/${user.id}`, {
+      version: user.version,
+      groupId: otherGroupId,
+    });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect((await bearer(first, '/me')).status).toBe(401);
+
+    const second = (await issue('moving@carrier.test')).body.token;
+    expect((await bearer(second, '/me')).status).toBe(200);
+    const current = (await admin.get(`/users/${user.id}`)).body;
+    await admin.patch(`/users/${user.id}`, { version: current.version, status: 'disabled' });
+    expect((await bearer(second, '/me')).status).toBe(401);
+
+    const other = await newUser('deleted@carrier.test');
+    const third = (await issue('deleted@carrier.test')).body.token;
+    expect((await admin.del(`/users/${other.id}`)).status).toBe(204);
+    expect((await bearer(third, '/me')).status).toBe(401);
+    expect(await orm.em.fork().count(ApiToken, { user: other.id })).toBe(0);
+  });
+
+  it('opens a socket with `auth: { token }`, and a bad token is refused', async () => {
+    await newUser('socket@carrier.test');
+    const token = (await issue('socket@carrier.test')).body.token;
+    const hello = await new Promise<{ user: { email: string } }>((resolve, reject) => {
+      const socket = io(server.url, {
+        transports: ['websocket'],
+        reconnection: false,
+        auth: { token },
+      });
+      socket.once('hello', (payload) => (socket.close(), resolve(payload)));
+      socket.once('connect_error', reject);
+    });
+    expect(hello.user.email).toBe('socket@carrier.test');
+    const refused = await new Promise<{ data?: { code: string } }>((resolve) => {
+      const socket = io(server.url, {
+        transports: ['websocket'],
+        reconnection: false,
+        auth: { token: 'rpt_forged' },
+      });
+      socket.once('connect_error', (error) => (socket.close(), resolve(error as never)));
+    });
+    expect(refused.data?.code).toBe('unauthenticated');
+  });
+
+  it('answers unknown emails and wrong passwords alike', async () => {
+    const unknown = await issue('nobody@carrier.test', 'whatever-password');
+    const wrong = await issue('script@carrier.test', 'whatever-password');
+    expect(unknown.status).toBe(401);
+    expect(unknown.body).toEqual(wrong.body);
+    expect(unknown.body).toEqual({
+      error: { code: 'invalid_credentials', message: 'Wrong email or password.' },
+    });
+  });
+});
+
+describe('login throttling per (email, IP)', () => {
+  it('delays after the free failures, locks, and lets the right password in once the lock ends', async () => {
+    await newUser('victim@carrier.test');
+    expect((await issue('victim@carrier.test', 'bad-1')).status).toBe(401);
+    expect((await issue('victim@carrier.test', 'bad-2')).status).toBe(401);
+    // Two failures: the next attempt waits, even with the right password.
+    const throttled = await issue('victim@carrier.test');
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(throttled.body.error.code).toBe('throttled');
+    // The browser sign-in is throttled by the same record.
+    expect((await signInOverHttp(server.url, 'victim@carrier.test', PASSWORD)).body).toContain(
+      'throttled',
+    );
+    // Another email from the same address is not affected.
+    expect((await issue('script@carrier.test', 'bad-x')).status).toBe(401);
+    expect(await orm.em.fork().count(User, { email: 'victim@carrier.test' })).toBe(1);
+
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const allowed = await issue('victim@carrier.test');
+    expect(allowed.status).toBe(201);
+    // A success clears the record: a single failure later is not throttled.
+    expect((await issue('victim@carrier.test', 'bad-3')).status).toBe(401);
+    expect((await issue('victim@carrier.test')).status).toBe(201);
+  });
+});
