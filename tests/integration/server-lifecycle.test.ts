@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MIGRATIONS } from '@/lib/server/db/migrations';
 import { io } from 'socket.io-client';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
-import { runPanelUntilExit, startPanelServer } from '../fixtures/panel-server';
+import { runPanelUntilExit, runScript, startPanelServer } from '../fixtures/panel-server';
 import { signInOverHttp } from '../fixtures/http-login';
 import { redisAvailable, TEST_REDIS_URL } from '../fixtures/redis';
 
@@ -96,17 +95,7 @@ describe('npm run db:migrate', () => {
   it('applies the committed migrations to DATABASE_URL, then finds nothing to do', async () => {
     const target = await createTestDatabase(inject('testDatabase'));
     try {
-      const run = () =>
-        new Promise<{ code: number | null; output: string }>((resolve) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/db-migrate.ts'], {
-            env: { ...process.env, DATABASE_URL: target.url },
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let output = '';
-          child.stdout.on('data', (chunk) => (output += chunk));
-          child.stderr.on('data', (chunk) => (output += chunk));
-          child.once('exit', (code) => resolve({ code, output }));
-        });
+      const run = () => runScript('scripts/db-migrate.ts', [], { DATABASE_URL: target.url });
       expect(await run()).toEqual({ code: 0, output: `applied: ${MIGRATION_NAMES.join(', ')}\n` });
       expect(await run()).toEqual({ code: 0, output: 'database is up to date\n' });
     } finally {

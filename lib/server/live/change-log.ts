@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
+import type { TLoggedResource } from '@/lib/shared/schemas/audit';
 
 /** The advisory lock that makes `seq` order commit order (DESIGN §2). */
 const CHANGE_LOG_LOCK_KEY = 0x5250_4c47;
@@ -8,7 +9,8 @@ export type TChangeOp = 'created' | 'updated' | 'deleted';
 
 /** One mutation of one entity, as a service describes it. */
 export interface TChange {
-  resource: 'resellers' | 'customers' | 'users' | 'groups' | 'tokens' | 'impersonation';
+  resource:
+    'carriers' | 'resellers' | 'customers' | 'users' | 'groups' | 'tokens' | 'impersonation';
   entityId: string;
   op: TChangeOp;
   version: number | null;
@@ -29,7 +31,8 @@ export interface TChange {
  */
 export async function mutate<T>(
   em: EntityManager,
-  actor: TActor,
+  /** null for an operations command run from the shell (no signed-in person). */
+  actor: TActor | null,
   work: (tx: EntityManager, record: (change: TChange) => void) => Promise<T>,
 ): Promise<T> {
   return em.transactional(async (tx) => {
@@ -41,14 +44,14 @@ export async function mutate<T>(
   });
 }
 
-async function appendChanges(tx: EntityManager, actor: TActor, changes: TChange[]) {
+async function appendChanges(tx: EntityManager, actor: TActor | null, changes: TChange[]) {
   await tx.execute('select pg_advisory_xact_lock(?)', [CHANGE_LOG_LOCK_KEY]);
   const values: unknown[] = [];
   const rows = changes.map((change) => {
     values.push(
-      actor.userId,
-      actor.account.id,
-      actor.impersonatorUserId ?? null,
+      actor?.userId ?? null,
+      actor?.account.id ?? null,
+      actor?.impersonatorUserId ?? null,
       change.resource,
       change.entityId,
       change.op,

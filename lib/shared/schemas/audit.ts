@@ -1,10 +1,20 @@
 import { z } from 'zod';
 import { ZId, ZPageQuery } from './common';
 
+/** Every resource the change log records. */
+export const LOGGED_RESOURCES = [
+  'carriers',
+  'resellers',
+  'customers',
+  'users',
+  'groups',
+  'tokens',
+  'impersonation',
+] as const;
+export type TLoggedResource = (typeof LOGGED_RESOURCES)[number];
+
 export const ZAuditQuery = ZPageQuery.extend({
-  resource: z
-    .enum(['resellers', 'customers', 'users', 'groups', 'tokens', 'impersonation'])
-    .optional(),
+  resource: z.enum(LOGGED_RESOURCES).optional(),
   entityId: ZId.optional(),
   op: z.enum(['created', 'updated', 'deleted']).optional(),
 });
