@@ -9,8 +9,7 @@ export type TChangeOp = 'created' | 'updated' | 'deleted';
 
 /** One mutation of one entity, as a service describes it. */
 export interface TChange {
-  resource:
-    'carriers' | 'resellers' | 'customers' | 'users' | 'groups' | 'tokens' | 'impersonation';
+  resource: TLoggedResource;
   entityId: string;
   op: TChangeOp;
   version: number | null;
