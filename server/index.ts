@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     redisUrl: env.REDIS_URL,
     dataDir: path.resolve(env.DATA_DIR),
     resellerDepthLimit: env.RESELLER_DEPTH_LIMIT,
+    impersonationMinutes: env.IMPERSONATION_MINUTES,
     loginThrottle: {
       freeFailures: env.LOGIN_FREE_FAILURES,
       lockFailures: env.LOGIN_LOCK_FAILURES,

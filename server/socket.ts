@@ -14,6 +14,8 @@ import {
   sessionTokenFrom,
 } from '@/lib/server/auth/session';
 import { actorFromApiToken } from '@/lib/server/auth/api-token';
+import { applyImpersonation } from '@/lib/server/authz/impersonation';
+import { toImpersonationInfo } from '@/lib/server/services/impersonation/impersonation-info';
 
 export interface TSocketData {
   actor: TActor;
@@ -71,9 +73,11 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     try {
       const em = deps.orm.em.fork();
       // An API token in `auth: { token }` is judged by itself, like a bearer header.
-      const actor = apiToken
+      const real = apiToken
         ? await actorFromApiToken(em, apiToken)
         : await actorFromSessionToken(em, token, deps.authSecret);
+      // A support user viewing as someone receives exactly that user's live view.
+      const actor = real ? await applyImpersonation(em, real) : null;
       if (!actor) {
         return next(
           refusal('unauthenticated', 'The session is not valid: expired, signed out or revoked.'),
@@ -96,7 +100,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
       account: { id: actor.account.id, name: actor.account.name, kind: actor.account.kind },
       group: actor.group,
       grants: actor.grants,
-      impersonation: null,
+      impersonation: toImpersonationInfo(actor),
       seq: 0,
       protocol: PROTOCOL_VERSION,
     });

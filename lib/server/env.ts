@@ -91,6 +91,15 @@ const FIELDS = {
       .max(86400, 'must be between 1 and 86400')
       .default(900),
   ),
+  IMPERSONATION_MINUTES: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 480')
+      .max(480, 'must be between 1 and 480')
+      .default(30),
+  ),
   RESELLER_DEPTH_LIMIT: z.preprocess(
     unsetIfEmpty,
     z.coerce

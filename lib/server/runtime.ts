@@ -13,6 +13,8 @@ export interface TServerConfig {
   /** How many reseller levels may nest below a carrier. */
   resellerDepthLimit: number;
   loginThrottle: TThrottlePolicy;
+  /** How long a "view as" lasts. */
+  impersonationMinutes: number;
 }
 
 export interface TRuntime {

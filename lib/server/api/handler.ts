@@ -9,6 +9,7 @@ import {
 } from '@/lib/server/auth/session';
 import { findRuntime } from '@/lib/server/runtime';
 import { actorFromApiToken, bearerFrom } from '@/lib/server/auth/api-token';
+import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import { ApiError, invalidInput, unauthenticated } from './errors';
 
 export interface TApiContext<P> {
@@ -27,7 +28,12 @@ type TRouteContext<P> = { params: Promise<P> };
  */
 export function apiRoute<P = Record<string, never>>(
   handle: (ctx: TApiContext<P>) => Promise<Response>,
-  options: { beforePasswordChange?: boolean } = {},
+  options: {
+    /** Answer even before the user changed an admin-reset password (`/me`, the change). */
+    beforePasswordChange?: boolean;
+    /** Act as the signed-in person even while impersonating (stopping the view). */
+    realActor?: boolean;
+  } = {},
 ) {
   return async (req: Request, context: TRouteContext<P>): Promise<Response> => {
     try {
@@ -37,17 +43,22 @@ export function apiRoute<P = Record<string, never>>(
       const bearer = req.headers.get('authorization');
       const cookies = parseCookieHeader(req.headers.get('cookie') ?? undefined);
       // A request with an Authorization header is judged by it alone.
-      const actor = bearer
+      const real = bearer
         ? await actorFromApiToken(em, bearerFrom(bearer))
         : await actorFromSessionToken(
             em,
             sessionTokenFrom((name) => cookies.get(name)),
             runtime.config.authSecret,
           );
-      if (!actor) throw unauthenticated();
+      if (!real) throw unauthenticated();
       // After an admin reset, only `/me` and the password change answer.
-      if (actor.mustChangePassword && !options.beforePasswordChange) {
+      if (real.mustChangePassword && !options.beforePasswordChange) {
         throw new ApiError(403, 'password_change_required', 'Change your password first.');
+      }
+      const actor = options.realActor ? real : await applyImpersonation(em, real);
+      // Impersonation is read-only, always (DESIGN §1).
+      if (actor.impersonatorUserId && req.method !== 'GET' && req.method !== 'HEAD') {
+        throw new ApiError(403, 'impersonation_read_only', 'Viewing as another user is read-only.');
       }
       const params = context?.params ? await context.params : ({} as P);
       return await handle({ req, params, actor, em });

@@ -18,6 +18,14 @@ export interface TActor {
   grants: TGrant[];
   /** Set while a support user views the panel as this actor (read-only, always). */
   impersonatorUserId?: string;
+  impersonation?: TActorImpersonation;
+}
+
+export interface TActorImpersonation {
+  id: string;
+  impersonator: { id: string; name: string; email: string; accountName: string };
+  reason: string;
+  expiresAt: Date;
 }
 
 /** The row behind an actor, as one query reads it. */

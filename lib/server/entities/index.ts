@@ -4,8 +4,9 @@ import { User } from './user.entity';
 import { ChangeLogEntry } from './change-log.entity';
 import { ApiToken } from './api-token.entity';
 import { LoginThrottle } from './login-throttle.entity';
+import { Impersonation } from './impersonation.entity';
 
-export { Account, Group, User, ChangeLogEntry, ApiToken, LoginThrottle };
+export { Account, Group, User, ChangeLogEntry, ApiToken, LoginThrottle, Impersonation };
 export type { TAccount, TAccountKind } from './account.entity';
 export type { TGroup } from './group.entity';
 export type { TUser } from './user.entity';
@@ -13,4 +14,12 @@ export type { TChangeLogEntry } from './change-log.entity';
 export type { TApiToken } from './api-token.entity';
 
 /** Every entity, listed explicitly: no folder discovery (it breaks under Next's bundler). */
-export const ENTITIES = [Account, Group, User, ChangeLogEntry, ApiToken, LoginThrottle];
+export const ENTITIES = [
+  Account,
+  Group,
+  User,
+  ChangeLogEntry,
+  ApiToken,
+  LoginThrottle,
+  Impersonation,
+];

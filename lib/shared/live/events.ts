@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZImpersonationInfo } from '@/lib/shared/schemas/impersonation';
 
 /**
  * The Socket.IO protocol, typed for both sides (DESIGN §3). Server events are past
@@ -16,7 +17,7 @@ export const ZHello = z.object({
   }),
   group: z.object({ id: z.string(), name: z.string() }),
   grants: z.array(z.string()),
-  impersonation: z.null(),
+  impersonation: ZImpersonationInfo.nullable(),
   /** Head of the change log when the socket joined; catch-up starts after it. */
   seq: z.number().int().nonnegative(),
   protocol: z.literal(PROTOCOL_VERSION),

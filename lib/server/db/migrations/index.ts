@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261128075432 } from './Migration20261128075432';
 import { Migration20261128082150 } from './Migration20261128082150';
 import { Migration20261128084134 } from './Migration20261128084134';
+import { Migration20261128085017 } from './Migration20261128085017';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -11,4 +12,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128075432', class: Migration20261128075432 },
   { name: 'Migration20261128082150', class: Migration20261128082150 },
   { name: 'Migration20261128084134', class: Migration20261128084134 },
+  { name: 'Migration20261128085017', class: Migration20261128085017 },
 ];

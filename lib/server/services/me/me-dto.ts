@@ -1,5 +1,6 @@
 import type { TActor } from '@/lib/server/authz/actor';
 import type { TMeDto } from '@/lib/shared/schemas/me';
+import { toImpersonationInfo } from '@/lib/server/services/impersonation/impersonation-info';
 
 /** Who the caller is, as the server sees it now (DESIGN §3 `GET /me`). */
 export function toMeDto(actor: TActor): TMeDto {
@@ -13,6 +14,6 @@ export function toMeDto(actor: TActor): TMeDto {
     account: { id: actor.account.id, name: actor.account.name, kind: actor.account.kind },
     group: actor.group,
     grants: actor.grants,
-    impersonation: null,
+    impersonation: toImpersonationInfo(actor),
   };
 }

@@ -1,0 +1,25 @@
+import { apiRoute, json, noContent, readBody } from '@/lib/server/api/handler';
+import { getRuntime } from '@/lib/server/runtime';
+import { startImpersonation } from '@/lib/server/services/impersonation/start-impersonation';
+import { stopImpersonation } from '@/lib/server/services/impersonation/stop-impersonation';
+import { ZImpersonationStart } from '@/lib/shared/schemas/impersonation';
+
+export const dynamic = 'force-dynamic';
+
+/** Starts "view as": the caller's own grant decides, never the view it may be in. */
+export const POST = apiRoute(
+  async ({ req, actor, em }) => {
+    const body = await readBody(req, ZImpersonationStart);
+    const minutes = getRuntime().config.impersonationMinutes;
+    return json(await startImpersonation(em, actor, body, { minutes }), 201);
+  },
+  { realActor: true },
+);
+
+export const DELETE = apiRoute(
+  async ({ actor, em }) => {
+    await stopImpersonation(em, actor);
+    return noContent();
+  },
+  { realActor: true },
+);

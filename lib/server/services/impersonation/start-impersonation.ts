@@ -1,0 +1,58 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Impersonation, User } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { isStrictlyBelow } from '@/lib/server/authz/impersonation';
+import { notFound } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import type { TImpersonationStart } from '@/lib/shared/schemas/impersonation';
+
+/**
+ * Starts viewing the panel as a user of a strictly lower account (a descendant, never
+ * one's own account or a peer: 404 for anyone else). One view at a time: starting a new
+ * one ends the open one. Audited where the target's account can read it.
+ */
+export async function startImpersonation(
+  em: EntityManager,
+  actor: TActor,
+  input: TImpersonationStart,
+  options: { minutes: number },
+): Promise<{ id: string; targetUserId: string; expiresAt: string }> {
+  assertCan(actor, 'impersonation:start');
+  return mutate(em, actor, async (tx, record) => {
+    const target = await tx.findOne(User, { id: input.userId }, { populate: ['account'] });
+    if (!target || !isStrictlyBelow(actor.account.path, target.account.path))
+      throw notFound('user');
+    await tx.execute(
+      'update impersonation set ended_at = now() where impersonator_user_id = ? and ended_at is null',
+      [actor.userId],
+    );
+    const now = new Date();
+    const row = tx.create(Impersonation, {
+      id: crypto.randomUUID(),
+      impersonatorUserId: actor.userId,
+      targetUserId: target.id,
+      reason: input.reason,
+      startedAt: now,
+      expiresAt: new Date(now.getTime() + options.minutes * 60_000),
+    });
+    await tx.flush();
+    const after = {
+      targetUserId: target.id,
+      targetEmail: target.email,
+      reason: row.reason,
+      expiresAt: row.expiresAt.toISOString(),
+    };
+    record({
+      resource: 'impersonation',
+      entityId: row.id,
+      op: 'created',
+      version: null,
+      before: null,
+      after,
+      scopeBefore: null,
+      scopeAfter: target.account.path,
+    });
+    return { id: row.id, targetUserId: target.id, expiresAt: after.expiresAt };
+  });
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { ZId } from './common';
+
+export const ZImpersonationStart = z.strictObject({
+  userId: ZId,
+  reason: z.string('is required').trim().min(3, 'must say why (at least 3 characters)').max(500),
+});
+export type TImpersonationStart = z.infer<typeof ZImpersonationStart>;
+
+/** What a session viewing as someone else knows about it (in `/me` and `hello`). */
+export const ZImpersonationInfo = z.object({
+  id: z.string(),
+  impersonator: z.object({ id: z.string(), name: z.string(), email: z.string() }),
+  reason: z.string(),
+  expiresAt: z.string(),
+});
+export type TImpersonationInfo = z.infer<typeof ZImpersonationInfo>;

@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { io } from 'socket.io-client';
+import { openOrm } from '@/lib/server/db/orm';
+import { Account } from '@/lib/server/entities';
+import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
+import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
+const PASSWORD = 'impersonation-pass';
+
+let db: TTestDatabase;
+let server: TPanelServer;
+let orm: MikroORM;
+let admin: TApiClient;
+let support: TApiClient;
+let reseller: TApiClient;
+let resellerUserId: string;
+let colleagueId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('testDatabase'));
+  server = await startPanelServer({
+    DATABASE_URL: db.url,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+  });
+  orm = await openOrm(db.url);
+  admin = await apiClient(server.url, ADMIN.email, ADMIN.password);
+  const carrierId = (await admin.get('/me')).body.account.id;
+  const supportGroup = await admin.post('/groups', {
+    name: 'Support',
+    grants: ['impersonation:start', 'resellers:read', 'customers:read', 'users:read', 'audit:read'],
+  });
+  const resellerGroup = await admin.post('/groups', { template: 'default-reseller' });
+  colleagueId = (
+    await admin.post('/users', {
+      email: 'support@carrier.test',
+      password: PASSWORD,
+      accountId: carrierId,
+      groupId: supportGroup.body.id,
+    })
+  ).body.id;
+  const acme = await admin.post('/resellers', { name: 'Acme', email: 'ops@acme.test' });
+  await admin.post('/customers', { name: 'Carrier Direct' });
+  resellerUserId = (
+    await admin.post('/users', {
+      email: 'ops@acme.test',
+      password: PASSWORD,
+      accountId: acme.body.id,
+      groupId: resellerGroup.body.id,
+    })
+  ).body.id;
+  support = await apiClient(server.url, 'support@carrier.test', PASSWORD);
+  reseller = await apiClient(server.url, 'ops@acme.test', PASSWORD);
+  await reseller.post('/customers', { name: 'Hotel Alpine' });
+});
+
+afterAll(async () => {
+  await orm?.close(true);
+  await server?.stop();
+  await db?.drop();
+});
+
+describe('impersonation ("view as")', () => {
+  it('needs the grant, a reason, and a user of a strictly lower account', async () => {
+    const noReason = await support.post('/impersonation', { userId: resellerUserId });
+    expect(noReason).toMatchObject({
+      status: 400,
+      body: { error: { fields: { reason: expect.any(String) } } },
+    });
+    // Its own account (a peer) and itself: not found, like anything outside.
+    expect(
+      (await support.post('/impersonation', { userId: colleagueId, reason: 'peer' })).status,
+    ).toBe(404);
+    const adminId = (await admin.get('/me')).body.user.id;
+    expect((await support.post('/impersonation', { userId: adminId, reason: 'peer' })).status).toBe(
+      404,
+    );
+    // A reseller holding every grant it has still lacks impersonation:start.
+    expect(
+      (await reseller.post('/impersonation', { userId: resellerUserId, reason: 'self' })).status,
+    ).toBe(403);
+  });
+
+  it('answers exactly as the target would, and refuses every write', async () => {
+    const started = await support.post('/impersonation', {
+      userId: resellerUserId,
+      reason: 'ticket #42',
+    });
+    expect(started.status).toBe(201);
+
+    const me = (await support.get('/me')).body;
+    expect(me.user.email).toBe('ops@acme.test');
+    expect(me.grants).toEqual([...DEFAULT_RESELLER_GRANTS]);
+    expect(me.impersonation).toMatchObject({
+      reason: 'ticket #42',
+      impersonator: { email: 'support@carrier.test' },
+    });
+    for (const path of ['/customers', '/resellers', '/users']) {
+      const mine = await reseller.get(path);
+      const viewed = await support.get(path);
+      expect([path, viewed]).toEqual([path, mine]);
+    }
+
+    const count = await orm.em.fork().count(Account, {});
+    const write = await support.post('/customers', { name: 'Written while viewing' });
+    expect(write).toMatchObject({
+      status: 403,
+      body: { error: { code: 'impersonation_read_only' } },
+    });
+    const customer = (await support.get('/customers')).body.items[0];
+    const patch = await support.patch(`/customers/${customer.id}`, {
+      version: customer.version,
+      name: 'x',
+    });
+    expect(patch.body.error.code).toBe('impersonation_read_only');
+    expect(await orm.em.fork().count(Account, {})).toBe(count);
+  });
+
+  it("gives the socket the target's identity too", async () => {
+    const hello = await new Promise<{
+      user: { email: string };
+      impersonation: { reason: string } | null;
+    }>((resolve, reject) => {
+      const socket = io(server.url, {
+        transports: ['websocket'],
+        reconnection: false,
+        extraHeaders: { cookie: support.cookie },
+      });
+      socket.once('hello', (payload) => (socket.close(), resolve(payload)));
+      socket.once('connect_error', reject);
+    });
+    expect(hello.user.email).toBe('ops@acme.test');
+    expect(hello.impersonation?.reason).toBe('ticket #42');
+  });
+
+  it('ends when it expires', async () => {
+    await orm.em
+      .fork()
+      .execute(`update impersonation set expires_at = now() - interval '1 second'`);
+    expect((await support.get('/me')).body).toMatchObject({
+      user: { email: 'support@carrier.test' },
+      impersonation: null,
+    });
+  });
+
+  it('stops on request, and start and stop are audited where the target can read them', async () => {
+    await support.post('/impersonation', { userId: resellerUserId, reason: 'follow-up' });
+    expect((await support.get('/me')).body.user.email).toBe('ops@acme.test');
+    expect((await support.del('/impersonation')).status).toBe(204);
+    expect((await support.get('/me')).body.user.email).toBe('support@carrier.test');
+    expect((await support.del('/impersonation')).status).toBe(404);
+
+    const seen = (await reseller.get('/audit?resource=impersonation')).body.items;
+    expect(seen.map((item: { op: string }) => item.op)).toEqual(['deleted', 'created', 'created']);
+    // The reseller is told the carrier looked, not which agent.
+    expect(seen[0].actor).toEqual({ kind: 'account', name: 'Carrier' });
+    const carrierView = (await admin.get('/audit?resource=impersonation')).body.items;
+    expect(carrierView[0].actor).toMatchObject({ kind: 'user', email: 'support@carrier.test' });
+  });
+});
