@@ -64,6 +64,16 @@ describe('health', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('serves the document without a session', async () => {
+    const response = await fetch(`${server.url}/api/v1/openapi.json`);
+    expect(response.status).toBe(200);
+    const doc = await response.json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/resellers/{id}');
+  });
+});
+
 describe('sign in over HTTP, then an authenticated socket', () => {
   it('receives hello with the signed-in identity', async () => {
     const login = await signInOverHttp(server.url, ADMIN.email, ADMIN.password);

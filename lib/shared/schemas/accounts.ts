@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZMoney, ZVersion, type TEntityMeta } from './common';
+import { ZEntityMeta, ZId, ZMoney, ZVersion } from './common';
 
 const ZName = z.string('is required').trim().min(1, 'is required').max(200, 'is too long');
 const ZEmail = z
@@ -43,19 +43,22 @@ export type TResellerPatch = z.infer<typeof ZResellerPatch>;
 export type TCustomerCreate = z.infer<typeof ZCustomerCreate>;
 export type TCustomerPatch = z.infer<typeof ZCustomerPatch>;
 
-export interface TResellerDto extends TEntityMeta {
-  name: string;
-  email: string | null;
-  parentId: string;
-  status: 'active' | 'suspended';
-  depth: number;
-}
+export const ZResellerDto = ZEntityMeta.extend({
+  name: z.string(),
+  email: z.string().nullable(),
+  parentId: z.string(),
+  /** Effective: suspended when the account or any ancestor is. */
+  status: ZAccountStatus,
+  depth: z.number().int(),
+});
+export type TResellerDto = z.infer<typeof ZResellerDto>;
 
-export interface TCustomerDto extends TEntityMeta {
-  name: string;
-  email: string | null;
-  parentId: string;
-  status: 'active' | 'suspended';
-  creditLimit: string | null;
-  balance: string;
-}
+export const ZCustomerDto = ZEntityMeta.extend({
+  name: z.string(),
+  email: z.string().nullable(),
+  parentId: z.string(),
+  status: ZAccountStatus,
+  creditLimit: z.string().nullable(),
+  balance: z.string(),
+});
+export type TCustomerDto = z.infer<typeof ZCustomerDto>;

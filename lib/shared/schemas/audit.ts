@@ -20,21 +20,23 @@ export const ZAuditQuery = ZPageQuery.extend({
 });
 export type TAuditQuery = z.infer<typeof ZAuditQuery>;
 
-export interface TAuditEntryDto {
-  seq: number;
-  at: string;
-  resource: string;
-  entityId: string;
-  op: 'created' | 'updated' | 'deleted';
-  version: number | null;
+const ZPersonOrAccount = z.union([
+  z.object({ kind: z.literal('user'), id: z.string(), name: z.string(), email: z.string() }),
   /** A person is named only to viewers who may read that user; others see the account. */
-  actor:
-    { kind: 'user'; id: string; name: string; email: string } | { kind: 'account'; name: string };
-  impersonator:
-    | { kind: 'user'; id: string; name: string; email: string }
-    | { kind: 'account'; name: string }
-    | null;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  summary: Record<string, unknown> | null;
-}
+  z.object({ kind: z.literal('account'), name: z.string() }),
+]);
+
+export const ZAuditEntryDto = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  resource: z.string(),
+  entityId: z.string(),
+  op: z.enum(['created', 'updated', 'deleted']),
+  version: z.number().int().nullable(),
+  actor: ZPersonOrAccount,
+  impersonator: ZPersonOrAccount.nullable(),
+  before: z.record(z.string(), z.unknown()).nullable(),
+  after: z.record(z.string(), z.unknown()).nullable(),
+  summary: z.record(z.string(), z.unknown()).nullable(),
+});
+export type TAuditEntryDto = z.infer<typeof ZAuditEntryDto>;

@@ -27,9 +27,30 @@ export interface TPage<T> {
 }
 
 /** Fields every entity carries. */
-export interface TEntityMeta {
-  id: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
+export const ZEntityMeta = z.object({
+  id: z.string(),
+  version: z.number().int(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type TEntityMeta = z.infer<typeof ZEntityMeta>;
+
+/** A page of a list: `{ items, nextCursor }`. */
+export function ZPageOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 }
+
+/** The error body of every non-2xx answer (DESIGN §3). */
+export const ZErrorBody = z.object({
+  error: z
+    .object({
+      code: z.string(),
+      message: z.string(),
+      fields: z.record(z.string(), z.string()).optional(),
+      current: z.unknown().optional(),
+      dependants: z
+        .array(z.object({ resource: z.string(), id: z.string(), name: z.string() }))
+        .optional(),
+    })
+    .loose(),
+});

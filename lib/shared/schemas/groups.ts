@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ALL_GRANTS, type TGrant } from '@/lib/shared/permissions';
-import { ZId, ZVersion, type TEntityMeta } from './common';
+import { ZEntityMeta, ZId, ZVersion } from './common';
 
 const ZGroupName = z.string('is required').trim().min(1, 'is required').max(120, 'is too long');
 export const ZGrant = z.enum(ALL_GRANTS as [TGrant, ...TGrant[]], 'is not a grant in the catalog');
@@ -26,18 +26,20 @@ export type TGroupCreate = z.infer<typeof ZGroupCreate>;
 export type TGroupPatch = z.infer<typeof ZGroupPatch>;
 
 /** A group the viewer may edit (owned in its subtree). */
-export interface TGroupDto extends TEntityMeta {
-  name: string;
-  accountId: string;
-  grants: TGrant[];
-  template: string | null;
-  useOnly: false;
-}
+export const ZGroupDto = ZEntityMeta.extend({
+  name: z.string(),
+  accountId: z.string(),
+  grants: z.array(ZGrant),
+  template: z.string().nullable(),
+  useOnly: z.literal(false),
+});
+export type TGroupDto = z.infer<typeof ZGroupDto>;
 
 /** An ancestor's group: only its name and grants, to those who may assign it. */
-export interface TUseOnlyGroupDto {
-  id: string;
-  name: string;
-  grants: TGrant[];
-  useOnly: true;
-}
+export const ZUseOnlyGroupDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  grants: z.array(ZGrant),
+  useOnly: z.literal(true),
+});
+export type TUseOnlyGroupDto = z.infer<typeof ZUseOnlyGroupDto>;

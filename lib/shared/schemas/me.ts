@@ -1,9 +1,20 @@
-import type { TImpersonationInfo } from './impersonation';
+import { z } from 'zod';
+import { ZImpersonationInfo } from './impersonation';
 
-export interface TMeDto {
-  user: { id: string; email: string; name: string; mustChangePassword: boolean };
-  account: { id: string; name: string; kind: 'carrier' | 'reseller' | 'customer' };
-  group: { id: string; name: string };
-  grants: string[];
-  impersonation: TImpersonationInfo | null;
-}
+export const ZMeDto = z.object({
+  user: z.object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    mustChangePassword: z.boolean(),
+  }),
+  account: z.object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(['carrier', 'reseller', 'customer']),
+  }),
+  group: z.object({ id: z.string(), name: z.string() }),
+  grants: z.array(z.string()),
+  impersonation: ZImpersonationInfo.nullable(),
+});
+export type TMeDto = z.infer<typeof ZMeDto>;

@@ -13,15 +13,15 @@ export const ZTokenCreate = z.strictObject({
 });
 export type TTokenCreate = z.infer<typeof ZTokenCreate>;
 
-export interface TTokenDto {
-  id: string;
-  name: string;
-  createdAt: string;
-  expiresAt: string;
-  lastUsedAt: string | null;
-}
+export const ZTokenDto = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+});
+export type TTokenDto = z.infer<typeof ZTokenDto>;
 
 /** Only the answer to `POST /auth/token` ever carries the secret. */
-export interface TTokenIssued extends TTokenDto {
-  token: string;
-}
+export const ZTokenIssued = ZTokenDto.extend({ token: z.string() });
+export type TTokenIssued = z.infer<typeof ZTokenIssued>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZVersion, type TEntityMeta } from './common';
+import { ZEntityMeta, ZId, ZVersion } from './common';
 
 export const ZPassword = z
   .string('is required')
@@ -33,12 +33,13 @@ export const ZPasswordChange = z.strictObject({
 export type TUserCreate = z.infer<typeof ZUserCreate>;
 export type TUserPatch = z.infer<typeof ZUserPatch>;
 
-export interface TUserDto extends TEntityMeta {
-  email: string;
-  name: string;
-  accountId: string;
-  groupId: string;
-  status: 'active' | 'disabled';
-  mustChangePassword: boolean;
-  lastLoginAt: string | null;
-}
+export const ZUserDto = ZEntityMeta.extend({
+  email: z.string(),
+  name: z.string(),
+  accountId: z.string(),
+  groupId: z.string(),
+  status: z.enum(['active', 'disabled']),
+  mustChangePassword: z.boolean(),
+  lastLoginAt: z.string().nullable(),
+});
+export type TUserDto = z.infer<typeof ZUserDto>;

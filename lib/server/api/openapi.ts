@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import {
+  ZCustomerCreate,
+  ZCustomerDto,
+  ZCustomerPatch,
+  ZResellerCreate,
+  ZResellerDto,
+  ZResellerPatch,
+} from '@/lib/shared/schemas/accounts';
+import { ZAuditEntryDto, ZAuditQuery } from '@/lib/shared/schemas/audit';
+import { ZErrorBody, ZId, ZPageOf, ZPageQuery } from '@/lib/shared/schemas/common';
+import {
+  ZGroupCreate,
+  ZGroupDto,
+  ZGroupPatch,
+  ZUseOnlyGroupDto,
+} from '@/lib/shared/schemas/groups';
+import { ZImpersonationStart } from '@/lib/shared/schemas/impersonation';
+import { ZMeDto } from '@/lib/shared/schemas/me';
+import { ZTokenCreate, ZTokenDto, ZTokenIssued } from '@/lib/shared/schemas/tokens';
+import { ZPasswordChange, ZUserCreate, ZUserDto, ZUserPatch } from '@/lib/shared/schemas/users';
+
+/**
+ * OpenAPI 3.1 for /api/v1, generated from the very zod schemas the handlers validate
+ * with and the DTO schemas their answers follow, so the document cannot drift.
+ */
+interface TOperation {
+  summary: string;
+  grant?: string;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  ok: { status: 200 | 201 | 204; schema?: z.ZodType };
+  public?: boolean;
+}
+
+const ZListQuery = ZPageQuery.extend({ q: z.string().optional(), parentId: ZId.optional() });
+const ZGroupAny = z.union([ZGroupDto, ZUseOnlyGroupDto]);
+
+const crud = (
+  name: string,
+  dto: z.ZodType,
+  create: z.ZodType,
+  patch: z.ZodType,
+  list = ZPageQuery,
+) => ({
+  [`/${name}`]: {
+    get: {
+      summary: `List ${name} in scope`,
+      grant: `${name}:read`,
+      query: list,
+      ok: { status: 200, schema: ZPageOf(dto) },
+    },
+    post: {
+      summary: `Create one of ${name}`,
+      grant: `${name}:create`,
+      body: create,
+      ok: { status: 201, schema: dto },
+    },
+  },
+  [`/${name}/{id}`]: {
+    get: {
+      summary: `Read one of ${name}`,
+      grant: `${name}:read`,
+      ok: { status: 200, schema: dto },
+    },
+    patch: {
+      summary: `Update (version required; 409 when stale)`,
+      grant: `${name}:update`,
+      body: patch,
+      ok: { status: 200, schema: dto },
+    },
+    delete: {
+      summary: `Delete (409 listing dependants)`,
+      grant: `${name}:delete`,
+      ok: { status: 204 },
+    },
+  },
+});
+
+const OPERATIONS: Record<string, Record<string, TOperation>> = {
+  '/auth/token': {
+    post: {
+      summary: 'Trade email and password for a bearer token (throttled)',
+      body: ZTokenCreate,
+      ok: { status: 201, schema: ZTokenIssued },
+      public: true,
+    },
+  },
+  '/me': { get: { summary: 'Who the caller is', ok: { status: 200, schema: ZMeDto } } },
+  '/me/password': {
+    post: { summary: 'Change one’s own password', body: ZPasswordChange, ok: { status: 204 } },
+  },
+  '/tokens': {
+    get: { summary: 'The caller’s own tokens', ok: { status: 200, schema: ZPageOf(ZTokenDto) } },
+  },
+  '/tokens/{id}': { delete: { summary: 'Revoke one of the caller’s tokens', ok: { status: 204 } } },
+  ...crud('resellers', ZResellerDto, ZResellerCreate, ZResellerPatch, ZListQuery),
+  ...crud('customers', ZCustomerDto, ZCustomerCreate, ZCustomerPatch, ZListQuery),
+  ...crud(
+    'users',
+    ZUserDto,
+    ZUserCreate,
+    ZUserPatch,
+    ZPageQuery.extend({ accountId: ZId.optional() }),
+  ),
+  ...crud('groups', ZGroupAny, ZGroupCreate, ZGroupPatch),
+  '/audit': {
+    get: {
+      summary: 'The audit trail within scope, newest first',
+      grant: 'audit:read',
+      query: ZAuditQuery,
+      ok: { status: 200, schema: ZPageOf(ZAuditEntryDto) },
+    },
+  },
+  '/impersonation': {
+    post: {
+      summary: 'View as a user of a strictly lower account (read-only, time-limited)',
+      grant: 'impersonation:start',
+      body: ZImpersonationStart,
+      ok: { status: 201 },
+    },
+    delete: { summary: 'Stop viewing as another user', ok: { status: 204 } },
+  },
+};
+
+const schemaOf = (schema: z.ZodType, io: 'input' | 'output') =>
+  z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
+
+function operation(path: string, method: string, op: TOperation) {
+  const parameters = [
+    ...(path.includes('{id}')
+      ? [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }]
+      : []),
+    ...Object.entries(op.query?.shape ?? {}).map(([name, field]) => ({
+      name,
+      in: 'query',
+      required: !(field as z.ZodType).safeParse(undefined).success,
+      schema: schemaOf(field as z.ZodType, 'input'),
+    })),
+  ];
+  const error = {
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  };
+  return {
+    operationId: `${method}${path
+      .replace(/[{}]/g, '')
+      .replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())
+      .replace(/\W/g, '')}`,
+    summary: op.summary,
+    ...(op.grant
+      ? { description: `Requires the grant \`${op.grant}\`. Outside the caller's scope: 404.` }
+      : {}),
+    ...(op.public ? { security: [] } : {}),
+    ...(parameters.length ? { parameters } : {}),
+    ...(op.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schemaOf(op.body, 'input') } },
+          },
+        }
+      : {}),
+    responses: {
+      [op.ok.status]: op.ok.schema
+        ? {
+            description: 'OK',
+            content: { 'application/json': { schema: schemaOf(op.ok.schema, 'output') } },
+          }
+        : { description: 'Done' },
+      400: { description: 'Invalid input; `fields` names each bad field', ...error },
+      401: { description: 'No valid session or token', ...error },
+      403: { description: 'A missing grant, escalation, or a read-only view', ...error },
+      404: { description: 'Not found or outside the caller’s scope', ...error },
+      409: {
+        description: 'Stale version (with `current`) or blocked (with `dependants`)',
+        ...error,
+      },
+      ...(op.public ? { 429: { description: 'Throttled; see Retry-After', ...error } } : {}),
+    },
+  };
+}
+
+export function buildOpenApi() {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [path, methods] of Object.entries(OPERATIONS)) {
+    paths[path] = Object.fromEntries(
+      Object.entries(methods).map(([method, op]) => [method, operation(path, method, op)]),
+    );
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Reseller Panel API',
+      version: '1',
+      description: 'Money travels as decimal strings. Lists are paged with `limit` and `cursor`.',
+    },
+    servers: [{ url: '/api/v1' }],
+    security: [{ bearer: [] }, { session: [] }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A token from POST /auth/token' },
+        session: { type: 'apiKey', in: 'cookie', name: 'next-auth.session-token' },
+      },
+      schemas: { Error: schemaOf(ZErrorBody, 'output') },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { buildOpenApi } from '@/lib/server/api/openapi';
+
+type TSchema = { required?: string[]; properties?: Record<string, { type?: string }> };
+const doc = buildOpenApi();
+const body = (path: string, method: string) =>
+  (
+    doc.paths[path]![method] as {
+      requestBody: { content: { 'application/json': { schema: TSchema } } };
+    }
+  ).requestBody.content['application/json'].schema;
+
+describe('OpenAPI document', () => {
+  it('covers every v1 endpoint built so far', () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations.sort()).toEqual(
+      [
+        'POST /auth/token',
+        'GET /me',
+        'POST /me/password',
+        'GET /tokens',
+        'DELETE /tokens/{id}',
+        ...['resellers', 'customers', 'users', 'groups'].flatMap((r) => [
+          `GET /${r}`,
+          `POST /${r}`,
+          `GET /${r}/{id}`,
+          `PATCH /${r}/{id}`,
+          `DELETE /${r}/{id}`,
+        ]),
+        'GET /audit',
+        'POST /impersonation',
+        'DELETE /impersonation',
+      ].sort(),
+    );
+  });
+
+  it('takes request bodies from the validating schemas', () => {
+    expect(body('/resellers', 'post').required?.sort()).toEqual(['email', 'name']);
+    expect(body('/users', 'post').required?.sort()).toEqual([
+      'accountId',
+      'email',
+      'groupId',
+      'password',
+    ]);
+    expect(body('/customers/{id}', 'patch').required).toEqual(['version']);
+    // Money is a decimal string, never a JSON number.
+    expect(body('/customers', 'post').properties?.creditLimit?.type).toBe('string');
+  });
+
+  it('marks the token endpoint public and throttled', () => {
+    const op = doc.paths['/auth/token']!.post as {
+      security: unknown[];
+      responses: Record<string, unknown>;
+    };
+    expect(op.security).toEqual([]);
+    expect(op.responses).toHaveProperty('429');
+  });
+});
