@@ -1,3 +1,4 @@
+import { redirect } from 'next/navigation';
 import { cookies } from 'next/headers';
 import { findRuntime } from '@/lib/server/runtime';
 import type { TActor } from '@/lib/server/authz/actor';
@@ -13,4 +14,14 @@ export async function getPageActor(): Promise<TActor | null> {
   const em = runtime.orm.em.fork();
   const real = await actorFromSessionToken(em, token, runtime.config.authSecret);
   return real ? applyImpersonation(em, real) : null;
+}
+
+/**
+ * The actor, or a redirect to the login page. Every panel page calls it itself: Next
+ * renders a layout and its page in parallel, so the layout's check does not guard the page.
+ */
+export async function requirePageActor(): Promise<TActor> {
+  const actor = await getPageActor();
+  if (!actor) redirect('/login');
+  return actor;
 }

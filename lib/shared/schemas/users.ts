@@ -15,7 +15,7 @@ export const ZUserCreate = z.strictObject({
   password: ZPassword,
   name: ZUserName.optional(),
   accountId: ZId,
-  groupId: ZId,
+  groupId: z.uuid('is required: every user has exactly one group'),
 });
 export const ZUserPatch = z.strictObject({
   version: ZVersion,

@@ -33,7 +33,7 @@ export async function createGroup(
     const group = tx.create(Group, {
       id: crypto.randomUUID(),
       account: owner,
-      name: input.name ?? template!.name,
+      name: input.name ?? (await freeName(tx, owner.id, template!.name)),
       grants,
       template: 'template' in input ? input.template : null,
     });
@@ -51,4 +51,17 @@ export async function createGroup(
     });
     return dto;
   });
+}
+
+/** "Default Reseller", or "Default Reseller (2)" … when an earlier one keeps the name. */
+async function freeName(em: EntityManager, accountId: string, base: string): Promise<string> {
+  const taken = new Set(
+    (await em.find(Group, { account: accountId, name: { $like: `${base}%` } })).map(
+      (group) => group.name,
+    ),
+  );
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? base : `${base} (${n})`;
+    if (!taken.has(name)) return name;
+  }
 }

@@ -1,0 +1,14 @@
+import { AccountsPanel } from '@/components/panel/accounts-panel';
+import { requirePageActor } from '@/lib/server/auth/page-session';
+
+export const dynamic = 'force-dynamic';
+
+export default async function Page() {
+  const actor = await requirePageActor();
+  return (
+    <AccountsPanel
+      kind="customers"
+      canCreate={actor.grants.includes('customers:create') && !actor.impersonation}
+    />
+  );
+}

@@ -1,0 +1,34 @@
+import type { ReactNode } from 'react';
+import { AppHeader } from '@/components/shell/app-header';
+import { PanelNav, type TNavItem } from '@/components/panel/panel-nav';
+import { ImpersonationBanner } from '@/components/panel/impersonation-banner';
+import { requirePageActor } from '@/lib/server/auth/page-session';
+
+export const dynamic = 'force-dynamic';
+
+/** Every signed-in page: header, the sections the grants open, and the view-as banner. */
+export default async function PanelLayout({ children }: { children: ReactNode }) {
+  const actor = await requirePageActor();
+  const has = (grant: string) => actor.grants.some((held) => held === grant);
+  const nav: TNavItem[] = [
+    { href: '/', label: 'Overview' },
+    ...(has('resellers:read') ? [{ href: '/resellers', label: 'Resellers' }] : []),
+    ...(has('customers:read') ? [{ href: '/customers', label: 'Customers' }] : []),
+    ...(has('users:read') ? [{ href: '/users', label: 'Users' }] : []),
+    ...(has('groups:read') || has('groups:create') ? [{ href: '/groups', label: 'Groups' }] : []),
+  ];
+  return (
+    <div className="min-h-screen">
+      {actor.impersonation ? (
+        <ImpersonationBanner
+          userEmail={actor.email}
+          reason={actor.impersonation.reason}
+          expiresAt={actor.impersonation.expiresAt.toISOString()}
+        />
+      ) : null}
+      <AppHeader user={actor} account={actor.account} group={actor.group} />
+      <PanelNav items={nav} />
+      <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,14 @@
+import { UsersPanel } from '@/components/panel/users-panel';
+import { requirePageActor } from '@/lib/server/auth/page-session';
+
+export const dynamic = 'force-dynamic';
+
+export default async function Page() {
+  const actor = await requirePageActor();
+  return (
+    <UsersPanel
+      own={{ id: actor.account.id, name: actor.account.name }}
+      canCreate={actor.grants.includes('users:create') && !actor.impersonation}
+    />
+  );
+}

@@ -1,0 +1,91 @@
+'use client';
+
+import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
+import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import { Button, ListState, TextField } from '@/components/ui/field';
+import { DataTable, FormMessage, PanelSection } from './panel-section';
+
+type TKind = 'resellers' | 'customers';
+
+/** The resellers or customers page: the list in scope and a create form. */
+export function AccountsPanel({ kind, canCreate }: { kind: TKind; canCreate: boolean }) {
+  const list = usePagedList<TResellerDto | TCustomerDto>(`/${kind}`);
+  const create = useApiMutation<Record<string, string | undefined>, unknown>('POST', `/${kind}`, [
+    `/${kind}`,
+  ]);
+  const form = useFormSubmit(create.mutateAsync, (data) => ({
+    name: String(data.get('name') ?? ''),
+    email: kind === 'resellers' ? String(data.get('email') ?? '') : optionalValue(data, 'email'),
+    ...(kind === 'customers' ? { creditLimit: optionalValue(data, 'creditLimit') } : {}),
+  }));
+  const items = list.data ?? [];
+  const title = kind === 'resellers' ? 'Resellers' : 'Customers';
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
+      <PanelSection title={title}>
+        <ListState isLoading={list.isLoading} error={list.error} empty={items.length === 0}>
+          <DataTable
+            label={title}
+            headers={
+              kind === 'resellers'
+                ? ['Company', 'Email', 'Status']
+                : ['Name', 'Email', 'Credit limit', 'Status']
+            }
+            rows={items.map((item) =>
+              'creditLimit' in item
+                ? [item.name, item.email ?? '—', item.creditLimit ?? '—', item.status]
+                : [item.name, item.email ?? '—', item.status],
+            )}
+          />
+          {list.hasNextPage ? (
+            <button
+              className="mt-3 text-sm text-brand-700 underline"
+              onClick={() => void list.fetchNextPage()}
+            >
+              Load more
+            </button>
+          ) : null}
+        </ListState>
+      </PanelSection>
+      {canCreate ? (
+        <PanelSection title={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}>
+          <form
+            onSubmit={form.onSubmit}
+            className="space-y-3"
+            noValidate
+            aria-label={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}
+          >
+            <TextField
+              label={kind === 'resellers' ? 'Company name' : 'Name'}
+              name="name"
+              error={form.fields.name}
+              required
+            />
+            <TextField
+              label="Email"
+              name="email"
+              type="email"
+              error={form.fields.email}
+              required={kind === 'resellers'}
+            />
+            {kind === 'customers' ? (
+              <TextField
+                label="Credit limit"
+                name="creditLimit"
+                inputMode="decimal"
+                placeholder="500.00"
+                error={form.fields.creditLimit}
+              />
+            ) : null}
+            <FormMessage message={form.message} />
+            <Button type="submit" disabled={form.pending}>
+              Save
+            </Button>
+          </form>
+        </PanelSection>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+import type { ReactNode } from 'react';
+
+/** A titled card: the list of a page, or its create form. */
+export function PanelSection({
+  title,
+  children,
+  actions,
+}: {
+  title: string;
+  children: ReactNode;
+  actions?: ReactNode;
+}) {
+  return (
+    <section aria-label={title} className="rounded-lg border border-slate-200 bg-white p-4">
+      <div className="mb-3 flex items-center justify-between gap-3">
+        <h2 className="text-sm font-semibold text-slate-700">{title}</h2>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+export function FormMessage({ message }: { message: string | null }) {
+  return message ? (
+    <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
+      {message}
+    </p>
+  ) : null;
+}
+
+export function DataTable({
+  headers,
+  rows,
+  label,
+}: {
+  headers: string[];
+  rows: ReactNode[][];
+  label: string;
+}) {
+  return (
+    <div className="overflow-x-auto">
+      <table className="min-w-full text-left text-sm" aria-label={label}>
+        <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
+          <tr>
+            {headers.map((header) => (
+              <th key={header} scope="col" className="px-2 py-2 font-medium">
+                {header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {rows.map((cells, index) => (
+            <tr key={index}>
+              {cells.map((cell, cellIndex) => (
+                <td key={cellIndex} className="px-2 py-2 text-slate-800">
+                  {cell}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

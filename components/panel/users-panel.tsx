@@ -1,0 +1,115 @@
+'use client';
+
+import { useState } from 'react';
+import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
+import type { TResellerDto } from '@/lib/shared/schemas/accounts';
+import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
+import type { TUserDto } from '@/lib/shared/schemas/users';
+import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
+import { DataTable, FormMessage, PanelSection } from './panel-section';
+
+/**
+ * Users in scope and the create form. The group is mandatory: the picker offers the
+ * groups of the chosen account and of the accounts above it (the server checks again).
+ */
+export function UsersPanel({
+  own,
+  canCreate,
+}: {
+  own: { id: string; name: string };
+  canCreate: boolean;
+}) {
+  const users = usePagedList<TUserDto>('/users');
+  const resellers = usePagedList<TResellerDto>('/resellers');
+  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>('/groups');
+  const [accountId, setAccountId] = useState(own.id);
+  const create = useApiMutation<Record<string, string | undefined>, unknown>('POST', '/users', [
+    '/users',
+  ]);
+  const form = useFormSubmit(create.mutateAsync, (data) => ({
+    email: String(data.get('email') ?? ''),
+    name: optionalValue(data, 'name'),
+    password: String(data.get('password') ?? ''),
+    accountId: String(data.get('accountId') ?? ''),
+    groupId: String(data.get('groupId') ?? ''),
+  }));
+  const accounts = [own, ...(resellers.data ?? [])];
+  const accountName = new Map(accounts.map((account) => [account.id, account.name]));
+  const groupName = new Map((groups.data ?? []).map((group) => [group.id, group.name]));
+  // Usable by the chosen account: an ancestor's (use-only, or owned by our own account)
+  // or the account's own groups.
+  const usable = (groups.data ?? []).filter(
+    (group) => group.useOnly || group.accountId === own.id || group.accountId === accountId,
+  );
+  const items = users.data ?? [];
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
+      <PanelSection title="Users">
+        <ListState isLoading={users.isLoading} error={users.error} empty={items.length === 0}>
+          <DataTable
+            label="Users"
+            headers={['Email', 'Name', 'Account', 'Group', 'Status']}
+            rows={items.map((user) => [
+              user.email,
+              user.name,
+              accountName.get(user.accountId) ?? '—',
+              groupName.get(user.groupId) ?? '—',
+              user.status,
+            ])}
+          />
+        </ListState>
+      </PanelSection>
+      {canCreate ? (
+        <PanelSection title="Add user">
+          <form onSubmit={form.onSubmit} className="space-y-3" noValidate aria-label="Add user">
+            <TextField label="Email" name="email" type="email" error={form.fields.email} required />
+            <TextField label="Name" name="name" error={form.fields.name} />
+            <TextField
+              label="Password"
+              name="password"
+              type="password"
+              autoComplete="new-password"
+              error={form.fields.password}
+              required
+            />
+            <SelectField
+              label="Account"
+              name="accountId"
+              value={accountId}
+              onChange={(e) => setAccountId(e.target.value)}
+              error={form.fields.accountId}
+            >
+              {accounts.map((account) => (
+                <option key={account.id} value={account.id}>
+                  {account.name}
+                </option>
+              ))}
+            </SelectField>
+            <SelectField
+              label="Group"
+              name="groupId"
+              defaultValue=""
+              error={form.fields.groupId}
+              required
+            >
+              <option value="" disabled>
+                Choose a group (required)
+              </option>
+              {usable.map((group) => (
+                <option key={group.id} value={group.id}>
+                  {group.name}
+                </option>
+              ))}
+            </SelectField>
+            <FormMessage message={form.message} />
+            <Button type="submit" disabled={form.pending}>
+              Create user
+            </Button>
+          </form>
+        </PanelSection>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,104 @@
+import type { InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from 'react';
+
+const inputClass =
+  'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500 aria-[invalid=true]:border-red-500';
+
+/** A labelled input with its error under it, wired for screen readers. */
+export function TextField({
+  label,
+  error,
+  ...input
+}: { label: string; error?: string; name: string } & InputHTMLAttributes<HTMLInputElement>) {
+  const id = `field-${input.name}`;
+  return (
+    <div>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <input
+        id={id}
+        aria-invalid={Boolean(error)}
+        aria-describedby={error ? `${id}-error` : undefined}
+        className={inputClass}
+        {...input}
+      />
+      {error ? (
+        <p id={`${id}-error`} className="mt-1 text-xs text-red-700">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function SelectField({
+  label,
+  error,
+  children,
+  ...select
+}: {
+  label: string;
+  error?: string;
+  name: string;
+  children: ReactNode;
+} & SelectHTMLAttributes<HTMLSelectElement>) {
+  const id = `field-${select.name}`;
+  return (
+    <div>
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <select
+        id={id}
+        aria-invalid={Boolean(error)}
+        aria-describedby={error ? `${id}-error` : undefined}
+        className={inputClass}
+        {...select}
+      >
+        {children}
+      </select>
+      {error ? (
+        <p id={`${id}-error`} className="mt-1 text-xs text-red-700">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function Button({
+  children,
+  ...button
+}: { children: ReactNode } & React.ButtonHTMLAttributes<HTMLButtonElement>) {
+  return (
+    <button
+      className="rounded-md bg-brand-600 px-4 py-2 text-sm font-semibold text-white hover:bg-brand-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 focus-visible:ring-offset-2 disabled:opacity-60"
+      {...button}
+    >
+      {children}
+    </button>
+  );
+}
+
+/** Loading, error and empty states for a list, in one place. */
+export function ListState({
+  isLoading,
+  error,
+  empty,
+  children,
+}: {
+  isLoading: boolean;
+  error: unknown;
+  empty: boolean;
+  children: ReactNode;
+}) {
+  if (isLoading) return <p className="py-6 text-sm text-slate-500">Loading…</p>;
+  if (error)
+    return (
+      <p role="alert" className="py-6 text-sm text-red-700">
+        Could not load: {(error as Error).message}
+      </p>
+    );
+  if (empty) return <p className="py-6 text-sm text-slate-500">Nothing here yet.</p>;
+  return <>{children}</>;
+}

@@ -1,0 +1,44 @@
+/**
+ * The browser's client for /api/v1: same-origin fetch with the session cookie, JSON in
+ * and out, and the API's error body turned into an `ApiClientError` that forms read
+ * field by field.
+ */
+export class ApiClientError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export async function apiFetch<T>(
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<T> {
+  const response = await fetch(`/api/v1${path}`, {
+    method: init.method ?? 'GET',
+    credentials: 'same-origin',
+    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  if (response.status === 204) return undefined as T;
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = body?.error ?? {};
+    throw new ApiClientError(
+      response.status,
+      error.code ?? 'unknown',
+      error.message ?? `Request failed (${response.status})`,
+      error.fields ?? {},
+    );
+  }
+  return body as T;
+}
+
+export interface TPageOf<T> {
+  items: T[];
+  nextCursor: string | null;
+}

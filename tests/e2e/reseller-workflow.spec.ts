@@ -1,0 +1,80 @@
+import { expect, test, type Page } from '@playwright/test';
+import { E2E_ADMIN } from '../../playwright.config';
+
+const RESELLER = {
+  company: 'E2E Telecom',
+  email: 'ops@e2e-telecom.test',
+  password: 'e2e-reseller-pass',
+};
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-user')).toContainText(email);
+}
+
+test("the seed's workflow: group from template → reseller account → reseller user → the reseller sees only its own", async ({
+  page,
+}) => {
+  await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
+
+  // 1. Create a group from the Default Reseller template (the demo has one: a new name).
+  await page.getByRole('link', { name: 'Groups' }).click();
+  await page.getByRole('button', { name: 'Create Default Reseller' }).click();
+  const groups = page.getByRole('table', { name: 'Groups' });
+  await expect(groups.getByRole('cell', { name: 'Default Reseller (2)' })).toBeVisible();
+
+  // 2. Add the reseller account: company name and email; bad input names the field.
+  await page.getByRole('link', { name: 'Resellers' }).click();
+  const addReseller = page.getByRole('form', { name: 'Add reseller account' });
+  await addReseller.getByLabel('Company name').fill(RESELLER.company);
+  await addReseller.getByLabel('Email').fill('not-an-email');
+  await addReseller.getByRole('button', { name: 'Save' }).click();
+  await expect(addReseller.getByText('must be an email address')).toBeVisible();
+  await addReseller.getByLabel('Company name').fill(RESELLER.company);
+  await addReseller.getByLabel('Email').fill('billing@e2e-telecom.test');
+  await addReseller.getByRole('button', { name: 'Save' }).click();
+  await expect(
+    page.getByRole('table', { name: 'Resellers' }).getByRole('cell', { name: RESELLER.company }),
+  ).toBeVisible();
+
+  // 3. Create the reseller user with that group (the group is required).
+  await page.getByRole('link', { name: 'Users' }).click();
+  const addUser = page.getByRole('form', { name: 'Add user' });
+  await addUser.getByLabel('Email').fill(RESELLER.email);
+  await addUser.getByLabel('Password').fill(RESELLER.password);
+  await addUser.getByLabel('Account').selectOption({ label: RESELLER.company });
+  await addUser.getByRole('button', { name: 'Create user' }).click();
+  await expect(addUser.locator('#field-groupId-error')).toHaveText(
+    'is required: every user has exactly one group',
+  );
+  await addUser.getByLabel('Email').fill(RESELLER.email);
+  await addUser.getByLabel('Password').fill(RESELLER.password);
+  await addUser.getByLabel('Account').selectOption({ label: RESELLER.company });
+  await addUser.getByLabel('Group').selectOption({ label: 'Default Reseller (2)' });
+  await addUser.getByRole('button', { name: 'Create user' }).click();
+  await expect(
+    page.getByRole('table', { name: 'Users' }).getByRole('cell', { name: RESELLER.email }),
+  ).toBeVisible();
+
+  // 4. Sign out; the reseller signs in and sees only its own account, users and customers.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await signIn(page, RESELLER.email, RESELLER.password);
+  await expect(page.getByTestId('signed-in-account')).toContainText(RESELLER.company);
+  await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
+
+  await page.getByRole('link', { name: 'Customers' }).click();
+  await expect(page.getByText('Nothing here yet.')).toBeVisible();
+  await page.getByRole('link', { name: 'Resellers' }).click();
+  await expect(page.getByText('Nothing here yet.')).toBeVisible();
+  await page.getByRole('link', { name: 'Users' }).click();
+  const users = page.getByRole('table', { name: 'Users' });
+  await expect(users.getByRole('cell', { name: RESELLER.email })).toBeVisible();
+  await expect(users.getByRole('row')).toHaveCount(2); // the header and its own user
+  // Nothing of the demo's other resellers or of the carrier reaches the page.
+  await expect(page.locator('body')).not.toContainText(E2E_ADMIN.email);
+  await expect(page.locator('body')).not.toContainText('Acme Voice');
+});
