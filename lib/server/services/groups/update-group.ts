@@ -27,10 +27,9 @@ export async function updateGroup(
     }
     const before = toGroupDto(group, 'owner') as TGroupDto;
     if (patch.version !== group.version) throw staleVersion(before);
-    if (patch.grants !== undefined) {
-      assertNoEscalation(actor, patch.grants);
-      group.grants = patch.grants;
-    }
+    // Any edit, a rename included, needs the resulting grants within the editor's own.
+    assertNoEscalation(actor, patch.grants ?? group.grants);
+    if (patch.grants !== undefined) group.grants = patch.grants;
     if (patch.name !== undefined) group.name = patch.name;
     await tx.flush();
     const after = toGroupDto(group, 'owner') as TGroupDto;
