@@ -15,7 +15,7 @@ import {
 } from '@/lib/server/auth/session';
 import { actorFromApiToken } from '@/lib/server/auth/api-token';
 import { applyImpersonation } from '@/lib/server/authz/impersonation';
-import { toImpersonationInfo } from '@/lib/server/services/impersonation/impersonation-info';
+import { toMeDto } from '@/lib/server/services/me/me-dto';
 
 export interface TSocketData {
   actor: TActor;
@@ -95,15 +95,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     const { actor } = socket.data;
     // One room per user, so a later revocation can reach every tab of that user.
     void socket.join(`user:${actor.userId}`);
-    socket.emit('hello', {
-      user: { id: actor.userId, email: actor.email, name: actor.name },
-      account: { id: actor.account.id, name: actor.account.name, kind: actor.account.kind },
-      group: actor.group,
-      grants: actor.grants,
-      impersonation: toImpersonationInfo(actor),
-      seq: 0,
-      protocol: PROTOCOL_VERSION,
-    });
+    socket.emit('hello', { ...toMeDto(actor), seq: 0, protocol: PROTOCOL_VERSION });
   });
 
   return io;

@@ -1,6 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { openOrm } from '@/lib/server/db/orm';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Account,
   Group,
@@ -11,8 +9,7 @@ import {
 } from '@/lib/server/entities';
 import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, type TGrant } from '@/lib/shared/permissions';
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
-import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { addAccount, addGroup, addUser } from '../fixtures/accounts';
 
 /**
@@ -23,9 +20,6 @@ import { addAccount, addGroup, addUser } from '../fixtures/accounts';
 const PASSWORD = 'access-matrix-pass';
 const ADMIN = { email: 'admin@c1.test', password: 'c1-admin-password' };
 
-let db: TTestDatabase;
-let server: TPanelServer;
-let orm: MikroORM;
 type TCaller = {
   name: string;
   auth: Record<string, string>;
@@ -38,24 +32,16 @@ const accounts: Record<string, TAccount> = {};
 const users: TUser[] = [];
 const groups: TGroup[] = [];
 
-async function token(email: string): Promise<string> {
-  const response = await fetch(`${server.url}/api/v1/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD }),
-  });
-  return (await response.json()).token;
-}
+const token = async (email: string, password = PASSWORD) =>
+  (await requestToken(suite.server.url, email, password)).body.token as string;
+
+const suite = usePanelSuite({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+});
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
-  server = await startPanelServer({
-    DATABASE_URL: db.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-  });
-  orm = await openOrm(db.url);
-  const em = orm.em.fork();
+  const em = suite.orm.em.fork();
   accounts.C1 = await em.findOneOrFail(Account, { kind: 'carrier' });
   accounts.C2 = (
     await createCarrier(em, { name: 'C2', adminEmail: 'admin@c2.test', adminPassword: PASSWORD })
@@ -104,14 +90,7 @@ beforeAll(async () => {
   await em.populate(groups, ['account']);
 
   const bearer = async (email: string) => ({ authorization: `Bearer ${await token(email)}` });
-  const adminToken = await (async () => {
-    const response = await fetch(`${server.url}/api/v1/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(ADMIN),
-    });
-    return { authorization: `Bearer ${(await response.json()).token}` };
-  })();
+  const adminToken = { authorization: `Bearer ${await token(ADMIN.email, ADMIN.password)}` };
   callers.push(
     {
       name: 'carrier admin',
@@ -178,14 +157,8 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await orm?.close(true);
-  await server?.stop();
-  await db?.drop();
-});
-
 async function call(caller: TCaller, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.url}/api/v1${path}`, {
+  const response = await fetch(`${suite.server.url}/api/v1${path}`, {
     method,
     headers: { ...caller.auth, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -216,7 +189,7 @@ describe('access matrix: users', () => {
           expect3(caller, 'users:read', visible),
         ]);
 
-        const before = (await orm.em.fork().findOneOrFail(User, { id: target.id }))!;
+        const before = (await suite.orm.em.fork().findOneOrFail(User, { id: target.id }))!;
         const patch = await call(caller, 'PATCH', `/users/${target.id}`, {
           version: before.version,
           name: `${before.name}!`,
@@ -228,7 +201,7 @@ describe('access matrix: users', () => {
           'PATCH',
           expectedPatch,
         ]);
-        const after = await orm.em.fork().findOneOrFail(User, { id: target.id });
+        const after = await suite.orm.em.fork().findOneOrFail(User, { id: target.id });
         if (expectedPatch !== 200)
           expect([target.email, after.name, after.version]).toEqual([
             target.email,
@@ -244,7 +217,7 @@ describe('access matrix: users', () => {
             'DELETE',
             expect3(caller, 'users:delete', false),
           ]);
-          expect(await orm.em.fork().count(User, { id: target.id })).toBe(1);
+          expect(await suite.orm.em.fork().count(User, { id: target.id })).toBe(1);
         }
         cells += 3;
       }
@@ -253,7 +226,7 @@ describe('access matrix: users', () => {
   });
 
   it('lists exactly the users in scope', async () => {
-    const all = await orm.em.fork().find(User, {}, { populate: ['account'] });
+    const all = await suite.orm.em.fork().find(User, {}, { populate: ['account'] });
     for (const caller of callers) {
       const list = await call(caller, 'GET', '/users?limit=500');
       if (caller.dead || !has(caller, 'users:read')) {
@@ -297,7 +270,7 @@ describe('access matrix: groups', () => {
         ]);
         if (read.status === 200) expect(read.body.useOnly).toBe(!owned);
 
-        const before = await orm.em.fork().findOneOrFail(Group, { id: group.id });
+        const before = await suite.orm.em.fork().findOneOrFail(Group, { id: group.id });
         const patch = await call(caller, 'PATCH', `/groups/${group.id}`, {
           version: before.version,
           name: `${before.name}+`,
@@ -313,7 +286,7 @@ describe('access matrix: groups', () => {
           'PATCH',
           expectedPatch,
         ]);
-        const after = await orm.em.fork().findOneOrFail(Group, { id: group.id });
+        const after = await suite.orm.em.fork().findOneOrFail(Group, { id: group.id });
         if (expectedPatch !== 200)
           expect([after.name, after.version]).toEqual([before.name, before.version]);
       }
@@ -326,7 +299,7 @@ describe('access matrix: audit and me', () => {
     // One change per reseller account, made by the carrier admin.
     const admin = callers[0]!;
     for (const key of ['R1', 'R1a', 'R2']) {
-      const account = await orm.em.fork().findOneOrFail(Account, { id: accounts[key]!.id });
+      const account = await suite.orm.em.fork().findOneOrFail(Account, { id: accounts[key]!.id });
       expect(
         (
           await call(admin, 'PATCH', `/resellers/${account.id}`, {

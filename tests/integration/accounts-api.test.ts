@@ -1,11 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { openOrm } from '@/lib/server/db/orm';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Account, Group, User, type TAccount } from '@/lib/server/entities';
 import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, type TGrant } from '@/lib/shared/permissions';
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
-import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { addAccount, addGroup, addUser } from '../fixtures/accounts';
 
@@ -17,9 +14,6 @@ import { addAccount, addGroup, addUser } from '../fixtures/accounts';
 const PASSWORD = 'matrix-password-1';
 const ADMIN = { email: 'admin@c1.test', password: 'carrier-one-admin' };
 
-let db: TTestDatabase;
-let server: TPanelServer;
-let orm: MikroORM;
 const world = {} as Record<
   'C1' | 'C2' | 'R1' | 'R1a' | 'R2' | 'R3' | 'K0' | 'K1' | 'K1a' | 'K2' | 'K3',
   TAccount
@@ -29,16 +23,14 @@ const actors = {} as Record<
   { client: TApiClient; account: TAccount; grants: readonly string[] }
 >;
 
+const suite = usePanelSuite({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  RESELLER_DEPTH_LIMIT: '2',
+});
+
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
-  server = await startPanelServer({
-    DATABASE_URL: db.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    RESELLER_DEPTH_LIMIT: '2',
-  });
-  orm = await openOrm(db.url);
-  const em = orm.em.fork();
+  const em = suite.orm.em.fork();
   world.C1 = await em.findOneOrFail(Account, { kind: 'carrier' });
   const other = await createCarrier(em, {
     name: 'Carrier Two',
@@ -71,28 +63,22 @@ beforeAll(async () => {
     await addUser(em, { account, group, email, password: PASSWORD });
 
   actors.carrierAdmin = {
-    client: await apiClient(server.url, ADMIN.email, ADMIN.password),
+    client: await apiClient(suite.server.url, ADMIN.email, ADMIN.password),
     account: world.C1,
     grants: ALL_GRANTS,
   };
   actors.c2Admin = {
-    client: await apiClient(server.url, 'admin@c2.test', PASSWORD),
+    client: await apiClient(suite.server.url, 'admin@c2.test', PASSWORD),
     account: world.C2,
     grants: ALL_GRANTS,
   };
   for (const [name, account, group, email] of people) {
     actors[name] = {
-      client: await apiClient(server.url, email, PASSWORD),
+      client: await apiClient(suite.server.url, email, PASSWORD),
       account,
       grants: group.grants,
     };
   }
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await server?.stop();
-  await db?.drop();
 });
 
 /** The pure rule the API must agree with: strictly inside the viewer's subtree. */
@@ -104,7 +90,7 @@ const targets = () =>
   (['R1', 'R1a', 'R2', 'R3', 'K0', 'K1', 'K1a', 'K2', 'K3'] as const).map((key) => world[key]);
 
 async function dbRow(id: string) {
-  return orm.em.fork().findOne(Account, { id });
+  return suite.orm.em.fork().findOne(Account, { id });
 }
 
 describe('access matrix: every actor × every account', () => {
@@ -128,7 +114,9 @@ describe('access matrix: every actor × every account', () => {
   });
 
   it('lists return exactly what the rule allows', async () => {
-    const all = await orm.em.fork().find(Account, { kind: { $in: ['reseller', 'customer'] } });
+    const all = await suite.orm.em
+      .fork()
+      .find(Account, { kind: { $in: ['reseller', 'customer'] } });
     for (const [name, actor] of Object.entries(actors)) {
       for (const kind of ['reseller', 'customer'] as const) {
         const response = await actor.client.get(`/${kind}s?limit=500`);
@@ -190,7 +178,7 @@ describe('access matrix: every actor × every account', () => {
   });
 
   it('creating under a parent outside scope is 404 and writes nothing', async () => {
-    const count = await orm.em.fork().count(Account, {});
+    const count = await suite.orm.em.fork().count(Account, {});
     for (const [name, actor] of Object.entries(actors)) {
       for (const parent of [world.C2, world.R2, world.R3, world.K1].filter(
         (p) => !canSee(actor.account, p) && p.id !== actor.account.id,
@@ -204,7 +192,7 @@ describe('access matrix: every actor × every account', () => {
         expect([name, parent.name, response.status]).toEqual([name, parent.name, expected]);
       }
     }
-    expect(await orm.em.fork().count(Account, {})).toBe(count);
+    expect(await suite.orm.em.fork().count(Account, {})).toBe(count);
   });
 });
 
@@ -243,7 +231,7 @@ describe('creating, validating and editing', () => {
   });
 
   it('names every bad field, and never half-writes', async () => {
-    const count = await orm.em.fork().count(Account, {});
+    const count = await suite.orm.em.fork().count(Account, {});
     const response = await actors.carrierAdmin.client.post('/customers', {
       name: '',
       creditLimit: 12.5,
@@ -262,7 +250,7 @@ describe('creating, validating and editing', () => {
       status: 400,
       body: { error: { fields: { body: 'must be a JSON object' } } },
     });
-    expect(await orm.em.fork().count(Account, {})).toBe(count);
+    expect(await suite.orm.em.fork().count(Account, {})).toBe(count);
   });
 
   it('keeps money exact as decimal strings', async () => {
@@ -387,10 +375,12 @@ describe('audit within scope', () => {
   });
 
   it('keeps the log append-only', async () => {
-    await expect(orm.em.fork().execute('delete from change_log')).rejects.toThrow(/append-only/);
-    await expect(orm.em.fork().execute(`update change_log set op = 'deleted'`)).rejects.toThrow(
+    await expect(suite.orm.em.fork().execute('delete from change_log')).rejects.toThrow(
       /append-only/,
     );
+    await expect(
+      suite.orm.em.fork().execute(`update change_log set op = 'deleted'`),
+    ).rejects.toThrow(/append-only/);
   });
 });
 
@@ -419,7 +409,7 @@ describe('me', () => {
   });
 
   it('answers 401 without a session', async () => {
-    const response = await fetch(`${server.url}/api/v1/me`);
+    const response = await fetch(`${suite.server.url}/api/v1/me`);
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({
       error: { code: 'unauthenticated', message: expect.any(String) },
@@ -427,10 +417,10 @@ describe('me', () => {
   });
 
   it('is refused at once for a user disabled after signing in', async () => {
-    const em = orm.em.fork();
+    const em = suite.orm.em.fork();
     const group = await em.findOneOrFail(Group, { name: 'Default Reseller' });
     await addUser(em, { account: world.R1, group, email: 'soon-off@r1.test', password: PASSWORD });
-    const client = await apiClient(server.url, 'soon-off@r1.test', PASSWORD);
+    const client = await apiClient(suite.server.url, 'soon-off@r1.test', PASSWORD);
     expect((await client.get('/me')).status).toBe(200);
     await em.nativeUpdate(User, { email: 'soon-off@r1.test' }, { status: 'disabled' });
     expect((await client.get('/me')).status).toBe(401);

@@ -1,34 +1,26 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
-import { openOrm } from '@/lib/server/db/orm';
 import { Account } from '@/lib/server/entities';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
-import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'impersonation-pass';
 
-let db: TTestDatabase;
-let server: TPanelServer;
-let orm: MikroORM;
 let admin: TApiClient;
 let support: TApiClient;
 let reseller: TApiClient;
 let resellerUserId: string;
 let colleagueId: string;
 
+const suite = usePanelSuite({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+});
+
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
-  server = await startPanelServer({
-    DATABASE_URL: db.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-  });
-  orm = await openOrm(db.url);
-  admin = await apiClient(server.url, ADMIN.email, ADMIN.password);
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
   const carrierId = (await admin.get('/me')).body.account.id;
   const supportGroup = await admin.post('/groups', {
     name: 'Support',
@@ -53,15 +45,9 @@ beforeAll(async () => {
       groupId: resellerGroup.body.id,
     })
   ).body.id;
-  support = await apiClient(server.url, 'support@carrier.test', PASSWORD);
-  reseller = await apiClient(server.url, 'ops@acme.test', PASSWORD);
+  support = await apiClient(suite.server.url, 'support@carrier.test', PASSWORD);
+  reseller = await apiClient(suite.server.url, 'ops@acme.test', PASSWORD);
   await reseller.post('/customers', { name: 'Hotel Alpine' });
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await server?.stop();
-  await db?.drop();
 });
 
 describe('impersonation ("view as")', () => {
@@ -105,7 +91,7 @@ describe('impersonation ("view as")', () => {
       expect([path, viewed]).toEqual([path, mine]);
     }
 
-    const count = await orm.em.fork().count(Account, {});
+    const count = await suite.orm.em.fork().count(Account, {});
     const write = await support.post('/customers', { name: 'Written while viewing' });
     expect(write).toMatchObject({
       status: 403,
@@ -117,7 +103,7 @@ describe('impersonation ("view as")', () => {
       name: 'x',
     });
     expect(patch.body.error.code).toBe('impersonation_read_only');
-    expect(await orm.em.fork().count(Account, {})).toBe(count);
+    expect(await suite.orm.em.fork().count(Account, {})).toBe(count);
   });
 
   it("gives the socket the target's identity too", async () => {
@@ -125,7 +111,7 @@ describe('impersonation ("view as")', () => {
       user: { email: string };
       impersonation: { reason: string } | null;
     }>((resolve, reject) => {
-      const socket = io(server.url, {
+      const socket = io(suite.server.url, {
         transports: ['websocket'],
         reconnection: false,
         extraHeaders: { cookie: support.cookie },
@@ -138,7 +124,7 @@ describe('impersonation ("view as")', () => {
   });
 
   it('ends when it expires', async () => {
-    await orm.em
+    await suite.orm.em
       .fork()
       .execute(`update impersonation set expires_at = now() - interval '1 second'`);
     expect((await support.get('/me')).body).toMatchObject({

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { encode } from 'next-auth/jwt';
-import { openOrm } from '@/lib/server/db/orm';
 import { Account, User, type TAccount } from '@/lib/server/entities';
 import { ZHello, type THello } from '@/lib/shared/live/events';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
-import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import { usePanelSuite } from '../fixtures/panel-suite';
 import { signInOverHttp } from '../fixtures/http-login';
 import { addAccount, addGroup, addUser } from '../fixtures/accounts';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'admin-password-123' };
 
-let db: TTestDatabase;
-let server: TPanelServer;
-let orm: MikroORM;
 let carrier: TAccount;
 const sockets: Socket[] = [];
 
@@ -22,7 +16,7 @@ const sockets: Socket[] = [];
 function connect(
   cookie: string | undefined,
 ): Promise<{ hello: THello } | { error: { message: string; data?: unknown } }> {
-  const socket = io(server.url, {
+  const socket = io(suite.server.url, {
     transports: ['websocket'],
     reconnection: false,
     extraHeaders: cookie ? { cookie } : {},
@@ -36,27 +30,22 @@ function connect(
   });
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
-  server = await startPanelServer({
-    DATABASE_URL: db.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-  });
-  orm = await openOrm(db.url);
-  carrier = await orm.em.fork().findOneOrFail(Account, { kind: 'carrier' });
+const suite = usePanelSuite({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
 });
 
-afterAll(async () => {
+beforeAll(async () => {
+  carrier = await suite.orm.em.fork().findOneOrFail(Account, { kind: 'carrier' });
+});
+
+afterAll(() => {
   for (const socket of sockets) socket.close();
-  await orm?.close(true);
-  await server?.stop();
-  await db?.drop();
 });
 
 describe('health', () => {
   it('reports the database as up', async () => {
-    const response = await fetch(`${server.url}/api/health`);
+    const response = await fetch(`${suite.server.url}/api/health`);
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body).toMatchObject({ status: 'ok', database: { status: 'up', kind: 'postgresql' } });
@@ -66,7 +55,7 @@ describe('health', () => {
 
 describe('OpenAPI', () => {
   it('serves the document without a session', async () => {
-    const response = await fetch(`${server.url}/api/v1/openapi.json`);
+    const response = await fetch(`${suite.server.url}/api/v1/openapi.json`);
     expect(response.status).toBe(200);
     const doc = await response.json();
     expect(doc.openapi).toBe('3.1.0');
@@ -76,7 +65,7 @@ describe('OpenAPI', () => {
 
 describe('sign in over HTTP, then an authenticated socket', () => {
   it('receives hello with the signed-in identity', async () => {
-    const login = await signInOverHttp(server.url, ADMIN.email, ADMIN.password);
+    const login = await signInOverHttp(suite.server.url, ADMIN.email, ADMIN.password);
     expect(login.cookie).toContain('next-auth.session-token=');
 
     const result = await connect(login.cookie!);
@@ -92,28 +81,28 @@ describe('sign in over HTTP, then an authenticated socket', () => {
   });
 
   it('serves the signed-in shell with the user and account, and the login page without one', async () => {
-    const login = await signInOverHttp(server.url, ADMIN.email, ADMIN.password);
-    const shell = await fetch(`${server.url}/`, { headers: { cookie: login.cookie! } });
+    const login = await signInOverHttp(suite.server.url, ADMIN.email, ADMIN.password);
+    const shell = await fetch(`${suite.server.url}/`, { headers: { cookie: login.cookie! } });
     expect(shell.status).toBe(200);
     const html = await shell.text();
     expect(html).toContain(ADMIN.email);
     expect(html).toContain('Sign out');
 
-    const anonymous = await fetch(`${server.url}/`, { redirect: 'manual' });
+    const anonymous = await fetch(`${suite.server.url}/`, { redirect: 'manual' });
     expect(anonymous.status).toBe(307);
     expect(anonymous.headers.get('location')).toMatch(/\/login$/);
   });
 
   it('refuses a wrong password without setting a session', async () => {
-    const login = await signInOverHttp(server.url, ADMIN.email, 'not-the-password');
+    const login = await signInOverHttp(suite.server.url, ADMIN.email, 'not-the-password');
     expect(login.cookie).toBeNull();
     expect(login.status).toBe(401);
     expect(login.body).toContain('CredentialsSignin');
   });
 
   it('answers an unknown email exactly like a wrong password', async () => {
-    const unknown = await signInOverHttp(server.url, 'nobody@carrier.test', 'whatever-123');
-    const wrong = await signInOverHttp(server.url, ADMIN.email, 'whatever-123');
+    const unknown = await signInOverHttp(suite.server.url, 'nobody@carrier.test', 'whatever-123');
+    const wrong = await signInOverHttp(suite.server.url, ADMIN.email, 'whatever-123');
     expect(unknown.cookie).toBeNull();
     expect({ status: unknown.status, body: unknown.body }).toEqual({
       status: wrong.status,
@@ -142,14 +131,14 @@ describe('the handshake refuses everyone else', () => {
   });
 
   it('refuses a token signed with another secret', async () => {
-    const admin = await orm.em.fork().findOneOrFail(User, { email: ADMIN.email });
+    const admin = await suite.orm.em.fork().findOneOrFail(User, { email: ADMIN.email });
     const token = await encode({ token: { sub: admin.id, sv: 1 }, secret: 'x'.repeat(40) });
     const result = await connect(`next-auth.session-token=${token}`);
     expect(result).toMatchObject({ error: { data: { code: 'unauthenticated' } } });
   });
 
   it('refuses a cookie whose session version was bumped (revoked)', async () => {
-    const em = orm.em.fork();
+    const em = suite.orm.em.fork();
     const group = await addGroup(em, carrier, 'Revocation test', ['cards:read']);
     const user = await addUser(em, {
       account: carrier,
@@ -157,7 +146,7 @@ describe('the handshake refuses everyone else', () => {
       email: 'revoked@carrier.test',
       password: 'revoked-password-1',
     });
-    const login = await signInOverHttp(server.url, user.email, 'revoked-password-1');
+    const login = await signInOverHttp(suite.server.url, user.email, 'revoked-password-1');
     expect('hello' in (await connect(login.cookie!))).toBe(true);
 
     await em.nativeUpdate(User, { id: user.id }, { sessionVersion: user.sessionVersion + 1 });
@@ -167,8 +156,8 @@ describe('the handshake refuses everyone else', () => {
   });
 
   it('refuses a cross-site browser origin', async () => {
-    const login = await signInOverHttp(server.url, ADMIN.email, ADMIN.password);
-    const socket = io(server.url, {
+    const login = await signInOverHttp(suite.server.url, ADMIN.email, ADMIN.password);
+    const socket = io(suite.server.url, {
       transports: ['polling'],
       reconnection: false,
       extraHeaders: { cookie: login.cookie!, origin: 'https://evil.example' },
@@ -181,7 +170,7 @@ describe('the handshake refuses everyone else', () => {
 
 describe('deny by default at sign-in', () => {
   it('cannot even store a user without a group (NOT NULL foreign key)', async () => {
-    const connection = orm.em.fork().getConnection();
+    const connection = suite.orm.em.fork().getConnection();
     await expect(
       connection.execute(
         `insert into app_user (id, account_id, group_id, email, name, password_hash, created_at, updated_at)
@@ -189,11 +178,11 @@ describe('deny by default at sign-in', () => {
         [carrier.id],
       ),
     ).rejects.toThrow(/null value in column "group_id"/);
-    expect(await orm.em.fork().count(User, { email: 'nogroup@carrier.test' })).toBe(0);
+    expect(await suite.orm.em.fork().count(User, { email: 'nogroup@carrier.test' })).toBe(0);
   });
 
   it('refuses a user whose group grants nothing', async () => {
-    const em = orm.em.fork();
+    const em = suite.orm.em.fork();
     const empty = await addGroup(em, carrier, 'No rights', []);
     await addUser(em, {
       account: carrier,
@@ -201,12 +190,12 @@ describe('deny by default at sign-in', () => {
       email: 'empty@carrier.test',
       password: 'empty-password-1',
     });
-    const login = await signInOverHttp(server.url, 'empty@carrier.test', 'empty-password-1');
+    const login = await signInOverHttp(suite.server.url, 'empty@carrier.test', 'empty-password-1');
     expect(login.cookie).toBeNull();
   });
 
   it("refuses a user given a group it may not use (a sub-account's group)", async () => {
-    const em = orm.em.fork();
+    const em = suite.orm.em.fork();
     const reseller = await addAccount(em, carrier, 'reseller', 'Reseller One');
     const resellerGroup = await addGroup(em, reseller, 'Reseller staff', ['customers:read']);
     await addUser(em, {
@@ -215,12 +204,16 @@ describe('deny by default at sign-in', () => {
       email: 'misgrouped@carrier.test',
       password: 'misgrouped-pass-1',
     });
-    const login = await signInOverHttp(server.url, 'misgrouped@carrier.test', 'misgrouped-pass-1');
+    const login = await signInOverHttp(
+      suite.server.url,
+      'misgrouped@carrier.test',
+      'misgrouped-pass-1',
+    );
     expect(login.cookie).toBeNull();
   });
 
   it('refuses a disabled user and a user of a suspended reseller', async () => {
-    const em = orm.em.fork();
+    const em = suite.orm.em.fork();
     const group = await addGroup(em, carrier, 'Resellers', ['customers:read']);
     await addUser(em, {
       account: carrier,
@@ -239,19 +232,19 @@ describe('deny by default at sign-in', () => {
     });
 
     expect(
-      (await signInOverHttp(server.url, 'off@carrier.test', 'off-password-1')).cookie,
+      (await signInOverHttp(suite.server.url, 'off@carrier.test', 'off-password-1')).cookie,
     ).toBeNull();
     expect(
-      (await signInOverHttp(server.url, 'sub@reseller.test', 'sub-password-12')).cookie,
+      (await signInOverHttp(suite.server.url, 'sub@reseller.test', 'sub-password-12')).cookie,
     ).not.toBeNull();
     await em.nativeUpdate(Account, { id: reseller.id }, { status: 'suspended' });
     expect(
-      (await signInOverHttp(server.url, 'sub@reseller.test', 'sub-password-12')).cookie,
+      (await signInOverHttp(suite.server.url, 'sub@reseller.test', 'sub-password-12')).cookie,
     ).toBeNull();
   });
 
   it('admits a reseller user with a usable group and shows only its own account', async () => {
-    const em = orm.em.fork();
+    const em = suite.orm.em.fork();
     const reseller = await addAccount(em, carrier, 'reseller', 'Good Reseller');
     const group = await addGroup(em, carrier, 'Default-ish', ['customers:read', 'cards:read']);
     await addUser(em, {
@@ -260,7 +253,7 @@ describe('deny by default at sign-in', () => {
       email: 'ops@good.test',
       password: 'good-password-1',
     });
-    const login = await signInOverHttp(server.url, 'ops@good.test', 'good-password-1');
+    const login = await signInOverHttp(suite.server.url, 'ops@good.test', 'good-password-1');
     const result = await connect(login.cookie!);
     expect(result).toMatchObject({
       hello: {

@@ -1,46 +1,32 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
-import { openOrm } from '@/lib/server/db/orm';
 import { ApiToken, User } from '@/lib/server/entities';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
-import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { signInOverHttp } from '../fixtures/http-login';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'token-user-password';
 
-let db: TTestDatabase;
-let server: TPanelServer;
-let orm: MikroORM;
 let admin: TApiClient;
 let groupId: string;
 let otherGroupId: string;
 
+const suite = usePanelSuite({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  LOGIN_FREE_FAILURES: '2',
+  LOGIN_LOCK_FAILURES: '4',
+  LOGIN_BASE_DELAY_MS: '60000',
+  LOGIN_LOCK_SECONDS: '2',
+});
+
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
-  server = await startPanelServer({
-    DATABASE_URL: db.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    LOGIN_FREE_FAILURES: '2',
-    LOGIN_LOCK_FAILURES: '4',
-    LOGIN_BASE_DELAY_MS: '60000',
-    LOGIN_LOCK_SECONDS: '2',
-  });
-  orm = await openOrm(db.url);
-  admin = await apiClient(server.url, ADMIN.email, ADMIN.password);
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
   groupId = (await admin.post('/groups', { name: 'Ops', grants: ['customers:read', 'users:read'] }))
     .body.id;
   otherGroupId = (await admin.post('/groups', { name: 'Ops 2', grants: ['customers:read'] })).body
     .id;
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await server?.stop();
-  await db?.drop();
 });
 
 async function newUser(email: string) {
@@ -55,17 +41,11 @@ async function newUser(email: string) {
   return response.body as { id: string; version: number };
 }
 
-async function issue(email: string, password = PASSWORD) {
-  const response = await fetch(`${server.url}/api/v1/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password, name: 'script' }),
-  });
-  return { status: response.status, headers: response.headers, body: await response.json() };
-}
+const issue = (email: string, password = PASSWORD) =>
+  requestToken(suite.server.url, email, password);
 
 const bearer = (token: string, path: string, init: RequestInit = {}) =>
-  fetch(`${server.url}/api/v1${path}`, {
+  fetch(`${suite.server.url}/api/v1${path}`, {
     ...init,
     headers: { authorization: `Bearer ${token}`, ...init.headers },
   });
@@ -93,7 +73,7 @@ describe('API tokens', () => {
       expect.objectContaining({ id: issued.body.id, lastUsedAt: expect.any(String) }),
     ]);
     expect(JSON.stringify(list)).not.toContain(issued.body.token);
-    const stored = await orm.em.fork().findOneOrFail(ApiToken, { id: issued.body.id });
+    const stored = await suite.orm.em.fork().findOneOrFail(ApiToken, { id: issued.body.id });
     expect(stored.tokenHash).not.toContain(issued.body.token.slice(4));
 
     // Someone else cannot see or revoke it.
@@ -127,14 +107,14 @@ describe('API tokens', () => {
     const third = (await issue('deleted@carrier.test')).body.token;
     expect((await admin.del(`/users/${other.id}`)).status).toBe(204);
     expect((await bearer(third, '/me')).status).toBe(401);
-    expect(await orm.em.fork().count(ApiToken, { user: other.id })).toBe(0);
+    expect(await suite.orm.em.fork().count(ApiToken, { user: other.id })).toBe(0);
   });
 
   it('opens a socket with `auth: { token }`, and a bad token is refused', async () => {
     await newUser('socket@carrier.test');
     const token = (await issue('socket@carrier.test')).body.token;
     const hello = await new Promise<{ user: { email: string } }>((resolve, reject) => {
-      const socket = io(server.url, {
+      const socket = io(suite.server.url, {
         transports: ['websocket'],
         reconnection: false,
         auth: { token },
@@ -144,7 +124,7 @@ describe('API tokens', () => {
     });
     expect(hello.user.email).toBe('socket@carrier.test');
     const refused = await new Promise<{ data?: { code: string } }>((resolve) => {
-      const socket = io(server.url, {
+      const socket = io(suite.server.url, {
         transports: ['websocket'],
         reconnection: false,
         auth: { token: 'rpt_forged' },
@@ -176,12 +156,12 @@ describe('login throttling per (email, IP)', () => {
     expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(throttled.body.error.code).toBe('throttled');
     // The browser sign-in is throttled by the same record.
-    expect((await signInOverHttp(server.url, 'victim@carrier.test', PASSWORD)).body).toContain(
-      'throttled',
-    );
+    expect(
+      (await signInOverHttp(suite.server.url, 'victim@carrier.test', PASSWORD)).body,
+    ).toContain('throttled');
     // Another email from the same address is not affected.
     expect((await issue('script@carrier.test', 'bad-x')).status).toBe(401);
-    expect(await orm.em.fork().count(User, { email: 'victim@carrier.test' })).toBe(1);
+    expect(await suite.orm.em.fork().count(User, { email: 'victim@carrier.test' })).toBe(1);
 
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     const allowed = await issue('victim@carrier.test');

@@ -1,42 +1,28 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { openOrm } from '@/lib/server/db/orm';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Group, User } from '@/lib/server/entities';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
-import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { signInOverHttp } from '../fixtures/http-login';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'reseller-password-1';
 
-let db: TTestDatabase;
-let server: TPanelServer;
-let orm: MikroORM;
 let admin: TApiClient;
 let carrierId: string;
 
+const suite = usePanelSuite({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+});
+
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
-  server = await startPanelServer({
-    DATABASE_URL: db.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-  });
-  orm = await openOrm(db.url);
-  admin = await apiClient(server.url, ADMIN.email, ADMIN.password);
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
   carrierId = (await admin.get('/me')).body.account.id;
 });
 
-afterAll(async () => {
-  await orm?.close(true);
-  await server?.stop();
-  await db?.drop();
-});
-
 const count = (entity: typeof Group | typeof User) =>
-  entity === Group ? orm.em.fork().count(Group, {}) : orm.em.fork().count(User, {});
+  entity === Group ? suite.orm.em.fork().count(Group, {}) : suite.orm.em.fork().count(User, {});
 
 describe("the seed's workflow through the API", () => {
   let groupId: string;
@@ -79,7 +65,7 @@ describe("the seed's workflow through the API", () => {
 
   it('the reseller signs in and sees only its own account, users and customers', async () => {
     await admin.post('/customers', { name: 'Carrier Direct' });
-    reseller = await apiClient(server.url, 'ops@acme.test', PASSWORD);
+    reseller = await apiClient(suite.server.url, 'ops@acme.test', PASSWORD);
     expect((await reseller.get('/me')).body.account).toEqual({
       id: resellerId,
       name: 'Acme Voice',
@@ -119,12 +105,14 @@ describe("the seed's workflow through the API", () => {
       grants: ['customers:read', 'audit:delete'],
     });
     expect(edit).toMatchObject({ status: 403, body: { error: { code: 'escalation' } } });
-    expect((await orm.em.fork().findOneOrFail(Group, { id: own.body.id })).grants).toEqual([
+    expect((await suite.orm.em.fork().findOneOrFail(Group, { id: own.body.id })).grants).toEqual([
       'customers:read',
     ]);
 
     // The carrier's own admin group holds more than the reseller: it cannot hand it out.
-    const adminGroup = await orm.em.fork().findOneOrFail(Group, { name: 'Carrier administrators' });
+    const adminGroup = await suite.orm.em
+      .fork()
+      .findOneOrFail(Group, { name: 'Carrier administrators' });
     const assign = await reseller.post('/users', {
       email: 'boss@acme.test',
       password: PASSWORD,
@@ -160,7 +148,7 @@ describe("the seed's workflow through the API", () => {
       groupId: subGroup.body.id,
     });
     expect(response.status).toBe(404);
-    expect(await orm.em.fork().count(User, { email: 'x@acme.test' })).toBe(0);
+    expect(await suite.orm.em.fork().count(User, { email: 'x@acme.test' })).toBe(0);
   });
 
   it('a group in use cannot be deleted; a user cannot lose its group', async () => {
@@ -179,12 +167,13 @@ describe("the seed's workflow through the API", () => {
       body: { error: { code: 'invalid_input', fields: { groupId: expect.any(String) } } },
     });
     expect(
-      (await orm.em.fork().findOneOrFail(User, { id: user.id }, { populate: ['group'] })).group.id,
+      (await suite.orm.em.fork().findOneOrFail(User, { id: user.id }, { populate: ['group'] }))
+        .group.id,
     ).toBe(groupId);
   });
 
   it("changing a user's group ends its sessions at once", async () => {
-    const fresh = await apiClient(server.url, 'ops@acme.test', PASSWORD);
+    const fresh = await apiClient(suite.server.url, 'ops@acme.test', PASSWORD);
     expect((await fresh.get('/me')).status).toBe(200);
     const staff = await admin.post('/groups', {
       name: 'Reseller read-only',
@@ -199,7 +188,7 @@ describe("the seed's workflow through the API", () => {
     });
     expect(moved.status).toBe(200);
     expect((await fresh.get('/me')).status).toBe(401);
-    const again = await apiClient(server.url, 'ops@acme.test', PASSWORD);
+    const again = await apiClient(suite.server.url, 'ops@acme.test', PASSWORD);
     expect((await again.get('/me')).body.grants).toEqual(['customers:read', 'users:read']);
   });
 
@@ -213,8 +202,8 @@ describe("the seed's workflow through the API", () => {
     });
     expect(reset.status, JSON.stringify(reset.body)).toBe(200);
     expect(reset.body.mustChangePassword).toBe(true);
-    expect((await signInOverHttp(server.url, 'ops@acme.test', PASSWORD)).cookie).toBeNull();
-    const client = await apiClient(server.url, 'ops@acme.test', 'temporary-pass-1');
+    expect((await signInOverHttp(suite.server.url, 'ops@acme.test', PASSWORD)).cookie).toBeNull();
+    const client = await apiClient(suite.server.url, 'ops@acme.test', 'temporary-pass-1');
     expect((await client.get('/me')).body.user.mustChangePassword).toBe(true);
     expect(await client.get('/customers')).toMatchObject({
       status: 403,
@@ -235,7 +224,7 @@ describe("the seed's workflow through the API", () => {
     expect(changed.status).toBe(204);
     expect((await client.get('/customers')).status).toBe(200);
     expect(
-      (await signInOverHttp(server.url, 'ops@acme.test', 'brand-new-password')).cookie,
+      (await signInOverHttp(suite.server.url, 'ops@acme.test', 'brand-new-password')).cookie,
     ).not.toBeNull();
   });
 

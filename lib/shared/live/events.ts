@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZImpersonationInfo } from '@/lib/shared/schemas/impersonation';
+import { ZMeDto } from '@/lib/shared/schemas/me';
 
 /**
  * The Socket.IO protocol, typed for both sides (DESIGN §3). Server events are past
@@ -8,16 +8,8 @@ import { ZImpersonationInfo } from '@/lib/shared/schemas/impersonation';
  */
 export const PROTOCOL_VERSION = 1;
 
-export const ZHello = z.object({
-  user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
-  account: z.object({
-    id: z.string(),
-    name: z.string(),
-    kind: z.enum(['carrier', 'reseller', 'customer']),
-  }),
-  group: z.object({ id: z.string(), name: z.string() }),
-  grants: z.array(z.string()),
-  impersonation: ZImpersonationInfo.nullable(),
+/** `hello`: who the socket is (the same shape as `GET /me`), the log head and protocol. */
+export const ZHello = ZMeDto.extend({
   /** Head of the change log when the socket joined; catch-up starts after it. */
   seq: z.number().int().nonnegative(),
   protocol: z.literal(PROTOCOL_VERSION),
