@@ -1,15 +1,26 @@
 'use client';
 
+import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { Button, ListState, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
+import { AccountEditForm } from './account-edit-form';
 
 type TKind = 'resellers' | 'customers';
 
-/** The resellers or customers page: the list in scope and a create form. */
-export function AccountsPanel({ kind, canCreate }: { kind: TKind; canCreate: boolean }) {
+/** The resellers or customers page: the list in scope, a create form, and editing. */
+export function AccountsPanel({
+  kind,
+  canCreate,
+  canEdit,
+}: {
+  kind: TKind;
+  canCreate: boolean;
+  canEdit: boolean;
+}) {
+  const [editing, setEditing] = useState<TResellerDto | TCustomerDto | null>(null);
   const list = usePagedList<TResellerDto | TCustomerDto>(`/${kind}`);
   const create = useApiMutation<Record<string, string | undefined>, unknown>('POST', `/${kind}`, [
     `/${kind}`,
@@ -30,14 +41,24 @@ export function AccountsPanel({ kind, canCreate }: { kind: TKind; canCreate: boo
             label={title}
             headers={
               kind === 'resellers'
-                ? ['Company', 'Email', 'Status']
-                : ['Name', 'Email', 'Credit limit', 'Status']
+                ? ['Company', 'Email', 'Status', '']
+                : ['Name', 'Email', 'Credit limit', 'Status', '']
             }
-            rows={items.map((item) =>
-              'creditLimit' in item
-                ? [item.name, item.email ?? '—', item.creditLimit ?? '—', item.status]
-                : [item.name, item.email ?? '—', item.status],
-            )}
+            rows={items.map((item) => {
+              const edit = canEdit ? (
+                <button
+                  type="button"
+                  className="text-brand-700 underline"
+                  aria-label={`Edit ${item.name}`}
+                  onClick={() => setEditing(item)}
+                >
+                  Edit
+                </button>
+              ) : null;
+              return 'creditLimit' in item
+                ? [item.name, item.email ?? '—', item.creditLimit ?? '—', item.status, edit]
+                : [item.name, item.email ?? '—', item.status, edit];
+            })}
           />
           {list.hasNextPage ? (
             <button
@@ -49,7 +70,16 @@ export function AccountsPanel({ kind, canCreate }: { kind: TKind; canCreate: boo
           ) : null}
         </ListState>
       </PanelSection>
-      {canCreate ? (
+      {editing ? (
+        <PanelSection title={`Edit ${editing.name}`}>
+          <AccountEditForm
+            key={editing.id}
+            kind={kind}
+            account={editing}
+            onDone={() => setEditing(null)}
+          />
+        </PanelSection>
+      ) : canCreate ? (
         <PanelSection title={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}>
           <form
             onSubmit={form.onSubmit}

@@ -37,7 +37,9 @@ test("the seed's workflow: group from template → reseller account → reseller
   await addReseller.getByLabel('Email').fill('billing@e2e-telecom.test');
   await addReseller.getByRole('button', { name: 'Save' }).click();
   await expect(
-    page.getByRole('table', { name: 'Resellers' }).getByRole('cell', { name: RESELLER.company }),
+    page
+      .getByRole('table', { name: 'Resellers' })
+      .getByRole('cell', { name: RESELLER.company, exact: true }),
   ).toBeVisible();
 
   // 3. Create the reseller user with that group (the group is required).

@@ -9,6 +9,7 @@ export default async function Page() {
     <AccountsPanel
       kind="customers"
       canCreate={actor.grants.includes('customers:create') && !actor.impersonation}
+      canEdit={actor.grants.includes('customers:update') && !actor.impersonation}
     />
   );
 }

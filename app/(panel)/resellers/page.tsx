@@ -9,6 +9,7 @@ export default async function Page() {
     <AccountsPanel
       kind="resellers"
       canCreate={actor.grants.includes('resellers:create') && !actor.impersonation}
+      canEdit={actor.grants.includes('resellers:update') && !actor.impersonation}
     />
   );
 }

@@ -1,0 +1,91 @@
+'use client';
+
+import { useApiMutation } from '@/lib/client/use-resource';
+import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
+import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import { Button, SelectField, TextField } from '@/components/ui/field';
+import { FormMessage } from './panel-section';
+
+/**
+ * Edits one reseller or customer. The form sends the version it was opened with, so a
+ * change someone else saved first comes back as a conflict instead of being overwritten.
+ */
+export function AccountEditForm({
+  kind,
+  account,
+  onDone,
+}: {
+  kind: 'resellers' | 'customers';
+  account: TResellerDto | TCustomerDto;
+  onDone: () => void;
+}) {
+  const save = useApiMutation<Record<string, unknown>, unknown>('PATCH', `/${kind}/${account.id}`, [
+    `/${kind}`,
+  ]);
+  const form = useFormSubmit(
+    async (body: Record<string, unknown>) => {
+      await save.mutateAsync(body);
+      onDone();
+    },
+    (data) => ({
+      version: account.version,
+      name: String(data.get('name') ?? ''),
+      email:
+        kind === 'resellers'
+          ? String(data.get('email') ?? '')
+          : (optionalValue(data, 'email') ?? null),
+      status: String(data.get('status')),
+      ...(kind === 'customers' ? { creditLimit: optionalValue(data, 'creditLimit') ?? null } : {}),
+    }),
+  );
+  return (
+    <form
+      onSubmit={form.onSubmit}
+      className="space-y-3"
+      noValidate
+      aria-label={`Edit ${account.name}`}
+    >
+      <TextField
+        label="Name"
+        name="name"
+        defaultValue={account.name}
+        error={form.fields.name}
+        required
+      />
+      <TextField
+        label="Email"
+        name="email"
+        type="email"
+        defaultValue={account.email ?? ''}
+        error={form.fields.email}
+      />
+      {'creditLimit' in account ? (
+        <TextField
+          label="Credit limit"
+          name="creditLimit"
+          inputMode="decimal"
+          defaultValue={account.creditLimit ?? ''}
+          error={form.fields.creditLimit}
+        />
+      ) : null}
+      <SelectField
+        label="Status"
+        name="status"
+        defaultValue={account.status}
+        error={form.fields.status}
+      >
+        <option value="active">active</option>
+        <option value="suspended">suspended</option>
+      </SelectField>
+      <FormMessage message={form.message} />
+      <div className="flex gap-2">
+        <Button type="submit" disabled={form.pending}>
+          Save changes
+        </Button>
+        <button type="button" className="text-sm text-slate-600 underline" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
