@@ -8,7 +8,7 @@ import type { TActor } from './actor';
  *   its sub-accounts but not the reseller itself (that is `/me`), and an account never
  *   sees a sibling or an ancestor;
  * - a user or a group: its account's path.
- * `canSee` is the pure rule; `subtreePattern` is the same rule as SQL, used by every
+ * `isWithin` is the pure rule; `scopeFor` is the same rule as query filters, used by every
  * read and write query so a forgotten check matches no rows instead of leaking.
  */
 export function isWithin(viewerPath: string, scopePath: string | null | undefined): boolean {
@@ -28,4 +28,31 @@ export function accountScopePath(account: { path: string; id: string }): string 
 
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (char) => '\\' + char);
+}
+
+/** What a query is about, for `scopeFor`. */
+export type TScopedKind = 'reseller' | 'customer' | 'user' | 'group' | 'account';
+
+/**
+ * THE filter every read and write of that kind includes (MikroORM `FilterQuery`):
+ * - reseller / customer: strictly below the actor's account (its own is `/me`);
+ * - user, group (owned): in the actor's account or below;
+ * - account: the actor's account or below (a place to put a user or a group).
+ * Combine with `$and` so the scope cannot be overwritten by another condition.
+ */
+export function scopeFor(
+  actor: Pick<TActor, 'account'>,
+  kind: TScopedKind,
+): Record<string, unknown> {
+  const inSubtree = { $like: subtreePattern(actor) };
+  switch (kind) {
+    case 'reseller':
+    case 'customer':
+      return { kind, path: inSubtree, id: { $ne: actor.account.id } };
+    case 'user':
+    case 'group':
+      return { account: { path: inSubtree } };
+    case 'account':
+      return { path: inSubtree };
+  }
 }

@@ -1,17 +1,14 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { subtreePattern } from '@/lib/server/authz/scope';
+import { scopeFor } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/api/errors';
 
 export type TSubAccountKind = 'reseller' | 'customer';
 
-/**
- * The accounts of one kind that the actor may see: strictly under its own account.
- * Every read and write of resellers and customers starts from this filter.
- */
+/** The resellers or customers the actor may see (lib/server/authz `scopeFor`). */
 export function subAccountScope(actor: TActor, kind: TSubAccountKind): FilterQuery<TAccount> {
-  return { kind, path: { $like: subtreePattern(actor) }, id: { $ne: actor.account.id } };
+  return scopeFor(actor, kind) as FilterQuery<TAccount>;
 }
 
 /** `unverifiedId` from the client, or 404: outside scope and non-existent look alike. */

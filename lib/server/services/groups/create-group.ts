@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, Group } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { subtreePattern } from '@/lib/server/authz/scope';
+import { scopeFor } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/api/errors';
 import { mutate } from '@/lib/server/live/change-log';
 import { GROUP_TEMPLATES, type TGrant } from '@/lib/shared/permissions';
@@ -25,9 +25,10 @@ export async function createGroup(
   assertNoEscalation(actor, grants);
   return mutate(em, actor, async (tx, record) => {
     const owner = await tx.findOne(Account, {
-      id: input.accountId ?? actor.account.id,
-      path: { $like: subtreePattern(actor) },
-      kind: { $ne: 'customer' },
+      $and: [
+        scopeFor(actor, 'account'),
+        { id: input.accountId ?? actor.account.id, kind: { $ne: 'customer' } },
+      ],
     });
     if (!owner) throw notFound('account');
     const group = tx.create(Group, {

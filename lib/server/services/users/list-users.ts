@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { subtreePattern } from '@/lib/server/authz/scope';
+import { scopeFor } from '@/lib/server/authz/scope';
 import { afterCursor, decodeCursor, pageOf } from '@/lib/server/api/paging';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TUserDto } from '@/lib/shared/schemas/users';
@@ -18,7 +18,7 @@ export async function listUsers(
     User,
     {
       $and: [
-        { account: { path: { $like: subtreePattern(actor) } } },
+        scopeFor(actor, 'user'),
         query.accountId ? { account: query.accountId } : {},
         afterCursor(decodeCursor(query.cursor)),
       ],

@@ -8,7 +8,7 @@ import {
   type TUser,
 } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { subtreePattern } from '@/lib/server/authz/scope';
+import { scopeFor } from '@/lib/server/authz/scope';
 import { ApiError, notFound } from '@/lib/server/api/errors';
 import { assertNoEscalation } from '@/lib/server/services/groups/no-escalation';
 import type { TUserDto } from '@/lib/shared/schemas/users';
@@ -21,7 +21,7 @@ export async function findScopedUser(
 ): Promise<TUser> {
   const user = await em.findOne(
     User,
-    { id: unverifiedId, account: { path: { $like: subtreePattern(actor) } } },
+    { $and: [scopeFor(actor, 'user'), { id: unverifiedId }] },
     { populate: ['account', 'group'] },
   );
   if (!user) throw notFound('user');
@@ -35,8 +35,7 @@ export async function findUserAccount(
   unverifiedId: string,
 ): Promise<TAccount> {
   const account = await em.findOne(Account, {
-    id: unverifiedId,
-    path: { $like: subtreePattern(actor) },
+    $and: [scopeFor(actor, 'account'), { id: unverifiedId }],
   });
   if (!account) throw notFound('account');
   if (account.kind === 'customer') {
