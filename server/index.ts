@@ -16,6 +16,7 @@ import { CLIENT_IP_HEADER } from '@/lib/server/auth/login';
 import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
 import { createSocketServer } from './socket';
 import { attachRedisAdapter } from './redis-adapter';
+import { FanOut } from './fan-out';
 
 const log = (message: string) => console.log(`reseller-panel: ${message}`);
 
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     dataDir: path.resolve(env.DATA_DIR),
     resellerDepthLimit: env.RESELLER_DEPTH_LIMIT,
     impersonationMinutes: env.IMPERSONATION_MINUTES,
+    eventsRetentionDays: env.EVENTS_RETENTION_DAYS,
     loginThrottle: {
       freeFailures: env.LOGIN_FREE_FAILURES,
       lockFailures: env.LOGIN_LOCK_FAILURES,
@@ -67,11 +69,17 @@ async function main(): Promise<void> {
     void handle(req, res);
   });
 
+  // The socket server asks the fan-out for its head; the fan-out emits through the io.
+  const live: { fanOut?: FanOut } = {};
   const io = createSocketServer(httpServer, {
     orm: database.orm,
     authSecret: config.authSecret,
     publicUrl: config.publicUrl,
+    head: () => live.fanOut?.head ?? 0,
   });
+  const fanOut = new FanOut(io, database.orm, database.url);
+  live.fanOut = fanOut;
+  await fanOut.start();
   const closeRedis = config.redisUrl ? await attachRedisAdapter(io, config.redisUrl) : undefined;
 
   await new Promise<void>((resolve, reject) => {
@@ -98,6 +106,7 @@ async function main(): Promise<void> {
     force.unref();
     // Stop accepting, close every socket, then let in-flight requests finish.
     const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await fanOut.stop();
     await io.close();
     httpServer.closeIdleConnections();
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000))]);

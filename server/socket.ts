@@ -16,6 +16,7 @@ import {
 import { actorFromApiToken } from '@/lib/server/auth/api-token';
 import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
+import { roomsOf } from '@/lib/server/authz/audience';
 
 export interface TSocketData {
   actor: TActor;
@@ -37,6 +38,8 @@ interface TSocketDeps {
   orm: MikroORM;
   authSecret: string;
   publicUrl: string;
+  /** The last seq delivered by this process's fan-out: live events follow it. */
+  head: () => number;
 }
 
 function refusal(code: THandshakeRefusal['code'], message: string): Error {
@@ -93,9 +96,11 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
 
   io.on('connection', (socket) => {
     const { actor } = socket.data;
-    // One room per user, so a later revocation can reach every tab of that user.
-    void socket.join(`user:${actor.userId}`);
-    socket.emit('hello', { ...toMeDto(actor), seq: 0, protocol: PROTOCOL_VERSION });
+    // One room per user, so a later revocation can reach every tab of that user, and
+    // the rooms of its audience (lib/server/authz/audience.ts), before `hello`: every
+    // change after `seq` reaches it live.
+    void socket.join([`user:${actor.userId}`, ...roomsOf(actor)]);
+    socket.emit('hello', { ...toMeDto(actor), seq: deps.head(), protocol: PROTOCOL_VERSION });
   });
 
   return io;

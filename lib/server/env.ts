@@ -100,6 +100,15 @@ const FIELDS = {
       .max(480, 'must be between 1 and 480')
       .default(30),
   ),
+  EVENTS_RETENTION_DAYS: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 365')
+      .max(365, 'must be between 1 and 365')
+      .default(7),
+  ),
   RESELLER_DEPTH_LIMIT: z.preprocess(
     unsetIfEmpty,
     z.coerce

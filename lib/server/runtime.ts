@@ -15,6 +15,8 @@ export interface TServerConfig {
   loginThrottle: TThrottlePolicy;
   /** How long a "view as" lasts. */
   impersonationMinutes: number;
+  /** How far back `GET /events` answers (the audit keeps everything). */
+  eventsRetentionDays: number;
 }
 
 export interface TRuntime {

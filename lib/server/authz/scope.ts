@@ -56,3 +56,10 @@ export function scopeFor(
       return { path: inSubtree };
   }
 }
+
+/** Each account on a scope path with its own path: `a/b/` → [[a, 'a/'], [b, 'a/b/']]. */
+export function ancestorPrefixes(scopePath: string | null): [string, string][] {
+  if (!scopePath) return [];
+  const ids = scopePath.split('/').filter(Boolean);
+  return ids.map((id, index) => [id, ids.slice(0, index + 1).join('/') + '/']);
+}

@@ -34,14 +34,38 @@ export async function mutate<T>(
   actor: TActor | null,
   work: (tx: EntityManager, record: (change: TChange) => void) => Promise<T>,
 ): Promise<T> {
-  return em.transactional(async (tx) => {
-    const changes: TChange[] = [];
-    const result = await work(tx, (change) => changes.push(change));
-    await tx.flush();
-    if (changes.length) await appendChanges(tx, actor, changes);
-    return result;
-  });
+  return em
+    .transactional(async (tx) => {
+      const changes: TChange[] = [];
+      const result = await work(tx, (change) => changes.push(change));
+      await tx.flush();
+      if (changes.length) await appendChanges(tx, actor, changes);
+      return result;
+    })
+    .then((result) => {
+      // Committed: wake this process's fan-out now; NOTIFY (sent at commit) wakes the others.
+      findLiveNudge()?.();
+      return result;
+    });
 }
+
+/**
+ * The fan-out's wake-up, shared through globalThis like the other live singletons (the
+ * route handlers that commit and the server that tails are two module graphs).
+ */
+const NUDGE_KEY = Symbol.for('reseller-panel.live-nudge');
+type TGlobalWithNudge = typeof globalThis & { [NUDGE_KEY]?: () => void };
+
+export function setLiveNudge(nudge: (() => void) | undefined): void {
+  (globalThis as TGlobalWithNudge)[NUDGE_KEY] = nudge;
+}
+
+function findLiveNudge(): (() => void) | undefined {
+  return (globalThis as TGlobalWithNudge)[NUDGE_KEY];
+}
+
+/** The channel other processes LISTEN on; the notification carries no payload. */
+export const CHANGE_LOG_CHANNEL = 'change_log';
 
 async function appendChanges(tx: EntityManager, actor: TActor | null, changes: TChange[]) {
   await tx.execute('select pg_advisory_xact_lock(?)', [CHANGE_LOG_LOCK_KEY]);
@@ -63,6 +87,7 @@ async function appendChanges(tx: EntityManager, actor: TActor | null, changes: T
     );
     return '(now(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)';
   });
+  await tx.execute(`select pg_notify('${CHANGE_LOG_CHANNEL}', '')`);
   await tx.execute(
     `insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
        entity_id, op, version, before, after, scope_before, scope_after, summary)

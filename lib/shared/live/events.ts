@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZMeDto } from '@/lib/shared/schemas/me';
+import type { TChangeEnvelope } from './change';
 
 /**
  * The Socket.IO protocol, typed for both sides (DESIGN §3). Server events are past
@@ -25,6 +26,7 @@ export type THandshakeRefusal = z.infer<typeof ZHandshakeRefusal>;
 
 export interface TServerToClientEvents {
   hello: (payload: THello) => void;
+  change: (envelope: TChangeEnvelope) => void;
 }
 
 // Client events arrive with the live-sync work (presence); none are accepted yet.

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
-import { assertCan, can } from '@/lib/server/authz/can';
-import { isWithin, subtreePattern } from '@/lib/server/authz/scope';
+import { assertCan } from '@/lib/server/authz/can';
+import { nameActor } from '@/lib/server/authz/actor-name';
+import { subtreePattern } from '@/lib/server/authz/scope';
 import { invalidInput } from '@/lib/server/api/errors';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
@@ -87,20 +88,6 @@ export async function listAudit(
   return { items, nextCursor: rows.length > query.limit && last ? String(last.seq) : null };
 }
 
-function person(
-  viewer: TActor,
-  id: string | null,
-  name: string | null,
-  email: string | null,
-  userPath: string | null,
-  accountName: string | null,
-): TAuditEntryDto['actor'] {
-  if (id && name && email && can(viewer, 'users:read') && isWithin(viewer.account.path, userPath)) {
-    return { kind: 'user', id, name, email };
-  }
-  return { kind: 'account', name: accountName ?? 'Unknown account' };
-}
-
 function toAuditDto(viewer: TActor, row: TAuditRow): TAuditEntryDto {
   return {
     seq: Number(row.seq),
@@ -109,23 +96,21 @@ function toAuditDto(viewer: TActor, row: TAuditRow): TAuditEntryDto {
     entityId: row.entity_id,
     op: row.op,
     version: row.version,
-    actor: person(
-      viewer,
-      row.actor_user_id,
-      row.actor_name,
-      row.actor_email,
-      row.actor_user_path,
-      row.actor_account_name,
-    ),
+    actor: nameActor(viewer, {
+      userId: row.actor_user_id,
+      name: row.actor_name,
+      email: row.actor_email,
+      userPath: row.actor_user_path,
+      accountName: row.actor_account_name,
+    }),
     impersonator: row.imp_user_id
-      ? person(
-          viewer,
-          row.imp_user_id,
-          row.imp_name,
-          row.imp_email,
-          row.imp_user_path,
-          row.imp_account_name,
-        )
+      ? nameActor(viewer, {
+          userId: row.imp_user_id,
+          name: row.imp_name,
+          email: row.imp_email,
+          userPath: row.imp_user_path,
+          accountName: row.imp_account_name,
+        })
       : null,
     before: row.before,
     after: row.after,

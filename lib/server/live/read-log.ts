@@ -1,0 +1,80 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TLogEntry } from '@/lib/server/authz/audience';
+
+interface TRow {
+  seq: string;
+  at: Date;
+  resource: string;
+  entity_id: string;
+  op: TLogEntry['op'];
+  after: Record<string, unknown> | null;
+  scope_before: string | null;
+  scope_after: string | null;
+  actor_user_id: string | null;
+  actor_name: string | null;
+  actor_email: string | null;
+  actor_user_path: string | null;
+  actor_account_name: string | null;
+}
+
+/**
+ * Change-log entries after `afterSeq`, in seq (= commit) order, with what naming the
+ * actor needs. `scopePattern` narrows to one subtree (catch-up); the fan-out reads all.
+ */
+export async function readLogAfter(
+  em: EntityManager,
+  afterSeq: number,
+  limit: number,
+  scopePattern?: string,
+): Promise<TLogEntry[]> {
+  const rows = await em.execute<TRow[]>(
+    `select c.seq, c.at, c.resource, c.entity_id, c.op, c.after, c.scope_before, c.scope_after,
+            c.actor_user_id, au.name as actor_name, au.email as actor_email,
+            aua.path as actor_user_path, aa.name as actor_account_name
+       from change_log c
+       left join app_user au on au.id = c.actor_user_id
+       left join account aua on aua.id = au.account_id
+       left join account aa on aa.id = c.actor_account_id
+      where c.seq > ? ${scopePattern ? 'and (c.scope_after like ? or c.scope_before like ?)' : ''}
+      order by c.seq
+      limit ?`,
+    scopePattern ? [afterSeq, scopePattern, scopePattern, limit] : [afterSeq, limit],
+  );
+  return rows.map((row) => ({
+    seq: Number(row.seq),
+    at: new Date(row.at),
+    resource: row.resource,
+    entityId: row.entity_id,
+    op: row.op,
+    after: row.after,
+    scopeBefore: row.scope_before,
+    scopeAfter: row.scope_after,
+    actor: {
+      userId: row.actor_user_id,
+      name: row.actor_name,
+      email: row.actor_email,
+      userPath: row.actor_user_path,
+      accountName: row.actor_account_name,
+    },
+  }));
+}
+
+/** The newest seq committed (0 for an empty log). */
+export async function logHead(em: EntityManager): Promise<number> {
+  const rows = await em.execute<{ head: string | null }[]>(
+    'select max(seq) as head from change_log',
+  );
+  return Number(rows[0]?.head ?? 0);
+}
+
+/** The oldest seq still inside the catch-up window, or null when none is. */
+export async function oldestRetainedSeq(
+  em: EntityManager,
+  retentionDays: number,
+): Promise<number | null> {
+  const rows = await em.execute<{ seq: string | null }[]>(
+    `select min(seq) as seq from change_log where at > now() - (? * interval '1 day')`,
+    [retentionDays],
+  );
+  return rows[0]?.seq ? Number(rows[0].seq) : null;
+}
