@@ -4,6 +4,7 @@ import { audienceOf } from '@/lib/server/authz/audience';
 import { CHANGE_LOG_CHANNEL, setLiveNudge } from '@/lib/server/live/change-log';
 import { logHead, readLogAfter } from '@/lib/server/live/read-log';
 import type { TPanelServer } from './socket';
+import { applyRevocation } from './revocation';
 
 /** A safety net only: commits wake the tailer at once by nudge or NOTIFY. */
 const SAFETY_POLL_MS = 5_000;
@@ -67,6 +68,9 @@ export class FanOut {
         for (const delivery of audienceOf(entry)) {
           this.io.local.to(delivery.rooms).emit('change', delivery.envelope);
         }
+        // A change to who may see what re-scopes or ends the sockets it touches, before
+        // the next entry is delivered to them.
+        await applyRevocation(this.io, this.orm, entry);
         this.lastSeq = entry.seq;
       }
       if (entries.length < BATCH) return;

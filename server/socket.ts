@@ -17,9 +17,12 @@ import { actorFromApiToken } from '@/lib/server/auth/api-token';
 import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { roomsOf } from '@/lib/server/authz/audience';
+import { controlRoomsOf } from './revocation';
 
 export interface TSocketData {
   actor: TActor;
+  /** The signed-in person and the session version it connected with (for re-checks). */
+  real: { userId: string; sessionVersion: number };
 }
 export type TPanelServer = Server<
   TClientToServerEvents,
@@ -87,6 +90,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
         );
       }
       socket.data.actor = actor;
+      socket.data.real = { userId: real!.userId, sessionVersion: real!.sessionVersion };
       next();
     } catch (error) {
       console.error('socket handshake failed:', (error as Error).message);
@@ -96,10 +100,10 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
 
   io.on('connection', (socket) => {
     const { actor } = socket.data;
-    // One room per user, so a later revocation can reach every tab of that user, and
-    // the rooms of its audience (lib/server/authz/audience.ts), before `hello`: every
-    // change after `seq` reaches it live.
-    void socket.join([`user:${actor.userId}`, ...roomsOf(actor)]);
+    // The rooms a permission change reaches it by (its user, group, accounts above) and
+    // the rooms of its audience (lib/server/authz/audience.ts), joined before `hello`:
+    // every change after `seq` reaches it live.
+    void socket.join([...controlRoomsOf(actor), ...roomsOf(actor)]);
     socket.emit('hello', { ...toMeDto(actor), seq: deps.head(), protocol: PROTOCOL_VERSION });
   });
 

@@ -165,6 +165,70 @@ describe('live fan-out', () => {
   });
 });
 
+describe('live revocation', () => {
+  it("changing a group's grants re-scopes its sockets from the next event on", async () => {
+    const support = listeners.support;
+    const rescoped = new Promise<{ grants: string[] }>((resolve) =>
+      support.socket.once('session.rescoped', resolve),
+    );
+    const groups = (await listeners.admin.client.get('/groups')).body.items as {
+      id: string;
+      name: string;
+      version: number;
+    }[];
+    const group = groups.find((g) => g.name === 'Support')!;
+    const patched = await listeners.admin.client.patch(`/groups/${group.id}`, {
+      version: group.version,
+      grants: ['resellers:read'],
+    });
+    expect(patched.status).toBe(200);
+    expect((await rescoped).grants).toEqual(['resellers:read']);
+
+    const seen = support.received.length;
+    await settle({});
+    const adminBefore = listeners.admin.received.length;
+    await listeners.admin.client.post('/customers', { name: 'Not for support' });
+    const reseller = await listeners.admin.client.post('/resellers', {
+      name: 'R3',
+      email: 'r3@x.test',
+    });
+    await settle({ admin: adminBefore + 2 });
+    expect(support.received.slice(seen).map((e) => [e.type, e.id])).toEqual([
+      ['resellers.created', reseller.body.id],
+    ]);
+    expect(support.socket.connected).toBe(true);
+  });
+
+  it('disabling a user ends its sockets within a second', async () => {
+    const r2 = listeners.r2;
+    const revoked = new Promise<{ reason: string }>((resolve) =>
+      r2.socket.once('session.revoked', resolve),
+    );
+    const disconnected = new Promise<number>((resolve) =>
+      r2.socket.once('disconnect', () => resolve(Date.now())),
+    );
+    const user = (
+      (await listeners.admin.client.get('/users')).body.items as {
+        id: string;
+        email: string;
+        version: number;
+      }[]
+    ).find((u) => u.email === 'ops@r2.test')!;
+    const started = Date.now();
+    const disabled = await listeners.admin.client.patch(`/users/${user.id}`, {
+      version: user.version,
+      status: 'disabled',
+    });
+    expect(disabled.status).toBe(200);
+    expect((await revoked).reason).toMatch(/access changed/i);
+    const latency = (await disconnected) - started;
+    console.log(
+      `revocation: disabled user's socket closed ${latency} ms after the request started`,
+    );
+    expect(latency).toBeLessThan(1_000);
+  });
+});
+
 describe('catch-up window', () => {
   it('answers 410 resync_required for a point older than the kept window', async () => {
     const db = await createTestDatabase(inject('testDatabase'));

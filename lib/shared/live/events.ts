@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZMeDto } from '@/lib/shared/schemas/me';
+import { ZMeDto, type TMeDto } from '@/lib/shared/schemas/me';
 import type { TChangeEnvelope } from './change';
 
 /**
@@ -27,6 +27,10 @@ export type THandshakeRefusal = z.infer<typeof ZHandshakeRefusal>;
 export interface TServerToClientEvents {
   hello: (payload: THello) => void;
   change: (envelope: TChangeEnvelope) => void;
+  /** Access changed but continues: the new identity and grants; drop what is no longer visible. */
+  'session.rescoped': (me: TMeDto) => void;
+  /** Access ended: the socket is closed right after. */
+  'session.revoked': (payload: { reason: string }) => void;
 }
 
 // Client events arrive with the live-sync work (presence); none are accepted yet.

@@ -1,0 +1,86 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { TLogEntry } from '@/lib/server/authz/audience';
+import { roomsOf } from '@/lib/server/authz/audience';
+import { resolveActor } from '@/lib/server/authz/actor';
+import { applyImpersonation } from '@/lib/server/authz/impersonation';
+import { toMeDto } from '@/lib/server/services/me/me-dto';
+import type { TPanelServer, TPanelSocket } from './socket';
+
+/**
+ * Rooms that find the sockets a permission change touches: every tab of a user, every
+ * user of a group, every user at or below an account.
+ */
+export function controlRoomsOf(socketActor: {
+  userId: string;
+  group: { id: string };
+  account: { path: string };
+}) {
+  const tree = socketActor.account.path
+    .split('/')
+    .filter(Boolean)
+    .map((id) => `tree:${id}`);
+  return [`user:${socketActor.userId}`, `group:${socketActor.group.id}`, ...tree];
+}
+
+/**
+ * Live revocation (DESIGN §2 "Permission changes take effect live"), run by the fan-out
+ * for each entry on this process's own sockets: a user disabled, deleted, reset or moved
+ * to another group is told and disconnected; a group's new grants and a suspension
+ * re-check every socket they touch, which is then re-scoped (rooms left and joined,
+ * `session.rescoped`) or disconnected (`session.revoked`). These are rare events, so
+ * re-reading the actor per affected socket here is fine; the fan-out path stays
+ * per-room.
+ */
+export async function applyRevocation(
+  io: TPanelServer,
+  orm: MikroORM,
+  entry: TLogEntry,
+): Promise<void> {
+  const room = affectedRoom(entry);
+  if (!room) return;
+  const sockets = await io.local.in(room).fetchSockets();
+  await Promise.all(
+    sockets.map(async (remote) => {
+      const socket = io.sockets.sockets.get(remote.id);
+      if (socket) await recheck(orm, socket);
+    }),
+  );
+}
+
+function affectedRoom(entry: TLogEntry): string | null {
+  if (entry.resource === 'users' && (entry.op === 'deleted' || entry.op === 'updated'))
+    return `user:${entry.entityId}`;
+  if (entry.resource === 'groups' && entry.op === 'updated') return `group:${entry.entityId}`;
+  if (
+    (entry.resource === 'resellers' || entry.resource === 'customers') &&
+    entry.op === 'updated'
+  ) {
+    return `tree:${entry.entityId}`;
+  }
+  return null;
+}
+
+async function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
+  const current = socket.data.actor;
+  const em = orm.em.fork();
+  // The real person behind the socket with the session version it connected with, then
+  // the view it is in (if any): exactly the handshake's decision, taken again.
+  const real = await resolveActor(em, socket.data.real);
+  const next = real ? await applyImpersonation(em, real) : null;
+  if (!next) {
+    socket.emit('session.revoked', { reason: 'Your access changed; sign in again.' });
+    socket.disconnect(true);
+    return;
+  }
+  const before = new Set([...roomsOf(current), ...controlRoomsOf(current)]);
+  const after = new Set([...roomsOf(next), ...controlRoomsOf(next)]);
+  if (sameSet(before, after) && sameSet(new Set(current.grants), new Set(next.grants))) return;
+  for (const room of before) if (!after.has(room)) void socket.leave(room);
+  void socket.join([...after]);
+  socket.data.actor = next;
+  socket.emit('session.rescoped', toMeDto(next));
+}
+
+function sameSet(a: Set<string>, b: Set<string>): boolean {
+  return a.size === b.size && [...a].every((item) => b.has(item));
+}
