@@ -3,25 +3,38 @@ import type { InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from 'react
 const inputClass =
   'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500 aria-[invalid=true]:border-red-500';
 
-/** A labelled input with its error under it, wired for screen readers. */
-export function TextField({
+/**
+ * The frame every form control shares: its label, its error under it, and the ids and
+ * aria attributes that tie them together for screen readers.
+ */
+function FieldFrame({
+  name,
   label,
   error,
-  ...input
-}: { label: string; error?: string; name: string } & InputHTMLAttributes<HTMLInputElement>) {
-  const id = `field-${input.name}`;
+  control,
+}: {
+  name: string;
+  label: string;
+  error?: string;
+  control: (props: {
+    id: string;
+    'aria-invalid': boolean;
+    'aria-describedby'?: string;
+    className: string;
+  }) => ReactNode;
+}) {
+  const id = `field-${name}`;
   return (
     <div>
       <label htmlFor={id} className="block text-sm font-medium text-slate-700">
         {label}
       </label>
-      <input
-        id={id}
-        aria-invalid={Boolean(error)}
-        aria-describedby={error ? `${id}-error` : undefined}
-        className={inputClass}
-        {...input}
-      />
+      {control({
+        id,
+        'aria-invalid': Boolean(error),
+        'aria-describedby': error ? `${id}-error` : undefined,
+        className: inputClass,
+      })}
       {error ? (
         <p id={`${id}-error`} className="mt-1 text-xs text-red-700">
           {error}
@@ -31,6 +44,23 @@ export function TextField({
   );
 }
 
+/** A labelled input with its error under it. */
+export function TextField({
+  label,
+  error,
+  ...input
+}: { label: string; error?: string; name: string } & InputHTMLAttributes<HTMLInputElement>) {
+  return (
+    <FieldFrame
+      name={input.name}
+      label={label}
+      error={error}
+      control={(props) => <input {...props} {...input} />}
+    />
+  );
+}
+
+/** A labelled select with its error under it. */
 export function SelectField({
   label,
   error,
@@ -42,27 +72,17 @@ export function SelectField({
   name: string;
   children: ReactNode;
 } & SelectHTMLAttributes<HTMLSelectElement>) {
-  const id = `field-${select.name}`;
   return (
-    <div>
-      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
-        {label}
-      </label>
-      <select
-        id={id}
-        aria-invalid={Boolean(error)}
-        aria-describedby={error ? `${id}-error` : undefined}
-        className={inputClass}
-        {...select}
-      >
-        {children}
-      </select>
-      {error ? (
-        <p id={`${id}-error`} className="mt-1 text-xs text-red-700">
-          {error}
-        </p>
-      ) : null}
-    </div>
+    <FieldFrame
+      name={select.name}
+      label={label}
+      error={error}
+      control={(props) => (
+        <select {...props} {...select}>
+          {children}
+        </select>
+      )}
+    />
   );
 }
 

@@ -24,38 +24,28 @@ function effectiveStatus(account: TAccount, suspended: Set<string>): 'active' | 
   return ancestorIds(account.path).some((id) => suspended.has(id)) ? 'suspended' : 'active';
 }
 
-function meta(account: TAccount) {
+/** What resellers and customers share: meta, identity, place and effective status. */
+function common(account: TAccount, suspended: Set<string>) {
+  const ids = ancestorIds(account.path);
   return {
     id: account.id,
     version: account.version,
     createdAt: account.createdAt.toISOString(),
     updatedAt: account.updatedAt.toISOString(),
+    name: account.name,
+    email: account.email ?? null,
+    parentId: ids[ids.length - 2]!,
+    status: effectiveStatus(account, suspended),
   };
-}
-
-function parentIdOf(account: TAccount): string {
-  const ids = ancestorIds(account.path);
-  return ids[ids.length - 2]!;
 }
 
 export function toResellerDto(account: TAccount, suspended: Set<string>): TResellerDto {
-  return {
-    ...meta(account),
-    name: account.name,
-    email: account.email ?? null,
-    parentId: parentIdOf(account),
-    status: effectiveStatus(account, suspended),
-    depth: account.depth,
-  };
+  return { ...common(account, suspended), depth: account.depth };
 }
 
 export function toCustomerDto(account: TAccount, suspended: Set<string>): TCustomerDto {
   return {
-    ...meta(account),
-    name: account.name,
-    email: account.email ?? null,
-    parentId: parentIdOf(account),
-    status: effectiveStatus(account, suspended),
+    ...common(account, suspended),
     creditLimit: account.creditLimit ?? null,
     balance: account.balance,
   };
