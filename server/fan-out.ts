@@ -65,12 +65,15 @@ export class FanOut {
     for (;;) {
       const entries = await readLogAfter(em, this.lastSeq, BATCH);
       for (const entry of entries) {
-        for (const delivery of audienceOf(entry)) {
-          this.io.local.to(delivery.rooms).emit('change', delivery.envelope);
-        }
-        // A change to who may see what re-scopes or ends the sockets it touches, before
-        // the next entry is delivered to them.
+        // A change to who may see what first re-scopes or ends the sockets it touches, so
+        // the entry itself already goes by the access it leaves behind.
         await applyRevocation(this.io, this.orm, entry);
+        for (const delivery of audienceOf(entry)) {
+          this.io.local
+            .to(delivery.rooms)
+            .except(delivery.except ?? [])
+            .emit('change', delivery.envelope);
+        }
         this.lastSeq = entry.seq;
       }
       if (entries.length < BATCH) return;

@@ -1,25 +1,30 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import { roomsOf } from '@/lib/server/authz/audience';
-import { resolveActor } from '@/lib/server/authz/actor';
+import { resolveActor, type TActor } from '@/lib/server/authz/actor';
 import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import type { TPanelServer, TPanelSocket } from './socket';
+import { leaveAllPresence } from './presence';
 
 /**
- * Rooms that find the sockets a permission change touches: every tab of a user, every
- * user of a group, every user at or below an account.
+ * Rooms that find the sockets a permission change touches: every tab of a user (the
+ * person signed in and, while viewing as someone, that user too), every user of a
+ * group, every user at or below an account.
  */
-export function controlRoomsOf(socketActor: {
-  userId: string;
-  group: { id: string };
-  account: { path: string };
-}) {
+export function controlRoomsOf(
+  socketActor: { userId: string; group: { id: string }; account: { path: string } },
+  realUserId: string,
+) {
   const tree = socketActor.account.path
     .split('/')
     .filter(Boolean)
     .map((id) => `tree:${id}`);
-  return [`user:${socketActor.userId}`, `group:${socketActor.group.id}`, ...tree];
+  return [
+    ...new Set([`user:${realUserId}`, `user:${socketActor.userId}`]),
+    `group:${socketActor.group.id}`,
+    ...tree,
+  ];
 }
 
 /**
@@ -48,6 +53,8 @@ export async function applyRevocation(
 }
 
 function affectedRoom(entry: TLogEntry): string | null {
+  // Starting or ending a view-as switches every socket of the support user.
+  if (entry.resource === 'impersonation' && entry.actor.userId) return `user:${entry.actor.userId}`;
   if (entry.resource === 'users' && (entry.op === 'deleted' || entry.op === 'updated'))
     return `user:${entry.entityId}`;
   if (entry.resource === 'groups' && entry.op === 'updated') return `group:${entry.entityId}`;
@@ -60,7 +67,27 @@ function affectedRoom(entry: TLogEntry): string | null {
   return null;
 }
 
-async function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
+const expiryTimers = new WeakMap<TPanelSocket, NodeJS.Timeout>();
+
+/**
+ * A view-as ends by itself when its time is up, with no change written: the socket is
+ * re-checked at that moment (and falls back to the support user's own view).
+ */
+export function scheduleExpiry(orm: MikroORM, socket: TPanelSocket, actor: TActor): void {
+  clearTimeout(expiryTimers.get(socket));
+  if (!actor.impersonation) return;
+  const delay = Math.max(0, actor.impersonation.expiresAt.getTime() - Date.now()) + 50;
+  // Timers above ~24.8 days overflow; impersonation lasts minutes.
+  const timer = setTimeout(
+    () => void recheck(orm, socket).catch(() => {}),
+    Math.min(delay, 2 ** 31 - 1),
+  );
+  timer.unref();
+  expiryTimers.set(socket, timer);
+  socket.once('disconnect', () => clearTimeout(timer));
+}
+
+export async function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
   const current = socket.data.actor;
   const em = orm.em.fork();
   // The real person behind the socket with the session version it connected with, then
@@ -72,12 +99,16 @@ async function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
     socket.disconnect(true);
     return;
   }
-  const before = new Set([...roomsOf(current), ...controlRoomsOf(current)]);
-  const after = new Set([...roomsOf(next), ...controlRoomsOf(next)]);
+  const realUserId = socket.data.real.userId;
+  const before = new Set([...roomsOf(current), ...controlRoomsOf(current, realUserId)]);
+  const after = new Set([...roomsOf(next), ...controlRoomsOf(next, realUserId)]);
+  scheduleExpiry(orm, socket, next);
   if (sameSet(before, after) && sameSet(new Set(current.grants), new Set(next.grants))) return;
   for (const room of before) if (!after.has(room)) void socket.leave(room);
   void socket.join([...after]);
   socket.data.actor = next;
+  // Presence was checked under the old view: drop it; the client joins again.
+  await leaveAllPresence(socket);
   socket.emit('session.rescoped', toMeDto(next));
 }
 

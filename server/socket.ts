@@ -17,12 +17,18 @@ import { actorFromApiToken } from '@/lib/server/auth/api-token';
 import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { roomsOf } from '@/lib/server/authz/audience';
-import { controlRoomsOf } from './revocation';
+import { controlRoomsOf, scheduleExpiry } from './revocation';
+import { attachPresence } from './presence';
+import type { TActorRecord } from '@/lib/server/authz/actor-name';
 
 export interface TSocketData {
   actor: TActor;
   /** The signed-in person and the session version it connected with (for re-checks). */
   real: { userId: string; sessionVersion: number };
+  /** The person at the keyboard, as presence names them (the support agent, not the view). */
+  person: TActorRecord;
+  /** Presence room → when this socket joined it. */
+  presenceSince?: Record<string, string>;
 }
 export type TPanelServer = Server<
   TClientToServerEvents,
@@ -91,6 +97,13 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
       }
       socket.data.actor = actor;
       socket.data.real = { userId: real!.userId, sessionVersion: real!.sessionVersion };
+      socket.data.person = {
+        userId: real!.userId,
+        name: real!.name,
+        email: real!.email,
+        userPath: real!.account.path,
+        accountName: real!.account.name,
+      };
       next();
     } catch (error) {
       console.error('socket handshake failed:', (error as Error).message);
@@ -103,8 +116,10 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     // The rooms a permission change reaches it by (its user, group, accounts above) and
     // the rooms of its audience (lib/server/authz/audience.ts), joined before `hello`:
     // every change after `seq` reaches it live.
-    void socket.join([...controlRoomsOf(actor), ...roomsOf(actor)]);
+    void socket.join([...controlRoomsOf(actor, socket.data.real.userId), ...roomsOf(actor)]);
+    scheduleExpiry(deps.orm, socket, actor);
     socket.emit('hello', { ...toMeDto(actor), seq: deps.head(), protocol: PROTOCOL_VERSION });
+    attachPresence(io, deps.orm, socket);
   });
 
   return io;

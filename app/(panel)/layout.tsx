@@ -3,10 +3,11 @@ import { AppHeader } from '@/components/shell/app-header';
 import { PanelNav, type TNavItem } from '@/components/panel/panel-nav';
 import { ImpersonationBanner } from '@/components/panel/impersonation-banner';
 import { requirePageActor } from '@/lib/server/auth/page-session';
+import { LiveProvider } from '@/lib/client/live-provider';
 
 export const dynamic = 'force-dynamic';
 
-/** Every signed-in page: header, the sections the grants open, and the view-as banner. */
+/** Every signed-in page: one live connection, header, the sections the grants open, the view-as banner. */
 export default async function PanelLayout({ children }: { children: ReactNode }) {
   const actor = await requirePageActor();
   const has = (grant: string) => actor.grants.some((held) => held === grant);
@@ -18,17 +19,19 @@ export default async function PanelLayout({ children }: { children: ReactNode })
     ...(has('groups:read') || has('groups:create') ? [{ href: '/groups', label: 'Groups' }] : []),
   ];
   return (
-    <div className="min-h-screen">
-      {actor.impersonation ? (
-        <ImpersonationBanner
-          userEmail={actor.email}
-          reason={actor.impersonation.reason}
-          expiresAt={actor.impersonation.expiresAt.toISOString()}
-        />
-      ) : null}
-      <AppHeader user={actor} account={actor.account} group={actor.group} />
-      <PanelNav items={nav} />
-      <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6">{children}</main>
-    </div>
+    <LiveProvider>
+      <div className="min-h-screen">
+        {actor.impersonation ? (
+          <ImpersonationBanner
+            userEmail={actor.email}
+            reason={actor.impersonation.reason}
+            expiresAt={actor.impersonation.expiresAt.toISOString()}
+          />
+        ) : null}
+        <AppHeader user={actor} account={actor.account} group={actor.group} />
+        <PanelNav items={nav} />
+        <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6">{children}</main>
+      </div>
+    </LiveProvider>
   );
 }

@@ -1,6 +1,7 @@
 'use client';
 
-import { useLiveConnection, type TConnectionState } from '@/lib/client/use-live-connection';
+import { useLive } from '@/lib/client/live-provider';
+import type { TConnectionState } from '@/lib/client/live-feed';
 
 const LOOK: Record<TConnectionState, { label: string; dot: string }> = {
   connecting: { label: 'Connecting…', dot: 'bg-slate-400' },
@@ -11,7 +12,7 @@ const LOOK: Record<TConnectionState, { label: string; dot: string }> = {
 
 /** Shows whether this tab receives live updates. */
 export function ConnectionIndicator() {
-  const { state, reason } = useLiveConnection();
+  const { state, reason } = useLive();
   const look = LOOK[state];
   return (
     <span

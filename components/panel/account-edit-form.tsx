@@ -5,19 +5,27 @@ import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { Button, SelectField, TextField } from '@/components/ui/field';
 import { FormMessage } from './panel-section';
+import { ConflictNotice } from '@/components/live/conflict-notice';
+import { PresenceAvatars } from '@/components/live/presence-avatars';
 
 /**
  * Edits one reseller or customer. The form sends the version it was opened with, so a
- * change someone else saved first comes back as a conflict instead of being overwritten.
+ * change someone else saved first comes back as a conflict (both versions shown, the
+ * person chooses) instead of being overwritten. `latest` is the live copy: when it moves
+ * past the opened version the form says so before anyone presses Save.
  */
 export function AccountEditForm({
   kind,
   account,
+  latest,
   onDone,
+  onReload,
 }: {
   kind: 'resellers' | 'customers';
   account: TResellerDto | TCustomerDto;
+  latest: TResellerDto | TCustomerDto | undefined;
   onDone: () => void;
+  onReload: (current: TResellerDto | TCustomerDto) => void;
 }) {
   const save = useApiMutation<Record<string, unknown>, unknown>('PATCH', `/${kind}/${account.id}`, [
     `/${kind}`,
@@ -45,6 +53,29 @@ export function AccountEditForm({
       noValidate
       aria-label={`Edit ${account.name}`}
     >
+      <PresenceAvatars topic={`${kind}:${account.id}`} label="editing this record" />
+      {latest && latest.version > account.version && !form.conflict ? (
+        <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          Someone saved a newer version while you were editing.{' '}
+          <button type="button" className="underline" onClick={() => onReload(latest)}>
+            Load it
+          </button>
+        </p>
+      ) : null}
+      {form.conflict ? (
+        <ConflictNotice
+          conflict={form.conflict}
+          labels={{
+            name: 'Name',
+            email: 'Email',
+            status: 'Status',
+            ...(kind === 'customers' ? { creditLimit: 'Credit limit' } : {}),
+          }}
+          pending={form.pending}
+          onTakeTheirs={(current) => onReload(current as unknown as TResellerDto | TCustomerDto)}
+          onOverwrite={() => void form.overwrite()}
+        />
+      ) : null}
       <TextField
         label="Name"
         name="name"

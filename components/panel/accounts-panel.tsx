@@ -7,6 +7,7 @@ import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { Button, ListState, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
 import { AccountEditForm } from './account-edit-form';
+import { PresenceAvatars } from '@/components/live/presence-avatars';
 
 type TKind = 'resellers' | 'customers';
 
@@ -35,7 +36,10 @@ export function AccountsPanel({
 
   return (
     <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
-      <PanelSection title={title}>
+      <PanelSection
+        title={title}
+        actions={<PresenceAvatars topic={`page:${kind}`} label="on this page" />}
+      >
         <ListState isLoading={list.isLoading} error={list.error} empty={items.length === 0}>
           <DataTable
             label={title}
@@ -73,10 +77,12 @@ export function AccountsPanel({
       {editing ? (
         <PanelSection title={`Edit ${editing.name}`}>
           <AccountEditForm
-            key={editing.id}
+            key={`${editing.id}:${editing.version}`}
             kind={kind}
             account={editing}
+            latest={items.find((item) => item.id === editing.id)}
             onDone={() => setEditing(null)}
+            onReload={setEditing}
           />
         </PanelSection>
       ) : canCreate ? (

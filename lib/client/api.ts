@@ -9,34 +9,50 @@ export class ApiClientError extends Error {
     readonly code: string,
     message: string,
     readonly fields: Record<string, string> = {},
+    /** On a 409 conflict: the entity as it is now on the server. */
+    readonly current?: unknown,
   ) {
     super(message);
   }
 }
 
-export async function apiFetch<T>(
-  path: string,
-  init: { method?: string; body?: unknown } = {},
-): Promise<T> {
-  const response = await fetch(`/api/v1${path}`, {
-    method: init.method ?? 'GET',
-    credentials: 'same-origin',
-    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  if (response.status === 204) return undefined as T;
-  const body = await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = body?.error ?? {};
-    throw new ApiClientError(
-      response.status,
-      error.code ?? 'unknown',
-      error.message ?? `Request failed (${response.status})`,
-      error.fields ?? {},
-    );
-  }
-  return body as T;
+export type TApiFetch = <T>(path: string, init?: { method?: string; body?: unknown }) => Promise<T>;
+
+/**
+ * A fetcher for /api/v1 at `baseUrl` with extra headers: the browser uses the page's
+ * origin and its cookie (`apiFetch`); a script or a test passes a URL and a bearer token.
+ */
+export function createApiFetch(baseUrl = '', headers: Record<string, string> = {}): TApiFetch {
+  return async function fetchApi<T>(
+    path: string,
+    init: { method?: string; body?: unknown } = {},
+  ): Promise<T> {
+    const response = await fetch(`${baseUrl}/api/v1${path}`, {
+      method: init.method ?? 'GET',
+      credentials: 'same-origin',
+      headers: {
+        ...headers,
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    if (response.status === 204) return undefined as T;
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = body?.error ?? {};
+      throw new ApiClientError(
+        response.status,
+        error.code ?? 'unknown',
+        error.message ?? `Request failed (${response.status})`,
+        error.fields ?? {},
+        error.current,
+      );
+    }
+    return body as T;
+  };
 }
+
+export const apiFetch: TApiFetch = createApiFetch();
 
 export interface TPageOf<T> {
   items: T[];

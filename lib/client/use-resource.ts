@@ -1,36 +1,41 @@
 'use client';
 
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { apiFetch, type TPageOf } from './api';
+import { apiFetch } from './api';
+import { flattenPages, liveListQuery, type TLiveItem } from './live-cache';
+import { useLive } from './live-provider';
 
 /**
- * A paged list from /api/v1 as one TanStack query (key: the path), with "load more".
- * The live-sync work will patch these caches from socket events; for now a successful
- * write invalidates the lists it touches.
+ * A paged list from /api/v1 as one TanStack query (key: `['list', path]`), with "load
+ * more", kept live: each page is fetched after the tab's socket has joined its rooms,
+ * with the changes that arrive during the fetch replayed onto it, and afterwards the
+ * live cache patches it in place (lib/client/live-cache.ts).
  */
-export function usePagedList<T>(path: string) {
+export function usePagedList<T extends TLiveItem>(path: string) {
+  const { feed, cache } = useLive();
   return useInfiniteQuery({
-    queryKey: ['list', path],
-    queryFn: ({ pageParam }) =>
-      apiFetch<TPageOf<T>>(
-        `${path}${path.includes('?') ? '&' : '?'}limit=50${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`,
-      ),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    select: (data) => data.pages.flatMap((page) => page.items),
+    ...liveListQuery<T>({ feed: feed!, cache: cache!, fetchApi: apiFetch, path, pageSize: 50 }),
+    enabled: Boolean(feed && cache),
+    select: (data) => flattenPages(data.pages),
   });
 }
 
-/** A write that refreshes the named lists once it succeeds. */
+/**
+ * A write through the API. Its effect reaches this tab the way it reaches every other
+ * one, as a live event; lists in `invalidates` are refetched too for a tab whose socket
+ * is down at that moment.
+ */
 export function useApiMutation<TBody, TResult>(
   method: 'POST' | 'PATCH' | 'DELETE',
   path: string,
-  invalidates: string[],
+  invalidates: string[] = [],
 ) {
   const queryClient = useQueryClient();
+  const { state } = useLive();
   return useMutation({
     mutationFn: (body: TBody) => apiFetch<TResult>(path, { method, body }),
     onSuccess: async () => {
+      if (state === 'live') return;
       await Promise.all(
         invalidates.map((list) => queryClient.invalidateQueries({ queryKey: ['list', list] })),
       );

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
 
-test('editing a reseller saves, and a change saved first by someone else shows as a conflict', async ({
+test('editing a reseller saves; a change saved first by someone else shows live and as a conflict', async ({
   page,
 }) => {
   await page.goto('/login');
@@ -27,12 +27,20 @@ test('editing a reseller saves, and a change saved first by someone else shows a
     data: { version: current.version, name: 'Blue Telecom Group' },
   });
   expect(other.status()).toBe(200);
+  // The open form learns of it live, before anyone presses Save.
+  await expect(stale.getByRole('status')).toContainText('Someone saved a newer version');
   await stale.getByLabel('Name').fill('Blue Telecom Mine');
   await stale.getByRole('button', { name: 'Save changes' }).click();
-  await expect(stale.getByRole('alert')).toHaveText(
-    'Someone else changed this first; here is the current version.',
-  );
+  const conflict = stale.getByTestId('conflict');
+  await expect(conflict).toContainText('Someone else saved this record first');
+  await expect(conflict.getByRole('row', { name: /Name/ })).toContainText('Blue Telecom Mine');
+  await expect(conflict.getByRole('row', { name: /Name/ })).toContainText('Blue Telecom Group');
   // Nothing was overwritten.
   const after = await (await page.request.get(`/api/v1/resellers/${current.id}`)).json();
   expect(after.name).toBe('Blue Telecom Group');
+  // Choosing mine writes it on top of the saved version, and the list follows live.
+  await conflict.getByRole('button', { name: 'Save mine over it' }).click();
+  await expect(table.getByRole('cell', { name: 'Blue Telecom Mine', exact: true })).toBeVisible();
+  const final = await (await page.request.get(`/api/v1/resellers/${current.id}`)).json();
+  expect(final).toMatchObject({ name: 'Blue Telecom Mine', version: after.version + 1 });
 });

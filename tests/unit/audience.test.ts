@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { audienceOf, roomFor, roomsOf, type TLogEntry } from '@/lib/server/authz/audience';
+import {
+  audienceOf,
+  envelopeFor,
+  roomFor,
+  roomsOf,
+  type TLogEntry,
+} from '@/lib/server/authz/audience';
 import type { TActor } from '@/lib/server/authz/actor';
 
 const entry = (change: Partial<TLogEntry>): TLogEntry => ({
@@ -8,6 +14,7 @@ const entry = (change: Partial<TLogEntry>): TLogEntry => ({
   resource: 'customers',
   entityId: 'k',
   op: 'updated',
+  before: null,
   after: { id: 'k', name: 'Hotel' },
   scopeBefore: 'c/r1/',
   scopeAfter: 'c/r1/',
@@ -80,5 +87,70 @@ describe('audience of a change', () => {
       roomFor('r1', 'customers', false),
       roomFor('r1', 'groups', false),
     ]);
+  });
+
+  describe("use-only groups (an ancestor's group, seen by whoever below may assign it)", () => {
+    const viewer = (grants: string[]) =>
+      ({ account: { id: 'r2', path: 'c/r1/r2/' }, grants }) as unknown as TActor;
+    const assigner = viewer(['users:create', 'customers:read', 'resellers:read']);
+    const narrow = viewer(['users:create', 'customers:read']);
+    const reader = viewer(['customers:read', 'resellers:read']); // may not assign
+    const group = (grants: string[], version: number) => ({
+      id: 'g',
+      name: 'Sales',
+      accountId: 'r1',
+      grants,
+      template: null,
+      useOnly: false,
+      version,
+    });
+    const change = (before: string[] | null, after: string[] | null) =>
+      entry({
+        resource: 'groups',
+        entityId: 'g',
+        op: before && after ? 'updated' : before ? 'deleted' : 'created',
+        before: before && group(before, 1),
+        after: after && group(after, 2),
+        scopeBefore: before && 'c/r1/',
+        scopeAfter: after && 'c/r1/',
+      });
+    const seen = (actor: TActor, e: TLogEntry) => {
+      const got = envelopeFor(actor, e);
+      return got && [got.type, got.data];
+    };
+    const view = (grants: string[]) => ({
+      id: 'g',
+      name: 'Sales',
+      grants,
+      useOnly: true,
+      version: 2,
+    });
+
+    it('creates, updates and deletes with the use-only projection for those holding every grant', () => {
+      const grants = ['customers:read', 'resellers:read'];
+      expect(seen(assigner, change(null, grants))).toEqual(['groups.created', view(grants)]);
+      expect(seen(assigner, change(grants, grants))).toEqual(['groups.updated', view(grants)]);
+      expect(seen(assigner, change(grants, null))).toEqual(['groups.deleted', { id: 'g' }]);
+      expect(seen(narrow, change(null, grants))).toBeNull();
+      expect(seen(reader, change(null, grants))).toBeNull();
+    });
+
+    it('adds and removes as grant changes make the group usable or not', () => {
+      expect(
+        seen(narrow, change(['customers:read', 'resellers:read'], ['customers:read'])),
+      ).toEqual(['groups.added', view(['customers:read'])]);
+      expect(
+        seen(narrow, change(['customers:read'], ['customers:read', 'resellers:read'])),
+      ).toEqual(['groups.removed', { id: 'g' }]);
+      expect(seen(narrow, change(['resellers:read'], ['resellers:read', 'users:read']))).toBeNull();
+      expect(
+        seen(assigner, change(['customers:read'], ['customers:read', 'resellers:read'])),
+      ).toEqual(['groups.updated', view(['customers:read', 'resellers:read'])]);
+    });
+
+    it("never reaches the owner's own account this way (it owns the group)", () => {
+      const owner = { account: { id: 'r1', path: 'c/r1/' }, grants: ['users:create'] };
+      expect(seen(owner as unknown as TActor, change(null, []))).toBeNull();
+    });
   });
 });

@@ -4,6 +4,9 @@ import type { TActor } from './actor';
 import { can } from './can';
 import { projectActor, type TActorRecord } from './actor-name';
 import { ancestorPrefixes } from './scope';
+import { mayAssignGroups } from './group-relation';
+import { ALL_GRANTS } from '@/lib/shared/permissions';
+import { useOnlyView } from '@/lib/shared/schemas/groups';
 
 /**
  * Who receives a change, as rooms (DESIGN §2 "Filtering by rooms, not loops"). A socket
@@ -17,12 +20,33 @@ export function roomFor(accountId: string, resource: TLiveResource, readsPeople:
   return `live:${accountId}:${resource}:${readsPeople ? 'n' : 'a'}`;
 }
 
+/**
+ * Use-only groups (an ancestor's group the actor may assign: lib/server/authz/
+ * group-relation.ts) are seen by whoever below the owner holds every grant of the group.
+ * Rooms cannot intersect, but they can exclude: a socket that may assign groups joins
+ * `use:<ancestor>` for each account above its own and `lacks:<ancestor>:<grant>` for each
+ * grant it does not hold; "holds all of S" is then `use:A` except `lacks:A:g` for g in S.
+ */
+export function useRoom(ownerId: string): string {
+  return `use:${ownerId}`;
+}
+export function lacksRoom(ownerId: string, grant: string): string {
+  return `lacks:${ownerId}:${grant}`;
+}
+
 /** The rooms a socket of this actor joins, computed once at connect. */
 export function roomsOf(actor: TActor): string[] {
   const readsPeople = can(actor, 'users:read');
-  return LIVE_RESOURCES.filter((resource) => can(actor, `${resource}:read`)).map((resource) =>
-    roomFor(actor.account.id, resource, readsPeople),
+  const rooms = LIVE_RESOURCES.filter((resource) => can(actor, `${resource}:read`)).map(
+    (resource) => roomFor(actor.account.id, resource, readsPeople),
   );
+  if (mayAssignGroups(actor)) {
+    const lacking = ALL_GRANTS.filter((grant) => !can(actor, grant));
+    for (const [ancestorId] of ancestorPrefixes(actor.account.path).slice(0, -1)) {
+      rooms.push(useRoom(ancestorId), ...lacking.map((grant) => lacksRoom(ancestorId, grant)));
+    }
+  }
+  return rooms;
 }
 
 export interface TLogEntry {
@@ -31,14 +55,17 @@ export interface TLogEntry {
   resource: string;
   entityId: string;
   op: 'created' | 'updated' | 'deleted';
+  before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   scopeBefore: string | null;
   scopeAfter: string | null;
   actor: TActorRecord;
 }
 
+/** An envelope for the sockets in any of `rooms` and in none of `except`. */
 export interface TDelivery {
   rooms: string[];
+  except?: string[];
   envelope: TChangeEnvelope;
 }
 
@@ -67,6 +94,54 @@ export function audienceOf(entry: TLogEntry): TDelivery[] {
       });
     }
   }
+  if (resource === 'groups') deliveries.push(...useOnlyDeliveries(entry));
+  return deliveries;
+}
+
+/**
+ * A group change for those below its owner who see it use-only: created / updated /
+ * deleted while it stays usable to them, added / removed when its grants make it
+ * (un)usable — by holding every grant before (Sb) and after (Sa), as rooms.
+ */
+function useOnlyDeliveries(entry: TLogEntry): TDelivery[] {
+  const ownerId = ancestorPrefixes(entry.scopeAfter ?? entry.scopeBefore).at(-1)?.[0];
+  if (!ownerId) return [];
+  const lacks = (grants: string[]) => grants.map((grant) => lacksRoom(ownerId, grant));
+  const grantsOf = (dto: Record<string, unknown> | null) =>
+    Array.isArray(dto?.grants) ? (dto.grants as string[]) : null;
+  const before = entry.op === 'created' ? null : grantsOf(entry.before);
+  const after = entry.op === 'deleted' ? null : grantsOf(entry.after);
+  const data = entry.after ? useOnlyView(entry.after as Parameters<typeof useOnlyView>[0]) : null;
+  const make = (kind: string, body: Record<string, unknown> | null) =>
+    envelope({ ...entry, after: body }, 'groups', kind, false);
+  if (!before && after) {
+    return [{ rooms: [useRoom(ownerId)], except: lacks(after), envelope: make('created', data) }];
+  }
+  if (before && !after) {
+    return [{ rooms: [useRoom(ownerId)], except: lacks(before), envelope: make('deleted', null) }];
+  }
+  if (!before || !after) return [];
+  const gained = after.filter((grant) => !before.includes(grant));
+  const dropped = before.filter((grant) => !after.includes(grant));
+  const deliveries: TDelivery[] = [
+    {
+      rooms: [useRoom(ownerId)],
+      except: lacks([...new Set([...before, ...after])]),
+      envelope: make('updated', data),
+    },
+  ];
+  // Held all of Sb, lacks something new in Sa: it leaves their view.
+  if (gained.length) {
+    deliveries.push({
+      rooms: lacks(gained),
+      except: lacks(before),
+      envelope: make('removed', null),
+    });
+  }
+  // Lacked something of Sb that is gone, holds all of Sa: it enters their view.
+  if (dropped.length) {
+    deliveries.push({ rooms: lacks(dropped), except: lacks(after), envelope: make('added', data) });
+  }
   return deliveries;
 }
 
@@ -74,8 +149,11 @@ export function audienceOf(entry: TLogEntry): TDelivery[] {
 export function envelopeFor(viewer: TActor, entry: TLogEntry): TChangeEnvelope | null {
   const rooms = new Set(roomsOf(viewer));
   return (
-    audienceOf(entry).find((delivery) => delivery.rooms.some((room) => rooms.has(room)))
-      ?.envelope ?? null
+    audienceOf(entry).find(
+      (delivery) =>
+        delivery.rooms.some((room) => rooms.has(room)) &&
+        !delivery.except?.some((room) => rooms.has(room)),
+    )?.envelope ?? null
   );
 }
 

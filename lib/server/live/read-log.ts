@@ -7,6 +7,7 @@ interface TRow {
   resource: string;
   entity_id: string;
   op: TLogEntry['op'];
+  before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   scope_before: string | null;
   scope_after: string | null;
@@ -28,7 +29,7 @@ export async function readLogAfter(
   scopePattern?: string,
 ): Promise<TLogEntry[]> {
   const rows = await em.execute<TRow[]>(
-    `select c.seq, c.at, c.resource, c.entity_id, c.op, c.after, c.scope_before, c.scope_after,
+    `select c.seq, c.at, c.resource, c.entity_id, c.op, c.before, c.after, c.scope_before, c.scope_after,
             c.actor_user_id, au.name as actor_name, au.email as actor_email,
             aua.path as actor_user_path, aa.name as actor_account_name
        from change_log c
@@ -46,6 +47,7 @@ export async function readLogAfter(
     resource: row.resource,
     entityId: row.entity_id,
     op: row.op,
+    before: row.before,
     after: row.after,
     scopeBefore: row.scope_before,
     scopeAfter: row.scope_after,

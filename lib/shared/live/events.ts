@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZMeDto, type TMeDto } from '@/lib/shared/schemas/me';
 import type { TChangeEnvelope } from './change';
+import type { TAck, TPresence } from './presence';
 
 /**
  * The Socket.IO protocol, typed for both sides (DESIGN §3). Server events are past
@@ -31,7 +32,12 @@ export interface TServerToClientEvents {
   'session.rescoped': (me: TMeDto) => void;
   /** Access ended: the socket is closed right after. */
   'session.revoked': (payload: { reason: string }) => void;
+  /** Who is on a presence topic now (sent on every join and leave). */
+  presence: (payload: TPresence) => void;
 }
 
-// Client events arrive with the live-sync work (presence); none are accepted yet.
-export type TClientToServerEvents = Record<string, never>;
+/** Client events: payloads are checked with zod (lib/shared/live/presence.ts) and acknowledged. */
+export interface TClientToServerEvents {
+  'presence:join': (payload: unknown, ack?: (result: TAck) => void) => void;
+  'presence:leave': (payload: unknown, ack?: (result: TAck) => void) => void;
+}

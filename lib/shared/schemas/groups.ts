@@ -35,11 +35,31 @@ export const ZGroupDto = ZEntityMeta.extend({
 });
 export type TGroupDto = z.infer<typeof ZGroupDto>;
 
-/** An ancestor's group: only its name and grants, to those who may assign it. */
+/**
+ * An ancestor's group: only its name and grants, to those who may assign it, and its
+ * version so a live copy can tell newer from older.
+ */
 export const ZUseOnlyGroupDto = z.object({
   id: z.string(),
   name: z.string(),
   grants: z.array(ZGrant),
   useOnly: z.literal(true),
+  version: z.number().int(),
 });
 export type TUseOnlyGroupDto = z.infer<typeof ZUseOnlyGroupDto>;
+
+/** The use-only projection of a group (REST and live events build it here). */
+export function useOnlyView(group: {
+  id: string;
+  name: string;
+  grants: readonly string[];
+  version: number;
+}): TUseOnlyGroupDto {
+  return {
+    id: group.id,
+    name: group.name,
+    grants: [...group.grants] as TGrant[],
+    useOnly: true,
+    version: group.version,
+  };
+}

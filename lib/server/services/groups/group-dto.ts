@@ -1,11 +1,11 @@
 import type { TGroup } from '@/lib/server/entities';
 import type { TGrant } from '@/lib/shared/permissions';
-import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
+import { useOnlyView, type TGroupDto, type TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import type { TGroupRelation } from './group-access';
 
 export function toGroupDto(group: TGroup, relation: TGroupRelation): TGroupDto | TUseOnlyGroupDto {
   const grants = group.grants as TGrant[];
-  if (relation === 'use-only') return { id: group.id, name: group.name, grants, useOnly: true };
+  if (relation === 'use-only') return useOnlyView(group);
   return {
     id: group.id,
     name: group.name,

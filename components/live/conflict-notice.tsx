@@ -1,0 +1,75 @@
+'use client';
+
+import type { TConflict } from '@/lib/client/use-form-submit';
+
+/**
+ * Someone else saved first: both versions side by side, and the choice is the
+ * person's — take theirs (reload the form) or put mine on top of theirs.
+ */
+export function ConflictNotice<TBody extends Record<string, unknown>>({
+  conflict,
+  labels,
+  onTakeTheirs,
+  onOverwrite,
+  pending,
+}: {
+  conflict: TConflict<TBody>;
+  labels: Record<string, string>;
+  onTakeTheirs: (current: Record<string, unknown>) => void;
+  onOverwrite: () => void;
+  pending: boolean;
+}) {
+  const show = (value: unknown) => (value === null || value === undefined ? '—' : String(value));
+  return (
+    <div
+      role="alertdialog"
+      aria-labelledby="conflict-title"
+      data-testid="conflict"
+      className="space-y-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm"
+    >
+      <p id="conflict-title" className="font-medium text-amber-900">
+        Someone else saved this record first. Nothing of yours was written.
+      </p>
+      <table className="w-full text-left">
+        <thead>
+          <tr className="text-amber-900">
+            <th className="py-1 pr-2 font-medium">Field</th>
+            <th className="py-1 pr-2 font-medium">Yours</th>
+            <th className="py-1 font-medium">Saved now</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Object.entries(labels).map(([field, label]) => (
+            <tr
+              key={field}
+              className={
+                show(conflict.mine[field]) !== show(conflict.current[field]) ? 'font-semibold' : ''
+              }
+            >
+              <td className="py-1 pr-2">{label}</td>
+              <td className="py-1 pr-2">{show(conflict.mine[field])}</td>
+              <td className="py-1">{show(conflict.current[field])}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="flex flex-wrap gap-2">
+        <button
+          type="button"
+          className="rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium"
+          onClick={() => onTakeTheirs(conflict.current)}
+        >
+          Use the saved version
+        </button>
+        <button
+          type="button"
+          disabled={pending}
+          className="rounded-md bg-amber-700 px-3 py-1.5 font-medium text-white disabled:opacity-50"
+          onClick={onOverwrite}
+        >
+          Save mine over it
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,171 @@
+import type { TChangeEnvelope } from '@/lib/shared/live/change';
+import type { THello } from '@/lib/shared/live/events';
+import type { TMeDto } from '@/lib/shared/schemas/me';
+import { ApiClientError, type TApiFetch } from './api';
+import type { TPanelClientSocket } from './socket';
+
+export type TConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+export interface TLiveFeedHandlers {
+  /** One change, in seq order, each seq at most once; `source` says how it came. */
+  onChange(envelope: TChangeEnvelope, source: 'live' | 'catch-up'): void;
+  /** What the client holds can no longer be patched (gap too old, access changed): refetch it. */
+  onResync(reason: 'resync_required' | 'rescoped'): void;
+  onHello?(hello: THello): void;
+  onRescoped?(me: TMeDto): void;
+  onRevoked?(reason: string): void;
+  onState?(state: TConnectionState, reason: string | null): void;
+}
+
+const CATCH_UP_PAGE = 500;
+
+/**
+ * The client's side of DESIGN §2 "Catch-up", independent of React so scripts and the
+ * model test run the very same code as the browser:
+ * - the socket joins its rooms before `hello`, so whatever the client fetches after
+ *   `ready()` resolves is a snapshot that live events only move forward;
+ * - it remembers the last seq it applied and drops anything at or below it (duplicates
+ *   across catch-up and live are harmless);
+ * - after a reconnect it buffers live events, asks `GET /events?since=last`, applies those
+ *   in order, then the buffer; a gap older than the kept log (410) means refetch all;
+ * - reconnects use Socket.IO's jittered exponential backoff (see socket.ts); a server
+ *   that ends the session (revoked) is not retried.
+ */
+export class LiveFeed {
+  private lastSeq: number | null = null;
+  private access: string | null = null;
+  private catchingUp = false;
+  private buffer: TChangeEnvelope[] = [];
+  private readyWaiters: (() => void)[] = [];
+  private connected = false;
+  state: TConnectionState = 'connecting';
+  reason: string | null = null;
+
+  constructor(
+    private readonly socket: TPanelClientSocket,
+    private readonly fetchApi: TApiFetch,
+    private readonly handlers: TLiveFeedHandlers,
+  ) {
+    socket.on('hello', (hello) => void this.onHello(hello));
+    socket.on('change', (envelope) => this.onLive(envelope));
+    socket.on('session.rescoped', (me) => {
+      this.access = accessKey(me);
+      handlers.onRescoped?.(me);
+      handlers.onResync('rescoped');
+    });
+    socket.on('session.revoked', ({ reason }) => {
+      handlers.onRevoked?.(reason);
+      this.setState('offline', reason);
+    });
+    socket.on('disconnect', (why) => {
+      this.connected = false;
+      // The server closing the socket on purpose is final (revoked); anything else retries.
+      if (why === 'io server disconnect') this.setState('offline', this.reason ?? 'Signed out');
+      else this.setState('reconnecting', why);
+    });
+    socket.on('connect_error', (error) => {
+      this.setState(socket.active ? 'reconnecting' : 'offline', error.message);
+      // A refused handshake must not leave snapshots waiting forever.
+      if (!socket.active) this.release();
+    });
+  }
+
+  /** The last seq applied (null before the first `hello`). */
+  get seq(): number | null {
+    return this.lastSeq;
+  }
+
+  /**
+   * Resolves once the socket has joined its rooms (or cannot): take snapshots after it.
+   * While disconnected later on, it resolves at once: catch-up covers the gap.
+   */
+  ready(): Promise<void> {
+    if (this.lastSeq !== null && (!this.catchingUp || !this.connected)) return Promise.resolve();
+    if (this.state === 'offline') return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  close(): void {
+    this.socket.disconnect();
+    this.release();
+  }
+
+  private async onHello(hello: THello): Promise<void> {
+    this.connected = true;
+    this.handlers.onHello?.(hello);
+    // Access that changed while away (group, grants, view-as) means what is held was
+    // filtered by other rules: refetch rather than patch.
+    const access = accessKey(hello);
+    const changed = this.access !== null && this.access !== access;
+    this.access = access;
+    if (this.lastSeq === null) {
+      this.lastSeq = hello.seq;
+      this.setState('live', null);
+      this.release();
+      return;
+    }
+    this.catchingUp = true;
+    try {
+      await this.catchUp();
+    } catch (error) {
+      if (error instanceof ApiClientError && error.code === 'resync_required') {
+        this.lastSeq = Math.max(this.lastSeq, hello.seq);
+        this.handlers.onResync('resync_required');
+      } else {
+        // The server is there but catch-up failed: start over on a fresh connection.
+        this.catchingUp = false;
+        this.buffer = [];
+        this.socket.disconnect().connect();
+        return;
+      }
+    }
+    const buffered = this.buffer;
+    this.buffer = [];
+    this.catchingUp = false;
+    for (const envelope of buffered) this.apply(envelope, 'live');
+    if (changed) this.handlers.onResync('rescoped');
+    this.setState('live', null);
+    this.release();
+  }
+
+  /** Pages through `GET /events` until it stops advancing (the last call answers empty). */
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const since = this.lastSeq!;
+      const page = await this.fetchApi<{ items: TChangeEnvelope[]; seq: number }>(
+        `/events?since=${since}&limit=${CATCH_UP_PAGE}`,
+      );
+      for (const envelope of page.items) this.apply(envelope, 'catch-up');
+      if (page.seq <= since) return;
+      this.lastSeq = Math.max(this.lastSeq!, page.seq);
+    }
+  }
+
+  private onLive(envelope: TChangeEnvelope): void {
+    if (this.catchingUp) this.buffer.push(envelope);
+    else this.apply(envelope, 'live');
+  }
+
+  private apply(envelope: TChangeEnvelope, source: 'live' | 'catch-up'): void {
+    if (this.lastSeq !== null && envelope.seq <= this.lastSeq) return;
+    this.lastSeq = envelope.seq;
+    this.handlers.onChange(envelope, source);
+  }
+
+  private setState(state: TConnectionState, reason: string | null): void {
+    this.state = state;
+    this.reason = reason;
+    this.handlers.onState?.(state, reason);
+  }
+
+  private release(): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+/** What decides what a socket may see: who (or whom it views as), where, with which grants. */
+function accessKey(me: TMeDto): string {
+  return JSON.stringify([me.user.id, me.account.id, [...me.grants].sort()]);
+}

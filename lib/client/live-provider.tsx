@@ -1,0 +1,83 @@
+'use client';
+
+import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+import type { THello } from '@/lib/shared/live/events';
+import { apiFetch } from './api';
+import { LiveCache } from './live-cache';
+import { LiveFeed, type TConnectionState } from './live-feed';
+import { connectPanelSocket, type TPanelClientSocket } from './socket';
+
+interface TLive {
+  feed: LiveFeed | null;
+  cache: LiveCache | null;
+  socket: TPanelClientSocket | null;
+  state: TConnectionState;
+  reason: string | null;
+  hello: THello | null;
+}
+
+const LiveContext = createContext<TLive>({
+  feed: null,
+  cache: null,
+  socket: null,
+  state: 'connecting',
+  reason: null,
+  hello: null,
+});
+
+/**
+ * One live connection per tab for the signed-in panel: the socket, the feed (catch-up,
+ * order, duplicates) and the cache feeder, shared by every page through context.
+ * Access changed → the server-rendered shell (navigation by grants) is refreshed too;
+ * access ended → back to the sign-in page.
+ */
+export function LiveProvider({ children }: { children: ReactNode }) {
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const [status, setStatus] = useState<Pick<TLive, 'state' | 'reason' | 'hello'>>({
+    state: 'connecting',
+    reason: null,
+    hello: null,
+  });
+  const [rescopedAt, setRescopedAt] = useState(0);
+  // Built once per tab; nothing connects until the effect below runs.
+  const [connection] = useState(() => {
+    const socket = connectPanelSocket({ autoConnect: false });
+    const cache = new LiveCache(queryClient);
+    const feed = new LiveFeed(socket, apiFetch, {
+      onChange: (envelope) => cache.apply(envelope),
+      onResync: (why) => {
+        cache.resync(why);
+        if (why === 'rescoped') setRescopedAt(Date.now());
+      },
+      onHello: (hello) => setStatus((current) => ({ ...current, hello })),
+      onState: (state, reason) => setStatus((current) => ({ ...current, state, reason })),
+      onRevoked: () => {
+        window.setTimeout(() => window.location.assign('/login'), 1500);
+      },
+    });
+    return { socket, cache, feed };
+  });
+
+  // New grants can open or close whole sections: re-render the server-side shell.
+  useEffect(() => {
+    if (rescopedAt) router.refresh();
+  }, [rescopedAt, router]);
+
+  useEffect(() => {
+    connection.socket.connect();
+    return () => {
+      connection.socket.disconnect();
+    };
+  }, [connection]);
+
+  return (
+    <LiveContext.Provider value={{ ...connection, ...status }}>{children}</LiveContext.Provider>
+  );
+}
+
+export function useLive(): TLive {
+  return useContext(LiveContext);
+}

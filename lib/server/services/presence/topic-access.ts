@@ -1,0 +1,49 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan, can } from '@/lib/server/authz/can';
+import { ApiError, forbidden } from '@/lib/server/api/errors';
+import { getSubAccount } from '@/lib/server/services/accounts/get-sub-account';
+import { findScopedUser } from '@/lib/server/services/users/user-access';
+import { findVisibleGroup } from '@/lib/server/services/groups/group-access';
+import { mayAssignGroups } from '@/lib/server/authz/group-relation';
+import type { TPresenceTopic } from '@/lib/shared/live/presence';
+
+/**
+ * The Socket.IO room of a presence topic for this actor, after the same check as a
+ * `GET` of that record (so presence never confirms that a record outside scope exists),
+ * or an ApiError (403 / 404). A page topic is per account.
+ */
+export async function presenceRoomFor(
+  em: EntityManager,
+  actor: TActor,
+  topic: TPresenceTopic,
+): Promise<string> {
+  const [kind, id] = topic.split(':') as [string, string];
+  if (kind === 'page') {
+    if (id !== 'overview' && !can(actor, `${id}:read` as never) && !pageOpen(actor, id)) {
+      throw forbidden(`${id}:read`);
+    }
+    return `presence:${actor.account.id}:${topic}`;
+  }
+  switch (kind) {
+    case 'resellers':
+    case 'customers':
+      await getSubAccount(em, actor, kind === 'resellers' ? 'reseller' : 'customer', id);
+      break;
+    case 'users':
+      assertCan(actor, 'users:read');
+      await findScopedUser(em, actor, id);
+      break;
+    case 'groups':
+      await findVisibleGroup(em, actor, id);
+      break;
+    default:
+      throw new ApiError(400, 'invalid_input', 'Unknown presence topic.');
+  }
+  return `presence:${topic}`;
+}
+
+/** The groups page also opens to those who may only assign groups. */
+function pageOpen(actor: TActor, page: string): boolean {
+  return page === 'groups' && mayAssignGroups(actor);
+}
