@@ -13,17 +13,24 @@ import { leaveAllPresence } from './presence';
  * group, every user at or below an account.
  */
 export function controlRoomsOf(
-  socketActor: { userId: string; group: { id: string }; account: { path: string } },
+  socketActor: Pick<TActor, 'userId' | 'group' | 'account' | 'dormantImpersonation'>,
   realUserId: string,
 ) {
-  const tree = socketActor.account.path
-    .split('/')
-    .filter(Boolean)
-    .map((id) => `tree:${id}`);
+  const treeOf = (path: string) =>
+    path
+      .split('/')
+      .filter(Boolean)
+      .map((id) => `tree:${id}`);
+  const dormant = socketActor.dormantImpersonation;
   return [
-    ...new Set([`user:${realUserId}`, `user:${socketActor.userId}`]),
-    `group:${socketActor.group.id}`,
-    ...tree,
+    ...new Set([
+      `user:${realUserId}`,
+      `user:${socketActor.userId}`,
+      `group:${socketActor.group.id}`,
+      ...treeOf(socketActor.account.path),
+      // A view-as waiting for its target to be allowed in again.
+      ...(dormant ? [`user:${dormant.targetUserId}`, ...treeOf(dormant.targetPath)] : []),
+    ]),
   ];
 }
 

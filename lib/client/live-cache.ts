@@ -1,4 +1,4 @@
-import type { InfiniteData, QueryClient } from '@tanstack/react-query';
+import type { InfiniteData, InvalidateQueryFilters, QueryClient } from '@tanstack/react-query';
 import { LIVE_RESOURCES, type TChangeEnvelope, type TLiveResource } from '@/lib/shared/live/change';
 import type { TApiFetch, TPageOf } from './api';
 
@@ -8,7 +8,7 @@ export interface TLiveItem {
   version?: number;
 }
 
-type TKind = 'created' | 'updated' | 'deleted' | 'added' | 'removed';
+type TKind = 'created' | 'updated' | 'deleted' | 'added' | 'removed' | 'refetch';
 
 export function envelopeParts(envelope: TChangeEnvelope): {
   resource: TLiveResource;
@@ -42,6 +42,8 @@ export function patchItems<T extends TLiveItem>(
   appendNew: boolean,
 ): T[] {
   const { kind } = envelopeParts(envelope);
+  // A bulk signal has no entity: the lists it names are refetched (LiveCache.apply).
+  if (kind === 'refetch') return items;
   if (kind === 'deleted' || kind === 'removed') {
     return items.some((item) => item.id === envelope.id)
       ? items.filter((item) => item.id !== envelope.id)
@@ -86,38 +88,86 @@ export function flattenPages<T extends TLiveItem>(pages: TPageOf<T>[]): T[] {
  * - lists keyed `['list', '/<resource>']` are patched in place by id and version;
  * - a filtered list (`/customers?parentId=…`) cannot judge membership, so it is
  *   invalidated; a detail `['one', '/<resource>/<id>']` is patched or invalidated;
- * - a snapshot in flight (`snapshot`) buffers the changes that arrive meanwhile and
- *   applies them to its result, so a fetch that started before a change never
- *   overwrites it.
+ * - a summary naming lists to refetch (a bulk change) invalidates them;
+ * - a query that is fetching when a change arrives may have read the server before it
+ *   (a paged list reads page after page): the change is kept and replayed onto the
+ *   fetch's result the moment it lands, so no fetch ever overwrites a newer change.
  */
 export class LiveCache {
-  private readonly inFlight = new Map<TLiveResource, Set<TChangeEnvelope[]>>();
+  /** Changes that arrived while a query was fetching, by query hash. */
+  private readonly whileFetching = new Map<string, TChangeEnvelope[]>();
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly queryClient: QueryClient) {}
+  constructor(private readonly queryClient: QueryClient) {
+    this.unsubscribe = queryClient.getQueryCache().subscribe((event) => {
+      if (event.type !== 'updated') return;
+      const buffered = this.whileFetching.get(event.query.queryHash);
+      if (!buffered) return;
+      if (event.action.type === 'success' && !event.action.manual) {
+        this.whileFetching.delete(event.query.queryHash);
+        for (const envelope of buffered) this.patch(event.query.queryKey, envelope);
+      } else if (event.action.type === 'error') {
+        this.whileFetching.delete(event.query.queryHash);
+      }
+    });
+  }
 
   apply(envelope: TChangeEnvelope): void {
-    const { resource, kind } = envelopeParts(envelope);
-    for (const buffer of this.inFlight.get(resource) ?? []) buffer.push(envelope);
-    for (const query of this.queryClient.getQueryCache().findAll({ queryKey: ['list'] })) {
-      const path = query.queryKey[1];
-      if (typeof path !== 'string' || resourceOfPath(path) !== resource) continue;
-      if (path === `/${resource}`) {
-        this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(query.queryKey, (data) =>
-          data ? patchPages(data, envelope) : data,
-        );
-      } else {
-        void this.queryClient.invalidateQueries({ queryKey: query.queryKey, exact: true });
+    const { resource } = envelopeParts(envelope);
+    for (const query of this.queryClient.getQueryCache().findAll()) {
+      const [scope, path] = query.queryKey;
+      if ((scope !== 'list' && scope !== 'one') || typeof path !== 'string') continue;
+      if (resourceOfPath(path) !== resource) continue;
+      if (query.state.fetchStatus === 'fetching') {
+        const buffered = this.whileFetching.get(query.queryHash) ?? [];
+        buffered.push(envelope);
+        this.whileFetching.set(query.queryHash, buffered);
       }
+      this.patch(query.queryKey, envelope);
     }
-    const detailKey = ['one', `/${resource}/${envelope.id}`];
-    if (kind === 'deleted' || kind === 'removed') {
-      void this.queryClient.invalidateQueries({ queryKey: detailKey, exact: true });
-    } else {
-      this.queryClient.setQueryData<TLiveItem>(detailKey, (held) =>
-        held && isNewer(envelope.data as unknown as TLiveItem, held)
-          ? (envelope.data as unknown as TLiveItem)
-          : held,
+    // A bulk change: the lists it names are fetched again.
+    for (const bulk of envelope.summary?.refetch ?? []) {
+      this.refetchFresh({
+        predicate: (query) =>
+          (query.queryKey[0] === 'list' || query.queryKey[0] === 'one') &&
+          typeof query.queryKey[1] === 'string' &&
+          resourceOfPath(query.queryKey[1]) === bulk,
+      });
+    }
+  }
+
+  /**
+   * Refetch that never reuses a fetch already in flight (it may have read the server
+   * before the change): cancel those first. TanStack would otherwise hand back the
+   * running fetch of a query that has no data yet.
+   */
+  private refetchFresh(filters: InvalidateQueryFilters): void {
+    void this.queryClient
+      .cancelQueries(filters)
+      .then(() => this.queryClient.invalidateQueries(filters));
+  }
+
+  /** One change onto one cached query: patched in place, or refetched when it cannot be. */
+  private patch(queryKey: readonly unknown[], envelope: TChangeEnvelope): void {
+    const { resource, kind } = envelopeParts(envelope);
+    if (kind === 'refetch') return;
+    const [scope, path] = queryKey as [string, string];
+    if (scope === 'list' && path === `/${resource}`) {
+      this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(queryKey, (data) =>
+        data ? patchPages(data, envelope) : data,
       );
+    } else if (scope === 'list') {
+      this.refetchFresh({ queryKey, exact: true });
+    } else if (path === `/${resource}/${envelope.id}`) {
+      if (kind === 'deleted' || kind === 'removed') {
+        this.refetchFresh({ queryKey, exact: true });
+      } else {
+        this.queryClient.setQueryData<TLiveItem>(queryKey, (held) =>
+          held && isNewer(envelope.data as unknown as TLiveItem, held)
+            ? (envelope.data as unknown as TLiveItem)
+            : held,
+        );
+      }
     }
   }
 
@@ -127,41 +177,23 @@ export class LiveCache {
    * this person may no longer see).
    */
   resync(why: 'resync_required' | 'rescoped'): void {
+    // What was kept for fetches in flight belongs to the old view: the refetch has it all.
+    this.whileFetching.clear();
     for (const queryKey of [['list'], ['one']]) {
       if (why === 'rescoped') void this.queryClient.resetQueries({ queryKey });
-      else void this.queryClient.invalidateQueries({ queryKey });
+      else this.refetchFresh({ queryKey });
     }
   }
 
-  /**
-   * Runs a fetch of `resource` data and replays onto its result every change that
-   * arrived while it ran. Call it after the feed is ready (rooms joined).
-   */
-  async snapshot<T>(
-    resource: TLiveResource | null,
-    fetch: () => Promise<T>,
-    patch: (data: T, envelope: TChangeEnvelope) => T,
-  ): Promise<T> {
-    if (!resource) return fetch();
-    const buffer: TChangeEnvelope[] = [];
-    const buffers = this.inFlight.get(resource) ?? new Set();
-    this.inFlight.set(resource, buffers);
-    buffers.add(buffer);
-    try {
-      let data: T = await fetch();
-      for (const envelope of buffer) data = patch(data, envelope);
-      return data;
-    } finally {
-      buffers.delete(buffer);
-    }
+  close(): void {
+    this.unsubscribe();
   }
 }
 
 /**
- * The TanStack options of a live paged list (`['list', path]`): each page is fetched
- * once the feed has joined its rooms, as a snapshot with the changes that arrive meanwhile
- * replayed onto it. The React hook (use-resource.ts) and the Node model test use this
- * same definition.
+ * The TanStack options of a live paged list (`['list', path]`): pages are fetched once
+ * the feed has joined its rooms; LiveCache keeps them current. The React hook
+ * (use-resource.ts) and the Node model test use this same definition.
  */
 export function liveListQuery<T extends TLiveItem>(deps: {
   feed: { ready(): Promise<void> };
@@ -174,17 +206,10 @@ export function liveListQuery<T extends TLiveItem>(deps: {
   return {
     queryKey: ['list', path],
     queryFn: async ({ pageParam }: { pageParam: string }) => {
+      // After the socket has joined its rooms: live changes only move this forward.
       await feed.ready();
-      return cache.snapshot(
-        resourceOfPath(path),
-        () =>
-          fetchApi<TPageOf<T>>(
-            `${path}${path.includes('?') ? '&' : '?'}limit=${pageSize}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`,
-          ),
-        (page, envelope) => ({
-          ...page,
-          items: patchItems(page.items, envelope, page.nextCursor === null),
-        }),
+      return fetchApi<TPageOf<T>>(
+        `${path}${path.includes('?') ? '&' : '?'}limit=${pageSize}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`,
       );
     },
     initialPageParam: '',

@@ -19,6 +19,8 @@ export interface TActor {
   /** Set while a support user views the panel as this actor (read-only, always). */
   impersonatorUserId?: string;
   impersonation?: TActorImpersonation;
+  /** An open view-as whose target is out for now (the actor is the support user's own). */
+  dormantImpersonation?: { targetUserId: string; targetPath: string };
 }
 
 export interface TActorImpersonation {

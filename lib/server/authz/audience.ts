@@ -59,6 +59,7 @@ export interface TLogEntry {
   after: Record<string, unknown> | null;
   scopeBefore: string | null;
   scopeAfter: string | null;
+  summary?: Record<string, unknown> | null;
   actor: TActorRecord;
 }
 
@@ -76,7 +77,7 @@ export interface TDelivery {
  * function decides the live fan-out and (through `envelopeFor`) catch-up.
  */
 export function audienceOf(entry: TLogEntry): TDelivery[] {
-  if (!(LIVE_RESOURCES as readonly string[]).includes(entry.resource)) return [];
+  if (!isLiveResource(entry.resource)) return [];
   const resource = entry.resource as TLiveResource;
   const before = new Map(ancestorPrefixes(entry.scopeBefore));
   const after = new Map(ancestorPrefixes(entry.scopeAfter));
@@ -95,7 +96,40 @@ export function audienceOf(entry: TLogEntry): TDelivery[] {
     }
   }
   if (resource === 'groups') deliveries.push(...useOnlyDeliveries(entry));
+  deliveries.push(...refetchDeliveries(entry, resource));
   return deliveries;
+}
+
+/**
+ * A bulk change that makes other lists stale (summary `refetch`) reaches those who read
+ * them but not this resource — a customers-only reader learns that customers under a
+ * suspended reseller changed — as `<resource>.refetch`, to the same accounts.
+ */
+function refetchDeliveries(entry: TLogEntry, resource: TLiveResource): TDelivery[] {
+  const refetch = entry.summary?.refetch;
+  if (!Array.isArray(refetch)) return [];
+  const accounts = ancestorPrefixes(entry.scopeAfter ?? entry.scopeBefore);
+  return refetch
+    .filter((other): other is TLiveResource => other !== resource && isLiveResource(other))
+    .flatMap((other) =>
+      accounts.map(([accountId]) => ({
+        rooms: [roomFor(accountId, other, true), roomFor(accountId, other, false)],
+        except: [roomFor(accountId, resource, true), roomFor(accountId, resource, false)],
+        envelope: {
+          seq: entry.seq,
+          type: `${other}.refetch` as const,
+          id: entry.entityId,
+          data: { id: entry.entityId },
+          at: entry.at.toISOString(),
+          actor: projectActor(entry.actor, false),
+          summary: { refetch: [other], reason: entry.summary?.reason },
+        },
+      })),
+    );
+}
+
+function isLiveResource(value: unknown): value is TLiveResource {
+  return (LIVE_RESOURCES as readonly unknown[]).includes(value);
 }
 
 /**
@@ -177,5 +211,6 @@ function envelope(
     data: gone || !entry.after ? { id: entry.entityId } : entry.after,
     at: entry.at.toISOString(),
     actor: projectActor(entry.actor, named),
+    ...(entry.summary ? { summary: entry.summary as TChangeEnvelope['summary'] } : {}),
   };
 }

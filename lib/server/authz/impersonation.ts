@@ -35,7 +35,14 @@ export async function applyImpersonation(em: EntityManager, real: TActor): Promi
     userId: row.target_user_id,
     sessionVersion: row.target_session_version,
   });
-  if (!target) return real;
+  // The target is out for now (disabled, suspended): the support user sees its own view,
+  // and its sockets keep watching the target so the view returns when the target does.
+  if (!target) {
+    return {
+      ...real,
+      dormantImpersonation: { targetUserId: row.target_user_id, targetPath: row.target_path },
+    };
+  }
   return {
     ...target,
     impersonatorUserId: real.userId,

@@ -11,6 +11,7 @@ interface TRow {
   after: Record<string, unknown> | null;
   scope_before: string | null;
   scope_after: string | null;
+  summary: Record<string, unknown> | null;
   actor_user_id: string | null;
   actor_name: string | null;
   actor_email: string | null;
@@ -20,26 +21,36 @@ interface TRow {
 
 /**
  * Change-log entries after `afterSeq`, in seq (= commit) order, with what naming the
- * actor needs. `scopePattern` narrows to one subtree (catch-up); the fan-out reads all.
+ * actor needs. `scope` narrows the read for one viewer (catch-up): entries in its
+ * subtree, plus groups owned above it (the use-only relation); the fan-out reads all.
+ * The audience function then decides exactly; this only keeps the read small.
  */
 export async function readLogAfter(
   em: EntityManager,
   afterSeq: number,
   limit: number,
-  scopePattern?: string,
+  scope?: { subtreePattern: string; accountPath: string },
 ): Promise<TLogEntry[]> {
   const rows = await em.execute<TRow[]>(
-    `select c.seq, c.at, c.resource, c.entity_id, c.op, c.before, c.after, c.scope_before, c.scope_after,
+    `select c.seq, c.at, c.resource, c.entity_id, c.op, c.before, c.after, c.scope_before, c.scope_after, c.summary,
             c.actor_user_id, au.name as actor_name, au.email as actor_email,
             aua.path as actor_user_path, aa.name as actor_account_name
        from change_log c
        left join app_user au on au.id = c.actor_user_id
        left join account aua on aua.id = au.account_id
        left join account aa on aa.id = c.actor_account_id
-      where c.seq > ? ${scopePattern ? 'and (c.scope_after like ? or c.scope_before like ?)' : ''}
+      where c.seq > ? ${
+        scope
+          ? `and (c.scope_after like ? or c.scope_before like ?
+                  or (c.resource = 'groups'
+                      and starts_with(?, coalesce(c.scope_after, c.scope_before))))`
+          : ''
+      }
       order by c.seq
       limit ?`,
-    scopePattern ? [afterSeq, scopePattern, scopePattern, limit] : [afterSeq, limit],
+    scope
+      ? [afterSeq, scope.subtreePattern, scope.subtreePattern, scope.accountPath, limit]
+      : [afterSeq, limit],
   );
   return rows.map((row) => ({
     seq: Number(row.seq),
@@ -51,6 +62,7 @@ export async function readLogAfter(
     after: row.after,
     scopeBefore: row.scope_before,
     scopeAfter: row.scope_after,
+    summary: row.summary,
     actor: {
       userId: row.actor_user_id,
       name: row.actor_name,

@@ -4,7 +4,19 @@ import { z } from 'zod';
 export const LIVE_RESOURCES = ['resellers', 'customers', 'users', 'groups'] as const;
 export type TLiveResource = (typeof LIVE_RESOURCES)[number];
 
-export const CHANGE_KINDS = ['created', 'updated', 'deleted', 'added', 'removed'] as const;
+/**
+ * `refetch`: a bulk change below an account made this viewer's list stale (a reseller's
+ * suspension changes the effective status of every customer under it); it names the
+ * account (`id`) and carries no entity.
+ */
+export const CHANGE_KINDS = [
+  'created',
+  'updated',
+  'deleted',
+  'added',
+  'removed',
+  'refetch',
+] as const;
 
 const ZNamedActor = z.union([
   z.object({ kind: z.literal('user'), id: z.string(), name: z.string(), email: z.string() }),
@@ -23,5 +35,13 @@ export const ZChangeEnvelope = z.object({
   data: z.record(z.string(), z.unknown()),
   at: z.string(),
   actor: ZNamedActor,
+  /**
+   * A bulk change's summary. `refetch` names lists whose other entries changed with it
+   * (a reseller's suspension changes the effective status of everything below it).
+   */
+  summary: z
+    .object({ refetch: z.array(z.enum(LIVE_RESOURCES)).optional() })
+    .catchall(z.unknown())
+    .optional(),
 });
 export type TChangeEnvelope = z.infer<typeof ZChangeEnvelope>;

@@ -40,6 +40,5 @@ export const ZUserDto = ZEntityMeta.extend({
   groupId: z.string(),
   status: z.enum(['active', 'disabled']),
   mustChangePassword: z.boolean(),
-  lastLoginAt: z.string().nullable(),
 });
 export type TUserDto = z.infer<typeof ZUserDto>;

@@ -46,8 +46,11 @@ export function toResellerDto(account: TAccount, suspended: Set<string>): TResel
 export function toCustomerDto(account: TAccount, suspended: Set<string>): TCustomerDto {
   return {
     ...common(account, suspended),
-    creditLimit: account.creditLimit ?? null,
-    balance: account.balance,
+    creditLimit:
+      account.creditLimit === null || account.creditLimit === undefined
+        ? null
+        : atScale(account.creditLimit),
+    balance: atScale(account.balance),
   };
 }
 
@@ -58,4 +61,11 @@ export function toAccountDto(
   return account.kind === 'customer'
     ? toCustomerDto(account, suspended)
     : toResellerDto(account, suspended);
+}
+
+/** Money columns hold 6 decimals: the same string whether just written or read back. */
+const MONEY_SCALE = 6;
+function atScale(value: string): string {
+  const [whole, fraction = ''] = String(value).split('.');
+  return `${whole}.${fraction.padEnd(MONEY_SCALE, '0').slice(0, MONEY_SCALE)}`;
 }

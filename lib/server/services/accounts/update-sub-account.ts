@@ -45,6 +45,7 @@ export async function updateSubAccount(
     }
     if (patch.name !== undefined) account.name = patch.name;
     if (patch.email !== undefined) account.email = patch.email;
+    const ownStatusBefore = account.status;
     if (patch.status !== undefined) account.status = patch.status;
     if ('creditLimit' in patch && patch.creditLimit !== undefined)
       account.creditLimit = patch.creditLimit;
@@ -61,6 +62,11 @@ export async function updateSubAccount(
         after: { ...after },
         scopeBefore: accountScopePath(account),
         scopeAfter: accountScopePath(account),
+        // Everything below a reseller takes its effective status from it: one row for the
+        // bulk change, telling viewers to refetch (DESIGN §2), not one row per account.
+        ...(kind === 'reseller' && account.status !== ownStatusBefore
+          ? { summary: { refetch: ['resellers', 'customers'], reason: 'status_cascade' } }
+          : {}),
       });
     }
     return after;

@@ -28,10 +28,50 @@ export async function catchUp(
       );
     }
   }
-  const entries = await readLogAfter(em, query.since, query.limit, subtreePattern(actor));
+  if (query.since < head && (await accessChangedSince(em, actor, query.since))) {
+    throw new ApiError(410, 'resync_required', 'Your access changed since then; fetch afresh.');
+  }
+  const entries = await readLogAfter(em, query.since, query.limit, {
+    subtreePattern: subtreePattern(actor),
+    accountPath: actor.account.path,
+  });
   const items = entries.flatMap((entry) => envelopeFor(actor, entry) ?? []);
   // A full page means more may follow: resume after its last entry, not at the head.
   const seq =
     entries.length === query.limit ? entries[entries.length - 1]!.seq : Math.max(head, query.since);
   return { items, seq };
+}
+
+/**
+ * Whether what the caller may see changed after `since`: its user (group, status), its
+ * group (grants), a view-as started or ended by the person at the keyboard, or its own
+ * account or one above it suspended or reactivated (everything it sees takes its
+ * effective status from there, and those changes are not in its view). The events it
+ * missed were chosen and shaped for the access of their time, so replaying them would
+ * leave stale data or name what it never saw: it fetches afresh instead.
+ */
+async function accessChangedSince(
+  em: EntityManager,
+  actor: TActor,
+  since: number,
+): Promise<boolean> {
+  const rows = await em.execute<{ found: number }[]>(
+    `select 1 as found from change_log
+      where seq > ?
+        and ((resource = 'users' and entity_id = ?)
+          or (resource = 'groups' and entity_id = ?)
+          or (resource = 'impersonation' and actor_user_id in (?, ?))
+          or (summary ->> 'reason' = 'status_cascade'
+              and strpos(?, entity_id::text || '/') > 0))
+      limit 1`,
+    [
+      since,
+      actor.userId,
+      actor.group.id,
+      actor.userId,
+      actor.impersonation?.impersonator.id ?? actor.userId,
+      actor.account.path,
+    ],
+  );
+  return rows.length > 0;
 }

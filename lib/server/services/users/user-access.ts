@@ -71,7 +71,6 @@ export function toUserDto(user: TUser): TUserDto {
     groupId: user.group.id,
     status: user.status,
     mustChangePassword: user.mustChangePassword,
-    lastLoginAt: user.lastLoginAt ? user.lastLoginAt.toISOString() : null,
     version: user.version,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),

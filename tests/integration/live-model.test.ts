@@ -1,0 +1,899 @@
+import { isDeepStrictEqual } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
+import type { TLiveResource } from '@/lib/shared/live/change';
+import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
+import {
+  byId,
+  connectLiveClient,
+  freshLists,
+  until,
+  type TDelivery,
+  type TLiveClient,
+} from '../fixtures/live-client';
+
+/**
+ * The live-sync invariant as a model test (DESIGN §2 "Same rules everywhere"): random
+ * operations through the API — trees, users, groups and grants, suspensions, deletes,
+ * view-as, clients dropping and coming back — with ≥ 20 live clients built from the
+ * browser's own modules. Two oracles, neither of them the server's audience function:
+ * - no leak: every delivery is checked against this file's own model of who may see
+ *   what (scope path + grants + active + view-as), at the moment of the change;
+ * - no miss: at a quiet point every ~100 operations, each connected client's state
+ *   equals a fresh REST fetch for its user.
+ * MODEL_OPS / MODEL_SEED tune a run; the bench runs more.
+ */
+const OPS = Number(process.env.MODEL_OPS ?? 10_000);
+const QUIET_EVERY = 100;
+const ADMIN = { email: 'admin@model.test', password: 'model-admin-pass' };
+const PASSWORD = 'model-user-pass';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+// ---------------------------------------------------------------- the model
+interface TAccount {
+  id: string;
+  kind: 'carrier' | 'reseller' | 'customer';
+  path: string;
+  status: 'active' | 'suspended';
+  version: number;
+  gone: boolean;
+}
+interface TGroup {
+  id: string;
+  owner: TAccount;
+  grants: string[];
+  version: number;
+  gone: boolean;
+}
+interface TUser {
+  id: string;
+  accountId: string;
+  groupId: string;
+  status: 'active' | 'disabled';
+  version: number;
+  gone: boolean;
+  client?: TClient;
+}
+interface TClient {
+  name: string;
+  email: string;
+  user: TUser;
+  token: string;
+  live: TLiveClient;
+  /** The test cut this client's connection (a reconnect op brings it back). */
+  away: boolean;
+}
+interface TView {
+  path: string;
+  grants: Set<string>;
+}
+
+const accounts = new Map<string, TAccount>();
+const groups = new Map<string, TGroup>();
+const users = new Map<string, TUser>();
+const clients: TClient[] = [];
+/** Support user id → the user it views as. */
+const viewAs = new Map<string, string>();
+/** The scope of everything ever created (deleted entities keep theirs, for removals). */
+const scopes = new Map<string, { resource: TLiveResource; scope: () => string }>();
+/** `heads[i]`: the log head after operation i; `history[i]`: views and group grants then. */
+const heads: number[] = [];
+const history: { views: Map<string, TView | null>; grants: Map<string, string[]> }[] = [];
+const counts = { ops: 0, succeeded: 0, deliveries: 0, checked: 0, quietPoints: 0, compared: 0 };
+const pending: { client: TClient; delivery: TDelivery; appliedAt: number }[] = [];
+const leaks: string[] = [];
+
+const parentPath = (account: TAccount) =>
+  account.path.slice(0, account.path.length - account.id.length - 1);
+
+function activeChain(user: TUser): boolean {
+  if (user.gone || user.status !== 'active') return false;
+  const account = accounts.get(user.accountId)!;
+  return account.path
+    .split('/')
+    .filter(Boolean)
+    .every((id) => accounts.get(id)?.status === 'active');
+}
+
+function ownView(user: TUser): TView | null {
+  if (!activeChain(user)) return null;
+  return {
+    path: accounts.get(user.accountId)!.path,
+    grants: new Set(groups.get(user.groupId)!.grants),
+  };
+}
+
+/** What a client's user may see now: its own view, or the view of whom it views as. */
+function viewOf(client: TClient): TView | null {
+  const own = ownView(client.user);
+  const targetId = viewAs.get(client.user.id);
+  if (!own || !targetId || !own.grants.has('impersonation:start')) return own;
+  const target = users.get(targetId);
+  const targetView = target ? ownView(target) : null;
+  return targetView && targetView.path.startsWith(own.path) && targetView.path !== own.path
+    ? targetView
+    : own;
+}
+
+function visible(
+  view: TView | null,
+  resource: TLiveResource,
+  id: string,
+  groupGrants: Map<string, string[]>,
+): boolean {
+  const known = scopes.get(id);
+  if (!view || !known || known.resource !== resource) return false;
+  const scope = known.scope();
+  if (resource !== 'groups')
+    return view.grants.has(`${resource}:read`) && scope.startsWith(view.path);
+  if (scope.startsWith(view.path)) return view.grants.has('groups:read');
+  const assigns = view.grants.has('users:create') || view.grants.has('users:update');
+  return (
+    assigns &&
+    view.path.startsWith(scope) &&
+    (groupGrants.get(id) ?? []).every((grant) => view.grants.has(grant))
+  );
+}
+
+/** Identical views and unchanged group grants are shared between moments (10k of them). */
+const viewCache = new Map<string, TView>();
+let grantsMoment = new Map<string, string[]>();
+let groupsChanged = true;
+
+async function recordHead(): Promise<void> {
+  const rows = await suite.orm.em
+    .fork()
+    .execute<{ head: string | null }[]>('select max(seq) as head from change_log');
+  heads.push(Number(rows[0]?.head ?? 0));
+  const views = new Map(
+    clients.map((client) => {
+      const view = viewOf(client);
+      if (!view) return [client.name, null];
+      const key = `${view.path}|${[...view.grants].sort().join(',')}`;
+      if (!viewCache.has(key)) viewCache.set(key, view);
+      return [client.name, viewCache.get(key)!];
+    }),
+  );
+  if (groupsChanged) {
+    grantsMoment = new Map([...groups.values()].map((group) => [group.id, group.grants]));
+    groupsChanged = false;
+  }
+  history.push({ views, grants: grantsMoment });
+}
+
+/** The operation whose commit wrote `seq`. */
+function opOf(seq: number): number {
+  let low = 0;
+  let high = heads.length - 1;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (heads[mid]! >= seq) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
+/**
+ * A delivery is allowed when, at some moment between its change and its arrival, the
+ * model says this client's user could fetch that entity — for a removal, could fetch it
+ * just before the change (it only goes to those who saw it).
+ */
+function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]): void {
+  const { envelope } = delivery;
+  const [resource, kind] = envelope.type.split('.') as [TLiveResource, string];
+  const gone = kind === 'removed' || kind === 'deleted';
+  const at = opOf(envelope.seq);
+  const from = Math.max(0, gone ? at - 1 : at);
+  // Until it arrived: the fan-out re-checks access as it is when it gets to the change.
+  const to = Math.max(appliedAt + 1, at);
+  counts.checked++;
+  if (gone && JSON.stringify(envelope.data) !== JSON.stringify({ id: envelope.id })) {
+    leaks.push(`${client.name}: ${envelope.type} carried data ${JSON.stringify(envelope.data)}`);
+  }
+  for (let i = from; i <= Math.min(to, history.length - 1); i++) {
+    const moment = history[i]!;
+    const view = moment.views.get(client.name) ?? null;
+    if (kind === 'refetch') {
+      // A bulk signal names an account under which this viewer reads that resource.
+      const account = accounts.get(envelope.id);
+      const allowed =
+        view &&
+        account &&
+        view.grants.has(`${resource}:read`) &&
+        parentPath(account).startsWith(view.path) &&
+        JSON.stringify(envelope.data) === JSON.stringify({ id: envelope.id });
+      if (allowed) return;
+      continue;
+    }
+    if (visible(view, resource, envelope.id, moment.grants)) return;
+  }
+  const then = history[Math.min(to, history.length - 1)]!.views.get(client.name);
+  leaks.push(
+    `${client.name} got ${envelope.type} #${envelope.seq} (${envelope.id}, ${delivery.source}) without access (ops ${from}..${to}); ` +
+      `its view then: ${then ? `${then.path} [${[...then.grants].join(' ')}]` : 'none'}; entity scope: ${scopes.get(envelope.id)?.scope() ?? '?'}`,
+  );
+}
+
+// ---------------------------------------------------------------- the API
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type TBody = any;
+async function call(
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: TBody }> {
+  const response = await fetch(`${suite.server.url}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const parsed = text ? JSON.parse(text) : null;
+  if (response.status >= 500) throw new Error(`${method} ${path} → ${response.status} ${text}`);
+  return { status: response.status, body: parsed };
+}
+
+function addAccount(
+  dto: { id: string; parentId: string; version: number },
+  kind: TAccount['kind'],
+) {
+  const parent = accounts.get(dto.parentId)!;
+  const account: TAccount = {
+    id: dto.id,
+    kind,
+    path: `${parent.path}${dto.id}/`,
+    status: 'active',
+    version: dto.version,
+    gone: false,
+  };
+  accounts.set(account.id, account);
+  scopes.set(account.id, {
+    resource: `${kind}s` as TLiveResource,
+    scope: () => parentPath(account),
+  });
+  return account;
+}
+
+function addGroup(dto: { id: string; accountId: string; grants: string[]; version: number }) {
+  const group: TGroup = {
+    id: dto.id,
+    owner: accounts.get(dto.accountId)!,
+    grants: dto.grants,
+    version: dto.version,
+    gone: false,
+  };
+  groups.set(group.id, group);
+  groupsChanged = true;
+  scopes.set(group.id, { resource: 'groups', scope: () => group.owner.path });
+  return group;
+}
+
+function addUser(dto: { id: string; accountId: string; groupId: string; version: number }) {
+  const user: TUser = {
+    id: dto.id,
+    accountId: dto.accountId,
+    groupId: dto.groupId,
+    status: 'active',
+    version: dto.version,
+    gone: false,
+  };
+  users.set(user.id, user);
+  scopes.set(user.id, { resource: 'users', scope: () => accounts.get(user.accountId)!.path });
+  return user;
+}
+
+function connect(client: TClient): TLiveClient {
+  return connectLiveClient(suite.server.url, client.token, client.name, {
+    onApplied: (live, delivery) => {
+      counts.deliveries++;
+      pending.push({ client, delivery, appliedAt: heads.length - 1 });
+    },
+  });
+}
+
+// ---------------------------------------------------------------- setup
+let adminToken: string;
+let carrier: TAccount;
+let sentinelId: string;
+
+async function setup(): Promise<void> {
+  adminToken = (await requestToken(suite.server.url, ADMIN.email, ADMIN.password)).body.token;
+  const me = (await call(adminToken, 'GET', '/me')).body;
+  carrier = {
+    id: me.account.id,
+    kind: 'carrier',
+    path: `${me.account.id}/`,
+    status: 'active',
+    version: 1,
+    gone: false,
+  };
+  accounts.set(carrier.id, carrier);
+  const adminGroup = addGroup({
+    id: me.group.id,
+    accountId: carrier.id,
+    grants: me.grants,
+    version: 1,
+  });
+  const adminUser = addUser({
+    id: me.user.id,
+    accountId: carrier.id,
+    groupId: adminGroup.id,
+    version: 1,
+  });
+
+  const group = async (
+    name: string,
+    grants: readonly string[],
+    accountId = carrier.id,
+    token = adminToken,
+  ) => {
+    const created = await call(token, 'POST', '/groups', { name, grants, accountId });
+    expect(created.status).toBe(201);
+    return addGroup(created.body);
+  };
+  const reseller = async (name: string, parent: TAccount) => {
+    const created = await call(adminToken, 'POST', '/resellers', {
+      name,
+      email: `${name.toLowerCase()}@model.test`,
+      parentId: parent.id,
+    });
+    expect(created.status).toBe(201);
+    return addAccount(created.body, 'reseller');
+  };
+  const dr = await group('Default reseller', DEFAULT_RESELLER_GRANTS);
+  const narrow = await group('Narrow', [
+    'customers:read',
+    'customers:create',
+    'users:read',
+    'users:create',
+  ]);
+  const ops = await group(
+    'Carrier ops',
+    ALL_GRANTS.filter((g) => g !== 'impersonation:start'),
+  );
+  const support = await group('Support', [
+    'resellers:read',
+    'customers:read',
+    'impersonation:start',
+  ]);
+  const auditor = await group('Auditor', [
+    'resellers:read',
+    'customers:read',
+    'users:read',
+    'groups:read',
+  ]);
+  const r1 = await reseller('R1', carrier);
+  const r2 = await reseller('R2', carrier);
+  const r1a = await reseller('R1a', r1);
+  const r1b = await reseller('R1b', r1);
+  const r2a = await reseller('R2a', r2);
+  const r1a1 = await reseller('R1a1', r1a);
+  const names = new Map(
+    [r1, r2, r1a, r1b, r2a, r1a1].map((x, i) => [
+      x.id,
+      ['r1', 'r2', 'r1a', 'r1b', 'r2a', 'r1a1'][i]!,
+    ]),
+  );
+
+  const people: [string, TAccount, TGroup][] = [
+    ['ops', carrier, ops],
+    ['support', carrier, support],
+    ['auditor', carrier, auditor],
+  ];
+  for (const account of [r1, r2, r1a, r1b, r2a, r1a1]) {
+    people.push([`admin-${names.get(account.id)}`, account, dr]);
+    people.push([`narrow-${names.get(account.id)}`, account, narrow]);
+  }
+  for (const [name, account, g] of people) {
+    const created = await call(adminToken, 'POST', '/users', {
+      email: `${name}@model.test`,
+      password: PASSWORD,
+      accountId: account.id,
+      groupId: g.id,
+    });
+    expect(created.status).toBe(201);
+    addUser(created.body);
+  }
+  // Resellers' own groups, made by their own admins (a third user each, in them).
+  for (const account of [r1, r2, r1a, r2a]) {
+    const name = names.get(account.id)!;
+    const token = (await requestToken(suite.server.url, `admin-${name}@model.test`, PASSWORD)).body
+      .token;
+    const own = await group(
+      `Sales ${name}`,
+      ['customers:read', 'resellers:read'],
+      account.id,
+      token,
+    );
+    const created = await call(token, 'POST', '/users', {
+      email: `sales-${name}@model.test`,
+      password: PASSWORD,
+      accountId: account.id,
+      groupId: own.id,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    addUser(created.body);
+  }
+  sentinelId = (await call(adminToken, 'POST', '/customers', { name: 'Sentinel' })).body.id;
+  addAccount({ id: sentinelId, parentId: carrier.id, version: 1 }, 'customer');
+
+  // Every user above is a live client, the carrier admin too.
+  const emails = new Map<string, string>([[adminUser.id, ADMIN.email]]);
+  const listed = (await call(adminToken, 'GET', '/users?limit=500')).body.items as {
+    id: string;
+    email: string;
+  }[];
+  for (const item of listed) emails.set(item.id, item.email);
+  for (const user of users.values()) {
+    const email = emails.get(user.id)!;
+    const password = user.id === adminUser.id ? ADMIN.password : PASSWORD;
+    const token = (await requestToken(suite.server.url, email, password)).body.token;
+    const client: TClient = {
+      name: email.split('@')[0]!,
+      email,
+      user,
+      token,
+      live: null!,
+      away: false,
+    };
+    user.client = client;
+    clients.push(client);
+  }
+  await recordHead();
+  for (const client of clients) {
+    client.live = connect(client);
+    await client.live.waitForHello(1);
+  }
+}
+
+// ---------------------------------------------------------------- operations
+type TOpKind = (typeof WEIGHTS)[number][0];
+const WEIGHTS = [
+  ['createCustomer', 18],
+  ['createReseller', 6],
+  ['updateAccount', 18],
+  ['suspendToggle', 4],
+  ['deleteAccount', 8],
+  ['createUser', 2],
+  ['updateUser', 5],
+  ['deleteUser', 2],
+  ['createGroup', 3],
+  ['regrant', 7],
+  ['deleteGroup', 1],
+  ['moveClient', 2],
+  ['clientStatus', 2],
+  ['viewAs', 3],
+  ['dropClient', 4],
+  ['reconnect', 6],
+] as const;
+const TOTAL_WEIGHT = WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
+
+function kindOf(roll: number): TOpKind {
+  let left = roll % TOTAL_WEIGHT;
+  for (const [kind, weight] of WEIGHTS) {
+    if (left < weight) return kind;
+    left -= weight;
+  }
+  return 'createCustomer';
+}
+
+const pick = <T>(items: T[], n: number): T | undefined =>
+  items.length ? items[n % items.length] : undefined;
+
+/** A writer: mostly someone the model says may do it, sometimes anyone (refusals count too). */
+function writer(grant: string, n: number): { token: string; view: TView; user: TUser } {
+  const able = clients.filter((c) => {
+    const view = ownView(c.user);
+    return view && !viewAs.has(c.user.id) && view.grants.has(grant);
+  });
+  const chosen = n % 5 === 0 ? pick(clients, n >> 3) : pick(able, n >> 3);
+  const client = chosen && ownView(chosen.user) ? chosen : clients[0]!;
+  return {
+    token: client.token,
+    view: ownView(client.user) ?? ownView(clients[0]!.user)!,
+    user: client.user,
+  };
+}
+
+const live = (map: Map<string, { gone: boolean }>) => [...map.values()].filter((e) => !e.gone);
+const liveAccounts = (kind?: TAccount['kind']) =>
+  (live(accounts) as TAccount[]).filter((a) => !kind || a.kind === kind);
+
+function takeVersion(entity: { version: number }, response: { status: number; body: TBody }) {
+  if (response.status === 200) entity.version = response.body.version;
+  else if (response.status === 409 && response.body?.error?.current?.version) {
+    entity.version = response.body.error.current.version;
+  }
+}
+
+async function refreshToken(client: TClient): Promise<boolean> {
+  const password = client.email === ADMIN.email ? ADMIN.password : PASSWORD;
+  const issued = await requestToken(suite.server.url, client.email, password);
+  if (issued.status !== 201 && issued.status !== 200) return false;
+  client.token = issued.body.token;
+  client.live.setToken(client.token);
+  return true;
+}
+
+async function reconnect(client: TClient): Promise<void> {
+  if (!viewOf(client) || client.live.socket.connected) return;
+  if (!(await refreshToken(client))) return;
+  const hellos = client.live.hellos.length;
+  client.live.socket.connect();
+  await client.live.waitForHello(hellos + 1);
+  client.away = false;
+}
+
+async function run(op: [number, number, number, number]): Promise<void> {
+  const [roll, a, b, c] = op;
+  const kind = kindOf(roll);
+  counts.ops++;
+  let ok = false;
+  let trace = '';
+  switch (kind) {
+    case 'createCustomer': {
+      const w = writer('customers:create', a);
+      const parents = liveAccounts().filter(
+        (x) => x.kind !== 'customer' && x.path.startsWith(w.view.path),
+      );
+      const parent = pick(parents, b);
+      const res = await call(w.token, 'POST', '/customers', {
+        name: `Customer ${counts.ops}`,
+        ...(parent ? { parentId: parent.id } : {}),
+        ...(c % 2 ? { creditLimit: `${c % 1000}.50` } : {}),
+      });
+      if ((ok = res.status === 201)) addAccount(res.body, 'customer');
+      break;
+    }
+    case 'createReseller': {
+      const w = writer('resellers:create', a);
+      const parents = liveAccounts().filter(
+        (x) => x.kind !== 'customer' && x.path.startsWith(w.view.path),
+      );
+      const parent = pick(parents, b);
+      const res = await call(w.token, 'POST', '/resellers', {
+        name: `Reseller ${counts.ops}`,
+        email: `r${counts.ops}@model.test`,
+        ...(parent ? { parentId: parent.id } : {}),
+      });
+      if ((ok = res.status === 201)) addAccount(res.body, 'reseller');
+      break;
+    }
+    case 'updateAccount': {
+      const target = pick(
+        liveAccounts().filter((x) => x.kind !== 'carrier'),
+        a,
+      );
+      if (!target) break;
+      const w = writer(`${target.kind}s:update`, b);
+      const res = await call(w.token, 'PATCH', `/${target.kind}s/${target.id}`, {
+        version: target.version,
+        name: `Renamed ${counts.ops}`,
+        ...(target.kind === 'customer' ? { creditLimit: c % 3 ? `${c % 5000}` : null } : {}),
+      });
+      takeVersion(target, res);
+      ok = res.status === 200;
+      break;
+    }
+    case 'suspendToggle': {
+      // Half the time bring one back, so suspensions come and go instead of piling up.
+      const suspended = liveAccounts('reseller').filter((x) => x.status === 'suspended');
+      const target = pick(b % 2 && suspended.length ? suspended : liveAccounts('reseller'), a);
+      if (!target) break;
+      const res = await call(adminToken, 'PATCH', `/resellers/${target.id}`, {
+        version: target.version,
+        status: target.status === 'active' ? 'suspended' : 'active',
+      });
+      takeVersion(target, res);
+      if ((ok = res.status === 200))
+        target.status = target.status === 'active' ? 'suspended' : 'active';
+      trace = `${target.path} → ${target.status} (head ${heads.at(-1)})`;
+      break;
+    }
+    case 'deleteAccount': {
+      const pool = a % 4 === 0 ? liveAccounts('reseller') : liveAccounts('customer');
+      const target = pick(
+        pool.filter((x) => x.id !== sentinelId),
+        b,
+      );
+      if (!target) break;
+      const w = writer(`${target.kind}s:delete`, c);
+      const res = await call(w.token, 'DELETE', `/${target.kind}s/${target.id}`);
+      if ((ok = res.status === 204)) target.gone = true;
+      break;
+    }
+    case 'createUser': {
+      const account = pick(
+        liveAccounts().filter((x) => x.kind !== 'customer'),
+        a,
+      );
+      const usable = (live(groups) as TGroup[]).filter((g) =>
+        account?.path.startsWith(g.owner.path),
+      );
+      const group = pick(usable, b);
+      if (!account || !group) break;
+      const res = await call(adminToken, 'POST', '/users', {
+        email: `u${counts.ops}@model.test`,
+        password: PASSWORD,
+        accountId: account.id,
+        groupId: group.id,
+      });
+      if ((ok = res.status === 201)) addUser(res.body);
+      break;
+    }
+    case 'updateUser': {
+      const target = pick(
+        (live(users) as TUser[]).filter((u) => !u.client),
+        a,
+      );
+      if (!target) break;
+      const w = writer('users:update', b);
+      const res = await call(w.token, 'PATCH', `/users/${target.id}`, {
+        version: target.version,
+        name: `Person ${counts.ops}`,
+        status: c % 3 === 0 ? (target.status === 'active' ? 'disabled' : 'active') : target.status,
+      });
+      takeVersion(target, res);
+      if ((ok = res.status === 200)) target.status = res.body.status;
+      break;
+    }
+    case 'deleteUser': {
+      const target = pick(
+        (live(users) as TUser[]).filter((u) => !u.client),
+        a,
+      );
+      if (!target) break;
+      const res = await call(adminToken, 'DELETE', `/users/${target.id}`);
+      if ((ok = res.status === 204)) target.gone = true;
+      break;
+    }
+    case 'createGroup': {
+      const w = writer('groups:create', a);
+      const grants = ALL_GRANTS.filter(
+        (g, i) => w.view.grants.has(g) && ((b >> (i % 30)) & 1) === 1,
+      );
+      const res = await call(w.token, 'POST', '/groups', { name: `Group ${counts.ops}`, grants });
+      if ((ok = res.status === 201)) addGroup(res.body);
+      break;
+    }
+    case 'regrant': {
+      const target = pick(
+        (live(groups) as TGroup[]).filter((g) => g.id !== clients[0]!.user.groupId),
+        a,
+      );
+      if (!target) break;
+      const w = writer('groups:update', c);
+      const pool = ALL_GRANTS.filter((g) => w.view.grants.has(g));
+      const grants = pool.filter((_, i) => ((b >> (i % 30)) & 1) === 1 || i % 7 === c % 7);
+      trace = `${target.id} → ${JSON.stringify(grants)}`;
+      const res = await call(w.token, 'PATCH', `/groups/${target.id}`, {
+        version: target.version,
+        grants,
+      });
+      takeVersion(target, res);
+      if ((ok = res.status === 200)) {
+        target.grants = res.body.grants;
+        groupsChanged = true;
+      }
+      break;
+    }
+    case 'deleteGroup': {
+      const target = pick(
+        (live(groups) as TGroup[]).filter((g) => g.id !== clients[0]!.user.groupId),
+        a,
+      );
+      if (!target) break;
+      const res = await call(adminToken, 'DELETE', `/groups/${target.id}`);
+      if ((ok = res.status === 204)) target.gone = groupsChanged = true;
+      break;
+    }
+    case 'moveClient': {
+      const client = pick(clients.slice(1), a);
+      const account = client && accounts.get(client.user.accountId)!;
+      const usable = (live(groups) as TGroup[]).filter((g) =>
+        account?.path.startsWith(g.owner.path),
+      );
+      const group = pick(usable, b);
+      if (!client || !group || group.id === client.user.groupId) break;
+      trace = `${client.name} → ${group.id}`;
+      const res = await call(adminToken, 'PATCH', `/users/${client.user.id}`, {
+        version: client.user.version,
+        groupId: group.id,
+      });
+      takeVersion(client.user, res);
+      if ((ok = res.status === 200)) client.user.groupId = group.id;
+      break;
+    }
+    case 'clientStatus': {
+      const client = pick(clients.slice(1), a);
+      if (!client) break;
+      const res = await call(adminToken, 'PATCH', `/users/${client.user.id}`, {
+        version: client.user.version,
+        status: client.user.status === 'active' ? 'disabled' : 'active',
+      });
+      takeVersion(client.user, res);
+      if ((ok = res.status === 200)) client.user.status = res.body.status;
+      break;
+    }
+    case 'viewAs': {
+      const support = clients.find((c2) => c2.name === 'support')!;
+      if (!ownView(support.user)) break;
+      if (viewAs.has(support.user.id)) {
+        const res = await call(support.token, 'DELETE', '/impersonation');
+        if ((ok = res.status === 204)) viewAs.delete(support.user.id);
+      } else {
+        const target = pick(
+          clients.filter((c2) => accounts.get(c2.user.accountId)!.kind !== 'carrier'),
+          a,
+        );
+        if (!target) break;
+        const res = await call(support.token, 'POST', '/impersonation', {
+          userId: target.user.id,
+          reason: `model check ${counts.ops}`,
+        });
+        if ((ok = res.status === 201)) viewAs.set(support.user.id, target.user.id);
+      }
+      break;
+    }
+    case 'dropClient': {
+      const client = pick(clients, a);
+      if (!client || !client.live.socket.connected) break;
+      client.live.socket.disconnect();
+      client.away = true;
+      trace = client.name;
+      ok = true;
+      break;
+    }
+    case 'reconnect': {
+      const client = pick(
+        clients.filter((c2) => !c2.live.socket.connected),
+        a,
+      );
+      if (!client) break;
+      await reconnect(client);
+      ok = client.live.socket.connected;
+      trace = client.name;
+      break;
+    }
+  }
+  if (ok) counts.succeeded++;
+  if (process.env.MODEL_TRACE)
+    console.log(`op ${counts.ops} ${kind} ${ok ? 'ok' : 'refused'} ${trace}`);
+  await recordHead();
+}
+
+// ---------------------------------------------------------------- quiet points
+async function quietPoint(): Promise<void> {
+  counts.quietPoints++;
+  // A change the carrier admin sees, as a marker: once it arrives, the fan-out has
+  // handled (and re-scoped for) everything before it.
+  const sentinel = accounts.get(sentinelId)!;
+  const marked = await call(adminToken, 'PATCH', `/customers/${sentinelId}`, {
+    version: sentinel.version,
+    name: `Sentinel ${counts.quietPoints}`,
+  });
+  takeVersion(sentinel, marked);
+  expect(marked.status).toBe(200);
+  await recordHead();
+  // Everyone who may connect comes back (resuming from where it was, or refetching).
+  for (const client of clients) await reconnect(client);
+  const head = heads.at(-1)!;
+  const admin = clients[0]!.live;
+  await until(() => (admin.feed.seq ?? 0) >= head, 'the sentinel to reach the admin');
+
+  for (const client of clients) {
+    const { live: liveClient } = client;
+    if (!liveClient.socket.connected || liveClient.feed.state !== 'live' || !viewOf(client))
+      continue;
+    // Nothing visible after what it applied (else it missed it, and this times out).
+    await until(() => liveClient.feed.seq !== null, `${client.name} hello`);
+    for (let tries = 0; ; tries++) {
+      const rest = await call(client.token, 'GET', `/events?since=${liveClient.feed.seq}`);
+      if (rest.status === 200 && rest.body.items.length === 0) break;
+      // Its access changed after what it applied (re-scoped live): the server will not
+      // replay across that; the comparison below is the judge.
+      if (rest.status === 410) break;
+      if (tries > 200)
+        throw new Error(`${client.name} is missing events: ${JSON.stringify(rest.body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const shown = byId(await liveClient.lists());
+    const fresh = byId(await freshLists(suite.server.url, client.token));
+    if (!isDeepStrictEqual(plain(shown), plain(fresh))) explain(client, shown, fresh);
+    expect(shown, `${client.name} after ${counts.ops} operations`).toEqual(fresh);
+    counts.compared++;
+  }
+  for (const item of pending.splice(0)) checkDelivery(item);
+  expect(leaks).toEqual([]);
+}
+
+/** Plain objects (socket payloads have no prototype), for a strict comparison. */
+const plain = (value: unknown) =>
+  value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+
+/** On a mismatch: what this client was told about the entities that differ. */
+function explain(
+  client: TClient,
+  shown: Record<string, Record<string, unknown> | null>,
+  fresh: Record<string, Record<string, unknown> | null>,
+): void {
+  const ids = new Set<string>();
+  for (const resource of Object.keys(fresh)) {
+    for (const id of new Set([
+      ...Object.keys(shown[resource] ?? {}),
+      ...Object.keys(fresh[resource] ?? {}),
+    ])) {
+      if (JSON.stringify(shown[resource]?.[id]) !== JSON.stringify(fresh[resource]?.[id]))
+        ids.add(id);
+    }
+  }
+  const told = client.live.applied
+    .filter(
+      (d) => ids.has(d.envelope.id) || d.envelope.type.endsWith('.refetch') || d.envelope.summary,
+    )
+    .map(
+      (d) =>
+        `#${d.envelope.seq} ${d.envelope.type} ${d.envelope.id} (${d.source}, op ${opOf(d.envelope.seq)})`,
+    );
+  for (const id of [...ids].slice(0, 3)) {
+    for (const resource of Object.keys(fresh)) {
+      if (shown[resource]?.[id] || fresh[resource]?.[id]) {
+        console.log(
+          `${resource} ${id}\n shown ${JSON.stringify(shown[resource]?.[id])}\n fresh ${JSON.stringify(fresh[resource]?.[id])}`,
+        );
+      }
+    }
+  }
+  console.log(
+    `${client.name} differs on ${[...ids].join(', ')}; hellos ${client.live.hellos.length}, ` +
+      `resyncs ${client.live.resyncs.join(',')}, revoked ${client.live.revoked.length}, told:\n  ${told.join('\n  ')}`,
+  );
+}
+
+// ---------------------------------------------------------------- the test
+beforeAll(setup, 120_000);
+afterAll(() => {
+  for (const client of clients) client.live?.close();
+});
+
+describe('live sync model', () => {
+  it(
+    `${OPS} random operations: no client ever receives what it may not see, and each equals a fresh fetch at every quiet point`,
+    async () => {
+      expect(clients.length).toBeGreaterThanOrEqual(20);
+      const op = fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat());
+      const outcome = await fc.check(
+        fc.asyncProperty(fc.array(op, { minLength: OPS, maxLength: OPS }), async (operations) => {
+          for (const [index, operation] of operations.entries()) {
+            await run(operation);
+            if ((index + 1) % QUIET_EVERY === 0) await quietPoint();
+          }
+          await quietPoint();
+        }),
+        {
+          numRuns: 1,
+          endOnFailure: true,
+          ...(process.env.MODEL_SEED ? { seed: Number(process.env.MODEL_SEED) } : {}),
+        },
+      );
+      // The failing case is 10,000 operations long: report the seed to replay it, not the list.
+      if (outcome.failed) {
+        console.log(`live model failed; replay with MODEL_SEED=${outcome.seed} MODEL_OPS=${OPS}`);
+        throw outcome.errorInstance;
+      }
+      console.log(
+        `live model: ${counts.ops} operations (${counts.succeeded} accepted), ${clients.length} clients, ` +
+          `${counts.deliveries} deliveries checked for leaks (${counts.checked}), ` +
+          `${counts.quietPoints} quiet points, ${counts.compared} client states compared with a fresh fetch`,
+      );
+      expect(counts.ops).toBeGreaterThanOrEqual(OPS);
+      expect(counts.checked).toBe(counts.deliveries);
+    },
+    30 * 60_000,
+  );
+});
