@@ -197,12 +197,11 @@ export class LiveCache {
  */
 export function liveListQuery<T extends TLiveItem>(deps: {
   feed: { ready(): Promise<void> };
-  cache: LiveCache;
   fetchApi: TApiFetch;
   path: string;
   pageSize: number;
 }) {
-  const { feed, cache, fetchApi, path, pageSize } = deps;
+  const { feed, fetchApi, path, pageSize } = deps;
   return {
     queryKey: ['list', path],
     queryFn: async ({ pageParam }: { pageParam: string }) => {

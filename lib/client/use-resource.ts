@@ -14,7 +14,7 @@ import { useLive } from './live-provider';
 export function usePagedList<T extends TLiveItem>(path: string) {
   const { feed, cache } = useLive();
   return useInfiniteQuery({
-    ...liveListQuery<T>({ feed: feed!, cache: cache!, fetchApi: apiFetch, path, pageSize: 50 }),
+    ...liveListQuery<T>({ feed: feed!, fetchApi: apiFetch, path, pageSize: 50 }),
     enabled: Boolean(feed && cache),
     select: (data) => flattenPages(data.pages),
   });
