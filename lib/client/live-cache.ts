@@ -185,6 +185,15 @@ export class LiveCache {
     }
   }
 
+  /** Fetches that failed while the server was away (a dying process) are tried again. */
+  retryFailed(): void {
+    void this.queryClient.refetchQueries({
+      predicate: (query) =>
+        query.state.status === 'error' &&
+        (query.queryKey[0] === 'list' || query.queryKey[0] === 'one'),
+    });
+  }
+
   close(): void {
     this.unsubscribe();
   }

@@ -15,9 +15,13 @@ export interface TLiveFeedHandlers {
   onRescoped?(me: TMeDto): void;
   onRevoked?(reason: string): void;
   onState?(state: TConnectionState, reason: string | null): void;
+  /** Back after a disconnect and caught up: a good moment to retry what failed meanwhile. */
+  onResumed?(): void;
 }
 
 const CATCH_UP_PAGE = 500;
+/** How long a page waits for the socket before showing data anyway (it refetches on join). */
+const READY_TIMEOUT_MS = 3_000;
 
 /**
  * The client's side of DESIGN §2 "Catch-up", independent of React so scripts and the
@@ -38,6 +42,8 @@ export class LiveFeed {
   private buffer: TChangeEnvelope[] = [];
   private readyWaiters: (() => void)[] = [];
   private connected = false;
+  /** Snapshots went ahead without the socket: what they hold is refetched once it joins. */
+  private releasedEarly = false;
   state: TConnectionState = 'connecting';
   reason: string | null = null;
 
@@ -46,6 +52,12 @@ export class LiveFeed {
     private readonly fetchApi: TApiFetch,
     private readonly handlers: TLiveFeedHandlers,
   ) {
+    const early = setTimeout(() => {
+      if (this.lastSeq !== null) return;
+      this.releasedEarly = true;
+      this.release();
+    }, READY_TIMEOUT_MS);
+    (early as { unref?: () => void }).unref?.();
     socket.on('hello', (hello) => void this.onHello(hello));
     socket.on('change', (envelope) => this.onLive(envelope));
     socket.on('session.rescoped', (me) => {
@@ -81,7 +93,9 @@ export class LiveFeed {
    */
   ready(): Promise<void> {
     if (this.lastSeq !== null && (!this.catchingUp || !this.connected)) return Promise.resolve();
-    if (this.state === 'offline') return Promise.resolve();
+    if (this.state === 'offline' || (this.releasedEarly && this.lastSeq === null)) {
+      return Promise.resolve();
+    }
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
@@ -102,6 +116,7 @@ export class LiveFeed {
       this.lastSeq = hello.seq;
       this.setState('live', null);
       this.release();
+      if (this.releasedEarly) this.handlers.onResync('resync_required');
       return;
     }
     this.catchingUp = true;
@@ -124,6 +139,7 @@ export class LiveFeed {
     this.catchingUp = false;
     for (const envelope of buffered) this.apply(envelope, 'live');
     if (changed) this.handlers.onResync('rescoped');
+    this.handlers.onResumed?.();
     this.setState('live', null);
     this.release();
   }

@@ -53,6 +53,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         if (why === 'rescoped') setRescopedAt(Date.now());
       },
       onHello: (hello) => setStatus((current) => ({ ...current, hello })),
+      onResumed: () => cache.retryFailed(),
       onState: (state, reason) => setStatus((current) => ({ ...current, state, reason })),
       onRevoked: () => {
         window.setTimeout(() => window.location.assign('/login'), 1500);

@@ -11,6 +11,7 @@ import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, type TGrant } from '@/lib/shared/p
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { addAccount, addGroup, addUser } from '../fixtures/accounts';
+import { arrange } from '../fixtures/arrange';
 
 /**
  * The access matrix for users, groups and audit: every endpoint × the eight kinds of
@@ -149,8 +150,10 @@ beforeAll(async () => {
       dead: true,
     },
   );
-  await em.nativeUpdate(User, { email: 'disabled@r1.test' }, { status: 'disabled' });
-  await em.nativeDelete(User, { email: 'deleted@r1.test' });
+  await arrange(em, async () => {
+    await em.nativeUpdate(User, { email: 'disabled@r1.test' }, { status: 'disabled' });
+    await em.nativeDelete(User, { email: 'deleted@r1.test' });
+  });
   users.splice(
     users.findIndex((u) => u.email === 'deleted@r1.test'),
     1,

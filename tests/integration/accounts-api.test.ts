@@ -5,6 +5,7 @@ import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { addAccount, addGroup, addUser } from '../fixtures/accounts';
+import { arrange } from '../fixtures/arrange';
 
 /**
  * Resellers and customers over the real API: the access matrix (every actor × every
@@ -422,7 +423,9 @@ describe('me', () => {
     await addUser(em, { account: world.R1, group, email: 'soon-off@r1.test', password: PASSWORD });
     const client = await apiClient(suite.server.url, 'soon-off@r1.test', PASSWORD);
     expect((await client.get('/me')).status).toBe(200);
-    await em.nativeUpdate(User, { email: 'soon-off@r1.test' }, { status: 'disabled' });
+    await arrange(em, () =>
+      em.nativeUpdate(User, { email: 'soon-off@r1.test' }, { status: 'disabled' }),
+    );
     expect((await client.get('/me')).status).toBe(401);
     expect((await client.get(`/customers/${world.K1.id}`)).status).toBe(401);
   });

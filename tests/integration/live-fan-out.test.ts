@@ -243,7 +243,9 @@ describe('catch-up window', () => {
         [new Date(Date.now() - 10 * 86_400_000), new Date(Date.now() - 9 * 86_400_000), new Date()],
       );
       const actor = {
+        userId: '00000000-0000-4000-8000-0000000000aa',
         account: { id: 'c', path: 'c/' },
+        group: { id: '00000000-0000-4000-8000-0000000000bb' },
         grants: ['customers:read'],
       } as unknown as TActor;
       await expect(

@@ -6,6 +6,7 @@ import { ZHello, type THello } from '@/lib/shared/live/events';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { signInOverHttp } from '../fixtures/http-login';
 import { addAccount, addGroup, addUser } from '../fixtures/accounts';
+import { arrange } from '../fixtures/arrange';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'admin-password-123' };
 
@@ -149,7 +150,9 @@ describe('the handshake refuses everyone else', () => {
     const login = await signInOverHttp(suite.server.url, user.email, 'revoked-password-1');
     expect('hello' in (await connect(login.cookie!))).toBe(true);
 
-    await em.nativeUpdate(User, { id: user.id }, { sessionVersion: user.sessionVersion + 1 });
+    await arrange(em, () =>
+      em.nativeUpdate(User, { id: user.id }, { sessionVersion: user.sessionVersion + 1 }),
+    );
     expect(await connect(login.cookie!)).toMatchObject({
       error: { data: { code: 'unauthenticated' } },
     });
@@ -237,7 +240,7 @@ describe('deny by default at sign-in', () => {
     expect(
       (await signInOverHttp(suite.server.url, 'sub@reseller.test', 'sub-password-12')).cookie,
     ).not.toBeNull();
-    await em.nativeUpdate(Account, { id: reseller.id }, { status: 'suspended' });
+    await arrange(em, () => em.nativeUpdate(Account, { id: reseller.id }, { status: 'suspended' }));
     expect(
       (await signInOverHttp(suite.server.url, 'sub@reseller.test', 'sub-password-12')).cookie,
     ).toBeNull();

@@ -10,6 +10,7 @@ import { listGroups } from '@/lib/server/services/groups/list-groups';
 import { evaluateActor, type TActor } from '@/lib/server/authz/actor';
 import { ALL_GRANTS, type TGrant } from '@/lib/shared/permissions';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { arrange } from '../fixtures/arrange';
 
 /**
  * Property: over random account trees, random groups and a random viewer, every list
@@ -54,64 +55,74 @@ type TWorld = typeof arbitraryWorld extends fc.Arbitrary<infer T> ? T : never;
 
 async function build(world: TWorld) {
   const em = orm.em.fork();
-  const carrier = em.create(Account, { ...placeInTree(null), kind: 'carrier', name: 'Carrier' });
-  await em.flush();
-  const accounts: TAccount[] = [carrier];
-  for (const [i, node] of world.nodes.entries()) {
-    // Customers have no children: pick the parent among carrier and resellers only.
-    const parents = accounts.filter((a) => a.kind !== 'customer');
-    const parent = parents[node.parentPick % parents.length]!;
-    const account = em.create(Account, {
-      ...placeInTree(parent),
-      parent,
-      kind: node.isCustomer ? 'customer' : 'reseller',
-      name: `Account ${i}`,
-    });
-    await em.flush();
-    accounts.push(account);
-  }
-  const owners = accounts.filter((a) => a.kind !== 'customer');
-  const groups: TGroup[] = [];
-  for (const [i, spec] of world.groups.entries()) {
-    groups.push(
-      em.create(Group, {
+  const { accounts, viewerUser, viewerAccount, viewerGroup, groups } = await arrange(
+    em,
+    async () => {
+      const carrier = em.create(Account, {
+        ...placeInTree(null),
+        kind: 'carrier',
+        name: 'Carrier',
+      });
+      await em.flush();
+      const accounts: TAccount[] = [carrier];
+      for (const [i, node] of world.nodes.entries()) {
+        // Customers have no children: pick the parent among carrier and resellers only.
+        const parents = accounts.filter((a) => a.kind !== 'customer');
+        const parent = parents[node.parentPick % parents.length]!;
+        const account = em.create(Account, {
+          ...placeInTree(parent),
+          parent,
+          kind: node.isCustomer ? 'customer' : 'reseller',
+          name: `Account ${i}`,
+        });
+        await em.flush();
+        accounts.push(account);
+      }
+      const owners = accounts.filter((a) => a.kind !== 'customer');
+      const groups: TGroup[] = [];
+      for (const [i, spec] of world.groups.entries()) {
+        groups.push(
+          em.create(Group, {
+            id: crypto.randomUUID(),
+            account: owners[spec.ownerPick % owners.length]!,
+            name: `G${i}`,
+            grants: spec.grants,
+          }),
+        );
+      }
+      await em.flush();
+      // One user per account that signs in, with a group it may use (its own or an ancestor's).
+      for (const account of owners) {
+        const usable = groups.filter((g) => account.path.startsWith(g.account.path));
+        if (!usable.length) continue;
+        em.create(User, {
+          id: crypto.randomUUID(),
+          account,
+          group: usable[world.nodes.length % usable.length]!,
+          email: `${crypto.randomUUID()}@prop.test`,
+          name: 'user',
+          passwordHash: ZERO_HASH,
+        });
+      }
+      const viewerAccount = owners[world.viewerPick % owners.length]!;
+      const viewerGroup = em.create(Group, {
         id: crypto.randomUUID(),
-        account: owners[spec.ownerPick % owners.length]!,
-        name: `G${i}`,
-        grants: spec.grants,
-      }),
-    );
-  }
-  await em.flush();
-  // One user per account that signs in, with a group it may use (its own or an ancestor's).
-  for (const account of owners) {
-    const usable = groups.filter((g) => account.path.startsWith(g.account.path));
-    if (!usable.length) continue;
-    em.create(User, {
-      id: crypto.randomUUID(),
-      account,
-      group: usable[world.nodes.length % usable.length]!,
-      email: `${crypto.randomUUID()}@prop.test`,
-      name: 'user',
-      passwordHash: ZERO_HASH,
-    });
-  }
-  const viewerAccount = owners[world.viewerPick % owners.length]!;
-  const viewerGroup = em.create(Group, {
-    id: crypto.randomUUID(),
-    account: viewerAccount,
-    name: 'Viewer',
-    grants: world.viewerGrants,
-  });
-  const viewerUser = em.create(User, {
-    id: crypto.randomUUID(),
-    account: viewerAccount,
-    group: viewerGroup,
-    email: `${crypto.randomUUID()}@prop.test`,
-    name: 'viewer',
-    passwordHash: ZERO_HASH,
-  });
-  await em.flush();
+        account: viewerAccount,
+        name: 'Viewer',
+        grants: world.viewerGrants,
+      });
+      const viewerUser = em.create(User, {
+        id: crypto.randomUUID(),
+        account: viewerAccount,
+        group: viewerGroup,
+        email: `${crypto.randomUUID()}@prop.test`,
+        name: 'viewer',
+        passwordHash: ZERO_HASH,
+      });
+      await em.flush();
+      return { accounts, viewerUser, viewerAccount, viewerGroup, groups };
+    },
+  );
   const result = evaluateActor({
     user_id: viewerUser.id,
     email: viewerUser.email,

@@ -43,5 +43,6 @@ export function nameActor(viewer: TActor, record: TActorRecord): TNamedActor {
 
 export function projectActor(record: TActorRecord, named: boolean): TNamedActor {
   if (named) return { kind: 'user', id: record.userId!, name: record.name!, email: record.email! };
-  return { kind: 'account', name: record.accountName ?? 'Unknown account' };
+  // No account: an operations command (first start, `carrier:create`), no person at all.
+  return { kind: 'account', name: record.accountName ?? 'System' };
 }

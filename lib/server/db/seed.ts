@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DEFAULT_RESELLER_GRANTS, GROUP_TEMPLATES } from '@/lib/shared/permissions';
 import { Account, Group, type TAccount } from '@/lib/server/entities';
-import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
+import { createCarrier, created } from '@/lib/server/services/accounts/create-carrier';
+import { mutate } from '@/lib/server/live/change-log';
+import { toGroupDto } from '@/lib/server/services/groups/group-dto';
+import { toAccountDto } from '@/lib/server/services/accounts/account-dto';
+import { accountScopePath } from '@/lib/server/authz/scope';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
 
 export type TSeedResult =
@@ -44,38 +48,48 @@ export async function seedIfEmpty(
 
 /** Resellers two levels deep, customers at every level, and the Default Reseller group. */
 async function addDemoTree(em: EntityManager, carrier: TAccount): Promise<void> {
-  em.create(Group, {
-    id: crypto.randomUUID(),
-    account: carrier,
-    name: GROUP_TEMPLATES['default-reseller'].name,
-    grants: [...DEFAULT_RESELLER_GRANTS],
-    template: 'default-reseller',
-  });
-  // One flush per account: a parent must exist before the tree check accepts its child.
-  const child = async (
-    parent: TAccount,
-    kind: 'reseller' | 'customer',
-    name: string,
-    email: string,
-  ) => {
-    const account = em.create(Account, {
-      ...placeInTree(parent),
-      parent,
-      kind,
-      name,
-      email,
-      creditLimit: kind === 'customer' ? '500.000000' : null,
+  await mutate(em, null, async (tx, record) => {
+    const group = tx.create(Group, {
+      id: crypto.randomUUID(),
+      account: carrier,
+      name: GROUP_TEMPLATES['default-reseller'].name,
+      grants: [...DEFAULT_RESELLER_GRANTS],
+      template: 'default-reseller',
     });
-    await em.flush();
-    return account;
-  };
+    await tx.flush();
+    record(
+      created('groups', group.id, group.version, { ...toGroupDto(group, 'owner') }, carrier.path),
+    );
+    // One flush per account: a parent must exist before the tree check accepts its child.
+    const child = async (
+      parent: TAccount,
+      kind: 'reseller' | 'customer',
+      name: string,
+      email: string,
+    ) => {
+      const account = tx.create(Account, {
+        ...placeInTree(parent),
+        parent,
+        kind,
+        name,
+        email,
+        creditLimit: kind === 'customer' ? '500.000000' : null,
+      });
+      await tx.flush();
+      const dto = toAccountDto(account, new Set());
+      record(
+        created(`${kind}s`, account.id, account.version, { ...dto }, accountScopePath(account)),
+      );
+      return account;
+    };
 
-  const acme = await child(carrier, 'reseller', 'Acme Voice', 'ops@acme-voice.test');
-  const acmeEast = await child(acme, 'reseller', 'Acme East', 'east@acme-voice.test');
-  const blue = await child(carrier, 'reseller', 'Blue Telecom', 'noc@bluetel.test');
-  await child(carrier, 'customer', 'Direct Logistics', 'it@direct-logistics.test');
-  await child(acme, 'customer', 'Hotel Alpine', 'frontdesk@hotel-alpine.test');
-  await child(acme, 'customer', 'Clinic Borealis', 'admin@clinic-borealis.test');
-  await child(acmeEast, 'customer', 'Harbour Taxis', 'dispatch@harbour-taxis.test');
-  await child(blue, 'customer', 'Green Grocers', 'office@green-grocers.test');
+    const acme = await child(carrier, 'reseller', 'Acme Voice', 'ops@acme-voice.test');
+    const acmeEast = await child(acme, 'reseller', 'Acme East', 'east@acme-voice.test');
+    const blue = await child(carrier, 'reseller', 'Blue Telecom', 'noc@bluetel.test');
+    await child(carrier, 'customer', 'Direct Logistics', 'it@direct-logistics.test');
+    await child(acme, 'customer', 'Hotel Alpine', 'frontdesk@hotel-alpine.test');
+    await child(acme, 'customer', 'Clinic Borealis', 'admin@clinic-borealis.test');
+    await child(acmeEast, 'customer', 'Harbour Taxis', 'dispatch@harbour-taxis.test');
+    await child(blue, 'customer', 'Green Grocers', 'office@green-grocers.test');
+  });
 }

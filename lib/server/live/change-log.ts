@@ -23,7 +23,8 @@ export interface TChange {
 
 /**
  * Runs a mutation in one transaction and writes its change-log rows as the very last
- * step: first an advisory *transaction* lock, then the inserts (seq from the sequence),
+ * step (a deferred trigger refuses to commit a change to a logged table without its
+ * row, however it was written): first an advisory *transaction* lock, then the inserts (seq from the sequence),
  * then commit. Every writer passes through the lock between taking its seq and
  * committing, so a reader that has seen seq N never later finds a committed row below N.
  * `record` collects the changes; a mutation that records nothing writes no log row.

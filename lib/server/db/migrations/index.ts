@@ -3,6 +3,7 @@ import { Migration20261128075432 } from './Migration20261128075432';
 import { Migration20261128082150 } from './Migration20261128082150';
 import { Migration20261128084134 } from './Migration20261128084134';
 import { Migration20261128085017 } from './Migration20261128085017';
+import { Migration20261128111500 } from './Migration20261128111500';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -13,4 +14,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128082150', class: Migration20261128082150 },
   { name: 'Migration20261128084134', class: Migration20261128084134 },
   { name: 'Migration20261128085017', class: Migration20261128085017 },
+  { name: 'Migration20261128111500', class: Migration20261128111500 },
 ];
