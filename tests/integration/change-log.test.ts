@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { migrate, openOrm } from '@/lib/server/db/orm';
 import { mutate } from '@/lib/server/live/change-log';
+import { Account } from '@/lib/server/entities';
+import { placeInTree } from '@/lib/server/services/accounts/account-tree';
 import type { TActor } from '@/lib/server/authz/actor';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
 
@@ -114,5 +116,46 @@ describe('change log: commit order is the order', () => {
       .fork()
       .execute<{ n: string }[]>('select count(*) as n from change_log');
     expect(after[0]!.n).toBe(before[0]!.n);
+  });
+
+  it('refuses to commit a change to a logged table without its log row, however it is written', async () => {
+    // A carrier written the way services write: through mutate() with its record.
+    const carrier = await mutate(orm.em.fork(), null, async (tx, record) => {
+      const account = tx.create(Account, {
+        ...placeInTree(null),
+        kind: 'carrier',
+        name: 'Guarded',
+      });
+      await tx.flush();
+      record({
+        resource: 'carriers',
+        entityId: account.id,
+        op: 'created',
+        version: account.version,
+        before: null,
+        after: { id: account.id },
+        scopeBefore: null,
+        scopeAfter: null,
+      });
+      return account;
+    });
+    const name = async () => (await orm.em.fork().findOneOrFail(Account, { id: carrier.id })).name;
+    // Raw SQL, the query builder and the unit of work without a log row: all refused.
+    await expect(
+      orm.em.fork().execute(`update account set name = 'raw' where id = ?`, [carrier.id]),
+    ).rejects.toThrow(/without its change-log row/);
+    await expect(
+      orm.em.fork().nativeUpdate(Account, { id: carrier.id }, { name: 'builder' }),
+    ).rejects.toThrow(/without its change-log row/);
+    const em = orm.em.fork();
+    (await em.findOneOrFail(Account, { id: carrier.id })).name = 'unit of work';
+    await expect(em.flush()).rejects.toThrow(/without its change-log row/);
+    // Inside mutate() but forgetting to record it: refused too.
+    await expect(
+      mutate(orm.em.fork(), null, async (tx) => {
+        await tx.execute(`update account set name = 'unrecorded' where id = ?`, [carrier.id]);
+      }),
+    ).rejects.toThrow(/without its change-log row/);
+    expect(await name()).toBe('Guarded');
   });
 });
