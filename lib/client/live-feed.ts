@@ -127,10 +127,13 @@ export class LiveFeed {
         this.lastSeq = Math.max(this.lastSeq, hello.seq);
         this.handlers.onResync('resync_required');
       } else {
-        // The server is there but catch-up failed: start over on a fresh connection.
+        // The server is there but catch-up failed: start over on a fresh connection, after
+        // a jittered pause so a struggling server is not hammered by every tab at once.
         this.catchingUp = false;
         this.buffer = [];
-        this.socket.disconnect().connect();
+        this.socket.disconnect();
+        this.setState('reconnecting', (error as Error).message);
+        setTimeout(() => this.socket.connect(), 1_000 + Math.random() * 2_000);
         return;
       }
     }
