@@ -22,6 +22,9 @@ export function PresenceAvatars({ topic, label }: { topic: TPresenceTopic; label
       aria-label={`Also ${label}: ${names.join(', ')}`}
       role="group"
     >
+      <span className="mr-1 text-xs text-slate-600" aria-hidden>
+        Also here
+      </span>
       {others.slice(0, 5).map(({ actor }, index) => (
         <span
           key={index}
