@@ -22,7 +22,8 @@ import {
  *   what (scope path + grants + active + view-as), at the moment of the change;
  * - no miss: at a quiet point every ~100 operations, each connected client's state
  *   equals a fresh REST fetch for its user.
- * MODEL_OPS / MODEL_SEED tune a run; the bench runs more.
+ * MODEL_OPS / MODEL_SEED tune a run (the seed of a failure is printed); MODEL_TRACE=1
+ * prints each operation and the time per kind.
  */
 const OPS = Number(process.env.MODEL_OPS ?? 10_000);
 const QUIET_EVERY = 100;

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { billedSeconds, callPrice, type TRateTerms } from '@/lib/shared/pricing/billing';
+import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
+import { atCardPrecision, money } from '@/lib/shared/pricing/money';
+
+const terms = (rate: string, over: Partial<TRateTerms> = {}): TRateTerms => ({
+  rate,
+  connectionFee: '0',
+  initialIncrement: 60,
+  increment: 60,
+  graceSeconds: 0,
+  ...over,
+});
+const card4 = { decimals: 4, rounding: 'half_up' as const };
+
+describe('billed seconds', () => {
+  it('bills the initial interval, then whole increments (30/6: 31 s → 36 s, 37 s → 42 s)', () => {
+    expect([1, 30, 31, 36, 37, 42, 43].map((d) => billedSeconds(d, 30, 6))).toEqual([
+      30, 30, 36, 36, 42, 42, 48,
+    ]);
+    expect([1, 59, 60, 61, 121].map((d) => billedSeconds(d, 60, 60))).toEqual([
+      60, 60, 60, 120, 180,
+    ]);
+    expect([1, 2, 61].map((d) => billedSeconds(d, 1, 1))).toEqual([1, 2, 61]);
+    expect(billedSeconds(0, 30, 6)).toBe(0);
+  });
+
+  it('refuses nonsense instead of guessing', () => {
+    expect(() => billedSeconds(-1, 60, 60)).toThrow(RangeError);
+    expect(() => billedSeconds(1.5, 60, 60)).toThrow(RangeError);
+    expect(() => billedSeconds(10, 0, 60)).toThrow(RangeError);
+  });
+
+  it('never bills less than the call, nor a whole increment more than needed', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 1, max: 120 }),
+        fc.integer({ min: 1, max: 120 }),
+        (seconds, initial, increment) => {
+          const billed = billedSeconds(seconds, initial, increment);
+          expect(billed).toBeGreaterThanOrEqual(seconds);
+          if (seconds <= initial) expect(billed).toBe(initial);
+          else {
+            expect((billed - initial) % increment).toBe(0);
+            expect(billed - seconds).toBeLessThan(increment);
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('call price', () => {
+  it('charges the connection fee once and the rate per billed minute, exactly', () => {
+    // 0.0123/min on 30/6 with a 0.05 fee: 37 s bills 42 s → 0.05 + 0.0123 · 42/60.
+    const row = terms('0.0123', { initialIncrement: 30, increment: 6, connectionFee: '0.05' });
+    expect(callPrice(row, 37, { decimals: 6, rounding: 'half_up' })).toBe('0.058610');
+    expect(callPrice(row, 37, card4)).toBe('0.0586');
+    // No float drift: 0.1 + 0.2 per minute over a minute is 0.3 exactly.
+    expect(callPrice(terms('0.3', { connectionFee: '0' }), 60, card4)).toBe('0.3000');
+  });
+
+  it('bills nothing within the grace seconds, fee included', () => {
+    const row = terms('0.02', { connectionFee: '0.10', graceSeconds: 3 });
+    expect(callPrice(row, 3, card4)).toBe('0.0000');
+    expect(callPrice(row, 4, card4)).toBe('0.1200');
+  });
+
+  it('rounds the card’s way: half up, half even, up, down', () => {
+    const value = money('0.012345');
+    expect(atCardPrecision(value, { decimals: 5, rounding: 'half_up' })).toBe('0.01235');
+    expect(atCardPrecision(value, { decimals: 5, rounding: 'half_even' })).toBe('0.01234');
+    expect(atCardPrecision(money('0.0123451'), { decimals: 4, rounding: 'up' })).toBe('0.0124');
+    expect(atCardPrecision(money('0.0123999'), { decimals: 4, rounding: 'down' })).toBe('0.0123');
+    expect(() => atCardPrecision(value, { decimals: 7, rounding: 'up' })).toThrow(RangeError);
+  });
+});
+
+describe('markup and margin', () => {
+  it('follows a chain of three derived cards, each rounding its own way', () => {
+    const carrierBuy = terms('0.0100', { connectionFee: '0.0100' });
+    const carrierSell = deriveTerms(carrierBuy, { markupPercent: '20' }, card4);
+    const resellerSell = deriveTerms(
+      carrierSell,
+      { markupPercent: '10', markupFixed: '0.0005' },
+      card4,
+    );
+    const subSell = deriveTerms(
+      resellerSell,
+      { markupPercent: '5' },
+      { decimals: 6, rounding: 'down' },
+    );
+    expect([carrierSell.rate, resellerSell.rate, subSell.rate]).toEqual([
+      '0.0120',
+      '0.0137',
+      '0.014385',
+    ]);
+    // The billing structure travels down unchanged.
+    expect(subSell).toMatchObject({
+      initialIncrement: 60,
+      increment: 60,
+      connectionFee: '0.010000',
+    });
+    expect(deriveTerms(carrierBuy, { markupPercent: '20' }, card4, '0.0090').rate).toBe('0.0090');
+  });
+
+  it('flags a sell row that loses money on some call length, not only per minute', () => {
+    // Selling 1/1 on a 60/60 buy at a higher per-minute rate still loses on short calls.
+    const check = marginCheck(
+      { terms: terms('0.0100'), card: card4 },
+      { terms: terms('0.0150', { initialIncrement: 1, increment: 1 }), card: card4 },
+    );
+    expect(check.losing.map((sample) => sample.seconds)).toEqual([1, 6, 30]);
+    expect(check.samples.find((sample) => sample.seconds === 60)).toMatchObject({
+      buy: '0.0100',
+      sell: '0.0150',
+      margin: '0.005',
+    });
+  });
+
+  it('never loses money with a non-negative markup rounded up', () => {
+    const decimalString = fc
+      .integer({ min: 0, max: 99_999_999 })
+      .map((n) => (n / 1_000_000).toFixed(6));
+    fc.assert(
+      fc.property(
+        decimalString,
+        decimalString,
+        fc.integer({ min: 0, max: 500 }).map(String),
+        fc.integer({ min: 4, max: 6 }),
+        (rate, fee, percent, decimals) => {
+          const buy = {
+            terms: terms(rate, { connectionFee: fee, initialIncrement: 30, increment: 6 }),
+            card: { decimals: 6, rounding: 'half_up' as const },
+          };
+          const sellCard = { decimals, rounding: 'up' as const };
+          const sell = {
+            terms: deriveTerms(buy.terms, { markupPercent: percent }, sellCard),
+            card: sellCard,
+          };
+          expect(marginCheck(buy, sell).losing).toEqual([]);
+        },
+      ),
+    );
+  });
+});
