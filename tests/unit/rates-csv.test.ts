@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import {
+  csvCell,
+  csvRecords,
+  parseRatesCsv,
+  ratesToCsv,
+} from '@/lib/server/services/rates/rates-csv';
+
+/** A CSV arriving in awkward pieces, as a request body streams. */
+async function* streamed(text: string, size = 7): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  for (let at = 0; at < bytes.length; at += size) yield bytes.slice(at, at + size);
+}
+
+describe('reading CSV records', () => {
+  it('keeps quoted commas, doubled quotes and line breaks, and numbers lines from 1', async () => {
+    const records = [];
+    for await (const record of csvRecords(streamed('a,b\r\n"x, y","say ""hi""\nthere"\n3,4')))
+      records.push(record);
+    expect(records).toEqual([
+      { line: 1, cells: ['a', 'b'] },
+      { line: 2, cells: ['x, y', 'say "hi"\nthere'] },
+      { line: 4, cells: ['3', '4'] },
+    ]);
+  });
+});
+
+describe('importing rates from CSV', () => {
+  it('reads a good file with defaults for the optional columns', async () => {
+    const csv =
+      'prefix,destination,rate,increment,blocked\n44,UK,0.0123,6,no\n4420,"London, fixed",0.0100,,yes\n';
+    const { rows, errors } = await parseRatesCsv(streamed(csv));
+    expect(errors).toEqual([]);
+    expect(rows).toEqual([
+      {
+        prefix: '44',
+        destination: 'UK',
+        rate: '0.0123',
+        connectionFee: '0',
+        initialIncrement: 60,
+        increment: 6,
+        graceSeconds: 0,
+        blocked: false,
+      },
+      {
+        prefix: '4420',
+        destination: 'London, fixed',
+        rate: '0.0100',
+        connectionFee: '0',
+        initialIncrement: 60,
+        increment: 60,
+        graceSeconds: 0,
+        blocked: true,
+      },
+    ]);
+  });
+
+  it('reports every bad row with its line number and reason', async () => {
+    const csv = [
+      'prefix,destination,rate,effectiveFrom',
+      '44,UK,0.01,',
+      '4x,Bad prefix,0.01,',
+      '45,Denmark,1e-3,',
+      '46,Sweden,0.02,yesterday',
+      '44,UK again,0.02,',
+      '47,Short row',
+      '44,UK later,0.03,2027-01-01T00:00:00Z',
+    ].join('\n');
+    const { rows, errors } = await parseRatesCsv(streamed(csv));
+    expect(errors).toEqual([
+      { line: 3, reason: 'prefix must be 1 to 20 digits' },
+      { line: 4, reason: expect.stringMatching(/^rate must be a decimal string/) },
+      { line: 5, reason: 'effectiveFrom must be an ISO date-time' },
+      { line: 6, reason: 'prefix 44 repeats line 2' },
+      { line: 7, reason: 'has 2 cells, the header has 4' },
+    ]);
+    expect(rows.map((row) => row.destination)).toEqual(['UK', 'UK later']);
+  });
+
+  it('refuses a header without the required columns or with unknown ones, and an empty file', async () => {
+    expect((await parseRatesCsv(streamed('prefix,rate,cost\n1,0.1,2\n'))).errors).toEqual([
+      { line: 1, reason: 'unknown column: cost' },
+      { line: 1, reason: 'missing column: destination' },
+    ]);
+    expect((await parseRatesCsv(streamed(''))).errors).toEqual([
+      { line: 1, reason: 'the file is empty: a header row is required' },
+    ]);
+  });
+
+  it('stops at the row limit', async () => {
+    const csv = 'prefix,destination,rate\n1,A,0.1\n2,B,0.1\n3,C,0.1\n';
+    expect((await parseRatesCsv(streamed(csv), { maxRows: 2 })).errors).toEqual([
+      { line: 4, reason: 'more than 2 rows' },
+    ]);
+  });
+});
+
+describe('exporting rates to CSV', () => {
+  it('writes the import columns, quoting what needs it and neutralizing formulas', async () => {
+    const csv = ratesToCsv([
+      {
+        prefix: '44',
+        destination: '=HYPERLINK("x")',
+        rate: '0.0123',
+        connectionFee: '0',
+        initialIncrement: 30,
+        increment: 6,
+        graceSeconds: 0,
+        blocked: false,
+      },
+    ]);
+    expect(csv).toBe(
+      'prefix,destination,rate,connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked\r\n' +
+        `44,"'=HYPERLINK(""x"")",0.0123,0,30,6,0,,false\r\n`,
+    );
+    expect(['+1', '-1', '@x', '\tx', 'plain'].map(csvCell)).toEqual([
+      "'+1",
+      "'-1",
+      "'@x",
+      "'\tx",
+      'plain',
+    ]);
+    // What export writes, import reads back (the neutralizing quote stays, visibly).
+    const back = await parseRatesCsv(streamed(csv));
+    expect(back.errors).toEqual([]);
+    expect(back.rows[0]).toMatchObject({
+      prefix: '44',
+      destination: `'=HYPERLINK("x")`,
+      increment: 6,
+    });
+  });
+});
