@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import type { TLiveResource } from '@/lib/shared/live/change';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
+import { bearerCall } from '../fixtures/api-client';
 import {
   byId,
   connectLiveClient,
@@ -222,24 +223,8 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
 // ---------------------------------------------------------------- the API
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type TBody = any;
-async function call(
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: TBody }> {
-  const response = await fetch(`${suite.server.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const parsed = text ? JSON.parse(text) : null;
-  if (response.status >= 500) throw new Error(`${method} ${path} → ${response.status} ${text}`);
-  return { status: response.status, body: parsed };
+function call(token: string, method: string, path: string, body?: unknown) {
+  return bearerCall<TBody>(suite.server.url, token, method, path, body);
 }
 
 function addAccount(

@@ -4,6 +4,7 @@ import type { TPresence } from '@/lib/shared/live/presence';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
 import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
 import { requestToken } from '../fixtures/panel-suite';
+import { bearerCall } from '../fixtures/api-client';
 import { redisAvailable, TEST_REDIS_URL } from '../fixtures/redis';
 import { startBalancer } from '../fixtures/tcp-balancer';
 import {
@@ -33,23 +34,8 @@ const opened: TLiveClient[] = [];
 const tokens: Record<string, string> = {};
 const admin = () => tokens.admin!;
 
-async function call(
-  server: TPanelServer,
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-) {
-  const response = await fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
+function call(server: TPanelServer, token: string, method: string, path: string, body?: unknown) {
+  return bearerCall(server.url, token, method, path, body);
 }
 
 function client(url: string, who: string): TLiveClient {
