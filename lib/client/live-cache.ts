@@ -8,7 +8,7 @@ export interface TLiveItem {
   version?: number;
 }
 
-type TKind = 'created' | 'updated' | 'deleted' | 'added' | 'removed' | 'refetch';
+type TKind = TChangeEnvelope['type'] extends `${string}.${infer K}` ? K : never;
 
 export function envelopeParts(envelope: TChangeEnvelope): {
   resource: TLiveResource;
@@ -156,6 +156,11 @@ export class LiveCache {
       this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(queryKey, (data) =>
         data ? patchPages(data, envelope) : data,
       );
+    } else if (scope === 'list' && path.startsWith(`/${resource}/`)) {
+      // A list under one entity (a card's rates): only that entity's changes touch it.
+      if (path.startsWith(`/${resource}/${envelope.id}/`) && kind !== 'margin_alert') {
+        this.refetchFresh({ queryKey, exact: true });
+      }
     } else if (scope === 'list') {
       this.refetchFresh({ queryKey, exact: true });
     } else if (path === `/${resource}/${envelope.id}`) {

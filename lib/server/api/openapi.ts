@@ -17,6 +17,19 @@ import {
 } from '@/lib/shared/schemas/groups';
 import { ZImpersonationStart } from '@/lib/shared/schemas/impersonation';
 import { ZMeDto } from '@/lib/shared/schemas/me';
+import {
+  ZAssignmentCreate,
+  ZAssignmentDto,
+  ZAssignmentListQuery,
+  ZCardAssignedDto,
+  ZCardCreate,
+  ZCardDerive,
+  ZCardListQuery,
+  ZCardOwnerDto,
+  ZCardPatch,
+  ZTransfer,
+} from '@/lib/shared/schemas/cards';
+import { ZImportQuery, ZLookupQuery, ZRatesListQuery, ZRatesPut } from '@/lib/shared/schemas/rates';
 import { ZTokenCreate, ZTokenDto, ZTokenIssued } from '@/lib/shared/schemas/tokens';
 import { ZPasswordChange, ZUserCreate, ZUserDto, ZUserPatch } from '@/lib/shared/schemas/users';
 
@@ -29,12 +42,30 @@ interface TOperation {
   grant?: string;
   query?: z.ZodObject;
   body?: z.ZodType;
-  ok: { status: 200 | 201 | 204; schema?: z.ZodType };
+  ok: { status: 200 | 201 | 204; schema?: z.ZodType; csv?: boolean };
+  /** A text/csv request body instead of JSON. */
+  csvBody?: boolean;
   public?: boolean;
 }
 
 const ZListQuery = ZPageQuery.extend({ q: z.string().optional(), parentId: ZId.optional() });
 const ZGroupAny = z.union([ZGroupDto, ZUseOnlyGroupDto]);
+const ZCardAny = z.union([ZCardOwnerDto, ZCardAssignedDto]);
+const ZRateDto = z.object({
+  id: z.string(),
+  prefix: z.string(),
+  destination: z.string(),
+  rate: z.string(),
+  connectionFee: z.string(),
+  initialIncrement: z.number().int(),
+  increment: z.number().int(),
+  graceSeconds: z.number().int(),
+  effectiveFrom: z.string().nullable(),
+  blocked: z.boolean(),
+  overridden: z.boolean().optional(),
+  losing: z.boolean().optional(),
+});
+const ZRatesWritten = z.object({ card: ZCardOwnerDto, rows: z.number().int() });
 
 const crud = (
   name: string,
@@ -104,6 +135,90 @@ const OPERATIONS: Record<string, Record<string, TOperation>> = {
     ZPageQuery.extend({ accountId: ZId.optional() }),
   ),
   ...crud('groups', ZGroupAny, ZGroupCreate, ZGroupPatch),
+  ...crud('cards', ZCardAny, ZCardCreate, ZCardPatch, ZCardListQuery),
+  '/cards/{id}/derive': {
+    post: {
+      summary: 'A customer card of the caller’s account whose rates follow this one, marked up',
+      grant: 'cards:create',
+      body: ZCardDerive,
+      ok: { status: 201, schema: ZCardOwnerDto },
+    },
+  },
+  '/cards/{id}/margin': {
+    get: {
+      summary: 'Rows of a derived card that lose money, priced at sample call lengths',
+      grant: 'cards:read',
+      query: z.object({ limit: z.number().int().optional(), cursor: z.string().optional() }),
+      ok: { status: 200 },
+    },
+  },
+  '/cards/{id}/rates': {
+    get: {
+      summary: 'The card’s rates in prefix order (`prefix` narrows)',
+      grant: 'rates:read',
+      query: ZRatesListQuery,
+      ok: { status: 200, schema: ZPageOf(ZRateDto) },
+    },
+    put: {
+      summary: 'Replace the whole rate set (derived cards recompute in the same transaction)',
+      grant: 'rates:update',
+      body: ZRatesPut,
+      ok: { status: 200, schema: ZRatesWritten },
+    },
+  },
+  '/cards/{id}/rates/import': {
+    post: {
+      summary: 'Import a rates CSV (nothing written if any line is bad; 400 lists them)',
+      grant: 'rates:update',
+      query: ZImportQuery,
+      csvBody: true,
+      ok: { status: 200, schema: ZRatesWritten },
+    },
+  },
+  '/cards/{id}/rates/export': {
+    get: {
+      summary: 'The rates as CSV, formula-like cells neutralized',
+      grant: 'rates:read',
+      ok: { status: 200, csv: true },
+    },
+  },
+  '/assignments': {
+    get: {
+      summary: 'Assignments of cards owned in scope',
+      grant: 'assignments:read',
+      query: ZAssignmentListQuery,
+      ok: { status: 200, schema: ZPageOf(ZAssignmentDto) },
+    },
+    post: {
+      summary: 'Assign a customer card to an account directly under its owner',
+      grant: 'assignments:create',
+      body: ZAssignmentCreate,
+      ok: { status: 201, schema: ZAssignmentDto },
+    },
+  },
+  '/assignments/{id}': {
+    delete: {
+      summary: 'Remove an assignment (409 while cards derived from it exist)',
+      grant: 'assignments:delete',
+      ok: { status: 204 },
+    },
+  },
+  '/rates/lookup': {
+    get: {
+      summary: 'Price trace: the longest-prefix rate at each visible level of the chain',
+      grant: 'rates:read',
+      query: ZLookupQuery,
+      ok: { status: 200 },
+    },
+  },
+  '/customers/{id}/transfer': {
+    post: {
+      summary: 'Move a customer to another account in scope with the card it gets there',
+      grant: 'customers:update',
+      body: ZTransfer,
+      ok: { status: 200, schema: ZCustomerDto },
+    },
+  },
   '/audit': {
     get: {
       summary: 'The audit trail within scope, newest first',
@@ -152,6 +267,14 @@ function operation(path: string, method: string, op: TOperation) {
       : {}),
     ...(op.public ? { security: [] } : {}),
     ...(parameters.length ? { parameters } : {}),
+    ...(op.csvBody
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'text/csv': { schema: { type: 'string' } } },
+          },
+        }
+      : {}),
     ...(op.body
       ? {
           requestBody: {
@@ -161,12 +284,14 @@ function operation(path: string, method: string, op: TOperation) {
         }
       : {}),
     responses: {
-      [op.ok.status]: op.ok.schema
-        ? {
-            description: 'OK',
-            content: { 'application/json': { schema: schemaOf(op.ok.schema, 'output') } },
-          }
-        : { description: 'Done' },
+      [op.ok.status]: op.ok.csv
+        ? { description: 'OK', content: { 'text/csv': { schema: { type: 'string' } } } }
+        : op.ok.schema
+          ? {
+              description: 'OK',
+              content: { 'application/json': { schema: schemaOf(op.ok.schema, 'output') } },
+            }
+          : { description: 'Done' },
       400: { description: 'Invalid input; `fields` names each bad field', ...error },
       401: { description: 'No valid session or token', ...error },
       403: { description: 'A missing grant, escalation, or a read-only view', ...error },

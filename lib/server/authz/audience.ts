@@ -4,9 +4,11 @@ import type { TActor } from './actor';
 import { can } from './can';
 import { projectActor, type TActorRecord } from './actor-name';
 import { ancestorPrefixes } from './scope';
+import { publicSummary } from '@/lib/server/live/change-log';
 import { mayAssignGroups } from './group-relation';
 import { ALL_GRANTS } from '@/lib/shared/permissions';
 import { useOnlyView } from '@/lib/shared/schemas/groups';
+import { assignedView, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
 
 /**
  * Who receives a change, as rooms (DESIGN §2 "Filtering by rooms, not loops"). A socket
@@ -83,7 +85,8 @@ export function audienceOf(entry: TLogEntry): TDelivery[] {
   const after = new Map(ancestorPrefixes(entry.scopeAfter));
   const deliveries: TDelivery[] = [];
   for (const [accountId, path] of new Map([...before, ...after])) {
-    const kind = changeKind(entry.op, before.has(accountId), after.has(accountId));
+    const kind =
+      namedEvent(entry) ?? changeKind(entry.op, before.has(accountId), after.has(accountId));
     for (const readsPeople of [true, false]) {
       const named =
         readsPeople &&
@@ -96,6 +99,8 @@ export function audienceOf(entry: TLogEntry): TDelivery[] {
     }
   }
   if (resource === 'groups') deliveries.push(...useOnlyDeliveries(entry));
+  if (resource === 'cards') deliveries.push(...cardHolderDeliveries(entry));
+  if (resource === 'assignments') deliveries.push(...assignmentHolderDeliveries(entry));
   deliveries.push(...refetchDeliveries(entry, resource));
   return deliveries;
 }
@@ -126,6 +131,75 @@ function refetchDeliveries(entry: TLogEntry, resource: TLiveResource): TDelivery
         },
       })),
     );
+}
+
+/** A card's named event (`cards.rates_changed`, `cards.margin_alert`) instead of `updated`. */
+function namedEvent(entry: TLogEntry): string | null {
+  const event = entry.summary?.event;
+  return entry.op === 'updated' && (event === 'rates_changed' || event === 'margin_alert')
+    ? event
+    : null;
+}
+
+/** What the audience function alone reads from a summary (lib/server/services/cards). */
+interface TAudienceHints {
+  holders?: string[];
+  holder?: string;
+  card?: TCardOwnerDto | ReturnType<typeof assignedView>;
+}
+function hintsOf(entry: TLogEntry): TAudienceHints {
+  return (entry.summary?.audience ?? {}) as TAudienceHints;
+}
+
+/**
+ * A card's change for the accounts holding it by assignment (DESIGN §1): its assignee
+ * view — name, currency, precision, counts — never the parent, markup, margin or other
+ * holders; rate changes as `rates_changed` with the row count only; margin alerts never.
+ * Holders are direct children of the owner, so never on the owner's path: the rooms
+ * do not overlap with the owner-view deliveries.
+ */
+function cardHolderDeliveries(entry: TLogEntry): TDelivery[] {
+  const event = namedEvent(entry);
+  if (event === 'margin_alert') return [];
+  const holders = hintsOf(entry).holders ?? [];
+  const data = entry.after ? assignedView(entry.after as unknown as TCardOwnerDto) : null;
+  const summary = event === 'rates_changed' ? { event, rows: entry.summary?.rows } : undefined;
+  return holders.map((holder) => ({
+    rooms: [roomFor(holder, 'cards', true), roomFor(holder, 'cards', false)],
+    envelope: {
+      seq: entry.seq,
+      type: `cards.${event ?? entry.op}` as TChangeEnvelope['type'],
+      id: entry.entityId,
+      data: data && entry.op !== 'deleted' ? { ...data } : { id: entry.entityId },
+      at: entry.at.toISOString(),
+      actor: projectActor(entry.actor, false),
+      ...(summary ? { summary } : {}),
+    },
+  }));
+}
+
+/**
+ * An assignment is seen by the card owner's side as `assignments.*`; to the account it
+ * is made to, the card enters (`cards.added`, assignee view) or leaves (`cards.removed`)
+ * its provider cards.
+ */
+function assignmentHolderDeliveries(entry: TLogEntry): TDelivery[] {
+  const { holder, card } = hintsOf(entry);
+  if (!holder || !card) return [];
+  const added = entry.op === 'created';
+  return [
+    {
+      rooms: [roomFor(holder, 'cards', true), roomFor(holder, 'cards', false)],
+      envelope: {
+        seq: entry.seq,
+        type: added ? 'cards.added' : 'cards.removed',
+        id: card.id,
+        data: added ? { ...assignedView(card as TCardOwnerDto) } : { id: card.id },
+        at: entry.at.toISOString(),
+        actor: projectActor(entry.actor, false),
+      },
+    },
+  ];
 }
 
 function isLiveResource(value: unknown): value is TLiveResource {
@@ -211,6 +285,8 @@ function envelope(
     data: gone || !entry.after ? { id: entry.entityId } : entry.after,
     at: entry.at.toISOString(),
     actor: projectActor(entry.actor, named),
-    ...(entry.summary ? { summary: entry.summary as TChangeEnvelope['summary'] } : {}),
+    ...(entry.summary
+      ? { summary: publicSummary(entry.summary) as TChangeEnvelope['summary'] }
+      : {}),
   };
 }

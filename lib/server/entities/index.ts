@@ -5,13 +5,26 @@ import { ChangeLogEntry } from './change-log.entity';
 import { ApiToken } from './api-token.entity';
 import { LoginThrottle } from './login-throttle.entity';
 import { Impersonation } from './impersonation.entity';
+import { Card, Rate, CardAssignment } from './card.entity';
 
-export { Account, Group, User, ChangeLogEntry, ApiToken, LoginThrottle, Impersonation };
+export {
+  Account,
+  Group,
+  User,
+  ChangeLogEntry,
+  ApiToken,
+  LoginThrottle,
+  Impersonation,
+  Card,
+  Rate,
+  CardAssignment,
+};
 export type { TAccount, TAccountKind } from './account.entity';
 export type { TGroup } from './group.entity';
 export type { TUser } from './user.entity';
 export type { TChangeLogEntry } from './change-log.entity';
 export type { TApiToken } from './api-token.entity';
+export type { TCard, TCardKind, TRate, TCardAssignment } from './card.entity';
 
 /** Every entity, listed explicitly: no folder discovery (it breaks under Next's bundler). */
 export const ENTITIES = [
@@ -22,4 +35,7 @@ export const ENTITIES = [
   ApiToken,
   LoginThrottle,
   Impersonation,
+  Card,
+  Rate,
+  CardAssignment,
 ];

@@ -18,7 +18,21 @@ export interface TChange {
   /** Scope paths (lib/server/authz/scope.ts): who could see it before, who can after. */
   scopeBefore: string | null;
   scopeAfter: string | null;
+  /**
+   * What the change amounts to beyond before/after (a bulk refetch, a transfer, a rates
+   * change). Its `audience` key holds hints for the audience function only (who holds a
+   * card) and never leaves the server: see `publicSummary`.
+   */
   summary?: Record<string, unknown>;
+}
+
+/** A summary as viewers see it (events, audit): without the audience hints. */
+export function publicSummary(
+  summary: Record<string, unknown> | null | undefined,
+): Record<string, unknown> | null {
+  if (!summary) return null;
+  const { audience: _hints, ...rest } = summary;
+  return rest;
 }
 
 /**

@@ -22,7 +22,8 @@ interface TRow {
 /**
  * Change-log entries after `afterSeq`, in seq (= commit) order, with what naming the
  * actor needs. `scope` narrows the read for one viewer (catch-up): entries in its
- * subtree, plus groups owned above it (the use-only relation); the fan-out reads all.
+ * subtree, plus groups and cards owned above it (the use-only relation, cards assigned
+ * to it); the fan-out reads all.
  * The audience function then decides exactly; this only keeps the read small.
  */
 export async function readLogAfter(
@@ -42,7 +43,7 @@ export async function readLogAfter(
       where c.seq > ? ${
         scope
           ? `and (c.scope_after like ? or c.scope_before like ?
-                  or (c.resource = 'groups'
+                  or (c.resource in ('groups', 'cards', 'assignments')
                       and starts_with(?, coalesce(c.scope_after, c.scope_before))))`
           : ''
       }

@@ -1,13 +1,22 @@
 import { z } from 'zod';
 
 /** The resources whose changes travel live (DESIGN §3 resource names). */
-export const LIVE_RESOURCES = ['resellers', 'customers', 'users', 'groups'] as const;
+export const LIVE_RESOURCES = [
+  'resellers',
+  'customers',
+  'users',
+  'groups',
+  'cards',
+  'assignments',
+] as const;
 export type TLiveResource = (typeof LIVE_RESOURCES)[number];
 
 /**
  * `refetch`: a bulk change below an account made this viewer's list stale (a reseller's
  * suspension changes the effective status of every customer under it); it names the
- * account (`id`) and carries no entity.
+ * account (`id`) and carries no entity. Cards have two named kinds (DESIGN §3):
+ * `rates_changed` (the card with its new counts, and a summary — never one event per
+ * rate) and `margin_alert` (rows of a derived card started losing money; owner's side).
  */
 export const CHANGE_KINDS = [
   'created',
@@ -16,6 +25,8 @@ export const CHANGE_KINDS = [
   'added',
   'removed',
   'refetch',
+  'rates_changed',
+  'margin_alert',
 ] as const;
 
 const ZNamedActor = z.union([

@@ -10,6 +10,8 @@ export const LOGGED_RESOURCES = [
   'groups',
   'tokens',
   'impersonation',
+  'cards',
+  'assignments',
 ] as const;
 export type TLoggedResource = (typeof LOGGED_RESOURCES)[number];
 

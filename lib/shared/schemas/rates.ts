@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZMoney } from './common';
+import { ZId, ZMoney } from './common';
 
 const seconds = (min: number, max: number, fallback: number) =>
   z.coerce
@@ -13,11 +13,13 @@ const seconds = (min: number, max: number, fallback: number) =>
  * One rate row as the API and CSV import take it (DESIGN §3 "rates"): money as decimal
  * strings, increments in seconds (60/60 unless given), grace 0, not blocked.
  */
+export const ZPrefix = z
+  .string('is required')
+  .trim()
+  .regex(/^\d{1,20}$/, 'must be 1 to 20 digits');
+
 export const ZRateInput = z.strictObject({
-  prefix: z
-    .string('is required')
-    .trim()
-    .regex(/^\d{1,20}$/, 'must be 1 to 20 digits'),
+  prefix: ZPrefix,
   destination: z.string('is required').trim().min(1, 'is required').max(120, 'is too long'),
   rate: ZMoney,
   connectionFee: ZMoney.default('0'),
@@ -41,3 +43,63 @@ export const RATE_CSV_COLUMNS = [
   'effectiveFrom',
   'blocked',
 ] as const;
+
+/** `PUT /cards/{id}/rates`: the card's whole rate set, future-dated rows included. */
+export const ZRatesPut = z.strictObject({
+  rates: z.array(ZRateInput).max(200_000, 'at most 200000 rows per request; import a CSV'),
+});
+
+export const ZRatesListQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1, 'must be 1 to 500')
+    .max(500, 'must be 1 to 500')
+    .default(50),
+  cursor: z.string().max(200).optional(),
+  /** Rows whose prefix starts with these digits. */
+  prefix: z
+    .string()
+    .trim()
+    .regex(/^\d{0,20}$/, 'must be up to 20 digits')
+    .optional(),
+  /** Owner view of a derived card: only the rows the margin check flags. */
+  losing: z.enum(['true', 'false']).optional(),
+});
+
+export const ZImportQuery = z.object({
+  mode: z.enum(['replace', 'merge'], 'must be "replace" or "merge"').default('replace'),
+});
+
+/** A rate row as read; `overridden` and `losing` only in the owner's view of a derived card. */
+export interface TRateDto {
+  id: string;
+  prefix: string;
+  destination: string;
+  rate: string;
+  connectionFee: string;
+  initialIncrement: number;
+  increment: number;
+  graceSeconds: number;
+  effectiveFrom: string | null;
+  blocked: boolean;
+  overridden?: boolean;
+  losing?: boolean;
+}
+
+export const ZLookupQuery = z.object({
+  accountId: ZId,
+  number: z
+    .string('is required')
+    .trim()
+    .transform((value) => value.replace(/^\+/, ''))
+    .pipe(z.string().regex(/^\d{1,32}$/, 'must be a dialled number: digits, an optional +')),
+  cardId: ZId.optional(),
+  /** The sample call length priced at each level. */
+  seconds: z.coerce
+    .number()
+    .int('must be a whole number of seconds')
+    .min(1, 'must be 1 to 86400')
+    .max(86_400, 'must be 1 to 86400')
+    .default(60),
+});

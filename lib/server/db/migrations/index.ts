@@ -4,6 +4,7 @@ import { Migration20261128082150 } from './Migration20261128082150';
 import { Migration20261128084134 } from './Migration20261128084134';
 import { Migration20261128085017 } from './Migration20261128085017';
 import { Migration20261128111500 } from './Migration20261128111500';
+import { Migration20261128123117 } from './Migration20261128123117';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -15,4 +16,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128084134', class: Migration20261128084134 },
   { name: 'Migration20261128085017', class: Migration20261128085017 },
   { name: 'Migration20261128111500', class: Migration20261128111500 },
+  { name: 'Migration20261128123117', class: Migration20261128123117 },
 ];

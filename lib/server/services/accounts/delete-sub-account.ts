@@ -9,8 +9,8 @@ import { suspendedAncestors, toAccountDto } from './account-dto';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 
 /**
- * Deletes a reseller or customer that nothing depends on. Sub-accounts, users and groups
- * block it: 409 listing them (the first 20), never a cascade.
+ * Deletes a reseller or customer that nothing depends on. Sub-accounts, users, groups,
+ * cards it owns and cards assigned to it block it: 409 listing them (the first 20), never a cascade.
  */
 export async function deleteSubAccount(
   em: EntityManager,
@@ -25,11 +25,14 @@ export async function deleteSubAccount(
       `(select case kind when 'customer' then 'customers' else 'resellers' end as resource, id, name
           from account where parent_id = ? limit 20)
        union all (select 'users', id, email from app_user where account_id = ? limit 20)
-       union all (select 'groups', id, name from user_group where account_id = ? limit 20)`,
-      [account.id, account.id, account.id],
+       union all (select 'groups', id, name from user_group where account_id = ? limit 20)
+       union all (select 'cards', id, name from card where owner_id = ? limit 20)
+       union all (select 'assignments', ca.id, c.name from card_assignment ca
+                    join card c on c.id = ca.card_id where ca.account_id = ? limit 20)`,
+      [account.id, account.id, account.id, account.id, account.id],
     );
     if (dependants.length) {
-      throw conflict('has_dependants', `This ${kind} still has accounts, users or groups.`, {
+      throw conflict('has_dependants', `This ${kind} still has accounts, users, groups or cards.`, {
         dependants: dependants.slice(0, 20),
       });
     }

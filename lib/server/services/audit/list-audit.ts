@@ -4,6 +4,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { subtreePattern } from '@/lib/server/authz/scope';
 import { invalidInput } from '@/lib/server/api/errors';
+import { publicSummary } from '@/lib/server/live/change-log';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
 
@@ -114,6 +115,6 @@ function toAuditDto(viewer: TActor, row: TAuditRow): TAuditEntryDto {
       : null,
     before: row.before,
     after: row.after,
-    summary: row.summary,
+    summary: publicSummary(row.summary),
   };
 }

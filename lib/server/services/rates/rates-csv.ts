@@ -24,7 +24,7 @@ const BOOLEAN: Record<string, boolean> = {
  */
 export async function parseRatesCsv(
   chunks: AsyncIterable<string | Uint8Array>,
-  limits: { maxRows: number; maxErrors?: number } = { maxRows: 1_000_000 },
+  limits: { maxRows: number; maxErrors?: number; maxDecimals?: number } = { maxRows: 1_000_000 },
 ): Promise<{ rows: TRateInput[]; errors: TCsvLineError[] }> {
   const rows: TRateInput[] = [];
   const errors: TCsvLineError[] = [];
@@ -66,7 +66,12 @@ export async function parseRatesCsv(
       errors.push({ line, reason: `${String(issue.path[0] ?? 'row')} ${issue.message}` });
       continue;
     }
-    const key = `${parsed.data.prefix}@${parsed.data.effectiveFrom ?? ''}`;
+    const finer = finerThan(parsed.data, limits.maxDecimals);
+    if (finer) {
+      errors.push({ line, reason: finer });
+      continue;
+    }
+    const key = rateKey(parsed.data);
     const first = seen.get(key);
     if (first !== undefined) {
       errors.push({ line, reason: `prefix ${parsed.data.prefix} repeats line ${first}` });
@@ -77,6 +82,26 @@ export async function parseRatesCsv(
   }
   if (!header) errors.push({ line: 1, reason: 'the file is empty: a header row is required' });
   return { rows, errors };
+}
+
+/** The identity of a rate row in its card: prefix and effective time (same instant, same row). */
+export function rateKey(row: Pick<TRateInput, 'prefix' | 'effectiveFrom'>): string {
+  return `${row.prefix}@${row.effectiveFrom ? Date.parse(row.effectiveFrom) : ''}`;
+}
+
+/** Why a row's money is finer than the card prices (the price shown is the price billed). */
+export function finerThan(
+  row: Pick<TRateInput, 'rate' | 'connectionFee'>,
+  maxDecimals: number | undefined,
+): string | null {
+  if (maxDecimals === undefined) return null;
+  for (const field of ['rate', 'connectionFee'] as const) {
+    const decimals = (row[field].split('.')[1] ?? '').replace(/0+$/, '').length;
+    if (decimals > maxDecimals) {
+      return `${field} has ${decimals} decimals; the card prices to ${maxDecimals}`;
+    }
+  }
+  return null;
 }
 
 /**

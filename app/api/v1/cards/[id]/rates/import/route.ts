@@ -1,0 +1,24 @@
+import { apiRoute, json, readQuery } from '@/lib/server/api/handler';
+import { idParam } from '@/lib/server/api/params';
+import { ApiError, invalidInput } from '@/lib/server/api/errors';
+import { importRates } from '@/lib/server/services/rates/replace-rates';
+import { ZImportQuery } from '@/lib/shared/schemas/rates';
+
+export const dynamic = 'force-dynamic';
+
+/** Rows one import may hold (a 100k-prefix card and room to spare). */
+const MAX_IMPORT_ROWS = 250_000;
+
+export const POST = apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
+  const id = idParam(params, 'card');
+  const { mode } = readQuery(req, ZImportQuery);
+  const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'text/csv') {
+    throw new ApiError(415, 'unsupported_media_type', 'Send the rates as text/csv.', {
+      fields: { 'content-type': 'must be text/csv' },
+    });
+  }
+  if (!req.body) throw invalidInput({ body: 'is empty: a header row is required' });
+  const body = req.body as unknown as AsyncIterable<Uint8Array>;
+  return json(await importRates(em, actor, id, body, mode, { maxRows: MAX_IMPORT_ROWS }));
+});

@@ -1,0 +1,9 @@
+import { apiRoute, json, readQuery } from '@/lib/server/api/handler';
+import { lookupRates } from '@/lib/server/services/lookup/lookup-rates';
+import { ZLookupQuery } from '@/lib/shared/schemas/rates';
+
+export const dynamic = 'force-dynamic';
+
+export const GET = apiRoute(async ({ req, actor, em }) =>
+  json(await lookupRates(em, actor, readQuery(req, ZLookupQuery))),
+);

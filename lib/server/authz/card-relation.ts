@@ -1,0 +1,54 @@
+import type { TActor } from './actor';
+import { can } from './can';
+import { isWithin, subtreePattern } from './scope';
+
+/**
+ * Two relations to a card (DESIGN §1 "Rate cards"), both needing `cards:read`:
+ * - *owner*: the card's owner is the actor's account or below it — the full view
+ *   (parent, markup, margin, assignments);
+ * - *assignee*: the card is assigned to the actor's own account — its name, currency
+ *   and rates only; to the assignee it is a provider card.
+ * Anything else: no relation, so 404. A card's scope path (for the change log and the
+ * audience) is its owner's account path.
+ */
+export type TCardRelation = 'owner' | 'assignee';
+
+export function cardRelation(
+  actor: TActor,
+  card: { ownerPath: string; holders: readonly string[] },
+): TCardRelation | null {
+  if (!can(actor, 'cards:read')) return null;
+  if (isWithin(actor.account.path, card.ownerPath)) return 'owner';
+  if (card.holders.includes(actor.account.id)) return 'assignee';
+  return null;
+}
+
+/**
+ * The same rule as SQL over `card c join account o on o.id = c.owner_id`: every card
+ * read includes it, so a forgotten check matches nothing. The relation is a column
+ * (`relation`) so one query serves both views.
+ */
+export function cardScopeSql(actor: TActor): {
+  where: string;
+  relation: string;
+  params: unknown[];
+  relationParams: unknown[];
+} {
+  if (!can(actor, 'cards:read'))
+    return { where: 'false', relation: 'null', params: [], relationParams: [] };
+  const held = `exists (select 1 from card_assignment ca where ca.card_id = c.id and ca.account_id = ?)`;
+  return {
+    where: `(o.path like ? or ${held})`,
+    params: [subtreePattern(actor), actor.account.id],
+    relation: `case when o.path like ? then 'owner' else 'assignee' end`,
+    relationParams: [subtreePattern(actor)],
+  };
+}
+
+/** Cards the actor's account may derive from: its own, and those assigned to it. */
+export function heldByActorSql(actor: TActor): { where: string; params: unknown[] } {
+  return {
+    where: `(c.owner_id = ? or exists (select 1 from card_assignment ca where ca.card_id = c.id and ca.account_id = ?))`,
+    params: [actor.account.id, actor.account.id],
+  };
+}

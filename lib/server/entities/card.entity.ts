@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { defineEntity, p, type EntitySchema, type InferEntity } from '@mikro-orm/core';
+import { ROUNDING_MODES } from '@/lib/shared/pricing/money';
+import { versionedTimestamps } from './common';
+import { Account } from './account.entity';
+
+export const CARD_KINDS = ['provider', 'customer'] as const;
+
+/**
+ * A rate card (DESIGN §1 "Rate cards"), owned by one account. `kind` is relative to its
+ * owner: provider = what the owner buys, customer = what it sells and may assign. A
+ * derived card has a `parent` and a markup rule; its rates are recomputed from the
+ * parent's in the transaction that changes them (lib/server/services/cards/derive-sql.ts).
+ * The card's version moves with its rate set too, so a rates change is an update of
+ * the card in the change log (its rates are not logged row by row).
+ */
+export const Card = defineEntity({
+  name: 'Card',
+  tableName: 'card',
+  checks: [{ name: 'card_decimals_check', expression: '((decimals >= 4) AND (decimals <= 6))' }],
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    owner: () => p.manyToOne(Account).deleteRule('restrict').index(),
+    name: p.string().length(200),
+    /** ISO 4217, fixed at creation. */
+    currency: p.string().length(3),
+    kind: p.enum([...CARD_KINDS]),
+    decimals: p.smallint().default(4),
+    rounding: p.enum([...ROUNDING_MODES]).default('half_up'),
+    parent: () =>
+      p
+        .manyToOne(Card as EntitySchema<{ id: string }>)
+        .nullable()
+        .deleteRule('restrict')
+        .index(),
+    markupPercent: p.decimal('string').precision(12).scale(6).nullable(),
+    markupFixed: p.decimal('string').precision(18).scale(6).nullable(),
+    /** Per-prefix sell rates replacing the marked-up one: `[{ prefix, rate }]`. */
+    overrides: p.json<{ prefix: string; rate: string }[]>().nullable(),
+    /** Kept by the rate writers, so a card reads without counting 100k rows. */
+    rateCount: p.integer().default(0),
+    /** Rows flagged by the margin check (derived cards). */
+    losingRates: p.integer().default(0),
+    ...versionedTimestamps(),
+  },
+});
+
+export type TCard = InferEntity<typeof Card>;
+export type TCardKind = (typeof CARD_KINDS)[number];
+
+/**
+ * One rate row of a card. Written only in bulk by the rate writers (raw, set-based SQL),
+ * never one ORM entity at a time. A prefix appears once per effective time; a row
+ * without `effective_from` has always been in effect. The unique index doubles as the
+ * longest-prefix lookup's: `card_id = ? and prefix = any(<leading digits>)`.
+ */
+export const Rate = defineEntity({
+  name: 'Rate',
+  tableName: 'rate',
+  indexes: [
+    {
+      name: 'rate_card_prefix_unique',
+      expression: `create unique index "rate_card_prefix_unique" on "rate" ("card_id", "prefix", coalesce(effective_from, '-infinity'::timestamp with time zone))`,
+    },
+  ],
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    card: () => p.manyToOne(Card).deleteRule('cascade'),
+    prefix: p.string().length(20),
+    destination: p.string().length(120),
+    rate: p.decimal('string').precision(18).scale(6),
+    connectionFee: p.decimal('string').precision(18).scale(6).default('0'),
+    initialIncrement: p.integer().default(60),
+    increment: p.integer().default(60),
+    graceSeconds: p.integer().default(0),
+    effectiveFrom: p.datetime().nullable(),
+    blocked: p.boolean().default(false),
+    /** Derived cards: the rate came from a per-prefix override, not the markup. */
+    overridden: p.boolean().default(false),
+    /** Derived cards: a sample call costs more to buy than it sells for. */
+    losing: p.boolean().default(false),
+  },
+});
+
+export type TRate = InferEntity<typeof Rate>;
+
+/**
+ * A customer card given to an account directly under its owner (DESIGN §1
+ * "Assignments"). A customer holds at most one (`exclusive`, a partial unique index); a
+ * reseller may hold several, each once.
+ */
+export const CardAssignment = defineEntity({
+  name: 'CardAssignment',
+  tableName: 'card_assignment',
+  uniques: [{ properties: ['card', 'account'] }],
+  indexes: [
+    {
+      name: 'card_assignment_one_per_customer',
+      expression:
+        'create unique index "card_assignment_one_per_customer" on "card_assignment" ("account_id") where exclusive',
+    },
+  ],
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    card: () => p.manyToOne(Card).deleteRule('restrict').index(),
+    account: () => p.manyToOne(Account).deleteRule('restrict').index(),
+    exclusive: p.boolean(),
+    ...versionedTimestamps(),
+  },
+});
+
+export type TCardAssignment = InferEntity<typeof CardAssignment>;

@@ -1,0 +1,70 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TCardAssignment } from '@/lib/server/entities';
+import type { TChange } from '@/lib/server/live/change-log';
+import type { TActor } from '@/lib/server/authz/actor';
+import { subtreePattern } from '@/lib/server/authz/scope';
+import { assignedView, type TAssignmentDto, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
+
+export function toAssignmentDto(assignment: TCardAssignment): TAssignmentDto {
+  return {
+    id: assignment.id,
+    version: assignment.version,
+    createdAt: assignment.createdAt.toISOString(),
+    updatedAt: assignment.updatedAt.toISOString(),
+    cardId: assignment.card.id,
+    cardName: assignment.card.name,
+    accountId: assignment.account.id,
+    accountKind: assignment.exclusive ? 'customer' : 'reseller',
+  };
+}
+
+/**
+ * Assignments are seen by the card owner's side (its scope path is the owner's path,
+ * like the card's): `assignments:read` and the card's owner in the actor's subtree.
+ * The assignee sees the card, not the assignment.
+ */
+export function assignmentScopeSql(actor: TActor): { where: string; params: unknown[] } {
+  return { where: 'o.path like ?', params: [subtreePattern(actor)] };
+}
+
+/**
+ * An assignment's change-log record. `summary.audience.card` is the assignee's view of
+ * the card: the audience function turns the assignment into `cards.added` /
+ * `cards.removed` for the assignee's own account; it is never delivered as is.
+ */
+export function assignmentChange(
+  assignment: TCardAssignment,
+  ownerPath: string,
+  op: 'created' | 'deleted',
+  card: TCardOwnerDto,
+  summary: Record<string, unknown> = {},
+): TChange {
+  const dto = { ...toAssignmentDto(assignment) };
+  return {
+    resource: 'assignments',
+    entityId: assignment.id,
+    op,
+    version: assignment.version,
+    before: op === 'deleted' ? dto : null,
+    after: op === 'created' ? dto : null,
+    scopeBefore: op === 'deleted' ? ownerPath : null,
+    scopeAfter: op === 'created' ? ownerPath : null,
+    summary: {
+      ...summary,
+      audience: { holder: assignment.account.id, card: assignedView(card) },
+    },
+  };
+}
+
+/** Derived cards made from an assignment: they block removing it (409 lists them). */
+export async function cardsDerivedVia(
+  em: EntityManager,
+  cardId: string,
+  accountId: string,
+): Promise<{ resource: string; id: string; name: string }[]> {
+  return em.execute(
+    `select 'cards' as resource, id, name from card where parent_id = ? and owner_id = ?
+      order by name limit 20`,
+    [cardId, accountId],
+  );
+}

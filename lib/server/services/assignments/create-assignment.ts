@@ -1,0 +1,79 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Account, CardAssignment } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { scopeFor } from '@/lib/server/authz/scope';
+import { conflict, notFound } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
+import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+import { assignmentChange, toAssignmentDto } from './assignment-store';
+
+/**
+ * `POST /assignments` (DESIGN §1 "Assignments"): only the card's owner assigns, only a
+ * customer card, only to a reseller or customer directly under the owner. A reseller
+ * may hold several cards; a customer holds one — assigning another replaces it (both
+ * changes logged), unless a card was derived from the old one.
+ */
+export async function createAssignment(
+  em: EntityManager,
+  actor: TActor,
+  input: { cardId: string; accountId: string },
+): Promise<TAssignmentDto> {
+  assertCan(actor, 'assignments:create');
+  return mutate(em, actor, async (tx, record) => {
+    const { card, relation, ownerPath } = await findVisibleCard(tx, actor, input.cardId, {
+      lock: true,
+    });
+    if (relation !== 'owner') throw notFound('card');
+    if (card.owner.id !== actor.account.id) {
+      throw conflict('not_card_owner', "Only the card's owning account assigns it.");
+    }
+    if (card.kind !== 'customer') {
+      throw conflict(
+        'provider_card',
+        'Provider cards are never assigned: that would show upstream cost.',
+      );
+    }
+    const account = await tx.findOne(Account, {
+      $and: [
+        scopeFor(actor, 'account'),
+        { id: input.accountId },
+        { id: { $ne: actor.account.id } },
+      ],
+    });
+    if (!account) throw notFound('account');
+    if (account.parent?.id !== card.owner.id) {
+      throw conflict(
+        'not_direct_child',
+        'A card is assigned only to a reseller or customer directly under its owner.',
+      );
+    }
+    const exclusive = account.kind === 'customer';
+    if (exclusive) {
+      const held = await tx.findOne(
+        CardAssignment,
+        { account: account.id },
+        { populate: ['card', 'card.owner'] },
+      );
+      if (held && held.card.id === card.id) {
+        throw conflict('duplicate', 'This customer holds this card already.');
+      }
+      if (held) {
+        // One card per customer: the new one replaces it (customers derive nothing). The
+        // old card came from the same owner, the customer's parent.
+        const before = toCardOwnerDto(held.card);
+        tx.remove(held);
+        await tx.flush();
+        record(assignmentChange(held, ownerPath, 'deleted', before, { reason: 'replaced' }));
+      }
+    } else {
+      const held = await tx.findOne(CardAssignment, { account: account.id, card: card.id });
+      if (held) throw conflict('duplicate', 'This reseller holds this card already.');
+    }
+    const assignment = tx.create(CardAssignment, { card, account, exclusive });
+    await tx.flush();
+    record(assignmentChange(assignment, ownerPath, 'created', toCardOwnerDto(card)));
+    return toAssignmentDto(assignment);
+  });
+}

@@ -1,0 +1,49 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CardAssignment } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { conflict, notFound } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+import { assignmentChange, assignmentScopeSql, cardsDerivedVia } from './assignment-store';
+
+/**
+ * `DELETE /assignments/{id}` by the card's owning account. Refused (409 listing them)
+ * while the assignee has cards derived from it: their rates would lose their source.
+ */
+export async function deleteAssignment(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<void> {
+  assertCan(actor, 'assignments:delete');
+  await mutate(em, actor, async (tx, record) => {
+    const scope = assignmentScopeSql(actor);
+    const rows = await tx.execute<{ owner_path: string }[]>(
+      `select o.path as owner_path from card_assignment ca
+         join card c on c.id = ca.card_id join account o on o.id = c.owner_id
+        where ca.id = ? and ${scope.where} for update of ca`,
+      [unverifiedId, ...scope.params],
+    );
+    if (!rows[0]) throw notFound('assignment');
+    const assignment = await tx.findOneOrFail(
+      CardAssignment,
+      { id: unverifiedId },
+      { populate: ['card', 'card.owner', 'account'] },
+    );
+    if (assignment.card.owner.id !== actor.account.id) {
+      throw conflict('not_card_owner', "Only the card's owning account removes its assignments.");
+    }
+    const dependants = await cardsDerivedVia(tx, assignment.card.id, assignment.account.id);
+    if (dependants.length) {
+      throw conflict(
+        'has_dependants',
+        'Cards were derived from this assignment; they must go first.',
+        { dependants },
+      );
+    }
+    const card = toCardOwnerDto(assignment.card);
+    tx.remove(assignment);
+    record(assignmentChange(assignment, rows[0].owner_path, 'deleted', card));
+  });
+}

@@ -1,0 +1,116 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Card, type TCard } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { cardScopeSql, type TCardRelation } from '@/lib/server/authz/card-relation';
+import { notFound } from '@/lib/server/api/errors';
+import type { TChange } from '@/lib/server/live/change-log';
+import { money } from '@/lib/shared/pricing/money';
+import { assignedView, type TCardDto, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
+
+/** A card as its owner (and the accounts above it) see it. */
+export function toCardOwnerDto(card: TCard): TCardOwnerDto {
+  const parentId = card.parent?.id ?? null;
+  return {
+    id: card.id,
+    version: card.version,
+    createdAt: card.createdAt.toISOString(),
+    updatedAt: card.updatedAt.toISOString(),
+    relation: 'owner',
+    name: card.name,
+    currency: card.currency,
+    kind: card.kind,
+    decimals: card.decimals,
+    rounding: card.rounding,
+    ownerId: card.owner.id,
+    parentId,
+    markup: parentId
+      ? {
+          percent: plain(card.markupPercent),
+          fixed: plain(card.markupFixed),
+          overrides: (card.overrides ?? []).map((row) => ({
+            prefix: row.prefix,
+            rate: money(row.rate).toFixed(),
+          })),
+        }
+      : null,
+    rateCount: card.rateCount,
+    losingRates: card.losingRates,
+  };
+}
+
+export function toCardDto(card: TCard, relation: TCardRelation): TCardDto {
+  const dto = toCardOwnerDto(card);
+  return relation === 'owner' ? dto : assignedView(dto);
+}
+
+/** "20.000000" → "20": a percentage or amount as the person typed it. */
+function plain(value: string | null | undefined): string | null {
+  return value === null || value === undefined ? null : money(value).toFixed();
+}
+
+export interface TVisibleCard {
+  card: TCard;
+  relation: TCardRelation;
+  /** The owner's account path: the card's scope path in the change log. */
+  ownerPath: string;
+}
+
+/**
+ * `unverifiedId` from the client as the actor may see it, or 404 (outside scope and
+ * non-existent look alike). `lock` takes the card's row lock, so concurrent rate
+ * writers and derives of the same card queue instead of interleaving.
+ */
+export async function findVisibleCard(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  options: { lock?: boolean } = {},
+): Promise<TVisibleCard> {
+  const scope = cardScopeSql(actor);
+  const rows = await em.execute<{ relation: TCardRelation; owner_path: string }[]>(
+    `select ${scope.relation} as relation, o.path as owner_path
+       from card c join account o on o.id = c.owner_id
+      where c.id = ? and ${scope.where}${options.lock ? ' for update of c' : ''}`,
+    [...scope.relationParams, unverifiedId, ...scope.params],
+  );
+  const row = rows[0];
+  if (!row) throw notFound('card');
+  const card = await em.findOneOrFail(Card, { id: unverifiedId }, { populate: ['owner'] });
+  return { card, relation: row.relation, ownerPath: row.owner_path };
+}
+
+/** The accounts holding a card by assignment (who see its assignee view). */
+export async function holdersOf(em: EntityManager, cardId: string): Promise<string[]> {
+  const rows = await em.execute<{ account_id: string }[]>(
+    'select account_id from card_assignment where card_id = ? order by account_id',
+    [cardId],
+  );
+  return rows.map((row) => row.account_id);
+}
+
+/**
+ * A card's change-log record. The owner's DTO is the entry; `summary.audience.holders`
+ * tells the audience function (lib/server/authz/audience.ts) which accounts get the
+ * assignee view, and is never delivered itself.
+ */
+export function cardChange(
+  card: { id: string; version: number },
+  ownerPath: string,
+  op: TChange['op'],
+  before: TCardOwnerDto | null,
+  after: TCardOwnerDto | null,
+  holders: string[],
+  summary: Record<string, unknown> = {},
+): TChange {
+  return {
+    resource: 'cards',
+    entityId: card.id,
+    op,
+    version: card.version,
+    before: before ? { ...before } : null,
+    after: after ? { ...after } : null,
+    scopeBefore: op === 'created' ? null : ownerPath,
+    scopeAfter: op === 'deleted' ? null : ownerPath,
+    summary: { ...summary, audience: { holders } },
+  };
+}

@@ -1,0 +1,42 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { conflict, notFound } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import { cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
+
+/**
+ * `DELETE /cards/{id}`: only a card nothing depends on (DESIGN §1 "card lifecycle"):
+ * derived cards and assignments block it, 409 listing them (the first 20 of each).
+ */
+export async function deleteCard(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<void> {
+  assertCan(actor, 'cards:delete');
+  await mutate(em, actor, async (tx, record) => {
+    const { card, relation, ownerPath } = await findVisibleCard(tx, actor, unverifiedId, {
+      lock: true,
+    });
+    if (relation !== 'owner') throw notFound('card');
+    const dependants = await tx.execute<{ resource: string; id: string; name: string }[]>(
+      `(select 'cards' as resource, id, name from card where parent_id = ? order by name limit 20)
+       union all
+       (select 'assignments', ca.id, a.name from card_assignment ca join account a on a.id = ca.account_id
+         where ca.card_id = ? order by a.name limit 20)`,
+      [card.id, card.id],
+    );
+    if (dependants.length) {
+      throw conflict(
+        'has_dependants',
+        'Cards derived from this card or assignments of it exist; remove them first.',
+        { dependants },
+      );
+    }
+    const before = toCardOwnerDto(card);
+    await tx.execute('delete from rate where card_id = ?', [card.id]);
+    tx.remove(card);
+    record(cardChange(card, ownerPath, 'deleted', before, null, []));
+  });
+}

@@ -1,0 +1,111 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { invalidInput, notFound } from '@/lib/server/api/errors';
+import { marginCheck, type TMarginSample } from '@/lib/shared/pricing/markup';
+import type { TRateTerms } from '@/lib/shared/pricing/billing';
+import { money } from '@/lib/shared/pricing/money';
+import { Card } from '@/lib/server/entities';
+import { findVisibleCard } from './card-store';
+
+export interface TMarginRow {
+  prefix: string;
+  destination: string;
+  effectiveFrom: string | null;
+  buy: TRateTerms;
+  sell: TRateTerms;
+  /** Every sample call length, priced at both levels; `losing` the ones below cost. */
+  samples: TMarginSample[];
+  losing: TMarginSample[];
+}
+
+interface TRow {
+  prefix: string;
+  destination: string;
+  effective_from: Date | null;
+  rate: string;
+  connection_fee: string;
+  initial_increment: number;
+  increment: number;
+  grace_seconds: number;
+  buy_rate: string;
+  buy_fee: string;
+}
+
+/**
+ * `GET /cards/{id}/margin` (owner's view of a derived card): the rows the margin check
+ * flags, each priced at the sample call lengths at both levels, in prefix order. The
+ * flag is computed in SQL when rates are derived; the figures here by the pricing core —
+ * a property test holds the two to the same answer.
+ */
+export async function marginReport(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  query: { limit: number; cursor?: string },
+): Promise<{
+  cardId: string;
+  parentId: string | null;
+  total: number;
+  items: TMarginRow[];
+  nextCursor: string | null;
+}> {
+  assertCan(actor, 'cards:read');
+  const { card, relation } = await findVisibleCard(em, actor, unverifiedId);
+  if (relation !== 'owner') throw notFound('card');
+  if (!card.parent)
+    return { cardId: card.id, parentId: null, total: 0, items: [], nextCursor: null };
+  if (query.cursor !== undefined && !/^\d{1,20}$/.test(query.cursor)) {
+    throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+  }
+  const parent = await em.findOneOrFail(Card, { id: card.parent.id });
+  const rows = await em.execute<TRow[]>(
+    `select s.prefix, s.destination, s.effective_from, s.rate, s.connection_fee,
+            s.initial_increment, s.increment, s.grace_seconds,
+            b.rate as buy_rate, b.connection_fee as buy_fee
+       from rate s
+       join rate b on b.card_id = ? and b.prefix = s.prefix
+                  and b.effective_from is not distinct from s.effective_from
+      where s.card_id = ? and s.losing and s.prefix > ?
+      order by s.prefix, s.effective_from nulls first
+      limit ?`,
+    [card.parent.id, card.id, query.cursor ?? '', query.limit + 1],
+  );
+  const items = rows.slice(0, query.limit).map((row): TMarginRow => {
+    const structure = {
+      initialIncrement: row.initial_increment,
+      increment: row.increment,
+      graceSeconds: row.grace_seconds,
+    };
+    const at = (value: string, decimals: number) => money(value).toFixed(decimals);
+    const buy = {
+      ...structure,
+      rate: at(row.buy_rate, parent.decimals),
+      connectionFee: at(row.buy_fee, parent.decimals),
+    };
+    const sell = {
+      ...structure,
+      rate: at(row.rate, card.decimals),
+      connectionFee: at(row.connection_fee, card.decimals),
+    };
+    const check = marginCheck(
+      { terms: buy, card: { decimals: parent.decimals, rounding: parent.rounding } },
+      { terms: sell, card: { decimals: card.decimals, rounding: card.rounding } },
+    );
+    return {
+      prefix: row.prefix,
+      destination: row.destination,
+      effectiveFrom: row.effective_from ? new Date(row.effective_from).toISOString() : null,
+      buy,
+      sell,
+      ...check,
+    };
+  });
+  return {
+    cardId: card.id,
+    parentId: card.parent.id,
+    total: card.losingRates,
+    items,
+    nextCursor: rows.length > query.limit ? (items.at(-1)?.prefix ?? null) : null,
+  };
+}

@@ -1,0 +1,82 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { conflict, invalidInput, notFound, staleVersion } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import type { TCardOwnerDto, TCardPatch } from '@/lib/shared/schemas/cards';
+import { rateSetChanged, rederive } from '@/lib/server/services/rates/rate-sets';
+import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
+import { assertOverridesOnParent } from './derive-card';
+
+/**
+ * `PATCH /cards/{id}` by the owner's side: name, precision and rounding; on a derived
+ * card the markup rule too. Anything that changes how rates come out recomputes the
+ * card (if derived) and every card derived from it, in this transaction.
+ */
+export async function updateCard(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  patch: TCardPatch,
+): Promise<TCardOwnerDto> {
+  assertCan(actor, 'cards:update');
+  return mutate(em, actor, async (tx, record) => {
+    const { card, relation, ownerPath } = await findVisibleCard(tx, actor, unverifiedId, {
+      lock: true,
+    });
+    if (relation !== 'owner') throw notFound('card');
+    const before = toCardOwnerDto(card);
+    if (patch.version !== card.version) throw staleVersion(before);
+
+    const derived = Boolean(card.parent);
+    const markupFields = (['markupPercent', 'markupFixed', 'overrides'] as const).filter(
+      (field) => patch[field] !== undefined,
+    );
+    if (!derived && markupFields.length) {
+      throw invalidInput(
+        Object.fromEntries(markupFields.map((field) => [field, 'applies to derived cards only'])),
+      );
+    }
+    if (!derived && patch.decimals !== undefined && patch.decimals < card.decimals) {
+      const finer = await tx.execute(
+        `select 1 from rate where card_id = ?
+            and (rate <> round(rate, ?) or connection_fee <> round(connection_fee, ?)) limit 1`,
+        [card.id, patch.decimals, patch.decimals],
+      );
+      if (finer.length) {
+        throw conflict(
+          'precision_loss',
+          `Some rates have more than ${patch.decimals} decimals; change them first.`,
+        );
+      }
+    }
+    if (patch.overrides && card.parent) {
+      await assertOverridesOnParent(tx, card.parent.id, patch.overrides);
+    }
+
+    if (patch.name !== undefined) card.name = patch.name;
+    if (patch.decimals !== undefined) card.decimals = patch.decimals;
+    if (patch.rounding !== undefined) card.rounding = patch.rounding;
+    if (patch.markupPercent !== undefined) card.markupPercent = patch.markupPercent;
+    if (patch.markupFixed !== undefined) card.markupFixed = patch.markupFixed;
+    if (patch.overrides !== undefined) {
+      card.overrides = patch.overrides?.length ? patch.overrides : null;
+    }
+    await tx.flush();
+    const after = toCardOwnerDto(card);
+    if (after.version === before.version) return after;
+    record(cardChange(card, ownerPath, 'updated', before, after, await holdersOf(tx, card.id)));
+
+    const pricing =
+      before.decimals !== after.decimals ||
+      before.rounding !== after.rounding ||
+      JSON.stringify(before.markup) !== JSON.stringify(after.markup);
+    if (pricing) {
+      // A derived card's own rows come out differently; a parent's rounding changes the
+      // buy prices its children's margin check compares against.
+      const rederived = derived ? await rederive(tx, card.id) : undefined;
+      await rateSetChanged(tx, card, ownerPath, 'markup', record, rederived);
+    }
+    return toCardOwnerDto(card);
+  });
+}

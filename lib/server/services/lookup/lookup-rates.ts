@@ -1,0 +1,186 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { z } from 'zod';
+import { Account } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { cardRelation, type TCardRelation } from '@/lib/server/authz/card-relation';
+import { scopeFor } from '@/lib/server/authz/scope';
+import { invalidInput, notFound } from '@/lib/server/api/errors';
+import { billedSeconds, callPrice } from '@/lib/shared/pricing/billing';
+import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
+import type { ZLookupQuery } from '@/lib/shared/schemas/rates';
+
+export interface TLookupLevel {
+  /** The card's owner, to those who see the owner's view; null to an assignee. */
+  accountId: string | null;
+  cardId: string;
+  cardName: string;
+  currency: string;
+  relation: TCardRelation;
+  /** The longest matching prefix effective now, or null: the number is not priced here. */
+  prefix: string | null;
+  destination: string | null;
+  rate: string | null;
+  connectionFee: string | null;
+  initialIncrement: number | null;
+  increment: number | null;
+  blocked: boolean;
+  billedSeconds: number | null;
+  /** The price of a call of the sample length at this level, rounded the card's way. */
+  amount: string | null;
+  /** This level's amount minus the level above it (what this step earns); null at the top. */
+  margin: string | null;
+}
+
+interface TChainCard {
+  id: string;
+  name: string;
+  currency: string;
+  decimals: number;
+  rounding: TRoundingMode;
+  owner_id: string;
+  owner_path: string;
+  holders: string[];
+  parent_id: string | null;
+  depth: number;
+  start_id: string;
+}
+
+interface TMatch {
+  card_id: string;
+  prefix: string;
+  destination: string;
+  rate: string;
+  connection_fee: string;
+  initial_increment: number;
+  increment: number;
+  grace_seconds: number;
+  blocked: boolean;
+}
+
+/**
+ * `GET /rates/lookup` (DESIGN §1 "Rate lookup"): for an account and a dialled number,
+ * one chain per card the account holds — a customer's assigned card; a reseller's or
+ * carrier's assigned and own cards; or just `cardId` — each followed up its parent
+ * links, top (buy) first, as far as the caller may see (the card relation: an assignee
+ * sees its buy card, never what is above it). At every level the longest prefix in
+ * effect now, the billed amount for `seconds`, and the margin over the level above.
+ * One indexed probe per chain: `prefix = any(<leading digits>)`.
+ */
+export async function lookupRates(
+  em: EntityManager,
+  actor: TActor,
+  query: z.infer<typeof ZLookupQuery>,
+) {
+  assertCan(actor, 'rates:read');
+  const account =
+    query.accountId === actor.account.id
+      ? await em.findOne(Account, { id: actor.account.id })
+      : await em.findOne(Account, {
+          $and: [scopeFor(actor, 'account'), { id: query.accountId }],
+        });
+  if (!account) throw notFound('account');
+
+  const starts = await em.execute<{ id: string }[]>(
+    `select card_id as id from card_assignment where account_id = ?
+     union select id from card where owner_id = ?`,
+    [account.id, account.id],
+  );
+  const startIds = query.cardId
+    ? starts.some((row) => row.id === query.cardId)
+      ? [query.cardId]
+      : null
+    : starts.map((row) => row.id);
+  if (!startIds) throw invalidInput({ cardId: 'is not a card this account holds' });
+  if (!startIds.length)
+    return { number: query.number, seconds: query.seconds, levels: [], chains: [] };
+
+  const cards = await em.execute<TChainCard[]>(
+    `with recursive chain as (
+       select id, parent_id, 0 as depth, id as start_id from card where id = any(?::uuid[])
+       union all
+       select c.id, c.parent_id, chain.depth + 1, chain.start_id
+         from card c join chain on c.id = chain.parent_id)
+     select chain.start_id, chain.depth, c.id, c.name, c.currency, c.decimals, c.rounding,
+            c.parent_id, c.owner_id, o.path as owner_path,
+            coalesce((select array_agg(ca.account_id::text) from card_assignment ca where ca.card_id = c.id),
+                     '{}'::text[]) as holders
+       from chain join card c on c.id = chain.id join account o on o.id = c.owner_id
+      order by chain.start_id, chain.depth`,
+    [`{${startIds.join(',')}}`],
+  );
+
+  const leading = Array.from({ length: Math.min(query.number.length, 20) }, (_, index) =>
+    query.number.slice(0, index + 1),
+  );
+  const matches = await em.execute<TMatch[]>(
+    `select distinct on (card_id) card_id, prefix, destination, rate, connection_fee,
+            initial_increment, increment, grace_seconds, blocked
+       from rate
+      where card_id = any(?::uuid[]) and prefix = any(?::text[])
+        and (effective_from is null or effective_from <= now())
+      order by card_id, length(prefix) desc, effective_from desc nulls last`,
+    [`{${[...new Set(cards.map((card) => card.id))].join(',')}}`, `{${leading.join(',')}}`],
+  );
+  const matchOf = new Map(matches.map((match) => [match.card_id, match]));
+
+  const chains = startIds.map((startId) => {
+    // Walk up from the held card while the caller may see the card.
+    const visible: { card: TChainCard; relation: TCardRelation }[] = [];
+    for (const card of cards.filter((row) => row.start_id === startId)) {
+      const relation = cardRelation(actor, { ownerPath: card.owner_path, holders: card.holders });
+      if (!relation) break;
+      visible.push({ card, relation });
+    }
+    let above: string | null = null;
+    const levels = visible.reverse().map(({ card, relation }): TLookupLevel => {
+      const match = matchOf.get(card.id);
+      const priced = match && !match.blocked;
+      const amount = priced
+        ? callPrice(
+            {
+              rate: match.rate,
+              connectionFee: match.connection_fee,
+              initialIncrement: match.initial_increment,
+              increment: match.increment,
+              graceSeconds: match.grace_seconds,
+            },
+            query.seconds,
+            { decimals: card.decimals, rounding: card.rounding },
+          )
+        : null;
+      const margin =
+        amount !== null && above !== null ? money(amount).minus(above).toFixed() : null;
+      above = amount;
+      const at = (value: string) => money(value).toFixed(card.decimals);
+      return {
+        accountId: relation === 'owner' ? card.owner_id : null,
+        cardId: card.id,
+        cardName: card.name,
+        currency: card.currency,
+        relation,
+        prefix: match?.prefix ?? null,
+        destination: match?.destination ?? null,
+        rate: match ? at(match.rate) : null,
+        connectionFee: match ? at(match.connection_fee) : null,
+        initialIncrement: match?.initial_increment ?? null,
+        increment: match?.increment ?? null,
+        blocked: match?.blocked ?? false,
+        billedSeconds: priced
+          ? query.seconds <= match.grace_seconds
+            ? 0
+            : billedSeconds(query.seconds, match.initial_increment, match.increment)
+          : null,
+        amount,
+        margin,
+      };
+    });
+    return { cardId: startId, levels };
+  });
+  return {
+    number: query.number,
+    seconds: query.seconds,
+    levels: chains[0]?.levels ?? [],
+    chains,
+  };
+}

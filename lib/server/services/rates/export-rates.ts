@@ -1,0 +1,56 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { RATE_CSV_COLUMNS } from '@/lib/shared/schemas/rates';
+import { toRateDto, type TRateRow } from './list-rates';
+import { findCardForRates } from './rate-access';
+import { csvCell } from './rates-csv';
+
+const BATCH = 5000;
+
+/**
+ * `GET /cards/{id}/rates/export`: the import's columns, streamed in batches by keyset
+ * (a 100k-row card never sits in memory whole), every cell neutralized against
+ * spreadsheet formulas. Access is decided before the first byte.
+ */
+export async function exportRates(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedCardId: string,
+): Promise<{ filename: string; stream: ReadableStream<Uint8Array> }> {
+  const { card, relation } = await findCardForRates(em, actor, unverifiedCardId);
+  const shape = { decimals: card.decimals, derived: Boolean(card.parent) };
+  const encoder = new TextEncoder();
+  let after: [string, Date | null] | null = null;
+  let headerSent = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!headerSent) {
+        headerSent = true;
+        controller.enqueue(encoder.encode(RATE_CSV_COLUMNS.join(',') + '\r\n'));
+        return;
+      }
+      const rows: TRateRow[] = await em.execute<TRateRow[]>(
+        `select * from rate where card_id = ?
+           ${after ? `and (prefix, coalesce(effective_from, '-infinity'::timestamptz)) > (?, coalesce(?::timestamptz, '-infinity'::timestamptz))` : ''}
+          order by prefix, coalesce(effective_from, '-infinity'::timestamptz)
+          limit ?`,
+        after ? [card.id, after[0], after[1], BATCH] : [card.id, BATCH],
+      );
+      if (!rows.length) {
+        controller.close();
+        return;
+      }
+      const last = rows.at(-1)!;
+      after = [last.prefix, last.effective_from];
+      const text = rows
+        .map((row) => {
+          const dto = toRateDto(row, shape, relation === 'owner');
+          return RATE_CSV_COLUMNS.map((column) => csvCell(String(dto[column] ?? ''))).join(',');
+        })
+        .join('\r\n');
+      controller.enqueue(encoder.encode(text + '\r\n'));
+    },
+  });
+  const safeName = card.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'rates';
+  return { filename: `${safeName}.csv`, stream };
+}

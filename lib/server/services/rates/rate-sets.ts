@@ -1,0 +1,202 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Card, type TCard } from '@/lib/server/entities';
+import type { TChange } from '@/lib/server/live/change-log';
+import { SAMPLE_SECONDS } from '@/lib/shared/pricing/markup';
+import type { TRateInput } from '@/lib/shared/schemas/rates';
+import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+
+/**
+ * Rate sets are written in bulk, set-based (DESIGN §1, issue "100k rows in seconds"):
+ * one statement for a card's whole set, never a row loop. Every writer ends with
+ * `rateSetChanged`, which moves the card's version (the change-log guard covers the
+ * card), recomputes every card derived from it, and records one `cards.rates_changed`
+ * entry per card.
+ */
+
+/** Why a card's rates changed, as its `rates_changed` summary says. */
+export type TRatesCause = 'put' | 'import' | 'parent' | 'markup' | 'derive';
+
+/** The input rows in one JSON parameter, unpacked by the server: one statement, any size. */
+export async function writeRateRows(
+  tx: EntityManager,
+  cardId: string,
+  rows: TRateInput[],
+  mode: 'replace' | 'merge',
+): Promise<void> {
+  if (mode === 'replace') await tx.execute('delete from rate where card_id = ?', [cardId]);
+  if (rows.length === 0) return;
+  const packed = JSON.stringify(
+    rows.map((row) => [
+      row.prefix,
+      row.destination,
+      row.rate,
+      row.connectionFee,
+      row.initialIncrement,
+      row.increment,
+      row.graceSeconds,
+      row.effectiveFrom ?? null,
+      row.blocked,
+    ]),
+  );
+  await tx.execute(
+    `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
+                       increment, grace_seconds, effective_from, blocked)
+     select ?, r->>0, r->>1, (r->>2)::numeric, (r->>3)::numeric, (r->>4)::int, (r->>5)::int,
+            (r->>6)::int, (r->>7)::timestamptz, (r->>8)::boolean
+       from json_array_elements(?::json) r
+     ${
+       mode === 'merge'
+         ? `on conflict (card_id, prefix, coalesce(effective_from, '-infinity'::timestamp with time zone))
+            do update set destination = excluded.destination, rate = excluded.rate,
+              connection_fee = excluded.connection_fee, initial_increment = excluded.initial_increment,
+              increment = excluded.increment, grace_seconds = excluded.grace_seconds,
+              blocked = excluded.blocked`
+         : ''
+     }`,
+    [cardId, packed],
+  );
+}
+
+/**
+ * A derived card's rates from its parent's, in two statements: the parent's rows
+ * marked up (percent, then fixed per minute), a per-prefix override replacing the
+ * marked-up rate, rounded the child's way; fee rounded the child's way; increments,
+ * grace, effective time and blocking the parent's (the child never bills a shorter
+ * structure than it buys, and every parent prefix — the longer ones included — has its
+ * row, so no shorter sell prefix hides a dearer buy one). `losing` flags a row when any
+ * sample call (lib/shared/pricing/markup.ts SAMPLE_SECONDS) sells below its buy price.
+ * Returns the flagged rows that were not flagged before (`cards.margin_alert`).
+ */
+export async function rederive(
+  tx: EntityManager,
+  cardId: string,
+): Promise<{ newlyLosing: number; newlyLosingPrefixes: string[] }> {
+  const previous = await tx.execute<{ keys: string | null }[]>(
+    `select json_agg(prefix || '@' || coalesce(effective_from::text, ''))::text as keys
+       from rate where card_id = ? and losing`,
+    [cardId],
+  );
+  await tx.execute('delete from rate where card_id = ?', [cardId]);
+  await tx.execute(
+    `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
+                       increment, grace_seconds, effective_from, blocked, overridden, losing)
+     select c.id, p.prefix, p.destination, s.rate, s.fee, p.initial_increment, p.increment,
+            p.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
+            not p.blocked and exists (
+              select 1 from unnest(?::int[]) t(secs)
+               where call_price(s.rate, s.fee, p.initial_increment, p.increment, p.grace_seconds,
+                                t.secs, c.decimals, c.rounding)
+                   < call_price(p.rate, p.connection_fee, p.initial_increment, p.increment,
+                                p.grace_seconds, t.secs, pc.decimals, pc.rounding))
+       from card c
+       join card pc on pc.id = c.parent_id
+       join rate p on p.card_id = pc.id
+       left join json_to_recordset(coalesce(c.overrides::json, '[]'::json)) as o(prefix text, rate numeric)
+              on o.prefix = p.prefix
+      cross join lateral (
+        select card_round(coalesce(o.rate, p.rate * (1 + coalesce(c.markup_percent, 0) / 100)
+                                             + coalesce(c.markup_fixed, 0)),
+                          c.decimals, c.rounding) as rate,
+               card_round(p.connection_fee, c.decimals, c.rounding) as fee) s
+      where c.id = ?`,
+    [`{${SAMPLE_SECONDS.join(',')}}`, cardId],
+  );
+  const fresh = await tx.execute<{ count: string; prefixes: string[] | null }[]>(
+    `select count(*) as count, (array_agg(prefix order by prefix))[1:20] as prefixes
+       from rate r
+      where card_id = ? and losing
+        and not exists (select 1 from json_array_elements_text(?::json) k
+                         where k.value = r.prefix || '@' || coalesce(r.effective_from::text, ''))`,
+    [cardId, previous[0]?.keys ?? '[]'],
+  );
+  return {
+    newlyLosing: Number(fresh[0]?.count ?? 0),
+    newlyLosingPrefixes: fresh[0]?.prefixes ?? [],
+  };
+}
+
+export type TRederived = Awaited<ReturnType<typeof rederive>>;
+
+/**
+ * After a card's rate set changed (written, or recomputed from a new markup: pass what
+ * `rederive` found): its counts and version move, and every card derived from it, at
+ * any depth, is recomputed in the same transaction, parents before children. One
+ * `cards.rates_changed` record per card; a `cards.margin_alert` record for a derived
+ * card where rows started losing money.
+ */
+export async function rateSetChanged(
+  tx: EntityManager,
+  card: TCard,
+  ownerPath: string,
+  cause: TRatesCause,
+  record: (change: TChange) => void,
+  rederived?: TRederived,
+): Promise<void> {
+  await recordRatesChanged(tx, card, ownerPath, cause, record, rederived);
+  const descendants = await tx.execute<{ id: string; owner_path: string }[]>(
+    `with recursive tree as (
+       select id, 1 as depth from card where parent_id = ?
+       union all
+       select c.id, tree.depth + 1 from card c join tree on c.parent_id = tree.id)
+     select tree.id, o.path as owner_path
+       from tree join card c on c.id = tree.id join account o on o.id = c.owner_id
+      order by tree.depth, tree.id`,
+    [card.id],
+  );
+  for (const row of descendants) {
+    const child = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
+    const childRederived = await rederive(tx, child.id);
+    await recordRatesChanged(tx, child, row.owner_path, 'parent', record, childRederived);
+  }
+}
+
+async function recordRatesChanged(
+  tx: EntityManager,
+  card: TCard,
+  ownerPath: string,
+  cause: TRatesCause,
+  record: (change: TChange) => void,
+  rederived: TRederived | undefined,
+): Promise<void> {
+  const before = toCardOwnerDto(card);
+  await refreshCounts(tx, card);
+  const after = toCardOwnerDto(card);
+  const holders = await holdersOf(tx, card.id);
+  record(
+    cardChange(card, ownerPath, 'updated', before, after, holders, {
+      event: 'rates_changed',
+      cause,
+      rows: card.rateCount,
+      losing: card.losingRates,
+    }),
+  );
+  if (rederived && rederived.newlyLosing > 0)
+    record(marginAlert(card, ownerPath, after, holders, rederived));
+}
+
+/** `cards.margin_alert`: rows of a derived card started losing money (owner's view only). */
+export function marginAlert(
+  card: TCard,
+  ownerPath: string,
+  dto: ReturnType<typeof toCardOwnerDto>,
+  holders: string[],
+  rederived: TRederived,
+): TChange {
+  return cardChange(card, ownerPath, 'updated', dto, dto, holders, {
+    event: 'margin_alert',
+    count: rederived.newlyLosing,
+    prefixes: rederived.newlyLosingPrefixes,
+  });
+}
+
+/** Counts kept on the card; touching `updatedAt` moves its version even when they match. */
+export async function refreshCounts(tx: EntityManager, card: TCard): Promise<void> {
+  const rows = await tx.execute<{ rows: string; losing: string }[]>(
+    `select count(*) as rows, count(*) filter (where losing) as losing from rate where card_id = ?`,
+    [card.id],
+  );
+  card.rateCount = Number(rows[0]?.rows ?? 0);
+  card.losingRates = Number(rows[0]?.losing ?? 0);
+  card.updatedAt = new Date();
+  await tx.flush();
+}

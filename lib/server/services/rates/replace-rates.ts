@@ -1,0 +1,92 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { ApiError, invalidInput } from '@/lib/server/api/errors';
+import { mutate } from '@/lib/server/live/change-log';
+import type { TCardOwnerDto } from '@/lib/shared/schemas/cards';
+import type { TRateInput } from '@/lib/shared/schemas/rates';
+import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+import { findCardForRateWrite } from './rate-access';
+import { rateSetChanged, writeRateRows } from './rate-sets';
+import { finerThan, parseRatesCsv, rateKey, type TCsvLineError } from './rates-csv';
+
+/** What a rate write answers: the card as it is now and how many rows it holds. */
+export interface TRatesWritten {
+  card: TCardOwnerDto;
+  rows: number;
+}
+
+/**
+ * `PUT /cards/{id}/rates`: the whole set replaced in one transaction, cards derived from
+ * it recomputed in the same one. Rows finer than the card's precision, or naming a
+ * prefix twice for the same effective time, are 400s naming the row.
+ */
+export async function replaceRates(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedCardId: string,
+  rows: TRateInput[],
+): Promise<TRatesWritten> {
+  return mutate(em, actor, async (tx, record) => {
+    const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
+    const fields: Record<string, string> = {};
+    const seen = new Map<string, number>();
+    rows.forEach((row, index) => {
+      const finer = finerThan(row, card.decimals);
+      if (finer) fields[`rates.${index}.${finer.split(' ')[0]}`] = finer;
+      const key = rateKey(row);
+      const first = seen.get(key);
+      if (first !== undefined) fields[`rates.${index}.prefix`] = `repeats rates.${first}`;
+      else seen.set(key, index);
+    });
+    if (Object.keys(fields).length) throw invalidInput(fields);
+    await writeRateRows(tx, card.id, rows, 'replace');
+    await rateSetChanged(tx, card, ownerPath, 'put', record);
+    return { card: toCardOwnerDto(card), rows: card.rateCount };
+  });
+}
+
+/**
+ * `POST /cards/{id}/rates/import`: a CSV streamed in and checked whole before anything
+ * is written — any bad row and the answer is 400 listing every bad line with its
+ * reason (up to 1000), and the card is untouched. `replace` swaps the set; `merge`
+ * adds rows and updates those with the same prefix and effective time.
+ */
+export async function importRates(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedCardId: string,
+  body: AsyncIterable<Uint8Array>,
+  mode: 'replace' | 'merge',
+  limits: { maxRows: number },
+): Promise<TRatesWritten & { mode: 'replace' | 'merge' }> {
+  // Who may write, before reading a byte of the body.
+  const { card: checked } = await mutate(em, actor, (tx) =>
+    findCardForRateWrite(tx, actor, unverifiedCardId),
+  );
+  const parsed = await parseRatesCsv(body, {
+    maxRows: limits.maxRows,
+    maxDecimals: checked.decimals,
+  });
+  if (parsed.errors.length) throw csvRejected(parsed.errors);
+  return mutate(em, actor, async (tx, record) => {
+    const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
+    if (card.decimals !== checked.decimals) {
+      // Its precision changed while the file streamed in: check again, still whole.
+      const finer = parsed.rows.findIndex((row) => finerThan(row, card.decimals));
+      if (finer >= 0)
+        throw csvRejected([{ line: 1, reason: "the card's precision changed; import again" }]);
+    }
+    await writeRateRows(tx, card.id, parsed.rows, mode);
+    await rateSetChanged(tx, card, ownerPath, 'import', record);
+    return { card: toCardOwnerDto(card), rows: card.rateCount, mode };
+  });
+}
+
+function csvRejected(lines: TCsvLineError[]): ApiError {
+  return new ApiError(
+    400,
+    'invalid_csv',
+    `${lines.length} line${lines.length === 1 ? '' : 's'} of the file cannot be imported; nothing was written.`,
+    { lines },
+  );
+}

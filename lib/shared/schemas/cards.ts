@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
+import { ZEntityMeta, ZId, ZMoney, ZPageQuery, ZVersion } from './common';
+import { ZPrefix } from './rates';
+
+export const ZDecimals = z
+  .number('must be a whole number from 4 to 6')
+  .int('must be a whole number from 4 to 6')
+  .min(MIN_DECIMALS, `must be ${MIN_DECIMALS} to ${MAX_DECIMALS}`)
+  .max(MAX_DECIMALS, `must be ${MIN_DECIMALS} to ${MAX_DECIMALS}`);
+export const ZRounding = z.enum(ROUNDING_MODES, `must be one of ${ROUNDING_MODES.join(', ')}`);
+
+/** A percentage as a decimal string ("20", "7.5"); money rules, up to 6 decimals. */
+const ZPercent = ZMoney;
+
+export const ZOverride = z.strictObject({ prefix: ZPrefix, rate: ZMoney });
+export const ZOverrides = z
+  .array(ZOverride)
+  .max(10_000, 'at most 10000 overrides')
+  .refine(
+    (rows) => new Set(rows.map((row) => row.prefix)).size === rows.length,
+    'names a prefix twice',
+  );
+
+/** `POST /cards` (DESIGN §3): owned by the caller's account; currency fixed from now on. */
+export const ZCardCreate = z.strictObject({
+  name: z.string('is required').trim().min(1, 'is required').max(200, 'is too long'),
+  currency: z
+    .string('is required')
+    .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as "EUR"'),
+  kind: z.enum(['provider', 'customer'], 'must be "provider" or "customer"'),
+  decimals: ZDecimals.default(MIN_DECIMALS),
+  rounding: ZRounding.default('half_up'),
+});
+export type TCardCreate = z.infer<typeof ZCardCreate>;
+
+/** `POST /cards/{id}/derive`: a customer card of the caller's account following `{id}`. */
+export const ZCardDerive = z.strictObject({
+  name: z.string('is required').trim().min(1, 'is required').max(200, 'is too long'),
+  markupPercent: ZPercent.optional(),
+  markupFixed: ZMoney.optional(),
+  decimals: ZDecimals.optional(),
+  rounding: ZRounding.optional(),
+  overrides: ZOverrides.optional(),
+});
+export type TCardDerive = z.infer<typeof ZCardDerive>;
+
+/**
+ * `PATCH /cards/{id}`: name and rounding on any card; the markup rule on a derived one
+ * (its rates recompute). Currency and kind never change.
+ */
+export const ZCardPatch = z.strictObject({
+  version: ZVersion,
+  name: z.string().trim().min(1, 'is required').max(200, 'is too long').optional(),
+  decimals: ZDecimals.optional(),
+  rounding: ZRounding.optional(),
+  markupPercent: ZPercent.nullable().optional(),
+  markupFixed: ZMoney.nullable().optional(),
+  overrides: ZOverrides.nullable().optional(),
+});
+export type TCardPatch = z.infer<typeof ZCardPatch>;
+
+export const ZCardListQuery = ZPageQuery.extend({
+  /** `provider` includes cards assigned to the caller's account (its buy side). */
+  kind: z.enum(['provider', 'customer']).optional(),
+  ownerId: ZId.optional(),
+  q: z.string().trim().max(200).optional(),
+});
+
+/** The owner's (and its ancestors') view: everything (DESIGN §1). */
+export const ZCardOwnerDto = ZEntityMeta.extend({
+  relation: z.literal('owner'),
+  name: z.string(),
+  currency: z.string(),
+  kind: z.enum(['provider', 'customer']),
+  decimals: z.number().int(),
+  rounding: ZRounding,
+  ownerId: z.string(),
+  parentId: z.string().nullable(),
+  markup: z
+    .object({
+      percent: z.string().nullable(),
+      fixed: z.string().nullable(),
+      overrides: z.array(ZOverride),
+    })
+    .nullable(),
+  rateCount: z.number().int(),
+  losingRates: z.number().int(),
+});
+export type TCardOwnerDto = z.infer<typeof ZCardOwnerDto>;
+
+/**
+ * An assignee's view: name, currency and rates (its buy price) — never the parent, the
+ * markup, the margin, nor who else holds the card. To the assignee it is a provider card.
+ */
+export const ZCardAssignedDto = ZEntityMeta.extend({
+  relation: z.literal('assigned'),
+  name: z.string(),
+  currency: z.string(),
+  kind: z.literal('provider'),
+  decimals: z.number().int(),
+  rateCount: z.number().int(),
+});
+export type TCardAssignedDto = z.infer<typeof ZCardAssignedDto>;
+export type TCardDto = TCardOwnerDto | TCardAssignedDto;
+
+/** The assignee's view of an owner's DTO: the one place that decides what it keeps. */
+export function assignedView(card: TCardOwnerDto): TCardAssignedDto {
+  return {
+    id: card.id,
+    version: card.version,
+    createdAt: card.createdAt,
+    updatedAt: card.updatedAt,
+    relation: 'assigned',
+    name: card.name,
+    currency: card.currency,
+    kind: 'provider',
+    decimals: card.decimals,
+    rateCount: card.rateCount,
+  };
+}
+
+export const ZAssignmentCreate = z.strictObject({ cardId: ZId, accountId: ZId });
+export const ZAssignmentListQuery = ZPageQuery.extend({
+  cardId: ZId.optional(),
+  accountId: ZId.optional(),
+});
+export const ZAssignmentDto = ZEntityMeta.extend({
+  cardId: z.string(),
+  cardName: z.string(),
+  accountId: z.string(),
+  accountKind: z.enum(['reseller', 'customer']),
+});
+export type TAssignmentDto = z.infer<typeof ZAssignmentDto>;
+
+export const ZTransfer = z.strictObject({ toParentId: ZId, cardId: ZId });
+export type TTransfer = z.infer<typeof ZTransfer>;

@@ -1,0 +1,838 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import type { TChangeEnvelope } from '@/lib/shared/live/change';
+import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
+import { callPrice } from '@/lib/shared/pricing/billing';
+import { money } from '@/lib/shared/pricing/money';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+/**
+ * Rate cards over the real API and sockets (DESIGN §1 "Rate cards", §3): master and
+ * reseller mode, derive and its recompute on parent edits, margin flags and alerts,
+ * assignment rules, assignee projections (REST and live), CSV import/export, lookup,
+ * transfer. Expected prices come from the pricing core (lib/shared/pricing), not from
+ * the SQL that computes them on the server.
+ */
+const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
+const PASSWORD = 'cards-api-pass-1';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+let r1: TApiClient;
+let r2: TApiClient;
+const ids = {} as Record<'C' | 'R1' | 'R1a' | 'R2' | 'K0' | 'K1' | 'K2', string>;
+
+const BUY_RATES = [
+  { prefix: '44', destination: 'UK', rate: '0.0200' },
+  { prefix: '441', destination: 'UK geographic', rate: '0.0400', connectionFee: '0.0100' },
+  {
+    prefix: '441481',
+    destination: 'Guernsey',
+    rate: '0.1500',
+    initialIncrement: 30,
+    increment: 6,
+  },
+  { prefix: '33', destination: 'France', rate: '0.0123', initialIncrement: 1, increment: 1 },
+];
+
+async function listen(client: TApiClient) {
+  const socket: Socket = io(suite.server.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: { cookie: client.cookie },
+  });
+  const received: TChangeEnvelope[] = [];
+  socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
+  await new Promise((resolve, reject) => {
+    socket.once('hello', resolve);
+    socket.once('connect_error', reject);
+  });
+  return { socket, received };
+}
+
+async function until(check: () => boolean, what: string) {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function allRates(client: TApiClient, cardId: string) {
+  const rows: Record<string, unknown>[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: {
+      status: number;
+      body: { items: Record<string, unknown>[]; nextCursor: string | null };
+    } = await client.get(`/cards/${cardId}/rates?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(page.status).toBe(200);
+    rows.push(...page.body.items);
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  return rows;
+}
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  ids.C = (await admin.get('/me')).body.account.id;
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  ids.R1 = (await admin.post('/resellers', { name: 'R1', email: 'r1@x.test' })).body.id;
+  ids.R2 = (await admin.post('/resellers', { name: 'R2', email: 'r2@x.test' })).body.id;
+  ids.R1a = (
+    await admin.post('/resellers', { name: 'R1a', email: 'a@x.test', parentId: ids.R1 })
+  ).body.id;
+  ids.K0 = (await admin.post('/customers', { name: 'K0' })).body.id;
+  ids.K1 = (await admin.post('/customers', { name: 'K1', parentId: ids.R1 })).body.id;
+  ids.K2 = (await admin.post('/customers', { name: 'K2', parentId: ids.R2 })).body.id;
+  for (const [email, accountId] of [
+    ['ops@r1.test', ids.R1],
+    ['ops@r2.test', ids.R2],
+  ] as const) {
+    const made = await admin.post('/users', {
+      email,
+      password: PASSWORD,
+      accountId,
+      groupId: group.id,
+    });
+    expect(made.status).toBe(201);
+  }
+  r1 = await apiClient(suite.server.url, 'ops@r1.test', PASSWORD);
+  r2 = await apiClient(suite.server.url, 'ops@r2.test', PASSWORD);
+});
+
+describe('cards, rates and derive (master mode)', () => {
+  const card = {} as Record<'P' | 'S' | 'D', { id: string; version: number }>;
+
+  it('creates a provider card and validates it', async () => {
+    const bad = await admin.post('/cards', {
+      name: '',
+      currency: 'euro',
+      kind: 'upstream',
+      decimals: 9,
+    });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.error.fields).sort()).toEqual([
+      'currency',
+      'decimals',
+      'kind',
+      'name',
+    ]);
+    const made = await admin.post('/cards', {
+      name: 'Upstream A',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({
+      relation: 'owner',
+      currency: 'EUR',
+      kind: 'provider',
+      decimals: 4,
+      rounding: 'half_up',
+      ownerId: ids.C,
+      parentId: null,
+      markup: null,
+      rateCount: 0,
+    });
+    card.P = made.body;
+  });
+
+  it('PUT replaces the rate set; bad rows name their field and nothing is written', async () => {
+    const bad = await admin.put(`/cards/${card.P.id}/rates`, {
+      rates: [
+        { prefix: '44', destination: 'UK', rate: 0.02 },
+        { prefix: '4a', destination: 'X', rate: '0.01' },
+        { prefix: '45', destination: 'Y', rate: '0.012345' },
+        { prefix: '46', destination: 'Z', rate: '0.01' },
+        { prefix: '46', destination: 'Z again', rate: '0.01' },
+      ],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty(['rates.0.rate']);
+    expect(bad.body.error.fields).toHaveProperty(['rates.1.prefix']);
+    // Zod stops at the schema; precision and repeats are checked against the card next.
+    const finer = await admin.put(`/cards/${card.P.id}/rates`, {
+      rates: [
+        { prefix: '45', destination: 'Y', rate: '0.012345' },
+        { prefix: '46', destination: 'Z', rate: '0.01' },
+        { prefix: '46', destination: 'Z again', rate: '0.01' },
+      ],
+    });
+    expect(finer.status).toBe(400);
+    expect(finer.body.error.fields['rates.0.rate']).toMatch(/4/);
+    expect(finer.body.error.fields['rates.2.prefix']).toBe('repeats rates.1');
+    expect((await admin.get(`/cards/${card.P.id}/rates`)).body.items).toEqual([]);
+
+    const put = await admin.put(`/cards/${card.P.id}/rates`, { rates: BUY_RATES });
+    expect(put.status).toBe(200);
+    expect(put.body.rows).toBe(4);
+    expect(put.body.card.rateCount).toBe(4);
+    expect(put.body.card.version).toBeGreaterThan(card.P.version);
+    const rows = await allRates(admin, card.P.id);
+    expect(rows.map((row) => row.prefix)).toEqual(['33', '44', '441', '441481']);
+    expect(rows[3]).toMatchObject({
+      rate: '0.1500',
+      connectionFee: '0.0000',
+      initialIncrement: 30,
+      increment: 6,
+      graceSeconds: 0,
+      effectiveFrom: null,
+      blocked: false,
+    });
+    const search = await admin.get(`/cards/${card.P.id}/rates?prefix=441`);
+    expect(search.body.items.map((row: { prefix: string }) => row.prefix)).toEqual([
+      '441',
+      '441481',
+    ]);
+  });
+
+  it('derives a customer card that follows the markup, overrides and rounding', async () => {
+    const bad = await admin.post(`/cards/${card.P.id}/derive`, {
+      name: 'Retail',
+      markupPercent: 20,
+      overrides: [{ prefix: '999', rate: '0.01' }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('markupPercent');
+    const missing = await admin.post(`/cards/${card.P.id}/derive`, {
+      name: 'Retail',
+      overrides: [{ prefix: '999', rate: '0.01' }],
+    });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.fields['overrides.0.prefix']).toBe(
+      'is not a prefix of the parent card',
+    );
+
+    const made = await admin.post(`/cards/${card.P.id}/derive`, {
+      name: 'Retail',
+      markupPercent: '20',
+      markupFixed: '0.001',
+      rounding: 'up',
+      overrides: [{ prefix: '441', rate: '0.0450' }],
+    });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({
+      kind: 'customer',
+      parentId: card.P.id,
+      currency: 'EUR',
+      rounding: 'up',
+      markup: { percent: '20', fixed: '0.001', overrides: [{ prefix: '441', rate: '0.045' }] },
+      rateCount: 4,
+      losingRates: 0,
+    });
+    card.S = made.body;
+    await expectFollows(
+      card.S.id,
+      card.P.id,
+      { markupPercent: '20', markupFixed: '0.001' },
+      { '441': '0.0450' },
+    );
+  });
+
+  it('recomputes derived cards with the parent, one rates_changed row per card, and alerts on new losses', async () => {
+    // R1 holds S and derives its own card from it: three levels.
+    const assigned = await admin.post('/assignments', { cardId: card.S.id, accountId: ids.R1 });
+    expect(assigned.status).toBe(201);
+    const derived = await r1.post(`/cards/${card.S.id}/derive`, {
+      name: 'R1 retail',
+      markupPercent: '10',
+    });
+    expect(derived.status).toBe(201);
+    card.D = derived.body;
+
+    const edited = BUY_RATES.map((row) =>
+      row.prefix === '441' ? { ...row, rate: '0.0600' } : row,
+    );
+    const put = await admin.put(`/cards/${card.P.id}/rates`, { rates: edited });
+    expect(put.status).toBe(200);
+    await expectFollows(
+      card.S.id,
+      card.P.id,
+      { markupPercent: '20', markupFixed: '0.001' },
+      { '441': '0.0450' },
+    );
+    await expectFollows(card.D.id, card.S.id, { markupPercent: '10' }, {});
+
+    const s = (await admin.get(`/cards/${card.S.id}`)).body;
+    expect(s.losingRates).toBe(1);
+    const flagged = await admin.get(`/cards/${card.S.id}/rates?losing=true`);
+    expect(flagged.body.items.map((row: { prefix: string }) => row.prefix)).toEqual(['441']);
+    const margin = await admin.get(`/cards/${card.S.id}/margin`);
+    expect(margin.status).toBe(200);
+    expect(margin.body.total).toBe(1);
+    expect(margin.body.items[0]).toMatchObject({ prefix: '441' });
+    expect(
+      margin.body.items[0].samples.map((sample: { seconds: number }) => sample.seconds),
+    ).toEqual([1, 6, 30, 60, 180]);
+    expect(margin.body.items[0].losing.length).toBeGreaterThan(0);
+
+    // The log of that one PUT: one rates_changed per card, a margin alert for S only.
+    const rows = await suite.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ entity_id: string; event: string; n: string }[]>(
+        `select entity_id, summary->>'event' as event, count(*) as n from change_log
+        where at = (select at from change_log where entity_id = ? and summary->>'event' = 'rates_changed' order by seq desc limit 1)
+        group by entity_id, summary->>'event'`,
+        [card.P.id],
+      );
+    const byCard = Object.fromEntries(
+      rows.map((row) => [`${row.entity_id}:${row.event}`, Number(row.n)]),
+    );
+    expect(byCard).toEqual({
+      [`${card.P.id}:rates_changed`]: 1,
+      [`${card.S.id}:rates_changed`]: 1,
+      [`${card.S.id}:margin_alert`]: 1,
+      [`${card.D.id}:rates_changed`]: 1,
+    });
+  });
+
+  it('keeps dependants: 409 listing them, nothing deleted', async () => {
+    const deleteP = await admin.del(`/cards/${card.P.id}`);
+    expect(deleteP.status).toBe(409);
+    expect(deleteP.body.error.dependants).toEqual([
+      { resource: 'cards', id: card.S.id, name: 'Retail' },
+    ]);
+    const assignment = (await admin.get(`/assignments?cardId=${card.S.id}&accountId=${ids.R1}`))
+      .body.items[0];
+    const unassign = await admin.del(`/assignments/${assignment.id}`);
+    expect(unassign.status).toBe(409);
+    expect(unassign.body.error.dependants).toEqual([
+      { resource: 'cards', id: card.D.id, name: 'R1 retail' },
+    ]);
+    const derivedPut = await r1.put(`/cards/${card.D.id}/rates`, { rates: BUY_RATES });
+    expect(derivedPut.status).toBe(409);
+    expect(derivedPut.body.error.code).toBe('derived_card');
+    expect((await admin.get(`/cards/${card.S.id}`)).status).toBe(200);
+  });
+
+  it('shows an assignee only name, currency and rates — over REST and live', async () => {
+    const r1Live = await listen(r1);
+    const r2Live = await listen(r2);
+    try {
+      const seen = (await r1.get(`/cards/${card.S.id}`)).body;
+      expect(Object.keys(seen).sort()).toEqual(
+        [
+          'createdAt',
+          'currency',
+          'decimals',
+          'id',
+          'kind',
+          'name',
+          'rateCount',
+          'relation',
+          'updatedAt',
+          'version',
+        ].sort(),
+      );
+      expect(seen).toMatchObject({ relation: 'assigned', kind: 'provider' });
+      const list = await r1.get('/cards?kind=provider');
+      expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([card.S.id]);
+      const rates = await r1.get(`/cards/${card.S.id}/rates`);
+      expect(rates.status).toBe(200);
+      for (const row of rates.body.items) {
+        expect(row).not.toHaveProperty('losing');
+        expect(row).not.toHaveProperty('overridden');
+      }
+      expect((await r1.get(`/cards/${card.S.id}/margin`)).status).toBe(404);
+      expect((await r1.get(`/cards/${card.P.id}`)).status).toBe(404);
+      expect((await r1.get(`/assignments?cardId=${card.S.id}`)).body.items).toEqual([]);
+      expect((await r2.get(`/cards/${card.S.id}`)).status).toBe(404);
+      expect((await r2.get(`/cards/${card.S.id}/rates`)).status).toBe(404);
+
+      // Live: a parent edit, a new assignment to R2, a rename.
+      const edited = BUY_RATES.map((row) =>
+        row.prefix === '33' ? { ...row, rate: '0.0130' } : row,
+      );
+      expect((await admin.put(`/cards/${card.P.id}/rates`, { rates: edited })).status).toBe(200);
+      const second = await admin.post(`/cards/${card.P.id}/derive`, {
+        name: 'Wholesale',
+        markupPercent: '5',
+      });
+      expect(
+        (await admin.post('/assignments', { cardId: second.body.id, accountId: ids.R2 })).status,
+      ).toBe(201);
+      await until(
+        () => r1Live.received.some((e) => e.type === 'cards.rates_changed' && e.id === card.S.id),
+        'R1 to hear of S',
+      );
+      await until(
+        () => r2Live.received.some((e) => e.type === 'cards.added'),
+        'R2 to receive its card',
+      );
+
+      for (const envelope of r1Live.received.filter((e) => e.id === card.S.id)) {
+        expect(envelope.data).not.toHaveProperty('parentId');
+        expect(envelope.data).not.toHaveProperty('markup');
+        expect(envelope.data).not.toHaveProperty('losingRates');
+        expect(envelope.summary ?? {}).not.toHaveProperty('losing');
+        expect(envelope.summary ?? {}).not.toHaveProperty('audience');
+        expect(envelope.type).not.toBe('cards.margin_alert');
+      }
+      // R1 hears about its own derived card in full (it owns it), never about P or R2's card.
+      expect(r1Live.received.some((e) => e.id === card.P.id || e.id === second.body.id)).toBe(
+        false,
+      );
+      const added = r2Live.received.find((e) => e.type === 'cards.added')!;
+      expect(added.id).toBe(second.body.id);
+      expect(added.data).toMatchObject({
+        relation: 'assigned',
+        name: 'Wholesale',
+        kind: 'provider',
+      });
+      expect(added.data).not.toHaveProperty('parentId');
+      expect(
+        r2Live.received.some((e) => e.id === card.S.id || e.id === card.D.id || e.id === card.P.id),
+      ).toBe(false);
+    } finally {
+      r1Live.socket.disconnect();
+      r2Live.socket.disconnect();
+    }
+  });
+
+  /** Every child row equals the pricing core's markup of the parent row. */
+  async function expectFollows(
+    childId: string,
+    parentId: string,
+    markup: { markupPercent?: string; markupFixed?: string },
+    overrides: Record<string, string>,
+  ) {
+    const child = (await admin.get(`/cards/${childId}`)).body;
+    const parent = (await admin.get(`/cards/${parentId}`)).body;
+    const parentRows = await allRates(admin, parentId);
+    const childRows = await allRates(admin, childId);
+    expect(childRows.map((row) => row.prefix)).toEqual(parentRows.map((row) => row.prefix));
+    parentRows.forEach((row, index) => {
+      const terms = row as unknown as Parameters<typeof deriveTerms>[0];
+      const expected = deriveTerms(terms, markup, child, overrides[row.prefix as string]);
+      expect(childRows[index]).toMatchObject({
+        rate: expected.rate,
+        connectionFee: expected.connectionFee,
+        initialIncrement: row.initialIncrement,
+        increment: row.increment,
+        overridden: (row.prefix as string) in overrides,
+        losing:
+          marginCheck({ terms, card: parent }, { terms: expected, card: child }).losing.length > 0,
+      });
+    });
+  }
+});
+
+describe('assignment rules', () => {
+  it('only the owner, only customer cards, only direct children, one card per customer', async () => {
+    const provider = (
+      await admin.post('/cards', { name: 'Up B', currency: 'EUR', kind: 'provider' })
+    ).body;
+    const sell = (await admin.post('/cards', { name: 'Sell B', currency: 'EUR', kind: 'customer' }))
+      .body;
+    const sell2 = (
+      await admin.post('/cards', { name: 'Sell C', currency: 'EUR', kind: 'customer' })
+    ).body;
+    const providerAssign = await admin.post('/assignments', {
+      cardId: provider.id,
+      accountId: ids.R2,
+    });
+    expect(providerAssign.status).toBe(409);
+    expect(providerAssign.body.error.code).toBe('provider_card');
+    const deep = await admin.post('/assignments', { cardId: sell.id, accountId: ids.R1a });
+    expect(deep.status).toBe(409);
+    expect(deep.body.error.code).toBe('not_direct_child');
+    const notOwner = await r1.post('/assignments', { cardId: sell.id, accountId: ids.K1 });
+    expect(notOwner.status).toBe(404);
+    const outsider = await r2.post('/assignments', { cardId: sell.id, accountId: ids.K0 });
+    expect(outsider.status).toBe(404);
+    const bad = await admin.post('/assignments', { cardId: 'nope', accountId: ids.K0 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('cardId');
+
+    const first = await admin.post('/assignments', { cardId: sell.id, accountId: ids.K0 });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({
+      cardId: sell.id,
+      accountId: ids.K0,
+      accountKind: 'customer',
+    });
+    const again = await admin.post('/assignments', { cardId: sell.id, accountId: ids.K0 });
+    expect(again.status).toBe(409);
+    const replaced = await admin.post('/assignments', { cardId: sell2.id, accountId: ids.K0 });
+    expect(replaced.status).toBe(201);
+    const held = (await admin.get(`/assignments?accountId=${ids.K0}`)).body.items;
+    expect(held.map((row: { cardId: string }) => row.cardId)).toEqual([sell2.id]);
+    const log = (await admin.get(`/audit?resource=assignments&entityId=${first.body.id}`)).body
+      .items;
+    expect(log.map((row: { op: string }) => row.op)).toEqual(['deleted', 'created']);
+    expect(log[0].summary).toEqual({ reason: 'replaced' });
+
+    // A reseller holds several.
+    expect((await admin.post('/assignments', { cardId: sell.id, accountId: ids.R2 })).status).toBe(
+      201,
+    );
+    expect((await admin.post('/assignments', { cardId: sell2.id, accountId: ids.R2 })).status).toBe(
+      201,
+    );
+    const r2Cards = (await r2.get('/cards?kind=provider')).body.items.map(
+      (item: { name: string }) => item.name,
+    );
+    expect(r2Cards).toEqual(expect.arrayContaining(['Sell B', 'Sell C']));
+    // Removing one without dependants works, and R2 stops seeing it.
+    const row = (await admin.get(`/assignments?cardId=${sell.id}&accountId=${ids.R2}`)).body
+      .items[0];
+    expect((await admin.del(`/assignments/${row.id}`)).status).toBe(204);
+    expect((await r2.get(`/cards/${sell.id}`)).status).toBe(404);
+  });
+});
+
+describe('CSV import and export', () => {
+  let cardId: string;
+  beforeAll(async () => {
+    cardId = (await admin.post('/cards', { name: 'CSV card', currency: 'USD', kind: 'provider' }))
+      .body.id;
+  });
+
+  it('rejects a bad file whole, naming every bad line', async () => {
+    const good = 'prefix,destination,rate\n1,US,0.0100\n';
+    expect(
+      (await admin.raw('POST', `/cards/${cardId}/rates/import`, good, 'text/csv')).status,
+    ).toBe(200);
+    const csv = [
+      'prefix,destination,rate,connectionFee,blocked',
+      '1,US,0.0110,,',
+      '1x,Bad prefix,0.01,,',
+      '7,Russia,abc,,',
+      '1,US again,0.0200,,',
+      '"44","UK, London",0.0300,0.0100,maybe',
+      '49,Germany,0.012345,,',
+      '33,France,0.01',
+    ].join('\n');
+    const rejected = await admin.raw('POST', `/cards/${cardId}/rates/import`, csv, 'text/csv');
+    expect(rejected.status).toBe(400);
+    const body = JSON.parse(rejected.text);
+    expect(body.error.code).toBe('invalid_csv');
+    expect(body.error.lines.map((line: { line: number }) => line.line)).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(body.error.lines[0].reason).toMatch(/prefix/);
+    expect(body.error.lines[2].reason).toMatch(/repeats line 2/);
+    expect(body.error.lines[4].reason).toMatch(/decimals/);
+    // Nothing written: the first file's single row is still all there is.
+    const rows = await allRates(admin, cardId);
+    expect(rows.map((row) => [row.prefix, row.rate])).toEqual([['1', '0.0100']]);
+
+    for (const [text, field] of [
+      ['', 'empty'],
+      ['prefix,destination\n1,US\n', 'missing column'],
+      ['prefix,destination,rate,colour\n1,US,0.01,red\n', 'unknown column'],
+    ] as const) {
+      const answer = await admin.raw('POST', `/cards/${cardId}/rates/import`, text, 'text/csv');
+      expect(answer.status).toBe(400);
+      expect(answer.text).toContain(field);
+    }
+    const wrongType = await admin.raw(
+      'POST',
+      `/cards/${cardId}/rates/import`,
+      good,
+      'application/json',
+    );
+    expect(wrongType.status).toBe(415);
+    const wrongMode = await admin.raw(
+      'POST',
+      `/cards/${cardId}/rates/import?mode=append`,
+      good,
+      'text/csv',
+    );
+    expect(wrongMode.status).toBe(400);
+    expect(JSON.parse(wrongMode.text).error.fields).toHaveProperty('mode');
+  });
+
+  it('replaces or merges, and exports what it imported with formulas neutralized', async () => {
+    const csv = [
+      'prefix,destination,rate,connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked',
+      '1,"=HYPERLINK(""http://x"")",0.0100,0.0010,30,6,3,,false',
+      '1,US later,0.0200,0,60,60,0,2030-01-01T00:00:00Z,no',
+      '44,"UK, ""London""",0.0300,0,1,1,0,,true',
+    ].join('\r\n');
+    const replaced = await admin.raw(
+      'POST',
+      `/cards/${cardId}/rates/import?mode=replace`,
+      csv,
+      'text/csv',
+    );
+    expect(replaced.status).toBe(200);
+    expect(JSON.parse(replaced.text)).toMatchObject({ rows: 3, mode: 'replace' });
+
+    const merged = await admin.raw(
+      'POST',
+      `/cards/${cardId}/rates/import?mode=merge`,
+      'prefix,destination,rate\n44,UK,0.0310\n49,Germany,0.0150\n',
+      'text/csv',
+    );
+    expect(merged.status).toBe(200);
+    expect(JSON.parse(merged.text).rows).toBe(4);
+    const rows = await allRates(admin, cardId);
+    expect(rows.map((row) => [row.prefix, row.rate, row.effectiveFrom])).toEqual([
+      ['1', '0.0100', null],
+      ['1', '0.0200', '2030-01-01T00:00:00.000Z'],
+      ['44', '0.0310', null],
+      ['49', '0.0150', null],
+    ]);
+
+    const exported = await admin.raw('GET', `/cards/${cardId}/rates/export`);
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(exported.headers.get('content-disposition')).toBe('attachment; filename="CSV_card.csv"');
+    const lines = exported.text.trimEnd().split('\r\n');
+    expect(lines[0]).toBe(
+      'prefix,destination,rate,connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked',
+    );
+    expect(lines[1]).toBe(`1,"'=HYPERLINK(""http://x"")",0.0100,0.0010,30,6,3,,false`);
+    expect(lines).toHaveLength(5);
+
+    // The export imports back to the same set.
+    const again = await admin.raw(
+      'POST',
+      `/cards/${cardId}/rates/import`,
+      exported.text,
+      'text/csv',
+    );
+    expect(again.status).toBe(200);
+    const back = await allRates(admin, cardId);
+    expect(back.map(({ id: _id, ...row }) => row)).toEqual(
+      rows.map(({ id: _id, ...row }) => ({
+        ...row,
+        destination:
+          row.destination === '=HYPERLINK("http://x")'
+            ? `'=HYPERLINK("http://x")`
+            : row.destination,
+      })),
+    );
+    expect((await r1.raw('GET', `/cards/${cardId}/rates/export`)).status).toBe(404);
+  });
+});
+
+describe('price trace and transfer', () => {
+  it('prices a number at each visible level with the margin at each step', async () => {
+    const buy = (
+      await admin.post('/cards', { name: 'Trace buy', currency: 'EUR', kind: 'provider' })
+    ).body;
+    await admin.put(`/cards/${buy.id}/rates`, {
+      rates: [
+        { prefix: '49', destination: 'DE', rate: '0.0100' },
+        {
+          prefix: '4930',
+          destination: 'Berlin',
+          rate: '0.0200',
+          connectionFee: '0.0050',
+          initialIncrement: 30,
+          increment: 6,
+        },
+      ],
+    });
+    const sell = (
+      await admin.post(`/cards/${buy.id}/derive`, { name: 'Trace sell', markupPercent: '50' })
+    ).body;
+    expect((await admin.post('/assignments', { cardId: sell.id, accountId: ids.R2 })).status).toBe(
+      201,
+    );
+    const r2Sell = (
+      await r2.post(`/cards/${sell.id}/derive`, { name: 'R2 sell', markupFixed: '0.0100' })
+    ).body;
+    expect((await r2.post('/assignments', { cardId: r2Sell.id, accountId: ids.K2 })).status).toBe(
+      201,
+    );
+
+    const asCarrier = await admin.get(
+      `/rates/lookup?accountId=${ids.K2}&number=%2B4930123456&seconds=31`,
+    );
+    expect(asCarrier.status).toBe(200);
+    expect(asCarrier.body.number).toBe('4930123456');
+    const levels = asCarrier.body.levels;
+    expect(levels.map((level: { cardId: string }) => level.cardId)).toEqual([
+      buy.id,
+      sell.id,
+      r2Sell.id,
+    ]);
+    expect(levels.map((level: { prefix: string }) => level.prefix)).toEqual([
+      '4930',
+      '4930',
+      '4930',
+    ]);
+    const expected = [
+      callPrice(
+        {
+          rate: '0.0200',
+          connectionFee: '0.0050',
+          initialIncrement: 30,
+          increment: 6,
+          graceSeconds: 0,
+        },
+        31,
+        { decimals: 4, rounding: 'half_up' },
+      ),
+      callPrice(
+        {
+          rate: '0.0300',
+          connectionFee: '0.0050',
+          initialIncrement: 30,
+          increment: 6,
+          graceSeconds: 0,
+        },
+        31,
+        { decimals: 4, rounding: 'half_up' },
+      ),
+      callPrice(
+        {
+          rate: '0.0400',
+          connectionFee: '0.0050',
+          initialIncrement: 30,
+          increment: 6,
+          graceSeconds: 0,
+        },
+        31,
+        { decimals: 4, rounding: 'half_up' },
+      ),
+    ];
+    expect(levels.map((level: { amount: string }) => level.amount)).toEqual(expected);
+    expect(levels.map((level: { billedSeconds: number }) => level.billedSeconds)).toEqual([
+      36, 36, 36,
+    ]);
+    expect(levels.map((level: { margin: string | null }) => level.margin)).toEqual([
+      null,
+      money(expected[1]!).minus(expected[0]!).toFixed(),
+      money(expected[2]!).minus(expected[1]!).toFixed(),
+    ]);
+
+    // R2 sees from its buy card down: the carrier's upstream card and owner stay hidden.
+    const asReseller = await r2.get(`/rates/lookup?accountId=${ids.K2}&number=4912`);
+    expect(asReseller.body.levels.map((level: { cardId: string }) => level.cardId)).toEqual([
+      sell.id,
+      r2Sell.id,
+    ]);
+    expect(asReseller.body.levels[0]).toMatchObject({
+      relation: 'assignee',
+      accountId: null,
+      prefix: '49',
+      margin: null,
+    });
+    expect(asReseller.body.levels[1]).toMatchObject({
+      relation: 'owner',
+      accountId: ids.R2,
+      rate: '0.0250',
+    });
+
+    expect((await r1.get(`/rates/lookup?accountId=${ids.K2}&number=4912`)).status).toBe(404);
+    const bad = await admin.get(`/rates/lookup?accountId=${ids.K2}&number=12ab`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('number');
+  });
+
+  it('moves a customer with its new card in one audited step', async () => {
+    const r1Card = (await r1.post('/cards', { name: 'R1 own', currency: 'EUR', kind: 'customer' }))
+      .body;
+    const r2Card = (await r2.post('/cards', { name: 'R2 own', currency: 'EUR', kind: 'customer' }))
+      .body;
+    expect((await r1.post('/assignments', { cardId: r1Card.id, accountId: ids.K1 })).status).toBe(
+      201,
+    );
+    const r1Live = await listen(r1);
+    const r2Live = await listen(r2);
+    try {
+      // R1 cannot reach R2; a plain PATCH of the parent is refused.
+      expect(
+        (await r1.post(`/customers/${ids.K1}/transfer`, { toParentId: ids.R2, cardId: r2Card.id }))
+          .status,
+      ).toBe(404);
+      const k1 = (await admin.get(`/customers/${ids.K1}`)).body;
+      const patch = await admin.patch(`/customers/${ids.K1}`, {
+        version: k1.version,
+        parentId: ids.R2,
+      });
+      expect(patch.status).toBe(409);
+      expect(patch.body.error.code).toBe('transfer_required');
+      const wrongCard = await admin.post(`/customers/${ids.K1}/transfer`, {
+        toParentId: ids.R2,
+        cardId: r1Card.id,
+      });
+      expect(wrongCard.status).toBe(400);
+      expect(wrongCard.body.error.fields).toHaveProperty('cardId');
+
+      const moved = await admin.post(`/customers/${ids.K1}/transfer`, {
+        toParentId: ids.R2,
+        cardId: r2Card.id,
+      });
+      expect(moved.status).toBe(200);
+      expect(moved.body).toMatchObject({ id: ids.K1, parentId: ids.R2 });
+      expect((await r1.get(`/customers/${ids.K1}`)).status).toBe(404);
+      expect((await r2.get(`/customers/${ids.K1}`)).body.parentId).toBe(ids.R2);
+      const held = (await admin.get(`/assignments?accountId=${ids.K1}`)).body.items;
+      expect(held.map((row: { cardId: string }) => row.cardId)).toEqual([r2Card.id]);
+      await until(() => r1Live.received.some((e) => e.type === 'customers.removed'), 'R1 removal');
+      await until(() => r2Live.received.some((e) => e.type === 'customers.added'), 'R2 addition');
+      expect(r1Live.received.find((e) => e.type === 'customers.removed')!.data).toEqual({
+        id: ids.K1,
+      });
+      expect(r2Live.received.some((e) => e.type === 'customers.removed')).toBe(false);
+      const audit = (await admin.get(`/audit?resource=customers&entityId=${ids.K1}`)).body.items[0];
+      expect(audit.summary).toEqual({
+        reason: 'transfer',
+        fromParentId: ids.R1,
+        toParentId: ids.R2,
+        cardId: r2Card.id,
+      });
+      expect(audit.before.parentId).toBe(ids.R1);
+      expect(audit.after.parentId).toBe(ids.R2);
+    } finally {
+      r1Live.socket.disconnect();
+      r2Live.socket.disconnect();
+    }
+  });
+});
+
+describe('card edits', () => {
+  it('checks versions, fixed fields and markup fields', async () => {
+    const made = (
+      await admin.post('/cards', {
+        name: 'Edit me',
+        currency: 'EUR',
+        kind: 'customer',
+        decimals: 6,
+      })
+    ).body;
+    const stale = await admin.patch(`/cards/${made.id}`, { version: made.version + 1, name: 'x' });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.current).toMatchObject({ id: made.id, name: 'Edit me' });
+    const fixed = await admin.patch(`/cards/${made.id}`, {
+      version: made.version,
+      currency: 'USD',
+    });
+    expect(fixed.status).toBe(400);
+    expect(fixed.body.error.fields).toEqual({ currency: 'is not a known field' });
+    const markup = await admin.patch(`/cards/${made.id}`, {
+      version: made.version,
+      markupPercent: '5',
+    });
+    expect(markup.status).toBe(400);
+    expect(markup.body.error.fields).toEqual({ markupPercent: 'applies to derived cards only' });
+    await admin.put(`/cards/${made.id}/rates`, {
+      rates: [{ prefix: '1', destination: 'US', rate: '0.012345' }],
+    });
+    const current = (await admin.get(`/cards/${made.id}`)).body;
+    const coarser = await admin.patch(`/cards/${made.id}`, {
+      version: current.version,
+      decimals: 4,
+    });
+    expect(coarser.status).toBe(409);
+    expect(coarser.body.error.code).toBe('precision_loss');
+    const renamed = await admin.patch(`/cards/${made.id}`, {
+      version: current.version,
+      name: 'Edited',
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ name: 'Edited', version: current.version + 1 });
+    expect(
+      (await r1.patch(`/cards/${made.id}`, { version: renamed.body.version, name: 'R1 was here' }))
+        .status,
+    ).toBe(404);
+    expect((await admin.del(`/cards/${made.id}`)).status).toBe(204);
+    expect((await admin.get(`/cards/${made.id}`)).status).toBe(404);
+  });
+});
