@@ -2,9 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * Rate cards, their rates and assignments (DESIGN §1 "Rate cards"), generated from the
- * entities, plus by hand: the pricing functions the set-based derive and margin check
- * use (the same formulas as lib/shared/pricing, which a property test holds them to),
- * and the change-log guard on the new logged tables. `rate` is not guarded row by row
+ * entities, plus by hand the change-log guard on the new logged tables. `rate` is not guarded row by row
  * (100k deferred trigger events per import): every rate writer moves its card's version
  * in the same transaction, and the card is guarded.
  */
@@ -55,32 +53,6 @@ export class Migration20261128123117 extends Migration {
       `alter table "rate" add constraint "rate_card_id_foreign" foreign key ("card_id") references "card" ("id") on update cascade on delete cascade;`,
     );
 
-    // A card's rounding (lib/shared/pricing/money.ts). Prices are never negative; the
-    // sign is kept so a margin rounds symmetrically. "up" is away from zero.
-    this.addSql(`create function card_round(x numeric, d int, mode text) returns numeric
-  language sql immutable strict parallel safe as $$
-  select round(sign(x) * case mode
-      when 'half_up' then round(abs(x), d)
-      when 'down' then trunc(abs(x), d)
-      when 'up' then ceil(abs(x) * power(10::numeric, d)) / power(10::numeric, d)
-      when 'half_even' then (
-        select (case when r > 0.5 then f + 1 when r < 0.5 then f else f + mod(f, 2) end)
-               / power(10::numeric, d)
-          from (select floor(abs(x) * power(10::numeric, d)) as f,
-                       abs(x) * power(10::numeric, d) - floor(abs(x) * power(10::numeric, d)) as r) parts)
-    end, d)
-$$;`);
-    // One call's price (lib/shared/pricing/billing.ts callPrice): free within grace, else
-    // the fee plus the rate per minute over the billed seconds m + ceil((d - m) / i) * i.
-    this.addSql(`create function call_price(rate numeric, fee numeric, first_interval int, step int,
-    grace int, secs int, d int, mode text) returns numeric
-  language sql immutable strict parallel safe as $$
-  select case when secs <= 0 or secs <= grace then round(0::numeric, d)
-    else card_round(fee + rate * (case when secs <= first_interval then first_interval
-        else first_interval + ceil((secs - first_interval)::numeric / step) * step end) / 60,
-      d, mode) end
-$$;`);
-
     for (const table of ['card', 'card_assignment']) {
       this.addSql(
         `create constraint trigger "${table}_change_log_required" after insert or update or delete on "${table}" deferrable initially deferred for each row execute function change_log_required();`,
@@ -89,10 +61,6 @@ $$;`);
   }
 
   override async down(): Promise<void> {
-    this.addSql(
-      `drop function if exists call_price(numeric, numeric, int, int, int, int, int, text);`,
-    );
-    this.addSql(`drop function if exists card_round(numeric, int, text);`);
     this.addSql(`alter table "card" drop constraint "card_parent_id_foreign";`);
 
     this.addSql(`alter table "card_assignment" drop constraint "card_assignment_card_id_foreign";`);

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Card, type TCard } from '@/lib/server/entities';
 import type { TChange } from '@/lib/server/live/change-log';
 import { SAMPLE_SECONDS } from '@/lib/shared/pricing/markup';
+import { billedSecondsSql, roundSql } from './pricing-sql';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 
@@ -71,35 +72,47 @@ export async function rederive(
   tx: EntityManager,
   cardId: string,
 ): Promise<{ newlyLosing: number; newlyLosingPrefixes: string[] }> {
+  const child = await tx.findOneOrFail(Card, { id: cardId }, { populate: ['parent'] });
+  const parent = child.parent as unknown as TCard;
   const previous = await tx.execute<{ keys: string | null }[]>(
     `select json_agg(prefix || '@' || coalesce(effective_from::text, ''))::text as keys
        from rate where card_id = ? and losing`,
     [cardId],
   );
   await tx.execute('delete from rate where card_id = ?', [cardId]);
+  // Each lateral step is computed once per row (`offset 0` keeps the planner from
+  // inlining it into every use: a rounding expression repeats its argument).
   await tx.execute(
     `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
                        increment, grace_seconds, effective_from, blocked, overridden, losing)
-     select c.id, p.prefix, p.destination, s.rate, s.fee, p.initial_increment, p.increment,
+     select ?, p.prefix, p.destination, s.rate, s.fee, p.initial_increment, p.increment,
             p.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
             not p.blocked and exists (
               select 1 from unnest(?::int[]) t(secs)
-               where call_price(s.rate, s.fee, p.initial_increment, p.increment, p.grace_seconds,
-                                t.secs, c.decimals, c.rounding)
-                   < call_price(p.rate, p.connection_fee, p.initial_increment, p.increment,
-                                p.grace_seconds, t.secs, pc.decimals, pc.rounding))
-       from card c
-       join card pc on pc.id = c.parent_id
-       join rate p on p.card_id = pc.id
-       left join json_to_recordset(coalesce(c.overrides::json, '[]'::json)) as o(prefix text, rate numeric)
-              on o.prefix = p.prefix
+               cross join lateral (
+                 select ${billedSecondsSql('t.secs', 'p.initial_increment', 'p.increment')} as billed
+                 offset 0) b
+               cross join lateral (
+                 select s.fee + s.rate * b.billed / 60 as sell, p.connection_fee + p.rate * b.billed / 60 as buy
+                 offset 0) x
+               where t.secs > p.grace_seconds
+                 and ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)})
+       from rate p
+       left join json_to_recordset(?::json) as o(prefix text, rate numeric) on o.prefix = p.prefix
       cross join lateral (
-        select card_round(coalesce(o.rate, p.rate * (1 + coalesce(c.markup_percent, 0) / 100)
-                                             + coalesce(c.markup_fixed, 0)),
-                          c.decimals, c.rounding) as rate,
-               card_round(p.connection_fee, c.decimals, c.rounding) as fee) s
-      where c.id = ?`,
-    [`{${SAMPLE_SECONDS.join(',')}}`, cardId],
+        select coalesce(o.rate, p.rate * (1 + ?::numeric / 100) + ?::numeric) as marked offset 0) m
+      cross join lateral (
+        select ${roundSql('m.marked', child)} as rate, ${roundSql('p.connection_fee', child)} as fee
+        offset 0) s
+      where p.card_id = ?`,
+    [
+      cardId,
+      `{${SAMPLE_SECONDS.join(',')}}`,
+      JSON.stringify(child.overrides ?? []),
+      child.markupPercent ?? '0',
+      child.markupFixed ?? '0',
+      parent.id,
+    ],
   );
   const fresh = await tx.execute<{ count: string; prefixes: string[] | null }[]>(
     `select count(*) as count, (array_agg(prefix order by prefix))[1:20] as prefixes

@@ -1,0 +1,40 @@
+import { MAX_DECIMALS, ROUNDING_MODES, type TCardRounding } from '@/lib/shared/pricing/money';
+
+/**
+ * The pricing core (lib/shared/pricing) as SQL expressions, for the set-based derive and
+ * margin check. Generated per statement with the card's precision and rounding mode
+ * written in (the expression may appear more than once: pass a column, never a
+ * placeholder), so PostgreSQL evaluates plain numeric expressions — no function call per
+ * row (a SQL function that cannot be inlined costs ~100 µs a call: minutes for 100k
+ * rows × 5 sample calls). Only validated numbers and known modes are ever written in.
+ * A property test holds these to the TypeScript core row by row.
+ */
+export function roundSql(expression: string, card: TCardRounding): string {
+  const { decimals, rounding } = card;
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > MAX_DECIMALS) {
+    throw new RangeError(`decimals must be 0 to ${MAX_DECIMALS}`);
+  }
+  if (!ROUNDING_MODES.includes(rounding)) throw new RangeError(`unknown rounding ${rounding}`);
+  const x = `(${expression})`;
+  const scale = `1${'0'.repeat(decimals)}`;
+  switch (rounding) {
+    case 'half_up':
+      return `round(${x}, ${decimals})`;
+    case 'down':
+      return `trunc(${x}, ${decimals})`;
+    case 'up':
+      // Away from zero; prices are never negative.
+      return `round(ceil(${x} * ${scale}) / ${scale}, ${decimals})`;
+    case 'half_even':
+      // A tie goes to the even neighbour; anything else rounds to the nearest.
+      return `(case when ${x} * ${scale} - floor(${x} * ${scale}) = 0.5
+                then round((floor(${x} * ${scale}) + mod(floor(${x} * ${scale}), 2)) / ${scale}, ${decimals})
+                else round(${x}, ${decimals}) end)`;
+  }
+}
+
+/** Billed seconds (lib/shared/pricing/billing.ts): m if d <= m, else m + ceil((d − m) / i) · i. */
+export function billedSecondsSql(seconds: string, initial: string, increment: string): string {
+  return `(case when ${seconds} <= ${initial} then ${initial}
+            else ${initial} + ceil((${seconds} - ${initial})::numeric / ${increment}) * ${increment} end)`;
+}
