@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import fc from 'fast-check';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { migrate, openOrm } from '@/lib/server/db/orm';
+import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
+import { createCard } from '@/lib/server/services/cards/create-card';
+import { deriveCard } from '@/lib/server/services/cards/derive-card';
+import { updateCard } from '@/lib/server/services/cards/update-card';
+import { replaceRates } from '@/lib/server/services/rates/replace-rates';
+import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
+import { money, ROUNDING_MODES, type TCardRounding } from '@/lib/shared/pricing/money';
+import type { TRateInput } from '@/lib/shared/schemas/rates';
+import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+
+/**
+ * Property (issue: rate cards): for random trees of derived cards over random rates,
+ * after random edits of the root's rates and of markups, every derived card equals the
+ * pricing core's markup of its parent, row by row — computed here in TypeScript
+ * (lib/shared/pricing), apart from the generated SQL that wrote it — and a row the
+ * margin check finds losing on any sample call is flagged, and no other.
+ */
+const RUNS = Number(process.env.DERIVE_RUNS ?? 30);
+
+let db: TTestDatabase;
+let orm: MikroORM;
+let actor: TActor;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('testDatabase'));
+  orm = await openOrm(db.url);
+  await migrate(orm);
+  const { admin } = await createCarrier(orm.em.fork(), {
+    name: 'Property carrier',
+    adminEmail: 'admin@derive.test',
+    adminPassword: 'derive-property-pass',
+  });
+  actor = (await resolveActor(orm.em.fork(), {
+    userId: admin.id,
+    sessionVersion: admin.sessionVersion,
+  }))!;
+});
+
+afterAll(async () => {
+  await orm?.close(true);
+  await db?.drop();
+});
+
+const PREFIXES = ['1', '12', '123', '1234', '44', '441', '441481', '49', '4930', '7'];
+const decimalsArb = fc.integer({ min: 4, max: 6 });
+const roundingArb = fc.constantFrom(...ROUNDING_MODES);
+/** Money with up to `decimals` places, small enough to mark up many times. */
+const moneyArb = (decimals: number) =>
+  fc
+    .integer({ min: 0, max: 2 * 10 ** decimals })
+    .map((n) => (n / 10 ** decimals).toFixed(decimals));
+
+const ratesArb = (decimals: number) =>
+  fc.uniqueArray(
+    fc.record({
+      prefix: fc.constantFrom(...PREFIXES),
+      destination: fc.constant('somewhere'),
+      rate: moneyArb(decimals),
+      connectionFee: fc.oneof(fc.constant('0'), moneyArb(decimals)),
+      initialIncrement: fc.constantFrom(1, 6, 30, 60),
+      increment: fc.constantFrom(1, 6, 60),
+      graceSeconds: fc.constantFrom(0, 0, 3, 10),
+      blocked: fc.boolean(),
+    }),
+    { selector: (row) => row.prefix, minLength: 1, maxLength: 8 },
+  );
+
+const markupArb = fc.record({
+  markupPercent: fc.option(
+    fc.integer({ min: 0, max: 5000 }).map((n) => (n / 100).toString()),
+    { nil: undefined },
+  ),
+  markupFixed: fc.option(
+    fc.integer({ min: 0, max: 500 }).map((n) => (n / 10000).toString()),
+    { nil: undefined },
+  ),
+  decimals: decimalsArb,
+  rounding: roundingArb,
+  /** Override rates drawn low, so some rows lose money. */
+  overrides: fc.uniqueArray(
+    fc.record({ prefix: fc.constantFrom(...PREFIXES), rate: moneyArb(4) }),
+    { selector: (row) => row.prefix, maxLength: 3 },
+  ),
+});
+
+const worldArb = fc.record({
+  root: fc.record({ decimals: decimalsArb, rounding: roundingArb }),
+  rootRates: decimalsArb.chain((d) => ratesArb(d)).map((rows) => rows),
+  children: fc.array(fc.record({ parentPick: fc.nat(), markup: markupArb }), {
+    minLength: 1,
+    maxLength: 4,
+  }),
+  edits: fc.array(
+    fc.oneof(
+      fc.record({ kind: fc.constant('rates' as const), rates: ratesArb(4) }),
+      fc.record({ kind: fc.constant('markup' as const), cardPick: fc.nat(), markup: markupArb }),
+    ),
+    { minLength: 1, maxLength: 4 },
+  ),
+});
+
+interface TRow {
+  prefix: string;
+  rate: string;
+  connection_fee: string;
+  initial_increment: number;
+  increment: number;
+  grace_seconds: number;
+  blocked: boolean;
+  overridden: boolean;
+  losing: boolean;
+}
+
+async function rowsOf(cardId: string): Promise<TRow[]> {
+  return orm.em
+    .fork()
+    .getConnection()
+    .execute(`select * from rate where card_id = ? order by prefix, effective_from nulls first`, [
+      cardId,
+    ]);
+}
+
+async function cardOf(cardId: string) {
+  const [card] = await orm.em.fork().getConnection().execute<
+    {
+      decimals: number;
+      rounding: TCardRounding['rounding'];
+      parent_id: string | null;
+      markup_percent: string | null;
+      markup_fixed: string | null;
+      overrides: { prefix: string; rate: string }[] | null;
+      version: number;
+      losing_rates: number;
+      rate_count: number;
+    }[]
+  >('select * from card where id = ?', [cardId]);
+  return card!;
+}
+
+/** Stored money has 6 places; compare exact decimals at that scale. */
+const scale6 = (value: string) => money(value).toFixed(6);
+
+const terms = (row: TRow) => ({
+  rate: row.rate,
+  connectionFee: row.connection_fee,
+  initialIncrement: row.initial_increment,
+  increment: row.increment,
+  graceSeconds: row.grace_seconds,
+});
+
+/** The whole oracle for one derived card against its parent's stored rows. */
+async function expectFollowsParent(cardId: string): Promise<number> {
+  const card = await cardOf(cardId);
+  const parent = await cardOf(card.parent_id!);
+  const parentRows = await rowsOf(card.parent_id!);
+  const rows = await rowsOf(cardId);
+  expect(rows.map((row) => row.prefix)).toEqual(parentRows.map((row) => row.prefix));
+  const overrides = new Map((card.overrides ?? []).map((row) => [row.prefix, row.rate]));
+  const markup = {
+    markupPercent: card.markup_percent ?? undefined,
+    markupFixed: card.markup_fixed ?? undefined,
+  };
+  let losing = 0;
+  parentRows.forEach((parentRow, index) => {
+    const expected = deriveTerms(terms(parentRow), markup, card, overrides.get(parentRow.prefix));
+    const row = rows[index]!;
+    const check = marginCheck({ terms: terms(parentRow), card: parent }, { terms: expected, card });
+    const loses = !parentRow.blocked && check.losing.length > 0;
+    losing += loses ? 1 : 0;
+    expect({
+      prefix: row.prefix,
+      rate: scale6(row.rate),
+      fee: scale6(row.connection_fee),
+      structure: [row.initial_increment, row.increment, row.grace_seconds, row.blocked],
+      overridden: row.overridden,
+      losing: row.losing,
+    }).toEqual({
+      prefix: parentRow.prefix,
+      rate: scale6(expected.rate),
+      fee: scale6(expected.connectionFee),
+      structure: [
+        parentRow.initial_increment,
+        parentRow.increment,
+        parentRow.grace_seconds,
+        parentRow.blocked,
+      ],
+      overridden: overrides.has(parentRow.prefix),
+      losing: loses,
+    });
+  });
+  expect(card.losing_rates).toBe(losing);
+  expect(card.rate_count).toBe(rows.length);
+  return losing;
+}
+
+describe('derived cards (property)', () => {
+  it(`equal markup(parent) after random parent edits, every losing row flagged (${RUNS} runs)`, async () => {
+    let checked = 0;
+    let flagged = 0;
+    await fc.assert(
+      fc.asyncProperty(worldArb, async (world) => {
+        const em = () => orm.em.fork();
+        const root = await createCard(em(), actor, {
+          name: 'root',
+          currency: 'EUR',
+          kind: 'provider',
+          ...world.root,
+        });
+        const fitted = (rows: typeof world.rootRates, decimals: number): TRateInput[] =>
+          rows.map((row) => ({
+            ...row,
+            rate: money(row.rate).toFixed(decimals),
+            connectionFee: money(row.connectionFee).toFixed(decimals),
+          }));
+        await replaceRates(em(), actor, root.id, fitted(world.rootRates, world.root.decimals));
+        const cards = [root.id];
+        for (const child of world.children) {
+          const parentId = cards[child.parentPick % cards.length]!;
+          const parentPrefixes = new Set((await rowsOf(parentId)).map((row) => row.prefix));
+          const derived = await deriveCard(em(), actor, parentId, {
+            name: `child ${cards.length}`,
+            ...child.markup,
+            overrides: child.markup.overrides.filter((row) => parentPrefixes.has(row.prefix)),
+          });
+          cards.push(derived.id);
+        }
+        for (const edit of world.edits) {
+          if (edit.kind === 'rates') {
+            await replaceRates(em(), actor, root.id, fitted(edit.rates, world.root.decimals));
+          } else if (cards.length > 1) {
+            const cardId = cards[1 + (edit.cardPick % (cards.length - 1))]!;
+            const card = await cardOf(cardId);
+            const parentPrefixes = new Set(
+              (await rowsOf(card.parent_id!)).map((row) => row.prefix),
+            );
+            await updateCard(em(), actor, cardId, {
+              version: card.version,
+              markupPercent: edit.markup.markupPercent ?? null,
+              markupFixed: edit.markup.markupFixed ?? null,
+              decimals: edit.markup.decimals,
+              rounding: edit.markup.rounding,
+              overrides: edit.markup.overrides.filter((row) => parentPrefixes.has(row.prefix)),
+            });
+          }
+          for (const cardId of cards.slice(1)) {
+            flagged += await expectFollowsParent(cardId);
+            checked += 1;
+          }
+        }
+      }),
+      {
+        numRuns: RUNS,
+        seed: process.env.DERIVE_SEED ? Number(process.env.DERIVE_SEED) : undefined,
+      },
+    );
+    console.log(
+      `derive property: ${RUNS} runs, ${checked} derived cards checked, ${flagged} losing rows flagged`,
+    );
+    expect(flagged).toBeGreaterThan(0);
+  });
+});
