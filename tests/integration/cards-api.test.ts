@@ -772,14 +772,20 @@ describe('price trace and transfer', () => {
       });
       expect(r2Live.received.some((e) => e.type === 'customers.removed')).toBe(false);
       const audit = (await admin.get(`/audit?resource=customers&entityId=${ids.K1}`)).body.items[0];
-      expect(audit.summary).toEqual({
-        reason: 'transfer',
-        fromParentId: ids.R1,
-        toParentId: ids.R2,
-        cardId: r2Card.id,
-      });
+      expect(audit.summary).toEqual({ reason: 'transfer' });
       expect(audit.before.parentId).toBe(ids.R1);
       expect(audit.after.parentId).toBe(ids.R2);
+      // Each side learns only its own side: never where the customer went or came from.
+      const removal = r1Live.received.find((e) => e.type === 'customers.removed')!;
+      expect(removal).not.toHaveProperty('summary');
+      const asOld = (await r1.get(`/audit?resource=customers&entityId=${ids.K1}`)).body.items[0];
+      expect(asOld).toMatchObject({ op: 'updated', after: null });
+      expect(asOld.before.parentId).toBe(ids.R1);
+      const asNew = (await r2.get(`/audit?resource=customers&entityId=${ids.K1}`)).body.items[0];
+      expect(asNew).toMatchObject({ op: 'updated', before: null });
+      expect(asNew.after.parentId).toBe(ids.R2);
+      const oldCardLog = await r2.get(`/audit?resource=assignments`);
+      expect(JSON.stringify(oldCardLog.body)).not.toContain(r1Card.id);
     } finally {
       r1Live.socket.disconnect();
       r2Live.socket.disconnect();
@@ -806,6 +812,26 @@ describe('card edits', () => {
     });
     expect(fixed.status).toBe(400);
     expect(fixed.body.error.fields).toEqual({ currency: 'is not a known field' });
+    for (const [body, field] of [
+      [{ markupPercent: '1000000' }, 'markupPercent'],
+      [{ markupPercent: '1000.5' }, 'markupPercent'],
+      [{ markupFixed: '999999999999' }, 'markupFixed'],
+    ] as const) {
+      const tooBig = await admin.post(`/cards/${made.id}/derive`, { name: 'x', ...body });
+      expect(tooBig.status).toBe(400);
+      expect(tooBig.body.error.fields).toHaveProperty(field);
+    }
+    const ancient = await admin.put(`/cards/${made.id}/rates`, {
+      rates: [
+        { prefix: '1', destination: 'US', rate: '0.01', effectiveFrom: '0000-01-01T00:00:00Z' },
+      ],
+    });
+    expect(ancient.status).toBe(400);
+    expect(ancient.body.error.fields).toHaveProperty(['rates.0.effectiveFrom']);
+    const forged = Buffer.from(JSON.stringify(['44', '0'])).toString('base64url');
+    const badCursor = await admin.get(`/cards/${made.id}/rates?cursor=${forged}`);
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.body.error.fields).toHaveProperty('cursor');
     const markup = await admin.patch(`/cards/${made.id}`, {
       version: made.version,
       markupPercent: '5',

@@ -17,10 +17,13 @@ import {
 /**
  * The live-sync invariant as a model test (DESIGN §2 "Same rules everywhere"): random
  * operations through the API — trees, users, groups and grants, suspensions, deletes,
- * view-as, clients dropping and coming back — with ≥ 20 live clients built from the
- * browser's own modules. Two oracles, neither of them the server's audience function:
+ * view-as, clients dropping and coming back, rate cards, rate edits, derives,
+ * assignments and customer transfers — with ≥ 20 live clients built from the browser's
+ * own modules. Two oracles, neither of them the server's audience function:
  * - no leak: every delivery is checked against this file's own model of who may see
- *   what (scope path + grants + active + view-as), at the moment of the change;
+ *   what (scope path + grants + active + view-as; a card's owner side or its holders),
+ *   at the moment of the change, and a card delivered to a holder must be the assignee
+ *   projection (name, currency, rates — never parent, markup, margin or other holders);
  * - no miss: at a quiet point every ~100 operations, each connected client's state
  *   equals a fresh REST fetch for its user.
  * MODEL_OPS / MODEL_SEED tune a run (the seed of a failure is printed); MODEL_TRACE=1
@@ -38,6 +41,8 @@ interface TAccount {
   id: string;
   kind: 'carrier' | 'reseller' | 'customer';
   path: string;
+  /** A transferred customer's earlier scope paths: `[untilMoment, scope]`, oldest first. */
+  moves?: [number, string][];
   status: 'active' | 'suspended';
   version: number;
   gone: boolean;
@@ -71,21 +76,57 @@ interface TView {
   path: string;
   grants: Set<string>;
 }
+interface TCard {
+  id: string;
+  owner: TAccount;
+  kind: 'provider' | 'customer';
+  parentId: string | null;
+  version: number;
+  gone: boolean;
+}
+interface TAssignment {
+  id: string;
+  card: TCard;
+  account: TAccount;
+  gone: boolean;
+}
+/** What a card holder may be told (lib/shared/schemas/cards.ts `assignedView`, spelled out). */
+const ASSIGNEE_KEYS = new Set([
+  'id',
+  'version',
+  'createdAt',
+  'updatedAt',
+  'relation',
+  'name',
+  'currency',
+  'kind',
+  'decimals',
+  'rateCount',
+]);
 
 const accounts = new Map<string, TAccount>();
 const groups = new Map<string, TGroup>();
 const users = new Map<string, TUser>();
 const clients: TClient[] = [];
+const cards = new Map<string, TCard>();
+const assignments = new Map<string, TAssignment>();
 /** Support user id → the user it views as. */
 const viewAs = new Map<string, string>();
 /** The scope of everything ever created (deleted entities keep theirs, for removals). */
 const scopes = new Map<string, { resource: TLiveResource; scope: () => string }>();
 /** `heads[i]`: the log head after operation i; `history[i]`: views and group grants then. */
 const heads: number[] = [];
-const history: { views: Map<string, TView | null>; grants: Map<string, string[]> }[] = [];
+const history: {
+  views: Map<string, TView | null>;
+  grants: Map<string, string[]>;
+  /** Card id → the accounts holding it by assignment then. */
+  holders: Map<string, Set<string>>;
+}[] = [];
 const counts = { ops: 0, succeeded: 0, deliveries: 0, checked: 0, quietPoints: 0, compared: 0 };
 const spent = { ops: 0, quiet: 0 };
 const perKind: Record<string, number> = {};
+/** Operations tried and accepted, per kind: the run shows what it exercised. */
+const tally: Record<string, [number, number]> = {};
 const pending: { client: TClient; delivery: TDelivery; appliedAt: number }[] = [];
 const leaks: string[] = [];
 
@@ -121,15 +162,18 @@ function viewOf(client: TClient): TView | null {
     : own;
 }
 
-function visible(
-  view: TView | null,
-  resource: TLiveResource,
-  id: string,
-  groupGrants: Map<string, string[]>,
-): boolean {
+/** An account's scope path at a moment (customers move by transfer). */
+function scopeAt(id: string, moment: number): string | undefined {
+  const account = accounts.get(id);
+  const earlier = account?.moves?.find(([until]) => moment < until);
+  return earlier ? earlier[1] : scopes.get(id)?.scope();
+}
+
+function visible(view: TView | null, resource: TLiveResource, id: string, moment: number): boolean {
   const known = scopes.get(id);
   if (!view || !known || known.resource !== resource) return false;
-  const scope = known.scope();
+  const scope = scopeAt(id, moment)!;
+  if (resource === 'cards') return cardRelationAt(view, id, moment) !== null;
   if (resource !== 'groups')
     return view.grants.has(`${resource}:read`) && scope.startsWith(view.path);
   if (scope.startsWith(view.path)) return view.grants.has('groups:read');
@@ -137,14 +181,32 @@ function visible(
   return (
     assigns &&
     view.path.startsWith(scope) &&
-    (groupGrants.get(id) ?? []).every((grant) => view.grants.has(grant))
+    (history[moment]!.grants.get(id) ?? []).every((grant) => view.grants.has(grant))
   );
+}
+
+/** DESIGN §1: the owner's side sees a card whole, a holder its assignee view. */
+function cardRelationAt(view: TView, id: string, moment: number): 'owner' | 'assignee' | null {
+  const card = cards.get(id);
+  if (!card || !view.grants.has('cards:read')) return null;
+  if (card.owner.path.startsWith(view.path)) return 'owner';
+  const accountId = view.path.split('/').filter(Boolean).at(-1)!;
+  return history[moment]!.holders.get(id)?.has(accountId) ? 'assignee' : null;
+}
+
+/** Whether a card envelope is what a holder may receive. */
+function assigneeProjected(envelope: TDelivery['envelope']): boolean {
+  if (envelope.type === 'cards.margin_alert') return false;
+  if (!Object.keys(envelope.data).every((key) => ASSIGNEE_KEYS.has(key))) return false;
+  return Object.keys(envelope.summary ?? {}).every((key) => key === 'event' || key === 'rows');
 }
 
 /** Identical views and unchanged group grants are shared between moments (10k of them). */
 const viewCache = new Map<string, TView>();
 let grantsMoment = new Map<string, string[]>();
 let groupsChanged = true;
+let holdersMoment = new Map<string, Set<string>>();
+let holdersChanged = true;
 
 async function recordHead(): Promise<void> {
   const rows = await suite.orm.em
@@ -164,7 +226,17 @@ async function recordHead(): Promise<void> {
     grantsMoment = new Map([...groups.values()].map((group) => [group.id, group.grants]));
     groupsChanged = false;
   }
-  history.push({ views, grants: grantsMoment });
+  if (holdersChanged) {
+    holdersMoment = new Map();
+    for (const assignment of assignments.values()) {
+      if (assignment.gone) continue;
+      const held = holdersMoment.get(assignment.card.id) ?? new Set<string>();
+      held.add(assignment.account.id);
+      holdersMoment.set(assignment.card.id, held);
+    }
+    holdersChanged = false;
+  }
+  history.push({ views, grants: grantsMoment, holders: holdersMoment });
 }
 
 /** The operation whose commit wrote `seq`. */
@@ -196,6 +268,9 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
   if (gone && JSON.stringify(envelope.data) !== JSON.stringify({ id: envelope.id })) {
     leaks.push(`${client.name}: ${envelope.type} carried data ${JSON.stringify(envelope.data)}`);
   }
+  if (envelope.summary && 'audience' in envelope.summary) {
+    leaks.push(`${client.name}: ${envelope.type} #${envelope.seq} carried the audience hints`);
+  }
   for (let i = from; i <= Math.min(to, history.length - 1); i++) {
     const moment = history[i]!;
     const view = moment.views.get(client.name) ?? null;
@@ -211,12 +286,24 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
       if (allowed) return;
       continue;
     }
-    if (visible(view, resource, envelope.id, moment.grants)) return;
+    if (resource === 'cards' && view) {
+      const relation = cardRelationAt(view, envelope.id, i);
+      if (relation === 'owner') return;
+      if (relation === 'assignee') {
+        if (assigneeProjected(envelope)) return;
+        leaks.push(
+          `${client.name} holds ${envelope.id} but got more than the assignee view: ${envelope.type} ${JSON.stringify(envelope.data)} ${JSON.stringify(envelope.summary ?? {})}`,
+        );
+        return;
+      }
+      continue;
+    }
+    if (visible(view, resource, envelope.id, i)) return;
   }
   const then = history[Math.min(to, history.length - 1)]!.views.get(client.name);
   leaks.push(
     `${client.name} got ${envelope.type} #${envelope.seq} (${envelope.id}, ${delivery.source}) without access (ops ${from}..${to}); ` +
-      `its view then: ${then ? `${then.path} [${[...then.grants].join(' ')}]` : 'none'}; entity scope: ${scopes.get(envelope.id)?.scope() ?? '?'}`,
+      `its view then: ${then ? `${then.path} [${[...then.grants].join(' ')}]` : 'none'}; entity scope: ${scopeAt(envelope.id, at) ?? '?'}`,
   );
 }
 
@@ -274,6 +361,45 @@ function addUser(dto: { id: string; accountId: string; groupId: string; version:
   users.set(user.id, user);
   scopes.set(user.id, { resource: 'users', scope: () => accounts.get(user.accountId)!.path });
   return user;
+}
+
+function addCard(dto: {
+  id: string;
+  ownerId: string;
+  kind: TCard['kind'];
+  parentId: string | null;
+  version: number;
+}) {
+  const card: TCard = {
+    id: dto.id,
+    owner: accounts.get(dto.ownerId)!,
+    kind: dto.kind,
+    parentId: dto.parentId,
+    version: dto.version,
+    gone: false,
+  };
+  cards.set(card.id, card);
+  scopes.set(card.id, { resource: 'cards', scope: () => card.owner.path });
+  return card;
+}
+
+function addAssignment(dto: { id: string; cardId: string; accountId: string }) {
+  const assignment: TAssignment = {
+    id: dto.id,
+    card: cards.get(dto.cardId)!,
+    account: accounts.get(dto.accountId)!,
+    gone: false,
+  };
+  // One card per customer: a new one replaces the old.
+  if (assignment.account.kind === 'customer') {
+    for (const other of assignments.values()) {
+      if (other.account.id === assignment.account.id) other.gone = true;
+    }
+  }
+  assignments.set(assignment.id, assignment);
+  holdersChanged = true;
+  scopes.set(assignment.id, { resource: 'assignments', scope: () => assignment.card.owner.path });
+  return assignment;
 }
 
 function connect(client: TClient): TLiveClient {
@@ -459,6 +585,14 @@ const WEIGHTS = [
   ['viewAs', 3],
   ['dropClient', 4],
   ['reconnect', 6],
+  ['createCard', 4],
+  ['putRates', 5],
+  ['deriveCard', 4],
+  ['updateCard', 3],
+  ['assignCard', 6],
+  ['unassignCard', 2],
+  ['transferCustomer', 3],
+  ['deleteCard', 1],
 ] as const;
 const TOTAL_WEIGHT = WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
 
@@ -737,6 +871,152 @@ async function run(op: [number, number, number, number]): Promise<void> {
       }
       break;
     }
+    case 'createCard': {
+      const w = writer('cards:create', a);
+      const res = await call(w.token, 'POST', '/cards', {
+        name: `Card ${counts.ops}`,
+        currency: 'EUR',
+        kind: b % 3 ? 'customer' : 'provider',
+        decimals: 4 + (c % 3),
+      });
+      if ((ok = res.status === 201)) addCard(res.body);
+      break;
+    }
+    case 'putRates': {
+      const w = writer('rates:update', a);
+      const target = pick(
+        (live(cards) as TCard[]).filter((x) => !x.parentId && x.owner.path.startsWith(w.view.path)),
+        b,
+      );
+      if (!target) break;
+      const rates = ['1', '12', '44', '441', '49'].slice(0, 1 + (c % 5)).map((prefix, i) => ({
+        prefix,
+        destination: `Destination ${prefix}`,
+        rate: `0.0${((c + i * 7) % 90) + 10}`,
+        initialIncrement: [1, 30, 60][(c + i) % 3],
+        increment: [1, 6, 60][(c + i) % 3],
+      }));
+      const res = await call(w.token, 'PUT', `/cards/${target.id}/rates`, { rates });
+      if ((ok = res.status === 200)) target.version = res.body.card.version;
+      trace = `${target.id} ${rates.length} rows`;
+      break;
+    }
+    case 'deriveCard': {
+      const w = writer('cards:create', a);
+      const held = (live(cards) as TCard[]).filter(
+        (x) =>
+          x.owner.id === w.user.accountId ||
+          (live(assignments) as TAssignment[]).some(
+            (y) => y.card.id === x.id && y.account.id === w.user.accountId,
+          ),
+      );
+      const parent = pick(held, b);
+      if (!parent) break;
+      const res = await call(w.token, 'POST', `/cards/${parent.id}/derive`, {
+        name: `Derived ${counts.ops}`,
+        markupPercent: String(c % 40),
+        ...(c % 3 === 0 ? { markupFixed: '0.001' } : {}),
+        rounding: ['half_up', 'half_even', 'up', 'down'][c % 4],
+      });
+      if ((ok = res.status === 201)) addCard(res.body);
+      trace = `${parent.id} → ${res.body?.id ?? res.status}`;
+      break;
+    }
+    case 'updateCard': {
+      const w = writer('cards:update', a);
+      const target = pick(
+        (live(cards) as TCard[]).filter((x) => x.owner.path.startsWith(w.view.path)),
+        b,
+      );
+      if (!target) break;
+      const res = await call(w.token, 'PATCH', `/cards/${target.id}`, {
+        version: target.version,
+        name: `Card renamed ${counts.ops}`,
+        ...(target.parentId && c % 2 ? { markupPercent: String(c % 25) } : {}),
+      });
+      takeVersion(target, res);
+      ok = res.status === 200;
+      break;
+    }
+    case 'assignCard': {
+      const w = writer('assignments:create', a);
+      const card = pick(
+        (live(cards) as TCard[]).filter(
+          (x) => x.kind === 'customer' && x.owner.id === w.user.accountId,
+        ),
+        b,
+      );
+      const account = pick(
+        liveAccounts().filter((x) => x.kind !== 'carrier' && parentPath(x) === card?.owner.path),
+        c,
+      );
+      if (!card || !account) break;
+      const res = await call(w.token, 'POST', '/assignments', {
+        cardId: card.id,
+        accountId: account.id,
+      });
+      if ((ok = res.status === 201)) addAssignment(res.body);
+      trace = `${card.id} → ${account.path} (${res.status})`;
+      break;
+    }
+    case 'unassignCard': {
+      const w = writer('assignments:delete', a);
+      const target = pick(
+        (live(assignments) as TAssignment[]).filter((x) =>
+          x.card.owner.path.startsWith(w.view.path),
+        ),
+        b,
+      );
+      if (!target) break;
+      const res = await call(w.token, 'DELETE', `/assignments/${target.id}`);
+      if ((ok = res.status === 204)) target.gone = holdersChanged = true;
+      break;
+    }
+    case 'transferCustomer': {
+      const w = writer('customers:update', a);
+      const customer = pick(
+        liveAccounts('customer').filter(
+          (x) => x.id !== sentinelId && x.path.startsWith(w.view.path) && x.path !== w.view.path,
+        ),
+        b,
+      );
+      const card = pick(
+        (live(cards) as TCard[]).filter(
+          (x) =>
+            x.kind === 'customer' &&
+            x.owner.path.startsWith(w.view.path) &&
+            customer !== undefined &&
+            x.owner.path !== parentPath(customer),
+        ),
+        c,
+      );
+      if (!customer || !card) break;
+      const res = await call(w.token, 'POST', `/customers/${customer.id}/transfer`, {
+        toParentId: card.owner.id,
+        cardId: card.id,
+      });
+      if ((ok = res.status === 200)) {
+        // Its old path held until this moment; history[heads.length] is the one after it.
+        customer.moves = [...(customer.moves ?? []), [heads.length, parentPath(customer)]];
+        customer.path = `${card.owner.path}${customer.id}/`;
+        customer.version = res.body.version;
+        const held = await call(adminToken, 'GET', `/assignments?accountId=${customer.id}`);
+        for (const item of held.body.items) addAssignment(item);
+      }
+      trace = `${customer.id} → ${card.owner.path} (${res.status})`;
+      break;
+    }
+    case 'deleteCard': {
+      const w = writer('cards:delete', a);
+      const target = pick(
+        (live(cards) as TCard[]).filter((x) => x.owner.path.startsWith(w.view.path)),
+        b,
+      );
+      if (!target) break;
+      const res = await call(w.token, 'DELETE', `/cards/${target.id}`);
+      if ((ok = res.status === 204)) target.gone = true;
+      break;
+    }
     case 'dropClient': {
       const client = pick(clients, a);
       if (!client || !client.live.socket.connected) break;
@@ -759,6 +1039,8 @@ async function run(op: [number, number, number, number]): Promise<void> {
     }
   }
   if (ok) counts.succeeded++;
+  const [tried, accepted] = tally[kind] ?? [0, 0];
+  tally[kind] = [tried + 1, accepted + (ok ? 1 : 0)];
   perKind[kind] = (perKind[kind] ?? 0) + (performance.now() - began);
   if (process.env.MODEL_TRACE)
     console.log(`op ${counts.ops} ${kind} ${ok ? 'ok' : 'refused'} ${trace}`);
@@ -894,7 +1176,10 @@ describe('live sync model', () => {
         `live model: ${counts.ops} operations (${counts.succeeded} accepted), ${clients.length} clients, ` +
           `${counts.deliveries} deliveries checked for leaks (${counts.checked}), ` +
           `${counts.quietPoints} quiet points, ${counts.compared} client states compared with a fresh fetch ` +
-          `(operations ${Math.round(spent.ops / 1000)} s, quiet points ${Math.round(spent.quiet / 1000)} s)`,
+          `(operations ${Math.round(spent.ops / 1000)} s, quiet points ${Math.round(spent.quiet / 1000)} s); ` +
+          `accepted/tried: ${Object.entries(tally)
+            .map(([kind, [tried, accepted]]) => `${kind} ${accepted}/${tried}`)
+            .join(', ')}`,
       );
       if (process.env.MODEL_TRACE) console.log(perKind);
       expect(counts.ops).toBeGreaterThanOrEqual(OPS);

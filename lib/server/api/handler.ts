@@ -1,5 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
+import {
+  DeadlockException,
+  DriverException,
+  OptimisticLockError,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
 import { z } from 'zod';
 import type { TActor } from '@/lib/server/authz/actor';
 import {
@@ -101,6 +106,20 @@ export function errorResponse(error: unknown): Response {
         'Something with the same unique value exists already.',
       ).toBody(),
       { status: 409 },
+    );
+  }
+  if (error instanceof DeadlockException) {
+    return Response.json(
+      new ApiError(409, 'busy', 'Someone else was changing the same data; try again.').toBody(),
+      { status: 409 },
+    );
+  }
+  // A value the schema let through but the database cannot hold (SQLSTATE class 22: a
+  // number out of range, a date before year 1): still the caller's input, never a 500.
+  if (error instanceof DriverException && /^22/.test(error.code ?? '')) {
+    return Response.json(
+      new ApiError(400, 'invalid_input', 'A value is out of the range the panel stores.').toBody(),
+      { status: 400 },
     );
   }
   console.error('api: unexpected error', error);

@@ -285,7 +285,8 @@ function envelope(
     data: gone || !entry.after ? { id: entry.entityId } : entry.after,
     at: entry.at.toISOString(),
     actor: projectActor(entry.actor, named),
-    ...(entry.summary
+    // A removal tells its viewer the id and nothing else (not where the entity went).
+    ...(entry.summary && kind !== 'removed'
       ? { summary: publicSummary(entry.summary) as TChangeEnvelope['summary'] }
       : {}),
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
-import { ZEntityMeta, ZId, ZMoney, ZPageQuery, ZVersion } from './common';
-import { ZPrefix } from './rates';
+import { ZEntityMeta, ZId, ZPageQuery, ZVersion } from './common';
+import { ZPrefix, ZPrice } from './rates';
 
 export const ZDecimals = z
   .number('must be a whole number from 4 to 6')
@@ -10,10 +10,14 @@ export const ZDecimals = z
   .max(MAX_DECIMALS, `must be ${MIN_DECIMALS} to ${MAX_DECIMALS}`);
 export const ZRounding = z.enum(ROUNDING_MODES, `must be one of ${ROUNDING_MODES.join(', ')}`);
 
-/** A percentage as a decimal string ("20", "7.5"); money rules, up to 6 decimals. */
-const ZPercent = ZMoney;
+/** A markup percentage as a decimal string ("20", "7.5"): 0 to 1000, up to 6 decimals. */
+const ZPercent = z
+  .string('must be a decimal string such as "20"')
+  .trim()
+  .regex(/^\d{1,4}(\.\d{1,6})?$/, 'must be a decimal string such as "20" (up to 6 decimals)')
+  .refine((value) => Number.parseFloat(value) <= 1000, 'must be at most 1000');
 
-export const ZOverride = z.strictObject({ prefix: ZPrefix, rate: ZMoney });
+export const ZOverride = z.strictObject({ prefix: ZPrefix, rate: ZPrice });
 export const ZOverrides = z
   .array(ZOverride)
   .max(10_000, 'at most 10000 overrides')
@@ -38,7 +42,7 @@ export type TCardCreate = z.infer<typeof ZCardCreate>;
 export const ZCardDerive = z.strictObject({
   name: z.string('is required').trim().min(1, 'is required').max(200, 'is too long'),
   markupPercent: ZPercent.optional(),
-  markupFixed: ZMoney.optional(),
+  markupFixed: ZPrice.optional(),
   decimals: ZDecimals.optional(),
   rounding: ZRounding.optional(),
   overrides: ZOverrides.optional(),
@@ -55,7 +59,7 @@ export const ZCardPatch = z.strictObject({
   decimals: ZDecimals.optional(),
   rounding: ZRounding.optional(),
   markupPercent: ZPercent.nullable().optional(),
-  markupFixed: ZMoney.nullable().optional(),
+  markupFixed: ZPrice.nullable().optional(),
   overrides: ZOverrides.nullable().optional(),
 });
 export type TCardPatch = z.infer<typeof ZCardPatch>;
@@ -125,9 +129,12 @@ export const ZAssignmentListQuery = ZPageQuery.extend({
   cardId: ZId.optional(),
   accountId: ZId.optional(),
 });
+/**
+ * An assignment names the card and the account by id only: a denormalized name would go
+ * stale when the card is renamed (the change is the card's, not the assignment's).
+ */
 export const ZAssignmentDto = ZEntityMeta.extend({
   cardId: z.string(),
-  cardName: z.string(),
   accountId: z.string(),
   accountKind: z.enum(['reseller', 'customer']),
 });

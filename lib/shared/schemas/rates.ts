@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZMoney } from './common';
+import { ZId } from './common';
 
 const seconds = (min: number, max: number, fallback: number) =>
   z.coerce
@@ -13,6 +13,19 @@ const seconds = (min: number, max: number, fallback: number) =>
  * One rate row as the API and CSV import take it (DESIGN §3 "rates"): money as decimal
  * strings, increments in seconds (60/60 unless given), grace 0, not blocked.
  */
+/**
+ * A price per minute, fee or markup amount: up to 6 integer digits. Bounded so that a
+ * chain of derived cards (percent ≤ 1000 at each of up to 6 levels) always fits the
+ * stored numeric(18,6).
+ */
+export const ZPrice = z
+  .string('must be a decimal string such as "0.0123"')
+  .trim()
+  .regex(
+    /^\d{1,6}(\.\d{1,6})?$/,
+    'must be a decimal string such as "0.0123" (below 1000000, up to 6 decimals)',
+  );
+
 export const ZPrefix = z
   .string('is required')
   .trim()
@@ -21,12 +34,18 @@ export const ZPrefix = z
 export const ZRateInput = z.strictObject({
   prefix: ZPrefix,
   destination: z.string('is required').trim().min(1, 'is required').max(120, 'is too long'),
-  rate: ZMoney,
-  connectionFee: ZMoney.default('0'),
+  rate: ZPrice,
+  connectionFee: ZPrice.default('0'),
   initialIncrement: seconds(1, 3600, 60),
   increment: seconds(1, 3600, 60),
   graceSeconds: seconds(0, 600, 0),
-  effectiveFrom: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
+  effectiveFrom: z.iso
+    .datetime({ offset: true, error: 'must be an ISO date-time' })
+    .refine((value) => {
+      const year = new Date(value).getUTCFullYear();
+      return year >= 1970 && year <= 9999;
+    }, 'must be between 1970 and 9999')
+    .optional(),
   blocked: z.boolean('must be true or false').default(false),
 });
 export type TRateInput = z.output<typeof ZRateInput>;

@@ -1,13 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Card, CardAssignment } from '@/lib/server/entities';
+import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { accountScopePath } from '@/lib/server/authz/scope';
-import { invalidInput } from '@/lib/server/api/errors';
+import { invalidInput, notFound } from '@/lib/server/api/errors';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
 import type { TTransfer } from '@/lib/shared/schemas/cards';
-import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { assignmentChange } from '@/lib/server/services/assignments/assignment-store';
 import { findParentForNew, findScopedAccount } from './account-scope';
 import { placeInTree } from './account-tree';
@@ -35,12 +35,11 @@ export async function transferCustomer(
     if (target.id === fromParentId) {
       throw invalidInput({ toParentId: "is already the customer's parent" });
     }
-    const card = await tx.findOne(
-      Card,
-      { id: input.cardId, owner: target.id, kind: 'customer' },
-      { populate: ['owner'] },
-    );
-    if (!card) throw invalidInput({ cardId: 'must be a customer card of the target account' });
+    const { card, relation } = await findVisibleCard(tx, actor, input.cardId, { lock: true });
+    if (relation !== 'owner') throw notFound('card');
+    if (card.owner.id !== target.id || card.kind !== 'customer') {
+      throw invalidInput({ cardId: 'must be a customer card of the target account' });
+    }
 
     const before = toCustomerDto(customer, await suspendedAncestors(tx, [customer]));
     const scopeBefore = accountScopePath(customer);
@@ -72,7 +71,8 @@ export async function transferCustomer(
       after: { ...after },
       scopeBefore,
       scopeAfter: accountScopePath(customer),
-      summary: { reason: 'transfer', fromParentId, toParentId: target.id, cardId: card.id },
+      // Where from and where to are in before/after; each side is shown only its own.
+      summary: { reason: 'transfer' },
     });
 
     const assignment = tx.create(CardAssignment, { card, account: customer, exclusive: true });

@@ -12,7 +12,6 @@ export function toAssignmentDto(assignment: TCardAssignment): TAssignmentDto {
     createdAt: assignment.createdAt.toISOString(),
     updatedAt: assignment.updatedAt.toISOString(),
     cardId: assignment.card.id,
-    cardName: assignment.card.name,
     accountId: assignment.account.id,
     accountKind: assignment.exclusive ? 'customer' : 'reseller',
   };

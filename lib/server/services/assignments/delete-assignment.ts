@@ -10,6 +10,8 @@ import { assignmentChange, assignmentScopeSql, cardsDerivedVia } from './assignm
 /**
  * `DELETE /assignments/{id}` by the card's owning account. Refused (409 listing them)
  * while the assignee has cards derived from it: their rates would lose their source.
+ * The card's row lock orders it against a derive from it (which holds a share lock)
+ * and against rate writers reading its holders.
  */
 export async function deleteAssignment(
   em: EntityManager,
@@ -22,7 +24,7 @@ export async function deleteAssignment(
     const rows = await tx.execute<{ owner_path: string }[]>(
       `select o.path as owner_path from card_assignment ca
          join card c on c.id = ca.card_id join account o on o.id = c.owner_id
-        where ca.id = ? and ${scope.where} for update of ca`,
+        where ca.id = ? and ${scope.where} for update of ca, c`,
       [unverifiedId, ...scope.params],
     );
     if (!rows[0]) throw notFound('assignment');

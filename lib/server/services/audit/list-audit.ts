@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { nameActor } from '@/lib/server/authz/actor-name';
-import { subtreePattern } from '@/lib/server/authz/scope';
+import { isWithin, subtreePattern } from '@/lib/server/authz/scope';
 import { invalidInput } from '@/lib/server/api/errors';
 import { publicSummary } from '@/lib/server/live/change-log';
 import type { TPage } from '@/lib/shared/schemas/common';
@@ -18,6 +18,8 @@ interface TAuditRow {
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   summary: Record<string, unknown> | null;
+  scope_before: string | null;
+  scope_after: string | null;
   actor_user_id: string | null;
   actor_name: string | null;
   actor_email: string | null;
@@ -68,6 +70,7 @@ export async function listAudit(
 
   const rows = await em.execute<TAuditRow[]>(
     `select c.seq, c.at, c.resource, c.entity_id, c.op, c.version, c.before, c.after, c.summary,
+            c.scope_before, c.scope_after,
             c.actor_user_id, au.name as actor_name, au.email as actor_email,
             aua.path as actor_user_path, aa.name as actor_account_name,
             c.impersonator_user_id as imp_user_id, iu.name as imp_name, iu.email as imp_email,
@@ -113,8 +116,10 @@ function toAuditDto(viewer: TActor, row: TAuditRow): TAuditEntryDto {
           accountName: row.imp_account_name,
         })
       : null,
-    before: row.before,
-    after: row.after,
+    // An entity that moved into or out of the viewer's subtree (a transferred customer)
+    // shows only the side that was in view: not where it went, nor where it came from.
+    before: isWithin(viewer.account.path, row.scope_before) ? row.before : null,
+    after: isWithin(viewer.account.path, row.scope_after) ? row.after : null,
     summary: publicSummary(row.summary),
   };
 }

@@ -75,7 +75,8 @@ export async function findVisibleCard(
   );
   const row = rows[0];
   if (!row) throw notFound('card');
-  const card = await em.findOneOrFail(Card, { id: unverifiedId }, { populate: ['owner'] });
+  const card = await em.findOne(Card, { id: unverifiedId }, { populate: ['owner'] });
+  if (!card) throw notFound('card'); // deleted between the two reads
   return { card, relation: row.relation, ownerPath: row.owner_path };
 }
 

@@ -62,7 +62,11 @@ export async function listCards(
   );
   const page = pageOf(
     rows
-      .map((row) => ({ card: cards.get(row.id)!, relation: row.relation }))
+      // A card deleted between the two reads is simply not listed.
+      .flatMap((row) => {
+        const card = cards.get(row.id);
+        return card ? [{ card, relation: row.relation }] : [];
+      })
       .map((entry) => ({
         ...entry,
         createdAt: entry.card.createdAt,

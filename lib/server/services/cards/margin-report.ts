@@ -51,6 +51,8 @@ export async function marginReport(
   nextCursor: string | null;
 }> {
   assertCan(actor, 'cards:read');
+  // It shows buy and sell rates: the rates grant as well.
+  assertCan(actor, 'rates:read');
   const { card, relation } = await findVisibleCard(em, actor, unverifiedId);
   if (relation !== 'owner') throw notFound('card');
   if (!card.parent)

@@ -43,6 +43,12 @@ export function toRateDto(
   };
 }
 
+/** Exactly what `toISOString` writes, so the database reads it as the same instant. */
+function isIsoInstant(value: string): boolean {
+  const parsed = new Date(value);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString() === value;
+}
+
 /** Keyset over (prefix, effective time): the unique index's own order. */
 function encodeRateCursor(row: TRateRow): string {
   return Buffer.from(
@@ -60,7 +66,7 @@ function decodeRateCursor(cursor: string): [string, string | null] {
       unknown,
     ];
     if (typeof prefix !== 'string' || !/^\d{1,20}$/.test(prefix)) throw new Error('bad');
-    if (at !== null && (typeof at !== 'string' || Number.isNaN(Date.parse(at)))) {
+    if (at !== null && (typeof at !== 'string' || !isIsoInstant(at))) {
       throw new Error('bad');
     }
     return [prefix, at as string | null];

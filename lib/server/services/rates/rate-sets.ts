@@ -156,6 +156,17 @@ export async function rateSetChanged(
       order by tree.depth, tree.id`,
     [card.id],
   );
+  if (descendants.length) {
+    // Parents before children, like every writer: a concurrent edit of a derived card
+    // waits here instead of deadlocking halfway through the recompute.
+    await tx.execute(
+      `select id from card where id = any(?::uuid[]) order by array_position(?::uuid[], id) for update`,
+      [
+        `{${descendants.map((row) => row.id).join(',')}}`,
+        `{${descendants.map((row) => row.id).join(',')}}`,
+      ],
+    );
+  }
   for (const row of descendants) {
     const child = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
     const childRederived = await rederive(tx, child.id);

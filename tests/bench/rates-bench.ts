@@ -1,0 +1,218 @@
+import { spawnSync } from 'node:child_process';
+import pg from 'pg';
+import { createTestDatabase, type TTestDatabaseTarget } from '../fixtures/test-database';
+import { startPanelServer } from '../fixtures/panel-server';
+
+/**
+ * Rate-card figures (issue: rate cards; DESIGN §1): import a 100k-row CSV and derive a
+ * 100k-prefix card through the production server's API, and a parent edit that
+ * recomputes a derived child; prefix lookups. Baselines in the same run, same data:
+ * psql `\copy` of the CSV into a bare table, and one `INSERT … SELECT` marking it up.
+ */
+export interface TRatesFigures {
+  database: string;
+  rows: number;
+  importMs: number;
+  deriveMs: number;
+  parentEditMs: number;
+  lookupP50Ms: number;
+  lookupP99Ms: number;
+  sqlLookupP99Ms: number;
+  copyMs: number | null;
+  sqlDeriveMs: number | null;
+}
+
+const ADMIN = { email: 'bench@carrier.test', password: 'bench-admin-password' };
+
+/** A deterministic 100k-prefix card: the same file every run. */
+export function benchCsv(rows: number): string {
+  // mulberry32: 32-bit integer arithmetic, so the same sequence on every machine.
+  let seed = 42;
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const seen = new Set<string>();
+  const lines = ['prefix,destination,rate,connectionFee,initialIncrement,increment'];
+  while (seen.size < rows) {
+    const length = 2 + Math.floor(next() * 8);
+    let prefix = String(1 + Math.floor(next() * 9));
+    while (prefix.length < length) prefix += String(Math.floor(next() * 10));
+    if (seen.has(prefix)) continue;
+    seen.add(prefix);
+    const rate = (0.0001 + next() * 0.9).toFixed(4);
+    const [initial, increment] = [
+      [60, 60],
+      [1, 1],
+      [30, 6],
+    ][Math.floor(next() * 3)]!;
+    lines.push(`${prefix},Destination ${prefix},${rate},0.0000,${initial},${increment}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+export async function benchRates(
+  target: TTestDatabaseTarget,
+  options: { rows: number; lookups: number; csv: string },
+): Promise<TRatesFigures> {
+  const db = await createTestDatabase(target);
+  const server = await startPanelServer({
+    DATABASE_URL: db.url,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+  });
+  try {
+    const token = (
+      (await (
+        await fetch(`${server.url}/api/v1/auth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(ADMIN),
+        })
+      ).json()) as { token: string }
+    ).token;
+    const call = async (method: string, path: string, body?: string, type = 'application/json') => {
+      const started = performance.now();
+      const response = await fetch(`${server.url}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': type } : {}) },
+        body,
+      });
+      const text = await response.text();
+      const ms = performance.now() - started;
+      if (!response.ok)
+        throw new Error(`${method} ${path} → ${response.status} ${text.slice(0, 300)}`);
+      return { ms, body: text ? JSON.parse(text) : null };
+    };
+
+    const card = (
+      await call(
+        'POST',
+        '/cards',
+        JSON.stringify({ name: 'Bench buy', currency: 'EUR', kind: 'provider' }),
+      )
+    ).body;
+    const imported = await call('POST', `/cards/${card.id}/rates/import`, options.csv, 'text/csv');
+    if (imported.body.rows !== options.rows) throw new Error(`imported ${imported.body.rows} rows`);
+    const derived = await call(
+      'POST',
+      `/cards/${card.id}/derive`,
+      JSON.stringify({
+        name: 'Bench sell',
+        markupPercent: '15',
+        markupFixed: '0.0010',
+        rounding: 'up',
+      }),
+    );
+    if (derived.body.rateCount !== options.rows)
+      throw new Error(`derived ${derived.body.rateCount} rows`);
+    // A parent edit: the same file again, and the derived card recomputed with it.
+    const parentEdit = await call(
+      'POST',
+      `/cards/${card.id}/rates/import`,
+      options.csv,
+      'text/csv',
+    );
+
+    // Lookups through the API: a customer holding the derived card, a two-level chain.
+    const customer = (await call('POST', '/customers', JSON.stringify({ name: 'Bench customer' })))
+      .body;
+    await call(
+      'POST',
+      '/assignments',
+      JSON.stringify({ cardId: derived.body.id, accountId: customer.id }),
+    );
+    const prefixes = options.csv
+      .split('\n')
+      .slice(1, -1)
+      .map((line) => line.split(',')[0]!);
+    const numbers = Array.from(
+      { length: options.lookups },
+      (_, index) => prefixes[(index * 7919) % prefixes.length]! + '1234567',
+    );
+    const apiTimes: number[] = [];
+    for (const number of numbers) {
+      apiTimes.push(
+        (await call('GET', `/rates/lookup?accountId=${customer.id}&number=${number}`)).ms,
+      );
+    }
+
+    // The lookup's own query, straight on the database: its index cost alone.
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const sqlTimes: number[] = [];
+    try {
+      for (const number of numbers) {
+        const leading = Array.from({ length: Math.min(number.length, 20) }, (_, i) =>
+          number.slice(0, i + 1),
+        );
+        const started = performance.now();
+        await client.query(
+          `select distinct on (card_id) card_id, prefix, rate from rate
+            where card_id = any($1::uuid[]) and prefix = any($2::text[])
+              and (effective_from is null or effective_from <= now())
+            order by card_id, length(prefix) desc, effective_from desc nulls last`,
+          [[card.id, derived.body.id], leading],
+        );
+        sqlTimes.push(performance.now() - started);
+      }
+      const { copyMs, sqlDeriveMs } = await baselines(client, db.kind, db.url, options.csv);
+      return {
+        database: db.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL',
+        rows: options.rows,
+        importMs: round(imported.ms),
+        deriveMs: round(derived.ms),
+        parentEditMs: round(parentEdit.ms),
+        lookupP50Ms: round(percentile(apiTimes, 50)),
+        lookupP99Ms: round(percentile(apiTimes, 99)),
+        sqlLookupP99Ms: round(percentile(sqlTimes, 99)),
+        copyMs: copyMs === null ? null : round(copyMs),
+        sqlDeriveMs: sqlDeriveMs === null ? null : round(sqlDeriveMs),
+      };
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await server.stop();
+    await db.drop();
+  }
+}
+
+/**
+ * The floor for the same work: psql's `\copy` of the file into a bare table (PostgreSQL
+ * only: the embedded database has no COPY from a client), then one INSERT … SELECT
+ * marking it up — no validation, no margin check, no change log.
+ */
+async function baselines(
+  client: pg.Client,
+  kind: 'postgresql' | 'pglite',
+  url: string,
+  csv: string,
+) {
+  if (kind === 'pglite') return { copyMs: null, sqlDeriveMs: null };
+  await client.query(`create table bench_copy (prefix text, destination text, rate numeric(18,6),
+    connection_fee numeric(18,6), initial_increment int, increment int)`);
+  await client.query(`create table bench_derived (like bench_copy)`);
+  const copyStarted = performance.now();
+  const copied = spawnSync(
+    'psql',
+    [url, '-qc', '\\copy bench_copy from stdin with (format csv, header true)'],
+    { input: csv },
+  );
+  if (copied.status !== 0) return { copyMs: null, sqlDeriveMs: null };
+  const copyMs = performance.now() - copyStarted;
+  const started = performance.now();
+  await client.query(`insert into bench_derived
+    select prefix, destination, ceil((rate * 1.15 + 0.001) * 10000) / 10000, connection_fee,
+           initial_increment, increment from bench_copy`);
+  return { copyMs, sqlDeriveMs: performance.now() - started };
+}
