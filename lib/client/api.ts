@@ -37,7 +37,10 @@ export function createApiFetch(baseUrl = '', headers: Record<string, string> = {
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     if (response.status === 204) return undefined as T;
-    const body = await response.json().catch(() => null);
+    const body = await response.json().catch(() => undefined);
+    // A success whose body does not parse was cut off (the server died mid-answer): a
+    // failed request to try again, never an empty result.
+    if (response.ok && body === undefined) throw new Error(`incomplete answer from ${path}`);
     if (!response.ok) {
       const error = body?.error ?? {};
       throw new ApiClientError(

@@ -1,6 +1,6 @@
 import type { InfiniteData, InvalidateQueryFilters, QueryClient } from '@tanstack/react-query';
 import { LIVE_RESOURCES, type TChangeEnvelope, type TLiveResource } from '@/lib/shared/live/change';
-import type { TApiFetch, TPageOf } from './api';
+import { ApiClientError, type TApiFetch, type TPageOf } from './api';
 
 /** What every live entity carries; use-only groups have no timestamps but a version. */
 export interface TLiveItem {
@@ -227,5 +227,15 @@ export function liveListQuery<T extends TLiveItem>(deps: {
     },
     initialPageParam: '',
     getNextPageParam: (last: TPageOf<T>) => last.nextCursor ?? undefined,
+    // A fetch cut off by a dying process (or a balancer still sending to it) is tried
+    // again a few times with backoff; an answer the server gave (4xx) is final. The
+    // feed's resume retries whatever failed before it, this whatever fails after.
+    retry: (failures: number, error: unknown) => failures < 5 && isTransient(error),
+    retryDelay: (attempt: number) => Math.min(250 * 2 ** attempt, 4_000),
   };
+}
+
+/** No answer from the server, or a 5xx/503 while it starts: worth another try. */
+function isTransient(error: unknown): boolean {
+  return !(error instanceof ApiClientError) || error.status >= 500;
 }

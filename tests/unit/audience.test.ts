@@ -154,3 +154,155 @@ describe('audience of a change', () => {
     });
   });
 });
+
+describe('audience of a rate card', () => {
+  const ownerDto = {
+    id: 'card',
+    version: 3,
+    createdAt: '2026-11-28T10:00:00.000Z',
+    updatedAt: '2026-11-28T10:00:00.000Z',
+    relation: 'owner',
+    name: 'Retail',
+    currency: 'EUR',
+    kind: 'customer',
+    decimals: 4,
+    rounding: 'up',
+    ownerId: 'c',
+    parentId: 'upstream',
+    markup: { percent: '20', fixed: null, overrides: [] },
+    rateCount: 12,
+    losingRates: 1,
+  };
+  const cardEntry = (change: Partial<TLogEntry>) =>
+    entry({
+      resource: 'cards',
+      entityId: 'card',
+      after: ownerDto,
+      before: ownerDto,
+      scopeBefore: 'c/',
+      scopeAfter: 'c/',
+      summary: {
+        event: 'rates_changed',
+        cause: 'put',
+        rows: 12,
+        losing: 1,
+        audience: { holders: ['r1', 'k9'] },
+      },
+      ...change,
+    });
+
+  it('gives the owner side everything and each holder only its assignee view', () => {
+    const deliveries = audienceOf(cardEntry({}));
+    const owner = deliveries.find((d) => d.rooms.includes(roomFor('c', 'cards', true)))!;
+    expect(owner.envelope).toMatchObject({ type: 'cards.rates_changed', data: ownerDto });
+    expect(owner.envelope.summary).toEqual({
+      event: 'rates_changed',
+      cause: 'put',
+      rows: 12,
+      losing: 1,
+    });
+    const holder = deliveries.find((d) => d.rooms.includes(roomFor('r1', 'cards', true)))!;
+    expect(holder.rooms).toEqual([roomFor('r1', 'cards', true), roomFor('r1', 'cards', false)]);
+    expect(holder.envelope.type).toBe('cards.rates_changed');
+    expect(Object.keys(holder.envelope.data).sort()).toEqual(
+      [
+        'createdAt',
+        'currency',
+        'decimals',
+        'id',
+        'kind',
+        'name',
+        'rateCount',
+        'relation',
+        'updatedAt',
+        'version',
+      ].sort(),
+    );
+    expect(holder.envelope.data).toMatchObject({ relation: 'assigned', kind: 'provider' });
+    expect(holder.envelope.summary).toEqual({ event: 'rates_changed', rows: 12 });
+    expect(holder.envelope.actor).toEqual({ kind: 'account', name: 'Carrier' });
+    // The holders themselves never travel: another holder's id is in no envelope.
+    expect(JSON.stringify(deliveries.map((d) => d.envelope))).not.toContain('k9');
+    for (const delivery of deliveries)
+      expect(delivery.envelope.summary).not.toHaveProperty('audience');
+  });
+
+  it('sends a margin alert to the owner side only', () => {
+    const deliveries = audienceOf(
+      cardEntry({
+        summary: {
+          event: 'margin_alert',
+          count: 1,
+          prefixes: ['441'],
+          audience: { holders: ['r1'] },
+        },
+      }),
+    );
+    expect(deliveries.map((d) => d.envelope.type)).toEqual([
+      'cards.margin_alert',
+      'cards.margin_alert',
+    ]);
+    expect(deliveries.flatMap((d) => d.rooms)).toEqual([
+      roomFor('c', 'cards', true),
+      roomFor('c', 'cards', false),
+    ]);
+  });
+
+  it('turns an assignment into the card entering or leaving the holder’s provider cards', () => {
+    const assignment = {
+      id: 'a1',
+      version: 1,
+      cardId: 'card',
+      accountId: 'r1',
+      accountKind: 'reseller',
+    };
+    const assigned = { ...ownerDto, relation: 'assigned', kind: 'provider' };
+    const created = audienceOf(
+      entry({
+        resource: 'assignments',
+        entityId: 'a1',
+        op: 'created',
+        before: null,
+        after: assignment,
+        scopeBefore: null,
+        scopeAfter: 'c/',
+        summary: { audience: { holder: 'r1', card: assigned } },
+      }),
+    );
+    expect(created.map((d) => [d.rooms[0], d.envelope.type, d.envelope.id])).toEqual([
+      [roomFor('c', 'assignments', true), 'assignments.created', 'a1'],
+      [roomFor('c', 'assignments', false), 'assignments.created', 'a1'],
+      [roomFor('r1', 'cards', true), 'cards.added', 'card'],
+    ]);
+    const added = created.at(-1)!.envelope.data;
+    expect(added).not.toHaveProperty('parentId');
+    expect(added).not.toHaveProperty('markup');
+    expect(added).not.toHaveProperty('losingRates');
+    const removed = audienceOf(
+      entry({
+        resource: 'assignments',
+        entityId: 'a1',
+        op: 'deleted',
+        before: assignment,
+        after: null,
+        scopeBefore: 'c/',
+        scopeAfter: null,
+        summary: { audience: { holder: 'r1', card: assigned } },
+      }),
+    ).at(-1)!;
+    expect(removed.envelope).toMatchObject({
+      type: 'cards.removed',
+      id: 'card',
+      data: { id: 'card' },
+    });
+  });
+
+  it('tells a removal nothing but the id', () => {
+    const moved = audienceOf(
+      entry({ scopeBefore: 'c/r1/', scopeAfter: 'c/r2/', summary: { reason: 'transfer' } }),
+    );
+    const removal = moved.find((d) => d.rooms[0] === roomFor('r1', 'customers', true))!;
+    expect(removal.envelope).toMatchObject({ type: 'customers.removed', data: { id: 'k' } });
+    expect(removal.envelope).not.toHaveProperty('summary');
+  });
+});

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClientError, type TApiFetch } from '@/lib/client/api';
-import { flattenPages, patchItems, patchPages } from '@/lib/client/live-cache';
+import { QueryClient } from '@tanstack/react-query';
+import { flattenPages, LiveCache, patchItems, patchPages } from '@/lib/client/live-cache';
 import { LiveFeed } from '@/lib/client/live-feed';
 import type { TPanelClientSocket } from '@/lib/client/socket';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
@@ -202,6 +203,41 @@ describe('the live feed', () => {
       expect(feed.seq).toBe(30);
     } finally {
       vi.useRealTimers();
+    }
+  });
+});
+
+describe("a card's rates in the cache", () => {
+  it("are refetched when that card's rates change, not for other cards or a margin alert", async () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    const key = (card: string) => ['list', `/cards/${card}/rates?prefix=44`];
+    for (const card of ['a', 'b']) {
+      queryClient.setQueryData(key(card), {
+        pages: [{ items: [], nextCursor: null }],
+        pageParams: [null],
+      });
+    }
+    const stale = (card: string) => queryClient.getQueryState(key(card))!.isInvalidated;
+    cache.apply(change(1, 'cards.margin_alert', 'a', { id: 'a', version: 2 }));
+    cache.apply(change(2, 'cards.updated', 'b', { id: 'b', version: 2 }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect([stale('a'), stale('b')]).toEqual([false, true]);
+    cache.apply(change(3, 'cards.rates_changed', 'a', { id: 'a', version: 3 }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(stale('a')).toBe(true);
+  });
+});
+
+describe('the API fetcher', () => {
+  it('treats a success cut off mid-body as a failure, never as an empty result', async () => {
+    const { createApiFetch } = await import('@/lib/client/api');
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = vi.fn(async () => new Response('{"items":[', { status: 200 }));
+    try {
+      await expect(createApiFetch('http://x')('/customers')).rejects.toThrow(/incomplete answer/);
+    } finally {
+      globalThis.fetch = realFetch;
     }
   });
 });
