@@ -289,6 +289,32 @@ describe('cards, rates and derive (master mode)', () => {
     });
   });
 
+  it('never hides a dearer longer buy prefix behind a cheaper shorter sell one', async () => {
+    // S overrides 441 cheaply; the parent charges more for 441481 — S has that row too.
+    expect(
+      (await admin.post('/assignments', { cardId: card.S.id, accountId: ids.K0 })).status,
+    ).toBe(201);
+    const trace = await admin.get(`/rates/lookup?accountId=${ids.K0}&number=441481555123`);
+    expect(trace.status).toBe(200);
+    expect(
+      trace.body.levels.map((level: { cardId: string; prefix: string }) => [
+        level.cardId,
+        level.prefix,
+      ]),
+    ).toEqual([
+      [card.P.id, '441481'],
+      [card.S.id, '441481'],
+    ]);
+    const [buy, sell] = trace.body.levels;
+    expect(money(sell.amount).greaterThanOrEqualTo(buy.amount)).toBe(true);
+    const shorter = await admin.get(`/rates/lookup?accountId=${ids.K0}&number=4412000`);
+    expect(shorter.body.levels.map((level: { prefix: string }) => level.prefix)).toEqual([
+      '441',
+      '441',
+    ]);
+    expect(shorter.body.levels[1]).toMatchObject({ rate: '0.0450' });
+  });
+
   it('keeps dependants: 409 listing them, nothing deleted', async () => {
     const deleteP = await admin.del(`/cards/${card.P.id}`);
     expect(deleteP.status).toBe(409);
