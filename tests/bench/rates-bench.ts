@@ -17,6 +17,7 @@ export interface TRatesFigures {
   parentEditMs: number;
   lookupP50Ms: number;
   lookupP99Ms: number;
+  sqlLookupP50Ms: number;
   sqlLookupP99Ms: number;
   copyMs: number | null;
   sqlDeriveMs: number | null;
@@ -174,6 +175,7 @@ export async function benchRates(
         parentEditMs: round(parentEdit.ms),
         lookupP50Ms: round(percentile(apiTimes, 50)),
         lookupP99Ms: round(percentile(apiTimes, 99)),
+        sqlLookupP50Ms: round(percentile(sqlTimes, 50)),
         sqlLookupP99Ms: round(percentile(sqlTimes, 99)),
         copyMs: copyMs === null ? null : round(copyMs),
         sqlDeriveMs: sqlDeriveMs === null ? null : round(sqlDeriveMs),
