@@ -6,6 +6,7 @@ import { callPrice } from '@/lib/shared/pricing/billing';
 import { money } from '@/lib/shared/pricing/money';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { ASSIGNEE_VIEW_KEYS } from '../fixtures/cards';
 
 /**
  * Rate cards over the real API and sockets (DESIGN §1 "Rate cards", §3): master and
@@ -339,20 +340,7 @@ describe('cards, rates and derive (master mode)', () => {
     const r2Live = await listen(r2);
     try {
       const seen = (await r1.get(`/cards/${card.S.id}`)).body;
-      expect(Object.keys(seen).sort()).toEqual(
-        [
-          'createdAt',
-          'currency',
-          'decimals',
-          'id',
-          'kind',
-          'name',
-          'rateCount',
-          'relation',
-          'updatedAt',
-          'version',
-        ].sort(),
-      );
+      expect(Object.keys(seen).sort()).toEqual([...ASSIGNEE_VIEW_KEYS].sort());
       expect(seen).toMatchObject({ relation: 'assigned', kind: 'provider' });
       const list = await r1.get('/cards?kind=provider');
       expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([card.S.id]);
@@ -682,41 +670,14 @@ describe('price trace and transfer', () => {
       '4930',
       '4930',
     ]);
-    const expected = [
+    // The pricing core's answer for a 31 s call (30/6 bills 36 s) at each level's rate.
+    const expected = ['0.0200', '0.0300', '0.0400'].map((rate) =>
       callPrice(
-        {
-          rate: '0.0200',
-          connectionFee: '0.0050',
-          initialIncrement: 30,
-          increment: 6,
-          graceSeconds: 0,
-        },
+        { rate, connectionFee: '0.0050', initialIncrement: 30, increment: 6, graceSeconds: 0 },
         31,
         { decimals: 4, rounding: 'half_up' },
       ),
-      callPrice(
-        {
-          rate: '0.0300',
-          connectionFee: '0.0050',
-          initialIncrement: 30,
-          increment: 6,
-          graceSeconds: 0,
-        },
-        31,
-        { decimals: 4, rounding: 'half_up' },
-      ),
-      callPrice(
-        {
-          rate: '0.0400',
-          connectionFee: '0.0050',
-          initialIncrement: 30,
-          increment: 6,
-          graceSeconds: 0,
-        },
-        31,
-        { decimals: 4, rounding: 'half_up' },
-      ),
-    ];
+    );
     expect(levels.map((level: { amount: string }) => level.amount)).toEqual(expected);
     expect(levels.map((level: { billedSeconds: number }) => level.billedSeconds)).toEqual([
       36, 36, 36,

@@ -5,6 +5,7 @@ import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import type { TLiveResource } from '@/lib/shared/live/change';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { bearerCall } from '../fixtures/api-client';
+import { ASSIGNEE_VIEW_KEYS } from '../fixtures/cards';
 import {
   byId,
   connectLiveClient,
@@ -90,19 +91,7 @@ interface TAssignment {
   account: TAccount;
   gone: boolean;
 }
-/** What a card holder may be told (lib/shared/schemas/cards.ts `assignedView`, spelled out). */
-const ASSIGNEE_KEYS = new Set([
-  'id',
-  'version',
-  'createdAt',
-  'updatedAt',
-  'relation',
-  'name',
-  'currency',
-  'kind',
-  'decimals',
-  'rateCount',
-]);
+const ASSIGNEE_KEYS = new Set<string>(ASSIGNEE_VIEW_KEYS);
 
 const accounts = new Map<string, TAccount>();
 const groups = new Map<string, TGroup>();

@@ -7,6 +7,7 @@ import {
   type TLogEntry,
 } from '@/lib/server/authz/audience';
 import type { TActor } from '@/lib/server/authz/actor';
+import { ASSIGNEE_VIEW_KEYS } from '../fixtures/cards';
 
 const entry = (change: Partial<TLogEntry>): TLogEntry => ({
   seq: 7,
@@ -204,20 +205,7 @@ describe('audience of a rate card', () => {
     const holder = deliveries.find((d) => d.rooms.includes(roomFor('r1', 'cards', true)))!;
     expect(holder.rooms).toEqual([roomFor('r1', 'cards', true), roomFor('r1', 'cards', false)]);
     expect(holder.envelope.type).toBe('cards.rates_changed');
-    expect(Object.keys(holder.envelope.data).sort()).toEqual(
-      [
-        'createdAt',
-        'currency',
-        'decimals',
-        'id',
-        'kind',
-        'name',
-        'rateCount',
-        'relation',
-        'updatedAt',
-        'version',
-      ].sort(),
-    );
+    expect(Object.keys(holder.envelope.data).sort()).toEqual([...ASSIGNEE_VIEW_KEYS].sort());
     expect(holder.envelope.data).toMatchObject({ relation: 'assigned', kind: 'provider' });
     expect(holder.envelope.summary).toEqual({ event: 'rates_changed', rows: 12 });
     expect(holder.envelope.actor).toEqual({ kind: 'account', name: 'Carrier' });

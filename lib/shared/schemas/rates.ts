@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId } from './common';
+import { ZId, ZPageQuery } from './common';
 
 const seconds = (min: number, max: number, fallback: number) =>
   z.coerce
@@ -68,14 +68,7 @@ export const ZRatesPut = z.strictObject({
   rates: z.array(ZRateInput).max(200_000, 'at most 200000 rows per request; import a CSV'),
 });
 
-export const ZRatesListQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1, 'must be 1 to 500')
-    .max(500, 'must be 1 to 500')
-    .default(50),
-  cursor: z.string().max(200).optional(),
+export const ZRatesListQuery = ZPageQuery.extend({
   /** Rows whose prefix starts with these digits. */
   prefix: z
     .string()
