@@ -7,7 +7,7 @@ import { parseEnv } from '@/lib/server/env';
 import { openDatabase } from '@/lib/server/db/open-database';
 import { startEmbeddedDatabase } from '@/lib/server/db/embedded';
 import { loadOrCreateSecret } from '@/lib/server/data-dir';
-import { Account, Group, User } from '@/lib/server/entities';
+import { Account, Card, CardAssignment, Group, User } from '@/lib/server/entities';
 import { DEMO_ADMIN_EMAIL } from '@/lib/server/db/seed';
 
 const MIGRATION_NAMES = MIGRATIONS.map((migration) => migration.name);
@@ -54,6 +54,15 @@ describe('embedded database (PGlite)', () => {
       expect(accounts.some((a) => a.kind === 'reseller' && a.depth === 2)).toBe(true);
       expect(await em.count(Group, { template: 'default-reseller' })).toBe(1);
       expect(await em.count(User, {})).toBe(1);
+      // Rate cards to look at: an upstream card and a retail card following it, held by
+      // a reseller and a direct customer.
+      const cards = await em.find(Card, {}, { orderBy: { name: 'asc' } });
+      expect(cards.map((card) => [card.name, card.kind, card.rateCount])).toEqual([
+        ['Carrier Retail', 'customer', 10],
+        ['Upstream Wholesale', 'provider', 10],
+      ]);
+      expect(cards[0]!.parent?.id).toBe(cards[1]!.id);
+      expect(await em.count(CardAssignment, { card: cards[0]!.id })).toBe(2);
     } finally {
       await database.close();
     }

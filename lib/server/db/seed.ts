@@ -8,6 +8,7 @@ import { toGroupDto } from '@/lib/server/services/groups/group-dto';
 import { toAccountDto } from '@/lib/server/services/accounts/account-dto';
 import { accountScopePath } from '@/lib/server/authz/scope';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
+import { addDemoCards } from './seed-cards';
 
 export type TSeedResult =
   { seeded: false } | { seeded: true; demo: boolean; adminEmail: string; adminPassword?: string };
@@ -46,7 +47,10 @@ export async function seedIfEmpty(
   return { seeded: true, demo: options.demo, adminEmail, adminPassword: generated };
 }
 
-/** Resellers two levels deep, customers at every level, and the Default Reseller group. */
+/**
+ * Resellers two levels deep, customers at every level, the Default Reseller group, and
+ * rate cards (lib/server/db/seed-cards.ts).
+ */
 async function addDemoTree(em: EntityManager, carrier: TAccount): Promise<void> {
   await mutate(em, null, async (tx, record) => {
     const group = tx.create(Group, {
@@ -86,10 +90,11 @@ async function addDemoTree(em: EntityManager, carrier: TAccount): Promise<void> 
     const acme = await child(carrier, 'reseller', 'Acme Voice', 'ops@acme-voice.test');
     const acmeEast = await child(acme, 'reseller', 'Acme East', 'east@acme-voice.test');
     const blue = await child(carrier, 'reseller', 'Blue Telecom', 'noc@bluetel.test');
-    await child(carrier, 'customer', 'Direct Logistics', 'it@direct-logistics.test');
+    const direct = await child(carrier, 'customer', 'Direct Logistics', 'it@direct-logistics.test');
     await child(acme, 'customer', 'Hotel Alpine', 'frontdesk@hotel-alpine.test');
     await child(acme, 'customer', 'Clinic Borealis', 'admin@clinic-borealis.test');
     await child(acmeEast, 'customer', 'Harbour Taxis', 'dispatch@harbour-taxis.test');
     await child(blue, 'customer', 'Green Grocers', 'office@green-grocers.test');
+    await addDemoCards(tx, record, carrier, [acme, direct]);
   });
 }
