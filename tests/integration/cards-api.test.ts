@@ -684,8 +684,8 @@ describe('price trace and transfer', () => {
     ]);
     expect(levels.map((level: { margin: string | null }) => level.margin)).toEqual([
       null,
-      money(expected[1]!).minus(expected[0]!).toFixed(),
-      money(expected[2]!).minus(expected[1]!).toFixed(),
+      money(expected[1]!).minus(expected[0]!).toFixed(4),
+      money(expected[2]!).minus(expected[1]!).toFixed(4),
     ]);
 
     // R2 sees from its buy card down: the carrier's upstream card and owner stay hidden.

@@ -132,7 +132,7 @@ export async function lookupRates(
       if (!relation) break;
       visible.push({ card, relation });
     }
-    let above: string | null = null;
+    let above: { amount: string; decimals: number } | null = null;
     const levels = visible.reverse().map(({ card, relation }): TLookupLevel => {
       const match = matchOf.get(card.id);
       const priced = match && !match.blocked;
@@ -149,9 +149,12 @@ export async function lookupRates(
             { decimals: card.decimals, rounding: card.rounding },
           )
         : null;
+      // At the finer of the two precisions: the exact difference of two billed prices.
       const margin =
-        amount !== null && above !== null ? money(amount).minus(above).toFixed() : null;
-      above = amount;
+        amount !== null && above !== null
+          ? money(amount).minus(above.amount).toFixed(Math.max(card.decimals, above.decimals))
+          : null;
+      above = amount === null ? null : { amount, decimals: card.decimals };
       const at = (value: string) => money(value).toFixed(card.decimals);
       return {
         accountId: relation === 'owner' ? card.owner_id : null,
