@@ -15,7 +15,7 @@ import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/car
  */
 
 /** Why a card's rates changed, as its `rates_changed` summary says. */
-export type TRatesCause = 'put' | 'import' | 'parent' | 'markup' | 'derive';
+export type TRatesCause = 'put' | 'import' | 'parent' | 'markup';
 
 /** The input rows in one statement, any size. */
 export async function writeRateRows(
@@ -61,9 +61,9 @@ export async function writeRateRows(
 }
 
 /**
- * A derived card's rates from its parent's, in two statements: the parent's rows
- * marked up (percent, then fixed per minute), a per-prefix override replacing the
- * marked-up rate, rounded the child's way; fee rounded the child's way; increments,
+ * A derived card's rates from its parent's, set-based (one delete, one INSERT … SELECT,
+ * whatever the size): the parent's rows marked up (percent, then fixed per minute), a
+ * per-prefix override replacing the marked-up rate, rounded the child's way; fee rounded the child's way; increments,
  * grace, effective time and blocking the parent's (the child never bills a shorter
  * structure than it buys, and every parent prefix — the longer ones included — has its
  * row, so no shorter sell prefix hides a dearer buy one). `losing` flags a row when any
