@@ -17,6 +17,8 @@ export default async function PanelLayout({ children }: { children: ReactNode })
     ...(has('customers:read') ? [{ href: '/customers', label: 'Customers' }] : []),
     ...(has('users:read') ? [{ href: '/users', label: 'Users' }] : []),
     ...(has('groups:read') || has('groups:create') ? [{ href: '/groups', label: 'Groups' }] : []),
+    ...(has('cards:read') ? [{ href: '/cards', label: 'Cards' }] : []),
+    ...(has('rates:read') ? [{ href: '/trace', label: 'Price trace' }] : []),
   ];
   return (
     <LiveProvider>

@@ -9,11 +9,14 @@ const inputClass =
  */
 function FieldFrame({
   name,
+  id: givenId,
   label,
   error,
   control,
 }: {
   name: string;
+  /** When one page has two forms with a field of the same name. */
+  id?: string;
   label: string;
   error?: string;
   control: (props: {
@@ -23,7 +26,7 @@ function FieldFrame({
     className: string;
   }) => ReactNode;
 }) {
-  const id = `field-${name}`;
+  const id = givenId ?? `field-${name}`;
   return (
     <div>
       <label htmlFor={id} className="block text-sm font-medium text-slate-700">
@@ -53,6 +56,7 @@ export function TextField({
   return (
     <FieldFrame
       name={input.name}
+      id={input.id}
       label={label}
       error={error}
       control={(props) => <input {...props} {...input} />}
@@ -75,6 +79,7 @@ export function SelectField({
   return (
     <FieldFrame
       name={select.name}
+      id={select.id}
       label={label}
       error={error}
       control={(props) => (

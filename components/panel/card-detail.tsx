@@ -1,0 +1,420 @@
+'use client';
+
+import { useMemo, useState, type FormEvent } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { apiFetch } from '@/lib/client/api';
+import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
+import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
+import type { TRoundingMode } from '@/lib/shared/pricing/money';
+import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
+import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import type { TRateDto } from '@/lib/shared/schemas/rates';
+import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
+import { DataTable, FormMessage, PanelSection } from './panel-section';
+import { RatesTable } from './rates-table';
+import { RoundingField } from './cards-panel';
+
+export interface TCardAbilities {
+  create: boolean;
+  update: boolean;
+  editRates: boolean;
+  readRates: boolean;
+  assign: boolean;
+  readAssignments: boolean;
+  unassign: boolean;
+}
+
+/**
+ * One card: what the viewer may see of it (the owner's side everything, an assignee its
+ * name, currency and rates), and the actions its grants and relation allow.
+ */
+export function CardDetail({
+  card,
+  accountId,
+  can,
+  cards,
+  onClose,
+}: {
+  card: TCardDto;
+  accountId: string;
+  can: TCardAbilities;
+  cards: TCardDto[];
+  onClose: () => void;
+}) {
+  const owner = card.relation === 'owner' ? card : null;
+  const held = card.relation === 'assigned' || owner?.ownerId === accountId;
+  const parent = owner?.parentId ? cards.find((other) => other.id === owner.parentId) : undefined;
+  const [firstRates, setFirstRates] = useState<TRateDto[]>([]);
+  return (
+    <PanelSection
+      title={`Card: ${card.name}`}
+      actions={
+        <button type="button" className="text-sm text-brand-700 underline" onClick={onClose}>
+          Close
+        </button>
+      }
+    >
+      <dl className="mb-4 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4">
+        <dt className="text-slate-500">Currency</dt>
+        <dd>{card.currency}</dd>
+        <dt className="text-slate-500">Precision</dt>
+        <dd>{card.decimals} decimals</dd>
+        <dt className="text-slate-500">Rates</dt>
+        <dd data-testid="card-rate-count">{card.rateCount}</dd>
+        <dt className="text-slate-500">Your view</dt>
+        <dd>{card.relation === 'assigned' ? 'Assigned to you (your buy price)' : 'Owner'}</dd>
+        {owner ? (
+          <>
+            <dt className="text-slate-500">Rounding</dt>
+            <dd>{owner.rounding.replace('_', ' ')}</dd>
+            <dt className="text-slate-500">Follows</dt>
+            <dd>
+              {owner.markup
+                ? `${parent?.name ?? 'its parent card'}: +${owner.markup.percent ?? '0'} % +${owner.markup.fixed ?? '0'}/min` +
+                  (owner.markup.overrides.length
+                    ? `, ${owner.markup.overrides.length} override(s)`
+                    : '')
+                : '—'}
+            </dd>
+            <dt className="text-slate-500">Losing rows</dt>
+            <dd className={owner.losingRates ? 'font-semibold text-red-700' : ''}>
+              {owner.losingRates}
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
+        <div className="space-y-4">
+          {can.readRates ? (
+            <RatesTable
+              card={card}
+              showMargin={Boolean(owner?.parentId)}
+              onLoaded={setFirstRates}
+            />
+          ) : (
+            <p className="text-sm text-slate-500">Your group does not grant reading rates.</p>
+          )}
+          {owner?.parentId && can.readRates ? <MarginReport cardId={card.id} /> : null}
+        </div>
+        <div className="space-y-4">
+          {owner && !owner.parentId && can.editRates ? <ImportForm cardId={card.id} /> : null}
+          {can.readRates ? (
+            <a
+              className="inline-block text-sm text-brand-700 underline"
+              href={`/api/v1/cards/${card.id}/rates/export`}
+              download
+            >
+              Export rates as CSV
+            </a>
+          ) : null}
+          {held && can.create ? <DeriveForm card={card} sample={firstRates.slice(0, 5)} /> : null}
+          {owner &&
+          owner.kind === 'customer' &&
+          owner.ownerId === accountId &&
+          can.readAssignments ? (
+            <Assignments cardId={card.id} accountId={accountId} can={can} />
+          ) : null}
+        </div>
+      </div>
+    </PanelSection>
+  );
+}
+
+/** CSV import: the whole file or nothing; every bad line listed with its reason. */
+function ImportForm({ cardId }: { cardId: string }) {
+  const [result, setResult] = useState<{
+    ok: boolean;
+    text: string;
+    lines?: { line: number; reason: string }[];
+  } | null>(null);
+  const [pending, setPending] = useState(false);
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    const file = data.get('file');
+    if (!(file instanceof File) || file.size === 0) {
+      setResult({ ok: false, text: 'Choose a CSV file first.' });
+      return;
+    }
+    setPending(true);
+    setResult(null);
+    try {
+      const response = await fetch(
+        `/api/v1/cards/${cardId}/rates/import?mode=${String(data.get('mode') ?? 'replace')}`,
+        { method: 'POST', headers: { 'content-type': 'text/csv' }, body: file },
+      );
+      const body = await response.json().catch(() => null);
+      if (response.ok)
+        setResult({ ok: true, text: `Imported: the card now has ${body.rows} rates.` });
+      else
+        setResult({
+          ok: false,
+          text: body?.error?.message ?? `Import failed (${response.status}).`,
+          lines: body?.error?.lines,
+        });
+    } finally {
+      setPending(false);
+    }
+  }
+  return (
+    <form onSubmit={onSubmit} className="space-y-3" aria-label="Import rates" noValidate>
+      <h3 className="text-sm font-semibold text-slate-700">Import rates (CSV)</h3>
+      <div>
+        <label htmlFor="field-file" className="block text-sm font-medium text-slate-700">
+          File (header: prefix,destination,rate,…)
+        </label>
+        <input
+          id="field-file"
+          name="file"
+          type="file"
+          accept=".csv,text/csv"
+          className="mt-1 text-sm"
+        />
+      </div>
+      <SelectField label="Mode" name="mode" defaultValue="replace">
+        <option value="replace">Replace every rate</option>
+        <option value="merge">Merge (add and update)</option>
+      </SelectField>
+      <Button type="submit" disabled={pending}>
+        {pending ? 'Importing…' : 'Import'}
+      </Button>
+      {result ? (
+        <div
+          role={result.ok ? 'status' : 'alert'}
+          className={`rounded-md px-3 py-2 text-sm ${result.ok ? 'bg-green-50 text-green-800' : 'bg-red-50 text-red-800'}`}
+        >
+          <p>{result.text}</p>
+          {result.lines?.length ? (
+            <ul aria-label="Bad lines" className="mt-2 max-h-48 list-disc overflow-y-auto pl-5">
+              {result.lines.map((line, index) => (
+                <li key={index}>
+                  Line {line.line}: {line.reason}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+    </form>
+  );
+}
+
+/**
+ * Derive: a customer card of this account following this one. The preview prices the
+ * first loaded rows with the same pricing core the server is held to.
+ */
+function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
+  const derive = useApiMutation<Record<string, unknown>, TCardDto>(
+    'POST',
+    `/cards/${card.id}/derive`,
+    ['/cards'],
+  );
+  const [markup, setMarkup] = useState({
+    percent: '20',
+    fixed: '',
+    rounding: 'up' as TRoundingMode,
+  });
+  const form = useFormSubmit(derive.mutateAsync, (data) => ({
+    name: String(data.get('name') ?? ''),
+    markupPercent: optionalValue(data, 'markupPercent'),
+    markupFixed: optionalValue(data, 'markupFixed'),
+    rounding: String(data.get('rounding') ?? 'up'),
+  }));
+  const preview = useMemo(() => {
+    try {
+      const child = { decimals: card.decimals, rounding: markup.rounding };
+      const parentRounding = card.relation === 'owner' ? card.rounding : 'half_up';
+      return sample.map((row) => {
+        const terms = { ...row };
+        const sell = deriveTerms(
+          terms,
+          { markupPercent: markup.percent || '0', markupFixed: markup.fixed || '0' },
+          child,
+        );
+        const check = marginCheck(
+          { terms, card: { decimals: card.decimals, rounding: parentRounding } },
+          { terms: sell, card: child },
+        );
+        return [
+          row.prefix,
+          row.rate,
+          sell.rate,
+          check.losing.length
+            ? `loses on ${check.losing.map((s) => `${s.seconds} s`).join(', ')}`
+            : 'ok',
+        ];
+      });
+    } catch {
+      return [];
+    }
+  }, [sample, markup, card]);
+  return (
+    <form
+      onSubmit={form.onSubmit}
+      className="space-y-3"
+      aria-label="Derive a customer card"
+      noValidate
+    >
+      <h3 className="text-sm font-semibold text-slate-700">Derive a customer card</h3>
+      <TextField id="derive-name" label="Name" name="name" error={form.fields.name} required />
+      <TextField
+        label="Markup %"
+        name="markupPercent"
+        inputMode="decimal"
+        defaultValue="20"
+        error={form.fields.markupPercent}
+        onChange={(event) => setMarkup({ ...markup, percent: event.target.value })}
+      />
+      <TextField
+        label="Markup per minute"
+        name="markupFixed"
+        inputMode="decimal"
+        placeholder="0.0010"
+        error={form.fields.markupFixed}
+        onChange={(event) => setMarkup({ ...markup, fixed: event.target.value })}
+      />
+      <RoundingField
+        id="derive-rounding"
+        error={form.fields.rounding}
+        defaultValue="up"
+        onChange={(rounding) => setMarkup({ ...markup, rounding })}
+      />
+      {preview.length ? (
+        <DataTable
+          label="Markup preview"
+          headers={['Prefix', 'Buy', 'Sell', 'Margin']}
+          rows={preview}
+        />
+      ) : null}
+      <FormMessage message={form.message} />
+      <Button type="submit" disabled={form.pending}>
+        Derive
+      </Button>
+    </form>
+  );
+}
+
+/** Who holds this card, and giving it to an account directly below. */
+function Assignments({
+  cardId,
+  accountId,
+  can,
+}: {
+  cardId: string;
+  accountId: string;
+  can: TCardAbilities;
+}) {
+  const held = usePagedList<TAssignmentDto>(`/assignments?cardId=${cardId}`);
+  const resellers = usePagedList<TResellerDto>('/resellers');
+  const customers = usePagedList<TCustomerDto>('/customers');
+  const children = [...(resellers.data ?? []), ...(customers.data ?? [])].filter(
+    (account) => account.parentId === accountId,
+  );
+  const names = new Map(children.map((account) => [account.id, account.name]));
+  const assign = useApiMutation<Record<string, unknown>, TAssignmentDto>('POST', '/assignments', [
+    `/assignments?cardId=${cardId}`,
+  ]);
+  const form = useFormSubmit(assign.mutateAsync, (data) => ({
+    cardId,
+    accountId: String(data.get('accountId') ?? ''),
+  }));
+  const [removing, setRemoving] = useState<string | null>(null);
+  async function remove(id: string) {
+    setRemoving(null);
+    try {
+      await apiFetch(`/assignments/${id}`, { method: 'DELETE' });
+    } catch (error) {
+      setRemoving((error as Error).message);
+    }
+  }
+  return (
+    <div className="space-y-3">
+      <h3 className="text-sm font-semibold text-slate-700">Assigned to</h3>
+      <ListState
+        isLoading={held.isLoading}
+        error={held.error}
+        empty={(held.data ?? []).length === 0}
+      >
+        <DataTable
+          label="Assignments"
+          headers={['Account', 'Kind', '']}
+          rows={(held.data ?? []).map((row) => [
+            names.get(row.accountId) ?? row.accountId,
+            row.accountKind,
+            can.unassign ? (
+              <button
+                type="button"
+                className="text-brand-700 underline"
+                onClick={() => void remove(row.id)}
+              >
+                Remove
+              </button>
+            ) : null,
+          ])}
+        />
+      </ListState>
+      <FormMessage message={removing} />
+      {can.assign ? (
+        <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Assign card" noValidate>
+          <SelectField
+            label="Assign to"
+            name="accountId"
+            error={form.fields.accountId ?? form.fields.cardId}
+            defaultValue=""
+          >
+            <option value="">Choose an account directly below you…</option>
+            {children.map((account) => (
+              <option key={account.id} value={account.id}>
+                {account.name} ({'depth' in account ? 'reseller' : 'customer'})
+              </option>
+            ))}
+          </SelectField>
+          <FormMessage message={form.message} />
+          <Button type="submit" disabled={form.pending}>
+            Assign
+          </Button>
+        </form>
+      ) : null}
+    </div>
+  );
+}
+
+interface TMarginReport {
+  total: number;
+  items: {
+    prefix: string;
+    destination: string;
+    losing: { seconds: number; buy: string; sell: string }[];
+  }[];
+}
+
+/** The rows of a derived card that lose money, with the call lengths where they do. */
+function MarginReport({ cardId }: { cardId: string }) {
+  const report = useQuery({
+    // Under the card's path: the live cache refetches it when this card's rates change.
+    queryKey: ['list', `/cards/${cardId}/margin`],
+    queryFn: () => apiFetch<TMarginReport>(`/cards/${cardId}/margin?limit=100`),
+  });
+  const items = report.data?.items ?? [];
+  return (
+    <div>
+      <h3 className="mb-2 text-sm font-semibold text-slate-700">
+        Margin report{report.data ? `: ${report.data.total} losing row(s)` : ''}
+      </h3>
+      <ListState isLoading={report.isLoading} error={report.error} empty={items.length === 0}>
+        <DataTable
+          label="Losing rows"
+          headers={['Prefix', 'Destination', 'Loses on']}
+          rows={items.map((row) => [
+            row.prefix,
+            row.destination,
+            row.losing
+              .map((sample) => `${sample.seconds} s (buy ${sample.buy}, sell ${sample.sell})`)
+              .join('; '),
+          ])}
+        />
+      </ListState>
+    </div>
+  );
+}

@@ -1,0 +1,158 @@
+'use client';
+
+import { useState, type FormEvent } from 'react';
+import { apiFetch, ApiClientError } from '@/lib/client/api';
+import { usePagedList } from '@/lib/client/use-resource';
+import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import { Button, SelectField, TextField } from '@/components/ui/field';
+import { DataTable, FormMessage, PanelSection } from './panel-section';
+
+interface TLevel {
+  cardId: string;
+  cardName: string;
+  currency: string;
+  relation: 'owner' | 'assignee';
+  prefix: string | null;
+  destination: string | null;
+  rate: string | null;
+  connectionFee: string | null;
+  initialIncrement: number | null;
+  increment: number | null;
+  blocked: boolean;
+  billedSeconds: number | null;
+  amount: string | null;
+  margin: string | null;
+}
+interface TTrace {
+  number: string;
+  seconds: number;
+  chains: { cardId: string; levels: TLevel[] }[];
+}
+
+/**
+ * Price trace (DESIGN §1 "Rate lookup"): a dialled number for an account, priced at each
+ * level of each chain the viewer may see — top (buy) first — with the margin per step.
+ */
+export function TracePanel({ account }: { account: { id: string; name: string } }) {
+  const customers = usePagedList<TCustomerDto>('/customers');
+  const resellers = usePagedList<TResellerDto>('/resellers');
+  const [trace, setTrace] = useState<TTrace | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    const query = new URLSearchParams({
+      accountId: String(data.get('accountId') ?? ''),
+      number: String(data.get('number') ?? ''),
+      seconds: String(data.get('seconds') ?? '60'),
+    });
+    setPending(true);
+    setFields({});
+    setMessage(null);
+    try {
+      setTrace(await apiFetch<TTrace>(`/rates/lookup?${query}`));
+    } catch (error) {
+      setTrace(null);
+      if (error instanceof ApiClientError && Object.keys(error.fields).length)
+        setFields(error.fields);
+      else setMessage((error as Error).message);
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-[1fr_2fr]">
+      <PanelSection title="Price trace">
+        <form onSubmit={onSubmit} className="space-y-3" aria-label="Price trace" noValidate>
+          <SelectField
+            label="Account"
+            name="accountId"
+            error={fields.accountId}
+            defaultValue={account.id}
+          >
+            <option value={account.id}>{account.name} (your account)</option>
+            {(resellers.data ?? []).map((reseller) => (
+              <option key={reseller.id} value={reseller.id}>
+                {reseller.name} (reseller)
+              </option>
+            ))}
+            {(customers.data ?? []).map((customer) => (
+              <option key={customer.id} value={customer.id}>
+                {customer.name} (customer)
+              </option>
+            ))}
+          </SelectField>
+          <TextField
+            label="Dialled number"
+            name="number"
+            inputMode="tel"
+            placeholder="+44 1481 700123"
+            error={fields.number}
+            required
+          />
+          <TextField
+            label="Call length (seconds)"
+            name="seconds"
+            inputMode="numeric"
+            defaultValue="60"
+            error={fields.seconds}
+          />
+          <FormMessage message={message} />
+          <Button type="submit" disabled={pending}>
+            Trace
+          </Button>
+        </form>
+      </PanelSection>
+      <PanelSection title="Chain">
+        {!trace ? (
+          <p className="text-sm text-slate-500">Enter a number to see its price at each level.</p>
+        ) : trace.chains.length === 0 ? (
+          <p className="text-sm text-slate-500">This account holds no card.</p>
+        ) : (
+          <div className="space-y-4">
+            {trace.chains.map((chain) => (
+              <DataTable
+                key={chain.cardId}
+                label={`Chain of ${chain.levels.at(-1)?.cardName ?? 'card'}`}
+                headers={[
+                  'Level',
+                  'Card',
+                  'Prefix',
+                  'Rate/min',
+                  'Billing',
+                  `Billed (${trace.seconds} s)`,
+                  'Amount',
+                  'Margin',
+                ]}
+                rows={chain.levels.map((level, index) => [
+                  index === 0 ? 'buy' : `sell ${index}`,
+                  `${level.cardName}${level.relation === 'assignee' ? ' (your buy card)' : ''}`,
+                  level.prefix ?? 'no match',
+                  level.rate
+                    ? `${level.rate} ${level.currency}${level.blocked ? ' (blocked)' : ''}`
+                    : '—',
+                  level.initialIncrement ? `${level.initialIncrement}/${level.increment}` : '—',
+                  level.billedSeconds === null ? '—' : `${level.billedSeconds} s`,
+                  level.amount ?? '—',
+                  level.margin === null ? (
+                    '—'
+                  ) : (
+                    <span
+                      className={level.margin.startsWith('-') ? 'font-semibold text-red-700' : ''}
+                    >
+                      {level.margin}
+                    </span>
+                  ),
+                ])}
+              />
+            ))}
+          </div>
+        )}
+      </PanelSection>
+    </div>
+  );
+}

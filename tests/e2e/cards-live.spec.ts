@@ -1,0 +1,122 @@
+import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import { E2E_ADMIN } from '../../playwright.config';
+
+/**
+ * Rate cards live across three people (issue: the panel): the carrier admin assigns a
+ * card to reseller A — it shows up in A's open panel within a second, without a reload,
+ * and never in reseller B's; A derives its own card from it; a rate change on the
+ * carrier's card reaches A's derived card on A's screen live.
+ */
+const PASSWORD = 'e2e-cards-password';
+
+async function signedIn(browser: Browser, email: string, password: string): Promise<Page> {
+  const page = await (
+    await browser.newContext({ viewport: { width: 1280, height: 900 } })
+  ).newPage();
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-user')).toContainText(email);
+  await page.getByRole('link', { name: 'Cards' }).click();
+  await expect(page.getByText('Live', { exact: true })).toBeVisible();
+  return page;
+}
+
+/** The carrier admin's API, by bearer token, for the set-up that is not under test. */
+async function adminApi(request: APIRequestContext) {
+  const token = (await (await request.post('/api/v1/auth/token', { data: E2E_ADMIN })).json())
+    .token as string;
+  return async (method: string, path: string, data?: unknown) => {
+    const response = await request.fetch(`/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}` },
+      data,
+    });
+    expect(response.status(), `${method} ${path}`).toBeLessThan(300);
+    return response.status() === 204 ? null : response.json();
+  };
+}
+
+test('a card assigned to reseller A appears live for A only; a rate change reaches A’s derived card live', async ({
+  browser,
+  request,
+}) => {
+  const api = await adminApi(request);
+  const group = await api('POST', '/groups', { template: 'default-reseller', name: 'E2E cards' });
+  const reseller = async (name: string) =>
+    (await api('GET', `/resellers?q=${encodeURIComponent(name)}`)).items[0].id as string;
+  const people = [
+    ['ops-a@acme-voice.test', await reseller('Acme Voice')],
+    ['ops-b@bluetel.test', await reseller('Blue Telecom')],
+  ] as const;
+  for (const [email, accountId] of people) {
+    await api('POST', '/users', { email, password: PASSWORD, accountId, groupId: group.id });
+  }
+  const card = await api('POST', '/cards', { name: 'E2E Sell', currency: 'EUR', kind: 'customer' });
+  await api('PUT', `/cards/${card.id}/rates`, {
+    rates: [{ prefix: '44', destination: 'United Kingdom', rate: '0.0200' }],
+  });
+
+  const admin = await signedIn(browser, E2E_ADMIN.email, E2E_ADMIN.password);
+  const a = await signedIn(browser, people[0][0], PASSWORD);
+  const b = await signedIn(browser, people[1][0], PASSWORD);
+  const providerCards = (page: Page) => page.getByRole('table', { name: 'Provider cards' });
+  await expect(
+    providerCards(a).getByRole('cell', { name: 'Carrier Retail', exact: true }),
+  ).toBeVisible();
+  await expect(providerCards(a).getByRole('cell', { name: 'E2E Sell', exact: true })).toHaveCount(
+    0,
+  );
+
+  // The carrier admin assigns it through the panel.
+  await admin.getByRole('button', { name: 'Open E2E Sell' }).click();
+  const assign = admin.getByRole('form', { name: 'Assign card' });
+  await assign.getByLabel('Assign to').selectOption({ label: 'Acme Voice (reseller)' });
+  await assign.getByRole('button', { name: 'Assign' }).click();
+  await expect(providerCards(a).getByRole('cell', { name: 'E2E Sell', exact: true })).toBeVisible({
+    timeout: 1_000,
+  });
+  await expect(admin.getByRole('table', { name: 'Assignments' })).toContainText('Acme Voice');
+  // B's panel, live the whole time, never shows it.
+  await expect(
+    providerCards(b).getByRole('cell', { name: 'Carrier Retail', exact: true }),
+  ).toHaveCount(0);
+  await expect(providerCards(b).getByRole('cell', { name: 'E2E Sell', exact: true })).toHaveCount(
+    0,
+  );
+
+  // A sees only the assignee view (its buy price), and derives its own card from it.
+  await a.getByRole('button', { name: 'Open E2E Sell' }).click();
+  await expect(a.getByText('Assigned to you (your buy price)')).toBeVisible();
+  await expect(a.getByRole('table', { name: 'Rates' })).toContainText('0.0200');
+  const derive = a.getByRole('form', { name: 'Derive a customer card' });
+  await derive.getByLabel('Name').fill('Acme retail');
+  await derive.getByLabel('Markup %').fill('50');
+  await expect(derive.getByRole('table', { name: 'Markup preview' })).toContainText('0.0300');
+  await derive.getByRole('button', { name: 'Derive' }).click();
+  await a.getByRole('button', { name: 'Open Acme retail' }).click();
+  const rates = a.getByRole('table', { name: 'Rates' });
+  await expect(rates.getByRole('cell', { name: '0.0300', exact: true })).toBeVisible();
+  await a.screenshot({ path: 'test-results/cards-reseller.png', fullPage: true });
+
+  // The carrier changes its card's rate: A's derived card follows, on A's screen.
+  await api('PUT', `/cards/${card.id}/rates`, {
+    rates: [{ prefix: '44', destination: 'United Kingdom', rate: '0.0400' }],
+  });
+  await expect(rates.getByRole('cell', { name: '0.0600', exact: true })).toBeVisible({
+    timeout: 2_000,
+  });
+  await expect(providerCards(b).getByRole('cell', { name: 'E2E Sell', exact: true })).toHaveCount(
+    0,
+  );
+  await admin.screenshot({ path: 'test-results/cards-carrier.png', fullPage: true });
+
+  // The price trace shows the chain as the carrier sees it.
+  await admin.getByRole('link', { name: 'Price trace' }).click();
+  await admin.getByLabel('Account').selectOption({ label: 'Acme Voice (reseller)' });
+  await admin.getByLabel('Dialled number').fill('+44 20 7946 0000'.replace(/\s/g, ''));
+  await admin.getByRole('button', { name: 'Trace' }).click();
+  await expect(admin.getByRole('table', { name: 'Chain of Acme retail' })).toContainText('0.0600');
+  await admin.screenshot({ path: 'test-results/price-trace.png', fullPage: true });
+});
