@@ -7,6 +7,7 @@ import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { Button, ListState, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
 import { AccountEditForm } from './account-edit-form';
+import { TransferForm } from './transfer-form';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 
 type TKind = 'resellers' | 'customers';
@@ -16,10 +17,13 @@ export function AccountsPanel({
   kind,
   canCreate,
   canEdit,
+  own,
 }: {
   kind: TKind;
   canCreate: boolean;
   canEdit: boolean;
+  /** The viewer's own account: a transfer may move a customer to it. */
+  own?: { id: string; name: string };
 }) {
   const [editing, setEditing] = useState<TResellerDto | TCustomerDto | null>(null);
   const list = usePagedList<TResellerDto | TCustomerDto>(`/${kind}`);
@@ -84,6 +88,13 @@ export function AccountsPanel({
             onDone={() => setEditing(null)}
             onReload={setEditing}
           />
+          {kind === 'customers' && own ? (
+            <TransferForm
+              customer={editing as TCustomerDto}
+              own={own}
+              onDone={() => setEditing(null)}
+            />
+          ) : null}
         </PanelSection>
       ) : canCreate ? (
         <PanelSection title={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}>

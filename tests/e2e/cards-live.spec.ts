@@ -120,3 +120,32 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await expect(admin.getByRole('table', { name: 'Chain of Acme retail' })).toContainText('0.0600');
   await admin.screenshot({ path: 'test-results/price-trace.png', fullPage: true });
 });
+
+test('the transfer wizard moves a customer with its new card after a summary', async ({
+  browser,
+  request,
+}) => {
+  const api = await adminApi(request);
+  const me = await api('GET', '/me');
+  const hotel = (await api('GET', '/customers?q=Hotel%20Alpine')).items[0];
+  const admin = await signedIn(browser, E2E_ADMIN.email, E2E_ADMIN.password);
+  await admin.getByRole('link', { name: 'Customers' }).click();
+  await admin.getByRole('button', { name: 'Edit Hotel Alpine' }).click();
+  const wizard = admin.getByRole('form', { name: 'Transfer customer' });
+  await wizard.getByLabel('Move to').selectOption({ label: me.account.name });
+  await wizard.getByLabel('Card there').selectOption({ label: 'Carrier Retail (EUR)' });
+  await wizard.getByRole('button', { name: 'Review transfer' }).click();
+  const summary = admin.getByRole('alertdialog', { name: 'Confirm transfer' });
+  await expect(summary).toContainText(
+    `Move Hotel Alpine from Acme Voice to ${me.account.name}, billed on Carrier Retail`,
+  );
+  await admin.screenshot({ path: 'test-results/transfer-wizard.png', fullPage: true });
+  await summary.getByRole('button', { name: 'Confirm transfer' }).click();
+  await expect(summary).toHaveCount(0);
+  await expect
+    .poll(async () => (await api('GET', `/customers/${hotel.id}`)).parentId)
+    .toBe(me.account.id);
+  const retail = (await api('GET', '/cards?q=Carrier%20Retail')).items[0].id;
+  const held = await api('GET', `/assignments?accountId=${hotel.id}`);
+  expect(held.items.map((row: { cardId: string }) => row.cardId)).toEqual([retail]);
+});

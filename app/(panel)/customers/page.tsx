@@ -10,6 +10,7 @@ export default async function Page() {
       kind="customers"
       canCreate={actor.grants.includes('customers:create') && !actor.impersonation}
       canEdit={actor.grants.includes('customers:update') && !actor.impersonation}
+      own={{ id: actor.account.id, name: actor.account.name }}
     />
   );
 }
