@@ -19,6 +19,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
     ...(has('groups:read') || has('groups:create') ? [{ href: '/groups', label: 'Groups' }] : []),
     ...(has('cards:read') ? [{ href: '/cards', label: 'Cards' }] : []),
     ...(has('rates:read') ? [{ href: '/trace', label: 'Price trace' }] : []),
+    ...(has('audit:read') ? [{ href: '/audit', label: 'Audit log' }] : []),
   ];
   return (
     <LiveProvider>

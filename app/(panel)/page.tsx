@@ -1,8 +1,9 @@
 import { requirePageActor } from '@/lib/server/auth/page-session';
+import { DashboardPanel } from '@/components/panel/dashboard-panel';
 
 export const dynamic = 'force-dynamic';
 
-/** The overview. The live dashboard arrives with the panel issue. */
+/** The overview: live counters, recent activity, and who the person is here. */
 export default async function HomePage() {
   const actor = await requirePageActor();
   return (
@@ -12,6 +13,9 @@ export default async function HomePage() {
         You are signed in to <span className="font-medium">{actor.account.name}</span> with the
         group <span className="font-medium">{actor.group.name}</span>.
       </p>
+      <div className="mt-6">
+        <DashboardPanel showActivity={actor.grants.includes('audit:read')} />
+      </div>
       <section
         aria-labelledby="grants-heading"
         className="mt-6 rounded-lg border border-slate-200 bg-white p-4"

@@ -26,6 +26,9 @@ export function resourceOfPath(path: string): TLiveResource | null {
     : null;
 }
 
+/** The first key of a query to refetch after every change this viewer receives. */
+export const ANY_CHANGE = 'any-change';
+
 function isNewer(incoming: TLiveItem, held: TLiveItem | undefined): boolean {
   return !held || (incoming.version ?? 0) > (held.version ?? 0);
 }
@@ -125,6 +128,9 @@ export class LiveCache {
       }
       this.patch(query.queryKey, envelope);
     }
+    // Views over everything (dashboard counts, the activity feed) follow any change; a
+    // fetch already running is reused, so a burst of changes costs one refetch.
+    void this.queryClient.invalidateQueries({ queryKey: [ANY_CHANGE] }, { cancelRefetch: false });
     // A bulk change: the lists it names are fetched again.
     for (const bulk of envelope.summary?.refetch ?? []) {
       this.refetchFresh({

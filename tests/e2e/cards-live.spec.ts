@@ -149,3 +149,28 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   const held = await api('GET', `/assignments?accountId=${hotel.id}`);
   expect(held.items.map((row: { cardId: string }) => row.cardId)).toEqual([retail]);
 });
+
+test('the dashboard counts and the activity feed follow changes live; the audit log filters', async ({
+  browser,
+  request,
+}) => {
+  const api = await adminApi(request);
+  const admin = await signedIn(browser, E2E_ADMIN.email, E2E_ADMIN.password);
+  await admin.getByRole('link', { name: 'Overview' }).click();
+  const customers = admin.getByTestId('count-customers');
+  await expect(customers).toHaveText(/^\d+$/);
+  const before = Number(await customers.textContent());
+  await api('POST', '/customers', { name: 'Dashboard Live Ltd' });
+  await expect(customers).toHaveText(String(before + 1));
+  await expect(admin.getByRole('table', { name: 'Recent activity' })).toContainText(
+    'customers created: Dashboard Live Ltd',
+  );
+  await admin.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
+
+  await admin.getByRole('link', { name: 'Audit log' }).click();
+  await admin.getByLabel('Resource').selectOption('cards');
+  const log = admin.getByRole('table', { name: 'Audit log' });
+  await expect(log).toContainText('cards rates changed: E2E Sell');
+  await expect(log).not.toContainText('Dashboard Live Ltd');
+  await admin.screenshot({ path: 'test-results/audit-log.png', fullPage: true });
+});

@@ -849,3 +849,16 @@ describe('card edits', () => {
     expect((await admin.get(`/cards/${made.id}`)).status).toBe(404);
   });
 });
+
+describe('dashboard counts', () => {
+  it('count exactly what each list shows the caller', async () => {
+    for (const client of [admin, r1, r2]) {
+      const counts = (await client.get('/dashboard')).body;
+      for (const resource of ['resellers', 'customers', 'users', 'cards'] as const) {
+        const list = await client.get(`/${resource}?limit=500`);
+        expect(list.status).toBe(200);
+        expect(counts[resource], resource).toBe(list.body.items.length);
+      }
+    }
+  });
+});

@@ -2,7 +2,13 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClientError, type TApiFetch } from '@/lib/client/api';
 import { QueryClient } from '@tanstack/react-query';
-import { flattenPages, LiveCache, patchItems, patchPages } from '@/lib/client/live-cache';
+import {
+  ANY_CHANGE,
+  flattenPages,
+  LiveCache,
+  patchItems,
+  patchPages,
+} from '@/lib/client/live-cache';
 import { LiveFeed } from '@/lib/client/live-feed';
 import type { TPanelClientSocket } from '@/lib/client/socket';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
@@ -226,6 +232,17 @@ describe("a card's rates in the cache", () => {
     cache.apply(change(3, 'cards.rates_changed', 'a', { id: 'a', version: 3 }));
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(stale('a')).toBe(true);
+  });
+
+  it('refetches views over everything (counters, activity) after any change', async () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    queryClient.setQueryData([ANY_CHANGE, '/dashboard'], { customers: 1 });
+    queryClient.setQueryData(['one', '/me'], { id: 'me' });
+    cache.apply(change(1, 'customers.created', 'k', { id: 'k', version: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(queryClient.getQueryState([ANY_CHANGE, '/dashboard'])!.isInvalidated).toBe(true);
+    expect(queryClient.getQueryState(['one', '/me'])!.isInvalidated).toBe(false);
   });
 });
 

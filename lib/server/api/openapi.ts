@@ -219,6 +219,12 @@ const OPERATIONS: Record<string, Record<string, TOperation>> = {
       ok: { status: 200, schema: ZCustomerDto },
     },
   },
+  '/dashboard': {
+    get: {
+      summary: 'How many resellers, customers, users and cards the caller sees (null: no grant)',
+      ok: { status: 200 },
+    },
+  },
   '/audit': {
     get: {
       summary: 'The audit trail within scope, newest first',

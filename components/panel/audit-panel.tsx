@@ -1,0 +1,135 @@
+'use client';
+
+import { useState } from 'react';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { apiFetch, type TPageOf } from '@/lib/client/api';
+import { ANY_CHANGE } from '@/lib/client/live-cache';
+import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
+import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
+import { ListState, SelectField, TextField } from '@/components/ui/field';
+import { DataTable, PanelSection } from './panel-section';
+
+/** Who did what: a person (or the account, to viewers who may not read people), and who was viewing as them. */
+function who(entry: TAuditEntryDto): string {
+  const actor =
+    entry.actor.kind === 'user' ? entry.actor.name || entry.actor.email : entry.actor.name;
+  const by = entry.impersonator
+    ? ` (viewing as, by ${entry.impersonator.kind === 'user' ? entry.impersonator.name : entry.impersonator.name})`
+    : '';
+  return actor + by;
+}
+
+function what(entry: TAuditEntryDto): string {
+  const body = (entry.after ?? entry.before ?? {}) as Record<string, unknown>;
+  const name = [body.name, body.email].find((value) => typeof value === 'string');
+  const event =
+    typeof entry.summary?.event === 'string' ? entry.summary.event.replace('_', ' ') : entry.op;
+  return `${entry.resource} ${event}${name ? `: ${String(name)}` : ''}`;
+}
+
+/**
+ * The change log as the viewer may see it (DESIGN §1 "Audit"), newest first, refetched
+ * after every live change; `filters` narrow it on the server.
+ */
+export function AuditTable({
+  filters = '',
+  limit = 50,
+  label,
+}: {
+  filters?: string;
+  limit?: number;
+  label: string;
+}) {
+  const audit = useInfiniteQuery({
+    queryKey: [ANY_CHANGE, `/audit?${filters}`, limit],
+    queryFn: ({ pageParam }) =>
+      apiFetch<TPageOf<TAuditEntryDto>>(
+        `/audit?limit=${limit}${filters ? `&${filters}` : ''}${pageParam ? `&cursor=${pageParam}` : ''}`,
+      ),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const items = audit.data?.pages.flatMap((page) => page.items) ?? [];
+  return (
+    <ListState isLoading={audit.isLoading} error={audit.error} empty={items.length === 0}>
+      <DataTable
+        label={label}
+        headers={['When', 'Who', 'What']}
+        rows={items.map((entry) => [
+          <time key="at" dateTime={entry.at}>
+            {new Date(entry.at).toLocaleString()}
+          </time>,
+          who(entry),
+          what(entry),
+        ])}
+      />
+      {audit.hasNextPage && limit > 20 ? (
+        <button
+          className="mt-3 text-sm text-brand-700 underline"
+          onClick={() => void audit.fetchNextPage()}
+        >
+          Load more
+        </button>
+      ) : null}
+    </ListState>
+  );
+}
+
+/** The audit page: the whole trail in scope, by resource, operation or entity. */
+export function AuditPanel() {
+  const [filters, setFilters] = useState({ resource: '', op: '', entityId: '' });
+  const query = new URLSearchParams(
+    Object.entries(filters).filter(([, value]) => value !== ''),
+  ).toString();
+  const idError =
+    filters.entityId && !/^[0-9a-f-]{36}$/i.test(filters.entityId) ? 'must be an id' : undefined;
+  return (
+    <div className="grid gap-6 lg:grid-cols-[1fr_3fr]">
+      <PanelSection title="Filters">
+        <form
+          className="space-y-3"
+          aria-label="Audit filters"
+          onSubmit={(event) => event.preventDefault()}
+        >
+          <SelectField
+            label="Resource"
+            name="resource"
+            value={filters.resource}
+            onChange={(event) => setFilters({ ...filters, resource: event.target.value })}
+          >
+            <option value="">Any</option>
+            {LOGGED_RESOURCES.map((resource) => (
+              <option key={resource} value={resource}>
+                {resource}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField
+            label="Operation"
+            name="op"
+            value={filters.op}
+            onChange={(event) => setFilters({ ...filters, op: event.target.value })}
+          >
+            <option value="">Any</option>
+            <option value="created">created</option>
+            <option value="updated">updated</option>
+            <option value="deleted">deleted</option>
+          </SelectField>
+          <TextField
+            label="Entity id"
+            name="entityId"
+            value={filters.entityId}
+            error={idError}
+            onChange={(event) => setFilters({ ...filters, entityId: event.target.value.trim() })}
+          />
+        </form>
+      </PanelSection>
+      <PanelSection title="Audit log">
+        <AuditTable
+          label="Audit log"
+          filters={idError ? query.replace(/(^|&)entityId=[^&]*/, '') : query}
+        />
+      </PanelSection>
+    </div>
+  );
+}
