@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
-import { Button, ListState, TextField } from '@/components/ui/field';
+import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
 import { AccountEditForm } from './account-edit-form';
 import { TransferForm } from './transfer-form';
@@ -68,14 +68,7 @@ export function AccountsPanel({
                 : [item.name, item.email ?? '—', item.status, edit];
             })}
           />
-          {list.hasNextPage ? (
-            <button
-              className="mt-3 text-sm text-brand-700 underline"
-              onClick={() => void list.fetchNextPage()}
-            >
-              Load more
-            </button>
-          ) : null}
+          <LoadMore list={list} />
         </ListState>
       </PanelSection>
       {editing ? (

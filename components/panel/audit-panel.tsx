@@ -6,7 +6,7 @@ import { apiFetch, type TPageOf } from '@/lib/client/api';
 import { ANY_CHANGE } from '@/lib/client/live-cache';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
-import { ListState, SelectField, TextField } from '@/components/ui/field';
+import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, PanelSection } from './panel-section';
 
 /** Who did what: a person (or the account, to viewers who may not read people), and who was viewing as them. */
@@ -63,14 +63,7 @@ export function AuditTable({
           what(entry),
         ])}
       />
-      {audit.hasNextPage && limit > 20 ? (
-        <button
-          className="mt-3 text-sm text-brand-700 underline"
-          onClick={() => void audit.fetchNextPage()}
-        >
-          Load more
-        </button>
-      ) : null}
+      {limit > 20 ? <LoadMore list={audit} /> : null}
     </ListState>
   );
 }

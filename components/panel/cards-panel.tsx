@@ -5,7 +5,7 @@ import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
-import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
+import { Button, ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
 import { CardDetail, type TCardAbilities } from './card-detail';
 
@@ -91,14 +91,7 @@ export function CardsPanel({ accountId, can }: { accountId: string; can: TCardAb
                   })}
               />
             </ListState>
-            {list.hasNextPage ? (
-              <button
-                className="mt-3 text-sm text-brand-700 underline"
-                onClick={() => void list.fetchNextPage()}
-              >
-                Load more
-              </button>
-            ) : null}
+            <LoadMore list={list} />
           </PanelSection>
         </div>
         {can.create ? <CreateCardForm /> : null}

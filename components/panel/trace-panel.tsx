@@ -4,30 +4,9 @@ import { useState, type FormEvent } from 'react';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
 import { usePagedList } from '@/lib/client/use-resource';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import type { TLookup } from '@/lib/shared/schemas/rates';
 import { Button, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
-
-interface TLevel {
-  cardId: string;
-  cardName: string;
-  currency: string;
-  relation: 'owner' | 'assignee';
-  prefix: string | null;
-  destination: string | null;
-  rate: string | null;
-  connectionFee: string | null;
-  initialIncrement: number | null;
-  increment: number | null;
-  blocked: boolean;
-  billedSeconds: number | null;
-  amount: string | null;
-  margin: string | null;
-}
-interface TTrace {
-  number: string;
-  seconds: number;
-  chains: { cardId: string; levels: TLevel[] }[];
-}
 
 /**
  * Price trace (DESIGN §1 "Rate lookup"): a dialled number for an account, priced at each
@@ -36,7 +15,7 @@ interface TTrace {
 export function TracePanel({ account }: { account: { id: string; name: string } }) {
   const customers = usePagedList<TCustomerDto>('/customers');
   const resellers = usePagedList<TResellerDto>('/resellers');
-  const [trace, setTrace] = useState<TTrace | null>(null);
+  const [trace, setTrace] = useState<TLookup | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
@@ -53,7 +32,7 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
     setFields({});
     setMessage(null);
     try {
-      setTrace(await apiFetch<TTrace>(`/rates/lookup?${query}`));
+      setTrace(await apiFetch<TLookup>(`/rates/lookup?${query}`));
     } catch (error) {
       setTrace(null);
       if (error instanceof ApiClientError && Object.keys(error.fields).length)

@@ -127,3 +127,20 @@ export function ListState({
   if (empty) return <p className="py-6 text-sm text-slate-500">Nothing here yet.</p>;
   return <>{children}</>;
 }
+
+/** "Load more" under a paged list, while the server has more. */
+export function LoadMore({
+  list,
+}: {
+  list: { hasNextPage: boolean; fetchNextPage: () => unknown };
+}) {
+  return list.hasNextPage ? (
+    <button
+      type="button"
+      className="mt-3 text-sm text-brand-700 underline"
+      onClick={() => void list.fetchNextPage()}
+    >
+      Load more
+    </button>
+  ) : null;
+}

@@ -115,3 +115,34 @@ export const ZLookupQuery = z.object({
     .max(86_400, 'must be 1 to 86400')
     .default(60),
 });
+
+/** One level of a price trace (`GET /rates/lookup`), top (buy) first. */
+export interface TLookupLevel {
+  /** The card's owner, to those who see the owner's view; null to an assignee. */
+  accountId: string | null;
+  cardId: string;
+  cardName: string;
+  currency: string;
+  relation: 'owner' | 'assignee';
+  /** The longest matching prefix effective now, or null: the number is not priced here. */
+  prefix: string | null;
+  destination: string | null;
+  rate: string | null;
+  connectionFee: string | null;
+  initialIncrement: number | null;
+  increment: number | null;
+  blocked: boolean;
+  billedSeconds: number | null;
+  /** The price of a call of the sample length at this level, rounded the card's way. */
+  amount: string | null;
+  /** This level's amount minus the level above it (what this step earns); null at the top. */
+  margin: string | null;
+}
+
+/** `GET /rates/lookup`: one chain per card the account holds; `levels` is the first. */
+export interface TLookup {
+  number: string;
+  seconds: number;
+  levels: TLookupLevel[];
+  chains: { cardId: string; levels: TLookupLevel[] }[];
+}

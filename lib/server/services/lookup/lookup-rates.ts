@@ -8,29 +8,7 @@ import { scopeFor } from '@/lib/server/authz/scope';
 import { invalidInput, notFound } from '@/lib/server/api/errors';
 import { billedSeconds, callPrice } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
-import type { ZLookupQuery } from '@/lib/shared/schemas/rates';
-
-export interface TLookupLevel {
-  /** The card's owner, to those who see the owner's view; null to an assignee. */
-  accountId: string | null;
-  cardId: string;
-  cardName: string;
-  currency: string;
-  relation: TCardRelation;
-  /** The longest matching prefix effective now, or null: the number is not priced here. */
-  prefix: string | null;
-  destination: string | null;
-  rate: string | null;
-  connectionFee: string | null;
-  initialIncrement: number | null;
-  increment: number | null;
-  blocked: boolean;
-  billedSeconds: number | null;
-  /** The price of a call of the sample length at this level, rounded the card's way. */
-  amount: string | null;
-  /** This level's amount minus the level above it (what this step earns); null at the top. */
-  margin: string | null;
-}
+import type { TLookup, TLookupLevel, ZLookupQuery } from '@/lib/shared/schemas/rates';
 
 interface TChainCard {
   id: string;
@@ -71,7 +49,7 @@ export async function lookupRates(
   em: EntityManager,
   actor: TActor,
   query: z.infer<typeof ZLookupQuery>,
-) {
+): Promise<TLookup> {
   assertCan(actor, 'rates:read');
   const account =
     query.accountId === actor.account.id
