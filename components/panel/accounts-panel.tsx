@@ -8,6 +8,7 @@ import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
 import { AccountEditForm } from './account-edit-form';
 import { TransferForm } from './transfer-form';
+import { ResellerDetail } from './reseller-detail';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 
 type TKind = 'resellers' | 'customers';
@@ -26,7 +27,12 @@ export function AccountsPanel({
   own?: { id: string; name: string };
 }) {
   const [editing, setEditing] = useState<TResellerDto | TCustomerDto | null>(null);
-  const list = usePagedList<TResellerDto | TCustomerDto>(`/${kind}`);
+  const [viewing, setViewing] = useState<TResellerDto | null>(null);
+  const [search, setSearch] = useState('');
+  // A search is its own (filtered) list: the live cache refetches it on any change.
+  const list = usePagedList<TResellerDto | TCustomerDto>(
+    search.trim() ? `/${kind}?q=${encodeURIComponent(search.trim())}` : `/${kind}`,
+  );
   const create = useApiMutation<Record<string, string | undefined>, unknown>('POST', `/${kind}`, [
     `/${kind}`,
   ]);
@@ -39,92 +45,129 @@ export function AccountsPanel({
   const title = kind === 'resellers' ? 'Resellers' : 'Customers';
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
-      <PanelSection
-        title={title}
-        actions={<PresenceAvatars topic={`page:${kind}`} label="on this page" />}
-      >
-        <ListState isLoading={list.isLoading} error={list.error} empty={items.length === 0}>
-          <DataTable
-            label={title}
-            headers={
-              kind === 'resellers'
-                ? ['Company', 'Email', 'Status', '']
-                : ['Name', 'Email', 'Credit limit', 'Status', '']
-            }
-            rows={items.map((item) => {
-              const edit = canEdit ? (
-                <button
-                  type="button"
-                  className="text-brand-700 underline"
-                  aria-label={`Edit ${item.name}`}
-                  onClick={() => setEditing(item)}
-                >
-                  Edit
-                </button>
-              ) : null;
-              return 'creditLimit' in item
-                ? [item.name, item.email ?? '—', item.creditLimit ?? '—', item.status, edit]
-                : [item.name, item.email ?? '—', item.status, edit];
-            })}
-          />
-          <LoadMore list={list} />
-        </ListState>
-      </PanelSection>
-      {editing ? (
-        <PanelSection title={`Edit ${editing.name}`}>
-          <AccountEditForm
-            key={`${editing.id}:${editing.version}`}
-            kind={kind}
-            account={editing}
-            latest={items.find((item) => item.id === editing.id)}
-            onDone={() => setEditing(null)}
-            onReload={setEditing}
-          />
-          {kind === 'customers' && own ? (
-            <TransferForm
-              customer={editing as TCustomerDto}
-              own={own}
-              onDone={() => setEditing(null)}
+    <div className="space-y-6">
+      <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
+        <PanelSection
+          title={title}
+          actions={<PresenceAvatars topic={`page:${kind}`} label="on this page" />}
+        >
+          <div className="mb-3">
+            <label htmlFor={`search-${kind}`} className="sr-only">
+              Search {title.toLowerCase()}
+            </label>
+            <input
+              id={`search-${kind}`}
+              type="search"
+              value={search}
+              onChange={(event) => setSearch(event.target.value.slice(0, 200))}
+              placeholder={`Search ${title.toLowerCase()} by name or email`}
+              className="w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-brand-500"
             />
-          ) : null}
+          </div>
+          <ListState isLoading={list.isLoading} error={list.error} empty={items.length === 0}>
+            <DataTable
+              label={title}
+              headers={
+                kind === 'resellers'
+                  ? ['Company', 'Email', 'Status', '']
+                  : ['Name', 'Email', 'Credit limit', 'Status', '']
+              }
+              rows={items.map((item) => {
+                const edit = canEdit ? (
+                  <button
+                    type="button"
+                    className="text-brand-700 underline"
+                    aria-label={`Edit ${item.name}`}
+                    onClick={() => setEditing(item)}
+                  >
+                    Edit
+                  </button>
+                ) : null;
+                if ('creditLimit' in item) {
+                  return [item.name, item.email ?? '—', item.creditLimit ?? '—', item.status, edit];
+                }
+                const details = (
+                  <button
+                    type="button"
+                    className="mr-3 text-brand-700 underline"
+                    aria-label={`Details of ${item.name}`}
+                    onClick={() => setViewing(item)}
+                  >
+                    Details
+                  </button>
+                );
+                return [
+                  item.name,
+                  item.email ?? '—',
+                  item.status,
+                  <span key="actions">
+                    {details}
+                    {edit}
+                  </span>,
+                ];
+              })}
+            />
+            <LoadMore list={list} />
+          </ListState>
         </PanelSection>
-      ) : canCreate ? (
-        <PanelSection title={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}>
-          <form
-            onSubmit={form.onSubmit}
-            className="space-y-3"
-            noValidate
-            aria-label={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}
-          >
-            <TextField
-              label={kind === 'resellers' ? 'Company name' : 'Name'}
-              name="name"
-              error={form.fields.name}
-              required
+        {editing ? (
+          <PanelSection title={`Edit ${editing.name}`}>
+            <AccountEditForm
+              key={`${editing.id}:${editing.version}`}
+              kind={kind}
+              account={editing}
+              latest={items.find((item) => item.id === editing.id)}
+              onDone={() => setEditing(null)}
+              onReload={setEditing}
             />
-            <TextField
-              label="Email"
-              name="email"
-              type="email"
-              error={form.fields.email}
-              required={kind === 'resellers'}
-            />
-            {kind === 'customers' ? (
-              <TextField
-                label="Credit limit"
-                name="creditLimit"
-                inputMode="decimal"
-                placeholder="500.00"
-                error={form.fields.creditLimit}
+            {kind === 'customers' && own ? (
+              <TransferForm
+                customer={editing as TCustomerDto}
+                own={own}
+                onDone={() => setEditing(null)}
               />
             ) : null}
-            <FormMessage message={form.message} />
-            <Button type="submit" disabled={form.pending}>
-              Save
-            </Button>
-          </form>
-        </PanelSection>
+          </PanelSection>
+        ) : canCreate ? (
+          <PanelSection title={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}>
+            <form
+              onSubmit={form.onSubmit}
+              className="space-y-3"
+              noValidate
+              aria-label={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}
+            >
+              <TextField
+                label={kind === 'resellers' ? 'Company name' : 'Name'}
+                name="name"
+                error={form.fields.name}
+                required
+              />
+              <TextField
+                label="Email"
+                name="email"
+                type="email"
+                error={form.fields.email}
+                required={kind === 'resellers'}
+              />
+              {kind === 'customers' ? (
+                <TextField
+                  label="Credit limit"
+                  name="creditLimit"
+                  inputMode="decimal"
+                  placeholder="500.00"
+                  error={form.fields.creditLimit}
+                />
+              ) : null}
+              <FormMessage message={form.message} />
+              <Button type="submit" disabled={form.pending}>
+                Save
+              </Button>
+            </form>
+          </PanelSection>
+        ) : null}
+      </div>
+      {viewing ? (
+        <ResellerDetail key={viewing.id} reseller={viewing} onClose={() => setViewing(null)} />
       ) : null}
     </div>
   );

@@ -150,7 +150,7 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   expect(held.items.map((row: { cardId: string }) => row.cardId)).toEqual([retail]);
 });
 
-test('the dashboard counts and the activity feed follow changes live; the audit log filters', async ({
+test('the dashboard counts and the activity feed follow changes live; reseller details; the audit log filters', async ({
   browser,
   request,
 }) => {
@@ -166,6 +166,25 @@ test('the dashboard counts and the activity feed follow changes live; the audit 
     'customers created: Dashboard Live Ltd',
   );
   await admin.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
+
+  // A reseller at a glance: its people, its provider cards, customers and sub-resellers.
+  await admin.getByRole('link', { name: 'Resellers' }).click();
+  await admin.getByRole('searchbox').fill('Acme');
+  await expect(admin.getByRole('table', { name: 'Resellers' })).not.toContainText('Blue Telecom');
+  await admin.getByRole('button', { name: 'Details of Acme Voice' }).click();
+  await expect(admin.getByRole('table', { name: 'Users of Acme Voice' })).toContainText(
+    'ops-a@acme-voice.test',
+  );
+  const held = admin.getByRole('table', { name: 'Provider cards of Acme Voice' });
+  await expect(held).toContainText('Carrier Retail');
+  await expect(held).toContainText('E2E Sell');
+  await expect(admin.getByRole('table', { name: 'Customers of Acme Voice' })).toContainText(
+    'Clinic Borealis',
+  );
+  await expect(admin.getByRole('table', { name: 'Sub-resellers of Acme Voice' })).toContainText(
+    'Acme East',
+  );
+  await admin.screenshot({ path: 'test-results/reseller-detail.png', fullPage: true });
 
   await admin.getByRole('link', { name: 'Audit log' }).click();
   await admin.getByLabel('Resource').selectOption('cards');
