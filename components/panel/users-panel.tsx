@@ -7,6 +7,7 @@ import type { TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
+import { UserManage } from './user-manage';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
 
 /**
@@ -16,10 +17,15 @@ import { DataTable, FormMessage, PanelSection } from './panel-section';
 export function UsersPanel({
   own,
   canCreate,
+  canUpdate = false,
+  canImpersonate = false,
 }: {
   own: { id: string; name: string };
   canCreate: boolean;
+  canUpdate?: boolean;
+  canImpersonate?: boolean;
 }) {
+  const [managing, setManaging] = useState<string | null>(null);
   const users = usePagedList<TUserDto>('/users');
   const resellers = usePagedList<TResellerDto>('/resellers');
   const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>('/groups');
@@ -43,6 +49,7 @@ export function UsersPanel({
     (group) => group.useOnly || group.accountId === own.id || group.accountId === accountId,
   );
   const items = users.data ?? [];
+  const managedUser = items.find((user) => user.id === managing);
 
   return (
     <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
@@ -50,18 +57,39 @@ export function UsersPanel({
         <ListState isLoading={users.isLoading} error={users.error} empty={items.length === 0}>
           <DataTable
             label="Users"
-            headers={['Email', 'Name', 'Account', 'Group', 'Status']}
+            headers={['Email', 'Name', 'Account', 'Group', 'Status', '']}
             rows={items.map((user) => [
               user.email,
               user.name,
               accountName.get(user.accountId) ?? '—',
               groupName.get(user.groupId) ?? '—',
               user.status,
+              canUpdate || (canImpersonate && user.accountId !== own.id) ? (
+                <button
+                  type="button"
+                  className="text-brand-700 underline"
+                  aria-label={`Manage ${user.email}`}
+                  onClick={() => setManaging(user.id)}
+                >
+                  Manage
+                </button>
+              ) : null,
             ])}
           />
         </ListState>
       </PanelSection>
-      {canCreate ? (
+      {managedUser ? (
+        <UserManage
+          key={`${managedUser.id}:${managedUser.version}`}
+          user={managedUser}
+          can={{
+            update: canUpdate,
+            // Only a user of an account strictly below (the server checks it too).
+            impersonate: canImpersonate && managedUser.accountId !== own.id,
+          }}
+          onClose={() => setManaging(null)}
+        />
+      ) : canCreate ? (
         <PanelSection title="Add user">
           <form onSubmit={form.onSubmit} className="space-y-3" noValidate aria-label="Add user">
             <TextField label="Email" name="email" type="email" error={form.fields.email} required />

@@ -193,3 +193,36 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   await expect(log).not.toContainText('Dashboard Live Ltd');
   await admin.screenshot({ path: 'test-results/audit-log.png', fullPage: true });
 });
+
+test('support views the panel as a reseller user, read-only, then stops; a user is disabled and enabled', async ({
+  browser,
+}) => {
+  const admin = await signedIn(browser, E2E_ADMIN.email, E2E_ADMIN.password);
+  await admin.getByRole('link', { name: 'Users' }).click();
+  const users = admin.getByRole('table', { name: 'Users' });
+
+  await admin.getByRole('button', { name: 'Manage ops-b@bluetel.test' }).click();
+  await admin.getByRole('button', { name: 'Disable user' }).click();
+  await expect(users.getByRole('row', { name: /ops-b@bluetel\.test/ })).toContainText('disabled');
+  await admin.getByRole('button', { name: 'Enable user' }).click();
+  await expect(users.getByRole('row', { name: /ops-b@bluetel\.test/ })).toContainText('active');
+
+  const viewAs = admin.getByRole('form', { name: 'View as this user' });
+  await viewAs.getByRole('button', { name: 'View as ops-b@bluetel.test' }).click();
+  await expect(viewAs.getByText('must say why')).toBeVisible();
+  await viewAs.getByLabel('Why (recorded in the audit log)').fill('Ticket 4711: cards missing');
+  await viewAs.getByRole('button', { name: 'View as ops-b@bluetel.test' }).click();
+  const banner = admin.getByTestId('impersonation-banner');
+  await expect(banner).toContainText('Viewing as ops-b@bluetel.test (read-only)');
+  await expect(admin.getByTestId('signed-in-user')).toContainText('ops-b@bluetel.test');
+  // As the reseller sees it: its own cards only, and nothing to write with.
+  await admin.getByRole('link', { name: 'Cards' }).click();
+  const provider = admin.getByRole('region', { name: 'Provider cards' });
+  await expect(provider).toContainText('Nothing here yet.');
+  await expect(admin.getByText('E2E Sell')).toHaveCount(0);
+  await expect(admin.getByRole('form', { name: 'Add card' })).toHaveCount(0);
+  await admin.screenshot({ path: 'test-results/view-as.png', fullPage: true });
+  await banner.getByRole('button', { name: 'Stop viewing' }).click();
+  await expect(banner).toHaveCount(0);
+  await expect(admin.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);
+});

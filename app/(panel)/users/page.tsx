@@ -9,6 +9,8 @@ export default async function Page() {
     <UsersPanel
       own={{ id: actor.account.id, name: actor.account.name }}
       canCreate={actor.grants.includes('users:create') && !actor.impersonation}
+      canUpdate={actor.grants.includes('users:update') && !actor.impersonation}
+      canImpersonate={actor.grants.includes('impersonation:start') && !actor.impersonation}
     />
   );
 }
