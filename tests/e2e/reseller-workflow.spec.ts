@@ -58,7 +58,9 @@ test("the seed's workflow: group from template → reseller account → reseller
   await addUser.getByLabel('Group').selectOption({ label: 'Default Reseller (2)' });
   await addUser.getByRole('button', { name: 'Create user' }).click();
   await expect(
-    page.getByRole('table', { name: 'Users' }).getByRole('cell', { name: RESELLER.email }),
+    page
+      .getByRole('table', { name: 'Users' })
+      .getByRole('cell', { name: RESELLER.email, exact: true }),
   ).toBeVisible();
 
   // 4. Sign out; the reseller signs in and sees only its own account, users and customers.
@@ -74,7 +76,7 @@ test("the seed's workflow: group from template → reseller account → reseller
   await expect(page.getByText('Nothing here yet.')).toBeVisible();
   await page.getByRole('link', { name: 'Users' }).click();
   const users = page.getByRole('table', { name: 'Users' });
-  await expect(users.getByRole('cell', { name: RESELLER.email })).toBeVisible();
+  await expect(users.getByRole('cell', { name: RESELLER.email, exact: true })).toBeVisible();
   await expect(users.getByRole('row')).toHaveCount(2); // the header and its own user
   // Nothing of the demo's other resellers or of the carrier reaches the page.
   await expect(page.locator('body')).not.toContainText(E2E_ADMIN.email);
