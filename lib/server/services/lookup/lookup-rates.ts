@@ -9,6 +9,7 @@ import { invalidInput, notFound } from '@/lib/server/api/errors';
 import { billedSeconds, callPrice } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
 import type { TLookup, TLookupLevel, ZLookupQuery } from '@/lib/shared/schemas/rates';
+import type { TRateRow } from '@/lib/server/services/rates/list-rates';
 
 interface TChainCard {
   id: string;
@@ -24,17 +25,18 @@ interface TChainCard {
   start_id: string;
 }
 
-interface TMatch {
-  card_id: string;
-  prefix: string;
-  destination: string;
-  rate: string;
-  connection_fee: string;
-  initial_increment: number;
-  increment: number;
-  grace_seconds: number;
-  blocked: boolean;
-}
+/** A stored rate row as the lookup reads it (the columns it needs, and its card). */
+type TMatch = Pick<
+  TRateRow,
+  | 'prefix'
+  | 'destination'
+  | 'rate'
+  | 'connection_fee'
+  | 'initial_increment'
+  | 'increment'
+  | 'grace_seconds'
+  | 'blocked'
+> & { card_id: string };
 
 /**
  * `GET /rates/lookup` (DESIGN §1 "Rate lookup"): for an account and a dialled number,
