@@ -19,7 +19,12 @@ export function ConflictNotice<TBody extends Record<string, unknown>>({
   onOverwrite: () => void;
   pending: boolean;
 }) {
-  const show = (value: unknown) => (value === null || value === undefined ? '—' : String(value));
+  const show = (value: unknown) =>
+    value === null || value === undefined
+      ? '—'
+      : Array.isArray(value)
+        ? [...value].sort().join(', ')
+        : String(value);
   return (
     <div
       role="alertdialog"

@@ -12,6 +12,7 @@ import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TRateDto } from '@/lib/shared/schemas/rates';
 import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
+import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { RatesTable } from './rates-table';
 import { RoundingField } from './cards-panel';
 
@@ -49,10 +50,14 @@ export function CardDetail({
   return (
     <PanelSection
       title={`Card: ${card.name}`}
+      reveal
       actions={
-        <button type="button" className="text-sm text-brand-700 underline" onClick={onClose}>
-          Close
-        </button>
+        <div className="flex items-center gap-3">
+          <PresenceAvatars topic={`cards:${card.id}`} label="viewing this card" />
+          <button type="button" className="text-sm text-brand-700 underline" onClick={onClose}>
+            Close
+          </button>
+        </div>
       }
     >
       <dl className="mb-4 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4">
@@ -402,7 +407,12 @@ function MarginReport({ cardId }: { cardId: string }) {
       <h3 className="mb-2 text-sm font-semibold text-slate-700">
         Margin report{report.data ? `: ${report.data.total} losing row(s)` : ''}
       </h3>
-      <ListState isLoading={report.isLoading} error={report.error} empty={items.length === 0}>
+      <ListState
+        isLoading={report.isLoading}
+        error={report.error}
+        empty={items.length === 0}
+        emptyText="No row loses money at any sample call length."
+      >
         <DataTable
           label="Losing rows"
           headers={['Prefix', 'Destination', 'Loses on']}

@@ -2,16 +2,35 @@
 
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { useFormSubmit } from '@/lib/client/use-form-submit';
-import { ACTIONS, RESOURCES, type TGrant } from '@/lib/shared/permissions';
+import { useState } from 'react';
 import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
-import { Button, ListState, TextField } from '@/components/ui/field';
+import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
+import { GrantMatrix } from './grant-matrix';
+import { GroupEditForm } from './group-edit-form';
+import { UserAccessPanel } from './user-access-panel';
 
 /**
- * Groups: the list (owned and use-only), "Create Default Reseller" in one click, and a
- * grant matrix for a new group offering only the grants the signed-in user holds.
+ * Groups: the list (owned and use-only), "Create Default Reseller" in one click, the
+ * grant matrix for a new group and for editing one (offering only the grants the
+ * signed-in user holds), and the explainer of what any user in scope can see.
  */
-export function GroupsPanel({ grants, canCreate }: { grants: string[]; canCreate: boolean }) {
+export function GroupsPanel({
+  grants,
+  canCreate,
+  canUpdate,
+  canDelete,
+  canExplain,
+  explainUserId,
+}: {
+  grants: string[];
+  canCreate: boolean;
+  canUpdate: boolean;
+  canDelete: boolean;
+  canExplain: boolean;
+  explainUserId?: string;
+}) {
+  const [editingId, setEditingId] = useState<string | null>(null);
   const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>('/groups');
   const create = useApiMutation<Record<string, unknown>, unknown>('POST', '/groups', ['/groups']);
   const form = useFormSubmit(create.mutateAsync, (data) => ({
@@ -19,103 +38,85 @@ export function GroupsPanel({ grants, canCreate }: { grants: string[]; canCreate
     grants: data.getAll('grants').map(String),
   }));
   const items = groups.data ?? [];
-  const held = new Set(grants);
+  const editing = items.find(
+    (group): group is TGroupDto => group.id === editingId && !group.useOnly,
+  );
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
-      <PanelSection
-        title="Groups"
-        actions={
-          canCreate ? (
-            <Button
-              type="button"
-              disabled={create.isPending}
-              onClick={() =>
-                void create.mutateAsync({ template: 'default-reseller' }).catch(() => {})
-              }
-            >
-              Create Default Reseller
-            </Button>
-          ) : null
-        }
-      >
-        {create.error && !form.message ? (
-          <FormMessage message={(create.error as Error).message} />
-        ) : null}
-        <ListState isLoading={groups.isLoading} error={groups.error} empty={items.length === 0}>
-          <DataTable
-            label="Groups"
-            headers={['Name', 'Grants', 'Editable']}
-            rows={items.map((group) => [
-              group.name,
-              `${group.grants.length} grants`,
-              group.useOnly ? 'use only' : 'yes',
-            ])}
-          />
-        </ListState>
-      </PanelSection>
-      {canCreate ? (
-        <PanelSection title="New group">
-          <form onSubmit={form.onSubmit} className="space-y-3" noValidate aria-label="New group">
-            <TextField label="Group name" name="name" error={form.fields.name} required />
-            <fieldset>
-              <legend className="text-sm font-medium text-slate-700">Grants</legend>
-              <table className="mt-2 text-xs">
-                <thead>
-                  <tr>
-                    <th />
-                    {ACTIONS.map((action) => (
-                      <th key={action} scope="col" className="px-1 font-medium text-slate-500">
-                        {action}
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                <tbody>
-                  {RESOURCES.map((resource) => (
-                    <tr key={resource}>
-                      <th scope="row" className="pr-2 text-left font-medium text-slate-600">
-                        {resource}
-                      </th>
-                      {ACTIONS.map((action) => {
-                        const grant = `${resource}:${action}` as TGrant;
-                        return (
-                          <td key={action} className="px-1 text-center">
-                            <input
-                              type="checkbox"
-                              name="grants"
-                              value={grant}
-                              aria-label={grant}
-                              disabled={!held.has(grant)}
-                            />
-                          </td>
-                        );
-                      })}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              <label className="mt-2 flex items-center gap-2 text-xs text-slate-600">
-                <input
-                  type="checkbox"
-                  name="grants"
-                  value="impersonation:start"
-                  disabled={!held.has('impersonation:start')}
-                />
-                impersonation:start (view as a user of a lower account)
-              </label>
-            </fieldset>
-            <FormMessage
-              message={
-                form.message ?? (form.fields.grants ? `Grants: ${form.fields.grants}` : null)
-              }
+    <div className="space-y-6">
+      <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
+        <PanelSection
+          title="Groups"
+          actions={
+            canCreate ? (
+              <Button
+                type="button"
+                disabled={create.isPending}
+                onClick={() =>
+                  void create.mutateAsync({ template: 'default-reseller' }).catch(() => {})
+                }
+              >
+                Create Default Reseller
+              </Button>
+            ) : null
+          }
+        >
+          {create.error && !form.message ? (
+            <FormMessage message={(create.error as Error).message} />
+          ) : null}
+          <ListState isLoading={groups.isLoading} error={groups.error} empty={items.length === 0}>
+            <DataTable
+              label="Groups"
+              headers={['Name', 'Grants', 'Editable', '']}
+              rows={items.map((group) => [
+                group.name,
+                `${group.grants.length} grants`,
+                group.useOnly ? 'use only' : 'yes',
+                canUpdate && !group.useOnly ? (
+                  <button
+                    type="button"
+                    className="text-sm text-brand-700 underline"
+                    aria-label={`Edit ${group.name}`}
+                    onClick={() => setEditingId(group.id)}
+                  >
+                    Edit
+                  </button>
+                ) : null,
+              ])}
             />
-            <Button type="submit" disabled={form.pending}>
-              Create group
-            </Button>
-          </form>
+            <LoadMore list={groups} />
+          </ListState>
+          {editing ? (
+            <div className="mt-4 border-t border-slate-200 pt-4">
+              <GroupEditForm
+                key={editing.id}
+                group={editing}
+                latest={editing}
+                held={grants}
+                canDelete={canDelete}
+                onDone={() => setEditingId(null)}
+              />
+            </div>
+          ) : null}
         </PanelSection>
-      ) : null}
+        {canCreate ? (
+          <PanelSection title="New group">
+            <form onSubmit={form.onSubmit} className="space-y-3" noValidate aria-label="New group">
+              <TextField label="Group name" name="name" error={form.fields.name} required />
+              <GrantMatrix label="Grants" held={grants} />
+              <FormMessage
+                message={
+                  form.message ?? (form.fields.grants ? `Grants: ${form.fields.grants}` : null)
+                }
+              />
+              <Button type="submit" disabled={form.pending}>
+                Create group
+              </Button>
+            </form>
+          </PanelSection>
+        ) : null}
+      </div>
+      {canExplain ? <UserAccessPanel initialUserId={explainUserId} /> : null}
     </div>
   );
 }

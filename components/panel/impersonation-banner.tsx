@@ -1,10 +1,14 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { apiFetch } from '@/lib/client/api';
 
-/** Always on screen while viewing as someone else: who, why, until when, and a way out. */
+/**
+ * Always on screen while viewing as someone else: who, why, the time left (ticking), and
+ * a way out. When the time is up the server has already ended the view; the page is
+ * refreshed so the person is back in their own panel without doing anything.
+ */
 export function ImpersonationBanner({
   userEmail,
   reason,
@@ -16,14 +20,23 @@ export function ImpersonationBanner({
 }) {
   const router = useRouter();
   const [pending, setPending] = useState(false);
+  const left = useSecondsLeft(expiresAt);
+  useEffect(() => {
+    if (left === 0) router.refresh();
+  }, [left, router]);
   return (
     <div
-      role="status"
+      // A region, not a live one: the ticking clock must not be read out every second.
+      role="region"
+      aria-label="Viewing as another user"
       className="bg-amber-100 px-4 py-2 text-sm text-amber-900"
       data-testid="impersonation-banner"
     >
-      Viewing as <strong>{userEmail}</strong> (read-only) — {reason} — until{' '}
-      {new Date(expiresAt).toLocaleTimeString()}.{' '}
+      Viewing as <strong>{userEmail}</strong> (read-only) — {reason} —{' '}
+      <span data-testid="impersonation-time-left">
+        {left === null ? '…' : formatLeft(left)} left
+      </span>{' '}
+      (until {new Date(expiresAt).toLocaleTimeString()}).{' '}
       <button
         type="button"
         disabled={pending}
@@ -39,4 +52,25 @@ export function ImpersonationBanner({
       </button>
     </div>
   );
+}
+
+/** Seconds until `until`, updated every second; null before the first tick (no SSR clock). */
+function useSecondsLeft(until: string): number | null {
+  const [left, setLeft] = useState<number | null>(null);
+  useEffect(() => {
+    const tick = () =>
+      setLeft(Math.max(0, Math.ceil((new Date(until).getTime() - Date.now()) / 1000)));
+    tick();
+    const timer = setInterval(tick, 1000);
+    return () => clearInterval(timer);
+  }, [until]);
+  return left;
+}
+
+/** 29:59, or 1:02:03 past an hour. */
+export function formatLeft(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = String(seconds % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }

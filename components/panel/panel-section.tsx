@@ -1,17 +1,36 @@
-import type { ReactNode } from 'react';
+'use client';
 
-/** A titled card: the list of a page, or its create form. */
+import { useEffect, useRef, type ReactNode } from 'react';
+
+/**
+ * A titled card: the list of a page, or its create form. `reveal`: a detail opened from
+ * a list — on a narrow screen it lands below the fold, so it scrolls itself into view
+ * and takes the focus (keyboard and screen-reader users land on what they opened).
+ */
 export function PanelSection({
   title,
   children,
   actions,
+  reveal = false,
 }: {
   title: string;
   children: ReactNode;
   actions?: ReactNode;
+  reveal?: boolean;
 }) {
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (!reveal || !ref.current) return;
+    ref.current.scrollIntoView?.({ block: 'start' });
+    ref.current.focus({ preventScroll: true });
+  }, [reveal]);
   return (
-    <section aria-label={title} className="rounded-lg border border-slate-200 bg-white p-4">
+    <section
+      ref={ref}
+      aria-label={title}
+      tabIndex={reveal ? -1 : undefined}
+      className="scroll-mt-4 rounded-lg border border-slate-200 bg-white p-4 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+    >
       <div className="mb-3 flex items-center justify-between gap-3">
         <h2 className="text-sm font-semibold text-slate-700">{title}</h2>
         {actions}

@@ -49,6 +49,7 @@ export function ResellerDetail({
   return (
     <PanelSection
       title={`Reseller: ${reseller.name}`}
+      reveal
       actions={
         <div className="flex items-center gap-3">
           <PresenceAvatars topic={`resellers:${reseller.id}`} label="viewing" />

@@ -94,40 +94,44 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
         ) : (
           <div className="space-y-4">
             {trace.chains.map((chain) => (
-              <DataTable
-                key={chain.cardId}
-                label={`Chain of ${chain.levels.at(-1)?.cardName ?? 'card'}`}
-                headers={[
-                  'Level',
-                  'Card',
-                  'Prefix',
-                  'Rate/min',
-                  'Billing',
-                  `Billed (${trace.seconds} s)`,
-                  'Amount',
-                  'Margin',
-                ]}
-                rows={chain.levels.map((level, index) => [
-                  index === 0 ? 'buy' : `sell ${index}`,
-                  `${level.cardName}${level.relation === 'assignee' ? ' (your buy card)' : ''}`,
-                  level.prefix ?? 'no match',
-                  level.rate
-                    ? `${level.rate} ${level.currency}${level.blocked ? ' (blocked)' : ''}`
-                    : '—',
-                  level.initialIncrement ? `${level.initialIncrement}/${level.increment}` : '—',
-                  level.billedSeconds === null ? '—' : `${level.billedSeconds} s`,
-                  level.amount ?? '—',
-                  level.margin === null ? (
-                    '—'
-                  ) : (
-                    <span
-                      className={level.margin.startsWith('-') ? 'font-semibold text-red-700' : ''}
-                    >
-                      {level.margin}
-                    </span>
-                  ),
-                ])}
-              />
+              <div key={chain.cardId}>
+                <h3 className="text-sm font-medium text-slate-800">
+                  {chain.levels.at(-1)?.cardName ?? 'Card'}
+                </h3>
+                <DataTable
+                  label={`Chain of ${chain.levels.at(-1)?.cardName ?? 'card'}`}
+                  headers={[
+                    'Level',
+                    'Card',
+                    'Prefix',
+                    'Rate/min',
+                    'Billing',
+                    `Billed (${trace.seconds} s)`,
+                    'Amount',
+                    'Margin',
+                  ]}
+                  rows={chain.levels.map((level, index) => [
+                    index === 0 ? 'buy' : `sell ${index}`,
+                    `${level.cardName}${level.relation === 'assignee' ? ' (your buy card)' : ''}`,
+                    level.prefix ?? 'no match',
+                    level.rate
+                      ? `${level.rate} ${level.currency}${level.blocked ? ' (blocked)' : ''}`
+                      : '—',
+                    level.initialIncrement ? `${level.initialIncrement}/${level.increment}` : '—',
+                    level.billedSeconds === null ? '—' : `${level.billedSeconds} s`,
+                    level.amount ?? '—',
+                    level.margin === null ? (
+                      '—'
+                    ) : (
+                      <span
+                        className={level.margin.startsWith('-') ? 'font-semibold text-red-700' : ''}
+                      >
+                        {level.margin}
+                      </span>
+                    ),
+                  ])}
+                />
+              </div>
             ))}
           </div>
         )}

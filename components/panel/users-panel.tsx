@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
@@ -19,11 +20,14 @@ export function UsersPanel({
   canCreate,
   canUpdate = false,
   canImpersonate = false,
+  canExplain = false,
 }: {
   own: { id: string; name: string };
   canCreate: boolean;
   canUpdate?: boolean;
   canImpersonate?: boolean;
+  /** Link each user to the explainer of what it can see (groups page). */
+  canExplain?: boolean;
 }) {
   const [managing, setManaging] = useState<string | null>(null);
   const users = usePagedList<TUserDto>('/users');
@@ -64,16 +68,27 @@ export function UsersPanel({
               accountName.get(user.accountId) ?? '—',
               groupName.get(user.groupId) ?? '—',
               user.status,
-              canUpdate || (canImpersonate && user.accountId !== own.id) ? (
-                <button
-                  type="button"
-                  className="text-brand-700 underline"
-                  aria-label={`Manage ${user.email}`}
-                  onClick={() => setManaging(user.id)}
-                >
-                  Manage
-                </button>
-              ) : null,
+              <span key="actions" className="flex flex-wrap gap-3">
+                {canUpdate || (canImpersonate && user.accountId !== own.id) ? (
+                  <button
+                    type="button"
+                    className="text-brand-700 underline"
+                    aria-label={`Manage ${user.email}`}
+                    onClick={() => setManaging(user.id)}
+                  >
+                    Manage
+                  </button>
+                ) : null}
+                {canExplain ? (
+                  <Link
+                    className="text-brand-700 underline"
+                    aria-label={`What ${user.email} can see`}
+                    href={`/groups?user=${user.id}`}
+                  >
+                    Access
+                  </Link>
+                ) : null}
+              </span>,
             ])}
           />
         </ListState>

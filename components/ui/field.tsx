@@ -110,11 +110,13 @@ export function ListState({
   isLoading,
   error,
   empty,
+  emptyText = 'Nothing here yet.',
   children,
 }: {
   isLoading: boolean;
   error: unknown;
   empty: boolean;
+  emptyText?: string;
   children: ReactNode;
 }) {
   if (isLoading) return <p className="py-6 text-sm text-slate-500">Loading…</p>;
@@ -124,7 +126,7 @@ export function ListState({
         Could not load: {(error as Error).message}
       </p>
     );
-  if (empty) return <p className="py-6 text-sm text-slate-500">Nothing here yet.</p>;
+  if (empty) return <p className="py-6 text-sm text-slate-500">{emptyText}</p>;
   return <>{children}</>;
 }
 

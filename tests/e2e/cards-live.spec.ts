@@ -214,6 +214,10 @@ test('support views the panel as a reseller user, read-only, then stops; a user 
   await viewAs.getByRole('button', { name: 'View as ops-b@bluetel.test' }).click();
   const banner = admin.getByTestId('impersonation-banner');
   await expect(banner).toContainText('Viewing as ops-b@bluetel.test (read-only)');
+  // The time left is shown and ticks (30 minutes by default).
+  await expect(banner.getByTestId('impersonation-time-left')).toHaveText(
+    /^(29:[0-5]\d|30:00) left$/,
+  );
   await expect(admin.getByTestId('signed-in-user')).toContainText('ops-b@bluetel.test');
   // As the reseller sees it: its own cards only, and nothing to write with.
   await admin.getByRole('link', { name: 'Cards' }).click();

@@ -24,7 +24,9 @@ test("the seed's workflow: group from template → reseller account → reseller
   await page.getByRole('link', { name: 'Groups' }).click();
   await page.getByRole('button', { name: 'Create Default Reseller' }).click();
   const groups = page.getByRole('table', { name: 'Groups' });
-  await expect(groups.getByRole('cell', { name: 'Default Reseller (2)' })).toBeVisible();
+  await expect(
+    groups.getByRole('cell', { name: 'Default Reseller (2)', exact: true }),
+  ).toBeVisible();
 
   // 2. Add the reseller account: company name and email; bad input names the field.
   await page.getByRole('link', { name: 'Resellers' }).click();
@@ -63,6 +65,23 @@ test("the seed's workflow: group from template → reseller account → reseller
       .getByRole('cell', { name: RESELLER.email, exact: true }),
   ).toBeVisible();
 
+  // 3b. Check what the reseller will see without signing in as it: the explainer shows
+  // its effective permissions; editing the group in the matrix changes them live.
+  await page.getByRole('link', { name: `What ${RESELLER.email} can see` }).click();
+  const access = page.getByTestId('user-access');
+  await expect(access).toContainText(`${RESELLER.email} in ${RESELLER.company} (reseller)`);
+  await expect(access.getByLabel('customers:read: yes')).toBeVisible();
+  await expect(access.getByLabel('audit:read: yes')).toBeVisible();
+  await expect(access.getByLabel('impersonation:start: no')).toBeVisible();
+  await expect(access.getByRole('region', { name: 'Customers (0)' })).toContainText('None.');
+  await page.getByRole('button', { name: 'Edit Default Reseller (2)' }).click();
+  const editGroup = page.getByRole('form', { name: 'Edit group Default Reseller (2)' });
+  await editGroup.getByLabel('audit:read').uncheck();
+  await editGroup.getByRole('button', { name: 'Save group' }).click();
+  await expect(editGroup).toHaveCount(0);
+  await expect(access.getByLabel('audit:read: no')).toBeVisible();
+  await expect(access.getByLabel('customers:read: yes')).toBeVisible();
+
   // 4. Sign out; the reseller signs in and sees only its own account, users and customers.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login$/);
@@ -81,4 +100,6 @@ test("the seed's workflow: group from template → reseller account → reseller
   // Nothing of the demo's other resellers or of the carrier reaches the page.
   await expect(page.locator('body')).not.toContainText(E2E_ADMIN.email);
   await expect(page.locator('body')).not.toContainText('Acme Voice');
+  // The group edit holds: no audit log for it any more.
+  await expect(page.getByRole('link', { name: 'Audit log' })).toHaveCount(0);
 });

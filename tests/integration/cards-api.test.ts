@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
+import type { TPresence } from '@/lib/shared/live/presence';
 import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
 import { callPrice } from '@/lib/shared/pricing/billing';
 import { money } from '@/lib/shared/pricing/money';
@@ -406,6 +407,48 @@ describe('cards, rates and derive (master mode)', () => {
     }
   });
 
+  it('presence on a card: owner side and assignee see each other, an outsider is refused', async () => {
+    const adminLive = await listen(admin);
+    const r1Live = await listen(r1);
+    const r2Live = await listen(r2);
+    const join = (socket: Socket, topic: string) =>
+      new Promise<{ ok: boolean; error?: { code: string } }>((resolve) =>
+        socket.emit('presence:join', { topic }, resolve),
+      );
+    const lastPresence: Record<string, TPresence | undefined> = {};
+    for (const [name, live] of [
+      ['admin', adminLive],
+      ['r1', r1Live],
+    ] as const) {
+      live.socket.on('presence', (presence: TPresence) => (lastPresence[name] = presence));
+    }
+    try {
+      expect(await join(adminLive.socket, `cards:${card.S.id}`)).toEqual({ ok: true });
+      expect(await join(r1Live.socket, `cards:${card.S.id}`)).toEqual({ ok: true });
+      // An outsider cannot even learn that the card exists.
+      expect(await join(r2Live.socket, `cards:${card.S.id}`)).toMatchObject({
+        ok: false,
+        error: { code: 'not_found' },
+      });
+      await until(
+        () => lastPresence.admin?.members.length === 2 && lastPresence.r1?.members.length === 2,
+        'both to see two people',
+      );
+      // The carrier admin may read R1's user: named. R1 may not read the carrier's user:
+      // it sees the carrier account only.
+      expect(lastPresence.admin!.members.map((m) => m.actor)).toContainEqual(
+        expect.objectContaining({ kind: 'user', email: 'ops@r1.test' }),
+      );
+      const carrierAsSeenByR1 = lastPresence.r1!.members.find((m) => !m.you)!.actor;
+      expect(carrierAsSeenByR1.kind).toBe('account');
+      expect(JSON.stringify(lastPresence.r1)).not.toContain(ADMIN.email);
+    } finally {
+      adminLive.socket.disconnect();
+      r1Live.socket.disconnect();
+      r2Live.socket.disconnect();
+    }
+  });
+
   /** Every child row equals the pricing core's markup of the parent row. */
   async function expectFollows(
     childId: string,
@@ -710,6 +753,11 @@ describe('price trace and transfer', () => {
     const bad = await admin.get(`/rates/lookup?accountId=${ids.K2}&number=12ab`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toHaveProperty('number');
+    // A number pasted as people write it is the same number.
+    const written = await admin.get(
+      `/rates/lookup?accountId=${ids.K2}&number=${encodeURIComponent('+49 (30) 123-456')}&seconds=31`,
+    );
+    expect(written.body).toEqual(asCarrier.body);
   });
 
   it('moves a customer with its new card in one audited step', async () => {

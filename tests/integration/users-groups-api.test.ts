@@ -247,3 +247,138 @@ describe("the seed's workflow through the API", () => {
     );
   });
 });
+
+describe('groups are explainable: what a user can see, without signing in as them', () => {
+  const ids = {} as Record<'group' | 'A' | 'A1' | 'B' | 'ua' | 'ub' | 'K', string>;
+  let ua: TApiClient;
+  let ub: TApiClient;
+  const names = (items: { name: string }[]) => items.map((item) => item.name).sort();
+  const idsOf = (items: { id: string }[]) => items.map((item) => item.id).sort();
+
+  beforeAll(async () => {
+    ids.group = (
+      await admin.post('/groups', { template: 'default-reseller', name: 'Explained' })
+    ).body.id;
+    ids.A = (
+      await admin.post('/resellers', { name: 'Explain A', email: 'a@explain.test' })
+    ).body.id;
+    ids.A1 = (
+      await admin.post('/resellers', {
+        name: 'Explain A1',
+        email: 'a1@explain.test',
+        parentId: ids.A,
+      })
+    ).body.id;
+    ids.B = (
+      await admin.post('/resellers', { name: 'Explain B', email: 'b@explain.test' })
+    ).body.id;
+    await admin.post('/customers', { name: 'A shop', parentId: ids.A });
+    await admin.post('/customers', { name: 'A1 shop', parentId: ids.A1 });
+    await admin.post('/customers', { name: 'B shop', parentId: ids.B });
+    for (const [key, account] of [
+      ['ua', ids.A],
+      ['ub', ids.B],
+    ] as const) {
+      const created = await admin.post('/users', {
+        email: `${key}@explain.test`,
+        password: PASSWORD,
+        accountId: account,
+        groupId: ids.group,
+      });
+      expect(created.status).toBe(201);
+      ids[key] = created.body.id;
+    }
+    ids.K = (
+      await admin.post('/cards', { name: 'Retail K', currency: 'EUR', kind: 'customer' })
+    ).body.id;
+    expect((await admin.post('/assignments', { cardId: ids.K, accountId: ids.A })).status).toBe(
+      201,
+    );
+    ua = await apiClient(suite.server.url, 'ua@explain.test', PASSWORD);
+    ub = await apiClient(suite.server.url, 'ub@explain.test', PASSWORD);
+    expect(
+      (await ua.post('/cards', { name: 'A upstream', currency: 'EUR', kind: 'provider' })).status,
+    ).toBe(201);
+  });
+
+  it("equals the user's own answers: grants, accounts and cards, with the card relation", async () => {
+    const access = await admin.get(`/users/${ids.ua}/access`);
+    expect(access.status).toBe(200);
+    expect(access.body).toMatchObject({
+      user: { id: ids.ua, email: 'ua@explain.test' },
+      account: { id: ids.A, name: 'Explain A', kind: 'reseller' },
+      group: { id: ids.group, name: 'Explained' },
+      denied: null,
+    });
+    expect([...access.body.grants].sort()).toEqual([...DEFAULT_RESELLER_GRANTS].sort());
+    expect(names(access.body.resellers.items)).toEqual(['Explain A1']);
+    expect(names(access.body.customers.items)).toEqual(['A shop', 'A1 shop']);
+    expect(access.body.cards.items).toEqual(
+      expect.arrayContaining([
+        { id: ids.K, name: 'Retail K', kind: 'provider', relation: 'assigned' },
+        expect.objectContaining({ name: 'A upstream', kind: 'provider', relation: 'owner' }),
+      ]),
+    );
+    // The oracle is the user's own panel, asked directly.
+    for (const [section, path] of [
+      ['resellers', '/resellers'],
+      ['customers', '/customers'],
+      ['cards', '/cards'],
+    ] as const) {
+      const own = (await ua.get(`${path}?limit=500`)).body.items;
+      expect(idsOf(access.body[section].items), section).toEqual(idsOf(own));
+      expect(access.body[section].total, section).toBe(own.length);
+    }
+  });
+
+  it('says why a user has no access at all', async () => {
+    const user = (await admin.get(`/users/${ids.ub}`)).body;
+    await admin.patch(`/users/${ids.ub}`, { version: user.version, status: 'disabled' });
+    const access = await admin.get(`/users/${ids.ub}/access`);
+    expect(access.body).toMatchObject({
+      denied: 'user_disabled',
+      grants: [],
+      resellers: { total: 0, items: [], notGranted: true },
+      cards: { total: 0, items: [], notGranted: true },
+    });
+    const now = (await admin.get(`/users/${ids.ub}`)).body;
+    await admin.patch(`/users/${ids.ub}`, { version: now.version, status: 'active' });
+    ub = await apiClient(suite.server.url, 'ub@explain.test', PASSWORD);
+  });
+
+  it('never shows more than the viewer may read itself, and nothing outside its scope', async () => {
+    const narrow = await admin.post('/groups', {
+      name: 'Explainers',
+      grants: ['users:read', 'groups:read', 'resellers:read'],
+    });
+    await admin.post('/users', {
+      email: 'explainer@carrier.test',
+      password: PASSWORD,
+      accountId: carrierId,
+      groupId: narrow.body.id,
+    });
+    const explainer = await apiClient(suite.server.url, 'explainer@carrier.test', PASSWORD);
+    const access = (await explainer.get(`/users/${ids.ua}/access`)).body;
+    expect(names(access.resellers.items)).toEqual(['Explain A1']);
+    expect(access.customers).toEqual({ hiddenFrom: 'viewer', grant: 'customers:read' });
+    expect(access.cards).toEqual({ hiddenFrom: 'viewer', grant: 'cards:read' });
+
+    // A peer reseller does not learn the user exists; a caller without groups:read is refused.
+    const outsider = await ub.get(`/users/${ids.ua}/access`);
+    expect(outsider).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    const noGroups = await admin.post('/groups', { name: 'Users only', grants: ['users:read'] });
+    await admin.post('/users', {
+      email: 'usersonly@carrier.test',
+      password: PASSWORD,
+      accountId: carrierId,
+      groupId: noGroups.body.id,
+    });
+    const usersOnly = await apiClient(suite.server.url, 'usersonly@carrier.test', PASSWORD);
+    expect(await usersOnly.get(`/users/${ids.ua}/access`)).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden', message: expect.stringContaining('groups:read') } },
+    });
+    const malformed = await admin.get('/users/not-an-id/access');
+    expect(malformed.status).toBe(404);
+  });
+});

@@ -40,6 +40,7 @@ describe('OpenAPI document', () => {
         'DELETE /assignments/{id}',
         'GET /rates/lookup',
         'POST /customers/{id}/transfer',
+        'GET /users/{id}/access',
         'GET /dashboard',
         'GET /audit',
         'POST /impersonation',

@@ -11,6 +11,7 @@ export default async function Page() {
       canCreate={actor.grants.includes('users:create') && !actor.impersonation}
       canUpdate={actor.grants.includes('users:update') && !actor.impersonation}
       canImpersonate={actor.grants.includes('impersonation:start') && !actor.impersonation}
+      canExplain={actor.grants.includes('users:read') && actor.grants.includes('groups:read')}
     />
   );
 }

@@ -134,6 +134,14 @@ const OPERATIONS: Record<string, Record<string, TOperation>> = {
     ZUserPatch,
     ZPageQuery.extend({ accountId: ZId.optional() }),
   ),
+  '/users/{id}/access': {
+    get: {
+      summary:
+        'The user’s effective permissions and the accounts and cards it can see (needs users:read and groups:read; a section the caller cannot read is withheld)',
+      grant: 'users:read',
+      ok: { status: 200 },
+    },
+  },
   ...crud('groups', ZGroupAny, ZGroupCreate, ZGroupPatch),
   ...crud('cards', ZCardAny, ZCardCreate, ZCardPatch, ZCardListQuery),
   '/cards/{id}/derive': {

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isGrant, type TGrant } from '@/lib/shared/permissions';
 import type { TAccountKind } from '@/lib/server/entities';
+import type { TDenyReason } from '@/lib/shared/schemas/users';
 
 /**
  * Who is acting: a signed-in user with a usable group inside an active account. Built
@@ -51,13 +52,7 @@ export interface TActorRow {
   password_hash?: string;
 }
 
-export type TDenyReason =
-  | 'user_disabled'
-  | 'account_suspended'
-  | 'no_group'
-  | 'group_not_usable'
-  | 'no_grants'
-  | 'stale_session';
+export type { TDenyReason };
 
 /**
  * Deny by default: an actor exists only when every condition holds. Pure, so the table
@@ -129,6 +124,22 @@ export async function resolveActor(
   if (!row) return null;
   const result = evaluateActor(row, claims.sessionVersion);
   return 'actor' in result ? result.actor : null;
+}
+
+/**
+ * What a user may do right now, or why nothing — for explaining a user to the people
+ * who manage it (DESIGN §1 "Groups are explainable"). No session stamp: it answers for
+ * the user, not for one of its sessions. The caller must already have found the user in
+ * its own scope.
+ */
+export async function evaluateUserAccess(
+  em: EntityManager,
+  userId: string,
+): Promise<{ actor: TActor } | { denied: TDenyReason } | null> {
+  const rows = await em
+    .getConnection()
+    .execute<TActorRow[]>(`${ACTOR_SELECT} ${ACTOR_FROM} where u.id = ?`, [userId]);
+  return rows[0] ? evaluateActor(rows[0]) : null;
 }
 
 /**

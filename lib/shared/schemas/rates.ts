@@ -104,8 +104,16 @@ export const ZLookupQuery = z.object({
   number: z
     .string('is required')
     .trim()
-    .transform((value) => value.replace(/^\+/, ''))
-    .pipe(z.string().regex(/^\d{1,32}$/, 'must be a dialled number: digits, an optional +')),
+    // Numbers are pasted as written: "+44 1481 700123", "(0044) 1481-700.123".
+    .transform((value) => value.replace(/^\+/, '').replace(/[\s().-]/g, ''))
+    .pipe(
+      z
+        .string()
+        .regex(
+          /^\d{1,32}$/,
+          'must be a dialled number: digits, an optional +, spaces, dashes or brackets',
+        ),
+    ),
   cardId: ZId.optional(),
   /** The sample call length priced at each level. */
   seconds: z.coerce

@@ -42,3 +42,38 @@ export const ZUserDto = ZEntityMeta.extend({
   mustChangePassword: z.boolean(),
 });
 export type TUserDto = z.infer<typeof ZUserDto>;
+
+/** Why a user has no access at all (deny by default, DESIGN §1). */
+export const DENY_REASONS = {
+  user_disabled: 'the user is disabled',
+  account_suspended: 'its account or an account above it is suspended',
+  no_group: 'it has no group',
+  group_not_usable: 'its group belongs to no account at or above its own',
+  no_grants: 'its group grants nothing',
+  stale_session: 'its session has ended',
+} as const;
+export type TDenyReason = keyof typeof DENY_REASONS;
+
+/** One section of what a user sees: up to `items.length` of `total`, or hidden from the viewer. */
+export type TAccessSection<TItem> =
+  | { total: number; items: TItem[] }
+  /** The explained user has no read grant for it. */
+  | { total: 0; items: []; notGranted: true }
+  /** The viewer may not read this resource itself, so it is not shown the user's. */
+  | { hiddenFrom: 'viewer'; grant: string };
+
+/**
+ * `GET /users/{id}/access`: the effective permissions of a user and the exact accounts
+ * and cards it can see, answered by the same authorization module that answers the user.
+ */
+export interface TUserAccess {
+  user: { id: string; email: string; name: string };
+  account: { id: string; name: string; kind: string };
+  group: { id: string; name: string } | null;
+  /** Null when the user may do nothing, with the reason. */
+  denied: TDenyReason | null;
+  grants: string[];
+  resellers: TAccessSection<{ id: string; name: string; parentId: string; status: string }>;
+  customers: TAccessSection<{ id: string; name: string; parentId: string; status: string }>;
+  cards: TAccessSection<{ id: string; name: string; kind: string; relation: string }>;
+}

@@ -5,6 +5,7 @@ import { ApiError, forbidden } from '@/lib/server/api/errors';
 import { getSubAccount } from '@/lib/server/services/accounts/get-sub-account';
 import { findScopedUser } from '@/lib/server/services/users/user-access';
 import { findVisibleGroup } from '@/lib/server/services/groups/group-access';
+import { findVisibleCard } from '@/lib/server/services/cards/card-store';
 import { mayAssignGroups } from '@/lib/server/authz/group-relation';
 import type { TPresenceTopic } from '@/lib/shared/live/presence';
 
@@ -36,6 +37,11 @@ export async function presenceRoomFor(
       break;
     case 'groups':
       await findVisibleGroup(em, actor, id);
+      break;
+    case 'cards':
+      // Owner side and assignees alike: whoever may open the card.
+      assertCan(actor, 'cards:read');
+      await findVisibleCard(em, actor, id);
       break;
     default:
       throw new ApiError(400, 'invalid_input', 'Unknown presence topic.');

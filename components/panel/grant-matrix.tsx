@@ -1,0 +1,81 @@
+import { ACTIONS, RESOURCES, type TGrant } from '@/lib/shared/permissions';
+
+/**
+ * The grant catalog as a resource × action matrix plus `impersonation:start`. As a form
+ * control (checkboxes named `grants`) a grant the signed-in person does not hold is
+ * disabled — no escalation (DESIGN §1) — and kept as a hidden input when the group
+ * already has it, so editing a name never drops grants the editor cannot see to toggle.
+ * `readOnly` shows a user's effective permissions as ticks.
+ */
+export function GrantMatrix({
+  held,
+  checked = [],
+  readOnly = false,
+  label,
+}: {
+  held: readonly string[];
+  checked?: readonly string[];
+  readOnly?: boolean;
+  label: string;
+}) {
+  const holds = new Set(held);
+  const has = new Set(checked);
+  const cell = (grant: TGrant) =>
+    readOnly ? (
+      <span aria-label={`${grant}: ${has.has(grant) ? 'yes' : 'no'}`}>
+        {has.has(grant) ? '✓' : <span className="text-slate-400">·</span>}
+      </span>
+    ) : (
+      <>
+        <input
+          type="checkbox"
+          name="grants"
+          value={grant}
+          aria-label={grant}
+          defaultChecked={has.has(grant)}
+          disabled={!holds.has(grant)}
+          className="h-4 w-4"
+        />
+        {!holds.has(grant) && has.has(grant) ? (
+          <input type="hidden" name="grants" value={grant} />
+        ) : null}
+      </>
+    );
+  return (
+    <fieldset>
+      <legend className="text-sm font-medium text-slate-700">{label}</legend>
+      <div className="overflow-x-auto">
+        <table className="mt-2 text-xs">
+          <thead>
+            <tr>
+              <th />
+              {ACTIONS.map((action) => (
+                <th key={action} scope="col" className="px-2 font-medium text-slate-600">
+                  {action}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {RESOURCES.map((resource) => (
+              <tr key={resource}>
+                <th scope="row" className="pr-2 text-left font-medium text-slate-700">
+                  {resource}
+                </th>
+                {ACTIONS.map((action) => (
+                  <td key={action} className="px-2 py-0.5 text-center">
+                    {cell(`${resource}:${action}` as TGrant)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div className="mt-2 flex items-center gap-2 text-xs text-slate-700">
+        {cell('impersonation:start')}
+        <span>impersonation:start (view as a user of a lower account)</span>
+      </div>
+    </fieldset>
+  );
+}

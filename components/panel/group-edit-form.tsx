@@ -1,0 +1,117 @@
+'use client';
+
+import { useState } from 'react';
+import { useApiMutation } from '@/lib/client/use-resource';
+import { useFormSubmit } from '@/lib/client/use-form-submit';
+import type { TGroupDto } from '@/lib/shared/schemas/groups';
+import { Button, TextField } from '@/components/ui/field';
+import { ConflictNotice } from '@/components/live/conflict-notice';
+import { PresenceAvatars } from '@/components/live/presence-avatars';
+import { FormMessage } from './panel-section';
+import { GrantMatrix } from './grant-matrix';
+
+/**
+ * Edits one group's name and grants in the matrix, with the version it was opened with:
+ * someone else's save in between comes back as the conflict dialog, never overwritten
+ * silently. The server refuses to add a grant the editor lacks (no escalation); the
+ * matrix only offers the grants the editor holds. Delete answers 409 while users have it.
+ */
+export function GroupEditForm({
+  group,
+  latest,
+  held,
+  canDelete,
+  onDone,
+}: {
+  group: TGroupDto;
+  /** The live copy, to say when someone saved a newer version during the edit. */
+  latest: TGroupDto | undefined;
+  held: readonly string[];
+  canDelete: boolean;
+  onDone: () => void;
+}) {
+  const [opened, setOpened] = useState(group);
+  const save = useApiMutation<Record<string, unknown>, unknown>('PATCH', `/groups/${opened.id}`, [
+    '/groups',
+  ]);
+  const remove = useApiMutation<undefined, unknown>('DELETE', `/groups/${opened.id}`, ['/groups']);
+  const form = useFormSubmit(
+    async (body: Record<string, unknown>) => {
+      await save.mutateAsync(body);
+      onDone();
+    },
+    (data) => ({
+      version: opened.version,
+      name: String(data.get('name') ?? ''),
+      grants: [...new Set(data.getAll('grants').map(String))],
+    }),
+  );
+  // Re-mount the fields when another version is taken, so they show its values.
+  const reload = (current: TGroupDto) => {
+    form.dismissConflict();
+    setOpened(current);
+  };
+
+  return (
+    <form
+      key={opened.version}
+      onSubmit={form.onSubmit}
+      className="space-y-3"
+      noValidate
+      aria-label={`Edit group ${opened.name}`}
+    >
+      <PresenceAvatars topic={`groups:${opened.id}`} label="editing this group" />
+      {latest && latest.version > opened.version && !form.conflict ? (
+        <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          Someone saved a newer version while you were editing.{' '}
+          <button type="button" className="underline" onClick={() => reload(latest)}>
+            Load it
+          </button>
+        </p>
+      ) : null}
+      {form.conflict ? (
+        <ConflictNotice
+          conflict={form.conflict}
+          labels={{ name: 'Name', grants: 'Grants' }}
+          pending={form.pending}
+          onTakeTheirs={(current) => reload(current as unknown as TGroupDto)}
+          onOverwrite={() => void form.overwrite()}
+        />
+      ) : null}
+      <TextField
+        id="edit-group-name"
+        label="Group name"
+        name="name"
+        defaultValue={opened.name}
+        error={form.fields.name}
+        required
+      />
+      <GrantMatrix label="Grants" held={held} checked={opened.grants} />
+      <FormMessage
+        message={
+          form.message ??
+          (form.fields.grants ? `Grants: ${form.fields.grants}` : null) ??
+          (remove.error ? (remove.error as Error).message : null)
+        }
+      />
+      <div className="flex flex-wrap items-center gap-3">
+        <Button type="submit" disabled={form.pending}>
+          Save group
+        </Button>
+        {canDelete ? (
+          <button
+            type="button"
+            disabled={remove.isPending}
+            className="rounded-md border border-red-300 px-3 py-2 text-sm font-medium text-red-800 hover:bg-red-50 disabled:opacity-60"
+            onClick={() => void remove.mutateAsync(undefined).then(onDone, () => {})}
+          >
+            Delete group
+          </button>
+        ) : null}
+        <button type="button" className="text-sm text-slate-600 underline" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

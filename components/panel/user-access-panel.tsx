@@ -1,0 +1,151 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { apiFetch } from '@/lib/client/api';
+import { ANY_CHANGE } from '@/lib/client/live-cache';
+import { usePagedList } from '@/lib/client/use-resource';
+import {
+  DENY_REASONS,
+  type TAccessSection,
+  type TUserAccess,
+  type TUserDto,
+} from '@/lib/shared/schemas/users';
+import { LoadMore, SelectField } from '@/components/ui/field';
+import { PanelSection } from './panel-section';
+import { GrantMatrix } from './grant-matrix';
+
+/**
+ * "Check what your reseller sees" without signing in as them (DESIGN §1 "Groups are
+ * explainable"): pick a user, see its effective permissions and the exact accounts and
+ * cards it can see — answered by the server's own authorization, refetched on every live
+ * change so a group edit or an assignment shows at once.
+ */
+export function UserAccessPanel({ initialUserId }: { initialUserId?: string }) {
+  const users = usePagedList<TUserDto>('/users');
+  const [userId, setUserId] = useState(initialUserId ?? '');
+  const access = useQuery({
+    queryKey: [ANY_CHANGE, `/users/${userId}/access`],
+    queryFn: () => apiFetch<TUserAccess>(`/users/${userId}/access`),
+    enabled: userId !== '',
+  });
+  return (
+    <PanelSection title="What a user can see">
+      <div className="max-w-md">
+        <SelectField
+          id="explain-user"
+          label="User"
+          name="userId"
+          value={userId}
+          onChange={(event) => setUserId(event.target.value)}
+        >
+          <option value="">Choose a user…</option>
+          {(users.data ?? []).map((user) => (
+            <option key={user.id} value={user.id}>
+              {user.email}
+            </option>
+          ))}
+        </SelectField>
+        <LoadMore list={users} />
+      </div>
+      {userId === '' ? (
+        <p className="mt-3 text-sm text-slate-600">
+          Their effective permissions and every account and card they can see, without signing in as
+          them.
+        </p>
+      ) : access.isLoading ? (
+        <p className="py-6 text-sm text-slate-500">Loading…</p>
+      ) : access.error ? (
+        <p role="alert" className="py-6 text-sm text-red-700">
+          Could not load: {(access.error as Error).message}
+        </p>
+      ) : access.data ? (
+        <AccessExplanation access={access.data} />
+      ) : null}
+    </PanelSection>
+  );
+}
+
+function AccessExplanation({ access }: { access: TUserAccess }) {
+  return (
+    <div className="mt-4 space-y-4" data-testid="user-access">
+      <p className="text-sm text-slate-800">
+        <strong>{access.user.email}</strong> in {access.account.name} ({access.account.kind}), group{' '}
+        <strong>{access.group?.name ?? '—'}</strong>.
+      </p>
+      {access.denied ? (
+        <p role="status" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
+          No access at all: {DENY_REASONS[access.denied]}.
+        </p>
+      ) : (
+        <GrantMatrix label="Effective permissions" held={[]} checked={access.grants} readOnly />
+      )}
+      <div className="grid gap-4 md:grid-cols-3">
+        <AccessList
+          title="Resellers"
+          section={access.resellers}
+          grant="resellers:read"
+          describe={(item) => `${item.name}${item.status === 'active' ? '' : ` (${item.status})`}`}
+        />
+        <AccessList
+          title="Customers"
+          section={access.customers}
+          grant="customers:read"
+          describe={(item) => `${item.name}${item.status === 'active' ? '' : ` (${item.status})`}`}
+        />
+        <AccessList
+          title="Rate cards"
+          section={access.cards}
+          grant="cards:read"
+          describe={(item) =>
+            `${item.name} — ${item.kind}, ${item.relation === 'assigned' ? 'assigned to them' : 'theirs'}`
+          }
+        />
+      </div>
+    </div>
+  );
+}
+
+function AccessList<TItem extends { id: string }>({
+  title,
+  section,
+  grant,
+  describe,
+}: {
+  title: string;
+  section: TAccessSection<TItem>;
+  grant: string;
+  describe: (item: TItem) => string;
+}) {
+  const headingId = `access-${title.toLowerCase().replace(/\s+/g, '-')}`;
+  return (
+    <section aria-labelledby={headingId}>
+      <h3 id={headingId} className="text-sm font-semibold text-slate-700">
+        {title}
+        {'total' in section && !('notGranted' in section) ? ` (${section.total})` : null}
+      </h3>
+      {'hiddenFrom' in section ? (
+        <p className="mt-1 text-sm text-slate-600">
+          Not shown: your group does not grant {section.grant}.
+        </p>
+      ) : 'notGranted' in section ? (
+        <p className="mt-1 text-sm text-slate-600">None: their group does not grant {grant}.</p>
+      ) : section.items.length === 0 ? (
+        <p className="mt-1 text-sm text-slate-600">None.</p>
+      ) : (
+        <>
+          <ul className="mt-1 max-h-64 space-y-0.5 overflow-y-auto text-sm text-slate-800">
+            {section.items.map((item) => (
+              <li key={item.id}>{describe(item)}</li>
+            ))}
+          </ul>
+          {section.total > section.items.length ? (
+            <p className="mt-1 text-xs text-slate-600">
+              The first {section.items.length} of {section.total}.
+            </p>
+          ) : null}
+        </>
+      )}
+    </section>
+  );
+}

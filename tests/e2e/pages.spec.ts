@@ -1,0 +1,108 @@
+import { expect, test, type Page } from '@playwright/test';
+import { E2E_ADMIN } from '../../playwright.config';
+
+/**
+ * Every main page of the panel, as the carrier admin sees it on the demo data, at a
+ * desktop width (1280) and a tablet width (768): each shows its content, nothing runs
+ * off the side of the screen (wide tables scroll inside their own box), and a
+ * screenshot of each is saved under test-results/pages/ for people to look at.
+ */
+const WIDTHS = [
+  { name: 'desktop', width: 1280, height: 900 },
+  { name: 'tablet', width: 768, height: 1024 },
+] as const;
+
+const PAGES: { path: string; name: string; ready: (page: Page) => Promise<void> }[] = [
+  {
+    path: '/',
+    name: 'overview',
+    ready: async (page) => {
+      await expect(page.getByTestId('count-resellers')).toHaveText(/^\d+$/);
+      await expect(page.getByRole('table', { name: 'Recent activity' })).toBeVisible();
+    },
+  },
+  {
+    path: '/resellers',
+    name: 'resellers',
+    ready: async (page) => {
+      await page.getByRole('button', { name: 'Details of Acme Voice' }).click();
+      await expect(page.getByRole('region', { name: 'Reseller: Acme Voice' })).toContainText(
+        'Users',
+      );
+    },
+  },
+  {
+    path: '/customers',
+    name: 'customers',
+    ready: (page) => expect(page.getByRole('table', { name: 'Customers' })).toBeVisible(),
+  },
+  {
+    path: '/users',
+    name: 'users',
+    ready: (page) => expect(page.getByRole('table', { name: 'Users' })).toBeVisible(),
+  },
+  {
+    path: '/groups',
+    name: 'groups',
+    ready: async (page) => {
+      await expect(page.getByRole('table', { name: 'Groups' })).toBeVisible();
+      await page.getByLabel('User', { exact: true }).selectOption({ index: 1 });
+      await expect(page.getByTestId('user-access')).toContainText('Effective permissions');
+    },
+  },
+  {
+    path: '/cards',
+    name: 'cards',
+    ready: async (page) => {
+      await page.getByRole('button', { name: 'Open Carrier Retail' }).click();
+      await expect(page.getByTestId('card-rate-count')).toHaveText(/^[1-9]\d*$/);
+      await expect(page.getByRole('table', { name: 'Rates' })).toContainText('Guernsey');
+    },
+  },
+  {
+    path: '/trace',
+    name: 'price-trace',
+    ready: async (page) => {
+      await page.getByLabel('Dialled number').fill('+44 1481 700123');
+      await page.getByRole('button', { name: 'Trace' }).click();
+      await expect(page.getByRole('table', { name: 'Chain of Carrier Retail' })).toContainText(
+        '441481',
+      );
+    },
+  },
+  {
+    path: '/audit',
+    name: 'audit-log',
+    ready: (page) => expect(page.getByRole('table', { name: 'Audit log' })).toBeVisible(),
+  },
+];
+
+for (const size of WIDTHS) {
+  test(`every main page at ${size.width} px shows its content and fits the screen`, async ({
+    browser,
+  }) => {
+    const context = await browser.newContext({
+      viewport: { width: size.width, height: size.height },
+    });
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(E2E_ADMIN.email);
+    await page.getByLabel('Password').fill(E2E_ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);
+    for (const panelPage of PAGES) {
+      await page.goto(panelPage.path);
+      await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
+      await panelPage.ready(page);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      expect(overflow, `${panelPage.name} runs ${overflow} px off the side`).toBeLessThanOrEqual(0);
+      await page.screenshot({
+        path: `test-results/pages/${panelPage.name}-${size.name}.png`,
+        fullPage: true,
+      });
+    }
+    await context.close();
+  });
+}
