@@ -3,9 +3,9 @@ import { ACTIONS, RESOURCES, type TGrant } from '@/lib/shared/permissions';
 /**
  * The grant catalog as a resource × action matrix plus `impersonation:start`. As a form
  * control (checkboxes named `grants`) a grant the signed-in person does not hold is
- * disabled — no escalation (DESIGN §1) — and kept as a hidden input when the group
- * already has it, so editing a name never drops grants the editor cannot see to toggle.
- * `readOnly` shows a user's effective permissions as ticks.
+ * disabled — no escalation (DESIGN §1); a group holding such a grant is not offered for
+ * editing at all (the server refuses it too). `readOnly` shows a user's effective
+ * permissions as ticks.
  */
 export function GrantMatrix({
   held,
@@ -22,24 +22,19 @@ export function GrantMatrix({
   const has = new Set(checked);
   const cell = (grant: TGrant) =>
     readOnly ? (
-      <span aria-label={`${grant}: ${has.has(grant) ? 'yes' : 'no'}`}>
+      <span role="img" aria-label={`${grant}: ${has.has(grant) ? 'yes' : 'no'}`}>
         {has.has(grant) ? '✓' : <span className="text-slate-400">·</span>}
       </span>
     ) : (
-      <>
-        <input
-          type="checkbox"
-          name="grants"
-          value={grant}
-          aria-label={grant}
-          defaultChecked={has.has(grant)}
-          disabled={!holds.has(grant)}
-          className="h-4 w-4"
-        />
-        {!holds.has(grant) && has.has(grant) ? (
-          <input type="hidden" name="grants" value={grant} />
-        ) : null}
-      </>
+      <input
+        type="checkbox"
+        name="grants"
+        value={grant}
+        aria-label={grant}
+        defaultChecked={has.has(grant)}
+        disabled={!holds.has(grant)}
+        className="h-4 w-4"
+      />
     );
   return (
     <fieldset>

@@ -38,6 +38,8 @@ export function GroupsPanel({
     grants: data.getAll('grants').map(String),
   }));
   const items = groups.data ?? [];
+  // Only someone who holds every grant of a group may edit it (no escalation).
+  const held = new Set<string>(grants);
   const editing = items.find(
     (group): group is TGroupDto => group.id === editingId && !group.useOnly,
   );
@@ -72,7 +74,9 @@ export function GroupsPanel({
                 group.name,
                 `${group.grants.length} grants`,
                 group.useOnly ? 'use only' : 'yes',
-                canUpdate && !group.useOnly ? (
+                canUpdate && !group.useOnly && !group.grants.every((grant) => held.has(grant)) ? (
+                  <span className="text-xs text-slate-600">holds grants you lack</span>
+                ) : canUpdate && !group.useOnly ? (
                   <button
                     type="button"
                     className="text-sm text-brand-700 underline"
@@ -116,7 +120,10 @@ export function GroupsPanel({
           </PanelSection>
         ) : null}
       </div>
-      {canExplain ? <UserAccessPanel initialUserId={explainUserId} /> : null}
+      {canExplain ? (
+        // A link from the users page names the user in the URL: a new link, a new choice.
+        <UserAccessPanel key={explainUserId ?? ''} initialUserId={explainUserId} />
+      ) : null}
     </div>
   );
 }

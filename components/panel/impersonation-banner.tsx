@@ -21,8 +21,13 @@ export function ImpersonationBanner({
   const router = useRouter();
   const [pending, setPending] = useState(false);
   const left = useSecondsLeft(expiresAt);
+  // At 0:00 ask the server again every few seconds until it ends the view (the
+  // browser's clock may run ahead of the server's).
   useEffect(() => {
-    if (left === 0) router.refresh();
+    if (left !== 0) return;
+    router.refresh();
+    const retry = setInterval(() => router.refresh(), 5000);
+    return () => clearInterval(retry);
   }, [left, router]);
   return (
     <div

@@ -1,6 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { apiFetch } from '@/lib/client/api';
 import { ANY_CHANGE } from '@/lib/client/live-cache';
@@ -23,7 +24,12 @@ import { GrantMatrix } from './grant-matrix';
  */
 export function UserAccessPanel({ initialUserId }: { initialUserId?: string }) {
   const users = usePagedList<TUserDto>('/users');
+  const router = useRouter();
   const [userId, setUserId] = useState(initialUserId ?? '');
+  const choose = (id: string) => {
+    setUserId(id);
+    router.replace(id ? `/groups?user=${id}` : '/groups', { scroll: false });
+  };
   const access = useQuery({
     queryKey: [ANY_CHANGE, `/users/${userId}/access`],
     queryFn: () => apiFetch<TUserAccess>(`/users/${userId}/access`),
@@ -37,9 +43,13 @@ export function UserAccessPanel({ initialUserId }: { initialUserId?: string }) {
           label="User"
           name="userId"
           value={userId}
-          onChange={(event) => setUserId(event.target.value)}
+          onChange={(event) => choose(event.target.value)}
         >
           <option value="">Choose a user…</option>
+          {/* The linked user may be on a page of the list not loaded yet. */}
+          {access.data && !(users.data ?? []).some((user) => user.id === access.data.user.id) ? (
+            <option value={access.data.user.id}>{access.data.user.email}</option>
+          ) : null}
           {(users.data ?? []).map((user) => (
             <option key={user.id} value={user.id}>
               {user.email}
@@ -77,25 +87,38 @@ function AccessExplanation({ access }: { access: TUserAccess }) {
         <p role="status" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
           No access at all: {DENY_REASONS[access.denied]}.
         </p>
+      ) : access.grants === null ? (
+        <p className="text-sm text-slate-700">
+          Their group belongs to an account above yours and is not one you may assign: its
+          permissions are not shown to you.
+        </p>
       ) : (
         <GrantMatrix label="Effective permissions" held={[]} checked={access.grants} readOnly />
       )}
+      {access.mustChangePassword && !access.denied ? (
+        <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          They must choose a new password at their next sign-in before they can do anything else.
+        </p>
+      ) : null}
       <div className="grid gap-4 md:grid-cols-3">
         <AccessList
           title="Resellers"
           section={access.resellers}
+          denied={access.denied !== null}
           grant="resellers:read"
           describe={(item) => `${item.name}${item.status === 'active' ? '' : ` (${item.status})`}`}
         />
         <AccessList
           title="Customers"
           section={access.customers}
+          denied={access.denied !== null}
           grant="customers:read"
           describe={(item) => `${item.name}${item.status === 'active' ? '' : ` (${item.status})`}`}
         />
         <AccessList
           title="Rate cards"
           section={access.cards}
+          denied={access.denied !== null}
           grant="cards:read"
           describe={(item) =>
             `${item.name} — ${item.kind}, ${item.relation === 'assigned' ? 'assigned to them' : 'theirs'}`
@@ -109,11 +132,14 @@ function AccessExplanation({ access }: { access: TUserAccess }) {
 function AccessList<TItem extends { id: string }>({
   title,
   section,
+  denied,
   grant,
   describe,
 }: {
   title: string;
   section: TAccessSection<TItem>;
+  /** The user has no access at all (said once above). */
+  denied: boolean;
   grant: string;
   describe: (item: TItem) => string;
 }) {
@@ -122,12 +148,14 @@ function AccessList<TItem extends { id: string }>({
     <section aria-labelledby={headingId}>
       <h3 id={headingId} className="text-sm font-semibold text-slate-700">
         {title}
-        {'total' in section && !('notGranted' in section) ? ` (${section.total})` : null}
+        {'total' in section && !('notGranted' in section) && !denied ? ` (${section.total})` : null}
       </h3>
       {'hiddenFrom' in section ? (
         <p className="mt-1 text-sm text-slate-600">
           Not shown: your group does not grant {section.grant}.
         </p>
+      ) : denied ? (
+        <p className="mt-1 text-sm text-slate-600">None: they have no access.</p>
       ) : 'notGranted' in section ? (
         <p className="mt-1 text-sm text-slate-600">None: their group does not grant {grant}.</p>
       ) : section.items.length === 0 ? (

@@ -95,7 +95,7 @@ export function UsersPanel({
       </PanelSection>
       {managedUser ? (
         <UserManage
-          key={`${managedUser.id}:${managedUser.version}`}
+          key={managedUser.id}
           user={managedUser}
           can={{
             update: canUpdate,

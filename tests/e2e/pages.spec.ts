@@ -47,7 +47,11 @@ const PAGES: { path: string; name: string; ready: (page: Page) => Promise<void> 
     ready: async (page) => {
       await expect(page.getByRole('table', { name: 'Groups' })).toBeVisible();
       await page.getByLabel('User', { exact: true }).selectOption({ index: 1 });
-      await expect(page.getByTestId('user-access')).toContainText('Effective permissions');
+      const access = page.getByTestId('user-access');
+      await expect(access.getByLabel('resellers:read: yes')).toBeVisible();
+      await expect(access.getByRole('region', { name: /^Resellers \(\d+\)$/ })).toContainText(
+        'Acme Voice',
+      );
     },
   },
   {

@@ -407,45 +407,68 @@ describe('cards, rates and derive (master mode)', () => {
     }
   });
 
-  it('presence on a card: owner side and assignee see each other, an outsider is refused', async () => {
-    const adminLive = await listen(admin);
-    const r1Live = await listen(r1);
-    const r2Live = await listen(r2);
-    const join = (socket: Socket, topic: string) =>
-      new Promise<{ ok: boolean; error?: { code: string } }>((resolve) =>
-        socket.emit('presence:join', { topic }, resolve),
-      );
-    const lastPresence: Record<string, TPresence | undefined> = {};
-    for (const [name, live] of [
-      ['admin', adminLive],
-      ['r1', r1Live],
-    ] as const) {
-      live.socket.on('presence', (presence: TPresence) => (lastPresence[name] = presence));
+  it('presence on a card: each holder account has its own room, an outsider is refused', async () => {
+    // A second person at R1, and S held by R2 too for the length of this test.
+    const me = (await r1.get('/me')).body;
+    expect(
+      (
+        await r1.post('/users', {
+          email: 'ops2@r1.test',
+          password: PASSWORD,
+          accountId: ids.R1,
+          groupId: me.group.id,
+        })
+      ).status,
+    ).toBe(201);
+    const r1b = await apiClient(suite.server.url, 'ops2@r1.test', PASSWORD);
+    const people = { admin, r1, r1b, r2 };
+    const live = Object.fromEntries(
+      await Promise.all(Object.entries(people).map(async ([name, c]) => [name, await listen(c)])),
+    ) as Record<keyof typeof people, Awaited<ReturnType<typeof listen>>>;
+    const seen: Record<string, TPresence[]> = { admin: [], r1: [], r1b: [], r2: [] };
+    for (const [name, { socket }] of Object.entries(live)) {
+      socket.on('presence', (presence: TPresence) => seen[name]!.push(presence));
     }
+    const join = (socket: Socket) =>
+      new Promise<{ ok: boolean; error?: { code: string } }>((resolve) =>
+        socket.emit('presence:join', { topic: `cards:${card.S.id}` }, resolve),
+      );
+    const last = (name: string) => seen[name]!.at(-1)?.members ?? [];
+    let assignment: string | undefined;
     try {
-      expect(await join(adminLive.socket, `cards:${card.S.id}`)).toEqual({ ok: true });
-      expect(await join(r1Live.socket, `cards:${card.S.id}`)).toEqual({ ok: true });
-      // An outsider cannot even learn that the card exists.
-      expect(await join(r2Live.socket, `cards:${card.S.id}`)).toMatchObject({
+      // Not a holder yet: it cannot even learn that the card exists.
+      expect(await join(live.r2.socket)).toMatchObject({
         ok: false,
         error: { code: 'not_found' },
       });
+      const assigned = await admin.post('/assignments', { cardId: card.S.id, accountId: ids.R2 });
+      expect(assigned.status).toBe(201);
+      assignment = assigned.body.id;
+      for (const name of ['admin', 'r1', 'r1b', 'r2'] as const) {
+        expect(await join(live[name].socket), name).toEqual({ ok: true });
+      }
       await until(
-        () => lastPresence.admin?.members.length === 2 && lastPresence.r1?.members.length === 2,
-        'both to see two people',
+        () => last('r1').length === 2 && last('r1b').length === 2 && last('r2').length === 1,
+        'each side to see its own room',
       );
-      // The carrier admin may read R1's user: named. R1 may not read the carrier's user:
-      // it sees the carrier account only.
-      expect(lastPresence.admin!.members.map((m) => m.actor)).toContainEqual(
-        expect.objectContaining({ kind: 'user', email: 'ops@r1.test' }),
+      // R1's two people see each other (named: they may read their own users); R2 and
+      // the carrier see only themselves — and no holder ever hears of another.
+      expect(last('r1').map((m) => m.actor)).toContainEqual(
+        expect.objectContaining({ kind: 'user', email: 'ops2@r1.test' }),
       );
-      const carrierAsSeenByR1 = lastPresence.r1!.members.find((m) => !m.you)!.actor;
-      expect(carrierAsSeenByR1.kind).toBe('account');
-      expect(JSON.stringify(lastPresence.r1)).not.toContain(ADMIN.email);
+      expect(last('admin').map((m) => m.you)).toEqual([true]);
+      expect(last('r2').map((m) => m.you)).toEqual([true]);
+      const heard = (name: string) => JSON.stringify(seen[name]);
+      for (const name of ['r1', 'r1b']) {
+        expect(heard(name)).not.toContain('ops@r2.test');
+        expect(heard(name)).not.toContain('"R2"');
+        expect(heard(name)).not.toContain(ADMIN.email);
+      }
+      expect(heard('r2')).not.toContain('r1.test');
+      expect(heard('r2')).not.toContain('"R1"');
     } finally {
-      adminLive.socket.disconnect();
-      r1Live.socket.disconnect();
-      r2Live.socket.disconnect();
+      for (const { socket } of Object.values(live)) socket.disconnect();
+      if (assignment) expect((await admin.del(`/assignments/${assignment}`)).status).toBe(204);
     }
   });
 
@@ -754,10 +777,12 @@ describe('price trace and transfer', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toHaveProperty('number');
     // A number pasted as people write it is the same number.
-    const written = await admin.get(
-      `/rates/lookup?accountId=${ids.K2}&number=${encodeURIComponent('+49 (30) 123-456')}&seconds=31`,
-    );
-    expect(written.body).toEqual(asCarrier.body);
+    for (const written of ['+49 (30) 123-456', '(+49) 30 123.456', '0049 30 123456']) {
+      const answer = await admin.get(
+        `/rates/lookup?accountId=${ids.K2}&number=${encodeURIComponent(written)}&seconds=31`,
+      );
+      expect(answer.body, written).toEqual(asCarrier.body);
+    }
   });
 
   it('moves a customer with its new card in one audited step', async () => {

@@ -127,6 +127,30 @@ describe("the seed's workflow through the API", () => {
     });
     expect(assign).toMatchObject({ status: 403, body: { error: { code: 'escalation' } } });
 
+    // A group of its own account that holds a grant it lacks (made by the carrier): it may
+    // neither drop that grant nor edit the group otherwise.
+    const wide = await admin.post('/groups', {
+      name: 'Acme wide',
+      grants: ['customers:read', 'impersonation:start'],
+      accountId: resellerId,
+    });
+    expect(wide.status).toBe(201);
+    for (const patch of [{ grants: ['customers:read'] }, { name: 'Acme narrow' }]) {
+      const edit = await reseller.patch(`/groups/${wide.body.id}`, {
+        version: wide.body.version,
+        ...patch,
+      });
+      expect(edit).toMatchObject({
+        status: 403,
+        body: { error: { code: 'escalation', grants: ['impersonation:start'] } },
+      });
+    }
+    expect(await suite.orm.em.fork().findOneOrFail(Group, { id: wide.body.id })).toMatchObject({
+      name: 'Acme wide',
+      grants: ['customers:read', 'impersonation:start'],
+    });
+    expect((await admin.del(`/groups/${wide.body.id}`)).status).toBe(204);
+
     // An ancestor's group is use-only.
     const editAncestor = await reseller.patch(`/groups/${groupId}`, {
       version: 1,
@@ -378,6 +402,34 @@ describe('groups are explainable: what a user can see, without signing in as the
       status: 403,
       body: { error: { code: 'forbidden', message: expect.stringContaining('groups:read') } },
     });
+    // A colleague at A whose group A made: it may explain ua, but ua's group belongs to
+    // the carrier and is not one it may assign — neither its name nor its grants.
+    const readers = await ua.post('/groups', {
+      name: 'A readers',
+      grants: ['users:read', 'groups:read'],
+    });
+    expect(readers.status).toBe(201);
+    expect(
+      (
+        await ua.post('/users', {
+          email: 'reader@explain.test',
+          password: PASSWORD,
+          accountId: ids.A,
+          groupId: readers.body.id,
+        })
+      ).status,
+    ).toBe(201);
+    const reader = await apiClient(suite.server.url, 'reader@explain.test', PASSWORD);
+    const colleague = (await reader.get(`/users/${ids.ua}/access`)).body;
+    expect(colleague).toMatchObject({ group: null, grants: null, denied: null });
+    expect(JSON.stringify(colleague)).not.toContain('Explained');
+    expect(colleague.cards).toEqual({ hiddenFrom: 'viewer', grant: 'cards:read' });
+    // Its own group, owned by its account, it sees.
+    const readerId = (await reader.get('/me')).body.user.id;
+    const itself = (await reader.get(`/users/${readerId}/access`)).body;
+    expect(itself.group).toEqual({ id: readers.body.id, name: 'A readers' });
+    expect([...itself.grants].sort()).toEqual(['groups:read', 'users:read']);
+
     const malformed = await admin.get('/users/not-an-id/access');
     expect(malformed.status).toBe(404);
   });

@@ -104,8 +104,9 @@ export const ZLookupQuery = z.object({
   number: z
     .string('is required')
     .trim()
-    // Numbers are pasted as written: "+44 1481 700123", "(0044) 1481-700.123".
-    .transform((value) => value.replace(/^\+/, '').replace(/[\s().-]/g, ''))
+    // Numbers are pasted as written: "+44 1481 700123", "(+44) 1481-700.123", and with
+    // the international prefix "00": all are the digits of the E.164 number.
+    .transform((value) => value.replace(/[\s().-]/g, '').replace(/^(\+|00)/, ''))
     .pipe(
       z
         .string()

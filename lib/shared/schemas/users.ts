@@ -69,10 +69,14 @@ export type TAccessSection<TItem> =
 export interface TUserAccess {
   user: { id: string; email: string; name: string };
   account: { id: string; name: string; kind: string };
+  /** Null when the group belongs above the caller and the caller may not see it. */
   group: { id: string; name: string } | null;
-  /** Null when the user may do nothing, with the reason. */
+  /** The user must choose a new password at next sign-in before doing anything else. */
+  mustChangePassword: boolean;
+  /** Why the user may do nothing at all, or null. */
   denied: TDenyReason | null;
-  grants: string[];
+  /** Null when the group is hidden from the caller (see `group`). */
+  grants: string[] | null;
   resellers: TAccessSection<{ id: string; name: string; parentId: string; status: string }>;
   customers: TAccessSection<{ id: string; name: string; parentId: string; status: string }>;
   cards: TAccessSection<{ id: string; name: string; kind: string; relation: string }>;

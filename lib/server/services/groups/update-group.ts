@@ -10,7 +10,8 @@ import { assertNoEscalation } from './no-escalation';
 
 /**
  * Renames a group or replaces its grants. Only groups owned in the actor's subtree; an
- * ancestor's group is use-only (403). The resulting grants must be within the actor's.
+ * ancestor's group is use-only (403). The grants before and after must be within the
+ * actor's.
  * Every user of the group gets the new grants on their next request.
  */
 export async function updateGroup(
@@ -27,7 +28,10 @@ export async function updateGroup(
     }
     const before = toGroupDto(group, 'owner') as TGroupDto;
     if (patch.version !== group.version) throw staleVersion(before);
-    // Any edit, a rename included, needs the resulting grants within the editor's own.
+    // Any edit, a rename included, needs the group's grants within the editor's own,
+    // before and after: a grant the editor lacks can be neither added nor removed
+    // (DESIGN §1 "No escalation") — such a group is edited by someone who holds it.
+    assertNoEscalation(actor, group.grants);
     assertNoEscalation(actor, patch.grants ?? group.grants);
     if (patch.grants !== undefined) group.grants = patch.grants;
     if (patch.name !== undefined) group.name = patch.name;

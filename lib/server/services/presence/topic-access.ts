@@ -12,7 +12,8 @@ import type { TPresenceTopic } from '@/lib/shared/live/presence';
 /**
  * The Socket.IO room of a presence topic for this actor, after the same check as a
  * `GET` of that record (so presence never confirms that a record outside scope exists),
- * or an ApiError (403 / 404). A page topic is per account.
+ * or an ApiError (403 / 404). A page topic is per account, and so is a card's for the
+ * accounts it is assigned to.
  */
 export async function presenceRoomFor(
   em: EntityManager,
@@ -38,11 +39,13 @@ export async function presenceRoomFor(
     case 'groups':
       await findVisibleGroup(em, actor, id);
       break;
-    case 'cards':
-      // Owner side and assignees alike: whoever may open the card.
+    case 'cards': {
       assertCan(actor, 'cards:read');
-      await findVisibleCard(em, actor, id);
-      break;
+      const { relation } = await findVisibleCard(em, actor, id);
+      // The owner side shares one room; each holder account has its own, so a holder
+      // never learns which other accounts hold the same card (DESIGN §1).
+      return relation === 'owner' ? `presence:${topic}` : `presence:${actor.account.id}:${topic}`;
+    }
     default:
       throw new ApiError(400, 'invalid_input', 'Unknown presence topic.');
   }

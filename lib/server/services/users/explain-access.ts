@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { evaluateUserAccess } from '@/lib/server/authz/actor';
 import { assertCan, can } from '@/lib/server/authz/can';
+import { groupRelation } from '@/lib/server/authz/group-relation';
 import type { TGrant } from '@/lib/shared/permissions';
 import type { TAccessSection, TUserAccess } from '@/lib/shared/schemas/users';
 import { dashboardCounts } from '@/lib/server/services/dashboard/dashboard-counts';
@@ -27,11 +28,17 @@ export async function explainAccess(
   assertCan(viewer, 'users:read');
   assertCan(viewer, 'groups:read');
   const user = await findScopedUser(em, viewer, unverifiedUserId);
+  await em.populate(user, ['group.account']);
   const evaluated = await evaluateUserAccess(em, user.id);
+  // The user's group may belong to an account above the viewer: shown only to a viewer
+  // with a relation to it (owner, or use-only to those who may assign it), like
+  // `GET /groups/{id}` — otherwise neither its name nor its grants.
+  const groupVisible = groupRelation(viewer, user.group) !== null;
   const base = {
     user: { id: user.id, email: user.email, name: user.name },
     account: { id: user.account.id, name: user.account.name, kind: user.account.kind },
-    group: { id: user.group.id, name: user.group.name },
+    group: groupVisible ? { id: user.group.id, name: user.group.name } : null,
+    mustChangePassword: user.mustChangePassword,
   };
   if (!evaluated || 'denied' in evaluated) {
     return {
@@ -57,7 +64,7 @@ export async function explainAccess(
   return {
     ...base,
     denied: null,
-    grants: target.grants,
+    grants: groupVisible ? target.grants : null,
     resellers: await section(viewer, target, 'resellers:read', counts.resellers, () =>
       accounts('reseller'),
     ),
