@@ -147,4 +147,51 @@ describe('impersonation ("view as")', () => {
     const carrierView = (await admin.get('/audit?resource=impersonation')).body.items;
     expect(carrierView[0].actor).toMatchObject({ kind: 'user', email: 'support@carrier.test' });
   });
+
+  it("catch-up never replays across a change of the viewer's own access or an expiry", async () => {
+    const head = async () =>
+      Number(
+        (
+          await suite.orm.em
+            .fork()
+            .execute<{ seq: string }[]>('select max(seq) as seq from change_log')
+        )[0]!.seq,
+      );
+    const replay = (since: number) => support.get(`/events?since=${since}`);
+    await support.post('/impersonation', { userId: resellerUserId, reason: 'catch-up' });
+    let since = await head();
+    // Unrelated change in the target's view: replayed as usual.
+    await reseller.post('/customers', { name: 'Catch-up Hotel' });
+    expect((await replay(since)).body.items.map((e: { type: string }) => e.type)).toEqual([
+      'customers.created',
+    ]);
+    // The support user's own group changes (it could lose impersonation:start and with it
+    // the view): the events after it were chosen for another view — fetch afresh.
+    const groups = (await admin.get('/groups?limit=500')).body.items;
+    const supportGroup = groups.find((group: { name: string }) => group.name === 'Support');
+    expect(
+      (
+        await admin.patch(`/groups/${supportGroup.id}`, {
+          version: supportGroup.version,
+          name: 'Support desk',
+        })
+      ).status,
+    ).toBe(200);
+    expect(await replay(since)).toMatchObject({
+      status: 410,
+      body: { error: { code: 'resync_required' } },
+    });
+    // A view-as that runs out switches the view with no log entry: also afresh.
+    since = await head();
+    await suite.orm.em
+      .fork()
+      .execute(`update impersonation set expires_at = clock_timestamp() where ended_at is null`);
+    expect((await support.get('/me')).body.user.email).toBe('support@carrier.test');
+    // A change its own view sees, after the point it resumes from.
+    expect((await admin.post('/customers', { name: 'After the view' })).status).toBe(201);
+    expect(await replay(since)).toMatchObject({
+      status: 410,
+      body: { error: { code: 'resync_required' } },
+    });
+  });
 });

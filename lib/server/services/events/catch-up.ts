@@ -44,34 +44,45 @@ export async function catchUp(
 
 /**
  * Whether what the caller may see changed after `since`: its user (group, status), its
- * group (grants), a view-as started or ended by the person at the keyboard, or its own
- * account or one above it suspended or reactivated (everything it sees takes its
- * effective status from there, and those changes are not in its view). The events it
- * missed were chosen and shaped for the access of their time, so replaying them would
- * leave stale data or name what it never saw: it fetches afresh instead.
+ * group (grants), a view-as started, ended or expired for the person at the keyboard,
+ * that person's own user or group while viewing as someone (losing or regaining
+ * `impersonation:start` switches the view), the target of a dormant view-as coming back,
+ * or its own account or one above it suspended or reactivated (everything it sees takes
+ * its effective status from there, and those changes are not in its view). The events
+ * it missed were chosen and shaped for the access of their time, so replaying them
+ * would leave stale data or name what it never saw: it fetches afresh instead.
  */
 async function accessChangedSince(
   em: EntityManager,
   actor: TActor,
   since: number,
 ): Promise<boolean> {
+  // The person at the keyboard: the support user while viewing as someone.
+  const person = actor.impersonation?.impersonator.id ?? actor.userId;
+  const users = [actor.userId, person, actor.dormantImpersonation?.targetUserId ?? person];
   const rows = await em.execute<{ found: number }[]>(
     `select 1 as found from change_log
       where seq > ?
-        and ((resource = 'users' and entity_id = ?)
-          or (resource = 'groups' and entity_id = ?)
-          or (resource = 'impersonation' and actor_user_id in (?, ?))
+        and ((resource = 'users' and entity_id in (?, ?, ?))
+          or (resource = 'groups'
+              and entity_id in (?, (select group_id from app_user where id = ?)))
+          or (resource = 'impersonation' and actor_user_id = ?)
           or (summary ->> 'reason' = 'status_cascade'
               and strpos(?, entity_id::text || '/') > 0))
       limit 1`,
-    [
-      since,
-      actor.userId,
-      actor.group.id,
-      actor.userId,
-      actor.impersonation?.impersonator.id ?? actor.userId,
-      actor.account.path,
-    ],
+    [since, ...users, actor.group.id, person, person, actor.account.path],
   );
-  return rows.length > 0;
+  if (rows.length > 0) return true;
+  // A view-as that ran out in between switched the view without a log entry.
+  const expired = await em.execute<{ found: number }[]>(
+    `select 1 as found from impersonation i
+      where i.impersonator_user_id = ?
+        and i.expires_at <= now()
+        and (i.ended_at is null or i.ended_at > i.expires_at)
+        and i.expires_at > coalesce((select at from change_log where seq = ?),
+                                    (select min(at) from change_log))
+      limit 1`,
+    [person, since],
+  );
+  return expired.length > 0;
 }
