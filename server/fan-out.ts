@@ -5,6 +5,8 @@ import { CHANGE_LOG_CHANNEL, setLiveNudge } from '@/lib/server/live/change-log';
 import { logHead, readLogAfter } from '@/lib/server/live/read-log';
 import type { TPanelServer } from './socket';
 import { applyRevocation } from './revocation';
+import { getLogger } from '@/lib/server/observability/logger';
+import { getMetrics } from '@/lib/server/observability/metrics';
 
 /** A safety net only: commits wake the tailer at once by nudge or NOTIFY. */
 const SAFETY_POLL_MS = 5_000;
@@ -50,7 +52,7 @@ export class FanOut {
     }
     this.draining = true;
     void this.drain()
-      .catch((error: Error) => console.error('fan-out:', error.message))
+      .catch((error: Error) => getLogger().error({ err: error }, 'fan-out: delivery failed'))
       .finally(() => {
         this.draining = false;
         if (this.again) {
@@ -62,6 +64,7 @@ export class FanOut {
 
   private async drain(): Promise<void> {
     const em = this.orm.em.fork();
+    const metrics = getMetrics();
     for (;;) {
       const entries = await readLogAfter(em, this.lastSeq, BATCH);
       for (const entry of entries) {
@@ -75,6 +78,8 @@ export class FanOut {
             .emit('change', delivery.envelope);
         }
         this.lastSeq = entry.seq;
+        metrics.changesFannedOut.inc();
+        metrics.fanoutLag.observe(Math.max(0, Date.now() - entry.at.getTime()) / 1000);
       }
       if (entries.length < BATCH) return;
     }
@@ -86,14 +91,13 @@ export class FanOut {
     try {
       await client.connect();
       client.on('notification', () => this.nudge());
-      client.on('error', (error) => console.error('fan-out listener:', error.message));
+      client.on('error', (error) =>
+        getLogger().warn({ err: error }, 'fan-out: LISTEN connection failed'),
+      );
       await client.query(`listen ${CHANGE_LOG_CHANNEL}`);
       this.listener = client;
     } catch (error) {
-      console.error(
-        'fan-out: LISTEN unavailable, relying on in-process nudges:',
-        (error as Error).message,
-      );
+      getLogger().warn({ err: error }, 'fan-out: LISTEN unavailable, relying on in-process nudges');
       await client.end().catch(() => {});
     }
   }

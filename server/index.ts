@@ -17,8 +17,11 @@ import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
 import { createSocketServer } from './socket';
 import { attachRedisAdapter } from './redis-adapter';
 import { FanOut } from './fan-out';
+import { observeRequest, serveOps } from './observability';
+import { getLogger } from '@/lib/server/observability/logger';
+import { getMetrics } from '@/lib/server/observability/metrics';
 
-const log = (message: string) => console.log(`reseller-panel: ${message}`);
+const log = (message: string) => getLogger().info(message);
 
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -63,10 +66,32 @@ async function main(): Promise<void> {
   // Next attaches its own upgrade listener (dev HMR) to `httpServer` and leaves paths it
   // does not serve, such as /socket.io/, to Socket.IO. The request listener must be in
   // place before Socket.IO attaches: it wraps the listeners it finds.
+  // Set once the fan-out runs; cleared when shutting down (readiness).
+  const state = { started: false, stopping: false };
   httpServer.on('request', (req, res) => {
     // The client address for login throttling, set here so no client can supply it.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
-    void handle(req, res);
+    observeRequest(req, res);
+    void serveOps(req, res, {
+      metricsToken: env.METRICS_TOKEN,
+      ready: async () => {
+        const checks: Record<string, string> = {
+          server: state.stopping ? 'draining' : state.started ? 'up' : 'starting',
+        };
+        try {
+          await database.orm.em.getConnection().execute('select 1');
+          checks.database = 'up';
+        } catch {
+          checks.database = 'down';
+        }
+        return {
+          ready: checks.server === 'up' && checks.database === 'up',
+          checks,
+        };
+      },
+    }).then((answered) => {
+      if (!answered) void handle(req, res);
+    });
   });
 
   // The socket server asks the fan-out for its head; the fan-out emits through the io.
@@ -81,6 +106,10 @@ async function main(): Promise<void> {
   live.fanOut = fanOut;
   await fanOut.start();
   const closeRedis = config.redisUrl ? await attachRedisAdapter(io, config.redisUrl) : undefined;
+  const metrics = getMetrics();
+  metrics.sources.sockets = () => io.engine.clientsCount;
+  metrics.sources.pool = () => poolState(database);
+  state.started = true;
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -98,6 +127,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    state.stopping = true;
     log(`${signal}: shutting down`);
     const force = setTimeout(() => {
       log('shutdown took over 10 s; exiting');
@@ -122,6 +152,24 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
+/** The knex pool under MikroORM (PostgreSQL driver); null where there is none. */
+function poolState(database: TDatabase) {
+  try {
+    const pool = (
+      database.orm.em.getConnection() as unknown as {
+        getKnex(): {
+          client: { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } };
+        };
+      }
+    ).getKnex().client.pool;
+    return pool
+      ? { used: pool.numUsed(), free: pool.numFree(), pending: pool.numPendingAcquires() }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /** On the embedded default, tell the person at the terminal how to sign in. */
 async function announceSeed(database: TDatabase, config: TServerConfig): Promise<void> {
   const { seed } = database;
@@ -141,6 +189,7 @@ async function announceSeed(database: TDatabase, config: TServerConfig): Promise
 }
 
 main().catch((error: unknown) => {
+  // Plain stderr: this is for the person who started it (no stack unless DEBUG).
   if (error instanceof EnvError) {
     console.error(`reseller-panel: ${error.message}`);
   } else {

@@ -10,6 +10,7 @@ import {
   type TPresenceTopic,
 } from '@/lib/shared/live/presence';
 import type { TPanelServer, TPanelSocket } from './socket';
+import { getLogger } from '@/lib/server/observability/logger';
 
 /** Per socket: leave every topic (re-scoping: the client joins again under its new view). */
 const leaveAll = new WeakMap<TPanelSocket, () => Promise<void>>();
@@ -47,7 +48,7 @@ export function attachPresence(io: TPanelServer, orm: MikroORM, socket: TPanelSo
       await broadcast(io, room, parsed.data.topic);
     } catch (error) {
       if (error instanceof ApiError) return reply(refused(error.code, error.message));
-      console.error('presence:', (error as Error).message);
+      getLogger().error({ err: error }, 'presence: join failed');
       reply(refused('unavailable', 'Presence is unavailable right now.'));
     }
   });
@@ -111,7 +112,7 @@ async function broadcast(io: TPanelServer, room: string, topic: TPresenceTopic):
     }
   } catch (error) {
     // Another process did not answer (Redis down): presence degrades, delivery goes on.
-    console.warn('presence: could not list', room, (error as Error).message);
+    getLogger().warn({ err: error, room }, 'presence: could not list the room');
   }
 }
 

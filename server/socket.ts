@@ -20,6 +20,7 @@ import { roomsOf } from '@/lib/server/authz/audience';
 import { controlRoomsOf, scheduleExpiry } from './revocation';
 import { attachPresence } from './presence';
 import type { TActorRecord } from '@/lib/server/authz/actor-name';
+import { getLogger } from '@/lib/server/observability/logger';
 
 export interface TSocketData {
   actor: TActor;
@@ -106,7 +107,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
       };
       next();
     } catch (error) {
-      console.error('socket handshake failed:', (error as Error).message);
+      getLogger().error({ err: error }, 'socket: handshake failed');
       next(refusal('unavailable', 'The server could not check the session; try again.'));
     }
   });

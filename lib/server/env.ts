@@ -50,6 +50,10 @@ const FIELDS = {
   DATABASE_URL: optional(ZPostgresUrl),
   REDIS_URL: optional(ZRedisUrl),
   AUTH_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  /** Bearer token for `/api/metrics`; without it only this machine (loopback) may scrape. */
+  METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+  LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  LOG_FORMAT: optional(z.enum(['json', 'pretty'])),
   ADMIN_EMAIL: optional(
     z.email('must be an email address').transform((value) => value.toLowerCase()),
   ),
@@ -183,7 +187,13 @@ export function parseEnv<T extends z.ZodType>(
 export function parseEnv(source: Record<string, string | undefined>, schema: z.ZodType = ZEnv) {
   const result = schema.safeParse(source);
   if (result.success) return result.data;
-  const secret = new Set(['AUTH_SECRET', 'ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
+  const secret = new Set([
+    'AUTH_SECRET',
+    'ADMIN_PASSWORD',
+    'DATABASE_URL',
+    'REDIS_URL',
+    'METRICS_TOKEN',
+  ]);
   const parts = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? 'environment');
     const raw = source[name];

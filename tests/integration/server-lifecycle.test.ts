@@ -54,7 +54,7 @@ describe('graceful shutdown', () => {
     expect(await disconnected).toMatch(/server namespace disconnect|transport close/);
     expect(code).toBe(0);
     expect(server.output()).toContain('SIGTERM: shutting down');
-    expect(server.output()).toContain('reseller-panel: stopped');
+    expect(server.output()).toContain('"msg":"stopped"');
     socket.close();
     // The port is free again: nothing kept listening.
     await expect(fetch(`${server.url}/api/health`)).rejects.toThrow();

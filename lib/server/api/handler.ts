@@ -16,6 +16,7 @@ import { findRuntime } from '@/lib/server/runtime';
 import { actorFromApiToken, bearerFrom } from '@/lib/server/auth/api-token';
 import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import { ApiError, invalidInput, unauthenticated } from './errors';
+import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 
 export interface TApiContext<P> {
   req: Request;
@@ -68,7 +69,7 @@ export function apiRoute<P = Record<string, never>>(
       const params = context?.params ? await context.params : ({} as P);
       return await handle({ req, params, actor, em });
     } catch (error) {
-      return errorResponse(error);
+      return errorResponse(error, req);
     }
   };
 }
@@ -81,7 +82,12 @@ export function noContent(): Response {
   return new Response(null, { status: 204 });
 }
 
-export function errorResponse(error: unknown): Response {
+/**
+ * The answer for anything thrown: the API's own errors as they are, bad input as 400,
+ * races as 409; anything else is logged with its stack and the request id, and the
+ * caller gets a bare 500 carrying that id (never a stack trace).
+ */
+export function errorResponse(error: unknown, req?: Request): Response {
   if (error instanceof ApiError) {
     const retryAfter = error.extra.retryAfterSeconds;
     const headers: Record<string, string> =
@@ -122,9 +128,13 @@ export function errorResponse(error: unknown): Response {
       { status: 400 },
     );
   }
-  console.error('api: unexpected error', error);
+  const requestId = req?.headers.get(REQUEST_ID_HEADER) ?? undefined;
+  getLogger().error(
+    { err: error, reqId: requestId, method: req?.method, path: req && new URL(req.url).pathname },
+    'api: unexpected error',
+  );
   return Response.json(
-    { error: { code: 'internal', message: 'Internal error.' } },
+    { error: { code: 'internal', message: 'Internal error.', requestId } },
     { status: 500 },
   );
 }

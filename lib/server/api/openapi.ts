@@ -319,6 +319,9 @@ function operation(path: string, method: string, op: TOperation) {
   };
 }
 
+/** Every v1 path, as OpenAPI names it (`/cards/{id}/rates`): the bounded route labels of metrics. */
+export const API_PATHS: readonly string[] = Object.keys(OPERATIONS);
+
 export function buildOpenApi() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [path, methods] of Object.entries(OPERATIONS)) {

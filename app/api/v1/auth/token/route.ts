@@ -21,6 +21,6 @@ export async function POST(req: Request): Promise<Response> {
     );
     return json(issued, 201);
   } catch (error) {
-    return errorResponse(error);
+    return errorResponse(error, req);
   }
 }

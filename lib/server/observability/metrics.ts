@@ -1,0 +1,109 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { API_PATHS } from '@/lib/server/api/openapi';
+
+/**
+ * Prometheus metrics of one panel process, served at `/api/metrics` (server/index.ts):
+ * HTTP requests and their duration by route, sockets connected, change-log entries
+ * fanned out (events/s is their rate), fan-out lag (commit to emit), the database pool,
+ * and Node's own (event-loop lag, memory, CPU). One registry per process on globalThis
+ * (the custom server and the route handlers are two module graphs).
+ */
+export interface TPanelMetrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'status'>;
+  httpDuration: Histogram<'method' | 'route'>;
+  changesFannedOut: Counter;
+  fanoutLag: Histogram;
+  /** Set by the server: live values read at scrape time. */
+  sources: {
+    sockets?: () => number;
+    pool?: () => { used: number; free: number; pending: number } | null;
+  };
+}
+
+const METRICS_KEY = Symbol.for('reseller-panel.metrics');
+type TGlobalWithMetrics = typeof globalThis & { [METRICS_KEY]?: TPanelMetrics };
+
+function createMetrics(): TPanelMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'panel_process_' });
+  const sources: TPanelMetrics['sources'] = {};
+  new Gauge({
+    name: 'panel_sockets_connected',
+    help: 'Socket.IO connections open on this process',
+    registers: [registry],
+    collect() {
+      this.set(sources.sockets?.() ?? 0);
+    },
+  });
+  const pool = new Gauge({
+    name: 'panel_db_pool_connections',
+    help: 'Database pool connections by state (used, free, pending acquires)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const state = sources.pool?.();
+      if (!state) return;
+      pool.set({ state: 'used' }, state.used);
+      pool.set({ state: 'free' }, state.free);
+      pool.set({ state: 'pending' }, state.pending);
+    },
+  });
+  return {
+    registry,
+    sources,
+    httpRequests: new Counter({
+      name: 'panel_http_requests_total',
+      help: 'HTTP requests answered, by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'panel_http_request_duration_seconds',
+      help: 'HTTP request duration, by method and route',
+      labelNames: ['method', 'route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    changesFannedOut: new Counter({
+      name: 'panel_changes_fanned_out_total',
+      help: 'Change-log entries this process has delivered to its sockets',
+      registers: [registry],
+    }),
+    fanoutLag: new Histogram({
+      name: 'panel_fanout_lag_seconds',
+      help: "From a change's transaction time to its emission by this process",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+}
+
+export function getMetrics(): TPanelMetrics {
+  const holder = globalThis as TGlobalWithMetrics;
+  holder[METRICS_KEY] ??= createMetrics();
+  return holder[METRICS_KEY];
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const KNOWN_ROUTES = new Set([
+  ...API_PATHS.map((path) => `/api/v1${path}`),
+  '/api/v1/openapi.json',
+  '/api/health',
+  '/api/ready',
+  '/api/metrics',
+]);
+
+/**
+ * A bounded route label: ids become `{id}`; a path the API does not have is `other`
+ * (so hostile URLs cannot grow the series), pages and assets are grouped.
+ */
+export function routeLabel(path: string): string {
+  const bare = path.split('?')[0] ?? '/';
+  if (bare.startsWith('/_next/')) return '/_next';
+  if (bare.startsWith('/socket.io')) return '/socket.io';
+  if (bare.startsWith('/api/auth/')) return '/api/auth';
+  if (!bare.startsWith('/api/')) return 'page';
+  const label = bare.replace(UUID, '{id}').replace(/\/+$/, '');
+  return KNOWN_ROUTES.has(label) ? label : 'other';
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { io } from 'socket.io-client';
+import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
+import { startPanelServer } from '../fixtures/panel-server';
+
+/**
+ * Operations (issue 7): structured JSON logs with request ids, readiness, and Prometheus
+ * metrics that move with the traffic — on the real server.
+ */
+const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+/** The server's JSON log records (one per line; anything else is not a record). */
+function records(output: string): Record<string, unknown>[] {
+  return output.split('\n').flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line);
+      return parsed && typeof parsed === 'object' ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** One series' value from Prometheus text, by name and label subset. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | null {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-z_]+)(\{.*\})? ([0-9.e+-]+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const has = Object.entries(labels).every(([key, value]) =>
+      (match[2] ?? '').includes(`${key}="${value}"`),
+    );
+    if (has) return Number(match[3]);
+  }
+  return null;
+}
+
+describe('operations endpoints and logs', () => {
+  it('gives every request an id, echoed and logged as one JSON line', async () => {
+    const mine = await fetch(`${suite.server.url}/api/v1/me`, {
+      headers: { 'x-request-id': 'trace-4711' },
+    });
+    expect(mine.status).toBe(401);
+    expect(mine.headers.get('x-request-id')).toBe('trace-4711');
+    // Anything but a plain token is replaced, never echoed.
+    const hostile = await fetch(`${suite.server.url}/api/v1/me`, {
+      headers: { 'x-request-id': '<script>alert(1)</script>' },
+    });
+    const replaced = hostile.headers.get('x-request-id')!;
+    expect(replaced).toMatch(/^[0-9a-f-]{36}$/);
+    await expect
+      .poll(() => records(suite.server.output()).find((r) => r.reqId === 'trace-4711'))
+      .toMatchObject({
+        level: 'info',
+        msg: 'request',
+        method: 'GET',
+        path: '/api/v1/me',
+        status: 401,
+        service: 'reseller-panel',
+      });
+    expect(suite.server.output()).not.toContain('<script>');
+    const line = records(suite.server.output()).find((r) => r.reqId === 'trace-4711')!;
+    expect(typeof line.ms).toBe('number');
+    expect(typeof line.time).toBe('string');
+  });
+
+  it('answers ready when started with its database, and health with the database status', async () => {
+    const ready = await fetch(`${suite.server.url}/api/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { server: 'up', database: 'up' },
+    });
+    const health = await fetch(`${suite.server.url}/api/health`);
+    expect(await health.json()).toMatchObject({ status: 'ok', database: { status: 'up' } });
+    expect((await fetch(`${suite.server.url}/api/ready`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('exposes Prometheus metrics that follow requests, sockets and changes', async () => {
+    const scrape = async () => {
+      const response = await fetch(`${suite.server.url}/api/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/plain');
+      return response.text();
+    };
+    const before = await scrape();
+    const token = (await requestToken(suite.server.url, ADMIN.email, ADMIN.password)).body.token;
+    const socket = io(suite.server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      auth: { token },
+    });
+    await new Promise((resolve) => socket.once('hello', resolve));
+    try {
+      const changed = new Promise((resolve) => socket.once('change', resolve));
+      const created = await fetch(`${suite.server.url}/api/v1/customers`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Metered' }),
+      });
+      expect(created.status).toBe(201);
+      const id = ((await created.json()) as { id: string }).id;
+      const read = await fetch(`${suite.server.url}/api/v1/customers/${id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(((await read.json()) as { name: string }).name).toBe('Metered');
+      await changed;
+      const after = await scrape();
+      expect(sample(after, 'panel_sockets_connected')).toBeGreaterThanOrEqual(1);
+      expect(sample(after, 'panel_changes_fanned_out_total')!).toBeGreaterThan(
+        sample(before, 'panel_changes_fanned_out_total') ?? 0,
+      );
+      // Counted when the answer has been written out, which can trail its receipt.
+      await expect
+        .poll(async () =>
+          sample(await scrape(), 'panel_http_requests_total', {
+            method: 'GET',
+            route: '/api/v1/customers/{id}',
+            status: '200',
+          }),
+        )
+        .toBe(1);
+      expect(sample(after, 'panel_fanout_lag_seconds_count')).toBeGreaterThanOrEqual(1);
+      expect(sample(after, 'panel_db_pool_connections', { state: 'used' })).not.toBeNull();
+      expect(after).toContain('panel_process_nodejs_eventloop_lag_seconds');
+      // A path the API does not have is counted under one label, whatever it is.
+      await fetch(`${suite.server.url}/api/v1/no-such-thing-${Date.now()}`);
+      expect(await scrape()).not.toContain('no-such-thing');
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  it('with METRICS_TOKEN set, metrics need that bearer token', async () => {
+    const server = await startPanelServer({
+      DATABASE_URL: suite.db.url,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      METRICS_TOKEN: 'scrape-secret-0123456789',
+    });
+    try {
+      expect((await fetch(`${server.url}/api/metrics`)).status).toBe(404);
+      const wrong = await fetch(`${server.url}/api/metrics`, {
+        headers: { authorization: 'Bearer scrape-secret-wrong-6789' },
+      });
+      expect(wrong.status).toBe(404);
+      const right = await fetch(`${server.url}/api/metrics`, {
+        headers: { authorization: 'Bearer scrape-secret-0123456789' },
+      });
+      expect(right.status).toBe(200);
+      expect(await right.text()).toContain('panel_http_requests_total');
+    } finally {
+      await server.stop();
+    }
+  });
+});
