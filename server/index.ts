@@ -18,6 +18,7 @@ import { createSocketServer } from './socket';
 import { attachRedisAdapter } from './redis-adapter';
 import { FanOut } from './fan-out';
 import { observeRequest, serveOps } from './observability';
+import { bodyLimitFor, payloadTooLarge } from '@/lib/server/api/body-limit';
 import { getLogger } from '@/lib/server/observability/logger';
 import { getMetrics } from '@/lib/server/observability/metrics';
 
@@ -72,6 +73,15 @@ async function main(): Promise<void> {
     // The client address for login throttling, set here so no client can supply it.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
     observeRequest(req, res);
+    // A declared body over the limit is refused before anything reads it.
+    const path = (req.url ?? '/').split('?')[0]!;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (path.startsWith('/api/') && declared > bodyLimitFor(path)) {
+      const error = payloadTooLarge(bodyLimitFor(path));
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify(error.toBody()));
+      return;
+    }
     void serveOps(req, res, {
       metricsToken: env.METRICS_TOKEN,
       ready: async () => {

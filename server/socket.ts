@@ -52,6 +52,9 @@ interface TSocketDeps {
   head: () => number;
 }
 
+/** The largest message a client may send (a presence join is under 200 bytes). */
+export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+
 function refusal(code: THandshakeRefusal['code'], message: string): Error {
   return Object.assign(new Error(message), { data: { code, message } satisfies THandshakeRefusal });
 }
@@ -66,6 +69,9 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
   const allowedOrigin = new URL(deps.publicUrl).origin;
   const io: TPanelServer = new Server(httpServer, {
     serveClient: false,
+    // Clients send only small messages (presence topics): anything bigger is refused
+    // and its connection closed.
+    maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
     // Next's dev server needs its own upgrade requests (HMR) left alone.
     destroyUpgrade: false,
     // A browser on another site must not ride the cookie over a WebSocket (CSWSH).

@@ -1,10 +1,13 @@
 import { chooseTestDatabase } from '../fixtures/test-database';
 import { benchCsv, benchRates, type TRatesFigures } from './rates-bench';
+import { benchFanout } from './fanout-bench';
 
 /**
- * `npm run bench` (`-- --json` for one JSON object; `--rows N`, `--lookups N`,
- * `--no-pglite`). Figures against the production build on real PostgreSQL, PGlite as a
- * second row, each with its baseline measured in the same run.
+ * `npm run bench` (`-- --json` for one JSON object; `--only fanout|rates`; fan-out:
+ * `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s), `--seconds N`,
+ * `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`, `--no-pglite`).
+ * Figures against the production build on real PostgreSQL, PGlite as a second row where
+ * it applies, each with its baseline measured in the same run.
  */
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -13,22 +16,138 @@ const option = (name: string, fallback: number) => {
   return index >= 0 ? Number(args[index + 1]) : fallback;
 };
 
+const round = (value: number) => Math.round(value * 100) / 100;
+
+function printTable(table: [string, ...string[]][]) {
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+  for (const row of table)
+    console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
+  console.log('');
+}
+
 async function main() {
-  const rows = option('rows', 100_000);
-  const lookups = option('lookups', 1000);
-  const csv = benchCsv(rows);
-  const results: TRatesFigures[] = [];
+  const only = (() => {
+    const index = args.indexOf('--only');
+    return index >= 0 ? args[index + 1] : undefined;
+  })();
+  const json: Record<string, number | string | null> = {};
+  const log = flag('json') ? () => {} : (line: string) => console.error(`  … ${line}`);
   const primary = await chooseTestDatabase();
-  results.push(await benchRates(primary, { rows, lookups, csv }));
-  if (primary.kind === 'postgresql' && !flag('no-pglite')) {
-    results.push(
-      await benchRates({ kind: 'pglite', source: 'TEST_DATABASE_URL' }, { rows, lookups, csv }),
-    );
+
+  if (!only || only === 'fanout') {
+    const sockets = option('sockets', 5000);
+    const fanout = await benchFanout(primary, {
+      sockets,
+      resellers: option('resellers', 200),
+      rate: option('rate', 100),
+      seconds: option('seconds', 10),
+      stepSeconds: option('step-seconds', 5),
+      p99LimitMs: 150,
+      gap: option('gap', 10_000),
+      log,
+    });
+    Object.assign(json, {
+      'fanout.database': fanout.database,
+      'fanout.sockets': fanout.sockets,
+      'fanout.recipients_per_change': fanout.recipientsPerChange,
+      'fanout.p50_ms': fanout.fanout.p50,
+      'fanout.p95_ms': fanout.fanout.p95,
+      'fanout.p99_ms': fanout.fanout.p99,
+      'fanout.deliveries_per_s': fanout.fanout.ceilingDeliveriesPerS,
+      'fanout.ceiling_mutations_per_s': fanout.fanout.ceilingRate,
+      'fanout.checked': fanout.fanout.checked,
+      'fanout.leaks': fanout.fanout.leaks,
+      'fanout.expected': fanout.fanout.expected,
+      'fanout.received': fanout.fanout.received,
+      'baseline.p50_ms': fanout.baseline.p50,
+      'baseline.p95_ms': fanout.baseline.p95,
+      'baseline.p99_ms': fanout.baseline.p99,
+      'baseline.deliveries_per_s': fanout.baseline.ceilingDeliveriesPerS,
+      'ratio.p99': fanout.baseline.p99 > 0 ? round(fanout.fanout.p99 / fanout.baseline.p99) : null,
+      'ratio.throughput':
+        fanout.baseline.ceilingDeliveriesPerS > 0
+          ? round(fanout.fanout.ceilingDeliveriesPerS / fanout.baseline.ceilingDeliveriesPerS)
+          : null,
+      'revoke.p50_ms': fanout.revokeP50Ms,
+      'revoke.p99_ms': fanout.revokeP99Ms,
+      'resume.gap': fanout.resumeGap,
+      'resume.p50_ms': fanout.resumeP50Ms,
+      'resume.p99_ms': fanout.resumeP99Ms,
+      'storm.sockets': fanout.stormSockets,
+      'storm.converge_ms': fanout.stormConvergeMs,
+    });
+    if (fanout.fanout.leaks > 0) console.error(`LEAK: ${fanout.fanout.leakSample}`);
+    if (!flag('json')) {
+      const rate = option('rate', 100);
+      const steps = (figures: typeof fanout.baseline) =>
+        figures.steps.map((step) => `${step.rate}/s→p99 ${step.p99}`).join(', ');
+      printTable([
+        [
+          `live fan-out, ${fanout.sockets} sockets (${fanout.recipientsPerChange} per change)`,
+          `panel (${fanout.database})`,
+          'baseline: bare Socket.IO',
+          'ratio',
+        ],
+        [
+          `p50 / p95 at ${rate} changes/s`,
+          `${fanout.fanout.p50} / ${fanout.fanout.p95} ms`,
+          `${fanout.baseline.p50} / ${fanout.baseline.p95} ms`,
+          '',
+        ],
+        [
+          `p99 at ${rate} changes/s`,
+          `${fanout.fanout.p99} ms`,
+          `${fanout.baseline.p99} ms`,
+          String(json['ratio.p99']),
+        ],
+        [
+          'highest deliveries/s with p99 ≤ 150 ms',
+          `${fanout.fanout.ceilingDeliveriesPerS} (${fanout.fanout.ceilingRate} changes/s)`,
+          `${fanout.baseline.ceilingDeliveriesPerS} (${fanout.baseline.ceilingRate}/s)`,
+          String(json['ratio.throughput']),
+        ],
+        ['  steps', steps(fanout.fanout), steps(fanout.baseline), ''],
+        [
+          'deliveries checked / leaks',
+          `${fanout.fanout.checked} / ${fanout.fanout.leaks}`,
+          'n/a',
+          '',
+        ],
+        [
+          'revocation: disable → sockets closed p50 / p99',
+          `${fanout.revokeP50Ms} / ${fanout.revokeP99Ms} ms`,
+          'n/a',
+          '',
+        ],
+        [
+          `resume after ${fanout.resumeGap} events p50 / p99`,
+          `${fanout.resumeP50Ms} / ${fanout.resumeP99Ms} ms`,
+          'n/a',
+          '',
+        ],
+        [
+          `reconnect storm: ${fanout.stormSockets} sockets back and caught up`,
+          `${fanout.stormConvergeMs} ms`,
+          'n/a',
+          '',
+        ],
+      ]);
+    }
   }
 
-  if (flag('json')) {
+  if (!only || only === 'rates') {
+    const rows = option('rows', 100_000);
+    const lookups = option('lookups', 1000);
+    const csv = benchCsv(rows);
+    const results: TRatesFigures[] = [];
+    results.push(await benchRates(primary, { rows, lookups, csv }));
+    if (primary.kind === 'postgresql' && !flag('no-pglite')) {
+      results.push(
+        await benchRates({ kind: 'pglite', source: 'TEST_DATABASE_URL' }, { rows, lookups, csv }),
+      );
+    }
     const [main, embedded] = results;
-    const json: Record<string, number | string | null> = {
+    Object.assign(json, {
       'rates.rows': rows,
       'rates.database': main!.database,
       'rates.import_ms': main!.importMs,
@@ -40,32 +159,30 @@ async function main() {
       'lookup.p99_ms': main!.lookupP99Ms,
       'lookup.sql_p50_ms': main!.sqlLookupP50Ms,
       'lookup.sql_p99_ms': main!.sqlLookupP99Ms,
-    };
+    });
     if (embedded) {
       json['pglite.rates.import_ms'] = embedded.importMs;
       json['pglite.rates.derive_ms'] = embedded.deriveMs;
       json['pglite.rates.parent_edit_ms'] = embedded.parentEditMs;
       json['pglite.lookup.p99_ms'] = embedded.lookupP99Ms;
     }
-    console.log(JSON.stringify(json));
-    return;
+    if (!flag('json')) {
+      const show = (value: number | null) => (value === null ? 'n/a' : `${value} ms`);
+      printTable([
+        ['rate cards', ...results.map((result) => result.database)],
+        [`import ${rows} rows (CSV, API)`, ...results.map((r) => show(r.importMs))],
+        ['  baseline: psql \\copy', ...results.map((r) => show(r.copyMs))],
+        [`derive a ${rows}-prefix card (API)`, ...results.map((r) => show(r.deriveMs))],
+        ['  baseline: one INSERT … SELECT', ...results.map((r) => show(r.sqlDeriveMs))],
+        ['parent edit: re-import + recompute child', ...results.map((r) => show(r.parentEditMs))],
+        [`lookup p50 (API, ${lookups} numbers)`, ...results.map((r) => show(r.lookupP50Ms))],
+        ['lookup p99 (API)', ...results.map((r) => show(r.lookupP99Ms))],
+        ['lookup p50 (its SQL alone, round trip)', ...results.map((r) => show(r.sqlLookupP50Ms))],
+        ['lookup p99 (its SQL alone, round trip)', ...results.map((r) => show(r.sqlLookupP99Ms))],
+      ]);
+    }
   }
-  const show = (value: number | null) => (value === null ? 'n/a' : `${value} ms`);
-  const table: [string, ...string[]][] = [
-    ['', ...results.map((result) => result.database)],
-    [`import ${rows} rows (CSV, API)`, ...results.map((r) => show(r.importMs))],
-    ['  baseline: psql \\copy', ...results.map((r) => show(r.copyMs))],
-    [`derive a ${rows}-prefix card (API)`, ...results.map((r) => show(r.deriveMs))],
-    ['  baseline: one INSERT … SELECT', ...results.map((r) => show(r.sqlDeriveMs))],
-    ['parent edit: re-import + recompute child', ...results.map((r) => show(r.parentEditMs))],
-    [`lookup p50 (API, ${lookups} numbers)`, ...results.map((r) => show(r.lookupP50Ms))],
-    ['lookup p99 (API)', ...results.map((r) => show(r.lookupP99Ms))],
-    ['lookup p50 (its SQL alone, round trip)', ...results.map((r) => show(r.sqlLookupP50Ms))],
-    ['lookup p99 (its SQL alone, round trip)', ...results.map((r) => show(r.sqlLookupP99Ms))],
-  ];
-  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-  for (const row of table)
-    console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
+  if (flag('json')) console.log(JSON.stringify(json));
 }
 
 main().catch((error: unknown) => {

@@ -17,6 +17,7 @@ import { actorFromApiToken, bearerFrom } from '@/lib/server/auth/api-token';
 import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import { ApiError, invalidInput, unauthenticated } from './errors';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
+import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
 
 export interface TApiContext<P> {
   req: Request;
@@ -156,12 +157,21 @@ export function zodFields(error: z.ZodError): Record<string, string> {
 
 /** The JSON body, validated; a body that is not JSON is a 400 naming `body`. */
 export async function readBody<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
-  let raw: unknown;
+  return parseBody(await readJson(req), schema);
+}
+
+/** The body as parsed JSON, within the size limit; 400 when it is not JSON. */
+export async function readJson(req: Request): Promise<unknown> {
+  const text = await readTextLimited(req, JSON_BODY_LIMIT);
   try {
-    raw = await req.json();
+    return JSON.parse(text);
   } catch {
     throw invalidInput({ body: 'must be a JSON object' });
   }
+}
+
+/** A parsed body validated by `schema`; 400 naming each bad field. */
+export function parseBody<T extends z.ZodType>(raw: unknown, schema: T): z.infer<T> {
   const result = schema.safeParse(raw);
   if (!result.success) throw invalidInput(zodFields(result.error));
   return result.data;

@@ -1,4 +1,4 @@
-import { apiRoute, json, noContent, readBody } from '@/lib/server/api/handler';
+import { apiRoute, json, noContent, parseBody, readJson } from '@/lib/server/api/handler';
 import { idParam } from '@/lib/server/api/params';
 import { assertCan } from '@/lib/server/authz/can';
 import { findScopedUser, toUserDto } from '@/lib/server/services/users/user-access';
@@ -16,17 +16,14 @@ export const GET = apiRoute<{ id: string }>(async ({ params, actor, em }) => {
 
 export const PATCH = apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
   const id = idParam(params, 'user');
-  const body = (await req
-    .clone()
-    .json()
-    .catch(() => null)) as { groupId?: unknown } | null;
+  const body = await readJson(req);
   // Removing a user's group is impossible (DESIGN §1): say so plainly.
-  if (body && 'groupId' in body && body.groupId === null) {
+  if (body && typeof body === 'object' && 'groupId' in body && body.groupId === null) {
     throw invalidInput({
       groupId: 'a user always has exactly one group; give another one instead',
     });
   }
-  return json(await updateUser(em, actor, id, await readBody(req, ZUserPatch)));
+  return json(await updateUser(em, actor, id, parseBody(body, ZUserPatch)));
 });
 
 export const DELETE = apiRoute<{ id: string }>(async ({ params, actor, em }) => {

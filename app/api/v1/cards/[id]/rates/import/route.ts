@@ -3,6 +3,7 @@ import { idParam } from '@/lib/server/api/params';
 import { ApiError, invalidInput } from '@/lib/server/api/errors';
 import { importRates } from '@/lib/server/services/rates/replace-rates';
 import { ZImportQuery } from '@/lib/shared/schemas/rates';
+import { CSV_BODY_LIMIT, countedBody } from '@/lib/server/api/body-limit';
 
 export const dynamic = 'force-dynamic';
 
@@ -19,6 +20,6 @@ export const POST = apiRoute<{ id: string }>(async ({ req, params, actor, em }) 
     });
   }
   if (!req.body) throw invalidInput({ body: 'is empty: a header row is required' });
-  const body = req.body as unknown as AsyncIterable<Uint8Array>;
+  const body = countedBody(req.body as unknown as AsyncIterable<Uint8Array>, CSV_BODY_LIMIT);
   return json(await importRates(em, actor, id, body, mode, { maxRows: MAX_IMPORT_ROWS }));
 });

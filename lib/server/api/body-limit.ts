@@ -1,0 +1,46 @@
+import { ApiError } from './errors';
+
+/**
+ * Request body limits (issue 7): a JSON body is at most 1 MB — the largest legitimate one
+ * is a bulk rates PUT, and a 100k-row card goes by CSV import instead — and a CSV import
+ * at most 32 MB (250,000 rows of generous width). The server refuses a declared length
+ * over the limit before any handler runs (server/index.ts); a body without a declared
+ * length is counted as it streams and cut off at the limit. 413 names the limit.
+ */
+export const JSON_BODY_LIMIT = 1_000_000;
+export const CSV_BODY_LIMIT = 32_000_000;
+
+export function bodyLimitFor(path: string): number {
+  return /\/rates\/import\/?$/.test(path) ? CSV_BODY_LIMIT : JSON_BODY_LIMIT;
+}
+
+export function payloadTooLarge(limit: number): ApiError {
+  return new ApiError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`, {
+    limit,
+  });
+}
+
+/** The body as text, at most `limit` bytes (413 beyond). */
+export async function readTextLimited(req: Request, limit: number): Promise<string> {
+  if (!req.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of countedBody(req.body as unknown as AsyncIterable<Uint8Array>, limit)) {
+    chunks.push(chunk);
+    size += chunk.byteLength;
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** Passes the chunks through and throws 413 once more than `limit` bytes went by. */
+export async function* countedBody(
+  body: AsyncIterable<Uint8Array>,
+  limit: number,
+): AsyncIterable<Uint8Array> {
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > limit) throw payloadTooLarge(limit);
+    yield chunk;
+  }
+}

@@ -1,0 +1,561 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import { createTestDatabase, type TTestDatabaseTarget } from '../fixtures/test-database';
+import { startPanelServer } from '../fixtures/panel-server';
+import type { TClientGroup, TCommand, TStats } from './fanout-clients';
+import type { TBareCommand, TSample } from './bare-server';
+
+/**
+ * Fan-out figures (issue 7; DESIGN §2): N sockets of 200 reseller scopes plus carrier
+ * admins, in a separate client process, against the production server on PostgreSQL,
+ * and a stream of customer edits through the API. Measured:
+ * - latency at a steady rate below saturation: the change's transaction time (`at`, the
+ *   log row's `now()`, so slightly before its commit) to receipt, p50/p95/p99;
+ * - throughput: the rate is raised step by step until p99 passes the limit; the highest
+ *   authorized deliveries/s of a passing step;
+ * - leaks: every delivery checked against its socket's scope;
+ * - revocation: disabling a user → each of its sockets closed;
+ * - a reconnect storm: every socket drops, 200 edits happen, all come back at once and
+ *   catch up by `/events` → converged;
+ * - resume: a socket that missed 10,000 events reconnects and catches up.
+ * Baseline in the same run: a bare Socket.IO server (tests/bench/bare-server.ts) emitting
+ * the same envelopes to the same recipient sets by room, measured by the same client
+ * code the same two ways.
+ */
+export interface TFanoutOptions {
+  sockets: number;
+  resellers: number;
+  /** Mutations a second for the latency figure. */
+  rate: number;
+  seconds: number;
+  /** p99 limit of a passing throughput step. */
+  p99LimitMs: number;
+  stepSeconds: number;
+  gap: number;
+  log?: (line: string) => void;
+}
+
+export interface TLoadFigures {
+  p50: number;
+  p95: number;
+  p99: number;
+  deliveriesPerS: number;
+  /** Deliveries expected and received in the latency phase. */
+  expected: number;
+  received: number;
+  /** The highest passing step: mutations/s and deliveries/s. */
+  ceilingRate: number;
+  ceilingDeliveriesPerS: number;
+  steps: { rate: number; achieved: number; deliveriesPerS: number; p99: number }[];
+}
+
+export interface TFanoutFigures {
+  database: string;
+  sockets: number;
+  recipientsPerChange: number;
+  connectMs: number;
+  fanout: TLoadFigures & { checked: number; leaks: number; leakSample?: string };
+  baseline: TLoadFigures;
+  revokeP50Ms: number;
+  revokeP99Ms: number;
+  stormConvergeMs: number;
+  stormSockets: number;
+  resumeP50Ms: number;
+  resumeP99Ms: number;
+  resumeGap: number;
+}
+
+const ADMIN = { email: 'fanout@carrier.test', password: 'fanout-admin-password' };
+const PASSWORD = 'fanout-reseller-password';
+const VICTIMS = 20;
+const VICTIM_SOCKETS = 5;
+
+/** A forked TypeScript child with an IPC channel: send commands, await typed replies. */
+function forkChild(script: string) {
+  const child: ChildProcess = fork(script, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const inbox: Record<string, unknown>[] = [];
+  const waiters: {
+    type: string;
+    resolve: (message: never) => void;
+    reject: (error: Error) => void;
+  }[] = [];
+  child.on('message', (message: Record<string, unknown>) => {
+    const index = waiters.findIndex((waiter) => waiter.type === message.type);
+    if (index >= 0) waiters.splice(index, 1)[0]!.resolve(message as never);
+    else inbox.push(message);
+  });
+  child.once('exit', (code) => {
+    for (const waiter of waiters.splice(0)) waiter.reject(new Error(`${script} exited (${code})`));
+  });
+  const next = <T>(type: string): Promise<T> => {
+    const index = inbox.findIndex((message) => message.type === type);
+    if (index >= 0) return Promise.resolve(inbox.splice(index, 1)[0] as T);
+    return new Promise((resolve, reject) => {
+      waiters.push({ type, resolve: resolve as (message: never) => void, reject });
+    });
+  };
+  return {
+    child,
+    next,
+    send: (command: TCommand | TBareCommand) => child.send(command),
+    async ask<T>(command: TCommand | TBareCommand, reply: string): Promise<T> {
+      const answer = next<T>(reply);
+      child.send(command);
+      return answer;
+    },
+  };
+}
+type TChild = ReturnType<typeof forkChild>;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const round = (value: number) => Math.round(value * 10) / 10;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `work` over `items`, `concurrency` at a time. */
+async function pool<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let index = next++; index < items.length; index = next++) {
+        results[index] = await work(items[index]!);
+      }
+    }),
+  );
+  return results;
+}
+
+/**
+ * Calls `fire` `rate` times a second for `seconds` (10 ms ticks, kept to the wall clock),
+ * without waiting for answers (open loop, at most `maxInFlight` outstanding); resolves
+ * when all answered, with how many were fired and how many succeeded.
+ */
+async function openLoop(rate: number, seconds: number, fire: () => Promise<boolean>) {
+  const tickMs = 10;
+  const ticks = Math.round((seconds * 1000) / tickMs);
+  const perTick = rate / (1000 / tickMs);
+  const maxInFlight = 512;
+  let owed = 0;
+  let inFlight = 0;
+  let fired = 0;
+  let ok = 0;
+  const pending: Promise<void>[] = [];
+  const started = performance.now();
+  for (let tick = 0; tick < ticks; tick++) {
+    owed += perTick;
+    for (; owed >= 1 && inFlight < maxInFlight; owed--) {
+      fired++;
+      inFlight++;
+      pending.push(
+        fire()
+          .then((success) => void (success && ok++))
+          .catch(() => {})
+          .finally(() => void inFlight--),
+      );
+    }
+    const due = started + (tick + 1) * tickMs;
+    await sleep(Math.max(0, due - performance.now()));
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  await Promise.all(pending);
+  return { fired, ok, achieved: ok / elapsed };
+}
+
+export async function benchFanout(
+  target: TTestDatabaseTarget,
+  options: TFanoutOptions,
+): Promise<TFanoutFigures> {
+  const log = options.log ?? (() => {});
+  const db = await createTestDatabase(target);
+  const server = await startPanelServer({
+    DATABASE_URL: db.url,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+  });
+  const children: TChild[] = [];
+  try {
+    const api = async (token: string, method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${server.url}/api/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
+      return text ? JSON.parse(text) : null;
+    };
+    const tokenFor = async (email: string, password: string): Promise<string> => {
+      const response = await fetch(`${server.url}/api/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
+      if (!response.ok) throw new Error(`token for ${email}: ${response.status}`);
+      return ((await response.json()) as { token: string }).token;
+    };
+
+    // The tree: 200 resellers, each with a customer and a user; 20 of them a second user
+    // (the revocation victims).
+    const started = performance.now();
+    const admin = await tokenFor(ADMIN.email, ADMIN.password);
+    const group = await api(admin, 'POST', '/groups', { template: 'default-reseller' });
+    const resellers = await pool(
+      Array.from({ length: options.resellers }, (_, index) => index),
+      8,
+      async (index) => {
+        const reseller = await api(admin, 'POST', '/resellers', {
+          name: `Bench R${index}`,
+          email: `r${index}@bench.test`,
+        });
+        const customer = await api(admin, 'POST', '/customers', {
+          name: `Bench C${index}`,
+          parentId: reseller.id,
+          creditLimit: '100',
+        });
+        const email = `ops${index}@bench.test`;
+        await api(admin, 'POST', '/users', {
+          email,
+          password: PASSWORD,
+          accountId: reseller.id,
+          groupId: group.id,
+        });
+        return {
+          id: reseller.id as string,
+          customer: { id: customer.id as string, version: customer.version as number },
+          token: await tokenFor(email, PASSWORD),
+        };
+      },
+    );
+    const victims = await pool(resellers.slice(0, VICTIMS), 8, async (reseller) => {
+      const email = `victim-${reseller.id}@bench.test`;
+      const user = await api(admin, 'POST', '/users', {
+        email,
+        password: PASSWORD,
+        accountId: reseller.id,
+        groupId: group.id,
+      });
+      return { user, scope: reseller.id, token: await tokenFor(email, PASSWORD) };
+    });
+    log(`seeded ${options.resellers} resellers in ${Math.round(performance.now() - started)} ms`);
+
+    const adminSockets = Math.max(1, Math.round(options.sockets * 0.04));
+    const perReseller = Math.max(
+      1,
+      Math.floor((options.sockets - adminSockets) / resellers.length),
+    );
+    const groups: TClientGroup[] = [
+      { token: admin, scope: null, count: adminSockets },
+      ...resellers.map((reseller) => ({
+        token: reseller.token,
+        scope: reseller.id,
+        count: perReseller,
+      })),
+    ];
+    const victimGroups: TClientGroup[] = victims.map((victim, index) => ({
+      token: victim.token,
+      scope: victim.scope,
+      count: VICTIM_SOCKETS,
+      tag: `victim-${index}`,
+    }));
+    const sockets = adminSockets + perReseller * resellers.length;
+    const recipients = adminSockets + perReseller;
+
+    const clients = forkChild('tests/bench/fanout-clients.ts');
+    children.push(clients);
+    await clients.next('ready');
+    const connected = await clients.ask<{ ms: number; connected: number; failed: number }>(
+      { type: 'connect', url: server.url, groups: [...groups, ...victimGroups], concurrency: 50 },
+      'connected',
+    );
+    if (connected.failed > 0) throw new Error(`${connected.failed} sockets could not connect`);
+    log(`${connected.connected} sockets connected in ${connected.ms} ms`);
+
+    // Customer edits, round robin over the resellers; each knows its customer's version.
+    let turn = 0;
+    const edit = async () => {
+      const reseller = resellers[turn++ % resellers.length]!;
+      const customer = reseller.customer;
+      const response = await fetch(`${server.url}/api/v1/customers/${customer.id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ version: customer.version, creditLimit: String(turn % 1000) }),
+      });
+      if (!response.ok) {
+        // A stale version (an edit still in flight for the same customer): take the new one.
+        const body = (await response.json()) as { error?: { current?: { version: number } } };
+        if (body.error?.current) customer.version = body.error.current.version;
+        return false;
+      }
+      customer.version = ((await response.json()) as { version: number }).version;
+      return true;
+    };
+
+    const measure = async (
+      child: TChild,
+      rate: number,
+      seconds: number,
+      drive: (rate: number, seconds: number) => Promise<{ ok: number; achieved: number }>,
+    ) => {
+      await child.ask({ type: 'reset' }, 'reset-done');
+      const run = await drive(rate, seconds);
+      await sleep(1000); // the last changes arrive
+      const stats = await child.ask<TStats>({ type: 'stats' }, 'stats');
+      return { run, stats, deliveriesPerS: stats.deliveries / seconds };
+    };
+
+    const load = async (
+      child: TChild,
+      drive: (rate: number, seconds: number) => Promise<{ ok: number; achieved: number }>,
+      label: string,
+    ): Promise<TLoadFigures> => {
+      await measure(child, Math.min(20, options.rate), 2, drive); // warm up
+      const steady = await measure(child, options.rate, options.seconds, drive);
+      log(
+        `${label}: ${options.rate}/s → p50 ${steady.stats.p50} p99 ${steady.stats.p99} ms, ${Math.round(steady.deliveriesPerS)} deliveries/s`,
+      );
+      const steps: TLoadFigures['steps'] = [];
+      // From well below the steady rate upwards, until p99 passes the limit or the
+      // writers cannot keep the rate.
+      for (let rate = 25; ; rate = Math.round(rate * 1.5)) {
+        const step = await measure(child, rate, options.stepSeconds, drive);
+        steps.push({
+          rate,
+          achieved: round(step.run.achieved),
+          deliveriesPerS: Math.round(step.deliveriesPerS),
+          p99: step.stats.p99,
+        });
+        log(
+          `${label}: step ${rate}/s (achieved ${round(step.run.achieved)}/s) → p99 ${step.stats.p99} ms, ${Math.round(step.deliveriesPerS)} deliveries/s`,
+        );
+        if (step.stats.p99 > options.p99LimitMs || step.run.achieved < rate * 0.9) break;
+        if (steps.length >= 14) break;
+      }
+      const passing = steps.filter(
+        (step) => step.p99 <= options.p99LimitMs && step.achieved >= step.rate * 0.9,
+      );
+      const best = passing.reduce<(typeof steps)[number] | null>(
+        (top, step) => (!top || step.deliveriesPerS > top.deliveriesPerS ? step : top),
+        null,
+      );
+      const steadyOk = steady.stats.p99 <= options.p99LimitMs;
+      return {
+        p50: steady.stats.p50,
+        p95: steady.stats.p95,
+        p99: steady.stats.p99,
+        deliveriesPerS: Math.round(steady.deliveriesPerS),
+        expected: steady.run.ok * recipients,
+        received: steady.stats.deliveries,
+        ceilingRate: best?.rate ?? (steadyOk ? options.rate : 0),
+        ceilingDeliveriesPerS:
+          best?.deliveriesPerS ?? (steadyOk ? Math.round(steady.deliveriesPerS) : 0),
+        steps,
+      };
+    };
+
+    const fanout = await load(
+      clients,
+      (rate, seconds) => openLoop(rate, seconds, edit),
+      'panel fan-out',
+    );
+    const { sample: received } = await clients.ask<TStats>({ type: 'stats' }, 'stats');
+
+    // Revocation: disable each victim; time until each of its sockets is closed.
+    const revokeTimes: number[] = [];
+    for (const [index, victim] of victims.entries()) {
+      const closed = clients.next<{ times: number[] }>('disconnected');
+      await clients.ask({ type: 'watch-disconnect', tag: `victim-${index}` }, 'watching');
+      const t0 = Date.now();
+      await api(admin, 'PATCH', `/users/${victim.user.id}`, {
+        version: victim.user.version,
+        status: 'disabled',
+      });
+      const { times } = await closed;
+      revokeTimes.push(...times.map((time) => time - t0));
+    }
+    log(`revocation: p99 ${percentile(revokeTimes, 99)} ms over ${revokeTimes.length} sockets`);
+
+    // Reconnect storm: everyone away, 200 edits, everyone back at once.
+    const storm = clients.next<{
+      convergeMs: number;
+      sockets: number;
+      caughtUp: number;
+      failed: number;
+    }>('storm-done');
+    const down = clients.next('storm-down');
+    clients.send({ type: 'storm', apiUrl: server.url });
+    await down;
+    await pool(resellers, 8, async () => edit());
+    clients.send({ type: 'storm-up' });
+    const stormResult = await storm;
+    if (stormResult.failed > 0) throw new Error(`${stormResult.failed} sockets failed the storm`);
+    log(
+      `storm: ${stormResult.sockets} sockets back and caught up in ${stormResult.convergeMs} ms (${stormResult.caughtUp} fetched)`,
+    );
+    const finalStats = await clients.ask<TStats>({ type: 'stats' }, 'stats');
+    clients.send({ type: 'close' });
+
+    // Resume after a gap: 10,000 real entries (copies of this run's customer edits) land
+    // in the log while nobody listens; a reseller's and an admin's socket come back and
+    // catch up through /events.
+    const resume = await benchResume(db.url, server.url, options.gap, [
+      admin,
+      ...resellers.slice(0, 9).map((reseller) => reseller.token),
+    ]);
+    log(`resume after ${options.gap} events: p99 ${resume.p99} ms`);
+
+    // Baseline: the same clients against a bare Socket.IO server.
+    const bare = forkChild('tests/bench/bare-server.ts');
+    children.push(bare);
+    const { port } = await bare.next<{ port: number }>('ready');
+    const bareClients = forkChild('tests/bench/fanout-clients.ts');
+    children.push(bareClients);
+    await bareClients.next('ready');
+    const bareGroups = groups.map(({ scope, count }) => ({ scope, count }));
+    const bareConnected = await bareClients.ask<{ failed: number }>(
+      { type: 'connect', url: `http://127.0.0.1:${port}`, groups: bareGroups, concurrency: 50 },
+      'connected',
+    );
+    if (bareConnected.failed > 0) throw new Error('baseline sockets could not connect');
+    if (!received?.data) throw new Error('no envelope received to copy for the baseline');
+    const sample: TSample = {
+      type: received.type,
+      id: received.id,
+      data: received.data,
+      actor: received.actor,
+    };
+    const baseline = await load(
+      bareClients,
+      async (rate, seconds) => {
+        const { count } = await bare.ask<{ count: number }>(
+          {
+            type: 'emit',
+            rate,
+            seconds,
+            scopes: resellers.map((reseller) => reseller.id),
+            sample,
+          },
+          'emitted',
+        );
+        return { ok: count, achieved: count / seconds };
+      },
+      'bare Socket.IO',
+    );
+
+    return {
+      database: db.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL',
+      sockets,
+      recipientsPerChange: recipients,
+      connectMs: connected.ms,
+      fanout: {
+        ...fanout,
+        checked: finalStats.checked,
+        leaks: finalStats.leaks,
+        leakSample: finalStats.leakSample,
+      },
+      baseline,
+      revokeP50Ms: percentile(revokeTimes, 50),
+      revokeP99Ms: percentile(revokeTimes, 99),
+      stormConvergeMs: stormResult.convergeMs,
+      stormSockets: stormResult.sockets,
+      resumeP50Ms: resume.p50,
+      resumeP99Ms: resume.p99,
+      resumeGap: options.gap,
+    };
+  } finally {
+    for (const child of children) child.child.kill();
+    await server.stop();
+    await db.drop?.();
+  }
+}
+
+/**
+ * Resume after a gap of `gap` events: the log gets `gap` copies of real customer edits
+ * while no socket listens (one INSERT … SELECT, the entries the panel itself wrote), then
+ * each token's socket reconnects and pages through `/events?since=` to the head, timed
+ * from the handshake to the last page. Several rounds over admin and reseller tokens.
+ */
+async function benchResume(databaseUrl: string, url: string, gap: number, tokens: string[]) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const { io } = await import('socket.io-client');
+  try {
+    const head = Number((await client.query('select max(seq) as seq from change_log')).rows[0].seq);
+    await client.query(
+      `insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
+                               entity_id, op, version, before, after, scope_before, scope_after, summary)
+       select now(), actor_user_id, actor_account_id, impersonator_user_id, resource, entity_id, op,
+              version, before, after, scope_before, scope_after, summary
+         from (select * from change_log where resource = 'customers' and op = 'updated'
+                order by seq desc limit 200) recent,
+              generate_series(1, ceil($1::numeric / 200)::int)
+        limit $1`,
+      [gap],
+    );
+    // Wake the fan-out (the bench wrote behind its back) and wait until a new socket's
+    // `hello` names the new head: from then on a reconnect has the whole gap to fetch.
+    await client.query(`select pg_notify('change_log', '')`);
+    const target = Number(
+      (await client.query('select max(seq) as seq from change_log')).rows[0].seq,
+    );
+    for (let waited = 0; ; waited += 200) {
+      const socket = io(url, {
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        auth: { token: tokens[0] },
+      });
+      const seen = await new Promise<number>((resolve, reject) => {
+        socket.once('hello', (hello: { seq: number }) => resolve(hello.seq));
+        socket.once('connect_error', reject);
+      });
+      socket.disconnect();
+      if (seen >= target) break;
+      if (waited > 60_000) throw new Error(`the fan-out did not reach ${target} (at ${seen})`);
+      await sleep(200);
+    }
+    const times: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const token of tokens) {
+        const started = performance.now();
+        const socket = io(url, {
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+          auth: { token },
+        });
+        const hello = await new Promise<{ seq: number }>((resolve, reject) => {
+          socket.once('hello', resolve);
+          socket.once('connect_error', reject);
+        });
+        let since = head;
+        let received = 0;
+        while (since < hello.seq) {
+          const response = await fetch(`${url}/api/v1/events?since=${since}&limit=1000`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          if (!response.ok) throw new Error(`catch-up: ${response.status}`);
+          const page = (await response.json()) as { items: unknown[]; seq: number };
+          received += page.items.length;
+          if (page.seq <= since) break;
+          since = page.seq;
+        }
+        times.push(performance.now() - started);
+        socket.disconnect();
+        if (received === 0 && token === tokens[0]) throw new Error('the admin caught up nothing');
+      }
+    }
+    return { p50: round(percentile(times, 50)), p99: round(percentile(times, 99)) };
+  } finally {
+    await client.end();
+  }
+}

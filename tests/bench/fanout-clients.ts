@@ -1,0 +1,263 @@
+import { io, type Socket } from 'socket.io-client';
+
+/**
+ * The socket side of the fan-out bench, in its own process (forked with an IPC channel,
+ * so the server under test and the measuring clients do not share an event loop). It
+ * holds every bench socket, measures commit→receipt latency from each envelope's `at`,
+ * checks each delivery against the socket's scope (a leak is any envelope the scope
+ * may not see), and answers the orchestrator's commands (tests/bench/fanout-bench.ts).
+ */
+export interface TClientGroup {
+  /** Bearer token for the handshake (`auth: { token }`); none for the bare baseline. */
+  token?: string;
+  /** A reseller account id, or null for a carrier admin (sees everything). */
+  scope: string | null;
+  count: number;
+  /** Sockets watched together (a revocation victim). */
+  tag?: string;
+}
+
+export type TCommand =
+  | { type: 'connect'; url: string; groups: TClientGroup[]; concurrency: number }
+  | { type: 'reset' }
+  | { type: 'stats' }
+  | { type: 'watch-disconnect'; tag: string }
+  | { type: 'storm'; apiUrl: string | null }
+  | { type: 'storm-up' }
+  | { type: 'close' };
+
+export interface TStats {
+  deliveries: number;
+  checked: number;
+  leaks: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  sockets: number;
+  leakSample?: string;
+  /** One envelope as received, for the baseline to send the same. */
+  sample?: TEnvelope;
+}
+
+interface TClient {
+  socket: Socket;
+  group: TClientGroup;
+  lastSeq: number;
+}
+
+const clients: TClient[] = [];
+let latencies: number[] = [];
+let deliveries = 0;
+let checked = 0;
+let leaks = 0;
+let leakSample: string | undefined;
+let sample: TEnvelope | undefined;
+
+interface TEnvelope {
+  seq: number;
+  type: string;
+  id: string;
+  at: string;
+  data?: { parentId?: string; accountId?: string } | null;
+  actor?: unknown;
+}
+
+/** What a reseller scope may receive in this bench: its customers and its own users. */
+function allowed(scope: string | null, envelope: TEnvelope): boolean {
+  if (scope === null) return true;
+  if (envelope.type.startsWith('customers.')) return envelope.data?.parentId === scope;
+  if (envelope.type.startsWith('users.')) return envelope.data?.accountId === scope;
+  return false;
+}
+
+function onChange(client: TClient, envelope: TEnvelope) {
+  latencies.push(Date.now() - Date.parse(envelope.at));
+  sample ??= envelope;
+  deliveries++;
+  check(client, envelope);
+}
+
+/** Every envelope a socket gets, live or by catch-up, is checked against its scope. */
+function check(client: TClient, envelope: TEnvelope) {
+  checked++;
+  if (envelope.seq) client.lastSeq = Math.max(client.lastSeq, envelope.seq);
+  if (!allowed(client.group.scope, envelope)) {
+    leaks++;
+    leakSample ??= `${client.group.scope}: ${JSON.stringify(envelope).slice(0, 300)}`;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function connectOne(url: string, group: TClientGroup): Promise<TClient> {
+  const socket = io(url, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth: group.token ? { token: group.token } : undefined,
+    query: group.token ? undefined : { scope: group.scope ?? 'admin' },
+  });
+  const client: TClient = { socket, group, lastSeq: 0 };
+  socket.on('change', (envelope: TEnvelope) => onChange(client, envelope));
+  return new Promise((resolve, reject) => {
+    socket.once('hello', (hello: { seq?: number }) => {
+      client.lastSeq = Math.max(client.lastSeq, hello.seq ?? 0);
+      resolve(client);
+    });
+    socket.once('connect_error', (error) => reject(error));
+  });
+}
+
+async function connectAll(url: string, groups: TClientGroup[], concurrency: number) {
+  const queue = groups.flatMap((group) => Array.from({ length: group.count }, () => group));
+  const started = Date.now();
+  let failed = 0;
+  let firstError: string | undefined;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        try {
+          clients.push(await connectOne(url, group));
+        } catch (error) {
+          failed++;
+          firstError ??= (error as Error).message;
+        }
+      }
+    }),
+  );
+  return { ms: Date.now() - started, connected: clients.length, failed, firstError };
+}
+
+function watchDisconnect(tag: string): Promise<number[]> {
+  const watched = clients.filter((client) => client.group.tag === tag);
+  return Promise.all(
+    watched.map(
+      (client) =>
+        new Promise<number>((resolve) => {
+          if (!client.socket.connected) return resolve(Date.now());
+          client.socket.once('disconnect', () => resolve(Date.now()));
+        }),
+    ),
+  );
+}
+
+/**
+ * Every socket drops and comes back at once; each, like the panel's live feed, asks
+ * `/events?since=` for what it missed when `hello` says the log moved on. Converged:
+ * every socket is back and caught up.
+ */
+async function storm(apiUrl: string | null) {
+  const live = clients.filter((client) => client.socket.connected && !client.group.tag);
+  for (const client of live) client.socket.disconnect();
+  // The orchestrator writes while everyone is away; it tells us when to come back.
+  process.send!({ type: 'storm-down' });
+  await new Promise<void>((resolve) =>
+    process.once('message', (message: { type: string }) => {
+      if (message.type === 'storm-up') resolve();
+    }),
+  );
+  const started = Date.now();
+  let caughtUp = 0;
+  let failed = 0;
+  await Promise.all(
+    live.map(async (client) => {
+      const hello = await new Promise<{ seq: number } | null>((resolve) => {
+        client.socket.once('hello', resolve);
+        client.socket.once('connect_error', () => resolve(null));
+        client.socket.connect();
+      });
+      if (!hello) return void failed++;
+      if (apiUrl && hello.seq > client.lastSeq) {
+        let since = client.lastSeq;
+        while (since < hello.seq) {
+          const page = await catchUpPage(apiUrl, client.group.token!, since);
+          if (!page) return void failed++;
+          for (const envelope of page.items) check(client, envelope);
+          if (page.seq <= since) break;
+          since = page.seq;
+        }
+        caughtUp++;
+      }
+      client.lastSeq = Math.max(client.lastSeq, hello.seq);
+    }),
+  );
+  return { convergeMs: Date.now() - started, sockets: live.length, caughtUp, failed };
+}
+
+/**
+ * One `/events` page, as the panel's live feed fetches it: a failed attempt (the server
+ * refusing connections under the storm) is retried with jittered backoff, a few times.
+ * At most 256 in flight from this process, as a browser population's requests do not
+ * all leave in the same millisecond.
+ */
+let inFlight = 0;
+const queue: (() => void)[] = [];
+async function catchUpPage(apiUrl: string, token: string, since: number) {
+  if (inFlight >= 256) await new Promise<void>((resolve) => queue.push(resolve));
+  inFlight++;
+  try {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      try {
+        const response = await fetch(`${apiUrl}/api/v1/events?since=${since}&limit=1000`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        if (response.ok) return (await response.json()) as { items: TEnvelope[]; seq: number };
+        if (response.status < 500) return null;
+      } catch {
+        // Refused or timed out: back off and try again.
+      }
+      await new Promise((resolve) => setTimeout(resolve, (200 << attempt) * (0.5 + Math.random())));
+    }
+    return null;
+  } finally {
+    inFlight--;
+    queue.shift()?.();
+  }
+}
+
+process.on('message', async (command: TCommand) => {
+  switch (command.type) {
+    case 'connect':
+      process.send!({
+        type: 'connected',
+        ...(await connectAll(command.url, command.groups, command.concurrency)),
+      });
+      break;
+    case 'reset':
+      latencies = [];
+      deliveries = 0;
+      process.send!({ type: 'reset-done' });
+      break;
+    case 'stats': {
+      const sorted = Float64Array.from(latencies).sort();
+      const values = Array.from(sorted);
+      process.send!({
+        type: 'stats',
+        deliveries,
+        checked,
+        leaks,
+        leakSample,
+        sample,
+        p50: percentile(values, 50),
+        p95: percentile(values, 95),
+        p99: percentile(values, 99),
+        sockets: clients.filter((client) => client.socket.connected).length,
+      } satisfies TStats & { type: string });
+      break;
+    }
+    case 'watch-disconnect':
+      process.send!({ type: 'watching' });
+      process.send!({ type: 'disconnected', times: await watchDisconnect(command.tag) });
+      break;
+    case 'storm':
+      process.send!({ type: 'storm-done', ...(await storm(command.apiUrl)) });
+      break;
+    case 'close':
+      for (const client of clients) client.socket.disconnect();
+      process.exit(0);
+  }
+});
+process.send!({ type: 'ready' });
