@@ -78,3 +78,44 @@ export function ConflictNotice<TBody extends Record<string, unknown>>({
     </div>
   );
 }
+
+/**
+ * What an edit form shows about others' saves: while editing, a live note that a newer
+ * version exists (with a way to load it); after a refused save, the conflict dialog.
+ */
+export function EditCollision<TBody extends Record<string, unknown>, TEntity>({
+  openedVersion,
+  latest,
+  form,
+  labels,
+  onLoad,
+}: {
+  openedVersion: number;
+  /** The live copy of the record. */
+  latest: (TEntity & { version: number }) | undefined;
+  form: { conflict: TConflict<TBody> | null; pending: boolean; overwrite: () => Promise<void> };
+  labels: Record<string, string>;
+  onLoad: (entity: TEntity) => void;
+}) {
+  return (
+    <>
+      {latest && latest.version > openedVersion && !form.conflict ? (
+        <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          Someone saved a newer version while you were editing.{' '}
+          <button type="button" className="underline" onClick={() => onLoad(latest)}>
+            Load it
+          </button>
+        </p>
+      ) : null}
+      {form.conflict ? (
+        <ConflictNotice
+          conflict={form.conflict}
+          labels={labels}
+          pending={form.pending}
+          onTakeTheirs={(current) => onLoad(current as unknown as TEntity)}
+          onOverwrite={() => void form.overwrite()}
+        />
+      ) : null}
+    </>
+  );
+}

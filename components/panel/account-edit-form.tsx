@@ -5,7 +5,7 @@ import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { Button, SelectField, TextField } from '@/components/ui/field';
 import { FormMessage } from './panel-section';
-import { ConflictNotice } from '@/components/live/conflict-notice';
+import { EditCollision } from '@/components/live/conflict-notice';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 
 /**
@@ -54,28 +54,18 @@ export function AccountEditForm({
       aria-label={`Edit ${account.name}`}
     >
       <PresenceAvatars topic={`${kind}:${account.id}`} label="editing this record" />
-      {latest && latest.version > account.version && !form.conflict ? (
-        <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-          Someone saved a newer version while you were editing.{' '}
-          <button type="button" className="underline" onClick={() => onReload(latest)}>
-            Load it
-          </button>
-        </p>
-      ) : null}
-      {form.conflict ? (
-        <ConflictNotice
-          conflict={form.conflict}
-          labels={{
-            name: 'Name',
-            email: 'Email',
-            status: 'Status',
-            ...(kind === 'customers' ? { creditLimit: 'Credit limit' } : {}),
-          }}
-          pending={form.pending}
-          onTakeTheirs={(current) => onReload(current as unknown as TResellerDto | TCustomerDto)}
-          onOverwrite={() => void form.overwrite()}
-        />
-      ) : null}
+      <EditCollision
+        openedVersion={account.version}
+        latest={latest}
+        form={form}
+        labels={{
+          name: 'Name',
+          email: 'Email',
+          status: 'Status',
+          ...(kind === 'customers' ? { creditLimit: 'Credit limit' } : {}),
+        }}
+        onLoad={onReload}
+      />
       <TextField
         label="Name"
         name="name"

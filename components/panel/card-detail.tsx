@@ -11,8 +11,7 @@ import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TRateDto } from '@/lib/shared/schemas/rates';
 import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
-import { DataTable, FormMessage, PanelSection } from './panel-section';
-import { PresenceAvatars } from '@/components/live/presence-avatars';
+import { DataTable, DetailActions, FormMessage, PanelSection } from './panel-section';
 import { RatesTable } from './rates-table';
 import { RoundingField } from './cards-panel';
 
@@ -52,12 +51,7 @@ export function CardDetail({
       title={`Card: ${card.name}`}
       reveal
       actions={
-        <div className="flex items-center gap-3">
-          <PresenceAvatars topic={`cards:${card.id}`} label="viewing this card" />
-          <button type="button" className="text-sm text-brand-700 underline" onClick={onClose}>
-            Close
-          </button>
-        </div>
+        <DetailActions topic={`cards:${card.id}`} label="viewing this card" onClose={onClose} />
       }
     >
       <dl className="mb-4 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4">

@@ -5,7 +5,7 @@ import { useApiMutation } from '@/lib/client/use-resource';
 import { useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TGroupDto } from '@/lib/shared/schemas/groups';
 import { Button, TextField } from '@/components/ui/field';
-import { ConflictNotice } from '@/components/live/conflict-notice';
+import { EditCollision } from '@/components/live/conflict-notice';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { FormMessage } from './panel-section';
 import { GrantMatrix } from './grant-matrix';
@@ -61,23 +61,13 @@ export function GroupEditForm({
       aria-label={`Edit group ${opened.name}`}
     >
       <PresenceAvatars topic={`groups:${opened.id}`} label="editing this group" />
-      {latest && latest.version > opened.version && !form.conflict ? (
-        <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-          Someone saved a newer version while you were editing.{' '}
-          <button type="button" className="underline" onClick={() => reload(latest)}>
-            Load it
-          </button>
-        </p>
-      ) : null}
-      {form.conflict ? (
-        <ConflictNotice
-          conflict={form.conflict}
-          labels={{ name: 'Name', grants: 'Grants' }}
-          pending={form.pending}
-          onTakeTheirs={(current) => reload(current as unknown as TGroupDto)}
-          onOverwrite={() => void form.overwrite()}
-        />
-      ) : null}
+      <EditCollision
+        openedVersion={opened.version}
+        latest={latest}
+        form={form}
+        labels={{ name: 'Name', grants: 'Grants' }}
+        onLoad={reload}
+      />
       <TextField
         id="edit-group-name"
         label="Group name"

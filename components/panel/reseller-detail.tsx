@@ -5,8 +5,7 @@ import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import { ListState } from '@/components/ui/field';
-import { DataTable, PanelSection } from './panel-section';
-import { PresenceAvatars } from '@/components/live/presence-avatars';
+import { DataTable, DetailActions, PanelSection } from './panel-section';
 
 /**
  * One reseller at a glance: its company, its people, the cards it holds (its provider
@@ -51,12 +50,7 @@ export function ResellerDetail({
       title={`Reseller: ${reseller.name}`}
       reveal
       actions={
-        <div className="flex items-center gap-3">
-          <PresenceAvatars topic={`resellers:${reseller.id}`} label="viewing" />
-          <button type="button" className="text-sm text-brand-700 underline" onClick={onClose}>
-            Close
-          </button>
-        </div>
+        <DetailActions topic={`resellers:${reseller.id}`} label="viewing" onClose={onClose} />
       }
     >
       <dl className="mb-4 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4">

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
+  ConnectionException,
   DeadlockException,
   DriverException,
   OptimisticLockError,
@@ -130,6 +131,16 @@ export function errorResponse(error: unknown, req?: Request): Response {
     );
   }
   const requestId = req?.headers.get(REQUEST_ID_HEADER) ?? undefined;
+  // The database is away (restarting, unreachable): nothing was written; try again.
+  if (databaseUnavailable(error)) {
+    getLogger().warn({ err: error, reqId: requestId }, 'api: database unavailable');
+    return Response.json(
+      new ApiError(503, 'unavailable', 'The database is unavailable; try again shortly.', {
+        requestId,
+      }).toBody(),
+      { status: 503, headers: { 'Retry-After': '2' } },
+    );
+  }
   getLogger().error(
     { err: error, reqId: requestId, method: req?.method, path: req && new URL(req.url).pathname },
     'api: unexpected error',
@@ -183,4 +194,20 @@ export function readQuery<T extends z.ZodType>(req: Request, schema: T): z.infer
   const result = schema.safeParse(params);
   if (!result.success) throw invalidInput(zodFields(result.error));
   return result.data;
+}
+
+/**
+ * A lost or refused database connection: the driver's connection errors and the server's
+ * own shutdown codes (SQLSTATE 57P01–57P03, 08xxx).
+ */
+function databaseUnavailable(error: unknown): boolean {
+  if (error instanceof ConnectionException) return true;
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^(57P0[123]|08\d{3}|ECONNREFUSED|ECONNRESET)$/.test(code)) {
+    return true;
+  }
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|connect ECONNREFUSED|terminating connection due to administrator command/.test(
+    message,
+  );
 }
