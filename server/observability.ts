@@ -47,8 +47,8 @@ export interface TOpsDeps {
  * Answers the operations endpoints the process itself owns (they need its live state,
  * which the route handlers do not have): `/api/ready` (readiness: 200 when it should get
  * traffic, 503 while starting, draining or without its database) and `/api/metrics`
- * (Prometheus text; with `METRICS_TOKEN` set it needs that bearer token, without it only
- * loopback callers). `/api/health` (liveness and database status) is a route handler.
+ * (Prometheus text, with the `METRICS_TOKEN` bearer token; off without one).
+ * `/api/health` (liveness and database status) is a route handler.
  * Returns whether it answered.
  */
 export async function serveOps(
@@ -82,11 +82,12 @@ export async function serveOps(
   return true;
 }
 
+/**
+ * Closed by default: without `METRICS_TOKEN` nobody may scrape (a reverse proxy on the
+ * same host would make every caller look like loopback, so the address proves nothing).
+ */
 function mayScrape(req: IncomingMessage, token: string | undefined): boolean {
-  if (!token) {
-    const address = req.socket.remoteAddress ?? '';
-    return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
-  }
+  if (!token) return false;
   const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
   const a = Buffer.from(given);
   const b = Buffer.from(token);

@@ -50,7 +50,7 @@ const FIELDS = {
   DATABASE_URL: optional(ZPostgresUrl),
   REDIS_URL: optional(ZRedisUrl),
   AUTH_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
-  /** Bearer token for `/api/metrics`; without it only this machine (loopback) may scrape. */
+  /** Bearer token for `/api/metrics`; without it the endpoint is off. */
   METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   LOG_FORMAT: optional(z.enum(['json', 'pretty'])),

@@ -8,7 +8,12 @@ import { startPanelServer } from '../fixtures/panel-server';
  * metrics that move with the traffic — on the real server.
  */
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
-const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+const METRICS_TOKEN = 'scrape-secret-0123456789';
+const suite = usePanelSuite({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  METRICS_TOKEN,
+});
 
 /** The server's JSON log records (one per line; anything else is not a record). */
 function records(output: string): Record<string, unknown>[] {
@@ -79,7 +84,9 @@ describe('operations endpoints and logs', () => {
 
   it('exposes Prometheus metrics that follow requests, sockets and changes', async () => {
     const scrape = async () => {
-      const response = await fetch(`${suite.server.url}/api/metrics`);
+      const response = await fetch(`${suite.server.url}/api/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toContain('text/plain');
       return response.text();
@@ -132,24 +139,24 @@ describe('operations endpoints and logs', () => {
     }
   });
 
-  it('with METRICS_TOKEN set, metrics need that bearer token', async () => {
+  it('metrics need the METRICS_TOKEN bearer token, and are off without one', async () => {
+    const url = `${suite.server.url}/api/metrics`;
+    expect((await fetch(url)).status).toBe(404);
+    const wrong = await fetch(url, {
+      headers: { authorization: 'Bearer scrape-secret-wrong-6789' },
+    });
+    expect(wrong.status).toBe(404);
+    const right = await fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(right.status).toBe(200);
+    expect(await right.text()).toContain('panel_http_requests_total');
+    // A server without a token: nobody may scrape, not even from this machine.
     const server = await startPanelServer({
       DATABASE_URL: suite.db.url,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
-      METRICS_TOKEN: 'scrape-secret-0123456789',
     });
     try {
       expect((await fetch(`${server.url}/api/metrics`)).status).toBe(404);
-      const wrong = await fetch(`${server.url}/api/metrics`, {
-        headers: { authorization: 'Bearer scrape-secret-wrong-6789' },
-      });
-      expect(wrong.status).toBe(404);
-      const right = await fetch(`${server.url}/api/metrics`, {
-        headers: { authorization: 'Bearer scrape-secret-0123456789' },
-      });
-      expect(right.status).toBe(200);
-      expect(await right.text()).toContain('panel_http_requests_total');
     } finally {
       await server.stop();
     }
