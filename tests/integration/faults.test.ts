@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TPresence } from '@/lib/shared/live/presence';
 import { startPanelServer } from '../fixtures/panel-server';
@@ -125,7 +125,6 @@ describe('Redis stopped and started again under two processes', () => {
   it('delivery goes on everywhere, presence degrades with a warning, and returns with Redis', async () => {
     const redis = await startPrivateRedis();
     if (!redis) return;
-    const { inject } = await import('vitest');
     const db = await createTestDatabase(inject('testDatabase'));
     const env = {
       DATABASE_URL: db.url,

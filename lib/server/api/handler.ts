@@ -206,8 +206,16 @@ function databaseUnavailable(error: unknown): boolean {
   if (typeof code === 'string' && /^(57P0[123]|08\d{3}|ECONNREFUSED|ECONNRESET)$/.test(code)) {
     return true;
   }
+  // node-postgres reports a dropped connection by message only (no SQLSTATE).
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|connect ECONNREFUSED|terminating connection due to administrator command/.test(
-    message,
-  );
+  return LOST_CONNECTION.test(message);
 }
+
+const LOST_CONNECTION = new RegExp(
+  [
+    'Connection terminated',
+    'connect ECONNREFUSED',
+    'terminating connection due to administrator command',
+    'connection error and is not queryable',
+  ].join('|'),
+);

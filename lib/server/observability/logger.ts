@@ -18,17 +18,19 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 const LOGGER_KEY = Symbol.for('reseller-panel.logger');
 type TGlobalWithLogger = typeof globalThis & { [LOGGER_KEY]?: Logger };
 
+const OMITTED = new Set(['time', 'service', 'pid', 'hostname']);
+
 function prettyStream(): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString().split('\n')) {
         if (!line) continue;
         try {
-          const { level, msg, time, service, pid, hostname, err, ...fields } = JSON.parse(line);
-          void time;
-          void service;
-          void pid;
-          void hostname;
+          const { level, msg, err, ...record } = JSON.parse(line);
+          // What a person at a terminal does not need on every line.
+          const fields = Object.fromEntries(
+            Object.entries(record).filter(([key]) => !OMITTED.has(key)),
+          );
           const extras = Object.entries(fields)
             .map(
               ([key, value]) =>
