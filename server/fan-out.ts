@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { audienceOf } from '@/lib/server/authz/audience';
-import { CHANGE_LOG_CHANNEL, setLiveNudge } from '@/lib/server/live/change-log';
+import { CHANGE_LOG_CHANNEL, liveProcessTag, setLiveNudge } from '@/lib/server/live/change-log';
 import { logHead, readLogAfter } from '@/lib/server/live/read-log';
 import type { TPanelServer } from './socket';
 import { applyRevocation } from './revocation';
@@ -14,7 +14,8 @@ const BATCH = 500;
 
 /**
  * The tailer of one server process (DESIGN §2 "Fan-out from the log"): woken by an
- * in-process nudge after a commit or by a payload-less NOTIFY from another process, it
+ * in-process nudge after a commit or by a NOTIFY from another process (carrying no change
+ * data, only the sender's process tag), it
  * reads the log after the last seq it delivered, in order, and emits each entry to the
  * rooms of its audience on this process's own sockets (`io.local`). No per-socket loop
  * and no per-socket query: the audience is rooms, computed once per entry.
@@ -90,7 +91,10 @@ export class FanOut {
     const client = new pg.Client({ connectionString: this.databaseUrl });
     try {
       await client.connect();
-      client.on('notification', () => this.nudge());
+      // Another process committed; this process's own commits have nudged already.
+      client.on('notification', (message) => {
+        if (message.payload !== liveProcessTag()) this.nudge();
+      });
       client.on('error', (error) =>
         getLogger().warn({ err: error }, 'fan-out: LISTEN connection failed'),
       );

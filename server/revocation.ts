@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import { roomsOf } from '@/lib/server/authz/audience';
-import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import { resolveActorWithView, type TActor } from '@/lib/server/authz/actor';
 import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import type { TPanelServer, TPanelSocket } from './socket';
@@ -99,8 +99,8 @@ export async function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void
   const em = orm.em.fork();
   // The real person behind the socket with the session version it connected with, then
   // the view it is in (if any): exactly the handshake's decision, taken again.
-  const real = await resolveActor(em, socket.data.real);
-  const next = real ? await applyImpersonation(em, real) : null;
+  const resolved = await resolveActorWithView(em, socket.data.real);
+  const next = resolved ? await applyImpersonation(em, resolved.actor, resolved.openView) : null;
   if (!next) {
     socket.emit('session.revoked', { reason: 'Your access changed; sign in again.' });
     socket.disconnect(true);

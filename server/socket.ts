@@ -92,11 +92,12 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     try {
       const em = deps.orm.em.fork();
       // An API token in `auth: { token }` is judged by itself, like a bearer header.
-      const real = apiToken
+      const resolved = apiToken
         ? await actorFromApiToken(em, apiToken)
         : await actorFromSessionToken(em, token, deps.authSecret);
+      const real = resolved?.actor;
       // A support user viewing as someone receives exactly that user's live view.
-      const actor = real ? await applyImpersonation(em, real) : null;
+      const actor = real ? await applyImpersonation(em, real, resolved.openView) : null;
       if (!actor) {
         return next(
           refusal('unauthenticated', 'The session is not valid: expired, signed out or revoked.'),

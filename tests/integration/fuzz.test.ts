@@ -47,9 +47,14 @@ const HOSTILE_STRINGS = [
   'a'.repeat(20_000),
 ];
 
-/** A string as a path segment (a lone surrogate cannot be percent-encoded: U+FFFD). */
+/**
+ * A string as a path segment (a lone surrogate cannot be percent-encoded: U+FFFD). "." and ".."
+ * are dot segments the URL parser removes before sending, even percent-encoded, so
+ * `/resellers/.` would be a request for the list, not for a hostile id: they get a suffix.
+ */
 function pathSegment(value: string): string {
-  return encodeURIComponent(value.replace(/[\uD800-\uDFFF]/g, '\uFFFD'));
+  const segment = encodeURIComponent(value.replace(/[\uD800-\uDFFF]/g, '\uFFFD'));
+  return segment === '.' || segment === '..' ? `${segment}x` : segment;
 }
 
 /** Ids that are not one the caller may touch: malformed, unknown, another reseller's. */

@@ -51,19 +51,22 @@ export function apiRoute<P = Record<string, never>>(
       const bearer = req.headers.get('authorization');
       const cookies = parseCookieHeader(req.headers.get('cookie') ?? undefined);
       // A request with an Authorization header is judged by it alone.
-      const real = bearer
+      const resolved = bearer
         ? await actorFromApiToken(em, bearerFrom(bearer))
         : await actorFromSessionToken(
             em,
             sessionTokenFrom((name) => cookies.get(name)),
             runtime.config.authSecret,
           );
-      if (!real) throw unauthenticated();
+      if (!resolved) throw unauthenticated();
+      const real = resolved.actor;
       // After an admin reset, only `/me` and the password change answer.
       if (real.mustChangePassword && !options.beforePasswordChange) {
         throw new ApiError(403, 'password_change_required', 'Change your password first.');
       }
-      const actor = options.realActor ? real : await applyImpersonation(em, real);
+      const actor = options.realActor
+        ? real
+        : await applyImpersonation(em, real, resolved.openView);
       // Impersonation is read-only, always (DESIGN §1).
       if (actor.impersonatorUserId && req.method !== 'GET' && req.method !== 'HEAD') {
         throw new ApiError(403, 'impersonation_read_only', 'Viewing as another user is read-only.');
@@ -76,8 +79,25 @@ export function apiRoute<P = Record<string, never>>(
   };
 }
 
+/** Below this a JSON answer goes uncompressed (the compressor's own default threshold). */
+const COMPRESS_MIN_BYTES = 1024;
+
+/**
+ * A JSON answer. Never stored by a cache on the way (it is one person's view). Next
+ * compresses every streamed answer whatever its size; gzip on a 300-byte entity costs
+ * more than it saves, so a small one is marked `no-transform`, which the compressor
+ * honours; large lists and exports are still compressed.
+ */
 export function json(body: unknown, status = 200): Response {
-  return Response.json(body, { status });
+  const text = JSON.stringify(body);
+  const small = Buffer.byteLength(text) < COMPRESS_MIN_BYTES;
+  return new Response(text, {
+    status,
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': small ? 'no-store, no-transform' : 'no-store',
+    },
+  });
 }
 
 export function noContent(): Response {

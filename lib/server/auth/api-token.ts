@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiToken } from '@/lib/server/entities';
-import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import { resolveActorByTokenHash, type TResolvedActor } from '@/lib/server/authz/actor';
 
 /** How stale a token's `lastUsedAt` may get before a request moves it. */
 const LAST_USED_STEP_MS = 60_000;
@@ -25,26 +25,23 @@ export function bearerFrom(header: string | null | undefined): string | undefine
 }
 
 /**
- * The actor behind an API token: the token must exist and be unexpired, and its user
- * must still be allowed in with the same session version as when the token was made
- * (a new group, disabling or a reset ends every token; deleting the user deletes them).
+ * The actor behind an API token and its open view-as: the token must exist and be
+ * unexpired, and its user must still be allowed in with the same session version as when
+ * the token was made (a new group, disabling or a reset ends every token; deleting the
+ * user deletes them).
  */
 export async function actorFromApiToken(
   em: EntityManager,
   token: string | undefined,
-): Promise<TActor | null> {
+): Promise<TResolvedActor | null> {
   if (!token) return null;
-  const row = await em.findOne(ApiToken, {
-    tokenHash: hashToken(token),
-    expiresAt: { $gt: new Date() },
-  });
-  if (!row) return null;
-  const actor = await resolveActor(em, { userId: row.user.id, sessionVersion: row.sessionVersion });
+  const resolved = await resolveActorByTokenHash(em, hashToken(token));
+  if (!resolved) return null;
   // "Last used" to the minute: a write on every request would put a WAL flush in front
   // of every scripted call.
   const now = new Date();
-  if (actor && (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_STEP_MS)) {
-    await em.nativeUpdate(ApiToken, { id: row.id }, { lastUsedAt: now });
+  if (!resolved.lastUsedAt || now.getTime() - resolved.lastUsedAt.getTime() > LAST_USED_STEP_MS) {
+    await em.nativeUpdate(ApiToken, { id: resolved.tokenId }, { lastUsedAt: now });
   }
-  return actor;
+  return { actor: resolved.actor, openView: resolved.openView };
 }

@@ -12,8 +12,8 @@ export async function getPageActor(): Promise<TActor | null> {
   const store = await cookies();
   const token = sessionTokenFrom((name) => store.get(name)?.value);
   const em = runtime.orm.em.fork();
-  const real = await actorFromSessionToken(em, token, runtime.config.authSecret);
-  return real ? applyImpersonation(em, real) : null;
+  const resolved = await actorFromSessionToken(em, token, runtime.config.authSecret);
+  return resolved ? applyImpersonation(em, resolved.actor, resolved.openView) : null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { decode } from 'next-auth/jwt';
-import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import { resolveActorWithView, type TResolvedActor } from '@/lib/server/authz/actor';
 
 /** next-auth's session cookie: `__Secure-` prefixed when the public URL is https. */
 export const SESSION_COOKIE_NAMES = [
@@ -44,7 +44,7 @@ export function sessionTokenFrom(get: (name: string) => string | undefined): str
 }
 
 /**
- * The actor behind a session token, or null: a token that does not decode, has
+ * The actor behind a session token and its open view-as, or null: a token that does not decode, has
  * expired, or whose user, group or account no longer allows access (the session
  * version stamp makes a disabled user's cookie die at once). Used by pages, route
  * handlers and the Socket.IO handshake alike.
@@ -53,9 +53,9 @@ export async function actorFromSessionToken(
   em: EntityManager,
   token: string | undefined,
   secret: string,
-): Promise<TActor | null> {
+): Promise<TResolvedActor | null> {
   if (!token) return null;
   const claims = await decode({ token, secret }).catch(() => null);
   if (!claims || typeof claims.sub !== 'string' || typeof claims.sv !== 'number') return null;
-  return resolveActor(em, { userId: claims.sub, sessionVersion: claims.sv });
+  return resolveActorWithView(em, { userId: claims.sub, sessionVersion: claims.sv });
 }

@@ -103,27 +103,133 @@ const ACTOR_SELECT = `
            where s.status = 'suspended'
              and s.id = any (string_to_array(rtrim(a.path, '/'), '/')::uuid[])
          ) as suspended_in_chain`;
-const ACTOR_FROM = `
-  from app_user u
+/** What an actor row joins to its user `u`. */
+const ACTOR_JOINS = `
   join account a on a.id = u.account_id
   left join user_group g on g.id = u.group_id
   left join account ga on ga.id = g.account_id`;
+const ACTOR_FROM = `from app_user u ${ACTOR_JOINS}`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The user's open view-as (support impersonation), newest first, read in the same round
+ * trip as the actor: every request asks for it, and most have none. Whether it applies
+ * is decided by `applyImpersonation`, not here.
+ */
+export interface TOpenView {
+  id: string;
+  target_user_id: string;
+  target_session_version: number;
+  reason: string;
+  expires_at: Date;
+  target_path: string;
+}
+
+const OPEN_VIEW_SELECT = `,
+  v.id as view_id, v.target_user_id as view_target_user_id,
+  v.target_session_version as view_target_session_version, v.reason as view_reason,
+  v.expires_at as view_expires_at, v.target_path as view_target_path`;
+const OPEN_VIEW_JOIN = `
+  left join lateral (
+    select i.id, i.target_user_id, tu.session_version as target_session_version, i.reason,
+           i.expires_at, ta.path as target_path
+      from impersonation i
+      join app_user tu on tu.id = i.target_user_id
+      join account ta on ta.id = tu.account_id
+     where i.impersonator_user_id = u.id and i.ended_at is null and i.expires_at > now()
+     order by i.started_at desc limit 1
+  ) v on true`;
+
+type TActorViewRow = TActorRow & {
+  view_id: string | null;
+  view_target_user_id: string;
+  view_target_session_version: number;
+  view_reason: string;
+  view_expires_at: Date;
+  view_target_path: string;
+};
+
+/** An actor with its open view-as, as one query found them. */
+export interface TResolvedActor {
+  actor: TActor;
+  openView: TOpenView | null;
+}
+
+function resolvedFrom(
+  row: TActorViewRow | undefined,
+  sessionVersion: number,
+): TResolvedActor | null {
+  if (!row) return null;
+  const result = evaluateActor(row, sessionVersion);
+  if (!('actor' in result)) return null;
+  const openView = row.view_id
+    ? {
+        id: row.view_id,
+        target_user_id: row.view_target_user_id,
+        target_session_version: row.view_target_session_version,
+        reason: row.view_reason,
+        expires_at: row.view_expires_at,
+        target_path: row.view_target_path,
+      }
+    : null;
+  return { actor: result.actor, openView };
+}
 
 /** Loads the actor for a session's claims; null when the session must not act. */
 export async function resolveActor(
   em: EntityManager,
   claims: { userId: string; sessionVersion: number },
 ): Promise<TActor | null> {
+  return (await resolveActorWithView(em, claims))?.actor ?? null;
+}
+
+/** `resolveActor` and the actor's open view-as, in one round trip. */
+export async function resolveActorWithView(
+  em: EntityManager,
+  claims: { userId: string; sessionVersion: number },
+): Promise<TResolvedActor | null> {
   if (!UUID.test(claims.userId)) return null;
   const rows = await em
     .getConnection()
-    .execute<TActorRow[]>(`${ACTOR_SELECT} ${ACTOR_FROM} where u.id = ?`, [claims.userId]);
+    .execute<TActorViewRow[]>(
+      `${ACTOR_SELECT} ${OPEN_VIEW_SELECT} ${ACTOR_FROM} ${OPEN_VIEW_JOIN} where u.id = ?`,
+      [claims.userId],
+    );
+  return resolvedFrom(rows[0], claims.sessionVersion);
+}
+
+/**
+ * The actor behind an unexpired API token (by the SHA-256 of its secret), its open
+ * view-as, and what the token's bookkeeping needs — one round trip for a scripted call.
+ * The token's session version must still be the user's.
+ */
+export async function resolveActorByTokenHash(
+  em: EntityManager,
+  tokenHash: string,
+): Promise<(TResolvedActor & { tokenId: string; lastUsedAt: Date | null }) | null> {
+  const rows = await em.getConnection().execute<
+    (TActorViewRow & {
+      token_id: string;
+      token_session_version: number;
+      token_last_used_at: Date | null;
+    })[]
+  >(
+    `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, t.id as token_id, t.session_version as token_session_version,
+            t.last_used_at as token_last_used_at
+       from api_token t
+       join app_user u on u.id = t.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
+      where t.token_hash = ? and t.expires_at > now()`,
+    [tokenHash],
+  );
   const row = rows[0];
-  if (!row) return null;
-  const result = evaluateActor(row, claims.sessionVersion);
-  return 'actor' in result ? result.actor : null;
+  const resolved = row && resolvedFrom(row, row.token_session_version);
+  if (!row || !resolved) return null;
+  return {
+    ...resolved,
+    tokenId: row.token_id,
+    lastUsedAt: row.token_last_used_at ? new Date(row.token_last_used_at) : null,
+  };
 }
 
 /**

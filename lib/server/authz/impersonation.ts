@@ -1,14 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { resolveActor, type TActor } from './actor';
-
-interface TOpenImpersonationRow {
-  id: string;
-  target_user_id: string;
-  target_session_version: number;
-  reason: string;
-  expires_at: Date;
-  target_path: string;
-}
+import { resolveActor, type TActor, type TOpenView } from './actor';
 
 /**
  * Turns the real, signed-in actor into the actor it is viewing as, when it has an open,
@@ -17,19 +8,14 @@ interface TOpenImpersonationRow {
  * with `impersonatorUserId` — so every scope check downstream stays the target's.
  * Holding `impersonation:start` is rechecked each time: losing it ends the view.
  */
-export async function applyImpersonation(em: EntityManager, real: TActor): Promise<TActor> {
+export async function applyImpersonation(
+  em: EntityManager,
+  real: TActor,
+  /** The open view-as read with the actor (lib/server/authz/actor.ts). */
+  openView: TOpenView | null,
+): Promise<TActor> {
   if (!real.grants.includes('impersonation:start')) return real;
-  const rows = await em.execute<TOpenImpersonationRow[]>(
-    `select i.id, i.target_user_id, u.session_version as target_session_version, i.reason,
-            i.expires_at, a.path as target_path
-       from impersonation i
-       join app_user u on u.id = i.target_user_id
-       join account a on a.id = u.account_id
-      where i.impersonator_user_id = ? and i.ended_at is null and i.expires_at > now()
-      order by i.started_at desc limit 1`,
-    [real.userId],
-  );
-  const row = rows[0];
+  const row = openView;
   if (!row || !isStrictlyBelow(real.account.path, row.target_path)) return real;
   const target = await resolveActor(em, {
     userId: row.target_user_id,

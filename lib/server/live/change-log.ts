@@ -79,11 +79,28 @@ function findLiveNudge(): (() => void) | undefined {
   return (globalThis as TGlobalWithNudge)[NUDGE_KEY];
 }
 
-/** The channel other processes LISTEN on; the notification carries no payload. */
+/** The channel other processes LISTEN on. */
 export const CHANGE_LOG_CHANNEL = 'change_log';
 
+/**
+ * A random tag naming this process in its NOTIFY payloads (no data, only who sent it):
+ * the fan-out ignores its own process's notifications, which the nudge has handled
+ * already, instead of reading the log once more per commit for nothing.
+ */
+const TAG_KEY = Symbol.for('reseller-panel.live-process-tag');
+type TGlobalWithTag = typeof globalThis & { [TAG_KEY]?: string };
+
+export function liveProcessTag(): string {
+  const global = globalThis as TGlobalWithTag;
+  return (global[TAG_KEY] ??= crypto.randomUUID());
+}
+
 async function appendChanges(tx: EntityManager, actor: TActor | null, changes: TChange[]) {
-  await tx.execute('select pg_advisory_xact_lock(?)', [CHANGE_LOG_LOCK_KEY]);
+  // One round trip: the lock, and the notification (sent at commit) that wakes the others.
+  await tx.execute(`select pg_advisory_xact_lock(?), pg_notify('${CHANGE_LOG_CHANNEL}', ?)`, [
+    CHANGE_LOG_LOCK_KEY,
+    liveProcessTag(),
+  ]);
   const values: unknown[] = [];
   const rows = changes.map((change) => {
     values.push(
@@ -102,7 +119,6 @@ async function appendChanges(tx: EntityManager, actor: TActor | null, changes: T
     );
     return '(now(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)';
   });
-  await tx.execute(`select pg_notify('${CHANGE_LOG_CHANNEL}', '')`);
   await tx.execute(
     `insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
        entity_id, op, version, before, after, scope_before, scope_after, summary)

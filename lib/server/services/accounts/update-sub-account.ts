@@ -31,7 +31,8 @@ export async function updateSubAccount(
   assertCan(actor, grantFor(kind, 'update'));
   return mutate(em, actor, async (tx, record) => {
     const account = await findScopedAccount(tx, actor, kind, unverifiedId);
-    const before = toAccountDto(account, await suspendedAncestors(tx, [account]));
+    const suspended = await suspendedAncestors(tx, [account]);
+    const before = toAccountDto(account, suspended);
     if (patch.version !== account.version) throw staleVersion(before);
 
     const currentParent = ancestorIds(account.path).at(-2);
@@ -51,7 +52,10 @@ export async function updateSubAccount(
       account.creditLimit = patch.creditLimit;
     await tx.flush();
 
-    const after = toAccountDto(account, await suspendedAncestors(tx, [account]));
+    // Only the account's own status can have changed here; the ancestors' are as read.
+    if (account.status === 'suspended') suspended.add(account.id);
+    else suspended.delete(account.id);
+    const after = toAccountDto(account, suspended);
     if (after.version !== before.version) {
       record({
         resource: SUB_ACCOUNT[kind].resource,
