@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   csvCell,
   csvRecords,
@@ -23,7 +24,91 @@ describe('reading CSV records', () => {
       { line: 4, cells: ['3', '4'] },
     ]);
   });
+  it('splits any text exactly as a character-by-character reader does, however it is chunked', async () => {
+    const collect = async (records: AsyncIterable<{ line: number; cells: string[] }>) => {
+      const all = [];
+      for await (const record of records) all.push(record);
+      return all;
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom('a', '1', ',', '"', '\n', '\r', ' ', 'é'), { maxLength: 80 }),
+        fc.integer({ min: 1, max: 9 }),
+        async (chars, size) => {
+          const text = chars.join('');
+          expect(await collect(csvRecords(streamed(text, size)))).toEqual(
+            await collect(charByCharRecords(streamed(text, 1 << 20))),
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 });
+
+/**
+ * The reader as it was first written, one character at a time: the reference the
+ * faster line-at-a-time reader must agree with.
+ */
+async function* charByCharRecords(
+  chunks: AsyncIterable<string | Uint8Array>,
+): AsyncGenerator<{ line: number; cells: string[] }> {
+  const decoder = new TextDecoder();
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let afterQuote = false;
+  let line = 1;
+  let startLine = 1;
+  let pendingCr = false;
+  let any = false;
+  for await (const chunk of chunks) {
+    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    for (const char of text) {
+      any = true;
+      if (pendingCr) {
+        pendingCr = false;
+        if (char === '\n') continue;
+      }
+      if (quoted) {
+        if (char === '"') {
+          quoted = false;
+          afterQuote = true;
+        } else {
+          if (char === '\n') line++;
+          cell += char;
+        }
+        continue;
+      }
+      if (char === '"') {
+        // A doubled quote inside a quoted field, or the start of one.
+        if (afterQuote) cell += '"';
+        quoted = true;
+        afterQuote = false;
+        continue;
+      }
+      afterQuote = false;
+      if (char === ',') {
+        cells.push(cell);
+        cell = '';
+      } else if (char === '\n' || char === '\r') {
+        cells.push(cell);
+        yield { line: startLine, cells };
+        cells = [];
+        cell = '';
+        line++;
+        startLine = line;
+        pendingCr = char === '\r';
+      } else {
+        cell += char;
+      }
+    }
+  }
+  if (any && (cell !== '' || cells.length > 0)) {
+    cells.push(cell);
+    yield { line: startLine, cells };
+  }
+}
 
 describe('importing rates from CSV', () => {
   it('reads a good file with defaults for the optional columns', async () => {

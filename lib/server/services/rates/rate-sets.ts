@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Knex } from '@mikro-orm/knex';
 import { Card, type TCard } from '@/lib/server/entities';
 import type { TChange } from '@/lib/server/live/change-log';
 import { SAMPLE_SECONDS } from '@/lib/shared/pricing/markup';
@@ -41,7 +42,8 @@ export async function writeRateRows(
       b: row.blocked,
     })),
   );
-  await tx.execute(
+  await bulkExecute(
+    tx,
     `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
                        increment, grace_seconds, effective_from, blocked)
      select ?, p, d, r, f, i, n, g, e, b
@@ -58,6 +60,18 @@ export async function writeRateRows(
      }`,
     [cardId, packed],
   );
+}
+
+/**
+ * A statement with a large parameter, sent as a bound parameter of the transaction's own
+ * connection. `em.execute` inlines parameters into the SQL text (escaping a 10 MB JSON
+ * character by character, then PostgreSQL parsing it as a literal); bound, it travels as
+ * it is.
+ */
+async function bulkExecute(tx: EntityManager, sql: string, params: unknown[]): Promise<void> {
+  const trx = tx.getTransactionContext<Knex.Transaction>();
+  if (!trx) throw new Error('bulkExecute needs a transaction');
+  await trx.raw(sql, params as Knex.RawBinding[]);
 }
 
 /**

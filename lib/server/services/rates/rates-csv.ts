@@ -32,53 +32,56 @@ export async function parseRatesCsv(
   const seen = new Map<string, number>();
   let header: string[] | null = null;
 
-  for await (const { line, cells } of csvRecords(chunks)) {
-    if (errors.length >= maxErrors) break;
-    if (!header) {
-      header = cells.map((cell) => cell.trim());
-      const unknown = header.filter(
-        (name) => !(RATE_CSV_COLUMNS as readonly string[]).includes(name),
-      );
-      const missing = REQUIRED.filter((name) => !header!.includes(name));
-      if (unknown.length) errors.push({ line, reason: `unknown column: ${unknown.join(', ')}` });
-      if (missing.length) errors.push({ line, reason: `missing column: ${missing.join(', ')}` });
-      if (errors.length) break;
-      continue;
+  records: for await (const batch of csvRecordBatches(chunks)) {
+    for (const { line, cells } of batch) {
+      if (errors.length >= maxErrors) break records;
+      if (!header) {
+        header = cells.map((cell) => cell.trim());
+        const unknown = header.filter(
+          (name) => !(RATE_CSV_COLUMNS as readonly string[]).includes(name),
+        );
+        const missing = REQUIRED.filter((name) => !header!.includes(name));
+        if (unknown.length) errors.push({ line, reason: `unknown column: ${unknown.join(', ')}` });
+        if (missing.length) errors.push({ line, reason: `missing column: ${missing.join(', ')}` });
+        if (errors.length) break records;
+        continue;
+      }
+      if (cells.length === 1 && cells[0]!.trim() === '') continue; // a blank line
+      if (cells.length !== header.length) {
+        errors.push({ line, reason: `has ${cells.length} cells, the header has ${header.length}` });
+        continue;
+      }
+      if (rows.length >= limits.maxRows) {
+        errors.push({ line, reason: `more than ${limits.maxRows} rows` });
+        break records;
+      }
+      const record: Record<string, unknown> = {};
+      for (let index = 0; index < header.length; index++) {
+        const name = header[index]!;
+        const cell = cells[index]!.trim();
+        if (cell === '') continue; // empty optional cell: the default applies
+        record[name] = name === 'blocked' ? (BOOLEAN[cell.toLowerCase()] ?? cell) : cell;
+      }
+      const parsed = ZRateInput.safeParse(record);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        errors.push({ line, reason: `${String(issue.path[0] ?? 'row')} ${issue.message}` });
+        continue;
+      }
+      const finer = finerThan(parsed.data, limits.maxDecimals);
+      if (finer) {
+        errors.push({ line, reason: finer });
+        continue;
+      }
+      const key = rateKey(parsed.data);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        errors.push({ line, reason: `prefix ${parsed.data.prefix} repeats line ${first}` });
+        continue;
+      }
+      seen.set(key, line);
+      rows.push(parsed.data);
     }
-    if (cells.length === 1 && cells[0]!.trim() === '') continue; // a blank line
-    if (cells.length !== header.length) {
-      errors.push({ line, reason: `has ${cells.length} cells, the header has ${header.length}` });
-      continue;
-    }
-    if (rows.length >= limits.maxRows) {
-      errors.push({ line, reason: `more than ${limits.maxRows} rows` });
-      break;
-    }
-    const record: Record<string, unknown> = {};
-    header.forEach((name, index) => {
-      const cell = cells[index]!.trim();
-      if (cell === '') return; // empty optional cell: the default applies
-      record[name] = name === 'blocked' ? (BOOLEAN[cell.toLowerCase()] ?? cell) : cell;
-    });
-    const parsed = ZRateInput.safeParse(record);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      errors.push({ line, reason: `${String(issue.path[0] ?? 'row')} ${issue.message}` });
-      continue;
-    }
-    const finer = finerThan(parsed.data, limits.maxDecimals);
-    if (finer) {
-      errors.push({ line, reason: finer });
-      continue;
-    }
-    const key = rateKey(parsed.data);
-    const first = seen.get(key);
-    if (first !== undefined) {
-      errors.push({ line, reason: `prefix ${parsed.data.prefix} repeats line ${first}` });
-      continue;
-    }
-    seen.set(key, line);
-    rows.push(parsed.data);
   }
   if (!header) errors.push({ line: 1, reason: 'the file is empty: a header row is required' });
   return { rows, errors };
@@ -96,12 +99,26 @@ export function finerThan(
 ): string | null {
   if (maxDecimals === undefined) return null;
   for (const field of ['rate', 'connectionFee'] as const) {
-    const decimals = (row[field].split('.')[1] ?? '').replace(/0+$/, '').length;
+    const decimals = significantDecimals(row[field]);
     if (decimals > maxDecimals) {
       return `${field} has ${decimals} decimals; the card prices to ${maxDecimals}`;
     }
   }
   return null;
+}
+
+export interface TCsvRecord {
+  line: number;
+  cells: string[];
+}
+
+/** Decimals of a plain decimal string, trailing zeros not counted (run per imported cell). */
+function significantDecimals(value: string): number {
+  const point = value.indexOf('.');
+  if (point < 0) return 0;
+  let end = value.length;
+  while (end > point + 1 && value.charCodeAt(end - 1) === 48) end--;
+  return end - point - 1;
 }
 
 /**
@@ -110,62 +127,117 @@ export function finerThan(
  */
 export async function* csvRecords(
   chunks: AsyncIterable<string | Uint8Array>,
-): AsyncGenerator<{ line: number; cells: string[] }> {
+): AsyncGenerator<TCsvRecord> {
+  for await (const batch of csvRecordBatches(chunks)) yield* batch;
+}
+
+/**
+ * `csvRecords` a chunk at a time: one await per chunk, not per record (100k records
+ * through an async generator cost more than splitting them). A line without a quote is
+ * split as it is; a record with one goes through the quote-aware reader.
+ */
+export async function* csvRecordBatches(
+  chunks: AsyncIterable<string | Uint8Array>,
+): AsyncGenerator<TCsvRecord[]> {
   const decoder = new TextDecoder();
-  let cells: string[] = [];
+  let pending = '';
+  let line = 1;
+  for await (const chunk of chunks) {
+    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    const split = splitRecords(pending, line, false);
+    pending = pending.slice(split.pos);
+    line = split.line;
+    if (split.records.length) yield split.records;
+  }
+  pending += decoder.decode();
+  const split = splitRecords(pending, line, true);
+  if (split.records.length) yield split.records;
+}
+
+/**
+ * The whole records in `text` from its start; `pos` is where an unfinished one begins
+ * (`final`: the text is all there is, so the last record ends with it). A record ends at
+ * `\n`, `\r\n` or `\r` outside quotes.
+ */
+function splitRecords(
+  text: string,
+  startLine: number,
+  final: boolean,
+): { records: TCsvRecord[]; pos: number; line: number } {
+  const records: TCsvRecord[] = [];
+  let pos = 0;
+  let line = startLine;
+  while (pos < text.length) {
+    const newline = text.indexOf('\n', pos);
+    if (newline < 0 && !final) break;
+    const end = newline < 0 ? text.length : newline;
+    const lineEnd = end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    const segment = text.slice(pos, lineEnd);
+    if (segment.indexOf('"') < 0 && segment.indexOf('\r') < 0) {
+      records.push({ line, cells: segment.split(',') });
+      line++;
+      pos = newline < 0 ? text.length : newline + 1;
+      continue;
+    }
+    const quoted = quotedRecord(text, pos, line, final);
+    if (!quoted) break;
+    if (quoted.record) records.push(quoted.record);
+    line = quoted.line;
+    pos = quoted.pos;
+  }
+  return { records, pos, line };
+}
+
+/** One record read character by character from `pos`; null when the text ends inside it. */
+function quotedRecord(
+  text: string,
+  pos: number,
+  startLine: number,
+  final: boolean,
+): { record: TCsvRecord | null; pos: number; line: number } | null {
+  const cells: string[] = [];
   let cell = '';
   let quoted = false;
   let afterQuote = false;
-  let line = 1;
-  let startLine = 1;
-  let pendingCr = false;
-  let any = false;
-  for await (const chunk of chunks) {
-    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    for (const char of text) {
-      any = true;
-      if (pendingCr) {
-        pendingCr = false;
-        if (char === '\n') continue;
-      }
-      if (quoted) {
-        if (char === '"') {
-          quoted = false;
-          afterQuote = true;
-        } else {
-          if (char === '\n') line++;
-          cell += char;
-        }
-        continue;
-      }
+  let line = startLine;
+  for (let index = pos; index < text.length; index++) {
+    const char = text[index]!;
+    if (quoted) {
       if (char === '"') {
-        // A doubled quote inside a quoted field, or the start of one.
-        if (afterQuote) cell += '"';
-        quoted = true;
-        afterQuote = false;
-        continue;
-      }
-      afterQuote = false;
-      if (char === ',') {
-        cells.push(cell);
-        cell = '';
-      } else if (char === '\n' || char === '\r') {
-        cells.push(cell);
-        yield { line: startLine, cells };
-        cells = [];
-        cell = '';
-        line++;
-        startLine = line;
-        pendingCr = char === '\r';
+        quoted = false;
+        afterQuote = true;
       } else {
+        if (char === '\n') line++;
         cell += char;
       }
+      continue;
+    }
+    if (char === '"') {
+      // A doubled quote inside a quoted field, or the start of one.
+      if (afterQuote) cell += '"';
+      quoted = true;
+      afterQuote = false;
+      continue;
+    }
+    afterQuote = false;
+    if (char === ',') {
+      cells.push(cell);
+      cell = '';
+    } else if (char === '\n' || char === '\r') {
+      // A \r at the end of the text may be the first half of \r\n: wait for the rest.
+      if (char === '\r' && index + 1 === text.length && !final) return null;
+      cells.push(cell);
+      const next = char === '\r' && text[index + 1] === '\n' ? index + 2 : index + 1;
+      return { record: { line: startLine, cells }, pos: next, line: line + 1 };
+    } else {
+      cell += char;
     }
   }
-  if (any && (cell !== '' || cells.length > 0)) {
-    cells.push(cell);
-    yield { line: startLine, cells };
-  }
+  if (!final) return null;
+  // The text ends the record; nothing but an opening quote in it is no record.
+  if (cell === '' && cells.length === 0) return { record: null, pos: text.length, line };
+  cells.push(cell);
+  return { record: { line: startLine, cells }, pos: text.length, line };
 }
 
 /**
