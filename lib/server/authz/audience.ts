@@ -254,8 +254,12 @@ function useOnlyDeliveries(entry: TLogEntry): TDelivery[] {
 }
 
 /** The one envelope a given viewer gets for an entry, or null: catch-up's rule. */
-export function envelopeFor(viewer: TActor, entry: TLogEntry): TChangeEnvelope | null {
-  const rooms = new Set(roomsOf(viewer));
+export function envelopeFor(
+  viewer: TActor,
+  entry: TLogEntry,
+  /** The viewer's rooms, when the caller asks for many entries (catch-up): computed once. */
+  rooms: ReadonlySet<string> = new Set(roomsOf(viewer)),
+): TChangeEnvelope | null {
   return (
     audienceOf(entry).find(
       (delivery) =>

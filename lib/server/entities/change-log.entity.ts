@@ -2,6 +2,9 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
 export const CHANGE_OPS = ['created', 'updated', 'deleted'] as const;
 
+/** Entries that can change what someone may see (lib/server/services/events/catch-up.ts). */
+export const ACCESS_INDEX_SQL = `create index "change_log_access_index" on "change_log" ("seq") where resource = 'users' or resource = 'groups' or resource = 'impersonation' or (summary ->> 'reason') = 'status_cascade'`;
+
 /**
  * The change log (DESIGN §2): one append-only row per mutation of one entity, written in
  * the mutation's own transaction, after an advisory transaction lock, so `seq` order is
@@ -22,6 +25,12 @@ export const ChangeLogEntry = defineEntity({
       name: 'change_log_scope_before_index',
       expression:
         'create index "change_log_scope_before_index" on "change_log" ("scope_before" text_pattern_ops)',
+    },
+    {
+      // Catch-up asks, on every page, whether the caller's access changed since its
+      // point: only these entries can say so, a small part of the log.
+      name: 'change_log_access_index',
+      expression: ACCESS_INDEX_SQL,
     },
   ],
   properties: {

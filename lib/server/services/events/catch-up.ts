@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
-import { envelopeFor } from '@/lib/server/authz/audience';
+import { envelopeFor, roomsOf } from '@/lib/server/authz/audience';
 import { subtreePattern } from '@/lib/server/authz/scope';
 import { ApiError } from '@/lib/server/api/errors';
 import { logHead, oldestRetainedSeq, readLogAfter } from '@/lib/server/live/read-log';
@@ -35,7 +35,8 @@ export async function catchUp(
     subtreePattern: subtreePattern(actor),
     accountPath: actor.account.path,
   });
-  const items = entries.flatMap((entry) => envelopeFor(actor, entry) ?? []);
+  const rooms = new Set(roomsOf(actor));
+  const items = entries.flatMap((entry) => envelopeFor(actor, entry, rooms) ?? []);
   // A full page means more may follow: resume after its last entry, not at the head.
   const seq =
     entries.length === query.limit ? entries[entries.length - 1]!.seq : Math.max(head, query.since);
