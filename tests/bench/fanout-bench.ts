@@ -56,6 +56,8 @@ export interface TFanoutFigures {
   connectMs: number;
   fanout: TLoadFigures & { checked: number; leaks: number; leakSample?: string };
   baseline: TLoadFigures;
+  /** The panel's fan-out fed by rows written straight into the log (no API). */
+  tail: TLoadFigures;
   revokeP50Ms: number;
   revokeP99Ms: number;
   stormConvergeMs: number;
@@ -369,6 +371,11 @@ export async function benchFanout(
     );
     const { sample: received } = await clients.ask<TStats>({ type: 'stats' }, 'stats');
 
+    // The fan-out alone: the same edits' log rows written straight into the log, no API in
+    // front — what tailing, the audience and the emits cost by themselves, to tell the
+    // write path's limit from the fan-out's.
+    const tail = await benchLogFed(db.url, (drive) => load(clients, drive, 'log-fed fan-out'));
+
     // Revocation: disable each victim; time until each of its sockets is closed.
     const revokeTimes: number[] = [];
     for (const [index, victim] of victims.entries()) {
@@ -463,6 +470,7 @@ export async function benchFanout(
         leakSample: finalStats.leakSample,
       },
       baseline,
+      tail,
       revokeP50Ms: percentile(revokeTimes, 50),
       revokeP99Ms: percentile(revokeTimes, 99),
       stormConvergeMs: stormResult.convergeMs,
@@ -475,6 +483,49 @@ export async function benchFanout(
     for (const child of children) child.child.kill();
     await server.stop();
     await db.drop?.();
+  }
+}
+
+/**
+ * Drives `measure` with copies of this run's customer edits inserted straight into the
+ * log, round robin over the customers (so the same recipient sets as the API edits), a
+ * NOTIFY with each to wake the panel's tailer. One connection, one statement per row:
+ * commit order is seq order without the writers' advisory lock.
+ */
+async function benchLogFed(
+  databaseUrl: string,
+  measure: (
+    drive: (rate: number, seconds: number) => Promise<{ ok: number; achieved: number }>,
+  ) => Promise<TLoadFigures>,
+): Promise<TLoadFigures> {
+  const writer = new pg.Client({ connectionString: databaseUrl });
+  await writer.connect();
+  try {
+    const templates = (
+      await writer.query<{ seq: string }>(
+        `select distinct on (entity_id) seq from change_log
+          where resource = 'customers' and op = 'updated' order by entity_id, seq desc`,
+      )
+    ).rows.map((row) => row.seq);
+    let next = 0;
+    const copy = async () => {
+      await writer.query(
+        `with copied as (
+           insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id,
+                                   resource, entity_id, op, version, before, after, scope_before,
+                                   scope_after, summary)
+           select now(), actor_user_id, actor_account_id, impersonator_user_id, resource,
+                  entity_id, op, version, before, after, scope_before, scope_after, summary
+             from change_log where seq = $1
+           returning seq)
+         select pg_notify('change_log', '') from copied`,
+        [templates[next++ % templates.length]],
+      );
+      return true;
+    };
+    return await measure((rate, seconds) => openLoop(rate, seconds, copy));
+  } finally {
+    await writer.end();
   }
 }
 

@@ -68,6 +68,13 @@ async function main() {
         fanout.baseline.ceilingDeliveriesPerS > 0
           ? round(fanout.fanout.ceilingDeliveriesPerS / fanout.baseline.ceilingDeliveriesPerS)
           : null,
+      'tail.p50_ms': fanout.tail.p50,
+      'tail.p99_ms': fanout.tail.p99,
+      'tail.deliveries_per_s': fanout.tail.ceilingDeliveriesPerS,
+      'ratio.tail_throughput':
+        fanout.baseline.ceilingDeliveriesPerS > 0
+          ? round(fanout.tail.ceilingDeliveriesPerS / fanout.baseline.ceilingDeliveriesPerS)
+          : null,
       'revoke.p50_ms': fanout.revokeP50Ms,
       'revoke.p99_ms': fanout.revokeP99Ms,
       'resume.gap': fanout.resumeGap,
@@ -107,6 +114,19 @@ async function main() {
           String(json['ratio.throughput']),
         ],
         ['  steps', steps(fanout.fanout), steps(fanout.baseline), ''],
+        [
+          `fan-out alone (log rows written directly, no API): p50 / p99 at ${rate}/s`,
+          `${fanout.tail.p50} / ${fanout.tail.p99} ms`,
+          `${fanout.baseline.p50} / ${fanout.baseline.p99} ms`,
+          fanout.baseline.p99 > 0 ? String(round(fanout.tail.p99 / fanout.baseline.p99)) : '',
+        ],
+        [
+          '  highest deliveries/s with p99 ≤ 150 ms',
+          `${fanout.tail.ceilingDeliveriesPerS} (${fanout.tail.ceilingRate} changes/s)`,
+          `${fanout.baseline.ceilingDeliveriesPerS} (${fanout.baseline.ceilingRate}/s)`,
+          String(json['ratio.tail_throughput']),
+        ],
+        ['  steps', steps(fanout.tail), '', ''],
         [
           'deliveries checked / leaks',
           `${fanout.fanout.checked} / ${fanout.fanout.leaks}`,

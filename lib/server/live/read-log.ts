@@ -32,23 +32,28 @@ export async function readLogAfter(
   limit: number,
   scope?: { subtreePattern: string; accountPath: string },
 ): Promise<TLogEntry[]> {
+  // The page is chosen first and the actor joined to its rows alone: joined before the
+  // limit, every entry after `afterSeq` was joined and sorted to keep a thousand.
   const rows = await em.execute<TRow[]>(
     `select c.seq, c.at, c.resource, c.entity_id, c.op, c.before, c.after, c.scope_before, c.scope_after, c.summary,
             c.actor_user_id, au.name as actor_name, au.email as actor_email,
             aua.path as actor_user_path, aa.name as actor_account_name
-       from change_log c
+       from (select seq, at, resource, entity_id, op, before, after, scope_before, scope_after,
+                    summary, actor_user_id, actor_account_id
+               from change_log
+              where seq > ? ${
+                scope
+                  ? `and (scope_after like ? or scope_before like ?
+                          or (resource in ('groups', 'cards', 'assignments')
+                              and starts_with(?, coalesce(scope_after, scope_before))))`
+                  : ''
+              }
+              order by seq
+              limit ?) c
        left join app_user au on au.id = c.actor_user_id
        left join account aua on aua.id = au.account_id
        left join account aa on aa.id = c.actor_account_id
-      where c.seq > ? ${
-        scope
-          ? `and (c.scope_after like ? or c.scope_before like ?
-                  or (c.resource in ('groups', 'cards', 'assignments')
-                      and starts_with(?, coalesce(c.scope_after, c.scope_before))))`
-          : ''
-      }
-      order by c.seq
-      limit ?`,
+      order by c.seq`,
     scope
       ? [afterSeq, scope.subtreePattern, scope.subtreePattern, scope.accountPath, limit]
       : [afterSeq, limit],
