@@ -111,6 +111,7 @@ async function main(): Promise<void> {
     authSecret: config.authSecret,
     publicUrl: config.publicUrl,
     head: () => live.fanOut?.head ?? 0,
+    retentionDays: config.eventsRetentionDays,
   });
   const fanOut = new FanOut(io, database.orm, database.url);
   live.fanOut = fanOut;

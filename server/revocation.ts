@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import { roomsOf } from '@/lib/server/authz/audience';
 import { resolveActorWithView, type TActor } from '@/lib/server/authz/actor';
@@ -94,13 +94,22 @@ export function scheduleExpiry(orm: MikroORM, socket: TPanelSocket, actor: TActo
   socket.once('disconnect', () => clearTimeout(timer));
 }
 
+/**
+ * The socket's actor as the database says now: the real person behind it with the
+ * session version it connected with, then the view it is in (if any) — exactly the
+ * handshake's decision, taken again. Null when the session may no longer act.
+ */
+export async function socketActorNow(
+  em: EntityManager,
+  socket: TPanelSocket,
+): Promise<TActor | null> {
+  const resolved = await resolveActorWithView(em, socket.data.real);
+  return resolved ? applyImpersonation(em, resolved.actor, resolved.openView) : null;
+}
+
 export async function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
   const current = socket.data.actor;
-  const em = orm.em.fork();
-  // The real person behind the socket with the session version it connected with, then
-  // the view it is in (if any): exactly the handshake's decision, taken again.
-  const resolved = await resolveActorWithView(em, socket.data.real);
-  const next = resolved ? await applyImpersonation(em, resolved.actor, resolved.openView) : null;
+  const next = await socketActorNow(orm.em.fork(), socket);
   if (!next) {
     socket.emit('session.revoked', { reason: 'Your access changed; sign in again.' });
     socket.disconnect(true);

@@ -19,6 +19,7 @@ import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { roomsOf } from '@/lib/server/authz/audience';
 import { controlRoomsOf, scheduleExpiry } from './revocation';
 import { attachPresence } from './presence';
+import { attachCatchUp } from './catch-up';
 import type { TActorRecord } from '@/lib/server/authz/actor-name';
 import { getLogger } from '@/lib/server/observability/logger';
 
@@ -50,6 +51,8 @@ interface TSocketDeps {
   publicUrl: string;
   /** The last seq delivered by this process's fan-out: live events follow it. */
   head: () => number;
+  /** How far back catch-up reaches (EVENTS_RETENTION_DAYS). */
+  retentionDays: number;
 }
 
 /** The largest message a client may send (a presence join is under 200 bytes). */
@@ -128,6 +131,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     scheduleExpiry(deps.orm, socket, actor);
     socket.emit('hello', { ...toMeDto(actor), seq: deps.head(), protocol: PROTOCOL_VERSION });
     attachPresence(io, deps.orm, socket);
+    attachCatchUp(deps.orm, socket, { retentionDays: deps.retentionDays });
   });
 
   return io;

@@ -1,7 +1,7 @@
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
-import type { THello } from '@/lib/shared/live/events';
+import { EVENTS_PAGE_MAX, type THello } from '@/lib/shared/live/events';
 import type { TMeDto } from '@/lib/shared/schemas/me';
-import { ApiClientError, type TApiFetch } from './api';
+import { ApiClientError } from './api';
 import type { TPanelClientSocket } from './socket';
 
 export type TConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -19,7 +19,9 @@ export interface TLiveFeedHandlers {
   onResumed?(): void;
 }
 
-const CATCH_UP_PAGE = 500;
+const CATCH_UP_PAGE = EVENTS_PAGE_MAX;
+/** A catch-up page not answered by then is a failed catch-up: reconnect and try again. */
+const CATCH_UP_TIMEOUT_MS = 30_000;
 /** How long a page waits for the socket before showing data anyway (it refetches on join). */
 const READY_TIMEOUT_MS = 3_000;
 
@@ -30,8 +32,9 @@ const READY_TIMEOUT_MS = 3_000;
  *   `ready()` resolves is a snapshot that live events only move forward;
  * - it remembers the last seq it applied and drops anything at or below it (duplicates
  *   across catch-up and live are harmless);
- * - after a reconnect it buffers live events, asks `GET /events?since=last`, applies those
- *   in order, then the buffer; a gap older than the kept log (410) means refetch all;
+ * - after a reconnect it buffers live events, asks `events:since` (the pages of
+ *   `GET /events?since=last`, over the socket), applies those in order, then the buffer;
+ *   a gap older than the kept log (410) means refetch all;
  * - reconnects use Socket.IO's jittered exponential backoff (see socket.ts); a server
  *   that ends the session (revoked) is not retried.
  */
@@ -49,7 +52,6 @@ export class LiveFeed {
 
   constructor(
     private readonly socket: TPanelClientSocket,
-    private readonly fetchApi: TApiFetch,
     private readonly handlers: TLiveFeedHandlers,
   ) {
     const early = setTimeout(() => {
@@ -147,13 +149,21 @@ export class LiveFeed {
     this.release();
   }
 
-  /** Pages through `GET /events` until it stops advancing (the last call answers empty). */
+  /**
+   * Pages through `events:since` on the socket (the pages of `GET /events`, without an
+   * HTTP request each) until it stops advancing (the last call answers empty).
+   */
   private async catchUp(): Promise<void> {
     for (;;) {
       const since = this.lastSeq!;
-      const page = await this.fetchApi<{ items: TChangeEnvelope[]; seq: number }>(
-        `/events?since=${since}&limit=${CATCH_UP_PAGE}`,
-      );
+      const answer = await this.socket
+        .timeout(CATCH_UP_TIMEOUT_MS)
+        .emitWithAck('events:since', { since, limit: CATCH_UP_PAGE });
+      if (!answer.ok) {
+        const { code, message } = answer.error;
+        throw new ApiClientError(code === 'resync_required' ? 410 : 400, code, message);
+      }
+      const page = answer.page;
       for (const envelope of page.items) this.apply(envelope, 'catch-up');
       if (page.seq <= since) return;
       this.lastSeq = Math.max(this.lastSeq!, page.seq);

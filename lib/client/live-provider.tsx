@@ -4,7 +4,6 @@ import { createContext, useContext, useEffect, useState, type ReactNode } from '
 import { useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import type { THello } from '@/lib/shared/live/events';
-import { apiFetch } from './api';
 import { LiveCache } from './live-cache';
 import { LiveFeed, type TConnectionState } from './live-feed';
 import { connectPanelSocket, type TPanelClientSocket } from './socket';
@@ -46,7 +45,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const [connection] = useState(() => {
     const socket = connectPanelSocket({ autoConnect: false });
     const cache = new LiveCache(queryClient);
-    const feed = new LiveFeed(socket, apiFetch, {
+    const feed = new LiveFeed(socket, {
       onChange: (envelope) => cache.apply(envelope),
       onResync: (why) => {
         cache.resync(why);

@@ -4,13 +4,15 @@ import { createTestDatabase, type TTestDatabaseTarget } from '../fixtures/test-d
 import { startPanelServer } from '../fixtures/panel-server';
 import type { TClientGroup, TCommand, TStats } from './fanout-clients';
 import type { TBareCommand, TSample } from './bare-server';
+import type { TEventsAck } from '@/lib/shared/live/events';
 
 /**
  * Fan-out figures (issue 7; DESIGN §2): N sockets of 200 reseller scopes plus carrier
  * admins, in a separate client process, against the production server on PostgreSQL,
  * and a stream of customer edits through the API. Measured:
- * - latency at a steady rate below saturation: the change's transaction time (`at`, the
- *   log row's `now()`, so slightly before its commit) to receipt, p50/p95/p99;
+ * - latency at a steady rate below saturation: the change's time (`at`, stamped as its
+ *   log row is written, the last step before the commit: the commit's round trip is
+ *   inside the figure) to receipt, p50/p95/p99;
  * - throughput: the rate is raised step by step until p99 passes the limit; the highest
  *   authorized deliveries/s of a passing step;
  * - leaks: every delivery checked against its socket's scope;
@@ -399,7 +401,7 @@ export async function benchFanout(
       failed: number;
     }>('storm-done');
     const down = clients.next('storm-down');
-    clients.send({ type: 'storm', apiUrl: server.url });
+    clients.send({ type: 'storm', catchUp: true });
     await down;
     await pool(resellers, 8, async () => edit());
     clients.send({ type: 'storm-up' });
@@ -413,7 +415,7 @@ export async function benchFanout(
 
     // Resume after a gap: 10,000 real entries (copies of this run's customer edits) land
     // in the log while nobody listens; a reseller's and an admin's socket come back and
-    // catch up through /events.
+    // catch up through `events:since` on the socket.
     const resume = await benchResume(db.url, server.url, options.gap, [
       admin,
       ...resellers.slice(0, 9).map((reseller) => reseller.token),
@@ -532,8 +534,8 @@ async function benchLogFed(
 /**
  * Resume after a gap of `gap` events: the log gets `gap` copies of real customer edits
  * while no socket listens (one INSERT … SELECT, the entries the panel itself wrote), then
- * each token's socket reconnects and pages through `/events?since=` to the head, timed
- * from the handshake to the last page. Several rounds over admin and reseller tokens.
+ * each token's socket reconnects and pages through `events:since` (as the live feed does)
+ * to the head, timed from the handshake to the last page. Several rounds over admin and reseller tokens.
  */
 async function benchResume(databaseUrl: string, url: string, gap: number, tokens: string[]) {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -591,11 +593,11 @@ async function benchResume(databaseUrl: string, url: string, gap: number, tokens
         let since = head;
         let received = 0;
         while (since < hello.seq) {
-          const response = await fetch(`${url}/api/v1/events?since=${since}&limit=1000`, {
-            headers: { authorization: `Bearer ${token}` },
-          });
-          if (!response.ok) throw new Error(`catch-up: ${response.status}`);
-          const page = (await response.json()) as { items: unknown[]; seq: number };
+          const answer = (await socket
+            .timeout(30_000)
+            .emitWithAck('events:since', { since, limit: 1000 })) as TEventsAck;
+          if (!answer.ok) throw new Error(`catch-up: ${answer.error.code}`);
+          const page = answer.page;
           received += page.items.length;
           if (page.seq <= since) break;
           since = page.seq;

@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import type { TEventsAck } from '@/lib/shared/live/events';
 
 /**
  * The socket side of the fan-out bench, in its own process (forked with an IPC channel,
@@ -22,7 +23,7 @@ export type TCommand =
   | { type: 'reset' }
   | { type: 'stats' }
   | { type: 'watch-disconnect'; tag: string }
-  | { type: 'storm'; apiUrl: string | null }
+  | { type: 'storm'; catchUp: boolean }
   | { type: 'storm-up' }
   | { type: 'close' };
 
@@ -146,10 +147,10 @@ function watchDisconnect(tag: string): Promise<number[]> {
 
 /**
  * Every socket drops and comes back at once; each, like the panel's live feed, asks
- * `/events?since=` for what it missed when `hello` says the log moved on. Converged:
- * every socket is back and caught up.
+ * `events:since` on its socket for what it missed when `hello` says the log moved on.
+ * Converged: every socket is back and caught up.
  */
-async function storm(apiUrl: string | null) {
+async function storm(catchUp: boolean) {
   const live = clients.filter((client) => client.socket.connected && !client.group.tag);
   for (const client of live) client.socket.disconnect();
   // The orchestrator writes while everyone is away; it tells us when to come back.
@@ -170,10 +171,10 @@ async function storm(apiUrl: string | null) {
         client.socket.connect();
       });
       if (!hello) return void failed++;
-      if (apiUrl && hello.seq > client.lastSeq) {
+      if (catchUp && hello.seq > client.lastSeq) {
         let since = client.lastSeq;
         while (since < hello.seq) {
-          const page = await catchUpPage(apiUrl, client.group.token!, since);
+          const page = await catchUpPage(client.socket, since);
           if (!page) return void failed++;
           for (const envelope of page.items) check(client, envelope);
           if (page.seq <= since) break;
@@ -188,26 +189,26 @@ async function storm(apiUrl: string | null) {
 }
 
 /**
- * One `/events` page, as the panel's live feed fetches it: a failed attempt (the server
- * refusing connections under the storm) is retried with jittered backoff, a few times.
+ * One catch-up page, as the panel's live feed asks for it: a failed attempt (the server
+ * unavailable or too slow under the storm) is retried with jittered backoff, a few times.
  * At most 256 in flight from this process, as a browser population's requests do not
  * all leave in the same millisecond.
  */
 let inFlight = 0;
 const queue: (() => void)[] = [];
-async function catchUpPage(apiUrl: string, token: string, since: number) {
+async function catchUpPage(socket: Socket, since: number) {
   if (inFlight >= 256) await new Promise<void>((resolve) => queue.push(resolve));
   inFlight++;
   try {
     for (let attempt = 0; attempt < 6; attempt++) {
       try {
-        const response = await fetch(`${apiUrl}/api/v1/events?since=${since}&limit=1000`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        if (response.ok) return (await response.json()) as { items: TEnvelope[]; seq: number };
-        if (response.status < 500) return null;
+        const answer = (await socket
+          .timeout(30_000)
+          .emitWithAck('events:since', { since, limit: 1000 })) as TEventsAck;
+        if (answer.ok) return answer.page as { items: TEnvelope[]; seq: number };
+        if (answer.error.code !== 'unavailable') return null;
       } catch {
-        // Refused or timed out: back off and try again.
+        // Timed out: back off and try again.
       }
       await new Promise((resolve) => setTimeout(resolve, (200 << attempt) * (0.5 + Math.random())));
     }
@@ -253,7 +254,7 @@ process.on('message', async (command: TCommand) => {
       process.send!({ type: 'disconnected', times: await watchDisconnect(command.tag) });
       break;
     case 'storm':
-      process.send!({ type: 'storm-done', ...(await storm(command.apiUrl)) });
+      process.send!({ type: 'storm-done', ...(await storm(command.catchUp)) });
       break;
     case 'close':
       for (const client of clients) client.socket.disconnect();

@@ -276,7 +276,7 @@ describe('cards, rates and derive (master mode)', () => {
       .getConnection()
       .execute<{ entity_id: string; event: string; n: string }[]>(
         `select entity_id, summary->>'event' as event, count(*) as n from change_log
-        where at = (select at from change_log where entity_id = ? and summary->>'event' = 'rates_changed' order by seq desc limit 1)
+        where txid = (select txid from change_log where entity_id = ? and summary->>'event' = 'rates_changed' order by seq desc limit 1)
         group by entity_id, summary->>'event'`,
         [card.P.id],
       );

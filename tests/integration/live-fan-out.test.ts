@@ -4,7 +4,7 @@ import { migrate, openOrm } from '@/lib/server/db/orm';
 import { catchUp } from '@/lib/server/services/events/catch-up';
 import type { TActor } from '@/lib/server/authz/actor';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
-import type { THello } from '@/lib/shared/live/events';
+import type { TEventsAck, THello } from '@/lib/shared/live/events';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { createTestDatabase } from '../fixtures/test-database';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
@@ -154,6 +154,35 @@ describe('live fan-out', () => {
         Math.max(listener.hello.seq, ...listener.received.map((e) => e.seq)),
       );
     }
+  });
+
+  it('events:since over the socket answers the very page of GET /events, and refuses what it would', async () => {
+    for (const listener of Object.values(listeners)) {
+      const http = await listener.client.get(`/events?since=${listener.hello.seq}&limit=1000`);
+      const ack = (await listener.socket
+        .timeout(5_000)
+        .emitWithAck('events:since', { since: listener.hello.seq, limit: 1000 })) as TEventsAck;
+      expect(ack).toEqual({ ok: true, page: http.body });
+      expect(http.body.items).toEqual(listener.received);
+    }
+    const ask = (payload: unknown) =>
+      listeners.r1.socket
+        .timeout(5_000)
+        .emitWithAck('events:since', payload) as Promise<TEventsAck>;
+    expect(await ask({ since: -1 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', message: expect.stringContaining('since') },
+    });
+    expect(await ask({ since: 0, limit: 5000 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', message: expect.stringContaining('limit') },
+    });
+    expect(await ask({ since: 0, extra: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', message: expect.stringContaining('extra') },
+    });
+    // The socket still works after refusals.
+    expect(await ask({ since: listeners.r1.hello.seq })).toMatchObject({ ok: true });
   });
 
   it('validates since', async () => {

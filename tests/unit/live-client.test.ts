@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { ApiClientError, type TApiFetch } from '@/lib/client/api';
+import { ApiClientError } from '@/lib/client/api';
 import { QueryClient } from '@tanstack/react-query';
 import {
   ANY_CHANGE,
@@ -115,15 +115,27 @@ function feedWith(answers: ((since: number) => { items: TChangeEnvelope[]; seq: 
   const socket = fakeSocket();
   const applied: [number, string][] = [];
   const resyncs: string[] = [];
-  const asked: string[] = [];
-  const fetchApi = (async (path: string) => {
-    asked.push(path);
-    const since = Number(new URL(`http://x${path}`).searchParams.get('since'));
-    const answer = answers.shift();
-    if (!answer) return { items: [], seq: since };
-    return answer(since);
-  }) as TApiFetch;
-  const feed = new LiveFeed(socket as unknown as TPanelClientSocket, fetchApi, {
+  const asked: { since: number; limit: number }[] = [];
+  // The server's side of `events:since`: a page, or a refusal with the API's code.
+  Object.assign(socket, {
+    timeout: () => ({
+      emitWithAck: async (event: string, request: { since: number; limit: number }) => {
+        expect(event).toBe('events:since');
+        asked.push(request);
+        const answer = answers.shift();
+        try {
+          return {
+            ok: true,
+            page: answer ? answer(request.since) : { items: [], seq: request.since },
+          };
+        } catch (error) {
+          const { code, message } = error as ApiClientError;
+          return { ok: false, error: { code, message } };
+        }
+      },
+    }),
+  });
+  const feed = new LiveFeed(socket as unknown as TPanelClientSocket, {
     onChange: (envelope, source) => applied.push([envelope.seq, source]),
     onResync: (why) => resyncs.push(why),
   });
@@ -150,7 +162,7 @@ describe('the live feed', () => {
     socket.emit('change', change(13, 'customers.updated', 'k'));
     socket.emit('change', change(16, 'customers.deleted', 'k'));
     await settle();
-    expect(asked[0]).toBe('/events?since=11&limit=500');
+    expect(asked[0]).toEqual({ since: 11, limit: 1000 });
     expect(applied).toEqual([
       [11, 'live'],
       [12, 'catch-up'],

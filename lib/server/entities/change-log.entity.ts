@@ -48,6 +48,11 @@ export const ChangeLogEntry = defineEntity({
     scopeBefore: p.text().nullable(),
     scopeAfter: p.text().nullable(),
     summary: p.json<Record<string, unknown>>().nullable(),
+    /**
+     * The writing transaction (top level, savepoints included): how the commit guard
+     * finds "this transaction's" rows, now that `at` is the moment of writing.
+     */
+    txid: p.bigint('number').defaultRaw('txid_current()'),
   },
 });
 

@@ -117,7 +117,10 @@ async function appendChanges(tx: EntityManager, actor: TActor | null, changes: T
       change.scopeAfter,
       json(change.summary ?? null),
     );
-    return '(now(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)';
+    // `at` is when the change is written, the last step before its commit — not the
+    // transaction's start (`now()`), which a long transaction would date back. The
+    // commit guard knows the transaction's rows by `txid` (its default).
+    return '(clock_timestamp(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)';
   });
   await tx.execute(
     `insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,

@@ -25,6 +25,30 @@ export const ZHandshakeRefusal = z.object({
 });
 export type THandshakeRefusal = z.infer<typeof ZHandshakeRefusal>;
 
+/** The most entries one catch-up page holds (`GET /events` and `events:since` alike). */
+export const EVENTS_PAGE_MAX = 1000;
+export const EVENTS_PAGE_DEFAULT = 500;
+
+/**
+ * `events:since`: catch-up over the socket — the very page `GET /events?since=` answers,
+ * without an HTTP request per page (a reconnecting tab, a storm of them).
+ */
+export const ZEventsSince = z
+  .object({
+    since: z.number().int().nonnegative(),
+    limit: z.number().int().min(1).max(EVENTS_PAGE_MAX).default(EVENTS_PAGE_DEFAULT),
+  })
+  .strict();
+
+/** A catch-up page: the envelopes in seq order and the position to resume from. */
+export interface TEventsPage {
+  items: TChangeEnvelope[];
+  seq: number;
+}
+
+export type TEventsAck =
+  { ok: true; page: TEventsPage } | { ok: false; error: { code: string; message: string } };
+
 export interface TServerToClientEvents {
   hello: (payload: THello) => void;
   change: (envelope: TChangeEnvelope) => void;
@@ -36,8 +60,9 @@ export interface TServerToClientEvents {
   presence: (payload: TPresence) => void;
 }
 
-/** Client events: payloads are checked with zod (lib/shared/live/presence.ts) and acknowledged. */
+/** Client events: payloads are checked with zod (presence.ts, `ZEventsSince`) and acknowledged. */
 export interface TClientToServerEvents {
   'presence:join': (payload: unknown, ack?: (result: TAck) => void) => void;
   'presence:leave': (payload: unknown, ack?: (result: TAck) => void) => void;
+  'events:since': (payload: unknown, ack?: (result: TEventsAck) => void) => void;
 }

@@ -6,6 +6,7 @@ import { Migration20261128085017 } from './Migration20261128085017';
 import { Migration20261128111500 } from './Migration20261128111500';
 import { Migration20261128123117 } from './Migration20261128123117';
 import { Migration20261128190000 } from './Migration20261128190000';
+import { Migration20261128191000 } from './Migration20261128191000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -19,4 +20,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128111500', class: Migration20261128111500 },
   { name: 'Migration20261128123117', class: Migration20261128123117 },
   { name: 'Migration20261128190000', class: Migration20261128190000 },
+  { name: 'Migration20261128191000', class: Migration20261128191000 },
 ];
