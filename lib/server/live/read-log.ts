@@ -87,14 +87,21 @@ export async function logHead(em: EntityManager): Promise<number> {
   return Number(rows[0]?.head ?? 0);
 }
 
-/** The oldest seq still inside the catch-up window, or null when none is. */
-export async function oldestRetainedSeq(
+/**
+ * The newest seq committed (0 for an empty log) and the oldest still inside the catch-up
+ * window (null when none is), in one round trip.
+ */
+export async function logBounds(
   em: EntityManager,
   retentionDays: number,
-): Promise<number | null> {
-  const rows = await em.execute<{ seq: string | null }[]>(
-    `select min(seq) as seq from change_log where at > now() - (? * interval '1 day')`,
+): Promise<{ head: number; oldest: number | null }> {
+  const rows = await em.execute<{ head: string | null; oldest: string | null }[]>(
+    `select (select max(seq) from change_log) as head,
+            (select min(seq) from change_log where at > now() - (? * interval '1 day')) as oldest`,
     [retentionDays],
   );
-  return rows[0]?.seq ? Number(rows[0].seq) : null;
+  return {
+    head: Number(rows[0]?.head ?? 0),
+    oldest: rows[0]?.oldest ? Number(rows[0].oldest) : null,
+  };
 }

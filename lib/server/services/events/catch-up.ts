@@ -3,7 +3,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { envelopeFor, roomsOf } from '@/lib/server/authz/audience';
 import { subtreePattern } from '@/lib/server/authz/scope';
 import { ApiError } from '@/lib/server/api/errors';
-import { logHead, oldestRetainedSeq, readLogAfter } from '@/lib/server/live/read-log';
+import { logBounds, readLogAfter } from '@/lib/server/live/read-log';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 
 /**
@@ -17,9 +17,8 @@ export async function catchUp(
   query: { since: number; limit: number },
   options: { retentionDays: number },
 ): Promise<{ items: TChangeEnvelope[]; seq: number }> {
-  const head = await logHead(em);
+  const { head, oldest } = await logBounds(em, options.retentionDays);
   if (query.since < head) {
-    const oldest = await oldestRetainedSeq(em, options.retentionDays);
     if (oldest === null || query.since < oldest - 1) {
       throw new ApiError(
         410,
@@ -61,29 +60,25 @@ async function accessChangedSince(
   // The person at the keyboard: the support user while viewing as someone.
   const person = actor.impersonation?.impersonator.id ?? actor.userId;
   const users = [actor.userId, person, actor.dormantImpersonation?.targetUserId ?? person];
-  const rows = await em.execute<{ found: number }[]>(
-    `select 1 as found from change_log
-      where seq > ?
-        and ((resource = 'users' and entity_id in (?, ?, ?))
-          or (resource = 'groups'
-              and entity_id in (?, (select group_id from app_user where id = ?)))
-          or (resource = 'impersonation' and actor_user_id = ?)
-          or (summary ->> 'reason' = 'status_cascade'
-              and strpos(?, entity_id::text || '/') > 0))
-      limit 1`,
-    [since, ...users, actor.group.id, person, person, actor.account.path],
+  const rows = await em.execute<{ changed: boolean }[]>(
+    `select exists (
+              select 1 from change_log
+               where seq > ?
+                 and ((resource = 'users' and entity_id in (?, ?, ?))
+                   or (resource = 'groups'
+                       and entity_id in (?, (select group_id from app_user where id = ?)))
+                   or (resource = 'impersonation' and actor_user_id = ?)
+                   or (summary ->> 'reason' = 'status_cascade'
+                       and strpos(?, entity_id::text || '/') > 0)))
+            -- A view-as that ran out in between switched the view without a log entry.
+            or exists (
+              select 1 from impersonation i
+               where i.impersonator_user_id = ?
+                 and i.expires_at <= now()
+                 and (i.ended_at is null or i.ended_at > i.expires_at)
+                 and i.expires_at > coalesce((select at from change_log where seq = ?),
+                                             (select min(at) from change_log))) as changed`,
+    [since, ...users, actor.group.id, person, person, actor.account.path, person, since],
   );
-  if (rows.length > 0) return true;
-  // A view-as that ran out in between switched the view without a log entry.
-  const expired = await em.execute<{ found: number }[]>(
-    `select 1 as found from impersonation i
-      where i.impersonator_user_id = ?
-        and i.expires_at <= now()
-        and (i.ended_at is null or i.ended_at > i.expires_at)
-        and i.expires_at > coalesce((select at from change_log where seq = ?),
-                                    (select min(at) from change_log))
-      limit 1`,
-    [person, since],
-  );
-  return expired.length > 0;
+  return rows[0]?.changed === true;
 }
