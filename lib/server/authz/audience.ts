@@ -92,10 +92,11 @@ export function audienceOf(entry: TLogEntry): TDelivery[] {
         readsPeople &&
         Boolean(entry.actor.userPath?.startsWith(path)) &&
         Boolean(entry.actor.userId);
-      deliveries.push({
-        rooms: [roomFor(accountId, resource, readsPeople)],
-        envelope: envelope(entry, resource, kind, named),
-      });
+      deliveries.push(
+        lazyDelivery([roomFor(accountId, resource, readsPeople)], () =>
+          envelope(entry, resource, kind, named),
+        ),
+      );
     }
   }
   if (resource === 'groups') deliveries.push(...useOnlyDeliveries(entry));
@@ -267,6 +268,20 @@ export function envelopeFor(
         !delivery.except?.some((room) => rooms.has(room)),
     )?.envelope ?? null
   );
+}
+
+/**
+ * A delivery whose envelope is built when first read: the fan-out reads every one, but
+ * catch-up (`envelopeFor`) wants one of the two per account on the paths.
+ */
+function lazyDelivery(rooms: string[], make: () => TChangeEnvelope): TDelivery {
+  let built: TChangeEnvelope | undefined;
+  return {
+    rooms,
+    get envelope() {
+      return (built ??= make());
+    },
+  };
 }
 
 /** Created and deleted speak for themselves; an update that moves scope adds or removes. */
