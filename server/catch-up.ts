@@ -35,12 +35,13 @@ export function attachCatchUp(
     }
     try {
       const em = orm.em.fork();
-      const actor = await socketActorNow(em, socket);
-      if (!actor) return refuse('unauthenticated', 'The session is no longer valid.');
-      if (actor.mustChangePassword) {
+      const now = await socketActorNow(em, socket);
+      if (!now) return refuse('unauthenticated', 'The session is no longer valid.');
+      // As the API decides it: the person signed in must have changed a reset password.
+      if (now.real.mustChangePassword) {
         return refuse('password_change_required', 'Change your password first.');
       }
-      const page = await catchUp(em, actor, parsed.data, options);
+      const page = await catchUp(em, now.actor, parsed.data, options);
       reply({ ok: true, page });
     } catch (error) {
       if (error instanceof ApiError) return refuse(error.code, error.message);

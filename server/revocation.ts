@@ -95,21 +95,25 @@ export function scheduleExpiry(orm: MikroORM, socket: TPanelSocket, actor: TActo
 }
 
 /**
- * The socket's actor as the database says now: the real person behind it with the
- * session version it connected with, then the view it is in (if any) — exactly the
- * handshake's decision, taken again. Null when the session may no longer act.
+ * The socket's actors as the database says now: the real person behind it with the
+ * session version it connected with, and the view it is in (if any, else the same) —
+ * exactly the handshake's decision, taken again. Null when the session may no longer act.
  */
 export async function socketActorNow(
   em: EntityManager,
   socket: TPanelSocket,
-): Promise<TActor | null> {
+): Promise<{ real: TActor; actor: TActor } | null> {
   const resolved = await resolveActorWithView(em, socket.data.real);
-  return resolved ? applyImpersonation(em, resolved.actor, resolved.openView) : null;
+  if (!resolved) return null;
+  return {
+    real: resolved.actor,
+    actor: await applyImpersonation(em, resolved.actor, resolved.openView),
+  };
 }
 
 export async function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
   const current = socket.data.actor;
-  const next = await socketActorNow(orm.em.fork(), socket);
+  const next = (await socketActorNow(orm.em.fork(), socket))?.actor;
   if (!next) {
     socket.emit('session.revoked', { reason: 'Your access changed; sign in again.' });
     socket.disconnect(true);
