@@ -1,9 +1,11 @@
 import { chooseTestDatabase } from '../fixtures/test-database';
 import { benchCsv, benchRates, type TRatesFigures } from './rates-bench';
 import { benchFanout } from './fanout-bench';
+import { benchApiCost } from './api-cost';
 
 /**
- * `npm run bench` (`-- --json` for one JSON object; `--only fanout|rates`; fan-out:
+ * `npm run bench` (`-- --json` for one JSON object; `--only api|fanout|rates`; api:
+ * `--requests N` (1000); fan-out:
  * `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s), `--seconds N`,
  * `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`, `--no-pglite`).
  * Figures against the production build on real PostgreSQL, PGlite as a second row where
@@ -33,6 +35,33 @@ async function main() {
   const json: Record<string, number | string | null> = {};
   const log = flag('json') ? () => {} : (line: string) => console.error(`  … ${line}`);
   const primary = await chooseTestDatabase();
+
+  if (!only || only === 'api') {
+    const requests = option('requests', 1000);
+    const cost = await benchApiCost(primary, { requests });
+    Object.assign(json, {
+      'api.get_cpu_ms': cost.getCpuMs,
+      'api.patch_cpu_ms': cost.patchCpuMs,
+      'api.get_per_s': cost.getPerS,
+      'api.patch_per_s': cost.patchPerS,
+    });
+    if (!flag('json')) {
+      const cpu = (value: number | null) => (value === null ? 'n/a' : `${value} ms`);
+      printTable([
+        [
+          `one API request, ${requests} of each, 4 at a time`,
+          'server CPU per request',
+          'requests/s',
+        ],
+        ['GET /customers/{id}', cpu(cost.getCpuMs), String(cost.getPerS)],
+        [
+          'PATCH /customers/{id} (no socket listening)',
+          cpu(cost.patchCpuMs),
+          String(cost.patchPerS),
+        ],
+      ]);
+    }
+  }
 
   if (!only || only === 'fanout') {
     const sockets = option('sockets', 5000);

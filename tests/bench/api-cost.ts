@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { createTestDatabase, type TTestDatabaseTarget } from '../fixtures/test-database';
+import { startPanelServer } from '../fixtures/panel-server';
+
+/**
+ * What one API request costs the server: its CPU time (user + system, from
+ * `/proc/<pid>/stat`) over `requests` calls, 4 at a time, after a warm-up — for a read
+ * (`GET /customers/{id}`) and for an edit (`PATCH /customers/{id}`, a transaction and
+ * its change-log row, no socket listening). The write path's floor, beside which the
+ * fan-out's figures read. Linux only (null elsewhere).
+ */
+export interface TApiCostFigures {
+  getCpuMs: number | null;
+  patchCpuMs: number | null;
+  getPerS: number;
+  patchPerS: number;
+}
+
+const ADMIN = { email: 'cost@carrier.test', password: 'cost-admin-password' };
+
+function cpuMs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+export async function benchApiCost(
+  target: TTestDatabaseTarget,
+  options: { requests: number },
+): Promise<TApiCostFigures> {
+  const db = await createTestDatabase(target);
+  const server = await startPanelServer({
+    DATABASE_URL: db.url,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+  });
+  try {
+    const call = async (method: string, path: string, token?: string, body?: unknown) => {
+      const response = await fetch(`${server.url}/api/v1${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const parsed = (await response.json()) as Record<string, unknown>;
+      return { ok: response.ok, body: parsed };
+    };
+    const token = (await call('POST', '/auth/token', undefined, ADMIN)).body.token as string;
+    const customers: { id: string; version: number }[] = [];
+    for (let index = 0; index < 16; index++) {
+      const reseller = await call('POST', '/resellers', token, {
+        name: `Cost R${index}`,
+        email: `r${index}@cost.test`,
+      });
+      const customer = await call('POST', '/customers', token, {
+        name: `Cost C${index}`,
+        parentId: reseller.body.id,
+        creditLimit: '1',
+      });
+      customers.push(customer.body as { id: string; version: number });
+    }
+    const pid = server.child.pid!;
+    const measure = async (one: (index: number) => Promise<void>) => {
+      for (let index = 0; index < 100; index++) await one(index); // warm up
+      const cpuBefore = cpuMs(pid);
+      const started = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let index = next++; index < options.requests; index = next++) await one(index);
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const cpuAfter = cpuMs(pid);
+      return {
+        cpuMs:
+          cpuBefore === null || cpuAfter === null
+            ? null
+            : Math.round(((cpuAfter - cpuBefore) / options.requests) * 100) / 100,
+        perS: Math.round(options.requests / seconds),
+      };
+    };
+    const get = await measure(async (index) => {
+      const answer = await call('GET', `/customers/${customers[index % 16]!.id}`, token);
+      if (!answer.ok) throw new Error('GET failed');
+    });
+    const patch = await measure(async (index) => {
+      const customer = customers[index % 16]!;
+      const answer = await call('PATCH', `/customers/${customer.id}`, token, {
+        version: customer.version,
+        creditLimit: String(index),
+      });
+      if (answer.ok) customer.version = answer.body.version as number;
+      else {
+        // Another of the four writers edited it first: take its version and go on.
+        const current = (answer.body.error as { current?: { version: number } })?.current;
+        if (!current) throw new Error('PATCH failed');
+        customer.version = current.version;
+      }
+    });
+    return {
+      getCpuMs: get.cpuMs,
+      patchCpuMs: patch.cpuMs,
+      getPerS: get.perS,
+      patchPerS: patch.perS,
+    };
+  } finally {
+    await server.stop();
+    await db.drop();
+  }
+}
