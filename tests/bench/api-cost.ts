@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createTestDatabase, type TTestDatabaseTarget } from '../fixtures/test-database';
-import { startPanelServer } from '../fixtures/panel-server';
+import type { TTestDatabaseTarget } from '../fixtures/test-database';
+import { startBenchPanel } from './bench-panel';
 
 /**
  * What one API request costs the server: its CPU time (user + system, from
@@ -32,12 +32,8 @@ export async function benchApiCost(
   target: TTestDatabaseTarget,
   options: { requests: number },
 ): Promise<TApiCostFigures> {
-  const db = await createTestDatabase(target);
-  const server = await startPanelServer({
-    DATABASE_URL: db.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-  });
+  const panel = await startBenchPanel(target, ADMIN);
+  const { server } = panel;
   try {
     const call = async (method: string, path: string, token?: string, body?: unknown) => {
       const response = await fetch(`${server.url}/api/v1${path}`, {
@@ -51,7 +47,7 @@ export async function benchApiCost(
       const parsed = (await response.json()) as Record<string, unknown>;
       return { ok: response.ok, body: parsed };
     };
-    const token = (await call('POST', '/auth/token', undefined, ADMIN)).body.token as string;
+    const token = await panel.tokenFor(ADMIN.email, ADMIN.password);
     const customers: { id: string; version: number }[] = [];
     for (let index = 0; index < 16; index++) {
       const reseller = await call('POST', '/resellers', token, {
@@ -111,7 +107,6 @@ export async function benchApiCost(
       patchPerS: patch.perS,
     };
   } finally {
-    await server.stop();
-    await db.drop();
+    await panel.stop();
   }
 }

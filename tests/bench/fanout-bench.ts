@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
-import { createTestDatabase, type TTestDatabaseTarget } from '../fixtures/test-database';
-import { startPanelServer } from '../fixtures/panel-server';
+import type { TTestDatabaseTarget } from '../fixtures/test-database';
+import { startBenchPanel } from './bench-panel';
 import type { TClientGroup, TCommand, TStats } from './fanout-clients';
 import type { TBareCommand, TSample } from './bare-server';
 import type { TEventsAck } from '@/lib/shared/live/events';
@@ -177,12 +177,8 @@ export async function benchFanout(
   options: TFanoutOptions,
 ): Promise<TFanoutFigures> {
   const log = options.log ?? (() => {});
-  const db = await createTestDatabase(target);
-  const server = await startPanelServer({
-    DATABASE_URL: db.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-  });
+  const panel = await startBenchPanel(target, ADMIN);
+  const { db, server, tokenFor } = panel;
   const children: TChild[] = [];
   try {
     const api = async (token: string, method: string, path: string, body?: unknown) => {
@@ -197,15 +193,6 @@ export async function benchFanout(
       const text = await response.text();
       if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
       return text ? JSON.parse(text) : null;
-    };
-    const tokenFor = async (email: string, password: string): Promise<string> => {
-      const response = await fetch(`${server.url}/api/v1/auth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password }),
-      });
-      if (!response.ok) throw new Error(`token for ${email}: ${response.status}`);
-      return ((await response.json()) as { token: string }).token;
     };
 
     // The tree: 200 resellers, each with a customer and a user; 20 of them a second user
@@ -485,8 +472,7 @@ export async function benchFanout(
     };
   } finally {
     for (const child of children) child.child.kill();
-    await server.stop();
-    await db.drop?.();
+    await panel.stop();
   }
 }
 

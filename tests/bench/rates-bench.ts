@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
-import { createTestDatabase, type TTestDatabaseTarget } from '../fixtures/test-database';
-import { startPanelServer } from '../fixtures/panel-server';
+import type { TTestDatabaseTarget } from '../fixtures/test-database';
+import { startBenchPanel } from './bench-panel';
 
 /**
  * Rate-card figures (issue: rate cards; DESIGN §1): import a 100k-row CSV and derive a
@@ -65,22 +65,10 @@ export async function benchRates(
   target: TTestDatabaseTarget,
   options: { rows: number; lookups: number; csv: string },
 ): Promise<TRatesFigures> {
-  const db = await createTestDatabase(target);
-  const server = await startPanelServer({
-    DATABASE_URL: db.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-  });
+  const panel = await startBenchPanel(target, ADMIN);
+  const { db, server } = panel;
   try {
-    const token = (
-      (await (
-        await fetch(`${server.url}/api/v1/auth/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(ADMIN),
-        })
-      ).json()) as { token: string }
-    ).token;
+    const token = await panel.tokenFor(ADMIN.email, ADMIN.password);
     const call = async (method: string, path: string, body?: string, type = 'application/json') => {
       const started = performance.now();
       const response = await fetch(`${server.url}/api/v1${path}`, {
@@ -184,8 +172,7 @@ export async function benchRates(
       await client.end();
     }
   } finally {
-    await server.stop();
-    await db.drop();
+    await panel.stop();
   }
 }
 
