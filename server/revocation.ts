@@ -10,11 +10,12 @@ import { leaveAllPresence } from './presence';
 /**
  * Rooms that find the sockets a permission change touches: every tab of a user (the
  * person signed in and, while viewing as someone, that user too), every user of a
- * group, every user at or below an account.
+ * group (the viewed user's, and the person's own: losing `impersonation:start` there
+ * ends the view), every user at or below an account.
  */
 export function controlRoomsOf(
   socketActor: Pick<TActor, 'userId' | 'group' | 'account' | 'dormantImpersonation'>,
-  realUserId: string,
+  real: { userId: string; groupId: string },
 ) {
   const treeOf = (path: string) =>
     path
@@ -24,8 +25,9 @@ export function controlRoomsOf(
   const dormant = socketActor.dormantImpersonation;
   return [
     ...new Set([
-      `user:${realUserId}`,
+      `user:${real.userId}`,
       `user:${socketActor.userId}`,
+      `group:${real.groupId}`,
       `group:${socketActor.group.id}`,
       ...treeOf(socketActor.account.path),
       // A view-as waiting for its target to be allowed in again.
@@ -113,15 +115,18 @@ export async function socketActorNow(
 
 export async function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
   const current = socket.data.actor;
-  const next = (await socketActorNow(orm.em.fork(), socket))?.actor;
-  if (!next) {
+  const now = await socketActorNow(orm.em.fork(), socket);
+  if (!now) {
     socket.emit('session.revoked', { reason: 'Your access changed; sign in again.' });
     socket.disconnect(true);
     return;
   }
-  const realUserId = socket.data.real.userId;
-  const before = new Set([...roomsOf(current), ...controlRoomsOf(current, realUserId)]);
-  const after = new Set([...roomsOf(next), ...controlRoomsOf(next, realUserId)]);
+  const next = now.actor;
+  const realBefore = socket.data.real;
+  const realAfter = { ...realBefore, groupId: now.real.group.id };
+  socket.data.real = realAfter;
+  const before = new Set([...roomsOf(current), ...controlRoomsOf(current, realBefore)]);
+  const after = new Set([...roomsOf(next), ...controlRoomsOf(next, realAfter)]);
   scheduleExpiry(orm, socket, next);
   if (sameSet(before, after) && sameSet(new Set(current.grants), new Set(next.grants))) return;
   for (const room of before) if (!after.has(room)) void socket.leave(room);

@@ -25,8 +25,11 @@ import { getLogger } from '@/lib/server/observability/logger';
 
 export interface TSocketData {
   actor: TActor;
-  /** The signed-in person and the session version it connected with (for re-checks). */
-  real: { userId: string; sessionVersion: number };
+  /**
+   * The signed-in person, the session version it connected with (for re-checks) and its
+   * own group as last checked (while viewing as someone, the socket's actor is another's).
+   */
+  real: { userId: string; sessionVersion: number; groupId: string };
   /** The person at the keyboard, as presence names them (the support agent, not the view). */
   person: TActorRecord;
   /** Presence room → when this socket joined it. */
@@ -107,7 +110,11 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
         );
       }
       socket.data.actor = actor;
-      socket.data.real = { userId: real!.userId, sessionVersion: real!.sessionVersion };
+      socket.data.real = {
+        userId: real!.userId,
+        sessionVersion: real!.sessionVersion,
+        groupId: real!.group.id,
+      };
       socket.data.person = {
         userId: real!.userId,
         name: real!.name,
@@ -127,7 +134,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     // The rooms a permission change reaches it by (its user, group, accounts above) and
     // the rooms of its audience (lib/server/authz/audience.ts), joined before `hello`:
     // every change after `seq` reaches it live.
-    void socket.join([...controlRoomsOf(actor, socket.data.real.userId), ...roomsOf(actor)]);
+    void socket.join([...controlRoomsOf(actor, socket.data.real), ...roomsOf(actor)]);
     scheduleExpiry(deps.orm, socket, actor);
     socket.emit('hello', { ...toMeDto(actor), seq: deps.head(), protocol: PROTOCOL_VERSION });
     attachPresence(io, deps.orm, socket);

@@ -194,4 +194,50 @@ describe('impersonation ("view as")', () => {
       body: { error: { code: 'resync_required' } },
     });
   });
+
+  it("ends the view live when the support user's own group loses impersonation:start", async () => {
+    expect(
+      (await support.post('/impersonation', { userId: resellerUserId, reason: 'regrant' })).status,
+    ).toBe(201);
+    const socket = io(suite.server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: support.cookie },
+    });
+    try {
+      const hello = await new Promise<{ user: { email: string } }>((resolve, reject) => {
+        socket.once('hello', resolve);
+        socket.once('connect_error', reject);
+      });
+      expect(hello.user.email).toBe('ops@acme.test');
+      const rescoped = new Promise<{ user: { email: string }; grants: string[] }>(
+        (resolve, reject) => {
+          socket.once('session.rescoped', resolve);
+          setTimeout(() => reject(new Error('the socket was not re-scoped within 5 s')), 5000);
+        },
+      );
+      // The group of the person at the keyboard, not of the user it views as.
+      const groups = (await admin.get('/groups?limit=500')).body.items;
+      const own = groups.find((group: { name: string }) => group.name.startsWith('Support'));
+      expect(
+        (
+          await admin.patch(`/groups/${own.id}`, {
+            version: own.version,
+            grants: ['resellers:read', 'users:read', 'audit:read'],
+          })
+        ).status,
+      ).toBe(200);
+      const me = await rescoped;
+      expect(me.user.email).toBe('support@carrier.test');
+      expect(me.grants).not.toContain('customers:read');
+      // From now on the reseller's customers are none of this socket's business.
+      const received: string[] = [];
+      socket.on('change', (envelope: { type: string }) => received.push(envelope.type));
+      expect((await reseller.post('/customers', { name: 'After the regrant' })).status).toBe(201);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(received.filter((type) => type.startsWith('customers.'))).toEqual([]);
+    } finally {
+      socket.close();
+    }
+  });
 });
