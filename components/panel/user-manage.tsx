@@ -1,16 +1,20 @@
 'use client';
 
+import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
-import type { TUserDto } from '@/lib/shared/schemas/users';
+import { ANY_CHANGE } from '@/lib/client/live-cache';
+import type { TUserDto, TUserManageability } from '@/lib/shared/schemas/users';
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from './panel-section';
 
 /**
  * One user's administration: disable or enable (its sessions end at once), an admin
  * password reset (changed at next sign-in), and — for support staff — viewing the panel
- * as this user, read-only, with a reason (DESIGN §1 "Impersonation").
+ * as this user, read-only, with a reason (DESIGN §1 "Impersonation"). Disable, enable
+ * and reset are offered only when the server's manage rule allows them (the user's group
+ * holds nothing the viewer lacks, never oneself), asked of the server, not re-decided.
  */
 export function UserManage({
   user,
@@ -25,6 +29,13 @@ export function UserManage({
   const [fields, setFields] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  // Refetched after any change: a group's grants or the user's group may move under us.
+  const rule = useQuery({
+    queryKey: [ANY_CHANGE, `/users/${user.id}/manageable`],
+    queryFn: () => apiFetch<TUserManageability>(`/users/${user.id}/manageable`),
+    enabled: can.update,
+  });
+  const manageable = can.update && rule.data?.manageable === true;
 
   async function run(action: () => Promise<unknown>, success: string) {
     setFields({});
@@ -72,7 +83,14 @@ export function UserManage({
       }
     >
       <div className="space-y-5">
-        {can.update ? (
+        {can.update && rule.data && !rule.data.manageable ? (
+          <p className="text-sm text-slate-700" role="note">
+            {rule.data.reason === 'self'
+              ? 'This is you: change your own password under your account.'
+              : `You cannot disable, enable or reset this user: its group holds grants you do not (${rule.data.lacking.join(', ')}).`}
+          </p>
+        ) : null}
+        {manageable ? (
           <div className="space-y-2">
             <p className="text-sm text-slate-700">
               Status: <strong>{user.status}</strong>
@@ -90,7 +108,7 @@ export function UserManage({
             </Button>
           </div>
         ) : null}
-        {can.update ? (
+        {manageable ? (
           <form
             onSubmit={resetPassword}
             className="space-y-3"

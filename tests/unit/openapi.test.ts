@@ -41,6 +41,7 @@ describe('OpenAPI document', () => {
         'GET /rates/lookup',
         'POST /customers/{id}/transfer',
         'GET /users/{id}/access',
+        'GET /users/{id}/manageable',
         'GET /dashboard',
         'GET /audit',
         'POST /impersonation',

@@ -31,7 +31,13 @@ import {
 } from '@/lib/shared/schemas/cards';
 import { ZImportQuery, ZLookupQuery, ZRatesListQuery, ZRatesPut } from '@/lib/shared/schemas/rates';
 import { ZTokenCreate, ZTokenDto, ZTokenIssued } from '@/lib/shared/schemas/tokens';
-import { ZPasswordChange, ZUserCreate, ZUserDto, ZUserPatch } from '@/lib/shared/schemas/users';
+import {
+  ZPasswordChange,
+  ZUserCreate,
+  ZUserDto,
+  ZUserManageability,
+  ZUserPatch,
+} from '@/lib/shared/schemas/users';
 
 /**
  * OpenAPI 3.1 for /api/v1, generated from the very zod schemas the handlers validate
@@ -134,6 +140,14 @@ const OPERATIONS: Record<string, Record<string, TOperation>> = {
     ZUserPatch,
     ZPageQuery.extend({ accountId: ZId.optional() }),
   ),
+  '/users/{id}/manageable': {
+    get: {
+      summary:
+        'Whether the caller may reset, disable, enable, delete or regroup the user: only when the user’s group holds nothing the caller lacks, and never itself',
+      grant: 'users:read',
+      ok: { status: 200, schema: ZUserManageability },
+    },
+  },
   '/users/{id}/access': {
     get: {
       summary:

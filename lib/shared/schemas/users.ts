@@ -43,6 +43,19 @@ export const ZUserDto = ZEntityMeta.extend({
 });
 export type TUserDto = z.infer<typeof ZUserDto>;
 
+/**
+ * `GET /users/{id}/manageable`: whether the caller may reset, disable, enable, delete or
+ * regroup the user (DESIGN §1 "Managing users"), and if not, why — itself (`self`) or
+ * grants of the user's group the caller lacks (`escalation`, naming them).
+ */
+export const ZUserManageability = z.object({
+  userId: z.string(),
+  manageable: z.boolean(),
+  reason: z.enum(['self', 'escalation']).nullable(),
+  lacking: z.array(z.string()),
+});
+export type TUserManageability = z.infer<typeof ZUserManageability>;
+
 /** Why a user has no access at all (deny by default, DESIGN §1). */
 export const DENY_REASONS = {
   user_disabled: 'the user is disabled',

@@ -1,11 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { conflict } from '@/lib/server/api/errors';
+import { assertMayManageUser } from '@/lib/server/authz/manage-user';
 import { mutate } from '@/lib/server/live/change-log';
 import { findScopedUser, toUserDto } from './user-access';
 
-/** Deletes a user in scope (its sessions die with it); never the caller itself. */
+/**
+ * Deletes a user in scope (its sessions die with it): never the caller itself, and only
+ * a user whose group holds nothing the caller lacks (the manage rule).
+ */
 export async function deleteUser(
   em: EntityManager,
   actor: TActor,
@@ -14,8 +17,7 @@ export async function deleteUser(
   assertCan(actor, 'users:delete');
   await mutate(em, actor, async (tx, record) => {
     const user = await findScopedUser(tx, actor, unverifiedId);
-    if (user.id === actor.userId)
-      throw conflict('cannot_delete_self', 'You cannot delete your own user.');
+    assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
     const before = toUserDto(user);
     tx.remove(user);
     record({

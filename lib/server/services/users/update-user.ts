@@ -5,12 +5,15 @@ import { staleVersion } from '@/lib/server/api/errors';
 import { hashPassword } from '@/lib/server/auth/password';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TUserDto, TUserPatch } from '@/lib/shared/schemas/users';
+import { assertMayManageUser } from '@/lib/server/authz/manage-user';
 import { findAssignableGroup, findScopedUser, toUserDto } from './user-access';
 
 /**
  * Edits a user in scope: name, group (never none), status, or an admin password reset
  * (changed at next sign-in). A new group, disabling, or a reset bumps the session
  * version: every cookie and token of the user stops working on its next request.
+ * Everything but the name takes the user over, so it needs the manage rule: the user's
+ * current group within the actor's grants, and never the actor itself.
  */
 export async function updateUser(
   em: EntityManager,
@@ -23,6 +26,9 @@ export async function updateUser(
   return mutate(em, actor, async (tx, record) => {
     const user = await findScopedUser(tx, actor, unverifiedId);
     const before = toUserDto(user);
+    if (patch.groupId !== undefined || patch.status !== undefined || patch.password) {
+      assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
+    }
     if (patch.version !== user.version) throw staleVersion(before);
     let revoke = false;
     if (patch.groupId !== undefined && patch.groupId !== user.group.id) {
