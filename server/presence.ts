@@ -5,12 +5,12 @@ import { presenceRoomFor } from '@/lib/server/services/presence/topic-access';
 import {
   MAX_PRESENCE_TOPICS,
   ZPresenceRequest,
-  type TAck,
   type TPresence,
   type TPresenceTopic,
 } from '@/lib/shared/live/presence';
 import type { TPanelServer, TPanelSocket } from './socket';
 import { getLogger } from '@/lib/server/observability/logger';
+import { onClientMessage } from './client-message';
 
 /** Per socket: leave every topic (re-scoping: the client joins again under its new view). */
 const leaveAll = new WeakMap<TPanelSocket, () => Promise<void>>();
@@ -30,38 +30,26 @@ export async function leaveAllPresence(socket: TPanelSocket): Promise<void> {
 export function attachPresence(io: TPanelServer, orm: MikroORM, socket: TPanelSocket): void {
   const topics = new Map<string, TPresenceTopic>(); // room → topic, for this socket
 
-  socket.on('presence:join', async (payload, ack) => {
-    const reply = typeof ack === 'function' ? ack : () => {};
-    const parsed = ZPresenceRequest.safeParse(payload);
-    if (!parsed.success) return reply(invalid('topic must be "<resource>:<id>" or "page:<name>"'));
+  onClientMessage(orm, socket, 'presence:join', ZPresenceRequest, async ({ topic }, actor) => {
     if (topics.size >= MAX_PRESENCE_TOPICS) {
-      return reply(refused('too_many_topics', `At most ${MAX_PRESENCE_TOPICS} topics per tab.`));
+      throw new ApiError(409, 'too_many_topics', `At most ${MAX_PRESENCE_TOPICS} topics per tab.`);
     }
-    try {
-      const room = await presenceRoomFor(orm.em.fork(), socket.data.actor, parsed.data.topic);
-      if (!socket.connected) return;
-      topics.set(room, parsed.data.topic);
-      socket.data.presenceSince ??= {};
-      socket.data.presenceSince[room] ??= new Date().toISOString();
-      await socket.join(room);
-      reply({ ok: true });
-      await broadcast(io, room, parsed.data.topic);
-    } catch (error) {
-      if (error instanceof ApiError) return reply(refused(error.code, error.message));
-      getLogger().error({ err: error }, 'presence: join failed');
-      reply(refused('unavailable', 'Presence is unavailable right now.'));
-    }
+    const room = await presenceRoomFor(orm.em.fork(), actor, topic);
+    if (!socket.connected) return {};
+    topics.set(room, topic);
+    socket.data.presenceSince ??= {};
+    socket.data.presenceSince[room] ??= new Date().toISOString();
+    await socket.join(room);
+    // Told to the room after the ack's turn: the joiner learns it is in before the list.
+    setImmediate(() => void broadcast(io, room, topic));
+    return {};
   });
 
-  socket.on('presence:leave', async (payload, ack) => {
-    const reply = typeof ack === 'function' ? ack : () => {};
-    const parsed = ZPresenceRequest.safeParse(payload);
-    if (!parsed.success) return reply(invalid('topic must be "<resource>:<id>" or "page:<name>"'));
-    for (const [room, topic] of topics) {
-      if (topic !== parsed.data.topic) continue;
-      await leave(io, socket, topics, room);
+  onClientMessage(orm, socket, 'presence:leave', ZPresenceRequest, async ({ topic }) => {
+    for (const [room, held] of topics) {
+      if (held === topic) await leave(io, socket, topics, room);
     }
-    reply({ ok: true });
+    return {};
   });
 
   socket.on('disconnect', () => {
@@ -114,11 +102,4 @@ async function broadcast(io: TPanelServer, room: string, topic: TPresenceTopic):
     // Another process did not answer (Redis down): presence degrades, delivery goes on.
     getLogger().warn({ err: error, room }, 'presence: could not list the room');
   }
-}
-
-function invalid(message: string): TAck {
-  return { ok: false, error: { code: 'invalid_input', message } };
-}
-function refused(code: string, message: string): TAck {
-  return { ok: false, error: { code, message } };
 }

@@ -1,8 +1,8 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import { roomsOf } from '@/lib/server/authz/audience';
-import { resolveActorWithView, type TActor } from '@/lib/server/authz/actor';
-import { applyImpersonation } from '@/lib/server/authz/impersonation';
+import type { TActor } from '@/lib/server/authz/actor';
+import { enter, type TCredentialRef, type TDoorResult } from '@/lib/server/auth/door';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import type { TPanelServer, TPanelSocket } from './socket';
 import { leaveAllPresence } from './presence';
@@ -11,11 +11,12 @@ import { leaveAllPresence } from './presence';
  * Rooms that find the sockets a permission change touches: every tab of a user (the
  * person signed in and, while viewing as someone, that user too), every user of a
  * group (the viewed user's, and the person's own: losing `impersonation:start` there
- * ends the view), every user at or below an account.
+ * ends the view), every user at or below an account, and every socket opened with one
+ * credential (a session signed out, a token revoked).
  */
 export function controlRoomsOf(
   socketActor: Pick<TActor, 'userId' | 'group' | 'account' | 'dormantImpersonation'>,
-  real: { userId: string; groupId: string },
+  real: { userId: string; groupId: string; ref: TCredentialRef },
 ) {
   const treeOf = (path: string) =>
     path
@@ -27,6 +28,7 @@ export function controlRoomsOf(
     ...new Set([
       `user:${real.userId}`,
       `user:${socketActor.userId}`,
+      credentialRoom(real.ref),
       `group:${real.groupId}`,
       `group:${socketActor.group.id}`,
       ...treeOf(socketActor.account.path),
@@ -61,7 +63,15 @@ export async function applyRevocation(
   );
 }
 
+/** The room of every socket opened with one credential. */
+export function credentialRoom(ref: TCredentialRef): string {
+  return ref.kind === 'session' ? `session:${ref.sessionId}` : `token:${ref.tokenId}`;
+}
+
 function affectedRoom(entry: TLogEntry): string | null {
+  // A token revoked, a session signed out: the sockets opened with it close.
+  if (entry.resource === 'tokens' && entry.op === 'deleted') return `token:${entry.entityId}`;
+  if (entry.resource === 'sessions' && entry.op === 'deleted') return `session:${entry.entityId}`;
   // Starting or ending a view-as switches every socket of the support user.
   if (entry.resource === 'impersonation' && entry.actor.userId) return `user:${entry.actor.userId}`;
   if (entry.resource === 'users' && (entry.op === 'deleted' || entry.op === 'updated'))
@@ -79,14 +89,17 @@ function affectedRoom(entry: TLogEntry): string | null {
 const expiryTimers = new WeakMap<TPanelSocket, NodeJS.Timeout>();
 
 /**
- * A view-as ends by itself when its time is up, with no change written: the socket is
- * re-checked at that moment (and falls back to the support user's own view).
+ * Things that end by themselves, with no change written — a view-as whose time is up,
+ * the session or token the socket was opened with expiring: the socket is re-checked at
+ * the first such moment (and falls back to the support user's own view, or closes).
  */
-export function scheduleExpiry(orm: MikroORM, socket: TPanelSocket, actor: TActor): void {
+export function scheduleExpiry(orm: MikroORM, socket: TPanelSocket): void {
   clearTimeout(expiryTimers.get(socket));
-  if (!actor.impersonation) return;
-  const delay = Math.max(0, actor.impersonation.expiresAt.getTime() - Date.now()) + 50;
-  // Timers above ~24.8 days overflow; impersonation lasts minutes.
+  const ends = [socket.data.real.expiresAt.getTime()];
+  const view = socket.data.actor.impersonation;
+  if (view) ends.push(view.expiresAt.getTime());
+  const delay = Math.max(0, Math.min(...ends) - Date.now()) + 50;
+  // Timers above ~24.8 days overflow; sessions last hours and a token at most a year.
   const timer = setTimeout(
     () => void recheck(orm, socket).catch(() => {}),
     Math.min(delay, 2 ** 31 - 1),
@@ -97,41 +110,41 @@ export function scheduleExpiry(orm: MikroORM, socket: TPanelSocket, actor: TActo
 }
 
 /**
- * The socket's actors as the database says now: the real person behind it with the
- * session version it connected with, and the view it is in (if any, else the same) —
- * exactly the handshake's decision, taken again. Null when the session may no longer act.
+ * The socket's credential through the door again, as the database says now: the real
+ * person behind it and the view it is in (if any, else the same) — exactly the
+ * handshake's decision, taken again.
  */
 export async function socketActorNow(
   em: EntityManager,
   socket: TPanelSocket,
-): Promise<{ real: TActor; actor: TActor } | null> {
-  const resolved = await resolveActorWithView(em, socket.data.real);
-  if (!resolved) return null;
-  return {
-    real: resolved.actor,
-    actor: await applyImpersonation(em, resolved.actor, resolved.openView),
-  };
+): Promise<TDoorResult> {
+  return enter(em, { kind: 'resume', ref: socket.data.real.ref }, {});
 }
 
 export async function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
   const current = socket.data.actor;
   const now = await socketActorNow(orm.em.fork(), socket);
-  if (!now) {
-    socket.emit('session.revoked', { reason: 'Your access changed; sign in again.' });
+  if (!now.ok) {
+    socket.emit('session.revoked', {
+      reason:
+        now.refusal.code === 'unauthenticated'
+          ? 'Your access changed; sign in again.'
+          : 'Your access is held until you act on it; reload the page.',
+    });
     socket.disconnect(true);
     return;
   }
-  const next = now.actor;
+  const next = now.entry.actor;
   const realBefore = socket.data.real;
-  const realAfter = { ...realBefore, groupId: now.real.group.id };
+  const realAfter = { ...realBefore, groupId: now.entry.real.group.id };
   socket.data.real = realAfter;
   const before = new Set([...roomsOf(current), ...controlRoomsOf(current, realBefore)]);
   const after = new Set([...roomsOf(next), ...controlRoomsOf(next, realAfter)]);
-  scheduleExpiry(orm, socket, next);
+  socket.data.actor = next;
+  scheduleExpiry(orm, socket);
   if (sameSet(before, after) && sameSet(new Set(current.grants), new Set(next.grants))) return;
   for (const room of before) if (!after.has(room)) void socket.leave(room);
   void socket.join([...after]);
-  socket.data.actor = next;
   // Presence was checked under the old view: drop it; the client joins again.
   await leaveAllPresence(socket);
   socket.emit('session.rescoped', toMeDto(next));

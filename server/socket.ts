@@ -8,13 +8,8 @@ import {
   type TServerToClientEvents,
 } from '@/lib/shared/live/events';
 import type { TActor } from '@/lib/server/authz/actor';
-import {
-  actorFromSessionToken,
-  parseCookieHeader,
-  sessionTokenFrom,
-} from '@/lib/server/auth/session';
-import { actorFromApiToken } from '@/lib/server/auth/api-token';
-import { applyImpersonation } from '@/lib/server/authz/impersonation';
+import { parseCookieHeader, sessionTokenFrom } from '@/lib/server/auth/session';
+import { enter, type TCredentialRef, type TRefusal } from '@/lib/server/auth/door';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { roomsOf } from '@/lib/server/authz/audience';
 import { controlRoomsOf, scheduleExpiry } from './revocation';
@@ -26,10 +21,11 @@ import { getLogger } from '@/lib/server/observability/logger';
 export interface TSocketData {
   actor: TActor;
   /**
-   * The signed-in person, the session version it connected with (for re-checks) and its
-   * own group as last checked (while viewing as someone, the socket's actor is another's).
+   * The signed-in person: the credential it connected with (the door checks it again on
+   * every re-check and catch-up), and its own group as last checked (while viewing as
+   * someone, the socket's actor is another's).
    */
-  real: { userId: string; sessionVersion: number; groupId: string };
+  real: { userId: string; groupId: string; ref: TCredentialRef; expiresAt: Date };
   /** The person at the keyboard, as presence names them (the support agent, not the view). */
   person: TActorRecord;
   /** Presence room → when this socket joined it. */
@@ -61,6 +57,21 @@ interface TSocketDeps {
 /** The largest message a client may send (a presence join is under 200 bytes). */
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 
+/** The door's refusal as a `connect_error`: the reason stays on the server. */
+function handshakeRefusal(refused: TRefusal): Error {
+  switch (refused.code) {
+    case 'unauthenticated':
+      return refusal(
+        'unauthenticated',
+        'The session is not valid: expired, signed out or revoked.',
+      );
+    case 'password_change_required':
+      return refusal('password_change_required', 'Change your password first.');
+    case 'mfa_enrolment_required':
+      return refusal('mfa_enrolment_required', 'Enrol in two-factor authentication first.');
+  }
+}
+
 function refusal(code: THandshakeRefusal['code'], message: string): Error {
   return Object.assign(new Error(message), { data: { code, message } satisfies THandshakeRefusal });
 }
@@ -89,38 +100,26 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
 
   io.use(async (socket, next) => {
     const cookies = parseCookieHeader(socket.request.headers.cookie);
-    const token = sessionTokenFrom((name) => cookies.get(name));
-    const apiToken =
-      typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
-    if (!token && !apiToken) {
-      return next(refusal('unauthenticated', 'Sign in first: the handshake carried no session.'));
-    }
+    const auth: unknown = socket.handshake.auth?.token;
     try {
-      const em = deps.orm.em.fork();
       // An API token in `auth: { token }` is judged by itself, like a bearer header.
-      const resolved = apiToken
-        ? await actorFromApiToken(em, apiToken)
-        : await actorFromSessionToken(em, token, deps.authSecret);
-      const real = resolved?.actor;
-      // A support user viewing as someone receives exactly that user's live view.
-      const actor = real ? await applyImpersonation(em, real, resolved.openView) : null;
-      if (!actor) {
-        return next(
-          refusal('unauthenticated', 'The session is not valid: expired, signed out or revoked.'),
-        );
-      }
+      const result = await enter(
+        deps.orm.em.fork(),
+        auth !== undefined
+          ? { kind: 'api-token', token: typeof auth === 'string' ? auth : undefined }
+          : { kind: 'session-cookie', token: sessionTokenFrom((name) => cookies.get(name)) },
+        { authSecret: deps.authSecret },
+      );
+      if (!result.ok) return next(handshakeRefusal(result.refusal));
+      const { actor, real, ref, expiresAt } = result.entry;
       socket.data.actor = actor;
-      socket.data.real = {
-        userId: real!.userId,
-        sessionVersion: real!.sessionVersion,
-        groupId: real!.group.id,
-      };
+      socket.data.real = { userId: real.userId, groupId: real.group.id, ref, expiresAt };
       socket.data.person = {
-        userId: real!.userId,
-        name: real!.name,
-        email: real!.email,
-        userPath: real!.account.path,
-        accountName: real!.account.name,
+        userId: real.userId,
+        name: real.name,
+        email: real.email,
+        userPath: real.account.path,
+        accountName: real.account.name,
       };
       next();
     } catch (error) {
@@ -135,7 +134,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     // the rooms of its audience (lib/server/authz/audience.ts), joined before `hello`:
     // every change after `seq` reaches it live.
     void socket.join([...controlRoomsOf(actor, socket.data.real), ...roomsOf(actor)]);
-    scheduleExpiry(deps.orm, socket, actor);
+    scheduleExpiry(deps.orm, socket);
     socket.emit('hello', { ...toMeDto(actor), seq: deps.head(), protocol: PROTOCOL_VERSION });
     attachPresence(io, deps.orm, socket);
     attachCatchUp(deps.orm, socket, { retentionDays: deps.retentionDays });

@@ -8,14 +8,15 @@ import {
 } from '@mikro-orm/core';
 import { z } from 'zod';
 import type { TActor } from '@/lib/server/authz/actor';
-import {
-  actorFromSessionToken,
-  parseCookieHeader,
-  sessionTokenFrom,
-} from '@/lib/server/auth/session';
+import { parseCookieHeader, sessionTokenFrom } from '@/lib/server/auth/session';
 import { findRuntime } from '@/lib/server/runtime';
-import { actorFromApiToken, bearerFrom } from '@/lib/server/auth/api-token';
-import { applyImpersonation } from '@/lib/server/authz/impersonation';
+import { bearerFrom } from '@/lib/server/auth/api-token';
+import {
+  enter,
+  type TCredentialRef,
+  type TPassableGate,
+  type TRefusal,
+} from '@/lib/server/auth/door';
 import { ApiError, invalidInput, unauthenticated } from './errors';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
@@ -25,20 +26,23 @@ export interface TApiContext<P> {
   params: P;
   actor: TActor;
   em: EntityManager;
+  /** The credential this request came with (the password change keeps it alive). */
+  credential: TCredentialRef;
 }
 
 type TRouteContext<P> = { params: Promise<P> };
 
 /**
- * Wraps an /api/v1 route handler: resolves the actor (bearer token or session cookie), gives it a fresh
- * EntityManager, and turns every failure into the API's error body — 4xx for what the
+ * Wraps an /api/v1 route handler: the request's credential (bearer token, else session
+ * cookie) goes through the door (lib/server/auth/door.ts), the actor gets a fresh
+ * EntityManager, and every failure becomes the API's error body — 4xx for what the
  * caller can fix, a bare 500 (logged here, never sent) for the rest.
  */
 export function apiRoute<P = Record<string, never>>(
   handle: (ctx: TApiContext<P>) => Promise<Response>,
   options: {
-    /** Answer even before the user changed an admin-reset password (`/me`, the change). */
-    beforePasswordChange?: boolean;
+    /** Gates this route is the way out of (`/me`, the password change, MFA enrolment). */
+    pass?: readonly TPassableGate[];
     /** Act as the signed-in person even while impersonating (stopping the view). */
     realActor?: boolean;
   } = {},
@@ -48,35 +52,44 @@ export function apiRoute<P = Record<string, never>>(
       const runtime = findRuntime();
       if (!runtime) throw new ApiError(503, 'unavailable', 'The panel is starting; try again.');
       const em = runtime.orm.em.fork();
-      const bearer = req.headers.get('authorization');
+      const authorization = req.headers.get('authorization');
       const cookies = parseCookieHeader(req.headers.get('cookie') ?? undefined);
       // A request with an Authorization header is judged by it alone.
-      const resolved = bearer
-        ? await actorFromApiToken(em, bearerFrom(bearer))
-        : await actorFromSessionToken(
-            em,
-            sessionTokenFrom((name) => cookies.get(name)),
-            runtime.config.authSecret,
-          );
-      if (!resolved) throw unauthenticated();
-      const real = resolved.actor;
-      // After an admin reset, only `/me` and the password change answer.
-      if (real.mustChangePassword && !options.beforePasswordChange) {
-        throw new ApiError(403, 'password_change_required', 'Change your password first.');
-      }
-      const actor = options.realActor
-        ? real
-        : await applyImpersonation(em, real, resolved.openView);
+      const result = await enter(
+        em,
+        authorization
+          ? { kind: 'api-token', token: bearerFrom(authorization) }
+          : { kind: 'session-cookie', token: sessionTokenFrom((name) => cookies.get(name)) },
+        { authSecret: runtime.config.authSecret, pass: options.pass, realActor: options.realActor },
+      );
+      if (!result.ok) throw refusalError(result.refusal);
+      const { actor, ref } = result.entry;
       // Impersonation is read-only, always (DESIGN §1).
       if (actor.impersonatorUserId && req.method !== 'GET' && req.method !== 'HEAD') {
         throw new ApiError(403, 'impersonation_read_only', 'Viewing as another user is read-only.');
       }
       const params = context?.params ? await context.params : ({} as P);
-      return await handle({ req, params, actor, em });
+      return await handle({ req, params, actor, em, credential: ref });
     } catch (error) {
       return errorResponse(error, req);
     }
   };
+}
+
+/** The door's refusal as the API says it. */
+function refusalError(refusal: TRefusal): ApiError {
+  switch (refusal.code) {
+    case 'unauthenticated':
+      return unauthenticated();
+    case 'password_change_required':
+      return new ApiError(403, 'password_change_required', 'Change your password first.');
+    case 'mfa_enrolment_required':
+      return new ApiError(
+        403,
+        'mfa_enrolment_required',
+        'Your group requires two-factor authentication: enrol first.',
+      );
+  }
 }
 
 /** Below this a JSON answer goes uncompressed (the compressor's own default threshold). */

@@ -10,7 +10,7 @@ import {
 } from './throttle';
 
 export type TLoginResult =
-  | { ok: true; claims: TSessionClaims }
+  | { ok: true; claims: Omit<TSessionClaims, 'sid'> }
   | { ok: false; reason: 'refused' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 

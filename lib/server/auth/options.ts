@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { TRuntime } from '@/lib/server/runtime';
 import { authenticate, CLIENT_IP_HEADER } from './login';
 import { SESSION_MAX_AGE_SECONDS } from './session';
+import { openSession, signOutSession } from './sessions';
 
 const ZCredentials = z.object({
   email: z.string().trim().min(1).max(320),
@@ -35,7 +36,11 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
             { ...parsed.data, ip: headers[CLIENT_IP_HEADER] ?? 'unknown' },
             runtime.config.loginThrottle,
           );
-          if (result.ok) return { id: result.claims.sub, sv: result.claims.sv };
+          if (result.ok) {
+            // A session row on the server: signing out or a password change ends it.
+            const sid = await openSession(runtime.orm.em.fork(), result.claims.sub);
+            return { id: result.claims.sub, sv: result.claims.sv, sid };
+          }
           // next-auth passes the message to the form as `error`; the form explains it.
           if (result.reason === 'throttled')
             throw new Error(`throttled:${result.retryAfterSeconds}`);
@@ -43,11 +48,22 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
         },
       }),
     ],
+    events: {
+      // Sign-out ends the session on the server too: a copied cookie stops working.
+      async signOut({ token }) {
+        await signOutSession(runtime.orm.em.fork(), token);
+      },
+    },
     callbacks: {
       jwt({ token, user }) {
         // On sign-in `user` is what authorize returned; afterwards keep the same claims.
-        const source = (user ?? token) as { id?: string; sub?: string; sv?: unknown };
-        return { sub: source.id ?? source.sub, sv: source.sv } as typeof token;
+        const source = (user ?? token) as {
+          id?: string;
+          sub?: string;
+          sv?: unknown;
+          sid?: unknown;
+        };
+        return { sub: source.id ?? source.sub, sv: source.sv, sid: source.sid } as typeof token;
       },
       session({ session, token }) {
         return { expires: session.expires, user: { id: token.sub } } as typeof session;

@@ -2,26 +2,61 @@ import { redirect } from 'next/navigation';
 import { cookies } from 'next/headers';
 import { findRuntime } from '@/lib/server/runtime';
 import type { TActor } from '@/lib/server/authz/actor';
-import { actorFromSessionToken, sessionTokenFrom } from './session';
-import { applyImpersonation } from '@/lib/server/authz/impersonation';
+import { sessionTokenFrom } from './session';
+import { enter, GATE_ORDER, type TDoorResult, type TPassableGate } from './door';
 
-/** The actor of the page request being rendered, or null (not signed in, or revoked). */
-export async function getPageActor(): Promise<TActor | null> {
+/** Where each gate the door can hold a signed-in person at sends them. */
+export const GATE_PAGES = {
+  password_change_required: '/password',
+  mfa_enrolment_required: '/security',
+} as const;
+
+/** The session cookie of the page request being rendered, through the door. */
+async function enterPage(pass: readonly TPassableGate[] = []): Promise<TDoorResult | null> {
   const runtime = findRuntime();
   if (!runtime) return null;
   const store = await cookies();
   const token = sessionTokenFrom((name) => store.get(name)?.value);
-  const em = runtime.orm.em.fork();
-  const resolved = await actorFromSessionToken(em, token, runtime.config.authSecret);
-  return resolved ? applyImpersonation(em, resolved.actor, resolved.openView) : null;
+  return enter(
+    runtime.orm.em.fork(),
+    { kind: 'session-cookie', token },
+    { authSecret: runtime.config.authSecret, pass },
+  );
+}
+
+/** The actor of the page request being rendered, or null (not signed in, revoked, or held at a gate). */
+export async function getPageActor(): Promise<TActor | null> {
+  const result = await enterPage();
+  return result?.ok ? result.entry.actor : null;
 }
 
 /**
- * The actor, or a redirect to the login page. Every panel page calls it itself: Next
- * renders a layout and its page in parallel, so the layout's check does not guard the page.
+ * The actor, or a redirect: to sign in, or to the one screen a gate leaves open (the
+ * forced password change, MFA enrolment). Every panel page calls it itself: Next renders
+ * a layout and its page in parallel, so the layout's check does not guard the page.
  */
 export async function requirePageActor(): Promise<TActor> {
-  const actor = await getPageActor();
-  if (!actor) redirect('/login');
-  return actor;
+  const result = await enterPage();
+  if (result?.ok) return result.entry.actor;
+  if (result && result.refusal.code !== 'unauthenticated')
+    redirect(GATE_PAGES[result.refusal.code]);
+  redirect('/login');
+}
+
+/**
+ * For a gate's own screen: the signed-in person (never a view-as: the screen is about
+ * one's own credentials), and whether it is held at that gate right now; a redirect to
+ * sign in, or to another gate's screen, otherwise.
+ */
+export async function requireGatePage(
+  gate: TPassableGate,
+): Promise<{ actor: TActor; held: boolean }> {
+  // The gates are passed in order (the password first): this screen opens past its own
+  // gate and the later ones, never past an earlier one.
+  const result = await enterPage(GATE_ORDER.slice(GATE_ORDER.indexOf(gate)));
+  if (!result || (!result.ok && result.refusal.code === 'unauthenticated')) redirect('/login');
+  if (!result.ok) redirect(GATE_PAGES[result.refusal.code as TPassableGate]);
+  const strict = await enterPage();
+  const held = Boolean(strict && !strict.ok && strict.refusal.code === gate);
+  return { actor: result.entry.real, held };
 }

@@ -156,13 +156,16 @@ export interface TResolvedActor {
   openView: TOpenView | null;
 }
 
+/** Why a credential does not name an actor: it is gone, or its user may not act. */
+export type TResolveRefusal = 'credential_invalid' | TDenyReason;
+
 function resolvedFrom(
   row: TActorViewRow | undefined,
   sessionVersion: number,
-): TResolvedActor | null {
-  if (!row) return null;
+): TResolvedActor | { denied: TResolveRefusal } {
+  if (!row) return { denied: 'credential_invalid' };
   const result = evaluateActor(row, sessionVersion);
-  if (!('actor' in result)) return null;
+  if (!('actor' in result)) return result;
   const openView = row.view_id
     ? {
         id: row.view_id,
@@ -176,19 +179,15 @@ function resolvedFrom(
   return { actor: result.actor, openView };
 }
 
-/** Loads the actor for a session's claims; null when the session must not act. */
+/**
+ * Loads the actor of a user at a session version, for the server's own use (a token
+ * being issued, the target of a view-as); null when the user may not act. Never for a
+ * credential from a client: those enter through `enter` (lib/server/auth/door.ts).
+ */
 export async function resolveActor(
   em: EntityManager,
   claims: { userId: string; sessionVersion: number },
 ): Promise<TActor | null> {
-  return (await resolveActorWithView(em, claims))?.actor ?? null;
-}
-
-/** `resolveActor` and the actor's open view-as, in one round trip. */
-export async function resolveActorWithView(
-  em: EntityManager,
-  claims: { userId: string; sessionVersion: number },
-): Promise<TResolvedActor | null> {
   if (!UUID.test(claims.userId)) return null;
   const rows = await em
     .getConnection()
@@ -196,40 +195,82 @@ export async function resolveActorWithView(
       `${ACTOR_SELECT} ${OPEN_VIEW_SELECT} ${ACTOR_FROM} ${OPEN_VIEW_JOIN} where u.id = ?`,
       [claims.userId],
     );
-  return resolvedFrom(rows[0], claims.sessionVersion);
+  const resolved = resolvedFrom(rows[0], claims.sessionVersion);
+  return 'actor' in resolved ? resolved.actor : null;
+}
+
+/** A credential's row after the actor's: when it ends (null: it has ended or never was). */
+type TCredentialRow = TActorViewRow & { credential_expires_at: Date | null };
+
+/**
+ * The actor behind a browser session (the cookie's user, session version and session
+ * id), its open view-as, and when the session ends — one round trip. A session that was
+ * signed out, ended by a password change, or has expired names nobody.
+ */
+export async function resolveSessionActor(
+  em: EntityManager,
+  claims: { userId: string; sessionVersion: number; sessionId: string },
+): Promise<(TResolvedActor & { expiresAt: Date }) | { denied: TResolveRefusal }> {
+  if (!UUID.test(claims.userId) || !UUID.test(claims.sessionId)) {
+    return { denied: 'credential_invalid' };
+  }
+  const rows = await em.getConnection().execute<TCredentialRow[]>(
+    `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, s.expires_at as credential_expires_at
+       from user_session s
+       join app_user u on u.id = s.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
+      where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()`,
+    [claims.sessionId, claims.userId],
+  );
+  return withExpiry(rows[0], claims.sessionVersion);
 }
 
 /**
- * The actor behind an unexpired API token (by the SHA-256 of its secret), its open
- * view-as, and what the token's bookkeeping needs — one round trip for a scripted call.
- * The token's session version must still be the user's.
+ * The actor behind an unexpired API token — found by the SHA-256 of its secret (a
+ * request) or by its id (a socket opened with it, checked again) — its open view-as, and
+ * what the token's bookkeeping needs, in one round trip. The token's session version
+ * must still be the user's: a new group, disabling or a reset ends every token.
  */
-export async function resolveActorByTokenHash(
+export async function resolveTokenActor(
   em: EntityManager,
-  tokenHash: string,
-): Promise<(TResolvedActor & { tokenId: string; lastUsedAt: Date | null }) | null> {
+  token: { hash: string } | { id: string },
+): Promise<
+  | (TResolvedActor & { tokenId: string; lastUsedAt: Date | null; expiresAt: Date })
+  | { denied: TResolveRefusal }
+> {
+  const byId = 'id' in token;
+  if (byId && !UUID.test(token.id)) return { denied: 'credential_invalid' };
   const rows = await em.getConnection().execute<
-    (TActorViewRow & {
+    (TCredentialRow & {
       token_id: string;
       token_session_version: number;
       token_last_used_at: Date | null;
     })[]
   >(
     `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, t.id as token_id, t.session_version as token_session_version,
-            t.last_used_at as token_last_used_at
+            t.last_used_at as token_last_used_at, t.expires_at as credential_expires_at
        from api_token t
        join app_user u on u.id = t.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
-      where t.token_hash = ? and t.expires_at > now()`,
-    [tokenHash],
+      where ${byId ? 't.id' : 't.token_hash'} = ? and t.expires_at > now()`,
+    [byId ? token.id : token.hash],
   );
   const row = rows[0];
-  const resolved = row && resolvedFrom(row, row.token_session_version);
-  if (!row || !resolved) return null;
+  if (!row) return { denied: 'credential_invalid' };
+  const resolved = withExpiry(row, row.token_session_version);
+  if ('denied' in resolved) return resolved;
   return {
     ...resolved,
     tokenId: row.token_id,
     lastUsedAt: row.token_last_used_at ? new Date(row.token_last_used_at) : null,
   };
+}
+
+function withExpiry(
+  row: TCredentialRow | undefined,
+  sessionVersion: number,
+): (TResolvedActor & { expiresAt: Date }) | { denied: TResolveRefusal } {
+  const resolved = resolvedFrom(row, sessionVersion);
+  if ('denied' in resolved) return resolved;
+  return { ...resolved, expiresAt: new Date(row!.credential_expires_at!) };
 }
 
 /**

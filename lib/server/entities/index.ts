@@ -5,6 +5,7 @@ import { ChangeLogEntry } from './change-log.entity';
 import { ApiToken } from './api-token.entity';
 import { LoginThrottle } from './login-throttle.entity';
 import { Impersonation } from './impersonation.entity';
+import { UserSession } from './user-session.entity';
 import { Card, Rate, CardAssignment } from './card.entity';
 
 export {
@@ -15,6 +16,7 @@ export {
   ApiToken,
   LoginThrottle,
   Impersonation,
+  UserSession,
   Card,
   Rate,
   CardAssignment,
@@ -35,6 +37,7 @@ export const ENTITIES = [
   ApiToken,
   LoginThrottle,
   Impersonation,
+  UserSession,
   Card,
   Rate,
   CardAssignment,

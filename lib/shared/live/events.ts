@@ -20,7 +20,13 @@ export type THello = z.infer<typeof ZHello>;
 
 /** Why a handshake was refused: sent as `connect_error` with `err.data`. */
 export const ZHandshakeRefusal = z.object({
-  code: z.enum(['unauthenticated', 'forbidden_origin', 'unavailable']),
+  code: z.enum([
+    'unauthenticated',
+    'password_change_required',
+    'mfa_enrolment_required',
+    'forbidden_origin',
+    'unavailable',
+  ]),
   message: z.string(),
 });
 export type THandshakeRefusal = z.infer<typeof ZHandshakeRefusal>;

@@ -9,6 +9,7 @@ export const LOGGED_RESOURCES = [
   'users',
   'groups',
   'tokens',
+  'sessions',
   'impersonation',
   'cards',
   'assignments',

@@ -4,5 +4,5 @@ import { toMeDto } from '@/lib/server/services/me/me-dto';
 export const dynamic = 'force-dynamic';
 
 export const GET = apiRoute(async ({ actor }) => json(toMeDto(actor)), {
-  beforePasswordChange: true,
+  pass: ['password_change_required', 'mfa_enrolment_required'],
 });

@@ -4,12 +4,20 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { invalidInput } from '@/lib/server/api/errors';
 import { hashPassword, verifyPassword } from '@/lib/server/auth/password';
 import { mutate } from '@/lib/server/live/change-log';
+import type { TCredentialRef } from '@/lib/server/auth/door';
+import { endOtherSessions } from '@/lib/server/auth/sessions';
 
-/** The signed-in user changes its own password (required after an admin reset). */
+/**
+ * The signed-in user changes its own password (required after an admin reset). Every
+ * other way in ends with the old password: the user's other sessions and its API
+ * tokens — all but the credential making the change — and, through the change log entry,
+ * every socket opened with them (server/revocation.ts re-checks the user's sockets).
+ */
 export async function changeOwnPassword(
   em: EntityManager,
   actor: TActor,
   input: { currentPassword: string; newPassword: string },
+  credential: TCredentialRef,
 ): Promise<void> {
   if (actor.impersonatorUserId) {
     throw invalidInput({ newPassword: 'cannot be changed while viewing as another user' });
@@ -32,6 +40,13 @@ export async function changeOwnPassword(
       mustChangePassword: false,
     });
     await tx.flush();
+    const keepSession = credential.kind === 'session' ? credential.sessionId : null;
+    const keepToken = credential.kind === 'token' ? credential.tokenId : null;
+    const sessionsEnded = await endOtherSessions(tx, user.id, keepSession);
+    const tokens = await tx.execute<{ id: string }[]>(
+      'delete from api_token where user_id = ? and id is distinct from ?::uuid returning id',
+      [user.id, keepToken],
+    );
     record({
       resource: 'users',
       entityId: user.id,
@@ -41,7 +56,7 @@ export async function changeOwnPassword(
       after: null,
       scopeBefore: user.account.path,
       scopeAfter: user.account.path,
-      summary: { passwordChanged: true },
+      summary: { passwordChanged: true, sessionsEnded, tokensRevoked: tokens.length },
     });
   });
 }

@@ -5,9 +5,9 @@ import { ZPasswordChange } from '@/lib/shared/schemas/users';
 export const dynamic = 'force-dynamic';
 
 export const POST = apiRoute(
-  async ({ req, actor, em }) => {
-    await changeOwnPassword(em, actor, await readBody(req, ZPasswordChange));
+  async ({ req, actor, em, credential }) => {
+    await changeOwnPassword(em, actor, await readBody(req, ZPasswordChange), credential);
     return noContent();
   },
-  { beforePasswordChange: true },
+  { pass: ['password_change_required', 'mfa_enrolment_required'] },
 );

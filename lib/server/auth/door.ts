@@ -1,0 +1,178 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { decode } from 'next-auth/jwt';
+import {
+  resolveSessionActor,
+  resolveTokenActor,
+  type TActor,
+  type TResolvedActor,
+  type TResolveRefusal,
+} from '@/lib/server/authz/actor';
+import { applyImpersonation } from '@/lib/server/authz/impersonation';
+import { ApiToken } from '@/lib/server/entities';
+import { hashToken, isTokenShaped } from './api-token';
+
+/**
+ * THE door (DESIGN §1 "Credentials enter through one door"): every entry point — API
+ * routes, pages, the socket handshake, the socket's re-check and its catch-up — turns
+ * its credential into an actor here, with every gate applied in one place, and gets an
+ * actor or a typed refusal. Each transport only maps the refusal (401/403, a redirect, a
+ * `connect_error`, a closed socket). Written once because four copies drifted apart: a
+ * revoked token kept its socket, a must-change-password session still streamed.
+ */
+
+/** What a client presented. */
+export type TCredential =
+  /** The next-auth session cookie (a JWT naming user, session version and session row). */
+  | { kind: 'session-cookie'; token: string | undefined }
+  /** An API token (`Authorization: Bearer`, or the socket handshake's `auth.token`). */
+  | { kind: 'api-token'; token: string | undefined }
+  /** A socket's credential checked again (re-scoping, catch-up, expiry): by reference. */
+  | { kind: 'resume'; ref: TCredentialRef };
+
+/** What a connection keeps to have its credential checked again later. */
+export type TCredentialRef =
+  | { kind: 'session'; userId: string; sessionVersion: number; sessionId: string }
+  | { kind: 'token'; tokenId: string };
+
+/**
+ * Gates an entry point may let through, because it is the way out of them, in the order
+ * the door applies them: a screen for one gate passes the later ones too (the forced
+ * password change comes before MFA enrolment).
+ */
+export const GATE_ORDER = ['password_change_required', 'mfa_enrolment_required'] as const;
+export type TPassableGate = (typeof GATE_ORDER)[number];
+
+export type TRefusal =
+  /** No credential, or one that names nobody now: the reason is for logs, never sent. */
+  | { code: 'unauthenticated'; reason: 'no_credential' | TResolveRefusal }
+  /** Signed in, but an admin reset the password: only the change is open. */
+  | { code: 'password_change_required' }
+  /** Signed in, but the group requires MFA and the user has not enrolled. */
+  | { code: 'mfa_enrolment_required' };
+
+export interface TEntry {
+  /** Who acts: the signed-in person, or the user it views as (read-only). */
+  actor: TActor;
+  /** The signed-in person, whatever view is open. */
+  real: TActor;
+  ref: TCredentialRef;
+  /** When the credential itself ends (session or token expiry). */
+  expiresAt: Date;
+}
+
+export type TDoorResult = { ok: true; entry: TEntry } | { ok: false; refusal: TRefusal };
+
+export interface TDoorOptions {
+  /** The secret that signs session cookies (not needed to resume a socket's credential). */
+  authSecret?: string;
+  /** Gates this entry point is the way out of (the password change, MFA enrolment). */
+  pass?: readonly TPassableGate[];
+  /** Act as the signed-in person even while a view-as is open (stopping the view). */
+  realActor?: boolean;
+}
+
+/** A credential → an actor, or why not. Every gate, in this order, for every transport. */
+export async function enter(
+  em: EntityManager,
+  credential: TCredential,
+  options: TDoorOptions,
+): Promise<TDoorResult> {
+  const found = await resolveCredential(em, credential, options.authSecret);
+  if ('denied' in found) return refuse({ code: 'unauthenticated', reason: found.denied });
+  const { resolved, ref } = found;
+  const real = resolved.actor;
+  const pass = options.pass ?? [];
+  if (real.mustChangePassword && !pass.includes('password_change_required')) {
+    return refuse({ code: 'password_change_required' });
+  }
+  if (mfaEnrolmentPending(real) && !pass.includes('mfa_enrolment_required')) {
+    return refuse({ code: 'mfa_enrolment_required' });
+  }
+  const actor = options.realActor ? real : await applyImpersonation(em, real, resolved.openView);
+  if (credential.kind === 'api-token' && resolved.tokenId) {
+    await touchToken(em, resolved.tokenId, resolved.lastUsedAt);
+  }
+  return { ok: true, entry: { actor, real, ref, expiresAt: resolved.expiresAt } };
+}
+
+/**
+ * The MFA gate: the person's group requires MFA and it has not enrolled, so only the
+ * enrolment is open. Reads the actor's MFA facts when the actor carries them.
+ */
+function mfaEnrolmentPending(actor: TActor): boolean {
+  const mfa = (actor as TActor & { mfa?: { required: boolean; enrolled: boolean } }).mfa;
+  return Boolean(mfa?.required && !mfa.enrolled);
+}
+
+function refuse(refusal: TRefusal): TDoorResult {
+  return { ok: false, refusal };
+}
+
+/** A credential's actor as found, with what the door needs of the credential itself. */
+type TFound =
+  | {
+      resolved: TResolvedActor & { expiresAt: Date; tokenId?: string; lastUsedAt?: Date | null };
+      ref: TCredentialRef;
+    }
+  | { denied: 'no_credential' | TResolveRefusal };
+
+async function resolveCredential(
+  em: EntityManager,
+  credential: TCredential,
+  authSecret: string | undefined,
+): Promise<TFound> {
+  if (credential.kind === 'resume') {
+    const { ref } = credential;
+    if (ref.kind === 'token') return fromToken(await resolveTokenActor(em, { id: ref.tokenId }));
+    return fromSession(await resolveSessionActor(em, ref), ref);
+  }
+  if (!credential.token) return { denied: 'no_credential' };
+  if (credential.kind === 'api-token') {
+    if (!isTokenShaped(credential.token)) return { denied: 'credential_invalid' };
+    return fromToken(await resolveTokenActor(em, { hash: hashToken(credential.token) }));
+  }
+  const claims = authSecret ? await sessionClaims(credential.token, authSecret) : null;
+  if (!claims) return { denied: 'credential_invalid' };
+  const ref = { kind: 'session', ...claims } as const;
+  return fromSession(await resolveSessionActor(em, claims), ref);
+}
+
+function fromSession(
+  result: Awaited<ReturnType<typeof resolveSessionActor>>,
+  ref: TCredentialRef,
+): TFound {
+  return 'denied' in result ? result : { resolved: result, ref };
+}
+
+function fromToken(result: Awaited<ReturnType<typeof resolveTokenActor>>): TFound {
+  if ('denied' in result) return result;
+  return { resolved: result, ref: { kind: 'token', tokenId: result.tokenId } };
+}
+
+/**
+ * A session cookie's claims: user, session version and session id. A JWT without a
+ * session id (signed before sessions were kept on the server) names nobody.
+ */
+export async function sessionClaims(
+  token: string,
+  authSecret: string,
+): Promise<{ userId: string; sessionVersion: number; sessionId: string } | null> {
+  const claims = await decode({ token, secret: authSecret }).catch(() => null);
+  if (!claims || typeof claims.sub !== 'string' || typeof claims.sv !== 'number') return null;
+  if (typeof claims.sid !== 'string') return null;
+  return { userId: claims.sub, sessionVersion: claims.sv, sessionId: claims.sid };
+}
+
+/** How stale a token's `lastUsedAt` may get before a request moves it. */
+const LAST_USED_STEP_MS = 60_000;
+
+/**
+ * "Last used" to the minute: a write on every request would put a WAL flush in front of
+ * every scripted call.
+ */
+async function touchToken(em: EntityManager, tokenId: string, lastUsedAt: Date | null | undefined) {
+  const now = new Date();
+  if (!lastUsedAt || now.getTime() - lastUsedAt.getTime() > LAST_USED_STEP_MS) {
+    await em.nativeUpdate(ApiToken, { id: tokenId }, { lastUsedAt: now });
+  }
+}

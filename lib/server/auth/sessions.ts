@@ -1,0 +1,101 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { mutate } from '@/lib/server/live/change-log';
+import { SESSION_MAX_AGE_SECONDS } from './session';
+import { enter, GATE_ORDER } from './door';
+
+/**
+ * Server-side browser sessions (`user_session`): a sign-in opens one and its id goes into
+ * the cookie; the door admits the cookie only while the row stands. Ending a row ends
+ * that cookie everywhere at once, and — through the change log entry its caller writes —
+ * every socket opened with it.
+ */
+export async function openSession(em: EntityManager, userId: string): Promise<string> {
+  const id = crypto.randomUUID();
+  await em.execute(
+    `insert into user_session (id, user_id, created_at, expires_at)
+     values (?, ?, now(), now() + (? * interval '1 second'))`,
+    [id, userId, SESSION_MAX_AGE_SECONDS],
+  );
+  await pruneSessions(em, userId);
+  return id;
+}
+
+/** Rows of sessions that ended over a day ago tell nothing the audit does not. */
+async function pruneSessions(em: EntityManager, userId: string): Promise<void> {
+  await em.execute(
+    `delete from user_session where user_id = ? and (revoked_at < now() - interval '1 day'
+        or expires_at < now() - interval '1 day')`,
+    [userId],
+  );
+}
+
+/** Ends one session (sign-out); true when it was still open. */
+export async function endSession(
+  em: EntityManager,
+  userId: string,
+  sessionId: string,
+): Promise<boolean> {
+  const ended = await em.execute<{ id: string }[]>(
+    `update user_session set revoked_at = now()
+      where id = ? and user_id = ? and revoked_at is null returning id`,
+    [sessionId, userId],
+  );
+  return ended.length > 0;
+}
+
+/**
+ * Ends every session of the user but `keep` (the one changing its password). Returns
+ * how many were open.
+ */
+export async function endOtherSessions(
+  em: EntityManager,
+  userId: string,
+  keep: string | null,
+): Promise<number> {
+  const ended = await em.execute<{ id: string }[]>(
+    `update user_session set revoked_at = now()
+      where user_id = ? and revoked_at is null and expires_at > now()
+        and id is distinct from ?::uuid
+      returning id`,
+    [userId, keep],
+  );
+  await pruneSessions(em, userId);
+  return ended.length;
+}
+
+/**
+ * Sign-out: ends the cookie's session row and writes it to the change log, which closes
+ * every socket opened with that session on every process (server/revocation.ts) and is
+ * the audit's "signed out". A cookie that names nobody any more has nothing to end.
+ */
+export async function signOutSession(
+  em: EntityManager,
+  claims: { sub?: unknown; sv?: unknown; sid?: unknown },
+): Promise<void> {
+  const { sub, sv, sid } = claims;
+  if (typeof sub !== 'string' || typeof sv !== 'number' || typeof sid !== 'string') return;
+  const result = await enter(
+    em,
+    { kind: 'resume', ref: { kind: 'session', userId: sub, sessionVersion: sv, sessionId: sid } },
+    { pass: GATE_ORDER, realActor: true },
+  );
+  if (!result.ok) {
+    await endSession(em, sub, sid);
+    return;
+  }
+  const person = result.entry.real;
+  await mutate(em, person, async (tx, record) => {
+    if (!(await endSession(tx, sub, sid))) return;
+    record({
+      resource: 'sessions',
+      entityId: sid,
+      op: 'deleted',
+      version: null,
+      before: null,
+      after: null,
+      scopeBefore: person.account.path,
+      scopeAfter: null,
+      summary: { signedOut: true },
+    });
+  });
+}

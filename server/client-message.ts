@@ -1,0 +1,75 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { z } from 'zod';
+import type { TActor } from '@/lib/server/authz/actor';
+import { ApiError } from '@/lib/server/api/errors';
+import { zodFields } from '@/lib/server/api/handler';
+import { getLogger } from '@/lib/server/observability/logger';
+import type { TClientToServerEvents } from '@/lib/shared/live/events';
+import type { TPanelSocket } from './socket';
+import { socketActorNow } from './revocation';
+
+/** Every client message's acknowledgement: the API's error shape, or ok with the answer. */
+export type TMessageAck<T extends object> =
+  | ({ ok: true } & T)
+  | { ok: false; error: { code: string; message: string; fields?: Record<string, string> } };
+
+/**
+ * What an API route gets from `apiRoute`, for a socket's client message: the payload
+ * validated with zod (400-style `invalid_input` naming each field), the actor — the
+ * socket's, or (`fresh`) its credential taken through the door again, as a request's
+ * would be — and every failure turned into the API's error codes, never a stack trace.
+ */
+export function onClientMessage<TSchema extends z.ZodType, TResult extends object>(
+  orm: MikroORM,
+  socket: TPanelSocket,
+  event: keyof TClientToServerEvents,
+  schema: TSchema,
+  handle: (input: z.infer<TSchema>, actor: TActor) => Promise<TResult>,
+  options: { fresh?: boolean } = {},
+): void {
+  const listener = async (payload: unknown, ack?: unknown) => {
+    const reply = (typeof ack === 'function' ? ack : () => {}) as (
+      result: TMessageAck<TResult>,
+    ) => void;
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      const fields = zodFields(parsed.error);
+      return reply({
+        ok: false,
+        error: {
+          code: 'invalid_input',
+          message: `Invalid input: ${Object.keys(fields).join(', ')}.`,
+          fields,
+        },
+      });
+    }
+    try {
+      let actor = socket.data.actor;
+      if (options.fresh) {
+        const now = await socketActorNow(orm.em.fork(), socket);
+        if (!now.ok) {
+          const code = now.refusal.code;
+          return reply({
+            ok: false,
+            error: {
+              code,
+              message:
+                code === 'unauthenticated'
+                  ? 'The session is no longer valid.'
+                  : 'Your access is held: reload the page.',
+            },
+          });
+        }
+        actor = now.entry.actor;
+      }
+      reply({ ok: true, ...(await handle(parsed.data, actor)) });
+    } catch (error) {
+      if (error instanceof ApiError) {
+        return reply({ ok: false, error: { code: error.code, message: error.message } });
+      }
+      getLogger().error({ err: error, event }, 'socket: message failed');
+      reply({ ok: false, error: { code: 'unavailable', message: 'Try again shortly.' } });
+    }
+  };
+  socket.on(event, listener as never);
+}
