@@ -1,18 +1,35 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { invalidInput } from '@/lib/server/api/errors';
+import { ApiError, invalidInput } from '@/lib/server/api/errors';
 import { hashPassword, verifyPassword } from '@/lib/server/auth/password';
+import {
+  claimOwnPasswordAttempt,
+  clearOwnPasswordAttempts,
+  type TThrottlePolicy,
+} from '@/lib/server/auth/throttle';
 import { mutate } from '@/lib/server/live/change-log';
 
-/** The signed-in user changes its own password (required after an admin reset). */
+/**
+ * The signed-in user changes its own password (required after an admin reset). Guesses
+ * at the current password are throttled per user on the sign-in curve: a stolen session
+ * must not become a way to brute-force the password it lacks.
+ */
 export async function changeOwnPassword(
   em: EntityManager,
   actor: TActor,
   input: { currentPassword: string; newPassword: string },
+  policy: TThrottlePolicy,
 ): Promise<void> {
   if (actor.impersonatorUserId) {
     throw invalidInput({ newPassword: 'cannot be changed while viewing as another user' });
+  }
+  // Claimed (counted) before the check, in its own commit, so a refusal below keeps it.
+  const wait = await claimOwnPasswordAttempt(em, actor.userId, policy);
+  if (wait > 0) {
+    throw new ApiError(429, 'throttled', 'Too many wrong current passwords; try again later.', {
+      retryAfterSeconds: wait,
+    });
   }
   await mutate(em, actor, async (tx, record) => {
     const user = await tx.findOneOrFail(
@@ -32,6 +49,8 @@ export async function changeOwnPassword(
       mustChangePassword: false,
     });
     await tx.flush();
+    // Inside the change's transaction: the count goes only if the change commits.
+    await clearOwnPasswordAttempts(tx, user.id);
     record({
       resource: 'users',
       entityId: user.id,

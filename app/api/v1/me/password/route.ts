@@ -1,4 +1,5 @@
 import { apiRoute, noContent, readBody } from '@/lib/server/api/handler';
+import { getRuntime } from '@/lib/server/runtime';
 import { changeOwnPassword } from '@/lib/server/services/users/change-own-password';
 import { ZPasswordChange } from '@/lib/shared/schemas/users';
 
@@ -6,7 +7,8 @@ export const dynamic = 'force-dynamic';
 
 export const POST = apiRoute(
   async ({ req, actor, em }) => {
-    await changeOwnPassword(em, actor, await readBody(req, ZPasswordChange));
+    const body = await readBody(req, ZPasswordChange);
+    await changeOwnPassword(em, actor, body, getRuntime().config.loginThrottle);
     return noContent();
   },
   { beforePasswordChange: true },
