@@ -46,6 +46,8 @@ async function main(): Promise<void> {
       lockFailures: env.LOGIN_LOCK_FAILURES,
       baseDelayMs: env.LOGIN_BASE_DELAY_MS,
       lockSeconds: env.LOGIN_LOCK_SECONDS,
+      ipFailures: env.LOGIN_IP_FAILURES,
+      ipWindowSeconds: env.LOGIN_IP_WINDOW_SECONDS,
     },
   };
   // next-auth reads its URL from the environment; it must be final before Next starts.

@@ -95,6 +95,25 @@ const FIELDS = {
       .max(86400, 'must be between 1 and 86400')
       .default(900),
   ),
+  /** Failed sign-ins per client IP and window across all emails (password spraying). */
+  LOGIN_IP_FAILURES: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 100000')
+      .max(100000, 'must be between 1 and 100000')
+      .default(100),
+  ),
+  LOGIN_IP_WINDOW_SECONDS: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 86400')
+      .max(86400, 'must be between 1 and 86400')
+      .default(900),
+  ),
   IMPERSONATION_MINUTES: z.preprocess(
     unsetIfEmpty,
     z.coerce

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { TThrottlePolicy } from './auth/throttle';
+import type { TLoginThrottlePolicy } from './auth/throttle';
 
 /** What the server resolved at start, beyond the raw environment. */
 export interface TServerConfig {
@@ -12,7 +12,8 @@ export interface TServerConfig {
   dataDir: string;
   /** How many reseller levels may nest below a carrier. */
   resellerDepthLimit: number;
-  loginThrottle: TThrottlePolicy;
+  /** Sign-in throttling; its curve also throttles guesses at one's own current password. */
+  loginThrottle: TLoginThrottlePolicy;
   /** How long a "view as" lasts. */
   impersonationMinutes: number;
   /** How far back `GET /events` answers (the audit keeps everything). */

@@ -257,7 +257,8 @@ async function snapshot(): Promise<Record<string, number>> {
   const em = suite.orm.em.fork();
   const tables = await em.execute<{ name: string }[]>(
     `select tablename as name from pg_tables where schemaname = current_schema()
-      and tablename not in ('mikro_orm_migrations', 'login_throttle') order by tablename`,
+      and tablename not in ('mikro_orm_migrations', 'login_throttle', 'login_ip_throttle',
+        'password_change_throttle') order by tablename`,
   );
   const counts: Record<string, number> = {};
   for (const { name } of tables) {

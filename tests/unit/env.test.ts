@@ -52,6 +52,18 @@ describe('parseEnv', () => {
     expect(failure({ PORT: 'abc' }).message).toMatch(/^Invalid configuration: PORT /);
   });
 
+  it('parses the per-IP sign-in budget, with defaults', () => {
+    expect(parseEnv({})).toMatchObject({ LOGIN_IP_FAILURES: 100, LOGIN_IP_WINDOW_SECONDS: 900 });
+    expect(parseEnv({ LOGIN_IP_FAILURES: '8', LOGIN_IP_WINDOW_SECONDS: '60' })).toMatchObject({
+      LOGIN_IP_FAILURES: 8,
+      LOGIN_IP_WINDOW_SECONDS: 60,
+    });
+    expect(failure({ LOGIN_IP_FAILURES: '0', LOGIN_IP_WINDOW_SECONDS: 'x' }).variables).toEqual([
+      'LOGIN_IP_FAILURES',
+      'LOGIN_IP_WINDOW_SECONDS',
+    ]);
+  });
+
   it('requires AUTH_SECRET and the first admin when DATABASE_URL is set', () => {
     const error = failure({ DATABASE_URL: PRODUCTION.DATABASE_URL });
     expect(error.variables.sort()).toEqual(['ADMIN_EMAIL', 'ADMIN_PASSWORD', 'AUTH_SECRET']);

@@ -70,5 +70,7 @@ describe('OpenAPI document', () => {
     };
     expect(op.security).toEqual([]);
     expect(op.responses).toHaveProperty('429');
+    const change = doc.paths['/me/password']!.post as { responses: Record<string, unknown> };
+    expect(change.responses).toHaveProperty('429');
   });
 });

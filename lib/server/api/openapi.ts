@@ -52,6 +52,8 @@ interface TOperation {
   /** A text/csv request body instead of JSON. */
   csvBody?: boolean;
   public?: boolean;
+  /** May answer 429 with Retry-After (public operations always may). */
+  throttled?: boolean;
 }
 
 const ZListQuery = ZPageQuery.extend({ q: z.string().optional(), parentId: ZId.optional() });
@@ -125,7 +127,12 @@ const OPERATIONS: Record<string, Record<string, TOperation>> = {
   },
   '/me': { get: { summary: 'Who the caller is', ok: { status: 200, schema: ZMeDto } } },
   '/me/password': {
-    post: { summary: 'Change one’s own password', body: ZPasswordChange, ok: { status: 204 } },
+    post: {
+      summary: 'Change one’s own password (wrong current passwords are throttled)',
+      body: ZPasswordChange,
+      ok: { status: 204 },
+      throttled: true,
+    },
   },
   '/tokens': {
     get: { summary: 'The caller’s own tokens', ok: { status: 200, schema: ZPageOf(ZTokenDto) } },
@@ -328,7 +335,9 @@ function operation(path: string, method: string, op: TOperation) {
         description: 'Stale version (with `current`) or blocked (with `dependants`)',
         ...error,
       },
-      ...(op.public ? { 429: { description: 'Throttled; see Retry-After', ...error } } : {}),
+      ...(op.public || op.throttled
+        ? { 429: { description: 'Throttled; see Retry-After', ...error } }
+        : {}),
     },
   };
 }

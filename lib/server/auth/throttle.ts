@@ -3,10 +3,17 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 export interface TThrottlePolicy {
   /** Failures allowed before any delay. */
   freeFailures: number;
-  /** Failures after which the (email, IP) pair is locked for `lockSeconds`. */
+  /** Failures after which the key is locked for `lockSeconds`. */
   lockFailures: number;
   baseDelayMs: number;
   lockSeconds: number;
+}
+
+/** The sign-in throttle: the curve per (email, IP), plus a budget per IP across emails. */
+export interface TLoginThrottlePolicy extends TThrottlePolicy {
+  /** Failed sign-ins one client IP may spend per window, whatever the emails (spraying). */
+  ipFailures: number;
+  ipWindowSeconds: number;
 }
 
 /**
@@ -23,46 +30,160 @@ export function delayAfter(failures: number, policy: TThrottlePolicy): number {
 }
 
 /**
- * Login throttling per (email, client IP), in the database so every process shares it
- * (DESIGN §3). Only failures count; a success clears the pair. The email need not exist:
- * unknown and known emails are throttled alike, so the throttle tells nothing either.
+ * A table throttled on the delay curve. Names are constants of this module, never input.
+ * `clock_timestamp()`, not `now()`: a claim that waited for the row lock must compare
+ * with the time it got the lock, not with when its transaction began.
  */
-export async function secondsUntilAllowed(
-  em: EntityManager,
-  email: string,
-  ip: string,
-): Promise<number> {
-  const rows = await em.execute<{ wait: string | null }[]>(
-    `select extract(epoch from (next_allowed_at - now())) as wait
-       from login_throttle where email = ? and ip = ? and next_allowed_at > now()`,
-    [email, ip],
-  );
-  const wait = rows[0]?.wait;
-  return wait ? Math.max(1, Math.ceil(Number(wait))) : 0;
+interface TCurveTable {
+  table: string;
+  key: readonly string[];
 }
+const PAIR: TCurveTable = { table: 'login_throttle', key: ['email', 'ip'] };
+const OWN_PASSWORD: TCurveTable = { table: 'password_change_throttle', key: ['user_id'] };
 
-export async function recordFailure(
-  em: EntityManager,
-  email: string,
-  ip: string,
+const keyMatch = (spec: TCurveTable) => spec.key.map((column) => `${column} = ?`).join(' and ');
+
+/**
+ * Claims one attempt on the curve: counts it as a failure *before* the password is
+ * checked, and tells whether it may run (0) or how many seconds to wait. The upsert takes
+ * the row lock and holds it to the caller's commit, so concurrent claims on one key queue
+ * up and each sees the delay the one before it set: a burst gets exactly the checks a
+ * sequential caller would. A success then clears the key.
+ */
+async function claimOnCurve(
+  tx: EntityManager,
+  spec: TCurveTable,
+  key: string[],
   policy: TThrottlePolicy,
-) {
-  const rows = await em.execute<{ failures: number }[]>(
-    `insert into login_throttle (email, ip, failures, next_allowed_at, updated_at)
-     values (?, ?, 1, now(), now())
-     on conflict (email, ip) do update set failures = login_throttle.failures + 1, updated_at = now()
+): Promise<number> {
+  const { table } = spec;
+  const columns = spec.key.join(', ');
+  const claimed = await tx.execute<{ failures: number }[]>(
+    `insert into ${table} (${columns}, failures, next_allowed_at, updated_at)
+     values (${spec.key.map(() => '?').join(', ')}, 1, clock_timestamp(), clock_timestamp())
+     on conflict (${columns}) do update
+       set failures = ${table}.failures + 1, updated_at = clock_timestamp()
+       where ${table}.next_allowed_at <= clock_timestamp()
      returning failures`,
-    [email, ip],
+    key,
   );
-  const delay = delayAfter(rows[0]!.failures, policy);
+  if (!claimed[0]) return secondsUntil(tx, table, 'next_allowed_at', keyMatch(spec), key);
+  const delay = delayAfter(claimed[0].failures, policy);
   if (delay > 0) {
-    await em.execute(
-      `update login_throttle set next_allowed_at = now() + (? * interval '1 millisecond') where email = ? and ip = ?`,
-      [delay, email, ip],
+    await tx.execute(
+      `update ${table} set next_allowed_at = clock_timestamp() + (? * interval '1 millisecond')
+        where ${keyMatch(spec)}`,
+      [delay, ...key],
     );
   }
+  return 0;
 }
 
-export async function clearFailures(em: EntityManager, email: string, ip: string) {
+async function secondsUntil(
+  tx: EntityManager,
+  table: string,
+  column: string,
+  where: string,
+  key: string[],
+): Promise<number> {
+  const rows = await tx.execute<{ wait: string | null }[]>(
+    `select extract(epoch from (${column} - clock_timestamp())) as wait from ${table} where ${where}`,
+    key,
+  );
+  // The row is ours (locked) until commit; at least 1 s so a client never retries at once.
+  return Math.max(1, Math.ceil(Number(rows[0]?.wait ?? 1)));
+}
+
+/**
+ * Claims one sign-in attempt for (email, IP) — the email need not exist: unknown and
+ * known emails are throttled alike, so the throttle tells nothing either. In one
+ * transaction, IP budget first (one lock order, no deadlock), then the pair; a pair that
+ * must wait gives its IP claim back, so only checks that run spend the budget.
+ * Returns 0 when the check may run, else the seconds to wait (Retry-After).
+ */
+export async function claimLoginAttempt(
+  em: EntityManager,
+  email: string,
+  ip: string,
+  policy: TLoginThrottlePolicy,
+): Promise<number> {
+  return em.transactional(async (tx) => {
+    const ipClaim = await tx.execute<{ failures: number }[]>(
+      `insert into login_ip_throttle (ip, failures, window_ends_at, updated_at)
+       values (?, 1, clock_timestamp() + (? * interval '1 second'), clock_timestamp())
+       on conflict (ip) do update set
+         failures = case when login_ip_throttle.window_ends_at <= clock_timestamp() then 1
+                         else login_ip_throttle.failures + 1 end,
+         window_ends_at = case when login_ip_throttle.window_ends_at <= clock_timestamp()
+                         then clock_timestamp() + (? * interval '1 second')
+                         else login_ip_throttle.window_ends_at end,
+         updated_at = clock_timestamp()
+       where login_ip_throttle.window_ends_at <= clock_timestamp()
+          or login_ip_throttle.failures < ?
+       returning failures`,
+      [ip, policy.ipWindowSeconds, policy.ipWindowSeconds, policy.ipFailures],
+    );
+    if (!ipClaim[0]) return secondsUntil(tx, 'login_ip_throttle', 'window_ends_at', 'ip = ?', [ip]);
+    const wait = await claimOnCurve(tx, PAIR, [email, ip], policy);
+    if (wait > 0) await refundIp(tx, ip);
+    return wait;
+  });
+}
+
+/** The right password: the pair starts afresh, and the attempt costs the IP nothing. */
+export async function loginSucceeded(em: EntityManager, email: string, ip: string) {
   await em.execute('delete from login_throttle where email = ? and ip = ?', [email, ip]);
+  await refundIp(em, ip);
+}
+
+async function refundIp(em: EntityManager, ip: string) {
+  await em.execute(
+    'update login_ip_throttle set failures = greatest(failures - 1, 0) where ip = ?',
+    [ip],
+  );
+}
+
+/**
+ * Claims one guess at the signed-in user's current password (`POST /me/password`): the
+ * same curve as sign-in, per user, so a stolen session cannot brute-force the password.
+ */
+export async function claimOwnPasswordAttempt(
+  em: EntityManager,
+  userId: string,
+  policy: TThrottlePolicy,
+): Promise<number> {
+  return em.transactional((tx) => claimOnCurve(tx, OWN_PASSWORD, [userId], policy));
+}
+
+export async function clearOwnPasswordAttempts(em: EntityManager, userId: string) {
+  await em.execute('delete from password_change_throttle where user_id = ?', [userId]);
+}
+
+/** Rows deleted per table and call: pruning never turns one request into a long one. */
+const PRUNE_BATCH = 200;
+
+/**
+ * Forgets expired throttle rows, so a spray across endless emails cannot grow the tables
+ * without bound. Called after each refused sign-in (what adds rows; password-change rows
+ * are one per user at most), bounded, and skipping rows a claim holds. A key on the curve is forgotten once its wait ended a
+ * whole lock period ago, so a locked attacker who keeps guessing stays locked; an IP
+ * budget once its window ended (it would restart anyway).
+ */
+export async function pruneThrottles(em: EntityManager, policy: TThrottlePolicy): Promise<void> {
+  const curve = (spec: TCurveTable) => {
+    const columns = spec.key.join(', ');
+    return `delete from ${spec.table} where (${columns}) in (
+      select ${columns} from ${spec.table}
+       where next_allowed_at < clock_timestamp() - (? * interval '1 second')
+       limit ${PRUNE_BATCH} for update skip locked)`;
+  };
+  await em.execute(
+    `with pairs as (${curve(PAIR)}),
+          own as (${curve(OWN_PASSWORD)}),
+          ips as (delete from login_ip_throttle where ip in (
+            select ip from login_ip_throttle where window_ends_at < clock_timestamp()
+             limit ${PRUNE_BATCH} for update skip locked))
+     select 1`,
+    [policy.lockSeconds, policy.lockSeconds],
+  );
 }

@@ -3,7 +3,7 @@ import { Group } from './group.entity';
 import { User } from './user.entity';
 import { ChangeLogEntry } from './change-log.entity';
 import { ApiToken } from './api-token.entity';
-import { LoginThrottle } from './login-throttle.entity';
+import { LoginIpThrottle, LoginThrottle, PasswordChangeThrottle } from './login-throttle.entity';
 import { Impersonation } from './impersonation.entity';
 import { UserSession } from './user-session.entity';
 import { Card, Rate, CardAssignment } from './card.entity';
@@ -15,6 +15,8 @@ export {
   ChangeLogEntry,
   ApiToken,
   LoginThrottle,
+  LoginIpThrottle,
+  PasswordChangeThrottle,
   Impersonation,
   UserSession,
   Card,
@@ -36,6 +38,8 @@ export const ENTITIES = [
   ChangeLogEntry,
   ApiToken,
   LoginThrottle,
+  LoginIpThrottle,
+  PasswordChangeThrottle,
   Impersonation,
   UserSession,
   Card,

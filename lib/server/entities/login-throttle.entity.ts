@@ -3,6 +3,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 /**
  * Failed sign-ins per (email, client IP), shared by every server process: growing
  * delays, then a temporary lock (lib/server/auth/throttle.ts). A success clears it.
+ * Indexed by `nextAllowedAt` for pruning expired rows.
  */
 export const LoginThrottle = defineEntity({
   name: 'LoginThrottle',
@@ -11,8 +12,40 @@ export const LoginThrottle = defineEntity({
     email: p.string().length(320).primary(),
     ip: p.string().length(64).primary(),
     failures: p.integer(),
-    nextAllowedAt: p.datetime(),
+    nextAllowedAt: p.datetime().index(),
     updatedAt: p.datetime(),
   },
 });
 export type TLoginThrottle = InferEntity<typeof LoginThrottle>;
+
+/**
+ * Failed sign-ins per client IP across all emails, in a fixed window: the budget against
+ * password spraying (one guess at many emails slips past the per-pair curve).
+ */
+export const LoginIpThrottle = defineEntity({
+  name: 'LoginIpThrottle',
+  tableName: 'login_ip_throttle',
+  properties: {
+    ip: p.string().length(64).primary(),
+    failures: p.integer(),
+    windowEndsAt: p.datetime().index(),
+    updatedAt: p.datetime(),
+  },
+});
+export type TLoginIpThrottle = InferEntity<typeof LoginIpThrottle>;
+
+/**
+ * Wrong current passwords given to `POST /me/password`, per user, on the sign-in curve.
+ * No foreign key: a deleted user's row is pruned like any other expired one.
+ */
+export const PasswordChangeThrottle = defineEntity({
+  name: 'PasswordChangeThrottle',
+  tableName: 'password_change_throttle',
+  properties: {
+    userId: p.uuid().primary(),
+    failures: p.integer(),
+    nextAllowedAt: p.datetime().index(),
+    updatedAt: p.datetime(),
+  },
+});
+export type TPasswordChangeThrottle = InferEntity<typeof PasswordChangeThrottle>;

@@ -7,6 +7,7 @@ import { Migration20261128111500 } from './Migration20261128111500';
 import { Migration20261128123117 } from './Migration20261128123117';
 import { Migration20261128190000 } from './Migration20261128190000';
 import { Migration20261128191000 } from './Migration20261128191000';
+import { Migration20261201100000 } from './Migration20261201100000';
 import { Migration20261201120000 } from './Migration20261201120000';
 
 /**
@@ -22,5 +23,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128123117', class: Migration20261128123117 },
   { name: 'Migration20261128190000', class: Migration20261128190000 },
   { name: 'Migration20261128191000', class: Migration20261128191000 },
+  { name: 'Migration20261201100000', class: Migration20261201100000 },
   { name: 'Migration20261201120000', class: Migration20261201120000 },
 ];

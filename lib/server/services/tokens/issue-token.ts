@@ -4,7 +4,7 @@ import { ApiError } from '@/lib/server/api/errors';
 import { authenticate } from '@/lib/server/auth/login';
 import { newTokenSecret } from '@/lib/server/auth/api-token';
 import { resolveActor } from '@/lib/server/authz/actor';
-import type { TThrottlePolicy } from '@/lib/server/auth/throttle';
+import type { TLoginThrottlePolicy } from '@/lib/server/auth/throttle';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TTokenCreate, TTokenIssued } from '@/lib/shared/schemas/tokens';
 import { toTokenDto } from './token-dto';
@@ -16,7 +16,7 @@ import { toTokenDto } from './token-dto';
 export async function issueToken(
   em: EntityManager,
   input: TTokenCreate & { ip: string },
-  policy: TThrottlePolicy,
+  policy: TLoginThrottlePolicy,
 ): Promise<TTokenIssued> {
   const login = await authenticate(em, input, policy);
   if (!login.ok && login.reason === 'throttled') {

@@ -1,8 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { invalidInput } from '@/lib/server/api/errors';
+import { ApiError, invalidInput } from '@/lib/server/api/errors';
 import { hashPassword, verifyPassword } from '@/lib/server/auth/password';
+import {
+  claimOwnPasswordAttempt,
+  clearOwnPasswordAttempts,
+  type TThrottlePolicy,
+} from '@/lib/server/auth/throttle';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCredentialRef } from '@/lib/server/auth/door';
 import { endOtherSessions } from '@/lib/server/auth/sessions';
@@ -12,15 +17,25 @@ import { endOtherSessions } from '@/lib/server/auth/sessions';
  * other way in ends with the old password: the user's other sessions and its API
  * tokens — all but the credential making the change — and, through the change log entry,
  * every socket opened with them (server/revocation.ts re-checks the user's sockets).
+ * Guesses at the current password are throttled per user on the sign-in curve: a
+ * stolen session must not become a way to brute-force the password it lacks.
  */
 export async function changeOwnPassword(
   em: EntityManager,
   actor: TActor,
   input: { currentPassword: string; newPassword: string },
+  policy: TThrottlePolicy,
   credential: TCredentialRef,
 ): Promise<void> {
   if (actor.impersonatorUserId) {
     throw invalidInput({ newPassword: 'cannot be changed while viewing as another user' });
+  }
+  // Claimed (counted) before the check, in its own commit, so a refusal below keeps it.
+  const wait = await claimOwnPasswordAttempt(em, actor.userId, policy);
+  if (wait > 0) {
+    throw new ApiError(429, 'throttled', 'Too many wrong current passwords; try again later.', {
+      retryAfterSeconds: wait,
+    });
   }
   await mutate(em, actor, async (tx, record) => {
     const user = await tx.findOneOrFail(
@@ -40,6 +55,8 @@ export async function changeOwnPassword(
       mustChangePassword: false,
     });
     await tx.flush();
+    // Inside the change's transaction: the count goes only if the change commits.
+    await clearOwnPasswordAttempts(tx, user.id);
     const keepSession = credential.kind === 'session' ? credential.sessionId : null;
     const keepToken = credential.kind === 'token' ? credential.tokenId : null;
     const sessionsEnded = await endOtherSessions(tx, user.id, keepSession);

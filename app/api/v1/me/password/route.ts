@@ -1,4 +1,5 @@
 import { apiRoute, noContent, readBody } from '@/lib/server/api/handler';
+import { getRuntime } from '@/lib/server/runtime';
 import { changeOwnPassword } from '@/lib/server/services/users/change-own-password';
 import { ZPasswordChange } from '@/lib/shared/schemas/users';
 
@@ -6,7 +7,9 @@ export const dynamic = 'force-dynamic';
 
 export const POST = apiRoute(
   async ({ req, actor, em, credential }) => {
-    await changeOwnPassword(em, actor, await readBody(req, ZPasswordChange), credential);
+    const body = await readBody(req, ZPasswordChange);
+    const policy = getRuntime().config.loginThrottle;
+    await changeOwnPassword(em, actor, body, policy, credential);
     return noContent();
   },
   { pass: ['password_change_required', 'mfa_enrolment_required'] },

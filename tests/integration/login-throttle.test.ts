@@ -1,0 +1,249 @@
+import { request } from 'node:http';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+/**
+ * The throttle under concurrency: a burst must get exactly the real password checks a
+ * sequential attacker gets. A 401 is a refusal after a real check; a 429 is a refusal
+ * before any check. The delay after the free failures (60 s) outlasts every burst here,
+ * so the counts do not depend on how fast the machine is.
+ */
+const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
+const PASSWORD = 'throttle-user-password';
+const FREE = 3;
+const IP_BUDGET = 8;
+const LOCK_SECONDS = 600;
+
+const suite = usePanelSuite({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  LOGIN_FREE_FAILURES: String(FREE),
+  LOGIN_LOCK_FAILURES: '5',
+  LOGIN_BASE_DELAY_MS: '60000',
+  LOGIN_LOCK_SECONDS: String(LOCK_SECONDS),
+  LOGIN_IP_FAILURES: String(IP_BUDGET),
+  LOGIN_IP_WINDOW_SECONDS: '600',
+});
+
+let admin: TApiClient;
+let groupId: string;
+let accountId: string;
+
+const sql = (query: string, params: unknown[] = []) =>
+  suite.orm.em.fork().execute<Record<string, unknown>[]>(query, params);
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  groupId = (await admin.post('/groups', { name: 'Ops', grants: ['customers:read'] })).body.id;
+  accountId = (await admin.get('/me')).body.account.id;
+});
+
+// Every request here comes from 127.0.0.1: each test starts with that IP's budget unspent.
+beforeEach(async () => {
+  await sql('delete from login_ip_throttle');
+});
+
+async function newUser(email: string) {
+  const response = await admin.post('/users', { email, password: PASSWORD, accountId, groupId });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return response.body as { id: string };
+}
+
+const issue = (email: string, password: string) => requestToken(suite.server.url, email, password);
+
+/** Tallies answers by status; every 429 must carry the throttle's body and Retry-After. */
+function tally(answers: { status: number; headers: Headers; body: unknown }[]) {
+  const counts: Record<number, number> = {};
+  for (const answer of answers) {
+    counts[answer.status] = (counts[answer.status] ?? 0) + 1;
+    if (answer.status === 429) {
+      expect(answer.body).toMatchObject({ error: { code: 'throttled' } });
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+  }
+  return counts;
+}
+
+/** Guesses one after another, each waiting for the last, until the first 429. */
+async function sequentialChecks(guess: (n: number) => Promise<{ status: number }>) {
+  let checks = 0;
+  for (let n = 0; n < 20; n += 1) {
+    const { status } = await guess(n);
+    if (status === 429) return checks;
+    checks += 1;
+  }
+  return checks;
+}
+
+/** `POST /auth/token` sent from another loopback address: another client IP. */
+function issueFrom(localAddress: string, email: string, password: string) {
+  const body = JSON.stringify({ email, password, name: 'script' });
+  const url = new URL('/api/v1/auth/token', suite.server.url);
+  return new Promise<number>((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('sign-in throttle per (email, IP) under a burst', () => {
+  it('lets a burst of wrong passwords run exactly the checks a sequential attacker gets', async () => {
+    await newUser('burst@carrier.test');
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, n) => issue('burst@carrier.test', `wrong-${n}`)),
+    );
+    expect(tally(burst)).toEqual({ 401: FREE, 429: 40 - FREE });
+
+    // A sequential attacker, on an email that does not even exist: the same allowance.
+    const sequential = await sequentialChecks((n) => issue('nobody@carrier.test', `wrong-${n}`));
+    expect(sequential).toBe(FREE);
+
+    // The pair stays throttled, even for the right password.
+    expect((await issue('burst@carrier.test', PASSWORD)).status).toBe(429);
+    const [row] = await sql('select failures from login_throttle where email = ?', [
+      'burst@carrier.test',
+    ]);
+    expect(row?.failures).toBe(FREE);
+  });
+
+  it('still lets the right password in, and a success clears the pair', async () => {
+    await newUser('clears@carrier.test');
+    expect((await issue('clears@carrier.test', 'wrong-1')).status).toBe(401);
+    expect((await issue('clears@carrier.test', PASSWORD)).status).toBe(201);
+    expect(
+      await sql('select 1 from login_throttle where email = ?', ['clears@carrier.test']),
+    ).toEqual([]);
+    // A success costs the IP nothing: only the one wrong guess is spent.
+    const [ip] = await sql('select failures from login_ip_throttle');
+    expect(ip?.failures).toBe(1);
+  });
+});
+
+describe('sign-in budget per IP across emails (password spraying)', () => {
+  it('allows a spray exactly the budget, in a burst as one by one, and only to that IP', async () => {
+    await newUser('sprayed@carrier.test');
+    const spray = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => issue(`spray-${n}@carrier.test`, 'Winter2026!')),
+    );
+    expect(tally(spray)).toEqual({ 401: IP_BUDGET, 429: 20 - IP_BUDGET });
+    // Spent: even a right password from this IP waits for the window to end.
+    const blocked = await issue('sprayed@carrier.test', PASSWORD);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(500);
+    // Another client address is not affected.
+    expect(await issueFrom('127.0.0.2', 'sprayed@carrier.test', PASSWORD)).toBe(201);
+
+    await sql('delete from login_ip_throttle');
+    const sequential = await sequentialChecks((n) =>
+      issue(`one-by-one-${n}@carrier.test`, 'Winter2026!'),
+    );
+    expect(sequential).toBe(IP_BUDGET);
+  });
+
+  it('does not spend the budget on guesses the pair throttle refused before any check', async () => {
+    await Promise.all(
+      Array.from({ length: 12 }, (_, n) => issue('pair-only@carrier.test', `wrong-${n}`)),
+    );
+    const [ip] = await sql('select failures from login_ip_throttle');
+    expect(ip?.failures).toBe(FREE);
+  });
+});
+
+describe('POST /me/password: guesses at the current password', () => {
+  const change = (client: TApiClient, currentPassword: string, newPassword = 'a-new-password-1') =>
+    client
+      .raw(
+        'POST',
+        '/me/password',
+        JSON.stringify({ currentPassword, newPassword }),
+        'application/json',
+      )
+      .then((answer) => ({ ...answer, body: JSON.parse(answer.text || 'null') }));
+
+  it('are throttled per user, in a burst as one by one, and a correct change clears them', async () => {
+    const user = await newUser('guessed@carrier.test');
+    const client = await apiClient(suite.server.url, 'guessed@carrier.test', PASSWORD);
+
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => change(client, `wrong-${n}`)),
+    );
+    expect(tally(burst)).toEqual({ 400: FREE, 429: 20 - FREE });
+    expect(burst.find((answer) => answer.status === 400)?.body).toMatchObject({
+      error: { code: 'invalid_input', fields: { currentPassword: expect.any(String) } },
+    });
+    // Throttled before the check: the right current password waits too.
+    expect((await change(client, PASSWORD)).status).toBe(429);
+
+    // The delay has run out (moved into the past rather than waited for).
+    await sql(
+      `update password_change_throttle set next_allowed_at = now() - interval '1 second' where user_id = ?`,
+      [user.id],
+    );
+    expect((await change(client, PASSWORD, 'a-new-password-1')).status).toBe(204);
+    expect(
+      await sql('select 1 from password_change_throttle where user_id = ?', [user.id]),
+    ).toEqual([]);
+    const sequential = await sequentialChecks((n) => change(client, `again-${n}`));
+    expect(sequential).toBe(FREE);
+  });
+});
+
+describe('pruning', () => {
+  it('forgets throttle rows whose wait ended a lock period ago, and keeps live ones', async () => {
+    for (const email of ['old@carrier.test', 'recent@carrier.test', 'locked@carrier.test']) {
+      expect((await issue(email, 'wrong')).status).toBe(401);
+    }
+    const age = (email: string, seconds: number) =>
+      sql(
+        `update login_throttle set next_allowed_at = now() - (? * interval '1 second') where email = ?`,
+        [seconds, email],
+      );
+    await age('old@carrier.test', LOCK_SECONDS + 60);
+    await age('recent@carrier.test', LOCK_SECONDS - 60);
+    await sql(
+      `update login_throttle set next_allowed_at = now() + interval '5 minutes' where email = ?`,
+      ['locked@carrier.test'],
+    );
+    const oldUser = crypto.randomUUID();
+    const recentUser = crypto.randomUUID();
+    await sql(
+      `insert into password_change_throttle (user_id, failures, next_allowed_at, updated_at)
+       values (?, 4, now() - (? * interval '1 second'), now()), (?, 4, now(), now())`,
+      [oldUser, LOCK_SECONDS + 60, recentUser],
+    );
+    await sql(
+      `insert into login_ip_throttle (ip, failures, window_ends_at, updated_at)
+       values ('203.0.113.9', 5, now() - interval '1 second', now()),
+              ('203.0.113.10', 5, now() + interval '1 minute', now())`,
+    );
+
+    // Any refused sign-in prunes.
+    expect((await issue('trigger@carrier.test', 'wrong')).status).toBe(401);
+
+    const left = async (table: string, column: string) =>
+      (await sql(`select ${column} as key from ${table} order by 1`)).map((row) => row.key);
+    const pairs = await left('login_throttle', 'email');
+    expect(pairs).not.toContain('old@carrier.test');
+    expect(pairs).toEqual(
+      expect.arrayContaining([
+        'recent@carrier.test',
+        'locked@carrier.test',
+        'trigger@carrier.test',
+      ]),
+    );
+    const own = await left('password_change_throttle', 'user_id');
+    expect(own).not.toContain(oldUser);
+    expect(own).toContain(recentUser);
+    const ips = await left('login_ip_throttle', 'ip');
+    expect(ips).not.toContain('203.0.113.9');
+    expect(ips).toContain('203.0.113.10');
+  });
+});
