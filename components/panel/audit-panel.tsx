@@ -24,7 +24,10 @@ function what(entry: TAuditEntryDto): string {
   const name = [body.name, body.email].find((value) => typeof value === 'string');
   const event =
     typeof entry.summary?.event === 'string' ? entry.summary.event.replace('_', ' ') : entry.op;
-  return `${entry.resource} ${event}${name ? `: ${String(name)}` : ''}`;
+  // Withheld: the viewer may not read this resource, so it learns only that it changed.
+  const detail =
+    entry.detail === 'withheld' ? ' (details hidden)' : name ? `: ${String(name)}` : '';
+  return `${entry.resource} ${event}${detail}`;
 }
 
 /**

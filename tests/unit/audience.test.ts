@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  auditViewOf,
   audienceOf,
   envelopeFor,
   roomFor,
@@ -292,5 +293,142 @@ describe('audience of a rate card', () => {
     const removal = moved.find((d) => d.rooms[0] === roomFor('r1', 'customers', true))!;
     expect(removal.envelope).toMatchObject({ type: 'customers.removed', data: { id: 'k' } });
     expect(removal.envelope).not.toHaveProperty('summary');
+  });
+});
+
+describe('the audit projection of an entry (what the live events would show)', () => {
+  const at = (id: string, path: string, grants: string[]) =>
+    ({ account: { id, path }, grants }) as unknown as TActor;
+  const card = {
+    id: 'card',
+    version: 3,
+    createdAt: '2026-11-28T10:00:00.000Z',
+    updatedAt: '2026-11-28T10:00:00.000Z',
+    relation: 'owner',
+    name: 'Retail',
+    currency: 'EUR',
+    kind: 'customer',
+    decimals: 4,
+    rounding: 'up',
+    ownerId: 'c',
+    parentId: 'upstream',
+    markup: { percent: '20', fixed: null, overrides: [] },
+    rateCount: 12,
+    losingRates: 1,
+  };
+  const cardChange = (summary: Record<string, unknown>) =>
+    entry({
+      resource: 'cards',
+      entityId: 'card',
+      before: card,
+      after: { ...card, name: 'Retail EU' },
+      scopeBefore: 'c/',
+      scopeAfter: 'c/',
+      summary: { ...summary, audience: { holders: ['r1', 'k9'] } },
+    });
+  const withheld = { before: null, after: null, summary: null, detail: 'withheld' };
+
+  it('withholds what changed from a viewer without the resource’s read grant', () => {
+    const change = cardChange({ event: 'rates_changed', rows: 12 });
+    expect(auditViewOf(at('c', 'c/', ['audit:read', 'users:read']), change)).toEqual(withheld);
+    expect(auditViewOf(at('c', 'c/', ['audit:read', 'cards:read']), change)).toEqual({
+      before: card,
+      after: { ...card, name: 'Retail EU' },
+      summary: { event: 'rates_changed', rows: 12 },
+      detail: 'shown',
+    });
+  });
+
+  it('gives a holder of the card its assignee view, and never a margin alert', () => {
+    const holder = at('r1', 'c/r1/', ['audit:read', 'cards:read']);
+    const seen = auditViewOf(
+      holder,
+      cardChange({ event: 'rates_changed', rows: 12, cause: 'put' }),
+    );
+    expect(Object.keys(seen.after!).sort()).toEqual([...ASSIGNEE_VIEW_KEYS].sort());
+    expect(Object.keys(seen.before!).sort()).toEqual([...ASSIGNEE_VIEW_KEYS].sort());
+    expect(seen.summary).toEqual({ event: 'rates_changed', rows: 12 });
+    expect(JSON.stringify(seen)).not.toMatch(/upstream|markup|k9|losing|cause/);
+    expect(auditViewOf(holder, cardChange({ event: 'margin_alert', prefixes: ['441'] }))).toEqual(
+      withheld,
+    );
+  });
+
+  it('never shows a holder the assignment itself (it is a card to them)', () => {
+    const assignment = entry({
+      resource: 'assignments',
+      entityId: 'a1',
+      op: 'created',
+      before: null,
+      after: { id: 'a1', cardId: 'card', accountId: 'r1' },
+      scopeBefore: null,
+      scopeAfter: 'c/',
+      summary: { audience: { holder: 'r1', card: { ...card, relation: 'assigned' } } },
+    });
+    const grants = ['audit:read', 'cards:read', 'assignments:read'];
+    expect(auditViewOf(at('r1', 'c/r1/', grants), assignment)).toEqual(withheld);
+    expect(auditViewOf(at('c', 'c/', grants), assignment)).toMatchObject({
+      after: { accountId: 'r1' },
+      summary: {},
+      detail: 'shown',
+    });
+  });
+
+  it('shows each side of a move only to those who saw that side, with no summary', () => {
+    const moved = entry({
+      before: { id: 'k', parentId: 'r1' },
+      after: { id: 'k', parentId: 'r2' },
+      scopeBefore: 'c/r1/',
+      scopeAfter: 'c/r2/',
+      summary: { reason: 'transfer' },
+    });
+    const grants = ['audit:read', 'customers:read'];
+    expect(auditViewOf(at('r1', 'c/r1/', grants), moved)).toEqual({
+      before: { id: 'k', parentId: 'r1' },
+      after: null,
+      summary: null,
+      detail: 'shown',
+    });
+    expect(auditViewOf(at('r2', 'c/r2/', grants), moved)).toMatchObject({
+      before: null,
+      after: { id: 'k', parentId: 'r2' },
+    });
+    expect(auditViewOf(at('c', 'c/', grants), moved)).toMatchObject({
+      summary: { reason: 'transfer' },
+      detail: 'shown',
+    });
+    expect(auditViewOf(at('r1', 'c/r1/', ['audit:read']), moved)).toEqual(withheld);
+  });
+
+  it('reads bodiless changes and those that never travel live by the person behind them', () => {
+    const password = entry({
+      resource: 'users',
+      entityId: 'u',
+      before: null,
+      after: null,
+      summary: { passwordChanged: true },
+    });
+    expect(auditViewOf(at('r1', 'c/r1/', ['audit:read', 'users:read']), password)).toEqual({
+      before: null,
+      after: null,
+      summary: { passwordChanged: true },
+      detail: 'shown',
+    });
+    expect(auditViewOf(at('r1', 'c/r1/', ['audit:read']), password)).toEqual(withheld);
+    const viewAs = entry({
+      resource: 'impersonation',
+      entityId: 'i',
+      op: 'created',
+      before: null,
+      after: { targetUserId: 'u', targetEmail: 'ops@r1.test', reason: 'ticket' },
+      scopeBefore: null,
+    });
+    expect(auditViewOf(at('r1', 'c/r1/', ['audit:read', 'users:read']), viewAs)).toMatchObject({
+      after: { targetEmail: 'ops@r1.test' },
+      detail: 'shown',
+    });
+    expect(auditViewOf(at('r1', 'c/r1/', ['audit:read', 'customers:read']), viewAs)).toEqual(
+      withheld,
+    );
   });
 });

@@ -3,10 +3,10 @@ import { LIVE_RESOURCES } from '@/lib/shared/live/change';
 import type { TActor } from './actor';
 import { can } from './can';
 import { projectActor, type TActorRecord } from './actor-name';
-import { ancestorPrefixes } from './scope';
+import { ancestorPrefixes, isWithin } from './scope';
 import { publicSummary } from '@/lib/server/live/change-log';
 import { mayAssignGroups } from './group-relation';
-import { ALL_GRANTS } from '@/lib/shared/permissions';
+import { ALL_GRANTS, type TGrant } from '@/lib/shared/permissions';
 import { useOnlyView } from '@/lib/shared/schemas/groups';
 import { assignedView, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
 
@@ -268,6 +268,101 @@ export function envelopeFor(
         !delivery.except?.some((room) => rooms.has(room)),
     )?.envelope ?? null
   );
+}
+
+/** What a viewer may see of one logged change in the audit. */
+export interface TAuditView {
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  summary: Record<string, unknown> | null;
+  /** `withheld`: the viewer sees that the change happened (id, op, time, actor), no more. */
+  detail: 'shown' | 'withheld';
+}
+
+/**
+ * Logged resources that never travel live, and the grant that reads what their entries
+ * hold: a token and a view-as belong to a person (the target's email, a token's name);
+ * a carrier is an account like a reseller.
+ */
+const OFFLINE_READ: Record<string, TGrant> = {
+  tokens: 'users:read',
+  impersonation: 'users:read',
+  carriers: 'resellers:read',
+};
+
+const WITHHELD: TAuditView = { before: null, after: null, summary: null, detail: 'withheld' };
+
+/**
+ * The audit's projection of an entry (DESIGN §1 "Audit", §2 "Same rules everywhere"):
+ * what the live fan-out gives this viewer. The entry's details are shown only when the
+ * fan-out would deliver the entry itself to the viewer as this resource (so `cards:read`
+ * for a card, `users:read` for a user; never a margin alert to a card's holder), with the
+ * summary that delivery carries (none for a removal); each side, before and after, is what
+ * the fan-out would deliver had the entity just been created with that body at that
+ * side's scope path: the owner's full view, an assignee's or use-only view, or nothing.
+ * Otherwise the viewer learns that the entity changed, when and by whom, and no more: an
+ * `audit:read` holder without `cards:read` never sees a card's markup or parent, without
+ * `users:read` never a user's email or group.
+ */
+export function auditViewOf(
+  viewer: TActor,
+  entry: TLogEntry,
+  rooms: ReadonlySet<string> = new Set(roomsOf(viewer)),
+): TAuditView {
+  let summary: Record<string, unknown> | null;
+  if (isLiveResource(entry.resource)) {
+    const delivered = envelopeFor(viewer, entry, rooms);
+    // An assignment reaches its holder as a card, a bulk change others as a refetch.
+    if (!delivered?.type.startsWith(`${entry.resource}.`)) return WITHHELD;
+    summary = delivered.summary ?? null;
+  } else {
+    summary = publicSummary(entry.summary);
+  }
+  const before = sideView(viewer, entry, entry.before, entry.scopeBefore, rooms);
+  const after = sideView(viewer, entry, entry.after, entry.scopeAfter, rooms);
+  if (!before && !after) return WITHHELD;
+  return {
+    before: before?.body ?? null,
+    after: after?.body ?? null,
+    summary,
+    detail: 'shown',
+  };
+}
+
+/** One side as the viewer may see it (`body` null: nothing stored), or null: not in view. */
+function sideView(
+  viewer: TActor,
+  entry: TLogEntry,
+  body: Record<string, unknown> | null,
+  scopePath: string | null,
+  rooms: ReadonlySet<string>,
+): { body: Record<string, unknown> | null } | null {
+  if (!scopePath) return null;
+  if (!isLiveResource(entry.resource)) {
+    const grant = OFFLINE_READ[entry.resource];
+    return grant && can(viewer, grant) && isWithin(viewer.account.path, scopePath)
+      ? { body }
+      : null;
+  }
+  // A side with no body (a password change logs none) is asked as a bodiless update.
+  const delivered = envelopeFor(
+    viewer,
+    {
+      ...entry,
+      op: body ? 'created' : 'updated',
+      before: body,
+      after: body,
+      scopeBefore: scopePath,
+      scopeAfter: scopePath,
+      // The hints only: the relation decides, not what the change was (rates, a refetch).
+      summary: { audience: entry.summary?.audience },
+    },
+    rooms,
+  );
+  // Only the resource's own delivery: an assignment reaches its holder as a card.
+  const kind = body ? 'created' : 'updated';
+  if (delivered?.type !== `${entry.resource}.${kind}`) return null;
+  return { body: body ? delivered.data : null };
 }
 
 /**

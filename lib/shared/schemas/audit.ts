@@ -41,5 +41,10 @@ export const ZAuditEntryDto = z.object({
   before: z.record(z.string(), z.unknown()).nullable(),
   after: z.record(z.string(), z.unknown()).nullable(),
   summary: z.record(z.string(), z.unknown()).nullable(),
+  /**
+   * `withheld`: the viewer may not read this resource there (DESIGN §1: `<resource>:read`
+   * and the same projection as the live events), so before, after and summary are null.
+   */
+  detail: z.enum(['shown', 'withheld']),
 });
 export type TAuditEntryDto = z.infer<typeof ZAuditEntryDto>;

@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { nameActor } from '@/lib/server/authz/actor-name';
-import { isWithin, subtreePattern } from '@/lib/server/authz/scope';
+import { nameActor, type TActorRecord } from '@/lib/server/authz/actor-name';
+import { auditViewOf, roomsOf } from '@/lib/server/authz/audience';
+import { subtreePattern } from '@/lib/server/authz/scope';
 import { invalidInput } from '@/lib/server/api/errors';
-import { publicSummary } from '@/lib/server/live/change-log';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
 
@@ -35,7 +35,8 @@ interface TAuditRow {
 /**
  * The audit trail within scope: change-log rows whose entity was in the actor's subtree
  * before or after the change, newest first, paged by seq. The same scope rule as every
- * other read; people are named only to viewers who may read them.
+ * other read; people are named only to viewers who may read them, and what changed is
+ * shown as the live fan-out would show it to this viewer (`auditViewOf`), else withheld.
  */
 export async function listAudit(
   em: EntityManager,
@@ -87,12 +88,39 @@ export async function listAudit(
       limit ?`,
     params,
   );
-  const items = rows.slice(0, query.limit).map((row) => toAuditDto(actor, row));
+  const rooms = new Set(roomsOf(actor));
+  const items = rows.slice(0, query.limit).map((row) => toAuditDto(actor, row, rooms));
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > query.limit && last ? String(last.seq) : null };
 }
 
-function toAuditDto(viewer: TActor, row: TAuditRow): TAuditEntryDto {
+function toAuditDto(viewer: TActor, row: TAuditRow, rooms: ReadonlySet<string>): TAuditEntryDto {
+  const actor: TActorRecord = {
+    userId: row.actor_user_id,
+    name: row.actor_name,
+    email: row.actor_email,
+    userPath: row.actor_user_path,
+    accountName: row.actor_account_name,
+  };
+  // An entity that moved into or out of the viewer's subtree (a transferred customer)
+  // shows only the side that was in view: not where it went, nor where it came from.
+  const view = auditViewOf(
+    viewer,
+    {
+      seq: Number(row.seq),
+      at: new Date(row.at),
+      resource: row.resource,
+      entityId: row.entity_id,
+      op: row.op,
+      before: row.before,
+      after: row.after,
+      scopeBefore: row.scope_before,
+      scopeAfter: row.scope_after,
+      summary: row.summary,
+      actor,
+    },
+    rooms,
+  );
   return {
     seq: Number(row.seq),
     at: new Date(row.at).toISOString(),
@@ -100,13 +128,7 @@ function toAuditDto(viewer: TActor, row: TAuditRow): TAuditEntryDto {
     entityId: row.entity_id,
     op: row.op,
     version: row.version,
-    actor: nameActor(viewer, {
-      userId: row.actor_user_id,
-      name: row.actor_name,
-      email: row.actor_email,
-      userPath: row.actor_user_path,
-      accountName: row.actor_account_name,
-    }),
+    actor: nameActor(viewer, actor),
     impersonator: row.imp_user_id
       ? nameActor(viewer, {
           userId: row.imp_user_id,
@@ -116,10 +138,6 @@ function toAuditDto(viewer: TActor, row: TAuditRow): TAuditEntryDto {
           accountName: row.imp_account_name,
         })
       : null,
-    // An entity that moved into or out of the viewer's subtree (a transferred customer)
-    // shows only the side that was in view: not where it went, nor where it came from.
-    before: isWithin(viewer.account.path, row.scope_before) ? row.before : null,
-    after: isWithin(viewer.account.path, row.scope_after) ? row.after : null,
-    summary: publicSummary(row.summary),
+    ...view,
   };
 }

@@ -1,0 +1,221 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+/**
+ * Issue 13 item 7: the audit shows what changed only as the live events would show it
+ * to the viewer. `audit:read` alone lets a viewer see that an entity changed, when and by
+ * whom — never a user's email or group, a group's grants, a card's markup, its parent or
+ * who else holds it. Everything is made through the API of the real server.
+ */
+const ADMIN = { email: 'admin@carrier.test', password: 'audit-admin-pass-1' };
+const PASSWORD = 'audit-viewer-pass-1';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+const ids = {} as Record<'R1' | 'R2' | 'P' | 'S' | 'D' | 'sales' | 'opsR1', string>;
+/** The carrier's markup on S: a value no one else uses, so its absence is checkable. */
+const MARKUP_FIXED = '0.0077';
+
+async function audit(client: TApiClient): Promise<TAuditEntryDto[]> {
+  const response = await client.get<{ items: TAuditEntryDto[]; nextCursor: string | null }>(
+    '/audit?limit=100',
+  );
+  expect(response.status).toBe(200);
+  expect(response.body.nextCursor).toBeNull();
+  return response.body.items;
+}
+
+const find = (items: TAuditEntryDto[], resource: string, entityId: string, op: string) => {
+  const item = items.find(
+    (entry) => entry.resource === resource && entry.entityId === entityId && entry.op === op,
+  );
+  expect(item, `${resource} ${op} ${entityId}`).toBeDefined();
+  return item!;
+};
+
+async function viewer(email: string, accountId: string, groupId: string) {
+  const made = await admin.post('/users', { email, password: PASSWORD, accountId, groupId });
+  expect(made.status).toBe(201);
+  return made.body.id as string;
+}
+
+const groupOf = async (name: string, grants: string[]) => {
+  const made = await admin.post('/groups', { name, grants });
+  expect(made.status).toBe(201);
+  return made.body as { id: string; version: number };
+};
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  const auditOnly = await groupOf('Auditors', ['audit:read']);
+  const people = await groupOf('People auditors', ['audit:read', 'users:read']);
+  const cards = await groupOf('Card auditors', ['audit:read', 'cards:read']);
+  const template = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  ids.R1 = (await admin.post('/resellers', { name: 'R1', email: 'r1@x.test' })).body.id;
+  ids.R2 = (await admin.post('/resellers', { name: 'R2', email: 'r2@x.test' })).body.id;
+  const me = (await admin.get('/me')).body.account.id as string;
+  await viewer('auditor@carrier.test', me, auditOnly.id);
+  await viewer('people@carrier.test', me, people.id);
+  await viewer('cards@carrier.test', me, cards.id);
+  // R1 holds the carrier's card S and reads its own audit with cards:read (assignee view).
+  await viewer('holder@r1.test', ids.R1, cards.id);
+  ids.opsR1 = await viewer('ops@r1.test', ids.R1, template.id);
+
+  // Users and groups change.
+  const ops = (await admin.get(`/users/${ids.opsR1}`)).body;
+  expect(
+    (await admin.patch(`/users/${ids.opsR1}`, { version: ops.version, name: 'R1 Ops' })).status,
+  ).toBe(200);
+  const sales = await groupOf('Sales', ['customers:read']);
+  ids.sales = sales.id;
+  expect(
+    (
+      await admin.patch(`/groups/${sales.id}`, {
+        version: sales.version,
+        grants: ['customers:read', 'resellers:read'],
+      })
+    ).status,
+  ).toBe(200);
+
+  // Cards: an upstream card P, a derived S with markup, held by R1 and R2, new rates,
+  // S renamed; R1 derives its own D from S.
+  ids.P = (
+    await admin.post('/cards', { name: 'Upstream', currency: 'EUR', kind: 'provider' })
+  ).body.id;
+  const derived = await admin.post(`/cards/${ids.P}/derive`, {
+    name: 'Retail',
+    markupPercent: '20',
+    markupFixed: MARKUP_FIXED,
+  });
+  expect(derived.status).toBe(201);
+  ids.S = derived.body.id;
+  for (const holder of [ids.R1, ids.R2])
+    expect((await admin.post('/assignments', { cardId: ids.S, accountId: holder })).status).toBe(
+      201,
+    );
+  // New rates on P: a rates_changed row for P and one for S (its holders told live).
+  expect(
+    (
+      await admin.put(`/cards/${ids.P}/rates`, {
+        rates: [{ prefix: '44', destination: 'UK', rate: '0.0200' }],
+      })
+    ).status,
+  ).toBe(200);
+  expect(
+    (
+      await admin.patch(`/cards/${ids.S}`, {
+        version: (await admin.get(`/cards/${ids.S}`)).body.version,
+        name: 'Retail EU',
+      })
+    ).status,
+  ).toBe(200);
+  const opsR1 = await apiClient(suite.server.url, 'ops@r1.test', PASSWORD);
+  const own = await opsR1.post(`/cards/${ids.S}/derive`, {
+    name: 'R1 retail',
+    markupPercent: '10',
+  });
+  expect(own.status).toBe(201);
+  ids.D = own.body.id;
+});
+
+describe('the audit projects each entry as the live events would', () => {
+  it('tells an audit:read-only viewer that things changed, and nothing of what', async () => {
+    const items = await audit(await apiClient(suite.server.url, 'auditor@carrier.test', PASSWORD));
+    // Every kind of change is listed: in scope as before.
+    for (const [resource, id, op] of [
+      ['users', ids.opsR1, 'created'],
+      ['users', ids.opsR1, 'updated'],
+      ['groups', ids.sales, 'updated'],
+      ['resellers', ids.R1, 'created'],
+      ['cards', ids.S, 'created'],
+      ['cards', ids.S, 'updated'],
+      ['cards', ids.P, 'updated'],
+    ] as const) {
+      const entry = find(items, resource, id, op);
+      expect(entry).toMatchObject({ before: null, after: null, summary: null, detail: 'withheld' });
+      // The actor as before: the account, since this viewer may not read people.
+      expect(entry.actor).toEqual({ kind: 'account', name: expect.any(String) });
+    }
+    expect(items.filter((entry) => entry.resource === 'assignments')).toHaveLength(2);
+    expect(items.filter((entry) => entry.before || entry.after || entry.summary)).toEqual([]);
+    const text = JSON.stringify(items);
+    expect(text).not.toContain('@'); // no email of a user, an account or an actor
+    expect(text).not.toContain(':read'); // no group's grants
+    expect(text).not.toContain(MARKUP_FIXED);
+  });
+
+  it('shows users to a users:read holder, but not groups or cards', async () => {
+    const items = await audit(await apiClient(suite.server.url, 'people@carrier.test', PASSWORD));
+    const created = find(items, 'users', ids.opsR1, 'created');
+    expect(created).toMatchObject({
+      detail: 'shown',
+      before: null,
+      after: { email: 'ops@r1.test', accountId: ids.R1 },
+    });
+    const renamed = find(items, 'users', ids.opsR1, 'updated');
+    expect(renamed.before).toMatchObject({ email: 'ops@r1.test' });
+    expect(renamed.after).toMatchObject({ name: 'R1 Ops' });
+    expect(renamed.actor).toMatchObject({ kind: 'user', email: ADMIN.email });
+    expect(find(items, 'groups', ids.sales, 'updated')).toMatchObject({
+      before: null,
+      after: null,
+      detail: 'withheld',
+    });
+    expect(find(items, 'cards', ids.S, 'created')).toMatchObject({
+      after: null,
+      detail: 'withheld',
+    });
+    expect(JSON.stringify(items)).not.toContain(MARKUP_FIXED);
+  });
+
+  it('shows the owner of a card everything to a cards:read holder, and no people', async () => {
+    const items = await audit(await apiClient(suite.server.url, 'cards@carrier.test', PASSWORD));
+    const derived = find(items, 'cards', ids.S, 'created');
+    expect(derived).toMatchObject({
+      detail: 'shown',
+      after: { parentId: ids.P, markup: { percent: '20', fixed: MARKUP_FIXED } },
+    });
+    const rates = items.find(
+      (entry) => entry.entityId === ids.S && entry.summary?.event === 'rates_changed',
+    );
+    // A rates change the parent's PUT made: the summary as the owner side gets it live.
+    expect(rates?.summary).toEqual(expect.objectContaining({ event: 'rates_changed' }));
+    expect(rates?.summary).not.toHaveProperty('audience');
+    expect(find(items, 'users', ids.opsR1, 'created')).toMatchObject({
+      after: null,
+      detail: 'withheld',
+    });
+    expect(JSON.stringify(items)).not.toContain('@');
+  });
+
+  it("gives a card's assignee nothing of the owner's card, and no people", async () => {
+    const items = await audit(await apiClient(suite.server.url, 'holder@r1.test', PASSWORD));
+    // Its own account's users: listed, withheld (no users:read).
+    expect(find(items, 'users', ids.opsR1, 'created')).toMatchObject({
+      after: null,
+      detail: 'withheld',
+    });
+    // Its own derived card: the owner's view, as GET /cards gives it.
+    expect(find(items, 'cards', ids.D, 'created')).toMatchObject({
+      detail: 'shown',
+      after: { parentId: ids.S, markup: { percent: '10' } },
+    });
+    const text = JSON.stringify(items);
+    expect(text).not.toContain('@');
+    expect(text).not.toContain(ids.P); // the owner's upstream card
+    expect(text).not.toContain(MARKUP_FIXED); // the owner's markup
+    expect(text).not.toContain(ids.R2); // another holder
+    expect(items.some((entry) => entry.resource === 'assignments')).toBe(false);
+  });
+
+  it('shows the carrier admin everything', async () => {
+    const items = await audit(admin);
+    expect(items.every((entry) => entry.detail === 'shown')).toBe(true);
+    expect(find(items, 'groups', ids.sales, 'updated')).toMatchObject({
+      before: { grants: ['customers:read'] },
+      after: { grants: ['customers:read', 'resellers:read'] },
+    });
+  });
+});
