@@ -281,11 +281,12 @@ export interface TAuditView {
 
 /**
  * Logged resources that never travel live, and the grant that reads what their entries
- * hold: a token and a view-as belong to a person (the target's email, a token's name);
- * a carrier is an account like a reseller.
+ * hold: a token, a session and a view-as belong to a person (the target's email, a
+ * token's name); a carrier is an account like a reseller.
  */
 const OFFLINE_READ: Record<string, TGrant> = {
   tokens: 'users:read',
+  sessions: 'users:read',
   impersonation: 'users:read',
   carriers: 'resellers:read',
 };
