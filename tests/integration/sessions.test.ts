@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { Account, User, type TAccount, type TGroup } from '@/lib/server/entities';
+import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
+import { signInOverHttp } from '../fixtures/http-login';
+import { addGroup, addUser } from '../fixtures/accounts';
+
+/**
+ * Sessions and tokens end on the server (issue 13 items 4, 5, 8): sign-out, one's own
+ * password change, a revoked or expired token, and the forced password change after an
+ * admin reset — each through the one door, for requests, pages and sockets alike.
+ */
+const ADMIN = { email: 'admin@carrier.test', password: 'admin-password-123' };
+const PASSWORD = 'session-test-password';
+
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+const sockets: Socket[] = [];
+let carrier: TAccount;
+let staff: TGroup;
+
+beforeAll(async () => {
+  const em = suite.orm.em.fork();
+  carrier = await em.findOneOrFail(Account, { kind: 'carrier' });
+  staff = await addGroup(em, carrier, 'Staff', [...DEFAULT_RESELLER_GRANTS]);
+});
+afterAll(() => {
+  for (const socket of sockets) socket.close();
+});
+
+let counter = 0;
+async function newUser(): Promise<string> {
+  const email = `person${++counter}@carrier.test`;
+  await addUser(suite.orm.em.fork(), {
+    account: carrier,
+    group: staff,
+    email,
+    password: PASSWORD,
+  });
+  return email;
+}
+
+/** The panel's own origin (PUBLIC_URL defaults to http://localhost:PORT). */
+const origin = () => `http://localhost:${suite.server.port}`;
+
+async function signIn(email: string, password = PASSWORD): Promise<string> {
+  const login = await signInOverHttp(suite.server.url, email, password);
+  if (!login.cookie) throw new Error(`sign-in refused for ${email}`);
+  return login.cookie;
+}
+
+const me = (headers: Record<string, string>) =>
+  fetch(`${suite.server.url}/api/v1/me`, { headers }).then((r) => r.status);
+
+type TConnection =
+  { socket: Socket; hello: unknown } | { error: { message: string; data?: { code?: string } } };
+
+function connect(auth: { cookie?: string; token?: string }): Promise<TConnection> {
+  const socket = io(suite.server.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: auth.cookie ? { cookie: auth.cookie } : {},
+    auth: auth.token ? { token: auth.token } : {},
+  });
+  sockets.push(socket);
+  return new Promise((resolve) => {
+    socket.once('hello', (hello) => resolve({ socket, hello }));
+    socket.once('connect_error', (error) =>
+      resolve({ error: { message: error.message, data: (error as { data?: never }).data } }),
+    );
+  });
+}
+
+async function connected(auth: { cookie?: string; token?: string }): Promise<Socket> {
+  const result = await connect(auth);
+  if (!('socket' in result)) throw new Error(`refused: ${JSON.stringify(result.error)}`);
+  return result.socket;
+}
+
+/** Resolves with the reason once the server has told the socket why and closed it. */
+async function closedByServer(socket: Socket): Promise<string> {
+  const [reason] = await Promise.all([
+    new Promise<string>((resolve) =>
+      socket.once('session.revoked', (payload: { reason: string }) => resolve(payload.reason)),
+    ),
+    new Promise((resolve) => socket.once('disconnect', resolve)),
+  ]);
+  return reason;
+}
+
+async function signOut(cookie: string): Promise<number> {
+  const csrf = await fetch(`${suite.server.url}/api/auth/csrf`, { headers: { cookie } });
+  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+  const response = await fetch(`${suite.server.url}/api/auth/signout`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, origin: origin(), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrfToken, json: 'true' }),
+  });
+  return response.status;
+}
+
+describe('sign-out ends the session on the server', () => {
+  it('a copied cookie stops working, and its sockets close', async () => {
+    const email = await newUser();
+    const cookie = await signIn(email);
+    const other = await signIn(email);
+    const socket = await connected({ cookie });
+    const closed = closedByServer(socket);
+    expect(await me({ cookie })).toBe(200);
+
+    expect(await signOut(cookie)).toBeLessThan(400);
+    // The cookie as it was before sign-out (a thief's copy) names nobody now.
+    expect(await me({ cookie })).toBe(401);
+    expect(await closed).toMatch(/sign in again/);
+    expect(await connect({ cookie })).toMatchObject({
+      error: { data: { code: 'unauthenticated' } },
+    });
+    // The user's other session is untouched.
+    expect(await me({ cookie: other })).toBe(200);
+  });
+});
+
+describe('one’s own password change ends every other way in', () => {
+  it('keeps the session that changed it; ends the others, the tokens and their sockets', async () => {
+    const email = await newUser();
+    const changer = await signIn(email);
+    const otherSession = await signIn(email);
+    const token = (await requestToken(suite.server.url, email, PASSWORD)).body.token as string;
+    const otherSocket = await connected({ cookie: otherSession });
+    const tokenSocket = await connected({ token });
+    const bothClosed = Promise.all([closedByServer(otherSocket), closedByServer(tokenSocket)]);
+
+    const change = await fetch(`${suite.server.url}/api/v1/me/password`, {
+      method: 'POST',
+      headers: { cookie: changer, origin: origin(), 'content-type': 'application/json' },
+      body: JSON.stringify({ currentPassword: PASSWORD, newPassword: 'a-brand-new-password' }),
+    });
+    expect(change.status).toBe(204);
+
+    expect(await me({ cookie: changer })).toBe(200);
+    expect(await me({ cookie: otherSession })).toBe(401);
+    expect(await me({ authorization: `Bearer ${token}` })).toBe(401);
+    await bothClosed;
+    expect(await suite.orm.em.fork().count('ApiToken', { user: { email } })).toBe(0);
+  });
+});
+
+describe('a revoked or expired token closes its sockets', () => {
+  it('revoking a token disconnects the socket it opened, live', async () => {
+    const email = await newUser();
+    const issued = await requestToken(suite.server.url, email, PASSWORD);
+    const keep = (await requestToken(suite.server.url, email, PASSWORD)).body.token as string;
+    const socket = await connected({ token: issued.body.token });
+    const survivor = await connected({ token: keep });
+    let survivorClosed = false;
+    survivor.once('session.revoked', () => (survivorClosed = true));
+    const closed = closedByServer(socket);
+
+    const revoke = await fetch(`${suite.server.url}/api/v1/tokens/${issued.body.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${keep}` },
+    });
+    expect(revoke.status).toBe(204);
+    await closed;
+    expect(socket.connected).toBe(false);
+    // Only the sockets of that token: another token of the same user stays.
+    expect(await me({ authorization: `Bearer ${keep}` })).toBe(200);
+    expect([survivorClosed, survivor.connected]).toEqual([false, true]);
+  });
+
+  it('a token that expires closes its socket at that moment', async () => {
+    const email = await newUser();
+    const issued = await requestToken(suite.server.url, email, PASSWORD);
+    await suite.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `update api_token set expires_at = now() + interval '1500 milliseconds' where id = ?`,
+        [issued.body.id],
+      );
+    const socket = await connected({ token: issued.body.token });
+    expect(await closedByServer(socket)).toMatch(/sign in again/);
+    expect(await me({ authorization: `Bearer ${issued.body.token}` })).toBe(401);
+  });
+});
+
+describe('a forced password change holds the person at one screen', () => {
+  it('refuses the socket and the panel pages until the change, then lets them in', async () => {
+    const email = await newUser();
+    const user = await suite.orm.em.fork().findOneOrFail(User, { email });
+    const admin = (await requestToken(suite.server.url, ADMIN.email, ADMIN.password)).body.token;
+    const reset = await fetch(`${suite.server.url}/api/v1/users/${user.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ version: user.version, password: 'temporary-password-1' }),
+    });
+    expect(reset.status).toBe(200);
+
+    const cookie = await signIn(email, 'temporary-password-1');
+    expect(await connect({ cookie })).toMatchObject({
+      error: { data: { code: 'password_change_required' } },
+    });
+    for (const page of ['/', '/users', '/cards']) {
+      const response = await fetch(`${suite.server.url}${page}`, {
+        headers: { cookie },
+        redirect: 'manual',
+      });
+      expect([page, response.status, response.headers.get('location')]).toEqual([
+        page,
+        307,
+        '/password',
+      ]);
+    }
+    const screen = await fetch(`${suite.server.url}/password`, { headers: { cookie } });
+    expect(screen.status).toBe(200);
+    const html = await screen.text();
+    expect(html).toContain('choose a new one to continue');
+    expect(html).toContain('Change password');
+    const blocked = await fetch(`${suite.server.url}/api/v1/customers`, { headers: { cookie } });
+    expect(await blocked.json()).toMatchObject({ error: { code: 'password_change_required' } });
+
+    const change = await fetch(`${suite.server.url}/api/v1/me/password`, {
+      method: 'POST',
+      headers: { cookie, origin: origin(), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        currentPassword: 'temporary-password-1',
+        newPassword: 'my-own-new-password',
+      }),
+    });
+    expect(change.status).toBe(204);
+    expect(await connect({ cookie })).toMatchObject({ hello: { user: { email } } });
+    const panel = await fetch(`${suite.server.url}/users`, {
+      headers: { cookie },
+      redirect: 'manual',
+    });
+    expect(panel.status).toBe(200);
+  });
+});
+
+describe('a cookie without a server-side session', () => {
+  it('names nobody: a JWT signed with the secret but no session row is refused', async () => {
+    const { encode } = await import('next-auth/jwt');
+    const { TEST_AUTH_SECRET } = await import('../fixtures/panel-server');
+    const user = await suite.orm.em.fork().findOneOrFail(User, { email: ADMIN.email });
+    for (const claims of [
+      { sub: user.id, sv: user.sessionVersion },
+      { sub: user.id, sv: user.sessionVersion, sid: crypto.randomUUID() },
+    ]) {
+      const forged = await encode({ token: claims, secret: TEST_AUTH_SECRET });
+      const cookie = `next-auth.session-token=${forged}`;
+      expect([claims, await me({ cookie })]).toEqual([claims, 401]);
+      expect(await connect({ cookie })).toMatchObject({
+        error: { data: { code: 'unauthenticated' } },
+      });
+    }
+  });
+});
