@@ -19,6 +19,7 @@ import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import { ApiError, invalidInput, unauthenticated } from './errors';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
+import { assertSameOriginWrite } from './same-origin';
 
 export interface TApiContext<P> {
   req: Request;
@@ -59,6 +60,7 @@ export function apiRoute<P = Record<string, never>>(
             runtime.config.authSecret,
           );
       if (!resolved) throw unauthenticated();
+      if (!bearer) assertSameOriginWrite(req, runtime.config.publicUrl);
       const real = resolved.actor;
       // After an admin reset, only `/me` and the password change answer.
       if (real.mustChangePassword && !options.beforePasswordChange) {
