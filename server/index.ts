@@ -21,6 +21,7 @@ import { observeRequest, serveOps } from './observability';
 import { bodyLimitFor, payloadTooLarge } from '@/lib/server/api/body-limit';
 import { getLogger } from '@/lib/server/observability/logger';
 import { getMetrics } from '@/lib/server/observability/metrics';
+import { applySecurityHeaders } from '@/lib/server/http/security-headers';
 
 const log = (message: string) => getLogger().info(message);
 
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   httpServer.on('request', (req, res) => {
     // The client address for login throttling, set here so no client can supply it.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
+    applySecurityHeaders(req, res, { publicUrl: config.publicUrl, dev });
     observeRequest(req, res);
     // A declared body over the limit is refused before anything reads it.
     const path = (req.url ?? '/').split('?')[0]!;

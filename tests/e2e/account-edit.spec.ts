@@ -25,6 +25,8 @@ test('editing a reseller saves; a change saved first by someone else shows live 
   const current = list.items[0];
   const other = await page.request.patch(`/api/v1/resellers/${current.id}`, {
     data: { version: current.version, name: 'Blue Telecom Group' },
+    // A cookie write must name the panel's origin, as the browser does for the page.
+    headers: { origin: new URL(page.url()).origin },
   });
   expect(other.status()).toBe(200);
   // The open form learns of it live, before anyone presses Save.

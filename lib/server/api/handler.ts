@@ -20,6 +20,7 @@ import {
 import { ApiError, invalidInput, unauthenticated } from './errors';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
+import { assertSameOriginWrite } from './same-origin';
 
 export interface TApiContext<P> {
   req: Request;
@@ -63,6 +64,8 @@ export function apiRoute<P = Record<string, never>>(
         { authSecret: runtime.config.authSecret, pass: options.pass, realActor: options.realActor },
       );
       if (!result.ok) throw refusalError(result.refusal);
+      // A write carried by the cookie must come from the panel's own pages (CSRF).
+      if (!authorization) assertSameOriginWrite(req, runtime.config.publicUrl);
       const { actor, ref } = result.entry;
       // Impersonation is read-only, always (DESIGN §1).
       if (actor.impersonatorUserId && req.method !== 'GET' && req.method !== 'HEAD') {

@@ -329,7 +329,11 @@ function operation(path: string, method: string, op: TOperation) {
           : { description: 'Done' },
       400: { description: 'Invalid input; `fields` names each bad field', ...error },
       401: { description: 'No valid session or token', ...error },
-      403: { description: 'A missing grant, escalation, or a read-only view', ...error },
+      403: {
+        description:
+          'A missing grant, escalation, a read-only view, or a cookie write from another origin (`cross_origin`)',
+        ...error,
+      },
       404: { description: 'Not found or outside the caller’s scope', ...error },
       409: {
         description: 'Stale version (with `current`) or blocked (with `dependants`)',
@@ -364,7 +368,13 @@ export function buildOpenApi() {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A token from POST /auth/token' },
-        session: { type: 'apiKey', in: 'cookie', name: 'next-auth.session-token' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'next-auth.session-token',
+          description:
+            "The panel's session. A write with it must name the panel's origin in Origin (or Referer) and send JSON (text/csv on the rates import): 403 `cross_origin`, 415 `unsupported_media_type` otherwise.",
+        },
       },
       schemas: { Error: schemaOf(ZErrorBody, 'output') },
     },

@@ -1,0 +1,53 @@
+import { ApiError } from './errors';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The one endpoint whose body is not JSON (a CSV upload); see body-limit.ts. */
+const CSV_PATH = /\/rates\/import\/?$/;
+
+/**
+ * CSRF defence for a write carried by the session cookie (issue 13). `SameSite=Lax`
+ * alone lets a sibling subdomain — a white-label reseller's site — post with the cookie,
+ * and a cross-site form or `text/plain` fetch needs no preflight. So such a write must
+ * come from a page of the panel itself: its `Origin` (or, where a browser sent none, its
+ * `Referer`) must be PUBLIC_URL's origin. Its body must also be of the endpoint's type:
+ * JSON everywhere but the CSV import, which no HTML form can send. A request with an
+ * Authorization header never reaches here; a browser cannot attach one cross-origin.
+ */
+export function assertSameOriginWrite(req: Request, publicUrl: string): void {
+  if (SAFE_METHODS.has(req.method)) return;
+  const expected = new URL(publicUrl).origin;
+  const origin = requestOrigin(req);
+  if (origin !== expected) {
+    throw new ApiError(
+      403,
+      'cross_origin',
+      origin
+        ? `This change came from ${origin}, not from the panel (${expected}).`
+        : `This change names no Origin or Referer; the panel accepts changes from ${expected} only.`,
+      { fields: { origin: `must be ${expected}` } },
+    );
+  }
+  const wanted = CSV_PATH.test(new URL(req.url).pathname) ? 'text/csv' : 'application/json';
+  const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if ((type || hasBody(req)) && type !== wanted) {
+    throw new ApiError(415, 'unsupported_media_type', `Send the body as ${wanted}.`, {
+      fields: { 'content-type': `must be ${wanted}` },
+    });
+  }
+}
+
+/** The origin the browser declared: `Origin`, else the origin of `Referer`; null if neither. */
+function requestOrigin(req: Request): string | null {
+  // A sandboxed or privacy-redirected page sends the literal `null`: never the panel.
+  const origin = req.headers.get('origin');
+  if (origin !== null) return origin;
+  const referer = req.headers.get('referer');
+  if (!referer || !URL.canParse(referer)) return null;
+  return new URL(referer).origin;
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers.get('content-length');
+  return (length !== null && length !== '0') || req.headers.has('transfer-encoding');
+}
