@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTER_MESSAGE, hasControlCharacter } from '@/lib/shared/schemas/common';
 import { RATE_CSV_COLUMNS, ZRateInput, type TRateInput } from '@/lib/shared/schemas/rates';
 
 export interface TCsvLineError {
@@ -56,11 +57,18 @@ export async function parseRatesCsv(
         break records;
       }
       const record: Record<string, unknown> = {};
+      let control: string | undefined;
       for (let index = 0; index < header.length; index++) {
         const name = header[index]!;
         const cell = cells[index]!.trim();
         if (cell === '') continue; // empty optional cell: the default applies
+        // Any cell, whatever its column's own rule: a NUL is the driver's 500 otherwise.
+        if (hasControlCharacter(cell)) control ??= name;
         record[name] = name === 'blocked' ? (BOOLEAN[cell.toLowerCase()] ?? cell) : cell;
+      }
+      if (control !== undefined) {
+        errors.push({ line, reason: `${control} ${CONTROL_CHARACTER_MESSAGE}` });
+        continue;
       }
       const parsed = ZRateInput.safeParse(record);
       if (!parsed.success) {
