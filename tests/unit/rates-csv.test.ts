@@ -173,7 +173,8 @@ describe('importing rates from CSV', () => {
       '49,Germany,0.02,,,true\u0000',
       '"50","Multi\nline",0.02,,,',
       '51,\u0000,0.02,,,',
-      '52,Italy,0.02,,,',
+      '52,Spain,0.02,,\u000b,',
+      '53,Italy,0.02,,,',
     ].join('\n');
     const { rows, errors } = await parseRatesCsv(streamed(csv));
     const reason = (column: string) =>
@@ -186,8 +187,9 @@ describe('importing rates from CSV', () => {
       { line: 7, reason: reason('blocked') },
       { line: 8, reason: reason('destination') },
       { line: 10, reason: reason('destination') },
+      { line: 11, reason: reason('effectiveFrom') },
     ]);
-    expect(rows.map((row) => row.prefix)).toEqual(['44', '52']);
+    expect(rows.map((row) => row.prefix)).toEqual(['44', '53']);
   });
 
   it('refuses a header without the required columns or with unknown ones, and an empty file', async () => {

@@ -60,10 +60,11 @@ export async function parseRatesCsv(
       let control: string | undefined;
       for (let index = 0; index < header.length; index++) {
         const name = header[index]!;
+        // Any cell, whatever its column's own rule, before trimming (which would drop a
+        // vertical tab or form feed at an edge) as the JSON API checks text.
+        if (hasControlCharacter(cells[index]!)) control ??= name;
         const cell = cells[index]!.trim();
         if (cell === '') continue; // empty optional cell: the default applies
-        // Any cell, whatever its column's own rule: a NUL is the driver's 500 otherwise.
-        if (hasControlCharacter(cell)) control ??= name;
         record[name] = name === 'blocked' ? (BOOLEAN[cell.toLowerCase()] ?? cell) : cell;
       }
       if (control !== undefined) {
