@@ -185,10 +185,24 @@ describe('a NUL or another control character in text (item 9)', () => {
       expect(answer.status, answer.text).toBe(400);
       expect(answer.json.error?.fields?.[field], answer.text).toMatch(CONTROL);
     }
-    const login = await signInOverHttp(suite.server.url, `${ADMIN.email}\u0000`, ADMIN.password);
-    expect(login.status, login.body).toBeLessThan(500);
-    expect(login.cookie).toBeNull();
     expect(await snapshot()).toBe(before);
+  });
+
+  it('a NUL in the sign-in form just refuses sign-in', async () => {
+    for (const [email, password] of [
+      [`${ADMIN.email}\u0000`, ADMIN.password],
+      [ADMIN.email, `${ADMIN.password}\u0000`],
+    ]) {
+      const login = await signInOverHttp(suite.server.url, email!, password!);
+      expect(login.status, login.body).toBeLessThan(500);
+      // next-auth's plain refusal, as for a wrong password.
+      expect(login.body).toContain('CredentialsSignin');
+      expect(login.cookie).toBeNull();
+    }
+    // The right credentials still sign in (nothing above locked the account).
+    expect(
+      (await signInOverHttp(suite.server.url, ADMIN.email, ADMIN.password)).cookie,
+    ).not.toBeNull();
   });
 
   it('refuses the other C0 control characters in a name too; plain text passes', async () => {
