@@ -19,6 +19,7 @@ import { attachRedisAdapter } from './redis-adapter';
 import { FanOut } from './fan-out';
 import { observeRequest, serveOps } from './observability';
 import { bodyLimitFor, payloadTooLarge } from '@/lib/server/api/body-limit';
+import { answerApiRouteError } from '@/lib/server/api/routes';
 import { getLogger } from '@/lib/server/observability/logger';
 import { getMetrics } from '@/lib/server/observability/metrics';
 import { applySecurityHeaders } from '@/lib/server/http/security-headers';
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
       res.end(JSON.stringify(error.toBody()));
       return;
     }
+    if (answerApiRouteError(req, res)) return;
     void serveOps(req, res, {
       metricsToken: env.METRICS_TOKEN,
       ready: async () => {

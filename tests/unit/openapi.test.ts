@@ -63,6 +63,16 @@ describe('OpenAPI document', () => {
     expect(body('/customers', 'post').properties?.creditLimit?.type).toBe('string');
   });
 
+  it('documents that text refuses control characters, and the route errors', () => {
+    const noControl = '^[^\\u0000-\\u001F]*$';
+    const name = body('/customers', 'post').properties?.name as { pattern?: string };
+    expect(name.pattern).toBe(noControl);
+    const token = body('/auth/token', 'post').properties as Record<string, { pattern?: string }>;
+    expect(token.email?.pattern).toBe(noControl);
+    expect(token.password?.pattern).toBe(noControl);
+    expect(doc.info.description).toMatch(/404 `not_found`.*405 `method_not_allowed`.*`Allow`/);
+  });
+
   it('marks the token endpoint public and throttled', () => {
     const op = doc.paths['/auth/token']!.post as {
       security: unknown[];

@@ -162,6 +162,36 @@ describe('importing rates from CSV', () => {
     expect(rows.map((row) => row.destination)).toEqual(['UK', 'UK later']);
   });
 
+  it('refuses a NUL or another control character in any cell, naming the line and column', async () => {
+    const csv = [
+      'prefix,destination,rate,connectionFee,effectiveFrom,blocked',
+      '44,UK,0.01,,,',
+      '45,Den\u0000mark,0.01,,,',
+      '46,Sweden,0.02\u0000,,,',
+      '47,Norway,0.02,0\u0001,,',
+      '48,Poland,0.02,,2027-01-01T00:00:00Z\u001b,',
+      '49,Germany,0.02,,,true\u0000',
+      '"50","Multi\nline",0.02,,,',
+      '51,\u0000,0.02,,,',
+      '52,Spain,0.02,,\u000b,',
+      '53,Italy,0.02,,,',
+    ].join('\n');
+    const { rows, errors } = await parseRatesCsv(streamed(csv));
+    const reason = (column: string) =>
+      `${column} must not contain a NUL or another control character`;
+    expect(errors).toEqual([
+      { line: 3, reason: reason('destination') },
+      { line: 4, reason: reason('rate') },
+      { line: 5, reason: reason('connectionFee') },
+      { line: 6, reason: reason('effectiveFrom') },
+      { line: 7, reason: reason('blocked') },
+      { line: 8, reason: reason('destination') },
+      { line: 10, reason: reason('destination') },
+      { line: 11, reason: reason('effectiveFrom') },
+    ]);
+    expect(rows.map((row) => row.prefix)).toEqual(['44', '53']);
+  });
+
   it('refuses a header without the required columns or with unknown ones, and an empty file', async () => {
     expect((await parseRatesCsv(streamed('prefix,rate,cost\n1,0.1,2\n'))).errors).toEqual([
       { line: 1, reason: 'unknown column: cost' },

@@ -21,6 +21,7 @@ import { ApiError, invalidInput, unauthenticated } from './errors';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
 import { assertSameOriginWrite } from './same-origin';
+import { CONTROL_CHARACTER_MESSAGE } from '@/lib/shared/schemas/common';
 
 export interface TApiContext<P> {
   req: Request;
@@ -221,6 +222,7 @@ export async function readJson(req: Request): Promise<unknown> {
 export function parseBody<T extends z.ZodType>(raw: unknown, schema: T): z.infer<T> {
   const result = schema.safeParse(raw);
   if (!result.success) throw invalidInput(zodFields(result.error));
+  refuseNul(result.data);
   return result.data;
 }
 
@@ -229,7 +231,38 @@ export function readQuery<T extends z.ZodType>(req: Request, schema: T): z.infer
   const params = Object.fromEntries(new URL(req.url).searchParams);
   const result = schema.safeParse(params);
   if (!result.success) throw invalidInput(zodFields(result.error));
+  refuseNul(result.data);
   return result.data;
+}
+
+/**
+ * The net under every schema's own text rule (`ZText`): PostgreSQL cannot store a NUL in
+ * text, and the driver's refusal is a 500, so a NUL anywhere in what validation let
+ * through is a 400 naming the field, whatever schema forgot it.
+ */
+function refuseNul(value: unknown): void {
+  const path = findNul(value, '');
+  if (path !== null) throw invalidInput({ [path || 'body']: CONTROL_CHARACTER_MESSAGE });
+}
+
+/** The dotted path (as `zodFields` names fields) of the first string holding a NUL, or null. */
+function findNul(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (typeof value !== 'object' || value === null) return null;
+  const prefix = path ? `${path}.` : '';
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = findNul(value[index], prefix + index);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return prefix + key;
+    const found = findNul(item, prefix + key);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   ZResellerPatch,
 } from '@/lib/shared/schemas/accounts';
 import { ZAuditEntryDto, ZAuditQuery } from '@/lib/shared/schemas/audit';
-import { ZErrorBody, ZId, ZPageOf, ZPageQuery } from '@/lib/shared/schemas/common';
+import { ZErrorBody, ZId, ZPageOf, ZPageQuery, ZText } from '@/lib/shared/schemas/common';
 import {
   ZGroupCreate,
   ZGroupDto,
@@ -56,7 +56,7 @@ interface TOperation {
   throttled?: boolean;
 }
 
-const ZListQuery = ZPageQuery.extend({ q: z.string().optional(), parentId: ZId.optional() });
+const ZListQuery = ZPageQuery.extend({ q: ZText().optional(), parentId: ZId.optional() });
 const ZGroupAny = z.union([ZGroupDto, ZUseOnlyGroupDto]);
 const ZCardAny = z.union([ZCardOwnerDto, ZCardAssignedDto]);
 const ZRateDto = z.object({
@@ -177,7 +177,7 @@ const OPERATIONS: Record<string, Record<string, TOperation>> = {
     get: {
       summary: 'Rows of a derived card that lose money, priced at sample call lengths',
       grant: 'cards:read',
-      query: z.object({ limit: z.number().int().optional(), cursor: z.string().optional() }),
+      query: z.object({ limit: z.number().int().optional(), cursor: ZText().optional() }),
       ok: { status: 200 },
     },
   },
@@ -349,6 +349,14 @@ function operation(path: string, method: string, op: TOperation) {
 /** Every v1 path, as OpenAPI names it (`/cards/{id}/rates`): the bounded route labels of metrics. */
 export const API_PATHS: readonly string[] = Object.keys(OPERATIONS);
 
+/** The methods each documented path serves (upper case), for the router's 404 and 405. */
+export const API_OPERATIONS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(OPERATIONS).map(([path, methods]) => [
+    path,
+    Object.keys(methods).map((method) => method.toUpperCase()),
+  ]),
+);
+
 export function buildOpenApi() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [path, methods] of Object.entries(OPERATIONS)) {
@@ -361,7 +369,11 @@ export function buildOpenApi() {
     info: {
       title: 'Reseller Panel API',
       version: '1',
-      description: 'Money travels as decimal strings. Lists are paged with `limit` and `cursor`.',
+      description:
+        'Money travels as decimal strings. Lists are paged with `limit` and `cursor`. ' +
+        'Text never holds a NUL or another control character (400 naming the field). ' +
+        'A path not listed here answers 404 `not_found`; a method a path does not serve ' +
+        'answers 405 `method_not_allowed` with `Allow`.',
     },
     servers: [{ url: '/api/v1' }],
     security: [{ bearer: [] }, { session: [] }],

@@ -1,3 +1,4 @@
+import { ZId } from '@/lib/shared/schemas/common';
 import { invalidInput } from './errors';
 
 /**
@@ -16,7 +17,8 @@ export function decodeCursor(cursor: string | undefined): { createdAt: Date; id:
       string,
     ];
     const createdAt = new Date(at);
-    if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string') throw new Error('bad');
+    // The id goes into SQL: only one this API could have given out (a uuid).
+    if (Number.isNaN(createdAt.getTime()) || !ZId.safeParse(id).success) throw new Error('bad');
     return { createdAt, id };
   } catch {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });

@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import {
   ZCustomerCreate,
   ZCustomerPatch,
   ZResellerCreate,
   ZResellerPatch,
 } from '@/lib/shared/schemas/accounts';
-import { ZId, ZPageQuery } from '@/lib/shared/schemas/common';
+import { ZId, ZPageQuery, ZText } from '@/lib/shared/schemas/common';
 import { getRuntime } from '@/lib/server/runtime';
 import type { TSubAccountKind } from '@/lib/server/services/accounts/account-scope';
 import { listSubAccounts } from '@/lib/server/services/accounts/list-sub-accounts';
@@ -17,7 +16,7 @@ import { apiRoute, json, noContent, readBody, readQuery } from './handler';
 import { idParam } from './params';
 
 const ZListQuery = ZPageQuery.extend({
-  q: z.string().trim().max(200).optional(),
+  q: ZText().trim().max(200).optional(),
   parentId: ZId.optional(),
 });
 

@@ -2,13 +2,15 @@ import type { AuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { z } from 'zod';
 import type { TRuntime } from '@/lib/server/runtime';
+import { ZText } from '@/lib/shared/schemas/common';
 import { authenticate, CLIENT_IP_HEADER } from './login';
 import { SESSION_MAX_AGE_SECONDS } from './session';
 import { openSession, signOutSession } from './sessions';
 
 const ZCredentials = z.object({
-  email: z.string().trim().min(1).max(320),
-  password: z.string().min(1).max(1024),
+  // A NUL reaching the database is a driver error; here it is just a refused sign-in.
+  email: ZText().trim().min(1).max(320),
+  password: ZText().min(1).max(1024),
 });
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ZEntityMeta, ZId, ZMoney, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZMoney, ZText, ZVersion } from './common';
 
-const ZName = z.string('is required').trim().min(1, 'is required').max(200, 'is too long');
+const ZName = ZText('is required').trim().min(1, 'is required').max(200, 'is too long');
 const ZEmail = z
   .email('must be an email address')
   .max(320)

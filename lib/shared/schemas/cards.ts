@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
-import { ZEntityMeta, ZId, ZPageQuery, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZPageQuery, ZText, ZVersion } from './common';
 import { ZPrefix, ZPrice } from './rates';
 
 export const ZDecimals = z
@@ -11,11 +11,12 @@ export const ZDecimals = z
 export const ZRounding = z.enum(ROUNDING_MODES, `must be one of ${ROUNDING_MODES.join(', ')}`);
 
 /** A markup percentage as a decimal string ("20", "7.5"): 0 to 1000, up to 6 decimals. */
-const ZPercent = z
-  .string('must be a decimal string such as "20"')
+const ZPercent = ZText('must be a decimal string such as "20"')
   .trim()
   .regex(/^\d{1,4}(\.\d{1,6})?$/, 'must be a decimal string such as "20" (up to 6 decimals)')
   .refine((value) => Number.parseFloat(value) <= 1000, 'must be at most 1000');
+
+const ZCardName = ZText('is required').trim().min(1, 'is required').max(200, 'is too long');
 
 export const ZOverride = z.strictObject({ prefix: ZPrefix, rate: ZPrice });
 export const ZOverrides = z
@@ -28,10 +29,11 @@ export const ZOverrides = z
 
 /** `POST /cards` (DESIGN §3): owned by the caller's account; currency fixed from now on. */
 export const ZCardCreate = z.strictObject({
-  name: z.string('is required').trim().min(1, 'is required').max(200, 'is too long'),
-  currency: z
-    .string('is required')
-    .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as "EUR"'),
+  name: ZCardName,
+  currency: ZText('is required').regex(
+    /^[A-Z]{3}$/,
+    'must be a three-letter ISO 4217 code such as "EUR"',
+  ),
   kind: z.enum(['provider', 'customer'], 'must be "provider" or "customer"'),
   decimals: ZDecimals.default(MIN_DECIMALS),
   rounding: ZRounding.default('half_up'),
@@ -40,7 +42,7 @@ export type TCardCreate = z.infer<typeof ZCardCreate>;
 
 /** `POST /cards/{id}/derive`: a customer card of the caller's account following `{id}`. */
 export const ZCardDerive = z.strictObject({
-  name: z.string('is required').trim().min(1, 'is required').max(200, 'is too long'),
+  name: ZCardName,
   markupPercent: ZPercent.optional(),
   markupFixed: ZPrice.optional(),
   decimals: ZDecimals.optional(),
@@ -55,7 +57,7 @@ export type TCardDerive = z.infer<typeof ZCardDerive>;
  */
 export const ZCardPatch = z.strictObject({
   version: ZVersion,
-  name: z.string().trim().min(1, 'is required').max(200, 'is too long').optional(),
+  name: ZCardName.optional(),
   decimals: ZDecimals.optional(),
   rounding: ZRounding.optional(),
   markupPercent: ZPercent.nullable().optional(),
@@ -68,7 +70,7 @@ export const ZCardListQuery = ZPageQuery.extend({
   /** `provider` includes cards assigned to the caller's account (its buy side). */
   kind: z.enum(['provider', 'customer']).optional(),
   ownerId: ZId.optional(),
-  q: z.string().trim().max(200).optional(),
+  q: ZText().trim().max(200).optional(),
 });
 
 /** The owner's (and its ancestors') view: everything (DESIGN §1). */

@@ -1,11 +1,40 @@
 import { z } from 'zod';
 
+/**
+ * Text without C0 control characters (U+0000–U+001F). PostgreSQL cannot store a NUL in text
+ * at all (the driver's refusal was a 500), and the others are never part of a name, a
+ * reason or a destination: pasted by mistake, or sent to confuse whoever reads it later.
+ * `multiline` text (free text that may span lines) keeps tab, line feed and carriage return.
+ */
+// Matching control characters is the point of these two.
+// eslint-disable-next-line no-control-regex
+const PLAIN_TEXT = /^[^\u0000-\u001F]*$/;
+// eslint-disable-next-line no-control-regex
+const MULTILINE_TEXT = /^[^\u0000-\u0008\u000B\u000C\u000E-\u001F]*$/;
+export const CONTROL_CHARACTER_MESSAGE = 'must not contain a NUL or another control character';
+
+/** Whether `value` holds a control character text may not (`multiline`: tab, line breaks ok). */
+export function hasControlCharacter(value: string, multiline = false): boolean {
+  return !(multiline ? MULTILINE_TEXT : PLAIN_TEXT).test(value);
+}
+
+/**
+ * The one building block for text the panel takes (bodies, query parameters, CSV cells,
+ * sign-in): a string without control characters, as a pattern so the OpenAPI document
+ * shows it. Chain the field's own rules after it: this check comes first, so the reason
+ * given for a NUL is this one.
+ */
+export function ZText(error?: string, options: { multiline?: boolean } = {}) {
+  return z
+    .string(error)
+    .regex(options.multiline ? MULTILINE_TEXT : PLAIN_TEXT, CONTROL_CHARACTER_MESSAGE);
+}
+
 /** Opaque ids (uuids today): the same in REST and in events. */
 export const ZId = z.uuid('must be an id');
 
 /** Money travels as a decimal string, never a JSON number (DESIGN §3). */
-export const ZMoney = z
-  .string('must be a decimal string such as "12.50"')
+export const ZMoney = ZText('must be a decimal string such as "12.50"')
   .trim()
   .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a decimal string such as "12.50" (up to 6 decimals)');
 
@@ -18,7 +47,7 @@ export const ZPageQuery = z.object({
     .min(1, 'must be 1 to 500')
     .max(500, 'must be 1 to 500')
     .default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: ZText().max(200).optional(),
 });
 
 export interface TPage<T> {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ALL_GRANTS, type TGrant } from '@/lib/shared/permissions';
-import { ZEntityMeta, ZId, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZText, ZVersion } from './common';
 
-const ZGroupName = z.string('is required').trim().min(1, 'is required').max(120, 'is too long');
+const ZGroupName = ZText('is required').trim().min(1, 'is required').max(120, 'is too long');
 export const ZGrant = z.enum(ALL_GRANTS as [TGrant, ...TGrant[]], 'is not a grant in the catalog');
 const ZGrants = z
   .array(ZGrant, 'must be a list of grants')

@@ -1,9 +1,13 @@
 import { z } from 'zod';
-import { ZId } from './common';
+import { ZId, ZText } from './common';
 
 export const ZImpersonationStart = z.strictObject({
   userId: ZId,
-  reason: z.string('is required').trim().min(3, 'must say why (at least 3 characters)').max(500),
+  // Free text: it may span lines.
+  reason: ZText('is required', { multiline: true })
+    .trim()
+    .min(3, 'must say why (at least 3 characters)')
+    .max(500),
 });
 export type TImpersonationStart = z.infer<typeof ZImpersonationStart>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZPageQuery } from './common';
+import { ZId, ZPageQuery, ZText } from './common';
 
 const seconds = (min: number, max: number, fallback: number) =>
   z.coerce
@@ -18,22 +18,20 @@ const seconds = (min: number, max: number, fallback: number) =>
  * chain of derived cards (percent ≤ 1000 at each of up to 6 levels) always fits the
  * stored numeric(18,6).
  */
-export const ZPrice = z
-  .string('must be a decimal string such as "0.0123"')
+export const ZPrice = ZText('must be a decimal string such as "0.0123"')
   .trim()
   .regex(
     /^\d{1,6}(\.\d{1,6})?$/,
     'must be a decimal string such as "0.0123" (below 1000000, up to 6 decimals)',
   );
 
-export const ZPrefix = z
-  .string('is required')
+export const ZPrefix = ZText('is required')
   .trim()
   .regex(/^\d{1,20}$/, 'must be 1 to 20 digits');
 
 export const ZRateInput = z.strictObject({
   prefix: ZPrefix,
-  destination: z.string('is required').trim().min(1, 'is required').max(120, 'is too long'),
+  destination: ZText('is required').trim().min(1, 'is required').max(120, 'is too long'),
   rate: ZPrice,
   connectionFee: ZPrice.default('0'),
   initialIncrement: seconds(1, 3600, 60),
@@ -70,8 +68,7 @@ export const ZRatesPut = z.strictObject({
 
 export const ZRatesListQuery = ZPageQuery.extend({
   /** Rows whose prefix starts with these digits. */
-  prefix: z
-    .string()
+  prefix: ZText()
     .trim()
     .regex(/^\d{0,20}$/, 'must be up to 20 digits')
     .optional(),
@@ -101,8 +98,7 @@ export interface TRateDto {
 
 export const ZLookupQuery = z.object({
   accountId: ZId,
-  number: z
-    .string('is required')
+  number: ZText('is required')
     .trim()
     // Numbers are pasted as written: "+44 1481 700123", "(+44) 1481-700.123", and with
     // the international prefix "00": all are the digits of the E.164 number.

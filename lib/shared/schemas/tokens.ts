@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { ZText } from './common';
 
 export const ZTokenCreate = z.strictObject({
-  email: z.string('is required').trim().min(1, 'is required').max(320),
-  password: z.string('is required').min(1, 'is required').max(1024),
-  name: z.string().trim().min(1).max(120).default('API token'),
+  email: ZText('is required').trim().min(1, 'is required').max(320),
+  password: ZText('is required').min(1, 'is required').max(1024),
+  name: ZText().trim().min(1).max(120).default('API token'),
   expiresInDays: z
     .number()
     .int()

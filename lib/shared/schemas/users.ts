@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { ZEntityMeta, ZId, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZText, ZVersion } from './common';
 
-export const ZPassword = z
-  .string('is required')
+export const ZPassword = ZText('is required')
   .min(12, 'must be at least 12 characters')
   .max(256, 'must be at most 256 characters');
-const ZUserName = z.string().trim().min(1, 'is required').max(200, 'is too long');
+const ZUserName = ZText().trim().min(1, 'is required').max(200, 'is too long');
 
 export const ZUserCreate = z.strictObject({
   email: z
@@ -27,7 +26,7 @@ export const ZUserPatch = z.strictObject({
   password: ZPassword.optional(),
 });
 export const ZPasswordChange = z.strictObject({
-  currentPassword: z.string('is required').min(1, 'is required'),
+  currentPassword: ZText('is required').min(1, 'is required'),
   newPassword: ZPassword,
 });
 export type TUserCreate = z.infer<typeof ZUserCreate>;

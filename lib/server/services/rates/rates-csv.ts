@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTER_MESSAGE, hasControlCharacter } from '@/lib/shared/schemas/common';
 import { RATE_CSV_COLUMNS, ZRateInput, type TRateInput } from '@/lib/shared/schemas/rates';
 
 export interface TCsvLineError {
@@ -56,11 +57,19 @@ export async function parseRatesCsv(
         break records;
       }
       const record: Record<string, unknown> = {};
+      let control: string | undefined;
       for (let index = 0; index < header.length; index++) {
         const name = header[index]!;
+        // Any cell, whatever its column's own rule, before trimming (which would drop a
+        // vertical tab or form feed at an edge) as the JSON API checks text.
+        if (hasControlCharacter(cells[index]!)) control ??= name;
         const cell = cells[index]!.trim();
         if (cell === '') continue; // empty optional cell: the default applies
         record[name] = name === 'blocked' ? (BOOLEAN[cell.toLowerCase()] ?? cell) : cell;
+      }
+      if (control !== undefined) {
+        errors.push({ line, reason: `${control} ${CONTROL_CHARACTER_MESSAGE}` });
+        continue;
       }
       const parsed = ZRateInput.safeParse(record);
       if (!parsed.success) {

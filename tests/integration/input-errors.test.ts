@@ -1,0 +1,302 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
+import { signInOverHttp } from '../fixtures/http-login';
+
+/**
+ * Issue 13, items 9 and 10. A NUL (or another control character) in any text the API
+ * takes is bad input: 400 naming the field, never the 500 PostgreSQL's refusal to store
+ * it used to become, and nothing written. And the API's own routing answers in the API's
+ * vocabulary: an unknown /api/v1 path is a JSON 404 `not_found`, a method a path does not
+ * serve is a JSON 405 `method_not_allowed` with `Allow`.
+ */
+const ADMIN = { email: 'admin@input.test', password: 'input-admin-password' };
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let token: string;
+const ids = {} as Record<'reseller' | 'customer' | 'user' | 'group' | 'card', string>;
+const versions = {} as Record<keyof typeof ids, number>;
+
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = { authorization: `Bearer ${token}` },
+) {
+  const response = await fetch(`${suite.server.url}/api/v1${path}`, {
+    method,
+    headers: {
+      ...headers,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: { error?: { code?: string; message?: string; fields?: Record<string, string> } } = {};
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Left empty: the assertions on `json` say what was expected instead.
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+beforeAll(async () => {
+  token = (await requestToken(suite.server.url, ADMIN.email, ADMIN.password)).body.token;
+  const made = async (path: string, body: unknown) => {
+    const answer = await call('POST', path, body);
+    expect(answer.status, `POST ${path}: ${answer.text}`).toBe(201);
+    return answer.json as unknown as { id: string; version: number };
+  };
+  const group = await made('/groups', { template: 'default-reseller' });
+  const reseller = await made('/resellers', { name: 'Input R', email: 'r@input.test' });
+  const customer = await made('/customers', { name: 'Input K' });
+  const user = await made('/users', {
+    email: 'u@input.test',
+    password: 'input-user-password',
+    accountId: reseller.id,
+    groupId: group.id,
+  });
+  const card = await made('/cards', { name: 'Input card', currency: 'EUR', kind: 'provider' });
+  Object.assign(ids, {
+    group: group.id,
+    reseller: reseller.id,
+    customer: customer.id,
+    user: user.id,
+    card: card.id,
+  });
+  Object.assign(versions, {
+    group: group.version,
+    reseller: reseller.version,
+    customer: customer.version,
+    user: user.version,
+    card: card.version,
+  });
+});
+
+/** What the change log and the named tables hold: nothing refused may move them. */
+async function snapshot(): Promise<string> {
+  const rows = await suite.orm.em.fork().execute(
+    `select (select max(seq) from change_log) as head,
+            (select count(*) from account) as accounts,
+            (select count(*) from app_user) as users,
+            (select count(*) from user_group) as groups,
+            (select count(*) from impersonation) as views,
+            (select count(*) from api_token) as tokens,
+            (select count(*) from card) as cards,
+            (select count(*) from rate) as rates`,
+  );
+  return JSON.stringify(rows);
+}
+
+const CONTROL = /control character/;
+
+describe('a NUL or another control character in text (item 9)', () => {
+  it('is refused as 400 naming the field, on every endpoint that takes text', async () => {
+    const before = await snapshot();
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/resellers', { name: 'R\u0000', email: 'n@input.test' }, 'name'],
+      [
+        'PATCH',
+        `/resellers/${ids.reseller}`,
+        { version: versions.reseller, name: 'R\u0000' },
+        'name',
+      ],
+      ['POST', '/customers', { name: 'K\u0000x' }, 'name'],
+      [
+        'PATCH',
+        `/customers/${ids.customer}`,
+        { version: versions.customer, name: '\u0000' },
+        'name',
+      ],
+      [
+        'POST',
+        '/users',
+        {
+          email: 'n2@input.test',
+          password: 'input-user-password',
+          name: 'U\u0000',
+          accountId: ids.reseller,
+          groupId: ids.group,
+        },
+        'name',
+      ],
+      ['PATCH', `/users/${ids.user}`, { version: versions.user, name: 'U\u0000' }, 'name'],
+      [
+        'PATCH',
+        `/users/${ids.user}`,
+        { version: versions.user, password: 'twelve-chars\u0000long' },
+        'password',
+      ],
+      ['POST', '/groups', { name: 'G\u0000', grants: ['customers:read'] }, 'name'],
+      ['PATCH', `/groups/${ids.group}`, { version: versions.group, name: 'G\u0000' }, 'name'],
+      ['POST', '/cards', { name: 'C\u0000', currency: 'EUR', kind: 'provider' }, 'name'],
+      ['PATCH', `/cards/${ids.card}`, { version: versions.card, name: 'C\u0000' }, 'name'],
+      ['POST', `/cards/${ids.card}/derive`, { name: 'D\u0000' }, 'name'],
+      [
+        'PUT',
+        `/cards/${ids.card}/rates`,
+        { rates: [{ prefix: '44', destination: 'UK\u0000', rate: '0.01' }] },
+        'rates.0.destination',
+      ],
+      ['POST', '/impersonation', { userId: ids.user, reason: 'looking\u0000 at it' }, 'reason'],
+      [
+        'POST',
+        '/me/password',
+        { currentPassword: 'x\u0000', newPassword: 'a-new-password-here' },
+        'currentPassword',
+      ],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const answer = await call(method, path, body);
+      const what = `${method} ${path} ${JSON.stringify(body)}`;
+      expect(answer.status, `${what} → ${answer.text}`).toBe(400);
+      expect(answer.json.error?.code, what).toBe('invalid_input');
+      expect(answer.json.error?.fields?.[field], `${what} → ${answer.text}`).toMatch(CONTROL);
+    }
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('is refused in query parameters, naming the parameter', async () => {
+    for (const path of ['/customers', '/resellers', '/cards']) {
+      const answer = await call('GET', `${path}?q=${encodeURIComponent('a\u0000b')}`);
+      expect(answer.status, `${path} → ${answer.text}`).toBe(400);
+      expect(answer.json.error?.fields?.q, path).toMatch(CONTROL);
+    }
+    const cursor = await call('GET', `/customers?cursor=${encodeURIComponent('\u0000')}`);
+    expect(cursor.status, cursor.text).toBe(400);
+    expect(cursor.json.error?.fields?.cursor).toMatch(CONTROL);
+    // A cursor that decodes to a NUL inside: still the caller's bad cursor, never a 500.
+    const forged = Buffer.from(JSON.stringify([new Date().toISOString(), '\u0000'])).toString(
+      'base64url',
+    );
+    const decoded = await call('GET', `/customers?cursor=${forged}`);
+    expect(decoded.status, decoded.text).toBe(400);
+    expect(decoded.json.error?.fields).toHaveProperty('cursor');
+  });
+
+  it('is refused by the unauthenticated token endpoint, and sign-in is simply refused', async () => {
+    const before = await snapshot();
+    for (const [body, field] of [
+      [{ email: `${ADMIN.email}\u0000`, password: ADMIN.password }, 'email'],
+      [{ email: ADMIN.email, password: `${ADMIN.password}\u0000` }, 'password'],
+      [{ email: ADMIN.email, password: ADMIN.password, name: 'script\u0000' }, 'name'],
+    ] as const) {
+      const answer = await call('POST', '/auth/token', body, {});
+      expect(answer.status, answer.text).toBe(400);
+      expect(answer.json.error?.fields?.[field], answer.text).toMatch(CONTROL);
+    }
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('a NUL in the sign-in form just refuses sign-in', async () => {
+    for (const [email, password] of [
+      [`${ADMIN.email}\u0000`, ADMIN.password],
+      [ADMIN.email, `${ADMIN.password}\u0000`],
+    ]) {
+      const login = await signInOverHttp(suite.server.url, email!, password!);
+      expect(login.status, login.body).toBeLessThan(500);
+      // next-auth's plain refusal, as for a wrong password.
+      expect(login.body).toContain('CredentialsSignin');
+      expect(login.cookie).toBeNull();
+    }
+    // The right credentials still sign in (nothing above locked the account).
+    expect(
+      (await signInOverHttp(suite.server.url, ADMIN.email, ADMIN.password)).cookie,
+    ).not.toBeNull();
+  });
+
+  it('refuses the other C0 control characters in a name too; plain text passes', async () => {
+    for (const char of ['\u0001', '\u0007', '\u001b', '\u001f', '\t', '\n']) {
+      const answer = await call('POST', '/customers', { name: `Bad${char}name` });
+      expect(answer.status, JSON.stringify(char)).toBe(400);
+      expect(answer.json.error?.fields?.name).toMatch(CONTROL);
+    }
+    const fine = await call('POST', '/customers', { name: 'Ωmega 👩‍💻 «Shop»' });
+    expect(fine.status, fine.text).toBe(201);
+  });
+
+  it('a CSV import with a NUL in a cell is refused whole, naming the line and the column', async () => {
+    const before = await snapshot();
+    const csv = 'prefix,destination,rate\n44,UK,0.01\n49,Ger\u0000many,0.02\n33,France,0.03\n';
+    const response = await fetch(`${suite.server.url}/api/v1/cards/${ids.card}/rates/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    const text = await response.text();
+    expect(response.status, text).toBe(400);
+    const body = JSON.parse(text) as {
+      error: { code: string; lines: { line: number; reason: string }[] };
+    };
+    expect(body.error.code).toBe('invalid_csv');
+    expect(body.error.lines).toEqual([
+      { line: 3, reason: expect.stringMatching(/^destination .*control character/) },
+    ]);
+    expect(await snapshot()).toBe(before);
+  });
+});
+
+describe('route errors under /api/v1 are JSON (item 10)', () => {
+  it('an unknown path is a JSON 404 not_found, signed in or not, for any method', async () => {
+    for (const [method, path, auth] of [
+      ['GET', '/no-such-endpoint', true],
+      ['GET', '/no-such-endpoint', false],
+      ['POST', '/no-such-endpoint/deeper', true],
+      ['GET', `/cards/${ids.card}/nothing-here`, true],
+      ['DELETE', '/me/not-a-thing', false],
+      ['GET', '/customers/a/b/c/d', true],
+    ] as const) {
+      const answer = await call(
+        method,
+        path,
+        undefined,
+        auth ? { authorization: `Bearer ${token}` } : {},
+      );
+      const what = `${method} ${path}`;
+      expect(answer.status, what).toBe(404);
+      expect(answer.headers.get('content-type'), what).toMatch(/^application\/json/);
+      expect(answer.json, `${what} → ${answer.text.slice(0, 200)}`).toEqual({
+        error: { code: 'not_found', message: expect.any(String) },
+      });
+    }
+  });
+
+  it('a method the path does not serve is a JSON 405 method_not_allowed with Allow', async () => {
+    for (const [method, path, allow] of [
+      ['POST', '/me', 'GET, HEAD, OPTIONS'],
+      ['DELETE', '/cards', 'GET, HEAD, OPTIONS, POST'],
+      ['PUT', `/cards/${ids.card}`, 'DELETE, GET, HEAD, OPTIONS, PATCH'],
+      ['GET', '/auth/token', 'OPTIONS, POST'],
+      ['PATCH', `/cards/${ids.card}/rates/import`, 'OPTIONS, POST'],
+      ['POST', '/events', 'GET, HEAD, OPTIONS'],
+      ['DELETE', '/openapi.json', 'GET, HEAD, OPTIONS'],
+    ] as const) {
+      for (const auth of [true, false]) {
+        const answer = await call(
+          method,
+          path,
+          undefined,
+          auth ? { authorization: `Bearer ${token}` } : {},
+        );
+        const what = `${method} ${path} (${auth ? 'signed in' : 'anonymous'})`;
+        expect(answer.status, what).toBe(405);
+        expect(answer.headers.get('allow'), what).toBe(allow);
+        expect(answer.headers.get('content-type'), what).toMatch(/^application\/json/);
+        expect(answer.json, `${what} → ${answer.text.slice(0, 200)}`).toEqual({
+          error: { code: 'method_not_allowed', message: expect.stringContaining(allow) },
+        });
+      }
+    }
+  });
+
+  it('Allow agrees with what each route answers to OPTIONS', async () => {
+    for (const path of ['/me', '/cards', `/cards/${ids.card}`, '/auth/token', '/impersonation']) {
+      const options = await call('OPTIONS', path, undefined, {});
+      expect(options.status, path).toBe(204);
+      // PROPFIND: a method no route serves (Next itself answers it 400).
+      const other = await call('PROPFIND', path, undefined, {});
+      expect(other.status, path).toBe(405);
+      expect(other.headers.get('allow'), path).toBe(options.headers.get('allow'));
+    }
+  });
+});
