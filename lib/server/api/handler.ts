@@ -39,6 +39,8 @@ export function apiRoute<P = Record<string, never>>(
   options: {
     /** Answer even before the user changed an admin-reset password (`/me`, the change). */
     beforePasswordChange?: boolean;
+    /** Answer a user whose group requires MFA before it enrolled (`/me`, enrolment). */
+    beforeMfaEnrolment?: boolean;
     /** Act as the signed-in person even while impersonating (stopping the view). */
     realActor?: boolean;
   } = {},
@@ -63,6 +65,9 @@ export function apiRoute<P = Record<string, never>>(
       // After an admin reset, only `/me` and the password change answer.
       if (real.mustChangePassword && !options.beforePasswordChange) {
         throw new ApiError(403, 'password_change_required', 'Change your password first.');
+      }
+      if (real.mfa.required && !real.mfa.enrolled && !options.beforeMfaEnrolment) {
+        throw new ApiError(403, 'mfa_enrolment_required', 'Your group requires MFA: enrol first.');
       }
       const actor = options.realActor
         ? real

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { evaluateActor, unsafeFindLoginRow } from '@/lib/server/authz/actor';
 import { verifyPassword } from './password';
 import type { TSessionClaims } from './session';
+import { verifySecondFactor } from '@/lib/server/services/mfa/second-factor';
 import {
   clearFailures,
   recordFailure,
@@ -12,16 +13,23 @@ import {
 export type TLoginResult =
   | { ok: true; claims: TSessionClaims }
   | { ok: false; reason: 'refused' }
+  /** Password right, the user has MFA on, and no code came: ask for it. */
+  | { ok: false; reason: 'otp_required' }
+  /** Password right, the code wrong or spent. */
+  | { ok: false; reason: 'otp_invalid' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /**
  * Checks an email and password for a client IP. Every refusal reads alike (unknown
  * email, wrong password, disabled user, suspended account, no usable group) and an
- * unknown email costs the same time; failures are throttled per (email, IP).
+ * unknown email costs the same time; failures are throttled per (email, IP). A user
+ * with MFA on also needs `otp` (a TOTP code or a recovery code), asked for only after the
+ * password is right, so nothing tells MFA state to one who lacks the password; a
+ * missing or wrong code counts as a failure like a wrong password.
  */
 export async function authenticate(
   em: EntityManager,
-  input: { email: string; password: string; ip: string },
+  input: { email: string; password: string; otp?: string; ip: string },
   policy: TThrottlePolicy,
 ): Promise<TLoginResult> {
   const email = input.email.trim().toLowerCase();
@@ -34,6 +42,13 @@ export async function authenticate(
   if (!result || !('actor' in result)) {
     await recordFailure(em, email, input.ip, policy);
     return { ok: false, reason: 'refused' };
+  }
+  if (result.actor.mfa.enrolled) {
+    const otp = input.otp?.trim();
+    if (!otp || !(await verifySecondFactor(em, result.actor, otp))) {
+      await recordFailure(em, email, input.ip, policy);
+      return { ok: false, reason: otp ? 'otp_invalid' : 'otp_required' };
+    }
   }
   await clearFailures(em, email, input.ip);
   // Raw SQL on purpose: a sign-in is not an edit, so it must not bump the user's version

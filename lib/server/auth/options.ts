@@ -8,6 +8,7 @@ import { SESSION_MAX_AGE_SECONDS } from './session';
 const ZCredentials = z.object({
   email: z.string().trim().min(1).max(320),
   password: z.string().min(1).max(1024),
+  otp: z.string().trim().max(64).optional(),
 });
 
 /**
@@ -25,6 +26,7 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
         credentials: {
           email: { label: 'Email', type: 'email' },
           password: { label: 'Password', type: 'password' },
+          otp: { label: 'Authentication code', type: 'text' },
         },
         async authorize(credentials, req) {
           const parsed = ZCredentials.safeParse(credentials);
@@ -39,6 +41,9 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
           // next-auth passes the message to the form as `error`; the form explains it.
           if (result.reason === 'throttled')
             throw new Error(`throttled:${result.retryAfterSeconds}`);
+          // Said only after the password was right: the form asks for the code.
+          if (result.reason === 'otp_required' || result.reason === 'otp_invalid')
+            throw new Error(result.reason);
           return null;
         },
       }),

@@ -3,6 +3,8 @@ import { z } from 'zod';
 export const ZTokenCreate = z.strictObject({
   email: z.string('is required').trim().min(1, 'is required').max(320),
   password: z.string('is required').min(1, 'is required').max(1024),
+  /** Needed when the user has MFA on: a current code or an unused recovery code. */
+  otp: z.string().trim().min(1, 'must not be empty').max(64).optional(),
   name: z.string().trim().min(1).max(120).default('API token'),
   expiresInDays: z
     .number()

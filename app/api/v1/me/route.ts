@@ -5,4 +5,5 @@ export const dynamic = 'force-dynamic';
 
 export const GET = apiRoute(async ({ actor }) => json(toMeDto(actor)), {
   beforePasswordChange: true,
+  beforeMfaEnrolment: true,
 });

@@ -7,6 +7,7 @@ import { Migration20261128111500 } from './Migration20261128111500';
 import { Migration20261128123117 } from './Migration20261128123117';
 import { Migration20261128190000 } from './Migration20261128190000';
 import { Migration20261128191000 } from './Migration20261128191000';
+import { Migration20261201110000 } from './Migration20261201110000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -21,4 +22,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128123117', class: Migration20261128123117 },
   { name: 'Migration20261128190000', class: Migration20261128190000 },
   { name: 'Migration20261128191000', class: Migration20261128191000 },
+  { name: 'Migration20261201110000', class: Migration20261201110000 },
 ];

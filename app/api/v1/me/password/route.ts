@@ -9,5 +9,5 @@ export const POST = apiRoute(
     await changeOwnPassword(em, actor, await readBody(req, ZPasswordChange));
     return noContent();
   },
-  { beforePasswordChange: true },
+  { beforePasswordChange: true, beforeMfaEnrolment: true },
 );
