@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { ConnectionIndicator } from '@/components/live/connection-indicator';
 
@@ -29,6 +30,9 @@ export function AppHeader({ user, account, group }: TAppHeaderProps) {
               <span className="capitalize">{account.kind}</span> · {group.name}
             </div>
           </div>
+          <Link href="/account/security" className="text-sm text-brand-700 underline">
+            Account security
+          </Link>
           <SignOutButton />
         </div>
       </div>
