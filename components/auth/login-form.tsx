@@ -4,11 +4,16 @@ import { signIn } from 'next-auth/react';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 
-/** Email + password sign-in. Every refusal reads the same: no hint whether an email exists. */
+/**
+ * Email + password sign-in. Every refusal reads the same: no hint whether an email
+ * exists. When the server says the password was right and the user has MFA on, the form
+ * asks for the code (or a recovery code) and sends all three again.
+ */
 export function LoginForm() {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
+  const [needsCode, setNeedsCode] = useState(false);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -18,6 +23,7 @@ export function LoginForm() {
     const result = await signIn('credentials', {
       email: String(form.get('email') ?? ''),
       password: String(form.get('password') ?? ''),
+      ...(needsCode ? { otp: String(form.get('otp') ?? '') } : {}),
       redirect: false,
     }).catch(() => undefined);
     if (result?.ok && !result.error) {
@@ -26,7 +32,8 @@ export function LoginForm() {
       return;
     }
     setPending(false);
-    setError(explain(result?.error));
+    if (result?.error === 'otp_required' || result?.error === 'otp_invalid') setNeedsCode(true);
+    setError(explain(result?.error, needsCode));
   }
 
   return (
@@ -57,6 +64,27 @@ export function LoginForm() {
           className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500"
         />
       </div>
+      {needsCode ? (
+        <div>
+          <label htmlFor="otp" className="block text-sm font-medium text-slate-700">
+            Authentication code
+          </label>
+          <input
+            id="otp"
+            name="otp"
+            type="text"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            autoFocus
+            required
+            aria-describedby="otp-help"
+            className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500"
+          />
+          <p id="otp-help" className="mt-1 text-xs text-slate-500">
+            The 6-digit code from your authenticator app, or one of your recovery codes.
+          </p>
+        </div>
+      ) : null}
       {error ? (
         <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
           {error}
@@ -73,8 +101,14 @@ export function LoginForm() {
   );
 }
 
-function explain(error: string | null | undefined): string {
+function explain(error: string | null | undefined, askedForCode: boolean): string {
   if (error === 'CredentialsSignin') return 'Wrong email or password.';
+  if (error === 'otp_required') {
+    return askedForCode
+      ? 'Enter the code from your authenticator app.'
+      : 'Enter the code from your authenticator app to finish signing in.';
+  }
+  if (error === 'otp_invalid') return 'That code is wrong or was used already. Try the next one.';
   const throttled = /^throttled:(\d+)$/.exec(error ?? '');
   if (throttled) {
     return `Too many failed attempts. Try again in ${throttled[1]} seconds.`;

@@ -44,6 +44,7 @@ export function GroupEditForm({
       version: opened.version,
       name: String(data.get('name') ?? ''),
       grants: [...new Set(data.getAll('grants').map(String))],
+      requireMfa: data.get('requireMfa') === 'on',
     }),
   );
   // Re-mount the fields when another version is taken, so they show its values.
@@ -65,7 +66,7 @@ export function GroupEditForm({
         openedVersion={opened.version}
         latest={latest}
         form={form}
-        labels={{ name: 'Name', grants: 'Grants' }}
+        labels={{ name: 'Name', grants: 'Grants', requireMfa: 'Require MFA' }}
         onLoad={reload}
       />
       <TextField
@@ -77,6 +78,7 @@ export function GroupEditForm({
         required
       />
       <GrantMatrix label="Grants" held={held} checked={opened.grants} />
+      <RequireMfaField id="edit-group-require-mfa" checked={opened.requireMfa} />
       <FormMessage
         message={
           form.message ??
@@ -103,5 +105,30 @@ export function GroupEditForm({
         </button>
       </div>
     </form>
+  );
+}
+
+/**
+ * The group's MFA requirement: its users who have not enrolled reach only the enrolment
+ * screen until they do. Recommended for carrier administrators and for any group
+ * holding `impersonation:start`.
+ */
+export function RequireMfaField({ id, checked }: { id: string; checked?: boolean }) {
+  return (
+    <div className="flex items-start gap-2">
+      <input
+        id={id}
+        name="requireMfa"
+        type="checkbox"
+        defaultChecked={checked}
+        className="mt-0.5 h-4 w-4 rounded border-slate-300 text-brand-600 focus:ring-brand-500"
+      />
+      <label htmlFor={id} className="text-sm text-slate-700">
+        <span className="font-medium">Require MFA</span>
+        <span className="block text-xs text-slate-500">
+          Members must use an authenticator app; until they enrol, they can only enrol.
+        </span>
+      </label>
+    </div>
   );
 }

@@ -7,7 +7,7 @@ import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from './panel-section';
 import { GrantMatrix } from './grant-matrix';
-import { GroupEditForm } from './group-edit-form';
+import { GroupEditForm, RequireMfaField } from './group-edit-form';
 import { UserAccessPanel } from './user-access-panel';
 
 /**
@@ -36,6 +36,7 @@ export function GroupsPanel({
   const form = useFormSubmit(create.mutateAsync, (data) => ({
     name: String(data.get('name') ?? ''),
     grants: data.getAll('grants').map(String),
+    requireMfa: data.get('requireMfa') === 'on',
   }));
   const items = groups.data ?? [];
   // Only someone who holds every grant of a group may edit it (no escalation).
@@ -69,10 +70,11 @@ export function GroupsPanel({
           <ListState isLoading={groups.isLoading} error={groups.error} empty={items.length === 0}>
             <DataTable
               label="Groups"
-              headers={['Name', 'Grants', 'Editable', '']}
+              headers={['Name', 'Grants', 'MFA', 'Editable', '']}
               rows={items.map((group) => [
                 group.name,
                 `${group.grants.length} grants`,
+                !group.useOnly && group.requireMfa ? 'required' : '',
                 group.useOnly ? 'use only' : 'yes',
                 canUpdate && !group.useOnly && !group.grants.every((grant) => held.has(grant)) ? (
                   <span className="text-xs text-slate-600">holds grants you lack</span>
@@ -108,6 +110,7 @@ export function GroupsPanel({
             <form onSubmit={form.onSubmit} className="space-y-3" noValidate aria-label="New group">
               <TextField label="Group name" name="name" error={form.fields.name} required />
               <GrantMatrix label="Grants" held={grants} />
+              <RequireMfaField id="new-group-require-mfa" />
               <FormMessage
                 message={
                   form.message ?? (form.fields.grants ? `Grants: ${form.fields.grants}` : null)

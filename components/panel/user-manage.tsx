@@ -11,9 +11,9 @@ import { FormMessage, PanelSection } from './panel-section';
 
 /**
  * One user's administration: disable or enable (its sessions end at once), an admin
- * password reset (changed at next sign-in), and — for support staff — viewing the panel
+ * password reset (changed at next sign-in), an MFA reset (a lost phone), and — for support staff — viewing the panel
  * as this user, read-only, with a reason (DESIGN §1 "Impersonation"). Disable, enable
- * and reset are offered only when the server's manage rule allows them (the user's group
+ * and the resets are offered only when the server's manage rule allows them (the user's group
  * holds nothing the viewer lacks, never oneself), asked of the server, not re-decided.
  */
 export function UserManage({
@@ -125,6 +125,25 @@ export function UserManage({
             />
             <Button type="submit">Reset password</Button>
           </form>
+        ) : null}
+        {manageable && user.mfaEnabled ? (
+          <div className="space-y-2">
+            <p className="text-sm text-slate-700">
+              MFA is on. Reset it when the user lost its authenticator: it signs in with the
+              password alone and enrols again; every session of the user ends.
+            </p>
+            <Button
+              type="button"
+              onClick={() =>
+                void run(
+                  () => apiFetch(`/users/${user.id}/mfa`, { method: 'DELETE' }),
+                  'MFA reset: every session has ended; they enrol again.',
+                )
+              }
+            >
+              Reset MFA
+            </Button>
+          </div>
         ) : null}
         {can.impersonate ? (
           <form onSubmit={viewAs} className="space-y-3" aria-label="View as this user" noValidate>

@@ -61,13 +61,14 @@ export function UsersPanel({
         <ListState isLoading={users.isLoading} error={users.error} empty={items.length === 0}>
           <DataTable
             label="Users"
-            headers={['Email', 'Name', 'Account', 'Group', 'Status', '']}
+            headers={['Email', 'Name', 'Account', 'Group', 'Status', 'MFA', '']}
             rows={items.map((user) => [
               user.email,
               user.name,
               accountName.get(user.accountId) ?? '—',
               groupName.get(user.groupId) ?? '—',
               user.status,
+              user.mfaEnabled ? 'on' : 'off',
               <span key="actions" className="flex flex-wrap gap-3">
                 {canUpdate || (canImpersonate && user.accountId !== own.id) ? (
                   <button

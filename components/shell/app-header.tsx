@@ -33,6 +33,9 @@ export function AppHeader({ user, account, group }: TAppHeaderProps) {
           <Link href="/password" className="text-sm text-brand-700 underline">
             Password
           </Link>
+          <Link href="/account/security" className="text-sm text-brand-700 underline">
+            Account security
+          </Link>
           <SignOutButton />
         </div>
       </div>

@@ -24,6 +24,7 @@ const actor: TActor = {
   },
   group: { id: '00000000-0000-4000-8000-00000000000c', name: 'Admins' },
   grants: ['customers:update'],
+  mfa: { enrolled: false, required: false },
 };
 
 beforeAll(async () => {

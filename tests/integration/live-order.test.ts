@@ -63,6 +63,7 @@ beforeAll(async () => {
     account: { id: me.account.id, name: me.account.name, kind: 'carrier', path: paths.carrier },
     group: { id: me.group.id, name: me.group.name },
     grants: me.grants,
+    mfa: { enrolled: false, required: false },
   };
 });
 

@@ -40,8 +40,8 @@ async function newUser(): Promise<string> {
   return email;
 }
 
-/** The panel's own origin (PUBLIC_URL defaults to http://localhost:PORT). */
-const origin = () => `http://localhost:${suite.server.port}`;
+/** The panel's own origin (the test server's PUBLIC_URL). */
+const origin = () => new URL(suite.server.url).origin;
 
 async function signIn(email: string, password = PASSWORD): Promise<string> {
   const login = await signInOverHttp(suite.server.url, email, password);

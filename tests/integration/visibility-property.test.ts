@@ -139,6 +139,8 @@ async function build(world: TWorld) {
     grants: world.viewerGrants,
     group_owner_path: viewerAccount.path,
     suspended_in_chain: false,
+    mfa_enrolled: false,
+    mfa_required: false,
   });
   if (!('actor' in result)) throw new Error('viewer must be admitted');
   return { viewer: result.actor, accounts, groups: [...groups, viewerGroup] };

@@ -21,6 +21,8 @@ const base: TActorRow = {
   grants: ['resellers:read', 'customers:read'],
   group_owner_path: `${CARRIER}/`,
   suspended_in_chain: false,
+  mfa_enrolled: false,
+  mfa_required: false,
 };
 
 describe('evaluateActor: deny by default', () => {
@@ -60,8 +62,14 @@ describe('evaluateActor: deny by default', () => {
         account: { id: RESELLER, name: 'Reseller', kind: 'reseller', path: base.account_path },
         group: { id: base.group_id, name: 'Default Reseller' },
         grants: ['resellers:read', 'customers:read'],
+        mfa: { enrolled: false, required: false },
       },
     });
+  });
+
+  it('carries the MFA facts without deciding on them (the door does)', () => {
+    const result = evaluateActor({ ...base, mfa_enrolled: false, mfa_required: true });
+    expect('actor' in result && result.actor.mfa).toEqual({ enrolled: false, required: true });
   });
 
   it('keeps only catalog grants', () => {

@@ -106,6 +106,7 @@ const hello = (seq: number, grants = ['customers:read']): THello => ({
   account: { id: 'acc', name: 'Acc', kind: 'reseller' },
   group: { id: 'g', name: 'G' },
   grants,
+  mfa: { enrolled: false, required: false },
   impersonation: null,
   seq,
   protocol: 1,

@@ -20,6 +20,11 @@ describe('OpenAPI document', () => {
         'POST /auth/token',
         'GET /me',
         'POST /me/password',
+        'GET /me/mfa',
+        'POST /me/mfa',
+        'DELETE /me/mfa',
+        'POST /me/mfa/confirm',
+        'DELETE /users/{id}/mfa',
         'GET /tokens',
         'DELETE /tokens/{id}',
         ...['resellers', 'customers', 'users', 'groups', 'cards'].flatMap((r) => [
@@ -59,6 +64,9 @@ describe('OpenAPI document', () => {
       'password',
     ]);
     expect(body('/customers/{id}', 'patch').required).toEqual(['version']);
+    expect(body('/me/mfa/confirm', 'post').required).toEqual(['otp']);
+    expect(body('/auth/token', 'post').properties).toHaveProperty('otp');
+    expect(body('/groups/{id}', 'patch').properties).toHaveProperty('requireMfa');
     // Money is a decimal string, never a JSON number.
     expect(body('/customers', 'post').properties?.creditLimit?.type).toBe('string');
   });

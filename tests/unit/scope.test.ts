@@ -13,6 +13,7 @@ const actor = (path: string, grants: TGrant[]): TActor => ({
   account: { id: path.split('/').filter(Boolean).at(-1)!, name: 'A', kind: 'reseller', path },
   group: { id: 'g', name: 'G' },
   grants,
+  mfa: { enrolled: false, required: false },
 });
 
 describe('the scope rule', () => {

@@ -18,6 +18,13 @@ import {
 import { ZImpersonationStart } from '@/lib/shared/schemas/impersonation';
 import { ZMeDto } from '@/lib/shared/schemas/me';
 import {
+  ZMfaConfirm,
+  ZMfaDisable,
+  ZMfaEnrolment,
+  ZMfaRecoveryCodes,
+  ZMfaStatus,
+} from '@/lib/shared/schemas/mfa';
+import {
   ZAssignmentCreate,
   ZAssignmentDto,
   ZAssignmentListQuery,
@@ -119,7 +126,8 @@ const crud = (
 const OPERATIONS: Record<string, Record<string, TOperation>> = {
   '/auth/token': {
     post: {
-      summary: 'Trade email and password for a bearer token (throttled)',
+      summary:
+        'Trade email and password (and `otp` when the user has MFA on: 401 `otp_required`) for a bearer token (throttled)',
       body: ZTokenCreate,
       ok: { status: 201, schema: ZTokenIssued },
       public: true,
@@ -132,6 +140,26 @@ const OPERATIONS: Record<string, Record<string, TOperation>> = {
       body: ZPasswordChange,
       ok: { status: 204 },
       throttled: true,
+    },
+  },
+  '/me/mfa': {
+    get: { summary: 'The caller’s MFA state', ok: { status: 200, schema: ZMfaStatus } },
+    post: {
+      summary: 'Start TOTP enrolment: a new secret (pending until confirmed), its URI and QR code',
+      ok: { status: 201, schema: ZMfaEnrolment },
+    },
+    delete: {
+      summary:
+        'Turn one’s MFA off with a current code, a recovery code or the password (403 `mfa_required` when the group requires it)',
+      body: ZMfaDisable,
+      ok: { status: 204 },
+    },
+  },
+  '/me/mfa/confirm': {
+    post: {
+      summary: 'Turn MFA on with a first code; answers 10 recovery codes, this once',
+      body: ZMfaConfirm,
+      ok: { status: 200, schema: ZMfaRecoveryCodes },
     },
   },
   '/tokens': {
@@ -153,6 +181,14 @@ const OPERATIONS: Record<string, Record<string, TOperation>> = {
         'Whether the caller may reset, disable, enable, delete or regroup the user: only when the user’s group holds nothing the caller lacks, and never itself',
       grant: 'users:read',
       ok: { status: 200, schema: ZUserManageability },
+    },
+  },
+  '/users/{id}/mfa': {
+    delete: {
+      summary:
+        'Reset the user’s MFA (same rule as a password reset); every session of the user ends',
+      grant: 'users:update',
+      ok: { status: 200, schema: ZUserDto },
     },
   },
   '/users/{id}/access': {

@@ -95,13 +95,9 @@ export async function enter(
   return { ok: true, entry: { actor, real, ref, expiresAt: resolved.expiresAt } };
 }
 
-/**
- * The MFA gate: the person's group requires MFA and it has not enrolled, so only the
- * enrolment is open. Reads the actor's MFA facts when the actor carries them.
- */
+/** The MFA gate: the person's group requires MFA and it has not enrolled. */
 function mfaEnrolmentPending(actor: TActor): boolean {
-  const mfa = (actor as TActor & { mfa?: { required: boolean; enrolled: boolean } }).mfa;
-  return Boolean(mfa?.required && !mfa.enrolled);
+  return actor.mfa.required && !actor.mfa.enrolled;
 }
 
 function refuse(refusal: TRefusal): TDoorResult {

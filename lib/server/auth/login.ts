@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { evaluateActor, unsafeFindLoginRow } from '@/lib/server/authz/actor';
 import { verifyPassword } from './password';
 import type { TSessionClaims } from './session';
+import { verifySecondFactor } from '@/lib/server/services/mfa/second-factor';
 import {
   claimLoginAttempt,
   loginSucceeded,
@@ -12,6 +13,10 @@ import {
 export type TLoginResult =
   | { ok: true; claims: Omit<TSessionClaims, 'sid'> }
   | { ok: false; reason: 'refused' }
+  /** Password right, the user has MFA on, and no code came: ask for it. */
+  | { ok: false; reason: 'otp_required' }
+  /** Password right, the code wrong or spent. */
+  | { ok: false; reason: 'otp_invalid' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /**
@@ -19,11 +24,14 @@ export type TLoginResult =
  * email, wrong password, disabled user, suspended account, no usable group) and an
  * unknown email costs the same time; failures are throttled per (email, IP) and per IP.
  * The attempt is claimed (counted) before the password is checked, so concurrent guesses
- * cannot slip past the throttle; a success gives the claim back.
+ * cannot slip past the throttle; a success gives the claim back. A user with MFA on also
+ * needs `otp` (a TOTP code or a recovery code), asked for only after the password is
+ * right, so nothing tells MFA state to one who lacks the password; a missing or wrong
+ * code leaves the claim counted, like a wrong password.
  */
 export async function authenticate(
   em: EntityManager,
-  input: { email: string; password: string; ip: string },
+  input: { email: string; password: string; otp?: string; ip: string },
   policy: TLoginThrottlePolicy,
 ): Promise<TLoginResult> {
   const email = input.email.trim().toLowerCase();
@@ -37,6 +45,13 @@ export async function authenticate(
     // Counted when claimed. Refusals are what add rows, so they also clear out old ones.
     await pruneThrottles(em, policy);
     return { ok: false, reason: 'refused' };
+  }
+  if (result.actor.mfa.enrolled) {
+    const otp = input.otp?.trim();
+    if (!otp || !(await verifySecondFactor(em, result.actor, otp))) {
+      await pruneThrottles(em, policy);
+      return { ok: false, reason: otp ? 'otp_invalid' : 'otp_required' };
+    }
   }
   await loginSucceeded(em, email, input.ip);
   // Raw SQL on purpose: a sign-in is not an edit, so it must not bump the user's version

@@ -11,6 +11,7 @@ const ZCredentials = z.object({
   // A NUL reaching the database is a driver error; here it is just a refused sign-in.
   email: ZText().trim().min(1).max(320),
   password: ZText().min(1).max(1024),
+  otp: ZText().trim().max(64).optional(),
 });
 
 /**
@@ -28,6 +29,7 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
         credentials: {
           email: { label: 'Email', type: 'email' },
           password: { label: 'Password', type: 'password' },
+          otp: { label: 'Authentication code', type: 'text' },
         },
         async authorize(credentials, req) {
           const parsed = ZCredentials.safeParse(credentials);
@@ -46,6 +48,9 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
           // next-auth passes the message to the form as `error`; the form explains it.
           if (result.reason === 'throttled')
             throw new Error(`throttled:${result.retryAfterSeconds}`);
+          // Said only after the password was right: the form asks for the code.
+          if (result.reason === 'otp_required' || result.reason === 'otp_invalid')
+            throw new Error(result.reason);
           return null;
         },
       }),

@@ -8,7 +8,7 @@ import { enter, GATE_ORDER, type TDoorResult, type TPassableGate } from './door'
 /** Where each gate the door can hold a signed-in person at sends them. */
 export const GATE_PAGES = {
   password_change_required: '/password',
-  mfa_enrolment_required: '/security',
+  mfa_enrolment_required: '/account/security',
 } as const;
 
 /** The session cookie of the page request being rendered, through the door. */

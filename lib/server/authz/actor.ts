@@ -17,6 +17,11 @@ export interface TActor {
   account: { id: string; name: string; kind: TAccountKind; path: string };
   group: { id: string; name: string };
   grants: TGrant[];
+  /**
+   * MFA facts, not a decision: whether the user has it on, and whether its group
+   * requires it (the door lets a required-but-not-enrolled actor reach enrolment only).
+   */
+  mfa: { enrolled: boolean; required: boolean };
   /** Set while a support user views the panel as this actor (read-only, always). */
   impersonatorUserId?: string;
   impersonation?: TActorImpersonation;
@@ -49,6 +54,8 @@ export interface TActorRow {
   group_owner_path: string | null;
   /** True when the account or any ancestor is suspended. */
   suspended_in_chain: boolean;
+  mfa_enrolled: boolean;
+  mfa_required: boolean;
   password_hash?: string;
 }
 
@@ -89,6 +96,7 @@ export function evaluateActor(
       },
       group: { id: row.group_id, name: row.group_name },
       grants,
+      mfa: { enrolled: row.mfa_enrolled, required: row.mfa_required },
     },
   };
 }
@@ -96,6 +104,7 @@ export function evaluateActor(
 const ACTOR_SELECT = `
   select u.id as user_id, u.email, u.name, u.status as user_status, u.session_version,
          u.must_change_password,
+         u.mfa_enabled_at is not null as mfa_enrolled, coalesce(g.require_mfa, false) as mfa_required,
          a.id as account_id, a.name as account_name, a.kind as account_kind, a.path as account_path,
          g.id as group_id, g.name as group_name, g.grants, ga.path as group_owner_path,
          exists (

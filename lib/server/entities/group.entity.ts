@@ -16,6 +16,8 @@ export const Group = defineEntity({
     name: p.string().length(120),
     grants: p.array(),
     template: p.string().length(60).nullable(),
+    /** Its users must use MFA: until enrolled, they reach only the enrolment screen. */
+    requireMfa: p.boolean().default(false),
     ...versionedTimestamps(),
   },
 });

@@ -27,6 +27,14 @@ export const User = defineEntity({
     mustChangePassword: p.boolean().default(false),
     sessionVersion: p.integer().default(1),
     lastLoginAt: p.datetime().nullable(),
+    // MFA (lib/server/auth/mfa.ts): secrets encrypted, recovery codes as keyed hashes;
+    // lazy, so no ordinary read of a user carries them.
+    mfaSecret: p.text().nullable().lazy(true, false),
+    mfaPendingSecret: p.text().nullable().lazy(true, false),
+    mfaEnabledAt: p.datetime().nullable(),
+    mfaRecoveryCodes: p.array().nullable().lazy(true, false),
+    /** The last TOTP time step accepted: a code is never accepted twice. */
+    mfaLastStep: p.integer().nullable(),
     ...versionedTimestamps(),
   },
 });

@@ -9,18 +9,28 @@ const ZGrants = z
   .max(ALL_GRANTS.length)
   .transform((grants) => [...new Set(grants)]);
 
+/** Its users must use MFA (off by default; recommended for carrier admins and support). */
+const ZRequireMfa = z.boolean('must be true or false');
+
 export const ZGroupCreate = z.union([
-  z.strictObject({ name: ZGroupName, grants: ZGrants, accountId: ZId.optional() }),
+  z.strictObject({
+    name: ZGroupName,
+    grants: ZGrants,
+    accountId: ZId.optional(),
+    requireMfa: ZRequireMfa.default(false),
+  }),
   z.strictObject({
     template: z.literal('default-reseller', 'must be "default-reseller"'),
     name: ZGroupName.optional(),
     accountId: ZId.optional(),
+    requireMfa: ZRequireMfa.default(false),
   }),
 ]);
 export const ZGroupPatch = z.strictObject({
   version: ZVersion,
   name: ZGroupName.optional(),
   grants: ZGrants.optional(),
+  requireMfa: ZRequireMfa.optional(),
 });
 export type TGroupCreate = z.infer<typeof ZGroupCreate>;
 export type TGroupPatch = z.infer<typeof ZGroupPatch>;
@@ -31,6 +41,7 @@ export const ZGroupDto = ZEntityMeta.extend({
   accountId: z.string(),
   grants: z.array(ZGrant),
   template: z.string().nullable(),
+  requireMfa: z.boolean(),
   useOnly: z.literal(false),
 });
 export type TGroupDto = z.infer<typeof ZGroupDto>;

@@ -15,6 +15,8 @@ export const ZMeDto = z.object({
   }),
   group: z.object({ id: z.string(), name: z.string() }),
   grants: z.array(z.string()),
+  /** MFA on for the caller; required by its group (then, until enrolled, only enrolment answers). */
+  mfa: z.object({ enrolled: z.boolean(), required: z.boolean() }),
   impersonation: ZImpersonationInfo.nullable(),
 });
 export type TMeDto = z.infer<typeof ZMeDto>;

@@ -4,6 +4,8 @@ import { ZText } from './common';
 export const ZTokenCreate = z.strictObject({
   email: ZText('is required').trim().min(1, 'is required').max(320),
   password: ZText('is required').min(1, 'is required').max(1024),
+  /** Needed when the user has MFA on: a current code or an unused recovery code. */
+  otp: ZText().trim().min(1, 'must not be empty').max(64).optional(),
   name: ZText().trim().min(1).max(120).default('API token'),
   expiresInDays: z
     .number()

@@ -39,6 +39,8 @@ export const ZUserDto = ZEntityMeta.extend({
   groupId: z.string(),
   status: z.enum(['active', 'disabled']),
   mustChangePassword: z.boolean(),
+  /** TOTP is on for this user (lib/server/auth/mfa.ts). */
+  mfaEnabled: z.boolean(),
 });
 export type TUserDto = z.infer<typeof ZUserDto>;
 

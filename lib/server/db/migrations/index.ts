@@ -8,6 +8,7 @@ import { Migration20261128123117 } from './Migration20261128123117';
 import { Migration20261128190000 } from './Migration20261128190000';
 import { Migration20261128191000 } from './Migration20261128191000';
 import { Migration20261201100000 } from './Migration20261201100000';
+import { Migration20261201110000 } from './Migration20261201110000';
 import { Migration20261201120000 } from './Migration20261201120000';
 
 /**
@@ -24,5 +25,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128190000', class: Migration20261128190000 },
   { name: 'Migration20261128191000', class: Migration20261128191000 },
   { name: 'Migration20261201100000', class: Migration20261201100000 },
+  { name: 'Migration20261201110000', class: Migration20261201110000 },
   { name: 'Migration20261201120000', class: Migration20261201120000 },
 ];

@@ -37,6 +37,7 @@ export async function createGroup(
       name: input.name ?? (await freeName(tx, owner.id, template!.name)),
       grants,
       template: 'template' in input ? input.template : null,
+      requireMfa: input.requireMfa,
     });
     await tx.flush();
     const dto = toGroupDto(group, 'owner') as TGroupDto;

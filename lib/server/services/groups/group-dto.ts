@@ -12,6 +12,7 @@ export function toGroupDto(group: TGroup, relation: TGroupRelation): TGroupDto |
     accountId: group.account.id,
     grants,
     template: group.template ?? null,
+    requireMfa: group.requireMfa ?? false,
     useOnly: false,
     version: group.version,
     createdAt: group.createdAt.toISOString(),

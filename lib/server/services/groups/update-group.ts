@@ -9,7 +9,7 @@ import { toGroupDto } from './group-dto';
 import { assertNoEscalation } from './no-escalation';
 
 /**
- * Renames a group or replaces its grants. Only groups owned in the actor's subtree; an
+ * Renames a group, replaces its grants or sets whether its users must use MFA. Only groups owned in the actor's subtree; an
  * ancestor's group is use-only (403). The grants before and after must be within the
  * actor's.
  * Every user of the group gets the new grants on their next request.
@@ -35,6 +35,7 @@ export async function updateGroup(
     assertNoEscalation(actor, patch.grants ?? group.grants);
     if (patch.grants !== undefined) group.grants = patch.grants;
     if (patch.name !== undefined) group.name = patch.name;
+    if (patch.requireMfa !== undefined) group.requireMfa = patch.requireMfa;
     await tx.flush();
     const after = toGroupDto(group, 'owner') as TGroupDto;
     if (after.version !== before.version) {

@@ -14,6 +14,7 @@ export function toMeDto(actor: TActor): TMeDto {
     account: { id: actor.account.id, name: actor.account.name, kind: actor.account.kind },
     group: actor.group,
     grants: actor.grants,
+    mfa: actor.mfa,
     impersonation: toImpersonationInfo(actor),
   };
 }

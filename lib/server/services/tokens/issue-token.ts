@@ -11,7 +11,8 @@ import { toTokenDto } from './token-dto';
 
 /**
  * `POST /auth/token`: email + password → a bearer token with the user's exact rights.
- * Same checks, throttle and uniform refusal as the sign-in form.
+ * Same checks, throttle and uniform refusal as the sign-in form, MFA code included: a
+ * token issued after the code was checked keeps working without one (for scripts).
  */
 export async function issueToken(
   em: EntityManager,
@@ -23,6 +24,12 @@ export async function issueToken(
     throw new ApiError(429, 'throttled', 'Too many failed attempts; try again later.', {
       retryAfterSeconds: login.retryAfterSeconds,
     });
+  }
+  if (!login.ok && login.reason === 'otp_required') {
+    throw new ApiError(401, 'otp_required', 'This user has MFA on: send `otp` too.');
+  }
+  if (!login.ok && login.reason === 'otp_invalid') {
+    throw new ApiError(401, 'otp_invalid', 'The code is wrong or was used already.');
   }
   if (!login.ok) throw new ApiError(401, 'invalid_credentials', 'Wrong email or password.');
   const actor = await resolveActor(em, {

@@ -71,6 +71,7 @@ export function toUserDto(user: TUser): TUserDto {
     groupId: user.group.id,
     status: user.status,
     mustChangePassword: user.mustChangePassword,
+    mfaEnabled: Boolean(user.mfaEnabledAt),
     version: user.version,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),

@@ -1,0 +1,225 @@
+'use client';
+
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+import { useState, type FormEvent } from 'react';
+import { apiFetch, ApiClientError } from '@/lib/client/api';
+import type { TMfaEnrolment, TMfaRecoveryCodes, TMfaStatus } from '@/lib/shared/schemas/mfa';
+import { Button, TextField } from '@/components/ui/field';
+
+const STATUS_KEY = ['/me/mfa'];
+
+/**
+ * Account security: MFA for one's own user. Enrol (scan the QR code or type the secret,
+ * then confirm with a first code), see the recovery codes once, turn it off (refused by
+ * the server while the group requires MFA). Reachable before enrolment by a user whose
+ * group requires it: this page is outside the panel layout for that reason.
+ */
+export function AccountSecurity() {
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const status = useQuery({
+    queryKey: STATUS_KEY,
+    queryFn: () => apiFetch<TMfaStatus>('/me/mfa'),
+  });
+  const [enrolment, setEnrolment] = useState<TMfaEnrolment | null>(null);
+  const [codes, setCodes] = useState<string[] | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function run(action: () => Promise<void>) {
+    setFields({});
+    setMessage(null);
+    setPending(true);
+    try {
+      await action();
+    } catch (error) {
+      if (error instanceof ApiClientError && Object.keys(error.fields).length) {
+        setFields(error.fields);
+      } else setMessage((error as Error).message);
+    } finally {
+      setPending(false);
+    }
+  }
+  const refresh = () => queryClient.invalidateQueries({ queryKey: STATUS_KEY });
+
+  const start = () =>
+    run(async () => {
+      setCodes(null);
+      setEnrolment(await apiFetch<TMfaEnrolment>('/me/mfa', { method: 'POST', body: {} }));
+      await refresh();
+    });
+
+  function confirm(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const otp = String(new FormData(event.currentTarget).get('otp') ?? '');
+    void run(async () => {
+      const answer = await apiFetch<TMfaRecoveryCodes>('/me/mfa/confirm', {
+        method: 'POST',
+        body: { otp },
+      });
+      setEnrolment(null);
+      setCodes(answer.recoveryCodes);
+      await refresh();
+      // The rest of the panel may have been closed until now (a group that requires MFA).
+      router.refresh();
+    });
+  }
+
+  function turnOff(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    const otp = String(data.get('otp') ?? '').trim();
+    const password = String(data.get('password') ?? '');
+    void run(async () => {
+      await apiFetch('/me/mfa', {
+        method: 'DELETE',
+        body: otp ? { otp } : password ? { password } : {},
+      });
+      setCodes(null);
+      await refresh();
+    });
+  }
+
+  const mfa = status.data;
+  return (
+    <div className="space-y-6">
+      <section
+        aria-label="Two-factor authentication"
+        className="rounded-lg border border-slate-200 bg-white p-4"
+      >
+        <h2 className="mb-3 text-sm font-semibold text-slate-700">
+          Two-factor authentication (MFA)
+        </h2>
+        {status.isLoading ? <p className="text-sm text-slate-500">Loading…</p> : null}
+        {status.error ? (
+          <p role="alert" className="text-sm text-red-700">
+            Could not load: {(status.error as Error).message}
+          </p>
+        ) : null}
+        {mfa && mfa.required && !mfa.enabled ? (
+          <p role="note" className="mb-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+            Your group requires MFA. Enrol an authenticator app to use the panel.
+          </p>
+        ) : null}
+        {mfa?.enabled ? (
+          <p className="text-sm text-slate-700" data-testid="mfa-state">
+            MFA is <strong>on</strong> since {new Date(mfa.enabledAt!).toLocaleString()}.{' '}
+            {mfa.recoveryCodesLeft} recovery codes left.
+          </p>
+        ) : mfa ? (
+          <p className="text-sm text-slate-700" data-testid="mfa-state">
+            MFA is <strong>off</strong>. Sign-in asks only for your password.
+          </p>
+        ) : null}
+
+        {mfa && !mfa.enabled && !enrolment ? (
+          <div className="mt-3">
+            <Button type="button" disabled={pending} onClick={() => void start()}>
+              {mfa.pending ? 'Start enrolment again' : 'Set up an authenticator app'}
+            </Button>
+          </div>
+        ) : null}
+
+        {enrolment ? (
+          <div className="mt-4 space-y-3">
+            <p className="text-sm text-slate-700">
+              Scan this code with an authenticator app, or type the secret in by hand. Then enter
+              the 6-digit code the app shows.
+            </p>
+            {/* An SVG data URL from the server: an image, never a script. */}
+            {/* eslint-disable-next-line @next/next/no-img-element */}
+            <img
+              src={enrolment.qrCode}
+              alt="QR code for your authenticator app"
+              width={192}
+              height={192}
+              className="rounded border border-slate-200 bg-white"
+            />
+            <p className="text-sm text-slate-700">
+              Secret:{' '}
+              <code data-testid="mfa-secret" className="break-all font-mono text-slate-900">
+                {enrolment.secret}
+              </code>
+            </p>
+            <form onSubmit={confirm} className="space-y-3" aria-label="Confirm MFA" noValidate>
+              <TextField
+                id="mfa-confirm-otp"
+                label="Code from the app"
+                name="otp"
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                error={fields.otp}
+                required
+              />
+              <Button type="submit" disabled={pending}>
+                Turn on MFA
+              </Button>
+            </form>
+          </div>
+        ) : null}
+
+        {codes ? (
+          <div
+            className="mt-4 space-y-2 rounded-md bg-green-50 p-3"
+            role="status"
+            aria-label="Recovery codes"
+          >
+            <p className="text-sm font-medium text-green-900">
+              MFA is on. Keep these recovery codes somewhere safe: each signs in once in place of a
+              code. They are shown only now.
+            </p>
+            <ul className="grid grid-cols-2 gap-1 font-mono text-sm" data-testid="recovery-codes">
+              {codes.map((code) => (
+                <li key={code}>{code}</li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
+
+        {mfa?.enabled && !mfa.required ? (
+          <form
+            onSubmit={turnOff}
+            className="mt-4 space-y-3 border-t border-slate-200 pt-4"
+            aria-label="Turn off MFA"
+            noValidate
+          >
+            <p className="text-sm text-slate-700">
+              To turn MFA off, enter a current code (or a recovery code) or your password.
+            </p>
+            <TextField
+              id="mfa-off-otp"
+              label="Code"
+              name="otp"
+              autoComplete="one-time-code"
+              error={fields.otp}
+            />
+            <TextField
+              id="mfa-off-password"
+              label="or password"
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              error={fields.password}
+            />
+            <Button type="submit" disabled={pending}>
+              Turn off MFA
+            </Button>
+          </form>
+        ) : null}
+        {mfa?.enabled && mfa.required ? (
+          <p className="mt-3 text-sm text-slate-600">
+            Your group requires MFA, so it stays on. An administrator can reset it if you lose your
+            authenticator.
+          </p>
+        ) : null}
+        {message ? (
+          <p role="alert" className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
+            {message}
+          </p>
+        ) : null}
+      </section>
+    </div>
+  );
+}

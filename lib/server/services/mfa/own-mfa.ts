@@ -1,0 +1,202 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import QRCode from 'qrcode';
+import { User, type TUser } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { ApiError, conflict, invalidInput } from '@/lib/server/api/errors';
+import {
+  decryptSecret,
+  encryptSecret,
+  hashRecoveryCode,
+  newRecoveryCodes,
+  newTotpSecret,
+  totpUri,
+  verifyTotp,
+} from '@/lib/server/auth/mfa';
+import { verifyPassword } from '@/lib/server/auth/password';
+import { mutate, type TChange } from '@/lib/server/live/change-log';
+import { getRuntime } from '@/lib/server/runtime';
+import { toUserDto } from '@/lib/server/services/users/user-access';
+import type {
+  TMfaDisable,
+  TMfaEnrolment,
+  TMfaRecoveryCodes,
+  TMfaStatus,
+} from '@/lib/shared/schemas/mfa';
+
+/**
+ * One's own MFA (DESIGN §1 "MFA"): start enrolment, confirm it with a first code, turn
+ * it off. Every change is audited through `mutate`; the log carries the user's DTO
+ * (`mfaEnabled`) and what happened, never a secret or a code.
+ */
+
+async function loadSelf(tx: EntityManager, actor: TActor): Promise<TUser> {
+  if (actor.impersonatorUserId) {
+    throw new ApiError(403, 'impersonation_read_only', 'Viewing as another user is read-only.');
+  }
+  return tx.findOneOrFail(
+    User,
+    { id: actor.userId },
+    {
+      populate: [
+        'account',
+        'group',
+        'mfaSecret',
+        'mfaPendingSecret',
+        'mfaRecoveryCodes',
+        'passwordHash',
+      ],
+    },
+  );
+}
+
+/** The user's change as the audit and the live feed see it. */
+function userChange(user: TUser, before: Record<string, unknown>, summary: object): TChange {
+  return {
+    resource: 'users',
+    entityId: user.id,
+    op: 'updated',
+    version: user.version,
+    before,
+    after: { ...toUserDto(user) },
+    scopeBefore: user.account.path,
+    scopeAfter: user.account.path,
+    summary: { ...summary },
+  };
+}
+
+export async function getMfaStatus(em: EntityManager, actor: TActor): Promise<TMfaStatus> {
+  const user = await em.findOneOrFail(
+    User,
+    { id: actor.userId },
+    { populate: ['mfaPendingSecret', 'mfaRecoveryCodes'] },
+  );
+  return {
+    enabled: user.mfaEnabledAt !== null && user.mfaEnabledAt !== undefined,
+    enabledAt: user.mfaEnabledAt ? user.mfaEnabledAt.toISOString() : null,
+    pending: Boolean(user.mfaPendingSecret),
+    required: actor.mfa.required,
+    recoveryCodesLeft: user.mfaEnabledAt ? (user.mfaRecoveryCodes?.length ?? 0) : 0,
+  };
+}
+
+/**
+ * A new secret, kept pending (encrypted) until a code from it is confirmed; starting
+ * again replaces it. Refused while MFA is on: turn it off first (or an admin resets it).
+ */
+export async function startMfaEnrolment(em: EntityManager, actor: TActor): Promise<TMfaEnrolment> {
+  const authSecret = getRuntime().config.authSecret;
+  const secret = newTotpSecret();
+  const uri = totpUri(secret, actor.email);
+  await mutate(em, actor, async (tx, record) => {
+    const user = await loadSelf(tx, actor);
+    if (user.mfaEnabledAt) {
+      throw conflict('mfa_enabled', 'MFA is on already; turn it off first to enrol again.');
+    }
+    const before = { ...toUserDto(user) };
+    user.mfaPendingSecret = encryptSecret(secret, authSecret);
+    await tx.flush();
+    record(userChange(user, before, { mfa: 'enrolment_started' }));
+  });
+  const svg = await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+  return {
+    otpauthUri: uri,
+    secret,
+    qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
+  };
+}
+
+/** The first code from the app turns MFA on; answers the recovery codes, this once. */
+export async function confirmMfaEnrolment(
+  em: EntityManager,
+  actor: TActor,
+  input: { otp: string },
+): Promise<TMfaRecoveryCodes> {
+  const authSecret = getRuntime().config.authSecret;
+  const codes = newRecoveryCodes();
+  await mutate(em, actor, async (tx, record) => {
+    const user = await loadSelf(tx, actor);
+    if (user.mfaEnabledAt) throw conflict('mfa_enabled', 'MFA is on already.');
+    if (!user.mfaPendingSecret) {
+      throw conflict('mfa_not_started', 'Start enrolment first (POST /me/mfa).');
+    }
+    const secret = decryptSecret(user.mfaPendingSecret, authSecret);
+    const step = verifyTotp(secret, input.otp, null);
+    if (step === null) {
+      throw invalidInput({ otp: 'is not the current code from your authenticator app' });
+    }
+    const before = { ...toUserDto(user) };
+    tx.assign(user, {
+      mfaSecret: user.mfaPendingSecret,
+      mfaPendingSecret: null,
+      mfaEnabledAt: new Date(),
+      mfaRecoveryCodes: codes.map((code) => hashRecoveryCode(code, authSecret)),
+      mfaLastStep: step,
+    });
+    await tx.flush();
+    record(userChange(user, before, { mfa: 'enabled' }));
+  });
+  return { recoveryCodes: codes };
+}
+
+/**
+ * Turns one's own MFA off (or drops a pending enrolment) with a current code, a recovery
+ * code or the password. Refused while the user's group requires MFA.
+ */
+export async function disableOwnMfa(
+  em: EntityManager,
+  actor: TActor,
+  input: TMfaDisable,
+): Promise<void> {
+  const authSecret = getRuntime().config.authSecret;
+  await mutate(em, actor, async (tx, record) => {
+    const user = await loadSelf(tx, actor);
+    if (!user.mfaEnabledAt && !user.mfaPendingSecret) {
+      throw conflict('mfa_not_enabled', 'MFA is not on.');
+    }
+    if (user.mfaEnabledAt) {
+      if (actor.mfa.required) {
+        throw new ApiError(
+          403,
+          'mfa_required',
+          'Your group requires MFA; it cannot be turned off.',
+        );
+      }
+      await assertProof(user, input, authSecret);
+    }
+    const before = { ...toUserDto(user) };
+    const wasOn = Boolean(user.mfaEnabledAt);
+    clearMfa(user);
+    await tx.flush();
+    record(userChange(user, before, { mfa: wasOn ? 'disabled' : 'enrolment_cancelled' }));
+  });
+}
+
+async function assertProof(user: TUser, input: TMfaDisable, authSecret: string): Promise<void> {
+  if (input.otp !== undefined) {
+    const secret = decryptSecret(user.mfaSecret!, authSecret);
+    const totpOk = verifyTotp(secret, input.otp, user.mfaLastStep ?? null) !== null;
+    const recoveryOk = (user.mfaRecoveryCodes ?? []).includes(
+      hashRecoveryCode(input.otp, authSecret),
+    );
+    if (!totpOk && !recoveryOk) {
+      throw invalidInput({ otp: 'is not a current code or an unused recovery code' });
+    }
+    return;
+  }
+  if (input.password !== undefined) {
+    if (!(await verifyPassword(user.passwordHash ?? null, input.password))) {
+      throw invalidInput({ password: 'is not your current password' });
+    }
+    return;
+  }
+  throw invalidInput({ otp: 'is required: a current code, a recovery code, or your password' });
+}
+
+/** Every MFA column back to "not enrolled". */
+export function clearMfa(user: TUser): void {
+  user.mfaSecret = null;
+  user.mfaPendingSecret = null;
+  user.mfaEnabledAt = null;
+  user.mfaRecoveryCodes = null;
+  user.mfaLastStep = null;
+}

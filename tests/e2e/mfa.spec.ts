@@ -1,0 +1,82 @@
+import { expect, test, type Page } from '@playwright/test';
+import * as OTPAuth from 'otpauth';
+import { E2E_ADMIN } from '../../playwright.config';
+
+const USER = { email: 'e2e-mfa@demo-carrier.test', password: 'e2e-mfa-user-password' };
+const STEP_MS = 30_000;
+
+/**
+ * What an authenticator app shows `offset` steps from now, from the secret the page
+ * showed. Near the end of a step it waits for the next, so the server checks the code
+ * in the step it was made for (each code is accepted once, for a later step than the last).
+ */
+async function codeFor(secret: string, offset: number): Promise<string> {
+  const left = STEP_MS - (Date.now() % STEP_MS);
+  if (left < 4000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({
+    timestamp: Date.now() + offset * STEP_MS,
+  });
+}
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('MFA enrolment and sign-in with a code computed in the test', async ({ page, request }) => {
+  // A dedicated user in the admin's own group, so the other specs' admin is untouched.
+  const issued = await request.post('/api/v1/auth/token', {
+    data: { email: E2E_ADMIN.email, password: E2E_ADMIN.password, name: 'e2e mfa' },
+  });
+  expect(issued.status()).toBe(201);
+  const headers = { authorization: `Bearer ${(await issued.json()).token}` };
+  const me = await (await request.get('/api/v1/me', { headers })).json();
+  const created = await request.post('/api/v1/users', {
+    headers,
+    data: { ...USER, accountId: me.account.id, groupId: me.group.id },
+  });
+  expect(created.status()).toBe(201);
+
+  await signIn(page, USER.email, USER.password);
+  await expect(page).toHaveURL(/\/$/);
+  await page.getByRole('link', { name: 'Account security' }).click();
+  await expect(page).toHaveURL(/\/account\/security$/);
+  await expect(page.getByTestId('mfa-state')).toContainText('off');
+
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
+  const secret = (await page.getByTestId('mfa-secret').textContent())!.trim();
+  expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+  await page.getByLabel('Code from the app').fill(await codeFor(secret, -1));
+  await page.getByRole('button', { name: 'Turn on MFA' }).click();
+  await expect(page.getByTestId('recovery-codes').getByRole('listitem')).toHaveCount(10);
+  await expect(page.getByTestId('mfa-state')).toContainText('on');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+
+  // The password alone is not enough now: the form asks for the code.
+  await signIn(page, USER.email, USER.password);
+  const form = page.getByRole('form', { name: 'Sign in' });
+  await expect(form.getByRole('alert')).toContainText('code from your authenticator app');
+  await expect(page).toHaveURL(/\/login$/);
+  await form.getByLabel('Authentication code').fill('000000');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(form.getByRole('alert')).toContainText('wrong or was used already');
+
+  await form.getByLabel('Authentication code').fill(await codeFor(secret, 0));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId('signed-in-user')).toContainText(USER.email);
+
+  // Clean up through the screen: off with the password.
+  await page.goto('/account/security');
+  await page
+    .getByRole('form', { name: 'Turn off MFA' })
+    .getByLabel('or password')
+    .fill(USER.password);
+  await page.getByRole('button', { name: 'Turn off MFA' }).click();
+  await expect(page.getByTestId('mfa-state')).toContainText('off');
+});

@@ -1,0 +1,427 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as OTPAuth from 'otpauth';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
+import { signInOverHttp } from '../fixtures/http-login';
+
+const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
+const PASSWORD = 'mfa-user-password-1';
+const STEP_MS = 30_000;
+
+let admin: TApiClient;
+let carrierId: string;
+let staffGroupId: string;
+
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  carrierId = (await admin.get('/me')).body.account.id;
+  const staff = await admin.post('/groups', {
+    name: 'Staff',
+    grants: ['customers:read', 'users:read'],
+  });
+  expect(staff.body.requireMfa).toBe(false);
+  staffGroupId = staff.body.id;
+});
+
+async function newUser(email: string, groupId = staffGroupId): Promise<{ id: string }> {
+  const response = await admin.post('/users', {
+    email,
+    password: PASSWORD,
+    accountId: carrierId,
+    groupId,
+  });
+  expect(response.status).toBe(201);
+  expect(response.body.mfaEnabled).toBe(false);
+  return response.body;
+}
+
+/**
+ * The code an authenticator app shows `offset` steps from now, computed here from the
+ * secret the panel gave. Each code is accepted once and only for a later step than the
+ * last, so a test takes step -1, 0, +1 in turn; near the end of a step it first waits
+ * for the next one, so the server checks the code in the step it was made for.
+ */
+async function codeFor(secret: string, offset: number): Promise<string> {
+  const left = STEP_MS - (Date.now() % STEP_MS);
+  if (left < 4000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({
+    timestamp: Date.now() + offset * STEP_MS,
+  });
+}
+
+/** next-auth answers a refused sign-in with the login page's URL carrying `error`. */
+const signInError = (body: string) => new URL(JSON.parse(body).url).searchParams.get('error');
+
+async function failuresOf(email: string): Promise<number> {
+  const rows = await suite.orm.em
+    .fork()
+    .execute<{ failures: number | null }[]>(
+      'select sum(failures)::int as failures from login_throttle where email = ?',
+      [email],
+    );
+  return rows[0]?.failures ?? 0;
+}
+
+async function userRow(id: string) {
+  const rows = await suite.orm.em.fork().execute<
+    {
+      mfa_secret: string | null;
+      mfa_pending_secret: string | null;
+      mfa_enabled_at: Date | null;
+      mfa_recovery_codes: string[] | null;
+      session_version: number;
+    }[]
+  >(
+    `select mfa_secret, mfa_pending_secret, mfa_enabled_at, mfa_recovery_codes, session_version
+       from app_user where id = ?`,
+    [id],
+  );
+  return rows[0]!;
+}
+
+async function logOf(userId: string) {
+  return suite.orm.em
+    .fork()
+    .execute<{ before: unknown; after: unknown; summary: Record<string, unknown> | null }[]>(
+      'select before, after, summary from change_log where entity_id = ? order by seq',
+      [userId],
+    );
+}
+
+const deleteMfa = (client: TApiClient, body: unknown) =>
+  client
+    .raw('DELETE', '/me/mfa', JSON.stringify(body), 'application/json')
+    .then(({ status, text }) => ({ status, body: text ? JSON.parse(text) : null }));
+
+/** Enrols `client` end to end; answers the secret and the recovery codes. */
+async function enrol(client: TApiClient, offset = -1) {
+  const started = await client.post('/me/mfa', {});
+  expect(started.status).toBe(201);
+  const confirmed = await client.post('/me/mfa/confirm', {
+    otp: await codeFor(started.body.secret, offset),
+  });
+  expect(confirmed.status).toBe(200);
+  return { secret: started.body.secret as string, codes: confirmed.body.recoveryCodes as string[] };
+}
+
+describe('MFA enrolment and sign-in', () => {
+  const email = 'mfa@carrier.test';
+  let user: { id: string };
+  let secret: string;
+  let recoveryCodes: string[];
+
+  it('enrols: a pending secret (encrypted), its URI and QR code, then a first code turns it on', async () => {
+    user = await newUser(email);
+    const client = await apiClient(suite.server.url, email, PASSWORD);
+    expect((await client.get('/me/mfa')).body).toEqual({
+      enabled: false,
+      enabledAt: null,
+      pending: false,
+      required: false,
+      recoveryCodesLeft: 0,
+    });
+    expect((await client.post('/me/mfa/confirm', { otp: '123456' })).body.error.code).toBe(
+      'mfa_not_started',
+    );
+
+    const started = await client.post('/me/mfa', {});
+    expect(started.status).toBe(201);
+    secret = started.body.secret;
+    const fromUri = OTPAuth.URI.parse(started.body.otpauthUri) as OTPAuth.TOTP;
+    expect(fromUri.secret.base32).toBe(secret);
+    expect(fromUri.label).toBe(email);
+    expect(started.body.qrCode).toMatch(/^data:image\/svg\+xml;base64,/);
+    const svg = Buffer.from(started.body.qrCode.split(',')[1], 'base64').toString('utf8');
+    expect(svg).toMatch(/^<svg[^>]*>.*<path/s);
+    const pending = await userRow(user.id);
+    expect(pending.mfa_pending_secret).toBeTruthy();
+    expect(pending.mfa_pending_secret).not.toContain(secret);
+    expect(pending.mfa_enabled_at).toBeNull();
+
+    const wrong = await client.post('/me/mfa/confirm', { otp: '000000' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.fields).toHaveProperty('otp');
+    expect((await client.post('/me/mfa/confirm', {})).body.error.fields).toHaveProperty('otp');
+
+    const confirmed = await client.post('/me/mfa/confirm', { otp: await codeFor(secret, -1) });
+    expect(confirmed.status).toBe(200);
+    recoveryCodes = confirmed.body.recoveryCodes;
+    expect(recoveryCodes).toHaveLength(10);
+    expect(new Set(recoveryCodes).size).toBe(10);
+
+    const on = await userRow(user.id);
+    expect(on.mfa_enabled_at).not.toBeNull();
+    expect(on.mfa_pending_secret).toBeNull();
+    expect(on.mfa_secret).not.toContain(secret);
+    expect(on.mfa_recovery_codes).toHaveLength(10);
+    for (const code of recoveryCodes) {
+      expect(on.mfa_recovery_codes!.join()).not.toContain(code.replace(/-/g, ''));
+    }
+    expect((await admin.get(`/users/${user.id}`)).body.mfaEnabled).toBe(true);
+    expect((await client.get('/me')).body.mfa).toEqual({ enrolled: true, required: false });
+  });
+
+  it('audits enrolment without the secret or any code', async () => {
+    const log = await logOf(user.id);
+    const mfaSteps = log.map((row) => row.summary?.mfa).filter(Boolean);
+    expect(mfaSteps).toEqual(['enrolment_started', 'enabled']);
+    const text = JSON.stringify(log);
+    expect(text).not.toContain(secret);
+    for (const code of recoveryCodes) expect(text).not.toContain(code);
+    const enabled = log.find((row) => row.summary?.mfa === 'enabled')!;
+    expect(enabled.before).toMatchObject({ mfaEnabled: false });
+    expect(enabled.after).toMatchObject({ mfaEnabled: true });
+  });
+
+  it('sign-in and POST /auth/token then need the code; a missing or wrong one is refused and throttled', async () => {
+    expect(await failuresOf(email)).toBe(0);
+    // The password is checked first: a wrong one says nothing about MFA.
+    const wrongPassword = await signInOverHttp(suite.server.url, email, 'not-the-password', {
+      otp: await codeFor(secret, 0),
+    });
+    expect(wrongPassword.cookie).toBeNull();
+    expect(signInError(wrongPassword.body)).toBe('CredentialsSignin');
+    expect(await failuresOf(email)).toBe(1);
+
+    const noCode = await signInOverHttp(suite.server.url, email, PASSWORD);
+    expect(noCode.cookie).toBeNull();
+    expect(signInError(noCode.body)).toBe('otp_required');
+    expect(await failuresOf(email)).toBe(2);
+
+    const wrongCode = await signInOverHttp(suite.server.url, email, PASSWORD, { otp: '000000' });
+    expect(wrongCode.cookie).toBeNull();
+    expect(signInError(wrongCode.body)).toBe('otp_invalid');
+    expect(await failuresOf(email)).toBe(3);
+
+    // Three failures (the default free allowance): now even the right code waits.
+    const throttled = await signInOverHttp(suite.server.url, email, PASSWORD, {
+      otp: await codeFor(secret, 0),
+    });
+    expect(throttled.cookie).toBeNull();
+    expect(signInError(throttled.body)).toMatch(/^throttled:\d+$/);
+    // As if the delay had passed.
+    await suite.orm.em.fork().execute('delete from login_throttle where email = ?', [email]);
+
+    const tokenNoCode = await requestToken(suite.server.url, email, PASSWORD);
+    expect(tokenNoCode.status).toBe(401);
+    expect(tokenNoCode.body.error.code).toBe('otp_required');
+    expect(tokenNoCode.body).not.toHaveProperty('token');
+    expect(await failuresOf(email)).toBe(1);
+
+    const withCode = await signInOverHttp(suite.server.url, email, PASSWORD, {
+      otp: await codeFor(secret, 0),
+    });
+    expect(withCode.cookie).toBeTruthy();
+    expect(await failuresOf(email)).toBe(0);
+
+    const tokenCode = await codeFor(secret, 1);
+    const token = await fetch(`${suite.server.url}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD, otp: tokenCode }),
+    });
+    expect(token.status).toBe(201);
+    const issued = (await token.json()) as { token: string };
+    // A token issued after the code works on its own, as scripts need.
+    const me = await bearerCall(suite.server.url, issued.token, 'GET', '/me');
+    expect(me.status).toBe(200);
+    expect(me.body.user.email).toBe(email);
+
+    // The same code again: spent.
+    const replay = await fetch(`${suite.server.url}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD, otp: tokenCode }),
+    });
+    expect(replay.status).toBe(401);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('otp_invalid');
+    expect(await failuresOf(email)).toBe(1);
+  });
+
+  it('a recovery code signs in once, and its use is audited', async () => {
+    const code = recoveryCodes[0]!;
+    const first = await signInOverHttp(suite.server.url, email, PASSWORD, {
+      otp: code.toUpperCase(),
+    });
+    expect(first.cookie).toBeTruthy();
+    const again = await signInOverHttp(suite.server.url, email, PASSWORD, { otp: code });
+    expect(again.cookie).toBeNull();
+    expect(signInError(again.body)).toBe('otp_invalid');
+    expect((await userRow(user.id)).mfa_recovery_codes).toHaveLength(9);
+    const used = (await logOf(user.id)).filter((row) => row.summary?.mfaRecoveryCodeUsed);
+    expect(used).toHaveLength(1);
+    expect(used[0]!.summary).toMatchObject({ recoveryCodesLeft: 9 });
+    expect(JSON.stringify(used)).not.toContain(code);
+
+    // Another recovery code for a script's token.
+    const token = await fetch(`${suite.server.url}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD, otp: recoveryCodes[1] }),
+    });
+    expect(token.status).toBe(201);
+    expect((await userRow(user.id)).mfa_recovery_codes).toHaveLength(8);
+  });
+
+  it('turning it off needs a code or the password; then the password alone signs in', async () => {
+    const client = await apiClient(suite.server.url, email, PASSWORD, { otp: recoveryCodes[2]! });
+    const noProof = await deleteMfa(client, {});
+    expect(noProof.status).toBe(400);
+    expect(noProof.body.error.fields).toHaveProperty('otp');
+    const wrongPassword = await deleteMfa(client, { password: 'not-the-password' });
+    expect(wrongPassword.status).toBe(400);
+    expect(wrongPassword.body.error.fields).toHaveProperty('password');
+    expect((await userRow(user.id)).mfa_enabled_at).not.toBeNull();
+
+    expect((await deleteMfa(client, { password: PASSWORD })).status).toBe(204);
+    const off = await userRow(user.id);
+    expect(off).toMatchObject({
+      mfa_secret: null,
+      mfa_enabled_at: null,
+      mfa_recovery_codes: null,
+    });
+    expect((await signInOverHttp(suite.server.url, email, PASSWORD)).cookie).toBeTruthy();
+    expect((await logOf(user.id)).at(-1)!.summary).toMatchObject({ mfa: 'disabled' });
+  });
+});
+
+describe('an admin resets MFA under the manage rule', () => {
+  let helpdesk: TApiClient;
+  let helpdeskId: string;
+  let target: { id: string };
+  let richer: { id: string };
+
+  beforeAll(async () => {
+    const helpdeskGroup = await admin.post('/groups', {
+      name: 'Helpdesk',
+      grants: ['customers:read', 'users:read', 'users:update'],
+    });
+    const richerGroup = await admin.post('/groups', {
+      name: 'Auditors',
+      grants: ['customers:read', 'users:read', 'audit:read'],
+    });
+    helpdeskId = (await newUser('helpdesk@carrier.test', helpdeskGroup.body.id)).id;
+    helpdesk = await apiClient(suite.server.url, 'helpdesk@carrier.test', PASSWORD);
+    target = await newUser('lost-phone@carrier.test');
+    richer = await newUser('auditor@carrier.test', richerGroup.body.id);
+    for (const email of ['lost-phone@carrier.test', 'auditor@carrier.test']) {
+      await enrol(await apiClient(suite.server.url, email, PASSWORD));
+    }
+  });
+
+  it('refuses a user whose group holds grants the admin lacks, and oneself', async () => {
+    const refused = await helpdesk.del(`/users/${richer.id}/mfa`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'escalation', grants: ['audit:read'] });
+    expect((await userRow(richer.id)).mfa_enabled_at).not.toBeNull();
+
+    const self = await helpdesk.del(`/users/${helpdeskId}/mfa`);
+    expect(self.status).toBe(403);
+    expect(self.body.error).toMatchObject({ code: 'escalation', self: true });
+  });
+
+  it('resets a manageable user: MFA off, every session ended, audited', async () => {
+    const before = await userRow(target.id);
+    const session = await signInOverHttp(suite.server.url, 'lost-phone@carrier.test', PASSWORD);
+    expect(signInError(session.body)).toBe('otp_required');
+
+    const reset = await helpdesk.del(`/users/${target.id}/mfa`);
+    expect(reset.status).toBe(200);
+    expect(reset.body.mfaEnabled).toBe(false);
+    const after = await userRow(target.id);
+    expect(after.mfa_secret).toBeNull();
+    expect(after.mfa_recovery_codes).toBeNull();
+    expect(after.session_version).toBe(before.session_version + 1);
+    expect((await logOf(target.id)).at(-1)!.summary).toEqual({
+      mfa: 'reset',
+      sessionsRevoked: true,
+    });
+
+    const again = await helpdesk.del(`/users/${target.id}/mfa`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('mfa_not_enabled');
+    // The password alone signs in again; the user may enrol anew.
+    expect(
+      (await signInOverHttp(suite.server.url, 'lost-phone@carrier.test', PASSWORD)).cookie,
+    ).toBeTruthy();
+  });
+
+  it('ends the sessions the user had', async () => {
+    const other = await newUser('phone-2@carrier.test');
+    const client = await apiClient(suite.server.url, 'phone-2@carrier.test', PASSWORD);
+    await enrol(client);
+    expect((await client.get('/me')).status).toBe(200);
+    expect((await helpdesk.del(`/users/${other.id}/mfa`)).status).toBe(200);
+    expect((await client.get('/me')).status).toBe(401);
+  });
+});
+
+describe('a group that requires MFA', () => {
+  let groupId: string;
+  let groupVersion: number;
+  const email = 'must@carrier.test';
+
+  beforeAll(async () => {
+    const group = await admin.post('/groups', {
+      name: 'Carrier admins',
+      grants: ['customers:read', 'users:read'],
+      requireMfa: true,
+    });
+    expect(group.body.requireMfa).toBe(true);
+    groupId = group.body.id;
+    groupVersion = group.body.version;
+    await newUser(email, groupId);
+  });
+
+  it('leaves a user who has not enrolled only the enrolment endpoints', async () => {
+    const client = await apiClient(suite.server.url, email, PASSWORD);
+    const blocked = await client.get('/customers');
+    expect(blocked.status).toBe(403);
+    expect(blocked.body.error.code).toBe('mfa_enrolment_required');
+    expect((await client.get('/users')).body.error.code).toBe('mfa_enrolment_required');
+    expect((await client.get('/me')).body.mfa).toEqual({ enrolled: false, required: true });
+    expect((await client.get('/me/mfa')).body).toMatchObject({ enabled: false, required: true });
+
+    // The same for a script's token.
+    const token = await requestToken(suite.server.url, email, PASSWORD);
+    expect(token.status).toBe(201);
+    const scripted = await bearerCall(suite.server.url, token.body.token, 'GET', '/customers');
+    expect(scripted.status).toBe(403);
+    expect(scripted.body.error.code).toBe('mfa_enrolment_required');
+
+    const { secret } = await enrol(client);
+    expect((await client.get('/customers')).status).toBe(200);
+    expect((await bearerCall(suite.server.url, token.body.token, 'GET', '/customers')).status).toBe(
+      200,
+    );
+
+    // While required it stays on.
+    const off = await deleteMfa(client, { otp: await codeFor(secret, 0) });
+    expect(off.status).toBe(403);
+    expect(off.body.error.code).toBe('mfa_required');
+  });
+
+  it('is a setting of the group, editable and audited like the rest', async () => {
+    const patched = await admin.patch(`/groups/${groupId}`, {
+      version: groupVersion,
+      requireMfa: false,
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.requireMfa).toBe(false);
+    const rows = await suite.orm.em
+      .fork()
+      .execute<{ before: { requireMfa: boolean }; after: { requireMfa: boolean } }[]>(
+        `select before, after from change_log where entity_id = ? and op = 'updated' order by seq desc limit 1`,
+        [groupId],
+      );
+    expect(rows[0]).toMatchObject({ before: { requireMfa: true }, after: { requireMfa: false } });
+    const bad = await admin.patch(`/groups/${groupId}`, {
+      version: patched.body.version,
+      requireMfa: 'yes',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('requireMfa');
+  });
+});
