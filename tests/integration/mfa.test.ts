@@ -3,6 +3,7 @@ import * as OTPAuth from 'otpauth';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
 import { signInOverHttp } from '../fixtures/http-login';
+import { io, type Socket } from 'socket.io-client';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'mfa-user-password-1';
@@ -358,6 +359,22 @@ describe('an admin resets MFA under the manage rule', () => {
   });
 });
 
+/** A browser tab's socket with `cookie`: its `hello`, or the handshake's refusal code. */
+function handshake(cookie: string): Promise<{ socket: Socket } | { refused: string }> {
+  const socket = io(suite.server.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: { cookie },
+  });
+  return new Promise((resolve) => {
+    socket.once('hello', () => resolve({ socket }));
+    socket.once('connect_error', (error) => {
+      socket.close();
+      resolve({ refused: (error as { data?: { code: string } }).data?.code ?? error.message });
+    });
+  });
+}
+
 describe('a group that requires MFA', () => {
   let groupId: string;
   let groupVersion: number;
@@ -384,6 +401,19 @@ describe('a group that requires MFA', () => {
     expect((await client.get('/me')).body.mfa).toEqual({ enrolled: false, required: true });
     expect((await client.get('/me/mfa')).body).toMatchObject({ enabled: false, required: true });
 
+    // Pages send the person to enrol, and no live data flows before it.
+    const page = await fetch(`${suite.server.url}/customers`, {
+      headers: { cookie: client.cookie },
+      redirect: 'manual',
+    });
+    expect([page.status, page.headers.get('location')]).toEqual([307, '/account/security']);
+    const screen = await fetch(`${suite.server.url}/account/security`, {
+      headers: { cookie: client.cookie },
+      redirect: 'manual',
+    });
+    expect(screen.status).toBe(200);
+    expect(await handshake(client.cookie)).toEqual({ refused: 'mfa_enrolment_required' });
+
     // The same for a script's token.
     const token = await requestToken(suite.server.url, email, PASSWORD);
     expect(token.status).toBe(201);
@@ -393,6 +423,9 @@ describe('a group that requires MFA', () => {
 
     const { secret } = await enrol(client);
     expect((await client.get('/customers')).status).toBe(200);
+    const live = await handshake(client.cookie);
+    expect('socket' in live).toBe(true);
+    if ('socket' in live) live.socket.close();
     expect((await bearerCall(suite.server.url, token.body.token, 'GET', '/customers')).status).toBe(
       200,
     );
@@ -401,6 +434,29 @@ describe('a group that requires MFA', () => {
     const off = await deleteMfa(client, { otp: await codeFor(secret, 0) });
     expect(off.status).toBe(403);
     expect(off.body.error.code).toBe('mfa_required');
+  });
+
+  it('closes the live socket of a member who has not enrolled when the group starts requiring it', async () => {
+    const member = 'later@carrier.test';
+    await newUser(member);
+    const client = await apiClient(suite.server.url, member, PASSWORD);
+    const live = await handshake(client.cookie);
+    if (!('socket' in live)) throw new Error(`refused: ${live.refused}`);
+    const revoked = new Promise((resolve) => live.socket.once('session.revoked', resolve));
+    const closed = new Promise((resolve) => live.socket.once('disconnect', resolve));
+    const staff = await admin.get(`/groups/${staffGroupId}`);
+    const require = await admin.patch(`/groups/${staffGroupId}`, {
+      version: staff.body.version,
+      requireMfa: true,
+    });
+    expect(require.status).toBe(200);
+    await Promise.all([revoked, closed]);
+    expect(await handshake(client.cookie)).toEqual({ refused: 'mfa_enrolment_required' });
+    const after = await admin.get(`/groups/${staffGroupId}`);
+    await admin.patch(`/groups/${staffGroupId}`, {
+      version: after.body.version,
+      requireMfa: false,
+    });
   });
 
   it('is a setting of the group, editable and audited like the rest', async () => {
