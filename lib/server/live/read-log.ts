@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 
-interface TRow {
+/** A change-log row as read with its actor's names (the fan-out, catch-up, the audit). */
+export interface TLogRow {
   seq: string;
   at: Date;
   resource: string;
@@ -34,7 +35,7 @@ export async function readLogAfter(
 ): Promise<TLogEntry[]> {
   // The page is chosen first and the actor joined to its rows alone: joined before the
   // limit, every entry after `afterSeq` was joined and sorted to keep a thousand.
-  const rows = await em.execute<TRow[]>(
+  const rows = await em.execute<TLogRow[]>(
     `select c.seq, c.at, c.resource, c.entity_id, c.op, c.before, c.after, c.scope_before, c.scope_after, c.summary,
             c.actor_user_id, au.name as actor_name, au.email as actor_email,
             aua.path as actor_user_path, aa.name as actor_account_name
@@ -58,7 +59,12 @@ export async function readLogAfter(
       ? [afterSeq, scope.subtreePattern, scope.subtreePattern, scope.accountPath, limit]
       : [afterSeq, limit],
   );
-  return rows.map((row) => ({
+  return rows.map(logEntryOf);
+}
+
+/** A row as the audience function reads an entry. */
+export function logEntryOf(row: TLogRow): TLogEntry {
+  return {
     seq: Number(row.seq),
     at: new Date(row.at),
     resource: row.resource,
@@ -76,7 +82,7 @@ export async function readLogAfter(
       userPath: row.actor_user_path,
       accountName: row.actor_account_name,
     },
-  }));
+  };
 }
 
 /** The newest seq committed (0 for an empty log). */

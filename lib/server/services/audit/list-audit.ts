@@ -1,30 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
+import { logEntryOf, type TLogRow } from '@/lib/server/live/read-log';
 import { assertCan } from '@/lib/server/authz/can';
-import { nameActor, type TActorRecord } from '@/lib/server/authz/actor-name';
+import { nameActor } from '@/lib/server/authz/actor-name';
 import { auditViewOf, roomsOf } from '@/lib/server/authz/audience';
 import { subtreePattern } from '@/lib/server/authz/scope';
 import { invalidInput } from '@/lib/server/api/errors';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
 
-interface TAuditRow {
-  seq: string;
-  at: Date;
-  resource: string;
-  entity_id: string;
-  op: TAuditEntryDto['op'];
+/** A log row with the audit's extras: the entity's version and who impersonated. */
+interface TAuditRow extends TLogRow {
   version: number | null;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  summary: Record<string, unknown> | null;
-  scope_before: string | null;
-  scope_after: string | null;
-  actor_user_id: string | null;
-  actor_name: string | null;
-  actor_email: string | null;
-  actor_user_path: string | null;
-  actor_account_name: string | null;
   imp_user_id: string | null;
   imp_name: string | null;
   imp_email: string | null;
@@ -95,32 +82,11 @@ export async function listAudit(
 }
 
 function toAuditDto(viewer: TActor, row: TAuditRow, rooms: ReadonlySet<string>): TAuditEntryDto {
-  const actor: TActorRecord = {
-    userId: row.actor_user_id,
-    name: row.actor_name,
-    email: row.actor_email,
-    userPath: row.actor_user_path,
-    accountName: row.actor_account_name,
-  };
+  const entry = logEntryOf(row);
+  const actor = entry.actor;
   // An entity that moved into or out of the viewer's subtree (a transferred customer)
   // shows only the side that was in view: not where it went, nor where it came from.
-  const view = auditViewOf(
-    viewer,
-    {
-      seq: Number(row.seq),
-      at: new Date(row.at),
-      resource: row.resource,
-      entityId: row.entity_id,
-      op: row.op,
-      before: row.before,
-      after: row.after,
-      scopeBefore: row.scope_before,
-      scopeAfter: row.scope_after,
-      summary: row.summary,
-      actor,
-    },
-    rooms,
-  );
+  const view = auditViewOf(viewer, entry, rooms);
   return {
     seq: Number(row.seq),
     at: new Date(row.at).toISOString(),
