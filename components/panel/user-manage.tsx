@@ -11,10 +11,11 @@ import { FormMessage, PanelSection } from './panel-section';
 
 /**
  * One user's administration: disable or enable (its sessions end at once), an admin
- * password reset (changed at next sign-in), an MFA reset (a lost phone), and — for support staff — viewing the panel
- * as this user, read-only, with a reason (DESIGN §1 "Impersonation"). Disable, enable
- * and the resets are offered only when the server's manage rule allows them (the user's group
- * holds nothing the viewer lacks, never oneself), asked of the server, not re-decided.
+ * password reset (changed at next sign-in), an MFA reset (a lost phone), and — for
+ * support staff — viewing the panel as this user, read-only, with a reason (DESIGN §1
+ * "Impersonation"). Disable, enable and the resets are offered only when the server's
+ * manage rule allows them (the user's group holds nothing the viewer lacks, never
+ * oneself), asked of the server, not re-decided here.
  */
 export function UserManage({
   user,
@@ -86,7 +87,7 @@ export function UserManage({
         {can.update && rule.data && !rule.data.manageable ? (
           <p className="text-sm text-slate-700" role="note">
             {rule.data.reason === 'self'
-              ? 'This is you: change your own password under your account.'
+              ? 'This is you: change your password or MFA from the header (Password, Account security).'
               : `You cannot disable, enable or reset this user: its group holds grants you do not (${rule.data.lacking.join(', ')}).`}
           </p>
         ) : null}

@@ -405,6 +405,7 @@ describe('me', () => {
         group: { id: expect.any(String), name: 'Default Reseller' },
         grants: [...DEFAULT_RESELLER_GRANTS],
         impersonation: null,
+        mfa: { enrolled: false, required: false },
       },
     });
   });

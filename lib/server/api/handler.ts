@@ -208,6 +208,25 @@ export async function readBody<T extends z.ZodType>(req: Request, schema: T): Pr
   return parseBody(await readJson(req), schema);
 }
 
+/**
+ * For an action that takes no input (`POST /me/mfa`): no body, or `{}`. Anything else
+ * is a 400 naming `body` — an endpoint never ignores what it was sent.
+ */
+export async function readNoBody(req: Request): Promise<void> {
+  const text = await readTextLimited(req, JSON_BODY_LIMIT);
+  if (text.trim() === '') return;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw invalidInput({ body: 'must be empty or {}' });
+  }
+  parseBody(value, ZNoInput);
+}
+
+/** What an action without input accepts as a body. */
+const ZNoInput = z.strictObject({}, 'must be empty or {}');
+
 /** The body as parsed JSON, within the size limit; 400 when it is not JSON. */
 export async function readJson(req: Request): Promise<unknown> {
   const text = await readTextLimited(req, JSON_BODY_LIMIT);

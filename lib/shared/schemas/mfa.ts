@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { ZText } from './common';
 
 /** A current TOTP code, or one unused recovery code in its place. */
-const ZOtp = z
-  .string('is required')
+const ZOtp = ZText('is required')
   .trim()
   .min(1, 'is required')
   .max(64, 'is not a code: six digits, or a recovery code');
@@ -13,7 +13,7 @@ export const ZMfaConfirm = z.strictObject({ otp: ZOtp });
 /** `DELETE /me/mfa`: a current code (or recovery code) or the password turns MFA off. */
 export const ZMfaDisable = z.strictObject({
   otp: ZOtp.optional(),
-  password: z.string().min(1, 'is required').max(1024).optional(),
+  password: ZText().min(1, 'is required').max(1024).optional(),
 });
 export type TMfaDisable = z.infer<typeof ZMfaDisable>;
 

@@ -1,4 +1,4 @@
-import { apiRoute, json, noContent, readBody } from '@/lib/server/api/handler';
+import { apiRoute, json, noContent, readBody, readNoBody } from '@/lib/server/api/handler';
 import { disableOwnMfa, getMfaStatus, startMfaEnrolment } from '@/lib/server/services/mfa/own-mfa';
 import { ZMfaDisable } from '@/lib/shared/schemas/mfa';
 
@@ -9,10 +9,10 @@ const options = { pass: ['mfa_enrolment_required'] } as const;
 
 export const GET = apiRoute(async ({ actor, em }) => json(await getMfaStatus(em, actor)), options);
 
-export const POST = apiRoute(
-  async ({ actor, em }) => json(await startMfaEnrolment(em, actor), 201),
-  options,
-);
+export const POST = apiRoute(async ({ req, actor, em }) => {
+  await readNoBody(req);
+  return json(await startMfaEnrolment(em, actor), 201);
+}, options);
 
 export const DELETE = apiRoute(async ({ req, actor, em }) => {
   await disableOwnMfa(em, actor, await readBody(req, ZMfaDisable));
