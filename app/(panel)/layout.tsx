@@ -31,7 +31,12 @@ export default async function PanelLayout({ children }: { children: ReactNode })
             expiresAt={actor.impersonation.expiresAt.toISOString()}
           />
         ) : null}
-        <AppHeader user={actor} account={actor.account} group={actor.group} />
+        <AppHeader
+          user={actor}
+          account={actor.account}
+          group={actor.group}
+          viewingAs={Boolean(actor.impersonation)}
+        />
         <PanelNav items={nav} />
         <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6">{children}</main>
       </div>

@@ -88,7 +88,7 @@ export function UserManage({
           <p className="text-sm text-slate-700" role="note">
             {rule.data.reason === 'self'
               ? 'This is you: change your password or MFA from the header (Password, Account security).'
-              : `You cannot disable, enable or reset this user: its group holds grants you do not (${rule.data.lacking.join(', ')}).`}
+              : `You cannot disable, enable or reset this user: its group holds ${grantList(rule.data.lacking)} that you do not.`}
           </p>
         ) : null}
         {manageable ? (
@@ -167,4 +167,11 @@ export function UserManage({
       </div>
     </PanelSection>
   );
+}
+
+/** "a:b, c:d and 12 more grants": a refusal names what is lacking without a wall of text. */
+function grantList(grants: string[]): string {
+  const shown = grants.slice(0, 4).join(', ');
+  if (grants.length <= 4) return `${grants.length === 1 ? 'a grant' : 'grants'} (${shown})`;
+  return `${grants.length} grants (${shown} and ${grants.length - 4} more)`;
 }

@@ -6,10 +6,12 @@ export interface TAppHeaderProps {
   user: { name: string; email: string };
   account: { name: string; kind: string };
   group: { name: string };
+  /** While support views as someone: the links to one's own credentials are hidden. */
+  viewingAs?: boolean;
 }
 
 /** The signed-in header: product, live state, who is signed in and for which account. */
-export function AppHeader({ user, account, group }: TAppHeaderProps) {
+export function AppHeader({ user, account, group, viewingAs = false }: TAppHeaderProps) {
   return (
     <header className="border-b border-slate-200 bg-white">
       <div className="mx-auto flex max-w-7xl flex-wrap items-center justify-between gap-3 px-4 py-3 sm:px-6">
@@ -30,12 +32,16 @@ export function AppHeader({ user, account, group }: TAppHeaderProps) {
               <span className="capitalize">{account.kind}</span> · {group.name}
             </div>
           </div>
-          <Link href="/password" className="text-sm text-brand-700 underline">
-            Password
-          </Link>
-          <Link href="/account/security" className="text-sm text-brand-700 underline">
-            Account security
-          </Link>
+          {viewingAs ? null : (
+            <>
+              <Link href="/password" className="text-sm text-brand-700 underline">
+                Password
+              </Link>
+              <Link href="/account/security" className="text-sm text-brand-700 underline">
+                Account security
+              </Link>
+            </>
+          )}
           <SignOutButton />
         </div>
       </div>
