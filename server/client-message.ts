@@ -6,7 +6,7 @@ import { zodFields } from '@/lib/server/api/handler';
 import { getLogger } from '@/lib/server/observability/logger';
 import type { TClientToServerEvents } from '@/lib/shared/live/events';
 import type { TPanelSocket } from './socket';
-import { socketActorNow } from './revocation';
+import { recheck, socketActorNow } from './revocation';
 
 /** Every client message's acknowledgement: the API's error shape, or ok with the answer. */
 export type TMessageAck<T extends object> =
@@ -49,6 +49,8 @@ export function onClientMessage<TSchema extends z.ZodType, TResult extends objec
         const now = await socketActorNow(orm.em.fork(), socket);
         if (!now.ok) {
           const code = now.refusal.code;
+          // The door refuses this socket now: it closes, as a re-check would close it.
+          setImmediate(() => void recheck(orm, socket).catch(() => {}));
           return reply({
             ok: false,
             error: {

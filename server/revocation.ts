@@ -121,7 +121,23 @@ export async function socketActorNow(
   return enter(em, { kind: 'resume', ref: socket.data.real.ref }, {});
 }
 
-export async function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
+const rechecks = new WeakMap<TPanelSocket, Promise<void>>();
+
+/**
+ * Takes the socket's credential through the door again and applies the answer: closed,
+ * re-scoped, or left as it is. One at a time per socket (an expiry timer and the fan-out
+ * may ask together): a re-check that read the database earlier must never land last.
+ */
+export function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
+  const next = (rechecks.get(socket) ?? Promise.resolve())
+    .catch(() => {})
+    .then(() => recheckNow(orm, socket));
+  rechecks.set(socket, next);
+  return next;
+}
+
+async function recheckNow(orm: MikroORM, socket: TPanelSocket): Promise<void> {
+  if (socket.disconnected) return;
   const current = socket.data.actor;
   const now = await socketActorNow(orm.em.fork(), socket);
   if (!now.ok) {

@@ -12,7 +12,7 @@ import { parseCookieHeader, sessionTokenFrom } from '@/lib/server/auth/session';
 import { enter, type TCredentialRef, type TRefusal } from '@/lib/server/auth/door';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { roomsOf } from '@/lib/server/authz/audience';
-import { controlRoomsOf, scheduleExpiry } from './revocation';
+import { controlRoomsOf, recheck, scheduleExpiry } from './revocation';
 import { attachPresence } from './presence';
 import { attachCatchUp } from './catch-up';
 import type { TActorRecord } from '@/lib/server/authz/actor-name';
@@ -28,6 +28,8 @@ export interface TSocketData {
   real: { userId: string; groupId: string; ref: TCredentialRef; expiresAt: Date };
   /** The person at the keyboard, as presence names them (the support agent, not the view). */
   person: TActorRecord;
+  /** The fan-out's head when the handshake went through the door. */
+  headAtEntry?: number;
   /** Presence room → when this socket joined it. */
   presenceSince?: Record<string, string>;
 }
@@ -102,6 +104,9 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     const cookies = parseCookieHeader(socket.request.headers.cookie);
     const auth: unknown = socket.handshake.auth?.token;
     try {
+      // Changes committed from here on may end this credential before the socket has
+      // joined the rooms that would tell it: `connection` re-checks if any came.
+      socket.data.headAtEntry = deps.head();
       // An API token in `auth: { token }` is judged by itself, like a bearer header.
       const result = await enter(
         deps.orm.em.fork(),
@@ -135,6 +140,9 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     // every change after `seq` reaches it live.
     void socket.join([...controlRoomsOf(actor, socket.data.real), ...roomsOf(actor)]);
     scheduleExpiry(deps.orm, socket);
+    // A sign-out, revocation or access change fanned out between the door and the join
+    // reached no room of this socket: take it through the door again.
+    if (deps.head() !== socket.data.headAtEntry) void recheck(deps.orm, socket).catch(() => {});
     socket.emit('hello', { ...toMeDto(actor), seq: deps.head(), protocol: PROTOCOL_VERSION });
     attachPresence(io, deps.orm, socket);
     attachCatchUp(deps.orm, socket, { retentionDays: deps.retentionDays });

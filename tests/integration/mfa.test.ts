@@ -4,6 +4,7 @@ import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
 import { signInOverHttp } from '../fixtures/http-login';
 import { io, type Socket } from 'socket.io-client';
+import { request as httpRequest } from 'node:http';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'mfa-user-password-1';
@@ -285,6 +286,69 @@ describe('MFA enrolment and sign-in', () => {
     });
     expect((await signInOverHttp(suite.server.url, email, PASSWORD)).cookie).toBeTruthy();
     expect((await logOf(user.id)).at(-1)!.summary).toMatchObject({ mfa: 'disabled' });
+  });
+});
+
+/** `POST /auth/token` from another loopback address (another client IP): status and code. */
+function tokenFrom(localAddress: string, body: Record<string, string>) {
+  const url = new URL('/api/v1/auth/token', suite.server.url);
+  return new Promise<{ status: number; code: string | undefined }>((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, code: JSON.parse(text).error?.code }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describe('guesses at a second secret are throttled per user', () => {
+  it('a known password from many addresses gets no more code guesses than from one', async () => {
+    const email = 'many-addresses@carrier.test';
+    await newUser(email);
+    const { secret } = await enrol(await apiClient(suite.server.url, email, PASSWORD));
+    const answers = [];
+    // Each guess from a new client address: the (email, IP) pair and the IP budget are
+    // fresh every time, so only a per-user budget can stop this.
+    for (const n of [2, 3, 4, 5, 6]) {
+      answers.push(
+        await tokenFrom(`127.0.0.${n}`, { email, password: PASSWORD, otp: 'not-a-code' }),
+      );
+    }
+    expect(answers).toEqual([
+      { status: 401, code: 'otp_invalid' },
+      { status: 401, code: 'otp_invalid' },
+      { status: 401, code: 'otp_invalid' },
+      { status: 429, code: 'throttled' },
+      { status: 429, code: 'throttled' },
+    ]);
+    // Even the right code waits now, from yet another address.
+    const right = await tokenFrom('127.0.0.7', {
+      email,
+      password: PASSWORD,
+      otp: await codeFor(secret, 0),
+    });
+    expect(right).toEqual({ status: 429, code: 'throttled' });
+  });
+
+  it('turning MFA off by password is throttled like the password change', async () => {
+    const email = 'turn-off-guesser@carrier.test';
+    await newUser(email);
+    const client = await apiClient(suite.server.url, email, PASSWORD);
+    await enrol(client);
+    const statuses = [];
+    for (let n = 0; n < 5; n += 1) {
+      statuses.push((await deleteMfa(client, { password: `wrong-password-${n}` })).status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 429, 429]);
+    expect((await deleteMfa(client, { password: PASSWORD })).status).toBe(429);
   });
 });
 

@@ -146,7 +146,57 @@ describe('one’s own password change ends every other way in', () => {
   });
 });
 
+describe('a sign-in racing a password change', () => {
+  it('never outlives the change: every token issued with the old password dies', async () => {
+    const email = await newUser();
+    let password = PASSWORD;
+    const changer = (await requestToken(suite.server.url, email, password)).body.token as string;
+    const survivors: number[] = [];
+    let issuedTotal = 0;
+    for (let round = 0; round < 8; round += 1) {
+      // Failed guesses with the old password must not throttle the next round's racers.
+      const em = suite.orm.em.fork();
+      await em.execute('delete from login_throttle where email = ?', [email]);
+      await em.execute('delete from login_ip_throttle');
+      const next = `round-${round}-new-password`;
+      const racers = Array.from({ length: 4 }, () =>
+        requestToken(suite.server.url, email, password),
+      );
+      const change = fetch(`${suite.server.url}/api/v1/me/password`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${changer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ currentPassword: password, newPassword: next }),
+      });
+      const [changed, ...issued] = await Promise.all([change, ...racers]);
+      expect(changed.status).toBe(204);
+      password = next;
+      for (const token of issued) {
+        if (token.status !== 201) continue;
+        issuedTotal += 1;
+        if ((await me({ authorization: `Bearer ${token.body.token}` })) === 200) {
+          survivors.push(round);
+        }
+      }
+    }
+    expect(survivors).toEqual([]);
+    // The race was run: some sign-ins got their token before the change ended it.
+    expect(issuedTotal).toBeGreaterThan(0);
+  });
+});
+
 describe('a revoked or expired token closes its sockets', () => {
+  it('a catch-up the door refuses closes the socket too', async () => {
+    const email = await newUser();
+    const issued = await requestToken(suite.server.url, email, PASSWORD);
+    const socket = await connected({ token: issued.body.token });
+    // Gone behind the API's back: no change is logged, so no live revocation reaches it.
+    await suite.orm.em.fork().execute('delete from api_token where id = ?', [issued.body.id]);
+    const closed = closedByServer(socket);
+    const ack = await socket.emitWithAck('events:since', { since: 0 });
+    expect(ack).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+    expect(await closed).toMatch(/sign in again/);
+  });
+
   it('revoking a token disconnects the socket it opened, live', async () => {
     const email = await newUser();
     const issued = await requestToken(suite.server.url, email, PASSWORD);

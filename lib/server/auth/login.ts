@@ -5,13 +5,15 @@ import type { TSessionClaims } from './session';
 import { verifySecondFactor } from '@/lib/server/services/mfa/second-factor';
 import {
   claimLoginAttempt,
+  claimOwnPasswordAttempt as claimUserSecretGuess,
+  clearOwnPasswordAttempts as clearUserSecretGuesses,
   loginSucceeded,
   pruneThrottles,
   type TLoginThrottlePolicy,
 } from './throttle';
 
 export type TLoginResult =
-  | { ok: true; claims: Omit<TSessionClaims, 'sid'> }
+  | { ok: true; claims: Omit<TSessionClaims, 'sid'>; passwordHash: string }
   | { ok: false; reason: 'refused' }
   /** Password right, the user has MFA on, and no code came: ask for it. */
   | { ok: false; reason: 'otp_required' }
@@ -39,6 +41,8 @@ export async function authenticate(
   if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait };
 
   const row = await unsafeFindLoginRow(em, email);
+  // The hash checked here: a session or token is issued only while it is still the
+  // user's (a password change committing meanwhile must not be outlived).
   const passwordOk = await verifyPassword(row?.password_hash ?? null, input.password);
   const result = row && passwordOk ? evaluateActor(row) : null;
   if (!result || !('actor' in result)) {
@@ -48,16 +52,29 @@ export async function authenticate(
   }
   if (result.actor.mfa.enrolled) {
     const otp = input.otp?.trim();
-    if (!otp || !(await verifySecondFactor(em, result.actor, otp))) {
+    if (!otp) {
       await pruneThrottles(em, policy);
-      return { ok: false, reason: otp ? 'otp_invalid' : 'otp_required' };
+      return { ok: false, reason: 'otp_required' };
     }
+    // Per user, whatever the address: one who has the password and many IPs must not get
+    // unlimited guesses at the code (the pair and IP budgets alone would allow that).
+    const wait = await claimUserSecretGuess(em, result.actor.userId, policy);
+    if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait };
+    if (!(await verifySecondFactor(em, result.actor, otp))) {
+      await pruneThrottles(em, policy);
+      return { ok: false, reason: 'otp_invalid' };
+    }
+    await clearUserSecretGuesses(em, result.actor.userId);
   }
   await loginSucceeded(em, email, input.ip);
   // Raw SQL on purpose: a sign-in is not an edit, so it must not bump the user's version
   // (MikroORM's nativeUpdate would) and make an admin's open form stale.
   await em.execute('update app_user set last_login_at = now() where id = ?', [result.actor.userId]);
-  return { ok: true, claims: { sub: result.actor.userId, sv: result.actor.sessionVersion } };
+  return {
+    ok: true,
+    claims: { sub: result.actor.userId, sv: result.actor.sessionVersion },
+    passwordHash: row!.password_hash!,
+  };
 }
 
 /** The client address the custom server stamped on the request (never a client header). */

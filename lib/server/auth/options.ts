@@ -6,6 +6,7 @@ import { ZText } from '@/lib/shared/schemas/common';
 import { authenticate, CLIENT_IP_HEADER } from './login';
 import { SESSION_MAX_AGE_SECONDS } from './session';
 import { openSession, signOutSession } from './sessions';
+import { getLogger } from '@/lib/server/observability/logger';
 
 const ZCredentials = z.object({
   // A NUL reaching the database is a driver error; here it is just a refused sign-in.
@@ -42,7 +43,13 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
           );
           if (result.ok) {
             // A session row on the server: signing out or a password change ends it.
-            const sid = await openSession(runtime.orm.em.fork(), result.claims.sub);
+            const sid = await openSession(
+              runtime.orm.em.fork(),
+              result.claims.sub,
+              result.passwordHash,
+            );
+            // The password changed while this sign-in checked the old one.
+            if (!sid) return null;
             return { id: result.claims.sub, sv: result.claims.sv, sid };
           }
           // next-auth passes the message to the form as `error`; the form explains it.
@@ -58,7 +65,11 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
     events: {
       // Sign-out ends the session on the server too: a copied cookie stops working.
       async signOut({ token }) {
-        await signOutSession(runtime.orm.em.fork(), token);
+        // next-auth clears the cookie whatever happens here: a session row left open is a
+        // copied cookie still working, so say so loudly.
+        await signOutSession(runtime.orm.em.fork(), token).catch((error: unknown) => {
+          getLogger().error({ err: error, sid: token?.sid }, 'sign-out: session not ended');
+        });
       },
     },
     callbacks: {

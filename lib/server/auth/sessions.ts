@@ -4,21 +4,39 @@ import { SESSION_MAX_AGE_SECONDS } from './session';
 import { enter, GATE_ORDER } from './door';
 
 /**
- * Server-side browser sessions (`user_session`): a sign-in opens one and its id goes into
- * the cookie; the door admits the cookie only while the row stands. Ending a row ends
+ * Server-side browser sessions (`user_session`): a sign-in opens one (only while the
+ * password it checked is still the user's) and its id goes into the cookie; the door
+ * admits the cookie only while the row stands. Ending a row ends
  * that cookie everywhere at once, and — through the change log entry its caller writes —
  * every socket opened with it.
  */
-export async function openSession(em: EntityManager, userId: string): Promise<string> {
+export async function openSession(
+  em: EntityManager,
+  userId: string,
+  /** The password hash the sign-in verified. */
+  verifiedHash: string,
+): Promise<string | null> {
   const id = crypto.randomUUID();
-  await em.execute(
+  const opened = await em.execute<{ id: string }[]>(
     `insert into user_session (id, user_id, created_at, expires_at)
-     values (?, ?, now(), now() + (? * interval '1 second'))`,
-    [id, userId, SESSION_MAX_AGE_SECONDS],
+     select ?, ?, now(), now() + (? * interval '1 second')
+      where ${STILL_THE_PASSWORD}
+     returning id`,
+    [id, userId, SESSION_MAX_AGE_SECONDS, userId, verifiedHash],
   );
+  if (!opened.length) return null;
   await pruneSessions(em, userId);
   return id;
 }
+
+/**
+ * "The password verified is still the user's", with a share lock on the user's row: a
+ * password change in flight holds that row until it commits, so a sign-in that checked
+ * the old password either lands before the change (and the change ends its session) or
+ * finds the new hash and opens nothing. Parameters: user id, verified hash.
+ */
+export const STILL_THE_PASSWORD = `exists (
+  select 1 from app_user u where u.id = ? and u.password_hash = ? for share)`;
 
 /** Rows of sessions that ended over a day ago tell nothing the audit does not. */
 async function pruneSessions(em: EntityManager, userId: string): Promise<void> {

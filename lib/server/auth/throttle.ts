@@ -144,8 +144,10 @@ async function refundIp(em: EntityManager, ip: string) {
 }
 
 /**
- * Claims one guess at the signed-in user's current password (`POST /me/password`): the
- * same curve as sign-in, per user, so a stolen session cannot brute-force the password.
+ * Guesses at a secret of one user by someone already past part of its credentials — the
+ * current password on `POST /me/password` and `DELETE /me/mfa` (a stolen session), the
+ * second factor at sign-in (a known password): one per-user budget on the sign-in curve,
+ * claimed before the check like a sign-in, whatever the address.
  */
 export async function claimOwnPasswordAttempt(
   em: EntityManager,

@@ -13,6 +13,7 @@ import {
   verifyTotp,
 } from '@/lib/server/auth/mfa';
 import { verifyPassword } from '@/lib/server/auth/password';
+import { claimOwnPasswordAttempt, clearOwnPasswordAttempts } from '@/lib/server/auth/throttle';
 import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { getRuntime } from '@/lib/server/runtime';
 import { toUserDto } from '@/lib/server/services/users/user-access';
@@ -147,7 +148,16 @@ export async function disableOwnMfa(
   actor: TActor,
   input: TMfaDisable,
 ): Promise<void> {
-  const authSecret = getRuntime().config.authSecret;
+  const { authSecret, loginThrottle } = getRuntime().config;
+  // The proof is a guess at the user's password or code: throttled per user like
+  // `POST /me/password`, so a stolen session cannot brute-force its way to turning MFA off.
+  const guess = input.otp !== undefined || input.password !== undefined;
+  const wait = guess ? await claimOwnPasswordAttempt(em, actor.userId, loginThrottle) : 0;
+  if (wait > 0) {
+    throw new ApiError(429, 'throttled', 'Too many wrong codes or passwords; try again later.', {
+      retryAfterSeconds: wait,
+    });
+  }
   await mutate(em, actor, async (tx, record) => {
     const user = await loadSelf(tx, actor);
     if (!user.mfaEnabledAt && !user.mfaPendingSecret) {
@@ -167,6 +177,8 @@ export async function disableOwnMfa(
     const wasOn = Boolean(user.mfaEnabledAt);
     clearMfa(user);
     await tx.flush();
+    // Inside the change's transaction: the count goes only if the change commits.
+    await clearOwnPasswordAttempts(tx, user.id);
     record(userChange(user, before, { mfa: wasOn ? 'disabled' : 'enrolment_cancelled' }));
   });
 }

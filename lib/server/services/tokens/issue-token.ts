@@ -3,6 +3,7 @@ import { ApiToken, User } from '@/lib/server/entities';
 import { ApiError } from '@/lib/server/api/errors';
 import { authenticate } from '@/lib/server/auth/login';
 import { newTokenSecret } from '@/lib/server/auth/api-token';
+import { STILL_THE_PASSWORD } from '@/lib/server/auth/sessions';
 import { resolveActor } from '@/lib/server/authz/actor';
 import type { TLoginThrottlePolicy } from '@/lib/server/auth/throttle';
 import { mutate } from '@/lib/server/live/change-log';
@@ -41,6 +42,12 @@ export async function issueToken(
   const { token, hash } = newTokenSecret();
   const expiresAt = new Date(Date.now() + input.expiresInDays * 24 * 60 * 60 * 1000);
   return mutate(em, actor, async (tx, record) => {
+    // Only while the password checked is still the user's (see STILL_THE_PASSWORD).
+    const current = await tx.execute(`select ${STILL_THE_PASSWORD} as ok`, [
+      actor.userId,
+      login.passwordHash,
+    ]);
+    if (!current[0]?.ok) throw new ApiError(401, 'invalid_credentials', 'Wrong email or password.');
     const row = tx.create(ApiToken, {
       id: crypto.randomUUID(),
       user: tx.getReference(User, actor.userId),

@@ -7,7 +7,11 @@ export const dynamic = 'force-dynamic';
 // Reachable before enrolment: a group that requires MFA leaves its users only these.
 const options = { pass: ['mfa_enrolment_required'] } as const;
 
-export const GET = apiRoute(async ({ actor, em }) => json(await getMfaStatus(em, actor)), options);
+// One's own MFA, even while viewing as someone (the security page is the person's own).
+export const GET = apiRoute(async ({ actor, em }) => json(await getMfaStatus(em, actor)), {
+  ...options,
+  realActor: true,
+});
 
 export const POST = apiRoute(async ({ req, actor, em }) => {
   await readNoBody(req);
