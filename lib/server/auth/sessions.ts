@@ -6,9 +6,9 @@ import { enter, GATE_ORDER } from './door';
 /**
  * Server-side browser sessions (`user_session`): a sign-in opens one (only while the
  * password it checked is still the user's) and its id goes into the cookie; the door
- * admits the cookie only while the row stands. Ending a row ends
- * that cookie everywhere at once, and — through the change log entry its caller writes —
- * every socket opened with it.
+ * admits the cookie only while the row stands. Ending a row ends that cookie everywhere
+ * at once, and — through the change log entry its caller writes — every socket opened
+ * with it.
  */
 export async function openSession(
   em: EntityManager,
