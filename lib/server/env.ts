@@ -12,6 +12,18 @@ const unsetIfEmpty = (value: unknown) =>
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(unsetIfEmpty, schema.optional());
 
+/** A whole number between `min` and `max`, `fallback` when unset; the error names the range. */
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(min, `must be between ${min} and ${max}`)
+      .max(max, `must be between ${min} and ${max}`)
+      .default(fallback),
+  );
+
 const ZPostgresUrl = z
   .string()
   .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value) && URL.canParse(value), {
@@ -59,88 +71,16 @@ const FIELDS = {
   ),
   ADMIN_PASSWORD: optional(z.string().min(12, 'must be at least 12 characters')),
   DATA_DIR: z.preprocess(unsetIfEmpty, z.string().default('./data')),
-  LOGIN_FREE_FAILURES: z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be between 1 and 100')
-      .max(100, 'must be between 1 and 100')
-      .default(3),
-  ),
-  LOGIN_LOCK_FAILURES: z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be between 1 and 1000')
-      .max(1000, 'must be between 1 and 1000')
-      .default(10),
-  ),
-  LOGIN_BASE_DELAY_MS: z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be a whole number')
-      .min(0, 'must be between 0 and 60000')
-      .max(60000, 'must be between 0 and 60000')
-      .default(1000),
-  ),
-  LOGIN_LOCK_SECONDS: z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be between 1 and 86400')
-      .max(86400, 'must be between 1 and 86400')
-      .default(900),
-  ),
+  LOGIN_FREE_FAILURES: wholeNumber(1, 100, 3),
+  LOGIN_LOCK_FAILURES: wholeNumber(1, 1000, 10),
+  LOGIN_BASE_DELAY_MS: wholeNumber(0, 60000, 1000),
+  LOGIN_LOCK_SECONDS: wholeNumber(1, 86400, 900),
   /** Failed sign-ins per client IP and window across all emails (password spraying). */
-  LOGIN_IP_FAILURES: z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be between 1 and 100000')
-      .max(100000, 'must be between 1 and 100000')
-      .default(100),
-  ),
-  LOGIN_IP_WINDOW_SECONDS: z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be between 1 and 86400')
-      .max(86400, 'must be between 1 and 86400')
-      .default(900),
-  ),
-  IMPERSONATION_MINUTES: z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be between 1 and 480')
-      .max(480, 'must be between 1 and 480')
-      .default(30),
-  ),
-  EVENTS_RETENTION_DAYS: z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be between 1 and 365')
-      .max(365, 'must be between 1 and 365')
-      .default(7),
-  ),
-  RESELLER_DEPTH_LIMIT: z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be between 1 and 20')
-      .max(20, 'must be between 1 and 20')
-      .default(4),
-  ),
+  LOGIN_IP_FAILURES: wholeNumber(1, 100000, 100),
+  LOGIN_IP_WINDOW_SECONDS: wholeNumber(1, 86400, 900),
+  IMPERSONATION_MINUTES: wholeNumber(1, 480, 30),
+  EVENTS_RETENTION_DAYS: wholeNumber(1, 365, 7),
+  RESELLER_DEPTH_LIMIT: wholeNumber(1, 20, 4),
 };
 
 export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {

@@ -1,14 +1,11 @@
 import { expect, test } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
+import { signIn } from '../fixtures/e2e-sign-in';
 
 test('editing a reseller saves; a change saved first by someone else shows live and as a conflict', async ({
   page,
 }) => {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(E2E_ADMIN.email);
-  await page.getByLabel('Password').fill(E2E_ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-user')).toBeVisible();
+  await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
 
   await page.getByRole('link', { name: 'Resellers' }).click();
   await page.getByRole('button', { name: 'Edit Blue Telecom' }).click();

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { E2E_ADMIN } from '../../playwright.config';
+import { adminApi, submitSignIn } from '../fixtures/e2e-sign-in';
 
 /**
  * The forced password change (issue 13 item 8): after an admin reset the person signs
@@ -9,12 +9,7 @@ test('a reset user is held at the change screen until it chooses a password', as
   page,
   request,
 }) => {
-  const issued = await request.post('/api/v1/auth/token', {
-    data: { email: E2E_ADMIN.email, password: E2E_ADMIN.password, name: 'e2e forced change' },
-  });
-  expect(issued.status()).toBe(201);
-  const headers = { authorization: `Bearer ${(await issued.json()).token}` };
-  const me = await (await request.get('/api/v1/me', { headers })).json();
+  const { headers, me } = await adminApi(request, 'e2e forced change');
   const group = await request.post('/api/v1/groups', {
     headers,
     data: { name: `Forced change ${Date.now()}`, grants: ['customers:read'] },
@@ -38,10 +33,7 @@ test('a reset user is held at the change screen until it chooses a password', as
   });
   expect(reset.status()).toBe(200);
 
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('temporary-password-1');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(page, email, 'temporary-password-1');
 
   // Held: every panel page sends the person to the change screen.
   await expect(page).toHaveURL(/\/password$/);

@@ -1,6 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { adminApi, submitSignIn } from '../fixtures/e2e-sign-in';
 import * as OTPAuth from 'otpauth';
-import { E2E_ADMIN } from '../../playwright.config';
 
 const USER = { email: 'e2e-mfa@demo-carrier.test', password: 'e2e-mfa-user-password' };
 const STEP_MS = 30_000;
@@ -18,28 +18,16 @@ async function codeFor(secret: string, offset: number): Promise<string> {
   });
 }
 
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
 test('MFA enrolment and sign-in with a code computed in the test', async ({ page, request }) => {
   // A dedicated user in the admin's own group, so the other specs' admin is untouched.
-  const issued = await request.post('/api/v1/auth/token', {
-    data: { email: E2E_ADMIN.email, password: E2E_ADMIN.password, name: 'e2e mfa' },
-  });
-  expect(issued.status()).toBe(201);
-  const headers = { authorization: `Bearer ${(await issued.json()).token}` };
-  const me = await (await request.get('/api/v1/me', { headers })).json();
+  const { headers, me } = await adminApi(request, 'e2e mfa');
   const created = await request.post('/api/v1/users', {
     headers,
     data: { ...USER, accountId: me.account.id, groupId: me.group.id },
   });
   expect(created.status()).toBe(201);
 
-  await signIn(page, USER.email, USER.password);
+  await submitSignIn(page, USER.email, USER.password);
   await expect(page).toHaveURL(/\/$/);
   await page.getByRole('link', { name: 'Account security' }).click();
   await expect(page).toHaveURL(/\/account\/security$/);
@@ -58,7 +46,7 @@ test('MFA enrolment and sign-in with a code computed in the test', async ({ page
   await expect(page).toHaveURL(/\/login$/);
 
   // The password alone is not enough now: the form asks for the code.
-  await signIn(page, USER.email, USER.password);
+  await submitSignIn(page, USER.email, USER.password);
   const form = page.getByRole('form', { name: 'Sign in' });
   await expect(form.getByRole('alert')).toContainText('code from your authenticator app');
   await expect(page).toHaveURL(/\/login$/);

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { signIn } from '../fixtures/e2e-sign-in';
 import { E2E_ADMIN } from '../../playwright.config';
 
 const RESELLER = {
@@ -6,14 +7,6 @@ const RESELLER = {
   email: 'ops@e2e-telecom.test',
   password: 'e2e-reseller-pass',
 };
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-user')).toContainText(email);
-}
 
 test("the seed's workflow: group from template → reseller account → reseller user → the reseller sees only its own", async ({
   page,

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
+import { signIn } from '../fixtures/e2e-sign-in';
 
 /**
  * The panel works under its Content-Security-Policy (issue 13 item 6): signed in, every
@@ -57,10 +58,7 @@ test('the panel works under its CSP: every page, a live connection and a saved c
   // Next stamped this response's nonce on the scripts it rendered.
   expect(await page.locator(`script[nonce]`).count()).toBeGreaterThan(0);
 
-  await page.getByLabel('Email').fill(E2E_ADMIN.email);
-  await page.getByLabel('Password').fill(E2E_ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);
+  await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
 
   const nonces = new Set<string>();
   for (const path of PANEL_PAGES) {
@@ -102,11 +100,7 @@ test('the panel works under its CSP: every page, a live connection and a saved c
 test('a write without the browser’s Origin is refused, the same write from the page is not', async ({
   page,
 }) => {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(E2E_ADMIN.email);
-  await page.getByLabel('Password').fill(E2E_ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-user')).toBeVisible();
+  await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
   // Playwright's request context carries the session cookie but names no Origin.
   const bare = await page.request.post('/api/v1/customers', { data: { name: 'No origin shop' } });
   expect(bare.status()).toBe(403);

@@ -157,24 +157,27 @@ describe('audience of a change', () => {
   });
 });
 
+/** A card as its owner sees it (parent, markup): the fixture of the card tests below. */
+const OWNER_CARD = {
+  id: 'card',
+  version: 3,
+  createdAt: '2026-11-28T10:00:00.000Z',
+  updatedAt: '2026-11-28T10:00:00.000Z',
+  relation: 'owner',
+  name: 'Retail',
+  currency: 'EUR',
+  kind: 'customer',
+  decimals: 4,
+  rounding: 'up',
+  ownerId: 'c',
+  parentId: 'upstream',
+  markup: { percent: '20', fixed: null, overrides: [] },
+  rateCount: 12,
+  losingRates: 1,
+};
+
 describe('audience of a rate card', () => {
-  const ownerDto = {
-    id: 'card',
-    version: 3,
-    createdAt: '2026-11-28T10:00:00.000Z',
-    updatedAt: '2026-11-28T10:00:00.000Z',
-    relation: 'owner',
-    name: 'Retail',
-    currency: 'EUR',
-    kind: 'customer',
-    decimals: 4,
-    rounding: 'up',
-    ownerId: 'c',
-    parentId: 'upstream',
-    markup: { percent: '20', fixed: null, overrides: [] },
-    rateCount: 12,
-    losingRates: 1,
-  };
+  const ownerDto = OWNER_CARD;
   const cardEntry = (change: Partial<TLogEntry>) =>
     entry({
       resource: 'cards',
@@ -297,25 +300,9 @@ describe('audience of a rate card', () => {
 });
 
 describe('the audit projection of an entry (what the live events would show)', () => {
+  const card = OWNER_CARD;
   const at = (id: string, path: string, grants: string[]) =>
     ({ account: { id, path }, grants }) as unknown as TActor;
-  const card = {
-    id: 'card',
-    version: 3,
-    createdAt: '2026-11-28T10:00:00.000Z',
-    updatedAt: '2026-11-28T10:00:00.000Z',
-    relation: 'owner',
-    name: 'Retail',
-    currency: 'EUR',
-    kind: 'customer',
-    decimals: 4,
-    rounding: 'up',
-    ownerId: 'c',
-    parentId: 'upstream',
-    markup: { percent: '20', fixed: null, overrides: [] },
-    rateCount: 12,
-    losingRates: 1,
-  };
   const cardChange = (summary: Record<string, unknown>) =>
     entry({
       resource: 'cards',

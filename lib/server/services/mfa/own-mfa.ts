@@ -14,9 +14,9 @@ import {
 } from '@/lib/server/auth/mfa';
 import { verifyPassword } from '@/lib/server/auth/password';
 import { claimOwnPasswordAttempt, clearOwnPasswordAttempts } from '@/lib/server/auth/throttle';
-import { mutate, type TChange } from '@/lib/server/live/change-log';
+import { mutate } from '@/lib/server/live/change-log';
 import { getRuntime } from '@/lib/server/runtime';
-import { toUserDto } from '@/lib/server/services/users/user-access';
+import { toUserDto, userUpdated } from '@/lib/server/services/users/user-access';
 import type {
   TMfaDisable,
   TMfaEnrolment,
@@ -51,19 +51,6 @@ async function loadSelf(tx: EntityManager, actor: TActor): Promise<TUser> {
 }
 
 /** The user's change as the audit and the live feed see it. */
-function userChange(user: TUser, before: Record<string, unknown>, summary: object): TChange {
-  return {
-    resource: 'users',
-    entityId: user.id,
-    op: 'updated',
-    version: user.version,
-    before,
-    after: { ...toUserDto(user) },
-    scopeBefore: user.account.path,
-    scopeAfter: user.account.path,
-    summary: { ...summary },
-  };
-}
 
 export async function getMfaStatus(em: EntityManager, actor: TActor): Promise<TMfaStatus> {
   const user = await em.findOneOrFail(
@@ -93,10 +80,10 @@ export async function startMfaEnrolment(em: EntityManager, actor: TActor): Promi
     if (user.mfaEnabledAt) {
       throw conflict('mfa_enabled', 'MFA is on already; turn it off first to enrol again.');
     }
-    const before = { ...toUserDto(user) };
+    const before = toUserDto(user);
     user.mfaPendingSecret = encryptSecret(secret, authSecret);
     await tx.flush();
-    record(userChange(user, before, { mfa: 'enrolment_started' }));
+    record(userUpdated(user, before, { mfa: 'enrolment_started' }));
   });
   const svg = await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
   return {
@@ -125,7 +112,7 @@ export async function confirmMfaEnrolment(
     if (step === null) {
       throw invalidInput({ otp: 'is not the current code from your authenticator app' });
     }
-    const before = { ...toUserDto(user) };
+    const before = toUserDto(user);
     tx.assign(user, {
       mfaSecret: user.mfaPendingSecret,
       mfaPendingSecret: null,
@@ -134,7 +121,7 @@ export async function confirmMfaEnrolment(
       mfaLastStep: step,
     });
     await tx.flush();
-    record(userChange(user, before, { mfa: 'enabled' }));
+    record(userUpdated(user, before, { mfa: 'enabled' }));
   });
   return { recoveryCodes: codes };
 }
@@ -173,13 +160,13 @@ export async function disableOwnMfa(
       }
       await assertProof(user, input, authSecret);
     }
-    const before = { ...toUserDto(user) };
+    const before = toUserDto(user);
     const wasOn = Boolean(user.mfaEnabledAt);
     clearMfa(user);
     await tx.flush();
     // Inside the change's transaction: the count goes only if the change commits.
     await clearOwnPasswordAttempts(tx, user.id);
-    record(userChange(user, before, { mfa: wasOn ? 'disabled' : 'enrolment_cancelled' }));
+    record(userUpdated(user, before, { mfa: wasOn ? 'disabled' : 'enrolment_cancelled' }));
   });
 }
 

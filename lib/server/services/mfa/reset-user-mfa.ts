@@ -4,7 +4,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
 import { conflict } from '@/lib/server/api/errors';
 import { mutate } from '@/lib/server/live/change-log';
-import { findScopedUser, toUserDto } from '@/lib/server/services/users/user-access';
+import { findScopedUser, toUserDto, userUpdated } from '@/lib/server/services/users/user-access';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import { clearMfa } from './own-mfa';
 
@@ -30,18 +30,7 @@ export async function resetUserMfa(
     clearMfa(user);
     user.sessionVersion += 1;
     await tx.flush();
-    const after = toUserDto(user);
-    record({
-      resource: 'users',
-      entityId: user.id,
-      op: 'updated',
-      version: user.version,
-      before: { ...before },
-      after: { ...after },
-      scopeBefore: user.account.path,
-      scopeAfter: user.account.path,
-      summary: { mfa: 'reset', sessionsRevoked: true },
-    });
-    return after;
+    record(userUpdated(user, before, { mfa: 'reset', sessionsRevoked: true }));
+    return toUserDto(user);
   });
 }

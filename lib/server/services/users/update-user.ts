@@ -6,7 +6,7 @@ import { hashPassword } from '@/lib/server/auth/password';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TUserDto, TUserPatch } from '@/lib/shared/schemas/users';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
-import { findAssignableGroup, findScopedUser, toUserDto } from './user-access';
+import { findAssignableGroup, findScopedUser, toUserDto, userUpdated } from './user-access';
 
 /**
  * Edits a user in scope: name, group (never none), status, or an admin password reset
@@ -49,17 +49,7 @@ export async function updateUser(
     await tx.flush();
     const after = toUserDto(user);
     if (after.version !== before.version) {
-      record({
-        resource: 'users',
-        entityId: user.id,
-        op: 'updated',
-        version: user.version,
-        before: { ...before },
-        after: { ...after },
-        scopeBefore: user.account.path,
-        scopeAfter: user.account.path,
-        summary: revoke ? { sessionsRevoked: true } : undefined,
-      });
+      record(userUpdated(user, before, revoke ? { sessionsRevoked: true } : undefined));
     }
     return after;
   });

@@ -12,6 +12,7 @@ import { scopeFor } from '@/lib/server/authz/scope';
 import { ApiError, notFound } from '@/lib/server/api/errors';
 import { assertNoEscalation } from '@/lib/server/services/groups/no-escalation';
 import type { TUserDto } from '@/lib/shared/schemas/users';
+import type { TChange } from '@/lib/server/live/change-log';
 
 /** Users of the actor's own account and of every account under it. */
 export async function findScopedUser(
@@ -75,5 +76,27 @@ export function toUserDto(user: TUser): TUserDto {
     version: user.version,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * The change-log record of an edit of a user that stays where it is: before and after as
+ * the API shows them (never a secret: the DTO holds none), and what the edit amounted to.
+ */
+export function userUpdated(
+  user: TUser,
+  before: TUserDto,
+  summary?: Record<string, unknown>,
+): TChange {
+  return {
+    resource: 'users',
+    entityId: user.id,
+    op: 'updated',
+    version: user.version,
+    before: { ...before },
+    after: { ...toUserDto(user) },
+    scopeBefore: user.account.path,
+    scopeAfter: user.account.path,
+    summary,
   };
 }
