@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { AppHeader } from '@/components/shell/app-header';
-import { PanelNav, type TNavItem } from '@/components/panel/panel-nav';
-import { ImpersonationBanner } from '@/components/panel/impersonation-banner';
+import { PanelNav, type TNavItem } from '@/components/shell/panel-nav';
+import { ImpersonationBanner } from '@/components/shell/impersonation-banner';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { LiveProvider } from '@/lib/client/live-provider';
 

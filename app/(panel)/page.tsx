@@ -1,5 +1,5 @@
 import { requirePageActor } from '@/lib/server/auth/page-session';
-import { DashboardPanel } from '@/components/panel/dashboard-panel';
+import { DashboardPanel } from '@/components/dashboard/dashboard-panel';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,4 +1,4 @@
-import { AuditPanel } from '@/components/panel/audit-panel';
+import { AuditPanel } from '@/components/audit/audit-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 
 export const dynamic = 'force-dynamic';

@@ -1,4 +1,4 @@
-import { CardsPanel } from '@/components/panel/cards-panel';
+import { CardsPanel } from '@/components/cards/cards-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 
 export const dynamic = 'force-dynamic';

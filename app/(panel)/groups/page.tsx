@@ -1,4 +1,4 @@
-import { GroupsPanel } from '@/components/panel/groups-panel';
+import { GroupsPanel } from '@/components/groups/groups-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 
 export const dynamic = 'force-dynamic';

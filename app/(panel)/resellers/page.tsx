@@ -1,4 +1,4 @@
-import { AccountsPanel } from '@/components/panel/accounts-panel';
+import { AccountsPanel } from '@/components/accounts/accounts-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 
 export const dynamic = 'force-dynamic';

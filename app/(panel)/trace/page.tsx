@@ -1,4 +1,4 @@
-import { TracePanel } from '@/components/panel/trace-panel';
+import { TracePanel } from '@/components/trace/trace-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 
 export const dynamic = 'force-dynamic';

@@ -1,4 +1,4 @@
-import { UsersPanel } from '@/components/panel/users-panel';
+import { UsersPanel } from '@/components/users/users-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 
 export const dynamic = 'force-dynamic';

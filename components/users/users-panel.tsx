@@ -9,7 +9,7 @@ import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
 import { UserManage } from './user-manage';
-import { DataTable, FormMessage, PanelSection } from './panel-section';
+import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 
 /**
  * Users in scope and the create form. The group is mandatory: the picker offers the

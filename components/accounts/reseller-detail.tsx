@@ -5,7 +5,8 @@ import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import { ListState } from '@/components/ui/field';
-import { DataTable, DetailActions, PanelSection } from './panel-section';
+import { DataTable, PanelSection } from '@/components/ui/panel-section';
+import { DetailActions } from '@/components/live/detail-actions';
 
 /**
  * One reseller at a glance: its company, its people, the cards it holds (its provider

@@ -4,8 +4,8 @@ import { useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
 import { ANY_CHANGE } from '@/lib/client/live-cache';
 import type { TDashboardCounts } from '@/lib/shared/schemas/dashboard';
-import { PanelSection } from './panel-section';
-import { AuditTable } from './audit-panel';
+import { PanelSection } from '@/components/ui/panel-section';
+import { AuditTable } from '@/components/audit/audit-panel';
 
 const TILES: [keyof TDashboardCounts, string][] = [
   ['resellers', 'Resellers'],

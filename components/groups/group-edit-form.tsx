@@ -7,7 +7,7 @@ import type { TGroupDto } from '@/lib/shared/schemas/groups';
 import { Button, TextField } from '@/components/ui/field';
 import { EditCollision } from '@/components/live/conflict-notice';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
-import { FormMessage } from './panel-section';
+import { FormMessage } from '@/components/ui/panel-section';
 import { GrantMatrix } from './grant-matrix';
 
 /**

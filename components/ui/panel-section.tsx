@@ -1,8 +1,6 @@
 'use client';
 
 import { useEffect, useRef, type ReactNode } from 'react';
-import { PresenceAvatars } from '@/components/live/presence-avatars';
-import type { TPresenceTopic } from '@/lib/shared/live/presence';
 
 /**
  * A titled card: the list of a page, or its create form. `reveal`: a detail opened from
@@ -83,26 +81,6 @@ export function DataTable({
           ))}
         </tbody>
       </table>
-    </div>
-  );
-}
-
-/** The corner of a detail panel: who else has the record open, and Close. */
-export function DetailActions({
-  topic,
-  label,
-  onClose,
-}: {
-  topic: TPresenceTopic;
-  label: string;
-  onClose: () => void;
-}) {
-  return (
-    <div className="flex items-center gap-3">
-      <PresenceAvatars topic={topic} label={label} />
-      <button type="button" className="text-sm text-brand-700 underline" onClick={onClose}>
-        Close
-      </button>
     </div>
   );
 }

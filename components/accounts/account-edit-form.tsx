@@ -4,7 +4,7 @@ import { useApiMutation } from '@/lib/client/use-resource';
 import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { Button, SelectField, TextField } from '@/components/ui/field';
-import { FormMessage } from './panel-section';
+import { FormMessage } from '@/components/ui/panel-section';
 import { EditCollision } from '@/components/live/conflict-notice';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 

@@ -6,7 +6,7 @@ import { useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
 import { Button, ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
-import { DataTable, FormMessage, PanelSection } from './panel-section';
+import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { CardDetail, type TCardAbilities } from './card-detail';
 
 /**

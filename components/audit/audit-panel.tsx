@@ -7,7 +7,7 @@ import { ANY_CHANGE } from '@/lib/client/live-cache';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
-import { DataTable, PanelSection } from './panel-section';
+import { DataTable, PanelSection } from '@/components/ui/panel-section';
 
 /** Who did what: a person (or the account, to viewers who may not read people), and who was viewing as them. */
 function who(entry: TAuditEntryDto): string {

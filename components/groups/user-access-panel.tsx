@@ -13,7 +13,7 @@ import {
   type TUserDto,
 } from '@/lib/shared/schemas/users';
 import { LoadMore, SelectField } from '@/components/ui/field';
-import { PanelSection } from './panel-section';
+import { PanelSection } from '@/components/ui/panel-section';
 import { GrantMatrix } from './grant-matrix';
 
 /**

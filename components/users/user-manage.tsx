@@ -7,7 +7,7 @@ import { apiFetch, ApiClientError } from '@/lib/client/api';
 import { ANY_CHANGE } from '@/lib/client/live-cache';
 import type { TUserDto, TUserManageability } from '@/lib/shared/schemas/users';
 import { Button, TextField } from '@/components/ui/field';
-import { FormMessage, PanelSection } from './panel-section';
+import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 
 /**
  * One user's administration: disable or enable (its sessions end at once), an admin

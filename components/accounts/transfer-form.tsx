@@ -6,7 +6,7 @@ import { usePagedList } from '@/lib/client/use-resource';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import { Button, SelectField } from '@/components/ui/field';
-import { FormMessage } from './panel-section';
+import { FormMessage } from '@/components/ui/panel-section';
 
 /**
  * The transfer wizard (DESIGN §1 "Customer moves"): the target account, the card the

@@ -11,7 +11,8 @@ import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TRateDto } from '@/lib/shared/schemas/rates';
 import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
-import { DataTable, DetailActions, FormMessage, PanelSection } from './panel-section';
+import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
+import { DetailActions } from '@/components/live/detail-actions';
 import { RatesTable } from './rates-table';
 import { RoundingField } from './cards-panel';
 

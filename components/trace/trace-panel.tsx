@@ -6,7 +6,7 @@ import { usePagedList } from '@/lib/client/use-resource';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TLookup } from '@/lib/shared/schemas/rates';
 import { Button, SelectField, TextField } from '@/components/ui/field';
-import { DataTable, FormMessage, PanelSection } from './panel-section';
+import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 
 /**
  * Price trace (DESIGN §1 "Rate lookup"): a dialled number for an account, priced at each

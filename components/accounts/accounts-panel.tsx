@@ -5,7 +5,7 @@ import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
-import { DataTable, FormMessage, PanelSection } from './panel-section';
+import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { AccountEditForm } from './account-edit-form';
 import { TransferForm } from './transfer-form';
 import { ResellerDetail } from './reseller-detail';

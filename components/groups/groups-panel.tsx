@@ -5,7 +5,7 @@ import { useFormSubmit } from '@/lib/client/use-form-submit';
 import { useState } from 'react';
 import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
-import { DataTable, FormMessage, PanelSection } from './panel-section';
+import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { GrantMatrix } from './grant-matrix';
 import { GroupEditForm, RequireMfaField } from './group-edit-form';
 import { UserAccessPanel } from './user-access-panel';
