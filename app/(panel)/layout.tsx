@@ -4,22 +4,23 @@ import { PanelNav, type TNavItem } from '@/components/shell/panel-nav';
 import { ImpersonationBanner } from '@/components/shell/impersonation-banner';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { LiveProvider } from '@/lib/client/live-provider';
+import { uiAbilities } from '@/lib/shared/ui-abilities';
 
 export const dynamic = 'force-dynamic';
 
 /** Every signed-in page: one live connection, header, the sections the grants open, the view-as banner. */
 export default async function PanelLayout({ children }: { children: ReactNode }) {
   const actor = await requirePageActor();
-  const has = (grant: string) => actor.grants.some((held) => held === grant);
+  const { sections } = uiAbilities(actor);
   const nav: TNavItem[] = [
     { href: '/', label: 'Overview' },
-    ...(has('resellers:read') ? [{ href: '/resellers', label: 'Resellers' }] : []),
-    ...(has('customers:read') ? [{ href: '/customers', label: 'Customers' }] : []),
-    ...(has('users:read') ? [{ href: '/users', label: 'Users' }] : []),
-    ...(has('groups:read') || has('groups:create') ? [{ href: '/groups', label: 'Groups' }] : []),
-    ...(has('cards:read') ? [{ href: '/cards', label: 'Cards' }] : []),
-    ...(has('rates:read') ? [{ href: '/trace', label: 'Price trace' }] : []),
-    ...(has('audit:read') ? [{ href: '/audit', label: 'Audit log' }] : []),
+    ...(sections.resellers ? [{ href: '/resellers', label: 'Resellers' }] : []),
+    ...(sections.customers ? [{ href: '/customers', label: 'Customers' }] : []),
+    ...(sections.users ? [{ href: '/users', label: 'Users' }] : []),
+    ...(sections.groups ? [{ href: '/groups', label: 'Groups' }] : []),
+    ...(sections.cards ? [{ href: '/cards', label: 'Cards' }] : []),
+    ...(sections.trace ? [{ href: '/trace', label: 'Price trace' }] : []),
+    ...(sections.audit ? [{ href: '/audit', label: 'Audit log' }] : []),
   ];
   return (
     <LiveProvider>

@@ -1,4 +1,5 @@
 import { requirePageActor } from '@/lib/server/auth/page-session';
+import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { DashboardPanel } from '@/components/dashboard/dashboard-panel';
 
 export const dynamic = 'force-dynamic';
@@ -14,7 +15,7 @@ export default async function HomePage() {
         group <span className="font-medium">{actor.group.name}</span>.
       </p>
       <div className="mt-6">
-        <DashboardPanel showActivity={actor.grants.includes('audit:read')} />
+        <DashboardPanel showActivity={uiAbilities(actor).dashboard.activity} />
       </div>
       <section
         aria-labelledby="grants-heading"

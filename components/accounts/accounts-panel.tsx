@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { AccountEditForm } from './account-edit-form';
@@ -16,13 +17,11 @@ type TKind = 'resellers' | 'customers';
 /** The resellers or customers page: the list in scope, a create form, and editing. */
 export function AccountsPanel({
   kind,
-  canCreate,
-  canEdit,
+  can,
   own,
 }: {
   kind: TKind;
-  canCreate: boolean;
-  canEdit: boolean;
+  can: TUiAbilities['resellers' | 'customers'];
   /** The viewer's own account: a transfer may move a customer to it. */
   own?: { id: string; name: string };
 }) {
@@ -73,7 +72,7 @@ export function AccountsPanel({
                   : ['Name', 'Email', 'Credit limit', 'Status', '']
               }
               rows={items.map((item) => {
-                const edit = canEdit ? (
+                const edit = can.edit ? (
                   <button
                     type="button"
                     className="text-brand-700 underline"
@@ -128,7 +127,7 @@ export function AccountsPanel({
               />
             ) : null}
           </PanelSection>
-        ) : canCreate ? (
+        ) : can.create ? (
           <PanelSection title={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}>
             <form
               onSubmit={form.onSubmit}

@@ -10,21 +10,12 @@ import type { TRoundingMode } from '@/lib/shared/pricing/money';
 import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TRateDto } from '@/lib/shared/schemas/rates';
+import type { TCardAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { DetailActions } from '@/components/live/detail-actions';
 import { RatesTable } from './rates-table';
 import { RoundingField } from './cards-panel';
-
-export interface TCardAbilities {
-  create: boolean;
-  update: boolean;
-  editRates: boolean;
-  readRates: boolean;
-  assign: boolean;
-  readAssignments: boolean;
-  unassign: boolean;
-}
 
 /**
  * One card: what the viewer may see of it (the owner's side everything, an assignee its

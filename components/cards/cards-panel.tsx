@@ -7,7 +7,8 @@ import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
 import { Button, ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
-import { CardDetail, type TCardAbilities } from './card-detail';
+import type { TCardAbilities } from '@/lib/shared/ui-abilities';
+import { CardDetail } from './card-detail';
 
 /**
  * Rate cards (DESIGN §1 "Master mode" / "Reseller mode"): the account's provider cards —

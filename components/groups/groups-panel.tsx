@@ -4,6 +4,7 @@ import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { useFormSubmit } from '@/lib/client/use-form-submit';
 import { useState } from 'react';
 import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
+import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { GrantMatrix } from './grant-matrix';
@@ -16,18 +17,13 @@ import { UserAccessPanel } from './user-access-panel';
  * signed-in user holds), and the explainer of what any user in scope can see.
  */
 export function GroupsPanel({
-  grants,
-  canCreate,
-  canUpdate,
-  canDelete,
-  canExplain,
+  held: grants,
+  can,
   explainUserId,
 }: {
-  grants: string[];
-  canCreate: boolean;
-  canUpdate: boolean;
-  canDelete: boolean;
-  canExplain: boolean;
+  /** The signed-in person's grants: the matrix offers only these. */
+  held: readonly string[];
+  can: TUiAbilities['groups'];
   explainUserId?: string;
 }) {
   const [editingId, setEditingId] = useState<string | null>(null);
@@ -51,7 +47,7 @@ export function GroupsPanel({
         <PanelSection
           title="Groups"
           actions={
-            canCreate ? (
+            can.create ? (
               <Button
                 type="button"
                 disabled={create.isPending}
@@ -76,9 +72,9 @@ export function GroupsPanel({
                 `${group.grants.length} grants`,
                 !group.useOnly && group.requireMfa ? 'required' : '',
                 group.useOnly ? 'use only' : 'yes',
-                canUpdate && !group.useOnly && !group.grants.every((grant) => held.has(grant)) ? (
+                can.update && !group.useOnly && !group.grants.every((grant) => held.has(grant)) ? (
                   <span className="text-xs text-slate-600">holds grants you lack</span>
-                ) : canUpdate && !group.useOnly ? (
+                ) : can.update && !group.useOnly ? (
                   <button
                     type="button"
                     className="text-sm text-brand-700 underline"
@@ -99,13 +95,13 @@ export function GroupsPanel({
                 group={editing}
                 latest={editing}
                 held={grants}
-                canDelete={canDelete}
+                canDelete={can.delete}
                 onDone={() => setEditingId(null)}
               />
             </div>
           ) : null}
         </PanelSection>
-        {canCreate ? (
+        {can.create ? (
           <PanelSection title="New group">
             <form onSubmit={form.onSubmit} className="space-y-3" noValidate aria-label="New group">
               <TextField label="Group name" name="name" error={form.fields.name} required />
@@ -123,7 +119,7 @@ export function GroupsPanel({
           </PanelSection>
         ) : null}
       </div>
-      {canExplain ? (
+      {can.explain ? (
         // A link from the users page names the user in the URL: a new link, a new choice.
         <UserAccessPanel key={explainUserId ?? ''} initialUserId={explainUserId} />
       ) : null}

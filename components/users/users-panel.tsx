@@ -7,6 +7,7 @@ import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import type { TUserDto } from '@/lib/shared/schemas/users';
+import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
 import { UserManage } from './user-manage';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
@@ -17,17 +18,11 @@ import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-sect
  */
 export function UsersPanel({
   own,
-  canCreate,
-  canUpdate = false,
-  canImpersonate = false,
-  canExplain = false,
+  can,
 }: {
   own: { id: string; name: string };
-  canCreate: boolean;
-  canUpdate?: boolean;
-  canImpersonate?: boolean;
-  /** Link each user to the explainer of what it can see (groups page). */
-  canExplain?: boolean;
+  /** `explain`: each user links to the explainer of what it can see (groups page). */
+  can: TUiAbilities['users'];
 }) {
   const [managing, setManaging] = useState<string | null>(null);
   const users = usePagedList<TUserDto>('/users');
@@ -70,7 +65,7 @@ export function UsersPanel({
               user.status,
               user.mfaEnabled ? 'on' : 'off',
               <span key="actions" className="flex flex-wrap gap-3">
-                {canUpdate || (canImpersonate && user.accountId !== own.id) ? (
+                {can.update || (can.impersonate && user.accountId !== own.id) ? (
                   <button
                     type="button"
                     className="text-brand-700 underline"
@@ -80,7 +75,7 @@ export function UsersPanel({
                     Manage
                   </button>
                 ) : null}
-                {canExplain ? (
+                {can.explain ? (
                   <Link
                     className="text-brand-700 underline"
                     aria-label={`What ${user.email} can see`}
@@ -99,13 +94,13 @@ export function UsersPanel({
           key={managedUser.id}
           user={managedUser}
           can={{
-            update: canUpdate,
+            update: can.update,
             // Only a user of an account strictly below (the server checks it too).
-            impersonate: canImpersonate && managedUser.accountId !== own.id,
+            impersonate: can.impersonate && managedUser.accountId !== own.id,
           }}
           onClose={() => setManaging(null)}
         />
-      ) : canCreate ? (
+      ) : can.create ? (
         <PanelSection title="Add user">
           <form onSubmit={form.onSubmit} className="space-y-3" noValidate aria-label="Add user">
             <TextField label="Email" name="email" type="email" error={form.fields.email} required />

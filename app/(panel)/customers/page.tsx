@@ -1,5 +1,6 @@
 import { AccountsPanel } from '@/components/accounts/accounts-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
+import { uiAbilities } from '@/lib/shared/ui-abilities';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,8 +9,7 @@ export default async function Page() {
   return (
     <AccountsPanel
       kind="customers"
-      canCreate={actor.grants.includes('customers:create') && !actor.impersonation}
-      canEdit={actor.grants.includes('customers:update') && !actor.impersonation}
+      can={uiAbilities(actor).customers}
       own={{ id: actor.account.id, name: actor.account.name }}
     />
   );

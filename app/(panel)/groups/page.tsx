@@ -1,19 +1,16 @@
 import { GroupsPanel } from '@/components/groups/groups-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
+import { uiAbilities } from '@/lib/shared/ui-abilities';
 
 export const dynamic = 'force-dynamic';
 
 export default async function Page({ searchParams }: { searchParams: Promise<{ user?: string }> }) {
   const actor = await requirePageActor();
   const { user } = await searchParams;
-  const writes = !actor.impersonation;
   return (
     <GroupsPanel
-      grants={actor.grants}
-      canCreate={actor.grants.includes('groups:create') && writes}
-      canUpdate={actor.grants.includes('groups:update') && writes}
-      canDelete={actor.grants.includes('groups:delete') && writes}
-      canExplain={actor.grants.includes('users:read') && actor.grants.includes('groups:read')}
+      held={actor.grants}
+      can={uiAbilities(actor).groups}
       explainUserId={typeof user === 'string' ? user : undefined}
     />
   );

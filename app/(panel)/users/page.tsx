@@ -1,5 +1,6 @@
 import { UsersPanel } from '@/components/users/users-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
+import { uiAbilities } from '@/lib/shared/ui-abilities';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,10 +9,7 @@ export default async function Page() {
   return (
     <UsersPanel
       own={{ id: actor.account.id, name: actor.account.name }}
-      canCreate={actor.grants.includes('users:create') && !actor.impersonation}
-      canUpdate={actor.grants.includes('users:update') && !actor.impersonation}
-      canImpersonate={actor.grants.includes('impersonation:start') && !actor.impersonation}
-      canExplain={actor.grants.includes('users:read') && actor.grants.includes('groups:read')}
+      can={uiAbilities(actor).users}
     />
   );
 }
