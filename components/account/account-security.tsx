@@ -4,10 +4,11 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
+import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import type { TMfaEnrolment, TMfaRecoveryCodes, TMfaStatus } from '@/lib/shared/schemas/mfa';
 import { Button, TextField } from '@/components/ui/field';
 
-const STATUS_KEY = ['/me/mfa'];
+const STATUS_KEY = queryKeys.static('me', 'mfa');
 
 /**
  * Account security: MFA for one's own user. Enrol (scan the QR code or type the secret,
@@ -20,7 +21,7 @@ export function AccountSecurity() {
   const queryClient = useQueryClient();
   const status = useQuery({
     queryKey: STATUS_KEY,
-    queryFn: () => apiFetch<TMfaStatus>('/me/mfa'),
+    queryFn: () => apiFetch<TMfaStatus>(pathOf(STATUS_KEY)),
   });
   const [enrolment, setEnrolment] = useState<TMfaEnrolment | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);

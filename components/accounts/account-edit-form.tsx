@@ -1,6 +1,7 @@
 'use client';
 
 import { useApiMutation } from '@/lib/client/use-resource';
+import { queryKeys } from '@/lib/client/query-keys';
 import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { Button, SelectField, TextField } from '@/components/ui/field';
@@ -28,7 +29,7 @@ export function AccountEditForm({
   onReload: (current: TResellerDto | TCustomerDto) => void;
 }) {
   const save = useApiMutation<Record<string, unknown>, unknown>('PATCH', `/${kind}/${account.id}`, [
-    `/${kind}`,
+    queryKeys.list(kind),
   ]);
   const form = useFormSubmit(
     async (body: Record<string, unknown>) => {

@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { queryKeys } from '@/lib/client/query-keys';
 import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
@@ -30,10 +31,10 @@ export function AccountsPanel({
   const [search, setSearch] = useState('');
   // A search is its own (filtered) list: the live cache refetches it on any change.
   const list = usePagedList<TResellerDto | TCustomerDto>(
-    search.trim() ? `/${kind}?q=${encodeURIComponent(search.trim())}` : `/${kind}`,
+    queryKeys.list(kind, { q: search.trim() }),
   );
   const create = useApiMutation<Record<string, string | undefined>, unknown>('POST', `/${kind}`, [
-    `/${kind}`,
+    queryKeys.list(kind),
   ]);
   const form = useFormSubmit(create.mutateAsync, (data) => ({
     name: String(data.get('name') ?? ''),

@@ -1,6 +1,7 @@
 'use client';
 
 import { usePagedList } from '@/lib/client/use-resource';
+import { queryKeys } from '@/lib/client/query-keys';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
 import type { TUserDto } from '@/lib/shared/schemas/users';
@@ -19,11 +20,17 @@ export function ResellerDetail({
   reseller: TResellerDto;
   onClose: () => void;
 }) {
-  const users = usePagedList<TUserDto>(`/users?accountId=${reseller.id}`);
-  const held = usePagedList<TAssignmentDto>(`/assignments?accountId=${reseller.id}`);
-  const cards = usePagedList<TCardDto>('/cards');
-  const customers = usePagedList<TCustomerDto>(`/customers?parentId=${reseller.id}`);
-  const subResellers = usePagedList<TResellerDto>(`/resellers?parentId=${reseller.id}`);
+  const users = usePagedList<TUserDto>(queryKeys.list('users', { accountId: reseller.id }));
+  const held = usePagedList<TAssignmentDto>(
+    queryKeys.list('assignments', { accountId: reseller.id }),
+  );
+  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
+  const customers = usePagedList<TCustomerDto>(
+    queryKeys.list('customers', { parentId: reseller.id }),
+  );
+  const subResellers = usePagedList<TResellerDto>(
+    queryKeys.list('resellers', { parentId: reseller.id }),
+  );
   const cardNames = new Map((cards.data ?? []).map((card) => [card.id, card.name]));
   const section = <T,>(
     title: string,

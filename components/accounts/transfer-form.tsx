@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
+import { queryKeys } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
@@ -21,8 +22,8 @@ export function TransferForm({
   own: { id: string; name: string };
   onDone: () => void;
 }) {
-  const resellers = usePagedList<TResellerDto>('/resellers');
-  const cards = usePagedList<TCardDto>('/cards');
+  const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
+  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
   const [targetId, setTargetId] = useState('');
   const [cardId, setCardId] = useState('');
   const [confirming, setConfirming] = useState(false);

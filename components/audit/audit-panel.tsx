@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { apiFetch, type TPageOf } from '@/lib/client/api';
-import { ANY_CHANGE } from '@/lib/client/live-cache';
+import { pathOf, queryKeys, type TFilter } from '@/lib/client/query-keys';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
@@ -35,20 +35,20 @@ function what(entry: TAuditEntryDto): string {
  * after every live change; `filters` narrow it on the server.
  */
 export function AuditTable({
-  filters = '',
+  filters = {},
   limit = 50,
   label,
 }: {
-  filters?: string;
+  filters?: TFilter;
   limit?: number;
   label: string;
 }) {
+  // The page size is part of the key: the overview's short feed is not the full log.
+  const key = queryKeys.anyChange('audit', { filter: { ...filters, limit: String(limit) } });
   const audit = useInfiniteQuery({
-    queryKey: [ANY_CHANGE, `/audit?${filters}`, limit],
+    queryKey: key,
     queryFn: ({ pageParam }) =>
-      apiFetch<TPageOf<TAuditEntryDto>>(
-        `/audit?limit=${limit}${filters ? `&${filters}` : ''}${pageParam ? `&cursor=${pageParam}` : ''}`,
-      ),
+      apiFetch<TPageOf<TAuditEntryDto>>(pathOf(key, { cursor: pageParam || undefined })),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
@@ -74,9 +74,6 @@ export function AuditTable({
 /** The audit page: the whole trail in scope, by resource, operation or entity. */
 export function AuditPanel() {
   const [filters, setFilters] = useState({ resource: '', op: '', entityId: '' });
-  const query = new URLSearchParams(
-    Object.entries(filters).filter(([, value]) => value !== ''),
-  ).toString();
   const idError =
     filters.entityId && !/^[0-9a-f-]{36}$/i.test(filters.entityId) ? 'must be an id' : undefined;
   return (
@@ -123,7 +120,7 @@ export function AuditPanel() {
       <PanelSection title="Audit log">
         <AuditTable
           label="Audit log"
-          filters={idError ? query.replace(/(^|&)entityId=[^&]*/, '') : query}
+          filters={idError ? { ...filters, entityId: undefined } : filters}
         />
       </PanelSection>
     </div>

@@ -3,6 +3,7 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
+import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
@@ -199,7 +200,7 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
   const derive = useApiMutation<Record<string, unknown>, TCardDto>(
     'POST',
     `/cards/${card.id}/derive`,
-    ['/cards'],
+    [queryKeys.list('cards')],
   );
   const [markup, setMarkup] = useState({
     percent: '20',
@@ -296,15 +297,15 @@ function Assignments({
   accountId: string;
   can: TCardAbilities;
 }) {
-  const held = usePagedList<TAssignmentDto>(`/assignments?cardId=${cardId}`);
-  const resellers = usePagedList<TResellerDto>('/resellers');
-  const customers = usePagedList<TCustomerDto>('/customers');
+  const held = usePagedList<TAssignmentDto>(queryKeys.list('assignments', { cardId }));
+  const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
+  const customers = usePagedList<TCustomerDto>(queryKeys.list('customers'));
   const children = [...(resellers.data ?? []), ...(customers.data ?? [])].filter(
     (account) => account.parentId === accountId,
   );
   const names = new Map(children.map((account) => [account.id, account.name]));
   const assign = useApiMutation<Record<string, unknown>, TAssignmentDto>('POST', '/assignments', [
-    `/assignments?cardId=${cardId}`,
+    queryKeys.list('assignments', { cardId }),
   ]);
   const form = useFormSubmit(assign.mutateAsync, (data) => ({
     cardId,
@@ -382,10 +383,11 @@ interface TMarginReport {
 
 /** The rows of a derived card that lose money, with the call lengths where they do. */
 function MarginReport({ cardId }: { cardId: string }) {
+  const marginKey = queryKeys.under('cards', cardId, 'margin');
   const report = useQuery({
-    // Under the card's path: the live cache refetches it when this card's rates change.
-    queryKey: ['list', `/cards/${cardId}/margin`],
-    queryFn: () => apiFetch<TMarginReport>(`/cards/${cardId}/margin?limit=100`),
+    // Under the card: the live cache refetches it when this card's rates change.
+    queryKey: marginKey,
+    queryFn: () => apiFetch<TMarginReport>(pathOf(marginKey, { limit: '100' })),
   });
   const items = report.data?.items ?? [];
   return (

@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { queryKeys } from '@/lib/client/query-keys';
 import { useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
@@ -16,7 +17,7 @@ import { CardDetail } from './card-detail';
  * opening the card's rates, import/export, derive, assignments and margin report.
  */
 export function CardsPanel({ accountId, can }: { accountId: string; can: TCardAbilities }) {
-  const list = usePagedList<TCardDto>('/cards');
+  const list = usePagedList<TCardDto>(queryKeys.list('cards'));
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const items = list.data ?? [];
   const selected = items.find((card) => card.id === selectedId) ?? null;
@@ -112,7 +113,9 @@ export function CardsPanel({ accountId, can }: { accountId: string; can: TCardAb
 }
 
 function CreateCardForm() {
-  const create = useApiMutation<Record<string, unknown>, TCardDto>('POST', '/cards', ['/cards']);
+  const create = useApiMutation<Record<string, unknown>, TCardDto>('POST', '/cards', [
+    queryKeys.list('cards'),
+  ]);
   const form = useFormSubmit(create.mutateAsync, (data) => ({
     name: String(data.get('name') ?? ''),
     currency: String(data.get('currency') ?? '').toUpperCase(),

@@ -2,10 +2,12 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
-import { ANY_CHANGE } from '@/lib/client/live-cache';
+import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import type { TDashboardCounts } from '@/lib/shared/schemas/dashboard';
 import { PanelSection } from '@/components/ui/panel-section';
 import { AuditTable } from '@/components/audit/audit-panel';
+
+const DASHBOARD_KEY = queryKeys.anyChange('dashboard');
 
 const TILES: [keyof TDashboardCounts, string][] = [
   ['resellers', 'Resellers'],
@@ -17,8 +19,8 @@ const TILES: [keyof TDashboardCounts, string][] = [
 /** Live counters of what this person sees, and the latest activity in their scope. */
 export function DashboardPanel({ showActivity }: { showActivity: boolean }) {
   const counts = useQuery({
-    queryKey: [ANY_CHANGE, '/dashboard'],
-    queryFn: () => apiFetch<TDashboardCounts>('/dashboard'),
+    queryKey: DASHBOARD_KEY,
+    queryFn: () => apiFetch<TDashboardCounts>(pathOf(DASHBOARD_KEY)),
   });
   return (
     <div className="space-y-6">

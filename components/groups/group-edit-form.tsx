@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import { useApiMutation } from '@/lib/client/use-resource';
+import { queryKeys } from '@/lib/client/query-keys';
 import { useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TGroupDto } from '@/lib/shared/schemas/groups';
 import { Button, TextField } from '@/components/ui/field';
@@ -32,9 +33,11 @@ export function GroupEditForm({
 }) {
   const [opened, setOpened] = useState(group);
   const save = useApiMutation<Record<string, unknown>, unknown>('PATCH', `/groups/${opened.id}`, [
-    '/groups',
+    queryKeys.list('groups'),
   ]);
-  const remove = useApiMutation<undefined, unknown>('DELETE', `/groups/${opened.id}`, ['/groups']);
+  const remove = useApiMutation<undefined, unknown>('DELETE', `/groups/${opened.id}`, [
+    queryKeys.list('groups'),
+  ]);
   const form = useFormSubmit(
     async (body: Record<string, unknown>) => {
       await save.mutateAsync(body);

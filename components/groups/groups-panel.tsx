@@ -1,6 +1,7 @@
 'use client';
 
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { queryKeys } from '@/lib/client/query-keys';
 import { useFormSubmit } from '@/lib/client/use-form-submit';
 import { useState } from 'react';
 import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
@@ -27,8 +28,10 @@ export function GroupsPanel({
   explainUserId?: string;
 }) {
   const [editingId, setEditingId] = useState<string | null>(null);
-  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>('/groups');
-  const create = useApiMutation<Record<string, unknown>, unknown>('POST', '/groups', ['/groups']);
+  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
+  const create = useApiMutation<Record<string, unknown>, unknown>('POST', '/groups', [
+    queryKeys.list('groups'),
+  ]);
   const form = useFormSubmit(create.mutateAsync, (data) => ({
     name: String(data.get('name') ?? ''),
     grants: data.getAll('grants').map(String),

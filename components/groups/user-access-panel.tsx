@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { apiFetch } from '@/lib/client/api';
-import { ANY_CHANGE } from '@/lib/client/live-cache';
+import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
 import {
   DENY_REASONS,
@@ -23,16 +23,17 @@ import { GrantMatrix } from './grant-matrix';
  * change so a group edit or an assignment shows at once.
  */
 export function UserAccessPanel({ initialUserId }: { initialUserId?: string }) {
-  const users = usePagedList<TUserDto>('/users');
+  const users = usePagedList<TUserDto>(queryKeys.list('users'));
   const router = useRouter();
   const [userId, setUserId] = useState(initialUserId ?? '');
   const choose = (id: string) => {
     setUserId(id);
     router.replace(id ? `/groups?user=${id}` : '/groups', { scroll: false });
   };
+  const accessKey = queryKeys.anyChange('users', { id: userId, sub: 'access' });
   const access = useQuery({
-    queryKey: [ANY_CHANGE, `/users/${userId}/access`],
-    queryFn: () => apiFetch<TUserAccess>(`/users/${userId}/access`),
+    queryKey: accessKey,
+    queryFn: () => apiFetch<TUserAccess>(pathOf(accessKey)),
     enabled: userId !== '',
   });
   return (

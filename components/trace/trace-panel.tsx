@@ -2,6 +2,7 @@
 
 import { useState, type FormEvent } from 'react';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
+import { queryKeys } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TLookup } from '@/lib/shared/schemas/rates';
@@ -13,8 +14,8 @@ import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-sect
  * level of each chain the viewer may see — top (buy) first — with the margin per step.
  */
 export function TracePanel({ account }: { account: { id: string; name: string } }) {
-  const customers = usePagedList<TCustomerDto>('/customers');
-  const resellers = usePagedList<TResellerDto>('/resellers');
+  const customers = usePagedList<TCustomerDto>(queryKeys.list('customers'));
+  const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
   const [trace, setTrace] = useState<TLookup | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);

@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
-import { ANY_CHANGE } from '@/lib/client/live-cache';
+import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import type { TUserDto, TUserManageability } from '@/lib/shared/schemas/users';
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
@@ -30,10 +30,11 @@ export function UserManage({
   const [fields, setFields] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const manageableKey = queryKeys.anyChange('users', { id: user.id, sub: 'manageable' });
   // Refetched after any change: a group's grants or the user's group may move under us.
   const rule = useQuery({
-    queryKey: [ANY_CHANGE, `/users/${user.id}/manageable`],
-    queryFn: () => apiFetch<TUserManageability>(`/users/${user.id}/manageable`),
+    queryKey: manageableKey,
+    queryFn: () => apiFetch<TUserManageability>(pathOf(manageableKey)),
     enabled: can.update,
   });
   const manageable = can.update && rule.data?.manageable === true;

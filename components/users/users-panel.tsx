@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { queryKeys } from '@/lib/client/query-keys';
 import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
 import type { TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
@@ -25,12 +26,12 @@ export function UsersPanel({
   can: TUiAbilities['users'];
 }) {
   const [managing, setManaging] = useState<string | null>(null);
-  const users = usePagedList<TUserDto>('/users');
-  const resellers = usePagedList<TResellerDto>('/resellers');
-  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>('/groups');
+  const users = usePagedList<TUserDto>(queryKeys.list('users'));
+  const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
+  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
   const [accountId, setAccountId] = useState(own.id);
   const create = useApiMutation<Record<string, string | undefined>, unknown>('POST', '/users', [
-    '/users',
+    queryKeys.list('users'),
   ]);
   const form = useFormSubmit(create.mutateAsync, (data) => ({
     email: String(data.get('email') ?? ''),

@@ -1,6 +1,7 @@
 import type { InfiniteData, InvalidateQueryFilters, QueryClient } from '@tanstack/react-query';
-import { LIVE_RESOURCES, type TChangeEnvelope, type TLiveResource } from '@/lib/shared/live/change';
+import type { TChangeEnvelope, TLiveResource } from '@/lib/shared/live/change';
 import { ApiClientError, type TApiFetch, type TPageOf } from './api';
+import { isLiveKey, pathOf, readKey, type TQueryKey } from './query-keys';
 
 /** What every live entity carries; use-only groups have no timestamps but a version. */
 export interface TLiveItem {
@@ -18,16 +19,17 @@ export function envelopeParts(envelope: TChangeEnvelope): {
   return { resource, kind };
 }
 
-/** The live resource a list or detail path is about (`/customers?x=1` → customers). */
-export function resourceOfPath(path: string): TLiveResource | null {
-  const head = path.split(/[/?]/)[1];
-  return (LIVE_RESOURCES as readonly string[]).includes(head ?? '')
-    ? (head as TLiveResource)
-    : null;
+/**
+ * A list too long to refetch whole (a card's rates) brings itself up to date: its query
+ * `meta.refetchWindow` fetches again only the pages on screen (windowed-list.ts).
+ */
+export interface TWindowedMeta extends Record<string, unknown> {
+  refetchWindow: () => Promise<void>;
 }
 
-/** The first key of a query to refetch after every change this viewer receives. */
-export const ANY_CHANGE = 'any-change';
+function windowOf(meta: Record<string, unknown> | undefined): TWindowedMeta | null {
+  return typeof meta?.refetchWindow === 'function' ? (meta as TWindowedMeta) : null;
+}
 
 function isNewer(incoming: TLiveItem, held: TLiveItem | undefined): boolean {
   return !held || (incoming.version ?? 0) > (held.version ?? 0);
@@ -87,10 +89,13 @@ export function flattenPages<T extends TLiveItem>(pages: TPageOf<T>[]): T[] {
 }
 
 /**
- * Feeds live changes into the TanStack Query cache (DESIGN §2 "Client"):
- * - lists keyed `['list', '/<resource>']` are patched in place by id and version;
- * - a filtered list (`/customers?parentId=…`) cannot judge membership, so it is
- *   invalidated; a detail `['one', '/<resource>/<id>']` is patched or invalidated;
+ * Feeds live changes into the TanStack Query cache (DESIGN §2 "Client"), by the
+ * structured keys of query-keys.ts:
+ * - a list `[resource, { view: 'list' }]` is patched in place by id and version;
+ * - a filtered list (`filter: { parentId }`) cannot judge membership, so it is
+ *   invalidated; a list under one entity (`id`, `sub`: a card's rates) is refetched on
+ *   that entity's changes; one entity `[resource, { view: 'one', id }]` is patched or
+ *   invalidated; views over everything (`view: 'any-change'`) follow every change;
  * - a summary naming lists to refetch (a bulk change) invalidates them;
  * - a query that is fetching when a change arrives may have read the server before it
  *   (a paged list reads page after page): the change is kept and replayed onto the
@@ -108,7 +113,8 @@ export class LiveCache {
       if (!buffered) return;
       if (event.action.type === 'success' && !event.action.manual) {
         this.whileFetching.delete(event.query.queryHash);
-        for (const envelope of buffered) this.patch(event.query.queryKey, envelope);
+        const key = readKey(event.query.queryKey);
+        if (key) for (const envelope of buffered) this.patch(key, envelope);
       } else if (event.action.type === 'error') {
         this.whileFetching.delete(event.query.queryHash);
       }
@@ -118,26 +124,28 @@ export class LiveCache {
   apply(envelope: TChangeEnvelope): void {
     const { resource } = envelopeParts(envelope);
     for (const query of this.queryClient.getQueryCache().findAll()) {
-      const [scope, path] = query.queryKey;
-      if ((scope !== 'list' && scope !== 'one') || typeof path !== 'string') continue;
-      if (resourceOfPath(path) !== resource) continue;
+      const key = readKey(query.queryKey);
+      if (!key || !isLiveKey(key) || key[0] !== resource) continue;
       if (query.state.fetchStatus === 'fetching') {
         const buffered = this.whileFetching.get(query.queryHash) ?? [];
         buffered.push(envelope);
         this.whileFetching.set(query.queryHash, buffered);
       }
-      this.patch(query.queryKey, envelope);
+      this.patch(key, envelope);
     }
     // Views over everything (dashboard counts, the activity feed) follow any change; a
     // fetch already running is reused, so a burst of changes costs one refetch.
-    void this.queryClient.invalidateQueries({ queryKey: [ANY_CHANGE] }, { cancelRefetch: false });
+    void this.queryClient.invalidateQueries(
+      { predicate: (query) => readKey(query.queryKey)?.[1].view === 'any-change' },
+      { cancelRefetch: false },
+    );
     // A bulk change: the lists it names are fetched again.
     for (const bulk of envelope.summary?.refetch ?? []) {
       this.refetchFresh({
-        predicate: (query) =>
-          (query.queryKey[0] === 'list' || query.queryKey[0] === 'one') &&
-          typeof query.queryKey[1] === 'string' &&
-          resourceOfPath(query.queryKey[1]) === bulk,
+        predicate: (query) => {
+          const key = readKey(query.queryKey);
+          return Boolean(key && isLiveKey(key) && key[0] === bulk);
+        },
       });
     }
   }
@@ -154,22 +162,25 @@ export class LiveCache {
   }
 
   /** One change onto one cached query: patched in place, or refetched when it cannot be. */
-  private patch(queryKey: readonly unknown[], envelope: TChangeEnvelope): void {
-    const { resource, kind } = envelopeParts(envelope);
+  private patch(queryKey: TQueryKey, envelope: TChangeEnvelope): void {
+    const { kind } = envelopeParts(envelope);
     if (kind === 'refetch') return;
-    const [scope, path] = queryKey as [string, string];
-    if (scope === 'list' && path === `/${resource}`) {
+    const { view, id, sub, filter } = queryKey[1];
+    if (view === 'list' && sub !== undefined) {
+      // A list under one entity (a card's rates): only that entity's changes touch it.
+      if (id !== envelope.id || kind === 'margin_alert') return;
+      const windowed = windowOf(
+        this.queryClient.getQueryCache().find({ queryKey, exact: true })?.meta,
+      );
+      if (windowed) void windowed.refetchWindow();
+      else this.refetchFresh({ queryKey, exact: true });
+    } else if (view === 'list' && filter === undefined) {
       this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(queryKey, (data) =>
         data ? patchPages(data, envelope) : data,
       );
-    } else if (scope === 'list' && path.startsWith(`/${resource}/`)) {
-      // A list under one entity (a card's rates): only that entity's changes touch it.
-      if (path.startsWith(`/${resource}/${envelope.id}/`) && kind !== 'margin_alert') {
-        this.refetchFresh({ queryKey, exact: true });
-      }
-    } else if (scope === 'list') {
+    } else if (view === 'list') {
       this.refetchFresh({ queryKey, exact: true });
-    } else if (path === `/${resource}/${envelope.id}`) {
+    } else if (id === envelope.id) {
       if (kind === 'deleted' || kind === 'removed') {
         this.refetchFresh({ queryKey, exact: true });
       } else {
@@ -190,18 +201,23 @@ export class LiveCache {
   resync(why: 'resync_required' | 'rescoped'): void {
     // What was kept for fetches in flight belongs to the old view: the refetch has it all.
     this.whileFetching.clear();
-    for (const queryKey of [['list'], ['one']]) {
-      if (why === 'rescoped') void this.queryClient.resetQueries({ queryKey });
-      else this.refetchFresh({ queryKey });
-    }
+    // What the cache holds about the viewer's world: live lists and entities, and the
+    // views over everything (counts and access are filtered by the same access).
+    const predicate = (query: { queryKey: readonly unknown[] }) => {
+      const key = readKey(query.queryKey);
+      return Boolean(key && (isLiveKey(key) || key[1].view === 'any-change'));
+    };
+    if (why === 'rescoped') void this.queryClient.resetQueries({ predicate });
+    else this.refetchFresh({ predicate });
   }
 
   /** Fetches that failed while the server was away (a dying process) are tried again. */
   retryFailed(): void {
     void this.queryClient.refetchQueries({
-      predicate: (query) =>
-        query.state.status === 'error' &&
-        (query.queryKey[0] === 'list' || query.queryKey[0] === 'one'),
+      predicate: (query) => {
+        const key = readKey(query.queryKey);
+        return query.state.status === 'error' && Boolean(key && isLiveKey(key));
+      },
     });
   }
 
@@ -211,35 +227,41 @@ export class LiveCache {
 }
 
 /**
- * The TanStack options of a live paged list (`['list', path]`): pages are fetched once
- * the feed has joined its rooms; LiveCache keeps them current. The React hook
+ * The TanStack options of a live paged list (a `list` key): pages are fetched once the
+ * feed has joined its rooms; LiveCache keeps them current. The React hook
  * (use-resource.ts) and the Node model test use this same definition.
  */
 export function liveListQuery<T extends TLiveItem>(deps: {
   feed: { ready(): Promise<void> };
   fetchApi: TApiFetch;
-  path: string;
+  queryKey: TQueryKey;
   pageSize: number;
 }) {
-  const { feed, fetchApi, path, pageSize } = deps;
+  const { feed, fetchApi, queryKey, pageSize } = deps;
   return {
-    queryKey: ['list', path],
+    queryKey,
     queryFn: async ({ pageParam }: { pageParam: string }) => {
       // After the socket has joined its rooms: live changes only move this forward.
       await feed.ready();
       return fetchApi<TPageOf<T>>(
-        `${path}${path.includes('?') ? '&' : '?'}limit=${pageSize}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`,
+        pathOf(queryKey, { limit: String(pageSize), cursor: pageParam || undefined }),
       );
     },
     initialPageParam: '',
     getNextPageParam: (last: TPageOf<T>) => last.nextCursor ?? undefined,
-    // A fetch cut off by a dying process (or a balancer still sending to it) is tried
-    // again a few times with backoff; an answer the server gave (4xx) is final. The
-    // feed's resume retries whatever failed before it, this whatever fails after.
-    retry: (failures: number, error: unknown) => failures < 5 && isTransient(error),
-    retryDelay: (attempt: number) => Math.min(250 * 2 ** attempt, 4_000),
+    ...liveListRetry,
   };
 }
+
+/**
+ * A fetch cut off by a dying process (or a balancer still sending to it) is tried again
+ * a few times with backoff; an answer the server gave (4xx) is final. The feed's resume
+ * retries whatever failed before it, this whatever fails after.
+ */
+export const liveListRetry = {
+  retry: (failures: number, error: unknown) => failures < 5 && isTransient(error),
+  retryDelay: (attempt: number) => Math.min(250 * 2 ** attempt, 4_000),
+};
 
 /** No answer from the server, or a 5xx/503 while it starts: worth another try. */
 function isTransient(error: unknown): boolean {

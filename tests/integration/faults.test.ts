@@ -1,6 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TPresence } from '@/lib/shared/live/presence';
+import { queryKeys } from '@/lib/client/query-keys';
 import { startPanelServer } from '../fixtures/panel-server';
 import { requestToken } from '../fixtures/panel-suite';
 import { bearerCall } from '../fixtures/api-client';
@@ -104,7 +105,7 @@ describe('PostgreSQL restarted under write load', () => {
         expect(acked.filter((w) => !seen().has(`${w.id}@${w.version}`))).toEqual([]);
       }
       await until(() => {
-        const shown = client.queryClient.getQueryData(['list', '/customers']);
+        const shown = client.queryClient.getQueryData(queryKeys.list('customers'));
         return Boolean(shown);
       }, 'the client list');
       expect(byId(await client.lists()).customers).toEqual(

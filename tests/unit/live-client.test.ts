@@ -1,14 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { ApiClientError } from '@/lib/client/api';
-import { QueryClient } from '@tanstack/react-query';
-import {
-  ANY_CHANGE,
-  flattenPages,
-  LiveCache,
-  patchItems,
-  patchPages,
-} from '@/lib/client/live-cache';
+import { ApiClientError, type TPageOf } from '@/lib/client/api';
+import { InfiniteQueryObserver, QueryClient } from '@tanstack/react-query';
+import { flattenPages, LiveCache, patchItems, patchPages } from '@/lib/client/live-cache';
+import { pathOf, queryKeys } from '@/lib/client/query-keys';
+import { heldRows, windowedListQuery, type TWindowData } from '@/lib/client/windowed-list';
 import { LiveFeed } from '@/lib/client/live-feed';
 import type { TPanelClientSocket } from '@/lib/client/socket';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
@@ -230,7 +226,8 @@ describe("a card's rates in the cache", () => {
   it("are refetched when that card's rates change, not for other cards or a margin alert", async () => {
     const queryClient = new QueryClient();
     const cache = new LiveCache(queryClient);
-    const key = (card: string) => ['list', `/cards/${card}/rates?prefix=44`];
+    // A windowless list under the card (the margin report is one).
+    const key = (card: string) => queryKeys.under('cards', card, 'rates', { prefix: '44' });
     for (const card of ['a', 'b']) {
       queryClient.setQueryData(key(card), {
         pages: [{ items: [], nextCursor: null }],
@@ -250,12 +247,162 @@ describe("a card's rates in the cache", () => {
   it('refetches views over everything (counters, activity) after any change', async () => {
     const queryClient = new QueryClient();
     const cache = new LiveCache(queryClient);
-    queryClient.setQueryData([ANY_CHANGE, '/dashboard'], { customers: 1 });
-    queryClient.setQueryData(['one', '/me'], { id: 'me' });
+    const dashboard = queryKeys.anyChange('dashboard');
+    const mfa = queryKeys.static('me', 'mfa');
+    queryClient.setQueryData(dashboard, { customers: 1 });
+    queryClient.setQueryData(mfa, { enabled: false });
     cache.apply(change(1, 'customers.created', 'k', { id: 'k', version: 1 }));
     await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(queryClient.getQueryState([ANY_CHANGE, '/dashboard'])!.isInvalidated).toBe(true);
-    expect(queryClient.getQueryState(['one', '/me'])!.isInvalidated).toBe(false);
+    expect(queryClient.getQueryState(dashboard)!.isInvalidated).toBe(true);
+    expect(queryClient.getQueryState(mfa)!.isInvalidated).toBe(false);
+  });
+});
+
+describe('structured query keys', () => {
+  it('build the request path from the key, filters encoded, empty ones left out', () => {
+    expect(pathOf(queryKeys.list('customers'))).toBe('/customers');
+    expect(pathOf(queryKeys.list('customers', { q: 'a&b', parentId: '' }))).toBe(
+      '/customers?q=a%26b',
+    );
+    expect(queryKeys.list('customers', { q: '' })).toEqual(queryKeys.list('customers'));
+    expect(
+      pathOf(queryKeys.under('cards', 'c1', 'rates', { prefix: '44' }), {
+        limit: '500',
+        cursor: undefined,
+      }),
+    ).toBe('/cards/c1/rates?prefix=44&limit=500');
+    expect(pathOf(queryKeys.anyChange('users', { id: 'u1', sub: 'access' }))).toBe(
+      '/users/u1/access',
+    );
+  });
+
+  it('patch the plain list in place, refetch a filtered one, leave other resources alone', async () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    const page = {
+      pages: [{ items: [{ id: 'a', version: 1 }], nextCursor: null }],
+      pageParams: [''],
+    };
+    const plain = queryKeys.list('customers');
+    const filtered = queryKeys.list('customers', { parentId: 'r1' });
+    const other = queryKeys.list('resellers');
+    for (const key of [plain, filtered, other]) queryClient.setQueryData(key, page);
+    cache.apply(change(1, 'customers.updated', 'a', { id: 'a', version: 2 }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(queryClient.getQueryData<typeof page>(plain)!.pages[0]!.items).toEqual([
+      { id: 'a', version: 2 },
+    ]);
+    expect(queryClient.getQueryState(plain)!.isInvalidated).toBe(false);
+    expect(queryClient.getQueryState(filtered)!.isInvalidated).toBe(true);
+    expect(queryClient.getQueryData(other)).toBe(page);
+    expect(queryClient.getQueryState(other)!.isInvalidated).toBe(false);
+  });
+
+  it('drop what the cache holds about the viewer when its access changes (rescoped)', () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    const page = { pages: [{ items: [], nextCursor: null }], pageParams: [''] };
+    queryClient.setQueryData(queryKeys.list('customers'), page);
+    queryClient.setQueryData(queryKeys.anyChange('dashboard'), { customers: 1 });
+    queryClient.setQueryData(queryKeys.static('me', 'mfa'), { enabled: true });
+    cache.resync('rescoped');
+    expect(queryClient.getQueryData(queryKeys.list('customers'))).toBeUndefined();
+    expect(queryClient.getQueryData(queryKeys.anyChange('dashboard'))).toBeUndefined();
+    expect(queryClient.getQueryData(queryKeys.static('me', 'mfa'))).toEqual({ enabled: true });
+  });
+});
+
+describe("a card's rates seen through a window", () => {
+  /** A card's rates on a stand-in server: rows by index, cursors are the next index. */
+  function ratesServer(count: number) {
+    const rows = Array.from({ length: count }, (_, index) => ({
+      id: `r${index}`,
+      rate: '0.0100',
+    }));
+    const asked: string[] = [];
+    const fetchApi = async <T>(path: string): Promise<T> => {
+      const url = new URL(path, 'http://x');
+      const cursor = url.searchParams.get('cursor');
+      asked.push(`${url.pathname}@${cursor ?? 0}`);
+      const from = Number(cursor ?? 0);
+      const limit = Number(url.searchParams.get('limit'));
+      const page: TPageOf<(typeof rows)[number]> = {
+        items: rows.slice(from, from + limit).map((row) => ({ ...row })),
+        nextCursor: from + limit < rows.length ? String(from + limit) : null,
+      };
+      return page as T;
+    };
+    return { rows, asked, fetchApi };
+  }
+
+  function windowedRates(card: string, server: ReturnType<typeof ratesServer>) {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    const queryKey = queryKeys.under('cards', card, 'rates');
+    let visible = { from: 0, to: 1 };
+    const observer = new InfiniteQueryObserver(
+      queryClient,
+      windowedListQuery<{ id: string; rate: string }>({
+        feed: { ready: async () => {} },
+        fetchApi: server.fetchApi,
+        queryClient,
+        queryKey,
+        pageSize: 2,
+        maxPages: 3,
+        visible: () => visible,
+      }),
+    );
+    const unsubscribe = observer.subscribe(() => {});
+    const data = () =>
+      queryClient.getQueryData<TWindowData<{ id: string; rate: string }>>(queryKey);
+    return {
+      cache,
+      observer,
+      data,
+      held: () => heldRows(data()),
+      show: (range: { from: number; to: number }) => (visible = range),
+      close: unsubscribe,
+    };
+  }
+
+  it('holds at most maxPages pages, and fetches dropped ones again on the way back', async () => {
+    const server = ratesServer(10);
+    const table = windowedRates('c1', server);
+    await vi.waitFor(() => expect(table.data()?.pages.length).toBe(1));
+    for (let page = 0; page < 3; page++) await table.observer.fetchNextPage();
+    // Pages 1..3 (rows 2..7) held; page 0 was dropped.
+    expect([table.held().first, table.held().end]).toEqual([2, 8]);
+    expect(table.held().at(2)?.id).toBe('r2');
+    expect(table.held().at(0)).toBeUndefined();
+    await table.observer.fetchPreviousPage();
+    expect([table.held().first, table.held().end]).toEqual([0, 6]);
+    expect(table.held().at(5)?.id).toBe('r5');
+    table.close();
+  });
+
+  it("refetches only the pages on screen when the card's rates change", async () => {
+    const server = ratesServer(10);
+    const table = windowedRates('c1', server);
+    await vi.waitFor(() => expect(table.data()?.pages.length).toBe(1));
+    for (let page = 0; page < 2; page++) await table.observer.fetchNextPage();
+    expect(server.asked).toEqual(['/cards/c1/rates@0', '/cards/c1/rates@2', '/cards/c1/rates@4']);
+    server.asked.length = 0;
+
+    // Other cards' changes and margin alerts do not touch it.
+    table.cache.apply(change(1, 'cards.rates_changed', 'c2', { id: 'c2', version: 2 }));
+    table.cache.apply(change(2, 'cards.margin_alert', 'c1', { id: 'c1', version: 2 }));
+    // Rows 3..4 on screen: pages 1 (rows 2-3) and 2 (rows 4-5).
+    table.show({ from: 3, to: 4 });
+    server.rows[3]!.rate = '0.0300';
+    server.rows[0]!.rate = '0.0900';
+    table.cache.apply(change(3, 'cards.rates_changed', 'c1', { id: 'c1', version: 3 }));
+    await vi.waitFor(() => expect(table.held().at(3)?.rate).toBe('0.0300'));
+    expect(server.asked).toEqual(['/cards/c1/rates@2', '/cards/c1/rates@4']);
+    // The page off screen is dropped rather than kept stale: it is fetched anew on the way up.
+    expect([table.held().first, table.held().end]).toEqual([2, 6]);
+    await table.observer.fetchPreviousPage();
+    expect(table.held().at(0)?.rate).toBe('0.0900');
+    table.close();
   });
 });
 

@@ -1,0 +1,89 @@
+import { LIVE_RESOURCES, type TLiveResource } from '@/lib/shared/live/change';
+
+/** A list's query-string filters; an absent or empty value is no filter. */
+export type TFilter = Record<string, string | undefined>;
+
+/**
+ * How the live cache (live-cache.ts) keeps a query current:
+ * - `list`: a paged list of the resource — patched in place by id and version when
+ *   unfiltered, refetched when filtered, refetched on the entity's own changes when it
+ *   hangs under one entity (`sub`: a card's rates, its margin report);
+ * - `one`: one entity, patched in place (refetched when it goes away);
+ * - `any-change`: a view over everything (counters, activity, a user's access),
+ *   refetched after any change this viewer receives;
+ * - `static`: not live (one's own MFA status).
+ */
+export type TQueryView = 'list' | 'one' | 'any-change' | 'static';
+
+export interface TQueryParams {
+  view: TQueryView;
+  /** The entity, or the one `sub` hangs under (`/cards/{id}/rates`). */
+  id?: string;
+  sub?: string;
+  filter?: Record<string, string>;
+}
+
+/**
+ * Every query of the panel is keyed `[resource, params]`: the live cache matches on the
+ * fields, and the request path is built from the key (`pathOf`), never parsed back.
+ */
+export type TQueryKey = readonly [resource: string, params: TQueryParams];
+
+function cleanFilter(filter: TFilter | undefined): Pick<TQueryParams, 'filter'> {
+  const kept = Object.entries(filter ?? {}).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+  );
+  return kept.length ? { filter: Object.fromEntries(kept) } : {};
+}
+
+export const queryKeys = {
+  /** `/customers`, `/customers?q=…` */
+  list: (resource: TLiveResource, filter?: TFilter): TQueryKey => [
+    resource,
+    { view: 'list', ...cleanFilter(filter) },
+  ],
+  /** A list under one entity: `/cards/{id}/rates?prefix=44`, `/cards/{id}/margin`. */
+  under: (resource: TLiveResource, id: string, sub: string, filter?: TFilter): TQueryKey => [
+    resource,
+    { view: 'list', id, sub, ...cleanFilter(filter) },
+  ],
+  one: (resource: TLiveResource, id: string): TQueryKey => [resource, { view: 'one', id }],
+  /** `/dashboard`, `/audit?…`, `/users/{id}/access` */
+  anyChange: (resource: string, at: { id?: string; sub?: string; filter?: TFilter } = {}) =>
+    [
+      resource,
+      {
+        view: 'any-change',
+        ...(at.id ? { id: at.id } : {}),
+        ...(at.sub ? { sub: at.sub } : {}),
+        ...cleanFilter(at.filter),
+      },
+    ] as TQueryKey,
+  static: (resource: string, sub?: string): TQueryKey => [
+    resource,
+    { view: 'static', ...(sub ? { sub } : {}) },
+  ],
+};
+
+/** The API path of a key, with extra query-string values (page size, cursor). */
+export function pathOf(key: TQueryKey, extra: TFilter = {}): string {
+  const [resource, { id, sub, filter }] = key;
+  const path = ['', resource, id, sub].filter((part) => part !== undefined).join('/');
+  const search = new URLSearchParams(cleanFilter({ ...filter, ...extra }).filter).toString();
+  return search ? `${path}?${search}` : path;
+}
+
+/** The key's parts when it is one of ours (a foreign key is left alone). */
+export function readKey(queryKey: readonly unknown[]): TQueryKey | null {
+  const [resource, params] = queryKey;
+  if (typeof resource !== 'string' || typeof params !== 'object' || params === null) return null;
+  return typeof (params as TQueryParams).view === 'string' ? (queryKey as TQueryKey) : null;
+}
+
+/** Kept current by live changes of its resource (`list`, `one`). */
+export function isLiveKey(key: TQueryKey): key is readonly [TLiveResource, TQueryParams] {
+  return (
+    (key[1].view === 'list' || key[1].view === 'one') &&
+    (LIVE_RESOURCES as readonly string[]).includes(key[0])
+  );
+}
