@@ -2,11 +2,19 @@
 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import type { TMfaEnrolment, TMfaRecoveryCodes, TMfaStatus } from '@/lib/shared/schemas/mfa';
+import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
+import {
+  ZMfaConfirm,
+  ZMfaDisable,
+  type TMfaEnrolment,
+  type TMfaRecoveryCodes,
+  type TMfaStatus,
+} from '@/lib/shared/schemas/mfa';
 import { Button, TextField } from '@/components/ui/field';
+import { FormMessage } from '@/components/ui/panel-section';
 
 const STATUS_KEY = queryKeys.static('me', 'mfa');
 
@@ -25,20 +33,18 @@ export function AccountSecurity() {
   });
   const [enrolment, setEnrolment] = useState<TMfaEnrolment | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
-  const [fields, setFields] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
 
   async function run(action: () => Promise<void>) {
-    setFields({});
     setMessage(null);
     setPending(true);
     try {
       await action();
     } catch (error) {
-      if (error instanceof ApiClientError && Object.keys(error.fields).length) {
-        setFields(error.fields);
-      } else setMessage((error as Error).message);
+      setMessage(
+        error instanceof ApiClientError ? error.message : 'Something went wrong; try again.',
+      );
     } finally {
       setPending(false);
     }
@@ -52,36 +58,39 @@ export function AccountSecurity() {
       await refresh();
     });
 
-  function confirm(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const otp = String(new FormData(event.currentTarget).get('otp') ?? '');
-    void run(async () => {
+  const confirm = useSchemaForm({
+    schema: ZMfaConfirm,
+    defaultValues: { otp: '' },
+    toBody: (values) => values,
+    submit: async (body) => {
       const answer = await apiFetch<TMfaRecoveryCodes>('/me/mfa/confirm', {
         method: 'POST',
-        body: { otp },
+        body,
       });
       setEnrolment(null);
       setCodes(answer.recoveryCodes);
       await refresh();
       // The rest of the panel may have been closed until now (a group that requires MFA).
       router.refresh();
-    });
-  }
+    },
+  });
 
-  function turnOff(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    const otp = String(data.get('otp') ?? '').trim();
-    const password = String(data.get('password') ?? '');
-    void run(async () => {
-      await apiFetch('/me/mfa', {
-        method: 'DELETE',
-        body: otp ? { otp } : password ? { password } : {},
-      });
+  const turnOff = useSchemaForm({
+    schema: ZMfaDisable,
+    defaultValues: { otp: '', password: '' },
+    // A code when one is given, else the password (the server asks for either).
+    toBody: (values) =>
+      optional(values.otp)
+        ? { otp: values.otp }
+        : values.password
+          ? { password: values.password }
+          : {},
+    submit: async (body) => {
+      await apiFetch('/me/mfa', { method: 'DELETE', body });
       setCodes(null);
       await refresh();
-    });
-  }
+    },
+  });
 
   const mfa = status.data;
   return (
@@ -144,17 +153,23 @@ export function AccountSecurity() {
                 {enrolment.secret}
               </code>
             </p>
-            <form onSubmit={confirm} className="space-y-3" aria-label="Confirm MFA" noValidate>
+            <form
+              onSubmit={confirm.onSubmit}
+              className="space-y-3"
+              aria-label="Confirm MFA"
+              noValidate
+            >
               <TextField
                 id="mfa-confirm-otp"
                 label="Code from the app"
-                name="otp"
+                {...confirm.register('otp')}
                 inputMode="numeric"
                 autoComplete="one-time-code"
-                error={fields.otp}
+                error={confirm.fields.otp}
                 required
               />
-              <Button type="submit" disabled={pending}>
+              <FormMessage message={confirm.message} />
+              <Button type="submit" disabled={confirm.pending}>
                 Turn on MFA
               </Button>
             </form>
@@ -181,7 +196,7 @@ export function AccountSecurity() {
 
         {mfa?.enabled && !mfa.required ? (
           <form
-            onSubmit={turnOff}
+            onSubmit={turnOff.onSubmit}
             className="mt-4 space-y-3 border-t border-slate-200 pt-4"
             aria-label="Turn off MFA"
             noValidate
@@ -192,19 +207,20 @@ export function AccountSecurity() {
             <TextField
               id="mfa-off-otp"
               label="Code"
-              name="otp"
+              {...turnOff.register('otp')}
               autoComplete="one-time-code"
-              error={fields.otp}
+              error={turnOff.fields.otp}
             />
             <TextField
               id="mfa-off-password"
               label="or password"
-              name="password"
+              {...turnOff.register('password')}
               type="password"
               autoComplete="current-password"
-              error={fields.password}
+              error={turnOff.fields.password}
             />
-            <Button type="submit" disabled={pending}>
+            <FormMessage message={turnOff.message} />
+            <Button type="submit" disabled={turnOff.pending}>
               Turn off MFA
             </Button>
           </form>

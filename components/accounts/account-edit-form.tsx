@@ -2,8 +2,13 @@
 
 import { useApiMutation } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
-import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
-import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
+import {
+  ZCustomerPatch,
+  ZResellerPatch,
+  type TCustomerDto,
+  type TResellerDto,
+} from '@/lib/shared/schemas/accounts';
 import { Button, SelectField, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
 import { EditCollision } from '@/components/live/conflict-notice';
@@ -28,25 +33,30 @@ export function AccountEditForm({
   onDone: () => void;
   onReload: (current: TResellerDto | TCustomerDto) => void;
 }) {
-  const save = useApiMutation<Record<string, unknown>, unknown>('PATCH', `/${kind}/${account.id}`, [
+  const save = useApiMutation<unknown, unknown>('PATCH', `/${kind}/${account.id}`, [
     queryKeys.list(kind),
   ]);
-  const form = useFormSubmit(
-    async (body: Record<string, unknown>) => {
+  const form = useSchemaForm({
+    schema: kind === 'resellers' ? ZResellerPatch : ZCustomerPatch,
+    defaultValues: {
+      name: account.name,
+      email: account.email ?? '',
+      status: account.status,
+      creditLimit: 'creditLimit' in account ? (account.creditLimit ?? '') : '',
+    },
+    toBody: (values) => ({
+      version: account.version,
+      name: values.name,
+      // A customer's email and credit limit may be cleared; a reseller's email may not.
+      email: kind === 'resellers' ? values.email : (optional(values.email) ?? null),
+      status: values.status,
+      ...(kind === 'customers' ? { creditLimit: optional(values.creditLimit) ?? null } : {}),
+    }),
+    submit: async (body) => {
       await save.mutateAsync(body);
       onDone();
     },
-    (data) => ({
-      version: account.version,
-      name: String(data.get('name') ?? ''),
-      email:
-        kind === 'resellers'
-          ? String(data.get('email') ?? '')
-          : (optionalValue(data, 'email') ?? null),
-      status: String(data.get('status')),
-      ...(kind === 'customers' ? { creditLimit: optionalValue(data, 'creditLimit') ?? null } : {}),
-    }),
-  );
+  });
   return (
     <form
       onSubmit={form.onSubmit}
@@ -67,35 +77,17 @@ export function AccountEditForm({
         }}
         onLoad={onReload}
       />
-      <TextField
-        label="Name"
-        name="name"
-        defaultValue={account.name}
-        error={form.fields.name}
-        required
-      />
-      <TextField
-        label="Email"
-        name="email"
-        type="email"
-        defaultValue={account.email ?? ''}
-        error={form.fields.email}
-      />
+      <TextField label="Name" {...form.register('name')} error={form.fields.name} required />
+      <TextField label="Email" {...form.register('email')} type="email" error={form.fields.email} />
       {'creditLimit' in account ? (
         <TextField
           label="Credit limit"
-          name="creditLimit"
+          {...form.register('creditLimit')}
           inputMode="decimal"
-          defaultValue={account.creditLimit ?? ''}
           error={form.fields.creditLimit}
         />
       ) : null}
-      <SelectField
-        label="Status"
-        name="status"
-        defaultValue={account.status}
-        error={form.fields.status}
-      >
+      <SelectField label="Status" {...form.register('status')} error={form.fields.status}>
         <option value="active">active</option>
         <option value="suspended">suspended</option>
       </SelectField>

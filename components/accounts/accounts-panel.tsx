@@ -3,8 +3,13 @@
 import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
-import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
-import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
+import {
+  ZCustomerCreate,
+  ZResellerCreate,
+  type TCustomerDto,
+  type TResellerDto,
+} from '@/lib/shared/schemas/accounts';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
@@ -33,14 +38,17 @@ export function AccountsPanel({
   const list = usePagedList<TResellerDto | TCustomerDto>(
     queryKeys.list(kind, { q: search.trim() }),
   );
-  const create = useApiMutation<Record<string, string | undefined>, unknown>('POST', `/${kind}`, [
-    queryKeys.list(kind),
-  ]);
-  const form = useFormSubmit(create.mutateAsync, (data) => ({
-    name: String(data.get('name') ?? ''),
-    email: kind === 'resellers' ? String(data.get('email') ?? '') : optionalValue(data, 'email'),
-    ...(kind === 'customers' ? { creditLimit: optionalValue(data, 'creditLimit') } : {}),
-  }));
+  const create = useApiMutation<unknown, unknown>('POST', `/${kind}`, [queryKeys.list(kind)]);
+  const form = useSchemaForm({
+    schema: kind === 'resellers' ? ZResellerCreate : ZCustomerCreate,
+    defaultValues: { name: '', email: '', creditLimit: '' },
+    toBody: (values) => ({
+      name: values.name,
+      email: kind === 'resellers' ? values.email : optional(values.email),
+      ...(kind === 'customers' ? { creditLimit: optional(values.creditLimit) } : {}),
+    }),
+    submit: create.mutateAsync,
+  });
   const items = list.data ?? [];
   const title = kind === 'resellers' ? 'Resellers' : 'Customers';
 
@@ -138,13 +146,13 @@ export function AccountsPanel({
             >
               <TextField
                 label={kind === 'resellers' ? 'Company name' : 'Name'}
-                name="name"
+                {...form.register('name')}
                 error={form.fields.name}
                 required
               />
               <TextField
                 label="Email"
-                name="email"
+                {...form.register('email')}
                 type="email"
                 error={form.fields.email}
                 required={kind === 'resellers'}
@@ -152,7 +160,7 @@ export function AccountsPanel({
               {kind === 'customers' ? (
                 <TextField
                   label="Credit limit"
-                  name="creditLimit"
+                  {...form.register('creditLimit')}
                   inputMode="decimal"
                   placeholder="500.00"
                   error={form.fields.creditLimit}

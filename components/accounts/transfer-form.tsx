@@ -1,11 +1,13 @@
 'use client';
 
 import { useState } from 'react';
-import { apiFetch, ApiClientError } from '@/lib/client/api';
+import { useWatch } from 'react-hook-form';
+import { apiFetch } from '@/lib/client/api';
+import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { queryKeys } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
-import type { TCardDto } from '@/lib/shared/schemas/cards';
+import { ZTransfer, type TCardDto, type TTransfer } from '@/lib/shared/schemas/cards';
 import { Button, SelectField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
 
@@ -24,11 +26,19 @@ export function TransferForm({
 }) {
   const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
   const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
-  const [targetId, setTargetId] = useState('');
-  const [cardId, setCardId] = useState('');
-  const [confirming, setConfirming] = useState(false);
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [message, setMessage] = useState<string | null>(null);
+  // Review checks the choice with the endpoint's schema; Confirm sends what was reviewed.
+  const [reviewed, setReviewed] = useState<TTransfer | null>(null);
+  const form = useSchemaForm({
+    schema: ZTransfer,
+    defaultValues: { toParentId: '', cardId: '' },
+    toBody: (values) => values,
+    submit: async (body) => setReviewed(body),
+    resetOnSuccess: false,
+  });
+  const [targetId, cardId] = useWatch({
+    control: form.form.control,
+    name: ['toParentId', 'cardId'],
+  });
   const targets = [own, ...(resellers.data ?? [])].filter(
     (account) => account.id !== customer.parentId,
   );
@@ -41,20 +51,13 @@ export function TransferForm({
   );
   const card = offered.find((item) => item.id === cardId);
 
-  async function confirm() {
-    setFields({});
-    setMessage(null);
+  async function confirm(body: TTransfer) {
     try {
-      await apiFetch(`/customers/${customer.id}/transfer`, {
-        method: 'POST',
-        body: { toParentId: targetId, cardId },
-      });
+      await apiFetch(`/customers/${customer.id}/transfer`, { method: 'POST', body });
       onDone();
     } catch (error) {
-      setConfirming(false);
-      if (error instanceof ApiClientError && Object.keys(error.fields).length)
-        setFields(error.fields);
-      else setMessage((error as Error).message);
+      setReviewed(null);
+      form.refused(error);
     }
   }
 
@@ -62,24 +65,20 @@ export function TransferForm({
     <form
       aria-label="Transfer customer"
       className="mt-6 space-y-3 border-t border-slate-200 pt-4"
-      onSubmit={(event) => {
-        event.preventDefault();
-        setConfirming(true);
-      }}
+      onSubmit={form.onSubmit}
       noValidate
     >
       <h3 className="text-sm font-semibold text-slate-700">Transfer to another account</h3>
       <SelectField
         id="transfer-target"
         label="Move to"
-        name="toParentId"
-        value={targetId}
-        error={fields.toParentId}
-        onChange={(event) => {
-          setTargetId(event.target.value);
-          setCardId('');
-          setConfirming(false);
-        }}
+        {...form.register('toParentId', {
+          onChange: () => {
+            form.form.setValue('cardId', '');
+            setReviewed(null);
+          },
+        })}
+        error={form.fields.toParentId}
       >
         <option value="">Choose the new parent…</option>
         {targets.map((account) => (
@@ -91,14 +90,9 @@ export function TransferForm({
       <SelectField
         id="transfer-card"
         label="Card there"
-        name="cardId"
-        value={cardId}
-        error={fields.cardId}
+        {...form.register('cardId', { onChange: () => setReviewed(null) })}
+        error={form.fields.cardId}
         disabled={!targetId}
-        onChange={(event) => {
-          setCardId(event.target.value);
-          setConfirming(false);
-        }}
       >
         <option value="">
           {targetId && !offered.length ? 'That account has no customer card' : 'Choose its card…'}
@@ -109,8 +103,8 @@ export function TransferForm({
           </option>
         ))}
       </SelectField>
-      <FormMessage message={message} />
-      {confirming && target && card ? (
+      <FormMessage message={form.message} />
+      {reviewed && target && card ? (
         <div
           role="alertdialog"
           aria-label="Confirm transfer"
@@ -123,14 +117,10 @@ export function TransferForm({
             current card ends now; the move is logged in the audit trail.
           </p>
           <div className="flex gap-2">
-            <Button type="button" onClick={() => void confirm()}>
+            <Button type="button" onClick={() => void confirm(reviewed)}>
               Confirm transfer
             </Button>
-            <button
-              type="button"
-              className="text-sm underline"
-              onClick={() => setConfirming(false)}
-            >
+            <button type="button" className="text-sm underline" onClick={() => setReviewed(null)}>
               Cancel
             </button>
           </div>

@@ -1,14 +1,20 @@
 'use client';
 
 import { useMemo, useState, type FormEvent } from 'react';
+import { useWatch } from 'react-hook-form';
 import { useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
-import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
+import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
 import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
-import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
+import {
+  ZAssignmentCreate,
+  ZCardDerive,
+  type TAssignmentDto,
+  type TCardDto,
+} from '@/lib/shared/schemas/cards';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TRateDto } from '@/lib/shared/schemas/rates';
 import type { TCardAbilities } from '@/lib/shared/ui-abilities';
@@ -197,23 +203,31 @@ function ImportForm({ cardId }: { cardId: string }) {
  * first loaded rows with the same pricing core the server is held to.
  */
 function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
-  const derive = useApiMutation<Record<string, unknown>, TCardDto>(
-    'POST',
-    `/cards/${card.id}/derive`,
-    [queryKeys.list('cards')],
-  );
-  const [markup, setMarkup] = useState({
-    percent: '20',
-    fixed: '',
-    rounding: 'up' as TRoundingMode,
+  const derive = useApiMutation<unknown, TCardDto>('POST', `/cards/${card.id}/derive`, [
+    queryKeys.list('cards'),
+  ]);
+  const form = useSchemaForm({
+    schema: ZCardDerive,
+    defaultValues: {
+      name: '',
+      markupPercent: '20',
+      markupFixed: '',
+      rounding: 'up' as TRoundingMode,
+    },
+    toBody: (values) => ({
+      name: values.name,
+      markupPercent: optional(values.markupPercent),
+      markupFixed: optional(values.markupFixed),
+      rounding: values.rounding,
+    }),
+    submit: derive.mutateAsync,
   });
-  const form = useFormSubmit(derive.mutateAsync, (data) => ({
-    name: String(data.get('name') ?? ''),
-    markupPercent: optionalValue(data, 'markupPercent'),
-    markupFixed: optionalValue(data, 'markupFixed'),
-    rounding: String(data.get('rounding') ?? 'up'),
-  }));
+  const [percent, fixed, rounding] = useWatch({
+    control: form.form.control,
+    name: ['markupPercent', 'markupFixed', 'rounding'],
+  });
   const preview = useMemo(() => {
+    const markup = { percent, fixed, rounding };
     try {
       const child = { decimals: card.decimals, rounding: markup.rounding };
       const parentRounding = card.relation === 'owner' ? card.rounding : 'half_up';
@@ -240,7 +254,7 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
     } catch {
       return [];
     }
-  }, [sample, markup, card]);
+  }, [sample, percent, fixed, rounding, card]);
   return (
     <form
       onSubmit={form.onSubmit}
@@ -249,28 +263,30 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
       noValidate
     >
       <h3 className="text-sm font-semibold text-slate-700">Derive a customer card</h3>
-      <TextField id="derive-name" label="Name" name="name" error={form.fields.name} required />
+      <TextField
+        id="derive-name"
+        label="Name"
+        {...form.register('name')}
+        error={form.fields.name}
+        required
+      />
       <TextField
         label="Markup %"
-        name="markupPercent"
+        {...form.register('markupPercent')}
         inputMode="decimal"
-        defaultValue="20"
         error={form.fields.markupPercent}
-        onChange={(event) => setMarkup({ ...markup, percent: event.target.value })}
       />
       <TextField
         label="Markup per minute"
-        name="markupFixed"
+        {...form.register('markupFixed')}
         inputMode="decimal"
         placeholder="0.0010"
         error={form.fields.markupFixed}
-        onChange={(event) => setMarkup({ ...markup, fixed: event.target.value })}
       />
       <RoundingField
         id="derive-rounding"
+        field={form.register('rounding')}
         error={form.fields.rounding}
-        defaultValue="up"
-        onChange={(rounding) => setMarkup({ ...markup, rounding })}
       />
       {preview.length ? (
         <DataTable
@@ -304,13 +320,15 @@ function Assignments({
     (account) => account.parentId === accountId,
   );
   const names = new Map(children.map((account) => [account.id, account.name]));
-  const assign = useApiMutation<Record<string, unknown>, TAssignmentDto>('POST', '/assignments', [
+  const assign = useApiMutation<unknown, TAssignmentDto>('POST', '/assignments', [
     queryKeys.list('assignments', { cardId }),
   ]);
-  const form = useFormSubmit(assign.mutateAsync, (data) => ({
-    cardId,
-    accountId: String(data.get('accountId') ?? ''),
-  }));
+  const form = useSchemaForm({
+    schema: ZAssignmentCreate,
+    defaultValues: { accountId: '' },
+    toBody: (values) => ({ cardId, accountId: values.accountId }),
+    submit: assign.mutateAsync,
+  });
   const [removing, setRemoving] = useState<string | null>(null);
   async function remove(id: string) {
     setRemoving(null);
@@ -351,9 +369,8 @@ function Assignments({
         <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Assign card" noValidate>
           <SelectField
             label="Assign to"
-            name="accountId"
+            {...form.register('accountId')}
             error={form.fields.accountId ?? form.fields.cardId}
-            defaultValue=""
           >
             <option value="">Choose an account directly below you…</option>
             {children.map((account) => (

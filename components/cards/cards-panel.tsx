@@ -3,8 +3,9 @@
 import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
-import { useFormSubmit } from '@/lib/client/use-form-submit';
-import type { TCardDto } from '@/lib/shared/schemas/cards';
+import { useSchemaForm } from '@/lib/client/use-schema-form';
+import { ZCardCreate, type TCardDto } from '@/lib/shared/schemas/cards';
+import type { UseFormRegisterReturn } from 'react-hook-form';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
 import { Button, ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
@@ -113,38 +114,45 @@ export function CardsPanel({ accountId, can }: { accountId: string; can: TCardAb
 }
 
 function CreateCardForm() {
-  const create = useApiMutation<Record<string, unknown>, TCardDto>('POST', '/cards', [
-    queryKeys.list('cards'),
-  ]);
-  const form = useFormSubmit(create.mutateAsync, (data) => ({
-    name: String(data.get('name') ?? ''),
-    currency: String(data.get('currency') ?? '').toUpperCase(),
-    kind: String(data.get('kind') ?? ''),
-    decimals: Number(data.get('decimals') ?? 4),
-    rounding: String(data.get('rounding') ?? 'half_up'),
-  }));
+  const create = useApiMutation<unknown, TCardDto>('POST', '/cards', [queryKeys.list('cards')]);
+  const form = useSchemaForm({
+    schema: ZCardCreate,
+    defaultValues: {
+      name: '',
+      currency: '',
+      kind: 'customer',
+      decimals: '4',
+      rounding: 'half_up' as TRoundingMode,
+    },
+    toBody: (values) => ({
+      ...values,
+      currency: values.currency.toUpperCase(),
+      decimals: Number(values.decimals),
+    }),
+    submit: create.mutateAsync,
+  });
   return (
     <PanelSection title="Add card">
       <form onSubmit={form.onSubmit} className="space-y-3" noValidate aria-label="Add card">
-        <TextField label="Name" name="name" error={form.fields.name} required />
+        <TextField label="Name" {...form.register('name')} error={form.fields.name} required />
         <TextField
           label="Currency"
-          name="currency"
+          {...form.register('currency')}
           placeholder="EUR"
           maxLength={3}
           error={form.fields.currency}
           required
         />
-        <SelectField label="Kind" name="kind" error={form.fields.kind} defaultValue="customer">
+        <SelectField label="Kind" {...form.register('kind')} error={form.fields.kind}>
           <option value="customer">Customer card (what you sell)</option>
           <option value="provider">Provider card (what you buy)</option>
         </SelectField>
-        <SelectField label="Decimals" name="decimals" error={form.fields.decimals} defaultValue="4">
+        <SelectField label="Decimals" {...form.register('decimals')} error={form.fields.decimals}>
           <option value="4">4</option>
           <option value="5">5</option>
           <option value="6">6</option>
         </SelectField>
-        <RoundingField error={form.fields.rounding} />
+        <RoundingField field={form.register('rounding')} error={form.fields.rounding} />
         <FormMessage message={form.message} />
         <Button type="submit" disabled={form.pending}>
           Create card
@@ -154,26 +162,18 @@ function CreateCardForm() {
   );
 }
 
+/** The rounding select; `field`: the form's `register('rounding')`. */
 export function RoundingField({
   id,
   error,
-  defaultValue = 'half_up',
-  onChange,
+  field,
 }: {
   id?: string;
   error?: string;
-  defaultValue?: string;
-  onChange?: (rounding: TRoundingMode) => void;
+  field: UseFormRegisterReturn<'rounding'>;
 }) {
   return (
-    <SelectField
-      id={id}
-      label="Rounding"
-      name="rounding"
-      error={error}
-      defaultValue={defaultValue}
-      onChange={(event) => onChange?.(event.target.value as TRoundingMode)}
-    >
+    <SelectField id={id} label="Rounding" {...field} error={error}>
       <option value="half_up">Half up</option>
       <option value="half_even">Half even</option>
       <option value="up">Up (never below)</option>

@@ -1,3 +1,4 @@
+import type { UseFormRegisterReturn } from 'react-hook-form';
 import { ACTIONS, RESOURCES, type TGrant } from '@/lib/shared/permissions';
 
 /**
@@ -5,18 +6,20 @@ import { ACTIONS, RESOURCES, type TGrant } from '@/lib/shared/permissions';
  * control (checkboxes named `grants`) a grant the signed-in person does not hold is
  * disabled — no escalation (DESIGN §1); a group holding such a grant is not offered for
  * editing at all (the server refuses it too). `readOnly` shows a user's effective
- * permissions as ticks.
+ * permissions as ticks. `field`: the form's `register('grants')`.
  */
 export function GrantMatrix({
   held,
   checked = [],
   readOnly = false,
   label,
+  field,
 }: {
   held: readonly string[];
   checked?: readonly string[];
   readOnly?: boolean;
   label: string;
+  field?: UseFormRegisterReturn<'grants'>;
 }) {
   const holds = new Set(held);
   const has = new Set(checked);
@@ -29,6 +32,7 @@ export function GrantMatrix({
       <input
         type="checkbox"
         name="grants"
+        {...field}
         value={grant}
         aria-label={grant}
         defaultChecked={has.has(grant)}

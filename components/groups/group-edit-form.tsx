@@ -1,10 +1,11 @@
 'use client';
 
 import { useState } from 'react';
+import type { UseFormRegisterReturn } from 'react-hook-form';
 import { useApiMutation } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
-import { useFormSubmit } from '@/lib/client/use-form-submit';
-import type { TGroupDto } from '@/lib/shared/schemas/groups';
+import { useSchemaForm } from '@/lib/client/use-schema-form';
+import { ZGroupPatch, type TGroupDto } from '@/lib/shared/schemas/groups';
 import { Button, TextField } from '@/components/ui/field';
 import { EditCollision } from '@/components/live/conflict-notice';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
@@ -32,28 +33,26 @@ export function GroupEditForm({
   onDone: () => void;
 }) {
   const [opened, setOpened] = useState(group);
-  const save = useApiMutation<Record<string, unknown>, unknown>('PATCH', `/groups/${opened.id}`, [
+  const save = useApiMutation<unknown, unknown>('PATCH', `/groups/${opened.id}`, [
     queryKeys.list('groups'),
   ]);
   const remove = useApiMutation<undefined, unknown>('DELETE', `/groups/${opened.id}`, [
     queryKeys.list('groups'),
   ]);
-  const form = useFormSubmit(
-    async (body: Record<string, unknown>) => {
+  const form = useSchemaForm({
+    schema: ZGroupPatch,
+    defaultValues: fieldsOf(opened),
+    toBody: (values) => ({ version: opened.version, ...values }),
+    submit: async (body) => {
       await save.mutateAsync(body);
       onDone();
     },
-    (data) => ({
-      version: opened.version,
-      name: String(data.get('name') ?? ''),
-      grants: [...new Set(data.getAll('grants').map(String))],
-      requireMfa: data.get('requireMfa') === 'on',
-    }),
-  );
-  // Re-mount the fields when another version is taken, so they show its values.
+  });
+  // Another version taken: the fields show its values, and Save sends its version.
   const reload = (current: TGroupDto) => {
     form.dismissConflict();
     setOpened(current);
+    form.form.reset(fieldsOf(current));
   };
 
   return (
@@ -75,13 +74,17 @@ export function GroupEditForm({
       <TextField
         id="edit-group-name"
         label="Group name"
-        name="name"
-        defaultValue={opened.name}
+        {...form.register('name')}
         error={form.fields.name}
         required
       />
-      <GrantMatrix label="Grants" held={held} checked={opened.grants} />
-      <RequireMfaField id="edit-group-require-mfa" checked={opened.requireMfa} />
+      <GrantMatrix
+        label="Grants"
+        held={held}
+        checked={opened.grants}
+        field={form.register('grants')}
+      />
+      <RequireMfaField id="edit-group-require-mfa" field={form.register('requireMfa')} />
       <FormMessage
         message={
           form.message ??
@@ -111,19 +114,29 @@ export function GroupEditForm({
   );
 }
 
+function fieldsOf(group: TGroupDto) {
+  return { name: group.name, grants: group.grants as string[], requireMfa: group.requireMfa };
+}
+
 /**
  * The group's MFA requirement: its users who have not enrolled reach only the enrolment
  * screen until they do. Recommended for carrier administrators and for any group
  * holding `impersonation:start`.
  */
-export function RequireMfaField({ id, checked }: { id: string; checked?: boolean }) {
+export function RequireMfaField({
+  id,
+  field,
+}: {
+  id: string;
+  /** The form's `register('requireMfa')`. */
+  field: UseFormRegisterReturn<'requireMfa'>;
+}) {
   return (
     <div className="flex items-start gap-2">
       <input
         id={id}
-        name="requireMfa"
         type="checkbox"
-        defaultChecked={checked}
+        {...field}
         className="mt-0.5 h-4 w-4 rounded border-slate-300 text-brand-600 focus:ring-brand-500"
       />
       <label htmlFor={id} className="text-sm text-slate-700">

@@ -2,9 +2,9 @@
 
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
-import { useFormSubmit } from '@/lib/client/use-form-submit';
+import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { useState } from 'react';
-import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
+import { ZGroupCreate, type TGroupDto, type TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
@@ -29,14 +29,14 @@ export function GroupsPanel({
 }) {
   const [editingId, setEditingId] = useState<string | null>(null);
   const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
-  const create = useApiMutation<Record<string, unknown>, unknown>('POST', '/groups', [
-    queryKeys.list('groups'),
-  ]);
-  const form = useFormSubmit(create.mutateAsync, (data) => ({
-    name: String(data.get('name') ?? ''),
-    grants: data.getAll('grants').map(String),
-    requireMfa: data.get('requireMfa') === 'on',
-  }));
+  const create = useApiMutation<unknown, unknown>('POST', '/groups', [queryKeys.list('groups')]);
+  const form = useSchemaForm({
+    // The matrix form is the named-grants shape of the create body (not the template).
+    schema: ZGroupCreate.options[0],
+    defaultValues: { name: '', grants: [] as string[], requireMfa: false },
+    toBody: (values) => values,
+    submit: create.mutateAsync,
+  });
   const items = groups.data ?? [];
   // Only someone who holds every grant of a group may edit it (no escalation).
   const held = new Set<string>(grants);
@@ -107,9 +107,14 @@ export function GroupsPanel({
         {can.create ? (
           <PanelSection title="New group">
             <form onSubmit={form.onSubmit} className="space-y-3" noValidate aria-label="New group">
-              <TextField label="Group name" name="name" error={form.fields.name} required />
-              <GrantMatrix label="Grants" held={grants} />
-              <RequireMfaField id="new-group-require-mfa" />
+              <TextField
+                label="Group name"
+                {...form.register('name')}
+                error={form.fields.name}
+                required
+              />
+              <GrantMatrix label="Grants" held={grants} field={form.register('grants')} />
+              <RequireMfaField id="new-group-require-mfa" field={form.register('requireMfa')} />
               <FormMessage
                 message={
                   form.message ?? (form.fields.grants ? `Grants: ${form.fields.grants}` : null)

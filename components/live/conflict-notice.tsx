@@ -1,6 +1,6 @@
 'use client';
 
-import type { TConflict } from '@/lib/client/use-form-submit';
+import type { TConflict } from '@/lib/client/use-schema-form';
 
 /**
  * Someone else saved first: both versions side by side, and the choice is the

@@ -1,4 +1,4 @@
-import type { InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from 'react';
+import type { InputHTMLAttributes, ReactNode, Ref, SelectHTMLAttributes } from 'react';
 
 const inputClass =
   'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500 aria-[invalid=true]:border-red-500';
@@ -47,12 +47,17 @@ function FieldFrame({
   );
 }
 
-/** A labelled input with its error under it. */
+/** A labelled input with its error under it; `{...register('name')}` wires it to a form. */
 export function TextField({
   label,
   error,
   ...input
-}: { label: string; error?: string; name: string } & InputHTMLAttributes<HTMLInputElement>) {
+}: {
+  label: string;
+  error?: string;
+  name: string;
+  ref?: Ref<HTMLInputElement>;
+} & InputHTMLAttributes<HTMLInputElement>) {
   return (
     <FieldFrame
       name={input.name}
@@ -74,6 +79,7 @@ export function SelectField({
   label: string;
   error?: string;
   name: string;
+  ref?: Ref<HTMLSelectElement>;
   children: ReactNode;
 } & SelectHTMLAttributes<HTMLSelectElement>) {
   return (

@@ -2,10 +2,12 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import type { TUserDto, TUserManageability } from '@/lib/shared/schemas/users';
+import { useSchemaForm } from '@/lib/client/use-schema-form';
+import { ZImpersonationStart } from '@/lib/shared/schemas/impersonation';
+import { ZUserPatch, type TUserDto, type TUserManageability } from '@/lib/shared/schemas/users';
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 
@@ -27,7 +29,6 @@ export function UserManage({
   onClose: () => void;
 }) {
   const router = useRouter();
-  const [fields, setFields] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const manageableKey = queryKeys.anyChange('users', { id: user.id, sub: 'manageable' });
@@ -40,39 +41,42 @@ export function UserManage({
   const manageable = can.update && rule.data?.manageable === true;
 
   async function run(action: () => Promise<unknown>, success: string) {
-    setFields({});
     setMessage(null);
     setDone(null);
     try {
       await action();
       setDone(success);
     } catch (error) {
-      if (error instanceof ApiClientError && Object.keys(error.fields).length)
-        setFields(error.fields);
-      else setMessage((error as Error).message);
+      setMessage(
+        error instanceof ApiClientError ? error.message : 'Something went wrong; try again.',
+      );
     }
   }
   const patch = (body: Record<string, unknown>) =>
     apiFetch(`/users/${user.id}`, { method: 'PATCH', body: { version: user.version, ...body } });
 
-  function resetPassword(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const password = String(new FormData(form).get('password') ?? '');
-    void run(
-      () => patch({ password }).then(() => form.reset()),
-      'Password reset: they choose a new one at next sign-in.',
-    );
-  }
-  function viewAs(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const reason = String(new FormData(event.currentTarget).get('reason') ?? '');
-    void run(async () => {
-      await apiFetch('/impersonation', { method: 'POST', body: { userId: user.id, reason } });
+  const resetPassword = useSchemaForm({
+    schema: ZUserPatch,
+    defaultValues: { password: '' },
+    toBody: (values) => ({ version: user.version, password: values.password }),
+    submit: async (body) => {
+      setDone(null);
+      await apiFetch(`/users/${user.id}`, { method: 'PATCH', body });
+      setDone('Password reset: they choose a new one at next sign-in.');
+    },
+  });
+  const viewAs = useSchemaForm({
+    schema: ZImpersonationStart,
+    defaultValues: { reason: '' },
+    toBody: (values) => ({ userId: user.id, reason: values.reason }),
+    submit: async (body) => {
+      setDone(null);
+      await apiFetch('/impersonation', { method: 'POST', body });
       router.push('/');
       router.refresh();
-    }, `Viewing as ${user.email}.`);
-  }
+      setDone(`Viewing as ${user.email}.`);
+    },
+  });
 
   return (
     <PanelSection
@@ -112,7 +116,7 @@ export function UserManage({
         ) : null}
         {manageable ? (
           <form
-            onSubmit={resetPassword}
+            onSubmit={resetPassword.onSubmit}
             className="space-y-3"
             aria-label="Reset password"
             noValidate
@@ -120,12 +124,15 @@ export function UserManage({
             <TextField
               id="reset-password"
               label="New temporary password"
-              name="password"
+              {...resetPassword.register('password')}
               type="password"
               autoComplete="new-password"
-              error={fields.password}
+              error={resetPassword.fields.password}
             />
-            <Button type="submit">Reset password</Button>
+            <FormMessage message={resetPassword.message} />
+            <Button type="submit" disabled={resetPassword.pending}>
+              Reset password
+            </Button>
           </form>
         ) : null}
         {manageable && user.mfaEnabled ? (
@@ -148,15 +155,23 @@ export function UserManage({
           </div>
         ) : null}
         {can.impersonate ? (
-          <form onSubmit={viewAs} className="space-y-3" aria-label="View as this user" noValidate>
+          <form
+            onSubmit={viewAs.onSubmit}
+            className="space-y-3"
+            aria-label="View as this user"
+            noValidate
+          >
             <TextField
               id="view-as-reason"
               label="Why (recorded in the audit log)"
-              name="reason"
-              error={fields.reason}
+              {...viewAs.register('reason')}
+              error={viewAs.fields.reason}
               required
             />
-            <Button type="submit">View as {user.email}</Button>
+            <FormMessage message={viewAs.message} />
+            <Button type="submit" disabled={viewAs.pending}>
+              View as {user.email}
+            </Button>
           </form>
         ) : null}
         <FormMessage message={message} />

@@ -2,12 +2,13 @@
 
 import Link from 'next/link';
 import { useState } from 'react';
+import { useWatch } from 'react-hook-form';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
-import { optionalValue, useFormSubmit } from '@/lib/client/use-form-submit';
+import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
 import type { TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
-import type { TUserDto } from '@/lib/shared/schemas/users';
+import { ZUserCreate, type TUserDto } from '@/lib/shared/schemas/users';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
 import { UserManage } from './user-manage';
@@ -29,17 +30,15 @@ export function UsersPanel({
   const users = usePagedList<TUserDto>(queryKeys.list('users'));
   const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
   const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
-  const [accountId, setAccountId] = useState(own.id);
-  const create = useApiMutation<Record<string, string | undefined>, unknown>('POST', '/users', [
-    queryKeys.list('users'),
-  ]);
-  const form = useFormSubmit(create.mutateAsync, (data) => ({
-    email: String(data.get('email') ?? ''),
-    name: optionalValue(data, 'name'),
-    password: String(data.get('password') ?? ''),
-    accountId: String(data.get('accountId') ?? ''),
-    groupId: String(data.get('groupId') ?? ''),
-  }));
+  const create = useApiMutation<unknown, unknown>('POST', '/users', [queryKeys.list('users')]);
+  const form = useSchemaForm({
+    schema: ZUserCreate,
+    defaultValues: { email: '', name: '', password: '', accountId: own.id, groupId: '' },
+    toBody: (values) => ({ ...values, name: optional(values.name) }),
+    submit: create.mutateAsync,
+  });
+  // The group picker follows the chosen account.
+  const accountId = useWatch({ control: form.form.control, name: 'accountId' });
   const accounts = [own, ...(resellers.data ?? [])];
   const accountName = new Map(accounts.map((account) => [account.id, account.name]));
   const groupName = new Map((groups.data ?? []).map((group) => [group.id, group.name]));
@@ -104,11 +103,17 @@ export function UsersPanel({
       ) : can.create ? (
         <PanelSection title="Add user">
           <form onSubmit={form.onSubmit} className="space-y-3" noValidate aria-label="Add user">
-            <TextField label="Email" name="email" type="email" error={form.fields.email} required />
-            <TextField label="Name" name="name" error={form.fields.name} />
+            <TextField
+              label="Email"
+              {...form.register('email')}
+              type="email"
+              error={form.fields.email}
+              required
+            />
+            <TextField label="Name" {...form.register('name')} error={form.fields.name} />
             <TextField
               label="Password"
-              name="password"
+              {...form.register('password')}
               type="password"
               autoComplete="new-password"
               error={form.fields.password}
@@ -116,9 +121,7 @@ export function UsersPanel({
             />
             <SelectField
               label="Account"
-              name="accountId"
-              value={accountId}
-              onChange={(e) => setAccountId(e.target.value)}
+              {...form.register('accountId')}
               error={form.fields.accountId}
             >
               {accounts.map((account) => (
@@ -129,8 +132,7 @@ export function UsersPanel({
             </SelectField>
             <SelectField
               label="Group"
-              name="groupId"
-              defaultValue=""
+              {...form.register('groupId')}
               error={form.fields.groupId}
               required
             >

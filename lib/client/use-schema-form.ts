@@ -1,0 +1,137 @@
+'use client';
+
+import { useState } from 'react';
+import {
+  useForm,
+  type DefaultValues,
+  type FieldErrors,
+  type FieldValues,
+  type Path,
+  type Resolver,
+} from 'react-hook-form';
+import { zodResolver } from '@hookform/resolvers/zod';
+import type { z } from 'zod';
+import { ApiClientError } from './api';
+
+/** Someone saved first: what we sent and what the server holds now (409 `current`). */
+export interface TConflict<TBody> {
+  mine: TBody;
+  current: Record<string, unknown>;
+}
+
+/**
+ * A form checked by the endpoint's own zod schema (lib/shared/schemas) before it is
+ * sent, with react-hook-form holding the values:
+ * - `toBody` turns the form's values into the body the API takes (empty optional text
+ *   left out, numbers parsed, the version added); the schema checks that body, so a
+ *   field's error reads exactly as the server's would, and `submit` gets the schema's
+ *   typed output;
+ * - the API's own refusals land the same way: per-field errors (400 `fields`) under
+ *   their fields, anything else as `message`; the form resets on success;
+ * - a stale version (409 `conflict`) is kept as a conflict — both versions — for the form
+ *   to show instead of overwriting; `overwrite` sends the same body again on top of the
+ *   current version, only when the person chooses it.
+ */
+export function useSchemaForm<TValues extends FieldValues, TSchema extends z.ZodType>({
+  schema,
+  defaultValues,
+  toBody,
+  submit,
+  resetOnSuccess = true,
+}: {
+  schema: TSchema;
+  defaultValues: DefaultValues<TValues>;
+  /** The body's fields; their values are the schema's to judge (raw text, maybe wrong). */
+  toBody: (values: TValues) => { [K in keyof z.input<TSchema>]?: unknown };
+  submit: (body: z.output<TSchema>) => Promise<unknown>;
+  /** Off for a step that only leads to a confirmation (the values stay). */
+  resetOnSuccess?: boolean;
+}) {
+  const [message, setMessage] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<TConflict<z.output<TSchema>> | null>(null);
+  const check = zodResolver(schema as never) as unknown as Resolver<FieldValues>;
+  const resolver: Resolver<TValues> = async (values, context, options) => {
+    const result = await check(toBody(values) as FieldValues, context, options as never);
+    // Field errors are named by the body's paths, which are the form's field names.
+    return Object.keys(result.errors).length
+      ? { values: {}, errors: result.errors as FieldErrors<TValues> }
+      : { values: result.values as TValues, errors: {} };
+  };
+  const form = useForm<TValues>({ defaultValues, resolver });
+
+  async function send(body: z.output<TSchema>) {
+    setMessage(null);
+    setConflict(null);
+    try {
+      await submit(body);
+      if (resetOnSuccess) form.reset();
+    } catch (error) {
+      if (error instanceof ApiClientError && error.code === 'conflict' && error.current) {
+        setConflict({ mine: body, current: error.current as Record<string, unknown> });
+      } else {
+        refused(error);
+      }
+    }
+  }
+
+  /** The API's refusal shown: under its fields, or as the form's message. */
+  function refused(error: unknown) {
+    if (error instanceof ApiClientError && Object.keys(error.fields).length) {
+      for (const [field, text] of Object.entries(error.fields)) {
+        form.setError(field as Path<TValues>, { type: 'server', message: text });
+      }
+    } else if (error instanceof ApiClientError) {
+      setMessage(error.message);
+    } else {
+      setMessage('Something went wrong; try again.');
+    }
+  }
+
+  return {
+    form,
+    register: form.register,
+    onSubmit: form.handleSubmit((values) => send(values as unknown as z.output<TSchema>)),
+    fields: fieldMessages(form.formState.errors),
+    message,
+    refused,
+    pending: form.formState.isSubmitting,
+    conflict,
+    overwrite: async () => {
+      if (!conflict) return;
+      await send({
+        ...(conflict.mine as object),
+        version: conflict.current.version,
+      } as z.output<TSchema>);
+    },
+    dismissConflict: () => setConflict(null),
+  };
+}
+
+/** One message per top-level field (a list's first item error stands for the list). */
+export function fieldMessages(errors: FieldErrors): Record<string, string> {
+  const messages: Record<string, string> = {};
+  for (const [field, error] of Object.entries(errors)) {
+    const text = firstMessage(error);
+    if (text) messages[field] = text;
+  }
+  return messages;
+}
+
+function firstMessage(error: unknown): string | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const own = (error as { message?: unknown }).message;
+  if (typeof own === 'string' && own) return own;
+  // A list's errors by index; never the field's DOM element (`ref`).
+  for (const [key, nested] of Object.entries(error)) {
+    if (key === 'ref') continue;
+    const text = firstMessage(nested);
+    if (text) return text;
+  }
+  return undefined;
+}
+
+/** A trimmed text value, or undefined when empty (optional fields). */
+export function optional(value: string | undefined): string | undefined {
+  const trimmed = (value ?? '').trim();
+  return trimmed === '' ? undefined : trimmed;
+}
