@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { accountScopePath, isWithin, scopeFor } from '@/lib/server/authz/scope';
+import {
+  accountScopePath,
+  aboveFilter,
+  belowSql,
+  holdingFilter,
+  holdsSql,
+  isBelow,
+  isWithin,
+  scopeFor,
+  withinSql,
+} from '@/lib/server/authz/scope';
 import { groupRelation } from '@/lib/server/authz/group-relation';
 import type { TActor } from '@/lib/server/authz/actor';
 import type { TGrant } from '@/lib/shared/permissions';
@@ -23,6 +33,28 @@ describe('the scope rule', () => {
     expect(isWithin('c/r1/', null)).toBe(false);
   });
 
+  it('tells strictly below from the account itself', () => {
+    expect(isBelow('c/r1/', 'c/r1/k/')).toBe(true);
+    expect(isBelow('c/r1/', 'c/r1/')).toBe(false);
+    expect(isBelow('c/r1/', 'c/r10/')).toBe(false);
+    expect(isBelow('c/r1/', undefined)).toBe(false);
+  });
+
+  it('writes the rule as SQL with LIKE metacharacters escaped', () => {
+    expect(withinSql('o.path', 'c_1/r%/')).toEqual({
+      sql: 'o.path like ?',
+      params: ['c\\_1/r\\%/%'],
+    });
+    expect(belowSql('path', 'a\\b/')).toEqual({ sql: 'path like ?', params: ['a\\\\b/_%'] });
+    expect(holdsSql('scope', 'c/r1/')).toEqual({ sql: 'starts_with(?, scope)', params: ['c/r1/'] });
+  });
+
+  it('reads the rule the other way round as the ids on a path', () => {
+    expect(holdingFilter('c/r1/k/')).toEqual({ id: { $in: ['c', 'r1', 'k'] } });
+    expect(aboveFilter('c/r1/k/')).toEqual({ id: { $in: ['c', 'r1'] } });
+    expect(aboveFilter('c/')).toEqual({ id: { $in: [] } });
+  });
+
   it("puts an account under its parent's path; a carrier under none", () => {
     expect(accountScopePath({ id: 'k', path: 'c/r1/k/' })).toBe('c/r1/');
     expect(accountScopePath({ id: 'c', path: 'c/' })).toBeNull();
@@ -30,11 +62,7 @@ describe('the scope rule', () => {
 
   it('gives every kind its filter, resellers and customers strictly below', () => {
     const a = actor('c/r1/', []);
-    expect(scopeFor(a, 'reseller')).toEqual({
-      kind: 'reseller',
-      path: { $like: 'c/r1/%' },
-      id: { $ne: 'r1' },
-    });
+    expect(scopeFor(a, 'reseller')).toEqual({ kind: 'reseller', path: { $like: 'c/r1/_%' } });
     expect(scopeFor(a, 'user')).toEqual({ account: { path: { $like: 'c/r1/%' } } });
     expect(scopeFor(a, 'account')).toEqual({ path: { $like: 'c/r1/%' } });
   });

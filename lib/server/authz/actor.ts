@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { isGrant, type TGrant } from '@/lib/shared/permissions';
 import type { TAccountKind } from '@/lib/server/entities';
 import type { TDenyReason } from '@/lib/shared/schemas/users';
+import { isWithin } from './scope';
 
 /**
  * Who is acting: a signed-in user with a usable group inside an active account. Built
@@ -78,7 +79,7 @@ export function evaluateActor(
     return { denied: 'no_group' };
   }
   // A user may use a group of its own account or of an ancestor, nothing else.
-  if (!row.account_path.startsWith(row.group_owner_path)) return { denied: 'group_not_usable' };
+  if (!isWithin(row.group_owner_path, row.account_path)) return { denied: 'group_not_usable' };
   const grants = row.grants.filter(isGrant);
   if (grants.length === 0) return { denied: 'no_grants' };
   return {

@@ -89,9 +89,7 @@ export function audienceOf(entry: TLogEntry): TDelivery[] {
       namedEvent(entry) ?? changeKind(entry.op, before.has(accountId), after.has(accountId));
     for (const readsPeople of [true, false]) {
       const named =
-        readsPeople &&
-        Boolean(entry.actor.userPath?.startsWith(path)) &&
-        Boolean(entry.actor.userId);
+        readsPeople && isWithin(path, entry.actor.userPath) && Boolean(entry.actor.userId);
       deliveries.push(
         lazyDelivery([roomFor(accountId, resource, readsPeople)], () =>
           envelope(entry, resource, kind, named),

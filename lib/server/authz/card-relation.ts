@@ -1,6 +1,6 @@
 import type { TActor } from './actor';
 import { can } from './can';
-import { isWithin, subtreePattern } from './scope';
+import { isWithin, withinSql, type TSqlFragment } from './scope';
 
 /**
  * Two relations to a card (DESIGN §1 "Rate cards"), both needing `cards:read`:
@@ -37,12 +37,18 @@ export function cardScopeSql(actor: TActor): {
   if (!can(actor, 'cards:read'))
     return { where: 'false', relation: 'null', params: [], relationParams: [] };
   const held = `exists (select 1 from card_assignment ca where ca.card_id = c.id and ca.account_id = ?)`;
+  const owned = ownedCardSql(actor);
   return {
-    where: `(o.path like ? or ${held})`,
-    params: [subtreePattern(actor), actor.account.id],
-    relation: `case when o.path like ? then 'owner' else 'assignee' end`,
-    relationParams: [subtreePattern(actor)],
+    where: `(${owned.sql} or ${held})`,
+    params: [...owned.params, actor.account.id],
+    relation: `case when ${owned.sql} then 'owner' else 'assignee' end`,
+    relationParams: owned.params,
   };
+}
+
+/** The card's owner `o` is the actor's account or below it: the owner relation. */
+export function ownedCardSql(actor: TActor): TSqlFragment {
+  return withinSql('o.path', actor.account.path);
 }
 
 /** Cards the actor's account may derive from: its own, and those assigned to it. */

@@ -1,6 +1,8 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import type { TAccount, TGroup } from '@/lib/server/entities';
 import type { TActor } from './actor';
 import { can, isSubsetOfActor } from './can';
-import { isWithin } from './scope';
+import { aboveFilter, holdingFilter, isWithin, scopeFor } from './scope';
 
 /**
  * Two relations to a group (DESIGN §1):
@@ -24,11 +26,33 @@ export function groupRelation(
   const ownerPath = group.account.path;
   if (isWithin(actor.account.path, ownerPath)) return can(actor, 'groups:read') ? 'owner' : null;
   if (
-    actor.account.path.startsWith(ownerPath) &&
+    isWithin(ownerPath, actor.account.path) &&
     mayAssignGroups(actor) &&
     isSubsetOfActor(actor, group.grants)
   ) {
     return 'use-only';
   }
   return null;
+}
+
+/**
+ * Where the groups the actor may have a relation to live, as a query condition: owned in
+ * its subtree (with `groups:read`), or above it (when it may assign groups); null when
+ * nowhere. Part of every group query, so a group elsewhere is never loaded;
+ * `groupRelation` then decides each loaded group (grants held, for use-only).
+ */
+export function groupScope(actor: TActor): FilterQuery<TGroup> | null {
+  const ors: FilterQuery<TGroup>[] = [];
+  if (can(actor, 'groups:read')) ors.push(scopeFor(actor, 'group'));
+  const above = aboveFilter(actor.account.path);
+  if (mayAssignGroups(actor) && above.id.$in.length) ors.push({ account: above });
+  return ors.length ? { $or: ors } : null;
+}
+
+/**
+ * The groups a user of `account` may have: owned by that account or by an ancestor of it
+ * ("the new reseller group or an older one"), as a query condition.
+ */
+export function assignableGroupScope(account: Pick<TAccount, 'path'>): FilterQuery<TGroup> {
+  return { account: holdingFilter(account.path) };
 }

@@ -1,5 +1,7 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import type { TUser } from '@/lib/server/entities';
 import { resolveActor, type TActor, type TOpenView } from './actor';
+import { belowFilter, isBelow } from './scope';
 
 /**
  * Turns the real, signed-in actor into the actor it is viewing as, when it has an open,
@@ -16,7 +18,7 @@ export async function applyImpersonation(
 ): Promise<TActor> {
   if (!real.grants.includes('impersonation:start')) return real;
   const row = openView;
-  if (!row || !isStrictlyBelow(real.account.path, row.target_path)) return real;
+  if (!row || !isBelow(real.account.path, row.target_path)) return real;
   const target = await resolveActor(em, {
     userId: row.target_user_id,
     sessionVersion: row.target_session_version,
@@ -46,7 +48,10 @@ export async function applyImpersonation(
   };
 }
 
-/** A strictly lower account: a descendant, never the same account or a peer. */
-export function isStrictlyBelow(viewerPath: string, targetPath: string): boolean {
-  return targetPath.startsWith(viewerPath) && targetPath !== viewerPath;
+/**
+ * Who the actor may view as, as a query condition: users of a strictly lower account (a
+ * descendant, never its own account or a peer). The same rule as `isBelow` above.
+ */
+export function impersonationTargetScope(actor: TActor): FilterQuery<TUser> {
+  return { account: { path: belowFilter(actor.account.path) } };
 }

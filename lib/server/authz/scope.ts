@@ -8,16 +8,92 @@ import type { TActor } from './actor';
  *   its sub-accounts but not the reseller itself (that is `/me`), and an account never
  *   sees a sibling or an ancestor;
  * - a user or a group: its account's path.
- * `isWithin` is the pure rule; `scopeFor` is the same rule as query filters, used by every
- * read and write query so a forgotten check matches no rows instead of leaking.
+ *
+ * The subtree rule lives here alone, in each dialect it is asked in:
+ * - TypeScript: `isWithin` (the account itself or under it), `isBelow` (strictly under);
+ * - SQL text: `withinSql`, `belowSql` (a path column inside a subtree, an indexed prefix
+ *   scan), `holdsSql` (a path column that is the given path or one of its ancestors);
+ * - MikroORM: `withinFilter`, `belowFilter` (on a path), `holdingFilter`, `aboveFilter`
+ *   (on an account: the rule read the other way round), and `scopeFor` per kind.
+ * Paths end with '/', so a sibling whose id shares characters (`r1/` and `r10/`) is never
+ * a prefix. tests/integration/scope-rule.test.ts holds the dialects to each other.
  */
-export function isWithin(viewerPath: string, scopePath: string | null | undefined): boolean {
-  return typeof scopePath === 'string' && scopePath.startsWith(viewerPath);
+
+/** The subtree rule: `path` is `ancestorPath` itself or lies anywhere under it. */
+export function isWithin(ancestorPath: string, path: string | null | undefined): boolean {
+  return typeof path === 'string' && path.startsWith(ancestorPath);
 }
 
-/** `LIKE` pattern matching every path in the actor's subtree, its own included. */
-export function subtreePattern(actor: Pick<TActor, 'account'>): string {
-  return escapeLike(actor.account.path) + '%';
+/** Strictly under `ancestorPath`: a descendant, never the account itself. */
+export function isBelow(ancestorPath: string, path: string | null | undefined): boolean {
+  return (
+    typeof path === 'string' && path.length > ancestorPath.length && isWithin(ancestorPath, path)
+  );
+}
+
+/** A piece of SQL with its `?` parameters, in order. */
+export interface TSqlFragment {
+  sql: string;
+  params: string[];
+}
+
+/**
+ * `column` (SQL text naming a path) is within the subtree: `LIKE 'prefix%'`, which the
+ * `text_pattern_ops` indexes on account paths and change-log scopes serve.
+ */
+export function withinSql(column: string, ancestorPath: string): TSqlFragment {
+  return { sql: `${column} like ?`, params: [withinPattern(ancestorPath)] };
+}
+
+/** `column` is strictly below `ancestorPath`: at least one character after the prefix. */
+export function belowSql(column: string, ancestorPath: string): TSqlFragment {
+  return { sql: `${column} like ?`, params: [belowPattern(ancestorPath)] };
+}
+
+/**
+ * `column` holds `path` or an ancestor of it: the rule read the other way round (a group
+ * or card owned above the viewer). Literal, so nothing in `column` needs escaping.
+ */
+export function holdsSql(column: string, path: string): TSqlFragment {
+  return { sql: `starts_with(?, ${column})`, params: [path] };
+}
+
+/** A MikroORM condition on a path property: within the subtree. */
+export function withinFilter(ancestorPath: string): { $like: string } {
+  return { $like: withinPattern(ancestorPath) };
+}
+
+/** A MikroORM condition on a path property: strictly below. */
+export function belowFilter(ancestorPath: string): { $like: string } {
+  return { $like: belowPattern(ancestorPath) };
+}
+
+/**
+ * A MikroORM condition on an account: it is the account at `path` or one of its
+ * ancestors. The ids on the path are exactly those accounts (the tree's shape is checked
+ * by the database), so this is a primary-key lookup rather than a scan.
+ */
+export function holdingFilter(path: string): { id: { $in: string[] } } {
+  return { id: { $in: ancestorPrefixes(path).map(([id]) => id) } };
+}
+
+/** A MikroORM condition on an account: strictly above the account at `path`. */
+export function aboveFilter(path: string): { id: { $in: string[] } } {
+  return {
+    id: {
+      $in: ancestorPrefixes(path)
+        .map(([id]) => id)
+        .slice(0, -1),
+    },
+  };
+}
+
+function withinPattern(ancestorPath: string): string {
+  return escapeLike(ancestorPath) + '%';
+}
+
+function belowPattern(ancestorPath: string): string {
+  return escapeLike(ancestorPath) + '_%';
 }
 
 /** The scope path of an account: its parent's path (carriers have none). */
@@ -26,6 +102,7 @@ export function accountScopePath(account: { path: string; id: string }): string 
   return parentPath === '' ? null : parentPath;
 }
 
+/** Makes `value` match itself alone in a `LIKE` pattern (the default escape is `\`). */
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (char) => '\\' + char);
 }
@@ -44,16 +121,16 @@ export function scopeFor(
   actor: Pick<TActor, 'account'>,
   kind: TScopedKind,
 ): Record<string, unknown> {
-  const inSubtree = { $like: subtreePattern(actor) };
+  const path = actor.account.path;
   switch (kind) {
     case 'reseller':
     case 'customer':
-      return { kind, path: inSubtree, id: { $ne: actor.account.id } };
+      return { kind, path: belowFilter(path) };
     case 'user':
     case 'group':
-      return { account: { path: inSubtree } };
+      return { account: { path: withinFilter(path) } };
     case 'account':
-      return { path: inSubtree };
+      return { path: withinFilter(path) };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TLogEntry } from '@/lib/server/authz/audience';
+import { holdsSql, withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
 
 /** A change-log row as read with its actor's names (the fan-out, catch-up, the audit). */
 export interface TLogRow {
@@ -31,8 +32,9 @@ export async function readLogAfter(
   em: EntityManager,
   afterSeq: number,
   limit: number,
-  scope?: { subtreePattern: string; accountPath: string },
+  scope?: { accountPath: string },
 ): Promise<TLogEntry[]> {
+  const narrow = scope ? viewerScopeSql(scope.accountPath) : null;
   // The page is chosen first and the actor joined to its rows alone: joined before the
   // limit, every entry after `afterSeq` was joined and sorted to keep a thousand.
   const rows = await em.execute<TLogRow[]>(
@@ -42,24 +44,28 @@ export async function readLogAfter(
        from (select seq, at, resource, entity_id, op, before, after, scope_before, scope_after,
                     summary, actor_user_id, actor_account_id
                from change_log
-              where seq > ? ${
-                scope
-                  ? `and (scope_after like ? or scope_before like ?
-                          or (resource in ('groups', 'cards', 'assignments')
-                              and starts_with(?, coalesce(scope_after, scope_before))))`
-                  : ''
-              }
+              where seq > ? ${narrow ? `and ${narrow.sql}` : ''}
               order by seq
               limit ?) c
        left join app_user au on au.id = c.actor_user_id
        left join account aua on aua.id = au.account_id
        left join account aa on aa.id = c.actor_account_id
       order by c.seq`,
-    scope
-      ? [afterSeq, scope.subtreePattern, scope.subtreePattern, scope.accountPath, limit]
-      : [afterSeq, limit],
+    [afterSeq, ...(narrow?.params ?? []), limit],
   );
   return rows.map(logEntryOf);
+}
+
+/** Entries in the viewer's subtree, and groups and cards (assignments) owned above it. */
+function viewerScopeSql(accountPath: string): TSqlFragment {
+  const inAfter = withinSql('scope_after', accountPath);
+  const inBefore = withinSql('scope_before', accountPath);
+  const ownedAbove = holdsSql('coalesce(scope_after, scope_before)', accountPath);
+  return {
+    sql: `(${inAfter.sql} or ${inBefore.sql}
+           or (resource in ('groups', 'cards', 'assignments') and ${ownedAbove.sql}))`,
+    params: [...inAfter.params, ...inBefore.params, ...ownedAbove.params],
+  };
 }
 
 /** A row as the audience function reads an entry. */

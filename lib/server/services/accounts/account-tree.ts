@@ -16,11 +16,6 @@ export function placeInTree(
   };
 }
 
-/** True when `candidate` is `ancestor` itself or lies anywhere under it. */
-export function isInSubtree(ancestorPath: string, candidatePath: string): boolean {
-  return candidatePath.startsWith(ancestorPath);
-}
-
 /** The ids on a materialized path, root first, the account itself last. */
 export function ancestorIds(path: string): string[] {
   return path.split('/').filter(Boolean);

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TCardAssignment } from '@/lib/server/entities';
 import type { TChange } from '@/lib/server/live/change-log';
 import type { TActor } from '@/lib/server/authz/actor';
-import { subtreePattern } from '@/lib/server/authz/scope';
+import { withinSql } from '@/lib/server/authz/scope';
 import { assignedView, type TAssignmentDto, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
 
 export function toAssignmentDto(assignment: TCardAssignment): TAssignmentDto {
@@ -23,7 +23,8 @@ export function toAssignmentDto(assignment: TCardAssignment): TAssignmentDto {
  * The assignee sees the card, not the assignment.
  */
 export function assignmentScopeSql(actor: TActor): { where: string; params: unknown[] } {
-  return { where: 'o.path like ?', params: [subtreePattern(actor)] };
+  const owned = withinSql('o.path', actor.account.path);
+  return { where: owned.sql, params: owned.params };
 }
 
 /**

@@ -4,7 +4,7 @@ import { logEntryOf, type TLogRow } from '@/lib/server/live/read-log';
 import { assertCan } from '@/lib/server/authz/can';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { auditViewOf, roomsOf } from '@/lib/server/authz/audience';
-import { subtreePattern } from '@/lib/server/authz/scope';
+import { withinSql } from '@/lib/server/authz/scope';
 import { invalidInput } from '@/lib/server/api/errors';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
@@ -35,9 +35,10 @@ export async function listAudit(
   if (before !== null && !(Number.isSafeInteger(before) && before > 0)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
-  const pattern = subtreePattern(actor);
-  const filters: string[] = ['(c.scope_after like ? or c.scope_before like ?)'];
-  const params: unknown[] = [pattern, pattern];
+  const inAfter = withinSql('c.scope_after', actor.account.path);
+  const inBefore = withinSql('c.scope_before', actor.account.path);
+  const filters: string[] = [`(${inAfter.sql} or ${inBefore.sql})`];
+  const params: unknown[] = [...inAfter.params, ...inBefore.params];
   if (query.resource) {
     filters.push('c.resource = ?');
     params.push(query.resource);

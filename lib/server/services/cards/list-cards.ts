@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { Card } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { cardScopeSql, type TCardRelation } from '@/lib/server/authz/card-relation';
+import { cardScopeSql, ownedCardSql, type TCardRelation } from '@/lib/server/authz/card-relation';
 import { escapeLike } from '@/lib/server/authz/scope';
 import { decodeCursor, pageOf } from '@/lib/server/api/paging';
 import type { TPage } from '@/lib/shared/schemas/common';
@@ -24,14 +24,14 @@ export async function listCards(
   const scope = cardScopeSql(actor);
   const filters = [scope.where];
   const params: unknown[] = [...scope.relationParams, ...scope.params];
-  const owned = `o.path like ?`;
+  const owned = ownedCardSql(actor);
   if (query.kind === 'customer') {
-    filters.push(`c.kind = 'customer' and ${owned}`);
-    params.push(...scope.relationParams);
+    filters.push(`c.kind = 'customer' and ${owned.sql}`);
+    params.push(...owned.params);
   } else if (query.kind === 'provider') {
     // Its own provider cards, and every card assigned to it.
-    filters.push(`(c.kind = 'provider' and ${owned}) or not ${owned}`);
-    params.push(...scope.relationParams, ...scope.relationParams);
+    filters.push(`(c.kind = 'provider' and ${owned.sql}) or not ${owned.sql}`);
+    params.push(...owned.params, ...owned.params);
   }
   if (query.ownerId) {
     filters.push('c.owner_id = ?');

@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { envelopeFor, roomsOf } from '@/lib/server/authz/audience';
-import { subtreePattern } from '@/lib/server/authz/scope';
 import { ApiError } from '@/lib/server/api/errors';
 import { logBounds, readLogAfter } from '@/lib/server/live/read-log';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
@@ -31,7 +30,6 @@ export async function catchUp(
     throw new ApiError(410, 'resync_required', 'Your access changed since then; fetch afresh.');
   }
   const entries = await readLogAfter(em, query.since, query.limit, {
-    subtreePattern: subtreePattern(actor),
     accountPath: actor.account.path,
   });
   const rooms = new Set(roomsOf(actor));

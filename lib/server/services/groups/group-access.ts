@@ -1,33 +1,27 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Group, type TGroup } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { can } from '@/lib/server/authz/can';
-import { scopeFor } from '@/lib/server/authz/scope';
 import {
   groupRelation,
+  groupScope,
   mayAssignGroups,
   type TGroupRelation,
 } from '@/lib/server/authz/group-relation';
 
 export { mayAssignGroups, type TGroupRelation };
 import { notFound } from '@/lib/server/api/errors';
-import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 
 /** The groups the actor may see, with the relation to each. */
 export async function visibleGroups(
   em: EntityManager,
   actor: TActor,
 ): Promise<{ group: TGroup; relation: TGroupRelation }[]> {
-  const ors: object[] = [];
-  if (can(actor, 'groups:read')) ors.push(scopeFor(actor, 'group'));
-  const ancestors = ancestorIds(actor.account.path).slice(0, -1);
-  if (mayAssignGroups(actor) && ancestors.length) ors.push({ account: { id: { $in: ancestors } } });
-  if (ors.length === 0) return [];
-  const groups = await em.find(
-    Group,
-    { $or: ors },
-    { populate: ['account'], orderBy: { createdAt: 'asc', id: 'asc' } },
-  );
+  const scope = groupScope(actor);
+  if (!scope) return [];
+  const groups = await em.find(Group, scope, {
+    populate: ['account'],
+    orderBy: { createdAt: 'asc', id: 'asc' },
+  });
   return groups.flatMap((group) => {
     const relation = groupRelation(actor, group);
     return relation ? [{ group, relation }] : [];
@@ -40,7 +34,11 @@ export async function findVisibleGroup(
   actor: TActor,
   unverifiedId: string,
 ): Promise<{ group: TGroup; relation: TGroupRelation }> {
-  const group = await em.findOne(Group, { id: unverifiedId }, { populate: ['account'] });
+  const scope = groupScope(actor);
+  // The scope is in the query: a group outside it is never loaded, let alone returned.
+  const group = scope
+    ? await em.findOne(Group, { $and: [scope, { id: unverifiedId }] }, { populate: ['account'] })
+    : null;
   const relation = group ? groupRelation(actor, group) : null;
   if (!group || !relation) throw notFound('group');
   return { group, relation };

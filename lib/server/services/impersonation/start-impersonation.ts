@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Impersonation, User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { isStrictlyBelow } from '@/lib/server/authz/impersonation';
+import { impersonationTargetScope } from '@/lib/server/authz/impersonation';
 import { notFound } from '@/lib/server/api/errors';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TImpersonationStart } from '@/lib/shared/schemas/impersonation';
@@ -20,9 +20,13 @@ export async function startImpersonation(
 ): Promise<{ id: string; targetUserId: string; expiresAt: string }> {
   assertCan(actor, 'impersonation:start');
   return mutate(em, actor, async (tx, record) => {
-    const target = await tx.findOne(User, { id: input.userId }, { populate: ['account'] });
-    if (!target || !isStrictlyBelow(actor.account.path, target.account.path))
-      throw notFound('user');
+    // The scope is in the query: a user elsewhere is never loaded.
+    const target = await tx.findOne(
+      User,
+      { $and: [impersonationTargetScope(actor), { id: input.userId }] },
+      { populate: ['account'] },
+    );
+    if (!target) throw notFound('user');
     await tx.execute(
       'update impersonation set ended_at = now() where impersonator_user_id = ? and ended_at is null',
       [actor.userId],

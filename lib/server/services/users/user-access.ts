@@ -9,6 +9,7 @@ import {
 } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { scopeFor } from '@/lib/server/authz/scope';
+import { assignableGroupScope } from '@/lib/server/authz/group-relation';
 import { ApiError, notFound } from '@/lib/server/api/errors';
 import { assertNoEscalation } from '@/lib/server/services/groups/no-escalation';
 import type { TUserDto } from '@/lib/shared/schemas/users';
@@ -57,8 +58,13 @@ export async function findAssignableGroup(
   account: TAccount,
   unverifiedGroupId: string,
 ): Promise<TGroup> {
-  const group = await em.findOne(Group, { id: unverifiedGroupId }, { populate: ['account'] });
-  if (!group || !account.path.startsWith(group.account.path)) throw notFound('group');
+  // The scope is in the query: a group owned elsewhere is never loaded.
+  const group = await em.findOne(
+    Group,
+    { $and: [assignableGroupScope(account), { id: unverifiedGroupId }] },
+    { populate: ['account'] },
+  );
+  if (!group) throw notFound('group');
   assertNoEscalation(actor, group.grants);
   return group;
 }
