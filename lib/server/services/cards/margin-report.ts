@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { invalidInput, notFound } from '@/lib/server/api/errors';
+import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { marginCheck, type TMarginSample } from '@/lib/shared/pricing/markup';
 import type { TRateTerms } from '@/lib/shared/pricing/billing';
 import { money } from '@/lib/shared/pricing/money';

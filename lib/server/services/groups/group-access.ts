@@ -10,7 +10,7 @@ import {
 } from '@/lib/server/authz/group-relation';
 
 export { mayAssignGroups, type TGroupRelation };
-import { notFound } from '@/lib/server/api/errors';
+import { notFound } from '@/lib/server/errors/domain-error';
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 
 /** The groups the actor may see, with the relation to each. */

@@ -3,7 +3,7 @@ import { Impersonation, User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { isStrictlyBelow } from '@/lib/server/authz/impersonation';
-import { notFound } from '@/lib/server/api/errors';
+import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TImpersonationStart } from '@/lib/shared/schemas/impersonation';
 

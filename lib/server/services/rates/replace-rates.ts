@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
-import { ApiError, invalidInput } from '@/lib/server/api/errors';
+import { DomainError, invalidInput } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCardOwnerDto } from '@/lib/shared/schemas/cards';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
@@ -82,9 +82,9 @@ export async function importRates(
   });
 }
 
-function csvRejected(lines: TCsvLineError[]): ApiError {
-  return new ApiError(
-    400,
+function csvRejected(lines: TCsvLineError[]): DomainError {
+  return new DomainError(
+    'invalid_input',
     'invalid_csv',
     `${lines.length} line${lines.length === 1 ? '' : 's'} of the file cannot be imported; nothing was written.`,
     { lines },

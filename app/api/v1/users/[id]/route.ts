@@ -5,7 +5,7 @@ import { findScopedUser, toUserDto } from '@/lib/server/services/users/user-acce
 import { updateUser } from '@/lib/server/services/users/update-user';
 import { deleteUser } from '@/lib/server/services/users/delete-user';
 import { ZUserPatch } from '@/lib/shared/schemas/users';
-import { invalidInput } from '@/lib/server/api/errors';
+import { invalidInput } from '@/lib/server/errors/domain-error';
 
 export const dynamic = 'force-dynamic';
 

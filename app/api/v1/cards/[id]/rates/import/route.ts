@@ -1,6 +1,7 @@
 import { apiRoute, json, readQuery } from '@/lib/server/api/handler';
 import { idParam } from '@/lib/server/api/params';
-import { ApiError, invalidInput } from '@/lib/server/api/errors';
+import { ApiError } from '@/lib/server/api/errors';
+import { invalidInput } from '@/lib/server/errors/domain-error';
 import { importRates } from '@/lib/server/services/rates/replace-rates';
 import { ZImportQuery } from '@/lib/shared/schemas/rates';
 import { CSV_BODY_LIMIT, countedBody } from '@/lib/server/api/body-limit';
