@@ -5,7 +5,10 @@ import { assertCan } from '@/lib/server/authz/can';
 import { isStrictlyBelow } from '@/lib/server/authz/impersonation';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
-import type { TImpersonationStart } from '@/lib/shared/schemas/impersonation';
+import type {
+  TImpersonationStart,
+  TImpersonationStarted,
+} from '@/lib/shared/schemas/impersonation';
 
 /**
  * Starts viewing the panel as a user of a strictly lower account (a descendant, never
@@ -17,7 +20,7 @@ export async function startImpersonation(
   actor: TActor,
   input: TImpersonationStart,
   options: { minutes: number },
-): Promise<{ id: string; targetUserId: string; expiresAt: string }> {
+): Promise<TImpersonationStarted> {
   assertCan(actor, 'impersonation:start');
   return mutate(em, actor, async (tx, record) => {
     const target = await tx.findOne(User, { id: input.userId }, { populate: ['account'] });
