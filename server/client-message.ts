@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { TActor } from '@/lib/server/authz/actor';
-import { ApiError } from '@/lib/server/api/errors';
-import { zodFields } from '@/lib/server/api/handler';
+import { DomainError } from '@/lib/server/errors/domain-error';
+import { zodFields } from '@/lib/server/errors/zod-fields';
 import { getLogger } from '@/lib/server/observability/logger';
 import type { TClientToServerEvents } from '@/lib/shared/live/events';
 import type { TPanelSocket } from './socket';
@@ -66,7 +66,8 @@ export function onClientMessage<TSchema extends z.ZodType, TResult extends objec
       }
       reply({ ok: true, ...(await handle(parsed.data, actor)) });
     } catch (error) {
-      if (error instanceof ApiError) {
+      // A domain error travels as its code and message; the socket has no status.
+      if (error instanceof DomainError) {
         return reply({ ok: false, error: { code: error.code, message: error.message } });
       }
       getLogger().error({ err: error, event }, 'socket: message failed');

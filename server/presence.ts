@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { ApiError } from '@/lib/server/api/errors';
+import { conflict } from '@/lib/server/errors/domain-error';
 import { nameActor, type TActorRecord } from '@/lib/server/authz/actor-name';
 import { presenceRoomFor } from '@/lib/server/services/presence/topic-access';
 import {
@@ -32,7 +32,7 @@ export function attachPresence(io: TPanelServer, orm: MikroORM, socket: TPanelSo
 
   onClientMessage(orm, socket, 'presence:join', ZPresenceRequest, async ({ topic }, actor) => {
     if (topics.size >= MAX_PRESENCE_TOPICS) {
-      throw new ApiError(409, 'too_many_topics', `At most ${MAX_PRESENCE_TOPICS} topics per tab.`);
+      throw conflict('too_many_topics', `At most ${MAX_PRESENCE_TOPICS} topics per tab.`);
     }
     const room = await presenceRoomFor(orm.em.fork(), actor, topic);
     if (!socket.connected) return {};

@@ -10,6 +10,9 @@ describe('the route label of HTTP metrics', () => {
       '/api/v1/cards/{id}/rates/export',
     );
     expect(routeLabel('/api/v1/resellers')).toBe('/api/v1/resellers');
+    // Catch-up was `other` before the registry named every route.
+    expect(routeLabel('/api/v1/events?since=12')).toBe('/api/v1/events');
+    expect(routeLabel('/api/v1/openapi.json')).toBe('/api/v1/openapi.json');
     expect(routeLabel('/api/metrics')).toBe('/api/metrics');
   });
 

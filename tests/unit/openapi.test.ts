@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildOpenApi } from '@/lib/server/api/openapi';
+import { API_OPERATION_LIST } from '@/lib/server/api/registry';
 
 type TSchema = { required?: string[]; properties?: Record<string, { type?: string }> };
 const doc = buildOpenApi();
@@ -11,48 +12,38 @@ const body = (path: string, method: string) =>
   ).requestBody.content['application/json'].schema;
 
 describe('OpenAPI document', () => {
-  it('covers every v1 endpoint built so far', () => {
+  it('documents every operation of the route registry, catch-up and itself included', () => {
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
     );
     expect(operations.sort()).toEqual(
-      [
-        'POST /auth/token',
-        'GET /me',
-        'POST /me/password',
-        'GET /me/mfa',
-        'POST /me/mfa',
-        'DELETE /me/mfa',
-        'POST /me/mfa/confirm',
-        'DELETE /users/{id}/mfa',
-        'GET /tokens',
-        'DELETE /tokens/{id}',
-        ...['resellers', 'customers', 'users', 'groups', 'cards'].flatMap((r) => [
-          `GET /${r}`,
-          `POST /${r}`,
-          `GET /${r}/{id}`,
-          `PATCH /${r}/{id}`,
-          `DELETE /${r}/{id}`,
-        ]),
-        'POST /cards/{id}/derive',
-        'GET /cards/{id}/margin',
-        'GET /cards/{id}/rates',
-        'PUT /cards/{id}/rates',
-        'POST /cards/{id}/rates/import',
-        'GET /cards/{id}/rates/export',
-        'GET /assignments',
-        'POST /assignments',
-        'DELETE /assignments/{id}',
-        'GET /rates/lookup',
-        'POST /customers/{id}/transfer',
-        'GET /users/{id}/access',
-        'GET /users/{id}/manageable',
-        'GET /dashboard',
-        'GET /audit',
-        'POST /impersonation',
-        'DELETE /impersonation',
-      ].sort(),
+      API_OPERATION_LIST.map(({ method, path }) => `${method} ${path}`).sort(),
     );
+    expect(operations).toContain('GET /events');
+    expect(operations).toContain('GET /openapi.json');
+  });
+
+  it('declares a response for every success: a JSON schema, CSV, or no body', () => {
+    type TResponses = Record<string, { content?: Record<string, { schema?: unknown }> }>;
+    const undeclared = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods as Record<string, { responses: TResponses }>).flatMap(([method, op]) =>
+        Object.entries(op.responses)
+          .filter(([status]) => Number(status) < 300 && status !== '204')
+          .filter(([, response]) => !response.content)
+          .map(([status]) => `${method.toUpperCase()} ${path} ${status}`),
+      ),
+    );
+    expect(undeclared).toEqual([]);
+    const events = doc.paths['/events']!.get as {
+      parameters: { name: string }[];
+      responses: Record<string, { content?: { 'application/json': { schema: TSchema } } }>;
+    };
+    expect(events.parameters.map((p) => p.name)).toEqual(['since', 'limit']);
+    expect(events.responses['200']!.content!['application/json'].schema.required?.sort()).toEqual([
+      'items',
+      'seq',
+    ]);
+    expect(events.responses).toHaveProperty('410');
   });
 
   it('takes request bodies from the validating schemas', () => {

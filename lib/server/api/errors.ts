@@ -1,57 +1,38 @@
+import { DomainError, type TDomainErrorKind } from '@/lib/server/errors/domain-error';
+
+/** The status each kind of domain error answers over HTTP (DESIGN §3). */
+export const HTTP_STATUS: Readonly<Record<TDomainErrorKind, number>> = {
+  invalid_input: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  throttled: 429,
+  unavailable: 503,
+};
+
+const KIND_OF_STATUS = new Map<number, TDomainErrorKind>(
+  Object.entries(HTTP_STATUS).map(([kind, status]) => [status, kind as TDomainErrorKind]),
+);
+
 /**
- * The API's error vocabulary (DESIGN §3): `{"error":{"code","message",...}}` with a
- * fitting status. Services throw these; the route wrapper turns them into responses.
+ * A refusal only HTTP has (an unknown path, a method a route does not serve, a body too
+ * large or of the wrong type, a cross-origin cookie write): it carries its own status.
  */
-export class ApiError extends Error {
+export class ApiError extends DomainError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
-    readonly extra: Record<string, unknown> = {},
+    extra: Record<string, unknown> = {},
   ) {
-    super(message);
+    super(KIND_OF_STATUS.get(status) ?? 'invalid_input', code, message, extra);
     this.name = 'ApiError';
   }
-
-  toBody() {
-    return { error: { code: this.code, message: this.message, ...this.extra } };
-  }
 }
 
-export function invalidInput(fields: Record<string, string>): ApiError {
-  const names = Object.keys(fields);
-  return new ApiError(400, 'invalid_input', `Invalid input: ${names.join(', ')}.`, { fields });
-}
-
-export function unauthenticated(): ApiError {
-  return new ApiError(401, 'unauthenticated', 'Sign in, or send a valid bearer token.');
-}
-
-/** Missing a grant of one's own: says which, and nothing about any entity. */
-export function forbidden(grant: string): ApiError {
-  return new ApiError(403, 'forbidden', `Your group does not grant ${grant}.`);
-}
-
-/** Outside the caller's scope and non-existent look the same. */
-export function notFound(what: string): ApiError {
-  return new ApiError(404, 'not_found', `No such ${what}.`);
-}
-
-export function staleVersion(current: unknown): ApiError {
-  return new ApiError(
-    409,
-    'conflict',
-    'Someone else changed this first; here is the current version.',
-    {
-      current,
-    },
-  );
-}
-
-export function conflict(
-  code: string,
-  message: string,
-  extra: Record<string, unknown> = {},
-): ApiError {
-  return new ApiError(409, code, message, extra);
+/** The HTTP status of any domain error: its own for HTTP's refusals, else its kind's. */
+export function httpStatusOf(error: DomainError): number {
+  return error instanceof ApiError ? error.status : HTTP_STATUS[error.kind];
 }

@@ -17,7 +17,9 @@ import {
   type TPassableGate,
   type TRefusal,
 } from '@/lib/server/auth/door';
-import { ApiError, invalidInput, unauthenticated } from './errors';
+import { ApiError, httpStatusOf } from './errors';
+import { DomainError, invalidInput, unauthenticated } from '@/lib/server/errors/domain-error';
+import { zodFields } from '@/lib/server/errors/zod-fields';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
 import { assertSameOriginWrite } from './same-origin';
@@ -81,7 +83,7 @@ export function apiRoute<P = Record<string, never>>(
 }
 
 /** The door's refusal as the API says it. */
-function refusalError(refusal: TRefusal): ApiError {
+function refusalError(refusal: TRefusal): DomainError {
   switch (refusal.code) {
     case 'unauthenticated':
       return unauthenticated();
@@ -122,16 +124,16 @@ export function noContent(): Response {
 }
 
 /**
- * The answer for anything thrown: the API's own errors as they are, bad input as 400,
+ * The answer for anything thrown: domain errors with their kind's status, bad input as 400,
  * races as 409; anything else is logged with its stack and the request id, and the
  * caller gets a bare 500 carrying that id (never a stack trace).
  */
 export function errorResponse(error: unknown, req?: Request): Response {
-  if (error instanceof ApiError) {
+  if (error instanceof DomainError) {
     const retryAfter = error.extra.retryAfterSeconds;
     const headers: Record<string, string> =
       typeof retryAfter === 'number' ? { 'Retry-After': String(retryAfter) } : {};
-    return Response.json(error.toBody(), { status: error.status, headers });
+    return Response.json(error.toBody(), { status: httpStatusOf(error), headers });
   }
   if (error instanceof z.ZodError)
     return Response.json(invalidInput(zodFields(error)).toBody(), { status: 400 });
@@ -186,21 +188,6 @@ export function errorResponse(error: unknown, req?: Request): Response {
     { error: { code: 'internal', message: 'Internal error.', requestId } },
     { status: 500 },
   );
-}
-
-/** Zod issues as `{ "field.path": "why" }`, the first reason per field. */
-export function zodFields(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      const prefix = issue.path.length ? issue.path.join('.') + '.' : '';
-      for (const key of issue.keys) fields[prefix + key] ??= 'is not a known field';
-      continue;
-    }
-    const key = issue.path.length ? issue.path.join('.') : 'body';
-    fields[key] ??= issue.message;
-  }
-  return fields;
 }
 
 /** The JSON body, validated; a body that is not JSON is a 400 naming `body`. */

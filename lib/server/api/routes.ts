@@ -1,45 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './errors';
-import { API_OPERATIONS } from './openapi';
+import { API_REGISTRY, matchRoute } from './registry';
 
 export const API_PREFIX = '/api/v1';
 
 /**
- * Served under /api/v1 but not in the OpenAPI document: the document itself, and the
- * catch-up page (the twin of the socket's `events:since`, described with the live protocol).
- */
-const UNDOCUMENTED: Readonly<Record<string, readonly string[]>> = {
-  '/openapi.json': ['GET'],
-  '/events': ['GET'],
-};
-
-/**
  * Every /api/v1 path (OpenAPI spelling, `{id}` for a segment) and the methods its route
- * file exports: the documented operations plus the undocumented routes. A unit test holds
- * it to the files under app/api/v1, so it cannot drift from what Next serves.
+ * file exports, from the route registry (a unit test holds that to the files under
+ * app/api/v1, so it cannot drift from what Next serves).
  */
-export const API_ROUTES: Readonly<Record<string, readonly string[]>> = {
-  ...API_OPERATIONS,
-  ...UNDOCUMENTED,
-};
+export const API_ROUTES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(API_REGISTRY).map(([path, methods]) => [path, Object.keys(methods)]),
+);
 
-interface TRoute {
-  segments: readonly string[];
-  methods: ReadonlySet<string>;
-  allow: string;
-}
-
-/** Static segments before `{id}`: with fewer parameters first, a literal wins a tie. */
-const ROUTES: readonly TRoute[] = Object.entries(API_ROUTES)
-  .map(([path, methods]) => ({
-    segments: path.split('/').slice(1),
-    methods: new Set(methods),
-    allow: allowHeader(methods),
-  }))
-  .sort(
-    (a, b) =>
-      a.segments.filter((s) => s === '{id}').length - b.segments.filter((s) => s === '{id}').length,
-  );
+const ALLOW: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(API_ROUTES).map(([path, methods]) => [path, allowHeader(methods)]),
+);
 
 /**
  * `Allow` as Next answers `OPTIONS` for a route file: its methods, `HEAD` wherever `GET`
@@ -68,18 +44,15 @@ export function apiRouteError(
   if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
     return null;
   }
-  const route = ROUTES.find(
-    (candidate) =>
-      candidate.segments.length === segments.length &&
-      candidate.segments.every((part, index) => part === '{id}' || part === segments[index]),
-  );
-  if (!route) {
+  const path = matchRoute(segments);
+  if (!path) {
     const message = `No such API endpoint; the endpoints are listed in ${API_PREFIX}/openapi.json.`;
     return { error: new ApiError(404, 'not_found', message) };
   }
-  if (route.allow.split(', ').includes(method)) return null;
-  const message = `This endpoint does not answer ${method}; it answers ${route.allow}.`;
-  return { error: new ApiError(405, 'method_not_allowed', message), allow: route.allow };
+  const allow = ALLOW[path]!;
+  if (allow.split(', ').includes(method)) return null;
+  const message = `This endpoint does not answer ${method}; it answers ${allow}.`;
+  return { error: new ApiError(405, 'method_not_allowed', message), allow };
 }
 
 function decodeSegment(segment: string): string {

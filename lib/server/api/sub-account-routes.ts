@@ -1,10 +1,3 @@
-import {
-  ZCustomerCreate,
-  ZCustomerPatch,
-  ZResellerCreate,
-  ZResellerPatch,
-} from '@/lib/shared/schemas/accounts';
-import { ZId, ZPageQuery, ZText } from '@/lib/shared/schemas/common';
 import { getRuntime } from '@/lib/server/runtime';
 import type { TSubAccountKind } from '@/lib/server/services/accounts/account-scope';
 import { listSubAccounts } from '@/lib/server/services/accounts/list-sub-accounts';
@@ -14,25 +7,24 @@ import { updateSubAccount } from '@/lib/server/services/accounts/update-sub-acco
 import { deleteSubAccount } from '@/lib/server/services/accounts/delete-sub-account';
 import { apiRoute, json, noContent, readBody, readQuery } from './handler';
 import { idParam } from './params';
+import { API_REGISTRY } from './registry';
 
-const ZListQuery = ZPageQuery.extend({
-  q: ZText().trim().max(200).optional(),
-  parentId: ZId.optional(),
-});
-
-const SCHEMAS = {
-  reseller: { create: ZResellerCreate, patch: ZResellerPatch },
-  customer: { create: ZCustomerCreate, patch: ZCustomerPatch },
+/** The registry's entries of each kind: the schemas its handlers validate with. */
+const ROUTES = {
+  reseller: { collection: API_REGISTRY['/resellers'], item: API_REGISTRY['/resellers/{id}'] },
+  customer: { collection: API_REGISTRY['/customers'], item: API_REGISTRY['/customers/{id}'] },
 } as const;
 
 /** /api/v1/resellers and /api/v1/customers: the same handlers, one kind each. */
 export function subAccountCollectionRoutes(kind: TSubAccountKind) {
   return {
     GET: apiRoute(async ({ req, actor, em }) =>
-      json(await listSubAccounts(em, actor, kind, readQuery(req, ZListQuery))),
+      json(
+        await listSubAccounts(em, actor, kind, readQuery(req, ROUTES[kind].collection.GET.query)),
+      ),
     ),
     POST: apiRoute(async ({ req, actor, em }) => {
-      const body = await readBody(req, SCHEMAS[kind].create);
+      const body = await readBody(req, ROUTES[kind].collection.POST.body);
       const { resellerDepthLimit } = getRuntime().config;
       return json(await createSubAccount(em, actor, kind, body, { resellerDepthLimit }), 201);
     }),
@@ -48,7 +40,7 @@ export function subAccountItemRoutes(kind: TSubAccountKind) {
     ),
     PATCH: apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
       const id = idOf(params);
-      const body = await readBody(req, SCHEMAS[kind].patch);
+      const body = await readBody(req, ROUTES[kind].item.PATCH.body);
       return json(await updateSubAccount(em, actor, kind, id, body));
     }),
     DELETE: apiRoute<{ id: string }>(async ({ params, actor, em }) => {

@@ -1,5 +1,5 @@
 import type { TGrant } from '@/lib/shared/permissions';
-import { forbidden } from '@/lib/server/api/errors';
+import { forbidden } from '@/lib/server/errors/domain-error';
 import type { TActor } from './actor';
 
 /** Whether the actor's group holds the grant. Nothing implies anything else. */

@@ -1,5 +1,5 @@
 import type { TGrant } from '@/lib/shared/permissions';
-import { ApiError } from '@/lib/server/api/errors';
+import { DomainError } from '@/lib/server/errors/domain-error';
 import type { TActor } from './actor';
 
 /**
@@ -28,15 +28,15 @@ export function assertMayManageUser(
   const refusal = manageRefusal(actor, target);
   if (!refusal) return;
   if (refusal.reason === 'self') {
-    throw new ApiError(
-      403,
+    throw new DomainError(
+      'forbidden',
       'escalation',
       'You cannot reset, disable, delete or regroup your own user; change your password under your account.',
       { grants: [], self: true },
     );
   }
-  throw new ApiError(
-    403,
+  throw new DomainError(
+    'forbidden',
     'escalation',
     `This user's group holds grants you do not: ${refusal.lacking.join(', ')}.`,
     { grants: refusal.lacking },

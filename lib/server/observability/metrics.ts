@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { API_PATHS } from '@/lib/server/api/openapi';
+import { API_REGISTRY } from '@/lib/server/api/registry';
 
 /**
  * Prometheus metrics of one panel process, served at `/api/metrics` (server/index.ts):
@@ -87,8 +87,8 @@ export function getMetrics(): TPanelMetrics {
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const KNOWN_ROUTES = new Set([
-  ...API_PATHS.map((path) => `/api/v1${path}`),
-  '/api/v1/openapi.json',
+  // Every route of the registry, catch-up and the OpenAPI document included.
+  ...Object.keys(API_REGISTRY).map((path) => `/api/v1${path}`),
   '/api/health',
   '/api/ready',
   '/api/metrics',

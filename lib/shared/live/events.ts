@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ZMeDto, type TMeDto } from '@/lib/shared/schemas/me';
-import type { TChangeEnvelope } from './change';
+import { ZChangeEnvelope, type TChangeEnvelope } from './change';
 import type { TAck, TPresence } from './presence';
 
 /**
@@ -46,11 +46,18 @@ export const ZEventsSince = z
   })
   .strict();
 
+/** `GET /events?since=`: the same page over HTTP, its numbers from the query string. */
+export const ZEventsQuery = z.object({
+  since: z.coerce.number('must be a seq number').int().nonnegative('must be 0 or more'),
+  limit: z.coerce.number().int().min(1).max(EVENTS_PAGE_MAX).default(EVENTS_PAGE_DEFAULT),
+});
+
 /** A catch-up page: the envelopes in seq order and the position to resume from. */
-export interface TEventsPage {
-  items: TChangeEnvelope[];
-  seq: number;
-}
+export const ZEventsPage = z.object({
+  items: z.array(ZChangeEnvelope),
+  seq: z.number().int().nonnegative(),
+});
+export type TEventsPage = z.infer<typeof ZEventsPage>;
 
 export type TEventsAck =
   { ok: true; page: TEventsPage } | { ok: false; error: { code: string; message: string } };

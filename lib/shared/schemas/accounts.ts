@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZEntityMeta, ZId, ZMoney, ZText, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZMoney, ZPageQuery, ZText, ZVersion } from './common';
 
 const ZName = ZText('is required').trim().min(1, 'is required').max(200, 'is too long');
 const ZEmail = z
@@ -62,3 +62,9 @@ export const ZCustomerDto = ZEntityMeta.extend({
   balance: z.string(),
 });
 export type TCustomerDto = z.infer<typeof ZCustomerDto>;
+
+/** `GET /resellers` and `GET /customers`: a name search and the parent to list under. */
+export const ZAccountListQuery = ZPageQuery.extend({
+  q: ZText().trim().max(200).optional(),
+  parentId: ZId.optional(),
+});

@@ -144,3 +144,57 @@ export type TAssignmentDto = z.infer<typeof ZAssignmentDto>;
 
 export const ZTransfer = z.strictObject({ toParentId: ZId, cardId: ZId });
 export type TTransfer = z.infer<typeof ZTransfer>;
+
+/** `PUT /cards/{id}/rates`: the card as it is now and how many rows it holds. */
+export const ZRatesWritten = z.object({ card: ZCardOwnerDto, rows: z.number().int() });
+export type TRatesWritten = z.infer<typeof ZRatesWritten>;
+/** The CSV import: the same, and whether it replaced the set or merged into it. */
+export const ZRatesImported = ZRatesWritten.extend({ mode: z.enum(['replace', 'merge']) });
+export type TRatesImported = z.infer<typeof ZRatesImported>;
+
+export const ZMarginQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1, 'must be 1 to 500')
+    .max(500, 'must be 1 to 500')
+    .default(100),
+  cursor: ZText().max(40).optional(),
+});
+
+const ZRateTerms = z.object({
+  rate: z.string(),
+  connectionFee: z.string(),
+  initialIncrement: z.number().int(),
+  increment: z.number().int(),
+  graceSeconds: z.number().int(),
+});
+const ZMarginSample = z.object({
+  seconds: z.number().int(),
+  buy: z.string(),
+  sell: z.string(),
+  margin: z.string(),
+});
+
+/** One row of a derived card that loses money, priced at every sample call length. */
+export const ZMarginRow = z.object({
+  prefix: z.string(),
+  destination: z.string(),
+  effectiveFrom: z.string().nullable(),
+  buy: ZRateTerms,
+  sell: ZRateTerms,
+  /** Every sample call length, priced at both levels; `losing` the ones below cost. */
+  samples: z.array(ZMarginSample),
+  losing: z.array(ZMarginSample),
+});
+export type TMarginRow = z.infer<typeof ZMarginRow>;
+
+/** `GET /cards/{id}/margin`: the losing rows of the owner's derived card, paged. */
+export const ZMarginReport = z.object({
+  cardId: z.string(),
+  parentId: z.string().nullable(),
+  total: z.number().int(),
+  items: z.array(ZMarginRow),
+  nextCursor: z.string().nullable(),
+});
+export type TMarginReport = z.infer<typeof ZMarginReport>;

@@ -50,10 +50,8 @@ export const ZPageQuery = z.object({
   cursor: ZText().max(200).optional(),
 });
 
-export interface TPage<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+/** A page of a list, as `ZPageOf` declares it. */
+export type TPage<T> = { items: T[]; nextCursor: string | null };
 
 /** Fields every entity carries. */
 export const ZEntityMeta = z.object({

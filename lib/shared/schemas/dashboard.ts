@@ -1,7 +1,10 @@
+import { z } from 'zod';
+
 /** `GET /dashboard`: how many of each the caller sees; null where its group grants no read. */
-export interface TDashboardCounts {
-  resellers: number | null;
-  customers: number | null;
-  users: number | null;
-  cards: number | null;
-}
+export const ZDashboardCounts = z.object({
+  resellers: z.number().int().nullable(),
+  customers: z.number().int().nullable(),
+  users: z.number().int().nullable(),
+  cards: z.number().int().nullable(),
+});
+export type TDashboardCounts = z.infer<typeof ZDashboardCounts>;

@@ -11,6 +11,14 @@ export const ZImpersonationStart = z.strictObject({
 });
 export type TImpersonationStart = z.infer<typeof ZImpersonationStart>;
 
+/** `POST /impersonation`: the view begun, whom it shows and until when. */
+export const ZImpersonationStarted = z.object({
+  id: z.string(),
+  targetUserId: z.string(),
+  expiresAt: z.string(),
+});
+export type TImpersonationStarted = z.infer<typeof ZImpersonationStarted>;
+
 /** What a session viewing as someone else knows about it (in `/me` and `hello`). */
 export const ZImpersonationInfo = z.object({
   id: z.string(),

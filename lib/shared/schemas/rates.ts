@@ -81,20 +81,21 @@ export const ZImportQuery = z.object({
 });
 
 /** A rate row as read; `overridden` and `losing` only in the owner's view of a derived card. */
-export interface TRateDto {
-  id: string;
-  prefix: string;
-  destination: string;
-  rate: string;
-  connectionFee: string;
-  initialIncrement: number;
-  increment: number;
-  graceSeconds: number;
-  effectiveFrom: string | null;
-  blocked: boolean;
-  overridden?: boolean;
-  losing?: boolean;
-}
+export const ZRateDto = z.object({
+  id: z.string(),
+  prefix: z.string(),
+  destination: z.string(),
+  rate: z.string(),
+  connectionFee: z.string(),
+  initialIncrement: z.number().int(),
+  increment: z.number().int(),
+  graceSeconds: z.number().int(),
+  effectiveFrom: z.string().nullable(),
+  blocked: z.boolean(),
+  overridden: z.boolean().optional(),
+  losing: z.boolean().optional(),
+});
+export type TRateDto = z.infer<typeof ZRateDto>;
 
 export const ZLookupQuery = z.object({
   accountId: ZId,
@@ -122,32 +123,34 @@ export const ZLookupQuery = z.object({
 });
 
 /** One level of a price trace (`GET /rates/lookup`), top (buy) first. */
-export interface TLookupLevel {
+export const ZLookupLevel = z.object({
   /** The card's owner, to those who see the owner's view; null to an assignee. */
-  accountId: string | null;
-  cardId: string;
-  cardName: string;
-  currency: string;
-  relation: 'owner' | 'assignee';
+  accountId: z.string().nullable(),
+  cardId: z.string(),
+  cardName: z.string(),
+  currency: z.string(),
+  relation: z.enum(['owner', 'assignee']),
   /** The longest matching prefix effective now, or null: the number is not priced here. */
-  prefix: string | null;
-  destination: string | null;
-  rate: string | null;
-  connectionFee: string | null;
-  initialIncrement: number | null;
-  increment: number | null;
-  blocked: boolean;
-  billedSeconds: number | null;
+  prefix: z.string().nullable(),
+  destination: z.string().nullable(),
+  rate: z.string().nullable(),
+  connectionFee: z.string().nullable(),
+  initialIncrement: z.number().int().nullable(),
+  increment: z.number().int().nullable(),
+  blocked: z.boolean(),
+  billedSeconds: z.number().int().nullable(),
   /** The price of a call of the sample length at this level, rounded the card's way. */
-  amount: string | null;
+  amount: z.string().nullable(),
   /** This level's amount minus the level above it (what this step earns); null at the top. */
-  margin: string | null;
-}
+  margin: z.string().nullable(),
+});
+export type TLookupLevel = z.infer<typeof ZLookupLevel>;
 
 /** `GET /rates/lookup`: one chain per card the account holds; `levels` is the first. */
-export interface TLookup {
-  number: string;
-  seconds: number;
-  levels: TLookupLevel[];
-  chains: { cardId: string; levels: TLookupLevel[] }[];
-}
+export const ZLookup = z.object({
+  number: z.string(),
+  seconds: z.number().int(),
+  levels: z.array(ZLookupLevel),
+  chains: z.array(z.object({ cardId: z.string(), levels: z.array(ZLookupLevel) })),
+});
+export type TLookup = z.infer<typeof ZLookup>;

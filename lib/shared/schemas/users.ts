@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZEntityMeta, ZId, ZText, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZPageQuery, ZText, ZVersion } from './common';
 
 export const ZPassword = ZText('is required')
   .min(12, 'must be at least 12 characters')
@@ -31,6 +31,7 @@ export const ZPasswordChange = z.strictObject({
 });
 export type TUserCreate = z.infer<typeof ZUserCreate>;
 export type TUserPatch = z.infer<typeof ZUserPatch>;
+export const ZUserListQuery = ZPageQuery.extend({ accountId: ZId.optional() });
 
 export const ZUserDto = ZEntityMeta.extend({
   email: z.string(),
@@ -69,29 +70,47 @@ export const DENY_REASONS = {
 export type TDenyReason = keyof typeof DENY_REASONS;
 
 /** One section of what a user sees: up to `items.length` of `total`, or hidden from the viewer. */
+function ZAccessSection<TItem extends z.ZodType>(item: TItem) {
+  // The narrower shapes first: a union answers with the first that parses.
+  return z.union([
+    /** The explained user has no read grant for it. */
+    z.object({ total: z.literal(0), items: z.tuple([]), notGranted: z.literal(true) }),
+    /** The viewer may not read this resource itself, so it is not shown the user's. */
+    z.object({ hiddenFrom: z.literal('viewer'), grant: z.string() }),
+    z.object({ total: z.number().int(), items: z.array(item) }),
+  ]);
+}
 export type TAccessSection<TItem> =
   | { total: number; items: TItem[] }
-  /** The explained user has no read grant for it. */
   | { total: 0; items: []; notGranted: true }
-  /** The viewer may not read this resource itself, so it is not shown the user's. */
   | { hiddenFrom: 'viewer'; grant: string };
+
+const ZAccessAccount = z.object({
+  id: z.string(),
+  name: z.string(),
+  parentId: z.string(),
+  status: z.string(),
+});
 
 /**
  * `GET /users/{id}/access`: the effective permissions of a user and the exact accounts
  * and cards it can see, answered by the same authorization module that answers the user.
  */
-export interface TUserAccess {
-  user: { id: string; email: string; name: string };
-  account: { id: string; name: string; kind: string };
+export const ZUserAccess = z.object({
+  user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
+  account: z.object({ id: z.string(), name: z.string(), kind: z.string() }),
   /** Null when the group belongs above the caller and the caller may not see it. */
-  group: { id: string; name: string } | null;
+  group: z.object({ id: z.string(), name: z.string() }).nullable(),
   /** The user must choose a new password at next sign-in before doing anything else. */
-  mustChangePassword: boolean;
+  mustChangePassword: z.boolean(),
   /** Why the user may do nothing at all, or null. */
-  denied: TDenyReason | null;
+  denied: z.enum(Object.keys(DENY_REASONS) as [TDenyReason, ...TDenyReason[]]).nullable(),
   /** Null when the group is hidden from the caller (see `group`). */
-  grants: string[] | null;
-  resellers: TAccessSection<{ id: string; name: string; parentId: string; status: string }>;
-  customers: TAccessSection<{ id: string; name: string; parentId: string; status: string }>;
-  cards: TAccessSection<{ id: string; name: string; kind: string; relation: string }>;
-}
+  grants: z.array(z.string()).nullable(),
+  resellers: ZAccessSection(ZAccessAccount),
+  customers: ZAccessSection(ZAccessAccount),
+  cards: ZAccessSection(
+    z.object({ id: z.string(), name: z.string(), kind: z.string(), relation: z.string() }),
+  ),
+});
+export type TUserAccess = z.infer<typeof ZUserAccess>;

@@ -2,7 +2,7 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { scopeFor } from '@/lib/server/authz/scope';
-import { notFound } from '@/lib/server/api/errors';
+import { notFound } from '@/lib/server/errors/domain-error';
 
 export type TSubAccountKind = 'reseller' | 'customer';
 

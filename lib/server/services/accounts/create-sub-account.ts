@@ -3,7 +3,7 @@ import { Account } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { accountScopePath } from '@/lib/server/authz/scope';
-import { ApiError } from '@/lib/server/api/errors';
+import { DomainError } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type {
   TCustomerCreate,
@@ -32,13 +32,18 @@ export async function createSubAccount(
   return mutate(em, actor, async (tx, record) => {
     const parent = await findParentForNew(tx, actor, input.parentId);
     if (parent.kind === 'customer') {
-      throw new ApiError(400, 'invalid_input', 'A customer cannot have sub-accounts.', {
-        fields: { parentId: 'must be a carrier or a reseller' },
-      });
+      throw new DomainError(
+        'invalid_input',
+        'invalid_input',
+        'A customer cannot have sub-accounts.',
+        {
+          fields: { parentId: 'must be a carrier or a reseller' },
+        },
+      );
     }
     if (kind === 'reseller' && parent.depth + 1 > options.resellerDepthLimit) {
-      throw new ApiError(
-        400,
+      throw new DomainError(
+        'invalid_input',
         'invalid_input',
         `Resellers nest at most ${options.resellerDepthLimit} levels deep.`,
         {

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { afterCursor, decodeCursor, pageOf } from '@/lib/server/api/paging';
+import { afterCursor, decodeCursor, pageOf } from '@/lib/server/services/paging';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { subAccountScope, type TSubAccountKind } from './account-scope';

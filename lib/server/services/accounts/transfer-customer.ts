@@ -3,7 +3,7 @@ import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { accountScopePath } from '@/lib/server/authz/scope';
-import { invalidInput, notFound } from '@/lib/server/api/errors';
+import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
 import type { TTransfer } from '@/lib/shared/schemas/cards';

@@ -3,7 +3,7 @@ import { Account, CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { scopeFor } from '@/lib/server/authz/scope';
-import { conflict, notFound } from '@/lib/server/api/errors';
+import { conflict, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
 import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';

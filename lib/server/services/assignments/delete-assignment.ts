@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { conflict, notFound } from '@/lib/server/api/errors';
+import { conflict, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { assignmentChange, assignmentScopeSql, cardsDerivedVia } from './assignment-store';

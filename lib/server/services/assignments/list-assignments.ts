@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { decodeCursor, pageOf } from '@/lib/server/api/paging';
+import { decodeCursor, pageOf } from '@/lib/server/services/paging';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TAssignmentDto, ZAssignmentListQuery } from '@/lib/shared/schemas/cards';
 import { assignmentScopeSql, toAssignmentDto } from './assignment-store';

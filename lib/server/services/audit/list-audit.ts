@@ -5,7 +5,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { auditViewOf, roomsOf } from '@/lib/server/authz/audience';
 import { withinSql } from '@/lib/server/authz/scope';
-import { invalidInput } from '@/lib/server/api/errors';
+import { invalidInput } from '@/lib/server/errors/domain-error';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
 

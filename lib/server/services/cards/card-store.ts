@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Card, type TCard } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { cardScopeSql, type TCardRelation } from '@/lib/server/authz/card-relation';
-import { notFound } from '@/lib/server/api/errors';
+import { notFound } from '@/lib/server/errors/domain-error';
 import type { TChange } from '@/lib/server/live/change-log';
 import { money } from '@/lib/shared/pricing/money';
 import { assignedView, type TCardDto, type TCardOwnerDto } from '@/lib/shared/schemas/cards';

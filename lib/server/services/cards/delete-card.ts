@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { conflict, notFound } from '@/lib/server/api/errors';
+import { conflict, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
 

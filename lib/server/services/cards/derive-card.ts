@@ -3,7 +3,7 @@ import { Account, Card } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { heldByActorSql } from '@/lib/server/authz/card-relation';
-import { conflict, invalidInput } from '@/lib/server/api/errors';
+import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCardDerive, TCardOwnerDto } from '@/lib/shared/schemas/cards';
 import { marginAlert, rederive, refreshCounts } from '@/lib/server/services/rates/rate-sets';

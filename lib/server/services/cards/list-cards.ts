@@ -5,7 +5,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { cardScopeSql, ownedCardSql, type TCardRelation } from '@/lib/server/authz/card-relation';
 import { escapeLike } from '@/lib/server/authz/scope';
-import { decodeCursor, pageOf } from '@/lib/server/api/paging';
+import { decodeCursor, pageOf } from '@/lib/server/services/paging';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TCardDto, ZCardListQuery } from '@/lib/shared/schemas/cards';
 import { toCardDto } from './card-store';

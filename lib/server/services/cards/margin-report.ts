@@ -1,23 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { invalidInput, notFound } from '@/lib/server/api/errors';
-import { marginCheck, type TMarginSample } from '@/lib/shared/pricing/markup';
-import type { TRateTerms } from '@/lib/shared/pricing/billing';
+import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
+import { marginCheck } from '@/lib/shared/pricing/markup';
 import { money } from '@/lib/shared/pricing/money';
 import { Card } from '@/lib/server/entities';
+import type { TMarginReport, TMarginRow } from '@/lib/shared/schemas/cards';
 import { findVisibleCard } from './card-store';
-
-export interface TMarginRow {
-  prefix: string;
-  destination: string;
-  effectiveFrom: string | null;
-  buy: TRateTerms;
-  sell: TRateTerms;
-  /** Every sample call length, priced at both levels; `losing` the ones below cost. */
-  samples: TMarginSample[];
-  losing: TMarginSample[];
-}
 
 interface TRow {
   prefix: string;
@@ -43,13 +32,7 @@ export async function marginReport(
   actor: TActor,
   unverifiedId: string,
   query: { limit: number; cursor?: string },
-): Promise<{
-  cardId: string;
-  parentId: string | null;
-  total: number;
-  items: TMarginRow[];
-  nextCursor: string | null;
-}> {
+): Promise<TMarginReport> {
   assertCan(actor, 'cards:read');
   // It shows buy and sell rates: the rates grant as well.
   assertCan(actor, 'rates:read');

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { conflict, invalidInput, notFound, staleVersion } from '@/lib/server/api/errors';
+import { conflict, invalidInput, notFound, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCardOwnerDto, TCardPatch } from '@/lib/shared/schemas/cards';
 import { rateSetChanged, rederive } from '@/lib/server/services/rates/rate-sets';

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { envelopeFor, roomsOf } from '@/lib/server/authz/audience';
-import { ApiError } from '@/lib/server/api/errors';
+import { DomainError } from '@/lib/server/errors/domain-error';
 import { logBounds, readLogAfter } from '@/lib/server/live/read-log';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 
@@ -19,15 +19,19 @@ export async function catchUp(
   const { head, oldest } = await logBounds(em, options.retentionDays);
   if (query.since < head) {
     if (oldest === null || query.since < oldest - 1) {
-      throw new ApiError(
-        410,
+      throw new DomainError(
+        'gone',
         'resync_required',
         'That point is older than the kept log; fetch afresh.',
       );
     }
   }
   if (query.since < head && (await accessChangedSince(em, actor, query.since))) {
-    throw new ApiError(410, 'resync_required', 'Your access changed since then; fetch afresh.');
+    throw new DomainError(
+      'gone',
+      'resync_required',
+      'Your access changed since then; fetch afresh.',
+    );
   }
   const entries = await readLogAfter(em, query.since, query.limit, {
     accountPath: actor.account.path,

@@ -3,7 +3,7 @@ import { Account, Group } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { scopeFor } from '@/lib/server/authz/scope';
-import { notFound } from '@/lib/server/api/errors';
+import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { GROUP_TEMPLATES, type TGrant } from '@/lib/shared/permissions';
 import type { TGroupCreate, TGroupDto } from '@/lib/shared/schemas/groups';

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { ApiError, conflict } from '@/lib/server/api/errors';
+import { DomainError, conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { findVisibleGroup } from './group-access';
 import { toGroupDto } from './group-dto';
@@ -16,7 +16,11 @@ export async function deleteGroup(
   await mutate(em, actor, async (tx, record) => {
     const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);
     if (relation !== 'owner') {
-      throw new ApiError(403, 'use_only', "An ancestor account's group can be used, not deleted.");
+      throw new DomainError(
+        'forbidden',
+        'use_only',
+        "An ancestor account's group can be used, not deleted.",
+      );
     }
     const users = await tx.execute<{ id: string; email: string }[]>(
       'select id, email from app_user where group_id = ? order by email limit 20',

@@ -9,7 +9,7 @@ import {
 } from '@/lib/server/authz/group-relation';
 
 export { mayAssignGroups, type TGroupRelation };
-import { notFound } from '@/lib/server/api/errors';
+import { notFound } from '@/lib/server/errors/domain-error';
 
 /** The groups the actor may see, with the relation to each. */
 export async function visibleGroups(

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { can } from '@/lib/server/authz/can';
-import { forbidden } from '@/lib/server/api/errors';
-import { decodeCursor, pageOf } from '@/lib/server/api/paging';
+import { forbidden } from '@/lib/server/errors/domain-error';
+import { decodeCursor, pageOf } from '@/lib/server/services/paging';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import { mayAssignGroups, visibleGroups } from './group-access';

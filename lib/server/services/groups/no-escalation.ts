@@ -1,5 +1,5 @@
 import type { TActor } from '@/lib/server/authz/actor';
-import { ApiError } from '@/lib/server/api/errors';
+import { DomainError } from '@/lib/server/errors/domain-error';
 
 /**
  * No escalation, by any path (DESIGN §1): a group created, edited into shape, or handed
@@ -8,8 +8,8 @@ import { ApiError } from '@/lib/server/api/errors';
 export function assertNoEscalation(actor: TActor, grants: readonly string[]): void {
   const excess = grants.filter((grant) => !actor.grants.includes(grant as never));
   if (excess.length) {
-    throw new ApiError(
-      403,
+    throw new DomainError(
+      'forbidden',
       'escalation',
       `You cannot hand out grants you do not hold: ${excess.join(', ')}.`,
       {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { ApiError, staleVersion } from '@/lib/server/api/errors';
+import { DomainError, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TGroupDto, TGroupPatch } from '@/lib/shared/schemas/groups';
 import { findVisibleGroup } from './group-access';
@@ -24,7 +24,11 @@ export async function updateGroup(
   return mutate(em, actor, async (tx, record) => {
     const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);
     if (relation !== 'owner') {
-      throw new ApiError(403, 'use_only', "An ancestor account's group can be used, not edited.");
+      throw new DomainError(
+        'forbidden',
+        'use_only',
+        "An ancestor account's group can be used, not edited.",
+      );
     }
     const before = toGroupDto(group, 'owner') as TGroupDto;
     if (patch.version !== group.version) throw staleVersion(before);

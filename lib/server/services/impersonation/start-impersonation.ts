@@ -3,9 +3,12 @@ import { Impersonation, User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { impersonationTargetScope } from '@/lib/server/authz/impersonation';
-import { notFound } from '@/lib/server/api/errors';
+import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
-import type { TImpersonationStart } from '@/lib/shared/schemas/impersonation';
+import type {
+  TImpersonationStart,
+  TImpersonationStarted,
+} from '@/lib/shared/schemas/impersonation';
 
 /**
  * Starts viewing the panel as a user of a strictly lower account (a descendant, never
@@ -17,7 +20,7 @@ export async function startImpersonation(
   actor: TActor,
   input: TImpersonationStart,
   options: { minutes: number },
-): Promise<{ id: string; targetUserId: string; expiresAt: string }> {
+): Promise<TImpersonationStarted> {
   assertCan(actor, 'impersonation:start');
   return mutate(em, actor, async (tx, record) => {
     // The scope is in the query: a user elsewhere is never loaded.

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Impersonation, User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { notFound } from '@/lib/server/api/errors';
+import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 
 /** Ends the real actor's open view; audited like the start. 404 when none is open. */

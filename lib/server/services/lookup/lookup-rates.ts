@@ -5,7 +5,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { cardRelation, type TCardRelation } from '@/lib/server/authz/card-relation';
 import { scopeFor } from '@/lib/server/authz/scope';
-import { invalidInput, notFound } from '@/lib/server/api/errors';
+import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { billedSeconds, callPrice } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
 import type { TLookup, TLookupLevel, ZLookupQuery } from '@/lib/shared/schemas/rates';

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import QRCode from 'qrcode';
 import { User, type TUser } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { ApiError, conflict, invalidInput } from '@/lib/server/api/errors';
+import { DomainError, conflict, invalidInput } from '@/lib/server/errors/domain-error';
 import {
   decryptSecret,
   encryptSecret,
@@ -32,7 +32,11 @@ import type {
 
 async function loadSelf(tx: EntityManager, actor: TActor): Promise<TUser> {
   if (actor.impersonatorUserId) {
-    throw new ApiError(403, 'impersonation_read_only', 'Viewing as another user is read-only.');
+    throw new DomainError(
+      'forbidden',
+      'impersonation_read_only',
+      'Viewing as another user is read-only.',
+    );
   }
   return tx.findOneOrFail(
     User,
@@ -141,9 +145,14 @@ export async function disableOwnMfa(
   const guess = input.otp !== undefined || input.password !== undefined;
   const wait = guess ? await claimOwnPasswordAttempt(em, actor.userId, loginThrottle) : 0;
   if (wait > 0) {
-    throw new ApiError(429, 'throttled', 'Too many wrong codes or passwords; try again later.', {
-      retryAfterSeconds: wait,
-    });
+    throw new DomainError(
+      'throttled',
+      'throttled',
+      'Too many wrong codes or passwords; try again later.',
+      {
+        retryAfterSeconds: wait,
+      },
+    );
   }
   await mutate(em, actor, async (tx, record) => {
     const user = await loadSelf(tx, actor);
@@ -152,8 +161,8 @@ export async function disableOwnMfa(
     }
     if (user.mfaEnabledAt) {
       if (actor.mfa.required) {
-        throw new ApiError(
-          403,
+        throw new DomainError(
+          'forbidden',
           'mfa_required',
           'Your group requires MFA; it cannot be turned off.',
         );

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
-import { conflict } from '@/lib/server/api/errors';
+import { conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { findScopedUser, toUserDto, userUpdated } from '@/lib/server/services/users/user-access';
 import type { TUserDto } from '@/lib/shared/schemas/users';

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan, can } from '@/lib/server/authz/can';
-import { ApiError, forbidden } from '@/lib/server/api/errors';
+import { DomainError, forbidden } from '@/lib/server/errors/domain-error';
 import { getSubAccount } from '@/lib/server/services/accounts/get-sub-account';
 import { findScopedUser } from '@/lib/server/services/users/user-access';
 import { findVisibleGroup } from '@/lib/server/services/groups/group-access';
@@ -12,7 +12,7 @@ import type { TPresenceTopic } from '@/lib/shared/live/presence';
 /**
  * The Socket.IO room of a presence topic for this actor, after the same check as a
  * `GET` of that record (so presence never confirms that a record outside scope exists),
- * or an ApiError (403 / 404). A page topic is per account, and so is a card's for the
+ * or a DomainError (`forbidden` / `not_found`). A page topic is per account, and so is a card's for the
  * accounts it is assigned to.
  */
 export async function presenceRoomFor(
@@ -47,7 +47,7 @@ export async function presenceRoomFor(
       return relation === 'owner' ? `presence:${topic}` : `presence:${actor.account.id}:${topic}`;
     }
     default:
-      throw new ApiError(400, 'invalid_input', 'Unknown presence topic.');
+      throw new DomainError('invalid_input', 'invalid_input', 'Unknown presence topic.');
   }
   return `presence:${topic}`;
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { TActor } from '@/lib/server/authz/actor';
-import { invalidInput } from '@/lib/server/api/errors';
+import { invalidInput } from '@/lib/server/errors/domain-error';
 import { money } from '@/lib/shared/pricing/money';
 import type { TRateDto, ZRatesListQuery } from '@/lib/shared/schemas/rates';
 import type { TPage } from '@/lib/shared/schemas/common';

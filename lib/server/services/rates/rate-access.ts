@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { conflict, notFound } from '@/lib/server/api/errors';
+import { conflict, notFound } from '@/lib/server/errors/domain-error';
 import { findVisibleCard, type TVisibleCard } from '@/lib/server/services/cards/card-store';
 
 /** A card whose rates the actor may read: owner's side or assignee (`rates:read`). */

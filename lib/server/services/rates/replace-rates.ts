@@ -1,19 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
-import { ApiError, invalidInput } from '@/lib/server/api/errors';
+import { DomainError, invalidInput } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
-import type { TCardOwnerDto } from '@/lib/shared/schemas/cards';
+import type { TRatesImported, TRatesWritten } from '@/lib/shared/schemas/cards';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { findCardForRateWrite } from './rate-access';
 import { rateSetChanged, writeRateRows } from './rate-sets';
 import { finerThan, parseRatesCsv, rateKey, type TCsvLineError } from './rates-csv';
-
-/** What a rate write answers: the card as it is now and how many rows it holds. */
-export interface TRatesWritten {
-  card: TCardOwnerDto;
-  rows: number;
-}
 
 /**
  * `PUT /cards/{id}/rates`: the whole set replaced in one transaction, cards derived from
@@ -58,7 +52,7 @@ export async function importRates(
   body: AsyncIterable<Uint8Array>,
   mode: 'replace' | 'merge',
   limits: { maxRows: number },
-): Promise<TRatesWritten & { mode: 'replace' | 'merge' }> {
+): Promise<TRatesImported> {
   // Who may write, before reading a byte of the body.
   const { card: checked } = await mutate(em, actor, (tx) =>
     findCardForRateWrite(tx, actor, unverifiedCardId),
@@ -82,9 +76,9 @@ export async function importRates(
   });
 }
 
-function csvRejected(lines: TCsvLineError[]): ApiError {
-  return new ApiError(
-    400,
+function csvRejected(lines: TCsvLineError[]): DomainError {
+  return new DomainError(
+    'invalid_input',
     'invalid_csv',
     `${lines.length} line${lines.length === 1 ? '' : 's'} of the file cannot be imported; nothing was written.`,
     { lines },

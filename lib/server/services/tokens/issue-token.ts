@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiToken, User } from '@/lib/server/entities';
-import { ApiError } from '@/lib/server/api/errors';
+import { DomainError } from '@/lib/server/errors/domain-error';
 import { authenticate } from '@/lib/server/auth/login';
 import { newTokenSecret } from '@/lib/server/auth/api-token';
 import { STILL_THE_PASSWORD } from '@/lib/server/auth/sessions';
@@ -22,22 +22,32 @@ export async function issueToken(
 ): Promise<TTokenIssued> {
   const login = await authenticate(em, input, policy);
   if (!login.ok && login.reason === 'throttled') {
-    throw new ApiError(429, 'throttled', 'Too many failed attempts; try again later.', {
+    throw new DomainError('throttled', 'throttled', 'Too many failed attempts; try again later.', {
       retryAfterSeconds: login.retryAfterSeconds,
     });
   }
   if (!login.ok && login.reason === 'otp_required') {
-    throw new ApiError(401, 'otp_required', 'This user has MFA on: send `otp` too.');
+    throw new DomainError(
+      'unauthenticated',
+      'otp_required',
+      'This user has MFA on: send `otp` too.',
+    );
   }
   if (!login.ok && login.reason === 'otp_invalid') {
-    throw new ApiError(401, 'otp_invalid', 'The code is wrong or was used already.');
+    throw new DomainError(
+      'unauthenticated',
+      'otp_invalid',
+      'The code is wrong or was used already.',
+    );
   }
-  if (!login.ok) throw new ApiError(401, 'invalid_credentials', 'Wrong email or password.');
+  if (!login.ok)
+    throw new DomainError('unauthenticated', 'invalid_credentials', 'Wrong email or password.');
   const actor = await resolveActor(em, {
     userId: login.claims.sub,
     sessionVersion: login.claims.sv,
   });
-  if (!actor) throw new ApiError(401, 'invalid_credentials', 'Wrong email or password.');
+  if (!actor)
+    throw new DomainError('unauthenticated', 'invalid_credentials', 'Wrong email or password.');
 
   const { token, hash } = newTokenSecret();
   const expiresAt = new Date(Date.now() + input.expiresInDays * 24 * 60 * 60 * 1000);
@@ -47,7 +57,8 @@ export async function issueToken(
       actor.userId,
       login.passwordHash,
     ]);
-    if (!current[0]?.ok) throw new ApiError(401, 'invalid_credentials', 'Wrong email or password.');
+    if (!current[0]?.ok)
+      throw new DomainError('unauthenticated', 'invalid_credentials', 'Wrong email or password.');
     const row = tx.create(ApiToken, {
       id: crypto.randomUUID(),
       user: tx.getReference(User, actor.userId),

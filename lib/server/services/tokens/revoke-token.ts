@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiToken } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { notFound } from '@/lib/server/api/errors';
+import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { toTokenDto } from './token-dto';
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { ApiError, invalidInput } from '@/lib/server/api/errors';
+import { DomainError, invalidInput } from '@/lib/server/errors/domain-error';
 import { hashPassword, verifyPassword } from '@/lib/server/auth/password';
 import {
   claimOwnPasswordAttempt,
@@ -33,9 +33,14 @@ export async function changeOwnPassword(
   // Claimed (counted) before the check, in its own commit, so a refusal below keeps it.
   const wait = await claimOwnPasswordAttempt(em, actor.userId, policy);
   if (wait > 0) {
-    throw new ApiError(429, 'throttled', 'Too many wrong current passwords; try again later.', {
-      retryAfterSeconds: wait,
-    });
+    throw new DomainError(
+      'throttled',
+      'throttled',
+      'Too many wrong current passwords; try again later.',
+      {
+        retryAfterSeconds: wait,
+      },
+    );
   }
   await mutate(em, actor, async (tx, record) => {
     const user = await tx.findOneOrFail(

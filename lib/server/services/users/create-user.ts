@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { conflict } from '@/lib/server/api/errors';
+import { conflict } from '@/lib/server/errors/domain-error';
 import { hashPassword } from '@/lib/server/auth/password';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TUserCreate, TUserDto } from '@/lib/shared/schemas/users';

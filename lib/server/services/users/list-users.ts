@@ -3,7 +3,7 @@ import { User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { scopeFor } from '@/lib/server/authz/scope';
-import { afterCursor, decodeCursor, pageOf } from '@/lib/server/api/paging';
+import { afterCursor, decodeCursor, pageOf } from '@/lib/server/services/paging';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import { toUserDto } from './user-access';

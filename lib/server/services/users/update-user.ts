@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { staleVersion } from '@/lib/server/api/errors';
+import { staleVersion } from '@/lib/server/errors/domain-error';
 import { hashPassword } from '@/lib/server/auth/password';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TUserDto, TUserPatch } from '@/lib/shared/schemas/users';

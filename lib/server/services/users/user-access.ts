@@ -10,7 +10,7 @@ import {
 import type { TActor } from '@/lib/server/authz/actor';
 import { scopeFor } from '@/lib/server/authz/scope';
 import { assignableGroupScope } from '@/lib/server/authz/group-relation';
-import { ApiError, notFound } from '@/lib/server/api/errors';
+import { DomainError, notFound } from '@/lib/server/errors/domain-error';
 import { assertNoEscalation } from '@/lib/server/services/groups/no-escalation';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import type { TChange } from '@/lib/server/live/change-log';
@@ -41,7 +41,7 @@ export async function findUserAccount(
   });
   if (!account) throw notFound('account');
   if (account.kind === 'customer') {
-    throw new ApiError(400, 'invalid_input', 'Customers do not sign in.', {
+    throw new DomainError('invalid_input', 'invalid_input', 'Customers do not sign in.', {
       fields: { accountId: 'must be a carrier or reseller account' },
     });
   }

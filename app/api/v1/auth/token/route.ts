@@ -3,7 +3,7 @@ import { ApiError } from '@/lib/server/api/errors';
 import { CLIENT_IP_HEADER } from '@/lib/server/auth/login';
 import { findRuntime } from '@/lib/server/runtime';
 import { issueToken } from '@/lib/server/services/tokens/issue-token';
-import { ZTokenCreate } from '@/lib/shared/schemas/tokens';
+import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
 
@@ -12,7 +12,7 @@ export async function POST(req: Request): Promise<Response> {
   try {
     const runtime = findRuntime();
     if (!runtime) throw new ApiError(503, 'unavailable', 'The panel is starting; try again.');
-    const body = await readBody(req, ZTokenCreate);
+    const body = await readBody(req, API_REGISTRY['/auth/token'].POST.body);
     const ip = req.headers.get(CLIENT_IP_HEADER) ?? 'unknown';
     const issued = await issueToken(
       runtime.orm.em.fork(),

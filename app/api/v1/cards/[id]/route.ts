@@ -4,7 +4,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { findVisibleCard, toCardDto } from '@/lib/server/services/cards/card-store';
 import { updateCard } from '@/lib/server/services/cards/update-card';
 import { deleteCard } from '@/lib/server/services/cards/delete-card';
-import { ZCardPatch } from '@/lib/shared/schemas/cards';
+import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
 
@@ -16,7 +16,9 @@ export const GET = apiRoute<{ id: string }>(async ({ params, actor, em }) => {
 
 export const PATCH = apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
   const id = idParam(params, 'card');
-  return json(await updateCard(em, actor, id, await readBody(req, ZCardPatch)));
+  return json(
+    await updateCard(em, actor, id, await readBody(req, API_REGISTRY['/cards/{id}'].PATCH.body)),
+  );
 });
 
 export const DELETE = apiRoute<{ id: string }>(async ({ params, actor, em }) => {

@@ -4,7 +4,7 @@ import { findVisibleGroup } from '@/lib/server/services/groups/group-access';
 import { toGroupDto } from '@/lib/server/services/groups/group-dto';
 import { updateGroup } from '@/lib/server/services/groups/update-group';
 import { deleteGroup } from '@/lib/server/services/groups/delete-group';
-import { ZGroupPatch } from '@/lib/shared/schemas/groups';
+import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
 
@@ -15,7 +15,9 @@ export const GET = apiRoute<{ id: string }>(async ({ params, actor, em }) => {
 
 export const PATCH = apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
   const id = idParam(params, 'group');
-  return json(await updateGroup(em, actor, id, await readBody(req, ZGroupPatch)));
+  return json(
+    await updateGroup(em, actor, id, await readBody(req, API_REGISTRY['/groups/{id}'].PATCH.body)),
+  );
 });
 
 export const DELETE = apiRoute<{ id: string }>(async ({ params, actor, em }) => {

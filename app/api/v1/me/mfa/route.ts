@@ -1,6 +1,6 @@
 import { apiRoute, json, noContent, readBody, readNoBody } from '@/lib/server/api/handler';
 import { disableOwnMfa, getMfaStatus, startMfaEnrolment } from '@/lib/server/services/mfa/own-mfa';
-import { ZMfaDisable } from '@/lib/shared/schemas/mfa';
+import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
 
@@ -19,6 +19,6 @@ export const POST = apiRoute(async ({ req, actor, em }) => {
 }, options);
 
 export const DELETE = apiRoute(async ({ req, actor, em }) => {
-  await disableOwnMfa(em, actor, await readBody(req, ZMfaDisable));
+  await disableOwnMfa(em, actor, await readBody(req, API_REGISTRY['/me/mfa'].DELETE.body));
   return noContent();
 }, options);

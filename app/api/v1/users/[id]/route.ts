@@ -4,8 +4,8 @@ import { assertCan } from '@/lib/server/authz/can';
 import { findScopedUser, toUserDto } from '@/lib/server/services/users/user-access';
 import { updateUser } from '@/lib/server/services/users/update-user';
 import { deleteUser } from '@/lib/server/services/users/delete-user';
-import { ZUserPatch } from '@/lib/shared/schemas/users';
-import { invalidInput } from '@/lib/server/api/errors';
+import { invalidInput } from '@/lib/server/errors/domain-error';
+import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
 
@@ -23,7 +23,9 @@ export const PATCH = apiRoute<{ id: string }>(async ({ req, params, actor, em })
       groupId: 'a user always has exactly one group; give another one instead',
     });
   }
-  return json(await updateUser(em, actor, id, parseBody(body, ZUserPatch)));
+  return json(
+    await updateUser(em, actor, id, parseBody(body, API_REGISTRY['/users/{id}'].PATCH.body)),
+  );
 });
 
 export const DELETE = apiRoute<{ id: string }>(async ({ params, actor, em }) => {

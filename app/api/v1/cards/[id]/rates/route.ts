@@ -2,16 +2,23 @@ import { apiRoute, json, readBody, readQuery } from '@/lib/server/api/handler';
 import { idParam } from '@/lib/server/api/params';
 import { listRates } from '@/lib/server/services/rates/list-rates';
 import { replaceRates } from '@/lib/server/services/rates/replace-rates';
-import { ZRatesListQuery, ZRatesPut } from '@/lib/shared/schemas/rates';
+import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
 
 export const GET = apiRoute<{ id: string }>(async ({ req, params, actor, em }) =>
-  json(await listRates(em, actor, idParam(params, 'card'), readQuery(req, ZRatesListQuery))),
+  json(
+    await listRates(
+      em,
+      actor,
+      idParam(params, 'card'),
+      readQuery(req, API_REGISTRY['/cards/{id}/rates'].GET.query),
+    ),
+  ),
 );
 
 export const PUT = apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
   const id = idParam(params, 'card');
-  const body = await readBody(req, ZRatesPut);
+  const body = await readBody(req, API_REGISTRY['/cards/{id}/rates'].PUT.body);
   return json(await replaceRates(em, actor, id, body.rates));
 });

@@ -1,11 +1,17 @@
 import { apiRoute, json, readBody } from '@/lib/server/api/handler';
 import { confirmMfaEnrolment } from '@/lib/server/services/mfa/own-mfa';
-import { ZMfaConfirm } from '@/lib/shared/schemas/mfa';
+import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
 
 export const POST = apiRoute(
   async ({ req, actor, em }) =>
-    json(await confirmMfaEnrolment(em, actor, await readBody(req, ZMfaConfirm))),
+    json(
+      await confirmMfaEnrolment(
+        em,
+        actor,
+        await readBody(req, API_REGISTRY['/me/mfa/confirm'].POST.body),
+      ),
+    ),
   { pass: ['mfa_enrolment_required'] },
 );

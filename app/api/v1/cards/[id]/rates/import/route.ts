@@ -1,9 +1,10 @@
 import { apiRoute, json, readQuery } from '@/lib/server/api/handler';
 import { idParam } from '@/lib/server/api/params';
-import { ApiError, invalidInput } from '@/lib/server/api/errors';
+import { ApiError } from '@/lib/server/api/errors';
+import { invalidInput } from '@/lib/server/errors/domain-error';
 import { importRates } from '@/lib/server/services/rates/replace-rates';
-import { ZImportQuery } from '@/lib/shared/schemas/rates';
 import { CSV_BODY_LIMIT, countedBody } from '@/lib/server/api/body-limit';
+import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
 
@@ -12,7 +13,7 @@ const MAX_IMPORT_ROWS = 250_000;
 
 export const POST = apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
   const id = idParam(params, 'card');
-  const { mode } = readQuery(req, ZImportQuery);
+  const { mode } = readQuery(req, API_REGISTRY['/cards/{id}/rates/import'].POST.query);
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'text/csv') {
     throw new ApiError(415, 'unsupported_media_type', 'Send the rates as text/csv.', {

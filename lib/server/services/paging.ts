@@ -1,5 +1,5 @@
 import { ZId } from '@/lib/shared/schemas/common';
-import { invalidInput } from './errors';
+import { invalidInput } from '@/lib/server/errors/domain-error';
 
 /**
  * Keyset paging over (createdAt, id): stable under inserts, no OFFSET scans. The cursor

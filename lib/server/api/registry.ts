@@ -1,0 +1,484 @@
+import { z } from 'zod';
+import {
+  ZAccountListQuery,
+  ZCustomerCreate,
+  ZCustomerDto,
+  ZCustomerPatch,
+  ZResellerCreate,
+  ZResellerDto,
+  ZResellerPatch,
+} from '@/lib/shared/schemas/accounts';
+import { ZAuditEntryDto, ZAuditQuery } from '@/lib/shared/schemas/audit';
+import {
+  ZAssignmentCreate,
+  ZAssignmentDto,
+  ZAssignmentListQuery,
+  ZCardAssignedDto,
+  ZCardCreate,
+  ZCardDerive,
+  ZCardListQuery,
+  ZCardOwnerDto,
+  ZCardPatch,
+  ZMarginQuery,
+  ZMarginReport,
+  ZRatesImported,
+  ZRatesWritten,
+  ZTransfer,
+} from '@/lib/shared/schemas/cards';
+import { ZErrorBody, ZId, ZPageOf, ZPageQuery } from '@/lib/shared/schemas/common';
+import { ZDashboardCounts } from '@/lib/shared/schemas/dashboard';
+import {
+  ZGroupCreate,
+  ZGroupDto,
+  ZGroupPatch,
+  ZUseOnlyGroupDto,
+} from '@/lib/shared/schemas/groups';
+import { ZImpersonationStart, ZImpersonationStarted } from '@/lib/shared/schemas/impersonation';
+import { ZMeDto } from '@/lib/shared/schemas/me';
+import {
+  ZMfaConfirm,
+  ZMfaDisable,
+  ZMfaEnrolment,
+  ZMfaRecoveryCodes,
+  ZMfaStatus,
+} from '@/lib/shared/schemas/mfa';
+import {
+  ZImportQuery,
+  ZLookup,
+  ZLookupQuery,
+  ZRateDto,
+  ZRatesListQuery,
+  ZRatesPut,
+} from '@/lib/shared/schemas/rates';
+import { ZTokenCreate, ZTokenDto, ZTokenIssued } from '@/lib/shared/schemas/tokens';
+import {
+  ZPasswordChange,
+  ZUserAccess,
+  ZUserCreate,
+  ZUserDto,
+  ZUserListQuery,
+  ZUserManageability,
+  ZUserPatch,
+} from '@/lib/shared/schemas/users';
+import { ZEventsPage, ZEventsQuery } from '@/lib/shared/live/events';
+
+/**
+ * Every /api/v1 route in one table (issue 14): its path in OpenAPI spelling (`{id}` for
+ * a segment), the methods its route file exports, what each takes (path, query and body
+ * schemas — the very ones the handler validates with) and answers (a schema per success
+ * status). The OpenAPI document, the router's JSON 404/405, the metrics' route labels,
+ * the fuzz test's endpoints and the integration tests' response checks all read it; a
+ * unit test holds it to the route files under app/api/v1.
+ */
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type THttpMethod = (typeof HTTP_METHODS)[number];
+
+/** A success answer: a JSON body's schema, a CSV body, or no body (`null`, for 204). */
+export type TSuccessBody = z.ZodType | 'text/csv' | null;
+
+export interface TOperation {
+  summary: string;
+  /** The grant checked first; outside the caller's scope the answer is 404. */
+  grant?: string;
+  /** The path parameters (`{id}`), as `idParam` reads them. */
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  /** A JSON request body. */
+  body?: z.ZodType;
+  /** A text/csv request body instead of JSON (the rates import). */
+  csvBody?: boolean;
+  /** Success statuses and their bodies; errors are `ZErrorBody` (see `declaredResponse`). */
+  responses: Partial<Record<200 | 201 | 204, TSuccessBody>>;
+  /** No credential needed. */
+  public?: boolean;
+  /** May answer 429 with Retry-After (public operations always may). */
+  throttled?: boolean;
+  /** Error statuses of its own, with why (beyond those every operation may answer). */
+  errors?: Readonly<Record<number, string>>;
+}
+
+type TRoute = Partial<Record<THttpMethod, TOperation>>;
+
+const ZIdParams = z.object({ id: ZId });
+/** The OpenAPI document (`GET /openapi.json`): its frame; the paths are this very table. */
+const ZOpenApiDocument = z
+  .object({
+    openapi: z.literal('3.1.0'),
+    info: z.object({ title: z.string(), version: z.string() }).loose(),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  })
+  .loose();
+const ZGroupAny = z.union([ZGroupDto, ZUseOnlyGroupDto]);
+const ZCardAny = z.union([ZCardOwnerDto, ZCardAssignedDto]);
+
+/** The five operations of a resource collection and its items. */
+function crud<
+  TName extends string,
+  TList extends z.ZodObject,
+  TCreate extends z.ZodType,
+  TPatch extends z.ZodType,
+>(name: TName, schemas: { dto: z.ZodType; list: TList; create: TCreate; patch: TPatch }) {
+  return {
+    collection: {
+      GET: {
+        summary: `List ${name} in scope`,
+        grant: `${name}:read`,
+        query: schemas.list,
+        responses: { 200: ZPageOf(schemas.dto) },
+      },
+      POST: {
+        summary: `Create one of ${name}`,
+        grant: `${name}:create`,
+        body: schemas.create,
+        responses: { 201: schemas.dto },
+      },
+    },
+    item: {
+      GET: {
+        summary: `Read one of ${name}`,
+        grant: `${name}:read`,
+        params: ZIdParams,
+        responses: { 200: schemas.dto },
+      },
+      PATCH: {
+        summary: `Update (version required; 409 when stale)`,
+        grant: `${name}:update`,
+        params: ZIdParams,
+        body: schemas.patch,
+        responses: { 200: schemas.dto },
+      },
+      DELETE: {
+        summary: `Delete (409 listing dependants)`,
+        grant: `${name}:delete`,
+        params: ZIdParams,
+        responses: { 204: null },
+      },
+    },
+  } as const satisfies { collection: TRoute; item: TRoute };
+}
+
+const resellers = crud('resellers', {
+  dto: ZResellerDto,
+  list: ZAccountListQuery,
+  create: ZResellerCreate,
+  patch: ZResellerPatch,
+});
+const customers = crud('customers', {
+  dto: ZCustomerDto,
+  list: ZAccountListQuery,
+  create: ZCustomerCreate,
+  patch: ZCustomerPatch,
+});
+const users = crud('users', {
+  dto: ZUserDto,
+  list: ZUserListQuery,
+  create: ZUserCreate,
+  patch: ZUserPatch,
+});
+const groups = crud('groups', {
+  dto: ZGroupAny,
+  list: ZPageQuery,
+  create: ZGroupCreate,
+  patch: ZGroupPatch,
+});
+const cards = crud('cards', {
+  dto: ZCardAny,
+  list: ZCardListQuery,
+  create: ZCardCreate,
+  patch: ZCardPatch,
+});
+
+export const API_REGISTRY = {
+  '/openapi.json': {
+    GET: {
+      summary: 'This document',
+      responses: { 200: ZOpenApiDocument },
+      public: true,
+    },
+  },
+  '/auth/token': {
+    POST: {
+      summary:
+        'Trade email and password (and `otp` when the user has MFA on: 401 `otp_required`) for a bearer token (throttled)',
+      body: ZTokenCreate,
+      responses: { 201: ZTokenIssued },
+      public: true,
+    },
+  },
+  '/me': { GET: { summary: 'Who the caller is', responses: { 200: ZMeDto } } },
+  '/me/password': {
+    POST: {
+      summary: 'Change one’s own password (wrong current passwords are throttled)',
+      body: ZPasswordChange,
+      responses: { 204: null },
+      throttled: true,
+    },
+  },
+  '/me/mfa': {
+    GET: { summary: 'The caller’s MFA state', responses: { 200: ZMfaStatus } },
+    POST: {
+      summary: 'Start TOTP enrolment: a new secret (pending until confirmed), its URI and QR code',
+      responses: { 201: ZMfaEnrolment },
+    },
+    DELETE: {
+      summary:
+        'Turn one’s MFA off with a current code, a recovery code or the password (403 `mfa_required` when the group requires it)',
+      body: ZMfaDisable,
+      responses: { 204: null },
+      throttled: true,
+    },
+  },
+  '/me/mfa/confirm': {
+    POST: {
+      summary: 'Turn MFA on with a first code; answers 10 recovery codes, this once',
+      body: ZMfaConfirm,
+      responses: { 200: ZMfaRecoveryCodes },
+    },
+  },
+  '/tokens': {
+    GET: { summary: 'The caller’s own tokens', responses: { 200: ZPageOf(ZTokenDto) } },
+  },
+  '/tokens/{id}': {
+    DELETE: {
+      summary: 'Revoke one of the caller’s tokens',
+      params: ZIdParams,
+      responses: { 204: null },
+    },
+  },
+  '/resellers': resellers.collection,
+  '/resellers/{id}': resellers.item,
+  '/customers': customers.collection,
+  '/customers/{id}': customers.item,
+  '/customers/{id}/transfer': {
+    POST: {
+      summary: 'Move a customer to another account in scope with the card it gets there',
+      grant: 'customers:update',
+      params: ZIdParams,
+      body: ZTransfer,
+      responses: { 200: ZCustomerDto },
+    },
+  },
+  '/users': users.collection,
+  '/users/{id}': users.item,
+  '/users/{id}/manageable': {
+    GET: {
+      summary:
+        'Whether the caller may reset, disable, enable, delete or regroup the user: only when the user’s group holds nothing the caller lacks, and never itself',
+      grant: 'users:read',
+      params: ZIdParams,
+      responses: { 200: ZUserManageability },
+    },
+  },
+  '/users/{id}/mfa': {
+    DELETE: {
+      summary:
+        'Reset the user’s MFA (same rule as a password reset); every session of the user ends',
+      grant: 'users:update',
+      params: ZIdParams,
+      responses: { 200: ZUserDto },
+    },
+  },
+  '/users/{id}/access': {
+    GET: {
+      summary:
+        'The user’s effective permissions and the accounts and cards it can see (needs users:read and groups:read; a section the caller cannot read is withheld)',
+      grant: 'users:read',
+      params: ZIdParams,
+      responses: { 200: ZUserAccess },
+    },
+  },
+  '/groups': groups.collection,
+  '/groups/{id}': groups.item,
+  '/cards': cards.collection,
+  '/cards/{id}': cards.item,
+  '/cards/{id}/derive': {
+    POST: {
+      summary: 'A customer card of the caller’s account whose rates follow this one, marked up',
+      grant: 'cards:create',
+      params: ZIdParams,
+      body: ZCardDerive,
+      responses: { 201: ZCardOwnerDto },
+    },
+  },
+  '/cards/{id}/margin': {
+    GET: {
+      summary: 'Rows of a derived card that lose money, priced at sample call lengths',
+      grant: 'cards:read',
+      params: ZIdParams,
+      query: ZMarginQuery,
+      responses: { 200: ZMarginReport },
+    },
+  },
+  '/cards/{id}/rates': {
+    GET: {
+      summary: 'The card’s rates in prefix order (`prefix` narrows)',
+      grant: 'rates:read',
+      params: ZIdParams,
+      query: ZRatesListQuery,
+      responses: { 200: ZPageOf(ZRateDto) },
+    },
+    PUT: {
+      summary: 'Replace the whole rate set (derived cards recompute in the same transaction)',
+      grant: 'rates:update',
+      params: ZIdParams,
+      body: ZRatesPut,
+      responses: { 200: ZRatesWritten },
+    },
+  },
+  '/cards/{id}/rates/import': {
+    POST: {
+      summary: 'Import a rates CSV (nothing written if any line is bad; 400 lists them)',
+      grant: 'rates:update',
+      params: ZIdParams,
+      query: ZImportQuery,
+      csvBody: true,
+      responses: { 200: ZRatesImported },
+    },
+  },
+  '/cards/{id}/rates/export': {
+    GET: {
+      summary: 'The rates as CSV, formula-like cells neutralized',
+      grant: 'rates:read',
+      params: ZIdParams,
+      responses: { 200: 'text/csv' },
+    },
+  },
+  '/assignments': {
+    GET: {
+      summary: 'Assignments of cards owned in scope',
+      grant: 'assignments:read',
+      query: ZAssignmentListQuery,
+      responses: { 200: ZPageOf(ZAssignmentDto) },
+    },
+    POST: {
+      summary: 'Assign a customer card to an account directly under its owner',
+      grant: 'assignments:create',
+      body: ZAssignmentCreate,
+      responses: { 201: ZAssignmentDto },
+    },
+  },
+  '/assignments/{id}': {
+    DELETE: {
+      summary: 'Remove an assignment (409 while cards derived from it exist)',
+      grant: 'assignments:delete',
+      params: ZIdParams,
+      responses: { 204: null },
+    },
+  },
+  '/rates/lookup': {
+    GET: {
+      summary: 'Price trace: the longest-prefix rate at each visible level of the chain',
+      grant: 'rates:read',
+      query: ZLookupQuery,
+      responses: { 200: ZLookup },
+    },
+  },
+  '/dashboard': {
+    GET: {
+      summary: 'How many resellers, customers, users and cards the caller sees (null: no grant)',
+      responses: { 200: ZDashboardCounts },
+    },
+  },
+  '/audit': {
+    GET: {
+      summary: 'The audit trail within scope, newest first',
+      grant: 'audit:read',
+      query: ZAuditQuery,
+      responses: { 200: ZPageOf(ZAuditEntryDto) },
+    },
+  },
+  '/impersonation': {
+    POST: {
+      summary: 'View as a user of a strictly lower account (read-only, time-limited)',
+      grant: 'impersonation:start',
+      body: ZImpersonationStart,
+      responses: { 201: ZImpersonationStarted },
+    },
+    DELETE: { summary: 'Stop viewing as another user', responses: { 204: null } },
+  },
+  '/events': {
+    GET: {
+      summary:
+        'Catch-up: the changes after `since` the caller would have received live, in seq order, and the `seq` to resume from (the twin of the socket’s `events:since`)',
+      query: ZEventsQuery,
+      responses: { 200: ZEventsPage },
+      errors: {
+        410: '`resync_required`: `since` is older than the kept log, or the caller’s access changed since; fetch afresh',
+      },
+    },
+  },
+} as const satisfies Record<string, TRoute>;
+
+export type TApiPath = keyof typeof API_REGISTRY;
+
+/** Every operation of the table, in its order. */
+export const API_OPERATION_LIST: readonly {
+  path: TApiPath;
+  method: THttpMethod;
+  op: TOperation;
+}[] = Object.entries(API_REGISTRY).flatMap(([path, route]) =>
+  Object.entries(route as TRoute).map(([method, op]) => ({
+    path: path as TApiPath,
+    method: method as THttpMethod,
+    op: op as TOperation,
+  })),
+);
+
+/** Error statuses any operation may answer, whatever it is (HTTP's own and the wrapper's). */
+export const COMMON_ERRORS: Readonly<Record<number, string>> = {
+  400: 'Invalid input; `fields` names each bad field',
+  401: 'No valid session or token',
+  403: 'A missing grant, escalation, a read-only view, or a cookie write from another origin (`cross_origin`)',
+  404: 'Not found or outside the caller’s scope',
+  409: 'Stale version (with `current`) or blocked (with `dependants`)',
+};
+
+/** Refusals the transport may answer to any request, documented once in the overview. */
+const TRANSPORT_ERRORS = [405, 413, 415, 503];
+
+/** The error statuses an operation declares (besides the transport's). */
+export function errorStatuses(op: TOperation): Record<number, string> {
+  const throttled: Record<number, string> =
+    op.public || op.throttled ? { 429: 'Throttled; see Retry-After' } : {};
+  return { ...COMMON_ERRORS, ...throttled, ...op.errors };
+}
+
+/** Literal segments win over `{id}`: fewer parameters first. */
+const ROUTES_BY_SPECIFICITY = (Object.keys(API_REGISTRY) as TApiPath[])
+  .map((path) => ({ path, segments: path.split('/').slice(1) }))
+  .sort(
+    (a, b) =>
+      a.segments.filter((s) => s === '{id}').length - b.segments.filter((s) => s === '{id}').length,
+  );
+
+/** The path of the table that serves these (decoded) segments below /api/v1, or null. */
+export function matchRoute(segments: readonly string[]): TApiPath | null {
+  const match = ROUTES_BY_SPECIFICITY.find(
+    (route) =>
+      route.segments.length === segments.length &&
+      route.segments.every((part, index) => part === '{id}' || part === segments[index]),
+  );
+  return match?.path ?? null;
+}
+
+/** The path of the table an /api/v1 path (`/cards/6f…/rates?x=1`) is served by, or null. */
+export function registryPathOf(concrete: string): TApiPath | null {
+  return matchRoute(concrete.split('?')[0]!.split('/').slice(1));
+}
+
+/**
+ * What an operation declares for a status: the success body (schema, CSV or none) or,
+ * for an error status it or the transport may answer, `ZErrorBody`. Undefined when the
+ * status is not one the operation declares.
+ */
+export function declaredResponse(
+  op: TOperation,
+  status: number,
+): { body: TSuccessBody } | undefined {
+  if (status in op.responses) return { body: op.responses[status as 200] ?? null };
+  if (status in errorStatuses(op) || TRANSPORT_ERRORS.includes(status)) {
+    return { body: ZErrorBody };
+  }
+  return undefined;
+}
