@@ -5,7 +5,8 @@ import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import type { THello } from '@/lib/shared/live/events';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { startPanelServer } from '../fixtures/panel-server';
-import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
+import { requestToken } from '../fixtures/panel-suite';
 import { until } from '../fixtures/live-client';
 import { startPrivatePostgres } from '../fixtures/private-services';
 
@@ -34,23 +35,35 @@ interface TListener {
   hello: THello;
   received: TChangeEnvelope[];
   rescoped: unknown[];
+  /** Both kinds, in arrival order. */
+  log: string[];
 }
 
-async function listen(baseUrl: string, client: TApiClient): Promise<TListener> {
+/** A socket signed in by session cookie (a `TApiClient`) or by API token (a string). */
+async function listen(baseUrl: string, credential: TApiClient | string): Promise<TListener> {
   const socket = io(baseUrl, {
     transports: ['websocket'],
     reconnection: false,
-    extraHeaders: { cookie: client.cookie },
+    ...(typeof credential === 'string'
+      ? { auth: { token: credential } }
+      : { extraHeaders: { cookie: credential.cookie } }),
   });
   const received: TChangeEnvelope[] = [];
   const rescoped: unknown[] = [];
-  socket.on('change', (envelope) => received.push(envelope));
-  socket.on('session.rescoped', (me) => rescoped.push(me));
+  const log: string[] = [];
+  socket.on('change', (envelope: TChangeEnvelope) => {
+    received.push(envelope);
+    log.push(`${envelope.type} ${envelope.id}`);
+  });
+  socket.on('session.rescoped', (me) => {
+    rescoped.push(me);
+    log.push('rescoped');
+  });
   const hello = await new Promise<THello>((resolve, reject) => {
     socket.once('hello', resolve);
     socket.once('connect_error', reject);
   });
-  return { socket, hello, received, rescoped };
+  return { socket, hello, received, rescoped, log };
 }
 
 describe('one panel process', () => {
@@ -118,6 +131,57 @@ describe('one panel process', () => {
     await until(() => opsLive.rescoped.length === 1, 'the member to be re-scoped');
     expect(await scrape(suite.server.url, 'panel_live_rechecks_total')).toBe(before + 1);
     expect(opsLive.rescoped[0]).toMatchObject({ grants: ['resellers:read'] });
+  });
+
+  it('holds only the sockets being re-checked: the others receive meanwhile', async () => {
+    const token = (await requestToken(suite.server.url, ADMIN.email, ADMIN.password)).body.token;
+    const call = (method: string, path: string, body?: unknown) =>
+      bearerCall(suite.server.url, token, method, path, body);
+    const carrierId = (await call('GET', '/me')).body.account.id;
+    let desk = (await call('POST', '/groups', { name: 'Desk', grants: ['customers:read'] })).body;
+    await call('POST', '/users', {
+      email: 'desk@pipeline.test',
+      password: PASSWORD,
+      accountId: carrierId,
+      groupId: desk.id,
+    });
+    // The watcher signs in by token, the desk user by session: the lock below stalls
+    // the desk user's re-check (the door reads its session) and nothing of the watcher.
+    const watcher = await listen(suite.server.url, token);
+    const deskLive = await listen(
+      suite.server.url,
+      await apiClient(suite.server.url, 'desk@pipeline.test', PASSWORD),
+    );
+    sockets.push(watcher.socket, deskLive.socket);
+    const locker = new pg.Client({ connectionString: suite.db.url });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      await locker.query('lock table user_session in access exclusive mode');
+      desk = (
+        await call('PATCH', `/groups/${desk.id}`, {
+          version: desk.version,
+          grants: ['customers:read', 'resellers:read'],
+        })
+      ).body;
+      const customer = (await call('POST', '/customers', { name: 'While re-checking' })).body;
+      // Delivered to the watcher while the desk user's re-check is still waiting.
+      await until(
+        () => watcher.received.some((e) => e.id === customer.id),
+        'the watcher to receive the next change during the re-check',
+      );
+      expect(deskLive.log).toEqual([]);
+      await locker.query('rollback');
+      // The desk user gets it after its re-check, under the access it was left with.
+      await until(
+        () => deskLive.received.some((e) => e.id === customer.id),
+        'the held socket to receive it once re-checked',
+      );
+      expect(deskLive.log).toEqual(['rescoped', `customers.created ${customer.id}`]);
+    } finally {
+      await locker.query('rollback').catch(() => {});
+      await locker.end();
+    }
   });
 
   it('skips an entry whose audience throws, after bounded retries, and delivers the next', async () => {
