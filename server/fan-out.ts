@@ -1,16 +1,19 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { audienceOf } from '@/lib/server/authz/audience';
+import { audienceOf, type TDelivery, type TLogEntry } from '@/lib/server/authz/audience';
 import { CHANGE_LOG_CHANNEL, liveProcessTag, setLiveNudge } from '@/lib/server/live/change-log';
 import { logHead, readLogAfter } from '@/lib/server/live/read-log';
-import type { TPanelServer } from './socket';
-import { applyRevocation } from './revocation';
+import type { TPanelServer, TPanelSocket } from './socket';
+import { affectedSockets, recheckTogether } from './revocation';
 import { getLogger } from '@/lib/server/observability/logger';
 import { getMetrics } from '@/lib/server/observability/metrics';
 
-/** A safety net only: commits wake the tailer at once by nudge or NOTIFY. */
-const SAFETY_POLL_MS = 5_000;
 const BATCH = 500;
+/** Tries of an entry whose audience throws, before it is logged and skipped. */
+const MAX_ENTRY_ATTEMPTS = 3;
+const ENTRY_RETRY_MS = 200;
+/** Waits between attempts to open the LISTEN connection again, the last repeated. */
+const LISTEN_BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000, 10_000];
 
 /**
  * The tailer of one server process (DESIGN §2 "Fan-out from the log"): woken by an
@@ -18,20 +21,32 @@ const BATCH = 500;
  * data, only the sender's process tag), it
  * reads the log after the last seq it delivered, in order, and emits each entry to the
  * rooms of its audience on this process's own sockets (`io.local`). No per-socket loop
- * and no per-socket query: the audience is rooms, computed once per entry.
+ * and no per-socket query: the audience is rooms, computed once per entry. An entry that
+ * changed access holds the sockets it touches (`HeldSockets`) while they are re-checked;
+ * every other socket goes on receiving.
  */
 export class FanOut {
   private lastSeq = 0;
   private draining = false;
   private again = false;
+  private stopped = false;
   private listener?: pg.Client;
+  private listenFailures = 0;
+  private reconnect?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
   private poll?: NodeJS.Timeout;
+  private readonly failures = new Map<number, number>();
+  private readonly held: HeldSockets;
 
   constructor(
     private readonly io: TPanelServer,
     private readonly orm: MikroORM,
     private readonly databaseUrl: string,
-  ) {}
+    /** A safety net only (`LIVE_POLL_MS`): commits wake the tailer at once. */
+    private readonly options: { pollMs: number } = { pollMs: 5_000 },
+  ) {
+    this.held = new HeldSockets(orm);
+  }
 
   /** The last seq this process has delivered: new sockets get live events after it. */
   get head(): number {
@@ -42,11 +57,12 @@ export class FanOut {
     this.lastSeq = await logHead(this.orm.em.fork());
     setLiveNudge(() => this.nudge());
     await this.listen();
-    this.poll = setInterval(() => this.nudge(), SAFETY_POLL_MS);
+    this.poll = setInterval(() => this.nudge(), this.options.pollMs);
     this.poll.unref();
   }
 
   nudge(): void {
+    if (this.stopped) return;
     if (this.draining) {
       this.again = true;
       return;
@@ -65,50 +81,199 @@ export class FanOut {
 
   private async drain(): Promise<void> {
     const em = this.orm.em.fork();
-    const metrics = getMetrics();
     for (;;) {
       const entries = await readLogAfter(em, this.lastSeq, BATCH);
       for (const entry of entries) {
-        // A change to who may see what first re-scopes or ends the sockets it touches, so
-        // the entry itself already goes by the access it leaves behind.
-        await applyRevocation(this.io, this.orm, entry);
-        for (const delivery of audienceOf(entry)) {
-          this.io.local
-            .to(delivery.rooms)
-            .except(delivery.except ?? [])
-            .emit('change', delivery.envelope);
-        }
-        this.lastSeq = entry.seq;
-        metrics.changesFannedOut.inc();
-        metrics.fanoutLag.observe(Math.max(0, Date.now() - entry.at.getTime()) / 1000);
+        if (!this.deliver(entry)) return;
       }
       if (entries.length < BATCH) return;
     }
   }
 
-  /** LISTEN for other processes' commits; without it (a driver that refuses), nudges and the poll remain. */
+  /**
+   * One entry to this process's sockets; false when it failed and will be tried again
+   * (the drain stops there, keeping the order). An entry that keeps failing is logged
+   * with its seq, counted, and skipped: one bad row must not halt delivery forever.
+   */
+  private deliver(entry: TLogEntry): boolean {
+    const metrics = getMetrics();
+    let deliveries: TDelivery[];
+    try {
+      // Built in full here, envelopes included, so a throw happens before any emit.
+      deliveries = audienceOf(entry).map((delivery) => ({
+        rooms: delivery.rooms,
+        except: delivery.except,
+        envelope: delivery.envelope,
+      }));
+    } catch (error) {
+      const attempts = (this.failures.get(entry.seq) ?? 0) + 1;
+      if (attempts < MAX_ENTRY_ATTEMPTS) {
+        this.failures.set(entry.seq, attempts);
+        getLogger().warn({ err: error, seq: entry.seq, attempts }, 'fan-out: entry failed');
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => this.nudge(), ENTRY_RETRY_MS * attempts);
+        this.retry.unref();
+        return false;
+      }
+      this.failures.delete(entry.seq);
+      getLogger().error({ err: error, seq: entry.seq }, 'fan-out: entry skipped');
+      metrics.liveEntriesSkipped.inc();
+      this.lastSeq = entry.seq;
+      return true;
+    }
+    this.failures.delete(entry.seq);
+    // A change to who may see what first holds the sockets it touches and re-checks
+    // them; they receive this entry (and any after it) once re-scoped, so it already
+    // goes by the access it leaves behind. Every other socket receives it now.
+    this.held.recheck(affectedSockets(this.io, entry));
+    const held = this.held.ids();
+    for (const delivery of deliveries) {
+      this.io.local
+        .to(delivery.rooms)
+        .except([...(delivery.except ?? []), ...held])
+        .emit('change', delivery.envelope);
+    }
+    this.held.queue(deliveries);
+    this.lastSeq = entry.seq;
+    metrics.changesFannedOut.inc();
+    metrics.fanoutLag.observe(Math.max(0, Date.now() - entry.at.getTime()) / 1000);
+    return true;
+  }
+
+  /**
+   * LISTEN for other processes' commits. A lost connection (PostgreSQL restarted) is
+   * opened again with growing waits, and the log read once it is back; meanwhile the
+   * poll delivers.
+   */
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl });
+    let lost = false;
+    const onLost = (error?: Error) => {
+      if (lost) return;
+      lost = true;
+      if (this.listener === client) this.listener = undefined;
+      if (error) getLogger().warn({ err: error }, 'fan-out: LISTEN connection lost');
+      void client.end().catch(() => {});
+      this.scheduleListen();
+    };
+    // Another process committed; this process's own commits have nudged already.
+    client.on('notification', (message) => {
+      if (message.payload !== liveProcessTag()) this.nudge();
+    });
+    client.on('error', onLost);
+    client.on('end', () => onLost());
     try {
       await client.connect();
-      // Another process committed; this process's own commits have nudged already.
-      client.on('notification', (message) => {
-        if (message.payload !== liveProcessTag()) this.nudge();
-      });
-      client.on('error', (error) =>
-        getLogger().warn({ err: error }, 'fan-out: LISTEN connection failed'),
-      );
       await client.query(`listen ${CHANGE_LOG_CHANNEL}`);
-      this.listener = client;
     } catch (error) {
-      getLogger().warn({ err: error }, 'fan-out: LISTEN unavailable, relying on in-process nudges');
-      await client.end().catch(() => {});
+      getLogger().warn(
+        { err: error },
+        'fan-out: LISTEN unavailable, relying on nudges and the poll',
+      );
+      onLost();
+      return;
     }
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.listener = client;
+    if (this.listenFailures > 0) {
+      getMetrics().liveListenReconnects.inc();
+      // Commits while it was away sent notifications no one heard.
+      this.nudge();
+    }
+    this.listenFailures = 0;
+  }
+
+  private scheduleListen(): void {
+    if (this.stopped) return;
+    const wait = LISTEN_BACKOFF_MS[Math.min(this.listenFailures, LISTEN_BACKOFF_MS.length - 1)]!;
+    this.listenFailures += 1;
+    clearTimeout(this.reconnect);
+    this.reconnect = setTimeout(() => void this.listen(), wait);
+    this.reconnect.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     setLiveNudge(undefined);
     if (this.poll) clearInterval(this.poll);
-    await this.listener?.end().catch(() => {});
+    clearTimeout(this.reconnect);
+    clearTimeout(this.retry);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => {});
   }
+}
+
+/**
+ * Sockets being re-checked after an access-changing entry, and the deliveries they are
+ * owed meanwhile. Re-checks run in entry order, each entry's sockets together
+ * (`recheckTogether`); when entry N's re-check is done, each of its sockets receives what
+ * was queued for it after N's mark and before the next mark of its own, judged by the
+ * rooms it is in now — so nothing reaches it under access it is about to lose, and its
+ * events keep their order. A re-check that fails closes its sockets: a client that comes
+ * back goes through the door afresh, never on stale access.
+ */
+class HeldSockets {
+  private readonly waiting = new Map<string, { socket: TPanelSocket; items: THeldItem[] }>();
+  private chain: Promise<void> = Promise.resolve();
+  private mark = 0;
+
+  constructor(private readonly orm: MikroORM) {}
+
+  ids(): string[] {
+    return [...this.waiting.keys()];
+  }
+
+  recheck(sockets: TPanelSocket[]): void {
+    if (!sockets.length) return;
+    getMetrics().liveRechecks.inc(sockets.length);
+    const mark = ++this.mark;
+    for (const socket of sockets) {
+      const held = this.waiting.get(socket.id) ?? { socket, items: [] };
+      held.items.push({ mark });
+      this.waiting.set(socket.id, held);
+    }
+    this.chain = this.chain.then(() =>
+      recheckTogether(this.orm, sockets)
+        .catch((error: unknown) => {
+          getLogger().error({ err: error }, 'fan-out: re-check failed; closing its sockets');
+          for (const socket of sockets) socket.disconnect(true);
+        })
+        .then(() => {
+          for (const socket of sockets) this.release(socket.id, mark);
+        }),
+    );
+  }
+
+  queue(deliveries: TDelivery[]): void {
+    for (const held of this.waiting.values()) held.items.push({ deliveries });
+  }
+
+  private release(socketId: string, mark: number): void {
+    const held = this.waiting.get(socketId);
+    if (!held) return;
+    const { socket, items } = held;
+    // This socket's own mark is first: earlier marks were released by earlier re-checks.
+    if (items[0] && 'mark' in items[0] && items[0].mark === mark) items.shift();
+    while (items.length && !('mark' in items[0]!)) {
+      const item = items.shift() as { deliveries: TDelivery[] };
+      for (const delivery of item.deliveries) {
+        if (reaches(socket, delivery)) socket.emit('change', delivery.envelope);
+      }
+    }
+    if (!items.length) this.waiting.delete(socketId);
+  }
+}
+
+type THeldItem = { mark: number } | { deliveries: TDelivery[] };
+
+/** What a room broadcast would decide for one socket: in a room, in no exception. */
+function reaches(socket: TPanelSocket, delivery: TDelivery): boolean {
+  return (
+    delivery.rooms.some((room) => socket.rooms.has(room)) &&
+    !(delivery.except ?? []).some((room) => socket.rooms.has(room))
+  );
 }

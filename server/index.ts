@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     head: () => live.fanOut?.head ?? 0,
     retentionDays: config.eventsRetentionDays,
   });
-  const fanOut = new FanOut(io, database.orm, database.url);
+  const fanOut = new FanOut(io, database.orm, database.url, { pollMs: env.LIVE_POLL_MS });
   live.fanOut = fanOut;
   await fanOut.start();
   const closeRedis = config.redisUrl ? await attachRedisAdapter(io, config.redisUrl) : undefined;

@@ -6,6 +6,7 @@ import { enter, type TCredentialRef, type TDoorResult } from '@/lib/server/auth/
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import type { TPanelServer, TPanelSocket } from './socket';
 import { leaveAllPresence } from './presence';
+import { getLogger } from '@/lib/server/observability/logger';
 
 /**
  * Rooms that find the sockets a permission change touches: every tab of a user (the
@@ -39,28 +40,18 @@ export function controlRoomsOf(
 }
 
 /**
- * Live revocation (DESIGN §2 "Permission changes take effect live"), run by the fan-out
- * for each entry on this process's own sockets: a user disabled, deleted, reset or moved
- * to another group is told and disconnected; a group's new grants and a suspension
- * re-check every socket they touch, which is then re-scoped (rooms left and joined,
- * `session.rescoped`) or disconnected (`session.revoked`). These are rare events, so
- * re-reading the actor per affected socket here is fine; the fan-out path stays
- * per-room.
+ * Live revocation (DESIGN §2 "Permission changes take effect live"): the sockets of this
+ * process an entry touches when it changed access (`affectsAccess`, decided when it was
+ * written: lib/server/live/affects-access.ts) — a user disabled, deleted, reset or moved
+ * to another group, a group's new grants, a suspension, a credential ended, a view-as
+ * started or ended. A rename touches none. Read from the local rooms, synchronously, so
+ * the fan-out can hold exactly these sockets before it delivers the entry.
  */
-export async function applyRevocation(
-  io: TPanelServer,
-  orm: MikroORM,
-  entry: TLogEntry,
-): Promise<void> {
+export function affectedSockets(io: TPanelServer, entry: TLogEntry): TPanelSocket[] {
+  if (!entry.affectsAccess) return [];
   const room = affectedRoom(entry);
-  if (!room) return;
-  const sockets = await io.local.in(room).fetchSockets();
-  await Promise.all(
-    sockets.map(async (remote) => {
-      const socket = io.sockets.sockets.get(remote.id);
-      if (socket) await recheck(orm, socket);
-    }),
-  );
+  const ids = room ? io.of('/').adapter.rooms.get(room) : undefined;
+  return [...(ids ?? [])].flatMap((id) => io.sockets.sockets.get(id) ?? []);
 }
 
 /** The room of every socket opened with one credential. */
@@ -88,25 +79,43 @@ function affectedRoom(entry: TLogEntry): string | null {
 
 const expiryTimers = new WeakMap<TPanelSocket, NodeJS.Timeout>();
 
+/** Waits before asking the database again when an expiry re-check failed (it is down). */
+const EXPIRY_RETRY_MS = [1_000, 5_000, 30_000];
+
 /**
  * Things that end by themselves, with no change written — a view-as whose time is up,
  * the session or token the socket was opened with expiring: the socket is re-checked at
- * the first such moment (and falls back to the support user's own view, or closes).
+ * the first such moment (and falls back to the support user's own view, or closes). A
+ * re-check that fails (the database away) is tried again, with growing waits, until
+ * one answers: a view-as must not outlive its time because of one failed read.
  */
 export function scheduleExpiry(orm: MikroORM, socket: TPanelSocket): void {
-  clearTimeout(expiryTimers.get(socket));
   const ends = [socket.data.real.expiresAt.getTime()];
   const view = socket.data.actor.impersonation;
   if (view) ends.push(view.expiresAt.getTime());
-  const delay = Math.max(0, Math.min(...ends) - Date.now()) + 50;
+  armExpiry(orm, socket, Math.max(0, Math.min(...ends) - Date.now()) + 50, 0);
+}
+
+function armExpiry(orm: MikroORM, socket: TPanelSocket, delay: number, failures: number): void {
+  // One listener per socket, however often it is re-armed (every re-check re-arms it).
+  if (!expiryTimers.has(socket)) {
+    socket.once('disconnect', () => clearTimeout(expiryTimers.get(socket)));
+  }
+  clearTimeout(expiryTimers.get(socket));
   // Timers above ~24.8 days overflow; sessions last hours and a token at most a year.
   const timer = setTimeout(
-    () => void recheck(orm, socket).catch(() => {}),
+    () => {
+      recheck(orm, socket).catch((error: unknown) => {
+        if (socket.disconnected) return;
+        getLogger().warn({ err: error, socket: socket.id }, 'live: expiry re-check failed');
+        const wait = EXPIRY_RETRY_MS[Math.min(failures, EXPIRY_RETRY_MS.length - 1)]!;
+        armExpiry(orm, socket, wait, failures + 1);
+      });
+    },
     Math.min(delay, 2 ** 31 - 1),
   );
   timer.unref();
   expiryTimers.set(socket, timer);
-  socket.once('disconnect', () => clearTimeout(timer));
 }
 
 /**
@@ -129,17 +138,44 @@ const rechecks = new WeakMap<TPanelSocket, Promise<void>>();
  * may ask together): a re-check that read the database earlier must never land last.
  */
 export function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
-  const next = (rechecks.get(socket) ?? Promise.resolve())
-    .catch(() => {})
-    .then(() => recheckNow(orm, socket));
-  rechecks.set(socket, next);
+  return recheckTogether(orm, [socket]);
+}
+
+/**
+ * Re-checks many sockets for one entry: the sockets opened with one credential (a
+ * person's tabs) share one pass through the door — the answer depends on the credential
+ * alone — and the credentials go concurrently, each on its own context.
+ */
+export function recheckTogether(orm: MikroORM, sockets: TPanelSocket[]): Promise<void> {
+  const byCredential = new Map<string, TPanelSocket[]>();
+  for (const socket of sockets) {
+    const key = credentialRoom(socket.data.real.ref);
+    byCredential.set(key, [...(byCredential.get(key) ?? []), socket]);
+  }
+  return Promise.all(
+    [...byCredential.values()].map((group) => oneAtATime(group, () => recheckNow(orm, group))),
+  ).then(() => undefined);
+}
+
+function oneAtATime(sockets: TPanelSocket[], work: () => Promise<void>): Promise<void> {
+  const prior = sockets.map((socket) =>
+    (rechecks.get(socket) ?? Promise.resolve()).catch(() => {}),
+  );
+  const next = Promise.all(prior).then(work);
+  for (const socket of sockets) rechecks.set(socket, next);
   return next;
 }
 
-async function recheckNow(orm: MikroORM, socket: TPanelSocket): Promise<void> {
+async function recheckNow(orm: MikroORM, sockets: TPanelSocket[]): Promise<void> {
+  const open = sockets.filter((socket) => socket.connected);
+  if (!open.length) return;
+  const now = await socketActorNow(orm.em.fork(), open[0]!);
+  for (const socket of open) await applyAnswer(orm, socket, now);
+}
+
+async function applyAnswer(orm: MikroORM, socket: TPanelSocket, now: TDoorResult): Promise<void> {
   if (socket.disconnected) return;
   const current = socket.data.actor;
-  const now = await socketActorNow(orm.em.fork(), socket);
   if (!now.ok) {
     socket.emit('session.revoked', {
       reason:

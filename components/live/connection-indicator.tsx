@@ -8,6 +8,7 @@ const LOOK: Record<TConnectionState, { label: string; dot: string }> = {
   live: { label: 'Live', dot: 'bg-emerald-500' },
   reconnecting: { label: 'Reconnecting…', dot: 'bg-amber-500' },
   offline: { label: 'Offline', dot: 'bg-red-600' },
+  outdated: { label: 'Panel updated', dot: 'bg-amber-500' },
 };
 
 /** Shows whether this tab receives live updates. */
@@ -25,6 +26,15 @@ export function ConnectionIndicator() {
     >
       <span aria-hidden className={`h-2 w-2 rounded-full ${look.dot}`} />
       {look.label}
+      {state === 'outdated' ? (
+        <button
+          type="button"
+          onClick={() => window.location.reload()}
+          className="rounded border border-slate-300 px-2 py-0.5 text-xs font-medium text-slate-800 hover:bg-slate-50"
+        >
+          Reload
+        </button>
+      ) : null}
     </span>
   );
 }

@@ -1,10 +1,11 @@
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
-import { EVENTS_PAGE_MAX, type THello } from '@/lib/shared/live/events';
+import { EVENTS_PAGE_MAX, PROTOCOL_VERSION, type THello } from '@/lib/shared/live/events';
 import type { TMeDto } from '@/lib/shared/schemas/me';
 import { ApiClientError } from './api';
 import type { TPanelClientSocket } from './socket';
 
-export type TConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+/** `outdated`: the server speaks a newer protocol than this page; only a reload helps. */
+export type TConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'outdated';
 
 export interface TLiveFeedHandlers {
   /** One change, in seq order, each seq at most once; `source` says how it came. */
@@ -73,6 +74,7 @@ export class LiveFeed {
     });
     socket.on('disconnect', (why) => {
       this.connected = false;
+      if (this.state === 'outdated') return;
       // The server closing the socket on purpose is final (revoked); anything else retries.
       if (why === 'io server disconnect') this.setState('offline', this.reason ?? 'Signed out');
       else this.setState('reconnecting', why);
@@ -95,7 +97,11 @@ export class LiveFeed {
    */
   ready(): Promise<void> {
     if (this.lastSeq !== null && (!this.catchingUp || !this.connected)) return Promise.resolve();
-    if (this.state === 'offline' || (this.releasedEarly && this.lastSeq === null)) {
+    if (
+      this.state === 'offline' ||
+      this.state === 'outdated' ||
+      (this.releasedEarly && this.lastSeq === null)
+    ) {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.readyWaiters.push(resolve));
@@ -107,6 +113,14 @@ export class LiveFeed {
   }
 
   private async onHello(hello: THello): Promise<void> {
+    if (hello.protocol > PROTOCOL_VERSION) {
+      // Events of a newer protocol may mean what this page's code does not know: stop
+      // applying anything and let the person reload into the new version.
+      this.socket.disconnect();
+      this.setState('outdated', 'The panel was updated: reload the page to continue.');
+      this.release();
+      return;
+    }
     this.connected = true;
     this.handlers.onHello?.(hello);
     // Access that changed while away (group, grants, view-as) means what is held was
@@ -171,6 +185,7 @@ export class LiveFeed {
   }
 
   private onLive(envelope: TChangeEnvelope): void {
+    if (this.state === 'outdated') return;
     if (this.catchingUp) this.buffer.push(envelope);
     else this.apply(envelope, 'live');
   }

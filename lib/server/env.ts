@@ -80,6 +80,8 @@ const FIELDS = {
   LOGIN_IP_WINDOW_SECONDS: wholeNumber(1, 86400, 900),
   IMPERSONATION_MINUTES: wholeNumber(1, 480, 30),
   EVENTS_RETENTION_DAYS: wholeNumber(1, 365, 7),
+  /** The fan-out's safety poll; commits wake it at once (nudge, NOTIFY) regardless. */
+  LIVE_POLL_MS: wholeNumber(100, 3_600_000, 5_000),
   RESELLER_DEPTH_LIMIT: wholeNumber(1, 20, 4),
 };
 

@@ -191,8 +191,8 @@ describe('audience of a rate card', () => {
         cause: 'put',
         rows: 12,
         losing: 1,
-        audience: { holders: ['r1', 'k9'] },
       },
+      audience: { holders: ['r1', 'k9'] },
       ...change,
     });
 
@@ -226,8 +226,8 @@ describe('audience of a rate card', () => {
           event: 'margin_alert',
           count: 1,
           prefixes: ['441'],
-          audience: { holders: ['r1'] },
         },
+        audience: { holders: ['r1'] },
       }),
     );
     expect(deliveries.map((d) => d.envelope.type)).toEqual([
@@ -258,7 +258,7 @@ describe('audience of a rate card', () => {
         after: assignment,
         scopeBefore: null,
         scopeAfter: 'c/',
-        summary: { audience: { holder: 'r1', card: assigned } },
+        audience: { holder: 'r1', card: assigned as never },
       }),
     );
     expect(created.map((d) => [d.rooms[0], d.envelope.type, d.envelope.id])).toEqual([
@@ -279,7 +279,7 @@ describe('audience of a rate card', () => {
         after: null,
         scopeBefore: 'c/',
         scopeAfter: null,
-        summary: { audience: { holder: 'r1', card: assigned } },
+        audience: { holder: 'r1', card: assigned as never },
       }),
     ).at(-1)!;
     expect(removed.envelope).toMatchObject({
@@ -311,7 +311,8 @@ describe('the audit projection of an entry (what the live events would show)', (
       after: { ...card, name: 'Retail EU' },
       scopeBefore: 'c/',
       scopeAfter: 'c/',
-      summary: { ...summary, audience: { holders: ['r1', 'k9'] } },
+      summary,
+      audience: { holders: ['r1', 'k9'] },
     });
   const withheld = { before: null, after: null, summary: null, detail: 'withheld' };
 
@@ -350,13 +351,14 @@ describe('the audit projection of an entry (what the live events would show)', (
       after: { id: 'a1', cardId: 'card', accountId: 'r1' },
       scopeBefore: null,
       scopeAfter: 'c/',
-      summary: { audience: { holder: 'r1', card: { ...card, relation: 'assigned' } } },
+      audience: { holder: 'r1', card: { ...card, relation: 'assigned' } as never },
     });
     const grants = ['audit:read', 'cards:read', 'assignments:read'];
     expect(auditViewOf(at('r1', 'c/r1/', grants), assignment)).toEqual(withheld);
     expect(auditViewOf(at('c', 'c/', grants), assignment)).toMatchObject({
       after: { accountId: 'r1' },
-      summary: {},
+      // The hints were never part of the summary: nothing is left to show.
+      summary: null,
       detail: 'shown',
     });
   });

@@ -8,7 +8,7 @@ import { heldRows, windowedListQuery, type TWindowData } from '@/lib/client/wind
 import { LiveFeed } from '@/lib/client/live-feed';
 import type { TPanelClientSocket } from '@/lib/client/socket';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
-import type { THello } from '@/lib/shared/live/events';
+import { PROTOCOL_VERSION, type THello } from '@/lib/shared/live/events';
 
 const change = (
   seq: number,
@@ -168,6 +168,23 @@ describe('the live feed', () => {
     ]);
     expect(feed.seq).toBe(16);
     expect(feed.state).toBe('live');
+  });
+
+  it('stops and offers a reload when the server speaks a newer protocol', async () => {
+    const { socket, feed, applied } = feedWith([]);
+    let disconnected = false;
+    socket.disconnect = () => ((disconnected = true), socket);
+    socket.emit('hello', { ...hello(10), protocol: PROTOCOL_VERSION + 1 });
+    await feed.ready();
+    socket.emit('change', change(11, 'customers.created', 'j'));
+    expect(feed.state).toBe('outdated');
+    expect(disconnected).toBe(true);
+    expect(applied).toEqual([]);
+    // The same protocol is read as before.
+    const current = feedWith([]);
+    current.socket.emit('hello', { ...hello(10), protocol: PROTOCOL_VERSION });
+    await current.feed.ready();
+    expect(current.feed.state).toBe('live');
   });
 
   it('refetches everything when the gap is too old or its access changed meanwhile', async () => {

@@ -4,7 +4,7 @@ import type { TActor } from './actor';
 import { can } from './can';
 import { projectActor, type TActorRecord } from './actor-name';
 import { ancestorPrefixes, isWithin } from './scope';
-import { publicSummary } from '@/lib/server/live/change-log';
+import type { TAudienceHints } from '@/lib/server/live/change-log';
 import { mayAssignGroups } from './group-relation';
 import { ALL_GRANTS, type TGrant } from '@/lib/shared/permissions';
 import { useOnlyView } from '@/lib/shared/schemas/groups';
@@ -61,7 +61,12 @@ export interface TLogEntry {
   after: Record<string, unknown> | null;
   scopeBefore: string | null;
   scopeAfter: string | null;
+  /** The public summary (lib/shared/live/change-summary.ts): shown as stored. */
   summary?: Record<string, unknown> | null;
+  /** Server-only routing hints (who holds a card): never delivered. */
+  audience?: TAudienceHints | null;
+  /** The entry changed someone's access (lib/server/live/affects-access.ts). */
+  affectsAccess?: boolean;
   actor: TActorRecord;
 }
 
@@ -140,14 +145,8 @@ function namedEvent(entry: TLogEntry): string | null {
     : null;
 }
 
-/** What the audience function alone reads from a summary (lib/server/services/cards). */
-interface TAudienceHints {
-  holders?: string[];
-  holder?: string;
-  card?: TCardOwnerDto | ReturnType<typeof assignedView>;
-}
 function hintsOf(entry: TLogEntry): TAudienceHints {
-  return (entry.summary?.audience ?? {}) as TAudienceHints;
+  return entry.audience ?? {};
 }
 
 /**
@@ -193,7 +192,9 @@ function assignmentHolderDeliveries(entry: TLogEntry): TDelivery[] {
         seq: entry.seq,
         type: added ? 'cards.added' : 'cards.removed',
         id: card.id,
-        data: added ? { ...assignedView(card as TCardOwnerDto) } : { id: card.id },
+        // Stored as the assignee view already; projected again so a stored extra field
+        // (an older row) never reaches the holder.
+        data: added ? { ...assignedView(card as unknown as TCardOwnerDto) } : { id: card.id },
         at: entry.at.toISOString(),
         actor: projectActor(entry.actor, false),
       },
@@ -315,7 +316,7 @@ export function auditViewOf(
     if (!delivered?.type.startsWith(`${entry.resource}.`)) return WITHHELD;
     summary = delivered.summary ?? null;
   } else {
-    summary = publicSummary(entry.summary);
+    summary = entry.summary ?? null;
   }
   const before = sideView(viewer, entry, entry.before, entry.scopeBefore, rooms);
   const after = sideView(viewer, entry, entry.after, entry.scopeAfter, rooms);
@@ -354,7 +355,7 @@ function sideView(
       scopeBefore: scopePath,
       scopeAfter: scopePath,
       // The hints only: the relation decides, not what the change was (rates, a refetch).
-      summary: { audience: entry.summary?.audience },
+      summary: null,
     },
     rooms,
   );
@@ -400,7 +401,7 @@ function envelope(
     actor: projectActor(entry.actor, named),
     // A removal tells its viewer the id and nothing else (not where the entity went).
     ...(entry.summary && kind !== 'removed'
-      ? { summary: publicSummary(entry.summary) as TChangeEnvelope['summary'] }
+      ? { summary: entry.summary as TChangeEnvelope['summary'] }
       : {}),
   };
 }

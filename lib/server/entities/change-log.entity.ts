@@ -3,7 +3,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 export const CHANGE_OPS = ['created', 'updated', 'deleted'] as const;
 
 /** Entries that can change what someone may see (lib/server/services/events/catch-up.ts). */
-export const ACCESS_INDEX_SQL = `create index "change_log_access_index" on "change_log" ("seq") where resource = 'users' or resource = 'groups' or resource = 'impersonation' or (summary ->> 'reason') = 'status_cascade'`;
+export const ACCESS_INDEX_SQL = `create index "change_log_access_index" on "change_log" ("seq") where affects_access`;
 
 /**
  * The change log (DESIGN §2): one append-only row per mutation of one entity, written in
@@ -47,7 +47,12 @@ export const ChangeLogEntry = defineEntity({
     after: p.json<Record<string, unknown>>().nullable(),
     scopeBefore: p.text().nullable(),
     scopeAfter: p.text().nullable(),
+    /** The public summary, typed per resource (lib/shared/live/change-summary.ts). */
     summary: p.json<Record<string, unknown>>().nullable(),
+    /** Routing hints for the audience function alone: never leaves the server. */
+    audience: p.json<Record<string, unknown>>().nullable(),
+    /** Computed once at write (lib/server/live/affects-access.ts). */
+    affectsAccess: p.boolean().default(false),
     /**
      * The writing transaction (top level, savepoints included): how the commit guard
      * finds "this transaction's" rows, now that `at` is the moment of writing.

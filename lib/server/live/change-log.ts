@@ -1,15 +1,29 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import type { TLoggedResource } from '@/lib/shared/schemas/audit';
+import type { TChangeSummaryOf } from '@/lib/shared/live/change-summary';
+import type { TCardAssignedDto } from '@/lib/shared/schemas/cards';
+import { affectsAccess } from './affects-access';
 
 /** The advisory lock that makes `seq` order commit order (DESIGN §2). */
 const CHANGE_LOG_LOCK_KEY = 0x5250_4c47;
 
 export type TChangeOp = 'created' | 'updated' | 'deleted';
 
-/** One mutation of one entity, as a service describes it. */
-export interface TChange {
-  resource: TLoggedResource;
+/**
+ * Who, beyond the scope paths, the audience function (lib/server/authz/audience.ts) must
+ * reach: the accounts holding a card by assignment, the assignee of an assignment with
+ * its view of the card. Stored in its own column, read by the server alone.
+ */
+export interface TAudienceHintsOf {
+  cards: { holders: string[] };
+  assignments: { holder: string; card: TCardAssignedDto };
+}
+/** The hints of any entry, as the audience function reads them back. */
+export type TAudienceHints = Partial<TAudienceHintsOf['cards'] & TAudienceHintsOf['assignments']>;
+
+interface TChangeBase<R extends TLoggedResource> {
+  resource: R;
   entityId: string;
   op: TChangeOp;
   version: number | null;
@@ -18,22 +32,17 @@ export interface TChange {
   /** Scope paths (lib/server/authz/scope.ts): who could see it before, who can after. */
   scopeBefore: string | null;
   scopeAfter: string | null;
-  /**
-   * What the change amounts to beyond before/after (a bulk refetch, a transfer, a rates
-   * change). Its `audience` key holds hints for the audience function only (who holds a
-   * card) and never leaves the server: see `publicSummary`.
-   */
-  summary?: Record<string, unknown>;
 }
 
-/** A summary as viewers see it (events, audit): without the audience hints. */
-export function publicSummary(
-  summary: Record<string, unknown> | null | undefined,
-): Record<string, unknown> | null {
-  if (!summary) return null;
-  const { audience: _hints, ...rest } = summary;
-  return rest;
-}
+/** One resource's change: its public summary (if it has any) and its audience hints. */
+type TChangeOf<R extends TLoggedResource> = TChangeBase<R> &
+  ([TChangeSummaryOf<R>] extends [never]
+    ? { summary?: undefined }
+    : { summary?: TChangeSummaryOf<R> }) &
+  (R extends keyof TAudienceHintsOf ? { audience: TAudienceHintsOf[R] } : { audience?: undefined });
+
+/** One mutation of one entity, as a service describes it: a union by resource. */
+export type TChange = { [R in TLoggedResource]: TChangeOf<R> }[TLoggedResource];
 
 /**
  * Runs a mutation in one transaction and writes its change-log rows as the very last
@@ -116,15 +125,18 @@ async function appendChanges(tx: EntityManager, actor: TActor | null, changes: T
       change.scopeBefore,
       change.scopeAfter,
       json(change.summary ?? null),
+      json(change.audience ?? null),
+      affectsAccess(change),
     );
     // `at` is when the change is written, the last step before its commit — not the
     // transaction's start (`now()`), which a long transaction would date back. The
     // commit guard knows the transaction's rows by `txid` (its default).
-    return '(clock_timestamp(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)';
+    return '(clock_timestamp(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, ?)';
   });
   await tx.execute(
     `insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
-       entity_id, op, version, before, after, scope_before, scope_after, summary)
+       entity_id, op, version, before, after, scope_before, scope_after, summary, audience,
+       affects_access)
      values ${rows.join(', ')}`,
     values,
   );

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import { holdsSql, withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
+import type { TAudienceHints } from './change-log';
 
 /** A change-log row as read with its actor's names (the fan-out, catch-up, the audit). */
 export interface TLogRow {
@@ -14,6 +15,8 @@ export interface TLogRow {
   scope_before: string | null;
   scope_after: string | null;
   summary: Record<string, unknown> | null;
+  audience: TAudienceHints | null;
+  affects_access: boolean;
   actor_user_id: string | null;
   actor_name: string | null;
   actor_email: string | null;
@@ -39,10 +42,10 @@ export async function readLogAfter(
   // limit, every entry after `afterSeq` was joined and sorted to keep a thousand.
   const rows = await em.execute<TLogRow[]>(
     `select c.seq, c.at, c.resource, c.entity_id, c.op, c.before, c.after, c.scope_before, c.scope_after, c.summary,
-            c.actor_user_id, au.name as actor_name, au.email as actor_email,
+            c.audience, c.affects_access, c.actor_user_id, au.name as actor_name, au.email as actor_email,
             aua.path as actor_user_path, aa.name as actor_account_name
        from (select seq, at, resource, entity_id, op, before, after, scope_before, scope_after,
-                    summary, actor_user_id, actor_account_id
+                    summary, audience, affects_access, actor_user_id, actor_account_id
                from change_log
               where seq > ? ${narrow ? `and ${narrow.sql}` : ''}
               order by seq
@@ -81,6 +84,8 @@ export function logEntryOf(row: TLogRow): TLogEntry {
     scopeBefore: row.scope_before,
     scopeAfter: row.scope_after,
     summary: row.summary,
+    audience: row.audience,
+    affectsAccess: row.affects_access,
     actor: {
       userId: row.actor_user_id,
       name: row.actor_name,

@@ -14,6 +14,12 @@ export interface TPanelMetrics {
   httpDuration: Histogram<'method' | 'route'>;
   changesFannedOut: Counter;
   fanoutLag: Histogram;
+  /** Sockets re-checked against the database after an access-changing entry. */
+  liveRechecks: Counter;
+  /** Log entries the fan-out gave up on (the audience threw every time), by then skipped. */
+  liveEntriesSkipped: Counter;
+  /** Times the LISTEN connection was opened again after losing it. */
+  liveListenReconnects: Counter;
   /** Set by the server: live values read at scrape time. */
   sources: {
     sockets?: () => number;
@@ -74,6 +80,21 @@ function createMetrics(): TPanelMetrics {
       name: 'panel_fanout_lag_seconds',
       help: "From a change's transaction time to its emission by this process",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    liveRechecks: new Counter({
+      name: 'panel_live_rechecks_total',
+      help: 'Sockets re-checked because a change-log entry affected access',
+      registers: [registry],
+    }),
+    liveEntriesSkipped: new Counter({
+      name: 'panel_live_entries_skipped_total',
+      help: 'Change-log entries skipped by the fan-out after failing every retry',
+      registers: [registry],
+    }),
+    liveListenReconnects: new Counter({
+      name: 'panel_live_listen_reconnects_total',
+      help: 'LISTEN connections re-established after being lost',
       registers: [registry],
     }),
   };

@@ -73,7 +73,8 @@ export async function createCarrier(
 
 /** A creation as the change log keeps it. */
 export function created(
-  resource: TChange['resource'],
+  // Not cards or assignments: they carry audience hints (their own record builders).
+  resource: Exclude<TChange['resource'], 'cards' | 'assignments'>,
   entityId: string,
   version: number,
   after: Record<string, unknown>,
@@ -88,5 +89,5 @@ export function created(
     after,
     scopeBefore: null,
     scopeAfter,
-  };
+  } as TChange;
 }

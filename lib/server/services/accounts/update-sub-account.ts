@@ -4,6 +4,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { accountScopePath } from '@/lib/server/authz/scope';
 import { conflict, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
+import type { TAccountChangeSummary } from '@/lib/shared/live/change-summary';
 import type {
   TCustomerDto,
   TCustomerPatch,
@@ -14,6 +15,12 @@ import { findScopedAccount, type TSubAccountKind } from './account-scope';
 import { suspendedAncestors, toAccountDto } from './account-dto';
 import { ancestorIds } from './account-tree';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
+
+/** A reseller's effective status moved, and with it everything below it. */
+const STATUS_CASCADE: TAccountChangeSummary = {
+  refetch: ['resellers', 'customers'],
+  reason: 'status_cascade',
+};
 
 /**
  * Edits a reseller or customer in scope. Optimistic: the body names the version it was
@@ -69,7 +76,7 @@ export async function updateSubAccount(
         // Everything below a reseller takes its effective status from it: one row for the
         // bulk change, telling viewers to refetch (DESIGN §2), not one row per account.
         ...(kind === 'reseller' && account.status !== ownStatusBefore
-          ? { summary: { refetch: ['resellers', 'customers'], reason: 'status_cascade' } }
+          ? { summary: STATUS_CASCADE }
           : {}),
       });
     }

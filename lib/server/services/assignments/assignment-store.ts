@@ -4,6 +4,7 @@ import type { TChange } from '@/lib/server/live/change-log';
 import type { TActor } from '@/lib/server/authz/actor';
 import { withinSql } from '@/lib/server/authz/scope';
 import { assignedView, type TAssignmentDto, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
+import type { TChangeSummaryOf } from '@/lib/shared/live/change-summary';
 
 export function toAssignmentDto(assignment: TCardAssignment): TAssignmentDto {
   return {
@@ -28,7 +29,7 @@ export function assignmentScopeSql(actor: TActor): { where: string; params: unkn
 }
 
 /**
- * An assignment's change-log record. `summary.audience.card` is the assignee's view of
+ * An assignment's change-log record. The audience hint `card` is the assignee's view of
  * the card: the audience function turns the assignment into `cards.added` /
  * `cards.removed` for the assignee's own account; it is never delivered as is.
  */
@@ -37,7 +38,7 @@ export function assignmentChange(
   ownerPath: string,
   op: 'created' | 'deleted',
   card: TCardOwnerDto,
-  summary: Record<string, unknown> = {},
+  summary?: TChangeSummaryOf<'assignments'>,
 ): TChange {
   const dto = { ...toAssignmentDto(assignment) };
   return {
@@ -49,10 +50,8 @@ export function assignmentChange(
     after: op === 'created' ? dto : null,
     scopeBefore: op === 'deleted' ? ownerPath : null,
     scopeAfter: op === 'created' ? ownerPath : null,
-    summary: {
-      ...summary,
-      audience: { holder: assignment.account.id, card: assignedView(card) },
-    },
+    summary,
+    audience: { holder: assignment.account.id, card: assignedView(card) },
   };
 }
 

@@ -59,7 +59,7 @@ export async function listAudit(
 
   const rows = await em.execute<TAuditRow[]>(
     `select c.seq, c.at, c.resource, c.entity_id, c.op, c.version, c.before, c.after, c.summary,
-            c.scope_before, c.scope_after,
+            c.audience, c.affects_access, c.scope_before, c.scope_after,
             c.actor_user_id, au.name as actor_name, au.email as actor_email,
             aua.path as actor_user_path, aa.name as actor_account_name,
             c.impersonator_user_id as imp_user_id, iu.name as imp_name, iu.email as imp_email,

@@ -6,6 +6,7 @@ import { notFound } from '@/lib/server/errors/domain-error';
 import type { TChange } from '@/lib/server/live/change-log';
 import { money } from '@/lib/shared/pricing/money';
 import { assignedView, type TCardDto, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
+import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
 
 /** A card as its owner (and the accounts above it) see it. */
 export function toCardOwnerDto(card: TCard): TCardOwnerDto {
@@ -90,7 +91,7 @@ export async function holdersOf(em: EntityManager, cardId: string): Promise<stri
 }
 
 /**
- * A card's change-log record. The owner's DTO is the entry; `summary.audience.holders`
+ * A card's change-log record. The owner's DTO is the entry; the audience hint `holders`
  * tells the audience function (lib/server/authz/audience.ts) which accounts get the
  * assignee view, and is never delivered itself.
  */
@@ -101,7 +102,7 @@ export function cardChange(
   before: TCardOwnerDto | null,
   after: TCardOwnerDto | null,
   holders: string[],
-  summary: Record<string, unknown> = {},
+  summary?: TCardChangeSummary,
 ): TChange {
   return {
     resource: 'cards',
@@ -112,6 +113,7 @@ export function cardChange(
     after: after ? { ...after } : null,
     scopeBefore: op === 'created' ? null : ownerPath,
     scopeAfter: op === 'deleted' ? null : ownerPath,
-    summary: { ...summary, audience: { holders } },
+    summary,
+    audience: { holders },
   };
 }

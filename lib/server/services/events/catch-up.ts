@@ -63,14 +63,16 @@ async function accessChangedSince(
   const person = actor.impersonation?.impersonator.id ?? actor.userId;
   const users = [actor.userId, person, actor.dormantImpersonation?.targetUserId ?? person];
   const rows = await em.execute<{ changed: boolean }[]>(
+    // Only entries that changed someone's access (its partial index): a rename never
+    // sends a client back to a full fetch.
     `select exists (
               select 1 from change_log
-               where seq > ?
+               where seq > ? and affects_access
                  and ((resource = 'users' and entity_id in (?, ?, ?))
                    or (resource = 'groups'
                        and entity_id in (?, (select group_id from app_user where id = ?)))
                    or (resource = 'impersonation' and actor_user_id = ?)
-                   or (summary ->> 'reason' = 'status_cascade'
+                   or (resource in ('resellers', 'customers')
                        and strpos(?, entity_id::text || '/') > 0)))
             -- A view-as that ran out in between switched the view without a log entry.
             or exists (

@@ -14,6 +14,7 @@ import { DomainError, notFound } from '@/lib/server/errors/domain-error';
 import { assertNoEscalation } from '@/lib/server/services/groups/no-escalation';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import type { TChange } from '@/lib/server/live/change-log';
+import type { TUserChangeSummary } from '@/lib/shared/live/change-summary';
 
 /** Users of the actor's own account and of every account under it. */
 export async function findScopedUser(
@@ -89,11 +90,7 @@ export function toUserDto(user: TUser): TUserDto {
  * The change-log record of an edit of a user that stays where it is: before and after as
  * the API shows them (never a secret: the DTO holds none), and what the edit amounted to.
  */
-export function userUpdated(
-  user: TUser,
-  before: TUserDto,
-  summary?: Record<string, unknown>,
-): TChange {
+export function userUpdated(user: TUser, before: TUserDto, summary?: TUserChangeSummary): TChange {
   return {
     resource: 'users',
     entityId: user.id,

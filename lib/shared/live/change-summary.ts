@@ -1,0 +1,54 @@
+import type { TLiveResource } from './change';
+
+/**
+ * What a change amounts to beyond its before/after, per resource: the public part of a
+ * change-log entry (events, audit). Routing hints for the audience function live in their
+ * own server-only column (lib/server/live/change-log.ts), never here, so a summary can be
+ * shown as it is stored.
+ */
+export interface TChangeSummaries {
+  carriers: never;
+  resellers: TAccountChangeSummary;
+  customers: TAccountChangeSummary;
+  users: TUserChangeSummary;
+  groups: never;
+  tokens: never;
+  sessions: { signedOut: true };
+  impersonation: never;
+  cards: TCardChangeSummary;
+  assignments: { reason: 'transfer' | 'replaced' };
+}
+
+export type TSummarizedResource = keyof TChangeSummaries;
+
+/** One resource's summary, or none for a resource that never has one. */
+export type TChangeSummaryOf<R extends TSummarizedResource> = TChangeSummaries[R];
+
+/**
+ * `refetch` names lists whose other entries changed with this one (a reseller's
+ * suspension changes the effective status of everything below it); `reason` says why,
+ * for the viewer.
+ */
+export type TAccountChangeSummary =
+  { refetch: TLiveResource[]; reason: 'status_cascade' } | { reason: 'transfer' };
+
+export interface TUserChangeSummary {
+  /** Every session and token of the user ended (a reset, an MFA reset). */
+  sessionsRevoked?: true;
+  /** The user changed its own password: other sessions ended, tokens revoked. */
+  passwordChanged?: true;
+  sessionsEnded?: number;
+  tokensRevoked?: number;
+  mfa?: 'enrolment_started' | 'enabled' | 'disabled' | 'enrolment_cancelled' | 'reset';
+  mfaRecoveryCodeUsed?: true;
+  recoveryCodesLeft?: number;
+}
+
+export type TCardChangeSummary =
+  | {
+      event: 'rates_changed';
+      cause: 'put' | 'import' | 'parent' | 'markup';
+      rows: number;
+      losing: number;
+    }
+  | { event: 'margin_alert'; count: number; prefixes: string[] };
