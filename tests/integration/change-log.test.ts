@@ -28,7 +28,7 @@ const actor: TActor = {
 };
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
+  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
   orm = await openOrm(db.url, { pool: { min: 0, max: 24 } });
   await migrate(orm);
 });

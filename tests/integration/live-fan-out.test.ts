@@ -260,7 +260,7 @@ describe('live revocation', () => {
 
 describe('catch-up window', () => {
   it('answers 410 resync_required for a point older than the kept window', async () => {
-    const db = await createTestDatabase(inject('testDatabase'));
+    const db = await createTestDatabase(inject('testDatabase'), { migrated: true });
     const orm = await openOrm(db.url);
     try {
       await migrate(orm);
