@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { migrate, openOrm } from '@/lib/server/db/orm';
-import { mutate } from '@/lib/server/live/change-log';
+import { mutate, setBeforeCommitHookForTests } from '@/lib/server/live/change-log';
 import { Account } from '@/lib/server/entities';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
 import type { TActor } from '@/lib/server/authz/actor';
@@ -62,12 +62,18 @@ describe('change log: commit order is the order', () => {
       }
     })();
 
+    // Varied time between writing the log row (taking its seq) and committing: without
+    // the lock a later seq would commit first and the reader would pass the earlier one.
+    let transactions = 0;
+    setBeforeCommitHookForTests(async (tx) => {
+      const n = transactions++;
+      await tx.execute('select pg_sleep(?)', [((n * 7) % 20) / 1000]);
+    });
+    onTestFinished(() => setBeforeCommitHookForTests(undefined));
     const writers = Array.from({ length: WRITERS }, (_, writer) =>
       (async () => {
         for (let i = 0; i < PER_WRITER; i++) {
-          await mutate(orm.em.fork(), actor, async (tx, record) => {
-            // Work of varied length inside the transaction, before the log row.
-            await tx.execute('select pg_sleep(?)', [((writer * 7 + i * 13) % 20) / 1000]);
+          await mutate(orm.em.fork(), actor, async (_tx, record) => {
             record({
               resource: 'customers',
               entityId: '00000000-0000-4000-8000-000000000001',
