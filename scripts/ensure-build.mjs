@@ -4,6 +4,7 @@
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const BUILD_ID = '.next/BUILD_ID';
 const SOURCES = [
@@ -27,16 +28,24 @@ function newestMtime(entry) {
   return newest;
 }
 
-const built = existsSync(BUILD_ID) ? statSync(BUILD_ID).mtimeMs : 0;
-const sources = Math.max(...SOURCES.map(newestMtime));
-if (built === 0 || sources > built) {
-  console.log(
-    built === 0
-      ? 'reseller-panel: building (first start)…'
-      : 'reseller-panel: sources changed, rebuilding…',
-  );
-  execSync('npx next build', {
-    stdio: 'inherit',
-    env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
-  });
+/** Whether `.next` is missing, or older than one of the sources it is built from. */
+export function buildState() {
+  const built = existsSync(BUILD_ID) ? statSync(BUILD_ID).mtimeMs : 0;
+  const sources = Math.max(...SOURCES.map(newestMtime));
+  return built === 0 ? 'missing' : sources > built ? 'stale' : 'fresh';
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const state = buildState();
+  if (state !== 'fresh') {
+    console.log(
+      state === 'missing'
+        ? 'reseller-panel: building (first start)…'
+        : 'reseller-panel: sources changed, rebuilding…',
+    );
+    execSync('npx next build', {
+      stdio: 'inherit',
+      env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
+    });
+  }
 }

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { migrate, openOrm } from '@/lib/server/db/orm';
-import { mutate } from '@/lib/server/live/change-log';
+import { mutate, setBeforeCommitHookForTests } from '@/lib/server/live/change-log';
 import { Account } from '@/lib/server/entities';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
 import type { TActor } from '@/lib/server/authz/actor';
@@ -28,7 +28,7 @@ const actor: TActor = {
 };
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
+  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
   orm = await openOrm(db.url, { pool: { min: 0, max: 24 } });
   await migrate(orm);
 });
@@ -51,23 +51,30 @@ describe('change log: commit order is the order', () => {
     // The reader tails exactly like a fan-out would: everything after the last seq seen.
     const reader = (async () => {
       const em = orm.em.fork();
-      while (!done || seen.length < total) {
+      // One last read once every writer has committed; what it passed over stays missed.
+      for (let finished = false; !finished; await sleep(1)) {
+        finished = done;
         const last = seen.length ? seen[seen.length - 1]! : 0;
         const rows = await em.execute<{ seq: string }[]>(
           'select seq from change_log where seq > ? order by seq',
           [last],
         );
         for (const row of rows) seen.push(Number(row.seq));
-        await sleep(1);
       }
     })();
 
+    // Varied time between writing the log row (taking its seq) and committing: without
+    // the lock a later seq would commit first and the reader would pass the earlier one.
+    let transactions = 0;
+    setBeforeCommitHookForTests(async (tx) => {
+      const n = transactions++;
+      await tx.execute('select pg_sleep(?)', [((n * 7) % 20) / 1000]);
+    });
+    onTestFinished(() => setBeforeCommitHookForTests(undefined));
     const writers = Array.from({ length: WRITERS }, (_, writer) =>
       (async () => {
         for (let i = 0; i < PER_WRITER; i++) {
-          await mutate(orm.em.fork(), actor, async (tx, record) => {
-            // Work of varied length inside the transaction, before the log row.
-            await tx.execute('select pg_sleep(?)', [((writer * 7 + i * 13) % 20) / 1000]);
+          await mutate(orm.em.fork(), actor, async (_tx, record) => {
             record({
               resource: 'customers',
               entityId: '00000000-0000-4000-8000-000000000001',

@@ -11,7 +11,11 @@ import { signInOverHttp } from '../fixtures/http-login';
  * per-response CSP nonce that Next stamps on the page's scripts.
  */
 const ADMIN = { email: 'admin@csrf.test', password: 'csrf-admin-password' };
-const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+// Spawned: the security headers on Next's pages, and the CSP nonce Next puts on scripts.
+const suite = usePanelSuite(
+  { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+  { spawned: true },
+);
 
 let cookie: string;
 let panelOrigin: string;

@@ -27,7 +27,7 @@ let orm: MikroORM;
 let actor: TActor;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
+  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
   orm = await openOrm(db.url);
   await migrate(orm);
   const { admin } = await createCarrier(orm.em.fork(), {

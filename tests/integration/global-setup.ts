@@ -3,6 +3,7 @@ import type { TestProject } from 'vitest/node';
 import {
   chooseTestDatabase,
   describeTarget,
+  prepareTemplate,
   type TTestDatabaseTarget,
 } from '../fixtures/test-database';
 
@@ -14,6 +15,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const target = await chooseTestDatabase();
+  if (target.kind === 'postgresql') target.template = await prepareTemplate(target.adminUrl);
   console.log(`integration database: ${describeTarget(target)}`);
   project.provide('testDatabase', target);
 }

@@ -241,7 +241,25 @@ describe('impersonation ("view as")', () => {
       const received: string[] = [];
       socket.on('change', (envelope: { type: string }) => received.push(envelope.type));
       expect((await reseller.post('/customers', { name: 'After the regrant' })).status).toBe(201);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // A sentinel this socket may see (users:read), committed after the customer: events
+      // arrive in commit order, so once it is here the customer would have been too.
+      const sentinel = new Promise<void>((resolve) =>
+        socket.on('change', (envelope: { type: string }) => {
+          if (envelope.type === 'users.created') resolve();
+        }),
+      );
+      const carrierId = (await admin.get('/me')).body.account.id;
+      expect(
+        (
+          await admin.post('/users', {
+            email: 'sentinel@carrier.test',
+            password: 'sentinel-user-pass',
+            accountId: carrierId,
+            groupId: own.id,
+          })
+        ).status,
+      ).toBe(201);
+      await sentinel;
       expect(received.filter((type) => type.startsWith('customers.'))).toEqual([]);
     } finally {
       socket.close();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mutate } from '@/lib/server/live/change-log';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { mutate, setBeforeCommitHookForTests } from '@/lib/server/live/change-log';
 import type { TActor } from '@/lib/server/authz/actor';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { apiClient } from '../fixtures/api-client';
@@ -8,8 +8,8 @@ import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-cli
 
 /**
  * Ordering at the socket (DESIGN §2 "Commit order is the order"): many writer
- * transactions of varied length commit concurrently from another process (this test
- * process, waking the server by NOTIFY); every client receives every event it may see
+ * transactions, each waiting a varied time between writing its log row and committing,
+ * commit concurrently through their own ORM; every client receives every event it may see
  * exactly once, in commit order, with no gap — judged against what the writers wrote,
  * not against the server's own audience function.
  */
@@ -75,14 +75,20 @@ describe('live ordering under concurrent writers', () => {
   it('delivers every visible event exactly once, in commit order, with no gap', async () => {
     const places = [paths.carrier, paths.r1, paths.r2];
     const written: { id: string; scope: string }[] = [];
+    // 0–45 ms between taking a seq (the log row) and committing: without the lock a later
+    // seq would commit first, and the fan-out would pass over the earlier one.
+    let transactions = 0;
+    setBeforeCommitHookForTests(async (tx) => {
+      const n = transactions++;
+      await tx.execute('select pg_sleep(?)', [((n * 7) % 10) / 200]);
+    });
+    onTestFinished(() => setBeforeCommitHookForTests(undefined));
     await Promise.all(
       Array.from({ length: WRITERS }, async (_, w) => {
         for (let t = 0; t < TRANSACTIONS; t++) {
           const id = randomUUID();
           const scope = places[(w + t) % places.length]!;
-          await mutate(suite.orm.em.fork(), writer, async (tx, record) => {
-            // Varied length before the log row: 0–45 ms of other work in the transaction.
-            await tx.execute('select pg_sleep(?)', [((w * 7 + t * 13) % 10) / 200]);
+          await mutate(suite.orm.em.fork(), writer, async (_tx, record) => {
             record({
               resource: 'customers',
               entityId: id,
@@ -99,6 +105,25 @@ describe('live ordering under concurrent writers', () => {
       }),
     );
     expect(written).toHaveLength(WRITERS * TRANSACTIONS);
+    // Sentinels, written after everything else: one each reseller (and so every viewer)
+    // sees. Events arrive in seq order, so once a viewer has its sentinels nothing it may
+    // see is still on the way, and anything extra would already be there.
+    for (const scope of [paths.r1, paths.r2]) {
+      const id = randomUUID();
+      await mutate(suite.orm.em.fork(), writer, async (_tx, record) =>
+        record({
+          resource: 'customers',
+          entityId: id,
+          op: 'created',
+          version: 1,
+          before: null,
+          after: { id, name: 'sentinel', version: 1 },
+          scopeBefore: null,
+          scopeAfter: scope,
+        }),
+      );
+      written.push({ id, scope });
+    }
 
     const expected = {
       admin: written,
@@ -108,8 +133,11 @@ describe('live ordering under concurrent writers', () => {
     };
     for (const [name, want] of Object.entries(expected)) {
       const client = clients[name]!;
-      await until(() => client.raw.length >= want.length, `${name} to receive ${want.length}`);
-      await new Promise((resolve) => setTimeout(resolve, 100)); // and nothing more
+      const sentinels = want.slice(-(name === 'r1' || name === 'r2' ? 1 : 2)).map((w) => w.id);
+      await until(
+        () => sentinels.every((id) => client.raw.some((e) => e.id === id)),
+        `${name} to receive its sentinels`,
+      );
       const seqs = client.raw.map((e) => e.seq);
       // Exactly once, strictly rising: commit order with no repeat.
       expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));

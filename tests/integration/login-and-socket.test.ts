@@ -31,10 +31,14 @@ function connect(
   });
 }
 
-const suite = usePanelSuite({
-  ADMIN_EMAIL: ADMIN.email,
-  ADMIN_PASSWORD: ADMIN.password,
-});
+// Spawned: it also checks the pages Next serves to the signed-in and the anonymous.
+const suite = usePanelSuite(
+  {
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+  },
+  { spawned: true },
+);
 
 beforeAll(async () => {
   carrier = await suite.orm.em.fork().findOneOrFail(Account, { kind: 'carrier' });

@@ -14,7 +14,11 @@ let admin: TApiClient;
 let carrierId: string;
 let staffGroupId: string;
 
-const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+// Spawned: it also checks where Next's pages send a member who has not enrolled.
+const suite = usePanelSuite(
+  { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+  { spawned: true },
+);
 
 beforeAll(async () => {
   admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);

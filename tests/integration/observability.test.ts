@@ -9,11 +9,11 @@ import { startPanelServer } from '../fixtures/panel-server';
  */
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const METRICS_TOKEN = 'scrape-secret-0123456789';
-const suite = usePanelSuite({
-  ADMIN_EMAIL: ADMIN.email,
-  ADMIN_PASSWORD: ADMIN.password,
-  METRICS_TOKEN,
-});
+// Spawned: the tests read the log the process prints.
+const suite = usePanelSuite(
+  { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, METRICS_TOKEN },
+  { spawned: true },
+);
 
 /** The server's JSON log records (one per line; anything else is not a record). */
 function records(output: string): Record<string, unknown>[] {

@@ -14,7 +14,11 @@ import { addGroup, addUser } from '../fixtures/accounts';
 const ADMIN = { email: 'admin@carrier.test', password: 'admin-password-123' };
 const PASSWORD = 'session-test-password';
 
-const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+// Spawned: it also checks where Next's pages send a user who must change the password.
+const suite = usePanelSuite(
+  { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+  { spawned: true },
+);
 const sockets: Socket[] = [];
 let carrier: TAccount;
 let staff: TGroup;

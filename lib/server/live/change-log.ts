@@ -140,6 +140,19 @@ async function appendChanges(tx: EntityManager, actor: TActor | null, changes: T
      values ${rows.join(', ')}`,
     values,
   );
+  if (beforeCommitForTests) await beforeCommitForTests(tx);
+}
+
+/**
+ * Tests only (the commit-order tests): work run after the log rows are written and before
+ * the commit, the window the advisory lock exists for. Unset everywhere else.
+ */
+let beforeCommitForTests: ((tx: EntityManager) => Promise<void>) | undefined;
+
+export function setBeforeCommitHookForTests(
+  hook: ((tx: EntityManager) => Promise<void>) | undefined,
+): void {
+  beforeCommitForTests = hook;
 }
 
 function json(value: unknown): string | null {

@@ -1,0 +1,215 @@
+/**
+ * The panel's wiring, without the process around it: environment → database (embedded or
+ * PostgreSQL, migrated, seeded) → shared runtime on globalThis → the request pipeline →
+ * Socket.IO → fan-out → listen (STACK.md pitfall 3). server/index.ts runs it with Next
+ * behind the pipeline; the integration tests run the same function in their own process
+ * with the route handlers called directly (tests/fixtures/in-process-panel.ts), so both
+ * exercise this one pipeline.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import type { TEnv } from '@/lib/server/env';
+import { keepFirstLogin, loadOrCreateSecret } from '@/lib/server/data-dir';
+import { setRuntime, type TServerConfig } from '@/lib/server/runtime';
+import { CLIENT_IP_HEADER } from '@/lib/server/auth/login';
+import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
+import { createSocketServer, type TPanelServer as TSocketServer } from './socket';
+import { attachRedisAdapter } from './redis-adapter';
+import { FanOut } from './fan-out';
+import { observeRequest, serveOps } from './observability';
+import { bodyLimitFor, payloadTooLarge } from '@/lib/server/api/body-limit';
+import { answerApiRouteError } from '@/lib/server/api/routes';
+import { getLogger } from '@/lib/server/observability/logger';
+import { getMetrics } from '@/lib/server/observability/metrics';
+import { applySecurityHeaders } from '@/lib/server/http/security-headers';
+
+const log = (message: string) => getLogger().info(message);
+
+/** What answers a request the pipeline passes on (pages, route handlers, next-auth). */
+export interface TRequestServer {
+  handle(req: IncomingMessage, res: ServerResponse): unknown;
+  close(): Promise<void>;
+}
+
+export interface TPanelOptions {
+  /** Development mode: Next's dev server and the relaxed security headers. */
+  dev: boolean;
+  /**
+   * Builds what serves requests behind the pipeline, once the runtime is set and before
+   * Socket.IO attaches (Next wants the HTTP server for its own upgrade listener).
+   */
+  createRequestServer(httpServer: Server, config: TServerConfig): Promise<TRequestServer>;
+}
+
+export interface TPanel {
+  config: TServerConfig;
+  database: TDatabase;
+  httpServer: Server;
+  io: TSocketServer;
+  /** The port it listens on (the chosen one when PORT=0). */
+  port: number;
+  /** Drains and closes everything it opened; the runtime is cleared. */
+  close(): Promise<void>;
+}
+
+export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPanel> {
+  const { dev } = options;
+  const database = await openDatabase(env);
+  const config: TServerConfig = {
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+    authSecret: env.AUTH_SECRET ?? (await loadOrCreateSecret(env.DATA_DIR)),
+    databaseKind: database.kind,
+    redisUrl: env.REDIS_URL,
+    dataDir: path.resolve(env.DATA_DIR),
+    resellerDepthLimit: env.RESELLER_DEPTH_LIMIT,
+    impersonationMinutes: env.IMPERSONATION_MINUTES,
+    eventsRetentionDays: env.EVENTS_RETENTION_DAYS,
+    loginThrottle: {
+      freeFailures: env.LOGIN_FREE_FAILURES,
+      lockFailures: env.LOGIN_LOCK_FAILURES,
+      baseDelayMs: env.LOGIN_BASE_DELAY_MS,
+      lockSeconds: env.LOGIN_LOCK_SECONDS,
+      ipFailures: env.LOGIN_IP_FAILURES,
+      ipWindowSeconds: env.LOGIN_IP_WINDOW_SECONDS,
+    },
+  };
+  // next-auth reads its URL from the environment; it must be final before Next starts.
+  process.env.NEXTAUTH_URL = config.publicUrl;
+  setRuntime({ config, orm: database.orm });
+  if (database.applied.length) log(`applied migrations: ${database.applied.join(', ')}`);
+  await announceSeed(database, config);
+
+  const httpServer = createServer();
+  const requests = await options.createRequestServer(httpServer, config);
+  // The request listener must be in place before Socket.IO attaches: it wraps the
+  // listeners it finds.
+  // Set once the fan-out runs; cleared when shutting down (readiness).
+  const state = { started: false, stopping: false };
+  httpServer.on('request', (req, res) => {
+    // The client address for login throttling, set here so no client can supply it.
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
+    applySecurityHeaders(req, res, { publicUrl: config.publicUrl, dev });
+    observeRequest(req, res);
+    // A declared body over the limit is refused before anything reads it.
+    const path = (req.url ?? '/').split('?')[0]!;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (path.startsWith('/api/') && declared > bodyLimitFor(path)) {
+      const error = payloadTooLarge(bodyLimitFor(path));
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify(error.toBody()));
+      return;
+    }
+    if (answerApiRouteError(req, res)) return;
+    void serveOps(req, res, {
+      metricsToken: env.METRICS_TOKEN,
+      ready: async () => {
+        const checks: Record<string, string> = {
+          server: state.stopping ? 'draining' : state.started ? 'up' : 'starting',
+        };
+        try {
+          await database.orm.em.getConnection().execute('select 1');
+          checks.database = 'up';
+        } catch {
+          checks.database = 'down';
+        }
+        return {
+          ready: checks.server === 'up' && checks.database === 'up',
+          checks,
+        };
+      },
+    }).then((answered) => {
+      if (!answered) void requests.handle(req, res);
+    });
+  });
+
+  // The socket server asks the fan-out for its head; the fan-out emits through the io.
+  const live: { fanOut?: FanOut } = {};
+  const io = createSocketServer(httpServer, {
+    orm: database.orm,
+    authSecret: config.authSecret,
+    publicUrl: config.publicUrl,
+    head: () => live.fanOut?.head ?? 0,
+    retentionDays: config.eventsRetentionDays,
+  });
+  const fanOut = new FanOut(io, database.orm, database.url, { pollMs: env.LIVE_POLL_MS });
+  live.fanOut = fanOut;
+  await fanOut.start();
+  const closeRedis = config.redisUrl ? await attachRedisAdapter(io, config.redisUrl) : undefined;
+  const metrics = getMetrics();
+  metrics.sources.sockets = () => io.engine.clientsCount;
+  metrics.sources.pool = () => poolState(database);
+  state.started = true;
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, env.HOST, resolve);
+  });
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log(
+    `ready on http://localhost:${port} (${dev ? 'development' : 'production'}; database: ${
+      database.kind === 'embedded' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'
+    }${config.redisUrl ? '; Redis adapter on' : ''})`,
+  );
+
+  return {
+    config,
+    database,
+    httpServer,
+    io,
+    port,
+    async close() {
+      state.stopping = true;
+      // Stop accepting, close every socket, then let in-flight requests finish.
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await fanOut.stop();
+      await io.close();
+      httpServer.closeIdleConnections();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      httpServer.closeAllConnections();
+      await requests.close().catch(() => {});
+      await closeRedis?.();
+      await database.close();
+      setRuntime(undefined);
+    },
+  };
+}
+
+/** The knex pool under MikroORM (PostgreSQL driver); null where there is none. */
+function poolState(database: TDatabase) {
+  try {
+    const pool = (
+      database.orm.em.getConnection() as unknown as {
+        getKnex(): {
+          client: { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } };
+        };
+      }
+    ).getKnex().client.pool;
+    return pool
+      ? { used: pool.numUsed(), free: pool.numFree(), pending: pool.numPendingAcquires() }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** On the embedded default, tell the person at the terminal how to sign in. */
+async function announceSeed(database: TDatabase, config: TServerConfig): Promise<void> {
+  const { seed } = database;
+  if (database.kind === 'embedded' && !seed.seeded) {
+    const file = path.join(config.dataDir, 'first-login.txt');
+    if (existsSync(file)) log(`the demo login is kept in ${file}`);
+    return;
+  }
+  if (!seed.seeded || !seed.demo) return;
+  if (seed.adminPassword) {
+    const file = await keepFirstLogin(config.dataDir, seed.adminEmail, seed.adminPassword);
+    log(`demo carrier created. Sign in as ${seed.adminEmail} / ${seed.adminPassword}`);
+    log(`(the login is also kept in ${file})`);
+  } else {
+    log(`demo carrier created. Sign in as ${seed.adminEmail} with ADMIN_PASSWORD.`);
+  }
+}
