@@ -1,11 +1,12 @@
 'use client';
 
-import { useState, type FormEvent } from 'react';
-import { apiFetch, ApiClientError } from '@/lib/client/api';
+import { useState } from 'react';
+import { apiFetch } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
+import { useSchemaForm } from '@/lib/client/use-schema-form';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
-import type { TLookup } from '@/lib/shared/schemas/rates';
+import { ZLookupQuery, type TLookup } from '@/lib/shared/schemas/rates';
 import { Button, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 
@@ -17,42 +18,31 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
   const customers = usePagedList<TCustomerDto>(queryKeys.list('customers'));
   const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
   const [trace, setTrace] = useState<TLookup | null>(null);
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [message, setMessage] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-
-  async function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    const query = new URLSearchParams({
-      accountId: String(data.get('accountId') ?? ''),
-      number: String(data.get('number') ?? ''),
-      seconds: String(data.get('seconds') ?? '60'),
-    });
-    setPending(true);
-    setFields({});
-    setMessage(null);
-    try {
-      setTrace(await apiFetch<TLookup>(`/rates/lookup?${query}`));
-    } catch (error) {
-      setTrace(null);
-      if (error instanceof ApiClientError && Object.keys(error.fields).length)
-        setFields(error.fields);
-      else setMessage((error as Error).message);
-    } finally {
-      setPending(false);
-    }
-  }
+  // The lookup's own query schema checks the form; the trace stays until the next one.
+  const form = useSchemaForm({
+    schema: ZLookupQuery,
+    defaultValues: { accountId: account.id, number: '', seconds: '60' },
+    toBody: (values) => values,
+    resetOnSuccess: false,
+    submit: async ({ accountId, number, seconds }) => {
+      const query = new URLSearchParams({ accountId, number, seconds: String(seconds) });
+      try {
+        setTrace(await apiFetch<TLookup>(`/rates/lookup?${query}`));
+      } catch (error) {
+        setTrace(null);
+        throw error;
+      }
+    },
+  });
 
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_2fr]">
       <PanelSection title="Price trace">
-        <form onSubmit={onSubmit} className="space-y-3" aria-label="Price trace" noValidate>
+        <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Price trace" noValidate>
           <SelectField
             label="Account"
-            name="accountId"
-            error={fields.accountId}
-            defaultValue={account.id}
+            {...form.register('accountId')}
+            error={form.fields.accountId}
           >
             <option value={account.id}>{account.name} (your account)</option>
             {(resellers.data ?? []).map((reseller) => (
@@ -68,21 +58,20 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
           </SelectField>
           <TextField
             label="Dialled number"
-            name="number"
+            {...form.register('number')}
             inputMode="tel"
             placeholder="+44 1481 700123"
-            error={fields.number}
+            error={form.fields.number}
             required
           />
           <TextField
             label="Call length (seconds)"
-            name="seconds"
+            {...form.register('seconds')}
             inputMode="numeric"
-            defaultValue="60"
-            error={fields.seconds}
+            error={form.fields.seconds}
           />
-          <FormMessage message={message} />
-          <Button type="submit" disabled={pending}>
+          <FormMessage message={form.message} />
+          <Button type="submit" disabled={form.pending}>
             Trace
           </Button>
         </form>

@@ -49,15 +49,7 @@ export function useSchemaForm<TValues extends FieldValues, TSchema extends z.Zod
 }) {
   const [message, setMessage] = useState<string | null>(null);
   const [conflict, setConflict] = useState<TConflict<z.output<TSchema>> | null>(null);
-  const check = zodResolver(schema as never) as unknown as Resolver<FieldValues>;
-  const resolver: Resolver<TValues> = async (values, context, options) => {
-    const result = await check(toBody(values) as FieldValues, context, options as never);
-    // Field errors are named by the body's paths, which are the form's field names.
-    return Object.keys(result.errors).length
-      ? { values: {}, errors: result.errors as FieldErrors<TValues> }
-      : { values: result.values as TValues, errors: {} };
-  };
-  const form = useForm<TValues>({ defaultValues, resolver });
+  const form = useForm<TValues>({ defaultValues, resolver: schemaResolver(schema, toBody) });
 
   async function send(body: z.output<TSchema>) {
     setMessage(null);
@@ -104,6 +96,24 @@ export function useSchemaForm<TValues extends FieldValues, TSchema extends z.Zod
       } as z.output<TSchema>);
     },
     dismissConflict: () => setConflict(null),
+  };
+}
+
+/**
+ * A react-hook-form resolver that checks `toBody(values)` with `schema` (zodResolver):
+ * errors named by the body's paths, which are the form's field names; on success the
+ * values handed to submit are the schema's output.
+ */
+export function schemaResolver<TValues extends FieldValues, TSchema extends z.ZodType>(
+  schema: TSchema,
+  toBody: (values: TValues) => unknown,
+): Resolver<TValues> {
+  const check = zodResolver(schema as never) as unknown as Resolver<FieldValues>;
+  return async (values, context, options) => {
+    const result = await check(toBody(values) as FieldValues, context, options as never);
+    return Object.keys(result.errors).length
+      ? { values: {}, errors: result.errors as FieldErrors<TValues> }
+      : { values: result.values as TValues, errors: {} };
   };
 }
 

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { fieldMessages, optional, schemaResolver } from '@/lib/client/use-schema-form';
+import { ZCustomerCreate } from '@/lib/shared/schemas/accounts';
+import { ZGroupPatch } from '@/lib/shared/schemas/groups';
+import { ZUserCreate } from '@/lib/shared/schemas/users';
+
+const options = { fields: {}, shouldUseNativeValidation: false } as const;
+
+describe('a form checked by its endpoint’s schema', () => {
+  it('names each bad field with the message the server gives', async () => {
+    const resolve = schemaResolver(ZUserCreate, (values: Record<string, string>) => values);
+    const { errors } = await resolve(
+      { email: 'not-an-email', password: 'short', accountId: 'x', groupId: '' },
+      undefined,
+      options,
+    );
+    const server = z.flattenError(
+      ZUserCreate.safeParse({
+        email: 'not-an-email',
+        password: 'short',
+        accountId: 'x',
+        groupId: '',
+      }).error!,
+    ).fieldErrors;
+    expect(fieldMessages(errors)).toEqual({
+      email: server.email![0],
+      password: server.password![0],
+      accountId: server.accountId![0],
+      groupId: 'is required: every user has exactly one group',
+    });
+  });
+
+  it('hands submit the schema’s output: the body as the API takes it', async () => {
+    const resolve = schemaResolver(ZCustomerCreate, (values: { name: string; email: string }) => ({
+      name: values.name,
+      email: optional(values.email),
+    }));
+    const blank = await resolve({ name: '  Hotel  ', email: ' ' }, undefined, options);
+    expect(blank).toEqual({ values: { name: 'Hotel' }, errors: {} });
+    const mixed = await resolve({ name: 'Hotel', email: 'Desk@Hotel.TEST' }, undefined, options);
+    expect(mixed.values).toEqual({ name: 'Hotel', email: 'desk@hotel.test' });
+  });
+
+  it('reports a list field by its first bad item', async () => {
+    const resolve = schemaResolver(ZGroupPatch, (values: { grants: string[] }) => ({
+      version: 3,
+      grants: values.grants,
+    }));
+    const { errors } = await resolve({ grants: ['users:read', 'users:fly'] }, undefined, options);
+    expect(fieldMessages(errors)).toEqual({ grants: 'is not a grant in the catalog' });
+  });
+});
