@@ -338,7 +338,7 @@ describe('catch-up window', () => {
       await expect(
         catchUp(em, actor, { since: 0, limit: 10 }, { retentionDays: 7 }),
       ).rejects.toMatchObject({
-        status: 410,
+        kind: 'gone',
         code: 'resync_required',
       });
       const recent = await catchUp(em, actor, { since: 2, limit: 10 }, { retentionDays: 7 });

@@ -56,20 +56,6 @@ export function forbidden(grant: string): DomainError {
   return new DomainError('forbidden', 'forbidden', `Your group does not grant ${grant}.`);
 }
 
-/** A refusal with its own code (`escalation`, `use_only`, `mfa_required`, …). */
-export function refused(
-  code: string,
-  message: string,
-  extra: Record<string, unknown> = {},
-): DomainError {
-  return new DomainError('forbidden', code, message, extra);
-}
-
-/** Granting or reaching what the caller does not hold itself. */
-export function escalation(message: string, extra: Record<string, unknown> = {}): DomainError {
-  return refused('escalation', message, extra);
-}
-
 /** Outside the caller's scope and non-existent look the same. */
 export function notFound(what: string): DomainError {
   return new DomainError('not_found', 'not_found', `No such ${what}.`);
@@ -90,9 +76,4 @@ export function conflict(
   extra: Record<string, unknown> = {},
 ): DomainError {
   return new DomainError('conflict', code, message, extra);
-}
-
-/** Too many attempts: try again after `retryAfterSeconds`. */
-export function throttled(message: string, retryAfterSeconds: number): DomainError {
-  return new DomainError('throttled', 'throttled', message, { retryAfterSeconds });
 }

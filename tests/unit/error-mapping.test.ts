@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { errorResponse } from '@/lib/server/api/handler';
+import { ApiError, HTTP_STATUS } from '@/lib/server/api/errors';
+import {
+  DOMAIN_ERROR_KINDS,
+  DomainError,
+  conflict,
+  forbidden,
+  invalidInput,
+  notFound,
+  staleVersion,
+} from '@/lib/server/errors/domain-error';
+
+async function answer(error: unknown) {
+  const response = errorResponse(error);
+  return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+describe('domain errors over HTTP', () => {
+  it('gives every kind a status', () => {
+    expect(Object.keys(HTTP_STATUS).sort()).toEqual([...DOMAIN_ERROR_KINDS].sort());
+  });
+
+  it('answers each with its status and the body clients already parse, byte for byte', async () => {
+    expect(await answer(notFound('card'))).toMatchObject({
+      status: 404,
+      text: '{"error":{"code":"not_found","message":"No such card."}}',
+    });
+    expect(await answer(forbidden('cards:read'))).toMatchObject({
+      status: 403,
+      text: '{"error":{"code":"forbidden","message":"Your group does not grant cards:read."}}',
+    });
+    expect(await answer(invalidInput({ name: 'is required' }))).toMatchObject({
+      status: 400,
+      text: '{"error":{"code":"invalid_input","message":"Invalid input: name.","fields":{"name":"is required"}}}',
+    });
+    expect((await answer(staleVersion({ id: 'x', version: 2 }))).status).toBe(409);
+    expect((await answer(conflict('has_dependants', 'In use.'))).status).toBe(409);
+    expect((await answer(new DomainError('gone', 'resync_required', 'Fetch afresh.'))).status).toBe(
+      410,
+    );
+  });
+
+  it('sends Retry-After with a throttle, and HTTP’s own refusals keep their status', async () => {
+    const throttled = await answer(
+      new DomainError('throttled', 'throttled', 'Later.', { retryAfterSeconds: 7 }),
+    );
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toBe('7');
+    const tooLarge = await answer(new ApiError(413, 'payload_too_large', 'Too large.'));
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.text).toBe('{"error":{"code":"payload_too_large","message":"Too large."}}');
+  });
+});
