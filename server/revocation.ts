@@ -2,7 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import { roomsOf } from '@/lib/server/authz/audience';
 import type { TActor } from '@/lib/server/authz/actor';
-import { enter, type TCredentialRef, type TDoorResult } from '@/lib/server/auth/door';
+import { enter, resumeMany, type TCredentialRef, type TDoorResult } from '@/lib/server/auth/door';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import type { TPanelServer, TPanelSocket } from './socket';
 import { leaveAllPresence } from './presence';
@@ -142,26 +142,15 @@ export function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
 }
 
 /**
- * Re-checks many sockets for one entry: the sockets opened with one credential (a
- * person's tabs) share one pass through the door — the answer depends on the credential
- * alone — and the credentials go concurrently, each on its own context.
+ * Re-checks many sockets for one entry in one read: every credential they were opened
+ * with through the door together (lib/server/auth/door.ts `resumeMany`), the sockets
+ * sharing a credential (a person's tabs) sharing its answer.
  */
 export function recheckTogether(orm: MikroORM, sockets: TPanelSocket[]): Promise<void> {
-  const byCredential = new Map<string, TPanelSocket[]>();
-  for (const socket of sockets) {
-    const key = credentialRoom(socket.data.real.ref);
-    byCredential.set(key, [...(byCredential.get(key) ?? []), socket]);
-  }
-  return Promise.all(
-    [...byCredential.values()].map((group) => oneAtATime(group, () => recheckNow(orm, group))),
-  ).then(() => undefined);
-}
-
-function oneAtATime(sockets: TPanelSocket[], work: () => Promise<void>): Promise<void> {
   const prior = sockets.map((socket) =>
     (rechecks.get(socket) ?? Promise.resolve()).catch(() => {}),
   );
-  const next = Promise.all(prior).then(work);
+  const next = Promise.all(prior).then(() => recheckNow(orm, sockets));
   for (const socket of sockets) rechecks.set(socket, next);
   return next;
 }
@@ -169,8 +158,19 @@ function oneAtATime(sockets: TPanelSocket[], work: () => Promise<void>): Promise
 async function recheckNow(orm: MikroORM, sockets: TPanelSocket[]): Promise<void> {
   const open = sockets.filter((socket) => socket.connected);
   if (!open.length) return;
-  const now = await socketActorNow(orm.em.fork(), open[0]!);
-  for (const socket of open) await applyAnswer(orm, socket, now);
+  const byCredential = new Map<string, TPanelSocket[]>();
+  for (const socket of open) {
+    const key = credentialRoom(socket.data.real.ref);
+    byCredential.set(key, [...(byCredential.get(key) ?? []), socket]);
+  }
+  const groups = [...byCredential.values()];
+  const answers = await resumeMany(
+    orm.em.fork(),
+    groups.map((group) => group[0]!.data.real.ref),
+  );
+  for (const [index, group] of groups.entries()) {
+    for (const socket of group) await applyAnswer(orm, socket, answers[index]!);
+  }
 }
 
 async function applyAnswer(orm: MikroORM, socket: TPanelSocket, now: TDoorResult): Promise<void> {

@@ -507,9 +507,10 @@ async function benchLogFed(
           `with copied as (
            insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id,
                                    resource, entity_id, op, version, before, after, scope_before,
-                                   scope_after, summary)
+                                   scope_after, summary, audience, affects_access)
            select now(), actor_user_id, actor_account_id, impersonator_user_id, resource,
-                  entity_id, op, version, before, after, scope_before, scope_after, summary
+                  entity_id, op, version, before, after, scope_before, scope_after, summary,
+                  audience, affects_access
              from change_log where seq = $1
            returning seq)
          select pg_notify('change_log', '') from copied`,
@@ -540,9 +541,10 @@ async function benchResume(databaseUrl: string, url: string, gap: number, tokens
     const head = Number((await client.query('select max(seq) as seq from change_log')).rows[0].seq);
     await client.query(
       `insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
-                               entity_id, op, version, before, after, scope_before, scope_after, summary)
+                               entity_id, op, version, before, after, scope_before, scope_after, summary,
+                               audience, affects_access)
        select now(), actor_user_id, actor_account_id, impersonator_user_id, resource, entity_id, op,
-              version, before, after, scope_before, scope_after, summary
+              version, before, after, scope_before, scope_after, summary, audience, affects_access
          from (select * from change_log where resource = 'customers' and op = 'updated'
                 order by seq desc limit 200) recent,
               generate_series(1, ceil($1::numeric / 200)::int)

@@ -22,7 +22,7 @@ const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
 describe('one door for credentials', () => {
   it('only the door resolves a credential or decodes a session cookie', () => {
     const users = files.filter((file) =>
-      /\b(resolveSessionActor|resolveTokenActor|sessionClaims)\b|from 'next-auth\/jwt'/.test(
+      /\b(resolveSessionActor|resolveTokenActor|resolveCredentialActors|sessionClaims)\b|from 'next-auth\/jwt'/.test(
         read(file),
       ),
     );

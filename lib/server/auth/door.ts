@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { decode } from 'next-auth/jwt';
 import {
+  resolveCredentialActors,
   resolveSessionActor,
   resolveTokenActor,
   type TActor,
@@ -78,6 +79,48 @@ export async function enter(
   options: TDoorOptions,
 ): Promise<TDoorResult> {
   const found = await resolveCredential(em, credential, options.authSecret);
+  const result = await admit(em, found, options);
+  if (result.ok && credential.kind === 'api-token' && 'resolved' in found) {
+    const { tokenId, lastUsedAt } = found.resolved;
+    if (tokenId) await touchToken(em, tokenId, lastUsedAt);
+  }
+  return result;
+}
+
+/**
+ * The door for many sockets' credentials at once (the re-check after one change): for
+ * each, exactly `enter`'s decision for `{ kind: 'resume', ref }`, with the credentials
+ * read in one round trip (a view-as still reads its target).
+ */
+export async function resumeMany(
+  em: EntityManager,
+  refs: TCredentialRef[],
+): Promise<TDoorResult[]> {
+  const actors = await resolveCredentialActors(em, {
+    sessions: refs.flatMap((ref) => (ref.kind === 'session' ? [ref] : [])),
+    tokenIds: refs.flatMap((ref) => (ref.kind === 'token' ? [ref.tokenId] : [])),
+  });
+  return Promise.all(
+    refs.map((ref) => {
+      const result = actors.get(ref.kind === 'session' ? ref.sessionId : ref.tokenId)!;
+      const found: TFound =
+        'denied' in result
+          ? result
+          : {
+              resolved: result,
+              ref: ref.kind === 'session' ? ref : { kind: 'token', tokenId: ref.tokenId },
+            };
+      return admit(em, found, {});
+    }),
+  );
+}
+
+/** Every gate after the credential itself, in order. */
+async function admit(
+  em: EntityManager,
+  found: TFound,
+  options: TDoorOptions,
+): Promise<TDoorResult> {
   if ('denied' in found) return refuse({ code: 'unauthenticated', reason: found.denied });
   const { resolved, ref } = found;
   const real = resolved.actor;
@@ -89,9 +132,6 @@ export async function enter(
     return refuse({ code: 'mfa_enrolment_required' });
   }
   const actor = options.realActor ? real : await applyImpersonation(em, real, resolved.openView);
-  if (credential.kind === 'api-token' && resolved.tokenId) {
-    await touchToken(em, resolved.tokenId, resolved.lastUsedAt);
-  }
   return { ok: true, entry: { actor, real, ref, expiresAt: resolved.expiresAt } };
 }
 

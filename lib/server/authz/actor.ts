@@ -274,6 +274,72 @@ export async function resolveTokenActor(
   };
 }
 
+/**
+ * Many credentials' actors at once, as `resolveSessionActor` and `resolveTokenActor` (by
+ * id) decide each — for re-checking the sockets one change touches: one round trip per
+ * kind, however many sockets. Keyed by session or token id.
+ */
+export async function resolveCredentialActors(
+  em: EntityManager,
+  refs: {
+    sessions: { userId: string; sessionVersion: number; sessionId: string }[];
+    tokenIds: string[];
+  },
+): Promise<Map<string, (TResolvedActor & { expiresAt: Date }) | { denied: TResolveRefusal }>> {
+  const found = new Map<
+    string,
+    (TResolvedActor & { expiresAt: Date }) | { denied: TResolveRefusal }
+  >();
+  const sessions = refs.sessions.filter((s) => UUID.test(s.userId) && UUID.test(s.sessionId));
+  const tokenIds = refs.tokenIds.filter((id) => UUID.test(id));
+  const list = (items: unknown[]) => items.map(() => '?').join(', ');
+  const [sessionRows, tokenRows] = await Promise.all([
+    sessions.length
+      ? em
+          .getConnection()
+          .execute<(TCredentialRow & { session_id: string; session_user_id: string })[]>(
+            `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, s.expires_at as credential_expires_at,
+                  s.id as session_id, s.user_id as session_user_id
+             from user_session s
+             join app_user u on u.id = s.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
+            where s.id in (${list(sessions)}) and s.revoked_at is null and s.expires_at > now()`,
+            sessions.map((s) => s.sessionId),
+          )
+      : [],
+    tokenIds.length
+      ? em
+          .getConnection()
+          .execute<(TCredentialRow & { token_id: string; token_session_version: number })[]>(
+            `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, t.id as token_id,
+                  t.session_version as token_session_version, t.expires_at as credential_expires_at
+             from api_token t
+             join app_user u on u.id = t.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
+            where t.id in (${list(tokenIds)}) and t.expires_at > now()`,
+            tokenIds,
+          )
+      : [],
+  ]);
+  const bySession = new Map(sessionRows.map((row) => [row.session_id, row]));
+  for (const claims of refs.sessions) {
+    const row = bySession.get(claims.sessionId);
+    found.set(
+      claims.sessionId,
+      row && row.session_user_id === claims.userId
+        ? withExpiry(row, claims.sessionVersion)
+        : { denied: 'credential_invalid' },
+    );
+  }
+  const byToken = new Map(tokenRows.map((row) => [row.token_id, row]));
+  for (const id of refs.tokenIds) {
+    const row = byToken.get(id);
+    found.set(
+      id,
+      row ? withExpiry(row, row.token_session_version) : { denied: 'credential_invalid' },
+    );
+  }
+  return found;
+}
+
 function withExpiry(
   row: TCredentialRow | undefined,
   sessionVersion: number,
