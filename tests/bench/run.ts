@@ -208,6 +208,17 @@ async function main() {
       'lookup.p99_ms': main!.lookupP99Ms,
       'lookup.sql_p50_ms': main!.sqlLookupP50Ms,
       'lookup.sql_p99_ms': main!.sqlLookupP99Ms,
+      'ratio.import': main!.copyMs ? round(main!.importMs / main!.copyMs) : null,
+      'ratio.derive': main!.sqlDeriveMs ? round(main!.deriveMs / main!.sqlDeriveMs) : null,
+      'ratio.lookup_p99': main!.sqlLookupP99Ms
+        ? round(main!.lookupP99Ms / main!.sqlLookupP99Ms)
+        : null,
+      'csv.own_ms': main!.csvOwnMs,
+      'csv.csv_parse_ms': main!.csvLibraryMs,
+      // What the library would add to the import, as a share of the import measured.
+      'csv.csv_parse_import_pct': round(
+        ((main!.csvLibraryMs - main!.csvOwnMs) / main!.importMs) * 100,
+      ),
     });
     if (embedded) {
       json['pglite.rates.import_ms'] = embedded.importMs;
@@ -228,6 +239,11 @@ async function main() {
         ['lookup p99 (API)', ...results.map((r) => show(r.lookupP99Ms))],
         ['lookup p50 (its SQL alone, round trip)', ...results.map((r) => show(r.sqlLookupP50Ms))],
         ['lookup p99 (its SQL alone, round trip)', ...results.map((r) => show(r.sqlLookupP99Ms))],
+        [
+          'CSV parse + validate, own reader (bench process)',
+          ...results.map((r) => show(r.csvOwnMs)),
+        ],
+        ['  the same with csv-parse', ...results.map((r) => show(r.csvLibraryMs))],
       ]);
     }
   }
