@@ -44,6 +44,16 @@ async function main() {
       'api.patch_cpu_ms': cost.patchCpuMs,
       'api.get_per_s': cost.getPerS,
       'api.patch_per_s': cost.patchPerS,
+      'api.floor_get_cpu_ms': cost.floorGetCpuMs,
+      'api.floor_patch_cpu_ms': cost.floorPatchCpuMs,
+      'api.floor_get_per_s': cost.floorGetPerS,
+      'api.floor_patch_per_s': cost.floorPatchPerS,
+      'ratio.get_cpu':
+        cost.getCpuMs && cost.floorGetCpuMs ? round(cost.getCpuMs / cost.floorGetCpuMs) : null,
+      'ratio.patch_cpu':
+        cost.patchCpuMs && cost.floorPatchCpuMs
+          ? round(cost.patchCpuMs / cost.floorPatchCpuMs)
+          : null,
     });
     if (!flag('json')) {
       const cpu = (value: number | null) => (value === null ? 'n/a' : `${value} ms`);
@@ -52,12 +62,25 @@ async function main() {
           `one API request, ${requests} of each, 4 at a time`,
           'server CPU per request',
           'requests/s',
+          'floor: node:http + pg, same SQL',
+          'floor requests/s',
+          'ratio (CPU)',
         ],
-        ['GET /customers/{id}', cpu(cost.getCpuMs), String(cost.getPerS)],
+        [
+          'GET /customers/{id}',
+          cpu(cost.getCpuMs),
+          String(cost.getPerS),
+          cpu(cost.floorGetCpuMs),
+          String(cost.floorGetPerS),
+          String(json['ratio.get_cpu']),
+        ],
         [
           'PATCH /customers/{id} (no socket listening)',
           cpu(cost.patchCpuMs),
           String(cost.patchPerS),
+          cpu(cost.floorPatchCpuMs),
+          String(cost.floorPatchPerS),
+          String(json['ratio.patch_cpu']),
         ],
       ]);
     }
