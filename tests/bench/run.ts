@@ -134,6 +134,7 @@ async function main() {
       'resume.p99_ms': fanout.resumeP99Ms,
       'storm.sockets': fanout.stormSockets,
       'storm.converge_ms': fanout.stormConvergeMs,
+      'storm.failed': fanout.stormFailed,
     });
     if (fanout.fanout.leaks > 0) console.error(`LEAK: ${fanout.fanout.leakSample}`);
     if (!flag('json')) {
