@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { TTestDatabaseTarget } from '../fixtures/test-database';
 import { startBenchPanel } from './bench-panel';
@@ -14,6 +15,11 @@ export interface TApiCostFigures {
   patchCpuMs: number | null;
   getPerS: number;
   patchPerS: number;
+  /** The same requests against the floor server (tests/bench/floor-server.ts). */
+  floorGetCpuMs: number | null;
+  floorPatchCpuMs: number | null;
+  floorGetPerS: number;
+  floorPatchPerS: number;
 }
 
 const ADMIN = { email: 'cost@carrier.test', password: 'cost-admin-password' };
@@ -35,8 +41,9 @@ export async function benchApiCost(
   const panel = await startBenchPanel(target, ADMIN);
   const { server } = panel;
   try {
+    let base = server.url;
     const call = async (method: string, path: string, token?: string, body?: unknown) => {
-      const response = await fetch(`${server.url}/api/v1${path}`, {
+      const response = await fetch(`${base}/api/v1${path}`, {
         method,
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -61,7 +68,7 @@ export async function benchApiCost(
       });
       customers.push(customer.body as { id: string; version: number });
     }
-    const pid = server.child.pid!;
+    let pid = server.child.pid!;
     const measure = async (one: (index: number) => Promise<void>) => {
       for (let index = 0; index < 100; index++) await one(index); // warm up
       const cpuBefore = cpuMs(pid);
@@ -82,11 +89,11 @@ export async function benchApiCost(
         perS: Math.round(options.requests / seconds),
       };
     };
-    const get = await measure(async (index) => {
+    const getOne = async (index: number) => {
       const answer = await call('GET', `/customers/${customers[index % 16]!.id}`, token);
       if (!answer.ok) throw new Error('GET failed');
-    });
-    const patch = await measure(async (index) => {
+    };
+    const patchOne = async (index: number) => {
       const customer = customers[index % 16]!;
       const answer = await call('PATCH', `/customers/${customer.id}`, token, {
         version: customer.version,
@@ -99,13 +106,38 @@ export async function benchApiCost(
         if (!current) throw new Error('PATCH failed');
         customer.version = current.version;
       }
-    });
-    return {
-      getCpuMs: get.cpuMs,
-      patchCpuMs: patch.cpuMs,
-      getPerS: get.perS,
-      patchPerS: patch.perS,
     };
+    const get = await measure(getOne);
+    const patch = await measure(patchOne);
+
+    // The floor on the same database, token and customers.
+    const floor = fork('tests/bench/floor-server.ts', [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, DATABASE_URL: panel.db.url },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        floor.once('message', (message: { port: number }) => resolve(message.port));
+        floor.once('exit', (code) => reject(new Error(`floor server exited (${code})`)));
+      });
+      base = `http://127.0.0.1:${port}`;
+      pid = floor.pid!;
+      const floorGet = await measure(getOne);
+      const floorPatch = await measure(patchOne);
+      return {
+        getCpuMs: get.cpuMs,
+        patchCpuMs: patch.cpuMs,
+        getPerS: get.perS,
+        patchPerS: patch.perS,
+        floorGetCpuMs: floorGet.cpuMs,
+        floorPatchCpuMs: floorPatch.cpuMs,
+        floorGetPerS: floorGet.perS,
+        floorPatchPerS: floorPatch.perS,
+      };
+    } finally {
+      floor.send({ type: 'close' });
+    }
   } finally {
     await panel.stop();
   }

@@ -64,6 +64,8 @@ export interface TFanoutFigures {
   revokeP99Ms: number;
   stormConvergeMs: number;
   stormSockets: number;
+  /** Sockets that never came back, after the live feed's retries. */
+  stormFailed: number;
   resumeP50Ms: number;
   resumeP99Ms: number;
   resumeGap: number;
@@ -395,7 +397,8 @@ export async function benchFanout(
     await pool(resellers, 8, async () => edit());
     clients.send({ type: 'storm-up' });
     const stormResult = await storm;
-    if (stormResult.failed > 0) throw new Error(`${stormResult.failed} sockets failed the storm`);
+    // Reported, not thrown: a failed socket is a figure (`storm.failed`, target 0).
+    if (stormResult.failed > 0) log(`storm: ${stormResult.failed} sockets failed after retries`);
     log(
       `storm: ${stormResult.sockets} sockets back and caught up in ${stormResult.convergeMs} ms (${stormResult.caughtUp} fetched)`,
     );
@@ -466,6 +469,7 @@ export async function benchFanout(
       revokeP99Ms: percentile(revokeTimes, 99),
       stormConvergeMs: stormResult.convergeMs,
       stormSockets: stormResult.sockets,
+      stormFailed: stormResult.failed,
       resumeP50Ms: resume.p50,
       resumeP99Ms: resume.p99,
       resumeGap: options.gap,

@@ -165,11 +165,7 @@ async function storm(catchUp: boolean) {
   let failed = 0;
   await Promise.all(
     live.map(async (client) => {
-      const hello = await new Promise<{ seq: number } | null>((resolve) => {
-        client.socket.once('hello', resolve);
-        client.socket.once('connect_error', () => resolve(null));
-        client.socket.connect();
-      });
+      const hello = await reconnect(client.socket);
       if (!hello) return void failed++;
       if (catchUp && hello.seq > client.lastSeq) {
         let since = client.lastSeq;
@@ -186,6 +182,33 @@ async function storm(catchUp: boolean) {
     }),
   );
   return { convergeMs: Date.now() - started, sockets: live.length, caughtUp, failed };
+}
+
+/**
+ * A socket back to its `hello`, as the panel's live feed comes back (Socket.IO's own
+ * reconnection): a refused or failed handshake is tried again after 1 s, doubling to at
+ * most 5 s, ±50% jitter, up to 10 attempts; null only when every one failed.
+ */
+async function reconnect(socket: Socket): Promise<{ seq: number } | null> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const hello = await new Promise<{ seq: number } | null>((resolve) => {
+      const onHello = (message: { seq: number }) => {
+        socket.off('connect_error', onError);
+        resolve(message);
+      };
+      const onError = () => {
+        socket.off('hello', onHello);
+        resolve(null);
+      };
+      socket.once('hello', onHello);
+      socket.once('connect_error', onError);
+      socket.connect();
+    });
+    if (hello) return hello;
+    const delay = Math.min(5000, 1000 * 2 ** attempt) * (0.5 + Math.random());
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+  return null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import type { TTestDatabaseTarget } from '../fixtures/test-database';
 import { startBenchPanel } from './bench-panel';
+import { compareCsvReaders } from './csv-readers';
 
 /**
  * Rate-card figures (issue: rate cards; DESIGN §1): import a 100k-row CSV and derive a
@@ -21,6 +22,9 @@ export interface TRatesFigures {
   sqlLookupP99Ms: number;
   copyMs: number | null;
   sqlDeriveMs: number | null;
+  /** Parse and validate the file in the bench's process: the import's reader, csv-parse. */
+  csvOwnMs: number;
+  csvLibraryMs: number;
 }
 
 const ADMIN = { email: 'bench@carrier.test', password: 'bench-admin-password' };
@@ -155,6 +159,7 @@ export async function benchRates(
         sqlTimes.push(performance.now() - started);
       }
       const { copyMs, sqlDeriveMs } = await baselines(client, db.kind, db.url, options.csv);
+      const readers = await compareCsvReaders(options.csv);
       return {
         database: db.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL',
         rows: options.rows,
@@ -167,6 +172,8 @@ export async function benchRates(
         sqlLookupP99Ms: round(percentile(sqlTimes, 99)),
         copyMs: copyMs === null ? null : round(copyMs),
         sqlDeriveMs: sqlDeriveMs === null ? null : round(sqlDeriveMs),
+        csvOwnMs: round(readers.ownMs),
+        csvLibraryMs: round(readers.libraryMs),
       };
     } finally {
       await client.end();

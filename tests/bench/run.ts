@@ -44,6 +44,16 @@ async function main() {
       'api.patch_cpu_ms': cost.patchCpuMs,
       'api.get_per_s': cost.getPerS,
       'api.patch_per_s': cost.patchPerS,
+      'api.floor_get_cpu_ms': cost.floorGetCpuMs,
+      'api.floor_patch_cpu_ms': cost.floorPatchCpuMs,
+      'api.floor_get_per_s': cost.floorGetPerS,
+      'api.floor_patch_per_s': cost.floorPatchPerS,
+      'ratio.get_cpu':
+        cost.getCpuMs && cost.floorGetCpuMs ? round(cost.getCpuMs / cost.floorGetCpuMs) : null,
+      'ratio.patch_cpu':
+        cost.patchCpuMs && cost.floorPatchCpuMs
+          ? round(cost.patchCpuMs / cost.floorPatchCpuMs)
+          : null,
     });
     if (!flag('json')) {
       const cpu = (value: number | null) => (value === null ? 'n/a' : `${value} ms`);
@@ -52,12 +62,25 @@ async function main() {
           `one API request, ${requests} of each, 4 at a time`,
           'server CPU per request',
           'requests/s',
+          'floor: node:http + pg, same SQL',
+          'floor requests/s',
+          'ratio (CPU)',
         ],
-        ['GET /customers/{id}', cpu(cost.getCpuMs), String(cost.getPerS)],
+        [
+          'GET /customers/{id}',
+          cpu(cost.getCpuMs),
+          String(cost.getPerS),
+          cpu(cost.floorGetCpuMs),
+          String(cost.floorGetPerS),
+          String(json['ratio.get_cpu']),
+        ],
         [
           'PATCH /customers/{id} (no socket listening)',
           cpu(cost.patchCpuMs),
           String(cost.patchPerS),
+          cpu(cost.floorPatchCpuMs),
+          String(cost.floorPatchPerS),
+          String(json['ratio.patch_cpu']),
         ],
       ]);
     }
@@ -111,6 +134,7 @@ async function main() {
       'resume.p99_ms': fanout.resumeP99Ms,
       'storm.sockets': fanout.stormSockets,
       'storm.converge_ms': fanout.stormConvergeMs,
+      'storm.failed': fanout.stormFailed,
     });
     if (fanout.fanout.leaks > 0) console.error(`LEAK: ${fanout.fanout.leakSample}`);
     if (!flag('json')) {
@@ -208,6 +232,17 @@ async function main() {
       'lookup.p99_ms': main!.lookupP99Ms,
       'lookup.sql_p50_ms': main!.sqlLookupP50Ms,
       'lookup.sql_p99_ms': main!.sqlLookupP99Ms,
+      'ratio.import': main!.copyMs ? round(main!.importMs / main!.copyMs) : null,
+      'ratio.derive': main!.sqlDeriveMs ? round(main!.deriveMs / main!.sqlDeriveMs) : null,
+      'ratio.lookup_p99': main!.sqlLookupP99Ms
+        ? round(main!.lookupP99Ms / main!.sqlLookupP99Ms)
+        : null,
+      'csv.own_ms': main!.csvOwnMs,
+      'csv.csv_parse_ms': main!.csvLibraryMs,
+      // What the library would add to the import, as a share of the import measured.
+      'csv.csv_parse_import_pct': round(
+        ((main!.csvLibraryMs - main!.csvOwnMs) / main!.importMs) * 100,
+      ),
     });
     if (embedded) {
       json['pglite.rates.import_ms'] = embedded.importMs;
@@ -228,6 +263,11 @@ async function main() {
         ['lookup p99 (API)', ...results.map((r) => show(r.lookupP99Ms))],
         ['lookup p50 (its SQL alone, round trip)', ...results.map((r) => show(r.sqlLookupP50Ms))],
         ['lookup p99 (its SQL alone, round trip)', ...results.map((r) => show(r.sqlLookupP99Ms))],
+        [
+          'CSV parse + validate, own reader (bench process)',
+          ...results.map((r) => show(r.csvOwnMs)),
+        ],
+        ['  the same with csv-parse', ...results.map((r) => show(r.csvLibraryMs))],
       ]);
     }
   }

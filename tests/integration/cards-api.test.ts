@@ -643,12 +643,14 @@ describe('CSV import and export', () => {
     const merged = await admin.raw(
       'POST',
       `/cards/${cardId}/rates/import?mode=merge`,
-      'prefix,destination,rate\n44,UK,0.0310\n49,Germany,0.0150\n',
+      // Backslashes are text, not the bulk load's escapes (`\N` is its NULL, `\t` a tab).
+      'prefix,destination,rate\n44,UK,0.0310\n49,Germany \\N\\t,0.0150\n',
       'text/csv',
     );
     expect(merged.status).toBe(200);
     expect(JSON.parse(merged.text).rows).toBe(4);
     const rows = await allRates(admin, cardId);
+    expect(rows.find((row) => row.prefix === '49')?.destination).toBe('Germany \\N\\t');
     expect(rows.map((row) => [row.prefix, row.rate, row.effectiveFrom])).toEqual([
       ['1', '0.0100', null],
       ['1', '0.0200', '2030-01-01T00:00:00.000Z'],

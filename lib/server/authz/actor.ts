@@ -235,6 +235,18 @@ export async function resolveSessionActor(
 }
 
 /**
+ * The token check's one statement (`placeholder`: `?` here, `$1` for the bench's floor
+ * server, which runs the very same query on plain `pg`).
+ */
+export function tokenActorSql(column: 't.id' | 't.token_hash', placeholder: string): string {
+  return `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, t.id as token_id, t.session_version as token_session_version,
+            t.last_used_at as token_last_used_at, t.expires_at as credential_expires_at
+       from api_token t
+       join app_user u on u.id = t.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
+      where ${column} = ${placeholder} and t.expires_at > now()`;
+}
+
+/**
  * The actor behind an unexpired API token — found by the SHA-256 of its secret (a
  * request) or by its id (a socket opened with it, checked again) — its open view-as, and
  * what the token's bookkeeping needs, in one round trip. The token's session version
@@ -255,14 +267,7 @@ export async function resolveTokenActor(
       token_session_version: number;
       token_last_used_at: Date | null;
     })[]
-  >(
-    `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, t.id as token_id, t.session_version as token_session_version,
-            t.last_used_at as token_last_used_at, t.expires_at as credential_expires_at
-       from api_token t
-       join app_user u on u.id = t.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
-      where ${byId ? 't.id' : 't.token_hash'} = ? and t.expires_at > now()`,
-    [byId ? token.id : token.hash],
-  );
+  >(tokenActorSql(byId ? 't.id' : 't.token_hash', '?'), [byId ? token.id : token.hash]);
   const row = rows[0];
   if (!row) return { denied: 'credential_invalid' };
   const resolved = withExpiry(row, row.token_session_version);

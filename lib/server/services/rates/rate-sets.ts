@@ -1,4 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Knex } from '@mikro-orm/knex';
 import { Card, type TCard } from '@/lib/server/entities';
 import type { TChange } from '@/lib/server/live/change-log';
@@ -27,8 +31,83 @@ export async function writeRateRows(
 ): Promise<void> {
   if (mode === 'replace') await tx.execute('delete from rate where card_id = ?', [cardId]);
   if (rows.length === 0) return;
-  // One JSON parameter unpacked by json_to_recordset: typed columns in one pass (a
-  // third faster than extracting each field with ->> on 100k rows).
+  const trx = transactionOf(tx);
+  // A second write in the same transaction (the demo seed) stages afresh.
+  await trx.raw('drop table if exists pg_temp.rate_import');
+  const connection = (await trx.client.acquireConnection()) as pg.ClientBase;
+  // Rows enter in prefix order: each index insert then lands on the page the previous
+  // one touched instead of a random leaf (a third less time on 100k rows).
+  const source = (await copyCapable(connection))
+    ? await stageByCopy(trx, connection, rows)
+    : await stageByJson(trx, rows);
+  await trx.raw(
+    `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
+                       increment, grace_seconds, effective_from, blocked)
+     select ?, p, d, r, f, i, n, g, e, b from ${source} order by p, e
+     ${
+       mode === 'merge'
+         ? `on conflict (card_id, prefix, coalesce(effective_from, '-infinity'::timestamp with time zone))
+            do update set destination = excluded.destination, rate = excluded.rate,
+              connection_fee = excluded.connection_fee, initial_increment = excluded.initial_increment,
+              increment = excluded.increment, grace_seconds = excluded.grace_seconds,
+              blocked = excluded.blocked`
+         : ''
+     }`,
+    [cardId],
+  );
+}
+
+/**
+ * Validated rows into a staging table of the transaction by COPY FROM STDIN (text
+ * format): no statement text, no JSON to build and take apart — the floor of what
+ * PostgreSQL can take in. Dropped at commit.
+ */
+async function stageByCopy(
+  trx: Knex.Transaction,
+  connection: pg.ClientBase,
+  rows: TRateInput[],
+): Promise<string> {
+  await trx.raw(
+    `create temp table rate_import (p text, d text, r numeric, f numeric, i int, n int, g int,
+       e timestamptz, b boolean) on commit drop`,
+  );
+  const sink = connection.query(copyFrom('copy rate_import from stdin'));
+  await pipeline(Readable.from(copyText(rows)), sink);
+  return 'rate_import';
+}
+
+/** The rows as COPY's text format, a few thousand lines a chunk. */
+function* copyText(rows: TRateInput[]): Generator<string> {
+  let chunk = '';
+  for (let index = 0; index < rows.length; index++) {
+    const row = rows[index]!;
+    chunk += `${copyCell(row.prefix)}\t${copyCell(row.destination)}\t${row.rate}\t${row.connectionFee}\t${row.initialIncrement}\t${row.increment}\t${row.graceSeconds}\t${row.effectiveFrom ?? '\\N'}\t${row.blocked ? 't' : 'f'}\n`;
+    if (index % 2000 === 1999) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+/** A text cell escaped for COPY (validated text has no control characters; a backslash may). */
+function copyCell(value: string): string {
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/[\\\t\n\r]/g, (char) => COPY_ESCAPES[char]!)
+    : value;
+}
+const COPY_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+};
+
+/**
+ * The embedded database (PGlite over its socket) has no COPY from a client: one JSON
+ * parameter unpacked by json_to_recordset, typed columns in one pass.
+ */
+async function stageByJson(trx: Knex.Transaction, rows: TRateInput[]): Promise<string> {
   const packed = JSON.stringify(
     rows.map((row) => ({
       p: row.prefix,
@@ -42,36 +121,32 @@ export async function writeRateRows(
       b: row.blocked,
     })),
   );
-  await bulkExecute(
-    tx,
-    `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
-                       increment, grace_seconds, effective_from, blocked)
-     select ?, p, d, r, f, i, n, g, e, b
-       from json_to_recordset(?::json)
-         as x(p text, d text, r numeric, f numeric, i int, n int, g int, e timestamptz, b boolean)
-     ${
-       mode === 'merge'
-         ? `on conflict (card_id, prefix, coalesce(effective_from, '-infinity'::timestamp with time zone))
-            do update set destination = excluded.destination, rate = excluded.rate,
-              connection_fee = excluded.connection_fee, initial_increment = excluded.initial_increment,
-              increment = excluded.increment, grace_seconds = excluded.grace_seconds,
-              blocked = excluded.blocked`
-         : ''
-     }`,
-    [cardId, packed],
+  // Bound, not inlined: `em.execute` would escape a 10 MB JSON into the SQL text.
+  await trx.raw(
+    `create temp table rate_import on commit drop as
+       select * from json_to_recordset(?::json)
+         as x(p text, d text, r numeric, f numeric, i int, n int, g int, e timestamptz, b boolean)`,
+    [packed],
   );
+  return 'rate_import';
 }
 
-/**
- * A statement with a large parameter, sent as a bound parameter of the transaction's own
- * connection. `em.execute` inlines parameters into the SQL text (escaping a 10 MB JSON
- * character by character, then PostgreSQL parsing it as a literal); bound, it travels as
- * it is.
- */
-async function bulkExecute(tx: EntityManager, sql: string, params: unknown[]): Promise<void> {
+/** Whether a connection takes COPY FROM STDIN: PostgreSQL does, PGlite's socket does not. */
+async function copyCapable(connection: pg.ClientBase): Promise<boolean> {
+  let known = COPY_CAPABLE.get(connection);
+  if (known === undefined) {
+    const { rows } = await connection.query<{ version: string }>('select version() as version');
+    known = !rows[0]!.version.includes('PGlite');
+    COPY_CAPABLE.set(connection, known);
+  }
+  return known;
+}
+const COPY_CAPABLE = new WeakMap<pg.ClientBase, boolean>();
+
+function transactionOf(tx: EntityManager): Knex.Transaction {
   const trx = tx.getTransactionContext<Knex.Transaction>();
-  if (!trx) throw new Error('bulkExecute needs a transaction');
-  await trx.raw(sql, params as Knex.RawBinding[]);
+  if (!trx) throw new Error('rate writes need a transaction');
+  return trx;
 }
 
 /**

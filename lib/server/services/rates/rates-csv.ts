@@ -26,6 +26,8 @@ const BOOLEAN: Record<string, boolean> = {
 export async function parseRatesCsv(
   chunks: AsyncIterable<string | Uint8Array>,
   limits: { maxRows: number; maxErrors?: number; maxDecimals?: number } = { maxRows: 1_000_000 },
+  /** The record splitter: this module's own; the bench passes a library's to compare. */
+  reader: TCsvReader = csvRecordBatches,
 ): Promise<{ rows: TRateInput[]; errors: TCsvLineError[] }> {
   const rows: TRateInput[] = [];
   const errors: TCsvLineError[] = [];
@@ -33,7 +35,7 @@ export async function parseRatesCsv(
   const seen = new Map<string, number>();
   let header: string[] | null = null;
 
-  records: for await (const batch of csvRecordBatches(chunks)) {
+  records: for await (const batch of reader(chunks)) {
     for (const { line, cells } of batch) {
       if (errors.length >= maxErrors) break records;
       if (!header) {
@@ -120,6 +122,11 @@ export interface TCsvRecord {
   line: number;
   cells: string[];
 }
+
+/** Records in batches, each with the line it starts on. */
+export type TCsvReader = (
+  chunks: AsyncIterable<string | Uint8Array>,
+) => AsyncIterable<TCsvRecord[]>;
 
 /** Decimals of a plain decimal string, trailing zeros not counted (run per imported cell). */
 function significantDecimals(value: string): number {
