@@ -254,5 +254,6 @@ describe('PostgreSQL restarted under a live socket', () => {
       await server.stop();
       await postgres.stop();
     }
-  });
+    // Longer than every wait inside, so a failure still stops the private instance.
+  }, 180_000);
 });
