@@ -11,6 +11,7 @@ import { evaluateActor, type TActor } from '@/lib/server/authz/actor';
 import { ALL_GRANTS, type TGrant } from '@/lib/shared/permissions';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
 import { arrange } from '../fixtures/arrange';
+import { DomainError } from '@/lib/server/errors/domain-error';
 
 /**
  * Property: over random account trees, random groups and a random viewer, every list
@@ -188,7 +189,8 @@ async function answered<T extends { id: string }>(
   try {
     return (await call()).items.map((item) => item.id);
   } catch (error) {
-    if ((error as { status?: number }).status === 403) return 403;
+    // Services speak domain errors; the HTTP wrapper would answer this one with 403.
+    if (error instanceof DomainError && error.kind === 'forbidden') return 403;
     throw error;
   }
 }
