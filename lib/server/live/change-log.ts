@@ -105,12 +105,7 @@ export function liveProcessTag(): string {
 }
 
 async function appendChanges(tx: EntityManager, actor: TActor | null, changes: TChange[]) {
-  // One round trip: the lock, and the notification (sent at commit) that wakes the others.
-  await tx.execute(`select pg_advisory_xact_lock(?), pg_notify('${CHANGE_LOG_CHANNEL}', ?)`, [
-    CHANGE_LOG_LOCK_KEY,
-    liveProcessTag(),
-  ]);
-  const values: unknown[] = [];
+  const values: unknown[] = [CHANGE_LOG_LOCK_KEY, liveProcessTag()];
   const rows = changes.map((change) => {
     values.push(
       actor?.userId ?? null,
@@ -128,16 +123,22 @@ async function appendChanges(tx: EntityManager, actor: TActor | null, changes: T
       json(change.audience ?? null),
       affectsAccess(change),
     );
-    // `at` is when the change is written, the last step before its commit — not the
-    // transaction's start (`now()`), which a long transaction would date back. The
-    // commit guard knows the transaction's rows by `txid` (its default).
-    return '(clock_timestamp(), ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, ?)';
+    return '(?::uuid, ?::uuid, ?::uuid, ?, ?::uuid, ?, ?::int, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, ?::boolean)';
   });
+  // One round trip: the lock, the notification (sent at commit) that wakes the other
+  // processes, and the rows. Every row is produced through the join with `locked`, so
+  // its `seq` (the column default) is drawn only once the lock is held; a CTE with
+  // volatile functions is evaluated once and never inlined. `at` is when the change is
+  // written, the last step before its commit — not the transaction's start (`now()`),
+  // which a long transaction would date back. The commit guard knows the transaction's
+  // rows by `txid` (its default).
   await tx.execute(
-    `insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
+    `with locked as materialized (
+       select pg_advisory_xact_lock(?), pg_notify('${CHANGE_LOG_CHANNEL}', ?))
+     insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
        entity_id, op, version, before, after, scope_before, scope_after, summary, audience,
        affects_access)
-     values ${rows.join(', ')}`,
+     select clock_timestamp(), v.* from locked cross join (values ${rows.join(', ')}) as v`,
     values,
   );
   if (beforeCommitForTests) await beforeCommitForTests(tx);
