@@ -31,7 +31,7 @@ let db: TTestDatabase;
 let orm: MikroORM;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
+  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
   orm = await openOrm(db.url);
   await migrate(orm);
 });

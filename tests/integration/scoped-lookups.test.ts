@@ -42,7 +42,7 @@ const users: Record<'r1Peer' | 'r2' | 'k1', string> = {} as never;
 let loaded: string[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
+  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
   orm = await openOrm(db.url);
   await migrate(orm);
   orm.em.getEventManager().registerSubscriber({
