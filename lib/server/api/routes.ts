@@ -55,7 +55,8 @@ export function apiRouteError(
   return { error: new ApiError(405, 'method_not_allowed', message), allow };
 }
 
-function decodeSegment(segment: string): string {
+/** A path segment as a route sees it; a malformed escape stays as sent. */
+export function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
