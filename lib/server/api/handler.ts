@@ -292,5 +292,8 @@ const LOST_CONNECTION = new RegExp(
     'connect ECONNREFUSED',
     'terminating connection due to administrator command',
     'connection error and is not queryable',
+    // knex, when the connection under an open transaction died and the next statement of
+    // that transaction is tried (seen once in four PostgreSQL restarts under writes).
+    'Transaction query already complete',
   ].join('|'),
 );
