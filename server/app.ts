@@ -131,7 +131,8 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     orm: database.orm,
     authSecret: config.authSecret,
     publicUrl: config.publicUrl,
-    head: () => live.fanOut?.head ?? 0,
+    head: (carrierId) => live.fanOut?.headOf(carrierId) ?? 0,
+    passed: () => live.fanOut?.passedCount ?? 0,
     retentionDays: config.eventsRetentionDays,
   });
   const fanOut = new FanOut(io, database.orm, database.url, { pollMs: env.LIVE_POLL_MS });

@@ -1,8 +1,8 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { audienceOf, type TDelivery, type TLogEntry } from '@/lib/server/authz/audience';
 import { CHANGE_LOG_CHANNEL, liveProcessTag, setLiveNudge } from '@/lib/server/live/change-log';
-import { logHead, readLogAfter } from '@/lib/server/live/read-log';
+import { logHeads, readLogAfterCursors } from '@/lib/server/live/read-log';
 import type { TPanelServer, TPanelSocket } from './socket';
 import { affectedSockets, recheckTogether } from './revocation';
 import { getLogger } from '@/lib/server/observability/logger';
@@ -18,15 +18,19 @@ const LISTEN_BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000, 10_000];
 /**
  * The tailer of one server process (DESIGN §2 "Fan-out from the log"): woken by an
  * in-process nudge after a commit or by a NOTIFY from another process (carrying no change
- * data, only the sender's process tag), it
- * reads the log after the last seq it delivered, in order, and emits each entry to the
- * rooms of its audience on this process's own sockets (`io.local`). No per-socket loop
+ * data, only the sender's process tag), it reads each carrier's log after the last
+ * position it delivered of that carrier, in that carrier's order, and emits each entry
+ * to the rooms of its audience on this process's own sockets (`io.local`). A socket
+ * belongs to one carrier, so carriers' entries may interleave freely. No per-socket loop
  * and no per-socket query: the audience is rooms, computed once per entry. An entry that
  * changed access holds the sockets it touches (`HeldSockets`) while they are re-checked;
  * every other socket goes on receiving.
  */
 export class FanOut {
-  private lastSeq = 0;
+  /** Per carrier, the last position delivered: new sockets get live events after it. */
+  private cursors = new Map<string, number>();
+  /** Entries passed (delivered or skipped) since start: "did anything go by meanwhile". */
+  private passed = 0;
   private draining = false;
   private again = false;
   private stopped = false;
@@ -35,7 +39,8 @@ export class FanOut {
   private reconnect?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private poll?: NodeJS.Timeout;
-  private readonly failures = new Map<number, number>();
+  /** Tries so far of a failing entry, by `carrier:seq`. */
+  private readonly failures = new Map<string, number>();
   private readonly held: HeldSockets;
 
   constructor(
@@ -48,13 +53,21 @@ export class FanOut {
     this.held = new HeldSockets(orm);
   }
 
-  /** The last seq this process has delivered: new sockets get live events after it. */
-  get head(): number {
-    return this.lastSeq;
+  /** The last position of a carrier this process has delivered (0 before its first). */
+  headOf(carrierId: string): number {
+    return this.cursors.get(carrierId) ?? 0;
+  }
+
+  /**
+   * Grows with every entry the tailer passes: a handshake compares it before and after
+   * the door to know whether a change went by before its socket joined its rooms.
+   */
+  get passedCount(): number {
+    return this.passed;
   }
 
   async start(): Promise<void> {
-    this.lastSeq = await logHead(this.orm.em.fork());
+    this.cursors = await logHeads(this.orm.em.fork());
     setLiveNudge(() => this.nudge());
     await this.listen();
     this.poll = setInterval(() => this.nudge(), this.options.pollMs);
@@ -82,11 +95,37 @@ export class FanOut {
   private async drain(): Promise<void> {
     const em = this.orm.em.fork();
     for (;;) {
-      const entries = await readLogAfter(em, this.lastSeq, BATCH);
+      // No socket here: nobody to deliver to, so move to the heads without reading the
+      // entries (a handshake under way sees `passedCount` move and re-checks).
+      if (this.idle()) return this.skipToHeads(em);
+      const entries = await readLogAfterCursors(em, this.cursors, BATCH);
+      const perCarrier = new Map<string, number>();
+      // A carrier whose entry failed waits for its retry; the others go on.
+      const stalled = new Set<string>();
       for (const entry of entries) {
-        if (!this.deliver(entry)) return;
+        perCarrier.set(entry.carrierId, (perCarrier.get(entry.carrierId) ?? 0) + 1);
+        if (stalled.has(entry.carrierId)) continue;
+        if (!this.deliver(entry)) stalled.add(entry.carrierId);
       }
-      if (entries.length < BATCH) return;
+      const more = [...perCarrier].some(
+        ([carrierId, count]) => count === BATCH && !stalled.has(carrierId),
+      );
+      if (!more) return;
+    }
+  }
+
+  /** No socket connected and none held for a re-check. */
+  private idle(): boolean {
+    return this.io.of('/').sockets.size === 0 && this.held.ids().length === 0;
+  }
+
+  private async skipToHeads(em: EntityManager): Promise<void> {
+    const heads = await logHeads(em);
+    for (const [carrierId, head] of heads) {
+      const cursor = this.cursors.get(carrierId) ?? 0;
+      if (head <= cursor) continue;
+      this.passed += head - cursor;
+      this.cursors.set(carrierId, head);
     }
   }
 
@@ -106,22 +145,29 @@ export class FanOut {
         envelope: delivery.envelope,
       }));
     } catch (error) {
-      const attempts = (this.failures.get(entry.seq) ?? 0) + 1;
+      const key = `${entry.carrierId}:${entry.seq}`;
+      const attempts = (this.failures.get(key) ?? 0) + 1;
       if (attempts < MAX_ENTRY_ATTEMPTS) {
-        this.failures.set(entry.seq, attempts);
-        getLogger().warn({ err: error, seq: entry.seq, attempts }, 'fan-out: entry failed');
+        this.failures.set(key, attempts);
+        getLogger().warn(
+          { err: error, carrier: entry.carrierId, seq: entry.seq, attempts },
+          'fan-out: entry failed',
+        );
         clearTimeout(this.retry);
         this.retry = setTimeout(() => this.nudge(), ENTRY_RETRY_MS * attempts);
         this.retry.unref();
         return false;
       }
-      this.failures.delete(entry.seq);
-      getLogger().error({ err: error, seq: entry.seq }, 'fan-out: entry skipped');
+      this.failures.delete(key);
+      getLogger().error(
+        { err: error, carrier: entry.carrierId, seq: entry.seq },
+        'fan-out: entry skipped',
+      );
       metrics.liveEntriesSkipped.inc();
-      this.lastSeq = entry.seq;
+      this.advance(entry);
       return true;
     }
-    this.failures.delete(entry.seq);
+    this.failures.delete(`${entry.carrierId}:${entry.seq}`);
     // A change to who may see what first holds the sockets it touches and re-checks
     // them; they receive this entry (and any after it) once re-scoped, so it already
     // goes by the access it leaves behind. Every other socket receives it now.
@@ -134,10 +180,15 @@ export class FanOut {
         .emit('change', delivery.envelope);
     }
     this.held.queue(deliveries);
-    this.lastSeq = entry.seq;
+    this.advance(entry);
     metrics.changesFannedOut.inc();
     metrics.fanoutLag.observe(Math.max(0, Date.now() - entry.at.getTime()) / 1000);
     return true;
+  }
+
+  private advance(entry: TLogEntry): void {
+    this.cursors.set(entry.carrierId, entry.seq);
+    this.passed += 1;
   }
 
   /**

@@ -12,6 +12,7 @@ import { parseCookieHeader, sessionTokenFrom } from '@/lib/server/auth/session';
 import { enter, type TCredentialRef, type TRefusal } from '@/lib/server/auth/door';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { roomsOf } from '@/lib/server/authz/audience';
+import { carrierIdOf } from '@/lib/server/authz/scope';
 import { controlRoomsOf, recheck, scheduleExpiry } from './revocation';
 import { attachPresence } from './presence';
 import { attachCatchUp } from './catch-up';
@@ -28,8 +29,8 @@ export interface TSocketData {
   real: { userId: string; groupId: string; ref: TCredentialRef; expiresAt: Date };
   /** The person at the keyboard, as presence names them (the support agent, not the view). */
   person: TActorRecord;
-  /** The fan-out's head when the handshake went through the door. */
-  headAtEntry?: number;
+  /** The fan-out's count of entries passed when the handshake went through the door. */
+  passedAtEntry?: number;
   /** Presence room → when this socket joined it. */
   presenceSince?: Record<string, string>;
 }
@@ -50,8 +51,10 @@ interface TSocketDeps {
   orm: MikroORM;
   authSecret: string;
   publicUrl: string;
-  /** The last seq delivered by this process's fan-out: live events follow it. */
-  head: () => number;
+  /** A carrier's last position delivered by this process's fan-out: live events follow it. */
+  head: (carrierId: string) => number;
+  /** How many entries this process's fan-out has passed so far (grows with each). */
+  passed: () => number;
   /** How far back catch-up reaches (EVENTS_RETENTION_DAYS). */
   retentionDays: number;
 }
@@ -106,7 +109,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     try {
       // Changes committed from here on may end this credential before the socket has
       // joined the rooms that would tell it: `connection` re-checks if any came.
-      socket.data.headAtEntry = deps.head();
+      socket.data.passedAtEntry = deps.passed();
       // An API token in `auth: { token }` is judged by itself, like a bearer header.
       const result = await enter(
         deps.orm.em.fork(),
@@ -142,8 +145,12 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     scheduleExpiry(deps.orm, socket);
     // A sign-out, revocation or access change fanned out between the door and the join
     // reached no room of this socket: take it through the door again.
-    if (deps.head() !== socket.data.headAtEntry) void recheck(deps.orm, socket).catch(() => {});
-    socket.emit('hello', { ...toMeDto(actor), seq: deps.head(), protocol: PROTOCOL_VERSION });
+    if (deps.passed() !== socket.data.passedAtEntry) {
+      void recheck(deps.orm, socket).catch(() => {});
+    }
+    // Positions are per carrier, and a socket belongs to its actor's carrier alone.
+    const seq = deps.head(carrierIdOf(actor.account.path));
+    socket.emit('hello', { ...toMeDto(actor), seq, protocol: PROTOCOL_VERSION });
     attachPresence(io, deps.orm, socket);
     attachCatchUp(deps.orm, socket, { retentionDays: deps.retentionDays });
   });

@@ -484,7 +484,7 @@ export async function benchFanout(
  * Drives `measure` with copies of this run's customer edits inserted straight into the
  * log, round robin over the customers (so the same recipient sets as the API edits), a
  * NOTIFY with each to wake the panel's tailer. One connection, one statement per row:
- * commit order is seq order without the writers' advisory lock.
+ * commit order is position order without waiting on the writers' lock.
  */
 async function benchLogFed(
   databaseUrl: string,
@@ -508,14 +508,21 @@ async function benchLogFed(
       const seq = templates[next++ % templates.length];
       const run = queue.then(() =>
         writer.query(
-          `with copied as (
-           insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id,
-                                   resource, entity_id, op, version, before, after, scope_before,
-                                   scope_after, summary, audience, affects_access)
-           select now(), actor_user_id, actor_account_id, impersonator_user_id, resource,
-                  entity_id, op, version, before, after, scope_before, scope_after, summary,
-                  audience, affects_access
-             from change_log where seq = $1
+          `with source as (select * from change_log where seq = $1),
+           head as (
+             insert into carrier_log_head as h (carrier_id, seq)
+             select carrier_id, 1 from source
+             on conflict (carrier_id) do update set seq = h.seq + 1
+             returning carrier_id, seq),
+           copied as (
+           insert into change_log (at, carrier_id, carrier_seq, actor_user_id, actor_account_id,
+                                   impersonator_user_id, resource, entity_id, op, version, before,
+                                   after, scope_before, scope_after, summary, audience,
+                                   affects_access)
+           select now(), s.carrier_id, head.seq, actor_user_id, actor_account_id,
+                  impersonator_user_id, resource, entity_id, op, version, before, after,
+                  scope_before, scope_after, summary, audience, affects_access
+             from source s join head on head.carrier_id = s.carrier_id
            returning seq)
          select pg_notify('change_log', '') from copied`,
           [seq],
@@ -542,24 +549,38 @@ async function benchResume(databaseUrl: string, url: string, gap: number, tokens
   await client.connect();
   const { io } = await import('socket.io-client');
   try {
-    const head = Number((await client.query('select max(seq) as seq from change_log')).rows[0].seq);
+    // The bench's one carrier: positions are its.
+    const head = Number(
+      (await client.query('select max(carrier_seq) as seq from change_log')).rows[0].seq,
+    );
     await client.query(
-      `insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
-                               entity_id, op, version, before, after, scope_before, scope_after, summary,
-                               audience, affects_access)
-       select now(), actor_user_id, actor_account_id, impersonator_user_id, resource, entity_id, op,
+      `with copies as materialized (
+         select *, row_number() over (partition by carrier_id order by seq) as n
+           from (select c.* from (select * from change_log
+                                   where resource = 'customers' and op = 'updated'
+                                   order by seq desc limit 200) c,
+                                 generate_series(1, ceil($1::numeric / 200)::int)
+                  limit $1) picked),
+       head as (
+         insert into carrier_log_head as h (carrier_id, seq)
+         select carrier_id, count(*) from copies group by carrier_id
+         on conflict (carrier_id) do update set seq = h.seq + excluded.seq
+         returning carrier_id, seq)
+       insert into change_log (at, carrier_id, carrier_seq, actor_user_id, actor_account_id,
+                               impersonator_user_id, resource, entity_id, op, version, before,
+                               after, scope_before, scope_after, summary, audience, affects_access)
+       select now(), c.carrier_id,
+              head.seq - (select count(*) from copies k where k.carrier_id = c.carrier_id) + c.n,
+              actor_user_id, actor_account_id, impersonator_user_id, resource, entity_id, op,
               version, before, after, scope_before, scope_after, summary, audience, affects_access
-         from (select * from change_log where resource = 'customers' and op = 'updated'
-                order by seq desc limit 200) recent,
-              generate_series(1, ceil($1::numeric / 200)::int)
-        limit $1`,
+         from copies c join head on head.carrier_id = c.carrier_id`,
       [gap],
     );
     // Wake the fan-out (the bench wrote behind its back) and wait until a new socket's
     // `hello` names the new head: from then on a reconnect has the whole gap to fetch.
     await client.query(`select pg_notify('change_log', '')`);
     const target = Number(
-      (await client.query('select max(seq) as seq from change_log')).rows[0].seq,
+      (await client.query('select max(carrier_seq) as seq from change_log')).rows[0].seq,
     );
     for (let waited = 0; ; waited += 200) {
       const socket = io(url, {

@@ -15,7 +15,6 @@ import { tokenActorSql } from '@/lib/server/authz/actor';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 // The panel reads numeric as strings too (money stays exact).
 const TOKEN_SQL = tokenActorSql('t.token_hash', '$1');
-const CHANGE_LOG_LOCK_KEY = 0x5250_4c47;
 const INSTANCE = randomUUID();
 
 interface TAccountRow {
@@ -127,15 +126,20 @@ async function patch(req: IncomingMessage, res: ServerResponse, id: string) {
       creditLimit: Number(body.creditLimit).toFixed(6),
     };
     const scope = ancestorIds(found.account.path).slice(0, -1).join('/') + '/';
-    await client.query(`select pg_advisory_xact_lock($1), pg_notify('change_log', $2)`, [
-      CHANGE_LOG_LOCK_KEY,
-      INSTANCE,
-    ]);
+    // The panel's own last statement: the carrier's head bumped (its lock held to commit),
+    // the NOTIFY, the row at that position — one round trip.
     await client.query(
-      `insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
-         entity_id, op, version, before, after, scope_before, scope_after, summary)
-       values (clock_timestamp(), $1, $2, null, 'customers', $3, 'updated', $4, $5::jsonb, $6::jsonb,
-         $7, $7, null)`,
+      `with head as materialized (
+         insert into carrier_log_head as h (carrier_id, seq) values ($8, 1)
+         on conflict (carrier_id) do update set seq = h.seq + excluded.seq
+         returning carrier_id, seq),
+       notified as materialized (select pg_notify('change_log', $9))
+       insert into change_log (at, carrier_id, carrier_seq, actor_user_id, actor_account_id,
+         impersonator_user_id, resource, entity_id, op, version, before, after, scope_before,
+         scope_after, summary)
+       select clock_timestamp(), head.carrier_id, head.seq, $1, $2, null, 'customers', $3,
+         'updated', $4, $5::jsonb, $6::jsonb, $7, $7, null
+         from notified cross join head`,
       [
         actorRow.user_id,
         actorRow.account_id,
@@ -144,6 +148,8 @@ async function patch(req: IncomingMessage, res: ServerResponse, id: string) {
         JSON.stringify(before),
         JSON.stringify(after),
         scope,
+        ancestorIds(found.account.path)[0],
+        INSTANCE,
       ],
     );
     await client.query('COMMIT');

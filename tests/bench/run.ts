@@ -2,12 +2,14 @@ import { chooseTestDatabase } from '../fixtures/test-database';
 import { benchCsv, benchRates, type TRatesFigures } from './rates-bench';
 import { benchFanout } from './fanout-bench';
 import { benchApiCost } from './api-cost';
+import { benchOrder } from './order-bench';
 
 /**
- * `npm run bench` (`-- --json` for one JSON object; `--only api|fanout|rates`; api:
+ * `npm run bench` (`-- --json` for one JSON object; `--only api|fanout|rates|order`; api:
  * `--requests N` (1000); fan-out:
  * `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s), `--seconds N`,
- * `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`, `--no-pglite`).
+ * `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`, `--no-pglite`;
+ * order: `--writers N` (8), `--order-seconds N` (5)).
  * Figures against the production build on real PostgreSQL, PGlite as a second row where
  * it applies, each with its baseline measured in the same run.
  */
@@ -268,6 +270,43 @@ async function main() {
           ...results.map((r) => show(r.csvOwnMs)),
         ],
         ['  the same with csv-parse', ...results.map((r) => show(r.csvLibraryMs))],
+      ]);
+    }
+  }
+
+  if (!only || only === 'order') {
+    const order = await benchOrder(primary, {
+      writers: option('writers', 8),
+      seconds: option('order-seconds', 5),
+    });
+    Object.assign(json, {
+      'order.database': order.database,
+      'order.writers': order.writers,
+      'order.one_carrier_per_s': order.oneCarrierPerS,
+      'order.two_carriers_per_s': order.twoCarriersPerS,
+      'order.unordered_per_s': order.unorderedPerS,
+      'ratio.two_carriers': order.oneCarrierPerS
+        ? round(order.twoCarriersPerS / order.oneCarrierPerS)
+        : null,
+    });
+    if (!flag('json')) {
+      printTable([
+        [
+          `commit order, ${order.writers} writers (${order.database})`,
+          'mutations/s',
+          'vs one carrier',
+        ],
+        ['all in one carrier', String(order.oneCarrierPerS), '1'],
+        [
+          'split over two carriers',
+          String(order.twoCarriersPerS),
+          String(json['ratio.two_carriers']),
+        ],
+        [
+          '  baseline: same rows, no ordering',
+          String(order.unorderedPerS),
+          String(round(order.unorderedPerS / (order.oneCarrierPerS || 1))),
+        ],
       ]);
     }
   }

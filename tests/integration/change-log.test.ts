@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { migrate, openOrm } from '@/lib/server/db/orm';
-import { mutate, setBeforeCommitHookForTests } from '@/lib/server/live/change-log';
+import { mutate, setBeforeCommitHookForTests, type TChange } from '@/lib/server/live/change-log';
+import { readLogAfterCursors } from '@/lib/server/live/read-log';
 import { Account } from '@/lib/server/entities';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
 import type { TActor } from '@/lib/server/authz/actor';
@@ -10,22 +11,38 @@ import { createTestDatabase, type TTestDatabase } from '../fixtures/test-databas
 let db: TTestDatabase;
 let orm: MikroORM;
 
-const actor: TActor = {
-  userId: '00000000-0000-4000-8000-00000000000a',
-  email: 'writer@test',
-  name: 'Writer',
-  mustChangePassword: false,
-  sessionVersion: 1,
-  account: {
-    id: '00000000-0000-4000-8000-00000000000b',
-    name: 'Carrier',
-    kind: 'carrier',
-    path: 'x/',
-  },
-  group: { id: '00000000-0000-4000-8000-00000000000c', name: 'Admins' },
-  grants: ['customers:update'],
-  mfa: { enrolled: false, required: false },
-};
+/** Two carriers (tenants) writing at once: ids in the tree, paths rooted at them. */
+const CARRIERS = ['00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-8000-0000000000c2'];
+
+/** A writer signed in at the top of one carrier. */
+function actorIn(carrierId: string): TActor {
+  return {
+    userId: '00000000-0000-4000-8000-00000000000a',
+    email: 'writer@test',
+    name: 'Writer',
+    mustChangePassword: false,
+    sessionVersion: 1,
+    account: { id: carrierId, name: 'Carrier', kind: 'carrier', path: `${carrierId}/` },
+    group: { id: '00000000-0000-4000-8000-00000000000c', name: 'Admins' },
+    grants: ['customers:update'],
+    mfa: { enrolled: false, required: false },
+  } as TActor;
+}
+const actor = actorIn(CARRIERS[0]!);
+
+/** Until `count` sessions of this database wait on a lock (a writer queued behind one). */
+async function waitForLockWaiters(count: number): Promise<void> {
+  const em = orm.em.fork();
+  for (let tries = 0; tries < 1_000; tries++) {
+    const rows = await em.execute<{ n: string }[]>(
+      `select count(*) as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (Number(rows[0]!.n) >= count) return;
+    await sleep(10);
+  }
+  throw new Error(`no ${count} session(s) waiting on a lock`);
+}
 
 beforeAll(async () => {
   db = await createTestDatabase(inject('testDatabase'), { migrated: true });
@@ -40,66 +57,141 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('change log: commit order is the order', () => {
-  it('a reader following "seq > last" never skips an event under concurrent writers of varied length', async () => {
-    const WRITERS = 16;
+/** A customer update in one carrier, as a service would record it. */
+function customerUpdate(carrierId: string, version: number, after: Record<string, unknown>) {
+  return async (_tx: unknown, record: (change: TChange) => void) => {
+    record({
+      resource: 'customers',
+      entityId: '00000000-0000-4000-8000-000000000001',
+      op: 'updated',
+      version,
+      before: null,
+      after,
+      scopeBefore: `${carrierId}/`,
+      scopeAfter: `${carrierId}/`,
+    });
+  };
+}
+
+/** Each carrier's committed positions, in order. */
+async function committedPositions(): Promise<Map<string, number[]>> {
+  const rows = await orm.em
+    .fork()
+    .execute<{ carrier_id: string; carrier_seq: string }[]>(
+      'select carrier_id, carrier_seq from change_log order by carrier_id, carrier_seq',
+    );
+  const positions = new Map<string, number[]>();
+  for (const row of rows) {
+    positions.set(row.carrier_id, [
+      ...(positions.get(row.carrier_id) ?? []),
+      Number(row.carrier_seq),
+    ]);
+  }
+  return positions;
+}
+
+describe('change log: commit order is the order, per carrier', () => {
+  it('a tailer following each carrier\'s "position > last" never skips an event, two carriers writing at once', async () => {
+    const WRITERS_PER_CARRIER = 8;
     const PER_WRITER = 6;
-    const total = WRITERS * PER_WRITER;
-    const seen: number[] = [];
+    const seen = new Map<string, number[]>(CARRIERS.map((id) => [id, []]));
     let done = false;
 
-    // The reader tails exactly like a fan-out would: everything after the last seq seen.
+    // The reader tails with the fan-out's own read: each carrier after its last position.
     const reader = (async () => {
       const em = orm.em.fork();
+      const cursors = new Map<string, number>();
       // One last read once every writer has committed; what it passed over stays missed.
       for (let finished = false; !finished; await sleep(1)) {
         finished = done;
-        const last = seen.length ? seen[seen.length - 1]! : 0;
-        const rows = await em.execute<{ seq: string }[]>(
-          'select seq from change_log where seq > ? order by seq',
-          [last],
-        );
-        for (const row of rows) seen.push(Number(row.seq));
+        for (const entry of await readLogAfterCursors(em, cursors, 1_000)) {
+          seen.get(entry.carrierId)!.push(entry.seq);
+          cursors.set(entry.carrierId, entry.seq);
+        }
       }
     })();
 
-    // Varied time between writing the log row (taking its seq) and committing: without
-    // the lock a later seq would commit first and the reader would pass the earlier one.
+    // Varied time between writing the log row (taking its position) and committing:
+    // without the carrier's lock a later position would commit first and the reader
+    // would pass the earlier one.
     let transactions = 0;
     setBeforeCommitHookForTests(async (tx) => {
       const n = transactions++;
       await tx.execute('select pg_sleep(?)', [((n * 7) % 20) / 1000]);
     });
     onTestFinished(() => setBeforeCommitHookForTests(undefined));
-    const writers = Array.from({ length: WRITERS }, (_, writer) =>
-      (async () => {
-        for (let i = 0; i < PER_WRITER; i++) {
-          await mutate(orm.em.fork(), actor, async (_tx, record) => {
-            record({
-              resource: 'customers',
-              entityId: '00000000-0000-4000-8000-000000000001',
-              op: 'updated',
-              version: i,
-              before: null,
-              after: { writer, i },
-              scopeBefore: 'x/',
-              scopeAfter: 'x/',
-            });
-          });
-        }
-      })(),
+    const writers = CARRIERS.flatMap((carrierId) =>
+      Array.from({ length: WRITERS_PER_CARRIER }, (_, writer) =>
+        (async () => {
+          for (let i = 0; i < PER_WRITER; i++) {
+            await mutate(
+              orm.em.fork(),
+              actorIn(carrierId),
+              customerUpdate(carrierId, i, { writer, i }),
+            );
+          }
+        })(),
+      ),
     );
     await Promise.all(writers);
     done = true;
     await reader;
 
-    const committed = await orm.em
-      .fork()
-      .execute<{ seq: string }[]>('select seq from change_log order by seq');
-    expect(committed).toHaveLength(total);
-    // Everything committed was seen, once, in order: no event skipped, none twice.
-    expect(seen).toEqual(committed.map((row) => Number(row.seq)));
+    const committed = await committedPositions();
+    for (const carrierId of CARRIERS) {
+      const positions = committed.get(carrierId)!;
+      // Each carrier's positions run 1, 2, 3, … with no gap: its own order.
+      expect(positions).toEqual(
+        Array.from({ length: WRITERS_PER_CARRIER * PER_WRITER }, (_, i) => i + 1),
+      );
+      // Everything committed was seen, once, in order: no event skipped, none twice.
+      expect(seen.get(carrierId)).toEqual(positions);
+    }
   });
+
+  // The embedded database has one connection: every transaction waits on the open one,
+  // whatever its carrier. Under CI the suite always runs on a PostgreSQL server.
+  const embedded = inject('testDatabase').kind === 'pglite';
+  if (embedded) console.log('skipped on PGlite: one connection serialises every writer');
+  it.skipIf(embedded)(
+    "one carrier's open write holds back its own carrier's next write, never another carrier's",
+    async () => {
+      const [first, second] = CARRIERS as [string, string];
+      const before = await committedPositions();
+      const headOf = (carrierId: string) => before.get(carrierId)?.at(-1) ?? 0;
+      // The first write of `first` stops between its log row and its commit, holding its
+      // carrier's position until released.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const held = new Promise<void>((resolve) => (entered = resolve));
+      let calls = 0;
+      setBeforeCommitHookForTests(async () => {
+        if (calls++ > 0) return;
+        entered();
+        await gate;
+      });
+      onTestFinished(() => setBeforeCommitHookForTests(undefined));
+
+      const holding = mutate(orm.em.fork(), actorIn(first), customerUpdate(first, 1, { n: 1 }));
+      await held;
+      // Another carrier commits meanwhile: with one lock for the installation it would wait.
+      await mutate(orm.em.fork(), actorIn(second), customerUpdate(second, 1, { n: 1 }));
+      // The same carrier's next write waits on the held position (seen waiting on a lock).
+      let queuedDone = false;
+      const queued = mutate(orm.em.fork(), actorIn(first), customerUpdate(first, 2, { n: 2 })).then(
+        () => (queuedDone = true),
+      );
+      await waitForLockWaiters(1);
+      expect(queuedDone).toBe(false);
+      release();
+      await Promise.all([holding, queued]);
+
+      const after = await committedPositions();
+      expect(after.get(second)?.slice(-1)).toEqual([headOf(second) + 1]);
+      expect(after.get(first)?.slice(-2)).toEqual([headOf(first) + 1, headOf(first) + 2]);
+    },
+  );
 
   it('writes nothing when the mutation fails: the log row and the change share one transaction', async () => {
     const before = await orm.em
@@ -115,7 +207,7 @@ describe('change log: commit order is the order', () => {
           before: null,
           after: {},
           scopeBefore: null,
-          scopeAfter: 'x/',
+          scopeAfter: `${CARRIERS[0]}/`,
         });
         throw new Error('business rule says no');
       }),

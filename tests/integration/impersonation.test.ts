@@ -154,7 +154,7 @@ describe('impersonation ("view as")', () => {
         (
           await suite.orm.em
             .fork()
-            .execute<{ seq: string }[]>('select max(seq) as seq from change_log')
+            .execute<{ seq: string }[]>('select max(carrier_seq) as seq from change_log')
         )[0]!.seq,
       );
     const replay = (since: number) => support.get(`/events?since=${since}`);

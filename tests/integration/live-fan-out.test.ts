@@ -6,6 +6,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import type { TEventsAck, THello } from '@/lib/shared/live/events';
 import { usePanelSuite } from '../fixtures/panel-suite';
+import { appendRawLogRow } from '../fixtures/raw-log';
 import { createTestDatabase } from '../fixtures/test-database';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 
@@ -323,15 +324,21 @@ describe('catch-up window', () => {
     try {
       await migrate(orm);
       const em = orm.em.fork();
-      const row = `('customers', gen_random_uuid(), 'created', 'c/', 'c/', ?)`;
-      await em.execute(
-        `insert into change_log (resource, entity_id, op, scope_before, scope_after, at)
-         values ${row}, ${row}, ${row}`,
-        [new Date(Date.now() - 10 * 86_400_000), new Date(Date.now() - 9 * 86_400_000), new Date()],
-      );
+      const carrierId = '00000000-0000-4000-8000-0000000000c1';
+      for (const daysAgo of [10, 9, 0]) {
+        await appendRawLogRow(em, {
+          carrierId,
+          resource: 'customers',
+          entityId: crypto.randomUUID(),
+          op: 'created',
+          scopeBefore: `${carrierId}/`,
+          scopeAfter: `${carrierId}/`,
+          at: new Date(Date.now() - daysAgo * 86_400_000),
+        });
+      }
       const actor = {
         userId: '00000000-0000-4000-8000-0000000000aa',
-        account: { id: 'c', path: 'c/' },
+        account: { id: carrierId, path: `${carrierId}/` },
         group: { id: '00000000-0000-4000-8000-0000000000bb' },
         grants: ['customers:read'],
       } as unknown as TActor;

@@ -202,7 +202,7 @@ let holdersChanged = true;
 async function recordHead(): Promise<void> {
   const rows = await suite.orm.em
     .fork()
-    .execute<{ head: string | null }[]>('select max(seq) as head from change_log');
+    .execute<{ head: string | null }[]>('select max(carrier_seq) as head from change_log');
   heads.push(Number(rows[0]?.head ?? 0));
   const views = new Map(
     clients.map((client) => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendRawLogRow, rawLogInsert } from '../fixtures/raw-log';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
@@ -187,11 +188,13 @@ describe('one panel process', () => {
   it('skips an entry whose audience throws, after bounded retries, and delivers the next', async () => {
     const skipped = await scrape(suite.server.url, 'panel_live_entries_skipped_total');
     // A row no service writes: audience hints of the wrong shape make the audience throw.
-    const poisoned = await suite.orm.em.fork().execute<{ seq: string }[]>(
-      `insert into change_log (at, resource, entity_id, op, scope_before, scope_after, audience)
-       values (now(), 'cards', gen_random_uuid(), 'updated', null, null, '{"holders": 5}'::jsonb)
-       returning seq`,
-    );
+    const poisoned = await appendRawLogRow(suite.orm.em.fork(), {
+      carrierId: (await admin.get('/me')).body.account.id,
+      resource: 'cards',
+      entityId: crypto.randomUUID(),
+      op: 'updated',
+      audienceJson: '{"holders": 5}',
+    });
     const created = await admin.post('/customers', { name: 'After the poison' });
     expect(created.status).toBe(201);
     await until(
@@ -200,7 +203,7 @@ describe('one panel process', () => {
       'the change after the poisoned entry to be delivered',
     );
     expect(await scrape(suite.server.url, 'panel_live_entries_skipped_total')).toBe(skipped + 1);
-    expect(adminLive.received.map((e) => e.seq)).not.toContain(Number(poisoned[0]!.seq));
+    expect(adminLive.received.map((e) => e.seq)).not.toContain(poisoned);
   });
 });
 
@@ -237,11 +240,16 @@ describe('PostgreSQL restarted under a live socket', () => {
       // and notifies: only the LISTEN connection can wake this server for it.
       await other.connect();
       const entityId = crypto.randomUUID();
-      await other.query(
-        `insert into change_log (at, resource, entity_id, op, version, after, scope_after)
-         values (now(), 'customers', $1, 'created', 1, $2::jsonb, $3)`,
-        [entityId, JSON.stringify({ id: entityId, name: 'From elsewhere' }), `${carrierId}/`],
-      );
+      const { sql, params } = rawLogInsert({
+        carrierId,
+        resource: 'customers',
+        entityId,
+        op: 'created',
+        version: 1,
+        after: { id: entityId, name: 'From elsewhere' },
+        scopeAfter: `${carrierId}/`,
+      });
+      await other.query(sql, params);
       await other.query(`select pg_notify('change_log', 'another-process')`);
       const socket = live;
       await until(

@@ -9,6 +9,8 @@ import {
   belowSql,
   holdingFilter,
   holdsSql,
+  onPathSql,
+  carrierIdOf,
   isBelow,
   isWithin,
   withinFilter,
@@ -165,6 +167,11 @@ describe('the subtree rule in SQL and in TypeScript', () => {
           const above = idsOf(accounts.filter((a) => isBelow(a.path, account.path)));
           expect(await idsFound(em, holdingFilter(account.path))).toEqual(holding);
           expect(await idsFound(em, aboveFilter(account.path))).toEqual(above);
+          const onPath = await idsWhere(em, { onPath: onPathSql('id', account.path) });
+          expect(onPath.onPath, `on the path ${account.path}`).toEqual(holding);
+          // Its carrier is the root it lies under.
+          const root = accounts.find((a) => a.path === `${carrierIdOf(account.path)}/`);
+          expect(root && isWithin(root.path, account.path)).toBe(true);
         }
       }),
       { numRuns: RUNS },

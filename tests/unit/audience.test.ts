@@ -12,6 +12,7 @@ import { ASSIGNEE_VIEW_KEYS } from '../fixtures/cards';
 
 const entry = (change: Partial<TLogEntry>): TLogEntry => ({
   seq: 7,
+  carrierId: 'c',
   at: new Date('2026-11-28T10:00:00Z'),
   resource: 'customers',
   entityId: 'k',

@@ -52,7 +52,9 @@ export function roomsOf(actor: TActor): string[] {
 }
 
 export interface TLogEntry {
+  /** The entry's position in its carrier's commit order: what clients resume from. */
   seq: number;
+  carrierId: string;
   at: Date;
   resource: string;
   entityId: string;

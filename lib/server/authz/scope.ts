@@ -12,7 +12,8 @@ import type { TActor } from './actor';
  * The subtree rule lives here alone, in each dialect it is asked in:
  * - TypeScript: `isWithin` (the account itself or under it), `isBelow` (strictly under);
  * - SQL text: `withinSql`, `belowSql` (a path column inside a subtree, an indexed prefix
- *   scan), `holdsSql` (a path column that is the given path or one of its ancestors);
+ *   scan), `holdsSql` (a path column that is the given path or one of its ancestors),
+ *   `onPathSql` (an account id column naming that account or an ancestor);
  * - MikroORM: `withinFilter`, `belowFilter` (on a path), `holdingFilter`, `aboveFilter`
  *   (on an account: the rule read the other way round), and `scopeFor` per kind.
  * Paths end with '/', so a sibling whose id shares characters (`r1/` and `r10/`) is never
@@ -58,6 +59,14 @@ export function holdsSql(column: string, path: string): TSqlFragment {
   return { sql: `starts_with(?, ${column})`, params: [path] };
 }
 
+/**
+ * `idColumn` (SQL naming an account id) is the account at `path` or one of its
+ * ancestors: the ids on a path are exactly those accounts, so no account is read.
+ */
+export function onPathSql(idColumn: string, path: string): TSqlFragment {
+  return { sql: `${idColumn}::text = any(string_to_array(?, '/'))`, params: [path] };
+}
+
 /** A MikroORM condition on a path property: within the subtree. */
 export function withinFilter(ancestorPath: string): { $like: string } {
   return { $like: withinPattern(ancestorPath) };
@@ -100,6 +109,14 @@ function belowPattern(ancestorPath: string): string {
 export function accountScopePath(account: { path: string; id: string }): string | null {
   const parentPath = account.path.slice(0, account.path.length - account.id.length - 1);
   return parentPath === '' ? null : parentPath;
+}
+
+/**
+ * The carrier (tenant) a path belongs to: the tree's root, the first id on the path.
+ * Its log position (lib/server/live/change-log.ts) is kept per carrier.
+ */
+export function carrierIdOf(path: string): string {
+  return path.slice(0, path.indexOf('/'));
 }
 
 /** Makes `value` match itself alone in a `LIKE` pattern (the default escape is `\`). */

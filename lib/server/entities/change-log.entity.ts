@@ -3,12 +3,16 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 export const CHANGE_OPS = ['created', 'updated', 'deleted'] as const;
 
 /** Entries that can change what someone may see (lib/server/services/events/catch-up.ts). */
-export const ACCESS_INDEX_SQL = `create index "change_log_access_index" on "change_log" ("seq") where affects_access`;
+export const ACCESS_INDEX_SQL = `create index "change_log_access_index" on "change_log" ("carrier_id", "carrier_seq") where affects_access`;
 
 /**
  * The change log (DESIGN §2): one append-only row per mutation of one entity, written in
- * the mutation's own transaction, after an advisory transaction lock, so `seq` order is
- * commit order. It is the audit trail (kept forever) and the source of live events.
+ * the mutation's own transaction as its last step. Carriers are isolated tenants and no
+ * write spans two, so the order is kept per carrier: `carrierSeq` is drawn from the
+ * carrier's row in `carrier_log_head`, whose row lock is held until commit, so within a
+ * carrier `carrierSeq` order is commit order — the position clients resume from.
+ * `seq` only names the row. It is the audit trail (kept forever) and the source of live
+ * events.
  * `scopeBefore`/`scopeAfter` are the entity's scope paths (lib/server/authz/scope.ts)
  * before and after the change: who could see it, and who can now.
  */
@@ -33,8 +37,19 @@ export const ChangeLogEntry = defineEntity({
       expression: ACCESS_INDEX_SQL,
     },
   ],
+  uniques: [
+    {
+      // A log position: one carrier's entries in commit order (the tailer, catch-up).
+      name: 'change_log_carrier_position_unique',
+      properties: ['carrierId', 'carrierSeq'],
+    },
+  ],
   properties: {
     seq: p.bigint('number').primary().autoincrement(),
+    /** The carrier (tree root) whose tenant the entry belongs to. */
+    carrierId: p.uuid(),
+    /** The entry's place in its carrier's commit order, from 1. */
+    carrierSeq: p.bigint('number'),
     at: p.datetime().onCreate(() => new Date()),
     actorUserId: p.uuid().nullable(),
     actorAccountId: p.uuid().nullable(),
@@ -62,3 +77,18 @@ export const ChangeLogEntry = defineEntity({
 });
 
 export type TChangeLogEntry = InferEntity<typeof ChangeLogEntry>;
+
+/**
+ * Each carrier's last log position. A writer takes its positions by bumping this row as
+ * the last statement of its transaction, so the row lock serialises one carrier's
+ * writers from their position to their commit (another carrier's writers never wait),
+ * and a reader sees here only positions whose rows have committed.
+ */
+export const CarrierLogHead = defineEntity({
+  name: 'CarrierLogHead',
+  tableName: 'carrier_log_head',
+  properties: {
+    carrierId: p.uuid().primary(),
+    seq: p.bigint('number'),
+  },
+});

@@ -1,7 +1,7 @@
 import { Account } from './account.entity';
 import { Group } from './group.entity';
 import { User } from './user.entity';
-import { ChangeLogEntry } from './change-log.entity';
+import { CarrierLogHead, ChangeLogEntry } from './change-log.entity';
 import { ApiToken } from './api-token.entity';
 import { LoginIpThrottle, LoginThrottle, PasswordChangeThrottle } from './login-throttle.entity';
 import { Impersonation } from './impersonation.entity';
@@ -13,6 +13,7 @@ export {
   Group,
   User,
   ChangeLogEntry,
+  CarrierLogHead,
   ApiToken,
   LoginThrottle,
   LoginIpThrottle,
@@ -36,6 +37,7 @@ export const ENTITIES = [
   Group,
   User,
   ChangeLogEntry,
+  CarrierLogHead,
   ApiToken,
   LoginThrottle,
   LoginIpThrottle,

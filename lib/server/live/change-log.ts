@@ -3,10 +3,8 @@ import type { TActor } from '@/lib/server/authz/actor';
 import type { TLoggedResource } from '@/lib/shared/schemas/audit';
 import type { TChangeSummaryOf } from '@/lib/shared/live/change-summary';
 import type { TCardAssignedDto } from '@/lib/shared/schemas/cards';
+import { carrierIdOf } from '@/lib/server/authz/scope';
 import { affectsAccess } from './affects-access';
-
-/** The advisory lock that makes `seq` order commit order (DESIGN §2). */
-const CHANGE_LOG_LOCK_KEY = 0x5250_4c47;
 
 export type TChangeOp = 'created' | 'updated' | 'deleted';
 
@@ -47,9 +45,11 @@ export type TChange = { [R in TLoggedResource]: TChangeOf<R> }[TLoggedResource];
 /**
  * Runs a mutation in one transaction and writes its change-log rows as the very last
  * step (a deferred trigger refuses to commit a change to a logged table without its
- * row, however it was written): first an advisory *transaction* lock, then the inserts (seq from the sequence),
- * then commit. Every writer passes through the lock between taking its seq and
- * committing, so a reader that has seen seq N never later finds a committed row below N.
+ * row, however it was written). The rows take their positions from their carrier's row
+ * in `carrier_log_head`, whose lock is then held until commit: one carrier's writers
+ * pass through that lock between taking a position and committing, so a reader that
+ * has seen a carrier's position N never later finds a committed row of that carrier
+ * below N — while another carrier's writers never wait on them.
  * `record` collects the changes; a mutation that records nothing writes no log row.
  */
 export async function mutate<T>(
@@ -104,10 +104,37 @@ export function liveProcessTag(): string {
   return (global[TAG_KEY] ??= crypto.randomUUID());
 }
 
+/**
+ * The carrier an entry belongs to: the root of its scope path, or the carrier itself for
+ * a carrier's own entry. No write spans two carriers (a customer moves only within its
+ * carrier); an entry with no carrier would have no place in any order.
+ */
+export function carrierOfChange(change: TChange): string {
+  const path = change.scopeAfter ?? change.scopeBefore;
+  if (path) return carrierIdOf(path);
+  if (change.resource === 'carriers') return change.entityId;
+  throw new Error(`A ${change.resource} change names no carrier.`);
+}
+
 async function appendChanges(tx: EntityManager, actor: TActor | null, changes: TChange[]) {
-  const values: unknown[] = [CHANGE_LOG_LOCK_KEY, liveProcessTag()];
-  const rows = changes.map((change) => {
+  // Positions per carrier: this mutation's rows of a carrier are its next positions, in
+  // the order recorded. Heads are bumped in carrier order, so two writers touching the
+  // same carriers lock them in the same order.
+  const counts = new Map<string, number>();
+  const placed = changes.map((change) => {
+    const carrierId = carrierOfChange(change);
+    const index = counts.get(carrierId) ?? 0;
+    counts.set(carrierId, index + 1);
+    return { change, carrierId, index };
+  });
+  const carriers = [...counts.keys()].sort();
+  const values: unknown[] = carriers.flatMap((carrierId) => [carrierId, counts.get(carrierId)]);
+  values.push(liveProcessTag());
+  const rows = placed.map(({ change, carrierId, index }) => {
     values.push(
+      carrierId,
+      // How far below the bumped head this row sits: the last one recorded is the head.
+      counts.get(carrierId)! - 1 - index,
       actor?.userId ?? null,
       actor?.account.id ?? null,
       actor?.impersonatorUserId ?? null,
@@ -123,22 +150,34 @@ async function appendChanges(tx: EntityManager, actor: TActor | null, changes: T
       json(change.audience ?? null),
       affectsAccess(change),
     );
-    return '(?::uuid, ?::uuid, ?::uuid, ?, ?::uuid, ?, ?::int, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, ?::boolean)';
+    return '(?::uuid, ?::int, ?::uuid, ?::uuid, ?::uuid, ?, ?::uuid, ?, ?::int, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, ?::boolean)';
   });
-  // One round trip: the lock, the notification (sent at commit) that wakes the other
-  // processes, and the rows. Every row is produced through the join with `locked`, so
-  // its `seq` (the column default) is drawn only once the lock is held; a CTE with
-  // volatile functions is evaluated once and never inlined. `at` is when the change is
-  // written, the last step before its commit — not the transaction's start (`now()`),
-  // which a long transaction would date back. The commit guard knows the transaction's
-  // rows by `txid` (its default).
+  // One round trip: the carriers' heads bumped (their row locks held to commit), the
+  // notification (sent at commit) that wakes the other processes, and the rows. A CTE
+  // that writes runs once, before the rows that join it are produced. `at` is when the
+  // change is written, the last step before its commit — not the transaction's start
+  // (`now()`), which a long transaction would date back. The commit guard knows the
+  // transaction's rows by `txid` (its default).
   await tx.execute(
-    `with locked as materialized (
-       select pg_advisory_xact_lock(?), pg_notify('${CHANGE_LOG_CHANNEL}', ?))
-     insert into change_log (at, actor_user_id, actor_account_id, impersonator_user_id, resource,
-       entity_id, op, version, before, after, scope_before, scope_after, summary, audience,
-       affects_access)
-     select clock_timestamp(), v.* from locked cross join (values ${rows.join(', ')}) as v`,
+    `with head as materialized (
+       insert into carrier_log_head as h (carrier_id, seq)
+       values ${carriers.map(() => '(?::uuid, ?::bigint)').join(', ')}
+       on conflict (carrier_id) do update set seq = h.seq + excluded.seq
+       returning carrier_id, seq),
+     notified as materialized (select pg_notify('${CHANGE_LOG_CHANNEL}', ?))
+     insert into change_log (at, carrier_id, carrier_seq, actor_user_id, actor_account_id,
+       impersonator_user_id, resource, entity_id, op, version, before, after, scope_before,
+       scope_after, summary, audience, affects_access)
+     select clock_timestamp(), v.carrier_id, head.seq - v.below, v.actor_user_id,
+            v.actor_account_id, v.impersonator_user_id, v.resource, v.entity_id, v.op,
+            v.version, v.before, v.after, v.scope_before, v.scope_after, v.summary,
+            v.audience, v.affects_access
+       from notified
+      cross join (values ${rows.join(', ')}) as v(carrier_id, below, actor_user_id,
+             actor_account_id, impersonator_user_id, resource, entity_id, op, version,
+             before, after, scope_before, scope_after, summary, audience, affects_access)
+       join head on head.carrier_id = v.carrier_id
+      order by v.carrier_id, v.below desc`,
     values,
   );
   if (beforeCommitForTests) await beforeCommitForTests(tx);
@@ -146,7 +185,7 @@ async function appendChanges(tx: EntityManager, actor: TActor | null, changes: T
 
 /**
  * Tests only (the commit-order tests): work run after the log rows are written and before
- * the commit, the window the advisory lock exists for. Unset everywhere else.
+ * the commit, the window the carrier's lock exists for. Unset everywhere else.
  */
 let beforeCommitForTests: ((tx: EntityManager) => Promise<void>) | undefined;
 

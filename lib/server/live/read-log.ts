@@ -5,7 +5,9 @@ import type { TAudienceHints } from './change-log';
 
 /** A change-log row as read with its actor's names (the fan-out, catch-up, the audit). */
 export interface TLogRow {
+  /** The entry's position in its carrier's order (selected as `carrier_seq as seq`). */
   seq: string;
+  carrier_id: string;
   at: Date;
   resource: string;
   entity_id: string;
@@ -24,15 +26,26 @@ export interface TLogRow {
   actor_account_name: string | null;
 }
 
+/** What the fan-out and catch-up read of an entry, with what naming the actor needs. */
+const ENTRY_COLUMNS = `c.seq, c.carrier_id, c.at, c.resource, c.entity_id, c.op, c.before, c.after,
+  c.scope_before, c.scope_after, c.summary, c.audience, c.affects_access, c.actor_user_id,
+  au.name as actor_name, au.email as actor_email, aua.path as actor_user_path,
+  aa.name as actor_account_name`;
+const PAGE_COLUMNS = `carrier_seq as seq, carrier_id, at, resource, entity_id, op, before, after,
+  scope_before, scope_after, summary, audience, affects_access, actor_user_id, actor_account_id`;
+const ACTOR_JOINS = `left join app_user au on au.id = c.actor_user_id
+  left join account aua on aua.id = au.account_id
+  left join account aa on aa.id = c.actor_account_id`;
+
 /**
- * Change-log entries after `afterSeq`, in seq (= commit) order, with what naming the
- * actor needs. `scope` narrows the read for one viewer (catch-up): entries in its
- * subtree, plus groups and cards owned above it (the use-only relation, cards assigned
- * to it); the fan-out reads all.
- * The audience function then decides exactly; this only keeps the read small.
+ * One carrier's entries after position `afterSeq`, in its commit order (catch-up).
+ * `scope` narrows the read for one viewer: entries in its subtree, plus groups and cards
+ * owned above it (the use-only relation, cards assigned to it). The audience function
+ * then decides exactly; this only keeps the read small.
  */
 export async function readLogAfter(
   em: EntityManager,
+  carrierId: string,
   afterSeq: number,
   limit: number,
   scope?: { accountPath: string },
@@ -41,20 +54,48 @@ export async function readLogAfter(
   // The page is chosen first and the actor joined to its rows alone: joined before the
   // limit, every entry after `afterSeq` was joined and sorted to keep a thousand.
   const rows = await em.execute<TLogRow[]>(
-    `select c.seq, c.at, c.resource, c.entity_id, c.op, c.before, c.after, c.scope_before, c.scope_after, c.summary,
-            c.audience, c.affects_access, c.actor_user_id, au.name as actor_name, au.email as actor_email,
-            aua.path as actor_user_path, aa.name as actor_account_name
-       from (select seq, at, resource, entity_id, op, before, after, scope_before, scope_after,
-                    summary, audience, affects_access, actor_user_id, actor_account_id
+    `select ${ENTRY_COLUMNS}
+       from (select ${PAGE_COLUMNS}
                from change_log
-              where seq > ? ${narrow ? `and ${narrow.sql}` : ''}
-              order by seq
+              where carrier_id = ? and carrier_seq > ? ${narrow ? `and ${narrow.sql}` : ''}
+              order by carrier_seq
               limit ?) c
-       left join app_user au on au.id = c.actor_user_id
-       left join account aua on aua.id = au.account_id
-       left join account aa on aa.id = c.actor_account_id
+       ${ACTOR_JOINS}
       order by c.seq`,
-    [afterSeq, ...(narrow?.params ?? []), limit],
+    [carrierId, afterSeq, ...(narrow?.params ?? []), limit],
+  );
+  return rows.map(logEntryOf);
+}
+
+/**
+ * Every carrier's entries after its cursor (the fan-out): up to `limit` per carrier, each
+ * carrier's in its own commit order. A carrier with no cursor is read from its start (it
+ * was created after the cursors were taken). Only carriers whose head has moved past
+ * their cursor are read at all.
+ */
+export async function readLogAfterCursors(
+  em: EntityManager,
+  cursors: ReadonlyMap<string, number>,
+  limit: number,
+): Promise<TLogEntry[]> {
+  const rows = await em.execute<TLogRow[]>(
+    `select ${ENTRY_COLUMNS}
+       from carrier_log_head h
+       left join jsonb_to_recordset(?::jsonb) as cur(carrier_id uuid, after bigint)
+         on cur.carrier_id = h.carrier_id
+      cross join lateral (
+             select ${PAGE_COLUMNS}
+               from change_log
+              where carrier_id = h.carrier_id and carrier_seq > coalesce(cur.after, 0)
+              order by carrier_seq
+              limit ?) c
+       ${ACTOR_JOINS}
+      where h.seq > coalesce(cur.after, 0)
+      order by c.carrier_id, c.seq`,
+    [
+      JSON.stringify([...cursors].map(([carrierId, after]) => ({ carrier_id: carrierId, after }))),
+      limit,
+    ],
   );
   return rows.map(logEntryOf);
 }
@@ -75,6 +116,7 @@ function viewerScopeSql(accountPath: string): TSqlFragment {
 export function logEntryOf(row: TLogRow): TLogEntry {
   return {
     seq: Number(row.seq),
+    carrierId: row.carrier_id,
     at: new Date(row.at),
     resource: row.resource,
     entityId: row.entity_id,
@@ -96,26 +138,28 @@ export function logEntryOf(row: TLogRow): TLogEntry {
   };
 }
 
-/** The newest seq committed (0 for an empty log). */
-export async function logHead(em: EntityManager): Promise<number> {
-  const rows = await em.execute<{ head: string | null }[]>(
-    'select max(seq) as head from change_log',
+/** Each carrier's newest committed position. */
+export async function logHeads(em: EntityManager): Promise<Map<string, number>> {
+  const rows = await em.execute<{ carrier_id: string; seq: string }[]>(
+    'select carrier_id, seq from carrier_log_head',
   );
-  return Number(rows[0]?.head ?? 0);
+  return new Map(rows.map((row) => [row.carrier_id, Number(row.seq)]));
 }
 
 /**
- * The newest seq committed (0 for an empty log) and the oldest still inside the catch-up
- * window (null when none is), in one round trip.
+ * A carrier's newest committed position (0 for none yet) and its oldest still inside
+ * the catch-up window (null when none is), in one round trip.
  */
 export async function logBounds(
   em: EntityManager,
+  carrierId: string,
   retentionDays: number,
 ): Promise<{ head: number; oldest: number | null }> {
   const rows = await em.execute<{ head: string | null; oldest: string | null }[]>(
-    `select (select max(seq) from change_log) as head,
-            (select min(seq) from change_log where at > now() - (? * interval '1 day')) as oldest`,
-    [retentionDays],
+    `select (select seq from carrier_log_head where carrier_id = ?) as head,
+            (select min(carrier_seq) from change_log
+              where carrier_id = ? and at > now() - (? * interval '1 day')) as oldest`,
+    [carrierId, carrierId, retentionDays],
   );
   return {
     head: Number(rows[0]?.head ?? 0),

@@ -4,7 +4,7 @@ import { logEntryOf, type TLogRow } from '@/lib/server/live/read-log';
 import { assertCan } from '@/lib/server/authz/can';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { auditViewOf, roomsOf } from '@/lib/server/authz/audience';
-import { withinSql } from '@/lib/server/authz/scope';
+import { carrierIdOf, withinSql } from '@/lib/server/authz/scope';
 import { invalidInput } from '@/lib/server/errors/domain-error';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
@@ -21,7 +21,7 @@ interface TAuditRow extends TLogRow {
 
 /**
  * The audit trail within scope: change-log rows whose entity was in the actor's subtree
- * before or after the change, newest first, paged by seq. The same scope rule as every
+ * before or after the change, newest first, paged by its carrier's positions. The same scope rule as every
  * other read; people are named only to viewers who may read them, and what changed is
  * shown as the live fan-out would show it to this viewer (`auditViewOf`), else withheld.
  */
@@ -37,8 +37,13 @@ export async function listAudit(
   }
   const inAfter = withinSql('c.scope_after', actor.account.path);
   const inBefore = withinSql('c.scope_before', actor.account.path);
-  const filters: string[] = [`(${inAfter.sql} or ${inBefore.sql})`];
-  const params: unknown[] = [...inAfter.params, ...inBefore.params];
+  // Everything in scope is in the actor's carrier: its positions page the trail.
+  const filters: string[] = ['c.carrier_id = ?', `(${inAfter.sql} or ${inBefore.sql})`];
+  const params: unknown[] = [
+    carrierIdOf(actor.account.path),
+    ...inAfter.params,
+    ...inBefore.params,
+  ];
   if (query.resource) {
     filters.push('c.resource = ?');
     params.push(query.resource);
@@ -52,13 +57,13 @@ export async function listAudit(
     params.push(query.op);
   }
   if (before !== null) {
-    filters.push('c.seq < ?');
+    filters.push('c.carrier_seq < ?');
     params.push(before);
   }
   params.push(query.limit + 1);
 
   const rows = await em.execute<TAuditRow[]>(
-    `select c.seq, c.at, c.resource, c.entity_id, c.op, c.version, c.before, c.after, c.summary,
+    `select c.carrier_seq as seq, c.carrier_id, c.at, c.resource, c.entity_id, c.op, c.version, c.before, c.after, c.summary,
             c.audience, c.affects_access, c.scope_before, c.scope_after,
             c.actor_user_id, au.name as actor_name, au.email as actor_email,
             aua.path as actor_user_path, aa.name as actor_account_name,
@@ -72,7 +77,7 @@ export async function listAudit(
        left join account iua on iua.id = iu.account_id
        left join account ia on ia.id = iu.account_id
       where ${filters.join(' and ')}
-      order by c.seq desc
+      order by c.carrier_seq desc
       limit ?`,
     params,
   );

@@ -2,13 +2,15 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { envelopeFor, roomsOf } from '@/lib/server/authz/audience';
 import { DomainError } from '@/lib/server/errors/domain-error';
+import { carrierIdOf, onPathSql } from '@/lib/server/authz/scope';
 import { logBounds, readLogAfter } from '@/lib/server/live/read-log';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 
 /**
  * `GET /events?since=`: the changes after `since` that the caller would have received
- * live, decided by the same audience function as the fan-out, in seq order, up to
- * `limit`; `seq` is the position to resume from. Older than the window: 410.
+ * live, decided by the same audience function as the fan-out, in order, up to `limit`;
+ * `seq` is the position to resume from. Positions are the caller's carrier's (the only
+ * carrier whose entries it can see). Older than the window: 410.
  */
 export async function catchUp(
   em: EntityManager,
@@ -16,7 +18,8 @@ export async function catchUp(
   query: { since: number; limit: number },
   options: { retentionDays: number },
 ): Promise<{ items: TChangeEnvelope[]; seq: number }> {
-  const { head, oldest } = await logBounds(em, options.retentionDays);
+  const carrierId = carrierIdOf(actor.account.path);
+  const { head, oldest } = await logBounds(em, carrierId, options.retentionDays);
   if (query.since < head) {
     if (oldest === null || query.since < oldest - 1) {
       throw new DomainError(
@@ -26,14 +29,14 @@ export async function catchUp(
       );
     }
   }
-  if (query.since < head && (await accessChangedSince(em, actor, query.since))) {
+  if (query.since < head && (await accessChangedSince(em, actor, carrierId, query.since))) {
     throw new DomainError(
       'gone',
       'resync_required',
       'Your access changed since then; fetch afresh.',
     );
   }
-  const entries = await readLogAfter(em, query.since, query.limit, {
+  const entries = await readLogAfter(em, carrierId, query.since, query.limit, {
     accountPath: actor.account.path,
   });
   const rooms = new Set(roomsOf(actor));
@@ -57,8 +60,11 @@ export async function catchUp(
 async function accessChangedSince(
   em: EntityManager,
   actor: TActor,
+  carrierId: string,
   since: number,
 ): Promise<boolean> {
+  // Its own account or one above it: the effective status comes from there.
+  const aboveOrSelf = onPathSql('entity_id', actor.account.path);
   // The person at the keyboard: the support user while viewing as someone.
   const person = actor.impersonation?.impersonator.id ?? actor.userId;
   const users = [actor.userId, person, actor.dormantImpersonation?.targetUserId ?? person];
@@ -67,22 +73,35 @@ async function accessChangedSince(
     // sends a client back to a full fetch.
     `select exists (
               select 1 from change_log
-               where seq > ? and affects_access
+               where carrier_id = ? and carrier_seq > ? and affects_access
                  and ((resource = 'users' and entity_id in (?, ?, ?))
                    or (resource = 'groups'
                        and entity_id in (?, (select group_id from app_user where id = ?)))
                    or (resource = 'impersonation' and actor_user_id = ?)
                    or (resource in ('resellers', 'customers')
-                       and strpos(?, entity_id::text || '/') > 0)))
+                       and ${aboveOrSelf.sql})))
             -- A view-as that ran out in between switched the view without a log entry.
             or exists (
               select 1 from impersonation i
                where i.impersonator_user_id = ?
                  and i.expires_at <= now()
                  and (i.ended_at is null or i.ended_at > i.expires_at)
-                 and i.expires_at > coalesce((select at from change_log where seq = ?),
-                                             (select min(at) from change_log))) as changed`,
-    [since, ...users, actor.group.id, person, person, actor.account.path, person, since],
+                 and i.expires_at > coalesce(
+                       (select at from change_log where carrier_id = ? and carrier_seq = ?),
+                       (select min(at) from change_log where carrier_id = ?))) as changed`,
+    [
+      carrierId,
+      since,
+      ...users,
+      actor.group.id,
+      person,
+      person,
+      ...aboveOrSelf.params,
+      person,
+      carrierId,
+      since,
+      carrierId,
+    ],
   );
   return rows[0]?.changed === true;
 }
