@@ -59,8 +59,13 @@ export async function runPrimary(env: TEnv): Promise<void> {
   // Relayed chunks are Buffers: the default JSON serialization would mangle them.
   cluster.setupPrimary({ serialization: 'advanced' });
 
-  const fork = () => cluster.fork({ PORT: String(port) });
   const ready = new Set<Worker>();
+  let turn = 0;
+  const fork = () =>
+    divertUntilReady(cluster.fork({ PORT: String(port) }), ready, () => {
+      const serving = [...ready];
+      return serving[turn++ % serving.length];
+    });
   let stopping = false;
   // Replacements that die before serving wait longer each time (a broken build or a
   // database that refuses everyone), instead of forking in a tight loop.
@@ -150,4 +155,31 @@ export async function runPrimary(env: TEnv): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * @socket.io/sticky routes to every forked worker, including a replacement still
+ * starting Next, and a message that reaches a worker before it listens is lost with the
+ * connection it carries: the client would hang. So until `worker` serves, what is sent
+ * to it goes to a worker that does; the later chunks of a request relayed that way
+ * (same `connectionId`) follow their first one. Returns the worker.
+ */
+function divertUntilReady(
+  worker: Worker,
+  ready: Set<Worker>,
+  pickServing: () => Worker | undefined,
+): Worker {
+  const own = worker.send.bind(worker) as (message: unknown, ...rest: unknown[]) => boolean;
+  const diverted = new Map<string, Worker>();
+  worker.send = ((message: { connectionId?: string } | null, ...rest: unknown[]) => {
+    const connectionId = message?.connectionId;
+    let target = connectionId ? diverted.get(connectionId) : undefined;
+    if (!target && !ready.has(worker)) {
+      target = pickServing();
+      if (target && connectionId) diverted.set(connectionId, target);
+    }
+    if (!target) return own(message, ...rest);
+    return (target.send as (message: unknown, ...rest: unknown[]) => boolean)(message, ...rest);
+  }) as Worker['send'];
+  return worker;
 }
