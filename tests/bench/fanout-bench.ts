@@ -186,6 +186,8 @@ export interface TLoadSettings {
   p99LimitMs: number;
   /** Sockets each change reaches. */
   recipients: number;
+  /** The first throughput step, changes/s (25 unless set). */
+  firstStep?: number;
   log: (line: string) => void;
 }
 
@@ -200,8 +202,8 @@ async function measureOnce(child: TChild, rate: number, seconds: number, drive: 
 
 /**
  * Latency at a steady rate (after a warm-up), then throughput: the rate raised ×1.5 from
- * 25/s until p99 passes the limit or the writers cannot keep the rate; the ceiling is
- * the highest passing step's deliveries/s.
+ * 25/s (`firstStep`) until p99 passes the limit or the writers cannot keep the rate; the
+ * ceiling is the highest passing step's deliveries/s.
  */
 export async function measureLoad(
   child: TChild,
@@ -220,7 +222,7 @@ export async function measureLoad(
   const steps: TLoadFigures['steps'] = [];
   // From well below the steady rate upwards, until p99 passes the limit or the
   // writers cannot keep the rate.
-  for (let rate = 25; ; rate = Math.round(rate * 1.5)) {
+  for (let rate = settings.firstStep ?? 25; ; rate = Math.round(rate * 1.5)) {
     const step = await measureOnce(child, rate, settings.stepSeconds, drive);
     steps.push({
       rate,
