@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
-import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import {
+  runPanelUntilExit,
+  startPanelServer,
+  TEST_AUTH_SECRET,
+  type TPanelServer,
+} from '../fixtures/panel-server';
 import { requestToken } from '../fixtures/panel-suite';
 import { bearerCall } from '../fixtures/api-client';
 import { assertDeclaredResponse } from '../fixtures/declared-response';
@@ -118,6 +123,35 @@ async function createCustomer(name: string): Promise<string> {
   expect(created.status).toBe(201);
   return created.body.id;
 }
+
+describe('WORKERS above 1 without what several processes share', () => {
+  it.each([
+    [{}, 'DATABASE_URL'],
+    [
+      {
+        DATABASE_URL: 'postgresql://127.0.0.1/never-used',
+        AUTH_SECRET: TEST_AUTH_SECRET,
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+      },
+      'REDIS_URL',
+    ],
+  ])('%o refuses to start, naming %s', async (env, variable) => {
+    const { code, output } = await runPanelUntilExit({
+      // Empty is unset (whatever the test process has).
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      ...env,
+      WORKERS: '2',
+      DATA_DIR: '/nonexistent/never-used',
+    });
+    expect(code).toBe(1);
+    expect(output.trim()).toMatch(
+      new RegExp(`^reseller-panel: Invalid configuration: ${variable} is required when WORKERS`),
+    );
+    expect(output).not.toContain('ready on');
+  });
+});
 
 describe.skipIf(!hasRedis)('WORKERS=2: two panel processes behind one port', () => {
   beforeAll(async () => {
