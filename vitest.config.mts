@@ -5,12 +5,14 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 /**
  * Integration files that need the production server (`npm run build` first): pages and
- * Next's own answers, several processes, restarts and faults, the start-up itself.
+ * Next's own answers, several processes (and `WORKERS=N`), restarts and faults, the
+ * start-up itself.
  * Every other integration file runs the panel in its own process
  * (tests/fixtures/in-process-panel.ts) and needs no build.
  */
 const SPAWNED = [
   'carrier-create',
+  'cluster-workers',
   'csrf-headers',
   'database-start',
   'faults',

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
+import { setupWorker } from '@socket.io/sticky';
 import type { TEnv } from '@/lib/server/env';
 import { keepFirstLogin, loadOrCreateSecret } from '@/lib/server/data-dir';
 import { setRuntime, type TServerConfig } from '@/lib/server/runtime';
@@ -40,6 +41,11 @@ export interface TPanelOptions {
    * Socket.IO attaches (Next wants the HTTP server for its own upgrade listener).
    */
   createRequestServer(httpServer: Server, config: TServerConfig): Promise<TRequestServer>;
+  /**
+   * A worker under the cluster primary (server/cluster.ts, `WORKERS` > 1): the primary
+   * holds the port and hands each connection over, so this process never listens.
+   */
+  clusterWorker?: boolean;
 }
 
 export interface TPanel {
@@ -87,8 +93,11 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
   // The request listener must be in place before Socket.IO attaches: it wraps the
   // listeners it finds.
   // Set once the fan-out runs; cleared when shutting down (readiness).
-  const state = { started: false, stopping: false };
+  const state = { started: false, stopping: false, inFlight: 0 };
   httpServer.on('request', (req, res) => {
+    // Counted for a worker's drain: its server never listened, so close() cannot wait.
+    state.inFlight++;
+    res.once('close', () => void state.inFlight--);
     // The client address for login throttling, set here so no client can supply it.
     req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
     applySecurityHeaders(req, res, { publicUrl: config.publicUrl, dev });
@@ -144,17 +153,26 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
   metrics.sources.pool = () => poolState(database);
   state.started = true;
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, env.HOST, resolve);
-  });
-  const address = httpServer.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  log(
-    `ready on http://localhost:${port} (${dev ? 'development' : 'production'}; database: ${
-      database.kind === 'embedded' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'
-    }${config.redisUrl ? '; Redis adapter on' : ''})`,
-  );
+  const detail = `${dev ? 'development' : 'production'}; database: ${
+    database.kind === 'embedded' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'
+  }${config.redisUrl ? '; Redis adapter on' : ''}`;
+  let port = config.port;
+  if (options.clusterWorker) {
+    // Connections come from the primary over IPC, routed by Socket.IO session id so that
+    // every polling request of a session reaches the worker holding it. (The worker's
+    // answers carry `Connection: close`, so a kept-alive connection cannot carry another
+    // session's request to the wrong worker.)
+    setupWorker(io);
+    log(`worker ready (${detail})`);
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, env.HOST, resolve);
+    });
+    const address = httpServer.address();
+    port = typeof address === 'object' && address ? address.port : config.port;
+    log(`ready on http://localhost:${port} (${detail})`);
+  }
 
   return {
     config,
@@ -169,7 +187,8 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
       await fanOut.stop();
       await io.close();
       httpServer.closeIdleConnections();
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      const drained = options.clusterWorker ? untilNoRequests(state) : closed;
+      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 5_000))]);
       httpServer.closeAllConnections();
       await requests.close().catch(() => {});
       await closeRedis?.();
@@ -177,6 +196,11 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
       setRuntime(undefined);
     },
   };
+}
+
+/** Resolves once no request is in flight (checked every 50 ms; the caller bounds the wait). */
+async function untilNoRequests(state: { inFlight: number }): Promise<void> {
+  while (state.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /** The knex pool under MikroORM (PostgreSQL driver); null where there is none. */

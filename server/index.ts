@@ -2,13 +2,16 @@
  * The panel's one process: an HTTP server that serves the Next.js App Router handler
  * and a Socket.IO server on the same port, wired by server/app.ts. `npm run dev` runs
  * it under `tsx watch`; `npm start` runs it in production mode after building when
- * needed.
+ * needed. With `WORKERS` > 1 the first process becomes the cluster primary
+ * (server/cluster.ts) and the processes it forks run this file again as its workers.
  */
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import next from 'next';
 import { EnvError, parseEnv } from '@/lib/server/env';
 import { getLogger } from '@/lib/server/observability/logger';
 import { startPanel } from './app';
+import { runPrimary, WORKER_READY } from './cluster';
 
 const log = (message: string) => getLogger().info(message);
 
@@ -16,9 +19,14 @@ async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const env = parseEnv(process.env);
   const dev = env.NODE_ENV !== 'production';
+  // WORKERS=1 is one plain process, as before; a cluster worker started by someone else
+  // (a process manager's cluster mode) is one too.
+  if (env.WORKERS > 1 && cluster.isPrimary) return runPrimary(env);
+  const clusterWorker = env.WORKERS > 1 && cluster.isWorker;
 
   const panel = await startPanel(env, {
     dev,
+    clusterWorker,
     async createRequestServer(httpServer, config) {
       const app = next({
         dev,
@@ -51,6 +59,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (clusterWorker) process.send?.({ type: WORKER_READY });
 }
 
 main().catch((error: unknown) => {

@@ -83,6 +83,11 @@ const FIELDS = {
   /** The fan-out's safety poll; commits wake it at once (nudge, NOTIFY) regardless. */
   LIVE_POLL_MS: wholeNumber(100, 3_600_000, 5_000),
   RESELLER_DEPTH_LIMIT: wholeNumber(1, 20, 4),
+  /**
+   * Server processes on this machine (server/cluster.ts): 1 is one plain process; more
+   * puts a primary holding the port in front of that many workers.
+   */
+  WORKERS: wholeNumber(1, 64, 1),
 };
 
 export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {
@@ -105,6 +110,29 @@ export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {
       code: 'custom',
       path: ['ADMIN_PASSWORD'],
       message: 'is required when DATABASE_URL is set (the first carrier admin)',
+    });
+  }
+  // Several workers share one database and one Redis: the embedded PGlite serves a
+  // single process, and without the adapter presence and revocation stay in one worker.
+  if (env.WORKERS > 1 && !env.DATABASE_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DATABASE_URL'],
+      message: 'is required when WORKERS is above 1 (the embedded database serves one process)',
+    });
+  }
+  if (env.WORKERS > 1 && !env.REDIS_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REDIS_URL'],
+      message: 'is required when WORKERS is above 1 (the workers share sockets through Redis)',
+    });
+  }
+  if (env.WORKERS > 1 && env.NODE_ENV !== 'production') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WORKERS'],
+      message: 'above 1 needs the production server (npm start): dev servers would share .next',
     });
   }
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD) && !env.DATABASE_URL) {

@@ -77,7 +77,7 @@ const VICTIMS = 20;
 const VICTIM_SOCKETS = 5;
 
 /** A forked TypeScript child with an IPC channel: send commands, await typed replies. */
-function forkChild(script: string) {
+export function forkChild(script: string) {
   const child: ChildProcess = fork(script, [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -114,7 +114,7 @@ function forkChild(script: string) {
     },
   };
 }
-type TChild = ReturnType<typeof forkChild>;
+export type TChild = ReturnType<typeof forkChild>;
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -125,7 +125,7 @@ const round = (value: number) => Math.round(value * 10) / 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `work` over `items`, `concurrency` at a time. */
-async function pool<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>) {
+export async function pool<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>) {
   const results: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(
@@ -143,7 +143,7 @@ async function pool<T, R>(items: T[], concurrency: number, work: (item: T) => Pr
  * without waiting for answers (open loop, at most `maxInFlight` outstanding); resolves
  * when all answered, with how many were fired and how many succeeded.
  */
-async function openLoop(rate: number, seconds: number, fire: () => Promise<boolean>) {
+export async function openLoop(rate: number, seconds: number, fire: () => Promise<boolean>) {
   const tickMs = 10;
   const ticks = Math.round((seconds * 1000) / tickMs);
   const perTick = rate / (1000 / tickMs);
@@ -174,6 +174,90 @@ async function openLoop(rate: number, seconds: number, fire: () => Promise<boole
   return { fired, ok, achieved: ok / elapsed };
 }
 
+/** Drives changes at `rate` a second for `seconds`; resolves with what was fired and achieved. */
+export type TDrive = (rate: number, seconds: number) => Promise<{ ok: number; achieved: number }>;
+
+export interface TLoadSettings {
+  /** Changes a second for the latency figure. */
+  rate: number;
+  seconds: number;
+  stepSeconds: number;
+  /** p99 limit of a passing throughput step. */
+  p99LimitMs: number;
+  /** Sockets each change reaches. */
+  recipients: number;
+  /** The first throughput step, changes/s (25 unless set). */
+  firstStep?: number;
+  log: (line: string) => void;
+}
+
+/** One run of `drive` measured by the clients in `child`: their latency and deliveries. */
+async function measureOnce(child: TChild, rate: number, seconds: number, drive: TDrive) {
+  await child.ask({ type: 'reset' }, 'reset-done');
+  const run = await drive(rate, seconds);
+  await sleep(1000); // the last changes arrive
+  const stats = await child.ask<TStats>({ type: 'stats' }, 'stats');
+  return { run, stats, deliveriesPerS: stats.deliveries / seconds };
+}
+
+/**
+ * Latency at a steady rate (after a warm-up), then throughput: the rate raised ×1.5 from
+ * 25/s (`firstStep`) until p99 passes the limit or the writers cannot keep the rate; the
+ * ceiling is the highest passing step's deliveries/s.
+ */
+export async function measureLoad(
+  child: TChild,
+  drive: TDrive,
+  label: string,
+  settings: TLoadSettings,
+): Promise<TLoadFigures> {
+  const { log } = settings;
+  // Warm up at the measured rate: the steady figure is the steady state, not the
+  // aftermath of 5,000 handshakes a moment before (their garbage, cold code paths).
+  await measureOnce(child, settings.rate, 3, drive);
+  const steady = await measureOnce(child, settings.rate, settings.seconds, drive);
+  log(
+    `${label}: ${settings.rate}/s → p50 ${steady.stats.p50} p99 ${steady.stats.p99} ms, ${Math.round(steady.deliveriesPerS)} deliveries/s`,
+  );
+  const steps: TLoadFigures['steps'] = [];
+  // From well below the steady rate upwards, until p99 passes the limit or the
+  // writers cannot keep the rate.
+  for (let rate = settings.firstStep ?? 25; ; rate = Math.round(rate * 1.5)) {
+    const step = await measureOnce(child, rate, settings.stepSeconds, drive);
+    steps.push({
+      rate,
+      achieved: round(step.run.achieved),
+      deliveriesPerS: Math.round(step.deliveriesPerS),
+      p99: step.stats.p99,
+    });
+    log(
+      `${label}: step ${rate}/s (achieved ${round(step.run.achieved)}/s) → p99 ${step.stats.p99} ms, ${Math.round(step.deliveriesPerS)} deliveries/s`,
+    );
+    if (step.stats.p99 > settings.p99LimitMs || step.run.achieved < rate * 0.9) break;
+    if (steps.length >= 14) break;
+  }
+  const passing = steps.filter(
+    (step) => step.p99 <= settings.p99LimitMs && step.achieved >= step.rate * 0.9,
+  );
+  const best = passing.reduce<(typeof steps)[number] | null>(
+    (top, step) => (!top || step.deliveriesPerS > top.deliveriesPerS ? step : top),
+    null,
+  );
+  const steadyOk = steady.stats.p99 <= settings.p99LimitMs;
+  return {
+    p50: steady.stats.p50,
+    p95: steady.stats.p95,
+    p99: steady.stats.p99,
+    deliveriesPerS: Math.round(steady.deliveriesPerS),
+    expected: steady.run.ok * settings.recipients,
+    received: steady.stats.deliveries,
+    ceilingRate: best?.rate ?? (steadyOk ? settings.rate : 0),
+    ceilingDeliveriesPerS:
+      best?.deliveriesPerS ?? (steadyOk ? Math.round(steady.deliveriesPerS) : 0),
+    steps,
+  };
+}
+
 export async function benchFanout(
   target: TTestDatabaseTarget,
   options: TFanoutOptions,
@@ -183,51 +267,16 @@ export async function benchFanout(
   const { db, server, tokenFor } = panel;
   const children: TChild[] = [];
   try {
-    const api = async (token: string, method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${server.url}/api/v1${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
-      return text ? JSON.parse(text) : null;
-    };
+    const api = benchApi(server.url);
 
     // The tree: 200 resellers, each with a customer and a user; 20 of them a second user
     // (the revocation victims).
     const started = performance.now();
-    const admin = await tokenFor(ADMIN.email, ADMIN.password);
-    const group = await api(admin, 'POST', '/groups', { template: 'default-reseller' });
-    const resellers = await pool(
-      Array.from({ length: options.resellers }, (_, index) => index),
-      8,
-      async (index) => {
-        const reseller = await api(admin, 'POST', '/resellers', {
-          name: `Bench R${index}`,
-          email: `r${index}@bench.test`,
-        });
-        const customer = await api(admin, 'POST', '/customers', {
-          name: `Bench C${index}`,
-          parentId: reseller.id,
-          creditLimit: '100',
-        });
-        const email = `ops${index}@bench.test`;
-        await api(admin, 'POST', '/users', {
-          email,
-          password: PASSWORD,
-          accountId: reseller.id,
-          groupId: group.id,
-        });
-        return {
-          id: reseller.id as string,
-          customer: { id: customer.id as string, version: customer.version as number },
-          token: await tokenFor(email, PASSWORD),
-        };
-      },
+    const { admin, group, resellers } = await seedResellers(
+      server.url,
+      tokenFor,
+      ADMIN,
+      options.resellers,
     );
     const victims = await pool(resellers.slice(0, VICTIMS), 8, async (reseller) => {
       const email = `victim-${reseller.id}@bench.test`;
@@ -241,27 +290,13 @@ export async function benchFanout(
     });
     log(`seeded ${options.resellers} resellers in ${Math.round(performance.now() - started)} ms`);
 
-    const adminSockets = Math.max(1, Math.round(options.sockets * 0.04));
-    const perReseller = Math.max(
-      1,
-      Math.floor((options.sockets - adminSockets) / resellers.length),
-    );
-    const groups: TClientGroup[] = [
-      { token: admin, scope: null, count: adminSockets },
-      ...resellers.map((reseller) => ({
-        token: reseller.token,
-        scope: reseller.id,
-        count: perReseller,
-      })),
-    ];
+    const { groups, sockets, recipients } = socketGroups(admin, resellers, options.sockets);
     const victimGroups: TClientGroup[] = victims.map((victim, index) => ({
       token: victim.token,
       scope: victim.scope,
       count: VICTIM_SOCKETS,
       tag: `victim-${index}`,
     }));
-    const sockets = adminSockets + perReseller * resellers.length;
-    const recipients = adminSockets + perReseller;
 
     const clients = forkChild('tests/bench/fanout-clients.ts');
     children.push(clients);
@@ -273,89 +308,10 @@ export async function benchFanout(
     if (connected.failed > 0) throw new Error(`${connected.failed} sockets could not connect`);
     log(`${connected.connected} sockets connected in ${connected.ms} ms`);
 
-    // Customer edits, round robin over the resellers; each knows its customer's version.
-    let turn = 0;
-    const edit = async () => {
-      const reseller = resellers[turn++ % resellers.length]!;
-      const customer = reseller.customer;
-      const response = await fetch(`${server.url}/api/v1/customers/${customer.id}`, {
-        method: 'PATCH',
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ version: customer.version, creditLimit: String(turn % 1000) }),
-      });
-      if (!response.ok) {
-        // A stale version (an edit still in flight for the same customer): take the new one.
-        const body = (await response.json()) as { error?: { current?: { version: number } } };
-        if (body.error?.current) customer.version = body.error.current.version;
-        return false;
-      }
-      customer.version = ((await response.json()) as { version: number }).version;
-      return true;
-    };
+    const edit = customerEdits(server.url, admin, resellers);
 
-    const measure = async (
-      child: TChild,
-      rate: number,
-      seconds: number,
-      drive: (rate: number, seconds: number) => Promise<{ ok: number; achieved: number }>,
-    ) => {
-      await child.ask({ type: 'reset' }, 'reset-done');
-      const run = await drive(rate, seconds);
-      await sleep(1000); // the last changes arrive
-      const stats = await child.ask<TStats>({ type: 'stats' }, 'stats');
-      return { run, stats, deliveriesPerS: stats.deliveries / seconds };
-    };
-
-    const load = async (
-      child: TChild,
-      drive: (rate: number, seconds: number) => Promise<{ ok: number; achieved: number }>,
-      label: string,
-    ): Promise<TLoadFigures> => {
-      // Warm up at the measured rate: the steady figure is the steady state, not the
-      // aftermath of 5,000 handshakes a moment before (their garbage, cold code paths).
-      await measure(child, options.rate, 3, drive);
-      const steady = await measure(child, options.rate, options.seconds, drive);
-      log(
-        `${label}: ${options.rate}/s → p50 ${steady.stats.p50} p99 ${steady.stats.p99} ms, ${Math.round(steady.deliveriesPerS)} deliveries/s`,
-      );
-      const steps: TLoadFigures['steps'] = [];
-      // From well below the steady rate upwards, until p99 passes the limit or the
-      // writers cannot keep the rate.
-      for (let rate = 25; ; rate = Math.round(rate * 1.5)) {
-        const step = await measure(child, rate, options.stepSeconds, drive);
-        steps.push({
-          rate,
-          achieved: round(step.run.achieved),
-          deliveriesPerS: Math.round(step.deliveriesPerS),
-          p99: step.stats.p99,
-        });
-        log(
-          `${label}: step ${rate}/s (achieved ${round(step.run.achieved)}/s) → p99 ${step.stats.p99} ms, ${Math.round(step.deliveriesPerS)} deliveries/s`,
-        );
-        if (step.stats.p99 > options.p99LimitMs || step.run.achieved < rate * 0.9) break;
-        if (steps.length >= 14) break;
-      }
-      const passing = steps.filter(
-        (step) => step.p99 <= options.p99LimitMs && step.achieved >= step.rate * 0.9,
-      );
-      const best = passing.reduce<(typeof steps)[number] | null>(
-        (top, step) => (!top || step.deliveriesPerS > top.deliveriesPerS ? step : top),
-        null,
-      );
-      const steadyOk = steady.stats.p99 <= options.p99LimitMs;
-      return {
-        p50: steady.stats.p50,
-        p95: steady.stats.p95,
-        p99: steady.stats.p99,
-        deliveriesPerS: Math.round(steady.deliveriesPerS),
-        expected: steady.run.ok * recipients,
-        received: steady.stats.deliveries,
-        ceilingRate: best?.rate ?? (steadyOk ? options.rate : 0),
-        ceilingDeliveriesPerS:
-          best?.deliveriesPerS ?? (steadyOk ? Math.round(steady.deliveriesPerS) : 0),
-        steps,
-      };
-    };
+    const load = (child: TChild, drive: TDrive, label: string) =>
+      measureLoad(child, drive, label, { ...options, recipients, log });
 
     const fanout = await load(
       clients,
@@ -415,41 +371,8 @@ export async function benchFanout(
     log(`resume after ${options.gap} events: p99 ${resume.p99} ms`);
 
     // Baseline: the same clients against a bare Socket.IO server.
-    const bare = forkChild('tests/bench/bare-server.ts');
-    children.push(bare);
-    const { port } = await bare.next<{ port: number }>('ready');
-    const bareClients = forkChild('tests/bench/fanout-clients.ts');
-    children.push(bareClients);
-    await bareClients.next('ready');
-    const bareGroups = groups.map(({ scope, count }) => ({ scope, count }));
-    const bareConnected = await bareClients.ask<{ failed: number }>(
-      { type: 'connect', url: `http://127.0.0.1:${port}`, groups: bareGroups, concurrency: 50 },
-      'connected',
-    );
-    if (bareConnected.failed > 0) throw new Error('baseline sockets could not connect');
-    if (!received?.data) throw new Error('no envelope received to copy for the baseline');
-    const sample: TSample = {
-      type: received.type,
-      id: received.id,
-      data: received.data,
-      actor: received.actor,
-    };
-    const baseline = await load(
-      bareClients,
-      async (rate, seconds) => {
-        const { count } = await bare.ask<{ count: number }>(
-          {
-            type: 'emit',
-            rate,
-            seconds,
-            scopes: resellers.map((reseller) => reseller.id),
-            sample,
-          },
-          'emitted',
-        );
-        return { ok: count, achieved: count / seconds };
-      },
-      'bare Socket.IO',
+    const baseline = await measureBare(groups, resellers, received, (child, drive) =>
+      load(child, drive, 'bare Socket.IO'),
     );
 
     return {
@@ -478,6 +401,171 @@ export async function benchFanout(
     for (const child of children) child.child.kill();
     await panel.stop();
   }
+}
+
+/**
+ * The baseline: the same clients (scopes and counts of `groups`) against a bare
+ * Socket.IO server emitting copies of `received` (an envelope the panel delivered) to
+ * the same rooms, measured by `load` the same way. Its processes end with it.
+ */
+export async function measureBare(
+  groups: TClientGroup[],
+  resellers: { id: string }[],
+  received: TStats['sample'],
+  load: (child: TChild, drive: TDrive) => Promise<TLoadFigures>,
+): Promise<TLoadFigures> {
+  if (!received?.data) throw new Error('no envelope received to copy for the baseline');
+  const sample: TSample = {
+    type: received.type,
+    id: received.id,
+    data: received.data,
+    actor: received.actor,
+  };
+  const children: TChild[] = [];
+  try {
+    const bare = forkChild('tests/bench/bare-server.ts');
+    children.push(bare);
+    const { port } = await bare.next<{ port: number }>('ready');
+    const bareClients = forkChild('tests/bench/fanout-clients.ts');
+    children.push(bareClients);
+    await bareClients.next('ready');
+    const bareGroups = groups.map(({ scope, count }) => ({ scope, count }));
+    const bareConnected = await bareClients.ask<{ failed: number }>(
+      { type: 'connect', url: `http://127.0.0.1:${port}`, groups: bareGroups, concurrency: 50 },
+      'connected',
+    );
+    if (bareConnected.failed > 0) throw new Error('baseline sockets could not connect');
+    return await load(bareClients, async (rate, seconds) => {
+      const { count } = await bare.ask<{ count: number }>(
+        {
+          type: 'emit',
+          rate,
+          seconds,
+          scopes: resellers.map((reseller) => reseller.id),
+          sample,
+        },
+        'emitted',
+      );
+      return { ok: count, achieved: count / seconds };
+    });
+  } finally {
+    for (const child of children) child.child.kill();
+  }
+}
+
+/** A JSON call to the panel's API with a bearer token; an error answer throws. */
+export function benchApi(url: string) {
+  return async (token: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
+export interface TBenchReseller {
+  id: string;
+  customer: { id: string; version: number };
+  /** A token of the reseller's own user (Default Reseller group). */
+  token: string;
+}
+
+/**
+ * The tree the fan-out runs on: `count` resellers, each with a customer and a user of
+ * the Default Reseller group, made through the API by the carrier admin.
+ */
+export async function seedResellers(
+  url: string,
+  tokenFor: (email: string, password: string) => Promise<string>,
+  carrierAdmin: { email: string; password: string },
+  count: number,
+) {
+  const api = benchApi(url);
+  const admin = await tokenFor(carrierAdmin.email, carrierAdmin.password);
+  const group = await api(admin, 'POST', '/groups', { template: 'default-reseller' });
+  const resellers: TBenchReseller[] = await pool(
+    Array.from({ length: count }, (_, index) => index),
+    8,
+    async (index) => {
+      const reseller = await api(admin, 'POST', '/resellers', {
+        name: `Bench R${index}`,
+        email: `r${index}@bench.test`,
+      });
+      const customer = await api(admin, 'POST', '/customers', {
+        name: `Bench C${index}`,
+        parentId: reseller.id,
+        creditLimit: '100',
+      });
+      const email = `ops${index}@bench.test`;
+      await api(admin, 'POST', '/users', {
+        email,
+        password: PASSWORD,
+        accountId: reseller.id,
+        groupId: group.id,
+      });
+      return {
+        id: reseller.id as string,
+        customer: { id: customer.id as string, version: customer.version as number },
+        token: await tokenFor(email, PASSWORD),
+      };
+    },
+  );
+  return { admin, group: group as { id: string }, resellers };
+}
+
+/**
+ * The sockets: 4% carrier admins (they see every change), the rest spread evenly over
+ * the resellers (each sees its own customer's). Returns the groups, how many sockets
+ * that makes and how many one change reaches.
+ */
+export function socketGroups(admin: string, resellers: TBenchReseller[], sockets: number) {
+  const adminSockets = Math.max(1, Math.round(sockets * 0.04));
+  const perReseller = Math.max(1, Math.floor((sockets - adminSockets) / resellers.length));
+  const groups: TClientGroup[] = [
+    { token: admin, scope: null, count: adminSockets },
+    ...resellers.map((reseller) => ({
+      token: reseller.token,
+      scope: reseller.id,
+      count: perReseller,
+    })),
+  ];
+  return {
+    groups,
+    sockets: adminSockets + perReseller * resellers.length,
+    recipients: adminSockets + perReseller,
+  };
+}
+
+/**
+ * Customer edits (`PATCH /customers/{id}`) through the API, round robin over the
+ * resellers' customers; each knows its customer's version. Resolves whether it applied.
+ */
+export function customerEdits(url: string, admin: string, resellers: TBenchReseller[]) {
+  let turn = 0;
+  return async () => {
+    const reseller = resellers[turn++ % resellers.length]!;
+    const customer = reseller.customer;
+    const response = await fetch(`${url}/api/v1/customers/${customer.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ version: customer.version, creditLimit: String(turn % 1000) }),
+    });
+    if (!response.ok) {
+      // A stale version (an edit still in flight for the same customer): take the new one.
+      const body = (await response.json()) as { error?: { current?: { version: number } } };
+      if (body.error?.current) customer.version = body.error.current.version;
+      return false;
+    }
+    customer.version = ((await response.json()) as { version: number }).version;
+    return true;
+  };
 }
 
 /**

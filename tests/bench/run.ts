@@ -3,13 +3,16 @@ import { benchCsv, benchRates, type TRatesFigures } from './rates-bench';
 import { benchFanout } from './fanout-bench';
 import { benchApiCost } from './api-cost';
 import { benchOrder } from './order-bench';
+import { benchWorkers } from './workers-bench';
 
 /**
- * `npm run bench` (`-- --json` for one JSON object; `--only api|fanout|rates|order`; api:
- * `--requests N` (1000); fan-out:
+ * `npm run bench` (`-- --json` for one JSON object; `--only api|fanout|rates|order|workers`;
+ * api: `--requests N` (1000); fan-out:
  * `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s), `--seconds N`,
  * `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`, `--no-pglite`;
- * order: `--writers N` (8), `--order-seconds N` (5)).
+ * order: `--writers N` (8), `--order-seconds N` (5);
+ * `--workers N` adds the fan-out ceiling of 1 and of N server processes (`WORKERS=N`,
+ * same fan-out options; `--only workers` alone defaults to 2).
  * Figures against the production build on real PostgreSQL, PGlite as a second row where
  * it applies, each with its baseline measured in the same run.
  */
@@ -306,6 +309,64 @@ async function main() {
           '  baseline: same rows, no ordering',
           String(order.unorderedPerS),
           String(round(order.unorderedPerS / (order.oneCarrierPerS || 1))),
+        ],
+      ]);
+    }
+  }
+
+  const workers = args.includes('--workers') ? option('workers', 2) : only === 'workers' ? 2 : 0;
+  if (workers > 0 && (!only || only === 'workers')) {
+    const figures = await benchWorkers(primary, {
+      workers,
+      sockets: option('sockets', 5000),
+      resellers: option('resellers', 200),
+      rate: option('rate', 100),
+      seconds: option('seconds', 10),
+      stepSeconds: option('step-seconds', 5),
+      p99LimitMs: 150,
+      log,
+    });
+    const first = figures.runs[0]!.figures;
+    const most = figures.runs.at(-1)!;
+    json['workers.sockets'] = figures.sockets;
+    json['workers.recipients_per_change'] = figures.recipientsPerChange;
+    for (const run of figures.runs) {
+      json[`fanout.ceiling_w${run.workers}`] = run.figures.ceilingDeliveriesPerS;
+      json[`fanout.ceiling_changes_w${run.workers}`] = run.figures.ceilingRate;
+      json[`fanout.p99_w${run.workers}`] = run.figures.p99;
+    }
+    json['fanout.ceiling_baseline'] = figures.baseline.ceilingDeliveriesPerS;
+    json['ratio.ceiling_workers'] =
+      first.ceilingDeliveriesPerS > 0
+        ? round(most.figures.ceilingDeliveriesPerS / first.ceilingDeliveriesPerS)
+        : null;
+    if (!flag('json')) {
+      const rate = option('rate', 100);
+      const steps = (load: typeof first) =>
+        load.steps.map((step) => `${step.rate}/s→p99 ${step.p99}`).join(', ');
+      printTable([
+        [
+          `fan-out by server processes, ${figures.sockets} sockets (${figures.recipientsPerChange} per change)`,
+          ...figures.runs.map((run) => `WORKERS=${run.workers}`),
+          'baseline: bare Socket.IO',
+        ],
+        [
+          'highest deliveries/s with p99 ≤ 150 ms',
+          ...figures.runs.map(
+            (run) => `${run.figures.ceilingDeliveriesPerS} (${run.figures.ceilingRate} changes/s)`,
+          ),
+          `${figures.baseline.ceilingDeliveriesPerS} (${figures.baseline.ceilingRate}/s)`,
+        ],
+        [
+          `p50 / p99 at ${rate} changes/s`,
+          ...figures.runs.map((run) => `${run.figures.p50} / ${run.figures.p99} ms`),
+          `${figures.baseline.p50} / ${figures.baseline.p99} ms`,
+        ],
+        ['  steps', ...figures.runs.map((run) => steps(run.figures)), steps(figures.baseline)],
+        [
+          `ceiling, ${most.workers} workers ÷ 1`,
+          ...figures.runs.map(() => ''),
+          String(json['ratio.ceiling_workers']),
         ],
       ]);
     }

@@ -90,6 +90,29 @@ describe('parseEnv', () => {
     expect(failure({ ADMIN_EMAIL: 'a@b.example' }).variables).toEqual(['ADMIN_PASSWORD']);
   });
 
+  it('runs one process unless WORKERS says more, and only a whole number from 1', () => {
+    expect(parseEnv({}).WORKERS).toBe(1);
+    const cluster = { ...PRODUCTION, NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(parseEnv({ ...cluster, WORKERS: '4' }).WORKERS).toBe(4);
+    expect(failure({ WORKERS: '0' }).message).toBe(
+      'Invalid configuration: WORKERS must be between 1 and 64 (got "0")',
+    );
+    expect(failure({ WORKERS: '1.5' }).variables).toEqual(['WORKERS']);
+  });
+
+  it('refuses several workers without PostgreSQL and Redis, naming what is missing', () => {
+    const error = failure({ NODE_ENV: 'production', WORKERS: '2' });
+    expect(error.variables.sort()).toEqual(['DATABASE_URL', 'REDIS_URL']);
+    expect(error.message).toContain('DATABASE_URL is required when WORKERS is above 1');
+    expect(error.message).toContain('REDIS_URL is required when WORKERS is above 1');
+    expect(failure({ ...PRODUCTION, NODE_ENV: 'production', WORKERS: '2' }).variables).toEqual([
+      'REDIS_URL',
+    ]);
+    // And not under the development server, whose compiler writes into one .next.
+    const dev = { ...PRODUCTION, REDIS_URL: 'redis://127.0.0.1:6379', WORKERS: '2' };
+    expect(failure(dev).variables).toEqual(['WORKERS']);
+  });
+
   it('parses only the database part for operations commands', () => {
     expect(parseEnv({ DATABASE_URL: PRODUCTION.DATABASE_URL }, ZDatabaseEnv)).toEqual({
       DATABASE_URL: PRODUCTION.DATABASE_URL,

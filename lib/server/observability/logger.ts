@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 
@@ -10,7 +11,8 @@ import pino, { type Logger } from 'pino';
  * never to a client.
  *
  * The custom server and the route handlers are two module graphs (STACK.md pitfall 3),
- * so the logger lives on globalThis: one stream, one order.
+ * so the logger lives on globalThis: one stream, one order. Under `WORKERS` > 1 every
+ * record of a worker carries `worker` (its pid), so interleaved lines can be told apart.
  */
 /** The header a request id travels in, both ways (set by server/observability.ts). */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -58,7 +60,7 @@ function createLogger(): Logger {
   return pino(
     {
       level: process.env.LOG_LEVEL ?? 'info',
-      base: { service: 'reseller-panel' },
+      base: { service: 'reseller-panel', ...(cluster.isWorker ? { worker: process.pid } : {}) },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       // Never log a credential by accident, whatever object is passed.
