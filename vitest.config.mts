@@ -10,18 +10,12 @@ const root = fileURLToPath(new URL('.', import.meta.url));
  * (tests/fixtures/in-process-panel.ts) and needs no build.
  */
 const SPAWNED = [
-  'carrier-create',
-  'csrf-headers',
   'database-start',
   'faults',
-  'input-errors',
   'live-pipeline',
   'live-processes',
-  'login-and-socket',
-  'mfa',
-  'observability',
+  'production-server',
   'server-lifecycle',
-  'sessions',
 ].map((name) => `tests/integration/${name}.test.ts`);
 
 const integration = {
