@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { migrate, openOrm } from '@/lib/server/db/orm';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { mutate, setBeforeCommitHookForTests } from '@/lib/server/live/change-log';
 import { Account } from '@/lib/server/entities';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
 import type { TActor } from '@/lib/server/authz/actor';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { useMigratedDatabase } from '../fixtures/migrated-database';
 
-let db: TTestDatabase;
-let orm: MikroORM;
+const database = useMigratedDatabase({ pool: { min: 0, max: 24 } });
 
 const actor: TActor = {
   userId: '00000000-0000-4000-8000-00000000000a',
@@ -27,17 +24,6 @@ const actor: TActor = {
   mfa: { enrolled: false, required: false },
 };
 
-beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
-  orm = await openOrm(db.url, { pool: { min: 0, max: 24 } });
-  await migrate(orm);
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await db?.drop();
-});
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('change log: commit order is the order', () => {
@@ -50,7 +36,7 @@ describe('change log: commit order is the order', () => {
 
     // The reader tails exactly like a fan-out would: everything after the last seq seen.
     const reader = (async () => {
-      const em = orm.em.fork();
+      const em = database.orm.em.fork();
       // One last read once every writer has committed; what it passed over stays missed.
       for (let finished = false; !finished; await sleep(1)) {
         finished = done;
@@ -74,7 +60,7 @@ describe('change log: commit order is the order', () => {
     const writers = Array.from({ length: WRITERS }, (_, writer) =>
       (async () => {
         for (let i = 0; i < PER_WRITER; i++) {
-          await mutate(orm.em.fork(), actor, async (_tx, record) => {
+          await mutate(database.orm.em.fork(), actor, async (_tx, record) => {
             record({
               resource: 'customers',
               entityId: '00000000-0000-4000-8000-000000000001',
@@ -93,7 +79,7 @@ describe('change log: commit order is the order', () => {
     done = true;
     await reader;
 
-    const committed = await orm.em
+    const committed = await database.orm.em
       .fork()
       .execute<{ seq: string }[]>('select seq from change_log order by seq');
     expect(committed).toHaveLength(total);
@@ -102,11 +88,11 @@ describe('change log: commit order is the order', () => {
   });
 
   it('writes nothing when the mutation fails: the log row and the change share one transaction', async () => {
-    const before = await orm.em
+    const before = await database.orm.em
       .fork()
       .execute<{ n: string }[]>('select count(*) as n from change_log');
     await expect(
-      mutate(orm.em.fork(), actor, async (_tx, record) => {
+      mutate(database.orm.em.fork(), actor, async (_tx, record) => {
         record({
           resource: 'customers',
           entityId: '00000000-0000-4000-8000-000000000002',
@@ -120,7 +106,7 @@ describe('change log: commit order is the order', () => {
         throw new Error('business rule says no');
       }),
     ).rejects.toThrow('business rule says no');
-    const after = await orm.em
+    const after = await database.orm.em
       .fork()
       .execute<{ n: string }[]>('select count(*) as n from change_log');
     expect(after[0]!.n).toBe(before[0]!.n);
@@ -128,7 +114,7 @@ describe('change log: commit order is the order', () => {
 
   it('refuses to commit a change to a logged table without its log row, however it is written', async () => {
     // A carrier written the way services write: through mutate() with its record.
-    const carrier = await mutate(orm.em.fork(), null, async (tx, record) => {
+    const carrier = await mutate(database.orm.em.fork(), null, async (tx, record) => {
       const account = tx.create(Account, {
         ...placeInTree(null),
         kind: 'carrier',
@@ -147,20 +133,21 @@ describe('change log: commit order is the order', () => {
       });
       return account;
     });
-    const name = async () => (await orm.em.fork().findOneOrFail(Account, { id: carrier.id })).name;
+    const name = async () =>
+      (await database.orm.em.fork().findOneOrFail(Account, { id: carrier.id })).name;
     // Raw SQL, the query builder and the unit of work without a log row: all refused.
     await expect(
-      orm.em.fork().execute(`update account set name = 'raw' where id = ?`, [carrier.id]),
+      database.orm.em.fork().execute(`update account set name = 'raw' where id = ?`, [carrier.id]),
     ).rejects.toThrow(/without its change-log row/);
     await expect(
-      orm.em.fork().nativeUpdate(Account, { id: carrier.id }, { name: 'builder' }),
+      database.orm.em.fork().nativeUpdate(Account, { id: carrier.id }, { name: 'builder' }),
     ).rejects.toThrow(/without its change-log row/);
-    const em = orm.em.fork();
+    const em = database.orm.em.fork();
     (await em.findOneOrFail(Account, { id: carrier.id })).name = 'unit of work';
     await expect(em.flush()).rejects.toThrow(/without its change-log row/);
     // Inside mutate() but forgetting to record it: refused too.
     await expect(
-      mutate(orm.em.fork(), null, async (tx) => {
+      mutate(database.orm.em.fork(), null, async (tx) => {
         await tx.execute(`update account set name = 'unrecorded' where id = ?`, [carrier.id]);
       }),
     ).rejects.toThrow(/without its change-log row/);

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import { migrate, openOrm } from '@/lib/server/db/orm';
 import { catchUp } from '@/lib/server/services/events/catch-up';
 import type { TActor } from '@/lib/server/authz/actor';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import type { TEventsAck, THello } from '@/lib/shared/live/events';
 import { usePanelSuite } from '../fixtures/panel-suite';
-import { createTestDatabase } from '../fixtures/test-database';
+import { useMigratedDatabase } from '../fixtures/migrated-database';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 
 /**
@@ -317,36 +316,31 @@ describe('live revocation', () => {
 });
 
 describe('catch-up window', () => {
+  // A database of its own: the rows below are older than any the panel's would hold.
+  const isolated = useMigratedDatabase();
+
   it('answers 410 resync_required for a point older than the kept window', async () => {
-    const db = await createTestDatabase(inject('testDatabase'), { migrated: true });
-    const orm = await openOrm(db.url);
-    try {
-      await migrate(orm);
-      const em = orm.em.fork();
-      const row = `('customers', gen_random_uuid(), 'created', 'c/', 'c/', ?)`;
-      await em.execute(
-        `insert into change_log (resource, entity_id, op, scope_before, scope_after, at)
-         values ${row}, ${row}, ${row}`,
-        [new Date(Date.now() - 10 * 86_400_000), new Date(Date.now() - 9 * 86_400_000), new Date()],
-      );
-      const actor = {
-        userId: '00000000-0000-4000-8000-0000000000aa',
-        account: { id: 'c', path: 'c/' },
-        group: { id: '00000000-0000-4000-8000-0000000000bb' },
-        grants: ['customers:read'],
-      } as unknown as TActor;
-      await expect(
-        catchUp(em, actor, { since: 0, limit: 10 }, { retentionDays: 7 }),
-      ).rejects.toMatchObject({
-        kind: 'gone',
-        code: 'resync_required',
-      });
-      const recent = await catchUp(em, actor, { since: 2, limit: 10 }, { retentionDays: 7 });
-      expect(recent.items.map((item) => item.seq)).toEqual([3]);
-      expect(recent.seq).toBe(3);
-    } finally {
-      await orm.close(true);
-      await db.drop();
-    }
+    const em = isolated.orm.em.fork();
+    const row = `('customers', gen_random_uuid(), 'created', 'c/', 'c/', ?)`;
+    await em.execute(
+      `insert into change_log (resource, entity_id, op, scope_before, scope_after, at)
+       values ${row}, ${row}, ${row}`,
+      [new Date(Date.now() - 10 * 86_400_000), new Date(Date.now() - 9 * 86_400_000), new Date()],
+    );
+    const actor = {
+      userId: '00000000-0000-4000-8000-0000000000aa',
+      account: { id: 'c', path: 'c/' },
+      group: { id: '00000000-0000-4000-8000-0000000000bb' },
+      grants: ['customers:read'],
+    } as unknown as TActor;
+    await expect(
+      catchUp(em, actor, { since: 0, limit: 10 }, { retentionDays: 7 }),
+    ).rejects.toMatchObject({
+      kind: 'gone',
+      code: 'resync_required',
+    });
+    const recent = await catchUp(em, actor, { since: 2, limit: 10 }, { retentionDays: 7 });
+    expect(recent.items.map((item) => item.seq)).toEqual([3]);
+    expect(recent.seq).toBe(3);
   });
 });
