@@ -40,6 +40,9 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
+          // Pure functions: one module graph per worker (2.2 s against 5.4 s isolated);
+          // the tests that fake timers or fetch put them back after each test.
+          isolate: false,
         },
       },
       {
