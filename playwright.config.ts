@@ -35,7 +35,13 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', use: { browserName: 'chromium', viewport: { width: 1280, height: 800 } } },
+    // One sign-in through the form for the run; specs reuse its session (adminPage).
+    { name: 'setup', testMatch: '**/*.setup.ts', use: { browserName: 'chromium' } },
+    {
+      name: 'chromium',
+      dependencies: ['setup'],
+      use: { browserName: 'chromium', viewport: { width: 1280, height: 800 } },
+    },
   ],
   webServer: {
     command:

@@ -1,11 +1,14 @@
 import { expect, test } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
-import { signIn } from '../fixtures/e2e-sign-in';
+import { ADMIN_STATE } from '../fixtures/e2e-sign-in';
+
+test.use({ storageState: ADMIN_STATE });
 
 test('editing a reseller saves; a change saved first by someone else shows live and as a conflict', async ({
   page,
 }) => {
-  await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
+  await page.goto('/');
+  await expect(page.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);
 
   await page.getByRole('link', { name: 'Resellers' }).click();
   await page.getByRole('button', { name: 'Edit Blue Telecom' }).click();

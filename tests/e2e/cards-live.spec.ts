@@ -1,5 +1,6 @@
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
+import { adminPage, signIn } from '../fixtures/e2e-sign-in';
 
 /**
  * Rate cards live across three people (issue: the panel): the carrier admin assigns a
@@ -9,15 +10,21 @@ import { E2E_ADMIN } from '../../playwright.config';
  */
 const PASSWORD = 'e2e-cards-password';
 
+/** A reseller user's own browser, signed in through the form, on the cards page, live. */
 async function signedIn(browser: Browser, email: string, password: string): Promise<Page> {
   const page = await (
     await browser.newContext({ viewport: { width: 1280, height: 900 } })
   ).newPage();
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-user')).toContainText(email);
+  await signIn(page, email, password);
+  return onCards(page);
+}
+
+/** The carrier admin's browser (the run's stored session), on the cards page, live. */
+async function adminSignedIn(browser: Browser): Promise<Page> {
+  return onCards(await adminPage(browser));
+}
+
+async function onCards(page: Page): Promise<Page> {
   await page.getByRole('link', { name: 'Cards' }).click();
   await expect(page.getByText('Live', { exact: true })).toBeVisible();
   return page;
@@ -58,7 +65,7 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
     rates: [{ prefix: '44', destination: 'United Kingdom', rate: '0.0200' }],
   });
 
-  const admin = await signedIn(browser, E2E_ADMIN.email, E2E_ADMIN.password);
+  const admin = await adminSignedIn(browser);
   const a = await signedIn(browser, people[0][0], PASSWORD);
   const b = await signedIn(browser, people[1][0], PASSWORD);
   const providerCards = (page: Page) => page.getByRole('table', { name: 'Provider cards' });
@@ -128,7 +135,7 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   const api = await adminApi(request);
   const me = await api('GET', '/me');
   const hotel = (await api('GET', '/customers?q=Hotel%20Alpine')).items[0];
-  const admin = await signedIn(browser, E2E_ADMIN.email, E2E_ADMIN.password);
+  const admin = await adminSignedIn(browser);
   await admin.getByRole('link', { name: 'Customers' }).click();
   await admin.getByRole('button', { name: 'Edit Hotel Alpine' }).click();
   const wizard = admin.getByRole('form', { name: 'Transfer customer' });
@@ -155,7 +162,7 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   request,
 }) => {
   const api = await adminApi(request);
-  const admin = await signedIn(browser, E2E_ADMIN.email, E2E_ADMIN.password);
+  const admin = await adminSignedIn(browser);
   await admin.getByRole('link', { name: 'Overview' }).click();
   const customers = admin.getByTestId('count-customers');
   await expect(customers).toHaveText(/^\d+$/);
@@ -197,7 +204,7 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
 test('support views the panel as a reseller user, read-only, then stops; a user is disabled and enabled', async ({
   browser,
 }) => {
-  const admin = await signedIn(browser, E2E_ADMIN.email, E2E_ADMIN.password);
+  const admin = await adminSignedIn(browser);
   await admin.getByRole('link', { name: 'Users' }).click();
   const users = admin.getByRole('table', { name: 'Users' });
 

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { E2E_ADMIN } from '../../playwright.config';
+import { adminPage } from '../fixtures/e2e-sign-in';
 
 /**
  * Every main page of the panel, as the carrier admin sees it on the demo data, at a
@@ -85,15 +85,7 @@ for (const size of WIDTHS) {
   test(`every main page at ${size.width} px shows its content and fits the screen`, async ({
     browser,
   }) => {
-    const context = await browser.newContext({
-      viewport: { width: size.width, height: size.height },
-    });
-    const page = await context.newPage();
-    await page.goto('/login');
-    await page.getByLabel('Email').fill(E2E_ADMIN.email);
-    await page.getByLabel('Password').fill(E2E_ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);
+    const page = await adminPage(browser, '/', { width: size.width, height: size.height });
     for (const panelPage of PAGES) {
       await page.goto(panelPage.path);
       await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
@@ -107,6 +99,6 @@ for (const size of WIDTHS) {
         fullPage: true,
       });
     }
-    await context.close();
+    await page.context().close();
   });
 }

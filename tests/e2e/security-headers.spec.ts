@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
-import { signIn } from '../fixtures/e2e-sign-in';
+import { adminPage, signIn } from '../fixtures/e2e-sign-in';
 
 /**
  * The panel works under its Content-Security-Policy (issue 13 item 6): signed in, every
@@ -98,9 +98,9 @@ test('the panel works under its CSP: every page, a live connection and a saved c
 });
 
 test('a write without the browser’s Origin is refused, the same write from the page is not', async ({
-  page,
+  browser,
 }) => {
-  await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
+  const page = await adminPage(browser);
   // Playwright's request context carries the session cookie but names no Origin.
   const bare = await page.request.post('/api/v1/customers', { data: { name: 'No origin shop' } });
   expect(bare.status()).toBe(403);

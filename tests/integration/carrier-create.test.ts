@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
-import { runScript, startPanelServer, type TPanelServer } from '../fixtures/panel-server';
+import { describe, expect, it } from 'vitest';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { runScript } from '../fixtures/panel-server';
 import { apiClient } from '../fixtures/api-client';
 
 const FIRST = { ADMIN_EMAIL: 'admin@first.test', ADMIN_PASSWORD: 'first-carrier-pass' };
 
-let db: TTestDatabase;
-let server: TPanelServer;
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
-  server = await startPanelServer({ DATABASE_URL: db.url, ...FIRST });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+// The script runs as its own process, as `npm run carrier:create` does; the panel its
+// tenants sign in to runs in process (no build involved).
+const suite = usePanelSuite(FIRST);
 
 const create = (args: string[], env: Record<string, string> = {}) =>
   runScript('scripts/carrier-create.ts', args, {
-    DATABASE_URL: db.url,
+    DATABASE_URL: suite.db.url,
     ADMIN_PASSWORD: '',
     ...env,
   });
@@ -40,9 +31,9 @@ describe('npm run carrier:create', () => {
       /^carrier created: Second Carrier \([0-9a-f-]{36}\)\nadmin: ops@second\.test\n$/,
     );
 
-    const first = await apiClient(server.url, FIRST.ADMIN_EMAIL, FIRST.ADMIN_PASSWORD);
+    const first = await apiClient(suite.server.url, FIRST.ADMIN_EMAIL, FIRST.ADMIN_PASSWORD);
     await first.post('/resellers', { name: 'First Reseller', email: 'r@first.test' });
-    const second = await apiClient(server.url, 'ops@second.test', 'second-carrier-pass');
+    const second = await apiClient(suite.server.url, 'ops@second.test', 'second-carrier-pass');
     const me = (await second.get('/me')).body;
     expect(me.account).toMatchObject({ name: 'Second Carrier', kind: 'carrier' });
     expect(me.grants).toContain('impersonation:start');
@@ -61,7 +52,7 @@ describe('npm run carrier:create', () => {
     const password = /admin: ops@third\.test \/ (\S+)\n/.exec(result.output)?.[1];
     expect(password).toMatch(/^[\w-]{16}$/);
     expect(
-      (await (await apiClient(server.url, 'ops@third.test', password!)).get('/me')).status,
+      (await (await apiClient(suite.server.url, 'ops@third.test', password!)).get('/me')).status,
     ).toBe(200);
   });
 

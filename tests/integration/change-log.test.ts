@@ -1,15 +1,12 @@
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { migrate, openOrm } from '@/lib/server/db/orm';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { mutate, setBeforeCommitHookForTests, type TChange } from '@/lib/server/live/change-log';
 import { readLogAfterCursors } from '@/lib/server/live/read-log';
 import { Account } from '@/lib/server/entities';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
 import type { TActor } from '@/lib/server/authz/actor';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { useMigratedDatabase } from '../fixtures/migrated-database';
 
-let db: TTestDatabase;
-let orm: MikroORM;
+const database = useMigratedDatabase({ pool: { min: 0, max: 24 } });
 
 /** Two carriers (tenants) writing at once: ids in the tree, paths rooted at them. */
 const CARRIERS = ['00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-8000-0000000000c2'];
@@ -32,7 +29,7 @@ const actor = actorIn(CARRIERS[0]!);
 
 /** Until `count` sessions of this database wait on a lock (a writer queued behind one). */
 async function waitForLockWaiters(count: number): Promise<void> {
-  const em = orm.em.fork();
+  const em = database.orm.em.fork();
   for (let tries = 0; tries < 1_000; tries++) {
     const rows = await em.execute<{ n: string }[]>(
       `select count(*) as n from pg_stat_activity
@@ -43,17 +40,6 @@ async function waitForLockWaiters(count: number): Promise<void> {
   }
   throw new Error(`no ${count} session(s) waiting on a lock`);
 }
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
-  orm = await openOrm(db.url, { pool: { min: 0, max: 24 } });
-  await migrate(orm);
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await db?.drop();
-});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,7 +61,7 @@ function customerUpdate(carrierId: string, version: number, after: Record<string
 
 /** Each carrier's committed positions, in order. */
 async function committedPositions(): Promise<Map<string, number[]>> {
-  const rows = await orm.em
+  const rows = await database.orm.em
     .fork()
     .execute<{ carrier_id: string; carrier_seq: string }[]>(
       'select carrier_id, carrier_seq from change_log order by carrier_id, carrier_seq',
@@ -99,7 +85,7 @@ describe('change log: commit order is the order, per carrier', () => {
 
     // The reader tails with the fan-out's own read: each carrier after its last position.
     const reader = (async () => {
-      const em = orm.em.fork();
+      const em = database.orm.em.fork();
       const cursors = new Map<string, number>();
       // One last read once every writer has committed; what it passed over stays missed.
       for (let finished = false; !finished; await sleep(1)) {
@@ -125,7 +111,7 @@ describe('change log: commit order is the order, per carrier', () => {
         (async () => {
           for (let i = 0; i < PER_WRITER; i++) {
             await mutate(
-              orm.em.fork(),
+              database.orm.em.fork(),
               actorIn(carrierId),
               customerUpdate(carrierId, i, { writer, i }),
             );
@@ -173,15 +159,21 @@ describe('change log: commit order is the order, per carrier', () => {
       });
       onTestFinished(() => setBeforeCommitHookForTests(undefined));
 
-      const holding = mutate(orm.em.fork(), actorIn(first), customerUpdate(first, 1, { n: 1 }));
+      const holding = mutate(
+        database.orm.em.fork(),
+        actorIn(first),
+        customerUpdate(first, 1, { n: 1 }),
+      );
       await held;
       // Another carrier commits meanwhile: with one lock for the installation it would wait.
-      await mutate(orm.em.fork(), actorIn(second), customerUpdate(second, 1, { n: 1 }));
+      await mutate(database.orm.em.fork(), actorIn(second), customerUpdate(second, 1, { n: 1 }));
       // The same carrier's next write waits on the held position (seen waiting on a lock).
       let queuedDone = false;
-      const queued = mutate(orm.em.fork(), actorIn(first), customerUpdate(first, 2, { n: 2 })).then(
-        () => (queuedDone = true),
-      );
+      const queued = mutate(
+        database.orm.em.fork(),
+        actorIn(first),
+        customerUpdate(first, 2, { n: 2 }),
+      ).then(() => (queuedDone = true));
       await waitForLockWaiters(1);
       expect(queuedDone).toBe(false);
       release();
@@ -194,11 +186,11 @@ describe('change log: commit order is the order, per carrier', () => {
   );
 
   it('writes nothing when the mutation fails: the log row and the change share one transaction', async () => {
-    const before = await orm.em
+    const before = await database.orm.em
       .fork()
       .execute<{ n: string }[]>('select count(*) as n from change_log');
     await expect(
-      mutate(orm.em.fork(), actor, async (_tx, record) => {
+      mutate(database.orm.em.fork(), actor, async (_tx, record) => {
         record({
           resource: 'customers',
           entityId: '00000000-0000-4000-8000-000000000002',
@@ -212,7 +204,7 @@ describe('change log: commit order is the order, per carrier', () => {
         throw new Error('business rule says no');
       }),
     ).rejects.toThrow('business rule says no');
-    const after = await orm.em
+    const after = await database.orm.em
       .fork()
       .execute<{ n: string }[]>('select count(*) as n from change_log');
     expect(after[0]!.n).toBe(before[0]!.n);
@@ -220,7 +212,7 @@ describe('change log: commit order is the order, per carrier', () => {
 
   it('refuses to commit a change to a logged table without its log row, however it is written', async () => {
     // A carrier written the way services write: through mutate() with its record.
-    const carrier = await mutate(orm.em.fork(), null, async (tx, record) => {
+    const carrier = await mutate(database.orm.em.fork(), null, async (tx, record) => {
       const account = tx.create(Account, {
         ...placeInTree(null),
         kind: 'carrier',
@@ -239,20 +231,21 @@ describe('change log: commit order is the order, per carrier', () => {
       });
       return account;
     });
-    const name = async () => (await orm.em.fork().findOneOrFail(Account, { id: carrier.id })).name;
+    const name = async () =>
+      (await database.orm.em.fork().findOneOrFail(Account, { id: carrier.id })).name;
     // Raw SQL, the query builder and the unit of work without a log row: all refused.
     await expect(
-      orm.em.fork().execute(`update account set name = 'raw' where id = ?`, [carrier.id]),
+      database.orm.em.fork().execute(`update account set name = 'raw' where id = ?`, [carrier.id]),
     ).rejects.toThrow(/without its change-log row/);
     await expect(
-      orm.em.fork().nativeUpdate(Account, { id: carrier.id }, { name: 'builder' }),
+      database.orm.em.fork().nativeUpdate(Account, { id: carrier.id }, { name: 'builder' }),
     ).rejects.toThrow(/without its change-log row/);
-    const em = orm.em.fork();
+    const em = database.orm.em.fork();
     (await em.findOneOrFail(Account, { id: carrier.id })).name = 'unit of work';
     await expect(em.flush()).rejects.toThrow(/without its change-log row/);
     // Inside mutate() but forgetting to record it: refused too.
     await expect(
-      mutate(orm.em.fork(), null, async (tx) => {
+      mutate(database.orm.em.fork(), null, async (tx) => {
         await tx.execute(`update account set name = 'unrecorded' where id = ?`, [carrier.id]);
       }),
     ).rejects.toThrow(/without its change-log row/);

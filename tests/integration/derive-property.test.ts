@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { migrate, openOrm } from '@/lib/server/db/orm';
 import { resolveActor, type TActor } from '@/lib/server/authz/actor';
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { createCard } from '@/lib/server/services/cards/create-card';
@@ -11,7 +9,7 @@ import { replaceRates } from '@/lib/server/services/rates/replace-rates';
 import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
 import { money, ROUNDING_MODES, type TCardRounding } from '@/lib/shared/pricing/money';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { useMigratedDatabase } from '../fixtures/migrated-database';
 
 /**
  * Property (issue: rate cards): for random trees of derived cards over random rates,
@@ -22,28 +20,19 @@ import { createTestDatabase, type TTestDatabase } from '../fixtures/test-databas
  */
 const RUNS = Number(process.env.DERIVE_RUNS ?? 30);
 
-let db: TTestDatabase;
-let orm: MikroORM;
+const database = useMigratedDatabase();
 let actor: TActor;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
-  orm = await openOrm(db.url);
-  await migrate(orm);
-  const { admin } = await createCarrier(orm.em.fork(), {
+  const { admin } = await createCarrier(database.orm.em.fork(), {
     name: 'Property carrier',
     adminEmail: 'admin@derive.test',
     adminPassword: 'derive-property-pass',
   });
-  actor = (await resolveActor(orm.em.fork(), {
+  actor = (await resolveActor(database.orm.em.fork(), {
     userId: admin.id,
     sessionVersion: admin.sessionVersion,
   }))!;
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await db?.drop();
 });
 
 const PREFIXES = ['1', '12', '123', '1234', '44', '441', '441481', '49', '4930', '7'];
@@ -117,7 +106,7 @@ interface TRow {
 }
 
 async function rowsOf(cardId: string): Promise<TRow[]> {
-  return orm.em
+  return database.orm.em
     .fork()
     .getConnection()
     .execute(`select * from rate where card_id = ? order by prefix, effective_from nulls first`, [
@@ -126,7 +115,7 @@ async function rowsOf(cardId: string): Promise<TRow[]> {
 }
 
 async function cardOf(cardId: string) {
-  const [card] = await orm.em.fork().getConnection().execute<
+  const [card] = await database.orm.em.fork().getConnection().execute<
     {
       decimals: number;
       rounding: TCardRounding['rounding'];
@@ -204,7 +193,7 @@ describe('derived cards (property)', () => {
     let flagged = 0;
     await fc.assert(
       fc.asyncProperty(worldArb, async (world) => {
-        const em = () => orm.em.fork();
+        const em = () => database.orm.em.fork();
         const root = await createCard(em(), actor, {
           name: 'root',
           currency: 'EUR',

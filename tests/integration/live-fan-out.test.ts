@@ -1,13 +1,12 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import { migrate, openOrm } from '@/lib/server/db/orm';
 import { catchUp } from '@/lib/server/services/events/catch-up';
 import type { TActor } from '@/lib/server/authz/actor';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import type { TEventsAck, THello } from '@/lib/shared/live/events';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { appendRawLogRow } from '../fixtures/raw-log';
-import { createTestDatabase } from '../fixtures/test-database';
+import { useMigratedDatabase } from '../fixtures/migrated-database';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 
 /**
@@ -318,42 +317,37 @@ describe('live revocation', () => {
 });
 
 describe('catch-up window', () => {
+  // A database of its own: the rows below are older than any the panel's would hold.
+  const isolated = useMigratedDatabase();
+
   it('answers 410 resync_required for a point older than the kept window', async () => {
-    const db = await createTestDatabase(inject('testDatabase'), { migrated: true });
-    const orm = await openOrm(db.url);
-    try {
-      await migrate(orm);
-      const em = orm.em.fork();
-      const carrierId = '00000000-0000-4000-8000-0000000000c1';
-      for (const daysAgo of [10, 9, 0]) {
-        await appendRawLogRow(em, {
-          carrierId,
-          resource: 'customers',
-          entityId: crypto.randomUUID(),
-          op: 'created',
-          scopeBefore: `${carrierId}/`,
-          scopeAfter: `${carrierId}/`,
-          at: new Date(Date.now() - daysAgo * 86_400_000),
-        });
-      }
-      const actor = {
-        userId: '00000000-0000-4000-8000-0000000000aa',
-        account: { id: carrierId, path: `${carrierId}/` },
-        group: { id: '00000000-0000-4000-8000-0000000000bb' },
-        grants: ['customers:read'],
-      } as unknown as TActor;
-      await expect(
-        catchUp(em, actor, { since: 0, limit: 10 }, { retentionDays: 7 }),
-      ).rejects.toMatchObject({
-        kind: 'gone',
-        code: 'resync_required',
+    const em = isolated.orm.em.fork();
+    const carrierId = '00000000-0000-4000-8000-0000000000c1';
+    for (const daysAgo of [10, 9, 0]) {
+      await appendRawLogRow(em, {
+        carrierId,
+        resource: 'customers',
+        entityId: crypto.randomUUID(),
+        op: 'created',
+        scopeBefore: `${carrierId}/`,
+        scopeAfter: `${carrierId}/`,
+        at: new Date(Date.now() - daysAgo * 86_400_000),
       });
-      const recent = await catchUp(em, actor, { since: 2, limit: 10 }, { retentionDays: 7 });
-      expect(recent.items.map((item) => item.seq)).toEqual([3]);
-      expect(recent.seq).toBe(3);
-    } finally {
-      await orm.close(true);
-      await db.drop();
     }
+    const actor = {
+      userId: '00000000-0000-4000-8000-0000000000aa',
+      account: { id: carrierId, path: `${carrierId}/` },
+      group: { id: '00000000-0000-4000-8000-0000000000bb' },
+      grants: ['customers:read'],
+    } as unknown as TActor;
+    await expect(
+      catchUp(em, actor, { since: 0, limit: 10 }, { retentionDays: 7 }),
+    ).rejects.toMatchObject({
+      kind: 'gone',
+      code: 'resync_required',
+    });
+    const recent = await catchUp(em, actor, { since: 2, limit: 10 }, { retentionDays: 7 });
+    expect(recent.items.map((item) => item.seq)).toEqual([3]);
+    expect(recent.seq).toBe(3);
   });
 });

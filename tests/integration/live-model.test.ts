@@ -7,6 +7,18 @@ import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { bearerCall } from '../fixtures/api-client';
 import { ASSIGNEE_VIEW_KEYS } from '../fixtures/cards';
 import {
+  judge,
+  misjudgement,
+  type TAccount,
+  type TAssignment,
+  type TCaller,
+  type TCard,
+  type TGroup,
+  type TUser as TOracleUser,
+  type TWorld,
+  type TWrite,
+} from '../fixtures/permission-oracle';
+import {
   byId,
   connectLiveClient,
   freshLists,
@@ -20,13 +32,18 @@ import {
  * operations through the API — trees, users, groups and grants, suspensions, deletes,
  * view-as, clients dropping and coming back, rate cards, rate edits, derives,
  * assignments and customer transfers — with ≥ 20 live clients built from the browser's
- * own modules. Two oracles, neither of them the server's audience function:
+ * own modules. Three oracles, none of them the server's audience function or authz:
  * - no leak: every delivery is checked against this file's own model of who may see
  *   what (scope path + grants + active + view-as; a card's owner side or its holders),
  *   at the moment of the change, and a card delivered to a holder must be the assignee
  *   projection (name, currency, rates — never parent, markup, margin or other holders);
  * - no miss: at a quiet point every ~100 operations, each connected client's state
- *   equals a fresh REST fetch for its user.
+ *   equals a fresh REST fetch for its user;
+ * - every write answered as the rules say: each write is judged before it is sent by a
+ *   permission oracle written apart from the server's authz (tests/fixtures/
+ *   permission-oracle.ts: grants, the subtree rule, no escalation, read-only view-as,
+ *   ended sessions, and the data rules a write can hit); each one it permits must be
+ *   accepted, each one it forbids refused with its status and code.
  * MODEL_OPS / MODEL_SEED tune a run (the seed of a failure is printed); MODEL_TRACE=1
  * prints each operation and the time per kind.
  */
@@ -40,33 +57,10 @@ const PASSWORD = 'model-user-pass';
 const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
 
 // ---------------------------------------------------------------- the model
-interface TAccount {
-  id: string;
-  kind: 'carrier' | 'reseller' | 'customer';
-  path: string;
-  /** A transferred customer's earlier scope paths: `[untilMoment, scope]`, oldest first. */
-  moves?: [number, string][];
-  status: 'active' | 'suspended';
-  version: number;
-  gone: boolean;
-}
-interface TGroup {
-  id: string;
-  owner: TAccount;
-  grants: string[];
-  version: number;
-  gone: boolean;
-}
-interface TUser {
-  id: string;
-  accountId: string;
-  groupId: string;
-  status: 'active' | 'disabled';
-  version: number;
-  gone: boolean;
+interface TUser extends TOracleUser {
   client?: TClient;
 }
-interface TClient {
+interface TClient extends TCaller {
   name: string;
   email: string;
   user: TUser;
@@ -79,20 +73,6 @@ interface TView {
   path: string;
   grants: Set<string>;
 }
-interface TCard {
-  id: string;
-  owner: TAccount;
-  kind: 'provider' | 'customer';
-  parentId: string | null;
-  version: number;
-  gone: boolean;
-}
-interface TAssignment {
-  id: string;
-  card: TCard;
-  account: TAccount;
-  gone: boolean;
-}
 const ASSIGNEE_KEYS = new Set<string>(ASSIGNEE_VIEW_KEYS);
 
 const accounts = new Map<string, TAccount>();
@@ -103,6 +83,13 @@ const cards = new Map<string, TCard>();
 const assignments = new Map<string, TAssignment>();
 /** Support user id → the user it views as. */
 const viewAs = new Map<string, string>();
+const world: TWorld = { accounts, groups, users, cards, assignments, viewAs };
+/** Writes judged by the permission oracle, per kind: [permitted, forbidden]. */
+const verdicts: Record<string, [number, number]> = {};
+/** How the forbidden writes were refused (`status code` → count): the reasons exercised. */
+const refusedAs: Record<string, number> = {};
+/** Writes the server answered otherwise than the oracle said. */
+const misjudged: string[] = [];
 /** The scope of everything ever created (deleted entities keep theirs, for removals). */
 const scopes = new Map<string, { resource: TLiveResource; scope: () => string }>();
 /** `heads[i]`: the log head after operation i; `history[i]`: views and group grants then. */
@@ -348,6 +335,7 @@ function addUser(dto: { id: string; accountId: string; groupId: string; version:
     status: 'active',
     version: dto.version,
     gone: false,
+    sessions: 0,
   };
   users.set(user.id, user);
   scopes.set(user.id, { resource: 'users', scope: () => accounts.get(user.accountId)!.path });
@@ -544,6 +532,7 @@ async function setup(): Promise<void> {
       email,
       user,
       token,
+      tokenSessions: user.sessions,
       live: null!,
       away: false,
     };
@@ -600,7 +589,10 @@ const pick = <T>(items: T[], n: number): T | undefined =>
   items.length ? items[n % items.length] : undefined;
 
 /** A writer: mostly someone the model says may do it, sometimes anyone (refusals count too). */
-function writer(grant: string, n: number): { token: string; view: TView; user: TUser } {
+function writer(
+  grant: string,
+  n: number,
+): { token: string; view: TView; user: TUser; caller: TClient } {
   const able = clients.filter((c) => {
     const view = ownView(c.user);
     return view && !viewAs.has(c.user.id) && view.grants.has(grant);
@@ -611,7 +603,53 @@ function writer(grant: string, n: number): { token: string; view: TView; user: T
     token: client.token,
     view: ownView(client.user) ?? ownView(clients[0]!.user)!,
     user: client.user,
+    caller: client,
   };
+}
+
+/** The carrier admin with the token it got at setup (its sessions never end). */
+const admin = (): TCaller => ({ user: clients[0]!.user, tokenSessions: 0 });
+
+/**
+ * Judges a write before it is sent (the oracle reads the model as it is), sends it, and
+ * holds the answer to the verdict.
+ */
+async function judged(
+  kind: string,
+  caller: TCaller,
+  write: TWrite,
+  send: () => Promise<{ status: number; body: TBody }>,
+): Promise<{ status: number; body: TBody }> {
+  const verdict = judge(world, caller, write);
+  const res = await send();
+  const [permitted, forbidden] = verdicts[kind] ?? [0, 0];
+  verdicts[kind] = 'permitted' in verdict ? [permitted + 1, forbidden] : [permitted, forbidden + 1];
+  if (!('permitted' in verdict)) {
+    const answer = `${res.status} ${res.body?.error?.code ?? ''}`;
+    refusedAs[answer] = (refusedAs[answer] ?? 0) + 1;
+  }
+  const wrong = misjudgement(verdict, res);
+  if (wrong) misjudged.push(`op ${counts.ops} ${kind} ${JSON.stringify(write, brief)}: ${wrong}`);
+  return res;
+}
+
+/** Entities named by id in a misjudgement's message, not dumped whole. */
+function brief(key: string, value: unknown): unknown {
+  if (key && value && typeof value === 'object' && 'id' in value)
+    return (value as { id: string }).id;
+  return value;
+}
+
+/** Whether `version` is behind the row's own (the data rule, read from the database). */
+async function isStale(
+  table: 'account' | 'app_user' | 'user_group' | 'card',
+  id: string,
+  version: number,
+): Promise<boolean> {
+  const rows = await suite.orm.em
+    .fork()
+    .execute<{ version: number }[]>(`select version from ${table} where id = ?`, [id]);
+  return rows[0] !== undefined && rows[0].version !== version;
 }
 
 const live = (map: Map<string, { gone: boolean }>) => [...map.values()].filter((e) => !e.gone);
@@ -630,6 +668,7 @@ async function refreshToken(client: TClient): Promise<boolean> {
   const issued = await requestToken(suite.server.url, client.email, password);
   if (issued.status !== 201 && issued.status !== 200) return false;
   client.token = issued.body.token;
+  client.tokenSessions = client.user.sessions;
   client.live.setToken(client.token);
   return true;
 }
@@ -664,11 +703,14 @@ async function run(op: [number, number, number, number]): Promise<void> {
         (x) => x.kind !== 'customer' && x.path.startsWith(w.view.path),
       );
       const parent = pick(parents, b);
-      const res = await call(w.token, 'POST', '/customers', {
-        name: `Customer ${counts.ops}`,
-        ...(parent ? { parentId: parent.id } : {}),
-        ...(c % 2 ? { creditLimit: `${c % 1000}.50` } : {}),
-      });
+      const write: TWrite = { op: 'createAccount', kind: 'customer', parent };
+      const res = await judged(kind, w.caller, write, () =>
+        call(w.token, 'POST', '/customers', {
+          name: `Customer ${counts.ops}`,
+          ...(parent ? { parentId: parent.id } : {}),
+          ...(c % 2 ? { creditLimit: `${c % 1000}.50` } : {}),
+        }),
+      );
       if ((ok = res.status === 201)) addAccount(res.body, 'customer');
       break;
     }
@@ -678,11 +720,14 @@ async function run(op: [number, number, number, number]): Promise<void> {
         (x) => x.kind !== 'customer' && x.path.startsWith(w.view.path),
       );
       const parent = pick(parents, b);
-      const res = await call(w.token, 'POST', '/resellers', {
-        name: `Reseller ${counts.ops}`,
-        email: `r${counts.ops}@model.test`,
-        ...(parent ? { parentId: parent.id } : {}),
-      });
+      const write: TWrite = { op: 'createAccount', kind: 'reseller', parent };
+      const res = await judged(kind, w.caller, write, () =>
+        call(w.token, 'POST', '/resellers', {
+          name: `Reseller ${counts.ops}`,
+          email: `r${counts.ops}@model.test`,
+          ...(parent ? { parentId: parent.id } : {}),
+        }),
+      );
       if ((ok = res.status === 201)) addAccount(res.body, 'reseller');
       break;
     }
@@ -693,11 +738,14 @@ async function run(op: [number, number, number, number]): Promise<void> {
       );
       if (!target) break;
       const w = writer(`${target.kind}s:update`, b);
-      const res = await call(w.token, 'PATCH', `/${target.kind}s/${target.id}`, {
-        version: target.version,
-        name: `Renamed ${counts.ops}`,
-        ...(target.kind === 'customer' ? { creditLimit: c % 3 ? `${c % 5000}` : null } : {}),
-      });
+      const stale = await isStale('account', target.id, target.version);
+      const res = await judged(kind, w.caller, { op: 'updateAccount', target, stale }, () =>
+        call(w.token, 'PATCH', `/${target.kind}s/${target.id}`, {
+          version: target.version,
+          name: `Renamed ${counts.ops}`,
+          ...(target.kind === 'customer' ? { creditLimit: c % 3 ? `${c % 5000}` : null } : {}),
+        }),
+      );
       takeVersion(target, res);
       ok = res.status === 200;
       break;
@@ -707,10 +755,13 @@ async function run(op: [number, number, number, number]): Promise<void> {
       const suspended = liveAccounts('reseller').filter((x) => x.status === 'suspended');
       const target = pick(b % 2 && suspended.length ? suspended : liveAccounts('reseller'), a);
       if (!target) break;
-      const res = await call(adminToken, 'PATCH', `/resellers/${target.id}`, {
-        version: target.version,
-        status: target.status === 'active' ? 'suspended' : 'active',
-      });
+      const stale = await isStale('account', target.id, target.version);
+      const res = await judged(kind, admin(), { op: 'updateAccount', target, stale }, () =>
+        call(adminToken, 'PATCH', `/resellers/${target.id}`, {
+          version: target.version,
+          status: target.status === 'active' ? 'suspended' : 'active',
+        }),
+      );
       takeVersion(target, res);
       if ((ok = res.status === 200))
         target.status = target.status === 'active' ? 'suspended' : 'active';
@@ -725,7 +776,9 @@ async function run(op: [number, number, number, number]): Promise<void> {
       );
       if (!target) break;
       const w = writer(`${target.kind}s:delete`, c);
-      const res = await call(w.token, 'DELETE', `/${target.kind}s/${target.id}`);
+      const res = await judged(kind, w.caller, { op: 'deleteAccount', target }, () =>
+        call(w.token, 'DELETE', `/${target.kind}s/${target.id}`),
+      );
       if ((ok = res.status === 204)) target.gone = true;
       break;
     }
@@ -739,12 +792,14 @@ async function run(op: [number, number, number, number]): Promise<void> {
       );
       const group = pick(usable, b);
       if (!account || !group) break;
-      const res = await call(adminToken, 'POST', '/users', {
-        email: `u${counts.ops}@model.test`,
-        password: PASSWORD,
-        accountId: account.id,
-        groupId: group.id,
-      });
+      const res = await judged(kind, admin(), { op: 'createUser', account, group }, () =>
+        call(adminToken, 'POST', '/users', {
+          email: `u${counts.ops}@model.test`,
+          password: PASSWORD,
+          accountId: account.id,
+          groupId: group.id,
+        }),
+      );
       if ((ok = res.status === 201)) addUser(res.body);
       break;
     }
@@ -755,13 +810,21 @@ async function run(op: [number, number, number, number]): Promise<void> {
       );
       if (!target) break;
       const w = writer('users:update', b);
-      const res = await call(w.token, 'PATCH', `/users/${target.id}`, {
-        version: target.version,
-        name: `Person ${counts.ops}`,
-        status: c % 3 === 0 ? (target.status === 'active' ? 'disabled' : 'active') : target.status,
-      });
+      const stale = await isStale('app_user', target.id, target.version);
+      const status =
+        c % 3 === 0 ? (target.status === 'active' ? 'disabled' : 'active') : target.status;
+      const res = await judged(kind, w.caller, { op: 'manageUser', target, stale }, () =>
+        call(w.token, 'PATCH', `/users/${target.id}`, {
+          version: target.version,
+          name: `Person ${counts.ops}`,
+          status,
+        }),
+      );
       takeVersion(target, res);
-      if ((ok = res.status === 200)) target.status = res.body.status;
+      if ((ok = res.status === 200)) {
+        if (status === 'disabled' && target.status === 'active') target.sessions++;
+        target.status = res.body.status;
+      }
       break;
     }
     case 'deleteUser': {
@@ -770,7 +833,9 @@ async function run(op: [number, number, number, number]): Promise<void> {
         a,
       );
       if (!target) break;
-      const res = await call(adminToken, 'DELETE', `/users/${target.id}`);
+      const res = await judged(kind, admin(), { op: 'deleteUser', target }, () =>
+        call(adminToken, 'DELETE', `/users/${target.id}`),
+      );
       if ((ok = res.status === 204)) target.gone = true;
       break;
     }
@@ -779,7 +844,9 @@ async function run(op: [number, number, number, number]): Promise<void> {
       const grants = ALL_GRANTS.filter(
         (g, i) => w.view.grants.has(g) && ((b >> (i % 30)) & 1) === 1,
       );
-      const res = await call(w.token, 'POST', '/groups', { name: `Group ${counts.ops}`, grants });
+      const res = await judged(kind, w.caller, { op: 'createGroup', grants }, () =>
+        call(w.token, 'POST', '/groups', { name: `Group ${counts.ops}`, grants }),
+      );
       if ((ok = res.status === 201)) addGroup(res.body);
       break;
     }
@@ -793,10 +860,10 @@ async function run(op: [number, number, number, number]): Promise<void> {
       const pool = ALL_GRANTS.filter((g) => w.view.grants.has(g));
       const grants = pool.filter((_, i) => ((b >> (i % 30)) & 1) === 1 || i % 7 === c % 7);
       trace = `${target.id} → ${JSON.stringify(grants)}`;
-      const res = await call(w.token, 'PATCH', `/groups/${target.id}`, {
-        version: target.version,
-        grants,
-      });
+      const stale = await isStale('user_group', target.id, target.version);
+      const res = await judged(kind, w.caller, { op: 'updateGroup', target, grants, stale }, () =>
+        call(w.token, 'PATCH', `/groups/${target.id}`, { version: target.version, grants }),
+      );
       takeVersion(target, res);
       if ((ok = res.status === 200)) {
         target.grants = res.body.grants;
@@ -810,7 +877,9 @@ async function run(op: [number, number, number, number]): Promise<void> {
         a,
       );
       if (!target) break;
-      const res = await call(adminToken, 'DELETE', `/groups/${target.id}`);
+      const res = await judged(kind, admin(), { op: 'deleteGroup', target }, () =>
+        call(adminToken, 'DELETE', `/groups/${target.id}`),
+      );
       if ((ok = res.status === 204)) target.gone = groupsChanged = true;
       break;
     }
@@ -823,30 +892,48 @@ async function run(op: [number, number, number, number]): Promise<void> {
       const group = pick(usable, b);
       if (!client || !group || group.id === client.user.groupId) break;
       trace = `${client.name} → ${group.id}`;
-      const res = await call(adminToken, 'PATCH', `/users/${client.user.id}`, {
-        version: client.user.version,
-        groupId: group.id,
-      });
-      takeVersion(client.user, res);
-      if ((ok = res.status === 200)) client.user.groupId = group.id;
+      const target = client.user;
+      const stale = await isStale('app_user', target.id, target.version);
+      const res = await judged(kind, admin(), { op: 'manageUser', target, group, stale }, () =>
+        call(adminToken, 'PATCH', `/users/${target.id}`, {
+          version: target.version,
+          groupId: group.id,
+        }),
+      );
+      takeVersion(target, res);
+      if ((ok = res.status === 200)) {
+        // A new group ends every session and token of the user (DESIGN §1).
+        target.groupId = group.id;
+        target.sessions++;
+      }
       break;
     }
     case 'clientStatus': {
       const client = pick(clients.slice(1), a);
       if (!client) break;
-      const res = await call(adminToken, 'PATCH', `/users/${client.user.id}`, {
-        version: client.user.version,
-        status: client.user.status === 'active' ? 'disabled' : 'active',
-      });
-      takeVersion(client.user, res);
-      if ((ok = res.status === 200)) client.user.status = res.body.status;
+      const target = client.user;
+      const stale = await isStale('app_user', target.id, target.version);
+      const res = await judged(kind, admin(), { op: 'manageUser', target, stale }, () =>
+        call(adminToken, 'PATCH', `/users/${target.id}`, {
+          version: target.version,
+          status: target.status === 'active' ? 'disabled' : 'active',
+        }),
+      );
+      takeVersion(target, res);
+      if ((ok = res.status === 200)) {
+        // Disabling ends every session and token of the user; enabling starts none.
+        if (res.body.status === 'disabled') target.sessions++;
+        target.status = res.body.status;
+      }
       break;
     }
     case 'viewAs': {
       const support = clients.find((c2) => c2.name === 'support')!;
       if (!ownView(support.user)) break;
       if (viewAs.has(support.user.id)) {
-        const res = await call(support.token, 'DELETE', '/impersonation');
+        const res = await judged(kind, support, { op: 'stopViewAs', open: true }, () =>
+          call(support.token, 'DELETE', '/impersonation'),
+        );
         if ((ok = res.status === 204)) viewAs.delete(support.user.id);
       } else {
         const target = pick(
@@ -854,22 +941,26 @@ async function run(op: [number, number, number, number]): Promise<void> {
           a,
         );
         if (!target) break;
-        const res = await call(support.token, 'POST', '/impersonation', {
-          userId: target.user.id,
-          reason: `model check ${counts.ops}`,
-        });
+        const res = await judged(kind, support, { op: 'startViewAs', target: target.user }, () =>
+          call(support.token, 'POST', '/impersonation', {
+            userId: target.user.id,
+            reason: `model check ${counts.ops}`,
+          }),
+        );
         if ((ok = res.status === 201)) viewAs.set(support.user.id, target.user.id);
       }
       break;
     }
     case 'createCard': {
       const w = writer('cards:create', a);
-      const res = await call(w.token, 'POST', '/cards', {
-        name: `Card ${counts.ops}`,
-        currency: 'EUR',
-        kind: b % 3 ? 'customer' : 'provider',
-        decimals: 4 + (c % 3),
-      });
+      const res = await judged(kind, w.caller, { op: 'createCard' }, () =>
+        call(w.token, 'POST', '/cards', {
+          name: `Card ${counts.ops}`,
+          currency: 'EUR',
+          kind: b % 3 ? 'customer' : 'provider',
+          decimals: 4 + (c % 3),
+        }),
+      );
       if ((ok = res.status === 201)) addCard(res.body);
       break;
     }
@@ -887,7 +978,9 @@ async function run(op: [number, number, number, number]): Promise<void> {
         initialIncrement: [1, 30, 60][(c + i) % 3],
         increment: [1, 6, 60][(c + i) % 3],
       }));
-      const res = await call(w.token, 'PUT', `/cards/${target.id}/rates`, { rates });
+      const res = await judged(kind, w.caller, { op: 'putRates', card: target }, () =>
+        call(w.token, 'PUT', `/cards/${target.id}/rates`, { rates }),
+      );
       if ((ok = res.status === 200)) target.version = res.body.card.version;
       trace = `${target.id} ${rates.length} rows`;
       break;
@@ -903,12 +996,14 @@ async function run(op: [number, number, number, number]): Promise<void> {
       );
       const parent = pick(held, b);
       if (!parent) break;
-      const res = await call(w.token, 'POST', `/cards/${parent.id}/derive`, {
-        name: `Derived ${counts.ops}`,
-        markupPercent: String(c % 40),
-        ...(c % 3 === 0 ? { markupFixed: '0.001' } : {}),
-        rounding: ['half_up', 'half_even', 'up', 'down'][c % 4],
-      });
+      const res = await judged(kind, w.caller, { op: 'deriveCard', parent }, () =>
+        call(w.token, 'POST', `/cards/${parent.id}/derive`, {
+          name: `Derived ${counts.ops}`,
+          markupPercent: String(c % 40),
+          ...(c % 3 === 0 ? { markupFixed: '0.001' } : {}),
+          rounding: ['half_up', 'half_even', 'up', 'down'][c % 4],
+        }),
+      );
       if ((ok = res.status === 201)) addCard(res.body);
       trace = `${parent.id} → ${res.body?.id ?? res.status}`;
       break;
@@ -920,11 +1015,19 @@ async function run(op: [number, number, number, number]): Promise<void> {
         b,
       );
       if (!target) break;
-      const res = await call(w.token, 'PATCH', `/cards/${target.id}`, {
-        version: target.version,
-        name: `Card renamed ${counts.ops}`,
-        ...(target.parentId && c % 2 ? { markupPercent: String(c % 25) } : {}),
-      });
+      const markup = Boolean(target.parentId && c % 2);
+      const stale = await isStale('card', target.id, target.version);
+      const res = await judged(
+        kind,
+        w.caller,
+        { op: 'updateCard', card: target, markup, stale },
+        () =>
+          call(w.token, 'PATCH', `/cards/${target.id}`, {
+            version: target.version,
+            name: `Card renamed ${counts.ops}`,
+            ...(markup ? { markupPercent: String(c % 25) } : {}),
+          }),
+      );
       takeVersion(target, res);
       ok = res.status === 200;
       break;
@@ -942,10 +1045,9 @@ async function run(op: [number, number, number, number]): Promise<void> {
         c,
       );
       if (!card || !account) break;
-      const res = await call(w.token, 'POST', '/assignments', {
-        cardId: card.id,
-        accountId: account.id,
-      });
+      const res = await judged(kind, w.caller, { op: 'assignCard', card, account }, () =>
+        call(w.token, 'POST', '/assignments', { cardId: card.id, accountId: account.id }),
+      );
       if ((ok = res.status === 201)) addAssignment(res.body);
       trace = `${card.id} → ${account.path} (${res.status})`;
       break;
@@ -959,7 +1061,9 @@ async function run(op: [number, number, number, number]): Promise<void> {
         b,
       );
       if (!target) break;
-      const res = await call(w.token, 'DELETE', `/assignments/${target.id}`);
+      const res = await judged(kind, w.caller, { op: 'unassignCard', assignment: target }, () =>
+        call(w.token, 'DELETE', `/assignments/${target.id}`),
+      );
       if ((ok = res.status === 204)) target.gone = holdersChanged = true;
       break;
     }
@@ -982,10 +1086,12 @@ async function run(op: [number, number, number, number]): Promise<void> {
         c,
       );
       if (!customer || !card) break;
-      const res = await call(w.token, 'POST', `/customers/${customer.id}/transfer`, {
-        toParentId: card.owner.id,
-        cardId: card.id,
-      });
+      const res = await judged(kind, w.caller, { op: 'transferCustomer', customer, card }, () =>
+        call(w.token, 'POST', `/customers/${customer.id}/transfer`, {
+          toParentId: card.owner.id,
+          cardId: card.id,
+        }),
+      );
       if ((ok = res.status === 200)) {
         // Its old path held until this moment; history[heads.length] is the one after it.
         customer.moves = [...(customer.moves ?? []), [heads.length, parentPath(customer)]];
@@ -1004,7 +1110,9 @@ async function run(op: [number, number, number, number]): Promise<void> {
         b,
       );
       if (!target) break;
-      const res = await call(w.token, 'DELETE', `/cards/${target.id}`);
+      const res = await judged(kind, w.caller, { op: 'deleteCard', card: target }, () =>
+        call(w.token, 'DELETE', `/cards/${target.id}`),
+      );
       if ((ok = res.status === 204)) target.gone = true;
       break;
     }
@@ -1081,6 +1189,7 @@ async function quietPoint(): Promise<void> {
   }
   for (const item of pending.splice(0)) checkDelivery(item);
   expect(leaks).toEqual([]);
+  expect(misjudged).toEqual([]);
 }
 
 /** Plain objects (socket payloads have no prototype), for a strict comparison. */
@@ -1172,9 +1281,25 @@ describe('live sync model', () => {
             .map(([kind, [tried, accepted]]) => `${kind} ${accepted}/${tried}`)
             .join(', ')}`,
       );
+      const judgedTotal = Object.values(verdicts).reduce(
+        (sum, [permitted, forbidden]) => [sum[0]! + permitted, sum[1]! + forbidden],
+        [0, 0],
+      );
+      console.log(
+        `permission oracle: ${judgedTotal[0]} writes permitted and accepted, ${judgedTotal[1]} forbidden ` +
+          `and refused as it said; permitted/forbidden: ${Object.entries(verdicts)
+            .map(([kind, [permitted, forbidden]]) => `${kind} ${permitted}/${forbidden}`)
+            .join(', ')}; refused as: ${Object.entries(refusedAs)
+            .map(([answer, n]) => `${answer} ×${n}`)
+            .join(', ')}`,
+      );
       if (process.env.MODEL_TRACE) console.log(perKind);
       expect(counts.ops).toBeGreaterThanOrEqual(OPS);
       expect(counts.checked).toBe(counts.deliveries);
+      expect(misjudged).toEqual([]);
+      // Both sides of the oracle were exercised.
+      expect(judgedTotal[0]).toBeGreaterThan(0);
+      expect(judgedTotal[1]).toBeGreaterThan(0);
     },
     30 * 60_000,
   );

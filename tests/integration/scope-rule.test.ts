@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { EntityManager, FilterQuery, MikroORM } from '@mikro-orm/postgresql';
-import { migrate, openOrm } from '@/lib/server/db/orm';
+import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { Account, type TAccount } from '@/lib/server/entities';
 import {
   aboveFilter,
@@ -17,7 +16,7 @@ import {
   withinSql,
   type TSqlFragment,
 } from '@/lib/server/authz/scope';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { useMigratedDatabase } from '../fixtures/migrated-database';
 import { arrange } from '../fixtures/arrange';
 
 /**
@@ -29,19 +28,7 @@ import { arrange } from '../fixtures/arrange';
  */
 const RUNS = 20;
 
-let db: TTestDatabase;
-let orm: MikroORM;
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
-  orm = await openOrm(db.url);
-  await migrate(orm);
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await db?.drop();
-});
+const database = useMigratedDatabase();
 
 const META = fc.constantFrom('a', 'b', '_', '%', '\\');
 
@@ -63,7 +50,7 @@ type TForest = typeof arbitraryForest extends fc.Arbitrary<infer T> ? T : never;
 
 /** Replaces the whole account table with the forest; returns every account. */
 async function build(forest: TForest): Promise<{ accounts: TAccount[]; wellFormed: TAccount[] }> {
-  const em = orm.em.fork();
+  const em = database.orm.em.fork();
   return arrange(em, async () => {
     await em.execute('delete from account');
     const accounts: TAccount[] = [];
@@ -140,7 +127,7 @@ describe('the subtree rule in SQL and in TypeScript', () => {
       fc.asyncProperty(arbitraryForest, async (forest) => {
         runs++;
         const { accounts, wellFormed } = await build(forest);
-        const em = orm.em.fork();
+        const em = database.orm.em.fork();
         const paths = accounts.map((account) => account.path);
         // Real paths, pieces of them (a cut mid-id or mid-prefix), and loose strings.
         const probes = [
@@ -181,7 +168,7 @@ describe('the subtree rule in SQL and in TypeScript', () => {
 
   it('escapes `_`, which LIKE reads as any character', async () => {
     // The fixture the property relies on: PostgreSQL's LIKE does treat `_` as a wildcard.
-    const rows = await orm.em
+    const rows = await database.orm.em
       .fork()
       .execute<{ raw: boolean; escaped: boolean }[]>(
         `select 'ab/' like 'a_/%' as raw, ${withinSql(`'ab/'`, 'a_/').sql} as escaped`,

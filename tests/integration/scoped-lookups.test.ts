@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { EventArgs, MikroORM } from '@mikro-orm/postgresql';
-import { migrate, openOrm } from '@/lib/server/db/orm';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EventArgs } from '@mikro-orm/postgresql';
 import { Account, Group, User, type TAccount, type TGroup } from '@/lib/server/entities';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
 import { resolveActor, type TActor } from '@/lib/server/authz/actor';
@@ -8,7 +7,7 @@ import { findVisibleGroup } from '@/lib/server/services/groups/group-access';
 import { findAssignableGroup } from '@/lib/server/services/users/user-access';
 import { startImpersonation } from '@/lib/server/services/impersonation/start-impersonation';
 import type { TGrant } from '@/lib/shared/permissions';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { useMigratedDatabase } from '../fixtures/migrated-database';
 import { arrange } from '../fixtures/arrange';
 
 /**
@@ -31,8 +30,7 @@ const ACTOR_GRANTS: TGrant[] = [
   'customers:read',
 ];
 
-let db: TTestDatabase;
-let orm: MikroORM;
+const database = useMigratedDatabase();
 let actor: TActor;
 let k1: TAccount;
 let r1: TAccount;
@@ -42,15 +40,12 @@ const users: Record<'r1Peer' | 'r2' | 'k1', string> = {} as never;
 let loaded: string[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
-  orm = await openOrm(db.url);
-  await migrate(orm);
-  orm.em.getEventManager().registerSubscriber({
+  database.orm.em.getEventManager().registerSubscriber({
     onLoad(args: EventArgs<{ id: string }>) {
       loaded.push(`${args.meta.className}:${args.entity.id}`);
     },
   });
-  const em = orm.em.fork();
+  const em = database.orm.em.fork();
   const actorUserId = await arrange(em, async () => {
     const account = async (parent: TAccount | null, name: string) => {
       const created = em.create(Account, {
@@ -88,14 +83,12 @@ beforeAll(async () => {
     await em.flush();
     return actorId;
   });
-  const resolved = await resolveActor(orm.em.fork(), { userId: actorUserId, sessionVersion: 1 });
+  const resolved = await resolveActor(database.orm.em.fork(), {
+    userId: actorUserId,
+    sessionVersion: 1,
+  });
   if (!resolved) throw new Error('the actor must be admitted');
   actor = resolved;
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await db?.drop();
 });
 
 beforeEach(() => {
@@ -107,15 +100,15 @@ const reason = { reason: 'checking the scoped lookup' };
 
 describe('findVisibleGroup', () => {
   it("answers not found for a sibling's group without loading it", async () => {
-    await expect(findVisibleGroup(orm.em.fork(), actor, groups.r2.id)).rejects.toMatchObject(
-      NOT_FOUND,
-    );
+    await expect(
+      findVisibleGroup(database.orm.em.fork(), actor, groups.r2.id),
+    ).rejects.toMatchObject(NOT_FOUND);
     expect(loaded).not.toContain(`Group:${groups.r2.id}`);
   });
 
   it('finds a group below (owner) and one above (use-only)', async () => {
-    const below = await findVisibleGroup(orm.em.fork(), actor, groups.k1.id);
-    const above = await findVisibleGroup(orm.em.fork(), actor, groups.c.id);
+    const below = await findVisibleGroup(database.orm.em.fork(), actor, groups.k1.id);
+    const above = await findVisibleGroup(database.orm.em.fork(), actor, groups.c.id);
     expect([below.relation, above.relation]).toEqual(['owner', 'use-only']);
     expect(loaded).toContain(`Group:${groups.k1.id}`);
   });
@@ -123,7 +116,7 @@ describe('findVisibleGroup', () => {
 
 describe('findAssignableGroup', () => {
   it("answers not found for a sibling's group, and for one below the account", async () => {
-    const em = orm.em.fork();
+    const em = database.orm.em.fork();
     await expect(findAssignableGroup(em, actor, k1, groups.r2.id)).rejects.toMatchObject(NOT_FOUND);
     await expect(findAssignableGroup(em, actor, r1, groups.k1.id)).rejects.toMatchObject(NOT_FOUND);
     expect(loaded).not.toContain(`Group:${groups.r2.id}`);
@@ -131,7 +124,7 @@ describe('findAssignableGroup', () => {
   });
 
   it("finds the account's own group and an ancestor's", async () => {
-    const em = orm.em.fork();
+    const em = database.orm.em.fork();
     expect((await findAssignableGroup(em, actor, k1, groups.k1.id)).id).toBe(groups.k1.id);
     expect((await findAssignableGroup(em, actor, k1, groups.r1.id)).id).toBe(groups.r1.id);
     expect(loaded).toContain(`Group:${groups.k1.id}`);
@@ -140,7 +133,7 @@ describe('findAssignableGroup', () => {
 
 describe('startImpersonation', () => {
   const start = (userId: string) =>
-    startImpersonation(orm.em.fork(), actor, { userId, ...reason }, { minutes: 5 });
+    startImpersonation(database.orm.em.fork(), actor, { userId, ...reason }, { minutes: 5 });
 
   it("answers not found for a sibling's user and a peer, without loading them", async () => {
     await expect(start(users.r2)).rejects.toMatchObject(NOT_FOUND);

@@ -21,11 +21,12 @@ afterAll(async () => {
 });
 
 describe('a bad environment stops the start with one line naming the variable', () => {
-  it.each([
+  // Independent processes that wait on nothing but their own start: run at once.
+  it.concurrent.for([
     [{ PORT: 'seventy' }, 'PORT'],
     [{ DATABASE_URL: 'postgresql://127.0.0.1/x', AUTH_SECRET: '', ...ADMIN }, 'AUTH_SECRET'],
     [{ REDIS_URL: 'http://cache' }, 'REDIS_URL'],
-  ])('%o names %s', async (env, variable) => {
+  ] as const)('%o names %s', async ([env, variable], { expect }) => {
     const { code, output } = await runPanelUntilExit({
       ...env,
       DATA_DIR: '/nonexistent/never-used',

@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { migrate, openOrm } from '@/lib/server/db/orm';
 import { Account, Group, User, type TAccount, type TGroup } from '@/lib/server/entities';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
 import { listSubAccounts } from '@/lib/server/services/accounts/list-sub-accounts';
@@ -9,7 +7,7 @@ import { listUsers } from '@/lib/server/services/users/list-users';
 import { listGroups } from '@/lib/server/services/groups/list-groups';
 import { evaluateActor, type TActor } from '@/lib/server/authz/actor';
 import { ALL_GRANTS, type TGrant } from '@/lib/shared/permissions';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { useMigratedDatabase } from '../fixtures/migrated-database';
 import { arrange } from '../fixtures/arrange';
 import { DomainError } from '@/lib/server/errors/domain-error';
 
@@ -21,19 +19,7 @@ import { DomainError } from '@/lib/server/errors/domain-error';
  */
 const RUNS = 40;
 
-let db: TTestDatabase;
-let orm: MikroORM;
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'), { migrated: true });
-  orm = await openOrm(db.url);
-  await migrate(orm);
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await db?.drop();
-});
+const database = useMigratedDatabase();
 
 const ZERO_HASH =
   '$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
@@ -55,7 +41,7 @@ const arbitraryWorld = fc.record({
 type TWorld = typeof arbitraryWorld extends fc.Arbitrary<infer T> ? T : never;
 
 async function build(world: TWorld) {
-  const em = orm.em.fork();
+  const em = database.orm.em.fork();
   const { accounts, viewerUser, viewerAccount, viewerGroup, groups } = await arrange(
     em,
     async () => {
@@ -202,7 +188,7 @@ describe('visibility property', () => {
       fc.asyncProperty(arbitraryWorld, async (world) => {
         runs++;
         const { viewer, accounts, groups } = await build(world);
-        const em = orm.em.fork();
+        const em = database.orm.em.fork();
         const users = await em.execute<{ id: string; path: string }[]>(
           'select u.id, a.path from app_user u join account a on a.id = u.account_id',
         );
