@@ -10,6 +10,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
  * (tests/fixtures/in-process-panel.ts) and needs no build.
  */
 const SPAWNED = [
+  'api-router',
   'carrier-create',
   'csrf-headers',
   'database-start',
