@@ -27,6 +27,9 @@ import type { TRequestServer } from './app';
  */
 export async function withApiRouter(inner: TRequestServer): Promise<TRequestServer> {
   const routes = await loadRoutes();
+  // The origin only frames the path and query the handlers read; the Host header is the
+  // client's to choose, so it is not used.
+  const origin = new URL(findRuntime()?.config.publicUrl ?? 'http://localhost').origin;
   return {
     handle(req, res) {
       const segments = apiSegments(req.url ?? '/');
@@ -34,7 +37,7 @@ export async function withApiRouter(inner: TRequestServer): Promise<TRequestServ
       const method = req.method ?? 'GET';
       const handler = found?.route.handlers[method === 'HEAD' ? 'GET' : method];
       if (!found || (!handler && method !== 'OPTIONS')) return inner.handle(req, res);
-      return serve(req, res, found.route, found.params, handler).catch((error: unknown) => {
+      return serve(req, res, found.route, found.params, handler, origin).catch((error: unknown) => {
         getLogger().error({ err: error }, 'api router: answer failed');
         if (!res.headersSent) res.writeHead(500);
         res.end();
@@ -110,6 +113,7 @@ async function serve(
   route: TLoadedRoute,
   params: Record<string, string>,
   handler: THandler | undefined,
+  origin: string,
 ): Promise<void> {
   compress(req, res, () => {});
   // A client gone before the end leaves the zlib stream open; Next ends it the same way.
@@ -126,7 +130,7 @@ async function serve(
   const method = req.method ?? 'GET';
   let request: Request;
   try {
-    request = toRequest(req, method);
+    request = toRequest(req, method, origin);
   } catch (error) {
     return writeResponse(res, errorResponse(error), false);
   }
@@ -135,18 +139,15 @@ async function serve(
 }
 
 /** The Request a route handler reads: method, URL, headers (as the pipeline left them), body. */
-function toRequest(req: IncomingMessage, method: string): Request {
-  const headers = new Headers();
+function toRequest(req: IncomingMessage, method: string, origin: string): Request {
+  const headers: [string, string][] = [];
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
-    if (typeof value === 'string') headers.append(name, value);
-    else for (const one of value) headers.append(name, one);
+    if (typeof value === 'string') headers.push([name, value]);
+    else for (const one of value) headers.push([name, one]);
   }
   const hasBody = method !== 'GET' && method !== 'HEAD';
-  // The origin only frames the path and query the handlers read; a Host header is the
-  // client's to choose, so it is not used.
-  const origin = findRuntime()?.config.publicUrl ?? 'http://localhost';
-  return new Request(new URL(req.url ?? '/', origin), {
+  return new Request(origin + (req.url ?? '/'), {
     method,
     headers,
     body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
