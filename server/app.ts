@@ -133,6 +133,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     publicUrl: config.publicUrl,
     head: () => live.fanOut?.head ?? 0,
     retentionDays: config.eventsRetentionDays,
+    maxHandshakes: env.LIVE_MAX_HANDSHAKES,
   });
   const fanOut = new FanOut(io, database.orm, database.url, { pollMs: env.LIVE_POLL_MS });
   live.fanOut = fanOut;

@@ -17,6 +17,7 @@ import { attachPresence } from './presence';
 import { attachCatchUp } from './catch-up';
 import type { TActorRecord } from '@/lib/server/authz/actor-name';
 import { getLogger } from '@/lib/server/observability/logger';
+import { createHandshakeGate, HANDSHAKE_RETRY_AFTER_MS } from './handshake-gate';
 
 export interface TSocketData {
   actor: TActor;
@@ -54,6 +55,8 @@ interface TSocketDeps {
   head: () => number;
   /** How far back catch-up reaches (EVENTS_RETENTION_DAYS). */
   retentionDays: number;
+  /** Handshakes checked at once before more are shed (LIVE_MAX_HANDSHAKES). */
+  maxHandshakes: number;
 }
 
 /** The largest message a client may send (a presence join is under 200 bytes). */
@@ -74,8 +77,9 @@ function handshakeRefusal(refused: TRefusal): Error {
   }
 }
 
-function refusal(code: THandshakeRefusal['code'], message: string): Error {
-  return Object.assign(new Error(message), { data: { code, message } satisfies THandshakeRefusal });
+function refusal(code: THandshakeRefusal['code'], message: string, retryAfterMs?: number): Error {
+  const data: THandshakeRefusal = { code, message, ...(retryAfterMs ? { retryAfterMs } : {}) };
+  return Object.assign(new Error(message), { data });
 }
 
 /**
@@ -100,7 +104,15 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     },
   });
 
-  io.use(async (socket, next) => {
+  // Too many handshakes at the door at once: refuse the excess before any database work
+  // (server/handshake-gate.ts); the clients retry after the hint.
+  const gate = createHandshakeGate(deps.maxHandshakes);
+  io.use(async (socket, done) => {
+    const next = gate.enter(done);
+    if (!next) {
+      const busy = 'The server is busy checking other connections; try again shortly.';
+      return done(refusal('unavailable', busy, HANDSHAKE_RETRY_AFTER_MS));
+    }
     const cookies = parseCookieHeader(socket.request.headers.cookie);
     const auth: unknown = socket.handshake.auth?.token;
     try {
@@ -129,7 +141,13 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
       next();
     } catch (error) {
       getLogger().error({ err: error }, 'socket: handshake failed');
-      next(refusal('unavailable', 'The server could not check the session; try again.'));
+      next(
+        refusal(
+          'unavailable',
+          'The server could not check the session; try again.',
+          HANDSHAKE_RETRY_AFTER_MS,
+        ),
+      );
     }
   });
 

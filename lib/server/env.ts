@@ -82,6 +82,11 @@ const FIELDS = {
   EVENTS_RETENTION_DAYS: wholeNumber(1, 365, 7),
   /** The fan-out's safety poll; commits wake it at once (nudge, NOTIFY) regardless. */
   LIVE_POLL_MS: wholeNumber(100, 3_600_000, 5_000),
+  /**
+   * Socket handshakes checked against the database at once; more are refused with
+   * `unavailable` and a retry hint, and the clients come back (server/handshake-gate.ts).
+   */
+  LIVE_MAX_HANDSHAKES: wholeNumber(1, 100_000, 50),
   RESELLER_DEPTH_LIMIT: wholeNumber(1, 20, 4),
 };
 
