@@ -137,20 +137,13 @@ export class LiveFeed {
     this.release();
   }
 
-  /**
-   * The next handshake after a refusal: the server's hint, doubled for each refusal in a
-   * row up to 10 s, ±50 % (so a crowd of refused tabs does not come back together).
-   */
-  private retryLater(hintMs = RETRY_BASE_MS): void {
-    const base = Math.min(Math.max(hintMs, RETRY_BASE_MS * 2 ** this.refusals), RETRY_MAX_MS);
-    this.refusals++;
+  /** The next handshake after a refusal, with `handshakeRetryDelayMs`'s backoff. */
+  private retryLater(hintMs?: number): void {
+    const delay = handshakeRetryDelayMs(this.refusals++, hintMs);
     clearTimeout(this.retry);
-    this.retry = setTimeout(
-      () => {
-        if (!this.closed && !this.socket.active) this.socket.connect();
-      },
-      base * (0.5 + Math.random()),
-    );
+    this.retry = setTimeout(() => {
+      if (!this.closed && !this.socket.active) this.socket.connect();
+    }, delay);
   }
 
   private async onHello(hello: THello): Promise<void> {
@@ -248,6 +241,16 @@ export class LiveFeed {
     this.readyWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/**
+ * How long to wait before the next handshake after `refusals` refusals in a row: the
+ * server's hint, doubled for each refusal up to 10 s, ±50 % so a crowd of refused tabs
+ * does not come back together. The bench's storm clients retry the same way.
+ */
+export function handshakeRetryDelayMs(refusals: number, hintMs = RETRY_BASE_MS): number {
+  const base = Math.min(Math.max(hintMs, RETRY_BASE_MS * 2 ** refusals), RETRY_MAX_MS);
+  return base * (0.5 + Math.random());
 }
 
 /** What decides what a socket may see: who (or whom it views as), where, with which grants. */
