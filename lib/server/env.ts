@@ -85,8 +85,10 @@ const FIELDS = {
   /**
    * Socket handshakes checked against the database at once; more are refused with
    * `unavailable` and a retry hint, and the clients come back (server/handshake-gate.ts).
+   * A handshake let in waits at most for those ahead of it: 200 at even 20 ms each is 4
+   * s, well inside a client's 20 s connect timeout, while a storm is refused little.
    */
-  LIVE_MAX_HANDSHAKES: wholeNumber(1, 100_000, 50),
+  LIVE_MAX_HANDSHAKES: wholeNumber(1, 100_000, 200),
   RESELLER_DEPTH_LIMIT: wholeNumber(1, 20, 4),
 };
 

@@ -98,23 +98,25 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function connectOne(url: string, group: TClientGroup): Promise<TClient> {
+/** One socket to its `hello`, retried as the live feed does when the server sheds load. */
+async function connectOne(url: string, group: TClientGroup): Promise<TClient> {
   const socket = io(url, {
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
+    autoConnect: false,
     auth: group.token ? { token: group.token } : undefined,
     query: group.token ? undefined : { scope: group.scope ?? 'admin' },
   });
   const client: TClient = { socket, group, lastSeq: 0 };
   socket.on('change', (envelope: TEnvelope) => onChange(client, envelope));
-  return new Promise((resolve, reject) => {
-    socket.once('hello', (hello: { seq?: number }) => {
-      client.lastSeq = Math.max(client.lastSeq, hello.seq ?? 0);
-      resolve(client);
-    });
-    socket.once('connect_error', (error) => reject(error));
-  });
+  const hello = await reconnect(socket);
+  if (!hello) {
+    socket.disconnect();
+    throw new Error(`no hello after retries (${lastRefusal ?? 'no answer'})`);
+  }
+  client.lastSeq = Math.max(client.lastSeq, hello.seq ?? 0);
+  return client;
 }
 
 async function connectAll(url: string, groups: TClientGroup[], concurrency: number) {
@@ -201,6 +203,7 @@ async function storm(catchUp: 'events' | 'recovery') {
  * server's `retryAfterMs` hint when it sheds load, doubling to 10 s, ±50 %), up to 30
  * attempts; null only when every one failed.
  */
+let lastRefusal: string | undefined;
 async function reconnect(socket: Socket): Promise<{ seq: number } | null> {
   for (let attempt = 0; attempt < 30; attempt++) {
     const answer = await new Promise<{ hello: { seq: number } } | { hintMs?: number }>(
@@ -211,6 +214,7 @@ async function reconnect(socket: Socket): Promise<{ seq: number } | null> {
         };
         const onError = (error: Error & { data?: { retryAfterMs?: number } }) => {
           socket.off('hello', onHello);
+          lastRefusal = error.message;
           resolve({ hintMs: error.data?.retryAfterMs });
         };
         socket.once('hello', onHello);
