@@ -111,7 +111,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     const next = gate.enter(done);
     if (!next) {
       const busy = 'The server is busy checking other connections; try again shortly.';
-      return done(refusal('unavailable', busy, HANDSHAKE_RETRY_AFTER_MS));
+      return done(refusal('unavailable', busy, gate.retryAfterMs()));
     }
     const cookies = parseCookieHeader(socket.request.headers.cookie);
     const auth: unknown = socket.handshake.auth?.token;

@@ -67,6 +67,8 @@ export interface TFanoutFigures {
   stormSockets: number;
   /** Sockets that never came back, after the live feed's retries. */
   stormFailed: number;
+  /** Handshakes refused (or failed) during the storm before they got in. */
+  stormRefused: number;
   resumeP50Ms: number;
   resumeP99Ms: number;
   resumeGap: number;
@@ -396,6 +398,7 @@ export async function benchFanout(
       sockets: number;
       caughtUp: number;
       failed: number;
+      refused: number;
     }>('storm-done');
     const down = clients.next('storm-down');
     clients.send({ type: 'storm', catchUp: 'events' });
@@ -499,6 +502,7 @@ export async function benchFanout(
       stormConvergeMs: stormResult.convergeMs,
       stormSockets: stormResult.sockets,
       stormFailed: stormResult.failed,
+      stormRefused: stormResult.refused,
       resumeP50Ms: resume.p50,
       resumeP99Ms: resume.p99,
       resumeGap: options.gap,

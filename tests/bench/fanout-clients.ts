@@ -171,6 +171,7 @@ async function storm(catchUp: 'events' | 'recovery') {
     }),
   );
   const started = Date.now();
+  const refusedBefore = refusals;
   let caughtUp = 0;
   let failed = 0;
   await Promise.all(
@@ -194,7 +195,13 @@ async function storm(catchUp: 'events' | 'recovery') {
       client.lastSeq = Math.max(client.lastSeq, hello.seq);
     }),
   );
-  return { convergeMs: Date.now() - started, sockets: live.length, caughtUp, failed };
+  return {
+    convergeMs: Date.now() - started,
+    sockets: live.length,
+    caughtUp,
+    failed,
+    refused: refusals - refusedBefore,
+  };
 }
 
 /**
@@ -204,6 +211,8 @@ async function storm(catchUp: 'events' | 'recovery') {
  * attempts; null only when every one failed.
  */
 let lastRefusal: string | undefined;
+/** Handshakes refused or failed so far (a storm reports its own). */
+let refusals = 0;
 async function reconnect(socket: Socket): Promise<{ seq: number } | null> {
   for (let attempt = 0; attempt < 30; attempt++) {
     const answer = await new Promise<{ hello: { seq: number } } | { hintMs?: number }>(
@@ -215,6 +224,7 @@ async function reconnect(socket: Socket): Promise<{ seq: number } | null> {
         const onError = (error: Error & { data?: { retryAfterMs?: number } }) => {
           socket.off('hello', onHello);
           lastRefusal = error.message;
+          refusals++;
           resolve({ hintMs: error.data?.retryAfterMs });
         };
         socket.once('hello', onHello);

@@ -135,6 +135,7 @@ async function main() {
       'storm.sockets': fanout.stormSockets,
       'storm.converge_ms': fanout.stormConvergeMs,
       'storm.failed': fanout.stormFailed,
+      'storm.refused': fanout.stormRefused,
       'baseline.storm_converge_ms': fanout.bareStormConvergeMs,
       'baseline.storm_failed': fanout.bareStormFailed,
       'baseline.resume_p50_ms': fanout.bareResumeP50Ms,

@@ -65,7 +65,7 @@ describe('parseEnv', () => {
   });
 
   it('parses the handshakes checked at once, with a default', () => {
-    expect(parseEnv({})).toMatchObject({ LIVE_MAX_HANDSHAKES: 200 });
+    expect(parseEnv({})).toMatchObject({ LIVE_MAX_HANDSHAKES: 500 });
     expect(parseEnv({ LIVE_MAX_HANDSHAKES: '5' })).toMatchObject({ LIVE_MAX_HANDSHAKES: 5 });
     expect(failure({ LIVE_MAX_HANDSHAKES: '0' }).variables).toEqual(['LIVE_MAX_HANDSHAKES']);
   });

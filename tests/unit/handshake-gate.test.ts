@@ -21,4 +21,24 @@ describe('the handshake gate', () => {
     third!();
     expect(gate.inFlight).toBe(0);
   });
+
+  it('hints a retry after about as long as handshakes take now, within bounds', () => {
+    let clock = 0;
+    const gate = createHandshakeGate(1, () => clock);
+    expect(gate.retryAfterMs()).toBe(250);
+    // Handshakes that take 3 s each (a queue): the hint moves towards 3 s.
+    for (let index = 0; index < 200; index++) {
+      const leave = gate.enter(() => {})!;
+      clock += 3_000;
+      leave();
+    }
+    expect(gate.retryAfterMs()).toBeGreaterThan(2_900);
+    expect(gate.retryAfterMs()).toBeLessThanOrEqual(3_000);
+    for (let index = 0; index < 200; index++) {
+      const leave = gate.enter(() => {})!;
+      clock += 60_000;
+      leave();
+    }
+    expect(gate.retryAfterMs()).toBe(10_000);
+  });
 });
