@@ -11,6 +11,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
  * (tests/fixtures/in-process-panel.ts) and needs no build.
  */
 const SPAWNED = [
+  'api-router',
   'cluster-workers',
   'database-start',
   'faults',

@@ -143,6 +143,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     head: (carrierId) => live.fanOut?.headOf(carrierId) ?? 0,
     passed: () => live.fanOut?.passedCount ?? 0,
     retentionDays: config.eventsRetentionDays,
+    maxHandshakes: env.LIVE_MAX_HANDSHAKES,
   });
   const fanOut = new FanOut(io, database.orm, database.url, { pollMs: env.LIVE_POLL_MS });
   live.fanOut = fanOut;

@@ -1,17 +1,19 @@
 /**
- * The panel's one process: an HTTP server that serves the Next.js App Router handler
- * and a Socket.IO server on the same port, wired by server/app.ts. `npm run dev` runs
+ * The panel's one process: an HTTP server that serves the API (server/api-router.ts),
+ * the Next.js App Router handler and a Socket.IO server on the same port, wired by
+ * server/app.ts. `npm run dev` runs
  * it under `tsx watch`; `npm start` runs it in production mode after building when
  * needed. With `WORKERS` > 1 the first process becomes the cluster primary
  * (server/cluster.ts) and the processes it forks run this file again as its workers.
  */
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
-import next from 'next';
 import { EnvError, parseEnv } from '@/lib/server/env';
 import { getLogger } from '@/lib/server/observability/logger';
 import { startPanel } from './app';
 import { runPrimary, WORKER_READY } from './cluster';
+import { withApiRouter } from './api-router';
+import { createNextRequestServer } from './next-server';
 
 const log = (message: string) => getLogger().info(message);
 
@@ -27,20 +29,9 @@ async function main(): Promise<void> {
   const panel = await startPanel(env, {
     dev,
     clusterWorker,
-    async createRequestServer(httpServer, config) {
-      const app = next({
-        dev,
-        dir: process.cwd(),
-        hostname: 'localhost',
-        port: config.port,
-        httpServer,
-      });
-      await app.prepare();
-      // Next attaches its own upgrade listener (dev HMR) to `httpServer` and leaves paths
-      // it does not serve, such as /socket.io/, to Socket.IO.
-      const handle = app.getRequestHandler();
-      return { handle: (req, res) => handle(req, res), close: () => app.close() };
-    },
+    // /api/v1 is answered from the route registry in this process; the rest is Next's.
+    createRequestServer: async (httpServer, config) =>
+      withApiRouter(await createNextRequestServer(httpServer, config, dev)),
   });
 
   let stopping = false;

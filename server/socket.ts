@@ -18,6 +18,7 @@ import { attachPresence } from './presence';
 import { attachCatchUp } from './catch-up';
 import type { TActorRecord } from '@/lib/server/authz/actor-name';
 import { getLogger } from '@/lib/server/observability/logger';
+import { createHandshakeGate, HANDSHAKE_RETRY_AFTER_MS } from './handshake-gate';
 
 export interface TSocketData {
   actor: TActor;
@@ -57,6 +58,8 @@ interface TSocketDeps {
   passed: () => number;
   /** How far back catch-up reaches (EVENTS_RETENTION_DAYS). */
   retentionDays: number;
+  /** Handshakes checked at once before more are shed (LIVE_MAX_HANDSHAKES). */
+  maxHandshakes: number;
 }
 
 /** The largest message a client may send (a presence join is under 200 bytes). */
@@ -77,8 +80,9 @@ function handshakeRefusal(refused: TRefusal): Error {
   }
 }
 
-function refusal(code: THandshakeRefusal['code'], message: string): Error {
-  return Object.assign(new Error(message), { data: { code, message } satisfies THandshakeRefusal });
+function refusal(code: THandshakeRefusal['code'], message: string, retryAfterMs?: number): Error {
+  const data: THandshakeRefusal = { code, message, ...(retryAfterMs ? { retryAfterMs } : {}) };
+  return Object.assign(new Error(message), { data });
 }
 
 /**
@@ -103,7 +107,15 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     },
   });
 
-  io.use(async (socket, next) => {
+  // Too many handshakes at the door at once: refuse the excess before any database work
+  // (server/handshake-gate.ts); the clients retry after the hint.
+  const gate = createHandshakeGate(deps.maxHandshakes);
+  io.use(async (socket, done) => {
+    const next = gate.enter(done);
+    if (!next) {
+      const busy = 'The server is busy checking other connections; try again shortly.';
+      return done(refusal('unavailable', busy, gate.retryAfterMs()));
+    }
     const cookies = parseCookieHeader(socket.request.headers.cookie);
     const auth: unknown = socket.handshake.auth?.token;
     try {
@@ -132,7 +144,13 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
       next();
     } catch (error) {
       getLogger().error({ err: error }, 'socket: handshake failed');
-      next(refusal('unavailable', 'The server could not check the session; try again.'));
+      next(
+        refusal(
+          'unavailable',
+          'The server could not check the session; try again.',
+          HANDSHAKE_RETRY_AFTER_MS,
+        ),
+      );
     }
   });
 

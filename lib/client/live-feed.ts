@@ -1,5 +1,10 @@
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
-import { EVENTS_PAGE_MAX, PROTOCOL_VERSION, type THello } from '@/lib/shared/live/events';
+import {
+  EVENTS_PAGE_MAX,
+  PROTOCOL_VERSION,
+  ZHandshakeRefusal,
+  type THello,
+} from '@/lib/shared/live/events';
 import type { TMeDto } from '@/lib/shared/schemas/me';
 import { ApiClientError } from './api';
 import type { TPanelClientSocket } from './socket';
@@ -25,6 +30,9 @@ const CATCH_UP_PAGE = EVENTS_PAGE_MAX;
 const CATCH_UP_TIMEOUT_MS = 30_000;
 /** How long a page waits for the socket before showing data anyway (it refetches on join). */
 const READY_TIMEOUT_MS = 3_000;
+/** Retrying a refused handshake: as the transport's own backoff (lib/client/socket.ts). */
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 10_000;
 
 /**
  * The client's side of DESIGN §2 "Catch-up", independent of React so scripts and the
@@ -36,8 +44,9 @@ const READY_TIMEOUT_MS = 3_000;
  * - after a reconnect it buffers live events, asks `events:since` (the pages of
  *   `GET /events?since=last`, over the socket), applies those in order, then the buffer;
  *   a gap older than the kept log (410) means refetch all;
- * - reconnects use Socket.IO's jittered exponential backoff (see socket.ts); a server
- *   that ends the session (revoked) is not retried.
+ * - reconnects use Socket.IO's jittered exponential backoff (see socket.ts), and a
+ *   handshake refused as `unavailable` (a server shedding load) is retried the same way;
+ *   a server that ends the session (revoked) or refuses the credential is not retried.
  */
 export class LiveFeed {
   private lastSeq: number | null = null;
@@ -46,6 +55,10 @@ export class LiveFeed {
   private buffer: TChangeEnvelope[] = [];
   private readyWaiters: (() => void)[] = [];
   private connected = false;
+  /** Handshakes refused as `unavailable` in a row: the retry backs off with them. */
+  private refusals = 0;
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
   /** Snapshots went ahead without the socket: what they hold is refetched once it joins. */
   private releasedEarly = false;
   state: TConnectionState = 'connecting';
@@ -79,7 +92,17 @@ export class LiveFeed {
       if (why === 'io server disconnect') this.setState('offline', this.reason ?? 'Signed out');
       else this.setState('reconnecting', why);
     });
+    socket.on('connect', () => (this.refusals = 0));
     socket.on('connect_error', (error) => {
+      // A server shedding load (or briefly without its database) refuses with
+      // `unavailable`. Socket.IO never retries a refused handshake by itself: the feed
+      // does, after the server's hint, backing off with jitter like the transport.
+      const refused = ZHandshakeRefusal.safeParse((error as { data?: unknown }).data);
+      if (!socket.active && refused.success && refused.data.code === 'unavailable') {
+        this.setState('reconnecting', error.message);
+        this.retryLater(refused.data.retryAfterMs);
+        return;
+      }
       this.setState(socket.active ? 'reconnecting' : 'offline', error.message);
       // A refused handshake must not leave snapshots waiting forever.
       if (!socket.active) this.release();
@@ -108,8 +131,19 @@ export class LiveFeed {
   }
 
   close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
     this.socket.disconnect();
     this.release();
+  }
+
+  /** The next handshake after a refusal, with `handshakeRetryDelayMs`'s backoff. */
+  private retryLater(hintMs?: number): void {
+    const delay = handshakeRetryDelayMs(this.refusals++, hintMs);
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => {
+      if (!this.closed && !this.socket.active) this.socket.connect();
+    }, delay);
   }
 
   private async onHello(hello: THello): Promise<void> {
@@ -207,6 +241,16 @@ export class LiveFeed {
     this.readyWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/**
+ * How long to wait before the next handshake after `refusals` refusals in a row: the
+ * server's hint, doubled for each refusal up to 10 s, ±50 % so a crowd of refused tabs
+ * does not come back together. The bench's storm clients retry the same way.
+ */
+export function handshakeRetryDelayMs(refusals: number, hintMs = RETRY_BASE_MS): number {
+  const base = Math.min(Math.max(hintMs, RETRY_BASE_MS * 2 ** refusals), RETRY_MAX_MS);
+  return base * (0.5 + Math.random());
 }
 
 /** What decides what a socket may see: who (or whom it views as), where, with which grants. */

@@ -82,6 +82,15 @@ const FIELDS = {
   EVENTS_RETENTION_DAYS: wholeNumber(1, 365, 7),
   /** The fan-out's safety poll; commits wake it at once (nudge, NOTIFY) regardless. */
   LIVE_POLL_MS: wholeNumber(100, 3_600_000, 5_000),
+  /**
+   * Socket handshakes checked against the database at once; more are refused with
+   * `unavailable` and a retry hint, and the clients come back (server/handshake-gate.ts).
+   * A handshake let in waits at most for those ahead of it: 500 at even 20 ms each is
+   * 10 s, well inside Socket.IO's 45 s connect timeout; fewer refuse more of a storm
+   * (2,000 sockets back at once: 200 → 1,724 refusals and 36% slower to converge, 500 →
+   * 509 refusals and no slower than no limit).
+   */
+  LIVE_MAX_HANDSHAKES: wholeNumber(1, 100_000, 500),
   RESELLER_DEPTH_LIMIT: wholeNumber(1, 20, 4),
   /**
    * Server processes on this machine (server/cluster.ts): 1 is one plain process; more

@@ -8,9 +8,15 @@ import { Server } from 'socket.io';
  * connect and, on command, emits the same envelope the panel sends to the same
  * recipient sets by room (the reseller's room and the admins' room) at a given rate.
  * What the panel costs beyond this is what its database, log and audience add.
+ *
+ * It runs Socket.IO's own connection state recovery (issue 14): a socket whose transport
+ * dropped gets its rooms back and the packets it missed on reconnecting — Socket.IO's
+ * answer to what the panel's catch-up does, the baseline of the storm and resume figures.
  */
 export type TBareCommand =
   | { type: 'emit'; rate: number; seconds: number; scopes: string[]; sample: TSample }
+  /** `count` envelopes at once, while the sockets are away (storm, resume). */
+  | { type: 'burst'; count: number; scopes: string[]; sample: TSample }
   | { type: 'close' };
 
 export interface TSample {
@@ -21,14 +27,31 @@ export interface TSample {
 }
 
 const http = createServer();
-const io = new Server(http, { serveClient: false });
+// The defaults: missed packets kept for two minutes.
+const io = new Server(http, { serveClient: false, connectionStateRecovery: {} });
 let seq = 0;
 
 io.on('connection', (socket) => {
-  const scope = String(socket.handshake.query.scope ?? 'admin');
-  void socket.join(scope === 'admin' ? 'admins' : `r:${scope}`);
-  socket.emit('hello', { seq });
+  // A recovered socket has its rooms back already.
+  if (!socket.recovered) {
+    const scope = String(socket.handshake.query.scope ?? 'admin');
+    void socket.join(scope === 'admin' ? 'admins' : `r:${scope}`);
+  }
+  // Through the adapter (the socket's own room), so even a socket that has had no change
+  // yet holds an offset to recover from: Socket.IO stores and numbers broadcasts only.
+  io.to(socket.id).emit('hello', { seq, recovered: socket.recovered });
 });
+
+function envelope(sample: TSample, scope: string) {
+  return {
+    seq: ++seq,
+    type: sample.type,
+    id: sample.id,
+    data: { ...sample.data, parentId: scope },
+    at: new Date().toISOString(),
+    actor: sample.actor,
+  };
+}
 
 /** Emits `rate` envelopes a second for `seconds`, spread over 10 ms ticks, round robin over the scopes. */
 async function emit(command: Extract<TBareCommand, { type: 'emit' }>) {
@@ -42,15 +65,7 @@ async function emit(command: Extract<TBareCommand, { type: 'emit' }>) {
     owed += perTick;
     for (; owed >= 1; owed--) {
       const scope = command.scopes[next++ % command.scopes.length]!;
-      seq++;
-      io.to([`r:${scope}`, 'admins']).emit('change', {
-        seq,
-        type: command.sample.type,
-        id: command.sample.id,
-        data: { ...command.sample.data, parentId: scope },
-        at: new Date().toISOString(),
-        actor: command.sample.actor,
-      });
+      io.to([`r:${scope}`, 'admins']).emit('change', envelope(command.sample, scope));
     }
     // Keep to the wall clock, not to the sum of timer delays.
     const due = started + (tick + 1) * tickMs;
@@ -59,10 +74,19 @@ async function emit(command: Extract<TBareCommand, { type: 'emit' }>) {
   return seq;
 }
 
+/** `count` envelopes round robin over the scopes, yielding now and then to the sockets. */
+async function burst(command: Extract<TBareCommand, { type: 'burst' }>) {
+  for (let index = 0; index < command.count; index++) {
+    const scope = command.scopes[index % command.scopes.length]!;
+    io.to([`r:${scope}`, 'admins']).emit('change', envelope(command.sample, scope));
+    if (index % 500 === 499) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 process.on('message', async (command: TBareCommand) => {
-  if (command.type === 'emit') {
+  if (command.type === 'emit' || command.type === 'burst') {
     const before = seq;
-    await emit(command);
+    await (command.type === 'emit' ? emit(command) : burst(command));
     process.send!({ type: 'emitted', count: seq - before });
   } else {
     io.close();

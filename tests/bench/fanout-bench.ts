@@ -17,12 +17,13 @@ import type { TEventsAck } from '@/lib/shared/live/events';
  *   authorized deliveries/s of a passing step;
  * - leaks: every delivery checked against its socket's scope;
  * - revocation: disabling a user → each of its sockets closed;
- * - a reconnect storm: every socket drops, 200 edits happen, all come back at once and
- *   catch up by `/events` → converged;
+ * - a reconnect storm: every socket's connection drops, 200 edits happen, all come back
+ *   at once and catch up by `events:since` → converged;
  * - resume: a socket that missed 10,000 events reconnects and catches up.
  * Baseline in the same run: a bare Socket.IO server (tests/bench/bare-server.ts) emitting
  * the same envelopes to the same recipient sets by room, measured by the same client
- * code the same two ways.
+ * code the same two ways, and stormed and resumed the same ways with Socket.IO's
+ * connection state recovery doing the catching up.
  */
 export interface TFanoutOptions {
   sockets: number;
@@ -66,9 +67,16 @@ export interface TFanoutFigures {
   stormSockets: number;
   /** Sockets that never came back, after the live feed's retries. */
   stormFailed: number;
+  /** Handshakes refused (or failed) during the storm before they got in. */
+  stormRefused: number;
   resumeP50Ms: number;
   resumeP99Ms: number;
   resumeGap: number;
+  /** The same storm and resume against the bare server's connection state recovery. */
+  bareStormConvergeMs: number;
+  bareStormFailed: number;
+  bareResumeP50Ms: number;
+  bareResumeP99Ms: number;
 }
 
 const ADMIN = { email: 'fanout@carrier.test', password: 'fanout-admin-password' };
@@ -346,9 +354,10 @@ export async function benchFanout(
       sockets: number;
       caughtUp: number;
       failed: number;
+      refused: number;
     }>('storm-done');
     const down = clients.next('storm-down');
-    clients.send({ type: 'storm', catchUp: true });
+    clients.send({ type: 'storm', catchUp: 'events' });
     await down;
     await pool(resellers, 8, async () => edit());
     clients.send({ type: 'storm-up' });
@@ -370,9 +379,38 @@ export async function benchFanout(
     ]);
     log(`resume after ${options.gap} events: p99 ${resume.p99} ms`);
 
-    // Baseline: the same clients against a bare Socket.IO server.
-    const baseline = await measureBare(groups, resellers, received, (child, drive) =>
-      load(child, drive, 'bare Socket.IO'),
+    // Baseline: the same clients against a bare Socket.IO server; then the same storm and
+    // resume against Socket.IO's own recovery on it.
+    const scopes = resellers.map((reseller) => reseller.id);
+    let bareStormResult!: typeof stormResult;
+    let bareResume!: Awaited<ReturnType<typeof benchBareResume>>;
+    const baseline = await measureBare(
+      groups,
+      resellers,
+      received,
+      (child, drive) => load(child, drive, 'bare Socket.IO'),
+      async ({ server: bare, clients: bareClients, url: bareUrl, sample }) => {
+        // Everyone's transport drops, the bare server emits as many changes as the
+        // panel's storm had edits, all come back.
+        const bareStorm = bareClients.next<typeof stormResult>('storm-done');
+        const bareDown = bareClients.next('storm-down');
+        bareClients.send({ type: 'storm', catchUp: 'recovery' });
+        await bareDown;
+        await bare.ask({ type: 'burst', count: resellers.length, scopes, sample }, 'emitted');
+        bareClients.send({ type: 'storm-up' });
+        bareStormResult = await bareStorm;
+        log(
+          `bare storm: ${bareStormResult.sockets} sockets back and recovered in ${bareStormResult.convergeMs} ms (${bareStormResult.failed} failed)`,
+        );
+        bareClients.send({ type: 'close' });
+        // Sockets of the same scopes miss `gap` changes and recover them.
+        bareResume = await benchBareResume(bare, bareUrl, options.gap, {
+          scopes: ['admin', ...scopes.slice(0, 9)],
+          all: scopes,
+          sample,
+        });
+        log(`bare resume after ${options.gap} events: p99 ${bareResume.p99} ms`);
+      },
     );
 
     return {
@@ -393,9 +431,14 @@ export async function benchFanout(
       stormConvergeMs: stormResult.convergeMs,
       stormSockets: stormResult.sockets,
       stormFailed: stormResult.failed,
+      stormRefused: stormResult.refused,
       resumeP50Ms: resume.p50,
       resumeP99Ms: resume.p99,
       resumeGap: options.gap,
+      bareStormConvergeMs: bareStormResult.convergeMs,
+      bareStormFailed: bareStormResult.failed,
+      bareResumeP50Ms: bareResume.p50,
+      bareResumeP99Ms: bareResume.p99,
     };
   } finally {
     for (const child of children) child.child.kill();
@@ -413,6 +456,8 @@ export async function measureBare(
   resellers: { id: string }[],
   received: TStats['sample'],
   load: (child: TChild, drive: TDrive) => Promise<TLoadFigures>,
+  /** More measures on the same bare server and clients, before they stop (storm, resume). */
+  then?: (bare: { server: TChild; clients: TChild; url: string; sample: TSample }) => Promise<void>,
 ): Promise<TLoadFigures> {
   if (!received?.data) throw new Error('no envelope received to copy for the baseline');
   const sample: TSample = {
@@ -435,7 +480,7 @@ export async function measureBare(
       'connected',
     );
     if (bareConnected.failed > 0) throw new Error('baseline sockets could not connect');
-    return await load(bareClients, async (rate, seconds) => {
+    const figures = await load(bareClients, async (rate, seconds) => {
       const { count } = await bare.ask<{ count: number }>(
         {
           type: 'emit',
@@ -448,6 +493,8 @@ export async function measureBare(
       );
       return { ok: count, achieved: count / seconds };
     });
+    await then?.({ server: bare, clients: bareClients, url: `http://127.0.0.1:${port}`, sample });
+    return figures;
   } finally {
     for (const child of children) child.child.kill();
   }
@@ -721,4 +768,60 @@ async function benchResume(databaseUrl: string, url: string, gap: number, tokens
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The resume against Socket.IO's recovery: per round, one socket per scope connects to
+ * the bare server and its transport drops; the server emits `gap` changes round robin
+ * over all scopes (so each scope misses its share, as in the panel's gap); then each
+ * socket in turn reconnects, timed from `connect()` to its `hello`, which follows the
+ * replayed packets. A socket not recovered, or recovered short of its share, fails the run.
+ */
+async function benchBareResume(
+  bare: TChild,
+  url: string,
+  gap: number,
+  options: { scopes: string[]; all: string[]; sample: TSample },
+) {
+  const { io } = await import('socket.io-client');
+  const times: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const sockets = await Promise.all(
+      options.scopes.map(async (scope) => {
+        const socket = io(url, {
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+          query: { scope },
+        });
+        await new Promise((resolve, reject) => {
+          socket.once('hello', resolve);
+          socket.once('connect_error', reject);
+        });
+        let missed = 0;
+        socket.on('change', () => void missed++);
+        return { socket, scope, missed: () => missed };
+      }),
+    );
+    for (const { socket } of sockets) socket.io.engine.close();
+    await bare.ask(
+      { type: 'burst', count: gap, scopes: options.all, sample: options.sample },
+      'emitted',
+    );
+    for (const { socket, scope, missed } of sockets) {
+      const started = performance.now();
+      await new Promise((resolve, reject) => {
+        socket.once('hello', resolve);
+        socket.once('connect_error', reject);
+        socket.connect();
+      });
+      times.push(performance.now() - started);
+      const share = scope === 'admin' ? gap : Math.floor(gap / options.all.length);
+      if (!socket.recovered || missed() < share) {
+        throw new Error(`bare resume: ${scope} recovered ${missed()} of ${share} missed changes`);
+      }
+      socket.disconnect();
+    }
+  }
+  return { p50: round(percentile(times, 50)), p99: round(percentile(times, 99)) };
 }

@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { handshakeRetryDelayMs } from '@/lib/client/live-feed';
 import type { TEventsAck } from '@/lib/shared/live/events';
 
 /**
@@ -23,7 +24,11 @@ export type TCommand =
   | { type: 'reset' }
   | { type: 'stats' }
   | { type: 'watch-disconnect'; tag: string }
-  | { type: 'storm'; catchUp: boolean }
+  /**
+   * Every socket's transport drops; all come back at once and catch up: by `events:since`
+   * (the panel) or by Socket.IO's connection state recovery (the bare baseline).
+   */
+  | { type: 'storm'; catchUp: 'events' | 'recovery' }
   | { type: 'storm-up' }
   | { type: 'close' };
 
@@ -93,23 +98,25 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function connectOne(url: string, group: TClientGroup): Promise<TClient> {
+/** One socket to its `hello`, retried as the live feed does when the server sheds load. */
+async function connectOne(url: string, group: TClientGroup): Promise<TClient> {
   const socket = io(url, {
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
+    autoConnect: false,
     auth: group.token ? { token: group.token } : undefined,
     query: group.token ? undefined : { scope: group.scope ?? 'admin' },
   });
   const client: TClient = { socket, group, lastSeq: 0 };
   socket.on('change', (envelope: TEnvelope) => onChange(client, envelope));
-  return new Promise((resolve, reject) => {
-    socket.once('hello', (hello: { seq?: number }) => {
-      client.lastSeq = Math.max(client.lastSeq, hello.seq ?? 0);
-      resolve(client);
-    });
-    socket.once('connect_error', (error) => reject(error));
-  });
+  const hello = await reconnect(socket);
+  if (!hello) {
+    socket.disconnect();
+    throw new Error(`no hello after retries (${lastRefusal ?? 'no answer'})`);
+  }
+  client.lastSeq = Math.max(client.lastSeq, hello.seq ?? 0);
+  return client;
 }
 
 async function connectAll(url: string, groups: TClientGroup[], concurrency: number) {
@@ -146,13 +153,16 @@ function watchDisconnect(tag: string): Promise<number[]> {
 }
 
 /**
- * Every socket drops and comes back at once; each, like the panel's live feed, asks
- * `events:since` on its socket for what it missed when `hello` says the log moved on.
- * Converged: every socket is back and caught up.
+ * Every socket's connection drops (its transport closes, as in a network blip or a
+ * restart; the server sees `transport close`) and all come back at once. Each catches up
+ * as its server offers: the panel's like its live feed, asking `events:since` on its
+ * socket when `hello` says the log moved on; the bare server's by Socket.IO's recovery,
+ * which replays the missed packets before `hello` (a socket it does not recover lost
+ * them: failed). Converged: every socket is back and caught up.
  */
-async function storm(catchUp: boolean) {
+async function storm(catchUp: 'events' | 'recovery') {
   const live = clients.filter((client) => client.socket.connected && !client.group.tag);
-  for (const client of live) client.socket.disconnect();
+  for (const client of live) client.socket.io.engine.close();
   // The orchestrator writes while everyone is away; it tells us when to come back.
   process.send!({ type: 'storm-down' });
   await new Promise<void>((resolve) =>
@@ -161,13 +171,17 @@ async function storm(catchUp: boolean) {
     }),
   );
   const started = Date.now();
+  const refusedBefore = refusals;
   let caughtUp = 0;
   let failed = 0;
   await Promise.all(
     live.map(async (client) => {
       const hello = await reconnect(client.socket);
       if (!hello) return void failed++;
-      if (catchUp && hello.seq > client.lastSeq) {
+      if (catchUp === 'recovery') {
+        if (!client.socket.recovered) return void failed++;
+        caughtUp++;
+      } else if (hello.seq > client.lastSeq) {
         let since = client.lastSeq;
         while (since < hello.seq) {
           const page = await catchUpPage(client.socket, since);
@@ -181,32 +195,47 @@ async function storm(catchUp: boolean) {
       client.lastSeq = Math.max(client.lastSeq, hello.seq);
     }),
   );
-  return { convergeMs: Date.now() - started, sockets: live.length, caughtUp, failed };
+  return {
+    convergeMs: Date.now() - started,
+    sockets: live.length,
+    caughtUp,
+    failed,
+    refused: refusals - refusedBefore,
+  };
 }
 
 /**
- * A socket back to its `hello`, as the panel's live feed comes back (Socket.IO's own
- * reconnection): a refused or failed handshake is tried again after 1 s, doubling to at
- * most 5 s, ±50% jitter, up to 10 attempts; null only when every one failed.
+ * A socket back to its `hello`, as the panel's live feed comes back: a refused or failed
+ * handshake is tried again after the live feed's own delay (`handshakeRetryDelayMs`: the
+ * server's `retryAfterMs` hint when it sheds load, doubling to 10 s, ±50 %), up to 30
+ * attempts; null only when every one failed.
  */
+let lastRefusal: string | undefined;
+/** Handshakes refused or failed so far (a storm reports its own). */
+let refusals = 0;
 async function reconnect(socket: Socket): Promise<{ seq: number } | null> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const hello = await new Promise<{ seq: number } | null>((resolve) => {
-      const onHello = (message: { seq: number }) => {
-        socket.off('connect_error', onError);
-        resolve(message);
-      };
-      const onError = () => {
-        socket.off('hello', onHello);
-        resolve(null);
-      };
-      socket.once('hello', onHello);
-      socket.once('connect_error', onError);
-      socket.connect();
-    });
-    if (hello) return hello;
-    const delay = Math.min(5000, 1000 * 2 ** attempt) * (0.5 + Math.random());
-    await new Promise((resolve) => setTimeout(resolve, delay));
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const answer = await new Promise<{ hello: { seq: number } } | { hintMs?: number }>(
+      (resolve) => {
+        const onHello = (message: { seq: number }) => {
+          socket.off('connect_error', onError);
+          resolve({ hello: message });
+        };
+        const onError = (error: Error & { data?: { retryAfterMs?: number } }) => {
+          socket.off('hello', onHello);
+          lastRefusal = error.message;
+          refusals++;
+          resolve({ hintMs: error.data?.retryAfterMs });
+        };
+        socket.once('hello', onHello);
+        socket.once('connect_error', onError);
+        socket.connect();
+      },
+    );
+    if ('hello' in answer) return answer.hello;
+    await new Promise((resolve) =>
+      setTimeout(resolve, handshakeRetryDelayMs(attempt, answer.hintMs)),
+    );
   }
   return null;
 }

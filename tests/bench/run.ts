@@ -140,6 +140,17 @@ async function main() {
       'storm.sockets': fanout.stormSockets,
       'storm.converge_ms': fanout.stormConvergeMs,
       'storm.failed': fanout.stormFailed,
+      'storm.refused': fanout.stormRefused,
+      'baseline.storm_converge_ms': fanout.bareStormConvergeMs,
+      'baseline.storm_failed': fanout.bareStormFailed,
+      'baseline.resume_p50_ms': fanout.bareResumeP50Ms,
+      'baseline.resume_p99_ms': fanout.bareResumeP99Ms,
+      'ratio.storm':
+        fanout.bareStormConvergeMs > 0
+          ? round(fanout.stormConvergeMs / fanout.bareStormConvergeMs)
+          : null,
+      'ratio.resume_p99':
+        fanout.bareResumeP99Ms > 0 ? round(fanout.resumeP99Ms / fanout.bareResumeP99Ms) : null,
     });
     if (fanout.fanout.leaks > 0) console.error(`LEAK: ${fanout.fanout.leakSample}`);
     if (!flag('json')) {
@@ -198,16 +209,16 @@ async function main() {
           '',
         ],
         [
-          `resume after ${fanout.resumeGap} events p50 / p99`,
+          `resume after ${fanout.resumeGap} events p50 / p99 (baseline: its recovery)`,
           `${fanout.resumeP50Ms} / ${fanout.resumeP99Ms} ms`,
-          'n/a',
-          '',
+          `${fanout.bareResumeP50Ms} / ${fanout.bareResumeP99Ms} ms`,
+          String(json['ratio.resume_p99']),
         ],
         [
-          `reconnect storm: ${fanout.stormSockets} sockets back and caught up`,
-          `${fanout.stormConvergeMs} ms`,
-          'n/a',
-          '',
+          `reconnect storm: ${fanout.stormSockets} sockets back and caught up (failed)`,
+          `${fanout.stormConvergeMs} ms (${fanout.stormFailed})`,
+          `${fanout.bareStormConvergeMs} ms (${fanout.bareStormFailed})`,
+          String(json['ratio.storm']),
         ],
       ]);
     }

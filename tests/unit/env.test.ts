@@ -64,6 +64,12 @@ describe('parseEnv', () => {
     ]);
   });
 
+  it('parses the handshakes checked at once, with a default', () => {
+    expect(parseEnv({})).toMatchObject({ LIVE_MAX_HANDSHAKES: 500 });
+    expect(parseEnv({ LIVE_MAX_HANDSHAKES: '5' })).toMatchObject({ LIVE_MAX_HANDSHAKES: 5 });
+    expect(failure({ LIVE_MAX_HANDSHAKES: '0' }).variables).toEqual(['LIVE_MAX_HANDSHAKES']);
+  });
+
   it('requires AUTH_SECRET and the first admin when DATABASE_URL is set', () => {
     const error = failure({ DATABASE_URL: PRODUCTION.DATABASE_URL });
     expect(error.variables.sort()).toEqual(['ADMIN_EMAIL', 'ADMIN_PASSWORD', 'AUTH_SECRET']);

@@ -64,9 +64,26 @@ describe('security headers', () => {
     });
   });
 
+  it('keeps one policy per configuration: each answer carries its own nonce and origin', () => {
+    const other = { publicUrl: 'http://127.0.0.1:4000', dev: true };
+    for (let round = 0; round < 2; round++) {
+      expect(contentSecurityPolicy('one', production)).toContain("'nonce-one'");
+      expect(contentSecurityPolicy('two', production)).not.toContain("'nonce-one'");
+      expect(directives(contentSecurityPolicy('n', other))['connect-src']).toEqual([
+        "'self'",
+        'ws://127.0.0.1:4000',
+      ]);
+      expect(directives(contentSecurityPolicy('n', production))['connect-src']).toEqual([
+        "'self'",
+        'wss://panel.example',
+      ]);
+    }
+  });
+
   it('makes a fresh nonce each time, in the characters Next reads from the header', () => {
-    const nonces = new Set(Array.from({ length: 100 }, () => createNonce()));
-    expect(nonces.size).toBe(100);
+    // Past several refills of the pool the nonces are drawn from.
+    const nonces = new Set(Array.from({ length: 1000 }, () => createNonce()));
+    expect(nonces.size).toBe(1000);
     for (const nonce of nonces) expect(nonce).toMatch(/^[A-Za-z0-9+/]{22}==$/);
   });
 });

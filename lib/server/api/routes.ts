@@ -36,14 +36,8 @@ export function apiRouteError(
   method: string,
   url: string,
 ): { error: ApiError; allow?: string } | null {
-  const pathname = url.split('?')[0]!;
-  if (pathname !== API_PREFIX && !pathname.startsWith(`${API_PREFIX}/`)) return null;
-  const segments = pathname.slice(API_PREFIX.length).split('/').slice(1).map(decodeSegment);
-  // Next redirects a trailing or repeated slash and dot segments to the canonical path,
-  // which comes back here.
-  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
-    return null;
-  }
+  const segments = apiSegments(url);
+  if (!segments) return null;
   const path = matchRoute(segments);
   if (!path) {
     const message = `No such API endpoint; the endpoints are listed in ${API_PREFIX}/openapi.json.`;
@@ -53,6 +47,21 @@ export function apiRouteError(
   if (allow.split(', ').includes(method)) return null;
   const message = `This endpoint does not answer ${method}; it answers ${allow}.`;
   return { error: new ApiError(405, 'method_not_allowed', message), allow };
+}
+
+/**
+ * The decoded segments of an /api/v1 URL below the prefix, or null when it is not one or
+ * not in canonical form: Next redirects a trailing or repeated slash and dot segments to
+ * the canonical path, which comes back here.
+ */
+export function apiSegments(url: string): string[] | null {
+  const pathname = url.split('?')[0]!;
+  if (pathname !== API_PREFIX && !pathname.startsWith(`${API_PREFIX}/`)) return null;
+  const segments = pathname.slice(API_PREFIX.length).split('/').slice(1).map(decodeSegment);
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    return null;
+  }
+  return segments;
 }
 
 /** A path segment as a route sees it; a malformed escape stays as sent. */

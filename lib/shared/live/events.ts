@@ -32,6 +32,11 @@ export const ZHandshakeRefusal = z.object({
     'unavailable',
   ]),
   message: z.string(),
+  /**
+   * With `unavailable`: the server is shedding load (too many handshakes at once) and
+   * asks the client to try again after about this long, with jitter of its own.
+   */
+  retryAfterMs: z.number().int().nonnegative().optional(),
 });
 export type THandshakeRefusal = z.infer<typeof ZHandshakeRefusal>;
 

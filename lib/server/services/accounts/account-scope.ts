@@ -1,7 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { scopeFor } from '@/lib/server/authz/scope';
+import { belowSql, scopeFor } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/errors/domain-error';
 
 export type TSubAccountKind = 'reseller' | 'customer';
@@ -11,18 +11,25 @@ export function subAccountScope(actor: TActor, kind: TSubAccountKind): FilterQue
   return scopeFor(actor, kind) as FilterQuery<TAccount>;
 }
 
-/** `unverifiedId` from the client, or 404: outside scope and non-existent look alike. */
+/**
+ * `unverifiedId` from the client, or 404: outside scope and non-existent look alike. The
+ * scope is `subAccountScope` in the subtree rule's SQL form, and the row becomes a managed
+ * entity: this lookup is on every read and edit of an account, and MikroORM's processing
+ * of the `$and` filter cost several times the query itself (issue 14, docs/bench.md).
+ */
 export async function findScopedAccount(
   em: EntityManager,
   actor: TActor,
   kind: TSubAccountKind,
   unverifiedId: string,
 ): Promise<TAccount> {
-  const account = await em.findOne(Account, {
-    $and: [subAccountScope(actor, kind), { id: unverifiedId }],
-  });
-  if (!account) throw notFound(kind);
-  return account;
+  const scope = belowSql('path', actor.account.path);
+  const [row] = await em.execute<Record<string, unknown>[]>(
+    `select * from account where kind = ? and ${scope.sql} and id = ? limit 1`,
+    [kind, ...scope.params, unverifiedId],
+  );
+  if (!row) throw notFound(kind);
+  return em.map(Account, row);
 }
 
 /**
