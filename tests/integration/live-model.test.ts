@@ -122,10 +122,11 @@ function activeChain(user: TUser): boolean {
 
 function ownView(user: TUser): TView | null {
   if (!activeChain(user)) return null;
-  return {
-    path: accounts.get(user.accountId)!.path,
-    grants: new Set(groups.get(user.groupId)!.grants),
-  };
+  const grants = groups.get(user.groupId)!.grants;
+  // No grant is no access (DESIGN §1): such a user is not let in at all, and a view-as
+  // of it waits, as for a disabled one, with the support user in its own view.
+  if (grants.length === 0) return null;
+  return { path: accounts.get(user.accountId)!.path, grants: new Set(grants) };
 }
 
 /** What a client's user may see now: its own view, or the view of whom it views as. */
