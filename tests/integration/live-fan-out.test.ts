@@ -350,4 +350,39 @@ describe('catch-up window', () => {
     expect(recent.items.map((item) => item.seq)).toEqual([3]);
     expect(recent.seq).toBe(3);
   });
+
+  it('shares a page between callers at the same head, and reads afresh once the head moves', async () => {
+    const em = isolated.orm.em.fork();
+    const carrierId = '00000000-0000-4000-8000-0000000000c2';
+    const append = () =>
+      appendRawLogRow(em, {
+        carrierId,
+        resource: 'customers',
+        entityId: crypto.randomUUID(),
+        op: 'created',
+        after: { name: 'Shared page' },
+        scopeBefore: `${carrierId}/`,
+        scopeAfter: `${carrierId}/`,
+      });
+    for (let i = 0; i < 3; i++) await append();
+    const viewer = (userId: string) =>
+      ({
+        userId,
+        account: { id: carrierId, path: `${carrierId}/` },
+        group: { id: '00000000-0000-4000-8000-0000000000bb' },
+        grants: ['customers:read'],
+      }) as unknown as TActor;
+    const options = { retentionDays: 7 };
+    const first = await catchUp(em, viewer(crypto.randomUUID()), { since: 0, limit: 10 }, options);
+    const second = await catchUp(em, viewer(crypto.randomUUID()), { since: 0, limit: 10 }, options);
+    expect(first.items.map((item) => item.seq)).toEqual([1, 2, 3]);
+    // One read and one audience decision served both: the very same envelopes.
+    expect(second.items).toHaveLength(3);
+    second.items.forEach((item, i) => expect(item).toBe(first.items[i]));
+    // A new entry moves the head: the same question is a new page, never the kept one.
+    await append();
+    const later = await catchUp(em, viewer(crypto.randomUUID()), { since: 0, limit: 10 }, options);
+    expect(later.items.map((item) => item.seq)).toEqual([1, 2, 3, 4]);
+    expect(later.seq).toBe(4);
+  });
 });

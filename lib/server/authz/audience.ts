@@ -83,9 +83,22 @@ export interface TDelivery {
  * The deliveries of one log entry: per account on its old and new scope paths, the kind
  * of change that account sees (stays in view, enters, leaves), and the actor named or
  * not. A removal goes only to accounts that saw the entity before. Pure: the same
- * function decides the live fan-out and (through `envelopeFor`) catch-up.
+ * function decides the live fan-out and (through `envelopeFor`) catch-up. Kept per entry
+ * object: catch-up shares one read page between the sockets that ask for it
+ * (lib/server/services/events/catch-up.ts), so a reconnect storm decides each entry's
+ * audience once instead of once per socket. The result is shared: never mutate it.
  */
-export function audienceOf(entry: TLogEntry): TDelivery[] {
+export function audienceOf(entry: TLogEntry): readonly TDelivery[] {
+  let deliveries = decided.get(entry);
+  if (!deliveries) {
+    deliveries = decideAudience(entry);
+    decided.set(entry, deliveries);
+  }
+  return deliveries;
+}
+const decided = new WeakMap<TLogEntry, TDelivery[]>();
+
+function decideAudience(entry: TLogEntry): TDelivery[] {
   if (!isLiveResource(entry.resource)) return [];
   const resource = entry.resource as TLiveResource;
   const before = new Map(ancestorPrefixes(entry.scopeBefore));

@@ -4,6 +4,7 @@ import { envelopeFor, roomsOf } from '@/lib/server/authz/audience';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { carrierIdOf, onPathSql } from '@/lib/server/authz/scope';
 import { logBounds, readLogAfter } from '@/lib/server/live/read-log';
+import type { TLogEntry } from '@/lib/server/authz/audience';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 
 /**
@@ -36,8 +37,12 @@ export async function catchUp(
       'Your access changed since then; fetch afresh.',
     );
   }
-  const entries = await readLogAfter(em, carrierId, query.since, query.limit, {
+  const entries = await readPage(em, {
+    carrierId,
     accountPath: actor.account.path,
+    since: query.since,
+    limit: query.limit,
+    head,
   });
   const rooms = new Set(roomsOf(actor));
   const items = entries.flatMap((entry) => envelopeFor(actor, entry, rooms) ?? []);
@@ -46,6 +51,55 @@ export async function catchUp(
     entries.length === query.limit ? entries[entries.length - 1]!.seq : Math.max(head, query.since);
   return { items, seq };
 }
+
+/**
+ * The log entries of a catch-up page: the carrier's entries after `since` up to its
+ * `head`, narrowed to the viewer's account (lib/server/live/read-log.ts). Entries up to
+ * a committed head never change (append-only, in commit order per carrier), so a page
+ * is shared by every caller asking the same question at the same head — a reconnect
+ * storm brings thousands of sockets of a few hundred accounts back to the same point.
+ * Entries a read finds past the head (committed meanwhile) are left for the next page,
+ * so what is kept depends on the key alone. Per process, the least recently used pages
+ * dropped past a bound on the entries held.
+ */
+async function readPage(
+  em: EntityManager,
+  key: { carrierId: string; accountPath: string; since: number; limit: number; head: number },
+): Promise<TLogEntry[]> {
+  const id = `${key.carrierId}|${key.accountPath}|${key.since}|${key.limit}|${key.head}`;
+  const cached = pages.get(id);
+  if (cached) {
+    // Most recently used last.
+    pages.delete(id);
+    pages.set(id, cached);
+    return cached;
+  }
+  const read = readLogAfter(em, key.carrierId, key.since, key.limit, {
+    accountPath: key.accountPath,
+  }).then((entries) => entries.filter((entry) => entry.seq <= key.head));
+  // The promise is kept, so callers arriving while it is read share the one read.
+  pages.set(id, read);
+  try {
+    const entries = await read;
+    held += entries.length;
+    sizes.set(id, entries.length);
+    while (held > MAX_HELD_ENTRIES && pages.size > 1) {
+      const oldest = pages.keys().next().value!;
+      pages.delete(oldest);
+      held -= sizes.get(oldest) ?? 0;
+      sizes.delete(oldest);
+    }
+    return entries;
+  } catch (error) {
+    pages.delete(id);
+    throw error;
+  }
+}
+const pages = new Map<string, Promise<TLogEntry[]> | TLogEntry[]>();
+const sizes = new Map<string, number>();
+let held = 0;
+/** Entries held at most, with their decided audiences: some tens of MB. */
+const MAX_HELD_ENTRIES = 10_000;
 
 /**
  * Whether what the caller may see changed after `since`: its user (group, status), its
