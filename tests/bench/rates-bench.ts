@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import type { TTestDatabaseTarget } from '../fixtures/test-database';
+import { lookupStatement } from '@/lib/server/services/lookup/lookup-rates';
 import { startBenchPanel } from './bench-panel';
 import { compareCsvReaders } from './csv-readers';
 
@@ -20,6 +21,9 @@ export interface TRatesFigures {
   lookupP99Ms: number;
   sqlLookupP50Ms: number;
   sqlLookupP99Ms: number;
+  /** The API's own whole statement (scope, chain, longest prefixes), straight on the database. */
+  statementLookupP50Ms: number;
+  statementLookupP99Ms: number;
   copyMs: number | null;
   sqlDeriveMs: number | null;
   /** Parse and validate the file in the bench's process: the import's reader, csv-parse. */
@@ -158,6 +162,22 @@ export async function benchRates(
         );
         sqlTimes.push(performance.now() - started);
       }
+      // The lookup's whole statement as the API sends it, for the same caller (the
+      // carrier admin: its path is its id) and the same numbers.
+      const me = (await call('GET', '/me')).body as { account: { id: string } };
+      const statementTimes: number[] = [];
+      for (const number of numbers) {
+        const statement = lookupStatement(`${me.account.id}/`, {
+          accountId: customer.id,
+          cardId: null,
+          number,
+        });
+        let n = 0;
+        const text = statement.sql.replace(/\?/g, () => `$${++n}`);
+        const started = performance.now();
+        await client.query(text, statement.params);
+        statementTimes.push(performance.now() - started);
+      }
       const { copyMs, sqlDeriveMs } = await baselines(client, db.kind, db.url, options.csv);
       const readers = await compareCsvReaders(options.csv);
       return {
@@ -170,6 +190,8 @@ export async function benchRates(
         lookupP99Ms: round(percentile(apiTimes, 99)),
         sqlLookupP50Ms: round(percentile(sqlTimes, 50)),
         sqlLookupP99Ms: round(percentile(sqlTimes, 99)),
+        statementLookupP50Ms: round(percentile(statementTimes, 50)),
+        statementLookupP99Ms: round(percentile(statementTimes, 99)),
         copyMs: copyMs === null ? null : round(copyMs),
         sqlDeriveMs: sqlDeriveMs === null ? null : round(sqlDeriveMs),
         csvOwnMs: round(readers.ownMs),

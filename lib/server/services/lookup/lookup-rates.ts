@@ -60,51 +60,12 @@ export async function lookupRates(
   query: z.infer<typeof ZLookupQuery>,
 ): Promise<TLookup> {
   assertCan(actor, 'rates:read');
-  const leading = Array.from({ length: Math.min(query.number.length, 20) }, (_, index) =>
-    query.number.slice(0, index + 1),
-  );
-  // One statement, one round trip (issue 14: the API at p99 within 3× the probe alone):
-  // the account in the caller's scope, the cards it holds, each chain up its parents,
-  // and the longest prefix of each chain card in effect now.
-  const inScope = withinSql('path', actor.account.path);
-  const [found] = await em.getConnection().execute<TLookupRow[]>(
-    `with recursive target as (
-       select id from account where id = ? and ${inScope.sql}),
-     starts as (
-       select card_id as id from card_assignment where account_id = (select id from target)
-       union select id from card where owner_id = (select id from target)),
-     chosen as (select id from starts where ?::uuid is null or id = ?::uuid),
-     chain as (
-       select id, parent_id, 0 as depth, id as start_id from card where id in (select id from chosen)
-       union all
-       select c.id, c.parent_id, chain.depth + 1, chain.start_id
-         from card c join chain on c.id = chain.parent_id),
-     cards as (
-       select chain.start_id, chain.depth, c.id, c.name, c.currency, c.decimals, c.rounding,
-              c.parent_id, c.owner_id, o.path as owner_path,
-              coalesce((select array_agg(ca.account_id::text) from card_assignment ca where ca.card_id = c.id),
-                       '{}'::text[]) as holders
-         from chain join card c on c.id = chain.id join account o on o.id = c.owner_id),
-     matches as (
-       select distinct on (card_id) card_id, prefix, destination, rate::text as rate,
-              connection_fee::text as connection_fee, initial_increment, increment, grace_seconds, blocked
-         from rate
-        where card_id = any(array(select distinct id from chain)) and prefix = any(?::text[])
-          and (effective_from is null or effective_from <= now())
-        order by card_id, length(prefix) desc, effective_from desc nulls last)
-     select exists (select 1 from target) as found,
-            exists (select 1 from chosen) as chosen,
-            (select count(*) from starts)::int as starts,
-            (select json_agg(cards order by start_id, depth) from cards) as cards,
-            (select json_agg(matches) from matches) as matches`,
-    [
-      query.accountId,
-      ...inScope.params,
-      query.cardId ?? null,
-      query.cardId ?? null,
-      `{${leading.join(',')}}`,
-    ],
-  );
+  const statement = lookupStatement(actor.account.path, {
+    accountId: query.accountId,
+    cardId: query.cardId ?? null,
+    number: query.number,
+  });
+  const [found] = await em.getConnection().execute<TLookupRow[]>(statement.sql, statement.params);
   if (!found?.found) throw notFound('account');
   if (query.cardId && !found.chosen)
     throw invalidInput({ cardId: 'is not a card this account holds' });
@@ -177,5 +138,59 @@ export async function lookupRates(
     seconds: query.seconds,
     levels: chains[0]?.levels ?? [],
     chains,
+  };
+}
+
+/**
+ * The lookup's one statement (one round trip; issue 14: the API within 3× of it): the
+ * account in the caller's scope, the cards it holds, each chain up its parents, and the
+ * longest prefix of each chain card in effect now. Exported for the bench, which times
+ * this very statement straight on the database beside the API.
+ */
+export function lookupStatement(
+  callerPath: string,
+  query: { accountId: string; cardId: string | null; number: string },
+): { sql: string; params: unknown[] } {
+  const leading = Array.from({ length: Math.min(query.number.length, 20) }, (_, index) =>
+    query.number.slice(0, index + 1),
+  );
+  const inScope = withinSql('path', callerPath);
+  return {
+    sql: `with recursive target as (
+       select id from account where id = ? and ${inScope.sql}),
+     starts as (
+       select card_id as id from card_assignment where account_id = (select id from target)
+       union select id from card where owner_id = (select id from target)),
+     chosen as (select id from starts where ?::uuid is null or id = ?::uuid),
+     chain as (
+       select id, parent_id, 0 as depth, id as start_id from card where id in (select id from chosen)
+       union all
+       select c.id, c.parent_id, chain.depth + 1, chain.start_id
+         from card c join chain on c.id = chain.parent_id),
+     cards as (
+       select chain.start_id, chain.depth, c.id, c.name, c.currency, c.decimals, c.rounding,
+              c.parent_id, c.owner_id, o.path as owner_path,
+              coalesce((select array_agg(ca.account_id::text) from card_assignment ca where ca.card_id = c.id),
+                       '{}'::text[]) as holders
+         from chain join card c on c.id = chain.id join account o on o.id = c.owner_id),
+     matches as (
+       select distinct on (card_id) card_id, prefix, destination, rate::text as rate,
+              connection_fee::text as connection_fee, initial_increment, increment, grace_seconds, blocked
+         from rate
+        where card_id = any(array(select distinct id from chain)) and prefix = any(?::text[])
+          and (effective_from is null or effective_from <= now())
+        order by card_id, length(prefix) desc, effective_from desc nulls last)
+     select exists (select 1 from target) as found,
+            exists (select 1 from chosen) as chosen,
+            (select count(*) from starts)::int as starts,
+            (select json_agg(cards order by start_id, depth) from cards) as cards,
+            (select json_agg(matches) from matches) as matches`,
+    params: [
+      query.accountId,
+      ...inScope.params,
+      query.cardId,
+      query.cardId,
+      `{${leading.join(',')}}`,
+    ],
   };
 }
