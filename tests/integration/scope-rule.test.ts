@@ -9,6 +9,7 @@ import {
   holdingFilter,
   holdsSql,
   onPathSql,
+  onPathOfSql,
   carrierIdOf,
   isBelow,
   isWithin,
@@ -154,8 +155,14 @@ describe('the subtree rule in SQL and in TypeScript', () => {
           const above = idsOf(accounts.filter((a) => isBelow(a.path, account.path)));
           expect(await idsFound(em, holdingFilter(account.path))).toEqual(holding);
           expect(await idsFound(em, aboveFilter(account.path))).toEqual(above);
-          const onPath = await idsWhere(em, { onPath: onPathSql('id', account.path) });
-          expect(onPath.onPath, `on the path ${account.path}`).toEqual(holding);
+          const onPath = await idsWhere(em, {
+            onPath: onPathSql('id', account.path),
+            onPathOf: onPathOfSql('id', { sql: '?::text', params: [account.path] }),
+          });
+          expect(onPath, `on the path ${account.path}`).toEqual({
+            onPath: holding,
+            onPathOf: holding,
+          });
           // Its carrier is the root it lies under.
           const root = accounts.find((a) => a.path === `${carrierIdOf(account.path)}/`);
           expect(root && isWithin(root.path, account.path)).toBe(true);

@@ -13,7 +13,8 @@ import type { TActor } from './actor';
  * - TypeScript: `isWithin` (the account itself or under it), `isBelow` (strictly under);
  * - SQL text: `withinSql`, `belowSql` (a path column inside a subtree, an indexed prefix
  *   scan), `holdsSql` (a path column that is the given path or one of its ancestors),
- *   `onPathSql` (an account id column naming that account or an ancestor);
+ *   `onPathSql` (an account id column naming that account or an ancestor), `onPathOfSql`
+ *   (the same against a path given as SQL, such as another row's column);
  * - MikroORM: `withinFilter`, `belowFilter` (on a path), `holdingFilter`, `aboveFilter`
  *   (on an account: the rule read the other way round), and `scopeFor` per kind.
  * Paths end with '/', so a sibling whose id shares characters (`r1/` and `r10/`) is never
@@ -65,6 +66,18 @@ export function holdsSql(column: string, path: string): TSqlFragment {
  */
 export function onPathSql(idColumn: string, path: string): TSqlFragment {
   return { sql: `${idColumn}::text = any(string_to_array(?, '/'))`, params: [path] };
+}
+
+/**
+ * `idColumn` (a uuid column) names an account on the path `path` gives (SQL text with
+ * its parameters, e.g. another row's path column): an `= any(uuid[])` the primary key
+ * serves, for joining a row to the accounts above it.
+ */
+export function onPathOfSql(idColumn: string, path: TSqlFragment): TSqlFragment {
+  return {
+    sql: `${idColumn} = any(string_to_array(rtrim(${path.sql}, '/'), '/')::uuid[])`,
+    params: path.params,
+  };
 }
 
 /** A MikroORM condition on a path property: within the subtree. */

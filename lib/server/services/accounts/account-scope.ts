@@ -1,7 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { belowSql, scopeFor } from '@/lib/server/authz/scope';
+import { belowSql, onPathOfSql, scopeFor } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/errors/domain-error';
 
 export type TSubAccountKind = 'reseller' | 'customer';
@@ -9,6 +9,30 @@ export type TSubAccountKind = 'reseller' | 'customer';
 /** The resellers or customers the actor may see (lib/server/authz `scopeFor`). */
 export function subAccountScope(actor: TActor, kind: TSubAccountKind): FilterQuery<TAccount> {
   return scopeFor(actor, kind) as FilterQuery<TAccount>;
+}
+
+/**
+ * `findScopedAccount` and, in the same statement, which accounts on its path (itself
+ * included) are suspended — what its effective status needs (account-dto.ts
+ * `suspendedAncestors`), without a second round trip on every read and edit.
+ */
+export async function findScopedAccountWithSuspended(
+  em: EntityManager,
+  actor: TActor,
+  kind: TSubAccountKind,
+  unverifiedId: string,
+): Promise<{ account: TAccount; suspended: Set<string> }> {
+  const scope = belowSql('a.path', actor.account.path);
+  const onPath = onPathOfSql('s.id', { sql: 'a.path', params: [] });
+  const [row] = await em.execute<Record<string, unknown>[]>(
+    `select a.*, array(select s.id::text from account s
+                        where s.status = 'suspended' and ${onPath.sql}) as suspended_on_path
+       from account a where a.kind = ? and ${scope.sql} and a.id = ? limit 1`,
+    [...onPath.params, kind, ...scope.params, unverifiedId],
+  );
+  if (!row) throw notFound(kind);
+  const { suspended_on_path: suspended, ...columns } = row;
+  return { account: em.map(Account, columns), suspended: new Set(suspended as string[]) };
 }
 
 /**

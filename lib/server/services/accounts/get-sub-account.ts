@@ -2,8 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
-import { findScopedAccount, type TSubAccountKind } from './account-scope';
-import { suspendedAncestors, toAccountDto } from './account-dto';
+import { findScopedAccountWithSuspended, type TSubAccountKind } from './account-scope';
+import { toAccountDto } from './account-dto';
 import { grantFor } from './sub-account-kinds';
 
 export async function getSubAccount(
@@ -13,6 +13,11 @@ export async function getSubAccount(
   unverifiedId: string,
 ): Promise<TResellerDto | TCustomerDto> {
   assertCan(actor, grantFor(kind, 'read'));
-  const account = await findScopedAccount(em, actor, kind, unverifiedId);
-  return toAccountDto(account, await suspendedAncestors(em, [account]));
+  const { account, suspended } = await findScopedAccountWithSuspended(
+    em,
+    actor,
+    kind,
+    unverifiedId,
+  );
+  return toAccountDto(account, suspended);
 }

@@ -13,8 +13,8 @@ import type {
   TResellerDto,
   TResellerPatch,
 } from '@/lib/shared/schemas/accounts';
-import { findScopedAccount, type TSubAccountKind } from './account-scope';
-import { suspendedAncestors, toAccountDto } from './account-dto';
+import { findScopedAccountWithSuspended, type TSubAccountKind } from './account-scope';
+import { toAccountDto } from './account-dto';
 import { ancestorIds } from './account-tree';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 
@@ -39,8 +39,12 @@ export async function updateSubAccount(
 ): Promise<TResellerDto | TCustomerDto> {
   assertCan(actor, grantFor(kind, 'update'));
   return mutate(em, actor, async (tx, record) => {
-    const account = await findScopedAccount(tx, actor, kind, unverifiedId);
-    const suspended = await suspendedAncestors(tx, [account]);
+    const { account, suspended } = await findScopedAccountWithSuspended(
+      tx,
+      actor,
+      kind,
+      unverifiedId,
+    );
     const before = toAccountDto(account, suspended);
     if (patch.version !== account.version) throw staleVersion(before);
 
