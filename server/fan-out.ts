@@ -68,14 +68,24 @@ export class FanOut {
 
   async start(): Promise<void> {
     this.cursors = await logHeads(this.orm.em.fork());
-    setLiveNudge(() => this.nudge());
+    setLiveNudge((committed) => this.nudge(committed));
     await this.listen();
     this.poll = setInterval(() => this.nudge(), this.options.pollMs);
     this.poll.unref();
   }
 
-  nudge(): void {
+  /**
+   * Reads and delivers what was committed since the last pass. `committed` (this
+   * process's own commit, its carriers' last positions): with no socket here, the
+   * cursors move there without reading anything — every position up to it is committed
+   * (commit order per carrier), and nobody is here to receive them.
+   */
+  nudge(committed?: ReadonlyMap<string, number>): void {
     if (this.stopped) return;
+    if (committed && !this.draining && this.idle()) {
+      for (const [carrierId, head] of committed) this.skipTo(carrierId, head);
+      return;
+    }
     if (this.draining) {
       this.again = true;
       return;
@@ -121,12 +131,15 @@ export class FanOut {
 
   private async skipToHeads(em: EntityManager): Promise<void> {
     const heads = await logHeads(em);
-    for (const [carrierId, head] of heads) {
-      const cursor = this.cursors.get(carrierId) ?? 0;
-      if (head <= cursor) continue;
-      this.passed += head - cursor;
-      this.cursors.set(carrierId, head);
-    }
+    for (const [carrierId, head] of heads) this.skipTo(carrierId, head);
+  }
+
+  /** Passes a carrier's entries up to `head` without reading them (nobody to deliver to). */
+  private skipTo(carrierId: string, head: number): void {
+    const cursor = this.cursors.get(carrierId) ?? 0;
+    if (head <= cursor) return;
+    this.passed += head - cursor;
+    this.cursors.set(carrierId, head);
   }
 
   /**

@@ -58,17 +58,21 @@ export async function mutate<T>(
   actor: TActor | null,
   work: (tx: EntityManager, record: (change: TChange) => void) => Promise<T>,
 ): Promise<T> {
+  // Inside a caller's transaction this one is a savepoint: "done" is not committed yet.
+  const outermost = !em.isInTransaction();
+  let positions: Map<string, number> | undefined;
   return em
     .transactional(async (tx) => {
       const changes: TChange[] = [];
       const result = await work(tx, (change) => changes.push(change));
       await tx.flush();
-      if (changes.length) await appendChanges(tx, actor, changes);
+      if (changes.length) positions = await appendChanges(tx, actor, changes);
       return result;
     })
     .then((result) => {
-      // Committed: wake this process's fan-out now; NOTIFY (sent at commit) wakes the others.
-      findLiveNudge()?.();
+      // Committed: wake this process's fan-out now; NOTIFY (sent at commit) wakes the
+      // others. The positions just committed go with it, only when they truly are.
+      findLiveNudge()?.(outermost ? positions : undefined);
       return result;
     });
 }
@@ -78,13 +82,18 @@ export async function mutate<T>(
  * route handlers that commit and the server that tails are two module graphs).
  */
 const NUDGE_KEY = Symbol.for('reseller-panel.live-nudge');
-type TGlobalWithNudge = typeof globalThis & { [NUDGE_KEY]?: () => void };
+/**
+ * Wakes the fan-out; `committed` is each carrier's last position this commit wrote (so
+ * every position up to it is committed: positions are commit order per carrier).
+ */
+export type TLiveNudge = (committed?: ReadonlyMap<string, number>) => void;
+type TGlobalWithNudge = typeof globalThis & { [NUDGE_KEY]?: TLiveNudge };
 
-export function setLiveNudge(nudge: (() => void) | undefined): void {
+export function setLiveNudge(nudge: TLiveNudge | undefined): void {
   (globalThis as TGlobalWithNudge)[NUDGE_KEY] = nudge;
 }
 
-function findLiveNudge(): (() => void) | undefined {
+function findLiveNudge(): TLiveNudge | undefined {
   return (globalThis as TGlobalWithNudge)[NUDGE_KEY];
 }
 
@@ -116,7 +125,12 @@ export function carrierOfChange(change: TChange): string {
   throw new Error(`A ${change.resource} change names no carrier.`);
 }
 
-async function appendChanges(tx: EntityManager, actor: TActor | null, changes: TChange[]) {
+/** Writes the rows; answers each carrier's last position written. */
+async function appendChanges(
+  tx: EntityManager,
+  actor: TActor | null,
+  changes: TChange[],
+): Promise<Map<string, number>> {
   // Positions per carrier: this mutation's rows of a carrier are its next positions, in
   // the order recorded. Heads are bumped in carrier order, so two writers touching the
   // same carriers lock them in the same order.
@@ -158,7 +172,7 @@ async function appendChanges(tx: EntityManager, actor: TActor | null, changes: T
   // change is written, the last step before its commit — not the transaction's start
   // (`now()`), which a long transaction would date back. The commit guard knows the
   // transaction's rows by `txid` (its default).
-  await tx.execute(
+  const heads = await tx.execute<{ carrier_id: string; seq: string }[]>(
     `with head as materialized (
        insert into carrier_log_head as h (carrier_id, seq)
        values ${carriers.map(() => '(?::uuid, ?::bigint)').join(', ')}
@@ -177,10 +191,16 @@ async function appendChanges(tx: EntityManager, actor: TActor | null, changes: T
              actor_account_id, impersonator_user_id, resource, entity_id, op, version,
              before, after, scope_before, scope_after, summary, audience, affects_access)
        join head on head.carrier_id = v.carrier_id
-      order by v.carrier_id, v.below desc`,
+      order by v.carrier_id, v.below desc
+      returning carrier_id, carrier_seq as seq`,
     values,
   );
   if (beforeCommitForTests) await beforeCommitForTests(tx);
+  const last = new Map<string, number>();
+  for (const row of heads) {
+    last.set(row.carrier_id, Math.max(last.get(row.carrier_id) ?? 0, Number(row.seq)));
+  }
+  return last;
 }
 
 /**
