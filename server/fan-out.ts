@@ -126,7 +126,7 @@ export class FanOut {
 
   /** No socket connected and none held for a re-check. */
   private idle(): boolean {
-    return this.io.of('/').sockets.size === 0 && this.held.ids().length === 0;
+    return this.io.of('/').sockets.size === 0 && this.held.size === 0;
   }
 
   private async skipToHeads(em: EntityManager): Promise<void> {
@@ -289,6 +289,11 @@ class HeldSockets {
 
   ids(): string[] {
     return [...this.waiting.keys()];
+  }
+
+  /** How many sockets are held now. */
+  get size(): number {
+    return this.waiting.size;
   }
 
   recheck(sockets: TPanelSocket[]): void {

@@ -9,7 +9,6 @@ import {
   holdingFilter,
   holdsSql,
   onPathSql,
-  onPathOfSql,
   carrierIdOf,
   isBelow,
   isWithin,
@@ -157,7 +156,7 @@ describe('the subtree rule in SQL and in TypeScript', () => {
           expect(await idsFound(em, aboveFilter(account.path))).toEqual(above);
           const onPath = await idsWhere(em, {
             onPath: onPathSql('id', account.path),
-            onPathOf: onPathOfSql('id', { sql: '?::text', params: [account.path] }),
+            onPathOf: onPathSql('id', { sql: '?::text', params: [account.path] }),
           });
           expect(onPath, `on the path ${account.path}`).toEqual({
             onPath: holding,

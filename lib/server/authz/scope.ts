@@ -13,8 +13,7 @@ import type { TActor } from './actor';
  * - TypeScript: `isWithin` (the account itself or under it), `isBelow` (strictly under);
  * - SQL text: `withinSql`, `belowSql` (a path column inside a subtree, an indexed prefix
  *   scan), `holdsSql` (a path column that is the given path or one of its ancestors),
- *   `onPathSql` (an account id column naming that account or an ancestor), `onPathOfSql`
- *   (the same against a path given as SQL, such as another row's column);
+ *   `onPathSql` (an account id column naming the account at a path, or an ancestor);
  * - MikroORM: `withinFilter`, `belowFilter` (on a path), `holdingFilter`, `aboveFilter`
  *   (on an account: the rule read the other way round), and `scopeFor` per kind.
  * Paths end with '/', so a sibling whose id shares characters (`r1/` and `r10/`) is never
@@ -61,22 +60,16 @@ export function holdsSql(column: string, path: string): TSqlFragment {
 }
 
 /**
- * `idColumn` (SQL naming an account id) is the account at `path` or one of its
- * ancestors: the ids on a path are exactly those accounts, so no account is read.
+ * `idColumn` (a uuid column) names an account on `path` — the account there or one of
+ * its ancestors: the ids on a path are exactly those accounts, so no account is read and
+ * the primary key serves the `= any(uuid[])`. `path` is a path, or SQL giving one (such
+ * as another row's path column) with its parameters.
  */
-export function onPathSql(idColumn: string, path: string): TSqlFragment {
-  return { sql: `${idColumn}::text = any(string_to_array(?, '/'))`, params: [path] };
-}
-
-/**
- * `idColumn` (a uuid column) names an account on the path `path` gives (SQL text with
- * its parameters, e.g. another row's path column): an `= any(uuid[])` the primary key
- * serves, for joining a row to the accounts above it.
- */
-export function onPathOfSql(idColumn: string, path: TSqlFragment): TSqlFragment {
+export function onPathSql(idColumn: string, path: string | TSqlFragment): TSqlFragment {
+  const given = typeof path === 'string' ? { sql: '?', params: [path] } : path;
   return {
-    sql: `${idColumn} = any(string_to_array(rtrim(${path.sql}, '/'), '/')::uuid[])`,
-    params: path.params,
+    sql: `${idColumn} = any(string_to_array(rtrim(${given.sql}, '/'), '/')::uuid[])`,
+    params: given.params,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { belowSql, onPathOfSql, scopeFor } from '@/lib/server/authz/scope';
+import { belowSql, onPathSql, scopeFor } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/errors/domain-error';
 
 export type TSubAccountKind = 'reseller' | 'customer';
@@ -12,18 +12,22 @@ export function subAccountScope(actor: TActor, kind: TSubAccountKind): FilterQue
 }
 
 /**
- * `findScopedAccount` and, in the same statement, which accounts on its path (itself
- * included) are suspended — what its effective status needs (account-dto.ts
- * `suspendedAncestors`), without a second round trip on every read and edit.
+ * `unverifiedId` from the client, or 404: outside scope and non-existent look alike. The
+ * scope is `subAccountScope` in the subtree rule's SQL form, and the row becomes a managed
+ * entity: this lookup is on every read and edit of an account, and MikroORM's processing
+ * of the `$and` filter cost several times the query itself (issue 14, docs/bench.md).
+ * With it, in the same statement, which accounts on its path (itself included) are
+ * suspended: what its effective status needs (account-dto.ts), without a second round
+ * trip.
  */
-export async function findScopedAccountWithSuspended(
+export async function findScopedAccount(
   em: EntityManager,
   actor: TActor,
   kind: TSubAccountKind,
   unverifiedId: string,
 ): Promise<{ account: TAccount; suspended: Set<string> }> {
   const scope = belowSql('a.path', actor.account.path);
-  const onPath = onPathOfSql('s.id', { sql: 'a.path', params: [] });
+  const onPath = onPathSql('s.id', { sql: 'a.path', params: [] });
   const [row] = await em.execute<Record<string, unknown>[]>(
     `select a.*, array(select s.id::text from account s
                         where s.status = 'suspended' and ${onPath.sql}) as suspended_on_path
@@ -33,27 +37,6 @@ export async function findScopedAccountWithSuspended(
   if (!row) throw notFound(kind);
   const { suspended_on_path: suspended, ...columns } = row;
   return { account: em.map(Account, columns), suspended: new Set(suspended as string[]) };
-}
-
-/**
- * `unverifiedId` from the client, or 404: outside scope and non-existent look alike. The
- * scope is `subAccountScope` in the subtree rule's SQL form, and the row becomes a managed
- * entity: this lookup is on every read and edit of an account, and MikroORM's processing
- * of the `$and` filter cost several times the query itself (issue 14, docs/bench.md).
- */
-export async function findScopedAccount(
-  em: EntityManager,
-  actor: TActor,
-  kind: TSubAccountKind,
-  unverifiedId: string,
-): Promise<TAccount> {
-  const scope = belowSql('path', actor.account.path);
-  const [row] = await em.execute<Record<string, unknown>[]>(
-    `select * from account where kind = ? and ${scope.sql} and id = ? limit 1`,
-    [kind, ...scope.params, unverifiedId],
-  );
-  if (!row) throw notFound(kind);
-  return em.map(Account, row);
 }
 
 /**

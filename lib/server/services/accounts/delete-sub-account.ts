@@ -5,7 +5,7 @@ import { accountScopePath } from '@/lib/server/authz/scope';
 import { conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { findScopedAccount, type TSubAccountKind } from './account-scope';
-import { suspendedAncestors, toAccountDto } from './account-dto';
+import { toAccountDto } from './account-dto';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 
 /**
@@ -20,7 +20,7 @@ export async function deleteSubAccount(
 ): Promise<void> {
   assertCan(actor, grantFor(kind, 'delete'));
   await mutate(em, actor, async (tx, record) => {
-    const account = await findScopedAccount(tx, actor, kind, unverifiedId);
+    const { account, suspended } = await findScopedAccount(tx, actor, kind, unverifiedId);
     const dependants = await tx.execute<{ resource: string; id: string; name: string }[]>(
       `(select case kind when 'customer' then 'customers' else 'resellers' end as resource, id, name
           from account where parent_id = ? limit 20)
@@ -36,7 +36,7 @@ export async function deleteSubAccount(
         dependants: dependants.slice(0, 20),
       });
     }
-    const before = toAccountDto(account, await suspendedAncestors(tx, [account]));
+    const before = toAccountDto(account, suspended);
     tx.remove(account);
     record({
       resource: SUB_ACCOUNT[kind].resource,

@@ -29,7 +29,12 @@ export async function transferCustomer(
 ): Promise<TCustomerDto> {
   assertCan(actor, 'customers:update');
   return mutate(em, actor, async (tx, record) => {
-    const customer = await findScopedAccount(tx, actor, 'customer', unverifiedId);
+    const { account: customer, suspended } = await findScopedAccount(
+      tx,
+      actor,
+      'customer',
+      unverifiedId,
+    );
     const target = await findParentForNew(tx, actor, input.toParentId);
     const fromParentId = customer.parent!.id;
     if (target.id === fromParentId) {
@@ -41,7 +46,7 @@ export async function transferCustomer(
       throw invalidInput({ cardId: 'must be a customer card of the target account' });
     }
 
-    const before = toCustomerDto(customer, await suspendedAncestors(tx, [customer]));
+    const before = toCustomerDto(customer, suspended);
     const scopeBefore = accountScopePath(customer);
     const held = await tx.findOne(
       CardAssignment,

@@ -13,7 +13,7 @@ import type {
   TResellerDto,
   TResellerPatch,
 } from '@/lib/shared/schemas/accounts';
-import { findScopedAccountWithSuspended, type TSubAccountKind } from './account-scope';
+import { findScopedAccount, type TSubAccountKind } from './account-scope';
 import { toAccountDto } from './account-dto';
 import { ancestorIds } from './account-tree';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
@@ -39,12 +39,7 @@ export async function updateSubAccount(
 ): Promise<TResellerDto | TCustomerDto> {
   assertCan(actor, grantFor(kind, 'update'));
   return mutate(em, actor, async (tx, record) => {
-    const { account, suspended } = await findScopedAccountWithSuspended(
-      tx,
-      actor,
-      kind,
-      unverifiedId,
-    );
+    const { account, suspended } = await findScopedAccount(tx, actor, kind, unverifiedId);
     const before = toAccountDto(account, suspended);
     if (patch.version !== account.version) throw staleVersion(before);
 
