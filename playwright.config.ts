@@ -16,6 +16,9 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   timeout: 60_000,
+  // A whole-page load (view-as start and stop reload the page) can take several seconds
+  // on a busy 2-core machine; the default 5 s made waits for it flaky.
+  expect: { timeout: 10_000 },
   use: {
     baseURL: `http://localhost:${PORT}`,
     trace: 'retain-on-failure',

@@ -49,8 +49,9 @@ export function ImpersonationBanner({
         onClick={async () => {
           setPending(true);
           await apiFetch('/impersonation', { method: 'DELETE' }).catch(() => {});
-          router.refresh();
-          setPending(false);
+          // Back as oneself on a whole new page: nothing of the viewed identity's cache
+          // or live connection may paint under one's own (lib/client/identity-scope.tsx).
+          window.location.reload();
         }}
       >
         Stop viewing

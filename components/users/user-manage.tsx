@@ -1,7 +1,6 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
@@ -28,7 +27,6 @@ export function UserManage({
   can: { update: boolean; impersonate: boolean };
   onClose: () => void;
 }) {
-  const router = useRouter();
   const [message, setMessage] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const manageableKey = queryKeys.anyChange('users', { id: user.id, sub: 'manageable' });
@@ -72,9 +70,10 @@ export function UserManage({
     submit: async (body) => {
       setDone(null);
       await apiFetch('/impersonation', { method: 'POST', body });
-      router.push('/');
-      router.refresh();
       setDone(`Viewing as ${user.email}.`);
+      // A whole new page, not a client-side move: nothing of this identity's cache or
+      // live connection may paint under the one viewed (lib/client/identity-scope.tsx).
+      window.location.assign('/');
     },
   });
 

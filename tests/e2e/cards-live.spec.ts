@@ -10,6 +10,12 @@ import { adminPage, signIn } from '../fixtures/e2e-sign-in';
  */
 const PASSWORD = 'e2e-cards-password';
 
+// The browser outlives a test: close the people it opened, or their live pages keep
+// refetching on every later change (a view-as re-scopes every tab of the admin).
+test.afterEach(async ({ browser }) => {
+  await Promise.all(browser.contexts().map((context) => context.close()));
+});
+
 /** A reseller user's own browser, signed in through the form, on the cards page, live. */
 async function signedIn(browser: Browser, email: string, password: string): Promise<Page> {
   const page = await (
