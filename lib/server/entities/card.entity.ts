@@ -68,7 +68,9 @@ export const Rate = defineEntity({
   ],
   properties: {
     id: p.bigint('string').primary().autoincrement(),
-    card: () => p.manyToOne(Card).deleteRule('cascade'),
+    // Checked per statement by triggers, not per row by a foreign key: deleting a card
+    // still deletes its rates (Migration20261204100000).
+    card: () => p.manyToOne(Card).createForeignKeyConstraint(false),
     prefix: p.string().length(20),
     destination: p.string().length(120),
     rate: p.decimal('string').precision(18).scale(6),
