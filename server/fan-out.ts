@@ -149,14 +149,17 @@ export class FanOut {
    */
   private deliver(entry: TLogEntry): boolean {
     const metrics = getMetrics();
-    let deliveries: TDelivery[];
+    let deliveries: readonly TDelivery[];
+    let affected: TPanelSocket[];
     try {
-      // Built in full here, envelopes included, so a throw happens before any emit.
-      deliveries = audienceOf(entry).map((delivery) => ({
-        rooms: delivery.rooms,
-        except: delivery.except,
-        envelope: delivery.envelope,
-      }));
+      const audience = audienceOf(entry);
+      affected = affectedSockets(this.io, entry);
+      // Only what reaches a socket here, unless a socket is (or is about to be) held: a
+      // held socket is judged after its re-check by the rooms it is in then, so it is
+      // owed every delivery. Envelopes are built here, so a throw happens before any emit.
+      deliveries =
+        this.held.size || affected.length ? audience : audience.filter((d) => this.reachesHere(d));
+      for (const delivery of deliveries) void delivery.envelope;
     } catch (error) {
       const key = `${entry.carrierId}:${entry.seq}`;
       const attempts = (this.failures.get(key) ?? 0) + 1;
@@ -180,23 +183,32 @@ export class FanOut {
       this.advance(entry);
       return true;
     }
-    this.failures.delete(`${entry.carrierId}:${entry.seq}`);
+    if (this.failures.size) this.failures.delete(`${entry.carrierId}:${entry.seq}`);
     // A change to who may see what first holds the sockets it touches and re-checks
     // them; they receive this entry (and any after it) once re-scoped, so it already
     // goes by the access it leaves behind. Every other socket receives it now.
-    this.held.recheck(affectedSockets(this.io, entry));
+    this.held.recheck(affected);
     const held = this.held.ids();
     for (const delivery of deliveries) {
-      this.io.local
-        .to(delivery.rooms)
-        .except([...(delivery.except ?? []), ...held])
-        .emit('change', delivery.envelope);
+      if (!this.reachesHere(delivery)) continue;
+      const except = held.length ? [...(delivery.except ?? []), ...held] : delivery.except;
+      const to = this.io.local.to(delivery.rooms);
+      (except?.length ? to.except(except) : to).emit('change', delivery.envelope);
     }
     this.held.queue(deliveries);
     this.advance(entry);
     metrics.changesFannedOut.inc();
     metrics.fanoutLag.observe(Math.max(0, Date.now() - entry.at.getTime()) / 1000);
     return true;
+  }
+
+  /**
+   * Whether a socket of this process is in any of the delivery's rooms: a broadcast to
+   * none sends nothing, and its envelope need not be built or encoded.
+   */
+  private reachesHere(delivery: TDelivery): boolean {
+    const rooms = this.io.of('/').adapter.rooms;
+    return delivery.rooms.some((room) => rooms.has(room));
   }
 
   private advance(entry: TLogEntry): void {
@@ -317,7 +329,7 @@ class HeldSockets {
     );
   }
 
-  queue(deliveries: TDelivery[]): void {
+  queue(deliveries: readonly TDelivery[]): void {
     for (const held of this.waiting.values()) held.items.push({ deliveries });
   }
 
@@ -328,7 +340,7 @@ class HeldSockets {
     // This socket's own mark is first: earlier marks were released by earlier re-checks.
     if (items[0] && 'mark' in items[0] && items[0].mark === mark) items.shift();
     while (items.length && !('mark' in items[0]!)) {
-      const item = items.shift() as { deliveries: TDelivery[] };
+      const item = items.shift() as { deliveries: readonly TDelivery[] };
       for (const delivery of item.deliveries) {
         if (reaches(socket, delivery)) socket.emit('change', delivery.envelope);
       }
@@ -337,7 +349,7 @@ class HeldSockets {
   }
 }
 
-type THeldItem = { mark: number } | { deliveries: TDelivery[] };
+type THeldItem = { mark: number } | { deliveries: readonly TDelivery[] };
 
 /** What a room broadcast would decide for one socket: in a room, in no exception. */
 function reaches(socket: TPanelSocket, delivery: TDelivery): boolean {

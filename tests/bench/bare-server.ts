@@ -71,7 +71,6 @@ async function emit(command: Extract<TBareCommand, { type: 'emit' }>) {
     const due = started + (tick + 1) * tickMs;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
   }
-  return seq;
 }
 
 /** `count` envelopes round robin over the scopes, yielding now and then to the sockets. */
@@ -86,8 +85,11 @@ async function burst(command: Extract<TBareCommand, { type: 'burst' }>) {
 process.on('message', async (command: TBareCommand) => {
   if (command.type === 'emit' || command.type === 'burst') {
     const before = seq;
+    const started = performance.now();
     await (command.type === 'emit' ? emit(command) : burst(command));
-    process.send!({ type: 'emitted', count: seq - before });
+    // The seconds it took: more than asked when the server fell behind its ticks.
+    const elapsed = (performance.now() - started) / 1000;
+    process.send!({ type: 'emitted', count: seq - before, elapsed });
   } else {
     io.close();
     process.exit(0);

@@ -21,6 +21,7 @@ export interface TClientGroup {
 
 export type TCommand =
   | { type: 'connect'; url: string; groups: TClientGroup[]; concurrency: number }
+  /** Once deliveries have stopped arriving: latencies and deliveries from zero. */
   | { type: 'reset' }
   | { type: 'stats' }
   | { type: 'watch-disconnect'; tag: string }
@@ -271,6 +272,15 @@ async function catchUpPage(socket: Socket, since: number) {
   }
 }
 
+/** Until no delivery arrived for 300 ms (at most a minute). */
+async function quiet() {
+  for (let waited = 0; waited < 60_000; waited += 300) {
+    const before = deliveries;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    if (deliveries === before) return;
+  }
+}
+
 process.on('message', async (command: TCommand) => {
   switch (command.type) {
     case 'connect':
@@ -280,6 +290,8 @@ process.on('message', async (command: TCommand) => {
       });
       break;
     case 'reset':
+      // A load that fell behind is still arriving: the next starts once it has.
+      await quiet();
       latencies = [];
       deliveries = 0;
       process.send!({ type: 'reset-done' });
