@@ -231,6 +231,7 @@ export async function resolveSessionActor(
        join app_user u on u.id = s.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
       where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()`,
     [claims.sessionId, claims.userId],
+    { prepared: true },
   );
   return withExpiry(rows[0], claims.sessionVersion);
 }
@@ -268,7 +269,9 @@ export async function resolveTokenActor(
       token_session_version: number;
       token_last_used_at: Date | null;
     }
-  >(em, tokenActorSql(byId ? 't.id' : 't.token_hash', '?'), [byId ? token.id : token.hash]);
+  >(em, tokenActorSql(byId ? 't.id' : 't.token_hash', '?'), [byId ? token.id : token.hash], {
+    prepared: true,
+  });
   const row = rows[0];
   if (!row) return { denied: 'credential_invalid' };
   const resolved = withExpiry(row, row.token_session_version);
