@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Duplex, Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { errorResponse } from '@/lib/server/api/handler';
+import { errorResponse, jsonTextOf } from '@/lib/server/api/handler';
 import { API_REGISTRY, matchRoute, type TApiPath } from '@/lib/server/api/registry';
 import { allowHeader, apiSegments } from '@/lib/server/api/routes';
 import { getLogger } from '@/lib/server/observability/logger';
@@ -165,6 +165,13 @@ export async function writeResponse(res: ServerResponse, response: Response, hea
   const cookies = response.headers.getSetCookie();
   if (cookies.length) res.setHeader('set-cookie', cookies);
   if (!response.body || headOnly) {
+    res.end();
+    return;
+  }
+  // The same one chunk the stream would give, written without reading it back.
+  const text = jsonTextOf(response);
+  if (text !== undefined) {
+    res.write(text);
     res.end();
     return;
   }

@@ -30,13 +30,21 @@ function fakeSocket(expiresInMs: number) {
 /** A database that refuses every query, counting them. */
 function failingOrm() {
   const queries = { count: 0 };
+  // What lib/server/db/direct-query.ts asks of an EntityManager: a pool connection.
+  const connection = {
+    query: async () => {
+      queries.count++;
+      throw new Error('connection terminated');
+    },
+  };
   const em = {
+    getTransactionContext: () => undefined,
     getConnection: () => ({
-      execute: async () => {
-        queries.count++;
-        throw new Error('connection terminated');
-      },
+      getKnex: () => ({
+        client: { acquireConnection: async () => connection, releaseConnection: async () => {} },
+      }),
     }),
+    getDriver: () => ({ convertException: (error: Error) => error }),
   };
   const orm = { em: { fork: () => em } } as unknown as MikroORM;
   return { orm, queries };

@@ -110,13 +110,27 @@ const COMPRESS_MIN_BYTES = 1024;
 export function json(body: unknown, status = 200): Response {
   const text = JSON.stringify(body);
   const small = Buffer.byteLength(text) < COMPRESS_MIN_BYTES;
-  return new Response(text, {
+  const response = new Response(text, {
     status,
     headers: {
       'content-type': 'application/json',
       'cache-control': small ? 'no-store, no-transform' : 'no-store',
     },
   });
+  JSON_TEXT.set(response, text);
+  return response;
+}
+
+/** Each `json()` answer's text, kept beside its (unread) body stream. */
+const JSON_TEXT = new WeakMap<Response, string>();
+
+/**
+ * The text a `json()` answer was made from, for the API router (server/api-router.ts) to
+ * write as it is: reading it back through the body's web stream cost a GET about as
+ * much CPU as its own statement (issue 14). Undefined for any other answer.
+ */
+export function jsonTextOf(response: Response): string | undefined {
+  return JSON_TEXT.get(response);
 }
 
 export function noContent(): Response {

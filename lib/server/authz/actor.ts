@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { isGrant, type TGrant } from '@/lib/shared/permissions';
 import type { TAccountKind } from '@/lib/server/entities';
 import type { TDenyReason } from '@/lib/shared/schemas/users';
+import { directQuery } from '@/lib/server/db/direct-query';
 import { isWithin } from './scope';
 
 /**
@@ -199,12 +200,11 @@ export async function resolveActor(
   claims: { userId: string; sessionVersion: number },
 ): Promise<TActor | null> {
   if (!UUID.test(claims.userId)) return null;
-  const rows = await em
-    .getConnection()
-    .execute<TActorViewRow[]>(
-      `${ACTOR_SELECT} ${OPEN_VIEW_SELECT} ${ACTOR_FROM} ${OPEN_VIEW_JOIN} where u.id = ?`,
-      [claims.userId],
-    );
+  const rows = await directQuery<TActorViewRow>(
+    em,
+    `${ACTOR_SELECT} ${OPEN_VIEW_SELECT} ${ACTOR_FROM} ${OPEN_VIEW_JOIN} where u.id = ?`,
+    [claims.userId],
+  );
   const resolved = resolvedFrom(rows[0], claims.sessionVersion);
   return 'actor' in resolved ? resolved.actor : null;
 }
@@ -224,12 +224,14 @@ export async function resolveSessionActor(
   if (!UUID.test(claims.userId) || !UUID.test(claims.sessionId)) {
     return { denied: 'credential_invalid' };
   }
-  const rows = await em.getConnection().execute<TCredentialRow[]>(
+  const rows = await directQuery<TCredentialRow>(
+    em,
     `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, s.expires_at as credential_expires_at
        from user_session s
        join app_user u on u.id = s.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
       where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()`,
     [claims.sessionId, claims.userId],
+    { prepared: true },
   );
   return withExpiry(rows[0], claims.sessionVersion);
 }
@@ -261,13 +263,15 @@ export async function resolveTokenActor(
 > {
   const byId = 'id' in token;
   if (byId && !UUID.test(token.id)) return { denied: 'credential_invalid' };
-  const rows = await em.getConnection().execute<
-    (TCredentialRow & {
+  const rows = await directQuery<
+    TCredentialRow & {
       token_id: string;
       token_session_version: number;
       token_last_used_at: Date | null;
-    })[]
-  >(tokenActorSql(byId ? 't.id' : 't.token_hash', '?'), [byId ? token.id : token.hash]);
+    }
+  >(em, tokenActorSql(byId ? 't.id' : 't.token_hash', '?'), [byId ? token.id : token.hash], {
+    prepared: true,
+  });
   const row = rows[0];
   if (!row) return { denied: 'credential_invalid' };
   const resolved = withExpiry(row, row.token_session_version);
@@ -300,28 +304,26 @@ export async function resolveCredentialActors(
   const list = (items: unknown[]) => items.map(() => '?').join(', ');
   const [sessionRows, tokenRows] = await Promise.all([
     sessions.length
-      ? em
-          .getConnection()
-          .execute<(TCredentialRow & { session_id: string; session_user_id: string })[]>(
-            `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, s.expires_at as credential_expires_at,
+      ? directQuery<TCredentialRow & { session_id: string; session_user_id: string }>(
+          em,
+          `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, s.expires_at as credential_expires_at,
                   s.id as session_id, s.user_id as session_user_id
              from user_session s
              join app_user u on u.id = s.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
             where s.id in (${list(sessions)}) and s.revoked_at is null and s.expires_at > now()`,
-            sessions.map((s) => s.sessionId),
-          )
+          sessions.map((s) => s.sessionId),
+        )
       : [],
     tokenIds.length
-      ? em
-          .getConnection()
-          .execute<(TCredentialRow & { token_id: string; token_session_version: number })[]>(
-            `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, t.id as token_id,
+      ? directQuery<TCredentialRow & { token_id: string; token_session_version: number }>(
+          em,
+          `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, t.id as token_id,
                   t.session_version as token_session_version, t.expires_at as credential_expires_at
              from api_token t
              join app_user u on u.id = t.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
             where t.id in (${list(tokenIds)}) and t.expires_at > now()`,
-            tokenIds,
-          )
+          tokenIds,
+        )
       : [],
   ]);
   const bySession = new Map(sessionRows.map((row) => [row.session_id, row]));
@@ -364,9 +366,9 @@ export async function evaluateUserAccess(
   em: EntityManager,
   userId: string,
 ): Promise<{ actor: TActor } | { denied: TDenyReason } | null> {
-  const rows = await em
-    .getConnection()
-    .execute<TActorRow[]>(`${ACTOR_SELECT} ${ACTOR_FROM} where u.id = ?`, [userId]);
+  const rows = await directQuery<TActorRow>(em, `${ACTOR_SELECT} ${ACTOR_FROM} where u.id = ?`, [
+    userId,
+  ]);
   return rows[0] ? evaluateActor(rows[0]) : null;
 }
 
@@ -378,10 +380,10 @@ export async function unsafeFindLoginRow(
   em: EntityManager,
   email: string,
 ): Promise<TActorRow | undefined> {
-  const rows = await em
-    .getConnection()
-    .execute<TActorRow[]>(`${ACTOR_SELECT}, u.password_hash ${ACTOR_FROM} where u.email = ?`, [
-      email.trim().toLowerCase(),
-    ]);
+  const rows = await directQuery<TActorRow>(
+    em,
+    `${ACTOR_SELECT}, u.password_hash ${ACTOR_FROM} where u.email = ?`,
+    [email.trim().toLowerCase()],
+  );
   return rows[0];
 }

@@ -2,6 +2,7 @@ import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { ENTITIES } from '@/lib/server/entities';
 import { MIGRATIONS } from './migrations';
+import { PanelPostgreSqlDriver } from './light-transaction';
 
 /**
  * The one MikroORM configuration, for PostgreSQL and for the embedded PGlite (which is
@@ -10,6 +11,8 @@ import { MIGRATIONS } from './migrations';
 export function createOrmConfig(clientUrl: string, overrides: Partial<Options> = {}): Options {
   return defineConfig({
     clientUrl,
+    // PostgreSQL's driver with a lighter top-level transaction (light-transaction.ts).
+    driver: PanelPostgreSqlDriver,
     entities: ENTITIES,
     extensions: [Migrator],
     // The schema only ever changes through committed migrations (STACK.md pitfall 2).

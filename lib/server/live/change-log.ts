@@ -4,6 +4,7 @@ import type { TLoggedResource } from '@/lib/shared/schemas/audit';
 import type { TChangeSummaryOf } from '@/lib/shared/live/change-summary';
 import type { TCardAssignedDto } from '@/lib/shared/schemas/cards';
 import { carrierIdOf } from '@/lib/server/authz/scope';
+import { directQuery } from '@/lib/server/db/direct-query';
 import { affectsAccess } from './affects-access';
 
 export type TChangeOp = 'created' | 'updated' | 'deleted';
@@ -172,7 +173,8 @@ async function appendChanges(
   // change is written, the last step before its commit — not the transaction's start
   // (`now()`), which a long transaction would date back. The commit guard knows the
   // transaction's rows by `txid` (its default).
-  const heads = await tx.execute<{ carrier_id: string; seq: string }[]>(
+  const heads = await directQuery<{ carrier_id: string; seq: string }>(
+    tx,
     `with head as materialized (
        insert into carrier_log_head as h (carrier_id, seq)
        values ${carriers.map(() => '(?::uuid, ?::bigint)').join(', ')}

@@ -4,6 +4,26 @@ import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { ancestorIds } from './account-tree';
 
 /**
+ * What an account DTO is made of: a managed entity, or the plain record an account's
+ * read and versioned edit get straight from their statement (account-scope.ts).
+ */
+export type TAccountFields = Pick<
+  TAccount,
+  | 'id'
+  | 'kind'
+  | 'name'
+  | 'email'
+  | 'path'
+  | 'depth'
+  | 'status'
+  | 'creditLimit'
+  | 'balance'
+  | 'version'
+  | 'createdAt'
+  | 'updatedAt'
+>;
+
+/**
  * Account DTOs. Status is the *effective* one: an account under a suspended ancestor
  * shows as suspended (DESIGN §1), found for a whole page in one query.
  */
@@ -20,12 +40,12 @@ export async function suspendedAncestors(
   return new Set(rows.map((row) => row.id));
 }
 
-function effectiveStatus(account: TAccount, suspended: Set<string>): 'active' | 'suspended' {
+function effectiveStatus(account: TAccountFields, suspended: Set<string>): 'active' | 'suspended' {
   return ancestorIds(account.path).some((id) => suspended.has(id)) ? 'suspended' : 'active';
 }
 
 /** What resellers and customers share: meta, identity, place and effective status. */
-function common(account: TAccount, suspended: Set<string>) {
+function common(account: TAccountFields, suspended: Set<string>) {
   const ids = ancestorIds(account.path);
   return {
     id: account.id,
@@ -39,11 +59,11 @@ function common(account: TAccount, suspended: Set<string>) {
   };
 }
 
-export function toResellerDto(account: TAccount, suspended: Set<string>): TResellerDto {
+export function toResellerDto(account: TAccountFields, suspended: Set<string>): TResellerDto {
   return { ...common(account, suspended), depth: account.depth };
 }
 
-export function toCustomerDto(account: TAccount, suspended: Set<string>): TCustomerDto {
+export function toCustomerDto(account: TAccountFields, suspended: Set<string>): TCustomerDto {
   return {
     ...common(account, suspended),
     creditLimit:
@@ -55,7 +75,7 @@ export function toCustomerDto(account: TAccount, suspended: Set<string>): TCusto
 }
 
 export function toAccountDto(
-  account: TAccount,
+  account: TAccountFields,
   suspended: Set<string>,
 ): TResellerDto | TCustomerDto {
   return account.kind === 'customer'

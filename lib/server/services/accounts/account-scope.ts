@@ -3,6 +3,8 @@ import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { belowSql, onPathSql, scopeFor } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/errors/domain-error';
+import { directQuery } from '@/lib/server/db/direct-query';
+import type { TAccountFields } from './account-dto';
 
 export type TSubAccountKind = 'reseller' | 'customer';
 
@@ -13,30 +15,72 @@ export function subAccountScope(actor: TActor, kind: TSubAccountKind): FilterQue
 
 /**
  * `unverifiedId` from the client, or 404: outside scope and non-existent look alike. The
- * scope is `subAccountScope` in the subtree rule's SQL form, and the row becomes a managed
- * entity: this lookup is on every read and edit of an account, and MikroORM's processing
- * of the `$and` filter cost several times the query itself (issue 14, docs/bench.md).
- * With it, in the same statement, which accounts on its path (itself included) are
- * suspended: what its effective status needs (account-dto.ts), without a second round
- * trip.
+ * scope is `subAccountScope` in the subtree rule's SQL form, sent straight through `pg`
+ * (lib/server/db/direct-query.ts): this lookup is on every read and edit of an account,
+ * and MikroORM's processing of the `$and` filter cost several times the query itself
+ * (issue 14, docs/bench.md). With it, in the same statement, which accounts on its path
+ * (itself included) are suspended: what its effective status needs (account-dto.ts),
+ * without a second round trip. The account comes back as a plain record: a read and a
+ * versioned edit need no managed entity (making one cost more than the statement).
  */
+export async function readScopedAccount(
+  em: EntityManager,
+  actor: TActor,
+  kind: TSubAccountKind,
+  unverifiedId: string,
+): Promise<{ account: TAccountFields; suspended: Set<string> }> {
+  const { row, suspended } = await scopedAccountRow(em, actor, kind, unverifiedId);
+  return { account: accountFromRow(row), suspended };
+}
+
+/** `readScopedAccount`, the account a managed entity: for an edit through the ORM. */
 export async function findScopedAccount(
   em: EntityManager,
   actor: TActor,
   kind: TSubAccountKind,
   unverifiedId: string,
 ): Promise<{ account: TAccount; suspended: Set<string> }> {
+  const { row, suspended } = await scopedAccountRow(em, actor, kind, unverifiedId);
+  return { account: em.map(Account, row), suspended };
+}
+
+async function scopedAccountRow(
+  em: EntityManager,
+  actor: TActor,
+  kind: TSubAccountKind,
+  unverifiedId: string,
+): Promise<{ row: Record<string, unknown>; suspended: Set<string> }> {
   const scope = belowSql('a.path', actor.account.path);
   const onPath = onPathSql('s.id', { sql: 'a.path', params: [] });
-  const [row] = await em.execute<Record<string, unknown>[]>(
+  const [found] = await directQuery(
+    em,
     `select a.*, array(select s.id::text from account s
                         where s.status = 'suspended' and ${onPath.sql}) as suspended_on_path
        from account a where a.kind = ? and ${scope.sql} and a.id = ? limit 1`,
     [...onPath.params, kind, ...scope.params, unverifiedId],
   );
-  if (!row) throw notFound(kind);
-  const { suspended_on_path: suspended, ...columns } = row;
-  return { account: em.map(Account, columns), suspended: new Set(suspended as string[]) };
+  if (!found) throw notFound(kind);
+  const { suspended_on_path: suspended, ...row } = found;
+  return { row, suspended: new Set(suspended as string[]) };
+}
+
+/** An account row (`select *` or `returning *`) as the fields its DTO is made of. */
+export function accountFromRow(row: Record<string, unknown>): TAccountFields {
+  return {
+    id: row.id as string,
+    kind: row.kind as TAccountFields['kind'],
+    name: row.name as string,
+    email: (row.email as string | null) ?? null,
+    path: row.path as string,
+    depth: row.depth as number,
+    status: row.status as TAccountFields['status'],
+    creditLimit: (row.credit_limit as string | null) ?? null,
+    balance: row.balance as string,
+    version: row.version as number,
+    // Timestamps come as text on MikroORM's connections; read as the ORM reads them.
+    createdAt: new Date(row.created_at as string),
+    updatedAt: new Date(row.updated_at as string),
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
-import { findScopedAccount, type TSubAccountKind } from './account-scope';
+import { readScopedAccount, type TSubAccountKind } from './account-scope';
 import { toAccountDto } from './account-dto';
 import { grantFor } from './sub-account-kinds';
 
@@ -13,6 +13,6 @@ export async function getSubAccount(
   unverifiedId: string,
 ): Promise<TResellerDto | TCustomerDto> {
   assertCan(actor, grantFor(kind, 'read'));
-  const { account, suspended } = await findScopedAccount(em, actor, kind, unverifiedId);
+  const { account, suspended } = await readScopedAccount(em, actor, kind, unverifiedId);
   return toAccountDto(account, suspended);
 }

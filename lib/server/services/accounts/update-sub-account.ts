@@ -1,11 +1,11 @@
 import { OptimisticLockError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { accountScopePath } from '@/lib/server/authz/scope';
 import { conflict, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
+import { directQuery } from '@/lib/server/db/direct-query';
 import type { TAccountChangeSummary } from '@/lib/shared/live/change-summary';
 import type {
   TCustomerDto,
@@ -13,8 +13,8 @@ import type {
   TResellerDto,
   TResellerPatch,
 } from '@/lib/shared/schemas/accounts';
-import { findScopedAccount, type TSubAccountKind } from './account-scope';
-import { toAccountDto } from './account-dto';
+import { accountFromRow, readScopedAccount, type TSubAccountKind } from './account-scope';
+import { toAccountDto, type TAccountFields } from './account-dto';
 import { ancestorIds } from './account-tree';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 
@@ -39,11 +39,11 @@ export async function updateSubAccount(
 ): Promise<TResellerDto | TCustomerDto> {
   assertCan(actor, grantFor(kind, 'update'));
   return mutate(em, actor, async (tx, record) => {
-    const { account, suspended } = await findScopedAccount(tx, actor, kind, unverifiedId);
-    const before = toAccountDto(account, suspended);
-    if (patch.version !== account.version) throw staleVersion(before);
+    const { account: found, suspended } = await readScopedAccount(tx, actor, kind, unverifiedId);
+    const before = toAccountDto(found, suspended);
+    if (patch.version !== found.version) throw staleVersion(before);
 
-    const currentParent = ancestorIds(account.path).at(-2);
+    const currentParent = ancestorIds(found.path).at(-2);
     if (patch.parentId !== undefined && patch.parentId !== currentParent) {
       throw kind === 'customer'
         ? conflict(
@@ -52,8 +52,7 @@ export async function updateSubAccount(
           )
         : conflict('parent_immutable', "A reseller's parent account never changes.");
     }
-    const ownStatusBefore = account.status;
-    await writeChanges(tx, account, patch);
+    const account = await writeChanges(tx, found, patch);
 
     // Only the account's own status can have changed here; the ancestors' are as read.
     if (account.status === 'suspended') suspended.add(account.id);
@@ -71,7 +70,7 @@ export async function updateSubAccount(
         scopeAfter: accountScopePath(account),
         // Everything below a reseller takes its effective status from it: one row for the
         // bulk change, telling viewers to refetch (DESIGN §2), not one row per account.
-        ...(kind === 'reseller' && account.status !== ownStatusBefore
+        ...(kind === 'reseller' && account.status !== found.status
           ? { summary: STATUS_CASCADE }
           : {}),
       });
@@ -89,17 +88,17 @@ const COLUMNS = {
 } as const;
 
 /**
- * The patch's changed fields in one versioned UPDATE, the managed entity refreshed from
- * what it returns — what `flush()` did, without the unit of work's change-set pass, the
+ * The patch's changed fields in one versioned UPDATE, answering the account as it
+ * returns it — what `flush()` did, without the unit of work's change-set pass, the
  * costliest step of an edit after the database's own (issue 14, docs/bench.md). Nothing
  * changed writes nothing and keeps the version, as a flush would. A version moved by
  * another transaction since the read fails as a flush's would (409).
  */
 async function writeChanges(
   tx: EntityManager,
-  account: TAccount,
+  account: TAccountFields,
   patch: TResellerPatch | TCustomerPatch,
-): Promise<void> {
+): Promise<TAccountFields> {
   const sets: string[] = [];
   const values: unknown[] = [];
   for (const field of Object.keys(COLUMNS) as (keyof typeof COLUMNS)[]) {
@@ -108,12 +107,13 @@ async function writeChanges(
     sets.push(`${COLUMNS[field]} = ?`);
     values.push(value);
   }
-  if (sets.length === 0) return;
-  const [row] = await tx.execute<Record<string, unknown>[]>(
+  if (sets.length === 0) return account;
+  const [row] = await directQuery(
+    tx,
     `update account set ${sets.join(', ')}, updated_at = ?, version = version + 1
       where id = ? and version = ? returning *`,
     [...values, new Date(), account.id, account.version],
   );
-  if (!row) throw OptimisticLockError.lockFailed(account);
-  tx.map(Account, row);
+  if (!row) throw OptimisticLockError.lockFailed('Account');
+  return accountFromRow(row);
 }

@@ -4,6 +4,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { cardRelation, type TCardRelation } from '@/lib/server/authz/card-relation';
 import { withinSql } from '@/lib/server/authz/scope';
+import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { billedSeconds, callPrice } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
@@ -65,7 +66,9 @@ export async function lookupRates(
     cardId: query.cardId ?? null,
     number: query.number,
   });
-  const [found] = await em.getConnection().execute<TLookupRow[]>(statement.sql, statement.params);
+  const [found] = await directQuery<TLookupRow>(em, statement.sql, statement.params, {
+    prepared: true,
+  });
   if (!found?.found) throw notFound('account');
   if (query.cardId && !found.chosen)
     throw invalidInput({ cardId: 'is not a card this account holds' });
@@ -174,12 +177,16 @@ export function lookupStatement(
                        '{}'::text[]) as holders
          from chain join card c on c.id = chain.id join account o on o.id = c.owner_id),
      matches as (
-       select distinct on (card_id) card_id, prefix, destination, rate::text as rate,
-              connection_fee::text as connection_fee, initial_increment, increment, grace_seconds, blocked
-         from rate
-        where card_id = any(array(select distinct id from chain)) and prefix = any(?::text[])
-          and (effective_from is null or effective_from <= now())
-        order by card_id, length(prefix) desc, effective_from desc nulls last)
+       select m.* from (select distinct id from chain) chained
+        cross join lateral (
+          select card_id, prefix, destination, rate::text as rate,
+                 connection_fee::text as connection_fee, initial_increment, increment,
+                 grace_seconds, blocked
+            from rate
+           where card_id = chained.id and prefix = any(?::text[])
+             and (effective_from is null or effective_from <= now())
+           order by length(prefix) desc, effective_from desc nulls last
+           limit 1) m)
      select exists (select 1 from target) as found,
             exists (select 1 from chosen) as chosen,
             (select count(*) from starts)::int as starts,

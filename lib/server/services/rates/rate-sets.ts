@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Knex } from '@mikro-orm/knex';
 import { Card, type TCard } from '@/lib/server/entities';
+import { isPostgresServer } from '@/lib/server/db/direct-query';
 import type { TChange } from '@/lib/server/live/change-log';
 import { SAMPLE_SECONDS } from '@/lib/shared/pricing/markup';
 import { billedSecondsSql, roundSql } from './pricing-sql';
@@ -132,16 +133,7 @@ async function stageByJson(trx: Knex.Transaction, rows: TRateInput[]): Promise<s
 }
 
 /** Whether a connection takes COPY FROM STDIN: PostgreSQL does, PGlite's socket does not. */
-async function copyCapable(connection: pg.ClientBase): Promise<boolean> {
-  let known = COPY_CAPABLE.get(connection);
-  if (known === undefined) {
-    const { rows } = await connection.query<{ version: string }>('select version() as version');
-    known = !rows[0]!.version.includes('PGlite');
-    COPY_CAPABLE.set(connection, known);
-  }
-  return known;
-}
-const COPY_CAPABLE = new WeakMap<pg.ClientBase, boolean>();
+const copyCapable = isPostgresServer;
 
 function transactionOf(tx: EntityManager): Knex.Transaction {
   const trx = tx.getTransactionContext<Knex.Transaction>();
