@@ -55,6 +55,24 @@ describe('a statement straight through pg', () => {
     expect(pool().numUsed()).toBe(0);
   });
 
+  it('keeps a statement prepared on its connection when asked, on PostgreSQL only', async () => {
+    const prepared = await em().transactional(async (tx) => {
+      const sql = 'select ?::int + 1 as next';
+      expect(await directQuery(tx, sql, [1], { prepared: true })).toEqual([{ next: 2 }]);
+      expect(await directQuery(tx, sql, [2], { prepared: true })).toEqual([{ next: 3 }]);
+      await directQuery(tx, 'select ?::int as plain', [1]);
+      return directQuery<{ statement: string }>(
+        tx,
+        'select statement from pg_prepared_statements where statement like ?',
+        ['select $1::int%'],
+      );
+    });
+    // PGlite serves every connection from one session: nothing is prepared there.
+    expect(prepared.map((row) => row.statement)).toEqual(
+      database.db.kind === 'postgresql' ? ['select $1::int + 1 as next'] : [],
+    );
+  });
+
   it("fails as em.execute fails: the driver's error converted", async () => {
     await clear();
     await directQuery(em(), 'insert into direct_probe (id, note) values (?, ?)', [1, 'one']);
