@@ -5,6 +5,7 @@ import { Account } from '@/lib/server/entities';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
 import type { TActor } from '@/lib/server/authz/actor';
 import { useMigratedDatabase } from '../fixtures/migrated-database';
+import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
 const database = useMigratedDatabase({ pool: { min: 0, max: 24 } });
 
@@ -26,20 +27,6 @@ function actorIn(carrierId: string): TActor {
   } as TActor;
 }
 const actor = actorIn(CARRIERS[0]!);
-
-/** Until `count` sessions of this database wait on a lock (a writer queued behind one). */
-async function waitForLockWaiters(count: number): Promise<void> {
-  const em = database.orm.em.fork();
-  for (let tries = 0; tries < 1_000; tries++) {
-    const rows = await em.execute<{ n: string }[]>(
-      `select count(*) as n from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock'`,
-    );
-    if (Number(rows[0]!.n) >= count) return;
-    await sleep(10);
-  }
-  throw new Error(`no ${count} session(s) waiting on a lock`);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -174,7 +161,7 @@ describe('change log: commit order is the order, per carrier', () => {
         actorIn(first),
         customerUpdate(first, 2, { n: 2 }),
       ).then(() => (queuedDone = true));
-      await waitForLockWaiters(1);
+      await waitForLockWaiters(database.orm, 1);
       expect(queuedDone).toBe(false);
       release();
       await Promise.all([holding, queued]);

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { useMigratedDatabase } from '../fixtures/migrated-database';
+import { waitForLockWaiters } from '../fixtures/lock-waiters';
 import { arrange } from '../fixtures/arrange';
 import { rawLogInsert } from '../fixtures/raw-log';
 
@@ -171,7 +172,7 @@ describe('rate.card_id names a card', () => {
         await writer.query(sql, params);
         await deleter.query('begin');
         const deleting = deleteCardSql(deleter, card);
-        await waitForLockWaiters(1);
+        await waitForLockWaiters(database.orm, 1);
         await writer.query('commit');
         await deleting;
         await deleter.query('commit');
@@ -192,7 +193,7 @@ describe('rate.card_id names a card', () => {
         await writer.query('begin');
         const { sql, params } = insertRates(card, ['37']);
         const writing = sqlState(writer.query(sql, params));
-        await waitForLockWaiters(1);
+        await waitForLockWaiters(database.orm, 1);
         await deleter.query('commit');
         expect((await writing).code).toBe('23503');
         await writer.query('rollback');
@@ -215,17 +216,3 @@ describe('rate.card_id names a card', () => {
     }
   });
 });
-
-/** Until `count` sessions of this database wait on a lock. */
-async function waitForLockWaiters(count: number): Promise<void> {
-  const em = database.orm.em.fork();
-  for (let tries = 0; tries < 1_000; tries++) {
-    const rows = await em.execute<{ n: string }[]>(
-      `select count(*) as n from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock'`,
-    );
-    if (Number(rows[0]!.n) >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`no ${count} session(s) waiting on a lock`);
-}
