@@ -22,6 +22,9 @@ export interface TApiCostFigures {
   floorPatchPerS: number;
 }
 
+/** Alternating rounds per request kind (see `measure`). */
+const ROUNDS = 10;
+
 const ADMIN = { email: 'cost@carrier.test', password: 'cost-admin-password' };
 
 function cpuMs(pid: number): number | null {
@@ -68,59 +71,7 @@ export async function benchApiCost(
       });
       customers.push(customer.body as { id: string; version: number });
     }
-    let pid = server.child.pid!;
-    const measure = async (one: (index: number) => Promise<void>) => {
-      // Warm up with as many requests as are measured, for the panel and the floor alike:
-      // after 100, the panel's larger code was still being optimized (profiled: a fresh
-      // server's first 1,000 GETs cost 2.3 ms each, the next 1,000 0.9 ms, a quarter of
-      // the first on threads besides the main one: V8's compilers and GC helpers), so the
-      // figure measured warm-up.
-      for (let index = 0; index < options.requests; index++) await one(index);
-      const cpuBefore = cpuMs(pid);
-      const started = performance.now();
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 4 }, async () => {
-          for (let index = next++; index < options.requests; index = next++) await one(index);
-        }),
-      );
-      const seconds = (performance.now() - started) / 1000;
-      const cpuAfter = cpuMs(pid);
-      return {
-        cpuMs:
-          cpuBefore === null || cpuAfter === null
-            ? null
-            : Math.round(((cpuAfter - cpuBefore) / options.requests) * 100) / 100,
-        perS: Math.round(options.requests / seconds),
-      };
-    };
-    const getOne = async (index: number) => {
-      const answer = await call('GET', `/customers/${customers[index % 16]!.id}`, token);
-      if (!answer.ok) throw new Error('GET failed');
-    };
-    const patchOne = async (index: number) => {
-      const customer = customers[index % 16]!;
-      const answer = await call('PATCH', `/customers/${customer.id}`, token, {
-        version: customer.version,
-        creditLimit: String(index),
-      });
-      if (answer.ok) customer.version = answer.body.version as number;
-      else {
-        // Another of the four writers edited it first: take its version and go on.
-        const current = (answer.body.error as { current?: { version: number } })?.current;
-        if (current) customer.version = current.version;
-        else if (answer.status === 409) {
-          // It did so between this one's read and its versioned UPDATE (rare; the answer
-          // then carries no `current`): read the version.
-          const read = await call('GET', `/customers/${customer.id}`, token);
-          customer.version = read.body.version as number;
-        } else throw new Error(`PATCH failed: ${answer.status}`);
-      }
-    };
-    const get = await measure(getOne);
-    const patch = await measure(patchOne);
-
-    // The floor on the same database, token and customers.
+    // The floor on the same database, token and customers, running beside the panel.
     const floor = fork('tests/bench/floor-server.ts', [], {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, DATABASE_URL: panel.db.url },
@@ -131,19 +82,98 @@ export async function benchApiCost(
         floor.once('message', (message: { port: number }) => resolve(message.port));
         floor.once('exit', (code) => reject(new Error(`floor server exited (${code})`)));
       });
-      base = `http://127.0.0.1:${port}`;
-      pid = floor.pid!;
-      const floorGet = await measure(getOne);
-      const floorPatch = await measure(patchOne);
+      const servers = {
+        panel: { url: server.url, pid: server.child.pid! },
+        floor: { url: `http://127.0.0.1:${port}`, pid: floor.pid! },
+      };
+      /** `count` requests, 4 at a time, against one server: its CPU and the wall time. */
+      const round = async (
+        which: keyof typeof servers,
+        count: number,
+        one: (index: number) => Promise<void>,
+      ) => {
+        base = servers[which].url;
+        const cpuBefore = cpuMs(servers[which].pid);
+        const started = performance.now();
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            for (let index = next++; index < count; index = next++) await one(index);
+          }),
+        );
+        const cpuAfter = cpuMs(servers[which].pid);
+        return {
+          cpu: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+          seconds: (performance.now() - started) / 1000,
+        };
+      };
+      /**
+       * Both servers measured in alternating rounds, after a warm-up of as many requests
+       * as are measured (a fresh server's first 1,000 GETs cost 2.3 ms each, the next
+       * 1,000 0.9 ms: V8 still optimizing). Measured one after the other, the floor's
+       * figure moved by half from run to run (0.58–0.89 ms a PATCH) with whatever else
+       * the machine did meanwhile; alternating rounds give both the same conditions.
+       */
+      const measure = async (one: (index: number) => Promise<void>) => {
+        for (const which of ['panel', 'floor'] as const) {
+          for (let index = 0; index < options.requests; index++) {
+            base = servers[which].url;
+            await one(index);
+          }
+        }
+        const totals = {
+          panel: { cpu: 0 as number | null, seconds: 0 },
+          floor: { cpu: 0 as number | null, seconds: 0 },
+        };
+        const size = Math.ceil(options.requests / ROUNDS);
+        for (let done = 0; done < options.requests; done += size) {
+          for (const which of ['panel', 'floor'] as const) {
+            const result = await round(which, Math.min(size, options.requests - done), one);
+            const total = totals[which];
+            total.cpu = total.cpu === null || result.cpu === null ? null : total.cpu + result.cpu;
+            total.seconds += result.seconds;
+          }
+        }
+        const figure = (total: { cpu: number | null; seconds: number }) => ({
+          cpuMs: total.cpu === null ? null : Math.round((total.cpu / options.requests) * 100) / 100,
+          perS: Math.round(options.requests / total.seconds),
+        });
+        return { panel: figure(totals.panel), floor: figure(totals.floor) };
+      };
+      const getOne = async (index: number) => {
+        const answer = await call('GET', `/customers/${customers[index % 16]!.id}`, token);
+        if (!answer.ok) throw new Error('GET failed');
+      };
+      const patchOne = async (index: number) => {
+        const customer = customers[index % 16]!;
+        const answer = await call('PATCH', `/customers/${customer.id}`, token, {
+          version: customer.version,
+          creditLimit: String(index),
+        });
+        if (answer.ok) customer.version = answer.body.version as number;
+        else {
+          // Another of the four writers edited it first: take its version and go on.
+          const current = (answer.body.error as { current?: { version: number } })?.current;
+          if (current) customer.version = current.version;
+          else if (answer.status === 409) {
+            // It did so between this one's read and its versioned UPDATE (rare; the answer
+            // then carries no `current`): read the version.
+            const read = await call('GET', `/customers/${customer.id}`, token);
+            customer.version = read.body.version as number;
+          } else throw new Error(`PATCH failed: ${answer.status}`);
+        }
+      };
+      const get = await measure(getOne);
+      const patch = await measure(patchOne);
       return {
-        getCpuMs: get.cpuMs,
-        patchCpuMs: patch.cpuMs,
-        getPerS: get.perS,
-        patchPerS: patch.perS,
-        floorGetCpuMs: floorGet.cpuMs,
-        floorPatchCpuMs: floorPatch.cpuMs,
-        floorGetPerS: floorGet.perS,
-        floorPatchPerS: floorPatch.perS,
+        getCpuMs: get.panel.cpuMs,
+        patchCpuMs: patch.panel.cpuMs,
+        getPerS: get.panel.perS,
+        patchPerS: patch.panel.perS,
+        floorGetCpuMs: get.floor.cpuMs,
+        floorPatchCpuMs: patch.floor.cpuMs,
+        floorGetPerS: get.floor.perS,
+        floorPatchPerS: patch.floor.perS,
       };
     } finally {
       floor.send({ type: 'close' });
