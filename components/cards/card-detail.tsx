@@ -7,13 +7,14 @@ import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
-import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
+import { deriveTerms, marginCheck, type TMarginVerdict } from '@/lib/shared/pricing/markup';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
 import {
   ZAssignmentCreate,
   ZCardDerive,
   type TAssignmentDto,
   type TCardDto,
+  type TMarginReport,
 } from '@/lib/shared/schemas/cards';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TRateDto } from '@/lib/shared/schemas/rates';
@@ -242,14 +243,7 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
           { terms, card: { decimals: card.decimals, rounding: parentRounding } },
           { terms: sell, card: child },
         );
-        return [
-          row.prefix,
-          row.rate,
-          sell.rate,
-          check.losing.length
-            ? `loses on ${check.losing.map((s) => `${s.seconds} s`).join(', ')}`
-            : 'ok',
-        ];
+        return [row.prefix, row.rate, sell.rate, check.losing ? losingText(check) : 'ok'];
       });
     } catch {
       return [];
@@ -389,16 +383,23 @@ function Assignments({
   );
 }
 
-interface TMarginReport {
-  total: number;
-  items: {
-    prefix: string;
-    destination: string;
-    losing: { seconds: number; buy: string; sell: string }[];
-  }[];
+/** Where a row loses money, in words: its first losing call and its worst loss. */
+function losingText(
+  check: Pick<
+    TMarginVerdict,
+    'firstLosingSeconds' | 'worstLoss' | 'worstLossSeconds' | 'sellsBelowBuyRate'
+  >,
+): string {
+  const parts: string[] = [];
+  if (check.sellsBelowBuyRate) parts.push('sell rate below the buy rate');
+  if (check.firstLosingSeconds !== null) parts.push(`from ${check.firstLosingSeconds} s calls`);
+  if (check.worstLoss !== null) {
+    parts.push(`worst −${check.worstLoss} on a ${check.worstLossSeconds} s call`);
+  }
+  return `loses: ${parts.join(', ')}`;
 }
 
-/** The rows of a derived card that lose money, with the call lengths where they do. */
+/** The rows of a derived card that lose money, with their first losing call and worst loss. */
 function MarginReport({ cardId }: { cardId: string }) {
   const marginKey = queryKeys.under('cards', cardId, 'margin');
   const report = useQuery({
@@ -416,18 +417,12 @@ function MarginReport({ cardId }: { cardId: string }) {
         isLoading={report.isLoading}
         error={report.error}
         empty={items.length === 0}
-        emptyText="No row loses money at any sample call length."
+        emptyText="No row loses money on any call length."
       >
         <DataTable
           label="Losing rows"
-          headers={['Prefix', 'Destination', 'Loses on']}
-          rows={items.map((row) => [
-            row.prefix,
-            row.destination,
-            row.losing
-              .map((sample) => `${sample.seconds} s (buy ${sample.buy}, sell ${sample.sell})`)
-              .join('; '),
-          ])}
+          headers={['Prefix', 'Destination', 'Loses']}
+          rows={items.map((row) => [row.prefix, row.destination, losingText(row)])}
         />
       </ListState>
     </div>

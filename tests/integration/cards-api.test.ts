@@ -268,7 +268,13 @@ describe('cards, rates and derive (master mode)', () => {
     expect(
       margin.body.items[0].samples.map((sample: { seconds: number }) => sample.seconds),
     ).toEqual([1, 6, 30, 60, 180]);
-    expect(margin.body.items[0].losing.length).toBeGreaterThan(0);
+    // Sold at 0.0450 over a buy of 0.0600: every call loses, more the longer it is.
+    expect(margin.body.items[0]).toMatchObject({
+      sellsBelowBuyRate: true,
+      firstLosingSeconds: 1,
+      worstLossSeconds: expect.any(Number),
+    });
+    expect(Number(margin.body.items[0].worstLoss)).toBeGreaterThan(0);
 
     // The log of that one PUT: one rates_changed per card, a margin alert for S only.
     const rows = await suite.orm.em
@@ -493,11 +499,83 @@ describe('cards, rates and derive (master mode)', () => {
         initialIncrement: row.initialIncrement,
         increment: row.increment,
         overridden: (row.prefix as string) in overrides,
-        losing:
-          marginCheck({ terms, card: parent }, { terms: expected, card: child }).losing.length > 0,
+        losing: marginCheck({ terms, card: parent }, { terms: expected, card: child }).losing,
       });
     });
   }
+});
+
+describe('exact margin check (issue 16: rows the sampled check called safe)', () => {
+  /** A provider card with `rows`, a card derived from it selling each row at `sell`. */
+  async function derivedOver(
+    parentCard: { decimals: number; rounding: string },
+    childCard: { decimals: number; rounding: string },
+    rows: { prefix: string; rate: string; sell: string; [key: string]: unknown }[],
+  ) {
+    const parent = await admin.post('/cards', {
+      name: `Margin buy ${rows[0]!.prefix}`,
+      currency: 'EUR',
+      kind: 'provider',
+      ...parentCard,
+    });
+    expect(parent.status).toBe(201);
+    const rates = rows.map(({ sell: _sell, ...row }) => ({
+      destination: `D${row.prefix}`,
+      ...row,
+    }));
+    expect((await admin.put(`/cards/${parent.body.id}/rates`, { rates })).status).toBe(200);
+    const child = await admin.post(`/cards/${parent.body.id}/derive`, {
+      name: `Margin sell ${rows[0]!.prefix}`,
+      ...childCard,
+      overrides: rows.map((row) => ({ prefix: row.prefix, rate: row.sell })),
+    });
+    expect(child.status).toBe(201);
+    return child.body as { id: string; losingRates: number };
+  }
+
+  it('flags a 30/6 row losing on 37-42 s and a 1/1 row with grace losing on 7-38 s', async () => {
+    const card = await derivedOver(
+      { decimals: 4, rounding: 'up' },
+      { decimals: 4, rounding: 'down' },
+      [
+        { prefix: '51', rate: '0.0013', sell: '0.0014', initialIncrement: 30, increment: 6 },
+        {
+          prefix: '52',
+          rate: '0.0100',
+          sell: '0.0101',
+          initialIncrement: 1,
+          increment: 1,
+          graceSeconds: 6,
+        },
+        // Enough of a lead that rounding never takes it back: not flagged.
+        { prefix: '53', rate: '0.0100', sell: '0.0200', initialIncrement: 1, increment: 1 },
+      ],
+    );
+    expect(card.losingRates).toBe(2);
+    const margin = await admin.get(`/cards/${card.id}/margin`);
+    expect(margin.status).toBe(200);
+    expect(margin.body.items).toMatchObject([
+      {
+        prefix: '51',
+        firstLosingSeconds: 37,
+        worstLoss: '0.0001',
+        worstLossSeconds: 37,
+        sellsBelowBuyRate: false,
+      },
+      { prefix: '52', firstLosingSeconds: 7, sellsBelowBuyRate: false },
+    ]);
+  });
+
+  it('flags a half-even 4 dp card over a 6 dp parent at 0.021 (loses on 3, 7, 11 … s)', async () => {
+    const card = await derivedOver(
+      { decimals: 6, rounding: 'half_up' },
+      { decimals: 4, rounding: 'half_even' },
+      [{ prefix: '54', rate: '0.021000', sell: '0.0210', initialIncrement: 1, increment: 1 }],
+    );
+    expect(card.losingRates).toBe(1);
+    const margin = await admin.get(`/cards/${card.id}/margin`);
+    expect(margin.body.items).toMatchObject([{ prefix: '54', firstLosingSeconds: 3 }]);
+  });
 });
 
 describe('assignment rules', () => {

@@ -159,7 +159,7 @@ async function expectFollowsParent(cardId: string): Promise<number> {
     const expected = deriveTerms(terms(parentRow), markup, card, overrides.get(parentRow.prefix));
     const row = rows[index]!;
     const check = marginCheck({ terms: terms(parentRow), card: parent }, { terms: expected, card });
-    const loses = !parentRow.blocked && check.losing.length > 0;
+    const loses = !parentRow.blocked && check.losing;
     losing += loses ? 1 : 0;
     expect({
       prefix: row.prefix,

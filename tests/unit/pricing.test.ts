@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { billedSeconds, callPrice, type TRateTerms } from '@/lib/shared/pricing/billing';
 import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
-import { atCardPrecision, money } from '@/lib/shared/pricing/money';
+import {
+  atCardPrecision,
+  money,
+  ROUNDING_MODES,
+  type TRoundingMode,
+} from '@/lib/shared/pricing/money';
 
 const terms = (rate: string, over: Partial<TRateTerms> = {}): TRateTerms => ({
   rate,
@@ -112,7 +117,9 @@ describe('markup and margin', () => {
       { terms: terms('0.0100'), card: card4 },
       { terms: terms('0.0150', { initialIncrement: 1, increment: 1 }), card: card4 },
     );
-    expect(check.losing.map((sample) => sample.seconds)).toEqual([1, 6, 30]);
+    expect(check).toMatchObject({ losing: true, firstLosingSeconds: 1, sellsBelowBuyRate: false });
+    // The worst call is the shortest: 1 s sells 0.0003 against a whole minute's 0.0100.
+    expect(check).toMatchObject({ worstLoss: '0.0097', worstLossSeconds: 1 });
     expect(check.samples.find((sample) => sample.seconds === 60)).toMatchObject({
       buy: '0.0100',
       sell: '0.0150',
@@ -140,9 +147,137 @@ describe('markup and margin', () => {
             terms: deriveTerms(buy.terms, { markupPercent: percent }, sellCard),
             card: sellCard,
           };
-          expect(marginCheck(buy, sell).losing).toEqual([]);
+          expect(marginCheck(buy, sell).losing).toBe(false);
         },
       ),
     );
   });
+});
+
+/**
+ * The margin check against its oracle: every call length priced at both levels, one by
+ * one. Found by such a scan, three derived rows lost money that sampling at 1, 6, 30, 60
+ * and 180 s called safe (issue 16).
+ */
+describe('exact margin check', () => {
+  type TSide = { terms: TRateTerms; card: { decimals: number; rounding: TRoundingMode } };
+  /** Every call of 1..seconds: the losing ones, the first, and the worst (shortest on a tie). */
+  function scan(buy: TSide, sell: TSide, seconds: number) {
+    const losing: number[] = [];
+    let worst: { loss: string; seconds: number } | null = null;
+    for (let d = 1; d <= seconds; d++) {
+      const loss = money(callPrice(buy.terms, d, buy.card)).minus(
+        money(callPrice(sell.terms, d, sell.card)),
+      );
+      if (!loss.greaterThan(0)) continue;
+      losing.push(d);
+      if (!worst || loss.greaterThan(worst.loss)) worst = { loss: loss.toFixed(), seconds: d };
+    }
+    return { losing, worst };
+  }
+  const side = (
+    rate: string,
+    decimals: number,
+    rounding: TRoundingMode,
+    over: Partial<TRateTerms> = {},
+  ): TSide => ({ terms: terms(rate, over), card: { decimals, rounding } });
+
+  it('a 30/6 row bought 0.0013 up and sold 0.0014 down loses on every call of 37-42 s', () => {
+    const structure = { initialIncrement: 30, increment: 6 };
+    const buy = side('0.0013', 4, 'up', structure);
+    const sell = side('0.0014', 4, 'down', structure);
+    const check = marginCheck(buy, sell);
+    expect(check).toMatchObject({
+      losing: true,
+      firstLosingSeconds: 37,
+      worstLoss: '0.0001',
+      worstLossSeconds: 37,
+      sellsBelowBuyRate: false,
+    });
+    expect(scan(buy, sell, 3600).losing).toEqual([37, 38, 39, 40, 41, 42]);
+    // Sampling missed it: no sample length loses.
+    expect(check.samples.filter((sample) => money(sample.margin).isNegative())).toEqual([]);
+  });
+
+  it('a 1/1 row with 6 s grace bought 0.0100 up, sold 0.0101 down loses on 16 lengths, 7-38 s', () => {
+    const structure = { initialIncrement: 1, increment: 1, graceSeconds: 6 };
+    const buy = side('0.0100', 4, 'up', structure);
+    const sell = side('0.0101', 4, 'down', structure);
+    const { losing } = scan(buy, sell, 3600);
+    expect(losing).toHaveLength(16);
+    expect([losing[0], losing.at(-1)]).toEqual([7, 38]);
+    expect(marginCheck(buy, sell)).toMatchObject({ losing: true, firstLosingSeconds: 7 });
+  });
+
+  it('a half-even 4 dp card over a 6 dp parent at 0.021 loses on 3, 7, 11, 15 … s', () => {
+    const structure = { initialIncrement: 1, increment: 1 };
+    const buy = side('0.021000', 6, 'half_up', structure);
+    const sell = side('0.0210', 4, 'half_even', structure);
+    const { losing } = scan(buy, sell, 3600);
+    expect(losing.slice(0, 4)).toEqual([3, 7, 11, 15]);
+    expect(losing).toHaveLength(900);
+    expect(marginCheck(buy, sell)).toMatchObject({
+      losing: true,
+      firstLosingSeconds: 3,
+      sellsBelowBuyRate: false,
+    });
+  });
+
+  it('agrees with a scan of every call of 1-3600 s, same or mixed structures', () => {
+    const increments = fc.constantFrom(1, 2, 3, 5, 6, 7, 10, 12, 15, 20, 30, 60);
+    const sideOf = fc
+      .record({
+        units: fc.integer({ min: 0, max: 40_000 }),
+        feeUnits: fc.integer({ min: 0, max: 300 }),
+        decimals: fc.integer({ min: 2, max: 6 }),
+        rounding: fc.constantFrom(...ROUNDING_MODES),
+        initialIncrement: fc.integer({ min: 1, max: 90 }),
+        increment: increments,
+        graceSeconds: fc.integer({ min: 0, max: 20 }),
+      })
+      .map(({ units, feeUnits, decimals, rounding, ...structure }) =>
+        side(
+          money(String(units)).dividedBy(money('10').pow(decimals)).toFixed(decimals),
+          decimals,
+          rounding,
+          {
+            ...structure,
+            connectionFee: money(String(feeUnits))
+              .dividedBy(money('10').pow(decimals))
+              .toFixed(decimals),
+          },
+        ),
+      );
+    fc.assert(
+      fc.property(sideOf, sideOf, fc.boolean(), (buy, other, sameStructure) => {
+        // Half the cases sell the buy's own structure, as a derived card does.
+        const sell = sameStructure
+          ? {
+              ...other,
+              terms: {
+                ...buy.terms,
+                rate: other.terms.rate,
+                connectionFee: other.terms.connectionFee,
+              },
+            }
+          : other;
+        const check = marginCheck(buy, sell, { maxCallSeconds: 3600 });
+        const { losing, worst } = scan(buy, sell, 3600);
+        expect({
+          first: check.firstLosingSeconds,
+          worst:
+            check.worstLoss === null
+              ? null
+              : { loss: check.worstLoss, seconds: check.worstLossSeconds },
+          losing: check.losing,
+        }).toEqual({
+          first: losing[0] ?? null,
+          worst: worst ? { loss: money(worst.loss).toFixed(), seconds: worst.seconds } : null,
+          losing: losing.length > 0 || check.sellsBelowBuyRate,
+        });
+      }),
+      // Each case prices 7,200 calls: 80 cases keep the file to a few seconds.
+      { numRuns: 80 },
+    );
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
-import { atCardPrecision, money, type TCardRounding } from './money';
-import { callPrice, type TRateTerms } from './billing';
+import { atCardPrecision, money, type TCardRounding, type TMoney } from './money';
+import { billedSeconds, callPrice, type TRateTerms } from './billing';
 
 /** How a derived card follows its parent: percent and/or fixed per minute on top. */
 export interface TMarkup {
@@ -32,8 +32,15 @@ export function deriveTerms(
   };
 }
 
-/** Call lengths a margin check prices at both levels (short calls expose increments). */
+/** Typical call lengths the margin report shows priced at both levels, for reading. */
 export const SAMPLE_SECONDS = [1, 6, 30, 60, 180] as const;
+
+/**
+ * When a sell rate per minute is below its buy rate, every long enough call loses and
+ * the loss grows with the length: its first losing call and worst loss are given for
+ * calls up to a day (switches cut calls well before; a longer one is not one call).
+ */
+export const MAX_CALL_SECONDS = 86_400;
 
 export interface TMarginSample {
   seconds: number;
@@ -42,16 +49,148 @@ export interface TMarginSample {
   margin: string;
 }
 
+/** What the exact margin check finds for one row. */
+export interface TMarginVerdict {
+  /** Some call length sells below its buy price (or the sell rate is below the buy rate). */
+  losing: boolean;
+  /** The shortest call that loses money, in seconds; null when none does. */
+  firstLosingSeconds: number | null;
+  /** The largest loss on one call (buy price − sell price); null when none loses. */
+  worstLoss: string | null;
+  /** The shortest call with that loss. */
+  worstLossSeconds: number | null;
+  /** The sell rate per minute is below the buy rate: longer calls lose more. */
+  sellsBelowBuyRate: boolean;
+}
+
 /**
- * Prices typical calls at both levels (DESIGN §1): the whole billing structure, not
- * only the per-minute figure — selling 1/1 on a 60/60 buy loses money on short calls.
- * `losing` lists the samples where the sell price is below the buy price.
+ * How far below its exact value a card's rounding can bill (`down` up to one unit of its
+ * last decimal, the half modes half a unit, `up` never), and how far above.
+ */
+function roundingSlack(card: TCardRounding): { below: TMoney; above: TMoney } {
+  const unit = money(`1e-${card.decimals}`);
+  const half = unit.dividedBy(2);
+  switch (card.rounding) {
+    case 'down':
+      return { below: unit, above: money('0') };
+    case 'up':
+      return { below: money('0'), above: unit };
+    default:
+      return { below: half, above: half };
+  }
+}
+
+/**
+ * What the margin check has to enumerate, shared by the TypeScript check and its SQL
+ * twin (lib/server/services/rates/rate-sets.ts), which a property test holds to it:
+ * - `slack`: the sell price can lose at most `slack` to rounding against the buy price
+ *   (the sell's rounding down plus the buy's rounding up). A call whose exact sell price
+ *   is at least `slack` above its exact buy price cannot lose.
+ */
+export function marginSlack(buy: TCardRounding, sell: TCardRounding): TMoney {
+  return roundingSlack(sell).below.plus(roundingSlack(buy).above);
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+const lcm = (a: number, b: number) => (a / gcd(a, b)) * b;
+
+/**
+ * Whether any call loses money on a row, exactly — not at sample lengths (issue 16: a
+ * 30/6 row lost on every call of 37–42 s that no sample hit). The two levels may bill
+ * different structures.
+ *
+ * From `start` on (past both initial increments and both graces) each level bills
+ * m + k·i seconds, so a call L = lcm(60, both increments) seconds longer bills exactly L
+ * more at both; rates are at their cards' precision, so L/60 whole minutes add a whole
+ * number of units to each price and leave its rounding as it was (an even number of
+ * units under half-even rounding, so L doubles there): the loss at d + L is
+ * the loss at d minus Δ·L/60 (Δ: sell rate − buy rate per minute). Hence the calls
+ * shorter than `start + L` decide everything: with Δ ≥ 0 no longer call loses first or
+ * more; with Δ < 0 each call's loss grows by |Δ|·L/60 a period, which gives its first
+ * losing length and its worst within MAX_CALL_SECONDS in closed form. Only call lengths
+ * where a level's billed seconds change are priced: 2 to 61 prices on common structures.
  */
 export function marginCheck(
   buy: { terms: TRateTerms; card: TCardRounding },
   sell: { terms: TRateTerms; card: TCardRounding },
-  samples: readonly number[] = SAMPLE_SECONDS,
-): { samples: TMarginSample[]; losing: TMarginSample[] } {
+  options: {
+    samples?: readonly number[];
+    /** The longest call considered when the sell rate is below the buy rate. */
+    maxCallSeconds?: number;
+  } = {},
+): TMarginVerdict & { samples: TMarginSample[] } {
+  const { samples = SAMPLE_SECONDS, maxCallSeconds = MAX_CALL_SECONDS } = options;
+  for (const [level, side] of [
+    ['buy', buy],
+    ['sell', sell],
+  ] as const) {
+    for (const value of [side.terms.rate, side.terms.connectionFee]) {
+      if (money(value).decimalPlaces() > side.card.decimals) {
+        // The period argument needs it: a finer rate would shift its rounding.
+        throw new RangeError(`the ${level} terms are finer than their card's precision`);
+      }
+    }
+  }
+  const billedAt = (terms: TRateTerms, seconds: number) =>
+    seconds <= terms.graceSeconds
+      ? 0
+      : billedSeconds(seconds, terms.initialIncrement, terms.increment);
+  const lossAt = (seconds: number) =>
+    money(callPrice(buy.terms, seconds, buy.card)).minus(
+      money(callPrice(sell.terms, seconds, sell.card)),
+    );
+  const start =
+    Math.max(
+      buy.terms.initialIncrement,
+      sell.terms.initialIncrement,
+      buy.terms.graceSeconds,
+      sell.terms.graceSeconds,
+    ) + 1;
+  // Half-even rounding breaks a tie toward the even neighbour: a shift by an odd number
+  // of units flips that, an even one does not — so with it, two minutes' worth.
+  const evenTies = buy.card.rounding === 'half_even' || sell.card.rounding === 'half_even';
+  const period = lcm(lcm(buy.terms.increment, sell.terms.increment), 60) * (evenTies ? 2 : 1);
+  const delta = money(sell.terms.rate).minus(money(buy.terms.rate));
+  // How much more a call loses per period (negative: less).
+  const growth = delta.negated().times(period).dividedBy(60);
+
+  let firstLosing: number | null = null;
+  let worst: { loss: TMoney; seconds: number } | null = null;
+  const consider = (loss: TMoney, seconds: number) => {
+    if (!loss.greaterThan(0)) return;
+    if (firstLosing === null || seconds < firstLosing) firstLosing = seconds;
+    if (
+      !worst ||
+      loss.greaterThan(worst.loss) ||
+      (loss.equals(worst.loss) && seconds < worst.seconds)
+    ) {
+      worst = { loss, seconds };
+    }
+  };
+  let previous = '';
+  for (let seconds = 1; seconds < start + period; seconds++) {
+    // The shortest call of each run billed alike at both levels stands for the run.
+    const billed = `${billedAt(buy.terms, seconds)}/${billedAt(sell.terms, seconds)}`;
+    if (billed === previous) continue;
+    previous = billed;
+    const loss = lossAt(seconds);
+    if (seconds < start || !delta.isNegative()) {
+      consider(loss, seconds);
+      continue;
+    }
+    if (seconds > maxCallSeconds) continue;
+    // This call length first loses after enough periods, and loses most at the last one.
+    const periods = loss.greaterThan(0)
+      ? 0
+      : loss.negated().dividedToIntegerBy(growth).toNumber() + 1;
+    const losingAt = seconds + periods * period;
+    if (losingAt <= maxCallSeconds) consider(loss.plus(growth.times(periods)), losingAt);
+    const last = Math.floor((maxCallSeconds - seconds) / period);
+    consider(loss.plus(growth.times(last)), seconds + last * period);
+  }
   const priced = samples.map((seconds) => {
     const buyPrice = callPrice(buy.terms, seconds, buy.card);
     const sellPrice = callPrice(sell.terms, seconds, sell.card);
@@ -62,5 +201,13 @@ export function marginCheck(
       margin: money(sellPrice).minus(money(buyPrice)).toFixed(),
     };
   });
-  return { samples: priced, losing: priced.filter((sample) => money(sample.margin).isNegative()) };
+  const found = worst as { loss: TMoney; seconds: number } | null;
+  return {
+    losing: delta.isNegative() || firstLosing !== null,
+    firstLosingSeconds: firstLosing,
+    worstLoss: found ? found.loss.toFixed() : null,
+    worstLossSeconds: found ? found.seconds : null,
+    sellsBelowBuyRate: delta.isNegative(),
+    samples: priced,
+  };
 }

@@ -176,16 +176,25 @@ const ZMarginSample = z.object({
   margin: z.string(),
 });
 
-/** One row of a derived card that loses money, priced at every sample call length. */
+/**
+ * One row of a derived card that loses money on some call length (the exact check,
+ * lib/shared/pricing/markup.ts `marginCheck`): its first losing call, its worst loss, and
+ * typical call lengths priced at both levels for reading.
+ */
 export const ZMarginRow = z.object({
   prefix: z.string(),
   destination: z.string(),
   effectiveFrom: z.string().nullable(),
   buy: ZRateTerms,
   sell: ZRateTerms,
-  /** Every sample call length, priced at both levels; `losing` the ones below cost. */
+  /** The shortest call (seconds) that sells below its buy price. */
+  firstLosingSeconds: z.number().int().nullable(),
+  /** The largest loss on one call, buy price − sell price (up to a day's call when the sell rate is below the buy rate). */
+  worstLoss: z.string().nullable(),
+  worstLossSeconds: z.number().int().nullable(),
+  /** The sell rate per minute is below the buy rate: longer calls lose more. */
+  sellsBelowBuyRate: z.boolean(),
   samples: z.array(ZMarginSample),
-  losing: z.array(ZMarginSample),
 });
 export type TMarginRow = z.infer<typeof ZMarginRow>;
 

@@ -23,7 +23,7 @@ interface TRow {
 
 /**
  * `GET /cards/{id}/margin` (owner's view of a derived card): the rows the margin check
- * flags, each priced at the sample call lengths at both levels, in prefix order. The
+ * flags, each with its first losing call and worst loss, in prefix order. The
  * flag is computed in SQL when rates are derived; the figures here by the pricing core —
  * a property test holds the two to the same answer.
  */
@@ -83,7 +83,11 @@ export async function marginReport(
       effectiveFrom: row.effective_from ? new Date(row.effective_from).toISOString() : null,
       buy,
       sell,
-      ...check,
+      firstLosingSeconds: check.firstLosingSeconds,
+      worstLoss: check.worstLoss,
+      worstLossSeconds: check.worstLossSeconds,
+      sellsBelowBuyRate: check.sellsBelowBuyRate,
+      samples: check.samples,
     };
   });
   return {

@@ -7,7 +7,7 @@ import type { Knex } from '@mikro-orm/knex';
 import { Card, type TCard } from '@/lib/server/entities';
 import { isPostgresServer } from '@/lib/server/db/direct-query';
 import type { TChange } from '@/lib/server/live/change-log';
-import { SAMPLE_SECONDS } from '@/lib/shared/pricing/markup';
+import { marginSlack } from '@/lib/shared/pricing/markup';
 import { billedSecondsSql, roundSql } from './pricing-sql';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
@@ -148,7 +148,7 @@ function transactionOf(tx: EntityManager): Knex.Transaction {
  * grace, effective time and blocking the parent's (the child never bills a shorter
  * structure than it buys, and every parent prefix — the longer ones included — has its
  * row, so no shorter sell prefix hides a dearer buy one). `losing` flags a row when any
- * sample call (lib/shared/pricing/markup.ts SAMPLE_SECONDS) sells below its buy price.
+ * call length sells below its buy price (the exact check, lib/shared/pricing/markup.ts).
  * Returns the flagged rows that were not flagged before (`cards.margin_alert`).
  */
 export async function rederive(
@@ -165,21 +165,30 @@ export async function rederive(
   await tx.execute('delete from rate where card_id = ?', [cardId]);
   // Each lateral step is computed once per row (`offset 0` keeps the planner from
   // inlining it into every use: a rounding expression repeats its argument).
+  // `losing` is marginCheck (lib/shared/pricing/markup.ts) in SQL: a sell rate below the
+  // buy rate loses outright; otherwise one period of billed lengths from the first out of
+  // grace (60 / gcd(increment, 60) of them, twice that with half-even rounding) decides,
+  // and of those only the ones shorter than where the sell price's lead passes what
+  // rounding can take back (`slack`).
+  const slack = marginSlack(parent, child).toFixed();
+  // Half-even rounding repeats over two minutes, not one (marginCheck).
+  const periods = parent.rounding === 'half_even' || child.rounding === 'half_even' ? 2 : 1;
   await tx.execute(
     `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
                        increment, grace_seconds, effective_from, blocked, overridden, losing)
      select ?, p.prefix, p.destination, s.rate, s.fee, p.initial_increment, p.increment,
             p.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
-            not p.blocked and exists (
-              select 1 from unnest(?::int[]) t(secs)
-               cross join lateral (
-                 select ${billedSecondsSql('t.secs', 'p.initial_increment', 'p.increment')} as billed
-                 offset 0) b
+            not p.blocked and (s.rate < p.rate or exists (
+              select 1 from generate_series(0, (least(${periods} * 60 / gcd(p.increment, 60),
+                  case when s.rate > p.rate
+                       then ceil(greatest(0, 60 * (${slack}::numeric - (s.fee - p.connection_fee))
+                                             / (s.rate - p.rate) - g.first) / p.increment)
+                       else ${periods * 60} end))::int - 1) k
+               cross join lateral (select g.first + k * p.increment as billed offset 0) b
                cross join lateral (
                  select s.fee + s.rate * b.billed / 60 as sell, p.connection_fee + p.rate * b.billed / 60 as buy
                  offset 0) x
-               where t.secs > p.grace_seconds
-                 and ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)})
+               where ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)}))
        from rate p
        left join json_to_recordset(?::json) as o(prefix text, rate numeric) on o.prefix = p.prefix
       cross join lateral (
@@ -187,10 +196,12 @@ export async function rederive(
       cross join lateral (
         select ${roundSql('m.marked', child)} as rate, ${roundSql('p.connection_fee', child)} as fee
         offset 0) s
+      cross join lateral (
+        select ${billedSecondsSql('(p.grace_seconds + 1)', 'p.initial_increment', 'p.increment')} as first
+        offset 0) g
       where p.card_id = ?`,
     [
       cardId,
-      `{${SAMPLE_SECONDS.join(',')}}`,
       JSON.stringify(child.overrides ?? []),
       child.markupPercent ?? '0',
       child.markupFixed ?? '0',
