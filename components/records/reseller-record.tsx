@@ -178,7 +178,7 @@ function Users({
           queryKey={queryKeys.list('users', { accountId: reseller.id })}
           label={`Users of ${reseller.name}`}
           headers={['Email', 'Name', 'Status', 'MFA']}
-          emptyText="No users yet: add the first one."
+          emptyText={canCreate ? 'No users yet: add the first one.' : 'No users yet.'}
           row={(user) => [
             <RecordLink key="email" href={`/users/${user.id}`}>
               {user.email}

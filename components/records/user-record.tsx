@@ -40,8 +40,8 @@ export function UserRecord({
   return (
     <div className="space-y-4">
       <RecordTitle
-        kind={self ? 'User · you' : 'User'}
-        name={user.name || user.email}
+        kind={`User${user.name ? ` · ${user.name}` : ''}${self ? ' (you)' : ''}`}
+        name={user.email}
         status={user.status}
         topic={`users:${user.id}`}
         gone={Boolean(record.error)}
