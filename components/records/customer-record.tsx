@@ -88,7 +88,7 @@ export function CustomerRecord({
         </div>
       ) : (
         <PanelSection title={`Activity of ${customer.name}`}>
-          <AuditTable label={`Activity of ${customer.name}`} filters={{ entityId: customer.id }} />
+          <AuditTable label={`Activity of ${customer.name}`} filters={{ accountId: customer.id }} />
         </PanelSection>
       )}
     </div>

@@ -92,7 +92,7 @@ export function ResellerRecord({
         </PanelSection>
       ) : (
         <PanelSection title={`Activity of ${reseller.name}`}>
-          <AuditTable label={`Activity of ${reseller.name}`} filters={{ entityId: reseller.id }} />
+          <AuditTable label={`Activity of ${reseller.name}`} filters={{ accountId: reseller.id }} />
         </PanelSection>
       )}
     </div>

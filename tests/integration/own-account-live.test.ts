@@ -148,4 +148,32 @@ describe("a reseller's own account, live", () => {
     await settleR2();
     expect(listeners.r2.received.filter((e) => e.id === card.id)).toEqual([]);
   });
+
+  it("lists the account's activity for a record page: itself, its people, its cards", async () => {
+    const activity = await admin.get(`/audit?accountId=${ids.r1}&limit=100`);
+    expect(activity.status).toBe(200);
+    const seen = activity.body.items.map(
+      (item: { resource: string; op: string; entityId: string }) =>
+        `${item.resource}.${item.op}${item.entityId === ids.r1 ? ' (itself)' : ''}`,
+    );
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        'resellers.updated (itself)',
+        'resellers.created (itself)',
+        'users.created',
+        'impersonation.created',
+        'impersonation.deleted',
+        'assignments.created',
+      ]),
+    );
+    // Nothing of the other reseller: its renames, its user.
+    const ids2 = activity.body.items.map((item: { entityId: string }) => item.entityId);
+    expect(ids2).not.toContain(ids.r2);
+    // Its own people may read their subtree's; another reseller gets 404, bad input 400.
+    expect((await listeners.r1.client.get(`/audit?accountId=${ids.r1}`)).status).toBe(200);
+    expect((await listeners.r2.client.get(`/audit?accountId=${ids.r1}`)).status).toBe(404);
+    const bad = await admin.get('/audit?accountId=nope');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('accountId');
+  });
 });
