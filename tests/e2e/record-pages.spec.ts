@@ -8,6 +8,9 @@ import { ADMIN_STATE, adminApi, signIn } from '../fixtures/e2e-sign-in';
  * follows the carrier's rename of it live.
  */
 const PASSWORD = 'record-pages-pass';
+// Each journey arranges accounts, signs a second person in and loads several whole
+// pages: on a loaded 2-core machine that came close to the default 60 s.
+test.describe.configure({ timeout: 120_000 });
 const contexts: BrowserContext[] = [];
 
 test.afterEach(async () => {
