@@ -7,6 +7,7 @@ import { IdentityScope } from '@/lib/client/identity-scope';
 import { identityOf } from '@/lib/shared/viewer-identity';
 import { LiveProvider } from '@/lib/client/live-provider';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
+import { toMeDto } from '@/lib/server/services/me/me-dto';
 
 export const dynamic = 'force-dynamic';
 
@@ -35,12 +36,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
               expiresAt={actor.impersonation.expiresAt.toISOString()}
             />
           ) : null}
-          <AppHeader
-            user={actor}
-            account={actor.account}
-            group={actor.group}
-            viewingAs={Boolean(actor.impersonation)}
-          />
+          <AppHeader me={toMeDto(actor)} viewingAs={Boolean(actor.impersonation)} />
           <PanelNav items={nav} />
           <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6">{children}</main>
         </div>

@@ -1,44 +1,254 @@
 'use client';
 
+import Link from 'next/link';
 import { useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import type { TDashboardCounts } from '@/lib/shared/schemas/dashboard';
+import { useMe } from '@/lib/client/use-me';
+import { usePagedList } from '@/lib/client/use-resource';
+import type { TDashboardAttention, TDashboardCounts } from '@/lib/shared/schemas/dashboard';
+import type { TMeDto } from '@/lib/shared/schemas/me';
+import type { TCardDto } from '@/lib/shared/schemas/cards';
+import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
 import { AuditTable } from '@/components/audit/audit-panel';
 
 const DASHBOARD_KEY = queryKeys.anyChange('dashboard');
+const ATTENTION_KEY = queryKeys.anyChange('dashboard', { sub: 'attention' });
 
-const TILES: [keyof TDashboardCounts, string][] = [
-  ['resellers', 'Resellers'],
-  ['customers', 'Customers'],
-  ['cards', 'Rate cards'],
-  ['users', 'Users'],
+const TILES: [keyof TDashboardCounts, string, string][] = [
+  ['resellers', 'Resellers', '/resellers'],
+  ['customers', 'Customers', '/customers'],
+  ['cards', 'Rate cards', '/cards'],
+  ['users', 'Users', '/users'],
 ];
 
-/** Live counters of what this person sees, and the latest activity in their scope. */
-export function DashboardPanel({ showActivity }: { showActivity: boolean }) {
+/**
+ * The overview, live for the person: who they are here (their account follows a rename
+ * at once), what needs attention first (losing cards, suspended accounts, scheduled rate
+ * changes), counters that open their lists, the cards assigned to their account, and
+ * the latest activity — or, for a new reseller with nothing assigned yet, its next steps.
+ */
+export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
+  const live = useMe(me);
   const counts = useQuery({
     queryKey: DASHBOARD_KEY,
     queryFn: () => apiFetch<TDashboardCounts>(pathOf(DASHBOARD_KEY)),
   });
+  const attention = useQuery({
+    queryKey: ATTENTION_KEY,
+    queryFn: () => apiFetch<TDashboardAttention>(pathOf(ATTENTION_KEY)),
+  });
+  const isNewReseller =
+    live.account.kind === 'reseller' &&
+    counts.data !== undefined &&
+    !counts.data.cards &&
+    !counts.data.customers &&
+    !counts.data.resellers;
   return (
     <div className="space-y-6">
+      <p className="text-sm text-slate-600" data-testid="overview-identity">
+        You are signed in to <span className="font-medium">{live.account.name}</span> with the group{' '}
+        <span className="font-medium">{live.group.name}</span>.{' '}
+        <Link href={`/users/${live.user.id}?tab=access`} className="text-brand-700 underline">
+          Your permissions
+        </Link>
+      </p>
+      {attention.data ? <Attention attention={attention.data} /> : null}
+      {isNewReseller ? <NextSteps can={can} /> : null}
       <ul className="grid grid-cols-2 gap-4 md:grid-cols-4" aria-label="Counters">
-        {TILES.filter(([key]) => counts.data?.[key] !== null).map(([key, label]) => (
-          <li key={key} className="rounded-lg border border-slate-200 bg-white p-4">
-            <p className="text-xs uppercase tracking-wide text-slate-500">{label}</p>
-            <p className="mt-1 text-2xl font-semibold text-slate-900" data-testid={`count-${key}`}>
-              {counts.data ? counts.data[key] : '…'}
-            </p>
+        {TILES.filter(([key]) => counts.data?.[key] !== null).map(([key, label, href]) => (
+          <li key={key}>
+            <Link
+              href={href}
+              className="block rounded-lg border border-slate-200 bg-white p-4 hover:border-brand-500 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+            >
+              <span className="block text-xs uppercase tracking-wide text-slate-500">{label}</span>
+              <span
+                className="mt-1 block text-2xl font-semibold text-slate-900"
+                data-testid={`count-${key}`}
+              >
+                {counts.data ? counts.data[key] : '…'}
+              </span>
+            </Link>
           </li>
         ))}
       </ul>
-      {showActivity ? (
+      {can.sections.cards && live.account.kind !== 'carrier' ? <AssignedCards /> : null}
+      {can.dashboard.activity ? (
         <PanelSection title="Recent activity">
           <AuditTable label="Recent activity" limit={15} />
         </PanelSection>
       ) : null}
     </div>
+  );
+}
+
+/** What needs the viewer first; says so plainly when nothing does. */
+function Attention({ attention }: { attention: TDashboardAttention }) {
+  const { losingCards, suspended, scheduled } = attention;
+  const nothing = !losingCards?.total && !suspended?.total && !scheduled?.total;
+  return (
+    <section aria-labelledby="attention-heading" data-testid="attention">
+      <h2 id="attention-heading" className="mb-2 text-sm font-semibold text-slate-700">
+        Needs attention
+      </h2>
+      {nothing ? (
+        <p className="rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-600">
+          Nothing needs attention: no card loses money, no account is suspended, no rate change is
+          scheduled.
+        </p>
+      ) : (
+        <div className="grid gap-4 md:grid-cols-3">
+          {losingCards?.total ? (
+            <AttentionCard
+              tone="danger"
+              title={`${losingCards.total} card${losingCards.total === 1 ? '' : 's'} losing money`}
+              items={losingCards.items.map((card) => ({
+                key: card.id,
+                href: `/cards/${card.id}`,
+                label: card.name,
+                note: `${card.losingRates} losing row${card.losingRates === 1 ? '' : 's'}`,
+              }))}
+              more={losingCards.total - losingCards.items.length}
+              moreHref="/cards"
+            />
+          ) : null}
+          {suspended?.total ? (
+            <AttentionCard
+              tone="warn"
+              title={`${suspended.total} suspended account${suspended.total === 1 ? '' : 's'}`}
+              items={suspended.items.map((account) => ({
+                key: account.id,
+                href: `/${account.kind}s/${account.id}`,
+                label: account.name,
+                note: account.kind,
+              }))}
+              more={suspended.total - suspended.items.length}
+              moreHref="/resellers"
+            />
+          ) : null}
+          {scheduled?.total ? (
+            <AttentionCard
+              tone="info"
+              title={`${scheduled.total} card${scheduled.total === 1 ? '' : 's'} with scheduled rates`}
+              items={scheduled.items.map((card) => ({
+                key: card.cardId,
+                href: `/cards/${card.cardId}`,
+                label: card.name,
+                note: `${card.rows} row${card.rows === 1 ? '' : 's'} from ${new Date(card.next).toLocaleDateString()}`,
+              }))}
+              more={scheduled.total - scheduled.items.length}
+              moreHref="/cards"
+            />
+          ) : null}
+        </div>
+      )}
+    </section>
+  );
+}
+
+const TONES = {
+  danger: 'border-red-200 bg-red-50 text-red-900',
+  warn: 'border-amber-200 bg-amber-50 text-amber-900',
+  info: 'border-sky-200 bg-sky-50 text-sky-900',
+};
+
+function AttentionCard({
+  tone,
+  title,
+  items,
+  more,
+  moreHref,
+}: {
+  tone: keyof typeof TONES;
+  title: string;
+  items: { key: string; href: string; label: string; note: string }[];
+  more: number;
+  moreHref: string;
+}) {
+  return (
+    <div className={`rounded-lg border p-4 ${TONES[tone]}`}>
+      <h3 className="text-sm font-semibold">{title}</h3>
+      <ul className="mt-2 space-y-1 text-sm">
+        {items.map((item) => (
+          <li key={item.key} className="flex justify-between gap-3">
+            <Link href={item.href} className="font-medium underline">
+              {item.label}
+            </Link>
+            <span className="text-right opacity-80">{item.note}</span>
+          </li>
+        ))}
+      </ul>
+      {more > 0 ? (
+        <Link href={moreHref} className="mt-2 inline-block text-sm underline">
+          and {more} more
+        </Link>
+      ) : null}
+    </div>
+  );
+}
+
+/** The cards assigned to the viewer's account (its provider cards), live as they arrive. */
+function AssignedCards() {
+  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
+  const assigned = (cards.data ?? []).filter((card) => card.relation === 'assigned');
+  if (cards.isLoading || !assigned.length) return null;
+  return (
+    <PanelSection title="Cards assigned to you">
+      <ul className="flex flex-wrap gap-2" data-testid="assigned-cards">
+        {assigned.map((card) => (
+          <li key={card.id}>
+            <Link
+              href={`/cards/${card.id}`}
+              className="inline-block rounded-md border border-slate-200 px-3 py-1.5 text-sm font-medium text-brand-700 hover:border-brand-500"
+            >
+              {card.name} <span className="text-slate-500">({card.currency})</span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </PanelSection>
+  );
+}
+
+/** A new reseller with nothing assigned yet: what to do first, as its grants allow. */
+function NextSteps({ can }: { can: TUiAbilities }) {
+  const steps: { text: string; href?: string }[] = [
+    {
+      text: 'Your carrier assigns you a rate card: it becomes your provider card (your buy price).',
+    },
+    ...(can.cards.create
+      ? [{ text: 'Derive your customer card from it, with your markup.', href: '/cards' }]
+      : []),
+    ...(can.customers.create ? [{ text: 'Add your first customer.', href: '/customers' }] : []),
+    ...(can.users.create ? [{ text: 'Invite your colleagues as users.', href: '/users' }] : []),
+  ];
+  return (
+    <section
+      aria-labelledby="next-steps-heading"
+      className="rounded-lg border border-dashed border-brand-500 bg-white p-4"
+      data-testid="next-steps"
+    >
+      <h2 id="next-steps-heading" className="text-sm font-semibold text-slate-800">
+        Getting started
+      </h2>
+      <p className="mt-1 text-sm text-slate-600">
+        Nothing is assigned to your account yet. Your next steps:
+      </p>
+      <ol className="mt-2 list-decimal space-y-1 pl-5 text-sm text-slate-800">
+        {steps.map((step) => (
+          <li key={step.text}>
+            {step.href ? (
+              <Link href={step.href} className="text-brand-700 underline">
+                {step.text}
+              </Link>
+            ) : (
+              step.text
+            )}
+          </li>
+        ))}
+      </ol>
+    </section>
   );
 }

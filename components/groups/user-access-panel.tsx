@@ -77,7 +77,7 @@ export function UserAccessPanel({ initialUserId }: { initialUserId?: string }) {
   );
 }
 
-function AccessExplanation({ access }: { access: TUserAccess }) {
+export function AccessExplanation({ access }: { access: TUserAccess }) {
   return (
     <div className="mt-4 space-y-4" data-testid="user-access">
       <p className="text-sm text-slate-800">

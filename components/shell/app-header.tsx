@@ -1,17 +1,18 @@
 import Link from 'next/link';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { ConnectionIndicator } from '@/components/live/connection-indicator';
+import type { TMeDto } from '@/lib/shared/schemas/me';
+import { HeaderIdentity } from './header-identity';
 
 export interface TAppHeaderProps {
-  user: { name: string; email: string };
-  account: { name: string; kind: string };
-  group: { name: string };
+  /** Who the page was rendered for; the header follows it live from there. */
+  me: TMeDto;
   /** While support views as someone: the links to one's own credentials are hidden. */
   viewingAs?: boolean;
 }
 
 /** The signed-in header: product, live state, who is signed in and for which account. */
-export function AppHeader({ user, account, group, viewingAs = false }: TAppHeaderProps) {
+export function AppHeader({ me, viewingAs = false }: TAppHeaderProps) {
   return (
     <header className="border-b border-slate-200 bg-white">
       <div className="mx-auto flex max-w-7xl flex-wrap items-center justify-between gap-3 px-4 py-3 sm:px-6">
@@ -22,16 +23,7 @@ export function AppHeader({ user, account, group, viewingAs = false }: TAppHeade
           <ConnectionIndicator />
         </div>
         <div className="flex items-center gap-4">
-          <div className="text-right text-sm leading-tight" data-testid="signed-in-user">
-            <div className="font-medium text-slate-900">{user.name}</div>
-            <div className="text-slate-500">{user.email}</div>
-          </div>
-          <div className="text-right text-sm leading-tight" data-testid="signed-in-account">
-            <div className="font-medium text-slate-900">{account.name}</div>
-            <div className="text-slate-500">
-              <span className="capitalize">{account.kind}</span> · {group.name}
-            </div>
-          </div>
+          <HeaderIdentity initial={me} />
           {viewingAs ? null : (
             <>
               <Link href="/password" className="text-sm text-brand-700 underline">

@@ -1,7 +1,13 @@
 import type { InfiniteData, InvalidateQueryFilters, QueryClient } from '@tanstack/react-query';
 import type { TChangeEnvelope, TLiveResource } from '@/lib/shared/live/change';
 import { ApiClientError, type TApiFetch, type TPageOf } from './api';
-import { isLiveKey, pathOf, readKey, type TQueryKey } from './query-keys';
+import { isLiveKey, pathOf, queryKeys, readKey, type TQueryKey } from './query-keys';
+
+/**
+ * `GET /me` (lib/client/use-me.ts): not a view over everything — it changes only when the
+ * viewer's own account does (an `own_account` signal) or its access does (a resync).
+ */
+export const OWN_IDENTITY_KEY = queryKeys.static('me');
 
 /** What every live entity carries; use-only groups have no timestamps but a version. */
 export interface TLiveItem {
@@ -139,6 +145,11 @@ export class LiveCache {
       { predicate: (query) => readKey(query.queryKey)?.[1].view === 'any-change' },
       { cancelRefetch: false },
     );
+    // The viewer's own account changed (renamed by the carrier, suspended, resumed):
+    // who the viewer is (`/me`: the header, the overview) is read again.
+    if (envelope.summary?.reason === 'own_account') {
+      void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
+    }
     // A bulk change: the lists it names are fetched again.
     for (const bulk of envelope.summary?.refetch ?? []) {
       this.refetchFresh({
@@ -209,6 +220,8 @@ export class LiveCache {
     };
     if (why === 'rescoped') void this.queryClient.resetQueries({ predicate });
     else this.refetchFresh({ predicate });
+    // A new group, or an account renamed while the feed was away.
+    void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
   }
 
   /** Fetches that failed while the server was away (a dying process) are tried again. */

@@ -1,10 +1,11 @@
 'use client';
 
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { apiFetch, type TPageOf } from './api';
 import { flattenPages, liveListQuery, type TLiveItem } from './live-cache';
 import { useLive } from './live-provider';
-import type { TQueryKey } from './query-keys';
+import { pathOf, queryKeys, type TQueryKey } from './query-keys';
+import type { TLiveResource } from '@/lib/shared/live/change';
 import {
   windowedListQuery,
   type TRowRange,
@@ -25,6 +26,24 @@ export function usePagedList<T extends TLiveItem>(queryKey: TQueryKey) {
     enabled: Boolean(feed && cache),
     select: (data) => flattenPages(data.pages),
   });
+}
+
+/**
+ * One record (a `one` key), starting from what the page was rendered with: the live
+ * cache patches it by version and refetches it when it leaves the viewer's view — then
+ * `error` is the 404 that says it is gone.
+ */
+export function useLiveRecord<T extends TLiveItem>(
+  resource: TLiveResource,
+  initial: T,
+): { data: T; error: Error | null } {
+  const queryKey = queryKeys.one(resource, initial.id);
+  const record = useQuery({
+    queryKey,
+    queryFn: () => apiFetch<T>(pathOf(queryKey)),
+    initialData: initial,
+  });
+  return { data: record.data ?? initial, error: record.error };
 }
 
 /**

@@ -15,6 +15,9 @@ test('the seeded admin signs in, sees the shell live, and signs out', async ({ p
   await expect(page.getByTestId('signed-in-account')).toContainText('Carrier administrators');
   // The socket authenticated with the same cookie and received hello.
   await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
+  // The raw grant list lives on one's own user page, linked from the overview.
+  await page.getByRole('link', { name: 'Your permissions' }).click();
+  await expect(page).toHaveURL(/\/users\/[0-9a-f-]+\?tab=access$/);
   await expect(page.getByTestId('grants')).toContainText('impersonation:start');
 
   await page.getByRole('button', { name: 'Sign out' }).click();

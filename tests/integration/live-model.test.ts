@@ -254,14 +254,20 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
     const moment = history[i]!;
     const view = moment.views.get(client.name) ?? null;
     if (kind === 'refetch') {
-      // A bulk signal names an account under which this viewer reads that resource.
+      // A bulk signal names an account under which this viewer reads that resource; a
+      // view-as signal (people readers) the target's account, itself or below the viewer;
+      // an own-account signal the viewer's own account, whatever its grants.
       const account = accounts.get(envelope.id);
+      const reason = envelope.summary?.reason;
+      const bare = JSON.stringify(envelope.data) === JSON.stringify({ id: envelope.id });
       const allowed =
         view &&
         account &&
-        view.grants.has(`${resource}:read`) &&
-        parentPath(account).startsWith(view.path) &&
-        JSON.stringify(envelope.data) === JSON.stringify({ id: envelope.id });
+        bare &&
+        (reason === 'own_account'
+          ? account.path === view.path
+          : view.grants.has(`${resource}:read`) &&
+            (reason === 'view_as' ? account.path : parentPath(account)).startsWith(view.path));
       if (allowed) return;
       continue;
     }

@@ -3,6 +3,7 @@ import {
   auditViewOf,
   audienceOf,
   envelopeFor,
+  ownAccountRoom,
   roomFor,
   roomsOf,
   type TLogEntry,
@@ -53,7 +54,47 @@ describe('audience of a change', () => {
         { id: 'k', name: 'Hotel' },
         'account',
       ],
+      // The account's own people: a signal, never the parent's view of it.
+      [ownAccountRoom('k')]: ['customers.refetch', { id: 'k' }, 'account'],
     });
+  });
+
+  it("tells an account's own people that it changed, with nothing of the change", () => {
+    const renamed = entry({ resource: 'resellers', entityId: 'r2', scopeBefore: 'c/r1/' });
+    const own = audienceOf(renamed).find((d) => d.rooms.includes(ownAccountRoom('r2')));
+    expect(own?.rooms).toEqual([ownAccountRoom('r2')]);
+    expect(own?.envelope).toMatchObject({
+      type: 'resellers.refetch',
+      id: 'r2',
+      data: { id: 'r2' },
+      summary: { refetch: [], reason: 'own_account' },
+    });
+    // Created or deleted: not theirs (a new account has no people; a deleted one none left).
+    for (const op of ['created', 'deleted'] as const) {
+      const rooms = audienceOf({ ...renamed, op }).flatMap((d) => d.rooms);
+      expect(rooms).not.toContain(ownAccountRoom('r2'));
+    }
+  });
+
+  it('signals a view-as to the people readers on its target account path, and no one else', () => {
+    const started = entry({
+      resource: 'impersonation',
+      entityId: 'i',
+      op: 'created',
+      after: { targetUserId: 'u2', targetEmail: 'bo@r1.test', reason: 'ticket 12' },
+      scopeBefore: null,
+      scopeAfter: 'c/r1/',
+    });
+    const [delivery, ...more] = audienceOf(started);
+    expect(more).toEqual([]);
+    expect(delivery?.rooms).toEqual([roomFor('c', 'users', true), roomFor('r1', 'users', true)]);
+    expect(delivery?.envelope).toMatchObject({
+      type: 'users.refetch',
+      id: 'r1',
+      data: { id: 'r1' },
+      summary: { refetch: [], reason: 'view_as' },
+    });
+    expect(JSON.stringify(delivery?.envelope)).not.toContain('ticket 12');
   });
 
   it('sends a removal only to the old audience and the data only to the new one', () => {
@@ -89,6 +130,7 @@ describe('audience of a change', () => {
     expect(roomsOf(actor)).toEqual([
       roomFor('r1', 'customers', false),
       roomFor('r1', 'groups', false),
+      ownAccountRoom('r1'),
     ]);
   });
 

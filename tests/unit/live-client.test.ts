@@ -2,7 +2,13 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClientError, type TPageOf } from '@/lib/client/api';
 import { InfiniteQueryObserver, QueryClient } from '@tanstack/react-query';
-import { flattenPages, LiveCache, patchItems, patchPages } from '@/lib/client/live-cache';
+import {
+  flattenPages,
+  LiveCache,
+  OWN_IDENTITY_KEY,
+  patchItems,
+  patchPages,
+} from '@/lib/client/live-cache';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { heldRows, windowedListQuery, type TWindowData } from '@/lib/client/windowed-list';
 import { LiveFeed } from '@/lib/client/live-feed';
@@ -326,6 +332,27 @@ describe('structured query keys', () => {
     expect(queryClient.getQueryData(queryKeys.list('customers'))).toBeUndefined();
     expect(queryClient.getQueryData(queryKeys.anyChange('dashboard'))).toBeUndefined();
     expect(queryClient.getQueryData(queryKeys.static('me', 'mfa'))).toEqual({ enabled: true });
+  });
+});
+
+describe("the viewer's own identity (/me) in the cache", () => {
+  it('is read again when its own account changed, and not on any other change', async () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    queryClient.setQueryData(OWN_IDENTITY_KEY, { account: { name: 'Nimbus' } });
+    queryClient.setQueryData(queryKeys.static('me', 'mfa'), { enabled: true });
+    cache.apply(change(1, 'customers.updated', 'k', { id: 'k', version: 2 }));
+    cache.apply({
+      ...change(2, 'users.refetch', 'r1'),
+      summary: { refetch: [], reason: 'view_as' },
+    });
+    expect(queryClient.getQueryState(OWN_IDENTITY_KEY)!.isInvalidated).toBe(false);
+    cache.apply({
+      ...change(3, 'resellers.refetch', 'r1'),
+      summary: { refetch: [], reason: 'own_account' },
+    });
+    expect(queryClient.getQueryState(OWN_IDENTITY_KEY)!.isInvalidated).toBe(true);
+    expect(queryClient.getQueryState(queryKeys.static('me', 'mfa'))!.isInvalidated).toBe(false);
   });
 });
 

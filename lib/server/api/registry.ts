@@ -26,7 +26,7 @@ import {
   ZTransfer,
 } from '@/lib/shared/schemas/cards';
 import { ZErrorBody, ZId, ZPageOf, ZPageQuery } from '@/lib/shared/schemas/common';
-import { ZDashboardCounts } from '@/lib/shared/schemas/dashboard';
+import { ZDashboardAttention, ZDashboardCounts } from '@/lib/shared/schemas/dashboard';
 import {
   ZGroupCreate,
   ZGroupDto,
@@ -378,6 +378,13 @@ export const API_REGISTRY = {
     GET: {
       summary: 'How many resellers, customers, users and cards the caller sees (null: no grant)',
       responses: { 200: ZDashboardCounts },
+    },
+  },
+  '/dashboard/attention': {
+    GET: {
+      summary:
+        'What needs attention in scope: losing cards, suspended accounts, scheduled rate changes',
+      responses: { 200: ZDashboardAttention },
     },
   },
   '/audit': {

@@ -36,12 +36,22 @@ export function lacksRoom(ownerId: string, grant: string): string {
   return `lacks:${ownerId}:${grant}`;
 }
 
+/**
+ * Every socket of an account's own people, whatever its grants: what happens to the
+ * account itself (its rename, its status) is theirs to see — the same facts `GET /me`
+ * answers — though the account is never in their lists (its scope is its parent's).
+ */
+export function ownAccountRoom(accountId: string): string {
+  return `own:${accountId}`;
+}
+
 /** The rooms a socket of this actor joins, computed once at connect. */
 export function roomsOf(actor: TActor): string[] {
   const readsPeople = can(actor, 'users:read');
   const rooms = LIVE_RESOURCES.filter((resource) => can(actor, `${resource}:read`)).map(
     (resource) => roomFor(actor.account.id, resource, readsPeople),
   );
+  rooms.push(ownAccountRoom(actor.account.id));
   if (mayAssignGroups(actor)) {
     const lacking = ALL_GRANTS.filter((grant) => !can(actor, grant));
     for (const [ancestorId] of ancestorPrefixes(actor.account.path).slice(0, -1)) {
@@ -99,6 +109,7 @@ export function audienceOf(entry: TLogEntry): readonly TDelivery[] {
 const decided = new WeakMap<TLogEntry, TDelivery[]>();
 
 function decideAudience(entry: TLogEntry): TDelivery[] {
+  if (entry.resource === 'impersonation') return viewAsDeliveries(entry);
   if (!isLiveResource(entry.resource)) return [];
   const resource = entry.resource as TLiveResource;
   const before = new Map(ancestorPrefixes(entry.scopeBefore));
@@ -121,7 +132,61 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
   if (resource === 'cards') deliveries.push(...cardHolderDeliveries(entry));
   if (resource === 'assignments') deliveries.push(...assignmentHolderDeliveries(entry));
   deliveries.push(...refetchDeliveries(entry, resource));
+  deliveries.push(...ownAccountDeliveries(entry, resource));
   return deliveries;
+}
+
+/**
+ * An account's own people learn that their account changed (renamed, suspended or
+ * resumed) — to them a signal, `<resource>.refetch` naming the account with nothing to
+ * refetch but their views of themselves (`/me`, the overview): the account is not in
+ * any list of theirs, and the change's body is the parent's view of it.
+ */
+function ownAccountDeliveries(entry: TLogEntry, resource: TLiveResource): TDelivery[] {
+  if ((resource !== 'resellers' && resource !== 'customers') || entry.op !== 'updated') return [];
+  return [
+    {
+      rooms: [ownAccountRoom(entry.entityId)],
+      envelope: signal(entry, resource, entry.entityId, 'own_account'),
+    },
+  ];
+}
+
+/**
+ * A view-as started or ended on a user (DESIGN §1: "start and stop are visible to the
+ * impersonated account") reaches, live, those who may read it in the audit — people
+ * readers (`users:read`) of the target's account and of the accounts above it — as a
+ * `users.refetch` signal naming the target's account: their activity feeds refetch;
+ * nothing about the view-as travels in it (the reason stays in the audit).
+ */
+function viewAsDeliveries(entry: TLogEntry): TDelivery[] {
+  const accounts = ancestorPrefixes(entry.scopeAfter ?? entry.scopeBefore);
+  const targetAccount = accounts.at(-1)?.[0];
+  if (!targetAccount) return [];
+  return [
+    {
+      rooms: accounts.map(([accountId]) => roomFor(accountId, 'users', true)),
+      envelope: signal(entry, 'users', targetAccount, 'view_as'),
+    },
+  ];
+}
+
+/** A `refetch` that names an account and asks for no list: views of everything follow it. */
+function signal(
+  entry: TLogEntry,
+  resource: TLiveResource,
+  accountId: string,
+  reason: 'own_account' | 'view_as',
+): TChangeEnvelope {
+  return {
+    seq: entry.seq,
+    type: `${resource}.refetch`,
+    id: accountId,
+    data: { id: accountId },
+    at: entry.at.toISOString(),
+    actor: projectActor(entry.actor, false),
+    summary: { refetch: [], reason },
+  };
 }
 
 /**

@@ -20,6 +20,8 @@ export const ZAuditQuery = ZPageQuery.extend({
   resource: z.enum(LOGGED_RESOURCES).optional(),
   entityId: ZId.optional(),
   op: z.enum(['created', 'updated', 'deleted']).optional(),
+  /** One account's activity: the account itself and everything in its subtree (404 outside scope). */
+  accountId: ZId.optional(),
 });
 export type TAuditQuery = z.infer<typeof ZAuditQuery>;
 

@@ -8,3 +8,31 @@ export const ZDashboardCounts = z.object({
   cards: z.number().int().nullable(),
 });
 export type TDashboardCounts = z.infer<typeof ZDashboardCounts>;
+
+/** A short list of what needs attention, and how many there are in all. */
+const ZAttentionList = <T extends z.ZodType>(item: T) =>
+  z.object({ total: z.number().int(), items: z.array(item) });
+
+/**
+ * `GET /dashboard/attention`: what the overview leads with, in the caller's scope —
+ * cards of the owner's side with losing rows (margin alerts), suspended accounts, and
+ * rate changes scheduled for later (rows with a future effective-from). Null where the
+ * caller's group does not grant the read.
+ */
+export const ZDashboardAttention = z.object({
+  losingCards: ZAttentionList(
+    z.object({ id: z.string(), name: z.string(), losingRates: z.number().int() }),
+  ).nullable(),
+  suspended: ZAttentionList(
+    z.object({ id: z.string(), kind: z.enum(['reseller', 'customer']), name: z.string() }),
+  ).nullable(),
+  scheduled: ZAttentionList(
+    z.object({
+      cardId: z.string(),
+      name: z.string(),
+      rows: z.number().int(),
+      next: z.string(),
+    }),
+  ).nullable(),
+});
+export type TDashboardAttention = z.infer<typeof ZDashboardAttention>;

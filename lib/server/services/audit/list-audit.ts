@@ -5,7 +5,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { auditViewOf, roomsOf } from '@/lib/server/authz/audience';
 import { carrierIdOf, withinSql } from '@/lib/server/authz/scope';
-import { invalidInput } from '@/lib/server/errors/domain-error';
+import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
 
@@ -56,6 +56,19 @@ export async function listAudit(
     filters.push('c.op = ?');
     params.push(query.op);
   }
+  if (query.accountId) {
+    // The account's own changes (logged at its parent's scope), its subtree's, and the
+    // cards assigned to it or taken from it (logged at the owner's scope, naming it as
+    // the holder in their routing hints).
+    const path = await accountPathInScope(em, actor, query.accountId);
+    const subAfter = withinSql('c.scope_after', path);
+    const subBefore = withinSql('c.scope_before', path);
+    filters.push(
+      `(c.entity_id = ? or ${subAfter.sql} or ${subBefore.sql}` +
+        ` or (c.resource = 'assignments' and c.audience ->> 'holder' = ?))`,
+    );
+    params.push(query.accountId, ...subAfter.params, ...subBefore.params, query.accountId);
+  }
   if (before !== null) {
     filters.push('c.carrier_seq < ?');
     params.push(before);
@@ -85,6 +98,21 @@ export async function listAudit(
   const items = rows.slice(0, query.limit).map((row) => toAuditDto(actor, row, rooms));
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > query.limit && last ? String(last.seq) : null };
+}
+
+/** The path of an account in the actor's subtree (its own included), or 404. */
+async function accountPathInScope(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<string> {
+  const scope = withinSql('a.path', actor.account.path);
+  const [row] = await em.execute<{ path: string }[]>(
+    `select a.path from account a where a.id = ? and ${scope.sql}`,
+    [unverifiedId, ...scope.params],
+  );
+  if (!row) throw notFound('account');
+  return row.path;
 }
 
 function toAuditDto(viewer: TActor, row: TAuditRow, rooms: ReadonlySet<string>): TAuditEntryDto {

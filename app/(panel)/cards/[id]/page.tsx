@@ -1,0 +1,47 @@
+import type { Metadata } from 'next';
+import { readPageRecord } from '@/lib/server/auth/page-record';
+import { assertCan } from '@/lib/server/authz/can';
+import { findVisibleCard, toCardDto } from '@/lib/server/services/cards/card-store';
+import { accountTrail } from '@/lib/server/services/accounts/account-trail';
+import { uiAbilities } from '@/lib/shared/ui-abilities';
+import { Breadcrumbs, trailCrumbs } from '@/components/records/breadcrumbs';
+import { CardRecord } from '@/components/records/card-record';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Card · Reseller Panel' };
+
+/**
+ * `/cards/{id}`: a card the viewer owns (or an account below it does) or holds by
+ * assignment, or the panel's 404.
+ */
+export default async function CardPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const { actor, record } = await readPageRecord(id, async (em, actor, id) => {
+    assertCan(actor, 'cards:read');
+    const { card, relation } = await findVisibleCard(em, actor, id);
+    const dto = toCardDto(card, relation);
+    // The owner's place in the tree, for the owner's side; an assignee sees only the card.
+    const ownerId = card.owner.id;
+    const trail =
+      relation === 'owner' && ownerId !== actor.account.id
+        ? await accountTrail(em, actor, ownerId)
+        : [];
+    return { card: dto, trail };
+  });
+  return (
+    <div className="space-y-4">
+      <Breadcrumbs
+        items={[
+          ...trailCrumbs(actor.account, record.trail),
+          { label: 'Cards', href: '/cards' },
+          { label: record.card.name },
+        ]}
+      />
+      <CardRecord
+        initial={record.card}
+        accountId={actor.account.id}
+        can={uiAbilities(actor).cards}
+      />
+    </div>
+  );
+}

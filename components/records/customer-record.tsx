@@ -1,0 +1,110 @@
+'use client';
+
+import { useState, type ReactNode } from 'react';
+import { useRouter } from 'next/navigation';
+import { useLiveRecord, usePagedList } from '@/lib/client/use-resource';
+import { queryKeys } from '@/lib/client/query-keys';
+import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
+import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
+import type { TUiAbilities } from '@/lib/shared/ui-abilities';
+import { PanelSection } from '@/components/ui/panel-section';
+import { AccountEditForm } from '@/components/accounts/account-edit-form';
+import { TransferForm } from '@/components/accounts/transfer-form';
+import { AuditTable } from '@/components/audit/audit-panel';
+import { Facts, RecordLink, RecordTitle } from './record-parts';
+
+/**
+ * A customer's page: owner, card, credit limit, balance and status, the edit form and
+ * the transfer wizard (overview), and its activity — each tab its own URL.
+ */
+export function CustomerRecord({
+  initial,
+  tab,
+  tabs,
+  can,
+  own,
+  owner,
+}: {
+  initial: TCustomerDto;
+  tab: string;
+  tabs: ReactNode;
+  can: TUiAbilities;
+  own: { id: string; name: string };
+  /** Its parent as the viewer sees it: a reseller page to link, or the viewer's own account. */
+  owner: { id: string; name: string; href?: string };
+}) {
+  const record = useLiveRecord<TCustomerDto>('customers', initial);
+  const customer = record.data;
+  const [opened, setOpened] = useState(customer);
+  const router = useRouter();
+  return (
+    <div className="space-y-4">
+      <RecordTitle
+        kind="Customer"
+        name={customer.name}
+        status={customer.status}
+        topic={`customers:${customer.id}`}
+        gone={Boolean(record.error)}
+      />
+      {tabs}
+      {tab === 'overview' ? (
+        <div className="grid gap-4 lg:grid-cols-[1fr_1fr]">
+          <PanelSection title="Overview">
+            <Facts
+              items={[
+                ['Name', customer.name],
+                ['Email', customer.email ?? '—'],
+                [
+                  'Owner',
+                  owner.href ? <RecordLink href={owner.href}>{owner.name}</RecordLink> : owner.name,
+                ],
+                ['Card', <CustomerCard key="card" customer={customer} can={can} />],
+                ['Credit limit', customer.creditLimit ?? '—'],
+                ['Balance', customer.balance],
+                ['Status', customer.status],
+                ['Created', new Date(customer.createdAt).toLocaleString()],
+              ]}
+            />
+          </PanelSection>
+          {can.customers.edit ? (
+            <PanelSection title="Edit customer">
+              <AccountEditForm
+                key={`${opened.id}:${opened.version}`}
+                kind="customers"
+                account={opened}
+                latest={customer}
+                onDone={() => setOpened(customer)}
+                onReload={(current) => setOpened(current as TCustomerDto)}
+              />
+              <TransferForm
+                key={customer.parentId}
+                customer={customer}
+                own={own}
+                // The owner and the breadcrumb are the server's: read them again.
+                onDone={() => router.refresh()}
+              />
+            </PanelSection>
+          ) : null}
+        </div>
+      ) : (
+        <PanelSection title={`Activity of ${customer.name}`}>
+          <AuditTable label={`Activity of ${customer.name}`} filters={{ accountId: customer.id }} />
+        </PanelSection>
+      )}
+    </div>
+  );
+}
+
+/** The card the customer is billed on (a customer holds at most one). */
+function CustomerCard({ customer, can }: { customer: TCustomerDto; can: TUiAbilities }) {
+  const held = usePagedList<TAssignmentDto>(
+    queryKeys.list('assignments', { accountId: customer.id }),
+  );
+  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
+  if (!can.cards.readAssignments) return <>—</>;
+  if (held.isLoading) return <>…</>;
+  const assignment = held.data?.[0];
+  if (!assignment) return <>None assigned</>;
+  const card = cards.data?.find((item) => item.id === assignment.cardId);
+  return <RecordLink href={`/cards/${assignment.cardId}`}>{card?.name ?? 'Its card'}</RecordLink>;
+}

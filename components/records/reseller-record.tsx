@@ -1,0 +1,286 @@
+'use client';
+
+import { useState, type ReactNode } from 'react';
+import { useLiveRecord, useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { queryKeys } from '@/lib/client/query-keys';
+import { useSchemaForm } from '@/lib/client/use-schema-form';
+import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import { ZAssignmentCreate, type TAssignmentDto, type TCardDto } from '@/lib/shared/schemas/cards';
+import type { TUserDto } from '@/lib/shared/schemas/users';
+import type { TUiAbilities } from '@/lib/shared/ui-abilities';
+import { Button, SelectField } from '@/components/ui/field';
+import { FormMessage, PanelSection } from '@/components/ui/panel-section';
+import { AccountEditForm } from '@/components/accounts/account-edit-form';
+import { AuditTable } from '@/components/audit/audit-panel';
+import { AddUserForm } from '@/components/users/add-user-form';
+import { Facts, RecordLink, RecordList, RecordTitle } from './record-parts';
+
+/**
+ * A reseller's page: its live record and, per tab (the tab is in the URL), its overview
+ * with the edit form, its users with "+ Add user" for this account, the cards assigned
+ * to it, its customers, its sub-resellers and its activity.
+ */
+export function ResellerRecord({
+  initial,
+  tab,
+  tabs,
+  can,
+  own,
+  usableFrom,
+  parentName,
+}: {
+  initial: TResellerDto;
+  tab: string;
+  /** The tab links, rendered by the page (each tab is a URL). */
+  tabs: ReactNode;
+  can: TUiAbilities;
+  own: { id: string; name: string };
+  /** Accounts whose groups this reseller's users may get: the trail and the viewer's own. */
+  usableFrom: string[];
+  parentName: string;
+}) {
+  const record = useLiveRecord<TResellerDto>('resellers', initial);
+  const reseller = record.data;
+  return (
+    <div className="space-y-4">
+      <RecordTitle
+        kind={`Reseller · level ${reseller.depth}`}
+        name={reseller.name}
+        status={reseller.status}
+        topic={`resellers:${reseller.id}`}
+        gone={Boolean(record.error)}
+      />
+      {tabs}
+      {tab === 'overview' ? (
+        <Overview reseller={reseller} canEdit={can.resellers.edit} parentName={parentName} />
+      ) : tab === 'users' ? (
+        <Users reseller={reseller} canCreate={can.users.create} usableFrom={usableFrom} />
+      ) : tab === 'cards' ? (
+        <Cards reseller={reseller} can={can} own={own} />
+      ) : tab === 'customers' ? (
+        <PanelSection title={`Customers of ${reseller.name}`}>
+          <RecordList<TCustomerDto>
+            queryKey={queryKeys.list('customers', { parentId: reseller.id })}
+            label={`Customers of ${reseller.name}`}
+            headers={['Name', 'Email', 'Credit limit', 'Status']}
+            emptyText="No customers yet."
+            row={(customer) => [
+              <RecordLink key="name" href={`/customers/${customer.id}`}>
+                {customer.name}
+              </RecordLink>,
+              customer.email ?? '—',
+              customer.creditLimit ?? '—',
+              customer.status,
+            ]}
+          />
+        </PanelSection>
+      ) : tab === 'resellers' ? (
+        <PanelSection title={`Sub-resellers of ${reseller.name}`}>
+          <RecordList<TResellerDto>
+            queryKey={queryKeys.list('resellers', { parentId: reseller.id })}
+            label={`Sub-resellers of ${reseller.name}`}
+            headers={['Company', 'Email', 'Status']}
+            emptyText="No sub-resellers."
+            row={(sub) => [
+              <RecordLink key="name" href={`/resellers/${sub.id}`}>
+                {sub.name}
+              </RecordLink>,
+              sub.email ?? '—',
+              sub.status,
+            ]}
+          />
+        </PanelSection>
+      ) : (
+        <PanelSection title={`Activity of ${reseller.name}`}>
+          <AuditTable label={`Activity of ${reseller.name}`} filters={{ accountId: reseller.id }} />
+        </PanelSection>
+      )}
+    </div>
+  );
+}
+
+function Overview({
+  reseller,
+  canEdit,
+  parentName,
+}: {
+  reseller: TResellerDto;
+  canEdit: boolean;
+  parentName: string;
+}) {
+  // The form edits the version it was opened at; a newer one is offered by the form itself.
+  const [opened, setOpened] = useState(reseller);
+  return (
+    <div className="grid gap-4 lg:grid-cols-[1fr_1fr]">
+      <PanelSection title="Overview">
+        <Facts
+          items={[
+            ['Company', reseller.name],
+            ['Email', reseller.email ?? '—'],
+            ['Status', reseller.status],
+            ['Parent', parentName],
+            ['Level', reseller.depth],
+            ['Created', new Date(reseller.createdAt).toLocaleString()],
+          ]}
+        />
+      </PanelSection>
+      {canEdit ? (
+        <PanelSection title="Edit reseller">
+          <AccountEditForm
+            key={`${opened.id}:${opened.version}`}
+            kind="resellers"
+            account={opened}
+            latest={reseller}
+            onDone={() => setOpened(reseller)}
+            onReload={(current) => setOpened(current as TResellerDto)}
+          />
+        </PanelSection>
+      ) : null}
+    </div>
+  );
+}
+
+function Users({
+  reseller,
+  canCreate,
+  usableFrom,
+}: {
+  reseller: TResellerDto;
+  canCreate: boolean;
+  usableFrom: string[];
+}) {
+  const [adding, setAdding] = useState(false);
+  const [created, setCreated] = useState<TUserDto | null>(null);
+  return (
+    <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
+      <PanelSection
+        title={`Users of ${reseller.name}`}
+        actions={
+          canCreate && !adding ? (
+            <Button
+              type="button"
+              onClick={() => {
+                setCreated(null);
+                setAdding(true);
+              }}
+            >
+              + Add user
+            </Button>
+          ) : null
+        }
+      >
+        {created ? (
+          <p role="status" className="mb-3 rounded-md bg-green-50 px-3 py-2 text-sm text-green-800">
+            Created <RecordLink href={`/users/${created.id}`}>{created.email}</RecordLink>.
+          </p>
+        ) : null}
+        <RecordList<TUserDto>
+          queryKey={queryKeys.list('users', { accountId: reseller.id })}
+          label={`Users of ${reseller.name}`}
+          headers={['Email', 'Name', 'Status', 'MFA']}
+          emptyText={canCreate ? 'No users yet: add the first one.' : 'No users yet.'}
+          row={(user) => [
+            <RecordLink key="email" href={`/users/${user.id}`}>
+              {user.email}
+            </RecordLink>,
+            user.name || '—',
+            user.status,
+            user.mfaEnabled ? 'on' : 'off',
+          ]}
+        />
+      </PanelSection>
+      {adding ? (
+        <PanelSection title="Add user" reveal>
+          <AddUserForm
+            account={reseller}
+            usableFrom={usableFrom}
+            onCreated={(user) => {
+              setCreated(user);
+              setAdding(false);
+            }}
+            onCancel={() => setAdding(false)}
+          />
+        </PanelSection>
+      ) : null}
+    </div>
+  );
+}
+
+/** The cards assigned to this reseller (its provider cards), and assigning one of ours. */
+function Cards({
+  reseller,
+  can,
+  own,
+}: {
+  reseller: TResellerDto;
+  can: TUiAbilities;
+  own: { id: string };
+}) {
+  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
+  const names = new Map((cards.data ?? []).map((card) => [card.id, card.name]));
+  // Only a card's owner assigns it, to an account directly below (DESIGN §1).
+  const offered = (cards.data ?? []).filter(
+    (card) => card.relation === 'owner' && card.kind === 'customer' && card.ownerId === own.id,
+  );
+  const assignable = can.cards.assign && reseller.parentId === own.id;
+  return (
+    <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
+      <PanelSection title={`Cards assigned to ${reseller.name}`}>
+        {can.cards.readAssignments ? (
+          <RecordList<TAssignmentDto>
+            queryKey={queryKeys.list('assignments', { accountId: reseller.id })}
+            label={`Cards assigned to ${reseller.name}`}
+            headers={['Card', 'Since']}
+            emptyText="No card assigned yet."
+            row={(assignment) => [
+              <RecordLink key="card" href={`/cards/${assignment.cardId}`}>
+                {names.get(assignment.cardId) ?? 'A card'}
+              </RecordLink>,
+              new Date(assignment.createdAt).toLocaleDateString(),
+            ]}
+          />
+        ) : (
+          <p className="text-sm text-slate-600">Your group does not grant reading assignments.</p>
+        )}
+      </PanelSection>
+      {assignable ? <AssignCard reseller={reseller} offered={offered} /> : null}
+    </div>
+  );
+}
+
+function AssignCard({ reseller, offered }: { reseller: TResellerDto; offered: TCardDto[] }) {
+  const assign = useApiMutation<unknown, TAssignmentDto>('POST', '/assignments', [
+    queryKeys.list('assignments', { accountId: reseller.id }),
+  ]);
+  const form = useSchemaForm({
+    schema: ZAssignmentCreate,
+    defaultValues: { cardId: '' },
+    toBody: (values) => ({ cardId: values.cardId, accountId: reseller.id }),
+    submit: assign.mutateAsync,
+  });
+  return (
+    <PanelSection title="Assign a card">
+      <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Assign a card" noValidate>
+        <SelectField
+          id="assign-card"
+          label="Card"
+          {...form.register('cardId')}
+          error={form.fields.cardId ?? form.fields.accountId}
+        >
+          <option value="">
+            {offered.length ? 'Choose one of your customer cards…' : 'You have no customer card'}
+          </option>
+          {offered.map((card) => (
+            <option key={card.id} value={card.id}>
+              {card.name} ({card.currency})
+            </option>
+          ))}
+        </SelectField>
+        <FormMessage message={form.message} />
+        <Button type="submit" disabled={form.pending || !offered.length}>
+          Assign
+        </Button>
+      </form>
+    </PanelSection>
+  );
+}

@@ -1,0 +1,130 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
+import { apiFetch } from '@/lib/client/api';
+import { pathOf, queryKeys } from '@/lib/client/query-keys';
+import { useLiveRecord, usePagedList } from '@/lib/client/use-resource';
+import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
+import type { TUserAccess, TUserDto } from '@/lib/shared/schemas/users';
+import type { TUiAbilities } from '@/lib/shared/ui-abilities';
+import { PanelSection } from '@/components/ui/panel-section';
+import { UserManage } from '@/components/users/user-manage';
+import { AccessExplanation } from '@/components/groups/user-access-panel';
+import { Facts, RecordLink, RecordTitle } from './record-parts';
+
+/**
+ * A user's page: its profile, its administration (disable, resets, view as — as the
+ * server's manage rule allows) and what it can see; on one's own page, one's own
+ * permissions. Each tab is its own URL.
+ */
+export function UserRecord({
+  initial,
+  tab,
+  tabs,
+  can,
+  account,
+  self,
+}: {
+  initial: TUserDto;
+  tab: string;
+  tabs: ReactNode;
+  can: TUiAbilities;
+  /** Its account as the viewer sees it (a link below the viewer's own account). */
+  account: { name: string; href?: string };
+  /** Set on one's own page: one's group and grants, as the server rendered them. */
+  self: { group: string; grants: readonly string[] } | null;
+}) {
+  const record = useLiveRecord<TUserDto>('users', initial);
+  const user = record.data;
+  return (
+    <div className="space-y-4">
+      <RecordTitle
+        kind={`User${user.name ? ` · ${user.name}` : ''}${self ? ' (you)' : ''}`}
+        name={user.email}
+        status={user.status}
+        topic={`users:${user.id}`}
+        gone={Boolean(record.error)}
+      />
+      {tabs}
+      {tab === 'profile' ? (
+        <PanelSection title="Profile">
+          <Facts
+            items={[
+              ['Email', user.email],
+              ['Name', user.name || '—'],
+              [
+                'Account',
+                account.href ? (
+                  <RecordLink href={account.href}>{account.name}</RecordLink>
+                ) : (
+                  account.name
+                ),
+              ],
+              ['Group', self ? self.group : <GroupName key="group" user={user} can={can} />],
+              ['Status', user.status],
+              ['MFA', user.mfaEnabled ? 'on' : 'off'],
+              ['Must change password', user.mustChangePassword ? 'yes, at next sign-in' : 'no'],
+              ['Created', new Date(user.createdAt).toLocaleString()],
+            ]}
+          />
+        </PanelSection>
+      ) : tab === 'manage' ? (
+        <UserManage
+          user={user}
+          can={{
+            update: can.users.update,
+            impersonate: can.users.impersonate && !self && Boolean(account.href),
+          }}
+          onClose={() => history.back()}
+        />
+      ) : (
+        <div className="space-y-4">
+          {self ? (
+            <PanelSection title="Your permissions">
+              <ul className="flex flex-wrap gap-1.5" data-testid="grants">
+                {self.grants.map((grant) => (
+                  <li
+                    key={grant}
+                    className="rounded bg-slate-100 px-2 py-0.5 font-mono text-xs text-slate-700"
+                  >
+                    {grant}
+                  </li>
+                ))}
+              </ul>
+            </PanelSection>
+          ) : null}
+          {can.users.explain ? <Access userId={user.id} /> : null}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function GroupName({ user, can }: { user: TUserDto; can: TUiAbilities }) {
+  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
+  if (!can.sections.groups) return <>—</>;
+  return <>{groups.data?.find((group) => group.id === user.groupId)?.name ?? '—'}</>;
+}
+
+/** What the user can see, answered by the server's own authorization, refetched on every change. */
+function Access({ userId }: { userId: string }) {
+  const accessKey = queryKeys.anyChange('users', { id: userId, sub: 'access' });
+  const access = useQuery({
+    queryKey: accessKey,
+    queryFn: () => apiFetch<TUserAccess>(pathOf(accessKey)),
+  });
+  return (
+    <PanelSection title="What this user can see">
+      {access.isLoading ? (
+        <p className="py-6 text-sm text-slate-500">Loading…</p>
+      ) : access.error ? (
+        <p role="alert" className="py-6 text-sm text-red-700">
+          Could not load: {(access.error as Error).message}
+        </p>
+      ) : access.data ? (
+        <AccessExplanation access={access.data} />
+      ) : null}
+    </PanelSection>
+  );
+}

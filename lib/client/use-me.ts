@@ -1,0 +1,23 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { apiFetch } from './api';
+import { pathOf } from './query-keys';
+import { OWN_IDENTITY_KEY } from './live-cache';
+import type { TMeDto } from '@/lib/shared/schemas/me';
+
+/**
+ * The viewer as the server sees it now (`GET /me`), starting from what the page was
+ * rendered with and fetched again when the live cache hears that the viewer's own
+ * account changed (a rename by the carrier, its status: lib/server/authz/audience.ts
+ * `ownAccountDeliveries`) or its access did, so the header and the overview follow it
+ * without a reload.
+ */
+export function useMe(initial: TMeDto): TMeDto {
+  const me = useQuery({
+    queryKey: OWN_IDENTITY_KEY,
+    queryFn: () => apiFetch<TMeDto>(pathOf(OWN_IDENTITY_KEY)),
+    initialData: initial,
+  });
+  return me.data;
+}

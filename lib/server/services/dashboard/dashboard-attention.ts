@@ -1,0 +1,90 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { can } from '@/lib/server/authz/can';
+import { ownedCardSql } from '@/lib/server/authz/card-relation';
+import { belowSql } from '@/lib/server/authz/scope';
+import type { TDashboardAttention } from '@/lib/shared/schemas/dashboard';
+
+/** How many of each the overview names; the total says how many more there are. */
+const SHOWN = 5;
+
+/**
+ * `GET /dashboard/attention`: what needs the viewer first, each read with its scope in
+ * the query — the cards of its side (its own and those below it) whose rows lose money,
+ * the accounts below it that are suspended, and the cards of its side with rate rows
+ * that take effect later. A kind its group does not grant reading is null.
+ */
+export async function dashboardAttention(
+  em: EntityManager,
+  actor: TActor,
+): Promise<TDashboardAttention> {
+  const [losingCards, suspended, scheduled] = await Promise.all([
+    can(actor, 'cards:read') ? losing(em, actor) : null,
+    can(actor, 'resellers:read') || can(actor, 'customers:read') ? suspendedBelow(em, actor) : null,
+    can(actor, 'cards:read') && can(actor, 'rates:read') ? scheduledRates(em, actor) : null,
+  ]);
+  return { losingCards, suspended, scheduled };
+}
+
+async function losing(em: EntityManager, actor: TActor) {
+  const owned = ownedCardSql(actor);
+  const rows = await em.execute<
+    { id: string; name: string; losing_rates: number; total: string }[]
+  >(
+    `select c.id::text as id, c.name, c.losing_rates, count(*) over () as total
+       from card c join account o on o.id = c.owner_id
+      where ${owned.sql} and c.losing_rates > 0
+      order by c.losing_rates desc, c.name limit ?`,
+    [...owned.params, SHOWN],
+  );
+  return {
+    total: Number(rows[0]?.total ?? 0),
+    items: rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      losingRates: Number(row.losing_rates),
+    })),
+  };
+}
+
+async function suspendedBelow(em: EntityManager, actor: TActor) {
+  const kinds = (['reseller', 'customer'] as const).filter((kind) => can(actor, `${kind}s:read`));
+  const below = belowSql('a.path', actor.account.path);
+  const rows = await em.execute<
+    { id: string; kind: 'reseller' | 'customer'; name: string; total: string }[]
+  >(
+    `select a.id::text as id, a.kind, a.name, count(*) over () as total
+       from account a
+      where ${below.sql} and a.status = 'suspended' and a.kind in (${kinds.map(() => '?').join(', ')})
+      order by a.updated_at desc limit ?`,
+    [...below.params, ...kinds, SHOWN],
+  );
+  return {
+    total: Number(rows[0]?.total ?? 0),
+    items: rows.map(({ id, kind, name }) => ({ id, kind, name })),
+  };
+}
+
+async function scheduledRates(em: EntityManager, actor: TActor) {
+  const owned = ownedCardSql(actor);
+  const rows = await em.execute<
+    { id: string; name: string; rows: string; next: string | Date; total: string }[]
+  >(
+    `select c.id::text as id, c.name, s.rows, s.next, count(*) over () as total
+       from card c join account o on o.id = c.owner_id
+       join lateral (select count(*) as rows, min(r.effective_from) as next
+                       from rate r where r.card_id = c.id and r.effective_from > now()) s on s.rows > 0
+      where ${owned.sql}
+      order by s.next limit ?`,
+    [...owned.params, SHOWN],
+  );
+  return {
+    total: Number(rows[0]?.total ?? 0),
+    items: rows.map((row) => ({
+      cardId: row.id,
+      name: row.name,
+      rows: Number(row.rows),
+      next: new Date(row.next).toISOString(),
+    })),
+  };
+}

@@ -1,0 +1,192 @@
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { ADMIN_STATE, adminApi, signIn } from '../fixtures/e2e-sign-in';
+
+/**
+ * Record pages (issue 15, items 2 and 5): each record has a URL whose tab survives reload
+ * and Back, a reseller's page carries the seed's own path ("+ Add user" for that
+ * account), an id outside the viewer's scope is the panel's 404, and a reseller's header
+ * follows the carrier's rename of it live.
+ */
+const PASSWORD = 'record-pages-pass';
+// Each journey arranges accounts, signs a second person in and loads several whole
+// pages: on a loaded 2-core machine that came close to the default 60 s.
+test.describe.configure({ timeout: 120_000 });
+const contexts: BrowserContext[] = [];
+
+test.afterEach(async () => {
+  // A context left open keeps a live page (and its socket) running into later specs.
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
+});
+
+async function open(browser: Browser, path: string, signedInAsAdmin = true): Promise<Page> {
+  const context = await browser.newContext({
+    ...(signedInAsAdmin ? { storageState: ADMIN_STATE } : {}),
+    viewport: { width: 1280, height: 900 },
+  });
+  contexts.push(context);
+  const page = await context.newPage();
+  if (path) await page.goto(path);
+  return page;
+}
+
+/** A reseller with a user in a Default Reseller group, through the API as the e2e admin. */
+async function arrangeReseller(page: Page, label: string) {
+  const { headers } = await adminApi(page.request, `record pages ${label}`);
+  const stamp = `${label} ${Date.now()}`;
+  const post = async (path: string, data: object) => {
+    const answer = await page.request.post(`/api/v1${path}`, { headers, data });
+    expect(answer.status(), `${path}: ${await answer.text()}`).toBe(201);
+    return (await answer.json()) as { id: string; name: string; version: number };
+  };
+  const group = await post('/groups', { template: 'default-reseller', name: `Group ${stamp}` });
+  const reseller = await post('/resellers', {
+    name: `Reseller ${stamp}`,
+    email: `${label}@records.test`,
+  });
+  const email = `ops-${label}-${Date.now()}@records.test`;
+  const user = await post('/users', {
+    email,
+    password: PASSWORD,
+    accountId: reseller.id,
+    groupId: group.id,
+  });
+  return { headers, group, reseller, user: { ...user, email } };
+}
+
+test("the seed's path from a reseller's page: + Add user preselects it, the user appears there", async ({
+  browser,
+}) => {
+  const admin = await open(browser, '/');
+  const { headers, group } = await arrangeReseller(admin, 'seed');
+  const company = `Nimbus ${Date.now()}`;
+  const made = await admin.request.post('/api/v1/resellers', {
+    headers,
+    data: { name: company, email: 'billing@nimbus.test' },
+  });
+  expect(made.status()).toBe(201);
+  const { id } = (await made.json()) as { id: string };
+
+  await admin.goto(`/resellers/${id}`);
+  await expect(admin.getByRole('heading', { level: 1, name: company })).toBeVisible();
+  await expect(admin.getByRole('navigation', { name: 'Breadcrumb' })).toContainText(company);
+  await admin
+    .getByRole('navigation', { name: 'Reseller sections' })
+    .getByRole('link', { name: 'Users' })
+    .click();
+  await expect(admin).toHaveURL(new RegExp(`/resellers/${id}\\?tab=users$`));
+  await expect(admin.getByText('No users yet: add the first one.')).toBeVisible();
+
+  await admin.getByRole('button', { name: '+ Add user' }).click();
+  const form = admin.getByRole('form', { name: `Add user to ${company}` });
+  await expect(form.getByLabel('Account')).toHaveValue(company);
+  // The groups this account may use: the carrier's own among them.
+  await form.getByLabel('Group').selectOption({ label: group.name });
+  const email = `first-${Date.now()}@nimbus.test`;
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Create user' }).click();
+
+  const users = admin.getByRole('table', { name: `Users of ${company}` });
+  await expect(users.getByRole('link', { name: email })).toBeVisible();
+  // The user belongs to this reseller: its own page says so, with the way back.
+  await users.getByRole('link', { name: email }).click();
+  await expect(admin).toHaveURL(/\/users\/[0-9a-f-]+$/);
+  await expect(admin.getByRole('heading', { level: 1, name: email })).toBeVisible();
+  await expect(
+    admin.getByRole('region', { name: 'Profile' }).getByRole('link', { name: company }),
+  ).toBeVisible();
+});
+
+test('deep links keep their place through reload and Back', async ({ browser }) => {
+  const admin = await open(browser, '/');
+  const { reseller, user } = await arrangeReseller(admin, 'deep');
+  const tabs = admin.getByRole('navigation', { name: 'Reseller sections' });
+  const current = tabs.locator('[aria-current="page"]');
+
+  await admin.goto(`/resellers/${reseller.id}`);
+  await expect(current).toHaveText('Overview');
+  await tabs.getByRole('link', { name: 'Users' }).click();
+  await expect(admin).toHaveURL(/\?tab=users$/);
+  await expect(current).toHaveText('Users');
+  await admin.reload();
+  await expect(current).toHaveText('Users');
+  await expect(
+    admin
+      .getByRole('table', { name: `Users of ${reseller.name}` })
+      .getByRole('link', { name: user.email }),
+  ).toBeVisible();
+
+  await tabs.getByRole('link', { name: 'Customers' }).click();
+  await expect(current).toHaveText('Customers');
+  await admin.goBack();
+  await expect(admin).toHaveURL(/\?tab=users$/);
+  await expect(current).toHaveText('Users');
+
+  // The user's own page, straight to a tab, and back to the reseller from there.
+  await admin.goto(`/users/${user.id}?tab=manage`);
+  const userTabs = admin.getByRole('navigation', { name: 'User sections' });
+  await expect(userTabs.locator('[aria-current="page"]')).toHaveText('Manage');
+  await admin.reload();
+  await expect(userTabs.locator('[aria-current="page"]')).toHaveText('Manage');
+  await admin.goBack();
+  await expect(admin).toHaveURL(/\?tab=users$/);
+  await expect(current).toHaveText('Users');
+});
+
+test("a reseller's header follows the carrier's rename of it, without a reload", async ({
+  browser,
+}) => {
+  const admin = await open(browser, '/');
+  const { reseller, user } = await arrangeReseller(admin, 'rename');
+
+  const person = await open(browser, '', false);
+  await signIn(person, user.email, PASSWORD);
+  const account = person.getByTestId('signed-in-account');
+  await expect(account).toContainText(reseller.name);
+  await expect(person.getByTestId('connection-indicator')).toHaveText('Live');
+  await person.evaluate(() => Object.assign(window, { notReloaded: true }));
+
+  await admin.goto(`/resellers/${reseller.id}`);
+  const edit = admin.getByRole('form', { name: `Edit ${reseller.name}` });
+  const renamed = `${reseller.name} Telecom`;
+  await edit.getByLabel('Name').fill(renamed);
+  await edit.getByRole('button', { name: 'Save changes' }).click();
+  await expect(admin.getByRole('heading', { level: 1, name: renamed })).toBeVisible();
+
+  await expect(account).toContainText(renamed);
+  await expect(person.getByTestId('overview-identity')).toContainText(renamed);
+  expect(await person.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true);
+});
+
+test("an id outside the viewer's scope, or malformed, is the panel's 404", async ({ browser }) => {
+  const admin = await open(browser, '/');
+  const { user } = await arrangeReseller(admin, 'outsider');
+  const other = await arrangeReseller(admin, 'other');
+  const { headers, me } = await adminApi(admin.request, 'record pages outsider');
+  const card = await admin.request.post('/api/v1/cards', {
+    headers,
+    data: { name: `Carrier upstream ${Date.now()}`, currency: 'EUR', kind: 'provider' },
+  });
+  expect(card.status()).toBe(201);
+  const cardId = ((await card.json()) as { id: string }).id;
+  const adminUser = (await (await admin.request.get('/api/v1/me', { headers })).json()) as {
+    user: { id: string };
+  };
+
+  const person = await open(browser, '', false);
+  await signIn(person, user.email, PASSWORD);
+  for (const path of [
+    `/resellers/${other.reseller.id}`,
+    `/resellers/${me.account.id}`,
+    `/users/${other.user.id}`,
+    `/users/${adminUser.user.id}`,
+    `/cards/${cardId}`,
+    `/customers/${other.reseller.id}`,
+    '/resellers/not-an-id',
+  ]) {
+    const answer = await person.goto(path);
+    expect(answer?.status(), path).toBe(404);
+    await expect(person.getByRole('heading', { name: /not found/i })).toBeVisible();
+    await expect(person.locator('body')).not.toContainText(other.reseller.name);
+  }
+});

@@ -1,0 +1,98 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+/**
+ * What the overview leads with (issue 15, item 7): `GET /dashboard/attention` names the
+ * losing cards, suspended accounts and scheduled rate changes in the caller's scope, and
+ * nothing of another reseller's.
+ */
+const ADMIN = { email: 'admin@attention.test', password: 'attention-admin-pass' };
+const PASSWORD = 'attention-user-pass';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+let admin: TApiClient;
+let r1: TApiClient;
+let r2: TApiClient;
+const ids = { r1: '', r2: '', hotel: '', upstream: '', retail: '' };
+const LATER = new Date(Date.now() + 7 * 86_400_000).toISOString();
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body.id;
+  ids.r1 = (await admin.post('/resellers', { name: 'Acme', email: 'acme@att.test' })).body.id;
+  ids.r2 = (await admin.post('/resellers', { name: 'Blue', email: 'blue@att.test' })).body.id;
+  for (const [account, email] of [
+    [ids.r1, 'ops@acme.att.test'],
+    [ids.r2, 'ops@blue.att.test'],
+  ] as const) {
+    const made = await admin.post('/users', {
+      email,
+      password: PASSWORD,
+      accountId: account,
+      groupId: group,
+    });
+    expect(made.status).toBe(201);
+  }
+  r1 = await apiClient(suite.server.url, 'ops@acme.att.test', PASSWORD);
+  r2 = await apiClient(suite.server.url, 'ops@blue.att.test', PASSWORD);
+
+  const hotel = await admin.post('/customers', { name: 'Hotel Alpine', parentId: ids.r1 });
+  ids.hotel = hotel.body.id;
+  const suspended = await admin.patch(`/customers/${ids.hotel}`, {
+    version: hotel.body.version,
+    status: 'suspended',
+  });
+  expect(suspended.status).toBe(200);
+
+  ids.upstream = (
+    await admin.post('/cards', { name: 'Upstream', currency: 'EUR', kind: 'provider' })
+  ).body.id;
+  const put = await admin.put(`/cards/${ids.upstream}/rates`, {
+    rates: [
+      { prefix: '44', destination: 'UK', rate: '0.0500' },
+      { prefix: '49', destination: 'Germany', rate: '0.0300', effectiveFrom: LATER },
+    ],
+  });
+  expect(put.status).toBe(200);
+  const retail = await admin.post(`/cards/${ids.upstream}/derive`, {
+    name: 'Retail',
+    markupPercent: '10',
+    overrides: [{ prefix: '44', rate: '0.0100' }],
+  });
+  expect(retail.status).toBe(201);
+  ids.retail = retail.body.id;
+});
+
+describe('GET /dashboard/attention', () => {
+  it('names the carrier its losing card, the suspended customer and the scheduled rates', async () => {
+    const answer = await admin.get('/dashboard/attention');
+    expect(answer.status).toBe(200);
+    expect(answer.body.losingCards).toEqual({
+      total: 1,
+      items: [{ id: ids.retail, name: 'Retail', losingRates: 1 }],
+    });
+    expect(answer.body.suspended).toEqual({
+      total: 1,
+      items: [{ id: ids.hotel, kind: 'customer', name: 'Hotel Alpine' }],
+    });
+    const scheduled = answer.body.scheduled.items.map((item: { cardId: string }) => item.cardId);
+    expect(scheduled).toContain(ids.upstream);
+    const upstream = answer.body.scheduled.items.find(
+      (item: { cardId: string }) => item.cardId === ids.upstream,
+    );
+    expect(upstream).toMatchObject({ name: 'Upstream', rows: 1, next: LATER });
+  });
+
+  it('shows a reseller what is below it, and another reseller none of it', async () => {
+    const own = (await r1.get('/dashboard/attention')).body;
+    expect(own.suspended.items.map((item: { id: string }) => item.id)).toEqual([ids.hotel]);
+    expect(own.losingCards).toEqual({ total: 0, items: [] });
+    expect(own.scheduled).toEqual({ total: 0, items: [] });
+    const other = (await r2.get('/dashboard/attention')).body;
+    expect(other).toEqual({
+      losingCards: { total: 0, items: [] },
+      suspended: { total: 0, items: [] },
+      scheduled: { total: 0, items: [] },
+    });
+  });
+});
