@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { ConnectionIndicator } from '@/components/live/connection-indicator';
+import { ThemeToggle } from './theme-toggle';
 
 export interface TAppHeaderProps {
   user: { name: string; email: string };
@@ -42,6 +43,7 @@ export function AppHeader({ user, account, group, viewingAs = false }: TAppHeade
               </Link>
             </>
           )}
+          <ThemeToggle />
           <SignOutButton />
         </div>
       </div>
