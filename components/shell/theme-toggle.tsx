@@ -9,7 +9,11 @@ import {
   type TTheme,
 } from '@/lib/client/theme';
 
-const LABELS: Record<TTheme, string> = { system: 'System', light: 'Light', dark: 'Dark' };
+const LABELS: Record<TTheme, string> = {
+  system: 'System theme',
+  light: 'Light theme',
+  dark: 'Dark theme',
+};
 
 /** Tells this tab's toggles that the choice changed (the storage event fires only in others). */
 const CHANGED = 'reseller-panel-theme-changed';
@@ -40,8 +44,10 @@ export function ThemeToggle() {
   const theme = useSyncExternalStore(subscribe, readTheme, () => 'system' as TTheme);
 
   return (
-    <label className="flex items-center gap-1.5 text-sm text-slate-600">
-      <span>Theme</span>
+    // The options say what they choose ("Dark theme"): the header has no room for a label
+    // beside them on a tablet, and the select keeps "Theme" as its name.
+    <label className="shrink-0 whitespace-nowrap text-sm">
+      <span className="sr-only">Theme</span>
       <select
         value={theme}
         onChange={(event) => {
