@@ -1,22 +1,12 @@
 import type { Config } from 'tailwindcss';
 
-// Tailwind 4 reads this file through the `@config` line in app/globals.css.
+// Tailwind 4 reads this file through the `@config` line in app/globals.css. The colours
+// (the brand scale included) are CSS variables defined there, so the dark palette can
+// remap them in one place; `dark:` classes, where a component needs one, follow the same
+// `dark` class on <html> (set before first paint by app/layout.tsx).
 const config: Config = {
+  darkMode: 'class',
   content: ['./app/**/*.{ts,tsx}', './components/**/*.{ts,tsx}', './lib/client/**/*.{ts,tsx}'],
-  theme: {
-    extend: {
-      colors: {
-        brand: {
-          50: '#eef6ff',
-          100: '#d9eaff',
-          500: '#2563eb',
-          600: '#1d4ed8',
-          700: '#1e40af',
-          900: '#172554',
-        },
-      },
-    },
-  },
 };
 
 export default config;

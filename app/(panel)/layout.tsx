@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { AppHeader } from '@/components/shell/app-header';
 import { PanelNav, type TNavItem } from '@/components/shell/panel-nav';
 import { ImpersonationBanner } from '@/components/shell/impersonation-banner';
+import { SkipLink } from '@/components/shell/skip-link';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { IdentityScope } from '@/lib/client/identity-scope';
 import { identityOf } from '@/lib/shared/viewer-identity';
@@ -29,6 +30,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
     <IdentityScope identity={identityOf(actor)}>
       <LiveProvider>
         <div className="min-h-screen">
+          <SkipLink />
           {actor.impersonation ? (
             <ImpersonationBanner
               userEmail={actor.email}
@@ -38,7 +40,13 @@ export default async function PanelLayout({ children }: { children: ReactNode })
           ) : null}
           <AppHeader me={toMeDto(actor)} viewingAs={Boolean(actor.impersonation)} />
           <PanelNav items={nav} />
-          <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6">{children}</main>
+          <main
+            id="content"
+            tabIndex={-1}
+            className="mx-auto max-w-7xl px-4 py-6 focus:outline-none sm:px-6"
+          >
+            {children}
+          </main>
         </div>
       </LiveProvider>
     </IdentityScope>

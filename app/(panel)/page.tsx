@@ -1,9 +1,11 @@
+import type { Metadata } from 'next';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { DashboardPanel } from '@/components/dashboard/dashboard-panel';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Overview · Reseller Panel' };
 
 /** The overview: what needs attention, live counters, recent activity, and who the person is here. */
 export default async function HomePage() {

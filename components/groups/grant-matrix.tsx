@@ -47,7 +47,9 @@ export function GrantMatrix({
         <table className="mt-2 text-xs">
           <thead>
             <tr>
-              <th />
+              <th scope="col">
+                <span className="sr-only">Resource</span>
+              </th>
               {ACTIONS.map((action) => (
                 <th key={action} scope="col" className="px-2 font-medium text-slate-600">
                   {action}

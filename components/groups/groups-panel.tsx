@@ -8,12 +8,13 @@ import { ZGroupCreate, type TGroupDto, type TUseOnlyGroupDto } from '@/lib/share
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
+import { DefaultResellerCreate } from './default-reseller-form';
 import { GrantMatrix } from './grant-matrix';
 import { GroupEditForm, RequireMfaField } from './group-edit-form';
 import { UserAccessPanel } from './user-access-panel';
 
 /**
- * Groups: the list (owned and use-only), "Create Default Reseller" in one click, the
+ * Groups: the list (owned and use-only), "Create Default Reseller" under a name, the
  * grant matrix for a new group and for editing one (offering only the grants the
  * signed-in user holds), and the explainer of what any user in scope can see.
  */
@@ -51,15 +52,7 @@ export function GroupsPanel({
           title="Groups"
           actions={
             can.create ? (
-              <Button
-                type="button"
-                disabled={create.isPending}
-                onClick={() =>
-                  void create.mutateAsync({ template: 'default-reseller' }).catch(() => {})
-                }
-              >
-                Create Default Reseller
-              </Button>
+              <DefaultResellerCreate takenNames={items.map((group) => group.name)} />
             ) : null
           }
         >

@@ -3,6 +3,7 @@ import { SignOutButton } from '@/components/auth/sign-out-button';
 import { ConnectionIndicator } from '@/components/live/connection-indicator';
 import type { TMeDto } from '@/lib/shared/schemas/me';
 import { HeaderIdentity } from './header-identity';
+import { ThemeToggle } from './theme-toggle';
 
 export interface TAppHeaderProps {
   /** Who the page was rendered for; the header follows it live from there. */
@@ -34,6 +35,7 @@ export function AppHeader({ me, viewingAs = false }: TAppHeaderProps) {
               </Link>
             </>
           )}
+          <ThemeToggle />
           <SignOutButton />
         </div>
       </div>

@@ -34,7 +34,8 @@ export function ImpersonationBanner({
       // A region, not a live one: the ticking clock must not be read out every second.
       role="region"
       aria-label="Viewing as another user"
-      className="bg-amber-100 px-4 py-2 text-sm text-amber-900"
+      // Sticky: the person must see whose panel this is however far they scroll.
+      className="sticky top-0 z-40 bg-amber-100 px-4 py-2 text-sm text-amber-900"
       data-testid="impersonation-banner"
     >
       Viewing as <strong>{userEmail}</strong> (read-only) — {reason} —{' '}

@@ -1,11 +1,19 @@
-import type { InputHTMLAttributes, ReactNode, Ref, SelectHTMLAttributes } from 'react';
+import {
+  useId,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type Ref,
+  type SelectHTMLAttributes,
+} from 'react';
 
 const inputClass =
   'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500 aria-[invalid=true]:border-red-500';
 
 /**
  * The frame every form control shares: its label, its error under it, and the ids and
- * aria attributes that tie them together for screen readers.
+ * aria attributes that tie them together for screen readers. The id is the caller's when
+ * given, else unique per field (useId): two forms on one page (add and edit) each keep
+ * their own label, and a caller passing `id={undefined}` cannot leave a control unnamed.
  */
 function FieldFrame({
   name,
@@ -15,7 +23,7 @@ function FieldFrame({
   control,
 }: {
   name: string;
-  /** When one page has two forms with a field of the same name. */
+  /** A stable id a page links to (otherwise one is generated). */
   id?: string;
   label: string;
   error?: string;
@@ -26,7 +34,8 @@ function FieldFrame({
     className: string;
   }) => ReactNode;
 }) {
-  const id = givenId ?? `field-${name}`;
+  const generated = useId();
+  const id = givenId || `field-${name}${generated}`;
   return (
     <div>
       <label htmlFor={id} className="block text-sm font-medium text-slate-700">
@@ -51,6 +60,7 @@ function FieldFrame({
 export function TextField({
   label,
   error,
+  id,
   ...input
 }: {
   label: string;
@@ -61,10 +71,11 @@ export function TextField({
   return (
     <FieldFrame
       name={input.name}
-      id={input.id}
+      id={id}
       label={label}
       error={error}
-      control={(props) => <input {...props} {...input} />}
+      // The frame's id and aria wiring come last: nothing spread from the caller undoes them.
+      control={(props) => <input {...input} {...props} />}
     />
   );
 }
@@ -73,6 +84,7 @@ export function TextField({
 export function SelectField({
   label,
   error,
+  id,
   children,
   ...select
 }: {
@@ -85,11 +97,11 @@ export function SelectField({
   return (
     <FieldFrame
       name={select.name}
-      id={select.id}
+      id={id}
       label={label}
       error={error}
       control={(props) => (
-        <select {...props} {...select}>
+        <select {...select} {...props}>
           {children}
         </select>
       )}

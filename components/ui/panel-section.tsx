@@ -62,9 +62,10 @@ export function DataTable({
       <table className="min-w-full text-left text-sm" aria-label={label}>
         <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
           <tr>
-            {headers.map((header) => (
-              <th key={header} scope="col" className="px-2 py-2 font-medium">
-                {header}
+            {headers.map((header, index) => (
+              <th key={index} scope="col" className="px-2 py-2 font-medium">
+                {/* A column of row actions has no visible title; it still has a name. */}
+                {header || <span className="sr-only">Actions</span>}
               </th>
             ))}
           </tr>

@@ -78,7 +78,7 @@ export function UsersPanel({
                 {can.explain ? (
                   <Link
                     className="text-brand-700 underline"
-                    aria-label={`What ${user.email} can see`}
+                    aria-label={`Access: what ${user.email} can see`}
                     href={`/groups?user=${user.id}`}
                   >
                     Access

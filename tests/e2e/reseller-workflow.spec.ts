@@ -16,6 +16,15 @@ test("the seed's workflow: group from template → reseller account → reseller
   // 1. Create a group from the Default Reseller template (the demo has one: a new name).
   await page.getByRole('link', { name: 'Groups' }).click();
   await page.getByRole('button', { name: 'Create Default Reseller' }).click();
+  // It asks for the name, offering the first free one (the demo has "Default Reseller").
+  const fromTemplate = page.getByRole('form', {
+    name: 'New group from the Default Reseller template',
+  });
+  await expect(fromTemplate.getByLabel('Name of the new group')).toHaveValue(
+    'Default Reseller (2)',
+  );
+  await fromTemplate.getByRole('button', { name: 'Create', exact: true }).click();
+  await expect(fromTemplate).toHaveCount(0);
   const groups = page.getByRole('table', { name: 'Groups' });
   await expect(
     groups.getByRole('cell', { name: 'Default Reseller (2)', exact: true }),
@@ -44,7 +53,7 @@ test("the seed's workflow: group from template → reseller account → reseller
   await addUser.getByLabel('Password').fill(RESELLER.password);
   await addUser.getByLabel('Account').selectOption({ label: RESELLER.company });
   await addUser.getByRole('button', { name: 'Create user' }).click();
-  await expect(addUser.locator('#field-groupId-error')).toHaveText(
+  await expect(addUser.getByLabel('Group')).toHaveAccessibleDescription(
     'is required: every user has exactly one group',
   );
   await addUser.getByLabel('Email').fill(RESELLER.email);

@@ -1,9 +1,17 @@
+import type { Metadata } from 'next';
 import { AuditPanel } from '@/components/audit/audit-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
+import { PageHeading } from '@/components/shell/page-heading';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Audit log · Reseller Panel' };
 
 export default async function Page() {
   await requirePageActor();
-  return <AuditPanel />;
+  return (
+    <>
+      <PageHeading>Audit log</PageHeading>
+      <AuditPanel />
+    </>
+  );
 }

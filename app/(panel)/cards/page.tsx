@@ -1,10 +1,18 @@
+import type { Metadata } from 'next';
 import { CardsPanel } from '@/components/cards/cards-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
+import { PageHeading } from '@/components/shell/page-heading';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Rate cards · Reseller Panel' };
 
 export default async function Page() {
   const actor = await requirePageActor();
-  return <CardsPanel accountId={actor.account.id} can={uiAbilities(actor).cards} />;
+  return (
+    <>
+      <PageHeading>Rate cards</PageHeading>
+      <CardsPanel accountId={actor.account.id} can={uiAbilities(actor).cards} />
+    </>
+  );
 }

@@ -1,16 +1,22 @@
+import type { Metadata } from 'next';
 import { AccountsPanel } from '@/components/accounts/accounts-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
+import { PageHeading } from '@/components/shell/page-heading';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Customers · Reseller Panel' };
 
 export default async function Page() {
   const actor = await requirePageActor();
   return (
-    <AccountsPanel
-      kind="customers"
-      can={uiAbilities(actor).customers}
-      own={{ id: actor.account.id, name: actor.account.name }}
-    />
+    <>
+      <PageHeading>Customers</PageHeading>
+      <AccountsPanel
+        kind="customers"
+        can={uiAbilities(actor).customers}
+        own={{ id: actor.account.id, name: actor.account.name }}
+      />
+    </>
   );
 }

@@ -1,10 +1,18 @@
+import type { Metadata } from 'next';
 import { AccountsPanel } from '@/components/accounts/accounts-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
+import { PageHeading } from '@/components/shell/page-heading';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Resellers · Reseller Panel' };
 
 export default async function Page() {
   const actor = await requirePageActor();
-  return <AccountsPanel kind="resellers" can={uiAbilities(actor).resellers} />;
+  return (
+    <>
+      <PageHeading>Resellers</PageHeading>
+      <AccountsPanel kind="resellers" can={uiAbilities(actor).resellers} />
+    </>
+  );
 }

@@ -1,15 +1,21 @@
+import type { Metadata } from 'next';
 import { UsersPanel } from '@/components/users/users-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
+import { PageHeading } from '@/components/shell/page-heading';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Users · Reseller Panel' };
 
 export default async function Page() {
   const actor = await requirePageActor();
   return (
-    <UsersPanel
-      own={{ id: actor.account.id, name: actor.account.name }}
-      can={uiAbilities(actor).users}
-    />
+    <>
+      <PageHeading>Users</PageHeading>
+      <UsersPanel
+        own={{ id: actor.account.id, name: actor.account.name }}
+        can={uiAbilities(actor).users}
+      />
+    </>
   );
 }

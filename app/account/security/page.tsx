@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { AccountSecurity } from '@/components/account/account-security';
 import { SignOutButton } from '@/components/auth/sign-out-button';
+import { SkipLink } from '@/components/shell/skip-link';
 import { requireGatePage } from '@/lib/server/auth/page-session';
 
 export const dynamic = 'force-dynamic';
@@ -17,6 +18,7 @@ export default async function AccountSecurityPage() {
   const mayUsePanel = !held;
   return (
     <div className="min-h-screen">
+      <SkipLink />
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-3xl items-center justify-between gap-3 px-4 py-3">
           <span className="text-base font-semibold tracking-tight text-brand-900">
@@ -28,7 +30,11 @@ export default async function AccountSecurityPage() {
           </div>
         </div>
       </header>
-      <main className="mx-auto max-w-3xl space-y-4 px-4 py-6">
+      <main
+        id="content"
+        tabIndex={-1}
+        className="mx-auto max-w-3xl space-y-4 px-4 py-6 focus:outline-none"
+      >
         <div className="flex items-center justify-between">
           <h1 className="text-xl font-semibold tracking-tight text-brand-900">Account security</h1>
           {mayUsePanel ? (

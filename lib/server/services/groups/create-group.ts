@@ -6,6 +6,7 @@ import { scopeFor } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { GROUP_TEMPLATES, type TGrant } from '@/lib/shared/permissions';
+import { firstFreeName } from '@/lib/shared/group-names';
 import type { TGroupCreate, TGroupDto } from '@/lib/shared/schemas/groups';
 import { assertNoEscalation } from './no-escalation';
 import { toGroupDto } from './group-dto';
@@ -62,8 +63,5 @@ async function freeName(em: EntityManager, accountId: string, base: string): Pro
       (group) => group.name,
     ),
   );
-  for (let n = 1; ; n++) {
-    const name = n === 1 ? base : `${base} (${n})`;
-    if (!taken.has(name)) return name;
-  }
+  return firstFreeName(base, taken);
 }
