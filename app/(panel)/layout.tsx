@@ -7,6 +7,8 @@ import { IdentityScope } from '@/lib/client/identity-scope';
 import { identityOf } from '@/lib/shared/viewer-identity';
 import { LiveProvider } from '@/lib/client/live-provider';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
+import { Toaster } from '@/components/ui/toast';
+import { OfflineBanner } from '@/components/live/offline-banner';
 
 export const dynamic = 'force-dynamic';
 
@@ -41,8 +43,10 @@ export default async function PanelLayout({ children }: { children: ReactNode })
             group={actor.group}
             viewingAs={Boolean(actor.impersonation)}
           />
+          <OfflineBanner />
           <PanelNav items={nav} />
           <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6">{children}</main>
+          <Toaster />
         </div>
       </LiveProvider>
     </IdentityScope>
