@@ -19,6 +19,11 @@ export interface TMoneyOptions {
    * Defaults to the currency's own minor unit, 2 without a currency.
    */
   minDecimals?: number;
+  /**
+   * Show every decimal the string has, trailing zeros included: a rate or an amount the
+   * server wrote at the card's precision ("0.0600" stays 0.0600).
+   */
+  keepDecimals?: boolean;
 }
 
 /**
@@ -31,7 +36,8 @@ export function formatMoney(amount: string, options: TMoneyOptions = {}): string
   const significant = (match[3] ?? '').replace(/0+$/, '').length;
   const currency = validCurrency(options.currency);
   const minor = currency ? currencyDigits(currency) : 2;
-  const minimum = Math.min(options.minDecimals ?? minor, MAX_FRACTION_DIGITS);
+  const given = options.keepDecimals ? (match[3] ?? '').length : 0;
+  const minimum = Math.min(Math.max(options.minDecimals ?? minor, given), MAX_FRACTION_DIGITS);
   const digits = Math.min(Math.max(minimum, significant), MAX_FRACTION_DIGITS);
   const format = new Intl.NumberFormat(options.locale, {
     ...(currency ? { style: 'currency', currency } : {}),

@@ -23,6 +23,10 @@ describe('formatMoney', () => {
       '€0.0120',
     );
     expect(formatMoney('-3.50', { currency: 'GBP', locale: 'en-GB' })).toBe('-£3.50');
+    expect(formatMoney('0.0600', { currency: 'EUR', locale: 'en-US', keepDecimals: true })).toBe(
+      '€0.0600',
+    );
+    expect(formatMoney('0.0600', { currency: 'EUR', locale: 'en-US' })).toBe('€0.06');
   });
 
   it('formats from the string: digits beyond double precision survive', () => {
