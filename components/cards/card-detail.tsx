@@ -23,6 +23,9 @@ import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-sect
 import { DetailActions } from '@/components/live/detail-actions';
 import { RatesTable } from './rates-table';
 import { RoundingField } from './cards-panel';
+import { useConfirm } from '@/components/ui/confirm-dialog';
+import { recordHref } from '@/components/ui/toast';
+import { Money, Percent } from '@/components/ui/money';
 
 /**
  * One card: what the viewer may see of it (the owner's side everything, an assignee its
@@ -68,12 +71,19 @@ export function CardDetail({
             <dd>{owner.rounding.replace('_', ' ')}</dd>
             <dt className="text-slate-500">Follows</dt>
             <dd>
-              {owner.markup
-                ? `${parent?.name ?? 'its parent card'}: +${owner.markup.percent ?? '0'} % +${owner.markup.fixed ?? '0'}/min` +
-                  (owner.markup.overrides.length
+              {owner.markup ? (
+                <>
+                  {parent?.name ?? 'its parent card'}: +
+                  <Percent value={owner.markup.percent ?? '0'} /> +
+                  <Money amount={owner.markup.fixed ?? '0'} currency={card.currency} />
+                  /min
+                  {owner.markup.overrides.length
                     ? `, ${owner.markup.overrides.length} override(s)`
-                    : '')
-                : '—'}
+                    : ''}
+                </>
+              ) : (
+                '—'
+              )}
             </dd>
             <dt className="text-slate-500">Losing rows</dt>
             <dd className={owner.losingRates ? 'font-semibold text-red-700' : ''}>
@@ -93,7 +103,9 @@ export function CardDetail({
           ) : (
             <p className="text-sm text-slate-500">Your group does not grant reading rates.</p>
           )}
-          {owner?.parentId && can.readRates ? <MarginReport cardId={card.id} /> : null}
+          {owner?.parentId && can.readRates ? (
+            <MarginReport cardId={card.id} currency={card.currency} />
+          ) : null}
         </div>
         <div className="space-y-4">
           {owner && !owner.parentId && can.editRates ? <ImportForm cardId={card.id} /> : null}
@@ -203,9 +215,17 @@ function ImportForm({ cardId }: { cardId: string }) {
  * first loaded rows with the same pricing core the server is held to.
  */
 function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
-  const derive = useApiMutation<unknown, TCardDto>('POST', `/cards/${card.id}/derive`, [
-    queryKeys.list('cards'),
-  ]);
+  const derive = useApiMutation<unknown, TCardDto>(
+    'POST',
+    `/cards/${card.id}/derive`,
+    [queryKeys.list('cards')],
+    {
+      success: (made) => ({
+        message: `Card ${made.name} derived from ${card.name}.`,
+        href: recordHref('cards', made.id),
+      }),
+    },
+  );
   const form = useSchemaForm({
     schema: ZCardDerive,
     defaultValues: {
@@ -244,8 +264,8 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
         );
         return [
           row.prefix,
-          row.rate,
-          sell.rate,
+          <Money key="buy" amount={row.rate} currency={card.currency} keepDecimals />,
+          <Money key="sell" amount={sell.rate} currency={card.currency} keepDecimals />,
           check.losing.length
             ? `loses on ${check.losing.map((s) => `${s.seconds} s`).join(', ')}`
             : 'ok',
@@ -320,9 +340,21 @@ function Assignments({
     (account) => account.parentId === accountId,
   );
   const names = new Map(children.map((account) => [account.id, account.name]));
-  const assign = useApiMutation<unknown, TAssignmentDto>('POST', '/assignments', [
-    queryKeys.list('assignments', { cardId }),
-  ]);
+  const assign = useApiMutation<unknown, TAssignmentDto>(
+    'POST',
+    '/assignments',
+    [queryKeys.list('assignments', { cardId })],
+    {
+      success: (made) => ({
+        message: `Card assigned to ${names.get(made.accountId) ?? 'the account'}.`,
+        href: recordHref(
+          made.accountKind === 'customer' ? 'customers' : 'resellers',
+          made.accountId,
+        ),
+      }),
+    },
+  );
+  const { confirm, dialog } = useConfirm();
   const form = useSchemaForm({
     schema: ZAssignmentCreate,
     defaultValues: { accountId: '' },
@@ -330,10 +362,27 @@ function Assignments({
     submit: assign.mutateAsync,
   });
   const [removing, setRemoving] = useState<string | null>(null);
-  async function remove(id: string) {
+  const unassign = useApiMutation<{ id: string; holder: string }, unknown>(
+    'DELETE',
+    (row) => `/assignments/${row.id}`,
+    [queryKeys.list('assignments', { cardId })],
+    { success: (_, { holder }) => `Card removed from ${holder}.` },
+  );
+  async function remove(row: TAssignmentDto) {
     setRemoving(null);
+    const holder = names.get(row.accountId) ?? 'this account';
+    const sure = await confirm({
+      title: `Remove this card from ${holder}?`,
+      consequence:
+        row.accountKind === 'customer'
+          ? `${holder} is no longer billed on this card and has no card until it is given another.`
+          : `${holder} no longer holds this card: it leaves its provider cards and it cannot derive from it.`,
+      confirmLabel: 'Remove',
+      danger: true,
+    });
+    if (!sure) return;
     try {
-      await apiFetch(`/assignments/${id}`, { method: 'DELETE' });
+      await unassign.mutateAsync({ id: row.id, holder });
     } catch (error) {
       setRemoving((error as Error).message);
     }
@@ -356,7 +405,7 @@ function Assignments({
               <button
                 type="button"
                 className="text-brand-700 underline"
-                onClick={() => void remove(row.id)}
+                onClick={() => void remove(row)}
               >
                 Remove
               </button>
@@ -365,6 +414,7 @@ function Assignments({
         />
       </ListState>
       <FormMessage message={removing} />
+      {dialog}
       {can.assign ? (
         <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Assign card" noValidate>
           <SelectField
@@ -399,7 +449,7 @@ interface TMarginReport {
 }
 
 /** The rows of a derived card that lose money, with the call lengths where they do. */
-function MarginReport({ cardId }: { cardId: string }) {
+function MarginReport({ cardId, currency }: { cardId: string; currency: string }) {
   const marginKey = queryKeys.under('cards', cardId, 'margin');
   const report = useQuery({
     // Under the card: the live cache refetches it when this card's rates change.
@@ -424,9 +474,14 @@ function MarginReport({ cardId }: { cardId: string }) {
           rows={items.map((row) => [
             row.prefix,
             row.destination,
-            row.losing
-              .map((sample) => `${sample.seconds} s (buy ${sample.buy}, sell ${sample.sell})`)
-              .join('; '),
+            row.losing.map((sample, index) => (
+              <span key={sample.seconds}>
+                {index ? '; ' : ''}
+                {sample.seconds} s (buy{' '}
+                <Money amount={sample.buy} currency={currency} keepDecimals />, sell{' '}
+                <Money amount={sample.sell} currency={currency} keepDecimals />)
+              </span>
+            )),
           ])}
         />
       </ListState>

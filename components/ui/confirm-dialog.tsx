@@ -14,7 +14,7 @@ export interface TConfirmRequest {
 }
 
 /**
- * A modal confirmation on the native <dialog> (focus is kept inside it by the browser,
+ * A modal confirmation (role alertdialog) on the native <dialog> (focus is kept inside it by the browser,
  * the page behind is inert, Escape cancels), labelled by its title and described by its
  * consequence. Focus starts on Cancel — the safe choice — and returns to what had it.
  */
@@ -63,6 +63,7 @@ export function ConfirmDialog({
   return (
     <dialog
       ref={ref}
+      role="alertdialog"
       aria-labelledby={`${id}-title`}
       aria-describedby={`${id}-consequence`}
       aria-modal="true"

@@ -128,3 +128,24 @@ export function recordHref(resource: string, id: string | undefined): string | u
   const path = RECORD_PATHS[resource as keyof typeof RECORD_PATHS];
   return path && id ? `/${path}/${encodeURIComponent(id)}` : undefined;
 }
+
+const NOUNS: Record<string, string> = {
+  resellers: 'Reseller',
+  customers: 'Customer',
+  users: 'User',
+  groups: 'Group',
+  cards: 'Card',
+};
+
+/** The success toast of a create: "Reseller Nimbus Telecom created." with a link to it. */
+export function createdToast(resource: string) {
+  return (created: unknown): TToast => {
+    const record = (created ?? {}) as { id?: string; name?: string; email?: string };
+    const name = record.name ?? record.email;
+    const noun = NOUNS[resource] ?? 'Record';
+    return {
+      message: `${noun}${name ? ` ${name}` : ''} created.`,
+      href: recordHref(resource, record.id),
+    };
+  };
+}

@@ -34,7 +34,7 @@ export function usePagedList<T extends TLiveItem>(queryKey: TQueryKey) {
  * (`{ message, href }` links to the record); null says nothing.
  */
 export type TSuccessToast<TResult, TBody> =
-  string | ((result: TResult, body: TBody) => TToast | string | null);
+  string | TToast | ((result: TResult, body: TBody) => TToast | string | null);
 
 /** The toast for one success, if the call site asked for one. */
 export function successToast<TResult, TBody>(
@@ -56,7 +56,8 @@ export function successToast<TResult, TBody>(
  */
 export function useApiMutation<TBody, TResult>(
   method: 'POST' | 'PATCH' | 'DELETE',
-  path: string,
+  /** The path, or one made from the variables (a DELETE of a row: `(row) => …/${row.id}`). */
+  path: string | ((variables: TBody) => string),
   invalidates: readonly TQueryKey[] = [],
   options: { success?: TSuccessToast<TResult, TBody> } = {},
 ) {
@@ -67,7 +68,9 @@ export function useApiMutation<TBody, TResult>(
   return useMutation({
     mutationFn: (body: TBody) => {
       if (!writes) return Promise.reject(new Error(WRITES_PAUSED_MESSAGE));
-      return apiFetch<TResult>(path, { method, body });
+      const to = typeof path === 'function' ? path(body) : path;
+      // A DELETE names its target in the path; its variables are only for the toast.
+      return apiFetch<TResult>(to, { method, body: method === 'DELETE' ? undefined : body });
     },
     onSuccess: async (result, body) => {
       const shown = successToast(options.success, result, body);

@@ -148,7 +148,7 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   await wizard.getByLabel('Move to').selectOption({ label: me.account.name });
   await wizard.getByLabel('Card there').selectOption({ label: 'Carrier Retail (EUR)' });
   await wizard.getByRole('button', { name: 'Review transfer' }).click();
-  const summary = admin.getByRole('alertdialog', { name: 'Confirm transfer' });
+  const summary = admin.getByRole('alertdialog', { name: 'Transfer Hotel Alpine?' });
   await expect(summary).toContainText(
     `Move Hotel Alpine from Acme Voice to ${me.account.name}, billed on Carrier Retail`,
   );
@@ -176,7 +176,7 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   await api('POST', '/customers', { name: 'Dashboard Live Ltd' });
   await expect(customers).toHaveText(String(before + 1));
   await expect(admin.getByRole('table', { name: 'Recent activity' })).toContainText(
-    'customers created: Dashboard Live Ltd',
+    'added customer Dashboard Live Ltd',
   );
   await admin.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
 
@@ -202,7 +202,7 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   await admin.getByRole('link', { name: 'Audit log' }).click();
   await admin.getByLabel('Resource').selectOption('cards');
   const log = admin.getByRole('table', { name: 'Audit log' });
-  await expect(log).toContainText('cards rates changed: E2E Sell');
+  await expect(log).toContainText('set the rates of rate card E2E Sell');
   await expect(log).not.toContainText('Dashboard Live Ltd');
   await admin.screenshot({ path: 'test-results/audit-log.png', fullPage: true });
 });
@@ -216,6 +216,10 @@ test('support views the panel as a reseller user, read-only, then stops; a user 
 
   await admin.getByRole('button', { name: 'Manage ops-b@bluetel.test' }).click();
   await admin.getByRole('button', { name: 'Disable user' }).click();
+  await admin
+    .getByRole('alertdialog', { name: 'Disable ops-b@bluetel.test?' })
+    .getByRole('button', { name: 'Disable user' })
+    .click();
   await expect(users.getByRole('row', { name: /ops-b@bluetel\.test/ })).toContainText('disabled');
   await admin.getByRole('button', { name: 'Enable user' }).click();
   await expect(users.getByRole('row', { name: /ops-b@bluetel\.test/ })).toContainText('active');
