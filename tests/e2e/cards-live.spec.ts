@@ -110,14 +110,14 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await derive.getByRole('button', { name: 'Derive' }).click();
   await a.getByRole('button', { name: 'Open Acme retail' }).click();
   const rates = a.getByRole('table', { name: 'Rates' });
-  await expect(rates.getByRole('cell', { name: '0.0300', exact: true })).toBeVisible();
+  await expect(rates.getByRole('cell', { name: '€0.0300', exact: true })).toBeVisible();
   await a.screenshot({ path: 'test-results/cards-reseller.png', fullPage: true });
 
   // The carrier changes its card's rate: A's derived card follows, on A's screen.
   await api('PUT', `/cards/${card.id}/rates`, {
     rates: [{ prefix: '44', destination: 'United Kingdom', rate: '0.0400' }],
   });
-  await expect(rates.getByRole('cell', { name: '0.0600', exact: true })).toBeVisible({
+  await expect(rates.getByRole('cell', { name: '€0.0600', exact: true })).toBeVisible({
     timeout: 2_000,
   });
   await expect(providerCards(b).getByRole('cell', { name: 'E2E Sell', exact: true })).toHaveCount(

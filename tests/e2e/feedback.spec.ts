@@ -226,6 +226,8 @@ test('the socket cut: an offline banner, writes paused; back online the banner l
   await expect(save).toBeEnabled();
   await expect(page.getByTestId('offline-banner')).toHaveCount(0);
 
+  // Socket.IO starts on HTTP long-polling and then upgrades: cut once it is on the WebSocket.
+  await expect.poll(() => sockets.length).toBeGreaterThan(0);
   cut = true;
   await Promise.all(sockets.map((socket) => socket.close()));
   const banner = page.getByTestId('offline-banner');
