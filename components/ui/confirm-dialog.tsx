@@ -14,9 +14,10 @@ export interface TConfirmRequest {
 }
 
 /**
- * A modal confirmation (role alertdialog) on the native <dialog> (focus is kept inside it by the browser,
- * the page behind is inert, Escape cancels), labelled by its title and described by its
- * consequence. Focus starts on Cancel — the safe choice — and returns to what had it.
+ * A modal confirmation (role alertdialog) on the native <dialog>: the browser keeps focus
+ * inside it and makes the page behind inert, Escape cancels; labelled by its title,
+ * described by its consequence. Centred by `m-auto` (the reset CSS drops the browser's
+ * own margin). Focus starts on Cancel — the safe choice — and returns to what had it.
  */
 export function ConfirmDialog({
   request,
@@ -68,7 +69,7 @@ export function ConfirmDialog({
       aria-describedby={`${id}-consequence`}
       aria-modal="true"
       data-testid="confirm-dialog"
-      className="w-full max-w-md rounded-lg border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-slate-900/40"
+      className="m-auto w-full max-w-md rounded-lg border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-slate-900/40"
     >
       {request ? (
         <div className="space-y-4 p-5">
