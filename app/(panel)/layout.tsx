@@ -9,6 +9,8 @@ import { identityOf } from '@/lib/shared/viewer-identity';
 import { LiveProvider } from '@/lib/client/live-provider';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
+import { Toaster } from '@/components/ui/toast';
+import { OfflineBanner } from '@/components/live/offline-banner';
 
 export const dynamic = 'force-dynamic';
 
@@ -39,6 +41,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
             />
           ) : null}
           <AppHeader me={toMeDto(actor)} viewingAs={Boolean(actor.impersonation)} />
+          <OfflineBanner />
           <PanelNav items={nav} />
           <main
             id="content"
@@ -47,6 +50,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
           >
             {children}
           </main>
+          <Toaster />
         </div>
       </LiveProvider>
     </IdentityScope>

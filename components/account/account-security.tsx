@@ -15,6 +15,7 @@ import {
 } from '@/lib/shared/schemas/mfa';
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
+import { RelativeTime } from '@/components/ui/relative-time';
 
 const STATUS_KEY = queryKeys.static('me', 'mfa');
 
@@ -115,7 +116,7 @@ export function AccountSecurity() {
         ) : null}
         {mfa?.enabled ? (
           <p className="text-sm text-slate-700" data-testid="mfa-state">
-            MFA is <strong>on</strong> since {new Date(mfa.enabledAt!).toLocaleString()}.{' '}
+            MFA is <strong>on</strong> since <RelativeTime at={mfa.enabledAt!} />.{' '}
             {mfa.recoveryCodesLeft} recovery codes left.
           </p>
         ) : mfa ? (

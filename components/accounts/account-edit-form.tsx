@@ -2,7 +2,7 @@
 
 import { useApiMutation } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
-import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
+import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import {
   ZCustomerPatch,
   ZResellerPatch,
@@ -13,6 +13,15 @@ import { Button, SelectField, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
 import { EditCollision } from '@/components/live/conflict-notice';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
+import { useConfirm } from '@/components/ui/confirm-dialog';
+import { recordHref } from '@/components/ui/toast';
+
+/** What suspending takes away, said before it happens (DESIGN §1 "Accounts"). */
+export function suspendConsequence(kind: 'resellers' | 'customers'): string {
+  return kind === 'resellers'
+    ? 'Its users, its customers and its sub-resellers with their users lose access at once, and its customers show as suspended, until it is resumed.'
+    : 'It shows as suspended and its users lose access at once, until it is resumed.';
+}
 
 /**
  * Edits one reseller or customer. The form sends the version it was opened with, so a
@@ -33,9 +42,18 @@ export function AccountEditForm({
   onDone: () => void;
   onReload: (current: TResellerDto | TCustomerDto) => void;
 }) {
-  const save = useApiMutation<unknown, unknown>('PATCH', `/${kind}/${account.id}`, [
-    queryKeys.list(kind),
-  ]);
+  const save = useApiMutation<unknown, unknown>(
+    'PATCH',
+    `/${kind}/${account.id}`,
+    [queryKeys.list(kind)],
+    {
+      success: (_, body) => ({
+        message: `${(body as { name?: string }).name ?? account.name} saved.`,
+        href: recordHref(kind, account.id),
+      }),
+    },
+  );
+  const { confirm, dialog } = useConfirm();
   const form = useSchemaForm({
     schema: kind === 'resellers' ? ZResellerPatch : ZCustomerPatch,
     defaultValues: {
@@ -53,6 +71,15 @@ export function AccountEditForm({
       ...(kind === 'customers' ? { creditLimit: optional(values.creditLimit) ?? null } : {}),
     }),
     submit: async (body) => {
+      if (body.status === 'suspended' && account.status !== 'suspended') {
+        const sure = await confirm({
+          title: `Suspend ${account.name}?`,
+          consequence: suspendConsequence(kind),
+          confirmLabel: 'Suspend',
+          danger: true,
+        });
+        if (!sure) throw new SubmitCancelled();
+      }
       await save.mutateAsync(body);
       onDone();
     },
@@ -100,6 +127,7 @@ export function AccountEditForm({
           Cancel
         </button>
       </div>
+      {dialog}
     </form>
   );
 }

@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { createdToast } from '@/components/ui/toast';
 import { queryKeys } from '@/lib/client/query-keys';
 import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
 import {
@@ -38,7 +39,9 @@ export function AccountsPanel({
   const list = usePagedList<TResellerDto | TCustomerDto>(
     queryKeys.list(kind, { q: search.trim() }),
   );
-  const create = useApiMutation<unknown, unknown>('POST', `/${kind}`, [queryKeys.list(kind)]);
+  const create = useApiMutation<unknown, unknown>('POST', `/${kind}`, [queryKeys.list(kind)], {
+    success: createdToast(kind),
+  });
   const form = useSchemaForm({
     schema: kind === 'resellers' ? ZResellerCreate : ZCustomerCreate,
     defaultValues: { name: '', email: '', creditLimit: '' },

@@ -1,19 +1,21 @@
 'use client';
 
-import { useState } from 'react';
 import { useWatch } from 'react-hook-form';
 import { apiFetch } from '@/lib/client/api';
-import { useSchemaForm } from '@/lib/client/use-schema-form';
+import { SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import { queryKeys } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
-import { ZTransfer, type TCardDto, type TTransfer } from '@/lib/shared/schemas/cards';
+import { ZTransfer, type TCardDto } from '@/lib/shared/schemas/cards';
 import { Button, SelectField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
+import { useConfirm } from '@/components/ui/confirm-dialog';
+import { recordHref } from '@/components/ui/toast';
 
 /**
  * The transfer wizard (DESIGN §1 "Customer moves"): the target account, the card the
- * customer gets there, a summary to confirm — then one atomic move, effective now.
+ * customer gets there, a summary to confirm (a modal that names what moves where) —
+ * then one atomic move, effective now.
  */
 export function TransferForm({
   customer,
@@ -26,13 +28,29 @@ export function TransferForm({
 }) {
   const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
   const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
-  // Review checks the choice with the endpoint's schema; Confirm sends what was reviewed.
-  const [reviewed, setReviewed] = useState<TTransfer | null>(null);
+  const { confirm, dialog } = useConfirm();
+  // Review checks the choice with the endpoint's schema; the move waits for the confirmation.
   const form = useSchemaForm({
     schema: ZTransfer,
     defaultValues: { toParentId: '', cardId: '' },
     toBody: (values) => values,
-    submit: async (body) => setReviewed(body),
+    submit: async (body) => {
+      const to = names.get(body.toParentId) ?? 'the new parent';
+      const billedOn = offered.find((item) => item.id === body.cardId)?.name ?? 'its new card';
+      const sure = await confirm({
+        title: `Transfer ${customer.name}?`,
+        consequence: `Move ${customer.name} from ${names.get(customer.parentId) ?? 'its current parent'} to ${to}, billed on ${billedOn} from now on. Its current card ends now; the move is logged in the audit trail.`,
+        confirmLabel: 'Confirm transfer',
+        danger: true,
+      });
+      if (!sure) throw new SubmitCancelled();
+      await apiFetch(`/customers/${customer.id}/transfer`, { method: 'POST', body });
+      onDone();
+    },
+    success: (_, body) => ({
+      message: `${customer.name} moved to ${names.get(body.toParentId) ?? 'its new parent'}.`,
+      href: recordHref('customers', customer.id),
+    }),
     resetOnSuccess: false,
   });
   const [targetId, cardId] = useWatch({
@@ -42,24 +60,12 @@ export function TransferForm({
   const targets = [own, ...(resellers.data ?? [])].filter(
     (account) => account.id !== customer.parentId,
   );
-  const target = targets.find((account) => account.id === targetId);
   const names = new Map(
     [own, ...(resellers.data ?? [])].map((account) => [account.id, account.name]),
   );
   const offered = (cards.data ?? []).filter(
     (card) => card.relation === 'owner' && card.kind === 'customer' && card.ownerId === targetId,
   );
-  const card = offered.find((item) => item.id === cardId);
-
-  async function confirm(body: TTransfer) {
-    try {
-      await apiFetch(`/customers/${customer.id}/transfer`, { method: 'POST', body });
-      onDone();
-    } catch (error) {
-      setReviewed(null);
-      form.refused(error);
-    }
-  }
 
   return (
     <form
@@ -73,10 +79,7 @@ export function TransferForm({
         id="transfer-target"
         label="Move to"
         {...form.register('toParentId', {
-          onChange: () => {
-            form.form.setValue('cardId', '');
-            setReviewed(null);
-          },
+          onChange: () => form.form.setValue('cardId', ''),
         })}
         error={form.fields.toParentId}
       >
@@ -90,7 +93,7 @@ export function TransferForm({
       <SelectField
         id="transfer-card"
         label="Card there"
-        {...form.register('cardId', { onChange: () => setReviewed(null) })}
+        {...form.register('cardId')}
         error={form.fields.cardId}
         disabled={!targetId}
       >
@@ -104,32 +107,10 @@ export function TransferForm({
         ))}
       </SelectField>
       <FormMessage message={form.message} />
-      {reviewed && target && card ? (
-        <div
-          role="alertdialog"
-          aria-label="Confirm transfer"
-          className="space-y-3 rounded-md bg-amber-50 p-3 text-sm text-amber-900"
-        >
-          <p>
-            Move <strong>{customer.name}</strong> from{' '}
-            <strong>{names.get(customer.parentId) ?? 'its current parent'}</strong> to{' '}
-            <strong>{target.name}</strong>, billed on <strong>{card.name}</strong> from now on. Its
-            current card ends now; the move is logged in the audit trail.
-          </p>
-          <div className="flex gap-2">
-            <Button type="button" onClick={() => void confirm(reviewed)}>
-              Confirm transfer
-            </Button>
-            <button type="button" className="text-sm underline" onClick={() => setReviewed(null)}>
-              Cancel
-            </button>
-          </div>
-        </div>
-      ) : (
-        <Button type="submit" disabled={!targetId || !cardId}>
-          Review transfer
-        </Button>
-      )}
+      <Button type="submit" disabled={!targetId || !cardId || form.pending}>
+        Review transfer
+      </Button>
+      {dialog}
     </form>
   );
 }

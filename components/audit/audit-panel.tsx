@@ -8,27 +8,8 @@ import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, PanelSection } from '@/components/ui/panel-section';
-
-/** Who did what: a person (or the account, to viewers who may not read people), and who was viewing as them. */
-function who(entry: TAuditEntryDto): string {
-  const actor =
-    entry.actor.kind === 'user' ? entry.actor.name || entry.actor.email : entry.actor.name;
-  const by = entry.impersonator
-    ? ` (viewing as, by ${entry.impersonator.kind === 'user' ? entry.impersonator.name : entry.impersonator.name})`
-    : '';
-  return actor + by;
-}
-
-function what(entry: TAuditEntryDto): string {
-  const body = (entry.after ?? entry.before ?? {}) as Record<string, unknown>;
-  const name = [body.name, body.email].find((value) => typeof value === 'string');
-  const event =
-    typeof entry.summary?.event === 'string' ? entry.summary.event.replace('_', ' ') : entry.op;
-  // Withheld: the viewer may not read this resource, so it learns only that it changed.
-  const detail =
-    entry.detail === 'withheld' ? ' (details hidden)' : name ? `: ${String(name)}` : '';
-  return `${entry.resource} ${event}${detail}`;
-}
+import { RelativeTime } from '@/components/ui/relative-time';
+import { ActivitySentence, AuditDiff } from './activity-entry';
 
 /**
  * The change log as the viewer may see it (DESIGN §1 "Audit"), newest first, refetched
@@ -53,17 +34,22 @@ export function AuditTable({
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const items = audit.data?.pages.flatMap((page) => page.items) ?? [];
+  // The full log shows each update's changed fields; the overview's feed only the sentence.
+  const withDiff = limit > 20;
   return (
-    <ListState isLoading={audit.isLoading} error={audit.error} empty={items.length === 0}>
+    <ListState
+      isLoading={audit.isLoading}
+      error={audit.error}
+      empty={items.length === 0}
+      onRetry={() => audit.refetch()}
+    >
       <DataTable
         label={label}
-        headers={['When', 'Who', 'What']}
+        headers={withDiff ? ['When', 'What happened', 'Changes'] : ['When', 'What happened']}
         rows={items.map((entry) => [
-          <time key="at" dateTime={entry.at}>
-            {new Date(entry.at).toLocaleString()}
-          </time>,
-          who(entry),
-          what(entry),
+          <RelativeTime key="at" at={entry.at} />,
+          <ActivitySentence key="what" entry={entry} />,
+          ...(withDiff ? [<AuditDiff key="diff" entry={entry} />] : []),
         ])}
       />
       {limit > 20 ? <LoadMore list={audit} /> : null}

@@ -24,6 +24,9 @@ import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-sect
 import { DetailActions } from '@/components/live/detail-actions';
 import { RatesTable } from './rates-table';
 import { RoundingField } from './cards-panel';
+import { useConfirm } from '@/components/ui/confirm-dialog';
+import { recordHref } from '@/components/ui/toast';
+import { Money, Percent } from '@/components/ui/money';
 
 /**
  * One card: what the viewer may see of it (the owner's side everything, an assignee its
@@ -69,12 +72,19 @@ export function CardDetail({
             <dd>{owner.rounding.replace('_', ' ')}</dd>
             <dt className="text-slate-500">Follows</dt>
             <dd>
-              {owner.markup
-                ? `${parent?.name ?? 'its parent card'}: +${owner.markup.percent ?? '0'} % +${owner.markup.fixed ?? '0'}/min` +
-                  (owner.markup.overrides.length
+              {owner.markup ? (
+                <>
+                  {parent?.name ?? 'its parent card'}: +
+                  <Percent value={owner.markup.percent ?? '0'} /> +
+                  <Money amount={owner.markup.fixed ?? '0'} currency={card.currency} />
+                  /min
+                  {owner.markup.overrides.length
                     ? `, ${owner.markup.overrides.length} override(s)`
-                    : '')
-                : '—'}
+                    : ''}
+                </>
+              ) : (
+                '—'
+              )}
             </dd>
             <dt className="text-slate-500">Losing rows</dt>
             <dd className={owner.losingRates ? 'font-semibold text-red-700' : ''}>
@@ -94,7 +104,9 @@ export function CardDetail({
           ) : (
             <p className="text-sm text-slate-500">Your group does not grant reading rates.</p>
           )}
-          {owner?.parentId && can.readRates ? <MarginReport cardId={card.id} /> : null}
+          {owner?.parentId && can.readRates ? (
+            <MarginReport cardId={card.id} currency={card.currency} />
+          ) : null}
         </div>
         <div className="space-y-4">
           {owner && !owner.parentId && can.editRates ? <ImportForm cardId={card.id} /> : null}
@@ -204,9 +216,17 @@ function ImportForm({ cardId }: { cardId: string }) {
  * first loaded rows with the same pricing core the server is held to.
  */
 function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
-  const derive = useApiMutation<unknown, TCardDto>('POST', `/cards/${card.id}/derive`, [
-    queryKeys.list('cards'),
-  ]);
+  const derive = useApiMutation<unknown, TCardDto>(
+    'POST',
+    `/cards/${card.id}/derive`,
+    [queryKeys.list('cards')],
+    {
+      success: (made) => ({
+        message: `Card ${made.name} derived from ${card.name}.`,
+        href: recordHref('cards', made.id),
+      }),
+    },
+  );
   const form = useSchemaForm({
     schema: ZCardDerive,
     defaultValues: {
@@ -243,7 +263,12 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
           { terms, card: { decimals: card.decimals, rounding: parentRounding } },
           { terms: sell, card: child },
         );
-        return [row.prefix, row.rate, sell.rate, check.losing ? losingText(check) : 'ok'];
+        return [
+          row.prefix,
+          <Money key="buy" amount={row.rate} currency={card.currency} keepDecimals />,
+          <Money key="sell" amount={sell.rate} currency={card.currency} keepDecimals />,
+          check.losing ? <LosingText key="margin" check={check} currency={card.currency} /> : 'ok',
+        ];
       });
     } catch {
       return [];
@@ -314,9 +339,21 @@ function Assignments({
     (account) => account.parentId === accountId,
   );
   const names = new Map(children.map((account) => [account.id, account.name]));
-  const assign = useApiMutation<unknown, TAssignmentDto>('POST', '/assignments', [
-    queryKeys.list('assignments', { cardId }),
-  ]);
+  const assign = useApiMutation<unknown, TAssignmentDto>(
+    'POST',
+    '/assignments',
+    [queryKeys.list('assignments', { cardId })],
+    {
+      success: (made) => ({
+        message: `Card assigned to ${names.get(made.accountId) ?? 'the account'}.`,
+        href: recordHref(
+          made.accountKind === 'customer' ? 'customers' : 'resellers',
+          made.accountId,
+        ),
+      }),
+    },
+  );
+  const { confirm, dialog } = useConfirm();
   const form = useSchemaForm({
     schema: ZAssignmentCreate,
     defaultValues: { accountId: '' },
@@ -324,10 +361,27 @@ function Assignments({
     submit: assign.mutateAsync,
   });
   const [removing, setRemoving] = useState<string | null>(null);
-  async function remove(id: string) {
+  const unassign = useApiMutation<{ id: string; holder: string }, unknown>(
+    'DELETE',
+    (row) => `/assignments/${row.id}`,
+    [queryKeys.list('assignments', { cardId })],
+    { success: (_, { holder }) => `Card removed from ${holder}.` },
+  );
+  async function remove(row: TAssignmentDto) {
     setRemoving(null);
+    const holder = names.get(row.accountId) ?? 'this account';
+    const sure = await confirm({
+      title: `Remove this card from ${holder}?`,
+      consequence:
+        row.accountKind === 'customer'
+          ? `${holder} is no longer billed on this card and has no card until it is given another.`
+          : `${holder} no longer holds this card: it leaves its provider cards and it cannot derive from it.`,
+      confirmLabel: 'Remove',
+      danger: true,
+    });
+    if (!sure) return;
     try {
-      await apiFetch(`/assignments/${id}`, { method: 'DELETE' });
+      await unassign.mutateAsync({ id: row.id, holder });
     } catch (error) {
       setRemoving((error as Error).message);
     }
@@ -350,7 +404,7 @@ function Assignments({
               <button
                 type="button"
                 className="text-brand-700 underline"
-                onClick={() => void remove(row.id)}
+                onClick={() => void remove(row)}
               >
                 Remove
               </button>
@@ -359,6 +413,7 @@ function Assignments({
         />
       </ListState>
       <FormMessage message={removing} />
+      {dialog}
       {can.assign ? (
         <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Assign card" noValidate>
           <SelectField
@@ -384,23 +439,35 @@ function Assignments({
 }
 
 /** Where a row loses money, in words: its first losing call and its worst loss. */
-function losingText(
+function LosingText({
+  check,
+  currency,
+}: {
   check: Pick<
     TMarginVerdict,
     'firstLosingSeconds' | 'worstLoss' | 'worstLossSeconds' | 'sellsBelowBuyRate'
-  >,
-): string {
+  >;
+  currency: string;
+}) {
   const parts: string[] = [];
   if (check.sellsBelowBuyRate) parts.push('sell rate below the buy rate');
   if (check.firstLosingSeconds !== null) parts.push(`from ${check.firstLosingSeconds} s calls`);
-  if (check.worstLoss !== null) {
-    parts.push(`worst −${check.worstLoss} on a ${check.worstLossSeconds} s call`);
-  }
-  return `loses: ${parts.join(', ')}`;
+  return (
+    <span>
+      loses: {parts.join(', ')}
+      {check.worstLoss !== null ? (
+        <>
+          {parts.length ? ', ' : ''}worst −
+          <Money amount={check.worstLoss} currency={currency} keepDecimals /> on a{' '}
+          {check.worstLossSeconds} s call
+        </>
+      ) : null}
+    </span>
+  );
 }
 
 /** The rows of a derived card that lose money, with their first losing call and worst loss. */
-function MarginReport({ cardId }: { cardId: string }) {
+function MarginReport({ cardId, currency }: { cardId: string; currency: string }) {
   const marginKey = queryKeys.under('cards', cardId, 'margin');
   const report = useQuery({
     // Under the card: the live cache refetches it when this card's rates change.
@@ -422,7 +489,11 @@ function MarginReport({ cardId }: { cardId: string }) {
         <DataTable
           label="Losing rows"
           headers={['Prefix', 'Destination', 'Loses']}
-          rows={items.map((row) => [row.prefix, row.destination, losingText(row)])}
+          rows={items.map((row) => [
+            row.prefix,
+            row.destination,
+            <LosingText key="margin" check={row} currency={currency} />,
+          ])}
         />
       </ListState>
     </div>

@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { createdToast } from '@/components/ui/toast';
 import { queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { ZCardCreate, type TCardDto } from '@/lib/shared/schemas/cards';
@@ -114,7 +115,9 @@ export function CardsPanel({ accountId, can }: { accountId: string; can: TCardAb
 }
 
 function CreateCardForm() {
-  const create = useApiMutation<unknown, TCardDto>('POST', '/cards', [queryKeys.list('cards')]);
+  const create = useApiMutation<unknown, TCardDto>('POST', '/cards', [queryKeys.list('cards')], {
+    success: createdToast('cards'),
+  });
   const form = useSchemaForm({
     schema: ZCardCreate,
     defaultValues: {

@@ -8,6 +8,7 @@ import { heldRows, type TRowRange } from '@/lib/client/windowed-list';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TRateDto } from '@/lib/shared/schemas/rates';
 import { ListState } from '@/components/ui/field';
+import { Money } from '@/components/ui/money';
 
 const ROW_HEIGHT = 36;
 const VIEW_ROWS = 12;
@@ -144,8 +145,20 @@ export function RatesTable({
                   >
                     <td className="px-2 font-mono">{row.prefix}</td>
                     <td className="px-2">{row.destination}</td>
-                    <td className="px-2 font-mono">{row.rate}</td>
-                    <td className="px-2 font-mono">{row.connectionFee}</td>
+                    <td className="px-2 font-mono">
+                      <Money
+                        amount={row.rate}
+                        currency={card.currency}
+                        minDecimals={card.decimals}
+                      />
+                    </td>
+                    <td className="px-2 font-mono">
+                      <Money
+                        amount={row.connectionFee}
+                        currency={card.currency}
+                        minDecimals={card.decimals}
+                      />
+                    </td>
                     <td className="px-2">
                       {row.initialIncrement}/{row.increment}
                     </td>

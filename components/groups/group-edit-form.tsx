@@ -11,6 +11,7 @@ import { EditCollision } from '@/components/live/conflict-notice';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { FormMessage } from '@/components/ui/panel-section';
 import { GrantMatrix } from './grant-matrix';
+import { useConfirm } from '@/components/ui/confirm-dialog';
 
 /**
  * Edits one group's name and grants in the matrix, with the version it was opened with:
@@ -33,12 +34,28 @@ export function GroupEditForm({
   onDone: () => void;
 }) {
   const [opened, setOpened] = useState(group);
-  const save = useApiMutation<unknown, unknown>('PATCH', `/groups/${opened.id}`, [
-    queryKeys.list('groups'),
-  ]);
-  const remove = useApiMutation<undefined, unknown>('DELETE', `/groups/${opened.id}`, [
-    queryKeys.list('groups'),
-  ]);
+  const save = useApiMutation<unknown, unknown>(
+    'PATCH',
+    `/groups/${opened.id}`,
+    [queryKeys.list('groups')],
+    { success: `Group ${opened.name} saved.` },
+  );
+  const remove = useApiMutation<undefined, unknown>(
+    'DELETE',
+    `/groups/${opened.id}`,
+    [queryKeys.list('groups')],
+    { success: `Group ${opened.name} deleted.` },
+  );
+  const { confirm, dialog } = useConfirm();
+  async function deleteGroup() {
+    const sure = await confirm({
+      title: `Delete group ${opened.name}?`,
+      consequence: `The group ${opened.name} and its grants are gone for good; it can be deleted only while no user has it.`,
+      confirmLabel: 'Delete group',
+      danger: true,
+    });
+    if (sure) await remove.mutateAsync(undefined).then(onDone, () => {});
+  }
   const form = useSchemaForm({
     schema: ZGroupPatch,
     defaultValues: fieldsOf(opened),
@@ -101,7 +118,7 @@ export function GroupEditForm({
             type="button"
             disabled={remove.isPending}
             className="rounded-md border border-red-300 px-3 py-2 text-sm font-medium text-red-800 hover:bg-red-50 disabled:opacity-60"
-            onClick={() => void remove.mutateAsync(undefined).then(onDone, () => {})}
+            onClick={() => void deleteGroup()}
           >
             Delete group
           </button>
@@ -110,6 +127,7 @@ export function GroupEditForm({
           Cancel
         </button>
       </div>
+      {dialog}
     </form>
   );
 }

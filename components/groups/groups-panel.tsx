@@ -1,6 +1,7 @@
 'use client';
 
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { createdToast } from '@/components/ui/toast';
 import { queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { useState } from 'react';
@@ -30,7 +31,9 @@ export function GroupsPanel({
 }) {
   const [editingId, setEditingId] = useState<string | null>(null);
   const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
-  const create = useApiMutation<unknown, unknown>('POST', '/groups', [queryKeys.list('groups')]);
+  const create = useApiMutation<unknown, unknown>('POST', '/groups', [queryKeys.list('groups')], {
+    success: createdToast('groups'),
+  });
   const form = useSchemaForm({
     // The matrix form is the named-grants shape of the create body (not the template).
     schema: ZGroupCreate.options[0],

@@ -9,6 +9,7 @@ import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { ZLookupQuery, type TLookup } from '@/lib/shared/schemas/rates';
 import { Button, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
+import { Money } from '@/components/ui/money';
 
 /**
  * Price trace (DESIGN §1 "Rate lookup"): a dialled number for an account, priced at each
@@ -24,6 +25,7 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
     defaultValues: { accountId: account.id, number: '', seconds: '60' },
     toBody: (values) => values,
     resetOnSuccess: false,
+    reads: true,
     submit: async ({ accountId, number, seconds }) => {
       const query = new URLSearchParams({ accountId, number, seconds: String(seconds) });
       try {
@@ -71,7 +73,7 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
             error={form.fields.seconds}
           />
           <FormMessage message={form.message} />
-          <Button type="submit" disabled={form.pending}>
+          <Button type="submit" reads disabled={form.pending}>
             Trace
           </Button>
         </form>
@@ -104,19 +106,29 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
                     index === 0 ? 'buy' : `sell ${index}`,
                     `${level.cardName}${level.relation === 'assignee' ? ' (your buy card)' : ''}`,
                     level.prefix ?? 'no match',
-                    level.rate
-                      ? `${level.rate} ${level.currency}${level.blocked ? ' (blocked)' : ''}`
-                      : '—',
+                    level.rate ? (
+                      <>
+                        <Money amount={level.rate} currency={level.currency} keepDecimals />
+                        {level.blocked ? ' (blocked)' : ''}
+                      </>
+                    ) : (
+                      '—'
+                    ),
                     level.initialIncrement ? `${level.initialIncrement}/${level.increment}` : '—',
                     level.billedSeconds === null ? '—' : `${level.billedSeconds} s`,
-                    level.amount ?? '—',
+                    <Money
+                      key="amount"
+                      amount={level.amount}
+                      currency={level.currency}
+                      keepDecimals
+                    />,
                     level.margin === null ? (
                       '—'
                     ) : (
                       <span
                         className={level.margin.startsWith('-') ? 'font-semibold text-red-700' : ''}
                       >
-                        {level.margin}
+                        <Money amount={level.margin} currency={level.currency} keepDecimals />
                       </span>
                     ),
                   ])}

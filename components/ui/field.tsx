@@ -5,6 +5,8 @@ import {
   type Ref,
   type SelectHTMLAttributes,
 } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useWritesEnabled, WRITES_PAUSED_MESSAGE } from '@/lib/client/writes-enabled';
 
 const inputClass =
   'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500 aria-[invalid=true]:border-red-500';
@@ -109,40 +111,76 @@ export function SelectField({
   );
 }
 
+/**
+ * The panel's button. A submit is a write: it is disabled while the live socket is down
+ * (useWritesEnabled), unless `reads` (a lookup form). `danger`: red, for what cuts
+ * someone off or cannot be taken back.
+ */
 export function Button({
   children,
+  reads = false,
+  danger = false,
   ...button
-}: { children: ReactNode } & React.ButtonHTMLAttributes<HTMLButtonElement>) {
+}: {
+  children: ReactNode;
+  reads?: boolean;
+  danger?: boolean;
+} & React.ButtonHTMLAttributes<HTMLButtonElement>) {
+  const writes = useWritesEnabled();
+  const paused = button.type === 'submit' && !reads && !writes;
   return (
     <button
-      className="rounded-md bg-brand-600 px-4 py-2 text-sm font-semibold text-white hover:bg-brand-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 focus-visible:ring-offset-2 disabled:opacity-60"
+      className={`rounded-md px-4 py-2 text-sm font-semibold text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-offset-2 disabled:opacity-60 ${
+        danger
+          ? 'bg-red-700 hover:bg-red-800 focus-visible:ring-red-600'
+          : 'bg-brand-600 hover:bg-brand-700 focus-visible:ring-brand-500'
+      }`}
       {...button}
+      disabled={button.disabled || paused}
+      title={paused ? WRITES_PAUSED_MESSAGE : button.title}
     >
       {children}
     </button>
   );
 }
 
-/** Loading, error and empty states for a list, in one place. */
+/**
+ * Loading, error and empty states for a list, in one place. An error shows at once (the
+ * queries retry once, quickly: lib/client/live-cache.ts) with a Retry that refetches.
+ */
 export function ListState({
   isLoading,
   error,
   empty,
   emptyText = 'Nothing here yet.',
+  onRetry,
   children,
 }: {
   isLoading: boolean;
   error: unknown;
   empty: boolean;
   emptyText?: string;
+  /** The query's refetch; by default Retry fetches again every query that failed. */
+  onRetry?: () => unknown;
   children: ReactNode;
 }) {
+  const queryClient = useQueryClient();
+  const retry =
+    onRetry ??
+    (() => queryClient.refetchQueries({ predicate: (query) => query.state.status === 'error' }));
   if (isLoading) return <p className="py-6 text-sm text-slate-500">Loading…</p>;
   if (error)
     return (
-      <p role="alert" className="py-6 text-sm text-red-700">
-        Could not load: {(error as Error).message}
-      </p>
+      <div role="alert" className="flex flex-wrap items-center gap-3 py-6 text-sm text-red-700">
+        <span>Could not load: {(error as Error).message}</span>
+        <button
+          type="button"
+          className="rounded-md border border-red-300 px-3 py-1 font-medium text-red-800 hover:bg-red-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-600"
+          onClick={() => void retry()}
+        >
+          Retry
+        </button>
+      </div>
     );
   if (empty) return <p className="py-6 text-sm text-slate-500">{emptyText}</p>;
   return <>{children}</>;

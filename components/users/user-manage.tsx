@@ -9,6 +9,9 @@ import { ZImpersonationStart } from '@/lib/shared/schemas/impersonation';
 import { ZUserPatch, type TUserDto, type TUserManageability } from '@/lib/shared/schemas/users';
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
+import { useConfirm, type TConfirmRequest } from '@/components/ui/confirm-dialog';
+import { recordHref, useToast } from '@/components/ui/toast';
+import { useWritesEnabled } from '@/lib/client/writes-enabled';
 
 /**
  * One user's administration: disable or enable (its sessions end at once), an admin
@@ -37,13 +40,20 @@ export function UserManage({
     enabled: can.update,
   });
   const manageable = can.update && rule.data?.manageable === true;
+  const { confirm, dialog } = useConfirm();
+  const toast = useToast();
+  const writes = useWritesEnabled();
+  const href = recordHref('users', user.id);
 
-  async function run(action: () => Promise<unknown>, success: string) {
+  /** One action, asked first when `ask` says what it takes away; its success is a toast. */
+  async function run(action: () => Promise<unknown>, success: string, ask?: TConfirmRequest) {
     setMessage(null);
     setDone(null);
+    if (ask && !(await confirm(ask))) return;
     try {
       await action();
       setDone(success);
+      toast({ message: `${user.email}: ${success}`, href });
     } catch (error) {
       setMessage(
         error instanceof ApiClientError ? error.message : 'Something went wrong; try again.',
@@ -62,6 +72,7 @@ export function UserManage({
       await apiFetch(`/users/${user.id}`, { method: 'PATCH', body });
       setDone('Password reset: they choose a new one at next sign-in.');
     },
+    success: { message: `Password of ${user.email} reset.`, href },
   });
   const viewAs = useSchemaForm({
     schema: ZImpersonationStart,
@@ -102,10 +113,20 @@ export function UserManage({
             </p>
             <Button
               type="button"
+              danger={user.status === 'active'}
+              disabled={!writes}
               onClick={() =>
                 void run(
                   () => patch({ status: user.status === 'active' ? 'disabled' : 'active' }),
                   user.status === 'active' ? 'Disabled: every session has ended.' : 'Enabled.',
+                  user.status === 'active'
+                    ? {
+                        title: `Disable ${user.email}?`,
+                        consequence: `Every session and API token of ${user.email} ends at once and they cannot sign in until enabled again.`,
+                        confirmLabel: 'Disable user',
+                        danger: true,
+                      }
+                    : undefined,
                 )
               }
             >
@@ -142,10 +163,18 @@ export function UserManage({
             </p>
             <Button
               type="button"
+              danger
+              disabled={!writes}
               onClick={() =>
                 void run(
                   () => apiFetch(`/users/${user.id}/mfa`, { method: 'DELETE' }),
                   'MFA reset: every session has ended; they enrol again.',
+                  {
+                    title: `Reset MFA of ${user.email}?`,
+                    consequence: `Every session of ${user.email} ends at once; they sign in with the password alone and enrol an authenticator again.`,
+                    confirmLabel: 'Reset MFA',
+                    danger: true,
+                  },
                 )
               }
             >
@@ -180,6 +209,7 @@ export function UserManage({
           </p>
         ) : null}
       </div>
+      {dialog}
     </PanelSection>
   );
 }

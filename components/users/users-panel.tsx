@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { useWatch } from 'react-hook-form';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { createdToast } from '@/components/ui/toast';
 import { queryKeys } from '@/lib/client/query-keys';
 import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
 import type { TResellerDto } from '@/lib/shared/schemas/accounts';
@@ -30,7 +31,9 @@ export function UsersPanel({
   const users = usePagedList<TUserDto>(queryKeys.list('users'));
   const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
   const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
-  const create = useApiMutation<unknown, unknown>('POST', '/users', [queryKeys.list('users')]);
+  const create = useApiMutation<unknown, unknown>('POST', '/users', [queryKeys.list('users')], {
+    success: createdToast('users'),
+  });
   const form = useSchemaForm({
     schema: ZUserCreate,
     defaultValues: { email: '', name: '', password: '', accountId: own.id, groupId: '' },

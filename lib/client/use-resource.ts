@@ -6,6 +6,8 @@ import { flattenPages, liveListQuery, type TLiveItem } from './live-cache';
 import { useLive } from './live-provider';
 import { pathOf, queryKeys, type TQueryKey } from './query-keys';
 import type { TLiveResource } from '@/lib/shared/live/change';
+import { useToast, type TToast } from '@/components/ui/toast';
+import { useWritesEnabled, WRITES_PAUSED_MESSAGE } from './writes-enabled';
 import {
   windowedListQuery,
   type TRowRange,
@@ -47,21 +49,51 @@ export function useLiveRecord<T extends TLiveItem>(
 }
 
 /**
+ * What a successful write says (a toast): a fixed text, or one made from the answer
+ * (`{ message, href }` links to the record); null says nothing.
+ */
+export type TSuccessToast<TResult, TBody> =
+  string | TToast | ((result: TResult, body: TBody) => TToast | string | null);
+
+/** The toast for one success, if the call site asked for one. */
+export function successToast<TResult, TBody>(
+  success: TSuccessToast<TResult, TBody> | undefined,
+  result: TResult,
+  body: TBody,
+): TToast | null {
+  const made = typeof success === 'function' ? success(result, body) : success;
+  if (!made) return null;
+  return typeof made === 'string' ? { message: made } : made;
+}
+
+/**
  * A write through the API. Its effect reaches this tab the way it reaches every other
  * one, as a live event; the queries in `invalidates` (matched in part:
  * `queryKeys.list('groups')` covers every groups list) are refetched too for a tab
- * whose socket is down at that moment.
+ * whose socket is down at that moment. `success` is the toast it shows when it worked;
+ * while the socket is down (useWritesEnabled) nothing is sent.
  */
 export function useApiMutation<TBody, TResult>(
   method: 'POST' | 'PATCH' | 'DELETE',
-  path: string,
+  /** The path, or one made from the variables (a DELETE of a row: `(row) => …/${row.id}`). */
+  path: string | ((variables: TBody) => string),
   invalidates: readonly TQueryKey[] = [],
+  options: { success?: TSuccessToast<TResult, TBody> } = {},
 ) {
   const queryClient = useQueryClient();
   const { state } = useLive();
+  const writes = useWritesEnabled();
+  const toast = useToast();
   return useMutation({
-    mutationFn: (body: TBody) => apiFetch<TResult>(path, { method, body }),
-    onSuccess: async () => {
+    mutationFn: (body: TBody) => {
+      if (!writes) return Promise.reject(new Error(WRITES_PAUSED_MESSAGE));
+      const to = typeof path === 'function' ? path(body) : path;
+      // A DELETE names its target in the path; its variables are only for the toast.
+      return apiFetch<TResult>(to, { method, body: method === 'DELETE' ? undefined : body });
+    },
+    onSuccess: async (result, body) => {
+      const shown = successToast(options.success, result, body);
+      if (shown) toast(shown);
       if (state === 'live') return;
       await Promise.all(invalidates.map((queryKey) => queryClient.invalidateQueries({ queryKey })));
     },

@@ -12,6 +12,19 @@ import {
 import { zodResolver } from '@hookform/resolvers/zod';
 import type { z } from 'zod';
 import { ApiClientError } from './api';
+import { useToast } from '@/components/ui/toast';
+import { successToast, type TSuccessToast } from './use-resource';
+import { useWritesEnabled, WRITES_PAUSED_MESSAGE } from './writes-enabled';
+
+/**
+ * Thrown by a `submit` that stops before sending (the person cancelled a confirmation):
+ * the form keeps its values and shows nothing.
+ */
+export class SubmitCancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
 
 /** Someone saved first: what we sent and what the server holds now (409 `current`). */
 export interface TConflict<TBody> {
@@ -32,21 +45,33 @@ export interface TConflict<TBody> {
  *   to show instead of overwriting; `overwrite` sends the same body again on top of the
  *   current version, only when the person chooses it.
  */
-export function useSchemaForm<TValues extends FieldValues, TSchema extends z.ZodType>({
+export function useSchemaForm<
+  TValues extends FieldValues,
+  TSchema extends z.ZodType,
+  TResult = unknown,
+>({
   schema,
   defaultValues,
   toBody,
   submit,
   resetOnSuccess = true,
+  success,
+  reads = false,
 }: {
   schema: TSchema;
   defaultValues: DefaultValues<TValues>;
   /** The body's fields; their values are the schema's to judge (raw text, maybe wrong). */
   toBody: (values: TValues) => { [K in keyof z.input<TSchema>]?: unknown };
-  submit: (body: z.output<TSchema>) => Promise<unknown>;
+  submit: (body: z.output<TSchema>) => Promise<TResult>;
   /** Off for a step that only leads to a confirmation (the values stay). */
   resetOnSuccess?: boolean;
+  /** The toast shown when `submit` resolved (from its result and the body sent). */
+  success?: TSuccessToast<TResult, z.output<TSchema>>;
+  /** A form that only reads (a lookup): usable while the socket is down. */
+  reads?: boolean;
 }) {
+  const toast = useToast();
+  const writes = useWritesEnabled();
   const [message, setMessage] = useState<string | null>(null);
   const [conflict, setConflict] = useState<TConflict<z.output<TSchema>> | null>(null);
   const form = useForm<TValues>({ defaultValues, resolver: schemaResolver(schema, toBody) });
@@ -54,10 +79,17 @@ export function useSchemaForm<TValues extends FieldValues, TSchema extends z.Zod
   async function send(body: z.output<TSchema>) {
     setMessage(null);
     setConflict(null);
+    if (!writes && !reads) {
+      setMessage(WRITES_PAUSED_MESSAGE);
+      return;
+    }
     try {
-      await submit(body);
+      const result = await submit(body);
       if (resetOnSuccess) form.reset();
+      const shown = successToast(success, result, body);
+      if (shown) toast(shown);
     } catch (error) {
+      if (error instanceof SubmitCancelled) return;
       if (error instanceof ApiClientError && error.code === 'conflict' && error.current) {
         setConflict({ mine: body, current: error.current as Record<string, unknown> });
       } else {

@@ -110,14 +110,14 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await derive.getByRole('button', { name: 'Derive' }).click();
   await a.getByRole('button', { name: 'Open Acme retail' }).click();
   const rates = a.getByRole('table', { name: 'Rates' });
-  await expect(rates.getByRole('cell', { name: '0.0300', exact: true })).toBeVisible();
+  await expect(rates.getByRole('cell', { name: '€0.0300', exact: true })).toBeVisible();
   await a.screenshot({ path: 'test-results/cards-reseller.png', fullPage: true });
 
   // The carrier changes its card's rate: A's derived card follows, on A's screen.
   await api('PUT', `/cards/${card.id}/rates`, {
     rates: [{ prefix: '44', destination: 'United Kingdom', rate: '0.0400' }],
   });
-  await expect(rates.getByRole('cell', { name: '0.0600', exact: true })).toBeVisible({
+  await expect(rates.getByRole('cell', { name: '€0.0600', exact: true })).toBeVisible({
     timeout: 2_000,
   });
   await expect(providerCards(b).getByRole('cell', { name: 'E2E Sell', exact: true })).toHaveCount(
@@ -148,7 +148,7 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   await wizard.getByLabel('Move to').selectOption({ label: me.account.name });
   await wizard.getByLabel('Card there').selectOption({ label: 'Carrier Retail (EUR)' });
   await wizard.getByRole('button', { name: 'Review transfer' }).click();
-  const summary = admin.getByRole('alertdialog', { name: 'Confirm transfer' });
+  const summary = admin.getByRole('alertdialog', { name: 'Transfer Hotel Alpine?' });
   await expect(summary).toContainText(
     `Move Hotel Alpine from Acme Voice to ${me.account.name}, billed on Carrier Retail`,
   );
@@ -176,7 +176,7 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   await api('POST', '/customers', { name: 'Dashboard Live Ltd' });
   await expect(customers).toHaveText(String(before + 1));
   await expect(admin.getByRole('table', { name: 'Recent activity' })).toContainText(
-    'customers created: Dashboard Live Ltd',
+    'added customer Dashboard Live Ltd',
   );
   await admin.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
 
@@ -202,7 +202,7 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   await admin.getByRole('link', { name: 'Audit log' }).click();
   await admin.getByLabel('Resource').selectOption('cards');
   const log = admin.getByRole('table', { name: 'Audit log' });
-  await expect(log).toContainText('cards rates changed: E2E Sell');
+  await expect(log).toContainText('set the rates of rate card E2E Sell');
   await expect(log).not.toContainText('Dashboard Live Ltd');
   await admin.screenshot({ path: 'test-results/audit-log.png', fullPage: true });
 });
@@ -216,6 +216,10 @@ test('support views the panel as a reseller user, read-only, then stops; a user 
 
   await admin.getByRole('button', { name: 'Manage ops-b@bluetel.test' }).click();
   await admin.getByRole('button', { name: 'Disable user' }).click();
+  await admin
+    .getByRole('alertdialog', { name: 'Disable ops-b@bluetel.test?' })
+    .getByRole('button', { name: 'Disable user' })
+    .click();
   await expect(users.getByRole('row', { name: /ops-b@bluetel\.test/ })).toContainText('disabled');
   await admin.getByRole('button', { name: 'Enable user' }).click();
   await expect(users.getByRole('row', { name: /ops-b@bluetel\.test/ })).toContainText('active');

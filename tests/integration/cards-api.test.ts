@@ -621,7 +621,16 @@ describe('assignment rules', () => {
     const log = (await admin.get(`/audit?resource=assignments&entityId=${first.body.id}`)).body
       .items;
     expect(log.map((row: { op: string }) => row.op)).toEqual(['deleted', 'created']);
-    expect(log[0].summary).toEqual({ reason: 'replaced' });
+    // Named, so the audit reads "… removed <card> from <account>" without a lookup.
+    expect(log[0].summary).toEqual({
+      reason: 'replaced',
+      cardName: sell.name,
+      accountName: expect.any(String),
+    });
+    expect(log[1].summary).toEqual({
+      cardName: sell.name,
+      accountName: log[0].summary.accountName,
+    });
 
     // A reseller holds several.
     expect((await admin.post('/assignments', { cardId: sell.id, accountId: ids.R2 })).status).toBe(

@@ -16,7 +16,7 @@ export interface TChangeSummaries {
   sessions: { signedOut: true };
   impersonation: never;
   cards: TCardChangeSummary;
-  assignments: { reason: 'transfer' | 'replaced' };
+  assignments: TAssignmentChangeSummary;
 }
 
 export type TSummarizedResource = keyof TChangeSummaries;
@@ -31,6 +31,18 @@ export type TChangeSummaryOf<R extends TSummarizedResource> = TChangeSummaries[R
  */
 export type TAccountChangeSummary =
   { refetch: TLiveResource[]; reason: 'status_cascade' } | { reason: 'transfer' };
+
+/**
+ * The card and the account by name, so the audit and the activity read as a sentence
+ * ("… assigned Carrier Retail to Nimbus Telecom") without a lookup across scope: an
+ * assignment is seen only by the card owner's side, which reads both. `reason` says why
+ * one was removed.
+ */
+export interface TAssignmentChangeSummary {
+  reason?: 'transfer' | 'replaced';
+  cardName?: string;
+  accountName?: string;
+}
 
 export interface TUserChangeSummary {
   /** Every session and token of the user ended (a reset, an MFA reset). */

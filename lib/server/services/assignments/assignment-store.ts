@@ -41,6 +41,8 @@ export function assignmentChange(
   summary?: TChangeSummaryOf<'assignments'>,
 ): TChange {
   const dto = { ...toAssignmentDto(assignment) };
+  // A reference the service did not load has no name: the sentence then says "an account".
+  const accountName = (assignment.account as { name?: unknown }).name;
   return {
     resource: 'assignments',
     entityId: assignment.id,
@@ -50,7 +52,11 @@ export function assignmentChange(
     after: op === 'created' ? dto : null,
     scopeBefore: op === 'deleted' ? ownerPath : null,
     scopeAfter: op === 'created' ? ownerPath : null,
-    summary,
+    summary: {
+      ...summary,
+      cardName: card.name,
+      ...(typeof accountName === 'string' ? { accountName } : {}),
+    },
     audience: { holder: assignment.account.id, card: assignedView(card) },
   };
 }

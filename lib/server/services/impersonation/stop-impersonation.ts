@@ -17,7 +17,7 @@ export async function stopImpersonation(em: EntityManager, real: TActor): Promis
       entityId: row.id,
       op: 'deleted',
       version: null,
-      before: { targetUserId: row.targetUserId, reason: row.reason },
+      before: { targetUserId: row.targetUserId, targetEmail: target?.email, reason: row.reason },
       after: null,
       scopeBefore: target?.account.path ?? real.account.path,
       scopeAfter: null,

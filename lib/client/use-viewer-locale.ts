@@ -1,0 +1,30 @@
+'use client';
+
+import { useSyncExternalStore } from 'react';
+
+const noChange = () => () => {};
+
+/**
+ * The viewer's locale (navigator.language) on the client; null while the server
+ * renders and during hydration, so the first client render matches the server's HTML
+ * and formatted text appears right after it (no hydration mismatch).
+ */
+export function useViewerLocale(): string | null {
+  return useSyncExternalStore(
+    noChange,
+    () => navigator.language,
+    () => null,
+  );
+}
+
+/** The current time, ticking every `everyMs` on the client (null on the server). */
+export function useNow(everyMs = 30_000): number | null {
+  return useSyncExternalStore(
+    (onChange) => {
+      const timer = window.setInterval(onChange, everyMs);
+      return () => window.clearInterval(timer);
+    },
+    () => Math.floor(Date.now() / everyMs) * everyMs,
+    () => null,
+  );
+}

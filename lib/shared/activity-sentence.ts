@@ -1,0 +1,260 @@
+import type { TAuditEntryDto, TLoggedResource } from './schemas/audit';
+import { LOGGED_RESOURCES } from './schemas/audit';
+
+/**
+ * A change-log entry (the audit, the activity feed) as one sentence naming the things
+ * involved: "Carrier admin assigned Carrier Retail to Nimbus Telecom". Every name comes
+ * from the entry itself (before/after, summary) as the server shaped it for this viewer,
+ * never from a lookup across scope; a withheld entry says only what kind of thing changed.
+ */
+export type TActivityEntry = Pick<
+  TAuditEntryDto,
+  'resource' | 'op' | 'actor' | 'impersonator' | 'before' | 'after' | 'summary' | 'detail'
+>;
+type TOp = TActivityEntry['op'];
+
+type TBody = Record<string, unknown>;
+type TSentence = (who: string, op: TOp, entry: TActivityEntry) => string;
+
+const NOUN: Record<TLoggedResource, string> = {
+  carriers: 'carrier',
+  resellers: 'reseller',
+  customers: 'customer',
+  users: 'user',
+  groups: 'group',
+  tokens: 'API token',
+  sessions: 'session',
+  impersonation: 'view-as',
+  cards: 'rate card',
+  assignments: 'card assignment',
+};
+
+function unreachable(value: never): never {
+  throw new Error(`unhandled change: ${String(value)}`);
+}
+
+function text(body: TBody | null, ...keys: string[]): string | undefined {
+  for (const key of keys) {
+    const value = body?.[key];
+    if (typeof value === 'string' && value) return value;
+  }
+  return undefined;
+}
+
+/** The entity's name as the entry carries it (after for a create/update, before for a delete). */
+function nameOf(entry: TActivityEntry): string | undefined {
+  return text(entry.after, 'name', 'email') ?? text(entry.before, 'name', 'email');
+}
+
+/** "created reseller Acme Voice" / "updated Acme Voice" / "deleted a group" */
+function plain(who: string, op: TOp, entry: TActivityEntry, noun: string): string {
+  const name = nameOf(entry);
+  const thing = name ? `${noun} ${name}` : `a ${noun}`;
+  return `${who} ${op} ${thing}`;
+}
+
+/** The fields an update touched, for "updated Acme Voice (name, email)". */
+function touched(entry: TActivityEntry): string {
+  const fields = changedFields(entry.before, entry.after).map((change) => change.field);
+  return fields.length ? ` (${fields.join(', ')})` : '';
+}
+
+function account(noun: 'reseller' | 'customer'): TSentence {
+  return (who, op, entry) => {
+    const name = nameOf(entry) ?? `a ${noun}`;
+    switch (op) {
+      case 'created':
+        return `${who} added ${noun} ${name}`;
+      case 'deleted':
+        return `${who} deleted ${noun} ${name}`;
+      case 'updated': {
+        const summary = entry.summary ?? {};
+        if (summary.reason === 'transfer') return `${who} transferred ${noun} ${name}`;
+        const status = text(entry.after, 'status');
+        if (status && status !== text(entry.before, 'status')) {
+          const verb = status === 'suspended' ? 'suspended' : 'resumed';
+          const below = summary.reason === 'status_cascade' ? ' and everything below it' : '';
+          return `${who} ${verb} ${name}${below}`;
+        }
+        return `${who} updated ${name}${touched(entry)}`;
+      }
+      default:
+        return unreachable(op);
+    }
+  };
+}
+
+const userSentence: TSentence = (who, op, entry) => {
+  const name = text(entry.after, 'email', 'name') ?? text(entry.before, 'email', 'name');
+  const user = name ? `user ${name}` : 'a user';
+  switch (op) {
+    case 'created':
+      return `${who} added ${user}`;
+    case 'deleted':
+      return `${who} deleted ${user}`;
+    case 'updated': {
+      const summary = entry.summary ?? {};
+      const status = text(entry.after, 'status');
+      if (status && status !== text(entry.before, 'status')) {
+        return `${who} ${status === 'disabled' ? 'disabled' : 'enabled'} ${user}`;
+      }
+      if (summary.passwordChanged) return `${who} changed their password`;
+      if (summary.mfa === 'reset') return `${who} reset MFA of ${user}`;
+      if (summary.mfa === 'enabled') return `${who} turned on MFA`;
+      if (summary.mfa === 'disabled') return `${who} turned off MFA`;
+      if (typeof summary.mfa === 'string') return `${who} updated MFA of ${user}`;
+      if (summary.sessionsRevoked) return `${who} reset the password of ${user}`;
+      return `${who} updated ${user}${touched(entry)}`;
+    }
+    default:
+      return unreachable(op);
+  }
+};
+
+const cardSentence: TSentence = (who, op, entry) => {
+  const name = nameOf(entry);
+  const card = name ? `rate card ${name}` : 'a rate card';
+  const summary = entry.summary ?? {};
+  switch (op) {
+    case 'created':
+      return text(entry.after, 'parentId') ? `${who} derived ${card}` : `${who} created ${card}`;
+    case 'deleted':
+      return `${who} deleted ${card}`;
+    case 'updated': {
+      const event = summary.event as 'rates_changed' | 'margin_alert' | undefined;
+      switch (event) {
+        case 'rates_changed': {
+          const rows = Number(summary.rows ?? 0);
+          const losing = Number(summary.losing ?? 0);
+          const how = summary.cause === 'parent' ? ' (its parent changed)' : '';
+          const loss = losing ? `, ${losing} losing money` : '';
+          return `${who} set the rates of ${card}${how}: ${rows} row${rows === 1 ? '' : 's'}${loss}`;
+        }
+        case 'margin_alert': {
+          const count = Number(summary.count ?? 0);
+          return `${count} row${count === 1 ? '' : 's'} of ${card} started losing money`;
+        }
+        case undefined:
+          return `${who} updated ${card}${touched(entry)}`;
+        default:
+          return unreachable(event);
+      }
+    }
+    default:
+      return unreachable(op);
+  }
+};
+
+const assignmentSentence: TSentence = (who, op, entry) => {
+  const summary = entry.summary ?? {};
+  const card = typeof summary.cardName === 'string' ? summary.cardName : 'a rate card';
+  const holder = typeof summary.accountName === 'string' ? summary.accountName : 'an account';
+  switch (op) {
+    case 'created':
+    case 'updated':
+      return `${who} assigned ${card} to ${holder}`;
+    case 'deleted': {
+      const why =
+        summary.reason === 'replaced'
+          ? ' (replaced by another card)'
+          : summary.reason === 'transfer'
+            ? ' (customer transferred)'
+            : '';
+      return `${who} removed ${card} from ${holder}${why}`;
+    }
+    default:
+      return unreachable(op);
+  }
+};
+
+/** One sentence writer per logged resource: a new resource fails to compile until it has one. */
+const SENTENCES: Record<TLoggedResource, TSentence> = {
+  carriers: (who, op, entry) => plain(who, op, entry, 'carrier'),
+  resellers: account('reseller'),
+  customers: account('customer'),
+  users: userSentence,
+  groups: (who, op, entry) => plain(who, op, entry, 'group'),
+  tokens: (who, op, entry) => {
+    const name = text(entry.after, 'name') ?? text(entry.before, 'name');
+    const token = name ? `API token ${name}` : 'an API token';
+    switch (op) {
+      case 'created':
+        return `${who} issued ${token}`;
+      case 'deleted':
+        return `${who} revoked ${token}`;
+      case 'updated':
+        return `${who} updated ${token}`;
+      default:
+        return unreachable(op);
+    }
+  },
+  sessions: (who, op) => {
+    switch (op) {
+      case 'created':
+        return `${who} signed in`;
+      case 'deleted':
+        return `${who} signed out`;
+      case 'updated':
+        return `${who} renewed a session`;
+      default:
+        return unreachable(op);
+    }
+  },
+  impersonation: (who, op, entry) => {
+    const target = text(entry.after, 'targetEmail') ?? text(entry.before, 'targetEmail');
+    const whom = target ?? 'a user';
+    switch (op) {
+      case 'created':
+        return `${who} started viewing as ${whom}`;
+      case 'deleted':
+        return `${who} stopped viewing as ${whom}`;
+      case 'updated':
+        return `${who} extended viewing as ${whom}`;
+      default:
+        return unreachable(op);
+    }
+  },
+  cards: cardSentence,
+  assignments: assignmentSentence,
+};
+
+/** Who did it: a person (or, to viewers who may not read people, the account). */
+export function actorName(entry: Pick<TActivityEntry, 'actor'>): string {
+  return entry.actor.kind === 'user' ? entry.actor.name || entry.actor.email : entry.actor.name;
+}
+
+function isLogged(resource: string): resource is TLoggedResource {
+  return (LOGGED_RESOURCES as readonly string[]).includes(resource);
+}
+
+/** The sentence for one entry, with "(viewing as, by …)" when someone acted through view-as. */
+export function activitySentence(entry: TActivityEntry): string {
+  const who = actorName(entry);
+  const by = entry.impersonator
+    ? ` (viewing as, by ${entry.impersonator.kind === 'user' ? entry.impersonator.name || entry.impersonator.email : entry.impersonator.name})`
+    : '';
+  if (!isLogged(entry.resource)) return `${who}${by} changed ${entry.resource}`;
+  if (entry.detail === 'withheld') {
+    return `${who}${by} ${entry.op} a ${NOUN[entry.resource]} (details hidden)`;
+  }
+  return SENTENCES[entry.resource](who + by, entry.op, entry);
+}
+
+/** Fields that do not describe the thing itself: never shown as changed. */
+const BOOKKEEPING = new Set(['version', 'updatedAt', 'createdAt', 'id']);
+
+export interface TFieldChange {
+  field: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** The fields whose value differs between before and after (an audit diff), in order. */
+export function changedFields(before: TBody | null, after: TBody | null): TFieldChange[] {
+  if (!before || !after) return [];
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  return fields
+    .filter((field) => !BOOKKEEPING.has(field))
+    .filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]))
+    .map((field) => ({ field, before: before[field], after: after[field] }));
+}

@@ -1,0 +1,109 @@
+/**
+ * Money and time as a person reads them. The API and CSV keep exact decimal strings;
+ * only the UI formats, and it formats from the string: `Intl.NumberFormat` takes a
+ * decimal string as an exact value (a float would turn 12345678901234567.891 into
+ * 12345678901234568), so no digit the data carries is rounded away.
+ */
+
+const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
+/** Intl (V8) takes at most 20 fraction digits; the API's money has at most 6. */
+const MAX_FRACTION_DIGITS = 20;
+
+export interface TMoneyOptions {
+  /** ISO 4217 code (the card's); without one the amount is shown without a symbol. */
+  currency?: string | null;
+  /** The viewer's locale (navigator.language); undefined lets Intl choose. */
+  locale?: string;
+  /**
+   * At least this many decimals (a card's precision: a 4-decimal card shows 0.0120).
+   * Defaults to the currency's own minor unit, 2 without a currency.
+   */
+  minDecimals?: number;
+  /**
+   * Show every decimal the string has, trailing zeros included: a rate or an amount the
+   * server wrote at the card's precision ("0.0600" stays 0.0600).
+   */
+  keepDecimals?: boolean;
+}
+
+/**
+ * `"500.000000"` in EUR → `€500.00`; `"0.012345"` keeps all six decimals; a value that
+ * is not a decimal string is returned as it came (never a made-up number).
+ */
+export function formatMoney(amount: string, options: TMoneyOptions = {}): string {
+  const match = DECIMAL.exec(amount.trim());
+  if (!match) return amount;
+  const significant = (match[3] ?? '').replace(/0+$/, '').length;
+  const currency = validCurrency(options.currency);
+  const minor = currency ? currencyDigits(currency) : 2;
+  const given = options.keepDecimals ? (match[3] ?? '').length : 0;
+  const minimum = Math.min(Math.max(options.minDecimals ?? minor, given), MAX_FRACTION_DIGITS);
+  const digits = Math.min(Math.max(minimum, significant), MAX_FRACTION_DIGITS);
+  const format = new Intl.NumberFormat(options.locale, {
+    ...(currency ? { style: 'currency', currency } : {}),
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+  // Exact: the string itself, never parseFloat (Intl.NumberFormat v3 reads decimal strings).
+  return format.format(amount.trim() as Intl.StringNumericLiteral);
+}
+
+/** A percentage given as a decimal string ("7.5" → "7.5%"), its decimals kept. */
+export function formatPercent(value: string, locale?: string): string {
+  const match = DECIMAL.exec(value.trim());
+  if (!match) return value;
+  const digits = Math.min((match[3] ?? '').replace(/0+$/, '').length, MAX_FRACTION_DIGITS);
+  const number = new Intl.NumberFormat(locale, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(value.trim() as Intl.StringNumericLiteral);
+  return `${number}%`;
+}
+
+function validCurrency(code: string | null | undefined): string | null {
+  if (!code || !/^[A-Za-z]{3}$/.test(code)) return null;
+  try {
+    new Intl.NumberFormat('en', { style: 'currency', currency: code });
+    return code.toUpperCase();
+  } catch {
+    return null;
+  }
+}
+
+function currencyDigits(currency: string): number {
+  return (
+    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+      .maximumFractionDigits ?? 2
+  );
+}
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/** "3 min ago", "in 2 hours", "just now" (under 45 s) for an ISO time against `now`. */
+export function formatRelativeTime(iso: string, now: number, locale?: string): string {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  const seconds = Math.round((at - now) / 1000);
+  const format = new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' });
+  if (Math.abs(seconds) < 45) return format.format(0, 'second');
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size || unit === 'minute') {
+      return format.format(Math.round(seconds / size), unit);
+    }
+  }
+  return iso;
+}
+
+/** The absolute time for a tooltip: date and time in the viewer's locale. */
+export function formatAbsoluteTime(iso: string, locale?: string): string {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(at);
+}

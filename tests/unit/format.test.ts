@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatAbsoluteTime,
+  formatMoney,
+  formatPercent,
+  formatRelativeTime,
+} from '@/lib/shared/format';
+
+// Intl puts a narrow no-break space in some locales' output: compare on plain spaces.
+const plain = (text: string) => text.replace(/[\u00a0\u202f]/g, ' ');
+
+describe('formatMoney', () => {
+  it("shows an amount in its currency's minor unit, trailing zeros beyond it dropped", () => {
+    expect(formatMoney('500.000000', { currency: 'EUR', locale: 'en-US' })).toBe('€500.00');
+    expect(formatMoney('500', { currency: 'USD', locale: 'en-US' })).toBe('$500.00');
+    expect(formatMoney('1234.5', { currency: 'JPY', locale: 'en-US' })).toBe('¥1,234.5');
+    expect(formatMoney('1200', { currency: 'JPY', locale: 'en-US' })).toBe('¥1,200');
+  });
+
+  it('keeps every significant decimal a rate has (never rounds it away)', () => {
+    expect(formatMoney('0.012345', { currency: 'EUR', locale: 'en-US' })).toBe('€0.012345');
+    expect(formatMoney('0.0120', { currency: 'EUR', locale: 'en-US', minDecimals: 4 })).toBe(
+      '€0.0120',
+    );
+    expect(formatMoney('-3.50', { currency: 'GBP', locale: 'en-GB' })).toBe('-£3.50');
+    expect(formatMoney('0.0600', { currency: 'EUR', locale: 'en-US', keepDecimals: true })).toBe(
+      '€0.0600',
+    );
+    expect(formatMoney('0.0600', { currency: 'EUR', locale: 'en-US' })).toBe('€0.06');
+  });
+
+  it('formats from the string: digits beyond double precision survive', () => {
+    // parseFloat would give 12345678901234568 (and lose the decimals).
+    const exact = '12345678901234567.891234';
+    expect(parseFloat(exact).toFixed(6)).not.toContain('567.891234');
+    expect(formatMoney(exact, { currency: 'USD', locale: 'en-US' })).toBe(
+      '$12,345,678,901,234,567.891234',
+    );
+    expect(formatMoney('0.10000000000000000555', { locale: 'en-US' })).toBe(
+      '0.10000000000000000555',
+    );
+  });
+
+  it("follows the viewer's locale", () => {
+    expect(plain(formatMoney('1234.5', { currency: 'EUR', locale: 'de-DE' }))).toBe('1.234,50 €');
+    expect(plain(formatMoney('1234.5', { currency: 'EUR', locale: 'fr-FR' }))).toBe('1 234,50 €');
+    expect(formatMoney('1234.5', { currency: 'INR', locale: 'en-IN' })).toBe('₹1,234.50');
+  });
+
+  it('without a currency shows fixed decimals and no symbol', () => {
+    expect(formatMoney('500.000000', { locale: 'en-US' })).toBe('500.00');
+    expect(formatMoney('500.000000', { currency: null, locale: 'de-DE' })).toBe('500,00');
+    expect(formatMoney('7', { currency: 'not-a-code', locale: 'en-US' })).toBe('7.00');
+  });
+
+  it('returns what is not a decimal string as it came', () => {
+    expect(formatMoney('abc', { currency: 'EUR' })).toBe('abc');
+    expect(formatMoney('1e5', { currency: 'EUR' })).toBe('1e5');
+  });
+});
+
+describe('formatPercent', () => {
+  it('keeps the decimals given', () => {
+    expect(formatPercent('7.5', 'en-US')).toBe('7.5%');
+    expect(formatPercent('20', 'en-US')).toBe('20%');
+    expect(formatPercent('12.125000', 'de-DE')).toBe('12,125%');
+  });
+});
+
+describe('relative and absolute time', () => {
+  const now = Date.parse('2026-12-02T12:00:00Z');
+  it('says how long ago, in the locale', () => {
+    expect(formatRelativeTime('2026-12-02T11:59:40Z', now, 'en')).toBe('now');
+    expect(formatRelativeTime('2026-12-02T11:57:00Z', now, 'en')).toBe('3 min. ago');
+    expect(formatRelativeTime('2026-12-02T09:00:00Z', now, 'en')).toBe('3 hr. ago');
+    expect(formatRelativeTime('2026-12-01T12:00:00Z', now, 'en')).toBe('yesterday');
+    expect(formatRelativeTime('2026-12-02T12:05:00Z', now, 'en')).toBe('in 5 min.');
+    expect(formatRelativeTime('2026-12-02T11:57:00Z', now, 'de')).toBe('vor 3 Min.');
+  });
+  it('gives the absolute time for the tooltip, and passes bad input through', () => {
+    expect(formatAbsoluteTime('2026-12-02T11:57:00Z', 'en-US')).toMatch(/Dec 2, 2026/);
+    expect(formatRelativeTime('not a time', now)).toBe('not a time');
+  });
+});
