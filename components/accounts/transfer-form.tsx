@@ -6,7 +6,8 @@ import { apiFetch } from '@/lib/client/api';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { queryKeys } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
-import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
+import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
 import { ZTransfer, type TCardDto, type TTransfer } from '@/lib/shared/schemas/cards';
 import { Button, SelectField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
@@ -24,8 +25,6 @@ export function TransferForm({
   own: { id: string; name: string };
   onDone: () => void;
 }) {
-  const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
-  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
   // Review checks the choice with the endpoint's schema; Confirm sends what was reviewed.
   const [reviewed, setReviewed] = useState<TTransfer | null>(null);
   const form = useSchemaForm({
@@ -39,12 +38,13 @@ export function TransferForm({
     control: form.form.control,
     name: ['toParentId', 'cardId'],
   });
-  const targets = [own, ...(resellers.data ?? [])].filter(
-    (account) => account.id !== customer.parentId,
-  );
-  const target = targets.find((account) => account.id === targetId);
-  const names = new Map(
-    [own, ...(resellers.data ?? [])].map((account) => [account.id, account.name]),
+  // The target is searched on the server (any account in scope): its name comes with it.
+  const [pickedName, setPickedName] = useState<string | null>(null);
+  const target = targetId && pickedName ? { id: targetId, name: pickedName } : undefined;
+  // The target's own customer cards, asked of the server (not a page of every card).
+  const cards = usePagedList<TCardDto>(
+    queryKeys.list('cards', { kind: 'customer', ownerId: targetId }),
+    { enabled: Boolean(targetId) },
   );
   const offered = (cards.data ?? []).filter(
     (card) => card.relation === 'owner' && card.kind === 'customer' && card.ownerId === targetId,
@@ -69,24 +69,20 @@ export function TransferForm({
       noValidate
     >
       <h3 className="text-sm font-semibold text-slate-700">Transfer to another account</h3>
-      <SelectField
+      <AccountBelowPicker
         id="transfer-target"
         label="Move to"
-        {...form.register('toParentId', {
-          onChange: () => {
-            form.form.setValue('cardId', '');
-            setReviewed(null);
-          },
-        })}
+        local={[{ id: own.id, label: own.name, detail: 'your account' }]}
+        exclude={customer.parentId}
+        value={targetId}
+        onChange={(id, name) => {
+          form.form.setValue('toParentId', id);
+          form.form.setValue('cardId', '');
+          setPickedName(name);
+          setReviewed(null);
+        }}
         error={form.fields.toParentId}
-      >
-        <option value="">Choose the new parent…</option>
-        {targets.map((account) => (
-          <option key={account.id} value={account.id}>
-            {account.name}
-          </option>
-        ))}
-      </SelectField>
+      />
       <SelectField
         id="transfer-card"
         label="Card there"
@@ -111,8 +107,7 @@ export function TransferForm({
           className="space-y-3 rounded-md bg-amber-50 p-3 text-sm text-amber-900"
         >
           <p>
-            Move <strong>{customer.name}</strong> from{' '}
-            <strong>{names.get(customer.parentId) ?? 'its current parent'}</strong> to{' '}
+            Move <strong>{customer.name}</strong> from <strong>{customer.parentName}</strong> to{' '}
             <strong>{target.name}</strong>, billed on <strong>{card.name}</strong> from now on. Its
             current card ends now; the move is logged in the audit trail.
           </p>

@@ -23,6 +23,7 @@ import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-sect
 import { DetailActions } from '@/components/live/detail-actions';
 import { RatesTable } from './rates-table';
 import { RoundingField } from './cards-panel';
+import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
 
 /**
  * One card: what the viewer may see of it (the owner's side everything, an assignee its
@@ -367,18 +368,14 @@ function Assignments({
       <FormMessage message={removing} />
       {can.assign ? (
         <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Assign card" noValidate>
-          <SelectField
+          <AccountBelowPicker
+            id={`assign-${cardId}`}
             label="Assign to"
-            {...form.register('accountId')}
+            parentId={accountId}
+            value={form.form.watch('accountId')}
+            onChange={(id) => form.form.setValue('accountId', id)}
             error={form.fields.accountId ?? form.fields.cardId}
-          >
-            <option value="">Choose an account directly below you…</option>
-            {children.map((account) => (
-              <option key={account.id} value={account.id}>
-                {account.name} ({'depth' in account ? 'reseller' : 'customer'})
-              </option>
-            ))}
-          </SelectField>
+          />
           <FormMessage message={form.message} />
           <Button type="submit" disabled={form.pending}>
             Assign

@@ -6,5 +6,13 @@ export const dynamic = 'force-dynamic';
 
 export default async function Page() {
   const actor = await requirePageActor();
-  return <AccountsPanel kind="resellers" can={uiAbilities(actor).resellers} />;
+  const can = uiAbilities(actor);
+  return (
+    <AccountsPanel
+      kind="resellers"
+      can={can.resellers}
+      own={{ id: actor.account.id, name: actor.account.name }}
+      canAssign={can.cards.assign}
+    />
+  );
 }
