@@ -1,15 +1,10 @@
 'use client';
 
-import {
-  keepPreviousData,
-  useInfiniteQuery,
-  useMutation,
-  useQueryClient,
-} from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiFetch, type TPageOf } from './api';
 import { flattenPages, liveListQuery, type TLiveItem } from './live-cache';
 import { useLive } from './live-provider';
-import type { TQueryKey } from './query-keys';
+import { sameListBesidesSearch, type TQueryKey } from './query-keys';
 import {
   windowedListQuery,
   type TRowRange,
@@ -41,7 +36,15 @@ export function usePagedList<T extends TLiveItem>(
       pageSize: options.pageSize ?? 50,
     }),
     enabled: Boolean(feed && cache) && options.enabled !== false,
-    placeholderData: keepPreviousData,
+    // Only the same list under another search or sort: never another list's rows (another
+    // card's assignments), nor — should keys carry the viewer — another identity's.
+    placeholderData: <D>(
+      previous: D | undefined,
+      previousQuery?: { queryKey: readonly unknown[] },
+    ) =>
+      previousQuery && sameListBesidesSearch(previousQuery.queryKey, queryKey)
+        ? previous
+        : undefined,
     select: (data): TPagedItems<T> =>
       Object.assign(flattenPages(data.pages), { total: data.pages[0]?.total }),
   });
