@@ -1,6 +1,7 @@
 'use client';
 
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useCallback } from 'react';
 import { apiFetch, type TPageOf } from './api';
 import { flattenPages, liveListQuery, type TLiveItem } from './live-cache';
 import { useLive } from './live-provider';
@@ -28,6 +29,18 @@ export function usePagedList<T extends TLiveItem>(
   options: { pageSize?: number; enabled?: boolean } = {},
 ) {
   const { feed, cache } = useLive();
+  const keyHash = JSON.stringify(queryKey);
+  // Only the same list under another search or sort: never another list's rows (another
+  // card's assignments), nor — should keys carry the viewer — another identity's. Stable
+  // per key: TanStack reuses the placeholder it made only while this function is the same
+  // one (a new function each render made a new placeholder each render: an update loop).
+  const placeholderData = useCallback(
+    <D>(previous: D | undefined, previousQuery?: { queryKey: readonly unknown[] }) =>
+      previousQuery && sameListBesidesSearch(previousQuery.queryKey, JSON.parse(keyHash))
+        ? previous
+        : undefined,
+    [keyHash],
+  );
   return useInfiniteQuery({
     ...liveListQuery<T>({
       feed: feed!,
@@ -36,15 +49,7 @@ export function usePagedList<T extends TLiveItem>(
       pageSize: options.pageSize ?? 50,
     }),
     enabled: Boolean(feed && cache) && options.enabled !== false,
-    // Only the same list under another search or sort: never another list's rows (another
-    // card's assignments), nor — should keys carry the viewer — another identity's.
-    placeholderData: <D>(
-      previous: D | undefined,
-      previousQuery?: { queryKey: readonly unknown[] },
-    ) =>
-      previousQuery && sameListBesidesSearch(previousQuery.queryKey, queryKey)
-        ? previous
-        : undefined,
+    placeholderData,
     select: (data): TPagedItems<T> =>
       Object.assign(flattenPages(data.pages), { total: data.pages[0]?.total }),
   });
