@@ -37,6 +37,10 @@ async function pick(page: Page, combobox: ReturnType<Page['getByRole']>, name: s
     name: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
   });
   await expect(option).toHaveCount(1);
+  // The search has answered (debounced): the match leads the list, nothing stale above it.
+  await expect(page.locator(`#${controls}`).getByRole('option').first()).toHaveAccessibleName(
+    new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+  );
   await expect(combobox).toHaveAttribute('aria-expanded', 'true');
   await combobox.press('ArrowDown');
   await combobox.press('Enter');

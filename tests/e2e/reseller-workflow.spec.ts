@@ -13,6 +13,8 @@ async function pickAccount(combobox: Locator, name: string) {
   await combobox.fill(name);
   const list = combobox.page().locator(`#${await combobox.getAttribute('aria-controls')}`);
   await expect(list.getByRole('option', { name: new RegExp(`^${name}`) })).toHaveCount(1);
+  // The search has answered (debounced): the match leads the list.
+  await expect(list.getByRole('option').first()).toHaveAccessibleName(new RegExp(`^${name}`));
   await combobox.press('ArrowDown');
   await combobox.press('Enter');
   await expect(combobox).toHaveValue(name);
