@@ -1,8 +1,12 @@
 'use client';
 
+import Link from 'next/link';
 import { useState } from 'react';
+import { apiFetch } from '@/lib/client/api';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { createdToast } from '@/components/ui/toast';
+import { useConfirm } from '@/components/ui/confirm-dialog';
+import { useDebounced } from '@/lib/client/use-debounced';
 import { queryKeys } from '@/lib/client/query-keys';
 import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
 import {
@@ -13,32 +17,36 @@ import {
 } from '@/lib/shared/schemas/accounts';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
-import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
-import { AccountEditForm } from './account-edit-form';
-import { TransferForm } from './transfer-form';
-import { ResellerDetail } from './reseller-detail';
+import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
+import { RecordPicker } from '@/components/pickers/record-picker';
 
 type TKind = 'resellers' | 'customers';
 
-/** The resellers or customers page: the list in scope, a create form, and editing. */
+/**
+ * The resellers or customers page: the list in scope (searched, sorted and counted on
+ * the server; each name opens the record's page), bulk actions on the rows selected, a
+ * CSV export of the list as filtered, and the create form.
+ */
 export function AccountsPanel({
   kind,
   can,
   own,
+  canAssign = false,
 }: {
   kind: TKind;
   can: TUiAbilities['resellers' | 'customers'];
-  /** The viewer's own account: a transfer may move a customer to it. */
+  /** The viewer's own account: the owner of the cards it may assign. */
   own?: { id: string; name: string };
+  /** May assign its customer cards (bulk "Assign card"). */
+  canAssign?: boolean;
 }) {
-  const [editing, setEditing] = useState<TResellerDto | TCustomerDto | null>(null);
-  const [viewing, setViewing] = useState<TResellerDto | null>(null);
   const [search, setSearch] = useState('');
-  // A search is its own (filtered) list: the live cache refetches it on any change.
-  const list = usePagedList<TResellerDto | TCustomerDto>(
-    queryKeys.list(kind, { q: search.trim() }),
-  );
+  const [sort, setSort] = useState<string | undefined>(undefined);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const q = useDebounced(search.trim(), 250);
+  // A search or a sort is its own (filtered) list: the live cache refetches it on changes.
+  const list = usePagedList<TResellerDto | TCustomerDto>(queryKeys.list(kind, { q, sort }));
   const create = useApiMutation<unknown, unknown>('POST', `/${kind}`, [queryKeys.list(kind)], {
     success: createdToast(kind),
   });
@@ -54,132 +62,265 @@ export function AccountsPanel({
   });
   const items = list.data ?? [];
   const title = kind === 'resellers' ? 'Resellers' : 'Customers';
+  const exportHref = `/api/v1/${kind}/export?${new URLSearchParams({
+    ...(q ? { q } : {}),
+    ...(sort ? { sort } : {}),
+  })}`;
+  const shownSelected = items.filter((item) => selected.has(item.id));
 
   return (
-    <div className="space-y-6">
-      <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
-        <PanelSection
-          title={title}
-          actions={<PresenceAvatars topic={`page:${kind}`} label="on this page" />}
-        >
-          <div className="mb-3">
-            <label htmlFor={`search-${kind}`} className="sr-only">
-              Search {title.toLowerCase()}
-            </label>
-            <input
-              id={`search-${kind}`}
-              type="search"
-              value={search}
-              onChange={(event) => setSearch(event.target.value.slice(0, 200))}
-              placeholder={`Search ${title.toLowerCase()} by name or email`}
-              className="w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-brand-500"
-            />
+    <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
+      <PanelSection
+        title={title}
+        actions={
+          <div className="flex items-center gap-3">
+            <a className="text-sm text-brand-700 underline" href={exportHref} download>
+              Export CSV
+            </a>
+            <PresenceAvatars topic={`page:${kind}`} label="on this page" />
           </div>
-          <ListState isLoading={list.isLoading} error={list.error} empty={items.length === 0}>
-            <DataTable
-              label={title}
-              headers={
-                kind === 'resellers'
-                  ? ['Company', 'Email', 'Status', '']
-                  : ['Name', 'Email', 'Credit limit', 'Status', '']
-              }
-              rows={items.map((item) => {
-                const edit = can.edit ? (
-                  <button
-                    type="button"
-                    className="text-brand-700 underline"
-                    aria-label={`Edit ${item.name}`}
-                    onClick={() => setEditing(item)}
-                  >
-                    Edit
-                  </button>
-                ) : null;
-                if ('creditLimit' in item) {
-                  return [item.name, item.email ?? '—', item.creditLimit ?? '—', item.status, edit];
-                }
-                const details = (
-                  <button
-                    type="button"
-                    className="mr-3 text-brand-700 underline"
-                    aria-label={`Details of ${item.name}`}
-                    onClick={() => setViewing(item)}
-                  >
-                    Details
-                  </button>
-                );
+        }
+      >
+        <div className="mb-3">
+          <label htmlFor={`search-${kind}`} className="sr-only">
+            Search {title.toLowerCase()}
+          </label>
+          <input
+            id={`search-${kind}`}
+            type="search"
+            value={search}
+            onChange={(event) => setSearch(event.target.value.slice(0, 200))}
+            placeholder={`Search ${title.toLowerCase()} by name or email`}
+            className="w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-brand-500"
+          />
+        </div>
+        {can.edit ? (
+          <BulkBar
+            kind={kind}
+            selected={shownSelected}
+            own={own}
+            canAssign={canAssign}
+            onDone={() => setSelected(new Set())}
+          />
+        ) : null}
+        <ListState isLoading={list.isLoading} error={list.error} empty={items.length === 0}>
+          <ListCount
+            shown={items.length}
+            total={items.total}
+            updating={list.isPlaceholderData && list.isFetching}
+          />
+          <DataTable
+            label={title}
+            sort={{
+              value: sort,
+              onChange: (next) => {
+                setSort(next);
+                setSelected(new Set());
+              },
+            }}
+            selection={
+              can.edit
+                ? {
+                    rowIds: items.map((item) => item.id),
+                    rowLabels: items.map((item) => item.name),
+                    selected,
+                    onChange: setSelected,
+                  }
+                : undefined
+            }
+            headers={
+              kind === 'resellers'
+                ? [
+                    { label: 'Company', sort: 'name' },
+                    'Parent',
+                    { label: 'Email', sort: 'email' },
+                    { label: 'Status', sort: 'status' },
+                  ]
+                : [
+                    { label: 'Name', sort: 'name' },
+                    'Owner',
+                    { label: 'Email', sort: 'email' },
+                    'Credit limit',
+                    'Balance',
+                    { label: 'Status', sort: 'status' },
+                  ]
+            }
+            rows={items.map((item) => {
+              const name = (
+                <Link key="name" className="text-brand-700 underline" href={`/${kind}/${item.id}`}>
+                  {item.name}
+                </Link>
+              );
+              if ('creditLimit' in item) {
                 return [
-                  item.name,
+                  name,
+                  item.parentName,
                   item.email ?? '—',
+                  item.creditLimit ?? '—',
+                  item.balance,
                   item.status,
-                  <span key="actions">
-                    {details}
-                    {edit}
-                  </span>,
                 ];
-              })}
+              }
+              return [name, item.parentName, item.email ?? '—', item.status];
+            })}
+          />
+          <LoadMore list={list} />
+        </ListState>
+      </PanelSection>
+      {can.create ? (
+        <PanelSection title={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}>
+          <form
+            onSubmit={form.onSubmit}
+            className="space-y-3"
+            noValidate
+            aria-label={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}
+          >
+            <TextField
+              label={kind === 'resellers' ? 'Company name' : 'Name'}
+              {...form.register('name')}
+              error={form.fields.name}
+              required
             />
-            <LoadMore list={list} />
-          </ListState>
-        </PanelSection>
-        {editing ? (
-          <PanelSection title={`Edit ${editing.name}`}>
-            <AccountEditForm
-              key={`${editing.id}:${editing.version}`}
-              kind={kind}
-              account={editing}
-              latest={items.find((item) => item.id === editing.id)}
-              onDone={() => setEditing(null)}
-              onReload={setEditing}
+            <TextField
+              label="Email"
+              {...form.register('email')}
+              type="email"
+              error={form.fields.email}
+              required={kind === 'resellers'}
             />
-            {kind === 'customers' && own ? (
-              <TransferForm
-                customer={editing as TCustomerDto}
-                own={own}
-                onDone={() => setEditing(null)}
+            {kind === 'customers' ? (
+              <TextField
+                label="Credit limit"
+                {...form.register('creditLimit')}
+                inputMode="decimal"
+                placeholder="500.00"
+                error={form.fields.creditLimit}
               />
             ) : null}
-          </PanelSection>
-        ) : can.create ? (
-          <PanelSection title={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}>
-            <form
-              onSubmit={form.onSubmit}
-              className="space-y-3"
-              noValidate
-              aria-label={kind === 'resellers' ? 'Add reseller account' : 'Add customer'}
-            >
-              <TextField
-                label={kind === 'resellers' ? 'Company name' : 'Name'}
-                {...form.register('name')}
-                error={form.fields.name}
-                required
-              />
-              <TextField
-                label="Email"
-                {...form.register('email')}
-                type="email"
-                error={form.fields.email}
-                required={kind === 'resellers'}
-              />
-              {kind === 'customers' ? (
-                <TextField
-                  label="Credit limit"
-                  {...form.register('creditLimit')}
-                  inputMode="decimal"
-                  placeholder="500.00"
-                  error={form.fields.creditLimit}
-                />
-              ) : null}
-              <FormMessage message={form.message} />
-              <Button type="submit" disabled={form.pending}>
-                Save
-              </Button>
-            </form>
-          </PanelSection>
-        ) : null}
-      </div>
-      {viewing ? (
-        <ResellerDetail key={viewing.id} reseller={viewing} onClose={() => setViewing(null)} />
+            <FormMessage message={form.message} />
+            <Button type="submit" disabled={form.pending}>
+              Save
+            </Button>
+          </form>
+        </PanelSection>
       ) : null}
+    </div>
+  );
+}
+
+/**
+ * What can be done to the selected rows at once: suspend, resume, and give them one of
+ * the viewer's customer cards. Each is one request the server does all or nothing.
+ */
+function BulkBar({
+  kind,
+  selected,
+  own,
+  canAssign,
+  onDone,
+}: {
+  kind: TKind;
+  selected: (TResellerDto | TCustomerDto)[];
+  own?: { id: string; name: string };
+  canAssign: boolean;
+  onDone: () => void;
+}) {
+  const [cardId, setCardId] = useState('');
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [pending, setPending] = useState(false);
+  const ids = selected.map((item) => item.id);
+  const { confirm, dialog } = useConfirm();
+
+  async function run(what: string, path: string, body: unknown) {
+    setPending(true);
+    setMessage(null);
+    try {
+      await apiFetch(path, { method: 'POST', body });
+      setMessage({ ok: true, text: `${what}: ${ids.length} account(s).` });
+      onDone();
+    } catch (error) {
+      setMessage({ ok: false, text: (error as Error).message });
+    } finally {
+      setPending(false);
+    }
+  }
+
+  const result = message ? (
+    <p
+      role={message.ok ? 'status' : 'alert'}
+      className={`mb-3 text-sm ${message.ok ? 'text-green-800' : 'text-red-800'}`}
+    >
+      {message.text}
+    </p>
+  ) : null;
+  if (!selected.length) return result;
+  return (
+    <div
+      role="group"
+      aria-label="Bulk actions"
+      className="mb-3 space-y-2 rounded-md border border-slate-200 bg-slate-50 p-3 text-sm"
+    >
+      <p>{selected.length} selected</p>
+      <div className="flex flex-wrap items-end gap-2">
+        <Button
+          type="button"
+          disabled={pending}
+          onClick={async () => {
+            const names = selected.map((item) => item.name);
+            const sure = await confirm({
+              title: `Suspend ${names.length} account(s)?`,
+              consequence: `${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} — and everything below ${names.length > 1 ? 'them' : 'it'} — lose access until resumed.`,
+              confirmLabel: 'Suspend',
+              danger: true,
+            });
+            if (sure)
+              await run('Suspended', `/${kind}/bulk`, { ids, status: 'suspended' as const });
+          }}
+        >
+          Suspend selected
+        </Button>
+        <Button
+          type="button"
+          disabled={pending}
+          onClick={() => void run('Resumed', `/${kind}/bulk`, { ids, status: 'active' as const })}
+        >
+          Resume selected
+        </Button>
+      </div>
+      {canAssign && own ? (
+        <div className="flex flex-wrap items-end gap-2">
+          <div className="min-w-64 flex-1">
+            <RecordPicker
+              id={`bulk-card-${kind}`}
+              label="Card to assign"
+              sources={[
+                {
+                  resource: 'cards',
+                  filter: { kind: 'customer', ownerId: own.id },
+                  toOption: (card) => ({
+                    id: card.id,
+                    label: String(card.name),
+                    detail: String(card.currency ?? ''),
+                  }),
+                },
+              ]}
+              value={cardId}
+              onChange={(id) => setCardId(id)}
+            />
+          </div>
+          <Button
+            type="button"
+            disabled={pending || !cardId}
+            onClick={() =>
+              void run('Card assigned', '/assignments/bulk', { cardId, accountIds: ids })
+            }
+          >
+            Assign card to selected
+          </Button>
+        </div>
+      ) : null}
+      {result}
+      {dialog}
     </div>
   );
 }

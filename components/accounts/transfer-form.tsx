@@ -1,11 +1,13 @@
 'use client';
 
+import { useState } from 'react';
 import { useWatch } from 'react-hook-form';
 import { apiFetch } from '@/lib/client/api';
 import { SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import { queryKeys } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
-import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
+import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
 import { ZTransfer, type TCardDto } from '@/lib/shared/schemas/cards';
 import { Button, SelectField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
@@ -14,8 +16,7 @@ import { recordHref } from '@/components/ui/toast';
 
 /**
  * The transfer wizard (DESIGN §1 "Customer moves"): the target account, the card the
- * customer gets there, a summary to confirm (a modal that names what moves where) —
- * then one atomic move, effective now.
+ * customer gets there, a summary to confirm — then one atomic move, effective now.
  */
 export function TransferForm({
   customer,
@@ -26,20 +27,20 @@ export function TransferForm({
   own: { id: string; name: string };
   onDone: () => void;
 }) {
-  const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
-  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
   const { confirm, dialog } = useConfirm();
+  // The target is searched on the server (any account in scope): its name comes with it.
+  const [pickedName, setPickedName] = useState<string | null>(null);
   // Review checks the choice with the endpoint's schema; the move waits for the confirmation.
   const form = useSchemaForm({
     schema: ZTransfer,
     defaultValues: { toParentId: '', cardId: '' },
     toBody: (values) => values,
     submit: async (body) => {
-      const to = names.get(body.toParentId) ?? 'the new parent';
+      const to = pickedName ?? 'the new parent';
       const billedOn = offered.find((item) => item.id === body.cardId)?.name ?? 'its new card';
       const sure = await confirm({
         title: `Transfer ${customer.name}?`,
-        consequence: `Move ${customer.name} from ${names.get(customer.parentId) ?? 'its current parent'} to ${to}, billed on ${billedOn} from now on. Its current card ends now; the move is logged in the audit trail.`,
+        consequence: `Move ${customer.name} from ${customer.parentName ?? 'its current parent'} to ${to}, billed on ${billedOn} from now on. Its current card ends now; the move is logged in the audit trail.`,
         confirmLabel: 'Confirm transfer',
         danger: true,
       });
@@ -47,8 +48,8 @@ export function TransferForm({
       await apiFetch(`/customers/${customer.id}/transfer`, { method: 'POST', body });
       onDone();
     },
-    success: (_, body) => ({
-      message: `${customer.name} moved to ${names.get(body.toParentId) ?? 'its new parent'}.`,
+    success: () => ({
+      message: `${customer.name} moved to ${pickedName ?? 'its new parent'}.`,
       href: recordHref('customers', customer.id),
     }),
     resetOnSuccess: false,
@@ -57,11 +58,10 @@ export function TransferForm({
     control: form.form.control,
     name: ['toParentId', 'cardId'],
   });
-  const targets = [own, ...(resellers.data ?? [])].filter(
-    (account) => account.id !== customer.parentId,
-  );
-  const names = new Map(
-    [own, ...(resellers.data ?? [])].map((account) => [account.id, account.name]),
+  // The target's own customer cards, asked of the server (not a page of every card).
+  const cards = usePagedList<TCardDto>(
+    queryKeys.list('cards', { kind: 'customer', ownerId: targetId }),
+    { enabled: Boolean(targetId) },
   );
   const offered = (cards.data ?? []).filter(
     (card) => card.relation === 'owner' && card.kind === 'customer' && card.ownerId === targetId,
@@ -75,21 +75,19 @@ export function TransferForm({
       noValidate
     >
       <h3 className="text-sm font-semibold text-slate-700">Transfer to another account</h3>
-      <SelectField
+      <AccountBelowPicker
         id="transfer-target"
         label="Move to"
-        {...form.register('toParentId', {
-          onChange: () => form.form.setValue('cardId', ''),
-        })}
+        local={[{ id: own.id, label: own.name, detail: 'your account' }]}
+        exclude={customer.parentId}
+        value={targetId}
+        onChange={(id, name) => {
+          form.form.setValue('toParentId', id);
+          form.form.setValue('cardId', '');
+          setPickedName(name);
+        }}
         error={form.fields.toParentId}
-      >
-        <option value="">Choose the new parent…</option>
-        {targets.map((account) => (
-          <option key={account.id} value={account.id}>
-            {account.name}
-          </option>
-        ))}
-      </SelectField>
+      />
       <SelectField
         id="transfer-card"
         label="Card there"

@@ -27,6 +27,7 @@ import { RoundingField } from './cards-panel';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { recordHref } from '@/components/ui/toast';
 import { Money, Percent } from '@/components/ui/money';
+import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
 
 /**
  * One card: what the viewer may see of it (the owner's side everything, an assignee its
@@ -416,18 +417,14 @@ function Assignments({
       {dialog}
       {can.assign ? (
         <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Assign card" noValidate>
-          <SelectField
+          <AccountBelowPicker
+            id={`assign-${cardId}`}
             label="Assign to"
-            {...form.register('accountId')}
+            parentId={accountId}
+            value={form.form.watch('accountId')}
+            onChange={(id) => form.form.setValue('accountId', id)}
             error={form.fields.accountId ?? form.fields.cardId}
-          >
-            <option value="">Choose an account directly below you…</option>
-            {children.map((account) => (
-              <option key={account.id} value={account.id}>
-                {account.name} ({'depth' in account ? 'reseller' : 'customer'})
-              </option>
-            ))}
-          </SelectField>
+          />
           <FormMessage message={form.message} />
           <Button type="submit" disabled={form.pending}>
             Assign

@@ -1,6 +1,8 @@
 'use client';
 
+import Link from 'next/link';
 import { useState } from 'react';
+import { useDebounced } from '@/lib/client/use-debounced';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { createdToast } from '@/components/ui/toast';
 import { queryKeys } from '@/lib/client/query-keys';
@@ -9,30 +11,26 @@ import { ZCardCreate, type TCardDto } from '@/lib/shared/schemas/cards';
 import type { UseFormRegisterReturn } from 'react-hook-form';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
 import { Button, ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
-import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
+import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import type { TCardAbilities } from '@/lib/shared/ui-abilities';
-import { CardDetail } from './card-detail';
 
 /**
  * Rate cards (DESIGN §1 "Master mode" / "Reseller mode"): the account's provider cards —
- * its own upstream cards and every card assigned to it — and its customer cards, each
- * opening the card's rates, import/export, derive, assignments and margin report.
+ * its own upstream cards and every card assigned to it — and its customer cards,
+ * searched, sorted and counted on the server; each name opens the card's page (rates,
+ * import/export, derive, assignments and margin report).
  */
 export function CardsPanel({ accountId, can }: { accountId: string; can: TCardAbilities }) {
-  const list = usePagedList<TCardDto>(queryKeys.list('cards'));
-  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [search, setSearch] = useState('');
+  const [sort, setSort] = useState<string | undefined>(undefined);
+  const q = useDebounced(search.trim(), 250);
+  const list = usePagedList<TCardDto>(queryKeys.list('cards', { q, sort }));
   const items = list.data ?? [];
-  const selected = items.find((card) => card.id === selectedId) ?? null;
   const byId = new Map(items.map((card) => [card.id, card]));
-  const open = (card: TCardDto) => (
-    <button
-      type="button"
-      className="text-brand-700 underline"
-      aria-label={`Open ${card.name}`}
-      onClick={() => setSelectedId(card.id)}
-    >
-      Open
-    </button>
+  const name = (card: TCardDto) => (
+    <Link key="name" className="text-brand-700 underline" href={`/cards/${card.id}`}>
+      {card.name}
+    </Link>
   );
   const source = (card: TCardDto) =>
     card.relation === 'assigned'
@@ -40,76 +38,86 @@ export function CardsPanel({ accountId, can }: { accountId: string; can: TCardAb
       : card.ownerId === accountId
         ? 'Own'
         : 'Below you';
+  const sorting = { value: sort, onChange: setSort };
 
   return (
-    <div className="space-y-6">
-      <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
-        <div className="space-y-6">
-          <PanelSection title="Provider cards">
-            <ListState
-              isLoading={list.isLoading}
-              error={list.error}
-              empty={!items.some((card) => card.kind === 'provider')}
-            >
-              <DataTable
-                label="Provider cards"
-                headers={['Name', 'Currency', 'Rates', 'Source', '']}
-                rows={items
-                  .filter((card) => card.kind === 'provider')
-                  .map((card) => [
-                    card.name,
+    <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
+      <div className="space-y-6">
+        <div>
+          <label htmlFor="search-cards" className="sr-only">
+            Search cards
+          </label>
+          <input
+            id="search-cards"
+            type="search"
+            value={search}
+            onChange={(event) => setSearch(event.target.value.slice(0, 200))}
+            placeholder="Search cards by name"
+            className="w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-brand-500"
+          />
+          {list.data ? (
+            <ListCount
+              shown={items.length}
+              total={items.total}
+              updating={list.isPlaceholderData && list.isFetching}
+            />
+          ) : null}
+        </div>
+        <PanelSection title="Provider cards">
+          <ListState
+            isLoading={list.isLoading}
+            error={list.error}
+            empty={!items.some((card) => card.kind === 'provider')}
+          >
+            <DataTable
+              label="Provider cards"
+              sort={sorting}
+              headers={[{ label: 'Name', sort: 'name' }, 'Currency', 'Rates', 'Source']}
+              rows={items
+                .filter((card) => card.kind === 'provider')
+                .map((card) => [name(card), card.currency, card.rateCount, source(card)])}
+            />
+          </ListState>
+        </PanelSection>
+        <PanelSection title="Customer cards">
+          <ListState
+            isLoading={list.isLoading}
+            error={list.error}
+            empty={!items.some((card) => card.kind === 'customer')}
+          >
+            <DataTable
+              label="Customer cards"
+              sort={sorting}
+              headers={[
+                { label: 'Name', sort: 'name' },
+                'Currency',
+                'Rates',
+                'Follows',
+                'Losing rows',
+              ]}
+              rows={items
+                .filter((card) => card.kind === 'customer')
+                .map((card) => {
+                  const owner = card.relation === 'owner' ? card : null;
+                  const parent = owner?.parentId ? byId.get(owner.parentId) : undefined;
+                  return [
+                    name(card),
                     card.currency,
                     card.rateCount,
-                    source(card),
-                    open(card),
-                  ])}
-              />
-            </ListState>
-          </PanelSection>
-          <PanelSection title="Customer cards">
-            <ListState
-              isLoading={list.isLoading}
-              error={list.error}
-              empty={!items.some((card) => card.kind === 'customer')}
-            >
-              <DataTable
-                label="Customer cards"
-                headers={['Name', 'Currency', 'Rates', 'Follows', 'Losing rows', '']}
-                rows={items
-                  .filter((card) => card.kind === 'customer')
-                  .map((card) => {
-                    const owner = card.relation === 'owner' ? card : null;
-                    const parent = owner?.parentId ? byId.get(owner.parentId) : undefined;
-                    return [
-                      card.name,
-                      card.currency,
-                      card.rateCount,
-                      owner?.parentId ? (parent?.name ?? 'a card above') : '—',
-                      owner && owner.losingRates > 0 ? (
-                        <span className="font-semibold text-red-700">{owner.losingRates}</span>
-                      ) : (
-                        '0'
-                      ),
-                      open(card),
-                    ];
-                  })}
-              />
-            </ListState>
-            <LoadMore list={list} />
-          </PanelSection>
-        </div>
-        {can.create ? <CreateCardForm /> : null}
+                    owner?.parentId ? (parent?.name ?? 'a card above') : '—',
+                    owner && owner.losingRates > 0 ? (
+                      <span className="font-semibold text-red-700">{owner.losingRates}</span>
+                    ) : (
+                      '0'
+                    ),
+                  ];
+                })}
+            />
+          </ListState>
+          <LoadMore list={list} />
+        </PanelSection>
       </div>
-      {selected ? (
-        <CardDetail
-          key={selected.id}
-          card={selected}
-          accountId={accountId}
-          can={can}
-          cards={items}
-          onClose={() => setSelectedId(null)}
-        />
-      ) : null}
+      {can.create ? <CreateCardForm /> : null}
     </div>
   );
 }

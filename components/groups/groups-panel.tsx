@@ -8,7 +8,7 @@ import { useState } from 'react';
 import { ZGroupCreate, type TGroupDto, type TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
-import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
+import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { DefaultResellerCreate } from './default-reseller-form';
 import { GrantMatrix } from './grant-matrix';
 import { GroupEditForm, RequireMfaField } from './group-edit-form';
@@ -30,7 +30,8 @@ export function GroupsPanel({
   explainUserId?: string;
 }) {
   const [editingId, setEditingId] = useState<string | null>(null);
-  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
+  const [sort, setSort] = useState<string | undefined>(undefined);
+  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups', { sort }));
   const create = useApiMutation<unknown, unknown>('POST', '/groups', [queryKeys.list('groups')], {
     success: createdToast('groups'),
   });
@@ -63,9 +64,15 @@ export function GroupsPanel({
             <FormMessage message={(create.error as Error).message} />
           ) : null}
           <ListState isLoading={groups.isLoading} error={groups.error} empty={items.length === 0}>
+            <ListCount
+              shown={items.length}
+              total={items.total}
+              updating={groups.isPlaceholderData && groups.isFetching}
+            />
             <DataTable
               label="Groups"
-              headers={['Name', 'Grants', 'MFA', 'Editable', '']}
+              sort={{ value: sort, onChange: setSort }}
+              headers={[{ label: 'Name', sort: 'name' }, 'Grants', 'MFA', 'Editable', '']}
               rows={items.map((group) => [
                 group.name,
                 `${group.grants.length} grants`,

@@ -60,4 +60,6 @@ export const apiFetch: TApiFetch = createApiFetch();
 export interface TPageOf<T> {
   items: T[];
   nextCursor: string | null;
+  /** Rows in scope matching the filters, over every page (lists that count). */
+  total?: number;
 }

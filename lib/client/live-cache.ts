@@ -69,16 +69,28 @@ export function patchItems<T extends TLiveItem>(
   return next;
 }
 
-/** A paged list's pages patched: updates where the entity is, new ones on the last page. */
+/**
+ * A paged list's pages patched: updates where the entity is, new ones on the last page,
+ * and the list's `total` moved by one when an entity enters (one not held yet) or leaves
+ * (one held) — an unfiltered list holds every entity of its resource the viewer sees.
+ */
 export function patchPages<T extends TLiveItem>(
   data: InfiniteData<TPageOf<T>>,
   envelope: TChangeEnvelope,
 ): InfiniteData<TPageOf<T>> {
   const present = data.pages.some((page) => page.items.some((item) => item.id === envelope.id));
   const last = data.pages.length - 1;
+  const { kind } = envelopeParts(envelope);
+  const delta =
+    (kind === 'created' || kind === 'added') && !present
+      ? 1
+      : (kind === 'deleted' || kind === 'removed') && present
+        ? -1
+        : 0;
   const pages = data.pages.map((page, index) => {
     const items = patchItems(page.items, envelope, !present && index === last);
-    return items === page.items ? page : { ...page, items };
+    const total = typeof page.total === 'number' && delta ? page.total + delta : page.total;
+    return items === page.items && total === page.total ? page : { ...page, items, total };
   });
   return pages.every((page, index) => page === data.pages[index]) ? data : { ...data, pages };
 }

@@ -87,3 +87,17 @@ export function isLiveKey(key: TQueryKey): key is readonly [TLiveResource, TQuer
     (LIVE_RESOURCES as readonly string[]).includes(key[0])
   );
 }
+
+/** Two keys of the same list that differ at most in their `q` and `sort`. */
+export function sameListBesidesSearch(a: readonly unknown[], b: readonly unknown[]): boolean {
+  const strip = (key: readonly unknown[]) =>
+    JSON.stringify(
+      key.map((part) => {
+        if (typeof part !== 'object' || part === null) return part;
+        const { filter, ...rest } = part as { filter?: Record<string, string> };
+        const { q: _q, sort: _sort, ...kept } = filter ?? {};
+        return Object.keys(kept).length ? { ...rest, filter: kept } : rest;
+      }),
+    );
+  return strip(a) === strip(b);
+}

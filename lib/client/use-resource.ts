@@ -1,10 +1,11 @@
 'use client';
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback } from 'react';
 import { apiFetch, type TPageOf } from './api';
 import { flattenPages, liveListQuery, type TLiveItem } from './live-cache';
 import { useLive } from './live-provider';
-import { pathOf, queryKeys, type TQueryKey } from './query-keys';
+import { pathOf, queryKeys, sameListBesidesSearch, type TQueryKey } from './query-keys';
 import type { TLiveResource } from '@/lib/shared/live/change';
 import { useToast, type TToast } from '@/components/ui/toast';
 import { useWritesEnabled, WRITES_PAUSED_MESSAGE } from './writes-enabled';
@@ -15,18 +16,45 @@ import {
   type TWindowParam,
 } from './windowed-list';
 
+/** The loaded rows of a paged list, with the server's count of all that match (if given). */
+export type TPagedItems<T> = T[] & { total?: number };
+
 /**
  * A paged list from /api/v1 as one TanStack query (a `list` key of query-keys.ts), with
  * "load more", kept live: each page is fetched after the tab's socket has joined its rooms,
  * with the changes that arrive during the fetch replayed onto it, and afterwards the
- * live cache patches it in place (lib/client/live-cache.ts).
+ * live cache patches it in place (lib/client/live-cache.ts). A new key (another search
+ * or sort) keeps the previous rows on screen until its first page lands
+ * (`isPlaceholderData` meanwhile): the table never blanks while typing.
  */
-export function usePagedList<T extends TLiveItem>(queryKey: TQueryKey) {
+export function usePagedList<T extends TLiveItem>(
+  queryKey: TQueryKey,
+  options: { pageSize?: number; enabled?: boolean } = {},
+) {
   const { feed, cache } = useLive();
+  const keyHash = JSON.stringify(queryKey);
+  // Only the same list under another search or sort: never another list's rows (another
+  // card's assignments), nor — should keys carry the viewer — another identity's. Stable
+  // per key: TanStack reuses the placeholder it made only while this function is the same
+  // one (a new function each render made a new placeholder each render: an update loop).
+  const placeholderData = useCallback(
+    <D>(previous: D | undefined, previousQuery?: { queryKey: readonly unknown[] }) =>
+      previousQuery && sameListBesidesSearch(previousQuery.queryKey, JSON.parse(keyHash))
+        ? previous
+        : undefined,
+    [keyHash],
+  );
   return useInfiniteQuery({
-    ...liveListQuery<T>({ feed: feed!, fetchApi: apiFetch, queryKey, pageSize: 50 }),
-    enabled: Boolean(feed && cache),
-    select: (data) => flattenPages(data.pages),
+    ...liveListQuery<T>({
+      feed: feed!,
+      fetchApi: apiFetch,
+      queryKey,
+      pageSize: options.pageSize ?? 50,
+    }),
+    enabled: Boolean(feed && cache) && options.enabled !== false,
+    placeholderData,
+    select: (data): TPagedItems<T> =>
+      Object.assign(flattenPages(data.pages), { total: data.pages[0]?.total }),
   });
 }
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Locator } from '@playwright/test';
 import { signIn } from '../fixtures/e2e-sign-in';
 import { E2E_ADMIN } from '../../playwright.config';
 
@@ -7,6 +7,18 @@ const RESELLER = {
   email: 'ops@e2e-telecom.test',
   password: 'e2e-reseller-pass',
 };
+
+/** The server-searched account picker: type the name, take its option by keyboard. */
+async function pickAccount(combobox: Locator, name: string) {
+  await combobox.fill(name);
+  const list = combobox.page().locator(`#${await combobox.getAttribute('aria-controls')}`);
+  await expect(list.getByRole('option', { name: new RegExp(`^${name}`) })).toHaveCount(1);
+  // The search has answered (debounced): the match leads the list.
+  await expect(list.getByRole('option').first()).toHaveAccessibleName(new RegExp(`^${name}`));
+  await combobox.press('ArrowDown');
+  await combobox.press('Enter');
+  await expect(combobox).toHaveValue(name);
+}
 
 test("the seed's workflow: group from template → reseller account → reseller user → the reseller sees only its own", async ({
   page,
@@ -51,14 +63,14 @@ test("the seed's workflow: group from template → reseller account → reseller
   const addUser = page.getByRole('form', { name: 'Add user' });
   await addUser.getByLabel('Email').fill(RESELLER.email);
   await addUser.getByLabel('Password').fill(RESELLER.password);
-  await addUser.getByLabel('Account').selectOption({ label: RESELLER.company });
+  await pickAccount(addUser.getByRole('combobox', { name: 'Account' }), RESELLER.company);
   await addUser.getByRole('button', { name: 'Create user' }).click();
   await expect(addUser.getByLabel('Group')).toHaveAccessibleDescription(
     'is required: every user has exactly one group',
   );
   await addUser.getByLabel('Email').fill(RESELLER.email);
   await addUser.getByLabel('Password').fill(RESELLER.password);
-  await addUser.getByLabel('Account').selectOption({ label: RESELLER.company });
+  await pickAccount(addUser.getByRole('combobox', { name: 'Account' }), RESELLER.company);
   await addUser.getByLabel('Group').selectOption({ label: 'Default Reseller (2)' });
   await addUser.getByRole('button', { name: 'Create user' }).click();
   await expect(

@@ -209,6 +209,7 @@ describe('creating, validating and editing', () => {
       name: 'Acme Sub',
       email: 'ops@acmesub.test',
       parentId: world.R1.id,
+      parentName: expect.stringContaining('Reseller One'),
       status: 'active',
       depth: 2,
       version: 1,

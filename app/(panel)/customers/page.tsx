@@ -16,6 +16,7 @@ export default async function Page() {
         kind="customers"
         can={uiAbilities(actor).customers}
         own={{ id: actor.account.id, name: actor.account.name }}
+        canAssign={uiAbilities(actor).cards.assign}
       />
     </>
   );

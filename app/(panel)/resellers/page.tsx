@@ -9,10 +9,16 @@ export const metadata: Metadata = { title: 'Resellers · Reseller Panel' };
 
 export default async function Page() {
   const actor = await requirePageActor();
+  const can = uiAbilities(actor);
   return (
     <>
       <PageHeading>Resellers</PageHeading>
-      <AccountsPanel kind="resellers" can={uiAbilities(actor).resellers} />
+      <AccountsPanel
+        kind="resellers"
+        can={can.resellers}
+        own={{ id: actor.account.id, name: actor.account.name }}
+        canAssign={can.cards.assign}
+      />
     </>
   );
 }

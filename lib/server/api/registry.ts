@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import {
+  ZAccountBulkStatus,
+  ZAccountExportQuery,
   ZAccountListQuery,
   ZCustomerCreate,
   ZCustomerDto,
@@ -10,6 +12,7 @@ import {
 } from '@/lib/shared/schemas/accounts';
 import { ZAuditEntryDto, ZAuditQuery } from '@/lib/shared/schemas/audit';
 import {
+  ZAssignmentBulk,
   ZAssignmentCreate,
   ZAssignmentDto,
   ZAssignmentListQuery,
@@ -25,11 +28,12 @@ import {
   ZRatesWritten,
   ZTransfer,
 } from '@/lib/shared/schemas/cards';
-import { ZErrorBody, ZId, ZPageOf, ZPageQuery } from '@/lib/shared/schemas/common';
+import { ZErrorBody, ZId, ZPageOf } from '@/lib/shared/schemas/common';
 import { ZDashboardAttention, ZDashboardCounts } from '@/lib/shared/schemas/dashboard';
 import {
   ZGroupCreate,
   ZGroupDto,
+  ZGroupListQuery,
   ZGroupPatch,
   ZUseOnlyGroupDto,
 } from '@/lib/shared/schemas/groups';
@@ -112,6 +116,30 @@ const ZOpenApiDocument = z
 const ZGroupAny = z.union([ZGroupDto, ZUseOnlyGroupDto]);
 const ZCardAny = z.union([ZCardOwnerDto, ZCardAssignedDto]);
 
+/** `GET /resellers/export` and `/customers/export`: the list as CSV. */
+function accountExport(name: 'resellers' | 'customers') {
+  return {
+    GET: {
+      summary: `The ${name} list in scope as CSV (its filters and sort; raw decimal strings)`,
+      grant: `${name}:read`,
+      query: ZAccountExportQuery,
+      responses: { 200: 'text/csv' },
+    },
+  } as const satisfies TRoute;
+}
+
+/** `POST /resellers/bulk` and `/customers/bulk`: suspend or resume several at once. */
+function accountBulk(name: 'resellers' | 'customers', dto: z.ZodType) {
+  return {
+    POST: {
+      summary: `Suspend or resume ${name} in one transaction: any one out of scope is 404 and nothing is written; one already so is left as it is`,
+      grant: `${name}:update`,
+      body: ZAccountBulkStatus,
+      responses: { 200: z.object({ items: z.array(dto) }) },
+    },
+  } as const satisfies TRoute;
+}
+
 /** The five operations of a resource collection and its items. */
 function crud<
   TName extends string,
@@ -178,7 +206,7 @@ const users = crud('users', {
 });
 const groups = crud('groups', {
   dto: ZGroupAny,
-  list: ZPageQuery,
+  list: ZGroupListQuery,
   create: ZGroupCreate,
   patch: ZGroupPatch,
 });
@@ -248,7 +276,11 @@ export const API_REGISTRY = {
   },
   '/resellers': resellers.collection,
   '/resellers/{id}': resellers.item,
+  '/resellers/export': accountExport('resellers'),
+  '/resellers/bulk': accountBulk('resellers', ZResellerDto),
   '/customers': customers.collection,
+  '/customers/export': accountExport('customers'),
+  '/customers/bulk': accountBulk('customers', ZCustomerDto),
   '/customers/{id}': customers.item,
   '/customers/{id}/transfer': {
     POST: {
@@ -356,6 +388,15 @@ export const API_REGISTRY = {
       grant: 'assignments:create',
       body: ZAssignmentCreate,
       responses: { 201: ZAssignmentDto },
+    },
+  },
+  '/assignments/bulk': {
+    POST: {
+      summary:
+        'Assign one customer card to several accounts in one transaction: any one refused refuses all, nothing written; an account holding the card already is left as it is',
+      grant: 'assignments:create',
+      body: ZAssignmentBulk,
+      responses: { 200: z.object({ items: z.array(ZAssignmentDto) }) },
     },
   },
   '/assignments/{id}': {

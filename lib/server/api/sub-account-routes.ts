@@ -5,15 +5,53 @@ import { getSubAccount } from '@/lib/server/services/accounts/get-sub-account';
 import { createSubAccount } from '@/lib/server/services/accounts/create-sub-account';
 import { updateSubAccount } from '@/lib/server/services/accounts/update-sub-account';
 import { deleteSubAccount } from '@/lib/server/services/accounts/delete-sub-account';
+import { exportSubAccounts } from '@/lib/server/services/accounts/export-sub-accounts';
+import { setSubAccountsStatus } from '@/lib/server/services/accounts/bulk-status';
 import { apiRoute, json, noContent, readBody, readQuery } from './handler';
 import { idParam } from './params';
 import { API_REGISTRY } from './registry';
 
 /** The registry's entries of each kind: the schemas its handlers validate with. */
 const ROUTES = {
-  reseller: { collection: API_REGISTRY['/resellers'], item: API_REGISTRY['/resellers/{id}'] },
-  customer: { collection: API_REGISTRY['/customers'], item: API_REGISTRY['/customers/{id}'] },
+  reseller: {
+    collection: API_REGISTRY['/resellers'],
+    item: API_REGISTRY['/resellers/{id}'],
+    export: API_REGISTRY['/resellers/export'],
+    bulk: API_REGISTRY['/resellers/bulk'],
+  },
+  customer: {
+    collection: API_REGISTRY['/customers'],
+    item: API_REGISTRY['/customers/{id}'],
+    export: API_REGISTRY['/customers/export'],
+    bulk: API_REGISTRY['/customers/bulk'],
+  },
 } as const;
+
+/** /api/v1/resellers/export and /customers/export: the list as CSV. */
+export function subAccountExportRoutes(kind: TSubAccountKind) {
+  return {
+    GET: apiRoute(async ({ req, actor, em }) => {
+      const query = readQuery(req, ROUTES[kind].export.GET.query);
+      return new Response(exportSubAccounts(em, actor, kind, query), {
+        headers: {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="${kind}s.csv"`,
+          'cache-control': 'no-store',
+        },
+      });
+    }),
+  };
+}
+
+/** /api/v1/resellers/bulk and /customers/bulk: suspend or resume several, all or nothing. */
+export function subAccountBulkRoutes(kind: TSubAccountKind) {
+  return {
+    POST: apiRoute(async ({ req, actor, em }) => {
+      const body = await readBody(req, ROUTES[kind].bulk.POST.body);
+      return json(await setSubAccountsStatus(em, actor, kind, body));
+    }),
+  };
+}
 
 /** /api/v1/resellers and /api/v1/customers: the same handlers, one kind each. */
 export function subAccountCollectionRoutes(kind: TSubAccountKind) {

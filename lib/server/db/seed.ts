@@ -80,7 +80,7 @@ async function addDemoTree(em: EntityManager, carrier: TAccount): Promise<void> 
         creditLimit: kind === 'customer' ? '500.000000' : null,
       });
       await tx.flush();
-      const dto = toAccountDto(account, new Set());
+      const dto = toAccountDto(account, new Set(), parent.name);
       record(
         created(`${kind}s`, account.id, account.version, { ...dto }, accountScopePath(account)),
       );

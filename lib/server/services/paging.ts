@@ -1,3 +1,4 @@
+import { QueryOrder, type QueryOrderMap } from '@mikro-orm/core';
 import { ZId } from '@/lib/shared/schemas/common';
 import { invalidInput } from '@/lib/server/errors/domain-error';
 
@@ -41,4 +42,92 @@ export function pageOf<T extends { createdAt: Date; id: string }>(rows: T[], lim
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+}
+
+/**
+ * Keyset paging under a sort: the cursor carries the sort it was made under, the last
+ * row's sort value and its id, so the next page starts exactly after it whatever the
+ * column (ties broken by id). A cursor made under another sort is refused (400), never
+ * read as a position it is not.
+ */
+export interface TKeySort {
+  /** The sort's name as the client gave it (`name`, `-name`). */
+  name: string;
+  dir: 'asc' | 'desc';
+}
+
+export interface TKeyCursor {
+  value: string | null;
+  id: string;
+}
+
+export function encodeKeyCursor(sort: TKeySort, value: string | null, id: string): string {
+  return Buffer.from(JSON.stringify([sort.name, value, id])).toString('base64url');
+}
+
+export function decodeKeyCursor(cursor: string | undefined, sort: TKeySort): TKeyCursor | null {
+  if (!cursor) return null;
+  try {
+    const [name, value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
+      unknown,
+      unknown,
+      unknown,
+    ];
+    if (name !== sort.name) throw new Error('another sort');
+    if (value !== null && typeof value !== 'string') throw new Error('bad value');
+    if (!ZId.safeParse(id).success) throw new Error('bad id');
+    return { value, id: id as string };
+  } catch {
+    throw invalidInput({ cursor: 'is not a cursor this API gave out for this sort' });
+  }
+}
+
+/**
+ * MikroORM filter continuing after `cursor` in `field`'s order, then id's. NULLs sort as
+ * PostgreSQL puts them (last ascending, first descending: `orderByKey`), so a nullable
+ * column (a customer's email) pages through its NULLs too. `read` turns the cursor's
+ * text back into the column's type (a Date for a timestamp).
+ */
+export function afterKey(
+  field: string,
+  sort: TKeySort,
+  cursor: TKeyCursor | null,
+  read: (value: string) => unknown = (value) => value,
+): Record<string, unknown> {
+  if (!cursor) return {};
+  const beyond = sort.dir === 'asc' ? '$gt' : '$lt';
+  if (cursor.value === null) {
+    const sameNull = { [field]: null, id: { [beyond]: cursor.id } };
+    // Ascending, NULLs are last: only NULLs remain. Descending, they come first.
+    return sort.dir === 'asc' ? sameNull : { $or: [sameNull, { [field]: { $ne: null } }] };
+  }
+  const value = read(cursor.value);
+  const branches: Record<string, unknown>[] = [
+    { [field]: { [beyond]: value } },
+    { [field]: value, id: { [beyond]: cursor.id } },
+  ];
+  if (sort.dir === 'asc') branches.push({ [field]: null });
+  return { $or: branches };
+}
+
+/** The MikroORM `orderBy` matching `afterKey` (typed for any entity with those fields). */
+export function orderByKey<T>(field: string, sort: TKeySort): QueryOrderMap<T> {
+  return (sort.dir === 'asc'
+    ? { [field]: QueryOrder.ASC_NULLS_LAST, id: QueryOrder.ASC }
+    : { [field]: QueryOrder.DESC_NULLS_FIRST, id: QueryOrder.DESC }) as unknown as QueryOrderMap<T>;
+}
+
+/** Given limit+1 rows, the page and the cursor after it, under `sort`. */
+export function keyPageOf<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+  sort: TKeySort,
+  keyOf: (row: T) => string | null,
+) {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items,
+    nextCursor: rows.length > limit && last ? encodeKeyCursor(sort, keyOf(last), last.id) : null,
+  };
 }

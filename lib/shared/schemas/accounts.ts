@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZEntityMeta, ZId, ZMoney, ZPageQuery, ZText, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZMoney, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 
 const ZName = ZText('is required').trim().min(1, 'is required').max(200, 'is too long');
 const ZEmail = z
@@ -47,6 +47,8 @@ export const ZResellerDto = ZEntityMeta.extend({
   name: z.string(),
   email: z.string().nullable(),
   parentId: z.string(),
+  /** The parent's name: the hierarchy column of the list. */
+  parentName: z.string(),
   /** Effective: suspended when the account or any ancestor is. */
   status: ZAccountStatus,
   depth: z.number().int(),
@@ -57,14 +59,30 @@ export const ZCustomerDto = ZEntityMeta.extend({
   name: z.string(),
   email: z.string().nullable(),
   parentId: z.string(),
+  /** The owner's name (the account the customer is under). */
+  parentName: z.string(),
   status: ZAccountStatus,
   creditLimit: z.string().nullable(),
   balance: z.string(),
 });
 export type TCustomerDto = z.infer<typeof ZCustomerDto>;
 
-/** `GET /resellers` and `GET /customers`: a name search and the parent to list under. */
+export const ACCOUNT_SORT_KEYS = ['name', 'email', 'status', 'createdAt'] as const;
+
+/** `GET /resellers` and `GET /customers`: a name search, the parent to list under, a sort. */
 export const ZAccountListQuery = ZPageQuery.extend({
   q: ZText().trim().max(200).optional(),
   parentId: ZId.optional(),
+  sort: ZSort(ACCOUNT_SORT_KEYS),
 });
+export type TAccountListQuery = z.infer<typeof ZAccountListQuery>;
+
+/** `GET /resellers/export`, `/customers/export`: the list's filters and sort, every row. */
+export const ZAccountExportQuery = ZAccountListQuery.omit({ limit: true, cursor: true });
+
+/** `POST /resellers/bulk`, `/customers/bulk`: suspend or resume the accounts named. */
+export const ZAccountBulkStatus = z.strictObject({
+  ids: z.array(ZId).min(1, 'names at least one account').max(500, 'at most 500 at once'),
+  status: ZAccountStatus,
+});
+export type TAccountBulkStatus = z.infer<typeof ZAccountBulkStatus>;

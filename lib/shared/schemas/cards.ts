@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
-import { ZEntityMeta, ZId, ZPageQuery, ZText, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 import { ZPrefix, ZPrice } from './rates';
 
 export const ZDecimals = z
@@ -71,6 +71,7 @@ export const ZCardListQuery = ZPageQuery.extend({
   kind: z.enum(['provider', 'customer']).optional(),
   ownerId: ZId.optional(),
   q: ZText().trim().max(200).optional(),
+  sort: ZSort(['name', 'createdAt']),
 });
 
 /** The owner's (and its ancestors') view: everything (DESIGN §1). */
@@ -130,6 +131,14 @@ export const ZAssignmentCreate = z.strictObject({ cardId: ZId, accountId: ZId })
 export const ZAssignmentListQuery = ZPageQuery.extend({
   cardId: ZId.optional(),
   accountId: ZId.optional(),
+});
+/**
+ * `POST /assignments/bulk`: one card to several accounts, all or nothing. An account
+ * that holds the card already is left as it is (a repeat changes nothing).
+ */
+export const ZAssignmentBulk = z.strictObject({
+  cardId: ZId,
+  accountIds: z.array(ZId).min(1, 'names at least one account').max(500, 'at most 500 at once'),
 });
 /**
  * An assignment names the card and the account by id only: a denormalized name would go

@@ -50,8 +50,35 @@ export const ZPageQuery = z.object({
   cursor: ZText().max(200).optional(),
 });
 
-/** A page of a list, as `ZPageOf` declares it. */
-export type TPage<T> = { items: T[]; nextCursor: string | null };
+/**
+ * A list's sort (`?sort=name`, `?sort=-name` for descending) on one of its main columns.
+ * Anything else is 400 naming `sort`; absent, lists keep their creation order.
+ */
+export function ZSort<const K extends readonly [string, ...string[]]>(keys: K) {
+  const values = keys.flatMap((key) => [key, `-${key}`]) as [
+    TSortValue<K[number]>,
+    ...TSortValue<K[number]>[],
+  ];
+  return z.enum(values, `must be one of ${values.join(', ')}`).optional();
+}
+export type TSortValue<K extends string> = K | `-${K}`;
+
+/** `?sort=` read: the column and the direction. */
+export function sortOf<K extends string>(
+  value: TSortValue<K> | undefined,
+  fallback: K,
+): { key: K; dir: 'asc' | 'desc' } {
+  if (!value) return { key: fallback, dir: 'asc' };
+  return value.startsWith('-')
+    ? { key: value.slice(1) as K, dir: 'desc' }
+    : { key: value as K, dir: 'asc' };
+}
+
+/**
+ * A page of a list, as `ZPageOf` declares it. `total`: how many rows in the caller's
+ * scope match the filters, over every page (lists that count).
+ */
+export type TPage<T> = { items: T[]; nextCursor: string | null; total?: number };
 
 /** Fields every entity carries. */
 export const ZEntityMeta = z.object({
@@ -62,9 +89,14 @@ export const ZEntityMeta = z.object({
 });
 export type TEntityMeta = z.infer<typeof ZEntityMeta>;
 
-/** A page of a list: `{ items, nextCursor }`. */
+/** A page of a list: `{ items, nextCursor, total? }`. */
 export function ZPageOf<T extends z.ZodType>(item: T) {
-  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+  return z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable(),
+    /** Rows in scope matching the filters, over every page (absent: the list does not count). */
+    total: z.number().int().nonnegative().optional(),
+  });
 }
 
 /** The error body of every non-2xx answer (DESIGN §3). */

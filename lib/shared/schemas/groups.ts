@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ALL_GRANTS, type TGrant } from '@/lib/shared/permissions';
-import { ZEntityMeta, ZId, ZText, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 
 const ZGroupName = ZText('is required').trim().min(1, 'is required').max(120, 'is too long');
 export const ZGrant = z.enum(ALL_GRANTS as [TGrant, ...TGrant[]], 'is not a grant in the catalog');
@@ -74,3 +74,9 @@ export function useOnlyView(group: {
     version: group.version,
   };
 }
+
+/** `GET /groups`: a name search and a sort. */
+export const ZGroupListQuery = ZPageQuery.extend({
+  q: ZText().trim().max(200).optional(),
+  sort: ZSort(['name', 'createdAt']),
+});

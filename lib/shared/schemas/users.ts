@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZEntityMeta, ZId, ZPageQuery, ZText, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 
 export const ZPassword = ZText('is required')
   .min(12, 'must be at least 12 characters')
@@ -31,12 +31,20 @@ export const ZPasswordChange = z.strictObject({
 });
 export type TUserCreate = z.infer<typeof ZUserCreate>;
 export type TUserPatch = z.infer<typeof ZUserPatch>;
-export const ZUserListQuery = ZPageQuery.extend({ accountId: ZId.optional() });
+export const USER_SORT_KEYS = ['name', 'email', 'status', 'createdAt'] as const;
+/** `GET /users`: by account, a search on name and email, a sort. */
+export const ZUserListQuery = ZPageQuery.extend({
+  accountId: ZId.optional(),
+  q: ZText().trim().max(200).optional(),
+  sort: ZSort(USER_SORT_KEYS),
+});
 
 export const ZUserDto = ZEntityMeta.extend({
   email: z.string(),
   name: z.string(),
   accountId: z.string(),
+  /** The account's name: in the user's own DTO, so no list needs the account's page. */
+  accountName: z.string(),
   groupId: z.string(),
   status: z.enum(['active', 'disabled']),
   mustChangePassword: z.boolean(),

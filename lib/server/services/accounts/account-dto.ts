@@ -44,8 +44,30 @@ function effectiveStatus(account: TAccountFields, suspended: Set<string>): 'acti
   return ancestorIds(account.path).some((id) => suspended.has(id)) ? 'suspended' : 'active';
 }
 
+/**
+ * The names of the accounts' parents, for a page in one query: the hierarchy column of
+ * the lists. A parent of an account in scope is the viewer's own account or in scope.
+ */
+export async function parentNames(
+  em: EntityManager,
+  accounts: Pick<TAccount, 'path'>[],
+): Promise<Map<string, string>> {
+  const ids = [...new Set(accounts.map((account) => ancestorIds(account.path).at(-2)!))];
+  if (ids.length === 0) return new Map();
+  const rows = await em.execute<{ id: string; name: string }[]>(
+    `select id, name from account where id = any(?::uuid[])`,
+    [`{${ids.join(',')}}`],
+  );
+  return new Map(rows.map((row) => [row.id, row.name]));
+}
+
+/** The parent's name out of `parentNames`' answer. */
+export function parentNameOf(account: Pick<TAccount, 'path'>, names: Map<string, string>): string {
+  return names.get(ancestorIds(account.path).at(-2)!) ?? '';
+}
+
 /** What resellers and customers share: meta, identity, place and effective status. */
-function common(account: TAccountFields, suspended: Set<string>) {
+function common(account: TAccountFields, suspended: Set<string>, parentName: string) {
   const ids = ancestorIds(account.path);
   return {
     id: account.id,
@@ -55,17 +77,26 @@ function common(account: TAccountFields, suspended: Set<string>) {
     name: account.name,
     email: account.email ?? null,
     parentId: ids[ids.length - 2]!,
+    parentName,
     status: effectiveStatus(account, suspended),
   };
 }
 
-export function toResellerDto(account: TAccountFields, suspended: Set<string>): TResellerDto {
-  return { ...common(account, suspended), depth: account.depth };
+export function toResellerDto(
+  account: TAccountFields,
+  suspended: Set<string>,
+  parentName: string,
+): TResellerDto {
+  return { ...common(account, suspended, parentName), depth: account.depth };
 }
 
-export function toCustomerDto(account: TAccountFields, suspended: Set<string>): TCustomerDto {
+export function toCustomerDto(
+  account: TAccountFields,
+  suspended: Set<string>,
+  parentName: string,
+): TCustomerDto {
   return {
-    ...common(account, suspended),
+    ...common(account, suspended, parentName),
     creditLimit:
       account.creditLimit === null || account.creditLimit === undefined
         ? null
@@ -77,10 +108,11 @@ export function toCustomerDto(account: TAccountFields, suspended: Set<string>): 
 export function toAccountDto(
   account: TAccountFields,
   suspended: Set<string>,
+  parentName: string,
 ): TResellerDto | TCustomerDto {
   return account.kind === 'customer'
-    ? toCustomerDto(account, suspended)
-    : toResellerDto(account, suspended);
+    ? toCustomerDto(account, suspended, parentName)
+    : toResellerDto(account, suspended, parentName);
 }
 
 /** Money columns hold 6 decimals: the same string whether just written or read back. */

@@ -28,9 +28,9 @@ export async function readScopedAccount(
   actor: TActor,
   kind: TSubAccountKind,
   unverifiedId: string,
-): Promise<{ account: TAccountFields; suspended: Set<string> }> {
-  const { row, suspended } = await scopedAccountRow(em, actor, kind, unverifiedId);
-  return { account: accountFromRow(row), suspended };
+): Promise<{ account: TAccountFields; suspended: Set<string>; parentName: string }> {
+  const { row, suspended, parentName } = await scopedAccountRow(em, actor, kind, unverifiedId);
+  return { account: accountFromRow(row), suspended, parentName };
 }
 
 /** `readScopedAccount`, the account a managed entity: for an edit through the ORM. */
@@ -39,9 +39,9 @@ export async function findScopedAccount(
   actor: TActor,
   kind: TSubAccountKind,
   unverifiedId: string,
-): Promise<{ account: TAccount; suspended: Set<string> }> {
-  const { row, suspended } = await scopedAccountRow(em, actor, kind, unverifiedId);
-  return { account: em.map(Account, row), suspended };
+): Promise<{ account: TAccount; suspended: Set<string>; parentName: string }> {
+  const { row, suspended, parentName } = await scopedAccountRow(em, actor, kind, unverifiedId);
+  return { account: em.map(Account, row), suspended, parentName };
 }
 
 async function scopedAccountRow(
@@ -49,19 +49,20 @@ async function scopedAccountRow(
   actor: TActor,
   kind: TSubAccountKind,
   unverifiedId: string,
-): Promise<{ row: Record<string, unknown>; suspended: Set<string> }> {
+): Promise<{ row: Record<string, unknown>; suspended: Set<string>; parentName: string }> {
   const scope = belowSql('a.path', actor.account.path);
   const onPath = onPathSql('s.id', { sql: 'a.path', params: [] });
   const [found] = await directQuery(
     em,
     `select a.*, array(select s.id::text from account s
-                        where s.status = 'suspended' and ${onPath.sql}) as suspended_on_path
+                        where s.status = 'suspended' and ${onPath.sql}) as suspended_on_path,
+            (select p.name from account p where p.id = a.parent_id) as parent_name_of
        from account a where a.kind = ? and ${scope.sql} and a.id = ? limit 1`,
     [...onPath.params, kind, ...scope.params, unverifiedId],
   );
   if (!found) throw notFound(kind);
-  const { suspended_on_path: suspended, ...row } = found;
-  return { row, suspended: new Set(suspended as string[]) };
+  const { suspended_on_path: suspended, parent_name_of: parentName, ...row } = found;
+  return { row, suspended: new Set(suspended as string[]), parentName: parentName as string };
 }
 
 /** An account row (`select *` or `returning *`) as the fields its DTO is made of. */

@@ -60,7 +60,7 @@ export async function createSubAccount(
       creditLimit: 'creditLimit' in input ? (input.creditLimit ?? null) : null,
     });
     await tx.flush();
-    const dto = toAccountDto(account, await suspendedAncestors(tx, [account]));
+    const dto = toAccountDto(account, await suspendedAncestors(tx, [account]), parent.name);
     record({
       resource: SUB_ACCOUNT[kind].resource,
       entityId: account.id,

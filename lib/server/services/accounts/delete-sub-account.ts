@@ -20,7 +20,12 @@ export async function deleteSubAccount(
 ): Promise<void> {
   assertCan(actor, grantFor(kind, 'delete'));
   await mutate(em, actor, async (tx, record) => {
-    const { account, suspended } = await findScopedAccount(tx, actor, kind, unverifiedId);
+    const { account, suspended, parentName } = await findScopedAccount(
+      tx,
+      actor,
+      kind,
+      unverifiedId,
+    );
     const dependants = await tx.execute<{ resource: string; id: string; name: string }[]>(
       `(select case kind when 'customer' then 'customers' else 'resellers' end as resource, id, name
           from account where parent_id = ? limit 20)
@@ -36,7 +41,7 @@ export async function deleteSubAccount(
         dependants: dependants.slice(0, 20),
       });
     }
-    const before = toAccountDto(account, suspended);
+    const before = toAccountDto(account, suspended, parentName);
     tx.remove(account);
     record({
       resource: SUB_ACCOUNT[kind].resource,

@@ -13,6 +13,6 @@ export async function getSubAccount(
   unverifiedId: string,
 ): Promise<TResellerDto | TCustomerDto> {
   assertCan(actor, grantFor(kind, 'read'));
-  const { account, suspended } = await readScopedAccount(em, actor, kind, unverifiedId);
-  return toAccountDto(account, suspended);
+  const { account, suspended, parentName } = await readScopedAccount(em, actor, kind, unverifiedId);
+  return toAccountDto(account, suspended, parentName);
 }

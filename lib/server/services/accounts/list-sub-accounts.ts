@@ -1,46 +1,85 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { Account } from '@/lib/server/entities';
+import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { afterCursor, decodeCursor, pageOf } from '@/lib/server/services/paging';
-import type { TPage } from '@/lib/shared/schemas/common';
-import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
+import { escapeLike } from '@/lib/server/authz/scope';
+import { afterKey, decodeKeyCursor, keyPageOf, orderByKey } from '@/lib/server/services/paging';
+import { sortOf, type TPage } from '@/lib/shared/schemas/common';
+import type { TAccountListQuery, TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { subAccountScope, type TSubAccountKind } from './account-scope';
-import { suspendedAncestors, toAccountDto } from './account-dto';
+import { parentNameOf, parentNames, suspendedAncestors, toAccountDto } from './account-dto';
 import { grantFor } from './sub-account-kinds';
 
-/** A page of the resellers or customers in the actor's subtree, oldest first; `q` searches names and emails. */
+/** The sort keys as properties, and how a cursor's text reads back into each. */
+const SORTS = {
+  name: { field: 'name', key: (row: TAccount) => row.name },
+  email: { field: 'email', key: (row: TAccount) => row.email ?? null },
+  status: { field: 'status', key: (row: TAccount) => row.status },
+  createdAt: { field: 'createdAt', key: (row: TAccount) => row.createdAt.toISOString() },
+} as const;
+
+/**
+ * The resellers or customers in the actor's subtree matching the filters, as one
+ * condition: the page, the total and the CSV export all read exactly this.
+ */
+export function subAccountFilter(
+  actor: TActor,
+  kind: TSubAccountKind,
+  query: Pick<TAccountListQuery, 'q' | 'parentId'>,
+): FilterQuery<TAccount> {
+  const pattern = query.q ? `%${escapeLike(query.q)}%` : null;
+  return {
+    $and: [
+      subAccountScope(actor, kind),
+      pattern ? { $or: [{ name: { $ilike: pattern } }, { email: { $ilike: pattern } }] } : {},
+      query.parentId ? { parent: query.parentId } : {},
+    ],
+  } as FilterQuery<TAccount>;
+}
+
+/**
+ * A page of the resellers or customers in the actor's subtree, in creation order or
+ * `sort`; `q` searches names and emails; `total` counts every match in scope.
+ */
 export async function listSubAccounts(
   em: EntityManager,
   actor: TActor,
   kind: TSubAccountKind,
-  query: { limit: number; cursor?: string; q?: string; parentId?: string },
+  query: TAccountListQuery,
 ): Promise<TPage<TResellerDto | TCustomerDto>> {
   assertCan(actor, grantFor(kind, 'read'));
-  const search = query.q
-    ? {
-        $or: [
-          { name: { $ilike: `%${escape(query.q)}%` } },
-          { email: { $ilike: `%${escape(query.q)}%` } },
-        ],
-      }
-    : {};
-  const parent = query.parentId ? { parent: query.parentId } : {};
-  const rows = await em.find(
-    Account,
-    {
-      $and: [subAccountScope(actor, kind), search, parent, afterCursor(decodeCursor(query.cursor))],
-    },
-    { orderBy: { createdAt: 'asc', id: 'asc' }, limit: query.limit + 1 },
-  );
-  const page = pageOf(rows, query.limit);
-  const suspended = await suspendedAncestors(em, page.items);
-  return {
-    items: page.items.map((row) => toAccountDto(row, suspended)),
-    nextCursor: page.nextCursor,
-  };
+  const { rows, nextCursor } = await findSubAccountPage(em, actor, kind, query);
+  const total = await em.count(Account, subAccountFilter(actor, kind, query));
+  return { items: await subAccountDtos(em, rows), nextCursor, total };
 }
 
-function escape(value: string): string {
-  return value.replace(/[\\%_]/g, (char) => '\\' + char);
+/** One page of rows under the query's sort (the list and the export's batches). */
+export async function findSubAccountPage(
+  em: EntityManager,
+  actor: TActor,
+  kind: TSubAccountKind,
+  query: TAccountListQuery,
+): Promise<{ rows: TAccount[]; nextCursor: string | null }> {
+  const { key, dir } = sortOf(query.sort, 'createdAt');
+  const sort = { name: query.sort ?? 'createdAt', dir };
+  const { field, key: keyOf } = SORTS[key];
+  const cursor = decodeKeyCursor(query.cursor, sort);
+  const read = key === 'createdAt' ? (value: string) => new Date(value) : undefined;
+  const rows = await em.find(
+    Account,
+    { $and: [subAccountFilter(actor, kind, query), afterKey(field, sort, cursor, read)] },
+    { orderBy: orderByKey<TAccount>(field, sort), limit: query.limit + 1 },
+  );
+  const page = keyPageOf(rows, query.limit, sort, keyOf);
+  return { rows: page.items, nextCursor: page.nextCursor };
+}
+
+/** Rows as DTOs: effective status and parent name found for the whole page at once. */
+export async function subAccountDtos(
+  em: EntityManager,
+  rows: TAccount[],
+): Promise<(TResellerDto | TCustomerDto)[]> {
+  const suspended = await suspendedAncestors(em, rows);
+  const names = await parentNames(em, rows);
+  return rows.map((row) => toAccountDto(row, suspended, parentNameOf(row, names)));
 }

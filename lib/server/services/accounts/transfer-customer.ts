@@ -29,12 +29,11 @@ export async function transferCustomer(
 ): Promise<TCustomerDto> {
   assertCan(actor, 'customers:update');
   return mutate(em, actor, async (tx, record) => {
-    const { account: customer, suspended } = await findScopedAccount(
-      tx,
-      actor,
-      'customer',
-      unverifiedId,
-    );
+    const {
+      account: customer,
+      suspended,
+      parentName,
+    } = await findScopedAccount(tx, actor, 'customer', unverifiedId);
     const target = await findParentForNew(tx, actor, input.toParentId);
     const fromParentId = customer.parent!.id;
     if (target.id === fromParentId) {
@@ -46,7 +45,7 @@ export async function transferCustomer(
       throw invalidInput({ cardId: 'must be a customer card of the target account' });
     }
 
-    const before = toCustomerDto(customer, suspended);
+    const before = toCustomerDto(customer, suspended, parentName);
     const scopeBefore = accountScopePath(customer);
     const held = await tx.findOne(
       CardAssignment,
@@ -66,7 +65,7 @@ export async function transferCustomer(
     customer.path = place.path;
     customer.depth = place.depth;
     await tx.flush();
-    const after = toCustomerDto(customer, await suspendedAncestors(tx, [customer]));
+    const after = toCustomerDto(customer, await suspendedAncestors(tx, [customer]), target.name);
     record({
       resource: 'customers',
       entityId: customer.id,

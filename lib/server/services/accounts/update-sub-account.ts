@@ -39,8 +39,12 @@ export async function updateSubAccount(
 ): Promise<TResellerDto | TCustomerDto> {
   assertCan(actor, grantFor(kind, 'update'));
   return mutate(em, actor, async (tx, record) => {
-    const { account: found, suspended } = await readScopedAccount(tx, actor, kind, unverifiedId);
-    const before = toAccountDto(found, suspended);
+    const {
+      account: found,
+      suspended,
+      parentName,
+    } = await readScopedAccount(tx, actor, kind, unverifiedId);
+    const before = toAccountDto(found, suspended, parentName);
     if (patch.version !== found.version) throw staleVersion(before);
 
     const currentParent = ancestorIds(found.path).at(-2);
@@ -57,7 +61,7 @@ export async function updateSubAccount(
     // Only the account's own status can have changed here; the ancestors' are as read.
     if (account.status === 'suspended') suspended.add(account.id);
     else suspended.delete(account.id);
-    const after = toAccountDto(account, suspended);
+    const after = toAccountDto(account, suspended, parentName);
     if (after.version !== before.version) {
       record({
         resource: SUB_ACCOUNT[kind].resource,

@@ -26,6 +26,12 @@ export async function listAssignments(
     filters.push('ca.account_id = ?');
     params.push(query.accountId);
   }
+  const [counted] = await em.execute<{ total: string }[]>(
+    `select count(*) as total from card_assignment ca
+       join card c on c.id = ca.card_id join account o on o.id = c.owner_id
+      where ${filters.join(' and ')}`,
+    params,
+  );
   const cursor = decodeCursor(query.cursor);
   if (cursor) {
     filters.push('(ca.created_at, ca.id) > (?, ?)');
@@ -45,5 +51,9 @@ export async function listAssignments(
     { populate: ['card'], orderBy: { createdAt: 'asc', id: 'asc' } },
   );
   const page = pageOf(found, query.limit);
-  return { items: page.items.map(toAssignmentDto), nextCursor: page.nextCursor };
+  return {
+    items: page.items.map(toAssignmentDto),
+    nextCursor: page.nextCursor,
+    total: Number(counted?.total ?? 0),
+  };
 }

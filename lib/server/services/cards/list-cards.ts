@@ -5,13 +5,19 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { cardScopeSql, ownedCardSql, type TCardRelation } from '@/lib/server/authz/card-relation';
 import { escapeLike } from '@/lib/server/authz/scope';
-import { decodeCursor, pageOf } from '@/lib/server/services/paging';
-import type { TPage } from '@/lib/shared/schemas/common';
+import { decodeKeyCursor, keyPageOf } from '@/lib/server/services/paging';
+import { sortOf, type TPage } from '@/lib/shared/schemas/common';
 import type { TCardDto, ZCardListQuery } from '@/lib/shared/schemas/cards';
 import { toCardDto } from './card-store';
 
+/** The sort keys as SQL: the column, and the cast a cursor's text is compared as. */
+const SORTS = {
+  name: { column: 'c.name', cast: 'text' },
+  createdAt: { column: 'c.created_at', cast: 'timestamptz' },
+} as const;
+
 /**
- * Cards the actor sees, oldest first: those owned in its subtree (full view) and those
+ * Cards the actor sees, oldest first (or by `sort`), with the total matching in scope: those owned in its subtree (full view) and those
  * assigned to its own account (assignee view). `kind` is relative to the viewer: an
  * assigned card is one of its provider cards (DESIGN §1 "Reseller mode").
  */
@@ -41,26 +47,32 @@ export async function listCards(
     filters.push(`c.name ilike ?`);
     params.push(`%${escapeLike(query.q)}%`);
   }
-  const cursor = decodeCursor(query.cursor);
-  if (cursor) {
-    filters.push('(c.created_at, c.id) > (?, ?)');
-    params.push(cursor.createdAt, cursor.id);
-  }
-  params.push(query.limit + 1);
+  const where = filters.map((filter) => `(${filter})`).join(' and ');
+  const [counted] = await em.execute<{ total: string }[]>(
+    `select count(*) as total from card c join account o on o.id = c.owner_id where ${where}`,
+    params.slice(scope.relationParams.length),
+  );
+  const { key, dir } = sortOf(query.sort, 'createdAt');
+  const sort = { name: query.sort ?? 'createdAt', dir };
+  const { column, cast } = SORTS[key];
+  const cursor = decodeKeyCursor(query.cursor, sort);
+  const keyset = cursor
+    ? ` and (${column}, c.id) ${dir === 'asc' ? '>' : '<'} (?::${cast}, ?::uuid)`
+    : '';
   const rows = await em.execute<{ id: string; relation: TCardRelation }[]>(
     `select c.id, ${scope.relation} as relation
        from card c join account o on o.id = c.owner_id
-      where ${filters.map((filter) => `(${filter})`).join(' and ')}
-      order by c.created_at, c.id
+      where ${where}${keyset}
+      order by ${column} ${dir}, c.id ${dir}
       limit ?`,
-    params,
+    [...params, ...(cursor ? [cursor.value, cursor.id] : []), query.limit + 1],
   );
   const cards = new Map(
     (await em.find(Card, { id: { $in: rows.map((row) => row.id) } }, { populate: ['owner'] })).map(
       (card) => [card.id, card],
     ),
   );
-  const page = pageOf(
+  const page = keyPageOf(
     rows
       // A card deleted between the two reads is simply not listed.
       .flatMap((row) => {
@@ -69,13 +81,15 @@ export async function listCards(
       })
       .map((entry) => ({
         ...entry,
-        createdAt: entry.card.createdAt,
         id: entry.card.id,
       })),
     query.limit,
+    sort,
+    (entry) => (key === 'name' ? entry.card.name : entry.card.createdAt.toISOString()),
   );
   return {
     items: page.items.map((entry) => toCardDto(entry.card, entry.relation)),
     nextCursor: page.nextCursor,
+    total: Number(counted?.total ?? 0),
   };
 }

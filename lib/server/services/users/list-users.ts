@@ -1,34 +1,50 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { User } from '@/lib/server/entities';
+import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import type { z } from 'zod';
+import { User, type TUser } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { scopeFor } from '@/lib/server/authz/scope';
-import { afterCursor, decodeCursor, pageOf } from '@/lib/server/services/paging';
-import type { TPage } from '@/lib/shared/schemas/common';
-import type { TUserDto } from '@/lib/shared/schemas/users';
+import { escapeLike, scopeFor } from '@/lib/server/authz/scope';
+import { afterKey, decodeKeyCursor, keyPageOf, orderByKey } from '@/lib/server/services/paging';
+import { sortOf, type TPage } from '@/lib/shared/schemas/common';
+import type { TUserDto, ZUserListQuery } from '@/lib/shared/schemas/users';
 import { toUserDto } from './user-access';
 
+const SORTS = {
+  name: (user: TUser) => user.name,
+  email: (user: TUser) => user.email,
+  status: (user: TUser) => user.status,
+  createdAt: (user: TUser) => user.createdAt.toISOString(),
+} as const;
+
+/** Users in scope, in creation order or `sort`; `q` searches names and emails. */
 export async function listUsers(
   em: EntityManager,
   actor: TActor,
-  query: { limit: number; cursor?: string; accountId?: string },
+  query: z.input<typeof ZUserListQuery> & { limit: number },
 ): Promise<TPage<TUserDto>> {
   assertCan(actor, 'users:read');
+  const pattern = query.q ? `%${escapeLike(query.q)}%` : null;
+  const filter = {
+    $and: [
+      scopeFor(actor, 'user'),
+      query.accountId ? { account: query.accountId } : {},
+      pattern ? { $or: [{ name: { $ilike: pattern } }, { email: { $ilike: pattern } }] } : {},
+    ],
+  } as FilterQuery<TUser>;
+  const { key, dir } = sortOf(query.sort, 'createdAt');
+  const sort = { name: query.sort ?? 'createdAt', dir };
+  const cursor = decodeKeyCursor(query.cursor, sort);
+  const read = key === 'createdAt' ? (value: string) => new Date(value) : undefined;
   const rows = await em.find(
     User,
-    {
-      $and: [
-        scopeFor(actor, 'user'),
-        query.accountId ? { account: query.accountId } : {},
-        afterCursor(decodeCursor(query.cursor)),
-      ],
-    },
+    { $and: [filter, afterKey(key, sort, cursor, read)] } as FilterQuery<TUser>,
     {
       populate: ['account', 'group'],
-      orderBy: { createdAt: 'asc', id: 'asc' },
+      orderBy: orderByKey<TUser>(key, sort),
       limit: query.limit + 1,
     },
   );
-  const page = pageOf(rows, query.limit);
-  return { items: page.items.map(toUserDto), nextCursor: page.nextCursor };
+  const page = keyPageOf(rows, query.limit, sort, SORTS[key]);
+  const total = await em.count(User, filter);
+  return { items: page.items.map(toUserDto), nextCursor: page.nextCursor, total };
 }

@@ -76,6 +76,7 @@ export function toUserDto(user: TUser): TUserDto {
     email: user.email,
     name: user.name,
     accountId: user.account.id,
+    accountName: user.account.name,
     groupId: user.group.id,
     status: user.status,
     mustChangePassword: user.mustChangePassword,

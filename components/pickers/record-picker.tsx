@@ -1,0 +1,104 @@
+'use client';
+
+import { useState } from 'react';
+import { queryKeys, type TFilter } from '@/lib/client/query-keys';
+import { usePagedList } from '@/lib/client/use-resource';
+import { useDebounced } from '@/lib/client/use-debounced';
+import type { TLiveItem } from '@/lib/client/live-cache';
+import type { TLiveResource } from '@/lib/shared/live/change';
+import { Combobox, type TComboOption } from '@/components/ui/combobox';
+
+/** Where a picker's options come from: a list endpoint searched with `q`, and its rows as options. */
+export interface TPickerSource {
+  resource: TLiveResource;
+  filter?: TFilter;
+  /** A row as an option, or null to leave it out (the caller's own exclusions). */
+  toOption: (item: TLiveItem & Record<string, unknown>) => TComboOption | null;
+}
+
+const PAGE = 20;
+
+/**
+ * A record picker searched on the server: what is typed becomes the list endpoint's `q`
+ * (debounced), so any record in the caller's scope is reachable however long the list,
+ * and scrolling or arrowing past the last option loads the next page. One or two sources
+ * (resellers and customers for an assignment); `local` options (the caller's own account)
+ * are matched here and listed first.
+ */
+export function RecordPicker({
+  id,
+  label,
+  sources,
+  local = [],
+  value,
+  onChange,
+  error,
+  placeholder,
+  disabled,
+  required,
+}: {
+  id?: string;
+  label: string;
+  sources: [TPickerSource] | [TPickerSource, TPickerSource];
+  local?: TComboOption[];
+  /** The chosen id ('' for none). */
+  value: string;
+  onChange: (id: string, option: TComboOption | null) => void;
+  error?: string;
+  placeholder?: string;
+  disabled?: boolean;
+  required?: boolean;
+}) {
+  const [query, setQuery] = useState('');
+  const [chosen, setChosen] = useState<TComboOption | null>(null);
+  const q = useDebounced(query.trim(), 250);
+  const [first, second] = sources;
+  const a = usePagedList<TLiveItem & Record<string, unknown>>(
+    queryKeys.list(first.resource, { ...first.filter, q }),
+    { pageSize: PAGE, enabled: !disabled },
+  );
+  const b = usePagedList<TLiveItem & Record<string, unknown>>(
+    queryKeys.list((second ?? first).resource, { ...(second ?? first).filter, q }),
+    { pageSize: PAGE, enabled: Boolean(second) && !disabled },
+  );
+  const needle = q.toLowerCase();
+  const options = [
+    ...local.filter((option) => option.label.toLowerCase().includes(needle)),
+    ...(a.data ?? []).map(first.toOption),
+    ...(second ? (b.data ?? []).map(second.toOption) : []),
+  ].filter((option, index, all): option is TComboOption =>
+    Boolean(option && all.findIndex((other) => other?.id === option.id) === index),
+  );
+  // The form may set or clear the value itself (a reset, a preselected account).
+  const selected =
+    value === ''
+      ? null
+      : chosen?.id === value
+        ? chosen
+        : (options.find((option) => option.id === value) ?? null);
+  const hasMore = Boolean(a.hasNextPage || (second && b.hasNextPage));
+  return (
+    <Combobox
+      id={id}
+      label={label}
+      query={query}
+      onQueryChange={setQuery}
+      options={options}
+      value={selected}
+      onChange={(option) => {
+        setChosen(option);
+        onChange(option?.id ?? '', option);
+      }}
+      loading={a.isFetching || (Boolean(second) && b.isFetching)}
+      hasMore={hasMore}
+      onLoadMore={() => {
+        if (a.hasNextPage && !a.isFetchingNextPage) void a.fetchNextPage();
+        else if (second && b.hasNextPage && !b.isFetchingNextPage) void b.fetchNextPage();
+      }}
+      error={error}
+      placeholder={placeholder}
+      disabled={disabled}
+      required={required}
+    />
+  );
+}

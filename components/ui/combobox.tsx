@@ -1,0 +1,205 @@
+'use client';
+
+import { useId, useRef, useState, type KeyboardEvent } from 'react';
+
+export interface TComboOption {
+  id: string;
+  label: string;
+  /** A second line (kind, parent): helps tell two of the same name apart. */
+  detail?: string;
+}
+
+/**
+ * A text input that filters a list of options fetched elsewhere (WAI-ARIA combobox with
+ * a listbox popup): the input is `role="combobox"` with `aria-expanded`, `aria-controls`
+ * and `aria-activedescendant`; ArrowDown/ArrowUp move through the options (opening the
+ * list), Enter picks the active one, Escape closes the list (a second Escape clears the
+ * text). Reaching the end of the list asks for more (`onLoadMore`), so every record the
+ * search can return is reachable by keyboard and by scrolling.
+ */
+export function Combobox({
+  id: givenId,
+  label,
+  query,
+  onQueryChange,
+  options,
+  value,
+  onChange,
+  loading = false,
+  hasMore = false,
+  onLoadMore,
+  error,
+  placeholder,
+  disabled = false,
+  required = false,
+}: {
+  id?: string;
+  label: string;
+  /** The text typed: the caller searches with it. */
+  query: string;
+  onQueryChange: (query: string) => void;
+  options: TComboOption[];
+  /** The chosen option (shown in the input while it is not being edited). */
+  value: TComboOption | null;
+  onChange: (option: TComboOption | null) => void;
+  loading?: boolean;
+  hasMore?: boolean;
+  onLoadMore?: () => void;
+  error?: string;
+  placeholder?: string;
+  disabled?: boolean;
+  required?: boolean;
+}) {
+  const generated = useId();
+  const id = givenId ?? `combo-${generated.replace(/:/g, '')}`;
+  const listId = `${id}-listbox`;
+  const [open, setOpen] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const [active, setActive] = useState(-1);
+  const listRef = useRef<HTMLUListElement>(null);
+  const shown = editing ? query : (value?.label ?? query);
+
+  function move(to: number) {
+    if (!options.length) return;
+    const next = Math.max(0, Math.min(options.length - 1, to));
+    setActive(next);
+    if (next >= options.length - 1 && hasMore) onLoadMore?.();
+    document.getElementById(`${id}-option-${next}`)?.scrollIntoView?.({ block: 'nearest' });
+  }
+
+  function pick(option: TComboOption) {
+    onChange(option);
+    setEditing(false);
+    setOpen(false);
+    setActive(-1);
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLInputElement>) {
+    switch (event.key) {
+      case 'ArrowDown':
+        event.preventDefault();
+        if (!open) setOpen(true);
+        move(active + 1);
+        break;
+      case 'ArrowUp':
+        event.preventDefault();
+        if (!open) setOpen(true);
+        move(active <= 0 ? 0 : active - 1);
+        break;
+      case 'Home':
+      case 'End':
+        if (open && options.length) {
+          event.preventDefault();
+          move(event.key === 'Home' ? 0 : options.length - 1);
+        }
+        break;
+      case 'Enter':
+        if (open && active >= 0 && options[active]) {
+          event.preventDefault();
+          pick(options[active]);
+        }
+        break;
+      case 'Escape':
+        if (open) {
+          event.preventDefault();
+          setOpen(false);
+          setActive(-1);
+        } else if (shown) {
+          event.preventDefault();
+          onQueryChange('');
+          onChange(null);
+        }
+        break;
+    }
+  }
+
+  return (
+    <div className="relative">
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      <input
+        id={id}
+        type="text"
+        role="combobox"
+        aria-expanded={open}
+        aria-controls={listId}
+        aria-autocomplete="list"
+        aria-activedescendant={open && active >= 0 ? `${id}-option-${active}` : undefined}
+        aria-invalid={Boolean(error)}
+        aria-describedby={error ? `${id}-error` : undefined}
+        aria-required={required || undefined}
+        autoComplete="off"
+        disabled={disabled}
+        placeholder={placeholder ?? 'Type to search…'}
+        value={shown}
+        onChange={(event) => {
+          setEditing(true);
+          setOpen(true);
+          setActive(-1);
+          onQueryChange(event.target.value.slice(0, 200));
+          if (value) onChange(null);
+        }}
+        onFocus={() => setOpen(true)}
+        onClick={() => setOpen(true)}
+        onBlur={() => {
+          setOpen(false);
+          setEditing(false);
+        }}
+        onKeyDown={onKeyDown}
+        className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500 aria-[invalid=true]:border-red-500"
+      />
+      <ul
+        ref={listRef}
+        id={listId}
+        role="listbox"
+        aria-label={label}
+        hidden={!open}
+        onScroll={(event) => {
+          const list = event.currentTarget;
+          if (hasMore && list.scrollTop + list.clientHeight >= list.scrollHeight - 24) {
+            onLoadMore?.();
+          }
+        }}
+        className="absolute z-20 mt-1 max-h-64 w-full overflow-y-auto rounded-md border border-slate-200 bg-white py-1 text-sm shadow-lg"
+      >
+        {options.map((option, index) => (
+          <li
+            key={option.id}
+            id={`${id}-option-${index}`}
+            role="option"
+            aria-selected={value?.id === option.id}
+            // Picking on mousedown: a click would first blur the input and close the list.
+            onMouseDown={(event) => {
+              event.preventDefault();
+              pick(option);
+            }}
+            onMouseMove={() => setActive(index)}
+            className={`cursor-pointer px-3 py-1.5 ${
+              index === active ? 'bg-brand-50 text-brand-900' : 'text-slate-800'
+            }`}
+          >
+            {option.label}
+            {option.detail ? (
+              <span className="ml-2 text-xs text-slate-500">{option.detail}</span>
+            ) : null}
+          </li>
+        ))}
+        {options.length === 0 ? (
+          <li role="presentation" className="px-3 py-1.5 text-slate-500">
+            {loading ? 'Searching…' : 'No match'}
+          </li>
+        ) : loading || hasMore ? (
+          <li role="presentation" className="px-3 py-1.5 text-xs text-slate-500">
+            {loading ? 'Loading more…' : 'More below: scroll or keep typing'}
+          </li>
+        ) : null}
+      </ul>
+      {error ? (
+        <p id={`${id}-error`} className="mt-1 text-xs text-red-700">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,234 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Account, CardAssignment, type TAccount } from '@/lib/server/entities';
+import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
+import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient, type TApiResponse } from '../fixtures/api-client';
+import { addAccount, addGroup, addUser } from '../fixtures/accounts';
+
+/**
+ * Lists that scale (issue 15 item 3): totals counted within the caller's scope, sorts
+ * with keyset cursors that stay in order across pages, search, the CSV export, and the
+ * all-or-nothing bulk actions.
+ */
+const PASSWORD = 'lists-password-12';
+const ADMIN = { email: 'admin@lists.test', password: 'lists-admin-password' };
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+let r1User: TApiClient;
+const world = {} as Record<'C1' | 'R1' | 'R2' | 'C2R', TAccount>;
+/** Resellers under R1 named out of creation order; `zz-` keeps the search to them. */
+const NAMES = ['zz-delta', 'zz-alpha', 'zz-echo', 'zz-charlie', 'zz-bravo', 'zz-foxtrot'];
+
+beforeAll(async () => {
+  const em = suite.orm.em.fork();
+  world.C1 = await em.findOneOrFail(Account, { kind: 'carrier' });
+  world.R1 = await addAccount(em, world.C1, 'reseller', 'Reseller One');
+  world.R2 = await addAccount(em, world.C1, 'reseller', 'Reseller Two');
+  const other = await createCarrier(em, {
+    name: 'Carrier Two',
+    adminEmail: 'admin@c2.lists.test',
+    adminPassword: PASSWORD,
+  });
+  world.C2R = await addAccount(em, other.carrier, 'reseller', 'Other Tenant Reseller');
+  for (const name of ['Kilo One', 'Lima One', 'Mike One'])
+    await addAccount(em, world.R1, 'customer', name);
+  for (const name of ['November Two', 'Oscar Two'])
+    await addAccount(em, world.R2, 'customer', name);
+  for (const name of NAMES) await addAccount(em, world.R1, 'reseller', name);
+  const group = await addGroup(em, world.C1, 'Default Reseller', [...DEFAULT_RESELLER_GRANTS]);
+  await addUser(em, { account: world.R1, group, email: 'r1@lists.test', password: PASSWORD });
+  await addUser(em, { account: world.R2, group, email: 'r2@lists.test', password: PASSWORD });
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  r1User = await apiClient(suite.server.url, 'r1@lists.test', PASSWORD);
+});
+
+/** Rows in the change log (the audit): a refused bulk action adds none. */
+async function logRows(): Promise<number> {
+  const [row] = await suite.orm.em
+    .fork()
+    .execute<{ n: string }[]>('select count(*) as n from change_log');
+  return Number(row!.n);
+}
+
+/** Every page of a list, following `nextCursor`. */
+async function allPages(client: TApiClient, path: string) {
+  const items: { id: string; name: string; email: string | null }[] = [];
+  const totals: number[] = [];
+  let cursor: string | null = null;
+  do {
+    const joiner: string = path.includes('?') ? '&' : '?';
+    type TListPage = { items: typeof items; total: number; nextCursor: string | null };
+    const page: TApiResponse<TListPage> = await client.get<TListPage>(
+      `${path}${cursor ? `${joiner}cursor=${cursor}` : ''}`,
+    );
+    expect(page.status).toBe(200);
+    items.push(...page.body.items);
+    totals.push(page.body.total);
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  return { items, totals };
+}
+
+describe('totals', () => {
+  it('count what is in the caller’s scope and matches the filters, not one page', async () => {
+    const all = await admin.get('/customers?limit=2');
+    expect(all.body.items).toHaveLength(2);
+    expect(all.body.total).toBe(5);
+    // A reseller counts its own customers only: R2's are not in its total.
+    const own = await r1User.get('/customers?limit=1');
+    expect(own.body.total).toBe(3);
+    const searched = await r1User.get('/customers?q=lima');
+    expect(searched.body.total).toBe(1);
+    const r2Search = await r1User.get('/customers?q=Two');
+    expect(r2Search.body.total).toBe(0);
+    expect((await admin.get('/resellers?limit=1')).body.total).toBe(2 + NAMES.length);
+    expect((await r1User.get('/resellers?limit=1')).body.total).toBe(NAMES.length);
+  });
+
+  it('users carry their account’s name; customers and resellers their parent’s', async () => {
+    const users = await admin.get('/users?sort=email');
+    const r1 = users.body.items.find((user: { email: string }) => user.email === 'r1@lists.test');
+    expect(r1.accountName).toBe('Reseller One');
+    const customers = await r1User.get('/customers');
+    expect(customers.body.items.map((c: { parentName: string }) => c.parentName)).toEqual([
+      'Reseller One',
+      'Reseller One',
+      'Reseller One',
+    ]);
+    const reseller = await admin.get(`/resellers?q=zz-alpha`);
+    expect(reseller.body.items[0]).toMatchObject({
+      parentId: world.R1.id,
+      parentName: 'Reseller One',
+    });
+  });
+});
+
+describe('sort', () => {
+  it('orders by name both ways, and the cursor keeps the order across pages', async () => {
+    const sorted = [...NAMES].sort();
+    const ascending = await allPages(admin, '/resellers?q=zz-&sort=name&limit=2');
+    expect(ascending.items.map((item) => item.name)).toEqual(sorted);
+    expect(new Set(ascending.totals)).toEqual(new Set([NAMES.length]));
+    const descending = await allPages(admin, '/resellers?q=zz-&sort=-name&limit=4');
+    expect(descending.items.map((item) => item.name)).toEqual([...sorted].reverse());
+  });
+
+  it('pages through a nullable column (customers without an email) without loss', async () => {
+    const seen = await allPages(admin, '/customers?sort=email&limit=2');
+    expect(seen.items).toHaveLength(5);
+    expect(new Set(seen.items.map((item) => item.id)).size).toBe(5);
+    const back = await allPages(admin, '/customers?sort=-email&limit=2');
+    expect(new Set(back.items.map((item) => item.id))).toEqual(
+      new Set(seen.items.map((item) => item.id)),
+    );
+  });
+
+  it('refuses an unknown column with 400 naming `sort`, and a cursor of another sort', async () => {
+    const bad = await admin.get('/resellers?sort=password');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('sort');
+    expect((await admin.get('/users?sort=groupId')).body.error.fields).toHaveProperty('sort');
+    const byName = await admin.get('/resellers?q=zz-&sort=name&limit=2');
+    const mixed = await admin.get(`/resellers?q=zz-&sort=email&cursor=${byName.body.nextCursor}`);
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.fields).toHaveProperty('cursor');
+  });
+});
+
+describe('bulk status', () => {
+  it('with one account out of scope writes nothing (404)', async () => {
+    const em = suite.orm.em.fork();
+    const mine = await em.findOneOrFail(Account, { name: 'Kilo One' });
+    const theirs = await em.findOneOrFail(Account, { name: 'November Two' });
+    const logBefore = await logRows();
+    const refused = await r1User.post('/customers/bulk', {
+      ids: [mine.id, theirs.id],
+      status: 'suspended',
+    });
+    expect(refused.status).toBe(404);
+    const after = suite.orm.em.fork();
+    expect((await after.findOneOrFail(Account, { id: mine.id })).status).toBe('active');
+    expect((await after.findOneOrFail(Account, { id: theirs.id })).status).toBe('active');
+    expect(await logRows()).toBe(logBefore);
+  });
+
+  it('suspends every named account in one go, and a repeat changes nothing', async () => {
+    const em = suite.orm.em.fork();
+    const ids = (await em.find(Account, { name: { $in: ['Kilo One', 'Lima One'] } })).map(
+      (account) => account.id,
+    );
+    const done = await r1User.post('/customers/bulk', { ids, status: 'suspended' });
+    expect(done.status).toBe(200);
+    expect(done.body.items.map((item: { status: string }) => item.status)).toEqual([
+      'suspended',
+      'suspended',
+    ]);
+    const logAfter = await logRows();
+    const again = await r1User.post('/customers/bulk', { ids, status: 'suspended' });
+    expect(again.body.items.map((item: { version: number }) => item.version)).toEqual(
+      done.body.items.map((item: { version: number }) => item.version),
+    );
+    expect(await logRows()).toBe(logAfter);
+    await r1User.post('/customers/bulk', { ids, status: 'active' });
+  });
+});
+
+describe('bulk assign', () => {
+  it('assigns a card to several accounts; any refusal writes nothing', async () => {
+    const card = await admin.post('/cards', {
+      name: 'Bulk Card',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    expect(card.status).toBe(201);
+    const em = suite.orm.em.fork();
+    const refused = await admin.post('/assignments/bulk', {
+      cardId: card.body.id,
+      accountIds: [world.R1.id, world.C2R.id],
+    });
+    expect(refused.status).toBe(404);
+    expect(await em.count(CardAssignment, { card: card.body.id })).toBe(0);
+
+    const done = await admin.post('/assignments/bulk', {
+      cardId: card.body.id,
+      accountIds: [world.R1.id, world.R2.id],
+    });
+    expect(done.status).toBe(200);
+    expect(done.body.items).toHaveLength(2);
+    const again = await admin.post('/assignments/bulk', {
+      cardId: card.body.id,
+      accountIds: [world.R2.id],
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.items[0].id).toBe(done.body.items[1].id);
+    expect(await suite.orm.em.fork().count(CardAssignment, { card: card.body.id })).toBe(2);
+  });
+});
+
+describe('CSV export', () => {
+  it('writes the list in scope, sorted, with raw decimal strings', async () => {
+    const em = suite.orm.em.fork();
+    const lima = await em.findOneOrFail(Account, { name: 'Lima One' });
+    const edit = await r1User.patch(`/customers/${lima.id}`, {
+      version: lima.version,
+      creditLimit: '1234.5',
+    });
+    expect(edit.status).toBe(200);
+    const csv = await r1User.raw('GET', '/customers/export?sort=-name');
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = csv.text.trim().split('\r\n');
+    expect(lines[0]).toBe('id,name,email,parentId,parentName,status,creditLimit,balance,createdAt');
+    expect(lines.slice(1).map((line) => line.split(',')[1])).toEqual([
+      'Mike One',
+      'Lima One',
+      'Kilo One',
+    ]);
+    const limaLine = lines.find((line) => line.includes('Lima One'))!.split(',');
+    expect(limaLine[6]).toBe('1234.500000');
+    expect(limaLine[7]).toBe('0.000000');
+    expect(csv.text).not.toContain('Two');
+  });
+});
