@@ -105,12 +105,22 @@ describe("a reseller's own account, live", () => {
     expect(signal).toMatchObject({
       type: 'resellers.refetch',
       data: { id: ids.r1 },
-      summary: { refetch: [], reason: 'own_account' },
+      // Its users carry its name, its sub-accounts too: those lists refetch as well.
+      summary: { refetch: ['resellers', 'customers', 'users'], reason: 'own_account' },
     });
     // What the header refetches: its own account, renamed.
     expect((await listeners.r1.client.get('/me')).body.account.name).toBe('Nimbus Telecom');
     await settleR2();
     expect(listeners.r2.received.filter(forR1)).toEqual([]);
+    // A socket away at that moment hears of it when it catches up (the same signal): the
+    // entry is scoped to the parent, outside the reseller's subtree.
+    const caughtUp = await listeners.r1.client.get(`/events?since=${signal.seq - 1}`);
+    expect(caughtUp.status).toBe(200);
+    expect(caughtUp.body.items[0]).toMatchObject({
+      seq: signal.seq,
+      type: 'resellers.refetch',
+      summary: { reason: 'own_account' },
+    });
   });
 
   it("signals a view-as started and stopped on the reseller's user to that reseller only", async () => {

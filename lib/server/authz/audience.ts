@@ -138,16 +138,17 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
 
 /**
  * An account's own people learn that their account changed (renamed, suspended or
- * resumed) — to them a signal, `<resource>.refetch` naming the account with nothing to
- * refetch but their views of themselves (`/me`, the overview): the account is not in
- * any list of theirs, and the change's body is the parent's view of it.
+ * resumed) — to them a signal, `<resource>.refetch` naming the account: their views of
+ * themselves (`/me`, the overview) follow, and the lists the change makes stale (users
+ * carrying its name, sub-accounts its name and status): the account is not in any list
+ * of theirs, and the change's body is the parent's view of it.
  */
 function ownAccountDeliveries(entry: TLogEntry, resource: TLiveResource): TDelivery[] {
   if ((resource !== 'resellers' && resource !== 'customers') || entry.op !== 'updated') return [];
   return [
     {
       rooms: [ownAccountRoom(entry.entityId)],
-      envelope: signal(entry, resource, entry.entityId, 'own_account'),
+      envelope: signal(entry, resource, entry.entityId, 'own_account', knockOnLists(entry)),
     },
   ];
 }
@@ -177,6 +178,7 @@ function signal(
   resource: TLiveResource,
   accountId: string,
   reason: 'own_account' | 'view_as',
+  refetch: TLiveResource[] = [],
 ): TChangeEnvelope {
   return {
     seq: entry.seq,
@@ -185,8 +187,17 @@ function signal(
     data: { id: accountId },
     at: entry.at.toISOString(),
     actor: projectActor(entry.actor, false),
-    summary: { refetch: [], reason },
+    summary: { refetch, reason },
   };
+}
+
+/**
+ * The lists an account's change makes stale (its summary's `refetch`): its own people
+ * read them too — its users carry its name, its sub-accounts its name and status.
+ */
+function knockOnLists(entry: TLogEntry): TLiveResource[] {
+  const refetch = entry.summary?.refetch;
+  return Array.isArray(refetch) ? refetch.filter(isLiveResource) : [];
 }
 
 /**
@@ -198,23 +209,26 @@ function refetchDeliveries(entry: TLogEntry, resource: TLiveResource): TDelivery
   const refetch = entry.summary?.refetch;
   if (!Array.isArray(refetch)) return [];
   const accounts = ancestorPrefixes(entry.scopeAfter ?? entry.scopeBefore);
-  return refetch
-    .filter((other): other is TLiveResource => other !== resource && isLiveResource(other))
-    .flatMap((other) =>
-      accounts.map(([accountId]) => ({
-        rooms: [roomFor(accountId, other, true), roomFor(accountId, other, false)],
-        except: [roomFor(accountId, resource, true), roomFor(accountId, resource, false)],
-        envelope: {
-          seq: entry.seq,
-          type: `${other}.refetch` as const,
-          id: entry.entityId,
-          data: { id: entry.entityId },
-          at: entry.at.toISOString(),
-          actor: projectActor(entry.actor, false),
-          summary: { refetch: [other], reason: entry.summary?.reason },
-        },
-      })),
-    );
+  const others = refetch.filter(
+    (other): other is TLiveResource => other !== resource && isLiveResource(other),
+  );
+  return others.flatMap((other) =>
+    accounts.map(([accountId]) => ({
+      rooms: [roomFor(accountId, other, true), roomFor(accountId, other, false)],
+      except: [roomFor(accountId, resource, true), roomFor(accountId, resource, false)],
+      envelope: {
+        seq: entry.seq,
+        type: `${other}.refetch` as const,
+        id: entry.entityId,
+        data: { id: entry.entityId },
+        at: entry.at.toISOString(),
+        actor: projectActor(entry.actor, false),
+        // Every list the change makes stale, not only this room's: a client takes one
+        // envelope per position, so a reader of two of them hears of it once.
+        summary: { refetch: others, reason: entry.summary?.reason },
+      },
+    })),
+  );
 }
 
 /** A card's named event (`cards.rates_changed`, `cards.margin_alert`) instead of `updated`. */

@@ -100,15 +100,22 @@ export async function readLogAfterCursors(
   return rows.map(logEntryOf);
 }
 
-/** Entries in the viewer's subtree, and groups and cards (assignments) owned above it. */
+/**
+ * Entries in the viewer's subtree, groups and cards (assignments) owned above it, and
+ * the viewer's own account's changes (scoped to its parent, but its people hear of them:
+ * audience.ts `ownAccountDeliveries`) — what the audience function may deliver to it.
+ */
 function viewerScopeSql(accountPath: string): TSqlFragment {
   const inAfter = withinSql('scope_after', accountPath);
   const inBefore = withinSql('scope_before', accountPath);
   const ownedAbove = holdsSql('coalesce(scope_after, scope_before)', accountPath);
+  // A path ends with its own account's id (lib/server/authz/scope.ts).
+  const ownAccountId = accountPath.split('/').filter(Boolean).at(-1)!;
   return {
     sql: `(${inAfter.sql} or ${inBefore.sql}
-           or (resource in ('groups', 'cards', 'assignments') and ${ownedAbove.sql}))`,
-    params: [...inAfter.params, ...inBefore.params, ...ownedAbove.params],
+           or (resource in ('groups', 'cards', 'assignments') and ${ownedAbove.sql})
+           or (resource in ('resellers', 'customers') and entity_id = ?::uuid))`,
+    params: [...inAfter.params, ...inBefore.params, ...ownedAbove.params, ownAccountId],
   };
 }
 

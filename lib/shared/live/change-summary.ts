@@ -26,11 +26,12 @@ export type TChangeSummaryOf<R extends TSummarizedResource> = TChangeSummaries[R
 
 /**
  * `refetch` names lists whose other entries changed with this one (a reseller's
- * suspension changes the effective status of everything below it); `reason` says why,
- * for the viewer.
+ * suspension changes the effective status of everything below it; a rename the account
+ * name its users and the parent name its sub-accounts carry); `reason` says why, for the
+ * viewer.
  */
 export type TAccountChangeSummary =
-  { refetch: TLiveResource[]; reason: 'status_cascade' } | { reason: 'transfer' };
+  { refetch: TLiveResource[]; reason: 'status_cascade' | 'renamed' } | { reason: 'transfer' };
 
 /**
  * The card and the account by name, so the audit and the activity read as a sentence

@@ -18,11 +18,28 @@ import { toAccountDto, type TAccountFields } from './account-dto';
 import { ancestorIds } from './account-tree';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 
-/** A reseller's effective status moved, and with it everything below it. */
-const STATUS_CASCADE: TAccountChangeSummary = {
-  refetch: ['resellers', 'customers'],
-  reason: 'status_cascade',
-};
+/**
+ * What else an edit makes stale, to be refetched by those who read it (DESIGN §2): a
+ * reseller's status moves the effective status of everything below it; an account's
+ * name is carried by its users (`accountName`) and its sub-accounts (`parentName`).
+ * One row for the bulk change, not one row per account below.
+ */
+function knockOn(
+  kind: TSubAccountKind,
+  before: TAccountFields,
+  after: TAccountFields,
+): TAccountChangeSummary | undefined {
+  const cascade = kind === 'reseller' && after.status !== before.status;
+  const renamed = after.name !== before.name;
+  if (!cascade && !renamed) return undefined;
+  return {
+    refetch: [
+      ...(kind === 'reseller' ? (['resellers', 'customers'] as const) : []),
+      ...(renamed ? (['users'] as const) : []),
+    ],
+    reason: cascade ? 'status_cascade' : 'renamed',
+  };
+}
 
 /**
  * Edits a reseller or customer in scope. Optimistic: the body names the version it was
@@ -72,11 +89,7 @@ export async function updateSubAccount(
         after: { ...after },
         scopeBefore: accountScopePath(account),
         scopeAfter: accountScopePath(account),
-        // Everything below a reseller takes its effective status from it: one row for the
-        // bulk change, telling viewers to refetch (DESIGN §2), not one row per account.
-        ...(kind === 'reseller' && account.status !== found.status
-          ? { summary: STATUS_CASCADE }
-          : {}),
+        summary: knockOn(kind, found, account),
       });
     }
     return after;
