@@ -1,4 +1,11 @@
-import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import {
+  expect,
+  test,
+  type APIRequestContext,
+  type Browser,
+  type Locator,
+  type Page,
+} from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
 import { adminPage, signIn } from '../fixtures/e2e-sign-in';
 
@@ -31,9 +38,33 @@ async function adminSignedIn(browser: Browser): Promise<Page> {
 }
 
 async function onCards(page: Page): Promise<Page> {
-  await page.getByRole('link', { name: 'Cards' }).click();
+  await page
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Cards', exact: true })
+    .click();
   await expect(page.getByText('Live', { exact: true })).toBeVisible();
   return page;
+}
+
+/** Opens a record from its list, as a person does: its name links to its own page. */
+async function openRecord(page: Page, table: string, name: string): Promise<void> {
+  await page.getByRole('table', { name: table }).getByRole('link', { name, exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name, exact: true })).toBeVisible();
+}
+
+/** The server-searched account picker: type the name, take its option by keyboard. */
+async function pickAccount(combobox: Locator, name: string, detail = /.*/) {
+  await combobox.fill(name);
+  const list = combobox.page().locator(`#${await combobox.getAttribute('aria-controls')}`);
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const option = list.getByRole('option', { name: new RegExp(`^${escaped}`) });
+  await expect(option).toHaveCount(1);
+  await expect(option).toHaveAccessibleName(detail);
+  // The search has answered (debounced): the match leads the list.
+  await expect(list.getByRole('option').first()).toHaveAccessibleName(new RegExp(`^${escaped}`));
+  await combobox.press('ArrowDown');
+  await combobox.press('Enter');
+  await expect(combobox).toHaveValue(name);
 }
 
 /** The carrier admin's API, by bearer token, for the set-up that is not under test. */
@@ -82,10 +113,14 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
     0,
   );
 
-  // The carrier admin assigns it through the panel.
-  await admin.getByRole('button', { name: 'Open E2E Sell' }).click();
+  // The carrier admin assigns it through the panel, on the card's own page.
+  await openRecord(admin, 'Customer cards', 'E2E Sell');
   const assign = admin.getByRole('form', { name: 'Assign card' });
-  await assign.getByLabel('Assign to').selectOption({ label: 'Acme Voice (reseller)' });
+  await pickAccount(
+    assign.getByRole('combobox', { name: 'Assign to' }),
+    'Acme Voice',
+    /^Acme Voice\s*reseller\b/,
+  );
   await assign.getByRole('button', { name: 'Assign' }).click();
   await expect(providerCards(a).getByRole('cell', { name: 'E2E Sell', exact: true })).toBeVisible({
     timeout: 1_000,
@@ -100,7 +135,7 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   );
 
   // A sees only the assignee view (its buy price), and derives its own card from it.
-  await a.getByRole('button', { name: 'Open E2E Sell' }).click();
+  await openRecord(a, 'Provider cards', 'E2E Sell');
   await expect(a.getByText('Assigned to you (your buy price)')).toBeVisible();
   await expect(a.getByRole('table', { name: 'Rates' })).toContainText('0.0200');
   const derive = a.getByRole('form', { name: 'Derive a customer card' });
@@ -108,7 +143,12 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await derive.getByLabel('Markup %').fill('50');
   await expect(derive.getByRole('table', { name: 'Markup preview' })).toContainText('0.0300');
   await derive.getByRole('button', { name: 'Derive' }).click();
-  await a.getByRole('button', { name: 'Open Acme retail' }).click();
+  // The new card is in A's list; its page shows the marked-up rate.
+  await a
+    .getByRole('navigation', { name: 'Breadcrumb' })
+    .getByRole('link', { name: 'Cards' })
+    .click();
+  await openRecord(a, 'Customer cards', 'Acme retail');
   const rates = a.getByRole('table', { name: 'Rates' });
   await expect(rates.getByRole('cell', { name: '€0.0300', exact: true })).toBeVisible();
   await a.screenshot({ path: 'test-results/cards-reseller.png', fullPage: true });
@@ -126,7 +166,10 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await admin.screenshot({ path: 'test-results/cards-carrier.png', fullPage: true });
 
   // The price trace shows the chain as the carrier sees it.
-  await admin.getByRole('link', { name: 'Price trace' }).click();
+  await admin
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Price trace', exact: true })
+    .click();
   await admin.getByLabel('Account').selectOption({ label: 'Acme Voice (reseller)' });
   await admin.getByLabel('Dialled number').fill('+44 20 7946 0000'.replace(/\s/g, ''));
   await admin.getByRole('button', { name: 'Trace' }).click();
@@ -142,10 +185,17 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   const me = await api('GET', '/me');
   const hotel = (await api('GET', '/customers?q=Hotel%20Alpine')).items[0];
   const admin = await adminSignedIn(browser);
-  await admin.getByRole('link', { name: 'Customers' }).click();
-  await admin.getByRole('button', { name: 'Edit Hotel Alpine' }).click();
+  await admin
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Customers', exact: true })
+    .click();
+  await openRecord(admin, 'Customers', 'Hotel Alpine');
   const wizard = admin.getByRole('form', { name: 'Transfer customer' });
-  await wizard.getByLabel('Move to').selectOption({ label: me.account.name });
+  await pickAccount(
+    wizard.getByRole('combobox', { name: 'Move to' }),
+    me.account.name,
+    /your account/,
+  );
   await wizard.getByLabel('Card there').selectOption({ label: 'Carrier Retail (EUR)' });
   await wizard.getByRole('button', { name: 'Review transfer' }).click();
   const summary = admin.getByRole('alertdialog', { name: 'Transfer Hotel Alpine?' });
@@ -169,7 +219,10 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
 }) => {
   const api = await adminApi(request);
   const admin = await adminSignedIn(browser);
-  await admin.getByRole('link', { name: 'Overview' }).click();
+  await admin
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Overview', exact: true })
+    .click();
   const customers = admin.getByTestId('count-customers');
   await expect(customers).toHaveText(/^\d+$/);
   const before = Number(await customers.textContent());
@@ -181,25 +234,41 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   await admin.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
 
   // A reseller at a glance: its people, its provider cards, customers and sub-resellers.
-  await admin.getByRole('link', { name: 'Resellers' }).click();
+  await admin
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Resellers', exact: true })
+    .click();
   await admin.getByRole('searchbox').fill('Acme');
   await expect(admin.getByRole('table', { name: 'Resellers' })).not.toContainText('Blue Telecom');
-  await admin.getByRole('button', { name: 'Details of Acme Voice' }).click();
+  await openRecord(admin, 'Resellers', 'Acme Voice');
+  // Each of them is a section (tab) of the reseller's page.
+  const section = (name: string) =>
+    admin
+      .getByRole('navigation', { name: 'Reseller sections' })
+      .getByRole('link', { name, exact: true })
+      .click();
+  await section('Users');
   await expect(admin.getByRole('table', { name: 'Users of Acme Voice' })).toContainText(
     'ops-a@acme-voice.test',
   );
-  const held = admin.getByRole('table', { name: 'Provider cards of Acme Voice' });
+  await section('Cards');
+  const held = admin.getByRole('table', { name: 'Cards assigned to Acme Voice' });
   await expect(held).toContainText('Carrier Retail');
   await expect(held).toContainText('E2E Sell');
+  await admin.screenshot({ path: 'test-results/reseller-detail.png', fullPage: true });
+  await section('Customers');
   await expect(admin.getByRole('table', { name: 'Customers of Acme Voice' })).toContainText(
     'Clinic Borealis',
   );
+  await section('Sub-resellers');
   await expect(admin.getByRole('table', { name: 'Sub-resellers of Acme Voice' })).toContainText(
     'Acme East',
   );
-  await admin.screenshot({ path: 'test-results/reseller-detail.png', fullPage: true });
 
-  await admin.getByRole('link', { name: 'Audit log' }).click();
+  await admin
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Audit log', exact: true })
+    .click();
   await admin.getByLabel('Resource').selectOption('cards');
   const log = admin.getByRole('table', { name: 'Audit log' });
   await expect(log).toContainText('set the rates of rate card E2E Sell');
@@ -211,18 +280,40 @@ test('support views the panel as a reseller user, read-only, then stops; a user 
   browser,
 }) => {
   const admin = await adminSignedIn(browser);
-  await admin.getByRole('link', { name: 'Users' }).click();
-  const users = admin.getByRole('table', { name: 'Users' });
+  const toUsers = () =>
+    admin
+      .getByRole('navigation', { name: 'Panel' })
+      .getByRole('link', { name: 'Users', exact: true })
+      .click();
+  const row = admin
+    .getByRole('table', { name: 'Users' })
+    .getByRole('row', { name: /ops-b@bluetel\.test/ });
+  const toManage = async () => {
+    await openRecord(admin, 'Users', 'ops-b@bluetel.test');
+    await admin
+      .getByRole('navigation', { name: 'User sections' })
+      .getByRole('link', { name: 'Manage', exact: true })
+      .click();
+  };
+  const status = admin.getByTestId('record-status');
 
-  await admin.getByRole('button', { name: 'Manage ops-b@bluetel.test' }).click();
+  await toUsers();
+  await toManage();
   await admin.getByRole('button', { name: 'Disable user' }).click();
   await admin
     .getByRole('alertdialog', { name: 'Disable ops-b@bluetel.test?' })
     .getByRole('button', { name: 'Disable user' })
     .click();
-  await expect(users.getByRole('row', { name: /ops-b@bluetel\.test/ })).toContainText('disabled');
+  await expect(status).toHaveText('disabled');
+  // The list says so too.
+  await toUsers();
+  await expect(row).toContainText('disabled');
+  await toManage();
   await admin.getByRole('button', { name: 'Enable user' }).click();
-  await expect(users.getByRole('row', { name: /ops-b@bluetel\.test/ })).toContainText('active');
+  await expect(status).toHaveText('active');
+  await toUsers();
+  await expect(row).toContainText('active');
+  await toManage();
 
   const viewAs = admin.getByRole('form', { name: 'View as this user' });
   await viewAs.getByRole('button', { name: 'View as ops-b@bluetel.test' }).click();
@@ -237,7 +328,10 @@ test('support views the panel as a reseller user, read-only, then stops; a user 
   );
   await expect(admin.getByTestId('signed-in-user')).toContainText('ops-b@bluetel.test');
   // As the reseller sees it: its own cards only, and nothing to write with.
-  await admin.getByRole('link', { name: 'Cards' }).click();
+  await admin
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Cards', exact: true })
+    .click();
   const provider = admin.getByRole('region', { name: 'Provider cards' });
   await expect(provider).toContainText('Nothing here yet.');
   await expect(admin.getByText('E2E Sell')).toHaveCount(0);
