@@ -39,10 +39,11 @@ export function AccountEditForm({
   kind: 'resellers' | 'customers';
   account: TResellerDto | TCustomerDto;
   latest: TResellerDto | TCustomerDto | undefined;
-  onDone: () => void;
+  /** Closed: with the record as saved, or nothing when cancelled. */
+  onDone: (saved?: TResellerDto | TCustomerDto) => void;
   onReload: (current: TResellerDto | TCustomerDto) => void;
 }) {
-  const save = useApiMutation<unknown, unknown>(
+  const save = useApiMutation<unknown, TResellerDto | TCustomerDto>(
     'PATCH',
     `/${kind}/${account.id}`,
     [queryKeys.list(kind)],
@@ -80,8 +81,7 @@ export function AccountEditForm({
         });
         if (!sure) throw new SubmitCancelled();
       }
-      await save.mutateAsync(body);
-      onDone();
+      onDone(await save.mutateAsync(body));
     },
   });
   return (
@@ -123,7 +123,7 @@ export function AccountEditForm({
         <Button type="submit" disabled={form.pending}>
           Save changes
         </Button>
-        <button type="button" className="text-sm text-slate-600 underline" onClick={onDone}>
+        <button type="button" className="text-sm text-slate-600 underline" onClick={() => onDone()}>
           Cancel
         </button>
       </div>

@@ -73,7 +73,8 @@ export function CustomerRecord({
                 kind="customers"
                 account={opened}
                 latest={customer}
-                onDone={() => setOpened(customer)}
+                // The saved version, not the live copy: that one may not have caught up yet.
+                onDone={(saved) => setOpened((saved as TCustomerDto | undefined) ?? customer)}
                 onReload={(current) => setOpened(current as TCustomerDto)}
               />
               <TransferForm

@@ -131,7 +131,8 @@ function Overview({
             kind="resellers"
             account={opened}
             latest={reseller}
-            onDone={() => setOpened(reseller)}
+            // The saved version, not the live copy: that one may not have caught up yet.
+            onDone={(saved) => setOpened((saved as TResellerDto | undefined) ?? reseller)}
             onReload={(current) => setOpened(current as TResellerDto)}
           />
         </PanelSection>
