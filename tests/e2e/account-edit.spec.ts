@@ -10,17 +10,26 @@ test('editing a reseller saves; a change saved first by someone else shows live 
   await page.goto('/');
   await expect(page.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);
 
-  await page.getByRole('link', { name: 'Resellers' }).click();
-  await page.getByRole('button', { name: 'Edit Blue Telecom' }).click();
-  const form = page.getByRole('form', { name: 'Edit Blue Telecom' });
+  // The reseller's own page, from its row in the list: its overview holds the edit form.
+  const toResellers = () =>
+    page
+      .getByRole('navigation', { name: 'Panel' })
+      .getByRole('link', { name: 'Resellers', exact: true })
+      .click();
+  const table = page.getByRole('table', { name: 'Resellers' });
+  const heading = page.getByRole('heading', { level: 1 });
+  await toResellers();
+  await table.getByRole('link', { name: 'Blue Telecom', exact: true }).click();
+  await expect(heading).toHaveText('Blue Telecom');
+  const form = page.getByRole('form', { name: 'Edit Blue Telecom', exact: true });
   await form.getByLabel('Name').fill('Blue Telecom Ltd');
   await form.getByRole('button', { name: 'Save changes' }).click();
-  const table = page.getByRole('table', { name: 'Resellers' });
-  await expect(table.getByRole('cell', { name: 'Blue Telecom Ltd', exact: true })).toBeVisible();
+  await expect(heading).toHaveText('Blue Telecom Ltd');
 
-  // Open the form, then let "someone else" save first through the API (same session).
-  await page.getByRole('button', { name: 'Edit Blue Telecom Ltd' }).click();
-  const stale = page.getByRole('form', { name: 'Edit Blue Telecom Ltd' });
+  // The form stays open, now at the saved version; "someone else" then saves first
+  // through the API (same session).
+  const stale = page.getByRole('form', { name: 'Edit Blue Telecom Ltd', exact: true });
+  await expect(stale.getByLabel('Name')).toHaveValue('Blue Telecom Ltd');
   const list = await (await page.request.get('/api/v1/resellers?q=Blue')).json();
   const current = list.items[0];
   const other = await page.request.patch(`/api/v1/resellers/${current.id}`, {
@@ -40,9 +49,11 @@ test('editing a reseller saves; a change saved first by someone else shows live 
   // Nothing was overwritten.
   const after = await (await page.request.get(`/api/v1/resellers/${current.id}`)).json();
   expect(after.name).toBe('Blue Telecom Group');
-  // Choosing mine writes it on top of the saved version, and the list follows live.
+  // Choosing mine writes it on top of the saved version; the page and the list follow.
   await conflict.getByRole('button', { name: 'Save mine over it' }).click();
-  await expect(table.getByRole('cell', { name: 'Blue Telecom Mine', exact: true })).toBeVisible();
+  await expect(heading).toHaveText('Blue Telecom Mine');
   const final = await (await page.request.get(`/api/v1/resellers/${current.id}`)).json();
   expect(final).toMatchObject({ name: 'Blue Telecom Mine', version: after.version + 1 });
+  await toResellers();
+  await expect(table.getByRole('cell', { name: 'Blue Telecom Mine', exact: true })).toBeVisible();
 });
