@@ -146,7 +146,7 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   // The new card is in A's list; its page shows the marked-up rate.
   await a
     .getByRole('navigation', { name: 'Breadcrumb' })
-    .getByRole('link', { name: 'Cards' })
+    .getByRole('link', { name: 'Cards', exact: true })
     .click();
   await openRecord(a, 'Customer cards', 'Acme retail');
   const rates = a.getByRole('table', { name: 'Rates' });

@@ -90,8 +90,12 @@ test('each destructive action asks first: cancel changes nothing, confirm does',
   await live(page);
 
   // Disable user.
-  await page.getByRole('link', { name: 'Users' }).click();
-  await page.getByRole('button', { name: `Manage ${email}` }).click();
+  await page
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Users', exact: true })
+    .click();
+  await page.getByRole('link', { name: email, exact: true }).click();
+  await page.getByRole('link', { name: 'Manage', exact: true }).click();
   await page.getByRole('button', { name: 'Disable user' }).click();
   const disable = confirmDialog(page, `Disable ${email}?`);
   await expect(disable).toContainText('cannot sign in until enabled');
@@ -120,8 +124,11 @@ test('each destructive action asks first: cancel changes nothing, confirm does',
   );
 
   // Suspend an account (a status change in its edit form); the save's toast links to it.
-  await page.getByRole('link', { name: 'Resellers' }).click();
-  await page.getByRole('button', { name: `Edit ${resellerName}` }).click();
+  await page
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Resellers', exact: true })
+    .click();
+  await page.getByRole('link', { name: resellerName, exact: true }).click();
   const edit = page.getByRole('form', { name: `Edit ${resellerName}` });
   await edit.getByLabel('Status').selectOption('suspended');
   await edit.getByRole('button', { name: 'Save changes' }).click();
@@ -151,8 +158,11 @@ test('each destructive action asks first: cancel changes nothing, confirm does',
   await expect(saved).toHaveCount(0);
 
   // Remove an assignment.
-  await page.getByRole('link', { name: 'Cards' }).click();
-  await page.getByRole('button', { name: `Open ${cardName}` }).click();
+  await page
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Cards', exact: true })
+    .click();
+  await page.getByRole('link', { name: cardName, exact: true }).click();
   const held = page.getByRole('table', { name: 'Assignments' });
   await expect(held).toContainText(resellerName);
   await held.getByRole('button', { name: 'Remove' }).click();
@@ -166,7 +176,10 @@ test('each destructive action asks first: cancel changes nothing, confirm does',
     .toBe(0);
 
   // Delete a group.
-  await page.getByRole('link', { name: 'Groups' }).click();
+  await page
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Groups', exact: true })
+    .click();
   await page.getByRole('button', { name: `Edit ${spareGroup.name}` }).click();
   await page.getByRole('button', { name: 'Delete group' }).click();
   const deleteGroup = confirmDialog(page, `Delete group ${spareGroup.name}?`);
@@ -189,7 +202,7 @@ test('a failing list shows its error with a Retry within 2 s; Retry loads it', a
     firstFailure ||= Date.now();
     return route.abort('connectionreset');
   });
-  await page.getByRole('link', { name: 'Customers' }).click();
+  await page.getByRole('link', { name: 'Customers', exact: true }).click();
   const alert = page.getByRole('alert').filter({ hasText: 'Could not load' });
   await expect(alert).toBeVisible({ timeout: 5_000 });
   expect(Date.now() - firstFailure).toBeLessThan(2_000);
@@ -210,10 +223,18 @@ test('the socket cut: an offline banner, writes paused; back online the banner l
   const api = await adminApi(request);
   const page = await adminPage(browser, '/customers');
   let cut = false;
+  let upgraded = false;
   const sockets: WebSocketRoute[] = [];
   await page.routeWebSocket(/\/socket\.io\//, (socket) => {
     if (cut) return void socket.close();
-    socket.connectToServer();
+    const server = socket.connectToServer();
+    // Engine.IO's upgrade packet ("5"): from here the client talks over this WebSocket
+    // alone, so closing it drops the connection (before, it would fall back to polling).
+    socket.onMessage((message) => {
+      if (message === '5') upgraded = true;
+      server.send(message);
+    });
+    server.onMessage((message) => socket.send(message));
     sockets.push(socket);
   });
   await page.route(/\/socket\.io\/.*transport=polling/, (route) =>
@@ -227,7 +248,7 @@ test('the socket cut: an offline banner, writes paused; back online the banner l
   await expect(page.getByTestId('offline-banner')).toHaveCount(0);
 
   // Socket.IO starts on HTTP long-polling and then upgrades: cut once it is on the WebSocket.
-  await expect.poll(() => sockets.length).toBeGreaterThan(0);
+  await expect.poll(() => upgraded).toBe(true);
   cut = true;
   await Promise.all(sockets.map((socket) => socket.close()));
   const banner = page.getByTestId('offline-banner');
@@ -254,7 +275,7 @@ test('a missing page shows the panel’s 404 with its header and navigation', as
   await expect(page.getByRole('heading', { level: 1, name: 'Page not found' })).toBeVisible();
   await expect(page.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);
   const nav = page.getByRole('navigation', { name: 'Panel' });
-  await expect(nav.getByRole('link', { name: 'Resellers' })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Resellers', exact: true })).toBeVisible();
   await page.getByRole('link', { name: 'Back to the overview' }).click();
   await expect(page).toHaveURL(/\/$/);
 });

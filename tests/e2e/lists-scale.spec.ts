@@ -73,7 +73,7 @@ test('the 120th reseller gets a user and a card through the pickers; lists sort,
   const page = await adminPage(browser);
 
   // A user for the newest reseller: its name typed into the Account picker.
-  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('link', { name: 'Users', exact: true }).click();
   const addUser = page.getByRole('form', { name: 'Add user' });
   const email = `ops-${stamp}@scale.test`;
   await addUser.getByLabel('Email').fill(email);
@@ -96,7 +96,7 @@ test('the 120th reseller gets a user and a card through the pickers; lists sort,
   await expect(nameHeader).toHaveAttribute('aria-sort', 'descending');
 
   // The resellers list: counted, sorted both ways, the newest given the card in bulk.
-  await page.getByRole('link', { name: 'Resellers' }).click();
+  await page.getByRole('link', { name: 'Resellers', exact: true }).click();
   const search = page.getByRole('searchbox', { name: 'Search resellers' });
   await search.fill(`Scale ${stamp}`);
   const resellers = page.getByRole('table', { name: 'Resellers' });

@@ -71,7 +71,7 @@ test("the seed's path from a reseller's page: + Add user preselects it, the user
   await expect(admin.getByRole('navigation', { name: 'Breadcrumb' })).toContainText(company);
   await admin
     .getByRole('navigation', { name: 'Reseller sections' })
-    .getByRole('link', { name: 'Users' })
+    .getByRole('link', { name: 'Users', exact: true })
     .click();
   await expect(admin).toHaveURL(new RegExp(`/resellers/${id}\\?tab=users$`));
   await expect(admin.getByText('No users yet: add the first one.')).toBeVisible();
@@ -105,7 +105,7 @@ test('deep links keep their place through reload and Back', async ({ browser }) 
 
   await admin.goto(`/resellers/${reseller.id}`);
   await expect(current).toHaveText('Overview');
-  await tabs.getByRole('link', { name: 'Users' }).click();
+  await tabs.getByRole('link', { name: 'Users', exact: true }).click();
   await expect(admin).toHaveURL(/\?tab=users$/);
   await expect(current).toHaveText('Users');
   await admin.reload();
@@ -116,7 +116,7 @@ test('deep links keep their place through reload and Back', async ({ browser }) 
       .getByRole('link', { name: user.email }),
   ).toBeVisible();
 
-  await tabs.getByRole('link', { name: 'Customers' }).click();
+  await tabs.getByRole('link', { name: 'Customers', exact: true }).click();
   await expect(current).toHaveText('Customers');
   await admin.goBack();
   await expect(admin).toHaveURL(/\?tab=users$/);

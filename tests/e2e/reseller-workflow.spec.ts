@@ -26,7 +26,7 @@ test("the seed's workflow: group from template → reseller account → reseller
   await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
 
   // 1. Create a group from the Default Reseller template (the demo has one: a new name).
-  await page.getByRole('link', { name: 'Groups' }).click();
+  await page.getByRole('link', { name: 'Groups', exact: true }).click();
   await page.getByRole('button', { name: 'Create Default Reseller' }).click();
   // It asks for the name, offering the first free one (the demo has "Default Reseller").
   const fromTemplate = page.getByRole('form', {
@@ -43,7 +43,7 @@ test("the seed's workflow: group from template → reseller account → reseller
   ).toBeVisible();
 
   // 2. Add the reseller account: company name and email; bad input names the field.
-  await page.getByRole('link', { name: 'Resellers' }).click();
+  await page.getByRole('link', { name: 'Resellers', exact: true }).click();
   const addReseller = page.getByRole('form', { name: 'Add reseller account' });
   await addReseller.getByLabel('Company name').fill(RESELLER.company);
   await addReseller.getByLabel('Email').fill('not-an-email');
@@ -59,7 +59,7 @@ test("the seed's workflow: group from template → reseller account → reseller
   ).toBeVisible();
 
   // 3. Create the reseller user with that group (the group is required).
-  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('link', { name: 'Users', exact: true }).click();
   const addUser = page.getByRole('form', { name: 'Add user' });
   await addUser.getByLabel('Email').fill(RESELLER.email);
   await addUser.getByLabel('Password').fill(RESELLER.password);
@@ -103,11 +103,11 @@ test("the seed's workflow: group from template → reseller account → reseller
   await expect(page.getByTestId('signed-in-account')).toContainText(RESELLER.company);
   await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
 
-  await page.getByRole('link', { name: 'Customers' }).click();
+  await page.getByRole('link', { name: 'Customers', exact: true }).click();
   await expect(page.getByText('Nothing here yet.')).toBeVisible();
-  await page.getByRole('link', { name: 'Resellers' }).click();
+  await page.getByRole('link', { name: 'Resellers', exact: true }).click();
   await expect(page.getByText('Nothing here yet.')).toBeVisible();
-  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('link', { name: 'Users', exact: true }).click();
   const users = page.getByRole('table', { name: 'Users' });
   await expect(users.getByRole('cell', { name: RESELLER.email, exact: true })).toBeVisible();
   await expect(users.getByRole('row')).toHaveCount(2); // the header and its own user
@@ -115,5 +115,5 @@ test("the seed's workflow: group from template → reseller account → reseller
   await expect(page.locator('body')).not.toContainText(E2E_ADMIN.email);
   await expect(page.locator('body')).not.toContainText('Acme Voice');
   // The group edit holds: no audit log for it any more.
-  await expect(page.getByRole('link', { name: 'Audit log' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Audit log', exact: true })).toHaveCount(0);
 });

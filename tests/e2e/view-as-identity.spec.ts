@@ -172,15 +172,16 @@ test('view-as start and stop: no page ever shows the other identity’s data', a
     expect(adminSections).toContain('Audit log');
     await expect(page.getByRole('table', { name: 'Audit log' })).toContainText('Green Grocers');
 
-    // View as the Acme user, from its row on Users.
+    // View as the Acme user, from its page (its row on Users links to it).
     await page
       .getByRole('navigation', { name: 'Panel' })
-      .getByRole('link', { name: 'Users' })
+      .getByRole('link', { name: 'Users', exact: true })
       .click();
-    await page.getByRole('button', { name: `Manage ${TARGET.email}` }).click();
+    await page.getByRole('link', { name: TARGET.email, exact: true }).click();
+    await page.getByRole('link', { name: 'Manage', exact: true }).click();
     const viewAs = page.getByRole('form', { name: 'View as this user' });
     await viewAs.getByLabel('Why (recorded in the audit log)').fill('Ticket 9001: identity check');
-    await arm(page, '/users');
+    await arm(page, new URL(page.url()).pathname);
     await viewAs.getByRole('button', { name: `View as ${TARGET.email}` }).click();
     await expect(page.getByTestId('impersonation-banner')).toContainText(
       `Viewing as ${TARGET.email}`,
@@ -191,7 +192,7 @@ test('view-as start and stop: no page ever shows the other identity’s data', a
     expect(targetSections).toContain('Overview');
     await page
       .getByRole('navigation', { name: 'Panel' })
-      .getByRole('link', { name: 'Overview' })
+      .getByRole('link', { name: 'Overview', exact: true })
       .click();
     for (const [testId, value] of Object.entries(targetCounters)) {
       await expect(page.getByTestId(testId)).toHaveText(value);

@@ -267,7 +267,11 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
         (reason === 'own_account'
           ? account.path === view.path
           : view.grants.has(`${resource}:read`) &&
-            (reason === 'view_as' ? account.path : parentPath(account)).startsWith(view.path));
+            // Where the account was then: a customer may have moved since (transfer).
+            (reason === 'view_as'
+              ? account.path
+              : (scopeAt(envelope.id, i) ?? parentPath(account))
+            ).startsWith(view.path));
       if (allowed) return;
       continue;
     }
