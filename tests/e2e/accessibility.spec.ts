@@ -93,7 +93,10 @@ const record = (
 const tab = (label: string, ready: (page: Page) => Promise<void>): TDetail => ({
   name: label.toLowerCase(),
   open: async (page) => {
-    await page.getByRole('link', { name: label, exact: true }).click();
+    await page
+      .getByRole('navigation', { name: /sections$/ })
+      .getByRole('link', { name: label, exact: true })
+      .click();
     await ready(page);
   },
 });
@@ -442,7 +445,8 @@ test.describe('theme toggle, skip link, view-as banner', () => {
     const page = await context.newPage();
     await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
     await page.goto('/users');
-    await page.getByRole('button', { name: `Manage ${RESELLER.email}` }).click();
+    await page.getByRole('link', { name: RESELLER.email, exact: true }).click();
+    await page.getByRole('link', { name: 'Manage', exact: true }).click();
     const viewAs = page.getByRole('form', { name: 'View as this user' });
     await viewAs
       .getByLabel('Why (recorded in the audit log)')
