@@ -21,7 +21,14 @@ const BASE_NAME = GROUP_TEMPLATES['default-reseller'].name;
  * or changes (the first free "Default Reseller (n)" is offered), instead of a fixed one.
  * `takenNames`: the groups on screen, for the suggestion; the server still decides.
  */
-export function DefaultResellerCreate({ takenNames }: { takenNames: readonly string[] }) {
+export function DefaultResellerCreate({
+  takenNames,
+  known = true,
+}: {
+  takenNames: readonly string[];
+  /** The groups have loaded: until then the suggestion would offer a taken name. */
+  known?: boolean;
+}) {
   const [open, setOpen] = useState(false);
   // Closing puts the focus back on the opening button, where the person started.
   const [refocus, setRefocus] = useState(false);
@@ -63,6 +70,7 @@ export function DefaultResellerCreate({ takenNames }: { takenNames: readonly str
     return (
       <Button
         type="button"
+        disabled={!known}
         onClick={() => {
           reset({ name: firstFreeName(BASE_NAME, new Set(takenNames)) });
           setRefocus(false);

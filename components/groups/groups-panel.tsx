@@ -56,7 +56,10 @@ export function GroupsPanel({
           title="Groups"
           actions={
             can.create ? (
-              <DefaultResellerCreate takenNames={items.map((group) => group.name)} />
+              <DefaultResellerCreate
+                takenNames={items.map((group) => group.name)}
+                known={groups.isSuccess}
+              />
             ) : null
           }
         >
