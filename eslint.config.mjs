@@ -17,7 +17,7 @@ const noLibClient = { group: ['@/lib/client/*', '**/lib/client/*'], message: 'Br
 export default tseslint.config(
   {
     ignores: [
-      '.e2e-data/**',
+      '.e2e-data*/**',
       'node_modules/**',
       '.next/**',
       'data/**',

@@ -8,7 +8,8 @@ import { adminApi, adminPage, signIn } from '../fixtures/e2e-sign-in';
  * (WCAG 2 A/AA) of every page and every detail or form that opens on it, as the carrier
  * admin at 1280 and 768 px and as a reseller user, in the light and the dark theme — no
  * serious or critical violation may remain. Each page has one <h1> and its own title,
- * wears the theme asked for, and is saved as
+ * wears the theme asked for, fits the screen (nothing runs off the side: wide tables
+ * scroll inside their own box), and is saved as
  * test-results/pages/<page>-<role>-<width>-<theme>.png for people to look at.
  */
 
@@ -40,7 +41,10 @@ const OVERVIEW: TView = {
   path: '/',
   name: 'overview',
   title: 'Overview',
-  ready: (page) => expect(page.getByTestId('count-resellers')).toHaveText(/^\d+$/),
+  ready: async (page) => {
+    await expect(page.getByTestId('count-resellers')).toHaveText(/^\d+$/);
+    await expect(page.getByRole('table', { name: 'Recent activity' })).toBeVisible();
+  },
 };
 const AUDIT: TView = {
   path: '/audit',
@@ -81,13 +85,18 @@ const record = (
   title: string,
   heading: string,
   details: TDetail[] = [],
+  /** What else shows the record loaded, once its heading is there. */
+  loaded?: (page: Page) => Promise<void>,
 ): TView => ({
   get path() {
     return path();
   },
   name,
   title,
-  ready: (page) => expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible(),
+  ready: async (page) => {
+    await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+    await loaded?.(page);
+  },
   details,
 });
 const tab = (label: string, ready: (page: Page) => Promise<void>): TDetail => ({
@@ -149,7 +158,17 @@ const ADMIN_VIEWS: TView[] = [
     ],
   },
   { path: '/cards', name: 'cards', title: 'Rate cards', ready: table('Provider cards') },
-  record('card-record', () => `/cards/${ids.retail}`, 'Card', 'Carrier Retail'),
+  record(
+    'card-record',
+    () => `/cards/${ids.retail}`,
+    'Card',
+    'Carrier Retail',
+    [],
+    async (page) => {
+      await expect(page.getByTestId('card-rate-count')).toHaveText(/^[1-9]\d*$/);
+      await expect(page.getByRole('table', { name: 'Rates' })).toContainText('Guernsey');
+    },
+  ),
   TRACE,
   AUDIT,
   SECURITY,
@@ -204,6 +223,14 @@ async function expectAccessible(page: Page, where: string): Promise<void> {
   expect(await seriousViolations(page), `axe on ${where}`).toEqual([]);
 }
 
+/** Nothing runs off the side of the screen: the page never scrolls sideways. */
+async function expectFits(page: Page, where: string): Promise<void> {
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow, `${where} runs ${overflow} px off the side`).toBeLessThanOrEqual(0);
+}
+
 /** The theme the page wears: the class on <html> and the body's computed background. */
 async function worn(page: Page) {
   return page.evaluate(() => ({
@@ -252,6 +279,7 @@ async function checkView(
   await expect(page).toHaveTitle(`${view.title} · Reseller Panel`);
   await expect(page.getByRole('heading', { level: 1 })).toHaveCount(1);
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await expectFits(page, `${view.path} as ${role} at ${width} px`);
 
   const backgrounds: Partial<Record<TThemeName, string>> = {};
   for (const theme of THEMES) {
@@ -279,6 +307,7 @@ async function checkView(
     await page.goto(view.path);
     await view.ready(page);
     await detail.open(page);
+    await expectFits(page, `${view.path} (${detail.name} open) as ${role} at ${width} px`);
     await wear(page, 'dark');
     await expectAccessible(
       page,

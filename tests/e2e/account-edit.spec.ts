@@ -1,8 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
-import { ADMIN_STATE } from '../fixtures/e2e-sign-in';
+import { adminState } from '../fixtures/e2e-sign-in';
 
-test.use({ storageState: ADMIN_STATE });
+test.use({ storageState: async ({ baseURL }, use) => use(adminState(baseURL)) });
 
 test('editing a reseller saves; a change saved first by someone else shows live and as a conflict', async ({
   page,

@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { ADMIN_STATE, adminApi, signIn } from '../fixtures/e2e-sign-in';
+import { adminState, adminApi, signIn } from '../fixtures/e2e-sign-in';
 
 /**
  * Record pages (issue 15, items 2 and 5): each record has a URL whose tab survives reload
@@ -20,7 +20,7 @@ test.afterEach(async () => {
 
 async function open(browser: Browser, path: string, signedInAsAdmin = true): Promise<Page> {
   const context = await browser.newContext({
-    ...(signedInAsAdmin ? { storageState: ADMIN_STATE } : {}),
+    ...(signedInAsAdmin ? { storageState: adminState() } : {}),
     viewport: { width: 1280, height: 900 },
   });
   contexts.push(context);
