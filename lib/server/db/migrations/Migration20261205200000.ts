@@ -11,9 +11,7 @@ export class Migration20261205200000 extends Migration {
     this.addSql(
       `create table "notification" ("id" uuid not null, "user_id" uuid not null, "account_id" uuid not null, "kind" varchar(60) not null, "title" varchar(200) not null, "body" text not null, "link" varchar(500) null, "data" jsonb null, "read_at" timestamptz null, "created_at" timestamptz not null, constraint "notification_pkey" primary key ("id"));`,
     );
-    this.addSql(
-      `create index "notification_account_id_index" on "notification" ("account_id");`,
-    );
+    this.addSql(`create index "notification_account_id_index" on "notification" ("account_id");`);
     this.addSql(
       `create index "notification_user_created_index" on "notification" ("user_id", "created_at" desc, "id" desc);`,
     );

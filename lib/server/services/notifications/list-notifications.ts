@@ -2,10 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Notification } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { decodeCursor, encodeCursor } from '@/lib/server/services/paging';
-import type {
-  TNotificationListQuery,
-  TNotificationPage,
-} from '@/lib/shared/schemas/notifications';
+import type { TNotificationListQuery, TNotificationPage } from '@/lib/shared/schemas/notifications';
 import { toNotificationDto } from './notification-dto';
 
 /**

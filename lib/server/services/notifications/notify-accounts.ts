@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, Notification, OutboxMail, User } from '@/lib/server/entities';
 import type { TChange } from '@/lib/server/live/change-log';
@@ -47,6 +48,8 @@ export async function notifyAccounts(
   const body = notice.body.slice(0, BODY_MAX);
   for (const recipient of recipients) {
     const notification = tx.create(Notification, {
+      // Its id now: the change recorded below names it before the flush.
+      id: randomUUID(),
       user: tx.getReference(User, recipient.userId),
       account: tx.getReference(Account, recipient.account.id),
       kind: notice.kind,
@@ -58,6 +61,7 @@ export async function notifyAccounts(
       createdAt: new Date(),
     });
     tx.create(OutboxMail, {
+      id: randomUUID(),
       notification,
       toAddress: recipient.email,
       subject: title,
