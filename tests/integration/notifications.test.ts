@@ -283,6 +283,20 @@ describe('notification centre', () => {
     expect(notices(people.sibling)[0]!.data).toMatchObject({
       title: 'Card Wholesale assigned to your account',
     });
+    // Newest first, page by page.
+    const first = (await people.reader.client.get('/notifications?limit=1')).body;
+    expect(first.items.map((n: { title: string }) => n.title)).toEqual([
+      'Card Wholesale assigned to your account',
+    ]);
+    const second = (
+      await people.reader.client.get(`/notifications?limit=1&cursor=${first.nextCursor}`)
+    ).body;
+    expect(second.items.map((n: { title: string }) => n.title)).toEqual([
+      'Card Retail assigned to your account',
+    ]);
+    expect(second.nextCursor).toBeNull();
+    const unreadOnly = (await people.reader.client.get('/notifications?unread=true')).body;
+    expect(unreadOnly.items).toHaveLength(1);
     const started = await admin.post('/impersonation', { userId: ids.reader, reason: 'support' });
     expect(started.status).toBe(201);
     const viewed = await admin.get('/notifications');
@@ -295,5 +309,21 @@ describe('notification centre', () => {
     expect(refused.status).toBe(403);
     expect((await people.reader.client.get('/notifications')).body.unread).toBe(1);
     expect((await admin.del('/impersonation')).status).toBe(204);
+  });
+
+  it('goes with its person: deleting a user deletes their notices, their mail stays', async () => {
+    const colleague = (await admin.get('/users?q=colleague%40r1')).body.items[0];
+    expect((await admin.del(`/users/${colleague.id}`)).status).toBe(204);
+    const em = suite.orm.em.fork();
+    const left = await em.execute<{ n: string }[]>(
+      'select count(*) as n from notification where user_id = ?',
+      [colleague.id],
+    );
+    expect(Number(left[0]!.n)).toBe(0);
+    // Its two mails (Retail, Wholesale) stay in the outbox, no longer tied to a notice.
+    const mail = await em.execute<{ notification_id: string | null }[]>(
+      `select notification_id from outbox where to_address = 'colleague@r1.notice.test'`,
+    );
+    expect(mail).toEqual([{ notification_id: null }, { notification_id: null }]);
   });
 });
