@@ -18,6 +18,8 @@ import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
 import { createSocketServer, type TPanelServer as TSocketServer } from './socket';
 import { attachRedisAdapter } from './redis-adapter';
 import { FanOut } from './fan-out';
+import { mailSettingsOf } from '@/lib/server/services/notifications/mail-settings';
+import { OutboxWorker } from '@/lib/server/services/notifications/outbox-worker';
 import { observeRequest, serveOps } from './observability';
 import { bodyLimitFor, payloadTooLarge } from '@/lib/server/api/body-limit';
 import { answerApiRouteError } from '@/lib/server/api/routes';
@@ -148,6 +150,13 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
   const fanOut = new FanOut(io, database.orm, database.url, { pollMs: env.LIVE_POLL_MS });
   live.fanOut = fanOut;
   await fanOut.start();
+  // Mail goes out only when an SMTP server is configured; otherwise it waits, pending.
+  const mail = mailSettingsOf(env, config.publicUrl);
+  const outbox = mail
+    ? new OutboxWorker(database.orm, mail, config.publicUrl, { pollMs: env.OUTBOX_POLL_MS })
+    : undefined;
+  outbox?.start();
+  if (!mail) log('mail delivery off (no SMTP_URL or SMTP_HOST): the outbox keeps mail pending');
   const closeRedis = config.redisUrl ? await attachRedisAdapter(io, config.redisUrl) : undefined;
   const metrics = getMetrics();
   metrics.sources.sockets = () => io.engine.clientsCount;
@@ -186,6 +195,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
       // Stop accepting, close every socket, then let in-flight requests finish.
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await fanOut.stop();
+      await outbox?.stop();
       await io.close();
       httpServer.closeIdleConnections();
       const drained = options.clusterWorker ? untilNoRequests(state) : closed;

@@ -3,12 +3,16 @@ import { SignOutButton } from '@/components/auth/sign-out-button';
 import { ConnectionIndicator } from '@/components/live/connection-indicator';
 import type { TMeDto } from '@/lib/shared/schemas/me';
 import { HeaderIdentity } from './header-identity';
+import { NotificationBell } from './notification-bell';
 import { ThemeToggle } from './theme-toggle';
 
 export interface TAppHeaderProps {
   /** Who the page was rendered for; the header follows it live from there. */
   me: TMeDto;
-  /** While support views as someone: the links to one's own credentials are hidden. */
+  /**
+   * While support views as someone: the links to one's own credentials are hidden, and
+   * the bell shows that person's notices without marking them read.
+   */
   viewingAs?: boolean;
 }
 
@@ -24,6 +28,7 @@ export function AppHeader({ me, viewingAs = false }: TAppHeaderProps) {
           <ConnectionIndicator />
         </div>
         <div className="flex items-center gap-4">
+          <NotificationBell readOnly={viewingAs} />
           <HeaderIdentity initial={me} />
           {viewingAs ? null : (
             <>

@@ -1,5 +1,5 @@
 import type { InfiniteData, InvalidateQueryFilters, QueryClient } from '@tanstack/react-query';
-import type { TChangeEnvelope, TLiveResource } from '@/lib/shared/live/change';
+import type { TChangeEnvelope, TEnvelopeResource } from '@/lib/shared/live/change';
 import { ApiClientError, type TApiFetch, type TPageOf } from './api';
 import { isLiveKey, pathOf, queryKeys, readKey, type TQueryKey } from './query-keys';
 
@@ -8,6 +8,14 @@ import { isLiveKey, pathOf, queryKeys, readKey, type TQueryKey } from './query-k
  * viewer's own account does (an `own_account` signal) or its access does (a resync).
  */
 export const OWN_IDENTITY_KEY = queryKeys.static('me');
+
+/**
+ * The viewer's notification centre (`GET /notifications`): its own, so no list of any
+ * live resource; read again whenever a `notifications.*` envelope arrives (only the
+ * viewer's own reach it) and when the viewer's access changes (a view-as started shows
+ * another person's).
+ */
+export const NOTIFICATIONS_KEY = queryKeys.static('notifications');
 
 /** What every live entity carries; use-only groups have no timestamps but a version. */
 export interface TLiveItem {
@@ -18,10 +26,10 @@ export interface TLiveItem {
 type TKind = TChangeEnvelope['type'] extends `${string}.${infer K}` ? K : never;
 
 export function envelopeParts(envelope: TChangeEnvelope): {
-  resource: TLiveResource;
+  resource: TEnvelopeResource;
   kind: TKind;
 } {
-  const [resource, kind] = envelope.type.split('.') as [TLiveResource, TKind];
+  const [resource, kind] = envelope.type.split('.') as [TEnvelopeResource, TKind];
   return { resource, kind };
 }
 
@@ -141,6 +149,11 @@ export class LiveCache {
 
   apply(envelope: TChangeEnvelope): void {
     const { resource } = envelopeParts(envelope);
+    // One's own notices: the centre alone follows them, nothing over everything does.
+    if (resource === 'notifications') {
+      this.refetchFresh({ queryKey: NOTIFICATIONS_KEY });
+      return;
+    }
     for (const query of this.queryClient.getQueryCache().findAll()) {
       const key = readKey(query.queryKey);
       if (!key || !isLiveKey(key) || key[0] !== resource) continue;
@@ -234,6 +247,9 @@ export class LiveCache {
     else this.refetchFresh({ predicate });
     // A new group, or an account renamed while the feed was away.
     void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
+    // Notices that arrived meanwhile, or another person's centre (a view-as).
+    if (why === 'rescoped') void this.queryClient.resetQueries({ queryKey: NOTIFICATIONS_KEY });
+    else this.refetchFresh({ queryKey: NOTIFICATIONS_KEY });
   }
 
   /** Fetches that failed while the server was away (a dying process) are tried again. */

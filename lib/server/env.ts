@@ -36,6 +36,12 @@ const ZRedisUrl = z
     message: 'must be a redis:// or rediss:// URL',
   });
 
+const ZSmtpUrl = z
+  .string()
+  .refine((value) => /^smtps?:\/\/[^\s]+$/.test(value) && URL.canParse(value), {
+    message: 'must be an smtp:// or smtps:// URL',
+  });
+
 const FIELDS = {
   NODE_ENV: z.preprocess(
     unsetIfEmpty,
@@ -64,6 +70,24 @@ const FIELDS = {
   AUTH_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
   /** Bearer token for `/api/metrics`; without it the endpoint is off. */
   METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+  /**
+   * Outgoing mail (lib/server/services/notifications/mail-settings.ts): `SMTP_URL`, or
+   * `SMTP_HOST` with the others; without either the outbox keeps its mail pending.
+   */
+  SMTP_URL: optional(ZSmtpUrl),
+  SMTP_HOST: optional(z.string().regex(/^[^\s/:]+$/, 'must be a host name')),
+  SMTP_PORT: optional(
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 65535')
+      .max(65535, 'must be between 1 and 65535'),
+  ),
+  SMTP_USER: optional(z.string()),
+  SMTP_PASSWORD: optional(z.string()),
+  MAIL_FROM: optional(z.string().min(3).max(320)),
+  /** How often the outbox looks for mail to send (only while SMTP is configured). */
+  OUTBOX_POLL_MS: wholeNumber(100, 3_600_000, 2_000),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   LOG_FORMAT: optional(z.enum(['json', 'pretty'])),
   ADMIN_EMAIL: optional(
@@ -144,6 +168,20 @@ export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {
       message: 'above 1 needs the production server (npm start): dev servers would share .next',
     });
   }
+  if (env.SMTP_URL && env.SMTP_HOST) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SMTP_HOST'],
+      message: 'must not be set with SMTP_URL (one names the server)',
+    });
+  }
+  if (Boolean(env.SMTP_USER) !== Boolean(env.SMTP_PASSWORD) && env.SMTP_HOST) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [env.SMTP_USER ? 'SMTP_PASSWORD' : 'SMTP_USER'],
+      message: 'must be set together with ' + (env.SMTP_USER ? 'SMTP_USER' : 'SMTP_PASSWORD'),
+    });
+  }
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD) && !env.DATABASE_URL) {
     const missing = env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL';
     ctx.addIssue({
@@ -191,6 +229,8 @@ export function parseEnv(source: Record<string, string | undefined>, schema: z.Z
     'DATABASE_URL',
     'REDIS_URL',
     'METRICS_TOKEN',
+    'SMTP_URL',
+    'SMTP_PASSWORD',
   ]);
   const parts = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? 'environment');

@@ -112,6 +112,7 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await expect(providerCards(a).getByRole('cell', { name: 'E2E Sell', exact: true })).toHaveCount(
     0,
   );
+  await expect(a.getByTestId('notification-count')).toHaveCount(0);
 
   // The carrier admin assigns it through the panel, on the card's own page.
   await openRecord(admin, 'Customer cards', 'E2E Sell');
@@ -126,6 +127,20 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
     timeout: 1_000,
   });
   await expect(admin.getByRole('table', { name: 'Assignments' })).toContainText('Acme Voice');
+  // A's bell counts the notice live; A reads it there and marks it read.
+  await expect(a.getByTestId('notification-count')).toHaveText('1');
+  await a.getByTestId('notification-bell').click();
+  const notices = a.getByRole('region', { name: 'Notifications' });
+  await expect(
+    notices.getByRole('link', { name: 'Card E2E Sell assigned to your account' }),
+  ).toBeVisible();
+  await notices
+    .getByRole('button', { name: 'Mark “Card E2E Sell assigned to your account” read' })
+    .click();
+  await expect(a.getByTestId('notification-count')).toHaveCount(0);
+  await a.keyboard.press('Escape');
+  await expect(notices).toHaveCount(0);
+  await expect(b.getByTestId('notification-count')).toHaveCount(0);
   // B's panel, live the whole time, never shows it.
   await expect(
     providerCards(b).getByRole('cell', { name: 'Carrier Retail', exact: true }),

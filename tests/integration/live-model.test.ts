@@ -253,6 +253,23 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
   for (let i = from; i <= Math.min(to, history.length - 1); i++) {
     const moment = history[i]!;
     const view = moment.views.get(client.name) ?? null;
+    if ((resource as string) === 'notifications') {
+      // A notice reaches the people of the account it tells of who read its subject: a
+      // card assigned to their account, read with cards:read. The model marks none read.
+      const notice = envelope.data as { kind?: string; data?: { accountId?: string } };
+      const account = notice.data?.accountId ? accounts.get(notice.data.accountId) : undefined;
+      if (
+        kind === 'created' &&
+        notice.kind === 'card.assigned' &&
+        view &&
+        account &&
+        account.path === view.path &&
+        view.grants.has('cards:read')
+      ) {
+        return;
+      }
+      continue;
+    }
     if (kind === 'refetch') {
       // A bulk signal names an account under which this viewer reads that resource; a
       // view-as signal (people readers) the target's account, itself or below the viewer;

@@ -3,6 +3,7 @@ import {
   auditViewOf,
   audienceOf,
   envelopeFor,
+  inboxRoom,
   ownAccountRoom,
   roomFor,
   roomsOf,
@@ -124,6 +125,7 @@ describe('audience of a change', () => {
 
   it('puts a socket in the rooms its grants open, at its own account', () => {
     const actor = {
+      userId: 'u1',
       account: { id: 'r1', path: 'c/r1/' },
       grants: ['customers:read', 'groups:read'],
     } as unknown as TActor;
@@ -131,7 +133,31 @@ describe('audience of a change', () => {
       roomFor('r1', 'customers', false),
       roomFor('r1', 'groups', false),
       ownAccountRoom('r1'),
+      inboxRoom('u1'),
     ]);
+  });
+
+  it("sends a notice to its recipient's inbox alone, and one naming nobody to no one", () => {
+    const notice = entry({
+      resource: 'notifications',
+      entityId: 'n1',
+      op: 'created',
+      after: { id: 'n1', title: 'Card Retail assigned to your account' },
+      scopeBefore: null,
+      audience: { recipient: 'u1' },
+    });
+    expect(audienceOf(notice).map((d) => [d.rooms, d.envelope.type, d.envelope.data])).toEqual([
+      [[inboxRoom('u1')], 'notifications.created', notice.after],
+    ]);
+    // Not the same account's other people, whatever their grants.
+    const colleague = {
+      userId: 'u2',
+      account: { id: 'r1', path: 'c/r1/' },
+      grants: ['cards:read', 'users:read', 'audit:read'],
+    } as unknown as TActor;
+    expect(envelopeFor(colleague, notice)).toBeNull();
+    expect(auditViewOf(colleague, notice).detail).toBe('withheld');
+    expect(audienceOf(entry({ resource: 'notifications', audience: null }))).toEqual([]);
   });
 
   describe("use-only groups (an ancestor's group, seen by whoever below may assign it)", () => {

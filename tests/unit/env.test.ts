@@ -92,6 +92,24 @@ describe('parseEnv', () => {
     );
   });
 
+  it('takes SMTP as a URL or by parts, never both, and never echoes its secrets', () => {
+    expect(parseEnv({}).SMTP_URL).toBeUndefined();
+    expect(parseEnv({}).OUTBOX_POLL_MS).toBe(2_000);
+    expect(parseEnv({ SMTP_URL: 'smtps://u:p@mail.example:465' }).SMTP_URL).toBe(
+      'smtps://u:p@mail.example:465',
+    );
+    const parts = parseEnv({ SMTP_HOST: 'mail.example', SMTP_PORT: '2525' });
+    expect([parts.SMTP_HOST, parts.SMTP_PORT]).toEqual(['mail.example', 2525]);
+    const bad = failure({ SMTP_URL: 'http://user:hunter2@mail.example' });
+    expect(bad.variables).toEqual(['SMTP_URL']);
+    expect(bad.message).not.toContain('hunter2');
+    expect(failure({ SMTP_URL: 'smtp://a', SMTP_HOST: 'b' }).variables).toEqual(['SMTP_HOST']);
+    expect(failure({ SMTP_HOST: 'mail.example', SMTP_USER: 'u' }).variables).toEqual([
+      'SMTP_PASSWORD',
+    ]);
+    expect(failure({ SMTP_PORT: '70000' }).variables).toEqual(['SMTP_PORT']);
+  });
+
   it('wants ADMIN_EMAIL and ADMIN_PASSWORD together on the embedded default', () => {
     expect(failure({ ADMIN_EMAIL: 'a@b.example' }).variables).toEqual(['ADMIN_PASSWORD']);
   });

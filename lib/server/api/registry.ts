@@ -54,6 +54,12 @@ import {
   ZRatesListQuery,
   ZRatesPut,
 } from '@/lib/shared/schemas/rates';
+import {
+  ZNotificationListQuery,
+  ZNotificationPage,
+  ZNotificationsRead,
+  ZNotificationsReadResult,
+} from '@/lib/shared/schemas/notifications';
 import { ZTokenCreate, ZTokenDto, ZTokenIssued } from '@/lib/shared/schemas/tokens';
 import {
   ZPasswordChange,
@@ -272,6 +278,22 @@ export const API_REGISTRY = {
       summary: 'Revoke one of the caller’s tokens',
       params: ZIdParams,
       responses: { 204: null },
+    },
+  },
+  '/notifications': {
+    GET: {
+      summary:
+        'The caller’s own notices, newest first, with its unread count (during a view-as: the viewed user’s)',
+      query: ZNotificationListQuery,
+      responses: { 200: ZNotificationPage },
+    },
+  },
+  '/notifications/read': {
+    POST: {
+      summary:
+        'Mark some of the caller’s notices read (`ids`; one not the caller’s is 404 and nothing changes) or `all`',
+      body: ZNotificationsRead,
+      responses: { 200: ZNotificationsReadResult },
     },
   },
   '/resellers': resellers.collection,

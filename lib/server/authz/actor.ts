@@ -387,3 +387,26 @@ export async function unsafeFindLoginRow(
   );
   return rows[0];
 }
+
+/**
+ * Every user of these accounts who may act now — each decided by `evaluateActor`, the
+ * same rule as a sign-in (active, no suspension above, a usable group with grants) — for
+ * deciding who receives something about those accounts (lib/server/authz/recipients.ts).
+ */
+export async function actorsOfAccounts(
+  em: EntityManager,
+  accountIds: readonly string[],
+): Promise<TActor[]> {
+  const ids = [...new Set(accountIds)].filter((id) => UUID.test(id));
+  if (!ids.length) return [];
+  const rows = await directQuery<TActorRow>(
+    em,
+    `${ACTOR_SELECT} ${ACTOR_FROM} where u.account_id in (${ids.map(() => '?').join(', ')})
+      order by u.created_at, u.id`,
+    ids,
+  );
+  return rows.flatMap((row) => {
+    const result = evaluateActor(row);
+    return 'actor' in result ? [result.actor] : [];
+  });
+}

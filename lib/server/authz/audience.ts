@@ -45,13 +45,22 @@ export function ownAccountRoom(accountId: string): string {
   return `own:${accountId}`;
 }
 
+/**
+ * Every socket whose actor is this user: its notices (lib/server/services/notifications)
+ * are its own and nobody else's. While support views as a user, the socket's actor is
+ * that user, so the view shows the user's notices (read-only) and not the agent's.
+ */
+export function inboxRoom(userId: string): string {
+  return `inbox:${userId}`;
+}
+
 /** The rooms a socket of this actor joins, computed once at connect. */
 export function roomsOf(actor: TActor): string[] {
   const readsPeople = can(actor, 'users:read');
   const rooms = LIVE_RESOURCES.filter((resource) => can(actor, `${resource}:read`)).map(
     (resource) => roomFor(actor.account.id, resource, readsPeople),
   );
-  rooms.push(ownAccountRoom(actor.account.id));
+  rooms.push(ownAccountRoom(actor.account.id), inboxRoom(actor.userId));
   if (mayAssignGroups(actor)) {
     const lacking = ALL_GRANTS.filter((grant) => !can(actor, grant));
     for (const [ancestorId] of ancestorPrefixes(actor.account.path).slice(0, -1)) {
@@ -110,6 +119,7 @@ const decided = new WeakMap<TLogEntry, TDelivery[]>();
 
 function decideAudience(entry: TLogEntry): TDelivery[] {
   if (entry.resource === 'impersonation') return viewAsDeliveries(entry);
+  if (entry.resource === 'notifications') return inboxDeliveries(entry);
   if (!isLiveResource(entry.resource)) return [];
   const resource = entry.resource as TLiveResource;
   const before = new Map(ancestorPrefixes(entry.scopeBefore));
@@ -149,6 +159,32 @@ function ownAccountDeliveries(entry: TLogEntry, resource: TLiveResource): TDeliv
     {
       rooms: [ownAccountRoom(entry.entityId)],
       envelope: signal(entry, resource, entry.entityId, 'own_account', knockOnLists(entry)),
+    },
+  ];
+}
+
+/**
+ * A notice, or notices marked read, for the one person they belong to — its inbox room
+ * alone, whatever its grants (who may read the subject was decided when the notice was
+ * written: lib/server/authz/recipients.ts). The actor is never named: the notice says
+ * what happened in its own words.
+ */
+function inboxDeliveries(entry: TLogEntry): TDelivery[] {
+  const recipient = hintsOf(entry).recipient;
+  if (!recipient) return [];
+  const gone = entry.op === 'deleted' || !entry.after;
+  return [
+    {
+      rooms: [inboxRoom(recipient)],
+      envelope: {
+        seq: entry.seq,
+        type: `notifications.${entry.op}`,
+        id: entry.entityId,
+        data: gone ? { id: entry.entityId } : entry.after!,
+        at: entry.at.toISOString(),
+        actor: projectActor(entry.actor, false),
+        ...(entry.summary ? { summary: entry.summary } : {}),
+      },
     },
   ];
 }

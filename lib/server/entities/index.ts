@@ -7,6 +7,7 @@ import { LoginIpThrottle, LoginThrottle, PasswordChangeThrottle } from './login-
 import { Impersonation } from './impersonation.entity';
 import { UserSession } from './user-session.entity';
 import { Card, Rate, CardAssignment } from './card.entity';
+import { Notification, OutboxMail } from './notification.entity';
 
 export {
   Account,
@@ -23,6 +24,8 @@ export {
   Card,
   Rate,
   CardAssignment,
+  Notification,
+  OutboxMail,
 };
 export type { TAccount, TAccountKind } from './account.entity';
 export type { TGroup } from './group.entity';
@@ -30,6 +33,7 @@ export type { TUser } from './user.entity';
 export type { TChangeLogEntry } from './change-log.entity';
 export type { TApiToken } from './api-token.entity';
 export type { TCard, TCardKind, TRate, TCardAssignment } from './card.entity';
+export type { TNotification, TOutboxMail } from './notification.entity';
 
 /** Every entity, listed explicitly: no folder discovery (it breaks under Next's bundler). */
 export const ENTITIES = [
@@ -47,4 +51,6 @@ export const ENTITIES = [
   Card,
   Rate,
   CardAssignment,
+  Notification,
+  OutboxMail,
 ];

@@ -42,6 +42,7 @@ export function affectsAccess(change: TChange): boolean {
     case 'carriers':
     case 'cards':
     case 'assignments':
+    case 'notifications':
       return false;
   }
 }

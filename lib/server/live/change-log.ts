@@ -17,11 +17,22 @@ export type TChangeOp = 'created' | 'updated' | 'deleted';
 export interface TAudienceHintsOf {
   cards: { holders: string[] };
   assignments: { holder: string; card: TCardAssignedDto };
+  /** A notice, or a change to one person's notices: that person alone receives it. */
+  notifications: { recipient: string };
 }
 /** The hints of any entry, as the audience function reads them back. */
-export type TAudienceHints = Partial<TAudienceHintsOf['cards'] & TAudienceHintsOf['assignments']>;
+export type TAudienceHints = Partial<
+  TAudienceHintsOf['cards'] & TAudienceHintsOf['assignments'] & TAudienceHintsOf['notifications']
+>;
 
-interface TChangeBase<R extends TLoggedResource> {
+/**
+ * What the log records: the audited resources, and a person's notices
+ * (lib/server/services/notifications), which travel live and in catch-up to their
+ * recipient alone and are never part of the audit trail.
+ */
+export type TRecordedResource = TLoggedResource | 'notifications';
+
+interface TChangeBase<R extends TRecordedResource> {
   resource: R;
   entityId: string;
   op: TChangeOp;
@@ -34,14 +45,14 @@ interface TChangeBase<R extends TLoggedResource> {
 }
 
 /** One resource's change: its public summary (if it has any) and its audience hints. */
-type TChangeOf<R extends TLoggedResource> = TChangeBase<R> &
+type TChangeOf<R extends TRecordedResource> = TChangeBase<R> &
   ([TChangeSummaryOf<R>] extends [never]
     ? { summary?: undefined }
     : { summary?: TChangeSummaryOf<R> }) &
   (R extends keyof TAudienceHintsOf ? { audience: TAudienceHintsOf[R] } : { audience?: undefined });
 
 /** One mutation of one entity, as a service describes it: a union by resource. */
-export type TChange = { [R in TLoggedResource]: TChangeOf<R> }[TLoggedResource];
+export type TChange = { [R in TRecordedResource]: TChangeOf<R> }[TRecordedResource];
 
 /**
  * Runs a mutation in one transaction and writes its change-log rows as the very last

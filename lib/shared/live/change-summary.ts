@@ -17,6 +17,8 @@ export interface TChangeSummaries {
   impersonation: never;
   cards: TCardChangeSummary;
   assignments: TAssignmentChangeSummary;
+  /** Notices marked read: how many. */
+  notifications: { read: number };
 }
 
 export type TSummarizedResource = keyof TChangeSummaries;

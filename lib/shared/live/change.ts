@@ -12,6 +12,14 @@ export const LIVE_RESOURCES = [
 export type TLiveResource = (typeof LIVE_RESOURCES)[number];
 
 /**
+ * What an envelope may be about: the live resources, and the viewer's own notices
+ * (`notifications.created`, `notifications.updated` when some were marked read), which
+ * reach their recipient alone and no list of anyone else's.
+ */
+export const ENVELOPE_RESOURCES = [...LIVE_RESOURCES, 'notifications'] as const;
+export type TEnvelopeResource = (typeof ENVELOPE_RESOURCES)[number];
+
+/**
  * `refetch`: a bulk change below an account made this viewer's list stale (a reseller's
  * suspension changes the effective status of every customer under it); it names the
  * account (`id`) and carries no entity. Cards have two named kinds (DESIGN §3):
@@ -41,7 +49,7 @@ const ZNamedActor = z.union([
  */
 export const ZChangeEnvelope = z.object({
   seq: z.number().int().positive(),
-  type: z.templateLiteral([z.enum(LIVE_RESOURCES), '.', z.enum(CHANGE_KINDS)]),
+  type: z.templateLiteral([z.enum(ENVELOPE_RESOURCES), '.', z.enum(CHANGE_KINDS)]),
   id: z.string(),
   data: z.record(z.string(), z.unknown()),
   at: z.string(),

@@ -7,6 +7,7 @@ import { conflict, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
 import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+import { notifyAccounts } from '@/lib/server/services/notifications/notify-accounts';
 import { assignmentChange, toAssignmentDto } from './assignment-store';
 
 /**
@@ -74,6 +75,16 @@ export async function createAssignment(
     const assignment = tx.create(CardAssignment, { card, account, exclusive });
     await tx.flush();
     record(assignmentChange(assignment, ownerPath, 'created', toCardOwnerDto(card)));
+    // Its people who read cards are told (the card enters their provider cards).
+    await notifyAccounts(tx, record, {
+      accountIds: [account.id],
+      readGrant: 'cards:read',
+      kind: 'card.assigned',
+      title: `Card ${card.name} assigned to your account`,
+      body: `${card.owner.name} assigned the rate card ${card.name} (${card.currency}) to ${account.name}.`,
+      link: `/cards/${card.id}`,
+      data: { cardId: card.id, accountId: account.id },
+    });
     return toAssignmentDto(assignment);
   });
 }

@@ -38,7 +38,12 @@ export async function listAudit(
   const inAfter = withinSql('c.scope_after', actor.account.path);
   const inBefore = withinSql('c.scope_before', actor.account.path);
   // Everything in scope is in the actor's carrier: its positions page the trail.
-  const filters: string[] = ['c.carrier_id = ?', `(${inAfter.sql} or ${inBefore.sql})`];
+  // A person's notices are logged only to reach them live: they are no one's audit.
+  const filters: string[] = [
+    'c.carrier_id = ?',
+    `(${inAfter.sql} or ${inBefore.sql})`,
+    `c.resource <> 'notifications'`,
+  ];
   const params: unknown[] = [
     carrierIdOf(actor.account.path),
     ...inAfter.params,

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Account, Notification, OutboxMail, User } from '@/lib/server/entities';
+import type { TChange } from '@/lib/server/live/change-log';
+import { readersOf } from '@/lib/server/authz/recipients';
+import type { TGrant } from '@/lib/shared/permissions';
+import { toNotificationDto } from './notification-dto';
+
+export interface TNotice {
+  /** The accounts whose people are told. */
+  accountIds: readonly string[];
+  /**
+   * The grant with which those accounts' people read the notice's subject (a card
+   * assigned to them: `cards:read`). Only users holding it are told: a notice never
+   * shows someone what their grants hide.
+   */
+  readGrant: TGrant;
+  /** What happened, namespaced by subject: `card.assigned`, `card.revision_scheduled`. */
+  kind: string;
+  title: string;
+  body: string;
+  /** A panel path (`/cards/…`) the notice opens. */
+  link?: string;
+  data?: Record<string, unknown>;
+}
+
+/** Titles and bodies are stored as given, cut to what their columns hold. */
+const TITLE_MAX = 200;
+const BODY_MAX = 4000;
+
+/**
+ * Tells the people of some accounts that something happened (the notification centre),
+ * inside a `mutate` transaction (lib/server/live/change-log.ts) — so a notice exists
+ * exactly when the change it tells of commits. For each user of those accounts who may
+ * read the subject (lib/server/authz/recipients.ts: none when in doubt) it writes one
+ * notice, records it for live delivery to that user alone (the audience function's
+ * inbox room), and queues one e-mail in the outbox, all in the caller's transaction.
+ * Answers how many people were told.
+ */
+export async function notifyAccounts(
+  tx: EntityManager,
+  record: (change: TChange) => void,
+  notice: TNotice,
+): Promise<number> {
+  if (!notice.accountIds.length) return 0;
+  const recipients = await readersOf(tx, notice.accountIds, notice.readGrant);
+  const title = notice.title.slice(0, TITLE_MAX);
+  const body = notice.body.slice(0, BODY_MAX);
+  for (const recipient of recipients) {
+    const notification = tx.create(Notification, {
+      // Its id now: the change recorded below names it before the flush.
+      id: randomUUID(),
+      user: tx.getReference(User, recipient.userId),
+      account: tx.getReference(Account, recipient.account.id),
+      kind: notice.kind,
+      title,
+      body,
+      link: notice.link ?? null,
+      data: notice.data ?? null,
+      readAt: null,
+      createdAt: new Date(),
+    });
+    tx.create(OutboxMail, {
+      id: randomUUID(),
+      notification,
+      toAddress: recipient.email,
+      subject: title,
+      bodyText: body,
+      link: notice.link ?? null,
+      nextAttemptAt: new Date(),
+      createdAt: new Date(),
+    });
+    record({
+      resource: 'notifications',
+      entityId: notification.id,
+      op: 'created',
+      version: null,
+      before: null,
+      after: toNotificationDto(notification),
+      // The recipient's own account: the carrier orders it, catch-up's read finds it.
+      scopeBefore: null,
+      scopeAfter: recipient.account.path,
+      audience: { recipient: recipient.userId },
+    });
+  }
+  await tx.flush();
+  return recipients.length;
+}

@@ -1,0 +1,164 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { directQuery } from '@/lib/server/db/direct-query';
+import { getLogger } from '@/lib/server/observability/logger';
+import type { TMailSettings } from './mail-settings';
+
+export interface TOutboxOptions {
+  /** How often pending mail is looked for. */
+  pollMs: number;
+  /** Rows claimed at once. */
+  batch: number;
+  /** Sends tried before a row is marked failed. */
+  maxAttempts: number;
+  /** Wait before the next try after `attempts` failed ones. */
+  backoffMs: (attempts: number) => number;
+  /** How long a claim holds a row: past it, a send that never finished is tried again. */
+  leaseMs: number;
+}
+
+const DEFAULTS: TOutboxOptions = {
+  pollMs: 2_000,
+  batch: 20,
+  maxAttempts: 8,
+  // 1 min, 2, 4 … capped at an hour: about four hours before a row is given up.
+  backoffMs: (attempts) => Math.min(60_000 * 2 ** (attempts - 1), 3_600_000),
+  leaseMs: 5 * 60_000,
+};
+
+interface TClaimed {
+  id: string;
+  to_address: string;
+  subject: string;
+  body_text: string;
+  link: string | null;
+  attempts: number;
+}
+
+/**
+ * Sends the outbox (lib/server/entities/notification.entity.ts) over SMTP, in the server
+ * process. A pass claims due rows with `FOR UPDATE SKIP LOCKED` in a short transaction
+ * that moves their next attempt a lease ahead — so several processes never take the same
+ * row, and no transaction stays open while a mail server answers (the embedded database
+ * serves one connection) — then sends each and marks it sent, or pending again after a
+ * growing wait, or failed after the last try. A process that dies mid-send leaves its
+ * rows to be claimed again when the lease runs out: a mail may then go twice, never
+ * not at all.
+ */
+export class OutboxWorker {
+  private readonly options: TOutboxOptions;
+  private readonly transport: Transporter;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly settings: TMailSettings,
+    private readonly publicUrl: string,
+    options: Partial<TOutboxOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.transport = nodemailer.createTransport(settings.transport);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.nudge(), this.options.pollMs);
+    this.timer.unref();
+    this.nudge();
+  }
+
+  /** Look for due mail now (a pass already under way runs once more after it). */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((error: unknown) => getLogger().warn({ err: error }, 'outbox: pass failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.nudge();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    this.transport.close();
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const claimed = await this.claim();
+      for (const row of claimed) {
+        if (this.stopped) return;
+        await this.send(row);
+      }
+      if (claimed.length < this.options.batch) return;
+    }
+  }
+
+  private async claim(): Promise<TClaimed[]> {
+    const em = this.orm.em.fork();
+    return em.transactional((tx) =>
+      directQuery<TClaimed>(
+        tx,
+        `update outbox o
+            set attempts = o.attempts + 1,
+                next_attempt_at = now() + (? * interval '1 millisecond')
+           from (select id from outbox
+                  where status = 'pending' and next_attempt_at <= now()
+                  order by next_attempt_at, id
+                  limit ?
+                  for update skip locked) due
+          where o.id = due.id
+      returning o.id, o.to_address, o.subject, o.body_text, o.link, o.attempts`,
+        [this.options.leaseMs, this.options.batch],
+      ),
+    );
+  }
+
+  private async send(row: TClaimed): Promise<void> {
+    const em = this.orm.em.fork();
+    try {
+      await this.transport.sendMail({
+        from: this.settings.from,
+        to: row.to_address,
+        subject: row.subject,
+        text: row.link ? `${row.body_text}\n\n${this.publicUrl}${row.link}\n` : row.body_text,
+      });
+      await directQuery(
+        em,
+        `update outbox set status = 'sent', sent_at = now(), last_error = null where id = ?`,
+        [row.id],
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const last = row.attempts >= this.options.maxAttempts;
+      getLogger().warn(
+        { outbox: row.id, attempts: row.attempts, err: message },
+        last ? 'outbox: mail failed, giving up' : 'outbox: mail failed, will retry',
+      );
+      await directQuery(
+        em,
+        `update outbox
+            set status = ?, last_error = ?,
+                next_attempt_at = now() + (? * interval '1 millisecond')
+          where id = ?`,
+        [
+          last ? 'failed' : 'pending',
+          message.slice(0, 2000),
+          this.options.backoffMs(row.attempts),
+          row.id,
+        ],
+      );
+    }
+  }
+}
