@@ -5,7 +5,7 @@ import { useRouter } from 'next/navigation';
 import { useLiveRecord, usePagedList } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
 import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
-import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
+import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
 import { AccountEditForm } from '@/components/accounts/account-edit-form';
@@ -101,11 +101,9 @@ function CustomerCard({ customer, can }: { customer: TCustomerDto; can: TUiAbili
   const held = usePagedList<TAssignmentDto>(
     queryKeys.list('assignments', { accountId: customer.id }),
   );
-  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
   if (!can.cards.readAssignments) return <>—</>;
   if (held.isLoading) return <>…</>;
   const assignment = held.data?.[0];
   if (!assignment) return <>None assigned</>;
-  const card = cards.data?.find((item) => item.id === assignment.cardId);
-  return <RecordLink href={`/cards/${assignment.cardId}`}>{card?.name ?? 'Its card'}</RecordLink>;
+  return <RecordLink href={`/cards/${assignment.cardId}`}>{assignment.cardName}</RecordLink>;
 }

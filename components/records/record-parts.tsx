@@ -1,13 +1,13 @@
 'use client';
 
 import Link from 'next/link';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { TQueryKey } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
 import type { TLiveItem } from '@/lib/client/live-cache';
 import type { TPresenceTopic } from '@/lib/shared/live/presence';
 import { ListState, LoadMore } from '@/components/ui/field';
-import { DataTable } from '@/components/ui/panel-section';
+import { DataTable, ListCount, type TColumn } from '@/components/ui/panel-section';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 
 /** A record's title: its live name, what it is, its status, and who else has it open. */
@@ -87,12 +87,18 @@ export function RecordList<T extends TLiveItem>({
 }: {
   queryKey: TQueryKey;
   label: string;
-  headers: string[];
+  /** A column naming a `sort` key sorts the list on the server by it. */
+  headers: TColumn[];
   row: (item: T) => ReactNode[];
   emptyText: string;
 }) {
-  const list = usePagedList<T>(queryKey);
+  const [sort, setSort] = useState<string | undefined>(undefined);
+  const [resource, params] = queryKey;
+  const list = usePagedList<T>(
+    sort ? [resource, { ...params, filter: { ...params.filter, sort } }] : queryKey,
+  );
   const items = list.data ?? [];
+  const sortable = headers.some((header) => typeof header !== 'string' && header.sort);
   return (
     <ListState
       isLoading={list.isLoading}
@@ -100,7 +106,19 @@ export function RecordList<T extends TLiveItem>({
       empty={items.length === 0}
       emptyText={emptyText}
     >
-      <DataTable label={label} headers={headers} rows={items.map(row)} />
+      {sortable ? (
+        <ListCount
+          shown={items.length}
+          total={items.total}
+          updating={list.isPlaceholderData && list.isFetching}
+        />
+      ) : null}
+      <DataTable
+        label={label}
+        headers={headers}
+        rows={items.map(row)}
+        sort={sortable ? { value: sort, onChange: setSort } : undefined}
+      />
       <LoadMore list={list} />
     </ListState>
   );

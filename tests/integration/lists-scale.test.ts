@@ -232,3 +232,115 @@ describe('CSV export', () => {
     expect(csv.text).not.toContain('Two');
   });
 });
+
+describe('assignments list', () => {
+  it('names the card and the account, sorts by either, and follows a rename', async () => {
+    const zulu = await admin.post('/cards', { name: 'zz-Zulu', currency: 'EUR', kind: 'customer' });
+    const yankee = await admin.post('/cards', {
+      name: 'zz-Yankee',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    for (const [card, accounts] of [
+      [zulu, [world.R1, world.R2]],
+      [yankee, [world.R1]],
+    ] as const) {
+      const done = await admin.post('/assignments/bulk', {
+        cardId: card.body.id,
+        accountIds: accounts.map((account) => account.id),
+      });
+      expect(done.status).toBe(200);
+    }
+    const byAccount = await allPages(
+      admin,
+      `/assignments?cardId=${zulu.body.id}&sort=-accountName&limit=1`,
+    );
+    expect(byAccount.totals).toEqual([2, 2]);
+    expect(
+      byAccount.items.map((item) => (item as unknown as { accountName: string }).accountName),
+    ).toEqual(['Reseller Two', 'Reseller One']);
+    const held = await allPages(
+      admin,
+      `/assignments?accountId=${world.R1.id}&sort=cardName&limit=1`,
+    );
+    const cardNames = held.items.map((item) => (item as unknown as { cardName: string }).cardName);
+    expect(cardNames).toEqual([...cardNames].sort());
+    expect(cardNames).toEqual(expect.arrayContaining(['zz-Yankee', 'zz-Zulu']));
+    expect(new Set(held.totals)).toEqual(new Set([cardNames.length]));
+
+    // The names are read with the list, and a rename asks its readers to read it again.
+    const renamed = await admin.patch(`/cards/${yankee.body.id}`, {
+      version: yankee.body.version,
+      name: 'zz-Xray',
+    });
+    expect(renamed.status).toBe(200);
+    const again = await admin.get(`/assignments?cardId=${yankee.body.id}`);
+    expect(again.body.items[0]).toMatchObject({ cardName: 'zz-Xray', accountName: 'Reseller One' });
+    const [logged] = await suite.orm.em
+      .fork()
+      .execute<{ summary: unknown }[]>(
+        `select summary from change_log where entity_id = ? order by carrier_seq desc limit 1`,
+        [yankee.body.id],
+      );
+    expect(logged!.summary).toEqual({ refetch: ['assignments'], reason: 'renamed' });
+  });
+
+  it('refuses an unknown sort (400 naming `sort`) and a cursor of another sort', async () => {
+    const bad = await admin.get('/assignments?sort=exclusive');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('sort');
+    const byCard = await admin.get(`/assignments?accountId=${world.R1.id}&sort=cardName&limit=1`);
+    const mixed = await admin.get(
+      `/assignments?accountId=${world.R1.id}&sort=accountName&cursor=${byCard.body.nextCursor}`,
+    );
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.fields).toHaveProperty('cursor');
+  });
+});
+
+describe('audit list', () => {
+  type TEntry = { seq: number; resource: string };
+  async function auditPages(client: TApiClient, path: string) {
+    const pages = await allPages(client, path);
+    return { entries: pages.items as unknown as TEntry[], totals: pages.totals };
+  }
+
+  it('counts the trail in the caller’s scope over every page', async () => {
+    const all = await auditPages(admin, '/audit?limit=7');
+    expect(new Set(all.totals)).toEqual(new Set([all.entries.length]));
+    const own = await auditPages(r1User, '/audit?limit=7');
+    expect(new Set(own.totals)).toEqual(new Set([own.entries.length]));
+    expect(own.entries.length).toBeGreaterThan(0);
+    expect(own.entries.length).toBeLessThan(all.entries.length);
+    const cards = await admin.get('/audit?resource=cards&limit=1');
+    expect(cards.body.total).toBe(all.entries.filter((entry) => entry.resource === 'cards').length);
+  });
+
+  it('sorts by time either way and by resource, the cursor keeping the order', async () => {
+    const newest = (await auditPages(admin, '/audit?limit=5')).entries.map((entry) => entry.seq);
+    const oldest = (await auditPages(admin, '/audit?sort=at&limit=5')).entries.map(
+      (entry) => entry.seq,
+    );
+    expect(oldest).toEqual([...newest].reverse());
+    const byResource = (await auditPages(admin, '/audit?sort=resource&limit=3')).entries;
+    expect(byResource).toHaveLength(newest.length);
+    const order = (a: TEntry, b: TEntry) =>
+      a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : b.seq - a.seq;
+    expect(byResource).toEqual([...byResource].sort(order));
+    const back = (await auditPages(admin, '/audit?sort=-resource&limit=4')).entries;
+    expect(back.map((entry) => entry.resource)).toEqual(
+      byResource.map((entry) => entry.resource).reverse(),
+    );
+  });
+
+  it('refuses an unknown sort (400 naming `sort`) and a cursor of another sort', async () => {
+    const bad = await admin.get('/audit?sort=actor');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('sort');
+    const byResource = await admin.get('/audit?sort=resource&limit=1');
+    const mixed = await admin.get(`/audit?cursor=${byResource.body.nextCursor}`);
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.fields).toHaveProperty('cursor');
+    expect((await admin.get('/audit?cursor=12')).status).toBe(400);
+  });
+});

@@ -64,4 +64,6 @@ export type TCardChangeSummary =
       rows: number;
       losing: number;
     }
-  | { event: 'margin_alert'; count: number; prefixes: string[] };
+  | { event: 'margin_alert'; count: number; prefixes: string[] }
+  /** Renamed: the assignment lists carry the card's name (`cardName`). */
+  | { refetch: ['assignments']; reason: 'renamed' };
