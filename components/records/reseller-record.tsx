@@ -28,7 +28,6 @@ export function ResellerRecord({
   tabs,
   can,
   own,
-  usableFrom,
   parentName,
 }: {
   initial: TResellerDto;
@@ -37,8 +36,6 @@ export function ResellerRecord({
   tabs: ReactNode;
   can: TUiAbilities;
   own: { id: string; name: string };
-  /** Accounts whose groups this reseller's users may get: the trail and the viewer's own. */
-  usableFrom: string[];
   parentName: string;
 }) {
   const record = useLiveRecord<TResellerDto>('resellers', initial);
@@ -56,7 +53,7 @@ export function ResellerRecord({
       {tab === 'overview' ? (
         <Overview reseller={reseller} canEdit={can.resellers.edit} parentName={parentName} />
       ) : tab === 'users' ? (
-        <Users reseller={reseller} canCreate={can.users.create} usableFrom={usableFrom} />
+        <Users reseller={reseller} canCreate={can.users.create} own={own} />
       ) : tab === 'cards' ? (
         <Cards reseller={reseller} can={can} own={own} />
       ) : tab === 'customers' ? (
@@ -146,37 +143,25 @@ function Overview({
 function Users({
   reseller,
   canCreate,
-  usableFrom,
+  own,
 }: {
   reseller: TResellerDto;
   canCreate: boolean;
-  usableFrom: string[];
+  own: { id: string; name: string };
 }) {
   const [adding, setAdding] = useState(false);
-  const [created, setCreated] = useState<TUserDto | null>(null);
   return (
     <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
       <PanelSection
         title={`Users of ${reseller.name}`}
         actions={
           canCreate && !adding ? (
-            <Button
-              type="button"
-              onClick={() => {
-                setCreated(null);
-                setAdding(true);
-              }}
-            >
+            <Button type="button" onClick={() => setAdding(true)}>
               + Add user
             </Button>
           ) : null
         }
       >
-        {created ? (
-          <p role="status" className="mb-3 rounded-md bg-green-50 px-3 py-2 text-sm text-green-800">
-            Created <RecordLink href={`/users/${created.id}`}>{created.email}</RecordLink>.
-          </p>
-        ) : null}
         <RecordList<TUserDto>
           queryKey={queryKeys.list('users', { accountId: reseller.id })}
           label={`Users of ${reseller.name}`}
@@ -196,11 +181,9 @@ function Users({
         <PanelSection title="Add user" reveal>
           <AddUserForm
             account={reseller}
-            usableFrom={usableFrom}
-            onCreated={(user) => {
-              setCreated(user);
-              setAdding(false);
-            }}
+            own={own}
+            // The toast names the new user and links to its page.
+            onCreated={() => setAdding(false)}
             onCancel={() => setAdding(false)}
           />
         </PanelSection>

@@ -4,13 +4,13 @@ import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import { useLiveRecord, usePagedList } from '@/lib/client/use-resource';
-import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
+import { useLiveRecord } from '@/lib/client/use-resource';
 import type { TUserAccess, TUserDto } from '@/lib/shared/schemas/users';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
 import { UserManage } from '@/components/users/user-manage';
 import { AccessExplanation } from '@/components/groups/user-access-panel';
+import { GroupName } from '@/components/users/group-name';
 import { Facts, RecordLink, RecordTitle } from './record-parts';
 
 /**
@@ -61,7 +61,14 @@ export function UserRecord({
                   account.name
                 ),
               ],
-              ['Group', self ? self.group : <GroupName key="group" user={user} can={can} />],
+              [
+                'Group',
+                self ? (
+                  self.group
+                ) : (
+                  <GroupName key="group" groupId={user.groupId} enabled={can.sections.groups} />
+                ),
+              ],
               ['Status', user.status],
               ['MFA', user.mfaEnabled ? 'on' : 'off'],
               ['Must change password', user.mustChangePassword ? 'yes, at next sign-in' : 'no'],
@@ -99,12 +106,6 @@ export function UserRecord({
       )}
     </div>
   );
-}
-
-function GroupName({ user, can }: { user: TUserDto; can: TUiAbilities }) {
-  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
-  if (!can.sections.groups) return <>—</>;
-  return <>{groups.data?.find((group) => group.id === user.groupId)?.name ?? '—'}</>;
 }
 
 /** What the user can see, answered by the server's own authorization, refetched on every change. */

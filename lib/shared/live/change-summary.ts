@@ -64,6 +64,4 @@ export type TCardChangeSummary =
       rows: number;
       losing: number;
     }
-  | { event: 'margin_alert'; count: number; prefixes: string[] }
-  /** Renamed: the assignment lists carry the card's name (`cardName`). */
-  | { refetch: ['assignments']; reason: 'renamed' };
+  | { event: 'margin_alert'; count: number; prefixes: string[] };

@@ -53,7 +53,6 @@ export default async function ResellerPage({
         }
         can={can}
         own={{ id: actor.account.id, name: actor.account.name }}
-        usableFrom={[actor.account.id, ...trail.map((account) => account.id)]}
         parentName={parent?.name ?? actor.account.name}
       />
     </div>

@@ -4,7 +4,6 @@ import { assertCan } from '@/lib/server/authz/can';
 import { conflict, invalidInput, notFound, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCardOwnerDto, TCardPatch } from '@/lib/shared/schemas/cards';
-import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
 import { rateSetChanged, rederive } from '@/lib/server/services/rates/rate-sets';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
 import { assertOverridesOnParent } from './derive-card';
@@ -66,11 +65,7 @@ export async function updateCard(
     await tx.flush();
     const after = toCardOwnerDto(card);
     if (after.version === before.version) return after;
-    const holders = await holdersOf(tx, card.id);
-    // The assignment lists carry its name.
-    const renamed: TCardChangeSummary | undefined =
-      after.name !== before.name ? { refetch: ['assignments'], reason: 'renamed' } : undefined;
-    record(cardChange(card, ownerPath, 'updated', before, after, holders, renamed));
+    record(cardChange(card, ownerPath, 'updated', before, after, await holdersOf(tx, card.id)));
 
     const pricing =
       before.decimals !== after.decimals ||
