@@ -278,6 +278,27 @@ describe('assignments list', () => {
     expect(again.body.items[0]).toMatchObject({ cardName: 'zz-Xray', accountName: 'Reseller One' });
   });
 
+  it('gives an assignee every card assigned to it, and only those (`relation`)', async () => {
+    const assigned = await r1User.get('/cards?relation=assigned&limit=1');
+    expect(assigned.status).toBe(200);
+    // Bulk Card, zz-Xray (was zz-Yankee) and zz-Zulu: all the carrier's, assigned to R1.
+    expect(assigned.body.total).toBe(3);
+    expect(assigned.body.items[0].relation).toBe('assigned');
+    const own = await r1User.post('/cards', {
+      name: 'zz-R1 Own',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    expect(own.status).toBe(201);
+    expect((await r1User.get('/cards?relation=assigned')).body.total).toBe(3);
+    const owned = await r1User.get('/cards?relation=owner');
+    expect(owned.body.items.map((card: { name: string }) => card.name)).toEqual(['zz-R1 Own']);
+    expect((await admin.get('/cards?relation=assigned')).body.total).toBe(0);
+    const bad = await r1User.get('/cards?relation=mine');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('relation');
+  });
+
   it('refuses an unknown sort (400 naming `sort`) and a cursor of another sort', async () => {
     const bad = await admin.get('/assignments?sort=exclusive');
     expect(bad.status).toBe(400);
@@ -335,5 +356,49 @@ describe('audit list', () => {
     expect(mixed.status).toBe(400);
     expect(mixed.body.error.fields).toHaveProperty('cursor');
     expect((await admin.get('/audit?cursor=12')).status).toBe(400);
+  });
+});
+
+describe('groups assignable to an account (the Add-user picker)', () => {
+  it('lists what the viewer may give a user of that account, searched and counted', async () => {
+    const own = await r1User.post('/groups', {
+      name: 'zz-R1 Support',
+      grants: ['customers:read'],
+    });
+    expect(own.status).toBe(201);
+    const names = async (client: TApiClient, accountId: string, q = '') => {
+      const page = await client.get(`/groups?assignableTo=${accountId}&limit=500${q}`);
+      expect(page.status).toBe(200);
+      expect(page.body.total).toBe(page.body.items.length);
+      return page.body.items.map((group: { name: string }) => group.name) as string[];
+    };
+    // R1's own group and the carrier's Default Reseller (held whole by R1's user).
+    expect(await names(r1User, world.R1.id)).toEqual(
+      expect.arrayContaining(['zz-R1 Support', 'Default Reseller']),
+    );
+    // Not for R2: a group of R1 is not above R2.
+    expect(await names(admin, world.R2.id)).not.toContain('zz-R1 Support');
+    expect(await names(admin, world.R1.id)).toContain('zz-R1 Support');
+    // A group holding more than the viewer is never offered (no escalation).
+    const carrierAdmin = await admin.get('/groups?limit=500');
+    const wider = carrierAdmin.body.items.filter(
+      (group: { accountId: string; grants: string[] }) =>
+        group.accountId === world.C1.id && group.grants.length > DEFAULT_RESELLER_GRANTS.length,
+    );
+    expect(wider.length).toBeGreaterThan(0);
+    const offered = await names(r1User, world.R1.id);
+    for (const group of wider) expect(offered).not.toContain(group.name);
+    expect(await names(r1User, world.R1.id, '&q=support')).toEqual(['zz-R1 Support']);
+  });
+
+  it('is 404 for an account outside scope or a customer', async () => {
+    expect((await r1User.get(`/groups?assignableTo=${world.R2.id}`)).status).toBe(404);
+    expect((await admin.get(`/groups?assignableTo=${world.C2R.id}`)).status).toBe(404);
+    const em = suite.orm.em.fork();
+    const customer = await em.findOneOrFail(Account, { name: 'Kilo One' });
+    expect((await r1User.get(`/groups?assignableTo=${customer.id}`)).status).toBe(404);
+    const bad = await admin.get('/groups?assignableTo=nope');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('assignableTo');
   });
 });

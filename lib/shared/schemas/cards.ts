@@ -72,6 +72,8 @@ export const ZCardListQuery = ZPageQuery.extend({
   ownerId: ZId.optional(),
   q: ZText().trim().max(200).optional(),
   sort: ZSort(['name', 'createdAt']),
+  /** `assigned`: only the cards assigned to the caller's account; `owner`: only its own subtree's. */
+  relation: z.enum(['owner', 'assigned']).optional(),
 });
 
 /** The owner's (and its ancestors') view: everything (DESIGN §1). */
