@@ -175,6 +175,39 @@ describe('bulk status', () => {
   });
 });
 
+describe('bulk suspend impact', () => {
+  it('counts what is below the named accounts, once each, and their active users', async () => {
+    const alpha = (await admin.get('/resellers?q=zz-alpha')).body.items[0];
+    const both = await admin.post('/resellers/bulk/impact', { ids: [world.R1.id, world.R2.id] });
+    expect(both.status).toBe(200);
+    expect(both.body).toEqual({ accounts: 2, resellers: NAMES.length, customers: 5, users: 2 });
+    // zz-alpha is named itself: not counted again among R1's resellers.
+    const overlap = await admin.post('/resellers/bulk/impact', { ids: [world.R1.id, alpha.id] });
+    expect(overlap.body).toEqual({
+      accounts: 2,
+      resellers: NAMES.length - 1,
+      customers: 3,
+      users: 1,
+    });
+    const kilo = await suite.orm.em.fork().findOneOrFail(Account, { name: 'Kilo One' });
+    const own = await r1User.post('/customers/bulk/impact', { ids: [kilo.id, kilo.id] });
+    expect(own.body).toEqual({ accounts: 1, resellers: 0, customers: 0, users: 0 });
+  });
+
+  it('is 404 when any one is out of scope or of the other kind, and 400 naming `ids`', async () => {
+    const november = await suite.orm.em.fork().findOneOrFail(Account, { name: 'November Two' });
+    const kilo = await suite.orm.em.fork().findOneOrFail(Account, { name: 'Kilo One' });
+    expect(
+      (await r1User.post('/customers/bulk/impact', { ids: [kilo.id, november.id] })).status,
+    ).toBe(404);
+    expect((await admin.post('/resellers/bulk/impact', { ids: [kilo.id] })).status).toBe(404);
+    expect((await admin.post('/resellers/bulk/impact', { ids: [world.C2R.id] })).status).toBe(404);
+    const empty = await admin.post('/resellers/bulk/impact', { ids: [] });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.fields).toHaveProperty('ids');
+  });
+});
+
 describe('bulk assign', () => {
   it('assigns a card to several accounts; any refusal writes nothing', async () => {
     const card = await admin.post('/cards', {
