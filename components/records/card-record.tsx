@@ -34,6 +34,7 @@ export function CardRecord({
   return (
     <div className="space-y-4">
       <RecordTitle
+        titleKind="Card"
         kind={kind}
         name={card.name}
         status={

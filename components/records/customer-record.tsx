@@ -8,6 +8,7 @@ import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
 import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
+import { RelativeTime } from '@/components/ui/relative-time';
 import { AccountEditForm } from '@/components/accounts/account-edit-form';
 import { TransferForm } from '@/components/accounts/transfer-form';
 import { AuditTable } from '@/components/audit/audit-panel';
@@ -40,6 +41,7 @@ export function CustomerRecord({
   return (
     <div className="space-y-4">
       <RecordTitle
+        titleKind="Customer"
         kind="Customer"
         name={customer.name}
         status={customer.status}
@@ -62,7 +64,7 @@ export function CustomerRecord({
                 ['Credit limit', customer.creditLimit ?? '—'],
                 ['Balance', customer.balance],
                 ['Status', customer.status],
-                ['Created', new Date(customer.createdAt).toLocaleString()],
+                ['Created', <RelativeTime key="created" at={customer.createdAt} />],
               ]}
             />
           </PanelSection>

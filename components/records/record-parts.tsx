@@ -1,7 +1,7 @@
 'use client';
 
 import Link from 'next/link';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { TQueryKey } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
 import type { TLiveItem } from '@/lib/client/live-cache';
@@ -13,18 +13,22 @@ import { PresenceAvatars } from '@/components/live/presence-avatars';
 /** A record's title: its live name, what it is, its status, and who else has it open. */
 export function RecordTitle({
   kind,
+  titleKind,
   name,
   status,
   topic,
   gone,
 }: {
   kind: string;
+  /** What the tab's title calls it ("Reseller"): `kind` without its details. */
+  titleKind: string;
   name: string;
   status?: string;
   topic: TPresenceTopic;
   /** It left the viewer's view (deleted, transferred away) while open. */
   gone: boolean;
 }) {
+  useRecordDocumentTitle(name, titleKind);
   return (
     <div className="flex flex-wrap items-center justify-between gap-3">
       <div>
@@ -47,6 +51,18 @@ export function RecordTitle({
       ) : null}
     </div>
   );
+}
+
+/**
+ * The tab names the record ("Acme Voice · Reseller · Reseller Panel"), following its live
+ * name. The server's title (the kind only) stands until the page runs.
+ */
+function useRecordDocumentTitle(name: string, kind: string) {
+  useEffect(() => {
+    // Not restored on leaving: the next page's own title replaces it (a restore would
+    // run after that and put this page's back).
+    document.title = `${name} · ${kind} · Reseller Panel`;
+  }, [name, kind]);
 }
 
 export function StatusBadge({ status }: { status: string }) {

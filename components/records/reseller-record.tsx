@@ -43,6 +43,7 @@ export function ResellerRecord({
   return (
     <div className="space-y-4">
       <RecordTitle
+        titleKind="Reseller"
         kind={`Reseller · level ${reseller.depth}`}
         name={reseller.name}
         status={reseller.status}
@@ -119,7 +120,7 @@ function Overview({
             ['Status', reseller.status],
             ['Parent', parentName],
             ['Level', reseller.depth],
-            ['Created', new Date(reseller.createdAt).toLocaleString()],
+            ['Created', <RelativeTime key="created" at={reseller.createdAt} />],
           ]}
         />
       </PanelSection>

@@ -8,6 +8,7 @@ import { useLiveRecord } from '@/lib/client/use-resource';
 import type { TUserAccess, TUserDto } from '@/lib/shared/schemas/users';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
+import { RelativeTime } from '@/components/ui/relative-time';
 import { UserManage } from '@/components/users/user-manage';
 import { AccessExplanation } from '@/components/groups/user-access-panel';
 import { GroupName } from '@/components/users/group-name';
@@ -40,6 +41,7 @@ export function UserRecord({
   return (
     <div className="space-y-4">
       <RecordTitle
+        titleKind="User"
         kind={`User${user.name ? ` · ${user.name}` : ''}${self ? ' (you)' : ''}`}
         name={user.email}
         status={user.status}
@@ -72,7 +74,7 @@ export function UserRecord({
               ['Status', user.status],
               ['MFA', user.mfaEnabled ? 'on' : 'off'],
               ['Must change password', user.mustChangePassword ? 'yes, at next sign-in' : 'no'],
-              ['Created', new Date(user.createdAt).toLocaleString()],
+              ['Created', <RelativeTime key="created" at={user.createdAt} />],
             ]}
           />
         </PanelSection>
