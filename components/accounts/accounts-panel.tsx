@@ -21,6 +21,7 @@ import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { RecordPicker } from '@/components/pickers/record-picker';
+import { Money } from '@/components/ui/money';
 
 type TKind = 'resellers' | 'customers';
 
@@ -157,8 +158,9 @@ export function AccountsPanel({
                   name,
                   item.parentName,
                   item.email ?? '—',
-                  item.creditLimit ?? '—',
-                  item.balance,
+                  // Accounts carry no currency yet: a grouped decimal, no symbol (raw in CSV).
+                  <Money key="credit" amount={item.creditLimit} />,
+                  <Money key="balance" amount={item.balance} />,
                   item.status,
                 ];
               }

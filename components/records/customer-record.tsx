@@ -9,6 +9,7 @@ import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
+import { Money } from '@/components/ui/money';
 import { AccountEditForm } from '@/components/accounts/account-edit-form';
 import { TransferForm } from '@/components/accounts/transfer-form';
 import { AuditTable } from '@/components/audit/audit-panel';
@@ -38,6 +39,12 @@ export function CustomerRecord({
   const customer = record.data;
   const [opened, setOpened] = useState(customer);
   const router = useRouter();
+  // The same query as its Card fact (shared by key): the currency it is billed in.
+  const held = usePagedList<TAssignmentDto>(
+    queryKeys.list('assignments', { accountId: customer.id }),
+    { enabled: can.cards.readAssignments },
+  );
+  const currency = held.data?.[0]?.cardCurrency;
   return (
     <div className="space-y-4">
       <RecordTitle
@@ -61,8 +68,12 @@ export function CustomerRecord({
                   owner.href ? <RecordLink href={owner.href}>{owner.name}</RecordLink> : owner.name,
                 ],
                 ['Card', <CustomerCard key="card" customer={customer} can={can} />],
-                ['Credit limit', customer.creditLimit ?? '—'],
-                ['Balance', customer.balance],
+                // Accounts carry no currency yet: the card's, when it holds one.
+                [
+                  'Credit limit',
+                  <Money key="credit" amount={customer.creditLimit} currency={currency} />,
+                ],
+                ['Balance', <Money key="balance" amount={customer.balance} currency={currency} />],
                 ['Status', customer.status],
                 ['Created', <RelativeTime key="created" at={customer.createdAt} />],
               ]}
@@ -102,6 +113,7 @@ export function CustomerRecord({
 function CustomerCard({ customer, can }: { customer: TCustomerDto; can: TUiAbilities }) {
   const held = usePagedList<TAssignmentDto>(
     queryKeys.list('assignments', { accountId: customer.id }),
+    { enabled: can.cards.readAssignments },
   );
   if (!can.cards.readAssignments) return <>—</>;
   if (held.isLoading) return <>…</>;

@@ -5,6 +5,8 @@ import type { ReactNode } from 'react';
 import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useLiveRecord } from '@/lib/client/use-resource';
+import { useMe } from '@/lib/client/use-me';
+import type { TMeDto } from '@/lib/shared/schemas/me';
 import type { TUserAccess, TUserDto } from '@/lib/shared/schemas/users';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
@@ -12,7 +14,7 @@ import { RelativeTime } from '@/components/ui/relative-time';
 import { UserManage } from '@/components/users/user-manage';
 import { AccessExplanation } from '@/components/groups/user-access-panel';
 import { GroupName } from '@/components/users/group-name';
-import { Facts, RecordLink, RecordTitle } from './record-parts';
+import { Facts, RecordLink, RecordTitle, StatusBadge } from './record-parts';
 
 /**
  * A user's page: its profile, its administration (disable, resets, view as — as the
@@ -33,8 +35,8 @@ export function UserRecord({
   can: TUiAbilities;
   /** Its account as the viewer sees it (a link below the viewer's own account). */
   account: { name: string; href?: string };
-  /** Set on one's own page: one's group and grants, as the server rendered them. */
-  self: { group: string; grants: readonly string[] } | null;
+  /** Set on one's own page: one's group and grants, and who one is (`/me`, kept live). */
+  self: { group: string; grants: readonly string[]; me: TMeDto } | null;
 }) {
   const record = useLiveRecord<TUserDto>('users', initial);
   const user = record.data;
@@ -72,6 +74,14 @@ export function UserRecord({
                 ),
               ],
               ['Status', user.status],
+              ...(self
+                ? [
+                    ['Account status', <OwnAccountStatus key="own" me={self.me} />] as [
+                      string,
+                      ReactNode,
+                    ],
+                  ]
+                : []),
               ['MFA', user.mfaEnabled ? 'on' : 'off'],
               ['Must change password', user.mustChangePassword ? 'yes, at next sign-in' : 'no'],
               ['Created', <RelativeTime key="created" at={user.createdAt} />],
@@ -130,4 +140,10 @@ function Access({ userId }: { userId: string }) {
       ) : null}
     </PanelSection>
   );
+}
+
+/** One's own account's status, as `/me` says it now (refetched when the account changes). */
+function OwnAccountStatus({ me }: { me: TMeDto }) {
+  const live = useMe(me);
+  return <StatusBadge status={live.account.status} />;
 }

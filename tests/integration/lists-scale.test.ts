@@ -308,7 +308,11 @@ describe('assignments list', () => {
     });
     expect(renamed.status).toBe(200);
     const again = await admin.get(`/assignments?cardId=${yankee.body.id}`);
-    expect(again.body.items[0]).toMatchObject({ cardName: 'zz-Xray', accountName: 'Reseller One' });
+    expect(again.body.items[0]).toMatchObject({
+      cardName: 'zz-Xray',
+      cardCurrency: 'EUR',
+      accountName: 'Reseller One',
+    });
   });
 
   it('gives an assignee every card assigned to it, and only those (`relation`)', async () => {

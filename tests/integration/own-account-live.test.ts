@@ -112,7 +112,11 @@ describe("a reseller's own account, live", () => {
       },
     });
     // What the header refetches: its own account, renamed.
-    expect((await listeners.r1.client.get('/me')).body.account.name).toBe('Nimbus Telecom');
+    expect((await listeners.r1.client.get('/me')).body.account).toMatchObject({
+      name: 'Nimbus Telecom',
+      // Its own page states it (an actor exists only while it is active).
+      status: 'active',
+    });
     await settleR2();
     expect(listeners.r2.received.filter(forR1)).toEqual([]);
     // A socket away at that moment hears of it when it catches up (the same signal): the

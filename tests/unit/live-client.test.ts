@@ -105,7 +105,7 @@ function fakeSocket() {
 
 const hello = (seq: number, grants = ['customers:read']): THello => ({
   user: { id: 'u', email: 'u@x.test', name: 'U', mustChangePassword: false },
-  account: { id: 'acc', name: 'Acc', kind: 'reseller' },
+  account: { id: 'acc', name: 'Acc', kind: 'reseller', status: 'active' },
   group: { id: 'g', name: 'G' },
   grants,
   mfa: { enrolled: false, required: false },

@@ -152,6 +152,8 @@ export const ZAssignmentBulk = z.strictObject({
 export const ZAssignmentDto = ZEntityMeta.extend({
   cardId: z.string(),
   cardName: z.string(),
+  /** The card's currency: what the holder is billed in. */
+  cardCurrency: z.string(),
   accountId: z.string(),
   accountName: z.string(),
   accountKind: z.enum(['reseller', 'customer']),

@@ -5,6 +5,7 @@ import { forbidden } from '@/lib/server/errors/domain-error';
 import { findScopedUser, toUserDto } from '@/lib/server/services/users/user-access';
 import { accountTrail } from '@/lib/server/services/accounts/account-trail';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
+import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { Breadcrumbs, trailCrumbs } from '@/components/records/breadcrumbs';
 import { pickTab, RecordTabs, type TRecordTab } from '@/components/records/record-tabs';
 import { UserRecord } from '@/components/records/user-record';
@@ -64,7 +65,7 @@ export default async function UserPage({
             ? { name: owner.name, href: `/resellers/${owner.id}` }
             : { name: actor.account.name }
         }
-        self={self ? { group: actor.group.name, grants: actor.grants } : null}
+        self={self ? { group: actor.group.name, grants: actor.grants, me: toMeDto(actor) } : null}
       />
     </div>
   );

@@ -15,6 +15,7 @@ export function toAssignmentDto(assignment: TCardAssignment): TAssignmentDto {
     updatedAt: assignment.updatedAt.toISOString(),
     cardId: assignment.card.id,
     cardName: assignment.card.name,
+    cardCurrency: assignment.card.currency,
     accountId: assignment.account.id,
     accountName: assignment.account.name,
     accountKind: assignment.exclusive ? 'customer' : 'reseller',
