@@ -88,6 +88,8 @@ test("the seed's path from a reseller's page: + Add user preselects it, the user
   await admin.goto(`/resellers/${id}`);
   await expect(admin.getByRole('heading', { level: 1, name: company })).toBeVisible();
   await expect(admin.getByRole('navigation', { name: 'Breadcrumb' })).toContainText(company);
+  // The tab names the record, not only its kind.
+  await expect(admin).toHaveTitle(`${company} · Reseller · Reseller Panel`);
   await admin
     .getByRole('navigation', { name: 'Reseller sections' })
     .getByRole('link', { name: 'Users', exact: true })

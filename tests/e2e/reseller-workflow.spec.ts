@@ -66,7 +66,7 @@ test("the seed's workflow: group from template → reseller account → reseller
   await addUser.getByLabel('Password').fill(RESELLER.password);
   await pickAccount(addUser.getByRole('combobox', { name: 'Account' }), RESELLER.company);
   await addUser.getByRole('button', { name: 'Create user' }).click();
-  await expect(addUser.getByLabel('Group')).toHaveAccessibleDescription(
+  await expect(addUser.getByRole('combobox', { name: 'Group' })).toHaveAccessibleDescription(
     'is required: every user has exactly one group',
   );
   await addUser.getByLabel('Email').fill(RESELLER.email);
