@@ -37,18 +37,24 @@ export function CardDetail({
   card,
   accountId,
   can,
-  cards,
   onClose,
 }: {
   card: TCardDto;
   accountId: string;
   can: TCardAbilities;
-  cards: TCardDto[];
   onClose: () => void;
 }) {
   const owner = card.relation === 'owner' ? card : null;
   const held = card.relation === 'assigned' || owner?.ownerId === accountId;
-  const parent = owner?.parentId ? cards.find((other) => other.id === owner.parentId) : undefined;
+  // The card it follows, by id (not looked up in a first page of cards); one the viewer
+  // may not read (404) stays "its parent card".
+  const parentKey = queryKeys.one('cards', owner?.parentId ?? '');
+  const parent = useQuery({
+    queryKey: parentKey,
+    queryFn: () => apiFetch<TCardDto>(pathOf(parentKey)),
+    enabled: Boolean(owner?.parentId),
+    retry: false,
+  }).data;
   const [firstRates, setFirstRates] = useState<TRateDto[]>([]);
   return (
     <PanelSection

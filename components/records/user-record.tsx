@@ -14,7 +14,7 @@ import { RelativeTime } from '@/components/ui/relative-time';
 import { UserManage } from '@/components/users/user-manage';
 import { AccessExplanation } from '@/components/groups/user-access-panel';
 import { GroupName } from '@/components/users/group-name';
-import { Facts, RecordLink, RecordTitle, StatusBadge } from './record-parts';
+import { Facts, RecordLink, RecordTitle } from './record-parts';
 
 /**
  * A user's page: its profile, its administration (disable, resets, view as — as the
@@ -145,5 +145,5 @@ function Access({ userId }: { userId: string }) {
 /** One's own account's status, as `/me` says it now (refetched when the account changes). */
 function OwnAccountStatus({ me }: { me: TMeDto }) {
   const live = useMe(me);
-  return <StatusBadge status={live.account.status} />;
+  return <>{live.account.status}</>;
 }
