@@ -173,6 +173,8 @@ test("a reseller's header follows the carrier's rename of it, without a reload",
   await edit.getByLabel('Name').fill(renamed);
   await edit.getByRole('button', { name: 'Save changes' }).click();
   await expect(admin.getByRole('heading', { level: 1, name: renamed })).toBeVisible();
+  // The tab follows the record's live name too.
+  await expect(admin).toHaveTitle(`${renamed} · Reseller · Reseller Panel`);
 
   await expect(account).toContainText(renamed);
   await expect(person.getByTestId('overview-identity')).toContainText(renamed);
