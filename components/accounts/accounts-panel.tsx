@@ -12,6 +12,7 @@ import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
 import {
   ZCustomerCreate,
   ZResellerCreate,
+  type TAccountBulkImpact,
   type TCustomerDto,
   type TResellerDto,
 } from '@/lib/shared/schemas/accounts';
@@ -20,6 +21,7 @@ import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { RecordPicker } from '@/components/pickers/record-picker';
+import { Money } from '@/components/ui/money';
 
 type TKind = 'resellers' | 'customers';
 
@@ -156,8 +158,9 @@ export function AccountsPanel({
                   name,
                   item.parentName,
                   item.email ?? '—',
-                  item.creditLimit ?? '—',
-                  item.balance,
+                  // Accounts carry no currency yet: a grouped decimal, no symbol (raw in CSV).
+                  <Money key="credit" amount={item.creditLimit} />,
+                  <Money key="balance" amount={item.balance} />,
                   item.status,
                 ];
               }
@@ -206,6 +209,27 @@ export function AccountsPanel({
       ) : null}
     </div>
   );
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** "Their 12 customers and 5 users lose access until resumed." from the server's counts. */
+function suspendConsequence(impact: TAccountBulkImpact | null, named: number): string {
+  const them = named === 1 ? 'Its' : 'Their';
+  if (!impact)
+    return `${named === 1 ? 'it' : 'they'} and everything below lose access until resumed.`;
+  const parts = [
+    impact.resellers ? plural(impact.resellers, 'reseller') : null,
+    impact.customers ? plural(impact.customers, 'customer') : null,
+    impact.users ? plural(impact.users, 'user') : null,
+  ].filter((part): part is string => part !== null);
+  if (!parts.length)
+    return `${named === 1 ? 'it loses' : 'they lose'} access until resumed; nothing is below ${named === 1 ? 'it' : 'them'} and no user signs in there.`;
+  const listed =
+    parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0];
+  return `${named === 1 ? 'it' : 'they'} and ${them.toLowerCase()} ${listed} lose access until resumed.`;
 }
 
 /**
@@ -267,9 +291,15 @@ function BulkBar({
           disabled={pending}
           onClick={async () => {
             const names = selected.map((item) => item.name);
+            // What is below them, counted by the server (exact, within scope); should it
+            // not answer, the dialog still names the accounts.
+            const impact = await apiFetch<TAccountBulkImpact>(`/${kind}/bulk/impact`, {
+              method: 'POST',
+              body: { ids },
+            }).catch(() => null);
             const sure = await confirm({
-              title: `Suspend ${names.length} account(s)?`,
-              consequence: `${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} — and everything below ${names.length > 1 ? 'them' : 'it'} — lose access until resumed.`,
+              title: `Suspend ${plural(names.length, 'account')}?`,
+              consequence: `${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}: ${suspendConsequence(impact, names.length)}`,
               confirmLabel: 'Suspend',
               danger: true,
             });

@@ -3,17 +3,18 @@
 import { useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { apiFetch, type TPageOf } from '@/lib/client/api';
-import { pathOf, queryKeys, type TFilter } from '@/lib/client/query-keys';
+import { pathOf, queryKeys, sameListBesidesSearch, type TFilter } from '@/lib/client/query-keys';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
-import { DataTable, PanelSection } from '@/components/ui/panel-section';
+import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { ActivitySentence, AuditDiff } from './activity-entry';
 
 /**
  * The change log as the viewer may see it (DESIGN §1 "Audit"), newest first, refetched
- * after every live change; `filters` narrow it on the server.
+ * after every live change; `filters` narrow it on the server. The full log (more than a
+ * feed's 20 rows) shows its total and sorts by time or resource on the server.
  */
 export function AuditTable({
   filters = {},
@@ -24,18 +25,25 @@ export function AuditTable({
   limit?: number;
   label: string;
 }) {
+  const [sort, setSort] = useState<string | undefined>(undefined);
+  // The full log shows each update's changed fields; the overview's feed only the sentence.
+  const full = limit > 20;
   // The page size is part of the key: the overview's short feed is not the full log.
-  const key = queryKeys.anyChange('audit', { filter: { ...filters, limit: String(limit) } });
+  const key = queryKeys.anyChange('audit', {
+    filter: { ...filters, limit: String(limit), sort: full ? sort : undefined },
+  });
   const audit = useInfiniteQuery({
     queryKey: key,
     queryFn: ({ pageParam }) =>
       apiFetch<TPageOf<TAuditEntryDto>>(pathOf(key, { cursor: pageParam || undefined })),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor ?? undefined,
+    // Another sort of the same log keeps its rows on screen until it lands; never
+    // another filter's or another identity's rows.
+    placeholderData: (previous, previousQuery) =>
+      previousQuery && sameListBesidesSearch(previousQuery.queryKey, key) ? previous : undefined,
   });
   const items = audit.data?.pages.flatMap((page) => page.items) ?? [];
-  // The full log shows each update's changed fields; the overview's feed only the sentence.
-  const withDiff = limit > 20;
   return (
     <ListState
       isLoading={audit.isLoading}
@@ -43,16 +51,35 @@ export function AuditTable({
       empty={items.length === 0}
       onRetry={() => audit.refetch()}
     >
+      {full ? (
+        <ListCount
+          shown={items.length}
+          total={audit.data?.pages[0]?.total}
+          updating={audit.isPlaceholderData && audit.isFetching}
+        />
+      ) : null}
       <DataTable
         label={label}
-        headers={withDiff ? ['When', 'What happened', 'Changes'] : ['When', 'What happened']}
+        // Unsorted is newest first: the time column says so.
+        sort={full ? { value: sort ?? '-at', onChange: setSort } : undefined}
+        headers={
+          full
+            ? [
+                { label: 'When', sort: 'at' },
+                { label: 'Resource', sort: 'resource' },
+                'What happened',
+                'Changes',
+              ]
+            : ['When', 'What happened']
+        }
         rows={items.map((entry) => [
           <RelativeTime key="at" at={entry.at} />,
+          ...(full ? [entry.resource] : []),
           <ActivitySentence key="what" entry={entry} />,
-          ...(withDiff ? [<AuditDiff key="diff" entry={entry} />] : []),
+          ...(full ? [<AuditDiff key="diff" entry={entry} />] : []),
         ])}
       />
-      {limit > 20 ? <LoadMore list={audit} /> : null}
+      {full ? <LoadMore list={audit} /> : null}
     </ListState>
   );
 }

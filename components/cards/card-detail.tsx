@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { useMemo, useState, type FormEvent } from 'react';
 import { useWatch } from 'react-hook-form';
 import { useQuery } from '@tanstack/react-query';
@@ -16,11 +17,10 @@ import {
   type TCardDto,
   type TMarginReport,
 } from '@/lib/shared/schemas/cards';
-import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import type { TRateDto } from '@/lib/shared/schemas/rates';
 import type { TCardAbilities } from '@/lib/shared/ui-abilities';
-import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
-import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
+import { Button, ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
+import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { DetailActions } from '@/components/live/detail-actions';
 import { RatesTable } from './rates-table';
 import { RoundingField } from './cards-panel';
@@ -37,18 +37,24 @@ export function CardDetail({
   card,
   accountId,
   can,
-  cards,
   onClose,
 }: {
   card: TCardDto;
   accountId: string;
   can: TCardAbilities;
-  cards: TCardDto[];
   onClose: () => void;
 }) {
   const owner = card.relation === 'owner' ? card : null;
   const held = card.relation === 'assigned' || owner?.ownerId === accountId;
-  const parent = owner?.parentId ? cards.find((other) => other.id === owner.parentId) : undefined;
+  // The card it follows, by id (not looked up in a first page of cards); one the viewer
+  // may not read (404) stays "its parent card".
+  const parentKey = queryKeys.one('cards', owner?.parentId ?? '');
+  const parent = useQuery({
+    queryKey: parentKey,
+    queryFn: () => apiFetch<TCardDto>(pathOf(parentKey)),
+    enabled: Boolean(owner?.parentId),
+    retry: false,
+  }).data;
   const [firstRates, setFirstRates] = useState<TRateDto[]>([]);
   return (
     <PanelSection
@@ -333,20 +339,15 @@ function Assignments({
   accountId: string;
   can: TCardAbilities;
 }) {
-  const held = usePagedList<TAssignmentDto>(queryKeys.list('assignments', { cardId }));
-  const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
-  const customers = usePagedList<TCustomerDto>(queryKeys.list('customers'));
-  const children = [...(resellers.data ?? []), ...(customers.data ?? [])].filter(
-    (account) => account.parentId === accountId,
-  );
-  const names = new Map(children.map((account) => [account.id, account.name]));
+  const [sort, setSort] = useState<string | undefined>(undefined);
+  const held = usePagedList<TAssignmentDto>(queryKeys.list('assignments', { cardId, sort }));
   const assign = useApiMutation<unknown, TAssignmentDto>(
     'POST',
     '/assignments',
     [queryKeys.list('assignments', { cardId })],
     {
       success: (made) => ({
-        message: `Card assigned to ${names.get(made.accountId) ?? 'the account'}.`,
+        message: `Card assigned to ${made.accountName}.`,
         href: recordHref(
           made.accountKind === 'customer' ? 'customers' : 'resellers',
           made.accountId,
@@ -370,7 +371,7 @@ function Assignments({
   );
   async function remove(row: TAssignmentDto) {
     setRemoving(null);
-    const holder = names.get(row.accountId) ?? 'this account';
+    const holder = row.accountName;
     const sure = await confirm({
       title: `Remove this card from ${holder}?`,
       consequence:
@@ -395,11 +396,23 @@ function Assignments({
         error={held.error}
         empty={(held.data ?? []).length === 0}
       >
+        <ListCount
+          shown={(held.data ?? []).length}
+          total={held.data?.total}
+          updating={held.isPlaceholderData && held.isFetching}
+        />
         <DataTable
           label="Assignments"
-          headers={['Account', 'Kind', '']}
+          sort={{ value: sort, onChange: setSort }}
+          headers={[{ label: 'Account', sort: 'accountName' }, 'Kind', '']}
           rows={(held.data ?? []).map((row) => [
-            names.get(row.accountId) ?? row.accountId,
+            <Link
+              key="account"
+              className="text-brand-700 underline"
+              href={`/${row.accountKind === 'customer' ? 'customers' : 'resellers'}/${row.accountId}`}
+            >
+              {row.accountName}
+            </Link>,
             row.accountKind,
             can.unassign ? (
               <button
@@ -412,6 +425,7 @@ function Assignments({
             ) : null,
           ])}
         />
+        <LoadMore list={held} />
       </ListState>
       <FormMessage message={removing} />
       {dialog}

@@ -11,6 +11,7 @@ import type { TMeDto } from '@/lib/shared/schemas/me';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
+import { LoadMore } from '@/components/ui/field';
 import { AuditTable } from '@/components/audit/audit-panel';
 
 const DASHBOARD_KEY = queryKeys.anyChange('dashboard');
@@ -191,11 +192,12 @@ function AttentionCard({
 
 /** The cards assigned to the viewer's account (its provider cards), live as they arrive. */
 function AssignedCards() {
-  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
-  const assigned = (cards.data ?? []).filter((card) => card.relation === 'assigned');
+  // Asked of the server: every assigned card, not those among a first page of all cards.
+  const cards = usePagedList<TCardDto>(queryKeys.list('cards', { relation: 'assigned' }));
+  const assigned = cards.data ?? [];
   if (cards.isLoading || !assigned.length) return null;
   return (
-    <PanelSection title="Cards assigned to you">
+    <PanelSection title={`Cards assigned to you (${assigned.total ?? assigned.length})`}>
       <ul className="flex flex-wrap gap-2" data-testid="assigned-cards">
         {assigned.map((card) => (
           <li key={card.id}>
@@ -208,6 +210,7 @@ function AssignedCards() {
           </li>
         ))}
       </ul>
+      <LoadMore list={cards} />
     </PanelSection>
   );
 }

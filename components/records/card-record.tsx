@@ -1,8 +1,7 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useLiveRecord, usePagedList } from '@/lib/client/use-resource';
-import { queryKeys } from '@/lib/client/query-keys';
+import { useLiveRecord } from '@/lib/client/use-resource';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TCardAbilities } from '@/lib/shared/ui-abilities';
 import { CardDetail } from '@/components/cards/card-detail';
@@ -25,8 +24,6 @@ export function CardRecord({
   const router = useRouter();
   const record = useLiveRecord<TCardDto>('cards', initial);
   const card = record.data;
-  // The parent's name, when it is a card the viewer sees.
-  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
   const kind =
     card.relation === 'assigned'
       ? 'Provider card · assigned to you'
@@ -34,6 +31,7 @@ export function CardRecord({
   return (
     <div className="space-y-4">
       <RecordTitle
+        titleKind="Card"
         kind={kind}
         name={card.name}
         status={
@@ -48,7 +46,6 @@ export function CardRecord({
         card={card}
         accountId={accountId}
         can={can}
-        cards={cards.data ?? []}
         onClose={() => router.push('/cards')}
       />
     </div>

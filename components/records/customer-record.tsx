@@ -5,9 +5,11 @@ import { useRouter } from 'next/navigation';
 import { useLiveRecord, usePagedList } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
 import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
-import type { TAssignmentDto, TCardDto } from '@/lib/shared/schemas/cards';
+import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
+import { RelativeTime } from '@/components/ui/relative-time';
+import { Money } from '@/components/ui/money';
 import { AccountEditForm } from '@/components/accounts/account-edit-form';
 import { TransferForm } from '@/components/accounts/transfer-form';
 import { AuditTable } from '@/components/audit/audit-panel';
@@ -37,9 +39,16 @@ export function CustomerRecord({
   const customer = record.data;
   const [opened, setOpened] = useState(customer);
   const router = useRouter();
+  // The same query as its Card fact (shared by key): the currency it is billed in.
+  const held = usePagedList<TAssignmentDto>(
+    queryKeys.list('assignments', { accountId: customer.id }),
+    { enabled: can.cards.readAssignments },
+  );
+  const currency = held.data?.[0]?.cardCurrency;
   return (
     <div className="space-y-4">
       <RecordTitle
+        titleKind="Customer"
         kind="Customer"
         name={customer.name}
         status={customer.status}
@@ -59,10 +68,14 @@ export function CustomerRecord({
                   owner.href ? <RecordLink href={owner.href}>{owner.name}</RecordLink> : owner.name,
                 ],
                 ['Card', <CustomerCard key="card" customer={customer} can={can} />],
-                ['Credit limit', customer.creditLimit ?? '—'],
-                ['Balance', customer.balance],
+                // Accounts carry no currency yet: the card's, when it holds one.
+                [
+                  'Credit limit',
+                  <Money key="credit" amount={customer.creditLimit} currency={currency} />,
+                ],
+                ['Balance', <Money key="balance" amount={customer.balance} currency={currency} />],
                 ['Status', customer.status],
-                ['Created', new Date(customer.createdAt).toLocaleString()],
+                ['Created', <RelativeTime key="created" at={customer.createdAt} />],
               ]}
             />
           </PanelSection>
@@ -100,12 +113,11 @@ export function CustomerRecord({
 function CustomerCard({ customer, can }: { customer: TCustomerDto; can: TUiAbilities }) {
   const held = usePagedList<TAssignmentDto>(
     queryKeys.list('assignments', { accountId: customer.id }),
+    { enabled: can.cards.readAssignments },
   );
-  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
   if (!can.cards.readAssignments) return <>—</>;
   if (held.isLoading) return <>…</>;
   const assignment = held.data?.[0];
   if (!assignment) return <>None assigned</>;
-  const card = cards.data?.find((item) => item.id === assignment.cardId);
-  return <RecordLink href={`/cards/${assignment.cardId}`}>{card?.name ?? 'Its card'}</RecordLink>;
+  return <RecordLink href={`/cards/${assignment.cardId}`}>{assignment.cardName}</RecordLink>;
 }

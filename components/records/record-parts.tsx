@@ -1,30 +1,34 @@
 'use client';
 
 import Link from 'next/link';
-import type { ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { TQueryKey } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
 import type { TLiveItem } from '@/lib/client/live-cache';
 import type { TPresenceTopic } from '@/lib/shared/live/presence';
 import { ListState, LoadMore } from '@/components/ui/field';
-import { DataTable } from '@/components/ui/panel-section';
+import { DataTable, ListCount, type TColumn } from '@/components/ui/panel-section';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 
 /** A record's title: its live name, what it is, its status, and who else has it open. */
 export function RecordTitle({
   kind,
+  titleKind,
   name,
   status,
   topic,
   gone,
 }: {
   kind: string;
+  /** What the tab's title calls it ("Reseller"): `kind` without its details. */
+  titleKind: string;
   name: string;
   status?: string;
   topic: TPresenceTopic;
   /** It left the viewer's view (deleted, transferred away) while open. */
   gone: boolean;
 }) {
+  useRecordDocumentTitle(name, titleKind);
   return (
     <div className="flex flex-wrap items-center justify-between gap-3">
       <div>
@@ -47,6 +51,18 @@ export function RecordTitle({
       ) : null}
     </div>
   );
+}
+
+/**
+ * The tab names the record ("Acme Voice · Reseller · Reseller Panel"), following its live
+ * name. The server's title (the kind only) stands until the page runs.
+ */
+function useRecordDocumentTitle(name: string, kind: string) {
+  useEffect(() => {
+    // Not restored on leaving: the next page's own title replaces it (a restore would
+    // run after that and put this page's back).
+    document.title = `${name} · ${kind} · Reseller Panel`;
+  }, [name, kind]);
 }
 
 export function StatusBadge({ status }: { status: string }) {
@@ -87,12 +103,18 @@ export function RecordList<T extends TLiveItem>({
 }: {
   queryKey: TQueryKey;
   label: string;
-  headers: string[];
+  /** A column naming a `sort` key sorts the list on the server by it. */
+  headers: TColumn[];
   row: (item: T) => ReactNode[];
   emptyText: string;
 }) {
-  const list = usePagedList<T>(queryKey);
+  const [sort, setSort] = useState<string | undefined>(undefined);
+  const [resource, params] = queryKey;
+  const list = usePagedList<T>(
+    sort ? [resource, { ...params, filter: { ...params.filter, sort } }] : queryKey,
+  );
   const items = list.data ?? [];
+  const sortable = headers.some((header) => typeof header !== 'string' && header.sort);
   return (
     <ListState
       isLoading={list.isLoading}
@@ -100,7 +122,19 @@ export function RecordList<T extends TLiveItem>({
       empty={items.length === 0}
       emptyText={emptyText}
     >
-      <DataTable label={label} headers={headers} rows={items.map(row)} />
+      {sortable ? (
+        <ListCount
+          shown={items.length}
+          total={items.total}
+          updating={list.isPlaceholderData && list.isFetching}
+        />
+      ) : null}
+      <DataTable
+        label={label}
+        headers={headers}
+        rows={items.map(row)}
+        sort={sortable ? { value: sort, onChange: setSort } : undefined}
+      />
       <LoadMore list={list} />
     </ListState>
   );

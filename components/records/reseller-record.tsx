@@ -1,14 +1,16 @@
 'use client';
 
 import { useState, type ReactNode } from 'react';
-import { useLiveRecord, useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { useLiveRecord, useApiMutation } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
-import { ZAssignmentCreate, type TAssignmentDto, type TCardDto } from '@/lib/shared/schemas/cards';
+import { ZAssignmentCreate, type TAssignmentDto } from '@/lib/shared/schemas/cards';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
-import { Button, SelectField } from '@/components/ui/field';
+import { Button } from '@/components/ui/field';
+import { RelativeTime } from '@/components/ui/relative-time';
+import { RecordPicker } from '@/components/pickers/record-picker';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { AccountEditForm } from '@/components/accounts/account-edit-form';
 import { AuditTable } from '@/components/audit/audit-panel';
@@ -26,7 +28,6 @@ export function ResellerRecord({
   tabs,
   can,
   own,
-  usableFrom,
   parentName,
 }: {
   initial: TResellerDto;
@@ -35,8 +36,6 @@ export function ResellerRecord({
   tabs: ReactNode;
   can: TUiAbilities;
   own: { id: string; name: string };
-  /** Accounts whose groups this reseller's users may get: the trail and the viewer's own. */
-  usableFrom: string[];
   parentName: string;
 }) {
   const record = useLiveRecord<TResellerDto>('resellers', initial);
@@ -44,6 +43,7 @@ export function ResellerRecord({
   return (
     <div className="space-y-4">
       <RecordTitle
+        titleKind="Reseller"
         kind={`Reseller · level ${reseller.depth}`}
         name={reseller.name}
         status={reseller.status}
@@ -54,7 +54,7 @@ export function ResellerRecord({
       {tab === 'overview' ? (
         <Overview reseller={reseller} canEdit={can.resellers.edit} parentName={parentName} />
       ) : tab === 'users' ? (
-        <Users reseller={reseller} canCreate={can.users.create} usableFrom={usableFrom} />
+        <Users reseller={reseller} canCreate={can.users.create} own={own} />
       ) : tab === 'cards' ? (
         <Cards reseller={reseller} can={can} own={own} />
       ) : tab === 'customers' ? (
@@ -120,7 +120,7 @@ function Overview({
             ['Status', reseller.status],
             ['Parent', parentName],
             ['Level', reseller.depth],
-            ['Created', new Date(reseller.createdAt).toLocaleString()],
+            ['Created', <RelativeTime key="created" at={reseller.createdAt} />],
           ]}
         />
       </PanelSection>
@@ -144,37 +144,25 @@ function Overview({
 function Users({
   reseller,
   canCreate,
-  usableFrom,
+  own,
 }: {
   reseller: TResellerDto;
   canCreate: boolean;
-  usableFrom: string[];
+  own: { id: string; name: string };
 }) {
   const [adding, setAdding] = useState(false);
-  const [created, setCreated] = useState<TUserDto | null>(null);
   return (
     <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
       <PanelSection
         title={`Users of ${reseller.name}`}
         actions={
           canCreate && !adding ? (
-            <Button
-              type="button"
-              onClick={() => {
-                setCreated(null);
-                setAdding(true);
-              }}
-            >
+            <Button type="button" onClick={() => setAdding(true)}>
               + Add user
             </Button>
           ) : null
         }
       >
-        {created ? (
-          <p role="status" className="mb-3 rounded-md bg-green-50 px-3 py-2 text-sm text-green-800">
-            Created <RecordLink href={`/users/${created.id}`}>{created.email}</RecordLink>.
-          </p>
-        ) : null}
         <RecordList<TUserDto>
           queryKey={queryKeys.list('users', { accountId: reseller.id })}
           label={`Users of ${reseller.name}`}
@@ -194,11 +182,9 @@ function Users({
         <PanelSection title="Add user" reveal>
           <AddUserForm
             account={reseller}
-            usableFrom={usableFrom}
-            onCreated={(user) => {
-              setCreated(user);
-              setAdding(false);
-            }}
+            own={own}
+            // The toast names the new user and links to its page.
+            onCreated={() => setAdding(false)}
             onCancel={() => setAdding(false)}
           />
         </PanelSection>
@@ -217,12 +203,7 @@ function Cards({
   can: TUiAbilities;
   own: { id: string };
 }) {
-  const cards = usePagedList<TCardDto>(queryKeys.list('cards'));
-  const names = new Map((cards.data ?? []).map((card) => [card.id, card.name]));
   // Only a card's owner assigns it, to an account directly below (DESIGN §1).
-  const offered = (cards.data ?? []).filter(
-    (card) => card.relation === 'owner' && card.kind === 'customer' && card.ownerId === own.id,
-  );
   const assignable = can.cards.assign && reseller.parentId === own.id;
   return (
     <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
@@ -231,28 +212,35 @@ function Cards({
           <RecordList<TAssignmentDto>
             queryKey={queryKeys.list('assignments', { accountId: reseller.id })}
             label={`Cards assigned to ${reseller.name}`}
-            headers={['Card', 'Since']}
+            headers={[
+              { label: 'Card', sort: 'cardName' },
+              { label: 'Since', sort: 'createdAt' },
+            ]}
             emptyText="No card assigned yet."
             row={(assignment) => [
               <RecordLink key="card" href={`/cards/${assignment.cardId}`}>
-                {names.get(assignment.cardId) ?? 'A card'}
+                {assignment.cardName}
               </RecordLink>,
-              new Date(assignment.createdAt).toLocaleDateString(),
+              <RelativeTime key="since" at={assignment.createdAt} />,
             ]}
           />
         ) : (
           <p className="text-sm text-slate-600">Your group does not grant reading assignments.</p>
         )}
       </PanelSection>
-      {assignable ? <AssignCard reseller={reseller} offered={offered} /> : null}
+      {assignable ? <AssignCard reseller={reseller} ownerId={own.id} /> : null}
     </div>
   );
 }
 
-function AssignCard({ reseller, offered }: { reseller: TResellerDto; offered: TCardDto[] }) {
-  const assign = useApiMutation<unknown, TAssignmentDto>('POST', '/assignments', [
-    queryKeys.list('assignments', { accountId: reseller.id }),
-  ]);
+/** One of the viewer's customer cards, searched on the server, given to this reseller. */
+function AssignCard({ reseller, ownerId }: { reseller: TResellerDto; ownerId: string }) {
+  const assign = useApiMutation<unknown, TAssignmentDto>(
+    'POST',
+    '/assignments',
+    [queryKeys.list('assignments', { accountId: reseller.id })],
+    { success: (made) => `${made.cardName} assigned to ${made.accountName}.` },
+  );
   const form = useSchemaForm({
     schema: ZAssignmentCreate,
     defaultValues: { cardId: '' },
@@ -262,23 +250,27 @@ function AssignCard({ reseller, offered }: { reseller: TResellerDto; offered: TC
   return (
     <PanelSection title="Assign a card">
       <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Assign a card" noValidate>
-        <SelectField
+        <RecordPicker
           id="assign-card"
           label="Card"
-          {...form.register('cardId')}
+          placeholder="Search your customer cards…"
+          sources={[
+            {
+              resource: 'cards',
+              filter: { kind: 'customer', ownerId },
+              toOption: (card) => ({
+                id: card.id,
+                label: String(card.name),
+                detail: String(card.currency ?? ''),
+              }),
+            },
+          ]}
+          value={form.form.watch('cardId') ?? ''}
+          onChange={(id) => form.form.setValue('cardId', id)}
           error={form.fields.cardId ?? form.fields.accountId}
-        >
-          <option value="">
-            {offered.length ? 'Choose one of your customer cards…' : 'You have no customer card'}
-          </option>
-          {offered.map((card) => (
-            <option key={card.id} value={card.id}>
-              {card.name} ({card.currency})
-            </option>
-          ))}
-        </SelectField>
+        />
         <FormMessage message={form.message} />
-        <Button type="submit" disabled={form.pending || !offered.length}>
+        <Button type="submit" disabled={form.pending}>
           Assign
         </Button>
       </form>

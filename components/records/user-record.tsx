@@ -4,13 +4,16 @@ import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import { useLiveRecord, usePagedList } from '@/lib/client/use-resource';
-import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
+import { useLiveRecord } from '@/lib/client/use-resource';
+import { useMe } from '@/lib/client/use-me';
+import type { TMeDto } from '@/lib/shared/schemas/me';
 import type { TUserAccess, TUserDto } from '@/lib/shared/schemas/users';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
+import { RelativeTime } from '@/components/ui/relative-time';
 import { UserManage } from '@/components/users/user-manage';
 import { AccessExplanation } from '@/components/groups/user-access-panel';
+import { GroupName } from '@/components/users/group-name';
 import { Facts, RecordLink, RecordTitle } from './record-parts';
 
 /**
@@ -32,14 +35,15 @@ export function UserRecord({
   can: TUiAbilities;
   /** Its account as the viewer sees it (a link below the viewer's own account). */
   account: { name: string; href?: string };
-  /** Set on one's own page: one's group and grants, as the server rendered them. */
-  self: { group: string; grants: readonly string[] } | null;
+  /** Set on one's own page: one's group and grants, and who one is (`/me`, kept live). */
+  self: { group: string; grants: readonly string[]; me: TMeDto } | null;
 }) {
   const record = useLiveRecord<TUserDto>('users', initial);
   const user = record.data;
   return (
     <div className="space-y-4">
       <RecordTitle
+        titleKind="User"
         kind={`User${user.name ? ` · ${user.name}` : ''}${self ? ' (you)' : ''}`}
         name={user.email}
         status={user.status}
@@ -61,11 +65,26 @@ export function UserRecord({
                   account.name
                 ),
               ],
-              ['Group', self ? self.group : <GroupName key="group" user={user} can={can} />],
+              [
+                'Group',
+                self ? (
+                  self.group
+                ) : (
+                  <GroupName key="group" groupId={user.groupId} enabled={can.sections.groups} />
+                ),
+              ],
               ['Status', user.status],
+              ...(self
+                ? [
+                    ['Account status', <OwnAccountStatus key="own" me={self.me} />] as [
+                      string,
+                      ReactNode,
+                    ],
+                  ]
+                : []),
               ['MFA', user.mfaEnabled ? 'on' : 'off'],
               ['Must change password', user.mustChangePassword ? 'yes, at next sign-in' : 'no'],
-              ['Created', new Date(user.createdAt).toLocaleString()],
+              ['Created', <RelativeTime key="created" at={user.createdAt} />],
             ]}
           />
         </PanelSection>
@@ -101,12 +120,6 @@ export function UserRecord({
   );
 }
 
-function GroupName({ user, can }: { user: TUserDto; can: TUiAbilities }) {
-  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
-  if (!can.sections.groups) return <>—</>;
-  return <>{groups.data?.find((group) => group.id === user.groupId)?.name ?? '—'}</>;
-}
-
 /** What the user can see, answered by the server's own authorization, refetched on every change. */
 function Access({ userId }: { userId: string }) {
   const accessKey = queryKeys.anyChange('users', { id: userId, sub: 'access' });
@@ -127,4 +140,10 @@ function Access({ userId }: { userId: string }) {
       ) : null}
     </PanelSection>
   );
+}
+
+/** One's own account's status, as `/me` says it now (refetched when the account changes). */
+function OwnAccountStatus({ me }: { me: TMeDto }) {
+  const live = useMe(me);
+  return <>{live.account.status}</>;
 }

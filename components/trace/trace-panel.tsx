@@ -2,12 +2,11 @@
 
 import { useState } from 'react';
 import { apiFetch } from '@/lib/client/api';
-import { queryKeys } from '@/lib/client/query-keys';
-import { usePagedList } from '@/lib/client/use-resource';
+import { useWatch } from 'react-hook-form';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
-import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { ZLookupQuery, type TLookup } from '@/lib/shared/schemas/rates';
-import { Button, SelectField, TextField } from '@/components/ui/field';
+import { Button, TextField } from '@/components/ui/field';
+import { RecordPicker } from '@/components/pickers/record-picker';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 
@@ -16,8 +15,6 @@ import { Money } from '@/components/ui/money';
  * level of each chain the viewer may see — top (buy) first — with the margin per step.
  */
 export function TracePanel({ account }: { account: { id: string; name: string } }) {
-  const customers = usePagedList<TCustomerDto>(queryKeys.list('customers'));
-  const resellers = usePagedList<TResellerDto>(queryKeys.list('resellers'));
   const [trace, setTrace] = useState<TLookup | null>(null);
   // The lookup's own query schema checks the form; the trace stays until the next one.
   const form = useSchemaForm({
@@ -37,27 +34,38 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
     },
   });
 
+  const accountId = useWatch({ control: form.form.control, name: 'accountId' });
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_2fr]">
       <PanelSection title="Price trace">
         <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Price trace" noValidate>
-          <SelectField
+          {/* Searched on the server: any account in scope, however many there are. */}
+          <RecordPicker
+            id="trace-account"
             label="Account"
-            {...form.register('accountId')}
+            sources={[
+              {
+                resource: 'resellers',
+                toOption: (reseller) => ({
+                  id: reseller.id,
+                  label: String(reseller.name),
+                  detail: 'reseller',
+                }),
+              },
+              {
+                resource: 'customers',
+                toOption: (customer) => ({
+                  id: customer.id,
+                  label: String(customer.name),
+                  detail: 'customer',
+                }),
+              },
+            ]}
+            local={[{ id: account.id, label: account.name, detail: 'your account' }]}
+            value={accountId}
+            onChange={(id) => form.form.setValue('accountId', id)}
             error={form.fields.accountId}
-          >
-            <option value={account.id}>{account.name} (your account)</option>
-            {(resellers.data ?? []).map((reseller) => (
-              <option key={reseller.id} value={reseller.id}>
-                {reseller.name} (reseller)
-              </option>
-            ))}
-            {(customers.data ?? []).map((customer) => (
-              <option key={customer.id} value={customer.id}>
-                {customer.name} (customer)
-              </option>
-            ))}
-          </SelectField>
+          />
           <TextField
             label="Dialled number"
             {...form.register('number')}

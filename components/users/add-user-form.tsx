@@ -1,67 +1,80 @@
 'use client';
 
-import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { useWatch } from 'react-hook-form';
+import { useApiMutation } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
 import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
-import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import { ZUserCreate, type TUserDto } from '@/lib/shared/schemas/users';
-import { Button, SelectField, TextField } from '@/components/ui/field';
+import { Button, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
+import { createdToast } from '@/components/ui/toast';
+import { RecordPicker } from '@/components/pickers/record-picker';
 
 /**
- * A new user of one given account (a reseller's page: "+ Add user"). The group is
- * mandatory and offered from the groups that account may use: its own and those of the
- * accounts above it that the viewer sees (`usableFrom`: the account, the accounts between
- * the viewer and it, the viewer's own), plus the use-only groups above the viewer. The
- * server checks again.
+ * The one Add-user form: on the Users page the account is picked (server-searched, so
+ * any account in scope is reachable); on a reseller's page ("+ Add user") it is that
+ * account. The group is mandatory and picked from what the server says the viewer may
+ * give a user of the chosen account (`/groups?assignableTo=`: its own groups and those
+ * above it, none holding more than the viewer) — searched there too, so a long list of
+ * groups is reached whole. The server checks again on create.
  */
 export function AddUserForm({
   account,
-  usableFrom,
+  own,
   onCreated,
   onCancel,
 }: {
-  account: { id: string; name: string };
-  usableFrom: string[];
-  onCreated: (user: TUserDto) => void;
-  onCancel: () => void;
+  /** The account the user is for; absent, the form asks for it. */
+  account?: { id: string; name: string };
+  /** The viewer's own account: the picker's first choice (and its default). */
+  own: { id: string; name: string };
+  onCreated?: (user: TUserDto) => void;
+  onCancel?: () => void;
 }) {
-  const groups = usePagedList<TGroupDto | TUseOnlyGroupDto>(queryKeys.list('groups'));
-  const usable = (groups.data ?? []).filter(
-    (group) => group.useOnly || usableFrom.includes(group.accountId),
+  const create = useApiMutation<unknown, TUserDto>(
+    'POST',
+    '/users',
+    [queryKeys.list('users', account ? { accountId: account.id } : undefined)],
+    { success: createdToast('users') },
   );
-  const create = useApiMutation<unknown, TUserDto>('POST', '/users', [
-    queryKeys.list('users', { accountId: account.id }),
-  ]);
   const form = useSchemaForm({
     schema: ZUserCreate,
-    defaultValues: { email: '', name: '', password: '', accountId: account.id, groupId: '' },
-    toBody: (values) => ({ ...values, accountId: account.id, name: optional(values.name) }),
-    submit: async (body) => onCreated(await create.mutateAsync(body)),
+    defaultValues: {
+      email: '',
+      name: '',
+      password: '',
+      accountId: account?.id ?? own.id,
+      groupId: '',
+    },
+    toBody: (values) => ({
+      ...values,
+      accountId: account?.id ?? values.accountId,
+      name: optional(values.name),
+    }),
+    submit: async (body) => {
+      const user = await create.mutateAsync(body);
+      onCreated?.(user);
+      return user;
+    },
   });
+  const accountId = useWatch({ control: form.form.control, name: 'accountId' });
+  const groupId = useWatch({ control: form.form.control, name: 'groupId' });
   return (
     <form
       onSubmit={form.onSubmit}
       className="space-y-3"
       noValidate
-      aria-label={`Add user to ${account.name}`}
+      aria-label={account ? `Add user to ${account.name}` : 'Add user'}
     >
       <TextField
-        id="add-user-email"
         label="Email"
         {...form.register('email')}
         type="email"
         error={form.fields.email}
         required
       />
+      <TextField label="Name" {...form.register('name')} error={form.fields.name} />
       <TextField
-        id="add-user-name"
-        label="Name"
-        {...form.register('name')}
-        error={form.fields.name}
-      />
-      <TextField
-        id="add-user-password"
         label="Password"
         {...form.register('password')}
         type="password"
@@ -69,37 +82,72 @@ export function AddUserForm({
         error={form.fields.password}
         required
       />
-      <TextField
-        id="add-user-account"
-        label="Account"
-        name="account"
-        value={account.name}
-        readOnly
-      />
-      <SelectField
-        id="add-user-group"
+      {account ? (
+        <TextField
+          id="field-account"
+          label="Account"
+          name="account"
+          value={account.name}
+          readOnly
+        />
+      ) : (
+        <RecordPicker
+          id="field-accountId"
+          label="Account"
+          sources={[
+            {
+              resource: 'resellers',
+              toOption: (reseller) => ({
+                id: reseller.id,
+                label: String(reseller.name),
+                detail: `under ${String(reseller.parentName ?? '')}`,
+              }),
+            },
+          ]}
+          local={[{ id: own.id, label: own.name, detail: 'your account' }]}
+          value={accountId}
+          onChange={(id) => {
+            form.form.setValue('accountId', id, { shouldDirty: true });
+            // Another account may not use the group chosen for the last one.
+            form.form.setValue('groupId', '');
+          }}
+          error={form.fields.accountId}
+          required
+        />
+      )}
+      <RecordPicker
+        // Another account is another list of groups: a fresh picker, nothing typed kept.
+        key={accountId || 'none'}
+        id="field-groupId"
         label="Group"
-        {...form.register('groupId')}
+        placeholder={accountId ? 'Type to search groups…' : 'Choose the account first'}
+        disabled={!accountId}
+        sources={[
+          {
+            resource: 'groups',
+            filter: { assignableTo: accountId },
+            toOption: (group) => ({
+              id: group.id,
+              label: String(group.name),
+              detail: group.useOnly ? 'from above' : undefined,
+            }),
+          },
+        ]}
+        value={groupId}
+        onChange={(id) => form.form.setValue('groupId', id, { shouldDirty: true })}
         error={form.fields.groupId}
         required
-      >
-        <option value="" disabled>
-          {groups.isLoading ? 'Loading groups…' : 'Choose a group (required)'}
-        </option>
-        {usable.map((group) => (
-          <option key={group.id} value={group.id}>
-            {group.name}
-          </option>
-        ))}
-      </SelectField>
+      />
       <FormMessage message={form.message} />
       <div className="flex items-center gap-3">
         <Button type="submit" disabled={form.pending}>
           Create user
         </Button>
-        <button type="button" className="text-sm text-slate-600 underline" onClick={onCancel}>
-          Cancel
-        </button>
+        {onCancel ? (
+          <button type="button" className="text-sm text-slate-600 underline" onClick={onCancel}>
+            Cancel
+          </button>
+        ) : null}
       </div>
     </form>
   );

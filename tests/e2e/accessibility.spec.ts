@@ -92,7 +92,8 @@ const record = (
     return path();
   },
   name,
-  title,
+  // A record's tab names the record first: "Acme Voice · Reseller".
+  title: `${heading} · ${title}`,
   ready: async (page) => {
     await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
     await loaded?.(page);

@@ -185,7 +185,7 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
     .getByRole('navigation', { name: 'Panel' })
     .getByRole('link', { name: 'Price trace', exact: true })
     .click();
-  await admin.getByLabel('Account').selectOption({ label: 'Acme Voice (reseller)' });
+  await pickAccount(admin.getByRole('combobox', { name: 'Account' }), 'Acme Voice', /reseller/);
   await admin.getByLabel('Dialled number').fill('+44 20 7946 0000'.replace(/\s/g, ''));
   await admin.getByRole('button', { name: 'Trace' }).click();
   await expect(admin.getByRole('table', { name: 'Chain of Acme retail' })).toContainText('0.0600');

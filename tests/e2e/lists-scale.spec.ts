@@ -79,7 +79,8 @@ test('the 120th reseller gets a user and a card through the pickers; lists sort,
   await addUser.getByLabel('Email').fill(email);
   await addUser.getByLabel('Password').fill(PASSWORD);
   await pick(page, addUser.getByRole('combobox', { name: 'Account' }), newest);
-  await addUser.getByLabel('Group').selectOption({ label: groupName });
+  // The groups that account may be given, searched on the server.
+  await pick(page, addUser.getByRole('combobox', { name: 'Group' }), groupName);
   await addUser.getByRole('button', { name: 'Create user' }).click();
   const users = page.getByRole('table', { name: 'Users' });
   const row = users.getByRole('row').filter({ hasText: email });
@@ -135,6 +136,13 @@ test('the 120th reseller gets a user and a card through the pickers; lists sort,
   await expect(page.getByRole('status').filter({ hasText: 'Card assigned: 1' })).toBeVisible();
   const held2 = await api('GET', `/assignments?cardId=${card.id}`);
   expect(held2.items.map((item: { accountId: string }) => item.accountId)).toEqual([newestId]);
+
+  // Suspending it first says what that reaches, counted by the server: its one user.
+  await resellers.getByRole('checkbox', { name: `Select ${newest}` }).check();
+  await bulk.getByRole('button', { name: 'Suspend selected' }).click();
+  const suspend = page.getByRole('alertdialog', { name: 'Suspend 1 account?' });
+  await expect(suspend).toContainText(`${newest}: it and its 1 user lose access until resumed.`);
+  await suspend.getByRole('button', { name: 'Cancel' }).click();
 
   // The name links to the record's page.
   await expect(resellers.getByRole('link', { name: newest })).toHaveAttribute(

@@ -402,6 +402,7 @@ describe('me', () => {
           id: world.R1a.id,
           name: expect.stringContaining('Reseller One A'),
           kind: 'reseller',
+          status: 'active',
         },
         group: { id: expect.any(String), name: 'Default Reseller' },
         grants: [...DEFAULT_RESELLER_GRANTS],

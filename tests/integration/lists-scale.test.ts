@@ -175,6 +175,39 @@ describe('bulk status', () => {
   });
 });
 
+describe('bulk suspend impact', () => {
+  it('counts what is below the named accounts, once each, and their active users', async () => {
+    const alpha = (await admin.get('/resellers?q=zz-alpha')).body.items[0];
+    const both = await admin.post('/resellers/bulk/impact', { ids: [world.R1.id, world.R2.id] });
+    expect(both.status).toBe(200);
+    expect(both.body).toEqual({ accounts: 2, resellers: NAMES.length, customers: 5, users: 2 });
+    // zz-alpha is named itself: not counted again among R1's resellers.
+    const overlap = await admin.post('/resellers/bulk/impact', { ids: [world.R1.id, alpha.id] });
+    expect(overlap.body).toEqual({
+      accounts: 2,
+      resellers: NAMES.length - 1,
+      customers: 3,
+      users: 1,
+    });
+    const kilo = await suite.orm.em.fork().findOneOrFail(Account, { name: 'Kilo One' });
+    const own = await r1User.post('/customers/bulk/impact', { ids: [kilo.id, kilo.id] });
+    expect(own.body).toEqual({ accounts: 1, resellers: 0, customers: 0, users: 0 });
+  });
+
+  it('is 404 when any one is out of scope or of the other kind, and 400 naming `ids`', async () => {
+    const november = await suite.orm.em.fork().findOneOrFail(Account, { name: 'November Two' });
+    const kilo = await suite.orm.em.fork().findOneOrFail(Account, { name: 'Kilo One' });
+    expect(
+      (await r1User.post('/customers/bulk/impact', { ids: [kilo.id, november.id] })).status,
+    ).toBe(404);
+    expect((await admin.post('/resellers/bulk/impact', { ids: [kilo.id] })).status).toBe(404);
+    expect((await admin.post('/resellers/bulk/impact', { ids: [world.C2R.id] })).status).toBe(404);
+    const empty = await admin.post('/resellers/bulk/impact', { ids: [] });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.fields).toHaveProperty('ids');
+  });
+});
+
 describe('bulk assign', () => {
   it('assigns a card to several accounts; any refusal writes nothing', async () => {
     const card = await admin.post('/cards', {
@@ -230,5 +263,179 @@ describe('CSV export', () => {
     expect(limaLine[6]).toBe('1234.500000');
     expect(limaLine[7]).toBe('0.000000');
     expect(csv.text).not.toContain('Two');
+  });
+});
+
+describe('assignments list', () => {
+  it('names the card and the account, sorts by either, and follows a rename', async () => {
+    const zulu = await admin.post('/cards', { name: 'zz-Zulu', currency: 'EUR', kind: 'customer' });
+    const yankee = await admin.post('/cards', {
+      name: 'zz-Yankee',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    for (const [card, accounts] of [
+      [zulu, [world.R1, world.R2]],
+      [yankee, [world.R1]],
+    ] as const) {
+      const done = await admin.post('/assignments/bulk', {
+        cardId: card.body.id,
+        accountIds: accounts.map((account) => account.id),
+      });
+      expect(done.status).toBe(200);
+    }
+    const byAccount = await allPages(
+      admin,
+      `/assignments?cardId=${zulu.body.id}&sort=-accountName&limit=1`,
+    );
+    expect(byAccount.totals).toEqual([2, 2]);
+    expect(
+      byAccount.items.map((item) => (item as unknown as { accountName: string }).accountName),
+    ).toEqual(['Reseller Two', 'Reseller One']);
+    const held = await allPages(
+      admin,
+      `/assignments?accountId=${world.R1.id}&sort=cardName&limit=1`,
+    );
+    const cardNames = held.items.map((item) => (item as unknown as { cardName: string }).cardName);
+    expect(cardNames).toEqual([...cardNames].sort());
+    expect(cardNames).toEqual(expect.arrayContaining(['zz-Yankee', 'zz-Zulu']));
+    expect(new Set(held.totals)).toEqual(new Set([cardNames.length]));
+
+    // The names are read with the list: a rename shows at the next read.
+    const renamed = await admin.patch(`/cards/${yankee.body.id}`, {
+      version: yankee.body.version,
+      name: 'zz-Xray',
+    });
+    expect(renamed.status).toBe(200);
+    const again = await admin.get(`/assignments?cardId=${yankee.body.id}`);
+    expect(again.body.items[0]).toMatchObject({
+      cardName: 'zz-Xray',
+      cardCurrency: 'EUR',
+      accountName: 'Reseller One',
+    });
+  });
+
+  it('gives an assignee every card assigned to it, and only those (`relation`)', async () => {
+    const assigned = await r1User.get('/cards?relation=assigned&limit=1');
+    expect(assigned.status).toBe(200);
+    // Bulk Card, zz-Xray (was zz-Yankee) and zz-Zulu: all the carrier's, assigned to R1.
+    expect(assigned.body.total).toBe(3);
+    expect(assigned.body.items[0].relation).toBe('assigned');
+    const own = await r1User.post('/cards', {
+      name: 'zz-R1 Own',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    expect(own.status).toBe(201);
+    expect((await r1User.get('/cards?relation=assigned')).body.total).toBe(3);
+    const owned = await r1User.get('/cards?relation=owner');
+    expect(owned.body.items.map((card: { name: string }) => card.name)).toEqual(['zz-R1 Own']);
+    expect((await admin.get('/cards?relation=assigned')).body.total).toBe(0);
+    const bad = await r1User.get('/cards?relation=mine');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('relation');
+  });
+
+  it('refuses an unknown sort (400 naming `sort`) and a cursor of another sort', async () => {
+    const bad = await admin.get('/assignments?sort=exclusive');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('sort');
+    const byCard = await admin.get(`/assignments?accountId=${world.R1.id}&sort=cardName&limit=1`);
+    const mixed = await admin.get(
+      `/assignments?accountId=${world.R1.id}&sort=accountName&cursor=${byCard.body.nextCursor}`,
+    );
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.fields).toHaveProperty('cursor');
+  });
+});
+
+describe('audit list', () => {
+  type TEntry = { seq: number; resource: string };
+  async function auditPages(client: TApiClient, path: string) {
+    const pages = await allPages(client, path);
+    return { entries: pages.items as unknown as TEntry[], totals: pages.totals };
+  }
+
+  it('counts the trail in the caller’s scope over every page', async () => {
+    const all = await auditPages(admin, '/audit?limit=7');
+    expect(new Set(all.totals)).toEqual(new Set([all.entries.length]));
+    const own = await auditPages(r1User, '/audit?limit=7');
+    expect(new Set(own.totals)).toEqual(new Set([own.entries.length]));
+    expect(own.entries.length).toBeGreaterThan(0);
+    expect(own.entries.length).toBeLessThan(all.entries.length);
+    const cards = await admin.get('/audit?resource=cards&limit=1');
+    expect(cards.body.total).toBe(all.entries.filter((entry) => entry.resource === 'cards').length);
+  });
+
+  it('sorts by time either way and by resource, the cursor keeping the order', async () => {
+    const newest = (await auditPages(admin, '/audit?limit=5')).entries.map((entry) => entry.seq);
+    const oldest = (await auditPages(admin, '/audit?sort=at&limit=5')).entries.map(
+      (entry) => entry.seq,
+    );
+    expect(oldest).toEqual([...newest].reverse());
+    const byResource = (await auditPages(admin, '/audit?sort=resource&limit=3')).entries;
+    expect(byResource).toHaveLength(newest.length);
+    const order = (a: TEntry, b: TEntry) =>
+      a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : b.seq - a.seq;
+    expect(byResource).toEqual([...byResource].sort(order));
+    const back = (await auditPages(admin, '/audit?sort=-resource&limit=4')).entries;
+    expect(back.map((entry) => entry.resource)).toEqual(
+      byResource.map((entry) => entry.resource).reverse(),
+    );
+  });
+
+  it('refuses an unknown sort (400 naming `sort`) and a cursor of another sort', async () => {
+    const bad = await admin.get('/audit?sort=actor');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('sort');
+    const byResource = await admin.get('/audit?sort=resource&limit=1');
+    const mixed = await admin.get(`/audit?cursor=${byResource.body.nextCursor}`);
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.fields).toHaveProperty('cursor');
+    expect((await admin.get('/audit?cursor=12')).status).toBe(400);
+  });
+});
+
+describe('groups assignable to an account (the Add-user picker)', () => {
+  it('lists what the viewer may give a user of that account, searched and counted', async () => {
+    const own = await r1User.post('/groups', {
+      name: 'zz-R1 Support',
+      grants: ['customers:read'],
+    });
+    expect(own.status).toBe(201);
+    const names = async (client: TApiClient, accountId: string, q = '') => {
+      const page = await client.get(`/groups?assignableTo=${accountId}&limit=500${q}`);
+      expect(page.status).toBe(200);
+      expect(page.body.total).toBe(page.body.items.length);
+      return page.body.items.map((group: { name: string }) => group.name) as string[];
+    };
+    // R1's own group and the carrier's Default Reseller (held whole by R1's user).
+    expect(await names(r1User, world.R1.id)).toEqual(
+      expect.arrayContaining(['zz-R1 Support', 'Default Reseller']),
+    );
+    // Not for R2: a group of R1 is not above R2.
+    expect(await names(admin, world.R2.id)).not.toContain('zz-R1 Support');
+    expect(await names(admin, world.R1.id)).toContain('zz-R1 Support');
+    // A group holding more than the viewer is never offered (no escalation).
+    const carrierAdmin = await admin.get('/groups?limit=500');
+    const wider = carrierAdmin.body.items.filter(
+      (group: { accountId: string; grants: string[] }) =>
+        group.accountId === world.C1.id && group.grants.length > DEFAULT_RESELLER_GRANTS.length,
+    );
+    expect(wider.length).toBeGreaterThan(0);
+    const offered = await names(r1User, world.R1.id);
+    for (const group of wider) expect(offered).not.toContain(group.name);
+    expect(await names(r1User, world.R1.id, '&q=support')).toEqual(['zz-R1 Support']);
+  });
+
+  it('is 404 for an account outside scope or a customer', async () => {
+    expect((await r1User.get(`/groups?assignableTo=${world.R2.id}`)).status).toBe(404);
+    expect((await admin.get(`/groups?assignableTo=${world.C2R.id}`)).status).toBe(404);
+    const em = suite.orm.em.fork();
+    const customer = await em.findOneOrFail(Account, { name: 'Kilo One' });
+    expect((await r1User.get(`/groups?assignableTo=${customer.id}`)).status).toBe(404);
+    const bad = await admin.get('/groups?assignableTo=nope');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('assignableTo');
   });
 });

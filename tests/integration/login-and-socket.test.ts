@@ -73,7 +73,12 @@ describe('sign in over HTTP, then an authenticated socket', () => {
     if (!('hello' in result)) return;
     const hello = ZHello.parse(result.hello);
     expect(hello.user.email).toBe(ADMIN.email);
-    expect(hello.account).toEqual({ id: carrier.id, name: 'Carrier', kind: 'carrier' });
+    expect(hello.account).toEqual({
+      id: carrier.id,
+      name: 'Carrier',
+      kind: 'carrier',
+      status: 'active',
+    });
     expect(hello.group.name).toBe('Carrier administrators');
     expect(hello.grants).toContain('impersonation:start');
     expect(hello.protocol).toBe(1);

@@ -105,11 +105,18 @@ describe("a reseller's own account, live", () => {
     expect(signal).toMatchObject({
       type: 'resellers.refetch',
       data: { id: ids.r1 },
-      // Its users carry its name, its sub-accounts too: those lists refetch as well.
-      summary: { refetch: ['resellers', 'customers', 'users'], reason: 'own_account' },
+      // Its users and assignments carry its name, its sub-accounts too: those refetch as well.
+      summary: {
+        refetch: ['resellers', 'customers', 'users', 'assignments'],
+        reason: 'own_account',
+      },
     });
     // What the header refetches: its own account, renamed.
-    expect((await listeners.r1.client.get('/me')).body.account.name).toBe('Nimbus Telecom');
+    expect((await listeners.r1.client.get('/me')).body.account).toMatchObject({
+      name: 'Nimbus Telecom',
+      // Its own page states it (an actor exists only while it is active).
+      status: 'active',
+    });
     await settleR2();
     expect(listeners.r2.received.filter(forR1)).toEqual([]);
     // A socket away at that moment hears of it when it catches up (the same signal): the

@@ -70,6 +70,7 @@ describe("the seed's workflow through the API", () => {
       id: resellerId,
       name: 'Acme Voice',
       kind: 'reseller',
+      status: 'active',
     });
     const mine = await reseller.post('/customers', { name: 'Hotel Alpine' });
     expect(mine.body.parentId).toBe(resellerId);

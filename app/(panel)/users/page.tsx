@@ -15,6 +15,7 @@ export default async function Page() {
       <UsersPanel
         own={{ id: actor.account.id, name: actor.account.name }}
         can={uiAbilities(actor).users}
+        canReadGroups={uiAbilities(actor).sections.groups}
       />
     </>
   );

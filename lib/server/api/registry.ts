@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import {
+  ZAccountBulkImpact,
+  ZAccountBulkImpactQuery,
   ZAccountBulkStatus,
   ZAccountExportQuery,
   ZAccountListQuery,
@@ -142,6 +144,18 @@ function accountBulk(name: 'resellers' | 'customers', dto: z.ZodType) {
       grant: `${name}:update`,
       body: ZAccountBulkStatus,
       responses: { 200: z.object({ items: z.array(dto) }) },
+    },
+  } as const satisfies TRoute;
+}
+
+/** `POST /resellers/bulk/impact` and `/customers/bulk/impact`: what a suspend reaches. */
+function accountBulkImpact(name: 'resellers' | 'customers') {
+  return {
+    POST: {
+      summary: `Count what suspending these ${name} reaches: the resellers, customers and active users below them (a read; a body for a long list). Any one out of scope is 404`,
+      grant: `${name}:update`,
+      body: ZAccountBulkImpactQuery,
+      responses: { 200: ZAccountBulkImpact },
     },
   } as const satisfies TRoute;
 }
@@ -300,9 +314,11 @@ export const API_REGISTRY = {
   '/resellers/{id}': resellers.item,
   '/resellers/export': accountExport('resellers'),
   '/resellers/bulk': accountBulk('resellers', ZResellerDto),
+  '/resellers/bulk/impact': accountBulkImpact('resellers'),
   '/customers': customers.collection,
   '/customers/export': accountExport('customers'),
   '/customers/bulk': accountBulk('customers', ZCustomerDto),
+  '/customers/bulk/impact': accountBulkImpact('customers'),
   '/customers/{id}': customers.item,
   '/customers/{id}/transfer': {
     POST: {

@@ -7,6 +7,7 @@ import { updateSubAccount } from '@/lib/server/services/accounts/update-sub-acco
 import { deleteSubAccount } from '@/lib/server/services/accounts/delete-sub-account';
 import { exportSubAccounts } from '@/lib/server/services/accounts/export-sub-accounts';
 import { setSubAccountsStatus } from '@/lib/server/services/accounts/bulk-status';
+import { bulkImpact } from '@/lib/server/services/accounts/bulk-impact';
 import { apiRoute, json, noContent, readBody, readQuery } from './handler';
 import { idParam } from './params';
 import { API_REGISTRY } from './registry';
@@ -18,12 +19,14 @@ const ROUTES = {
     item: API_REGISTRY['/resellers/{id}'],
     export: API_REGISTRY['/resellers/export'],
     bulk: API_REGISTRY['/resellers/bulk'],
+    impact: API_REGISTRY['/resellers/bulk/impact'],
   },
   customer: {
     collection: API_REGISTRY['/customers'],
     item: API_REGISTRY['/customers/{id}'],
     export: API_REGISTRY['/customers/export'],
     bulk: API_REGISTRY['/customers/bulk'],
+    impact: API_REGISTRY['/customers/bulk/impact'],
   },
 } as const;
 
@@ -49,6 +52,16 @@ export function subAccountBulkRoutes(kind: TSubAccountKind) {
     POST: apiRoute(async ({ req, actor, em }) => {
       const body = await readBody(req, ROUTES[kind].bulk.POST.body);
       return json(await setSubAccountsStatus(em, actor, kind, body));
+    }),
+  };
+}
+
+/** /api/v1/resellers/bulk/impact and /customers/bulk/impact: what a suspend would reach. */
+export function subAccountBulkImpactRoutes(kind: TSubAccountKind) {
+  return {
+    POST: apiRoute(async ({ req, actor, em }) => {
+      const body = await readBody(req, ROUTES[kind].impact.POST.body);
+      return json(await bulkImpact(em, actor, kind, body.ids));
     }),
   };
 }

@@ -86,3 +86,20 @@ export const ZAccountBulkStatus = z.strictObject({
   status: ZAccountStatus,
 });
 export type TAccountBulkStatus = z.infer<typeof ZAccountBulkStatus>;
+
+/** `POST /resellers/bulk/impact`: the accounts a bulk suspend would name. */
+export const ZAccountBulkImpactQuery = z.strictObject({
+  ids: ZAccountBulkStatus.shape.ids,
+});
+/**
+ * What suspending them reaches, counted exactly on the server: the named accounts, the
+ * resellers and customers below them (each once, however the subtrees overlap) and the
+ * active users of all of those, who lose access.
+ */
+export const ZAccountBulkImpact = z.object({
+  accounts: z.number().int(),
+  resellers: z.number().int(),
+  customers: z.number().int(),
+  users: z.number().int(),
+});
+export type TAccountBulkImpact = z.infer<typeof ZAccountBulkImpact>;

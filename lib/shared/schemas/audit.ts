@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZPageQuery } from './common';
+import { ZId, ZPageQuery, ZSort } from './common';
 
 /** Every resource the change log records. */
 export const LOGGED_RESOURCES = [
@@ -22,6 +22,8 @@ export const ZAuditQuery = ZPageQuery.extend({
   op: z.enum(['created', 'updated', 'deleted']).optional(),
   /** One account's activity: the account itself and everything in its subtree (404 outside scope). */
   accountId: ZId.optional(),
+  /** Absent: newest first (`-at`). `resource` sorts by resource, newest first within one. */
+  sort: ZSort(['at', 'resource']),
 });
 export type TAuditQuery = z.infer<typeof ZAuditQuery>;
 

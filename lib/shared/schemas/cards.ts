@@ -72,6 +72,8 @@ export const ZCardListQuery = ZPageQuery.extend({
   ownerId: ZId.optional(),
   q: ZText().trim().max(200).optional(),
   sort: ZSort(['name', 'createdAt']),
+  /** `assigned`: only the cards assigned to the caller's account; `owner`: only its own subtree's. */
+  relation: z.enum(['owner', 'assigned']).optional(),
 });
 
 /** The owner's (and its ancestors') view: everything (DESIGN §1). */
@@ -131,6 +133,7 @@ export const ZAssignmentCreate = z.strictObject({ cardId: ZId, accountId: ZId })
 export const ZAssignmentListQuery = ZPageQuery.extend({
   cardId: ZId.optional(),
   accountId: ZId.optional(),
+  sort: ZSort(['createdAt', 'cardName', 'accountName']),
 });
 /**
  * `POST /assignments/bulk`: one card to several accounts, all or nothing. An account
@@ -141,12 +144,18 @@ export const ZAssignmentBulk = z.strictObject({
   accountIds: z.array(ZId).min(1, 'names at least one account').max(500, 'at most 500 at once'),
 });
 /**
- * An assignment names the card and the account by id only: a denormalized name would go
- * stale when the card is renamed (the change is the card's, not the assignment's).
+ * An assignment names the card and the account by id, and by their current names as
+ * read with it (never stored on the assignment): a rename of either asks for the
+ * assignment lists to be read again (`refetch` in its change's summary), as a rename of
+ * an account does for its users' `accountName`.
  */
 export const ZAssignmentDto = ZEntityMeta.extend({
   cardId: z.string(),
+  cardName: z.string(),
+  /** The card's currency: what the holder is billed in. */
+  cardCurrency: z.string(),
   accountId: z.string(),
+  accountName: z.string(),
   accountKind: z.enum(['reseller', 'customer']),
 });
 export type TAssignmentDto = z.infer<typeof ZAssignmentDto>;

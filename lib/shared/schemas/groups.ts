@@ -79,4 +79,9 @@ export function useOnlyView(group: {
 export const ZGroupListQuery = ZPageQuery.extend({
   q: ZText().trim().max(200).optional(),
   sort: ZSort(['name', 'createdAt']),
+  /**
+   * Only the groups the caller may give a user of this account (its own or an
+   * ancestor's, holding nothing the caller lacks); an account outside scope is 404.
+   */
+  assignableTo: ZId.optional(),
 });

@@ -12,6 +12,11 @@ export const ZMeDto = z.object({
     id: z.string(),
     name: z.string(),
     kind: z.enum(['carrier', 'reseller', 'customer']),
+    /**
+     * Its effective status. A viewer exists only while its account and every account
+     * above it are active: a suspension ends its sessions (the next request is 401).
+     */
+    status: z.enum(['active', 'suspended']),
   }),
   group: z.object({ id: z.string(), name: z.string() }),
   grants: z.array(z.string()),

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { cache } from 'react';
 import { readPageRecord } from '@/lib/server/auth/page-record';
 import { assertCan } from '@/lib/server/authz/can';
 import { findVisibleCard, toCardDto } from '@/lib/server/services/cards/card-store';
@@ -8,15 +9,9 @@ import { Breadcrumbs, trailCrumbs } from '@/components/records/breadcrumbs';
 import { CardRecord } from '@/components/records/card-record';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Card · Reseller Panel' };
-
-/**
- * `/cards/{id}`: a card the viewer owns (or an account below it does) or holds by
- * assignment, or the panel's 404.
- */
-export default async function CardPage({ params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  const { actor, record } = await readPageRecord(id, async (em, actor, id) => {
+/** The page's read, once per request: the title (generateMetadata) and the page share it. */
+const load = cache((id: string) =>
+  readPageRecord(id, async (em, actor, id) => {
     assertCan(actor, 'cards:read');
     const { card, relation } = await findVisibleCard(em, actor, id);
     const dto = toCardDto(card, relation);
@@ -27,7 +22,26 @@ export default async function CardPage({ params }: { params: Promise<{ id: strin
         ? await accountTrail(em, actor, ownerId)
         : [];
     return { card: dto, trail };
-  });
+  }),
+);
+
+/** The tab names the record ("Carrier Retail · Card · Reseller Panel"); the page keeps it live. */
+export async function generateMetadata({
+  params,
+}: {
+  params: Promise<{ id: string }>;
+}): Promise<Metadata> {
+  const { record } = await load((await params).id);
+  return { title: `${record.card.name} · Card · Reseller Panel` };
+}
+
+/**
+ * `/cards/{id}`: a card the viewer owns (or an account below it does) or holds by
+ * assignment, or the panel's 404.
+ */
+export default async function CardPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const { actor, record } = await load(id);
   return (
     <div className="space-y-4">
       <Breadcrumbs

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { cache } from 'react';
 import { readPageRecord } from '@/lib/server/auth/page-record';
 import { getSubAccount } from '@/lib/server/services/accounts/get-sub-account';
 import { accountTrail } from '@/lib/server/services/accounts/account-trail';
@@ -9,7 +10,23 @@ import { pickTab, RecordTabs, type TRecordTab } from '@/components/records/recor
 import { CustomerRecord } from '@/components/records/customer-record';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Customer · Reseller Panel' };
+/** The page's read, once per request: the title (generateMetadata) and the page share it. */
+const load = cache((id: string) =>
+  readPageRecord(id, async (em, actor, id) => ({
+    customer: (await getSubAccount(em, actor, 'customer', id)) as TCustomerDto,
+    trail: await accountTrail(em, actor, id),
+  })),
+);
+
+/** The tab names the record ("Hotel Alpine · Customer · Reseller Panel"); the page keeps it live. */
+export async function generateMetadata({
+  params,
+}: {
+  params: Promise<{ id: string }>;
+}): Promise<Metadata> {
+  const { record } = await load((await params).id);
+  return { title: `${record.customer.name} · Customer · Reseller Panel` };
+}
 
 /** `/customers/{id}[?tab=activity]`: one customer in the viewer's subtree, or the panel's 404. */
 export default async function CustomerPage({
@@ -20,10 +37,7 @@ export default async function CustomerPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const { id } = await params;
-  const { actor, record } = await readPageRecord(id, async (em, actor, id) => ({
-    customer: (await getSubAccount(em, actor, 'customer', id)) as TCustomerDto,
-    trail: await accountTrail(em, actor, id),
-  }));
+  const { actor, record } = await load(id);
   const can = uiAbilities(actor);
   const tabs: TRecordTab[] = [
     { id: 'overview', label: 'Overview' },

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { cache } from 'react';
 import { readPageRecord } from '@/lib/server/auth/page-record';
 import { getSubAccount } from '@/lib/server/services/accounts/get-sub-account';
 import { accountTrail } from '@/lib/server/services/accounts/account-trail';
@@ -9,7 +10,23 @@ import { pickTab, RecordTabs, type TRecordTab } from '@/components/records/recor
 import { ResellerRecord } from '@/components/records/reseller-record';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Reseller · Reseller Panel' };
+/** The page's read, once per request: the title (generateMetadata) and the page share it. */
+const load = cache((id: string) =>
+  readPageRecord(id, async (em, actor, id) => ({
+    reseller: (await getSubAccount(em, actor, 'reseller', id)) as TResellerDto,
+    trail: await accountTrail(em, actor, id),
+  })),
+);
+
+/** The tab names the record ("Acme Voice · Reseller · Reseller Panel"); the page keeps it live. */
+export async function generateMetadata({
+  params,
+}: {
+  params: Promise<{ id: string }>;
+}): Promise<Metadata> {
+  const { record } = await load((await params).id);
+  return { title: `${record.reseller.name} · Reseller · Reseller Panel` };
+}
 
 /** `/resellers/{id}[?tab=…]`: one reseller in the viewer's subtree, or the panel's 404. */
 export default async function ResellerPage({
@@ -20,10 +37,7 @@ export default async function ResellerPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const { id } = await params;
-  const { actor, record } = await readPageRecord(id, async (em, actor, id) => ({
-    reseller: (await getSubAccount(em, actor, 'reseller', id)) as TResellerDto,
-    trail: await accountTrail(em, actor, id),
-  }));
+  const { actor, record } = await load(id);
   const can = uiAbilities(actor);
   const tabs: TRecordTab[] = [
     { id: 'overview', label: 'Overview' },
@@ -53,7 +67,6 @@ export default async function ResellerPage({
         }
         can={can}
         own={{ id: actor.account.id, name: actor.account.name }}
-        usableFrom={[actor.account.id, ...trail.map((account) => account.id)]}
         parentName={parent?.name ?? actor.account.name}
       />
     </div>

@@ -1,16 +1,35 @@
 import type { Metadata } from 'next';
+import { cache } from 'react';
 import { readPageRecord } from '@/lib/server/auth/page-record';
 import { can as holds } from '@/lib/server/authz/can';
 import { forbidden } from '@/lib/server/errors/domain-error';
 import { findScopedUser, toUserDto } from '@/lib/server/services/users/user-access';
 import { accountTrail } from '@/lib/server/services/accounts/account-trail';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
+import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { Breadcrumbs, trailCrumbs } from '@/components/records/breadcrumbs';
 import { pickTab, RecordTabs, type TRecordTab } from '@/components/records/record-tabs';
 import { UserRecord } from '@/components/records/user-record';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'User · Reseller Panel' };
+/** The page's read, once per request: the title (generateMetadata) and the page share it. */
+const load = cache((id: string) =>
+  readPageRecord(id, async (em, actor, id) => {
+    if (id !== actor.userId && !holds(actor, 'users:read')) throw forbidden('users:read');
+    const user = await findScopedUser(em, actor, id);
+    return { user: toUserDto(user), trail: await accountTrail(em, actor, user.account.id) };
+  }),
+);
+
+/** The tab names the record ("ops@acme.test · User · Reseller Panel"); the page keeps it live. */
+export async function generateMetadata({
+  params,
+}: {
+  params: Promise<{ id: string }>;
+}): Promise<Metadata> {
+  const { record } = await load((await params).id);
+  return { title: `${record.user.email} · User · Reseller Panel` };
+}
 
 /**
  * `/users/{id}[?tab=…]`: a user of the viewer's account or below (`users:read`), or
@@ -24,11 +43,7 @@ export default async function UserPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const { id } = await params;
-  const { actor, record } = await readPageRecord(id, async (em, actor, id) => {
-    if (id !== actor.userId && !holds(actor, 'users:read')) throw forbidden('users:read');
-    const user = await findScopedUser(em, actor, id);
-    return { user: toUserDto(user), trail: await accountTrail(em, actor, user.account.id) };
-  });
+  const { actor, record } = await load(id);
   const can = uiAbilities(actor);
   const { user, trail } = record;
   const self = user.id === actor.userId;
@@ -64,7 +79,7 @@ export default async function UserPage({
             ? { name: owner.name, href: `/resellers/${owner.id}` }
             : { name: actor.account.name }
         }
-        self={self ? { group: actor.group.name, grants: actor.grants } : null}
+        self={self ? { group: actor.group.name, grants: actor.grants, me: toMeDto(actor) } : null}
       />
     </div>
   );

@@ -21,7 +21,8 @@ import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 /**
  * What else an edit makes stale, to be refetched by those who read it (DESIGN §2): a
  * reseller's status moves the effective status of everything below it; an account's
- * name is carried by its users (`accountName`) and its sub-accounts (`parentName`).
+ * name is carried by its users and assignments (`accountName`) and its sub-accounts
+ * (`parentName`).
  * One row for the bulk change, not one row per account below.
  */
 function knockOn(
@@ -35,7 +36,8 @@ function knockOn(
   return {
     refetch: [
       ...(kind === 'reseller' ? (['resellers', 'customers'] as const) : []),
-      ...(renamed ? (['users'] as const) : []),
+      // Its users' `accountName`, and the assignments' of the cards it holds.
+      ...(renamed ? (['users', 'assignments'] as const) : []),
     ],
     reason: cascade ? 'status_cascade' : 'renamed',
   };

@@ -6,6 +6,7 @@ import { withinSql } from '@/lib/server/authz/scope';
 import { assignedView, type TAssignmentDto, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
 import type { TChangeSummaryOf } from '@/lib/shared/live/change-summary';
 
+/** The assignment with its card and account loaded (their names are part of it). */
 export function toAssignmentDto(assignment: TCardAssignment): TAssignmentDto {
   return {
     id: assignment.id,
@@ -13,7 +14,10 @@ export function toAssignmentDto(assignment: TCardAssignment): TAssignmentDto {
     createdAt: assignment.createdAt.toISOString(),
     updatedAt: assignment.updatedAt.toISOString(),
     cardId: assignment.card.id,
+    cardName: assignment.card.name,
+    cardCurrency: assignment.card.currency,
     accountId: assignment.account.id,
+    accountName: assignment.account.name,
     accountKind: assignment.exclusive ? 'customer' : 'reseller',
   };
 }

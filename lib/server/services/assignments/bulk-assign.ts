@@ -29,10 +29,11 @@ export async function bulkAssign(
         items.push(await createAssignment(tx, actor, { cardId: input.cardId, accountId }));
       } catch (error) {
         if (!(error instanceof DomainError && error.code === 'duplicate')) throw error;
-        const held = await tx.findOneOrFail(CardAssignment, {
-          account: accountId,
-          card: input.cardId,
-        });
+        const held = await tx.findOneOrFail(
+          CardAssignment,
+          { account: accountId, card: input.cardId },
+          { populate: ['card', 'account'] },
+        );
         items.push(toAssignmentDto(held));
       }
     }

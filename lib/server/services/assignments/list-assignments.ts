@@ -3,12 +3,22 @@ import type { z } from 'zod';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { decodeCursor, pageOf } from '@/lib/server/services/paging';
-import type { TPage } from '@/lib/shared/schemas/common';
+import { decodeKeyCursor, keyPageOf } from '@/lib/server/services/paging';
+import { sortOf, type TPage } from '@/lib/shared/schemas/common';
 import type { TAssignmentDto, ZAssignmentListQuery } from '@/lib/shared/schemas/cards';
 import { assignmentScopeSql, toAssignmentDto } from './assignment-store';
 
-/** `GET /assignments`: those of cards owned in the actor's subtree, oldest first. */
+/** The sort keys as SQL: the column, and the cast a cursor's text is compared as. */
+const SORTS = {
+  createdAt: { column: 'ca.created_at', cast: 'timestamptz' },
+  cardName: { column: 'c.name', cast: 'text' },
+  accountName: { column: 'a.name', cast: 'text' },
+} as const;
+
+/**
+ * `GET /assignments`: those of cards owned in the actor's subtree, oldest first (or by
+ * `sort`: the card's or the account's name), with the total matching in scope.
+ */
 export async function listAssignments(
   em: EntityManager,
   actor: TActor,
@@ -26,31 +36,48 @@ export async function listAssignments(
     filters.push('ca.account_id = ?');
     params.push(query.accountId);
   }
+  const from = `card_assignment ca
+       join card c on c.id = ca.card_id join account o on o.id = c.owner_id
+       join account a on a.id = ca.account_id`;
   const [counted] = await em.execute<{ total: string }[]>(
-    `select count(*) as total from card_assignment ca
-       join card c on c.id = ca.card_id join account o on o.id = c.owner_id
-      where ${filters.join(' and ')}`,
+    `select count(*) as total from ${from} where ${filters.join(' and ')}`,
     params,
   );
-  const cursor = decodeCursor(query.cursor);
+  const { key, dir } = sortOf(query.sort, 'createdAt');
+  const sort = { name: query.sort ?? 'createdAt', dir };
+  const { column, cast } = SORTS[key];
+  const cursor = decodeKeyCursor(query.cursor, sort);
   if (cursor) {
-    filters.push('(ca.created_at, ca.id) > (?, ?)');
-    params.push(cursor.createdAt, cursor.id);
+    filters.push(`(${column}, ca.id) ${dir === 'asc' ? '>' : '<'} (?::${cast}, ?::uuid)`);
+    params.push(cursor.value, cursor.id);
   }
-  params.push(query.limit + 1);
   const rows = await em.execute<{ id: string }[]>(
-    `select ca.id from card_assignment ca
-       join card c on c.id = ca.card_id join account o on o.id = c.owner_id
+    `select ca.id from ${from}
       where ${filters.join(' and ')}
-      order by ca.created_at, ca.id limit ?`,
-    params,
+      order by ${column} ${dir}, ca.id ${dir} limit ?`,
+    [...params, query.limit + 1],
   );
-  const found = await em.find(
-    CardAssignment,
-    { id: { $in: rows.map((row) => row.id) } },
-    { populate: ['card'], orderBy: { createdAt: 'asc', id: 'asc' } },
+  const found = new Map(
+    (
+      await em.find(
+        CardAssignment,
+        { id: { $in: rows.map((row) => row.id) } },
+        { populate: ['card', 'account'] },
+      )
+    ).map((assignment) => [assignment.id, assignment]),
   );
-  const page = pageOf(found, query.limit);
+  // One removed between the two reads is simply not listed.
+  const ordered = rows.flatMap((row) => {
+    const assignment = found.get(row.id);
+    return assignment ? [assignment] : [];
+  });
+  const page = keyPageOf(ordered, query.limit, sort, (assignment) =>
+    key === 'cardName'
+      ? assignment.card.name
+      : key === 'accountName'
+        ? assignment.account.name
+        : assignment.createdAt.toISOString(),
+  );
   return {
     items: page.items.map(toAssignmentDto),
     nextCursor: page.nextCursor,

@@ -5,8 +5,9 @@ import { assertCan } from '@/lib/server/authz/can';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { auditViewOf, roomsOf } from '@/lib/server/authz/audience';
 import { carrierIdOf, withinSql } from '@/lib/server/authz/scope';
-import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
-import type { TPage } from '@/lib/shared/schemas/common';
+import { notFound } from '@/lib/server/errors/domain-error';
+import { decodeKeyCursor, encodeKeyCursor } from '@/lib/server/services/paging';
+import { sortOf, type TPage } from '@/lib/shared/schemas/common';
 import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
 
 /** A log row with the audit's extras: the entity's version and who impersonated. */
@@ -19,9 +20,13 @@ interface TAuditRow extends TLogRow {
   imp_account_name: string | null;
 }
 
+/** An audit cursor's row key: the entry's position in its carrier's log. */
+const isPosition = (id: unknown) => typeof id === 'string' && /^[1-9]\d{0,17}$/.test(id);
+
 /**
  * The audit trail within scope: change-log rows whose entity was in the actor's subtree
- * before or after the change, newest first, paged by its carrier's positions. The same scope rule as every
+ * before or after the change, newest first (or by `sort`), paged by its carrier's
+ * positions, with the total matching. The same scope rule as every
  * other read; people are named only to viewers who may read them, and what changed is
  * shown as the live fan-out would show it to this viewer (`auditViewOf`), else withheld.
  */
@@ -31,10 +36,8 @@ export async function listAudit(
   query: TAuditQuery,
 ): Promise<TPage<TAuditEntryDto>> {
   assertCan(actor, 'audit:read');
-  const before = query.cursor ? Number(query.cursor) : null;
-  if (before !== null && !(Number.isSafeInteger(before) && before > 0)) {
-    throw invalidInput({ cursor: 'is not a cursor this API gave out' });
-  }
+  const sort = { name: query.sort ?? '-at', ...sortOf(query.sort ?? '-at', 'at') };
+  const cursor = decodeKeyCursor(query.cursor, sort, isPosition);
   const inAfter = withinSql('c.scope_after', actor.account.path);
   const inBefore = withinSql('c.scope_before', actor.account.path);
   // Everything in scope is in the actor's carrier: its positions page the trail.
@@ -74,10 +77,28 @@ export async function listAudit(
     );
     params.push(query.accountId, ...subAfter.params, ...subBefore.params, query.accountId);
   }
-  if (before !== null) {
-    filters.push('c.carrier_seq < ?');
-    params.push(before);
+  const [counted] = await em.execute<{ total: string }[]>(
+    `select count(*) as total from change_log c where ${filters.join(' and ')}`,
+    params,
+  );
+  // By resource, the newest first within each; by time, in the order of the positions.
+  const seqDir = sort.key === 'resource' ? 'desc' : sort.dir;
+  if (cursor) {
+    const beyond = seqDir === 'asc' ? '>' : '<';
+    if (sort.key === 'resource') {
+      filters.push(
+        `(c.resource ${sort.dir === 'asc' ? '>' : '<'} ? or (c.resource = ? and c.carrier_seq ${beyond} ?))`,
+      );
+      params.push(cursor.value, cursor.value, cursor.id);
+    } else {
+      filters.push(`c.carrier_seq ${beyond} ?`);
+      params.push(cursor.id);
+    }
   }
+  const orderBy =
+    sort.key === 'resource'
+      ? `c.resource ${sort.dir}, c.carrier_seq desc`
+      : `c.carrier_seq ${seqDir}`;
   params.push(query.limit + 1);
 
   const rows = await em.execute<TAuditRow[]>(
@@ -95,14 +116,21 @@ export async function listAudit(
        left join account iua on iua.id = iu.account_id
        left join account ia on ia.id = iu.account_id
       where ${filters.join(' and ')}
-      order by c.carrier_seq desc
+      order by ${orderBy}
       limit ?`,
     params,
   );
   const rooms = new Set(roomsOf(actor));
   const items = rows.slice(0, query.limit).map((row) => toAuditDto(actor, row, rooms));
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > query.limit && last ? String(last.seq) : null };
+  return {
+    items,
+    nextCursor:
+      rows.length > query.limit && last
+        ? encodeKeyCursor(sort, sort.key === 'resource' ? last.resource : null, String(last.seq))
+        : null,
+    total: Number(counted?.total ?? 0),
+  };
 }
 
 /** The path of an account in the actor's subtree (its own included), or 404. */

@@ -39,6 +39,10 @@ export async function listCards(
     filters.push(`(c.kind = 'provider' and ${owned.sql}) or not ${owned.sql}`);
     params.push(...owned.params, ...owned.params);
   }
+  if (query.relation) {
+    filters.push(query.relation === 'owner' ? owned.sql : `not ${owned.sql}`);
+    params.push(...owned.params);
+  }
   if (query.ownerId) {
     filters.push('c.owner_id = ?');
     params.push(query.ownerId);

@@ -1,17 +1,29 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { TActor } from '@/lib/server/authz/actor';
-import { can } from '@/lib/server/authz/can';
-import { forbidden } from '@/lib/server/errors/domain-error';
+import { Account } from '@/lib/server/entities';
+import { can, isSubsetOfActor } from '@/lib/server/authz/can';
+import { isWithin, scopeFor } from '@/lib/server/authz/scope';
+import { forbidden, notFound } from '@/lib/server/errors/domain-error';
 import { decodeKeyCursor, keyPageOf } from '@/lib/server/services/paging';
 import { sortOf, type TPage } from '@/lib/shared/schemas/common';
 import type { TGroupDto, TUseOnlyGroupDto, ZGroupListQuery } from '@/lib/shared/schemas/groups';
 import { mayAssignGroups, visibleGroups } from './group-access';
 import { toGroupDto } from './group-dto';
 
+/** A user's account named by the client: in scope and not a customer (else 404). */
+async function userAccount(em: EntityManager, actor: TActor, unverifiedId: string) {
+  const account = await em.findOne(Account, {
+    $and: [scopeFor(actor, 'account'), { id: unverifiedId }, { kind: { $ne: 'customer' } }],
+  });
+  if (!account) throw notFound('account');
+  return account;
+}
+
 /**
  * Groups owned in the actor's subtree, then ancestors' groups it may assign (use-only),
- * or by `sort`; `q` searches names. The visible set is small (groups of a subtree and
+ * or by `sort`; `q` searches names; `assignableTo` keeps those a user of that account
+ * may be given by the actor (the Add-user picker). The visible set is small (groups of a subtree and
  * its ancestors) and already read whole, so it is filtered, counted and sorted here.
  */
 export async function listGroups(
@@ -29,8 +41,16 @@ export async function listGroups(
   const sign = dir === 'asc' ? 1 : -1;
   const compare = (a: [string, string], b: [string, string]) =>
     sign * (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+  const target = query.assignableTo ? await userAccount(em, actor, query.assignableTo) : null;
   const matching = (await visibleGroups(em, actor))
     .filter(({ group }) => !needle || group.name.toLowerCase().includes(needle))
+    // The same rule as creating the user (findAssignableGroup): owned by the account or
+    // above it, and no escalation.
+    .filter(
+      ({ group }) =>
+        !target ||
+        (isWithin(group.account.path, target.path) && isSubsetOfActor(actor, group.grants)),
+    )
     .map((row) => ({ ...row, id: row.group.id }));
   // Without a sort the visible order (owned first, creation order) is kept as it was.
   if (query.sort) matching.sort((a, b) => compare([keyOf(a), a.id], [keyOf(b), b.id]));

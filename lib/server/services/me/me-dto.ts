@@ -11,7 +11,13 @@ export function toMeDto(actor: TActor): TMeDto {
       name: actor.name,
       mustChangePassword: actor.mustChangePassword,
     },
-    account: { id: actor.account.id, name: actor.account.name, kind: actor.account.kind },
+    account: {
+      id: actor.account.id,
+      name: actor.account.name,
+      kind: actor.account.kind,
+      // An actor is made only for an account active with all above it (evaluateActor).
+      status: 'active',
+    },
     group: actor.group,
     grants: actor.grants,
     mfa: actor.mfa,

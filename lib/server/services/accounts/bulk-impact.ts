@@ -1,0 +1,54 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { belowSql } from '@/lib/server/authz/scope';
+import { notFound } from '@/lib/server/errors/domain-error';
+import type { TAccountBulkImpact } from '@/lib/shared/schemas/accounts';
+import type { TSubAccountKind } from './account-scope';
+import { grantFor } from './sub-account-kinds';
+
+/**
+ * `POST /resellers/bulk/impact`, `/customers/bulk/impact`: what a bulk suspend of these
+ * accounts reaches, for its confirmation ("Their 12 customers and 5 users lose access"):
+ * the accounts below them not named themselves, and the active users of all of these.
+ * The same grant and scope as the suspend itself: one id out of scope is 404. Nothing
+ * below an account in scope is outside the actor's scope, so the counts are exact. A
+ * read; a body because the list of ids can be long.
+ */
+export async function bulkImpact(
+  em: EntityManager,
+  actor: TActor,
+  kind: TSubAccountKind,
+  ids: string[],
+): Promise<TAccountBulkImpact> {
+  assertCan(actor, grantFor(kind, 'update'));
+  const unique = [...new Set(ids)];
+  const marks = unique.map(() => '?').join(', ');
+  const scope = belowSql('a.path', actor.account.path);
+  const named = await em.execute<{ id: string }[]>(
+    `select a.id from account a where a.id in (${marks}) and a.kind = ? and ${scope.sql}`,
+    [...unique, kind, ...scope.params],
+  );
+  if (named.length !== unique.length) throw notFound(kind);
+  // Below (or, for users, in) one of the named accounts: a prefix of its path.
+  const under = (column: string, strictly: boolean) =>
+    `exists (select 1 from account n where n.id in (${marks})
+       and starts_with(${column}, n.path)${strictly ? ` and ${column} <> n.path` : ''})`;
+  const [below] = await em.execute<{ resellers: string; customers: string }[]>(
+    `select count(*) filter (where d.kind = 'reseller') as resellers,
+            count(*) filter (where d.kind = 'customer') as customers
+       from account d where ${under('d.path', true)} and d.id not in (${marks})`,
+    [...unique, ...unique],
+  );
+  const [people] = await em.execute<{ users: string }[]>(
+    `select count(*) as users from app_user u join account ua on ua.id = u.account_id
+      where u.status = 'active' and ${under('ua.path', false)}`,
+    unique,
+  );
+  return {
+    accounts: unique.length,
+    resellers: Number(below?.resellers ?? 0),
+    customers: Number(below?.customers ?? 0),
+    users: Number(people?.users ?? 0),
+  };
+}
