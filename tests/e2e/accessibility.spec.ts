@@ -474,9 +474,9 @@ test.describe('theme toggle, skip link, view-as banner', () => {
     const context = await browser.newContext({ viewport: { width: 768, height: 600 } });
     const page = await context.newPage();
     await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
-    await page.goto('/users');
-    await page.getByRole('link', { name: RESELLER.email, exact: true }).click();
-    await page.getByRole('link', { name: 'Manage', exact: true }).click();
+    // Straight to the user's Manage tab by its URL: a click on the Users list while the
+    // page was still hydrating on a loaded machine once went nowhere.
+    await page.goto(`/users/${target.id}?tab=manage`);
     const viewAs = page.getByRole('form', { name: 'View as this user' });
     await viewAs
       .getByLabel('Why (recorded in the audit log)')
