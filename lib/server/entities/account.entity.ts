@@ -45,8 +45,10 @@ export const Account = defineEntity({
     path: p.text(),
     depth: p.smallint(),
     status: p.enum([...ACCOUNT_STATUSES]).default('active'),
+    /** ISO 4217, chosen at creation (default: the parent's) and fixed afterwards. */
+    currency: p.string().length(3),
     creditLimit: p.decimal('string').precision(18).scale(6).nullable(),
-    /** Read-only here: billing owns it. */
+    /** The sum of the account's ledger entries, moved with them (services/ledger). */
     balance: p.decimal('string').precision(18).scale(6).default('0'),
     ...versionedTimestamps(),
   },

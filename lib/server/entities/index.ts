@@ -7,6 +7,7 @@ import { LoginIpThrottle, LoginThrottle, PasswordChangeThrottle } from './login-
 import { Impersonation } from './impersonation.entity';
 import { UserSession } from './user-session.entity';
 import { Card, Rate, CardAssignment } from './card.entity';
+import { LedgerEntry } from './ledger.entity';
 
 export {
   Account,
@@ -23,6 +24,7 @@ export {
   Card,
   Rate,
   CardAssignment,
+  LedgerEntry,
 };
 export type { TAccount, TAccountKind } from './account.entity';
 export type { TGroup } from './group.entity';
@@ -30,6 +32,7 @@ export type { TUser } from './user.entity';
 export type { TChangeLogEntry } from './change-log.entity';
 export type { TApiToken } from './api-token.entity';
 export type { TCard, TCardKind, TRate, TCardAssignment } from './card.entity';
+export type { TLedgerEntry, TLedgerKind } from './ledger.entity';
 
 /** Every entity, listed explicitly: no folder discovery (it breaks under Next's bundler). */
 export const ENTITIES = [
@@ -47,4 +50,5 @@ export const ENTITIES = [
   Card,
   Rate,
   CardAssignment,
+  LedgerEntry,
 ];

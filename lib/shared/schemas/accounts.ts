@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { ZEntityMeta, ZId, ZMoney, ZPageQuery, ZSort, ZText, ZVersion } from './common';
+import {
+  ZCurrency,
+  ZEntityMeta,
+  ZId,
+  ZMoney,
+  ZPageQuery,
+  ZSort,
+  ZText,
+  ZVersion,
+} from './common';
 
 const ZName = ZText('is required').trim().min(1, 'is required').max(200, 'is too long');
 const ZEmail = z
@@ -12,7 +21,11 @@ export const ZResellerCreate = z.strictObject({
   name: ZName,
   email: ZEmail,
   parentId: ZId.optional(),
+  /** Absent: the parent's. Fixed once the account exists. */
+  currency: ZCurrency.optional(),
 });
+/** Accepted only to explain the refusal: an account's currency never changes (400). */
+const ZFixedCurrency = ZCurrency.optional();
 export const ZResellerPatch = z.strictObject({
   version: ZVersion,
   name: ZName.optional(),
@@ -20,12 +33,14 @@ export const ZResellerPatch = z.strictObject({
   status: ZAccountStatus.optional(),
   /** Accepted only to explain the refusal: a reseller's parent never changes (409). */
   parentId: ZId.optional(),
+  currency: ZFixedCurrency,
 });
 
 export const ZCustomerCreate = z.strictObject({
   name: ZName,
   email: ZEmail.optional(),
   parentId: ZId.optional(),
+  currency: ZCurrency.optional(),
   creditLimit: ZMoney.optional(),
 });
 export const ZCustomerPatch = z.strictObject({
@@ -36,6 +51,7 @@ export const ZCustomerPatch = z.strictObject({
   creditLimit: ZMoney.nullable().optional(),
   /** A customer moves only through the transfer operation (409 otherwise). */
   parentId: ZId.optional(),
+  currency: ZFixedCurrency,
 });
 
 export type TResellerCreate = z.infer<typeof ZResellerCreate>;
@@ -52,6 +68,10 @@ export const ZResellerDto = ZEntityMeta.extend({
   /** Effective: suspended when the account or any ancestor is. */
   status: ZAccountStatus,
   depth: z.number().int(),
+  /** ISO 4217: the currency of its cards and its ledger, fixed at creation. */
+  currency: z.string(),
+  /** Its ledger's sum (decimal string, in `currency`). */
+  balance: z.string(),
 });
 export type TResellerDto = z.infer<typeof ZResellerDto>;
 
@@ -62,6 +82,7 @@ export const ZCustomerDto = ZEntityMeta.extend({
   /** The owner's name (the account the customer is under). */
   parentName: z.string(),
   status: ZAccountStatus,
+  currency: z.string(),
   creditLimit: z.string().nullable(),
   balance: z.string(),
 });

@@ -16,6 +16,7 @@ export type TAccountFields = Pick<
   | 'path'
   | 'depth'
   | 'status'
+  | 'currency'
   | 'creditLimit'
   | 'balance'
   | 'version'
@@ -79,6 +80,7 @@ function common(account: TAccountFields, suspended: Set<string>, parentName: str
     parentId: ids[ids.length - 2]!,
     parentName,
     status: effectiveStatus(account, suspended),
+    currency: account.currency,
   };
 }
 
@@ -87,7 +89,11 @@ export function toResellerDto(
   suspended: Set<string>,
   parentName: string,
 ): TResellerDto {
-  return { ...common(account, suspended, parentName), depth: account.depth };
+  return {
+    ...common(account, suspended, parentName),
+    depth: account.depth,
+    balance: atScale(account.balance),
+  };
 }
 
 export function toCustomerDto(
@@ -117,7 +123,7 @@ export function toAccountDto(
 
 /** Money columns hold 6 decimals: the same string whether just written or read back. */
 const MONEY_SCALE = 6;
-function atScale(value: string): string {
+export function atScale(value: string): string {
   const [whole, fraction = ''] = String(value).split('.');
   return `${whole}.${fraction.padEnd(MONEY_SCALE, '0').slice(0, MONEY_SCALE)}`;
 }

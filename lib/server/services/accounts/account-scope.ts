@@ -75,6 +75,7 @@ export function accountFromRow(row: Record<string, unknown>): TAccountFields {
     path: row.path as string,
     depth: row.depth as number,
     status: row.status as TAccountFields['status'],
+    currency: row.currency as string,
     creditLimit: (row.credit_limit as string | null) ?? null,
     balance: row.balance as string,
     version: row.version as number,

@@ -57,6 +57,7 @@ export async function createSubAccount(
       kind,
       name: input.name,
       email: input.email ?? null,
+      currency: input.currency ?? parent.currency,
       creditLimit: 'creditLimit' in input ? (input.creditLimit ?? null) : null,
     });
     await tx.flush();

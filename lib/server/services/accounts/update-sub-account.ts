@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { accountScopePath } from '@/lib/server/authz/scope';
-import { conflict, staleVersion } from '@/lib/server/errors/domain-error';
+import { conflict, invalidInput, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { directQuery } from '@/lib/server/db/direct-query';
 import type { TAccountChangeSummary } from '@/lib/shared/live/change-summary';
@@ -72,6 +72,9 @@ export async function updateSubAccount(
             'A customer moves only through POST /api/v1/customers/{id}/transfer.',
           )
         : conflict('parent_immutable', "A reseller's parent account never changes.");
+    }
+    if (patch.currency !== undefined && patch.currency !== found.currency) {
+      throw invalidInput({ currency: 'is fixed once the account exists' });
     }
     const account = await writeChanges(tx, found, patch);
 
