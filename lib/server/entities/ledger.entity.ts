@@ -1,8 +1,8 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { LEDGER_KINDS } from '@/lib/shared/schemas/ledger';
 import { Account } from './account.entity';
 
-export const LEDGER_KINDS = ['payment', 'credit_note', 'adjustment', 'usage'] as const;
-export type TLedgerKind = (typeof LEDGER_KINDS)[number];
+export type { TLedgerKind } from '@/lib/shared/schemas/ledger';
 
 /**
  * The money ledger (issue 17): append-only (a trigger refuses UPDATE and DELETE, as for
