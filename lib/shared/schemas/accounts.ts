@@ -1,14 +1,5 @@
 import { z } from 'zod';
-import {
-  ZCurrency,
-  ZEntityMeta,
-  ZId,
-  ZMoney,
-  ZPageQuery,
-  ZSort,
-  ZText,
-  ZVersion,
-} from './common';
+import { ZCurrency, ZEntityMeta, ZId, ZMoney, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 
 const ZName = ZText('is required').trim().min(1, 'is required').max(200, 'is too long');
 const ZEmail = z

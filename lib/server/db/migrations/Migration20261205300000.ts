@@ -3,8 +3,17 @@ import { Migration } from '@mikro-orm/migrations';
 /** The grants issue 17 adds, and the catalog before them (a group holding all of it). */
 const NEW_GRANTS = ['payments:create', 'ledger:read'];
 const OLD_CATALOG = [
-  ...['resellers', 'customers', 'users', 'groups', 'cards', 'rates', 'assignments', 'audit'].flatMap(
-    (resource) => ['read', 'create', 'update', 'delete'].map((action) => `${resource}:${action}`),
+  ...[
+    'resellers',
+    'customers',
+    'users',
+    'groups',
+    'cards',
+    'rates',
+    'assignments',
+    'audit',
+  ].flatMap((resource) =>
+    ['read', 'create', 'update', 'delete'].map((action) => `${resource}:${action}`),
   ),
   'impersonation:start',
 ];

@@ -39,9 +39,13 @@ export async function deleteSubAccount(
       [account.id, account.id, account.id, account.id, account.id, account.id],
     );
     if (dependants.length) {
-      throw conflict('has_dependants', `This ${kind} still has accounts, users, groups, cards or ledger entries.`, {
-        dependants: dependants.slice(0, 20),
-      });
+      throw conflict(
+        'has_dependants',
+        `This ${kind} still has accounts, users, groups, cards or ledger entries.`,
+        {
+          dependants: dependants.slice(0, 20),
+        },
+      );
     }
     const before = toAccountDto(account, suspended, parentName);
     tx.remove(account);

@@ -9,7 +9,11 @@ import { Money } from '@/lib/shared/pricing/money';
 import type { TBalanceDto, TLedgerKind } from '@/lib/shared/schemas/ledger';
 import type { TAccountChangeSummary } from '@/lib/shared/live/change-summary';
 import { accountFromRow } from '@/lib/server/services/accounts/account-scope';
-import { atScale, toAccountDto, type TAccountFields } from '@/lib/server/services/accounts/account-dto';
+import {
+  atScale,
+  toAccountDto,
+  type TAccountFields,
+} from '@/lib/server/services/accounts/account-dto';
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 
 /** A ledger row as `select *` / `returning *` gives it (numeric and timestamps as text). */
