@@ -241,12 +241,13 @@ describe('payments', () => {
     expect(new Set(attempts.map((a) => a.body.entry.id)).size).toBe(1);
     const after = (await admin.get(`/accounts/${ids.K2}/balance`)).body.balance;
     expect(new Money(after).minus(before).toFixed(6)).toBe('3.333333');
-    const [{ count }] = await suite.orm.em
+    const [counted] = await suite.orm.em
       .fork()
-      .execute(
+
+      .execute<{ count: number }[]>(
         `select count(*)::int as count from ledger_entry where idempotency_key = 'k2-concurrent-retry'`,
       );
-    expect(count).toBe(1);
+    expect(counted?.count).toBe(1);
   });
 
   it('is recorded by the parent side only: outsiders 404, an account never pays itself', async () => {
@@ -375,8 +376,10 @@ describe('ledger immutability', () => {
     );
     await expect(em.execute(`delete from ledger_entry`)).rejects.toThrow(/append-only/);
     await expect(em.execute(`truncate ledger_entry`)).rejects.toThrow(/append-only/);
-    const [{ count }] = await em.execute(`select count(*)::int as count from ledger_entry`);
-    expect(count).toBeGreaterThan(0);
+    const [counted] = await em.execute<{ count: number }[]>(
+      `select count(*)::int as count from ledger_entry`,
+    );
+    expect(counted?.count).toBeGreaterThan(0);
   });
 
   it('keeps an account with entries from being deleted (409 naming the ledger)', async () => {
