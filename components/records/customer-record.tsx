@@ -11,11 +11,14 @@ import { PanelSection } from '@/components/ui/panel-section';
 import { AccountEditForm } from '@/components/accounts/account-edit-form';
 import { TransferForm } from '@/components/accounts/transfer-form';
 import { AuditTable } from '@/components/audit/audit-panel';
+import { Money } from '@/components/ui/money';
+import { BalanceSection } from './balance-section';
 import { Facts, RecordLink, RecordTitle } from './record-parts';
 
 /**
  * A customer's page: owner, card, credit limit, balance and status, the edit form and
- * the transfer wizard (overview), and its activity — each tab its own URL.
+ * the transfer wizard (overview), its balance and ledger, and its activity — each tab its
+ * own URL.
  */
 export function CustomerRecord({
   initial,
@@ -59,8 +62,15 @@ export function CustomerRecord({
                   owner.href ? <RecordLink href={owner.href}>{owner.name}</RecordLink> : owner.name,
                 ],
                 ['Card', <CustomerCard key="card" customer={customer} can={can} />],
-                ['Credit limit', customer.creditLimit ?? '—'],
-                ['Balance', customer.balance],
+                ['Currency', customer.currency],
+                [
+                  'Credit limit',
+                  <Money key="limit" amount={customer.creditLimit} currency={customer.currency} />,
+                ],
+                [
+                  'Balance',
+                  <Money key="balance" amount={customer.balance} currency={customer.currency} />,
+                ],
                 ['Status', customer.status],
                 ['Created', new Date(customer.createdAt).toLocaleString()],
               ]}
@@ -87,6 +97,9 @@ export function CustomerRecord({
             </PanelSection>
           ) : null}
         </div>
+      ) : tab === 'balance' ? (
+        // A record page is the parent side's view: whoever may pay, pays from here.
+        <BalanceSection account={customer} canPay={can.ledger.pay} />
       ) : (
         <PanelSection title={`Activity of ${customer.name}`}>
           <AuditTable label={`Activity of ${customer.name}`} filters={{ accountId: customer.id }} />

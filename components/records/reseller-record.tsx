@@ -11,14 +11,16 @@ import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, SelectField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { AccountEditForm } from '@/components/accounts/account-edit-form';
+import { Money } from '@/components/ui/money';
 import { AuditTable } from '@/components/audit/audit-panel';
 import { AddUserForm } from '@/components/users/add-user-form';
+import { BalanceSection } from './balance-section';
 import { Facts, RecordLink, RecordList, RecordTitle } from './record-parts';
 
 /**
  * A reseller's page: its live record and, per tab (the tab is in the URL), its overview
  * with the edit form, its users with "+ Add user" for this account, the cards assigned
- * to it, its customers, its sub-resellers and its activity.
+ * to it, its customers, its sub-resellers, its balance and ledger, and its activity.
  */
 export function ResellerRecord({
   initial,
@@ -62,18 +64,22 @@ export function ResellerRecord({
           <RecordList<TCustomerDto>
             queryKey={queryKeys.list('customers', { parentId: reseller.id })}
             label={`Customers of ${reseller.name}`}
-            headers={['Name', 'Email', 'Credit limit', 'Status']}
+            headers={['Name', 'Email', 'Credit limit', 'Balance', 'Status']}
             emptyText="No customers yet."
             row={(customer) => [
               <RecordLink key="name" href={`/customers/${customer.id}`}>
                 {customer.name}
               </RecordLink>,
               customer.email ?? '—',
-              customer.creditLimit ?? '—',
+              <Money key="limit" amount={customer.creditLimit} currency={customer.currency} />,
+              <Money key="balance" amount={customer.balance} currency={customer.currency} />,
               customer.status,
             ]}
           />
         </PanelSection>
+      ) : tab === 'balance' ? (
+        // A record page is the parent side's view: whoever may pay, pays from here.
+        <BalanceSection account={reseller} canPay={can.ledger.pay} />
       ) : tab === 'resellers' ? (
         <PanelSection title={`Sub-resellers of ${reseller.name}`}>
           <RecordList<TResellerDto>
@@ -120,6 +126,11 @@ function Overview({
             ['Status', reseller.status],
             ['Parent', parentName],
             ['Level', reseller.depth],
+            ['Currency', reseller.currency],
+            [
+              'Balance',
+              <Money key="balance" amount={reseller.balance} currency={reseller.currency} />,
+            ],
             ['Created', new Date(reseller.createdAt).toLocaleString()],
           ]}
         />

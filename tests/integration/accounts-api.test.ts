@@ -212,6 +212,8 @@ describe('creating, validating and editing', () => {
       parentName: expect.stringContaining('Reseller One'),
       status: 'active',
       depth: 2,
+      currency: 'EUR',
+      balance: '0.000000',
       version: 1,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
