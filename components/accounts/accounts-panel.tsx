@@ -17,6 +17,7 @@ import {
 } from '@/lib/shared/schemas/accounts';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
+import { Money } from '@/components/ui/money';
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { RecordPicker } from '@/components/pickers/record-picker';
@@ -52,10 +53,11 @@ export function AccountsPanel({
   });
   const form = useSchemaForm({
     schema: kind === 'resellers' ? ZResellerCreate : ZCustomerCreate,
-    defaultValues: { name: '', email: '', creditLimit: '' },
+    defaultValues: { name: '', email: '', creditLimit: '', currency: '' },
     toBody: (values) => ({
       name: values.name,
       email: kind === 'resellers' ? values.email : optional(values.email),
+      currency: optional(values.currency)?.toUpperCase(),
       ...(kind === 'customers' ? { creditLimit: optional(values.creditLimit) } : {}),
     }),
     submit: create.mutateAsync,
@@ -156,8 +158,8 @@ export function AccountsPanel({
                   name,
                   item.parentName,
                   item.email ?? '—',
-                  item.creditLimit ?? '—',
-                  item.balance,
+                  <Money key="limit" amount={item.creditLimit} currency={item.currency} />,
+                  <Money key="balance" amount={item.balance} currency={item.currency} />,
                   item.status,
                 ];
               }
@@ -187,6 +189,14 @@ export function AccountsPanel({
               type="email"
               error={form.fields.email}
               required={kind === 'resellers'}
+            />
+            <TextField
+              label="Currency (ISO 4217; empty: the parent's, fixed once saved)"
+              {...form.register('currency')}
+              autoComplete="off"
+              maxLength={3}
+              placeholder="EUR"
+              error={form.fields.currency}
             />
             {kind === 'customers' ? (
               <TextField
