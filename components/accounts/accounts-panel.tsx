@@ -58,7 +58,7 @@ export function AccountsPanel({
       name: values.name,
       email: kind === 'resellers' ? values.email : optional(values.email),
       currency: optional(values.currency)?.toUpperCase(),
-      ...(kind === 'customers' ? { creditLimit: optional(values.creditLimit) } : {}),
+      creditLimit: optional(values.creditLimit),
     }),
     submit: create.mutateAsync,
   });
@@ -153,7 +153,7 @@ export function AccountsPanel({
                   {item.name}
                 </Link>
               );
-              if ('creditLimit' in item) {
+              if (!('depth' in item)) {
                 return [
                   name,
                   item.parentName,
@@ -198,15 +198,13 @@ export function AccountsPanel({
               placeholder="EUR"
               error={form.fields.currency}
             />
-            {kind === 'customers' ? (
-              <TextField
-                label="Credit limit"
-                {...form.register('creditLimit')}
-                inputMode="decimal"
-                placeholder="500.00"
-                error={form.fields.creditLimit}
-              />
-            ) : null}
+            <TextField
+              label="Credit limit"
+              {...form.register('creditLimit')}
+              inputMode="decimal"
+              placeholder="500.00"
+              error={form.fields.creditLimit}
+            />
             <FormMessage message={form.message} />
             <Button type="submit" disabled={form.pending}>
               Save

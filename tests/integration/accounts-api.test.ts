@@ -213,6 +213,7 @@ describe('creating, validating and editing', () => {
       status: 'active',
       depth: 2,
       currency: 'EUR',
+      creditLimit: null,
       balance: '0.000000',
       version: 1,
       createdAt: expect.any(String),

@@ -14,6 +14,8 @@ export const ZResellerCreate = z.strictObject({
   parentId: ZId.optional(),
   /** Absent: the parent's. Fixed once the account exists. */
   currency: ZCurrency.optional(),
+  /** In its currency; 0 = prepaid; absent: no credit control. */
+  creditLimit: ZMoney.optional(),
 });
 /** Accepted only to explain the refusal: an account's currency never changes (400). */
 const ZFixedCurrency = ZCurrency.optional();
@@ -22,6 +24,7 @@ export const ZResellerPatch = z.strictObject({
   name: ZName.optional(),
   email: ZEmail.optional(),
   status: ZAccountStatus.optional(),
+  creditLimit: ZMoney.nullable().optional(),
   /** Accepted only to explain the refusal: a reseller's parent never changes (409). */
   parentId: ZId.optional(),
   currency: ZFixedCurrency,
@@ -61,6 +64,8 @@ export const ZResellerDto = ZEntityMeta.extend({
   depth: z.number().int(),
   /** ISO 4217: the currency of its cards and its ledger, fixed at creation. */
   currency: z.string(),
+  /** In `currency`; null: no credit control. */
+  creditLimit: z.string().nullable(),
   /** Its ledger's sum (decimal string, in `currency`). */
   balance: z.string(),
 });

@@ -92,6 +92,7 @@ export function toResellerDto(
   return {
     ...common(account, suspended, parentName),
     depth: account.depth,
+    creditLimit: creditLimitOf(account),
     balance: atScale(account.balance),
   };
 }
@@ -103,10 +104,7 @@ export function toCustomerDto(
 ): TCustomerDto {
   return {
     ...common(account, suspended, parentName),
-    creditLimit:
-      account.creditLimit === null || account.creditLimit === undefined
-        ? null
-        : atScale(account.creditLimit),
+    creditLimit: creditLimitOf(account),
     balance: atScale(account.balance),
   };
 }
@@ -119,6 +117,12 @@ export function toAccountDto(
   return account.kind === 'customer'
     ? toCustomerDto(account, suspended, parentName)
     : toResellerDto(account, suspended, parentName);
+}
+
+function creditLimitOf(account: TAccountFields): string | null {
+  return account.creditLimit === null || account.creditLimit === undefined
+    ? null
+    : atScale(account.creditLimit);
 }
 
 /** Money columns hold 6 decimals: the same string whether just written or read back. */

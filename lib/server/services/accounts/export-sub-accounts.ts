@@ -20,6 +20,7 @@ export const ACCOUNT_CSV_COLUMNS = {
     'status',
     'depth',
     'currency',
+    'creditLimit',
     'balance',
     'createdAt',
   ],
