@@ -492,5 +492,89 @@ describe('the balance invariant (property, service level)', () => {
         where e.balance_after <> e.running`,
     );
     expect(broken).toEqual([]);
+    // Blocked for credit is exactly "a limit and no credit left", whatever moved it.
+    const misjudged = await em.execute<{ id: string }[]>(
+      `select id from account
+        where credit_blocked <> (credit_limit is not null and balance + credit_limit <= 0)`,
+    );
+    expect(misjudged).toEqual([]);
+  });
+});
+
+describe('credit control', () => {
+  it('blocks an account whose credit is used up, and everything below it, live', async () => {
+    const reseller = await admin.post('/resellers', {
+      name: 'RB',
+      email: 'rb@l.test',
+      creditLimit: '10',
+    });
+    expect(reseller.status).toBe(201);
+    expect(reseller.body).toMatchObject({ creditLimit: '10.000000', creditBlock: null });
+    const rb = reseller.body.id as string;
+    // Prepaid (limit 0) with nothing paid yet: blocked from the start.
+    const prepaid = await admin.post('/customers', { name: 'KB', parentId: rb, creditLimit: '0' });
+    expect(prepaid.body.creditBlock).toBe('own');
+    const kb = prepaid.body.id as string;
+    const paid = await admin.post(`/accounts/${kb}/payments`, {
+      amount: '5',
+      idempotencyKey: 'kb-unblock-1',
+    });
+    expect(paid.body.balance).toMatchObject({ available: '5.000000', creditBlocked: false });
+    expect((await admin.get(`/customers/${kb}`)).body.creditBlock).toBeNull();
+
+    const socket: Socket = io(suite.server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: admin.cookie },
+    });
+    const received: TChangeEnvelope[] = [];
+    socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
+    await new Promise((resolve, reject) => {
+      socket.once('hello', resolve);
+      socket.once('connect_error', reject);
+    });
+    try {
+      // Usage beyond its limit (billing's kind; the service as billing will call it).
+      const em = suite.orm.em.fork();
+      const user = await em.findOneOrFail(User, { email: ADMIN.email });
+      const actor = (await resolveActor(em, {
+        userId: user.id,
+        sessionVersion: user.sessionVersion,
+      })) as TActor;
+      await recordMovement(em, actor, rb, { kind: 'usage', amount: '-12.5' });
+      await until(
+        () => received.some((e) => e.id === rb && e.summary?.refetch?.includes('customers')),
+        'the reseller’s block with its cascade',
+      );
+      expect((await admin.get(`/resellers/${rb}`)).body.creditBlock).toBe('own');
+      expect((await admin.get(`/customers/${kb}`)).body.creditBlock).toBe('above');
+      const listed = (await admin.get(`/customers?parentId=${rb}`)).body.items;
+      expect(listed[0].creditBlock).toBe('above');
+      expect((await admin.get(`/accounts/${rb}/balance`)).body).toMatchObject({
+        balance: '-12.500000',
+        available: '-2.500000',
+        creditBlocked: true,
+      });
+
+      received.length = 0;
+      await admin.post(`/accounts/${rb}/payments`, { amount: '3', idempotencyKey: 'rb-unblock-1' });
+      await until(
+        () => received.some((e) => e.id === rb && e.summary?.refetch?.includes('customers')),
+        'the reseller’s unblock with its cascade',
+      );
+      expect((await admin.get(`/resellers/${rb}`)).body.creditBlock).toBeNull();
+      expect((await admin.get(`/customers/${kb}`)).body.creditBlock).toBeNull();
+
+      // A lower limit blocks it in the same edit.
+      const current = (await admin.get(`/resellers/${rb}`)).body;
+      const lowered = await admin.patch(`/resellers/${rb}`, {
+        version: current.version,
+        creditLimit: '9.5',
+      });
+      expect(lowered.body.creditBlock).toBe('own');
+      expect((await admin.get(`/customers/${kb}`)).body.creditBlock).toBe('above');
+    } finally {
+      socket.disconnect();
+    }
   });
 });

@@ -50,6 +50,12 @@ export const Account = defineEntity({
     creditLimit: p.decimal('string').precision(18).scale(6).nullable(),
     /** The sum of the account's ledger entries, moved with them (services/ledger). */
     balance: p.decimal('string').precision(18).scale(6).default('0'),
+    /**
+     * Its own credit is used up: a credit limit is set and balance + limit <= 0. Set and
+     * cleared in the transaction that moves the balance or the limit; what is below it
+     * is blocked too (effective, like suspension: account-dto.ts).
+     */
+    creditBlocked: p.boolean().default(false),
     ...versionedTimestamps(),
   },
 });

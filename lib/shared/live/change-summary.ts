@@ -31,7 +31,7 @@ export type TChangeSummaryOf<R extends TSummarizedResource> = TChangeSummaries[R
  * viewer.
  */
 export type TAccountChangeSummary =
-  | { refetch: TLiveResource[]; reason: 'status_cascade' | 'renamed' }
+  | { refetch: TLiveResource[]; reason: 'status_cascade' | 'credit_cascade' | 'renamed' }
   | {
       reason: 'transfer';
       /** A transfer to an account in another currency, at the rate the request named. */
@@ -46,6 +46,8 @@ export type TAccountChangeSummary =
       entryId: string;
       /** A movement written by a transfer's currency conversion. */
       conversion?: { from: string; to: string; rate: string };
+      /** A reseller blocked or unblocked for credit: what is below it changed too. */
+      refetch?: TLiveResource[];
     };
 
 /**

@@ -53,6 +53,12 @@ export type TResellerPatch = z.infer<typeof ZResellerPatch>;
 export type TCustomerCreate = z.infer<typeof ZCustomerCreate>;
 export type TCustomerPatch = z.infer<typeof ZCustomerPatch>;
 
+/**
+ * Blocked for credit (effective, like status): `own` when its balance + credit limit is
+ * at or below zero, `above` when an account above it is so; null otherwise.
+ */
+export const ZCreditBlock = z.enum(['own', 'above']).nullable();
+
 export const ZResellerDto = ZEntityMeta.extend({
   name: z.string(),
   email: z.string().nullable(),
@@ -61,6 +67,7 @@ export const ZResellerDto = ZEntityMeta.extend({
   parentName: z.string(),
   /** Effective: suspended when the account or any ancestor is. */
   status: ZAccountStatus,
+  creditBlock: ZCreditBlock,
   depth: z.number().int(),
   /** ISO 4217: the currency of its cards and its ledger, fixed at creation. */
   currency: z.string(),
@@ -78,6 +85,7 @@ export const ZCustomerDto = ZEntityMeta.extend({
   /** The owner's name (the account the customer is under). */
   parentName: z.string(),
   status: ZAccountStatus,
+  creditBlock: ZCreditBlock,
   currency: z.string(),
   creditLimit: z.string().nullable(),
   balance: z.string(),

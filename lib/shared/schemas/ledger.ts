@@ -69,6 +69,8 @@ export const ZBalanceDto = z.object({
   balance: z.string(),
   creditLimit: z.string().nullable(),
   available: z.string(),
+  /** Its own credit is used up (a limit is set and available <= 0). */
+  creditBlocked: z.boolean(),
   version: z.number().int(),
 });
 export type TBalanceDto = z.infer<typeof ZBalanceDto>;

@@ -27,6 +27,8 @@ const textArray = (values: string[]) => `array[${values.map((v) => `'${v}'`).joi
  *   (the demo cards'). Parents first, by depth. The commit guard steps aside for this
  *   one rewrite, as the log's did in Migration20261202100000;
  * - the ledger refuses UPDATE, DELETE and TRUNCATE, whoever writes, like the change log;
+ * - an account whose credit (balance + limit, when it has a limit) is used up is marked
+ *   blocked for credit;
  * - a group holding the whole catalog as it was (a carrier's administrators) gains the
  *   new grants, so the catalog stays whole for it; every other group keeps its grants
  *   (the subset rule: nobody is handed a grant here that its group's owner chose).
@@ -61,6 +63,9 @@ export class Migration20261205300000 extends Migration {
     );
 
     this.addSql(`alter table "account" add column "currency" varchar(3) null;`);
+    this.addSql(
+      `alter table "account" add column "credit_blocked" boolean not null default false;`,
+    );
     this.addSql(`alter table "account" disable trigger account_change_log_required;`);
     this.addSql(`do $$
       declare level smallint;
@@ -77,6 +82,8 @@ export class Migration20261205300000 extends Migration {
             (select p.currency from account p where p.id = a.parent_id))
            where a.kind <> 'carrier' and a.depth = level;
         end loop;
+        update account set credit_blocked = true
+         where credit_limit is not null and balance + credit_limit <= 0;
       end $$;`);
     this.addSql(`alter table "account" enable trigger account_change_log_required;`);
     this.addSql(`alter table "account" alter column "currency" set not null;`);
@@ -94,7 +101,7 @@ export class Migration20261205300000 extends Migration {
       `update "user_group" set "grants" = array(select g from unnest("grants") g where g <> all(${textArray(NEW_GRANTS)}));`,
     );
     this.addSql(`alter table "user_group" enable trigger user_group_change_log_required;`);
-    this.addSql(`alter table "account" drop column "currency";`);
+    this.addSql(`alter table "account" drop column "currency", drop column "credit_blocked";`);
     this.addSql(`drop table if exists "ledger_entry" cascade;`);
     this.addSql(`drop function if exists ledger_append_only();`);
   }

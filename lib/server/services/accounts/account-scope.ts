@@ -56,11 +56,14 @@ async function scopedAccountRow(
   const [found] = await directQuery(
     em,
     `select a.*, array(select s.id::text from account s
-                        where s.status = 'suspended' and ${onPath.sql}) as suspended_on_path,
+                        where s.status = 'suspended' and ${onPath.sql}
+                       union all
+                       select 'credit:' || s.id::text from account s
+                        where s.credit_blocked and ${onPath.sql}) as suspended_on_path,
             (select p.name from account p where p.id = a.parent_id) as parent_name_of
        from account a where ${kind ? 'a.kind = ? and ' : ''}${scope.sql} and a.id = ? limit 1
        ${options.lock ? 'for no key update of a' : ''}`,
-    [...onPath.params, ...(kind ? [kind] : []), ...scope.params, unverifiedId],
+    [...onPath.params, ...onPath.params, ...(kind ? [kind] : []), ...scope.params, unverifiedId],
   );
   if (!found) throw notFound(kind ?? 'account');
   const { suspended_on_path: suspended, parent_name_of: parentName, ...row } = found;
@@ -105,6 +108,7 @@ export function accountFromRow(row: Record<string, unknown>): TAccountFields {
     currency: row.currency as string,
     creditLimit: (row.credit_limit as string | null) ?? null,
     balance: row.balance as string,
+    creditBlocked: Boolean(row.credit_blocked),
     version: row.version as number,
     // Timestamps come as text on MikroORM's connections; read as the ORM reads them.
     createdAt: new Date(row.created_at as string),

@@ -14,7 +14,7 @@ import type {
   TResellerPatch,
 } from '@/lib/shared/schemas/accounts';
 import { accountFromRow, readScopedAccount, type TSubAccountKind } from './account-scope';
-import { toAccountDto, type TAccountFields } from './account-dto';
+import { creditKey, toAccountDto, type TAccountFields } from './account-dto';
 import { ancestorIds } from './account-tree';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 
@@ -29,7 +29,9 @@ function knockOn(
   before: TAccountFields,
   after: TAccountFields,
 ): TAccountChangeSummary | undefined {
-  const cascade = kind === 'reseller' && after.status !== before.status;
+  const cascade =
+    kind === 'reseller' &&
+    (after.status !== before.status || after.creditBlocked !== before.creditBlocked);
   const renamed = after.name !== before.name;
   if (!cascade && !renamed) return undefined;
   return {
@@ -37,7 +39,11 @@ function knockOn(
       ...(kind === 'reseller' ? (['resellers', 'customers'] as const) : []),
       ...(renamed ? (['users'] as const) : []),
     ],
-    reason: cascade ? 'status_cascade' : 'renamed',
+    reason: !cascade
+      ? 'renamed'
+      : after.status !== before.status
+        ? 'status_cascade'
+        : 'credit_cascade',
   };
 }
 
@@ -81,6 +87,8 @@ export async function updateSubAccount(
     // Only the account's own status can have changed here; the ancestors' are as read.
     if (account.status === 'suspended') suspended.add(account.id);
     else suspended.delete(account.id);
+    if (account.creditBlocked) suspended.add(creditKey(account.id));
+    else suspended.delete(creditKey(account.id));
     const after = toAccountDto(account, suspended, parentName);
     if (after.version !== before.version) {
       record({
@@ -128,6 +136,11 @@ async function writeChanges(
     values.push(value);
   }
   if (sets.length === 0) return account;
+  if (patch.creditLimit !== undefined) {
+    // Blocked for credit moves with the limit, in the same statement (issue 17).
+    sets.push('credit_blocked = (?::numeric is not null and balance + ?::numeric <= 0)');
+    values.push(patch.creditLimit, patch.creditLimit);
+  }
   const [row] = await directQuery(
     tx,
     `update account set ${sets.join(', ')}, updated_at = ?, version = version + 1

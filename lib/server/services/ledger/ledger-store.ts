@@ -9,8 +9,10 @@ import { Money } from '@/lib/shared/pricing/money';
 import type { TBalanceDto, TLedgerKind } from '@/lib/shared/schemas/ledger';
 import type { TAccountChangeSummary } from '@/lib/shared/live/change-summary';
 import { accountFromRow } from '@/lib/server/services/accounts/account-scope';
+import type { TLiveResource } from '@/lib/shared/live/change';
 import {
   atScale,
+  creditKey,
   toAccountDto,
   type TAccountFields,
 } from '@/lib/server/services/accounts/account-dto';
@@ -131,12 +133,23 @@ export async function postEntry(
   );
   const [row] = await directQuery(
     tx,
-    `update account set balance = balance + ?::numeric, updated_at = ?, version = version + 1
+    `update account set balance = balance + ?::numeric,
+            credit_blocked = (credit_limit is not null and balance + ?::numeric + credit_limit <= 0),
+            updated_at = ?, version = version + 1
       where id = ? returning *`,
-    [input.amount, new Date(), account.id],
+    [input.amount, input.amount, new Date(), account.id],
   );
   const after = accountFromRow(row!);
-  record(balanceChange(account, after, suspended, parentName, entry!, summaryExtra));
+  // Blocked or unblocked for credit in this very transaction; below a reseller too.
+  if (after.creditBlocked) suspended.add(creditKey(after.id));
+  else suspended.delete(creditKey(after.id));
+  const cascade =
+    after.kind === 'reseller' && after.creditBlocked !== account.creditBlocked
+      ? { refetch: ['resellers', 'customers'] as TLiveResource[] }
+      : {};
+  record(
+    balanceChange(account, after, suspended, parentName, entry!, { ...summaryExtra, ...cascade }),
+  );
   return { entry: entry!, account: after, replayed: false };
 }
 
@@ -154,7 +167,7 @@ function balanceChange(
     entityId: after.id,
     op: 'updated',
     version: after.version,
-    before: { ...toAccountDto(before, suspended, parentName) },
+    before: { ...toAccountDto(before, blockingBefore(before, suspended), parentName) },
     after: { ...toAccountDto(after, suspended, parentName) },
     scopeBefore: accountScopePath(after),
     scopeAfter: accountScopePath(after),
@@ -169,6 +182,14 @@ function balanceChange(
   };
 }
 
+/** The blocking set as it was before the movement (only the account's own entry moved). */
+function blockingBefore(before: TAccountFields, now: Set<string>): Set<string> {
+  const then = new Set(now);
+  if (before.creditBlocked) then.add(creditKey(before.id));
+  else then.delete(creditKey(before.id));
+  return then;
+}
+
 /** The balance as `GET /accounts/{id}/balance` answers it. */
 export function toBalanceDto(account: TAccountFields): TBalanceDto {
   const limit = account.creditLimit ?? null;
@@ -178,6 +199,7 @@ export function toBalanceDto(account: TAccountFields): TBalanceDto {
     balance: atScale(account.balance),
     creditLimit: limit === null ? null : atScale(limit),
     available: new Money(account.balance).plus(limit ?? '0').toFixed(6),
+    creditBlocked: account.creditBlocked,
     version: account.version,
   };
 }
