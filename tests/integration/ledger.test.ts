@@ -414,6 +414,14 @@ describe('the balance invariant (property, service level)', () => {
       sessionVersion: user.sessionVersion,
     })) as TActor;
     const accounts = [ids.R1, ids.R2, ids.RU, ids.K1, ids.K2, ids.KX];
+    // Limits on some, so blocking flips on and off as the balances wander.
+    for (const [path, limit] of [
+      [`/resellers/${ids.R1}`, '3'],
+      [`/customers/${ids.K1}`, '0'],
+    ] as const) {
+      const { version } = (await admin.get(path)).body;
+      expect((await admin.patch(path, { version, creditLimit: limit })).status).toBe(200);
+    }
     const rows = await em.execute<{ id: string; balance: string }[]>(
       `select id, balance from account where id = any(?::uuid[])`,
       [`{${accounts.join(',')}}`],
