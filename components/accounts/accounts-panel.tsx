@@ -18,6 +18,7 @@ import {
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { Money } from '@/components/ui/money';
+import { statusText } from '@/lib/shared/format';
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { RecordPicker } from '@/components/pickers/record-picker';
@@ -160,10 +161,10 @@ export function AccountsPanel({
                   item.email ?? '—',
                   <Money key="limit" amount={item.creditLimit} currency={item.currency} />,
                   <Money key="balance" amount={item.balance} currency={item.currency} />,
-                  item.status,
+                  statusText(item),
                 ];
               }
-              return [name, item.parentName, item.email ?? '—', item.status];
+              return [name, item.parentName, item.email ?? '—', statusText(item)];
             })}
           />
           <LoadMore list={list} />

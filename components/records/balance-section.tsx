@@ -26,6 +26,7 @@ interface TMoneyAccount {
   currency: string;
   balance: string;
   creditLimit?: string | null;
+  creditBlock?: 'own' | 'above' | null;
 }
 
 const KIND_LABEL: Record<TLedgerKind, string> = {
@@ -72,6 +73,14 @@ export function BalanceSection({
               limit === null ? '— (prepaid)' : <Money amount={limit} currency={account.currency} />,
             ],
             ['Available', <Money key="available" amount={available} currency={account.currency} />],
+            [
+              'Credit',
+              account.creditBlock === 'own'
+                ? 'Blocked: no credit left (a payment unblocks it)'
+                : account.creditBlock === 'above'
+                  ? 'Blocked: an account above it has no credit left'
+                  : 'Open',
+            ],
           ]}
         />
         <Ledger account={account} />

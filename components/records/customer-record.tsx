@@ -12,6 +12,7 @@ import { AccountEditForm } from '@/components/accounts/account-edit-form';
 import { TransferForm } from '@/components/accounts/transfer-form';
 import { AuditTable } from '@/components/audit/audit-panel';
 import { Money } from '@/components/ui/money';
+import { statusText } from '@/lib/shared/format';
 import { BalanceSection } from './balance-section';
 import { Facts, RecordLink, RecordTitle } from './record-parts';
 
@@ -71,7 +72,7 @@ export function CustomerRecord({
                   'Balance',
                   <Money key="balance" amount={customer.balance} currency={customer.currency} />,
                 ],
-                ['Status', customer.status],
+                ['Status', statusText(customer)],
                 ['Created', new Date(customer.createdAt).toLocaleString()],
               ]}
             />

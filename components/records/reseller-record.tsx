@@ -12,6 +12,7 @@ import { Button, SelectField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { AccountEditForm } from '@/components/accounts/account-edit-form';
 import { Money } from '@/components/ui/money';
+import { statusText } from '@/lib/shared/format';
 import { AuditTable } from '@/components/audit/audit-panel';
 import { AddUserForm } from '@/components/users/add-user-form';
 import { BalanceSection } from './balance-section';
@@ -73,7 +74,7 @@ export function ResellerRecord({
               customer.email ?? '—',
               <Money key="limit" amount={customer.creditLimit} currency={customer.currency} />,
               <Money key="balance" amount={customer.balance} currency={customer.currency} />,
-              customer.status,
+              statusText(customer),
             ]}
           />
         </PanelSection>
@@ -92,7 +93,7 @@ export function ResellerRecord({
                 {sub.name}
               </RecordLink>,
               sub.email ?? '—',
-              sub.status,
+              statusText(sub),
             ]}
           />
         </PanelSection>
@@ -123,7 +124,7 @@ function Overview({
           items={[
             ['Company', reseller.name],
             ['Email', reseller.email ?? '—'],
-            ['Status', reseller.status],
+            ['Status', statusText(reseller)],
             ['Parent', parentName],
             ['Level', reseller.depth],
             ['Currency', reseller.currency],
