@@ -211,6 +211,7 @@ describe('creating, validating and editing', () => {
       parentId: world.R1.id,
       parentName: expect.stringContaining('Reseller One'),
       status: 'active',
+      creditBlock: null,
       depth: 2,
       currency: 'EUR',
       creditLimit: null,
