@@ -175,6 +175,25 @@ describe('account currency', () => {
       (entry: { summary: { reason?: string } | null }) => entry.summary?.reason === 'transfer',
     );
     expect(transfer.summary.conversion).toEqual({ from: 'USD', to: 'EUR', rate: '0.9' });
+
+    // A balance the rate rounds to nothing is closed and not reopened (no zero entry).
+    const tiny = (await admin.post('/customers', { name: 'Tiny', parentId: ids.RU })).body.id;
+    await admin.post(`/accounts/${tiny}/payments`, {
+      amount: '0.000001',
+      idempotencyKey: 'tiny-payment-1',
+    });
+    const rounded = await admin.post(`/customers/${tiny}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+      rate: '0.1',
+    });
+    expect(rounded.status).toBe(200);
+    expect(rounded.body).toMatchObject({ currency: 'EUR', balance: '0.000000' });
+    const tinyLedger = (await admin.get(`/accounts/${tiny}/ledger`)).body.items;
+    expect(tinyLedger.map((entry: { amount: string }) => entry.amount)).toEqual([
+      '-0.000001',
+      '0.000001',
+    ]);
   });
 });
 

@@ -176,12 +176,17 @@ async function convertBalance(
     },
     { conversion },
   );
+  const amount = converted(balance, conversion.rate, 'balance');
+  // A balance too small to survive the rate (it rounds to nothing) stays closed.
+  if (new Money(amount).isZero()) {
+    return toCustomerDto(closed.account, locked.suspended, locked.parentName);
+  }
   const opened = await postEntry(
     tx,
     actor,
     record,
     { ...locked, account: closed.account },
-    { kind: 'adjustment', amount: converted(balance, conversion.rate, 'balance'), reference },
+    { kind: 'adjustment', amount, reference },
     { conversion },
   );
   return toCustomerDto(opened.account, locked.suspended, locked.parentName);
