@@ -61,15 +61,15 @@ export function AccountEditForm({
       name: account.name,
       email: account.email ?? '',
       status: account.status,
-      creditLimit: 'creditLimit' in account ? (account.creditLimit ?? '') : '',
+      creditLimit: account.creditLimit ?? '',
     },
     toBody: (values) => ({
       version: account.version,
       name: values.name,
-      // A customer's email and credit limit may be cleared; a reseller's email may not.
+      // A customer's email may be cleared, a reseller's not; either's credit limit may be.
       email: kind === 'resellers' ? values.email : (optional(values.email) ?? null),
       status: values.status,
-      ...(kind === 'customers' ? { creditLimit: optional(values.creditLimit) ?? null } : {}),
+      creditLimit: optional(values.creditLimit) ?? null,
     }),
     submit: async (body) => {
       if (body.status === 'suspended' && account.status !== 'suspended') {
@@ -100,20 +100,18 @@ export function AccountEditForm({
           name: 'Name',
           email: 'Email',
           status: 'Status',
-          ...(kind === 'customers' ? { creditLimit: 'Credit limit' } : {}),
+          creditLimit: 'Credit limit',
         }}
         onLoad={onReload}
       />
       <TextField label="Name" {...form.register('name')} error={form.fields.name} required />
       <TextField label="Email" {...form.register('email')} type="email" error={form.fields.email} />
-      {'creditLimit' in account ? (
-        <TextField
-          label="Credit limit"
-          {...form.register('creditLimit')}
-          inputMode="decimal"
-          error={form.fields.creditLimit}
-        />
-      ) : null}
+      <TextField
+        label="Credit limit"
+        {...form.register('creditLimit')}
+        inputMode="decimal"
+        error={form.fields.creditLimit}
+      />
       <SelectField label="Status" {...form.register('status')} error={form.fields.status}>
         <option value="active">active</option>
         <option value="suspended">suspended</option>

@@ -18,10 +18,11 @@ import {
 } from '@/lib/shared/schemas/accounts';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
+import { Money } from '@/components/ui/money';
+import { statusText } from '@/lib/shared/format';
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { RecordPicker } from '@/components/pickers/record-picker';
-import { Money } from '@/components/ui/money';
 
 type TKind = 'resellers' | 'customers';
 
@@ -54,11 +55,12 @@ export function AccountsPanel({
   });
   const form = useSchemaForm({
     schema: kind === 'resellers' ? ZResellerCreate : ZCustomerCreate,
-    defaultValues: { name: '', email: '', creditLimit: '' },
+    defaultValues: { name: '', email: '', creditLimit: '', currency: '' },
     toBody: (values) => ({
       name: values.name,
       email: kind === 'resellers' ? values.email : optional(values.email),
-      ...(kind === 'customers' ? { creditLimit: optional(values.creditLimit) } : {}),
+      currency: optional(values.currency)?.toUpperCase(),
+      creditLimit: optional(values.creditLimit),
     }),
     submit: create.mutateAsync,
   });
@@ -153,18 +155,17 @@ export function AccountsPanel({
                   {item.name}
                 </Link>
               );
-              if ('creditLimit' in item) {
+              if (!('depth' in item)) {
                 return [
                   name,
                   item.parentName,
                   item.email ?? '—',
-                  // Accounts carry no currency yet: a grouped decimal, no symbol (raw in CSV).
-                  <Money key="credit" amount={item.creditLimit} />,
-                  <Money key="balance" amount={item.balance} />,
-                  item.status,
+                  <Money key="limit" amount={item.creditLimit} currency={item.currency} />,
+                  <Money key="balance" amount={item.balance} currency={item.currency} />,
+                  statusText(item),
                 ];
               }
-              return [name, item.parentName, item.email ?? '—', item.status];
+              return [name, item.parentName, item.email ?? '—', statusText(item)];
             })}
           />
           <LoadMore list={list} />
@@ -191,15 +192,21 @@ export function AccountsPanel({
               error={form.fields.email}
               required={kind === 'resellers'}
             />
-            {kind === 'customers' ? (
-              <TextField
-                label="Credit limit"
-                {...form.register('creditLimit')}
-                inputMode="decimal"
-                placeholder="500.00"
-                error={form.fields.creditLimit}
-              />
-            ) : null}
+            <TextField
+              label="Currency (ISO 4217; empty: the parent's, fixed once saved)"
+              {...form.register('currency')}
+              autoComplete="off"
+              maxLength={3}
+              placeholder="EUR"
+              error={form.fields.currency}
+            />
+            <TextField
+              label="Credit limit"
+              {...form.register('creditLimit')}
+              inputMode="decimal"
+              placeholder="500.00"
+              error={form.fields.creditLimit}
+            />
             <FormMessage message={form.message} />
             <Button type="submit" disabled={form.pending}>
               Save

@@ -3,13 +3,13 @@
 import { useState } from 'react';
 import { useWatch } from 'react-hook-form';
 import { apiFetch } from '@/lib/client/api';
-import { SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
+import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import { queryKeys } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
 import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
 import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
 import { ZTransfer, type TCardDto } from '@/lib/shared/schemas/cards';
-import { Button, SelectField } from '@/components/ui/field';
+import { Button, SelectField, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { recordHref } from '@/components/ui/toast';
@@ -33,14 +33,21 @@ export function TransferForm({
   // Review checks the choice with the endpoint's schema; the move waits for the confirmation.
   const form = useSchemaForm({
     schema: ZTransfer,
-    defaultValues: { toParentId: '', cardId: '' },
-    toBody: (values) => values,
+    defaultValues: { toParentId: '', cardId: '', rate: '' },
+    toBody: (values) => ({
+      toParentId: values.toParentId,
+      cardId: values.cardId,
+      rate: optional(values.rate),
+    }),
     submit: async (body) => {
       const to = pickedName ?? 'the new parent';
       const billedOn = offered.find((item) => item.id === body.cardId)?.name ?? 'its new card';
+      const converted = body.rate
+        ? ` Its balance and credit limit are converted from ${customer.currency} at ${body.rate} (recorded in its ledger and the audit).`
+        : '';
       const sure = await confirm({
         title: `Transfer ${customer.name}?`,
-        consequence: `Move ${customer.name} from ${customer.parentName ?? 'its current parent'} to ${to}, billed on ${billedOn} from now on. Its current card ends now; the move is logged in the audit trail.`,
+        consequence: `Move ${customer.name} from ${customer.parentName ?? 'its current parent'} to ${to}, billed on ${billedOn} from now on. Its current card ends now; the move is logged in the audit trail.${converted}`,
         confirmLabel: 'Confirm transfer',
         danger: true,
       });
@@ -104,6 +111,14 @@ export function TransferForm({
           </option>
         ))}
       </SelectField>
+      <TextField
+        id="transfer-rate"
+        label={`Conversion rate from ${customer.currency} (only to an account in another currency)`}
+        inputMode="decimal"
+        autoComplete="off"
+        {...form.register('rate')}
+        error={form.fields.rate}
+      />
       <FormMessage message={form.message} />
       <Button type="submit" disabled={!targetId || !cardId || form.pending}>
         Review transfer

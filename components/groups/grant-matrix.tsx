@@ -1,8 +1,14 @@
 import type { UseFormRegisterReturn } from 'react-hook-form';
-import { ACTIONS, RESOURCES, type TGrant } from '@/lib/shared/permissions';
+import {
+  ACTIONS,
+  EXTRA_GRANTS,
+  RESOURCES,
+  type TExtraGrant,
+  type TGrant,
+} from '@/lib/shared/permissions';
 
 /**
- * The grant catalog as a resource × action matrix plus `impersonation:start`. As a form
+ * The grant catalog as a resource × action matrix plus the grants outside it (`EXTRA_GRANTS`). As a form
  * control (checkboxes named `grants`) a grant the signed-in person does not hold is
  * disabled — no escalation (DESIGN §1); a group holding such a grant is not offered for
  * editing at all (the server refuses it too). `readOnly` shows a user's effective
@@ -73,10 +79,14 @@ export function GrantMatrix({
           </tbody>
         </table>
       </div>
-      <div className="mt-2 flex items-center gap-2 text-xs text-slate-700">
-        {cell('impersonation:start')}
-        <span>impersonation:start (view as a user of a lower account)</span>
-      </div>
+      {(Object.entries(EXTRA_GRANTS) as [TExtraGrant, string][]).map(([grant, what]) => (
+        <div key={grant} className="mt-2 flex items-center gap-2 text-xs text-slate-700">
+          {cell(grant)}
+          <span>
+            {grant} ({what})
+          </span>
+        </div>
+      ))}
     </fieldset>
   );
 }

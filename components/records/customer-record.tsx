@@ -13,11 +13,14 @@ import { Money } from '@/components/ui/money';
 import { AccountEditForm } from '@/components/accounts/account-edit-form';
 import { TransferForm } from '@/components/accounts/transfer-form';
 import { AuditTable } from '@/components/audit/audit-panel';
+import { statusText } from '@/lib/shared/format';
+import { BalanceSection } from './balance-section';
 import { Facts, RecordLink, RecordTitle } from './record-parts';
 
 /**
  * A customer's page: owner, card, credit limit, balance and status, the edit form and
- * the transfer wizard (overview), and its activity — each tab its own URL.
+ * the transfer wizard (overview), its balance and ledger, and its activity — each tab its
+ * own URL.
  */
 export function CustomerRecord({
   initial,
@@ -39,12 +42,6 @@ export function CustomerRecord({
   const customer = record.data;
   const [opened, setOpened] = useState(customer);
   const router = useRouter();
-  // The same query as its Card fact (shared by key): the currency it is billed in.
-  const held = usePagedList<TAssignmentDto>(
-    queryKeys.list('assignments', { accountId: customer.id }),
-    { enabled: can.cards.readAssignments },
-  );
-  const currency = held.data?.[0]?.cardCurrency;
   return (
     <div className="space-y-4">
       <RecordTitle
@@ -68,13 +65,16 @@ export function CustomerRecord({
                   owner.href ? <RecordLink href={owner.href}>{owner.name}</RecordLink> : owner.name,
                 ],
                 ['Card', <CustomerCard key="card" customer={customer} can={can} />],
-                // Accounts carry no currency yet: the card's, when it holds one.
+                ['Currency', customer.currency],
                 [
                   'Credit limit',
-                  <Money key="credit" amount={customer.creditLimit} currency={currency} />,
+                  <Money key="limit" amount={customer.creditLimit} currency={customer.currency} />,
                 ],
-                ['Balance', <Money key="balance" amount={customer.balance} currency={currency} />],
-                ['Status', customer.status],
+                [
+                  'Balance',
+                  <Money key="balance" amount={customer.balance} currency={customer.currency} />,
+                ],
+                ['Status', statusText(customer)],
                 ['Created', <RelativeTime key="created" at={customer.createdAt} />],
               ]}
             />
@@ -100,6 +100,9 @@ export function CustomerRecord({
             </PanelSection>
           ) : null}
         </div>
+      ) : tab === 'balance' ? (
+        // A record page is the parent side's view: whoever may pay, pays from here.
+        <BalanceSection account={customer} canPay={can.ledger.pay} />
       ) : (
         <PanelSection title={`Activity of ${customer.name}`}>
           <AuditTable label={`Activity of ${customer.name}`} filters={{ accountId: customer.id }} />

@@ -13,14 +13,17 @@ import { RelativeTime } from '@/components/ui/relative-time';
 import { RecordPicker } from '@/components/pickers/record-picker';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { AccountEditForm } from '@/components/accounts/account-edit-form';
+import { Money } from '@/components/ui/money';
+import { statusText } from '@/lib/shared/format';
 import { AuditTable } from '@/components/audit/audit-panel';
 import { AddUserForm } from '@/components/users/add-user-form';
+import { BalanceSection } from './balance-section';
 import { Facts, RecordLink, RecordList, RecordTitle } from './record-parts';
 
 /**
  * A reseller's page: its live record and, per tab (the tab is in the URL), its overview
  * with the edit form, its users with "+ Add user" for this account, the cards assigned
- * to it, its customers, its sub-resellers and its activity.
+ * to it, its customers, its sub-resellers, its balance and ledger, and its activity.
  */
 export function ResellerRecord({
   initial,
@@ -62,18 +65,22 @@ export function ResellerRecord({
           <RecordList<TCustomerDto>
             queryKey={queryKeys.list('customers', { parentId: reseller.id })}
             label={`Customers of ${reseller.name}`}
-            headers={['Name', 'Email', 'Credit limit', 'Status']}
+            headers={['Name', 'Email', 'Credit limit', 'Balance', 'Status']}
             emptyText="No customers yet."
             row={(customer) => [
               <RecordLink key="name" href={`/customers/${customer.id}`}>
                 {customer.name}
               </RecordLink>,
               customer.email ?? '—',
-              customer.creditLimit ?? '—',
-              customer.status,
+              <Money key="limit" amount={customer.creditLimit} currency={customer.currency} />,
+              <Money key="balance" amount={customer.balance} currency={customer.currency} />,
+              statusText(customer),
             ]}
           />
         </PanelSection>
+      ) : tab === 'balance' ? (
+        // A record page is the parent side's view: whoever may pay, pays from here.
+        <BalanceSection account={reseller} canPay={can.ledger.pay} />
       ) : tab === 'resellers' ? (
         <PanelSection title={`Sub-resellers of ${reseller.name}`}>
           <RecordList<TResellerDto>
@@ -86,7 +93,7 @@ export function ResellerRecord({
                 {sub.name}
               </RecordLink>,
               sub.email ?? '—',
-              sub.status,
+              statusText(sub),
             ]}
           />
         </PanelSection>
@@ -117,9 +124,14 @@ function Overview({
           items={[
             ['Company', reseller.name],
             ['Email', reseller.email ?? '—'],
-            ['Status', reseller.status],
+            ['Status', statusText(reseller)],
             ['Parent', parentName],
             ['Level', reseller.depth],
+            ['Currency', reseller.currency],
+            [
+              'Balance',
+              <Money key="balance" amount={reseller.balance} currency={reseller.currency} />,
+            ],
             ['Created', <RelativeTime key="created" at={reseller.createdAt} />],
           ]}
         />

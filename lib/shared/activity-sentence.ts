@@ -70,6 +70,7 @@ function account(noun: 'reseller' | 'customer'): TSentence {
       case 'updated': {
         const summary = entry.summary ?? {};
         if (summary.reason === 'transfer') return `${who} transferred ${noun} ${name}`;
+        if (summary.reason === 'ledger') return `${who} ${ledgerSentence(summary, name)}`;
         const status = text(entry.after, 'status');
         if (status && status !== text(entry.before, 'status')) {
           const verb = status === 'suspended' ? 'suspended' : 'resumed';
@@ -82,6 +83,21 @@ function account(noun: 'reseller' | 'customer'): TSentence {
         return unreachable(op);
     }
   };
+}
+
+/** "recorded a payment of 100.000000 EUR from Nimbus" — the ledger entry a balance moved by. */
+function ledgerSentence(summary: Record<string, unknown>, name: string): string {
+  const amount = `${String(summary.amount)} ${String(summary.currency)}`;
+  switch (summary.kind) {
+    case 'payment':
+      return `recorded a payment of ${amount} from ${name}`;
+    case 'credit_note':
+      return `credited ${amount} to ${name}`;
+    case 'usage':
+      return `charged ${name} ${amount} for usage`;
+    default:
+      return `adjusted the balance of ${name} by ${amount}`;
+  }
 }
 
 const userSentence: TSentence = (who, op, entry) => {

@@ -30,6 +30,19 @@ export interface TMoneyOptions {
  * `"500.000000"` in EUR → `€500.00`; `"0.012345"` keeps all six decimals; a value that
  * is not a decimal string is returned as it came (never a made-up number).
  */
+/**
+ * An account's effective status with its credit block (issue 17), as lists and records
+ * show it: "active", "suspended", "active · blocked for credit (above)".
+ */
+export function statusText(account: {
+  status: string;
+  creditBlock?: 'own' | 'above' | null;
+}): string {
+  if (!account.creditBlock) return account.status;
+  const why = account.creditBlock === 'own' ? 'no credit left' : 'an account above has none';
+  return `${account.status} · blocked for credit (${why})`;
+}
+
 export function formatMoney(amount: string, options: TMoneyOptions = {}): string {
   const match = DECIMAL.exec(amount.trim());
   if (!match) return amount;

@@ -16,11 +16,22 @@ export const ACTIONS = ['read', 'create', 'update', 'delete'] as const;
 
 export type TResource = (typeof RESOURCES)[number];
 export type TAction = (typeof ACTIONS)[number];
-export type TGrant = `${TResource}:${TAction}` | 'impersonation:start';
+/**
+ * Grants outside the resource × action matrix, each with what it allows (the group
+ * editor lists them under the matrix). The money grants (issue 17) are separate from
+ * `customers:update`: recording a payment moves money, not the account's settings.
+ */
+export const EXTRA_GRANTS = {
+  'impersonation:start': 'view as a user of a lower account',
+  'payments:create': 'record a payment for an account below',
+  'ledger:read': 'read balances and ledgers in scope',
+} as const;
+export type TExtraGrant = keyof typeof EXTRA_GRANTS;
+export type TGrant = `${TResource}:${TAction}` | TExtraGrant;
 
 export const ALL_GRANTS: readonly TGrant[] = [
   ...RESOURCES.flatMap((resource) => ACTIONS.map((action) => `${resource}:${action}` as TGrant)),
-  'impersonation:start',
+  ...(Object.keys(EXTRA_GRANTS) as TExtraGrant[]),
 ];
 
 const GRANT_SET: ReadonlySet<string> = new Set(ALL_GRANTS);
@@ -57,6 +68,9 @@ export const DEFAULT_RESELLER_GRANTS: readonly TGrant[] = [
   'assignments:create',
   'assignments:delete',
   'audit:read',
+  // A reseller collects from its own customers and reads their books (its own side's).
+  'payments:create',
+  'ledger:read',
 ];
 
 export const GROUP_TEMPLATES = {

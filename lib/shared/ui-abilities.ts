@@ -38,6 +38,8 @@ export interface TUiAbilities {
   users: { create: boolean; update: boolean; impersonate: boolean; explain: boolean };
   groups: { create: boolean; update: boolean; delete: boolean; explain: boolean };
   cards: TCardAbilities;
+  /** An account's balance and ledger (read), a payment recorded for one below (pay). */
+  ledger: { read: boolean; pay: boolean };
 }
 
 /**
@@ -88,5 +90,6 @@ export function uiAbilities(actor: TUiActor): TUiAbilities {
       readAssignments: has('assignments:read'),
       unassign: write('assignments:delete'),
     },
+    ledger: { read: has('ledger:read'), pay: write('payments:create') },
   };
 }

@@ -213,3 +213,35 @@ test("an id outside the viewer's scope, or malformed, is the panel's 404", async
     await expect(person.locator('body')).not.toContainText(other.reseller.name);
   }
 });
+
+test('Record payment on the Balance tab moves the balance and unblocks the customer live elsewhere', async ({
+  browser,
+}) => {
+  const payer = await open(browser, '/');
+  const { headers } = await adminApi(payer.request, 'record pages payment');
+  const made = await payer.request.post('/api/v1/customers', {
+    headers,
+    data: { name: `Prepaid ${Date.now()}`, creditLimit: '0' },
+  });
+  expect(made.status()).toBe(201);
+  const customer = (await made.json()) as { id: string; name: string; creditBlock: string };
+  expect(customer.creditBlock).toBe('own');
+
+  const watcher = await open(browser, `/customers/${customer.id}?tab=balance`);
+  await expect(watcher.getByText('Blocked: no credit left')).toBeVisible();
+  await payer.goto(`/customers/${customer.id}?tab=balance`);
+  const form = payer.getByRole('form', { name: 'Record payment' });
+  await form.getByLabel(/^Amount/).fill('12.50');
+  await form.getByLabel('Reference (optional)').fill('E2E-1');
+  await form.getByRole('button', { name: 'Record payment' }).click();
+  const dialog = payer.getByRole('alertdialog');
+  await expect(dialog).toContainText(`Record a payment from ${customer.name}?`);
+  await dialog.getByRole('button', { name: 'Record payment' }).click();
+
+  // The other context was never reloaded: the balance and the block follow live.
+  await expect(watcher.locator('[data-amount="12.500000"]').first()).toBeVisible();
+  await expect(watcher.getByText('Open', { exact: true })).toBeVisible();
+  await expect(watcher.getByRole('table', { name: `Ledger of ${customer.name}` })).toContainText(
+    'E2E-1',
+  );
+});

@@ -204,6 +204,7 @@ describe('change log: commit order is the order, per carrier', () => {
         ...placeInTree(null),
         kind: 'carrier',
         name: 'Guarded',
+        currency: 'EUR',
       });
       await tx.flush();
       record({

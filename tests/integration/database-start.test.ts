@@ -87,16 +87,16 @@ describe('start on a real, empty database', () => {
     // A reseller without a parent, and a second carrier with a parent, are refused.
     await expect(
       connection.execute(
-        `insert into account (id, kind, name, path, depth, created_at, updated_at)
+        `insert into account (id, kind, name, path, depth, currency, created_at, updated_at)
          values ('00000000-0000-4000-8000-000000000001', 'reseller', 'Orphan',
-                 '00000000-0000-4000-8000-000000000001/', 0, now(), now())`,
+                 '00000000-0000-4000-8000-000000000001/', 0, 'EUR', now(), now())`,
       ),
     ).rejects.toThrow(/account_tree_shape_check/);
     await expect(
       connection.execute(
-        `insert into account (id, kind, name, parent_id, path, depth, created_at, updated_at)
+        `insert into account (id, kind, name, parent_id, path, depth, currency, created_at, updated_at)
          values ('00000000-0000-4000-8000-000000000002', 'carrier', 'Nested', ?,
-                 ?, 1, now(), now())`,
+                 ?, 1, 'EUR', now(), now())`,
         [carrier.id, `${carrier.path}00000000-0000-4000-8000-000000000002/`],
       ),
     ).rejects.toThrow(/account_tree_shape_check/);

@@ -253,15 +253,18 @@ describe('CSV export', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split('\r\n');
-    expect(lines[0]).toBe('id,name,email,parentId,parentName,status,creditLimit,balance,createdAt');
+    expect(lines[0]).toBe(
+      'id,name,email,parentId,parentName,status,currency,creditLimit,balance,createdAt',
+    );
     expect(lines.slice(1).map((line) => line.split(',')[1])).toEqual([
       'Mike One',
       'Lima One',
       'Kilo One',
     ]);
     const limaLine = lines.find((line) => line.includes('Lima One'))!.split(',');
-    expect(limaLine[6]).toBe('1234.500000');
-    expect(limaLine[7]).toBe('0.000000');
+    expect(limaLine[6]).toBe('EUR');
+    expect(limaLine[7]).toBe('1234.500000');
+    expect(limaLine[8]).toBe('0.000000');
     expect(csv.text).not.toContain('Two');
   });
 });

@@ -51,7 +51,7 @@ describe('mail delivery off', () => {
   });
 
   it('keeps the notice and its mail, pending', async () => {
-    const card = await admin.post('/cards', { name: 'Quiet', currency: 'USD', kind: 'customer' });
+    const card = await admin.post('/cards', { name: 'Quiet', currency: 'EUR', kind: 'customer' });
     const assigned = await admin.post('/assignments', {
       cardId: card.body.id,
       accountId: resellerId,

@@ -65,8 +65,8 @@ beforeEach(async () => {
   if (!found.length) {
     await arrange(em, () =>
       em.execute(
-        `insert into account (id, kind, name, path, depth, created_at, updated_at)
-         values (?, 'carrier', 'Carrier', ?, 0, now(), now())`,
+        `insert into account (id, kind, name, path, depth, currency, created_at, updated_at)
+         values (?, 'carrier', 'Carrier', ?, 0, 'EUR', now(), now())`,
         [CARRIER, `${CARRIER}/`],
       ),
     );

@@ -64,6 +64,7 @@ async function build(forest: TForest): Promise<{ accounts: TAccount[]; wellForme
           depth: 0,
           kind: 'carrier',
           name: `Carrier ${c}`,
+          currency: 'EUR',
         }),
       ];
       await em.flush();
@@ -78,6 +79,7 @@ async function build(forest: TForest): Promise<{ accounts: TAccount[]; wellForme
             depth: parent.depth + 1,
             kind: 'reseller',
             name: `Account ${c}.${i}`,
+            currency: 'EUR',
           }),
         );
         // One at a time: a parent in the same batch is inserted first with no parent.

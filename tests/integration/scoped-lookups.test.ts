@@ -53,6 +53,7 @@ beforeAll(async () => {
         parent,
         kind: parent ? 'reseller' : 'carrier',
         name,
+        currency: 'EUR',
       });
       await em.flush();
       return created;

@@ -49,6 +49,7 @@ async function build(world: TWorld) {
         ...placeInTree(null),
         kind: 'carrier',
         name: 'Carrier',
+        currency: 'EUR',
       });
       await em.flush();
       const accounts: TAccount[] = [carrier];
@@ -60,6 +61,7 @@ async function build(world: TWorld) {
           ...placeInTree(parent),
           parent,
           kind: node.isCustomer ? 'customer' : 'reseller',
+          currency: 'EUR',
           name: `Account ${i}`,
         });
         await em.flush();

@@ -38,6 +38,29 @@ describe('activitySentence', () => {
     ).toBe('Carrier admin removed Carrier Retail from Nimbus Telecom (replaced by another card)');
   });
 
+  it('names a ledger movement by kind, amount and currency', () => {
+    const before = { name: 'Nimbus', balance: '0.000000', version: 1 };
+    const movement = (kind: string, amount: string) =>
+      activitySentence(
+        entry({
+          resource: 'customers',
+          op: 'updated',
+          before,
+          after: { ...before, balance: amount, version: 2 },
+          summary: { reason: 'ledger', kind, amount, currency: 'EUR', entryId: '1' },
+        }),
+      );
+    expect(movement('payment', '100.500000')).toBe(
+      'Carrier admin recorded a payment of 100.500000 EUR from Nimbus',
+    );
+    expect(movement('credit_note', '5.000000')).toBe(
+      'Carrier admin credited 5.000000 EUR to Nimbus',
+    );
+    expect(movement('adjustment', '-2.000000')).toBe(
+      'Carrier admin adjusted the balance of Nimbus by -2.000000 EUR',
+    );
+  });
+
   it('reads account status changes and edits', () => {
     const before = { name: 'Acme Voice', status: 'active', email: 'a@acme.test', version: 1 };
     expect(

@@ -4,6 +4,7 @@ import {
   formatMoney,
   formatPercent,
   formatRelativeTime,
+  statusText,
 } from '@/lib/shared/format';
 
 // Intl puts a narrow no-break space in some locales' output: compare on plain spaces.
@@ -80,5 +81,17 @@ describe('relative and absolute time', () => {
   it('gives the absolute time for the tooltip, and passes bad input through', () => {
     expect(formatAbsoluteTime('2026-12-02T11:57:00Z', 'en-US')).toMatch(/Dec 2, 2026/);
     expect(formatRelativeTime('not a time', now)).toBe('not a time');
+  });
+});
+
+describe('statusText', () => {
+  it('adds a credit block and its reason to the effective status', () => {
+    expect(statusText({ status: 'active', creditBlock: null })).toBe('active');
+    expect(statusText({ status: 'active', creditBlock: 'own' })).toBe(
+      'active · blocked for credit (no credit left)',
+    );
+    expect(statusText({ status: 'suspended', creditBlock: 'above' })).toBe(
+      'suspended · blocked for credit (an account above has none)',
+    );
   });
 });

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, isGrant } from '@/lib/shared/permissions';
 
 describe('grant catalog', () => {
-  it('has every resource:action pair plus impersonation:start, once each', () => {
-    expect(ALL_GRANTS).toHaveLength(8 * 4 + 1);
+  it('has every resource:action pair plus the extra grants, once each', () => {
+    expect(ALL_GRANTS).toHaveLength(8 * 4 + 3);
     expect(new Set(ALL_GRANTS).size).toBe(ALL_GRANTS.length);
     expect(ALL_GRANTS).toContain('audit:delete');
     expect(ALL_GRANTS).toContain('impersonation:start');
+    expect(ALL_GRANTS).toContain('payments:create');
+    expect(ALL_GRANTS).toContain('ledger:read');
   });
 
   it('recognises catalog grants only', () => {
@@ -15,7 +17,7 @@ describe('grant catalog', () => {
     expect(isGrant('impersonation:stop')).toBe(false);
   });
 
-  it('gives the Default Reseller template exactly the grants of DESIGN §1', () => {
+  it('gives the Default Reseller template exactly the grants of DESIGN §1 and issue 17', () => {
     const expected = [
       ...['read', 'create', 'update'].map((a) => `resellers:${a}`),
       ...['read', 'create', 'update', 'delete'].map((a) => `customers:${a}`),
@@ -25,6 +27,8 @@ describe('grant catalog', () => {
       ...['read', 'update'].map((a) => `rates:${a}`),
       ...['read', 'create', 'delete'].map((a) => `assignments:${a}`),
       'audit:read',
+      'payments:create',
+      'ledger:read',
     ];
     expect([...DEFAULT_RESELLER_GRANTS].sort()).toEqual(expected.sort());
     expect(DEFAULT_RESELLER_GRANTS).not.toContain('impersonation:start');

@@ -70,6 +70,7 @@ describe('uiAbilities', () => {
       'groups.explain',
       'cards.readRates',
       'cards.readAssignments',
+      'ledger.read',
     ]);
   });
 
@@ -83,5 +84,6 @@ describe('uiAbilities', () => {
     });
     expect(reseller.groups.delete).toBe(false);
     expect(reseller.cards.unassign).toBe(true);
+    expect(reseller.ledger).toEqual({ read: true, pay: true });
   });
 });

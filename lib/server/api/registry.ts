@@ -73,6 +73,13 @@ import {
   ZUserPatch,
 } from '@/lib/shared/schemas/users';
 import { ZEventsPage, ZEventsQuery } from '@/lib/shared/live/events';
+import {
+  ZBalanceDto,
+  ZLedgerEntryDto,
+  ZLedgerQuery,
+  ZPaymentCreate,
+  ZPaymentRecorded,
+} from '@/lib/shared/schemas/ledger';
 
 /**
  * Every /api/v1 route in one table (issue 14): its path in OpenAPI spelling (`{id}` for
@@ -327,6 +334,38 @@ export const API_REGISTRY = {
       params: ZIdParams,
       body: ZTransfer,
       responses: { 200: ZCustomerDto },
+    },
+  },
+  '/accounts/{id}/payments': {
+    POST: {
+      summary:
+        'Record a payment from an account below (its parent side); the balance moves in the same transaction. A retried `idempotencyKey` counts once (200, the first entry); the same key with another body is 409',
+      grant: 'payments:create',
+      params: ZIdParams,
+      body: ZPaymentCreate,
+      responses: { 201: ZPaymentRecorded, 200: ZPaymentRecorded },
+      errors: {
+        403: '`own_account`: an account does not record payments to itself (or a missing grant)',
+        409: '`idempotency_conflict`: the key was used for another request; `balance_out_of_range`',
+      },
+    },
+  },
+  '/accounts/{id}/ledger': {
+    GET: {
+      summary:
+        'The account’s ledger, newest first (its own side and above; `kind`, `from`, `to` filter)',
+      grant: 'ledger:read',
+      params: ZIdParams,
+      query: ZLedgerQuery,
+      responses: { 200: ZPageOf(ZLedgerEntryDto) },
+    },
+  },
+  '/accounts/{id}/balance': {
+    GET: {
+      summary: 'The account’s balance, credit limit and available credit, in its currency',
+      grant: 'ledger:read',
+      params: ZIdParams,
+      responses: { 200: ZBalanceDto },
     },
   },
   '/users': users.collection,

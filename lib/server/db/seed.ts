@@ -77,6 +77,7 @@ async function addDemoTree(em: EntityManager, carrier: TAccount): Promise<void> 
         kind,
         name,
         email,
+        currency: parent.currency,
         creditLimit: kind === 'customer' ? '500.000000' : null,
       });
       await tx.flush();

@@ -45,9 +45,17 @@ export const Account = defineEntity({
     path: p.text(),
     depth: p.smallint(),
     status: p.enum([...ACCOUNT_STATUSES]).default('active'),
+    /** ISO 4217, chosen at creation (default: the parent's) and fixed afterwards. */
+    currency: p.string().length(3),
     creditLimit: p.decimal('string').precision(18).scale(6).nullable(),
-    /** Read-only here: billing owns it. */
+    /** The sum of the account's ledger entries, moved with them (services/ledger). */
     balance: p.decimal('string').precision(18).scale(6).default('0'),
+    /**
+     * Its own credit is used up: a credit limit is set and balance + limit <= 0. Set and
+     * cleared in the transaction that moves the balance or the limit; what is below it
+     * is blocked too (effective, like suspension: account-dto.ts).
+     */
+    creditBlocked: p.boolean().default(false),
     ...versionedTimestamps(),
   },
 });

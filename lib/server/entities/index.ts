@@ -8,6 +8,7 @@ import { Impersonation } from './impersonation.entity';
 import { UserSession } from './user-session.entity';
 import { Card, Rate, CardAssignment } from './card.entity';
 import { Notification, OutboxMail } from './notification.entity';
+import { LedgerEntry } from './ledger.entity';
 
 export {
   Account,
@@ -26,6 +27,7 @@ export {
   CardAssignment,
   Notification,
   OutboxMail,
+  LedgerEntry,
 };
 export type { TAccount, TAccountKind } from './account.entity';
 export type { TGroup } from './group.entity';
@@ -34,6 +36,7 @@ export type { TChangeLogEntry } from './change-log.entity';
 export type { TApiToken } from './api-token.entity';
 export type { TCard, TCardKind, TRate, TCardAssignment } from './card.entity';
 export type { TNotification, TOutboxMail } from './notification.entity';
+export type { TLedgerEntry, TLedgerKind } from './ledger.entity';
 
 /** Every entity, listed explicitly: no folder discovery (it breaks under Next's bundler). */
 export const ENTITIES = [
@@ -53,4 +56,5 @@ export const ENTITIES = [
   CardAssignment,
   Notification,
   OutboxMail,
+  LedgerEntry,
 ];

@@ -33,7 +33,24 @@ export type TChangeSummaryOf<R extends TSummarizedResource> = TChangeSummaries[R
  * viewer.
  */
 export type TAccountChangeSummary =
-  { refetch: TLiveResource[]; reason: 'status_cascade' | 'renamed' } | { reason: 'transfer' };
+  | { refetch: TLiveResource[]; reason: 'status_cascade' | 'credit_cascade' | 'renamed' }
+  | {
+      reason: 'transfer';
+      /** A transfer to an account in another currency, at the rate the request named. */
+      conversion?: { from: string; to: string; rate: string };
+    }
+  | {
+      /** The balance moved: one ledger entry (issue 17), its amount in `currency`. */
+      reason: 'ledger';
+      kind: 'payment' | 'credit_note' | 'adjustment' | 'usage';
+      amount: string;
+      currency: string;
+      entryId: string;
+      /** A movement written by a transfer's currency conversion. */
+      conversion?: { from: string; to: string; rate: string };
+      /** A reseller blocked or unblocked for credit: what is below it changed too. */
+      refetch?: TLiveResource[];
+    };
 
 /**
  * The card and the account by name, so the audit and the activity read as a sentence

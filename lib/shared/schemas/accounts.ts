@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZEntityMeta, ZId, ZMoney, ZPageQuery, ZSort, ZText, ZVersion } from './common';
+import { ZCurrency, ZEntityMeta, ZId, ZMoney, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 
 const ZName = ZText('is required').trim().min(1, 'is required').max(200, 'is too long');
 const ZEmail = z
@@ -12,20 +12,29 @@ export const ZResellerCreate = z.strictObject({
   name: ZName,
   email: ZEmail,
   parentId: ZId.optional(),
+  /** Absent: the parent's. Fixed once the account exists. */
+  currency: ZCurrency.optional(),
+  /** In its currency; 0 = prepaid; absent: no credit control. */
+  creditLimit: ZMoney.optional(),
 });
+/** Accepted only to explain the refusal: an account's currency never changes (400). */
+const ZFixedCurrency = ZCurrency.optional();
 export const ZResellerPatch = z.strictObject({
   version: ZVersion,
   name: ZName.optional(),
   email: ZEmail.optional(),
   status: ZAccountStatus.optional(),
+  creditLimit: ZMoney.nullable().optional(),
   /** Accepted only to explain the refusal: a reseller's parent never changes (409). */
   parentId: ZId.optional(),
+  currency: ZFixedCurrency,
 });
 
 export const ZCustomerCreate = z.strictObject({
   name: ZName,
   email: ZEmail.optional(),
   parentId: ZId.optional(),
+  currency: ZCurrency.optional(),
   creditLimit: ZMoney.optional(),
 });
 export const ZCustomerPatch = z.strictObject({
@@ -36,12 +45,19 @@ export const ZCustomerPatch = z.strictObject({
   creditLimit: ZMoney.nullable().optional(),
   /** A customer moves only through the transfer operation (409 otherwise). */
   parentId: ZId.optional(),
+  currency: ZFixedCurrency,
 });
 
 export type TResellerCreate = z.infer<typeof ZResellerCreate>;
 export type TResellerPatch = z.infer<typeof ZResellerPatch>;
 export type TCustomerCreate = z.infer<typeof ZCustomerCreate>;
 export type TCustomerPatch = z.infer<typeof ZCustomerPatch>;
+
+/**
+ * Blocked for credit (effective, like status): `own` when its balance + credit limit is
+ * at or below zero, `above` when an account above it is so; null otherwise.
+ */
+export const ZCreditBlock = z.enum(['own', 'above']).nullable();
 
 export const ZResellerDto = ZEntityMeta.extend({
   name: z.string(),
@@ -51,7 +67,14 @@ export const ZResellerDto = ZEntityMeta.extend({
   parentName: z.string(),
   /** Effective: suspended when the account or any ancestor is. */
   status: ZAccountStatus,
+  creditBlock: ZCreditBlock,
   depth: z.number().int(),
+  /** ISO 4217: the currency of its cards and its ledger, fixed at creation. */
+  currency: z.string(),
+  /** In `currency`; null: no credit control. */
+  creditLimit: z.string().nullable(),
+  /** Its ledger's sum (decimal string, in `currency`). */
+  balance: z.string(),
 });
 export type TResellerDto = z.infer<typeof ZResellerDto>;
 
@@ -62,6 +85,8 @@ export const ZCustomerDto = ZEntityMeta.extend({
   /** The owner's name (the account the customer is under). */
   parentName: z.string(),
   status: ZAccountStatus,
+  creditBlock: ZCreditBlock,
+  currency: z.string(),
   creditLimit: z.string().nullable(),
   balance: z.string(),
 });

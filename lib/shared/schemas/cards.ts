@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
-import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
+import { ZCurrency, ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 import { ZPrefix, ZPrice } from './rates';
 
 export const ZDecimals = z
@@ -30,10 +30,7 @@ export const ZOverrides = z
 /** `POST /cards` (DESIGN §3): owned by the caller's account; currency fixed from now on. */
 export const ZCardCreate = z.strictObject({
   name: ZCardName,
-  currency: ZText('is required').regex(
-    /^[A-Z]{3}$/,
-    'must be a three-letter ISO 4217 code such as "EUR"',
-  ),
+  currency: ZCurrency,
   kind: z.enum(['provider', 'customer'], 'must be "provider" or "customer"'),
   decimals: ZDecimals.default(MIN_DECIMALS),
   rounding: ZRounding.default('half_up'),
@@ -160,7 +157,20 @@ export const ZAssignmentDto = ZEntityMeta.extend({
 });
 export type TAssignmentDto = z.infer<typeof ZAssignmentDto>;
 
-export const ZTransfer = z.strictObject({ toParentId: ZId, cardId: ZId });
+/**
+ * `rate`: how many units of the target's currency one unit of the customer's is worth,
+ * when the target's currency differs (409 `currency_mismatch` without it). The customer
+ * then takes the target's currency; its balance and credit limit are converted.
+ */
+export const ZTransfer = z.strictObject({
+  toParentId: ZId,
+  cardId: ZId,
+  rate: ZText('must be a decimal string such as "1.0850"')
+    .trim()
+    .regex(/^\d{1,6}(\.\d{1,8})?$/, 'must be a decimal string such as "1.0850" (up to 8 decimals)')
+    .refine((value) => /[1-9]/.test(value), 'must be more than zero')
+    .optional(),
+});
 export type TTransfer = z.infer<typeof ZTransfer>;
 
 /** `PUT /cards/{id}/rates`: the card as it is now and how many rows it holds. */

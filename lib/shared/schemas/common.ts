@@ -38,6 +38,12 @@ export const ZMoney = ZText('must be a decimal string such as "12.50"')
   .trim()
   .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a decimal string such as "12.50" (up to 6 decimals)');
 
+/** An ISO 4217 currency code: accounts' and cards' (fixed once chosen). */
+export const ZCurrency = ZText('is required').regex(
+  /^[A-Z]{3}$/,
+  'must be a three-letter ISO 4217 code such as "EUR"',
+);
+
 export const ZVersion = z.number('is required').int().positive();
 
 export const ZPageQuery = z.object({

@@ -41,6 +41,7 @@ export default async function CustomerPage({
   const can = uiAbilities(actor);
   const tabs: TRecordTab[] = [
     { id: 'overview', label: 'Overview' },
+    ...(can.ledger.read ? [{ id: 'balance', label: 'Balance' }] : []),
     ...(can.sections.audit ? [{ id: 'activity', label: 'Activity' }] : []),
   ];
   const tab = pickTab(tabs, (await searchParams).tab);

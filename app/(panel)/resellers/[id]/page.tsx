@@ -45,6 +45,7 @@ export default async function ResellerPage({
     ...(can.sections.cards ? [{ id: 'cards', label: 'Cards' }] : []),
     ...(can.sections.customers ? [{ id: 'customers', label: 'Customers' }] : []),
     { id: 'resellers', label: 'Sub-resellers' },
+    ...(can.ledger.read ? [{ id: 'balance', label: 'Balance' }] : []),
     ...(can.sections.audit ? [{ id: 'activity', label: 'Activity' }] : []),
   ];
   const tab = pickTab(tabs, (await searchParams).tab);

@@ -14,6 +14,7 @@ import { Migration20261202100000 } from './Migration20261202100000';
 import { Migration20261203100000 } from './Migration20261203100000';
 import { Migration20261204100000 } from './Migration20261204100000';
 import { Migration20261205200000 } from './Migration20261205200000';
+import { Migration20261205300000 } from './Migration20261205300000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -35,4 +36,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261203100000', class: Migration20261203100000 },
   { name: 'Migration20261204100000', class: Migration20261204100000 },
   { name: 'Migration20261205200000', class: Migration20261205200000 },
+  { name: 'Migration20261205300000', class: Migration20261205300000 },
 ];

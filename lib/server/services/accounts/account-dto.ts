@@ -16,8 +16,10 @@ export type TAccountFields = Pick<
   | 'path'
   | 'depth'
   | 'status'
+  | 'currency'
   | 'creditLimit'
   | 'balance'
+  | 'creditBlocked'
   | 'version'
   | 'createdAt'
   | 'updatedAt'
@@ -25,7 +27,10 @@ export type TAccountFields = Pick<
 
 /**
  * Account DTOs. Status is the *effective* one: an account under a suspended ancestor
- * shows as suspended (DESIGN §1), found for a whole page in one query.
+ * shows as suspended (DESIGN §1), found for a whole page in one query. Blocked for
+ * credit (issue 17) is effective the same way: an account whose own credit is used up
+ * blocks everything below it. The set holds the ids on the paths that block: `id` for
+ * a suspended account, `credit:id` for one blocked for credit (`creditKey`).
  */
 export async function suspendedAncestors(
   em: EntityManager,
@@ -33,11 +38,28 @@ export async function suspendedAncestors(
 ): Promise<Set<string>> {
   const ids = [...new Set(accounts.flatMap((account) => ancestorIds(account.path)))];
   if (ids.length === 0) return new Set();
-  const rows = await em.execute<{ id: string }[]>(
-    `select id from account where status = 'suspended' and id = any(?::uuid[])`,
+  const rows = await em.execute<{ id: string; suspended: boolean; credit_blocked: boolean }[]>(
+    `select id, status = 'suspended' as suspended, credit_blocked from account
+      where (status = 'suspended' or credit_blocked) and id = any(?::uuid[])`,
     [`{${ids.join(',')}}`],
   );
-  return new Set(rows.map((row) => row.id));
+  return new Set(
+    rows.flatMap((row) => [
+      ...(row.suspended ? [row.id] : []),
+      ...(row.credit_blocked ? [creditKey(row.id)] : []),
+    ]),
+  );
+}
+
+/** How a credit-blocked account is named in the blocking set. */
+export function creditKey(accountId: string): string {
+  return `credit:${accountId}`;
+}
+
+/** Blocked for credit: by its own used-up credit, by an account above it, or not. */
+function creditBlock(account: TAccountFields, blocking: Set<string>): 'own' | 'above' | null {
+  if (blocking.has(creditKey(account.id))) return 'own';
+  return ancestorIds(account.path).some((id) => blocking.has(creditKey(id))) ? 'above' : null;
 }
 
 function effectiveStatus(account: TAccountFields, suspended: Set<string>): 'active' | 'suspended' {
@@ -79,6 +101,8 @@ function common(account: TAccountFields, suspended: Set<string>, parentName: str
     parentId: ids[ids.length - 2]!,
     parentName,
     status: effectiveStatus(account, suspended),
+    creditBlock: creditBlock(account, suspended),
+    currency: account.currency,
   };
 }
 
@@ -87,7 +111,12 @@ export function toResellerDto(
   suspended: Set<string>,
   parentName: string,
 ): TResellerDto {
-  return { ...common(account, suspended, parentName), depth: account.depth };
+  return {
+    ...common(account, suspended, parentName),
+    depth: account.depth,
+    creditLimit: creditLimitOf(account),
+    balance: atScale(account.balance),
+  };
 }
 
 export function toCustomerDto(
@@ -97,10 +126,7 @@ export function toCustomerDto(
 ): TCustomerDto {
   return {
     ...common(account, suspended, parentName),
-    creditLimit:
-      account.creditLimit === null || account.creditLimit === undefined
-        ? null
-        : atScale(account.creditLimit),
+    creditLimit: creditLimitOf(account),
     balance: atScale(account.balance),
   };
 }
@@ -115,9 +141,15 @@ export function toAccountDto(
     : toResellerDto(account, suspended, parentName);
 }
 
+function creditLimitOf(account: TAccountFields): string | null {
+  return account.creditLimit === null || account.creditLimit === undefined
+    ? null
+    : atScale(account.creditLimit);
+}
+
 /** Money columns hold 6 decimals: the same string whether just written or read back. */
 const MONEY_SCALE = 6;
-function atScale(value: string): string {
+export function atScale(value: string): string {
   const [whole, fraction = ''] = String(value).split('.');
   return `${whole}.${fraction.padEnd(MONEY_SCALE, '0').slice(0, MONEY_SCALE)}`;
 }

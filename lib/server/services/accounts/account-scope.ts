@@ -1,7 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { belowSql, onPathSql, scopeFor } from '@/lib/server/authz/scope';
+import { belowSql, onPathSql, scopeFor, withinSql } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { directQuery } from '@/lib/server/db/direct-query';
 import type { TAccountFields } from './account-dto';
@@ -47,22 +47,52 @@ export async function findScopedAccount(
 async function scopedAccountRow(
   em: EntityManager,
   actor: TActor,
-  kind: TSubAccountKind,
+  kind: TSubAccountKind | null,
   unverifiedId: string,
+  options: { within?: boolean; lock?: boolean } = {},
 ): Promise<{ row: Record<string, unknown>; suspended: Set<string>; parentName: string }> {
-  const scope = belowSql('a.path', actor.account.path);
+  const scope = (options.within ? withinSql : belowSql)('a.path', actor.account.path);
   const onPath = onPathSql('s.id', { sql: 'a.path', params: [] });
   const [found] = await directQuery(
     em,
     `select a.*, array(select s.id::text from account s
-                        where s.status = 'suspended' and ${onPath.sql}) as suspended_on_path,
+                        where s.status = 'suspended' and ${onPath.sql}
+                       union all
+                       select 'credit:' || s.id::text from account s
+                        where s.credit_blocked and ${onPath.sql}) as suspended_on_path,
             (select p.name from account p where p.id = a.parent_id) as parent_name_of
-       from account a where a.kind = ? and ${scope.sql} and a.id = ? limit 1`,
-    [...onPath.params, kind, ...scope.params, unverifiedId],
+       from account a where ${kind ? 'a.kind = ? and ' : ''}${scope.sql} and a.id = ? limit 1
+       ${options.lock ? 'for no key update of a' : ''}`,
+    [...onPath.params, ...onPath.params, ...(kind ? [kind] : []), ...scope.params, unverifiedId],
   );
-  if (!found) throw notFound(kind);
+  if (!found) throw notFound(kind ?? 'account');
   const { suspended_on_path: suspended, parent_name_of: parentName, ...row } = found;
-  return { row, suspended: new Set(suspended as string[]), parentName: parentName as string };
+  return {
+    row,
+    suspended: new Set(suspended as string[]),
+    parentName: (parentName as string | null) ?? '',
+  };
+}
+
+/**
+ * Any account by id in the actor's scope, whatever its kind: strictly below the actor's
+ * account, or `within` (the actor's own account too). `lock` holds its row until the
+ * transaction ends (the ledger's writers: one movement of an account at a time).
+ */
+export async function readAccountInScope(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  options: { within?: boolean; lock?: boolean } = {},
+): Promise<{ account: TAccountFields; suspended: Set<string>; parentName: string }> {
+  const { row, suspended, parentName } = await scopedAccountRow(
+    em,
+    actor,
+    null,
+    unverifiedId,
+    options,
+  );
+  return { account: accountFromRow(row), suspended, parentName };
 }
 
 /** An account row (`select *` or `returning *`) as the fields its DTO is made of. */
@@ -75,8 +105,10 @@ export function accountFromRow(row: Record<string, unknown>): TAccountFields {
     path: row.path as string,
     depth: row.depth as number,
     status: row.status as TAccountFields['status'],
+    currency: row.currency as string,
     creditLimit: (row.credit_limit as string | null) ?? null,
     balance: row.balance as string,
+    creditBlocked: Boolean(row.credit_blocked),
     version: row.version as number,
     // Timestamps come as text on MikroORM's connections; read as the ORM reads them.
     createdAt: new Date(row.created_at as string),

@@ -12,6 +12,8 @@ export interface TCreateCarrierInput {
   adminEmail: string;
   adminPassword: string;
   adminName?: string;
+  /** ISO 4217; its accounts below default to it. EUR when not given. */
+  currency?: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function createCarrier(
       kind: 'carrier',
       name: input.name,
       email: input.adminEmail.toLowerCase(),
+      currency: input.currency ?? 'EUR',
     });
     const adminGroup = tx.create(Group, {
       id: crypto.randomUUID(),

@@ -5,6 +5,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { accountScopePath } from '@/lib/server/authz/scope';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
+import { Money } from '@/lib/shared/pricing/money';
 import type {
   TCustomerCreate,
   TCustomerDto,
@@ -51,13 +52,17 @@ export async function createSubAccount(
         },
       );
     }
+    const creditLimit = input.creditLimit ?? null;
     const account = tx.create(Account, {
       ...placeInTree(parent),
       parent,
       kind,
       name: input.name,
       email: input.email ?? null,
-      creditLimit: 'creditLimit' in input ? (input.creditLimit ?? null) : null,
+      currency: input.currency ?? parent.currency,
+      creditLimit,
+      // A new account's balance is zero: a limit of zero (prepaid) has no credit yet.
+      creditBlocked: creditLimit !== null && new Money(creditLimit).lte(0),
     });
     await tx.flush();
     const dto = toAccountDto(account, await suspendedAncestors(tx, [account]), parent.name);

@@ -10,7 +10,7 @@ import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 
 /**
  * Deletes a reseller or customer that nothing depends on. Sub-accounts, users, groups,
- * cards it owns and cards assigned to it block it: 409 listing them (the first 20), never a cascade.
+ * cards it owns, cards assigned to it and its ledger (append-only, kept) block it: 409 listing them (the first 20), never a cascade.
  */
 export async function deleteSubAccount(
   em: EntityManager,
@@ -33,13 +33,19 @@ export async function deleteSubAccount(
        union all (select 'groups', id, name from user_group where account_id = ? limit 20)
        union all (select 'cards', id, name from card where owner_id = ? limit 20)
        union all (select 'assignments', ca.id, c.name from card_assignment ca
-                    join card c on c.id = ca.card_id where ca.account_id = ? limit 20)`,
-      [account.id, account.id, account.id, account.id, account.id],
+                    join card c on c.id = ca.card_id where ca.account_id = ? limit 20)
+       union all (select 'ledger', account_id, 'ledger entries' from ledger_entry
+                   where account_id = ? limit 1)`,
+      [account.id, account.id, account.id, account.id, account.id, account.id],
     );
     if (dependants.length) {
-      throw conflict('has_dependants', `This ${kind} still has accounts, users, groups or cards.`, {
-        dependants: dependants.slice(0, 20),
-      });
+      throw conflict(
+        'has_dependants',
+        `This ${kind} still has accounts, users, groups, cards or ledger entries.`,
+        {
+          dependants: dependants.slice(0, 20),
+        },
+      );
     }
     const before = toAccountDto(account, suspended, parentName);
     tx.remove(account);

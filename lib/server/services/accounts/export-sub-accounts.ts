@@ -11,7 +11,19 @@ const BATCH = 500;
 
 /** The CSV columns of each list: the DTO's fields, money as its exact decimal string. */
 export const ACCOUNT_CSV_COLUMNS = {
-  reseller: ['id', 'name', 'email', 'parentId', 'parentName', 'status', 'depth', 'createdAt'],
+  reseller: [
+    'id',
+    'name',
+    'email',
+    'parentId',
+    'parentName',
+    'status',
+    'depth',
+    'currency',
+    'creditLimit',
+    'balance',
+    'createdAt',
+  ],
   customer: [
     'id',
     'name',
@@ -19,6 +31,7 @@ export const ACCOUNT_CSV_COLUMNS = {
     'parentId',
     'parentName',
     'status',
+    'currency',
     'creditLimit',
     'balance',
     'createdAt',

@@ -3,13 +3,17 @@ import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { accountScopePath } from '@/lib/server/authz/scope';
-import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
-import { mutate } from '@/lib/server/live/change-log';
+import { conflict, invalidInput, notFound } from '@/lib/server/errors/domain-error';
+import { mutate, type TChange } from '@/lib/server/live/change-log';
+import { Money } from '@/lib/shared/pricing/money';
+import type { TAccount } from '@/lib/server/entities';
+import { currencyMismatch } from '@/lib/server/services/assignments/create-assignment';
+import { postEntry } from '@/lib/server/services/ledger/ledger-store';
 import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
 import type { TTransfer } from '@/lib/shared/schemas/cards';
 import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { assignmentChange } from '@/lib/server/services/assignments/assignment-store';
-import { findParentForNew, findScopedAccount } from './account-scope';
+import { findParentForNew, findScopedAccount, readAccountInScope } from './account-scope';
 import { placeInTree } from './account-tree';
 import { suspendedAncestors, toCustomerDto } from './account-dto';
 
@@ -19,7 +23,8 @@ import { suspendedAncestors, toCustomerDto } from './account-dto';
  * move, the end of the old card and the start of the new one are one transaction,
  * effective at once. The customer's log row moves its scope path, so the old parent's
  * side receives `customers.removed` and the new one `customers.added`; the assignment
- * rows and the summary make the audit record complete.
+ * rows and the summary make the audit record complete. A target in another currency
+ * needs a conversion `rate` (409 `currency_mismatch` without it).
  */
 export async function transferCustomer(
   em: EntityManager,
@@ -45,6 +50,8 @@ export async function transferCustomer(
       throw invalidInput({ cardId: 'must be a customer card of the target account' });
     }
 
+    const conversion = currencyConversion(customer, target, card, input.rate);
+
     const before = toCustomerDto(customer, suspended, parentName);
     const scopeBefore = accountScopePath(customer);
     const held = await tx.findOne(
@@ -64,6 +71,12 @@ export async function transferCustomer(
     customer.parent = target;
     customer.path = place.path;
     customer.depth = place.depth;
+    if (conversion) {
+      customer.currency = conversion.to;
+      if (customer.creditLimit !== null && customer.creditLimit !== undefined) {
+        customer.creditLimit = converted(customer.creditLimit, conversion.rate, 'creditLimit');
+      }
+    }
     await tx.flush();
     const after = toCustomerDto(customer, await suspendedAncestors(tx, [customer]), target.name);
     record({
@@ -76,12 +89,105 @@ export async function transferCustomer(
       scopeBefore,
       scopeAfter: accountScopePath(customer),
       // Where from and where to are in before/after; each side is shown only its own.
-      summary: { reason: 'transfer' },
+      summary: { reason: 'transfer', ...(conversion ? { conversion } : {}) },
     });
 
     const assignment = tx.create(CardAssignment, { card, account: customer, exclusive: true });
     await tx.flush();
     record(assignmentChange(assignment, target.path, 'created', toCardOwnerDto(card)));
-    return after;
+    if (!conversion || new Money(customer.balance).isZero()) return after;
+    return convertBalance(tx, actor, record, customer.id, fromParentId, conversion);
   });
+}
+
+interface TConversion {
+  from: string;
+  to: string;
+  rate: string;
+}
+
+/**
+ * The currency rule of a transfer (issue 17): the customer keeps its currency, so the
+ * target must be in it and so must the card it gets there — unless the request names a
+ * `rate`, and then the customer takes the target's currency (the audit keeps the rate).
+ */
+function currencyConversion(
+  customer: TAccount,
+  target: TAccount,
+  card: { currency: string },
+  rate: string | undefined,
+): TConversion | null {
+  if (target.currency === customer.currency) {
+    if (rate !== undefined) {
+      throw invalidInput({ rate: `applies only between currencies; both are ${target.currency}` });
+    }
+    if (card.currency !== customer.currency) throw currencyMismatch(card.currency, customer);
+    return null;
+  }
+  if (rate === undefined) {
+    throw conflict(
+      'currency_mismatch',
+      `${customer.name} is kept in ${customer.currency} and ${target.name} in ${target.currency}: name a conversion \`rate\` to move it.`,
+      { fromCurrency: customer.currency, toCurrency: target.currency },
+    );
+  }
+  if (card.currency !== target.currency) throw currencyMismatch(card.currency, target);
+  return { from: customer.currency, to: target.currency, rate };
+}
+
+function converted(amount: string, rate: string, field: string): string {
+  const value = new Money(amount).times(rate).toDecimalPlaces(6, Money.ROUND_HALF_UP);
+  if (value.abs().gte('1e12')) {
+    throw conflict('balance_out_of_range', `The converted ${field} would be out of range.`, {
+      fields: { rate: `takes ${field} out of range` },
+    });
+  }
+  return value.toFixed(6);
+}
+
+/**
+ * A converted balance moves through the ledger, never by rewriting it: an adjustment
+ * closes it in the old currency on the old parent's books, another opens it, converted,
+ * on the new parent's — so each currency's entries still sum to what the account holds
+ * in it (nothing, for the old one).
+ */
+async function convertBalance(
+  tx: EntityManager,
+  actor: TActor,
+  record: (change: TChange) => void,
+  customerId: string,
+  fromParentId: string,
+  conversion: TConversion,
+): Promise<TCustomerDto> {
+  const reference = `Transfer: ${conversion.from} to ${conversion.to} at ${conversion.rate}`;
+  const locked = await readAccountInScope(tx, actor, customerId, { lock: true });
+  const balance = locked.account.balance;
+  const closed = await postEntry(
+    tx,
+    actor,
+    record,
+    locked,
+    {
+      kind: 'adjustment',
+      amount: new Money(balance).negated().toFixed(6),
+      currency: conversion.from,
+      counterpartyId: fromParentId,
+      reference,
+    },
+    { conversion },
+  );
+  const amount = converted(balance, conversion.rate, 'balance');
+  // A balance too small to survive the rate (it rounds to nothing) stays closed.
+  if (new Money(amount).isZero()) {
+    return toCustomerDto(closed.account, locked.suspended, locked.parentName);
+  }
+  const opened = await postEntry(
+    tx,
+    actor,
+    record,
+    { ...locked, account: closed.account },
+    { kind: 'adjustment', amount, reference },
+    { conversion },
+  );
+  return toCustomerDto(opened.account, locked.suspended, locked.parentName);
 }

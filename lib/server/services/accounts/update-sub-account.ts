@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { accountScopePath } from '@/lib/server/authz/scope';
-import { conflict, staleVersion } from '@/lib/server/errors/domain-error';
+import { conflict, invalidInput, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { directQuery } from '@/lib/server/db/direct-query';
 import type { TAccountChangeSummary } from '@/lib/shared/live/change-summary';
@@ -14,7 +14,7 @@ import type {
   TResellerPatch,
 } from '@/lib/shared/schemas/accounts';
 import { accountFromRow, readScopedAccount, type TSubAccountKind } from './account-scope';
-import { toAccountDto, type TAccountFields } from './account-dto';
+import { creditKey, toAccountDto, type TAccountFields } from './account-dto';
 import { ancestorIds } from './account-tree';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 
@@ -30,7 +30,9 @@ function knockOn(
   before: TAccountFields,
   after: TAccountFields,
 ): TAccountChangeSummary | undefined {
-  const cascade = kind === 'reseller' && after.status !== before.status;
+  const cascade =
+    kind === 'reseller' &&
+    (after.status !== before.status || after.creditBlocked !== before.creditBlocked);
   const renamed = after.name !== before.name;
   if (!cascade && !renamed) return undefined;
   return {
@@ -39,7 +41,11 @@ function knockOn(
       // Its users' `accountName`, and the assignments' of the cards it holds.
       ...(renamed ? (['users', 'assignments'] as const) : []),
     ],
-    reason: cascade ? 'status_cascade' : 'renamed',
+    reason: !cascade
+      ? 'renamed'
+      : after.status !== before.status
+        ? 'status_cascade'
+        : 'credit_cascade',
   };
 }
 
@@ -75,11 +81,16 @@ export async function updateSubAccount(
           )
         : conflict('parent_immutable', "A reseller's parent account never changes.");
     }
+    if (patch.currency !== undefined && patch.currency !== found.currency) {
+      throw invalidInput({ currency: 'is fixed once the account exists' });
+    }
     const account = await writeChanges(tx, found, patch);
 
     // Only the account's own status can have changed here; the ancestors' are as read.
     if (account.status === 'suspended') suspended.add(account.id);
     else suspended.delete(account.id);
+    if (account.creditBlocked) suspended.add(creditKey(account.id));
+    else suspended.delete(creditKey(account.id));
     const after = toAccountDto(account, suspended, parentName);
     if (after.version !== before.version) {
       record({
@@ -127,6 +138,11 @@ async function writeChanges(
     values.push(value);
   }
   if (sets.length === 0) return account;
+  if (patch.creditLimit !== undefined) {
+    // Blocked for credit moves with the limit, in the same statement (issue 17).
+    sets.push('credit_blocked = (?::numeric is not null and balance + ?::numeric <= 0)');
+    values.push(patch.creditLimit, patch.creditLimit);
+  }
   const [row] = await directQuery(
     tx,
     `update account set ${sets.join(', ')}, updated_at = ?, version = version + 1

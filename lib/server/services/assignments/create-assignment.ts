@@ -3,7 +3,7 @@ import { Account, CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { scopeFor } from '@/lib/server/authz/scope';
-import { conflict, notFound } from '@/lib/server/errors/domain-error';
+import { conflict, notFound, type DomainError } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
 import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
@@ -11,8 +11,24 @@ import { notifyAccounts } from '@/lib/server/services/notifications/notify-accou
 import { assignmentChange, toAssignmentDto } from './assignment-store';
 
 /**
+ * A card priced in one currency given to an account kept in another (issue 17): refused,
+ * never converted silently.
+ */
+export function currencyMismatch(
+  cardCurrency: string,
+  account: { name: string; currency: string },
+): DomainError {
+  return conflict(
+    'currency_mismatch',
+    `The card is in ${cardCurrency}; ${account.name} is kept in ${account.currency}.`,
+    { cardCurrency, accountCurrency: account.currency },
+  );
+}
+
+/**
  * `POST /assignments` (DESIGN §1 "Assignments"): only the card's owner assigns, only a
- * customer card, only to a reseller or customer directly under the owner. A reseller
+ * customer card, only to a reseller or customer directly under the owner, only in the
+ * account's currency. A reseller
  * may hold several cards; a customer holds one — assigning another replaces it (both
  * changes logged), unless a card was derived from the old one.
  */
@@ -50,6 +66,7 @@ export async function createAssignment(
         'A card is assigned only to a reseller or customer directly under its owner.',
       );
     }
+    if (card.currency !== account.currency) throw currencyMismatch(card.currency, account);
     const exclusive = account.kind === 'customer';
     if (exclusive) {
       const held = await tx.findOne(

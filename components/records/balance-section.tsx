@@ -1,0 +1,266 @@
+'use client';
+
+import { useEffect, useId, useState } from 'react';
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { apiFetch, type TPageOf } from '@/lib/client/api';
+import { SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
+import { Money as Decimal } from '@/lib/shared/pricing/money';
+import {
+  LEDGER_KINDS,
+  ZPaymentCreate,
+  type TLedgerEntryDto,
+  type TLedgerKind,
+  type TPaymentRecorded,
+} from '@/lib/shared/schemas/ledger';
+import { Button, TextField } from '@/components/ui/field';
+import { FormMessage, PanelSection } from '@/components/ui/panel-section';
+import { Money } from '@/components/ui/money';
+import { useConfirm } from '@/components/ui/confirm-dialog';
+import { Facts } from './record-parts';
+
+/** What the section needs of the account: its live DTO (a reseller has no limit yet). */
+interface TMoneyAccount {
+  id: string;
+  name: string;
+  version: number;
+  currency: string;
+  balance: string;
+  creditLimit?: string | null;
+  creditBlock?: 'own' | 'above' | null;
+}
+
+const KIND_LABEL: Record<TLedgerKind, string> = {
+  payment: 'Payment',
+  credit_note: 'Credit note',
+  adjustment: 'Adjustment',
+  usage: 'Usage',
+};
+
+/**
+ * An account's money (issue 17): balance, credit limit and available credit from its
+ * live record (so they move as payments land, on every open panel), its ledger newest
+ * first and paged, and — for the parent side with `payments:create` — "Record payment",
+ * confirmed before it is sent. The ledger is read again whenever the account's version
+ * moves: every movement bumps it.
+ */
+export function BalanceSection({
+  account,
+  canPay,
+}: {
+  account: TMoneyAccount;
+  /** The viewer is above the account and may record payments. */
+  canPay: boolean;
+}) {
+  const limit = account.creditLimit ?? null;
+  const available = new Decimal(account.balance).plus(limit ?? '0').toFixed(6);
+  return (
+    <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
+      <PanelSection title={`Balance of ${account.name}`}>
+        <Facts
+          items={[
+            ['Currency', account.currency],
+            [
+              'Balance',
+              <Money
+                key="balance"
+                amount={account.balance}
+                currency={account.currency}
+                className="font-semibold"
+              />,
+            ],
+            [
+              'Credit limit',
+              limit === null ? '— (prepaid)' : <Money amount={limit} currency={account.currency} />,
+            ],
+            ['Available', <Money key="available" amount={available} currency={account.currency} />],
+            [
+              'Credit',
+              account.creditBlock === 'own'
+                ? 'Blocked: no credit left (a payment unblocks it)'
+                : account.creditBlock === 'above'
+                  ? 'Blocked: an account above it has no credit left'
+                  : 'Open',
+            ],
+          ]}
+        />
+        <Ledger account={account} />
+      </PanelSection>
+      {canPay ? <RecordPayment account={account} /> : null}
+    </div>
+  );
+}
+
+function Ledger({ account }: { account: TMoneyAccount }) {
+  const [kind, setKind] = useState<TLedgerKind | ''>('');
+  const queryClient = useQueryClient();
+  const queryKey = ['ledger', account.id, kind] as const;
+  const ledger = useInfiniteQuery({
+    queryKey,
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) =>
+      apiFetch<TPageOf<TLedgerEntryDto>>(
+        `/accounts/${account.id}/ledger?limit=20${kind ? `&kind=${kind}` : ''}${
+          pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''
+        }`,
+      ),
+    getNextPageParam: (page) => page.nextCursor,
+  });
+  // A movement bumps the account's version (it arrives live): read the ledger again.
+  useEffect(() => {
+    void queryClient.invalidateQueries({ queryKey: ['ledger', account.id] });
+  }, [account.id, account.version, queryClient]);
+  const rows = ledger.data?.pages.flatMap((page) => page.items) ?? [];
+  const filterId = useId();
+  return (
+    <div className="mt-4 space-y-2">
+      <div className="flex items-end justify-between gap-2">
+        <h3 className="text-sm font-semibold text-slate-700">Ledger</h3>
+        <div className="flex items-center gap-2 text-sm">
+          <label htmlFor={filterId} className="text-slate-600">
+            Kind
+          </label>
+          <select
+            id={filterId}
+            value={kind}
+            onChange={(event) => setKind(event.target.value as TLedgerKind | '')}
+            className="rounded-md border border-slate-300 px-2 py-1"
+          >
+            <option value="">All</option>
+            {LEDGER_KINDS.map((value) => (
+              <option key={value} value={value}>
+                {KIND_LABEL[value]}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      {ledger.isError ? (
+        <p role="alert" className="text-sm text-red-700">
+          The ledger could not be read.
+        </p>
+      ) : ledger.isLoading ? (
+        <p className="text-sm text-slate-600">Loading…</p>
+      ) : rows.length === 0 ? (
+        <p className="text-sm text-slate-600">No movements yet.</p>
+      ) : (
+        <div className="overflow-x-auto">
+          <table className="w-full text-sm" aria-label={`Ledger of ${account.name}`}>
+            <thead>
+              <tr className="text-left text-slate-600">
+                <th scope="col" className="py-1 pr-3 font-medium">
+                  When
+                </th>
+                <th scope="col" className="py-1 pr-3 font-medium">
+                  Kind
+                </th>
+                <th scope="col" className="py-1 pr-3 text-right font-medium">
+                  Amount
+                </th>
+                <th scope="col" className="py-1 pr-3 text-right font-medium">
+                  Balance after
+                </th>
+                <th scope="col" className="py-1 pr-3 font-medium">
+                  Reference
+                </th>
+                <th scope="col" className="py-1 font-medium">
+                  By
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((entry) => (
+                <tr key={entry.id} className="border-t border-slate-100">
+                  <td className="py-1 pr-3">{new Date(entry.createdAt).toLocaleString()}</td>
+                  <td className="py-1 pr-3">{KIND_LABEL[entry.kind]}</td>
+                  <td className="py-1 pr-3 text-right tabular-nums">
+                    <Money amount={entry.amount} currency={entry.currency} />
+                  </td>
+                  <td className="py-1 pr-3 text-right tabular-nums">
+                    <Money amount={entry.balanceAfter} currency={entry.currency} />
+                  </td>
+                  <td className="py-1 pr-3">{entry.reference ?? '—'}</td>
+                  <td className="py-1">
+                    {entry.by.kind === 'user' ? entry.by.email : entry.by.name}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {ledger.hasNextPage ? (
+        <Button
+          type="button"
+          onClick={() => void ledger.fetchNextPage()}
+          disabled={ledger.isFetchingNextPage}
+        >
+          Load more
+        </Button>
+      ) : null}
+    </div>
+  );
+}
+
+/** A fresh key per payment the form is opened for: a resend of the same one counts once. */
+function newKey(): string {
+  return crypto.randomUUID();
+}
+
+function RecordPayment({ account }: { account: TMoneyAccount }) {
+  const { confirm, dialog } = useConfirm();
+  const [key, setKey] = useState(newKey);
+  const form = useSchemaForm({
+    schema: ZPaymentCreate,
+    defaultValues: { amount: '', reference: '' },
+    toBody: (values) => ({
+      amount: values.amount.trim(),
+      ...(values.reference.trim() ? { reference: values.reference.trim() } : {}),
+      idempotencyKey: key,
+    }),
+    submit: async (body) => {
+      const sure = await confirm({
+        title: `Record a payment from ${account.name}?`,
+        consequence: `${body.amount} ${account.currency} is added to ${account.name}'s balance and written to its ledger, which is never edited afterwards.`,
+        confirmLabel: 'Record payment',
+        danger: false,
+      });
+      if (!sure) throw new SubmitCancelled();
+      const recorded = await apiFetch<TPaymentRecorded>(`/accounts/${account.id}/payments`, {
+        method: 'POST',
+        body,
+      });
+      setKey(newKey());
+      return recorded;
+    },
+    success: (recorded: TPaymentRecorded) =>
+      recorded.replayed
+        ? 'That payment was recorded already; it counts once.'
+        : `Payment of ${recorded.entry.amount} ${recorded.entry.currency} recorded.`,
+  });
+  return (
+    <PanelSection title="Record payment">
+      <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Record payment" noValidate>
+        <TextField
+          id="payment-amount"
+          label={`Amount (${account.currency})`}
+          inputMode="decimal"
+          autoComplete="off"
+          {...form.register('amount')}
+          error={form.fields.amount}
+        />
+        <TextField
+          id="payment-reference"
+          label="Reference (optional)"
+          autoComplete="off"
+          {...form.register('reference')}
+          error={form.fields.reference}
+        />
+        <FormMessage message={form.message ?? form.fields.idempotencyKey ?? null} />
+        <Button type="submit" disabled={form.pending}>
+          Record payment
+        </Button>
+        {dialog}
+      </form>
+    </PanelSection>
+  );
+}

@@ -1,0 +1,49 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { LEDGER_KINDS } from '@/lib/shared/schemas/ledger';
+import { Account } from './account.entity';
+
+export type { TLedgerKind } from '@/lib/shared/schemas/ledger';
+
+/**
+ * The money ledger (issue 17): append-only (a trigger refuses UPDATE and DELETE, as for
+ * the change log). Each row is one movement with both of its sides: it credits
+ * `account` by `amount` (a negative amount debits it) and debits the books of
+ * `counterparty`, the account's parent, by the same (null: a carrier's own books).
+ * `amount` is in the account's currency at the time (`currency`), and the account's
+ * `balance` moves in the same transaction, so the balance is never recomputed on read.
+ * A payment's idempotency key is unique per account: a retried request finds the row
+ * its first attempt wrote, whatever the order the retries commit in.
+ */
+export const LedgerEntry = defineEntity({
+  name: 'LedgerEntry',
+  tableName: 'ledger_entry',
+  uniques: [
+    {
+      name: 'ledger_entry_idempotency_unique',
+      properties: ['account', 'idempotencyKey'],
+    },
+  ],
+  checks: [{ name: 'ledger_entry_amount_check', expression: '(amount <> (0)::numeric)' }],
+  indexes: [{ name: 'ledger_entry_account_index', properties: ['account', 'id'] }],
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    account: () => p.manyToOne(Account).deleteRule('restrict'),
+    counterparty: () => p.manyToOne(Account).deleteRule('restrict').nullable().index(),
+    kind: p.enum([...LEDGER_KINDS]),
+    amount: p.decimal('string').precision(18).scale(6),
+    currency: p.string().length(3),
+    /** The account's balance once this entry is counted (in `currency`). */
+    balanceAfter: p.decimal('string').precision(18).scale(6),
+    reference: p.string().length(200).nullable(),
+    idempotencyKey: p.string().length(100).nullable(),
+    /** What the first request with the key asked for: a retry must ask the same. */
+    requestHash: p.string().length(64).nullable(),
+    /** Who did it: the user, and the account it acted for (on whose behalf). */
+    actorUserId: p.uuid().nullable(),
+    actorAccountId: p.uuid().nullable(),
+    impersonatorUserId: p.uuid().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+
+export type TLedgerEntry = InferEntity<typeof LedgerEntry>;

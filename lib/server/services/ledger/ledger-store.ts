@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { accountScopePath } from '@/lib/server/authz/scope';
+import { directQuery } from '@/lib/server/db/direct-query';
+import { conflict } from '@/lib/server/errors/domain-error';
+import type { TChange } from '@/lib/server/live/change-log';
+import { Money } from '@/lib/shared/pricing/money';
+import type { TBalanceDto, TLedgerKind } from '@/lib/shared/schemas/ledger';
+import type { TAccountChangeSummary } from '@/lib/shared/live/change-summary';
+import { accountFromRow } from '@/lib/server/services/accounts/account-scope';
+import type { TLiveResource } from '@/lib/shared/live/change';
+import {
+  atScale,
+  creditKey,
+  toAccountDto,
+  type TAccountFields,
+} from '@/lib/server/services/accounts/account-dto';
+import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
+
+/** A ledger row as `select *` / `returning *` gives it (numeric and timestamps as text). */
+export interface TLedgerRow {
+  id: string;
+  account_id: string;
+  counterparty_id: string | null;
+  kind: TLedgerKind;
+  amount: string;
+  currency: string;
+  balance_after: string;
+  reference: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  actor_user_id: string | null;
+  actor_account_id: string | null;
+  impersonator_user_id: string | null;
+  created_at: string;
+}
+
+/** The account's balance columns may hold 12 integer digits (numeric(18,6)). */
+const BALANCE_LIMIT = new Money('1e12');
+
+export interface TEntryInput {
+  kind: TLedgerKind;
+  /** Signed decimal string: positive credits the account. */
+  amount: string;
+  reference?: string | null;
+  /** Payments: the attempt's key, unique per account. */
+  idempotencyKey?: string;
+  /** Override the account's currency (a conversion's closing entry keeps the old one). */
+  currency?: string;
+  /** Override the counterparty (a conversion's closing entry is on the old parent's books). */
+  counterpartyId?: string;
+}
+
+/** The fingerprint of what a keyed request asked for: a retry must ask the same. */
+export function requestHash(input: TEntryInput): string {
+  const normalized = JSON.stringify([
+    input.kind,
+    new Money(input.amount).toFixed(6),
+    input.reference ?? null,
+  ]);
+  return createHash('sha256').update(normalized).digest('hex');
+}
+
+/**
+ * Appends one movement to the ledger and moves the account's balance with it, inside the
+ * caller's transaction (`mutate`), recording the account's change so the balance moves
+ * live on every panel that shows it (the account's parent side and above, and its own
+ * people through their own-account signal).
+ *
+ * `locked` must be the account as read under its row lock in this transaction (one
+ * movement of an account at a time): so a retry that waited for the first attempt's
+ * commit finds its entry here and counts nothing — the unique key is the backstop. A
+ * key seen before with the same request answers the first entry (`replayed`); with
+ * another request, 409 `idempotency_conflict`.
+ */
+export async function postEntry(
+  tx: EntityManager,
+  actor: TActor | null,
+  record: (change: TChange) => void,
+  locked: { account: TAccountFields; suspended: Set<string>; parentName: string },
+  input: TEntryInput,
+  summaryExtra: Partial<Extract<TAccountChangeSummary, { reason: 'ledger' }>> = {},
+): Promise<{ entry: TLedgerRow; account: TAccountFields; replayed: boolean }> {
+  const { account, suspended, parentName } = locked;
+  const hash = input.idempotencyKey ? requestHash(input) : null;
+  if (input.idempotencyKey) {
+    const [seen] = await directQuery<TLedgerRow>(
+      tx,
+      `select * from ledger_entry where account_id = ? and idempotency_key = ?`,
+      [account.id, input.idempotencyKey],
+    );
+    if (seen) {
+      if (seen.request_hash !== hash) {
+        throw conflict(
+          'idempotency_conflict',
+          'This idempotency key was used for another request; use a new key for a new payment.',
+          { fields: { idempotencyKey: 'was used for another request' } },
+        );
+      }
+      return { entry: seen, account, replayed: true };
+    }
+  }
+  const next = new Money(account.balance).plus(input.amount);
+  if (next.abs().gte(BALANCE_LIMIT)) {
+    throw conflict('balance_out_of_range', 'The balance would leave the range it is kept in.', {
+      fields: { amount: 'would take the balance out of range' },
+    });
+  }
+  const parentId = input.counterpartyId ?? ancestorIds(account.path).at(-2) ?? null;
+  const [entry] = await directQuery<TLedgerRow>(
+    tx,
+    `insert into ledger_entry (account_id, counterparty_id, kind, amount, currency, balance_after,
+       reference, idempotency_key, request_hash, actor_user_id, actor_account_id,
+       impersonator_user_id, created_at)
+     values (?, ?, ?, ?::numeric, ?, ?::numeric, ?, ?, ?, ?, ?, ?, ?)
+     returning *`,
+    [
+      account.id,
+      parentId,
+      input.kind,
+      input.amount,
+      input.currency ?? account.currency,
+      next.toFixed(6),
+      input.reference ?? null,
+      input.idempotencyKey ?? null,
+      hash,
+      actor?.userId ?? null,
+      actor?.account.id ?? null,
+      actor?.impersonatorUserId ?? null,
+      new Date(),
+    ],
+  );
+  const [row] = await directQuery(
+    tx,
+    `update account set balance = balance + ?::numeric,
+            credit_blocked = (credit_limit is not null and balance + ?::numeric + credit_limit <= 0),
+            updated_at = ?, version = version + 1
+      where id = ? returning *`,
+    [input.amount, input.amount, new Date(), account.id],
+  );
+  const after = accountFromRow(row!);
+  // Blocked or unblocked for credit in this very transaction; below a reseller too.
+  if (after.creditBlocked) suspended.add(creditKey(after.id));
+  else suspended.delete(creditKey(after.id));
+  const cascade =
+    after.kind === 'reseller' && after.creditBlocked !== account.creditBlocked
+      ? { refetch: ['resellers', 'customers'] as TLiveResource[] }
+      : {};
+  record(
+    balanceChange(account, after, suspended, parentName, entry!, { ...summaryExtra, ...cascade }),
+  );
+  return { entry: entry!, account: after, replayed: false };
+}
+
+/** The account's change for a movement: its DTO before and after, the entry named. */
+function balanceChange(
+  before: TAccountFields,
+  after: TAccountFields,
+  suspended: Set<string>,
+  parentName: string,
+  entry: TLedgerRow,
+  extra: Partial<Extract<TAccountChangeSummary, { reason: 'ledger' }>>,
+): TChange {
+  return {
+    resource: after.kind === 'customer' ? 'customers' : 'resellers',
+    entityId: after.id,
+    op: 'updated',
+    version: after.version,
+    before: { ...toAccountDto(before, blockingBefore(before, suspended), parentName) },
+    after: { ...toAccountDto(after, suspended, parentName) },
+    scopeBefore: accountScopePath(after),
+    scopeAfter: accountScopePath(after),
+    summary: {
+      reason: 'ledger',
+      kind: entry.kind,
+      amount: atScale(entry.amount),
+      currency: entry.currency,
+      entryId: entry.id,
+      ...extra,
+    },
+  };
+}
+
+/** The blocking set as it was before the movement (only the account's own entry moved). */
+function blockingBefore(before: TAccountFields, now: Set<string>): Set<string> {
+  const then = new Set(now);
+  if (before.creditBlocked) then.add(creditKey(before.id));
+  else then.delete(creditKey(before.id));
+  return then;
+}
+
+/** The balance as `GET /accounts/{id}/balance` answers it. */
+export function toBalanceDto(account: TAccountFields): TBalanceDto {
+  const limit = account.creditLimit ?? null;
+  return {
+    accountId: account.id,
+    currency: account.currency,
+    balance: atScale(account.balance),
+    creditLimit: limit === null ? null : atScale(limit),
+    available: new Money(account.balance).plus(limit ?? '0').toFixed(6),
+    creditBlocked: account.creditBlocked,
+    version: account.version,
+  };
+}

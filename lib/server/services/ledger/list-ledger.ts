@@ -1,0 +1,120 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { nameActor } from '@/lib/server/authz/actor-name';
+import { directQuery } from '@/lib/server/db/direct-query';
+import { invalidInput } from '@/lib/server/errors/domain-error';
+import type { TPage } from '@/lib/shared/schemas/common';
+import type { TBalanceDto, TLedgerEntryDto, TLedgerQuery } from '@/lib/shared/schemas/ledger';
+import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
+import { atScale } from '@/lib/server/services/accounts/account-dto';
+import { toBalanceDto, type TLedgerRow } from './ledger-store';
+
+/**
+ * `GET /accounts/{id}/ledger`: an account's movements, newest first, for its own side
+ * and the accounts above it (`ledger:read`); a sibling or anything else outside is 404.
+ * Paged by the entry id (the cursor is the last id seen).
+ */
+export async function listLedger(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  query: TLedgerQuery,
+): Promise<TPage<TLedgerEntryDto>> {
+  assertCan(actor, 'ledger:read');
+  const { account } = await readAccountInScope(em, actor, unverifiedId, { within: true });
+  const before = query.cursor ? query.cursor : null;
+  if (before !== null && !/^[1-9]\d{0,18}$/.test(before)) {
+    throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+  }
+  const filters = ['account_id = ?'];
+  const params: unknown[] = [account.id];
+  if (query.kind) {
+    filters.push('kind = ?');
+    params.push(query.kind);
+  }
+  if (query.from) {
+    filters.push('created_at >= ?');
+    params.push(new Date(query.from));
+  }
+  if (query.to) {
+    filters.push('created_at < ?');
+    params.push(new Date(query.to));
+  }
+  if (before !== null) {
+    filters.push('id < ?::bigint');
+    params.push(before);
+  }
+  const rows = await directQuery<TLedgerRow>(
+    em,
+    `select * from ledger_entry where ${filters.join(' and ')} order by id desc limit ?`,
+    [...params, query.limit + 1],
+  );
+  const items = await ledgerEntryDtos(em, actor, rows.slice(0, query.limit));
+  return {
+    items,
+    nextCursor: rows.length > query.limit ? items.at(-1)!.id : null,
+  };
+}
+
+/** `GET /accounts/{id}/balance`: as kept with the ledger, for its own side and above. */
+export async function readBalance(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<TBalanceDto> {
+  assertCan(actor, 'ledger:read');
+  const { account } = await readAccountInScope(em, actor, unverifiedId, { within: true });
+  return toBalanceDto(account);
+}
+
+/**
+ * Entries as the viewer sees them: who recorded each is named only to a viewer who may
+ * read that user (the audit's rule), else the acting account's name.
+ */
+export async function ledgerEntryDtos(
+  em: EntityManager,
+  viewer: TActor,
+  rows: TLedgerRow[],
+): Promise<TLedgerEntryDto[]> {
+  const userIds = [...new Set(rows.map((row) => row.actor_user_id).filter(Boolean))];
+  const accountIds = [...new Set(rows.map((row) => row.actor_account_id).filter(Boolean))];
+  const users = userIds.length
+    ? await directQuery<{ id: string; name: string; email: string; path: string }>(
+        em,
+        `select u.id, u.name, u.email, a.path from app_user u join account a on a.id = u.account_id
+          where u.id = any(?::uuid[])`,
+        [`{${userIds.join(',')}}`],
+      )
+    : [];
+  const accounts = accountIds.length
+    ? await directQuery<{ id: string; name: string }>(
+        em,
+        `select id, name from account where id = any(?::uuid[])`,
+        [`{${accountIds.join(',')}}`],
+      )
+    : [];
+  const userById = new Map(users.map((user) => [user.id, user]));
+  const accountName = new Map(accounts.map((account) => [account.id, account.name]));
+  return rows.map((row) => {
+    const user = row.actor_user_id ? userById.get(row.actor_user_id) : undefined;
+    return {
+      id: String(row.id),
+      accountId: row.account_id,
+      counterpartyId: row.counterparty_id,
+      kind: row.kind,
+      amount: atScale(row.amount),
+      currency: row.currency,
+      balanceAfter: atScale(row.balance_after),
+      reference: row.reference,
+      by: nameActor(viewer, {
+        userId: user?.id ?? null,
+        name: user?.name ?? null,
+        email: user?.email ?? null,
+        userPath: user?.path ?? null,
+        accountName: row.actor_account_id ? (accountName.get(row.actor_account_id) ?? null) : null,
+      }),
+      createdAt: new Date(row.created_at).toISOString(),
+    };
+  });
+}

@@ -1,0 +1,57 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { DomainError } from '@/lib/server/errors/domain-error';
+import { mutate } from '@/lib/server/live/change-log';
+import type { TPaymentCreate, TPaymentRecorded } from '@/lib/shared/schemas/ledger';
+import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
+import { postEntry, toBalanceDto, type TEntryInput } from './ledger-store';
+import { ledgerEntryDtos } from './list-ledger';
+
+/**
+ * `POST /accounts/{id}/payments`: the account's parent side (the parent or an account
+ * above it, with `payments:create`) records money received from it.
+ */
+export async function recordPayment(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  input: TPaymentCreate,
+): Promise<TPaymentRecorded> {
+  return recordMovement(em, actor, unverifiedId, {
+    kind: 'payment',
+    amount: input.amount,
+    reference: input.reference ?? null,
+    idempotencyKey: input.idempotencyKey,
+  });
+}
+
+/**
+ * One movement of an account's balance by its parent side: a payment, and — with no
+ * route of their own yet — credit notes, adjustments and usage, which take the same
+ * path (billing's next issue). Anything not strictly below the actor is 404; the
+ * actor's own account is refused (an account does not pay itself). The account's row
+ * is locked first, so concurrent retries of one key queue behind each other and the
+ * later ones find the first's entry.
+ */
+export async function recordMovement(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  input: TEntryInput,
+): Promise<TPaymentRecorded> {
+  assertCan(actor, 'payments:create');
+  if (unverifiedId === actor.account.id) {
+    throw new DomainError(
+      'forbidden',
+      'own_account',
+      "An account's payments are recorded by its parent's side, not by itself.",
+    );
+  }
+  return mutate(em, actor, async (tx, record) => {
+    const locked = await readAccountInScope(tx, actor, unverifiedId, { lock: true });
+    const { entry, account, replayed } = await postEntry(tx, actor, record, locked, input);
+    const [dto] = await ledgerEntryDtos(tx, actor, [entry]);
+    return { entry: dto!, balance: toBalanceDto(account), replayed };
+  });
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { ZMoney, ZPageQuery, ZText } from './common';
+
+/** What moves money (issue 17); `usage` comes with call billing. */
+export const LEDGER_KINDS = ['payment', 'credit_note', 'adjustment', 'usage'] as const;
+export type TLedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** A positive amount: ZMoney (no sign, at most 6 decimals) and not zero. */
+export const ZPositiveMoney = ZMoney.refine(
+  (value) => /[1-9]/.test(value),
+  'must be more than zero',
+);
+
+/**
+ * `POST /accounts/{id}/payments`: recorded by the account's parent side, in the
+ * account's currency. `idempotencyKey` names the attempt: a retry with the same key
+ * counts once (and must carry the same amount and reference, else 409).
+ */
+export const ZPaymentCreate = z.strictObject({
+  amount: ZPositiveMoney,
+  reference: ZText().trim().max(200, 'is too long').optional(),
+  idempotencyKey: ZText('is required')
+    .trim()
+    .min(8, 'must be 8 to 100 characters')
+    .max(100, 'must be 8 to 100 characters'),
+});
+export type TPaymentCreate = z.infer<typeof ZPaymentCreate>;
+
+/** `GET /accounts/{id}/ledger`: newest first, by kind and a time window. */
+export const ZLedgerQuery = ZPageQuery.extend({
+  kind: z.enum(LEDGER_KINDS, `must be one of ${LEDGER_KINDS.join(', ')}`).optional(),
+  from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
+  to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
+});
+export type TLedgerQuery = z.infer<typeof ZLedgerQuery>;
+
+const ZPersonOrAccount = z.union([
+  z.object({ kind: z.literal('user'), id: z.string(), name: z.string(), email: z.string() }),
+  /** A person is named only to viewers who may read that user; others see the account. */
+  z.object({ kind: z.literal('account'), name: z.string() }),
+]);
+
+/**
+ * One movement as the account's side sees it: `amount` credits the account (negative:
+ * debits it) and is the opposite on the counterparty's books (its parent's; null for a
+ * carrier's own). Decimal strings in `currency`.
+ */
+export const ZLedgerEntryDto = z.object({
+  id: z.string(),
+  accountId: z.string(),
+  counterpartyId: z.string().nullable(),
+  kind: z.enum(LEDGER_KINDS),
+  amount: z.string(),
+  currency: z.string(),
+  balanceAfter: z.string(),
+  reference: z.string().nullable(),
+  by: ZPersonOrAccount,
+  createdAt: z.string(),
+});
+export type TLedgerEntryDto = z.infer<typeof ZLedgerEntryDto>;
+
+/**
+ * `GET /accounts/{id}/balance`: kept with the ledger, never recomputed. `available` is
+ * balance + credit limit (no limit: the balance alone, prepaid).
+ */
+export const ZBalanceDto = z.object({
+  accountId: z.string(),
+  currency: z.string(),
+  balance: z.string(),
+  creditLimit: z.string().nullable(),
+  available: z.string(),
+  /** Its own credit is used up (a limit is set and available <= 0). */
+  creditBlocked: z.boolean(),
+  version: z.number().int(),
+});
+export type TBalanceDto = z.infer<typeof ZBalanceDto>;
+
+/** A payment's answer: the entry (the first one, for a retry) and the balance now. */
+export const ZPaymentRecorded = z.object({
+  entry: ZLedgerEntryDto,
+  balance: ZBalanceDto,
+  /** True when the key was seen before: nothing new was written. */
+  replayed: z.boolean(),
+});
+export type TPaymentRecorded = z.infer<typeof ZPaymentRecorded>;

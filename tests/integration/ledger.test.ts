@@ -1,0 +1,607 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import type { TChangeEnvelope } from '@/lib/shared/live/change';
+import { Money } from '@/lib/shared/pricing/money';
+import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import { User } from '@/lib/server/entities';
+import { DomainError } from '@/lib/server/errors/domain-error';
+import { recordMovement } from '@/lib/server/services/ledger/record-payment';
+import type { TLedgerKind } from '@/lib/shared/schemas/ledger';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+/**
+ * Money along the chain (issue 17) over the real API, PostgreSQL and sockets: account
+ * currencies on create, assign and transfer; the append-only ledger; idempotent
+ * payments under concurrent retries; scoping of balances and ledgers; and, at the
+ * service level, the balance invariant over a thousand random movements.
+ */
+const ADMIN = { email: 'admin@ledger.test', password: 'ledger-admin-pass' };
+const PASSWORD = 'ledger-user-pass-1';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+let r1: TApiClient;
+let r2: TApiClient;
+const ids = {} as Record<'C' | 'R1' | 'R2' | 'RU' | 'K1' | 'K2' | 'KU' | 'KX' | 'card', string>;
+
+async function until(check: () => boolean, what: string) {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  ids.C = (await admin.get('/me')).body.account.id;
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  ids.R1 = (await admin.post('/resellers', { name: 'R1', email: 'r1@l.test' })).body.id;
+  ids.R2 = (await admin.post('/resellers', { name: 'R2', email: 'r2@l.test' })).body.id;
+  const ru = await admin.post('/resellers', { name: 'RU', email: 'ru@l.test', currency: 'USD' });
+  expect(ru.status).toBe(201);
+  ids.RU = ru.body.id;
+  ids.K1 = (await admin.post('/customers', { name: 'K1', parentId: ids.R1 })).body.id;
+  ids.K2 = (await admin.post('/customers', { name: 'K2', parentId: ids.R2 })).body.id;
+  ids.KU = (
+    await admin.post('/customers', { name: 'KU', parentId: ids.RU, creditLimit: '50' })
+  ).body.id;
+  ids.KX = (await admin.post('/customers', { name: 'KX', creditLimit: '20.5' })).body.id;
+  ids.card = (
+    await admin.post('/cards', { name: 'Retail EUR', currency: 'EUR', kind: 'customer' })
+  ).body.id;
+  for (const [email, accountId] of [
+    ['ops@r1.l.test', ids.R1],
+    ['ops@r2.l.test', ids.R2],
+  ] as const) {
+    const made = await admin.post('/users', {
+      email,
+      password: PASSWORD,
+      accountId,
+      groupId: group.id,
+    });
+    expect(made.status).toBe(201);
+  }
+  r1 = await apiClient(suite.server.url, 'ops@r1.l.test', PASSWORD);
+  r2 = await apiClient(suite.server.url, 'ops@r2.l.test', PASSWORD);
+});
+
+describe('account currency', () => {
+  it('defaults to the parent’s, is chosen at creation and never edited', async () => {
+    expect((await admin.get(`/resellers/${ids.R1}`)).body.currency).toBe('EUR');
+    const ru = (await admin.get(`/resellers/${ids.RU}`)).body;
+    expect(ru).toMatchObject({ currency: 'USD', balance: '0.000000' });
+    expect((await admin.get(`/customers/${ids.KU}`)).body.currency).toBe('USD');
+    const listed = (await admin.get(`/customers?parentId=${ids.RU}`)).body.items;
+    expect(listed.map((item: { currency: string }) => item.currency)).toEqual(['USD']);
+
+    const bad = await admin.post('/customers', { name: 'Bad', currency: 'euro' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('currency');
+
+    const edit = await admin.patch(`/resellers/${ids.RU}`, {
+      version: ru.version,
+      currency: 'EUR',
+    });
+    expect(edit.status).toBe(400);
+    expect(edit.body.error.fields).toEqual({ currency: 'is fixed once the account exists' });
+    const same = await admin.patch(`/resellers/${ids.RU}`, {
+      version: ru.version,
+      currency: 'USD',
+    });
+    expect(same.status).toBe(200);
+    expect(same.body.version).toBe(ru.version);
+  });
+
+  it('refuses a card in another currency, alone and in bulk, writing nothing', async () => {
+    const single = await admin.post('/assignments', { cardId: ids.card, accountId: ids.RU });
+    expect(single.status).toBe(409);
+    expect(single.body.error).toMatchObject({
+      code: 'currency_mismatch',
+      cardCurrency: 'EUR',
+      accountCurrency: 'USD',
+    });
+    const bulk = await admin.post('/assignments/bulk', {
+      cardId: ids.card,
+      accountIds: [ids.R2, ids.RU],
+    });
+    expect(bulk.status).toBe(409);
+    expect(bulk.body.error.code).toBe('currency_mismatch');
+    const held = await admin.get(`/assignments?accountId=${ids.R2}`);
+    expect(held.body.items).toEqual([]);
+    const fine = await admin.post('/assignments', { cardId: ids.card, accountId: ids.R2 });
+    expect(fine.status).toBe(201);
+  });
+
+  it('moves a customer across currencies only with a rate, converting through the ledger', async () => {
+    const paid = await admin.post(`/accounts/${ids.KU}/payments`, {
+      amount: '10.25',
+      idempotencyKey: 'ku-first-payment',
+    });
+    expect(paid.status).toBe(201);
+    const refused = await admin.post(`/customers/${ids.KU}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'currency_mismatch',
+      fromCurrency: 'USD',
+      toCurrency: 'EUR',
+    });
+    const sameCurrencyRate = await admin.post(`/customers/${ids.K1}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+      rate: '1.1',
+    });
+    expect(sameCurrencyRate.status).toBe(400);
+    expect(sameCurrencyRate.body.error.fields).toHaveProperty('rate');
+    const badRate = await admin.post(`/customers/${ids.KU}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+      rate: '0',
+    });
+    expect(badRate.status).toBe(400);
+    expect(badRate.body.error.fields).toHaveProperty('rate');
+
+    const moved = await admin.post(`/customers/${ids.KU}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+      rate: '0.9',
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({
+      parentId: ids.C,
+      currency: 'EUR',
+      creditLimit: '45.000000',
+      balance: '9.225000',
+    });
+    const ledger = (await admin.get(`/accounts/${ids.KU}/ledger`)).body.items;
+    expect(
+      ledger.map((entry: Record<string, string>) => [
+        entry.kind,
+        entry.amount,
+        entry.currency,
+        entry.counterpartyId,
+      ]),
+    ).toEqual([
+      ['adjustment', '9.225000', 'EUR', ids.C],
+      ['adjustment', '-10.250000', 'USD', ids.RU],
+      ['payment', '10.250000', 'USD', ids.RU],
+    ]);
+    const audit = await admin.get(`/audit?entityId=${ids.KU}&limit=10`);
+    const transfer = audit.body.items.find(
+      (entry: { summary: { reason?: string } | null }) => entry.summary?.reason === 'transfer',
+    );
+    expect(transfer.summary.conversion).toEqual({ from: 'USD', to: 'EUR', rate: '0.9' });
+
+    // A balance the rate rounds to nothing is closed and not reopened (no zero entry).
+    const tiny = (await admin.post('/customers', { name: 'Tiny', parentId: ids.RU })).body.id;
+    await admin.post(`/accounts/${tiny}/payments`, {
+      amount: '0.000001',
+      idempotencyKey: 'tiny-payment-1',
+    });
+    const rounded = await admin.post(`/customers/${tiny}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+      rate: '0.1',
+    });
+    expect(rounded.status).toBe(200);
+    expect(rounded.body).toMatchObject({ currency: 'EUR', balance: '0.000000' });
+    const tinyLedger = (await admin.get(`/accounts/${tiny}/ledger`)).body.items;
+    expect(tinyLedger.map((entry: { amount: string }) => entry.amount)).toEqual([
+      '-0.000001',
+      '0.000001',
+    ]);
+  });
+});
+
+describe('payments', () => {
+  it('moves the balance once per key; a different body under the key is 409', async () => {
+    const first = await admin.post(`/accounts/${ids.K1}/payments`, {
+      amount: '100.50',
+      reference: 'INV-1',
+      idempotencyKey: 'k1-payment-0001',
+    });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({
+      replayed: false,
+      entry: { kind: 'payment', amount: '100.500000', currency: 'EUR', reference: 'INV-1' },
+      balance: { balance: '100.500000', currency: 'EUR', available: '100.500000' },
+    });
+    const again = await admin.post(`/accounts/${ids.K1}/payments`, {
+      amount: '100.5',
+      reference: 'INV-1',
+      idempotencyKey: 'k1-payment-0001',
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.replayed).toBe(true);
+    expect(again.body.entry.id).toBe(first.body.entry.id);
+    expect(again.body.balance.balance).toBe('100.500000');
+    const other = await admin.post(`/accounts/${ids.K1}/payments`, {
+      amount: '7',
+      reference: 'INV-1',
+      idempotencyKey: 'k1-payment-0001',
+    });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('idempotency_conflict');
+    expect((await admin.get(`/accounts/${ids.K1}/balance`)).body.balance).toBe('100.500000');
+  });
+
+  it('refuses negative, zero, over-precise and numeric amounts naming the field', async () => {
+    for (const amount of ['-5', '0', '0.000', '1.1234567', 5, '1e3', '']) {
+      const bad = await admin.post(`/accounts/${ids.K1}/payments`, {
+        amount,
+        idempotencyKey: 'k1-bad-amount',
+      });
+      expect(bad.status, String(amount)).toBe(400);
+      expect(bad.body.error.fields).toHaveProperty('amount');
+    }
+    const noKey = await admin.post(`/accounts/${ids.K1}/payments`, { amount: '1' });
+    expect(noKey.status).toBe(400);
+    expect(noKey.body.error.fields).toHaveProperty('idempotencyKey');
+  });
+
+  it('counts concurrent retries of one key once', async () => {
+    const before = (await admin.get(`/accounts/${ids.K2}/balance`)).body.balance;
+    const attempts = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        admin.post(`/accounts/${ids.K2}/payments`, {
+          amount: '3.333333',
+          idempotencyKey: 'k2-concurrent-retry',
+        }),
+      ),
+    );
+    expect(attempts.map((a) => a.status).sort()).toEqual([
+      ...Array.from({ length: 11 }, () => 200),
+      201,
+    ]);
+    expect(new Set(attempts.map((a) => a.body.entry.id)).size).toBe(1);
+    const after = (await admin.get(`/accounts/${ids.K2}/balance`)).body.balance;
+    expect(new Money(after).minus(before).toFixed(6)).toBe('3.333333');
+    const [counted] = await suite.orm.em
+      .fork()
+
+      .execute<{ count: number }[]>(
+        `select count(*)::int as count from ledger_entry where idempotency_key = 'k2-concurrent-retry'`,
+      );
+    expect(counted?.count).toBe(1);
+  });
+
+  it('is recorded by the parent side only: outsiders 404, an account never pays itself', async () => {
+    const own = await admin.post(`/accounts/${ids.C}/payments`, {
+      amount: '1',
+      idempotencyKey: 'carrier-self-pay',
+    });
+    expect(own.status).toBe(403);
+    expect(own.body.error.code).toBe('own_account');
+    const self = await r1.post(`/accounts/${ids.R1}/payments`, {
+      amount: '1',
+      idempotencyKey: 'r1-self-pay-1',
+    });
+    expect(self.status).toBe(403);
+    const sibling = await r1.post(`/accounts/${ids.K2}/payments`, {
+      amount: '1',
+      idempotencyKey: 'r1-sibling-pay',
+    });
+    expect(sibling.status).toBe(404);
+    const parent = await r1.post(`/accounts/${ids.C}/payments`, {
+      amount: '1',
+      idempotencyKey: 'r1-parent-pay',
+    });
+    expect(parent.status).toBe(404);
+    const mine = await r1.post(`/accounts/${ids.K1}/payments`, {
+      amount: '0.5',
+      idempotencyKey: 'r1-pays-k1',
+    });
+    expect(mine.status).toBe(201);
+    expect(mine.body.entry.by).toMatchObject({ kind: 'user', email: 'ops@r1.l.test' });
+    expect(mine.body.entry.counterpartyId).toBe(ids.R1);
+  });
+
+  it('moves the balance live for the parent side and tells the account’s own people', async () => {
+    const listen = async (client: TApiClient) => {
+      const socket: Socket = io(suite.server.url, {
+        transports: ['websocket'],
+        reconnection: false,
+        extraHeaders: { cookie: client.cookie },
+      });
+      const received: TChangeEnvelope[] = [];
+      socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
+      await new Promise((resolve, reject) => {
+        socket.once('hello', resolve);
+        socket.once('connect_error', reject);
+      });
+      return { socket, received };
+    };
+    const parentSide = await listen(r1);
+    const sibling = await listen(r2);
+    try {
+      const paid = await admin.post(`/accounts/${ids.K1}/payments`, {
+        amount: '2',
+        idempotencyKey: 'k1-live-payment',
+      });
+      expect(paid.status).toBe(201);
+      await until(
+        () => parentSide.received.some((e) => e.type === 'customers.updated' && e.id === ids.K1),
+        'the payment on R1’s socket',
+      );
+      const event = parentSide.received.find((e) => e.id === ids.K1)!;
+      expect((event.data as { balance: string }).balance).toBe(paid.body.balance.balance);
+      expect(event.summary).toMatchObject({
+        reason: 'ledger',
+        kind: 'payment',
+        amount: '2.000000',
+      });
+      // R2 hears of its own things only: a payment of its own customer arrives, K1's never.
+      await admin.post(`/accounts/${ids.K2}/payments`, {
+        amount: '1',
+        idempotencyKey: 'k2-live-payment',
+      });
+      await until(() => sibling.received.some((e) => e.id === ids.K2), 'K2’s payment on R2');
+      expect(sibling.received.some((e) => e.id === ids.K1)).toBe(false);
+    } finally {
+      parentSide.socket.disconnect();
+      sibling.socket.disconnect();
+    }
+  });
+});
+
+describe('ledger and balance reads', () => {
+  it('pages and filters the ledger for the account’s own side and above', async () => {
+    const pageOne = await admin.get(`/accounts/${ids.K1}/ledger?limit=2`);
+    expect(pageOne.status).toBe(200);
+    expect(pageOne.body.items).toHaveLength(2);
+    const pageTwo = await admin.get(
+      `/accounts/${ids.K1}/ledger?limit=2&cursor=${pageOne.body.nextCursor}`,
+    );
+    const all = (await admin.get(`/accounts/${ids.K1}/ledger`)).body.items;
+    expect([...pageOne.body.items, ...pageTwo.body.items].map((e) => e.id)).toEqual(
+      all.slice(0, 4).map((e: { id: string }) => e.id),
+    );
+    const payments = await admin.get(
+      `/accounts/${ids.K1}/ledger?kind=payment&from=2000-01-01T00:00:00Z`,
+    );
+    expect(payments.body.items.length).toBe(all.length);
+    const none = await admin.get(`/accounts/${ids.K1}/ledger?to=2000-01-01T00:00:00Z`);
+    expect(none.body.items).toEqual([]);
+    const badKind = await admin.get(`/accounts/${ids.K1}/ledger?kind=gift`);
+    expect(badKind.status).toBe(400);
+    expect(badKind.body.error.fields).toHaveProperty('kind');
+    const badCursor = await admin.get(`/accounts/${ids.K1}/ledger?cursor=abc`);
+    expect(badCursor.status).toBe(400);
+
+    expect((await r1.get(`/accounts/${ids.K1}/ledger`)).status).toBe(200);
+    expect((await r1.get(`/accounts/${ids.R1}/balance`)).status).toBe(200);
+  });
+
+  it('never shows a sibling’s balance or ledger (404)', async () => {
+    for (const path of [`/accounts/${ids.K1}/balance`, `/accounts/${ids.K1}/ledger`]) {
+      expect((await r2.get(path)).status).toBe(404);
+    }
+    for (const path of [`/accounts/${ids.R1}/balance`, `/accounts/${ids.C}/ledger`]) {
+      expect((await r2.get(path)).status).toBe(404);
+    }
+    expect((await r2.get(`/accounts/${ids.K2}/balance`)).status).toBe(200);
+  });
+});
+
+describe('ledger immutability', () => {
+  it('refuses UPDATE, DELETE and TRUNCATE in the database, whoever sends them', async () => {
+    const em = suite.orm.em.fork();
+    await expect(em.execute(`update ledger_entry set amount = 1000000`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(em.execute(`delete from ledger_entry`)).rejects.toThrow(/append-only/);
+    await expect(em.execute(`truncate ledger_entry`)).rejects.toThrow(/append-only/);
+    const [counted] = await em.execute<{ count: number }[]>(
+      `select count(*)::int as count from ledger_entry`,
+    );
+    expect(counted?.count).toBeGreaterThan(0);
+  });
+
+  it('keeps an account with entries from being deleted (409 naming the ledger)', async () => {
+    const current = (await admin.get(`/customers/${ids.K2}`)).body;
+    expect(current.id).toBe(ids.K2);
+    const gone = await admin.del(`/customers/${ids.K2}`);
+    expect(gone.status).toBe(409);
+    expect(gone.body.error.dependants).toContainEqual(
+      expect.objectContaining({ resource: 'ledger' }),
+    );
+  });
+});
+
+/** mulberry32: a small seeded generator, so a failure replays exactly. */
+function seeded(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('the balance invariant (property, service level)', () => {
+  it('holds balance == sum of entries after 1,000 random movements', async () => {
+    const em = suite.orm.em.fork();
+    const user = await em.findOneOrFail(User, { email: ADMIN.email });
+    const actor = (await resolveActor(em, {
+      userId: user.id,
+      sessionVersion: user.sessionVersion,
+    })) as TActor;
+    const accounts = [ids.R1, ids.R2, ids.RU, ids.K1, ids.K2, ids.KX];
+    // Limits on some, so blocking flips on and off as the balances wander.
+    for (const [path, limit] of [
+      [`/resellers/${ids.R1}`, '3'],
+      [`/customers/${ids.K1}`, '0'],
+    ] as const) {
+      const { version } = (await admin.get(path)).body;
+      expect((await admin.patch(path, { version, creditLimit: limit })).status).toBe(200);
+    }
+    const rows = await em.execute<{ id: string; balance: string }[]>(
+      `select id, balance from account where id = any(?::uuid[])`,
+      [`{${accounts.join(',')}}`],
+    );
+    const expected = new Map(rows.map((row) => [row.id, new Money(row.balance)]));
+    const keys: { account: string; key: string; amount: string; reference: string }[] = [];
+    const random = seeded(1705);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+    const amount = () => (Math.floor(random() * 10_000_000) / 1_000_000 + 0.000001).toFixed(6);
+    let replays = 0;
+    let conflicts = 0;
+    for (let op = 0; op < 1_000; op += 1) {
+      const roll = random();
+      if (roll < 0.15 && keys.length) {
+        // A retry: the same key, the same body (counts nothing) or another (refused).
+        const seen = pick(keys);
+        const changed = random() < 0.3;
+        try {
+          const result = await recordMovement(em.fork(), actor, seen.account, {
+            kind: 'payment',
+            amount: changed ? amount() : seen.amount,
+            reference: seen.reference,
+            idempotencyKey: seen.key,
+          });
+          expect(result.replayed).toBe(true);
+          replays += 1;
+        } catch (error) {
+          expect(changed, String(error)).toBe(true);
+          expect((error as DomainError).code).toBe('idempotency_conflict');
+          conflicts += 1;
+        }
+        continue;
+      }
+      const account = pick(accounts);
+      const kind = pick<TLedgerKind>(['payment', 'credit_note', 'adjustment', 'usage']);
+      const magnitude = amount();
+      const signed =
+        kind === 'usage' || (kind === 'adjustment' && random() < 0.5) ? `-${magnitude}` : magnitude;
+      const key = kind === 'payment' ? `prop-${op}` : undefined;
+      await recordMovement(em.fork(), actor, account, {
+        kind,
+        amount: signed,
+        reference: `op ${op}`,
+        ...(key ? { idempotencyKey: key } : {}),
+      });
+      if (key) keys.push({ account, key, amount: signed, reference: `op ${op}` });
+      expected.set(account, expected.get(account)!.plus(signed));
+    }
+    expect(replays).toBeGreaterThan(0);
+    expect(conflicts).toBeGreaterThan(0);
+
+    const check = await em.execute<
+      { id: string; balance: string; total: string | null; other: string | null }[]
+    >(
+      `select a.id, a.balance,
+              (select sum(e.amount) from ledger_entry e
+                where e.account_id = a.id and e.currency = a.currency) as total,
+              (select sum(e.amount) from ledger_entry e
+                where e.account_id = a.id and e.currency <> a.currency) as other
+         from account a where a.kind <> 'carrier'`,
+    );
+    for (const row of check) {
+      expect(new Money(row.balance).toFixed(6), row.id).toBe(new Money(row.total ?? 0).toFixed(6));
+      // A converted account's old currency sums to nothing: it was closed out.
+      expect(new Money(row.other ?? 0).isZero(), row.id).toBe(true);
+      if (expected.has(row.id)) {
+        expect(new Money(row.balance).toFixed(6)).toBe(expected.get(row.id)!.toFixed(6));
+      }
+    }
+    // Each entry's balance-after is the running sum of its account's entries in its currency.
+    const broken = await em.execute<{ id: string }[]>(
+      `select id from (
+         select id, balance_after,
+                sum(amount) over (partition by account_id, currency order by id) as running
+           from ledger_entry) e
+        where e.balance_after <> e.running`,
+    );
+    expect(broken).toEqual([]);
+    // Blocked for credit is exactly "a limit and no credit left", whatever moved it.
+    const misjudged = await em.execute<{ id: string }[]>(
+      `select id from account
+        where credit_blocked <> (credit_limit is not null and balance + credit_limit <= 0)`,
+    );
+    expect(misjudged).toEqual([]);
+  });
+});
+
+describe('credit control', () => {
+  it('blocks an account whose credit is used up, and everything below it, live', async () => {
+    const reseller = await admin.post('/resellers', {
+      name: 'RB',
+      email: 'rb@l.test',
+      creditLimit: '10',
+    });
+    expect(reseller.status).toBe(201);
+    expect(reseller.body).toMatchObject({ creditLimit: '10.000000', creditBlock: null });
+    const rb = reseller.body.id as string;
+    // Prepaid (limit 0) with nothing paid yet: blocked from the start.
+    const prepaid = await admin.post('/customers', { name: 'KB', parentId: rb, creditLimit: '0' });
+    expect(prepaid.body.creditBlock).toBe('own');
+    const kb = prepaid.body.id as string;
+    const paid = await admin.post(`/accounts/${kb}/payments`, {
+      amount: '5',
+      idempotencyKey: 'kb-unblock-1',
+    });
+    expect(paid.body.balance).toMatchObject({ available: '5.000000', creditBlocked: false });
+    expect((await admin.get(`/customers/${kb}`)).body.creditBlock).toBeNull();
+
+    const socket: Socket = io(suite.server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: admin.cookie },
+    });
+    const received: TChangeEnvelope[] = [];
+    socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
+    await new Promise((resolve, reject) => {
+      socket.once('hello', resolve);
+      socket.once('connect_error', reject);
+    });
+    try {
+      // Usage beyond its limit (billing's kind; the service as billing will call it).
+      const em = suite.orm.em.fork();
+      const user = await em.findOneOrFail(User, { email: ADMIN.email });
+      const actor = (await resolveActor(em, {
+        userId: user.id,
+        sessionVersion: user.sessionVersion,
+      })) as TActor;
+      await recordMovement(em, actor, rb, { kind: 'usage', amount: '-12.5' });
+      await until(
+        () => received.some((e) => e.id === rb && e.summary?.refetch?.includes('customers')),
+        'the reseller’s block with its cascade',
+      );
+      expect((await admin.get(`/resellers/${rb}`)).body.creditBlock).toBe('own');
+      expect((await admin.get(`/customers/${kb}`)).body.creditBlock).toBe('above');
+      const listed = (await admin.get(`/customers?parentId=${rb}`)).body.items;
+      expect(listed[0].creditBlock).toBe('above');
+      expect((await admin.get(`/accounts/${rb}/balance`)).body).toMatchObject({
+        balance: '-12.500000',
+        available: '-2.500000',
+        creditBlocked: true,
+      });
+
+      received.length = 0;
+      await admin.post(`/accounts/${rb}/payments`, { amount: '3', idempotencyKey: 'rb-unblock-1' });
+      await until(
+        () => received.some((e) => e.id === rb && e.summary?.refetch?.includes('customers')),
+        'the reseller’s unblock with its cascade',
+      );
+      expect((await admin.get(`/resellers/${rb}`)).body.creditBlock).toBeNull();
+      expect((await admin.get(`/customers/${kb}`)).body.creditBlock).toBeNull();
+
+      // A lower limit blocks it in the same edit.
+      const current = (await admin.get(`/resellers/${rb}`)).body;
+      const lowered = await admin.patch(`/resellers/${rb}`, {
+        version: current.version,
+        creditLimit: '9.5',
+      });
+      expect(lowered.body.creditBlock).toBe('own');
+      expect((await admin.get(`/customers/${kb}`)).body.creditBlock).toBe('above');
+    } finally {
+      socket.disconnect();
+    }
+  });
+});
