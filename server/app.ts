@@ -18,6 +18,7 @@ import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
 import { createSocketServer, type TPanelServer as TSocketServer } from './socket';
 import { attachRedisAdapter } from './redis-adapter';
 import { FanOut } from './fan-out';
+import { RevisionTimer } from '@/lib/server/services/rates/apply-revisions';
 import { observeRequest, serveOps } from './observability';
 import { bodyLimitFor, payloadTooLarge } from '@/lib/server/api/body-limit';
 import { answerApiRouteError } from '@/lib/server/api/routes';
@@ -148,6 +149,8 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
   const fanOut = new FanOut(io, database.orm, database.url, { pollMs: env.LIVE_POLL_MS });
   live.fanOut = fanOut;
   await fanOut.start();
+  const revisionTimer = new RevisionTimer(database.orm);
+  revisionTimer.start();
   const closeRedis = config.redisUrl ? await attachRedisAdapter(io, config.redisUrl) : undefined;
   const metrics = getMetrics();
   metrics.sources.sockets = () => io.engine.clientsCount;
@@ -185,6 +188,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
       state.stopping = true;
       // Stop accepting, close every socket, then let in-flight requests finish.
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await revisionTimer.stop();
       await fanOut.stop();
       await io.close();
       httpServer.closeIdleConnections();
