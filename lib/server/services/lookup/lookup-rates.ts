@@ -177,7 +177,7 @@ export function lookupStatement(
               coalesce((select array_agg(ca.account_id::text) from card_assignment ca where ca.card_id = c.id),
                        '{}'::text[]) as holders
          from chain join card c on c.id = chain.id join account o on o.id = c.owner_id),
-     matches as (${query.at ? MATCHES_AT : MATCHES_NOW}),
+     matches as (${query.at ? MATCHES_AT : MATCHES_NOW})
      select exists (select 1 from target) as found,
             exists (select 1 from chosen) as chosen,
             (select count(*) from starts)::int as starts,
