@@ -5,7 +5,9 @@ import { useLiveRecord, usePagedList } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TCardAbilities } from '@/lib/shared/ui-abilities';
+import type { ReactNode } from 'react';
 import { CardDetail } from '@/components/cards/card-detail';
+import { CardRevisions } from '@/components/cards/card-revisions';
 import { RecordTitle } from './record-parts';
 
 /**
@@ -17,10 +19,15 @@ export function CardRecord({
   initial,
   accountId,
   can,
+  tab = 'overview',
+  tabs,
 }: {
   initial: TCardDto;
   accountId: string;
   can: TCardAbilities;
+  /** The section in the URL (`?tab=revisions`), and its links, rendered by the page. */
+  tab?: string;
+  tabs?: ReactNode;
 }) {
   const router = useRouter();
   const record = useLiveRecord<TCardDto>('cards', initial);
@@ -44,13 +51,18 @@ export function CardRecord({
         topic={`cards:${card.id}`}
         gone={Boolean(record.error)}
       />
-      <CardDetail
-        card={card}
-        accountId={accountId}
-        can={can}
-        cards={cards.data ?? []}
-        onClose={() => router.push('/cards')}
-      />
+      {tabs}
+      {tab === 'revisions' ? (
+        <CardRevisions card={card} can={can} />
+      ) : (
+        <CardDetail
+          card={card}
+          accountId={accountId}
+          can={can}
+          cards={cards.data ?? []}
+          onClose={() => router.push('/cards')}
+        />
+      )}
     </div>
   );
 }
