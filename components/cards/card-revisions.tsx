@@ -14,7 +14,7 @@ import {
   type TRevisionDto,
 } from '@/lib/shared/schemas/revisions';
 import type { TCardAbilities } from '@/lib/shared/ui-abilities';
-import { Button, ListState, SelectField } from '@/components/ui/field';
+import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { RelativeTime } from '@/components/ui/relative-time';
@@ -165,21 +165,14 @@ export function CardRevisions({ card, can }: { card: TCardDto; can: TCardAbiliti
         {writable ? (
           <div className="space-y-6">
             <ScheduleImport cardId={card.id} />
-            <div>
-              <label
-                htmlFor="rollback-live-at"
-                className="block text-sm font-medium text-slate-700"
-              >
-                A roll back goes live at (empty: now)
-              </label>
-              <input
-                id="rollback-live-at"
-                type="datetime-local"
-                value={rollbackAt}
-                onChange={(event) => setRollbackAt(event.target.value)}
-                className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
-              />
-            </div>
+            <TextField
+              id="rollback-live-at"
+              label="A roll back goes live at (empty: now)"
+              name="rollbackAt"
+              type="datetime-local"
+              value={rollbackAt}
+              onChange={(event) => setRollbackAt(event.target.value)}
+            />
           </div>
         ) : null}
       </div>
@@ -338,17 +331,12 @@ function ScheduleImport({ cardId }: { cardId: string }) {
         <option value="replace">Replace every rate</option>
         <option value="merge">Merge (add and update)</option>
       </SelectField>
-      <div>
-        <label htmlFor="revision-live-at" className="block text-sm font-medium text-slate-700">
-          Goes live at (empty: now)
-        </label>
-        <input
-          id="revision-live-at"
-          name="liveAt"
-          type="datetime-local"
-          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
-        />
-      </div>
+      <TextField
+        id="revision-live-at"
+        label="Goes live at (empty: now)"
+        name="liveAt"
+        type="datetime-local"
+      />
       <Button type="submit" disabled={pending}>
         {pending ? 'Scheduling…' : 'Schedule'}
       </Button>

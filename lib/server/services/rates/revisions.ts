@@ -119,6 +119,12 @@ export async function recordRevision(
   cardId: string,
   plan: TRevisionPlan,
 ): Promise<TRecordedRevision> {
+  if (plan.liveAt) {
+    // The transaction's clock, as the database's own check reads it: a date that passed
+    // while a large file streamed in is refused here with the field named.
+    const [clock] = await tx.execute<{ now: Date }[]>('select now() as now');
+    if (plan.liveAt < new Date(clock!.now)) throw invalidInput({ liveAt: 'is in the past' });
+  }
   const latest = await latestRevision(tx, cardId);
   if (latest && !latest.applied_at) {
     const pending = new Date(latest.live_at);
