@@ -158,8 +158,9 @@ export function CardRevisions({ card, can }: { card: TCardDto; can: TCardAbiliti
           </ListState>
           <FormMessage message={failure} />
           {dialog}
-          {shown !== null ? (
-            <RevisionDiff cardId={card.id} number={shown} currency={card.currency} />
+          {/* A revision cancelled meanwhile has no rows to show. */}
+          {items.some((revision) => revision.number === shown && revision.state !== 'cancelled') ? (
+            <RevisionDiff cardId={card.id} number={shown!} currency={card.currency} />
           ) : null}
         </div>
         {writable ? (

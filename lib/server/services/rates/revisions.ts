@@ -153,6 +153,14 @@ export async function recordRevision(
       });
     }
   }
+  // Every join below is two whole sets: hashed, never row by row. Statistics cannot be
+  // trusted for that — a temporary table is never analysed by autovacuum, and history
+  // just written is not analysed yet — and a nested loop over 100k × 100k rows on a
+  // misestimate took minutes. Restored after the last of them.
+  await tx.execute('analyze rev_set');
+  const [planner] = await tx.execute<{ was: string }[]>(
+    `select current_setting('enable_nestloop') as was, set_config('enable_nestloop', 'off', true)`,
+  );
   const [counted] = await tx.execute<Record<keyof TRevisionCounts | 'rows' | 'losing', string>[]>(
     `select count(*) filter (where h.prefix is null) as added,
             count(*) filter (where s.prefix is null) as removed,
@@ -240,6 +248,7 @@ export async function recordRevision(
       order by s.prefix`,
     [number, cardId],
   );
+  await tx.execute(`select set_config('enable_nestloop', ?, true)`, [planner!.was]);
   if (live) await replaceLiveSet(tx, cardId, { from: 'rev_set' });
   return {
     id: String(inserted!.id),
