@@ -20,7 +20,7 @@ export class Migration20261205100000 extends Migration {
     this.addSql(
       `create table "rate_revision" (
          "id" bigserial primary key,
-         "card_id" uuid not null references "card" ("id") on delete cascade,
+         "card_id" uuid not null references "card" ("id") on update cascade on delete cascade,
          "number" int not null,
          "live_at" timestamptz not null,
          "created_at" timestamptz not null default now(),
@@ -47,7 +47,9 @@ export class Migration20261205100000 extends Migration {
     this.addSql(
       `create index "rate_revision_parent" on "rate_revision" ("parent_revision_id") where parent_revision_id is not null;`,
     );
-    // No surrogate key and one index: at 100k rows a revision, every byte a row counts.
+    // No surrogate key: at 100k rows a revision, every byte a row counts. Three indexes:
+    // prefixes (a lookup at an instant), and the rows a revision opened and closed (its
+    // diff, and the writer's close of the open set), each a range of one card.
     this.addSql(
       `create table "rate_history" (
          "card_id" uuid not null,
@@ -68,6 +70,8 @@ export class Migration20261205100000 extends Migration {
     this.addSql(
       `create index "rate_history_card_prefix" on "rate_history" ("card_id", "prefix", "from_rev");`,
     );
+    this.addSql(`create index "rate_history_opened" on "rate_history" ("card_id", "from_rev");`);
+    this.addSql(`create index "rate_history_closed" on "rate_history" ("card_id", "to_rev");`);
     // Every card's current set becomes its revision 1, live since the card was created
     // (nothing older is known).
     this.addSql(
@@ -121,8 +125,10 @@ export class Migration20261205100000 extends Migration {
        begin
          if tg_op = 'TRUNCATE' then
            truncate rate_history;
-         else
+         elsif tg_op = 'DELETE' then
            delete from rate_history where card_id = old.id;
+         else
+           update rate_history set card_id = new.id where card_id = old.id;
          end if;
          return null;
        end $$;`,
@@ -131,12 +137,16 @@ export class Migration20261205100000 extends Migration {
       `create trigger "card_history_delete" after delete on "card" for each row execute function card_history_cascade();`,
     );
     this.addSql(
+      `create trigger "card_history_move" after update of id on "card" for each row when (old.id is distinct from new.id) execute function card_history_cascade();`,
+    );
+    this.addSql(
       `create trigger "card_history_truncate" after truncate on "card" for each statement execute function card_history_cascade();`,
     );
   }
 
   override async down(): Promise<void> {
     this.addSql(`drop trigger "card_history_truncate" on "card";`);
+    this.addSql(`drop trigger "card_history_move" on "card";`);
     this.addSql(`drop trigger "card_history_delete" on "card";`);
     this.addSql(`drop function card_history_cascade();`);
     this.addSql(`drop table "rate_history";`);
