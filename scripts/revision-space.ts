@@ -76,7 +76,7 @@ async function main() {
     );
   } finally {
     await orm.close(true);
-    await admin.query(`drop database ${name} with (force)`);
+    if (!process.env.KEEP_DATABASE) await admin.query(`drop database ${name} with (force)`);
     await admin.end();
   }
 }

@@ -5,7 +5,7 @@ import { useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useApiMutation } from '@/lib/client/use-resource';
-import type { TCardDto } from '@/lib/shared/schemas/cards';
+import type { TCardDto, TCardOwnerDto } from '@/lib/shared/schemas/cards';
 import type { TPage } from '@/lib/shared/schemas/common';
 import {
   REVISION_CHANGES,
@@ -163,21 +163,76 @@ export function CardRevisions({ card, can }: { card: TCardDto; can: TCardAbiliti
             <RevisionDiff cardId={card.id} number={shown!} currency={card.currency} />
           ) : null}
         </div>
-        {writable ? (
+        {writable || (card.relation === 'owner' && can.update) ? (
           <div className="space-y-6">
-            <ScheduleImport cardId={card.id} />
-            <TextField
-              id="rollback-live-at"
-              label="A roll back goes live at (empty: now)"
-              name="rollbackAt"
-              type="datetime-local"
-              value={rollbackAt}
-              onChange={(event) => setRollbackAt(event.target.value)}
-            />
+            {card.relation === 'owner' && can.update ? <NoticeForm card={card} /> : null}
+            {writable ? <ScheduleImport cardId={card.id} /> : null}
+            {writable ? (
+              <TextField
+                id="rollback-live-at"
+                label="A roll back goes live at (empty: now)"
+                name="rollbackAt"
+                type="datetime-local"
+                value={rollbackAt}
+                onChange={(event) => setRollbackAt(event.target.value)}
+              />
+            ) : null}
           </div>
         ) : null}
       </div>
     </PanelSection>
+  );
+}
+
+/** The notice a revision raising any rate must give; increases with less are refused. */
+function NoticeForm({ card }: { card: TCardOwnerDto }) {
+  const [hours, setHours] = useState(
+    card.minNoticeHours === null ? '' : String(card.minNoticeHours),
+  );
+  const [message, setMessage] = useState<string | null>(null);
+  const save = useApiMutation<{ version: number; minNoticeHours: number | null }, TCardOwnerDto>(
+    'PATCH',
+    `/cards/${card.id}`,
+    [queryKeys.one('cards', card.id)],
+    {
+      success: (saved) =>
+        saved.minNoticeHours === null
+          ? 'No notice required for increases.'
+          : `Increases need ${saved.minNoticeHours} hours' notice.`,
+    },
+  );
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setMessage(null);
+    const value = hours.trim();
+    if (value !== '' && !/^\d{1,4}$/.test(value)) {
+      setMessage('Minimum notice must be a whole number of hours.');
+      return;
+    }
+    try {
+      await save.mutateAsync({
+        version: card.version,
+        minNoticeHours: value === '' ? null : Number(value),
+      });
+    } catch (error) {
+      setMessage((error as Error).message);
+    }
+  }
+  return (
+    <form onSubmit={onSubmit} className="space-y-3" aria-label="Minimum notice" noValidate>
+      <TextField
+        id="min-notice-hours"
+        label="Minimum notice of increases (hours; empty: none)"
+        name="minNoticeHours"
+        inputMode="numeric"
+        value={hours}
+        onChange={(event) => setHours(event.target.value)}
+      />
+      <FormMessage message={message} />
+      <Button type="submit" disabled={save.isPending}>
+        Save notice
+      </Button>
+    </form>
   );
 }
 
