@@ -157,7 +157,7 @@ export async function benchRates(
     do {
       const page: { body: { nextCursor: string | null } } = await call(
         'GET',
-        `/cards/${card.id}/revisions/${revision.number}/diff?limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        `/cards/${card.id}/revisions/${revision.number}/diff?limit=5000${cursor ? `&cursor=${cursor}` : ''}`,
       );
       cursor = page.body.nextCursor;
     } while (cursor);

@@ -179,6 +179,9 @@ describe('rate revisions', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toHaveProperty('change');
     expect((await admin.get(`/cards/${card.P}/revisions/9/diff`)).status).toBe(404);
+    const huge = await admin.get(`/cards/${card.P}/revisions/2/diff?limit=5001`);
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.fields).toHaveProperty('limit');
   });
 
   it('prices at an instant with the revisions live then, at every level', async () => {

@@ -76,6 +76,13 @@ export const ZRevisionParams = z.object({
 export const ZRevisionListQuery = ZPageQuery;
 
 export const ZRevisionDiffQuery = ZPageQuery.extend({
+  /** Up to 5000 rows a page: a diff is often read whole (a carrier's weekly deck changes thousands). */
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1, 'must be 1 to 5000')
+    .max(5000, 'must be 1 to 5000')
+    .default(50),
   /** One kind of change; absent: every row that differs (all but `unchanged`). */
   change: z.enum(REVISION_CHANGES, `must be one of ${REVISION_CHANGES.join(', ')}`).optional(),
 });
