@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { RevisionTimer } from '@/lib/server/services/rates/apply-revisions';
 
 /**
  * Rate-card revisions (issue 16 §2) over the real API, sockets and PostgreSQL: a set
@@ -51,9 +52,9 @@ async function listen(client: TApiClient) {
   return { socket, received };
 }
 
-async function until(check: () => boolean, what: string) {
+async function until(check: () => boolean, what: string, checkAsync?: () => Promise<boolean>) {
   const deadline = Date.now() + 10_000;
-  while (!check()) {
+  while (!(checkAsync ? await checkAsync() : check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -361,6 +362,39 @@ describe('rate revisions', () => {
     // Decreases need no notice.
     const down = [{ ...FIRST[0]!, rate: '0.0100' }, ...FIRST.slice(1)];
     expect((await admin.put(`/cards/${card.P}/rates`, { rates: down })).status).toBe(200);
+  });
+
+  it('applies at start a revision that came due while no server ran', async () => {
+    const liveAt = inHours(72);
+    const put = await admin.put(`/cards/${card.P}/rates`, { rates: FIRST, liveAt });
+    expect(put.status).toBe(200);
+    const number = put.body.revision.number as number;
+    // The panel was down past its date: moved into the past behind the trigger's back.
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute(`set local session_replication_role = replica`);
+      await tx.execute(
+        `update rate_revision set live_at = now() - interval '1 minute'
+          where card_id in (?, ?) and live_at = ?`,
+        [card.P, card.D, liveAt],
+      );
+    });
+    // A process starting now (the server's own timer sleeps until its next poll).
+    const starting = new RevisionTimer(suite.orm);
+    starting.start();
+    try {
+      await until(
+        () => false,
+        'never',
+        async () => {
+          const states = await revisions(card.P);
+          return states.find((row) => row.number === number)?.state === 'live';
+        },
+      );
+    } finally {
+      await starting.stop();
+    }
+    expect(await rates(card.P)).toMatchObject({ '44': '0.0200', '441': '0.0400' });
+    expect((await revisions(card.D))[0]).toMatchObject({ state: 'live' });
   });
 
   it('is read and written only as the card’s rates are: outsiders get 404', async () => {
