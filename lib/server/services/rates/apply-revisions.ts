@@ -10,21 +10,19 @@ import { replaceLiveSet } from './revisions';
  * copied from history into `rate`, the live set, through `mutate`, so panels get
  * `cards.rates_changed` as for any write. Derived cards' revisions were computed (and
  * margin-checked) when they were scheduled; they go live in the same transaction as
- * their parents', parents first. Several processes may run this at once: each takes the
- * due revisions it can lock and skips the others'.
+ * their parents', parents first. Several processes may run this at once: the cards'
+ * locks queue them, and the later one finds nothing left due.
  * Answers how many cards changed.
  */
 export async function applyDueRevisions(em: EntityManager): Promise<number> {
   return mutate(em, null, async (tx, record) => {
-    const due = await tx.execute<{ id: string; card_id: string; number: number }[]>(
-      `select id, card_id, number from rate_revision
-        where applied_at is null and cancelled_at is null and live_at <= now()
-        order by card_id, number
-        for update skip locked`,
+    const candidates = await tx.execute<{ card_id: string }[]>(
+      `select distinct card_id from rate_revision
+        where applied_at is null and cancelled_at is null and live_at <= now()`,
     );
-    if (!due.length) return 0;
-    const cardIds = [...new Set(due.map((row) => row.card_id))];
-    // Parents before children, the order every rate writer locks cards in.
+    if (!candidates.length) return 0;
+    // Cards first, parents before children — the order every rate writer and a cancel
+    // lock in (card, then its revisions), so this never waits on them in a cycle.
     const ordered = await tx.execute<{ id: string; owner_path: string }[]>(
       `with recursive up as (
          select id as start, parent_id, 0 as depth from card where id = any(?::uuid[])
@@ -35,10 +33,22 @@ export async function applyDueRevisions(em: EntityManager): Promise<number> {
          join card c on c.id = d.start join account o on o.id = c.owner_id
         order by d.depth, c.id
           for update of c`,
-      [`{${cardIds.join(',')}}`],
+      [`{${candidates.map((row) => row.card_id).join(',')}}`],
     );
+    // Read again under the cards' locks: another process may have applied them, or a
+    // cancel withdrawn one, while this waited.
+    const due = await tx.execute<{ id: string; card_id: string; number: number }[]>(
+      `select id, card_id, number from rate_revision
+        where card_id = any(?::uuid[]) and applied_at is null and cancelled_at is null
+          and live_at <= now()
+        order by card_id, number`,
+      [`{${ordered.map((row) => row.id).join(',')}}`],
+    );
+    let applied = 0;
     for (const { id, owner_path } of ordered) {
       const mine = due.filter((row) => row.card_id === id);
+      if (!mine.length) continue;
+      applied++;
       const number = Math.max(...mine.map((row) => row.number));
       await replaceLiveSet(tx, id, { from: 'history', number });
       await tx.execute('update rate_revision set applied_at = now() where id = any(?::bigint[])', [
@@ -47,7 +57,7 @@ export async function applyDueRevisions(em: EntityManager): Promise<number> {
       const card = await tx.findOneOrFail(Card, { id }, { populate: ['owner'] });
       await recordRevisionApplied(tx, card, owner_path, record);
     }
-    return ordered.length;
+    return applied;
   });
 }
 

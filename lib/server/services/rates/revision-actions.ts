@@ -82,7 +82,8 @@ export async function cancelRevision(
 ): Promise<void> {
   await mutate(em, actor, async (tx, record) => {
     const { card } = await findCardForRateWrite(tx, actor, unverifiedCardId);
-    // Locked: the revision timer skips it, or has applied it and this sees so.
+    // The card is locked (the revision timer takes it before its revisions): a revision
+    // the timer applied meanwhile reads as applied here.
     const [target] = await tx.execute<{ id: string }[]>(
       `select id from rate_revision where card_id = ? and number = ? for update`,
       [card.id, number],
