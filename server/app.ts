@@ -20,6 +20,7 @@ import { attachRedisAdapter } from './redis-adapter';
 import { FanOut } from './fan-out';
 import { mailSettingsOf } from '@/lib/server/services/notifications/mail-settings';
 import { OutboxWorker } from '@/lib/server/services/notifications/outbox-worker';
+import { RevisionTimer } from '@/lib/server/services/rates/apply-revisions';
 import { observeRequest, serveOps } from './observability';
 import { bodyLimitFor, payloadTooLarge } from '@/lib/server/api/body-limit';
 import { answerApiRouteError } from '@/lib/server/api/routes';
@@ -157,6 +158,8 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     : undefined;
   outbox?.start();
   if (!mail) log('mail delivery off (no SMTP_URL or SMTP_HOST): the outbox keeps mail pending');
+  const revisionTimer = new RevisionTimer(database.orm);
+  revisionTimer.start();
   const closeRedis = config.redisUrl ? await attachRedisAdapter(io, config.redisUrl) : undefined;
   const metrics = getMetrics();
   metrics.sources.sockets = () => io.engine.clientsCount;
@@ -194,6 +197,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
       state.stopping = true;
       // Stop accepting, close every socket, then let in-flight requests finish.
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await revisionTimer.stop();
       await fanOut.stop();
       await outbox?.stop();
       await io.close();

@@ -1,25 +1,33 @@
 'use client';
 
+import type { ReactNode } from 'react';
 import { useRouter } from 'next/navigation';
 import { useLiveRecord } from '@/lib/client/use-resource';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TCardAbilities } from '@/lib/shared/ui-abilities';
 import { CardDetail } from '@/components/cards/card-detail';
+import { CardRevisions } from '@/components/cards/card-revisions';
 import { RecordTitle } from './record-parts';
 
 /**
  * A card's page: the live card and everything the cards page showed in-page for it —
  * rates, import and export, derive, assignments, the margin report — as the viewer's
- * relation to the card allows (components/cards/card-detail.tsx).
+ * relation to the card allows (components/cards/card-detail.tsx); its revisions on their
+ * own tab.
  */
 export function CardRecord({
   initial,
   accountId,
   can,
+  tab = 'overview',
+  tabs,
 }: {
   initial: TCardDto;
   accountId: string;
   can: TCardAbilities;
+  /** The section in the URL (`?tab=revisions`), and its links, rendered by the page. */
+  tab?: string;
+  tabs?: ReactNode;
 }) {
   const router = useRouter();
   const record = useLiveRecord<TCardDto>('cards', initial);
@@ -42,12 +50,17 @@ export function CardRecord({
         topic={`cards:${card.id}`}
         gone={Boolean(record.error)}
       />
-      <CardDetail
-        card={card}
-        accountId={accountId}
-        can={can}
-        onClose={() => router.push('/cards')}
-      />
+      {tabs}
+      {tab === 'revisions' ? (
+        <CardRevisions card={card} can={can} />
+      ) : (
+        <CardDetail
+          card={card}
+          accountId={accountId}
+          can={can}
+          onClose={() => router.push('/cards')}
+        />
+      )}
     </div>
   );
 }

@@ -16,6 +16,8 @@ import { Money } from '@/components/ui/money';
  */
 export function TracePanel({ account }: { account: { id: string; name: string } }) {
   const [trace, setTrace] = useState<TLookup | null>(null);
+  // `datetime-local` in the viewer's zone; empty prices now (the live rates).
+  const [at, setAt] = useState('');
   // The lookup's own query schema checks the form; the trace stays until the next one.
   const form = useSchemaForm({
     schema: ZLookupQuery,
@@ -25,6 +27,7 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
     reads: true,
     submit: async ({ accountId, number, seconds }) => {
       const query = new URLSearchParams({ accountId, number, seconds: String(seconds) });
+      if (at) query.set('at', new Date(at).toISOString());
       try {
         setTrace(await apiFetch<TLookup>(`/rates/lookup?${query}`));
       } catch (error) {
@@ -79,6 +82,14 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
             {...form.register('seconds')}
             inputMode="numeric"
             error={form.fields.seconds}
+          />
+          <TextField
+            id="trace-at"
+            label="Priced at (empty: now)"
+            name="at"
+            type="datetime-local"
+            value={at}
+            onChange={(event) => setAt(event.target.value)}
           />
           <FormMessage message={form.message} />
           <Button type="submit" reads disabled={form.pending}>

@@ -137,7 +137,8 @@ const cardSentence: TSentence = (who, op, entry) => {
     case 'deleted':
       return `${who} deleted ${card}`;
     case 'updated': {
-      const event = summary.event as 'rates_changed' | 'margin_alert' | undefined;
+      const event = summary.event as
+        'rates_changed' | 'margin_alert' | 'revision_scheduled' | 'revision_cancelled' | undefined;
       switch (event) {
         case 'rates_changed': {
           const rows = Number(summary.rows ?? 0);
@@ -150,6 +151,12 @@ const cardSentence: TSentence = (who, op, entry) => {
           const count = Number(summary.count ?? 0);
           return `${count} row${count === 1 ? '' : 's'} of ${card} started losing money`;
         }
+        case 'revision_scheduled': {
+          const counts = (summary.counts ?? {}) as Record<string, number>;
+          return `${who} scheduled revision ${String(summary.number)} of ${card} for ${String(summary.liveAt)}: ${counts.increased ?? 0} up, ${counts.decreased ?? 0} down, ${counts.added ?? 0} new, ${counts.removed ?? 0} removed`;
+        }
+        case 'revision_cancelled':
+          return `${who} cancelled revision ${String(summary.number)} of ${card}`;
         case undefined:
           return `${who} updated ${card}${touched(entry)}`;
         default:

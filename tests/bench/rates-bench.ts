@@ -29,6 +29,28 @@ export interface TRatesFigures {
   /** Parse and validate the file in the bench's process: the import's reader, csv-parse. */
   csvOwnMs: number;
   csvLibraryMs: number;
+  /** A revision dated tomorrow (5% of rates changed), its derived card's with it (API). */
+  scheduleMs: number;
+  /** That revision's diff through the API: counts and every differing row, page by page. */
+  diffMs: number;
+  /** The floor: one FULL JOIN of the two revisions' rate sets, the differing rows. */
+  sqlDiffMs: number;
+  /** Lookups priced at the scheduled revision's date (`at=`, history at every level). */
+  lookupAtP50Ms: number;
+  lookupAtP99Ms: number;
+}
+
+/** The deck with every twentieth rate moved: next week's deck. */
+function changedDeck(csv: string): string {
+  return csv
+    .split('\n')
+    .map((line, index) => {
+      if (index === 0 || index % 20 !== 0 || !line) return line;
+      const cells = line.split(',');
+      cells[2] = (Number(cells[2]) + 0.0001).toFixed(4);
+      return cells.join(',');
+    })
+    .join('\n');
 }
 
 const ADMIN = { email: 'bench@carrier.test', password: 'bench-admin-password' };
@@ -120,6 +142,27 @@ export async function benchRates(
       'text/csv',
     );
 
+    // Next week's deck, scheduled for tomorrow: a revision, and the derived card's with it.
+    const liveAt = new Date(Date.now() + 86_400_000).toISOString();
+    const scheduled = await call(
+      'POST',
+      `/cards/${card.id}/rates/import?liveAt=${encodeURIComponent(liveAt)}`,
+      changedDeck(options.csv),
+      'text/csv',
+    );
+    const revision = scheduled.body.revision as { number: number; state: string };
+    if (revision.state !== 'scheduled') throw new Error(`revision ${revision.state}`);
+    const diffStarted = performance.now();
+    let cursor: string | null = null;
+    do {
+      const page: { body: { nextCursor: string | null } } = await call(
+        'GET',
+        `/cards/${card.id}/revisions/${revision.number}/diff?limit=5000${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    const diffMs = performance.now() - diffStarted;
+
     // Lookups through the API: a customer holding the derived card, a two-level chain.
     const customer = (await call('POST', '/customers', JSON.stringify({ name: 'Bench customer' })))
       .body;
@@ -175,6 +218,29 @@ export async function benchRates(
         await client.query(text, statement.params);
         statementTimes.push(performance.now() - started);
       }
+      const atTimes: number[] = [];
+      const at = encodeURIComponent(new Date(Date.parse(liveAt) + 1_000).toISOString());
+      for (const number of numbers) {
+        atTimes.push(
+          (await call('GET', `/rates/lookup?accountId=${customer.id}&number=${number}&at=${at}`))
+            .ms,
+        );
+      }
+      const diffSql = performance.now();
+      await client.query(
+        `select coalesce(a.prefix, b.prefix) as prefix, a.rate, b.rate
+           from (select * from rate_history where card_id = $1 and from_rev <= $2
+                    and (to_rev is null or to_rev > $2)) a
+           full join (select * from rate_history where card_id = $1 and from_rev <= $3
+                         and (to_rev is null or to_rev > $3)) b
+             on a.prefix = b.prefix
+            and coalesce(a.effective_from, '-infinity') = coalesce(b.effective_from, '-infinity')
+          where a.prefix is null or b.prefix is null or a.rate <> b.rate
+             or a.connection_fee <> b.connection_fee
+          order by 1`,
+        [card.id, revision.number, revision.number - 1],
+      );
+      const sqlDiffMs = performance.now() - diffSql;
       const { copyMs, sqlDeriveMs } = await baselines(client, db.kind, db.url, options.csv);
       const readers = await compareCsvReaders(options.csv);
       return {
@@ -193,6 +259,11 @@ export async function benchRates(
         sqlDeriveMs: sqlDeriveMs === null ? null : round(sqlDeriveMs),
         csvOwnMs: round(readers.ownMs),
         csvLibraryMs: round(readers.libraryMs),
+        scheduleMs: round(scheduled.ms),
+        diffMs: round(diffMs),
+        sqlDiffMs: round(sqlDiffMs),
+        lookupAtP50Ms: round(percentile(atTimes, 50)),
+        lookupAtP99Ms: round(percentile(atTimes, 99)),
       };
     } finally {
       await client.end();

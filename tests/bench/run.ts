@@ -259,6 +259,15 @@ async function main() {
       'ratio.lookup_p99': main!.sqlLookupP99Ms
         ? round(main!.lookupP99Ms / main!.sqlLookupP99Ms)
         : null,
+      // Issue 16: a 100k revision with one derived card against the first import (an
+      // empty card, no derived card); its diff through the API against one FULL JOIN.
+      'decks.schedule_ms': main!.scheduleMs,
+      'decks.diff_ms': main!.diffMs,
+      'decks.sql_diff_ms': main!.sqlDiffMs,
+      'ratio.schedule': round(main!.scheduleMs / main!.importMs),
+      'ratio.diff': round(main!.diffMs / main!.sqlDiffMs),
+      'lookup.at_p50_ms': main!.lookupAtP50Ms,
+      'lookup.at_p99_ms': main!.lookupAtP99Ms,
       'csv.own_ms': main!.csvOwnMs,
       'csv.csv_parse_ms': main!.csvLibraryMs,
       // What the library would add to the import, as a share of the import measured.
@@ -290,6 +299,16 @@ async function main() {
           ...results.map(
             (r) => `${show(r.statementLookupP50Ms)} / ${show(r.statementLookupP99Ms)}`,
           ),
+        ],
+        [
+          `schedule a ${rows}-row revision + derived (API)`,
+          ...results.map((r) => show(r.scheduleMs)),
+        ],
+        ['diff of two revisions, every page (API)', ...results.map((r) => show(r.diffMs))],
+        ['  baseline: one FULL JOIN', ...results.map((r) => show(r.sqlDiffMs))],
+        [
+          'lookup p50 / p99 with at= (API)',
+          ...results.map((r) => `${show(r.lookupAtP50Ms)} / ${show(r.lookupAtP99Ms)}`),
         ],
         [
           'CSV parse + validate, own reader (bench process)',

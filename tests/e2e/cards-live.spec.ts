@@ -192,6 +192,68 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await admin.screenshot({ path: 'test-results/price-trace.png', fullPage: true });
 });
 
+test('a revision scheduled for tomorrow shows as scheduled with its diff, and is cancelled', async ({
+  browser,
+  request,
+}) => {
+  const api = await adminApi(request);
+  const card = await api('POST', '/cards', {
+    name: 'E2E Revisions',
+    currency: 'EUR',
+    kind: 'provider',
+  });
+  await api('PUT', `/cards/${card.id}/rates`, {
+    rates: [
+      { prefix: '44', destination: 'United Kingdom', rate: '0.0200' },
+      { prefix: '33', destination: 'France', rate: '0.0150' },
+    ],
+  });
+  const admin = await adminSignedIn(browser);
+  await openRecord(admin, 'Provider cards', 'E2E Revisions');
+  await admin
+    .getByRole('navigation', { name: 'Card sections' })
+    .getByRole('link', { name: 'Revisions' })
+    .click();
+  await expect(admin.getByTestId('revision-1-state')).toHaveText('live');
+
+  const form = admin.getByRole('form', { name: 'Schedule a revision' });
+  await form.getByLabel(/^File/).setInputFiles({
+    name: 'deck.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('prefix,destination,rate\n44,United Kingdom,0.0250\n49,Germany,0.0300\n'),
+  });
+  const tomorrow = new Date(Date.now() + 24 * 3_600_000);
+  const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000)
+    .toISOString()
+    .slice(0, 16);
+  await form.getByLabel('Goes live at (empty: now)').fill(local);
+  await form.getByRole('button', { name: 'Schedule' }).click();
+  await expect(form.getByRole('status')).toContainText('Revision 2 goes live');
+  // The list under the card refetches live: revision 2 waits for its date.
+  await expect(admin.getByTestId('revision-2-state')).toHaveText('scheduled');
+  await expect(admin.getByTestId('revision-1-state')).toHaveText('live');
+
+  await admin.getByRole('button', { name: 'Diff of revision 2' }).click();
+  const diff = admin.getByRole('region', { name: 'Diff of revision 2' });
+  await expect(diff.getByTestId('diff-increased')).toHaveText('1 increased');
+  await expect(diff.getByTestId('diff-new')).toHaveText('1 new');
+  await expect(diff.getByTestId('diff-removed')).toHaveText('1 removed');
+  const rows = diff.getByRole('table', { name: 'Rows of revision 2' });
+  await expect(rows).toContainText('Increased');
+  await expect(rows).toContainText('0.0250');
+  await diff.getByLabel('Show').selectOption('removed');
+  await expect(rows).toContainText('France');
+  await expect(rows).not.toContainText('Germany');
+  await admin.screenshot({ path: 'test-results/card-revisions.png', fullPage: true });
+
+  await admin.getByRole('button', { name: 'Cancel revision 2' }).click();
+  await admin
+    .getByRole('alertdialog', { name: 'Cancel revision 2?' })
+    .getByRole('button', { name: 'Cancel revision' })
+    .click();
+  await expect(admin.getByTestId('revision-2-state')).toHaveText('cancelled');
+});
+
 test('the transfer wizard moves a customer with its new card after a summary', async ({
   browser,
   request,

@@ -266,6 +266,11 @@ const QUERY_NAMES = [
   'losing',
 ];
 
+/** A concrete path: `{id}` as given, a revision's `{n}` as revision 1 (every card has one). */
+function fill(path: string, id: string): string {
+  return path.replace('{id}', id).replace('{n}', '1');
+}
+
 /** Which own entity a path's `{id}` names (writes with a controlled body only). */
 function ownIdFor(path: string): string | undefined {
   const resource = path.split('/')[1];
@@ -366,7 +371,7 @@ function requestFor(path: string, method: string, input: TOperationInput): fc.Ar
       ),
     })
     .map(({ auth, id, ownTarget, query, controlText, body }) => {
-      const concrete = path.replace('{id}', id);
+      const concrete = fill(path, id);
       const request: TRequest = {
         method,
         path: `/api/v1${concrete}`,
@@ -389,13 +394,13 @@ function requestFor(path: string, method: string, input: TOperationInput): fc.Ar
         };
       }
       if (auth === 'admin' && hasId && Object.values(ids).includes(id)) {
-        request.path = `/api/v1${path.replace('{id}', '00000000-0000-4000-8000-000000000000')}`;
+        request.path = `/api/v1${fill(path, '00000000-0000-4000-8000-000000000000')}`;
       }
       // A controlled write by the admin to its own entity: only validation stands in the
       // way, and it must answer 400 (the 500 of issue 13 was a NUL reaching the database).
       const mine = ownIdFor(path);
       const toOwn = isControlled && auth === 'admin' && hasId && ownTarget && mine !== undefined;
-      if (toOwn) request.path = `/api/v1${path.replace('{id}', mine)}`;
+      if (toOwn) request.path = `/api/v1${fill(path, mine)}`;
       // The query may be bad too (400 `invalid_input` as well); a CSV's lines: `invalid_csv`.
       // A query too long for Node's header limit is refused before any of it (431).
       if (isControlled && validated && (!hasId || toOwn) && query.length < 4000) {
@@ -435,7 +440,7 @@ function unknownPath(paths: readonly string[]): fc.Arbitrary<string> {
     fc
       .tuple(fc.constantFrom(...paths), word, shortHostileId(), fc.boolean())
       .map(([path, extra, id, deeper]) => {
-        const concrete = path.replace('{id}', id);
+        const concrete = fill(path, id);
         return path.endsWith('{id}') && !deeper
           ? `${concrete}/${extra}`
           : `${concrete}/${extra}/${extra}`;
@@ -484,7 +489,7 @@ function routeErrorRequest(): fc.Arbitrary<TRequest> {
       .record({ target: fc.constantFrom(...unserved), id: shortHostileId(), auth, body })
       .map(({ target, id, auth, body }) => ({
         method: target.method,
-        path: `/api/v1${target.path.replace('{id}', id)}`,
+        path: `/api/v1${fill(target.path, id)}`,
         query: '',
         auth,
         body: target.method === 'GET' || target.method === 'DELETE' ? null : body,

@@ -288,6 +288,35 @@ describe('audience of a rate card', () => {
       expect(delivery.envelope.summary).not.toHaveProperty('audience');
   });
 
+  it('tells a holder a scheduled revision: what changes and when, never the margin', () => {
+    const counts = { added: 1, removed: 0, increased: 214, decreased: 3, changed: 0, unchanged: 9 };
+    const deliveries = audienceOf(
+      cardEntry({
+        summary: {
+          event: 'revision_scheduled',
+          cause: 'import',
+          number: 7,
+          liveAt: '2027-01-04T00:00:00.000Z',
+          rows: 12,
+          losing: 2,
+          counts,
+        },
+      }),
+    );
+    const owner = deliveries.find((d) => d.rooms.includes(roomFor('c', 'cards', true)))!;
+    expect(owner.envelope.type).toBe('cards.revision_scheduled');
+    expect(owner.envelope.summary).toMatchObject({ number: 7, losing: 2, counts });
+    const holder = deliveries.find((d) => d.rooms.includes(roomFor('r1', 'cards', true)))!;
+    expect(holder.envelope.type).toBe('cards.revision_scheduled');
+    expect(holder.envelope.summary).toEqual({
+      event: 'revision_scheduled',
+      number: 7,
+      liveAt: '2027-01-04T00:00:00.000Z',
+      rows: 12,
+      counts,
+    });
+  });
+
   it('sends a margin alert to the owner side only', () => {
     const deliveries = audienceOf(
       cardEntry({

@@ -10,6 +10,9 @@ describe('the route label of HTTP metrics', () => {
       '/api/v1/cards/{id}/rates/export',
     );
     expect(routeLabel('/api/v1/resellers')).toBe('/api/v1/resellers');
+    expect(
+      routeLabel('/api/v1/cards/0f8fad5b-d9cb-469f-a165-70867728950e/revisions/12/diff?limit=5'),
+    ).toBe('/api/v1/cards/{id}/revisions/{n}/diff');
     // Catch-up was `other` before the registry named every route.
     expect(routeLabel('/api/v1/events?since=12')).toBe('/api/v1/events');
     expect(routeLabel('/api/v1/openapi.json')).toBe('/api/v1/openapi.json');

@@ -62,6 +62,14 @@ import {
   ZNotificationsRead,
   ZNotificationsReadResult,
 } from '@/lib/shared/schemas/notifications';
+import {
+  ZRevisionDiff,
+  ZRevisionDiffQuery,
+  ZRevisionDto,
+  ZRevisionListQuery,
+  ZRevisionParams,
+  ZRollbackBody,
+} from '@/lib/shared/schemas/revisions';
 import { ZTokenCreate, ZTokenDto, ZTokenIssued } from '@/lib/shared/schemas/tokens';
 import {
   ZPasswordChange,
@@ -445,6 +453,49 @@ export const API_REGISTRY = {
       responses: { 200: ZRatesImported },
     },
   },
+  '/cards/{id}/revisions': {
+    GET: {
+      summary:
+        'The card’s rate revisions, newest first: live, scheduled (with the date it goes live), superseded or cancelled',
+      grant: 'rates:read',
+      params: ZIdParams,
+      query: ZRevisionListQuery,
+      responses: { 200: ZPageOf(ZRevisionDto) },
+    },
+  },
+  '/cards/{id}/revisions/{n}': {
+    DELETE: {
+      summary:
+        'Cancel a scheduled revision (the latest one; derived cards’ revisions from it go too)',
+      grant: 'rates:update',
+      params: ZRevisionParams,
+      responses: { 204: null },
+      errors: { 409: 'Not scheduled, or a later revision follows it' },
+    },
+  },
+  '/cards/{id}/revisions/{n}/diff': {
+    GET: {
+      summary:
+        'A revision against the one before it: counts, and the rows (paged) that are new, removed, increased, decreased, changed or unchanged',
+      grant: 'rates:read',
+      params: ZRevisionParams,
+      query: ZRevisionDiffQuery,
+      responses: { 200: ZRevisionDiff },
+    },
+  },
+  '/cards/{id}/revisions/{n}/rollback': {
+    POST: {
+      summary:
+        'Schedule a copy of revision n as a new revision, live now or at `liveAt` (history is never rewritten)',
+      grant: 'rates:update',
+      params: ZRevisionParams,
+      body: ZRollbackBody,
+      responses: { 200: ZRevisionDto },
+      errors: {
+        409: 'A revision is scheduled later than liveAt, or too little notice of increases',
+      },
+    },
+  },
   '/cards/{id}/rates/export': {
     GET: {
       summary: 'The rates as CSV, formula-like cells neutralized',
@@ -569,20 +620,19 @@ export function errorStatuses(op: TOperation): Record<number, string> {
   return { ...COMMON_ERRORS, ...throttled, ...op.errors };
 }
 
-/** Literal segments win over `{id}`: fewer parameters first. */
+const isParam = (segment: string) => segment.startsWith('{');
+
+/** Literal segments win over `{id}` (or `{n}`): fewer parameters first. */
 const ROUTES_BY_SPECIFICITY = (Object.keys(API_REGISTRY) as TApiPath[])
   .map((path) => ({ path, segments: path.split('/').slice(1) }))
-  .sort(
-    (a, b) =>
-      a.segments.filter((s) => s === '{id}').length - b.segments.filter((s) => s === '{id}').length,
-  );
+  .sort((a, b) => a.segments.filter(isParam).length - b.segments.filter(isParam).length);
 
 /** The path of the table that serves these (decoded) segments below /api/v1, or null. */
 export function matchRoute(segments: readonly string[]): TApiPath | null {
   const match = ROUTES_BY_SPECIFICITY.find(
     (route) =>
       route.segments.length === segments.length &&
-      route.segments.every((part, index) => part === '{id}' || part === segments[index]),
+      route.segments.every((part, index) => isParam(part) || part === segments[index]),
   );
   return match?.path ?? null;
 }

@@ -267,10 +267,16 @@ function refetchDeliveries(entry: TLogEntry, resource: TLiveResource): TDelivery
   );
 }
 
-/** A card's named event (`cards.rates_changed`, `cards.margin_alert`) instead of `updated`. */
+/** A card's named events (`cards.rates_changed`, `cards.margin_alert`, revisions) instead of `updated`. */
+const NAMED_CARD_EVENTS = new Set([
+  'rates_changed',
+  'margin_alert',
+  'revision_scheduled',
+  'revision_cancelled',
+]);
 function namedEvent(entry: TLogEntry): string | null {
   const event = entry.summary?.event;
-  return entry.op === 'updated' && (event === 'rates_changed' || event === 'margin_alert')
+  return entry.op === 'updated' && typeof event === 'string' && NAMED_CARD_EVENTS.has(event)
     ? event
     : null;
 }
@@ -291,7 +297,21 @@ function cardHolderDeliveries(entry: TLogEntry): TDelivery[] {
   if (event === 'margin_alert') return [];
   const holders = hintsOf(entry).holders ?? [];
   const data = entry.after ? assignedView(entry.after as unknown as TCardOwnerDto) : null;
-  const summary = event === 'rates_changed' ? { event, rows: entry.summary?.rows } : undefined;
+  // A holder is told what changes in its buy price and when, never the margin.
+  const summary =
+    event === 'rates_changed'
+      ? { event, rows: entry.summary?.rows }
+      : event === 'revision_scheduled'
+        ? {
+            event,
+            number: entry.summary?.number,
+            liveAt: entry.summary?.liveAt,
+            rows: entry.summary?.rows,
+            counts: entry.summary?.counts,
+          }
+        : event === 'revision_cancelled'
+          ? { event, number: entry.summary?.number, liveAt: entry.summary?.liveAt }
+          : undefined;
   return holders.map((holder) => ({
     rooms: [roomFor(holder, 'cards', true), roomFor(holder, 'cards', false)],
     envelope: {

@@ -29,6 +29,9 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
       silent: true,
     },
     discovery: { warnWhenNoEntities: true },
+    // Written and read only by set-based SQL (lib/server/services/rates/revisions.ts);
+    // `rate_history` has no key to give an entity, on purpose (Migration20261205100000).
+    schemaGenerator: { skipTables: ['rate_revision', 'rate_history'] },
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
     debug: false,

@@ -4,6 +4,7 @@ import type { TChange } from '@/lib/server/live/change-log';
 import { cardChange, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { assignmentChange } from '@/lib/server/services/assignments/assignment-store';
 import { rederive, refreshCounts, writeRateRows } from '@/lib/server/services/rates/rate-sets';
+import { liveNow } from '@/lib/server/services/rates/revisions';
 import { ZRateInput } from '@/lib/shared/schemas/rates';
 
 /** A small upstream price list: a few destinations, the usual billing structures. */
@@ -49,13 +50,13 @@ export async function addDemoCards(
     });
   const upstream = card('Upstream Wholesale', 'provider', null);
   await tx.flush();
-  await writeRateRows(tx, upstream.id, DEMO_RATES, 'replace');
+  await writeRateRows(tx, upstream.id, DEMO_RATES, 'replace', liveNow('put'));
   await refreshCounts(tx, upstream);
   record(cardChange(upstream, carrier.path, 'created', null, toCardOwnerDto(upstream), []));
 
   const retail = card('Carrier Retail', 'customer', upstream);
   await tx.flush();
-  await rederive(tx, retail.id);
+  await rederive(tx, retail.id, { plan: liveNow('parent') });
   await refreshCounts(tx, retail);
   const retailDto = toCardOwnerDto(retail);
   record(cardChange(retail, carrier.path, 'created', null, retailDto, []));

@@ -17,7 +17,13 @@ export const CARD_KINDS = ['provider', 'customer'] as const;
 export const Card = defineEntity({
   name: 'Card',
   tableName: 'card',
-  checks: [{ name: 'card_decimals_check', expression: '((decimals >= 4) AND (decimals <= 6))' }],
+  checks: [
+    { name: 'card_decimals_check', expression: '((decimals >= 4) AND (decimals <= 6))' },
+    {
+      name: 'card_min_notice_hours_check',
+      expression: '((min_notice_hours >= 0) AND (min_notice_hours <= 8760))',
+    },
+  ],
   properties: {
     id: p
       .uuid()
@@ -44,6 +50,8 @@ export const Card = defineEntity({
     rateCount: p.integer().default(0),
     /** Rows flagged by the margin check (derived cards). */
     losingRates: p.integer().default(0),
+    /** Hours of notice a revision raising any price must give (none when null). */
+    minNoticeHours: p.integer().nullable(),
     ...versionedTimestamps(),
   },
 });

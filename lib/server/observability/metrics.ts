@@ -125,6 +125,10 @@ export function routeLabel(path: string): string {
   if (bare.startsWith('/socket.io')) return '/socket.io';
   if (bare.startsWith('/api/auth/')) return '/api/auth';
   if (!bare.startsWith('/api/')) return 'page';
-  const label = bare.replace(UUID, '{id}').replace(/\/+$/, '');
+  // A revision's number (`/cards/{id}/revisions/{n}`) is the only numeric segment.
+  const label = bare
+    .replace(UUID, '{id}')
+    .replace(/\/\d{1,10}(?=\/|$)/g, '/{n}')
+    .replace(/\/+$/, '');
   return KNOWN_ROUTES.has(label) ? label : 'other';
 }

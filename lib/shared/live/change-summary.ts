@@ -1,4 +1,5 @@
 import type { TLiveResource } from './change';
+import type { TRevisionCounts } from '@/lib/shared/schemas/revisions';
 
 /**
  * What a change amounts to beyond its before/after, per resource: the public part of a
@@ -79,8 +80,21 @@ export interface TUserChangeSummary {
 export type TCardChangeSummary =
   | {
       event: 'rates_changed';
-      cause: 'put' | 'import' | 'parent' | 'markup';
+      cause: TRatesChangeCause;
       rows: number;
       losing: number;
     }
-  | { event: 'margin_alert'; count: number; prefixes: string[] };
+  | { event: 'margin_alert'; count: number; prefixes: string[] }
+  | {
+      /** A revision waits for its date (issue 16): the diff with the one before it. */
+      event: 'revision_scheduled';
+      cause: TRatesChangeCause;
+      number: number;
+      liveAt: string;
+      rows: number;
+      losing: number;
+      counts: TRevisionCounts;
+    }
+  | { event: 'revision_cancelled'; number: number; liveAt: string };
+
+export type TRatesChangeCause = 'put' | 'import' | 'parent' | 'markup' | 'rollback' | 'revision';

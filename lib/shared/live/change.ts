@@ -24,7 +24,9 @@ export type TEnvelopeResource = (typeof ENVELOPE_RESOURCES)[number];
  * suspension changes the effective status of every customer under it); it names the
  * account (`id`) and carries no entity. Cards have two named kinds (DESIGN §3):
  * `rates_changed` (the card with its new counts, and a summary — never one event per
- * rate) and `margin_alert` (rows of a derived card started losing money; owner's side).
+ * rate) and `margin_alert` (rows of a derived card started losing money; owner's side);
+ * `revision_scheduled` / `revision_cancelled` (a rate set dated later, with its diff counts
+ * and date, or withdrawn).
  */
 export const CHANGE_KINDS = [
   'created',
@@ -35,6 +37,8 @@ export const CHANGE_KINDS = [
   'refetch',
   'rates_changed',
   'margin_alert',
+  'revision_scheduled',
+  'revision_cancelled',
 ] as const;
 
 const ZNamedActor = z.union([

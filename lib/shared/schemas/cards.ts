@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
 import { ZCurrency, ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 import { ZPrefix, ZPrice } from './rates';
+import { ZRevisionRef } from './revisions';
 
 export const ZDecimals = z
   .number('must be a whole number from 4 to 6')
@@ -60,6 +61,14 @@ export const ZCardPatch = z.strictObject({
   markupPercent: ZPercent.nullable().optional(),
   markupFixed: ZPrice.nullable().optional(),
   overrides: ZOverrides.nullable().optional(),
+  /** Hours of notice a rate revision raising any price must give; null for none. */
+  minNoticeHours: z
+    .number('must be a whole number of hours')
+    .int('must be a whole number of hours')
+    .min(0, 'must be 0 to 8760')
+    .max(8760, 'must be 0 to 8760')
+    .nullable()
+    .optional(),
 });
 export type TCardPatch = z.infer<typeof ZCardPatch>;
 
@@ -92,6 +101,8 @@ export const ZCardOwnerDto = ZEntityMeta.extend({
     .nullable(),
   rateCount: z.number().int(),
   losingRates: z.number().int(),
+  /** Hours of notice a revision raising any price must give (null: none). */
+  minNoticeHours: z.number().int().nullable(),
 });
 export type TCardOwnerDto = z.infer<typeof ZCardOwnerDto>;
 
@@ -174,7 +185,15 @@ export const ZTransfer = z.strictObject({
 export type TTransfer = z.infer<typeof ZTransfer>;
 
 /** `PUT /cards/{id}/rates`: the card as it is now and how many rows it holds. */
-export const ZRatesWritten = z.object({ card: ZCardOwnerDto, rows: z.number().int() });
+/**
+ * A rate write: the card (its live counts: unchanged while the revision is scheduled),
+ * and the revision it made.
+ */
+export const ZRatesWritten = z.object({
+  card: ZCardOwnerDto,
+  rows: z.number().int(),
+  revision: ZRevisionRef,
+});
 export type TRatesWritten = z.infer<typeof ZRatesWritten>;
 /** The CSV import: the same, and whether it replaced the set or merged into it. */
 export const ZRatesImported = ZRatesWritten.extend({ mode: z.enum(['replace', 'merge']) });

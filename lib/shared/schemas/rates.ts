@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZId, ZPageQuery, ZText } from './common';
+import { ZLiveAt } from './revisions';
 
 const seconds = (min: number, max: number, fallback: number) =>
   z.coerce
@@ -64,6 +65,8 @@ export const RATE_CSV_COLUMNS = [
 /** `PUT /cards/{id}/rates`: the card's whole rate set, future-dated rows included. */
 export const ZRatesPut = z.strictObject({
   rates: z.array(ZRateInput).max(200_000, 'at most 200000 rows per request; import a CSV'),
+  /** When the set goes live (a revision, issue 16): absent, now. */
+  liveAt: ZLiveAt.optional(),
 });
 
 export const ZRatesListQuery = ZPageQuery.extend({
@@ -78,6 +81,8 @@ export const ZRatesListQuery = ZPageQuery.extend({
 
 export const ZImportQuery = z.object({
   mode: z.enum(['replace', 'merge'], 'must be "replace" or "merge"').default('replace'),
+  /** When the set goes live (a revision, issue 16): absent, now. */
+  liveAt: ZLiveAt.optional(),
 });
 
 /** A rate row as read; `overridden` and `losing` only in the owner's view of a derived card. */
@@ -113,6 +118,8 @@ export const ZLookupQuery = z.object({
         ),
     ),
   cardId: ZId.optional(),
+  /** Price at this instant: the revisions live then, at every level (absent: now). */
+  at: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
   /** The sample call length priced at each level. */
   seconds: z.coerce
     .number()

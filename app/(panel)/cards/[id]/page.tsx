@@ -7,6 +7,7 @@ import { accountTrail } from '@/lib/server/services/accounts/account-trail';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { Breadcrumbs, trailCrumbs } from '@/components/records/breadcrumbs';
 import { CardRecord } from '@/components/records/card-record';
+import { pickTab, RecordTabs, type TRecordTab } from '@/components/records/record-tabs';
 
 export const dynamic = 'force-dynamic';
 /** The page's read, once per request: the title (generateMetadata) and the page share it. */
@@ -39,9 +40,21 @@ export async function generateMetadata({
  * `/cards/{id}`: a card the viewer owns (or an account below it does) or holds by
  * assignment, or the panel's 404.
  */
-export default async function CardPage({ params }: { params: Promise<{ id: string }> }) {
+export default async function CardPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ tab?: string | string[] }>;
+}) {
   const { id } = await params;
   const { actor, record } = await load(id);
+  const can = uiAbilities(actor).cards;
+  const tabs: TRecordTab[] = [
+    { id: 'overview', label: 'Card' },
+    ...(can.readRates ? [{ id: 'revisions', label: 'Revisions' }] : []),
+  ];
+  const tab = pickTab(tabs, (await searchParams).tab);
   return (
     <div className="space-y-4">
       <Breadcrumbs
@@ -54,7 +67,16 @@ export default async function CardPage({ params }: { params: Promise<{ id: strin
       <CardRecord
         initial={record.card}
         accountId={actor.account.id}
-        can={uiAbilities(actor).cards}
+        can={can}
+        tab={tab}
+        tabs={
+          <RecordTabs
+            base={`/cards/${record.card.id}`}
+            tabs={tabs}
+            current={tab}
+            label="Card sections"
+          />
+        }
       />
     </div>
   );

@@ -13,6 +13,7 @@ import { Migration20261201120000 } from './Migration20261201120000';
 import { Migration20261202100000 } from './Migration20261202100000';
 import { Migration20261203100000 } from './Migration20261203100000';
 import { Migration20261204100000 } from './Migration20261204100000';
+import { Migration20261205100000 } from './Migration20261205100000';
 import { Migration20261205200000 } from './Migration20261205200000';
 import { Migration20261205300000 } from './Migration20261205300000';
 
@@ -35,6 +36,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261202100000', class: Migration20261202100000 },
   { name: 'Migration20261203100000', class: Migration20261203100000 },
   { name: 'Migration20261204100000', class: Migration20261204100000 },
+  { name: 'Migration20261205100000', class: Migration20261205100000 },
   { name: 'Migration20261205200000', class: Migration20261205200000 },
   { name: 'Migration20261205300000', class: Migration20261205300000 },
 ];

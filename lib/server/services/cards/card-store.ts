@@ -36,6 +36,7 @@ export function toCardOwnerDto(card: TCard): TCardOwnerDto {
       : null,
     rateCount: card.rateCount,
     losingRates: card.losingRates,
+    minNoticeHours: card.minNoticeHours ?? null,
   };
 }
 

@@ -7,6 +7,7 @@ import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCardDerive, TCardOwnerDto } from '@/lib/shared/schemas/cards';
 import { marginAlert, rederive, refreshCounts } from '@/lib/server/services/rates/rate-sets';
+import { latestRevision, liveNow } from '@/lib/server/services/rates/revisions';
 import { cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
 
 /**
@@ -33,6 +34,14 @@ export async function deriveCard(
       throw conflict('not_held', 'Derive from a card your account owns or holds by assignment.');
     }
     await assertOverridesOnParent(tx, parent.id, input.overrides ?? []);
+    const pending = await latestRevision(tx, parent.id);
+    if (pending && !pending.applied_at) {
+      // Its scheduled rates would pass the new card by (revisions are computed when scheduled).
+      throw conflict(
+        'revision_scheduled',
+        `A rate revision of this card goes live at ${new Date(pending.live_at).toISOString()}; derive from it once it is live, or cancel it.`,
+      );
+    }
     const owner = await tx.findOneOrFail(Account, { id: actor.account.id });
     const card = tx.create(Card, {
       owner,
@@ -47,7 +56,7 @@ export async function deriveCard(
       overrides: input.overrides?.length ? input.overrides : null,
     });
     await tx.flush();
-    const rederived = await rederive(tx, card.id);
+    const rederived = await rederive(tx, card.id, { plan: liveNow('parent', actor.userId) });
     await refreshCounts(tx, card);
     const dto = toCardOwnerDto(card);
     record(cardChange(card, owner.path, 'created', null, dto, []));

@@ -5,6 +5,7 @@ import { conflict, invalidInput, notFound, staleVersion } from '@/lib/server/err
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCardOwnerDto, TCardPatch } from '@/lib/shared/schemas/cards';
 import { rateSetChanged, rederive } from '@/lib/server/services/rates/rate-sets';
+import { hasScheduledRevision, liveNow } from '@/lib/server/services/rates/revisions';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
 import { assertOverridesOnParent } from './derive-card';
 
@@ -59,6 +60,7 @@ export async function updateCard(
     if (patch.rounding !== undefined) card.rounding = patch.rounding;
     if (patch.markupPercent !== undefined) card.markupPercent = patch.markupPercent;
     if (patch.markupFixed !== undefined) card.markupFixed = patch.markupFixed;
+    if (patch.minNoticeHours !== undefined) card.minNoticeHours = patch.minNoticeHours;
     if (patch.overrides !== undefined) {
       card.overrides = patch.overrides?.length ? patch.overrides : null;
     }
@@ -72,10 +74,28 @@ export async function updateCard(
       before.rounding !== after.rounding ||
       JSON.stringify(before.markup) !== JSON.stringify(after.markup);
     if (pricing) {
+      // Its scheduled revisions (and its children's) were computed the old way.
+      if (await hasScheduledRevision(tx, card.id)) {
+        throw conflict(
+          'revision_scheduled',
+          'A rate revision of this card or one derived from it is scheduled; cancel it or wait until it is live before changing how rates are computed.',
+        );
+      }
       // A derived card's own rows come out differently; a parent's rounding changes the
       // buy prices its children's margin check compares against.
-      const rederived = derived ? await rederive(tx, card.id) : undefined;
-      await rateSetChanged(tx, card, ownerPath, 'markup', record, rederived);
+      const rederived = derived
+        ? await rederive(tx, card.id, { plan: liveNow('markup', actor.userId) })
+        : undefined;
+      await rateSetChanged(
+        tx,
+        card,
+        ownerPath,
+        'markup',
+        record,
+        rederived,
+        undefined,
+        actor.userId,
+      );
     }
     return toCardOwnerDto(card);
   });

@@ -65,6 +65,7 @@ export async function lookupRates(
     accountId: query.accountId,
     cardId: query.cardId ?? null,
     number: query.number,
+    at: query.at ? new Date(query.at).toISOString() : null,
   });
   const [found] = await directQuery<TLookupRow>(em, statement.sql, statement.params, {
     prepared: true,
@@ -152,7 +153,7 @@ export async function lookupRates(
  */
 export function lookupStatement(
   callerPath: string,
-  query: { accountId: string; cardId: string | null; number: string },
+  query: { accountId: string; cardId: string | null; number: string; at?: string | null },
 ): { sql: string; params: unknown[] } {
   const leading = Array.from({ length: Math.min(query.number.length, 20) }, (_, index) =>
     query.number.slice(0, index + 1),
@@ -176,17 +177,7 @@ export function lookupStatement(
               coalesce((select array_agg(ca.account_id::text) from card_assignment ca where ca.card_id = c.id),
                        '{}'::text[]) as holders
          from chain join card c on c.id = chain.id join account o on o.id = c.owner_id),
-     matches as (
-       select m.* from (select distinct id from chain) chained
-        cross join lateral (
-          select card_id, prefix, destination, rate::text as rate,
-                 connection_fee::text as connection_fee, initial_increment, increment,
-                 grace_seconds, blocked
-            from rate
-           where card_id = chained.id and prefix = any(?::text[])
-             and (effective_from is null or effective_from <= now())
-           order by length(prefix) desc, effective_from desc nulls last
-           limit 1) m)
+     matches as (${query.at ? MATCHES_AT : MATCHES_NOW})
      select exists (select 1 from target) as found,
             exists (select 1 from chosen) as chosen,
             (select count(*) from starts)::int as starts,
@@ -197,7 +188,40 @@ export function lookupStatement(
       ...inScope.params,
       query.cardId,
       query.cardId,
-      `{${leading.join(',')}}`,
+      ...(query.at ? [query.at, `{${leading.join(',')}}`, query.at] : [`{${leading.join(',')}}`]),
     ],
   };
 }
+
+/** The longest prefix of each chain card in effect now: the live set, `rate`. */
+const MATCHES_NOW = `
+       select m.* from (select distinct id from chain) chained
+        cross join lateral (
+          select card_id, prefix, destination, rate::text as rate,
+                 connection_fee::text as connection_fee, initial_increment, increment,
+                 grace_seconds, blocked
+            from rate
+           where card_id = chained.id and prefix = any(?::text[])
+             and (effective_from is null or effective_from <= now())
+           order by length(prefix) desc, effective_from desc nulls last
+           limit 1) m`;
+
+/**
+ * The same at an instant (\`at\`): each card's revision live then (the latest not
+ * cancelled whose date has come), its rows from history, in effect at that instant.
+ */
+const MATCHES_AT = `
+       select m.* from (select distinct id from chain) chained
+        cross join lateral (
+          select max(number) as n from rate_revision
+           where card_id = chained.id and cancelled_at is null and live_at <= ?::timestamptz) v
+        cross join lateral (
+          select card_id, prefix, destination, rate::text as rate,
+                 connection_fee::text as connection_fee, initial_increment, increment,
+                 grace_seconds, blocked
+            from rate_history
+           where card_id = chained.id and prefix = any(?::text[])
+             and from_rev <= v.n and (to_rev is null or to_rev > v.n)
+             and (effective_from is null or effective_from <= ?::timestamptz)
+           order by length(prefix) desc, effective_from desc nulls last
+           limit 1) m`;

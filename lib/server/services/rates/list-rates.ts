@@ -50,7 +50,7 @@ function isIsoInstant(value: string): boolean {
 }
 
 /** Keyset over (prefix, effective time): the unique index's own order. */
-function encodeRateCursor(row: TRateRow): string {
+export function encodeRateCursor(row: Pick<TRateRow, 'prefix' | 'effective_from'>): string {
   return Buffer.from(
     JSON.stringify([
       row.prefix,
@@ -59,7 +59,7 @@ function encodeRateCursor(row: TRateRow): string {
   ).toString('base64url');
 }
 
-function decodeRateCursor(cursor: string): [string, string | null] {
+export function decodeRateCursor(cursor: string): [string, string | null] {
   try {
     const [prefix, at] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
       unknown,

@@ -10,7 +10,16 @@ import type { TChange } from '@/lib/server/live/change-log';
 import { marginSlack } from '@/lib/shared/pricing/markup';
 import { billedSecondsSql, roundSql } from './pricing-sql';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
+import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+import {
+  liveNow,
+  prepareRevSet,
+  recordRevision,
+  sameKey,
+  type TRecordedRevision,
+  type TRevisionPlan,
+} from './revisions';
 
 /**
  * Rate sets are written in bulk, set-based (DESIGN §1, issue "100k rows in seconds"):
@@ -21,41 +30,50 @@ import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/car
  */
 
 /** Why a card's rates changed, as its `rates_changed` summary says. */
-export type TRatesCause = 'put' | 'import' | 'parent' | 'markup';
+export type TRatesCause = 'put' | 'import' | 'parent' | 'markup' | 'rollback' | 'revision';
 
-/** The input rows in one statement, any size. */
+/**
+ * The input rows as the card's next revision (revisions.ts): staged in one statement,
+ * any size, then the whole new set built in `rev_set` — the rows as given (`replace`), or
+ * merged over the latest revision's, same prefix and effective time replaced (`merge`).
+ * Live now (and in `rate`) unless `plan.liveAt` dates it later.
+ */
 export async function writeRateRows(
   tx: EntityManager,
   cardId: string,
   rows: TRateInput[],
   mode: 'replace' | 'merge',
-): Promise<void> {
-  if (mode === 'replace') await tx.execute('delete from rate where card_id = ?', [cardId]);
-  if (rows.length === 0) return;
-  const trx = transactionOf(tx);
-  // A second write in the same transaction (the demo seed) stages afresh.
-  await trx.raw('drop table if exists pg_temp.rate_import');
-  const connection = (await trx.client.acquireConnection()) as pg.ClientBase;
-  // Rows enter in prefix order: each index insert then lands on the page the previous
-  // one touched instead of a random leaf (a third less time on 100k rows).
-  const source = (await copyCapable(connection))
-    ? await stageByCopy(trx, connection, rows)
-    : await stageByJson(trx, rows);
-  await trx.raw(
-    `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
-                       increment, grace_seconds, effective_from, blocked)
-     select ?, p, d, r, f, i, n, g, e, b from ${source} order by p, e
-     ${
-       mode === 'merge'
-         ? `on conflict (card_id, prefix, coalesce(effective_from, '-infinity'::timestamp with time zone))
-            do update set destination = excluded.destination, rate = excluded.rate,
-              connection_fee = excluded.connection_fee, initial_increment = excluded.initial_increment,
-              increment = excluded.increment, grace_seconds = excluded.grace_seconds,
-              blocked = excluded.blocked`
-         : ''
-     }`,
-    [cardId],
-  );
+  plan: TRevisionPlan,
+): Promise<TRecordedRevision> {
+  await prepareRevSet(tx, cardId);
+  if (rows.length) {
+    const trx = transactionOf(tx);
+    // A second write in the same transaction (the demo seed) stages afresh.
+    await trx.raw('drop table if exists pg_temp.rate_import');
+    const connection = (await trx.client.acquireConnection()) as pg.ClientBase;
+    const source = (await copyCapable(connection))
+      ? await stageByCopy(trx, connection, rows)
+      : await stageByJson(trx, rows);
+    await trx.raw(
+      `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
+                            increment, grace_seconds, blocked, overridden, losing, destination)
+       select ?, p, e, r, f, i, n, g, b, false, false, d from ${source}`,
+      [cardId],
+    );
+  }
+  if (mode === 'merge') {
+    await tx.execute(
+      `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
+                            increment, grace_seconds, blocked, overridden, losing, destination)
+       select h.card_id, h.prefix, h.effective_from, h.rate, h.connection_fee, h.initial_increment,
+              h.increment, h.grace_seconds, h.blocked, false, false, h.destination
+         from rate_history h
+        where h.card_id = ? and h.to_rev is null
+          and not exists (select 1 from rev_set s where s.card_id = h.card_id and ${sameKey('s', 'h')})`,
+      [cardId],
+    );
+  }
+  return recordRevision(tx, cardId, plan);
 }
 
 /**
@@ -149,20 +167,24 @@ function transactionOf(tx: EntityManager): Knex.Transaction {
  * structure than it buys, and every parent prefix — the longer ones included — has its
  * row, so no shorter sell prefix hides a dearer buy one). `losing` flags a row when any
  * call length sells below its buy price (the exact check, lib/shared/pricing/markup.ts).
- * Returns the flagged rows that were not flagged before (`cards.margin_alert`).
+ * The result is the card's next revision (revisions.ts): live now, or at the parent's
+ * revision's date when the parent's new rows are read from `rev_set` (`from`), so the
+ * margin check has run on a scheduled revision before it goes live.
+ * Returns the flagged rows that were not flagged in the revision before (`cards.margin_alert`).
  */
 export async function rederive(
   tx: EntityManager,
   cardId: string,
-): Promise<{ newlyLosing: number; newlyLosingPrefixes: string[] }> {
+  options: { from?: 'rate' | 'rev_set'; plan?: TRevisionPlan } = {},
+): Promise<{ newlyLosing: number; newlyLosingPrefixes: string[]; revision: TRecordedRevision }> {
   const child = await tx.findOneOrFail(Card, { id: cardId }, { populate: ['parent'] });
   const parent = child.parent as unknown as TCard;
   const previous = await tx.execute<{ keys: string | null }[]>(
     `select json_agg(prefix || '@' || coalesce(effective_from::text, ''))::text as keys
-       from rate where card_id = ? and losing`,
+       from rate_history where card_id = ? and to_rev is null and losing`,
     [cardId],
   );
-  await tx.execute('delete from rate where card_id = ?', [cardId]);
+  await prepareRevSet(tx, cardId);
   // Each lateral step is computed once per row (`offset 0` keeps the planner from
   // inlining it into every use: a rounding expression repeats its argument).
   // `losing` is marginCheck (lib/shared/pricing/markup.ts) in SQL: a sell rate below the
@@ -174,7 +196,7 @@ export async function rederive(
   // Half-even rounding repeats over two minutes, not one (marginCheck).
   const periods = parent.rounding === 'half_even' || child.rounding === 'half_even' ? 2 : 1;
   await tx.execute(
-    `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
+    `insert into rev_set (card_id, prefix, destination, rate, connection_fee, initial_increment,
                        increment, grace_seconds, effective_from, blocked, overridden, losing)
      select ?, p.prefix, p.destination, s.rate, s.fee, p.initial_increment, p.increment,
             p.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
@@ -189,7 +211,7 @@ export async function rederive(
                  select s.fee + s.rate * b.billed / 60 as sell, p.connection_fee + p.rate * b.billed / 60 as buy
                  offset 0) x
                where ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)}))
-       from rate p
+       from ${options.from ?? 'rate'} p
        left join json_to_recordset(?::json) as o(prefix text, rate numeric) on o.prefix = p.prefix
       cross join lateral (
         select coalesce(o.rate, p.rate * (1 + ?::numeric / 100) + ?::numeric) as marked offset 0) m
@@ -210,15 +232,17 @@ export async function rederive(
   );
   const fresh = await tx.execute<{ count: string; prefixes: string[] | null }[]>(
     `select count(*) as count, (array_agg(prefix order by prefix))[1:20] as prefixes
-       from rate r
+       from rev_set r
       where card_id = ? and losing
         and not exists (select 1 from json_array_elements_text(?::json) k
                          where k.value = r.prefix || '@' || coalesce(r.effective_from::text, ''))`,
     [cardId, previous[0]?.keys ?? '[]'],
   );
+  const revision = await recordRevision(tx, cardId, options.plan ?? liveNow('markup'));
   return {
     newlyLosing: Number(fresh[0]?.count ?? 0),
     newlyLosingPrefixes: fresh[0]?.prefixes ?? [],
+    revision,
   };
 }
 
@@ -226,10 +250,12 @@ export type TRederived = Awaited<ReturnType<typeof rederive>>;
 
 /**
  * After a card's rate set changed (written, or recomputed from a new markup: pass what
- * `rederive` found): its counts and version move, and every card derived from it, at
- * any depth, is recomputed in the same transaction, parents before children. One
- * `cards.rates_changed` record per card; a `cards.margin_alert` record for a derived
- * card where rows started losing money.
+ * `rederive` found, or the revision written): its counts and version move, and every
+ * card derived from it, at any depth, is recomputed in the same transaction, parents
+ * before children, each into a revision live when the card's is (at the same instant
+ * when it is scheduled). One `cards.rates_changed` record per card, or
+ * `cards.revision_scheduled` with the diff counts and date for a scheduled one; a
+ * `cards.margin_alert` record for a derived card where rows started losing money.
  */
 export async function rateSetChanged(
   tx: EntityManager,
@@ -238,14 +264,30 @@ export async function rateSetChanged(
   cause: TRatesCause,
   record: (change: TChange) => void,
   rederived?: TRederived,
+  written?: TRecordedRevision,
+  createdBy: string | null = null,
 ): Promise<void> {
-  await recordRatesChanged(tx, card, ownerPath, cause, record, rederived);
-  const descendants = await tx.execute<{ id: string; owner_path: string }[]>(
+  const revision = written ?? rederived?.revision;
+  if (!revision) {
+    // The card's rows did not change (its rounding did): its children read them live.
+    await prepareRevSet(tx, card.id);
+    await tx.execute(
+      `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
+                            increment, grace_seconds, blocked, overridden, losing, destination)
+       select card_id, prefix, effective_from, rate, connection_fee, initial_increment,
+              increment, grace_seconds, blocked, overridden, losing, destination
+         from rate where card_id = ?`,
+      [card.id],
+    );
+  }
+  const scheduled = revision && !revision.live ? revision : undefined;
+  await recordRatesChanged(tx, card, ownerPath, cause, record, rederived, scheduled);
+  const descendants = await tx.execute<{ id: string; parent_id: string; owner_path: string }[]>(
     `with recursive tree as (
        select id, 1 as depth from card where parent_id = ?
        union all
        select c.id, tree.depth + 1 from card c join tree on c.parent_id = tree.id)
-     select tree.id, o.path as owner_path
+     select tree.id, c.parent_id, o.path as owner_path
        from tree join card c on c.id = tree.id join account o on o.id = c.owner_id
       order by tree.depth, tree.id`,
     [card.id],
@@ -261,10 +303,28 @@ export async function rateSetChanged(
       ],
     );
   }
+  const revisionOf = new Map<string, string | null>([[card.id, revision?.id ?? null]]);
   for (const row of descendants) {
     const child = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
-    const childRederived = await rederive(tx, child.id);
-    await recordRatesChanged(tx, child, row.owner_path, 'parent', record, childRederived);
+    const childRederived = await rederive(tx, child.id, {
+      from: 'rev_set',
+      plan: {
+        source: 'parent',
+        liveAt: scheduled ? scheduled.liveAt : null,
+        createdBy,
+        parentRevisionId: revisionOf.get(row.parent_id) ?? null,
+      },
+    });
+    revisionOf.set(child.id, childRederived.revision.id);
+    await recordRatesChanged(
+      tx,
+      child,
+      row.owner_path,
+      'parent',
+      record,
+      childRederived,
+      scheduled ? childRederived.revision : undefined,
+    );
   }
 }
 
@@ -275,21 +335,49 @@ async function recordRatesChanged(
   cause: TRatesCause,
   record: (change: TChange) => void,
   rederived: TRederived | undefined,
+  scheduled: TRecordedRevision | undefined,
 ): Promise<void> {
   const before = toCardOwnerDto(card);
-  await refreshCounts(tx, card);
+  if (scheduled) {
+    // The live set is untouched until the date; the version moves for the log.
+    card.updatedAt = new Date();
+    await tx.flush();
+  } else {
+    await refreshCounts(tx, card);
+  }
   const after = toCardOwnerDto(card);
   const holders = await holdersOf(tx, card.id);
   record(
-    cardChange(card, ownerPath, 'updated', before, after, holders, {
-      event: 'rates_changed',
-      cause,
-      rows: card.rateCount,
-      losing: card.losingRates,
-    }),
+    cardChange(
+      card,
+      ownerPath,
+      'updated',
+      before,
+      after,
+      holders,
+      scheduled
+        ? revisionScheduledSummary(cause, scheduled)
+        : { event: 'rates_changed', cause, rows: card.rateCount, losing: card.losingRates },
+    ),
   );
   if (rederived && rederived.newlyLosing > 0)
     record(marginAlert(card, ownerPath, after, holders, rederived));
+}
+
+/** A scheduled revision as its change-log entry tells it: what changes, and when. */
+export function revisionScheduledSummary(
+  cause: TRatesCause,
+  revision: TRecordedRevision,
+): TCardChangeSummary {
+  return {
+    event: 'revision_scheduled',
+    cause,
+    number: revision.number,
+    liveAt: revision.liveAt.toISOString(),
+    rows: revision.rows,
+    losing: revision.losing,
+    counts: revision.counts,
+  };
 }
 
 /** `cards.margin_alert`: rows of a derived card started losing money (owner's view only). */
@@ -317,4 +405,14 @@ export async function refreshCounts(tx: EntityManager, card: TCard): Promise<voi
   card.losingRates = Number(rows[0]?.losing ?? 0);
   card.updatedAt = new Date();
   await tx.flush();
+}
+
+/** A scheduled revision went live: the card's counts and version move, panels are told. */
+export async function recordRevisionApplied(
+  tx: EntityManager,
+  card: TCard,
+  ownerPath: string,
+  record: (change: TChange) => void,
+): Promise<void> {
+  await recordRatesChanged(tx, card, ownerPath, 'revision', record, undefined, undefined);
 }

@@ -7,6 +7,8 @@ import type { TRateInput } from '@/lib/shared/schemas/rates';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { findCardForRateWrite } from './rate-access';
 import { rateSetChanged, writeRateRows } from './rate-sets';
+import { revisionRef } from './revision-queries';
+import { nudgeRevisionTimer } from './apply-revisions';
 import { finerThan, parseRatesCsv, rateKey, type TCsvLineError } from './rates-csv';
 
 /**
@@ -19,8 +21,9 @@ export async function replaceRates(
   actor: TActor,
   unverifiedCardId: string,
   rows: TRateInput[],
+  liveAt: Date | null = null,
 ): Promise<TRatesWritten> {
-  return mutate(em, actor, async (tx, record) => {
+  const written = await mutate(em, actor, async (tx, record) => {
     const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
     const fields: Record<string, string> = {};
     const seen = new Map<string, number>();
@@ -33,10 +36,13 @@ export async function replaceRates(
       else seen.set(key, index);
     });
     if (Object.keys(fields).length) throw invalidInput(fields);
-    await writeRateRows(tx, card.id, rows, 'replace');
-    await rateSetChanged(tx, card, ownerPath, 'put', record);
-    return { card: toCardOwnerDto(card), rows: card.rateCount };
+    const plan = { source: 'put', liveAt, createdBy: actor.userId } as const;
+    const revision = await writeRateRows(tx, card.id, rows, 'replace', plan);
+    await rateSetChanged(tx, card, ownerPath, 'put', record, undefined, revision, actor.userId);
+    return { card: toCardOwnerDto(card), rows: card.rateCount, revision: revisionRef(revision) };
   });
+  if (written.revision.state === 'scheduled') nudgeRevisionTimer();
+  return written;
 }
 
 /**
@@ -52,6 +58,7 @@ export async function importRates(
   body: AsyncIterable<Uint8Array>,
   mode: 'replace' | 'merge',
   limits: { maxRows: number },
+  liveAt: Date | null = null,
 ): Promise<TRatesImported> {
   // Who may write, before reading a byte of the body.
   const { card: checked } = await mutate(em, actor, (tx) =>
@@ -62,7 +69,7 @@ export async function importRates(
     maxDecimals: checked.decimals,
   });
   if (parsed.errors.length) throw csvRejected(parsed.errors);
-  return mutate(em, actor, async (tx, record) => {
+  const imported = await mutate(em, actor, async (tx, record) => {
     const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
     if (card.decimals !== checked.decimals) {
       // Its precision changed while the file streamed in: check again, still whole.
@@ -70,10 +77,18 @@ export async function importRates(
       if (finer >= 0)
         throw csvRejected([{ line: 1, reason: "the card's precision changed; import again" }]);
     }
-    await writeRateRows(tx, card.id, parsed.rows, mode);
-    await rateSetChanged(tx, card, ownerPath, 'import', record);
-    return { card: toCardOwnerDto(card), rows: card.rateCount, mode };
+    const plan = { source: 'import', liveAt, createdBy: actor.userId } as const;
+    const revision = await writeRateRows(tx, card.id, parsed.rows, mode, plan);
+    await rateSetChanged(tx, card, ownerPath, 'import', record, undefined, revision, actor.userId);
+    return {
+      card: toCardOwnerDto(card),
+      rows: card.rateCount,
+      mode,
+      revision: revisionRef(revision),
+    };
   });
+  if (imported.revision.state === 'scheduled') nudgeRevisionTimer();
+  return imported;
 }
 
 function csvRejected(lines: TCsvLineError[]): DomainError {

@@ -20,5 +20,6 @@ export const GET = apiRoute<{ id: string }>(async ({ req, params, actor, em }) =
 export const PUT = apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
   const id = idParam(params, 'card');
   const body = await readBody(req, API_REGISTRY['/cards/{id}/rates'].PUT.body);
-  return json(await replaceRates(em, actor, id, body.rates));
+  const liveAt = body.liveAt ? new Date(body.liveAt) : null;
+  return json(await replaceRates(em, actor, id, body.rates, liveAt));
 });

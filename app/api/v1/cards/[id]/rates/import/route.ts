@@ -13,7 +13,7 @@ const MAX_IMPORT_ROWS = 250_000;
 
 export const POST = apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
   const id = idParam(params, 'card');
-  const { mode } = readQuery(req, API_REGISTRY['/cards/{id}/rates/import'].POST.query);
+  const { mode, liveAt } = readQuery(req, API_REGISTRY['/cards/{id}/rates/import'].POST.query);
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'text/csv') {
     throw new ApiError(415, 'unsupported_media_type', 'Send the rates as text/csv.', {
@@ -22,5 +22,15 @@ export const POST = apiRoute<{ id: string }>(async ({ req, params, actor, em }) 
   }
   if (!req.body) throw invalidInput({ body: 'is empty: a header row is required' });
   const body = countedBody(req.body as unknown as AsyncIterable<Uint8Array>, CSV_BODY_LIMIT);
-  return json(await importRates(em, actor, id, body, mode, { maxRows: MAX_IMPORT_ROWS }));
+  return json(
+    await importRates(
+      em,
+      actor,
+      id,
+      body,
+      mode,
+      { maxRows: MAX_IMPORT_ROWS },
+      liveAt ? new Date(liveAt) : null,
+    ),
+  );
 });

@@ -1,0 +1,145 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { Card } from '@/lib/server/entities';
+import { mutate } from '@/lib/server/live/change-log';
+import { getLogger } from '@/lib/server/observability/logger';
+import { recordRevisionApplied } from './rate-sets';
+import { replaceLiveSet } from './revisions';
+
+/**
+ * Scheduled revisions going live (issue 16 §2): every revision whose date has come is
+ * copied from history into `rate`, the live set, through `mutate`, so panels get
+ * `cards.rates_changed` as for any write. Derived cards' revisions were computed (and
+ * margin-checked) when they were scheduled; they go live in the same transaction as
+ * their parents', parents first. Several processes may run this at once: the cards'
+ * locks queue them, and the later one finds nothing left due.
+ * Answers how many cards changed.
+ */
+export async function applyDueRevisions(em: EntityManager): Promise<number> {
+  return mutate(em, null, async (tx, record) => {
+    const candidates = await tx.execute<{ card_id: string }[]>(
+      `select distinct card_id from rate_revision
+        where applied_at is null and cancelled_at is null and live_at <= now()`,
+    );
+    if (!candidates.length) return 0;
+    // Cards first, parents before children — the order every rate writer and a cancel
+    // lock in (card, then its revisions), so this never waits on them in a cycle.
+    const ordered = await tx.execute<{ id: string; owner_path: string }[]>(
+      `with recursive up as (
+         select id as start, parent_id, 0 as depth from card where id = any(?::uuid[])
+         union all
+         select up.start, c.parent_id, up.depth + 1 from card c join up on c.id = up.parent_id)
+       select c.id, o.path as owner_path
+         from (select start, max(depth) as depth from up group by start) d
+         join card c on c.id = d.start join account o on o.id = c.owner_id
+        order by d.depth, c.id
+          for update of c`,
+      [`{${candidates.map((row) => row.card_id).join(',')}}`],
+    );
+    // Read again under the cards' locks: another process may have applied them, or a
+    // cancel withdrawn one, while this waited.
+    const due = await tx.execute<{ id: string; card_id: string; number: number }[]>(
+      `select id, card_id, number from rate_revision
+        where card_id = any(?::uuid[]) and applied_at is null and cancelled_at is null
+          and live_at <= now()
+        order by card_id, number`,
+      [`{${ordered.map((row) => row.id).join(',')}}`],
+    );
+    let applied = 0;
+    for (const { id, owner_path } of ordered) {
+      const mine = due.filter((row) => row.card_id === id);
+      if (!mine.length) continue;
+      applied++;
+      const number = Math.max(...mine.map((row) => row.number));
+      await replaceLiveSet(tx, id, { from: 'history', number });
+      await tx.execute('update rate_revision set applied_at = now() where id = any(?::bigint[])', [
+        `{${mine.map((row) => row.id).join(',')}}`,
+      ]);
+      const card = await tx.findOneOrFail(Card, { id }, { populate: ['owner'] });
+      await recordRevisionApplied(tx, card, owner_path, record);
+    }
+    return applied;
+  });
+}
+
+/**
+ * Wakes at the next revision's date (and at least every minute, for revisions another
+ * process scheduled), and at start for any that came due while no process ran.
+ */
+export class RevisionTimer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly options: { maxWaitMs?: number } = {},
+  ) {}
+
+  start(): void {
+    setRevisionTimer(this);
+    this.wake();
+  }
+
+  /** Look again now: a revision was scheduled or cancelled. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.running = this.tick().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (findRevisionTimer() === this) setRevisionTimer(undefined);
+    await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    const maxWait = this.options.maxWaitMs ?? 60_000;
+    let wait = maxWait;
+    try {
+      const em = this.orm.em.fork();
+      await applyDueRevisions(em);
+      const [next] = await em.execute<{ next: Date | null }[]>(
+        `select min(live_at) as next from rate_revision
+          where applied_at is null and cancelled_at is null`,
+      );
+      if (next?.next) wait = Math.min(maxWait, new Date(next.next).getTime() - Date.now() + 5);
+    } catch (error) {
+      if (this.stopped) return;
+      getLogger().error({ err: error }, 'applying scheduled rate revisions failed');
+      wait = 5_000;
+    }
+    if (this.stopped) return;
+    this.timer = setTimeout(() => this.wake(), Math.max(10, wait));
+    this.timer.unref();
+  }
+}
+
+/** Shared through globalThis: the route handlers that schedule and the server that applies. */
+const TIMER_KEY = Symbol.for('reseller-panel.revision-timer');
+type TGlobalWithTimer = typeof globalThis & { [TIMER_KEY]?: RevisionTimer };
+
+function setRevisionTimer(timer: RevisionTimer | undefined): void {
+  (globalThis as TGlobalWithTimer)[TIMER_KEY] = timer;
+}
+
+function findRevisionTimer(): RevisionTimer | undefined {
+  return (globalThis as TGlobalWithTimer)[TIMER_KEY];
+}
+
+/** After a commit that scheduled or cancelled a revision: re-arm for its date. */
+export function nudgeRevisionTimer(): void {
+  findRevisionTimer()?.wake();
+}

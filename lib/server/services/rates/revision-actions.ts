@@ -1,0 +1,157 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { Card } from '@/lib/server/entities';
+import { conflict } from '@/lib/server/errors/domain-error';
+import { mutate } from '@/lib/server/live/change-log';
+import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+import type { TRevisionDto } from '@/lib/shared/schemas/revisions';
+import { findCardForRateWrite } from './rate-access';
+import { rateSetChanged } from './rate-sets';
+import { findRevision } from './revision-queries';
+import { latestRevision, loadRevisionSet, recordRevision, withdrawRevision } from './revisions';
+import { nudgeRevisionTimer } from './apply-revisions';
+
+/**
+ * `POST /cards/{id}/revisions/{n}/rollback`: a copy of revision `n` as the card's next
+ * revision, live now or at `liveAt` — history is never rewritten. Derived cards follow
+ * as they follow any write.
+ */
+export async function rollbackRevision(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedCardId: string,
+  number: number,
+  liveAt: Date | null,
+): Promise<TRevisionDto> {
+  const written = await mutate(em, actor, async (tx, record) => {
+    const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
+    const copied = await findRevision(tx, card.id, number);
+    if (copied.state === 'cancelled') {
+      throw conflict('revision_cancelled', `Revision ${number} was cancelled; it has no rows.`);
+    }
+    await loadRevisionSet(tx, card.id, number);
+    const revision = await recordRevision(tx, card.id, {
+      source: 'rollback',
+      liveAt,
+      createdBy: actor.userId,
+      basedOn: number,
+    });
+    await rateSetChanged(
+      tx,
+      card,
+      ownerPath,
+      'rollback',
+      record,
+      undefined,
+      revision,
+      actor.userId,
+    );
+    return findRevision(tx, card.id, revision.number);
+  });
+  if (written.state === 'scheduled') nudgeRevisionTimer();
+  return {
+    number: written.number,
+    state: written.state,
+    liveAt: new Date(written.live_at).toISOString(),
+    createdAt: new Date(written.created_at).toISOString(),
+    source: written.source,
+    previous: written.previous,
+    basedOn: written.based_on,
+    rows: written.rows,
+    counts: {
+      added: written.added,
+      removed: written.removed,
+      increased: written.increased,
+      decreased: written.decreased,
+      changed: written.changed,
+      unchanged: written.unchanged,
+    },
+  };
+}
+
+/**
+ * `DELETE /cards/{id}/revisions/{n}`: a scheduled revision withdrawn with the revisions
+ * its derived cards got from it. Only the latest one of a card (a later one is the diff
+ * of this one: cancel it first); a revision already live stays (roll back instead).
+ */
+export async function cancelRevision(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedCardId: string,
+  number: number,
+): Promise<void> {
+  await mutate(em, actor, async (tx, record) => {
+    const { card } = await findCardForRateWrite(tx, actor, unverifiedCardId);
+    // The card is locked (the revision timer takes it before its revisions): a revision
+    // the timer applied meanwhile reads as applied here.
+    const [target] = await tx.execute<{ id: string }[]>(
+      `select id from rate_revision where card_id = ? and number = ? for update`,
+      [card.id, number],
+    );
+    const revision = await findRevision(tx, card.id, number);
+    if (!target || revision.state !== 'scheduled') {
+      throw conflict(
+        'revision_not_scheduled',
+        `Revision ${number} is ${revision.state}; only a scheduled revision can be cancelled.`,
+      );
+    }
+    const latest = await latestRevision(tx, card.id);
+    if (latest && latest.number !== number) {
+      throw conflict(
+        'revision_not_latest',
+        `Revision ${latest.number} follows revision ${number}; cancel it first.`,
+      );
+    }
+    // The revisions derived cards got from it, parents first (the order writers lock in).
+    const followers = await tx.execute<{ card_id: string; number: number; depth: number }[]>(
+      `with recursive followers as (
+         select id, card_id, number, 0 as depth from rate_revision where id = ?
+         union all
+         select r.id, r.card_id, r.number, f.depth + 1
+           from rate_revision r join followers f on r.parent_revision_id = f.id
+          where r.cancelled_at is null)
+       select card_id, number, depth from followers order by depth, card_id`,
+      [target.id],
+    );
+    for (const follower of followers) {
+      if (follower.depth > 0) {
+        await tx.execute('select id from card where id = ? for update', [follower.card_id]);
+        const latestOfCard = await latestRevision(tx, follower.card_id);
+        if (latestOfCard?.number !== follower.number) {
+          throw conflict(
+            'revision_not_latest',
+            `A card derived from this one has a later revision; cancel that first.`,
+          );
+        }
+      }
+      await withdrawRevision(tx, follower.card_id, follower.number);
+      const followerCard = await tx.findOneOrFail(
+        Card,
+        { id: follower.card_id },
+        { populate: ['owner'] },
+      );
+      const [owner] = await tx.execute<{ path: string }[]>(
+        'select path from account where id = ?',
+        [followerCard.owner.id],
+      );
+      const before = toCardOwnerDto(followerCard);
+      followerCard.updatedAt = new Date();
+      await tx.flush();
+      record(
+        cardChange(
+          followerCard,
+          owner!.path,
+          'updated',
+          before,
+          toCardOwnerDto(followerCard),
+          await holdersOf(tx, followerCard.id),
+          {
+            event: 'revision_cancelled',
+            number: follower.number,
+            liveAt: new Date(revision.live_at).toISOString(),
+          },
+        ),
+      );
+    }
+  });
+}

@@ -1,0 +1,323 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
+import type { TRevisionCounts, TRevisionSource } from '@/lib/shared/schemas/revisions';
+
+/**
+ * Rate-card revisions (issue 16 §2, Migration20261205100000). Every rate set a card gets
+ * — written, imported, rolled back, recomputed from its parent — is first built whole in
+ * the transaction's `rev_set` staging table, then `recordRevision` makes it the card's
+ * next revision: counted against the one before it, stored as intervals in
+ * `rate_history` (only new and changed rows are inserted, removed and changed ones are
+ * closed), and, when it goes live now, copied into `rate`, the live set every reader
+ * uses. A revision dated later waits in `rate_history` until the revision timer applies
+ * it (apply-revisions.ts).
+ */
+
+/** When and why a new set becomes a revision. */
+export interface TRevisionPlan {
+  source: TRevisionSource;
+  /** null: live now, in this transaction. */
+  liveAt: Date | null;
+  createdBy: string | null;
+  /** A rollback: the revision copied. */
+  basedOn?: number | null;
+  /** A derived card's revision: the parent's revision it was computed from. */
+  parentRevisionId?: string | null;
+}
+
+export interface TRecordedRevision {
+  id: string;
+  number: number;
+  liveAt: Date;
+  /** Applied to `rate` in this transaction. */
+  live: boolean;
+  rows: number;
+  losing: number;
+  counts: TRevisionCounts;
+}
+
+/** The live-now plan of a writer that schedules nothing (seed, markup, derive). */
+export function liveNow(source: TRevisionSource, createdBy: string | null = null): TRevisionPlan {
+  return { source, liveAt: null, createdBy };
+}
+
+/** Staging for whole sets, one row set per card, dropped at commit. */
+export async function prepareRevSet(tx: EntityManager, cardId: string): Promise<void> {
+  await tx.execute(
+    `create temp table if not exists rev_set (card_id uuid, prefix text, effective_from timestamptz,
+       rate numeric, connection_fee numeric, initial_increment int, increment int,
+       grace_seconds int, blocked boolean, overridden boolean, losing boolean, destination text)
+     on commit drop`,
+  );
+  await tx.execute('delete from rev_set where card_id = ?', [cardId]);
+}
+
+/** The columns a set is made of, in the order `rev_set` and `rate_history` share. */
+const SET_COLUMNS = `prefix, effective_from, rate, connection_fee, initial_increment, increment,
+  grace_seconds, blocked, overridden, losing, destination`;
+
+/** The same key: a prefix once per effective time. */
+export function sameKey(a: string, b: string): string {
+  return `${a}.prefix = ${b}.prefix
+    and coalesce(${a}.effective_from, '-infinity'::timestamptz) = coalesce(${b}.effective_from, '-infinity'::timestamptz)`;
+}
+
+/** Every term but the rate equal. */
+function sameTerms(a: string, b: string): string {
+  return `(${a}.destination, ${a}.connection_fee, ${a}.initial_increment, ${a}.increment,
+    ${a}.grace_seconds, ${a}.blocked, ${a}.overridden, ${a}.losing)
+    = (${b}.destination, ${b}.connection_fee, ${b}.initial_increment, ${b}.increment,
+    ${b}.grace_seconds, ${b}.blocked, ${b}.overridden, ${b}.losing)`;
+}
+
+/** A row identical to another: same key, rate and terms. */
+function sameRow(a: string, b: string): string {
+  return `${sameKey(a, b)} and ${a}.rate = ${b}.rate and ${sameTerms(a, b)}`;
+}
+
+/** The rows of revision `number`: those it opened or inherited and did not close. */
+export function rowsAt(alias: string): string {
+  return `${alias}.from_rev <= ? and (${alias}.to_rev is null or ${alias}.to_rev > ?)`;
+}
+
+/** A card's revision `number` from history into `rev_set` (a rollback's source). */
+export async function loadRevisionSet(
+  tx: EntityManager,
+  cardId: string,
+  number: number,
+): Promise<void> {
+  await prepareRevSet(tx, cardId);
+  await tx.execute(
+    `insert into rev_set (card_id, ${SET_COLUMNS})
+     select card_id, ${SET_COLUMNS} from rate_history h where h.card_id = ? and ${rowsAt('h')}`,
+    [cardId, number, number],
+  );
+}
+
+/** The latest revision not cancelled: the one a new revision follows. */
+export async function latestRevision(
+  tx: EntityManager,
+  cardId: string,
+): Promise<{ number: number; live_at: Date; applied_at: Date | null } | undefined> {
+  const [row] = await tx.execute<{ number: number; live_at: Date; applied_at: Date | null }[]>(
+    `select number, live_at, applied_at from rate_revision
+      where card_id = ? and cancelled_at is null order by number desc limit 1`,
+    [cardId],
+  );
+  return row;
+}
+
+/**
+ * `rev_set`'s rows of the card become its next revision, live now or at `plan.liveAt`.
+ * Refused: a date before a revision already scheduled (revisions go live in the order
+ * they are numbered, each the diff of the one before), a new or changed row of a deck
+ * written or imported taking effect in the past, and an increase with less notice than
+ * the card asks for.
+ */
+export async function recordRevision(
+  tx: EntityManager,
+  cardId: string,
+  plan: TRevisionPlan,
+): Promise<TRecordedRevision> {
+  if (plan.liveAt) {
+    // The transaction's clock, as the database's own check reads it: a date that passed
+    // while a large file streamed in is refused here with the field named.
+    const [clock] = await tx.execute<{ now: Date }[]>('select now() as now');
+    if (plan.liveAt < new Date(clock!.now)) throw invalidInput({ liveAt: 'is in the past' });
+  }
+  const latest = await latestRevision(tx, cardId);
+  if (latest && !latest.applied_at) {
+    const pending = new Date(latest.live_at);
+    if (!plan.liveAt || plan.liveAt < pending) {
+      throw conflict(
+        'revision_scheduled',
+        `Revision ${latest.number} goes live at ${pending.toISOString()}; a new revision cannot go live before it.`,
+        { number: latest.number, liveAt: pending.toISOString() },
+      );
+    }
+  }
+  if (plan.source === 'put' || plan.source === 'import') {
+    const late = await tx.execute<{ prefix: string }[]>(
+      `select s.prefix from rev_set s
+        where s.card_id = ? and s.effective_from < now()
+          and not exists (select 1 from rate_history h
+                           where h.card_id = s.card_id and h.to_rev is null and ${sameRow('h', 's')})
+        order by s.prefix limit 5`,
+      [cardId],
+    );
+    if (late.length) {
+      throw invalidInput({
+        effectiveFrom: `is in the past for new or changed rows (prefix ${late
+          .map((row) => row.prefix)
+          .join(', ')}): a revision is not retroactive`,
+      });
+    }
+  }
+  // Every join below is two whole sets: hashed, never row by row. Statistics cannot be
+  // trusted for that — a temporary table is never analysed by autovacuum, and history
+  // just written is not analysed yet — and a nested loop over 100k × 100k rows on a
+  // misestimate took minutes. Restored after the last of them.
+  await tx.execute('analyze rev_set');
+  const [planner] = await tx.execute<{ was: string }[]>(
+    `select current_setting('enable_nestloop') as was, set_config('enable_nestloop', 'off', true)`,
+  );
+  const [counted] = await tx.execute<Record<keyof TRevisionCounts | 'rows' | 'losing', string>[]>(
+    `select count(*) filter (where h.prefix is null) as added,
+            count(*) filter (where s.prefix is null) as removed,
+            count(*) filter (where s.rate > h.rate) as increased,
+            count(*) filter (where s.rate < h.rate) as decreased,
+            count(*) filter (where s.rate = h.rate and not (${sameTerms('s', 'h')})) as changed,
+            count(*) filter (where s.rate = h.rate and ${sameTerms('s', 'h')}) as unchanged,
+            count(s.prefix) as rows,
+            count(*) filter (where s.losing) as losing
+       from (select * from rev_set where card_id = ?) s
+       full join (select * from rate_history where card_id = ? and to_rev is null) h
+         on ${sameKey('h', 's')}`,
+    [cardId, cardId],
+  );
+  const counts: TRevisionCounts = {
+    added: Number(counted?.added ?? 0),
+    removed: Number(counted?.removed ?? 0),
+    increased: Number(counted?.increased ?? 0),
+    decreased: Number(counted?.decreased ?? 0),
+    changed: Number(counted?.changed ?? 0),
+    unchanged: Number(counted?.unchanged ?? 0),
+  };
+  if (plan.source !== 'markup' && counts.increased > 0) {
+    const [card] = await tx.execute<{ min_notice_hours: number | null; name: string }[]>(
+      'select min_notice_hours, name from card where id = ?',
+      [cardId],
+    );
+    const hours = card?.min_notice_hours ?? 0;
+    const notice = ((plan.liveAt?.getTime() ?? Date.now()) - Date.now()) / 3_600_000;
+    if (hours > 0 && notice < hours) {
+      throw conflict(
+        'notice_too_short',
+        `${card!.name} gives ${hours} hours' notice of increases; ${counts.increased} rates go up.`,
+        { cardId, minNoticeHours: hours, increased: counts.increased },
+      );
+    }
+  }
+  const [numbered] = await tx.execute<{ next: number }[]>(
+    'select coalesce(max(number), 0) + 1 as next from rate_revision where card_id = ?',
+    [cardId],
+  );
+  const number = Number(numbered!.next);
+  const live = plan.liveAt === null;
+  const [inserted] = await tx.execute<{ id: string; live_at: Date }[]>(
+    `insert into rate_revision (card_id, number, live_at, created_by, source, previous, based_on,
+       parent_revision_id, applied_at, rows, losing, added, removed, increased, decreased, changed,
+       unchanged)
+     values (?, ?, coalesce(?::timestamptz, now()), ?, ?, ?, ?, ?, case when ? then now() end,
+             ?, ?, ?, ?, ?, ?, ?, ?)
+     returning id, live_at`,
+    [
+      cardId,
+      number,
+      plan.liveAt?.toISOString() ?? null,
+      plan.createdBy,
+      plan.source,
+      latest?.number ?? null,
+      plan.basedOn ?? null,
+      plan.parentRevisionId ?? null,
+      live,
+      Number(counted?.rows ?? 0),
+      Number(counted?.losing ?? 0),
+      counts.added,
+      counts.removed,
+      counts.increased,
+      counts.decreased,
+      counts.changed,
+      counts.unchanged,
+    ],
+  );
+  // Closed first: what stays open afterwards is exactly the unchanged rows, which the
+  // insert then skips.
+  await tx.execute(
+    `update rate_history h set to_rev = ?
+      where h.card_id = ? and h.to_rev is null
+        and not exists (select 1 from rev_set s where s.card_id = h.card_id and ${sameRow('h', 's')})`,
+    [number, cardId],
+  );
+  await tx.execute(
+    `insert into rate_history (card_id, ${SET_COLUMNS}, from_rev, to_rev)
+     select card_id, ${SET_COLUMNS}, ?, null from rev_set s
+      where s.card_id = ?
+        and not exists (select 1 from rate_history h
+                         where h.card_id = s.card_id and h.to_rev is null and ${sameRow('h', 's')})
+      order by s.prefix`,
+    [number, cardId],
+  );
+  await tx.execute(`select set_config('enable_nestloop', ?, true)`, [planner!.was]);
+  if (live) await replaceLiveSet(tx, cardId, { from: 'rev_set' });
+  return {
+    id: String(inserted!.id),
+    number,
+    liveAt: new Date(inserted!.live_at),
+    live,
+    rows: Number(counted?.rows ?? 0),
+    losing: Number(counted?.losing ?? 0),
+    counts,
+  };
+}
+
+/** `rate`, the live set, replaced by the card's staged set or one revision from history. */
+export async function replaceLiveSet(
+  tx: EntityManager,
+  cardId: string,
+  source: { from: 'rev_set' } | { from: 'history'; number: number },
+): Promise<void> {
+  await tx.execute('delete from rate where card_id = ?', [cardId]);
+  // Rows enter in prefix order: each index insert lands on the page the previous one
+  // touched instead of a random leaf.
+  const [from, params] =
+    source.from === 'rev_set'
+      ? ['rev_set s where s.card_id = ?', [cardId]]
+      : [
+          `rate_history s where s.card_id = ? and ${rowsAt('s')}`,
+          [cardId, source.number, source.number],
+        ];
+  await tx.execute(
+    `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
+                       increment, grace_seconds, effective_from, blocked, overridden, losing)
+     select ?, prefix, destination, rate, connection_fee, initial_increment, increment,
+            grace_seconds, effective_from, blocked, overridden, losing
+       from ${from}
+      order by prefix, effective_from`,
+    [cardId, ...params],
+  );
+}
+
+/**
+ * A scheduled revision withdrawn before it went live: its rows leave history and the
+ * rows it closed open again, so history reads as if it had never been written.
+ */
+export async function withdrawRevision(
+  tx: EntityManager,
+  cardId: string,
+  number: number,
+): Promise<void> {
+  await tx.execute('delete from rate_history where card_id = ? and from_rev = ?', [cardId, number]);
+  await tx.execute('update rate_history set to_rev = null where card_id = ? and to_rev = ?', [
+    cardId,
+    number,
+  ]);
+  await tx.execute(
+    'update rate_revision set cancelled_at = now() where card_id = ? and number = ?',
+    [cardId, number],
+  );
+}
+
+/** A card or any card derived from it has a revision waiting to go live. */
+export async function hasScheduledRevision(tx: EntityManager, cardId: string): Promise<boolean> {
+  const rows = await tx.execute(
+    `with recursive tree as (
+       select ?::uuid as id
+       union all
+       select c.id from card c join tree on c.parent_id = tree.id)
+     select 1 from rate_revision r join tree on tree.id = r.card_id
+      where r.applied_at is null and r.cancelled_at is null limit 1`,
+    [cardId],
+  );
+  return rows.length > 0;
+}

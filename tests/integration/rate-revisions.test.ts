@@ -1,0 +1,406 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import type { TChangeEnvelope } from '@/lib/shared/live/change';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { RevisionTimer } from '@/lib/server/services/rates/apply-revisions';
+
+/**
+ * Rate-card revisions (issue 16 §2) over the real API, sockets and PostgreSQL: a set
+ * dated later is scheduled (derived cards in step, at the same instant), diffed against
+ * the one before it, priced at an instant, refused when dated in the past (by the API
+ * and by the database itself), cancelled, applied by the server at its date, and rolled
+ * back.
+ */
+const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
+const PASSWORD = 'revisions-pass-1';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+let outsider: TApiClient;
+let carrierId: string;
+const card = {} as Record<'P' | 'D', string>;
+
+const FIRST = [
+  { prefix: '44', destination: 'UK', rate: '0.0200' },
+  { prefix: '441', destination: 'UK geographic', rate: '0.0400' },
+  { prefix: '33', destination: 'France', rate: '0.0123' },
+  { prefix: '49', destination: 'Germany', rate: '0.0300' },
+];
+/** 44 up, 33 down, 441 gone, 1 new, 49 the same rate with a fee: one of each. */
+const SECOND = [
+  { prefix: '1', destination: 'NANP', rate: '0.0050' },
+  { prefix: '33', destination: 'France', rate: '0.0100' },
+  { prefix: '44', destination: 'UK', rate: '0.0250' },
+  { prefix: '49', destination: 'Germany', rate: '0.0300', connectionFee: '0.0100' },
+];
+
+const inHours = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+
+async function listen(client: TApiClient) {
+  const socket: Socket = io(suite.server.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: { cookie: client.cookie },
+  });
+  const received: TChangeEnvelope[] = [];
+  socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
+  await new Promise((resolve, reject) => {
+    socket.once('hello', resolve);
+    socket.once('connect_error', reject);
+  });
+  return { socket, received };
+}
+
+async function until(check: () => boolean, what: string, checkAsync?: () => Promise<boolean>) {
+  const deadline = Date.now() + 10_000;
+  while (!(checkAsync ? await checkAsync() : check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function rates(cardId: string) {
+  const page = await admin.get(`/cards/${cardId}/rates?limit=500`);
+  expect(page.status).toBe(200);
+  return Object.fromEntries(
+    (page.body.items as { prefix: string; rate: string }[]).map((row) => [row.prefix, row.rate]),
+  );
+}
+
+async function revisions(cardId: string) {
+  const page = await admin.get(`/cards/${cardId}/revisions`);
+  expect(page.status).toBe(200);
+  return page.body.items as { number: number; state: string; liveAt: string; source: string }[];
+}
+
+function trace(at?: string) {
+  const when = at ? `&at=${encodeURIComponent(at)}` : '';
+  return admin.get(`/rates/lookup?accountId=${carrierId}&cardId=${card.D}&number=4420${when}`);
+}
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  carrierId = (await admin.get('/me')).body.account.id;
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  const reseller = (await admin.post('/resellers', { name: 'R', email: 'r@x.test' })).body.id;
+  await admin.post('/users', {
+    email: 'ops@r.test',
+    password: PASSWORD,
+    accountId: reseller,
+    groupId: group.id,
+  });
+  outsider = await apiClient(suite.server.url, 'ops@r.test', PASSWORD);
+  card.P = (await admin.post('/cards', { name: 'Buy', currency: 'EUR', kind: 'provider' })).body.id;
+  expect((await admin.put(`/cards/${card.P}/rates`, { rates: FIRST })).status).toBe(200);
+  const derived = await admin.post(`/cards/${card.P}/derive`, {
+    name: 'Sell',
+    markupPercent: '50',
+  });
+  expect(derived.status).toBe(201);
+  card.D = derived.body.id;
+});
+
+describe('rate revisions', () => {
+  let liveAt: string;
+
+  it('schedules a revision: the live set stays, derived cards get one at the same instant', async () => {
+    liveAt = inHours(2);
+    const put = await admin.put(`/cards/${card.P}/rates`, { rates: SECOND, liveAt });
+    expect(put.status).toBe(200);
+    expect(put.body.revision).toEqual({
+      number: 2,
+      liveAt,
+      state: 'scheduled',
+      counts: { added: 1, removed: 1, increased: 1, decreased: 1, changed: 1, unchanged: 0 },
+    });
+    expect(await rates(card.P)).toEqual({
+      '33': '0.0123',
+      '44': '0.0200',
+      '441': '0.0400',
+      '49': '0.0300',
+    });
+    expect((await revisions(card.P)).map((row) => [row.number, row.state])).toEqual([
+      [2, 'scheduled'],
+      [1, 'live'],
+    ]);
+    const derived = await revisions(card.D);
+    expect(derived.map((row) => [row.number, row.state, row.liveAt, row.source])).toEqual([
+      [2, 'scheduled', liveAt, 'parent'],
+      [1, 'live', derived[1]!.liveAt, 'parent'],
+    ]);
+  });
+
+  it('diffs a revision against the one before it, counted and paged', async () => {
+    const all = await admin.get(`/cards/${card.P}/revisions/2/diff`);
+    expect(all.status).toBe(200);
+    expect(all.body.counts).toEqual({
+      added: 1,
+      removed: 1,
+      increased: 1,
+      decreased: 1,
+      changed: 1,
+      unchanged: 0,
+    });
+    expect(
+      all.body.items.map((row: { prefix: string; change: string }) => [row.prefix, row.change]),
+    ).toEqual([
+      ['1', 'new'],
+      ['33', 'decreased'],
+      ['44', 'increased'],
+      ['441', 'removed'],
+      ['49', 'changed'],
+    ]);
+    const up = await admin.get(`/cards/${card.P}/revisions/2/diff?change=increased`);
+    expect(up.body.items).toEqual([
+      {
+        prefix: '44',
+        effectiveFrom: null,
+        change: 'increased',
+        before: expect.objectContaining({ rate: '0.0200', destination: 'UK' }),
+        after: expect.objectContaining({ rate: '0.0250', destination: 'UK' }),
+      },
+    ]);
+    const first = await admin.get(`/cards/${card.P}/revisions/2/diff?limit=2`);
+    expect(first.body.items).toHaveLength(2);
+    const next = await admin.get(
+      `/cards/${card.P}/revisions/2/diff?limit=2&cursor=${first.body.nextCursor}`,
+    );
+    expect(next.body.items.map((row: { prefix: string }) => row.prefix)).toEqual(['44', '441']);
+    // The derived card: every marked-up row moves with its parent's.
+    const derived = await admin.get(`/cards/${card.D}/revisions/2/diff?change=increased`);
+    expect(derived.body.items).toEqual([
+      expect.objectContaining({
+        prefix: '44',
+        before: expect.objectContaining({ rate: '0.0300' }),
+        after: expect.objectContaining({ rate: '0.0375' }),
+      }),
+    ]);
+    const bad = await admin.get(`/cards/${card.P}/revisions/2/diff?change=sideways`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('change');
+    expect((await admin.get(`/cards/${card.P}/revisions/9/diff`)).status).toBe(404);
+    const huge = await admin.get(`/cards/${card.P}/revisions/2/diff?limit=5001`);
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.fields).toHaveProperty('limit');
+  });
+
+  it('prices at an instant with the revisions live then, at every level', async () => {
+    const now = await trace();
+    expect(now.body.levels.map((level: { rate: string }) => level.rate)).toEqual([
+      '0.0200',
+      '0.0300',
+    ]);
+    const later = await trace(new Date(Date.parse(liveAt) + 1_000).toISOString());
+    expect(later.status).toBe(200);
+    expect(later.body.levels.map((level: { rate: string }) => level.rate)).toEqual([
+      '0.0250',
+      '0.0375',
+    ]);
+    const before = await trace(new Date(Date.now() + 60_000).toISOString());
+    expect(before.body.levels.map((level: { rate: string }) => level.rate)).toEqual([
+      '0.0200',
+      '0.0300',
+    ]);
+  });
+
+  it('refuses past dates, retroactive rows and going live before a scheduled revision', async () => {
+    const past = await admin.put(`/cards/${card.P}/rates`, {
+      rates: FIRST,
+      liveAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    expect(past.status).toBe(400);
+    expect(past.body.error.fields).toHaveProperty('liveAt');
+    const early = await admin.put(`/cards/${card.P}/rates`, { rates: FIRST, liveAt: inHours(1) });
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('revision_scheduled');
+    expect((await admin.put(`/cards/${card.P}/rates`, { rates: FIRST })).status).toBe(409);
+    const retroactive = await admin.put(`/cards/${card.P}/rates`, {
+      rates: [
+        ...SECOND,
+        { prefix: '7', destination: 'RU', rate: '0.1000', effectiveFrom: '2020-01-01T00:00:00Z' },
+      ],
+      liveAt: inHours(3),
+    });
+    expect(retroactive.status).toBe(400);
+    expect(retroactive.body.error.fields.effectiveFrom).toMatch(/prefix 7/);
+    expect((await revisions(card.P)).map((row) => row.number)).toEqual([2, 1]);
+  });
+
+  it('refuses them in PostgreSQL too, whoever writes', async () => {
+    const em = suite.orm.em.fork();
+    await expect(
+      em.execute(
+        `insert into rate_revision (card_id, number, live_at, source) values (?, 99, now() - interval '1 hour', 'put')`,
+        [card.P],
+      ),
+    ).rejects.toThrow(/rate_revision_live_at_not_past|in the past/);
+    await expect(
+      em.transactional(async (tx) => {
+        await tx.execute(
+          `insert into rate_revision (card_id, number, live_at, source) values (?, 98, now() + interval '1 day', 'import')`,
+          [card.P],
+        );
+        await tx.execute(
+          `insert into rate_history (card_id, prefix, effective_from, from_rev, rate, connection_fee,
+             initial_increment, increment, grace_seconds, blocked, overridden, losing, destination)
+           values (?, '7', now() - interval '1 day', 98, 0.1, 0, 60, 60, 0, false, false, false, 'RU')`,
+          [card.P],
+        );
+      }),
+    ).rejects.toThrow(/cannot take effect in the past/);
+  });
+
+  it('cancels a scheduled revision with its derived ones; only the latest', async () => {
+    const third = await admin.put(`/cards/${card.P}/rates`, { rates: FIRST, liveAt: inHours(4) });
+    expect(third.body.revision).toMatchObject({ number: 3, state: 'scheduled' });
+    const notLatest = await admin.del(`/cards/${card.P}/revisions/2`);
+    expect(notLatest.status).toBe(409);
+    expect(notLatest.body.error.code).toBe('revision_not_latest');
+    expect((await admin.del(`/cards/${card.P}/revisions/3`)).status).toBe(204);
+    expect((await revisions(card.P)).map((row) => [row.number, row.state])).toEqual([
+      [3, 'cancelled'],
+      [2, 'scheduled'],
+      [1, 'live'],
+    ]);
+    expect((await revisions(card.D))[0]).toMatchObject({ number: 3, state: 'cancelled' });
+    // History reads as if it had never been written: 2 still prices as scheduled.
+    const later = await trace(new Date(Date.parse(inHours(5))).toISOString());
+    expect(later.body.levels.map((level: { rate: string }) => level.rate)).toEqual([
+      '0.0250',
+      '0.0375',
+    ]);
+    expect((await admin.del(`/cards/${card.P}/revisions/1`)).status).toBe(409);
+    // A derived card's revisions follow its parent's: not cancelled on their own.
+    expect((await admin.del(`/cards/${card.D}/revisions/2`)).status).toBe(409);
+  });
+
+  it('applies a revision at its date, live to panels, derived cards in step', async () => {
+    // The two-hour one is withdrawn so a near one can go first.
+    expect((await admin.del(`/cards/${card.P}/revisions/2`)).status).toBe(204);
+    const { socket, received } = await listen(admin);
+    try {
+      const soon = new Date(Date.now() + 1_500).toISOString();
+      const put = await admin.put(`/cards/${card.P}/rates`, { rates: SECOND, liveAt: soon });
+      expect(put.body.revision).toMatchObject({ number: 4, state: 'scheduled' });
+      await until(
+        () => received.some((e) => e.type === 'cards.revision_scheduled' && e.id === card.D),
+        'the scheduled notice',
+      );
+      expect(await rates(card.P)).toMatchObject({ '44': '0.0200' });
+      await until(
+        () =>
+          [card.P, card.D].every((id) =>
+            received.some((e) => e.type === 'cards.rates_changed' && e.id === id),
+          ),
+        'the revision going live',
+      );
+      expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(soon));
+      expect(await rates(card.P)).toEqual({
+        '1': '0.0050',
+        '33': '0.0100',
+        '44': '0.0250',
+        '49': '0.0300',
+      });
+      expect(await rates(card.D)).toMatchObject({ '44': '0.0375' });
+      expect((await revisions(card.P)).map((row) => [row.number, row.state])).toEqual([
+        [4, 'live'],
+        [3, 'cancelled'],
+        [2, 'cancelled'],
+        [1, 'superseded'],
+      ]);
+      expect((await revisions(card.D))[0]).toMatchObject({ number: 4, state: 'live' });
+      const card_ = (await admin.get(`/cards/${card.P}`)).body;
+      expect(card_.rateCount).toBe(4);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('rolls back by scheduling a copy of an earlier revision', async () => {
+    const rolled = await admin.post(`/cards/${card.P}/revisions/1/rollback`, {});
+    expect(rolled.status).toBe(200);
+    expect(rolled.body).toMatchObject({
+      number: 5,
+      state: 'live',
+      source: 'rollback',
+      basedOn: 1,
+      previous: 4,
+      counts: { added: 1, removed: 1, increased: 1, decreased: 1, changed: 1, unchanged: 0 },
+    });
+    expect(await rates(card.P)).toEqual({
+      '33': '0.0123',
+      '44': '0.0200',
+      '441': '0.0400',
+      '49': '0.0300',
+    });
+    expect(await rates(card.D)).toMatchObject({ '44': '0.0300' });
+    const later = await admin.post(`/cards/${card.P}/revisions/4/rollback`, {
+      liveAt: inHours(24),
+    });
+    expect(later.body).toMatchObject({ number: 6, state: 'scheduled', basedOn: 4 });
+    const cancelled = await admin.post(`/cards/${card.P}/revisions/3/rollback`, {});
+    expect(cancelled.status).toBe(409);
+    expect((await admin.post(`/cards/${card.D}/revisions/1/rollback`, {})).status).toBe(409);
+    expect((await admin.del(`/cards/${card.P}/revisions/6`)).status).toBe(204);
+  });
+
+  it('refuses increases with less notice than the card asks for', async () => {
+    const version = (await admin.get(`/cards/${card.P}`)).body.version;
+    const patched = await admin.patch(`/cards/${card.P}`, { version, minNoticeHours: 48 });
+    expect(patched.status).toBe(200);
+    expect(patched.body.minNoticeHours).toBe(48);
+    const up = [{ ...FIRST[0]!, rate: '0.0300' }, ...FIRST.slice(1)];
+    const short = await admin.put(`/cards/${card.P}/rates`, { rates: up, liveAt: inHours(24) });
+    expect(short.status).toBe(409);
+    expect(short.body.error.code).toBe('notice_too_short');
+    const enough = await admin.put(`/cards/${card.P}/rates`, { rates: up, liveAt: inHours(49) });
+    expect(enough.status).toBe(200);
+    expect(
+      (await admin.del(`/cards/${card.P}/revisions/${enough.body.revision.number}`)).status,
+    ).toBe(204);
+    // Decreases need no notice.
+    const down = [{ ...FIRST[0]!, rate: '0.0100' }, ...FIRST.slice(1)];
+    expect((await admin.put(`/cards/${card.P}/rates`, { rates: down })).status).toBe(200);
+  });
+
+  it('applies at start a revision that came due while no server ran', async () => {
+    const liveAt = inHours(72);
+    const put = await admin.put(`/cards/${card.P}/rates`, { rates: FIRST, liveAt });
+    expect(put.status).toBe(200);
+    const number = put.body.revision.number as number;
+    // The panel was down past its date: moved into the past behind the trigger's back.
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute(`set local session_replication_role = replica`);
+      await tx.execute(
+        `update rate_revision set live_at = now() - interval '1 minute'
+          where card_id in (?, ?) and live_at = ?`,
+        [card.P, card.D, liveAt],
+      );
+    });
+    // A process starting now (the server's own timer sleeps until its next poll).
+    const starting = new RevisionTimer(suite.orm);
+    starting.start();
+    try {
+      await until(
+        () => false,
+        'never',
+        async () => {
+          const states = await revisions(card.P);
+          return states.find((row) => row.number === number)?.state === 'live';
+        },
+      );
+    } finally {
+      await starting.stop();
+    }
+    expect(await rates(card.P)).toMatchObject({ '44': '0.0200', '441': '0.0400' });
+    expect((await revisions(card.D))[0]).toMatchObject({ state: 'live' });
+  });
+
+  it('is read and written only as the card’s rates are: outsiders get 404', async () => {
+    expect((await outsider.get(`/cards/${card.P}/revisions`)).status).toBe(404);
+    expect((await outsider.get(`/cards/${card.P}/revisions/1/diff`)).status).toBe(404);
+    expect((await outsider.post(`/cards/${card.P}/revisions/1/rollback`, {})).status).toBe(404);
+    expect((await outsider.del(`/cards/${card.P}/revisions/1`)).status).toBe(404);
+  });
+});
