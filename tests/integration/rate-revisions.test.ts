@@ -404,3 +404,67 @@ describe('rate revisions', () => {
     expect((await outsider.del(`/cards/${card.P}/revisions/1`)).status).toBe(404);
   });
 });
+
+describe('notice of a scheduled revision', () => {
+  const cardOf = {} as Record<'N' | 'sell', string>;
+  let holder: TApiClient;
+  let sibling: TApiClient;
+
+  beforeAll(async () => {
+    const group = (await admin.post('/groups', { template: 'default-reseller', name: 'Buyers' }))
+      .body.id;
+    const person = async (name: string) => {
+      const account = (await admin.post('/resellers', { name, email: `${name}@n.test` })).body.id;
+      const email = `ops@${name.toLowerCase()}.test`;
+      await admin.post('/users', { email, password: PASSWORD, accountId: account, groupId: group });
+      return { account, client: await apiClient(suite.server.url, email, PASSWORD) };
+    };
+    const bought = await person('Holder');
+    holder = bought.client;
+    sibling = (await person('Sibling')).client;
+    cardOf.N = (
+      await admin.post('/cards', { name: 'Noticed', currency: 'EUR', kind: 'customer' })
+    ).body.id;
+    expect((await admin.put(`/cards/${cardOf.N}/rates`, { rates: FIRST })).status).toBe(200);
+    expect(
+      (await admin.post('/assignments', { cardId: cardOf.N, accountId: bought.account })).status,
+    ).toBe(201);
+    // The holder sells on it: its derived card follows the parent's date.
+    const derived = await holder.post(`/cards/${cardOf.N}/derive`, {
+      name: 'Holder retail',
+      markupPercent: '20',
+    });
+    expect(derived.status).toBe(201);
+    cardOf.sell = derived.body.id;
+  });
+
+  const notices = async (client: TApiClient) =>
+    (
+      (await client.get('/notifications')).body.items as {
+        kind: string;
+        title: string;
+        body: string;
+        link: string;
+      }[]
+    ).filter((notice) => notice.kind === 'card.revision_scheduled');
+
+  it('tells the holder (and, for its derived card, its owner) what changes and when; nobody else', async () => {
+    const liveAt = inHours(30);
+    const put = await admin.put(`/cards/${cardOf.N}/rates`, { rates: SECOND, liveAt });
+    expect(put.status).toBe(200);
+    const told = await notices(holder);
+    expect(told.map((notice) => notice.link).sort()).toEqual(
+      [`/cards/${cardOf.N}?tab=revisions`, `/cards/${cardOf.sell}?tab=revisions`].sort(),
+    );
+    const parent = told.find((notice) => notice.link.startsWith(`/cards/${cardOf.N}`))!;
+    expect(parent.title).toBe(
+      `Noticed: new rates from ${liveAt.slice(0, 16).replace('T', ' ')} UTC`,
+    );
+    expect(parent.body).toBe(
+      `Revision 2 of Noticed goes live at ${liveAt}: 1 prefix up, 1 down, 1 new, 1 removed, 1 with other terms changed.`,
+    );
+    // The sibling reseller holds nothing of it; the owner's own side scheduled it.
+    expect(await notices(sibling)).toEqual([]);
+    expect(await notices(admin)).toEqual([]);
+  });
+});

@@ -12,6 +12,7 @@ import { billedSecondsSql, roundSql } from './pricing-sql';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+import { noticeRevisionScheduled } from './revision-notice';
 import {
   liveNow,
   prepareRevSet,
@@ -324,6 +325,9 @@ export async function rateSetChanged(
       record,
       childRederived,
       scheduled ? childRederived.revision : undefined,
+      // Another account's sell card follows the date: its owner is told; the side that
+      // scheduled the parent is not told of its own cards.
+      { ownerFollows: child.owner.id !== card.owner.id },
     );
   }
 }
@@ -336,6 +340,7 @@ async function recordRatesChanged(
   record: (change: TChange) => void,
   rederived: TRederived | undefined,
   scheduled: TRecordedRevision | undefined,
+  notice: { ownerFollows: boolean } = { ownerFollows: false },
 ): Promise<void> {
   const before = toCardOwnerDto(card);
   if (scheduled) {
@@ -362,6 +367,7 @@ async function recordRatesChanged(
   );
   if (rederived && rederived.newlyLosing > 0)
     record(marginAlert(card, ownerPath, after, holders, rederived));
+  if (scheduled) await noticeRevisionScheduled(tx, record, card, scheduled, holders, notice);
 }
 
 /** A scheduled revision as its change-log entry tells it: what changes, and when. */

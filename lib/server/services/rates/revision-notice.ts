@@ -1,0 +1,54 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TCard } from '@/lib/server/entities';
+import type { TChange } from '@/lib/server/live/change-log';
+import { notifyAccounts } from '@/lib/server/services/notifications/notify-accounts';
+import type { TRecordedRevision } from './revisions';
+
+/**
+ * Tells the accounts that buy from a card that its rates change on a date (issue 16,
+ * "Notice"): the accounts holding it by assignment, and — for a derived card scheduled
+ * in step with its parent — the account that owns it, whose sell prices follow. Only
+ * people who may read cards are told (the notification centre asks authz), and the
+ * notice says what changes and when, never the owner's margin.
+ */
+export async function noticeRevisionScheduled(
+  tx: EntityManager,
+  record: (change: TChange) => void,
+  card: TCard,
+  revision: TRecordedRevision,
+  holders: readonly string[],
+  options: { ownerFollows: boolean },
+): Promise<void> {
+  const accountIds = [...new Set([...holders, ...(options.ownerFollows ? [card.owner.id] : [])])];
+  if (!accountIds.length) return;
+  const date = revision.liveAt.toISOString();
+  await notifyAccounts(tx, record, {
+    accountIds,
+    readGrant: 'cards:read',
+    kind: 'card.revision_scheduled',
+    title: `${card.name}: new rates from ${date.slice(0, 16).replace('T', ' ')} UTC`,
+    body: `Revision ${revision.number} of ${card.name} goes live at ${date}: ${changeSummary(revision)}.`,
+    link: `/cards/${card.id}?tab=revisions`,
+    data: { cardId: card.id, number: revision.number, liveAt: date, counts: revision.counts },
+  });
+}
+
+/** "214 prefixes up, 3 down, 12 new, 1 removed" — what a buyer reads first. */
+export function changeSummary({ counts }: Pick<TRecordedRevision, 'counts'>): string {
+  const parts = (
+    [
+      [counts.increased, 'up'],
+      [counts.decreased, 'down'],
+      [counts.added, 'new'],
+      [counts.removed, 'removed'],
+      [counts.changed, 'with other terms changed'],
+    ] as const
+  ).filter(([count]) => count > 0);
+  if (!parts.length) return 'no prefix changes';
+  return parts
+    .map(([count, what], index) =>
+      // The noun once, on the first figure.
+      index === 0 ? `${count} ${count === 1 ? 'prefix' : 'prefixes'} ${what}` : `${count} ${what}`,
+    )
+    .join(', ');
+}
