@@ -45,6 +45,15 @@ const OVERVIEW: TView = {
     await expect(page.getByTestId('count-resellers')).toHaveText(/^\d+$/);
     await expect(page.getByRole('table', { name: 'Recent activity' })).toBeVisible();
   },
+  details: [
+    {
+      name: 'notifications',
+      open: async (page) => {
+        await page.getByTestId('notification-bell').click();
+        await expect(page.getByRole('region', { name: 'Notifications' })).toBeVisible();
+      },
+    },
+  ],
 };
 const AUDIT: TView = {
   path: '/audit',
@@ -116,9 +125,16 @@ const ADMIN_VIEWS: TView[] = [
   { path: '/resellers', name: 'resellers', title: 'Resellers', ready: table('Resellers') },
   record('reseller-record', () => `/resellers/${ids.acme}`, 'Reseller', 'Acme Voice', [
     tab('Users', table('Users of Acme Voice')),
+    tab('Balance', (page) =>
+      expect(page.getByRole('form', { name: 'Record payment' })).toBeVisible(),
+    ),
   ]),
   { path: '/customers', name: 'customers', title: 'Customers', ready: table('Customers') },
-  record('customer-record', () => `/customers/${ids.hotel}`, 'Customer', 'Hotel Alpine'),
+  record('customer-record', () => `/customers/${ids.hotel}`, 'Customer', 'Hotel Alpine', [
+    tab('Balance', (page) =>
+      expect(page.getByRole('form', { name: 'Record payment' })).toBeVisible(),
+    ),
+  ]),
   { path: '/users', name: 'users', title: 'Users', ready: table('Users') },
   record('user-record', () => `/users/${ids.resellerUser}`, 'User', RESELLER.email, [
     tab('Manage', (page) =>
@@ -164,7 +180,7 @@ const ADMIN_VIEWS: TView[] = [
     () => `/cards/${ids.retail}`,
     'Card',
     'Carrier Retail',
-    [],
+    [tab('Revisions', table('Revisions'))],
     async (page) => {
       await expect(page.getByTestId('card-rate-count')).toHaveText(/^[1-9]\d*$/);
       await expect(page.getByRole('table', { name: 'Rates' })).toContainText('Guernsey');
