@@ -60,6 +60,8 @@ export function CardRevisions({ card, can }: { card: TCardDto; can: TCardAbiliti
     ({ number }) => `/cards/${card.id}/revisions/${number}/rollback`,
     [key],
     {
+      // The number is in the path; the body holds the date alone.
+      body: ({ liveAt }) => (liveAt ? { liveAt } : {}),
       success: (made) =>
         `Revision ${made.number} copies revision ${made.basedOn}: ${
           made.state === 'live' ? 'live now' : 'scheduled'

@@ -106,7 +106,11 @@ export function useApiMutation<TBody, TResult>(
   /** The path, or one made from the variables (a DELETE of a row: `(row) => …/${row.id}`). */
   path: string | ((variables: TBody) => string),
   invalidates: readonly TQueryKey[] = [],
-  options: { success?: TSuccessToast<TResult, TBody> } = {},
+  options: {
+    success?: TSuccessToast<TResult, TBody>;
+    /** What is sent, when the variables also name the target (`{number, liveAt}` → `{liveAt}`). */
+    body?: (variables: TBody) => unknown;
+  } = {},
 ) {
   const queryClient = useQueryClient();
   const { state } = useLive();
@@ -117,7 +121,8 @@ export function useApiMutation<TBody, TResult>(
       if (!writes) return Promise.reject(new Error(WRITES_PAUSED_MESSAGE));
       const to = typeof path === 'function' ? path(body) : path;
       // A DELETE names its target in the path; its variables are only for the toast.
-      return apiFetch<TResult>(to, { method, body: method === 'DELETE' ? undefined : body });
+      const sent = options.body ? options.body(body) : body;
+      return apiFetch<TResult>(to, { method, body: method === 'DELETE' ? undefined : sent });
     },
     onSuccess: async (result, body) => {
       const shown = successToast(options.success, result, body);

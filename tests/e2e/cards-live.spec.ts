@@ -192,15 +192,16 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await admin.screenshot({ path: 'test-results/price-trace.png', fullPage: true });
 });
 
-test('a revision scheduled for tomorrow shows as scheduled with its diff, and is cancelled', async ({
+test('a revision scheduled for tomorrow: its diff, the holder told live, cancelled; a rollback', async ({
   browser,
   request,
 }) => {
   const api = await adminApi(request);
+  // A customer card held by a reseller whose user watches its own panel.
   const card = await api('POST', '/cards', {
     name: 'E2E Revisions',
     currency: 'EUR',
-    kind: 'provider',
+    kind: 'customer',
   });
   await api('PUT', `/cards/${card.id}/rates`, {
     rates: [
@@ -208,8 +209,26 @@ test('a revision scheduled for tomorrow shows as scheduled with its diff, and is
       { prefix: '33', destination: 'France', rate: '0.0150' },
     ],
   });
+  const group = await api('POST', '/groups', {
+    template: 'default-reseller',
+    name: 'E2E revision buyers',
+  });
+  const holderAccount = await api('POST', '/resellers', {
+    name: 'E2E Revision Buyer',
+    email: 'buyer@revisions.test',
+  });
+  await api('POST', '/users', {
+    email: 'ops@revisions.test',
+    password: PASSWORD,
+    accountId: holderAccount.id,
+    groupId: group.id,
+  });
+  await api('POST', '/assignments', { cardId: card.id, accountId: holderAccount.id });
+  const holder = await signedIn(browser, 'ops@revisions.test', PASSWORD);
+  await expect(holder.getByTestId('notification-count')).toHaveText('1'); // the assignment
+
   const admin = await adminSignedIn(browser);
-  await openRecord(admin, 'Provider cards', 'E2E Revisions');
+  await openRecord(admin, 'Customer cards', 'E2E Revisions');
   await admin
     .getByRole('navigation', { name: 'Card sections' })
     .getByRole('link', { name: 'Revisions' })
@@ -233,6 +252,13 @@ test('a revision scheduled for tomorrow shows as scheduled with its diff, and is
   await expect(admin.getByTestId('revision-2-state')).toHaveText('scheduled');
   await expect(admin.getByTestId('revision-1-state')).toHaveText('live');
 
+  // The holder hears of it on its open panel, without a reload: what changes, and when.
+  await expect(holder.getByTestId('notification-count')).toHaveText('2');
+  await holder.getByTestId('notification-bell').click();
+  const notices = holder.getByRole('region', { name: 'Notifications' });
+  await expect(notices).toContainText('E2E Revisions: new rates from');
+  await expect(notices).toContainText('1 prefix up, 1 new, 1 removed');
+
   await admin.getByRole('button', { name: 'Diff of revision 2' }).click();
   const diff = admin.getByRole('region', { name: 'Diff of revision 2' });
   await expect(diff.getByTestId('diff-increased')).toHaveText('1 increased');
@@ -252,6 +278,27 @@ test('a revision scheduled for tomorrow shows as scheduled with its diff, and is
     .getByRole('button', { name: 'Cancel revision' })
     .click();
   await expect(admin.getByTestId('revision-2-state')).toHaveText('cancelled');
+
+  // A new deck live now supersedes revision 1; rolling back copies it as revision 4.
+  await api('PUT', `/cards/${card.id}/rates`, {
+    rates: [{ prefix: '44', destination: 'United Kingdom', rate: '0.0300' }],
+  });
+  await expect(admin.getByTestId('revision-3-state')).toHaveText('live');
+  await expect(admin.getByTestId('revision-1-state')).toHaveText('superseded');
+  await admin.getByRole('button', { name: 'Roll back to revision 1' }).click();
+  await admin
+    .getByRole('alertdialog', { name: 'Roll back to revision 1?' })
+    .getByRole('button', { name: 'Roll back' })
+    .click();
+  await expect(admin.getByTestId('revision-4-state')).toHaveText('live');
+  await expect(admin.getByTestId('revision-3-state')).toHaveText('superseded');
+  await admin
+    .getByRole('navigation', { name: 'Card sections' })
+    .getByRole('link', { name: 'Card', exact: true })
+    .click();
+  const rates = admin.getByRole('table', { name: 'Rates' });
+  await expect(rates).toContainText('France');
+  await expect(rates).toContainText('0.0200');
 });
 
 test('the transfer wizard moves a customer with its new card after a summary', async ({
