@@ -4,12 +4,11 @@ import { useState } from 'react';
 import { useWatch } from 'react-hook-form';
 import { apiFetch } from '@/lib/client/api';
 import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
-import { queryKeys } from '@/lib/client/query-keys';
-import { usePagedList } from '@/lib/client/use-resource';
 import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
 import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
 import { ZTransfer, type TCardDto } from '@/lib/shared/schemas/cards';
-import { Button, SelectField, TextField } from '@/components/ui/field';
+import { Button, TextField } from '@/components/ui/field';
+import { RecordPicker } from '@/components/pickers/record-picker';
 import { FormMessage } from '@/components/ui/panel-section';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { recordHref } from '@/components/ui/toast';
@@ -30,6 +29,7 @@ export function TransferForm({
   const { confirm, dialog } = useConfirm();
   // The target is searched on the server (any account in scope): its name comes with it.
   const [pickedName, setPickedName] = useState<string | null>(null);
+  const [pickedCard, setPickedCard] = useState<string | null>(null);
   // Review checks the choice with the endpoint's schema; the move waits for the confirmation.
   const form = useSchemaForm({
     schema: ZTransfer,
@@ -41,7 +41,7 @@ export function TransferForm({
     }),
     submit: async (body) => {
       const to = pickedName ?? 'the new parent';
-      const billedOn = offered.find((item) => item.id === body.cardId)?.name ?? 'its new card';
+      const billedOn = pickedCard ?? 'its new card';
       const converted = body.rate
         ? ` Its balance and credit limit are converted from ${customer.currency} at ${body.rate} (recorded in its ledger and the audit).`
         : '';
@@ -65,15 +65,6 @@ export function TransferForm({
     control: form.form.control,
     name: ['toParentId', 'cardId'],
   });
-  // The target's own customer cards, asked of the server (not a page of every card).
-  const cards = usePagedList<TCardDto>(
-    queryKeys.list('cards', { kind: 'customer', ownerId: targetId }),
-    { enabled: Boolean(targetId) },
-  );
-  const offered = (cards.data ?? []).filter(
-    (card) => card.relation === 'owner' && card.kind === 'customer' && card.ownerId === targetId,
-  );
-
   return (
     <form
       aria-label="Transfer customer"
@@ -95,22 +86,32 @@ export function TransferForm({
         }}
         error={form.fields.toParentId}
       />
-      <SelectField
+      {/* The target's own customer cards, searched on the server: any of them reachable. */}
+      <RecordPicker
+        key={targetId || 'none'}
         id="transfer-card"
         label="Card there"
-        {...form.register('cardId')}
+        sources={[
+          {
+            resource: 'cards',
+            filter: { kind: 'customer', ownerId: targetId },
+            toOption: (item) => {
+              const card = item as unknown as TCardDto;
+              return card.relation === 'owner' && card.ownerId === targetId
+                ? { id: card.id, label: card.name, detail: card.currency }
+                : null;
+            },
+          },
+        ]}
+        value={cardId ?? ''}
+        onChange={(id, option) => {
+          form.form.setValue('cardId', id);
+          setPickedCard(option?.label ?? null);
+        }}
         error={form.fields.cardId}
+        placeholder={targetId ? 'Search its customer cards…' : 'Choose where it moves first'}
         disabled={!targetId}
-      >
-        <option value="">
-          {targetId && !offered.length ? 'That account has no customer card' : 'Choose its card…'}
-        </option>
-        {offered.map((item) => (
-          <option key={item.id} value={item.id}>
-            {item.name} ({item.currency})
-          </option>
-        ))}
-      </SelectField>
+      />
       <TextField
         id="transfer-rate"
         label={`Conversion rate from ${customer.currency} (only to an account in another currency)`}

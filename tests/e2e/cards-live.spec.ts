@@ -320,7 +320,7 @@ test('the transfer wizard moves a customer with its new card after a summary', a
     me.account.name,
     /your account/,
   );
-  await wizard.getByLabel('Card there').selectOption({ label: 'Carrier Retail (EUR)' });
+  await pickAccount(wizard.getByRole('combobox', { name: 'Card there' }), 'Carrier Retail', /EUR/);
   await wizard.getByRole('button', { name: 'Review transfer' }).click();
   const summary = admin.getByRole('alertdialog', { name: 'Transfer Hotel Alpine?' });
   await expect(summary).toContainText(
