@@ -6,6 +6,7 @@ import { apiFetch, type TPageOf } from '@/lib/client/api';
 import { pathOf, queryKeys, sameListBesidesSearch, type TFilter } from '@/lib/client/query-keys';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
+import { resourceLabel } from '@/lib/shared/activity-sentence';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
@@ -74,7 +75,7 @@ export function AuditTable({
         }
         rows={items.map((entry) => [
           <RelativeTime key="at" at={entry.at} />,
-          ...(full ? [entry.resource] : []),
+          ...(full ? [resourceLabel(entry.resource)] : []),
           <ActivitySentence key="what" entry={entry} />,
           ...(full ? [<AuditDiff key="diff" entry={entry} />] : []),
         ])}
@@ -106,7 +107,7 @@ export function AuditPanel() {
             <option value="">Any</option>
             {LOGGED_RESOURCES.map((resource) => (
               <option key={resource} value={resource}>
-                {resource}
+                {resourceLabel(resource)}
               </option>
             ))}
           </SelectField>

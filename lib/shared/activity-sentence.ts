@@ -29,6 +29,12 @@ const NOUN: Record<TLoggedResource, string> = {
   assignments: 'card assignment',
 };
 
+/** A logged resource as a person names it, capitalised: "Card assignment". */
+export function resourceLabel(resource: string): string {
+  const noun = NOUN[resource as TLoggedResource] ?? resource;
+  return noun.charAt(0).toUpperCase() + noun.slice(1);
+}
+
 function unreachable(value: never): never {
   throw new Error(`unhandled change: ${String(value)}`);
 }

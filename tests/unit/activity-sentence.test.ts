@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  resourceLabel,
   activitySentence,
   changedFields,
   type TActivityEntry,
@@ -197,5 +198,13 @@ describe('changedFields', () => {
       { field: 'creditLimit', before: '5', after: null },
     ]);
     expect(changedFields(null, { name: 'A' })).toEqual([]);
+  });
+});
+
+describe('resourceLabel', () => {
+  it('names a logged resource as a person does, and passes an unknown one through', () => {
+    expect(resourceLabel('assignments')).toBe('Card assignment');
+    expect(resourceLabel('impersonation')).toBe('View-as');
+    expect(resourceLabel('ledger_entries')).toBe('Ledger_entries');
   });
 });
