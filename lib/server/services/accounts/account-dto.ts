@@ -20,6 +20,7 @@ export type TAccountFields = Pick<
   | 'creditLimit'
   | 'balance'
   | 'creditBlocked'
+  | 'warningThreshold'
   | 'version'
   | 'createdAt'
   | 'updatedAt'
@@ -116,6 +117,7 @@ export function toResellerDto(
     depth: account.depth,
     creditLimit: creditLimitOf(account),
     balance: atScale(account.balance),
+    warningThreshold: thresholdOf(account),
   };
 }
 
@@ -128,6 +130,7 @@ export function toCustomerDto(
     ...common(account, suspended, parentName),
     creditLimit: creditLimitOf(account),
     balance: atScale(account.balance),
+    warningThreshold: thresholdOf(account),
   };
 }
 
@@ -145,6 +148,12 @@ function creditLimitOf(account: TAccountFields): string | null {
   return account.creditLimit === null || account.creditLimit === undefined
     ? null
     : atScale(account.creditLimit);
+}
+
+function thresholdOf(account: TAccountFields): string | null {
+  return account.warningThreshold === null || account.warningThreshold === undefined
+    ? null
+    : atScale(account.warningThreshold);
 }
 
 /** Money columns hold 6 decimals: the same string whether just written or read back. */

@@ -76,6 +76,13 @@ export async function transferCustomer(
       if (customer.creditLimit !== null && customer.creditLimit !== undefined) {
         customer.creditLimit = converted(customer.creditLimit, conversion.rate, 'creditLimit');
       }
+      if (customer.warningThreshold !== null && customer.warningThreshold !== undefined) {
+        customer.warningThreshold = converted(
+          customer.warningThreshold,
+          conversion.rate,
+          'warningThreshold',
+        );
+      }
     }
     await tx.flush();
     const after = toCustomerDto(customer, await suspendedAncestors(tx, [customer]), target.name);
@@ -173,6 +180,7 @@ async function convertBalance(
       currency: conversion.from,
       counterpartyId: fromParentId,
       reference,
+      quiet: true,
     },
     { conversion },
   );
@@ -186,7 +194,7 @@ async function convertBalance(
     actor,
     record,
     { ...locked, account: closed.account },
-    { kind: 'adjustment', amount, reference },
+    { kind: 'adjustment', amount, reference, quiet: true },
     { conversion },
   );
   return toCustomerDto(opened.account, locked.suspended, locked.parentName);
