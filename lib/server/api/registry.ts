@@ -31,7 +31,12 @@ import {
   ZTransfer,
 } from '@/lib/shared/schemas/cards';
 import { ZErrorBody, ZId, ZPageOf } from '@/lib/shared/schemas/common';
-import { ZDashboardAttention, ZDashboardCounts } from '@/lib/shared/schemas/dashboard';
+import {
+  ZDashboardAttention,
+  ZDashboardCounts,
+  ZExposureQuery,
+  ZExposureRow,
+} from '@/lib/shared/schemas/dashboard';
 import {
   ZGroupCreate,
   ZGroupDto,
@@ -554,6 +559,15 @@ export const API_REGISTRY = {
       summary:
         'What needs attention in scope: losing cards, suspended accounts, scheduled rate changes',
       responses: { 200: ZDashboardAttention },
+    },
+  },
+  '/dashboard/exposure': {
+    GET: {
+      summary:
+        'Credit exposure of the accounts directly below the caller’s: balance, limit, available, blocked (`sort`: available, balance, limit)',
+      grant: 'ledger:read',
+      query: ZExposureQuery,
+      responses: { 200: ZPageOf(ZExposureRow) },
     },
   },
   '/audit': {

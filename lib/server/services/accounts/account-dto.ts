@@ -35,7 +35,7 @@ export type TAccountFields = Pick<
  */
 export async function suspendedAncestors(
   em: EntityManager,
-  accounts: TAccount[],
+  accounts: Pick<TAccount, 'path'>[],
 ): Promise<Set<string>> {
   const ids = [...new Set(accounts.flatMap((account) => ancestorIds(account.path)))];
   if (ids.length === 0) return new Set();
@@ -58,7 +58,10 @@ export function creditKey(accountId: string): string {
 }
 
 /** Blocked for credit: by its own used-up credit, by an account above it, or not. */
-function creditBlock(account: TAccountFields, blocking: Set<string>): 'own' | 'above' | null {
+export function creditBlock(
+  account: Pick<TAccountFields, 'id' | 'path'>,
+  blocking: Set<string>,
+): 'own' | 'above' | null {
   if (blocking.has(creditKey(account.id))) return 'own';
   return ancestorIds(account.path).some((id) => blocking.has(creditKey(id))) ? 'above' : null;
 }
