@@ -29,6 +29,8 @@ import {
   ZRatesImported,
   ZRatesWritten,
   ZTransfer,
+  ZTransferPreview,
+  ZTransferQuery,
 } from '@/lib/shared/schemas/cards';
 import { ZErrorBody, ZId, ZPageOf } from '@/lib/shared/schemas/common';
 import {
@@ -342,11 +344,13 @@ export const API_REGISTRY = {
   '/customers/{id}': customers.item,
   '/customers/{id}/transfer': {
     POST: {
-      summary: 'Move a customer to another account in scope with the card it gets there',
+      summary:
+        'Move a customer to another account in scope with the card it gets there (`dryRun=true`: what it would change, nothing written)',
       grant: 'customers:update',
       params: ZIdParams,
+      query: ZTransferQuery,
       body: ZTransfer,
-      responses: { 200: ZCustomerDto },
+      responses: { 200: z.union([ZCustomerDto, ZTransferPreview]) },
     },
   },
   '/accounts/{id}/payments': {
