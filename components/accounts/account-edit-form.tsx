@@ -62,6 +62,7 @@ export function AccountEditForm({
       email: account.email ?? '',
       status: account.status,
       creditLimit: account.creditLimit ?? '',
+      warningThreshold: account.warningThreshold ?? '',
     },
     toBody: (values) => ({
       version: account.version,
@@ -70,6 +71,7 @@ export function AccountEditForm({
       email: kind === 'resellers' ? values.email : (optional(values.email) ?? null),
       status: values.status,
       creditLimit: optional(values.creditLimit) ?? null,
+      warningThreshold: optional(values.warningThreshold) ?? null,
     }),
     submit: async (body) => {
       if (body.status === 'suspended' && account.status !== 'suspended') {
@@ -101,6 +103,7 @@ export function AccountEditForm({
           email: 'Email',
           status: 'Status',
           creditLimit: 'Credit limit',
+          warningThreshold: 'Warning threshold',
         }}
         onLoad={onReload}
       />
@@ -111,6 +114,12 @@ export function AccountEditForm({
         {...form.register('creditLimit')}
         inputMode="decimal"
         error={form.fields.creditLimit}
+      />
+      <TextField
+        label="Warning threshold (available credit)"
+        {...form.register('warningThreshold')}
+        inputMode="decimal"
+        error={form.fields.warningThreshold}
       />
       <SelectField label="Status" {...form.register('status')} error={form.fields.status}>
         <option value="active">active</option>

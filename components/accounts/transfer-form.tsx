@@ -6,16 +6,18 @@ import { apiFetch } from '@/lib/client/api';
 import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
 import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
-import { ZTransfer, type TCardDto } from '@/lib/shared/schemas/cards';
+import { ZTransfer, type TCardDto, type TTransferPreview } from '@/lib/shared/schemas/cards';
 import { Button, TextField } from '@/components/ui/field';
 import { RecordPicker } from '@/components/pickers/record-picker';
 import { FormMessage } from '@/components/ui/panel-section';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { recordHref } from '@/components/ui/toast';
+import { TransferPreview } from './transfer-preview';
 
 /**
  * The transfer wizard (DESIGN §1 "Customer moves"): the target account, the card the
- * customer gets there, a summary to confirm — then one atomic move, effective now.
+ * customer gets there, a summary to confirm (the dry run: old and new card compared,
+ * currency, balance and limit after, scheduled rate changes) — then one atomic move.
  */
 export function TransferForm({
   customer,
@@ -30,6 +32,7 @@ export function TransferForm({
   // The target is searched on the server (any account in scope): its name comes with it.
   const [pickedName, setPickedName] = useState<string | null>(null);
   const [pickedCard, setPickedCard] = useState<string | null>(null);
+  const [preview, setPreview] = useState<TTransferPreview | null>(null);
   // Review checks the choice with the endpoint's schema; the move waits for the confirmation.
   const form = useSchemaForm({
     schema: ZTransfer,
@@ -40,11 +43,19 @@ export function TransferForm({
       rate: optional(values.rate),
     }),
     submit: async (body) => {
+      // The summary step: the dry run says what the move changes before anyone confirms.
+      const dryRun = await apiFetch<TTransferPreview>(
+        `/customers/${customer.id}/transfer?dryRun=true`,
+        { method: 'POST', body },
+      );
+      setPreview(dryRun);
+      if (dryRun.currency.outcome === 'refused') throw new SubmitCancelled();
       const to = pickedName ?? 'the new parent';
       const billedOn = pickedCard ?? 'its new card';
-      const converted = body.rate
-        ? ` Its balance and credit limit are converted from ${customer.currency} at ${body.rate} (recorded in its ledger and the audit).`
-        : '';
+      const converted =
+        dryRun.currency.outcome === 'converted'
+          ? ` Its balance (${dryRun.balance.from} ${dryRun.currency.from} → ${dryRun.balance.to} ${dryRun.currency.to}) and credit limit are converted at ${body.rate} (recorded in its ledger and the audit).`
+          : '';
       const sure = await confirm({
         title: `Transfer ${customer.name}?`,
         consequence: `Move ${customer.name} from ${customer.parentName ?? 'its current parent'} to ${to}, billed on ${billedOn} from now on. Its current card ends now; the move is logged in the audit trail.${converted}`,
@@ -61,10 +72,19 @@ export function TransferForm({
     }),
     resetOnSuccess: false,
   });
-  const [targetId, cardId] = useWatch({
+  const [targetId, cardId, rate] = useWatch({
     control: form.form.control,
-    name: ['toParentId', 'cardId'],
+    name: ['toParentId', 'cardId', 'rate'],
   });
+  // A summary answers one choice: another target, card or rate needs a new one.
+  const shown =
+    preview &&
+    preview.to.parentId === targetId &&
+    preview.to.card.id === cardId &&
+    (preview.currency.rate ?? '') === (rate ?? '').trim()
+      ? preview
+      : null;
+
   return (
     <form
       aria-label="Transfer customer"
@@ -120,6 +140,7 @@ export function TransferForm({
         {...form.register('rate')}
         error={form.fields.rate}
       />
+      {shown ? <TransferPreview preview={shown} /> : null}
       <FormMessage message={form.message} />
       <Button type="submit" disabled={!targetId || !cardId || form.pending}>
         Review transfer

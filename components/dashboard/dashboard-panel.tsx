@@ -13,6 +13,7 @@ import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { PanelSection } from '@/components/ui/panel-section';
 import { LoadMore } from '@/components/ui/field';
 import { AuditTable } from '@/components/audit/audit-panel';
+import { ExposureSection } from './exposure-section';
 
 const DASHBOARD_KEY = queryKeys.anyChange('dashboard');
 const ATTENTION_KEY = queryKeys.anyChange('dashboard', { sub: 'attention' });
@@ -76,6 +77,7 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
         ))}
       </ul>
       {can.sections.cards && live.account.kind !== 'carrier' ? <AssignedCards /> : null}
+      {can.ledger.read && live.account.kind !== 'customer' ? <ExposureSection /> : null}
       {can.dashboard.activity ? (
         <PanelSection title="Recent activity">
           <AuditTable label="Recent activity" limit={15} />

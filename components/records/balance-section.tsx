@@ -27,6 +27,7 @@ interface TMoneyAccount {
   balance: string;
   creditLimit?: string | null;
   creditBlock?: 'own' | 'above' | null;
+  warningThreshold?: string | null;
 }
 
 const KIND_LABEL: Record<TLedgerKind, string> = {
@@ -73,6 +74,14 @@ export function BalanceSection({
               limit === null ? '— (prepaid)' : <Money amount={limit} currency={account.currency} />,
             ],
             ['Available', <Money key="available" amount={available} currency={account.currency} />],
+            [
+              'Warning at',
+              account.warningThreshold ? (
+                <Money amount={account.warningThreshold} currency={account.currency} />
+              ) : (
+                '— (no warning)'
+              ),
+            ],
             [
               'Credit',
               account.creditBlock === 'own'

@@ -216,6 +216,7 @@ describe('creating, validating and editing', () => {
       currency: 'EUR',
       creditLimit: null,
       balance: '0.000000',
+      warningThreshold: null,
       version: 1,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),

@@ -29,9 +29,16 @@ import {
   ZRatesImported,
   ZRatesWritten,
   ZTransfer,
+  ZTransferPreview,
+  ZTransferQuery,
 } from '@/lib/shared/schemas/cards';
 import { ZErrorBody, ZId, ZPageOf } from '@/lib/shared/schemas/common';
-import { ZDashboardAttention, ZDashboardCounts } from '@/lib/shared/schemas/dashboard';
+import {
+  ZDashboardAttention,
+  ZDashboardCounts,
+  ZExposureQuery,
+  ZExposureRow,
+} from '@/lib/shared/schemas/dashboard';
 import {
   ZGroupCreate,
   ZGroupDto,
@@ -337,11 +344,13 @@ export const API_REGISTRY = {
   '/customers/{id}': customers.item,
   '/customers/{id}/transfer': {
     POST: {
-      summary: 'Move a customer to another account in scope with the card it gets there',
+      summary:
+        'Move a customer to another account in scope with the card it gets there (`dryRun=true`: what it would change, nothing written)',
       grant: 'customers:update',
       params: ZIdParams,
+      query: ZTransferQuery,
       body: ZTransfer,
-      responses: { 200: ZCustomerDto },
+      responses: { 200: z.union([ZCustomerDto, ZTransferPreview]) },
     },
   },
   '/accounts/{id}/payments': {
@@ -554,6 +563,15 @@ export const API_REGISTRY = {
       summary:
         'What needs attention in scope: losing cards, suspended accounts, scheduled rate changes',
       responses: { 200: ZDashboardAttention },
+    },
+  },
+  '/dashboard/exposure': {
+    GET: {
+      summary:
+        'Credit exposure of the accounts directly below the caller’s: balance, limit, available, blocked (`sort`: available, balance, limit)',
+      grant: 'ledger:read',
+      query: ZExposureQuery,
+      responses: { 200: ZPageOf(ZExposureRow) },
     },
   },
   '/audit': {

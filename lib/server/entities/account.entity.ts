@@ -56,6 +56,11 @@ export const Account = defineEntity({
      * is blocked too (effective, like suspension: account-dto.ts).
      */
     creditBlocked: p.boolean().default(false),
+    /**
+     * Set by its parent's side: when a movement takes available credit (balance + limit)
+     * from above this to at or below it, both sides are told (services/ledger).
+     */
+    warningThreshold: p.decimal('string').precision(18).scale(6).nullable(),
     ...versionedTimestamps(),
   },
 });

@@ -25,6 +25,8 @@ export const ZResellerPatch = z.strictObject({
   email: ZEmail.optional(),
   status: ZAccountStatus.optional(),
   creditLimit: ZMoney.nullable().optional(),
+  /** Available credit (in its currency) at or below which both sides are told; null: none. */
+  warningThreshold: ZMoney.nullable().optional(),
   /** Accepted only to explain the refusal: a reseller's parent never changes (409). */
   parentId: ZId.optional(),
   currency: ZFixedCurrency,
@@ -43,6 +45,8 @@ export const ZCustomerPatch = z.strictObject({
   email: ZEmail.nullable().optional(),
   status: ZAccountStatus.optional(),
   creditLimit: ZMoney.nullable().optional(),
+  /** Available credit (in its currency) at or below which both sides are told; null: none. */
+  warningThreshold: ZMoney.nullable().optional(),
   /** A customer moves only through the transfer operation (409 otherwise). */
   parentId: ZId.optional(),
   currency: ZFixedCurrency,
@@ -75,6 +79,8 @@ export const ZResellerDto = ZEntityMeta.extend({
   creditLimit: z.string().nullable(),
   /** Its ledger's sum (decimal string, in `currency`). */
   balance: z.string(),
+  /** Available credit at or below which its side and its parent's are told; null: none. */
+  warningThreshold: z.string().nullable(),
 });
 export type TResellerDto = z.infer<typeof ZResellerDto>;
 
@@ -89,6 +95,7 @@ export const ZCustomerDto = ZEntityMeta.extend({
   currency: z.string(),
   creditLimit: z.string().nullable(),
   balance: z.string(),
+  warningThreshold: z.string().nullable(),
 });
 export type TCustomerDto = z.infer<typeof ZCustomerDto>;
 

@@ -184,6 +184,66 @@ export const ZTransfer = z.strictObject({
 });
 export type TTransfer = z.infer<typeof ZTransfer>;
 
+/** `POST /customers/{id}/transfer?dryRun=true`: what the move would change, nothing written. */
+export const ZTransferQuery = z.strictObject({
+  dryRun: z.enum(['true', 'false'], 'must be true or false').optional(),
+});
+
+const ZSampleSide = z
+  .object({
+    /** The row that prices the destination (its longest matching prefix). */
+    prefix: z.string(),
+    rate: z.string(),
+    /** What a 60 s call costs on it, at the card's precision and rounding. */
+    price60: z.string(),
+    billing: z.string(),
+  })
+  .nullable();
+
+/**
+ * The dry run's answer: the customer's card now and the one it would get, side by side
+ * for a sample of destinations (null: the card does not reach it); the currency rule's
+ * outcome; balance and credit limit after (null when refused); and the rate revisions
+ * scheduled on the new card.
+ */
+export const ZTransferPreview = z.object({
+  dryRun: z.literal(true),
+  customerId: z.string(),
+  from: z.object({
+    parentId: z.string(),
+    parentName: z.string(),
+    card: z.object({ id: z.string(), name: z.string(), currency: z.string() }).nullable(),
+  }),
+  to: z.object({
+    parentId: z.string(),
+    parentName: z.string(),
+    card: z.object({ id: z.string(), name: z.string(), currency: z.string() }),
+  }),
+  currency: z.object({
+    /** `kept`: same currency; `converted` at `rate`; `refused`: another currency, no rate. */
+    outcome: z.enum(['kept', 'converted', 'refused']),
+    from: z.string(),
+    to: z.string(),
+    rate: z.string().nullable(),
+  }),
+  balance: z.object({ from: z.string(), to: z.string().nullable() }),
+  creditLimit: z.object({ from: z.string().nullable(), to: z.string().nullable() }),
+  samples: z.array(
+    z.object({ prefix: z.string(), destination: z.string(), old: ZSampleSide, new: ZSampleSide }),
+  ),
+  scheduledRevisions: z.array(
+    z.object({
+      number: z.number().int(),
+      liveAt: z.string(),
+      increased: z.number().int(),
+      decreased: z.number().int(),
+      added: z.number().int(),
+      removed: z.number().int(),
+    }),
+  ),
+});
+export type TTransferPreview = z.infer<typeof ZTransferPreview>;
+
 /** `PUT /cards/{id}/rates`: the card as it is now and how many rows it holds. */
 /**
  * A rate write: the card (its live counts: unchanged while the revision is scheduled),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZPageQuery, ZSort } from './common';
 
 /** `GET /dashboard`: how many of each the caller sees; null where its group grants no read. */
 export const ZDashboardCounts = z.object({
@@ -36,3 +37,29 @@ export const ZDashboardAttention = z.object({
   ).nullable(),
 });
 export type TDashboardAttention = z.infer<typeof ZDashboardAttention>;
+
+/** `GET /dashboard/exposure`: by available credit (default: the most exposed first), paged. */
+export const EXPOSURE_SORT_KEYS = ['available', 'balance', 'limit'] as const;
+export const ZExposureQuery = ZPageQuery.extend({
+  sort: ZSort(EXPOSURE_SORT_KEYS),
+});
+export type TExposureQuery = z.infer<typeof ZExposureQuery>;
+
+/**
+ * One account directly below the caller's: money as its ledger keeps it, in its own
+ * currency (decimal strings). `available` is balance + limit (no limit: the balance);
+ * `creditBlocked` its own credit used up, `creditBlock` effective (as on account DTOs).
+ */
+export const ZExposureRow = z.object({
+  id: z.string(),
+  kind: z.enum(['reseller', 'customer']),
+  name: z.string(),
+  currency: z.string(),
+  balance: z.string(),
+  creditLimit: z.string().nullable(),
+  available: z.string(),
+  warningThreshold: z.string().nullable(),
+  creditBlocked: z.boolean(),
+  creditBlock: z.enum(['own', 'above']).nullable(),
+});
+export type TExposureRow = z.infer<typeof ZExposureRow>;

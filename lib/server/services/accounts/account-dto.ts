@@ -20,6 +20,7 @@ export type TAccountFields = Pick<
   | 'creditLimit'
   | 'balance'
   | 'creditBlocked'
+  | 'warningThreshold'
   | 'version'
   | 'createdAt'
   | 'updatedAt'
@@ -34,7 +35,7 @@ export type TAccountFields = Pick<
  */
 export async function suspendedAncestors(
   em: EntityManager,
-  accounts: TAccount[],
+  accounts: Pick<TAccount, 'path'>[],
 ): Promise<Set<string>> {
   const ids = [...new Set(accounts.flatMap((account) => ancestorIds(account.path)))];
   if (ids.length === 0) return new Set();
@@ -57,7 +58,10 @@ export function creditKey(accountId: string): string {
 }
 
 /** Blocked for credit: by its own used-up credit, by an account above it, or not. */
-function creditBlock(account: TAccountFields, blocking: Set<string>): 'own' | 'above' | null {
+export function creditBlock(
+  account: Pick<TAccountFields, 'id' | 'path'>,
+  blocking: Set<string>,
+): 'own' | 'above' | null {
   if (blocking.has(creditKey(account.id))) return 'own';
   return ancestorIds(account.path).some((id) => blocking.has(creditKey(id))) ? 'above' : null;
 }
@@ -116,6 +120,7 @@ export function toResellerDto(
     depth: account.depth,
     creditLimit: creditLimitOf(account),
     balance: atScale(account.balance),
+    warningThreshold: thresholdOf(account),
   };
 }
 
@@ -128,6 +133,7 @@ export function toCustomerDto(
     ...common(account, suspended, parentName),
     creditLimit: creditLimitOf(account),
     balance: atScale(account.balance),
+    warningThreshold: thresholdOf(account),
   };
 }
 
@@ -145,6 +151,12 @@ function creditLimitOf(account: TAccountFields): string | null {
   return account.creditLimit === null || account.creditLimit === undefined
     ? null
     : atScale(account.creditLimit);
+}
+
+function thresholdOf(account: TAccountFields): string | null {
+  return account.warningThreshold === null || account.warningThreshold === undefined
+    ? null
+    : atScale(account.warningThreshold);
 }
 
 /** Money columns hold 6 decimals: the same string whether just written or read back. */

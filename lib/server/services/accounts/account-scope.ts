@@ -109,6 +109,7 @@ export function accountFromRow(row: Record<string, unknown>): TAccountFields {
     creditLimit: (row.credit_limit as string | null) ?? null,
     balance: row.balance as string,
     creditBlocked: Boolean(row.credit_blocked),
+    warningThreshold: (row.warning_threshold as string | null) ?? null,
     version: row.version as number,
     // Timestamps come as text on MikroORM's connections; read as the ORM reads them.
     createdAt: new Date(row.created_at as string),

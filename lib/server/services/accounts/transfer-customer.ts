@@ -34,22 +34,14 @@ export async function transferCustomer(
 ): Promise<TCustomerDto> {
   assertCan(actor, 'customers:update');
   return mutate(em, actor, async (tx, record) => {
-    const {
-      account: customer,
-      suspended,
-      parentName,
-    } = await findScopedAccount(tx, actor, 'customer', unverifiedId);
-    const target = await findParentForNew(tx, actor, input.toParentId);
+    const { customer, suspended, parentName, target, card } = await checkTransfer(
+      tx,
+      actor,
+      unverifiedId,
+      input,
+      { lock: true },
+    );
     const fromParentId = customer.parent!.id;
-    if (target.id === fromParentId) {
-      throw invalidInput({ toParentId: "is already the customer's parent" });
-    }
-    const { card, relation } = await findVisibleCard(tx, actor, input.cardId, { lock: true });
-    if (relation !== 'owner') throw notFound('card');
-    if (card.owner.id !== target.id || card.kind !== 'customer') {
-      throw invalidInput({ cardId: 'must be a customer card of the target account' });
-    }
-
     const conversion = currencyConversion(customer, target, card, input.rate);
 
     const before = toCustomerDto(customer, suspended, parentName);
@@ -76,6 +68,13 @@ export async function transferCustomer(
       if (customer.creditLimit !== null && customer.creditLimit !== undefined) {
         customer.creditLimit = converted(customer.creditLimit, conversion.rate, 'creditLimit');
       }
+      if (customer.warningThreshold !== null && customer.warningThreshold !== undefined) {
+        customer.warningThreshold = converted(
+          customer.warningThreshold,
+          conversion.rate,
+          'warningThreshold',
+        );
+      }
     }
     await tx.flush();
     const after = toCustomerDto(customer, await suspendedAncestors(tx, [customer]), target.name);
@@ -100,7 +99,36 @@ export async function transferCustomer(
   });
 }
 
-interface TConversion {
+/**
+ * What a transfer and its dry run both check, in the caller's scope: the customer, the
+ * target (the actor's account or one below it, not the current parent) and a customer
+ * card the target owns. Anything outside is 404.
+ */
+export async function checkTransfer(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  input: TTransfer,
+  options: { lock: boolean },
+) {
+  const {
+    account: customer,
+    suspended,
+    parentName,
+  } = await findScopedAccount(em, actor, 'customer', unverifiedId);
+  const target = await findParentForNew(em, actor, input.toParentId);
+  if (target.id === customer.parent!.id) {
+    throw invalidInput({ toParentId: "is already the customer's parent" });
+  }
+  const { card, relation } = await findVisibleCard(em, actor, input.cardId, options);
+  if (relation !== 'owner') throw notFound('card');
+  if (card.owner.id !== target.id || card.kind !== 'customer') {
+    throw invalidInput({ cardId: 'must be a customer card of the target account' });
+  }
+  return { customer, suspended, parentName, target, card };
+}
+
+export interface TConversion {
   from: string;
   to: string;
   rate: string;
@@ -111,7 +139,7 @@ interface TConversion {
  * target must be in it and so must the card it gets there — unless the request names a
  * `rate`, and then the customer takes the target's currency (the audit keeps the rate).
  */
-function currencyConversion(
+export function currencyConversion(
   customer: TAccount,
   target: TAccount,
   card: { currency: string },
@@ -135,7 +163,7 @@ function currencyConversion(
   return { from: customer.currency, to: target.currency, rate };
 }
 
-function converted(amount: string, rate: string, field: string): string {
+export function converted(amount: string, rate: string, field: string): string {
   const value = new Money(amount).times(rate).toDecimalPlaces(6, Money.ROUND_HALF_UP);
   if (value.abs().gte('1e12')) {
     throw conflict('balance_out_of_range', `The converted ${field} would be out of range.`, {
@@ -173,6 +201,7 @@ async function convertBalance(
       currency: conversion.from,
       counterpartyId: fromParentId,
       reference,
+      quiet: true,
     },
     { conversion },
   );
@@ -186,7 +215,7 @@ async function convertBalance(
     actor,
     record,
     { ...locked, account: closed.account },
-    { kind: 'adjustment', amount, reference },
+    { kind: 'adjustment', amount, reference, quiet: true },
     { conversion },
   );
   return toCustomerDto(opened.account, locked.suspended, locked.parentName);

@@ -17,6 +17,7 @@ import { accountFromRow, readScopedAccount, type TSubAccountKind } from './accou
 import { creditKey, toAccountDto, type TAccountFields } from './account-dto';
 import { ancestorIds } from './account-tree';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
+import { noticeCreditCrossing } from '@/lib/server/services/ledger/credit-notice';
 
 /**
  * What else an edit makes stale, to be refetched by those who read it (DESIGN §2): a
@@ -105,6 +106,8 @@ export async function updateSubAccount(
         summary: knockOn(kind, found, account),
       });
     }
+    // A new limit moves available credit as a payment would: the same notices.
+    if (patch.creditLimit !== undefined) await noticeCreditCrossing(tx, record, found, account);
     return after;
   });
 }
@@ -115,6 +118,7 @@ const COLUMNS = {
   email: 'email',
   status: 'status',
   creditLimit: 'credit_limit',
+  warningThreshold: 'warning_threshold',
 } as const;
 
 /**

@@ -17,6 +17,7 @@ import {
   type TAccountFields,
 } from '@/lib/server/services/accounts/account-dto';
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
+import { noticeCreditCrossing } from './credit-notice';
 
 /** A ledger row as `select *` / `returning *` gives it (numeric and timestamps as text). */
 export interface TLedgerRow {
@@ -50,6 +51,11 @@ export interface TEntryInput {
   currency?: string;
   /** Override the counterparty (a conversion's closing entry is on the old parent's books). */
   counterpartyId?: string;
+  /**
+   * No credit notice for this movement: a transfer's conversion closes and reopens the
+   * balance, which is no crossing of the customer's credit.
+   */
+  quiet?: boolean;
 }
 
 /** The fingerprint of what a keyed request asked for: a retry must ask the same. */
@@ -150,6 +156,7 @@ export async function postEntry(
   record(
     balanceChange(account, after, suspended, parentName, entry!, { ...summaryExtra, ...cascade }),
   );
+  if (!input.quiet) await noticeCreditCrossing(tx, record, account, after);
   return { entry: entry!, account: after, replayed: false };
 }
 

@@ -1,0 +1,118 @@
+'use client';
+
+import type { TTransferPreview } from '@/lib/shared/schemas/cards';
+import { Money } from '@/components/ui/money';
+
+/**
+ * The transfer's dry run in the wizard's summary (issue 17): the customer's card now and
+ * the one it would get, side by side for a sample of destinations, what happens to its
+ * currency, balance and credit limit, and the new card's scheduled rate changes.
+ */
+export function TransferPreview({ preview }: { preview: TTransferPreview }) {
+  const { currency, balance, creditLimit } = preview;
+  const oldCard = preview.from.card;
+  const newCard = preview.to.card;
+  return (
+    <section
+      aria-label="What the transfer changes"
+      className="space-y-3 rounded-md border border-slate-200 bg-slate-50 p-3 text-sm"
+      data-testid="transfer-preview"
+    >
+      {currency.outcome === 'refused' ? (
+        <p role="alert" className="font-medium text-red-700">
+          Refused: the customer is kept in {currency.from} and {preview.to.parentName} in{' '}
+          {currency.to}. Name a conversion rate to move it.
+        </p>
+      ) : (
+        <ul className="space-y-1">
+          <li>
+            Currency:{' '}
+            {currency.outcome === 'kept'
+              ? `${currency.from}, kept`
+              : `${currency.from} → ${currency.to} at ${currency.rate}`}
+          </li>
+          <li>
+            Balance: <Money amount={balance.from} currency={currency.from} /> →{' '}
+            <Money amount={balance.to} currency={currency.to} />
+          </li>
+          <li>
+            Credit limit:{' '}
+            {creditLimit.from === null ? (
+              'none (kept)'
+            ) : (
+              <>
+                <Money amount={creditLimit.from} currency={currency.from} /> →{' '}
+                <Money amount={creditLimit.to} currency={currency.to} />
+              </>
+            )}
+          </li>
+        </ul>
+      )}
+      {preview.samples.length ? (
+        <div className="overflow-x-auto">
+          <table className="w-full" aria-label="Old and new card compared">
+            <caption className="mb-1 text-left font-medium text-slate-700">
+              {oldCard ? oldCard.name : 'No card now'} → {newCard.name}: rate and a 60 s call
+            </caption>
+            <thead>
+              <tr className="text-left text-slate-600">
+                <th scope="col" className="py-1 pr-3 font-medium">
+                  Destination
+                </th>
+                <th scope="col" className="py-1 pr-3 text-right font-medium">
+                  Now
+                </th>
+                <th scope="col" className="py-1 pr-3 text-right font-medium">
+                  After
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {preview.samples.map((sample) => (
+                <tr key={sample.prefix} className="border-t border-slate-200">
+                  <td className="py-1 pr-3">
+                    {sample.destination} <span className="text-slate-500">({sample.prefix})</span>
+                  </td>
+                  <td className="py-1 pr-3 text-right tabular-nums">
+                    <Side side={sample.old} currency={oldCard?.currency ?? null} />
+                  </td>
+                  <td className="py-1 pr-3 text-right tabular-nums">
+                    <Side side={sample.new} currency={newCard.currency} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {preview.scheduledRevisions.length ? (
+        <p>
+          Scheduled on {newCard.name}:{' '}
+          {preview.scheduledRevisions
+            .map(
+              (revision) =>
+                `revision ${revision.number} from ${new Date(revision.liveAt).toLocaleString()} (${revision.increased} up, ${revision.decreased} down)`,
+            )
+            .join('; ')}
+          .
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function Side({
+  side,
+  currency,
+}: {
+  side: TTransferPreview['samples'][number]['old'];
+  currency: string | null;
+}) {
+  if (!side) return <span className="text-slate-500">not reached</span>;
+  return (
+    <span>
+      <Money amount={side.rate} currency={currency} keepDecimals />
+      /min, {side.billing}; 60 s: <Money amount={side.price60} currency={currency} keepDecimals />
+    </span>
+  );
+}

@@ -1,0 +1,178 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CardAssignment } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { directQuery } from '@/lib/server/db/direct-query';
+import { callPrice } from '@/lib/shared/pricing/billing';
+import { money, type TCardRounding } from '@/lib/shared/pricing/money';
+import type { TTransfer, TTransferPreview } from '@/lib/shared/schemas/cards';
+import { findVisibleCard } from '@/lib/server/services/cards/card-store';
+import { currencyMismatch } from '@/lib/server/services/assignments/create-assignment';
+import { atScale } from './account-dto';
+import { checkTransfer, converted, currencyConversion } from './transfer-customer';
+
+/** How many destinations the comparison shows. */
+const SAMPLE_SIZE = 10;
+/** The call the comparison prices. */
+const CALL_SECONDS = 60;
+
+interface TMatchRow {
+  sample: string;
+  prefix: string;
+  rate: string;
+  connection_fee: string;
+  initial_increment: number;
+  increment: number;
+  grace_seconds: number;
+}
+
+/**
+ * `POST /customers/{id}/transfer?dryRun=true` (issue 17): the transfer's own checks, in
+ * the caller's scope, then what the move would change — old card against new for a
+ * sample of destinations (the rate and a 60 s call), the currency rule's outcome (a
+ * refusal is reported, not thrown), balance and credit limit after, and the revisions
+ * scheduled on the new card. Reads only: nothing is locked, written or logged.
+ */
+export async function previewTransfer(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  input: TTransfer,
+): Promise<TTransferPreview> {
+  assertCan(actor, 'customers:update');
+  const { customer, parentName, target, card } = await checkTransfer(
+    em,
+    actor,
+    unverifiedId,
+    input,
+    { lock: false },
+  );
+  const refused = target.currency !== customer.currency && input.rate === undefined;
+  if (refused && card.currency !== target.currency) throw currencyMismatch(card.currency, target);
+  const conversion = refused ? null : currencyConversion(customer, target, card, input.rate);
+
+  const held = await em.findOne(CardAssignment, { account: customer.id });
+  // The old card is read through authz like any other (the caller is above its owner).
+  const oldCard = held ? (await findVisibleCard(em, actor, held.card.id)).card : null;
+  const samples = await sampleDestinations(em, oldCard?.id ?? card.id);
+  const [before, after] = await Promise.all([
+    oldCard ? matches(em, oldCard.id, samples) : new Map<string, TMatchRow>(),
+    matches(em, card.id, samples),
+  ]);
+  const revisions = await directQuery<{
+    number: number;
+    live_at: string;
+    increased: number;
+    decreased: number;
+    added: number;
+    removed: number;
+  }>(
+    em,
+    `select number, live_at, increased, decreased, added, removed from rate_revision
+      where card_id = ? and applied_at is null and cancelled_at is null
+      order by live_at, number`,
+    [card.id],
+  );
+
+  const limit = customer.creditLimit ?? null;
+  const outcome = refused ? 'refused' : conversion ? 'converted' : 'kept';
+  const convert = (amount: string, field: string) =>
+    conversion ? converted(amount, conversion.rate, field) : atScale(amount);
+  return {
+    dryRun: true,
+    customerId: customer.id,
+    from: {
+      parentId: customer.parent!.id,
+      parentName,
+      card: oldCard ? { id: oldCard.id, name: oldCard.name, currency: oldCard.currency } : null,
+    },
+    to: {
+      parentId: target.id,
+      parentName: target.name,
+      card: { id: card.id, name: card.name, currency: card.currency },
+    },
+    currency: {
+      outcome,
+      from: customer.currency,
+      to: target.currency,
+      rate: input.rate ?? null,
+    },
+    balance: {
+      from: atScale(customer.balance),
+      to: refused ? null : convert(customer.balance, 'balance'),
+    },
+    creditLimit: {
+      from: limit === null ? null : atScale(limit),
+      to: refused || limit === null ? null : convert(limit, 'creditLimit'),
+    },
+    samples: samples.map(({ prefix, destination }) => ({
+      prefix,
+      destination,
+      old: oldCard ? side(before.get(prefix), oldCard) : null,
+      new: side(after.get(prefix), card),
+    })),
+    scheduledRevisions: revisions.map((row) => ({
+      number: row.number,
+      liveAt: new Date(row.live_at).toISOString(),
+      increased: row.increased,
+      decreased: row.decreased,
+      added: row.added,
+      removed: row.removed,
+    })),
+  };
+}
+
+/** One card's row for a destination: its rate, billing and a 60 s call's price. */
+function side(row: TMatchRow | undefined, card: TCardRounding) {
+  if (!row) return null;
+  const terms = {
+    rate: row.rate,
+    connectionFee: row.connection_fee,
+    initialIncrement: row.initial_increment,
+    increment: row.increment,
+    graceSeconds: row.grace_seconds,
+  };
+  return {
+    prefix: row.prefix,
+    rate: money(row.rate).toFixed(card.decimals),
+    price60: callPrice(terms, CALL_SECONDS, card),
+    billing: `${row.initial_increment}/${row.increment}`,
+  };
+}
+
+/** Destinations to compare on: the first few of the customer's card (each once). */
+async function sampleDestinations(em: EntityManager, cardId: string) {
+  return directQuery<{ prefix: string; destination: string }>(
+    em,
+    `select prefix, destination from (
+       select distinct on (destination) prefix, destination from rate
+        where card_id = ? and not blocked and (effective_from is null or effective_from <= now())
+        order by destination, length(prefix), prefix) d
+      order by destination limit ?`,
+    [cardId, SAMPLE_SIZE],
+  );
+}
+
+/** The longest prefix of the card in effect now for each sample, one probe per sample. */
+async function matches(
+  em: EntityManager,
+  cardId: string,
+  samples: { prefix: string }[],
+): Promise<Map<string, TMatchRow>> {
+  if (!samples.length) return new Map();
+  const rows = await directQuery<TMatchRow>(
+    em,
+    `select s.prefix as sample, m.* from unnest(?::text[]) as s(prefix)
+      cross join lateral (
+        select prefix, rate::text as rate, connection_fee::text as connection_fee,
+               initial_increment, increment, grace_seconds
+          from rate
+         where card_id = ? and not blocked
+           and prefix = any(array(select left(s.prefix, n) from generate_series(1, length(s.prefix)) n))
+           and (effective_from is null or effective_from <= now())
+         order by length(prefix) desc, effective_from desc nulls last
+         limit 1) m`,
+    [`{${samples.map((sample) => sample.prefix).join(',')}}`, cardId],
+  );
+  return new Map(rows.map((row) => [row.sample, row]));
+}

@@ -1,0 +1,200 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TTransferPreview } from '@/lib/shared/schemas/cards';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+/**
+ * The transfer's dry run (issue 17): `POST /customers/{id}/transfer?dryRun=true` runs the
+ * transfer's checks and answers what the move would change — old card against new for a
+ * sample of destinations, the currency outcome (refused or converted), balance and limit
+ * after, the new card's scheduled revisions — writing nothing. Outsiders get 404.
+ */
+const ADMIN = { email: 'admin@dryrun.test', password: 'dryrun-admin-pass' };
+const PASSWORD = 'dryrun-user-pass';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+let admin: TApiClient;
+let ru: TApiClient;
+let r2: TApiClient;
+const ids = {} as Record<'C' | 'RU' | 'R2' | 'KU' | 'oldCard' | 'newCard', string>;
+const LATER = new Date(Date.now() + 10 * 86_400_000).toISOString();
+
+async function changeLogHead(): Promise<number> {
+  const [row] = await suite.orm.em
+    .fork()
+    .execute<{ n: string }[]>(`select count(*) as n from change_log`);
+  return Number(row!.n);
+}
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  ids.C = (await admin.get('/me')).body.account.id;
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body.id;
+  ids.RU = (
+    await admin.post('/resellers', { name: 'RU', email: 'ru@dry.test', currency: 'USD' })
+  ).body.id;
+  ids.R2 = (await admin.post('/resellers', { name: 'R2', email: 'r2@dry.test' })).body.id;
+  for (const [account, email] of [
+    [ids.RU, 'ops@ru.dry.test'],
+    [ids.R2, 'ops@r2.dry.test'],
+  ] as const) {
+    const made = await admin.post('/users', {
+      email,
+      password: PASSWORD,
+      accountId: account,
+      groupId: group,
+    });
+    expect(made.status).toBe(201);
+  }
+  ru = await apiClient(suite.server.url, 'ops@ru.dry.test', PASSWORD);
+  r2 = await apiClient(suite.server.url, 'ops@r2.dry.test', PASSWORD);
+
+  ids.KU = (await ru.post('/customers', { name: 'KU', creditLimit: '50' })).body.id;
+  ids.oldCard = (
+    await ru.post('/cards', { name: 'Old USD', currency: 'USD', kind: 'customer' })
+  ).body.id;
+  expect(
+    (
+      await ru.put(`/cards/${ids.oldCard}/rates`, {
+        rates: [
+          { prefix: '44', destination: 'UK', rate: '0.0600' },
+          {
+            prefix: '49',
+            destination: 'Germany',
+            rate: '0.0400',
+            initialIncrement: 30,
+            increment: 6,
+          },
+          { prefix: '33', destination: 'France', rate: '0.0500', connectionFee: '0.0100' },
+        ],
+      })
+    ).status,
+  ).toBe(200);
+  expect((await ru.post('/assignments', { cardId: ids.oldCard, accountId: ids.KU })).status).toBe(
+    201,
+  );
+  ids.newCard = (
+    await admin.post('/cards', { name: 'New EUR', currency: 'EUR', kind: 'customer' })
+  ).body.id;
+  expect(
+    (
+      await admin.put(`/cards/${ids.newCard}/rates`, {
+        rates: [
+          { prefix: '4', destination: 'Europe', rate: '0.0900' },
+          { prefix: '447', destination: 'UK mobile', rate: '0.1200' },
+          { prefix: '49', destination: 'Germany', rate: '0.0300' },
+        ],
+      })
+    ).status,
+  ).toBe(200);
+  const scheduled = await admin.put(`/cards/${ids.newCard}/rates`, {
+    liveAt: LATER,
+    rates: [
+      { prefix: '4', destination: 'Europe', rate: '0.0950' },
+      { prefix: '49', destination: 'Germany', rate: '0.0300' },
+    ],
+  });
+  expect(scheduled.status).toBe(200);
+  expect(
+    (
+      await admin.post(`/accounts/${ids.KU}/payments`, {
+        amount: '10.25',
+        idempotencyKey: 'dry-run-payment-1',
+      })
+    ).status,
+  ).toBe(201);
+});
+
+describe('POST /customers/{id}/transfer?dryRun=true', () => {
+  it('reports a currency change without a rate as refused, and writes nothing', async () => {
+    const before = (await admin.get(`/customers/${ids.KU}`)).body;
+    const head = await changeLogHead();
+    const answer = await admin.post(`/customers/${ids.KU}/transfer?dryRun=true`, {
+      toParentId: ids.C,
+      cardId: ids.newCard,
+    });
+    expect(answer.status).toBe(200);
+    const preview = answer.body as TTransferPreview;
+    expect(preview).toMatchObject({
+      dryRun: true,
+      customerId: ids.KU,
+      from: {
+        parentId: ids.RU,
+        parentName: 'RU',
+        card: { id: ids.oldCard, name: 'Old USD', currency: 'USD' },
+      },
+      to: { parentId: ids.C, card: { id: ids.newCard, currency: 'EUR' } },
+      currency: { outcome: 'refused', from: 'USD', to: 'EUR', rate: null },
+      balance: { from: '10.250000', to: null },
+      creditLimit: { from: '50.000000', to: null },
+    });
+    // The real transfer agrees.
+    const real = await admin.post(`/customers/${ids.KU}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.newCard,
+    });
+    expect(real.status).toBe(409);
+    expect(await changeLogHead()).toBe(head);
+    expect((await admin.get(`/customers/${ids.KU}`)).body).toEqual(before);
+  });
+
+  it('compares the cards, converts at the rate and lists the scheduled revisions', async () => {
+    const head = await changeLogHead();
+    const answer = await admin.post(`/customers/${ids.KU}/transfer?dryRun=true`, {
+      toParentId: ids.C,
+      cardId: ids.newCard,
+      rate: '0.9',
+    });
+    expect(answer.status).toBe(200);
+    const preview = answer.body as TTransferPreview;
+    expect(preview.currency).toEqual({ outcome: 'converted', from: 'USD', to: 'EUR', rate: '0.9' });
+    expect(preview.balance).toEqual({ from: '10.250000', to: '9.225000' });
+    expect(preview.creditLimit).toEqual({ from: '50.000000', to: '45.000000' });
+    // The old card's destinations, each priced on both (the longest prefix of each).
+    expect(preview.samples).toEqual([
+      {
+        prefix: '33',
+        destination: 'France',
+        old: { prefix: '33', rate: '0.0500', price60: '0.0600', billing: '60/60' },
+        new: null,
+      },
+      {
+        prefix: '49',
+        destination: 'Germany',
+        old: { prefix: '49', rate: '0.0400', price60: '0.0400', billing: '30/6' },
+        new: { prefix: '49', rate: '0.0300', price60: '0.0300', billing: '60/60' },
+      },
+      {
+        prefix: '44',
+        destination: 'UK',
+        old: { prefix: '44', rate: '0.0600', price60: '0.0600', billing: '60/60' },
+        new: { prefix: '4', rate: '0.0900', price60: '0.0900', billing: '60/60' },
+      },
+    ]);
+    expect(preview.scheduledRevisions).toHaveLength(1);
+    expect(preview.scheduledRevisions[0]).toMatchObject({ liveAt: LATER, increased: 1 });
+    expect(await changeLogHead()).toBe(head);
+    const ledger = (await admin.get(`/accounts/${ids.KU}/ledger`)).body.items;
+    expect(ledger).toHaveLength(1);
+  });
+
+  it('runs the transfer’s checks: bad input 400, outsiders 404', async () => {
+    const bad = await admin.post(`/customers/${ids.KU}/transfer?dryRun=maybe`, {
+      toParentId: ids.C,
+      cardId: ids.newCard,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('dryRun');
+    const sameParent = await admin.post(`/customers/${ids.KU}/transfer?dryRun=true`, {
+      toParentId: ids.RU,
+      cardId: ids.oldCard,
+    });
+    expect(sameParent.status).toBe(400);
+    expect(sameParent.body.error.fields).toHaveProperty('toParentId');
+    // A sibling reseller sees neither the customer nor the cards.
+    const outsider = await r2.post(`/customers/${ids.KU}/transfer?dryRun=true`, {
+      toParentId: ids.R2,
+      cardId: ids.newCard,
+    });
+    expect(outsider.status).toBe(404);
+  });
+});
