@@ -16,7 +16,8 @@ import { useMigratedDatabase } from '../fixtures/migrated-database';
  * after random edits of the root's rates and of markups, every derived card equals the
  * pricing core's markup of its parent, row by row — computed here in TypeScript
  * (lib/shared/pricing), apart from the generated SQL that wrote it — and a row the
- * margin check finds losing on any sample call is flagged, and no other.
+ * margin check finds losing on any call length is flagged, and no other — the card
+ * billing its own structure (mixed with the parent's) and marking up the fee or not.
  */
 const RUNS = Number(process.env.DERIVE_RUNS ?? 30);
 
@@ -70,6 +71,11 @@ const markupArb = fc.record({
   ),
   decimals: decimalsArb,
   rounding: roundingArb,
+  /** The card's own billing structure, mixed with the parent's (issue 16 §3). */
+  initialIncrement: fc.option(fc.constantFrom(1, 6, 30, 60), { nil: undefined }),
+  increment: fc.option(fc.constantFrom(1, 6, 60), { nil: undefined }),
+  graceSeconds: fc.option(fc.constantFrom(0, 3, 10), { nil: undefined }),
+  markupFee: fc.boolean(),
   /** Override rates drawn low, so some rows lose money. */
   overrides: fc.uniqueArray(
     fc.record({ prefix: fc.constantFrom(...PREFIXES), rate: moneyArb(4) }),
@@ -123,6 +129,10 @@ async function cardOf(cardId: string) {
       markup_percent: string | null;
       markup_fixed: string | null;
       overrides: { prefix: string; rate: string }[] | null;
+      billing_initial_increment: number | null;
+      billing_increment: number | null;
+      billing_grace_seconds: number | null;
+      markup_fee: boolean;
       version: number;
       losing_rates: number;
       rate_count: number;
@@ -153,6 +163,12 @@ async function expectFollowsParent(cardId: string): Promise<number> {
   const markup = {
     markupPercent: card.markup_percent ?? undefined,
     markupFixed: card.markup_fixed ?? undefined,
+    markupFee: card.markup_fee,
+    structure: {
+      initialIncrement: card.billing_initial_increment,
+      increment: card.billing_increment,
+      graceSeconds: card.billing_grace_seconds,
+    },
   };
   let losing = 0;
   parentRows.forEach((parentRow, index) => {
@@ -173,9 +189,9 @@ async function expectFollowsParent(cardId: string): Promise<number> {
       rate: scale6(expected.rate),
       fee: scale6(expected.connectionFee),
       structure: [
-        parentRow.initial_increment,
-        parentRow.increment,
-        parentRow.grace_seconds,
+        expected.initialIncrement,
+        expected.increment,
+        expected.graceSeconds,
         parentRow.blocked,
       ],
       overridden: overrides.has(parentRow.prefix),
@@ -233,6 +249,10 @@ describe('derived cards (property)', () => {
               markupFixed: edit.markup.markupFixed ?? null,
               decimals: edit.markup.decimals,
               rounding: edit.markup.rounding,
+              initialIncrement: edit.markup.initialIncrement ?? null,
+              increment: edit.markup.increment ?? null,
+              graceSeconds: edit.markup.graceSeconds ?? null,
+              markupFee: edit.markup.markupFee,
               overrides: edit.markup.overrides.filter((row) => parentPrefixes.has(row.prefix)),
             });
           }

@@ -1,19 +1,38 @@
 import { atCardPrecision, money, type TCardRounding, type TMoney } from './money';
 import { billedSeconds, callPrice, type TRateTerms } from './billing';
 
+/** A derived card's own billing structure: any field left out is the parent's, per row. */
+export interface TBillingStructure {
+  initialIncrement?: number | null;
+  increment?: number | null;
+  graceSeconds?: number | null;
+}
+
 /** How a derived card follows its parent: percent and/or fixed per minute on top. */
 export interface TMarkup {
   /** "20" adds 20 %. */
   markupPercent?: string;
   /** Added per minute after the percent. */
   markupFixed?: string;
+  /** The percent and fixed markup apply to the connection fee too (fixed once per call). */
+  markupFee?: boolean;
+  /** The card's own billing structure (issue 16 §3). */
+  structure?: TBillingStructure;
+}
+
+function markedUp(value: string, markup: TMarkup): TMoney {
+  return money(value)
+    .times(money('1').plus(money(markup.markupPercent ?? '0').dividedBy(100)))
+    .plus(money(markup.markupFixed ?? '0'));
 }
 
 /**
  * A derived rate row from its parent's: the per-minute rate marked up and rounded the
- * child card's way; the connection fee, increments and grace are the parent's, so the
- * child never bills a shorter structure than it buys. A per-prefix override replaces
- * the marked-up rate (and is checked for margin like any row).
+ * child card's way; the connection fee rounded the child's way, marked up like the rate
+ * when the card says so (`markupFee`); increments and grace the card's own where it sets
+ * them, else the parent's (the margin check compares the two structures call by call).
+ * A per-prefix override replaces the marked-up rate (and is checked for margin like any
+ * row).
  */
 export function deriveTerms(
   parent: TRateTerms,
@@ -21,14 +40,19 @@ export function deriveTerms(
   card: TCardRounding,
   override?: string,
 ): TRateTerms {
-  const base = money(parent.rate);
-  const marked = base
-    .times(money('1').plus(money(markup.markupPercent ?? '0').dividedBy(100)))
-    .plus(money(markup.markupFixed ?? '0'));
+  const structure = markup.structure ?? {};
   return {
-    ...parent,
-    rate: atCardPrecision(override !== undefined ? money(override) : marked, card),
-    connectionFee: atCardPrecision(money(parent.connectionFee), card),
+    rate: atCardPrecision(
+      override !== undefined ? money(override) : markedUp(parent.rate, markup),
+      card,
+    ),
+    connectionFee: atCardPrecision(
+      markup.markupFee ? markedUp(parent.connectionFee, markup) : money(parent.connectionFee),
+      card,
+    ),
+    initialIncrement: structure.initialIncrement ?? parent.initialIncrement,
+    increment: structure.increment ?? parent.increment,
+    graceSeconds: structure.graceSeconds ?? parent.graceSeconds,
   };
 }
 

@@ -32,6 +32,10 @@ export function toCardOwnerDto(card: TCard): TCardOwnerDto {
             prefix: row.prefix,
             rate: money(row.rate).toFixed(),
           })),
+          fee: card.markupFee ?? false,
+          initialIncrement: card.billingInitialIncrement ?? null,
+          increment: card.billingIncrement ?? null,
+          graceSeconds: card.billingGraceSeconds ?? null,
         }
       : null,
     rateCount: card.rateCount,
