@@ -6,7 +6,7 @@ import { createCard } from '@/lib/server/services/cards/create-card';
 import { deriveCard } from '@/lib/server/services/cards/derive-card';
 import { updateCard } from '@/lib/server/services/cards/update-card';
 import { replaceRates } from '@/lib/server/services/rates/replace-rates';
-import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
+import { deriveTerms, marginCheck, ruleFor, type TMarkupRule } from '@/lib/shared/pricing/markup';
 import { money, ROUNDING_MODES, type TCardRounding } from '@/lib/shared/pricing/money';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 import { useMigratedDatabase } from '../fixtures/migrated-database';
@@ -76,6 +76,15 @@ const markupArb = fc.record({
   increment: fc.option(fc.constantFrom(1, 6, 60), { nil: undefined }),
   graceSeconds: fc.option(fc.constantFrom(0, 3, 10), { nil: undefined }),
   markupFee: fc.boolean(),
+  /** Rules by prefix, nested ones included: the longest covering one prices a row. */
+  rules: fc.uniqueArray(
+    fc.record({
+      prefix: fc.constantFrom('1', '12', '4', '44', '441', '4930', '7'),
+      mode: fc.constantFrom('percent' as const, 'fixed' as const, 'absolute' as const),
+      value: fc.integer({ min: 0, max: 300 }).map((n) => (n / 10000).toString()),
+    }),
+    { selector: (row) => row.prefix, maxLength: 3 },
+  ),
   /** Override rates drawn low, so some rows lose money. */
   overrides: fc.uniqueArray(
     fc.record({ prefix: fc.constantFrom(...PREFIXES), rate: moneyArb(4) }),
@@ -133,6 +142,7 @@ async function cardOf(cardId: string) {
       billing_increment: number | null;
       billing_grace_seconds: number | null;
       markup_fee: boolean;
+      rules: TMarkupRule[] | null;
       version: number;
       losing_rates: number;
       rate_count: number;
@@ -172,7 +182,13 @@ async function expectFollowsParent(cardId: string): Promise<number> {
   };
   let losing = 0;
   parentRows.forEach((parentRow, index) => {
-    const expected = deriveTerms(terms(parentRow), markup, card, overrides.get(parentRow.prefix));
+    const expected = deriveTerms(
+      terms(parentRow),
+      markup,
+      card,
+      overrides.get(parentRow.prefix),
+      ruleFor(parentRow.prefix, card.rules),
+    );
     const row = rows[index]!;
     const check = marginCheck({ terms: terms(parentRow), card: parent }, { terms: expected, card });
     const loses = !parentRow.blocked && check.losing;
@@ -253,6 +269,7 @@ describe('derived cards (property)', () => {
               increment: edit.markup.increment ?? null,
               graceSeconds: edit.markup.graceSeconds ?? null,
               markupFee: edit.markup.markupFee,
+              rules: edit.markup.rules,
               overrides: edit.markup.overrides.filter((row) => parentPrefixes.has(row.prefix)),
             });
           }

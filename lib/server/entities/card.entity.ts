@@ -1,3 +1,4 @@
+import type { TMarkupRule } from '@/lib/shared/pricing/markup';
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type EntitySchema, type InferEntity } from '@mikro-orm/core';
 import { ROUNDING_MODES } from '@/lib/shared/pricing/money';
@@ -55,6 +56,11 @@ export const Card = defineEntity({
     billingGraceSeconds: p.integer().nullable(),
     /** Derived cards: the percent and fixed markup apply to the connection fee too. */
     markupFee: p.boolean().default(false),
+    /**
+     * Derived cards: markup by prefix, `[{ prefix, mode, value }]` — a prefix and everything
+     * under it, the longest covering rule winning over the card-wide markup.
+     */
+    rules: p.json<TMarkupRule[]>().nullable(),
     /** Kept by the rate writers, so a card reads without counting 100k rows. */
     rateCount: p.integer().default(0),
     /** Rows flagged by the margin check (derived cards). */

@@ -8,6 +8,37 @@ export interface TBillingStructure {
   graceSeconds?: number | null;
 }
 
+/** How a markup rule prices the rows under its prefix. */
+export const RULE_MODES = ['percent', 'fixed', 'absolute'] as const;
+export type TRuleMode = (typeof RULE_MODES)[number];
+
+/**
+ * A markup rule by prefix (issue 16 §3): `percent` on the parent's rate, `fixed` added per
+ * minute, or an `absolute` rate per minute, for the prefix and every longer one under it.
+ */
+export interface TMarkupRule {
+  prefix: string;
+  mode: TRuleMode;
+  value: string;
+}
+
+/**
+ * The rule that prices `prefix`: the longest rule prefix it starts with (the most
+ * specific wins), or undefined for the card-wide markup.
+ */
+export function ruleFor(
+  prefix: string,
+  rules: readonly TMarkupRule[] | null | undefined,
+): TMarkupRule | undefined {
+  let best: TMarkupRule | undefined;
+  for (const rule of rules ?? []) {
+    if (prefix.startsWith(rule.prefix) && (!best || rule.prefix.length > best.prefix.length)) {
+      best = rule;
+    }
+  }
+  return best;
+}
+
 /** How a derived card follows its parent: percent and/or fixed per minute on top. */
 export interface TMarkup {
   /** "20" adds 20 %. */
@@ -26,24 +57,41 @@ function markedUp(value: string, markup: TMarkup): TMoney {
     .plus(money(markup.markupFixed ?? '0'));
 }
 
+function byRule(rate: string, rule: TMarkupRule): TMoney {
+  switch (rule.mode) {
+    case 'percent':
+      return money(rate).times(money('1').plus(money(rule.value).dividedBy(100)));
+    case 'fixed':
+      return money(rate).plus(money(rule.value));
+    case 'absolute':
+      return money(rule.value);
+  }
+}
+
 /**
  * A derived rate row from its parent's: the per-minute rate marked up and rounded the
  * child card's way; the connection fee rounded the child's way, marked up like the rate
  * when the card says so (`markupFee`); increments and grace the card's own where it sets
  * them, else the parent's (the margin check compares the two structures call by call).
- * A per-prefix override replaces the marked-up rate (and is checked for margin like any
- * row).
+ * The rate: a per-prefix override (exact prefix) first, else the row's markup rule
+ * (`ruleFor`), else the card-wide markup; every row is checked for margin alike. The
+ * fee follows the card-wide markup whatever priced the rate.
  */
 export function deriveTerms(
   parent: TRateTerms,
   markup: TMarkup,
   card: TCardRounding,
   override?: string,
+  rule?: TMarkupRule,
 ): TRateTerms {
   const structure = markup.structure ?? {};
   return {
     rate: atCardPrecision(
-      override !== undefined ? money(override) : markedUp(parent.rate, markup),
+      override !== undefined
+        ? money(override)
+        : rule
+          ? byRule(parent.rate, rule)
+          : markedUp(parent.rate, markup),
       card,
     ),
     connectionFee: atCardPrecision(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RULE_MODES } from '@/lib/shared/pricing/markup';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
 import { ZCurrency, ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 import { ZPrefix, ZPrice } from './rates';
@@ -45,6 +46,34 @@ const ZBillingFields = {
   graceSeconds: billingSeconds(0, 600),
 };
 
+/**
+ * Markup rules by prefix: a percentage (as `markupPercent`) or a price per minute (added,
+ * or the absolute rate); each prefix once.
+ */
+export const ZMarkupRule = z
+  .strictObject({
+    prefix: ZPrefix,
+    mode: z.enum(RULE_MODES, `must be one of ${RULE_MODES.join(', ')}`),
+    value: ZText('is required').trim(),
+  })
+  .superRefine((rule, ctx) => {
+    const parsed = (rule.mode === 'percent' ? ZPercent : ZPrice).safeParse(rule.value);
+    if (!parsed.success) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message: parsed.error.issues[0]?.message ?? 'is not valid',
+      });
+    }
+  });
+export const ZMarkupRules = z
+  .array(ZMarkupRule)
+  .max(10_000, 'at most 10000 rules')
+  .refine(
+    (rows) => new Set(rows.map((row) => row.prefix)).size === rows.length,
+    'names a prefix twice',
+  );
+
 /** `POST /cards` (DESIGN §3): owned by the caller's account; currency fixed from now on. */
 export const ZCardCreate = z.strictObject({
   name: ZCardName,
@@ -68,6 +97,7 @@ export const ZCardDerive = z.strictObject({
   graceSeconds: ZBillingFields.graceSeconds.optional(),
   /** Percent and fixed markup apply to the connection fee too (fixed once per call). */
   markupFee: z.boolean('must be true or false').optional(),
+  rules: ZMarkupRules.optional(),
 });
 export type TCardDerive = z.infer<typeof ZCardDerive>;
 
@@ -88,6 +118,7 @@ export const ZCardPatch = z.strictObject({
   increment: ZBillingFields.increment.nullable().optional(),
   graceSeconds: ZBillingFields.graceSeconds.nullable().optional(),
   markupFee: z.boolean('must be true or false').optional(),
+  rules: ZMarkupRules.nullable().optional(),
   /** Hours of notice a rate revision raising any price must give; null for none. */
   minNoticeHours: z
     .number('must be a whole number of hours')
@@ -130,6 +161,8 @@ export const ZCardOwnerDto = ZEntityMeta.extend({
       initialIncrement: z.number().int().nullable(),
       increment: z.number().int().nullable(),
       graceSeconds: z.number().int().nullable(),
+      /** Markup by prefix; the longest covering rule prices a row (an override before it). */
+      rules: z.array(z.object({ prefix: z.string(), mode: z.enum(RULE_MODES), value: z.string() })),
     })
     .nullable(),
   rateCount: z.number().int(),

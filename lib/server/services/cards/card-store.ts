@@ -36,6 +36,11 @@ export function toCardOwnerDto(card: TCard): TCardOwnerDto {
           initialIncrement: card.billingInitialIncrement ?? null,
           increment: card.billingIncrement ?? null,
           graceSeconds: card.billingGraceSeconds ?? null,
+          rules: (card.rules ?? []).map((rule) => ({
+            prefix: rule.prefix,
+            mode: rule.mode,
+            value: money(rule.value).toFixed(),
+          })),
         }
       : null,
     rateCount: card.rateCount,

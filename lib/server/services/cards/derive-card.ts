@@ -59,6 +59,7 @@ export async function deriveCard(
       billingIncrement: input.increment ?? null,
       billingGraceSeconds: input.graceSeconds ?? null,
       markupFee: input.markupFee ?? false,
+      rules: input.rules?.length ? input.rules : null,
     });
     await tx.flush();
     const rederived = await rederive(tx, card.id, { plan: liveNow('parent', actor.userId) });

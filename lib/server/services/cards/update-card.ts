@@ -39,6 +39,7 @@ export async function updateCard(
         'initialIncrement',
         'increment',
         'graceSeconds',
+        'rules',
       ] as const
     ).filter((field) => patch[field] !== undefined);
     if (!derived && markupFields.length) {
@@ -69,6 +70,7 @@ export async function updateCard(
     if (patch.markupPercent !== undefined) card.markupPercent = patch.markupPercent;
     if (patch.markupFixed !== undefined) card.markupFixed = patch.markupFixed;
     if (patch.markupFee !== undefined) card.markupFee = patch.markupFee;
+    if (patch.rules !== undefined) card.rules = patch.rules?.length ? patch.rules : null;
     if (patch.initialIncrement !== undefined) card.billingInitialIncrement = patch.initialIncrement;
     if (patch.increment !== undefined) card.billingIncrement = patch.increment;
     if (patch.graceSeconds !== undefined) card.billingGraceSeconds = patch.graceSeconds;

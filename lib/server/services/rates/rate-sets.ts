@@ -163,11 +163,13 @@ function transactionOf(tx: EntityManager): Knex.Transaction {
 
 /**
  * A derived card's rates from its parent's, set-based (one delete, one INSERT … SELECT,
- * whatever the size): the parent's rows marked up (percent, then fixed per minute), a
- * per-prefix override replacing the marked-up rate, rounded the child's way; fee rounded the child's way; increments,
- * grace, effective time and blocking the parent's (the child never bills a shorter
- * structure than it buys, and every parent prefix — the longer ones included — has its
- * row, so no shorter sell prefix hides a dearer buy one). `losing` flags a row when any
+ * whatever the size): the parent's rows priced by an exact-prefix override, else the
+ * longest markup rule covering the prefix, else the card-wide markup (percent, then fixed
+ * per minute), rounded the child's way (deriveTerms in lib/shared/pricing/markup.ts); the
+ * fee rounded the child's way, marked up card-wide with `markupFee`; increments and grace
+ * the card's own where it sets them, else the parent's; effective time and blocking the
+ * parent's (every parent prefix — the longer ones included — has its row, so no shorter
+ * sell prefix hides a dearer buy one). `losing` flags a row when any
  * call length sells below its buy price (the exact check, lib/shared/pricing/markup.ts).
  * The result is the card's next revision (revisions.ts): live now, or at the parent's
  * revision's date when the parent's new rows are read from `rev_set` (`from`), so the
@@ -199,6 +201,16 @@ export async function rederive(
   const mixed = own.initial !== null || own.increment !== null || own.grace !== null;
   const markupPercent = child.markupPercent ?? '0';
   const markupFixed = child.markupFixed ?? '0';
+  // Rules by prefix: a small table once, not the JSON unpacked again for every row.
+  const rules = Boolean(child.rules?.length);
+  if (rules) {
+    await tx.execute('drop table if exists pg_temp.derive_rules');
+    await tx.execute(
+      `create temp table derive_rules on commit drop as
+         select * from json_to_recordset(?::json) as r(prefix text, mode text, value numeric)`,
+      [JSON.stringify(child.rules)],
+    );
+  }
   await tx.execute(
     `insert into rev_set (card_id, prefix, destination, rate, connection_fee, initial_increment,
                        increment, grace_seconds, effective_from, blocked, overridden, losing)
@@ -207,8 +219,22 @@ export async function rederive(
             not p.blocked and (s.rate < p.rate or ${mixed ? mixedLosingSql(slack, periods, parent, child) : sameLosingSql(slack, periods, parent, child)})
        from ${options.from ?? 'rate'} p
        left join json_to_recordset(?::json) as o(prefix text, rate numeric) on o.prefix = p.prefix
+      ${
+        rules
+          ? `left join lateral (
+               select r.mode, r.value from pg_temp.derive_rules r
+                where starts_with(p.prefix, r.prefix)
+                order by length(r.prefix) desc limit 1) ru on true`
+          : ''
+      }
       cross join lateral (
-        select coalesce(o.rate, p.rate * (1 + ?::numeric / 100) + ?::numeric) as marked,
+        select coalesce(o.rate, ${
+          rules
+            ? `case ru.mode when 'percent' then p.rate * (1 + ru.value / 100)
+                            when 'fixed' then p.rate + ru.value
+                            when 'absolute' then ru.value end, `
+            : ''
+        }p.rate * (1 + ?::numeric / 100) + ?::numeric) as marked,
                ${child.markupFee ? 'p.connection_fee * (1 + ?::numeric / 100) + ?::numeric' : 'p.connection_fee'} as fee
         offset 0) m
       cross join lateral (
