@@ -690,6 +690,65 @@ describe('sell cards as carriers build them (issue 16 §3)', () => {
     expect(onProvider.body.error.fields.increment).toBe('applies to derived cards only');
   });
 
+  it('prices by the longest covering rule, an override first, and flags a losing rule', async () => {
+    const parent = await providerWith('Rules buy', [
+      { prefix: '64', rate: '0.0100' },
+      { prefix: '641', rate: '0.0200' },
+      { prefix: '6412', rate: '0.0300' },
+      { prefix: '65', rate: '0.0400' },
+    ]);
+    const bad = await admin.post(`/cards/${parent.id}/derive`, {
+      name: 'Rules sell',
+      rules: [
+        { prefix: '64', mode: 'percent', value: '0.01' },
+        { prefix: '641', mode: 'discount', value: '1' },
+        { prefix: '6412', mode: 'fixed', value: 'cheap' },
+      ],
+    });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.error.fields).sort()).toEqual(['rules.1.mode', 'rules.2.value']);
+    const made = await admin.post(`/cards/${parent.id}/derive`, {
+      name: 'Rules sell',
+      markupPercent: '10',
+      rules: [
+        { prefix: '64', mode: 'percent', value: '50' },
+        { prefix: '641', mode: 'fixed', value: '0.0050' },
+        { prefix: '6412', mode: 'absolute', value: '0.0250' },
+      ],
+      overrides: [{ prefix: '641', rate: '0.0222' }],
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.markup.rules).toEqual([
+      { prefix: '64', mode: 'percent', value: '50' },
+      { prefix: '641', mode: 'fixed', value: '0.005' },
+      { prefix: '6412', mode: 'absolute', value: '0.025' },
+    ]);
+    // 64 by its rule; 641 by the override before its rule; 6412 absolute, below the buy
+    // rate (flagged); 65 under no rule: the card-wide 10 %.
+    expect(
+      (await allRates(admin, made.body.id)).map((row) => [row.prefix, row.rate, row.losing]),
+    ).toEqual([
+      ['64', '0.0150', false],
+      ['641', '0.0222', false],
+      ['6412', '0.0250', true],
+      ['65', '0.0440', false],
+    ]);
+    expect(made.body.losingRates).toBe(1);
+
+    const patched = await admin.patch(`/cards/${made.body.id}`, {
+      version: made.body.version,
+      rules: [{ prefix: '6', mode: 'fixed', value: '0.0010' }],
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.losingRates).toBe(0);
+    expect((await allRates(admin, made.body.id)).map((row) => row.rate)).toEqual([
+      '0.0110',
+      '0.0222',
+      '0.0310',
+      '0.0410',
+    ]);
+  });
+
   it('marks up the connection fee when the card says so (fixed once per call)', async () => {
     const parent = await providerWith('Fee buy', [
       { prefix: '63', rate: '0.0200', connectionFee: '0.0100' },
