@@ -95,6 +95,16 @@ export function CardDetail({
                   {owner.markup.overrides.length
                     ? `, ${owner.markup.overrides.length} override(s)`
                     : ''}
+                  {owner.markup.rules.length ? `, ${owner.markup.rules.length} rule(s)` : ''}
+                  {owner.markup.fee ? ', fee marked up' : ''}
+                  {owner.markup.initialIncrement !== null ||
+                  owner.markup.increment !== null ||
+                  owner.markup.graceSeconds !== null
+                    ? `, bills ${owner.markup.initialIncrement ?? 'parent'}/${owner.markup.increment ?? 'parent'}` +
+                      (owner.markup.graceSeconds !== null
+                        ? ` grace ${owner.markup.graceSeconds} s`
+                        : '')
+                    : ''}
                 </>
               ) : (
                 '—'
