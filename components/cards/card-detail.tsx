@@ -8,7 +8,13 @@ import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
-import { deriveTerms, marginCheck, type TMarginVerdict } from '@/lib/shared/pricing/markup';
+import {
+  deriveTerms,
+  marginCheck,
+  ruleFor,
+  type TMarginVerdict,
+  type TMarkupRule,
+} from '@/lib/shared/pricing/markup';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
 import {
   ZAssignmentCreate,
@@ -23,6 +29,7 @@ import { Button, ListState, LoadMore, SelectField, TextField } from '@/component
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { DetailActions } from '@/components/live/detail-actions';
 import { RatesTable } from './rates-table';
+import { RulesEditor, secondsOrNull, SellTermsForm } from './sell-terms';
 import { RoundingField } from './cards-panel';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { recordHref } from '@/components/ui/toast';
@@ -88,6 +95,16 @@ export function CardDetail({
                   {owner.markup.overrides.length
                     ? `, ${owner.markup.overrides.length} override(s)`
                     : ''}
+                  {owner.markup.rules.length ? `, ${owner.markup.rules.length} rule(s)` : ''}
+                  {owner.markup.fee ? ', fee marked up' : ''}
+                  {owner.markup.initialIncrement !== null ||
+                  owner.markup.increment !== null ||
+                  owner.markup.graceSeconds !== null
+                    ? `, bills ${owner.markup.initialIncrement ?? 'parent'}/${owner.markup.increment ?? 'parent'}` +
+                      (owner.markup.graceSeconds !== null
+                        ? ` grace ${owner.markup.graceSeconds} s`
+                        : '')
+                    : ''}
                 </>
               ) : (
                 '—'
@@ -126,6 +143,7 @@ export function CardDetail({
               Export rates as CSV
             </a>
           ) : null}
+          {owner?.markup && can.update ? <SellTermsForm key={owner.version} card={owner} /> : null}
           {held && can.create ? <DeriveForm card={card} sample={firstRates.slice(0, 5)} /> : null}
           {owner &&
           owner.kind === 'customer' &&
@@ -241,30 +259,70 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
       markupPercent: '20',
       markupFixed: '',
       rounding: 'up' as TRoundingMode,
+      initialIncrement: '',
+      increment: '',
+      graceSeconds: '',
+      markupFee: false,
+      rules: [] as TMarkupRule[],
     },
     toBody: (values) => ({
       name: values.name,
       markupPercent: optional(values.markupPercent),
       markupFixed: optional(values.markupFixed),
       rounding: values.rounding,
+      initialIncrement: secondsOrNull(values.initialIncrement) ?? undefined,
+      increment: secondsOrNull(values.increment) ?? undefined,
+      graceSeconds: secondsOrNull(values.graceSeconds) ?? undefined,
+      markupFee: values.markupFee || undefined,
+      rules: values.rules.length ? values.rules : undefined,
     }),
     submit: derive.mutateAsync,
   });
-  const [percent, fixed, rounding] = useWatch({
-    control: form.form.control,
-    name: ['markupPercent', 'markupFixed', 'rounding'],
-  });
+  const [percent, fixed, rounding, initialIncrement, increment, graceSeconds, markupFee, rules] =
+    useWatch({
+      control: form.form.control,
+      name: [
+        'markupPercent',
+        'markupFixed',
+        'rounding',
+        'initialIncrement',
+        'increment',
+        'graceSeconds',
+        'markupFee',
+        'rules',
+      ],
+    });
   const preview = useMemo(() => {
     const markup = { percent, fixed, rounding };
+    const seconds = (value: string) => {
+      const parsed = secondsOrNull(value);
+      return typeof parsed === 'number' && parsed >= 0 ? parsed : null;
+    };
     try {
       const child = { decimals: card.decimals, rounding: markup.rounding };
       const parentRounding = card.relation === 'owner' ? card.rounding : 'half_up';
       return sample.map((row) => {
         const terms = { ...row };
+        // Which rule priced the row, as the server will (ruleFor: the longest covering).
+        const rule = ruleFor(
+          row.prefix,
+          rules.filter((candidate) => candidate.prefix && candidate.value),
+        );
         const sell = deriveTerms(
           terms,
-          { markupPercent: markup.percent || '0', markupFixed: markup.fixed || '0' },
+          {
+            markupPercent: markup.percent || '0',
+            markupFixed: markup.fixed || '0',
+            markupFee,
+            structure: {
+              initialIncrement: seconds(initialIncrement) || null,
+              increment: seconds(increment) || null,
+              graceSeconds: seconds(graceSeconds),
+            },
+          },
           child,
+          undefined,
+          rule,
         );
         const check = marginCheck(
           { terms, card: { decimals: card.decimals, rounding: parentRounding } },
@@ -272,6 +330,7 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
         );
         return [
           row.prefix,
+          rule ? `${rule.prefix}: ${rule.mode} ${rule.value}` : 'card-wide',
           <Money key="buy" amount={row.rate} currency={card.currency} keepDecimals />,
           <Money key="sell" amount={sell.rate} currency={card.currency} keepDecimals />,
           check.losing ? <LosingText key="margin" check={check} currency={card.currency} /> : 'ok',
@@ -280,7 +339,18 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
     } catch {
       return [];
     }
-  }, [sample, percent, fixed, rounding, card]);
+  }, [
+    sample,
+    percent,
+    fixed,
+    rounding,
+    initialIncrement,
+    increment,
+    graceSeconds,
+    markupFee,
+    rules,
+    card,
+  ]);
   return (
     <form
       onSubmit={form.onSubmit}
@@ -314,10 +384,49 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
         field={form.register('rounding')}
         error={form.fields.rounding}
       />
+      <div className="grid grid-cols-3 gap-2">
+        <TextField
+          label="Initial (s)"
+          {...form.register('initialIncrement')}
+          inputMode="numeric"
+          placeholder="parent's"
+          error={form.fields.initialIncrement}
+        />
+        <TextField
+          label="Increment (s)"
+          {...form.register('increment')}
+          inputMode="numeric"
+          placeholder="parent's"
+          error={form.fields.increment}
+        />
+        <TextField
+          label="Grace (s)"
+          {...form.register('graceSeconds')}
+          inputMode="numeric"
+          placeholder="parent's"
+          error={form.fields.graceSeconds}
+        />
+      </div>
+      <div className="flex items-center gap-2">
+        <input
+          id="derive-markup-fee"
+          type="checkbox"
+          {...form.register('markupFee')}
+          className="h-4 w-4 rounded border-slate-300 text-brand-600 focus:ring-brand-500"
+        />
+        <label htmlFor="derive-markup-fee" className="text-sm text-slate-700">
+          Mark up the connection fee too
+        </label>
+      </div>
+      <RulesEditor
+        idPrefix="derive"
+        rules={rules}
+        onChange={(next) => form.form.setValue('rules', next)}
+      />
       {preview.length ? (
         <DataTable
           label="Markup preview"
-          headers={['Prefix', 'Buy', 'Sell', 'Margin']}
+          headers={['Prefix', 'Rule', 'Buy', 'Sell', 'Margin']}
           rows={preview}
         />
       ) : null}

@@ -1,5 +1,6 @@
 'use client';
 
+import { ruleFor } from '@/lib/shared/pricing/markup';
 import { useEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { queryKeys } from '@/lib/client/query-keys';
@@ -36,6 +37,8 @@ export function RatesTable({
   onLoaded?: (rows: TRateDto[]) => void;
 }) {
   const [prefix, setPrefix] = useState('');
+  // Which markup rule priced a derived row: the same longest-prefix pick as the server's.
+  const rules = (card.relation === 'owner' && card.markup?.rules) || [];
   const search = /^\d{1,20}$/.test(prefix) ? prefix : undefined;
   const scroller = useRef<HTMLDivElement>(null);
   const onScreen = useRef<TRowRange>({ from: 0, to: VIEW_ROWS });
@@ -172,6 +175,11 @@ export function RatesTable({
                         <span className="font-semibold text-red-700">loses money</span>
                       ) : null}
                       {showMargin && row.overridden ? ' override' : ''}
+                      {showMargin && !row.overridden && rules.length
+                        ? ((rule) => (rule ? ` rule ${rule.prefix}` : ''))(
+                            ruleFor(row.prefix, rules),
+                          )
+                        : ''}
                     </td>
                   </tr>
                 ) : (

@@ -578,6 +578,210 @@ describe('exact margin check (issue 16: rows the sampled check called safe)', ()
   });
 });
 
+describe('sell cards as carriers build them (issue 16 §3)', () => {
+  async function providerWith(name: string, rates: Record<string, unknown>[]) {
+    const made = await admin.post('/cards', { name, currency: 'EUR', kind: 'provider' });
+    expect(made.status).toBe(201);
+    const rows = rates.map((row) => ({ destination: `D${row.prefix as string}`, ...row }));
+    expect((await admin.put(`/cards/${made.body.id}/rates`, { rates: rows })).status).toBe(200);
+    return made.body as { id: string; decimals: number; rounding: 'half_up' };
+  }
+
+  /** The first losing call length, by pricing every length of an hour (the oracle). */
+  function bruteFirstLoss(
+    buy: Parameters<typeof callPrice>[0],
+    sell: Parameters<typeof callPrice>[0],
+    buyCard: Parameters<typeof callPrice>[2],
+    sellCard: Parameters<typeof callPrice>[2],
+  ): number | null {
+    for (let seconds = 1; seconds <= 3600; seconds++) {
+      const loss = money(callPrice(buy, seconds, buyCard)).minus(
+        money(callPrice(sell, seconds, sellCard)),
+      );
+      if (loss.greaterThan(0)) return seconds;
+    }
+    return null;
+  }
+
+  it('bills its own structure, the margin check exact on the mixed one', async () => {
+    const parent = await providerWith('Mixed buy', [
+      { prefix: '61', rate: '0.0100', initialIncrement: 1, increment: 1 },
+      { prefix: '62', rate: '0.0100', initialIncrement: 60, increment: 60 },
+    ]);
+    const badIncrement = await admin.post(`/cards/${parent.id}/derive`, {
+      name: 'Mixed sell',
+      increment: 0,
+      graceSeconds: 'ten',
+    });
+    expect(badIncrement.status).toBe(400);
+    expect(badIncrement.body.error.fields).toHaveProperty('increment');
+    expect(badIncrement.body.error.fields).toHaveProperty('graceSeconds');
+
+    // Sell 60/60 on a 1/1 buy is safe; sell 60/60 on a 60/60 buy too.
+    const coarse = await admin.post(`/cards/${parent.id}/derive`, {
+      name: 'Sell 60/60',
+      markupPercent: '5',
+      initialIncrement: 60,
+      increment: 60,
+    });
+    expect(coarse.status).toBe(201);
+    expect(coarse.body.markup).toMatchObject({
+      initialIncrement: 60,
+      increment: 60,
+      graceSeconds: null,
+      fee: false,
+    });
+    expect(coarse.body.losingRates).toBe(0);
+    const coarseRows = await allRates(admin, coarse.body.id);
+    expect(coarseRows.map((row) => [row.initialIncrement, row.increment, row.rate])).toEqual([
+      [60, 60, '0.0105'],
+      [60, 60, '0.0105'],
+    ]);
+
+    // Sell 1/1 with 3 s grace on a 60/60 buy loses on short calls though its rate is higher.
+    const fine = await admin.post(`/cards/${parent.id}/derive`, {
+      name: 'Sell 1/1',
+      markupPercent: '5',
+      initialIncrement: 1,
+      increment: 1,
+      graceSeconds: 3,
+    });
+    expect(fine.status).toBe(201);
+    expect(fine.body.losingRates).toBe(2);
+    const margin = await admin.get(`/cards/${fine.body.id}/margin`);
+    const buyRows = await allRates(admin, parent.id);
+    const sellRows = await allRates(admin, fine.body.id);
+    const firsts = buyRows.map((row, index) =>
+      bruteFirstLoss(
+        row as unknown as Parameters<typeof callPrice>[0],
+        sellRows[index] as unknown as Parameters<typeof callPrice>[0],
+        parent,
+        fine.body,
+      ),
+    );
+    // 61: free under 4 s while the buy side charges from 1 s.
+    expect(firsts).toEqual([1, 1]);
+    expect(
+      margin.body.items.map((item: { prefix: string; firstLosingSeconds: number }) => [
+        item.prefix,
+        item.firstLosingSeconds,
+      ]),
+    ).toEqual([
+      ['61', firsts[0]],
+      ['62', firsts[1]],
+    ]);
+
+    // Back to the parent's structure: nothing loses any more.
+    const back = await admin.patch(`/cards/${fine.body.id}`, {
+      version: fine.body.version,
+      initialIncrement: null,
+      increment: null,
+      graceSeconds: null,
+    });
+    expect(back.status).toBe(200);
+    expect(back.body.losingRates).toBe(0);
+    expect((await allRates(admin, fine.body.id)).map((row) => row.increment)).toEqual([1, 60]);
+
+    const onProvider = await admin.patch(`/cards/${parent.id}`, {
+      version: (await admin.get(`/cards/${parent.id}`)).body.version,
+      increment: 6,
+    });
+    expect(onProvider.status).toBe(400);
+    expect(onProvider.body.error.fields.increment).toBe('applies to derived cards only');
+  });
+
+  it('prices by the longest covering rule, an override first, and flags a losing rule', async () => {
+    const parent = await providerWith('Rules buy', [
+      { prefix: '64', rate: '0.0100' },
+      { prefix: '641', rate: '0.0200' },
+      { prefix: '6412', rate: '0.0300' },
+      { prefix: '65', rate: '0.0400' },
+    ]);
+    const bad = await admin.post(`/cards/${parent.id}/derive`, {
+      name: 'Rules sell',
+      rules: [
+        { prefix: '64', mode: 'percent', value: '0.01' },
+        { prefix: '641', mode: 'discount', value: '1' },
+        { prefix: '6412', mode: 'fixed', value: 'cheap' },
+      ],
+    });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.error.fields).sort()).toEqual(['rules.1.mode', 'rules.2.value']);
+    const made = await admin.post(`/cards/${parent.id}/derive`, {
+      name: 'Rules sell',
+      markupPercent: '10',
+      rules: [
+        { prefix: '64', mode: 'percent', value: '50' },
+        { prefix: '641', mode: 'fixed', value: '0.0050' },
+        { prefix: '6412', mode: 'absolute', value: '0.0250' },
+      ],
+      overrides: [{ prefix: '641', rate: '0.0222' }],
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.markup.rules).toEqual([
+      { prefix: '64', mode: 'percent', value: '50' },
+      { prefix: '641', mode: 'fixed', value: '0.005' },
+      { prefix: '6412', mode: 'absolute', value: '0.025' },
+    ]);
+    // 64 by its rule; 641 by the override before its rule; 6412 absolute, below the buy
+    // rate (flagged); 65 under no rule: the card-wide 10 %.
+    expect(
+      (await allRates(admin, made.body.id)).map((row) => [row.prefix, row.rate, row.losing]),
+    ).toEqual([
+      ['64', '0.0150', false],
+      ['641', '0.0222', false],
+      ['6412', '0.0250', true],
+      ['65', '0.0440', false],
+    ]);
+    expect(made.body.losingRates).toBe(1);
+
+    const patched = await admin.patch(`/cards/${made.body.id}`, {
+      version: made.body.version,
+      rules: [{ prefix: '6', mode: 'fixed', value: '0.0010' }],
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.losingRates).toBe(0);
+    expect((await allRates(admin, made.body.id)).map((row) => row.rate)).toEqual([
+      '0.0110',
+      '0.0222',
+      '0.0310',
+      '0.0410',
+    ]);
+  });
+
+  it('marks up the connection fee when the card says so (fixed once per call)', async () => {
+    const parent = await providerWith('Fee buy', [
+      { prefix: '63', rate: '0.0200', connectionFee: '0.0100' },
+    ]);
+    const bad = await admin.post(`/cards/${parent.id}/derive`, {
+      name: 'Fee sell',
+      markupFee: 'yes',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('markupFee');
+    const made = await admin.post(`/cards/${parent.id}/derive`, {
+      name: 'Fee sell',
+      markupPercent: '20',
+      markupFixed: '0.0010',
+      markupFee: true,
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.markup.fee).toBe(true);
+    expect(await allRates(admin, made.body.id)).toMatchObject([
+      { prefix: '63', rate: '0.0250', connectionFee: '0.0130', losing: false },
+    ]);
+    const off = await admin.patch(`/cards/${made.body.id}`, {
+      version: made.body.version,
+      markupFee: false,
+    });
+    expect(off.status).toBe(200);
+    expect(off.body.markup.fee).toBe(false);
+    expect(await allRates(admin, made.body.id)).toMatchObject([
+      { prefix: '63', rate: '0.0250', connectionFee: '0.0100' },
+    ]);
+  });
+});
+
 describe('assignment rules', () => {
   it('only the owner, only customer cards, only direct children, one card per customer', async () => {
     const provider = (

@@ -6,7 +6,7 @@ import { createCard } from '@/lib/server/services/cards/create-card';
 import { deriveCard } from '@/lib/server/services/cards/derive-card';
 import { updateCard } from '@/lib/server/services/cards/update-card';
 import { replaceRates } from '@/lib/server/services/rates/replace-rates';
-import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
+import { deriveTerms, marginCheck, ruleFor, type TMarkupRule } from '@/lib/shared/pricing/markup';
 import { money, ROUNDING_MODES, type TCardRounding } from '@/lib/shared/pricing/money';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 import { useMigratedDatabase } from '../fixtures/migrated-database';
@@ -16,7 +16,8 @@ import { useMigratedDatabase } from '../fixtures/migrated-database';
  * after random edits of the root's rates and of markups, every derived card equals the
  * pricing core's markup of its parent, row by row — computed here in TypeScript
  * (lib/shared/pricing), apart from the generated SQL that wrote it — and a row the
- * margin check finds losing on any sample call is flagged, and no other.
+ * margin check finds losing on any call length is flagged, and no other — the card
+ * billing its own structure (mixed with the parent's) and marking up the fee or not.
  */
 const RUNS = Number(process.env.DERIVE_RUNS ?? 30);
 
@@ -70,6 +71,20 @@ const markupArb = fc.record({
   ),
   decimals: decimalsArb,
   rounding: roundingArb,
+  /** The card's own billing structure, mixed with the parent's (issue 16 §3). */
+  initialIncrement: fc.option(fc.constantFrom(1, 6, 30, 60), { nil: undefined }),
+  increment: fc.option(fc.constantFrom(1, 6, 60), { nil: undefined }),
+  graceSeconds: fc.option(fc.constantFrom(0, 3, 10), { nil: undefined }),
+  markupFee: fc.boolean(),
+  /** Rules by prefix, nested ones included: the longest covering one prices a row. */
+  rules: fc.uniqueArray(
+    fc.record({
+      prefix: fc.constantFrom('1', '12', '4', '44', '441', '4930', '7'),
+      mode: fc.constantFrom('percent' as const, 'fixed' as const, 'absolute' as const),
+      value: fc.integer({ min: 0, max: 300 }).map((n) => (n / 10000).toString()),
+    }),
+    { selector: (row) => row.prefix, maxLength: 3 },
+  ),
   /** Override rates drawn low, so some rows lose money. */
   overrides: fc.uniqueArray(
     fc.record({ prefix: fc.constantFrom(...PREFIXES), rate: moneyArb(4) }),
@@ -123,6 +138,11 @@ async function cardOf(cardId: string) {
       markup_percent: string | null;
       markup_fixed: string | null;
       overrides: { prefix: string; rate: string }[] | null;
+      billing_initial_increment: number | null;
+      billing_increment: number | null;
+      billing_grace_seconds: number | null;
+      markup_fee: boolean;
+      rules: TMarkupRule[] | null;
       version: number;
       losing_rates: number;
       rate_count: number;
@@ -153,10 +173,22 @@ async function expectFollowsParent(cardId: string): Promise<number> {
   const markup = {
     markupPercent: card.markup_percent ?? undefined,
     markupFixed: card.markup_fixed ?? undefined,
+    markupFee: card.markup_fee,
+    structure: {
+      initialIncrement: card.billing_initial_increment,
+      increment: card.billing_increment,
+      graceSeconds: card.billing_grace_seconds,
+    },
   };
   let losing = 0;
   parentRows.forEach((parentRow, index) => {
-    const expected = deriveTerms(terms(parentRow), markup, card, overrides.get(parentRow.prefix));
+    const expected = deriveTerms(
+      terms(parentRow),
+      markup,
+      card,
+      overrides.get(parentRow.prefix),
+      ruleFor(parentRow.prefix, card.rules),
+    );
     const row = rows[index]!;
     const check = marginCheck({ terms: terms(parentRow), card: parent }, { terms: expected, card });
     const loses = !parentRow.blocked && check.losing;
@@ -173,9 +205,9 @@ async function expectFollowsParent(cardId: string): Promise<number> {
       rate: scale6(expected.rate),
       fee: scale6(expected.connectionFee),
       structure: [
-        parentRow.initial_increment,
-        parentRow.increment,
-        parentRow.grace_seconds,
+        expected.initialIncrement,
+        expected.increment,
+        expected.graceSeconds,
         parentRow.blocked,
       ],
       overridden: overrides.has(parentRow.prefix),
@@ -233,6 +265,11 @@ describe('derived cards (property)', () => {
               markupFixed: edit.markup.markupFixed ?? null,
               decimals: edit.markup.decimals,
               rounding: edit.markup.rounding,
+              initialIncrement: edit.markup.initialIncrement ?? null,
+              increment: edit.markup.increment ?? null,
+              graceSeconds: edit.markup.graceSeconds ?? null,
+              markupFee: edit.markup.markupFee,
+              rules: edit.markup.rules,
               overrides: edit.markup.overrides.filter((row) => parentPrefixes.has(row.prefix)),
             });
           }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { billedSeconds, callPrice, type TRateTerms } from '@/lib/shared/pricing/billing';
-import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
+import { deriveTerms, marginCheck, ruleFor } from '@/lib/shared/pricing/markup';
 import {
   atCardPrecision,
   money,
@@ -280,4 +280,56 @@ describe('exact margin check', () => {
       { numRuns: 80 },
     );
   }, 120_000);
+});
+
+describe('sell cards as carriers build them (issue 16 §3)', () => {
+  const buy = terms('0.0100', { connectionFee: '0.0100', initialIncrement: 1, increment: 1 });
+
+  it('bills the card its own structure where it sets one, the parent its elsewhere', () => {
+    const sell = deriveTerms(buy, { markupPercent: '5', structure: { increment: 60 } }, card4);
+    expect(sell).toEqual({
+      rate: '0.0105',
+      connectionFee: '0.0100',
+      initialIncrement: 1,
+      increment: 60,
+      graceSeconds: 0,
+    });
+    // Sell 1/1 with grace on a 60/60 buy: free short calls lose though the rate is higher.
+    const coarseBuy = terms('0.0100');
+    const fine = deriveTerms(
+      coarseBuy,
+      { markupPercent: '5', structure: { initialIncrement: 1, increment: 1, graceSeconds: 3 } },
+      card4,
+    );
+    const check = marginCheck({ terms: coarseBuy, card: card4 }, { terms: fine, card: card4 });
+    expect(check).toMatchObject({ losing: true, firstLosingSeconds: 1, sellsBelowBuyRate: false });
+  });
+
+  it('marks up the connection fee only when the card says so, fixed once per call', () => {
+    const markup = { markupPercent: '20', markupFixed: '0.0010' };
+    expect(deriveTerms(buy, markup, card4).connectionFee).toBe('0.0100');
+    expect(deriveTerms(buy, { ...markup, markupFee: true }, card4).connectionFee).toBe('0.0130');
+  });
+
+  it('prices by the longest covering rule; an override comes first', () => {
+    const rules = [
+      { prefix: '4', mode: 'percent' as const, value: '50' },
+      { prefix: '441', mode: 'fixed' as const, value: '0.0050' },
+      { prefix: '44', mode: 'absolute' as const, value: '0.0300' },
+    ];
+    expect(ruleFor('441481', rules)?.prefix).toBe('441');
+    expect(ruleFor('442', rules)?.prefix).toBe('44');
+    expect(ruleFor('49', rules)?.prefix).toBe('4');
+    expect(ruleFor('33', rules)).toBeUndefined();
+    const markup = { markupPercent: '10' };
+    const at = (prefix: string, override?: string) =>
+      deriveTerms(buy, markup, card4, override, ruleFor(prefix, rules)).rate;
+    expect([at('441481'), at('442'), at('49'), at('33'), at('441', '0.0222')]).toEqual([
+      '0.0150',
+      '0.0300',
+      '0.0150',
+      '0.0110',
+      '0.0222',
+    ]);
+  });
 });

@@ -1,3 +1,4 @@
+import type { TMarkupRule } from '@/lib/shared/pricing/markup';
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type EntitySchema, type InferEntity } from '@mikro-orm/core';
 import { ROUNDING_MODES } from '@/lib/shared/pricing/money';
@@ -46,6 +47,20 @@ export const Card = defineEntity({
     markupFixed: p.decimal('string').precision(18).scale(6).nullable(),
     /** Per-prefix sell rates replacing the marked-up one: `[{ prefix, rate }]`. */
     overrides: p.json<{ prefix: string; rate: string }[]>().nullable(),
+    /**
+     * Derived cards: their own billing structure (sell 60/60 on a 1/1 buy); null takes
+     * the parent's, row by row.
+     */
+    billingInitialIncrement: p.integer().nullable(),
+    billingIncrement: p.integer().nullable(),
+    billingGraceSeconds: p.integer().nullable(),
+    /** Derived cards: the percent and fixed markup apply to the connection fee too. */
+    markupFee: p.boolean().default(false),
+    /**
+     * Derived cards: markup by prefix, `[{ prefix, mode, value }]` — a prefix and everything
+     * under it, the longest covering rule winning over the card-wide markup.
+     */
+    rules: p.json<TMarkupRule[]>().nullable(),
     /** Kept by the rate writers, so a card reads without counting 100k rows. */
     rateCount: p.integer().default(0),
     /** Rows flagged by the margin check (derived cards). */

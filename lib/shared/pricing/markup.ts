@@ -1,34 +1,106 @@
 import { atCardPrecision, money, type TCardRounding, type TMoney } from './money';
 import { billedSeconds, callPrice, type TRateTerms } from './billing';
 
+/** A derived card's own billing structure: any field left out is the parent's, per row. */
+export interface TBillingStructure {
+  initialIncrement?: number | null;
+  increment?: number | null;
+  graceSeconds?: number | null;
+}
+
+/** How a markup rule prices the rows under its prefix. */
+export const RULE_MODES = ['percent', 'fixed', 'absolute'] as const;
+export type TRuleMode = (typeof RULE_MODES)[number];
+
+/**
+ * A markup rule by prefix (issue 16 §3): `percent` on the parent's rate, `fixed` added per
+ * minute, or an `absolute` rate per minute, for the prefix and every longer one under it.
+ */
+export interface TMarkupRule {
+  prefix: string;
+  mode: TRuleMode;
+  value: string;
+}
+
+/**
+ * The rule that prices `prefix`: the longest rule prefix it starts with (the most
+ * specific wins), or undefined for the card-wide markup.
+ */
+export function ruleFor(
+  prefix: string,
+  rules: readonly TMarkupRule[] | null | undefined,
+): TMarkupRule | undefined {
+  let best: TMarkupRule | undefined;
+  for (const rule of rules ?? []) {
+    if (prefix.startsWith(rule.prefix) && (!best || rule.prefix.length > best.prefix.length)) {
+      best = rule;
+    }
+  }
+  return best;
+}
+
 /** How a derived card follows its parent: percent and/or fixed per minute on top. */
 export interface TMarkup {
   /** "20" adds 20 %. */
   markupPercent?: string;
   /** Added per minute after the percent. */
   markupFixed?: string;
+  /** The percent and fixed markup apply to the connection fee too (fixed once per call). */
+  markupFee?: boolean;
+  /** The card's own billing structure (issue 16 §3). */
+  structure?: TBillingStructure;
+}
+
+function markedUp(value: string, markup: TMarkup): TMoney {
+  return money(value)
+    .times(money('1').plus(money(markup.markupPercent ?? '0').dividedBy(100)))
+    .plus(money(markup.markupFixed ?? '0'));
+}
+
+function byRule(rate: string, rule: TMarkupRule): TMoney {
+  switch (rule.mode) {
+    case 'percent':
+      return money(rate).times(money('1').plus(money(rule.value).dividedBy(100)));
+    case 'fixed':
+      return money(rate).plus(money(rule.value));
+    case 'absolute':
+      return money(rule.value);
+  }
 }
 
 /**
  * A derived rate row from its parent's: the per-minute rate marked up and rounded the
- * child card's way; the connection fee, increments and grace are the parent's, so the
- * child never bills a shorter structure than it buys. A per-prefix override replaces
- * the marked-up rate (and is checked for margin like any row).
+ * child card's way; the connection fee rounded the child's way, marked up like the rate
+ * when the card says so (`markupFee`); increments and grace the card's own where it sets
+ * them, else the parent's (the margin check compares the two structures call by call).
+ * The rate: a per-prefix override (exact prefix) first, else the row's markup rule
+ * (`ruleFor`), else the card-wide markup; every row is checked for margin alike. The
+ * fee follows the card-wide markup whatever priced the rate.
  */
 export function deriveTerms(
   parent: TRateTerms,
   markup: TMarkup,
   card: TCardRounding,
   override?: string,
+  rule?: TMarkupRule,
 ): TRateTerms {
-  const base = money(parent.rate);
-  const marked = base
-    .times(money('1').plus(money(markup.markupPercent ?? '0').dividedBy(100)))
-    .plus(money(markup.markupFixed ?? '0'));
+  const structure = markup.structure ?? {};
   return {
-    ...parent,
-    rate: atCardPrecision(override !== undefined ? money(override) : marked, card),
-    connectionFee: atCardPrecision(money(parent.connectionFee), card),
+    rate: atCardPrecision(
+      override !== undefined
+        ? money(override)
+        : rule
+          ? byRule(parent.rate, rule)
+          : markedUp(parent.rate, markup),
+      card,
+    ),
+    connectionFee: atCardPrecision(
+      markup.markupFee ? markedUp(parent.connectionFee, markup) : money(parent.connectionFee),
+      card,
+    ),
+    initialIncrement: structure.initialIncrement ?? parent.initialIncrement,
+    increment: structure.increment ?? parent.increment,
+    graceSeconds: structure.graceSeconds ?? parent.graceSeconds,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RULE_MODES } from '@/lib/shared/pricing/markup';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
 import { ZCurrency, ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 import { ZPrefix, ZPrice } from './rates';
@@ -28,6 +29,51 @@ export const ZOverrides = z
     'names a prefix twice',
   );
 
+const billingSeconds = (min: number, max: number) =>
+  z
+    .number('must be a whole number of seconds')
+    .int('must be a whole number of seconds')
+    .min(min, `must be ${min} to ${max}`)
+    .max(max, `must be ${min} to ${max}`);
+
+/**
+ * A derived card's own billing structure (issue 16 §3): absent takes the parent's, row
+ * by row; the bounds are a rate row's.
+ */
+const ZBillingFields = {
+  initialIncrement: billingSeconds(1, 3600),
+  increment: billingSeconds(1, 3600),
+  graceSeconds: billingSeconds(0, 600),
+};
+
+/**
+ * Markup rules by prefix: a percentage (as `markupPercent`) or a price per minute (added,
+ * or the absolute rate); each prefix once.
+ */
+export const ZMarkupRule = z
+  .strictObject({
+    prefix: ZPrefix,
+    mode: z.enum(RULE_MODES, `must be one of ${RULE_MODES.join(', ')}`),
+    value: ZText('is required').trim(),
+  })
+  .superRefine((rule, ctx) => {
+    const parsed = (rule.mode === 'percent' ? ZPercent : ZPrice).safeParse(rule.value);
+    if (!parsed.success) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message: parsed.error.issues[0]?.message ?? 'is not valid',
+      });
+    }
+  });
+export const ZMarkupRules = z
+  .array(ZMarkupRule)
+  .max(10_000, 'at most 10000 rules')
+  .refine(
+    (rows) => new Set(rows.map((row) => row.prefix)).size === rows.length,
+    'names a prefix twice',
+  );
+
 /** `POST /cards` (DESIGN §3): owned by the caller's account; currency fixed from now on. */
 export const ZCardCreate = z.strictObject({
   name: ZCardName,
@@ -46,6 +92,12 @@ export const ZCardDerive = z.strictObject({
   decimals: ZDecimals.optional(),
   rounding: ZRounding.optional(),
   overrides: ZOverrides.optional(),
+  initialIncrement: ZBillingFields.initialIncrement.optional(),
+  increment: ZBillingFields.increment.optional(),
+  graceSeconds: ZBillingFields.graceSeconds.optional(),
+  /** Percent and fixed markup apply to the connection fee too (fixed once per call). */
+  markupFee: z.boolean('must be true or false').optional(),
+  rules: ZMarkupRules.optional(),
 });
 export type TCardDerive = z.infer<typeof ZCardDerive>;
 
@@ -61,6 +113,12 @@ export const ZCardPatch = z.strictObject({
   markupPercent: ZPercent.nullable().optional(),
   markupFixed: ZPrice.nullable().optional(),
   overrides: ZOverrides.nullable().optional(),
+  /** null: back to the parent's. */
+  initialIncrement: ZBillingFields.initialIncrement.nullable().optional(),
+  increment: ZBillingFields.increment.nullable().optional(),
+  graceSeconds: ZBillingFields.graceSeconds.nullable().optional(),
+  markupFee: z.boolean('must be true or false').optional(),
+  rules: ZMarkupRules.nullable().optional(),
   /** Hours of notice a rate revision raising any price must give; null for none. */
   minNoticeHours: z
     .number('must be a whole number of hours')
@@ -97,6 +155,14 @@ export const ZCardOwnerDto = ZEntityMeta.extend({
       percent: z.string().nullable(),
       fixed: z.string().nullable(),
       overrides: z.array(ZOverride),
+      /** The markup applies to the connection fee too. */
+      fee: z.boolean(),
+      /** The card's own billing structure; null fields are the parent's, per row. */
+      initialIncrement: z.number().int().nullable(),
+      increment: z.number().int().nullable(),
+      graceSeconds: z.number().int().nullable(),
+      /** Markup by prefix; the longest covering rule prices a row (an override before it). */
+      rules: z.array(z.object({ prefix: z.string(), mode: z.enum(RULE_MODES), value: z.string() })),
     })
     .nullable(),
   rateCount: z.number().int(),

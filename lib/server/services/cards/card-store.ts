@@ -32,6 +32,15 @@ export function toCardOwnerDto(card: TCard): TCardOwnerDto {
             prefix: row.prefix,
             rate: money(row.rate).toFixed(),
           })),
+          fee: card.markupFee ?? false,
+          initialIncrement: card.billingInitialIncrement ?? null,
+          increment: card.billingIncrement ?? null,
+          graceSeconds: card.billingGraceSeconds ?? null,
+          rules: (card.rules ?? []).map((rule) => ({
+            prefix: rule.prefix,
+            mode: rule.mode,
+            value: money(rule.value).toFixed(),
+          })),
         }
       : null,
     rateCount: card.rateCount,

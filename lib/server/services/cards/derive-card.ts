@@ -13,7 +13,8 @@ import { cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
 /**
  * `POST /cards/{id}/derive` (DESIGN §1 "Reseller mode"): a customer card of the
  * caller's account whose rates follow `{id}` — a card the account owns or holds by
- * assignment — marked up, rounded the new card's way, flagged where a sample call loses
+ * assignment — marked up (the connection fee too with `markupFee`), rounded the new
+ * card's way, billed its own structure where it sets one, flagged where any call loses
  * money (the answer's `losingRates`, the margin report, a `cards.margin_alert`).
  */
 export async function deriveCard(
@@ -54,6 +55,11 @@ export async function deriveCard(
       markupPercent: input.markupPercent ?? null,
       markupFixed: input.markupFixed ?? null,
       overrides: input.overrides?.length ? input.overrides : null,
+      billingInitialIncrement: input.initialIncrement ?? null,
+      billingIncrement: input.increment ?? null,
+      billingGraceSeconds: input.graceSeconds ?? null,
+      markupFee: input.markupFee ?? false,
+      rules: input.rules?.length ? input.rules : null,
     });
     await tx.flush();
     const rederived = await rederive(tx, card.id, { plan: liveNow('parent', actor.userId) });

@@ -19,6 +19,9 @@ interface TRow {
   grace_seconds: number;
   buy_rate: string;
   buy_fee: string;
+  buy_initial_increment: number;
+  buy_increment: number;
+  buy_grace_seconds: number;
 }
 
 /**
@@ -47,7 +50,9 @@ export async function marginReport(
   const rows = await em.execute<TRow[]>(
     `select s.prefix, s.destination, s.effective_from, s.rate, s.connection_fee,
             s.initial_increment, s.increment, s.grace_seconds,
-            b.rate as buy_rate, b.connection_fee as buy_fee
+            b.rate as buy_rate, b.connection_fee as buy_fee,
+            b.initial_increment as buy_initial_increment, b.increment as buy_increment,
+            b.grace_seconds as buy_grace_seconds
        from rate s
        join rate b on b.card_id = ? and b.prefix = s.prefix
                   and b.effective_from is not distinct from s.effective_from
@@ -57,19 +62,19 @@ export async function marginReport(
     [card.parent.id, card.id, query.cursor ?? '', query.limit + 1],
   );
   const items = rows.slice(0, query.limit).map((row): TMarginRow => {
-    const structure = {
-      initialIncrement: row.initial_increment,
-      increment: row.increment,
-      graceSeconds: row.grace_seconds,
-    };
     const at = (value: string, decimals: number) => money(value).toFixed(decimals);
+    // The card may bill its own structure (issue 16 §3): each level's row as it bills.
     const buy = {
-      ...structure,
+      initialIncrement: row.buy_initial_increment,
+      increment: row.buy_increment,
+      graceSeconds: row.buy_grace_seconds,
       rate: at(row.buy_rate, parent.decimals),
       connectionFee: at(row.buy_fee, parent.decimals),
     };
     const sell = {
-      ...structure,
+      initialIncrement: row.initial_increment,
+      increment: row.increment,
+      graceSeconds: row.grace_seconds,
       rate: at(row.rate, card.decimals),
       connectionFee: at(row.connection_fee, card.decimals),
     };

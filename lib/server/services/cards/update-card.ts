@@ -30,9 +30,18 @@ export async function updateCard(
     if (patch.version !== card.version) throw staleVersion(before);
 
     const derived = Boolean(card.parent);
-    const markupFields = (['markupPercent', 'markupFixed', 'overrides'] as const).filter(
-      (field) => patch[field] !== undefined,
-    );
+    const markupFields = (
+      [
+        'markupPercent',
+        'markupFixed',
+        'overrides',
+        'markupFee',
+        'initialIncrement',
+        'increment',
+        'graceSeconds',
+        'rules',
+      ] as const
+    ).filter((field) => patch[field] !== undefined);
     if (!derived && markupFields.length) {
       throw invalidInput(
         Object.fromEntries(markupFields.map((field) => [field, 'applies to derived cards only'])),
@@ -60,6 +69,11 @@ export async function updateCard(
     if (patch.rounding !== undefined) card.rounding = patch.rounding;
     if (patch.markupPercent !== undefined) card.markupPercent = patch.markupPercent;
     if (patch.markupFixed !== undefined) card.markupFixed = patch.markupFixed;
+    if (patch.markupFee !== undefined) card.markupFee = patch.markupFee;
+    if (patch.rules !== undefined) card.rules = patch.rules?.length ? patch.rules : null;
+    if (patch.initialIncrement !== undefined) card.billingInitialIncrement = patch.initialIncrement;
+    if (patch.increment !== undefined) card.billingIncrement = patch.increment;
+    if (patch.graceSeconds !== undefined) card.billingGraceSeconds = patch.graceSeconds;
     if (patch.minNoticeHours !== undefined) card.minNoticeHours = patch.minNoticeHours;
     if (patch.overrides !== undefined) {
       card.overrides = patch.overrides?.length ? patch.overrides : null;

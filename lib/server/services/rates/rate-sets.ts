@@ -8,6 +8,7 @@ import { Card, type TCard } from '@/lib/server/entities';
 import { isPostgresServer } from '@/lib/server/db/direct-query';
 import type { TChange } from '@/lib/server/live/change-log';
 import { marginSlack } from '@/lib/shared/pricing/markup';
+import type { TCardRounding } from '@/lib/shared/pricing/money';
 import { billedSecondsSql, roundSql } from './pricing-sql';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
@@ -162,11 +163,13 @@ function transactionOf(tx: EntityManager): Knex.Transaction {
 
 /**
  * A derived card's rates from its parent's, set-based (one delete, one INSERT … SELECT,
- * whatever the size): the parent's rows marked up (percent, then fixed per minute), a
- * per-prefix override replacing the marked-up rate, rounded the child's way; fee rounded the child's way; increments,
- * grace, effective time and blocking the parent's (the child never bills a shorter
- * structure than it buys, and every parent prefix — the longer ones included — has its
- * row, so no shorter sell prefix hides a dearer buy one). `losing` flags a row when any
+ * whatever the size): the parent's rows priced by an exact-prefix override, else the
+ * longest markup rule covering the prefix, else the card-wide markup (percent, then fixed
+ * per minute), rounded the child's way (deriveTerms in lib/shared/pricing/markup.ts); the
+ * fee rounded the child's way, marked up card-wide with `markupFee`; increments and grace
+ * the card's own where it sets them, else the parent's; effective time and blocking the
+ * parent's (every parent prefix — the longer ones included — has its row, so no shorter
+ * sell prefix hides a dearer buy one). `losing` flags a row when any
  * call length sells below its buy price (the exact check, lib/shared/pricing/markup.ts).
  * The result is the card's next revision (revisions.ts): live now, or at the parent's
  * revision's date when the parent's new rows are read from `rev_set` (`from`), so the
@@ -189,45 +192,70 @@ export async function rederive(
   // Each lateral step is computed once per row (`offset 0` keeps the planner from
   // inlining it into every use: a rounding expression repeats its argument).
   // `losing` is marginCheck (lib/shared/pricing/markup.ts) in SQL: a sell rate below the
-  // buy rate loses outright; otherwise one period of billed lengths from the first out of
-  // grace (60 / gcd(increment, 60) of them, twice that with half-even rounding) decides,
-  // and of those only the ones shorter than where the sell price's lead passes what
-  // rounding can take back (`slack`).
+  // buy rate loses outright; otherwise the call lengths of one period decide (one
+  // structure: `sameLosingSql`; the card's own against the parent's: `mixedLosingSql`).
   const slack = marginSlack(parent, child).toFixed();
   // Half-even rounding repeats over two minutes, not one (marginCheck).
   const periods = parent.rounding === 'half_even' || child.rounding === 'half_even' ? 2 : 1;
+  const own = ownStructureSql(child);
+  const mixed = own.initial !== null || own.increment !== null || own.grace !== null;
+  const markupPercent = child.markupPercent ?? '0';
+  const markupFixed = child.markupFixed ?? '0';
+  // Rules by prefix: a small table once, not the JSON unpacked again for every row.
+  const rules = Boolean(child.rules?.length);
+  if (rules) {
+    await tx.execute('drop table if exists pg_temp.derive_rules');
+    await tx.execute(
+      `create temp table derive_rules on commit drop as
+         select * from json_to_recordset(?::json) as r(prefix text, mode text, value numeric)`,
+      [JSON.stringify(child.rules)],
+    );
+  }
   await tx.execute(
     `insert into rev_set (card_id, prefix, destination, rate, connection_fee, initial_increment,
                        increment, grace_seconds, effective_from, blocked, overridden, losing)
-     select ?, p.prefix, p.destination, s.rate, s.fee, p.initial_increment, p.increment,
-            p.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
-            not p.blocked and (s.rate < p.rate or exists (
-              select 1 from generate_series(0, (least(${periods} * 60 / gcd(p.increment, 60),
-                  case when s.rate > p.rate
-                       then ceil(greatest(0, 60 * (${slack}::numeric - (s.fee - p.connection_fee))
-                                             / (s.rate - p.rate) - g.first) / p.increment)
-                       else ${periods * 60} end))::int - 1) k
-               cross join lateral (select g.first + k * p.increment as billed offset 0) b
-               cross join lateral (
-                 select s.fee + s.rate * b.billed / 60 as sell, p.connection_fee + p.rate * b.billed / 60 as buy
-                 offset 0) x
-               where ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)}))
+     select ?, p.prefix, p.destination, s.rate, s.fee, t.initial_increment, t.increment,
+            t.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
+            not p.blocked and (s.rate < p.rate or ${mixed ? mixedLosingSql(slack, periods, parent, child) : sameLosingSql(slack, periods, parent, child)})
        from ${options.from ?? 'rate'} p
        left join json_to_recordset(?::json) as o(prefix text, rate numeric) on o.prefix = p.prefix
+      ${
+        rules
+          ? `left join lateral (
+               select r.mode, r.value from pg_temp.derive_rules r
+                where starts_with(p.prefix, r.prefix)
+                order by length(r.prefix) desc limit 1) ru on true`
+          : ''
+      }
       cross join lateral (
-        select coalesce(o.rate, p.rate * (1 + ?::numeric / 100) + ?::numeric) as marked offset 0) m
+        select coalesce(o.rate, ${
+          rules
+            ? `case ru.mode when 'percent' then p.rate * (1 + ru.value / 100)
+                            when 'fixed' then p.rate + ru.value
+                            when 'absolute' then ru.value end, `
+            : ''
+        }p.rate * (1 + ?::numeric / 100) + ?::numeric) as marked,
+               ${child.markupFee ? 'p.connection_fee * (1 + ?::numeric / 100) + ?::numeric' : 'p.connection_fee'} as fee
+        offset 0) m
       cross join lateral (
-        select ${roundSql('m.marked', child)} as rate, ${roundSql('p.connection_fee', child)} as fee
+        select ${roundSql('m.marked', child)} as rate, ${roundSql('m.fee', child)} as fee
         offset 0) s
       cross join lateral (
-        select ${billedSecondsSql('(p.grace_seconds + 1)', 'p.initial_increment', 'p.increment')} as first
+        select coalesce(${own.initial ?? 'null'}, p.initial_increment) as initial_increment,
+               coalesce(${own.increment ?? 'null'}, p.increment) as increment,
+               coalesce(${own.grace ?? 'null'}, p.grace_seconds) as grace_seconds
+        offset 0) t
+      cross join lateral (
+        select ${billedSecondsSql('(p.grace_seconds + 1)', 'p.initial_increment', 'p.increment')} as first,
+               ${billedSecondsSql('(t.grace_seconds + 1)', 't.initial_increment', 't.increment')} as sell_first
         offset 0) g
       where p.card_id = ?`,
     [
       cardId,
       JSON.stringify(child.overrides ?? []),
-      child.markupPercent ?? '0',
-      child.markupFixed ?? '0',
+      markupPercent,
+      markupFixed,
+      ...(child.markupFee ? [markupPercent, markupFixed] : []),
       parent.id,
     ],
   );
@@ -245,6 +273,96 @@ export async function rederive(
     newlyLosingPrefixes: fresh[0]?.prefixes ?? [],
     revision,
   };
+}
+
+/** A card's own billing structure as SQL literals (validated integers only), null: the parent's. */
+function ownStructureSql(card: TCard): {
+  initial: string | null;
+  increment: string | null;
+  grace: string | null;
+} {
+  const literal = (value: number | null | undefined) => {
+    if (value === null || value === undefined) return null;
+    if (!Number.isInteger(value) || value < 0) throw new RangeError('billing seconds');
+    return `${value}::int`;
+  };
+  return {
+    initial: literal(card.billingInitialIncrement),
+    increment: literal(card.billingIncrement),
+    grace: literal(card.billingGraceSeconds),
+  };
+}
+
+/**
+ * Both levels bill the same structure (the parent's): one period of billed lengths from
+ * the first out of grace (60 / gcd(increment, 60) of them, twice that with half-even
+ * rounding) decides, and of those only the ones shorter than where the sell price's lead
+ * passes what rounding can take back (`slack`).
+ */
+function sameLosingSql(
+  slack: string,
+  periods: number,
+  parent: TCardRounding,
+  child: TCardRounding,
+): string {
+  return `exists (
+              select 1 from generate_series(0, (least(${periods} * 60 / gcd(p.increment, 60),
+                  case when s.rate > p.rate
+                       then ceil(greatest(0, 60 * (${slack}::numeric - (s.fee - p.connection_fee))
+                                             / (s.rate - p.rate) - g.first) / p.increment)
+                       else ${periods * 60} end))::int - 1) k
+               cross join lateral (select g.first + k * p.increment as billed offset 0) b
+               cross join lateral (
+                 select s.fee + s.rate * b.billed / 60 as sell, p.connection_fee + p.rate * b.billed / 60 as buy
+                 offset 0) x
+               where ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)})`;
+}
+
+/**
+ * The card bills its own structure (marginCheck with two structures): the loss only
+ * changes where either level's billed seconds do — a call of 1 s, one past either grace,
+ * one past each billed length of either level — so those call lengths are priced, below
+ * \`start + period\` (past both initial increments and graces, one common period:
+ * lcm(both increments, 60), doubled with half-even rounding). With a sell rate above the
+ * buy rate, a call from \`start\` on bills at least its length on the sell side and less
+ * than its length plus the buy increment on the buy side, so from
+ * (60 · (slack − fee difference) + buy rate · buy increment) / Δ seconds on nothing can
+ * lose: the enumeration stops there too.
+ */
+function mixedLosingSql(
+  slack: string,
+  periods: number,
+  parent: TCardRounding,
+  child: TCardRounding,
+): string {
+  const sellBilled = billedSecondsSql('c.d', 't.initial_increment', 't.increment');
+  const buyBilled = billedSecondsSql('c.d', 'p.initial_increment', 'p.increment');
+  return `exists (
+              select 1 from (
+                select greatest(p.initial_increment, t.initial_increment, p.grace_seconds,
+                                t.grace_seconds) + 1 as start offset 0) st
+               cross join lateral (
+                 select least(st.start + ${periods} * lcm(lcm(p.increment, t.increment), 60),
+                   case when s.rate > p.rate
+                        then greatest(st.start, ceil((60 * (${slack}::numeric - (s.fee - p.connection_fee))
+                                                      + p.rate * p.increment) / (s.rate - p.rate)))
+                        else st.start + ${periods} * lcm(lcm(p.increment, t.increment), 60) end) as bound
+                 offset 0) lim
+               cross join lateral (
+                 select 1 as d
+                 union select p.grace_seconds + 1
+                 union select t.grace_seconds + 1
+                 union select g.first + k * p.increment + 1
+                         from generate_series(0, ceil(lim.bound / p.increment)::int) k
+                 union select g.sell_first + k * t.increment + 1
+                         from generate_series(0, ceil(lim.bound / t.increment)::int) k) c
+               cross join lateral (
+                 select case when c.d <= t.grace_seconds then 0
+                             else s.fee + s.rate * ${sellBilled} / 60 end as sell,
+                        case when c.d <= p.grace_seconds then 0
+                             else p.connection_fee + p.rate * ${buyBilled} / 60 end as buy
+                 offset 0) x
+               where c.d < lim.bound and ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)})`;
 }
 
 export type TRederived = Awaited<ReturnType<typeof rederive>>;
