@@ -180,8 +180,11 @@ const assignmentSentence: TSentence = (who, op, entry) => {
   const holder = typeof summary.accountName === 'string' ? summary.accountName : 'an account';
   switch (op) {
     case 'created':
-    case 'updated':
       return `${who} assigned ${card} to ${holder}`;
+    case 'updated':
+      return summary.reason === 'card_renamed'
+        ? `${who} renamed the card ${holder} holds to ${card}`
+        : `${who} assigned ${card} to ${holder}`;
     case 'deleted': {
       const why =
         summary.reason === 'replaced'

@@ -1228,3 +1228,56 @@ describe('dashboard counts', () => {
     }
   });
 });
+
+describe('a card renamed', () => {
+  it('reaches a viewer of assignments who reads no cards: each assignment shows the new name live', async () => {
+    const group = await admin.post('/groups', {
+      name: 'Assignments only',
+      grants: ['assignments:read'],
+    });
+    expect(group.status).toBe(201);
+    expect(
+      (
+        await admin.post('/users', {
+          email: 'assignments@carrier.test',
+          password: PASSWORD,
+          accountId: ids.C,
+          groupId: group.body.id,
+        })
+      ).status,
+    ).toBe(201);
+    const viewer = await apiClient(suite.server.url, 'assignments@carrier.test', PASSWORD);
+    const card = (await admin.post('/cards', { name: 'Before', currency: 'EUR', kind: 'customer' }))
+      .body;
+    const held = await admin.post('/assignments', { cardId: card.id, accountId: ids.K0 });
+    expect(held.status).toBe(201);
+    const { socket, received } = await listen(viewer);
+    try {
+      const renamed = await admin.patch(`/cards/${card.id}`, {
+        version: card.version,
+        name: 'After',
+      });
+      expect(renamed.status).toBe(200);
+      await until(
+        () => received.some((envelope) => envelope.type === 'assignments.updated'),
+        'the assignment updated',
+      );
+      const update = received.find((envelope) => envelope.type === 'assignments.updated')!;
+      expect(update).toMatchObject({
+        id: held.body.id,
+        data: { cardName: 'After', cardId: card.id },
+      });
+      // It reads no cards: the card's own change is not its to see.
+      expect(received.filter((envelope) => envelope.type.startsWith('cards.'))).toEqual([]);
+      const list = await viewer.get(`/assignments?accountId=${ids.K0}`);
+      expect(
+        list.body.items.find((item: { id: string }) => item.id === held.body.id),
+      ).toMatchObject({
+        cardName: 'After',
+        version: update.data!.version,
+      });
+    } finally {
+      socket.close();
+    }
+  });
+});

@@ -333,7 +333,9 @@ function cardHolderDeliveries(entry: TLogEntry): TDelivery[] {
  */
 function assignmentHolderDeliveries(entry: TLogEntry): TDelivery[] {
   const { holder, card } = hintsOf(entry);
-  if (!holder || !card) return [];
+  // An update (its card renamed) changes nothing the holder holds: the card's own
+  // change tells it the new name.
+  if (!holder || !card || entry.op === 'updated') return [];
   const added = entry.op === 'created';
   return [
     {

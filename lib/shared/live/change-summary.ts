@@ -60,7 +60,8 @@ export type TAccountChangeSummary =
  * one was removed.
  */
 export interface TAssignmentChangeSummary {
-  reason?: 'transfer' | 'replaced';
+  /** `card_renamed`: the assignment shows its card's new name (an `updated` entry). */
+  reason?: 'transfer' | 'replaced' | 'card_renamed';
   cardName?: string;
   accountName?: string;
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { TCardAssignment } from '@/lib/server/entities';
+import { CardAssignment, type TCardAssignment } from '@/lib/server/entities';
 import type { TChange } from '@/lib/server/live/change-log';
 import type { TActor } from '@/lib/server/authz/actor';
 import { withinSql } from '@/lib/server/authz/scope';
@@ -40,9 +40,11 @@ export function assignmentScopeSql(actor: TActor): { where: string; params: unkn
 export function assignmentChange(
   assignment: TCardAssignment,
   ownerPath: string,
-  op: 'created' | 'deleted',
+  op: 'created' | 'deleted' | 'updated',
   card: TCardOwnerDto,
   summary?: TChangeSummaryOf<'assignments'>,
+  /** For `updated`: the assignment as it read before. */
+  previous?: TAssignmentDto,
 ): TChange {
   const dto = { ...toAssignmentDto(assignment) };
   // A reference the service did not load has no name: the sentence then says "an account".
@@ -52,10 +54,10 @@ export function assignmentChange(
     entityId: assignment.id,
     op,
     version: assignment.version,
-    before: op === 'deleted' ? dto : null,
-    after: op === 'created' ? dto : null,
-    scopeBefore: op === 'deleted' ? ownerPath : null,
-    scopeAfter: op === 'created' ? ownerPath : null,
+    before: op === 'deleted' ? dto : op === 'updated' ? (previous ?? dto) : null,
+    after: op === 'deleted' ? null : dto,
+    scopeBefore: op === 'created' ? null : ownerPath,
+    scopeAfter: op === 'deleted' ? null : ownerPath,
     summary: {
       ...summary,
       cardName: card.name,
@@ -63,6 +65,44 @@ export function assignmentChange(
     },
     audience: { holder: assignment.account.id, card: assignedView(card) },
   };
+}
+
+/**
+ * A card renamed: each of its assignments shows the new name (`cardName` is part of the
+ * assignment), so each is recorded as `updated` for the owner's side that reads
+ * assignments — including people who read assignments but not cards, who get no card
+ * change. The holders learn the new name from the card's own change.
+ */
+export async function assignmentsRenamed(
+  tx: EntityManager,
+  cardId: string,
+  ownerPath: string,
+  card: TCardOwnerDto,
+  previousName: string,
+  record: (change: TChange) => void,
+): Promise<void> {
+  const held = await tx.find(CardAssignment, { card: cardId }, { populate: ['card', 'account'] });
+  const before = new Map(
+    held.map((assignment) => [
+      assignment.id,
+      { ...toAssignmentDto(assignment), cardName: previousName },
+    ]),
+  );
+  // Its version moves, so an open list takes the new name over the one it holds.
+  for (const assignment of held) assignment.updatedAt = new Date();
+  await tx.flush();
+  for (const assignment of held) {
+    record(
+      assignmentChange(
+        assignment,
+        ownerPath,
+        'updated',
+        card,
+        { reason: 'card_renamed' },
+        before.get(assignment.id),
+      ),
+    );
+  }
 }
 
 /** Derived cards made from an assignment: they block removing it (409 lists them). */

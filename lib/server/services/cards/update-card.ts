@@ -8,6 +8,7 @@ import { rateSetChanged, rederive } from '@/lib/server/services/rates/rate-sets'
 import { hasScheduledRevision, liveNow } from '@/lib/server/services/rates/revisions';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
 import { assertOverridesOnParent } from './derive-card';
+import { assignmentsRenamed } from '@/lib/server/services/assignments/assignment-store';
 
 /**
  * `PATCH /cards/{id}` by the owner's side: name, precision and rounding; on a derived
@@ -82,6 +83,9 @@ export async function updateCard(
     const after = toCardOwnerDto(card);
     if (after.version === before.version) return after;
     record(cardChange(card, ownerPath, 'updated', before, after, await holdersOf(tx, card.id)));
+    if (after.name !== before.name) {
+      await assignmentsRenamed(tx, card.id, ownerPath, after, before.name, record);
+    }
 
     const pricing =
       before.decimals !== after.decimals ||
