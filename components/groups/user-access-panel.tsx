@@ -5,14 +5,13 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import { usePagedList } from '@/lib/client/use-resource';
 import {
   DENY_REASONS,
   type TAccessSection,
   type TUserAccess,
   type TUserDto,
 } from '@/lib/shared/schemas/users';
-import { LoadMore, SelectField } from '@/components/ui/field';
+import { RecordPicker } from '@/components/pickers/record-picker';
 import { PanelSection } from '@/components/ui/panel-section';
 import { GrantMatrix } from './grant-matrix';
 
@@ -23,7 +22,6 @@ import { GrantMatrix } from './grant-matrix';
  * change so a group edit or an assignment shows at once.
  */
 export function UserAccessPanel({ initialUserId }: { initialUserId?: string }) {
-  const users = usePagedList<TUserDto>(queryKeys.list('users'));
   const router = useRouter();
   const [userId, setUserId] = useState(initialUserId ?? '');
   const choose = (id: string) => {
@@ -39,25 +37,25 @@ export function UserAccessPanel({ initialUserId }: { initialUserId?: string }) {
   return (
     <PanelSection title="What a user can see">
       <div className="max-w-md">
-        <SelectField
+        {/* Searched on the server: any user in scope, however long the list. */}
+        <RecordPicker
           id="explain-user"
           label="User"
-          name="userId"
+          sources={[
+            {
+              resource: 'users',
+              toOption: (item) => {
+                const user = item as unknown as TUserDto;
+                return { id: user.id, label: user.email, detail: user.name ?? undefined };
+              },
+            },
+          ]}
+          // A linked user (`/groups?user=`) is named before any search found it.
+          local={access.data ? [{ id: access.data.user.id, label: access.data.user.email }] : []}
           value={userId}
-          onChange={(event) => choose(event.target.value)}
-        >
-          <option value="">Choose a user…</option>
-          {/* The linked user may be on a page of the list not loaded yet. */}
-          {access.data && !(users.data ?? []).some((user) => user.id === access.data.user.id) ? (
-            <option value={access.data.user.id}>{access.data.user.email}</option>
-          ) : null}
-          {(users.data ?? []).map((user) => (
-            <option key={user.id} value={user.id}>
-              {user.email}
-            </option>
-          ))}
-        </SelectField>
-        <LoadMore list={users} />
+          onChange={(id) => choose(id)}
+          placeholder="Search users by email or name…"
+        />
       </div>
       {userId === '' ? (
         <p className="mt-3 text-sm text-slate-600">
