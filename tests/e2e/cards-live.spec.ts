@@ -337,6 +337,58 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   expect(held.items.map((row: { cardId: string }) => row.cardId)).toEqual([retail]);
 });
 
+test('the transfer wizard refuses a move to another currency without a conversion rate', async ({
+  browser,
+  request,
+}) => {
+  const api = await adminApi(request);
+  // A reseller kept in USD, holding a USD customer card of its own (made by its user).
+  const group = await api('POST', '/groups', {
+    template: 'default-reseller',
+    name: 'E2E dollar sellers',
+  });
+  const dollars = await api('POST', '/resellers', {
+    name: 'E2E Dollar Reseller',
+    email: 'dollar@e2e.test',
+    currency: 'USD',
+  });
+  await api('POST', '/users', {
+    email: 'ops@dollar.test',
+    password: PASSWORD,
+    accountId: dollars.id,
+    groupId: group.id,
+  });
+  const issued = await request.post('/api/v1/auth/token', {
+    data: { email: 'ops@dollar.test', password: PASSWORD, name: 'e2e dollar card' },
+  });
+  expect(issued.status()).toBe(201);
+  const made = await request.post('/api/v1/cards', {
+    headers: { authorization: `Bearer ${(await issued.json()).token}` },
+    data: { name: 'E2E Dollar Retail', currency: 'USD', kind: 'customer' },
+  });
+  expect(made.status()).toBe(201);
+  const clinic = (await api('GET', '/customers?q=Clinic%20Borealis')).items[0];
+
+  const admin = await adminSignedIn(browser);
+  await admin.goto(`/customers/${clinic.id}`);
+  await expect(admin.getByRole('heading', { level: 1, name: 'Clinic Borealis' })).toBeVisible();
+  const wizard = admin.getByRole('form', { name: 'Transfer customer' });
+  await pickAccount(wizard.getByRole('combobox', { name: 'Move to' }), 'E2E Dollar Reseller');
+  await pickAccount(
+    wizard.getByRole('combobox', { name: 'Card there' }),
+    'E2E Dollar Retail',
+    /USD/,
+  );
+  await wizard.getByRole('button', { name: 'Review transfer' }).click();
+  // The dry run answers before anything is asked: refused, and nothing moved.
+  const preview = wizard.getByRole('region', { name: 'What the transfer changes' });
+  await expect(preview.getByRole('alert')).toContainText(
+    'Refused: the customer is kept in EUR and E2E Dollar Reseller in USD',
+  );
+  await expect(admin.getByRole('alertdialog')).toHaveCount(0);
+  expect((await api('GET', `/customers/${clinic.id}`)).parentId).toBe(clinic.parentId);
+});
+
 test('the dashboard counts and the activity feed follow changes live; reseller details; the audit log filters', async ({
   browser,
   request,
