@@ -175,25 +175,6 @@ export class LiveCache {
     if (envelope.summary?.reason === 'own_account') {
       void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
     }
-    // Assignments carry their card's name: a card edited (renamed) refetches the
-    // assignment lists holding it. Only its owner's side reads both; an account renamed
-    // asks for it in its summary (`refetch`).
-    if (resource === 'cards' && envelopeParts(envelope).kind === 'updated') {
-      this.refetchFresh({
-        predicate: (query) => {
-          const key = readKey(query.queryKey);
-          const data = query.state.data as InfiniteData<TPageOf<TLiveItem>> | undefined;
-          return Boolean(
-            key &&
-            key[0] === 'assignments' &&
-            key[1].view === 'list' &&
-            data?.pages?.some((page) =>
-              page.items.some((item) => (item as { cardId?: string }).cardId === envelope.id),
-            ),
-          );
-        },
-      });
-    }
     // A bulk change: the lists it names are fetched again.
     for (const bulk of envelope.summary?.refetch ?? []) {
       this.refetchFresh({
