@@ -7,7 +7,7 @@ import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schem
 import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
 import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
 import { ZTransfer, type TCardDto, type TTransferPreview } from '@/lib/shared/schemas/cards';
-import { Button, TextField } from '@/components/ui/field';
+import { Button, SelectField, TextField } from '@/components/ui/field';
 import { RecordPicker } from '@/components/pickers/record-picker';
 import { FormMessage } from '@/components/ui/panel-section';
 import { useConfirm } from '@/components/ui/confirm-dialog';
@@ -36,11 +36,12 @@ export function TransferForm({
   // Review checks the choice with the endpoint's schema; the move waits for the confirmation.
   const form = useSchemaForm({
     schema: ZTransfer,
-    defaultValues: { toParentId: '', cardId: '', rate: '' },
+    defaultValues: { toParentId: '', cardId: '', rate: '', balance: 'keep' as 'keep' | 'settle' },
     toBody: (values) => ({
       toParentId: values.toParentId,
       cardId: values.cardId,
       rate: optional(values.rate),
+      balance: values.balance,
     }),
     submit: async (body) => {
       // The summary step: the dry run says what the move changes before anyone confirms.
@@ -52,13 +53,16 @@ export function TransferForm({
       if (dryRun.currency.outcome === 'refused') throw new SubmitCancelled();
       const to = pickedName ?? 'the new parent';
       const billedOn = pickedCard ?? 'its new card';
+      const from = customer.parentName ?? 'its current parent';
       const converted =
-        dryRun.currency.outcome === 'converted'
-          ? ` Its balance (${dryRun.balance.from} ${dryRun.currency.from} → ${dryRun.balance.to} ${dryRun.currency.to}) and credit limit are converted at ${body.rate} (recorded in its ledger and the audit).`
-          : '';
+        dryRun.balance.outcome === 'settled'
+          ? ` Its balance (${dryRun.balance.from} ${dryRun.currency.from}) is settled with ${from}: closed on its books by a ledger adjustment, so it starts at zero.`
+          : dryRun.currency.outcome === 'converted'
+            ? ` Its balance (${dryRun.balance.from} ${dryRun.currency.from} → ${dryRun.balance.to} ${dryRun.currency.to}) and credit limit are converted at ${body.rate} (recorded in its ledger and the audit).`
+            : '';
       const sure = await confirm({
         title: `Transfer ${customer.name}?`,
-        consequence: `Move ${customer.name} from ${customer.parentName ?? 'its current parent'} to ${to}, billed on ${billedOn} from now on. Its current card ends now; the move is logged in the audit trail.${converted}`,
+        consequence: `Move ${customer.name} from ${from} to ${to}, billed on ${billedOn} from now on. Its current card ends now; the move is logged in the audit trail.${converted}`,
         confirmLabel: 'Confirm transfer',
         danger: true,
       });
@@ -72,16 +76,17 @@ export function TransferForm({
     }),
     resetOnSuccess: false,
   });
-  const [targetId, cardId, rate] = useWatch({
+  const [targetId, cardId, rate, balance] = useWatch({
     control: form.form.control,
-    name: ['toParentId', 'cardId', 'rate'],
+    name: ['toParentId', 'cardId', 'rate', 'balance'],
   });
-  // A summary answers one choice: another target, card or rate needs a new one.
+  // A summary answers one choice: another target, card, rate or balance needs a new one.
   const shown =
     preview &&
     preview.to.parentId === targetId &&
     preview.to.card.id === cardId &&
-    (preview.currency.rate ?? '') === (rate ?? '').trim()
+    (preview.currency.rate ?? '') === (rate ?? '').trim() &&
+    (preview.balance.outcome === 'settled') === (balance === 'settle')
       ? preview
       : null;
 
@@ -140,6 +145,17 @@ export function TransferForm({
         {...form.register('rate')}
         error={form.fields.rate}
       />
+      <SelectField
+        id="transfer-balance"
+        label="Its balance"
+        {...form.register('balance')}
+        error={form.fields.balance}
+      >
+        <option value="keep">Keep it (moves with the customer; converted with the currency)</option>
+        <option value="settle">
+          Settle it with {customer.parentName ?? 'the current parent'} (starts at zero)
+        </option>
+      </SelectField>
       {shown ? <TransferPreview preview={shown} /> : null}
       <FormMessage message={form.message} />
       <Button type="submit" disabled={!targetId || !cardId || form.pending}>

@@ -12,6 +12,8 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
   const { currency, balance, creditLimit } = preview;
   const oldCard = preview.from.card;
   const newCard = preview.to.card;
+  // What the old parent earns on the customer now, where the caller may see its buy card.
+  const lost = preview.samples.some((sample) => sample.old?.margin60 != null);
   return (
     <section
       aria-label="What the transfer changes"
@@ -34,6 +36,7 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
           <li>
             Balance: <Money amount={balance.from} currency={currency.from} /> →{' '}
             <Money amount={balance.to} currency={currency.to} />
+            {balance.outcome === 'settled' ? ` (settled with ${preview.from.parentName})` : ''}
           </li>
           <li>
             Credit limit:{' '}
@@ -65,6 +68,11 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
                 <th scope="col" className="py-1 pr-3 text-right font-medium">
                   After
                 </th>
+                {lost ? (
+                  <th scope="col" className="py-1 pr-3 text-right font-medium">
+                    {preview.from.parentName} loses (60 s)
+                  </th>
+                ) : null}
               </tr>
             </thead>
             <tbody>
@@ -79,6 +87,19 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
                   <td className="py-1 pr-3 text-right tabular-nums">
                     <Side side={sample.new} currency={newCard.currency} />
                   </td>
+                  {lost ? (
+                    <td className="py-1 pr-3 text-right tabular-nums">
+                      {sample.old?.margin60 != null ? (
+                        <Money
+                          amount={sample.old.margin60}
+                          currency={oldCard?.currency ?? null}
+                          keepDecimals
+                        />
+                      ) : (
+                        <span className="text-slate-500">—</span>
+                      )}
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>

@@ -124,7 +124,7 @@ describe('POST /customers/{id}/transfer?dryRun=true', () => {
       },
       to: { parentId: ids.C, card: { id: ids.newCard, currency: 'EUR' } },
       currency: { outcome: 'refused', from: 'USD', to: 'EUR', rate: null },
-      balance: { from: '10.250000', to: null },
+      balance: { outcome: 'kept', from: '10.250000', to: null },
       creditLimit: { from: '50.000000', to: null },
     });
     // The real transfer agrees.
@@ -147,27 +147,27 @@ describe('POST /customers/{id}/transfer?dryRun=true', () => {
     expect(answer.status).toBe(200);
     const preview = answer.body as TTransferPreview;
     expect(preview.currency).toEqual({ outcome: 'converted', from: 'USD', to: 'EUR', rate: '0.9' });
-    expect(preview.balance).toEqual({ from: '10.250000', to: '9.225000' });
+    expect(preview.balance).toEqual({ outcome: 'converted', from: '10.250000', to: '9.225000' });
     expect(preview.creditLimit).toEqual({ from: '50.000000', to: '45.000000' });
     // The old card's destinations, each priced on both (the longest prefix of each).
     expect(preview.samples).toEqual([
       {
         prefix: '33',
         destination: 'France',
-        old: { prefix: '33', rate: '0.0500', price60: '0.0600', billing: '60/60' },
+        old: { prefix: '33', rate: '0.0500', price60: '0.0600', margin60: null, billing: '60/60' },
         new: null,
       },
       {
         prefix: '49',
         destination: 'Germany',
-        old: { prefix: '49', rate: '0.0400', price60: '0.0400', billing: '30/6' },
-        new: { prefix: '49', rate: '0.0300', price60: '0.0300', billing: '60/60' },
+        old: { prefix: '49', rate: '0.0400', price60: '0.0400', margin60: null, billing: '30/6' },
+        new: { prefix: '49', rate: '0.0300', price60: '0.0300', margin60: null, billing: '60/60' },
       },
       {
         prefix: '44',
         destination: 'UK',
-        old: { prefix: '44', rate: '0.0600', price60: '0.0600', billing: '60/60' },
-        new: { prefix: '4', rate: '0.0900', price60: '0.0900', billing: '60/60' },
+        old: { prefix: '44', rate: '0.0600', price60: '0.0600', margin60: null, billing: '60/60' },
+        new: { prefix: '4', rate: '0.0900', price60: '0.0900', margin60: null, billing: '60/60' },
       },
     ]);
     expect(preview.scheduledRevisions).toHaveLength(1);
@@ -196,5 +196,106 @@ describe('POST /customers/{id}/transfer?dryRun=true', () => {
       cardId: ids.newCard,
     });
     expect(outsider.status).toBe(404);
+  });
+});
+
+describe('a settled balance and the margin the old parent loses', () => {
+  /** RS buys "Buy EUR" from the carrier and sells "Sell EUR" (20 % on it) to KS. */
+  const own = {} as Record<'RS' | 'KS' | 'buy' | 'sell', string>;
+  let rs: TApiClient;
+
+  beforeAll(async () => {
+    const group = (await admin.get('/groups')).body.items.find(
+      (item: { name: string }) => item.name === 'Default Reseller',
+    ).id;
+    own.RS = (await admin.post('/resellers', { name: 'RS', email: 'rs@dry.test' })).body.id;
+    const made = await admin.post('/users', {
+      email: 'ops@rs.dry.test',
+      password: PASSWORD,
+      accountId: own.RS,
+      groupId: group,
+    });
+    expect(made.status).toBe(201);
+    rs = await apiClient(suite.server.url, 'ops@rs.dry.test', PASSWORD);
+    own.buy = (
+      await admin.post('/cards', { name: 'Buy EUR', currency: 'EUR', kind: 'customer' })
+    ).body.id;
+    const rates = [{ prefix: '44', destination: 'UK', rate: '0.0500' }];
+    expect((await admin.put(`/cards/${own.buy}/rates`, { rates })).status).toBe(200);
+    expect((await admin.post('/assignments', { cardId: own.buy, accountId: own.RS })).status).toBe(
+      201,
+    );
+    const derived = await rs.post(`/cards/${own.buy}/derive`, {
+      name: 'Sell EUR',
+      markupPercent: '20',
+    });
+    expect(derived.status).toBe(201);
+    own.sell = derived.body.id;
+    own.KS = (await rs.post('/customers', { name: 'KS' })).body.id;
+    expect((await rs.post('/assignments', { cardId: own.sell, accountId: own.KS })).status).toBe(
+      201,
+    );
+    const paid = await rs.post(`/accounts/${own.KS}/payments`, {
+      amount: '7.5',
+      idempotencyKey: 'dry-run-settle-1',
+    });
+    expect(paid.status).toBe(201);
+  });
+
+  it('names the old parent’s margin per sample and a settled balance, writing nothing', async () => {
+    const head = await changeLogHead();
+    const answer = await admin.post(`/customers/${own.KS}/transfer?dryRun=true`, {
+      toParentId: ids.C,
+      cardId: ids.newCard,
+      balance: 'settle',
+    });
+    expect(answer.status).toBe(200);
+    const preview = answer.body as TTransferPreview;
+    expect(preview.balance).toEqual({ outcome: 'settled', from: '7.500000', to: '0.000000' });
+    expect(preview.samples).toEqual([
+      {
+        prefix: '44',
+        destination: 'UK',
+        // 0.0600 sold against 0.0500 bought: RS stops earning 0.0100 a minute on KS.
+        old: {
+          prefix: '44',
+          rate: '0.0600',
+          price60: '0.0600',
+          margin60: '0.0100',
+          billing: '60/60',
+        },
+        new: { prefix: '4', rate: '0.0900', price60: '0.0900', margin60: null, billing: '60/60' },
+      },
+    ]);
+    expect(await changeLogHead()).toBe(head);
+  });
+
+  it('settles on the old parent’s books with one adjustment, then moves', async () => {
+    const bad = await admin.post(`/customers/${own.KS}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.newCard,
+      balance: 'later',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('balance');
+    const moved = await admin.post(`/customers/${own.KS}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.newCard,
+      balance: 'settle',
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ parentId: ids.C, balance: '0.000000' });
+    const ledger = (await admin.get(`/accounts/${own.KS}/ledger`)).body.items;
+    expect(ledger).toHaveLength(2);
+    expect(ledger[0]).toMatchObject({
+      kind: 'adjustment',
+      amount: '-7.500000',
+      currency: 'EUR',
+      balanceAfter: '0.000000',
+      counterpartyId: own.RS,
+      reference: 'Transfer: balance settled with RS',
+    });
+    const balance = (await admin.get(`/accounts/${own.KS}/balance`)).body;
+    expect(balance.balance).toBe('0.000000');
   });
 });

@@ -345,7 +345,7 @@ export const API_REGISTRY = {
   '/customers/{id}/transfer': {
     POST: {
       summary:
-        'Move a customer to another account in scope with the card it gets there (`dryRun=true`: what it would change, nothing written)',
+        'Move a customer to another account in scope with the card it gets there; its balance is kept (converted at `rate` between currencies) or `settle`d with the old parent (`dryRun=true`: what it would change, the old parent’s margin on sample calls included, nothing written)',
       grant: 'customers:update',
       params: ZIdParams,
       query: ZTransferQuery,

@@ -247,6 +247,12 @@ export const ZTransfer = z.strictObject({
     .regex(/^\d{1,6}(\.\d{1,8})?$/, 'must be a decimal string such as "1.0850" (up to 8 decimals)')
     .refine((value) => /[1-9]/.test(value), 'must be more than zero')
     .optional(),
+  /**
+   * The customer's balance: `keep` (the default) moves it with the customer — converted
+   * at `rate` when the currency changes; `settle` closes it on the old parent's books
+   * (one ledger adjustment) and the customer starts at zero under the new one.
+   */
+  balance: z.enum(['keep', 'settle'], 'must be keep or settle').optional(),
 });
 export type TTransfer = z.infer<typeof ZTransfer>;
 
@@ -262,6 +268,12 @@ const ZSampleSide = z
     rate: z.string(),
     /** What a 60 s call costs on it, at the card's precision and rounding. */
     price60: z.string(),
+    /**
+     * The card owner's margin on that call: its price less what the owner pays for it on
+     * the card above (null when the caller may not see that card or it has no route).
+     * On the old card this is what the old parent stops earning on the customer.
+     */
+    margin60: z.string().nullable(),
     billing: z.string(),
   })
   .nullable();
@@ -292,7 +304,12 @@ export const ZTransferPreview = z.object({
     to: z.string(),
     rate: z.string().nullable(),
   }),
-  balance: z.object({ from: z.string(), to: z.string().nullable() }),
+  balance: z.object({
+    /** `kept` as it is, `converted` at the rate, `settled` with the old parent (to zero). */
+    outcome: z.enum(['kept', 'converted', 'settled']),
+    from: z.string(),
+    to: z.string().nullable(),
+  }),
   creditLimit: z.object({ from: z.string().nullable(), to: z.string().nullable() }),
   samples: z.array(
     z.object({ prefix: z.string(), destination: z.string(), old: ZSampleSide, new: ZSampleSide }),

@@ -3,6 +3,7 @@ import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { directQuery } from '@/lib/server/db/direct-query';
+import { DomainError } from '@/lib/server/errors/domain-error';
 import { callPrice } from '@/lib/shared/pricing/billing';
 import { money, type TCardRounding } from '@/lib/shared/pricing/money';
 import type { TTransfer, TTransferPreview } from '@/lib/shared/schemas/cards';
@@ -54,10 +55,18 @@ export async function previewTransfer(
   const held = await em.findOne(CardAssignment, { account: customer.id });
   // The old card is read through authz like any other (the caller is above its owner).
   const oldCard = held ? (await findVisibleCard(em, actor, held.card.id)).card : null;
+  // The cards above them (what their owners pay), each only if the caller may see it.
+  const [oldBuy, newBuy] = await Promise.all([
+    visibleParent(em, actor, oldCard),
+    visibleParent(em, actor, card),
+  ]);
   const samples = await sampleDestinations(em, oldCard?.id ?? card.id);
-  const [before, after] = await Promise.all([
-    oldCard ? matches(em, oldCard.id, samples) : new Map<string, TMatchRow>(),
+  const none = new Map<string, TMatchRow>();
+  const [before, after, beforeBuy, afterBuy] = await Promise.all([
+    oldCard ? matches(em, oldCard.id, samples) : none,
     matches(em, card.id, samples),
+    oldBuy ? matches(em, oldBuy.id, samples) : none,
+    newBuy ? matches(em, newBuy.id, samples) : none,
   ]);
   const revisions = await directQuery<{
     number: number;
@@ -76,6 +85,7 @@ export async function previewTransfer(
 
   const limit = customer.creditLimit ?? null;
   const outcome = refused ? 'refused' : conversion ? 'converted' : 'kept';
+  const settle = input.balance === 'settle';
   const convert = (amount: string, field: string) =>
     conversion ? converted(amount, conversion.rate, field) : atScale(amount);
   return {
@@ -98,8 +108,9 @@ export async function previewTransfer(
       rate: input.rate ?? null,
     },
     balance: {
+      outcome: settle ? 'settled' : conversion ? 'converted' : 'kept',
       from: atScale(customer.balance),
-      to: refused ? null : convert(customer.balance, 'balance'),
+      to: refused ? null : settle ? atScale('0') : convert(customer.balance, 'balance'),
     },
     creditLimit: {
       from: limit === null ? null : atScale(limit),
@@ -108,8 +119,10 @@ export async function previewTransfer(
     samples: samples.map(({ prefix, destination }) => ({
       prefix,
       destination,
-      old: oldCard ? side(before.get(prefix), oldCard) : null,
-      new: side(after.get(prefix), card),
+      old: oldCard
+        ? side(before.get(prefix), oldCard, oldBuy && { card: oldBuy, row: beforeBuy.get(prefix) })
+        : null,
+      new: side(after.get(prefix), card, newBuy && { card: newBuy, row: afterBuy.get(prefix) }),
     })),
     scheduledRevisions: revisions.map((row) => ({
       number: row.number,
@@ -122,9 +135,34 @@ export async function previewTransfer(
   };
 }
 
-/** One card's row for a destination: its rate, billing and a 60 s call's price. */
-function side(row: TMatchRow | undefined, card: TCardRounding) {
+/**
+ * One card's row for a destination: its rate, billing, a 60 s call's price, and the
+ * owner's margin on that call over the card above (`buy`: that card and its row, when
+ * the caller may see it).
+ */
+function side(
+  row: TMatchRow | undefined,
+  card: TCardRounding,
+  buy: { card: TCardRounding; row: TMatchRow | undefined } | null | undefined,
+) {
   if (!row) return null;
+  const price60 = price(row, card);
+  const cost60 = buy?.row ? price(buy.row, buy.card) : null;
+  return {
+    prefix: row.prefix,
+    rate: money(row.rate).toFixed(card.decimals),
+    price60,
+    // At the finer of the two precisions: the exact difference of two billed prices.
+    margin60:
+      cost60 === null
+        ? null
+        : money(price60).minus(cost60).toFixed(Math.max(card.decimals, buy!.card.decimals)),
+    billing: `${row.initial_increment}/${row.increment}`,
+  };
+}
+
+/** A 60 s call's price on a row, at its card's precision and rounding. */
+function price(row: TMatchRow, card: TCardRounding): string {
   const terms = {
     rate: row.rate,
     connectionFee: row.connection_fee,
@@ -132,12 +170,23 @@ function side(row: TMatchRow | undefined, card: TCardRounding) {
     increment: row.increment,
     graceSeconds: row.grace_seconds,
   };
-  return {
-    prefix: row.prefix,
-    rate: money(row.rate).toFixed(card.decimals),
-    price60: callPrice(terms, CALL_SECONDS, card),
-    billing: `${row.initial_increment}/${row.increment}`,
-  };
+  return callPrice(terms, CALL_SECONDS, card);
+}
+
+/** The card a derived card is priced from, when the caller may see it (else null). */
+async function visibleParent(
+  em: EntityManager,
+  actor: TActor,
+  card: { parent?: { id: string } | null } | null,
+): Promise<(TCardRounding & { id: string }) | null> {
+  const parentId = card?.parent?.id;
+  if (!parentId) return null;
+  try {
+    return (await findVisibleCard(em, actor, parentId)).card;
+  } catch (error) {
+    if (error instanceof DomainError && error.kind === 'not_found') return null;
+    throw error;
+  }
 }
 
 /** Destinations to compare on: the first few of the customer's card (each once). */

@@ -94,8 +94,13 @@ export async function transferCustomer(
     const assignment = tx.create(CardAssignment, { card, account: customer, exclusive: true });
     await tx.flush();
     record(assignmentChange(assignment, target.path, 'created', toCardOwnerDto(card)));
-    if (!conversion || new Money(customer.balance).isZero()) return after;
-    return convertBalance(tx, actor, record, customer.id, fromParentId, conversion);
+    if (new Money(customer.balance).isZero()) return after;
+    if (input.balance === 'settle') {
+      const how = { fromParentId, parentName, conversion };
+      return moveBalance(tx, actor, record, customer.id, how, true);
+    }
+    if (!conversion) return after;
+    return moveBalance(tx, actor, record, customer.id, { fromParentId, parentName, conversion });
   });
 }
 
@@ -174,20 +179,25 @@ export function converted(amount: string, rate: string, field: string): string {
 }
 
 /**
- * A converted balance moves through the ledger, never by rewriting it: an adjustment
- * closes it in the old currency on the old parent's books, another opens it, converted,
- * on the new parent's — so each currency's entries still sum to what the account holds
- * in it (nothing, for the old one).
+ * A balance that does not simply stay moves through the ledger, never by rewriting it:
+ * an adjustment closes it on the old parent's books, in the currency it was kept in.
+ * Settled (`balance: 'settle'`), that is all — the customer starts at zero under its new
+ * parent. Converted, another adjustment opens it at the rate on the new parent's books,
+ * so each currency's entries still sum to what the account holds in it (nothing, for
+ * the old one).
  */
-async function convertBalance(
+async function moveBalance(
   tx: EntityManager,
   actor: TActor,
   record: (change: TChange) => void,
   customerId: string,
-  fromParentId: string,
-  conversion: TConversion,
+  how: { fromParentId: string; parentName: string; conversion: TConversion | null },
+  settle = false,
 ): Promise<TCustomerDto> {
-  const reference = `Transfer: ${conversion.from} to ${conversion.to} at ${conversion.rate}`;
+  const { fromParentId, conversion } = how;
+  const reference = settle
+    ? `Transfer: balance settled with ${how.parentName}`
+    : `Transfer: ${conversion!.from} to ${conversion!.to} at ${conversion!.rate}`;
   const locked = await readAccountInScope(tx, actor, customerId, { lock: true });
   const balance = locked.account.balance;
   const closed = await postEntry(
@@ -198,15 +208,15 @@ async function convertBalance(
     {
       kind: 'adjustment',
       amount: new Money(balance).negated().toFixed(6),
-      currency: conversion.from,
+      currency: conversion?.from ?? locked.account.currency,
       counterpartyId: fromParentId,
       reference,
       quiet: true,
     },
-    { conversion },
+    conversion ? { conversion } : {},
   );
-  const amount = converted(balance, conversion.rate, 'balance');
-  // A balance too small to survive the rate (it rounds to nothing) stays closed.
+  const amount = settle ? '0' : converted(balance, conversion!.rate, 'balance');
+  // Settled, or a balance too small to survive the rate (it rounds to nothing): closed.
   if (new Money(amount).isZero()) {
     return toCustomerDto(closed.account, locked.suspended, locked.parentName);
   }
@@ -216,7 +226,7 @@ async function convertBalance(
     record,
     { ...locked, account: closed.account },
     { kind: 'adjustment', amount, reference, quiet: true },
-    { conversion },
+    { conversion: conversion! },
   );
   return toCustomerDto(opened.account, locked.suspended, locked.parentName);
 }
