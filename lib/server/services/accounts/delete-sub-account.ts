@@ -10,7 +10,9 @@ import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 
 /**
  * Deletes a reseller or customer that nothing depends on. Sub-accounts, users, groups,
- * cards it owns, cards assigned to it and its ledger (append-only, kept) block it: 409 listing them (the first 20), never a cascade.
+ * cards it owns, cards assigned to it and its ledger (append-only, kept) block it — its
+ * own entries and those it is the counterparty of (a customer that moved away keeps its
+ * old parent on its books): 409 listing them (the first 20), never a cascade.
  */
 export async function deleteSubAccount(
   em: EntityManager,
@@ -34,9 +36,18 @@ export async function deleteSubAccount(
        union all (select 'cards', id, name from card where owner_id = ? limit 20)
        union all (select 'assignments', ca.id, c.name from card_assignment ca
                     join card c on c.id = ca.card_id where ca.account_id = ? limit 20)
-       union all (select 'ledger', account_id, 'ledger entries' from ledger_entry
-                   where account_id = ? limit 1)`,
-      [account.id, account.id, account.id, account.id, account.id, account.id],
+       union all (select 'ledger', ?, 'ledger entries' from ledger_entry
+                   where account_id = ? or counterparty_id = ? limit 1)`,
+      [
+        account.id,
+        account.id,
+        account.id,
+        account.id,
+        account.id,
+        account.id,
+        account.id,
+        account.id,
+      ],
     );
     if (dependants.length) {
       throw conflict(
