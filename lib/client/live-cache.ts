@@ -170,9 +170,10 @@ export class LiveCache {
       { predicate: (query) => readKey(query.queryKey)?.[1].view === 'any-change' },
       { cancelRefetch: false },
     );
-    // The viewer's own account changed (renamed by the carrier, suspended, resumed):
+    // The viewer's own account changed (renamed by the carrier, suspended, resumed), or
+    // one above it moved its effective status (`above`: blocked for credit, or back):
     // who the viewer is (`/me`: the header, the overview) is read again.
-    if (envelope.summary?.reason === 'own_account') {
+    if (envelope.summary?.reason === 'own_account' || envelope.summary?.reason === 'above') {
       void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
     }
     // A bulk change: the lists it names are fetched again.

@@ -410,6 +410,27 @@ describe('ledger immutability', () => {
       expect.objectContaining({ resource: 'ledger' }),
     );
   });
+
+  it('keeps a reseller on the books of a customer that moved away (409, not a failure)', async () => {
+    const re = (await admin.post('/resellers', { name: 'RE', email: 're@l.test' })).body.id;
+    const ke = (await admin.post('/customers', { name: 'KE', parentId: re })).body.id;
+    const paid = await admin.post(`/accounts/${ke}/payments`, {
+      amount: '4',
+      idempotencyKey: 'ke-before-move-1',
+    });
+    expect(paid.status).toBe(201);
+    const moved = await admin.post(`/customers/${ke}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+    });
+    expect(moved.status).toBe(200);
+    // RE has no account, user, group or card left, but KE's payment names it.
+    const gone = await admin.del(`/resellers/${re}`);
+    expect(gone.status).toBe(409);
+    expect(gone.body.error.dependants).toContainEqual(
+      expect.objectContaining({ resource: 'ledger', id: re }),
+    );
+  });
 });
 
 /** mulberry32: a small seeded generator, so a failure replays exactly. */
@@ -600,6 +621,65 @@ describe('credit control', () => {
       });
       expect(lowered.body.creditBlock).toBe('own');
       expect((await admin.get(`/customers/${kb}`)).body.creditBlock).toBe('above');
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  it('tells the people of every account below a reseller blocked for credit, live and in catch-up', async () => {
+    // RC over RD over KD: RD's people keep their access while RC is blocked, and see RD
+    // and KD as blocked "above".
+    const rc = (
+      await admin.post('/resellers', { name: 'RC', email: 'rc@l.test', creditLimit: '5' })
+    ).body.id as string;
+    const rd = (await admin.post('/resellers', { name: 'RD', email: 'rd@l.test', parentId: rc }))
+      .body.id as string;
+    const kd = (await admin.post('/customers', { name: 'KD', parentId: rd })).body.id as string;
+    const group = (await admin.get('/groups')).body.items.find(
+      (item: { name: string }) => item.name === 'Default Reseller',
+    ).id;
+    const made = await admin.post('/users', {
+      email: 'ops@rd.l.test',
+      password: PASSWORD,
+      accountId: rd,
+      groupId: group,
+    });
+    expect(made.status).toBe(201);
+    const rdUser = await apiClient(suite.server.url, 'ops@rd.l.test', PASSWORD);
+    const since = (await rdUser.get('/events?since=0&limit=1')).body.seq as number;
+    const head = (await rdUser.get(`/events?since=${since}`)).body.seq as number;
+
+    const socket: Socket = io(suite.server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: rdUser.cookie },
+    });
+    const received: TChangeEnvelope[] = [];
+    socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
+    await new Promise((resolve, reject) => {
+      socket.once('hello', resolve);
+      socket.once('connect_error', reject);
+    });
+    try {
+      const current = (await admin.get(`/resellers/${rc}`)).body;
+      const blocked = await admin.patch(`/resellers/${rc}`, {
+        version: current.version,
+        creditLimit: '0',
+      });
+      expect(blocked.body.creditBlock).toBe('own');
+      const told = (e: TChangeEnvelope) =>
+        e.type === 'resellers.refetch' && e.id === rc && e.summary?.reason === 'above';
+      await until(() => received.some(told), 'the cascade from above');
+      const signal = received.find(told)!;
+      // Bare: the reseller above is named, nothing about it is carried.
+      expect(signal.data).toEqual({ id: rc });
+      expect(signal.summary?.refetch).toEqual(['resellers', 'customers']);
+      // What the refetch reads: RD's customers blocked above.
+      const listed = (await rdUser.get('/customers')).body.items;
+      expect(listed.find((item: { id: string }) => item.id === kd).creditBlock).toBe('above');
+      // A socket that was away hears of it in catch-up.
+      const caught = (await rdUser.get(`/events?since=${head}`)).body.items as TChangeEnvelope[];
+      expect(caught.filter(told)).toHaveLength(1);
     } finally {
       socket.disconnect();
     }

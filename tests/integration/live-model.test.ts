@@ -255,7 +255,8 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
     const view = moment.views.get(client.name) ?? null;
     if ((resource as string) === 'notifications') {
       // A notice reaches the people of the account it tells of who read its subject: a
-      // card assigned to their account, read with cards:read. The model marks none read.
+      // card assigned to their account, read with cards:read; a credit notice, read with
+      // ledger:read, also the account's parent's. The model marks none read.
       const notice = envelope.data as { kind?: string; data?: { accountId?: string } };
       const account = notice.data?.accountId ? accounts.get(notice.data.accountId) : undefined;
       if (
@@ -268,12 +269,25 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
       ) {
         return;
       }
+      // A credit notice: the account's own people and its parent's who read ledgers.
+      if (
+        kind === 'created' &&
+        (notice.kind === 'account.credit_blocked' || notice.kind === 'account.credit_warning') &&
+        view &&
+        account &&
+        (account.path === view.path ||
+          (scopeAt(account.id, i) ?? parentPath(account)) === view.path) &&
+        view.grants.has('ledger:read')
+      ) {
+        return;
+      }
       continue;
     }
     if (kind === 'refetch') {
       // A bulk signal names an account under which this viewer reads that resource; a
       // view-as signal (people readers) the target's account, itself or below the viewer;
-      // an own-account signal the viewer's own account, whatever its grants.
+      // an own-account signal the viewer's own account, and a cascade (`above`) a
+      // reseller above it, whatever its grants.
       const account = accounts.get(envelope.id);
       const reason = envelope.summary?.reason;
       const bare = JSON.stringify(envelope.data) === JSON.stringify({ id: envelope.id });
@@ -283,12 +297,17 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
         bare &&
         (reason === 'own_account'
           ? account.path === view.path
-          : view.grants.has(`${resource}:read`) &&
-            // Where the account was then: a customer may have moved since (transfer).
-            (reason === 'view_as'
-              ? account.path
-              : (scopeAt(envelope.id, i) ?? parentPath(account))
-            ).startsWith(view.path));
+          : reason === 'above'
+            ? // A reseller above the viewer moved the effective status of all below it.
+              account.kind === 'reseller' &&
+              view.path.startsWith(account.path) &&
+              view.path !== account.path
+            : view.grants.has(`${resource}:read`) &&
+              // Where the account was then: a customer may have moved since (transfer).
+              (reason === 'view_as'
+                ? account.path
+                : (scopeAt(envelope.id, i) ?? parentPath(account))
+              ).startsWith(view.path));
       if (allowed) return;
       continue;
     }
@@ -601,6 +620,7 @@ const WEIGHTS = [
   ['unassignCard', 2],
   ['transferCustomer', 3],
   ['deleteCard', 1],
+  ['payment', 5],
 ] as const;
 const TOTAL_WEIGHT = WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
 
@@ -771,7 +791,9 @@ async function run(op: [number, number, number, number]): Promise<void> {
         call(w.token, 'PATCH', `/${target.kind}s/${target.id}`, {
           version: target.version,
           name: `Renamed ${counts.ops}`,
-          ...(target.kind === 'customer' ? { creditLimit: c % 3 ? `${c % 5000}` : null } : {}),
+          // A limit of 0 on an account without payments blocks it for credit (a reseller's
+          // blocking reaches its customers): payments below unblock it, live.
+          creditLimit: c % 3 ? `${c % 7 ? c % 5000 : 0}` : null,
         }),
       );
       takeVersion(target, res);
@@ -1093,6 +1115,29 @@ async function run(op: [number, number, number, number]): Promise<void> {
         call(w.token, 'DELETE', `/assignments/${target.id}`),
       );
       if ((ok = res.status === 204)) target.gone = holdersChanged = true;
+      break;
+    }
+    case 'payment': {
+      // Mostly to an account below the writer; sometimes its own or one beyond (refusals).
+      const w = writer('payments:create', b);
+      const below = liveAccounts().filter(
+        (x) => x.kind !== 'carrier' && x.path.startsWith(w.view.path) && x.path !== w.view.path,
+      );
+      const target = pick(c % 5 ? below : liveAccounts(), a);
+      if (!target) break;
+      const parent = accounts.get(parentPath(target).split('/').filter(Boolean).at(-1) ?? '');
+      const res = await judged(kind, w.caller, { op: 'payment', target }, () =>
+        call(w.token, 'POST', `/accounts/${target.id}/payments`, {
+          amount: `${(c % 300) + 1}.25`,
+          idempotencyKey: `model-payment-${counts.ops}`,
+        }),
+      );
+      if ((ok = res.status === 201)) {
+        target.version = res.body.balance.version;
+        target.inLedger = true;
+        if (parent) parent.inLedger = true;
+      }
+      trace = `${target.path} ${res.status}`;
       break;
     }
     case 'transferCustomer': {

@@ -46,6 +46,15 @@ export function ownAccountRoom(accountId: string): string {
 }
 
 /**
+ * Every socket whose account lies strictly below this one, whatever its grants: what an
+ * account above does to the effective status of everything below it (suspended, blocked
+ * for credit, or back) is news about each of their own accounts.
+ */
+export function belowRoom(accountId: string): string {
+  return `below:${accountId}`;
+}
+
+/**
  * Every socket whose actor is this user: its notices (lib/server/services/notifications)
  * are its own and nobody else's. While support views as a user, the socket's actor is
  * that user, so the view shows the user's notices (read-only) and not the agent's.
@@ -61,6 +70,9 @@ export function roomsOf(actor: TActor): string[] {
     (resource) => roomFor(actor.account.id, resource, readsPeople),
   );
   rooms.push(ownAccountRoom(actor.account.id), inboxRoom(actor.userId));
+  for (const [ancestorId] of ancestorPrefixes(actor.account.path).slice(0, -1)) {
+    rooms.push(belowRoom(ancestorId));
+  }
   if (mayAssignGroups(actor)) {
     const lacking = ALL_GRANTS.filter((grant) => !can(actor, grant));
     for (const [ancestorId] of ancestorPrefixes(actor.account.path).slice(0, -1)) {
@@ -143,7 +155,33 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
   if (resource === 'assignments') deliveries.push(...assignmentHolderDeliveries(entry));
   deliveries.push(...refetchDeliveries(entry, resource));
   deliveries.push(...ownAccountDeliveries(entry, resource));
+  deliveries.push(...cascadeBelowDeliveries(entry, resource));
   return deliveries;
+}
+
+/**
+ * A reseller whose effective status moved (suspended or resumed, blocked or unblocked
+ * for credit) moved it for every account below it: their people — who keep their access
+ * when it is credit — see their own account and their sub-accounts blocked "above" or no
+ * longer. To them a bare signal naming the reseller (an account on their own path) with
+ * the lists to read again; the reseller's own people have theirs (`own_account`).
+ */
+function cascadeBelowDeliveries(entry: TLogEntry, resource: TLiveResource): TDelivery[] {
+  if (resource !== 'resellers' || entry.op !== 'updated' || !cascadesBelow(entry)) return [];
+  return [
+    {
+      rooms: [belowRoom(entry.entityId)],
+      envelope: signal(entry, resource, entry.entityId, 'above', ['resellers', 'customers']),
+    },
+  ];
+}
+
+/** Whether a reseller's entry moved the effective status of what lies below it. */
+export function cascadesBelow(entry: Pick<TLogEntry, 'summary'>): boolean {
+  const reason = entry.summary?.reason;
+  if (reason === 'status_cascade' || reason === 'credit_cascade') return true;
+  // A ledger movement that blocked or unblocked a reseller names the lists it stales.
+  return reason === 'ledger' && Array.isArray(entry.summary?.refetch);
 }
 
 /**
@@ -213,7 +251,7 @@ function signal(
   entry: TLogEntry,
   resource: TLiveResource,
   accountId: string,
-  reason: 'own_account' | 'view_as',
+  reason: 'own_account' | 'view_as' | 'above',
   refetch: TLiveResource[] = [],
 ): TChangeEnvelope {
   return {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TLogEntry } from '@/lib/server/authz/audience';
-import { holdsSql, withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
+import { holdsSql, onPathSql, withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
 import type { TAudienceHints } from './change-log';
 
 /** A change-log row as read with its actor's names (the fan-out, catch-up, the audit). */
@@ -101,9 +101,10 @@ export async function readLogAfterCursors(
 }
 
 /**
- * Entries in the viewer's subtree, groups and cards (assignments) owned above it, and
- * the viewer's own account's changes (scoped to its parent, but its people hear of them:
- * audience.ts `ownAccountDeliveries`) — what the audience function may deliver to it.
+ * Entries in the viewer's subtree, groups and cards (assignments) owned above it, the
+ * viewer's own account's changes (scoped to its parent, but its people hear of them:
+ * audience.ts `ownAccountDeliveries`) and the cascades of resellers above it — what the
+ * audience function may deliver to it.
  */
 function viewerScopeSql(accountPath: string): TSqlFragment {
   const inAfter = withinSql('scope_after', accountPath);
@@ -111,11 +112,21 @@ function viewerScopeSql(accountPath: string): TSqlFragment {
   const ownedAbove = holdsSql('coalesce(scope_after, scope_before)', accountPath);
   // A path ends with its own account's id (lib/server/authz/scope.ts).
   const ownAccountId = accountPath.split('/').filter(Boolean).at(-1)!;
+  // A reseller above whose change cascades (audience.ts `cascadeBelowDeliveries`): its
+  // entries that name lists to refetch, not every balance move it makes.
+  const above = onPathSql('entity_id', accountPath);
   return {
     sql: `(${inAfter.sql} or ${inBefore.sql}
            or (resource in ('groups', 'cards', 'assignments') and ${ownedAbove.sql})
-           or (resource in ('resellers', 'customers') and entity_id = ?::uuid))`,
-    params: [...inAfter.params, ...inBefore.params, ...ownedAbove.params, ownAccountId],
+           or (resource in ('resellers', 'customers') and entity_id = ?::uuid)
+           or (resource = 'resellers' and summary -> 'refetch' is not null and ${above.sql}))`,
+    params: [
+      ...inAfter.params,
+      ...inBefore.params,
+      ...ownedAbove.params,
+      ownAccountId,
+      ...above.params,
+    ],
   };
 }
 
