@@ -5,6 +5,7 @@ import {
   envelopeFor,
   inboxRoom,
   ownAccountRoom,
+  belowRoom,
   roomFor,
   roomsOf,
   type TLogEntry,
@@ -134,7 +135,32 @@ describe('audience of a change', () => {
       roomFor('r1', 'groups', false),
       ownAccountRoom('r1'),
       inboxRoom('u1'),
+      // What the carrier above does to everything below it reaches r1's people.
+      belowRoom('c'),
     ]);
+  });
+
+  it('tells the accounts below a reseller whose credit block cascades, barely', () => {
+    const blocked = entry({
+      resource: 'resellers',
+      entityId: 'r1',
+      op: 'updated',
+      before: { id: 'r1', name: 'R1', creditBlock: null },
+      after: { id: 'r1', name: 'R1', creditBlock: 'own' },
+      scopeBefore: 'c/',
+      scopeAfter: 'c/',
+      summary: { refetch: ['resellers', 'customers'], reason: 'credit_cascade' },
+    });
+    const below = audienceOf(blocked).filter((d) => d.rooms.includes(belowRoom('r1')));
+    expect(below.map((d) => [d.envelope.type, d.envelope.data, d.envelope.summary])).toEqual([
+      ['resellers.refetch', { id: 'r1' }, { refetch: ['resellers', 'customers'], reason: 'above' }],
+    ]);
+    // A rename changes nothing below the reseller's own lists: no signal there.
+    const renamed = entry({
+      ...blocked,
+      summary: { refetch: ['users', 'assignments'], reason: 'renamed' },
+    });
+    expect(audienceOf(renamed).some((d) => d.rooms.includes(belowRoom('r1')))).toBe(false);
   });
 
   it("sends a notice to its recipient's inbox alone, and one naming nobody to no one", () => {
