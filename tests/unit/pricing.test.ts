@@ -427,9 +427,7 @@ describe('the longest affordable call (issue 18)', () => {
     // up rounds 0.00005 up only from 30 s): funds of 0 still afford the calls rounding to 0.
     const tiny = terms('0.0001', { initialIncrement: 1, increment: 1 });
     expect(longestAffordableCall(tiny, card4, '0', 3600)).toBe(29);
-    expect(longestAffordableCall(tiny, { decimals: 4, rounding: 'half_even' }, '0', 3600)).toBe(
-      30,
-    );
+    expect(longestAffordableCall(tiny, { decimals: 4, rounding: 'half_even' }, '0', 3600)).toBe(30);
     expect(longestAffordableCall(tiny, { decimals: 4, rounding: 'up' }, '0', 3600)).toBe(0);
     expect(longestAffordableCall(tiny, { decimals: 4, rounding: 'down' }, '0', 3600)).toBe(59);
   });
