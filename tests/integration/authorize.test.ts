@@ -198,7 +198,12 @@ describe('POST /authorize: allowed', () => {
     );
     const adminToken = (await requestToken(suite.server.url, ADMIN.email, ADMIN.password)).body
       .token as string;
-    expect((await authorize(adminToken, { accountId: ids.C2, number: '4912' })).status).toBe(200);
+    const byToken = await authorize(adminToken, { accountId: ids.C2, number: '4912' });
+    expect(byToken.status).toBe(200);
+    // A session cookie asks the same question in two round trips, and gets the same answer.
+    const byCookie = await admin.post('/authorize', { accountId: ids.C2, number: '4912' });
+    expect(byCookie).toEqual(byToken);
+    expect((await r1.post('/authorize', { accountId: ids.C2, number: '4912' })).status).toBe(403);
   });
 });
 

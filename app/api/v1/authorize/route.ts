@@ -1,9 +1,21 @@
-import { apiRoute, json, readBody } from '@/lib/server/api/handler';
-import { authorizeCall } from '@/lib/server/services/calls/authorize-call';
+import { apiRidingRoute, json } from '@/lib/server/api/handler';
+import {
+  authorizeCall,
+  authorizeStatement,
+  type TAuthorizeLevel,
+} from '@/lib/server/services/calls/authorize-call';
 import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
 
-export const POST = apiRoute(async ({ req, actor, em }) =>
-  json(await authorizeCall(em, actor, await readBody(req, API_REGISTRY['/authorize'].POST.body))),
+/** In a switch's call path: the decision's statement rides with the token's check. */
+export const POST = apiRidingRoute<
+  (typeof API_REGISTRY)['/authorize']['POST']['body'],
+  TAuthorizeLevel[] | null
+>(
+  {
+    body: API_REGISTRY['/authorize'].POST.body,
+    statement: (body, callerPath) => authorizeStatement(callerPath, body),
+  },
+  async ({ actor, em, body, ridden }) => json(await authorizeCall(em, actor, body, ridden)),
 );

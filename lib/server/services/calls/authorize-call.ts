@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { isWithin, withinSql } from '@/lib/server/authz/scope';
+import { isWithin, withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { longestAffordableCall } from '@/lib/shared/pricing/billing';
@@ -56,13 +56,22 @@ export async function authorizeCall(
   em: EntityManager,
   actor: TActor,
   input: TAuthorizeRequest,
+  /** What the statement gave when it rode with the credential's check (`apiRidingRoute`). */
+  ridden?: TAuthorizeLevel[] | null,
 ): Promise<TAuthorization> {
   assertCan(actor, 'calls:authorize');
-  const statement = authorizeStatement(actor.account.path, input);
-  const levels = await directQuery<TAuthorizeLevel>(em, statement.sql, statement.params, {
-    prepared: true,
-  });
-  if (!levels.length) throw notFound('account');
+  let levels = ridden;
+  if (levels === undefined) {
+    const statement = authorizeStatement(actor.account.path, input);
+    const [row] = await directQuery<{ levels: TAuthorizeLevel[] | null }>(
+      em,
+      `select (${statement.sql}) as levels`,
+      statement.params,
+      { prepared: true },
+    );
+    levels = row!.levels;
+  }
+  if (!levels?.length) throw notFound('account');
   if (levels[0]!.kind !== 'customer') throw invalidInput({ accountId: 'is not a customer' });
   return decide(actor, levels);
 }
@@ -146,9 +155,12 @@ export function decide(actor: TActor, levels: readonly TAuthorizeLevel[]): TAuth
 
 /**
  * The decision's one statement (issue 18: the API within 3× of it; the bench times this
- * very text straight on the database): the customer in the caller's scope, every account
- * on its path, the card each pays by, and that card's longest prefix for the number (now,
- * or at `at` from the revisions live then). One row per level, the customer first.
+ * very text straight on the database), giving one JSON value: the customer in the
+ * caller's scope, every account on its path, the card each pays by, and that card's
+ * longest prefix for the number (now, or at `at` from the revisions live then) — one
+ * element per level, the customer first; null when the customer is not in scope. The
+ * caller's path may be SQL (`withinSql`), so the statement can ride in the credential
+ * check's round trip (`enterRiding`).
  *
  * The card a level pays by, on the chain from the customer's assigned card up its parent
  * links (owners only ever rise: a card is derived from one its owner owns or holds):
@@ -160,7 +172,7 @@ export function decide(actor: TActor, levels: readonly TAuthorizeLevel[]): TAuth
  *   customer card, leaves the levels above without a card: nothing says what they pay.
  */
 export function authorizeStatement(
-  callerPath: string,
+  callerPath: string | TSqlFragment,
   input: { accountId: string; number: string; at?: string | null },
 ): { sql: string; params: unknown[] } {
   const inScope = withinSql('path', callerPath);
@@ -176,7 +188,7 @@ export function authorizeStatement(
        union all
        select c.id, c.parent_id, c.owner_id, c.kind, chain.depth + 1
          from card c join chain on c.id = chain.parent_id),
-     levels as (
+     levels as materialized (
        select a.id, a.kind, a.path, a.depth, a.status, a.credit_blocked,
               a.credit_limit::text as credit_limit, a.balance::text as balance, a.currency,
               (select chain.id from chain
@@ -188,13 +200,13 @@ export function authorizeStatement(
                 order by chain.depth limit 1) as card_id
          from account a
         where a.id = any(string_to_array(rtrim((select path from target), '/'), '/')::uuid[]))
-     select l.id, l.kind, l.path, l.status, l.credit_blocked, l.credit_limit, l.balance,
-            l.currency, l.card_id, c.decimals, c.rounding, m.prefix, m.rate, m.connection_fee,
-            m.initial_increment, m.increment, m.grace_seconds, m.blocked
-       from levels l
-       left join card c on c.id = l.card_id
-       ${longestPrefixJoin('l.card_id', { at: at !== null, join: 'left join lateral' })}
-      order by l.depth desc`,
+     select json_agg(decided order by decided.depth desc) from (
+       select l.id, l.kind, l.path, l.depth, l.status, l.credit_blocked, l.credit_limit,
+              l.balance, l.currency, l.card_id, c.decimals, c.rounding, m.prefix, m.rate,
+              m.connection_fee, m.initial_increment, m.increment, m.grace_seconds, m.blocked
+         from levels l
+         left join card c on c.id = l.card_id
+         ${longestPrefixJoin('l.card_id', { at: at !== null, join: 'left join lateral' })}) decided`,
     params: [input.accountId, ...inScope.params, ...(at ? [at, leading, at] : [leading])],
   };
 }
