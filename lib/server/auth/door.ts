@@ -128,11 +128,16 @@ export async function enterRiding<T>(
     if (!result.ok) return { result };
     return { result, ridden: await ride<T>(em, rider, result.entry.actor.account.path) };
   }
-  const riding = rider({ sql: '(select account_path from credential)', params: [] });
+  const riding = rider(CREDENTIAL_PATH);
+  let sql = RIDING.get(riding.sql);
+  if (sql === undefined) {
+    sql = `with credential as materialized (${tokenActorSql('t.token_hash', '?')})
+     select credential.*, (${riding.sql}) as ridden from credential`;
+    if (RIDING.size < 16) RIDING.set(riding.sql, sql);
+  }
   const [row] = await directQuery<TTokenActorRow & { ridden: T }>(
     em,
-    `with credential as materialized (${tokenActorSql('t.token_hash', '?')})
-     select credential.*, (${riding.sql}) as ridden from credential`,
+    sql,
     [hashToken(credential.token), ...riding.params],
     { prepared: true },
   );
@@ -144,6 +149,11 @@ export async function enterRiding<T>(
     ridden: path === row!.account_path ? row!.ridden : await ride<T>(em, rider, path),
   };
 }
+
+/** The token's account path, as a rider's statement reads it. */
+const CREDENTIAL_PATH: TSqlFragment = { sql: '(select account_path from credential)', params: [] };
+/** Riding statements by their rider's text (a route has one or two): built once each. */
+const RIDING = new Map<string, string>();
 
 /** A rider on its own, for an admitted actor's account path. */
 async function ride<T>(em: EntityManager, rider: TRider, path: string): Promise<T> {

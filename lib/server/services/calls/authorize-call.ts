@@ -178,9 +178,25 @@ export function authorizeStatement(
   const inScope = withinSql('path', callerPath);
   const at = input.at ? new Date(input.at).toISOString() : null;
   const leading = leadingDigits(input.number);
+  // The same few texts every time: built once, so each request hands the driver the very
+  // string it has seen (its prepared statement is found by it).
+  const key = `${at !== null}|${inScope.sql}`;
+  let sql = STATEMENTS.get(key);
+  if (sql === undefined) {
+    sql = decisionSql(inScope.sql, at !== null);
+    if (STATEMENTS.size < 16) STATEMENTS.set(key, sql);
+  }
   return {
-    sql: `with recursive target as (
-       select id, path from account where id = ? and ${inScope.sql}),
+    sql,
+    params: [input.accountId, ...inScope.params, ...(at ? [at, leading, at] : [leading])],
+  };
+}
+
+const STATEMENTS = new Map<string, string>();
+
+function decisionSql(inScope: string, at: boolean): string {
+  return `with recursive target as (
+       select id, path from account where id = ? and ${inScope}),
      chain as (
        select c.id, c.parent_id, c.owner_id, c.kind, 0 as depth
          from card_assignment ca join card c on c.id = ca.card_id
@@ -206,7 +222,5 @@ export function authorizeStatement(
               m.connection_fee, m.initial_increment, m.increment, m.grace_seconds, m.blocked
          from levels l
          left join card c on c.id = l.card_id
-         ${longestPrefixJoin('l.card_id', { at: at !== null, join: 'left join lateral' })}) decided`,
-    params: [input.accountId, ...inScope.params, ...(at ? [at, leading, at] : [leading])],
-  };
+         ${longestPrefixJoin('l.card_id', { at, join: 'left join lateral' })}) decided`;
 }
