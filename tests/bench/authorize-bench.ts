@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process';
 import http from 'node:http';
 import pg from 'pg';
 import type { TTestDatabaseTarget } from '../fixtures/test-database';
@@ -14,15 +15,25 @@ import { benchCsv } from './rates-bench';
  * second each, so both meet whatever else the machine does. The chain is the issue's: a
  * 100k-prefix upstream card, derived by the carrier, by a reseller and by its
  * sub-reseller, whose customers ask; every level below the carrier has a credit limit,
- * so `maxSeconds` is worked out at each.
+ * so `maxSeconds` is worked out at each. Beside both, the floor: `node:http` and `pg`
+ * alone sending the API's one statement and deciding the same way, at the same rate.
  */
 export interface TAuthorizeFigures {
   database: string;
   rate: number;
   /** Requests answered per second over the API rounds (what the clients achieved). */
   achievedPerS: number;
+  /** The same for the floor and for the statement alone. */
+  floorAchievedPerS: number;
+  sqlAchievedPerS: number;
   p50Ms: number;
   p99Ms: number;
+  /**
+   * The floor (`floor-server.ts`): plain `node:http` and `pg` sending the API's very
+   * statement and making the same decision — what HTTP and Node cost by themselves.
+   */
+  floorP50Ms: number;
+  floorP99Ms: number;
   sqlP50Ms: number;
   sqlP99Ms: number;
   /** Answers that were not 200 with `allowed` (must be 0: every number has a route). */
@@ -188,39 +199,55 @@ export async function benchAuthorize(
       options.rows,
       options.log,
     );
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-    const url = new URL(`${server.url}/api/v1/authorize`);
+    // The floor on the same database and token, running beside the panel.
+    const floor = fork('tests/bench/floor-server.ts', [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, DATABASE_URL: db.url },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const floorPort = await new Promise<number>((resolve, reject) => {
+      floor.once('message', (message: { port: number }) => resolve(message.port));
+      floor.once('exit', (code) => reject(new Error(`floor server exited (${code})`)));
+    });
     let failures = 0;
-    const ask = (body: string) =>
-      new Promise<void>((resolve, reject) => {
-        const request = http.request(
-          url,
-          {
-            agent,
-            method: 'POST',
-            headers: {
-              authorization: `Bearer ${switchToken}`,
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(body),
+    /** An HTTP client for one server: kept-alive connections, one per bench client. */
+    const asker = (base: string) => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+      const url = new URL(`${base}/api/v1/authorize`);
+      const ask = (body: string) =>
+        new Promise<void>((resolve, reject) => {
+          const request = http.request(
+            url,
+            {
+              agent,
+              method: 'POST',
+              headers: {
+                authorization: `Bearer ${switchToken}`,
+                'content-type': 'application/json',
+                'content-length': Buffer.byteLength(body),
+              },
             },
-          },
-          (response) => {
-            let text = '';
-            response.setEncoding('utf8');
-            response.on('data', (chunk: string) => (text += chunk));
-            response.on('end', () => {
-              if (
-                response.statusCode !== 200 ||
-                !(JSON.parse(text) as { allowed: boolean }).allowed
-              )
-                failures++;
-              resolve();
-            });
-          },
-        );
-        request.on('error', reject);
-        request.end(body);
-      });
+            (response) => {
+              let text = '';
+              response.setEncoding('utf8');
+              response.on('data', (chunk: string) => (text += chunk));
+              response.on('end', () => {
+                if (
+                  response.statusCode !== 200 ||
+                  !(JSON.parse(text) as { allowed: boolean }).allowed
+                )
+                  failures++;
+                resolve();
+              });
+            },
+          );
+          request.on('error', reject);
+          request.end(body);
+        });
+      return { ask, agent };
+    };
+    const api = asker(server.url);
+    const bare = asker(`http://127.0.0.1:${floorPort}`);
     const bodies = asks.map((item) => JSON.stringify(item));
 
     // The statement alone: the same text the API prepares, for the same caller (the
@@ -244,45 +271,52 @@ export async function benchAuthorize(
     };
 
     try {
-      const apiTimes: number[] = [];
-      const sqlTimes: number[] = [];
-      let apiRate = 0;
+      const kinds = {
+        api: (roundIndex: number) => (_: number, index: number) =>
+          api.ask(bodies[(roundIndex * 1000 + index) % bodies.length]!),
+        floor: (roundIndex: number) => (_: number, index: number) =>
+          bare.ask(bodies[(roundIndex * 1000 + index) % bodies.length]!),
+        sql: (roundIndex: number) => (client: number, index: number) =>
+          sql(client, roundIndex * 1000 + index),
+      };
+      const times = { api: [] as number[], floor: [] as number[], sql: [] as number[] };
+      const rates = { api: 0, floor: 0, sql: 0 };
       // Three rounds of each to warm up (JIT, plans, prepared statements on every connection).
       for (let warm = 0; warm < 3; warm++) {
-        await paced(options.rate, 1000, (_, index) => ask(bodies[index % bodies.length]!), []);
-        await paced(options.rate, 1000, sql, []);
+        for (const kind of ['api', 'floor', 'sql'] as const) {
+          await paced(options.rate, 1000, kinds[kind](warm), []);
+        }
       }
       failures = 0;
       for (let roundIndex = 0; roundIndex < options.rounds; roundIndex++) {
-        apiRate += await paced(
-          options.rate,
-          1000,
-          (_, index) => ask(bodies[(roundIndex * 1000 + index) % bodies.length]!),
-          apiTimes,
-        );
-        await paced(
-          options.rate,
-          1000,
-          (client, index) => sql(client, roundIndex * 1000 + index),
-          sqlTimes,
-        );
+        for (const kind of ['api', 'floor', 'sql'] as const) {
+          rates[kind] += await paced(options.rate, 1000, kinds[kind](roundIndex), times[kind]);
+        }
       }
       options.log(
-        `authorize: ${apiTimes.length} API requests, ${sqlTimes.length} statements, ${failures} failures`,
+        `authorize: ${times.api.length} API requests, ${times.floor.length} to the floor, ${times.sql.length} statements, ${failures} failures`,
       );
+      const achieved = (kind: keyof typeof rates) => Math.round(rates[kind] / options.rounds);
       return {
         database: db.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL',
         rate: options.rate,
-        achievedPerS: Math.round(apiRate / options.rounds),
-        p50Ms: round(percentile(apiTimes, 50)),
-        p99Ms: round(percentile(apiTimes, 99)),
-        sqlP50Ms: round(percentile(sqlTimes, 50)),
-        sqlP99Ms: round(percentile(sqlTimes, 99)),
+        achievedPerS: achieved('api'),
+        floorAchievedPerS: achieved('floor'),
+        sqlAchievedPerS: achieved('sql'),
+        p50Ms: round(percentile(times.api, 50)),
+        p99Ms: round(percentile(times.api, 99)),
+        floorP50Ms: round(percentile(times.floor, 50)),
+        floorP99Ms: round(percentile(times.floor, 99)),
+        sqlP50Ms: round(percentile(times.sql, 50)),
+        sqlP99Ms: round(percentile(times.sql, 99)),
         failures,
       };
     } finally {
-      agent.destroy();
+      api.agent.destroy();
+      bare.agent.destroy();
       await Promise.all(clients.map((client) => client.end()));
+      floor.send({ type: 'close' });
+      await new Promise((resolve) => floor.once('exit', resolve));
     }
   } finally {
     await panel.stop();

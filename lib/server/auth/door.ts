@@ -129,15 +129,9 @@ export async function enterRiding<T>(
     return { result, ridden: await ride<T>(em, rider, result.entry.actor.account.path) };
   }
   const riding = rider(CREDENTIAL_PATH);
-  let sql = RIDING.get(riding.sql);
-  if (sql === undefined) {
-    sql = `with credential as materialized (${tokenActorSql('t.token_hash', '?')})
-     select credential.*, (${riding.sql}) as ridden from credential`;
-    if (RIDING.size < 16) RIDING.set(riding.sql, sql);
-  }
   const [row] = await directQuery<TTokenActorRow & { ridden: T }>(
     em,
-    sql,
+    ridingSql(riding.sql),
     [hashToken(credential.token), ...riding.params],
     { prepared: true },
   );
@@ -151,7 +145,25 @@ export async function enterRiding<T>(
 }
 
 /** The token's account path, as a rider's statement reads it. */
-const CREDENTIAL_PATH: TSqlFragment = { sql: '(select account_path from credential)', params: [] };
+export const CREDENTIAL_PATH: TSqlFragment = {
+  sql: '(select account_path from credential)',
+  params: [],
+};
+
+/**
+ * The token check with a rider's statement (built for `CREDENTIAL_PATH`) in one: the
+ * check's row and `ridden`; its values the token's hash, then the rider's. Exported for
+ * the bench's floor server, which sends this very text through plain `pg`.
+ */
+export function ridingSql(riderSql: string): string {
+  let sql = RIDING.get(riderSql);
+  if (sql === undefined) {
+    sql = `with credential as materialized (${tokenActorSql('t.token_hash', '?')})
+     select credential.*, (${riderSql}) as ridden from credential`;
+    if (RIDING.size < 16) RIDING.set(riderSql, sql);
+  }
+  return sql;
+}
 /** Riding statements by their rider's text (a route has one or two): built once each. */
 const RIDING = new Map<string, string>();
 
