@@ -516,6 +516,27 @@ describe('POST /authorize: scope, grant, input', () => {
     expect(escalating.status).toBe(403);
   });
 
+  it('lets no statement through for a credential the door refuses', async () => {
+    // The decision rides in the token check's round trip; a revoked token still gets 401.
+    const token = await tokenOf('switch@k.a.test');
+    expect((await authorize(token, { accountId: ids.C2, number: '4912' })).status).toBe(200);
+    const mine = await bearerCall(suite.server.url, token, 'GET', '/tokens');
+    const newest = [...mine.body.items].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    expect(
+      (await bearerCall(suite.server.url, token, 'DELETE', `/tokens/${newest.id}`)).status,
+    ).toBe(204);
+    const revoked = await authorize(token, { accountId: ids.C2, number: '4912' });
+    expect(revoked.status).toBe(401);
+    expect(revoked.body).toEqual({
+      error: { code: 'unauthenticated', message: 'Sign in, or send a valid bearer token.' },
+    });
+    // A refused credential is 401 before bad input is 400, as on every route.
+    expect((await authorize(token, { accountId: 'x' })).status).toBe(401);
+    expect(
+      (await authorize('rpt_' + 'x'.repeat(43), { accountId: ids.C2, number: '1' })).status,
+    ).toBe(401);
+  });
+
   it('answers 400 naming the field', async () => {
     const bad = async (body: unknown) => {
       const answer = await authorize(tokens.carrier, body);
