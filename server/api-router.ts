@@ -5,6 +5,7 @@ import { Duplex, Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { errorResponse, jsonTextOf } from '@/lib/server/api/handler';
 import { API_REGISTRY, matchRoute, type TApiPath } from '@/lib/server/api/registry';
+import { bodyLimitFor, JSON_BODY_LIMIT, keepBodyText } from '@/lib/server/api/body-limit';
 import { allowHeader, apiSegments } from '@/lib/server/api/routes';
 import { getLogger } from '@/lib/server/observability/logger';
 import { findRuntime } from '@/lib/server/runtime';
@@ -130,7 +131,7 @@ async function serve(
   const method = req.method ?? 'GET';
   let request: Request;
   try {
-    request = toRequest(req, method, origin);
+    request = await toRequest(req, method, origin);
   } catch (error) {
     return writeResponse(res, errorResponse(error), false);
   }
@@ -138,21 +139,47 @@ async function serve(
   await writeResponse(res, response, method === 'HEAD');
 }
 
-/** The Request a route handler reads: method, URL, headers (as the pipeline left them), body. */
-function toRequest(req: IncomingMessage, method: string, origin: string): Request {
+/**
+ * The Request a route handler reads: method, URL, headers (as the pipeline left them), body.
+ * A JSON route's body of a declared length (at most the JSON limit: the pipeline refused
+ * more) is read here and kept beside the Request for `readTextLimited`, as `json()` keeps
+ * an answer's text: wrapping the socket in a web stream only for the handler to read it
+ * back cost a small POST more CPU than its own statement (issue 18). Anything else — a
+ * CSV import, a body sent chunked — streams as it comes.
+ */
+async function toRequest(req: IncomingMessage, method: string, origin: string): Promise<Request> {
   const headers: [string, string][] = [];
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
     if (typeof value === 'string') headers.push([name, value]);
     else for (const one of value) headers.push([name, one]);
   }
+  const url = origin + (req.url ?? '/');
   const hasBody = method !== 'GET' && method !== 'HEAD';
-  return new Request(origin + (req.url ?? '/'), {
+  const path = url.slice(origin.length).split('?')[0]!;
+  if (hasBody && req.headers['content-length'] && bodyLimitFor(path) === JSON_BODY_LIMIT) {
+    const text = await readDeclared(req);
+    const request = new Request(url, { method, headers });
+    keepBodyText(request, text);
+    return request;
+  }
+  return new Request(url, {
     method,
     headers,
     body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
     // @ts-expect-error undici needs it for a streamed body; the DOM type lacks it.
     duplex: 'half',
+  });
+}
+
+/** A body of a declared length, whole (the HTTP parser ends it at that length). */
+function readDeclared(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+    req.once('aborted', () => reject(new Error('the client went away mid-body')));
   });
 }
 
@@ -168,11 +195,11 @@ export async function writeResponse(res: ServerResponse, response: Response, hea
     res.end();
     return;
   }
-  // The same one chunk the stream would give, written without reading it back.
+  // The same one chunk the stream would give, written without reading it back, with the
+  // end of the chunked body in the same write.
   const text = jsonTextOf(response);
   if (text !== undefined) {
-    res.write(text);
-    res.end();
+    res.end(text);
     return;
   }
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {

@@ -19,12 +19,16 @@ export type TAction = (typeof ACTIONS)[number];
 /**
  * Grants outside the resource × action matrix, each with what it allows (the group
  * editor lists them under the matrix). The money grants (issue 17) are separate from
- * `customers:update`: recording a payment moves money, not the account's settings.
+ * `customers:update`: recording a payment moves money, not the account's settings;
+ * `calls:authorize` (issue 18) opens `POST /authorize` and nothing else, so a switch's
+ * token reads no account, card or balance through any other route.
  */
 export const EXTRA_GRANTS = {
   'impersonation:start': 'view as a user of a lower account',
   'payments:create': 'record a payment for an account below',
   'ledger:read': 'read balances and ledgers in scope',
+  // Issue 18: what a switch's token holds (often alone) to ask whether a call may go.
+  'calls:authorize': 'authorize calls for a switch',
 } as const;
 export type TExtraGrant = keyof typeof EXTRA_GRANTS;
 export type TGrant = `${TResource}:${TAction}` | TExtraGrant;

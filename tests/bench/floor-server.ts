@@ -3,14 +3,24 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { hashToken } from '@/lib/server/auth/api-token';
+import { CREDENTIAL_PATH, ridingSql } from '@/lib/server/auth/door';
+import type { TActor } from '@/lib/server/authz/actor';
 import { tokenActorSql } from '@/lib/server/authz/actor';
+import { positional } from '@/lib/server/db/direct-query';
+import {
+  authorizeStatement,
+  decide,
+  type TAuthorizeLevel,
+} from '@/lib/server/services/calls/authorize-call';
 
 /**
  * The API bench's floor (issue 14), forked with an IPC channel and DATABASE_URL: plain
  * `node:http` and `pg`, no framework, no ORM — the same token check (one query) and the
  * same statements as the panel's `GET` and `PATCH /customers/{id}` with its change-log
  * row, answering the same DTO. What the panel's server CPU costs beyond this is what
- * its framework, ORM and per-request work add.
+ * its framework, ORM and per-request work add. `POST /api/v1/authorize` (issue 18) sends
+ * the panel's one statement (the token check with the decision riding in it) and makes
+ * the same decision, without the door's gates beyond the grant or any validation.
  */
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 // The panel reads numeric as strings too (money stays exact).
@@ -162,7 +172,32 @@ async function patch(req: IncomingMessage, res: ServerResponse, id: string) {
   }
 }
 
+async function authorize(req: IncomingMessage, res: ServerResponse) {
+  const body = (await readJson(req)) as { accountId: string; number: string };
+  const match = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '');
+  if (!match) return send(res, 401, { error: { code: 'unauthenticated' } });
+  const riding = authorizeStatement(CREDENTIAL_PATH, body);
+  const text = ridingSql(riding.sql);
+  const values = [hashToken(match[1]!), ...riding.params];
+  const { rows } = await pool.query({ name: 'authorize', text: positional(text, values), values });
+  const row = rows[0] as
+    { account_path: string; grants: string[]; ridden: TAuthorizeLevel[] | null } | undefined;
+  if (!row) return send(res, 401, { error: { code: 'unauthenticated' } });
+  if (!row.grants.includes('calls:authorize'))
+    return send(res, 403, { error: { code: 'forbidden' } });
+  if (!row.ridden?.length) return send(res, 404, { error: { code: 'not_found' } });
+  const actor = { account: { path: row.account_path } } as TActor;
+  send(res, 200, decide(actor, row.ridden));
+}
+
 const http = createServer((req, res) => {
+  if (req.url === '/api/v1/authorize' && req.method === 'POST') {
+    authorize(req, res).catch((error: unknown) => {
+      console.error('floor server:', error);
+      if (!res.headersSent) send(res, 500, { error: { code: 'internal' } });
+    });
+    return;
+  }
   const match = /^\/api\/v1\/customers\/([0-9a-f-]{36})$/.exec(req.url ?? '');
   const work = !match
     ? Promise.resolve(send(res, 404, { error: { code: 'not_found' } }))

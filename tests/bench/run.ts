@@ -4,13 +4,15 @@ import { benchFanout } from './fanout-bench';
 import { benchApiCost } from './api-cost';
 import { benchOrder } from './order-bench';
 import { benchWorkers } from './workers-bench';
+import { benchAuthorize } from './authorize-bench';
 
 /**
- * `npm run bench` (`-- --json` for one JSON object; `--only api|fanout|rates|order|workers`;
- * api: `--requests N` (1000); fan-out:
+ * `npm run bench` (`-- --json` for one JSON object;
+ * `--only api|fanout|rates|order|authorize|workers`; api: `--requests N` (1000); fan-out:
  * `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s), `--seconds N`,
  * `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`, `--no-pglite`;
- * order: `--writers N` (8), `--order-seconds N` (5);
+ * order: `--writers N` (8), `--order-seconds N` (5); authorize: `--authorize-rate N` (1000
+ * requests/s), `--authorize-rounds N` (10 one-second rounds of each), `--rows N`;
  * `--workers N` adds the fan-out ceiling of 1 and of N server processes (`WORKERS=N`,
  * same fan-out options; `--only workers` alone defaults to 2).
  * Figures against the production build on real PostgreSQL, PGlite as a second row where
@@ -351,6 +353,60 @@ async function main() {
           '  baseline: same rows, no ordering',
           String(order.unorderedPerS),
           String(round(order.unorderedPerS / (order.oneCarrierPerS || 1))),
+        ],
+      ]);
+    }
+  }
+
+  if (!only || only === 'authorize') {
+    const figures = await benchAuthorize(primary, {
+      rate: option('authorize-rate', 1000),
+      rounds: option('authorize-rounds', 10),
+      rows: option('rows', 100_000),
+      log,
+    });
+    Object.assign(json, {
+      'authorize.database': figures.database,
+      'authorize.rate': figures.rate,
+      'authorize.achieved_per_s': figures.achievedPerS,
+      'authorize.sql_achieved_per_s': figures.sqlAchievedPerS,
+      'authorize.floor_achieved_per_s': figures.floorAchievedPerS,
+      'authorize.floor_p50_ms': figures.floorP50Ms,
+      'authorize.floor_p99_ms': figures.floorP99Ms,
+      'authorize.p50_ms': figures.p50Ms,
+      'authorize.p99_ms': figures.p99Ms,
+      'authorize.sql_p50_ms': figures.sqlP50Ms,
+      'authorize.sql_p99_ms': figures.sqlP99Ms,
+      'authorize.failures': figures.failures,
+      'ratio.authorize_p99': figures.sqlP99Ms ? round(figures.p99Ms / figures.sqlP99Ms) : null,
+      // What node:http and pg alone, sending the same statement, need beside it.
+      'ratio.authorize_floor_p99': figures.sqlP99Ms
+        ? round(figures.floorP99Ms / figures.sqlP99Ms)
+        : null,
+    });
+    if (!flag('json')) {
+      printTable([
+        [
+          `POST /authorize at ${figures.rate}/s, 4 clients (${figures.database})`,
+          'API',
+          'floor: node:http + pg, same SQL',
+          'its statement alone',
+          'ratio (API / statement)',
+        ],
+        ['p50', `${figures.p50Ms} ms`, `${figures.floorP50Ms} ms`, `${figures.sqlP50Ms} ms`, ''],
+        [
+          'p99',
+          `${figures.p99Ms} ms`,
+          `${figures.floorP99Ms} ms`,
+          `${figures.sqlP99Ms} ms`,
+          String(json['ratio.authorize_p99']),
+        ],
+        [
+          'achieved requests/s (failures)',
+          `${figures.achievedPerS} (${figures.failures})`,
+          String(figures.floorAchievedPerS),
+          String(figures.sqlAchievedPerS),
+          '',
         ],
       ]);
     }

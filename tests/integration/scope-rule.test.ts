@@ -143,10 +143,11 @@ describe('the subtree rule in SQL and in TypeScript', () => {
           const holds = idsOf(accounts.filter((a) => isWithin(a.path, probe)));
           const sql = await idsWhere(em, {
             within: withinSql('path', probe),
+            withinOf: withinSql('path', { sql: '?::text', params: [probe] }),
             below: belowSql('path', probe),
             holds: holdsSql('path', probe),
           });
-          expect(sql, `probe ${probe}`).toEqual({ within, below, holds });
+          expect(sql, `probe ${probe}`).toEqual({ within, withinOf: within, below, holds });
           expect(await idsFound(em, { path: withinFilter(probe) })).toEqual(within);
           expect(await idsFound(em, { path: belowFilter(probe) })).toEqual(below);
         }

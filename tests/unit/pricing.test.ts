@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { billedSeconds, callPrice, type TRateTerms } from '@/lib/shared/pricing/billing';
+import {
+  billedSeconds,
+  callPrice,
+  longestAffordableCall,
+  type TRateTerms,
+} from '@/lib/shared/pricing/billing';
 import { deriveTerms, marginCheck, ruleFor } from '@/lib/shared/pricing/markup';
 import {
   atCardPrecision,
@@ -331,5 +336,111 @@ describe('sell cards as carriers build them (issue 16 §3)', () => {
       '0.0110',
       '0.0222',
     ]);
+  });
+});
+
+describe('the longest affordable call (issue 18)', () => {
+  /** Second by second: the last length whose billed price still fits. */
+  const bruteForce = (
+    rate: TRateTerms,
+    card: { decimals: number; rounding: TRoundingMode },
+    available: string,
+    cap: number,
+  ) => {
+    let longest = 0;
+    for (let seconds = 0; seconds <= cap; seconds++) {
+      if (money(callPrice(rate, seconds, card)).gt(available)) break;
+      longest = seconds;
+    }
+    // Nothing at all when not even a free call fits (available below zero).
+    return money(available).isNegative() ? 0 : longest;
+  };
+  const decimal = (max: number, places: number) =>
+    fc.integer({ min: 0, max: max * 10 ** places }).map((n) => (n / 10 ** places).toFixed(places));
+
+  it('is the last length a second-by-second check finds, for any structure and rounding', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          // Tiny rates put unrounded prices on rounding edges (half a unit) often.
+          rate: fc.oneof(decimal(2, 6), decimal(0.01, 6), decimal(0.0002, 6), fc.constant('0')),
+          connectionFee: fc.oneof(decimal(0.2, 6), fc.constant('0')),
+          initialIncrement: fc.integer({ min: 1, max: 90 }),
+          increment: fc.integer({ min: 1, max: 60 }),
+          graceSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 40 })),
+        }),
+        fc.integer({ min: 4, max: 6 }),
+        fc.constantFrom(...ROUNDING_MODES),
+        fc.oneof(
+          decimal(3, 6),
+          decimal(0.05, 6),
+          // Funds at a card's precision: a price may equal them exactly.
+          decimal(0.002, 4),
+          decimal(0.01, 4).map((v) => `-${v}`),
+        ),
+        fc.integer({ min: 1, max: 900 }),
+        (rate, decimals, rounding, available, cap) => {
+          const card = { decimals, rounding };
+          expect(longestAffordableCall(rate, card, available, cap)).toBe(
+            bruteForce(rate, card, available, cap),
+          );
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('agrees on rounding edges: a price exactly at, or half a unit past, the funds', () => {
+    // Per-minute prices of k/2 units at the card's precision and funds a unit either side
+    // of n minutes' price: the unrounded price lands exactly on each mode's threshold.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 4, max: 5 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: -1, max: 1 }),
+        fc.constantFrom(...ROUNDING_MODES),
+        fc.constantFrom(1, 6, 60),
+        (decimals, halves, minutes, nudge, rounding, increment) => {
+          const unit = money(`1e-${decimals}`);
+          const rate = unit.times(halves).dividedBy(2).toFixed();
+          const available = money(money(rate).times(minutes).toFixed(decimals, 1))
+            .plus(unit.times(nudge))
+            .toFixed();
+          const structure = terms(rate, { initialIncrement: increment, increment });
+          const card = { decimals, rounding };
+          expect(longestAffordableCall(structure, card, available, 2400)).toBe(
+            bruteForce(structure, card, available, 2400),
+          );
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('meets each rounding mode at its edge: a price exactly at the funds fits', () => {
+    // 0.6/min 60/60: a minute costs exactly 0.6000; 1.2 affords two, 1.1999 one.
+    const perMinute = terms('0.6');
+    expect(longestAffordableCall(perMinute, card4, '1.2', 3600)).toBe(120);
+    expect(longestAffordableCall(perMinute, card4, '1.1999', 3600)).toBe(60);
+    // 1/1 at 0.0001/min: 3 s cost 0.000005, half up → 0.0000; 6 s 0.00001 → 0.0000 (half
+    // up rounds 0.00005 up only from 30 s): funds of 0 still afford the calls rounding to 0.
+    const tiny = terms('0.0001', { initialIncrement: 1, increment: 1 });
+    expect(longestAffordableCall(tiny, card4, '0', 3600)).toBe(29);
+    expect(longestAffordableCall(tiny, { decimals: 4, rounding: 'half_even' }, '0', 3600)).toBe(30);
+    expect(longestAffordableCall(tiny, { decimals: 4, rounding: 'up' }, '0', 3600)).toBe(0);
+    expect(longestAffordableCall(tiny, { decimals: 4, rounding: 'down' }, '0', 3600)).toBe(59);
+  });
+
+  it('gives the grace whatever the price, the cap when nothing is charged per second', () => {
+    const graced = terms('5', { connectionFee: '1', graceSeconds: 8 });
+    expect(longestAffordableCall(graced, card4, '0.5', 3600)).toBe(8);
+    expect(longestAffordableCall(graced, card4, '-0.01', 3600)).toBe(0);
+    expect(longestAffordableCall(terms('0', { connectionFee: '0.1' }), card4, '0.1', 14_400)).toBe(
+      14_400,
+    );
+    expect(longestAffordableCall(terms('0', { connectionFee: '0.1' }), card4, '0.09', 14_400)).toBe(
+      0,
+    );
   });
 });

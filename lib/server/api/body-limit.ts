@@ -22,6 +22,11 @@ export function payloadTooLarge(limit: number): ApiError {
 
 /** The body as text, at most `limit` bytes (413 beyond). */
 export async function readTextLimited(req: Request, limit: number): Promise<string> {
+  const kept = BODY_TEXT.get(req);
+  if (kept !== undefined) {
+    if (Buffer.byteLength(kept) > limit) throw payloadTooLarge(limit);
+    return kept;
+  }
   if (!req.body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -43,4 +48,12 @@ export async function* countedBody(
     if (size > limit) throw payloadTooLarge(limit);
     yield chunk;
   }
+}
+
+/** Bodies the API router read whole before the handler ran (server/api-router.ts). */
+const BODY_TEXT = new WeakMap<Request, string>();
+
+/** Keeps a body read whole beside its Request, which then carries none of its own. */
+export function keepBodyText(req: Request, text: string): void {
+  BODY_TEXT.set(req, text);
 }

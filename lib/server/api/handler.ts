@@ -13,10 +13,14 @@ import { findRuntime } from '@/lib/server/runtime';
 import { bearerFrom } from '@/lib/server/auth/api-token';
 import {
   enter,
+  enterRiding,
+  type TCredential,
   type TCredentialRef,
+  type TDoorResult,
   type TPassableGate,
   type TRefusal,
 } from '@/lib/server/auth/door';
+import type { TSqlFragment } from '@/lib/server/authz/scope';
 import { ApiError, httpStatusOf } from './errors';
 import { DomainError, invalidInput, unauthenticated } from '@/lib/server/errors/domain-error';
 import { zodFields } from '@/lib/server/errors/zod-fields';
@@ -53,33 +57,102 @@ export function apiRoute<P = Record<string, never>>(
 ) {
   return async (req: Request, context: TRouteContext<P>): Promise<Response> => {
     try {
-      const runtime = findRuntime();
-      if (!runtime) throw new ApiError(503, 'unavailable', 'The panel is starting; try again.');
+      const runtime = runtimeOrUnavailable();
       const em = runtime.orm.em.fork();
-      const authorization = req.headers.get('authorization');
-      const cookies = parseCookieHeader(req.headers.get('cookie') ?? undefined);
-      // A request with an Authorization header is judged by it alone.
-      const result = await enter(
-        em,
-        authorization
-          ? { kind: 'api-token', token: bearerFrom(authorization) }
-          : { kind: 'session-cookie', token: sessionTokenFrom((name) => cookies.get(name)) },
-        { authSecret: runtime.config.authSecret, pass: options.pass, realActor: options.realActor },
-      );
-      if (!result.ok) throw refusalError(result.refusal);
-      // A write carried by the cookie must come from the panel's own pages (CSRF).
-      if (!authorization) assertSameOriginWrite(req, runtime.config.publicUrl);
-      const { actor, ref } = result.entry;
-      // Impersonation is read-only, always (DESIGN §1).
-      if (actor.impersonatorUserId && req.method !== 'GET' && req.method !== 'HEAD') {
-        throw new ApiError(403, 'impersonation_read_only', 'Viewing as another user is read-only.');
-      }
+      const result = await enter(em, credentialOf(req), {
+        authSecret: runtime.config.authSecret,
+        pass: options.pass,
+        realActor: options.realActor,
+      });
+      const { actor, ref } = admitted(result, req, runtime.config.publicUrl);
       const params = context?.params ? await context.params : ({} as P);
       return await handle({ req, params, actor, em, credential: ref });
     } catch (error) {
       return errorResponse(error, req);
     }
   };
+}
+
+/**
+ * `apiRoute` for a route whose work is one statement built from its JSON body (issue 18:
+ * `POST /authorize`, in a switch's call path): the body is read and validated first, so
+ * the statement can ride in the round trip of the credential's check (`enterRiding`) —
+ * one round trip per request with a bearer token. The door's gates and every answer are
+ * `apiRoute`'s: a refused credential is still 401 before bad input is 400, the same-origin
+ * and read-only rules apply, and the handler gets the actor, the body and what the
+ * statement gave (`ridden`; for the actor admitted, never for anyone else).
+ */
+export function apiRidingRoute<B extends z.ZodType, T>(
+  spec: { body: B; statement: (body: z.infer<B>, callerPath: TSqlFragment) => TRiding },
+  handle: (
+    ctx: TApiContext<Record<string, never>> & { body: z.infer<B>; ridden: T },
+  ) => Promise<Response>,
+) {
+  return async (req: Request): Promise<Response> => {
+    try {
+      const runtime = runtimeOrUnavailable();
+      const em = runtime.orm.em.fork();
+      let body: z.infer<B> | undefined;
+      let badInput: unknown;
+      try {
+        body = await readBody(req, spec.body);
+      } catch (error) {
+        badInput = error;
+      }
+      const credential = credentialOf(req);
+      const options = { authSecret: runtime.config.authSecret };
+      const { result, ridden } =
+        badInput === undefined
+          ? await enterRiding<T>(em, credential, options, (path) => spec.statement(body!, path))
+          : { result: await enter(em, credential, options), ridden: undefined };
+      const { actor, ref } = admitted(result, req, runtime.config.publicUrl);
+      if (badInput !== undefined) throw badInput;
+      return await handle({
+        req,
+        params: {},
+        actor,
+        em,
+        credential: ref,
+        body: body!,
+        ridden: ridden as T,
+      });
+    } catch (error) {
+      return errorResponse(error, req);
+    }
+  };
+}
+
+type TRiding = { sql: string; params: unknown[] };
+
+function runtimeOrUnavailable() {
+  const runtime = findRuntime();
+  if (!runtime) throw new ApiError(503, 'unavailable', 'The panel is starting; try again.');
+  return runtime;
+}
+
+/** A request with an Authorization header is judged by it alone. */
+function credentialOf(req: Request): TCredential {
+  const authorization = req.headers.get('authorization');
+  if (authorization) return { kind: 'api-token', token: bearerFrom(authorization) };
+  const cookies = parseCookieHeader(req.headers.get('cookie') ?? undefined);
+  return { kind: 'session-cookie', token: sessionTokenFrom((name) => cookies.get(name)) };
+}
+
+/** The door's answer, and the rules after it for every route: the actor, or the refusal. */
+function admitted(
+  result: TDoorResult,
+  req: Request,
+  publicUrl: string,
+): { actor: TActor; ref: TCredentialRef } {
+  if (!result.ok) throw refusalError(result.refusal);
+  // A write carried by the cookie must come from the panel's own pages (CSRF).
+  if (!req.headers.get('authorization')) assertSameOriginWrite(req, publicUrl);
+  const { actor, ref } = result.entry;
+  // Impersonation is read-only, always (DESIGN §1).
+  if (actor.impersonatorUserId && req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new ApiError(403, 'impersonation_read_only', 'Viewing as another user is read-only.');
+  }
+  return { actor, ref };
 }
 
 /** The door's refusal as the API says it. */

@@ -13,6 +13,7 @@ import {
   ZResellerPatch,
 } from '@/lib/shared/schemas/accounts';
 import { ZAuditEntryDto, ZAuditQuery } from '@/lib/shared/schemas/audit';
+import { ZAuthorization, ZAuthorizeRequest } from '@/lib/shared/schemas/authorize';
 import {
   ZAssignmentBulk,
   ZAssignmentCreate,
@@ -550,6 +551,15 @@ export const API_REGISTRY = {
       grant: 'rates:read',
       query: ZLookupQuery,
       responses: { 200: ZLookup },
+    },
+  },
+  '/authorize': {
+    POST: {
+      summary:
+        'A switch’s question: may this customer’s call to `number` go, and for how long (`maxSeconds`: the tightest level’s credit, each level billed its way, at most 4 h)? Every level of the chain active, not blocked for credit, with a card and an open route (`at`: the revisions live then). A refusal names its reason and level, or `above` the caller’s own account',
+      grant: 'calls:authorize',
+      body: ZAuthorizeRequest,
+      responses: { 200: ZAuthorization },
     },
   },
   '/dashboard': {

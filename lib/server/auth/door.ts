@@ -4,11 +4,16 @@ import {
   resolveCredentialActors,
   resolveSessionActor,
   resolveTokenActor,
+  tokenActorSql,
+  tokenResolution,
   type TActor,
   type TResolvedActor,
   type TResolveRefusal,
+  type TTokenActorRow,
 } from '@/lib/server/authz/actor';
 import { applyImpersonation } from '@/lib/server/authz/impersonation';
+import type { TSqlFragment } from '@/lib/server/authz/scope';
+import { directQuery } from '@/lib/server/db/direct-query';
 import { ApiToken } from '@/lib/server/entities';
 import { hashToken, isTokenShaped } from './api-token';
 
@@ -79,12 +84,99 @@ export async function enter(
   options: TDoorOptions,
 ): Promise<TDoorResult> {
   const found = await resolveCredential(em, credential, options.authSecret);
+  return admitAndTouch(em, credential, found, options);
+}
+
+async function admitAndTouch(
+  em: EntityManager,
+  credential: TCredential,
+  found: TFound,
+  options: TDoorOptions,
+): Promise<TDoorResult> {
   const result = await admit(em, found, options);
   if (result.ok && credential.kind === 'api-token' && 'resolved' in found) {
     const { tokenId, lastUsedAt } = found.resolved;
     if (tokenId) await touchToken(em, tokenId, lastUsedAt);
   }
   return result;
+}
+
+/**
+ * A route's one statement, built for the caller's account path given as SQL, giving one
+ * JSON value (`ridden`): it may ride in the round trip of the credential's check.
+ */
+export type TRider = (callerPath: TSqlFragment) => { sql: string; params: unknown[] };
+
+/**
+ * `enter`, with a route's statement carried in the same round trip as a bearer token's
+ * check (issue 18: the switch's authorization sits in the call path, and a second round
+ * trip was most of what the API added to its statement). The statement runs for the
+ * token's own account path before any gate is applied here; what it gave is handed out
+ * only when the door admits the actor and the actor acts from that very account — a
+ * view-as acts from another, and then (as for a session cookie, which has no such
+ * statement of its own) the rider runs again on its own, for the actor admitted. Every
+ * gate is `enter`'s: the same row, judged by the same `tokenResolution` and `admit`.
+ */
+export async function enterRiding<T>(
+  em: EntityManager,
+  credential: TCredential,
+  options: TDoorOptions,
+  rider: TRider,
+): Promise<{ result: TDoorResult; ridden?: T }> {
+  if (credential.kind !== 'api-token' || !credential.token || !isTokenShaped(credential.token)) {
+    const result = await enter(em, credential, options);
+    if (!result.ok) return { result };
+    return { result, ridden: await ride<T>(em, rider, result.entry.actor.account.path) };
+  }
+  const riding = rider(CREDENTIAL_PATH);
+  const [row] = await directQuery<TTokenActorRow & { ridden: T }>(
+    em,
+    ridingSql(riding.sql),
+    [hashToken(credential.token), ...riding.params],
+    { prepared: true },
+  );
+  const result = await admitAndTouch(em, credential, fromToken(tokenResolution(row)), options);
+  if (!result.ok) return { result };
+  const { path } = result.entry.actor.account;
+  return {
+    result,
+    ridden: path === row!.account_path ? row!.ridden : await ride<T>(em, rider, path),
+  };
+}
+
+/** The token's account path, as a rider's statement reads it. */
+export const CREDENTIAL_PATH: TSqlFragment = {
+  sql: '(select account_path from credential)',
+  params: [],
+};
+
+/**
+ * The token check with a rider's statement (built for `CREDENTIAL_PATH`) in one: the
+ * check's row and `ridden`; its values the token's hash, then the rider's. Exported for
+ * the bench's floor server, which sends this very text through plain `pg`.
+ */
+export function ridingSql(riderSql: string): string {
+  let sql = RIDING.get(riderSql);
+  if (sql === undefined) {
+    sql = `with credential as materialized (${tokenActorSql('t.token_hash', '?')})
+     select credential.*, (${riderSql}) as ridden from credential`;
+    if (RIDING.size < 16) RIDING.set(riderSql, sql);
+  }
+  return sql;
+}
+/** Riding statements by their rider's text (a route has one or two): built once each. */
+const RIDING = new Map<string, string>();
+
+/** A rider on its own, for an admitted actor's account path. */
+async function ride<T>(em: EntityManager, rider: TRider, path: string): Promise<T> {
+  const riding = rider({ sql: '?::text', params: [path] });
+  const [row] = await directQuery<{ ridden: T }>(
+    em,
+    `select (${riding.sql}) as ridden`,
+    riding.params,
+    { prepared: true },
+  );
+  return row!.ridden;
 }
 
 /**

@@ -248,6 +248,18 @@ export function tokenActorSql(column: 't.id' | 't.token_hash', placeholder: stri
       where ${column} = ${placeholder} and t.expires_at > now()`;
 }
 
+/** A token check's row (`tokenActorSql`): the actor's, the view-as and the token's own. */
+export type TTokenActorRow = TCredentialRow & {
+  token_id: string;
+  token_session_version: number;
+  token_last_used_at: Date | null;
+};
+
+/** What a token's check resolves to: the actor with the token's bookkeeping, or why not. */
+export type TTokenResolution =
+  | (TResolvedActor & { tokenId: string; lastUsedAt: Date | null; expiresAt: Date })
+  | { denied: TResolveRefusal };
+
 /**
  * The actor behind an unexpired API token — found by the SHA-256 of its secret (a
  * request) or by its id (a socket opened with it, checked again) — its open view-as, and
@@ -257,22 +269,23 @@ export function tokenActorSql(column: 't.id' | 't.token_hash', placeholder: stri
 export async function resolveTokenActor(
   em: EntityManager,
   token: { hash: string } | { id: string },
-): Promise<
-  | (TResolvedActor & { tokenId: string; lastUsedAt: Date | null; expiresAt: Date })
-  | { denied: TResolveRefusal }
-> {
+): Promise<TTokenResolution> {
   const byId = 'id' in token;
   if (byId && !UUID.test(token.id)) return { denied: 'credential_invalid' };
-  const rows = await directQuery<
-    TCredentialRow & {
-      token_id: string;
-      token_session_version: number;
-      token_last_used_at: Date | null;
-    }
-  >(em, tokenActorSql(byId ? 't.id' : 't.token_hash', '?'), [byId ? token.id : token.hash], {
-    prepared: true,
-  });
-  const row = rows[0];
+  const rows = await directQuery<TTokenActorRow>(
+    em,
+    tokenActorSql(byId ? 't.id' : 't.token_hash', '?'),
+    [byId ? token.id : token.hash],
+    { prepared: true },
+  );
+  return tokenResolution(rows[0]);
+}
+
+/**
+ * A token check's row (none: no such unexpired token) judged as `resolveTokenActor`
+ * judges it — also for the door's check that carries a route's statement with it.
+ */
+export function tokenResolution(row: TTokenActorRow | undefined): TTokenResolution {
   if (!row) return { denied: 'credential_invalid' };
   const resolved = withExpiry(row, row.token_session_version);
   if ('denied' in resolved) return resolved;

@@ -40,9 +40,15 @@ export interface TSqlFragment {
 
 /**
  * `column` (SQL text naming a path) is within the subtree: `LIKE 'prefix%'`, which the
- * `text_pattern_ops` indexes on account paths and change-log scopes serve.
+ * `text_pattern_ops` indexes on account paths and change-log scopes serve. The ancestor's
+ * path may be SQL giving one (another row's path column, a subquery) with its
+ * parameters: then `starts_with`, the rule as it reads, for a row already found by key
+ * (the switch's authorization reads its caller's path in the same statement).
  */
-export function withinSql(column: string, ancestorPath: string): TSqlFragment {
+export function withinSql(column: string, ancestorPath: string | TSqlFragment): TSqlFragment {
+  if (typeof ancestorPath !== 'string') {
+    return { sql: `starts_with(${column}, ${ancestorPath.sql})`, params: ancestorPath.params };
+  }
   return { sql: `${column} like ?`, params: [withinPattern(ancestorPath)] };
 }
 

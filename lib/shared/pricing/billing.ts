@@ -1,3 +1,4 @@
+import Decimal from 'decimal.js';
 import { atCardPrecision, money, type TCardRounding, type TMoney } from './money';
 
 /** The billing structure of one rate row (money as decimal strings). */
@@ -42,4 +43,69 @@ export function exactCallPrice(terms: TRateTerms, seconds: number): TMoney {
 /** What a call costs as billed: the exact price rounded the card's way. */
 export function callPrice(terms: TRateTerms, seconds: number, card: TCardRounding): string {
   return atCardPrecision(exactCallPrice(terms, seconds), card);
+}
+
+/**
+ * The longest call, in whole seconds up to `cap`, whose billed price (`callPrice`: grace,
+ * initial increment, increments, connection fee, the card's rounding) is at most
+ * `available` — what one level of a chain can afford (issue 18, `POST /authorize`).
+ *
+ * Exact and without a search: the price only moves at billed lengths m + j·i, and a
+ * rounded price is ≤ A exactly when the unrounded one is at most (or below) a threshold
+ * T set by the rounding mode and A's last digit at the card's precision — so the largest
+ * billed length fits one integer division, in BigInt at the common scale of T, the fee
+ * and the rate. The price never falls as a call grows (rates and fees are ≥ 0), so every
+ * shorter call fits too; calls within the grace cost nothing and always fit when
+ * `available` ≥ 0. tests/unit/pricing.test.ts holds it to `callPrice` second by second.
+ */
+export function longestAffordableCall(
+  terms: TRateTerms,
+  card: TCardRounding,
+  available: string | TMoney,
+  cap: number,
+): number {
+  const funds = money(available);
+  if (funds.isNegative()) return 0;
+  const grace = Math.min(terms.graceSeconds, cap);
+  const { at, strict } = priceThreshold(funds, card);
+  const rate = money(terms.rate);
+  const fee = money(terms.connectionFee);
+  const places = Math.max(at.decimalPlaces(), rate.decimalPlaces(), fee.decimalPlaces());
+  const scaled = (value: TMoney) => BigInt(value.times(money(`1e${places}`)).toFixed(0));
+  // fee + rate · B / 60 ≤ T (or < T)  ⇔  rate · B ≤ 60 · (T − fee) (or <): integers.
+  const room = 60n * (scaled(at) - scaled(fee));
+  const fits = strict ? room > 0n : room >= 0n;
+  if (!fits) return grace;
+  const perSecond = scaled(rate);
+  if (perSecond === 0n) return cap;
+  const longestBilled = strict ? (room - 1n) / perSecond : room / perSecond;
+  const first = BigInt(terms.initialIncrement);
+  if (longestBilled < first) return grace;
+  const step = BigInt(terms.increment);
+  const billed = first + ((longestBilled - first) / step) * step;
+  return billed >= BigInt(cap) ? cap : Math.max(grace, Number(billed));
+}
+
+/**
+ * The largest unrounded price that rounds to at most `funds` at the card's precision:
+ * `at`, and whether the price must stay strictly below it. With F = funds cut to the
+ * card's decimals and u one unit there: up rounds anything above F past it (≤ F); down
+ * keeps everything below F + u (< F + u); half up rounds F + u/2 up (< F + u/2); half
+ * even rounds F + u/2 to F only when F's last digit is even.
+ */
+function priceThreshold(funds: TMoney, card: TCardRounding): { at: TMoney; strict: boolean } {
+  const floor = money(funds.toFixed(card.decimals, Decimal.ROUND_DOWN));
+  const unit = money(`1e-${card.decimals}`);
+  switch (card.rounding) {
+    case 'up':
+      return { at: floor, strict: false };
+    case 'down':
+      return { at: floor.plus(unit), strict: true };
+    case 'half_up':
+      return { at: floor.plus(unit.dividedBy(2)), strict: true };
+    case 'half_even': {
+      const even = floor.dividedBy(unit).modulo(2).isZero();
+      return { at: floor.plus(unit.dividedBy(2)), strict: !even };
+    }
+  }
 }

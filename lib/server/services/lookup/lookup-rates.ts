@@ -155,9 +155,7 @@ export function lookupStatement(
   callerPath: string,
   query: { accountId: string; cardId: string | null; number: string; at?: string | null },
 ): { sql: string; params: unknown[] } {
-  const leading = Array.from({ length: Math.min(query.number.length, 20) }, (_, index) =>
-    query.number.slice(0, index + 1),
-  );
+  const leading = leadingDigits(query.number);
   const inScope = withinSql('path', callerPath);
   return {
     sql: `with recursive target as (
@@ -188,40 +186,63 @@ export function lookupStatement(
       ...inScope.params,
       query.cardId,
       query.cardId,
-      ...(query.at ? [query.at, `{${leading.join(',')}}`, query.at] : [`{${leading.join(',')}}`]),
+      ...(query.at ? [query.at, leading, query.at] : [leading]),
     ],
   };
 }
 
-/** The longest prefix of each chain card in effect now: the live set, `rate`. */
+/** The longest prefix of each chain card in effect now (the live set) or at `at`. */
 const MATCHES_NOW = `
        select m.* from (select distinct id from chain) chained
-        cross join lateral (
-          select card_id, prefix, destination, rate::text as rate,
-                 connection_fee::text as connection_fee, initial_increment, increment,
-                 grace_seconds, blocked
-            from rate
-           where card_id = chained.id and prefix = any(?::text[])
-             and (effective_from is null or effective_from <= now())
-           order by length(prefix) desc, effective_from desc nulls last
-           limit 1) m`;
-
-/**
- * The same at an instant (\`at\`): each card's revision live then (the latest not
- * cancelled whose date has come), its rows from history, in effect at that instant.
- */
+        ${longestPrefixJoin('chained.id', { at: false, join: 'cross join lateral' })}`;
 const MATCHES_AT = `
        select m.* from (select distinct id from chain) chained
-        cross join lateral (
-          select max(number) as n from rate_revision
-           where card_id = chained.id and cancelled_at is null and live_at <= ?::timestamptz) v
-        cross join lateral (
-          select card_id, prefix, destination, rate::text as rate,
+        ${longestPrefixJoin('chained.id', { at: true, join: 'cross join lateral' })}`;
+
+/**
+ * The longest prefix of the card `cardColumn` names, as a lateral join giving `m`
+ * (card_id, prefix, destination, rate, connection_fee, initial_increment, increment,
+ * grace_seconds, blocked): one indexed probe, `prefix = any(<leading digits>)`. Now: the
+ * live set, `rate`, rows in effect now; its parameter the leading digits (text[]). At
+ * an instant: the card's revision live then (the latest not cancelled whose date has
+ * come), its rows from history, in effect at that instant; its parameters the instant,
+ * the leading digits, the instant. `left join lateral` keeps a row without a match (m's
+ * columns null). Shared by the price trace and the switch's authorization (issue 18).
+ */
+export function longestPrefixJoin(
+  cardColumn: string,
+  options: { at: boolean; join: 'cross join lateral' | 'left join lateral' },
+): string {
+  const on = options.join === 'left join lateral' ? ' on true' : '';
+  const columns = `card_id, prefix, destination, rate::text as rate,
                  connection_fee::text as connection_fee, initial_increment, increment,
-                 grace_seconds, blocked
+                 grace_seconds, blocked`;
+  if (!options.at) {
+    return `${options.join} (
+          select ${columns}
+            from rate
+           where card_id = ${cardColumn} and prefix = any(?::text[])
+             and (effective_from is null or effective_from <= now())
+           order by length(prefix) desc, effective_from desc nulls last
+           limit 1) m${on}`;
+  }
+  return `${options.join} (
+          select max(number) as n from rate_revision
+           where card_id = ${cardColumn} and cancelled_at is null and live_at <= ?::timestamptz) v${on}
+        ${options.join} (
+          select ${columns}
             from rate_history
-           where card_id = chained.id and prefix = any(?::text[])
+           where card_id = ${cardColumn} and prefix = any(?::text[])
              and from_rev <= v.n and (to_rev is null or to_rev > v.n)
              and (effective_from is null or effective_from <= ?::timestamptz)
            order by length(prefix) desc, effective_from desc nulls last
-           limit 1) m`;
+           limit 1) m${on}`;
+}
+
+/** A dialled number's leading digits (up to 20, the longest prefix a rate may have), as text[]. */
+export function leadingDigits(number: string): string {
+  const leading = Array.from({ length: Math.min(number.length, 20) }, (_, index) =>
+    number.slice(0, index + 1),
+  );
+  return `{${leading.join(',')}}`;
+}

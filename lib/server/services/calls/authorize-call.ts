@@ -1,0 +1,226 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { isWithin, withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
+import { directQuery } from '@/lib/server/db/direct-query';
+import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
+import { longestAffordableCall } from '@/lib/shared/pricing/billing';
+import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
+import type {
+  TAuthorization,
+  TAuthorizeReason,
+  TAuthorizeRequest,
+} from '@/lib/shared/schemas/authorize';
+import type { TAccountKind } from '@/lib/server/entities';
+import { leadingDigits, longestPrefixJoin } from '@/lib/server/services/lookup/lookup-rates';
+
+/**
+ * The longest call `POST /authorize` allows: four hours. A switch re-asks for a longer
+ * call (the credit it was allowed against may be spent by then), and no level's credit
+ * is reserved for a call in progress: two calls at once are each allowed the whole of it.
+ */
+export const MAX_CALL_SECONDS = 4 * 60 * 60;
+
+/** One level of the customer's chain as the decision statement gives it, customer first. */
+export interface TAuthorizeLevel {
+  id: string;
+  kind: TAccountKind;
+  path: string;
+  status: 'active' | 'suspended';
+  credit_blocked: boolean;
+  credit_limit: string | null;
+  balance: string;
+  currency: string;
+  /** The card this level pays by (see `authorizeStatement`), or null. */
+  card_id: string | null;
+  decimals: number | null;
+  rounding: TRoundingMode | null;
+  /** Its longest prefix for the number, or null (no card, no route). */
+  prefix: string | null;
+  rate: string | null;
+  connection_fee: string | null;
+  initial_increment: number | null;
+  increment: number | null;
+  grace_seconds: number | null;
+  blocked: boolean | null;
+}
+
+/**
+ * `POST /authorize` (issue 18): whether a customer's call to a number may go, and for how
+ * long — the switch's question, in the call path. One prepared statement reads every
+ * level of the chain (customer, each reseller above, the carrier) with the card it pays
+ * by and that card's longest prefix; the rest is arithmetic here. The customer must be
+ * the caller's account or below it (else 404, as everywhere); the grant alone opens it.
+ */
+export async function authorizeCall(
+  em: EntityManager,
+  actor: TActor,
+  input: TAuthorizeRequest,
+  /** What the statement gave when it rode with the credential's check (`apiRidingRoute`). */
+  ridden?: TAuthorizeLevel[] | null,
+): Promise<TAuthorization> {
+  assertCan(actor, 'calls:authorize');
+  let levels = ridden;
+  if (levels === undefined) {
+    const statement = authorizeStatement(actor.account.path, input);
+    const [row] = await directQuery<{ levels: TAuthorizeLevel[] | null }>(
+      em,
+      `select (${statement.sql}) as levels`,
+      statement.params,
+      { prepared: true },
+    );
+    levels = row!.levels;
+  }
+  if (!levels?.length) throw notFound('account');
+  if (levels[0]!.kind !== 'customer') throw invalidInput({ accountId: 'is not a customer' });
+  return decide(actor, levels);
+}
+
+/**
+ * In this order: the first reason any level gives is the answer's, named at the level it
+ * comes from. An account's block reaches everything below it, and a derived card has its
+ * parent's routes, so those are looked for from the top down; a chain of cards breaks
+ * where it ends, so a missing card from the customer up.
+ */
+const LEVEL_CHECKS: [TAuthorizeReason, 'down' | 'up', (level: TAuthorizeLevel) => boolean][] = [
+  ['account_suspended', 'down', (level) => level.status === 'suspended'],
+  ['credit_blocked', 'down', (level) => level.credit_blocked],
+  ['no_card', 'up', (level) => level.card_id === null],
+  ['blocked_prefix', 'down', (level) => level.prefix !== null && level.blocked === true],
+  ['no_route', 'down', (level) => level.prefix === null],
+];
+
+/** What a refusal above the caller's account may say: a card's trouble is `no_route`. */
+const ABOVE_REASON: Record<TAuthorizeReason, TAuthorizeReason> = {
+  account_suspended: 'account_suspended',
+  credit_blocked: 'credit_blocked',
+  no_card: 'no_route',
+  blocked_prefix: 'no_route',
+  no_route: 'no_route',
+  insufficient_credit: 'insufficient_credit',
+};
+
+/**
+ * The decision over the chain's levels (customer first), the checks in `LEVEL_CHECKS`'s
+ * order; a refusal above the caller's own account says only that (`isWithin`, the one
+ * subtree rule). `maxSeconds` is the tightest level's: at each level with a
+ * credit limit, the longest call its card bills at most its available credit (balance +
+ * limit) for; a level without a limit has no credit control and no bound (the ledger's
+ * rule: `toBalanceDto`, `postEntry`).
+ */
+export function decide(actor: TActor, levels: readonly TAuthorizeLevel[]): TAuthorization {
+  const customer = levels[0]!;
+  const open = customer.prefix !== null && customer.blocked === false;
+  const base = {
+    rate: open ? money(customer.rate!).toFixed(customer.decimals!) : null,
+    currency: customer.currency,
+  };
+  const refuse = (reason: TAuthorizeReason, index: number): TAuthorization => {
+    const level = levels[index]!;
+    const within = isWithin(actor.account.path, level.path);
+    return {
+      allowed: false,
+      reason: within ? reason : ABOVE_REASON[reason],
+      refusedBy: within ? { level: index, accountId: level.id } : 'above',
+      maxSeconds: 0,
+      ...base,
+    };
+  };
+  for (const [reason, direction, fails] of LEVEL_CHECKS) {
+    const found = direction === 'up' ? levels.findIndex(fails) : levels.findLastIndex(fails);
+    if (found >= 0) return refuse(reason, found);
+  }
+  let maxSeconds = MAX_CALL_SECONDS;
+  let tightest = -1;
+  for (let index = levels.length - 1; index >= 0; index--) {
+    const level = levels[index]!;
+    if (level.credit_limit === null) continue;
+    const seconds = longestAffordableCall(
+      {
+        rate: level.rate!,
+        connectionFee: level.connection_fee!,
+        initialIncrement: level.initial_increment!,
+        increment: level.increment!,
+        graceSeconds: level.grace_seconds!,
+      },
+      { decimals: level.decimals!, rounding: level.rounding! },
+      money(level.balance).plus(level.credit_limit),
+      maxSeconds,
+    );
+    if (seconds < maxSeconds) [maxSeconds, tightest] = [seconds, index];
+  }
+  if (maxSeconds === 0) return refuse('insufficient_credit', tightest);
+  return { allowed: true, maxSeconds, ...base };
+}
+
+/**
+ * The decision's one statement (issue 18: the API within 3× of it; the bench times this
+ * very text straight on the database), giving one JSON value: the customer in the
+ * caller's scope, every account on its path, the card each pays by, and that card's
+ * longest prefix for the number (now, or at `at` from the revisions live then) — one
+ * element per level, the customer first; null when the customer is not in scope. The
+ * caller's path may be SQL (`withinSql`), so the statement can ride in the credential
+ * check's round trip (`enterRiding`).
+ *
+ * The card a level pays by, on the chain from the customer's assigned card up its parent
+ * links (owners only ever rise: a card is derived from one its owner owns or holds):
+ * - the customer: its assigned card (owned by its parent);
+ * - a reseller: the first card up the chain its parent owns — the card the parent
+ *   assigned to it, from which its own (and so the customer's) derive;
+ * - the carrier: the chain's root when it is a provider card the carrier owns (its
+ *   upstream cost). A chain that ends in one of a reseller's own cards, or in a carrier's
+ *   customer card, leaves the levels above without a card: nothing says what they pay.
+ */
+export function authorizeStatement(
+  callerPath: string | TSqlFragment,
+  input: { accountId: string; number: string; at?: string | null },
+): { sql: string; params: unknown[] } {
+  const inScope = withinSql('path', callerPath);
+  const at = input.at ? new Date(input.at).toISOString() : null;
+  const leading = leadingDigits(input.number);
+  // The same few texts every time: built once, so each request hands the driver the very
+  // string it has seen (its prepared statement is found by it).
+  const key = `${at !== null}|${inScope.sql}`;
+  let sql = STATEMENTS.get(key);
+  if (sql === undefined) {
+    sql = decisionSql(inScope.sql, at !== null);
+    if (STATEMENTS.size < 16) STATEMENTS.set(key, sql);
+  }
+  return {
+    sql,
+    params: [input.accountId, ...inScope.params, ...(at ? [at, leading, at] : [leading])],
+  };
+}
+
+const STATEMENTS = new Map<string, string>();
+
+function decisionSql(inScope: string, at: boolean): string {
+  return `with recursive target as (
+       select id, path from account where id = ? and ${inScope}),
+     chain as (
+       select c.id, c.parent_id, c.owner_id, c.kind, 0 as depth
+         from card_assignment ca join card c on c.id = ca.card_id
+        where ca.account_id = (select id from target) and ca.exclusive
+       union all
+       select c.id, c.parent_id, c.owner_id, c.kind, chain.depth + 1
+         from card c join chain on c.id = chain.parent_id),
+     levels as materialized (
+       select a.id, a.kind, a.path, a.depth, a.status, a.credit_blocked,
+              a.credit_limit::text as credit_limit, a.balance::text as balance, a.currency,
+              (select chain.id from chain
+                where case when a.id = (select id from target) then chain.depth = 0
+                           when a.parent_id is null then chain.parent_id is null
+                                and chain.depth > 0 and chain.owner_id = a.id
+                                and chain.kind = 'provider'
+                           else chain.owner_id = a.parent_id end
+                order by chain.depth limit 1) as card_id
+         from account a
+        where a.id = any(string_to_array(rtrim((select path from target), '/'), '/')::uuid[]))
+     select json_agg(decided order by decided.depth desc) from (
+       select l.id, l.kind, l.path, l.depth, l.status, l.credit_blocked, l.credit_limit,
+              l.balance, l.currency, l.card_id, c.decimals, c.rounding, m.prefix, m.rate,
+              m.connection_fee, m.initial_increment, m.increment, m.grace_seconds, m.blocked
+         from levels l
+         left join card c on c.id = l.card_id
+         ${longestPrefixJoin('l.card_id', { at, join: 'left join lateral' })}) decided`;
+}

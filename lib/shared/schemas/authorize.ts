@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { ZId } from './common';
+import { ZDialledNumber } from './rates';
+
+/**
+ * `POST /authorize` (issue 18): may this customer's call to `number` go, and for how
+ * long? `at` prices it with the card revisions live at that instant (absent: now);
+ * status and credit are always as they are now.
+ */
+export const ZAuthorizeRequest = z.strictObject({
+  accountId: ZId,
+  number: ZDialledNumber,
+  at: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
+});
+export type TAuthorizeRequest = z.infer<typeof ZAuthorizeRequest>;
+
+/**
+ * Why a call may not go, in the order they are looked for (the first found is given):
+ * a level of the chain suspended or blocked for credit (effective: anything above the
+ * customer blocks it too), a level without a card to price it, its longest prefix
+ * blocked or missing, or its credit too small for even the shortest billed call.
+ */
+export const AUTHORIZE_REASONS = [
+  'account_suspended',
+  'credit_blocked',
+  'no_card',
+  'blocked_prefix',
+  'no_route',
+  'insufficient_credit',
+] as const;
+export type TAuthorizeReason = (typeof AUTHORIZE_REASONS)[number];
+
+/**
+ * The answer. `maxSeconds`: the longest call every level can pay for (0 when refused;
+ * at most `MAX_CALL_SECONDS`). `rate` (per minute, the customer's card's precision) and
+ * `currency` are the customer's own; `rate` is null when its card has no open route.
+ * `refusedBy` names the level that refuses — `level` counted up from the customer (0),
+ * with its account — or is `"above"` when that level is above the caller's own account:
+ * a reseller's token learns that something above it refuses, never what its parent's or
+ * the carrier's cards or accounts hold (a card's missing, blocked or absent route above
+ * reads `no_route`).
+ */
+export const ZAuthorization = z.object({
+  allowed: z.boolean(),
+  reason: z.enum(AUTHORIZE_REASONS).optional(),
+  refusedBy: z
+    .union([
+      z.object({ level: z.number().int().min(0), accountId: z.string() }),
+      z.literal('above'),
+    ])
+    .optional(),
+  maxSeconds: z.number().int().min(0),
+  rate: z.string().nullable(),
+  currency: z.string(),
+});
+export type TAuthorization = z.infer<typeof ZAuthorization>;
