@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { billedSeconds, callPrice, type TRateTerms } from '@/lib/shared/pricing/billing';
-import { deriveTerms, marginCheck, ruleFor } from '@/lib/shared/pricing/markup';
+import {
+  billedSeconds,
+  callPrice,
+  exactCallPrice,
+  type TRateTerms,
+} from '@/lib/shared/pricing/billing';
+import {
+  compact,
+  COMPACTIONS,
+  deriveTerms,
+  marginCheck,
+  ruleFor,
+  type TCompaction,
+} from '@/lib/shared/pricing/markup';
 import {
   atCardPrecision,
   money,
@@ -332,4 +344,84 @@ describe('sell cards as carriers build them (issue 16 §3)', () => {
       '0.0222',
     ]);
   });
+});
+
+describe('several parents compacted (issue 16 §3)', () => {
+  /** Candidates for one prefix: 2-4 parents billing one structure, some blocked. */
+  const candidatesOf = fc
+    .record({
+      rates: fc.array(
+        fc.record({ units: fc.integer({ min: 1, max: 600 }), blocked: fc.boolean() }),
+        { minLength: 2, maxLength: 4 },
+      ),
+      feeUnits: fc.integer({ min: 0, max: 50 }),
+      initialIncrement: fc.constantFrom(1, 6, 30, 60),
+      increment: fc.constantFrom(1, 6, 60),
+      graceSeconds: fc.integer({ min: 0, max: 10 }),
+    })
+    .map(({ rates, feeUnits, ...structure }) =>
+      rates.map(({ units, blocked }, position) => ({
+        position,
+        blocked,
+        terms: terms(money(String(units)).dividedBy(10_000).toFixed(4), {
+          ...structure,
+          connectionFee: money(String(feeUnits)).dividedBy(10_000).toFixed(4),
+        }),
+      })),
+    );
+  /** Every call of 1-3600 s priced at each candidate (the oracle's table). */
+  const pricesOf = (candidate: { terms: TRateTerms }) =>
+    Array.from({ length: 3600 }, (_, index) => money(callPrice(candidate.terms, index + 1, card4)));
+
+  it('lowest, highest, first and average agree with a scan of every call of 1-3600 s', () => {
+    fc.assert(
+      fc.property(
+        candidatesOf,
+        fc.constantFrom(...COMPACTIONS),
+        (candidates, compaction: TCompaction) => {
+          const result = compact(candidates, compaction)!;
+          const open = candidates.filter((row) => !row.blocked);
+          if (!open.length) {
+            // Every parent blocks it: the first stands, blocked.
+            expect(result.priced).toMatchObject({ position: 0, blocked: true });
+            return;
+          }
+          const prices = new Map(open.map((row) => [row.position, pricesOf(row)]));
+          // The first open candidate whose every call is at most (or at least) every other's.
+          const extreme = (sign: 1 | -1) =>
+            open.find((row) =>
+              open.every((other) =>
+                prices
+                  .get(row.position)!
+                  .every(
+                    (price, index) =>
+                      price.comparedTo(prices.get(other.position)![index]!) * sign <= 0,
+                  ),
+              ),
+            )!;
+          const expected =
+            compaction === 'first' ? open[0]! : compaction === 'lowest' ? extreme(1) : extreme(-1);
+          expect(result.priced.position).toBe(expected.position);
+          expect(result.priced.blocked).toBe(false);
+          if (compaction === 'average') {
+            // The mean's exact price lies between the cheapest and the dearest call.
+            const mean = {
+              ...result.priced.terms,
+              rate: result.base.rate.toFixed(),
+              connectionFee: result.base.connectionFee.toFixed(),
+            };
+            for (const seconds of [1, 7, 59, 61, 600, 3599]) {
+              const at = exactCallPrice(mean, seconds);
+              const all = open.map((row) => exactCallPrice(row.terms, seconds));
+              expect(all.some((price) => price.lessThanOrEqualTo(at))).toBe(true);
+              expect(all.some((price) => price.greaterThanOrEqualTo(at))).toBe(true);
+            }
+          } else {
+            expect(result.base.rate.equals(money(result.priced.terms.rate))).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import type { TMarkupRule } from '@/lib/shared/pricing/markup';
+import { COMPACTIONS, type TMarkupRule } from '@/lib/shared/pricing/markup';
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type EntitySchema, type InferEntity } from '@mikro-orm/core';
 import { ROUNDING_MODES } from '@/lib/shared/pricing/money';
@@ -61,6 +61,16 @@ export const Card = defineEntity({
      * under it, the longest covering rule winning over the card-wide markup.
      */
     rules: p.json<TMarkupRule[]>().nullable(),
+    /**
+     * Derived cards following several parents (listed in `card_parent`, priority order):
+     * how their rows for one prefix become one. Null with a single parent.
+     */
+    compaction: p.enum([...COMPACTIONS]).nullable(),
+    /**
+     * The parents after `parent`, priority order: what `card_parent` holds (its foreign
+     * keys and the followers' traversal), kept here so a card reads without a join.
+     */
+    moreParents: p.json<string[]>().nullable(),
     /** Kept by the rate writers, so a card reads without counting 100k rows. */
     rateCount: p.integer().default(0),
     /** Rows flagged by the margin check (derived cards). */
@@ -107,6 +117,8 @@ export const Rate = defineEntity({
     overridden: p.boolean().default(false),
     /** Derived cards: a sample call costs more to buy than it sells for. */
     losing: p.boolean().default(false),
+    /** Derived cards: the parent card whose row priced this one (the trace follows it). */
+    pricedBy: p.uuid().nullable(),
   },
 });
 

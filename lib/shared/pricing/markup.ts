@@ -8,6 +8,61 @@ export interface TBillingStructure {
   graceSeconds?: number | null;
 }
 
+/**
+ * How a card following several parents makes one row of their rows for a prefix
+ * (issue 16 §3): the least cost, the dearest, the mean, or the first in priority order.
+ */
+export const COMPACTIONS = ['lowest', 'highest', 'average', 'first'] as const;
+export type TCompaction = (typeof COMPACTIONS)[number];
+
+/** One parent's row for a prefix (its longest match), as a compaction sees it. */
+export interface TCandidate<T extends TRateTerms = TRateTerms> {
+  /** The parent's position in the card's list (0 first). */
+  position: number;
+  terms: T;
+  blocked: boolean;
+}
+
+/**
+ * The parents' rows for one prefix compacted (the SQL in rate-sets.ts is its twin):
+ * `priced` is the row the derived row is checked against and names as its pricing
+ * parent — the cheapest (`lowest`), the dearest (`highest`, and `average`, whose mean
+ * must not lose on a route through the dearest either), or the first in priority order
+ * (`first`); ties go to priority. Blocked rows take part only when every parent blocks
+ * the prefix (the first of them then stands, blocked). `base` is what the markup
+ * applies to: the priced row's rate and fee, or for `average` the mean of the open rows'.
+ */
+export function compact<T extends TRateTerms>(
+  candidates: readonly TCandidate<T>[],
+  compaction: TCompaction,
+): { priced: TCandidate<T>; base: { rate: TMoney; connectionFee: TMoney } } | undefined {
+  const open = candidates.filter((row) => !row.blocked);
+  const pool = (open.length ? open : candidates).slice().sort((a, b) => a.position - b.position);
+  if (!pool.length) return undefined;
+  const byRate = (sign: 1 | -1) =>
+    pool.reduce((best, row) =>
+      money(row.terms.rate).comparedTo(money(best.terms.rate)) * sign < 0 ? row : best,
+    );
+  const priced =
+    !open.length || compaction === 'first'
+      ? pool[0]!
+      : compaction === 'lowest'
+        ? byRate(1)
+        : byRate(-1);
+  const base =
+    compaction === 'average' && open.length
+      ? {
+          rate: open
+            .reduce((sum, row) => sum.plus(money(row.terms.rate)), money('0'))
+            .dividedBy(open.length),
+          connectionFee: open
+            .reduce((sum, row) => sum.plus(money(row.terms.connectionFee)), money('0'))
+            .dividedBy(open.length),
+        }
+      : { rate: money(priced.terms.rate), connectionFee: money(priced.terms.connectionFee) };
+  return { priced, base };
+}
+
 /** How a markup rule prices the rows under its prefix. */
 export const RULE_MODES = ['percent', 'fixed', 'absolute'] as const;
 export type TRuleMode = (typeof RULE_MODES)[number];

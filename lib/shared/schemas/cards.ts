@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RULE_MODES } from '@/lib/shared/pricing/markup';
+import { COMPACTIONS, RULE_MODES } from '@/lib/shared/pricing/markup';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
 import { ZCurrency, ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 import { ZPrefix, ZPrice } from './rates';
@@ -84,6 +84,8 @@ export const ZCardCreate = z.strictObject({
 });
 export type TCardCreate = z.infer<typeof ZCardCreate>;
 
+export const ZCompaction = z.enum(COMPACTIONS, `must be one of ${COMPACTIONS.join(', ')}`);
+
 /** `POST /cards/{id}/derive`: a customer card of the caller's account following `{id}`. */
 export const ZCardDerive = z.strictObject({
   name: ZCardName,
@@ -98,6 +100,16 @@ export const ZCardDerive = z.strictObject({
   /** Percent and fixed markup apply to the connection fee too (fixed once per call). */
   markupFee: z.boolean('must be true or false').optional(),
   rules: ZMarkupRules.optional(),
+  /**
+   * More provider cards after `{id}`, in priority order (issue 16 §3): the card follows
+   * them all, one row per prefix chosen by `compaction`. Same currency as `{id}`.
+   */
+  moreParents: z
+    .array(ZId)
+    .max(9, 'at most 9 more parents')
+    .refine((ids) => new Set(ids).size === ids.length, 'names a card twice')
+    .optional(),
+  compaction: ZCompaction.optional(),
 });
 export type TCardDerive = z.infer<typeof ZCardDerive>;
 
@@ -150,6 +162,10 @@ export const ZCardOwnerDto = ZEntityMeta.extend({
   rounding: ZRounding,
   ownerId: z.string(),
   parentId: z.string().nullable(),
+  /** Every parent, priority order (`parentId` first); empty on a card that is not derived. */
+  parentIds: z.array(z.string()),
+  /** How several parents' rows for a prefix become one (null with one parent). */
+  compaction: ZCompaction.nullable(),
   markup: z
     .object({
       percent: z.string().nullable(),
@@ -374,6 +390,8 @@ const ZMarginSample = z.object({
 export const ZMarginRow = z.object({
   prefix: z.string(),
   destination: z.string(),
+  /** The parent card whose row priced this one (`buy`): with several parents, per row. */
+  pricedBy: z.object({ cardId: z.string(), cardName: z.string() }),
   effectiveFrom: z.string().nullable(),
   buy: ZRateTerms,
   sell: ZRateTerms,

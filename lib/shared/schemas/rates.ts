@@ -150,6 +150,11 @@ export const ZLookupLevel = z.object({
   amount: z.string().nullable(),
   /** This level's amount minus the level above it (what this step earns); null at the top. */
   margin: z.string().nullable(),
+  /**
+   * A card following several parents: the parent whose row priced this one (the level
+   * above), as the owner sees it; null on a card with one parent or none, and to an assignee.
+   */
+  pricedBy: z.object({ cardId: z.string(), cardName: z.string() }).nullable(),
 });
 export type TLookupLevel = z.infer<typeof ZLookupLevel>;
 

@@ -24,6 +24,8 @@ export function toCardOwnerDto(card: TCard): TCardOwnerDto {
     rounding: card.rounding,
     ownerId: card.owner.id,
     parentId,
+    parentIds: parentId ? [parentId, ...(card.moreParents ?? [])] : [],
+    compaction: parentId && card.moreParents?.length ? (card.compaction ?? 'first') : null,
     markup: parentId
       ? {
           percent: plain(card.markupPercent),

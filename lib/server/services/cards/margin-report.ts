@@ -22,6 +22,7 @@ interface TRow {
   buy_initial_increment: number;
   buy_increment: number;
   buy_grace_seconds: number;
+  priced_by: string;
 }
 
 /**
@@ -46,22 +47,33 @@ export async function marginReport(
   if (query.cursor !== undefined && !/^\d{1,20}$/.test(query.cursor)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
-  const parent = await em.findOneOrFail(Card, { id: card.parent.id });
+  const parents = await em.find(Card, {
+    id: { $in: [card.parent.id, ...(card.moreParents ?? [])] },
+  });
+  // Each row against the parent row that priced it (several parents: `priced_by`), its
+  // longest prefix in effect by the row's effective time — the row the check compared.
   const rows = await em.execute<TRow[]>(
     `select s.prefix, s.destination, s.effective_from, s.rate, s.connection_fee,
             s.initial_increment, s.increment, s.grace_seconds,
             b.rate as buy_rate, b.connection_fee as buy_fee,
             b.initial_increment as buy_initial_increment, b.increment as buy_increment,
-            b.grace_seconds as buy_grace_seconds
+            b.grace_seconds as buy_grace_seconds, b.card_id as priced_by
        from rate s
-       join rate b on b.card_id = ? and b.prefix = s.prefix
-                  and b.effective_from is not distinct from s.effective_from
+       cross join lateral (
+         select * from rate b
+          where b.card_id = coalesce(s.priced_by, ?::uuid)
+            and b.prefix = any(array(select left(s.prefix, n) from generate_series(1, length(s.prefix)) n))
+            and coalesce(b.effective_from, '-infinity'::timestamptz)
+                <= coalesce(s.effective_from, '-infinity'::timestamptz)
+          order by length(b.prefix) desc, b.effective_from desc nulls last
+          limit 1) b
       where s.card_id = ? and s.losing and s.prefix > ?
       order by s.prefix, s.effective_from nulls first
       limit ?`,
     [card.parent.id, card.id, query.cursor ?? '', query.limit + 1],
   );
   const items = rows.slice(0, query.limit).map((row): TMarginRow => {
+    const parent = parents.find((one) => one.id === row.priced_by)!;
     const at = (value: string, decimals: number) => money(value).toFixed(decimals);
     // The card may bill its own structure (issue 16 §3): each level's row as it bills.
     const buy = {
@@ -85,6 +97,7 @@ export async function marginReport(
     return {
       prefix: row.prefix,
       destination: row.destination,
+      pricedBy: { cardId: parent.id, cardName: parent.name },
       effectiveFrom: row.effective_from ? new Date(row.effective_from).toISOString() : null,
       buy,
       sell,

@@ -62,7 +62,11 @@ export async function updateCard(
       }
     }
     if (patch.overrides && card.parent) {
-      await assertOverridesOnParent(tx, card.parent.id, patch.overrides);
+      await assertOverridesOnParent(
+        tx,
+        [card.parent.id, ...(card.moreParents ?? [])],
+        patch.overrides,
+      );
     }
 
     if (patch.name !== undefined) card.name = patch.name;

@@ -7,7 +7,7 @@ import type { Knex } from '@mikro-orm/knex';
 import { Card, type TCard } from '@/lib/server/entities';
 import { isPostgresServer } from '@/lib/server/db/direct-query';
 import type { TChange } from '@/lib/server/live/change-log';
-import { marginSlack } from '@/lib/shared/pricing/markup';
+import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing/markup';
 import type { TCardRounding } from '@/lib/shared/pricing/money';
 import { billedSecondsSql, roundSql } from './pricing-sql';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
@@ -179,26 +179,42 @@ function transactionOf(tx: EntityManager): Knex.Transaction {
 export async function rederive(
   tx: EntityManager,
   cardId: string,
-  options: { from?: 'rate' | 'rev_set'; plan?: TRevisionPlan } = {},
+  options: { from?: 'rate' | 'rev_set'; plan?: TRevisionPlan; fresh?: readonly string[] } = {},
 ): Promise<{ newlyLosing: number; newlyLosingPrefixes: string[]; revision: TRecordedRevision }> {
   const child = await tx.findOneOrFail(Card, { id: cardId }, { populate: ['parent'] });
-  const parent = child.parent as unknown as TCard;
+  const parents = await parentsOf(tx, child);
+  const multi = parents.length > 1;
   const previous = await tx.execute<{ keys: string | null }[]>(
     `select json_agg(prefix || '@' || coalesce(effective_from::text, ''))::text as keys
        from rate_history where card_id = ? and to_rev is null and losing`,
     [cardId],
   );
+  if (multi) await compactParents(tx, parents, child.compaction ?? 'first', options);
   await prepareRevSet(tx, cardId);
   // Each lateral step is computed once per row (`offset 0` keeps the planner from
   // inlining it into every use: a rounding expression repeats its argument).
   // `losing` is marginCheck (lib/shared/pricing/markup.ts) in SQL: a sell rate below the
   // buy rate loses outright; otherwise the call lengths of one period decide (one
   // structure: `sameLosingSql`; the card's own against the parent's: `mixedLosingSql`).
-  const slack = marginSlack(parent, child).toFixed();
-  // Half-even rounding repeats over two minutes, not one (marginCheck).
-  const periods = parent.rounding === 'half_even' || child.rounding === 'half_even' ? 2 : 1;
+  // With several parents, against the row that priced it, at that parent's precision.
   const own = ownStructureSql(child);
   const mixed = own.initial !== null || own.increment !== null || own.grace !== null;
+  const losingAgainst = (parent: TCard) => {
+    const slack = marginSlack(parent, child).toFixed();
+    // Half-even rounding repeats over two minutes, not one (marginCheck).
+    const periods = parent.rounding === 'half_even' || child.rounding === 'half_even' ? 2 : 1;
+    return mixed
+      ? mixedLosingSql(slack, periods, parent, child)
+      : sameLosingSql(slack, periods, parent, child);
+  };
+  const losing = multi
+    ? `case p.card_id ${parents
+        .map((parent) => `when '${uuidLiteral(parent.id)}'::uuid then ${losingAgainst(parent)}`)
+        .join(' ')} end`
+    : losingAgainst(parents[0]!);
+  // What the markup applies to: the pricing row's rate and fee, or several parents' mean.
+  const baseRate = multi ? 'p.base_rate' : 'p.rate';
+  const baseFee = multi ? 'p.base_fee' : 'p.connection_fee';
   const markupPercent = child.markupPercent ?? '0';
   const markupFixed = child.markupFixed ?? '0';
   // Rules by prefix: a small table once, not the JSON unpacked again for every row.
@@ -213,11 +229,11 @@ export async function rederive(
   }
   await tx.execute(
     `insert into rev_set (card_id, prefix, destination, rate, connection_fee, initial_increment,
-                       increment, grace_seconds, effective_from, blocked, overridden, losing)
+                       increment, grace_seconds, effective_from, blocked, overridden, losing, priced_by)
      select ?, p.prefix, p.destination, s.rate, s.fee, t.initial_increment, t.increment,
             t.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
-            not p.blocked and (s.rate < p.rate or ${mixed ? mixedLosingSql(slack, periods, parent, child) : sameLosingSql(slack, periods, parent, child)})
-       from ${options.from ?? 'rate'} p
+            not p.blocked and (s.rate < p.rate or ${losing}), p.card_id
+       from ${multi ? 'pg_temp.derive_parent' : (options.from ?? 'rate')} p
        left join json_to_recordset(?::json) as o(prefix text, rate numeric) on o.prefix = p.prefix
       ${
         rules
@@ -230,12 +246,12 @@ export async function rederive(
       cross join lateral (
         select coalesce(o.rate, ${
           rules
-            ? `case ru.mode when 'percent' then p.rate * (1 + ru.value / 100)
-                            when 'fixed' then p.rate + ru.value
+            ? `case ru.mode when 'percent' then ${baseRate} * (1 + ru.value / 100)
+                            when 'fixed' then ${baseRate} + ru.value
                             when 'absolute' then ru.value end, `
             : ''
-        }p.rate * (1 + ?::numeric / 100) + ?::numeric) as marked,
-               ${child.markupFee ? 'p.connection_fee * (1 + ?::numeric / 100) + ?::numeric' : 'p.connection_fee'} as fee
+        }${baseRate} * (1 + ?::numeric / 100) + ?::numeric) as marked,
+               ${child.markupFee ? `${baseFee} * (1 + ?::numeric / 100) + ?::numeric` : baseFee} as fee
         offset 0) m
       cross join lateral (
         select ${roundSql('m.marked', child)} as rate, ${roundSql('m.fee', child)} as fee
@@ -249,14 +265,14 @@ export async function rederive(
         select ${billedSecondsSql('(p.grace_seconds + 1)', 'p.initial_increment', 'p.increment')} as first,
                ${billedSecondsSql('(t.grace_seconds + 1)', 't.initial_increment', 't.increment')} as sell_first
         offset 0) g
-      where p.card_id = ?`,
+      where ${multi ? 'true' : 'p.card_id = ?'}`,
     [
       cardId,
       JSON.stringify(child.overrides ?? []),
       markupPercent,
       markupFixed,
       ...(child.markupFee ? [markupPercent, markupFixed] : []),
-      parent.id,
+      ...(multi ? [] : [parents[0]!.id]),
     ],
   );
   const fresh = await tx.execute<{ count: string; prefixes: string[] | null }[]>(
@@ -273,6 +289,105 @@ export async function rederive(
     newlyLosingPrefixes: fresh[0]?.prefixes ?? [],
     revision,
   };
+}
+
+/** A derived card's parents in priority order (`card_parent`; the one `parent` before it). */
+export async function parentsOf(tx: EntityManager, child: TCard): Promise<TCard[]> {
+  const rows = await tx.execute<{ parent_id: string }[]>(
+    'select parent_id from card_parent where card_id = ? order by position',
+    [child.id],
+  );
+  if (!rows.length) return child.parent ? [child.parent as unknown as TCard] : [];
+  const cards = await tx.find(Card, { id: { $in: rows.map((row) => row.parent_id) } });
+  return rows.map((row) => cards.find((card) => card.id === row.parent_id)!);
+}
+
+/** A card id written into SQL: only ever a validated UUID. */
+function uuidLiteral(id: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    throw new RangeError('card id');
+  }
+  return id;
+}
+
+/**
+ * Several parents' rows compacted into one set, `pg_temp.derive_parent` (the twin of
+ * `compact` in lib/shared/pricing/markup.ts), set-based: every prefix (and effective
+ * time) any parent has gets a row — the longer prefixes of one parent expand into the
+ * card as with one parent — and each parent's candidate for it is its longest prefix in
+ * effect by then (an indexed probe over the leading digits). The row carries the
+ * pricing parent's terms (what the margin check compares against) and, in `base_*`, what
+ * the markup applies to. A parent's set is its new one in `rev_set` when it was just
+ * recomputed in this transaction (`fresh`), else its live set (`from: 'rate'`), else its
+ * latest revision, scheduled or not, so a derived revision scheduled after another
+ * parent's keeps that parent's scheduled rows.
+ */
+async function compactParents(
+  tx: EntityManager,
+  parents: TCard[],
+  compaction: TCompaction,
+  options: { from?: 'rate' | 'rev_set'; fresh?: readonly string[] },
+): Promise<void> {
+  if (!COMPACTIONS.includes(compaction)) throw new RangeError(`unknown compaction ${compaction}`);
+  const columns = `card_id, prefix, destination, rate, connection_fee, initial_increment, increment,
+                   grace_seconds, effective_from, blocked`;
+  const ids = `{${parents.map((parent) => parent.id).join(',')}}`;
+  const fresh = `{${(options.from === 'rev_set' ? (options.fresh ?? []) : []).join(',')}}`;
+  // `rev_set` exists from here on (it is read below even when nothing was staged).
+  await prepareRevSet(tx, '00000000-0000-0000-0000-000000000000');
+  await tx.execute('drop table if exists pg_temp.derive_src');
+  await tx.execute(
+    `create temp table derive_src on commit drop as
+       select par.pos, s.*
+         from unnest(?::uuid[]) with ordinality par(id, pos)
+         cross join lateral (
+           select ${columns} from rev_set where card_id = par.id and par.id = any(?::uuid[])
+           union all
+           select ${columns} from ${
+             options.from === 'rev_set' ? 'rate_history' : 'rate'
+           } where card_id = par.id and not (par.id = any(?::uuid[]))${
+             options.from === 'rev_set' ? ' and to_rev is null' : ''
+           }) s`,
+    [ids, fresh, fresh],
+  );
+  await tx.execute('create index on pg_temp.derive_src (pos, prefix)');
+  await tx.execute('analyze pg_temp.derive_src');
+  const order =
+    compaction === 'first'
+      ? 'c.pos'
+      : compaction === 'lowest'
+        ? 'c.rate, c.pos'
+        : 'c.rate desc, c.pos';
+  await tx.execute('drop table if exists pg_temp.derive_parent');
+  await tx.execute(
+    `create temp table derive_parent on commit drop as
+     select distinct on (k.prefix, k.effective_from)
+            c.card_id, k.prefix,
+            first_value(c.destination) over (partition by k.prefix, k.effective_from
+                                             order by c.prefix = k.prefix desc, c.pos) as destination,
+            c.rate, c.connection_fee, c.initial_increment, c.increment, c.grace_seconds,
+            k.effective_from,
+            bool_and(c.blocked) over (partition by k.prefix, k.effective_from) as blocked,
+            ${
+              compaction === 'average'
+                ? `coalesce(avg(c.rate) filter (where not c.blocked) over w, c.rate) as base_rate,
+                   coalesce(avg(c.connection_fee) filter (where not c.blocked) over w, c.connection_fee) as base_fee`
+                : 'c.rate as base_rate, c.connection_fee as base_fee'
+            }
+       from (select distinct prefix, effective_from from pg_temp.derive_src) k
+       cross join generate_series(1, ?) par(pos)
+       cross join lateral (
+         select d.* from pg_temp.derive_src d
+          where d.pos = par.pos
+            and d.prefix = any(array(select left(k.prefix, n) from generate_series(1, length(k.prefix)) n))
+            and coalesce(d.effective_from, '-infinity'::timestamptz)
+                <= coalesce(k.effective_from, '-infinity'::timestamptz)
+          order by length(d.prefix) desc, d.effective_from desc nulls last
+          limit 1) c
+     window w as (partition by k.prefix, k.effective_from)
+      order by k.prefix, k.effective_from, c.blocked, ${order}`,
+    [parents.length],
+  );
 }
 
 /** A card's own billing structure as SQL literals (validated integers only), null: the parent's. */
@@ -392,23 +507,29 @@ export async function rateSetChanged(
     await prepareRevSet(tx, card.id);
     await tx.execute(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
-                            increment, grace_seconds, blocked, overridden, losing, destination)
+                            increment, grace_seconds, blocked, overridden, losing, destination,
+                            priced_by)
        select card_id, prefix, effective_from, rate, connection_fee, initial_increment,
-              increment, grace_seconds, blocked, overridden, losing, destination
+              increment, grace_seconds, blocked, overridden, losing, destination, priced_by
          from rate where card_id = ?`,
       [card.id],
     );
   }
   const scheduled = revision && !revision.live ? revision : undefined;
   await recordRatesChanged(tx, card, ownerPath, cause, record, rederived, scheduled);
-  const descendants = await tx.execute<{ id: string; parent_id: string; owner_path: string }[]>(
+  // Followers at any depth through every parent link (a card may follow several
+  // parents, so it may be reached twice: it is recomputed once, after all of them).
+  const descendants = await tx.execute<{ id: string; parent_ids: string[]; owner_path: string }[]>(
     `with recursive tree as (
-       select id, 1 as depth from card where parent_id = ?
+       select card_id as id, 1 as depth from card_parent where parent_id = ?
        union all
-       select c.id, tree.depth + 1 from card c join tree on c.parent_id = tree.id)
-     select tree.id, c.parent_id, o.path as owner_path
-       from tree join card c on c.id = tree.id join account o on o.id = c.owner_id
-      order by tree.depth, tree.id`,
+       select cp.card_id, tree.depth + 1 from card_parent cp join tree on cp.parent_id = tree.id),
+     deepest as (select id, max(depth) as depth from tree group by id)
+     select d.id, o.path as owner_path,
+            array(select cp.parent_id::text from card_parent cp
+                   where cp.card_id = d.id order by cp.position) as parent_ids
+       from deepest d join card c on c.id = d.id join account o on o.id = c.owner_id
+      order by d.depth, d.id`,
     [card.id],
   );
   if (descendants.length) {
@@ -425,13 +546,16 @@ export async function rateSetChanged(
   const revisionOf = new Map<string, string | null>([[card.id, revision?.id ?? null]]);
   for (const row of descendants) {
     const child = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
+    // The parent revision it follows: the first of its parents recomputed here.
+    const followed = row.parent_ids.find((id) => revisionOf.has(id));
     const childRederived = await rederive(tx, child.id, {
       from: 'rev_set',
+      fresh: [...revisionOf.keys()],
       plan: {
         source: 'parent',
         liveAt: scheduled ? scheduled.liveAt : null,
         createdBy,
-        parentRevisionId: revisionOf.get(row.parent_id) ?? null,
+        parentRevisionId: followed ? (revisionOf.get(followed) ?? null) : null,
       },
     });
     revisionOf.set(child.id, childRederived.revision.id);

@@ -1,0 +1,230 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+/**
+ * Sell cards built from several provider cards (issue 16 §3) over the real API and
+ * PostgreSQL: one derived card per compaction over two parents, the rows and the parent
+ * that priced each, longer prefixes of either parent expanding into the card, the trace
+ * naming the pricing parent, the margin report checking each row against it, a parent's
+ * scheduled revision reaching the derived card, and bad lists refused naming the field.
+ */
+const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
+const PASSWORD = 'parents-pass-1';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+let outsider: TApiClient;
+let carrierId: string;
+const card = {} as Record<'A' | 'B' | 'USD', string>;
+
+const A = [
+  { prefix: '44', destination: 'UK', rate: '0.0200' },
+  { prefix: '441', destination: 'UK geographic', rate: '0.0400' },
+  { prefix: '33', destination: 'France', rate: '0.0100' },
+];
+/** Cheaper to the UK (and 4420 longer than anything of A's), dearer to France, alone on 49. */
+const B = [
+  { prefix: '44', destination: 'UK', rate: '0.0150' },
+  { prefix: '4420', destination: 'London', rate: '0.0100' },
+  { prefix: '33', destination: 'France', rate: '0.0300' },
+  { prefix: '49', destination: 'Germany', rate: '0.0300' },
+];
+
+const inHours = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+
+async function derive(compaction: string) {
+  const derived = await admin.post(`/cards/${card.A}/derive`, {
+    name: `Sell ${compaction}`,
+    markupPercent: '10',
+    moreParents: [card.B],
+    compaction,
+  });
+  expect(derived.status).toBe(201);
+  return derived.body as {
+    id: string;
+    parentIds: string[];
+    compaction: string;
+    losingRates: number;
+  };
+}
+
+/** prefix → [rate, pricing parent] as the lookup trace tells it, for the derived card. */
+async function traced(cardId: string, prefixes: string[], at?: string) {
+  const when = at ? `&at=${encodeURIComponent(at)}` : '';
+  const out: Record<string, [string | null, string | null]> = {};
+  for (const prefix of prefixes) {
+    const found = await admin.get(
+      `/rates/lookup?accountId=${carrierId}&cardId=${cardId}&number=${prefix}&seconds=60${when}`,
+    );
+    expect(found.status).toBe(200);
+    const levels = found.body.levels as {
+      cardId: string;
+      rate: string | null;
+      pricedBy: { cardId: string } | null;
+    }[];
+    const mine = levels.at(-1)!;
+    expect(mine.cardId).toBe(cardId);
+    // The level above is the parent that priced the row.
+    if (mine.pricedBy) expect(levels.at(-2)?.cardId).toBe(mine.pricedBy.cardId);
+    out[prefix] = [
+      mine.rate,
+      mine.pricedBy?.cardId === card.A ? 'A' : mine.pricedBy?.cardId === card.B ? 'B' : null,
+    ];
+  }
+  return out;
+}
+
+const PREFIXES = ['44', '441', '4420', '33', '49'];
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  carrierId = (await admin.get('/me')).body.account.id;
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  const reseller = (await admin.post('/resellers', { name: 'R', email: 'r@x.test' })).body.id;
+  await admin.post('/users', {
+    email: 'ops@r.test',
+    password: PASSWORD,
+    accountId: reseller,
+    groupId: group.id,
+  });
+  outsider = await apiClient(suite.server.url, 'ops@r.test', PASSWORD);
+  for (const [key, currency, rates] of [
+    ['A', 'EUR', A],
+    ['B', 'EUR', B],
+    ['USD', 'USD', B],
+  ] as const) {
+    card[key] = (await admin.post('/cards', { name: key, currency, kind: 'provider' })).body.id;
+    expect((await admin.put(`/cards/${card[key]}/rates`, { rates })).status).toBe(200);
+  }
+});
+
+describe('a card derived from several parents', () => {
+  it('lowest: the cheaper parent prices each prefix, longer prefixes of either expand', async () => {
+    const sell = await derive('lowest');
+    expect(sell.parentIds).toEqual([card.A, card.B]);
+    expect(sell.compaction).toBe('lowest');
+    expect(sell.losingRates).toBe(0);
+    expect(await traced(sell.id, PREFIXES)).toEqual({
+      '44': ['0.0165', 'B'],
+      // A's 441 against B's 44, its longest prefix for 441.
+      '441': ['0.0165', 'B'],
+      '4420': ['0.0110', 'B'],
+      '33': ['0.0110', 'A'],
+      '49': ['0.0330', 'B'],
+    });
+  });
+
+  it('highest and first: the dearer parent, or the first that prices the prefix', async () => {
+    const highest = await derive('highest');
+    expect(await traced(highest.id, PREFIXES)).toEqual({
+      '44': ['0.0220', 'A'],
+      '441': ['0.0440', 'A'],
+      '4420': ['0.0220', 'A'],
+      '33': ['0.0330', 'B'],
+      '49': ['0.0330', 'B'],
+    });
+    const first = await derive('first');
+    expect(await traced(first.id, PREFIXES)).toEqual({
+      '44': ['0.0220', 'A'],
+      '441': ['0.0440', 'A'],
+      '4420': ['0.0220', 'A'],
+      '33': ['0.0110', 'A'],
+      '49': ['0.0330', 'B'],
+    });
+  });
+
+  it('average: the mean marked up, checked against the dearer parent (the margin report)', async () => {
+    const average = await derive('average');
+    expect(await traced(average.id, PREFIXES)).toEqual({
+      // (0.0200 + 0.0150) / 2 · 1.1 = 0.01925, half up.
+      '44': ['0.0193', 'A'],
+      '441': ['0.0303', 'A'],
+      '4420': ['0.0165', 'A'],
+      '33': ['0.0220', 'B'],
+      '49': ['0.0330', 'B'],
+    });
+    expect(average.losingRates).toBe(4);
+    const report = await admin.get(`/cards/${average.id}/margin?limit=10`);
+    expect(report.status).toBe(200);
+    const rows = report.body.items as {
+      prefix: string;
+      buy: { rate: string };
+      pricedBy: { cardId: string };
+      sellsBelowBuyRate: boolean;
+    }[];
+    expect(
+      rows.map((row) => [row.prefix, row.buy.rate, row.pricedBy.cardId, row.sellsBelowBuyRate]),
+    ).toEqual([
+      ['33', '0.0300', card.B, true],
+      ['44', '0.0200', card.A, true],
+      ['441', '0.0400', card.A, true],
+      ['4420', '0.0200', card.A, true],
+    ]);
+  });
+
+  it('follows a parent’s scheduled revision: the derived card gets one at the same instant', async () => {
+    const sell = await derive('lowest');
+    const liveAt = inHours(2);
+    const put = await admin.put(`/cards/${card.B}/rates`, {
+      rates: B.map((row) => (row.prefix === '33' ? { ...row, rate: '0.0050' } : row)),
+      liveAt,
+    });
+    expect(put.status).toBe(200);
+    const revisions = (await admin.get(`/cards/${sell.id}/revisions`)).body.items as {
+      number: number;
+      state: string;
+      liveAt: string;
+    }[];
+    expect(revisions[0]).toMatchObject({ number: 2, state: 'scheduled', liveAt });
+    // Live now: A still prices France; at the date B does, cheaper.
+    expect((await traced(sell.id, ['33']))['33']).toEqual(['0.0110', 'A']);
+    const later = new Date(Date.parse(liveAt) + 60_000).toISOString();
+    expect((await traced(sell.id, ['33'], later))['33']).toEqual(['0.0055', 'B']);
+    // The other parent's rows are in the scheduled revision as they are.
+    expect((await traced(sell.id, ['44'], later))['44']).toEqual(['0.0165', 'B']);
+    expect((await admin.del(`/cards/${card.B}/revisions/2`)).status).toBe(204);
+  });
+
+  it('refuses bad lists naming the field; a parent the caller cannot see is a 404', async () => {
+    const bad = async (body: Record<string, unknown>) =>
+      admin.post(`/cards/${card.A}/derive`, { name: 'Bad', ...body });
+    const currency = await bad({ moreParents: [card.USD] });
+    expect(currency.status).toBe(400);
+    expect(currency.body.error.fields['moreParents.0']).toBe('is in USD, not EUR');
+    const self = await bad({ moreParents: [card.A] });
+    expect(self.status).toBe(400);
+    expect(self.body.error.fields).toHaveProperty(['moreParents']);
+    const twice = await bad({ moreParents: [card.B, card.B] });
+    expect(twice.status).toBe(400);
+    expect(twice.body.error.fields).toHaveProperty(['moreParents']);
+    const notId = await bad({ moreParents: ['nope'] });
+    expect(notId.status).toBe(400);
+    expect(notId.body.error.fields).toHaveProperty(['moreParents.0']);
+    const compaction = await bad({ moreParents: [card.B], compaction: 'cheapest' });
+    expect(compaction.status).toBe(400);
+    expect(compaction.body.error.fields).toHaveProperty(['compaction']);
+
+    const own = await outsider.post('/cards', { name: 'Own', currency: 'EUR', kind: 'provider' });
+    expect(own.status).toBe(201);
+    const hidden = await outsider.post(`/cards/${own.body.id}/derive`, {
+      name: 'Sell',
+      moreParents: [card.B],
+    });
+    expect(hidden.status).toBe(404);
+  });
+
+  it('keeps the single-parent card as it was: a list of one', async () => {
+    const single = await admin.post(`/cards/${card.A}/derive`, {
+      name: 'One',
+      markupPercent: '10',
+    });
+    expect(single.status).toBe(201);
+    expect(single.body.parentIds).toEqual([card.A]);
+    expect(single.body.compaction).toBeNull();
+    expect(await traced(single.body.id, ['44', '4420'])).toEqual({
+      '44': ['0.0220', null],
+      '4420': ['0.0220', null],
+    });
+  });
+});
