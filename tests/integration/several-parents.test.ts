@@ -228,3 +228,53 @@ describe('a card derived from several parents', () => {
     });
   });
 });
+
+describe('a minimum duration on a derived card', () => {
+  it('bills a short call as the minimum, is inherited, and the margin check counts it', async () => {
+    const buy = (
+      await admin.post('/cards', { name: 'Per second', currency: 'EUR', kind: 'provider' })
+    ).body.id as string;
+    const rates = [
+      {
+        prefix: '44',
+        destination: 'UK',
+        rate: '0.0200',
+        initialIncrement: 1,
+        increment: 1,
+      },
+    ];
+    expect((await admin.put(`/cards/${buy}/rates`, { rates })).status).toBe(200);
+    const min = await admin.post(`/cards/${buy}/derive`, { name: 'Min 60', minimumSeconds: 60 });
+    expect(min.status).toBe(201);
+    expect(min.body.markup.minimumSeconds).toBe(60);
+    const call = await admin.get(
+      `/rates/lookup?accountId=${carrierId}&cardId=${min.body.id}&number=4420&seconds=10`,
+    );
+    expect(call.status).toBe(200);
+    const [top, mine] = call.body.levels;
+    expect([top.billedSeconds, top.amount]).toEqual([10, '0.0033']);
+    expect([mine.minimumSeconds, mine.billedSeconds, mine.amount]).toEqual([60, 60, '0.0200']);
+
+    // Sold on with the minimum inherited: no call loses.
+    const inherits = await admin.post(`/cards/${min.body.id}/derive`, {
+      name: 'Inherits',
+      markupPercent: '10',
+    });
+    expect(inherits.body.losingRates).toBe(0);
+    // Sold on without it (its own 0): a 10 s call sells for 10 s, bought for 60 s.
+    const drops = await admin.post(`/cards/${min.body.id}/derive`, {
+      name: 'Drops it',
+      markupPercent: '10',
+      minimumSeconds: 0,
+    });
+    expect(drops.body.losingRates).toBe(1);
+    const report = await admin.get(`/cards/${drops.body.id}/margin`);
+    expect(report.body.items[0]).toMatchObject({
+      prefix: '44',
+      buy: { minimumSeconds: 60 },
+      sell: { minimumSeconds: 0 },
+      firstLosingSeconds: 1,
+      sellsBelowBuyRate: false,
+    });
+  });
+});

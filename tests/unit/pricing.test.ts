@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   billedSeconds,
+  billedUnder,
   callPrice,
   exactCallPrice,
   type TRateTerms,
@@ -66,6 +67,71 @@ describe('billed seconds', () => {
         },
       ),
     );
+  });
+});
+
+describe('minimum duration', () => {
+  it('bills a short call as the minimum, then in increments; grace still frees a call', () => {
+    const row = terms('0.6000', {
+      initialIncrement: 1,
+      increment: 1,
+      graceSeconds: 6,
+      minimumSeconds: 60,
+    });
+    expect(callPrice(row, 5, card4)).toBe('0.0000');
+    expect(billedUnder(row, 7)).toBe(60);
+    expect(callPrice(row, 7, card4)).toBe('0.6000');
+    expect(billedUnder(row, 61)).toBe(61);
+    // 30/6 with a 45 s minimum: 45 s rounds up to 48 s (the minimum, then increments).
+    const sixes = terms('0.6000', { initialIncrement: 30, increment: 6, minimumSeconds: 45 });
+    expect(billedUnder(sixes, 1)).toBe(48);
+    expect(billedUnder(sixes, 49)).toBe(54);
+    // Absent: as before (h-rating's callers pass no minimum).
+    expect(callPrice(terms('0.6000', { initialIncrement: 1, increment: 1 }), 7, card4)).toBe(
+      '0.0700',
+    );
+  });
+
+  it('agrees with a brute-force price of every call of 1-3600 s', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 90 }),
+        fc.constantFrom(1, 6, 30, 60),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 0, max: 300 }),
+        (initialIncrement, increment, graceSeconds, minimumSeconds) => {
+          const row = terms('1.0000', {
+            initialIncrement,
+            increment,
+            graceSeconds,
+            minimumSeconds,
+          });
+          const wrong: number[] = [];
+          for (let d = 1; d <= 3600; d++) {
+            // The oracle: the smallest billable length (m, m + i, …) at least max(d, minimum).
+            let billed = initialIncrement;
+            while (billed < Math.max(d, minimumSeconds)) billed += increment;
+            if (billedUnder(row, d) !== (d <= graceSeconds ? 0 : billed)) wrong.push(d);
+          }
+          expect(wrong).toEqual([]);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+
+  it('a 60 s minimum sold over a 1/1 buy with none: the check finds the losing short calls', () => {
+    const buy = {
+      terms: terms('0.0100', { initialIncrement: 60, increment: 60, connectionFee: '0.0050' }),
+      card: card4,
+    };
+    // Sells cheaper per minute but bills every call a minute: still below on no call...
+    const sell = {
+      terms: terms('0.0090', { initialIncrement: 1, increment: 1, minimumSeconds: 60 }),
+      card: card4,
+    };
+    const check = marginCheck(buy, sell, { maxCallSeconds: 3600 });
+    expect(check).toMatchObject({ losing: true, firstLosingSeconds: 1, sellsBelowBuyRate: true });
   });
 });
 
@@ -246,6 +312,7 @@ describe('exact margin check', () => {
         initialIncrement: fc.integer({ min: 1, max: 90 }),
         increment: increments,
         graceSeconds: fc.integer({ min: 0, max: 20 }),
+        minimumSeconds: fc.constantFrom(0, 0, 0, 10, 30, 60, 90, 120),
       })
       .map(({ units, feeUnits, decimals, rounding, ...structure }) =>
         side(

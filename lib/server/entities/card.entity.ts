@@ -54,6 +54,7 @@ export const Card = defineEntity({
     billingInitialIncrement: p.integer().nullable(),
     billingIncrement: p.integer().nullable(),
     billingGraceSeconds: p.integer().nullable(),
+    billingMinimumSeconds: p.integer().nullable(),
     /** Derived cards: the percent and fixed markup apply to the connection fee too. */
     markupFee: p.boolean().default(false),
     /**
@@ -111,6 +112,8 @@ export const Rate = defineEntity({
     initialIncrement: p.integer().default(60),
     increment: p.integer().default(60),
     graceSeconds: p.integer().default(0),
+    /** A billed call shorter than this is billed as this long (0: no minimum). */
+    minimumSeconds: p.integer().default(0),
     effectiveFrom: p.datetime().nullable(),
     blocked: p.boolean().default(false),
     /** Derived cards: the rate came from a per-prefix override, not the markup. */

@@ -1,11 +1,12 @@
 import { atCardPrecision, money, type TCardRounding, type TMoney } from './money';
-import { billedSeconds, callPrice, type TRateTerms } from './billing';
+import { billedUnder, callPrice, type TRateTerms } from './billing';
 
 /** A derived card's own billing structure: any field left out is the parent's, per row. */
 export interface TBillingStructure {
   initialIncrement?: number | null;
   increment?: number | null;
   graceSeconds?: number | null;
+  minimumSeconds?: number | null;
 }
 
 /**
@@ -140,6 +141,7 @@ export function deriveTerms(
   rule?: TMarkupRule,
 ): TRateTerms {
   const structure = markup.structure ?? {};
+  const minimumSeconds = structure.minimumSeconds ?? parent.minimumSeconds ?? 0;
   return {
     rate: atCardPrecision(
       override !== undefined
@@ -156,6 +158,8 @@ export function deriveTerms(
     initialIncrement: structure.initialIncrement ?? parent.initialIncrement,
     increment: structure.increment ?? parent.increment,
     graceSeconds: structure.graceSeconds ?? parent.graceSeconds,
+    // Only when there is one: the terms read as before for every card without it.
+    ...(minimumSeconds ? { minimumSeconds } : {}),
   };
 }
 
@@ -229,7 +233,7 @@ const lcm = (a: number, b: number) => (a / gcd(a, b)) * b;
  * 30/6 row lost on every call of 37–42 s that no sample hit). The two levels may bill
  * different structures.
  *
- * From `start` on (past both initial increments and both graces) each level bills
+ * From `start` on (past both initial increments, graces and minimum durations) each level bills
  * m + k·i seconds, so a call L = lcm(60, both increments) seconds longer bills exactly L
  * more at both; rates are at their cards' precision, so L/60 whole minutes add a whole
  * number of units to each price and leave its rounding as it was (an even number of
@@ -261,10 +265,7 @@ export function marginCheck(
       }
     }
   }
-  const billedAt = (terms: TRateTerms, seconds: number) =>
-    seconds <= terms.graceSeconds
-      ? 0
-      : billedSeconds(seconds, terms.initialIncrement, terms.increment);
+  const billedAt = billedUnder;
   const lossAt = (seconds: number) =>
     money(callPrice(buy.terms, seconds, buy.card)).minus(
       money(callPrice(sell.terms, seconds, sell.card)),
@@ -275,6 +276,8 @@ export function marginCheck(
       sell.terms.initialIncrement,
       buy.terms.graceSeconds,
       sell.terms.graceSeconds,
+      buy.terms.minimumSeconds ?? 0,
+      sell.terms.minimumSeconds ?? 0,
     ) + 1;
   // Half-even rounding breaks a tie toward the even neighbour: a shift by an odd number
   // of units flips that, an even one does not — so with it, two minutes' worth.

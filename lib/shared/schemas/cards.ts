@@ -44,6 +44,8 @@ const ZBillingFields = {
   initialIncrement: billingSeconds(1, 3600),
   increment: billingSeconds(1, 3600),
   graceSeconds: billingSeconds(0, 600),
+  /** Minimum duration: a billed call shorter than it is billed as this long. */
+  minimumSeconds: billingSeconds(0, 3600),
 };
 
 /**
@@ -97,6 +99,7 @@ export const ZCardDerive = z.strictObject({
   initialIncrement: ZBillingFields.initialIncrement.optional(),
   increment: ZBillingFields.increment.optional(),
   graceSeconds: ZBillingFields.graceSeconds.optional(),
+  minimumSeconds: ZBillingFields.minimumSeconds.optional(),
   /** Percent and fixed markup apply to the connection fee too (fixed once per call). */
   markupFee: z.boolean('must be true or false').optional(),
   rules: ZMarkupRules.optional(),
@@ -129,6 +132,7 @@ export const ZCardPatch = z.strictObject({
   initialIncrement: ZBillingFields.initialIncrement.nullable().optional(),
   increment: ZBillingFields.increment.nullable().optional(),
   graceSeconds: ZBillingFields.graceSeconds.nullable().optional(),
+  minimumSeconds: ZBillingFields.minimumSeconds.nullable().optional(),
   markupFee: z.boolean('must be true or false').optional(),
   rules: ZMarkupRules.nullable().optional(),
   /** Hours of notice a rate revision raising any price must give; null for none. */
@@ -177,6 +181,7 @@ export const ZCardOwnerDto = ZEntityMeta.extend({
       initialIncrement: z.number().int().nullable(),
       increment: z.number().int().nullable(),
       graceSeconds: z.number().int().nullable(),
+      minimumSeconds: z.number().int().nullable(),
       /** Markup by prefix; the longest covering rule prices a row (an override before it). */
       rules: z.array(z.object({ prefix: z.string(), mode: z.enum(RULE_MODES), value: z.string() })),
     })
@@ -374,6 +379,8 @@ const ZRateTerms = z.object({
   initialIncrement: z.number().int(),
   increment: z.number().int(),
   graceSeconds: z.number().int(),
+  /** Minimum duration in seconds (0: none). */
+  minimumSeconds: z.number().int(),
 });
 const ZMarginSample = z.object({
   seconds: z.number().int(),

@@ -5,7 +5,8 @@ import { Migration } from '@mikro-orm/migrations';
  * card's parents in priority order (position 0 is `card.parent_id`, kept for the
  * single-parent readers); `card.compaction` says how several parents' rows for one
  * prefix become one; `priced_by` records, per derived row, the parent card whose row
- * priced it (the trace follows it, the margin check compares against it). Backfilled:
+ * priced it (the trace follows it, the margin check compares against it). A minimum
+ * duration per row (0: none) and a derived card's own (null: the parent row's). Backfilled:
  * every derived card follows its one parent, which priced all its rows.
  */
 export class Migration20261207400000 extends Migration {
@@ -14,7 +15,10 @@ export class Migration20261207400000 extends Migration {
       `alter table "card" add column "compaction" text check ("compaction" in ('lowest', 'highest', 'average', 'first')) null;`,
     );
     this.addSql(`alter table "card" add column "more_parents" jsonb null;`);
+    this.addSql(`alter table "card" add column "billing_minimum_seconds" int null;`);
     this.addSql(`alter table "rate" add column "priced_by" uuid null;`);
+    this.addSql(`alter table "rate" add column "minimum_seconds" int not null default 0;`);
+    this.addSql(`alter table "rate_history" add column "minimum_seconds" int not null default 0;`);
     this.addSql(`alter table "rate_history" add column "priced_by" uuid null;`);
     this.addSql(
       `create table "card_parent" (
@@ -41,8 +45,12 @@ export class Migration20261207400000 extends Migration {
 
   override async down(): Promise<void> {
     this.addSql(`drop table "card_parent";`);
-    this.addSql(`alter table "rate_history" drop column "priced_by";`);
-    this.addSql(`alter table "rate" drop column "priced_by";`);
-    this.addSql(`alter table "card" drop column "compaction", drop column "more_parents";`);
+    this.addSql(
+      `alter table "rate_history" drop column "priced_by", drop column "minimum_seconds";`,
+    );
+    this.addSql(`alter table "rate" drop column "priced_by", drop column "minimum_seconds";`);
+    this.addSql(
+      `alter table "card" drop column "compaction", drop column "more_parents", drop column "billing_minimum_seconds";`,
+    );
   }
 }

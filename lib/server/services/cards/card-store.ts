@@ -38,6 +38,7 @@ export function toCardOwnerDto(card: TCard): TCardOwnerDto {
           initialIncrement: card.billingInitialIncrement ?? null,
           increment: card.billingIncrement ?? null,
           graceSeconds: card.billingGraceSeconds ?? null,
+          minimumSeconds: card.billingMinimumSeconds ?? null,
           rules: (card.rules ?? []).map((rule) => ({
             prefix: rule.prefix,
             mode: rule.mode,

@@ -80,6 +80,7 @@ export async function deriveCard(
       billingInitialIncrement: input.initialIncrement ?? null,
       billingIncrement: input.increment ?? null,
       billingGraceSeconds: input.graceSeconds ?? null,
+      billingMinimumSeconds: input.minimumSeconds ?? null,
       markupFee: input.markupFee ?? false,
       rules: input.rules?.length ? input.rules : null,
       moreParents: more.length ? more.map((card) => card.id) : null,

@@ -17,6 +17,8 @@ interface TRow {
   initial_increment: number;
   increment: number;
   grace_seconds: number;
+  minimum_seconds: number;
+  buy_minimum_seconds: number;
   buy_rate: string;
   buy_fee: string;
   buy_initial_increment: number;
@@ -54,8 +56,8 @@ export async function marginReport(
   // longest prefix in effect by the row's effective time — the row the check compared.
   const rows = await em.execute<TRow[]>(
     `select s.prefix, s.destination, s.effective_from, s.rate, s.connection_fee,
-            s.initial_increment, s.increment, s.grace_seconds,
-            b.rate as buy_rate, b.connection_fee as buy_fee,
+            s.initial_increment, s.increment, s.grace_seconds, s.minimum_seconds,
+            b.minimum_seconds as buy_minimum_seconds, b.rate as buy_rate, b.connection_fee as buy_fee,
             b.initial_increment as buy_initial_increment, b.increment as buy_increment,
             b.grace_seconds as buy_grace_seconds, b.card_id as priced_by
        from rate s
@@ -80,6 +82,7 @@ export async function marginReport(
       initialIncrement: row.buy_initial_increment,
       increment: row.buy_increment,
       graceSeconds: row.buy_grace_seconds,
+      minimumSeconds: row.buy_minimum_seconds,
       rate: at(row.buy_rate, parent.decimals),
       connectionFee: at(row.buy_fee, parent.decimals),
     };
@@ -87,6 +90,7 @@ export async function marginReport(
       initialIncrement: row.initial_increment,
       increment: row.increment,
       graceSeconds: row.grace_seconds,
+      minimumSeconds: row.minimum_seconds,
       rate: at(row.rate, card.decimals),
       connectionFee: at(row.connection_fee, card.decimals),
     };

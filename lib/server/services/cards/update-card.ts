@@ -40,6 +40,7 @@ export async function updateCard(
         'initialIncrement',
         'increment',
         'graceSeconds',
+        'minimumSeconds',
         'rules',
       ] as const
     ).filter((field) => patch[field] !== undefined);
@@ -79,6 +80,7 @@ export async function updateCard(
     if (patch.initialIncrement !== undefined) card.billingInitialIncrement = patch.initialIncrement;
     if (patch.increment !== undefined) card.billingIncrement = patch.increment;
     if (patch.graceSeconds !== undefined) card.billingGraceSeconds = patch.graceSeconds;
+    if (patch.minimumSeconds !== undefined) card.billingMinimumSeconds = patch.minimumSeconds;
     if (patch.minNoticeHours !== undefined) card.minNoticeHours = patch.minNoticeHours;
     if (patch.overrides !== undefined) {
       card.overrides = patch.overrides?.length ? patch.overrides : null;

@@ -6,7 +6,7 @@ import { cardRelation, type TCardRelation } from '@/lib/server/authz/card-relati
 import { withinSql } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
-import { billedSeconds, callPrice } from '@/lib/shared/pricing/billing';
+import { billedUnder, callPrice } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
 import type { TLookup, TLookupLevel, ZLookupQuery } from '@/lib/shared/schemas/rates';
 import type { TRateRow } from '@/lib/server/services/rates/list-rates';
@@ -38,7 +38,7 @@ type TMatch = Pick<
   | 'increment'
   | 'grace_seconds'
   | 'blocked'
-> & { card_id: string; priced_by: string | null };
+> & { card_id: string; priced_by: string | null; minimum_seconds: number };
 
 interface TLookupRow {
   found: boolean;
@@ -112,6 +112,7 @@ export async function lookupRates(
               initialIncrement: match.initial_increment,
               increment: match.increment,
               graceSeconds: match.grace_seconds,
+              minimumSeconds: match.minimum_seconds,
             },
             query.seconds,
             { decimals: card.decimals, rounding: card.rounding },
@@ -137,10 +138,19 @@ export async function lookupRates(
         initialIncrement: match?.initial_increment ?? null,
         increment: match?.increment ?? null,
         blocked: match?.blocked ?? false,
+        minimumSeconds: match?.minimum_seconds ?? null,
         billedSeconds: priced
-          ? query.seconds <= match.grace_seconds
-            ? 0
-            : billedSeconds(query.seconds, match.initial_increment, match.increment)
+          ? billedUnder(
+              {
+                rate: match.rate,
+                connectionFee: match.connection_fee,
+                initialIncrement: match.initial_increment,
+                increment: match.increment,
+                graceSeconds: match.grace_seconds,
+                minimumSeconds: match.minimum_seconds,
+              },
+              query.seconds,
+            )
           : null,
         amount,
         margin,
@@ -218,7 +228,7 @@ const MATCHES_NOW = `
         cross join lateral (
           select card_id, prefix, destination, rate::text as rate,
                  connection_fee::text as connection_fee, initial_increment, increment,
-                 grace_seconds, blocked, priced_by
+                 grace_seconds, blocked, priced_by, minimum_seconds
             from rate
            where card_id = chained.id and prefix = any(?::text[])
              and (effective_from is null or effective_from <= now())
@@ -237,7 +247,7 @@ const MATCHES_AT = `
         cross join lateral (
           select card_id, prefix, destination, rate::text as rate,
                  connection_fee::text as connection_fee, initial_increment, increment,
-                 grace_seconds, blocked, priced_by
+                 grace_seconds, blocked, priced_by, minimum_seconds
             from rate_history
            where card_id = chained.id and prefix = any(?::text[])
              and from_rev <= v.n and (to_rev is null or to_rev > v.n)

@@ -198,7 +198,8 @@ export async function rederive(
   // structure: `sameLosingSql`; the card's own against the parent's: `mixedLosingSql`).
   // With several parents, against the row that priced it, at that parent's precision.
   const own = ownStructureSql(child);
-  const mixed = own.initial !== null || own.increment !== null || own.grace !== null;
+  const mixed =
+    own.initial !== null || own.increment !== null || own.grace !== null || own.minimum !== null;
   const losingAgainst = (parent: TCard) => {
     const slack = marginSlack(parent, child).toFixed();
     // Half-even rounding repeats over two minutes, not one (marginCheck).
@@ -229,10 +230,11 @@ export async function rederive(
   }
   await tx.execute(
     `insert into rev_set (card_id, prefix, destination, rate, connection_fee, initial_increment,
-                       increment, grace_seconds, effective_from, blocked, overridden, losing, priced_by)
+                       increment, grace_seconds, effective_from, blocked, overridden, losing, priced_by,
+                       minimum_seconds)
      select ?, p.prefix, p.destination, s.rate, s.fee, t.initial_increment, t.increment,
             t.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
-            not p.blocked and (s.rate < p.rate or ${losing}), p.card_id
+            not p.blocked and (s.rate < p.rate or ${losing}), p.card_id, t.minimum_seconds
        from ${multi ? 'pg_temp.derive_parent' : (options.from ?? 'rate')} p
        left join json_to_recordset(?::json) as o(prefix text, rate numeric) on o.prefix = p.prefix
       ${
@@ -259,11 +261,12 @@ export async function rederive(
       cross join lateral (
         select coalesce(${own.initial ?? 'null'}, p.initial_increment) as initial_increment,
                coalesce(${own.increment ?? 'null'}, p.increment) as increment,
-               coalesce(${own.grace ?? 'null'}, p.grace_seconds) as grace_seconds
+               coalesce(${own.grace ?? 'null'}, p.grace_seconds) as grace_seconds,
+               coalesce(${own.minimum ?? 'null'}, p.minimum_seconds) as minimum_seconds
         offset 0) t
       cross join lateral (
-        select ${billedSecondsSql('(p.grace_seconds + 1)', 'p.initial_increment', 'p.increment')} as first,
-               ${billedSecondsSql('(t.grace_seconds + 1)', 't.initial_increment', 't.increment')} as sell_first
+        select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
+               ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
         offset 0) g
       where ${multi ? 'true' : 'p.card_id = ?'}`,
     [
@@ -330,7 +333,7 @@ async function compactParents(
 ): Promise<void> {
   if (!COMPACTIONS.includes(compaction)) throw new RangeError(`unknown compaction ${compaction}`);
   const columns = `card_id, prefix, destination, rate, connection_fee, initial_increment, increment,
-                   grace_seconds, effective_from, blocked`;
+                   grace_seconds, effective_from, blocked, minimum_seconds`;
   const ids = `{${parents.map((parent) => parent.id).join(',')}}`;
   const fresh = `{${(options.from === 'rev_set' ? (options.fresh ?? []) : []).join(',')}}`;
   // `rev_set` exists from here on (it is read below even when nothing was staged).
@@ -366,7 +369,7 @@ async function compactParents(
             first_value(c.destination) over (partition by k.prefix, k.effective_from
                                              order by c.prefix = k.prefix desc, c.pos) as destination,
             c.rate, c.connection_fee, c.initial_increment, c.increment, c.grace_seconds,
-            k.effective_from,
+            c.minimum_seconds, k.effective_from,
             bool_and(c.blocked) over (partition by k.prefix, k.effective_from) as blocked,
             ${
               compaction === 'average'
@@ -395,6 +398,7 @@ function ownStructureSql(card: TCard): {
   initial: string | null;
   increment: string | null;
   grace: string | null;
+  minimum: string | null;
 } {
   const literal = (value: number | null | undefined) => {
     if (value === null || value === undefined) return null;
@@ -405,6 +409,7 @@ function ownStructureSql(card: TCard): {
     initial: literal(card.billingInitialIncrement),
     increment: literal(card.billingIncrement),
     grace: literal(card.billingGraceSeconds),
+    minimum: literal(card.billingMinimumSeconds),
   };
 }
 
@@ -450,12 +455,21 @@ function mixedLosingSql(
   parent: TCardRounding,
   child: TCardRounding,
 ): string {
-  const sellBilled = billedSecondsSql('c.d', 't.initial_increment', 't.increment');
-  const buyBilled = billedSecondsSql('c.d', 'p.initial_increment', 'p.increment');
+  const sellBilled = billedSecondsSql(
+    'greatest(c.d, t.minimum_seconds)',
+    't.initial_increment',
+    't.increment',
+  );
+  const buyBilled = billedSecondsSql(
+    'greatest(c.d, p.minimum_seconds)',
+    'p.initial_increment',
+    'p.increment',
+  );
   return `exists (
               select 1 from (
                 select greatest(p.initial_increment, t.initial_increment, p.grace_seconds,
-                                t.grace_seconds) + 1 as start offset 0) st
+                                t.grace_seconds, p.minimum_seconds, t.minimum_seconds) + 1 as start
+                offset 0) st
                cross join lateral (
                  select least(st.start + ${periods} * lcm(lcm(p.increment, t.increment), 60),
                    case when s.rate > p.rate
@@ -508,9 +522,10 @@ export async function rateSetChanged(
     await tx.execute(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
                             increment, grace_seconds, blocked, overridden, losing, destination,
-                            priced_by)
+                            priced_by, minimum_seconds)
        select card_id, prefix, effective_from, rate, connection_fee, initial_increment,
-              increment, grace_seconds, blocked, overridden, losing, destination, priced_by
+              increment, grace_seconds, blocked, overridden, losing, destination, priced_by,
+              minimum_seconds
          from rate where card_id = ?`,
       [card.id],
     );

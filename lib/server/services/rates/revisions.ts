@@ -47,7 +47,7 @@ export async function prepareRevSet(tx: EntityManager, cardId: string): Promise<
     `create temp table if not exists rev_set (card_id uuid, prefix text, effective_from timestamptz,
        rate numeric, connection_fee numeric, initial_increment int, increment int,
        grace_seconds int, blocked boolean, overridden boolean, losing boolean, destination text,
-       priced_by uuid)
+       priced_by uuid, minimum_seconds int not null default 0)
      on commit drop`,
   );
   await tx.execute('delete from rev_set where card_id = ?', [cardId]);
@@ -55,7 +55,7 @@ export async function prepareRevSet(tx: EntityManager, cardId: string): Promise<
 
 /** The columns a set is made of, in the order `rev_set` and `rate_history` share. */
 const SET_COLUMNS = `prefix, effective_from, rate, connection_fee, initial_increment, increment,
-  grace_seconds, blocked, overridden, losing, destination, priced_by`;
+  grace_seconds, blocked, overridden, losing, destination, priced_by, minimum_seconds`;
 
 /** The same key: a prefix once per effective time. */
 export function sameKey(a: string, b: string): string {
@@ -69,7 +69,8 @@ function sameTerms(a: string, b: string): string {
     ${a}.grace_seconds, ${a}.blocked, ${a}.overridden, ${a}.losing)
     = (${b}.destination, ${b}.connection_fee, ${b}.initial_increment, ${b}.increment,
     ${b}.grace_seconds, ${b}.blocked, ${b}.overridden, ${b}.losing)
-    and ${a}.priced_by is not distinct from ${b}.priced_by`;
+    and ${a}.priced_by is not distinct from ${b}.priced_by
+    and ${a}.minimum_seconds = ${b}.minimum_seconds`;
 }
 
 /** A row identical to another: same key, rate and terms. */
@@ -282,9 +283,9 @@ export async function replaceLiveSet(
   await tx.execute(
     `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
                        increment, grace_seconds, effective_from, blocked, overridden, losing,
-                       priced_by)
+                       priced_by, minimum_seconds)
      select ?, prefix, destination, rate, connection_fee, initial_increment, increment,
-            grace_seconds, effective_from, blocked, overridden, losing, priced_by
+            grace_seconds, effective_from, blocked, overridden, losing, priced_by, minimum_seconds
        from ${from}
       order by prefix, effective_from`,
     [cardId, ...params],
