@@ -278,3 +278,74 @@ describe('a minimum duration on a derived card', () => {
     });
   });
 });
+
+describe('profit assurance for a customer card built by hand', () => {
+  it('lists the rows selling below the cheapest matching provider rate on some call', async () => {
+    const made = await admin.post('/cards', { name: 'Retail', currency: 'EUR', kind: 'customer' });
+    expect(made.status).toBe(201);
+    const retail = made.body.id as string;
+    const rows = [
+      // Above B's 0.0150, the cheapest UK rate: fine.
+      { prefix: '44', destination: 'UK', rate: '0.0160' },
+      // Below A's 0.0100 (B's 0.0300 is dearer): loses per minute.
+      { prefix: '33', destination: 'France', rate: '0.0090' },
+      // Above B's 0.0100 on its longer prefix (A's 44 at 0.0200 is not the cheapest).
+      { prefix: '4420', destination: 'London', rate: '0.0105' },
+      // B's rate, but per second against B's 60/60: a 1 s call sells for 1 s, bought for 60.
+      { prefix: '49', destination: 'Germany', rate: '0.0300', initialIncrement: 1, increment: 1 },
+    ];
+    expect((await admin.put(`/cards/${retail}/rates`, { rates: rows })).status).toBe(200);
+    const before = await admin.get(`/cards/${retail}/margin`);
+    expect(before.body.total).toBe(0);
+
+    const patched = await admin.patch(`/cards/${retail}`, {
+      version: (await admin.get(`/cards/${retail}`)).body.version,
+      compareWith: [card.A, card.B],
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.compareWith).toEqual([card.A, card.B]);
+    const report = await admin.get(`/cards/${retail}/margin`);
+    expect(report.status).toBe(200);
+    expect(report.body.total).toBe(2);
+    const items = report.body.items as {
+      prefix: string;
+      pricedBy: { cardId: string };
+      buy: { rate: string };
+      firstLosingSeconds: number | null;
+      sellsBelowBuyRate: boolean;
+    }[];
+    expect(
+      items.map((row) => [
+        row.prefix,
+        row.pricedBy.cardId,
+        row.buy.rate,
+        row.sellsBelowBuyRate,
+        row.firstLosingSeconds,
+      ]),
+    ).toEqual([
+      ['33', card.A, '0.0100', true, 1],
+      ['49', card.B, '0.0300', false, 1],
+    ]);
+
+    const usd = await admin.patch(`/cards/${retail}`, {
+      version: patched.body.version,
+      compareWith: [card.USD],
+    });
+    expect(usd.status).toBe(400);
+    expect(usd.body.error.fields['compareWith.0']).toBe('is in USD, not EUR');
+    const derived = (await admin.post(`/cards/${card.A}/derive`, { name: 'Derived' })).body;
+    const onDerived = await admin.patch(`/cards/${derived.id}`, {
+      version: derived.version,
+      compareWith: [card.B],
+    });
+    expect(onDerived.status).toBe(400);
+    expect(onDerived.body.error.fields).toHaveProperty(['compareWith']);
+
+    const own = await outsider.post('/cards', { name: 'Mine', currency: 'EUR', kind: 'customer' });
+    const hidden = await outsider.patch(`/cards/${own.body.id}`, {
+      version: own.body.version,
+      compareWith: [card.A],
+    });
+    expect(hidden.status).toBe(404);
+  });
+});

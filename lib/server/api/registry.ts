@@ -420,7 +420,8 @@ export const API_REGISTRY = {
   '/cards/{id}': cards.item,
   '/cards/{id}/derive': {
     POST: {
-      summary: 'A customer card of the caller’s account whose rates follow this one, marked up',
+      summary:
+        'A customer card of the caller’s account whose rates follow this one (and any `moreParents`, compacted per prefix), marked up',
       grant: 'cards:create',
       params: ZIdParams,
       body: ZCardDerive,

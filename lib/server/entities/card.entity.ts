@@ -72,6 +72,11 @@ export const Card = defineEntity({
      * keys and the followers' traversal), kept here so a card reads without a join.
      */
     moreParents: p.json<string[]>().nullable(),
+    /**
+     * A customer card built by hand: the provider cards its margin report compares it
+     * against (profit assurance, issue 16 §3).
+     */
+    compareWith: p.json<string[]>().nullable(),
     /** Kept by the rate writers, so a card reads without counting 100k rows. */
     rateCount: p.integer().default(0),
     /** Rows flagged by the margin check (derived cards). */

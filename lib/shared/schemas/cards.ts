@@ -133,6 +133,16 @@ export const ZCardPatch = z.strictObject({
   increment: ZBillingFields.increment.nullable().optional(),
   graceSeconds: ZBillingFields.graceSeconds.nullable().optional(),
   minimumSeconds: ZBillingFields.minimumSeconds.nullable().optional(),
+  /**
+   * A customer card that is not derived: provider cards (same currency) whose cheapest
+   * matching rate its rows must not sell below on any call length; null or [] for none.
+   */
+  compareWith: z
+    .array(ZId)
+    .max(10, 'at most 10 cards')
+    .refine((ids) => new Set(ids).size === ids.length, 'names a card twice')
+    .nullable()
+    .optional(),
   markupFee: z.boolean('must be true or false').optional(),
   rules: ZMarkupRules.nullable().optional(),
   /** Hours of notice a rate revision raising any price must give; null for none. */
@@ -170,6 +180,8 @@ export const ZCardOwnerDto = ZEntityMeta.extend({
   parentIds: z.array(z.string()),
   /** How several parents' rows for a prefix become one (null with one parent). */
   compaction: ZCompaction.nullable(),
+  /** A hand-built customer card: the provider cards its margin is assured against. */
+  compareWith: z.array(z.string()),
   markup: z
     .object({
       percent: z.string().nullable(),

@@ -16,6 +16,7 @@ export class Migration20261207400000 extends Migration {
     );
     this.addSql(`alter table "card" add column "more_parents" jsonb null;`);
     this.addSql(`alter table "card" add column "billing_minimum_seconds" int null;`);
+    this.addSql(`alter table "card" add column "compare_with" jsonb null;`);
     this.addSql(`alter table "rate" add column "priced_by" uuid null;`);
     this.addSql(`alter table "rate" add column "minimum_seconds" int not null default 0;`);
     this.addSql(`alter table "rate_history" add column "minimum_seconds" int not null default 0;`);
@@ -50,7 +51,7 @@ export class Migration20261207400000 extends Migration {
     );
     this.addSql(`alter table "rate" drop column "priced_by", drop column "minimum_seconds";`);
     this.addSql(
-      `alter table "card" drop column "compaction", drop column "more_parents", drop column "billing_minimum_seconds";`,
+      `alter table "card" drop column "compaction", drop column "more_parents", drop column "billing_minimum_seconds", drop column "compare_with";`,
     );
   }
 }

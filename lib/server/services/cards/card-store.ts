@@ -26,6 +26,7 @@ export function toCardOwnerDto(card: TCard): TCardOwnerDto {
     parentId,
     parentIds: parentId ? [parentId, ...(card.moreParents ?? [])] : [],
     compaction: parentId && card.moreParents?.length ? (card.compaction ?? 'first') : null,
+    compareWith: card.compareWith ?? [],
     markup: parentId
       ? {
           percent: plain(card.markupPercent),

@@ -62,6 +62,25 @@ export async function updateCard(
         );
       }
     }
+    if (patch.compareWith !== undefined) {
+      if (derived || card.kind !== 'customer') {
+        throw invalidInput({ compareWith: 'applies to customer cards that are not derived' });
+      }
+      const fields: Record<string, string> = {};
+      for (const [index, id] of (patch.compareWith ?? []).entries()) {
+        if (id === card.id) {
+          fields[`compareWith.${index}`] = 'is this card';
+          continue;
+        }
+        // Each through the same authz as any card read: one the caller cannot see is a 404.
+        const { card: other } = await findVisibleCard(tx, actor, id);
+        if (other.currency !== card.currency) {
+          fields[`compareWith.${index}`] = `is in ${other.currency}, not ${card.currency}`;
+        }
+      }
+      if (Object.keys(fields).length) throw invalidInput(fields);
+      card.compareWith = patch.compareWith?.length ? patch.compareWith : null;
+    }
     if (patch.overrides && card.parent) {
       await assertOverridesOnParent(
         tx,

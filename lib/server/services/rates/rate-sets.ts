@@ -494,6 +494,51 @@ function mixedLosingSql(
                where c.d < lim.bound and ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)})`;
 }
 
+/**
+ * Profit assurance for a customer card built by hand (issue 16 §3): its rows, each
+ * against the cheapest matching rate of the provider cards it names (each provider's
+ * longest prefix in effect by the row's time, blocked ones left out), flagged by the
+ * same exact check as a derived card's (`mixedLosingSql`: the two rows' own structures),
+ * set-based in one statement. Params: the provider ids, the card id; selects the sell row
+ * as `r`, the buy row as `p`.
+ */
+export function assuranceSql(providers: TCard[], sell: TCard, select: string): string {
+  const losingAgainst = (provider: TCard) => {
+    const slack = marginSlack(provider, sell).toFixed();
+    const periods = provider.rounding === 'half_even' || sell.rounding === 'half_even' ? 2 : 1;
+    return mixedLosingSql(slack, periods, provider, sell);
+  };
+  return `select ${select}
+       from rate r
+       cross join lateral (
+         select b.* from unnest(?::uuid[]) cmp(id)
+          cross join lateral (
+            select * from rate b
+             where b.card_id = cmp.id
+               and b.prefix = any(array(select left(r.prefix, n) from generate_series(1, length(r.prefix)) n))
+               and coalesce(b.effective_from, '-infinity'::timestamptz)
+                   <= coalesce(r.effective_from, '-infinity'::timestamptz)
+             order by length(b.prefix) desc, b.effective_from desc nulls last
+             limit 1) b
+          where not b.blocked
+          order by b.rate, array_position(?::uuid[], b.card_id)
+          limit 1) p
+       cross join lateral (select r.rate, r.connection_fee as fee offset 0) s
+       cross join lateral (
+         select r.initial_increment, r.increment, r.grace_seconds, r.minimum_seconds offset 0) t
+       cross join lateral (
+         select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
+                ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
+         offset 0) g
+      where r.card_id = ? and not r.blocked
+        and (s.rate < p.rate or case p.card_id ${providers
+          .map(
+            (provider) =>
+              `when '${uuidLiteral(provider.id)}'::uuid then ${losingAgainst(provider)}`,
+          )
+          .join(' ')} end)`;
+}
+
 export type TRederived = Awaited<ReturnType<typeof rederive>>;
 
 /**
