@@ -430,7 +430,8 @@ export const API_REGISTRY = {
   },
   '/cards/{id}/margin': {
     GET: {
-      summary: 'Rows of a derived card that lose money, priced at sample call lengths',
+      summary:
+        'Rows that lose money on some call length: a derived card’s against the parent row that priced each, a hand-built customer card’s against the cheapest of its `compareWith` provider cards',
       grant: 'cards:read',
       params: ZIdParams,
       query: ZMarginQuery,
