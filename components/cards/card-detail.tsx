@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import { useMemo, useState, type FormEvent } from 'react';
 import { useWatch } from 'react-hook-form';
-import { useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
@@ -12,6 +12,7 @@ import {
   deriveTerms,
   marginCheck,
   ruleFor,
+  type TCompaction,
   type TMarginVerdict,
   type TMarkupRule,
 } from '@/lib/shared/pricing/markup';
@@ -62,6 +63,16 @@ export function CardDetail({
     enabled: Boolean(owner?.parentId),
     retry: false,
   }).data;
+  // Several parents: each by id too, to name the parent that priced a row.
+  const parentNames = Object.fromEntries(
+    useQueries({
+      queries: (owner && owner.parentIds.length > 1 ? owner.parentIds : []).map((id) => ({
+        queryKey: queryKeys.one('cards', id),
+        queryFn: () => apiFetch<TCardDto>(pathOf(queryKeys.one('cards', id))),
+        retry: false,
+      })),
+    }).flatMap((query) => (query.data ? [[query.data.id, query.data.name]] : [])),
+  );
   const [firstRates, setFirstRates] = useState<TRateDto[]>([]);
   return (
     <PanelSection
@@ -97,6 +108,10 @@ export function CardDetail({
                     : ''}
                   {owner.markup.rules.length ? `, ${owner.markup.rules.length} rule(s)` : ''}
                   {owner.markup.fee ? ', fee marked up' : ''}
+                  {owner.parentIds.length > 1
+                    ? `, ${owner.parentIds.length} parents compacted: ${owner.compaction}`
+                    : ''}
+                  {owner.markup.minimumSeconds ? `, minimum ${owner.markup.minimumSeconds} s` : ''}
                   {owner.markup.initialIncrement !== null ||
                   owner.markup.increment !== null ||
                   owner.markup.graceSeconds !== null
@@ -124,6 +139,7 @@ export function CardDetail({
               card={card}
               showMargin={Boolean(owner?.parentId)}
               onLoaded={setFirstRates}
+              parentNames={parentNames}
             />
           ) : (
             <p className="text-sm text-slate-500">Your group does not grant reading rates.</p>
@@ -262,8 +278,11 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
       initialIncrement: '',
       increment: '',
       graceSeconds: '',
+      minimumSeconds: '',
       markupFee: false,
       rules: [] as TMarkupRule[],
+      moreParents: [] as string[],
+      compaction: 'lowest' as TCompaction,
     },
     toBody: (values) => ({
       name: values.name,
@@ -273,25 +292,48 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
       initialIncrement: secondsOrNull(values.initialIncrement) ?? undefined,
       increment: secondsOrNull(values.increment) ?? undefined,
       graceSeconds: secondsOrNull(values.graceSeconds) ?? undefined,
+      minimumSeconds: secondsOrNull(values.minimumSeconds) ?? undefined,
       markupFee: values.markupFee || undefined,
       rules: values.rules.length ? values.rules : undefined,
+      moreParents: values.moreParents.length ? values.moreParents : undefined,
+      compaction: values.moreParents.length ? values.compaction : undefined,
     }),
     submit: derive.mutateAsync,
   });
-  const [percent, fixed, rounding, initialIncrement, increment, graceSeconds, markupFee, rules] =
-    useWatch({
-      control: form.form.control,
-      name: [
-        'markupPercent',
-        'markupFixed',
-        'rounding',
-        'initialIncrement',
-        'increment',
-        'graceSeconds',
-        'markupFee',
-        'rules',
-      ],
-    });
+  const [
+    percent,
+    fixed,
+    rounding,
+    initialIncrement,
+    increment,
+    graceSeconds,
+    minimumSeconds,
+    markupFee,
+    rules,
+    moreParents,
+  ] = useWatch({
+    control: form.form.control,
+    name: [
+      'markupPercent',
+      'markupFixed',
+      'rounding',
+      'initialIncrement',
+      'increment',
+      'graceSeconds',
+      'minimumSeconds',
+      'markupFee',
+      'rules',
+      'moreParents',
+    ],
+  });
+  // Other cards of the same currency it may also follow (the server checks each again).
+  const candidatesKey = queryKeys.list('cards', { kind: 'provider' });
+  const candidates = (
+    useQuery({
+      queryKey: candidatesKey,
+      queryFn: () => apiFetch<{ items: TCardDto[] }>(pathOf(candidatesKey, { limit: '100' })),
+    }).data?.items ?? []
+  ).filter((other) => other.id !== card.id && other.currency === card.currency);
   const preview = useMemo(() => {
     const markup = { percent, fixed, rounding };
     const seconds = (value: string) => {
@@ -318,6 +360,7 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
               initialIncrement: seconds(initialIncrement) || null,
               increment: seconds(increment) || null,
               graceSeconds: seconds(graceSeconds),
+              minimumSeconds: seconds(minimumSeconds),
             },
           },
           child,
@@ -347,6 +390,7 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
     initialIncrement,
     increment,
     graceSeconds,
+    minimumSeconds,
     markupFee,
     rules,
     card,
@@ -406,7 +450,55 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
           placeholder="parent's"
           error={form.fields.graceSeconds}
         />
+        <TextField
+          label="Minimum (s)"
+          {...form.register('minimumSeconds')}
+          inputMode="numeric"
+          placeholder="parent's"
+          error={form.fields.minimumSeconds}
+        />
       </div>
+      {candidates.length ? (
+        <fieldset className="space-y-1">
+          <legend className="text-sm font-medium text-slate-700">
+            Also follow (priority order after {card.name})
+          </legend>
+          {candidates.map((other) => (
+            <label key={other.id} className="flex items-center gap-2 text-sm text-slate-700">
+              <input
+                type="checkbox"
+                checked={moreParents.includes(other.id)}
+                onChange={(event) =>
+                  form.form.setValue(
+                    'moreParents',
+                    event.target.checked
+                      ? [...moreParents, other.id]
+                      : moreParents.filter((id) => id !== other.id),
+                  )
+                }
+                className="h-4 w-4 rounded border-slate-300 text-brand-600 focus:ring-brand-500"
+              />
+              {other.name}
+            </label>
+          ))}
+          {form.fields.moreParents ? (
+            <p className="text-sm text-red-700">{form.fields.moreParents}</p>
+          ) : null}
+          {moreParents.length ? (
+            <SelectField
+              id="derive-compaction"
+              label="Per prefix, price from"
+              {...form.register('compaction')}
+              error={form.fields.compaction}
+            >
+              <option value="lowest">the cheapest parent</option>
+              <option value="highest">the dearest parent</option>
+              <option value="average">the average (checked against the dearest)</option>
+              <option value="first">the first parent that prices it</option>
+            </SelectField>
+          ) : null}
+        </fieldset>
+      ) : null}
       <div className="flex items-center gap-2">
         <input
           id="derive-markup-fee"

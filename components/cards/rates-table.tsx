@@ -31,10 +31,13 @@ export function RatesTable({
   card,
   showMargin,
   onLoaded,
+  parentNames,
 }: {
   card: TCardDto;
   showMargin: boolean;
   onLoaded?: (rows: TRateDto[]) => void;
+  /** A card following several parents: their names, by id, for the row's pricing parent. */
+  parentNames?: Record<string, string>;
 }) {
   const [prefix, setPrefix] = useState('');
   // Which markup rule priced a derived row: the same longest-prefix pick as the server's.
@@ -175,6 +178,8 @@ export function RatesTable({
                         <span className="font-semibold text-red-700">loses money</span>
                       ) : null}
                       {showMargin && row.overridden ? ' override' : ''}
+                      {row.pricedBy ? ` from ${parentNames?.[row.pricedBy] ?? 'parent'}` : ''}
+                      {row.minimumSeconds ? ` min ${row.minimumSeconds} s` : ''}
                       {showMargin && !row.overridden && rules.length
                         ? ((rule) => (rule ? ` rule ${rule.prefix}` : ''))(
                             ruleFor(row.prefix, rules),

@@ -13,6 +13,7 @@ export interface TStructureText {
   initialIncrement: string;
   increment: string;
   graceSeconds: string;
+  minimumSeconds: string;
 }
 
 /** A whole number of seconds as the API takes it, or the text itself for the schema to refuse. */
@@ -130,10 +131,11 @@ export function StructureFields({
   );
   return (
     <>
-      <div className="grid grid-cols-3 gap-2">
+      <div className="grid grid-cols-4 gap-2">
         {field('initialIncrement', 'Initial (s)')}
         {field('increment', 'Increment (s)')}
         {field('graceSeconds', 'Grace (s)')}
+        {field('minimumSeconds', 'Minimum (s)')}
       </div>
       <div className="flex items-center gap-2">
         <input
@@ -162,6 +164,7 @@ export function SellTermsForm({ card }: { card: TCardOwnerDto }) {
     initialIncrement: text(markup.initialIncrement),
     increment: text(markup.increment),
     graceSeconds: text(markup.graceSeconds),
+    minimumSeconds: text(markup.minimumSeconds),
   });
   const [markupFee, setMarkupFee] = useState(markup.fee);
   const [rules, setRules] = useState<TMarkupRule[]>(markup.rules);
@@ -183,6 +186,7 @@ export function SellTermsForm({ card }: { card: TCardOwnerDto }) {
       initialIncrement: secondsOrNull(structure.initialIncrement),
       increment: secondsOrNull(structure.increment),
       graceSeconds: secondsOrNull(structure.graceSeconds),
+      minimumSeconds: secondsOrNull(structure.minimumSeconds),
       markupFee,
       rules,
     };

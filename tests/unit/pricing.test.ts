@@ -2,11 +2,20 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   billedSeconds,
+  billedUnder,
   callPrice,
+  exactCallPrice,
   longestAffordableCall,
   type TRateTerms,
 } from '@/lib/shared/pricing/billing';
-import { deriveTerms, marginCheck, ruleFor } from '@/lib/shared/pricing/markup';
+import {
+  compact,
+  COMPACTIONS,
+  deriveTerms,
+  marginCheck,
+  ruleFor,
+  type TCompaction,
+} from '@/lib/shared/pricing/markup';
 import {
   atCardPrecision,
   money,
@@ -59,6 +68,71 @@ describe('billed seconds', () => {
         },
       ),
     );
+  });
+});
+
+describe('minimum duration', () => {
+  it('bills a short call as the minimum, then in increments; grace still frees a call', () => {
+    const row = terms('0.6000', {
+      initialIncrement: 1,
+      increment: 1,
+      graceSeconds: 6,
+      minimumSeconds: 60,
+    });
+    expect(callPrice(row, 5, card4)).toBe('0.0000');
+    expect(billedUnder(row, 7)).toBe(60);
+    expect(callPrice(row, 7, card4)).toBe('0.6000');
+    expect(billedUnder(row, 61)).toBe(61);
+    // 30/6 with a 45 s minimum: 45 s rounds up to 48 s (the minimum, then increments).
+    const sixes = terms('0.6000', { initialIncrement: 30, increment: 6, minimumSeconds: 45 });
+    expect(billedUnder(sixes, 1)).toBe(48);
+    expect(billedUnder(sixes, 49)).toBe(54);
+    // Absent: as before (h-rating's callers pass no minimum).
+    expect(callPrice(terms('0.6000', { initialIncrement: 1, increment: 1 }), 7, card4)).toBe(
+      '0.0700',
+    );
+  });
+
+  it('agrees with a brute-force price of every call of 1-3600 s', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 90 }),
+        fc.constantFrom(1, 6, 30, 60),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 0, max: 300 }),
+        (initialIncrement, increment, graceSeconds, minimumSeconds) => {
+          const row = terms('1.0000', {
+            initialIncrement,
+            increment,
+            graceSeconds,
+            minimumSeconds,
+          });
+          const wrong: number[] = [];
+          for (let d = 1; d <= 3600; d++) {
+            // The oracle: the smallest billable length (m, m + i, …) at least max(d, minimum).
+            let billed = initialIncrement;
+            while (billed < Math.max(d, minimumSeconds)) billed += increment;
+            if (billedUnder(row, d) !== (d <= graceSeconds ? 0 : billed)) wrong.push(d);
+          }
+          expect(wrong).toEqual([]);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+
+  it('a 60 s minimum sold over a 1/1 buy with none: the check finds the losing short calls', () => {
+    const buy = {
+      terms: terms('0.0100', { initialIncrement: 60, increment: 60, connectionFee: '0.0050' }),
+      card: card4,
+    };
+    // Sells cheaper per minute but bills every call a minute: still below on no call...
+    const sell = {
+      terms: terms('0.0090', { initialIncrement: 1, increment: 1, minimumSeconds: 60 }),
+      card: card4,
+    };
+    const check = marginCheck(buy, sell, { maxCallSeconds: 3600 });
+    expect(check).toMatchObject({ losing: true, firstLosingSeconds: 1, sellsBelowBuyRate: true });
   });
 });
 
@@ -239,6 +313,7 @@ describe('exact margin check', () => {
         initialIncrement: fc.integer({ min: 1, max: 90 }),
         increment: increments,
         graceSeconds: fc.integer({ min: 0, max: 20 }),
+        minimumSeconds: fc.constantFrom(0, 0, 0, 10, 30, 60, 90, 120),
       })
       .map(({ units, feeUnits, decimals, rounding, ...structure }) =>
         side(
@@ -368,6 +443,7 @@ describe('the longest affordable call (issue 18)', () => {
           initialIncrement: fc.integer({ min: 1, max: 90 }),
           increment: fc.integer({ min: 1, max: 60 }),
           graceSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 40 })),
+          minimumSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 120 })),
         }),
         fc.integer({ min: 4, max: 6 }),
         fc.constantFrom(...ROUNDING_MODES),
@@ -443,4 +519,84 @@ describe('the longest affordable call (issue 18)', () => {
       0,
     );
   });
+});
+
+describe('several parents compacted (issue 16 §3)', () => {
+  /** Candidates for one prefix: 2-4 parents billing one structure, some blocked. */
+  const candidatesOf = fc
+    .record({
+      rates: fc.array(
+        fc.record({ units: fc.integer({ min: 1, max: 600 }), blocked: fc.boolean() }),
+        { minLength: 2, maxLength: 4 },
+      ),
+      feeUnits: fc.integer({ min: 0, max: 50 }),
+      initialIncrement: fc.constantFrom(1, 6, 30, 60),
+      increment: fc.constantFrom(1, 6, 60),
+      graceSeconds: fc.integer({ min: 0, max: 10 }),
+    })
+    .map(({ rates, feeUnits, ...structure }) =>
+      rates.map(({ units, blocked }, position) => ({
+        position,
+        blocked,
+        terms: terms(money(String(units)).dividedBy(10_000).toFixed(4), {
+          ...structure,
+          connectionFee: money(String(feeUnits)).dividedBy(10_000).toFixed(4),
+        }),
+      })),
+    );
+  /** Every call of 1-3600 s priced at each candidate (the oracle's table). */
+  const pricesOf = (candidate: { terms: TRateTerms }) =>
+    Array.from({ length: 3600 }, (_, index) => money(callPrice(candidate.terms, index + 1, card4)));
+
+  it('lowest, highest, first and average agree with a scan of every call of 1-3600 s', () => {
+    fc.assert(
+      fc.property(
+        candidatesOf,
+        fc.constantFrom(...COMPACTIONS),
+        (candidates, compaction: TCompaction) => {
+          const result = compact(candidates, compaction)!;
+          const open = candidates.filter((row) => !row.blocked);
+          if (!open.length) {
+            // Every parent blocks it: the first stands, blocked.
+            expect(result.priced).toMatchObject({ position: 0, blocked: true });
+            return;
+          }
+          const prices = new Map(open.map((row) => [row.position, pricesOf(row)]));
+          // The first open candidate whose every call is at most (or at least) every other's.
+          const extreme = (sign: 1 | -1) =>
+            open.find((row) =>
+              open.every((other) =>
+                prices
+                  .get(row.position)!
+                  .every(
+                    (price, index) =>
+                      price.comparedTo(prices.get(other.position)![index]!) * sign <= 0,
+                  ),
+              ),
+            )!;
+          const expected =
+            compaction === 'first' ? open[0]! : compaction === 'lowest' ? extreme(1) : extreme(-1);
+          expect(result.priced.position).toBe(expected.position);
+          expect(result.priced.blocked).toBe(false);
+          if (compaction === 'average') {
+            // The mean's exact price lies between the cheapest and the dearest call.
+            const mean = {
+              ...result.priced.terms,
+              rate: result.base.rate.toFixed(),
+              connectionFee: result.base.connectionFee.toFixed(),
+            };
+            for (const seconds of [1, 7, 59, 61, 600, 3599]) {
+              const at = exactCallPrice(mean, seconds);
+              const all = open.map((row) => exactCallPrice(row.terms, seconds));
+              expect(all.some((price) => price.lessThanOrEqualTo(at))).toBe(true);
+              expect(all.some((price) => price.greaterThanOrEqualTo(at))).toBe(true);
+            }
+          } else {
+            expect(result.base.rate.equals(money(result.priced.terms.rate))).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 120_000);
 });

@@ -421,7 +421,8 @@ export const API_REGISTRY = {
   '/cards/{id}': cards.item,
   '/cards/{id}/derive': {
     POST: {
-      summary: 'A customer card of the caller’s account whose rates follow this one, marked up',
+      summary:
+        'A customer card of the caller’s account whose rates follow this one (and any `moreParents`, compacted per prefix), marked up',
       grant: 'cards:create',
       params: ZIdParams,
       body: ZCardDerive,
@@ -430,7 +431,8 @@ export const API_REGISTRY = {
   },
   '/cards/{id}/margin': {
     GET: {
-      summary: 'Rows of a derived card that lose money, priced at sample call lengths',
+      summary:
+        'Rows that lose money on some call length: a derived card’s against the parent row that priced each, a hand-built customer card’s against the cheapest of its `compareWith` provider cards',
       grant: 'cards:read',
       params: ZIdParams,
       query: ZMarginQuery,

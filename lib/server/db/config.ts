@@ -31,7 +31,8 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     discovery: { warnWhenNoEntities: true },
     // Written and read only by set-based SQL (lib/server/services/rates/revisions.ts);
     // `rate_history` has no key to give an entity, on purpose (Migration20261205100000).
-    schemaGenerator: { skipTables: ['rate_revision', 'rate_history'] },
+    // `card_parent` is read and written in SQL only; `card.more_parents` mirrors it.
+    schemaGenerator: { skipTables: ['rate_revision', 'rate_history', 'card_parent'] },
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
     debug: false,

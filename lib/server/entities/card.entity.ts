@@ -1,4 +1,4 @@
-import type { TMarkupRule } from '@/lib/shared/pricing/markup';
+import { COMPACTIONS, type TMarkupRule } from '@/lib/shared/pricing/markup';
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type EntitySchema, type InferEntity } from '@mikro-orm/core';
 import { ROUNDING_MODES } from '@/lib/shared/pricing/money';
@@ -54,6 +54,7 @@ export const Card = defineEntity({
     billingInitialIncrement: p.integer().nullable(),
     billingIncrement: p.integer().nullable(),
     billingGraceSeconds: p.integer().nullable(),
+    billingMinimumSeconds: p.integer().nullable(),
     /** Derived cards: the percent and fixed markup apply to the connection fee too. */
     markupFee: p.boolean().default(false),
     /**
@@ -61,6 +62,21 @@ export const Card = defineEntity({
      * under it, the longest covering rule winning over the card-wide markup.
      */
     rules: p.json<TMarkupRule[]>().nullable(),
+    /**
+     * Derived cards following several parents (listed in `card_parent`, priority order):
+     * how their rows for one prefix become one. Null with a single parent.
+     */
+    compaction: p.enum([...COMPACTIONS]).nullable(),
+    /**
+     * The parents after `parent`, priority order: what `card_parent` holds (its foreign
+     * keys and the followers' traversal), kept here so a card reads without a join.
+     */
+    moreParents: p.json<string[]>().nullable(),
+    /**
+     * A customer card built by hand: the provider cards its margin report compares it
+     * against (profit assurance, issue 16 §3).
+     */
+    compareWith: p.json<string[]>().nullable(),
     /** Kept by the rate writers, so a card reads without counting 100k rows. */
     rateCount: p.integer().default(0),
     /** Rows flagged by the margin check (derived cards). */
@@ -101,12 +117,16 @@ export const Rate = defineEntity({
     initialIncrement: p.integer().default(60),
     increment: p.integer().default(60),
     graceSeconds: p.integer().default(0),
+    /** A billed call shorter than this is billed as this long (0: no minimum). */
+    minimumSeconds: p.integer().default(0),
     effectiveFrom: p.datetime().nullable(),
     blocked: p.boolean().default(false),
     /** Derived cards: the rate came from a per-prefix override, not the markup. */
     overridden: p.boolean().default(false),
     /** Derived cards: a sample call costs more to buy than it sells for. */
     losing: p.boolean().default(false),
+    /** Derived cards: the parent card whose row priced this one (the trace follows it). */
+    pricedBy: p.uuid().nullable(),
   },
 });
 

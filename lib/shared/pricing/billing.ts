@@ -13,6 +13,13 @@ export interface TRateTerms {
   increment: number;
   /** Calls this short or shorter are free. */
   graceSeconds: number;
+  /**
+   * Minimum duration, seconds (absent: none): a billed call shorter than it is billed as
+   * if it lasted the minimum, then rounded up to the increments as any call —
+   * billed = increments(max(duration, minimum)). Grace is judged on the real duration
+   * first: a call within grace stays free whatever the minimum.
+   */
+  minimumSeconds?: number;
 }
 
 /**
@@ -33,10 +40,25 @@ export function billedSeconds(
   return initialIncrement + Math.ceil((seconds - initialIncrement) / increment) * increment;
 }
 
+/**
+ * Billed seconds under a row's whole structure: nothing for a call of 0 s or within
+ * grace; else the call lengthened to the minimum duration, then billed in increments.
+ */
+export function billedUnder(terms: TRateTerms, seconds: number): number {
+  if (seconds === 0 || seconds <= terms.graceSeconds) return 0;
+  return billedSeconds(
+    Math.max(seconds, terms.minimumSeconds ?? 0),
+    terms.initialIncrement,
+    terms.increment,
+  );
+}
+
 /** The exact price of one call before rounding: fee + rate · billed / 60, or 0 in grace. */
 export function exactCallPrice(terms: TRateTerms, seconds: number): TMoney {
-  if (seconds === 0 || seconds <= terms.graceSeconds) return money('0');
-  const billed = billedSeconds(seconds, terms.initialIncrement, terms.increment);
+  if (!Number.isInteger(seconds) || seconds < 0)
+    throw new RangeError('seconds must be a whole number ≥ 0');
+  const billed = billedUnder(terms, seconds);
+  if (billed === 0) return money('0');
   return money(terms.connectionFee).plus(money(terms.rate).times(billed).dividedBy(60));
 }
 
@@ -80,7 +102,13 @@ export function longestAffordableCall(
   if (perSecond === 0n) return cap;
   const longestBilled = strict ? (room - 1n) / perSecond : room / perSecond;
   const first = BigInt(terms.initialIncrement);
-  if (longestBilled < first) return grace;
+  // The shortest charged call is billed at least the minimum duration, in increments.
+  const shortest = billedSeconds(
+    Math.max(terms.graceSeconds + 1, terms.minimumSeconds ?? 0),
+    terms.initialIncrement,
+    terms.increment,
+  );
+  if (longestBilled < BigInt(shortest)) return grace;
   const step = BigInt(terms.increment);
   const billed = first + ((longestBilled - first) / step) * step;
   return billed >= BigInt(cap) ? cap : Math.max(grace, Number(billed));

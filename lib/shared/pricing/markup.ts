@@ -1,11 +1,67 @@
 import { atCardPrecision, money, type TCardRounding, type TMoney } from './money';
-import { billedSeconds, callPrice, type TRateTerms } from './billing';
+import { billedUnder, callPrice, type TRateTerms } from './billing';
 
 /** A derived card's own billing structure: any field left out is the parent's, per row. */
 export interface TBillingStructure {
   initialIncrement?: number | null;
   increment?: number | null;
   graceSeconds?: number | null;
+  minimumSeconds?: number | null;
+}
+
+/**
+ * How a card following several parents makes one row of their rows for a prefix
+ * (issue 16 §3): the least cost, the dearest, the mean, or the first in priority order.
+ */
+export const COMPACTIONS = ['lowest', 'highest', 'average', 'first'] as const;
+export type TCompaction = (typeof COMPACTIONS)[number];
+
+/** One parent's row for a prefix (its longest match), as a compaction sees it. */
+export interface TCandidate<T extends TRateTerms = TRateTerms> {
+  /** The parent's position in the card's list (0 first). */
+  position: number;
+  terms: T;
+  blocked: boolean;
+}
+
+/**
+ * The parents' rows for one prefix compacted (the SQL in rate-sets.ts is its twin):
+ * `priced` is the row the derived row is checked against and names as its pricing
+ * parent — the cheapest (`lowest`), the dearest (`highest`, and `average`, whose mean
+ * must not lose on a route through the dearest either), or the first in priority order
+ * (`first`); ties go to priority. Blocked rows take part only when every parent blocks
+ * the prefix (the first of them then stands, blocked). `base` is what the markup
+ * applies to: the priced row's rate and fee, or for `average` the mean of the open rows'.
+ */
+export function compact<T extends TRateTerms>(
+  candidates: readonly TCandidate<T>[],
+  compaction: TCompaction,
+): { priced: TCandidate<T>; base: { rate: TMoney; connectionFee: TMoney } } | undefined {
+  const open = candidates.filter((row) => !row.blocked);
+  const pool = (open.length ? open : candidates).slice().sort((a, b) => a.position - b.position);
+  if (!pool.length) return undefined;
+  const byRate = (sign: 1 | -1) =>
+    pool.reduce((best, row) =>
+      money(row.terms.rate).comparedTo(money(best.terms.rate)) * sign < 0 ? row : best,
+    );
+  const priced =
+    !open.length || compaction === 'first'
+      ? pool[0]!
+      : compaction === 'lowest'
+        ? byRate(1)
+        : byRate(-1);
+  const base =
+    compaction === 'average' && open.length
+      ? {
+          rate: open
+            .reduce((sum, row) => sum.plus(money(row.terms.rate)), money('0'))
+            .dividedBy(open.length),
+          connectionFee: open
+            .reduce((sum, row) => sum.plus(money(row.terms.connectionFee)), money('0'))
+            .dividedBy(open.length),
+        }
+      : { rate: money(priced.terms.rate), connectionFee: money(priced.terms.connectionFee) };
+  return { priced, base };
 }
 
 /** How a markup rule prices the rows under its prefix. */
@@ -85,6 +141,7 @@ export function deriveTerms(
   rule?: TMarkupRule,
 ): TRateTerms {
   const structure = markup.structure ?? {};
+  const minimumSeconds = structure.minimumSeconds ?? parent.minimumSeconds ?? 0;
   return {
     rate: atCardPrecision(
       override !== undefined
@@ -101,6 +158,8 @@ export function deriveTerms(
     initialIncrement: structure.initialIncrement ?? parent.initialIncrement,
     increment: structure.increment ?? parent.increment,
     graceSeconds: structure.graceSeconds ?? parent.graceSeconds,
+    // Only when there is one: the terms read as before for every card without it.
+    ...(minimumSeconds ? { minimumSeconds } : {}),
   };
 }
 
@@ -174,7 +233,7 @@ const lcm = (a: number, b: number) => (a / gcd(a, b)) * b;
  * 30/6 row lost on every call of 37–42 s that no sample hit). The two levels may bill
  * different structures.
  *
- * From `start` on (past both initial increments and both graces) each level bills
+ * From `start` on (past both initial increments, graces and minimum durations) each level bills
  * m + k·i seconds, so a call L = lcm(60, both increments) seconds longer bills exactly L
  * more at both; rates are at their cards' precision, so L/60 whole minutes add a whole
  * number of units to each price and leave its rounding as it was (an even number of
@@ -206,10 +265,7 @@ export function marginCheck(
       }
     }
   }
-  const billedAt = (terms: TRateTerms, seconds: number) =>
-    seconds <= terms.graceSeconds
-      ? 0
-      : billedSeconds(seconds, terms.initialIncrement, terms.increment);
+  const billedAt = billedUnder;
   const lossAt = (seconds: number) =>
     money(callPrice(buy.terms, seconds, buy.card)).minus(
       money(callPrice(sell.terms, seconds, sell.card)),
@@ -220,6 +276,8 @@ export function marginCheck(
       sell.terms.initialIncrement,
       buy.terms.graceSeconds,
       sell.terms.graceSeconds,
+      buy.terms.minimumSeconds ?? 0,
+      sell.terms.minimumSeconds ?? 0,
     ) + 1;
   // Half-even rounding breaks a tie toward the even neighbour: a shift by an odd number
   // of units flips that, an even one does not — so with it, two minutes' worth.

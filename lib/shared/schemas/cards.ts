@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RULE_MODES } from '@/lib/shared/pricing/markup';
+import { COMPACTIONS, RULE_MODES } from '@/lib/shared/pricing/markup';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
 import { ZCurrency, ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 import { ZPrefix, ZPrice } from './rates';
@@ -44,6 +44,8 @@ const ZBillingFields = {
   initialIncrement: billingSeconds(1, 3600),
   increment: billingSeconds(1, 3600),
   graceSeconds: billingSeconds(0, 600),
+  /** Minimum duration: a billed call shorter than it is billed as this long. */
+  minimumSeconds: billingSeconds(0, 3600),
 };
 
 /**
@@ -84,6 +86,8 @@ export const ZCardCreate = z.strictObject({
 });
 export type TCardCreate = z.infer<typeof ZCardCreate>;
 
+export const ZCompaction = z.enum(COMPACTIONS, `must be one of ${COMPACTIONS.join(', ')}`);
+
 /** `POST /cards/{id}/derive`: a customer card of the caller's account following `{id}`. */
 export const ZCardDerive = z.strictObject({
   name: ZCardName,
@@ -95,9 +99,20 @@ export const ZCardDerive = z.strictObject({
   initialIncrement: ZBillingFields.initialIncrement.optional(),
   increment: ZBillingFields.increment.optional(),
   graceSeconds: ZBillingFields.graceSeconds.optional(),
+  minimumSeconds: ZBillingFields.minimumSeconds.optional(),
   /** Percent and fixed markup apply to the connection fee too (fixed once per call). */
   markupFee: z.boolean('must be true or false').optional(),
   rules: ZMarkupRules.optional(),
+  /**
+   * More provider cards after `{id}`, in priority order (issue 16 §3): the card follows
+   * them all, one row per prefix chosen by `compaction`. Same currency as `{id}`.
+   */
+  moreParents: z
+    .array(ZId)
+    .max(9, 'at most 9 more parents')
+    .refine((ids) => new Set(ids).size === ids.length, 'names a card twice')
+    .optional(),
+  compaction: ZCompaction.optional(),
 });
 export type TCardDerive = z.infer<typeof ZCardDerive>;
 
@@ -117,6 +132,17 @@ export const ZCardPatch = z.strictObject({
   initialIncrement: ZBillingFields.initialIncrement.nullable().optional(),
   increment: ZBillingFields.increment.nullable().optional(),
   graceSeconds: ZBillingFields.graceSeconds.nullable().optional(),
+  minimumSeconds: ZBillingFields.minimumSeconds.nullable().optional(),
+  /**
+   * A customer card that is not derived: provider cards (same currency) whose cheapest
+   * matching rate its rows must not sell below on any call length; null or [] for none.
+   */
+  compareWith: z
+    .array(ZId)
+    .max(10, 'at most 10 cards')
+    .refine((ids) => new Set(ids).size === ids.length, 'names a card twice')
+    .nullable()
+    .optional(),
   markupFee: z.boolean('must be true or false').optional(),
   rules: ZMarkupRules.nullable().optional(),
   /** Hours of notice a rate revision raising any price must give; null for none. */
@@ -150,6 +176,12 @@ export const ZCardOwnerDto = ZEntityMeta.extend({
   rounding: ZRounding,
   ownerId: z.string(),
   parentId: z.string().nullable(),
+  /** Every parent, priority order (`parentId` first); empty on a card that is not derived. */
+  parentIds: z.array(z.string()),
+  /** How several parents' rows for a prefix become one (null with one parent). */
+  compaction: ZCompaction.nullable(),
+  /** A hand-built customer card: the provider cards its margin is assured against. */
+  compareWith: z.array(z.string()),
   markup: z
     .object({
       percent: z.string().nullable(),
@@ -161,6 +193,7 @@ export const ZCardOwnerDto = ZEntityMeta.extend({
       initialIncrement: z.number().int().nullable(),
       increment: z.number().int().nullable(),
       graceSeconds: z.number().int().nullable(),
+      minimumSeconds: z.number().int().nullable(),
       /** Markup by prefix; the longest covering rule prices a row (an override before it). */
       rules: z.array(z.object({ prefix: z.string(), mode: z.enum(RULE_MODES), value: z.string() })),
     })
@@ -358,6 +391,8 @@ const ZRateTerms = z.object({
   initialIncrement: z.number().int(),
   increment: z.number().int(),
   graceSeconds: z.number().int(),
+  /** Minimum duration in seconds (0: none). */
+  minimumSeconds: z.number().int(),
 });
 const ZMarginSample = z.object({
   seconds: z.number().int(),
@@ -374,6 +409,8 @@ const ZMarginSample = z.object({
 export const ZMarginRow = z.object({
   prefix: z.string(),
   destination: z.string(),
+  /** The parent card whose row priced this one (`buy`): with several parents, per row. */
+  pricedBy: z.object({ cardId: z.string(), cardName: z.string() }),
   effectiveFrom: z.string().nullable(),
   buy: ZRateTerms,
   sell: ZRateTerms,

@@ -99,6 +99,10 @@ export const ZRateDto = z.object({
   blocked: z.boolean(),
   overridden: z.boolean().optional(),
   losing: z.boolean().optional(),
+  /** Minimum duration in seconds, when the row has one. */
+  minimumSeconds: z.number().int().optional(),
+  /** The owner's view of a card following several parents: the parent card that priced the row. */
+  pricedBy: z.string().nullable().optional(),
 });
 export type TRateDto = z.infer<typeof ZRateDto>;
 
@@ -149,12 +153,19 @@ export const ZLookupLevel = z.object({
   connectionFee: z.string().nullable(),
   initialIncrement: z.number().int().nullable(),
   increment: z.number().int().nullable(),
+  /** Minimum duration (0: none): a shorter billed call is billed as this long. */
+  minimumSeconds: z.number().int().nullable(),
   blocked: z.boolean(),
   billedSeconds: z.number().int().nullable(),
   /** The price of a call of the sample length at this level, rounded the card's way. */
   amount: z.string().nullable(),
   /** This level's amount minus the level above it (what this step earns); null at the top. */
   margin: z.string().nullable(),
+  /**
+   * A card following several parents: the parent whose row priced this one (the level
+   * above), as the owner sees it; null on a card with one parent or none, and to an assignee.
+   */
+  pricedBy: z.object({ cardId: z.string(), cardName: z.string() }).nullable(),
 });
 export type TLookupLevel = z.infer<typeof ZLookupLevel>;
 

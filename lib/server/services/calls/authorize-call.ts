@@ -42,6 +42,8 @@ export interface TAuthorizeLevel {
   initial_increment: number | null;
   increment: number | null;
   grace_seconds: number | null;
+  /** A row's minimum duration (issue 16): a shorter call is billed as if it lasted it. */
+  minimum_seconds: number | null;
   blocked: boolean | null;
 }
 
@@ -142,6 +144,7 @@ export function decide(actor: TActor, levels: readonly TAuthorizeLevel[]): TAuth
         initialIncrement: level.initial_increment!,
         increment: level.increment!,
         graceSeconds: level.grace_seconds!,
+        minimumSeconds: level.minimum_seconds ?? 0,
       },
       { decimals: level.decimals!, rounding: level.rounding! },
       money(level.balance).plus(level.credit_limit),
@@ -219,7 +222,8 @@ function decisionSql(inScope: string, at: boolean): string {
      select json_agg(decided order by decided.depth desc) from (
        select l.id, l.kind, l.path, l.depth, l.status, l.credit_blocked, l.credit_limit,
               l.balance, l.currency, l.card_id, c.decimals, c.rounding, m.prefix, m.rate,
-              m.connection_fee, m.initial_increment, m.increment, m.grace_seconds, m.blocked
+              m.connection_fee, m.initial_increment, m.increment, m.grace_seconds, m.minimum_seconds,
+              m.blocked
          from levels l
          left join card c on c.id = l.card_id
          ${longestPrefixJoin('l.card_id', { at, join: 'left join lateral' })}) decided`;

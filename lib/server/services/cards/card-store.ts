@@ -24,6 +24,9 @@ export function toCardOwnerDto(card: TCard): TCardOwnerDto {
     rounding: card.rounding,
     ownerId: card.owner.id,
     parentId,
+    parentIds: parentId ? [parentId, ...(card.moreParents ?? [])] : [],
+    compaction: parentId && card.moreParents?.length ? (card.compaction ?? 'first') : null,
+    compareWith: card.compareWith ?? [],
     markup: parentId
       ? {
           percent: plain(card.markupPercent),
@@ -36,6 +39,7 @@ export function toCardOwnerDto(card: TCard): TCardOwnerDto {
           initialIncrement: card.billingInitialIncrement ?? null,
           increment: card.billingIncrement ?? null,
           graceSeconds: card.billingGraceSeconds ?? null,
+          minimumSeconds: card.billingMinimumSeconds ?? null,
           rules: (card.rules ?? []).map((rule) => ({
             prefix: rule.prefix,
             mode: rule.mode,

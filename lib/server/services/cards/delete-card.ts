@@ -21,7 +21,8 @@ export async function deleteCard(
     });
     if (relation !== 'owner') throw notFound('card');
     const dependants = await tx.execute<{ resource: string; id: string; name: string }[]>(
-      `(select 'cards' as resource, id, name from card where parent_id = ? order by name limit 20)
+      `(select 'cards' as resource, c.id, c.name from card_parent cp join card c on c.id = cp.card_id
+         where cp.parent_id = ? order by c.name limit 20)
        union all
        (select 'assignments', ca.id, a.name from card_assignment ca join account a on a.id = ca.account_id
          where ca.card_id = ? order by a.name limit 20)`,

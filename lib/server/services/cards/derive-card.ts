@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Account, Card } from '@/lib/server/entities';
+import { Account, Card, type TCard } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { heldByActorSql } from '@/lib/server/authz/card-relation';
@@ -13,7 +13,8 @@ import { cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
 /**
  * `POST /cards/{id}/derive` (DESIGN §1 "Reseller mode"): a customer card of the
  * caller's account whose rates follow `{id}` — a card the account owns or holds by
- * assignment — marked up (the connection fee too with `markupFee`), rounded the new
+ * assignment — and any `moreParents` after it (same currency, compacted per prefix by
+ * `compaction`), marked up (the connection fee too with `markupFee`), rounded the new
  * card's way, billed its own structure where it sets one, flagged where any call loses
  * money (the answer's `losingRates`, the margin report, a `cards.margin_alert`).
  */
@@ -26,22 +27,43 @@ export async function deriveCard(
   assertCan(actor, 'cards:create');
   return mutate(em, actor, async (tx, record) => {
     const { card: parent } = await findVisibleCard(tx, actor, unverifiedParentId);
+    // Every parent through the same authz as the first: an invisible one is a 404.
+    const more: TCard[] = [];
+    for (const id of input.moreParents ?? []) {
+      if (id === parent.id) throw invalidInput({ moreParents: 'names the card derived from' });
+      more.push((await findVisibleCard(tx, actor, id)).card);
+    }
+    const currencies: Record<string, string> = {};
+    more.forEach((card, index) => {
+      if (card.currency !== parent.currency) {
+        currencies[`moreParents.${index}`] = `is in ${card.currency}, not ${parent.currency}`;
+      }
+    });
+    if (Object.keys(currencies).length) throw invalidInput(currencies);
+    const parents = [parent, ...more];
     const held = heldByActorSql(actor);
-    const rows = await tx.execute(
-      `select 1 from card c where c.id = ? and ${held.where} for share of c`,
-      [parent.id, ...held.params],
+    const heldRows = await tx.execute<{ id: string }[]>(
+      `select c.id from card c where c.id = any(?::uuid[]) and ${held.where}
+        order by c.id for share of c`,
+      [`{${parents.map((card) => card.id).join(',')}}`, ...held.params],
     );
-    if (!rows.length) {
+    if (heldRows.length < parents.length) {
       throw conflict('not_held', 'Derive from a card your account owns or holds by assignment.');
     }
-    await assertOverridesOnParent(tx, parent.id, input.overrides ?? []);
-    const pending = await latestRevision(tx, parent.id);
-    if (pending && !pending.applied_at) {
-      // Its scheduled rates would pass the new card by (revisions are computed when scheduled).
-      throw conflict(
-        'revision_scheduled',
-        `A rate revision of this card goes live at ${new Date(pending.live_at).toISOString()}; derive from it once it is live, or cancel it.`,
-      );
+    await assertOverridesOnParent(
+      tx,
+      parents.map((card) => card.id),
+      input.overrides ?? [],
+    );
+    for (const card of parents) {
+      const pending = await latestRevision(tx, card.id);
+      if (pending && !pending.applied_at) {
+        // Its scheduled rates would pass the new card by (revisions are computed when scheduled).
+        throw conflict(
+          'revision_scheduled',
+          `A rate revision of ${card.name} goes live at ${new Date(pending.live_at).toISOString()}; derive from it once it is live, or cancel it.`,
+        );
+      }
     }
     const owner = await tx.findOneOrFail(Account, { id: actor.account.id });
     const card = tx.create(Card, {
@@ -58,10 +80,18 @@ export async function deriveCard(
       billingInitialIncrement: input.initialIncrement ?? null,
       billingIncrement: input.increment ?? null,
       billingGraceSeconds: input.graceSeconds ?? null,
+      billingMinimumSeconds: input.minimumSeconds ?? null,
       markupFee: input.markupFee ?? false,
       rules: input.rules?.length ? input.rules : null,
+      moreParents: more.length ? more.map((card) => card.id) : null,
+      compaction: more.length ? (input.compaction ?? 'first') : null,
     });
     await tx.flush();
+    await tx.execute(
+      `insert into card_parent (card_id, parent_id, position)
+       select ?, id, (pos - 1)::smallint from unnest(?::uuid[]) with ordinality x(id, pos)`,
+      [card.id, `{${parents.map((row) => row.id).join(',')}}`],
+    );
     const rederived = await rederive(tx, card.id, { plan: liveNow('parent', actor.userId) });
     await refreshCounts(tx, card);
     const dto = toCardOwnerDto(card);
@@ -71,16 +101,16 @@ export async function deriveCard(
   });
 }
 
-/** An override names a prefix the parent prices; anything else is a 400 naming it. */
+/** An override names a prefix a parent prices; anything else is a 400 naming it. */
 export async function assertOverridesOnParent(
   tx: EntityManager,
-  parentId: string,
+  parentIds: string[],
   overrides: { prefix: string }[],
 ): Promise<void> {
   if (!overrides.length) return;
   const found = await tx.execute<{ prefix: string }[]>(
-    `select distinct prefix from rate where card_id = ? and prefix = any(?::text[])`,
-    [parentId, `{${overrides.map((row) => row.prefix).join(',')}}`],
+    `select distinct prefix from rate where card_id = any(?::uuid[]) and prefix = any(?::text[])`,
+    [`{${parentIds.join(',')}}`, `{${overrides.map((row) => row.prefix).join(',')}}`],
   );
   const known = new Set(found.map((row) => row.prefix));
   const fields: Record<string, string> = {};

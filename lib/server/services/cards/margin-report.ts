@@ -4,7 +4,8 @@ import { assertCan } from '@/lib/server/authz/can';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { marginCheck } from '@/lib/shared/pricing/markup';
 import { money } from '@/lib/shared/pricing/money';
-import { Card } from '@/lib/server/entities';
+import { Card, type TCard } from '@/lib/server/entities';
+import { assuranceSql } from '@/lib/server/services/rates/rate-sets';
 import type { TMarginReport, TMarginRow } from '@/lib/shared/schemas/cards';
 import { findVisibleCard } from './card-store';
 
@@ -17,11 +18,14 @@ interface TRow {
   initial_increment: number;
   increment: number;
   grace_seconds: number;
+  minimum_seconds: number;
+  buy_minimum_seconds: number;
   buy_rate: string;
   buy_fee: string;
   buy_initial_increment: number;
   buy_increment: number;
   buy_grace_seconds: number;
+  priced_by: string;
 }
 
 /**
@@ -41,65 +45,135 @@ export async function marginReport(
   assertCan(actor, 'rates:read');
   const { card, relation } = await findVisibleCard(em, actor, unverifiedId);
   if (relation !== 'owner') throw notFound('card');
-  if (!card.parent)
-    return { cardId: card.id, parentId: null, total: 0, items: [], nextCursor: null };
   if (query.cursor !== undefined && !/^\d{1,20}$/.test(query.cursor)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
-  const parent = await em.findOneOrFail(Card, { id: card.parent.id });
+  if (!card.parent && card.compareWith?.length) return assuranceReport(em, card, query);
+  if (!card.parent)
+    return { cardId: card.id, parentId: null, total: 0, items: [], nextCursor: null };
+  const parents = await em.find(Card, {
+    id: { $in: [card.parent.id, ...(card.moreParents ?? [])] },
+  });
+  // Each row against the parent row that priced it (several parents: `priced_by`), its
+  // longest prefix in effect by the row's effective time — the row the check compared.
   const rows = await em.execute<TRow[]>(
     `select s.prefix, s.destination, s.effective_from, s.rate, s.connection_fee,
-            s.initial_increment, s.increment, s.grace_seconds,
-            b.rate as buy_rate, b.connection_fee as buy_fee,
+            s.initial_increment, s.increment, s.grace_seconds, s.minimum_seconds,
+            b.minimum_seconds as buy_minimum_seconds, b.rate as buy_rate, b.connection_fee as buy_fee,
             b.initial_increment as buy_initial_increment, b.increment as buy_increment,
-            b.grace_seconds as buy_grace_seconds
+            b.grace_seconds as buy_grace_seconds, b.card_id as priced_by
        from rate s
-       join rate b on b.card_id = ? and b.prefix = s.prefix
-                  and b.effective_from is not distinct from s.effective_from
+       cross join lateral (
+         select * from rate b
+          where b.card_id = coalesce(s.priced_by, ?::uuid)
+            and b.prefix = any(array(select left(s.prefix, n) from generate_series(1, length(s.prefix)) n))
+            and coalesce(b.effective_from, '-infinity'::timestamptz)
+                <= coalesce(s.effective_from, '-infinity'::timestamptz)
+          order by length(b.prefix) desc, b.effective_from desc nulls last
+          limit 1) b
       where s.card_id = ? and s.losing and s.prefix > ?
       order by s.prefix, s.effective_from nulls first
       limit ?`,
     [card.parent.id, card.id, query.cursor ?? '', query.limit + 1],
   );
-  const items = rows.slice(0, query.limit).map((row): TMarginRow => {
-    const at = (value: string, decimals: number) => money(value).toFixed(decimals);
-    // The card may bill its own structure (issue 16 §3): each level's row as it bills.
-    const buy = {
-      initialIncrement: row.buy_initial_increment,
-      increment: row.buy_increment,
-      graceSeconds: row.buy_grace_seconds,
-      rate: at(row.buy_rate, parent.decimals),
-      connectionFee: at(row.buy_fee, parent.decimals),
-    };
-    const sell = {
-      initialIncrement: row.initial_increment,
-      increment: row.increment,
-      graceSeconds: row.grace_seconds,
-      rate: at(row.rate, card.decimals),
-      connectionFee: at(row.connection_fee, card.decimals),
-    };
-    const check = marginCheck(
-      { terms: buy, card: { decimals: parent.decimals, rounding: parent.rounding } },
-      { terms: sell, card: { decimals: card.decimals, rounding: card.rounding } },
-    );
-    return {
-      prefix: row.prefix,
-      destination: row.destination,
-      effectiveFrom: row.effective_from ? new Date(row.effective_from).toISOString() : null,
-      buy,
-      sell,
-      firstLosingSeconds: check.firstLosingSeconds,
-      worstLoss: check.worstLoss,
-      worstLossSeconds: check.worstLossSeconds,
-      sellsBelowBuyRate: check.sellsBelowBuyRate,
-      samples: check.samples,
-    };
-  });
+  const items = rows.slice(0, query.limit).map((row) =>
+    toMarginRow(
+      row,
+      card,
+      parents.find((one) => one.id === row.priced_by)!,
+    ),
+  );
   return {
     cardId: card.id,
     parentId: card.parent.id,
     total: card.losingRates,
     items,
     nextCursor: rows.length > query.limit ? (items.at(-1)?.prefix ?? null) : null,
+  };
+}
+
+/**
+ * A customer card built by hand with `compareWith`: its rows selling below the cheapest
+ * matching provider rate on some call length, found set-based (`assuranceSql`), each
+ * then priced by the pricing core like a derived card's.
+ */
+async function assuranceReport(
+  em: EntityManager,
+  card: TCard,
+  query: { limit: number; cursor?: string },
+): Promise<TMarginReport> {
+  const providers = await em.find(Card, { id: { $in: card.compareWith ?? [] } });
+  // A provider deleted since, or the list empty of visible ones: nothing to compare.
+  if (!providers.length)
+    return { cardId: card.id, parentId: null, total: 0, items: [], nextCursor: null };
+  const ids = `{${providers.map((one) => one.id).join(',')}}`;
+  const [counted] = await em.execute<{ total: string }[]>(
+    assuranceSql(providers, card, 'count(*) as total'),
+    [ids, ids, card.id],
+  );
+  const rows = await em.execute<TRow[]>(
+    `${assuranceSql(
+      providers,
+      card,
+      `r.prefix, r.destination, r.effective_from, r.rate, r.connection_fee,
+       r.initial_increment, r.increment, r.grace_seconds, r.minimum_seconds,
+       p.minimum_seconds as buy_minimum_seconds, p.rate as buy_rate, p.connection_fee as buy_fee,
+       p.initial_increment as buy_initial_increment, p.increment as buy_increment,
+       p.grace_seconds as buy_grace_seconds, p.card_id as priced_by`,
+    )} and r.prefix > ? order by r.prefix, r.effective_from nulls first limit ?`,
+    [ids, ids, card.id, query.cursor ?? '', query.limit + 1],
+  );
+  const items = rows.slice(0, query.limit).map((row) =>
+    toMarginRow(
+      row,
+      card,
+      providers.find((one) => one.id === row.priced_by)!,
+    ),
+  );
+  return {
+    cardId: card.id,
+    parentId: null,
+    total: Number(counted?.total ?? 0),
+    items,
+    nextCursor: rows.length > query.limit ? (items.at(-1)?.prefix ?? null) : null,
+  };
+}
+
+/** One flagged row, its buy row the one it was checked against, priced by the core. */
+function toMarginRow(row: TRow, card: TCard, parent: TCard): TMarginRow {
+  const at = (value: string, decimals: number) => money(value).toFixed(decimals);
+  // The card may bill its own structure (issue 16 §3): each level's row as it bills.
+  const buy = {
+    initialIncrement: row.buy_initial_increment,
+    increment: row.buy_increment,
+    graceSeconds: row.buy_grace_seconds,
+    minimumSeconds: row.buy_minimum_seconds,
+    rate: at(row.buy_rate, parent.decimals),
+    connectionFee: at(row.buy_fee, parent.decimals),
+  };
+  const sell = {
+    initialIncrement: row.initial_increment,
+    increment: row.increment,
+    graceSeconds: row.grace_seconds,
+    minimumSeconds: row.minimum_seconds,
+    rate: at(row.rate, card.decimals),
+    connectionFee: at(row.connection_fee, card.decimals),
+  };
+  const check = marginCheck(
+    { terms: buy, card: { decimals: parent.decimals, rounding: parent.rounding } },
+    { terms: sell, card: { decimals: card.decimals, rounding: card.rounding } },
+  );
+  return {
+    prefix: row.prefix,
+    destination: row.destination,
+    pricedBy: { cardId: parent.id, cardName: parent.name },
+    effectiveFrom: row.effective_from ? new Date(row.effective_from).toISOString() : null,
+    buy,
+    sell,
+    firstLosingSeconds: check.firstLosingSeconds,
+    worstLoss: check.worstLoss,
+    worstLossSeconds: check.worstLossSeconds,
+    sellsBelowBuyRate: check.sellsBelowBuyRate,
+    samples: check.samples,
   };
 }

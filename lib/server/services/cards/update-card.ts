@@ -40,6 +40,7 @@ export async function updateCard(
         'initialIncrement',
         'increment',
         'graceSeconds',
+        'minimumSeconds',
         'rules',
       ] as const
     ).filter((field) => patch[field] !== undefined);
@@ -61,8 +62,31 @@ export async function updateCard(
         );
       }
     }
+    if (patch.compareWith !== undefined) {
+      if (derived || card.kind !== 'customer') {
+        throw invalidInput({ compareWith: 'applies to customer cards that are not derived' });
+      }
+      const fields: Record<string, string> = {};
+      for (const [index, id] of (patch.compareWith ?? []).entries()) {
+        if (id === card.id) {
+          fields[`compareWith.${index}`] = 'is this card';
+          continue;
+        }
+        // Each through the same authz as any card read: one the caller cannot see is a 404.
+        const { card: other } = await findVisibleCard(tx, actor, id);
+        if (other.currency !== card.currency) {
+          fields[`compareWith.${index}`] = `is in ${other.currency}, not ${card.currency}`;
+        }
+      }
+      if (Object.keys(fields).length) throw invalidInput(fields);
+      card.compareWith = patch.compareWith?.length ? patch.compareWith : null;
+    }
     if (patch.overrides && card.parent) {
-      await assertOverridesOnParent(tx, card.parent.id, patch.overrides);
+      await assertOverridesOnParent(
+        tx,
+        [card.parent.id, ...(card.moreParents ?? [])],
+        patch.overrides,
+      );
     }
 
     if (patch.name !== undefined) card.name = patch.name;
@@ -75,6 +99,7 @@ export async function updateCard(
     if (patch.initialIncrement !== undefined) card.billingInitialIncrement = patch.initialIncrement;
     if (patch.increment !== undefined) card.billingIncrement = patch.increment;
     if (patch.graceSeconds !== undefined) card.billingGraceSeconds = patch.graceSeconds;
+    if (patch.minimumSeconds !== undefined) card.billingMinimumSeconds = patch.minimumSeconds;
     if (patch.minNoticeHours !== undefined) card.minNoticeHours = patch.minNoticeHours;
     if (patch.overrides !== undefined) {
       card.overrides = patch.overrides?.length ? patch.overrides : null;

@@ -6,7 +6,7 @@ import { cardRelation, type TCardRelation } from '@/lib/server/authz/card-relati
 import { withinSql } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
-import { billedSeconds, callPrice } from '@/lib/shared/pricing/billing';
+import { billedUnder, callPrice } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
 import type { TLookup, TLookupLevel, ZLookupQuery } from '@/lib/shared/schemas/rates';
 import type { TRateRow } from '@/lib/server/services/rates/list-rates';
@@ -21,6 +21,8 @@ interface TChainCard {
   owner_path: string;
   holders: string[];
   parent_id: string | null;
+  /** More than one parent: a follower of several cards. */
+  parents: number;
   depth: number;
   start_id: string;
 }
@@ -36,7 +38,7 @@ type TMatch = Pick<
   | 'increment'
   | 'grace_seconds'
   | 'blocked'
-> & { card_id: string };
+> & { card_id: string; priced_by: string | null; minimum_seconds: number };
 
 interface TLookupRow {
   found: boolean;
@@ -83,12 +85,21 @@ export async function lookupRates(
 
   const chains = startIds.map((startId) => {
     // Walk up from the held card while the caller may see the card.
+    // Up the parent that priced the number at each level (several parents: the row's
+    // `priced_by`), while the caller may see the card.
     const visible: { card: TChainCard; relation: TCardRelation }[] = [];
-    for (const card of cards.filter((row) => row.start_id === startId)) {
-      const relation = cardRelation(actor, { ownerPath: card.owner_path, holders: card.holders });
+    const byId = new Map<string, TChainCard>();
+    for (const row of cards)
+      if (row.start_id === startId && !byId.has(row.id)) byId.set(row.id, row);
+    let next = byId.get(startId);
+    while (next && visible.length <= byId.size) {
+      const relation = cardRelation(actor, { ownerPath: next.owner_path, holders: next.holders });
       if (!relation) break;
-      visible.push({ card, relation });
+      visible.push({ card: next, relation });
+      const up = matchOf.get(next.id)?.priced_by ?? next.parent_id;
+      next = up ? byId.get(up) : undefined;
     }
+    const nameOf = new Map(visible.map(({ card }) => [card.id, card.name]));
     let above: { amount: string; decimals: number } | null = null;
     const levels = visible.reverse().map(({ card, relation }): TLookupLevel => {
       const match = matchOf.get(card.id);
@@ -101,6 +112,7 @@ export async function lookupRates(
               initialIncrement: match.initial_increment,
               increment: match.increment,
               graceSeconds: match.grace_seconds,
+              minimumSeconds: match.minimum_seconds,
             },
             query.seconds,
             { decimals: card.decimals, rounding: card.rounding },
@@ -126,13 +138,29 @@ export async function lookupRates(
         initialIncrement: match?.initial_increment ?? null,
         increment: match?.increment ?? null,
         blocked: match?.blocked ?? false,
+        minimumSeconds: match?.minimum_seconds ?? null,
         billedSeconds: priced
-          ? query.seconds <= match.grace_seconds
-            ? 0
-            : billedSeconds(query.seconds, match.initial_increment, match.increment)
+          ? billedUnder(
+              {
+                rate: match.rate,
+                connectionFee: match.connection_fee,
+                initialIncrement: match.initial_increment,
+                increment: match.increment,
+                graceSeconds: match.grace_seconds,
+                minimumSeconds: match.minimum_seconds,
+              },
+              query.seconds,
+            )
           : null,
         amount,
         margin,
+        pricedBy:
+          relation === 'owner' &&
+          card.parents > 1 &&
+          match?.priced_by &&
+          nameOf.has(match.priced_by)
+            ? { cardId: match.priced_by, cardName: nameOf.get(match.priced_by)! }
+            : null,
       };
     });
     return { cardId: startId, levels };
@@ -165,13 +193,14 @@ export function lookupStatement(
        union select id from card where owner_id = (select id from target)),
      chosen as (select id from starts where ?::uuid is null or id = ?::uuid),
      chain as (
-       select id, parent_id, 0 as depth, id as start_id from card where id in (select id from chosen)
+       select id, 0 as depth, id as start_id from card where id in (select id from chosen)
        union all
-       select c.id, c.parent_id, chain.depth + 1, chain.start_id
-         from card c join chain on c.id = chain.parent_id),
+       select cp.parent_id, chain.depth + 1, chain.start_id
+         from card_parent cp join chain on cp.card_id = chain.id),
      cards as (
        select chain.start_id, chain.depth, c.id, c.name, c.currency, c.decimals, c.rounding,
               c.parent_id, c.owner_id, o.path as owner_path,
+              1 + coalesce(jsonb_array_length(c.more_parents), 0) as parents,
               coalesce((select array_agg(ca.account_id::text) from card_assignment ca where ca.card_id = c.id),
                        '{}'::text[]) as holders
          from chain join card c on c.id = chain.id join account o on o.id = c.owner_id),
@@ -216,7 +245,7 @@ export function longestPrefixJoin(
   const on = options.join === 'left join lateral' ? ' on true' : '';
   const columns = `card_id, prefix, destination, rate::text as rate,
                  connection_fee::text as connection_fee, initial_increment, increment,
-                 grace_seconds, blocked`;
+                 grace_seconds, blocked, priced_by, minimum_seconds`;
   if (!options.at) {
     return `${options.join} (
           select ${columns}

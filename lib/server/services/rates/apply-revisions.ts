@@ -25,9 +25,10 @@ export async function applyDueRevisions(em: EntityManager): Promise<number> {
     // lock in (card, then its revisions), so this never waits on them in a cycle.
     const ordered = await tx.execute<{ id: string; owner_path: string }[]>(
       `with recursive up as (
-         select id as start, parent_id, 0 as depth from card where id = any(?::uuid[])
+         select id as start, id as node, 0 as depth from card where id = any(?::uuid[])
          union all
-         select up.start, c.parent_id, up.depth + 1 from card c join up on c.id = up.parent_id)
+         select up.start, cp.parent_id, up.depth + 1
+           from card_parent cp join up on cp.card_id = up.node)
        select c.id, o.path as owner_path
          from (select start, max(depth) as depth from up group by start) d
          join card c on c.id = d.start join account o on o.id = c.owner_id

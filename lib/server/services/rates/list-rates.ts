@@ -20,12 +20,14 @@ export interface TRateRow {
   blocked: boolean;
   overridden: boolean;
   losing: boolean;
+  minimum_seconds: number;
+  priced_by: string | null;
 }
 
 /** A stored row as the API shows it: money at the card's precision. */
 export function toRateDto(
   row: TRateRow,
-  card: { decimals: number; derived: boolean },
+  card: { decimals: number; derived: boolean; severalParents?: boolean },
   ownerView: boolean,
 ): TRateDto {
   return {
@@ -40,6 +42,8 @@ export function toRateDto(
     effectiveFrom: row.effective_from ? new Date(row.effective_from).toISOString() : null,
     blocked: row.blocked,
     ...(ownerView && card.derived ? { overridden: row.overridden, losing: row.losing } : {}),
+    ...(row.minimum_seconds ? { minimumSeconds: row.minimum_seconds } : {}),
+    ...(ownerView && card.severalParents ? { pricedBy: row.priced_by } : {}),
   };
 }
 
@@ -112,7 +116,11 @@ export async function listRates(
     params,
   );
   const items = rows.slice(0, query.limit);
-  const shape = { decimals: card.decimals, derived: Boolean(card.parent) };
+  const shape = {
+    decimals: card.decimals,
+    derived: Boolean(card.parent),
+    severalParents: Boolean(card.moreParents?.length),
+  };
   return {
     items: items.map((row) => toRateDto(row, shape, ownerView)),
     nextCursor: rows.length > query.limit ? encodeRateCursor(items.at(-1)!) : null,

@@ -7,7 +7,7 @@ import type { Knex } from '@mikro-orm/knex';
 import { Card, type TCard } from '@/lib/server/entities';
 import { isPostgresServer } from '@/lib/server/db/direct-query';
 import type { TChange } from '@/lib/server/live/change-log';
-import { marginSlack } from '@/lib/shared/pricing/markup';
+import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing/markup';
 import type { TCardRounding } from '@/lib/shared/pricing/money';
 import { billedSecondsSql, roundSql } from './pricing-sql';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
@@ -179,26 +179,43 @@ function transactionOf(tx: EntityManager): Knex.Transaction {
 export async function rederive(
   tx: EntityManager,
   cardId: string,
-  options: { from?: 'rate' | 'rev_set'; plan?: TRevisionPlan } = {},
+  options: { from?: 'rate' | 'rev_set'; plan?: TRevisionPlan; fresh?: readonly string[] } = {},
 ): Promise<{ newlyLosing: number; newlyLosingPrefixes: string[]; revision: TRecordedRevision }> {
   const child = await tx.findOneOrFail(Card, { id: cardId }, { populate: ['parent'] });
-  const parent = child.parent as unknown as TCard;
+  const parents = await parentsOf(tx, child);
+  const multi = parents.length > 1;
   const previous = await tx.execute<{ keys: string | null }[]>(
     `select json_agg(prefix || '@' || coalesce(effective_from::text, ''))::text as keys
        from rate_history where card_id = ? and to_rev is null and losing`,
     [cardId],
   );
+  if (multi) await compactParents(tx, parents, child.compaction ?? 'first', options);
   await prepareRevSet(tx, cardId);
   // Each lateral step is computed once per row (`offset 0` keeps the planner from
   // inlining it into every use: a rounding expression repeats its argument).
   // `losing` is marginCheck (lib/shared/pricing/markup.ts) in SQL: a sell rate below the
   // buy rate loses outright; otherwise the call lengths of one period decide (one
   // structure: `sameLosingSql`; the card's own against the parent's: `mixedLosingSql`).
-  const slack = marginSlack(parent, child).toFixed();
-  // Half-even rounding repeats over two minutes, not one (marginCheck).
-  const periods = parent.rounding === 'half_even' || child.rounding === 'half_even' ? 2 : 1;
+  // With several parents, against the row that priced it, at that parent's precision.
   const own = ownStructureSql(child);
-  const mixed = own.initial !== null || own.increment !== null || own.grace !== null;
+  const mixed =
+    own.initial !== null || own.increment !== null || own.grace !== null || own.minimum !== null;
+  const losingAgainst = (parent: TCard) => {
+    const slack = marginSlack(parent, child).toFixed();
+    // Half-even rounding repeats over two minutes, not one (marginCheck).
+    const periods = parent.rounding === 'half_even' || child.rounding === 'half_even' ? 2 : 1;
+    return mixed
+      ? mixedLosingSql(slack, periods, parent, child)
+      : sameLosingSql(slack, periods, parent, child);
+  };
+  const losing = multi
+    ? `case p.card_id ${parents
+        .map((parent) => `when '${uuidLiteral(parent.id)}'::uuid then ${losingAgainst(parent)}`)
+        .join(' ')} end`
+    : losingAgainst(parents[0]!);
+  // What the markup applies to: the pricing row's rate and fee, or several parents' mean.
+  const baseRate = multi ? 'p.base_rate' : 'p.rate';
+  const baseFee = multi ? 'p.base_fee' : 'p.connection_fee';
   const markupPercent = child.markupPercent ?? '0';
   const markupFixed = child.markupFixed ?? '0';
   // Rules by prefix: a small table once, not the JSON unpacked again for every row.
@@ -213,11 +230,12 @@ export async function rederive(
   }
   await tx.execute(
     `insert into rev_set (card_id, prefix, destination, rate, connection_fee, initial_increment,
-                       increment, grace_seconds, effective_from, blocked, overridden, losing)
+                       increment, grace_seconds, effective_from, blocked, overridden, losing, priced_by,
+                       minimum_seconds)
      select ?, p.prefix, p.destination, s.rate, s.fee, t.initial_increment, t.increment,
             t.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
-            not p.blocked and (s.rate < p.rate or ${mixed ? mixedLosingSql(slack, periods, parent, child) : sameLosingSql(slack, periods, parent, child)})
-       from ${options.from ?? 'rate'} p
+            not p.blocked and (s.rate < p.rate or ${losing}), p.card_id, t.minimum_seconds
+       from ${multi ? 'pg_temp.derive_parent' : (options.from ?? 'rate')} p
        left join json_to_recordset(?::json) as o(prefix text, rate numeric) on o.prefix = p.prefix
       ${
         rules
@@ -230,12 +248,12 @@ export async function rederive(
       cross join lateral (
         select coalesce(o.rate, ${
           rules
-            ? `case ru.mode when 'percent' then p.rate * (1 + ru.value / 100)
-                            when 'fixed' then p.rate + ru.value
+            ? `case ru.mode when 'percent' then ${baseRate} * (1 + ru.value / 100)
+                            when 'fixed' then ${baseRate} + ru.value
                             when 'absolute' then ru.value end, `
             : ''
-        }p.rate * (1 + ?::numeric / 100) + ?::numeric) as marked,
-               ${child.markupFee ? 'p.connection_fee * (1 + ?::numeric / 100) + ?::numeric' : 'p.connection_fee'} as fee
+        }${baseRate} * (1 + ?::numeric / 100) + ?::numeric) as marked,
+               ${child.markupFee ? `${baseFee} * (1 + ?::numeric / 100) + ?::numeric` : baseFee} as fee
         offset 0) m
       cross join lateral (
         select ${roundSql('m.marked', child)} as rate, ${roundSql('m.fee', child)} as fee
@@ -243,20 +261,21 @@ export async function rederive(
       cross join lateral (
         select coalesce(${own.initial ?? 'null'}, p.initial_increment) as initial_increment,
                coalesce(${own.increment ?? 'null'}, p.increment) as increment,
-               coalesce(${own.grace ?? 'null'}, p.grace_seconds) as grace_seconds
+               coalesce(${own.grace ?? 'null'}, p.grace_seconds) as grace_seconds,
+               coalesce(${own.minimum ?? 'null'}, p.minimum_seconds) as minimum_seconds
         offset 0) t
       cross join lateral (
-        select ${billedSecondsSql('(p.grace_seconds + 1)', 'p.initial_increment', 'p.increment')} as first,
-               ${billedSecondsSql('(t.grace_seconds + 1)', 't.initial_increment', 't.increment')} as sell_first
+        select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
+               ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
         offset 0) g
-      where p.card_id = ?`,
+      where ${multi ? 'true' : 'p.card_id = ?'}`,
     [
       cardId,
       JSON.stringify(child.overrides ?? []),
       markupPercent,
       markupFixed,
       ...(child.markupFee ? [markupPercent, markupFixed] : []),
-      parent.id,
+      ...(multi ? [] : [parents[0]!.id]),
     ],
   );
   const fresh = await tx.execute<{ count: string; prefixes: string[] | null }[]>(
@@ -275,11 +294,111 @@ export async function rederive(
   };
 }
 
+/** A derived card's parents in priority order (`card_parent`; the one `parent` before it). */
+export async function parentsOf(tx: EntityManager, child: TCard): Promise<TCard[]> {
+  const rows = await tx.execute<{ parent_id: string }[]>(
+    'select parent_id from card_parent where card_id = ? order by position',
+    [child.id],
+  );
+  if (!rows.length) return child.parent ? [child.parent as unknown as TCard] : [];
+  const cards = await tx.find(Card, { id: { $in: rows.map((row) => row.parent_id) } });
+  return rows.map((row) => cards.find((card) => card.id === row.parent_id)!);
+}
+
+/** A card id written into SQL: only ever a validated UUID. */
+function uuidLiteral(id: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    throw new RangeError('card id');
+  }
+  return id;
+}
+
+/**
+ * Several parents' rows compacted into one set, `pg_temp.derive_parent` (the twin of
+ * `compact` in lib/shared/pricing/markup.ts), set-based: every prefix (and effective
+ * time) any parent has gets a row — the longer prefixes of one parent expand into the
+ * card as with one parent — and each parent's candidate for it is its longest prefix in
+ * effect by then (an indexed probe over the leading digits). The row carries the
+ * pricing parent's terms (what the margin check compares against) and, in `base_*`, what
+ * the markup applies to. A parent's set is its new one in `rev_set` when it was just
+ * recomputed in this transaction (`fresh`), else its live set (`from: 'rate'`), else its
+ * latest revision, scheduled or not, so a derived revision scheduled after another
+ * parent's keeps that parent's scheduled rows.
+ */
+async function compactParents(
+  tx: EntityManager,
+  parents: TCard[],
+  compaction: TCompaction,
+  options: { from?: 'rate' | 'rev_set'; fresh?: readonly string[] },
+): Promise<void> {
+  if (!COMPACTIONS.includes(compaction)) throw new RangeError(`unknown compaction ${compaction}`);
+  const columns = `card_id, prefix, destination, rate, connection_fee, initial_increment, increment,
+                   grace_seconds, effective_from, blocked, minimum_seconds`;
+  const ids = `{${parents.map((parent) => parent.id).join(',')}}`;
+  const fresh = `{${(options.from === 'rev_set' ? (options.fresh ?? []) : []).join(',')}}`;
+  // `rev_set` exists from here on (it is read below even when nothing was staged).
+  await prepareRevSet(tx, '00000000-0000-0000-0000-000000000000');
+  await tx.execute('drop table if exists pg_temp.derive_src');
+  await tx.execute(
+    `create temp table derive_src on commit drop as
+       select par.pos, s.*
+         from unnest(?::uuid[]) with ordinality par(id, pos)
+         cross join lateral (
+           select ${columns} from rev_set where card_id = par.id and par.id = any(?::uuid[])
+           union all
+           select ${columns} from ${
+             options.from === 'rev_set' ? 'rate_history' : 'rate'
+           } where card_id = par.id and not (par.id = any(?::uuid[]))${
+             options.from === 'rev_set' ? ' and to_rev is null' : ''
+           }) s`,
+    [ids, fresh, fresh],
+  );
+  await tx.execute('create index on pg_temp.derive_src (pos, prefix)');
+  await tx.execute('analyze pg_temp.derive_src');
+  const order =
+    compaction === 'first'
+      ? 'c.pos'
+      : compaction === 'lowest'
+        ? 'c.rate, c.pos'
+        : 'c.rate desc, c.pos';
+  await tx.execute('drop table if exists pg_temp.derive_parent');
+  await tx.execute(
+    `create temp table derive_parent on commit drop as
+     select distinct on (k.prefix, k.effective_from)
+            c.card_id, k.prefix,
+            first_value(c.destination) over (partition by k.prefix, k.effective_from
+                                             order by c.prefix = k.prefix desc, c.pos) as destination,
+            c.rate, c.connection_fee, c.initial_increment, c.increment, c.grace_seconds,
+            c.minimum_seconds, k.effective_from,
+            bool_and(c.blocked) over (partition by k.prefix, k.effective_from) as blocked,
+            ${
+              compaction === 'average'
+                ? `coalesce(avg(c.rate) filter (where not c.blocked) over w, c.rate) as base_rate,
+                   coalesce(avg(c.connection_fee) filter (where not c.blocked) over w, c.connection_fee) as base_fee`
+                : 'c.rate as base_rate, c.connection_fee as base_fee'
+            }
+       from (select distinct prefix, effective_from from pg_temp.derive_src) k
+       cross join generate_series(1, ?) par(pos)
+       cross join lateral (
+         select d.* from pg_temp.derive_src d
+          where d.pos = par.pos
+            and d.prefix = any(array(select left(k.prefix, n) from generate_series(1, length(k.prefix)) n))
+            and coalesce(d.effective_from, '-infinity'::timestamptz)
+                <= coalesce(k.effective_from, '-infinity'::timestamptz)
+          order by length(d.prefix) desc, d.effective_from desc nulls last
+          limit 1) c
+     window w as (partition by k.prefix, k.effective_from)
+      order by k.prefix, k.effective_from, c.blocked, ${order}`,
+    [parents.length],
+  );
+}
+
 /** A card's own billing structure as SQL literals (validated integers only), null: the parent's. */
 function ownStructureSql(card: TCard): {
   initial: string | null;
   increment: string | null;
   grace: string | null;
+  minimum: string | null;
 } {
   const literal = (value: number | null | undefined) => {
     if (value === null || value === undefined) return null;
@@ -290,6 +409,7 @@ function ownStructureSql(card: TCard): {
     initial: literal(card.billingInitialIncrement),
     increment: literal(card.billingIncrement),
     grace: literal(card.billingGraceSeconds),
+    minimum: literal(card.billingMinimumSeconds),
   };
 }
 
@@ -335,12 +455,21 @@ function mixedLosingSql(
   parent: TCardRounding,
   child: TCardRounding,
 ): string {
-  const sellBilled = billedSecondsSql('c.d', 't.initial_increment', 't.increment');
-  const buyBilled = billedSecondsSql('c.d', 'p.initial_increment', 'p.increment');
+  const sellBilled = billedSecondsSql(
+    'greatest(c.d, t.minimum_seconds)',
+    't.initial_increment',
+    't.increment',
+  );
+  const buyBilled = billedSecondsSql(
+    'greatest(c.d, p.minimum_seconds)',
+    'p.initial_increment',
+    'p.increment',
+  );
   return `exists (
               select 1 from (
                 select greatest(p.initial_increment, t.initial_increment, p.grace_seconds,
-                                t.grace_seconds) + 1 as start offset 0) st
+                                t.grace_seconds, p.minimum_seconds, t.minimum_seconds) + 1 as start
+                offset 0) st
                cross join lateral (
                  select least(st.start + ${periods} * lcm(lcm(p.increment, t.increment), 60),
                    case when s.rate > p.rate
@@ -363,6 +492,51 @@ function mixedLosingSql(
                              else p.connection_fee + p.rate * ${buyBilled} / 60 end as buy
                  offset 0) x
                where c.d < lim.bound and ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)})`;
+}
+
+/**
+ * Profit assurance for a customer card built by hand (issue 16 §3): its rows, each
+ * against the cheapest matching rate of the provider cards it names (each provider's
+ * longest prefix in effect by the row's time, blocked ones left out), flagged by the
+ * same exact check as a derived card's (`mixedLosingSql`: the two rows' own structures),
+ * set-based in one statement. Params: the provider ids, the card id; selects the sell row
+ * as `r`, the buy row as `p`.
+ */
+export function assuranceSql(providers: TCard[], sell: TCard, select: string): string {
+  const losingAgainst = (provider: TCard) => {
+    const slack = marginSlack(provider, sell).toFixed();
+    const periods = provider.rounding === 'half_even' || sell.rounding === 'half_even' ? 2 : 1;
+    return mixedLosingSql(slack, periods, provider, sell);
+  };
+  return `select ${select}
+       from rate r
+       cross join lateral (
+         select b.* from unnest(?::uuid[]) cmp(id)
+          cross join lateral (
+            select * from rate b
+             where b.card_id = cmp.id
+               and b.prefix = any(array(select left(r.prefix, n) from generate_series(1, length(r.prefix)) n))
+               and coalesce(b.effective_from, '-infinity'::timestamptz)
+                   <= coalesce(r.effective_from, '-infinity'::timestamptz)
+             order by length(b.prefix) desc, b.effective_from desc nulls last
+             limit 1) b
+          where not b.blocked
+          order by b.rate, array_position(?::uuid[], b.card_id)
+          limit 1) p
+       cross join lateral (select r.rate, r.connection_fee as fee offset 0) s
+       cross join lateral (
+         select r.initial_increment, r.increment, r.grace_seconds, r.minimum_seconds offset 0) t
+       cross join lateral (
+         select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
+                ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
+         offset 0) g
+      where r.card_id = ? and not r.blocked
+        and (s.rate < p.rate or case p.card_id ${providers
+          .map(
+            (provider) =>
+              `when '${uuidLiteral(provider.id)}'::uuid then ${losingAgainst(provider)}`,
+          )
+          .join(' ')} end)`;
 }
 
 export type TRederived = Awaited<ReturnType<typeof rederive>>;
@@ -392,23 +566,30 @@ export async function rateSetChanged(
     await prepareRevSet(tx, card.id);
     await tx.execute(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
-                            increment, grace_seconds, blocked, overridden, losing, destination)
+                            increment, grace_seconds, blocked, overridden, losing, destination,
+                            priced_by, minimum_seconds)
        select card_id, prefix, effective_from, rate, connection_fee, initial_increment,
-              increment, grace_seconds, blocked, overridden, losing, destination
+              increment, grace_seconds, blocked, overridden, losing, destination, priced_by,
+              minimum_seconds
          from rate where card_id = ?`,
       [card.id],
     );
   }
   const scheduled = revision && !revision.live ? revision : undefined;
   await recordRatesChanged(tx, card, ownerPath, cause, record, rederived, scheduled);
-  const descendants = await tx.execute<{ id: string; parent_id: string; owner_path: string }[]>(
+  // Followers at any depth through every parent link (a card may follow several
+  // parents, so it may be reached twice: it is recomputed once, after all of them).
+  const descendants = await tx.execute<{ id: string; parent_ids: string[]; owner_path: string }[]>(
     `with recursive tree as (
-       select id, 1 as depth from card where parent_id = ?
+       select card_id as id, 1 as depth from card_parent where parent_id = ?
        union all
-       select c.id, tree.depth + 1 from card c join tree on c.parent_id = tree.id)
-     select tree.id, c.parent_id, o.path as owner_path
-       from tree join card c on c.id = tree.id join account o on o.id = c.owner_id
-      order by tree.depth, tree.id`,
+       select cp.card_id, tree.depth + 1 from card_parent cp join tree on cp.parent_id = tree.id),
+     deepest as (select id, max(depth) as depth from tree group by id)
+     select d.id, o.path as owner_path,
+            array(select cp.parent_id::text from card_parent cp
+                   where cp.card_id = d.id order by cp.position) as parent_ids
+       from deepest d join card c on c.id = d.id join account o on o.id = c.owner_id
+      order by d.depth, d.id`,
     [card.id],
   );
   if (descendants.length) {
@@ -425,13 +606,16 @@ export async function rateSetChanged(
   const revisionOf = new Map<string, string | null>([[card.id, revision?.id ?? null]]);
   for (const row of descendants) {
     const child = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
+    // The parent revision it follows: the first of its parents recomputed here.
+    const followed = row.parent_ids.find((id) => revisionOf.has(id));
     const childRederived = await rederive(tx, child.id, {
       from: 'rev_set',
+      fresh: [...revisionOf.keys()],
       plan: {
         source: 'parent',
         liveAt: scheduled ? scheduled.liveAt : null,
         createdBy,
-        parentRevisionId: revisionOf.get(row.parent_id) ?? null,
+        parentRevisionId: followed ? (revisionOf.get(followed) ?? null) : null,
       },
     });
     revisionOf.set(child.id, childRederived.revision.id);

@@ -46,7 +46,8 @@ export async function prepareRevSet(tx: EntityManager, cardId: string): Promise<
   await tx.execute(
     `create temp table if not exists rev_set (card_id uuid, prefix text, effective_from timestamptz,
        rate numeric, connection_fee numeric, initial_increment int, increment int,
-       grace_seconds int, blocked boolean, overridden boolean, losing boolean, destination text)
+       grace_seconds int, blocked boolean, overridden boolean, losing boolean, destination text,
+       priced_by uuid, minimum_seconds int not null default 0)
      on commit drop`,
   );
   await tx.execute('delete from rev_set where card_id = ?', [cardId]);
@@ -54,7 +55,7 @@ export async function prepareRevSet(tx: EntityManager, cardId: string): Promise<
 
 /** The columns a set is made of, in the order `rev_set` and `rate_history` share. */
 const SET_COLUMNS = `prefix, effective_from, rate, connection_fee, initial_increment, increment,
-  grace_seconds, blocked, overridden, losing, destination`;
+  grace_seconds, blocked, overridden, losing, destination, priced_by, minimum_seconds`;
 
 /** The same key: a prefix once per effective time. */
 export function sameKey(a: string, b: string): string {
@@ -67,7 +68,9 @@ function sameTerms(a: string, b: string): string {
   return `(${a}.destination, ${a}.connection_fee, ${a}.initial_increment, ${a}.increment,
     ${a}.grace_seconds, ${a}.blocked, ${a}.overridden, ${a}.losing)
     = (${b}.destination, ${b}.connection_fee, ${b}.initial_increment, ${b}.increment,
-    ${b}.grace_seconds, ${b}.blocked, ${b}.overridden, ${b}.losing)`;
+    ${b}.grace_seconds, ${b}.blocked, ${b}.overridden, ${b}.losing)
+    and ${a}.priced_by is not distinct from ${b}.priced_by
+    and ${a}.minimum_seconds = ${b}.minimum_seconds`;
 }
 
 /** A row identical to another: same key, rate and terms. */
@@ -279,9 +282,10 @@ export async function replaceLiveSet(
         ];
   await tx.execute(
     `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
-                       increment, grace_seconds, effective_from, blocked, overridden, losing)
+                       increment, grace_seconds, effective_from, blocked, overridden, losing,
+                       priced_by, minimum_seconds)
      select ?, prefix, destination, rate, connection_fee, initial_increment, increment,
-            grace_seconds, effective_from, blocked, overridden, losing
+            grace_seconds, effective_from, blocked, overridden, losing, priced_by, minimum_seconds
        from ${from}
       order by prefix, effective_from`,
     [cardId, ...params],
@@ -314,7 +318,7 @@ export async function hasScheduledRevision(tx: EntityManager, cardId: string): P
     `with recursive tree as (
        select ?::uuid as id
        union all
-       select c.id from card c join tree on c.parent_id = tree.id)
+       select cp.card_id from card_parent cp join tree on cp.parent_id = tree.id)
      select 1 from rate_revision r join tree on tree.id = r.card_id
       where r.applied_at is null and r.cancelled_at is null limit 1`,
     [cardId],

@@ -1,0 +1,351 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+/**
+ * Sell cards built from several provider cards (issue 16 §3) over the real API and
+ * PostgreSQL: one derived card per compaction over two parents, the rows and the parent
+ * that priced each, longer prefixes of either parent expanding into the card, the trace
+ * naming the pricing parent, the margin report checking each row against it, a parent's
+ * scheduled revision reaching the derived card, and bad lists refused naming the field.
+ */
+const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
+const PASSWORD = 'parents-pass-1';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+let outsider: TApiClient;
+let carrierId: string;
+const card = {} as Record<'A' | 'B' | 'USD', string>;
+
+const A = [
+  { prefix: '44', destination: 'UK', rate: '0.0200' },
+  { prefix: '441', destination: 'UK geographic', rate: '0.0400' },
+  { prefix: '33', destination: 'France', rate: '0.0100' },
+];
+/** Cheaper to the UK (and 4420 longer than anything of A's), dearer to France, alone on 49. */
+const B = [
+  { prefix: '44', destination: 'UK', rate: '0.0150' },
+  { prefix: '4420', destination: 'London', rate: '0.0100' },
+  { prefix: '33', destination: 'France', rate: '0.0300' },
+  { prefix: '49', destination: 'Germany', rate: '0.0300' },
+];
+
+const inHours = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+
+async function derive(compaction: string) {
+  const derived = await admin.post(`/cards/${card.A}/derive`, {
+    name: `Sell ${compaction}`,
+    markupPercent: '10',
+    moreParents: [card.B],
+    compaction,
+  });
+  expect(derived.status).toBe(201);
+  return derived.body as {
+    id: string;
+    parentIds: string[];
+    compaction: string;
+    losingRates: number;
+  };
+}
+
+/** prefix → [rate, pricing parent] as the lookup trace tells it, for the derived card. */
+async function traced(cardId: string, prefixes: string[], at?: string) {
+  const when = at ? `&at=${encodeURIComponent(at)}` : '';
+  const out: Record<string, [string | null, string | null]> = {};
+  for (const prefix of prefixes) {
+    const found = await admin.get(
+      `/rates/lookup?accountId=${carrierId}&cardId=${cardId}&number=${prefix}&seconds=60${when}`,
+    );
+    expect(found.status).toBe(200);
+    const levels = found.body.levels as {
+      cardId: string;
+      rate: string | null;
+      pricedBy: { cardId: string } | null;
+    }[];
+    const mine = levels.at(-1)!;
+    expect(mine.cardId).toBe(cardId);
+    // The level above is the parent that priced the row.
+    if (mine.pricedBy) expect(levels.at(-2)?.cardId).toBe(mine.pricedBy.cardId);
+    out[prefix] = [
+      mine.rate,
+      mine.pricedBy?.cardId === card.A ? 'A' : mine.pricedBy?.cardId === card.B ? 'B' : null,
+    ];
+  }
+  return out;
+}
+
+const PREFIXES = ['44', '441', '4420', '33', '49'];
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  carrierId = (await admin.get('/me')).body.account.id;
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  const reseller = (await admin.post('/resellers', { name: 'R', email: 'r@x.test' })).body.id;
+  await admin.post('/users', {
+    email: 'ops@r.test',
+    password: PASSWORD,
+    accountId: reseller,
+    groupId: group.id,
+  });
+  outsider = await apiClient(suite.server.url, 'ops@r.test', PASSWORD);
+  for (const [key, currency, rates] of [
+    ['A', 'EUR', A],
+    ['B', 'EUR', B],
+    ['USD', 'USD', B],
+  ] as const) {
+    card[key] = (await admin.post('/cards', { name: key, currency, kind: 'provider' })).body.id;
+    expect((await admin.put(`/cards/${card[key]}/rates`, { rates })).status).toBe(200);
+  }
+});
+
+describe('a card derived from several parents', () => {
+  it('lowest: the cheaper parent prices each prefix, longer prefixes of either expand', async () => {
+    const sell = await derive('lowest');
+    expect(sell.parentIds).toEqual([card.A, card.B]);
+    expect(sell.compaction).toBe('lowest');
+    expect(sell.losingRates).toBe(0);
+    expect(await traced(sell.id, PREFIXES)).toEqual({
+      '44': ['0.0165', 'B'],
+      // A's 441 against B's 44, its longest prefix for 441.
+      '441': ['0.0165', 'B'],
+      '4420': ['0.0110', 'B'],
+      '33': ['0.0110', 'A'],
+      '49': ['0.0330', 'B'],
+    });
+  });
+
+  it('highest and first: the dearer parent, or the first that prices the prefix', async () => {
+    const highest = await derive('highest');
+    expect(await traced(highest.id, PREFIXES)).toEqual({
+      '44': ['0.0220', 'A'],
+      '441': ['0.0440', 'A'],
+      '4420': ['0.0220', 'A'],
+      '33': ['0.0330', 'B'],
+      '49': ['0.0330', 'B'],
+    });
+    const first = await derive('first');
+    expect(await traced(first.id, PREFIXES)).toEqual({
+      '44': ['0.0220', 'A'],
+      '441': ['0.0440', 'A'],
+      '4420': ['0.0220', 'A'],
+      '33': ['0.0110', 'A'],
+      '49': ['0.0330', 'B'],
+    });
+  });
+
+  it('average: the mean marked up, checked against the dearer parent (the margin report)', async () => {
+    const average = await derive('average');
+    expect(await traced(average.id, PREFIXES)).toEqual({
+      // (0.0200 + 0.0150) / 2 · 1.1 = 0.01925, half up.
+      '44': ['0.0193', 'A'],
+      '441': ['0.0303', 'A'],
+      '4420': ['0.0165', 'A'],
+      '33': ['0.0220', 'B'],
+      '49': ['0.0330', 'B'],
+    });
+    expect(average.losingRates).toBe(4);
+    const report = await admin.get(`/cards/${average.id}/margin?limit=10`);
+    expect(report.status).toBe(200);
+    const rows = report.body.items as {
+      prefix: string;
+      buy: { rate: string };
+      pricedBy: { cardId: string };
+      sellsBelowBuyRate: boolean;
+    }[];
+    expect(
+      rows.map((row) => [row.prefix, row.buy.rate, row.pricedBy.cardId, row.sellsBelowBuyRate]),
+    ).toEqual([
+      ['33', '0.0300', card.B, true],
+      ['44', '0.0200', card.A, true],
+      ['441', '0.0400', card.A, true],
+      ['4420', '0.0200', card.A, true],
+    ]);
+  });
+
+  it('follows a parent’s scheduled revision: the derived card gets one at the same instant', async () => {
+    const sell = await derive('lowest');
+    const liveAt = inHours(2);
+    const put = await admin.put(`/cards/${card.B}/rates`, {
+      rates: B.map((row) => (row.prefix === '33' ? { ...row, rate: '0.0050' } : row)),
+      liveAt,
+    });
+    expect(put.status).toBe(200);
+    const revisions = (await admin.get(`/cards/${sell.id}/revisions`)).body.items as {
+      number: number;
+      state: string;
+      liveAt: string;
+    }[];
+    expect(revisions[0]).toMatchObject({ number: 2, state: 'scheduled', liveAt });
+    // Live now: A still prices France; at the date B does, cheaper.
+    expect((await traced(sell.id, ['33']))['33']).toEqual(['0.0110', 'A']);
+    const later = new Date(Date.parse(liveAt) + 60_000).toISOString();
+    expect((await traced(sell.id, ['33'], later))['33']).toEqual(['0.0055', 'B']);
+    // The other parent's rows are in the scheduled revision as they are.
+    expect((await traced(sell.id, ['44'], later))['44']).toEqual(['0.0165', 'B']);
+    expect((await admin.del(`/cards/${card.B}/revisions/2`)).status).toBe(204);
+  });
+
+  it('refuses bad lists naming the field; a parent the caller cannot see is a 404', async () => {
+    const bad = async (body: Record<string, unknown>) =>
+      admin.post(`/cards/${card.A}/derive`, { name: 'Bad', ...body });
+    const currency = await bad({ moreParents: [card.USD] });
+    expect(currency.status).toBe(400);
+    expect(currency.body.error.fields['moreParents.0']).toBe('is in USD, not EUR');
+    const self = await bad({ moreParents: [card.A] });
+    expect(self.status).toBe(400);
+    expect(self.body.error.fields).toHaveProperty(['moreParents']);
+    const twice = await bad({ moreParents: [card.B, card.B] });
+    expect(twice.status).toBe(400);
+    expect(twice.body.error.fields).toHaveProperty(['moreParents']);
+    const notId = await bad({ moreParents: ['nope'] });
+    expect(notId.status).toBe(400);
+    expect(notId.body.error.fields).toHaveProperty(['moreParents.0']);
+    const compaction = await bad({ moreParents: [card.B], compaction: 'cheapest' });
+    expect(compaction.status).toBe(400);
+    expect(compaction.body.error.fields).toHaveProperty(['compaction']);
+
+    const own = await outsider.post('/cards', { name: 'Own', currency: 'EUR', kind: 'provider' });
+    expect(own.status).toBe(201);
+    const hidden = await outsider.post(`/cards/${own.body.id}/derive`, {
+      name: 'Sell',
+      moreParents: [card.B],
+    });
+    expect(hidden.status).toBe(404);
+  });
+
+  it('keeps the single-parent card as it was: a list of one', async () => {
+    const single = await admin.post(`/cards/${card.A}/derive`, {
+      name: 'One',
+      markupPercent: '10',
+    });
+    expect(single.status).toBe(201);
+    expect(single.body.parentIds).toEqual([card.A]);
+    expect(single.body.compaction).toBeNull();
+    expect(await traced(single.body.id, ['44', '4420'])).toEqual({
+      '44': ['0.0220', null],
+      '4420': ['0.0220', null],
+    });
+  });
+});
+
+describe('a minimum duration on a derived card', () => {
+  it('bills a short call as the minimum, is inherited, and the margin check counts it', async () => {
+    const buy = (
+      await admin.post('/cards', { name: 'Per second', currency: 'EUR', kind: 'provider' })
+    ).body.id as string;
+    const rates = [
+      {
+        prefix: '44',
+        destination: 'UK',
+        rate: '0.0200',
+        initialIncrement: 1,
+        increment: 1,
+      },
+    ];
+    expect((await admin.put(`/cards/${buy}/rates`, { rates })).status).toBe(200);
+    const min = await admin.post(`/cards/${buy}/derive`, { name: 'Min 60', minimumSeconds: 60 });
+    expect(min.status).toBe(201);
+    expect(min.body.markup.minimumSeconds).toBe(60);
+    const call = await admin.get(
+      `/rates/lookup?accountId=${carrierId}&cardId=${min.body.id}&number=4420&seconds=10`,
+    );
+    expect(call.status).toBe(200);
+    const [top, mine] = call.body.levels;
+    expect([top.billedSeconds, top.amount]).toEqual([10, '0.0033']);
+    expect([mine.minimumSeconds, mine.billedSeconds, mine.amount]).toEqual([60, 60, '0.0200']);
+
+    // Sold on with the minimum inherited: no call loses.
+    const inherits = await admin.post(`/cards/${min.body.id}/derive`, {
+      name: 'Inherits',
+      markupPercent: '10',
+    });
+    expect(inherits.body.losingRates).toBe(0);
+    // Sold on without it (its own 0): a 10 s call sells for 10 s, bought for 60 s.
+    const drops = await admin.post(`/cards/${min.body.id}/derive`, {
+      name: 'Drops it',
+      markupPercent: '10',
+      minimumSeconds: 0,
+    });
+    expect(drops.body.losingRates).toBe(1);
+    const report = await admin.get(`/cards/${drops.body.id}/margin`);
+    expect(report.body.items[0]).toMatchObject({
+      prefix: '44',
+      buy: { minimumSeconds: 60 },
+      sell: { minimumSeconds: 0 },
+      firstLosingSeconds: 1,
+      sellsBelowBuyRate: false,
+    });
+  });
+});
+
+describe('profit assurance for a customer card built by hand', () => {
+  it('lists the rows selling below the cheapest matching provider rate on some call', async () => {
+    const made = await admin.post('/cards', { name: 'Retail', currency: 'EUR', kind: 'customer' });
+    expect(made.status).toBe(201);
+    const retail = made.body.id as string;
+    const rows = [
+      // Above B's 0.0150, the cheapest UK rate: fine.
+      { prefix: '44', destination: 'UK', rate: '0.0160' },
+      // Below A's 0.0100 (B's 0.0300 is dearer): loses per minute.
+      { prefix: '33', destination: 'France', rate: '0.0090' },
+      // Above B's 0.0100 on its longer prefix (A's 44 at 0.0200 is not the cheapest).
+      { prefix: '4420', destination: 'London', rate: '0.0105' },
+      // B's rate, but per second against B's 60/60: a 1 s call sells for 1 s, bought for 60.
+      { prefix: '49', destination: 'Germany', rate: '0.0300', initialIncrement: 1, increment: 1 },
+    ];
+    expect((await admin.put(`/cards/${retail}/rates`, { rates: rows })).status).toBe(200);
+    const before = await admin.get(`/cards/${retail}/margin`);
+    expect(before.body.total).toBe(0);
+
+    const patched = await admin.patch(`/cards/${retail}`, {
+      version: (await admin.get(`/cards/${retail}`)).body.version,
+      compareWith: [card.A, card.B],
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.compareWith).toEqual([card.A, card.B]);
+    const report = await admin.get(`/cards/${retail}/margin`);
+    expect(report.status).toBe(200);
+    expect(report.body.total).toBe(2);
+    const items = report.body.items as {
+      prefix: string;
+      pricedBy: { cardId: string };
+      buy: { rate: string };
+      firstLosingSeconds: number | null;
+      sellsBelowBuyRate: boolean;
+    }[];
+    expect(
+      items.map((row) => [
+        row.prefix,
+        row.pricedBy.cardId,
+        row.buy.rate,
+        row.sellsBelowBuyRate,
+        row.firstLosingSeconds,
+      ]),
+    ).toEqual([
+      ['33', card.A, '0.0100', true, 1],
+      ['49', card.B, '0.0300', false, 1],
+    ]);
+
+    const usd = await admin.patch(`/cards/${retail}`, {
+      version: patched.body.version,
+      compareWith: [card.USD],
+    });
+    expect(usd.status).toBe(400);
+    expect(usd.body.error.fields['compareWith.0']).toBe('is in USD, not EUR');
+    const derived = (await admin.post(`/cards/${card.A}/derive`, { name: 'Derived' })).body;
+    const onDerived = await admin.patch(`/cards/${derived.id}`, {
+      version: derived.version,
+      compareWith: [card.B],
+    });
+    expect(onDerived.status).toBe(400);
+    expect(onDerived.body.error.fields).toHaveProperty(['compareWith']);
+
+    const own = await outsider.post('/cards', { name: 'Mine', currency: 'EUR', kind: 'customer' });
+    const hidden = await outsider.patch(`/cards/${own.body.id}`, {
+      version: own.body.version,
+      compareWith: [card.A],
+    });
+    expect(hidden.status).toBe(404);
+  });
+});
