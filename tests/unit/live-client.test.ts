@@ -176,6 +176,56 @@ describe('the live feed', () => {
     expect(feed.state).toBe('live');
   });
 
+  it('applies a coalesced balance change behind its last seq, and resumes from where the server held one', async () => {
+    const { socket, feed, applied, asked } = feedWith([
+      () => ({
+        items: [change(13, 'customers.updated', 'j'), change(15, 'customers.updated', 'x')],
+        seq: 15,
+      }),
+    ]);
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    // The server holds k's balance at 11 and sends j's rename at 12, saying so.
+    socket.emit('change', { ...change(12, 'customers.updated', 'j'), resumeAfter: 10 });
+    socket.emit('change', change(12, 'customers.updated', 'j')); // a duplicate frame
+    // k's latest balance (held, then let go): behind seq 12, applied all the same.
+    socket.emit('change', { ...change(11, 'customers.updated', 'k'), coalesced: true as const });
+    expect(applied).toEqual([
+      [12, 'live'],
+      [11, 'live'],
+    ]);
+    expect(feed.seq).toBe(12);
+    // j's balance held at 13, x renamed at 14 and 15, and the connection drops: catch-up
+    // starts at 12, not at 15, and what it replays up to 15 reaches the cache (which
+    // patches by version).
+    socket.emit('change', { ...change(14, 'customers.updated', 'x'), resumeAfter: 12 });
+    socket.emit('change', { ...change(15, 'customers.updated', 'x'), resumeAfter: 12 });
+    socket.emit('disconnect', 'transport close');
+    socket.emit('hello', hello(15));
+    await settle();
+    expect(asked[0]).toEqual({ since: 12, limit: 1000 });
+    expect(applied.slice(4)).toEqual([
+      [13, 'catch-up'],
+      [15, 'catch-up'],
+    ]);
+    expect(feed.seq).toBe(15);
+  });
+
+  it('resumes from its last seq once nothing is held any more', async () => {
+    const { socket, feed, asked } = feedWith([() => ({ items: [], seq: 12 })]);
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    socket.emit('change', { ...change(12, 'customers.updated', 'j'), resumeAfter: 10 });
+    socket.emit('change', {
+      ...change(11, 'customers.updated', 'k'),
+      coalesced: true as const,
+    });
+    socket.emit('disconnect', 'transport close');
+    socket.emit('hello', hello(12));
+    await settle();
+    expect(asked[0]).toEqual({ since: 12, limit: 1000 });
+  });
+
   it('stops and offers a reload when the server speaks a newer protocol', async () => {
     const { socket, feed, applied } = feedWith([]);
     let disconnected = false;
