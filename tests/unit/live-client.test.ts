@@ -331,6 +331,52 @@ describe("a card's rates in the cache", () => {
   });
 });
 
+describe('traffic views in the cache', () => {
+  const usage = (seq: number, id: string, parentId: string, kind = 'usage') => ({
+    ...change(seq, 'customers.updated', id, { id, parentId, version: seq }),
+    summary: { reason: 'ledger', kind, amount: '-1.000000', currency: 'EUR', entryId: 'e' },
+  });
+
+  it('refetch at most once a second on usage below their account, and on nothing else', () => {
+    vi.useFakeTimers();
+    try {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      const mine = queryKeys.traffic('usage', { sub: 'summary', filter: { parentId: 'r1' } });
+      const other = queryKeys.traffic('usage', { sub: 'summary', filter: { parentId: 'r2' } });
+      const calls = queryKeys.traffic('usage', { filter: { accountId: 'k1' } });
+      for (const key of [mine, other, calls]) queryClient.setQueryData(key, { rows: [] });
+      const asked = vi.spyOn(queryClient, 'invalidateQueries');
+      const refetched = (key: readonly unknown[]) =>
+        asked.mock.calls.filter(
+          ([filters]) => JSON.stringify(filters?.queryKey) === JSON.stringify(key),
+        ).length;
+      // Twenty usage moves of r1's customer k1 within a second: at once, then once more.
+      for (let i = 1; i <= 20; i++) {
+        cache.apply(usage(i, 'k1', 'r1'));
+        vi.advanceTimersByTime(40);
+      }
+      expect(refetched(mine)).toBe(1);
+      expect(refetched(calls)).toBe(1);
+      vi.advanceTimersByTime(1_000);
+      expect(refetched(mine)).toBe(2);
+      expect(refetched(calls)).toBe(2);
+      // Not another account's traffic, not a payment, not a rename.
+      expect(refetched(other)).toBe(0);
+      vi.advanceTimersByTime(5_000);
+      cache.apply(usage(30, 'k1', 'r1', 'payment'));
+      cache.apply(change(31, 'customers.updated', 'k1', { id: 'k1', parentId: 'r1', version: 31 }));
+      expect(refetched(mine)).toBe(2);
+      // A quiet second later, the next usage move refetches at once.
+      cache.apply(usage(32, 'k2', 'r1'));
+      expect(refetched(mine)).toBe(3);
+      cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('structured query keys', () => {
   it('build the request path from the key, filters encoded, empty ones left out', () => {
     expect(pathOf(queryKeys.list('customers'))).toBe('/customers');
