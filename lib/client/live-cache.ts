@@ -17,7 +17,7 @@ export const OWN_IDENTITY_KEY = queryKeys.static('me');
  */
 export const NOTIFICATIONS_KEY = queryKeys.static('notifications');
 
-/** A traffic view is fetched again at most this often while calls move balances. */
+/** A view is fetched again at most this often while calls move balances. */
 export const TRAFFIC_REFETCH_MS = 1_000;
 
 /** What every live entity carries; use-only groups have no timestamps but a version. */
@@ -133,8 +133,8 @@ export function flattenPages<T extends TLiveItem>(pages: TPageOf<T>[]): T[] {
 export class LiveCache {
   /** Changes that arrived while a query was fetching, by query hash. */
   private readonly whileFetching = new Map<string, TChangeEnvelope[]>();
-  /** Traffic views: when each was last asked to refetch, and its trailing refetch. */
-  private readonly traffic = new Map<
+  /** Views refetched at call rate: when each last was, and its trailing refetch. */
+  private readonly throttled = new Map<
     string,
     { last: number; timer?: ReturnType<typeof setTimeout> }
   >();
@@ -173,11 +173,19 @@ export class LiveCache {
       this.patch(key, envelope);
     }
     // Views over everything (dashboard counts, the activity feed) follow any change; a
-    // fetch already running is reused, so a burst of changes costs one refetch.
-    void this.queryClient.invalidateQueries(
-      { predicate: (query) => readKey(query.queryKey)?.[1].view === 'any-change' },
-      { cancelRefetch: false },
-    );
+    // fetch already running is reused, so a burst of changes costs one refetch. A balance
+    // moved by the ledger comes at call rate: those views follow it at most once a second.
+    if (envelope.summary?.reason === 'ledger' && !envelope.summary.refetch) {
+      for (const query of this.queryClient.getQueryCache().findAll()) {
+        const key = readKey(query.queryKey);
+        if (key?.[1].view === 'any-change') this.refetchThrottled(key, query.queryHash);
+      }
+    } else {
+      void this.queryClient.invalidateQueries(
+        { predicate: (query) => readKey(query.queryKey)?.[1].view === 'any-change' },
+        { cancelRefetch: false },
+      );
+    }
     // Calls moved an account's balance: the traffic views over it or its parent follow,
     // at most once a second each (at call rate a refetch per change would never rest).
     const moved = usageMovement(envelope);
@@ -187,7 +195,7 @@ export class LiveCache {
         if (key?.[1].view !== 'traffic') continue;
         const root = key[1].filter?.parentId ?? key[1].filter?.accountId;
         if (!root || root === moved.id || root === moved.parentId) {
-          this.refetchTraffic(key, query.queryHash);
+          this.refetchThrottled(key, query.queryHash);
         }
       }
     }
@@ -208,9 +216,9 @@ export class LiveCache {
   }
 
   /** At once when the view's last refetch is a second old, else once when it is. */
-  private refetchTraffic(queryKey: TQueryKey, hash: string): void {
-    const state = this.traffic.get(hash) ?? { last: Number.NEGATIVE_INFINITY };
-    this.traffic.set(hash, state);
+  private refetchThrottled(queryKey: TQueryKey, hash: string): void {
+    const state = this.throttled.get(hash) ?? { last: Number.NEGATIVE_INFINITY };
+    this.throttled.set(hash, state);
     if (state.timer) return;
     const run = () => {
       state.timer = undefined;
@@ -302,8 +310,8 @@ export class LiveCache {
 
   close(): void {
     this.unsubscribe();
-    for (const state of this.traffic.values()) clearTimeout(state.timer);
-    this.traffic.clear();
+    for (const state of this.throttled.values()) clearTimeout(state.timer);
+    this.throttled.clear();
   }
 }
 

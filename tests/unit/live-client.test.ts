@@ -377,6 +377,32 @@ describe('traffic views in the cache', () => {
   });
 });
 
+describe('views over everything at call rate', () => {
+  it('follow balance moves at most once a second, any other change at once', () => {
+    vi.useFakeTimers();
+    try {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      const dashboard = queryKeys.anyChange('dashboard');
+      queryClient.setQueryData(dashboard, { customers: 1 });
+      const asked = vi.spyOn(queryClient, 'invalidateQueries');
+      const moved = (seq: number) => ({
+        ...change(seq, 'customers.updated', 'k', { id: 'k', version: seq }),
+        summary: { reason: 'ledger', kind: 'payment', amount: '1', currency: 'EUR', entryId: 'e' },
+      });
+      for (let seq = 1; seq <= 10; seq++) cache.apply(moved(seq));
+      expect(asked).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1_000);
+      expect(asked).toHaveBeenCalledTimes(2);
+      cache.apply(change(20, 'customers.updated', 'k', { id: 'k', version: 20 }));
+      expect(asked).toHaveBeenCalledTimes(3);
+      cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('structured query keys', () => {
   it('build the request path from the key, filters encoded, empty ones left out', () => {
     expect(pathOf(queryKeys.list('customers'))).toBe('/customers');
