@@ -4,13 +4,15 @@ import { benchFanout } from './fanout-bench';
 import { benchApiCost } from './api-cost';
 import { benchOrder } from './order-bench';
 import { benchWorkers } from './workers-bench';
+import { benchBalanceLag } from './balance-lag-bench';
 
 /**
- * `npm run bench` (`-- --json` for one JSON object; `--only api|fanout|rates|order|workers`;
+ * `npm run bench` (`-- --json` for one JSON object; `--only api|fanout|lag|rates|order|workers`;
  * api: `--requests N` (1000); fan-out:
  * `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s), `--seconds N`,
  * `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`, `--no-pglite`;
- * order: `--writers N` (8), `--order-seconds N` (5);
+ * order: `--writers N` (8), `--order-seconds N` (5); lag (balances at call rate, also
+ * `--only usage`): `--lag-sockets N` (1000), `--lag-resellers N` (120), `--lag-accounts N` (50), `--lag-seconds N` (10);
  * `--workers N` adds the fan-out ceiling of 1 and of N server processes (`WORKERS=N`,
  * same fan-out options; `--only workers` alone defaults to 2).
  * Figures against the production build on real PostgreSQL, PGlite as a second row where
@@ -220,6 +222,50 @@ async function main() {
           `${fanout.bareStormConvergeMs} ms (${fanout.bareStormFailed})`,
           String(json['ratio.storm']),
         ],
+      ]);
+    }
+  }
+
+  if (!only || only === 'usage' || only === 'lag') {
+    const lag = await benchBalanceLag(primary, {
+      sockets: option('lag-sockets', 1000),
+      // 40 admin sockets and 8 for each of 120 resellers: 1,000.
+      resellers: option('lag-resellers', 120),
+      accounts: option('lag-accounts', 50),
+      seconds: option('lag-seconds', 10),
+      log,
+    });
+    Object.assign(json, {
+      'usage.balance_lag_sockets': lag.sockets,
+      'usage.balance_lag_moves_per_s': lag.movesPerS,
+      'usage.balance_lag_p50_ms': lag.p50,
+      'usage.balance_lag_p99_ms': lag.p99,
+      'usage.balance_lag_missing': lag.missing,
+      'usage.balance_events_per_s_max': lag.maxPerSecond,
+      'usage.balance_checked': lag.checked,
+      'usage.balance_leaks': lag.leaks,
+    });
+    if (lag.leaks > 0) console.error(`LEAK: ${lag.leakSample}`);
+    if (!flag('json')) {
+      printTable([
+        [`balances at call rate, ${lag.sockets} sockets (${lag.database})`, 'figure', 'target'],
+        [
+          `balance moves written (${lag.moves} over ${option('lag-accounts', 50)} accounts)`,
+          `${lag.movesPerS}/s`,
+          '',
+        ],
+        [
+          'commit → coalesced balance event, p50 / p99',
+          `${lag.p50} / ${lag.p99} ms`,
+          'p99 ≤ 1500 ms',
+        ],
+        ['moves never shown (missing)', String(lag.missing), '0'],
+        [
+          'most balance events one socket received for one account within 1 s',
+          String(lag.maxPerSecond),
+          '≤ 2 (sent ≥ 1 s apart)',
+        ],
+        ['deliveries checked / leaks', `${lag.checked} / ${lag.leaks}`, '0 leaks'],
       ]);
     }
   }
