@@ -25,6 +25,9 @@ export const EXTRA_GRANTS = {
   'impersonation:start': 'view as a user of a lower account',
   'payments:create': 'record a payment for an account below',
   'ledger:read': 'read balances and ledgers in scope',
+  // Usage (issue 18): posting call records moves money at every level of the chain.
+  'usage:create': 'post call records to be rated',
+  'usage:read': 'read calls and traffic in scope',
 } as const;
 export type TExtraGrant = keyof typeof EXTRA_GRANTS;
 export type TGrant = `${TResource}:${TAction}` | TExtraGrant;
@@ -71,6 +74,9 @@ export const DEFAULT_RESELLER_GRANTS: readonly TGrant[] = [
   // A reseller collects from its own customers and reads their books (its own side's).
   'payments:create',
   'ledger:read',
+  // Its customers' calls and its own traffic; the calls themselves come from the
+  // carrier's switch, never from a reseller's panel.
+  'usage:read',
 ];
 
 export const GROUP_TEMPLATES = {

@@ -3,12 +3,14 @@ import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, isGrant } from '@/lib/shared/permi
 
 describe('grant catalog', () => {
   it('has every resource:action pair plus the extra grants, once each', () => {
-    expect(ALL_GRANTS).toHaveLength(8 * 4 + 3);
+    expect(ALL_GRANTS).toHaveLength(8 * 4 + 5);
     expect(new Set(ALL_GRANTS).size).toBe(ALL_GRANTS.length);
     expect(ALL_GRANTS).toContain('audit:delete');
     expect(ALL_GRANTS).toContain('impersonation:start');
     expect(ALL_GRANTS).toContain('payments:create');
     expect(ALL_GRANTS).toContain('ledger:read');
+    expect(ALL_GRANTS).toContain('usage:create');
+    expect(ALL_GRANTS).toContain('usage:read');
   });
 
   it('recognises catalog grants only', () => {
@@ -29,9 +31,12 @@ describe('grant catalog', () => {
       'audit:read',
       'payments:create',
       'ledger:read',
+      'usage:read',
     ];
     expect([...DEFAULT_RESELLER_GRANTS].sort()).toEqual(expected.sort());
     expect(DEFAULT_RESELLER_GRANTS).not.toContain('impersonation:start');
+    // Calls come from the carrier's switch: a reseller reads its traffic, never posts it.
+    expect(DEFAULT_RESELLER_GRANTS).not.toContain('usage:create');
     expect(DEFAULT_RESELLER_GRANTS.every(isGrant)).toBe(true);
   });
 });

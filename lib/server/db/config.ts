@@ -31,7 +31,10 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     discovery: { warnWhenNoEntities: true },
     // Written and read only by set-based SQL (lib/server/services/rates/revisions.ts);
     // `rate_history` has no key to give an entity, on purpose (Migration20261205100000).
-    schemaGenerator: { skipTables: ['rate_revision', 'rate_history'] },
+    // Usage likewise (lib/server/services/usage, Migration20261207100000).
+    schemaGenerator: {
+      skipTables: ['rate_revision', 'rate_history', 'usage_record', 'usage_charge'],
+    },
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
     debug: false,

@@ -102,21 +102,26 @@ export const ZRateDto = z.object({
 });
 export type TRateDto = z.infer<typeof ZRateDto>;
 
+/**
+ * A dialled number as people and switches write it: "+44 1481 700123", "(+44)
+ * 1481-700.123", and with the international prefix "00" — all are the digits of the
+ * E.164 number, which is what prefixes match.
+ */
+export const ZDialledNumber = ZText('is required')
+  .trim()
+  .transform((value) => value.replace(/[\s().-]/g, '').replace(/^(\+|00)/, ''))
+  .pipe(
+    z
+      .string()
+      .regex(
+        /^\d{1,32}$/,
+        'must be a dialled number: digits, an optional +, spaces, dashes or brackets',
+      ),
+  );
+
 export const ZLookupQuery = z.object({
   accountId: ZId,
-  number: ZText('is required')
-    .trim()
-    // Numbers are pasted as written: "+44 1481 700123", "(+44) 1481-700.123", and with
-    // the international prefix "00": all are the digits of the E.164 number.
-    .transform((value) => value.replace(/[\s().-]/g, '').replace(/^(\+|00)/, ''))
-    .pipe(
-      z
-        .string()
-        .regex(
-          /^\d{1,32}$/,
-          'must be a dialled number: digits, an optional +, spaces, dashes or brackets',
-        ),
-    ),
+  number: ZDialledNumber,
   cardId: ZId.optional(),
   /** Price at this instant: the revisions live then, at every level (absent: now). */
   at: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
