@@ -41,11 +41,10 @@ export type TCommand =
   | { type: 'balance-lag'; moves: TBalanceMove[]; parents: Record<string, string> }
   | { type: 'close' };
 
-/** One balance move as its writer saw it: sent, answered (committed), account. */
+/** One balance move: the account, and its entry's time (the last step before its commit). */
 export interface TBalanceMove {
   accountId: string;
-  sentAt: number;
-  answeredAt: number;
+  committedAt: number;
 }
 
 export interface TBalanceLag {
@@ -135,9 +134,9 @@ function onChange(client: TClient, envelope: TEnvelope) {
 
 /**
  * Per move and socket that sees its account (admins every account; a reseller's sockets
- * its customers): the first event at or after the move (its entry written after the
- * move was sent: that move's or a later one's, carrying a balance at least as new)
- * received minus the move's answer (after its commit). A move no event covers is missing.
+ * its customers): the first event of that move or a later one (an entry no older,
+ * carrying a balance at least as new) received, minus the move's commit. A move no event
+ * covers is missing.
  */
 function balanceLag(moves: TBalanceMove[], parents: Record<string, string>): TBalanceLag {
   const lags: number[] = [];
@@ -157,9 +156,9 @@ function balanceLag(moves: TBalanceMove[], parents: Record<string, string>): TBa
     for (const client of clients) {
       const scope = client.group.scope;
       if (scope !== null && parents[move.accountId] !== scope) continue;
-      const covering = client.balances?.get(move.accountId)?.find(([at]) => at >= move.sentAt);
+      const covering = client.balances?.get(move.accountId)?.find(([at]) => at >= move.committedAt);
       if (!covering) missing++;
-      else lags.push(Math.max(0, covering[1] - move.answeredAt));
+      else lags.push(Math.max(0, covering[1] - move.committedAt));
     }
   }
   const sorted = Array.from(Float64Array.from(lags).sort());

@@ -12,7 +12,8 @@ import { benchBalanceLag } from './balance-lag-bench';
  * `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s), `--seconds N`,
  * `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`, `--no-pglite`;
  * order: `--writers N` (8), `--order-seconds N` (5); lag (balances at call rate, also
- * `--only usage`): `--lag-sockets N` (1000), `--lag-resellers N` (120), `--lag-accounts N` (50), `--lag-seconds N` (10);
+ * `--only usage`): `--lag-sockets N` (1000), `--lag-resellers N` (120), `--lag-accounts N`
+ * (50), `--lag-writers N` (4), `--lag-seconds N` (10);
  * `--workers N` adds the fan-out ceiling of 1 and of N server processes (`WORKERS=N`,
  * same fan-out options; `--only workers` alone defaults to 2).
  * Figures against the production build on real PostgreSQL, PGlite as a second row where
@@ -232,11 +233,13 @@ async function main() {
       // 40 admin sockets and 8 for each of 120 resellers: 1,000.
       resellers: option('lag-resellers', 120),
       accounts: option('lag-accounts', 50),
+      writers: option('lag-writers', 4),
       seconds: option('lag-seconds', 10),
       log,
     });
     Object.assign(json, {
       'usage.balance_lag_sockets': lag.sockets,
+      'usage.balance_lag_batches_per_s': lag.batchesPerS,
       'usage.balance_lag_moves_per_s': lag.movesPerS,
       'usage.balance_lag_p50_ms': lag.p50,
       'usage.balance_lag_p99_ms': lag.p99,
@@ -250,8 +253,8 @@ async function main() {
       printTable([
         [`balances at call rate, ${lag.sockets} sockets (${lag.database})`, 'figure', 'target'],
         [
-          `balance moves written (${lag.moves} over ${option('lag-accounts', 50)} accounts)`,
-          `${lag.movesPerS}/s`,
+          `POST /usage batches (${lag.batches} by ${option('lag-writers', 4)} writers, 2 calls of each of ${option('lag-accounts', 50)} customers)`,
+          `${lag.batchesPerS}/s (${lag.movesPerS} balance moves/s)`,
           '',
         ],
         [
