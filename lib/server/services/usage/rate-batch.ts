@@ -262,8 +262,11 @@ const RATE_STATEMENT = `
       from usage_in i join levels l on l.start_id = i.card_id
      where i.reason is null and i.existing_id is null and i.first_seq = i.seq),
   revisions as (
+    -- The revision live at an instant is the latest (by number, not cancelled) whose date
+    -- has come, as the lookup's: revision n from its date until any later one's.
     select card_id, number as rev, live_at,
-           lead(live_at) over (partition by card_id order by number) as until
+           min(live_at) over (partition by card_id order by number desc
+                              rows between unbounded preceding and 1 preceding) as until
       from rate_revision
      where cancelled_at is null and card_id in (select distinct card_id from levels)),
   at_rev as (
