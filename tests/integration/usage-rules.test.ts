@@ -228,6 +228,31 @@ describe('unrated calls', () => {
     expect(k1[0].reference).toMatch(/: 1 call$/);
   });
 
+  it('are stored once when sent several times at once, even with no account to queue on', async () => {
+    // Calls for no customer in scope take no account lock: concurrent copies meet on the
+    // unique key, and every answer but one says so (duplicate, or 409 with nothing written).
+    const records = Array.from({ length: 50 }, (_, index) =>
+      call(`race-${index}`, '00000000-0000-4000-8000-00000000000f', `4477009${index}`),
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => admin.post('/usage', { records })),
+    );
+    const stored = answers.filter(
+      (answer) => answer.status === 200 && answer.body.duplicates === 0,
+    );
+    expect(stored).toHaveLength(1);
+    for (const answer of answers.filter((a) => a !== stored[0])) {
+      if (answer.status === 409) expect(answer.body.error.code).toBe('records_in_flight');
+      else expect(answer.body).toMatchObject({ unrated: 0, duplicates: records.length });
+    }
+    const [count] = await suite.orm.em
+      .fork()
+      .execute<{ n: string }[]>(
+        `select count(*)::text as n from usage_record where cdr_id like 'race-%'`,
+      );
+    expect(count!.n).toBe('50');
+  });
+
   it('are rated again once fixed, each once, at the rates of the call’s start', async () => {
     // Fixes: K0 gets a card, KS resumes, KB gets credit. A route added now is no fix for
     // a call made before it: rates are those live when the call started.
@@ -256,7 +281,8 @@ describe('unrated calls', () => {
     // An id outside scope (or none at all) refuses the whole request.
     const foreign = await admin.post('/usage/rerate', { ids: [idOf('u-no-card'), '999999'] });
     expect(foreign.status).toBe(404);
-    expect((await admin.get('/usage?status=unrated&limit=100')).body.items).toHaveLength(8);
+    const still = (await admin.get('/usage?status=unrated&limit=100')).body.items;
+    expect(still.filter((item: TUsageRecordDto) => item.cdrId.startsWith('u-'))).toHaveLength(8);
     // A reseller may read usage but not rate it.
     expect((await as.r1.post('/usage/rerate', { all: true })).status).toBe(403);
 
