@@ -5,15 +5,18 @@ import { benchApiCost } from './api-cost';
 import { benchOrder } from './order-bench';
 import { benchWorkers } from './workers-bench';
 import { benchBalanceLag } from './balance-lag-bench';
+import { benchUsage } from './usage-bench';
 
 /**
- * `npm run bench` (`-- --json` for one JSON object; `--only api|fanout|lag|rates|order|workers`;
- * api: `--requests N` (1000); fan-out:
+ * `npm run bench` (`-- --json` for one JSON object;
+ * `--only api|fanout|lag|rates|usage|order|workers`; api: `--requests N` (1000); fan-out:
  * `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s), `--seconds N`,
  * `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`, `--no-pglite`;
- * order: `--writers N` (8), `--order-seconds N` (5); lag (balances at call rate, also
- * `--only usage`): `--lag-sockets N` (1000), `--lag-resellers N` (120), `--lag-accounts N`
- * (50), `--lag-writers N` (4), `--lag-seconds N` (10);
+ * order: `--writers N` (8), `--order-seconds N` (5); usage: `--usage-batches N` (6),
+ * `--usage-records N` (10000), `--customers N` (50), `--rows N` for its cards; lag
+ * (balances at call rate; `--only usage` runs it too): `--lag-sockets N` (1000),
+ * `--lag-resellers N` (120), `--lag-accounts N` (50), `--lag-writers N` (4),
+ * `--lag-seconds N` (10);
  * `--workers N` adds the fan-out ceiling of 1 and of N server processes (`WORKERS=N`,
  * same fan-out options; `--only workers` alone defaults to 2).
  * Figures against the production build on real PostgreSQL, PGlite as a second row where
@@ -364,6 +367,50 @@ async function main() {
           ...results.map((r) => show(r.csvOwnMs)),
         ],
         ['  the same with csv-parse', ...results.map((r) => show(r.csvLibraryMs))],
+      ]);
+    }
+  }
+
+  if (!only || only === 'usage') {
+    const usage = await benchUsage(primary, {
+      rows: option('rows', 100_000),
+      batches: option('usage-batches', 6),
+      records: option('usage-records', 10_000),
+      customers: option('customers', 50),
+      log,
+    });
+    Object.assign(json, {
+      'usage.database': usage.database,
+      'usage.records_per_batch': usage.recordsPerBatch,
+      'usage.batches': usage.batches,
+      'usage.rated_per_s': usage.ratedPerS,
+      'usage.copy_per_s': usage.copyPerS,
+      'ratio.usage_copy': usage.copyPerS ? round(usage.ratedPerS / usage.copyPerS) : null,
+      'usage.batch_p50_ms': usage.batchP50Ms,
+      'usage.batch_max_ms': usage.batchMaxMs,
+      'usage.copy_p50_ms': usage.copyP50Ms,
+      'usage.first_batch_ms': usage.firstBatchMs,
+    });
+    if (!flag('json')) {
+      printTable([
+        [
+          `rating, ${usage.batches} batches of ${usage.recordsPerBatch} CDRs, 3-level chains (${usage.database})`,
+          'per second',
+          'batch p50 / max',
+        ],
+        [
+          'rated and posted (POST /usage)',
+          String(usage.ratedPerS),
+          `${usage.batchP50Ms} / ${usage.batchMaxMs} ms`,
+        ],
+        [
+          '  baseline: the same rows COPYed into a bare table',
+          String(usage.copyPerS),
+          `${usage.copyP50Ms} ms`,
+        ],
+        ['  ratio (target ≥ 0.25)', String(json['ratio.usage_copy']), ''],
+        ['  first batch (cold, not counted)', '', `${usage.firstBatchMs} ms`],
+        ['  outcomes: rated / unrated', `${usage.rated} / ${usage.unrated}`, ''],
       ]);
     }
   }

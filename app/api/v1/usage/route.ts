@@ -2,7 +2,7 @@ import { apiRoute, json, readQuery } from '@/lib/server/api/handler';
 import { API_REGISTRY } from '@/lib/server/api/registry';
 import { listUsage } from '@/lib/server/services/usage/list-usage';
 import { postUsage } from '@/lib/server/services/usage/post-usage';
-import { readUsageRecords } from '@/lib/server/services/usage/usage-input';
+import { readUsageRecords } from '@/lib/server/api/usage-body';
 
 export const dynamic = 'force-dynamic';
 

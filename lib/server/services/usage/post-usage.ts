@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { invalidInput } from '@/lib/server/errors/domain-error';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TUsagePosted, TUsageRecordInput } from '@/lib/shared/schemas/usage';
-import { rateBatch } from './rate-batch';
+import { rateBatch, warmRates } from './rate-batch';
 
 /** How far ahead of the panel's clock a call may say it started (clocks differ a little). */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -37,5 +38,19 @@ export async function postUsage(
     startedAt: new Date(item.startedAt).toISOString(),
     seconds: item.seconds,
   }));
-  return mutate(em, actor, (tx, record) => rateBatch(tx, actor, record, calls, 'new'));
+  await warmRates(em, actor, calls);
+  try {
+    return await mutate(em, actor, (tx, record) => rateBatch(tx, actor, record, calls, 'new'));
+  } catch (error) {
+    // Duplicates are found under the accounts' locks, so replays of a batch queue and are
+    // answered as duplicates; only the same id sent at the same moment for customers that
+    // share no lock meets on the unique key: nothing was written, and a retry reports it.
+    if (error instanceof UniqueConstraintViolationException) {
+      throw conflict(
+        'records_in_flight',
+        'Another request stored some of these records at the same moment; nothing was written. Send the batch again: those records will be answered as duplicates.',
+      );
+    }
+    throw error;
+  }
 }

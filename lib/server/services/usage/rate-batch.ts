@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { belowSql, carrierIdOf } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
+import { copyRows, type TStagedValue } from '@/lib/server/db/stage-rows';
 import { conflict } from '@/lib/server/errors/domain-error';
 import type { TChange } from '@/lib/server/live/change-log';
 import { accountFromRow } from '@/lib/server/services/accounts/account-scope';
@@ -14,8 +15,14 @@ import {
 } from '@/lib/server/services/accounts/account-dto';
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import { noticeCreditCrossing } from '@/lib/server/services/ledger/credit-notice';
-import { billedSecondsSql, roundByCardSql } from '@/lib/server/services/rates/pricing-sql';
-import { Money } from '@/lib/shared/pricing/money';
+import {
+  leadingValues,
+  longestMatch,
+  revisionCache,
+  type TRevisionRates,
+} from '@/lib/server/services/rates/revision-cache';
+import { billedSeconds, callPriceMicro, fromMicro, toMicro } from '@/lib/shared/pricing/billing';
+import { Money, type TRoundingMode } from '@/lib/shared/pricing/money';
 import type { TLiveResource } from '@/lib/shared/live/change';
 import type { TUnratedReason, TUsageOutcome, TUsagePosted } from '@/lib/shared/schemas/usage';
 
@@ -25,40 +32,42 @@ export interface TCallToRate {
   accountId: string;
   /** Digits only (the schema normalized it). */
   number: string;
+  /** ISO time. */
   startedAt: string;
   seconds: number;
   recordId?: string;
 }
 
-/** A balance kept as numeric(18,6): 12 integer digits (as the ledger's `postEntry`). */
+/** A balance is kept as numeric(18,6): 12 integer digits (as the ledger's `postEntry`). */
 const BALANCE_LIMIT = new Money('1e12');
 
 /**
- * Rates a batch of calls inside the caller's `mutate` (one transaction), set-based: a
- * handful of statements whatever the batch's size, none per call.
+ * Rates a batch of calls inside the caller's `mutate` (one transaction) — a handful of
+ * statements whatever the batch's size, none per call:
  *
- * 1. Stage the batch in a temporary table and resolve each call's customer in the
- *    poster's scope, its card, and repeats within the batch.
- * 2. Lock every account on those customers' paths, in id order (one batch at a time per
- *    account; their balances are read under the lock), then find the calls stored before
- *    (duplicates: under the locks, so a concurrent replay of the same calls waits for
- *    the first and finds them).
- * 3. Mark what cannot be rated before pricing: an unknown account, one suspended or
- *    blocked for credit on the path, no card.
- * 4. Price every level of every call's chain in one statement: the customer's card and
- *    each parent up to the top, each with its revision live at the call's start
- *    (`rate_revision`, rows from `rate_history`), the longest prefix in effect then, the
- *    row's billing structure and the card's rounding — the lookup's rule (`lookup-rates`)
- *    and the pricing core's arithmetic (`pricing-sql`), for all calls at once.
- * 5. Credit: calls in start order; a call is charged while every level's payer still
- *    has credit before it (balance + limit − what earlier calls of the batch charged it
- *    > 0), payers deepest first, each depth one windowed statement; later calls are
- *    unrated `credit_blocked`.
- * 6. Write in one statement: the records (or the re-rated ones' outcome), their charges,
- *    one `usage` ledger entry per payer (and counterparty) and each payer's balance
- *    moved once, flipping `credit_blocked` where its credit ran out.
- * 7. One change per account moved (reason `ledger`, kind `usage`), and the credit notice
- *    of any crossing, as a payment raises it.
+ * 1. The customers (in the poster's scope) and their cards, each card's chain up its
+ *    parent links with the revisions of every card in it: two reads of a few rows.
+ * 2. Every account on those customers' paths locked, in id order (one batch at a time
+ *    per account; balances read under the lock); then the calls stored before
+ *    (duplicates: looked for under the locks, so a concurrent replay of the same calls
+ *    waits for the first and finds them).
+ * 3. Each call, in the process: what stops it before pricing (an unknown account, one
+ *    suspended or blocked for credit on its path, no card), then each level of its chain
+ *    priced — the card's revision live at the call's start, the longest prefix in effect
+ *    then (revision-cache.ts: the lookup's rule on the revision's rows in memory), the
+ *    row's billing structure and the card's rounding (`callPriceMicro`: exact, held to the
+ *    pricing core). A level without a rate, a blocked one, a card in another currency
+ *    than its payer's: unrated.
+ * 4. Credit, in start order: a call is charged while every level's payer still has credit
+ *    before it (balance + limit − what the batch charged it so far > 0); later calls of
+ *    a payer whose credit ran out are unrated `credit_blocked`.
+ * 5. Written in four steps: ids for the new records from their sequence; one `usage`
+ *    ledger entry per payer and counterparty, summed here, with each payer's balance
+ *    moved once (flipping `credit_blocked` where its credit ran out) — one statement;
+ *    the records (or the re-rated ones' outcome) and the charges, each by COPY
+ *    (stage-rows.ts): no statement per call, and no staging table to copy through.
+ * 6. One change per account moved (reason `ledger`, kind `usage`) and the credit notice of
+ *    any crossing, as a payment raises it.
  */
 export async function rateBatch(
   tx: EntityManager,
@@ -70,127 +79,133 @@ export async function rateBatch(
   const batchId = randomUUID();
   const carrierId = carrierIdOf(actor.account.path);
   const now = new Date();
-  // Set-based statements over a few thousand rows: JIT compiling them costs more than it
-  // saves, and the hash joins of the pricing step want room.
-  await directQuery(tx, `set local jit = off`);
-  await directQuery(tx, `set local work_mem = '64MB'`);
 
-  // 1. Stage and resolve.
-  const customers = belowSql('a.path', actor.account.path);
-  await directQuery(
-    tx,
-    `create temp table usage_in on commit drop as
-     select s.seq, s.cdr_id, s.account_id, s.number, s.started_at, s.seconds, s.record_id,
-            min(s.seq) over (partition by s.cdr_id) as first_seq,
-            a.path, ca.card_id,
-            null::text as reason, null::bigint as existing_id, null::text as existing_reason
-       from unnest(?::int[], ?::text[], ?::uuid[], ?::text[], ?::timestamptz[], ?::int[], ?::bigint[])
-            as s(seq, cdr_id, account_id, number, started_at, seconds, record_id)
-       left join account a on a.id = s.account_id and a.kind = 'customer' and ${customers.sql}
-       left join lateral (
-         select card_id from card_assignment where account_id = a.id
-          order by exclusive desc, created_at limit 1) ca on true`,
-    [
-      pgArray(calls.map((_, index) => index)),
-      pgArray(calls.map((call) => call.cdrId)),
-      pgArray(calls.map((call) => call.accountId)),
-      pgArray(calls.map((call) => call.number)),
-      pgArray(calls.map((call) => call.startedAt)),
-      pgArray(calls.map((call) => call.seconds)),
-      pgArray(calls.map((call) => call.recordId ?? null)),
-      ...customers.params,
-    ],
-  );
-  await directQuery(tx, `analyze usage_in`);
+  // 1.
+  const plan = await readPlan(tx, actor, calls);
 
-  // 2. Lock the accounts on the paths, then find the calls stored before.
-  const locked = (
-    await directQuery(
-      tx,
-      `select a.* from account a
-        where a.id in (select distinct unnest(string_to_array(rtrim(path, '/'), '/'))::uuid
-                         from usage_in where path is not null)
-        order by a.id
-        for no key update`,
-    )
-  ).map(accountFromRow);
+  // 2.
+  const lockIds = [
+    ...new Set([...plan.customers.values()].flatMap((c) => ancestorIds(c.path))),
+  ].sort();
+  const locked = lockIds.length
+    ? (
+        await directQuery(
+          tx,
+          `select * from account where id = any(?::uuid[]) order by id for no key update`,
+          [pgArray(lockIds)],
+        )
+      ).map(accountFromRow)
+    : [];
   const byId = new Map(locked.map((account) => [account.id, account]));
+  const stored =
+    mode === 'new'
+      ? new Map(
+          (
+            await directQuery<{ cdr_id: string; id: string; reason: TUnratedReason | null }>(
+              tx,
+              `select cdr_id, id::text as id, reason from usage_record
+                where carrier_id = ? and cdr_id = any(?::text[])`,
+              [carrierId, pgArray([...new Set(calls.map((c) => c.cdrId))])],
+            )
+          ).map((row) => [row.cdr_id, row]),
+        )
+      : new Map<string, { id: string; reason: TUnratedReason | null }>();
+
+  // 3.
+  const rated = await priceCalls(tx, plan, byId, calls, stored);
+
+  // 4.
+  applyCredit(rated, locked);
+
+  // 5.
+  const fresh = rated.filter((call) => call.first);
+  const ids =
+    mode === 'new'
+      ? await reserveRecordIds(tx, fresh.length)
+      : fresh.map((call) => call.call.recordId!);
+  const entries = await postEntries(tx, actor, batchId, now, fresh, byId);
   if (mode === 'new') {
-    await directQuery(
+    // Record ids in their cdr order: concurrent batches sending the same ids (which share
+    // no account lock only when they name different customers) meet on the unique key in
+    // one order, so one waits for the other instead of both deadlocking.
+    const order = fresh
+      .map((_, index) => index)
+      .sort((a, b) =>
+        fresh[a]!.call.cdrId < fresh[b]!.call.cdrId
+          ? -1
+          : fresh[a]!.call.cdrId > fresh[b]!.call.cdrId
+            ? 1
+            : 0,
+      );
+    await copyRows(
       tx,
-      `update usage_in i set existing_id = r.id, existing_reason = r.reason
-         from usage_record r where r.carrier_id = ? and r.cdr_id = i.cdr_id`,
-      [carrierId],
+      'usage_record',
+      RECORD_COLUMNS,
+      order.map((index) => {
+        const { call, reason, path } = fresh[index]!;
+        return [
+          ids[index]!,
+          carrierId,
+          call.cdrId,
+          call.accountId,
+          call.number,
+          call.startedAt,
+          call.seconds,
+          reason === null ? 'rated' : 'unrated',
+          reason,
+          path ?? actor.account.path,
+          now.toISOString(),
+          reason === null ? now.toISOString() : null,
+          batchId,
+          actor.account.id,
+          actor.userId,
+        ];
+      }),
     );
-  }
-
-  // 3. What cannot be rated, before any pricing.
-  const suspendedIds = locked.filter((a) => a.status === 'suspended').map((a) => a.id);
-  const blockedIds = locked.filter((a) => a.creditBlocked).map((a) => a.id);
-  await directQuery(
-    tx,
-    `update usage_in i set reason = x.reason from (
-       select seq, case
-         when path is null then 'unknown_account'
-         when string_to_array(rtrim(path, '/'), '/')::uuid[] && ?::uuid[] then 'account_suspended'
-         when string_to_array(rtrim(path, '/'), '/')::uuid[] && ?::uuid[] then 'credit_blocked'
-         when card_id is null then 'no_card' end as reason
-         from usage_in where existing_id is null and first_seq = seq) x
-      where x.seq = i.seq and x.reason is not null`,
-    [pgArray(suspendedIds), pgArray(blockedIds)],
-  );
-
-  // 4. Price every level of every call still in the running.
-  await directQuery(tx, RATE_STATEMENT);
-  await directQuery(tx, `analyze usage_work`);
-  await directQuery(
-    tx,
-    `update usage_in i set reason = w.reason from (
-       select seq, case when bool_or(prefix is null) then 'no_route'
-                        when bool_or(blocked) then 'blocked_prefix'
-                        when bool_or(currency <> payer_currency) then 'currency_mismatch' end as reason
-         from usage_work group by seq) w
-      where w.seq = i.seq and w.reason is not null`,
-  );
-
-  // 5. Credit used up within the batch: payers with a limit, deepest first.
-  const limited = locked.filter((a) => a.creditLimit !== null && !a.creditBlocked);
-  const depths = [...new Set(limited.map((a) => a.depth))].sort((a, b) => b - a);
-  for (const depth of depths) {
-    const payers = limited.filter((a) => a.depth === depth);
+  } else {
     await directQuery(
       tx,
-      `update usage_in i set reason = 'credit_blocked' from (
-         select seq from (
-           select w.seq, p.available - coalesce(sum(w.amount) over (
-                    partition by w.payer_id order by c.started_at, c.seq
-                    rows between unbounded preceding and 1 preceding), 0) as before
-             from usage_work w
-             join usage_in c on c.seq = w.seq and c.reason is null
-             join unnest(?::uuid[], ?::numeric[]) as p(id, available) on p.id = w.payer_id) o
-          where o.before <= 0) b
-        where b.seq = i.seq`,
+      `update usage_record r
+          set status = case when x.reason is null then 'rated' else 'unrated' end,
+              reason = x.reason, path = coalesce(x.path, r.path),
+              rated_at = case when x.reason is null then ?::timestamptz end,
+              batch_id = ?::uuid, attempts = r.attempts + 1
+         from unnest(?::bigint[], ?::text[], ?::text[]) as x(id, reason, path)
+        where r.id = x.id`,
       [
-        pgArray(payers.map((a) => a.id)),
-        pgArray(payers.map((a) => new Money(a.balance).plus(a.creditLimit!).toFixed(6))),
+        now,
+        batchId,
+        pgArray(ids),
+        pgArray(fresh.map((call) => call.reason)),
+        pgArray(fresh.map((call) => call.path)),
       ],
     );
   }
+  await copyRows(
+    tx,
+    'usage_charge',
+    CHARGE_COLUMNS,
+    fresh.flatMap((call, index) =>
+      call.levels.map((level): TStagedValue[] => [
+        ids[index]!,
+        level.level,
+        level.payerId,
+        level.payerDepth,
+        level.counterpartyId,
+        level.cardId,
+        level.prefix,
+        level.destination,
+        level.billedSeconds,
+        fromMicro(level.amount),
+        level.currency,
+        entries.idOf(level.payerId, level.counterpartyId),
+      ]),
+    ),
+  );
+  const outcome = outcomes(batchId, rated, ids);
 
-  // 6. Write.
-  const write = writeStatement(mode, {
-    carrierId,
-    posterPath: actor.account.path,
-    now,
-    batchId,
-    actor,
-  });
-  const [written] = await directQuery<TWritten>(tx, write.sql, write.params);
-  const outcome = await outcomes(tx, carrierId, batchId, mode, written!);
-
-  // 7. The balances moved: one change per account, notices on a crossing.
-  const moved = written!.accounts ?? [];
-  const blockingBefore = blockingSet(locked);
+  // 6.
+  const moved = entries.moved;
   const after = new Map(
     moved.map((row) => {
       const before = byId.get(row.id)!;
@@ -209,9 +224,10 @@ export async function rateBatch(
       return [row.id, account] as const;
     }),
   );
+  const blockingBefore = blockingSet(locked);
   const blockingAfter = blockingSet(locked.map((account) => after.get(account.id) ?? account));
   const entriesOf = new Map<string, TEntryRow[]>();
-  for (const entry of written!.entries ?? []) {
+  for (const entry of entries.rows) {
     entriesOf.set(entry.account_id, [...(entriesOf.get(entry.account_id) ?? []), entry]);
   }
   for (const [id, account] of after) {
@@ -223,82 +239,313 @@ export async function rateBatch(
   return outcome;
 }
 
+/** A customer of the batch: its path and the card it holds (null: none). */
+interface TCustomer {
+  path: string;
+  cardId: string | null;
+}
+
+/** A card of a chain, as the rating reads it. */
+interface TChainCard {
+  start_id: string;
+  depth: number;
+  id: string;
+  parent_id: string | null;
+  owner_id: string;
+  currency: string;
+  decimals: number;
+  rounding: TRoundingMode;
+  /** Its revisions not cancelled: number and when each goes live (ms). */
+  revisions: { n: number; at: number }[];
+}
+
+/** One charged level of a card's chain; `payerId` null at level 0: the call's customer. */
+interface TLevelCard {
+  level: number;
+  card: TChainCard;
+  payerId: string | null;
+  counterpartyId: string | null;
+}
+
+interface TPlan {
+  customers: Map<string, TCustomer>;
+  /** Per held card, the levels its chain charges, level 0 first. */
+  levels: Map<string, TLevelCard[]>;
+}
+
 /**
- * Every level of every call still in the running, priced: `usage_work` (one row per call
- * and level, `prefix` null where the card has no rate for the number then).
- *
- * The chain of each held card follows the parent links to the top. Level 0 is paid by
- * the customer to its card's owner; a card above is paid by the owner of the card below
- * it to its own owner (the account holding it by assignment is that owner's child); the
- * top card, when its owner also owns the card below (a carrier's provider card under
- * its own sell card), is the owner's provider cost (no counterparty). A card between two
- * of one owner's cards charges no one (a derivation step of its own).
+ * Step 1: the calls' customers (kind customer, strictly below the poster) with their card,
+ * and each card's chain with its revisions. Also run before the transaction opens
+ * (`warmRates`), so reading revisions into memory holds no lock.
  */
-const RATE_STATEMENT = `
-  create temp table usage_work on commit drop as
-  with recursive starts as (
-    select distinct card_id from usage_in
-     where card_id is not null and reason is null and existing_id is null and first_seq = seq),
-  chain as (
-    select s.card_id as start_id, c.id as card_id, c.parent_id, c.owner_id, 0 as depth
-      from starts s join card c on c.id = s.card_id
-    union all
-    select chain.start_id, c.id, c.parent_id, c.owner_id, chain.depth + 1
-      from chain join card c on c.id = chain.parent_id),
-  links as (
-    select chain.*, lag(owner_id) over (partition by start_id order by depth) as below_owner
-      from chain),
-  levels as (
-    select start_id, card_id,
-           (row_number() over (partition by start_id order by depth) - 1)::smallint as level,
-           case when depth = 0 then null when owner_id <> below_owner then below_owner
-                else owner_id end as payer_id,
-           case when depth = 0 or owner_id <> below_owner then owner_id end as counterparty_id
-      from links
-     where depth = 0 or owner_id <> below_owner or parent_id is null),
-  todo as (
-    select i.seq, i.number, i.started_at, i.seconds, l.level, l.card_id,
-           coalesce(l.payer_id, i.account_id) as payer_id, l.counterparty_id
-      from usage_in i join levels l on l.start_id = i.card_id
-     where i.reason is null and i.existing_id is null and i.first_seq = i.seq),
-  revisions as (
-    select card_id, number as rev, live_at,
-           lead(live_at) over (partition by card_id order by number) as until
-      from rate_revision
-     where cancelled_at is null and card_id in (select distinct card_id from levels)),
-  at_rev as (
-    select t.seq, t.level, t.card_id, t.number, t.started_at, r.rev
-      from todo t join revisions r on r.card_id = t.card_id
-       and r.live_at <= t.started_at and (r.until is null or t.started_at < r.until)),
-  candidates as (
-    select a.seq, a.level, a.card_id, a.rev, a.started_at, left(a.number, n)::varchar(20) as prefix, n
-      from at_rev a cross join generate_series(1, least(length(a.number), 20)) n),
-  matched as (
-    select distinct on (c.seq, c.level) c.seq, c.level, h.prefix, h.destination, h.rate,
-           h.connection_fee, h.initial_increment, h.increment, h.grace_seconds, h.blocked
-      from candidates c
-      join rate_history h on h.card_id = c.card_id and h.prefix = c.prefix
-       and h.from_rev <= c.rev and (h.to_rev is null or h.to_rev > c.rev)
-       and (h.effective_from is null or h.effective_from <= c.started_at)
-     order by c.seq, c.level, c.n desc, h.effective_from desc nulls last),
-  billed as (
-    select t.seq, t.level, t.card_id, t.payer_id, t.counterparty_id, m.prefix, m.destination,
-           m.blocked, m.rate, m.connection_fee, c.decimals, c.rounding, c.currency,
-           (case when m.prefix is null or m.blocked then null
-                 when t.seconds = 0 or t.seconds <= m.grace_seconds then 0
-                 else ${billedSecondsSql('t.seconds', 'm.initial_increment', 'm.increment')} end)::int
-             as billed_seconds
-      from todo t
-      join card c on c.id = t.card_id
-      left join matched m on m.seq = t.seq and m.level = t.level)
-  select b.seq, b.level, b.card_id, b.payer_id, p.depth::smallint as payer_depth,
-         p.currency as payer_currency, b.counterparty_id, b.prefix, b.destination,
-         coalesce(b.blocked, false) as blocked, b.billed_seconds, b.currency,
-         (case when b.billed_seconds is null then null
-               when b.billed_seconds = 0 then 0
-               else ${roundByCardSql('b.connection_fee + b.rate * b.billed_seconds / 60', 'b.decimals', 'b.rounding')}
-          end)::numeric(18,6) as amount
-    from billed b join account p on p.id = b.payer_id`;
+async function readPlan(
+  em: EntityManager,
+  actor: TActor,
+  calls: readonly TCallToRate[],
+): Promise<TPlan> {
+  const scope = belowSql('a.path', actor.account.path);
+  const accountIds = [...new Set(calls.map((call) => call.accountId))];
+  const found = await directQuery<{ id: string; path: string; card_id: string | null }>(
+    em,
+    `select a.id, a.path,
+            (select card_id from card_assignment where account_id = a.id
+              order by exclusive desc, created_at limit 1) as card_id
+       from account a
+      where a.id = any(?::uuid[]) and a.kind = 'customer' and ${scope.sql}`,
+    [pgArray(accountIds), ...scope.params],
+  );
+  const customers = new Map(found.map((row) => [row.id, { path: row.path, cardId: row.card_id }]));
+  const starts = [...new Set(found.map((row) => row.card_id).filter((id) => id !== null))];
+  const chain = starts.length
+    ? await directQuery<TChainCard>(
+        em,
+        `with recursive chain as (
+           select c.id as start_id, c.id, 0 as depth from card c where c.id = any(?::uuid[])
+           union all
+           select chain.start_id, c.parent_id, chain.depth + 1
+             from chain join card c on c.id = chain.id where c.parent_id is not null)
+         select chain.start_id, chain.depth, c.id, c.parent_id, c.owner_id, c.currency,
+                c.decimals, c.rounding,
+                coalesce((select json_agg(json_build_object('n', r.number,
+                                  'at', ceil(extract(epoch from r.live_at) * 1000)::bigint)
+                                  order by r.number)
+                            from rate_revision r
+                           where r.card_id = c.id and r.cancelled_at is null), '[]') as revisions
+           from chain join card c on c.id = chain.id
+          order by chain.start_id, chain.depth`,
+        [pgArray(starts)],
+      )
+    : [];
+  const levels = new Map<string, TLevelCard[]>();
+  for (const start of starts) {
+    levels.set(start, chargedLevels(chain.filter((card) => card.start_id === start)));
+  }
+  return { customers, levels };
+}
+
+/**
+ * The levels a chain charges (level 0 first). Level 0 is paid by the customer to its
+ * card's owner; a card above is paid by the owner of the card below it to its own owner
+ * (the account holding it by assignment is that owner's child); the top card, when its
+ * owner also owns the card below (a carrier's provider card under its own sell card), is
+ * the owner's provider cost (no counterparty). A card between two of one owner's cards
+ * charges no one: a derivation step of its own.
+ */
+function chargedLevels(chain: TChainCard[]): TLevelCard[] {
+  const levels: TLevelCard[] = [];
+  chain.forEach((card, depth) => {
+    const below = chain[depth - 1];
+    if (!below) {
+      levels.push({ level: 0, card, payerId: null, counterpartyId: card.owner_id });
+    } else if (card.owner_id !== below.owner_id) {
+      levels.push({
+        level: levels.length,
+        card,
+        payerId: below.owner_id,
+        counterpartyId: card.owner_id,
+      });
+    } else if (card.parent_id === null) {
+      levels.push({ level: levels.length, card, payerId: card.owner_id, counterpartyId: null });
+    }
+  });
+  return levels;
+}
+
+/**
+ * The revision of a card live at `at` (ms): the latest by number whose date has come.
+ * Revision dates are read rounded up to the millisecond, so "has come" at a call's
+ * millisecond is the same answer as PostgreSQL's at microseconds.
+ */
+function revisionAt(card: TChainCard, at: number): number | null {
+  let live: number | null = null;
+  for (const revision of card.revisions) if (revision.at <= at) live = revision.n;
+  return live;
+}
+
+/**
+ * Reads into memory, before the transaction that rates them, the card revisions a batch
+ * will need (revision-cache.ts): on a cold cache this is the slow part (every row of
+ * each card), and inside the transaction it would hold the accounts' locks.
+ */
+export async function warmRates(
+  em: EntityManager,
+  actor: TActor,
+  calls: readonly TCallToRate[],
+): Promise<void> {
+  const plan = await readPlan(em, actor, calls);
+  await loadRevisions(em, plan, calls);
+}
+
+/** Revisions in memory by card id and revision number. */
+type TRevisionSets = Map<string, Map<number, TRevisionRates>>;
+
+/** The revisions the calls need, from the cache (read through `em` when missing). */
+async function loadRevisions(
+  em: EntityManager,
+  plan: TPlan,
+  calls: readonly TCallToRate[],
+): Promise<TRevisionSets> {
+  const wanted = new Map<string, Set<number>>();
+  for (const call of calls) {
+    const cardId = plan.customers.get(call.accountId)?.cardId;
+    if (!cardId) continue;
+    const at = Date.parse(call.startedAt);
+    for (const level of plan.levels.get(cardId) ?? []) {
+      const n = revisionAt(level.card, at);
+      if (n === null) continue;
+      let numbers = wanted.get(level.card.id);
+      if (!numbers) wanted.set(level.card.id, (numbers = new Set()));
+      numbers.add(n);
+    }
+  }
+  const cache = revisionCache();
+  const sets: TRevisionSets = new Map();
+  // One at a time: a cold batch reads each card once, never several 100k-row reads at once.
+  for (const [cardId, numbers] of wanted) {
+    const byNumber = new Map<number, TRevisionRates>();
+    for (const n of numbers) byNumber.set(n, await cache.get(em, cardId, n));
+    sets.set(cardId, byNumber);
+  }
+  return sets;
+}
+
+/** A level of a call, priced. */
+interface TPricedLevel {
+  level: number;
+  cardId: string;
+  payerId: string;
+  payerDepth: number;
+  counterpartyId: string | null;
+  prefix: string;
+  destination: string;
+  billedSeconds: number;
+  amount: bigint;
+  currency: string;
+}
+
+/** A call of the batch and what became of it. */
+interface TRatedCall {
+  index: number;
+  call: TCallToRate;
+  at: number;
+  /** The first time the batch names this record id (later ones are duplicates of it). */
+  first: boolean;
+  /** Stored before this batch (a duplicate). */
+  stored: { id: string; reason: TUnratedReason | null } | null;
+  /** The customer's path, or null for an account not in scope. */
+  path: string | null;
+  reason: TUnratedReason | null;
+  levels: TPricedLevel[];
+}
+
+/** Step 3: each call's reason not to be rated, or each of its levels priced. */
+async function priceCalls(
+  tx: EntityManager,
+  plan: TPlan,
+  byId: Map<string, TAccountFields>,
+  calls: readonly TCallToRate[],
+  stored: Map<string, { id: string; reason: TUnratedReason | null }>,
+): Promise<TRatedCall[]> {
+  const sets = await loadRevisions(tx, plan, calls);
+  // What stops a customer's calls before pricing, decided once per customer.
+  const stops = new Map<string, TUnratedReason | null>();
+  for (const [id, customer] of plan.customers) {
+    const path = ancestorIds(customer.path).map((ancestor) => byId.get(ancestor));
+    stops.set(
+      id,
+      path.some((account) => account?.status === 'suspended')
+        ? 'account_suspended'
+        : path.some((account) => account?.creditBlocked)
+          ? 'credit_blocked'
+          : customer.cardId
+            ? null
+            : 'no_card',
+    );
+  }
+  const seen = new Set<string>();
+  return calls.map((call, index): TRatedCall => {
+    const first = !seen.has(call.cdrId) && !stored.has(call.cdrId);
+    seen.add(call.cdrId);
+    const customer = plan.customers.get(call.accountId);
+    const rated: TRatedCall = {
+      index,
+      call,
+      at: Date.parse(call.startedAt),
+      first,
+      stored: stored.get(call.cdrId) ?? null,
+      path: customer?.path ?? null,
+      reason: null,
+      levels: [],
+    };
+    if (!first) return rated;
+    if (!customer) return { ...rated, reason: 'unknown_account' };
+    const stop = stops.get(call.accountId)!;
+    if (stop) return { ...rated, reason: stop };
+    const leading = leadingValues(call.number);
+    let reason: TUnratedReason | null = null;
+    for (const { level, card, payerId, counterpartyId } of plan.levels.get(customer.cardId!)!) {
+      const n = revisionAt(card, rated.at);
+      const rates = n === null ? undefined : sets.get(card.id)?.get(n);
+      const match = rates ? longestMatch(rates, call.number, leading, rated.at) : null;
+      if (!match) {
+        reason = 'no_route';
+        break;
+      }
+      const payer = byId.get(payerId ?? call.accountId);
+      // Payers are the customer and accounts above it (a card is assigned to a direct
+      // child of its owner), all locked with the path.
+      if (!payer) throw new Error(`card ${card.id} is paid by an account off its path`);
+      if (match.blocked) reason ??= 'blocked_prefix';
+      else if (card.currency !== payer.currency) reason ??= 'currency_mismatch';
+      if (reason) continue;
+      const inGrace = call.seconds === 0 || call.seconds <= match.graceSeconds;
+      rated.levels.push({
+        level,
+        cardId: card.id,
+        payerId: payer.id,
+        payerDepth: payer.depth,
+        counterpartyId,
+        prefix: match.prefix,
+        destination: match.destination,
+        billedSeconds: inGrace
+          ? 0
+          : billedSeconds(call.seconds, match.initialIncrement, match.increment),
+        amount: callPriceMicro(match, call.seconds, card),
+        currency: card.currency,
+      });
+    }
+    return reason ? { ...rated, reason, levels: [] } : rated;
+  });
+}
+
+/**
+ * Step 4: calls in start order (the batch's order for a tie); a call is charged while
+ * every payer of it with a credit limit still has credit before it. A payer's credit
+ * only ever goes down within a batch, so once one runs out every later call it pays is
+ * refused, and a refused call charges no one.
+ */
+function applyCredit(rated: TRatedCall[], locked: TAccountFields[]): void {
+  const available = new Map<string, bigint>();
+  for (const account of locked) {
+    if (account.creditLimit !== null && account.creditLimit !== undefined) {
+      available.set(account.id, toMicro(account.balance) + toMicro(account.creditLimit));
+    }
+  }
+  const order = rated
+    .filter((call) => call.first && call.reason === null)
+    .sort((a, b) => a.at - b.at || a.index - b.index);
+  for (const call of order) {
+    if (call.levels.some((level) => (available.get(level.payerId) ?? 1n) <= 0n)) {
+      call.reason = 'credit_blocked';
+      call.levels = [];
+      continue;
+    }
+    for (const level of call.levels) {
+      const left = available.get(level.payerId);
+      if (left !== undefined) available.set(level.payerId, left - level.amount);
+    }
+  }
+}
 
 interface TAccountMoved {
   id: string;
@@ -313,122 +560,135 @@ interface TEntryRow {
   account_id: string;
   counterparty_id: string | null;
   amount: string;
-  currency: string;
   calls: number;
 }
 
-interface TWritten {
-  records: { id: string; cdr: string; status: 'rated' | 'unrated' }[] | null;
-  calls:
-    | {
-        seq: number;
-        cdr: string;
-        reason: TUnratedReason | null;
-        first: number;
-        existing: string | null;
-        existing_reason: TUnratedReason | null;
-      }[]
-    | null;
-  accounts: TAccountMoved[] | null;
-  entries: TEntryRow[] | null;
+const RECORD_COLUMNS = [
+  ['id', 'bigint'],
+  ['carrier_id', 'uuid'],
+  ['cdr_id', 'text'],
+  ['account_id', 'uuid'],
+  ['number', 'text'],
+  ['started_at', 'timestamptz'],
+  ['seconds', 'int'],
+  ['status', 'text'],
+  ['reason', 'text'],
+  ['path', 'text'],
+  ['received_at', 'timestamptz'],
+  ['rated_at', 'timestamptz'],
+  ['batch_id', 'uuid'],
+  ['poster_account_id', 'uuid'],
+  ['poster_user_id', 'uuid'],
+] as const;
+
+const CHARGE_COLUMNS = [
+  ['record_id', 'bigint'],
+  ['level', 'smallint'],
+  ['payer_id', 'uuid'],
+  ['payer_depth', 'smallint'],
+  ['counterparty_id', 'uuid'],
+  ['card_id', 'uuid'],
+  ['prefix', 'text'],
+  ['destination', 'text'],
+  ['billed_seconds', 'int'],
+  ['amount', 'numeric'],
+  ['currency', 'text'],
+  ['ledger_entry_id', 'bigint'],
+] as const;
+
+/** Ids for the new records, from their sequence, one round trip. */
+async function reserveRecordIds(tx: EntityManager, count: number): Promise<string[]> {
+  if (count === 0) return [];
+  const [row] = await directQuery<{ ids: string[] }>(
+    tx,
+    `select array_agg(nextval('usage_record_id_seq')::text) as ids from generate_series(1, ?)`,
+    [count],
+  );
+  return row!.ids;
 }
 
 /**
- * Step 6 in one statement: the records (new ones inserted in id order, so concurrent
- * batches with the same ids queue on the unique key in the same order; one another
- * batch stored meanwhile is skipped and reported as a duplicate) or the re-rated ones'
- * outcome, the charges of the rated ones, one ledger entry per payer and counterparty
- * (`balance_after` in turn when a payer has two), and each payer's balance moved once.
+ * The batch's money: one `usage` entry per payer and counterparty (a payer may have two:
+ * its parent's card, and its own provider card at the top of another chain), summed in
+ * the process from the charges, each entry's `balance_after` in turn from the balance
+ * read under the lock, and each payer's balance moved once — one statement. A level that
+ * cost nothing has no entry (the ledger holds no zero movement).
  */
-function writeStatement(
-  mode: 'new' | 'rerate',
-  at: { carrierId: string; posterPath: string; now: Date; batchId: string; actor: TActor },
-): { sql: string; params: unknown[] } {
-  const { carrierId, posterPath, now, batchId, actor } = at;
-  const written =
-    mode === 'new'
-      ? {
-          sql: `insert into usage_record (carrier_id, cdr_id, account_id, number, started_at,
-                  seconds, status, reason, path, received_at, rated_at, batch_id,
-                  poster_account_id, poster_user_id)
-                select ?::uuid, i.cdr_id, i.account_id, i.number, i.started_at, i.seconds,
-                       case when i.reason is null then 'rated' else 'unrated' end, i.reason,
-                       coalesce(i.path, ?), ?::timestamptz,
-                       case when i.reason is null then ?::timestamptz end,
-                       ?::uuid, ?::uuid, ?::uuid
-                  from usage_in i where i.existing_id is null and i.first_seq = i.seq
-                 order by i.cdr_id
-                on conflict (carrier_id, cdr_id) do nothing
-                returning id, cdr_id, status`,
-          params: [carrierId, posterPath, now, now, batchId, actor.account.id, actor.userId],
-        }
-      : {
-          sql: `update usage_record r
-                   set status = case when i.reason is null then 'rated' else 'unrated' end,
-                       reason = i.reason, path = coalesce(i.path, r.path),
-                       rated_at = case when i.reason is null then ?::timestamptz end,
-                       batch_id = ?::uuid, attempts = r.attempts + 1
-                  from usage_in i
-                 where r.id = i.record_id
-                returning r.id, r.cdr_id, r.status`,
-          params: [now, batchId],
-        };
-  return {
-    sql: `
-  with rec as (${written.sql}),
-  charged as (
-    select rec.id as record_id, w.*
-      from rec join usage_in i on i.cdr_id = rec.cdr_id and i.first_seq = i.seq
-      join usage_work w on w.seq = i.seq
-     where rec.status = 'rated'),
-  sums as (
-    select payer_id, counterparty_id, sum(amount) as total, count(*)::int as calls
-      from charged group by payer_id, counterparty_id),
-  entries as (
-    select s.*, a.currency,
-           a.balance - sum(s.total) over (partition by s.payer_id
-             order by s.counterparty_id nulls last) as balance_after
-      from sums s join account a on a.id = s.payer_id
-     where s.total <> 0),
-  le as (
-    insert into ledger_entry (account_id, counterparty_id, kind, amount, currency, balance_after,
-      reference, idempotency_key, actor_user_id, actor_account_id, impersonator_user_id, created_at)
-    select e.payer_id, e.counterparty_id, 'usage', -e.total, e.currency, e.balance_after,
-           ? || e.calls || case when e.calls = 1 then ' call' else ' calls' end,
-           ? || coalesce(e.counterparty_id::text, 'own'), ?::uuid, ?::uuid, ?::uuid, ?::timestamptz
-      from entries e
-    returning id, account_id, counterparty_id, amount, currency),
-  ch as (
-    insert into usage_charge (record_id, level, payer_id, payer_depth, counterparty_id, card_id,
-      prefix, destination, billed_seconds, amount, currency, ledger_entry_id)
-    select c.record_id, c.level, c.payer_id, c.payer_depth, c.counterparty_id, c.card_id,
-           c.prefix, c.destination, c.billed_seconds, c.amount, c.currency, le.id
-      from charged c
-      left join le on le.account_id = c.payer_id
-       and le.counterparty_id is not distinct from c.counterparty_id
-    returning 1),
-  moved as (
-    update account a set balance = a.balance - t.total,
-           credit_blocked = (a.credit_limit is not null and a.balance - t.total + a.credit_limit <= 0),
-           updated_at = ?::timestamptz, version = a.version + 1
-      from (select payer_id, sum(total) as total from sums group by payer_id
-             having sum(total) <> 0) t
-     where a.id = t.payer_id
-    returning a.id, a.balance::text as balance, a.credit_blocked, a.version, a.updated_at)
-  select (select json_agg(json_build_object('id', id::text, 'cdr', cdr_id, 'status', status)) from rec) as records,
-         (select json_agg(json_build_object('seq', seq, 'cdr', cdr_id, 'reason', reason,
-                   'first', first_seq, 'existing', existing_id::text,
-                   'existing_reason', existing_reason) order by seq)
-            from usage_in) as calls,
-         (select json_agg(moved) from moved) as accounts,
-         (select json_agg(json_build_object('id', le.id::text, 'account_id', le.account_id,
-                   'counterparty_id', le.counterparty_id, 'amount', le.amount::text,
-                   'currency', le.currency, 'calls', s.calls))
-            from le join sums s on s.payer_id = le.account_id
-             and s.counterparty_id is not distinct from le.counterparty_id) as entries,
-         (select count(*) from ch) as charges`,
-    params: [
-      ...written.params,
+async function postEntries(
+  tx: EntityManager,
+  actor: TActor,
+  batchId: string,
+  now: Date,
+  calls: TRatedCall[],
+  byId: Map<string, TAccountFields>,
+): Promise<{
+  rows: TEntryRow[];
+  moved: TAccountMoved[];
+  idOf: (payerId: string, counterpartyId: string | null) => string | null;
+}> {
+  const sums = new Map<
+    string,
+    { payerId: string; counterpartyId: string | null; total: bigint; calls: number }
+  >();
+  for (const call of calls) {
+    for (const level of call.levels) {
+      const key = `${level.payerId}:${level.counterpartyId ?? ''}`;
+      const sum = sums.get(key) ?? {
+        payerId: level.payerId,
+        counterpartyId: level.counterpartyId,
+        total: 0n,
+        calls: 0,
+      };
+      sum.total += level.amount;
+      sum.calls++;
+      sums.set(key, sum);
+    }
+  }
+  const entries = [...sums.values()]
+    .filter((sum) => sum.total !== 0n)
+    .sort((a, b) => (a.payerId < b.payerId ? -1 : a.payerId > b.payerId ? 1 : 0));
+  if (!entries.length) return { rows: [], moved: [], idOf: () => null };
+  const balances = new Map<string, bigint>();
+  const after = entries.map((entry) => {
+    const balance =
+      (balances.get(entry.payerId) ?? toMicro(byId.get(entry.payerId)!.balance)) - entry.total;
+    balances.set(entry.payerId, balance);
+    return balance;
+  });
+  const [written] = await directQuery<{ entries: TEntryRow[]; moved: TAccountMoved[] }>(
+    tx,
+    `with entry as (
+       select * from unnest(?::uuid[], ?::uuid[], ?::numeric[], ?::numeric[], ?::int[])
+         as x(account_id, counterparty_id, amount, balance_after, calls)),
+     le as (
+       insert into ledger_entry (account_id, counterparty_id, kind, amount, currency, balance_after,
+         reference, idempotency_key, actor_user_id, actor_account_id, impersonator_user_id,
+         created_at)
+       select e.account_id, e.counterparty_id, 'usage', e.amount, a.currency, e.balance_after,
+              ? || e.calls || case when e.calls = 1 then ' call' else ' calls' end,
+              ? || coalesce(e.counterparty_id::text, 'own'), ?::uuid, ?::uuid, ?::uuid,
+              ?::timestamptz
+         from entry e join account a on a.id = e.account_id
+       returning id, account_id, counterparty_id, amount),
+     moved as (
+       update account a set balance = a.balance + t.amount,
+              credit_blocked = (a.credit_limit is not null
+                                and a.balance + t.amount + a.credit_limit <= 0),
+              updated_at = ?::timestamptz, version = a.version + 1
+         from (select account_id, sum(amount) as amount from entry group by account_id) t
+        where a.id = t.account_id
+       returning a.id, a.balance::text as balance, a.credit_blocked, a.version, a.updated_at)
+     select (select json_agg(json_build_object('id', le.id::text, 'account_id', le.account_id,
+               'counterparty_id', le.counterparty_id, 'amount', le.amount::text, 'calls', e.calls))
+               from le join entry e on e.account_id = le.account_id
+                and e.counterparty_id is not distinct from le.counterparty_id) as entries,
+            (select json_agg(moved) from moved) as moved`,
+    [
+      pgArray(entries.map((entry) => entry.payerId)),
+      pgArray(entries.map((entry) => entry.counterpartyId)),
+      pgArray(entries.map((entry) => fromMicro(-entry.total))),
+      pgArray(after.map((balance) => fromMicro(balance))),
+      pgArray(entries.map((entry) => entry.calls)),
       `usage batch ${batchId}: `,
       `usage:${batchId}:`,
       actor.userId,
@@ -437,65 +697,52 @@ function writeStatement(
       now,
       now,
     ],
+  );
+  const rows = written!.entries ?? [];
+  const ids = new Map(
+    rows.map((row) => [`${row.account_id}:${row.counterparty_id ?? ''}`, row.id]),
+  );
+  return {
+    rows,
+    moved: written!.moved ?? [],
+    idOf: (payerId, counterpartyId) => ids.get(`${payerId}:${counterpartyId ?? ''}`) ?? null,
   };
 }
 
 /** Each call's outcome, in the batch's order, and the counts. */
-async function outcomes(
-  tx: EntityManager,
-  carrierId: string,
-  batchId: string,
-  mode: 'new' | 'rerate',
-  written: TWritten,
-): Promise<TUsagePosted> {
-  const stored = new Map((written.records ?? []).map((row) => [row.cdr, row]));
-  const calls = written.calls ?? [];
-  // A call another batch stored between our look and our insert (the same id sent for
-  // another customer at the same moment): a duplicate after all.
-  const raced = calls.filter(
-    (call) => call.first === call.seq && !call.existing && !stored.has(call.cdr),
-  );
-  const otherBatch = new Map(
-    (mode === 'new' && raced.length
-      ? await directQuery<{ id: string; cdr_id: string; reason: TUnratedReason | null }>(
-          tx,
-          `select id::text as id, cdr_id, reason from usage_record
-            where carrier_id = ? and cdr_id = any(?::text[]) and batch_id <> ?`,
-          [carrierId, pgArray(raced.map((call) => call.cdr)), batchId],
-        )
-      : []
-    ).map((row) => [row.cdr_id, row]),
-  );
-
+function outcomes(batchId: string, rated: TRatedCall[], ids: string[]): TUsagePosted {
   const records: TUsageOutcome[] = [];
   const unratedByReason: Partial<Record<TUnratedReason, number>> = {};
-  let rated = 0;
+  const firstOf = new Map<string, { id: string; reason: TUnratedReason | null }>();
+  let index = 0;
+  for (const call of rated) {
+    if (call.first) firstOf.set(call.call.cdrId, { id: ids[index++]!, reason: call.reason });
+  }
+  let ratedCount = 0;
   let unrated = 0;
   let duplicates = 0;
-  for (const call of calls) {
-    const mine = call.first === call.seq && !call.existing ? stored.get(call.cdr) : undefined;
-    if (mine) {
-      if (mine.status === 'rated') rated++;
+  for (const call of rated) {
+    const cdr = call.call.cdrId;
+    if (call.first) {
+      const id = firstOf.get(cdr)!.id;
+      if (call.reason === null) ratedCount++;
       else {
         unrated++;
-        unratedByReason[call.reason!] = (unratedByReason[call.reason!] ?? 0) + 1;
+        unratedByReason[call.reason] = (unratedByReason[call.reason] ?? 0) + 1;
       }
-      records.push({ id: call.cdr, outcome: mine.status, reason: call.reason, recordId: mine.id });
+      records.push({
+        id: cdr,
+        outcome: call.reason === null ? 'rated' : 'unrated',
+        reason: call.reason,
+        recordId: id,
+      });
       continue;
     }
     duplicates++;
-    const first = calls[call.first]!;
-    const earlier = first.existing
-      ? { id: first.existing, reason: first.existing_reason }
-      : (otherBatch.get(call.cdr) ?? { id: stored.get(call.cdr)!.id, reason: first.reason });
-    records.push({
-      id: call.cdr,
-      outcome: 'duplicate',
-      reason: earlier.reason,
-      recordId: earlier.id,
-    });
+    const earlier = call.stored ?? firstOf.get(cdr)!;
+    records.push({ id: cdr, outcome: 'duplicate', reason: earlier.reason, recordId: earlier.id });
   }
-  return { batchId, rated, unrated, unratedByReason, duplicates, records };
+  return { batchId, rated: ratedCount, unrated, unratedByReason, duplicates, records };
 }
 
 /** The blocking set (`account-dto.ts`) the locked accounts make. */

@@ -12,7 +12,7 @@ import {
   type TUsagePosted,
   type TUsageRerate,
 } from '@/lib/shared/schemas/usage';
-import { rateBatch } from './rate-batch';
+import { rateBatch, warmRates, type TCallToRate } from './rate-batch';
 
 interface TStoredCall {
   id: string;
@@ -39,50 +39,13 @@ export async function rerateUsage(
   input: TUsageRerate,
 ): Promise<TUsagePosted> {
   assertCan(actor, 'usage:create');
+  // The revisions these calls need, read into memory before any lock is taken.
+  await warmRates(em, actor, (await select(em, actor, input, false)).map(toCall));
   return mutate(em, actor, async (tx, record) => {
-    const scope = withinSql('r.path', actor.account.path);
-    let stored: TStoredCall[];
-    if ('ids' in input) {
-      const ids = [...new Set(input.ids)];
-      stored = await directQuery<TStoredCall>(
-        tx,
-        `select ${COLUMNS} from usage_record r
-          where r.id = any(?::bigint[]) and ${scope.sql} order by r.id for update`,
-        [pgArray(ids), ...scope.params],
-      );
-      if (stored.length !== ids.length) throw notFound('usage record');
-    } else {
-      const subtree = input.accountId
-        ? withinSql(
-            'r.path',
-            (await readAccountInScope(tx, actor, input.accountId, { within: true })).account.path,
-          )
-        : { sql: 'true', params: [] };
-      // Oldest first; a record another re-rate holds is left to it.
-      stored = await directQuery<TStoredCall>(
-        tx,
-        `select ${COLUMNS} from usage_record r
-          where r.status = 'unrated' and ${scope.sql} and ${subtree.sql}
-          order by r.id limit ? for update skip locked`,
-        [...scope.params, ...subtree.params, USAGE_MAX_RECORDS],
-      );
-    }
+    const stored = await select(tx, actor, input, true);
     const unrated = stored.filter((row) => row.status === 'unrated');
     const posted = unrated.length
-      ? await rateBatch(
-          tx,
-          actor,
-          record,
-          unrated.map((row) => ({
-            cdrId: row.cdr_id,
-            accountId: row.account_id,
-            number: row.number,
-            startedAt: new Date(row.started_at).toISOString(),
-            seconds: row.seconds,
-            recordId: row.id,
-          })),
-          'rerate',
-        )
+      ? await rateBatch(tx, actor, record, unrated.map(toCall), 'rerate')
       : {
           batchId: crypto.randomUUID(),
           rated: 0,
@@ -107,6 +70,55 @@ export async function rerateUsage(
       ],
     };
   });
+}
+
+/**
+ * The records the request names (404 if one is outside scope), or the oldest unrated ones
+ * in scope; `lock`: held for this transaction (another re-rate's are skipped).
+ */
+async function select(
+  em: EntityManager,
+  actor: TActor,
+  input: TUsageRerate,
+  lock: boolean,
+): Promise<TStoredCall[]> {
+  const scope = withinSql('r.path', actor.account.path);
+  if ('ids' in input) {
+    const ids = [...new Set(input.ids)];
+    const stored = await directQuery<TStoredCall>(
+      em,
+      `select ${COLUMNS} from usage_record r
+        where r.id = any(?::bigint[]) and ${scope.sql} order by r.id ${lock ? 'for update' : ''}`,
+      [pgArray(ids), ...scope.params],
+    );
+    if (stored.length !== ids.length) throw notFound('usage record');
+    return stored;
+  }
+  const subtree = input.accountId
+    ? withinSql(
+        'r.path',
+        (await readAccountInScope(em, actor, input.accountId, { within: true })).account.path,
+      )
+    : { sql: 'true', params: [] };
+  // Oldest first; a record another re-rate holds is left to it.
+  return directQuery<TStoredCall>(
+    em,
+    `select ${COLUMNS} from usage_record r
+      where r.status = 'unrated' and ${scope.sql} and ${subtree.sql}
+      order by r.id limit ? ${lock ? 'for update skip locked' : ''}`,
+    [...scope.params, ...subtree.params, USAGE_MAX_RECORDS],
+  );
+}
+
+function toCall(row: TStoredCall): TCallToRate {
+  return {
+    cdrId: row.cdr_id,
+    accountId: row.account_id,
+    number: row.number,
+    startedAt: new Date(row.started_at).toISOString(),
+    seconds: row.seconds,
+    recordId: row.id,
+  };
 }
 
 const COLUMNS = `r.id::text as id, r.cdr_id, r.account_id, r.number, r.started_at, r.seconds,

@@ -1,6 +1,6 @@
-import { ApiError } from '@/lib/server/api/errors';
-import { readTextLimited, USAGE_BODY_LIMIT } from '@/lib/server/api/body-limit';
-import { parseBody } from '@/lib/server/api/handler';
+import { ApiError } from './errors';
+import { readTextLimited, USAGE_BODY_LIMIT } from './body-limit';
+import { parseBody } from './handler';
 import { invalidInput } from '@/lib/server/errors/domain-error';
 import { csvRecordBatches } from '@/lib/server/services/rates/rates-csv';
 import { CONTROL_CHARACTER_MESSAGE, hasControlCharacter } from '@/lib/shared/schemas/common';
