@@ -18,7 +18,7 @@ export const E2E_ADMIN = { email: 'e2e-admin@demo-carrier.test', password: 'e2e-
  * the whole run.
  */
 const LANES = [
-  ['accessibility', 'sign-in'],
+  ['accessibility', 'sign-in', 'traffic-live'],
   [
     'account-edit',
     'cards-live',

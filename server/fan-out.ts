@@ -7,6 +7,8 @@ import type { TPanelServer, TPanelSocket } from './socket';
 import { affectedSockets, recheckTogether } from './revocation';
 import { getLogger } from '@/lib/server/observability/logger';
 import { getMetrics } from '@/lib/server/observability/metrics';
+import { isBalanceOnly } from '@/lib/server/live/balance-only';
+import { BalanceHold } from './balance-hold';
 
 const BATCH = 500;
 /** Tries of an entry whose audience throws, before it is logged and skipped. */
@@ -42,6 +44,8 @@ export class FanOut {
   /** Tries so far of a failing entry, by `carrier:seq`. */
   private readonly failures = new Map<string, number>();
   private readonly held: HeldSockets;
+  /** Balance-only entries held back per account (issue 18: at most one a second). */
+  private readonly balances: BalanceHold;
 
   constructor(
     private readonly io: TPanelServer,
@@ -51,6 +55,10 @@ export class FanOut {
     private readonly options: { pollMs: number } = { pollMs: 5_000 },
   ) {
     this.held = new HeldSockets(orm);
+    this.balances = new BalanceHold(
+      (entry) => this.release(entry),
+      () => getMetrics().liveBalanceCoalesced.inc(),
+    );
   }
 
   /** The last position of a carrier this process has delivered (0 before its first). */
@@ -149,6 +157,12 @@ export class FanOut {
    */
   private deliver(entry: TLogEntry): boolean {
     const metrics = getMetrics();
+    // A balance move within a second of the account's last event waits, and only the
+    // latest of those goes out (BalanceHold); its position is passed now.
+    if (isBalanceOnly(entry) && this.balances.hold(entry)) {
+      this.advance(entry);
+      return true;
+    }
     let deliveries: readonly TDelivery[];
     let affected: TPanelSocket[];
     try {
@@ -188,18 +202,67 @@ export class FanOut {
     // them; they receive this entry (and any after it) once re-scoped, so it already
     // goes by the access it leaves behind. Every other socket receives it now.
     this.held.recheck(affected);
+    this.balances.sending(entry);
+    this.emit(entry.carrierId, deliveries, false);
+    this.advance(entry);
+    metrics.changesFannedOut.inc();
+    metrics.fanoutLag.observe(Math.max(0, Date.now() - entry.at.getTime()) / 1000);
+    return true;
+  }
+
+  /**
+   * A held balance entry whose second has passed: the account's latest, marked
+   * `coalesced` (it may follow envelopes of later positions; the client applies it by
+   * version). Its position was passed when it was held.
+   */
+  private release(entry: TLogEntry): void {
+    if (this.stopped) return;
+    const metrics = getMetrics();
+    let deliveries: readonly TDelivery[];
+    try {
+      const audience = audienceOf(entry);
+      deliveries = this.held.size ? audience : audience.filter((d) => this.reachesHere(d));
+      for (const delivery of deliveries) void delivery.envelope;
+    } catch (error) {
+      getLogger().error(
+        { err: error, carrier: entry.carrierId, seq: entry.seq },
+        'fan-out: held balance entry skipped',
+      );
+      metrics.liveEntriesSkipped.inc();
+      return;
+    }
+    this.emit(entry.carrierId, deliveries, true);
+    metrics.changesFannedOut.inc();
+    metrics.fanoutLag.observe(Math.max(0, Date.now() - entry.at.getTime()) / 1000);
+  }
+
+  /**
+   * Emits an entry's deliveries to this process's sockets (those held for a re-check
+   * get them queued). While balance entries of the carrier are held, each envelope says
+   * where a client that loses its connection must catch up from (`resumeAfter`).
+   */
+  private emit(carrierId: string, deliveries: readonly TDelivery[], coalesced: boolean): void {
+    const floor = this.balances.floorOf(carrierId);
+    const marked =
+      coalesced || floor !== undefined
+        ? deliveries.map((delivery) => ({
+            rooms: delivery.rooms,
+            except: delivery.except,
+            envelope: {
+              ...delivery.envelope,
+              ...(coalesced ? { coalesced: true as const } : {}),
+              ...(floor !== undefined ? { resumeAfter: floor } : {}),
+            },
+          }))
+        : deliveries;
     const held = this.held.ids();
-    for (const delivery of deliveries) {
+    for (const delivery of marked) {
       if (!this.reachesHere(delivery)) continue;
       const except = held.length ? [...(delivery.except ?? []), ...held] : delivery.except;
       const to = this.io.local.to(delivery.rooms);
       (except?.length ? to.except(except) : to).emit('change', delivery.envelope);
     }
-    this.held.queue(deliveries);
-    this.advance(entry);
-    metrics.changesFannedOut.inc();
-    metrics.fanoutLag.observe(Math.max(0, Date.now() - entry.at.getTime()) / 1000);
-    return true;
+    this.held.queue(marked);
   }
 
   /**
@@ -274,6 +337,7 @@ export class FanOut {
   async stop(): Promise<void> {
     this.stopped = true;
     setLiveNudge(undefined);
+    this.balances.stop();
     if (this.poll) clearInterval(this.poll);
     clearTimeout(this.reconnect);
     clearTimeout(this.retry);

@@ -14,6 +14,7 @@ import { PanelSection } from '@/components/ui/panel-section';
 import { LoadMore } from '@/components/ui/field';
 import { AuditTable } from '@/components/audit/audit-panel';
 import { ExposureSection } from './exposure-section';
+import { TrafficSection } from './traffic-section';
 
 const DASHBOARD_KEY = queryKeys.anyChange('dashboard');
 const ATTENTION_KEY = queryKeys.anyChange('dashboard', { sub: 'attention' });
@@ -77,6 +78,9 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
         ))}
       </ul>
       {can.sections.cards && live.account.kind !== 'carrier' ? <AssignedCards /> : null}
+      {can.usage.read && live.account.kind !== 'customer' ? (
+        <TrafficSection account={live.account} showExposure={can.ledger.read} />
+      ) : null}
       {can.ledger.read && live.account.kind !== 'customer' ? <ExposureSection /> : null}
       {can.dashboard.activity ? (
         <PanelSection title="Recent activity">

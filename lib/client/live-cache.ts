@@ -17,6 +17,9 @@ export const OWN_IDENTITY_KEY = queryKeys.static('me');
  */
 export const NOTIFICATIONS_KEY = queryKeys.static('notifications');
 
+/** A view is fetched again at most this often while calls move balances. */
+export const TRAFFIC_REFETCH_MS = 1_000;
+
 /** What every live entity carries; use-only groups have no timestamps but a version. */
 export interface TLiveItem {
   id: string;
@@ -130,6 +133,11 @@ export function flattenPages<T extends TLiveItem>(pages: TPageOf<T>[]): T[] {
 export class LiveCache {
   /** Changes that arrived while a query was fetching, by query hash. */
   private readonly whileFetching = new Map<string, TChangeEnvelope[]>();
+  /** Views refetched at call rate: when each last was, and its trailing refetch. */
+  private readonly throttled = new Map<
+    string,
+    { last: number; timer?: ReturnType<typeof setTimeout> }
+  >();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly queryClient: QueryClient) {
@@ -165,11 +173,32 @@ export class LiveCache {
       this.patch(key, envelope);
     }
     // Views over everything (dashboard counts, the activity feed) follow any change; a
-    // fetch already running is reused, so a burst of changes costs one refetch.
-    void this.queryClient.invalidateQueries(
-      { predicate: (query) => readKey(query.queryKey)?.[1].view === 'any-change' },
-      { cancelRefetch: false },
-    );
+    // fetch already running is reused, so a burst of changes costs one refetch. A balance
+    // moved by the ledger comes at call rate: those views follow it at most once a second.
+    if (envelope.summary?.reason === 'ledger' && !envelope.summary.refetch) {
+      for (const query of this.queryClient.getQueryCache().findAll()) {
+        const key = readKey(query.queryKey);
+        if (key?.[1].view === 'any-change') this.refetchThrottled(key, query.queryHash);
+      }
+    } else {
+      void this.queryClient.invalidateQueries(
+        { predicate: (query) => readKey(query.queryKey)?.[1].view === 'any-change' },
+        { cancelRefetch: false },
+      );
+    }
+    // Calls moved an account's balance: the traffic views over it or its parent follow,
+    // at most once a second each (at call rate a refetch per change would never rest).
+    const moved = usageMovement(envelope);
+    if (moved) {
+      for (const query of this.queryClient.getQueryCache().findAll()) {
+        const key = readKey(query.queryKey);
+        if (key?.[1].view !== 'traffic') continue;
+        const root = key[1].filter?.parentId ?? key[1].filter?.accountId;
+        if (!root || root === moved.id || root === moved.parentId) {
+          this.refetchThrottled(key, query.queryHash);
+        }
+      }
+    }
     // The viewer's own account changed (renamed by the carrier, suspended, resumed), or
     // one above it moved its effective status (`above`: blocked for credit, or back):
     // who the viewer is (`/me`: the header, the overview) is read again.
@@ -185,6 +214,21 @@ export class LiveCache {
         },
       });
     }
+  }
+
+  /** At once when the view's last refetch is a second old, else once when it is. */
+  private refetchThrottled(queryKey: TQueryKey, hash: string): void {
+    const state = this.throttled.get(hash) ?? { last: Number.NEGATIVE_INFINITY };
+    this.throttled.set(hash, state);
+    if (state.timer) return;
+    const run = () => {
+      state.timer = undefined;
+      state.last = Date.now();
+      void this.queryClient.invalidateQueries({ queryKey, exact: true }, { cancelRefetch: false });
+    };
+    const wait = state.last + TRAFFIC_REFETCH_MS - Date.now();
+    if (wait <= 0) run();
+    else state.timer = setTimeout(run, wait);
   }
 
   /**
@@ -242,7 +286,9 @@ export class LiveCache {
     // views over everything (counts and access are filtered by the same access).
     const predicate = (query: { queryKey: readonly unknown[] }) => {
       const key = readKey(query.queryKey);
-      return Boolean(key && (isLiveKey(key) || key[1].view === 'any-change'));
+      return Boolean(
+        key && (isLiveKey(key) || key[1].view === 'any-change' || key[1].view === 'traffic'),
+      );
     };
     if (why === 'rescoped') void this.queryClient.resetQueries({ predicate });
     else this.refetchFresh({ predicate });
@@ -265,7 +311,23 @@ export class LiveCache {
 
   close(): void {
     this.unsubscribe();
+    for (const state of this.throttled.values()) clearTimeout(state.timer);
+    this.throttled.clear();
   }
+}
+
+/**
+ * An account's balance moved by rated calls (issue 18): the account, and its parent —
+ * every level of a call's chain is charged in the same batch, so the traffic below an
+ * account moves exactly when one of its direct children's balance does.
+ */
+function usageMovement(envelope: TChangeEnvelope): { id: string; parentId?: string } | null {
+  const { resource, kind } = envelopeParts(envelope);
+  if (resource !== 'resellers' && resource !== 'customers') return null;
+  if (kind !== 'updated' || envelope.summary?.reason !== 'ledger') return null;
+  if (envelope.summary.kind !== 'usage') return null;
+  const parentId = envelope.data.parentId;
+  return { id: envelope.id, ...(typeof parentId === 'string' ? { parentId } : {}) };
 }
 
 /**

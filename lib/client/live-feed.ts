@@ -50,6 +50,11 @@ const RETRY_MAX_MS = 10_000;
  */
 export class LiveFeed {
   private lastSeq: number | null = null;
+  /**
+   * Where catch-up starts after a reconnect: the last seq, or earlier while the server
+   * holds coalesced balance changes behind it (an envelope's `resumeAfter`).
+   */
+  private resumeSeq: number | null = null;
   private access: string | null = null;
   private catchingUp = false;
   private buffer: TChangeEnvelope[] = [];
@@ -164,6 +169,7 @@ export class LiveFeed {
     this.access = access;
     if (this.lastSeq === null) {
       this.lastSeq = hello.seq;
+      this.resumeSeq = hello.seq;
       this.setState('live', null);
       this.release();
       if (this.releasedEarly) this.handlers.onResync('resync_required');
@@ -175,6 +181,7 @@ export class LiveFeed {
     } catch (error) {
       if (error instanceof ApiClientError && error.code === 'resync_required') {
         this.lastSeq = Math.max(this.lastSeq, hello.seq);
+        this.resumeSeq = this.lastSeq;
         this.handlers.onResync('resync_required');
       } else {
         // The server is there but catch-up failed: start over on a fresh connection, after
@@ -199,11 +206,13 @@ export class LiveFeed {
 
   /**
    * Pages through `events:since` on the socket (the pages of `GET /events`, without an
-   * HTTP request each) until it stops advancing (the last call answers empty).
+   * HTTP request each) until it stops advancing (the last call answers empty). It starts
+   * at the resume point, which may lie behind the last seq (coalesced changes the server
+   * still held): what it replays there the client has applied or supersedes by version.
    */
   private async catchUp(): Promise<void> {
+    let since = this.resumeSeq ?? this.lastSeq!;
     for (;;) {
-      const since = this.lastSeq!;
       const answer = await this.socket
         .timeout(CATCH_UP_TIMEOUT_MS)
         .emitWithAck('events:since', { since, limit: CATCH_UP_PAGE });
@@ -212,10 +221,17 @@ export class LiveFeed {
         throw new ApiClientError(code === 'resync_required' ? 410 : 400, code, message);
       }
       const page = answer.page;
-      for (const envelope of page.items) this.apply(envelope, 'catch-up');
-      if (page.seq <= since) return;
+      for (const envelope of page.items) {
+        // Behind the last seq: a replay over what is held, patched by version.
+        if (envelope.seq <= this.lastSeq!) this.handlers.onChange(envelope, 'catch-up');
+        else this.apply(envelope, 'catch-up');
+      }
+      if (page.seq <= since) break;
+      since = page.seq;
       this.lastSeq = Math.max(this.lastSeq!, page.seq);
     }
+    // Catch-up is exact up to where it stopped: nothing behind it is owed any more.
+    this.resumeSeq = this.lastSeq;
   }
 
   private onLive(envelope: TChangeEnvelope): void {
@@ -225,9 +241,25 @@ export class LiveFeed {
   }
 
   private apply(envelope: TChangeEnvelope, source: 'live' | 'catch-up'): void {
-    if (this.lastSeq !== null && envelope.seq <= this.lastSeq) return;
-    this.lastSeq = envelope.seq;
-    this.handlers.onChange(envelope, source);
+    // A coalesced balance change may come after changes of later positions (the server
+    // held it up to a second); it carries the account's latest state and is applied by
+    // version, so one already superseded changes nothing.
+    if (envelope.coalesced && source === 'live') {
+      this.handlers.onChange(envelope, source);
+      this.lastSeq = Math.max(this.lastSeq ?? 0, envelope.seq);
+    } else {
+      if (this.lastSeq !== null && envelope.seq <= this.lastSeq) return;
+      this.lastSeq = envelope.seq;
+      this.handlers.onChange(envelope, source);
+    }
+    if (source === 'live') {
+      this.resumeSeq =
+        envelope.resumeAfter === undefined
+          ? this.lastSeq
+          : Math.min(envelope.resumeAfter, this.lastSeq);
+    } else {
+      this.resumeSeq = this.lastSeq;
+    }
   }
 
   private setState(state: TConnectionState, reason: string | null): void {

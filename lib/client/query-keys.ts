@@ -11,9 +11,13 @@ export type TFilter = Record<string, string | undefined>;
  * - `one`: one entity, patched in place (refetched when it goes away);
  * - `any-change`: a view over everything (counters, activity, a user's access),
  *   refetched after any change this viewer receives;
+ * - `traffic`: calls and their money below one account (`filter.parentId`, or
+ *   `filter.accountId` for one account's calls), refetched at most once a second when
+ *   usage moves the balance of that account or of one directly below it — at call rate,
+ *   not after every change;
  * - `static`: not live (one's own MFA status).
  */
-export type TQueryView = 'list' | 'one' | 'any-change' | 'static';
+export type TQueryView = 'list' | 'one' | 'any-change' | 'traffic' | 'static';
 
 export interface TQueryParams {
   view: TQueryView;
@@ -58,6 +62,12 @@ export const queryKeys = {
         ...(at.sub ? { sub: at.sub } : {}),
         ...cleanFilter(at.filter),
       },
+    ] as TQueryKey,
+  /** `/usage/summary?by=account&parentId=…`, `/usage?accountId=…` */
+  traffic: (resource: string, at: { sub?: string; filter?: TFilter } = {}) =>
+    [
+      resource,
+      { view: 'traffic', ...(at.sub ? { sub: at.sub } : {}), ...cleanFilter(at.filter) },
     ] as TQueryKey,
   static: (resource: string, sub?: string): TQueryKey => [
     resource,

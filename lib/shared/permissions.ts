@@ -29,6 +29,9 @@ export const EXTRA_GRANTS = {
   'ledger:read': 'read balances and ledgers in scope',
   // Issue 18: what a switch's token holds (often alone) to ask whether a call may go.
   'calls:authorize': 'authorize calls for a switch',
+  // Usage (issue 18): posting call records moves money at every level of the chain.
+  'usage:create': 'post call records to be rated',
+  'usage:read': 'read calls and traffic in scope',
 } as const;
 export type TExtraGrant = keyof typeof EXTRA_GRANTS;
 export type TGrant = `${TResource}:${TAction}` | TExtraGrant;
@@ -75,6 +78,9 @@ export const DEFAULT_RESELLER_GRANTS: readonly TGrant[] = [
   // A reseller collects from its own customers and reads their books (its own side's).
   'payments:create',
   'ledger:read',
+  // Its customers' calls and its own traffic; the calls themselves come from the
+  // carrier's switch, never from a reseller's panel.
+  'usage:read',
 ];
 
 export const GROUP_TEMPLATES = {

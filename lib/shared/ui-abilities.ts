@@ -40,6 +40,8 @@ export interface TUiAbilities {
   cards: TCardAbilities;
   /** An account's balance and ledger (read), a payment recorded for one below (pay). */
   ledger: { read: boolean; pay: boolean };
+  /** Calls and traffic below the account (issue 18): the overview's traffic dashboard. */
+  usage: { read: boolean };
 }
 
 /**
@@ -91,5 +93,6 @@ export function uiAbilities(actor: TUiActor): TUiAbilities {
       unassign: write('assignments:delete'),
     },
     ledger: { read: has('ledger:read'), pay: write('payments:create') },
+    usage: { read: has('usage:read') },
   };
 }

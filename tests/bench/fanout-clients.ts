@@ -31,7 +31,33 @@ export type TCommand =
    */
   | { type: 'storm'; catchUp: 'events' | 'recovery' }
   | { type: 'storm-up' }
+  /** Start (or stop) recording each balance event's receipt, from empty. */
+  | { type: 'track-balances'; on: boolean }
+  /**
+   * The lag of each balance move (tests/bench/balance-lag-bench.ts): per move of an
+   * account, for each socket that sees the account, from the move's commit until the
+   * socket holds that balance or a later one.
+   */
+  | { type: 'balance-lag'; moves: TBalanceMove[]; parents: Record<string, string> }
   | { type: 'close' };
+
+/** One balance move: the account, and its entry's time (the last step before its commit). */
+export interface TBalanceMove {
+  accountId: string;
+  committedAt: number;
+}
+
+export interface TBalanceLag {
+  /** Move × socket pairs measured, and those never covered by an event. */
+  measured: number;
+  missing: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Balance events received, and the most one socket got for one account in a second. */
+  events: number;
+  maxPerSecond: number;
+}
 
 export interface TStats {
   deliveries: number;
@@ -50,7 +76,11 @@ interface TClient {
   socket: Socket;
   group: TClientGroup;
   lastSeq: number;
+  /** Balance events received while tracking: per account, [entry time, receipt time]. */
+  balances?: Map<string, [number, number][]>;
 }
+
+let trackBalances = false;
 
 const clients: TClient[] = [];
 let latencies: number[] = [];
@@ -67,21 +97,80 @@ interface TEnvelope {
   at: string;
   data?: { parentId?: string; accountId?: string } | null;
   actor?: unknown;
+  summary?: { reason?: string } | null;
 }
 
-/** What a reseller scope may receive in this bench: its customers and its own users. */
+/**
+ * What a reseller scope may receive in this bench: its customers, its own users, and the
+ * signal that its own account changed (its balance moved: calls it pays for).
+ */
 function allowed(scope: string | null, envelope: TEnvelope): boolean {
   if (scope === null) return true;
   if (envelope.type.startsWith('customers.')) return envelope.data?.parentId === scope;
   if (envelope.type.startsWith('users.')) return envelope.data?.accountId === scope;
+  if (envelope.type === 'resellers.refetch') {
+    return envelope.id === scope && envelope.summary?.reason === 'own_account';
+  }
   return false;
 }
 
 function onChange(client: TClient, envelope: TEnvelope) {
-  latencies.push(Date.now() - Date.parse(envelope.at));
+  const received = Date.now();
+  latencies.push(received - Date.parse(envelope.at));
   sample ??= envelope;
   deliveries++;
   check(client, envelope);
+  if (
+    trackBalances &&
+    envelope.type.endsWith('.updated') &&
+    envelope.summary?.reason === 'ledger'
+  ) {
+    client.balances ??= new Map();
+    const seen = client.balances.get(envelope.id) ?? [];
+    seen.push([Date.parse(envelope.at), received]);
+    client.balances.set(envelope.id, seen);
+  }
+}
+
+/**
+ * Per move and socket that sees its account (admins every account; a reseller's sockets
+ * its customers): the first event of that move or a later one (an entry no older,
+ * carrying a balance at least as new) received, minus the move's commit. A move no event
+ * covers is missing.
+ */
+function balanceLag(moves: TBalanceMove[], parents: Record<string, string>): TBalanceLag {
+  const lags: number[] = [];
+  let missing = 0;
+  let events = 0;
+  let maxPerSecond = 0;
+  for (const client of clients) {
+    for (const seen of client.balances?.values() ?? []) {
+      events += seen.length;
+      for (let i = 0, j = 0; i < seen.length; i++) {
+        while (seen[i]![1] - seen[j]![1] >= 1000) j++;
+        maxPerSecond = Math.max(maxPerSecond, i - j + 1);
+      }
+    }
+  }
+  for (const move of moves) {
+    for (const client of clients) {
+      const scope = client.group.scope;
+      if (scope !== null && parents[move.accountId] !== scope) continue;
+      const covering = client.balances?.get(move.accountId)?.find(([at]) => at >= move.committedAt);
+      if (!covering) missing++;
+      else lags.push(Math.max(0, covering[1] - move.committedAt));
+    }
+  }
+  const sorted = Array.from(Float64Array.from(lags).sort());
+  return {
+    measured: lags.length,
+    missing,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? 0,
+    events,
+    maxPerSecond,
+  };
 }
 
 /** Every envelope a socket gets, live or by catch-up, is checked against its scope. */
@@ -319,6 +408,14 @@ process.on('message', async (command: TCommand) => {
       break;
     case 'storm':
       process.send!({ type: 'storm-done', ...(await storm(command.catchUp)) });
+      break;
+    case 'track-balances':
+      trackBalances = command.on;
+      for (const client of clients) client.balances = undefined;
+      process.send!({ type: 'tracking' });
+      break;
+    case 'balance-lag':
+      process.send!({ type: 'balance-lag', ...balanceLag(command.moves, command.parents) });
       break;
     case 'close':
       for (const client of clients) client.socket.disconnect();

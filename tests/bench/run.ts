@@ -5,13 +5,19 @@ import { benchApiCost } from './api-cost';
 import { benchOrder } from './order-bench';
 import { benchWorkers } from './workers-bench';
 import { benchAuthorize } from './authorize-bench';
+import { benchBalanceLag } from './balance-lag-bench';
+import { benchUsage } from './usage-bench';
 
 /**
  * `npm run bench` (`-- --json` for one JSON object;
- * `--only api|fanout|rates|order|authorize|workers`; api: `--requests N` (1000); fan-out:
- * `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s), `--seconds N`,
- * `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`, `--no-pglite`;
- * order: `--writers N` (8), `--order-seconds N` (5); authorize: `--authorize-rate N` (1000
+ * `--only api|fanout|lag|rates|usage|order|authorize|workers`; api: `--requests N` (1000);
+ * fan-out: `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s),
+ * `--seconds N`, `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`,
+ * `--no-pglite`; order: `--writers N` (8), `--order-seconds N` (5); usage:
+ * `--usage-batches N` (6), `--usage-records N` (10000), `--customers N` (50), `--rows N`
+ * for its cards; lag (balances at call rate; `--only usage` runs it too):
+ * `--lag-sockets N` (1000), `--lag-resellers N` (120), `--lag-accounts N` (50),
+ * `--lag-writers N` (4), `--lag-seconds N` (10); authorize: `--authorize-rate N` (1000
  * requests/s), `--authorize-rounds N` (10 one-second rounds of each), `--rows N`;
  * `--workers N` adds the fan-out ceiling of 1 and of N server processes (`WORKERS=N`,
  * same fan-out options; `--only workers` alone defaults to 2).
@@ -226,6 +232,52 @@ async function main() {
     }
   }
 
+  if (!only || only === 'usage' || only === 'lag') {
+    const lag = await benchBalanceLag(primary, {
+      sockets: option('lag-sockets', 1000),
+      // 40 admin sockets and 8 for each of 120 resellers: 1,000.
+      resellers: option('lag-resellers', 120),
+      accounts: option('lag-accounts', 50),
+      writers: option('lag-writers', 4),
+      seconds: option('lag-seconds', 10),
+      log,
+    });
+    Object.assign(json, {
+      'usage.balance_lag_sockets': lag.sockets,
+      'usage.balance_lag_batches_per_s': lag.batchesPerS,
+      'usage.balance_lag_moves_per_s': lag.movesPerS,
+      'usage.balance_lag_p50_ms': lag.p50,
+      'usage.balance_lag_p99_ms': lag.p99,
+      'usage.balance_lag_missing': lag.missing,
+      'usage.balance_events_per_s_max': lag.maxPerSecond,
+      'usage.balance_checked': lag.checked,
+      'usage.balance_leaks': lag.leaks,
+    });
+    if (lag.leaks > 0) console.error(`LEAK: ${lag.leakSample}`);
+    if (!flag('json')) {
+      printTable([
+        [`balances at call rate, ${lag.sockets} sockets (${lag.database})`, 'figure', 'target'],
+        [
+          `POST /usage batches (${lag.batches} by ${option('lag-writers', 4)} writers, 2 calls of each of ${option('lag-accounts', 50)} customers)`,
+          `${lag.batchesPerS}/s (${lag.movesPerS} balance moves/s)`,
+          '',
+        ],
+        [
+          'commit → coalesced balance event, p50 / p99',
+          `${lag.p50} / ${lag.p99} ms`,
+          'p99 ≤ 1500 ms',
+        ],
+        ['moves never shown (missing)', String(lag.missing), '0'],
+        [
+          'most balance events one socket received for one account within 1 s',
+          String(lag.maxPerSecond),
+          '≤ 2 (sent ≥ 1 s apart)',
+        ],
+        ['deliveries checked / leaks', `${lag.checked} / ${lag.leaks}`, '0 leaks'],
+      ]);
+    }
+  }
+
   if (!only || only === 'rates') {
     const rows = option('rows', 100_000);
     const lookups = option('lookups', 1000);
@@ -317,6 +369,50 @@ async function main() {
           ...results.map((r) => show(r.csvOwnMs)),
         ],
         ['  the same with csv-parse', ...results.map((r) => show(r.csvLibraryMs))],
+      ]);
+    }
+  }
+
+  if (!only || only === 'usage') {
+    const usage = await benchUsage(primary, {
+      rows: option('rows', 100_000),
+      batches: option('usage-batches', 6),
+      records: option('usage-records', 10_000),
+      customers: option('customers', 50),
+      log,
+    });
+    Object.assign(json, {
+      'usage.database': usage.database,
+      'usage.records_per_batch': usage.recordsPerBatch,
+      'usage.batches': usage.batches,
+      'usage.rated_per_s': usage.ratedPerS,
+      'usage.copy_per_s': usage.copyPerS,
+      'ratio.usage_copy': usage.copyPerS ? round(usage.ratedPerS / usage.copyPerS) : null,
+      'usage.batch_p50_ms': usage.batchP50Ms,
+      'usage.batch_max_ms': usage.batchMaxMs,
+      'usage.copy_p50_ms': usage.copyP50Ms,
+      'usage.first_batch_ms': usage.firstBatchMs,
+    });
+    if (!flag('json')) {
+      printTable([
+        [
+          `rating, ${usage.batches} batches of ${usage.recordsPerBatch} CDRs, 3-level chains (${usage.database})`,
+          'per second',
+          'batch p50 / max',
+        ],
+        [
+          'rated and posted (POST /usage)',
+          String(usage.ratedPerS),
+          `${usage.batchP50Ms} / ${usage.batchMaxMs} ms`,
+        ],
+        [
+          '  baseline: the same rows COPYed into a bare table',
+          String(usage.copyPerS),
+          `${usage.copyP50Ms} ms`,
+        ],
+        ['  ratio (target ≥ 0.25)', String(json['ratio.usage_copy']), ''],
+        ['  first batch (cold, not counted)', '', `${usage.firstBatchMs} ms`],
+        ['  outcomes: rated / unrated', `${usage.rated} / ${usage.unrated}`, ''],
       ]);
     }
   }

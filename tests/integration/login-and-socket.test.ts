@@ -81,7 +81,7 @@ describe('sign in over HTTP, then an authenticated socket', () => {
     });
     expect(hello.group.name).toBe('Carrier administrators');
     expect(hello.grants).toContain('impersonation:start');
-    expect(hello.protocol).toBe(1);
+    expect(hello.protocol).toBe(2);
     expect(hello.impersonation).toBeNull();
   });
 

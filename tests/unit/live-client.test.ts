@@ -176,6 +176,56 @@ describe('the live feed', () => {
     expect(feed.state).toBe('live');
   });
 
+  it('applies a coalesced balance change behind its last seq, and resumes from where the server held one', async () => {
+    const { socket, feed, applied, asked } = feedWith([
+      () => ({
+        items: [change(13, 'customers.updated', 'j'), change(15, 'customers.updated', 'x')],
+        seq: 15,
+      }),
+    ]);
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    // The server holds k's balance at 11 and sends j's rename at 12, saying so.
+    socket.emit('change', { ...change(12, 'customers.updated', 'j'), resumeAfter: 10 });
+    socket.emit('change', change(12, 'customers.updated', 'j')); // a duplicate frame
+    // k's latest balance (held, then let go): behind seq 12, applied all the same.
+    socket.emit('change', { ...change(11, 'customers.updated', 'k'), coalesced: true as const });
+    expect(applied).toEqual([
+      [12, 'live'],
+      [11, 'live'],
+    ]);
+    expect(feed.seq).toBe(12);
+    // j's balance held at 13, x renamed at 14 and 15, and the connection drops: catch-up
+    // starts at 12, not at 15, and what it replays up to 15 reaches the cache (which
+    // patches by version).
+    socket.emit('change', { ...change(14, 'customers.updated', 'x'), resumeAfter: 12 });
+    socket.emit('change', { ...change(15, 'customers.updated', 'x'), resumeAfter: 12 });
+    socket.emit('disconnect', 'transport close');
+    socket.emit('hello', hello(15));
+    await settle();
+    expect(asked[0]).toEqual({ since: 12, limit: 1000 });
+    expect(applied.slice(4)).toEqual([
+      [13, 'catch-up'],
+      [15, 'catch-up'],
+    ]);
+    expect(feed.seq).toBe(15);
+  });
+
+  it('resumes from its last seq once nothing is held any more', async () => {
+    const { socket, feed, asked } = feedWith([() => ({ items: [], seq: 12 })]);
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    socket.emit('change', { ...change(12, 'customers.updated', 'j'), resumeAfter: 10 });
+    socket.emit('change', {
+      ...change(11, 'customers.updated', 'k'),
+      coalesced: true as const,
+    });
+    socket.emit('disconnect', 'transport close');
+    socket.emit('hello', hello(12));
+    await settle();
+    expect(asked[0]).toEqual({ since: 12, limit: 1000 });
+  });
+
   it('stops and offers a reload when the server speaks a newer protocol', async () => {
     const { socket, feed, applied } = feedWith([]);
     let disconnected = false;
@@ -278,6 +328,78 @@ describe("a card's rates in the cache", () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(queryClient.getQueryState(dashboard)!.isInvalidated).toBe(true);
     expect(queryClient.getQueryState(mfa)!.isInvalidated).toBe(false);
+  });
+});
+
+describe('traffic views in the cache', () => {
+  const usage = (seq: number, id: string, parentId: string, kind = 'usage') => ({
+    ...change(seq, 'customers.updated', id, { id, parentId, version: seq }),
+    summary: { reason: 'ledger', kind, amount: '-1.000000', currency: 'EUR', entryId: 'e' },
+  });
+
+  it('refetch at most once a second on usage below their account, and on nothing else', () => {
+    vi.useFakeTimers();
+    try {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      const mine = queryKeys.traffic('usage', { sub: 'summary', filter: { parentId: 'r1' } });
+      const other = queryKeys.traffic('usage', { sub: 'summary', filter: { parentId: 'r2' } });
+      const calls = queryKeys.traffic('usage', { filter: { accountId: 'k1' } });
+      for (const key of [mine, other, calls]) queryClient.setQueryData(key, { rows: [] });
+      const asked = vi.spyOn(queryClient, 'invalidateQueries');
+      const refetched = (key: readonly unknown[]) =>
+        asked.mock.calls.filter(
+          ([filters]) => JSON.stringify(filters?.queryKey) === JSON.stringify(key),
+        ).length;
+      // Twenty usage moves of r1's customer k1 within a second: at once, then once more.
+      for (let i = 1; i <= 20; i++) {
+        cache.apply(usage(i, 'k1', 'r1'));
+        vi.advanceTimersByTime(40);
+      }
+      expect(refetched(mine)).toBe(1);
+      expect(refetched(calls)).toBe(1);
+      vi.advanceTimersByTime(1_000);
+      expect(refetched(mine)).toBe(2);
+      expect(refetched(calls)).toBe(2);
+      // Not another account's traffic, not a payment, not a rename.
+      expect(refetched(other)).toBe(0);
+      vi.advanceTimersByTime(5_000);
+      cache.apply(usage(30, 'k1', 'r1', 'payment'));
+      cache.apply(change(31, 'customers.updated', 'k1', { id: 'k1', parentId: 'r1', version: 31 }));
+      expect(refetched(mine)).toBe(2);
+      // A quiet second later, the next usage move refetches at once.
+      cache.apply(usage(32, 'k2', 'r1'));
+      expect(refetched(mine)).toBe(3);
+      cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('views over everything at call rate', () => {
+  it('follow balance moves at most once a second, any other change at once', () => {
+    vi.useFakeTimers();
+    try {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      const dashboard = queryKeys.anyChange('dashboard');
+      queryClient.setQueryData(dashboard, { customers: 1 });
+      const asked = vi.spyOn(queryClient, 'invalidateQueries');
+      const moved = (seq: number) => ({
+        ...change(seq, 'customers.updated', 'k', { id: 'k', version: seq }),
+        summary: { reason: 'ledger', kind: 'payment', amount: '1', currency: 'EUR', entryId: 'e' },
+      });
+      for (let seq = 1; seq <= 10; seq++) cache.apply(moved(seq));
+      expect(asked).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1_000);
+      expect(asked).toHaveBeenCalledTimes(2);
+      cache.apply(change(20, 'customers.updated', 'k', { id: 'k', version: 20 }));
+      expect(asked).toHaveBeenCalledTimes(3);
+      cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -3,13 +3,15 @@ import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, isGrant } from '@/lib/shared/permi
 
 describe('grant catalog', () => {
   it('has every resource:action pair plus the extra grants, once each', () => {
-    expect(ALL_GRANTS).toHaveLength(8 * 4 + 4);
+    expect(ALL_GRANTS).toHaveLength(8 * 4 + 6);
     expect(new Set(ALL_GRANTS).size).toBe(ALL_GRANTS.length);
     expect(ALL_GRANTS).toContain('audit:delete');
     expect(ALL_GRANTS).toContain('impersonation:start');
     expect(ALL_GRANTS).toContain('payments:create');
     expect(ALL_GRANTS).toContain('ledger:read');
     expect(ALL_GRANTS).toContain('calls:authorize');
+    expect(ALL_GRANTS).toContain('usage:create');
+    expect(ALL_GRANTS).toContain('usage:read');
   });
 
   it('recognises catalog grants only', () => {
@@ -30,11 +32,14 @@ describe('grant catalog', () => {
       'audit:read',
       'payments:create',
       'ledger:read',
+      'usage:read',
     ];
     expect([...DEFAULT_RESELLER_GRANTS].sort()).toEqual(expected.sort());
     expect(DEFAULT_RESELLER_GRANTS).not.toContain('impersonation:start');
     // A switch's grant is the carrier's to hand out, never a template default.
     expect(DEFAULT_RESELLER_GRANTS).not.toContain('calls:authorize');
+    // Calls come from the carrier's switch: a reseller reads its traffic, never posts it.
+    expect(DEFAULT_RESELLER_GRANTS).not.toContain('usage:create');
     expect(DEFAULT_RESELLER_GRANTS.every(isGrant)).toBe(true);
   });
 });

@@ -4,8 +4,11 @@ import {
   billedSeconds,
   billedUnder,
   callPrice,
+  callPriceMicro,
   exactCallPrice,
+  fromMicro,
   longestAffordableCall,
+  toMicro,
   type TRateTerms,
 } from '@/lib/shared/pricing/billing';
 import {
@@ -159,6 +162,61 @@ describe('call price', () => {
     expect(atCardPrecision(money('0.0123451'), { decimals: 4, rounding: 'up' })).toBe('0.0124');
     expect(atCardPrecision(money('0.0123999'), { decimals: 4, rounding: 'down' })).toBe('0.0123');
     expect(() => atCardPrecision(value, { decimals: 7, rounding: 'up' })).toThrow(RangeError);
+  });
+});
+
+describe('call price in millionths (rating in bulk)', () => {
+  const micros = (max: number) =>
+    fc.bigInt({ min: 0n, max: BigInt(max) }).map((value) => fromMicro(value));
+
+  it('is callPrice exactly, for any terms, duration, precision and rounding', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          rate: fc.oneof(micros(1_000_000), micros(999_999_999_999)),
+          connectionFee: fc.oneof(fc.constant('0.000000'), micros(1_000_000)),
+          initialIncrement: fc.integer({ min: 1, max: 3600 }),
+          increment: fc.integer({ min: 1, max: 3600 }),
+          graceSeconds: fc.integer({ min: 0, max: 600 }),
+        }),
+        fc.oneof(fc.integer({ min: 0, max: 700 }), fc.integer({ min: 0, max: 86_400 })),
+        fc.integer({ min: 4, max: 6 }),
+        fc.constantFrom(...ROUNDING_MODES),
+        (terms, seconds, decimals, rounding) => {
+          const card = { decimals, rounding };
+          const micro = callPriceMicro(
+            { ...terms, rate: toMicro(terms.rate), connectionFee: toMicro(terms.connectionFee) },
+            seconds,
+            card,
+          );
+          expect(money(fromMicro(micro)).eq(callPrice(terms, seconds, card))).toBe(true);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('rounds ties as each mode says', () => {
+    // 0.003 a minute on 1/1: a 1 s call costs 0.00005, a tie at 4 decimals.
+    const tie = {
+      rate: 3_000n,
+      connectionFee: 0n,
+      initialIncrement: 1,
+      increment: 1,
+      graceSeconds: 0,
+    };
+    const at = (rounding: TRoundingMode) =>
+      fromMicro(callPriceMicro(tie, 1, { decimals: 4, rounding }));
+    expect(ROUNDING_MODES.map(at)).toEqual(['0.000100', '0.000000', '0.000100', '0.000000']);
+  });
+
+  it('reads and writes millionths exactly', () => {
+    expect(toMicro('0.0123')).toBe(12_300n);
+    expect(toMicro('12')).toBe(12_000_000n);
+    expect(toMicro('-1.5')).toBe(-1_500_000n);
+    expect(fromMicro(12_300n)).toBe('0.012300');
+    expect(fromMicro(-1_500_000n)).toBe('-1.500000');
+    expect(() => toMicro('0.1234567')).toThrow(RangeError);
   });
 });
 

@@ -71,6 +71,7 @@ describe('uiAbilities', () => {
       'cards.readRates',
       'cards.readAssignments',
       'ledger.read',
+      'usage.read',
     ]);
   });
 

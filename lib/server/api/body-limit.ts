@@ -9,9 +9,16 @@ import { ApiError } from './errors';
  */
 export const JSON_BODY_LIMIT = 1_000_000;
 export const CSV_BODY_LIMIT = 32_000_000;
+/**
+ * A batch of call records (`POST /usage`, JSON or CSV): 10,000 records of generous width
+ * (a long id, a formatted number) take about 2.5 MB.
+ */
+export const USAGE_BODY_LIMIT = 4_000_000;
 
 export function bodyLimitFor(path: string): number {
-  return /\/rates\/import\/?$/.test(path) ? CSV_BODY_LIMIT : JSON_BODY_LIMIT;
+  if (/\/rates\/import\/?$/.test(path)) return CSV_BODY_LIMIT;
+  if (/^\/api\/v1\/usage\/?$/.test(path)) return USAGE_BODY_LIMIT;
+  return JSON_BODY_LIMIT;
 }
 
 export function payloadTooLarge(limit: number): ApiError {

@@ -49,19 +49,15 @@ function operation(path: string, method: string, op: TOperation) {
       : {}),
     ...(op.public ? { security: [] } : {}),
     ...(parameters.length ? { parameters } : {}),
-    ...(op.csvBody
+    // JSON, CSV, or either (`POST /usage` takes both).
+    ...(op.body || op.csvBody
       ? {
           requestBody: {
             required: true,
-            content: { 'text/csv': { schema: { type: 'string' } } },
-          },
-        }
-      : {}),
-    ...(op.body
-      ? {
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: schemaOf(op.body, 'input') } },
+            content: {
+              ...(op.body ? { 'application/json': { schema: schemaOf(op.body, 'input') } } : {}),
+              ...(op.csvBody ? { 'text/csv': { schema: { type: 'string' } } } : {}),
+            },
           },
         }
       : {}),

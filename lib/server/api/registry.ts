@@ -96,6 +96,16 @@ import {
   ZPaymentCreate,
   ZPaymentRecorded,
 } from '@/lib/shared/schemas/ledger';
+import {
+  USAGE_MAX_RECORDS,
+  ZUsageListQuery,
+  ZUsagePost,
+  ZUsagePosted,
+  ZUsageRecordDto,
+  ZUsageRerate,
+  ZUsageSummary,
+  ZUsageSummaryQuery,
+} from '@/lib/shared/schemas/usage';
 
 /**
  * Every /api/v1 route in one table (issue 14): its path in OpenAPI spelling (`{id}` for
@@ -121,7 +131,7 @@ export interface TOperation {
   query?: z.ZodObject;
   /** A JSON request body. */
   body?: z.ZodType;
-  /** A text/csv request body instead of JSON (the rates import). */
+  /** A text/csv request body (the rates import); with `body` too, either (`POST /usage`). */
   csvBody?: boolean;
   /** Success statuses and their bodies; errors are `ZErrorBody` (see `declaredResponse`). */
   responses: Partial<Record<200 | 201 | 204, TSuccessBody>>;
@@ -384,6 +394,44 @@ export const API_REGISTRY = {
       grant: 'ledger:read',
       params: ZIdParams,
       responses: { 200: ZBalanceDto },
+    },
+  },
+  '/usage': {
+    GET: {
+      summary:
+        'Call records in scope, newest received first, each with the levels the caller may see (its own and those below it: a reseller sees its customers’ price and its own cost, never the cost above it); `accountId` (a subtree), `status`, `reason`, `from`/`to` (start), `number` (leading digits)',
+      grant: 'usage:read',
+      query: ZUsageListQuery,
+      responses: { 200: ZPageOf(ZUsageRecordDto) },
+    },
+    POST: {
+      summary: `Rate up to ${USAGE_MAX_RECORDS} call records (JSON \`{records}\`, or text/csv with the header \`id,accountId,number,startedAt,seconds\`) at every level of each customer’s chain with the rates live at the call’s start, and post them to the ledger in one transaction. A record id seen before (per carrier) is a duplicate and counts once; one that cannot be rated is stored as unrated with its reason`,
+      grant: 'usage:create',
+      body: ZUsagePost,
+      csvBody: true,
+      responses: { 200: ZUsagePosted },
+      errors: {
+        409: '`records_in_flight`: another request stored some of these record ids at the same moment (nothing written; send again); `balance_out_of_range`; `busy`: retry',
+        413: `\`too_many_records\`: more than ${USAGE_MAX_RECORDS} records (or \`payload_too_large\`)`,
+      },
+    },
+  },
+  '/usage/summary': {
+    GET: {
+      summary:
+        'Calls, seconds, revenue, cost, margin and unrated calls of the subtree of `parentId` (default the caller’s account), `by` its direct children (`account`), `destination`, `hour` or `day`, for calls started in [`from`, `to`)',
+      grant: 'usage:read',
+      query: ZUsageSummaryQuery,
+      responses: { 200: ZUsageSummary },
+    },
+  },
+  '/usage/rerate': {
+    POST: {
+      summary:
+        'Rate unrated records again (`ids`, or `all` in scope, at most 10,000 per call, oldest first): those that can be rated now are charged and posted; the others stay unrated with their reason now. Ids outside scope are 404 and nothing is done',
+      grant: 'usage:create',
+      body: ZUsageRerate,
+      responses: { 200: ZUsagePosted },
     },
   },
   '/users': users.collection,

@@ -4,6 +4,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The one endpoint whose body is not JSON (a CSV upload); see body-limit.ts. */
 const CSV_PATH = /\/rates\/import\/?$/;
+/** Call records come as JSON or as CSV (`POST /usage`): no HTML form sends either. */
+const JSON_OR_CSV_PATH = /^\/api\/v1\/usage\/?$/;
 
 /**
  * CSRF defence for a write carried by the session cookie (issue 13). `SameSite=Lax`
@@ -28,8 +30,12 @@ export function assertSameOriginWrite(req: Request, publicUrl: string): void {
       { fields: { origin: `must be ${expected}` } },
     );
   }
-  const wanted = CSV_PATH.test(new URL(req.url).pathname) ? 'text/csv' : 'application/json';
+  const pathname = new URL(req.url).pathname;
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (JSON_OR_CSV_PATH.test(pathname) && (type === 'application/json' || type === 'text/csv')) {
+    return;
+  }
+  const wanted = CSV_PATH.test(pathname) ? 'text/csv' : 'application/json';
   if ((type || hasBody(req)) && type !== wanted) {
     throw new ApiError(415, 'unsupported_media_type', `Send the body as ${wanted}.`, {
       fields: { 'content-type': `must be ${wanted}` },

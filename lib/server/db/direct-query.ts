@@ -115,3 +115,21 @@ export function positional(sql: string, values: readonly unknown[]): string {
     return `$${++n}`;
   });
 }
+
+/**
+ * A PostgreSQL array literal of `values` (`'{"a","b\"c",NULL}'`), sent as one text
+ * parameter and cast in the statement (`?::text[]`): a whole column of a batch in one
+ * value, which both the server and the embedded database take (the embedded one gets
+ * its values inlined, so node-postgres's own array conversion is not available there).
+ */
+export function pgArray(values: readonly (string | number | null)[]): string {
+  let text = '{';
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index] as string | number | null;
+    if (index) text += ',';
+    if (value === null) text += 'NULL';
+    else if (typeof value === 'number') text += String(value);
+    else text += `"${value.replace(/[\\"]/g, (char) => '\\' + char)}"`;
+  }
+  return text + '}';
+}

@@ -20,6 +20,8 @@ export interface TPanelMetrics {
   liveEntriesSkipped: Counter;
   /** Times the LISTEN connection was opened again after losing it. */
   liveListenReconnects: Counter;
+  /** Balance events never sent live: a later state of the account replaced them (issue 18). */
+  liveBalanceCoalesced: Counter;
   /** Set by the server: live values read at scrape time. */
   sources: {
     sockets?: () => number;
@@ -95,6 +97,11 @@ function createMetrics(): TPanelMetrics {
     liveListenReconnects: new Counter({
       name: 'panel_live_listen_reconnects_total',
       help: 'LISTEN connections re-established after being lost',
+      registers: [registry],
+    }),
+    liveBalanceCoalesced: new Counter({
+      name: 'panel_live_balance_coalesced_total',
+      help: 'Balance events held and replaced by a later one of the same account within its second',
       registers: [registry],
     }),
   };

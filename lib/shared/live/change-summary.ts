@@ -49,6 +49,11 @@ export type TAccountChangeSummary =
       entryId: string;
       /** A movement written by a transfer's currency conversion. */
       conversion?: { from: string; to: string; rate: string };
+      /**
+       * Usage (issue 18): the calls of one rated batch this movement charged; `amount`
+       * is their sum and `entryId` the batch's entry (the first, if it made two).
+       */
+      calls?: number;
       /** A reseller blocked or unblocked for credit: what is below it changed too. */
       refetch?: TLiveResource[];
     };

@@ -66,5 +66,16 @@ export const ZChangeEnvelope = z.object({
     .object({ refetch: z.array(z.enum(LIVE_RESOURCES)).optional() })
     .catchall(z.unknown())
     .optional(),
+  /**
+   * Live only: an account's balance moves, coalesced (at most one such event per account
+   * a second, the latest): it may arrive after envelopes of later positions; apply it by
+   * version. Catch-up never coalesces.
+   */
+  coalesced: z.literal(true).optional(),
+  /**
+   * Live only: the server holds coalesced changes after this position; a client that
+   * loses its connection catches up from here rather than from its last seq.
+   */
+  resumeAfter: z.number().int().nonnegative().optional(),
 });
 export type TChangeEnvelope = z.infer<typeof ZChangeEnvelope>;

@@ -8,7 +8,9 @@ import type { TAck, TPresence } from './presence';
  * tense or nouns; every client event will be acknowledged. Bump the version on any
  * incompatible change so an old tab can tell it must reload.
  */
-export const PROTOCOL_VERSION = 1;
+// 2: coalesced balance events (`coalesced`, `resumeAfter`): a tab that drops them as
+// duplicates would keep stale balances.
+export const PROTOCOL_VERSION = 2;
 
 /** `hello`: who the socket is (the same shape as `GET /me`), the log head and protocol. */
 export const ZHello = ZMeDto.extend({

@@ -108,8 +108,8 @@ export type TRateDto = z.infer<typeof ZRateDto>;
 
 /**
  * A dialled number as people and switches write it: "+44 1481 700123", "(+44)
- * 1481-700.123", and with the international prefix "00" are all the digits of the E.164
- * number, which is what it becomes.
+ * 1481-700.123", and with the international prefix "00" — all are the digits of the
+ * E.164 number, which is what prefixes match.
  */
 export const ZDialledNumber = ZText('is required')
   .trim()

@@ -18,6 +18,7 @@ import { Migration20261205200000 } from './Migration20261205200000';
 import { Migration20261205300000 } from './Migration20261205300000';
 import { Migration20261206100000 } from './Migration20261206100000';
 import { Migration20261206200000 } from './Migration20261206200000';
+import { Migration20261207100000 } from './Migration20261207100000';
 import { Migration20261207200000 } from './Migration20261207200000';
 import { Migration20261207400000 } from './Migration20261207400000';
 
@@ -45,6 +46,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261205300000', class: Migration20261205300000 },
   { name: 'Migration20261206100000', class: Migration20261206100000 },
   { name: 'Migration20261206200000', class: Migration20261206200000 },
+  { name: 'Migration20261207100000', class: Migration20261207100000 },
   { name: 'Migration20261207200000', class: Migration20261207200000 },
   { name: 'Migration20261207400000', class: Migration20261207400000 },
 ];

@@ -1,4 +1,9 @@
-import { MAX_DECIMALS, ROUNDING_MODES, type TCardRounding } from '@/lib/shared/pricing/money';
+import {
+  MAX_DECIMALS,
+  MIN_DECIMALS,
+  ROUNDING_MODES,
+  type TCardRounding,
+} from '@/lib/shared/pricing/money';
 
 /**
  * The pricing core (lib/shared/pricing) as SQL expressions, for the set-based derive and
@@ -37,4 +42,24 @@ export function roundSql(expression: string, card: TCardRounding): string {
 export function billedSecondsSql(seconds: string, initial: string, increment: string): string {
   return `(case when ${seconds} <= ${initial} then ${initial}
             else ${initial} + ceil((${seconds} - ${initial})::numeric / ${increment}) * ${increment} end)`;
+}
+
+/**
+ * `expression` rounded the way each row's own card rounds (`decimals`, `rounding`: SQL
+ * naming the card's columns), for a statement over rows of many cards (rating): one
+ * branch per precision and mode a card may have, each `roundSql`'s plain expression, so
+ * the row is priced by the same arithmetic as a card-at-a-time statement.
+ */
+export function roundByCardSql(expression: string, decimals: string, rounding: string): string {
+  const precisions = Array.from(
+    { length: MAX_DECIMALS - MIN_DECIMALS + 1 },
+    (_, index) => MIN_DECIMALS + index,
+  );
+  const branches = precisions.flatMap((places) =>
+    ROUNDING_MODES.map(
+      (mode) =>
+        `when ${decimals} = ${places} and ${rounding} = '${mode}' then ${roundSql(expression, { decimals: places, rounding: mode })}`,
+    ),
+  );
+  return `(case ${branches.join('\n      ')} end)`;
 }

@@ -1,0 +1,135 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { escapeLike, withinSql } from '@/lib/server/authz/scope';
+import { directQuery } from '@/lib/server/db/direct-query';
+import { invalidInput } from '@/lib/server/errors/domain-error';
+import { atScale } from '@/lib/server/services/accounts/account-dto';
+import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
+import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
+import type { TPage } from '@/lib/shared/schemas/common';
+import type {
+  TUnratedReason,
+  TUsageLevelDto,
+  TUsageListQuery,
+  TUsageRecordDto,
+  TUsageStatus,
+} from '@/lib/shared/schemas/usage';
+
+interface TRecordRow {
+  id: string;
+  cdr_id: string;
+  account_id: string;
+  account_name: string | null;
+  number: string;
+  started_at: string;
+  seconds: number;
+  status: TUsageStatus;
+  reason: TUnratedReason | null;
+  received_at: string;
+  rated_at: string | null;
+  levels: (Omit<TUsageLevelDto, 'amount'> & { amount: string })[];
+}
+
+/**
+ * `GET /usage`: the call records whose customer lies in the caller's subtree (its path
+ * when rated: a customer moved away since stays with the side that billed it), newest
+ * received first, paged by id. Each shows the levels whose payer is the caller's own
+ * account or below it (`visibleLevelsSql`): a reseller sees what its customers paid and
+ * what it paid, never what its parent paid above it.
+ */
+export async function listUsage(
+  em: EntityManager,
+  actor: TActor,
+  query: TUsageListQuery,
+): Promise<TPage<TUsageRecordDto>> {
+  assertCan(actor, 'usage:read');
+  const cursor = query.cursor ?? null;
+  if (cursor !== null && !/^[1-9]\d{0,18}$/.test(cursor)) {
+    throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+  }
+  const scope = withinSql('r.path', actor.account.path);
+  const filters = [scope.sql];
+  const params: unknown[] = [...scope.params];
+  if (query.accountId) {
+    const { account } = await readAccountInScope(em, actor, query.accountId, { within: true });
+    const subtree = withinSql('r.path', account.path);
+    filters.push(subtree.sql);
+    params.push(...subtree.params);
+  }
+  if (query.status) {
+    filters.push('r.status = ?');
+    params.push(query.status);
+  }
+  if (query.reason) {
+    filters.push('r.reason = ?');
+    params.push(query.reason);
+  }
+  if (query.from) {
+    filters.push('r.started_at >= ?::timestamptz');
+    params.push(new Date(query.from));
+  }
+  if (query.to) {
+    filters.push('r.started_at < ?::timestamptz');
+    params.push(new Date(query.to));
+  }
+  if (query.number) {
+    filters.push('r.number like ?');
+    params.push(`${escapeLike(query.number)}%`);
+  }
+  if (cursor !== null) {
+    filters.push('r.id < ?::bigint');
+    params.push(cursor);
+  }
+  const named = withinSql('a.path', actor.account.path);
+  const rows = await directQuery<TRecordRow>(
+    em,
+    `select r.id::text as id, r.cdr_id, r.account_id, a.name as account_name, r.number,
+            r.started_at, r.seconds, r.status, r.reason, r.received_at, r.rated_at,
+            coalesce((select json_agg(json_build_object(
+                        'level', c.level, 'payerId', c.payer_id, 'counterpartyId', c.counterparty_id,
+                        'cardId', c.card_id, 'prefix', c.prefix, 'destination', c.destination,
+                        'billedSeconds', c.billed_seconds, 'amount', c.amount::text,
+                        'currency', c.currency) order by c.level)
+                        from usage_charge c where c.record_id = r.id and ${visibleLevelsSql('c')}),
+                     '[]'::json) as levels
+       from usage_record r
+       left join account a on a.id = r.account_id and ${named.sql}
+      where ${filters.join(' and ')}
+      order by r.id desc limit ?`,
+    [viewerDepth(actor), ...named.params, ...params, query.limit + 1],
+  );
+  const items = rows.slice(0, query.limit).map(toUsageRecordDto);
+  return { items, nextCursor: rows.length > query.limit ? items.at(-1)!.id : null };
+}
+
+/** The viewer's depth in the tree (a carrier 0): levels paid at or below it are its to see. */
+export function viewerDepth(actor: TActor): number {
+  return ancestorIds(actor.account.path).length - 1;
+}
+
+/**
+ * A charge the viewer may see: its payer is the viewer's account or below it. Every
+ * payer of a call lies on the call's path, and the call is in the viewer's subtree, so
+ * "at or below" is "at the viewer's depth or deeper" (`?`: `viewerDepth`).
+ */
+export function visibleLevelsSql(alias: string): string {
+  return `${alias}.payer_depth >= ?`;
+}
+
+function toUsageRecordDto(row: TRecordRow): TUsageRecordDto {
+  return {
+    id: row.id,
+    cdrId: row.cdr_id,
+    accountId: row.account_id,
+    accountName: row.account_name,
+    number: row.number,
+    startedAt: new Date(row.started_at).toISOString(),
+    seconds: row.seconds,
+    status: row.status,
+    reason: row.reason,
+    receivedAt: new Date(row.received_at).toISOString(),
+    ratedAt: row.rated_at ? new Date(row.rated_at).toISOString() : null,
+    levels: row.levels.map((level) => ({ ...level, amount: atScale(level.amount) })),
+  };
+}

@@ -1,0 +1,56 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
+import { mutate } from '@/lib/server/live/change-log';
+import type { TUsagePosted, TUsageRecordInput } from '@/lib/shared/schemas/usage';
+import { rateBatch, warmRates } from './rate-batch';
+
+/** How far ahead of the panel's clock a call may say it started (clocks differ a little). */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * `POST /usage`: the poster (`usage:create`, the carrier's switch) hands over call
+ * records; each is rated at every level of its customer's chain and posted to the
+ * ledger, in one transaction for the batch (rate-batch.ts). A customer outside the
+ * poster's scope is `unknown_account`, stored like any unrated record and seen only by
+ * the poster's side.
+ */
+export async function postUsage(
+  em: EntityManager,
+  actor: TActor,
+  records: readonly TUsageRecordInput[],
+): Promise<TUsagePosted> {
+  assertCan(actor, 'usage:create');
+  const latest = Date.now() + CLOCK_SKEW_MS;
+  const future: Record<string, string> = {};
+  records.forEach((item, index) => {
+    if (Date.parse(item.startedAt) > latest) {
+      future[`records.${index}.startedAt`] = 'is in the future';
+    }
+  });
+  if (Object.keys(future).length) throw invalidInput(future);
+  const calls = records.map((item) => ({
+    cdrId: item.id,
+    accountId: item.accountId,
+    number: item.number,
+    startedAt: new Date(item.startedAt).toISOString(),
+    seconds: item.seconds,
+  }));
+  await warmRates(em, actor, calls);
+  try {
+    return await mutate(em, actor, (tx, record) => rateBatch(tx, actor, record, calls, 'new'));
+  } catch (error) {
+    // Duplicates are found under the accounts' locks, so replays of a batch queue and are
+    // answered as duplicates; only the same id sent at the same moment for customers that
+    // share no lock meets on the unique key: nothing was written, and a retry reports it.
+    if (error instanceof UniqueConstraintViolationException) {
+      throw conflict(
+        'records_in_flight',
+        'Another request stored some of these records at the same moment; nothing was written. Send the batch again: those records will be answered as duplicates.',
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,812 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { belowSql, carrierIdOf } from '@/lib/server/authz/scope';
+import { directQuery, pgArray } from '@/lib/server/db/direct-query';
+import { copyRows, type TStagedValue } from '@/lib/server/db/stage-rows';
+import { conflict } from '@/lib/server/errors/domain-error';
+import type { TChange } from '@/lib/server/live/change-log';
+import { accountFromRow } from '@/lib/server/services/accounts/account-scope';
+import {
+  atScale,
+  creditKey,
+  toAccountDto,
+  type TAccountFields,
+} from '@/lib/server/services/accounts/account-dto';
+import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
+import { noticeCreditCrossing } from '@/lib/server/services/ledger/credit-notice';
+import {
+  leadingValues,
+  longestMatch,
+  revisionCache,
+  type TRevisionRates,
+} from '@/lib/server/services/rates/revision-cache';
+import { billedSeconds, callPriceMicro, fromMicro, toMicro } from '@/lib/shared/pricing/billing';
+import { Money, type TRoundingMode } from '@/lib/shared/pricing/money';
+import type { TLiveResource } from '@/lib/shared/live/change';
+import type { TUnratedReason, TUsageOutcome, TUsagePosted } from '@/lib/shared/schemas/usage';
+
+/** One call to rate: a new record (from a request) or an unrated one again (`recordId`). */
+export interface TCallToRate {
+  cdrId: string;
+  accountId: string;
+  /** Digits only (the schema normalized it). */
+  number: string;
+  /** ISO time. */
+  startedAt: string;
+  seconds: number;
+  recordId?: string;
+}
+
+/** A balance is kept as numeric(18,6): 12 integer digits (as the ledger's `postEntry`). */
+const BALANCE_LIMIT = new Money('1e12');
+
+/**
+ * Rates a batch of calls inside the caller's `mutate` (one transaction) — a handful of
+ * statements whatever the batch's size, none per call:
+ *
+ * 1. The customers (in the poster's scope) and their cards, each card's chain up its
+ *    parent links with the revisions of every card in it: two reads of a few rows.
+ * 2. Every account on those customers' paths locked, in id order (one batch at a time
+ *    per account; balances read under the lock); then the calls stored before
+ *    (duplicates: looked for under the locks, so a concurrent replay of the same calls
+ *    waits for the first and finds them).
+ * 3. Each call, in the process: what stops it before pricing (an unknown account, one
+ *    suspended or blocked for credit on its path, no card), then each level of its chain
+ *    priced — the card's revision live at the call's start, the longest prefix in effect
+ *    then (revision-cache.ts: the lookup's rule on the revision's rows in memory), the
+ *    row's billing structure and the card's rounding (`callPriceMicro`: exact, held to the
+ *    pricing core). A level without a rate, a blocked one, a card in another currency
+ *    than its payer's: unrated.
+ * 4. Credit, in start order: a call is charged while every level's payer still has credit
+ *    before it (balance + limit − what the batch charged it so far > 0); later calls of
+ *    a payer whose credit ran out are unrated `credit_blocked`.
+ * 5. Written in four steps: ids for the new records from their sequence; one `usage`
+ *    ledger entry per payer and counterparty, summed here, with each payer's balance
+ *    moved once (flipping `credit_blocked` where its credit ran out) — one statement;
+ *    the records (or the re-rated ones' outcome) and the charges, each by COPY
+ *    (stage-rows.ts): no statement per call, and no staging table to copy through.
+ * 6. One change per account moved (reason `ledger`, kind `usage`) and the credit notice of
+ *    any crossing, as a payment raises it.
+ */
+export async function rateBatch(
+  tx: EntityManager,
+  actor: TActor,
+  record: (change: TChange) => void,
+  calls: readonly TCallToRate[],
+  mode: 'new' | 'rerate',
+): Promise<TUsagePosted> {
+  const batchId = randomUUID();
+  const carrierId = carrierIdOf(actor.account.path);
+  const now = new Date();
+
+  // 1.
+  const plan = await readPlan(tx, actor, calls);
+
+  // 2.
+  const lockIds = [
+    ...new Set([...plan.customers.values()].flatMap((c) => ancestorIds(c.path))),
+  ].sort();
+  const locked = lockIds.length
+    ? (
+        await directQuery(
+          tx,
+          `select * from account where id = any(?::uuid[]) order by id for no key update`,
+          [pgArray(lockIds)],
+        )
+      ).map(accountFromRow)
+    : [];
+  const byId = new Map(locked.map((account) => [account.id, account]));
+  const stored =
+    mode === 'new'
+      ? new Map(
+          (
+            await directQuery<{ cdr_id: string; id: string; reason: TUnratedReason | null }>(
+              tx,
+              `select cdr_id, id::text as id, reason from usage_record
+                where carrier_id = ? and cdr_id = any(?::text[])`,
+              [carrierId, pgArray([...new Set(calls.map((c) => c.cdrId))])],
+            )
+          ).map((row) => [row.cdr_id, row]),
+        )
+      : new Map<string, { id: string; reason: TUnratedReason | null }>();
+
+  // 3.
+  const rated = await priceCalls(tx, plan, byId, calls, stored);
+
+  // 4.
+  applyCredit(rated, locked);
+
+  // 5.
+  const fresh = rated.filter((call) => call.first);
+  const ids =
+    mode === 'new'
+      ? await reserveRecordIds(tx, fresh.length)
+      : fresh.map((call) => call.call.recordId!);
+  const entries = await postEntries(tx, actor, batchId, now, fresh, byId);
+  if (mode === 'new') {
+    // Record ids in their cdr order: concurrent batches sending the same ids (which share
+    // no account lock only when they name different customers) meet on the unique key in
+    // one order, so one waits for the other instead of both deadlocking.
+    const order = fresh
+      .map((_, index) => index)
+      .sort((a, b) =>
+        fresh[a]!.call.cdrId < fresh[b]!.call.cdrId
+          ? -1
+          : fresh[a]!.call.cdrId > fresh[b]!.call.cdrId
+            ? 1
+            : 0,
+      );
+    await copyRows(
+      tx,
+      'usage_record',
+      RECORD_COLUMNS,
+      order.map((index) => {
+        const { call, reason, path } = fresh[index]!;
+        return [
+          ids[index]!,
+          carrierId,
+          call.cdrId,
+          call.accountId,
+          call.number,
+          call.startedAt,
+          call.seconds,
+          reason === null ? 'rated' : 'unrated',
+          reason,
+          path ?? actor.account.path,
+          now.toISOString(),
+          reason === null ? now.toISOString() : null,
+          batchId,
+          actor.account.id,
+          actor.userId,
+        ];
+      }),
+    );
+  } else {
+    await directQuery(
+      tx,
+      `update usage_record r
+          set status = case when x.reason is null then 'rated' else 'unrated' end,
+              reason = x.reason, path = coalesce(x.path, r.path),
+              rated_at = case when x.reason is null then ?::timestamptz end,
+              batch_id = ?::uuid, attempts = r.attempts + 1
+         from unnest(?::bigint[], ?::text[], ?::text[]) as x(id, reason, path)
+        where r.id = x.id`,
+      [
+        now,
+        batchId,
+        pgArray(ids),
+        pgArray(fresh.map((call) => call.reason)),
+        pgArray(fresh.map((call) => call.path)),
+      ],
+    );
+  }
+  await copyRows(
+    tx,
+    'usage_charge',
+    CHARGE_COLUMNS,
+    fresh.flatMap((call, index) =>
+      call.levels.map((level): TStagedValue[] => [
+        ids[index]!,
+        level.level,
+        level.payerId,
+        level.payerDepth,
+        level.counterpartyId,
+        level.cardId,
+        level.prefix,
+        level.destination,
+        level.billedSeconds,
+        fromMicro(level.amount),
+        level.currency,
+        entries.idOf(level.payerId, level.counterpartyId),
+      ]),
+    ),
+  );
+  const outcome = outcomes(batchId, rated, ids);
+
+  // 6.
+  const moved = entries.moved;
+  const after = new Map(
+    moved.map((row) => {
+      const before = byId.get(row.id)!;
+      if (new Money(row.balance).abs().gte(BALANCE_LIMIT)) {
+        throw conflict('balance_out_of_range', 'A balance would leave the range it is kept in.', {
+          fields: { records: `would take ${before.name}'s balance out of range` },
+        });
+      }
+      const account: TAccountFields = {
+        ...before,
+        balance: row.balance,
+        creditBlocked: row.credit_blocked,
+        version: row.version,
+        updatedAt: new Date(row.updated_at),
+      };
+      return [row.id, account] as const;
+    }),
+  );
+  const blockingBefore = blockingSet(locked);
+  const blockingAfter = blockingSet(locked.map((account) => after.get(account.id) ?? account));
+  const entriesOf = new Map<string, TEntryRow[]>();
+  for (const entry of entries.rows) {
+    entriesOf.set(entry.account_id, [...(entriesOf.get(entry.account_id) ?? []), entry]);
+  }
+  for (const [id, account] of after) {
+    const before = byId.get(id)!;
+    const entries = entriesOf.get(id) ?? [];
+    record(balanceChange(before, account, blockingBefore, blockingAfter, byId, entries));
+    if (account.kind !== 'carrier') await noticeCreditCrossing(tx, record, before, account);
+  }
+  return outcome;
+}
+
+/** A customer of the batch: its path and the card it holds (null: none). */
+interface TCustomer {
+  path: string;
+  cardId: string | null;
+}
+
+/** A card of a chain, as the rating reads it. */
+interface TChainCard {
+  start_id: string;
+  depth: number;
+  id: string;
+  parent_id: string | null;
+  owner_id: string;
+  currency: string;
+  decimals: number;
+  rounding: TRoundingMode;
+  /** Its revisions not cancelled: number and when each goes live (ms). */
+  revisions: { n: number; at: number }[];
+}
+
+/** One charged level of a card's chain; `payerId` null at level 0: the call's customer. */
+interface TLevelCard {
+  level: number;
+  card: TChainCard;
+  payerId: string | null;
+  counterpartyId: string | null;
+}
+
+interface TPlan {
+  customers: Map<string, TCustomer>;
+  /** Per held card, the levels its chain charges, level 0 first. */
+  levels: Map<string, TLevelCard[]>;
+}
+
+/**
+ * Step 1: the calls' customers (kind customer, strictly below the poster) with their card,
+ * and each card's chain with its revisions. Also run before the transaction opens
+ * (`warmRates`), so reading revisions into memory holds no lock.
+ */
+async function readPlan(
+  em: EntityManager,
+  actor: TActor,
+  calls: readonly TCallToRate[],
+): Promise<TPlan> {
+  const scope = belowSql('a.path', actor.account.path);
+  const accountIds = [...new Set(calls.map((call) => call.accountId))];
+  const found = await directQuery<{ id: string; path: string; card_id: string | null }>(
+    em,
+    `select a.id, a.path,
+            (select card_id from card_assignment where account_id = a.id
+              order by exclusive desc, created_at limit 1) as card_id
+       from account a
+      where a.id = any(?::uuid[]) and a.kind = 'customer' and ${scope.sql}`,
+    [pgArray(accountIds), ...scope.params],
+  );
+  const customers = new Map(found.map((row) => [row.id, { path: row.path, cardId: row.card_id }]));
+  const starts = [...new Set(found.map((row) => row.card_id).filter((id) => id !== null))];
+  const chain = starts.length
+    ? await directQuery<TChainCard>(
+        em,
+        `with recursive chain as (
+           select c.id as start_id, c.id, 0 as depth from card c where c.id = any(?::uuid[])
+           union all
+           select chain.start_id, c.parent_id, chain.depth + 1
+             from chain join card c on c.id = chain.id where c.parent_id is not null)
+         select chain.start_id, chain.depth, c.id, c.parent_id, c.owner_id, c.currency,
+                c.decimals, c.rounding,
+                coalesce((select json_agg(json_build_object('n', r.number,
+                                  'at', ceil(extract(epoch from r.live_at) * 1000)::bigint)
+                                  order by r.number)
+                            from rate_revision r
+                           where r.card_id = c.id and r.cancelled_at is null), '[]') as revisions
+           from chain join card c on c.id = chain.id
+          order by chain.start_id, chain.depth`,
+        [pgArray(starts)],
+      )
+    : [];
+  const levels = new Map<string, TLevelCard[]>();
+  for (const start of starts) {
+    levels.set(start, chargedLevels(chain.filter((card) => card.start_id === start)));
+  }
+  return { customers, levels };
+}
+
+/**
+ * The levels a chain charges (level 0 first). Level 0 is paid by the customer to its
+ * card's owner; a card above is paid by the owner of the card below it to its own owner
+ * (the account holding it by assignment is that owner's child); the top card, when its
+ * owner also owns the card below (a carrier's provider card under its own sell card), is
+ * the owner's provider cost (no counterparty). A card between two of one owner's cards
+ * charges no one: a derivation step of its own.
+ */
+function chargedLevels(chain: TChainCard[]): TLevelCard[] {
+  const levels: TLevelCard[] = [];
+  chain.forEach((card, depth) => {
+    const below = chain[depth - 1];
+    if (!below) {
+      levels.push({ level: 0, card, payerId: null, counterpartyId: card.owner_id });
+    } else if (card.owner_id !== below.owner_id) {
+      levels.push({
+        level: levels.length,
+        card,
+        payerId: below.owner_id,
+        counterpartyId: card.owner_id,
+      });
+    } else if (card.parent_id === null) {
+      levels.push({ level: levels.length, card, payerId: card.owner_id, counterpartyId: null });
+    }
+  });
+  return levels;
+}
+
+/**
+ * The revision of a card live at `at` (ms): the latest by number whose date has come.
+ * Revision dates are read rounded up to the millisecond, so "has come" at a call's
+ * millisecond is the same answer as PostgreSQL's at microseconds.
+ */
+function revisionAt(card: TChainCard, at: number): number | null {
+  let live: number | null = null;
+  for (const revision of card.revisions) if (revision.at <= at) live = revision.n;
+  return live;
+}
+
+/**
+ * Reads into memory, before the transaction that rates them, the card revisions a batch
+ * will need (revision-cache.ts): on a cold cache this is the slow part (every row of
+ * each card), and inside the transaction it would hold the accounts' locks.
+ */
+export async function warmRates(
+  em: EntityManager,
+  actor: TActor,
+  calls: readonly TCallToRate[],
+): Promise<void> {
+  const plan = await readPlan(em, actor, calls);
+  await loadRevisions(em, plan, calls);
+}
+
+/** Revisions in memory by card id and revision number. */
+type TRevisionSets = Map<string, Map<number, TRevisionRates>>;
+
+/** The revisions the calls need, from the cache (read through `em` when missing). */
+async function loadRevisions(
+  em: EntityManager,
+  plan: TPlan,
+  calls: readonly TCallToRate[],
+): Promise<TRevisionSets> {
+  const wanted = new Map<string, Set<number>>();
+  for (const call of calls) {
+    const cardId = plan.customers.get(call.accountId)?.cardId;
+    if (!cardId) continue;
+    const at = Date.parse(call.startedAt);
+    for (const level of plan.levels.get(cardId) ?? []) {
+      const n = revisionAt(level.card, at);
+      if (n === null) continue;
+      let numbers = wanted.get(level.card.id);
+      if (!numbers) wanted.set(level.card.id, (numbers = new Set()));
+      numbers.add(n);
+    }
+  }
+  const cache = revisionCache();
+  const sets: TRevisionSets = new Map();
+  // One at a time: a cold batch reads each card once, never several 100k-row reads at once.
+  for (const [cardId, numbers] of wanted) {
+    const byNumber = new Map<number, TRevisionRates>();
+    for (const n of numbers) byNumber.set(n, await cache.get(em, cardId, n));
+    sets.set(cardId, byNumber);
+  }
+  return sets;
+}
+
+/** A level of a call, priced. */
+interface TPricedLevel {
+  level: number;
+  cardId: string;
+  payerId: string;
+  payerDepth: number;
+  counterpartyId: string | null;
+  prefix: string;
+  destination: string;
+  billedSeconds: number;
+  amount: bigint;
+  currency: string;
+}
+
+/** A call of the batch and what became of it. */
+interface TRatedCall {
+  index: number;
+  call: TCallToRate;
+  at: number;
+  /** The first time the batch names this record id (later ones are duplicates of it). */
+  first: boolean;
+  /** Stored before this batch (a duplicate). */
+  stored: { id: string; reason: TUnratedReason | null } | null;
+  /** The customer's path, or null for an account not in scope. */
+  path: string | null;
+  reason: TUnratedReason | null;
+  levels: TPricedLevel[];
+}
+
+/** Step 3: each call's reason not to be rated, or each of its levels priced. */
+async function priceCalls(
+  tx: EntityManager,
+  plan: TPlan,
+  byId: Map<string, TAccountFields>,
+  calls: readonly TCallToRate[],
+  stored: Map<string, { id: string; reason: TUnratedReason | null }>,
+): Promise<TRatedCall[]> {
+  const sets = await loadRevisions(tx, plan, calls);
+  // What stops a customer's calls before pricing, decided once per customer.
+  const stops = new Map<string, TUnratedReason | null>();
+  for (const [id, customer] of plan.customers) {
+    const path = ancestorIds(customer.path).map((ancestor) => byId.get(ancestor));
+    stops.set(
+      id,
+      path.some((account) => account?.status === 'suspended')
+        ? 'account_suspended'
+        : path.some((account) => account?.creditBlocked)
+          ? 'credit_blocked'
+          : customer.cardId
+            ? null
+            : 'no_card',
+    );
+  }
+  const seen = new Set<string>();
+  return calls.map((call, index): TRatedCall => {
+    const first = !seen.has(call.cdrId) && !stored.has(call.cdrId);
+    seen.add(call.cdrId);
+    const customer = plan.customers.get(call.accountId);
+    const rated: TRatedCall = {
+      index,
+      call,
+      at: Date.parse(call.startedAt),
+      first,
+      stored: stored.get(call.cdrId) ?? null,
+      path: customer?.path ?? null,
+      reason: null,
+      levels: [],
+    };
+    if (!first) return rated;
+    if (!customer) return { ...rated, reason: 'unknown_account' };
+    const stop = stops.get(call.accountId)!;
+    if (stop) return { ...rated, reason: stop };
+    const leading = leadingValues(call.number);
+    let reason: TUnratedReason | null = null;
+    for (const { level, card, payerId, counterpartyId } of plan.levels.get(customer.cardId!)!) {
+      const n = revisionAt(card, rated.at);
+      const rates = n === null ? undefined : sets.get(card.id)?.get(n);
+      const match = rates ? longestMatch(rates, call.number, leading, rated.at) : null;
+      if (!match) {
+        reason = 'no_route';
+        break;
+      }
+      const payer = byId.get(payerId ?? call.accountId);
+      // Payers are the customer and accounts above it (a card is assigned to a direct
+      // child of its owner), all locked with the path.
+      if (!payer) throw new Error(`card ${card.id} is paid by an account off its path`);
+      if (match.blocked) reason ??= 'blocked_prefix';
+      else if (card.currency !== payer.currency) reason ??= 'currency_mismatch';
+      if (reason) continue;
+      const inGrace = call.seconds === 0 || call.seconds <= match.graceSeconds;
+      rated.levels.push({
+        level,
+        cardId: card.id,
+        payerId: payer.id,
+        payerDepth: payer.depth,
+        counterpartyId,
+        prefix: match.prefix,
+        destination: match.destination,
+        billedSeconds: inGrace
+          ? 0
+          : billedSeconds(
+              Math.max(call.seconds, match.minimumSeconds ?? 0),
+              match.initialIncrement,
+              match.increment,
+            ),
+        amount: callPriceMicro(match, call.seconds, card),
+        currency: card.currency,
+      });
+    }
+    return reason ? { ...rated, reason, levels: [] } : rated;
+  });
+}
+
+/**
+ * Step 4: calls in start order (the batch's order for a tie); a call is charged while
+ * every payer of it with a credit limit still has credit before it. A payer's credit
+ * only ever goes down within a batch, so once one runs out every later call it pays is
+ * refused, and a refused call charges no one.
+ */
+function applyCredit(rated: TRatedCall[], locked: TAccountFields[]): void {
+  const available = new Map<string, bigint>();
+  for (const account of locked) {
+    if (account.creditLimit !== null && account.creditLimit !== undefined) {
+      available.set(account.id, toMicro(account.balance) + toMicro(account.creditLimit));
+    }
+  }
+  const order = rated
+    .filter((call) => call.first && call.reason === null)
+    .sort((a, b) => a.at - b.at || a.index - b.index);
+  for (const call of order) {
+    if (call.levels.some((level) => (available.get(level.payerId) ?? 1n) <= 0n)) {
+      call.reason = 'credit_blocked';
+      call.levels = [];
+      continue;
+    }
+    for (const level of call.levels) {
+      const left = available.get(level.payerId);
+      if (left !== undefined) available.set(level.payerId, left - level.amount);
+    }
+  }
+}
+
+interface TAccountMoved {
+  id: string;
+  balance: string;
+  credit_blocked: boolean;
+  version: number;
+  updated_at: string;
+}
+
+interface TEntryRow {
+  id: string;
+  account_id: string;
+  counterparty_id: string | null;
+  amount: string;
+  calls: number;
+}
+
+const RECORD_COLUMNS = [
+  ['id', 'bigint'],
+  ['carrier_id', 'uuid'],
+  ['cdr_id', 'text'],
+  ['account_id', 'uuid'],
+  ['number', 'text'],
+  ['started_at', 'timestamptz'],
+  ['seconds', 'int'],
+  ['status', 'text'],
+  ['reason', 'text'],
+  ['path', 'text'],
+  ['received_at', 'timestamptz'],
+  ['rated_at', 'timestamptz'],
+  ['batch_id', 'uuid'],
+  ['poster_account_id', 'uuid'],
+  ['poster_user_id', 'uuid'],
+] as const;
+
+const CHARGE_COLUMNS = [
+  ['record_id', 'bigint'],
+  ['level', 'smallint'],
+  ['payer_id', 'uuid'],
+  ['payer_depth', 'smallint'],
+  ['counterparty_id', 'uuid'],
+  ['card_id', 'uuid'],
+  ['prefix', 'text'],
+  ['destination', 'text'],
+  ['billed_seconds', 'int'],
+  ['amount', 'numeric'],
+  ['currency', 'text'],
+  ['ledger_entry_id', 'bigint'],
+] as const;
+
+/** Ids for the new records, from their sequence, one round trip. */
+async function reserveRecordIds(tx: EntityManager, count: number): Promise<string[]> {
+  if (count === 0) return [];
+  const [row] = await directQuery<{ ids: string[] }>(
+    tx,
+    `select array_agg(nextval('usage_record_id_seq')::text) as ids from generate_series(1, ?)`,
+    [count],
+  );
+  return row!.ids;
+}
+
+/**
+ * The batch's money: one `usage` entry per payer and counterparty (a payer may have two:
+ * its parent's card, and its own provider card at the top of another chain), summed in
+ * the process from the charges, each entry's `balance_after` in turn from the balance
+ * read under the lock, and each payer's balance moved once — one statement. A level that
+ * cost nothing has no entry (the ledger holds no zero movement).
+ */
+async function postEntries(
+  tx: EntityManager,
+  actor: TActor,
+  batchId: string,
+  now: Date,
+  calls: TRatedCall[],
+  byId: Map<string, TAccountFields>,
+): Promise<{
+  rows: TEntryRow[];
+  moved: TAccountMoved[];
+  idOf: (payerId: string, counterpartyId: string | null) => string | null;
+}> {
+  const sums = new Map<
+    string,
+    { payerId: string; counterpartyId: string | null; total: bigint; calls: number }
+  >();
+  for (const call of calls) {
+    for (const level of call.levels) {
+      const key = `${level.payerId}:${level.counterpartyId ?? ''}`;
+      const sum = sums.get(key) ?? {
+        payerId: level.payerId,
+        counterpartyId: level.counterpartyId,
+        total: 0n,
+        calls: 0,
+      };
+      sum.total += level.amount;
+      sum.calls++;
+      sums.set(key, sum);
+    }
+  }
+  const entries = [...sums.values()]
+    .filter((sum) => sum.total !== 0n)
+    .sort((a, b) => (a.payerId < b.payerId ? -1 : a.payerId > b.payerId ? 1 : 0));
+  if (!entries.length) return { rows: [], moved: [], idOf: () => null };
+  const balances = new Map<string, bigint>();
+  const after = entries.map((entry) => {
+    const balance =
+      (balances.get(entry.payerId) ?? toMicro(byId.get(entry.payerId)!.balance)) - entry.total;
+    balances.set(entry.payerId, balance);
+    return balance;
+  });
+  const [written] = await directQuery<{ entries: TEntryRow[]; moved: TAccountMoved[] }>(
+    tx,
+    `with entry as (
+       select * from unnest(?::uuid[], ?::uuid[], ?::numeric[], ?::numeric[], ?::int[])
+         as x(account_id, counterparty_id, amount, balance_after, calls)),
+     le as (
+       insert into ledger_entry (account_id, counterparty_id, kind, amount, currency, balance_after,
+         reference, idempotency_key, actor_user_id, actor_account_id, impersonator_user_id,
+         created_at)
+       select e.account_id, e.counterparty_id, 'usage', e.amount, a.currency, e.balance_after,
+              ? || e.calls || case when e.calls = 1 then ' call' else ' calls' end,
+              ? || coalesce(e.counterparty_id::text, 'own'), ?::uuid, ?::uuid, ?::uuid,
+              ?::timestamptz
+         from entry e join account a on a.id = e.account_id
+       returning id, account_id, counterparty_id, amount),
+     moved as (
+       update account a set balance = a.balance + t.amount,
+              credit_blocked = (a.credit_limit is not null
+                                and a.balance + t.amount + a.credit_limit <= 0),
+              updated_at = ?::timestamptz, version = a.version + 1
+         from (select account_id, sum(amount) as amount from entry group by account_id) t
+        where a.id = t.account_id
+       returning a.id, a.balance::text as balance, a.credit_blocked, a.version, a.updated_at)
+     select (select json_agg(json_build_object('id', le.id::text, 'account_id', le.account_id,
+               'counterparty_id', le.counterparty_id, 'amount', le.amount::text, 'calls', e.calls))
+               from le join entry e on e.account_id = le.account_id
+                and e.counterparty_id is not distinct from le.counterparty_id) as entries,
+            (select json_agg(moved) from moved) as moved`,
+    [
+      pgArray(entries.map((entry) => entry.payerId)),
+      pgArray(entries.map((entry) => entry.counterpartyId)),
+      pgArray(entries.map((entry) => fromMicro(-entry.total))),
+      pgArray(after.map((balance) => fromMicro(balance))),
+      pgArray(entries.map((entry) => entry.calls)),
+      `usage batch ${batchId}: `,
+      `usage:${batchId}:`,
+      actor.userId,
+      actor.account.id,
+      actor.impersonatorUserId ?? null,
+      now,
+      now,
+    ],
+  );
+  const rows = written!.entries ?? [];
+  const ids = new Map(
+    rows.map((row) => [`${row.account_id}:${row.counterparty_id ?? ''}`, row.id]),
+  );
+  return {
+    rows,
+    moved: written!.moved ?? [],
+    idOf: (payerId, counterpartyId) => ids.get(`${payerId}:${counterpartyId ?? ''}`) ?? null,
+  };
+}
+
+/** Each call's outcome, in the batch's order, and the counts. */
+function outcomes(batchId: string, rated: TRatedCall[], ids: string[]): TUsagePosted {
+  const records: TUsageOutcome[] = [];
+  const unratedByReason: Partial<Record<TUnratedReason, number>> = {};
+  const firstOf = new Map<string, { id: string; reason: TUnratedReason | null }>();
+  let index = 0;
+  for (const call of rated) {
+    if (call.first) firstOf.set(call.call.cdrId, { id: ids[index++]!, reason: call.reason });
+  }
+  let ratedCount = 0;
+  let unrated = 0;
+  let duplicates = 0;
+  for (const call of rated) {
+    const cdr = call.call.cdrId;
+    if (call.first) {
+      const id = firstOf.get(cdr)!.id;
+      if (call.reason === null) ratedCount++;
+      else {
+        unrated++;
+        unratedByReason[call.reason] = (unratedByReason[call.reason] ?? 0) + 1;
+      }
+      records.push({
+        id: cdr,
+        outcome: call.reason === null ? 'rated' : 'unrated',
+        reason: call.reason,
+        recordId: id,
+      });
+      continue;
+    }
+    duplicates++;
+    const earlier = call.stored ?? firstOf.get(cdr)!;
+    records.push({ id: cdr, outcome: 'duplicate', reason: earlier.reason, recordId: earlier.id });
+  }
+  return { batchId, rated: ratedCount, unrated, unratedByReason, duplicates, records };
+}
+
+/** The blocking set (`account-dto.ts`) the locked accounts make. */
+function blockingSet(accounts: readonly TAccountFields[]): Set<string> {
+  const set = new Set<string>();
+  for (const account of accounts) {
+    if (account.status === 'suspended') set.add(account.id);
+    if (account.creditBlocked) set.add(creditKey(account.id));
+  }
+  return set;
+}
+
+/** An account's change for the batch's usage: its DTO before and after, the entry named. */
+function balanceChange(
+  before: TAccountFields,
+  after: TAccountFields,
+  blockingBefore: Set<string>,
+  blockingAfter: Set<string>,
+  byId: Map<string, TAccountFields>,
+  entries: TEntryRow[],
+): TChange {
+  const amount = entries.reduce((sum, entry) => sum.plus(entry.amount), new Money(0)).toFixed(6);
+  const calls = entries.reduce((sum, entry) => sum + entry.calls, 0);
+  if (after.kind === 'carrier') {
+    // A carrier's own provider cost: its account row moved, which the audit records; no
+    // list shows a carrier, so nothing goes live.
+    return {
+      resource: 'carriers',
+      entityId: after.id,
+      op: 'updated',
+      version: after.version,
+      before: { id: before.id, name: before.name, balance: atScale(before.balance) },
+      after: { id: after.id, name: after.name, balance: atScale(after.balance) },
+      scopeBefore: null,
+      scopeAfter: null,
+    };
+  }
+  const parentName = byId.get(ancestorIds(after.path).at(-2)!)?.name ?? '';
+  const cascade: { refetch?: TLiveResource[] } =
+    after.kind === 'reseller' && after.creditBlocked !== before.creditBlocked
+      ? { refetch: ['resellers', 'customers'] }
+      : {};
+  const scope = after.path.slice(0, after.path.length - after.id.length - 1);
+  return {
+    resource: after.kind === 'customer' ? 'customers' : 'resellers',
+    entityId: after.id,
+    op: 'updated',
+    version: after.version,
+    before: { ...toAccountDto(before, blockingBefore, parentName) },
+    after: { ...toAccountDto(after, blockingAfter, parentName) },
+    scopeBefore: scope,
+    scopeAfter: scope,
+    summary: {
+      reason: 'ledger',
+      kind: 'usage',
+      amount: atScale(amount),
+      currency: after.currency,
+      entryId: entries[0]?.id ?? '',
+      calls,
+      ...cascade,
+    },
+  };
+}

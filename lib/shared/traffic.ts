@@ -1,0 +1,92 @@
+import { Money } from '@/lib/shared/pricing/money';
+import type { TUsageSummaryRow } from '@/lib/shared/schemas/usage';
+
+/**
+ * The traffic dashboard's arithmetic (issue 18), exact: totals are summed from the
+ * summary's decimal strings per currency (amounts in two currencies are never added),
+ * and the charts' time axis gets a bar for every day, traffic or not.
+ */
+export interface TTrafficTotals {
+  /** The revenue's currency (null: rows with nothing rated). */
+  currency: string | null;
+  calls: number;
+  seconds: number;
+  revenue: string;
+  cost: string;
+  /** Null when a row's margin is (its cost in another currency). */
+  margin: string | null;
+  unrated: number;
+}
+
+/** The rows' totals, one per revenue currency, the one with the most calls first. */
+export function totalsByCurrency(rows: readonly TUsageSummaryRow[]): TTrafficTotals[] {
+  const byCurrency = new Map<string | null, TTrafficTotals>();
+  for (const row of rows) {
+    const held = byCurrency.get(row.currency) ?? {
+      currency: row.currency,
+      calls: 0,
+      seconds: 0,
+      revenue: '0',
+      cost: '0',
+      margin: '0',
+      unrated: 0,
+    };
+    byCurrency.set(row.currency, {
+      currency: row.currency,
+      calls: held.calls + row.calls,
+      seconds: held.seconds + row.seconds,
+      revenue: new Money(held.revenue).plus(row.revenue).toFixed(6),
+      cost: new Money(held.cost).plus(row.cost).toFixed(6),
+      margin:
+        held.margin === null || row.margin === null
+          ? null
+          : new Money(held.margin).plus(row.margin).toFixed(6),
+      unrated: held.unrated + row.unrated,
+    });
+  }
+  return [...byCurrency.values()].sort((a, b) => b.calls - a.calls || b.unrated - a.unrated);
+}
+
+/** Minutes from seconds, to one decimal ("90" → "1.5"). */
+export function minutesOf(seconds: number): string {
+  return (Math.round(seconds / 6) / 10).toFixed(1);
+}
+
+/** The start of the UTC day `daysBack` days before `now`. */
+export function utcDayStart(now: number, daysBack = 0): Date {
+  const day = new Date(now);
+  day.setUTCHours(0, 0, 0, 0);
+  day.setUTCDate(day.getUTCDate() - daysBack);
+  return day;
+}
+
+/**
+ * A `by=day` summary's rows spread over `days` days ending today (UTC): a day without
+ * calls is there with zeros, so the chart's axis does not skip it. Rows of `currency`
+ * only (a chart shows one).
+ */
+export function dailySeries(
+  rows: readonly TUsageSummaryRow[],
+  now: number,
+  days: number,
+  currency: string | null,
+): { day: string; revenue: string; cost: string; margin: string | null; calls: number }[] {
+  const byDay = new Map(
+    rows
+      .filter((row) => row.currency === currency || row.currency === null)
+      .map((row) => [row.key.slice(0, 10), row]),
+  );
+  return Array.from({ length: days }, (_, index) => {
+    const day = utcDayStart(now, days - 1 - index)
+      .toISOString()
+      .slice(0, 10);
+    const row = byDay.get(day);
+    return {
+      day,
+      revenue: row?.revenue ?? '0.000000',
+      cost: row?.cost ?? '0.000000',
+      margin: row ? row.margin : '0.000000',
+      calls: row?.calls ?? 0,
+    };
+  });
+}

@@ -1,0 +1,309 @@
+import AxeBuilder from '@axe-core/playwright';
+import {
+  expect,
+  test,
+  type APIRequestContext,
+  type Browser,
+  type Locator,
+  type Page,
+} from '@playwright/test';
+import { adminApi, adminPage, signIn, submitSignIn } from '../fixtures/e2e-sign-in';
+
+/**
+ * The traffic dashboard, live (issue 18): calls posted through the API move the
+ * Overview's numbers and chart on the carrier admin's screen (per reseller) and on the
+ * reseller's (per customer) without a reload, each showing only its part — the
+ * reseller never the carrier's cost; a customer whose credit the calls use up shows as
+ * blocked live. Then the dashboard with traffic is scanned with axe (WCAG 2 A/AA: no
+ * serious or critical finding) and saved as test-results/traffic/overview-<role>-<width>-
+ * <theme>.png for the carrier admin, the reseller user and support viewing as it.
+ */
+// Set-up through the API, two people's screens and five batches: long on a busy machine.
+test.describe.configure({ mode: 'serial', timeout: 180_000 });
+
+const RESELLER = { email: 'ops@traffic-reseller.test', password: 'e2e-traffic-password' };
+const SUPPORT = { email: 'support@traffic-carrier.test', password: 'e2e-traffic-support' };
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+const ids = { reseller: '', k1: '', k2: '', resellerUser: '' };
+let callNo = 0;
+
+test.afterEach(async ({ browser }) => {
+  await Promise.all(browser.contexts().map((context) => context.close()));
+});
+
+/** The carrier admin's API by bearer token: the set-up and the calls, as a switch posts them. */
+async function api(request: APIRequestContext) {
+  const { headers } = await adminApi(request, 'e2e traffic');
+  return async (method: string, path: string, data?: unknown, as = headers) => {
+    const response = await request.fetch(`/api/v1${path}`, { method, headers: as, data });
+    expect(response.status(), `${method} ${path}: ${await response.text()}`).toBeLessThan(300);
+    return response.json();
+  };
+}
+
+/** `count` calls of one customer to a UK number (60 s each), or to a number no card routes. */
+function calls(accountId: string, count: number, number = '441481700123') {
+  return Array.from({ length: count }, () => ({
+    id: `e2e-traffic-${Date.now()}-${++callNo}`,
+    accountId,
+    number,
+    startedAt: new Date().toISOString(),
+    seconds: 60,
+  }));
+}
+
+/** The reseller user's own browser, signed in through the form, on the Overview. */
+async function resellerPage(browser: Browser, width = 1280): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
+  await signIn(page, RESELLER.email, RESELLER.password);
+  await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
+  return page;
+}
+
+/**
+ * What the accounts chart draws: its bars' outlines and its axis's labels (one account's
+ * bar spans the chart whatever its value; the scale under it moves).
+ */
+async function drawn(page: Page): Promise<{ bars: string[]; ticks: string[] }> {
+  const chart = page.getByTestId('traffic-chart-accounts');
+  return {
+    bars: await chart
+      .locator('.recharts-bar-rectangle path')
+      .evaluateAll((paths) => paths.map((path) => path.getAttribute('d') ?? '')),
+    ticks: await chart
+      .locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value')
+      .allTextContents(),
+  };
+}
+
+/** A table row's cell amounts (`data-amount`, the API's decimal strings). */
+async function amounts(row: Locator): Promise<{ revenue: string | null; cost: string | null }> {
+  return {
+    revenue: await row.getByTestId('revenue').locator('[data-amount]').getAttribute('data-amount'),
+    cost: await row.getByTestId('cost').locator('[data-amount]').getAttribute('data-amount'),
+  };
+}
+
+test('calls move both dashboards live, each its own part; a customer out of credit shows blocked', async ({
+  browser,
+  request,
+}) => {
+  const call = await api(request);
+  // The tree: a reseller with two customers, K2 on a small credit limit; cards carrier →
+  // reseller → customers (UK at 0.0100, +20 %, +50 %: 60 s costs 0.0100, 0.0120, 0.0180).
+  const group = await call('POST', '/groups', {
+    template: 'default-reseller',
+    name: 'E2E traffic resellers',
+  });
+  const reseller = await call('POST', '/resellers', {
+    name: 'Traffic Reseller',
+    email: 'billing@traffic-reseller.test',
+  });
+  ids.reseller = reseller.id;
+  const user = await call('POST', '/users', {
+    email: RESELLER.email,
+    password: RESELLER.password,
+    accountId: reseller.id,
+    groupId: group.id,
+  });
+  ids.resellerUser = user.id;
+  ids.k1 = (await call('POST', '/customers', { name: 'Traffic K1', parentId: reseller.id })).id;
+  ids.k2 = (
+    await call('POST', '/customers', {
+      name: 'Traffic K2',
+      parentId: reseller.id,
+      creditLimit: '0.05',
+    })
+  ).id;
+  const provider = await call('POST', '/cards', {
+    name: 'Traffic provider',
+    currency: 'EUR',
+    kind: 'provider',
+  });
+  await call('PUT', `/cards/${provider.id}/rates`, {
+    rates: [{ prefix: '44', destination: 'United Kingdom', rate: '0.0100' }],
+  });
+  const wholesale = await call('POST', `/cards/${provider.id}/derive`, {
+    name: 'Traffic wholesale',
+    markupPercent: '20',
+  });
+  await call('POST', '/assignments', { cardId: wholesale.id, accountId: reseller.id });
+  const resellerToken = (
+    await (
+      await request.post('/api/v1/auth/token', {
+        data: { ...RESELLER, name: 'e2e traffic reseller' },
+      })
+    ).json()
+  ).token as string;
+  const asReseller = { authorization: `Bearer ${resellerToken}` };
+  const retail = await call(
+    'POST',
+    `/cards/${wholesale.id}/derive`,
+    { name: 'Traffic retail', markupPercent: '50' },
+    asReseller,
+  );
+  for (const customer of [ids.k1, ids.k2]) {
+    await call('POST', '/assignments', { cardId: retail.id, accountId: customer }, asReseller);
+  }
+
+  const admin = await adminPage(browser);
+  const mine = await resellerPage(browser);
+  for (const page of [admin, mine]) await expect(page.getByTestId('traffic')).toBeVisible();
+  await expect(mine.getByTestId('traffic')).toContainText('No traffic yet');
+
+  // The first batch: three calls of K1, and one to a number no card routes.
+  await call('POST', '/usage', { records: [...calls(ids.k1, 3), ...calls(ids.k1, 1, '99912345')] });
+  const adminRow = admin.getByTestId(`traffic-row-${ids.reseller}`);
+  await expect(adminRow.getByRole('cell').nth(1)).toHaveText('3');
+  await expect(adminRow.getByRole('cell').nth(6)).toHaveText('1');
+  // The carrier's part: what the reseller paid it, and its own provider cost.
+  expect(await amounts(adminRow)).toEqual({ revenue: '0.036000', cost: '0.030000' });
+  const k1Row = mine.getByTestId(`traffic-row-${ids.k1}`);
+  await expect(k1Row.getByRole('cell').nth(1)).toHaveText('3');
+  // The reseller's part: what K1 paid it, and what it paid the carrier — never the
+  // carrier's own cost, anywhere on its screen.
+  expect(await amounts(k1Row)).toEqual({ revenue: '0.054000', cost: '0.036000' });
+  await expect(mine.locator('[data-amount="0.030000"]')).toHaveCount(0);
+  // The screens agree with the API, viewer by viewer.
+  const summary = await call('GET', '/usage/summary?by=account', undefined, asReseller);
+  expect(summary.rows.map((row: { key: string }) => row.key)).toEqual([ids.k1]);
+  const adminChart = await drawn(admin);
+  const resellerChart = await drawn(mine);
+  // Revenue and cost: a bar each, on a scale.
+  expect(adminChart.bars).toHaveLength(2);
+  expect(resellerChart.bars).toHaveLength(2);
+  expect(adminChart.ticks.length).toBeGreaterThan(1);
+
+  // A second batch: the numbers and the bars move on both screens, live.
+  await call('POST', '/usage', { records: calls(ids.k1, 2) });
+  await expect(adminRow.getByRole('cell').nth(1)).toHaveText('5');
+  await expect(k1Row.getByRole('cell').nth(1)).toHaveText('5');
+  await expect(admin.getByTestId('traffic-calls')).toHaveText('5');
+  await expect.poll(() => drawn(admin)).not.toEqual(adminChart);
+  await expect.poll(() => drawn(mine)).not.toEqual(resellerChart);
+  expect(await amounts(k1Row)).toEqual({ revenue: '0.090000', cost: '0.060000' });
+
+  // K2 uses up its credit (0.05: the third call crosses it): blocked, live.
+  const exposure = mine.getByRole('table', { name: 'Credit exposure' });
+  await expect(exposure.getByRole('row', { name: /Traffic K2/ })).toContainText('Open');
+  await call('POST', '/usage', { records: calls(ids.k2, 3) });
+  await expect(exposure.getByRole('row', { name: /Traffic K2/ })).toContainText('Blocked');
+  await expect(mine.getByTestId('top-exposure')).toContainText('Blocked');
+  await expect(mine.getByTestId(`traffic-row-${ids.k2}`).getByRole('cell').nth(1)).toHaveText('3');
+
+  // The carrier drills down: the reseller's customers, then K1's calls.
+  await admin.getByRole('button', { name: 'Traffic Reseller: traffic by customer' }).click();
+  await expect(admin.getByTestId(`traffic-row-${ids.k1}`).getByRole('cell').nth(1)).toHaveText('5');
+  await admin.getByRole('button', { name: 'Traffic K1: calls' }).click();
+  const callRows = admin.getByRole('table', { name: 'Calls of Traffic K1' }).getByRole('row');
+  await expect(callRows).toHaveCount(7);
+  await expect(admin.getByRole('table', { name: 'Calls of Traffic K1' })).toContainText(
+    'unrated: no route',
+  );
+  // Live there too: K1's next call shows in its list.
+  await call('POST', '/usage', { records: calls(ids.k1, 1) });
+  await expect(callRows).toHaveCount(8);
+});
+
+/** Serious and critical axe findings on what the page shows now, one line each. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .options({ rules: { 'label-content-name-mismatch': { enabled: true } } })
+    .withTags(WCAG_TAGS)
+    .analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map(
+      (violation) =>
+        `${violation.id} (${violation.impact}): ${violation.help} — ${violation.nodes
+          .map((node) => node.target.join(' '))
+          .join(', ')}`,
+    );
+}
+
+/** The Overview with traffic, both themes: axe-clean, fitting the screen, saved. */
+async function scanOverview(page: Page, role: string, width: number): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
+  await expect(page.getByTestId('traffic-chart-accounts')).toBeVisible();
+  await expect(page.getByTestId('traffic-chart-days')).toBeVisible();
+  for (const theme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: theme });
+    await expect
+      .poll(() => page.evaluate(() => document.documentElement.classList.contains('dark')))
+      .toBe(theme === 'dark');
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow, `${role} at ${width} px runs off the side`).toBeLessThanOrEqual(0);
+    await page.screenshot({
+      path: `test-results/traffic/overview-${role}-${width}-${theme}.png`,
+      fullPage: true,
+    });
+    expect(await seriousViolations(page), `axe: ${role} at ${width} px, ${theme}`).toEqual([]);
+  }
+}
+
+// Four scans of a long page per viewer (two widths, two themes): minutes on a busy machine.
+for (const viewer of ['carrier-admin', 'reseller'] as const) {
+  test(`the dashboard with traffic is accessible in both themes: ${viewer}`, async ({
+    browser,
+  }) => {
+    test.setTimeout(300_000);
+    for (const width of [1280, 768]) {
+      const page =
+        viewer === 'carrier-admin'
+          ? await adminPage(browser, '/', { width, height: 900 })
+          : await resellerPage(browser, width);
+      await scanOverview(page, viewer, width);
+    }
+  });
+}
+
+test('the dashboard with traffic is accessible in both themes: support viewing as the reseller', async ({
+  browser,
+  request,
+}) => {
+  test.setTimeout(300_000);
+  const call = await api(request);
+  // Support: a carrier user who may view as others, and reads what it needs to find them.
+  const support = await call('POST', '/groups', {
+    name: 'E2E traffic support',
+    grants: ['users:read', 'resellers:read', 'customers:read', 'impersonation:start'],
+  });
+  const me = await call('GET', '/me');
+  await call('POST', '/users', {
+    email: SUPPORT.email,
+    password: SUPPORT.password,
+    accountId: me.account.id,
+    groupId: support.id,
+  });
+  // Support views the panel as the reseller's user: the reseller's dashboard, read-only.
+  const supportToken = (
+    await (
+      await request.post('/api/v1/auth/token', { data: { ...SUPPORT, name: 'e2e support' } })
+    ).json()
+  ).token as string;
+  const asSupport = { authorization: `Bearer ${supportToken}` };
+  await call(
+    'POST',
+    '/impersonation',
+    { userId: ids.resellerUser, reason: 'E2E: traffic dashboard screenshots' },
+    asSupport,
+  );
+  try {
+    for (const width of [1280, 768]) {
+      const page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
+      // Signed in, support sees the panel as the user it views as (header included).
+      await submitSignIn(page, SUPPORT.email, SUPPORT.password);
+      await expect(page.getByTestId('impersonation-banner')).toContainText(
+        `Viewing as ${RESELLER.email}`,
+      );
+      await expect(page.getByTestId(`traffic-row-${ids.k1}`)).toBeVisible();
+      await scanOverview(page, 'support-as-reseller', width);
+    }
+  } finally {
+    await request.fetch('/api/v1/impersonation', { method: 'DELETE', headers: asSupport });
+  }
+});

@@ -1,0 +1,656 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Money } from '@/lib/shared/pricing/money';
+import type { TLookup } from '@/lib/shared/schemas/rates';
+import type { TUsageRecordDto, TUsageSummary } from '@/lib/shared/schemas/usage';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+/**
+ * Rating's rules over the real API (issue 18): every unrated reason, stored, listed and
+ * re-rated once fixed; credit used up in the middle of a batch (by a customer, and by a
+ * reseller for all its customers), in the calls' start order whatever the request's
+ * order; what each viewer sees of calls and of the summary (a reseller never the cost
+ * above it; an outsider nothing); input refused naming the record and field; the
+ * records and charges append-only.
+ *
+ * Tree: carrier C ─┬─ R1 ─┬─ K1, K0 (no card), KM (limit)
+ *                  │      └─ R2 ─ K2, K2b
+ *                  ├─ RX ─ KX                 (an outsider to R1)
+ *                  └─ KD, KS (suspended), KU (USD), KB (limit)
+ * Cards: P (provider) → S1 (carrier, to R1, KD, KS, KB) → S2 (R1, to K1, KM, R2)
+ *        → S3 (R2, to K2, K2b); PU (USD provider) → SU (to KU).
+ */
+const ADMIN = { email: 'admin@rules.test', password: 'rules-admin-pass' };
+const PASSWORD = 'rules-user-pass-1';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+const as = {} as Record<'r1' | 'r2' | 'rx', TApiClient>;
+type TName =
+  | 'C'
+  | 'R1'
+  | 'R2'
+  | 'RX'
+  | 'P'
+  | 'S1'
+  | 'S2'
+  | 'S3'
+  | 'PU'
+  | 'SU'
+  | 'K1'
+  | 'K0'
+  | 'KM'
+  | 'K2'
+  | 'K2b'
+  | 'KX'
+  | 'KD'
+  | 'KS'
+  | 'KB'
+  | 'KU';
+const ids = {} as Record<TName, string>;
+
+async function user(accountId: string, email: string, groupId: string): Promise<TApiClient> {
+  const made = await admin.post('/users', { email, password: PASSWORD, accountId, groupId });
+  expect(made.status).toBe(201);
+  return apiClient(suite.server.url, email, PASSWORD);
+}
+
+/** The body of an answer that must have this status (the body shown otherwise). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function ok<T = any>(call: Promise<{ status: number; body: T }>, status = 201): Promise<T> {
+  const answer = await call;
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  return answer.body;
+}
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  ids.C = (await admin.get('/me')).body.account.id;
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  ids.R1 = (await ok(admin.post('/resellers', { name: 'R1', email: 'r1@rules.test' }))).id;
+  ids.R2 = (
+    await ok(admin.post('/resellers', { name: 'R2', email: 'r2@rules.test', parentId: ids.R1 }))
+  ).id;
+  ids.RX = (await ok(admin.post('/resellers', { name: 'RX', email: 'rx@rules.test' }))).id;
+  as.r1 = await user(ids.R1, 'ops@r1.rules.test', group.id);
+  as.r2 = await user(ids.R2, 'ops@r2.rules.test', group.id);
+  as.rx = await user(ids.RX, 'ops@rx.rules.test', group.id);
+
+  ids.P = (await ok(admin.post('/cards', { name: 'P', currency: 'EUR', kind: 'provider' }))).id;
+  await ok(
+    admin.put(`/cards/${ids.P}/rates`, {
+      rates: [
+        { prefix: '44', destination: 'UK', rate: '0.0100', initialIncrement: 30, increment: 6 },
+        { prefix: '447', destination: 'UK mobile', rate: '0.0300' },
+        { prefix: '33', destination: 'France', rate: '0.0200', connectionFee: '0.0100' },
+        { prefix: '999', destination: 'Premium', rate: '1.0000', blocked: true },
+      ],
+    }),
+    200,
+  );
+  ids.S1 = (await ok(admin.post(`/cards/${ids.P}/derive`, { name: 'S1', markupPercent: '20' }))).id;
+  ids.S2 = '';
+  await ok(admin.post('/assignments', { cardId: ids.S1, accountId: ids.R1 }));
+  ids.S2 = (
+    await ok(
+      as.r1.post(`/cards/${ids.S1}/derive`, { name: 'S2', markupPercent: '50', rounding: 'up' }),
+    )
+  ).id;
+  await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: ids.R2 }));
+  ids.S3 = (
+    await ok(as.r2.post(`/cards/${ids.S2}/derive`, { name: 'S3', markupPercent: '10' }))
+  ).id;
+
+  const customer = async (name: string, parentId: string | null, extra = {}) =>
+    (await ok(admin.post('/customers', { name, ...(parentId ? { parentId } : {}), ...extra }))).id;
+  ids.K1 = await customer('K1', ids.R1);
+  ids.K0 = await customer('K0', ids.R1);
+  ids.KM = await customer('KM', ids.R1, { creditLimit: '0.50' });
+  ids.K2 = await customer('K2', ids.R2);
+  ids.K2b = await customer('K2b', ids.R2);
+  ids.KX = await customer('KX', ids.RX);
+  ids.KD = await customer('KD', null);
+  ids.KS = await customer('KS', null);
+  ids.KB = await customer('KB', null, { creditLimit: '0' });
+  ids.KU = await customer('KU', null, { currency: 'USD' });
+  for (const [card, account, by] of [
+    [ids.S1, ids.KD, admin],
+    [ids.S1, ids.KS, admin],
+    [ids.S1, ids.KB, admin],
+    [ids.S2, ids.K1, as.r1],
+    [ids.S2, ids.KM, as.r1],
+    [ids.S3, ids.K2, as.r2],
+    [ids.S3, ids.K2b, as.r2],
+  ] as const) {
+    await ok(by.post('/assignments', { cardId: card, accountId: account }));
+  }
+  ids.PU = (await ok(admin.post('/cards', { name: 'PU', currency: 'USD', kind: 'provider' }))).id;
+  await ok(
+    admin.put(`/cards/${ids.PU}/rates`, {
+      rates: [{ prefix: '44', destination: 'UK', rate: '0.0100' }],
+    }),
+    200,
+  );
+  ids.SU = (await ok(admin.post(`/cards/${ids.PU}/derive`, { name: 'SU', markupPercent: '5' }))).id;
+  await ok(admin.post('/assignments', { cardId: ids.SU, accountId: ids.KU }));
+  const ks = (await admin.get(`/customers/${ids.KS}`)).body;
+  await ok(admin.patch(`/customers/${ids.KS}`, { version: ks.version, status: 'suspended' }), 200);
+});
+
+let clock = 0;
+/** Call times now (after the cards exist), a millisecond apart, in the order asked for. */
+function nextStart(): string {
+  clock = Math.max(clock + 1, Date.now());
+  return new Date(clock).toISOString();
+}
+
+function call(
+  id: string,
+  accountId: string,
+  number: string,
+  seconds = 65,
+  startedAt = nextStart(),
+) {
+  return { id, accountId, number, startedAt, seconds };
+}
+
+/** The price of a call at each card of the customer's chain, by the product's own trace. */
+async function trace(record: ReturnType<typeof call>): Promise<Map<string, string>> {
+  const answer = (
+    await admin.get(
+      `/rates/lookup?accountId=${record.accountId}&number=${record.number}&at=${encodeURIComponent(record.startedAt)}&seconds=${record.seconds}`,
+    )
+  ).body as TLookup;
+  return new Map(answer.levels.map((level) => [level.cardId, level.amount!]));
+}
+
+describe('unrated calls', () => {
+  let sent: Record<string, ReturnType<typeof call>>;
+
+  it('are stored with their reason, counted and listed', async () => {
+    sent = {
+      unknownUuid: call('u-unknown-1', '00000000-0000-4000-8000-000000000001', '447700900001'),
+      notCustomer: call('u-unknown-2', ids.R1, '447700900002'),
+      noCard: call('u-no-card', ids.K0, '447700900003'),
+      noRoute: call('u-no-route', ids.K1, '12345'),
+      blockedPrefix: call('u-blocked', ids.K1, '9991234'),
+      suspended: call('u-suspended', ids.KS, '447700900004'),
+      blocked: call('u-credit', ids.KB, '447700900005'),
+      currency: call('u-currency', ids.KU, '447700900006'),
+      rated: call('u-rated', ids.K1, '447700900007'),
+    };
+    const answer = await ok(admin.post('/usage', { records: Object.values(sent) }), 200);
+    expect(answer).toMatchObject({
+      rated: 1,
+      unrated: 8,
+      duplicates: 0,
+      unratedByReason: {
+        unknown_account: 2,
+        no_card: 1,
+        no_route: 1,
+        blocked_prefix: 1,
+        account_suspended: 1,
+        credit_blocked: 1,
+        currency_mismatch: 1,
+      },
+    });
+    expect(
+      answer.records.map((r: { id: string; outcome: string; reason: string | null }) => [
+        r.id,
+        r.outcome,
+        r.reason,
+      ]),
+    ).toEqual([
+      ['u-unknown-1', 'unrated', 'unknown_account'],
+      ['u-unknown-2', 'unrated', 'unknown_account'],
+      ['u-no-card', 'unrated', 'no_card'],
+      ['u-no-route', 'unrated', 'no_route'],
+      ['u-blocked', 'unrated', 'blocked_prefix'],
+      ['u-suspended', 'unrated', 'account_suspended'],
+      ['u-credit', 'unrated', 'credit_blocked'],
+      ['u-currency', 'unrated', 'currency_mismatch'],
+      ['u-rated', 'rated', null],
+    ]);
+    const listed = (await admin.get('/usage?status=unrated&limit=100')).body
+      .items as TUsageRecordDto[];
+    expect(listed.map((item) => item.cdrId).sort()).toEqual(
+      Object.values(sent)
+        .map((record) => record.id)
+        .filter((id) => id !== 'u-rated')
+        .sort(),
+    );
+    expect(listed.every((item) => item.levels.length === 0 && item.ratedAt === null)).toBe(true);
+    const byReason = (await admin.get('/usage?reason=no_card')).body.items;
+    expect(byReason.map((item: TUsageRecordDto) => item.cdrId)).toEqual(['u-no-card']);
+    // Nothing was charged for them: only the rated call moved K1.
+    const k1 = (await admin.get(`/accounts/${ids.K1}/ledger`)).body.items;
+    expect(k1).toHaveLength(1);
+    expect(k1[0].reference).toMatch(/: 1 call$/);
+  });
+
+  it('are stored once when sent several times at once, even with no account to queue on', async () => {
+    // Calls for no customer in scope take no account lock: concurrent copies meet on the
+    // unique key, and every answer but one says so (duplicate, or 409 with nothing written).
+    const records = Array.from({ length: 50 }, (_, index) =>
+      call(`race-${index}`, '00000000-0000-4000-8000-00000000000f', `4477009${index}`),
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => admin.post('/usage', { records })),
+    );
+    const stored = answers.filter(
+      (answer) => answer.status === 200 && answer.body.duplicates === 0,
+    );
+    expect(stored).toHaveLength(1);
+    for (const answer of answers.filter((a) => a !== stored[0])) {
+      if (answer.status === 409) expect(answer.body.error.code).toBe('records_in_flight');
+      else expect(answer.body).toMatchObject({ unrated: 0, duplicates: records.length });
+    }
+    const [count] = await suite.orm.em
+      .fork()
+      .execute<{ n: string }[]>(
+        `select count(*)::text as n from usage_record where cdr_id like 'race-%'`,
+      );
+    expect(count!.n).toBe('50');
+  });
+
+  it('are rated again once fixed, each once, at the rates of the call’s start', async () => {
+    // Fixes: K0 gets a card, KS resumes, KB gets credit. A route added now is no fix for
+    // a call made before it: rates are those live when the call started.
+    await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: ids.K0 }));
+    const ks = (await admin.get(`/customers/${ids.KS}`)).body;
+    await ok(admin.patch(`/customers/${ids.KS}`, { version: ks.version, status: 'active' }), 200);
+    await ok(
+      admin.post(`/accounts/${ids.KB}/payments`, { amount: '5', idempotencyKey: 'kb-pay-0001' }),
+    );
+    await ok(
+      admin.put(`/cards/${ids.P}/rates`, {
+        rates: [
+          { prefix: '44', destination: 'UK', rate: '0.0100', initialIncrement: 30, increment: 6 },
+          { prefix: '447', destination: 'UK mobile', rate: '0.0300' },
+          { prefix: '33', destination: 'France', rate: '0.0200', connectionFee: '0.0100' },
+          { prefix: '999', destination: 'Premium', rate: '1.0000', blocked: true },
+          { prefix: '1', destination: 'North America', rate: '0.0050' },
+        ],
+      }),
+      200,
+    );
+    const unrated = (await admin.get('/usage?status=unrated&limit=100')).body
+      .items as TUsageRecordDto[];
+    const idOf = (cdr: string) => unrated.find((item) => item.cdrId === cdr)!.id;
+
+    // An id outside scope (or none at all) refuses the whole request.
+    const foreign = await admin.post('/usage/rerate', { ids: [idOf('u-no-card'), '999999'] });
+    expect(foreign.status).toBe(404);
+    const still = (await admin.get('/usage?status=unrated&limit=100')).body.items;
+    expect(still.filter((item: TUsageRecordDto) => item.cdrId.startsWith('u-'))).toHaveLength(8);
+    // A reseller may read usage but not rate it.
+    expect((await as.r1.post('/usage/rerate', { all: true })).status).toBe(403);
+
+    const [first, second] = await Promise.all([
+      admin.post('/usage/rerate', { all: true }),
+      admin.post('/usage/rerate', { ids: [idOf('u-no-card'), idOf('u-suspended')] }),
+    ]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const outcomes = [...first.body.records, ...second.body.records].filter(
+      (r: { outcome: string }) => r.outcome === 'rated',
+    );
+    expect(outcomes.map((r: { id: string }) => r.id).sort()).toEqual([
+      'u-credit',
+      'u-no-card',
+      'u-suspended',
+    ]);
+    const after = (await admin.get('/usage?limit=100')).body.items as TUsageRecordDto[];
+    const state = Object.fromEntries(after.map((item) => [item.cdrId, item.reason ?? item.status]));
+    expect(state).toMatchObject({
+      'u-unknown-1': 'unknown_account',
+      'u-unknown-2': 'unknown_account',
+      'u-no-card': 'rated',
+      'u-no-route': 'no_route',
+      'u-blocked': 'blocked_prefix',
+      'u-suspended': 'rated',
+      'u-credit': 'rated',
+      'u-currency': 'currency_mismatch',
+    });
+    // Charged once each, at the prices of their start.
+    const k0 = after.find((item) => item.cdrId === 'u-no-card')!;
+    const expected = await trace(sent.noCard!);
+    expect(k0.levels.map((level) => [level.cardId, level.amount])).toEqual(
+      [ids.S2, ids.S1, ids.P].map((card) => [card, new Money(expected.get(card)!).toFixed(6)]),
+    );
+    const k0Ledger = (await admin.get(`/accounts/${ids.K0}/ledger`)).body.items;
+    expect(k0Ledger).toHaveLength(1);
+    expect(k0Ledger[0].amount).toBe(new Money(expected.get(ids.S2)!).neg().toFixed(6));
+    const [attempts] = await suite.orm.em
+      .fork()
+      .execute<{ attempts: number }[]>(
+        `select attempts from usage_record where cdr_id = 'u-no-card'`,
+      );
+    expect(attempts!.attempts).toBe(2);
+  });
+});
+
+describe('credit used up in the middle of a batch', () => {
+  it('charges a customer’s calls in start order until its credit is gone, then refuses them', async () => {
+    const base = Date.now() + 60_000;
+    const calls = Array.from({ length: 12 }, (_, index) =>
+      call(`m-${index}`, ids.KM, '447700900100', 95, new Date(base + index * 1000).toISOString()),
+    );
+    // Sent out of order: the start time decides.
+    const shuffled = [...calls].reverse();
+    const prices = await Promise.all(calls.map(async (c) => (await trace(c)).get(ids.S2)!));
+    let available = new Money('0.50');
+    const charged: string[] = [];
+    for (const [index, c] of calls.entries()) {
+      if (available.lte(0)) break;
+      available = available.minus(prices[index]!);
+      charged.push(c.id);
+    }
+    expect(charged.length).toBeGreaterThan(1);
+    expect(charged.length).toBeLessThan(calls.length);
+    const answer = await ok(admin.post('/usage', { records: shuffled }), 200);
+    const outcome = Object.fromEntries(
+      answer.records.map((r: { id: string; outcome: string; reason: string }) => [
+        r.id,
+        r.reason ?? r.outcome,
+      ]),
+    );
+    for (const c of calls) {
+      expect(outcome[c.id], c.id).toBe(charged.includes(c.id) ? 'rated' : 'credit_blocked');
+    }
+    const km = (await admin.get(`/customers/${ids.KM}`)).body;
+    const spent = charged.reduce(
+      (sum, id) => sum.plus(prices[calls.findIndex((c) => c.id === id)]!),
+      new Money(0),
+    );
+    expect(km.balance).toBe(spent.neg().toFixed(6));
+    expect(km.creditBlock).toBe('own');
+    // The crossing told the reseller's side, as a payment's would.
+    const notices = (await as.r1.get('/notifications')).body.items;
+    expect(
+      notices.map((n: { kind: string; data: { accountId?: string } }) => [
+        n.kind,
+        n.data?.accountId,
+      ]),
+    ).toContainEqual(['account.credit_blocked', ids.KM]);
+    // One change per account the batch moved: the customer, its reseller, the carrier.
+    const changes = await suite.orm.em.fork().execute<{ entity_id: string; count: string }[]>(
+      `select entity_id, count(*)::text as count from change_log
+        where summary->>'kind' = 'usage' and at >= now() - interval '1 minute'
+          and entity_id = any(?::uuid[]) and summary->>'calls' = ?
+        group by entity_id`,
+      [`{${ids.KM},${ids.R1}}`, String(charged.length)],
+    );
+    expect(changes.map((row) => [row.entity_id, row.count]).sort()).toEqual(
+      [
+        [ids.KM, '1'],
+        [ids.R1, '1'],
+      ].sort(),
+    );
+  });
+
+  it('refuses every customer’s calls once their reseller’s credit is gone, and says so below', async () => {
+    const r2 = (await admin.get(`/resellers/${ids.R2}`)).body;
+    await ok(
+      as.r1.patch(`/resellers/${ids.R2}`, { version: r2.version, creditLimit: '0.40' }),
+      200,
+    );
+    const base = Date.now() + 120_000;
+    const calls = Array.from({ length: 10 }, (_, index) =>
+      call(
+        `r-${index}`,
+        index % 2 ? ids.K2 : ids.K2b,
+        '3312345678',
+        40 + index,
+        new Date(base + index * 1000).toISOString(),
+      ),
+    );
+    const prices = await Promise.all(calls.map(async (c) => (await trace(c)).get(ids.S2)!));
+    let available = new Money('0.40');
+    const charged = new Set<string>();
+    for (const [index, c] of calls.entries()) {
+      if (available.lte(0)) break;
+      available = available.minus(prices[index]!);
+      charged.add(c.id);
+    }
+    expect(charged.size).toBeGreaterThan(1);
+    expect(charged.size).toBeLessThan(calls.length);
+    const answer = await ok(admin.post('/usage', { records: calls }), 200);
+    for (const r of answer.records as { id: string; outcome: string; reason: string }[]) {
+      expect(r.reason ?? r.outcome, r.id).toBe(charged.has(r.id) ? 'rated' : 'credit_blocked');
+    }
+    const after = (await admin.get(`/resellers/${ids.R2}`)).body;
+    expect(after.creditBlock).toBe('own');
+    expect((await admin.get(`/customers/${ids.K2}`)).body.creditBlock).toBe('above');
+    const [cascade] = await suite.orm.em.fork().execute<{ summary: { refetch?: string[] } }[]>(
+      `select summary from change_log where entity_id = ? and summary->>'kind' = 'usage'
+        order by seq desc limit 1`,
+      [ids.R2],
+    );
+    expect(cascade!.summary.refetch).toEqual(['resellers', 'customers']);
+    // Blocked from the start now: a later batch is refused outright for both customers.
+    const later = await ok(
+      admin.post('/usage', { records: [call('r-late', ids.K2, '3312345678')] }),
+      200,
+    );
+    expect(later.records[0]).toMatchObject({ outcome: 'unrated', reason: 'credit_blocked' });
+  });
+});
+
+describe('who sees what', () => {
+  let records: Record<string, ReturnType<typeof call>>;
+
+  beforeAll(async () => {
+    records = {
+      k1: call('s-k1', ids.K1, '3312345'),
+      k2: call('s-k2', ids.K2b, '447700900200'),
+      kd: call('s-kd', ids.KD, '447700900201'),
+      kx: call('s-kx', ids.KX, '447700900202'),
+    };
+    // R2's credit was used up above: give it room again for this part.
+    await ok(
+      as.r1.post(`/accounts/${ids.R2}/payments`, { amount: '10', idempotencyKey: 'r2-pay-0001' }),
+    );
+    await ok(admin.post('/usage', { records: Object.values(records) }), 200);
+  });
+
+  it('shows a reseller its customers’ calls with its own cost, never the cost above it', async () => {
+    const items = (await as.r1.get('/usage?limit=500')).body.items as TUsageRecordDto[];
+    const k2 = items.find((item) => item.cdrId === 's-k2')!;
+    expect(k2.status).toBe('rated');
+    expect(k2.levels.map((level) => level.payerId)).toEqual([ids.K2b, ids.R2, ids.R1]);
+    const k1 = items.find((item) => item.cdrId === 's-k1')!;
+    expect(k1.levels.map((level) => level.payerId)).toEqual([ids.K1, ids.R1]);
+    // Nothing the carrier paid, nothing outside R1's subtree.
+    expect(JSON.stringify(items)).not.toContain(ids.P);
+    expect(items.flatMap((item) => item.levels).every((level) => level.payerId !== ids.C)).toBe(
+      true,
+    );
+    expect(items.map((item) => item.cdrId)).not.toContain('s-kd');
+    expect(items.map((item) => item.cdrId)).not.toContain('s-kx');
+
+    const r2Items = (await as.r2.get('/usage?limit=500')).body.items as TUsageRecordDto[];
+    expect(new Set(r2Items.map((item) => item.accountId))).toEqual(new Set([ids.K2, ids.K2b]));
+    const seen = r2Items.find((item) => item.cdrId === 's-k2')!;
+    expect(seen.levels.map((level) => level.payerId)).toEqual([ids.K2b, ids.R2]);
+
+    const all = (await admin.get(`/usage?accountId=${ids.K2b}`)).body.items as TUsageRecordDto[];
+    expect(all.find((item) => item.cdrId === 's-k2')!.levels.map((l) => l.payerId)).toEqual([
+      ids.K2b,
+      ids.R2,
+      ids.R1,
+      ids.C,
+    ]);
+  });
+
+  it('shows an outsider nothing: an empty list, 404 for an account or parent outside', async () => {
+    const items = (await as.rx.get('/usage?limit=500')).body.items as TUsageRecordDto[];
+    expect(items.map((item) => item.cdrId)).toEqual(['s-kx']);
+    expect((await as.rx.get(`/usage?accountId=${ids.K1}`)).status).toBe(404);
+    expect((await as.rx.get(`/usage/summary?parentId=${ids.R1}`)).status).toBe(404);
+    expect((await as.r2.get(`/usage/summary?parentId=${ids.R1}`)).status).toBe(404);
+    expect((await as.r1.get(`/usage?accountId=${ids.KX}`)).status).toBe(404);
+    const summary = (await as.rx.get('/usage/summary')).body as TUsageSummary;
+    expect(summary.rows.map((row) => row.key)).toEqual([ids.KX]);
+  });
+
+  it('sums revenue and cost per child, by destination, hour and day, as the charges say', async () => {
+    const em = suite.orm.em.fork();
+    const expected = async (parent: string, child: string) => {
+      const [row] = await em.execute<
+        { revenue: string; cost: string; calls: string; unrated: string }[]
+      >(
+        `select coalesce(sum(rev.amount), 0)::text as revenue,
+                coalesce(sum(cost.amount), 0)::text as cost,
+                (count(*) filter (where r.status = 'rated'))::text as calls,
+                (count(*) filter (where r.status = 'unrated'))::text as unrated
+           from usage_record r
+           join account p on p.id = ?
+           left join usage_charge rev on rev.record_id = r.id and rev.payer_id = ?
+           left join usage_charge cost on cost.record_id = r.id and cost.payer_id = p.id
+          where r.path like (select path from account where id = ?) || '%'`,
+        [parent, child, child],
+      );
+      return row!;
+    };
+    const carrier = (await admin.get('/usage/summary')).body as TUsageSummary;
+    expect(carrier.parentId).toBe(ids.C);
+    const r1Row = carrier.rows.find((row) => row.key === ids.R1)!;
+    const r1Expected = await expected(ids.C, ids.R1);
+    expect(r1Row).toMatchObject({
+      name: 'R1',
+      kind: 'reseller',
+      calls: Number(r1Expected.calls),
+      unrated: Number(r1Expected.unrated),
+      revenue: new Money(r1Expected.revenue).toFixed(6),
+      cost: new Money(r1Expected.cost).toFixed(6),
+      margin: new Money(r1Expected.revenue).minus(r1Expected.cost).toFixed(6),
+      currency: 'EUR',
+      costCurrency: 'EUR',
+    });
+    expect(Number(r1Row.revenue)).toBeGreaterThan(0);
+
+    const reseller = (await as.r1.get('/usage/summary')).body as TUsageSummary;
+    expect(reseller.rows.map((row) => row.key).sort()).toEqual(
+      [ids.K1, ids.K0, ids.KM, ids.R2].sort(),
+    );
+    const r2Row = reseller.rows.find((row) => row.key === ids.R2)!;
+    const r2Expected = await expected(ids.R1, ids.R2);
+    expect([r2Row.revenue, r2Row.cost]).toEqual([
+      new Money(r2Expected.revenue).toFixed(6),
+      new Money(r2Expected.cost).toFixed(6),
+    ]);
+    // Drill down: R2's customers, as R1 sees them.
+    const below = (await as.r1.get(`/usage/summary?parentId=${ids.R2}`)).body as TUsageSummary;
+    expect(below.rows.map((row) => row.key).sort()).toEqual([ids.K2, ids.K2b].sort());
+
+    for (const by of ['destination', 'hour', 'day'] as const) {
+      const grouped = (await as.r1.get(`/usage/summary?by=${by}`)).body as TUsageSummary;
+      const total = (rows: TUsageSummary['rows'], key: 'revenue' | 'cost') =>
+        rows.reduce((sum, row) => sum.plus(row[key]), new Money(0)).toFixed(6);
+      expect([total(grouped.rows, 'revenue'), total(grouped.rows, 'cost')], by).toEqual([
+        total(reseller.rows, 'revenue'),
+        total(reseller.rows, 'cost'),
+      ]);
+      expect(
+        grouped.rows.reduce((sum, row) => sum + row.calls + row.unrated, 0),
+        by,
+      ).toBe(reseller.rows.reduce((sum, row) => sum + row.calls + row.unrated, 0));
+    }
+    const destinations = (await as.r1.get('/usage/summary?by=destination')).body as TUsageSummary;
+    expect(destinations.rows.map((row) => row.key)).toContain('UK mobile');
+    const window = (
+      await as.r1.get(
+        `/usage/summary?from=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`,
+      )
+    ).body as TUsageSummary;
+    expect(window.rows).toEqual([]);
+  });
+});
+
+describe('input', () => {
+  it('refuses a bad record naming its index and field, and writes nothing', async () => {
+    const good = call('i-good', ids.K1, '447700900300');
+    for (const [bad, field] of [
+      [{ ...good, accountId: 'not-an-id' }, 'records.1.accountId'],
+      [{ ...good, seconds: -1 }, 'records.1.seconds'],
+      [{ ...good, seconds: 1.5 }, 'records.1.seconds'],
+      [{ ...good, number: 'abc' }, 'records.1.number'],
+      [{ ...good, startedAt: 'yesterday' }, 'records.1.startedAt'],
+      [{ ...good, id: '' }, 'records.1.id'],
+      [{ ...good, extra: 1 }, 'records.1.extra'],
+      [
+        { ...good, startedAt: new Date(Date.now() + 3_600_000).toISOString() },
+        'records.1.startedAt',
+      ],
+    ] as const) {
+      const answer = await admin.post('/usage', { records: [good, bad] });
+      expect(answer.status, field).toBe(400);
+      expect(Object.keys(answer.body.error.fields), field).toContain(field);
+    }
+    expect((await admin.post('/usage', { records: [] })).status).toBe(400);
+    const many = Array.from({ length: 10_001 }, (_, index) => ({ ...good, id: `many-${index}` }));
+    const tooMany = await admin.post('/usage', { records: many });
+    expect(tooMany.status).toBe(413);
+    expect(tooMany.body.error).toMatchObject({
+      code: 'too_many_records',
+      fields: { records: expect.any(String) },
+    });
+    expect(
+      (await admin.get('/usage?limit=500')).body.items.map((i: TUsageRecordDto) => i.cdrId),
+    ).not.toContain('i-good');
+    // Calls come from the carrier's switch: a reseller cannot post them.
+    expect((await as.r1.post('/usage', { records: [good] })).status).toBe(403);
+  });
+
+  it('takes the same records as CSV, and names a bad line’s record and field', async () => {
+    const rows = [call('c-1', ids.K1, '+44 7700 900400'), call('c-2', ids.KD, '0033 1 23 45')];
+    const csv = [
+      'id,accountId,number,startedAt,seconds',
+      ...rows.map((r) => [r.id, r.accountId, `"${r.number}"`, r.startedAt, r.seconds].join(',')),
+    ].join('\n');
+    const answer = await admin.raw('POST', '/usage', csv, 'text/csv');
+    expect(answer.status).toBe(200);
+    const body = JSON.parse(answer.text);
+    expect(body).toMatchObject({ rated: 2, unrated: 0 });
+    const listed = (await admin.get('/usage?number=447700900400')).body.items as TUsageRecordDto[];
+    expect(listed.map((item) => [item.cdrId, item.number])).toEqual([['c-1', '447700900400']]);
+
+    const bad = 'id,accountId,number,startedAt,seconds\nc-3,x,441,2026-01-01T00:00:00Z,5\n';
+    const refused = await admin.raw('POST', '/usage', bad, 'text/csv');
+    expect(refused.status).toBe(400);
+    expect(Object.keys(JSON.parse(refused.text).error.fields)).toEqual(['records.0.accountId']);
+    const header = await admin.raw('POST', '/usage', 'id,number\nx,1\n', 'text/csv');
+    expect(header.status).toBe(400);
+    expect(JSON.parse(header.text).error.fields.header).toMatch(/missing column/);
+    const lines = Array.from(
+      { length: 10_001 },
+      (_, i) => `n-${i},${ids.K1},441,${rows[0]!.startedAt},5`,
+    );
+    const tooMany = await admin.raw(
+      'POST',
+      '/usage',
+      ['id,accountId,number,startedAt,seconds', ...lines].join('\n'),
+      'text/csv',
+    );
+    expect(tooMany.status).toBe(413);
+  });
+});
+
+describe('append-only', () => {
+  it('refuses to change a rated record, its charges, or a call’s facts, and to delete any', async () => {
+    const em = suite.orm.em.fork();
+    const refuse = async (sql: string) =>
+      expect(em.execute(sql)).rejects.toThrow(/append-only|never change|counted and named/);
+    await refuse(`update usage_record set seconds = seconds + 1 where cdr_id = 'u-rated'`);
+    await refuse(
+      `update usage_record set status = 'unrated', reason = 'no_route', rated_at = null where cdr_id = 'u-rated'`,
+    );
+    await refuse(`delete from usage_record where cdr_id = 'u-no-route'`);
+    await refuse(`update usage_record set number = '1' where cdr_id = 'u-no-route'`);
+    // Even an unrated one is decided again only as a counted, named attempt.
+    await refuse(`update usage_record set reason = 'no_card' where cdr_id = 'u-no-route'`);
+    await refuse(`update usage_charge set amount = 0`);
+    await refuse(`delete from usage_charge`);
+    await refuse(`truncate usage_charge`);
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { TUsageSummaryRow } from '@/lib/shared/schemas/usage';
+import { dailySeries, minutesOf, totalsByCurrency, utcDayStart } from '@/lib/shared/traffic';
+
+const row = (over: Partial<TUsageSummaryRow>): TUsageSummaryRow => ({
+  key: 'k',
+  name: 'K',
+  kind: 'customer',
+  calls: 1,
+  seconds: 60,
+  revenue: '0.100000',
+  cost: '0.050000',
+  margin: '0.050000',
+  unrated: 0,
+  currency: 'EUR',
+  costCurrency: 'EUR',
+  ...over,
+});
+
+describe('traffic totals', () => {
+  it('add exactly, per currency, the busiest currency first', () => {
+    const totals = totalsByCurrency([
+      row({ key: 'a', revenue: '0.100000', cost: '0.070000', margin: '0.030000' }),
+      row({ key: 'b', revenue: '0.200000', cost: '0.100000', margin: '0.100000', unrated: 2 }),
+      row({ key: 'u', currency: 'USD', costCurrency: 'EUR', revenue: '9.5', margin: null }),
+    ]);
+    // 0.1 + 0.2 is 0.3 here, not 0.30000000000000004.
+    expect(totals[0]).toEqual({
+      currency: 'EUR',
+      calls: 2,
+      seconds: 120,
+      revenue: '0.300000',
+      cost: '0.170000',
+      margin: '0.130000',
+      unrated: 2,
+    });
+    expect(totals[1]).toMatchObject({ currency: 'USD', revenue: '9.500000', margin: null });
+  });
+
+  it('show minutes to a tenth', () => {
+    expect(minutesOf(90)).toBe('1.5');
+    expect(minutesOf(0)).toBe('0.0');
+    expect(minutesOf(3_601)).toBe('60.0');
+  });
+});
+
+describe('the daily series', () => {
+  it('has every day up to today (UTC), zeros where there were no calls', () => {
+    const now = Date.parse('2026-12-07T15:00:00Z');
+    expect(utcDayStart(now, 2).toISOString()).toBe('2026-12-05T00:00:00.000Z');
+    const series = dailySeries(
+      [
+        row({ key: '2026-12-05T00:00:00Z', revenue: '1.000000', calls: 3 }),
+        row({ key: '2026-12-07T00:00:00Z', revenue: '2.000000', currency: 'USD' }),
+      ],
+      now,
+      3,
+      'EUR',
+    );
+    expect(series.map((day) => [day.day, day.revenue, day.calls])).toEqual([
+      ['2026-12-05', '1.000000', 3],
+      ['2026-12-06', '0.000000', 0],
+      ['2026-12-07', '0.000000', 0],
+    ]);
+  });
+});
