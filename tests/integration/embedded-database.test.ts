@@ -54,15 +54,28 @@ describe('embedded database (PGlite)', () => {
       expect(accounts.some((a) => a.kind === 'reseller' && a.depth === 2)).toBe(true);
       expect(await em.count(Group, { template: 'default-reseller' })).toBe(1);
       expect(await em.count(User, {})).toBe(1);
-      // Rate cards to look at: an upstream card and a retail card following it, held by
-      // a reseller and a direct customer.
+      // Rate cards to look at: an upstream card, the carrier's retail card following it,
+      // held by the resellers and a direct customer, and each reseller's own card for its
+      // customers (Acme East's from Acme's): every customer holds a whole chain to rate.
       const cards = await em.find(Card, {}, { orderBy: { name: 'asc' } });
+      const byName = new Map(cards.map((card) => [card.name, card]));
       expect(cards.map((card) => [card.name, card.kind, card.rateCount])).toEqual([
+        ['Acme East Retail', 'customer', 10],
+        ['Acme Standard', 'customer', 10],
+        ['Blue Retail', 'customer', 10],
         ['Carrier Retail', 'customer', 10],
         ['Upstream Wholesale', 'provider', 10],
       ]);
-      expect(cards[0]!.parent?.id).toBe(cards[1]!.id);
-      expect(await em.count(CardAssignment, { card: cards[0]!.id })).toBe(2);
+      const nameOf = new Map(cards.map((card) => [card.id, card.name]));
+      const parentOf = (name: string) => nameOf.get(byName.get(name)!.parent?.id ?? '') ?? null;
+      expect(
+        ['Acme East Retail', 'Acme Standard', 'Blue Retail', 'Carrier Retail'].map(parentOf),
+      ).toEqual(['Acme Standard', 'Carrier Retail', 'Carrier Retail', 'Upstream Wholesale']);
+      expect(await em.count(CardAssignment, { card: byName.get('Carrier Retail')!.id })).toBe(3);
+      const customers = accounts.filter((account) => account.kind === 'customer');
+      expect(await em.count(CardAssignment, { account: customers.map((c) => c.id) })).toBe(
+        customers.length,
+      );
     } finally {
       await database.close();
     }

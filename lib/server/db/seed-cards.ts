@@ -23,50 +23,89 @@ const DEMO_RATES = [
   ZRateInput.parse({ prefix, destination, rate, initialIncrement, increment }),
 );
 
+/** The demo tree's accounts the cards go to (lib/server/db/seed.ts). */
+export interface TDemoHolders {
+  acme: TAccount;
+  acmeEast: TAccount;
+  blue: TAccount;
+  direct: TAccount;
+  hotel: TAccount;
+  clinic: TAccount;
+  taxis: TAccount;
+  grocers: TAccount;
+}
+
 /**
  * The demo carrier's cards (embedded first start only): an upstream provider card, a
- * customer card derived from it (25 % on top, rounded up), held by a reseller and by a
- * direct customer — so master mode, reseller mode and the price trace have something
- * to show. Written like any other change (inside the caller's `mutate`).
+ * customer card derived from it (25 % on top, rounded up), held by the resellers and by a
+ * direct customer; and each reseller's own retail card derived from what it holds, held
+ * by its customers (Acme East's from Acme's) — so master mode, reseller mode, the price
+ * trace and rating (`npm run demo:traffic`) have a whole chain to show at every level.
+ * Written like any other change (inside the caller's `mutate`).
  */
 export async function addDemoCards(
   tx: EntityManager,
   record: (change: TChange) => void,
   carrier: TAccount,
-  holders: TAccount[],
+  holders: TDemoHolders,
 ): Promise<void> {
-  const card = (name: string, kind: 'provider' | 'customer', parent: TCard | null) =>
+  const card = (
+    owner: TAccount,
+    name: string,
+    kind: 'provider' | 'customer',
+    parent: TCard | null,
+    markupPercent: string | null,
+  ) =>
     tx.create(Card, {
-      owner: carrier,
+      owner,
       name,
       currency: 'EUR',
       kind,
       decimals: 4,
       rounding: parent ? 'up' : 'half_up',
       parent,
-      markupPercent: parent ? '25' : null,
+      markupPercent,
       markupFixed: null,
       overrides: null,
     });
-  const upstream = card('Upstream Wholesale', 'provider', null);
+  const upstream = card(carrier, 'Upstream Wholesale', 'provider', null, null);
   await tx.flush();
   await writeRateRows(tx, upstream.id, DEMO_RATES, 'replace', liveNow('put'));
   await refreshCounts(tx, upstream);
   record(cardChange(upstream, carrier.path, 'created', null, toCardOwnerDto(upstream), []));
 
-  const retail = card('Carrier Retail', 'customer', upstream);
-  await tx.flush();
-  await rederive(tx, retail.id, { plan: liveNow('parent') });
-  await refreshCounts(tx, retail);
-  const retailDto = toCardOwnerDto(retail);
-  record(cardChange(retail, carrier.path, 'created', null, retailDto, []));
-  for (const account of holders) {
-    const assignment = tx.create(CardAssignment, {
-      card: retail,
-      account,
-      exclusive: account.kind === 'customer',
-    });
+  /** A card derived from `parent`, owned by `owner`, assigned to each of `to`. */
+  const derived = async (
+    owner: TAccount,
+    name: string,
+    parent: TCard,
+    percent: string,
+    to: TAccount[],
+  ) => {
+    const made = card(owner, name, 'customer', parent, percent);
     await tx.flush();
-    record(assignmentChange(assignment, carrier.path, 'created', retailDto));
-  }
+    await rederive(tx, made.id, { plan: liveNow('parent') });
+    await refreshCounts(tx, made);
+    const dto = toCardOwnerDto(made);
+    record(cardChange(made, owner.path, 'created', null, dto, []));
+    for (const account of to) {
+      const assignment = tx.create(CardAssignment, {
+        card: made,
+        account,
+        exclusive: account.kind === 'customer',
+      });
+      await tx.flush();
+      record(assignmentChange(assignment, owner.path, 'created', dto));
+    }
+    return made;
+  };
+  const { acme, acmeEast, blue, direct, hotel, clinic, taxis, grocers } = holders;
+  const retail = await derived(carrier, 'Carrier Retail', upstream, '25', [acme, blue, direct]);
+  const acmeStandard = await derived(acme, 'Acme Standard', retail, '20', [
+    hotel,
+    clinic,
+    acmeEast,
+  ]);
+  await derived(acmeEast, 'Acme East Retail', acmeStandard, '15', [taxis]);
+  await derived(blue, 'Blue Retail', retail, '30', [grocers]);
 }

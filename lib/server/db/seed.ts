@@ -92,10 +92,19 @@ async function addDemoTree(em: EntityManager, carrier: TAccount): Promise<void> 
     const acmeEast = await child(acme, 'reseller', 'Acme East', 'east@acme-voice.test');
     const blue = await child(carrier, 'reseller', 'Blue Telecom', 'noc@bluetel.test');
     const direct = await child(carrier, 'customer', 'Direct Logistics', 'it@direct-logistics.test');
-    await child(acme, 'customer', 'Hotel Alpine', 'frontdesk@hotel-alpine.test');
-    await child(acme, 'customer', 'Clinic Borealis', 'admin@clinic-borealis.test');
-    await child(acmeEast, 'customer', 'Harbour Taxis', 'dispatch@harbour-taxis.test');
-    await child(blue, 'customer', 'Green Grocers', 'office@green-grocers.test');
-    await addDemoCards(tx, record, carrier, [acme, direct]);
+    const hotel = await child(acme, 'customer', 'Hotel Alpine', 'frontdesk@hotel-alpine.test');
+    const clinic = await child(acme, 'customer', 'Clinic Borealis', 'admin@clinic-borealis.test');
+    const taxis = await child(acmeEast, 'customer', 'Harbour Taxis', 'dispatch@harbour-taxis.test');
+    const grocers = await child(blue, 'customer', 'Green Grocers', 'office@green-grocers.test');
+    await addDemoCards(tx, record, carrier, {
+      acme,
+      acmeEast,
+      blue,
+      direct,
+      hotel,
+      clinic,
+      taxis,
+      grocers,
+    });
   });
 }
