@@ -103,14 +103,19 @@ async function watch(transports: ('polling' | 'websocket')[] = ['websocket']): P
     watcher.head = hello.seq;
   });
   socket.on('disconnect', () => watcher.disconnects++);
-  await until(() => watcher.hellos === 1, 'hello');
+  // A refused handshake is not retried by Socket.IO itself; the panel's live feed
+  // retries it (lib/client/live-feed.ts), and so does this watcher.
+  socket.on('connect_error', () => {
+    if (!socket.active) setTimeout(() => socket.connect(), 200);
+  });
+  await until(() => watcher.hellos === 1, 'hello', 30_000);
   return watcher;
 }
 
 /** One acknowledged round trip on the socket: the catch-up message, from its head. */
 async function roundTrip(watcher: TWatcher): Promise<boolean> {
   const answer = (await watcher.socket
-    .timeout(5_000)
+    .timeout(15_000)
     .emitWithAck('events:since', { since: watcher.head, limit: 5 })) as { ok: boolean };
   return answer.ok;
 }
@@ -239,6 +244,12 @@ describe.skipIf(!hasRedis)('WORKERS=2: two panel processes behind one port', () 
     expect(await workersOf(meanwhile.map((call) => call.reqId))).not.toContain(victim);
 
     // Every socket answers again (the dropped ones reconnected), then sees the next change.
+    // The replacement boots Next meanwhile on the same two cores: give the reconnects time.
+    await until(
+      () => watchers.every((w) => w.socket.connected && w.hellos === (w.disconnects ? 2 : 1)),
+      'every socket connected again',
+      30_000,
+    );
     for (const watcher of watchers) expect(await roundTrip(watcher)).toBe(true);
     const after = await createCustomer('After the kill');
     await until(() => watchers.every((w) => w.ids.has(after)), 'the next change on every socket');
