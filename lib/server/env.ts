@@ -95,6 +95,11 @@ const FIELDS = {
   ),
   ADMIN_PASSWORD: optional(z.string().min(12, 'must be at least 12 characters')),
   DATA_DIR: z.preprocess(unsetIfEmpty, z.string().default('./data')),
+  /**
+   * `1`: an empty PostgreSQL database gets the demo carrier the embedded one gets (a
+   * demo or a test install on a real server; e2e uses it). Never touches existing data.
+   */
+  SEED_DEMO: z.preprocess(unsetIfEmpty, z.enum(['0', '1']).default('0')),
   LOGIN_FREE_FAILURES: wholeNumber(1, 100, 3),
   LOGIN_LOCK_FAILURES: wholeNumber(1, 1000, 10),
   LOGIN_BASE_DELAY_MS: wholeNumber(0, 60000, 1000),

@@ -42,6 +42,12 @@ describe('parseEnv', () => {
     expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
   });
 
+  it('takes SEED_DEMO as 0 or 1 (0 unless set), naming it otherwise', () => {
+    expect(parseEnv(PRODUCTION).SEED_DEMO).toBe('0');
+    expect(parseEnv({ ...PRODUCTION, SEED_DEMO: '1' }).SEED_DEMO).toBe('1');
+    expect(failure({ ...PRODUCTION, SEED_DEMO: 'yes' }).message).toMatch(/SEED_DEMO/);
+  });
+
   it('names a bad PORT on one line, with the value', () => {
     const error = failure({ PORT: '70000' });
     expect(error.variables).toEqual(['PORT']);

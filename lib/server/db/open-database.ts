@@ -26,7 +26,7 @@ export async function openDatabase(env: TEnv): Promise<TDatabase> {
     const { applied, seed } = await withMigrationLock(url, async () => ({
       applied: await migrate(orm),
       seed: await seedIfEmpty(orm.em.fork(), {
-        demo: Boolean(embedded),
+        demo: Boolean(embedded) || env.SEED_DEMO === '1',
         adminEmail: env.ADMIN_EMAIL,
         adminPassword: env.ADMIN_PASSWORD,
       }),
