@@ -2,9 +2,10 @@ import { readdirSync } from 'node:fs';
 import { defineConfig, type PlaywrightTestConfig } from '@playwright/test';
 
 /**
- * e2e against the production build on the embedded database, in Debian's Chromium
- * (never a downloaded browser). Two lanes run side by side, each with its own server and
- * a fresh data folder: a spec only ever shares a server with the specs of its own lane,
+ * e2e against the production build, in Debian's Chromium (never a downloaded browser).
+ * Two lanes run side by side, each with its own server and a fresh database
+ * (tests/e2e/lane-server.ts: PostgreSQL where it answers, else the embedded database):
+ * a spec only ever shares a server with the specs of its own lane,
  * which run one after another, so no spec sees another's writes while it runs. One lane
  * waits on the browser and the server about half of the time (measured: 110 s of CPU in
  * 229 s), so two fill the 2 cores instead of one.
@@ -13,12 +14,12 @@ const PORT = Number(process.env.E2E_PORT ?? 3100);
 export const E2E_ADMIN = { email: 'e2e-admin@demo-carrier.test', password: 'e2e-admin-password' };
 
 /**
- * The specs of each lane, balanced by their measured length on a quiet machine: the
- * accessibility pass (every page, both themes, three viewers: ~100 s) is about half of
- * the whole run.
+ * The specs of each lane, balanced by their measured length (on PostgreSQL, load 6: the
+ * accessibility pass — every page, both themes, three viewers — 276 s, about half of
+ * the whole run; the second lane's eleven specs 276 s together).
  */
 const LANES = [
-  ['accessibility', 'sign-in', 'traffic-live'],
+  ['accessibility', 'sign-in'],
   [
     'account-edit',
     'cards-live',
@@ -29,6 +30,7 @@ const LANES = [
     'record-pages',
     'reseller-workflow',
     'security-headers',
+    'traffic-live',
     'view-as-identity',
   ],
 ];
@@ -89,7 +91,9 @@ export default defineConfig({
   // Started one after another: the first builds when the build is stale, the second
   // finds it fresh.
   webServer: LANES.map((_, lane) => ({
-    command: `node scripts/ensure-build.mjs && rm -rf .e2e-data-${lane} && node --import tsx server/index.ts`,
+    // A fresh database per lane and run: PostgreSQL where it answers, else the embedded
+    // one (tests/e2e/lane-server.ts).
+    command: `node scripts/ensure-build.mjs && node --import tsx tests/e2e/lane-server.ts ${lane}`,
     url: `http://localhost:${PORT + lane}/api/health`,
     reuseExistingServer: false,
     timeout: 180_000,
@@ -98,8 +102,8 @@ export default defineConfig({
       NODE_ENV: 'production',
       NEXT_TELEMETRY_DISABLED: '1',
       PORT: String(PORT + lane),
-      DATA_DIR: `.e2e-data-${lane}`,
-      DATABASE_URL: '',
+      // Required on PostgreSQL; on the embedded database it replaces the generated one.
+      AUTH_SECRET: 'e2e-lanes-auth-secret-0123456789abcdef',
       ADMIN_EMAIL: E2E_ADMIN.email,
       ADMIN_PASSWORD: E2E_ADMIN.password,
     },
