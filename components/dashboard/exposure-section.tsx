@@ -104,7 +104,12 @@ export function ExposureSection() {
                       )}
                     </td>
                     <td className="py-1 pr-3 text-right tabular-nums">
-                      <Money amount={row.available} currency={row.currency} />
+                      {/* Without a limit nothing blocks it: its balance is not its credit. */}
+                      {row.creditLimit === null ? (
+                        'no limit'
+                      ) : (
+                        <Money amount={row.available} currency={row.currency} />
+                      )}
                     </td>
                     <td className="py-1">
                       <CreditState row={row} />

@@ -71,9 +71,21 @@ export function BalanceSection({
             ],
             [
               'Credit limit',
-              limit === null ? '— (prepaid)' : <Money amount={limit} currency={account.currency} />,
+              // No limit never blocks (0 is prepaid): not the same thing, so said apart.
+              limit === null ? (
+                'None (never blocked for credit)'
+              ) : (
+                <Money amount={limit} currency={account.currency} />
+              ),
             ],
-            ['Available', <Money key="available" amount={available} currency={account.currency} />],
+            [
+              'Available',
+              limit === null ? (
+                'No limit'
+              ) : (
+                <Money key="available" amount={available} currency={account.currency} />
+              ),
+            ],
             [
               'Warning at',
               account.warningThreshold ? (

@@ -418,6 +418,12 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   await expect(admin.getByRole('table', { name: 'Recent activity' })).toContainText(
     'added customer Dashboard Live Ltd',
   );
+  // A reseller without a credit limit is never blocked: no "available" figure for it.
+  await expect(
+    admin
+      .getByRole('table', { name: 'Credit exposure' })
+      .getByRole('row', { name: /^Acme Voice\b/ }),
+  ).toContainText('no limit');
   await admin.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
 
   // A reseller at a glance: its people, its provider cards, customers and sub-resellers.
