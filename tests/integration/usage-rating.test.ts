@@ -565,3 +565,57 @@ describe('a card following several parents', () => {
     }
   });
 });
+
+describe('a level without a card', () => {
+  it('is refused by authorize and left unrated by rating, on the same chains', async () => {
+    // RQ's customers on cards of RQ's own (its own provider card Q under Y; a hand-built
+    // Z): nothing says what RQ pays the carrier. A direct customer on a carrier card
+    // derived from no provider card (V): nothing says what the carrier pays upstream.
+    const { id: RQ, client: rq } = await newReseller('rq');
+    const rates = [{ prefix: '44', destination: 'UK', rate: '0.0200' }];
+    const Q = await madeCard(rq, { name: 'RQ upstream', kind: 'provider' }, rates);
+    const Y = (await rq.post(`/cards/${Q}/derive`, { name: 'RQ sell', markupPercent: '10' })).body
+      .id as string;
+    const Z = await madeCard(rq, { name: 'RQ flat', kind: 'customer' }, rates);
+    const V = await madeCard(admin, { name: 'Carrier flat', kind: 'customer' }, rates);
+    const customer = async (name: string, parentId?: string) =>
+      (await admin.post('/customers', { name, ...(parentId ? { parentId } : {}) })).body
+        .id as string;
+    const KY = await customer('On Y', RQ);
+    const KZ = await customer('On Z', RQ);
+    const KV = await customer('On V');
+    await assign(rq, Y, KY);
+    await assign(rq, Z, KZ);
+    await assign(admin, V, KV);
+    const cases = [
+      { accountId: KY, refusedBy: { level: 1, accountId: RQ } },
+      { accountId: KZ, refusedBy: { level: 1, accountId: RQ } },
+      { accountId: KV, refusedBy: { level: 1, accountId: ids.C } },
+    ];
+    await sleep(5);
+    const startedAt = new Date().toISOString();
+    for (const { accountId, refusedBy } of cases) {
+      const asked = await admin.post('/authorize', { accountId, number: '4412345', at: startedAt });
+      expect(asked.body).toMatchObject({ allowed: false, reason: 'no_card', refusedBy });
+    }
+    const before = await balances([KY, KZ, KV, RQ, ids.C]);
+    const records = cases.map(({ accountId }, index) => ({
+      id: `no-card-${index}`,
+      accountId,
+      number: '4412345',
+      startedAt,
+      seconds: 60,
+    }));
+    const posted = await admin.post('/usage', { records });
+    expect(posted.status).toBe(200);
+    expect(posted.body).toMatchObject({ rated: 0, unrated: 3, unratedByReason: { no_card: 3 } });
+    for (const { accountId } of cases) {
+      const got = [...(await recordsOf(accountId)).values()];
+      expect(got.map((record) => [record.status, record.reason, record.levels])).toEqual([
+        ['unrated', 'no_card', []],
+      ]);
+    }
+    // Nobody paid anything for them.
+    expect(await balances([KY, KZ, KV, RQ, ids.C])).toEqual(before);
+  });
+});

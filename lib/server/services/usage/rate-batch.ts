@@ -55,7 +55,8 @@ const BALANCE_LIMIT = new Money('1e12');
  * 3. Each call, in the process: what stops it before pricing (an unknown account, one
  *    suspended or blocked for credit on its path, no card), then its chain walked up from
  *    its card by the parent that priced each matched row (`walk`: the price trace's way),
- *    each level priced — the card's revision live at the call's start, the longest prefix in effect
+ *    an account on its path without a card to pay by on it (`no_card`, as authorize
+ *    refuses), each level priced — the card's revision live at the call's start, the longest prefix in effect
  *    then (revision-cache.ts: the lookup's rule on the revision's rows in memory), the
  *    row's billing structure and the card's rounding (`callPriceMicro`: exact, held to the
  *    pricing core). A level without a rate, a blocked one, a card in another currency
@@ -371,37 +372,43 @@ function walk(
 }
 
 /**
- * The levels a call's chain charges (level 0 first). Level 0 is paid by the customer to
- * its card's owner; a card above is paid by the owner of the card below it to its own
- * owner (the account holding it by assignment is that owner's child); the top card, when
- * its owner also owns the card below (a carrier's provider card under its own sell card),
- * is the owner's provider cost (no counterparty). A card between two of one owner's
- * cards charges no one: a derivation step of its own.
+ * The levels a call charges: one per account on the customer's path (`accounts`, the
+ * customer first, up to the carrier), each on the card that account pays by on the
+ * call's walk — authorize-call.ts's rule, so a call the switch is allowed is rated and
+ * one it is refused for a card is not: the customer its own card, paid to the card's
+ * owner; a reseller the first card on the walk its parent owns (the card the parent gave
+ * it, from which its own derive), paid to the parent; the carrier the walk's top card
+ * when that is its own provider card above the customer's (its upstream cost, no
+ * counterparty). A card between two of one owner's cards charges no one. Null when an
+ * account has no such card — the walk ends in a reseller's own card, or in a carrier
+ * card derived from no provider card: nothing says what it pays (`no_card`), and no
+ * level rides free.
  */
-function chargedLevels(steps: readonly TStep[]): TLevelCard[] {
+function chargedLevels(steps: readonly TStep[], accounts: readonly string[]): TLevelCard[] | null {
+  const top = steps.at(-1);
   const levels: TLevelCard[] = [];
-  steps.forEach(({ card, match }, depth) => {
-    const below = steps[depth - 1]?.card;
-    if (!below) {
-      levels.push({ level: 0, card, match, payerId: null, counterpartyId: card.owner_id });
-    } else if (card.owner_id !== below.owner_id) {
-      levels.push({
-        level: levels.length,
-        card,
-        match,
-        payerId: below.owner_id,
-        counterpartyId: card.owner_id,
-      });
-    } else if (card.parent_id === null) {
-      levels.push({
-        level: levels.length,
-        card,
-        match,
-        payerId: card.owner_id,
-        counterpartyId: null,
-      });
-    }
-  });
+  for (const [index, accountId] of accounts.entries()) {
+    const parentId = accounts[index + 1];
+    const step =
+      index === 0
+        ? steps[0]
+        : parentId !== undefined
+          ? steps.find(({ card }) => card.owner_id === parentId)
+          : steps.length > 1 &&
+              top!.card.parent_id === null &&
+              top!.card.owner_id === accountId &&
+              top!.card.kind === 'provider'
+            ? top
+            : undefined;
+    if (!step) return null;
+    levels.push({
+      level: index,
+      card: step.card,
+      match: step.match,
+      payerId: index === 0 ? null : accountId,
+      counterpartyId: parentId === undefined ? null : step.card.owner_id,
+    });
+  }
   return levels;
 }
 
@@ -505,7 +512,10 @@ async function priceCalls(
   const sets = await loadRevisions(tx, plan, calls);
   // What stops a customer's calls before pricing, decided once per customer.
   const stops = new Map<string, TUnratedReason | null>();
+  // The accounts on each customer's path, the customer first: the levels a call charges.
+  const accountsOf = new Map<string, string[]>();
   for (const [id, customer] of plan.customers) {
+    accountsOf.set(id, ancestorIds(customer.path).reverse());
     const path = ancestorIds(customer.path).map((ancestor) => byId.get(ancestor));
     stops.set(
       id,
@@ -540,7 +550,9 @@ async function priceCalls(
     const leading = leadingValues(call.number);
     let reason: TUnratedReason | null = null;
     const steps = walk(plan, sets, customer.cardId!, call.number, leading, rated.at);
-    for (const { level, card, match, payerId, counterpartyId } of chargedLevels(steps)) {
+    const levels = chargedLevels(steps, accountsOf.get(call.accountId)!);
+    if (!levels) return { ...rated, reason: 'no_card' };
+    for (const { level, card, match, payerId, counterpartyId } of levels) {
       if (!match) {
         reason = 'no_route';
         break;
