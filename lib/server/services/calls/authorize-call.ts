@@ -33,6 +33,8 @@ export interface TAuthorizeLevel {
   currency: string;
   /** The card this level pays by (see `authorizeStatement`), or null. */
   card_id: string | null;
+  /** That card's currency: rating refuses a card in another currency than its payer's. */
+  card_currency: string | null;
   decimals: number | null;
   rounding: TRoundingMode | null;
   /** Its longest prefix for the number, or null (no card, no route). */
@@ -88,6 +90,11 @@ const LEVEL_CHECKS: [TAuthorizeReason, 'down' | 'up', (level: TAuthorizeLevel) =
   ['account_suspended', 'down', (level) => level.status === 'suspended'],
   ['credit_blocked', 'down', (level) => level.credit_blocked],
   ['no_card', 'up', (level) => level.card_id === null],
+  [
+    'currency_mismatch',
+    'up',
+    (level) => level.card_id !== null && level.card_currency !== level.currency,
+  ],
   ['blocked_prefix', 'down', (level) => level.prefix !== null && level.blocked === true],
   ['no_route', 'down', (level) => level.prefix === null],
 ];
@@ -97,6 +104,7 @@ const ABOVE_REASON: Record<TAuthorizeReason, TAuthorizeReason> = {
   account_suspended: 'account_suspended',
   credit_blocked: 'credit_blocked',
   no_card: 'no_route',
+  currency_mismatch: 'no_route',
   blocked_prefix: 'no_route',
   no_route: 'no_route',
   insufficient_credit: 'insufficient_credit',
@@ -205,8 +213,8 @@ const STATEMENTS = new Map<string, string>();
 
 function decisionSql(inScope: string, at: boolean): string {
   const match = longestPrefixJoin('c.id', { at, join: 'left join lateral' });
-  const step = `c.id, c.parent_id, c.owner_id, c.kind, c.decimals, c.rounding, m.prefix, m.rate,
-              m.connection_fee, m.initial_increment, m.increment, m.grace_seconds,
+  const step = `c.id, c.parent_id, c.owner_id, c.kind, c.currency, c.decimals, c.rounding,
+              m.prefix, m.rate, m.connection_fee, m.initial_increment, m.increment, m.grace_seconds,
               m.minimum_seconds, m.blocked, m.priced_by`;
   return `with recursive target as (
        select id, path from account where id = ? and ${inScope}),
@@ -234,9 +242,9 @@ function decisionSql(inScope: string, at: boolean): string {
         where a.id = any(string_to_array(rtrim((select path from target), '/'), '/')::uuid[]))
      select json_agg(decided order by decided.depth desc) from (
        select l.id, l.kind, l.path, l.depth, l.status, l.credit_blocked, l.credit_limit,
-              l.balance, l.currency, m.id as card_id, m.decimals, m.rounding, m.prefix, m.rate,
-              m.connection_fee, m.initial_increment, m.increment, m.grace_seconds, m.minimum_seconds,
-              m.blocked
+              l.balance, l.currency, m.id as card_id, m.currency as card_currency, m.decimals,
+              m.rounding, m.prefix, m.rate, m.connection_fee, m.initial_increment, m.increment,
+              m.grace_seconds, m.minimum_seconds, m.blocked
          from levels l
          left join chain m on m.depth = l.card_depth) decided`;
 }
