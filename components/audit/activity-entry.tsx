@@ -2,10 +2,18 @@
 
 import { activitySentence, changedFields } from '@/lib/shared/activity-sentence';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
+import { useViewerLocale } from '@/lib/client/use-viewer-locale';
 
-/** One change-log entry as a sentence naming the things involved (lib/shared/activity-sentence.ts). */
+/**
+ * One change-log entry as a sentence naming the things involved (lib/shared/activity-sentence.ts),
+ * its amounts in the viewer's locale once the client knows it (English on the server's HTML
+ * and the first client render, so they match).
+ */
 export function ActivitySentence({ entry }: { entry: TAuditEntryDto }) {
-  return <span data-testid="activity-sentence">{activitySentence(entry)}</span>;
+  const locale = useViewerLocale();
+  return (
+    <span data-testid="activity-sentence">{activitySentence(entry, locale ?? undefined)}</span>
+  );
 }
 
 function shown(value: unknown): string {

@@ -1,5 +1,6 @@
 import type { TAuditEntryDto, TLoggedResource } from './schemas/audit';
 import { LOGGED_RESOURCES } from './schemas/audit';
+import { formatMoney } from './format';
 
 /**
  * A change-log entry (the audit, the activity feed) as one sentence naming the things
@@ -14,7 +15,7 @@ export type TActivityEntry = Pick<
 type TOp = TActivityEntry['op'];
 
 type TBody = Record<string, unknown>;
-type TSentence = (who: string, op: TOp, entry: TActivityEntry) => string;
+type TSentence = (who: string, op: TOp, entry: TActivityEntry, locale: string) => string;
 
 const NOUN: Record<TLoggedResource, string> = {
   carriers: 'carrier',
@@ -66,7 +67,7 @@ function touched(entry: TActivityEntry): string {
 }
 
 function account(noun: 'reseller' | 'customer'): TSentence {
-  return (who, op, entry) => {
+  return (who, op, entry, locale) => {
     const name = nameOf(entry) ?? `a ${noun}`;
     switch (op) {
       case 'created':
@@ -76,7 +77,7 @@ function account(noun: 'reseller' | 'customer'): TSentence {
       case 'updated': {
         const summary = entry.summary ?? {};
         if (summary.reason === 'transfer') return `${who} transferred ${noun} ${name}`;
-        if (summary.reason === 'ledger') return `${who} ${ledgerSentence(summary, name)}`;
+        if (summary.reason === 'ledger') return `${who} ${ledgerSentence(summary, name, locale)}`;
         const status = text(entry.after, 'status');
         if (status && status !== text(entry.before, 'status')) {
           const verb = status === 'suspended' ? 'suspended' : 'resumed';
@@ -91,18 +92,28 @@ function account(noun: 'reseller' | 'customer'): TSentence {
   };
 }
 
-/** "recorded a payment of 100.000000 EUR from Nimbus" — the ledger entry a balance moved by. */
-function ledgerSentence(summary: Record<string, unknown>, name: string): string {
-  const amount = `${String(summary.amount)} ${String(summary.currency)}`;
+/**
+ * "recorded a payment of €100.50 from Nimbus", "charged Nimbus €0.012 for 3 calls" — the
+ * ledger entry a balance moved by, its amount as the rest of the feed shows money
+ * (`formatMoney`, as components/ui/money.tsx: the currency's symbol, every digit kept). A
+ * usage entry is a charge: its amount is negative in the ledger, said as what was charged.
+ */
+function ledgerSentence(summary: Record<string, unknown>, name: string, locale: string): string {
+  const raw = String(summary.amount);
+  const currency = typeof summary.currency === 'string' ? summary.currency : null;
+  const amount = (value: string) => formatMoney(value, { currency, locale });
   switch (summary.kind) {
     case 'payment':
-      return `recorded a payment of ${amount} from ${name}`;
+      return `recorded a payment of ${amount(raw)} from ${name}`;
     case 'credit_note':
-      return `credited ${amount} to ${name}`;
-    case 'usage':
-      return `charged ${name} ${amount} for usage`;
+      return `credited ${amount(raw)} to ${name}`;
+    case 'usage': {
+      const calls = typeof summary.calls === 'number' ? summary.calls : null;
+      const what = calls === null ? 'usage' : `${calls} call${calls === 1 ? '' : 's'}`;
+      return `charged ${name} ${amount(raw.replace(/^-/, ''))} for ${what}`;
+    }
     default:
-      return `adjusted the balance of ${name} by ${amount}`;
+      return `adjusted the balance of ${name} by ${amount(raw)}`;
   }
 }
 
@@ -259,8 +270,11 @@ function isLogged(resource: string): resource is TLoggedResource {
   return (LOGGED_RESOURCES as readonly string[]).includes(resource);
 }
 
-/** The sentence for one entry, with "(viewing as, by …)" when someone acted through view-as. */
-export function activitySentence(entry: TActivityEntry): string {
+/**
+ * The sentence for one entry, with "(viewing as, by …)" when someone acted through view-as;
+ * amounts in `locale` (the viewer's; English until the client knows it).
+ */
+export function activitySentence(entry: TActivityEntry, locale = 'en'): string {
   const who = actorName(entry);
   const by = entry.impersonator
     ? ` (viewing as, by ${entry.impersonator.kind === 'user' ? entry.impersonator.name || entry.impersonator.email : entry.impersonator.name})`
@@ -269,7 +283,7 @@ export function activitySentence(entry: TActivityEntry): string {
   if (entry.detail === 'withheld') {
     return `${who}${by} ${entry.op} a ${NOUN[entry.resource]} (details hidden)`;
   }
-  return SENTENCES[entry.resource](who + by, entry.op, entry);
+  return SENTENCES[entry.resource](who + by, entry.op, entry, locale);
 }
 
 /** Fields that do not describe the thing itself: never shown as changed. */

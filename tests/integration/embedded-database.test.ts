@@ -80,6 +80,18 @@ describe('embedded database (PGlite)', () => {
         expect(
           ['Acme East Retail', 'Acme Standard', 'Blue Retail', 'Carrier Retail'].map(parentOf),
         ).toEqual(['Acme Standard', 'Carrier Retail', 'Carrier Retail', 'Upstream Wholesale']);
+        // Each in the parent list the trace, rating and recomputes follow (issue 16).
+        const listed = await em.execute<{ card: string; parent: string; position: number }[]>(
+          `select c.name as card, p.name as parent, cp.position from card_parent cp
+             join card c on c.id = cp.card_id join card p on p.id = cp.parent_id
+            order by c.name`,
+        );
+        expect(listed.map((row) => [row.card, row.parent, row.position])).toEqual([
+          ['Acme East Retail', 'Acme Standard', 0],
+          ['Acme Standard', 'Carrier Retail', 0],
+          ['Blue Retail', 'Carrier Retail', 0],
+          ['Carrier Retail', 'Upstream Wholesale', 0],
+        ]);
         expect(await em.count(CardAssignment, { card: byName.get('Carrier Retail')!.id })).toBe(3);
         const customers = accounts.filter((account) => account.kind === 'customer');
         expect(await em.count(CardAssignment, { account: customers.map((c) => c.id) })).toBe(

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Migration20261208130500 } from '@/lib/server/db/migrations/Migration20261208130500';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 
@@ -347,5 +348,35 @@ describe('profit assurance for a customer card built by hand', () => {
       compareWith: [card.A],
     });
     expect(hidden.status).toBe(404);
+  });
+});
+
+describe('Migration20261208130500', () => {
+  it('lists the one parent of a derived card written without its card_parent row', async () => {
+    // As the demo seed wrote its derived cards: `parent_id` only, so the trace stopped.
+    const one = (await admin.post(`/cards/${card.A}/derive`, { name: 'Seeded' })).body.id;
+    const em = suite.orm.em.fork();
+    await em.execute('delete from card_parent where card_id = ?', [one]);
+    const levels = async () =>
+      (
+        await admin.get(`/rates/lookup?accountId=${carrierId}&cardId=${one}&number=4420&seconds=60`)
+      ).body.levels.map((level: { cardId: string }) => level.cardId);
+    expect(await levels()).toEqual([one]);
+    const migration = new Migration20261208130500(
+      suite.orm.em.getDriver() as unknown as ConstructorParameters<
+        typeof Migration20261208130500
+      >[0],
+      suite.orm.config,
+    );
+    await migration.up();
+    await em.transactional(async (tx) => {
+      for (const query of migration.getQueries()) await tx.execute(query as string);
+    });
+    expect(await levels()).toEqual([card.A, one]);
+    const rows = await em.execute<{ parent_id: string; position: number }[]>(
+      'select parent_id, position from card_parent where card_id = ?',
+      [one],
+    );
+    expect(rows).toEqual([{ parent_id: card.A, position: 0 }]);
   });
 });

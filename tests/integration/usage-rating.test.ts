@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Money } from '@/lib/shared/pricing/money';
-import { ROUNDING_MODES } from '@/lib/shared/pricing/money';
+import { callPrice, type TRateTerms } from '@/lib/shared/pricing/billing';
+import { Money, ROUNDING_MODES, type TRoundingMode } from '@/lib/shared/pricing/money';
+import type { TAuthorization } from '@/lib/shared/schemas/authorize';
 import type { TUsageRecordDto } from '@/lib/shared/schemas/usage';
 import type { TLookup } from '@/lib/shared/schemas/rates';
 import { usePanelSuite } from '../fixtures/panel-suite';
@@ -24,12 +25,13 @@ const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.pa
 
 let admin: TApiClient;
 let reseller: TApiClient;
-const ids = {} as Record<'C' | 'R', string>;
+const ids = {} as Record<'C' | 'R' | 'group', string>;
 
 beforeAll(async () => {
   admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
   ids.C = (await admin.get('/me')).body.account.id;
   const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  ids.group = group.id;
   ids.R = (await admin.post('/resellers', { name: 'Rating R', email: 'r@rating.test' })).body.id;
   const user = await admin.post('/users', {
     email: 'ops@r.rating.test',
@@ -380,3 +382,240 @@ async function balances(accountIds: string[]): Promise<Map<string, string>> {
     );
   return new Map(rows.map((row) => [row.id, row.balance]));
 }
+
+/** A reseller of its own under the carrier, and a client signed in as its user. */
+async function newReseller(name: string): Promise<{ id: string; client: TApiClient }> {
+  const made = await admin.post('/resellers', { name, email: `${name}@rating.test` });
+  expect(made.status).toBe(201);
+  const email = `ops@${name}.rating.test`;
+  const user = await admin.post('/users', {
+    email,
+    password: PASSWORD,
+    accountId: made.body.id,
+    groupId: ids.group,
+  });
+  expect(user.status).toBe(201);
+  return { id: made.body.id, client: await apiClient(suite.server.url, email, PASSWORD) };
+}
+
+async function madeCard(client: TApiClient, body: object, rates?: object[]): Promise<string> {
+  const made = await client.post('/cards', { currency: 'EUR', ...body });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  if (rates) expect((await client.put(`/cards/${made.body.id}/rates`, { rates })).status).toBe(200);
+  return made.body.id;
+}
+
+async function assign(client: TApiClient, cardId: string, accountId: string): Promise<void> {
+  const answer = await client.post('/assignments', { cardId, accountId });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+}
+
+/** The stored records of a customer's calls, by CDR id. */
+async function recordsOf(accountId: string): Promise<Map<string, TUsageRecordDto>> {
+  const page = await admin.get(`/usage?accountId=${accountId}&limit=500`);
+  expect(page.status).toBe(200);
+  return new Map((page.body.items as TUsageRecordDto[]).map((item) => [item.cdrId, item]));
+}
+
+const CAP = 4 * 60 * 60;
+
+/** The longest call `available` pays for, each billed length priced in turn (`callPrice`). */
+function bruteLongest(
+  terms: TRateTerms,
+  card: { decimals: number; rounding: TRoundingMode },
+  available: string,
+): number {
+  const fits = (seconds: number) => !new Money(callPrice(terms, seconds, card)).gt(available);
+  let longest = 0;
+  for (let seconds = 0; seconds <= terms.graceSeconds; seconds++)
+    if (fits(seconds)) longest = seconds;
+  for (let billed = terms.initialIncrement; billed <= CAP; billed += terms.increment) {
+    if (billed <= terms.graceSeconds) continue;
+    if (!fits(billed)) break;
+    longest = billed;
+  }
+  return longest;
+}
+
+describe('a card following several parents', () => {
+  it('charges and authorizes each level on the parent that priced the call, as the trace says', async () => {
+    // The carrier's providers A and B; S (from A) and T (from B), both held by reseller
+    // RP; RP's L from S and T (the lower of the two per prefix), held by customer K.
+    const { id: RP, client: rp } = await newReseller('rp');
+    const A = await madeCard(admin, { name: 'Two A', kind: 'provider' }, [
+      { prefix: '44', destination: 'UK', rate: '0.0120', initialIncrement: 30, increment: 6 },
+      { prefix: '441', destination: 'UK geographic', rate: '0.0400' },
+      { prefix: '33', destination: 'France', rate: '0.0100', connectionFee: '0.0020' },
+    ]);
+    const B = await madeCard(admin, { name: 'Two B', kind: 'provider' }, [
+      { prefix: '44', destination: 'UK', rate: '0.0150' },
+      { prefix: '4420', destination: 'London', rate: '0.0100', initialIncrement: 1, increment: 1 },
+      { prefix: '33', destination: 'France', rate: '0.0300' },
+      { prefix: '49', destination: 'Germany', rate: '0.0300', connectionFee: '0.0050' },
+    ]);
+    const derive = async (client: TApiClient, parent: string, body: object) => {
+      const made = await client.post(`/cards/${parent}/derive`, body);
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      return made.body.id as string;
+    };
+    const S = await derive(admin, A, { name: 'Two S', markupPercent: '10' });
+    const T = await derive(admin, B, {
+      name: 'Two T',
+      markupPercent: '20',
+      decimals: 5,
+      rounding: 'up',
+    });
+    await assign(admin, S, RP);
+    await assign(admin, T, RP);
+    const L = await derive(rp, S, {
+      name: 'Two L',
+      markupPercent: '25',
+      moreParents: [T],
+      compaction: 'lowest',
+    });
+    const K = (await admin.post('/customers', { name: 'Two K', parentId: RP })).body.id as string;
+    await assign(rp, L, K);
+    // RP's credit bounds the calls it pays for: on the card that priced each.
+    const current = (await admin.get(`/resellers/${RP}`)).body;
+    expect(
+      (await admin.patch(`/resellers/${RP}`, { creditLimit: '2', version: current.version }))
+        .status,
+    ).toBe(200);
+    await sleep(5);
+
+    const startedAt = new Date().toISOString();
+    const numbers = ['4479123', '4412345', '4420777', '3312345', '4912345', '8812345'];
+    const seconds = 95;
+    const pricedBy = new Set<string>();
+    const traces = new Map<string, TLookup>();
+    for (const number of numbers) {
+      const trace = (
+        await admin.get(
+          `/rates/lookup?accountId=${K}&number=${number}&at=${encodeURIComponent(startedAt)}&seconds=${seconds}`,
+        )
+      ).body as TLookup;
+      traces.set(number, trace);
+      const asked = await admin.post('/authorize', { accountId: K, number, at: startedAt });
+      expect(asked.status).toBe(200);
+      const answer = asked.body as TAuthorization;
+      const what = `${number}: ${JSON.stringify(answer)} trace ${JSON.stringify(trace.levels)}`;
+      if (trace.levels.some((level) => level.prefix === null)) {
+        expect(answer, what).toMatchObject({ allowed: false, reason: 'no_route' });
+        continue;
+      }
+      // Top first: the provider, the carrier's card RP pays by, L.
+      const [top, middle, own] = trace.levels;
+      expect(trace.levels, what).toHaveLength(3);
+      expect(own!.cardId).toBe(L);
+      expect(
+        [
+          [A, S],
+          [B, T],
+        ],
+        what,
+      ).toContainEqual([top!.cardId, middle!.cardId]);
+      pricedBy.add(middle!.cardId);
+      expect(answer.allowed, what).toBe(true);
+      expect(answer.rate, what).toBe(own!.rate);
+      // RP's level: its 2 EUR of credit at the row of the card that priced the call.
+      const rows = (await admin.get(`/cards/${middle!.cardId}/rates?prefix=${middle!.prefix}`)).body
+        .items as (TRateTerms & { prefix: string })[];
+      const row = rows.find((one) => one.prefix === middle!.prefix)!;
+      const card = (await admin.get(`/cards/${middle!.cardId}`)).body;
+      expect(answer.maxSeconds, what).toBe(bruteLongest(row, card, '2'));
+      expect(answer.maxSeconds, what).toBeLessThan(CAP);
+    }
+    // Each parent priced some of the calls.
+    expect([...pricedBy].sort()).toEqual([S, T].sort());
+
+    const records = numbers.map((number, index) => ({
+      id: `two-parents-${index}`,
+      accountId: K,
+      number,
+      startedAt,
+      seconds,
+    }));
+    expect((await admin.post('/usage', { records })).status).toBe(200);
+    const stored = await recordsOf(K);
+    for (const record of records) {
+      const got = stored.get(record.id)!;
+      const trace = traces.get(record.number)!;
+      const what = `${record.number}: ${JSON.stringify(got)} trace ${JSON.stringify(trace.levels)}`;
+      if (trace.levels.some((level) => level.prefix === null)) {
+        expect([got.status, got.reason], what).toEqual(['unrated', 'no_route']);
+        continue;
+      }
+      expect(got.status, what).toBe('rated');
+      const levels = [...got.levels].reverse();
+      expect(
+        levels.map((level) => [level.cardId, level.prefix]),
+        what,
+      ).toEqual(trace.levels.map((level) => [level.cardId, level.prefix]));
+      for (const [at, level] of levels.entries()) {
+        expect(new Money(level.amount).eq(trace.levels[at]!.amount!), what).toBe(true);
+      }
+      expect(
+        got.levels.map((level) => [level.payerId, level.counterpartyId]),
+        what,
+      ).toEqual([
+        [K, RP],
+        [RP, ids.C],
+        [ids.C, null],
+      ]);
+    }
+  });
+});
+
+describe('a level without a card', () => {
+  it('is refused by authorize and left unrated by rating, on the same chains', async () => {
+    // RQ's customers on cards of RQ's own (its own provider card Q under Y; a hand-built
+    // Z): nothing says what RQ pays the carrier. A direct customer on a carrier card
+    // derived from no provider card (V): nothing says what the carrier pays upstream.
+    const { id: RQ, client: rq } = await newReseller('rq');
+    const rates = [{ prefix: '44', destination: 'UK', rate: '0.0200' }];
+    const Q = await madeCard(rq, { name: 'RQ upstream', kind: 'provider' }, rates);
+    const Y = (await rq.post(`/cards/${Q}/derive`, { name: 'RQ sell', markupPercent: '10' })).body
+      .id as string;
+    const Z = await madeCard(rq, { name: 'RQ flat', kind: 'customer' }, rates);
+    const V = await madeCard(admin, { name: 'Carrier flat', kind: 'customer' }, rates);
+    const customer = async (name: string, parentId?: string) =>
+      (await admin.post('/customers', { name, ...(parentId ? { parentId } : {}) })).body
+        .id as string;
+    const KY = await customer('On Y', RQ);
+    const KZ = await customer('On Z', RQ);
+    const KV = await customer('On V');
+    await assign(rq, Y, KY);
+    await assign(rq, Z, KZ);
+    await assign(admin, V, KV);
+    const cases = [
+      { accountId: KY, refusedBy: { level: 1, accountId: RQ } },
+      { accountId: KZ, refusedBy: { level: 1, accountId: RQ } },
+      { accountId: KV, refusedBy: { level: 1, accountId: ids.C } },
+    ];
+    await sleep(5);
+    const startedAt = new Date().toISOString();
+    for (const { accountId, refusedBy } of cases) {
+      const asked = await admin.post('/authorize', { accountId, number: '4412345', at: startedAt });
+      expect(asked.body).toMatchObject({ allowed: false, reason: 'no_card', refusedBy });
+    }
+    const before = await balances([KY, KZ, KV, RQ, ids.C]);
+    const records = cases.map(({ accountId }, index) => ({
+      id: `no-card-${index}`,
+      accountId,
+      number: '4412345',
+      startedAt,
+      seconds: 60,
+    }));
+    const posted = await admin.post('/usage', { records });
+    expect(posted.status).toBe(200);
+    expect(posted.body).toMatchObject({ rated: 0, unrated: 3, unratedByReason: { no_card: 3 } });
+    for (const { accountId } of cases) {
+      const got = [...(await recordsOf(accountId)).values()];
+      expect(got.map((record) => [record.status, record.reason, record.levels])).toEqual([
+        ['unrated', 'no_card', []],
+      ]);
+    }
+    // Nobody paid anything for them.
+    expect(await balances([KY, KZ, KV, RQ, ids.C])).toEqual(before);
+  });
+});

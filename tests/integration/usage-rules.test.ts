@@ -228,6 +228,27 @@ describe('unrated calls', () => {
     expect(k1[0].reference).toMatch(/: 1 call$/);
   });
 
+  it('are refused by authorize for the same card reasons, and the rated one allowed', async () => {
+    // One rule for both (README "Usage"): a call rating leaves unrated for a card's reason
+    // is one the switch is refused, and the one it rated is allowed.
+    for (const [key, answer] of [
+      ['noCard', { allowed: false, reason: 'no_card', refusedBy: { level: 0 } }],
+      ['noRoute', { allowed: false, reason: 'no_route' }],
+      ['blockedPrefix', { allowed: false, reason: 'blocked_prefix' }],
+      ['currency', { allowed: false, reason: 'currency_mismatch', refusedBy: { level: 1 } }],
+      ['rated', { allowed: true }],
+    ] as const) {
+      const record = sent[key]!;
+      const asked = await admin.post('/authorize', {
+        accountId: record.accountId,
+        number: record.number,
+        at: record.startedAt,
+      });
+      expect(asked.status).toBe(200);
+      expect(asked.body, record.id).toMatchObject(answer);
+    }
+  });
+
   it('are stored once when sent several times at once, even with no account to queue on', async () => {
     // Calls for no customer in scope take no account lock: concurrent copies meet on the
     // unique key, and every answer but one says so (duplicate, or 409 with nothing written).

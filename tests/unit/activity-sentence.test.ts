@@ -39,26 +39,37 @@ describe('activitySentence', () => {
     ).toBe('Carrier admin removed Carrier Retail from Nimbus Telecom (replaced by another card)');
   });
 
-  it('names a ledger movement by kind, amount and currency', () => {
+  it('names a ledger movement by kind and amount, the amount as the feed shows money', () => {
     const before = { name: 'Nimbus', balance: '0.000000', version: 1 };
-    const movement = (kind: string, amount: string) =>
+    const movement = (kind: string, amount: string, extra = {}, locale?: string) =>
       activitySentence(
         entry({
           resource: 'customers',
           op: 'updated',
           before,
           after: { ...before, balance: amount, version: 2 },
-          summary: { reason: 'ledger', kind, amount, currency: 'EUR', entryId: '1' },
+          summary: { reason: 'ledger', kind, amount, currency: 'EUR', entryId: '1', ...extra },
         }),
+        locale,
       );
     expect(movement('payment', '100.500000')).toBe(
-      'Carrier admin recorded a payment of 100.500000 EUR from Nimbus',
+      'Carrier admin recorded a payment of €100.50 from Nimbus',
     );
-    expect(movement('credit_note', '5.000000')).toBe(
-      'Carrier admin credited 5.000000 EUR to Nimbus',
-    );
+    expect(movement('credit_note', '5.000000')).toBe('Carrier admin credited €5.00 to Nimbus');
     expect(movement('adjustment', '-2.000000')).toBe(
-      'Carrier admin adjusted the balance of Nimbus by -2.000000 EUR',
+      'Carrier admin adjusted the balance of Nimbus by -€2.00',
+    );
+    // Usage is a charge (negative in the ledger): said once, every digit it carries kept.
+    expect(movement('usage', '-0.012000', { calls: 3 })).toBe(
+      'Carrier admin charged Nimbus €0.012 for 3 calls',
+    );
+    expect(movement('usage', '-1.234567', { calls: 1 })).toBe(
+      'Carrier admin charged Nimbus €1.234567 for 1 call',
+    );
+    expect(movement('usage', '-0.500000')).toBe('Carrier admin charged Nimbus €0.50 for usage');
+    // In the viewer's locale, as <Money> shows it.
+    expect(movement('usage', '-1234.500000', { calls: 2 }, 'de-DE')).toBe(
+      'Carrier admin charged Nimbus 1.234,50\u00a0€ for 2 calls',
     );
   });
 

@@ -84,6 +84,11 @@ export async function addDemoCards(
   ) => {
     const made = card(owner, name, 'customer', parent, percent);
     await tx.flush();
+    // Its one parent in the list every chain reader follows (derive-card.ts writes it too).
+    await tx.execute(`insert into card_parent (card_id, parent_id, position) values (?, ?, 0)`, [
+      made.id,
+      parent.id,
+    ]);
     await rederive(tx, made.id, { plan: liveNow('parent') });
     await refreshCounts(tx, made);
     const dto = toCardOwnerDto(made);

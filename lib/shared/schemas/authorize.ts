@@ -17,13 +17,16 @@ export type TAuthorizeRequest = z.infer<typeof ZAuthorizeRequest>;
 /**
  * Why a call may not go, in the order they are looked for (the first found is given):
  * a level of the chain suspended or blocked for credit (effective: anything above the
- * customer blocks it too), a level without a card to price it, its longest prefix
- * blocked or missing, or its credit too small for even the shortest billed call.
+ * customer blocks it too), a level without a card to price it or with one in another
+ * currency than its own (rating leaves such a call unrated: `currency_mismatch`), its
+ * longest prefix blocked or missing, or its credit too small for even the shortest billed
+ * call.
  */
 export const AUTHORIZE_REASONS = [
   'account_suspended',
   'credit_blocked',
   'no_card',
+  'currency_mismatch',
   'blocked_prefix',
   'no_route',
   'insufficient_credit',

@@ -33,6 +33,8 @@ export interface TAuthorizeLevel {
   currency: string;
   /** The card this level pays by (see `authorizeStatement`), or null. */
   card_id: string | null;
+  /** That card's currency: rating refuses a card in another currency than its payer's. */
+  card_currency: string | null;
   decimals: number | null;
   rounding: TRoundingMode | null;
   /** Its longest prefix for the number, or null (no card, no route). */
@@ -88,6 +90,11 @@ const LEVEL_CHECKS: [TAuthorizeReason, 'down' | 'up', (level: TAuthorizeLevel) =
   ['account_suspended', 'down', (level) => level.status === 'suspended'],
   ['credit_blocked', 'down', (level) => level.credit_blocked],
   ['no_card', 'up', (level) => level.card_id === null],
+  [
+    'currency_mismatch',
+    'up',
+    (level) => level.card_id !== null && level.card_currency !== level.currency,
+  ],
   ['blocked_prefix', 'down', (level) => level.prefix !== null && level.blocked === true],
   ['no_route', 'down', (level) => level.prefix === null],
 ];
@@ -97,6 +104,7 @@ const ABOVE_REASON: Record<TAuthorizeReason, TAuthorizeReason> = {
   account_suspended: 'account_suspended',
   credit_blocked: 'credit_blocked',
   no_card: 'no_route',
+  currency_mismatch: 'no_route',
   blocked_prefix: 'no_route',
   no_route: 'no_route',
   insufficient_credit: 'insufficient_credit',
@@ -165,8 +173,12 @@ export function decide(actor: TActor, levels: readonly TAuthorizeLevel[]): TAuth
  * caller's path may be SQL (`withinSql`), so the statement can ride in the credential
  * check's round trip (`enterRiding`).
  *
- * The card a level pays by, on the chain from the customer's assigned card up its parent
- * links (owners only ever rise: a card is derived from one its owner owns or holds):
+ * The chain: from the customer's assigned card up, at each card its longest prefix for the
+ * number and up to the parent that priced that row (`priced_by`; the first parent where
+ * none matched) — the price trace's walk (lookup-rates.ts) and rating's (rate-batch.ts),
+ * so a card following several parents is paid for on the parent that priced the call.
+ * The card a level pays by, on that chain (owners only ever rise: a card is derived from
+ * one its owner owns or holds):
  * - the customer: its assigned card (owned by its parent);
  * - a reseller: the first card up the chain its parent owns — the card the parent
  *   assigned to it, from which its own (and so the customer's) derive;
@@ -181,6 +193,7 @@ export function authorizeStatement(
   const inScope = withinSql('path', callerPath);
   const at = input.at ? new Date(input.at).toISOString() : null;
   const leading = leadingDigits(input.number);
+  const match = at ? [at, leading, at] : [leading];
   // The same few texts every time: built once, so each request hands the driver the very
   // string it has seen (its prepared statement is found by it).
   const key = `${at !== null}|${inScope.sql}`;
@@ -191,40 +204,50 @@ export function authorizeStatement(
   }
   return {
     sql,
-    params: [input.accountId, ...inScope.params, ...(at ? [at, leading, at] : [leading])],
+    // The longest prefix twice: on the customer's card, and on each card the walk goes up to.
+    params: [input.accountId, ...inScope.params, ...match, ...match],
   };
 }
 
 const STATEMENTS = new Map<string, string>();
 
 function decisionSql(inScope: string, at: boolean): string {
+  const match = longestPrefixJoin('c.id', { at, join: 'left join lateral' });
+  const step = `c.id, c.parent_id, c.owner_id, c.kind, c.currency, c.decimals, c.rounding,
+              m.prefix, m.rate, m.connection_fee, m.initial_increment, m.increment, m.grace_seconds,
+              m.minimum_seconds, m.blocked, m.priced_by`;
   return `with recursive target as (
        select id, path from account where id = ? and ${inScope}),
      chain as (
-       select c.id, c.parent_id, c.owner_id, c.kind, 0 as depth
+       select ${step}, 0 as depth
          from card_assignment ca join card c on c.id = ca.card_id
+         ${match}
         where ca.account_id = (select id from target) and ca.exclusive
        union all
-       select c.id, c.parent_id, c.owner_id, c.kind, chain.depth + 1
-         from card c join chain on c.id = chain.parent_id),
+       select ${step}, chain.depth + 1
+         from chain join card c on c.id = coalesce(chain.priced_by, chain.parent_id)
+         ${match}
+        where chain.depth < ${MAX_CHAIN}),
      levels as materialized (
        select a.id, a.kind, a.path, a.depth, a.status, a.credit_blocked,
               a.credit_limit::text as credit_limit, a.balance::text as balance, a.currency,
-              (select chain.id from chain
+              (select chain.depth from chain
                 where case when a.id = (select id from target) then chain.depth = 0
                            when a.parent_id is null then chain.parent_id is null
                                 and chain.depth > 0 and chain.owner_id = a.id
                                 and chain.kind = 'provider'
                            else chain.owner_id = a.parent_id end
-                order by chain.depth limit 1) as card_id
+                order by chain.depth limit 1) as card_depth
          from account a
         where a.id = any(string_to_array(rtrim((select path from target), '/'), '/')::uuid[]))
      select json_agg(decided order by decided.depth desc) from (
        select l.id, l.kind, l.path, l.depth, l.status, l.credit_blocked, l.credit_limit,
-              l.balance, l.currency, l.card_id, c.decimals, c.rounding, m.prefix, m.rate,
-              m.connection_fee, m.initial_increment, m.increment, m.grace_seconds, m.minimum_seconds,
-              m.blocked
+              l.balance, l.currency, m.id as card_id, m.currency as card_currency, m.decimals,
+              m.rounding, m.prefix, m.rate, m.connection_fee, m.initial_increment, m.increment,
+              m.grace_seconds, m.minimum_seconds, m.blocked
          from levels l
-         left join card c on c.id = l.card_id
-         ${longestPrefixJoin('l.card_id', { at, join: 'left join lateral' })}) decided`;
+         left join chain m on m.depth = l.card_depth) decided`;
 }
+
+/** Cards a chain goes up at most: parent links never loop; this only bounds the walk. */
+const MAX_CHAIN = 64;

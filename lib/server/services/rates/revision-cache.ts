@@ -9,6 +9,11 @@ export interface TRevisionRow extends TRateTermsMicro {
   blocked: boolean;
   /** When the row takes effect inside its revision (ms since the epoch); null: from its start. */
   effectiveFrom: number | null;
+  /**
+   * The parent card whose row priced it (issue 16; null on a card derived from nothing):
+   * the level above it on a call's chain, when the card follows several parents.
+   */
+  pricedBy: string | null;
 }
 
 /**
@@ -141,6 +146,8 @@ export interface THistoryRow {
   minimum_seconds?: number | null;
   blocked: boolean;
   effective_from: string | number | null;
+  /** Absent from rows read before several parents existed (issue 16): none. */
+  priced_by?: string | null;
 }
 
 async function loadRevision(
@@ -152,6 +159,7 @@ async function loadRevision(
     em,
     `select prefix, destination, rate::text as rate, connection_fee::text as connection_fee,
             initial_increment, increment, grace_seconds, minimum_seconds, blocked,
+            priced_by::text as priced_by,
             -- Rounded up to the millisecond: in effect at a millisecond exactly when
             -- PostgreSQL (microseconds) says so.
             ceil(extract(epoch from effective_from) * 1000)::bigint as effective_from
@@ -179,6 +187,7 @@ export function revisionRates(rows: readonly THistoryRow[]): TRevisionRates {
       minimumSeconds: row.minimum_seconds ?? 0,
       blocked: row.blocked,
       effectiveFrom: row.effective_from === null ? null : Number(row.effective_from),
+      pricedBy: row.priced_by ?? null,
     };
     const length = row.prefix.length;
     let same: TRevisionRow[] | undefined;

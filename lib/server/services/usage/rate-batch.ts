@@ -20,6 +20,7 @@ import {
   longestMatch,
   revisionCache,
   type TRevisionRates,
+  type TRevisionRow,
 } from '@/lib/server/services/rates/revision-cache';
 import { billedSeconds, callPriceMicro, fromMicro, toMicro } from '@/lib/shared/pricing/billing';
 import { Money, type TRoundingMode } from '@/lib/shared/pricing/money';
@@ -45,15 +46,17 @@ const BALANCE_LIMIT = new Money('1e12');
  * Rates a batch of calls inside the caller's `mutate` (one transaction) — a handful of
  * statements whatever the batch's size, none per call:
  *
- * 1. The customers (in the poster's scope) and their cards, each card's chain up its
- *    parent links with the revisions of every card in it: two reads of a few rows.
+ * 1. The customers (in the poster's scope) and their cards, every card above each up all
+ *    its parent links with its revisions: two reads of a few rows.
  * 2. Every account on those customers' paths locked, in id order (one batch at a time
  *    per account; balances read under the lock); then the calls stored before
  *    (duplicates: looked for under the locks, so a concurrent replay of the same calls
  *    waits for the first and finds them).
  * 3. Each call, in the process: what stops it before pricing (an unknown account, one
- *    suspended or blocked for credit on its path, no card), then each level of its chain
- *    priced — the card's revision live at the call's start, the longest prefix in effect
+ *    suspended or blocked for credit on its path, no card), then its chain walked up from
+ *    its card by the parent that priced each matched row (`walk`: the price trace's way),
+ *    an account on its path without a card to pay by on it (`no_card`, as authorize
+ *    refuses), each level priced — the card's revision live at the call's start, the longest prefix in effect
  *    then (revision-cache.ts: the lookup's rule on the revision's rows in memory), the
  *    row's billing structure and the card's rounding (`callPriceMicro`: exact, held to the
  *    pricing core). A level without a rate, a blocked one, a card in another currency
@@ -245,13 +248,12 @@ interface TCustomer {
   cardId: string | null;
 }
 
-/** A card of a chain, as the rating reads it. */
+/** A card on a chain, as the rating reads it. */
 interface TChainCard {
-  start_id: string;
-  depth: number;
   id: string;
   parent_id: string | null;
   owner_id: string;
+  kind: 'provider' | 'customer';
   currency: string;
   decimals: number;
   rounding: TRoundingMode;
@@ -259,24 +261,29 @@ interface TChainCard {
   revisions: { n: number; at: number }[];
 }
 
-/** One charged level of a card's chain; `payerId` null at level 0: the call's customer. */
+/** One charged level of a call's chain; `payerId` null at level 0: the call's customer. */
 interface TLevelCard {
   level: number;
   card: TChainCard;
+  match: TRevisionRow | null;
   payerId: string | null;
   counterpartyId: string | null;
 }
 
 interface TPlan {
   customers: Map<string, TCustomer>;
-  /** Per held card, the levels its chain charges, level 0 first. */
-  levels: Map<string, TLevelCard[]>;
+  /** Every card above a held card, through every parent it follows, by id. */
+  cards: Map<string, TChainCard>;
+  /** Per held card, the cards a call on it may meet (itself first): what to load. */
+  reach: Map<string, TChainCard[]>;
 }
 
 /**
  * Step 1: the calls' customers (kind customer, strictly below the poster) with their card,
- * and each card's chain with its revisions. Also run before the transaction opens
- * (`warmRates`), so reading revisions into memory holds no lock.
+ * and every card above each held card, through all its parents (`card_parent`; a card
+ * written before it, the one `parent_id`), with its revisions: which parent a call goes
+ * up by is the matched row's (`priced_by`), known only per call (`walk`). Also run before
+ * the transaction opens (`warmRates`), so reading revisions into memory holds no lock.
  */
 async function readPlan(
   em: EntityManager,
@@ -297,57 +304,111 @@ async function readPlan(
   const customers = new Map(found.map((row) => [row.id, { path: row.path, cardId: row.card_id }]));
   const starts = [...new Set(found.map((row) => row.card_id).filter((id) => id !== null))];
   const chain = starts.length
-    ? await directQuery<TChainCard>(
+    ? await directQuery<TChainCard & { start_id: string }>(
         em,
         `with recursive chain as (
-           select c.id as start_id, c.id, 0 as depth from card c where c.id = any(?::uuid[])
-           union all
-           select chain.start_id, c.parent_id, chain.depth + 1
-             from chain join card c on c.id = chain.id where c.parent_id is not null)
-         select chain.start_id, chain.depth, c.id, c.parent_id, c.owner_id, c.currency,
-                c.decimals, c.rounding,
+           select c.id as start_id, c.id from card c where c.id = any(?::uuid[])
+           union
+           select chain.start_id, up.id
+             from chain join card c on c.id = chain.id
+            cross join lateral (
+              select c.parent_id as id where c.parent_id is not null
+              union select cp.parent_id from card_parent cp where cp.card_id = c.id) up)
+         select chain.start_id, c.id, c.parent_id, c.owner_id, c.kind, c.currency, c.decimals,
+                c.rounding,
                 coalesce((select json_agg(json_build_object('n', r.number,
                                   'at', ceil(extract(epoch from r.live_at) * 1000)::bigint)
                                   order by r.number)
                             from rate_revision r
                            where r.card_id = c.id and r.cancelled_at is null), '[]') as revisions
            from chain join card c on c.id = chain.id
-          order by chain.start_id, chain.depth`,
+          order by chain.start_id, c.id = chain.start_id desc`,
         [pgArray(starts)],
       )
     : [];
-  const levels = new Map<string, TLevelCard[]>();
-  for (const start of starts) {
-    levels.set(start, chargedLevels(chain.filter((card) => card.start_id === start)));
+  const cards = new Map<string, TChainCard>();
+  const reach = new Map<string, TChainCard[]>();
+  for (const { start_id, ...card } of chain) {
+    const known = cards.get(card.id) ?? card;
+    cards.set(card.id, known);
+    reach.set(start_id, [...(reach.get(start_id) ?? []), known]);
   }
-  return { customers, levels };
+  return { customers, cards, reach };
+}
+
+/** A card a call's chain goes through, and its longest prefix for the number then. */
+interface TStep {
+  card: TChainCard;
+  match: TRevisionRow | null;
 }
 
 /**
- * The levels a chain charges (level 0 first). Level 0 is paid by the customer to its
- * card's owner; a card above is paid by the owner of the card below it to its own owner
- * (the account holding it by assignment is that owner's child); the top card, when its
- * owner also owns the card below (a carrier's provider card under its own sell card), is
- * the owner's provider cost (no counterparty). A card between two of one owner's cards
- * charges no one: a derivation step of its own.
+ * A call's chain from the card it was placed on up: at each card its longest prefix for
+ * the number at the call's start (the revision live then), and up to the parent that
+ * priced that row (`priced_by`; the first parent where no row matched) — the price
+ * trace's walk (lookup-rates.ts), so a card following several parents is paid for on
+ * the parent that priced the call, and that parent's chain above it.
  */
-function chargedLevels(chain: TChainCard[]): TLevelCard[] {
+function walk(
+  plan: TPlan,
+  sets: TRevisionSets,
+  startId: string,
+  number: string,
+  leading: readonly number[],
+  at: number,
+): TStep[] {
+  const steps: TStep[] = [];
+  let card = plan.cards.get(startId);
+  // Parent links never loop (a card derives from existing ones); held to the cards read.
+  while (card && steps.length <= plan.cards.size) {
+    const n = revisionAt(card, at);
+    const rates = n === null ? undefined : sets.get(card.id)?.get(n);
+    const match = rates ? longestMatch(rates, number, leading, at) : null;
+    steps.push({ card, match });
+    const up = match?.pricedBy ?? card.parent_id;
+    card = up ? plan.cards.get(up) : undefined;
+  }
+  return steps;
+}
+
+/**
+ * The levels a call charges: one per account on the customer's path (`accounts`, the
+ * customer first, up to the carrier), each on the card that account pays by on the
+ * call's walk — authorize-call.ts's rule, so a call the switch is allowed is rated and
+ * one it is refused for a card is not: the customer its own card, paid to the card's
+ * owner; a reseller the first card on the walk its parent owns (the card the parent gave
+ * it, from which its own derive), paid to the parent; the carrier the walk's top card
+ * when that is its own provider card above the customer's (its upstream cost, no
+ * counterparty). A card between two of one owner's cards charges no one. Null when an
+ * account has no such card — the walk ends in a reseller's own card, or in a carrier
+ * card derived from no provider card: nothing says what it pays (`no_card`), and no
+ * level rides free.
+ */
+function chargedLevels(steps: readonly TStep[], accounts: readonly string[]): TLevelCard[] | null {
+  const top = steps.at(-1);
   const levels: TLevelCard[] = [];
-  chain.forEach((card, depth) => {
-    const below = chain[depth - 1];
-    if (!below) {
-      levels.push({ level: 0, card, payerId: null, counterpartyId: card.owner_id });
-    } else if (card.owner_id !== below.owner_id) {
-      levels.push({
-        level: levels.length,
-        card,
-        payerId: below.owner_id,
-        counterpartyId: card.owner_id,
-      });
-    } else if (card.parent_id === null) {
-      levels.push({ level: levels.length, card, payerId: card.owner_id, counterpartyId: null });
-    }
-  });
+  for (const [index, accountId] of accounts.entries()) {
+    const parentId = accounts[index + 1];
+    const step =
+      index === 0
+        ? steps[0]
+        : parentId !== undefined
+          ? steps.find(({ card }) => card.owner_id === parentId)
+          : steps.length > 1 &&
+              top!.card.parent_id === null &&
+              top!.card.owner_id === accountId &&
+              top!.card.kind === 'provider'
+            ? top
+            : undefined;
+    if (!step) return null;
+    levels.push({
+      level: index,
+      card: step.card,
+      match: step.match,
+      payerId: index === 0 ? null : accountId,
+      counterpartyId: parentId === undefined ? null : step.card.owner_id,
+    });
+  }
   return levels;
 }
 
@@ -390,11 +451,13 @@ async function loadRevisions(
     const cardId = plan.customers.get(call.accountId)?.cardId;
     if (!cardId) continue;
     const at = Date.parse(call.startedAt);
-    for (const level of plan.levels.get(cardId) ?? []) {
-      const n = revisionAt(level.card, at);
+    // Every card the call may go through: which parent it goes up by is known only once
+    // the card below is matched.
+    for (const card of plan.reach.get(cardId) ?? []) {
+      const n = revisionAt(card, at);
       if (n === null) continue;
-      let numbers = wanted.get(level.card.id);
-      if (!numbers) wanted.set(level.card.id, (numbers = new Set()));
+      let numbers = wanted.get(card.id);
+      if (!numbers) wanted.set(card.id, (numbers = new Set()));
       numbers.add(n);
     }
   }
@@ -449,7 +512,10 @@ async function priceCalls(
   const sets = await loadRevisions(tx, plan, calls);
   // What stops a customer's calls before pricing, decided once per customer.
   const stops = new Map<string, TUnratedReason | null>();
+  // The accounts on each customer's path, the customer first: the levels a call charges.
+  const accountsOf = new Map<string, string[]>();
   for (const [id, customer] of plan.customers) {
+    accountsOf.set(id, ancestorIds(customer.path).reverse());
     const path = ancestorIds(customer.path).map((ancestor) => byId.get(ancestor));
     stops.set(
       id,
@@ -483,10 +549,10 @@ async function priceCalls(
     if (stop) return { ...rated, reason: stop };
     const leading = leadingValues(call.number);
     let reason: TUnratedReason | null = null;
-    for (const { level, card, payerId, counterpartyId } of plan.levels.get(customer.cardId!)!) {
-      const n = revisionAt(card, rated.at);
-      const rates = n === null ? undefined : sets.get(card.id)?.get(n);
-      const match = rates ? longestMatch(rates, call.number, leading, rated.at) : null;
+    const steps = walk(plan, sets, customer.cardId!, call.number, leading, rated.at);
+    const levels = chargedLevels(steps, accountsOf.get(call.accountId)!);
+    if (!levels) return { ...rated, reason: 'no_card' };
+    for (const { level, card, match, payerId, counterpartyId } of levels) {
       if (!match) {
         reason = 'no_route';
         break;
