@@ -278,8 +278,10 @@ describe('rating against the price trace', () => {
       ),
       { numRuns: Number(process.env.RATING_RUNS ?? 8), endOnFailure: true },
     );
+    // Coverage guards (the draws reached each case), not results; free calls (0 s, in
+    // grace) are a random share of the rated ones, so "priced" is guarded loosely.
     expect(seen.rated).toBeGreaterThan(20);
-    expect(seen.priced).toBeGreaterThan(10);
+    expect(seen.priced).toBeGreaterThan(5);
     expect(seen.no_route).toBeGreaterThan(5);
     expect(seen.blocked_prefix).toBeGreaterThan(0);
   }, 600_000);
