@@ -502,8 +502,14 @@ function TopExposure() {
                 ) : null}
               </span>
               <span className="tabular-nums">
-                <Money amount={row.available} currency={row.currency} />{' '}
-                <span className="text-xs text-slate-500">available</span>
+                {row.creditLimit === null ? (
+                  <span className="text-xs text-slate-500">no limit</span>
+                ) : (
+                  <>
+                    <Money amount={row.available} currency={row.currency} />{' '}
+                    <span className="text-xs text-slate-500">available</span>
+                  </>
+                )}
               </span>
             </li>
           ))}

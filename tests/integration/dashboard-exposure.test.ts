@@ -81,9 +81,8 @@ describe('GET /dashboard/exposure', () => {
     expect(answer.status).toBe(200);
     const rows = answer.body.items as TExposureRow[];
     expect(answer.body.total).toBe(5);
-    // C (no limit) and D (limit 0) both have 0 available: the tie goes by id.
-    expect(rows.slice(0, 2).map((row) => row.id)).toEqual([ids.C, ids.D].sort());
-    expect(rows.slice(2).map((row) => row.id)).toEqual([ids.X, ids.B, ids.A]);
+    // D (limit 0) has nothing left; C has no limit, so it can never run out: last.
+    expect(rows.map((row) => row.id)).toEqual([ids.D, ids.X, ids.B, ids.A, ids.C]);
     expect(rows.find((row) => row.id === ids.A)).toEqual({
       id: ids.A,
       kind: 'reseller',
@@ -106,7 +105,8 @@ describe('GET /dashboard/exposure', () => {
 
   it('sorts by available, balance and limit, either way, and pages through all', async () => {
     const byAvailable = await all(admin, '-available', 2);
-    expect(byAvailable.map((row) => row.id).slice(0, 3)).toEqual([ids.A, ids.B, ids.X]);
+    // Most available first: C, whose credit has no bound, before every limited one.
+    expect(byAvailable.map((row) => row.id).slice(0, 4)).toEqual([ids.C, ids.A, ids.B, ids.X]);
     expect(byAvailable).toHaveLength(5);
     const byBalance = await all(admin, 'balance', 2);
     expect(byBalance.map((row) => row.balance)).toEqual([

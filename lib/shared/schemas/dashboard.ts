@@ -47,7 +47,8 @@ export type TExposureQuery = z.infer<typeof ZExposureQuery>;
 
 /**
  * One account directly below the caller's: money as its ledger keeps it, in its own
- * currency (decimal strings). `available` is balance + limit (no limit: the balance);
+ * currency (decimal strings). `available` is balance + limit (no limit: the balance,
+ * though nothing bounds it; sorted by available, such accounts come after all others);
  * `creditBlocked` its own credit used up, `creditBlock` effective (as on account DTOs).
  */
 export const ZExposureRow = z.object({

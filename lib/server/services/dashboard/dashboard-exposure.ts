@@ -14,9 +14,13 @@ import {
 } from '@/lib/server/services/accounts/account-dto';
 import { decodeKeyCursor, keyPageOf, type TKeySort } from '@/lib/server/services/paging';
 
-/** The sort keys as SQL over `account a`; only `limit` can be NULL (no credit control). */
+/**
+ * The sort keys as SQL over `account a`. Without a limit an account is never blocked for
+ * credit: its available credit has no bound, so it sorts as NULL (after every account
+ * that can run out, least available first), like its limit.
+ */
 const SORT_SQL = {
-  available: 'a.balance + coalesce(a.credit_limit, 0)',
+  available: 'a.balance + a.credit_limit',
   balance: 'a.balance',
   limit: 'a.credit_limit',
 } as const;
