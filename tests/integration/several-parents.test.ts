@@ -348,4 +348,80 @@ describe('profit assurance for a customer card built by hand', () => {
     });
     expect(hidden.status).toBe(404);
   });
+
+  it('raises cards.margin_alert for rows that start losing, however they came to', async () => {
+    /** The card's margin alerts so far, oldest first: [count, prefixes]. */
+    const alerts = async (cardId: string) =>
+      (
+        await suite.orm.em
+          .fork()
+          .getConnection()
+          .execute<{ summary: { count: number; prefixes: string[] } }[]>(
+            `select summary from change_log
+              where entity_id = ? and summary->>'event' = 'margin_alert' order by seq`,
+            [cardId],
+          )
+      ).map((row) => [row.summary.count, row.summary.prefixes]);
+    const retail = (
+      await admin.post('/cards', { name: 'Assured', currency: 'EUR', kind: 'customer' })
+    ).body.id as string;
+    const rows = [
+      { prefix: '44', destination: 'UK', rate: '0.0160' },
+      { prefix: '33', destination: 'France', rate: '0.0090' },
+      { prefix: '49', destination: 'Germany', rate: '0.0300', initialIncrement: 1, increment: 1 },
+    ];
+    expect((await admin.put(`/cards/${retail}/rates`, { rates: rows })).status).toBe(200);
+    expect(await alerts(retail)).toEqual([]);
+
+    // Compared: the two rows that lose are told, once.
+    const patched = await admin.patch(`/cards/${retail}`, {
+      version: (await admin.get(`/cards/${retail}`)).body.version,
+      compareWith: [card.A, card.B],
+    });
+    expect(patched.status).toBe(200);
+    expect(await alerts(retail)).toEqual([[2, ['33', '49']]]);
+
+    // Its own rates change: only the row that starts losing (below B's 4420) is new.
+    const more = [...rows, { prefix: '4420', destination: 'London', rate: '0.0090' }];
+    expect((await admin.put(`/cards/${retail}/rates`, { rates: more })).status).toBe(200);
+    expect(await alerts(retail)).toEqual([
+      [2, ['33', '49']],
+      [1, ['4420']],
+    ]);
+
+    // A provider schedules a dearer UK rate: told before it goes live.
+    const dearer = B.map((row) => (row.prefix === '44' ? { ...row, rate: '0.0170' } : row));
+    const scheduled = await admin.put(`/cards/${card.B}/rates`, {
+      rates: dearer,
+      liveAt: inHours(3),
+    });
+    expect(scheduled.status).toBe(200);
+    expect((await alerts(retail)).at(-1)).toEqual([1, ['44']]);
+    expect((await alerts(retail)).length).toBe(3);
+
+    // Withdrawn: UK no longer loses, so the same rate live later is new again.
+    const revisions = (await admin.get(`/cards/${card.B}/revisions`)).body.items as {
+      number: number;
+      state: string;
+    }[];
+    expect(revisions[0]!.state).toBe('scheduled');
+    expect((await admin.del(`/cards/${card.B}/revisions/${revisions[0]!.number}`)).status).toBe(
+      204,
+    );
+    expect((await alerts(retail)).length).toBe(3);
+    expect((await admin.put(`/cards/${card.B}/rates`, { rates: dearer })).status).toBe(200);
+    expect((await alerts(retail)).at(-1)).toEqual([1, ['44']]);
+    expect((await alerts(retail)).length).toBe(4);
+    const report = await admin.get(`/cards/${retail}/margin`);
+    expect(report.body.items.map((row: { prefix: string }) => row.prefix)).toEqual([
+      '33',
+      '44',
+      '4420',
+      '49',
+    ]);
+
+    // B as it was: nothing new loses, nothing is told.
+    expect((await admin.put(`/cards/${card.B}/rates`, { rates: B })).status).toBe(200);
+    expect((await alerts(retail)).length).toBe(4);
+  });
 });

@@ -4,7 +4,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { conflict, invalidInput, notFound, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCardOwnerDto, TCardPatch } from '@/lib/shared/schemas/cards';
-import { rateSetChanged, rederive } from '@/lib/server/services/rates/rate-sets';
+import { assuranceChanged, rateSetChanged, rederive } from '@/lib/server/services/rates/rate-sets';
 import { hasScheduledRevision, liveNow } from '@/lib/server/services/rates/revisions';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
 import { assertOverridesOnParent } from './derive-card';
@@ -110,6 +110,10 @@ export async function updateCard(
     record(cardChange(card, ownerPath, 'updated', before, after, await holdersOf(tx, card.id)));
     if (after.name !== before.name) {
       await assignmentsRenamed(tx, card.id, ownerPath, after, before.name, record);
+    }
+    if (JSON.stringify(after.compareWith) !== JSON.stringify(before.compareWith)) {
+      // Compared with other providers, or none: rows that lose now are told once.
+      await assuranceChanged(tx, [card.id], record);
     }
 
     const pricing =

@@ -499,22 +499,29 @@ function mixedLosingSql(
  * against the cheapest matching rate of the provider cards it names (each provider's
  * longest prefix in effect by the row's time, blocked ones left out), flagged by the
  * same exact check as a derived card's (`mixedLosingSql`: the two rows' own structures),
- * set-based in one statement. Params: the provider ids, the card id; selects the sell row
- * as `r`, the buy row as `p`.
+ * set-based in one statement. Params: the provider ids (twice), the card id; selects the
+ * sell row as `r`, the buy row as `p`. `latest`: every card's latest revision, scheduled
+ * or not, instead of the live set — what the alerts check, before a revision goes live.
  */
-export function assuranceSql(providers: TCard[], sell: TCard, select: string): string {
+export function assuranceSql(
+  providers: TCard[],
+  sell: TCard,
+  select: string,
+  from: 'rate' | 'latest' = 'rate',
+): string {
+  const [table, open] = from === 'rate' ? ['rate', ''] : ['rate_history', ' and {}.to_rev is null'];
   const losingAgainst = (provider: TCard) => {
     const slack = marginSlack(provider, sell).toFixed();
     const periods = provider.rounding === 'half_even' || sell.rounding === 'half_even' ? 2 : 1;
     return mixedLosingSql(slack, periods, provider, sell);
   };
   return `select ${select}
-       from rate r
+       from ${table} r
        cross join lateral (
          select b.* from unnest(?::uuid[]) cmp(id)
           cross join lateral (
-            select * from rate b
-             where b.card_id = cmp.id
+            select * from ${table} b
+             where b.card_id = cmp.id${open.replace('{}', 'b')}
                and b.prefix = any(array(select left(r.prefix, n) from generate_series(1, length(r.prefix)) n))
                and coalesce(b.effective_from, '-infinity'::timestamptz)
                    <= coalesce(r.effective_from, '-infinity'::timestamptz)
@@ -530,7 +537,7 @@ export function assuranceSql(providers: TCard[], sell: TCard, select: string): s
          select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
                 ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
          offset 0) g
-      where r.card_id = ? and not r.blocked
+      where r.card_id = ?${open.replace('{}', 'r')} and not r.blocked
         and (s.rate < p.rate or case p.card_id ${providers
           .map(
             (provider) =>
@@ -540,6 +547,75 @@ export function assuranceSql(providers: TCard[], sell: TCard, select: string): s
 }
 
 export type TRederived = Awaited<ReturnType<typeof rederive>>;
+
+/**
+ * Profit assurance alerts (issue 16 §3): after the rates of the `changed` cards moved (a
+ * revision written, scheduled or withdrawn, a rounding) or a card's `compareWith` did,
+ * every hand-built card comparing with one of them — and each of them that compares
+ * itself — is checked again, by the margin report's exact check (`assuranceSql`), over
+ * every card's latest revision, so a scheduled one is checked before it goes live. Rows
+ * that lose and did not at the last check (`assurance_loss`) raise a `cards.margin_alert`,
+ * as a derived card's newly losing rows do. The card's version stays: nothing of it
+ * changed, and an edit its owner has open must not turn stale.
+ */
+export async function assuranceChanged(
+  tx: EntityManager,
+  changed: readonly string[],
+  record: (change: TChange) => void,
+): Promise<void> {
+  const ids = `{${changed.join(',')}}`;
+  const compared = await tx.execute<{ id: string; owner_path: string }[]>(
+    `select c.id, o.path as owner_path from card c join account o on o.id = c.owner_id
+      where (c.id = any(?::uuid[])
+             and (c.compare_with is not null
+                  or exists (select 1 from assurance_loss a where a.card_id = c.id)))
+         or exists (select 1 from jsonb_array_elements_text(c.compare_with) x(id)
+                     where x.id = any(?::text[]))
+      order by c.id`,
+    [ids, ids],
+  );
+  for (const row of compared) {
+    const card = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
+    const providers =
+      card.parent || !card.compareWith?.length
+        ? []
+        : await tx.find(Card, { id: { $in: card.compareWith } });
+    if (!providers.length) {
+      await tx.execute('delete from assurance_loss where card_id = ?', [card.id]);
+      continue;
+    }
+    const providerIds = `{${providers.map((one) => one.id).join(',')}}`;
+    // One statement: the losing rows now, those not losing at the last check, and the
+    // last check replaced by this one.
+    const [fresh] = await tx.execute<{ count: string; prefixes: string[] | null }[]>(
+      `with losing as (
+         ${assuranceSql(
+           providers,
+           card,
+           `r.prefix || '@' || coalesce(r.effective_from::text, '') as key, r.prefix`,
+           'latest',
+         )}),
+       fresh as (
+         select l.key, l.prefix from losing l
+          where not exists (select 1 from assurance_loss a where a.card_id = ? and a.key = l.key)),
+       cured as (
+         delete from assurance_loss a
+          where a.card_id = ? and not exists (select 1 from losing l where l.key = a.key)),
+       kept as (insert into assurance_loss (card_id, key) select ?, key from fresh)
+       select count(*) as count, (array_agg(prefix order by prefix))[1:20] as prefixes from fresh`,
+      [providerIds, providerIds, card.id, card.id, card.id, card.id],
+    );
+    const count = Number(fresh?.count ?? 0);
+    if (!count) continue;
+    const dto = toCardOwnerDto(card);
+    record(
+      marginAlert(card, row.owner_path, dto, await holdersOf(tx, card.id), {
+        newlyLosing: count,
+        newlyLosingPrefixes: fresh?.prefixes ?? [],
+      }),
+    );
+  }
+}
 
 /**
  * After a card's rate set changed (written, or recomputed from a new markup: pass what
@@ -632,6 +708,7 @@ export async function rateSetChanged(
       { ownerFollows: child.owner.id !== card.owner.id },
     );
   }
+  await assuranceChanged(tx, [card.id, ...descendants.map((row) => row.id)], record);
 }
 
 async function recordRatesChanged(
@@ -688,13 +765,16 @@ export function revisionScheduledSummary(
   };
 }
 
-/** `cards.margin_alert`: rows of a derived card started losing money (owner's view only). */
+/**
+ * `cards.margin_alert`: rows of a derived card started losing money, or of a hand-built
+ * one against the providers it is compared with (owner's view only).
+ */
 export function marginAlert(
   card: TCard,
   ownerPath: string,
   dto: ReturnType<typeof toCardOwnerDto>,
   holders: string[],
-  rederived: TRederived,
+  rederived: Pick<TRederived, 'newlyLosing' | 'newlyLosingPrefixes'>,
 ): TChange {
   return cardChange(card, ownerPath, 'updated', dto, dto, holders, {
     event: 'margin_alert',

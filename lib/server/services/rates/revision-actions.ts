@@ -6,7 +6,7 @@ import { mutate } from '@/lib/server/live/change-log';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import type { TRevisionDto } from '@/lib/shared/schemas/revisions';
 import { findCardForRateWrite } from './rate-access';
-import { rateSetChanged } from './rate-sets';
+import { assuranceChanged, rateSetChanged } from './rate-sets';
 import { findRevision } from './revision-queries';
 import { latestRevision, loadRevisionSet, recordRevision, withdrawRevision } from './revisions';
 import { nudgeRevisionTimer } from './apply-revisions';
@@ -153,5 +153,11 @@ export async function cancelRevision(
         ),
       );
     }
+    // The latest revisions are the earlier ones again: what they lose is checked anew.
+    await assuranceChanged(
+      tx,
+      followers.map((follower) => follower.card_id),
+      record,
+    );
   });
 }
