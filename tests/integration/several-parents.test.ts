@@ -279,6 +279,86 @@ describe('a minimum duration on a derived card', () => {
   });
 });
 
+describe('a minimum duration on a provider row', () => {
+  it('is taken by PUT and CSV import, validated, billed, exported and imported back', async () => {
+    const buy = (
+      await admin.post('/cards', { name: 'Minimums', currency: 'EUR', kind: 'provider' })
+    ).body.id as string;
+    const perSecond = { initialIncrement: 1, increment: 1 };
+    const put = await admin.put(`/cards/${buy}/rates`, {
+      rates: [
+        { prefix: '44', destination: 'UK', rate: '0.0600', ...perSecond, minimumSeconds: 30 },
+        { prefix: '33', destination: 'France', rate: '0.0600', ...perSecond },
+      ],
+    });
+    expect(put.status).toBe(200);
+    const billed = async (number: string) => {
+      const call = await admin.get(
+        `/rates/lookup?accountId=${carrierId}&cardId=${buy}&number=${number}&seconds=10`,
+      );
+      expect(call.status).toBe(200);
+      const level = call.body.levels.at(-1);
+      return [level.minimumSeconds, level.billedSeconds, level.amount];
+    };
+    expect(await billed('4420')).toEqual([30, 30, '0.0300']);
+    expect(await billed('331')).toEqual([0, 10, '0.0100']);
+
+    for (const [value, index] of [
+      [3601, 0],
+      [1.5, 1],
+      [-1, 0],
+    ] as const) {
+      const rates = [
+        { prefix: '44', destination: 'UK', rate: '0.0600' },
+        { prefix: '33', destination: 'France', rate: '0.0600' },
+      ];
+      rates[index] = { ...rates[index]!, minimumSeconds: value } as (typeof rates)[number];
+      const bad = await admin.put(`/cards/${buy}/rates`, { rates });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.fields).toHaveProperty([`rates.${index}.minimumSeconds`]);
+    }
+
+    const badCsv = await admin.raw(
+      'POST',
+      `/cards/${buy}/rates/import`,
+      'prefix,destination,rate,minimumSeconds\n44,UK,0.0600,60\n33,France,0.0600,4000\n',
+      'text/csv',
+    );
+    expect(badCsv.status).toBe(400);
+    expect(JSON.parse(badCsv.text).error.lines).toEqual([
+      { line: 3, reason: expect.stringMatching(/^minimumSeconds must be 0 to 3600/) },
+    ]);
+
+    const csv = await admin.raw(
+      'POST',
+      `/cards/${buy}/rates/import`,
+      'prefix,destination,rate,initialIncrement,increment,minimumSeconds\n44,UK,0.0600,1,1,45\n33,France,0.0600,1,1,\n',
+      'text/csv',
+    );
+    expect(csv.status).toBe(200);
+    expect(await billed('4420')).toEqual([45, 45, '0.0450']);
+    expect(await billed('331')).toEqual([0, 10, '0.0100']);
+
+    const exported = await admin.raw('GET', `/cards/${buy}/rates/export`);
+    const lines = exported.text.trimEnd().split('\r\n');
+    expect(lines[0]).toBe(
+      'prefix,destination,rate,connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked,minimumSeconds',
+    );
+    expect(lines.slice(1)).toEqual([
+      '33,France,0.0600,0.0000,1,1,0,,false,',
+      '44,UK,0.0600,0.0000,1,1,0,,false,45',
+    ]);
+    // Imported back as it was: the same revision rows, nothing changed.
+    const again = await admin.raw('POST', `/cards/${buy}/rates/import`, exported.text, 'text/csv');
+    expect(again.status).toBe(200);
+    const revisions = (await admin.get(`/cards/${buy}/revisions`)).body.items as {
+      counts: { unchanged: number; changed: number };
+    }[];
+    expect(revisions[0]!.counts).toMatchObject({ unchanged: 2, changed: 0 });
+    expect(await billed('4420')).toEqual([45, 45, '0.0450']);
+  });
+});
+
 describe('profit assurance for a customer card built by hand', () => {
   it('lists the rows selling below the cheapest matching provider rate on some call', async () => {
     const made = await admin.post('/cards', { name: 'Retail', currency: 'EUR', kind: 'customer' });

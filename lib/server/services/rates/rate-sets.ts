@@ -58,17 +58,19 @@ export async function writeRateRows(
       : await stageByJson(trx, rows);
     await trx.raw(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
-                            increment, grace_seconds, blocked, overridden, losing, destination)
-       select ?, p, e, r, f, i, n, g, b, false, false, d from ${source}`,
+                            increment, grace_seconds, blocked, overridden, losing, destination,
+                            minimum_seconds)
+       select ?, p, e, r, f, i, n, g, b, false, false, d, m from ${source}`,
       [cardId],
     );
   }
   if (mode === 'merge') {
     await tx.execute(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
-                            increment, grace_seconds, blocked, overridden, losing, destination)
+                            increment, grace_seconds, blocked, overridden, losing, destination,
+                            minimum_seconds)
        select h.card_id, h.prefix, h.effective_from, h.rate, h.connection_fee, h.initial_increment,
-              h.increment, h.grace_seconds, h.blocked, false, false, h.destination
+              h.increment, h.grace_seconds, h.blocked, false, false, h.destination, h.minimum_seconds
          from rate_history h
         where h.card_id = ? and h.to_rev is null
           and not exists (select 1 from rev_set s where s.card_id = h.card_id and ${sameKey('s', 'h')})`,
@@ -90,7 +92,7 @@ async function stageByCopy(
 ): Promise<string> {
   await trx.raw(
     `create temp table rate_import (p text, d text, r numeric, f numeric, i int, n int, g int,
-       e timestamptz, b boolean) on commit drop`,
+       e timestamptz, b boolean, m int) on commit drop`,
   );
   const sink = connection.query(copyFrom('copy rate_import from stdin'));
   await pipeline(Readable.from(copyText(rows)), sink);
@@ -102,7 +104,7 @@ function* copyText(rows: TRateInput[]): Generator<string> {
   let chunk = '';
   for (let index = 0; index < rows.length; index++) {
     const row = rows[index]!;
-    chunk += `${copyCell(row.prefix)}\t${copyCell(row.destination)}\t${row.rate}\t${row.connectionFee}\t${row.initialIncrement}\t${row.increment}\t${row.graceSeconds}\t${row.effectiveFrom ?? '\\N'}\t${row.blocked ? 't' : 'f'}\n`;
+    chunk += `${copyCell(row.prefix)}\t${copyCell(row.destination)}\t${row.rate}\t${row.connectionFee}\t${row.initialIncrement}\t${row.increment}\t${row.graceSeconds}\t${row.effectiveFrom ?? '\\N'}\t${row.blocked ? 't' : 'f'}\t${row.minimumSeconds ?? 0}\n`;
     if (index % 2000 === 1999) {
       yield chunk;
       chunk = '';
@@ -140,13 +142,15 @@ async function stageByJson(trx: Knex.Transaction, rows: TRateInput[]): Promise<s
       g: row.graceSeconds,
       e: row.effectiveFrom ?? null,
       b: row.blocked,
+      m: row.minimumSeconds ?? 0,
     })),
   );
   // Bound, not inlined: `em.execute` would escape a 10 MB JSON into the SQL text.
   await trx.raw(
     `create temp table rate_import on commit drop as
        select * from json_to_recordset(?::json)
-         as x(p text, d text, r numeric, f numeric, i int, n int, g int, e timestamptz, b boolean)`,
+         as x(p text, d text, r numeric, f numeric, i int, n int, g int, e timestamptz, b boolean,
+              m int)`,
     [packed],
   );
   return 'rate_import';
