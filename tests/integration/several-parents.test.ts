@@ -214,6 +214,41 @@ describe('a card derived from several parents', () => {
     expect(hidden.status).toBe(404);
   });
 
+  it('keeps every parent’s assignment while a card derived from it stands', async () => {
+    const resellerId = (await outsider.get('/me')).body.account.id as string;
+    // Wholesale cards over A and B (provider cards are never assigned), both held by R.
+    const [first, second] = await Promise.all(
+      [card.A, card.B].map(
+        async (id) => (await admin.post(`/cards/${id}/derive`, { name: `W ${id}` })).body.id,
+      ),
+    );
+    const assigned: Record<string, string> = {};
+    for (const id of [first, second]) {
+      const made = await admin.post('/assignments', { cardId: id, accountId: resellerId });
+      expect(made.status).toBe(201);
+      assigned[id] = made.body.id;
+    }
+    const sell = await outsider.post(`/cards/${first}/derive`, {
+      name: 'R sell',
+      markupPercent: '10',
+      moreParents: [second],
+      compaction: 'lowest',
+    });
+    expect(sell.status).toBe(201);
+    // The second parent as much as the first: removing either would orphan the card.
+    for (const id of [second, first]) {
+      const removed = await admin.del(`/assignments/${assigned[id]}`);
+      expect(removed.status).toBe(409);
+      expect(removed.body.error.dependants).toEqual([
+        { resource: 'cards', id: sell.body.id, name: 'R sell' },
+      ]);
+    }
+    expect((await outsider.del(`/cards/${sell.body.id}`)).status).toBe(204);
+    for (const id of [second, first]) {
+      expect((await admin.del(`/assignments/${assigned[id]}`)).status).toBe(204);
+    }
+  });
+
   it('keeps the single-parent card as it was: a list of one', async () => {
     const single = await admin.post(`/cards/${card.A}/derive`, {
       name: 'One',
