@@ -50,7 +50,12 @@ async function derive(compaction: string) {
 }
 
 /** prefix → [rate, pricing parent] as the lookup trace tells it, for the derived card. */
-async function traced(cardId: string, prefixes: string[], at?: string) {
+async function traced(
+  cardId: string,
+  prefixes: string[],
+  at?: string,
+  names: Record<string, string> = { [card.A]: 'A', [card.B]: 'B' },
+) {
   const when = at ? `&at=${encodeURIComponent(at)}` : '';
   const out: Record<string, [string | null, string | null]> = {};
   for (const prefix of prefixes) {
@@ -67,10 +72,7 @@ async function traced(cardId: string, prefixes: string[], at?: string) {
     expect(mine.cardId).toBe(cardId);
     // The level above is the parent that priced the row.
     if (mine.pricedBy) expect(levels.at(-2)?.cardId).toBe(mine.pricedBy.cardId);
-    out[prefix] = [
-      mine.rate,
-      mine.pricedBy?.cardId === card.A ? 'A' : mine.pricedBy?.cardId === card.B ? 'B' : null,
-    ];
+    out[prefix] = [mine.rate, mine.pricedBy ? (names[mine.pricedBy.cardId] ?? null) : null];
   }
   return out;
 }
@@ -184,6 +186,117 @@ describe('a card derived from several parents', () => {
     // The other parent's rows are in the scheduled revision as they are.
     expect((await traced(sell.id, ['44'], later))['44']).toEqual(['0.0165', 'B']);
     expect((await admin.del(`/cards/${card.B}/revisions/2`)).status).toBe(204);
+  });
+
+  it('follows two parents’ revisions scheduled apart, together, or out of order', async () => {
+    const parent = async (name: string, rates: { prefix: string; rate: string }[]) => {
+      const id = (await admin.post('/cards', { name, currency: 'EUR', kind: 'provider' })).body
+        .id as string;
+      const rows = rates.map((row) => ({ ...row, destination: row.prefix }));
+      expect((await admin.put(`/cards/${id}/rates`, { rates: rows })).status).toBe(200);
+      return { id, rows };
+    };
+    const pa = await parent('PA', [
+      { prefix: '44', rate: '0.0200' },
+      { prefix: '33', rate: '0.0100' },
+    ]);
+    const pb = await parent('PB', [
+      { prefix: '44', rate: '0.0150' },
+      { prefix: '33', rate: '0.0300' },
+    ]);
+    const names = { [pa.id]: 'A', [pb.id]: 'B' };
+    const derived = await admin.post(`/cards/${pa.id}/derive`, {
+      name: 'Sell AB',
+      markupPercent: '10',
+      moreParents: [pb.id],
+      compaction: 'lowest',
+    });
+    expect(derived.status).toBe(201);
+    const sell = derived.body.id as string;
+    /** A's France down to 0.0050, B's UK down to 0.0100: each a scheduled revision. */
+    const schedule = async (which: 'A' | 'B', liveAt: string) => {
+      const { id, rows } = which === 'A' ? pa : pb;
+      const cheaper = rows.map((row) =>
+        row.prefix === (which === 'A' ? '33' : '44') ? { ...row, rate: '0.0050' } : row,
+      );
+      const put = await admin.put(`/cards/${id}/rates`, { rates: cheaper, liveAt });
+      expect(put.status, `${which} at ${liveAt}: ${JSON.stringify(put.body)}`).toBe(200);
+    };
+    const cancel = async (which: 'A' | 'B') => {
+      const id = which === 'A' ? pa.id : pb.id;
+      const items = (await admin.get(`/cards/${id}/revisions`)).body.items as {
+        number: number;
+      }[];
+      expect((await admin.del(`/cards/${id}/revisions/${items[0]!.number}`)).status).toBe(204);
+    };
+    const pending = async () =>
+      (
+        (await admin.get(`/cards/${sell}/revisions`)).body.items as {
+          state: string;
+          liveAt: string;
+        }[]
+      )
+        .filter((item) => item.state === 'scheduled')
+        .map((item) => item.liveAt)
+        .sort();
+    const at = (iso: string) => new Date(Date.parse(iso) + 60_000).toISOString();
+    const prices = (when?: string) => traced(sell, ['33', '44'], when, names);
+    const now = { '33': ['0.0110', 'A'], '44': ['0.0165', 'B'] };
+    const aOnly = { '33': ['0.0055', 'A'], '44': ['0.0165', 'B'] };
+    const bOnly = { '33': ['0.0110', 'A'], '44': ['0.0055', 'B'] };
+    const both = { '33': ['0.0055', 'A'], '44': ['0.0055', 'B'] };
+
+    // A first, B later.
+    const [t1, t2] = [inHours(2), inHours(4)];
+    await schedule('A', t1);
+    await schedule('B', t2);
+    expect(await pending()).toEqual([t1, t2]);
+    expect(await prices()).toEqual(now);
+    expect(await prices(at(t1))).toEqual(aOnly);
+    expect(await prices(at(t2))).toEqual(both);
+    await cancel('B');
+    await cancel('A');
+    expect(await pending()).toEqual([]);
+
+    // Both at the same instant.
+    const t = inHours(3);
+    await schedule('A', t);
+    await schedule('B', t);
+    expect(await prices(at(t))).toEqual(both);
+    expect(await prices()).toEqual(now);
+    await cancel('B');
+    await cancel('A');
+    expect(await pending()).toEqual([]);
+
+    // B's before A's, scheduled after it.
+    const [late, early] = [inHours(5), inHours(3)];
+    await schedule('A', late);
+    await schedule('B', early);
+    expect(await pending()).toEqual([early, late]);
+    expect(await prices()).toEqual(now);
+    expect(await prices(at(early))).toEqual(bOnly);
+    expect(await prices(at(late))).toEqual(both);
+    await cancel('A');
+    expect(await pending()).toEqual([early]);
+    expect(await prices(at(late))).toEqual(bOnly);
+    await cancel('B');
+    expect(await pending()).toEqual([]);
+    expect(await prices(at(late))).toEqual(now);
+
+    // B's live now, A's scheduled: the derived card's scheduled revision takes B's too.
+    await schedule('A', late);
+    const cheaperUk = pb.rows.map((row) =>
+      row.prefix === '44' ? { ...row, rate: '0.0050' } : row,
+    );
+    expect((await admin.put(`/cards/${pb.id}/rates`, { rates: cheaperUk })).status).toBe(200);
+    expect(await pending()).toEqual([late]);
+    expect(await prices()).toEqual(bOnly);
+    expect(await prices(at(late))).toEqual(both);
+    expect((await admin.put(`/cards/${pb.id}/rates`, { rates: pb.rows })).status).toBe(200);
+    expect(await prices()).toEqual(now);
+    expect(await prices(at(late))).toEqual(aOnly);
+    await cancel('A');
+    expect(await pending()).toEqual([]);
   });
 
   it('refuses bad lists naming the field; a parent the caller cannot see is a 404', async () => {

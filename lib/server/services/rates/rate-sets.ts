@@ -19,9 +19,11 @@ import {
   prepareRevSet,
   recordRevision,
   sameKey,
+  withdrawRevision,
   type TRecordedRevision,
   type TRevisionPlan,
 } from './revisions';
+import type { TRevisionSource } from '@/lib/shared/schemas/revisions';
 
 /**
  * Rate sets are written in bulk, set-based (DESIGN §1, issue "100k rows in seconds"):
@@ -183,17 +185,29 @@ function transactionOf(tx: EntityManager): Knex.Transaction {
 export async function rederive(
   tx: EntityManager,
   cardId: string,
-  options: { from?: 'rate' | 'rev_set'; plan?: TRevisionPlan; fresh?: readonly string[] } = {},
+  options: {
+    from?: 'rate' | 'rev_set';
+    plan?: TRevisionPlan;
+    fresh?: readonly string[];
+    /** Each parent's revision live at this instant (`now`: the transaction's), from history. */
+    at?: Date | 'now';
+  } = {},
 ): Promise<{ newlyLosing: number; newlyLosingPrefixes: string[]; revision: TRecordedRevision }> {
   const child = await tx.findOneOrFail(Card, { id: cardId }, { populate: ['parent'] });
   const parents = await parentsOf(tx, child);
   const multi = parents.length > 1;
+  if (options.at) await stageParentsAt(tx, parents, options.at);
   const previous = await tx.execute<{ keys: string | null }[]>(
     `select json_agg(prefix || '@' || coalesce(effective_from::text, ''))::text as keys
        from rate_history where card_id = ? and to_rev is null and losing`,
     [cardId],
   );
-  if (multi) await compactParents(tx, parents, child.compaction ?? 'first', options);
+  if (multi) {
+    await compactParents(tx, parents, child.compaction ?? 'first', {
+      ...options,
+      at: Boolean(options.at),
+    });
+  }
   await prepareRevSet(tx, cardId);
   // Each lateral step is computed once per row (`offset 0` keeps the planner from
   // inlining it into every use: a rounding expression repeats its argument).
@@ -239,7 +253,7 @@ export async function rederive(
      select ?, p.prefix, p.destination, s.rate, s.fee, t.initial_increment, t.increment,
             t.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
             not p.blocked and (s.rate < p.rate or ${losing}), p.card_id, t.minimum_seconds
-       from ${multi ? 'pg_temp.derive_parent' : (options.from ?? 'rate')} p
+       from ${multi ? 'pg_temp.derive_parent' : options.at ? 'pg_temp.parent_at' : (options.from ?? 'rate')} p
        left join json_to_recordset(?::json) as o(prefix text, rate numeric) on o.prefix = p.prefix
       ${
         rules
@@ -309,6 +323,35 @@ export async function parentsOf(tx: EntityManager, child: TCard): Promise<TCard[
   return rows.map((row) => cards.find((card) => card.id === row.parent_id)!);
 }
 
+/**
+ * The parents' rows as they will stand at `at` — each parent's latest revision live by
+ * then, scheduled or not (revisions go live in the order they are numbered) — into
+ * `pg_temp.parent_at`, shaped like `rate`. What a derived revision at that instant is
+ * computed from when another parent's revision, or one of its own, is scheduled later.
+ */
+async function stageParentsAt(
+  tx: EntityManager,
+  parents: TCard[],
+  at: Date | 'now',
+): Promise<void> {
+  await tx.execute('drop table if exists pg_temp.parent_at');
+  await tx.execute(
+    `create temp table parent_at on commit drop as
+       select h.card_id, h.prefix, h.destination, h.rate, h.connection_fee, h.initial_increment,
+              h.increment, h.grace_seconds, h.effective_from, h.blocked, h.minimum_seconds
+         from unnest(?::uuid[]) par(id)
+         cross join lateral (
+           select max(r.number) as number from rate_revision r
+            where r.card_id = par.id and r.cancelled_at is null
+              and r.live_at <= coalesce(?::timestamptz, now())) v
+         join rate_history h
+           on h.card_id = par.id and h.from_rev <= v.number
+          and (h.to_rev is null or h.to_rev > v.number)`,
+    [`{${parents.map((parent) => parent.id).join(',')}}`, at === 'now' ? null : at.toISOString()],
+  );
+  await tx.execute('analyze pg_temp.parent_at');
+}
+
 /** A card id written into SQL: only ever a validated UUID. */
 function uuidLiteral(id: string): string {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
@@ -333,7 +376,7 @@ async function compactParents(
   tx: EntityManager,
   parents: TCard[],
   compaction: TCompaction,
-  options: { from?: 'rate' | 'rev_set'; fresh?: readonly string[] },
+  options: { from?: 'rate' | 'rev_set'; fresh?: readonly string[]; at?: boolean },
 ): Promise<void> {
   if (!COMPACTIONS.includes(compaction)) throw new RangeError(`unknown compaction ${compaction}`);
   const columns = `card_id, prefix, destination, rate, connection_fee, initial_increment, increment,
@@ -343,8 +386,19 @@ async function compactParents(
   // `rev_set` exists from here on (it is read below even when nothing was staged).
   await prepareRevSet(tx, '00000000-0000-0000-0000-000000000000');
   await tx.execute('drop table if exists pg_temp.derive_src');
-  await tx.execute(
-    `create temp table derive_src on commit drop as
+  if (options.at) {
+    // Each parent's revision live at the instant, staged by `stageParentsAt`.
+    await tx.execute(
+      `create temp table derive_src on commit drop as
+         select par.pos, s.*
+           from unnest(?::uuid[]) with ordinality par(id, pos)
+           cross join lateral (
+             select ${columns} from pg_temp.parent_at where card_id = par.id) s`,
+      [ids],
+    );
+  } else {
+    await tx.execute(
+      `create temp table derive_src on commit drop as
        select par.pos, s.*
          from unnest(?::uuid[]) with ordinality par(id, pos)
          cross join lateral (
@@ -355,8 +409,9 @@ async function compactParents(
            } where card_id = par.id and not (par.id = any(?::uuid[]))${
              options.from === 'rev_set' ? ' and to_rev is null' : ''
            }) s`,
-    [ids, fresh, fresh],
-  );
+      [ids, fresh, fresh],
+    );
+  }
   await tx.execute('create index on pg_temp.derive_src (pos, prefix)');
   await tx.execute('analyze pg_temp.derive_src');
   const order =
@@ -552,6 +607,16 @@ export function assuranceSql(
 
 export type TRederived = Awaited<ReturnType<typeof rederive>>;
 
+/** A derived card's revision waiting for its date, as `rateSetChanged` redoes it. */
+interface TPendingRevision {
+  id: string;
+  number: number;
+  live_at: Date;
+  source: TRevisionSource;
+  created_by: string | null;
+  parent_revision_id: string | null;
+}
+
 /**
  * Profit assurance alerts (issue 16 §3): after the rates of the `changed` cards moved (a
  * revision written, scheduled or withdrawn, a rounding) or a card's `compareWith` did,
@@ -684,21 +749,40 @@ export async function rateSetChanged(
     );
   }
   const revisionOf = new Map<string, string | null>([[card.id, revision?.id ?? null]]);
+  // Derived revisions withdrawn and computed again here: the new one's id by the old's.
+  const redone = new Map<string, string>();
   for (const row of descendants) {
     const child = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
     // The parent revision it follows: the first of its parents recomputed here.
     const followed = row.parent_ids.find((id) => revisionOf.has(id));
-    const childRederived = await rederive(tx, child.id, {
-      from: 'rev_set',
-      fresh: [...revisionOf.keys()],
-      plan: {
-        source: 'parent',
-        liveAt: scheduled ? scheduled.liveAt : null,
-        createdBy,
-        parentRevisionId: followed ? (revisionOf.get(followed) ?? null) : null,
-      },
-    });
+    const plan: TRevisionPlan = {
+      source: 'parent',
+      liveAt: scheduled ? scheduled.liveAt : null,
+      createdBy,
+      parentRevisionId: followed ? (revisionOf.get(followed) ?? null) : null,
+    };
+    // Its revisions scheduled after this one (another parent's came first): they go
+    // live after it, so they are withdrawn, and computed again after it, each from the
+    // parents' revisions live at its own date.
+    const later = await tx.execute<TPendingRevision[]>(
+      `select id, number, live_at, source, created_by, parent_revision_id from rate_revision
+        where card_id = ? and applied_at is null and cancelled_at is null
+          and live_at > coalesce(?::timestamptz, now())
+        order by number desc`,
+      [child.id, scheduled ? scheduled.liveAt.toISOString() : null],
+    );
+    for (const pending of later) await withdrawRevision(tx, child.id, pending.number);
+    // Several parents, or revisions to redo: each parent's set as it stands at the date
+    // (another parent may have a revision scheduled after it). One parent and nothing
+    // later: its set just computed, as it always was.
+    const childRederived =
+      row.parent_ids.length > 1 || later.length
+        ? await rederive(tx, child.id, { at: scheduled ? scheduled.liveAt : 'now', plan })
+        : await rederive(tx, child.id, { from: 'rev_set', fresh: [...revisionOf.keys()], plan });
     revisionOf.set(child.id, childRederived.revision.id);
+    // Another account's sell card follows the date: its owner is told; the side that
+    // scheduled the parent is not told of its own cards.
+    const notice = { ownerFollows: child.owner.id !== card.owner.id };
     await recordRatesChanged(
       tx,
       child,
@@ -707,10 +791,33 @@ export async function rateSetChanged(
       record,
       childRederived,
       scheduled ? childRederived.revision : undefined,
-      // Another account's sell card follows the date: its owner is told; the side that
-      // scheduled the parent is not told of its own cards.
-      { ownerFollows: child.owner.id !== card.owner.id },
+      notice,
     );
+    for (const pending of [...later].reverse()) {
+      const liveAt = new Date(pending.live_at);
+      const again = await rederive(tx, child.id, {
+        at: liveAt,
+        plan: {
+          source: pending.source,
+          liveAt,
+          createdBy: pending.created_by,
+          parentRevisionId: pending.parent_revision_id
+            ? (redone.get(pending.parent_revision_id) ?? pending.parent_revision_id)
+            : null,
+        },
+      });
+      redone.set(pending.id, again.revision.id);
+      await recordRatesChanged(
+        tx,
+        child,
+        row.owner_path,
+        'parent',
+        record,
+        again,
+        again.revision,
+        notice,
+      );
+    }
   }
   await assuranceChanged(tx, [card.id, ...descendants.map((row) => row.id)], record);
 }
