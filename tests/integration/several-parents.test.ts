@@ -283,6 +283,16 @@ describe('a card derived from several parents', () => {
     expect(await pending()).toEqual([]);
     expect(await prices(at(late))).toEqual(now);
 
+    // The same, B's cancelled first: A's derived revision is computed again without it.
+    await schedule('A', late);
+    await schedule('B', early);
+    await cancel('B');
+    expect(await pending()).toEqual([late]);
+    expect(await prices(at(early))).toEqual(now);
+    expect(await prices(at(late))).toEqual(aOnly);
+    await cancel('A');
+    expect(await pending()).toEqual([]);
+
     // B's live now, A's scheduled: the derived card's scheduled revision takes B's too.
     await schedule('A', late);
     const cheaperUk = pb.rows.map((row) =>

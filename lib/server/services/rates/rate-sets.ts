@@ -607,14 +607,75 @@ export function assuranceSql(
 
 export type TRederived = Awaited<ReturnType<typeof rederive>>;
 
-/** A derived card's revision waiting for its date, as `rateSetChanged` redoes it. */
-interface TPendingRevision {
+/** A derived card's revision waiting for its date, as `redoRevisions` redoes it. */
+export interface TPendingRevision {
   id: string;
   number: number;
   live_at: Date;
   source: TRevisionSource;
   created_by: string | null;
   parent_revision_id: string | null;
+}
+
+/**
+ * A derived card's scheduled revisions dated after an instant (or numbered after one of
+ * its revisions), withdrawn newest first: a parent's revision lands before them, or one
+ * before them is cancelled, and each is then computed again by `redoRevisions`.
+ */
+export async function withdrawLater(
+  tx: EntityManager,
+  cardId: string,
+  bound: { after: Date | 'now' } | { afterNumber: number },
+): Promise<TPendingRevision[]> {
+  const later = await tx.execute<TPendingRevision[]>(
+    `select id, number, live_at, source, created_by, parent_revision_id from rate_revision
+      where card_id = ? and applied_at is null and cancelled_at is null
+        and ${'afterNumber' in bound ? 'number > ?' : 'live_at > coalesce(?::timestamptz, now())'}
+      order by number desc`,
+    [
+      cardId,
+      'afterNumber' in bound
+        ? bound.afterNumber
+        : bound.after === 'now'
+          ? null
+          : bound.after.toISOString(),
+    ],
+  );
+  for (const pending of later) await withdrawRevision(tx, cardId, pending.number);
+  return later;
+}
+
+/**
+ * Withdrawn derived revisions computed again, oldest first, each from every parent's
+ * revision live at its own date, each told as a scheduled revision (its holders get the
+ * notice again: what changes may differ). `redone` maps a withdrawn revision's id to its
+ * replacement's, so a revision following one redone here follows the replacement.
+ */
+export async function redoRevisions(
+  tx: EntityManager,
+  child: TCard,
+  ownerPath: string,
+  withdrawn: TPendingRevision[],
+  redone: Map<string, string>,
+  record: (change: TChange) => void,
+  notice: { ownerFollows: boolean },
+): Promise<void> {
+  for (const pending of [...withdrawn].reverse()) {
+    const liveAt = new Date(pending.live_at);
+    const again = await rederive(tx, child.id, {
+      at: liveAt,
+      plan: {
+        source: pending.source,
+        liveAt,
+        createdBy: pending.created_by,
+        parentRevisionId: pending.parent_revision_id
+          ? (redone.get(pending.parent_revision_id) ?? pending.parent_revision_id)
+          : null,
+      },
+    });
+    redone.set(pending.id, again.revision.id);
+    await recordRatesChanged(tx, child, ownerPath, 'parent', record, again, again.revision, notice);
+  }
 }
 
 /**
@@ -762,16 +823,10 @@ export async function rateSetChanged(
       parentRevisionId: followed ? (revisionOf.get(followed) ?? null) : null,
     };
     // Its revisions scheduled after this one (another parent's came first): they go
-    // live after it, so they are withdrawn, and computed again after it, each from the
-    // parents' revisions live at its own date.
-    const later = await tx.execute<TPendingRevision[]>(
-      `select id, number, live_at, source, created_by, parent_revision_id from rate_revision
-        where card_id = ? and applied_at is null and cancelled_at is null
-          and live_at > coalesce(?::timestamptz, now())
-        order by number desc`,
-      [child.id, scheduled ? scheduled.liveAt.toISOString() : null],
-    );
-    for (const pending of later) await withdrawRevision(tx, child.id, pending.number);
+    // live after it, so they are withdrawn, and computed again after it.
+    const later = await withdrawLater(tx, child.id, {
+      after: scheduled ? scheduled.liveAt : 'now',
+    });
     // Several parents, or revisions to redo: each parent's set as it stands at the date
     // (another parent may have a revision scheduled after it). One parent and nothing
     // later: its set just computed, as it always was.
@@ -793,31 +848,7 @@ export async function rateSetChanged(
       scheduled ? childRederived.revision : undefined,
       notice,
     );
-    for (const pending of [...later].reverse()) {
-      const liveAt = new Date(pending.live_at);
-      const again = await rederive(tx, child.id, {
-        at: liveAt,
-        plan: {
-          source: pending.source,
-          liveAt,
-          createdBy: pending.created_by,
-          parentRevisionId: pending.parent_revision_id
-            ? (redone.get(pending.parent_revision_id) ?? pending.parent_revision_id)
-            : null,
-        },
-      });
-      redone.set(pending.id, again.revision.id);
-      await recordRatesChanged(
-        tx,
-        child,
-        row.owner_path,
-        'parent',
-        record,
-        again,
-        again.revision,
-        notice,
-      );
-    }
+    await redoRevisions(tx, child, row.owner_path, later, redone, record, notice);
   }
   await assuranceChanged(tx, [card.id, ...descendants.map((row) => row.id)], record);
 }
