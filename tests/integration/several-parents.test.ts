@@ -372,6 +372,75 @@ describe('a card derived from several parents', () => {
     }
   });
 
+  it('changes a card’s parents after it was made, by the rules of deriving', async () => {
+    const made = await admin.post(`/cards/${card.A}/derive`, {
+      name: 'Repointed',
+      markupPercent: '10',
+    });
+    expect(made.status).toBe(201);
+    const id = made.body.id as string;
+    const revisions = async () =>
+      ((await admin.get(`/cards/${id}/revisions`)).body.items as { number: number }[]).length;
+    const before = await revisions();
+    let version = made.body.version as number;
+    const patch = async (body: Record<string, unknown>) => {
+      const answer = await admin.patch(`/cards/${id}`, { version, ...body });
+      if (answer.status === 200) version = answer.body.version;
+      return answer;
+    };
+
+    const both = await patch({ parents: [card.A, card.B], compaction: 'lowest' });
+    expect(both.status).toBe(200);
+    expect(both.body).toMatchObject({ parentIds: [card.A, card.B], compaction: 'lowest' });
+    expect(await revisions()).toBe(before + 1);
+    expect(await traced(id, PREFIXES)).toEqual({
+      '44': ['0.0165', 'B'],
+      '441': ['0.0165', 'B'],
+      '4420': ['0.0110', 'B'],
+      '33': ['0.0110', 'A'],
+      '49': ['0.0330', 'B'],
+    });
+    const highest = await patch({ compaction: 'highest' });
+    expect(highest.status).toBe(200);
+    expect((await traced(id, ['33']))['33']).toEqual(['0.0330', 'B']);
+
+    const onlyB = await patch({ parents: [card.B] });
+    expect(onlyB.status).toBe(200);
+    expect(onlyB.body).toMatchObject({ parentId: card.B, parentIds: [card.B], compaction: null });
+    expect(
+      Object.fromEntries(
+        Object.entries(await traced(id, ['44', '33', '49'])).map(([prefix, [rate]]) => [
+          prefix,
+          rate,
+        ]),
+      ),
+    ).toEqual({ '44': '0.0165', '33': '0.0330', '49': '0.0330' });
+
+    const child = (await admin.post(`/cards/${id}/derive`, { name: 'Below it' })).body.id;
+    const refused = async (body: Record<string, unknown>, field: string, status = 400) => {
+      const answer = await patch(body);
+      expect(answer.status).toBe(status);
+      if (status === 400) expect(answer.body.error.fields).toHaveProperty([field]);
+    };
+    await refused({ parents: [card.USD] }, 'parents.0');
+    await refused({ parents: [card.A, id] }, 'parents.1');
+    await refused({ parents: [child] }, 'parents.0');
+    await refused({ parents: [card.A, card.A] }, 'parents');
+    await refused({ parents: [] }, 'parents');
+    await refused({ parents: Array.from({ length: 11 }, () => crypto.randomUUID()) }, 'parents');
+    await refused({ compaction: 'lowest' }, 'compaction');
+    await refused({ parents: [crypto.randomUUID()] }, '', 404);
+    const own = (await admin.post('/cards', { name: 'Hand', currency: 'EUR', kind: 'customer' }))
+      .body;
+    const onHand = await admin.patch(`/cards/${own.id}`, {
+      version: own.version,
+      parents: [card.A],
+    });
+    expect(onHand.status).toBe(400);
+    expect(onHand.body.error.fields).toHaveProperty(['parents']);
+    expect((await admin.get(`/cards/${id}`)).body.parentIds).toEqual([card.B]);
+  });
+
   it('keeps the single-parent card as it was: a list of one', async () => {
     const single = await admin.post(`/cards/${card.A}/derive`, {
       name: 'One',
