@@ -955,9 +955,9 @@ describe('CSV import and export', () => {
     expect(exported.headers.get('content-disposition')).toBe('attachment; filename="CSV_card.csv"');
     const lines = exported.text.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'prefix,destination,rate,connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked',
+      'prefix,destination,rate,connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked,minimumSeconds',
     );
-    expect(lines[1]).toBe(`1,"'=HYPERLINK(""http://x"")",0.0100,0.0010,30,6,3,,false`);
+    expect(lines[1]).toBe(`1,"'=HYPERLINK(""http://x"")",0.0100,0.0010,30,6,3,,false,`);
     expect(lines).toHaveLength(5);
 
     // The export imports back to the same set.

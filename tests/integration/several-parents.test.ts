@@ -51,7 +51,12 @@ async function derive(compaction: string) {
 }
 
 /** prefix → [rate, pricing parent] as the lookup trace tells it, for the derived card. */
-async function traced(cardId: string, prefixes: string[], at?: string) {
+async function traced(
+  cardId: string,
+  prefixes: string[],
+  at?: string,
+  names: Record<string, string> = { [card.A]: 'A', [card.B]: 'B' },
+) {
   const when = at ? `&at=${encodeURIComponent(at)}` : '';
   const out: Record<string, [string | null, string | null]> = {};
   for (const prefix of prefixes) {
@@ -68,10 +73,7 @@ async function traced(cardId: string, prefixes: string[], at?: string) {
     expect(mine.cardId).toBe(cardId);
     // The level above is the parent that priced the row.
     if (mine.pricedBy) expect(levels.at(-2)?.cardId).toBe(mine.pricedBy.cardId);
-    out[prefix] = [
-      mine.rate,
-      mine.pricedBy?.cardId === card.A ? 'A' : mine.pricedBy?.cardId === card.B ? 'B' : null,
-    ];
+    out[prefix] = [mine.rate, mine.pricedBy ? (names[mine.pricedBy.cardId] ?? null) : null];
   }
   return out;
 }
@@ -187,6 +189,127 @@ describe('a card derived from several parents', () => {
     expect((await admin.del(`/cards/${card.B}/revisions/2`)).status).toBe(204);
   });
 
+  it('follows two parents’ revisions scheduled apart, together, or out of order', async () => {
+    const parent = async (name: string, rates: { prefix: string; rate: string }[]) => {
+      const id = (await admin.post('/cards', { name, currency: 'EUR', kind: 'provider' })).body
+        .id as string;
+      const rows = rates.map((row) => ({ ...row, destination: row.prefix }));
+      expect((await admin.put(`/cards/${id}/rates`, { rates: rows })).status).toBe(200);
+      return { id, rows };
+    };
+    const pa = await parent('PA', [
+      { prefix: '44', rate: '0.0200' },
+      { prefix: '33', rate: '0.0100' },
+    ]);
+    const pb = await parent('PB', [
+      { prefix: '44', rate: '0.0150' },
+      { prefix: '33', rate: '0.0300' },
+    ]);
+    const names = { [pa.id]: 'A', [pb.id]: 'B' };
+    const derived = await admin.post(`/cards/${pa.id}/derive`, {
+      name: 'Sell AB',
+      markupPercent: '10',
+      moreParents: [pb.id],
+      compaction: 'lowest',
+    });
+    expect(derived.status).toBe(201);
+    const sell = derived.body.id as string;
+    /** A's France down to 0.0050, B's UK down to 0.0100: each a scheduled revision. */
+    const schedule = async (which: 'A' | 'B', liveAt: string) => {
+      const { id, rows } = which === 'A' ? pa : pb;
+      const cheaper = rows.map((row) =>
+        row.prefix === (which === 'A' ? '33' : '44') ? { ...row, rate: '0.0050' } : row,
+      );
+      const put = await admin.put(`/cards/${id}/rates`, { rates: cheaper, liveAt });
+      expect(put.status, `${which} at ${liveAt}: ${JSON.stringify(put.body)}`).toBe(200);
+    };
+    const cancel = async (which: 'A' | 'B') => {
+      const id = which === 'A' ? pa.id : pb.id;
+      const items = (await admin.get(`/cards/${id}/revisions`)).body.items as {
+        number: number;
+      }[];
+      expect((await admin.del(`/cards/${id}/revisions/${items[0]!.number}`)).status).toBe(204);
+    };
+    const pending = async () =>
+      (
+        (await admin.get(`/cards/${sell}/revisions`)).body.items as {
+          state: string;
+          liveAt: string;
+        }[]
+      )
+        .filter((item) => item.state === 'scheduled')
+        .map((item) => item.liveAt)
+        .sort();
+    const at = (iso: string) => new Date(Date.parse(iso) + 60_000).toISOString();
+    const prices = (when?: string) => traced(sell, ['33', '44'], when, names);
+    const now = { '33': ['0.0110', 'A'], '44': ['0.0165', 'B'] };
+    const aOnly = { '33': ['0.0055', 'A'], '44': ['0.0165', 'B'] };
+    const bOnly = { '33': ['0.0110', 'A'], '44': ['0.0055', 'B'] };
+    const both = { '33': ['0.0055', 'A'], '44': ['0.0055', 'B'] };
+
+    // A first, B later.
+    const [t1, t2] = [inHours(2), inHours(4)];
+    await schedule('A', t1);
+    await schedule('B', t2);
+    expect(await pending()).toEqual([t1, t2]);
+    expect(await prices()).toEqual(now);
+    expect(await prices(at(t1))).toEqual(aOnly);
+    expect(await prices(at(t2))).toEqual(both);
+    await cancel('B');
+    await cancel('A');
+    expect(await pending()).toEqual([]);
+
+    // Both at the same instant.
+    const t = inHours(3);
+    await schedule('A', t);
+    await schedule('B', t);
+    expect(await prices(at(t))).toEqual(both);
+    expect(await prices()).toEqual(now);
+    await cancel('B');
+    await cancel('A');
+    expect(await pending()).toEqual([]);
+
+    // B's before A's, scheduled after it.
+    const [late, early] = [inHours(5), inHours(3)];
+    await schedule('A', late);
+    await schedule('B', early);
+    expect(await pending()).toEqual([early, late]);
+    expect(await prices()).toEqual(now);
+    expect(await prices(at(early))).toEqual(bOnly);
+    expect(await prices(at(late))).toEqual(both);
+    await cancel('A');
+    expect(await pending()).toEqual([early]);
+    expect(await prices(at(late))).toEqual(bOnly);
+    await cancel('B');
+    expect(await pending()).toEqual([]);
+    expect(await prices(at(late))).toEqual(now);
+
+    // The same, B's cancelled first: A's derived revision is computed again without it.
+    await schedule('A', late);
+    await schedule('B', early);
+    await cancel('B');
+    expect(await pending()).toEqual([late]);
+    expect(await prices(at(early))).toEqual(now);
+    expect(await prices(at(late))).toEqual(aOnly);
+    await cancel('A');
+    expect(await pending()).toEqual([]);
+
+    // B's live now, A's scheduled: the derived card's scheduled revision takes B's too.
+    await schedule('A', late);
+    const cheaperUk = pb.rows.map((row) =>
+      row.prefix === '44' ? { ...row, rate: '0.0050' } : row,
+    );
+    expect((await admin.put(`/cards/${pb.id}/rates`, { rates: cheaperUk })).status).toBe(200);
+    expect(await pending()).toEqual([late]);
+    expect(await prices()).toEqual(bOnly);
+    expect(await prices(at(late))).toEqual(both);
+    expect((await admin.put(`/cards/${pb.id}/rates`, { rates: pb.rows })).status).toBe(200);
+    expect(await prices()).toEqual(now);
+    expect(await prices(at(late))).toEqual(aOnly);
+    await cancel('A');
+    expect(await pending()).toEqual([]);
+  });
+
   it('refuses bad lists naming the field; a parent the caller cannot see is a 404', async () => {
     const bad = async (body: Record<string, unknown>) =>
       admin.post(`/cards/${card.A}/derive`, { name: 'Bad', ...body });
@@ -213,6 +336,110 @@ describe('a card derived from several parents', () => {
       moreParents: [card.B],
     });
     expect(hidden.status).toBe(404);
+  });
+
+  it('keeps every parent’s assignment while a card derived from it stands', async () => {
+    const resellerId = (await outsider.get('/me')).body.account.id as string;
+    // Wholesale cards over A and B (provider cards are never assigned), both held by R.
+    const [first, second] = await Promise.all(
+      [card.A, card.B].map(
+        async (id) => (await admin.post(`/cards/${id}/derive`, { name: `W ${id}` })).body.id,
+      ),
+    );
+    const assigned: Record<string, string> = {};
+    for (const id of [first, second]) {
+      const made = await admin.post('/assignments', { cardId: id, accountId: resellerId });
+      expect(made.status).toBe(201);
+      assigned[id] = made.body.id;
+    }
+    const sell = await outsider.post(`/cards/${first}/derive`, {
+      name: 'R sell',
+      markupPercent: '10',
+      moreParents: [second],
+      compaction: 'lowest',
+    });
+    expect(sell.status).toBe(201);
+    // The second parent as much as the first: removing either would orphan the card.
+    for (const id of [second, first]) {
+      const removed = await admin.del(`/assignments/${assigned[id]}`);
+      expect(removed.status).toBe(409);
+      expect(removed.body.error.dependants).toEqual([
+        { resource: 'cards', id: sell.body.id, name: 'R sell' },
+      ]);
+    }
+    expect((await outsider.del(`/cards/${sell.body.id}`)).status).toBe(204);
+    for (const id of [second, first]) {
+      expect((await admin.del(`/assignments/${assigned[id]}`)).status).toBe(204);
+    }
+  });
+
+  it('changes a card’s parents after it was made, by the rules of deriving', async () => {
+    const made = await admin.post(`/cards/${card.A}/derive`, {
+      name: 'Repointed',
+      markupPercent: '10',
+    });
+    expect(made.status).toBe(201);
+    const id = made.body.id as string;
+    const revisions = async () =>
+      ((await admin.get(`/cards/${id}/revisions`)).body.items as { number: number }[]).length;
+    const before = await revisions();
+    let version = made.body.version as number;
+    const patch = async (body: Record<string, unknown>) => {
+      const answer = await admin.patch(`/cards/${id}`, { version, ...body });
+      if (answer.status === 200) version = answer.body.version;
+      return answer;
+    };
+
+    const both = await patch({ parents: [card.A, card.B], compaction: 'lowest' });
+    expect(both.status).toBe(200);
+    expect(both.body).toMatchObject({ parentIds: [card.A, card.B], compaction: 'lowest' });
+    expect(await revisions()).toBe(before + 1);
+    expect(await traced(id, PREFIXES)).toEqual({
+      '44': ['0.0165', 'B'],
+      '441': ['0.0165', 'B'],
+      '4420': ['0.0110', 'B'],
+      '33': ['0.0110', 'A'],
+      '49': ['0.0330', 'B'],
+    });
+    const highest = await patch({ compaction: 'highest' });
+    expect(highest.status).toBe(200);
+    expect((await traced(id, ['33']))['33']).toEqual(['0.0330', 'B']);
+
+    const onlyB = await patch({ parents: [card.B] });
+    expect(onlyB.status).toBe(200);
+    expect(onlyB.body).toMatchObject({ parentId: card.B, parentIds: [card.B], compaction: null });
+    expect(
+      Object.fromEntries(
+        Object.entries(await traced(id, ['44', '33', '49'])).map(([prefix, [rate]]) => [
+          prefix,
+          rate,
+        ]),
+      ),
+    ).toEqual({ '44': '0.0165', '33': '0.0330', '49': '0.0330' });
+
+    const child = (await admin.post(`/cards/${id}/derive`, { name: 'Below it' })).body.id;
+    const refused = async (body: Record<string, unknown>, field: string, status = 400) => {
+      const answer = await patch(body);
+      expect(answer.status).toBe(status);
+      if (status === 400) expect(answer.body.error.fields).toHaveProperty([field]);
+    };
+    await refused({ parents: [card.USD] }, 'parents.0');
+    await refused({ parents: [card.A, id] }, 'parents.1');
+    await refused({ parents: [child] }, 'parents.0');
+    await refused({ parents: [card.A, card.A] }, 'parents');
+    await refused({ parents: [] }, 'parents');
+    await refused({ parents: Array.from({ length: 11 }, () => crypto.randomUUID()) }, 'parents');
+    await refused({ compaction: 'lowest' }, 'compaction');
+    await refused({ parents: [crypto.randomUUID()] }, '', 404);
+    const own = (await admin.post('/cards', { name: 'Hand', currency: 'EUR', kind: 'customer' }))
+      .body;
+    const onHand = await admin.patch(`/cards/${own.id}`, {
+      version: own.version,
+      parents: [card.A],
+    });
+    expect(onHand.status).toBe(400);
+    expect(onHand.body.error.fields).toHaveProperty(['parents']);
+    expect((await admin.get(`/cards/${id}`)).body.parentIds).toEqual([card.B]);
   });
 
   it('keeps the single-parent card as it was: a list of one', async () => {
@@ -277,6 +504,86 @@ describe('a minimum duration on a derived card', () => {
       firstLosingSeconds: 1,
       sellsBelowBuyRate: false,
     });
+  });
+});
+
+describe('a minimum duration on a provider row', () => {
+  it('is taken by PUT and CSV import, validated, billed, exported and imported back', async () => {
+    const buy = (
+      await admin.post('/cards', { name: 'Minimums', currency: 'EUR', kind: 'provider' })
+    ).body.id as string;
+    const perSecond = { initialIncrement: 1, increment: 1 };
+    const put = await admin.put(`/cards/${buy}/rates`, {
+      rates: [
+        { prefix: '44', destination: 'UK', rate: '0.0600', ...perSecond, minimumSeconds: 30 },
+        { prefix: '33', destination: 'France', rate: '0.0600', ...perSecond },
+      ],
+    });
+    expect(put.status).toBe(200);
+    const billed = async (number: string) => {
+      const call = await admin.get(
+        `/rates/lookup?accountId=${carrierId}&cardId=${buy}&number=${number}&seconds=10`,
+      );
+      expect(call.status).toBe(200);
+      const level = call.body.levels.at(-1);
+      return [level.minimumSeconds, level.billedSeconds, level.amount];
+    };
+    expect(await billed('4420')).toEqual([30, 30, '0.0300']);
+    expect(await billed('331')).toEqual([0, 10, '0.0100']);
+
+    for (const [value, index] of [
+      [3601, 0],
+      [1.5, 1],
+      [-1, 0],
+    ] as const) {
+      const rates = [
+        { prefix: '44', destination: 'UK', rate: '0.0600' },
+        { prefix: '33', destination: 'France', rate: '0.0600' },
+      ];
+      rates[index] = { ...rates[index]!, minimumSeconds: value } as (typeof rates)[number];
+      const bad = await admin.put(`/cards/${buy}/rates`, { rates });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.fields).toHaveProperty([`rates.${index}.minimumSeconds`]);
+    }
+
+    const badCsv = await admin.raw(
+      'POST',
+      `/cards/${buy}/rates/import`,
+      'prefix,destination,rate,minimumSeconds\n44,UK,0.0600,60\n33,France,0.0600,4000\n',
+      'text/csv',
+    );
+    expect(badCsv.status).toBe(400);
+    expect(JSON.parse(badCsv.text).error.lines).toEqual([
+      { line: 3, reason: expect.stringMatching(/^minimumSeconds must be 0 to 3600/) },
+    ]);
+
+    const csv = await admin.raw(
+      'POST',
+      `/cards/${buy}/rates/import`,
+      'prefix,destination,rate,initialIncrement,increment,minimumSeconds\n44,UK,0.0600,1,1,45\n33,France,0.0600,1,1,\n',
+      'text/csv',
+    );
+    expect(csv.status).toBe(200);
+    expect(await billed('4420')).toEqual([45, 45, '0.0450']);
+    expect(await billed('331')).toEqual([0, 10, '0.0100']);
+
+    const exported = await admin.raw('GET', `/cards/${buy}/rates/export`);
+    const lines = exported.text.trimEnd().split('\r\n');
+    expect(lines[0]).toBe(
+      'prefix,destination,rate,connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked,minimumSeconds',
+    );
+    expect(lines.slice(1)).toEqual([
+      '33,France,0.0600,0.0000,1,1,0,,false,',
+      '44,UK,0.0600,0.0000,1,1,0,,false,45',
+    ]);
+    // Imported back as it was: the same revision rows, nothing changed.
+    const again = await admin.raw('POST', `/cards/${buy}/rates/import`, exported.text, 'text/csv');
+    expect(again.status).toBe(200);
+    const revisions = (await admin.get(`/cards/${buy}/revisions`)).body.items as {
+      counts: { unchanged: number; changed: number };
+    }[];
+    expect(revisions[0]!.counts).toMatchObject({ unchanged: 2, changed: 0 });
+    expect(await billed('4420')).toEqual([45, 45, '0.0450']);
   });
 });
 
@@ -348,6 +655,82 @@ describe('profit assurance for a customer card built by hand', () => {
       compareWith: [card.A],
     });
     expect(hidden.status).toBe(404);
+  });
+
+  it('raises cards.margin_alert for rows that start losing, however they came to', async () => {
+    /** The card's margin alerts so far, oldest first: [count, prefixes]. */
+    const alerts = async (cardId: string) =>
+      (
+        await suite.orm.em
+          .fork()
+          .getConnection()
+          .execute<{ summary: { count: number; prefixes: string[] } }[]>(
+            `select summary from change_log
+              where entity_id = ? and summary->>'event' = 'margin_alert' order by seq`,
+            [cardId],
+          )
+      ).map((row) => [row.summary.count, row.summary.prefixes]);
+    const retail = (
+      await admin.post('/cards', { name: 'Assured', currency: 'EUR', kind: 'customer' })
+    ).body.id as string;
+    const rows = [
+      { prefix: '44', destination: 'UK', rate: '0.0160' },
+      { prefix: '33', destination: 'France', rate: '0.0090' },
+      { prefix: '49', destination: 'Germany', rate: '0.0300', initialIncrement: 1, increment: 1 },
+    ];
+    expect((await admin.put(`/cards/${retail}/rates`, { rates: rows })).status).toBe(200);
+    expect(await alerts(retail)).toEqual([]);
+
+    // Compared: the two rows that lose are told, once.
+    const patched = await admin.patch(`/cards/${retail}`, {
+      version: (await admin.get(`/cards/${retail}`)).body.version,
+      compareWith: [card.A, card.B],
+    });
+    expect(patched.status).toBe(200);
+    expect(await alerts(retail)).toEqual([[2, ['33', '49']]]);
+
+    // Its own rates change: only the row that starts losing (below B's 4420) is new.
+    const more = [...rows, { prefix: '4420', destination: 'London', rate: '0.0090' }];
+    expect((await admin.put(`/cards/${retail}/rates`, { rates: more })).status).toBe(200);
+    expect(await alerts(retail)).toEqual([
+      [2, ['33', '49']],
+      [1, ['4420']],
+    ]);
+
+    // A provider schedules a dearer UK rate: told before it goes live.
+    const dearer = B.map((row) => (row.prefix === '44' ? { ...row, rate: '0.0170' } : row));
+    const scheduled = await admin.put(`/cards/${card.B}/rates`, {
+      rates: dearer,
+      liveAt: inHours(3),
+    });
+    expect(scheduled.status).toBe(200);
+    expect((await alerts(retail)).at(-1)).toEqual([1, ['44']]);
+    expect((await alerts(retail)).length).toBe(3);
+
+    // Withdrawn: UK no longer loses, so the same rate live later is new again.
+    const revisions = (await admin.get(`/cards/${card.B}/revisions`)).body.items as {
+      number: number;
+      state: string;
+    }[];
+    expect(revisions[0]!.state).toBe('scheduled');
+    expect((await admin.del(`/cards/${card.B}/revisions/${revisions[0]!.number}`)).status).toBe(
+      204,
+    );
+    expect((await alerts(retail)).length).toBe(3);
+    expect((await admin.put(`/cards/${card.B}/rates`, { rates: dearer })).status).toBe(200);
+    expect((await alerts(retail)).at(-1)).toEqual([1, ['44']]);
+    expect((await alerts(retail)).length).toBe(4);
+    const report = await admin.get(`/cards/${retail}/margin`);
+    expect(report.body.items.map((row: { prefix: string }) => row.prefix)).toEqual([
+      '33',
+      '44',
+      '4420',
+      '49',
+    ]);
+
+    // B as it was: nothing new loses, nothing is told.
+    expect((await admin.put(`/cards/${card.B}/rates`, { rates: B })).status).toBe(200);
+    expect((await alerts(retail)).length).toBe(4);
   });
 });
 

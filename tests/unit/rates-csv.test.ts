@@ -225,8 +225,8 @@ describe('exporting rates to CSV', () => {
       },
     ]);
     expect(csv).toBe(
-      'prefix,destination,rate,connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked\r\n' +
-        `44,"'=HYPERLINK(""x"")",0.0123,0,30,6,0,,false\r\n`,
+      'prefix,destination,rate,connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked,minimumSeconds\r\n' +
+        `44,"'=HYPERLINK(""x"")",0.0123,0,30,6,0,,false,\r\n`,
     );
     expect(['+1', '-1', '@x', '\tx', 'plain'].map(csvCell)).toEqual([
       "'+1",

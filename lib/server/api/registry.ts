@@ -505,7 +505,8 @@ export const API_REGISTRY = {
   },
   '/cards/{id}/rates/import': {
     POST: {
-      summary: 'Import a rates CSV (nothing written if any line is bad; 400 lists them)',
+      summary:
+        'Import a rates CSV: a header row naming the export’s columns, `prefix,destination,rate` required, `connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked,minimumSeconds` optional (empty cell: the default; `minimumSeconds` whole seconds 0–3600, 0 none). Nothing written if any line is bad; 400 lists them',
       grant: 'rates:update',
       params: ZIdParams,
       query: ZImportQuery,

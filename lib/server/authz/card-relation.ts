@@ -53,8 +53,16 @@ export function ownedCardSql(actor: TActor): TSqlFragment {
 
 /** Cards the actor's account may derive from: its own, and those assigned to it. */
 export function heldByActorSql(actor: TActor): { where: string; params: unknown[] } {
+  return heldByAccountSql(actor.account.id);
+}
+
+/**
+ * Cards an account may derive from: its own, and those assigned to it (the parents of a
+ * derived card its owner's side edits are held by the card's owner, not the editor's).
+ */
+export function heldByAccountSql(accountId: string): { where: string; params: unknown[] } {
   return {
     where: `(c.owner_id = ? or exists (select 1 from card_assignment ca where ca.card_id = c.id and ca.account_id = ?))`,
-    params: [actor.account.id, actor.account.id],
+    params: [accountId, accountId],
   };
 }

@@ -145,6 +145,19 @@ export const ZCardPatch = z.strictObject({
     .optional(),
   markupFee: z.boolean('must be true or false').optional(),
   rules: ZMarkupRules.nullable().optional(),
+  /**
+   * A derived card's parents, replaced (priority order, the first the card's `parentId`):
+   * the same rules as deriving — same currency, each visible and held by the card's
+   * owner, none derived from this card. The rows are recomputed, live now.
+   */
+  parents: z
+    .array(ZId)
+    .min(1, 'names at least one card')
+    .max(10, 'at most 10 parents')
+    .refine((ids) => new Set(ids).size === ids.length, 'names a card twice')
+    .optional(),
+  /** With several parents: how their rows for one prefix become one. */
+  compaction: ZCompaction.optional(),
   /** Hours of notice a rate revision raising any price must give; null for none. */
   minNoticeHours: z
     .number('must be a whole number of hours')

@@ -38,6 +38,11 @@ export const ZRateInput = z.strictObject({
   initialIncrement: seconds(1, 3600, 60),
   increment: seconds(1, 3600, 60),
   graceSeconds: seconds(0, 600, 0),
+  /**
+   * A call shorter than this (out of grace) is billed as this long; absent or 0: none.
+   * Optional, not defaulted: a row read back shows it only when it has one.
+   */
+  minimumSeconds: seconds(0, 3600, 0).unwrap().optional(),
   effectiveFrom: z.iso
     .datetime({ offset: true, error: 'must be an ISO date-time' })
     .refine((value) => {
@@ -49,7 +54,10 @@ export const ZRateInput = z.strictObject({
 });
 export type TRateInput = z.output<typeof ZRateInput>;
 
-/** The CSV columns, in the order export writes them; the first three are required. */
+/**
+ * The CSV columns, in the order export writes them (the JSON field names, so an export
+ * imports back as it was); the first three are required.
+ */
 export const RATE_CSV_COLUMNS = [
   'prefix',
   'destination',
@@ -60,6 +68,8 @@ export const RATE_CSV_COLUMNS = [
   'graceSeconds',
   'effectiveFrom',
   'blocked',
+  // Last, so files written before it existed keep their column positions.
+  'minimumSeconds',
 ] as const;
 
 /** `PUT /cards/{id}/rates`: the card's whole rate set, future-dated rows included. */

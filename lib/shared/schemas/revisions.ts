@@ -94,6 +94,8 @@ const ZRevisionTerms = z.object({
   initialIncrement: z.number().int(),
   increment: z.number().int(),
   graceSeconds: z.number().int(),
+  /** Minimum duration in seconds, when the row has one. */
+  minimumSeconds: z.number().int().optional(),
   blocked: z.boolean(),
 });
 

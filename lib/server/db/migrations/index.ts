@@ -21,6 +21,7 @@ import { Migration20261206200000 } from './Migration20261206200000';
 import { Migration20261207100000 } from './Migration20261207100000';
 import { Migration20261207200000 } from './Migration20261207200000';
 import { Migration20261207400000 } from './Migration20261207400000';
+import { Migration20261208100000 } from './Migration20261208100000';
 import { Migration20261208130500 } from './Migration20261208130500';
 
 /**
@@ -50,5 +51,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207100000', class: Migration20261207100000 },
   { name: 'Migration20261207200000', class: Migration20261207200000 },
   { name: 'Migration20261207400000', class: Migration20261207400000 },
+  { name: 'Migration20261208100000', class: Migration20261208100000 },
   { name: 'Migration20261208130500', class: Migration20261208130500 },
 ];

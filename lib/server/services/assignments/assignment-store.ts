@@ -105,15 +105,20 @@ export async function assignmentsRenamed(
   }
 }
 
-/** Derived cards made from an assignment: they block removing it (409 lists them). */
+/**
+ * Derived cards made from an assignment: they block removing it (409 lists them). A card
+ * follows every parent in `card_parent`, not only its first, so any of them counts.
+ */
 export async function cardsDerivedVia(
   em: EntityManager,
   cardId: string,
   accountId: string,
 ): Promise<{ resource: string; id: string; name: string }[]> {
   return em.execute(
-    `select 'cards' as resource, id, name from card where parent_id = ? and owner_id = ?
-      order by name limit 20`,
+    `select 'cards' as resource, c.id, c.name
+       from card_parent cp join card c on c.id = cp.card_id
+      where cp.parent_id = ? and c.owner_id = ?
+      order by c.name limit 20`,
     [cardId, accountId],
   );
 }

@@ -4,8 +4,14 @@ import { assertCan } from '@/lib/server/authz/can';
 import { conflict, invalidInput, notFound, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TCardOwnerDto, TCardPatch } from '@/lib/shared/schemas/cards';
-import { rateSetChanged, rederive } from '@/lib/server/services/rates/rate-sets';
-import { hasScheduledRevision, liveNow } from '@/lib/server/services/rates/revisions';
+import { assuranceChanged, rateSetChanged, rederive } from '@/lib/server/services/rates/rate-sets';
+import {
+  hasScheduledRevision,
+  latestRevision,
+  liveNow,
+} from '@/lib/server/services/rates/revisions';
+import { heldByAccountSql } from '@/lib/server/authz/card-relation';
+import type { TCard } from '@/lib/server/entities';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
 import { assertOverridesOnParent } from './derive-card';
 import { assignmentsRenamed } from '@/lib/server/services/assignments/assignment-store';
@@ -42,6 +48,8 @@ export async function updateCard(
         'graceSeconds',
         'minimumSeconds',
         'rules',
+        'parents',
+        'compaction',
       ] as const
     ).filter((field) => patch[field] !== undefined);
     if (!derived && markupFields.length) {
@@ -81,11 +89,19 @@ export async function updateCard(
       if (Object.keys(fields).length) throw invalidInput(fields);
       card.compareWith = patch.compareWith?.length ? patch.compareWith : null;
     }
-    if (patch.overrides && card.parent) {
+    if (patch.parents !== undefined) await reparent(tx, actor, card, patch.parents);
+    if (patch.compaction !== undefined) {
+      if (!card.moreParents?.length) {
+        throw invalidInput({ compaction: 'applies to a card with several parents' });
+      }
+      card.compaction = patch.compaction;
+    }
+    if (card.parent && (patch.overrides || patch.parents)) {
+      // New parents: the overrides kept must still name prefixes they price.
       await assertOverridesOnParent(
         tx,
         [card.parent.id, ...(card.moreParents ?? [])],
-        patch.overrides,
+        patch.overrides ?? card.overrides ?? [],
       );
     }
 
@@ -111,11 +127,17 @@ export async function updateCard(
     if (after.name !== before.name) {
       await assignmentsRenamed(tx, card.id, ownerPath, after, before.name, record);
     }
+    if (JSON.stringify(after.compareWith) !== JSON.stringify(before.compareWith)) {
+      // Compared with other providers, or none: rows that lose now are told once.
+      await assuranceChanged(tx, [card.id], record);
+    }
 
     const pricing =
       before.decimals !== after.decimals ||
       before.rounding !== after.rounding ||
-      JSON.stringify(before.markup) !== JSON.stringify(after.markup);
+      JSON.stringify(before.markup) !== JSON.stringify(after.markup) ||
+      JSON.stringify(before.parentIds) !== JSON.stringify(after.parentIds) ||
+      before.compaction !== after.compaction;
     if (pricing) {
       // Its scheduled revisions (and its children's) were computed the old way.
       if (await hasScheduledRevision(tx, card.id)) {
@@ -142,4 +164,71 @@ export async function updateCard(
     }
     return toCardOwnerDto(card);
   });
+}
+
+/**
+ * A derived card's parents replaced (`parents`), by the rules of deriving: each visible
+ * to the caller (404 otherwise) and owned or held by the card's owner, in its currency,
+ * not the card itself nor derived from it (a cycle), none with a revision scheduled (its
+ * rates would pass the card by). `card_parent` is rewritten; the caller recomputes.
+ */
+async function reparent(
+  tx: EntityManager,
+  actor: TActor,
+  card: TCard,
+  ids: string[],
+): Promise<void> {
+  const fields: Record<string, string> = {};
+  const parents: TCard[] = [];
+  for (const [index, id] of ids.entries()) {
+    if (id === card.id) {
+      fields[`parents.${index}`] = 'is this card';
+      continue;
+    }
+    const { card: other } = await findVisibleCard(tx, actor, id);
+    if (other.currency !== card.currency) {
+      fields[`parents.${index}`] = `is in ${other.currency}, not ${card.currency}`;
+    }
+    parents.push(other);
+  }
+  const below = await tx.execute<{ id: string }[]>(
+    `with recursive tree as (
+       select card_id as id from card_parent where parent_id = ?
+       union
+       select cp.card_id from card_parent cp join tree on cp.parent_id = tree.id)
+     select id from tree where id = any(?::uuid[])`,
+    [card.id, `{${ids.join(',')}}`],
+  );
+  for (const row of below) fields[`parents.${ids.indexOf(row.id)}`] = 'is derived from this card';
+  if (Object.keys(fields).length) throw invalidInput(fields);
+  const held = heldByAccountSql(card.owner.id);
+  const heldRows = await tx.execute<{ id: string }[]>(
+    `select c.id from card c where c.id = any(?::uuid[]) and ${held.where}`,
+    [`{${ids.join(',')}}`, ...held.params],
+  );
+  if (heldRows.length < ids.length) {
+    throw conflict(
+      'not_held',
+      'A card follows only cards its account owns or holds by assignment.',
+    );
+  }
+  for (const parent of parents) {
+    const pending = await latestRevision(tx, parent.id);
+    if (pending && !pending.applied_at) {
+      throw conflict(
+        'revision_scheduled',
+        `A rate revision of ${parent.name} goes live at ${new Date(pending.live_at).toISOString()}; follow it once it is live, or cancel it.`,
+      );
+    }
+  }
+  const [first, ...more] = parents;
+  card.parent = first!;
+  card.moreParents = more.length ? more.map((parent) => parent.id) : null;
+  card.compaction = more.length ? (card.compaction ?? 'first') : null;
+  await tx.execute('delete from card_parent where card_id = ?', [card.id]);
+  await tx.execute(
+    `insert into card_parent (card_id, parent_id, position)
+     select ?, id, (pos - 1)::smallint from unnest(?::uuid[]) with ordinality x(id, pos)`,
+    [card.id, `{${ids.join(',')}}`],
+  );
 }

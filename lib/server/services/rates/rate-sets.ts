@@ -19,9 +19,11 @@ import {
   prepareRevSet,
   recordRevision,
   sameKey,
+  withdrawRevision,
   type TRecordedRevision,
   type TRevisionPlan,
 } from './revisions';
+import type { TRevisionSource } from '@/lib/shared/schemas/revisions';
 
 /**
  * Rate sets are written in bulk, set-based (DESIGN §1, issue "100k rows in seconds"):
@@ -58,17 +60,19 @@ export async function writeRateRows(
       : await stageByJson(trx, rows);
     await trx.raw(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
-                            increment, grace_seconds, blocked, overridden, losing, destination)
-       select ?, p, e, r, f, i, n, g, b, false, false, d from ${source}`,
+                            increment, grace_seconds, blocked, overridden, losing, destination,
+                            minimum_seconds)
+       select ?, p, e, r, f, i, n, g, b, false, false, d, m from ${source}`,
       [cardId],
     );
   }
   if (mode === 'merge') {
     await tx.execute(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
-                            increment, grace_seconds, blocked, overridden, losing, destination)
+                            increment, grace_seconds, blocked, overridden, losing, destination,
+                            minimum_seconds)
        select h.card_id, h.prefix, h.effective_from, h.rate, h.connection_fee, h.initial_increment,
-              h.increment, h.grace_seconds, h.blocked, false, false, h.destination
+              h.increment, h.grace_seconds, h.blocked, false, false, h.destination, h.minimum_seconds
          from rate_history h
         where h.card_id = ? and h.to_rev is null
           and not exists (select 1 from rev_set s where s.card_id = h.card_id and ${sameKey('s', 'h')})`,
@@ -90,7 +94,7 @@ async function stageByCopy(
 ): Promise<string> {
   await trx.raw(
     `create temp table rate_import (p text, d text, r numeric, f numeric, i int, n int, g int,
-       e timestamptz, b boolean) on commit drop`,
+       e timestamptz, b boolean, m int) on commit drop`,
   );
   const sink = connection.query(copyFrom('copy rate_import from stdin'));
   await pipeline(Readable.from(copyText(rows)), sink);
@@ -102,7 +106,7 @@ function* copyText(rows: TRateInput[]): Generator<string> {
   let chunk = '';
   for (let index = 0; index < rows.length; index++) {
     const row = rows[index]!;
-    chunk += `${copyCell(row.prefix)}\t${copyCell(row.destination)}\t${row.rate}\t${row.connectionFee}\t${row.initialIncrement}\t${row.increment}\t${row.graceSeconds}\t${row.effectiveFrom ?? '\\N'}\t${row.blocked ? 't' : 'f'}\n`;
+    chunk += `${copyCell(row.prefix)}\t${copyCell(row.destination)}\t${row.rate}\t${row.connectionFee}\t${row.initialIncrement}\t${row.increment}\t${row.graceSeconds}\t${row.effectiveFrom ?? '\\N'}\t${row.blocked ? 't' : 'f'}\t${row.minimumSeconds ?? 0}\n`;
     if (index % 2000 === 1999) {
       yield chunk;
       chunk = '';
@@ -140,13 +144,15 @@ async function stageByJson(trx: Knex.Transaction, rows: TRateInput[]): Promise<s
       g: row.graceSeconds,
       e: row.effectiveFrom ?? null,
       b: row.blocked,
+      m: row.minimumSeconds ?? 0,
     })),
   );
   // Bound, not inlined: `em.execute` would escape a 10 MB JSON into the SQL text.
   await trx.raw(
     `create temp table rate_import on commit drop as
        select * from json_to_recordset(?::json)
-         as x(p text, d text, r numeric, f numeric, i int, n int, g int, e timestamptz, b boolean)`,
+         as x(p text, d text, r numeric, f numeric, i int, n int, g int, e timestamptz, b boolean,
+              m int)`,
     [packed],
   );
   return 'rate_import';
@@ -179,17 +185,29 @@ function transactionOf(tx: EntityManager): Knex.Transaction {
 export async function rederive(
   tx: EntityManager,
   cardId: string,
-  options: { from?: 'rate' | 'rev_set'; plan?: TRevisionPlan; fresh?: readonly string[] } = {},
+  options: {
+    from?: 'rate' | 'rev_set';
+    plan?: TRevisionPlan;
+    fresh?: readonly string[];
+    /** Each parent's revision live at this instant (`now`: the transaction's), from history. */
+    at?: Date | 'now';
+  } = {},
 ): Promise<{ newlyLosing: number; newlyLosingPrefixes: string[]; revision: TRecordedRevision }> {
   const child = await tx.findOneOrFail(Card, { id: cardId }, { populate: ['parent'] });
   const parents = await parentsOf(tx, child);
   const multi = parents.length > 1;
+  if (options.at) await stageParentsAt(tx, parents, options.at);
   const previous = await tx.execute<{ keys: string | null }[]>(
     `select json_agg(prefix || '@' || coalesce(effective_from::text, ''))::text as keys
        from rate_history where card_id = ? and to_rev is null and losing`,
     [cardId],
   );
-  if (multi) await compactParents(tx, parents, child.compaction ?? 'first', options);
+  if (multi) {
+    await compactParents(tx, parents, child.compaction ?? 'first', {
+      ...options,
+      at: Boolean(options.at),
+    });
+  }
   await prepareRevSet(tx, cardId);
   // Each lateral step is computed once per row (`offset 0` keeps the planner from
   // inlining it into every use: a rounding expression repeats its argument).
@@ -235,7 +253,7 @@ export async function rederive(
      select ?, p.prefix, p.destination, s.rate, s.fee, t.initial_increment, t.increment,
             t.grace_seconds, p.effective_from, p.blocked, o.rate is not null,
             not p.blocked and (s.rate < p.rate or ${losing}), p.card_id, t.minimum_seconds
-       from ${multi ? 'pg_temp.derive_parent' : (options.from ?? 'rate')} p
+       from ${multi ? 'pg_temp.derive_parent' : options.at ? 'pg_temp.parent_at' : (options.from ?? 'rate')} p
        left join json_to_recordset(?::json) as o(prefix text, rate numeric) on o.prefix = p.prefix
       ${
         rules
@@ -305,6 +323,35 @@ export async function parentsOf(tx: EntityManager, child: TCard): Promise<TCard[
   return rows.map((row) => cards.find((card) => card.id === row.parent_id)!);
 }
 
+/**
+ * The parents' rows as they will stand at `at` — each parent's latest revision live by
+ * then, scheduled or not (revisions go live in the order they are numbered) — into
+ * `pg_temp.parent_at`, shaped like `rate`. What a derived revision at that instant is
+ * computed from when another parent's revision, or one of its own, is scheduled later.
+ */
+async function stageParentsAt(
+  tx: EntityManager,
+  parents: TCard[],
+  at: Date | 'now',
+): Promise<void> {
+  await tx.execute('drop table if exists pg_temp.parent_at');
+  await tx.execute(
+    `create temp table parent_at on commit drop as
+       select h.card_id, h.prefix, h.destination, h.rate, h.connection_fee, h.initial_increment,
+              h.increment, h.grace_seconds, h.effective_from, h.blocked, h.minimum_seconds
+         from unnest(?::uuid[]) par(id)
+         cross join lateral (
+           select max(r.number) as number from rate_revision r
+            where r.card_id = par.id and r.cancelled_at is null
+              and r.live_at <= coalesce(?::timestamptz, now())) v
+         join rate_history h
+           on h.card_id = par.id and h.from_rev <= v.number
+          and (h.to_rev is null or h.to_rev > v.number)`,
+    [`{${parents.map((parent) => parent.id).join(',')}}`, at === 'now' ? null : at.toISOString()],
+  );
+  await tx.execute('analyze pg_temp.parent_at');
+}
+
 /** A card id written into SQL: only ever a validated UUID. */
 function uuidLiteral(id: string): string {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
@@ -329,7 +376,7 @@ async function compactParents(
   tx: EntityManager,
   parents: TCard[],
   compaction: TCompaction,
-  options: { from?: 'rate' | 'rev_set'; fresh?: readonly string[] },
+  options: { from?: 'rate' | 'rev_set'; fresh?: readonly string[]; at?: boolean },
 ): Promise<void> {
   if (!COMPACTIONS.includes(compaction)) throw new RangeError(`unknown compaction ${compaction}`);
   const columns = `card_id, prefix, destination, rate, connection_fee, initial_increment, increment,
@@ -339,8 +386,19 @@ async function compactParents(
   // `rev_set` exists from here on (it is read below even when nothing was staged).
   await prepareRevSet(tx, '00000000-0000-0000-0000-000000000000');
   await tx.execute('drop table if exists pg_temp.derive_src');
-  await tx.execute(
-    `create temp table derive_src on commit drop as
+  if (options.at) {
+    // Each parent's revision live at the instant, staged by `stageParentsAt`.
+    await tx.execute(
+      `create temp table derive_src on commit drop as
+         select par.pos, s.*
+           from unnest(?::uuid[]) with ordinality par(id, pos)
+           cross join lateral (
+             select ${columns} from pg_temp.parent_at where card_id = par.id) s`,
+      [ids],
+    );
+  } else {
+    await tx.execute(
+      `create temp table derive_src on commit drop as
        select par.pos, s.*
          from unnest(?::uuid[]) with ordinality par(id, pos)
          cross join lateral (
@@ -351,8 +409,9 @@ async function compactParents(
            } where card_id = par.id and not (par.id = any(?::uuid[]))${
              options.from === 'rev_set' ? ' and to_rev is null' : ''
            }) s`,
-    [ids, fresh, fresh],
-  );
+      [ids, fresh, fresh],
+    );
+  }
   await tx.execute('create index on pg_temp.derive_src (pos, prefix)');
   await tx.execute('analyze pg_temp.derive_src');
   const order =
@@ -499,22 +558,29 @@ function mixedLosingSql(
  * against the cheapest matching rate of the provider cards it names (each provider's
  * longest prefix in effect by the row's time, blocked ones left out), flagged by the
  * same exact check as a derived card's (`mixedLosingSql`: the two rows' own structures),
- * set-based in one statement. Params: the provider ids, the card id; selects the sell row
- * as `r`, the buy row as `p`.
+ * set-based in one statement. Params: the provider ids (twice), the card id; selects the
+ * sell row as `r`, the buy row as `p`. `latest`: every card's latest revision, scheduled
+ * or not, instead of the live set — what the alerts check, before a revision goes live.
  */
-export function assuranceSql(providers: TCard[], sell: TCard, select: string): string {
+export function assuranceSql(
+  providers: TCard[],
+  sell: TCard,
+  select: string,
+  from: 'rate' | 'latest' = 'rate',
+): string {
+  const [table, open] = from === 'rate' ? ['rate', ''] : ['rate_history', ' and {}.to_rev is null'];
   const losingAgainst = (provider: TCard) => {
     const slack = marginSlack(provider, sell).toFixed();
     const periods = provider.rounding === 'half_even' || sell.rounding === 'half_even' ? 2 : 1;
     return mixedLosingSql(slack, periods, provider, sell);
   };
   return `select ${select}
-       from rate r
+       from ${table} r
        cross join lateral (
          select b.* from unnest(?::uuid[]) cmp(id)
           cross join lateral (
-            select * from rate b
-             where b.card_id = cmp.id
+            select * from ${table} b
+             where b.card_id = cmp.id${open.replace('{}', 'b')}
                and b.prefix = any(array(select left(r.prefix, n) from generate_series(1, length(r.prefix)) n))
                and coalesce(b.effective_from, '-infinity'::timestamptz)
                    <= coalesce(r.effective_from, '-infinity'::timestamptz)
@@ -530,7 +596,7 @@ export function assuranceSql(providers: TCard[], sell: TCard, select: string): s
          select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
                 ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
          offset 0) g
-      where r.card_id = ? and not r.blocked
+      where r.card_id = ?${open.replace('{}', 'r')} and not r.blocked
         and (s.rate < p.rate or case p.card_id ${providers
           .map(
             (provider) =>
@@ -540,6 +606,146 @@ export function assuranceSql(providers: TCard[], sell: TCard, select: string): s
 }
 
 export type TRederived = Awaited<ReturnType<typeof rederive>>;
+
+/** A derived card's revision waiting for its date, as `redoRevisions` redoes it. */
+export interface TPendingRevision {
+  id: string;
+  number: number;
+  live_at: Date;
+  source: TRevisionSource;
+  created_by: string | null;
+  parent_revision_id: string | null;
+}
+
+/**
+ * A derived card's scheduled revisions dated after an instant (or numbered after one of
+ * its revisions), withdrawn newest first: a parent's revision lands before them, or one
+ * before them is cancelled, and each is then computed again by `redoRevisions`.
+ */
+export async function withdrawLater(
+  tx: EntityManager,
+  cardId: string,
+  bound: { after: Date | 'now' } | { afterNumber: number },
+): Promise<TPendingRevision[]> {
+  const later = await tx.execute<TPendingRevision[]>(
+    `select id, number, live_at, source, created_by, parent_revision_id from rate_revision
+      where card_id = ? and applied_at is null and cancelled_at is null
+        and ${'afterNumber' in bound ? 'number > ?' : 'live_at > coalesce(?::timestamptz, now())'}
+      order by number desc`,
+    [
+      cardId,
+      'afterNumber' in bound
+        ? bound.afterNumber
+        : bound.after === 'now'
+          ? null
+          : bound.after.toISOString(),
+    ],
+  );
+  for (const pending of later) await withdrawRevision(tx, cardId, pending.number);
+  return later;
+}
+
+/**
+ * Withdrawn derived revisions computed again, oldest first, each from every parent's
+ * revision live at its own date, each told as a scheduled revision (its holders get the
+ * notice again: what changes may differ). `redone` maps a withdrawn revision's id to its
+ * replacement's, so a revision following one redone here follows the replacement.
+ */
+export async function redoRevisions(
+  tx: EntityManager,
+  child: TCard,
+  ownerPath: string,
+  withdrawn: TPendingRevision[],
+  redone: Map<string, string>,
+  record: (change: TChange) => void,
+  notice: { ownerFollows: boolean },
+): Promise<void> {
+  for (const pending of [...withdrawn].reverse()) {
+    const liveAt = new Date(pending.live_at);
+    const again = await rederive(tx, child.id, {
+      at: liveAt,
+      plan: {
+        source: pending.source,
+        liveAt,
+        createdBy: pending.created_by,
+        parentRevisionId: pending.parent_revision_id
+          ? (redone.get(pending.parent_revision_id) ?? pending.parent_revision_id)
+          : null,
+      },
+    });
+    redone.set(pending.id, again.revision.id);
+    await recordRatesChanged(tx, child, ownerPath, 'parent', record, again, again.revision, notice);
+  }
+}
+
+/**
+ * Profit assurance alerts (issue 16 §3): after the rates of the `changed` cards moved (a
+ * revision written, scheduled or withdrawn, a rounding) or a card's `compareWith` did,
+ * every hand-built card comparing with one of them — and each of them that compares
+ * itself — is checked again, by the margin report's exact check (`assuranceSql`), over
+ * every card's latest revision, so a scheduled one is checked before it goes live. Rows
+ * that lose and did not at the last check (`assurance_loss`) raise a `cards.margin_alert`,
+ * as a derived card's newly losing rows do. The card's version stays: nothing of it
+ * changed, and an edit its owner has open must not turn stale.
+ */
+export async function assuranceChanged(
+  tx: EntityManager,
+  changed: readonly string[],
+  record: (change: TChange) => void,
+): Promise<void> {
+  const ids = `{${changed.join(',')}}`;
+  const compared = await tx.execute<{ id: string; owner_path: string }[]>(
+    `select c.id, o.path as owner_path from card c join account o on o.id = c.owner_id
+      where (c.id = any(?::uuid[])
+             and (c.compare_with is not null
+                  or exists (select 1 from assurance_loss a where a.card_id = c.id)))
+         or exists (select 1 from jsonb_array_elements_text(c.compare_with) x(id)
+                     where x.id = any(?::text[]))
+      order by c.id`,
+    [ids, ids],
+  );
+  for (const row of compared) {
+    const card = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
+    const providers =
+      card.parent || !card.compareWith?.length
+        ? []
+        : await tx.find(Card, { id: { $in: card.compareWith } });
+    if (!providers.length) {
+      await tx.execute('delete from assurance_loss where card_id = ?', [card.id]);
+      continue;
+    }
+    const providerIds = `{${providers.map((one) => one.id).join(',')}}`;
+    // One statement: the losing rows now, those not losing at the last check, and the
+    // last check replaced by this one.
+    const [fresh] = await tx.execute<{ count: string; prefixes: string[] | null }[]>(
+      `with losing as (
+         ${assuranceSql(
+           providers,
+           card,
+           `r.prefix || '@' || coalesce(r.effective_from::text, '') as key, r.prefix`,
+           'latest',
+         )}),
+       fresh as (
+         select l.key, l.prefix from losing l
+          where not exists (select 1 from assurance_loss a where a.card_id = ? and a.key = l.key)),
+       cured as (
+         delete from assurance_loss a
+          where a.card_id = ? and not exists (select 1 from losing l where l.key = a.key)),
+       kept as (insert into assurance_loss (card_id, key) select ?, key from fresh)
+       select count(*) as count, (array_agg(prefix order by prefix))[1:20] as prefixes from fresh`,
+      [providerIds, providerIds, card.id, card.id, card.id, card.id],
+    );
+    const count = Number(fresh?.count ?? 0);
+    if (!count) continue;
+    const dto = toCardOwnerDto(card);
+    record(
+      marginAlert(card, row.owner_path, dto, await holdersOf(tx, card.id), {
+        newlyLosing: count,
+        newlyLosingPrefixes: fresh?.prefixes ?? [],
+      }),
+    );
+  }
+}
 
 /**
  * After a card's rate set changed (written, or recomputed from a new markup: pass what
@@ -604,21 +810,34 @@ export async function rateSetChanged(
     );
   }
   const revisionOf = new Map<string, string | null>([[card.id, revision?.id ?? null]]);
+  // Derived revisions withdrawn and computed again here: the new one's id by the old's.
+  const redone = new Map<string, string>();
   for (const row of descendants) {
     const child = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
     // The parent revision it follows: the first of its parents recomputed here.
     const followed = row.parent_ids.find((id) => revisionOf.has(id));
-    const childRederived = await rederive(tx, child.id, {
-      from: 'rev_set',
-      fresh: [...revisionOf.keys()],
-      plan: {
-        source: 'parent',
-        liveAt: scheduled ? scheduled.liveAt : null,
-        createdBy,
-        parentRevisionId: followed ? (revisionOf.get(followed) ?? null) : null,
-      },
+    const plan: TRevisionPlan = {
+      source: 'parent',
+      liveAt: scheduled ? scheduled.liveAt : null,
+      createdBy,
+      parentRevisionId: followed ? (revisionOf.get(followed) ?? null) : null,
+    };
+    // Its revisions scheduled after this one (another parent's came first): they go
+    // live after it, so they are withdrawn, and computed again after it.
+    const later = await withdrawLater(tx, child.id, {
+      after: scheduled ? scheduled.liveAt : 'now',
     });
+    // Several parents, or revisions to redo: each parent's set as it stands at the date
+    // (another parent may have a revision scheduled after it). One parent and nothing
+    // later: its set just computed, as it always was.
+    const childRederived =
+      row.parent_ids.length > 1 || later.length
+        ? await rederive(tx, child.id, { at: scheduled ? scheduled.liveAt : 'now', plan })
+        : await rederive(tx, child.id, { from: 'rev_set', fresh: [...revisionOf.keys()], plan });
     revisionOf.set(child.id, childRederived.revision.id);
+    // Another account's sell card follows the date: its owner is told; the side that
+    // scheduled the parent is not told of its own cards.
+    const notice = { ownerFollows: child.owner.id !== card.owner.id };
     await recordRatesChanged(
       tx,
       child,
@@ -627,11 +846,11 @@ export async function rateSetChanged(
       record,
       childRederived,
       scheduled ? childRederived.revision : undefined,
-      // Another account's sell card follows the date: its owner is told; the side that
-      // scheduled the parent is not told of its own cards.
-      { ownerFollows: child.owner.id !== card.owner.id },
+      notice,
     );
+    await redoRevisions(tx, child, row.owner_path, later, redone, record, notice);
   }
+  await assuranceChanged(tx, [card.id, ...descendants.map((row) => row.id)], record);
 }
 
 async function recordRatesChanged(
@@ -688,13 +907,16 @@ export function revisionScheduledSummary(
   };
 }
 
-/** `cards.margin_alert`: rows of a derived card started losing money (owner's view only). */
+/**
+ * `cards.margin_alert`: rows of a derived card started losing money, or of a hand-built
+ * one against the providers it is compared with (owner's view only).
+ */
 export function marginAlert(
   card: TCard,
   ownerPath: string,
   dto: ReturnType<typeof toCardOwnerDto>,
   holders: string[],
-  rederived: TRederived,
+  rederived: Pick<TRederived, 'newlyLosing' | 'newlyLosingPrefixes'>,
 ): TChange {
   return cardChange(card, ownerPath, 'updated', dto, dto, holders, {
     event: 'margin_alert',

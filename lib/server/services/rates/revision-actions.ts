@@ -6,7 +6,13 @@ import { mutate } from '@/lib/server/live/change-log';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import type { TRevisionDto } from '@/lib/shared/schemas/revisions';
 import { findCardForRateWrite } from './rate-access';
-import { rateSetChanged } from './rate-sets';
+import {
+  assuranceChanged,
+  rateSetChanged,
+  redoRevisions,
+  withdrawLater,
+  type TPendingRevision,
+} from './rate-sets';
 import { findRevision } from './revision-queries';
 import { latestRevision, loadRevisionSet, recordRevision, withdrawRevision } from './revisions';
 import { nudgeRevisionTimer } from './apply-revisions';
@@ -113,16 +119,15 @@ export async function cancelRevision(
        select card_id, number, depth from followers order by depth, card_id`,
       [target.id],
     );
+    // Derived revisions withdrawn and computed again here: the new one's id by the old's.
+    const redone = new Map<string, string>();
     for (const follower of followers) {
+      let later: TPendingRevision[] = [];
       if (follower.depth > 0) {
         await tx.execute('select id from card where id = ? for update', [follower.card_id]);
-        const latestOfCard = await latestRevision(tx, follower.card_id);
-        if (latestOfCard?.number !== follower.number) {
-          throw conflict(
-            'revision_not_latest',
-            `A card derived from this one has a later revision; cancel that first.`,
-          );
-        }
+        // Its revisions dated later (for another parent's): withdrawn with it, then
+        // computed again without it.
+        later = await withdrawLater(tx, follower.card_id, { afterNumber: follower.number });
       }
       await withdrawRevision(tx, follower.card_id, follower.number);
       const followerCard = await tx.findOneOrFail(
@@ -152,6 +157,15 @@ export async function cancelRevision(
           },
         ),
       );
+      await redoRevisions(tx, followerCard, owner!.path, later, redone, record, {
+        ownerFollows: followerCard.owner.id !== card.owner.id,
+      });
     }
+    // The latest revisions are the earlier ones again: what they lose is checked anew.
+    await assuranceChanged(
+      tx,
+      followers.map((follower) => follower.card_id),
+      record,
+    );
   });
 }

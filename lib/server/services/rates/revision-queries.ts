@@ -142,6 +142,7 @@ const TERMS = [
   'initial_increment',
   'increment',
   'grace_seconds',
+  'minimum_seconds',
   'blocked',
 ] as const;
 
@@ -216,6 +217,9 @@ export async function revisionDiff(
           initialIncrement: Number(row[`${side}_initial_increment`]),
           increment: Number(row[`${side}_increment`]),
           graceSeconds: Number(row[`${side}_grace_seconds`]),
+          ...(Number(row[`${side}_minimum_seconds`])
+            ? { minimumSeconds: Number(row[`${side}_minimum_seconds`]) }
+            : {}),
           blocked: Boolean(row[`${side}_blocked`]),
         };
   return {
