@@ -32,9 +32,18 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     // Written and read only by set-based SQL (lib/server/services/rates/revisions.ts);
     // `rate_history` has no key to give an entity, on purpose (Migration20261205100000).
     // `card_parent` is read and written in SQL only; `card.more_parents` mirrors it.
-    // Usage likewise (lib/server/services/usage, Migration20261207100000).
+    // Usage likewise (lib/server/services/usage, Migration20261207100000), and brands
+    // (lib/server/services/brands, Migration20261209100000).
     schemaGenerator: {
-      skipTables: ['rate_revision', 'rate_history', 'card_parent', 'usage_record', 'usage_charge'],
+      skipTables: [
+        'rate_revision',
+        'rate_history',
+        'card_parent',
+        'usage_record',
+        'usage_charge',
+        'brand',
+        'brand_hostname',
+      ],
     },
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
