@@ -180,13 +180,18 @@ function checkContrast(body: TBrandPut): void {
   const fields: Record<string, string> = {};
   const primary = contrastRatio(body.primaryColor, WHITE);
   if (primary < AA_TEXT) {
-    fields.primaryColor = `must have a contrast ratio of at least ${AA_TEXT}:1 with white text (WCAG AA); ${body.primaryColor} has ${primary.toFixed(2)}:1`;
+    fields.primaryColor = `must have a contrast ratio of at least ${AA_TEXT}:1 with white text (WCAG AA); ${body.primaryColor} has ${shown(primary)}:1`;
   }
   const accent = contrastRatio(body.accentColor, WHITE);
   if (accent < AA_LARGE) {
-    fields.accentColor = `must have a contrast ratio of at least ${AA_LARGE}:1 on a white background (WCAG AA); ${body.accentColor} has ${accent.toFixed(2)}:1`;
+    fields.accentColor = `must have a contrast ratio of at least ${AA_LARGE}:1 on a white background (WCAG AA); ${body.accentColor} has ${shown(accent)}:1`;
   }
   if (Object.keys(fields).length) throw invalidInput(fields);
+}
+
+/** Two decimals, cut rather than rounded: a failing 2.996 must not read as "3.00". */
+function shown(ratio: number): string {
+  return (Math.floor(ratio * 100) / 100).toFixed(2);
 }
 
 function sameBrand(row: TBrandRow, body: TBrandPut): boolean {
