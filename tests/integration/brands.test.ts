@@ -244,6 +244,27 @@ describe('hostnames', () => {
     ).rejects.toThrow(/check constraint/i);
   });
 
+  it('go to one of two brands claiming one at the same moment', async () => {
+    for (let round = 0; round < 5; round++) {
+      const hostname = `race${round}.example`;
+      const answers = await Promise.all([
+        r1.put(`/accounts/${ids.R1a}/brand`, brand({ displayName: 'A', hostnames: [hostname] })),
+        r2.put(`/accounts/${ids.K2}/brand`, brand({ displayName: 'B', hostnames: [hostname] })),
+      ]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+      const owner = await brandForHost(suite.orm.em.fork(), hostname);
+      expect(owner?.accountId).toBe(answers[0]!.status === 201 ? ids.R1a : ids.K2);
+      for (const [client, id] of [
+        [r1, ids.R1a],
+        [r2, ids.K2],
+      ] as const) {
+        if ((await client.get(`/accounts/${id}/brand`)).body.brand) {
+          expect((await client.del(`/accounts/${id}/brand`)).status).toBe(204);
+        }
+      }
+    }
+  });
+
   it('must be DNS names, at most ten', async () => {
     for (const hostname of [
       'https://x.example',
@@ -277,6 +298,28 @@ describe('hostnames', () => {
     );
     expect(now.status).toBe(201);
     expect((await admin.del(`/accounts/${ids.C}/brand`)).status).toBe(204);
+  });
+});
+
+describe('an account deleted with its brand', () => {
+  it('takes the brand and its hostnames with it, in the same logged change', async () => {
+    const gone = (await admin.post('/customers', { name: 'Gone' })).body;
+    expect(
+      (
+        await admin.put(
+          `/accounts/${gone.id}/brand`,
+          brand({ displayName: 'Gone', hostnames: ['gone.example'] }),
+        )
+      ).status,
+    ).toBe(201);
+    expect((await admin.del(`/customers/${gone.id}`)).status).toBe(204);
+    expect(await brandForHost(suite.orm.em.fork(), 'gone.example')).toBeNull();
+    const reused = await admin.put(
+      `/accounts/${ids.K2}/brand`,
+      brand({ displayName: 'K2', hostnames: ['gone.example'] }),
+    );
+    expect(reused.status).toBe(201);
+    expect((await admin.del(`/accounts/${ids.K2}/brand`)).status).toBe(204);
   });
 });
 
