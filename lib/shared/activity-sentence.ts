@@ -28,6 +28,7 @@ const NOUN: Record<TLoggedResource, string> = {
   impersonation: 'view-as',
   cards: 'rate card',
   assignments: 'card assignment',
+  brands: 'brand',
 };
 
 /** A logged resource as a person names it, capitalised: "Card assignment". */
@@ -259,6 +260,20 @@ const SENTENCES: Record<TLoggedResource, TSentence> = {
   },
   cards: cardSentence,
   assignments: assignmentSentence,
+  brands: (who, op, entry) => {
+    const name = text(entry.after, 'displayName') ?? text(entry.before, 'displayName');
+    const brand = name ? `the brand ${name}` : 'a brand';
+    switch (op) {
+      case 'created':
+        return `${who} set ${brand}`;
+      case 'deleted':
+        return `${who} removed ${brand}`;
+      case 'updated':
+        return `${who} updated ${brand}${touched(entry)}`;
+      default:
+        return unreachable(op);
+    }
+  },
 };
 
 /** Who did it: a person (or, to viewers who may not read people, the account). */

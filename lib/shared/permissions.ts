@@ -32,6 +32,10 @@ export const EXTRA_GRANTS = {
   // Usage (issue 18): posting call records moves money at every level of the chain.
   'usage:create': 'post call records to be rated',
   'usage:read': 'read calls and traffic in scope',
+  // Issue 19: an account's brand (and its hostnames) and its children's; not a matrix
+  // resource, since a brand has no create or delete apart from setting it.
+  'brand:read': 'read its own and lower accounts’ brands',
+  'brand:update': 'set or remove its own and lower accounts’ brands',
 } as const;
 export type TExtraGrant = keyof typeof EXTRA_GRANTS;
 export type TGrant = `${TResource}:${TAction}` | TExtraGrant;
@@ -81,6 +85,9 @@ export const DEFAULT_RESELLER_GRANTS: readonly TGrant[] = [
   // Its customers' calls and its own traffic; the calls themselves come from the
   // carrier's switch, never from a reseller's panel.
   'usage:read',
+  // Its own portal's name, colours and hostnames, and its customers'.
+  'brand:read',
+  'brand:update',
 ];
 
 export const GROUP_TEMPLATES = {

@@ -180,6 +180,20 @@ describe('activitySentence', () => {
     ).toBe('Carrier admin reset MFA of user bob@acme.test');
   });
 
+  it('names a brand by its display name and what an update touched', () => {
+    const before = { accountId: 'a1', displayName: 'Nimbus', primaryColor: '#1d4ed8', version: 1 };
+    const after = { ...before, primaryColor: '#0369a1', version: 2 };
+    expect(activitySentence(entry({ resource: 'brands', after }))).toBe(
+      'Carrier admin set the brand Nimbus',
+    );
+    expect(activitySentence(entry({ resource: 'brands', op: 'updated', before, after }))).toBe(
+      'Carrier admin updated the brand Nimbus (primaryColor)',
+    );
+    expect(activitySentence(entry({ resource: 'brands', op: 'deleted', before }))).toBe(
+      'Carrier admin removed the brand Nimbus',
+    );
+  });
+
   // Every logged resource × operation has a sentence that starts with who and is not a
   // bare type name (the writer table is typed Record<TLoggedResource, …>: a new resource
   // does not compile without one).

@@ -3,7 +3,7 @@ import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, isGrant } from '@/lib/shared/permi
 
 describe('grant catalog', () => {
   it('has every resource:action pair plus the extra grants, once each', () => {
-    expect(ALL_GRANTS).toHaveLength(8 * 4 + 6);
+    expect(ALL_GRANTS).toHaveLength(8 * 4 + 8);
     expect(new Set(ALL_GRANTS).size).toBe(ALL_GRANTS.length);
     expect(ALL_GRANTS).toContain('audit:delete');
     expect(ALL_GRANTS).toContain('impersonation:start');
@@ -12,6 +12,8 @@ describe('grant catalog', () => {
     expect(ALL_GRANTS).toContain('calls:authorize');
     expect(ALL_GRANTS).toContain('usage:create');
     expect(ALL_GRANTS).toContain('usage:read');
+    expect(ALL_GRANTS).toContain('brand:read');
+    expect(ALL_GRANTS).toContain('brand:update');
   });
 
   it('recognises catalog grants only', () => {
@@ -20,7 +22,7 @@ describe('grant catalog', () => {
     expect(isGrant('impersonation:stop')).toBe(false);
   });
 
-  it('gives the Default Reseller template exactly the grants of DESIGN §1 and issue 17', () => {
+  it('gives the Default Reseller template exactly the grants of DESIGN §1 and issues 17–19', () => {
     const expected = [
       ...['read', 'create', 'update'].map((a) => `resellers:${a}`),
       ...['read', 'create', 'update', 'delete'].map((a) => `customers:${a}`),
@@ -33,6 +35,8 @@ describe('grant catalog', () => {
       'payments:create',
       'ledger:read',
       'usage:read',
+      'brand:read',
+      'brand:update',
     ];
     expect([...DEFAULT_RESELLER_GRANTS].sort()).toEqual(expected.sort());
     expect(DEFAULT_RESELLER_GRANTS).not.toContain('impersonation:start');

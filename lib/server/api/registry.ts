@@ -13,6 +13,7 @@ import {
   ZResellerPatch,
 } from '@/lib/shared/schemas/accounts';
 import { ZAuditEntryDto, ZAuditQuery } from '@/lib/shared/schemas/audit';
+import { BRAND_MAX_HOSTNAMES, ZBrandDto, ZBrandPut, ZBrandView } from '@/lib/shared/schemas/brands';
 import { ZAuthorization, ZAuthorizeRequest } from '@/lib/shared/schemas/authorize';
 import {
   ZAssignmentBulk,
@@ -394,6 +395,31 @@ export const API_REGISTRY = {
       grant: 'ledger:read',
       params: ZIdParams,
       responses: { 200: ZBalanceDto },
+    },
+  },
+  '/accounts/{id}/brand': {
+    GET: {
+      summary:
+        'The account’s own brand (null: none) and `effective`, the brand that applies to it: its own, else the nearest above it (`accountId` named only when the caller may see that account), else the product’s default',
+      grant: 'brand:read',
+      params: ZIdParams,
+      responses: { 200: ZBrandView },
+    },
+    PUT: {
+      summary: `Set the account’s whole brand (its own side or a parent’s): display name, primary colour (at least 4.5:1 with white text), accent colour (at least 3:1 on white), support email and https URL, and up to ${BRAND_MAX_HOSTNAMES} hostnames, each unique across the installation. \`version\`: the brand’s as read, absent for a first one`,
+      grant: 'brand:update',
+      params: ZIdParams,
+      body: ZBrandPut,
+      responses: { 200: ZBrandDto, 201: ZBrandDto },
+      errors: {
+        409: '`hostname_taken`: another account’s brand has one of the hostnames (not said whose); `conflict`: a stale `version`, with the current brand',
+      },
+    },
+    DELETE: {
+      summary: 'Remove the account’s brand and its hostnames: the brand above it applies again',
+      grant: 'brand:update',
+      params: ZIdParams,
+      responses: { 204: null },
     },
   },
   '/usage': {

@@ -471,13 +471,15 @@ export interface TAuditView {
 /**
  * Logged resources that never travel live, and the grant that reads what their entries
  * hold: a token, a session and a view-as belong to a person (the target's email, a
- * token's name); a carrier is an account like a reseller.
+ * token's name); a carrier is an account like a reseller; a brand is read with
+ * `brand:read`, on the branded account's own path (its side and above, never a sibling).
  */
 const OFFLINE_READ: Record<string, TGrant> = {
   tokens: 'users:read',
   sessions: 'users:read',
   impersonation: 'users:read',
   carriers: 'resellers:read',
+  brands: 'brand:read',
 };
 
 const WITHHELD: TAuditView = { before: null, after: null, summary: null, detail: 'withheld' };

@@ -44,6 +44,10 @@ export function affectsAccess(change: TChange): boolean {
     case 'assignments':
     case 'notifications':
       return false;
+    case 'brands':
+      // A brand changes what a portal looks like, not who may do what (until sessions
+      // are bound to a brand's hostname: a later slice of issue 19).
+      return false;
   }
 }
 

@@ -18,6 +18,7 @@ export interface TChangeSummaries {
   impersonation: never;
   cards: TCardChangeSummary;
   assignments: TAssignmentChangeSummary;
+  brands: never;
   /** Notices marked read: how many. */
   notifications: { read: number };
 }

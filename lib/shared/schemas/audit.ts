@@ -13,6 +13,8 @@ export const LOGGED_RESOURCES = [
   'impersonation',
   'cards',
   'assignments',
+  // Issue 19: an account's brand (entity id: the account's), audited, never live.
+  'brands',
 ] as const;
 export type TLoggedResource = (typeof LOGGED_RESOURCES)[number];
 

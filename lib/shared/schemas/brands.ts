@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { ZText, ZVersion } from './common';
+
+/** At most this many hostnames per brand (issue 19). */
+export const BRAND_MAX_HOSTNAMES = 10;
+
+/** The product's own name: what applies where no account on the path has a brand. */
+export const DEFAULT_BRAND_NAME = 'Reseller Panel';
+
+const ZColour = ZText('is required')
+  .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour written #rrggbb')
+  .transform((colour) => colour.toLowerCase());
+
+/**
+ * A hostname a portal answers on: a DNS name, lower-cased, without a scheme, port, path
+ * or trailing dot; its last label starts with a letter (never an IP address). The
+ * database checks the same shape (Migration20261209100000).
+ */
+export const ZHostname = ZText('is required')
+  .trim()
+  .toLowerCase()
+  .max(253, 'must be at most 253 characters')
+  .regex(
+    /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be a host name such as portal.example.com (no scheme, port or path)',
+  );
+
+/**
+ * `PUT /accounts/{id}/brand`: the whole brand with its hostnames. `version` is the brand's
+ * as read (absent: there is none yet); a stale or missing one when a brand exists is 409.
+ */
+export const ZBrandPut = z.strictObject({
+  version: ZVersion.optional(),
+  displayName: ZText('is required')
+    .trim()
+    .min(1, 'is required')
+    .max(80, 'must be 1 to 80 characters'),
+  primaryColor: ZColour,
+  accentColor: ZColour,
+  supportEmail: z
+    .email('must be an email address')
+    .max(320)
+    .transform((email) => email.toLowerCase())
+    .nullable()
+    .default(null),
+  supportUrl: ZText()
+    .max(2000, 'is too long')
+    .refine(isHttpsUrl, 'must be an https:// URL')
+    .nullable()
+    .default(null),
+  hostnames: z
+    .array(ZHostname)
+    .max(BRAND_MAX_HOSTNAMES, `must list at most ${BRAND_MAX_HOSTNAMES} hostnames`)
+    .refine((names) => new Set(names).size === names.length, 'must not repeat a hostname')
+    .default([]),
+});
+export type TBrandPut = z.infer<typeof ZBrandPut>;
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname !== '' && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
+/** An account's own brand. */
+export const ZBrandDto = z.object({
+  accountId: z.string(),
+  displayName: z.string(),
+  primaryColor: z.string(),
+  accentColor: z.string(),
+  supportEmail: z.string().nullable(),
+  supportUrl: z.string().nullable(),
+  hostnames: z.array(z.string()),
+  version: z.number().int(),
+  updatedAt: z.string(),
+});
+export type TBrandDto = z.infer<typeof ZBrandDto>;
+
+/**
+ * The brand that applies to an account: the nearest at or above it. `accountId` names the
+ * account it comes from only when the caller may see that account (its own side or
+ * below); a reseller whose brand is the carrier's learns the carrier's name and colours,
+ * never which account they are. `null` with `source: 'default'`: the product's own.
+ */
+export const ZEffectiveBrand = z.object({
+  source: z.enum(['own', 'inherited', 'default']),
+  accountId: z.string().nullable(),
+  displayName: z.string(),
+  primaryColor: z.string().nullable(),
+  accentColor: z.string().nullable(),
+  supportEmail: z.string().nullable(),
+  supportUrl: z.string().nullable(),
+});
+export type TEffectiveBrand = z.infer<typeof ZEffectiveBrand>;
+
+/** `GET /accounts/{id}/brand`. */
+export const ZBrandView = z.object({
+  brand: ZBrandDto.nullable(),
+  effective: ZEffectiveBrand,
+});
+export type TBrandView = z.infer<typeof ZBrandView>;
