@@ -6,6 +6,8 @@
  * with the route handlers called directly (tests/fixtures/in-process-panel.ts), so both
  * exercise this one pipeline.
  */
+import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -18,6 +20,7 @@ import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
 import { createSocketServer, type TPanelServer as TSocketServer } from './socket';
 import { attachRedisAdapter } from './redis-adapter';
 import { FanOut } from './fan-out';
+import { taggedSessionId } from './session-route';
 import { mailSettingsOf } from '@/lib/server/services/notifications/mail-settings';
 import { OutboxWorker } from '@/lib/server/services/notifications/outbox-worker';
 import { RevisionTimer } from '@/lib/server/services/rates/apply-revisions';
@@ -176,6 +179,13 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     // answers carry `Connection: close`, so a kept-alive connection cannot carry another
     // session's request to the wrong worker.)
     setupWorker(io);
+    // Session ids name this worker, so the primary routes a session's requests here
+    // even before sticky has learnt the session (server/session-route.ts).
+    const workerId = cluster.worker?.id;
+    if (workerId !== undefined) {
+      io.engine.generateId = () =>
+        taggedSessionId(workerId) ?? randomBytes(15).toString('base64url');
+    }
     log(`worker ready (${detail})`);
   } else {
     await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,7 @@ import type { TEnv } from '@/lib/server/env';
 import { findFreePort } from '@/lib/server/db/embedded';
 import { openDatabase } from '@/lib/server/db/open-database';
 import { getLogger } from '@/lib/server/observability/logger';
+import { sessionIdInRequest, workerOfSessionId } from './session-route';
 
 /** What a worker sends the primary once its panel serves (server/index.ts). */
 export const WORKER_READY = 'panel:worker-ready';
@@ -61,11 +62,22 @@ export async function runPrimary(env: TEnv): Promise<void> {
 
   const ready = new Set<Worker>();
   let turn = 0;
+  const routed = new Map<string, Worker>();
   const fork = () =>
-    divertUntilReady(cluster.fork({ PORT: String(port) }), ready, () => {
+    routeSends(cluster.fork({ PORT: String(port) }), ready, routed, () => {
       const serving = [...ready];
       return serving[turn++ % serving.length];
     });
+  // A relayed request's answer has ended: its later messages (none) need no route.
+  cluster.on('message', (_worker, message: { type?: string; connectionId?: string }) => {
+    if (
+      message?.connectionId &&
+      (message.type === 'sticky:http-response-end' ||
+        message.type === 'sticky:http-response-destroy')
+    ) {
+      routed.delete(message.connectionId);
+    }
+  });
   let stopping = false;
   // Replacements that die before serving wait longer each time (a broken build or a
   // database that refuses everyone), instead of forking in a tight loop.
@@ -158,28 +170,60 @@ export async function runPrimary(env: TEnv): Promise<void> {
 }
 
 /**
- * @socket.io/sticky routes to every forked worker, including a replacement still
- * starting Next, and a message that reaches a worker before it listens is lost with the
- * connection it carries: the client would hang. So until `worker` serves, what is sent
- * to it goes to a worker that does; the later chunks of a request relayed that way
- * (same `connectionId`) follow their first one. Returns the worker.
+ * Where what @socket.io/sticky sends to `worker` really goes:
+ * - a request naming a session (`sid=`) whose id names another serving worker goes to
+ *   that worker (server/session-route.ts): sticky may not have learnt the session yet,
+ *   and would otherwise route it by turn to a worker that does not hold it;
+ * - while `worker` is not serving yet (a replacement still starting Next), anything else
+ *   goes to a worker that does: a message that reaches a worker before it listens is
+ *   lost with the connection it carries, and the client would hang.
+ * The later chunks of a relayed request (same `connectionId`) follow their first one.
+ * Returns the worker.
  */
-function divertUntilReady(
+export function routeSends(
   worker: Worker,
   ready: Set<Worker>,
+  routed: Map<string, Worker>,
   pickServing: () => Worker | undefined,
+  /** The live worker of a cluster id (tests pass their own). */
+  workerById: (id: number) => Worker | undefined = (id) => cluster.workers?.[id],
 ): Worker {
   const own = worker.send.bind(worker) as (message: unknown, ...rest: unknown[]) => boolean;
-  const diverted = new Map<string, Worker>();
-  worker.send = ((message: { connectionId?: string } | null, ...rest: unknown[]) => {
+  worker.send = ((message: TStickyMessage | null, ...rest: unknown[]) => {
     const connectionId = message?.connectionId;
-    let target = connectionId ? diverted.get(connectionId) : undefined;
-    if (!target && !ready.has(worker)) {
-      target = pickServing();
-      if (target && connectionId) diverted.set(connectionId, target);
+    let target = connectionId ? routed.get(connectionId) : undefined;
+    if (
+      !target &&
+      (message?.type === 'sticky:connection' || message?.type === 'sticky:http-chunk-start')
+    ) {
+      const holder = holderOf(message.data, workerById);
+      if (holder && holder !== worker && ready.has(holder)) target = holder;
     }
-    if (!target) return own(message, ...rest);
+    if (!target && !ready.has(worker)) target = pickServing();
+    if (target && connectionId) {
+      if (message?.type === 'sticky:abort') routed.delete(connectionId);
+      else routed.set(connectionId, target);
+    }
+    if (!target || target === worker) return own(message, ...rest);
     return (target.send as (message: unknown, ...rest: unknown[]) => boolean)(message, ...rest);
   }) as Worker['send'];
   return worker;
+}
+
+/** What the primary sends a worker (@socket.io/sticky's messages, as far as routing reads). */
+interface TStickyMessage {
+  type?: string;
+  connectionId?: string;
+  /** The request's first bytes. */
+  data?: unknown;
+}
+
+/** The live worker a request's session id names, if any. */
+function holderOf(
+  data: unknown,
+  workerById: (id: number) => Worker | undefined,
+): Worker | undefined {
+  const sid = sessionIdInRequest(data);
+  const id = sid === null ? null : workerOfSessionId(sid);
+  return id === null ? undefined : workerById(id);
 }

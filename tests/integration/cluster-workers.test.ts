@@ -12,6 +12,7 @@ import { bearerCall } from '../fixtures/api-client';
 import { assertDeclaredResponse } from '../fixtures/declared-response';
 import { redisAvailable, TEST_REDIS_URL } from '../fixtures/redis';
 import { until } from '../fixtures/live-client';
+import { workerOfSessionId } from '@/server/session-route';
 
 /**
  * `WORKERS=2` (server/cluster.ts): one port, a primary routing each connection with
@@ -224,6 +225,8 @@ describe.skipIf(!hasRedis)('WORKERS=2: two panel processes behind one port', () 
     const polling = await watch(['polling']);
     for (let i = 0; i < 12; i++) expect(await roundTrip(polling)).toBe(true);
     expect(polling.socket.io.engine.transport.name).toBe('polling');
+    // Its id names its worker: the primary routes by it before sticky learns the session.
+    expect(workerOfSessionId(polling.socket.io.engine.id)).not.toBeNull();
 
     const upgrading = await watch(['polling', 'websocket']);
     await until(() => upgrading.socket.io.engine.transport.name === 'websocket', 'the upgrade');
