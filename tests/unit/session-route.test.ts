@@ -88,7 +88,7 @@ describe("the primary's routing of sticky's messages", () => {
   });
 
   it('diverts what reaches a worker still starting to one that serves', () => {
-    const { got, one, two, ready } = setUp();
+    const { got, two, ready } = setUp();
     ready.delete(two);
     two.send({ type: 'sticky:connection', data: request('AAAAAAAAAAAAAAAAAAAA') });
     expect(got).toEqual(['1:sticky:connection']);
