@@ -1,23 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
+import { CATALOG_BEFORE_MONEY, widenWholeCatalogGroups, withdrawGrants } from './grant-catalog';
 
 /** The grants issue 17 adds, and the catalog before them (a group holding all of it). */
 const NEW_GRANTS = ['payments:create', 'ledger:read'];
-const OLD_CATALOG = [
-  ...[
-    'resellers',
-    'customers',
-    'users',
-    'groups',
-    'cards',
-    'rates',
-    'assignments',
-    'audit',
-  ].flatMap((resource) =>
-    ['read', 'create', 'update', 'delete'].map((action) => `${resource}:${action}`),
-  ),
-  'impersonation:start',
-];
-const textArray = (values: string[]) => `array[${values.map((v) => `'${v}'`).join(', ')}]::text[]`;
 
 /**
  * Money along the chain (issue 17): every account's currency and the append-only ledger,
@@ -88,19 +73,11 @@ export class Migration20261205300000 extends Migration {
     this.addSql(`alter table "account" enable trigger account_change_log_required;`);
     this.addSql(`alter table "account" alter column "currency" set not null;`);
 
-    this.addSql(`alter table "user_group" disable trigger user_group_change_log_required;`);
-    this.addSql(
-      `update "user_group" set "grants" = "grants" || ${textArray(NEW_GRANTS)} where "grants" @> ${textArray(OLD_CATALOG)} and not "grants" && ${textArray(NEW_GRANTS)};`,
-    );
-    this.addSql(`alter table "user_group" enable trigger user_group_change_log_required;`);
+    for (const sql of widenWholeCatalogGroups(CATALOG_BEFORE_MONEY, NEW_GRANTS)) this.addSql(sql);
   }
 
   override async down(): Promise<void> {
-    this.addSql(`alter table "user_group" disable trigger user_group_change_log_required;`);
-    this.addSql(
-      `update "user_group" set "grants" = array(select g from unnest("grants") g where g <> all(${textArray(NEW_GRANTS)}));`,
-    );
-    this.addSql(`alter table "user_group" enable trigger user_group_change_log_required;`);
+    for (const sql of withdrawGrants(NEW_GRANTS)) this.addSql(sql);
     this.addSql(`alter table "account" drop column "currency", drop column "credit_blocked";`);
     this.addSql(`drop table if exists "ledger_entry" cascade;`);
     this.addSql(`drop function if exists ledger_append_only();`);

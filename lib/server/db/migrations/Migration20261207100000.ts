@@ -1,26 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
+import { CATALOG_BEFORE_USAGE, widenWholeCatalogGroups, withdrawGrants } from './grant-catalog';
 
 /** The grants issue 18's rating adds, and the catalog before them (a group holding all of it). */
 const NEW_GRANTS = ['usage:create', 'usage:read'];
-const OLD_CATALOG = [
-  ...[
-    'resellers',
-    'customers',
-    'users',
-    'groups',
-    'cards',
-    'rates',
-    'assignments',
-    'audit',
-  ].flatMap((resource) =>
-    ['read', 'create', 'update', 'delete'].map((action) => `${resource}:${action}`),
-  ),
-  'impersonation:start',
-  'payments:create',
-  'ledger:read',
-];
-const textArray = (values: readonly string[]) =>
-  `array[${values.map((v) => `'${v}'`).join(', ')}]::text[]`;
 
 /** Why a record is unrated (as lib/shared/schemas/usage.ts had them when this was written). */
 const UNRATED_REASONS = [
@@ -148,19 +130,11 @@ export class Migration20261207100000 extends Migration {
       `create trigger usage_record_no_truncate before truncate on "usage_record" for each statement execute function usage_append_only();`,
     );
 
-    this.addSql(`alter table "user_group" disable trigger user_group_change_log_required;`);
-    this.addSql(
-      `update "user_group" set "grants" = "grants" || ${textArray(NEW_GRANTS)} where "grants" @> ${textArray(OLD_CATALOG)} and not "grants" && ${textArray(NEW_GRANTS)};`,
-    );
-    this.addSql(`alter table "user_group" enable trigger user_group_change_log_required;`);
+    for (const sql of widenWholeCatalogGroups(CATALOG_BEFORE_USAGE, NEW_GRANTS)) this.addSql(sql);
   }
 
   override async down(): Promise<void> {
-    this.addSql(`alter table "user_group" disable trigger user_group_change_log_required;`);
-    this.addSql(
-      `update "user_group" set "grants" = array(select g from unnest("grants") g where g <> all(${textArray(NEW_GRANTS)}));`,
-    );
-    this.addSql(`alter table "user_group" enable trigger user_group_change_log_required;`);
+    for (const sql of withdrawGrants(NEW_GRANTS)) this.addSql(sql);
     this.addSql(`drop table if exists "usage_charge" cascade;`);
     this.addSql(`drop table if exists "usage_record" cascade;`);
     this.addSql(`drop function if exists usage_record_rerate_only();`);

@@ -1,29 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
+import { CATALOG_BEFORE_BRANDS, widenWholeCatalogGroups, withdrawGrants } from './grant-catalog';
 
 /** The grants issue 19's brands add, and the catalog before them (a group holding all of it). */
 const NEW_GRANTS = ['brand:read', 'brand:update'];
-const OLD_CATALOG = [
-  ...[
-    'resellers',
-    'customers',
-    'users',
-    'groups',
-    'cards',
-    'rates',
-    'assignments',
-    'audit',
-  ].flatMap((resource) =>
-    ['read', 'create', 'update', 'delete'].map((action) => `${resource}:${action}`),
-  ),
-  'impersonation:start',
-  'payments:create',
-  'ledger:read',
-  'calls:authorize',
-  'usage:create',
-  'usage:read',
-];
-const textArray = (values: readonly string[]) =>
-  `array[${values.map((v) => `'${v}'`).join(', ')}]::text[]`;
 
 /**
  * Brands (issue 19, first slice), by hand: read and written by SQL only
@@ -62,19 +41,11 @@ export class Migration20261209100000 extends Migration {
       `create constraint trigger "brand_change_log_required" after insert or update or delete on "brand" deferrable initially deferred for each row execute function change_log_required();`,
     );
 
-    this.addSql(`alter table "user_group" disable trigger user_group_change_log_required;`);
-    this.addSql(
-      `update "user_group" set "grants" = "grants" || ${textArray(NEW_GRANTS)} where "grants" @> ${textArray(OLD_CATALOG)} and not "grants" && ${textArray(NEW_GRANTS)};`,
-    );
-    this.addSql(`alter table "user_group" enable trigger user_group_change_log_required;`);
+    for (const sql of widenWholeCatalogGroups(CATALOG_BEFORE_BRANDS, NEW_GRANTS)) this.addSql(sql);
   }
 
   override async down(): Promise<void> {
-    this.addSql(`alter table "user_group" disable trigger user_group_change_log_required;`);
-    this.addSql(
-      `update "user_group" set "grants" = array(select g from unnest("grants") g where g <> all(${textArray(NEW_GRANTS)}));`,
-    );
-    this.addSql(`alter table "user_group" enable trigger user_group_change_log_required;`);
+    for (const sql of withdrawGrants(NEW_GRANTS)) this.addSql(sql);
     this.addSql(`drop table if exists "brand_hostname" cascade;`);
     this.addSql(`drop table if exists "brand" cascade;`);
   }
