@@ -213,6 +213,19 @@ describe('rating against the price trace', () => {
             startedAt: new Date(phases[call.phase]! + call.offsetMs * 3).toISOString(),
             seconds: call.seconds,
           }));
+          // And one call per deck row once the second deck is live at every level (t2 +
+          // 2 s: after its later rows, before the third deck), so every run rates, prices
+          // and blocks some calls whatever else it drew: the guards below count on them.
+          // No prefix continues with 0, so each call matches its own row.
+          deck.forEach((row, index) =>
+            records.push({
+              id: `run${run}-row${index}`,
+              accountId: K,
+              number: `${row.prefix}0000`,
+              startedAt: new Date(t2 + 2_000).toISOString(),
+              seconds: 61,
+            }),
+          );
           const posted = await admin.post('/usage', { records });
           expect(posted.status).toBe(200);
           const stored = new Map<string, TUsageRecordDto>();
@@ -278,13 +291,12 @@ describe('rating against the price trace', () => {
       ),
       { numRuns: Number(process.env.RATING_RUNS ?? 8), endOnFailure: true },
     );
-    // Coverage guards (the draws reached each case), not results. Eight runs of 12–24
-    // calls read 15–35 rated (13–20 of them priced) and 2–3 blocked: guards set inside
-    // that spread failed one run in three, so they only say each case was reached;
-    // usage-rules.test.ts holds a blocked prefix deterministically.
-    expect(seen.rated).toBeGreaterThan(5);
-    expect(seen.priced).toBeGreaterThan(2);
+    // Coverage guards: the draws reached each case (three runs read 59–85 rated, 45–70
+    // priced, 5–19 blocked with the per-row calls; 15–35, 13–20 and 2–3 without them).
+    expect(seen.rated).toBeGreaterThan(20);
+    expect(seen.priced).toBeGreaterThan(10);
     expect(seen.no_route).toBeGreaterThan(5);
+    expect(seen.blocked_prefix).toBeGreaterThan(0);
   }, 600_000);
 
   it('keeps every balance equal to the sum of its ledger entries and of its charges', async () => {
