@@ -262,10 +262,10 @@ describe.skipIf(!hasRedis)('WORKERS=2: two panel processes behind one port', () 
 
     // Every socket answers again (the dropped ones reconnected), then sees the next change.
     // The replacement boots Next meanwhile on the same two cores: give the reconnects time.
-    // Each drop is followed by a hello of its own; a socket that drops again on its way
-    // back still counts. On a timeout the message says where each socket stands.
+    // A dropped socket back once, the others never dropped. On a timeout the message
+    // says where each socket stands (this wait timed out once in CI, cause unknown).
     await until(
-      () => watchers.every((w) => w.socket.connected && w.hellos === w.disconnects + 1),
+      () => watchers.every((w) => w.socket.connected && w.hellos === (w.disconnects ? 2 : 1)),
       'every socket connected again',
       30_000,
     ).catch((error: Error) => {
@@ -281,7 +281,7 @@ describe.skipIf(!hasRedis)('WORKERS=2: two panel processes behind one port', () 
     expect(dropped.length).toBeGreaterThan(0);
     expect(kept.length).toBeGreaterThan(0);
     expect(dropped.length + kept.length).toBe(watchers.length);
-    expect(dropped.every((w) => w.hellos === w.disconnects + 1 && w.socket.connected)).toBe(true);
+    expect(dropped.every((w) => w.hellos === 2 && w.socket.connected)).toBe(true);
 
     // The replacement serves its share.
     await until(() => readyWorkers().length === 3, 'a replacement worker', 60_000);
