@@ -88,11 +88,13 @@ interface TWatcher {
   disconnects: number;
   /** Handshakes that failed (refused, or the connection lost on its way to a worker). */
   refusals: number;
+  /** The last failed handshake's message, for a timeout's report. */
+  lastError?: string;
 }
 
 /** A watcher as a failure message shows it. */
 const stateOf = (w: TWatcher) =>
-  `${w.socket.connected ? 'up' : 'down'}/${w.hellos} hellos/${w.disconnects} drops/${w.refusals} refused`;
+  `${w.socket.connected ? 'up' : 'down'}/${w.hellos} hellos/${w.disconnects} drops/${w.refusals} refused${w.lastError ? ` (${w.lastError})` : ''}`;
 
 /** A panel socket of the admin that records the ids of the changes it receives. */
 async function watch(transports: ('polling' | 'websocket')[] = ['websocket']): Promise<TWatcher> {
@@ -117,13 +119,18 @@ async function watch(transports: ('polling' | 'websocket')[] = ['websocket']): P
     watcher.head = hello.seq;
   });
   socket.on('disconnect', () => watcher.disconnects++);
-  socket.on('connect_error', () => watcher.refusals++);
+  socket.on('connect_error', (error: Error) => {
+    watcher.refusals++;
+    watcher.lastError = error.message;
+  });
   // A refused handshake is not retried by Socket.IO itself; the panel's live feed
   // retries it (lib/client/live-feed.ts), and so does this watcher.
   socket.on('connect_error', () => {
     if (!socket.active) setTimeout(() => socket.connect(), 200);
   });
-  await until(() => watcher.hellos === 1, 'hello', 30_000);
+  await until(() => watcher.hellos === 1, 'hello', 30_000).catch((error: Error) => {
+    throw new Error(`${error.message}; socket: ${stateOf(watcher)}`);
+  });
   return watcher;
 }
 
