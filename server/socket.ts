@@ -80,6 +80,9 @@ function handshakeRefusal(refused: TRefusal): Error {
   }
 }
 
+/** The connection's engine id (the `sid` a client knows), typed private by Socket.IO. */
+const engineIdOf = (socket: { conn: unknown }) => (socket.conn as { id: string }).id;
+
 function refusal(code: THandshakeRefusal['code'], message: string, retryAfterMs?: number): Error {
   const data: THandshakeRefusal = { code, message, ...(retryAfterMs ? { retryAfterMs } : {}) };
   return Object.assign(new Error(message), { data });
@@ -116,6 +119,8 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
       const busy = 'The server is busy checking other connections; try again shortly.';
       return done(refusal('unavailable', busy, gate.retryAfterMs()));
     }
+    // Debug level: where a handshake stands, by its engine id, when one never ends.
+    getLogger().debug({ sid: engineIdOf(socket) }, 'socket: handshake at the door');
     const cookies = parseCookieHeader(socket.request.headers.cookie);
     const auth: unknown = socket.handshake.auth?.token;
     try {
@@ -130,7 +135,14 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
           : { kind: 'session-cookie', token: sessionTokenFrom((name) => cookies.get(name)) },
         { authSecret: deps.authSecret },
       );
-      if (!result.ok) return next(handshakeRefusal(result.refusal));
+      if (!result.ok) {
+        getLogger().debug(
+          { sid: engineIdOf(socket), code: result.refusal.code },
+          'socket: refused',
+        );
+        return next(handshakeRefusal(result.refusal));
+      }
+      getLogger().debug({ sid: engineIdOf(socket) }, 'socket: admitted');
       const { actor, real, ref, expiresAt } = result.entry;
       socket.data.actor = actor;
       socket.data.real = { userId: real.userId, groupId: real.group.id, ref, expiresAt };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
+import pg from 'pg';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
 import {
   runPanelUntilExit,
@@ -93,8 +94,11 @@ interface TWatcher {
 }
 
 /** A watcher as a failure message shows it. */
-const stateOf = (w: TWatcher) =>
-  `${w.socket.connected ? 'up' : 'down'}/${w.hellos} hellos/${w.disconnects} drops/${w.refusals} refused${w.lastError ? ` (${w.lastError})` : ''}`;
+const stateOf = (w: TWatcher) => {
+  const engine = w.socket.io.engine;
+  const sid = engine?.id;
+  return `${w.socket.connected ? 'up' : 'down'}/${w.hellos} hellos/${w.disconnects} drops/${w.refusals} refused${w.lastError ? ` (${w.lastError})` : ''}; manager ${w.socket.io._readyState}, engine ${engine?.readyState} ${engine?.transport?.name} sid ${sid} (worker ${sid ? workerOfSessionId(sid) : '-'})`;
+};
 
 /** A panel socket of the admin that records the ids of the changes it receives. */
 async function watch(transports: ('polling' | 'websocket')[] = ['websocket']): Promise<TWatcher> {
@@ -128,10 +132,43 @@ async function watch(transports: ('polling' | 'websocket')[] = ['websocket']): P
   socket.on('connect_error', () => {
     if (!socket.active) setTimeout(() => socket.connect(), 200);
   });
-  await until(() => watcher.hellos === 1, 'hello', 30_000).catch((error: Error) => {
-    throw new Error(`${error.message}; socket: ${stateOf(watcher)}`);
+  await until(() => watcher.hellos === 1, 'hello', 30_000).catch(async (error: Error) => {
+    const sid = watcher.socket.io.engine?.id;
+    const lines = server.output().split('\n');
+    const tail = [
+      ...(sid ? lines.filter((line) => line.includes(sid)) : []),
+      '…',
+      ...lines.slice(-15),
+    ].join('\n');
+    throw new Error(
+      `${error.message}; socket: ${stateOf(watcher)}\nserver:\n${tail}\ndatabase:\n${await sessionsOfDatabase()}`,
+    );
   });
   return watcher;
+}
+
+/**
+ * The test database's connections as PostgreSQL sees them (state, what each waits on,
+ * its statement), for a timeout's report: a handshake that never ends is waiting on
+ * something, a lock or the pool.
+ */
+async function sessionsOfDatabase(): Promise<string> {
+  const client = new pg.Client({ connectionString: db.url });
+  try {
+    await client.connect();
+    const { rows } = await client.query<Record<string, unknown>>(
+      `select pid, application_name, state, wait_event_type, wait_event,
+              round(extract(epoch from now() - xact_start)::numeric, 1) as xact_s,
+              left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
+         from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid()`,
+    );
+    return rows.map((row) => JSON.stringify(row)).join('\n');
+  } catch (error) {
+    return `(could not read: ${(error as Error).message})`;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 /** One acknowledged round trip on the socket: the catch-up message, from its head. */
@@ -189,6 +226,8 @@ describe.skipIf(!hasRedis)('WORKERS=2: two panel processes behind one port', () 
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       WORKERS: '2',
+      // The socket handshakes' steps, for a timeout's report.
+      LOG_LEVEL: 'debug',
     });
     token = (await requestToken(server.url, ADMIN.email, ADMIN.password)).body.token;
     resellerId = (
