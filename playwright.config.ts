@@ -3,35 +3,35 @@ import { defineConfig, type PlaywrightTestConfig } from '@playwright/test';
 
 /**
  * e2e against the production build, in Debian's Chromium (never a downloaded browser).
- * Two lanes run side by side, each with its own server and a fresh database
+ * Three lanes run side by side, each with its own server and a fresh database
  * (tests/e2e/lane-server.ts: PostgreSQL where it answers, else the embedded database):
  * a spec only ever shares a server with the specs of its own lane,
- * which run one after another, so no spec sees another's writes while it runs. One lane
+ * which run one after another, so no spec sees another's writes while it runs. A lane
  * waits on the browser and the server about half of the time (measured: 110 s of CPU in
- * 229 s), so two fill the 2 cores instead of one.
+ * 229 s), so more than one fills the 2 cores.
  */
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 export const E2E_ADMIN = { email: 'e2e-admin@demo-carrier.test', password: 'e2e-admin-password' };
 
 /**
- * The specs of each lane, balanced by their measured length (on PostgreSQL, load 6: the
- * accessibility pass — every page, both themes, three viewers — 276 s, about half of
- * the whole run; the second lane's eleven specs 276 s together).
+ * The specs of each lane, balanced by their measured length (2026-12-02, on PostgreSQL at
+ * load 20, in seconds: the accessibility passes — every page, both themes, three viewers —
+ * 857 for the wide admin pass and about 640 for the narrow and reseller passes,
+ * `traffic-live` 486, `cards-live` 242, `record-pages` 151, the rest under 100 each).
+ * Three lanes: the two lanes before kept the 2 cores about 70 % busy (a lane waits on
+ * its browser and its server in turn), three keep them full.
  */
 const LANES = [
-  ['accessibility', 'sign-in'],
+  ['accessibility', 'sign-in', 'feedback'],
+  ['accessibility-narrow', 'cards-live', 'mfa', 'account-edit'],
   [
-    'account-edit',
-    'cards-live',
-    'feedback',
-    'forced-password',
-    'lists-scale',
-    'mfa',
-    'record-pages',
-    'reseller-workflow',
-    'security-headers',
     'traffic-live',
+    'record-pages',
+    'security-headers',
     'view-as-identity',
+    'lists-scale',
+    'reseller-workflow',
+    'forced-password',
   ],
 ];
 
@@ -88,8 +88,8 @@ export default defineConfig({
     },
   },
   projects: laneProjects,
-  // Started one after another: the first builds when the build is stale, the second
-  // finds it fresh.
+  // Started one after another: the first builds when the build is stale, the others
+  // find it fresh.
   webServer: LANES.map((_, lane) => ({
     // A fresh database per lane and run: PostgreSQL where it answers, else the embedded
     // one (tests/e2e/lane-server.ts).
