@@ -90,6 +90,8 @@ describe('sanitizeSvg', () => {
       '.a { background: url(https://evil.example/t.png) }',
       '.a { background: u\\72l(https://evil.example/t.png) }',
       '.a { width: expression(alert(1)) }',
+      '.a { background-image: -webkit-image-set("https://evil.example/t.png" 1x) }',
+      '@font-face { font-family: x; src: local(x) }',
     ]) {
       const out = sanitizeSvg(`<svg xmlns="${SVG_NAMESPACE}"><style>${css}</style></svg>`);
       expect(out, css).toBe(`<svg xmlns="${SVG_NAMESPACE}"></svg>`);

@@ -198,8 +198,13 @@ const EMBEDDED_RASTER = /^data:image\/(png|jpeg|webp);base64,[a-z0-9+/=\s]+$/i;
 const LOCAL_FRAGMENT = /^#[\w.:-]+$/;
 /** `url(#id)`, quoted or not: the only `url()` an attribute or style may hold. */
 const LOCAL_URL = /url\(\s*(['"]?)#[\w.:-]+\1\s*\)/gi;
-/** What makes CSS reach out or run: anything left after the local `url()`s are taken out. */
-const ACTIVE_CSS = /url\s*\(|@import|expression\s*\(|javascript:|behavior\s*:|-moz-binding|\\/i;
+/**
+ * What makes CSS reach out or run, looked for once the local `url()`s are taken out:
+ * another `url()`, `image-set()` (which loads a bare string), an at-rule that fetches,
+ * old script hooks, and any backslash escape (`u\72l(` spells `url(`).
+ */
+const ACTIVE_CSS =
+  /url\s*\(|image-set\s*\(|@import|@font-face|@namespace|expression\s*\(|javascript:|behavior\s*:|-moz-binding|\\/i;
 
 type TNode = Record<string, unknown> & { ':@'?: Record<string, string> };
 
