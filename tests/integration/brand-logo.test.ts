@@ -159,6 +159,13 @@ describe('what is refused', () => {
       [Buffer.from('<html><body/></html>'), 'image/svg+xml'],
       [Buffer.from('<svg><rect></svg>'), 'image/svg+xml'],
       [Buffer.alloc(0), 'image/png'],
+      // Within the limit as sent, over it once `>` is escaped.
+      [
+        Buffer.from(
+          `<svg xmlns="http://www.w3.org/2000/svg"><text>${'>'.repeat(100_000)}</text></svg>`,
+        ),
+        'image/svg+xml',
+      ],
     ] as const) {
       const refused = await r1.raw('PUT', logoPath(ids.R1), bytes, type);
       expect(refused.status, type).toBe(400);

@@ -8,7 +8,7 @@ export const BRAND_MAX_HOSTNAMES = 10;
 export const LOGO_TYPES = ['image/png', 'image/webp', 'image/svg+xml'] as const;
 export type TLogoType = (typeof LOGO_TYPES)[number];
 
-/** A logo is at most 256 KiB, as sent (an SVG is stored as sanitised, never larger). */
+/** A logo is at most 256 KiB, as sent and as stored (an SVG as sanitised). */
 export const LOGO_MAX_BYTES = 256 * 1024;
 
 /** Where a logo is served, by its content's SHA-256: public, no account id in it. */

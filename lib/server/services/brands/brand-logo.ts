@@ -6,7 +6,7 @@ import { directQuery } from '@/lib/server/db/direct-query';
 import { conflict, invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
-import type { TBrandDto, TLogoType } from '@/lib/shared/schemas/brands';
+import { LOGO_MAX_BYTES, type TBrandDto, type TLogoType } from '@/lib/shared/schemas/brands';
 import { brandChange, ownBrandRow, toBrandDto } from './brands';
 import { sanitizeSvg, SvgRejected } from './svg-sanitizer';
 
@@ -35,8 +35,14 @@ export function logoBytes(type: TLogoType, body: Buffer): Buffer {
         throw invalidInput({ body: 'is not a WebP image (the Content-Type says image/webp)' });
       }
       return body;
-    case 'image/svg+xml':
-      return Buffer.from(sanitizedSvg(body), 'utf8');
+    case 'image/svg+xml': {
+      const svg = Buffer.from(sanitizedSvg(body), 'utf8');
+      // Escaping can make the rebuilt file longer than the one sent (`>` becomes `&gt;`).
+      if (svg.length > LOGO_MAX_BYTES) {
+        throw invalidInput({ body: `is larger than ${LOGO_MAX_BYTES} bytes once sanitised` });
+      }
+      return svg;
+    }
   }
 }
 

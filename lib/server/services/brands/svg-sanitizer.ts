@@ -242,7 +242,7 @@ export function sanitizeSvg(text: string): string {
   }
   const elements = nodes.filter((node) => elementName(node) !== null);
   if (elements.length !== 1 || elementName(elements[0]!) !== 'svg') {
-    throw new SvgRejected('must be an SVG image: one <svg> root element');
+    throw new SvgRejected('has no single <svg> root element');
   }
   const root = elements[0]!;
   const body = rebuildChildren(childrenOf(root));
