@@ -19,7 +19,8 @@ import { readAccountInScope } from '@/lib/server/services/accounts/account-scope
 
 /**
  * Brands (issue 19): an account's portal name, colours, support contacts and hostnames,
- * in `brand` and `brand_hostname` (Migration20261209100000), read and written in SQL.
+ * in `brand` and `brand_hostname` (Migration20261209100000), read and written in SQL;
+ * its logo is `brand-logo.ts` beside this (the DTO's `logoUrl`).
  * Who may: `brand:read` / `brand:update` on the account itself or below it (its own
  * side, and a parent's side for its children); anything else is 404 like every account
  * lookup (`readAccountInScope`). Every change is in the change log as resource `brands`
