@@ -145,7 +145,7 @@ async function serve(
  * more) is read here and kept beside the Request for `readTextLimited`, as `json()` keeps
  * an answer's text: wrapping the socket in a web stream only for the handler to read it
  * back cost a small POST more CPU than its own statement (issue 18). Anything else — a
- * CSV import, a body sent chunked — streams as it comes.
+ * CSV import, a logo (bytes, never text), a body sent chunked — streams as it comes.
  */
 async function toRequest(req: IncomingMessage, method: string, origin: string): Promise<Request> {
   const headers: [string, string][] = [];

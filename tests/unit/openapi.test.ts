@@ -62,6 +62,27 @@ describe('OpenAPI document', () => {
     expect(body('/customers', 'post').properties?.creditLimit?.type).toBe('string');
   });
 
+  it('documents the logo upload’s image body and the public logo', () => {
+    const put = doc.paths['/accounts/{id}/brand/logo']!.put as {
+      requestBody: { content: Record<string, unknown> };
+    };
+    expect(Object.keys(put.requestBody.content).sort()).toEqual([
+      'image/png',
+      'image/svg+xml',
+      'image/webp',
+    ]);
+    const get = doc.paths['/logos/{sha256}']!.get as {
+      security?: unknown[];
+      responses: Record<string, { content?: Record<string, unknown> }>;
+    };
+    expect(get.security).toEqual([]);
+    expect(Object.keys(get.responses['200']!.content!).sort()).toEqual([
+      'image/png',
+      'image/svg+xml',
+      'image/webp',
+    ]);
+  });
+
   it('documents that text refuses control characters, and the route errors', () => {
     const noControl = '^[^\\u0000-\\u001F]*$';
     const name = body('/customers', 'post').properties?.name as { pattern?: string };

@@ -79,4 +79,22 @@ describe('cookie writes: same origin and JSON bodies', () => {
       '415 unsupported_media_type',
     );
   });
+
+  it('takes a brand logo as the image itself, of a logo type only', () => {
+    const logoPath = '/api/v1/accounts/1/brand/logo';
+    const image = (type: string) => ({
+      origin: PANEL,
+      'content-type': type,
+      'content-length': '9',
+    });
+    for (const type of ['image/png', 'image/webp', 'image/svg+xml'])
+      expect(judge('PUT', image(type), logoPath), type).toBe('ok');
+    for (const type of ['image/gif', 'text/plain', 'application/json', 'multipart/form-data'])
+      expect(judge('PUT', image(type), logoPath), type).toBe('415 unsupported_media_type');
+    expect(judge('DELETE', { origin: PANEL }, logoPath)).toBe('ok');
+    // Elsewhere an image is no body the panel takes.
+    expect(judge('PUT', image('image/png'), '/api/v1/accounts/1/brand')).toBe(
+      '415 unsupported_media_type',
+    );
+  });
 });

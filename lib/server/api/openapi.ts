@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZErrorBody } from '@/lib/shared/schemas/common';
+import { LOGO_TYPES } from '@/lib/shared/schemas/brands';
 import { API_REGISTRY, errorStatuses, type TOperation, type TSuccessBody } from './registry';
 
 /**
@@ -24,10 +25,16 @@ function success(body: TSuccessBody) {
   if (body === 'text/csv') {
     return { description: 'OK', content: { 'text/csv': { schema: { type: 'string' } } } };
   }
+  if (body === 'image') return { description: 'OK', content: imageContent(LOGO_TYPES) };
   return {
     description: 'OK',
     content: { 'application/json': { schema: schemaOf(body, 'output') } },
   };
+}
+
+/** Raw image bodies, one entry per media type (OpenAPI 3.1: any bytes). */
+function imageContent(types: readonly string[]) {
+  return Object.fromEntries(types.map((type) => [type, { schema: { contentMediaType: type } }]));
 }
 
 function operation(path: string, method: string, op: TOperation) {
@@ -49,14 +56,15 @@ function operation(path: string, method: string, op: TOperation) {
       : {}),
     ...(op.public ? { security: [] } : {}),
     ...(parameters.length ? { parameters } : {}),
-    // JSON, CSV, or either (`POST /usage` takes both).
-    ...(op.body || op.csvBody
+    // JSON, CSV, or either (`POST /usage` takes both), or an image (a logo).
+    ...(op.body || op.csvBody || op.imageBody
       ? {
           requestBody: {
             required: true,
             content: {
               ...(op.body ? { 'application/json': { schema: schemaOf(op.body, 'input') } } : {}),
               ...(op.csvBody ? { 'text/csv': { schema: { type: 'string' } } } : {}),
+              ...(op.imageBody ? imageContent(op.imageBody) : {}),
             },
           },
         }
@@ -108,7 +116,7 @@ export function buildOpenApi() {
           in: 'cookie',
           name: 'next-auth.session-token',
           description:
-            "The panel's session. A write with it must name the panel's origin in Origin (or Referer) and send JSON (text/csv on the rates import): 403 `cross_origin`, 415 `unsupported_media_type` otherwise.",
+            "The panel's session. A write with it must name the panel's origin in Origin (or Referer) and send JSON (text/csv on the rates import, the image on a logo upload): 403 `cross_origin`, 415 `unsupported_media_type` otherwise.",
         },
       },
       schemas: { Error: schemaOf(ZErrorBody, 'output') },

@@ -13,7 +13,14 @@ import {
   ZResellerPatch,
 } from '@/lib/shared/schemas/accounts';
 import { ZAuditEntryDto, ZAuditQuery } from '@/lib/shared/schemas/audit';
-import { BRAND_MAX_HOSTNAMES, ZBrandDto, ZBrandPut, ZBrandView } from '@/lib/shared/schemas/brands';
+import {
+  BRAND_MAX_HOSTNAMES,
+  LOGO_MAX_BYTES,
+  LOGO_TYPES,
+  ZBrandDto,
+  ZBrandPut,
+  ZBrandView,
+} from '@/lib/shared/schemas/brands';
 import { ZAuthorization, ZAuthorizeRequest } from '@/lib/shared/schemas/authorize';
 import {
   ZAssignmentBulk,
@@ -120,8 +127,11 @@ import {
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type THttpMethod = (typeof HTTP_METHODS)[number];
 
-/** A success answer: a JSON body's schema, a CSV body, or no body (`null`, for 204). */
-export type TSuccessBody = z.ZodType | 'text/csv' | null;
+/**
+ * A success answer: a JSON body's schema, a CSV body, an image (a brand's logo, one of
+ * `LOGO_TYPES`), or no body (`null`, for 204).
+ */
+export type TSuccessBody = z.ZodType | 'text/csv' | 'image' | null;
 
 export interface TOperation {
   summary: string;
@@ -134,6 +144,8 @@ export interface TOperation {
   body?: z.ZodType;
   /** A text/csv request body (the rates import); with `body` too, either (`POST /usage`). */
   csvBody?: boolean;
+  /** A raw image request body of one of these media types (a brand's logo). */
+  imageBody?: readonly string[];
   /** Success statuses and their bodies; errors are `ZErrorBody` (see `declaredResponse`). */
   responses: Partial<Record<200 | 201 | 204, TSuccessBody>>;
   /** No credential needed. */
@@ -147,6 +159,10 @@ export interface TOperation {
 type TRoute = Partial<Record<THttpMethod, TOperation>>;
 
 const ZIdParams = z.object({ id: ZId });
+/** A logo's public address: the SHA-256 of its bytes, lower-case hex. */
+const ZLogoParams = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256, 64 lower-case hex digits'),
+});
 /** The OpenAPI document (`GET /openapi.json`): its frame; the paths are this very table. */
 const ZOpenApiDocument = z
   .object({
@@ -416,10 +432,41 @@ export const API_REGISTRY = {
       },
     },
     DELETE: {
-      summary: 'Remove the account’s brand and its hostnames: the brand above it applies again',
+      summary:
+        'Remove the account’s brand, its hostnames and its logo: the brand above it applies again',
       grant: 'brand:update',
       params: ZIdParams,
       responses: { 204: null },
+    },
+  },
+  '/accounts/{id}/brand/logo': {
+    PUT: {
+      summary: `Set the logo of the account’s brand (who may: as for its brand), the image itself as the body: ${LOGO_TYPES.join(', ')}, at most ${LOGO_MAX_BYTES} bytes (413 beyond). The bytes must be of the type sent (400 naming \`body\` otherwise); an SVG is sanitised (scripts, event handlers, foreign content and external references removed) before it is stored. The brand’s version moves; its \`logoUrl\` names the logo’s public address`,
+      grant: 'brand:update',
+      params: ZIdParams,
+      imageBody: LOGO_TYPES,
+      responses: { 200: ZBrandDto },
+      errors: {
+        409: '`no_brand`: the account has no brand of its own; set the brand first',
+        413: `The image is larger than ${LOGO_MAX_BYTES} bytes`,
+        415: `The Content-Type is not one of ${LOGO_TYPES.join(', ')}`,
+      },
+    },
+    DELETE: {
+      summary: 'Remove the logo of the account’s brand (404 when it has none)',
+      grant: 'brand:update',
+      params: ZIdParams,
+      responses: { 204: null },
+      errors: { 409: '`no_brand`: the account has no brand of its own' },
+    },
+  },
+  '/logos/{sha256}': {
+    GET: {
+      summary:
+        'A brand’s logo by the SHA-256 of its bytes (a brand’s `logoUrl`), with its stored type; public, so a sign-in page can show it, and immutable (cached for a year). Served inert: `nosniff` and a sandboxing Content-Security-Policy',
+      params: ZLogoParams,
+      responses: { 200: 'image' },
+      public: true,
     },
   },
   '/usage': {

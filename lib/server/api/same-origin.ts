@@ -1,3 +1,5 @@
+import { LOGO_TYPES } from '@/lib/shared/schemas/brands';
+import { LOGO_PATH } from './body-limit';
 import { ApiError } from './errors';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -13,7 +15,8 @@ const JSON_OR_CSV_PATH = /^\/api\/v1\/usage\/?$/;
  * and a cross-site form or `text/plain` fetch needs no preflight. So such a write must
  * come from a page of the panel itself: its `Origin` (or, where a browser sent none, its
  * `Referer`) must be PUBLIC_URL's origin. Its body must also be of the endpoint's type:
- * JSON everywhere but the CSV import, which no HTML form can send. A request with an
+ * JSON everywhere but the CSV import and a brand's logo (an image), which no HTML form
+ * can send. A request with an
  * Authorization header never reaches here; a browser cannot attach one cross-origin.
  */
 export function assertSameOriginWrite(req: Request, publicUrl: string): void {
@@ -34,6 +37,18 @@ export function assertSameOriginWrite(req: Request, publicUrl: string): void {
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (JSON_OR_CSV_PATH.test(pathname) && (type === 'application/json' || type === 'text/csv')) {
     return;
+  }
+  // A logo is the image itself; none of its types is one an HTML form can send.
+  if (LOGO_PATH.test(pathname)) {
+    if (!hasBody(req) || (LOGO_TYPES as readonly string[]).includes(type)) return;
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
+      `Send the logo as ${LOGO_TYPES.join(', ')}.`,
+      {
+        fields: { 'content-type': `must be one of ${LOGO_TYPES.join(', ')}` },
+      },
+    );
   }
   const wanted = CSV_PATH.test(pathname) ? 'text/csv' : 'application/json';
   if ((type || hasBody(req)) && type !== wanted) {

@@ -4,6 +4,18 @@ import { ZText, ZVersion } from './common';
 /** At most this many hostnames per brand (issue 19). */
 export const BRAND_MAX_HOSTNAMES = 10;
 
+/** A logo's types (issue 19): raster PNG and WebP, and SVG (sanitised on upload). */
+export const LOGO_TYPES = ['image/png', 'image/webp', 'image/svg+xml'] as const;
+export type TLogoType = (typeof LOGO_TYPES)[number];
+
+/** A logo is at most 256 KiB, as sent and as stored (an SVG as sanitised). */
+export const LOGO_MAX_BYTES = 256 * 1024;
+
+/** Where a logo is served, by its content's SHA-256: public, no account id in it. */
+export function logoUrlOf(sha256: string): string {
+  return `/api/v1/logos/${sha256}`;
+}
+
 /** The product's own name: what applies where no account on the path has a brand. */
 export const DEFAULT_BRAND_NAME = 'Reseller Panel';
 
@@ -74,6 +86,8 @@ export const ZBrandDto = z.object({
   supportEmail: z.string().nullable(),
   supportUrl: z.string().nullable(),
   hostnames: z.array(z.string()),
+  /** The logo's public URL (`GET /logos/{sha256}`), or null: none uploaded. */
+  logoUrl: z.string().nullable(),
   version: z.number().int(),
   updatedAt: z.string(),
 });
@@ -93,6 +107,7 @@ export const ZEffectiveBrand = z.object({
   accentColor: z.string().nullable(),
   supportEmail: z.string().nullable(),
   supportUrl: z.string().nullable(),
+  logoUrl: z.string().nullable(),
 });
 export type TEffectiveBrand = z.infer<typeof ZEffectiveBrand>;
 

@@ -13,12 +13,14 @@ import {
   type TBrandPut,
   type TBrandView,
   type TEffectiveBrand,
+  logoUrlOf,
 } from '@/lib/shared/schemas/brands';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 
 /**
  * Brands (issue 19): an account's portal name, colours, support contacts and hostnames,
- * in `brand` and `brand_hostname` (Migration20261209100000), read and written in SQL.
+ * in `brand` and `brand_hostname` (Migration20261209100000), read and written in SQL;
+ * its logo is `brand-logo.ts` beside this (the DTO's `logoUrl`).
  * Who may: `brand:read` / `brand:update` on the account itself or below it (its own
  * side, and a parent's side for its children); anything else is 404 like every account
  * lookup (`readAccountInScope`). Every change is in the change log as resource `brands`
@@ -26,7 +28,7 @@ import { readAccountInScope } from '@/lib/server/services/accounts/account-scope
  * and above, never to a sibling; it does not travel live (no list shows brands yet).
  */
 
-interface TBrandRow {
+export interface TBrandRow {
   id: string;
   display_name: string;
   primary_color: string;
@@ -36,6 +38,8 @@ interface TBrandRow {
   version: number;
   updated_at: string | Date;
   hostnames: string[];
+  /** The logo's hash (brand_logo, Migration20261213100000), or null: no logo. */
+  logo_sha256: string | null;
 }
 
 const WHITE = '#ffffff';
@@ -44,9 +48,10 @@ const WHITE = '#ffffff';
 const BRAND_COLUMNS = `b.id, b.display_name, b.primary_color, b.accent_color, b.support_email,
   b.support_url, b.version, b.updated_at,
   array(select h.hostname::text from brand_hostname h where h.brand_id = b.id
-         order by h.hostname) as hostnames`;
+         order by h.hostname) as hostnames,
+  (select l.sha256 from brand_logo l where l.account_id = b.id) as logo_sha256`;
 
-function toBrandDto(row: TBrandRow): TBrandDto {
+export function toBrandDto(row: TBrandRow): TBrandDto {
   return {
     accountId: row.id,
     displayName: row.display_name,
@@ -55,12 +60,13 @@ function toBrandDto(row: TBrandRow): TBrandDto {
     supportEmail: row.support_email,
     supportUrl: row.support_url,
     hostnames: row.hostnames,
+    logoUrl: row.logo_sha256 ? logoUrlOf(row.logo_sha256) : null,
     version: row.version,
     updatedAt: new Date(row.updated_at).toISOString(),
   };
 }
 
-async function ownBrandRow(
+export async function ownBrandRow(
   em: EntityManager,
   accountId: string,
   lock = false,
@@ -157,6 +163,7 @@ function effectiveView(
       accentColor: null,
       supportEmail: null,
       supportUrl: null,
+      logoUrl: null,
     };
   }
   const { brand } = resolved;
@@ -168,6 +175,7 @@ function effectiveView(
     accentColor: brand.accentColor,
     supportEmail: brand.supportEmail,
     supportUrl: brand.supportUrl,
+    logoUrl: brand.logoUrl,
   };
 }
 
@@ -205,7 +213,7 @@ function sameBrand(row: TBrandRow, body: TBrandPut): boolean {
   );
 }
 
-function brandChange(
+export function brandChange(
   op: 'created' | 'updated' | 'deleted',
   accountPath: string,
   before: TBrandDto | null,
