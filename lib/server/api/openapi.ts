@@ -24,6 +24,12 @@ function success(body: TSuccessBody) {
   if (body === 'text/csv') {
     return { description: 'OK', content: { 'text/csv': { schema: { type: 'string' } } } };
   }
+  if (body === 'application/pdf') {
+    return {
+      description: 'OK',
+      content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
+    };
+  }
   return {
     description: 'OK',
     content: { 'application/json': { schema: schemaOf(body, 'output') } },

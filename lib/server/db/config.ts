@@ -34,7 +34,8 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     // `card_parent` is read and written in SQL only; `card.more_parents` mirrors it.
     // `assurance_loss` too (profit assurance alerts, rate-sets.ts).
     // Usage likewise (lib/server/services/usage, Migration20261207100000), and brands
-    // (lib/server/services/brands, Migration20261209100000).
+    // (lib/server/services/brands, Migration20261209100000), and statements
+    // (lib/server/services/statements, Migration20261211100000).
     schemaGenerator: {
       skipTables: [
         'rate_revision',
@@ -45,6 +46,7 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
         'usage_charge',
         'brand',
         'brand_hostname',
+        'statement',
       ],
     },
     forceUtcTimezone: true,
