@@ -16,7 +16,7 @@ export const E2E_ADMIN = { email: 'e2e-admin@demo-carrier.test', password: 'e2e-
 /**
  * The specs of each lane, balanced by their measured length (on PostgreSQL, load 6: the
  * accessibility pass — every page, both themes, three viewers — 276 s, about half of
- * the whole run; the second lane's eleven specs 276 s together).
+ * the whole run; the second lane's twelve specs 276 s together).
  */
 const LANES = [
   ['accessibility', 'sign-in'],
@@ -30,6 +30,7 @@ const LANES = [
     'record-pages',
     'reseller-workflow',
     'security-headers',
+    'statements',
     'traffic-live',
     'view-as-identity',
   ],

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { io, type Socket } from 'socket.io-client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveActor, type TActor } from '@/lib/server/authz/actor';
 import { directQuery } from '@/lib/server/db/direct-query';
@@ -9,10 +10,12 @@ import { Account, User } from '@/lib/server/entities';
 import { recordMovement } from '@/lib/server/services/ledger/record-payment';
 import { statementFigures } from '@/lib/server/services/statements/statement-figures';
 import { Money } from '@/lib/shared/pricing/money';
+import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import type { TLedgerEntryDto } from '@/lib/shared/schemas/ledger';
 import type { TStatementDto } from '@/lib/shared/schemas/statements';
 import { addGroup, addUser } from '../fixtures/accounts';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { until } from '../fixtures/live-client';
 import { usePanelSuite } from '../fixtures/panel-suite';
 
 /**
@@ -38,6 +41,7 @@ let admin: TApiClient;
 let r1: TApiClient;
 let r2: TApiClient;
 let r1Actor: TActor;
+let k1User: TApiClient;
 const ids = {} as Record<'C' | 'R1' | 'R2' | 'K1' | 'K2' | 'KD' | 'P' | 'S1' | 'S2', string>;
 const month = new Date().toISOString().slice(0, 7);
 let first: TStatementDto;
@@ -349,6 +353,7 @@ describe('who may', () => {
     const readers = await addGroup(em, k1, 'Statement readers', ['statements:read']);
     await addUser(em, { account: k1, group: readers, email: 'me@k1.st.test', password: PASSWORD });
     const customer = await apiClient(suite.server.url, 'me@k1.st.test', PASSWORD);
+    k1User = customer;
     const own = await ok(customer.get(`/accounts/${ids.K1}/statements`), 200);
     expect(own.items.map((item: TStatementDto) => item.number)).toEqual([1, 2, 3]);
     const text = pdfText((await pdfOf(customer, first.id)).bytes);
@@ -369,6 +374,58 @@ describe('who may', () => {
     await addUser(em, { account: k2, group: none, email: 'me@k2.st.test', password: PASSWORD });
     const customer = await apiClient(suite.server.url, 'me@k2.st.test', PASSWORD);
     expect((await customer.get(`/accounts/${ids.K2}/statements`)).status).toBe(403);
+  });
+});
+
+describe('live', () => {
+  it('a statement reaches the account’s side and above, never a sibling', async () => {
+    const listen = async (client: TApiClient) => {
+      const socket: Socket = io(suite.server.url, {
+        transports: ['websocket'],
+        reconnection: false,
+        extraHeaders: { cookie: client.cookie },
+      });
+      const received: TChangeEnvelope[] = [];
+      socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
+      await new Promise((resolve, reject) => {
+        socket.once('hello', resolve);
+        socket.once('connect_error', reject);
+      });
+      return { socket, received };
+    };
+    const parentSide = await listen(r1);
+    const own = await listen(k1User);
+    const sibling = await listen(r2);
+    try {
+      const issued = await ok(admin.post(`/accounts/${ids.K1}/statements`, { period: month }));
+      for (const [who, side] of [
+        ['R1', parentSide],
+        ['K1', own],
+      ] as const) {
+        await until(
+          () => side.received.some((e) => e.type === 'statements.created' && e.id === issued.id),
+          `the statement on ${who}’s socket`,
+        );
+        const event = side.received.find((e) => e.id === issued.id)!;
+        expect(event.data).toEqual(issued);
+      }
+      // K1's people never learn who above issued it: the carrier's admin is not named.
+      expect(own.received.find((e) => e.id === issued.id)!.actor).toEqual({
+        kind: 'account',
+        name: expect.any(String),
+      });
+      // R2 hears of its own customer's statement, never K1's.
+      const k2 = await ok(admin.post(`/accounts/${ids.K2}/statements`, { period: month }));
+      await until(() => sibling.received.some((e) => e.id === k2.id), 'K2’s statement on R2');
+      expect(sibling.received.some((e) => e.id === issued.id)).toBe(false);
+      // The lists read afresh agree with what arrived live.
+      const listed = await ok(r1.get(`/statements?accountId=${ids.K1}`), 200);
+      expect(listed.items.at(-1)).toEqual(issued);
+    } finally {
+      parentSide.socket.disconnect();
+      own.socket.disconnect();
+      sibling.socket.disconnect();
+    }
   });
 });
 
