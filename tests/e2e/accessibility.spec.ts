@@ -134,6 +134,9 @@ const ADMIN_VIEWS: TView[] = [
     tab('Balance', (page) =>
       expect(page.getByRole('form', { name: 'Record payment' })).toBeVisible(),
     ),
+    tab('Statements', (page) =>
+      expect(page.getByRole('form', { name: 'Issue statement' })).toBeVisible(),
+    ),
   ]),
   { path: '/users', name: 'users', title: 'Users', ready: table('Users') },
   record('user-record', () => `/users/${ids.resellerUser}`, 'User', RESELLER.email, [
