@@ -324,6 +324,19 @@ describe('issuing a statement', () => {
   });
 });
 
+describe('an account with statements', () => {
+  it('is not deleted: 409 naming them', async () => {
+    const refused = await admin.del(`/customers/${ids.KD}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.dependants).toContainEqual({
+      resource: 'statements',
+      id: expect.any(String),
+      name: 'statement 1',
+    });
+    expect((await admin.get(`/customers/${ids.KD}`)).status).toBe(200);
+  });
+});
+
 describe('who may', () => {
   it('a sibling reseller gets 404 for every statement path of another’s customer', async () => {
     expect((await r2.get(`/statements/${first.id}`)).status).toBe(404);
