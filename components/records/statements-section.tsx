@@ -20,7 +20,7 @@ export function StatementsSection({
   account,
   canIssue,
 }: {
-  account: { id: string; name: string; currency: string };
+  account: { id: string; name: string };
   canIssue: boolean;
 }) {
   const list = usePagedList<TStatementDto>(
