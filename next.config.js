@@ -21,6 +21,8 @@ const nextConfig = {
     '@electric-sql/pglite',
     '@electric-sql/pglite-socket',
     'pg',
+    // pdfkit reads its standard fonts' metrics from its own folder at run time.
+    'pdfkit',
   ],
 };
 

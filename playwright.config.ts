@@ -26,6 +26,7 @@ const LANES = [
   ['accessibility-narrow', 'cards-live', 'mfa', 'account-edit'],
   [
     'traffic-live',
+    'statements',
     'record-pages',
     'security-headers',
     'view-as-identity',

@@ -15,6 +15,7 @@ import { LoadMore } from '@/components/ui/field';
 import { AuditTable } from '@/components/audit/audit-panel';
 import { ExposureSection } from './exposure-section';
 import { TrafficSection } from './traffic-section';
+import { StatementsSection } from '@/components/records/statements-section';
 
 const DASHBOARD_KEY = queryKeys.anyChange('dashboard');
 const ATTENTION_KEY = queryKeys.anyChange('dashboard', { sub: 'attention' });
@@ -82,6 +83,10 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
         <TrafficSection account={live.account} showExposure={can.ledger.read} />
       ) : null}
       {can.ledger.read && live.account.kind !== 'customer' ? <ExposureSection /> : null}
+      {/* One's own statements, issued by the side above (a carrier has none). */}
+      {can.statements.read && live.account.kind !== 'carrier' ? (
+        <StatementsSection account={live.account} canIssue={false} />
+      ) : null}
       {can.dashboard.activity ? (
         <PanelSection title="Recent activity">
           <AuditTable label="Recent activity" limit={15} />

@@ -15,6 +15,7 @@ import { TransferForm } from '@/components/accounts/transfer-form';
 import { AuditTable } from '@/components/audit/audit-panel';
 import { statusText } from '@/lib/shared/format';
 import { BalanceSection } from './balance-section';
+import { StatementsSection } from './statements-section';
 import { Facts, RecordLink, RecordTitle } from './record-parts';
 
 /**
@@ -103,6 +104,8 @@ export function CustomerRecord({
       ) : tab === 'balance' ? (
         // A record page is the parent side's view: whoever may pay, pays from here.
         <BalanceSection account={customer} canPay={can.ledger.pay} />
+      ) : tab === 'statements' ? (
+        <StatementsSection account={customer} canIssue={can.statements.create} />
       ) : (
         <PanelSection title={`Activity of ${customer.name}`}>
           <AuditTable label={`Activity of ${customer.name}`} filters={{ accountId: customer.id }} />

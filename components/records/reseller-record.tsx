@@ -18,6 +18,7 @@ import { statusText } from '@/lib/shared/format';
 import { AuditTable } from '@/components/audit/audit-panel';
 import { AddUserForm } from '@/components/users/add-user-form';
 import { BalanceSection } from './balance-section';
+import { StatementsSection } from './statements-section';
 import { Facts, RecordLink, RecordList, RecordTitle } from './record-parts';
 
 /**
@@ -81,6 +82,8 @@ export function ResellerRecord({
       ) : tab === 'balance' ? (
         // A record page is the parent side's view: whoever may pay, pays from here.
         <BalanceSection account={reseller} canPay={can.ledger.pay} />
+      ) : tab === 'statements' ? (
+        <StatementsSection account={reseller} canIssue={can.statements.create} />
       ) : tab === 'resellers' ? (
         <PanelSection title={`Sub-resellers of ${reseller.name}`}>
           <RecordList<TResellerDto>

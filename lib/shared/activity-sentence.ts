@@ -29,6 +29,7 @@ const NOUN: Record<TLoggedResource, string> = {
   cards: 'rate card',
   assignments: 'card assignment',
   brands: 'brand',
+  statements: 'statement',
 };
 
 /** A logged resource as a person names it, capitalised: "Card assignment". */
@@ -273,6 +274,13 @@ const SENTENCES: Record<TLoggedResource, TSentence> = {
       default:
         return unreachable(op);
     }
+  },
+  statements: (who, _op, entry) => {
+    const number = entry.after?.number ?? entry.before?.number;
+    const period = text(entry.after, 'period') ?? text(entry.before, 'period');
+    const account = text(entry.after, 'accountName') ?? text(entry.before, 'accountName');
+    const what = typeof number === 'number' ? `statement no. ${number}` : 'a statement';
+    return `${who} issued ${what}${period ? ` for ${period}` : ''}${account ? ` to ${account}` : ''}`;
   },
 };
 

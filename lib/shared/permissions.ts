@@ -36,6 +36,10 @@ export const EXTRA_GRANTS = {
   // resource, since a brand has no create or delete apart from setting it.
   'brand:read': 'read its own and lower accounts’ brands',
   'brand:update': 'set or remove its own and lower accounts’ brands',
+  // Issue 19: monthly statements from the ledger. Read on its own account and below;
+  // issued only for accounts below (in the parent's name), never changed afterwards.
+  'statements:read': 'read its own and lower accounts’ statements',
+  'statements:create': 'issue statements for accounts below',
 } as const;
 export type TExtraGrant = keyof typeof EXTRA_GRANTS;
 export type TGrant = `${TResource}:${TAction}` | TExtraGrant;
@@ -88,6 +92,9 @@ export const DEFAULT_RESELLER_GRANTS: readonly TGrant[] = [
   // Its own portal's name, colours and hostnames, and its customers'.
   'brand:read',
   'brand:update',
+  // Its customers' monthly statements, in its own name and brand, and its own.
+  'statements:read',
+  'statements:create',
 ];
 
 export const GROUP_TEMPLATES = {

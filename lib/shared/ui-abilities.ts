@@ -42,6 +42,8 @@ export interface TUiAbilities {
   ledger: { read: boolean; pay: boolean };
   /** Calls and traffic below the account (issue 18): the overview's traffic dashboard. */
   usage: { read: boolean };
+  /** An account's monthly statements (issue 19): listed and downloaded, issued for one below. */
+  statements: { read: boolean; create: boolean };
 }
 
 /**
@@ -94,5 +96,6 @@ export function uiAbilities(actor: TUiActor): TUiAbilities {
     },
     ledger: { read: has('ledger:read'), pay: write('payments:create') },
     usage: { read: has('usage:read') },
+    statements: { read: has('statements:read'), create: write('statements:create') },
   };
 }

@@ -13,9 +13,11 @@ import { createTestDatabase, type TTestDatabase } from '../fixtures/test-databas
 let db: TTestDatabase;
 let orm: MikroORM;
 const BEFORE = 'Migration20261206200000';
-// Grants added later (brands, Migration20261209100000) were not in the catalog either.
+// Grants added later (brands, Migration20261209100000; statements, Migration20261211100000)
+// were not in the catalog either.
 const previousCatalog = ALL_GRANTS.filter(
-  (grant) => !grant.startsWith('usage:') && !grant.startsWith('brand:'),
+  (grant) =>
+    !grant.startsWith('usage:') && !grant.startsWith('brand:') && !grant.startsWith('statements:'),
 );
 
 beforeAll(async () => {

@@ -194,6 +194,13 @@ describe('activitySentence', () => {
     );
   });
 
+  it('names a statement by its number, month and account', () => {
+    const after = { id: 's1', number: 2, period: '2026-12', accountName: 'Hotel Alpine' };
+    expect(activitySentence(entry({ resource: 'statements', after }))).toBe(
+      'Carrier admin issued statement no. 2 for 2026-12 to Hotel Alpine',
+    );
+  });
+
   // Every logged resource × operation has a sentence that starts with who and is not a
   // bare type name (the writer table is typed Record<TLoggedResource, …>: a new resource
   // does not compile without one).

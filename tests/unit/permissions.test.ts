@@ -3,7 +3,7 @@ import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, isGrant } from '@/lib/shared/permi
 
 describe('grant catalog', () => {
   it('has every resource:action pair plus the extra grants, once each', () => {
-    expect(ALL_GRANTS).toHaveLength(8 * 4 + 8);
+    expect(ALL_GRANTS).toHaveLength(8 * 4 + 10);
     expect(new Set(ALL_GRANTS).size).toBe(ALL_GRANTS.length);
     expect(ALL_GRANTS).toContain('audit:delete');
     expect(ALL_GRANTS).toContain('impersonation:start');
@@ -14,6 +14,8 @@ describe('grant catalog', () => {
     expect(ALL_GRANTS).toContain('usage:read');
     expect(ALL_GRANTS).toContain('brand:read');
     expect(ALL_GRANTS).toContain('brand:update');
+    expect(ALL_GRANTS).toContain('statements:read');
+    expect(ALL_GRANTS).toContain('statements:create');
   });
 
   it('recognises catalog grants only', () => {
@@ -37,6 +39,8 @@ describe('grant catalog', () => {
       'usage:read',
       'brand:read',
       'brand:update',
+      'statements:read',
+      'statements:create',
     ];
     expect([...DEFAULT_RESELLER_GRANTS].sort()).toEqual(expected.sort());
     expect(DEFAULT_RESELLER_GRANTS).not.toContain('impersonation:start');

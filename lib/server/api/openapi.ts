@@ -26,6 +26,12 @@ function success(body: TSuccessBody) {
     return { description: 'OK', content: { 'text/csv': { schema: { type: 'string' } } } };
   }
   if (body === 'image') return { description: 'OK', content: imageContent(LOGO_TYPES) };
+  if (body === 'application/pdf') {
+    return {
+      description: 'OK',
+      content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
+    };
+  }
   return {
     description: 'OK',
     content: { 'application/json': { schema: schemaOf(body, 'output') } },

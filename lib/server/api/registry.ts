@@ -105,6 +105,12 @@ import {
   ZPaymentRecorded,
 } from '@/lib/shared/schemas/ledger';
 import {
+  ZAccountStatementsQuery,
+  ZStatementCreate,
+  ZStatementDto,
+  ZStatementListQuery,
+} from '@/lib/shared/schemas/statements';
+import {
   USAGE_MAX_RECORDS,
   ZUsageListQuery,
   ZUsagePost,
@@ -129,9 +135,9 @@ export type THttpMethod = (typeof HTTP_METHODS)[number];
 
 /**
  * A success answer: a JSON body's schema, a CSV body, an image (a brand's logo, one of
- * `LOGO_TYPES`), or no body (`null`, for 204).
+ * `LOGO_TYPES`), a PDF file (a statement), or no body (`null`, for 204).
  */
-export type TSuccessBody = z.ZodType | 'text/csv' | 'image' | null;
+export type TSuccessBody = z.ZodType | 'text/csv' | 'image' | 'application/pdf' | null;
 
 export interface TOperation {
   summary: string;
@@ -467,6 +473,52 @@ export const API_REGISTRY = {
       params: ZLogoParams,
       responses: { 200: 'image' },
       public: true,
+    },
+  },
+  '/accounts/{id}/statements': {
+    GET: {
+      summary:
+        'The account’s statements, in issue order (its own side and above; a sibling is 404)',
+      grant: 'statements:read',
+      params: ZIdParams,
+      query: ZAccountStatementsQuery,
+      responses: { 200: ZPageOf(ZStatementDto) },
+    },
+    POST: {
+      summary:
+        'Issue the account’s statement for a month (`period`: `YYYY-MM`, UTC; not one still to come) from its ledger as it stands: opening balance, usage by destination, payments, credit notes, adjustments and closing balance in its currency, as a PDF in the name and brand of its parent. For an account below the caller’s. Final once issued; issuing the month again numbers a new statement (1, 2, … per account). A retried `idempotencyKey` answers the first (200); the same key for another month is 409',
+      grant: 'statements:create',
+      params: ZIdParams,
+      body: ZStatementCreate,
+      responses: { 201: ZStatementDto, 200: ZStatementDto },
+      errors: {
+        409: '`idempotency_conflict`: the key was used for another month; `currency_changed`: a transfer converted the account’s balance within the month',
+      },
+    },
+  },
+  '/statements': {
+    GET: {
+      summary:
+        'Statements in scope — the caller’s own account’s and those below it — in issue order (`accountId`: one account’s)',
+      grant: 'statements:read',
+      query: ZStatementListQuery,
+      responses: { 200: ZPageOf(ZStatementDto) },
+    },
+  },
+  '/statements/{id}': {
+    GET: {
+      summary: 'One statement, with its figures',
+      grant: 'statements:read',
+      params: ZIdParams,
+      responses: { 200: ZStatementDto },
+    },
+  },
+  '/statements/{id}/pdf': {
+    GET: {
+      summary: 'The statement’s PDF as issued (an attachment)',
+      grant: 'statements:read',
+      params: ZIdParams,
+      responses: { 200: 'application/pdf' },
     },
   },
   '/usage': {

@@ -35,7 +35,8 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     // `assurance_loss` too (profit assurance alerts, rate-sets.ts).
     // Usage likewise (lib/server/services/usage, Migration20261207100000), and brands
     // (lib/server/services/brands, Migration20261209100000) and their logos
-    // (Migration20261213100000).
+    // (Migration20261213100000), and statements (lib/server/services/statements,
+    // Migration20261211100000).
     schemaGenerator: {
       skipTables: [
         'rate_revision',
@@ -47,6 +48,7 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
         'brand',
         'brand_hostname',
         'brand_logo',
+        'statement',
       ],
     },
     forceUtcTimezone: true,

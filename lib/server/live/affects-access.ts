@@ -44,6 +44,9 @@ export function affectsAccess(change: TChange): boolean {
     case 'assignments':
     case 'notifications':
       return false;
+    case 'statements':
+      // An issued statement is a document; nobody's access moves with it.
+      return false;
     case 'brands':
       // A brand changes what a portal looks like, not who may do what (until sessions
       // are bound to a brand's hostname: a later slice of issue 19).

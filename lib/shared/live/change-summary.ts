@@ -19,6 +19,7 @@ export interface TChangeSummaries {
   cards: TCardChangeSummary;
   assignments: TAssignmentChangeSummary;
   brands: never;
+  statements: never;
   /** Notices marked read: how many. */
   notifications: { read: number };
 }

@@ -8,6 +8,8 @@ export const LIVE_RESOURCES = [
   'groups',
   'cards',
   'assignments',
+  // Issue 19: an account's statements (scope: the account's own path).
+  'statements',
 ] as const;
 export type TLiveResource = (typeof LIVE_RESOURCES)[number];
 

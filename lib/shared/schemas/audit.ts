@@ -15,6 +15,8 @@ export const LOGGED_RESOURCES = [
   'assignments',
   // Issue 19: an account's brand (entity id: the account's), audited, never live.
   'brands',
+  // Issue 19: an account's monthly statements, live to its side and above.
+  'statements',
 ] as const;
 export type TLoggedResource = (typeof LOGGED_RESOURCES)[number];
 

@@ -42,6 +42,7 @@ export default async function CustomerPage({
   const tabs: TRecordTab[] = [
     { id: 'overview', label: 'Overview' },
     ...(can.ledger.read ? [{ id: 'balance', label: 'Balance' }] : []),
+    ...(can.statements.read ? [{ id: 'statements', label: 'Statements' }] : []),
     ...(can.sections.audit ? [{ id: 'activity', label: 'Activity' }] : []),
   ];
   const tab = pickTab(tabs, (await searchParams).tab);

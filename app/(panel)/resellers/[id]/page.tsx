@@ -46,6 +46,7 @@ export default async function ResellerPage({
     ...(can.sections.customers ? [{ id: 'customers', label: 'Customers' }] : []),
     { id: 'resellers', label: 'Sub-resellers' },
     ...(can.ledger.read ? [{ id: 'balance', label: 'Balance' }] : []),
+    ...(can.statements.read ? [{ id: 'statements', label: 'Statements' }] : []),
     ...(can.sections.audit ? [{ id: 'activity', label: 'Activity' }] : []),
   ];
   const tab = pickTab(tabs, (await searchParams).tab);

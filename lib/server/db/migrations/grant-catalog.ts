@@ -33,6 +33,8 @@ export const CATALOG_BEFORE_BRANDS = [
   'usage:create',
   'usage:read',
 ];
+/** Before issue 19's statement grants (Migration20261211100000). */
+export const CATALOG_BEFORE_STATEMENTS = [...CATALOG_BEFORE_BRANDS, 'brand:read', 'brand:update'];
 
 const textArray = (values: readonly string[]) =>
   `array[${values.map((v) => `'${v}'`).join(', ')}]::text[]`;

@@ -10,7 +10,7 @@ import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 
 /**
  * Deletes a reseller or customer that nothing depends on. Sub-accounts, users, groups,
- * cards it owns, cards assigned to it and its ledger (append-only, kept) block it — its
+ * cards it owns, cards assigned to it, its ledger and its statements (both kept) block it — its
  * own entries and those it is the counterparty of (a customer that moved away keeps its
  * old parent on its books): 409 listing them (the first 20), never a cascade.
  */
@@ -37,8 +37,11 @@ export async function deleteSubAccount(
        union all (select 'assignments', ca.id, c.name from card_assignment ca
                     join card c on c.id = ca.card_id where ca.account_id = ? limit 20)
        union all (select 'ledger', ?, 'ledger entries' from ledger_entry
-                   where account_id = ? or counterparty_id = ? limit 1)`,
+                   where account_id = ? or counterparty_id = ? limit 1)
+       union all (select 'statements', id, 'statement ' || number from statement
+                   where account_id = ? limit 20)`,
       [
+        account.id,
         account.id,
         account.id,
         account.id,
@@ -52,7 +55,7 @@ export async function deleteSubAccount(
     if (dependants.length) {
       throw conflict(
         'has_dependants',
-        `This ${kind} still has accounts, users, groups, cards or ledger entries.`,
+        `This ${kind} still has accounts, users, groups, cards, ledger entries or statements.`,
         {
           dependants: dependants.slice(0, 20),
         },

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { ancestorPrefixes } from '@/lib/server/authz/scope';
+import { directQuery } from '@/lib/server/db/direct-query';
+import { conflict } from '@/lib/server/errors/domain-error';
+import { mutate } from '@/lib/server/live/change-log';
+import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
+import { effectiveBrand } from '@/lib/server/services/brands/brands';
+import type {
+  TStatementCreate,
+  TStatementDto,
+  TStatementIssuer,
+} from '@/lib/shared/schemas/statements';
+import { STATEMENT_COLUMNS, toStatementDto, type TStatementRow } from './statement-dto';
+import { statementFigures } from './statement-figures';
+import { renderStatementPdf } from './statement-pdf';
+import { monthOf } from './statement-period';
+
+/**
+ * `POST /accounts/{id}/statements`: the account's statement for a month, issued by the
+ * side above it (`statements:create`, an account strictly below the actor's; its own or
+ * anything outside is 404) in the name and brand of the account's parent. Under the
+ * account's row lock — the ledger's writers take it too — the figures are read, the next
+ * number is counted and the PDF is made and stored, all in one transaction with its
+ * change-log row (resource `statements`, scope the account's own path: its own side and
+ * everyone above it see it live). A retried `idempotencyKey` answers the first statement
+ * (`replayed`); the same key for another month is 409.
+ */
+export async function issueStatement(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  input: TStatementCreate,
+): Promise<{ statement: TStatementDto; replayed: boolean }> {
+  assertCan(actor, 'statements:create');
+  const now = new Date();
+  const period = monthOf(input.period, now);
+  return mutate(em, actor, async (tx, record) => {
+    const { account, parentName } = await readAccountInScope(tx, actor, unverifiedId, {
+      lock: true,
+    });
+    if (input.idempotencyKey) {
+      const seen = await readStatementRow(tx, 's.account_id = ? and s.idempotency_key = ?', [
+        account.id,
+        input.idempotencyKey,
+      ]);
+      if (seen) {
+        if (new Date(seen.period_start).getTime() !== period.start.getTime()) {
+          throw conflict(
+            'idempotency_conflict',
+            'This idempotency key was used for another statement; use a new key for a new one.',
+            { fields: { idempotencyKey: 'was used for another request' } },
+          );
+        }
+        return { statement: toStatementDto(seen), replayed: true };
+      }
+    }
+    const figures = await statementFigures(tx, account, period);
+    const [{ next }] = (await directQuery<{ next: number }>(
+      tx,
+      `select coalesce(max(number), 0) + 1 as next from statement where account_id = ?`,
+      [account.id],
+    )) as [{ next: number }];
+    const issuer = await issuerOf(tx, account.path, parentName);
+    const pdf = await renderStatementPdf({
+      number: next,
+      period: period.period,
+      periodStart: period.start,
+      periodEnd: period.end,
+      issuedAt: now,
+      account: { id: account.id, name: account.name },
+      issuer,
+      figures,
+    });
+    const id = randomUUID();
+    await directQuery(
+      tx,
+      `insert into statement (id, account_id, number, period_start, period_end, currency,
+         opening_balance, usage_total, payments_total, credit_notes_total, adjustments_total,
+         closing_balance, usage_lines, issuer, pdf, issued_by_user_id, issued_by_account_id,
+         idempotency_key, issued_at)
+       values (?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric,
+               ?::numeric, ?::jsonb, ?::jsonb, decode(?, 'base64'), ?, ?, ?, ?)`,
+      [
+        id,
+        account.id,
+        next,
+        period.start,
+        period.end,
+        figures.currency,
+        figures.openingBalance,
+        figures.usageTotal,
+        figures.paymentsTotal,
+        figures.creditNotesTotal,
+        figures.adjustmentsTotal,
+        figures.closingBalance,
+        JSON.stringify(figures.usage),
+        JSON.stringify(issuer),
+        // Base64 in SQL: the same statement on PostgreSQL and on the embedded database.
+        pdf.toString('base64'),
+        actor.userId,
+        actor.account.id,
+        input.idempotencyKey ?? null,
+        now,
+      ],
+    );
+    const statement = toStatementDto((await readStatementRow(tx, 's.id = ?', [id]))!);
+    record({
+      resource: 'statements',
+      entityId: id,
+      op: 'created',
+      version: 1,
+      before: null,
+      after: { ...statement },
+      scopeBefore: null,
+      scopeAfter: account.path,
+    });
+    return { statement, replayed: false };
+  });
+}
+
+async function readStatementRow(
+  em: EntityManager,
+  where: string,
+  params: unknown[],
+): Promise<TStatementRow | null> {
+  const [row] = await directQuery<TStatementRow>(
+    em,
+    `select ${STATEMENT_COLUMNS} from statement s join account a on a.id = s.account_id
+      where ${where}`,
+    params,
+  );
+  return row ?? null;
+}
+
+/**
+ * The account's parent as the statement names it: the brand that applies to the parent
+ * (its own, else the nearest above it), else the parent account's own name. So a
+ * reseller's customer reads its reseller's brand, and the carrier's only when the
+ * reseller's side has none.
+ */
+async function issuerOf(
+  em: EntityManager,
+  accountPath: string,
+  parentName: string,
+): Promise<TStatementIssuer> {
+  const parentPath = ancestorPrefixes(accountPath).at(-2)?.[1];
+  const resolved = parentPath ? await effectiveBrand(em, parentPath) : null;
+  if (!resolved) {
+    return {
+      name: parentName,
+      supportEmail: null,
+      supportUrl: null,
+      primaryColor: null,
+      accentColor: null,
+    };
+  }
+  const { brand } = resolved;
+  return {
+    name: brand.displayName,
+    supportEmail: brand.supportEmail,
+    supportUrl: brand.supportUrl,
+    primaryColor: brand.primaryColor,
+    accentColor: brand.accentColor,
+  };
+}

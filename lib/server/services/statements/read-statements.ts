@@ -1,0 +1,101 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TActor } from '@/lib/server/authz/actor';
+import { assertCan } from '@/lib/server/authz/can';
+import { withinSql } from '@/lib/server/authz/scope';
+import { directQuery } from '@/lib/server/db/direct-query';
+import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
+import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
+import type { TPage } from '@/lib/shared/schemas/common';
+import type { TStatementDto, TStatementListQuery } from '@/lib/shared/schemas/statements';
+import { STATEMENT_COLUMNS, toStatementDto, type TStatementRow } from './statement-dto';
+
+/**
+ * Reading statements (`statements:read`): an account's own and those of every account
+ * below it — the subtree rule on the statement's account path, in the query itself, so
+ * a sibling's, a parent's or another tenant's statement is 404 like one that does not
+ * exist.
+ */
+
+/** A cursor names the last statement of a page: its issue time and id. */
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)~([0-9a-f-]{36})$/;
+
+/**
+ * `GET /statements` (`accountId`: one account's, 404 outside scope) and
+ * `GET /accounts/{id}/statements`: in issue order, oldest first, like every list (a new
+ * statement joins the end, live).
+ */
+export async function listStatements(
+  em: EntityManager,
+  actor: TActor,
+  query: TStatementListQuery,
+): Promise<TPage<TStatementDto>> {
+  assertCan(actor, 'statements:read');
+  if (query.accountId) {
+    await readAccountInScope(em, actor, query.accountId, { within: true });
+  }
+  const scope = withinSql('a.path', actor.account.path);
+  const filters = [scope.sql];
+  const params: unknown[] = [...scope.params];
+  if (query.accountId) {
+    filters.push('s.account_id = ?');
+    params.push(query.accountId);
+  }
+  if (query.cursor) {
+    const match = CURSOR.exec(query.cursor);
+    if (!match) throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+    filters.push('(s.issued_at, s.id) > (?::timestamptz, ?::uuid)');
+    params.push(match[1], match[2]);
+  }
+  const rows = await directQuery<TStatementRow>(
+    em,
+    `select ${STATEMENT_COLUMNS} from statement s join account a on a.id = s.account_id
+      where ${filters.join(' and ')} order by s.issued_at, s.id limit ?`,
+    [...params, query.limit + 1],
+  );
+  const items = rows.slice(0, query.limit).map(toStatementDto);
+  const last = items.at(-1);
+  return {
+    items,
+    nextCursor: rows.length > query.limit && last ? `${last.issuedAt}~${last.id}` : null,
+  };
+}
+
+/** `GET /statements/{id}`. */
+export async function readStatement(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<TStatementDto> {
+  assertCan(actor, 'statements:read');
+  const scope = withinSql('a.path', actor.account.path);
+  const [row] = await directQuery<TStatementRow>(
+    em,
+    `select ${STATEMENT_COLUMNS} from statement s join account a on a.id = s.account_id
+      where s.id = ? and ${scope.sql}`,
+    [unverifiedId, ...scope.params],
+  );
+  if (!row) throw notFound('statement');
+  return toStatementDto(row);
+}
+
+/** `GET /statements/{id}/pdf`: the stored file, as issued, and a name to save it under. */
+export async function readStatementPdf(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<{ filename: string; pdf: Buffer }> {
+  assertCan(actor, 'statements:read');
+  const scope = withinSql('a.path', actor.account.path);
+  const [row] = await directQuery<{ number: number; period_start: string | Date; pdf: string }>(
+    em,
+    `select s.number, s.period_start, encode(s.pdf, 'base64') as pdf from statement s join account a on a.id = s.account_id
+      where s.id = ? and ${scope.sql}`,
+    [unverifiedId, ...scope.params],
+  );
+  if (!row) throw notFound('statement');
+  const period = new Date(row.period_start).toISOString().slice(0, 7);
+  return {
+    filename: `statement-${row.number}-${period}.pdf`,
+    pdf: Buffer.from(row.pdf, 'base64'),
+  };
+}

@@ -1,0 +1,467 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import { directQuery } from '@/lib/server/db/direct-query';
+import { Account, User } from '@/lib/server/entities';
+import { recordMovement } from '@/lib/server/services/ledger/record-payment';
+import { statementFigures } from '@/lib/server/services/statements/statement-figures';
+import { Money } from '@/lib/shared/pricing/money';
+import type { TChangeEnvelope } from '@/lib/shared/live/change';
+import type { TLedgerEntryDto } from '@/lib/shared/schemas/ledger';
+import type { TStatementDto } from '@/lib/shared/schemas/statements';
+import { addGroup, addUser } from '../fixtures/accounts';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { until } from '../fixtures/live-client';
+import { usePanelSuite } from '../fixtures/panel-suite';
+
+/**
+ * Statements (issue 19) over the real API, PostgreSQL and pdftotext: a customer's month
+ * with a payment, calls to two destinations, a credit note and an adjustment, issued by
+ * its reseller — the figures held to the ledger (opening, each kind's total, closing =
+ * the balance), the PDF read back as text with the same figures and the reseller's brand,
+ * never the carrier's; final once issued (the database refuses an update); issued again,
+ * numbered anew; who may read and issue (a sibling reseller 404, the account itself may
+ * read, a customer's own user with `statements:read`); a bad period named.
+ *
+ * Tree: carrier C (brand "Carrier Brand Co") ─┬─ R1 (brand "Nimbus Voice") ─ K1
+ *                                             ├─ R2 ─ K2
+ *                                             └─ KD (the carrier's own customer)
+ */
+const ADMIN = { email: 'admin@statements.test', password: 'statements-admin-pass' };
+const PASSWORD = 'statements-user-pass-1';
+const CARRIER_NAME = 'Carrier Brand Co';
+const RESELLER_BRAND = 'Nimbus Voice';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+let r1: TApiClient;
+let r2: TApiClient;
+let r1Actor: TActor;
+let k1User: TApiClient;
+const ids = {} as Record<'C' | 'R1' | 'R2' | 'K1' | 'K2' | 'KD' | 'P' | 'S1' | 'S2', string>;
+const month = new Date().toISOString().slice(0, 7);
+let first: TStatementDto;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function ok<T = any>(call: Promise<{ status: number; body: T }>, status = 201): Promise<T> {
+  const answer = await call;
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  return answer.body;
+}
+
+async function actorOf(email: string): Promise<TActor> {
+  const em = suite.orm.em.fork();
+  const user = await em.findOneOrFail(User, { email });
+  return (await resolveActor(em, {
+    userId: user.id,
+    sessionVersion: user.sessionVersion,
+  })) as TActor;
+}
+
+/** The PDF's bytes, fetched as the panel's download link fetches them. */
+async function pdfOf(client: TApiClient, id: string): Promise<{ bytes: Buffer; headers: Headers }> {
+  const response = await fetch(`${suite.server.url}/api/v1/statements/${id}/pdf`, {
+    headers: { cookie: client.cookie },
+  });
+  expect(response.status).toBe(200);
+  return { bytes: Buffer.from(await response.arrayBuffer()), headers: response.headers };
+}
+
+/** The PDF's text as Debian's poppler-utils reads it (`pdftotext -layout`). */
+function pdfText(bytes: Buffer): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'statement-')), 'statement.pdf');
+  writeFileSync(file, bytes);
+  return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+}
+
+/** The amount printed after `label` on its line, as an exact decimal. */
+function printed(text: string, label: string): InstanceType<typeof Money> {
+  const line = text.split('\n').find((candidate) => candidate.trim().startsWith(label));
+  expect(line, `a line starting "${label}" in:\n${text}`).toBeDefined();
+  const amount = /(-?\d+\.\d+)(?:\s+EUR)?\s*$/.exec(line!)?.[1];
+  expect(amount, line).toBeDefined();
+  return new Money(amount!);
+}
+
+async function allLedger(accountId: string): Promise<TLedgerEntryDto[]> {
+  return (await ok(admin.get(`/accounts/${accountId}/ledger?limit=500`), 200)).items;
+}
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  ids.C = (await admin.get('/me')).body.account.id;
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  ids.R1 = (await ok(admin.post('/resellers', { name: 'R1 Telecom', email: 'r1@st.test' }))).id;
+  ids.R2 = (await ok(admin.post('/resellers', { name: 'R2 Telecom', email: 'r2@st.test' }))).id;
+  for (const [email, accountId] of [
+    ['ops@r1.st.test', ids.R1],
+    ['ops@r2.st.test', ids.R2],
+  ] as const) {
+    await ok(admin.post('/users', { email, password: PASSWORD, accountId, groupId: group.id }));
+  }
+  r1 = await apiClient(suite.server.url, 'ops@r1.st.test', PASSWORD);
+  r2 = await apiClient(suite.server.url, 'ops@r2.st.test', PASSWORD);
+  r1Actor = await actorOf('ops@r1.st.test');
+  const brand = (displayName: string) => ({
+    displayName,
+    primaryColor: '#1d4ed8',
+    accentColor: '#0369a1',
+    supportEmail: `help@${displayName.toLowerCase().replace(/\W/g, '')}.example`,
+    supportUrl: null,
+    hostnames: [],
+  });
+  await ok(admin.put(`/accounts/${ids.C}/brand`, brand(CARRIER_NAME)));
+  await ok(r1.put(`/accounts/${ids.R1}/brand`, brand(RESELLER_BRAND)));
+
+  ids.P = (await ok(admin.post('/cards', { name: 'P', currency: 'EUR', kind: 'provider' }))).id;
+  await ok(
+    admin.put(`/cards/${ids.P}/rates`, {
+      rates: [
+        { prefix: '44', destination: 'United Kingdom', rate: '0.0100' },
+        { prefix: '33', destination: 'France', rate: '0.0200', connectionFee: '0.0100' },
+      ],
+    }),
+    200,
+  );
+  ids.S1 = (await ok(admin.post(`/cards/${ids.P}/derive`, { name: 'S1', markupPercent: '20' }))).id;
+  await ok(admin.post('/assignments', { cardId: ids.S1, accountId: ids.R1 }));
+  ids.S2 = (await ok(r1.post(`/cards/${ids.S1}/derive`, { name: 'S2', markupPercent: '50' }))).id;
+  ids.K1 = (await ok(r1.post('/customers', { name: 'K1 Hotel', parentId: ids.R1 }))).id;
+  ids.K2 = (await ok(r2.post('/customers', { name: 'K2 Hotel', parentId: ids.R2 }))).id;
+  ids.KD = (await ok(admin.post('/customers', { name: 'KD Direct' }))).id;
+  await ok(r1.post('/assignments', { cardId: ids.S2, accountId: ids.K1 }));
+  // The calls start once every card's rates are live.
+  const start = Date.now();
+
+  // The month: a payment, calls to two destinations, a credit note and an adjustment.
+  await ok(
+    r1.post(`/accounts/${ids.K1}/payments`, {
+      amount: '100.00',
+      reference: 'Wire 2026/12',
+      idempotencyKey: 'statement-payment-1',
+    }),
+  );
+  const records = [
+    ['k1-1', '447700900001', 65],
+    ['k1-2', '447700900002', 30],
+    ['k1-3', '33140000001', 125],
+    ['k1-4', '33140000002', 7],
+  ].map(([id, number, seconds], index) => ({
+    id,
+    accountId: ids.K1,
+    number,
+    seconds,
+    startedAt: new Date(start + index).toISOString(),
+  }));
+  const posted = await ok(admin.post('/usage', { records }), 200);
+  expect(posted.rated, JSON.stringify(posted)).toBe(4);
+  await recordMovement(suite.orm.em.fork(), r1Actor, ids.K1, {
+    kind: 'credit_note',
+    amount: '5.25',
+    reference: 'Outage credit',
+  });
+  await recordMovement(suite.orm.em.fork(), r1Actor, ids.K1, {
+    kind: 'adjustment',
+    amount: '-1.125001',
+    reference: 'Rounding correction',
+  });
+});
+
+describe('issuing a statement', () => {
+  it('states the ledger: opening, each kind’s total and closing = the balance', async () => {
+    first = await ok(r1.post(`/accounts/${ids.K1}/statements`, { period: month }));
+    const ledger = await allLedger(ids.K1);
+    const sum = (kind: string) =>
+      ledger
+        .filter((entry) => entry.kind === kind)
+        .reduce((total, entry) => total.plus(entry.amount), new Money(0));
+    const balance = (await ok(admin.get(`/accounts/${ids.K1}/balance`), 200)).balance;
+    expect(first).toMatchObject({
+      accountId: ids.K1,
+      accountName: 'K1 Hotel',
+      number: 1,
+      period: month,
+      currency: 'EUR',
+      issuer: { name: RESELLER_BRAND, supportEmail: 'help@nimbusvoice.example' },
+    });
+    expect(new Money(first.openingBalance).isZero()).toBe(true);
+    expect(new Money(first.paymentsTotal).eq('100')).toBe(true);
+    expect(new Money(first.creditNotesTotal).eq('5.25')).toBe(true);
+    expect(new Money(first.adjustmentsTotal).eq('-1.125001')).toBe(true);
+    expect(new Money(first.usageTotal).eq(sum('usage'))).toBe(true);
+    expect(sum('usage').isNegative()).toBe(true);
+    expect(new Money(first.paymentsTotal).eq(sum('payment'))).toBe(true);
+    expect(new Money(first.closingBalance).eq(balance)).toBe(true);
+    // The ledger's own balance after its last movement (newest first).
+    expect(new Money(first.closingBalance).eq(ledger[0]!.balanceAfter)).toBe(true);
+    // Usage by destination sums to the usage the ledger moved.
+    expect(first.usage.map((line) => line.destination)).toEqual(['France', 'United Kingdom']);
+    const lines = first.usage.reduce((total, line) => total.plus(line.amount), new Money(0));
+    expect(lines.eq(sum('usage').negated())).toBe(true);
+    expect(first.usage.map((line) => line.calls)).toEqual([2, 2]);
+  });
+
+  it('puts the same figures in the PDF, in the reseller’s brand, never the carrier’s', async () => {
+    const { bytes, headers } = await pdfOf(r1, first.id);
+    expect(headers.get('content-type')).toBe('application/pdf');
+    expect(headers.get('content-disposition')).toBe(
+      `attachment; filename="statement-1-${month}.pdf"`,
+    );
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    const text = pdfText(bytes);
+    expect(text).toContain(RESELLER_BRAND);
+    expect(text).toContain('help@nimbusvoice.example');
+    expect(text).toContain('K1 Hotel');
+    expect(text).toContain('Statement no. 1');
+    expect(text).not.toContain(CARRIER_NAME);
+    expect(text).not.toContain('carrierbrandco');
+    const ledger = await allLedger(ids.K1);
+    const sum = (kind: string) =>
+      ledger
+        .filter((entry) => entry.kind === kind)
+        .reduce((total, entry) => total.plus(entry.amount), new Money(0));
+    expect(printed(text, 'Opening balance').isZero()).toBe(true);
+    expect(printed(text, 'Usage ').eq(sum('usage'))).toBe(true);
+    expect(printed(text, 'Payments ').eq(sum('payment'))).toBe(true);
+    expect(printed(text, 'Credit notes').eq(sum('credit_note'))).toBe(true);
+    expect(printed(text, 'Adjustments').eq(sum('adjustment'))).toBe(true);
+    expect(printed(text, 'Closing balance').eq(ledger[0]!.balanceAfter)).toBe(true);
+    // Each destination's line against the charges the calls carried to K1.
+    const charged = await directQuery<{ destination: string; amount: string }>(
+      suite.orm.em.fork(),
+      `select destination, sum(amount)::text as amount from usage_charge
+        where payer_id = ? group by destination`,
+      [ids.K1],
+    );
+    expect(charged).toHaveLength(2);
+    for (const { destination, amount } of charged) {
+      expect(printed(text, destination).eq(amount), destination).toBe(true);
+    }
+    expect(text).toContain('Outage credit');
+    expect(text).toContain('Rounding correction');
+  });
+
+  it('is final: the database refuses to change or delete it', async () => {
+    const em = suite.orm.em.fork();
+    await expect(
+      directQuery(em, `update statement set closing_balance = 0 where id = ?`, [first.id]),
+    ).rejects.toThrow(/final once issued/);
+    await expect(directQuery(em, `delete from statement where id = ?`, [first.id])).rejects.toThrow(
+      /final once issued/,
+    );
+    const again = await ok(r1.get(`/statements/${first.id}`), 200);
+    expect(again).toEqual(first);
+  });
+
+  it('issued again makes a new numbered statement; a retried key counts once', async () => {
+    await recordMovement(suite.orm.em.fork(), r1Actor, ids.K1, {
+      kind: 'payment',
+      amount: '10',
+      reference: 'Top-up',
+    });
+    const second = await ok(
+      r1.post(`/accounts/${ids.K1}/statements`, { period: month, idempotencyKey: 'issue-2-key' }),
+    );
+    expect(second.number).toBe(2);
+    expect(second.id).not.toBe(first.id);
+    expect(new Money(second.paymentsTotal).eq('110')).toBe(true);
+    expect(new Money(second.closingBalance).minus(first.closingBalance).eq('10')).toBe(true);
+    const replay = await ok(
+      r1.post(`/accounts/${ids.K1}/statements`, { period: month, idempotencyKey: 'issue-2-key' }),
+      200,
+    );
+    expect(replay).toEqual(second);
+    const other = await r1.post(`/accounts/${ids.K1}/statements`, {
+      period: '2026-01',
+      idempotencyKey: 'issue-2-key',
+    });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('idempotency_conflict');
+    const list = await ok(r1.get(`/accounts/${ids.K1}/statements`), 200);
+    expect(list.items.map((item: TStatementDto) => item.number)).toEqual([1, 2]);
+    // The first is unchanged by the second.
+    expect(await ok(r1.get(`/statements/${first.id}`), 200)).toEqual(first);
+  });
+
+  it('opens a period with the ledger’s balance before it', async () => {
+    const ledger = (await allLedger(ids.K1)).reverse();
+    // A period starting just after the first payment: it opens at that payment's balance.
+    const cut = new Date(new Date(ledger[0]!.createdAt).getTime() + 1);
+    const end = new Date(Date.now() + 60_000);
+    const em = suite.orm.em.fork();
+    const figures = await statementFigures(
+      em,
+      { id: ids.K1, currency: 'EUR' },
+      { period: month, start: cut, end },
+    );
+    const inside = ledger.filter((entry) => new Date(entry.createdAt) >= cut);
+    expect(new Money(figures.openingBalance).eq(ledger[0]!.balanceAfter)).toBe(true);
+    expect(new Money(figures.openingBalance).isZero()).toBe(false);
+    const moved = inside.reduce((total, entry) => total.plus(entry.amount), new Money(0));
+    expect(new Money(figures.closingBalance).eq(moved.plus(figures.openingBalance))).toBe(true);
+    expect(new Money(figures.closingBalance).eq(inside.at(-1)!.balanceAfter)).toBe(true);
+  });
+
+  it('is in the name of the account’s parent: the carrier’s for a reseller and its own customer', async () => {
+    const forR1 = await ok(admin.post(`/accounts/${ids.R1}/statements`, { period: month }));
+    expect(forR1.issuer.name).toBe(CARRIER_NAME);
+    const forKD = await ok(admin.post(`/accounts/${ids.KD}/statements`, { period: month }));
+    expect(forKD.issuer.name).toBe(CARRIER_NAME);
+    expect(forKD.number).toBe(1);
+    expect(pdfText((await pdfOf(admin, forKD.id)).bytes)).toContain(CARRIER_NAME);
+    // The carrier issuing for a reseller's customer still issues in the reseller's name.
+    const byCarrier = await ok(admin.post(`/accounts/${ids.K1}/statements`, { period: month }));
+    expect(byCarrier.issuer.name).toBe(RESELLER_BRAND);
+    expect(byCarrier.number).toBe(3);
+    // The account itself reads its own statements.
+    const own = await ok(r1.get(`/accounts/${ids.R1}/statements`), 200);
+    expect(own.items.map((item: TStatementDto) => item.id)).toEqual([forR1.id]);
+    expect((await pdfOf(r1, forR1.id)).bytes.length).toBeGreaterThan(500);
+  });
+});
+
+describe('an account with statements', () => {
+  it('is not deleted: 409 naming them', async () => {
+    const refused = await admin.del(`/customers/${ids.KD}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.dependants).toContainEqual({
+      resource: 'statements',
+      id: expect.any(String),
+      name: 'statement 1',
+    });
+    expect((await admin.get(`/customers/${ids.KD}`)).status).toBe(200);
+  });
+});
+
+describe('who may', () => {
+  it('a sibling reseller gets 404 for every statement path of another’s customer', async () => {
+    expect((await r2.get(`/statements/${first.id}`)).status).toBe(404);
+    expect((await r2.raw('GET', `/statements/${first.id}/pdf`)).status).toBe(404);
+    expect((await r2.get(`/accounts/${ids.K1}/statements`)).status).toBe(404);
+    expect((await r2.get(`/statements?accountId=${ids.K1}`)).status).toBe(404);
+    const issued = await r2.post(`/accounts/${ids.K1}/statements`, { period: month });
+    expect(issued.status).toBe(404);
+    const mine = await ok(r2.get('/statements'), 200);
+    expect(mine.items).toEqual([]);
+    const count = await directQuery<{ n: string }>(
+      suite.orm.em.fork(),
+      `select count(*)::text as n from statement where account_id = ?`,
+      [ids.K1],
+    );
+    expect(count[0]!.n).toBe('3');
+  });
+
+  it('an account does not issue its own, nor its parent’s', async () => {
+    expect((await r1.post(`/accounts/${ids.R1}/statements`, { period: month })).status).toBe(404);
+    expect((await r1.post(`/accounts/${ids.C}/statements`, { period: month })).status).toBe(404);
+  });
+
+  it('a customer’s own user with statements:read reads its own, and nothing else', async () => {
+    const em = suite.orm.em.fork();
+    const k1 = await em.findOneOrFail(Account, { id: ids.K1 });
+    const readers = await addGroup(em, k1, 'Statement readers', ['statements:read']);
+    await addUser(em, { account: k1, group: readers, email: 'me@k1.st.test', password: PASSWORD });
+    const customer = await apiClient(suite.server.url, 'me@k1.st.test', PASSWORD);
+    k1User = customer;
+    const own = await ok(customer.get(`/accounts/${ids.K1}/statements`), 200);
+    expect(own.items.map((item: TStatementDto) => item.number)).toEqual([1, 2, 3]);
+    const text = pdfText((await pdfOf(customer, first.id)).bytes);
+    expect(text).toContain(RESELLER_BRAND);
+    expect(text).not.toContain(CARRIER_NAME);
+    // It may not issue, and nothing of its parent's or a sibling's is there.
+    expect((await customer.post(`/accounts/${ids.K1}/statements`, { period: month })).status).toBe(
+      403,
+    );
+    const forR1 = (await ok(admin.get(`/accounts/${ids.R1}/statements`), 200)).items[0];
+    expect((await customer.get(`/statements/${forR1.id}`)).status).toBe(404);
+  });
+
+  it('without statements:read the list is 403', async () => {
+    const em = suite.orm.em.fork();
+    const k2 = await em.findOneOrFail(Account, { id: ids.K2 });
+    const none = await addGroup(em, k2, 'Ledger only', ['ledger:read']);
+    await addUser(em, { account: k2, group: none, email: 'me@k2.st.test', password: PASSWORD });
+    const customer = await apiClient(suite.server.url, 'me@k2.st.test', PASSWORD);
+    expect((await customer.get(`/accounts/${ids.K2}/statements`)).status).toBe(403);
+  });
+});
+
+describe('live', () => {
+  it('a statement reaches the account’s side and above, never a sibling', async () => {
+    const listen = async (client: TApiClient) => {
+      const socket: Socket = io(suite.server.url, {
+        transports: ['websocket'],
+        reconnection: false,
+        extraHeaders: { cookie: client.cookie },
+      });
+      const received: TChangeEnvelope[] = [];
+      socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
+      await new Promise((resolve, reject) => {
+        socket.once('hello', resolve);
+        socket.once('connect_error', reject);
+      });
+      return { socket, received };
+    };
+    const parentSide = await listen(r1);
+    const own = await listen(k1User);
+    const sibling = await listen(r2);
+    try {
+      const issued = await ok(admin.post(`/accounts/${ids.K1}/statements`, { period: month }));
+      for (const [who, side] of [
+        ['R1', parentSide],
+        ['K1', own],
+      ] as const) {
+        await until(
+          () => side.received.some((e) => e.type === 'statements.created' && e.id === issued.id),
+          `the statement on ${who}’s socket`,
+        );
+        const event = side.received.find((e) => e.id === issued.id)!;
+        expect(event.data).toEqual(issued);
+      }
+      // K1's people never learn who above issued it: the carrier's admin is not named.
+      expect(own.received.find((e) => e.id === issued.id)!.actor).toEqual({
+        kind: 'account',
+        name: expect.any(String),
+      });
+      // R2 hears of its own customer's statement, never K1's.
+      const k2 = await ok(admin.post(`/accounts/${ids.K2}/statements`, { period: month }));
+      await until(() => sibling.received.some((e) => e.id === k2.id), 'K2’s statement on R2');
+      expect(sibling.received.some((e) => e.id === issued.id)).toBe(false);
+      // The lists read afresh agree with what arrived live.
+      const listed = await ok(r1.get(`/statements?accountId=${ids.K1}`), 200);
+      expect(listed.items.at(-1)).toEqual(issued);
+    } finally {
+      parentSide.socket.disconnect();
+      own.socket.disconnect();
+      sibling.socket.disconnect();
+    }
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    [{ period: '2026-13' }, 'period'],
+    [{ period: 'December' }, 'period'],
+    [{}, 'period'],
+    [{ period: '2999-01' }, 'period'],
+    [{ period: month, idempotencyKey: 'short' }, 'idempotencyKey'],
+    [{ period: month, extra: 1 }, 'extra'],
+  ])('%j → 400 naming %s', async (body, field) => {
+    const answer = await r1.post(`/accounts/${ids.K1}/statements`, body);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('invalid_input');
+    expect(Object.keys(answer.body.error.fields)).toContain(field);
+  });
+
+  it('an unknown id is 404, a malformed cursor 400', async () => {
+    expect((await r1.get('/statements/00000000-0000-4000-8000-000000000001')).status).toBe(404);
+    expect((await r1.get('/statements/not-an-id/pdf')).status).toBe(404);
+    const cursor = await r1.get('/statements?cursor=nope');
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.error.fields).toHaveProperty('cursor');
+  });
+});
