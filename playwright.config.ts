@@ -23,6 +23,7 @@ const LANES = [
   [
     'account-edit',
     'cards-live',
+    'customer-self-care',
     'feedback',
     'forced-password',
     'lists-scale',
