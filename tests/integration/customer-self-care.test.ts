@@ -354,7 +354,6 @@ describe('a reseller views as its customer’s user', () => {
       reason: 'a peer',
     });
     expect(peer.status).toBe(404);
-    // Only as someone whose group holds no more than the support user's own.
     const started = await reseller.post('/impersonation', {
       userId: ids.k1User,
       reason: 'ticket #7: rates question',
