@@ -23,7 +23,7 @@ export const E2E_ADMIN = { email: 'e2e-admin@demo-carrier.test', password: 'e2e-
  */
 const LANES = [
   ['accessibility', 'sign-in', 'feedback'],
-  ['accessibility-narrow', 'cards-live', 'mfa', 'account-edit'],
+  ['accessibility-narrow', 'cards-live', 'customer-self-care', 'mfa', 'account-edit'],
   [
     'traffic-live',
     'statements',

@@ -24,7 +24,10 @@ export default async function PanelLayout({ children }: { children: ReactNode })
     ...(sections.customers ? [{ href: '/customers', label: 'Customers' }] : []),
     ...(sections.users ? [{ href: '/users', label: 'Users' }] : []),
     ...(sections.groups ? [{ href: '/groups', label: 'Groups' }] : []),
-    ...(sections.cards ? [{ href: '/cards', label: 'Cards' }] : []),
+    // A customer holds one card, its rate card (issue 19: its sell prices, nothing else).
+    ...(sections.cards
+      ? [{ href: '/cards', label: actor.account.kind === 'customer' ? 'Rate card' : 'Cards' }]
+      : []),
     ...(sections.trace ? [{ href: '/trace', label: 'Price trace' }] : []),
     ...(sections.audit ? [{ href: '/audit', label: 'Audit log' }] : []),
   ];

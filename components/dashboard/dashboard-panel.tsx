@@ -16,6 +16,7 @@ import { AuditTable } from '@/components/audit/audit-panel';
 import { ExposureSection } from './exposure-section';
 import { TrafficSection } from './traffic-section';
 import { StatementsSection } from '@/components/records/statements-section';
+import { OwnAccountSection } from './own-account-section';
 
 const DASHBOARD_KEY = queryKeys.anyChange('dashboard');
 const ATTENTION_KEY = queryKeys.anyChange('dashboard', { sub: 'attention' });
@@ -78,7 +79,12 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
           </li>
         ))}
       </ul>
-      {can.sections.cards && live.account.kind !== 'carrier' ? <AssignedCards /> : null}
+      {can.sections.cards && live.account.kind !== 'carrier' ? (
+        <AssignedCards title={live.account.kind === 'customer' ? 'Your rate card' : undefined} />
+      ) : null}
+      {can.ledger.read && live.account.kind === 'customer' ? (
+        <OwnAccountSection account={live.account} showCalls={can.usage.read} />
+      ) : null}
       {can.usage.read && live.account.kind !== 'customer' ? (
         <TrafficSection account={live.account} showExposure={can.ledger.read} />
       ) : null}
@@ -201,14 +207,17 @@ function AttentionCard({
   );
 }
 
-/** The cards assigned to the viewer's account (its provider cards), live as they arrive. */
-function AssignedCards() {
+/**
+ * The cards assigned to the viewer's account (a reseller's provider cards; a customer's
+ * one rate card, its sell prices), live as they arrive.
+ */
+function AssignedCards({ title }: { title?: string }) {
   // Asked of the server: every assigned card, not those among a first page of all cards.
   const cards = usePagedList<TCardDto>(queryKeys.list('cards', { relation: 'assigned' }));
   const assigned = cards.data ?? [];
   if (cards.isLoading || !assigned.length) return null;
   return (
-    <PanelSection title={`Cards assigned to you (${assigned.total ?? assigned.length})`}>
+    <PanelSection title={title ?? `Cards assigned to you (${assigned.total ?? assigned.length})`}>
       <ul className="flex flex-wrap gap-2" data-testid="assigned-cards">
         {assigned.map((card) => (
           <li key={card.id}>

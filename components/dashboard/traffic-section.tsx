@@ -548,7 +548,18 @@ const REASONS: Record<string, string> = {
  * the customer paid) and the cost above it (the level the account above paid), each as
  * far as the viewer may see.
  */
-function AccountCalls({ account, payerAbove }: { account: TLevel; payerAbove: string }) {
+/**
+ * One account's calls, newest first, live. `payerAbove` adds what the viewer paid for
+ * the same calls (its cost); without it — the customer's own people looking at their
+ * calls (issue 19) — only the price the account paid is shown, as they see nothing else.
+ */
+export function AccountCalls({
+  account,
+  payerAbove,
+}: {
+  account: Pick<TLevel, 'id' | 'name'>;
+  payerAbove?: string;
+}) {
   const { feed } = useLive();
   const key = queryKeys.traffic('usage', { filter: { accountId: account.id } });
   const calls = useInfiniteQuery({
@@ -578,23 +589,31 @@ function AccountCalls({ account, payerAbove }: { account: TLevel; payerAbove: st
         >
           <thead>
             <tr className="text-left text-slate-600">
-              {['Started', 'Number', 'Destination', 'Seconds', 'Status', 'Price', 'Cost'].map(
-                (label, index) => (
-                  <th
-                    key={label}
-                    scope="col"
-                    className={`py-1 pr-3 font-medium ${index === 3 || index > 4 ? 'text-right' : ''}`}
-                  >
-                    {label}
-                  </th>
-                ),
-              )}
+              {[
+                'Started',
+                'Number',
+                'Destination',
+                'Seconds',
+                'Status',
+                'Price',
+                ...(payerAbove ? ['Cost'] : []),
+              ].map((label, index) => (
+                <th
+                  key={label}
+                  scope="col"
+                  className={`py-1 pr-3 font-medium ${index === 3 || index > 4 ? 'text-right' : ''}`}
+                >
+                  {label}
+                </th>
+              ))}
             </tr>
           </thead>
           <tbody>
             {rows.map((call) => {
               const price = call.levels.find((level) => level.payerId === account.id);
-              const cost = call.levels.find((level) => level.payerId === payerAbove);
+              const cost = payerAbove
+                ? call.levels.find((level) => level.payerId === payerAbove)
+                : undefined;
               return (
                 <tr key={call.id} className="border-t border-slate-100">
                   <td className="py-1 pr-3">
@@ -615,9 +634,11 @@ function AccountCalls({ account, payerAbove }: { account: TLevel; payerAbove: st
                   <td className="py-1 pr-3 text-right tabular-nums">
                     <Money amount={price?.amount} currency={price?.currency} />
                   </td>
-                  <td className="py-1 pr-3 text-right tabular-nums">
-                    <Money amount={cost?.amount} currency={cost?.currency} />
-                  </td>
+                  {payerAbove ? (
+                    <td className="py-1 pr-3 text-right tabular-nums">
+                      <Money amount={cost?.amount} currency={cost?.currency} />
+                    </td>
+                  ) : null}
                 </tr>
               );
             })}

@@ -7,15 +7,17 @@ import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { useState } from 'react';
 import { ZGroupCreate, type TGroupDto, type TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
+import { GROUP_TEMPLATE_KEYS } from '@/lib/shared/permissions';
 import { Button, ListState, LoadMore, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
-import { DefaultResellerCreate } from './default-reseller-form';
+import { TemplateGroupCreate } from './template-group-form';
 import { GrantMatrix } from './grant-matrix';
 import { GroupEditForm, RequireMfaField } from './group-edit-form';
 import { UserAccessPanel } from './user-access-panel';
 
 /**
- * Groups: the list (owned and use-only), "Create Default Reseller" under a name, the
+ * Groups: the list (owned and use-only), "Create Default Reseller" and "Create Default
+ * Customer" under a name, the
  * grant matrix for a new group and for editing one (offering only the grants the
  * signed-in user holds), and the explainer of what any user in scope can see.
  */
@@ -56,10 +58,16 @@ export function GroupsPanel({
           title="Groups"
           actions={
             can.create ? (
-              <DefaultResellerCreate
-                takenNames={items.map((group) => group.name)}
-                known={groups.isSuccess}
-              />
+              <div className="flex flex-wrap gap-2">
+                {GROUP_TEMPLATE_KEYS.map((template) => (
+                  <TemplateGroupCreate
+                    key={template}
+                    template={template}
+                    takenNames={items.map((group) => group.name)}
+                    known={groups.isSuccess}
+                  />
+                ))}
+              </div>
             ) : null
           }
         >

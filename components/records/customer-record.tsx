@@ -16,12 +16,13 @@ import { AuditTable } from '@/components/audit/audit-panel';
 import { statusText } from '@/lib/shared/format';
 import { BalanceSection } from './balance-section';
 import { StatementsSection } from './statements-section';
+import { AccountUsers } from './account-users';
 import { Facts, RecordLink, RecordTitle } from './record-parts';
 
 /**
  * A customer's page: owner, card, credit limit, balance and status, the edit form and
- * the transfer wizard (overview), its balance and ledger, and its activity — each tab its
- * own URL.
+ * the transfer wizard (overview), its users (its people sign in: issue 19), its balance
+ * and ledger, and its activity — each tab its own URL.
  */
 export function CustomerRecord({
   initial,
@@ -101,6 +102,8 @@ export function CustomerRecord({
             </PanelSection>
           ) : null}
         </div>
+      ) : tab === 'users' ? (
+        <AccountUsers account={customer} canCreate={can.users.create} own={own} />
       ) : tab === 'balance' ? (
         // A record page is the parent side's view: whoever may pay, pays from here.
         <BalanceSection account={customer} canPay={can.ledger.pay} />

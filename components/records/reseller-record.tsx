@@ -6,7 +6,6 @@ import { queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { ZAssignmentCreate, type TAssignmentDto } from '@/lib/shared/schemas/cards';
-import type { TUserDto } from '@/lib/shared/schemas/users';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button } from '@/components/ui/field';
 import { RelativeTime } from '@/components/ui/relative-time';
@@ -16,9 +15,9 @@ import { AccountEditForm } from '@/components/accounts/account-edit-form';
 import { Money } from '@/components/ui/money';
 import { statusText } from '@/lib/shared/format';
 import { AuditTable } from '@/components/audit/audit-panel';
-import { AddUserForm } from '@/components/users/add-user-form';
 import { BalanceSection } from './balance-section';
 import { StatementsSection } from './statements-section';
+import { AccountUsers } from './account-users';
 import { Facts, RecordLink, RecordList, RecordTitle } from './record-parts';
 
 /**
@@ -58,7 +57,7 @@ export function ResellerRecord({
       {tab === 'overview' ? (
         <Overview reseller={reseller} canEdit={can.resellers.edit} parentName={parentName} />
       ) : tab === 'users' ? (
-        <Users reseller={reseller} canCreate={can.users.create} own={own} />
+        <AccountUsers account={reseller} canCreate={can.users.create} own={own} />
       ) : tab === 'cards' ? (
         <Cards reseller={reseller} can={can} own={own} />
       ) : tab === 'customers' ? (
@@ -149,58 +148,6 @@ function Overview({
             // The saved version, not the live copy: that one may not have caught up yet.
             onDone={(saved) => setOpened((saved as TResellerDto | undefined) ?? reseller)}
             onReload={(current) => setOpened(current as TResellerDto)}
-          />
-        </PanelSection>
-      ) : null}
-    </div>
-  );
-}
-
-function Users({
-  reseller,
-  canCreate,
-  own,
-}: {
-  reseller: TResellerDto;
-  canCreate: boolean;
-  own: { id: string; name: string };
-}) {
-  const [adding, setAdding] = useState(false);
-  return (
-    <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
-      <PanelSection
-        title={`Users of ${reseller.name}`}
-        actions={
-          canCreate && !adding ? (
-            <Button type="button" onClick={() => setAdding(true)}>
-              + Add user
-            </Button>
-          ) : null
-        }
-      >
-        <RecordList<TUserDto>
-          queryKey={queryKeys.list('users', { accountId: reseller.id })}
-          label={`Users of ${reseller.name}`}
-          headers={['Email', 'Name', 'Status', 'MFA']}
-          emptyText={canCreate ? 'No users yet: add the first one.' : 'No users yet.'}
-          row={(user) => [
-            <RecordLink key="email" href={`/users/${user.id}`}>
-              {user.email}
-            </RecordLink>,
-            user.name || '—',
-            user.status,
-            user.mfaEnabled ? 'on' : 'off',
-          ]}
-        />
-      </PanelSection>
-      {adding ? (
-        <PanelSection title="Add user" reveal>
-          <AddUserForm
-            account={reseller}
-            own={own}
-            // The toast names the new user and links to its page.
-            onCreated={() => setAdding(false)}
-            onCancel={() => setAdding(false)}
           />
         </PanelSection>
       ) : null}

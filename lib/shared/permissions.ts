@@ -97,6 +97,35 @@ export const DEFAULT_RESELLER_GRANTS: readonly TGrant[] = [
   'statements:create',
 ];
 
+/**
+ * The built-in "Default Customer" template (issue 19, customer self-care): a customer's
+ * people read their own account's money, calls, statements and rate card (the card assigned to it,
+ * which they see as its holder: its sell prices, never the card above it) and manage
+ * their own colleagues with this same group. Nothing that makes or reaches an account,
+ * a card or a grant beyond it: no `cards:create`, no `customers:*` or `resellers:*`, no
+ * `groups:create` (a customer lives with the groups its reseller gives it), never
+ * `impersonation:start`. Every grant is in the Default Reseller template, so a reseller
+ * may make it for its customers under the subset rule.
+ */
+export const DEFAULT_CUSTOMER_GRANTS: readonly TGrant[] = [
+  'users:read',
+  'users:create',
+  'users:update',
+  'groups:read',
+  'cards:read',
+  'rates:read',
+  'ledger:read',
+  'usage:read',
+  // Its own monthly statements, issued by the side above it.
+  'statements:read',
+];
+
 export const GROUP_TEMPLATES = {
   'default-reseller': { name: 'Default Reseller', grants: DEFAULT_RESELLER_GRANTS },
+  'default-customer': { name: 'Default Customer', grants: DEFAULT_CUSTOMER_GRANTS },
 } as const;
+export type TGroupTemplate = keyof typeof GROUP_TEMPLATES;
+export const GROUP_TEMPLATE_KEYS = Object.keys(GROUP_TEMPLATES) as [
+  TGroupTemplate,
+  ...TGroupTemplate[],
+];

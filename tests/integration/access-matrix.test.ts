@@ -7,7 +7,12 @@ import {
   type TGroup,
   type TUser,
 } from '@/lib/server/entities';
-import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, type TGrant } from '@/lib/shared/permissions';
+import {
+  ALL_GRANTS,
+  DEFAULT_CUSTOMER_GRANTS,
+  DEFAULT_RESELLER_GRANTS,
+  type TGrant,
+} from '@/lib/shared/permissions';
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { addAccount, addGroup, addUser } from '../fixtures/accounts';
@@ -15,8 +20,9 @@ import { arrange } from '../fixtures/arrange';
 
 /**
  * The access matrix for users, groups and audit: every endpoint × the eight kinds of
- * caller DESIGN names × every target (own and foreign), with the expected status from a
- * rule written here, and the database read back after every refused write.
+ * caller DESIGN names, and customer users (issue 19, customer self-care) × every target
+ * (own and foreign), with the expected status from a rule written here, and the
+ * database read back after every refused write.
  */
 const PASSWORD = 'access-matrix-pass';
 const ADMIN = { email: 'admin@c1.test', password: 'c1-admin-password' };
@@ -50,6 +56,8 @@ beforeAll(async () => {
   accounts.R1 = await addAccount(em, accounts.C1, 'reseller', 'R1');
   accounts.R1a = await addAccount(em, accounts.R1, 'reseller', 'R1a');
   accounts.R2 = await addAccount(em, accounts.C1, 'reseller', 'R2');
+  accounts.K1 = await addAccount(em, accounts.R1, 'customer', 'K1');
+  accounts.K2 = await addAccount(em, accounts.R1, 'customer', 'K2');
   const reseller = await addGroup(em, accounts.C1, 'Default Reseller', [
     ...DEFAULT_RESELLER_GRANTS,
   ]);
@@ -66,6 +74,12 @@ beforeAll(async () => {
     await addGroup(em, accounts.R1, 'R1 staff', ['customers:read']),
     await addGroup(em, accounts.R2, 'R2 staff', ['customers:read']),
   );
+  // The reseller's Default Customer group (use-only to its customers' people) and one
+  // a customer owns.
+  const customer = await addGroup(em, accounts.R1, 'Default Customer', [
+    ...DEFAULT_CUSTOMER_GRANTS,
+  ]);
+  groups.push(customer, await addGroup(em, accounts.K1, 'K1 readers', ['cards:read']));
   groups.push(
     await em.findOneOrFail(
       Group,
@@ -80,6 +94,8 @@ beforeAll(async () => {
     ['user@r2.test', accounts.R2, reseller],
     ['disabled@r1.test', accounts.R1, reseller],
     ['deleted@r1.test', accounts.R1, reseller],
+    ['user@k1.test', accounts.K1, customer],
+    ['user@k2.test', accounts.K2, customer],
   ];
   for (const [email, account, group] of people)
     users.push(await addUser(em, { account, group, email, password: PASSWORD }));
@@ -133,6 +149,20 @@ beforeAll(async () => {
       auth: await bearer('user@r2.test'),
       account: accounts.R2,
       grants: reseller.grants,
+      dead: false,
+    },
+    {
+      name: 'customer user',
+      auth: await bearer('user@k1.test'),
+      account: accounts.K1,
+      grants: customer.grants,
+      dead: false,
+    },
+    {
+      name: "sibling customer's user",
+      auth: await bearer('user@k2.test'),
+      account: accounts.K2,
+      grants: customer.grants,
       dead: false,
     },
     {
@@ -248,6 +278,31 @@ describe('access matrix: users', () => {
   });
 });
 
+describe('access matrix: creating users', () => {
+  it('POST /users into a reseller and its customers, with the Default Customer group', async () => {
+    const group = groups.find((g) => g.name === 'Default Customer')!;
+    let n = 0;
+    for (const caller of callers) {
+      for (const key of ['R1', 'K1', 'K2']) {
+        const account = accounts[key]!;
+        const email = `made${++n}@matrix.test`;
+        const made = await call(caller, 'POST', '/users', {
+          email,
+          password: PASSWORD,
+          accountId: account.id,
+          groupId: group.id,
+        });
+        // Account first (outside: 404), then the group's grants (more: 403 escalation).
+        let expected = expect3(caller, 'users:create', within(caller, account.path), 201);
+        if (expected === 201 && !group.grants.every((g) => has(caller, g))) expected = 403;
+        expect([caller.name, key, made.status]).toEqual([caller.name, key, expected]);
+        const stored = await suite.orm.em.fork().count(User, { email });
+        expect([caller.name, key, stored]).toEqual([caller.name, key, expected === 201 ? 1 : 0]);
+      }
+    }
+  });
+});
+
 describe('access matrix: groups', () => {
   it('GET and PATCH /groups/{id} for every caller × group', async () => {
     for (const caller of callers) {
@@ -301,11 +356,11 @@ describe('access matrix: audit and me', () => {
   it('shows each account’s history only inside scope', async () => {
     // One change per reseller account, made by the carrier admin.
     const admin = callers[0]!;
-    for (const key of ['R1', 'R1a', 'R2']) {
+    for (const key of ['R1', 'R1a', 'R2', 'K1']) {
       const account = await suite.orm.em.fork().findOneOrFail(Account, { id: accounts[key]!.id });
       expect(
         (
-          await call(admin, 'PATCH', `/resellers/${account.id}`, {
+          await call(admin, 'PATCH', `/${account.kind}s/${account.id}`, {
             version: account.version,
             name: `${key} renamed`,
           })
@@ -313,7 +368,7 @@ describe('access matrix: audit and me', () => {
       ).toBe(200);
     }
     for (const caller of callers) {
-      for (const key of ['R1', 'R1a', 'R2']) {
+      for (const key of ['R1', 'R1a', 'R2', 'K1']) {
         const target = accounts[key]!;
         const audit = await call(caller, 'GET', `/audit?entityId=${target.id}`);
         const visible = within(caller, target.path) && target.id !== caller.account.id;

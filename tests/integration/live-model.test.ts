@@ -1,7 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
+import {
+  ALL_GRANTS,
+  DEFAULT_CUSTOMER_GRANTS,
+  DEFAULT_RESELLER_GRANTS,
+} from '@/lib/shared/permissions';
 import type { TLiveResource } from '@/lib/shared/live/change';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { bearerCall } from '../fixtures/api-client';
@@ -569,6 +573,41 @@ async function setup(): Promise<void> {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     addUser(created.body);
   }
+  // Customer self-care (issue 19): customers' people are clients too — two siblings under
+  // R1 on R1's Default Customer group, one under R2a on the carrier's.
+  const customerGroups = new Map<TAccount, TGroup>();
+  for (const [owner, token] of [
+    [r1, (await requestToken(suite.server.url, 'admin-r1@model.test', PASSWORD)).body.token],
+    [carrier, adminToken],
+  ] as const) {
+    const made = await call(token, 'POST', '/groups', {
+      template: 'default-customer',
+      accountId: owner.id,
+    });
+    expect(made.status).toBe(201);
+    expect([...made.body.grants].sort()).toEqual([...DEFAULT_CUSTOMER_GRANTS].sort());
+    customerGroups.set(owner, addGroup(made.body));
+  }
+  for (const [name, parent, g] of [
+    ['k1', r1, customerGroups.get(r1)!],
+    ['k1b', r1, customerGroups.get(r1)!],
+    ['k2', r2a, customerGroups.get(carrier)!],
+  ] as const) {
+    const made = await call(adminToken, 'POST', '/customers', {
+      name: name.toUpperCase(),
+      parentId: parent.id,
+    });
+    expect(made.status).toBe(201);
+    const account = addAccount(made.body, 'customer');
+    const created = await call(adminToken, 'POST', '/users', {
+      email: `cust-${name}@model.test`,
+      password: PASSWORD,
+      accountId: account.id,
+      groupId: g.id,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    addUser(created.body);
+  }
   sentinelId = (await call(adminToken, 'POST', '/customers', { name: 'Sentinel' })).body.id;
   addAccount({ id: sentinelId, parentId: carrier.id, version: 1 }, 'customer');
 
@@ -842,10 +881,8 @@ async function run(op: [number, number, number, number]): Promise<void> {
       break;
     }
     case 'createUser': {
-      const account = pick(
-        liveAccounts().filter((x) => x.kind !== 'customer'),
-        a,
-      );
+      // Any account, customers included (issue 19: customers' people sign in too).
+      const account = pick(liveAccounts(), a);
       const usable = (live(groups) as TGroup[]).filter((g) =>
         account?.path.startsWith(g.owner.path),
       );

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS, isGrant } from '@/lib/shared/permissions';
+import {
+  ALL_GRANTS,
+  DEFAULT_CUSTOMER_GRANTS,
+  DEFAULT_RESELLER_GRANTS,
+  GROUP_TEMPLATES,
+  isGrant,
+} from '@/lib/shared/permissions';
 
 describe('grant catalog', () => {
   it('has every resource:action pair plus the extra grants, once each', () => {
@@ -49,5 +55,34 @@ describe('grant catalog', () => {
     // Calls come from the carrier's switch: a reseller reads its traffic, never posts it.
     expect(DEFAULT_RESELLER_GRANTS).not.toContain('usage:create');
     expect(DEFAULT_RESELLER_GRANTS.every(isGrant)).toBe(true);
+  });
+
+  it('gives the Default Customer template its own account’s reads and its people, within Default Reseller', () => {
+    expect([...DEFAULT_CUSTOMER_GRANTS].sort()).toEqual(
+      [
+        'users:read',
+        'users:create',
+        'users:update',
+        'groups:read',
+        'cards:read',
+        'rates:read',
+        'ledger:read',
+        'usage:read',
+        'statements:read',
+      ].sort(),
+    );
+    // Nothing that makes an account, a card or a group; nothing beside its own account.
+    for (const grant of DEFAULT_CUSTOMER_GRANTS) {
+      expect(grant).not.toMatch(/^(resellers|customers|assignments|audit|brand):|:delete$/);
+    }
+    for (const absent of ['cards:create', 'groups:create', 'impersonation:start']) {
+      expect(DEFAULT_CUSTOMER_GRANTS).not.toContain(absent);
+    }
+    // A reseller may make it for its customers: no escalation.
+    expect(DEFAULT_CUSTOMER_GRANTS.every((g) => DEFAULT_RESELLER_GRANTS.includes(g))).toBe(true);
+    expect(GROUP_TEMPLATES['default-customer']).toEqual({
+      name: 'Default Customer',
+      grants: DEFAULT_CUSTOMER_GRANTS,
+    });
   });
 });

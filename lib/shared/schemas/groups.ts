@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALL_GRANTS, type TGrant } from '@/lib/shared/permissions';
+import { ALL_GRANTS, GROUP_TEMPLATE_KEYS, type TGrant } from '@/lib/shared/permissions';
 import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 
 const ZGroupName = ZText('is required').trim().min(1, 'is required').max(120, 'is too long');
@@ -20,7 +20,7 @@ export const ZGroupCreate = z.union([
     requireMfa: ZRequireMfa.default(false),
   }),
   z.strictObject({
-    template: z.literal('default-reseller', 'must be "default-reseller"'),
+    template: z.enum(GROUP_TEMPLATE_KEYS, `must be one of ${GROUP_TEMPLATE_KEYS.join(', ')}`),
     name: ZGroupName.optional(),
     accountId: ZId.optional(),
     requireMfa: ZRequireMfa.default(false),

@@ -41,6 +41,8 @@ export default async function CustomerPage({
   const can = uiAbilities(actor);
   const tabs: TRecordTab[] = [
     { id: 'overview', label: 'Overview' },
+    // Its people sign in too (issue 19): who they are and whether they are active.
+    ...(can.sections.users ? [{ id: 'users', label: 'Users' }] : []),
     ...(can.ledger.read ? [{ id: 'balance', label: 'Balance' }] : []),
     ...(can.statements.read ? [{ id: 'statements', label: 'Statements' }] : []),
     ...(can.sections.audit ? [{ id: 'activity', label: 'Activity' }] : []),

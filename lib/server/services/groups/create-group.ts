@@ -13,7 +13,8 @@ import { toGroupDto } from './group-dto';
 
 /**
  * A new group owned by the actor's account (or an account under it), from explicit
- * grants or from the Default Reseller template. Never more than the actor holds.
+ * grants or from a template (Default Reseller, Default Customer). Never more than the
+ * actor holds. A customer account may own groups too (its people's, issue 19).
  */
 export async function createGroup(
   em: EntityManager,
@@ -26,10 +27,7 @@ export async function createGroup(
   assertNoEscalation(actor, grants);
   return mutate(em, actor, async (tx, record) => {
     const owner = await tx.findOne(Account, {
-      $and: [
-        scopeFor(actor, 'account'),
-        { id: input.accountId ?? actor.account.id, kind: { $ne: 'customer' } },
-      ],
+      $and: [scopeFor(actor, 'account'), { id: input.accountId ?? actor.account.id }],
     });
     if (!owner) throw notFound('account');
     const group = tx.create(Group, {

@@ -11,10 +11,10 @@ import type { TGroupDto, TUseOnlyGroupDto, ZGroupListQuery } from '@/lib/shared/
 import { mayAssignGroups, visibleGroups } from './group-access';
 import { toGroupDto } from './group-dto';
 
-/** A user's account named by the client: in scope and not a customer (else 404). */
+/** A user's account named by the client: in scope (else 404). */
 async function userAccount(em: EntityManager, actor: TActor, unverifiedId: string) {
   const account = await em.findOne(Account, {
-    $and: [scopeFor(actor, 'account'), { id: unverifiedId }, { kind: { $ne: 'customer' } }],
+    $and: [scopeFor(actor, 'account'), { id: unverifiedId }],
   });
   if (!account) throw notFound('account');
   return account;

@@ -10,7 +10,7 @@ import {
 import type { TActor } from '@/lib/server/authz/actor';
 import { scopeFor } from '@/lib/server/authz/scope';
 import { assignableGroupScope } from '@/lib/server/authz/group-relation';
-import { DomainError, notFound } from '@/lib/server/errors/domain-error';
+import { notFound } from '@/lib/server/errors/domain-error';
 import { assertNoEscalation } from '@/lib/server/services/groups/no-escalation';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import type { TChange } from '@/lib/server/live/change-log';
@@ -31,7 +31,10 @@ export async function findScopedUser(
   return user;
 }
 
-/** An account a user may be created in: the actor's own or one under it, never a customer. */
+/**
+ * An account a user may be created in: the actor's own or one under it, customers
+ * included (issue 19, customer self-care: a customer's people sign in like a reseller's).
+ */
 export async function findUserAccount(
   em: EntityManager,
   actor: TActor,
@@ -41,11 +44,6 @@ export async function findUserAccount(
     $and: [scopeFor(actor, 'account'), { id: unverifiedId }],
   });
   if (!account) throw notFound('account');
-  if (account.kind === 'customer') {
-    throw new DomainError('invalid_input', 'invalid_input', 'Customers do not sign in.', {
-      fields: { accountId: 'must be a carrier or reseller account' },
-    });
-  }
   return account;
 }
 

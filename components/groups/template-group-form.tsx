@@ -6,29 +6,31 @@ import { queryKeys } from '@/lib/client/query-keys';
 import { useApiMutation } from '@/lib/client/use-resource';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { firstFreeName } from '@/lib/shared/group-names';
-import { GROUP_TEMPLATES } from '@/lib/shared/permissions';
+import { GROUP_TEMPLATES, type TGroupTemplate } from '@/lib/shared/permissions';
 import { ZGroupCreate } from '@/lib/shared/schemas/groups';
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
 
 /** The template body with its name required: the person names the group they create. */
-const ZDefaultResellerCreate = ZGroupCreate.options[1].required({ name: true });
-
-const BASE_NAME = GROUP_TEMPLATES['default-reseller'].name;
+const ZTemplateCreate = ZGroupCreate.options[1].required({ name: true });
 
 /**
- * "Create Default Reseller": a group from the template, under a name the person confirms
- * or changes (the first free "Default Reseller (n)" is offered), instead of a fixed one.
- * `takenNames`: the groups on screen, for the suggestion; the server still decides.
+ * "Create Default Reseller" / "Create Default Customer": a group from a built-in
+ * template, under a name the person confirms or changes (the first free "Default
+ * Reseller (n)" is offered), instead of a fixed one. `takenNames`: the groups on
+ * screen, for the suggestion; the server still decides.
  */
-export function DefaultResellerCreate({
+export function TemplateGroupCreate({
+  template,
   takenNames,
   known = true,
 }: {
+  template: TGroupTemplate;
   takenNames: readonly string[];
   /** The groups have loaded: until then the suggestion would offer a taken name. */
   known?: boolean;
 }) {
+  const baseName = GROUP_TEMPLATES[template].name;
   const [open, setOpen] = useState(false);
   // Closing puts the focus back on the opening button, where the person started.
   const [refocus, setRefocus] = useState(false);
@@ -39,9 +41,9 @@ export function DefaultResellerCreate({
   }
   const create = useApiMutation<unknown, unknown>('POST', '/groups', [queryKeys.list('groups')]);
   const form = useSchemaForm({
-    schema: ZDefaultResellerCreate,
+    schema: ZTemplateCreate,
     defaultValues: { name: '' },
-    toBody: (values: { name: string }) => ({ template: 'default-reseller', name: values.name }),
+    toBody: (values: { name: string }) => ({ template, name: values.name }),
     submit: async (body) => {
       try {
         await create.mutateAsync(body);
@@ -72,12 +74,12 @@ export function DefaultResellerCreate({
         type="button"
         disabled={!known}
         onClick={() => {
-          reset({ name: firstFreeName(BASE_NAME, new Set(takenNames)) });
+          reset({ name: firstFreeName(baseName, new Set(takenNames)) });
           setRefocus(false);
           setOpen(true);
         }}
       >
-        Create Default Reseller
+        Create {baseName}
       </Button>
     );
   }
@@ -87,7 +89,7 @@ export function DefaultResellerCreate({
       <form
         onSubmit={form.onSubmit}
         noValidate
-        aria-label="New group from the Default Reseller template"
+        aria-label={`New group from the ${baseName} template`}
         className="flex flex-wrap items-end gap-2"
       >
         <TextField

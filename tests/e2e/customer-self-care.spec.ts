@@ -1,0 +1,106 @@
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { adminApi, signIn } from '../fixtures/e2e-sign-in';
+
+/**
+ * Customer self-care (issue 19): a user of the demo's Hotel Alpine (a customer of Acme
+ * Voice) signs in through the form and sees its panel — its rate card (Acme's sell
+ * prices, never the carrier's card above it) and its balance and credit limit — and a
+ * payment that Acme's user records on Acme's own screen arrives on the customer's open
+ * page without a reload.
+ */
+const PASSWORD = 'e2e-self-care-password';
+
+test.afterEach(async ({ browser }) => {
+  await Promise.all(browser.contexts().map((context) => context.close()));
+});
+
+async function person(browser: Browser, email: string): Promise<Page> {
+  const page = await (
+    await browser.newContext({ viewport: { width: 1280, height: 900 } })
+  ).newPage();
+  await signIn(page, email, PASSWORD);
+  return page;
+}
+
+test('a customer user sees its rates and balance, and its reseller’s payment arrives live', async ({
+  browser,
+  request,
+}) => {
+  const { headers } = await adminApi(request, 'customer self-care');
+  const api = async (method: string, path: string, data?: unknown) => {
+    const response = await request.fetch(`/api/v1${path}`, { method, headers, data });
+    expect(response.status(), `${method} ${path}`).toBeLessThan(300);
+    return response.json();
+  };
+  const find = async (kind: string, name: string) =>
+    (await api('GET', `/${kind}?q=${encodeURIComponent(name)}`)).items[0].id as string;
+  const acme = await find('resellers', 'Acme Voice');
+  const hotel = await find('customers', 'Hotel Alpine');
+  const resellerGroup = await api('POST', '/groups', {
+    template: 'default-reseller',
+    name: 'E2E self-care reseller',
+  });
+  const customerGroup = await api('POST', '/groups', {
+    template: 'default-customer',
+    name: 'E2E self-care customer',
+  });
+  for (const [email, accountId, groupId] of [
+    ['cashier@acme-voice.test', acme, resellerGroup.id],
+    ['desk@hotel-alpine.test', hotel, customerGroup.id],
+  ] as const) {
+    await api('POST', '/users', { email, password: PASSWORD, accountId, groupId });
+  }
+
+  const customer = await person(browser, 'desk@hotel-alpine.test');
+  // Its panel: no lists of accounts, its one card as its rate card.
+  const nav = customer.getByRole('navigation', { name: 'Panel' });
+  await expect(nav.getByRole('link', { name: 'Rate card', exact: true })).toBeVisible();
+  for (const hidden of ['Customers', 'Resellers', 'Audit log']) {
+    await expect(nav.getByRole('link', { name: hidden, exact: true })).toHaveCount(0);
+  }
+  await expect(customer.getByRole('heading', { name: 'Balance of Hotel Alpine' })).toBeVisible();
+  const own = customer.getByTestId('own-account');
+  await expect(own.locator('[data-amount="500.000000"]').first()).toBeVisible();
+  await expect(customer.getByTestId('assigned-cards')).toContainText('Acme Standard');
+  await expect(customer.getByText('Live', { exact: true })).toBeVisible();
+
+  // Acme's cashier records a payment from Hotel Alpine on its own screen.
+  const reseller = await person(browser, 'cashier@acme-voice.test');
+  await reseller.goto(`/customers/${hotel}?tab=balance`);
+  const form = reseller.getByRole('form', { name: 'Record payment' });
+  await form.getByLabel(/^Amount/).fill('42.25');
+  await form.getByLabel('Reference (optional)').fill('E2E-SELF-1');
+  await form.getByRole('button', { name: 'Record payment' }).click();
+  const dialog = reseller.getByRole('alertdialog');
+  await dialog.getByRole('button', { name: 'Record payment' }).click();
+  await expect(reseller.getByRole('table', { name: 'Ledger of Hotel Alpine' })).toContainText(
+    'E2E-SELF-1',
+  );
+
+  // The customer's page was never reloaded: the payment is in its ledger, live.
+  await expect(customer.getByRole('table', { name: 'Ledger of Hotel Alpine' })).toContainText(
+    'E2E-SELF-1',
+  );
+  await expect(own.locator('[data-amount="42.250000"]').first()).toBeVisible();
+  await customer.screenshot({
+    path: 'test-results/pages/customer-self-care-overview.png',
+    fullPage: true,
+  });
+
+  // Its rate card: Acme's sell prices, searchable and exportable; the card above is not there.
+  await customer
+    .getByTestId('assigned-cards')
+    .getByRole('link', { name: /Acme Standard/ })
+    .click();
+  await expect(customer.getByRole('heading', { level: 1, name: 'Acme Standard' })).toBeVisible();
+  await expect(customer.getByText('Carrier Retail')).toHaveCount(0);
+  const download = customer.waitForEvent('download');
+  await customer.getByRole('link', { name: 'Export rates as CSV' }).click();
+  const csv = await (await download).createReadStream();
+  const chunks: Buffer[] = [];
+  for await (const chunk of csv) chunks.push(chunk as Buffer);
+  const exported = Buffer.concat(chunks).toString('utf8');
+  expect(exported.split('\n')[0]).toContain('prefix,destination,rate');
+  const sell = await api('GET', `/cards/${await find('cards', 'Acme Standard')}/rates?limit=1`);
+  expect(exported).toContain(`${sell.items[0].prefix},`);
+});
