@@ -24,6 +24,7 @@ import { Migration20261207400000 } from './Migration20261207400000';
 import { Migration20261208100000 } from './Migration20261208100000';
 import { Migration20261208130500 } from './Migration20261208130500';
 import { Migration20261209100000 } from './Migration20261209100000';
+import { Migration20261210100000 } from './Migration20261210100000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -55,4 +56,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261208100000', class: Migration20261208100000 },
   { name: 'Migration20261208130500', class: Migration20261208130500 },
   { name: 'Migration20261209100000', class: Migration20261209100000 },
+  { name: 'Migration20261210100000', class: Migration20261210100000 },
 ];
