@@ -86,16 +86,6 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
       },
     },
     callbacks: {
-      // Relative, so the browser stays on the host it is on (a brand's portal or the
-      // main URL); next-auth would otherwise send it to NEXTAUTH_URL after signing out.
-      redirect({ url, baseUrl }) {
-        if (url.startsWith('/') && !url.startsWith('//')) return url;
-        if (URL.canParse(url) && new URL(url).origin === new URL(baseUrl).origin) {
-          const { pathname, search, hash } = new URL(url);
-          return `${pathname}${search}${hash}`;
-        }
-        return '/';
-      },
       jwt({ token, user }) {
         // On sign-in `user` is what authorize returned; afterwards keep the same claims.
         const source = (user ?? token) as {
