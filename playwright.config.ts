@@ -27,6 +27,7 @@ const LANES = [
     'forced-password',
     'lists-scale',
     'mfa',
+    'portals',
     'record-pages',
     'reseller-workflow',
     'security-headers',
