@@ -4,7 +4,7 @@ import { connection } from 'next/server';
 import { headers } from 'next/headers';
 import { THEME_BOOT_SCRIPT } from '@/lib/client/theme';
 import { getPageBrand } from '@/lib/server/auth/page-brand';
-import { brandCss } from '@/lib/shared/brand-css';
+import { brandStyle } from '@/lib/shared/brand-css';
 import { Providers } from './providers';
 import './globals.css';
 
@@ -29,20 +29,23 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   // the theme script runs under the same nonce as Next's own, so the policy stays strict.
   const policy = (await headers()).get('content-security-policy') ?? '';
   const nonce = /'nonce-([^']+)'/.exec(policy)?.[1];
-  // The brand's colours under the same nonce: app/globals.css derives the palette.
-  const css = brandCss(await getPageBrand());
+  // The brand's colours as variables on <html> (lib/shared/brand-css.ts): app/globals.css
+  // derives the palette from them.
+  const style = brandStyle(await getPageBrand());
   return (
     // The boot script sets the `dark` class before React hydrates: not a mismatch.
-    <html lang="en" suppressHydrationWarning data-brand={css ? '' : undefined}>
+    <html
+      lang="en"
+      suppressHydrationWarning
+      data-brand={style ? '' : undefined}
+      style={style ?? undefined}
+    >
       <head>
         <script
           nonce={nonce}
           suppressHydrationWarning
           dangerouslySetInnerHTML={{ __html: THEME_BOOT_SCRIPT }}
         />
-        {css ? (
-          <style nonce={nonce} suppressHydrationWarning dangerouslySetInnerHTML={{ __html: css }} />
-        ) : null}
       </head>
       <body className="min-h-screen">
         <Providers>{children}</Providers>
