@@ -1,6 +1,6 @@
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
-import { adminApi, adminPage } from '../fixtures/e2e-sign-in';
+import { adminApi, adminPage, signIn } from '../fixtures/e2e-sign-in';
 
 /**
  * White-label portals (issue 19) through two hostnames in Chromium: the main URL
@@ -80,7 +80,7 @@ async function portalPage(): Promise<Page> {
   return context.newPage();
 }
 
-test('the portal signs in in the reseller’s brand, never the carrier’s', async ({ browser }) => {
+test('the portal signs in in the reseller’s brand, never the carrier’s', async () => {
   const page = await portalPage();
   await page.goto('/login');
   await expect(page.getByTestId('brand-name')).toHaveText('Blue Portal');
@@ -116,14 +116,35 @@ test('the portal signs in in the reseller’s brand, never the carrier’s', asy
   await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
   await expect(page.locator('body')).not.toContainText(CARRIER_BRAND);
 
-  // The main URL shows the carrier its own brand.
-  const main = await adminPage(browser);
-  await expect(main.getByTestId('brand-name')).toHaveText(CARRIER_BRAND);
-  await main.context().close();
-
   // Signing out stays on the portal.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(new RegExp(`^http://${PORTAL}:\\d+/login$`));
   await expect(page.getByTestId('brand-name')).toHaveText('Blue Portal');
   await page.context().close();
+});
+
+test('the main URL shows each person the brand of its own account', async ({ browser }) => {
+  // The main URL shows the carrier its own brand.
+  const main = await adminPage(browser);
+  await expect(main.getByTestId('brand-name')).toHaveText(CARRIER_BRAND);
+  await main.context().close();
+
+  // Signed in on the main URL, Blue's user still sees Blue's brand, colours included:
+  // the sign-in page had none, and the page that follows takes them on.
+  const elsewhere = await (await browser.newContext()).newPage();
+  const violations: string[] = [];
+  elsewhere.on('console', (message) => {
+    if (/Content Security Policy/.test(message.text())) violations.push(message.text());
+  });
+  await signIn(elsewhere, BLUE_USER.email, BLUE_USER.password);
+  await expect(elsewhere.getByTestId('brand-name')).toHaveText('Blue Portal');
+  await expect
+    .poll(() =>
+      elsewhere.evaluate(() =>
+        getComputedStyle(document.documentElement).getPropertyValue('--color-brand-600').trim(),
+      ),
+    )
+    .toBe('#0f766e');
+  expect(violations).toEqual([]);
+  await elsewhere.context().close();
 });
