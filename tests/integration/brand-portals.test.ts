@@ -87,6 +87,18 @@ describe('sign-in on a brand’s hostname', () => {
     });
     expect(carrier.body).toBe(unknown.body);
 
+    // A script asking for a token there is held to the same rule, in the same words.
+    const token = (email: string) =>
+      fetchOnHost(`${suite.server.url}/api/v1/auth/token`, portalHost(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: PASSWORD, name: 'script' }),
+      }).then(async (response) => ({ status: response.status, body: await response.json() }));
+    expect((await token('ops@r1a.p.test')).status).toBe(201);
+    const outsider = await token('ops@r2.p.test');
+    expect(outsider.status).toBe(401);
+    expect(outsider).toEqual(await token('nobody@p.test'));
+
     // Their own way in still works.
     expect((await signInOverHttp(suite.server.url, 'ops@r2.p.test', PASSWORD)).cookie).not.toBe(
       null,
