@@ -22,7 +22,7 @@ export const E2E_ADMIN = { email: 'e2e-admin@demo-carrier.test', password: 'e2e-
  * its browser and its server in turn), three keep them full.
  */
 const LANES = [
-  ['accessibility', 'sign-in', 'feedback'],
+  ['accessibility', 'sign-in', 'feedback', 'portals'],
   ['accessibility-narrow', 'cards-live', 'customer-self-care', 'mfa', 'account-edit'],
   [
     'traffic-live',

@@ -12,6 +12,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
  */
 const SPAWNED = [
   'api-router',
+  'brand-pages',
   'cluster-workers',
   'database-start',
   'faults',

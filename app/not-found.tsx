@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 
-export const metadata: Metadata = { title: 'Not found · Reseller Panel' };
+export const metadata: Metadata = { title: 'Not found' };
 
 /**
  * The panel's 404. Next's built-in one carries an inline <style> element without the

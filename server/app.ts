@@ -20,6 +20,7 @@ import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
 import { createSocketServer, type TPanelServer as TSocketServer } from './socket';
 import { attachRedisAdapter } from './redis-adapter';
 import { FanOut } from './fan-out';
+import { PortalHostnames, setPortalHostnames } from '@/lib/server/services/brands/portal-hostnames';
 import { taggedSessionId } from './session-route';
 import { mailSettingsOf } from '@/lib/server/services/notifications/mail-settings';
 import { OutboxWorker } from '@/lib/server/services/notifications/outbox-worker';
@@ -142,16 +143,22 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
 
   // The socket server asks the fan-out for its head; the fan-out emits through the io.
   const live: { fanOut?: FanOut } = {};
+  const hostnames = new PortalHostnames(database.orm);
+  setPortalHostnames(hostnames);
   const io = createSocketServer(httpServer, {
     orm: database.orm,
     authSecret: config.authSecret,
     publicUrl: config.publicUrl,
+    hostnames,
     head: (carrierId) => live.fanOut?.headOf(carrierId) ?? 0,
     passed: () => live.fanOut?.passedCount ?? 0,
     retentionDays: config.eventsRetentionDays,
     maxHandshakes: env.LIVE_MAX_HANDSHAKES,
   });
-  const fanOut = new FanOut(io, database.orm, database.url, { pollMs: env.LIVE_POLL_MS });
+  const fanOut = new FanOut(io, database.orm, database.url, {
+    pollMs: env.LIVE_POLL_MS,
+    onBrandsChanged: () => hostnames.invalidate(),
+  });
   live.fanOut = fanOut;
   await fanOut.start();
   // Mail goes out only when an SMTP server is configured; otherwise it waits, pending.
@@ -218,6 +225,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
       await requests.close().catch(() => {});
       await closeRedis?.();
       await database.close();
+      setPortalHostnames(undefined);
       setRuntime(undefined);
     },
   };

@@ -51,8 +51,15 @@ export class FanOut {
     private readonly io: TPanelServer,
     private readonly orm: MikroORM,
     private readonly databaseUrl: string,
-    /** A safety net only (`LIVE_POLL_MS`): commits wake the tailer at once. */
-    private readonly options: { pollMs: number } = { pollMs: 5_000 },
+    private readonly options: {
+      /** A safety net only (`LIVE_POLL_MS`): commits wake the tailer at once. */
+      pollMs: number;
+      /**
+       * A brand (or an account, with its brand) may have changed: the socket's allowed
+       * origins are read again. Also called for entries passed unread (nobody here).
+       */
+      onBrandsChanged?: () => void;
+    } = { pollMs: 5_000 },
   ) {
     this.held = new HeldSockets(orm);
     this.balances = new BalanceHold(
@@ -146,6 +153,8 @@ export class FanOut {
   private skipTo(carrierId: string, head: number): void {
     const cursor = this.cursors.get(carrierId) ?? 0;
     if (head <= cursor) return;
+    // Unread, so it may have been a brand's change.
+    this.options.onBrandsChanged?.();
     this.passed += head - cursor;
     this.cursors.set(carrierId, head);
   }
@@ -157,6 +166,7 @@ export class FanOut {
    */
   private deliver(entry: TLogEntry): boolean {
     const metrics = getMetrics();
+    if (changesHostnames(entry)) this.options.onBrandsChanged?.();
     // A balance move within a second of the account's last event waits, and only the
     // latest of those goes out (BalanceHold); its position is passed now.
     if (isBalanceOnly(entry) && this.balances.hold(entry)) {
@@ -420,5 +430,13 @@ function reaches(socket: TPanelSocket, delivery: TDelivery): boolean {
   return (
     delivery.rooms.some((room) => socket.rooms.has(room)) &&
     !(delivery.except ?? []).some((room) => socket.rooms.has(room))
+  );
+}
+
+/** A brand's change, or an account's removal (its brand and hostnames go with it). */
+function changesHostnames(entry: TLogEntry): boolean {
+  return (
+    entry.resource === 'brands' ||
+    (entry.op === 'deleted' && (entry.resource === 'resellers' || entry.resource === 'customers'))
   );
 }

@@ -10,6 +10,11 @@ import {
 import type { TActor } from '@/lib/server/authz/actor';
 import { parseCookieHeader, sessionTokenFrom } from '@/lib/server/auth/session';
 import { enter, type TCredentialRef, type TRefusal } from '@/lib/server/auth/door';
+import { requestHostname } from '@/lib/server/http/request-host';
+import {
+  isAllowedOrigin,
+  type PortalHostnames,
+} from '@/lib/server/services/brands/portal-hostnames';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { roomsOf } from '@/lib/server/authz/audience';
 import { carrierIdOf } from '@/lib/server/authz/scope';
@@ -52,6 +57,8 @@ interface TSocketDeps {
   orm: MikroORM;
   authSecret: string;
   publicUrl: string;
+  /** The brands' hostnames: with the public URL, the origins a browser may connect from. */
+  hostnames: PortalHostnames;
   /** A carrier's last position delivered by this process's fan-out: live events follow it. */
   head: (carrierId: string) => number;
   /** How many entries this process's fan-out has passed so far (grows with each). */
@@ -95,7 +102,6 @@ function refusal(code: THandshakeRefusal['code'], message: string, retryAfterMs?
  * skip this middleware and restore old rooms (socket.io#5491).
  */
 export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): TPanelServer {
-  const allowedOrigin = new URL(deps.publicUrl).origin;
   const io: TPanelServer = new Server(httpServer, {
     serveClient: false,
     // Clients send only small messages (presence topics): anything bigger is refused
@@ -103,10 +109,19 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
     // Next's dev server needs its own upgrade requests (HMR) left alone.
     destroyUpgrade: false,
-    // A browser on another site must not ride the cookie over a WebSocket (CSWSH).
+    // A browser on another site must not ride the cookie over a WebSocket (CSWSH): the
+    // panel's own origin and its brands' portals only (issue 19), read from the
+    // database and kept until a brand changes (portal-hostnames.ts).
     allowRequest: (req, callback) => {
       const origin = req.headers.origin;
-      callback(null, !origin || origin === allowedOrigin);
+      if (!origin) return callback(null, true);
+      isAllowedOrigin(origin, deps.publicUrl, deps.hostnames).then(
+        (allowed) => callback(null, allowed),
+        (error: unknown) => {
+          getLogger().error({ err: error }, 'socket: allowed origins unreadable');
+          callback(null, false);
+        },
+      );
     },
   });
 
@@ -132,7 +147,11 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
         deps.orm.em.fork(),
         auth !== undefined
           ? { kind: 'api-token', token: typeof auth === 'string' ? auth : undefined }
-          : { kind: 'session-cookie', token: sessionTokenFrom((name) => cookies.get(name)) },
+          : {
+              kind: 'session-cookie',
+              token: sessionTokenFrom((name) => cookies.get(name)),
+              hostname: requestHostname(socket.request.headers.host),
+            },
         { authSecret: deps.authSecret },
       );
       if (!result.ok) {

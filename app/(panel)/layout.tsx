@@ -4,6 +4,8 @@ import { PanelNav, type TNavItem } from '@/components/shell/panel-nav';
 import { ImpersonationBanner } from '@/components/shell/impersonation-banner';
 import { SkipLink } from '@/components/shell/skip-link';
 import { requirePageActor } from '@/lib/server/auth/page-session';
+import { getPageBrand } from '@/lib/server/auth/page-brand';
+import { BrandNameProvider } from '@/lib/client/brand-name';
 import { IdentityScope } from '@/lib/client/identity-scope';
 import { identityOf } from '@/lib/shared/viewer-identity';
 import { LiveProvider } from '@/lib/client/live-provider';
@@ -17,6 +19,7 @@ export const dynamic = 'force-dynamic';
 /** Every signed-in page: one query cache per identity, one live connection, header, the sections the grants open, the view-as banner. */
 export default async function PanelLayout({ children }: { children: ReactNode }) {
   const actor = await requirePageActor();
+  const brand = await getPageBrand();
   const { sections } = uiAbilities(actor);
   const nav: TNavItem[] = [
     { href: '/', label: 'Overview' },
@@ -33,29 +36,35 @@ export default async function PanelLayout({ children }: { children: ReactNode })
   ];
   return (
     <IdentityScope identity={identityOf(actor)}>
-      <LiveProvider>
-        <div className="min-h-screen">
-          <SkipLink />
-          {actor.impersonation ? (
-            <ImpersonationBanner
-              userEmail={actor.email}
-              reason={actor.impersonation.reason}
-              expiresAt={actor.impersonation.expiresAt.toISOString()}
+      <BrandNameProvider name={brand.displayName}>
+        <LiveProvider>
+          <div className="min-h-screen">
+            <SkipLink />
+            {actor.impersonation ? (
+              <ImpersonationBanner
+                userEmail={actor.email}
+                reason={actor.impersonation.reason}
+                expiresAt={actor.impersonation.expiresAt.toISOString()}
+              />
+            ) : null}
+            <AppHeader
+              me={toMeDto(actor)}
+              viewingAs={Boolean(actor.impersonation)}
+              brandName={brand.displayName}
             />
-          ) : null}
-          <AppHeader me={toMeDto(actor)} viewingAs={Boolean(actor.impersonation)} />
-          <OfflineBanner />
-          <PanelNav items={nav} />
-          <main
-            id="content"
-            tabIndex={-1}
-            className="mx-auto max-w-7xl px-4 py-6 focus:outline-none sm:px-6"
-          >
-            {children}
-          </main>
-          <Toaster />
-        </div>
-      </LiveProvider>
+            <OfflineBanner />
+            <PanelNav items={nav} />
+            <main
+              id="content"
+              tabIndex={-1}
+              className="mx-auto max-w-7xl px-4 py-6 focus:outline-none sm:px-6"
+            >
+              {children}
+            </main>
+            <Toaster />
+          </div>
+        </LiveProvider>
+      </BrandNameProvider>
     </IdentityScope>
   );
 }

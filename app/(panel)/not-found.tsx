@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 
-export const metadata: Metadata = { title: 'Not found · Reseller Panel' };
+export const metadata: Metadata = { title: 'Not found' };
 
 /**
  * A page or record that is not there (or not in this person's scope: the API answers

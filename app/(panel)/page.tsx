@@ -5,7 +5,7 @@ import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { DashboardPanel } from '@/components/dashboard/dashboard-panel';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Overview · Reseller Panel' };
+export const metadata: Metadata = { title: 'Overview' };
 
 /** The overview: what needs attention, live counters, recent activity, and who the person is here. */
 export default async function HomePage() {

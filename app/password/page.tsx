@@ -5,7 +5,7 @@ import { SignOutButton } from '@/components/auth/sign-out-button';
 import { requireGatePage } from '@/lib/server/auth/page-session';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Change password · Reseller Panel' };
+export const metadata: Metadata = { title: 'Change password' };
 
 /**
  * One's own password change. After an admin reset the door holds the person here (every

@@ -6,10 +6,10 @@ import { useState, type FormEvent } from 'react';
 
 /**
  * Email + password sign-in. Every refusal reads the same: no hint whether an email
- * exists. When the server says the password was right and the user has MFA on, the form
+ * exists, nor (on a brand's portal, `portal`) whether it belongs to another portal. When the server says the password was right and the user has MFA on, the form
  * asks for the code (or a recovery code) and sends all three again.
  */
-export function LoginForm() {
+export function LoginForm({ portal = false }: { portal?: boolean }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
@@ -33,7 +33,7 @@ export function LoginForm() {
     }
     setPending(false);
     if (result?.error === 'otp_required' || result?.error === 'otp_invalid') setNeedsCode(true);
-    setError(explain(result?.error, needsCode));
+    setError(explain(result?.error, needsCode, portal));
   }
 
   return (
@@ -101,8 +101,14 @@ export function LoginForm() {
   );
 }
 
-function explain(error: string | null | undefined, askedForCode: boolean): string {
-  if (error === 'CredentialsSignin') return 'Wrong email or password.';
+function explain(error: string | null | undefined, askedForCode: boolean, portal: boolean): string {
+  // On a portal a user from elsewhere gets this very answer too: it must not tell
+  // whether the email exists (lib/server/auth/login.ts).
+  if (error === 'CredentialsSignin') {
+    return portal
+      ? 'Wrong email or password, or your account signs in elsewhere: sign in on your own portal.'
+      : 'Wrong email or password.';
+  }
   if (error === 'otp_required') {
     return askedForCode
       ? 'Enter the code from your authenticator app.'

@@ -9,6 +9,7 @@ import type { TPresenceTopic } from '@/lib/shared/live/presence';
 import { ListState, LoadMore } from '@/components/ui/field';
 import { DataTable, ListCount, type TColumn } from '@/components/ui/panel-section';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
+import { useBrandName } from '@/lib/client/brand-name';
 
 /** A record's title: its live name, what it is, its status, and who else has it open. */
 export function RecordTitle({
@@ -54,15 +55,16 @@ export function RecordTitle({
 }
 
 /**
- * The tab names the record ("Acme Voice · Reseller · Reseller Panel"), following its live
- * name. The server's title (the kind only) stands until the page runs.
+ * The tab names the record ("Acme Voice · Reseller · Nimbus Voice": the brand shown),
+ * following its live name. The server's title (the kind only) stands until the page runs.
  */
 function useRecordDocumentTitle(name: string, kind: string) {
+  const brand = useBrandName();
   useEffect(() => {
     // Not restored on leaving: the next page's own title replaces it (a restore would
     // run after that and put this page's back).
-    document.title = `${name} · ${kind} · Reseller Panel`;
-  }, [name, kind]);
+    document.title = `${name} · ${kind} · ${brand}`;
+  }, [name, kind, brand]);
 }
 
 export function StatusBadge({ status }: { status: string }) {

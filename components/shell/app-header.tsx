@@ -14,16 +14,21 @@ export interface TAppHeaderProps {
    * the bell shows that person's notices without marking them read.
    */
   viewingAs?: boolean;
+  /** The brand the page shows (the portal's, or the person's own account's). */
+  brandName: string;
 }
 
-/** The signed-in header: product, live state, who is signed in and for which account. */
-export function AppHeader({ me, viewingAs = false }: TAppHeaderProps) {
+/** The signed-in header: the brand's name, live state, who is signed in and for which account. */
+export function AppHeader({ me, viewingAs = false, brandName }: TAppHeaderProps) {
   return (
     <header className="border-b border-slate-200 bg-white">
       <div className="mx-auto flex max-w-7xl flex-wrap items-center justify-between gap-3 px-4 py-3 sm:px-6">
         <div className="flex items-center gap-3">
-          <span className="text-base font-semibold tracking-tight text-brand-900">
-            Reseller Panel
+          <span
+            data-testid="brand-name"
+            className="text-base font-semibold tracking-tight text-brand-900"
+          >
+            {brandName}
           </span>
           <ConnectionIndicator />
         </div>

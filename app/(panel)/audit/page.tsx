@@ -4,7 +4,7 @@ import { requirePageActor } from '@/lib/server/auth/page-session';
 import { PageHeading } from '@/components/shell/page-heading';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Audit log · Reseller Panel' };
+export const metadata: Metadata = { title: 'Audit log' };
 
 export default async function Page() {
   await requirePageActor();

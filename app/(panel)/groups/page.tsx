@@ -5,7 +5,7 @@ import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { PageHeading } from '@/components/shell/page-heading';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Groups · Reseller Panel' };
+export const metadata: Metadata = { title: 'Groups' };
 
 export default async function Page({ searchParams }: { searchParams: Promise<{ user?: string }> }) {
   const actor = await requirePageActor();

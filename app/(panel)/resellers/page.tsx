@@ -5,7 +5,7 @@ import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { PageHeading } from '@/components/shell/page-heading';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Resellers · Reseller Panel' };
+export const metadata: Metadata = { title: 'Resellers' };
 
 export default async function Page() {
   const actor = await requirePageActor();

@@ -4,9 +4,10 @@ import { AccountSecurity } from '@/components/account/account-security';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { SkipLink } from '@/components/shell/skip-link';
 import { requireGatePage } from '@/lib/server/auth/page-session';
+import { getPageBrand } from '@/lib/server/auth/page-brand';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Account security · Reseller Panel' };
+export const metadata: Metadata = { title: 'Account security' };
 
 /**
  * Outside the panel layout on purpose: a user whose group requires MFA and who has not
@@ -16,13 +17,14 @@ export default async function AccountSecurityPage() {
   // The door holds such a person here; the password change (if due) comes first.
   const { actor, held } = await requireGatePage('mfa_enrolment_required');
   const mayUsePanel = !held;
+  const brand = await getPageBrand();
   return (
     <div className="min-h-screen">
       <SkipLink />
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-3xl items-center justify-between gap-3 px-4 py-3">
           <span className="text-base font-semibold tracking-tight text-brand-900">
-            Reseller Panel
+            {brand.displayName}
           </span>
           <div className="flex items-center gap-4">
             <span className="text-sm text-slate-600">{actor.email}</span>

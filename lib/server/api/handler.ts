@@ -27,6 +27,7 @@ import { zodFields } from '@/lib/server/errors/zod-fields';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
 import { assertSameOriginWrite } from './same-origin';
+import { requestHostname } from '@/lib/server/http/request-host';
 import { CONTROL_CHARACTER_MESSAGE } from '@/lib/shared/schemas/common';
 
 export interface TApiContext<P> {
@@ -135,7 +136,11 @@ function credentialOf(req: Request): TCredential {
   const authorization = req.headers.get('authorization');
   if (authorization) return { kind: 'api-token', token: bearerFrom(authorization) };
   const cookies = parseCookieHeader(req.headers.get('cookie') ?? undefined);
-  return { kind: 'session-cookie', token: sessionTokenFrom((name) => cookies.get(name)) };
+  return {
+    kind: 'session-cookie',
+    token: sessionTokenFrom((name) => cookies.get(name)),
+    hostname: requestHostname(req.headers.get('host')),
+  };
 }
 
 /** The door's answer, and the rules after it for every route: the actor, or the refusal. */

@@ -14,14 +14,14 @@ const JSON_OR_CSV_PATH = /^\/api\/v1\/usage\/?$/;
  * alone lets a sibling subdomain — a white-label reseller's site — post with the cookie,
  * and a cross-site form or `text/plain` fetch needs no preflight. So such a write must
  * come from a page of the panel itself: its `Origin` (or, where a browser sent none, its
- * `Referer`) must be PUBLIC_URL's origin. Its body must also be of the endpoint's type:
- * JSON everywhere but the CSV import and a brand's logo (an image), which no HTML form
- * can send. A request with an
+ * `Referer`) must be the origin of the host it was sent to (`ownOrigin`). Its body must
+ * also be of the endpoint's type: JSON everywhere but the CSV import and a brand's logo
+ * (an image), which no HTML form can send. A request with an
  * Authorization header never reaches here; a browser cannot attach one cross-origin.
  */
 export function assertSameOriginWrite(req: Request, publicUrl: string): void {
   if (SAFE_METHODS.has(req.method)) return;
-  const expected = new URL(publicUrl).origin;
+  const expected = ownOrigin(req, publicUrl);
   const origin = requestOrigin(req);
   if (origin !== expected) {
     throw new ApiError(
@@ -56,6 +56,18 @@ export function assertSameOriginWrite(req: Request, publicUrl: string): void {
       fields: { 'content-type': `must be ${wanted}` },
     });
   }
+}
+
+/**
+ * The origin of the page the write must come from: the host it was sent to (a brand's
+ * portal or the main URL; the session it carries is bound to that host, issue 19) under
+ * PUBLIC_URL's scheme. A page on another portal, or a sibling subdomain, is not it.
+ */
+function ownOrigin(req: Request, publicUrl: string): string {
+  const panel = new URL(publicUrl);
+  const host = req.headers.get('host');
+  if (!host || !URL.canParse(`${panel.protocol}//${host}`)) return panel.origin;
+  return new URL(`${panel.protocol}//${host}`).origin;
 }
 
 /** The origin the browser declared: `Origin`, else the origin of `Referer`; null if neither. */

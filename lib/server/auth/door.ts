@@ -28,8 +28,12 @@ import { hashToken, isTokenShaped } from './api-token';
 
 /** What a client presented. */
 export type TCredential =
-  /** The next-auth session cookie (a JWT naming user, session version and session row). */
-  | { kind: 'session-cookie'; token: string | undefined }
+  /**
+   * The next-auth session cookie (a JWT naming user, session version and session row),
+   * and the hostname of the request it came with (`requestHostname`): a session opens
+   * only on the host it signed in on.
+   */
+  | { kind: 'session-cookie'; token: string | undefined; hostname: string | null }
   /** An API token (`Authorization: Bearer`, or the socket handshake's `auth.token`). */
   | { kind: 'api-token'; token: string | undefined }
   /** A socket's credential checked again (re-scoping, catch-up, expiry): by reference. */
@@ -262,7 +266,7 @@ async function resolveCredential(
   const claims = authSecret ? await sessionClaims(credential.token, authSecret) : null;
   if (!claims) return { denied: 'credential_invalid' };
   const ref = { kind: 'session', ...claims } as const;
-  return fromSession(await resolveSessionActor(em, claims), ref);
+  return fromSession(await resolveSessionActor(em, claims, { hostname: credential.hostname }), ref);
 }
 
 function fromSession(

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { evaluateActor, unsafeFindLoginRow } from '@/lib/server/authz/actor';
+import { isWithin } from '@/lib/server/authz/scope';
 import { verifyPassword } from './password';
 import type { TSessionClaims } from './session';
 import { verifySecondFactor } from '@/lib/server/services/mfa/second-factor';
@@ -23,7 +24,8 @@ export type TLoginResult =
 
 /**
  * Checks an email and password for a client IP. Every refusal reads alike (unknown
- * email, wrong password, disabled user, suspended account, no usable group) and an
+ * email, wrong password, disabled user, suspended account, no usable group, a user from
+ * outside the portal's subtree) and an
  * unknown email costs the same time; failures are throttled per (email, IP) and per IP.
  * The attempt is claimed (counted) before the password is checked, so concurrent guesses
  * cannot slip past the throttle; a success gives the claim back. A user with MFA on also
@@ -33,7 +35,18 @@ export type TLoginResult =
  */
 export async function authenticate(
   em: EntityManager,
-  input: { email: string; password: string; otp?: string; ip: string },
+  input: {
+    email: string;
+    password: string;
+    otp?: string;
+    ip: string;
+    /**
+     * On a brand's portal (issue 19), the path of the account owning the brand: only
+     * users of that account and the accounts below it sign in there. Anyone else gets
+     * exactly the unknown email's answer, after the same work.
+     */
+    portalPath?: string | null;
+  },
   policy: TLoginThrottlePolicy,
 ): Promise<TLoginResult> {
   const email = input.email.trim().toLowerCase();
@@ -44,7 +57,10 @@ export async function authenticate(
   // The hash checked here: a session or token is issued only while it is still the
   // user's (a password change committing meanwhile must not be outlived).
   const passwordOk = await verifyPassword(row?.password_hash ?? null, input.password);
-  const result = row && passwordOk ? evaluateActor(row) : null;
+  // Judged after the hash check, whatever its outcome, so a user from elsewhere costs
+  // the same time as an unknown email; and before MFA, so its state is never told.
+  const onThisPortal = !input.portalPath || isWithin(input.portalPath, row?.account_path);
+  const result = row && passwordOk && onThisPortal ? evaluateActor(row) : null;
   if (!result || !('actor' in result)) {
     // Counted when claimed. Refusals are what add rows, so they also clear out old ones.
     await pruneThrottles(em, policy);

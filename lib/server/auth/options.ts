@@ -6,6 +6,8 @@ import { ZText } from '@/lib/shared/schemas/common';
 import { authenticate, CLIENT_IP_HEADER } from './login';
 import { SESSION_MAX_AGE_SECONDS } from './session';
 import { openSession, signOutSession } from './sessions';
+import { requestHostname } from '@/lib/server/http/request-host';
+import { brandForHost } from '@/lib/server/services/brands/brands';
 import { getLogger } from '@/lib/server/observability/logger';
 
 const ZCredentials = z.object({
@@ -36,17 +38,28 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
           const parsed = ZCredentials.safeParse(credentials);
           if (!parsed.success) return null;
           const headers = (req?.headers ?? {}) as Record<string, string | undefined>;
+          const hostname = requestHostname(headers.host);
+          // Without a Host there is no site to bind the session to.
+          if (!hostname) return null;
+          // On a brand's hostname only that brand's subtree signs in (issue 19).
+          const portal = await brandForHost(runtime.orm.em.fork(), hostname);
           const result = await authenticate(
             runtime.orm.em.fork(),
-            { ...parsed.data, ip: headers[CLIENT_IP_HEADER] ?? 'unknown' },
+            {
+              ...parsed.data,
+              ip: headers[CLIENT_IP_HEADER] ?? 'unknown',
+              portalPath: portal?.accountPath ?? null,
+            },
             runtime.config.loginThrottle,
           );
           if (result.ok) {
-            // A session row on the server: signing out or a password change ends it.
+            // A session row on the server, bound to this host: signing out or a password
+            // change ends it, and its cookie opens nothing on another host.
             const sid = await openSession(
               runtime.orm.em.fork(),
               result.claims.sub,
               result.passwordHash,
+              hostname,
             );
             // The password changed while this sign-in checked the old one.
             if (!sid) return null;

@@ -1,5 +1,7 @@
+import { cache } from 'react';
 import { redirect } from 'next/navigation';
-import { cookies } from 'next/headers';
+import { cookies, headers } from 'next/headers';
+import { requestHostname } from '@/lib/server/http/request-host';
 import { findRuntime } from '@/lib/server/runtime';
 import type { TActor } from '@/lib/server/authz/actor';
 import { sessionTokenFrom } from './session';
@@ -12,17 +14,27 @@ export const GATE_PAGES = {
 } as const;
 
 /** The session cookie of the page request being rendered, through the door. */
-async function enterPage(pass: readonly TPassableGate[] = []): Promise<TDoorResult | null> {
+function enterPage(pass: readonly TPassableGate[] = []): Promise<TDoorResult | null> {
+  return enterPageOnce(pass.join(' '));
+}
+
+/**
+ * Once per request and set of gates passed: the layout, the page and the brand (the
+ * root layout's) each ask, and the answer must be one.
+ */
+const enterPageOnce = cache(async (passed: string): Promise<TDoorResult | null> => {
+  const pass = (passed ? passed.split(' ') : []) as TPassableGate[];
   const runtime = findRuntime();
   if (!runtime) return null;
-  const store = await cookies();
+  const [store, requestHeaders] = await Promise.all([cookies(), headers()]);
   const token = sessionTokenFrom((name) => store.get(name)?.value);
+  const hostname = requestHostname(requestHeaders.get('host'));
   return enter(
     runtime.orm.em.fork(),
-    { kind: 'session-cookie', token },
+    { kind: 'session-cookie', token, hostname },
     { authSecret: runtime.config.authSecret, pass },
   );
-}
+});
 
 /** The actor of the page request being rendered, or null (not signed in, revoked, or held at a gate). */
 export async function getPageActor(): Promise<TActor | null> {

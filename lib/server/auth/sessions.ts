@@ -15,14 +15,16 @@ export async function openSession(
   userId: string,
   /** The password hash the sign-in verified. */
   verifiedHash: string,
+  /** The hostname it signed in on (`requestHostname`): the cookie opens it there only. */
+  host: string,
 ): Promise<string | null> {
   const id = crypto.randomUUID();
   const opened = await em.execute<{ id: string }[]>(
-    `insert into user_session (id, user_id, created_at, expires_at)
-     select ?, ?, now(), now() + (? * interval '1 second')
+    `insert into user_session (id, user_id, host, created_at, expires_at)
+     select ?, ?, ?, now(), now() + (? * interval '1 second')
       where ${STILL_THE_PASSWORD}
      returning id`,
-    [id, userId, SESSION_MAX_AGE_SECONDS, userId, verifiedHash],
+    [id, userId, host, SESSION_MAX_AGE_SECONDS, userId, verifiedHash],
   );
   if (!opened.length) return null;
   await pruneSessions(em, userId);

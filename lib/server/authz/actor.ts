@@ -220,17 +220,25 @@ type TCredentialRow = TActorViewRow & { credential_expires_at: Date | null };
 export async function resolveSessionActor(
   em: EntityManager,
   claims: { userId: string; sessionVersion: number; sessionId: string },
+  /**
+   * The hostname the cookie came in on: the session must have signed in there (issue
+   * 19), else it names nobody. Omitted only for a socket's session checked again, whose
+   * host was checked when it connected.
+   */
+  host?: { hostname: string | null },
 ): Promise<(TResolvedActor & { expiresAt: Date }) | { denied: TResolveRefusal }> {
   if (!UUID.test(claims.userId) || !UUID.test(claims.sessionId)) {
     return { denied: 'credential_invalid' };
   }
+  if (host && !host.hostname) return { denied: 'credential_invalid' };
   const rows = await directQuery<TCredentialRow>(
     em,
     `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, s.expires_at as credential_expires_at
        from user_session s
        join app_user u on u.id = s.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
-      where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()`,
-    [claims.sessionId, claims.userId],
+      where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()
+        ${host ? 'and s.host = ?' : ''}`,
+    host ? [claims.sessionId, claims.userId, host.hostname] : [claims.sessionId, claims.userId],
     { prepared: true },
   );
   return withExpiry(rows[0], claims.sessionVersion);

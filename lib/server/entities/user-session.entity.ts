@@ -16,6 +16,8 @@ export const UserSession = defineEntity({
     createdAt: p.datetime(),
     expiresAt: p.datetime(),
     revokedAt: p.datetime().nullable(),
+    /** The hostname it signed in on: the cookie opens it there only. */
+    host: p.string().length(253).nullable(),
   },
 });
 export type TUserSession = InferEntity<typeof UserSession>;

@@ -33,7 +33,7 @@ export async function generateMetadata({
   params: Promise<{ id: string }>;
 }): Promise<Metadata> {
   const { record } = await load((await params).id);
-  return { title: `${record.card.name} · Card · Reseller Panel` };
+  return { title: `${record.card.name} · Card` };
 }
 
 /**

@@ -25,7 +25,7 @@ export async function generateMetadata({
   params: Promise<{ id: string }>;
 }): Promise<Metadata> {
   const { record } = await load((await params).id);
-  return { title: `${record.customer.name} · Customer · Reseller Panel` };
+  return { title: `${record.customer.name} · Customer` };
 }
 
 /** `/customers/{id}[?tab=activity]`: one customer in the viewer's subtree, or the panel's 404. */

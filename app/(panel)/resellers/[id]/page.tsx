@@ -25,7 +25,7 @@ export async function generateMetadata({
   params: Promise<{ id: string }>;
 }): Promise<Metadata> {
   const { record } = await load((await params).id);
-  return { title: `${record.reseller.name} · Reseller · Reseller Panel` };
+  return { title: `${record.reseller.name} · Reseller` };
 }
 
 /** `/resellers/{id}[?tab=…]`: one reseller in the viewer's subtree, or the panel's 404. */

@@ -28,7 +28,7 @@ export async function generateMetadata({
   params: Promise<{ id: string }>;
 }): Promise<Metadata> {
   const { record } = await load((await params).id);
-  return { title: `${record.user.email} · User · Reseller Panel` };
+  return { title: `${record.user.email} · User` };
 }
 
 /**

@@ -24,6 +24,7 @@ import { Migration20261207400000 } from './Migration20261207400000';
 import { Migration20261208100000 } from './Migration20261208100000';
 import { Migration20261208130500 } from './Migration20261208130500';
 import { Migration20261209100000 } from './Migration20261209100000';
+import { Migration20261210100000 } from './Migration20261210100000';
 import { Migration20261211100000 } from './Migration20261211100000';
 import { Migration20261213100000 } from './Migration20261213100000';
 
@@ -57,6 +58,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261208100000', class: Migration20261208100000 },
   { name: 'Migration20261208130500', class: Migration20261208130500 },
   { name: 'Migration20261209100000', class: Migration20261209100000 },
+  { name: 'Migration20261210100000', class: Migration20261210100000 },
   { name: 'Migration20261211100000', class: Migration20261211100000 },
   { name: 'Migration20261213100000', class: Migration20261213100000 },
 ];

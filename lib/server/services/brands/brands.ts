@@ -16,6 +16,7 @@ import {
   logoUrlOf,
 } from '@/lib/shared/schemas/brands';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
+import { invalidatePortalHostnames } from './portal-hostnames';
 
 /**
  * Brands (issue 19): an account's portal name, colours, support contacts and hostnames,
@@ -245,6 +246,7 @@ export async function putBrand(
   body: TBrandPut,
 ): Promise<{ brand: TBrandDto; created: boolean }> {
   assertCan(actor, 'brand:update');
+  // Committed or not, the sockets' allowed origins are read again (portal-hostnames.ts).
   return mutate(em, actor, async (tx, record) => {
     // The account's row is held: one change to its brand at a time.
     const { account } = await readAccountInScope(tx, actor, unverifiedId, {
@@ -287,7 +289,7 @@ export async function putBrand(
     const after = toBrandDto((await ownBrandRow(tx, account.id))!);
     record(brandChange(existing ? 'updated' : 'created', account.path, current, after));
     return { brand: after, created: !existing };
-  });
+  }).finally(invalidatePortalHostnames);
 }
 
 /**
@@ -342,5 +344,5 @@ export async function deleteBrand(
     if (!existing) throw notFound('brand');
     await directQuery(tx, `delete from brand where id = ?`, [account.id]);
     record(brandChange('deleted', account.path, toBrandDto(existing), null));
-  });
+  }).finally(invalidatePortalHostnames);
 }

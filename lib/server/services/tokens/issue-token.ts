@@ -17,7 +17,8 @@ import { toTokenDto } from './token-dto';
  */
 export async function issueToken(
   em: EntityManager,
-  input: TTokenCreate & { ip: string },
+  /** `portalPath`: asked on a brand's hostname, only its subtree (`authenticate`). */
+  input: TTokenCreate & { ip: string; portalPath?: string | null },
   policy: TLoginThrottlePolicy,
 ): Promise<TTokenIssued> {
   const login = await authenticate(em, input, policy);

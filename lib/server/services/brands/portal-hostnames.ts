@@ -1,0 +1,82 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { directQuery } from '@/lib/server/db/direct-query';
+
+/**
+ * Every brand's hostname in the installation, read once and kept until a brand changes
+ * (issue 19): the socket's allowed origins are the public URL plus these, and a
+ * handshake must not cost a query. Dropped at once after a brand change in this process
+ * (the brand service calls `invalidatePortalHostnames`) and when the fan-out passes a
+ * `brands` entry from another process (server/fan-out.ts), so a removed hostname is
+ * refused from the next handshake on.
+ */
+export class PortalHostnames {
+  private loaded?: Promise<ReadonlySet<string>>;
+
+  constructor(private readonly orm: MikroORM) {}
+
+  async has(hostname: string): Promise<boolean> {
+    return (await this.current()).has(hostname);
+  }
+
+  /**
+   * Forgets the set: the next check reads it again. A read already under way keeps
+   * answering only the checks that began before the change.
+   */
+  invalidate(): void {
+    this.loaded = undefined;
+  }
+
+  private current(): Promise<ReadonlySet<string>> {
+    if (!this.loaded) {
+      const loading = this.load();
+      this.loaded = loading;
+      // A failed read is not kept: the next check tries again.
+      loading.catch(() => {
+        if (this.loaded === loading) this.loaded = undefined;
+      });
+    }
+    return this.loaded;
+  }
+
+  private async load(): Promise<ReadonlySet<string>> {
+    const rows = await directQuery<{ hostname: string }>(
+      this.orm.em.fork(),
+      'select hostname from brand_hostname',
+      [],
+    );
+    return new Set(rows.map((row) => row.hostname));
+  }
+}
+
+/**
+ * Whether a browser origin may open a socket: the public URL's own, or a brand's
+ * hostname with the public URL's scheme and port (a portal is the same server under
+ * another name).
+ */
+export async function isAllowedOrigin(
+  origin: string,
+  publicUrl: string,
+  hostnames: PortalHostnames,
+): Promise<boolean> {
+  const panel = new URL(publicUrl);
+  if (origin === panel.origin) return true;
+  if (!URL.canParse(origin)) return false;
+  const url = new URL(origin);
+  if (url.origin !== origin || url.protocol !== panel.protocol || url.port !== panel.port) {
+    return false;
+  }
+  return hostnames.has(url.hostname);
+}
+
+/** Shared through globalThis: the server owns it, the route handlers invalidate it. */
+const KEY = Symbol.for('reseller-panel.portal-hostnames');
+type TGlobalWithHostnames = typeof globalThis & { [KEY]?: PortalHostnames };
+
+export function setPortalHostnames(hostnames: PortalHostnames | undefined): void {
+  (globalThis as TGlobalWithHostnames)[KEY] = hostnames;
+}
+
+/** After a commit that may have changed a hostname (a brand set or removed). */
+export function invalidatePortalHostnames(): void {
+  (globalThis as TGlobalWithHostnames)[KEY]?.invalidate();
+}

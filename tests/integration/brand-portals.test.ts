@@ -1,0 +1,240 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { resolveActor } from '@/lib/server/authz/actor';
+import { shownBrand } from '@/lib/server/services/brands/shown-brand';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { signInOverHttp } from '../fixtures/http-login';
+import { fetchOnHost } from '../fixtures/host-fetch';
+
+/**
+ * White-label portals (issue 19) over the real sign-in, API and Socket.IO: on a brand's
+ * hostname only that brand's subtree signs in, and a refusal there reads like an unknown
+ * email's; a session opens only on the host it signed in on; the socket's allowed origins
+ * follow the brands' hostnames as they change; the brand a page shows.
+ */
+const ADMIN = { email: 'admin@portals.test', password: 'portals-admin-pass' };
+const PASSWORD = 'portals-user-pass-1';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+const PORTAL = 'portal.r1.example';
+const ids = {} as Record<'C' | 'R1' | 'R1a' | 'R2', string>;
+let admin: TApiClient;
+const sockets: Socket[] = [];
+
+const brand = (displayName: string, hostnames: string[], extra: Record<string, unknown> = {}) => ({
+  displayName,
+  primaryColor: '#0f766e',
+  accentColor: '#b45309',
+  supportEmail: 'help@nimbus.example',
+  supportUrl: null,
+  hostnames,
+  ...extra,
+});
+
+/** The portal's host as a browser sends it (with the server's port). */
+const portalHost = () => `${PORTAL}:${suite.server.port}`;
+const portalOrigin = (hostname = PORTAL) => `http://${hostname}:${suite.server.port}`;
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  ids.C = (await admin.get('/me')).body.account.id;
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  ids.R1 = (await admin.post('/resellers', { name: 'R1', email: 'r1@p.test' })).body.id;
+  ids.R2 = (await admin.post('/resellers', { name: 'R2', email: 'r2@p.test' })).body.id;
+  ids.R1a = (
+    await admin.post('/resellers', { name: 'R1a', email: 'r1a@p.test', parentId: ids.R1 })
+  ).body.id;
+  for (const [email, accountId] of [
+    ['ops@r1.p.test', ids.R1],
+    ['ops@r1a.p.test', ids.R1a],
+    ['ops@r2.p.test', ids.R2],
+  ] as const) {
+    const made = await admin.post('/users', {
+      email,
+      password: PASSWORD,
+      accountId,
+      groupId: group.id,
+    });
+    expect(made.status).toBe(201);
+  }
+  expect((await admin.put(`/accounts/${ids.C}/brand`, brand('Carrier Co', []))).status).toBe(201);
+  expect((await admin.put(`/accounts/${ids.R1}/brand`, brand('Nimbus', [PORTAL]))).status).toBe(
+    201,
+  );
+});
+afterAll(() => {
+  for (const socket of sockets) socket.close();
+});
+
+const onPortal = (email: string, password = PASSWORD) =>
+  signInOverHttp(suite.server.url, email, password, {}, portalHost());
+
+describe('sign-in on a brand’s hostname', () => {
+  it('lets the brand’s subtree in and refuses everyone else like an unknown email', async () => {
+    expect((await onPortal('ops@r1.p.test')).cookie).not.toBeNull();
+    expect((await onPortal('ops@r1a.p.test')).cookie).not.toBeNull();
+
+    const sibling = await onPortal('ops@r2.p.test');
+    const carrier = await onPortal(ADMIN.email, ADMIN.password);
+    const unknown = await onPortal('nobody@p.test');
+    const wrong = await onPortal('ops@r1.p.test', 'not-the-password');
+    for (const refused of [sibling, carrier, unknown, wrong]) expect(refused.cookie).toBeNull();
+    // The answer says nothing about the email: the same status and body as a stranger's.
+    expect({ status: sibling.status, body: sibling.body }).toEqual({
+      status: unknown.status,
+      body: unknown.body,
+    });
+    expect(carrier.body).toBe(unknown.body);
+
+    // A script asking for a token there is held to the same rule, in the same words.
+    const token = (email: string) =>
+      fetchOnHost(`${suite.server.url}/api/v1/auth/token`, portalHost(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: PASSWORD, name: 'script' }),
+      }).then(async (response) => ({ status: response.status, body: await response.json() }));
+    expect((await token('ops@r1a.p.test')).status).toBe(201);
+    const outsider = await token('ops@r2.p.test');
+    expect(outsider.status).toBe(401);
+    expect(outsider).toEqual(await token('nobody@p.test'));
+
+    // Their own way in still works.
+    expect((await signInOverHttp(suite.server.url, 'ops@r2.p.test', PASSWORD)).cookie).not.toBe(
+      null,
+    );
+  });
+});
+
+describe('a session is bound to the host it signed in on', () => {
+  const me = (cookie: string, host?: string) =>
+    (host
+      ? fetchOnHost(`${suite.server.url}/api/v1/me`, host, { headers: { cookie } })
+      : fetch(`${suite.server.url}/api/v1/me`, { headers: { cookie } })
+    ).then((response) => response.status);
+
+  it('for the API: the cookie replayed on another host is no session', async () => {
+    const portal = (await onPortal('ops@r1.p.test')).cookie!;
+    const main = (await signInOverHttp(suite.server.url, 'ops@r1.p.test', PASSWORD)).cookie!;
+    expect(await me(portal, portalHost())).toBe(200);
+    expect(await me(portal)).toBe(401);
+    expect(await me(main)).toBe(200);
+    expect(await me(main, portalHost())).toBe(401);
+    // The host decides, not its case or port.
+    expect(await me(portal, PORTAL.toUpperCase())).toBe(200);
+  });
+
+  it('for writes: from the portal’s own pages only', async () => {
+    const cookie = (await onPortal('ops@r1.p.test')).cookie!;
+    const rename = (origin: string) =>
+      fetchOnHost(`${suite.server.url}/api/v1/accounts/${ids.R1}/brand`, portalHost(), {
+        method: 'PUT',
+        headers: { cookie, origin, 'content-type': 'application/json' },
+        body: JSON.stringify(brand('Nimbus', [PORTAL], { version: 1 })),
+      }).then(async (response) => ({ status: response.status, body: await response.json() }));
+    expect((await rename(new URL(suite.server.url).origin)).body.error.code).toBe('cross_origin');
+    expect((await rename(portalOrigin())).status).toBe(200);
+  });
+
+  it('for sockets: the handshake on another host is refused', async () => {
+    const cookie = (await onPortal('ops@r1.p.test')).cookie!;
+    expect(await connect({ cookie, host: portalHost(), origin: portalOrigin() })).toMatchObject({
+      hello: { user: { email: 'ops@r1.p.test' } },
+    });
+    expect(await connect({ cookie })).toMatchObject({
+      error: { data: { code: 'unauthenticated' } },
+    });
+  });
+});
+
+describe('the socket’s allowed origins', () => {
+  it('follow a brand’s hostnames as they are added and removed', async () => {
+    const { body } = await requestToken(suite.server.url, 'ops@r2.p.test', PASSWORD);
+    const r2 = await apiClient(suite.server.url, 'ops@r2.p.test', PASSWORD);
+    const origin = portalOrigin('calls.r2.example');
+    const attempt = () => connect({ token: body.token, origin });
+
+    expect(await attempt()).toMatchObject({ error: { message: 'websocket error' } });
+    expect(await connect({ token: body.token })).toHaveProperty('hello');
+    expect(
+      (await r2.put(`/accounts/${ids.R2}/brand`, brand('R2 Voice', ['calls.r2.example']))).status,
+    ).toBe(201);
+    expect(await attempt()).toHaveProperty('hello');
+    // Another port or scheme is another origin.
+    expect(await connect({ token: body.token, origin: 'https://calls.r2.example' })).toHaveProperty(
+      'error',
+    );
+    expect((await r2.del(`/accounts/${ids.R2}/brand`)).status).toBe(204);
+    expect(await attempt()).toMatchObject({ error: { message: 'websocket error' } });
+    expect(await attempt()).toMatchObject({ error: { message: 'websocket error' } });
+  });
+});
+
+describe('the brand a page shows', () => {
+  it('is the portal’s there, else the nearest at or above the person’s account', async () => {
+    const em = suite.orm.em.fork();
+    const actorOf = async (email: string) => {
+      const [row] = await em
+        .getConnection()
+        .execute<{ id: string; session_version: number }[]>(
+          'select id, session_version from app_user where email = ?',
+          [email],
+        );
+      return (await resolveActor(em, { userId: row!.id, sessionVersion: row!.session_version }))!;
+    };
+    const [r1a, r2, carrier] = await Promise.all([
+      actorOf('ops@r1a.p.test'),
+      actorOf('ops@r2.p.test'),
+      actorOf(ADMIN.email),
+    ]);
+    const shown = async (host: string | null, actor: typeof r1a | null) => {
+      const { displayName, portal } = await shownBrand(em, host, actor);
+      return { displayName, portal };
+    };
+    // Nobody signed in: the portal's brand, else the product's.
+    expect(await shown(PORTAL, null)).toEqual({ displayName: 'Nimbus', portal: true });
+    expect(await shown('127.0.0.1', null)).toEqual({
+      displayName: 'Reseller Panel',
+      portal: false,
+    });
+    // On the main URL, the nearest brand above: R1's for R1a, never the carrier's.
+    expect(await shown('127.0.0.1', r1a)).toEqual({ displayName: 'Nimbus', portal: false });
+    expect(await shown(PORTAL, r1a)).toEqual({ displayName: 'Nimbus', portal: true });
+    // R2 has none: the carrier's applies to it. Its own brand wins once it has one.
+    expect(await shown('127.0.0.1', r2)).toEqual({ displayName: 'Carrier Co', portal: false });
+    expect(await shown('127.0.0.1', carrier)).toEqual({
+      displayName: 'Carrier Co',
+      portal: false,
+    });
+    // Someone from outside a portal's subtree is never shown that portal's brand.
+    expect((await shown(PORTAL, r2)).displayName).toBe('Carrier Co');
+  });
+});
+
+type TConnection =
+  { socket: Socket; hello: unknown } | { error: { message: string; data?: { code?: string } } };
+
+function connect(options: {
+  cookie?: string;
+  token?: string;
+  host?: string;
+  origin?: string;
+}): Promise<TConnection> {
+  const headers: Record<string, string> = {};
+  if (options.cookie) headers.cookie = options.cookie;
+  if (options.host) headers.host = options.host;
+  if (options.origin) headers.origin = options.origin;
+  const socket = io(suite.server.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: headers,
+    auth: options.token ? { token: options.token } : {},
+  });
+  sockets.push(socket);
+  return new Promise((resolve) => {
+    socket.once('hello', (hello) => resolve({ socket, hello }));
+    socket.once('connect_error', (error) =>
+      resolve({ error: { message: error.message, data: (error as { data?: never }).data } }),
+    );
+  });
+}
