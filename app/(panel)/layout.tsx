@@ -51,6 +51,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
               me={toMeDto(actor)}
               viewingAs={Boolean(actor.impersonation)}
               brandName={brand.displayName}
+              brandLogoUrl={brand.logoUrl}
             />
             <OfflineBanner />
             <PanelNav items={nav} />

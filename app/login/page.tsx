@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { LoginForm } from '@/components/auth/login-form';
+import { BrandLogo } from '@/components/shell/brand-logo';
 import { getPageActor } from '@/lib/server/auth/page-session';
 import { getPageBrand } from '@/lib/server/auth/page-brand';
 
@@ -19,7 +20,14 @@ export default async function LoginPage() {
   return (
     <main className="flex min-h-screen items-center justify-center px-4">
       <div className="w-full max-w-sm rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
-        <div aria-hidden="true" className="mb-4 h-1.5 w-12 rounded-full bg-brand-600" />
+        {brand.logoUrl ? (
+          <BrandLogo
+            src={brand.logoUrl}
+            className="mb-4 h-12 w-auto max-w-[12rem] object-contain"
+          />
+        ) : (
+          <div aria-hidden="true" className="mb-4 h-1.5 w-12 rounded-full bg-brand-600" />
+        )}
         <h1
           data-testid="brand-name"
           className="text-xl font-semibold tracking-tight text-brand-900"

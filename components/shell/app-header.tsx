@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { ConnectionIndicator } from '@/components/live/connection-indicator';
 import type { TMeDto } from '@/lib/shared/schemas/me';
+import { BrandLogo } from './brand-logo';
 import { HeaderIdentity } from './header-identity';
 import { NotificationBell } from './notification-bell';
 import { ThemeToggle } from './theme-toggle';
@@ -16,14 +17,22 @@ export interface TAppHeaderProps {
   viewingAs?: boolean;
   /** The brand the page shows (the portal's, or the person's own account's). */
   brandName: string;
+  /** Its logo, when it has one. */
+  brandLogoUrl?: string | null;
 }
 
 /** The signed-in header: the brand's name, live state, who is signed in and for which account. */
-export function AppHeader({ me, viewingAs = false, brandName }: TAppHeaderProps) {
+export function AppHeader({
+  me,
+  viewingAs = false,
+  brandName,
+  brandLogoUrl = null,
+}: TAppHeaderProps) {
   return (
     <header className="border-b border-slate-200 bg-white">
       <div className="mx-auto flex max-w-7xl flex-wrap items-center justify-between gap-3 px-4 py-3 sm:px-6">
         <div className="flex items-center gap-3">
+          <BrandLogo src={brandLogoUrl} className="h-8 w-auto max-w-[8rem] object-contain" />
           <span
             data-testid="brand-name"
             className="text-base font-semibold tracking-tight text-brand-900"

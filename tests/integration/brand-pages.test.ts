@@ -107,6 +107,37 @@ describe('the sign-in page', () => {
   });
 });
 
+describe('the brand’s logo', () => {
+  const PNG = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  const logoSrc = (html: string) => /<img[^>]*data-testid="brand-logo"[^>]*>/.exec(html)?.[0];
+
+  it('shows on the portal’s sign-in page and in the header of the people below it', async () => {
+    const put = await admin.raw('PUT', `/accounts/${ids.R1}/brand/logo`, PNG, 'image/png');
+    expect(put.status).toBe(200);
+    const { logoUrl } = JSON.parse(put.text) as { logoUrl: string };
+    expect(logoUrl).toMatch(/^\/api\/v1\/logos\/[0-9a-f]{64}$/);
+
+    // Decorative beside the name (which stays the text), served by the panel itself.
+    const signIn = await page('/login', portalHost());
+    expect(logoSrc(signIn.html)).toContain(`src="${logoUrl}"`);
+    expect(logoSrc(signIn.html)).toContain('alt=""');
+    expect(brandName(signIn.html)).toBe('Nimbus');
+    const image = await fetchOnHost(`${suite.server.url}${logoUrl}`, portalHost());
+    expect(image.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await image.arrayBuffer())).toEqual(PNG);
+
+    const r1a = (await signInOverHttp(suite.server.url, 'ops@r1a.bp.test', PASSWORD)).cookie!;
+    expect(logoSrc((await page('/', undefined, r1a)).html)).toContain(`src="${logoUrl}"`);
+    // Not the carrier's main sign-in page, nor a person under another brand.
+    expect(logoSrc((await page('/login')).html)).toBeUndefined();
+    const r2 = (await signInOverHttp(suite.server.url, 'ops@r2.bp.test', PASSWORD)).cookie!;
+    expect(logoSrc((await page('/', undefined, r2)).html)).toBeUndefined();
+  });
+});
+
 describe('the panel', () => {
   it('on the main URL shows the nearest brand above the person, never the carrier’s past it', async () => {
     const r1a = (await signInOverHttp(suite.server.url, 'ops@r1a.bp.test', PASSWORD)).cookie!;

@@ -23,4 +23,5 @@ const DEFAULT_BRAND = {
   accentColor: null,
   supportEmail: null,
   supportUrl: null,
+  logoUrl: null,
 };

@@ -12,6 +12,8 @@ export interface TShownBrand {
   accentColor: string | null;
   supportEmail: string | null;
   supportUrl: string | null;
+  /** The brand's logo (`/api/v1/logos/{sha256}`, public and inert), or null. */
+  logoUrl: string | null;
   /** The request came in on a brand's hostname: sign-in is that brand's subtree only. */
   portal: boolean;
 }
@@ -45,6 +47,7 @@ function toShown(resolved: TResolvedBrand | null, portal: boolean): TShownBrand 
       accentColor: null,
       supportEmail: null,
       supportUrl: null,
+      logoUrl: null,
       portal,
     };
   }
@@ -55,6 +58,7 @@ function toShown(resolved: TResolvedBrand | null, portal: boolean): TShownBrand 
     accentColor: brand.accentColor,
     supportEmail: brand.supportEmail,
     supportUrl: brand.supportUrl,
+    logoUrl: brand.logoUrl,
     portal,
   };
 }
