@@ -72,6 +72,7 @@ describe('uiAbilities', () => {
       'cards.readAssignments',
       'ledger.read',
       'usage.read',
+      'statements.read',
     ]);
   });
 
