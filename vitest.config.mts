@@ -44,6 +44,10 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
+          // A hung test's limit, not a speed goal: the unit tests run beside lint, types
+          // and the build (scripts/run-parallel.mjs), where a property test that scans
+          // thousands of cases takes several times its quiet-machine time (5 s by default).
+          testTimeout: 60_000,
           // Pure functions: one module graph per worker (2.2 s against 5.4 s isolated);
           // the tests that fake timers or fetch put them back after each test.
           isolate: false,

@@ -1,22 +1,42 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { adminApi, signIn } from '../fixtures/e2e-sign-in';
 
 /**
- * Customer self-care (issue 19): a user of the demo's Hotel Alpine (a customer of Acme
- * Voice) signs in through the form and sees its panel — its rate card (Acme's sell
- * prices, never the carrier's card above it) and its balance and credit limit — and a
- * payment that Acme's user records on Acme's own screen arrives on the customer's open
- * page without a reload.
+ * Customer self-care (issue 19) on its reseller's portal: Acme Voice gets a brand and the
+ * hostname `portal.acme.example`, which a second browser resolves to this server
+ * (`--host-resolver-rules`). A user of the demo's Hotel Alpine (a customer of Acme)
+ * signs in there and sees its panel in Acme's brand — its rate card (Acme's sell prices,
+ * never the carrier's card above it) and its balance and credit limit; a payment that
+ * Acme's user records on Acme's own screen (the main URL) arrives on the customer's open
+ * page without a reload, and so does the statement Acme issues, whose PDF is in Acme's
+ * name.
  */
 const PASSWORD = 'e2e-self-care-password';
+const PORTAL = 'portal.acme.example';
+const BRAND = 'Acme Portal';
+let portalBrowser: Browser;
+
+test.beforeAll(async () => {
+  const { launchOptions } = test.info().project.use;
+  portalBrowser = await chromium.launch({
+    ...launchOptions,
+    args: [...(launchOptions?.args ?? []), `--host-resolver-rules=MAP ${PORTAL} 127.0.0.1`],
+  });
+});
+
+test.afterAll(async () => {
+  await portalBrowser?.close();
+});
 
 test.afterEach(async ({ browser }) => {
   await Promise.all(browser.contexts().map((context) => context.close()));
+  await Promise.all(portalBrowser.contexts().map((context) => context.close()));
 });
 
-async function person(browser: Browser, email: string): Promise<Page> {
+async function person(browser: Browser, email: string, baseURL?: string): Promise<Page> {
   const page = await (
-    await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL })
   ).newPage();
   await signIn(page, email, PASSWORD);
   return page;
@@ -36,6 +56,12 @@ test('a customer user sees its rates and balance, and its reseller’s payment a
     (await api('GET', `/${kind}?q=${encodeURIComponent(name)}`)).items[0].id as string;
   const acme = await find('resellers', 'Acme Voice');
   const hotel = await find('customers', 'Hotel Alpine');
+  await api('PUT', `/accounts/${acme}/brand`, {
+    displayName: BRAND,
+    primaryColor: '#1d4ed8',
+    accentColor: '#b45309',
+    hostnames: [PORTAL],
+  });
   const resellerGroup = await api('POST', '/groups', {
     template: 'default-reseller',
     name: 'E2E self-care reseller',
@@ -51,7 +77,16 @@ test('a customer user sees its rates and balance, and its reseller’s payment a
     await api('POST', '/users', { email, password: PASSWORD, accountId, groupId });
   }
 
-  const customer = await person(browser, 'desk@hotel-alpine.test');
+  // The customer signs in on its reseller's portal, in its reseller's brand.
+  const port = new URL(test.info().project.use.baseURL!).port;
+  const customer = await person(
+    portalBrowser,
+    'desk@hotel-alpine.test',
+    `http://${PORTAL}:${port}`,
+  );
+  await expect(customer.getByTestId('brand-name')).toHaveText(BRAND);
+  await expect(customer).toHaveTitle(`Overview · ${BRAND}`);
+  await expect(customer.locator('body')).not.toContainText('Reseller Panel');
   // Its panel: no lists of accounts, its one card as its rate card.
   const nav = customer.getByRole('navigation', { name: 'Panel' });
   await expect(nav.getByRole('link', { name: 'Rate card', exact: true })).toBeVisible();
@@ -87,6 +122,31 @@ test('a customer user sees its rates and balance, and its reseller’s payment a
     fullPage: true,
   });
 
+  // Acme issues the month's statement: it arrives on the customer's page, live, and its
+  // PDF is in Acme's brand (the customer's parent), never the carrier's name.
+  const month = new Date().toISOString().slice(0, 7);
+  const issued = (await api('POST', `/accounts/${hotel}/statements`, { period: month })) as {
+    number: number;
+    paymentsTotal: string;
+  };
+  expect(Number(issued.paymentsTotal)).toBeGreaterThanOrEqual(42.25);
+  const statements = customer.getByRole('table', { name: 'Statements of Hotel Alpine' });
+  const downloading = customer.waitForEvent('download');
+  await statements
+    .getByRole('link', {
+      name: new RegExp(`Download statement ${issued.number} \\(${month}\\)`),
+    })
+    .click();
+  const pdf = execFileSync('pdftotext', ['-layout', await (await downloading).path(), '-'], {
+    encoding: 'utf8',
+  });
+  expect(pdf).toContain(BRAND);
+  expect(pdf).toContain('Hotel Alpine');
+  // The month's payments as the ledger has them, this one among them.
+  const printed = /Payments\s+(-?[\d,]+\.\d+) EUR/.exec(pdf)?.[1];
+  expect(Number(printed?.replaceAll(',', ''))).toBe(Number(issued.paymentsTotal));
+  expect(pdf).not.toContain('Demo Carrier');
+
   // Its rate card: Acme's sell prices, searchable and exportable; the card above is not there.
   await customer
     .getByTestId('assigned-cards')
@@ -103,4 +163,5 @@ test('a customer user sees its rates and balance, and its reseller’s payment a
   expect(exported.split('\n')[0]).toContain('prefix,destination,rate');
   const sell = await api('GET', `/cards/${await find('cards', 'Acme Standard')}/rates?limit=1`);
   expect(exported).toContain(`${sell.items[0].prefix},`);
+  await api('DELETE', `/accounts/${acme}/brand`);
 });
