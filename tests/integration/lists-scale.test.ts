@@ -431,12 +431,20 @@ describe('groups assignable to an account (the Add-user picker)', () => {
     expect(await names(r1User, world.R1.id, '&q=support')).toEqual(['zz-R1 Support']);
   });
 
-  it('is 404 for an account outside scope or a customer', async () => {
+  it('is 404 for an account outside scope; a customer’s are its own and its parents’', async () => {
     expect((await r1User.get(`/groups?assignableTo=${world.R2.id}`)).status).toBe(404);
     expect((await admin.get(`/groups?assignableTo=${world.C2R.id}`)).status).toBe(404);
+    // Customers hold users too (issue 19, customer self-care): groups of the customer or
+    // an account above it, and never one the viewer could not hand out.
     const em = suite.orm.em.fork();
     const customer = await em.findOneOrFail(Account, { name: 'Kilo One' });
-    expect((await r1User.get(`/groups?assignableTo=${customer.id}`)).status).toBe(404);
+    const forCustomer = await r1User.get(`/groups?assignableTo=${customer.id}&limit=500`);
+    expect(forCustomer.status).toBe(200);
+    expect(forCustomer.body.items.length).toBeGreaterThan(0);
+    // Its own side's groups name their account; an ancestor's come use-only, unnamed.
+    for (const group of forCustomer.body.items as { accountId?: string; useOnly: boolean }[]) {
+      expect(group.useOnly || customer.path.split('/').includes(group.accountId!)).toBe(true);
+    }
     const bad = await admin.get('/groups?assignableTo=nope');
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toHaveProperty('assignableTo');

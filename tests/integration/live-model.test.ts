@@ -725,7 +725,13 @@ async function judged(
     refusedAs[answer] = (refusedAs[answer] ?? 0) + 1;
   }
   const wrong = misjudgement(verdict, res);
-  if (wrong) misjudged.push(`op ${counts.ops} ${kind} ${JSON.stringify(write, brief)}: ${wrong}`);
+  if (wrong) {
+    // Who asked, as the model sees them: enough to replay the judgement by hand.
+    const { user } = caller;
+    const account = world.accounts.get(user.accountId);
+    const who = `user ${user.id} (${user.status}${user.gone ? ', gone' : ''}, sessions ${user.sessions}/${caller.tokenSessions}) of ${account?.kind} ${account?.path} (${account?.status}${account?.gone ? ', gone' : ''}), group ${user.groupId}`;
+    misjudged.push(`op ${counts.ops} ${kind} ${JSON.stringify(write, brief)} by ${who}: ${wrong}`);
+  }
   return res;
 }
 
