@@ -235,6 +235,33 @@ describe('customer self-care: what a customer user sees', () => {
   });
 });
 
+describe('a customer with people of its own', () => {
+  it('is not transferred: 409 naming them, and nothing moves', async () => {
+    // A transfer moves the account alone; its users would stay on the old side's screens.
+    const carrierId = (await admin.get('/me')).body.account.id as string;
+    const move = { toParentId: carrierId, cardId: ids.wholesale };
+    for (const path of [
+      `/customers/${ids.K1}/transfer?dryRun=true`,
+      `/customers/${ids.K1}/transfer`,
+    ]) {
+      const refused = await admin.post(path, move);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('has_dependants');
+      expect(refused.body.error.dependants).toContainEqual({
+        resource: 'users',
+        id: ids.k1User,
+        name: 'desk@alpine.self',
+      });
+    }
+    expect((await admin.get(`/customers/${ids.K1}`)).body.parentId).toBe(ids.R);
+    // The same move of a customer without people goes through.
+    const bare = (await admin.post('/customers', { name: 'Bare', parentId: ids.R })).body.id;
+    const moved = await admin.post(`/customers/${bare}/transfer`, move);
+    expect(moved.status).toBe(200);
+    expect(moved.body.parentId).toBe(carrierId);
+  });
+});
+
 describe('customer groups: no escalation', () => {
   it('a customer admin group makes and edits only subsets of its own grants', async () => {
     const adminGrants = [...DEFAULT_CUSTOMER_GRANTS, 'groups:create', 'groups:update'];

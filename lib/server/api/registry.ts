@@ -385,6 +385,9 @@ export const API_REGISTRY = {
       query: ZTransferQuery,
       body: ZTransfer,
       responses: { 200: z.union([ZCustomerDto, ZTransferPreview]) },
+      errors: {
+        409: '`has_dependants`: the customer has users, groups or cards of its own (a transfer does not move them yet); `currency_mismatch`',
+      },
     },
   },
   '/accounts/{id}/payments': {

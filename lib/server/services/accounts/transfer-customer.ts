@@ -130,7 +130,30 @@ export async function checkTransfer(
   if (card.owner.id !== target.id || card.kind !== 'customer') {
     throw invalidInput({ cardId: 'must be a customer card of the target account' });
   }
+  await refuseOwnPeople(em, customer);
   return { customer, suspended, parentName, target, card };
+}
+
+/**
+ * A customer with people, groups or cards of its own (issue 19, customer self-care) is
+ * not moved: a transfer moves the account alone, so they would stay on the old side's
+ * screens, and its users holding the old reseller's groups would be locked out. Refused
+ * (409, naming them, as a delete names its dependants) until a transfer carries them.
+ */
+async function refuseOwnPeople(em: EntityManager, customer: TAccount): Promise<void> {
+  const own = await em.execute<{ resource: string; id: string; name: string }[]>(
+    `(select 'users' as resource, id, email as name from app_user where account_id = ? limit 20)
+     union all (select 'groups', id, name from user_group where account_id = ? limit 20)
+     union all (select 'cards', id, name from card where owner_id = ? limit 20)`,
+    [customer.id, customer.id, customer.id],
+  );
+  if (own.length) {
+    throw conflict(
+      'has_dependants',
+      `${customer.name} has users, groups or cards of its own, which a transfer does not move yet: remove them first.`,
+      { dependants: own.slice(0, 20) },
+    );
+  }
 }
 
 export interface TConversion {
