@@ -3,36 +3,38 @@ import { defineConfig, type PlaywrightTestConfig } from '@playwright/test';
 
 /**
  * e2e against the production build, in Debian's Chromium (never a downloaded browser).
- * Three lanes run side by side, each with its own server and a fresh database
+ * Two lanes run side by side, each with its own server and a fresh database
  * (tests/e2e/lane-server.ts: PostgreSQL where it answers, else the embedded database):
  * a spec only ever shares a server with the specs of its own lane,
  * which run one after another, so no spec sees another's writes while it runs. A lane
  * waits on the browser and the server about half of the time (measured: 110 s of CPU in
- * 229 s), so more than one fills the 2 cores.
+ * 229 s), so two fill the 2 cores (three overload them).
  */
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 export const E2E_ADMIN = { email: 'e2e-admin@demo-carrier.test', password: 'e2e-admin-password' };
 
 /**
- * The specs of each lane, balanced by their measured length (2026-12-02, on PostgreSQL at
- * load 20, in seconds: the accessibility passes — every page, both themes, three viewers —
- * 857 for the wide admin pass and about 640 for the narrow and reseller passes,
- * `traffic-live` 486, `cards-live` 242, `record-pages` 151, the rest under 100 each).
- * Three lanes: the two lanes before kept the 2 cores about 70 % busy (a lane waits on
- * its browser and its server in turn), three keep them full.
+ * The specs of each lane, balanced by their measured length. The accessibility pass
+ * (every page, both themes, three viewers) was about half of the whole run (276 s on
+ * PostgreSQL at load 6), so its two specs share the first lane with the short portal
+ * journeys; the second lane is the rest. Three lanes were tried (2026-12-02): on 2
+ * cores every test slowed down (load 15) and the run took 13.6 min against 4.4.
  */
 const LANES = [
-  ['accessibility', 'sign-in', 'feedback', 'portals'],
-  ['accessibility-narrow', 'cards-live', 'customer-self-care', 'mfa', 'account-edit'],
+  ['accessibility', 'accessibility-narrow', 'customer-self-care', 'portals', 'sign-in'],
   [
-    'traffic-live',
-    'statements',
-    'record-pages',
-    'security-headers',
-    'view-as-identity',
-    'lists-scale',
-    'reseller-workflow',
+    'account-edit',
+    'cards-live',
+    'feedback',
     'forced-password',
+    'lists-scale',
+    'mfa',
+    'record-pages',
+    'reseller-workflow',
+    'security-headers',
+    'statements',
+    'traffic-live',
+    'view-as-identity',
   ],
 ];
 
@@ -89,8 +91,8 @@ export default defineConfig({
     },
   },
   projects: laneProjects,
-  // Started one after another: the first builds when the build is stale, the others
-  // find it fresh.
+  // Started one after another: the first builds when the build is stale, the second
+  // finds it fresh.
   webServer: LANES.map((_, lane) => ({
     // A fresh database per lane and run: PostgreSQL where it answers, else the embedded
     // one (tests/e2e/lane-server.ts).
