@@ -104,7 +104,7 @@ const refusedAs: Record<string, number> = {};
 /** Writes the server answered otherwise than the oracle said. */
 const misjudged: string[] = [];
 /** The scope of everything ever created (deleted entities keep theirs, for removals). */
-const scopes = new Map<string, { resource: TLiveResource; scope: () => string }>();
+const scopes = new Map<string, { resource: TLiveResource; scope: (moment: number) => string }>();
 /** `heads[i]`: the log head after operation i; `history[i]`: views and group grants then. */
 const heads: number[] = [];
 const history: {
@@ -154,11 +154,20 @@ function viewOf(client: TClient): TView | null {
     : own;
 }
 
-/** An account's scope path at a moment (customers move by transfer). */
+/**
+ * An entity's scope path at a moment. Customers move by transfer, and what a customer
+ * owned (a user, a group, a card deleted before the move) was where the customer was
+ * then, not where it is now.
+ */
 function scopeAt(id: string, moment: number): string | undefined {
   const account = accounts.get(id);
   const earlier = account?.moves?.find(([until]) => moment < until);
-  return earlier ? earlier[1] : scopes.get(id)?.scope();
+  return earlier ? earlier[1] : scopes.get(id)?.scope(moment);
+}
+
+/** An account's own path at a moment: the path its users, groups and cards are under. */
+function pathAt(account: TAccount, moment: number): string {
+  return `${scopeAt(account.id, moment) ?? parentPath(account)}${account.id}/`;
 }
 
 function visible(view: TView | null, resource: TLiveResource, id: string, moment: number): boolean {
@@ -181,7 +190,7 @@ function visible(view: TView | null, resource: TLiveResource, id: string, moment
 function cardRelationAt(view: TView, id: string, moment: number): 'owner' | 'assignee' | null {
   const card = cards.get(id);
   if (!card || !view.grants.has('cards:read')) return null;
-  if (card.owner.path.startsWith(view.path)) return 'owner';
+  if (pathAt(card.owner, moment).startsWith(view.path)) return 'owner';
   const accountId = view.path.split('/').filter(Boolean).at(-1)!;
   return history[moment]!.holders.get(id)?.has(accountId) ? 'assignee' : null;
 }
@@ -383,7 +392,7 @@ function addGroup(dto: { id: string; accountId: string; grants: string[]; versio
   };
   groups.set(group.id, group);
   groupsChanged = true;
-  scopes.set(group.id, { resource: 'groups', scope: () => group.owner.path });
+  scopes.set(group.id, { resource: 'groups', scope: (moment) => pathAt(group.owner, moment) });
   return group;
 }
 
@@ -398,7 +407,10 @@ function addUser(dto: { id: string; accountId: string; groupId: string; version:
     sessions: 0,
   };
   users.set(user.id, user);
-  scopes.set(user.id, { resource: 'users', scope: () => accounts.get(user.accountId)!.path });
+  scopes.set(user.id, {
+    resource: 'users',
+    scope: (moment) => pathAt(accounts.get(user.accountId)!, moment),
+  });
   return user;
 }
 
@@ -418,7 +430,7 @@ function addCard(dto: {
     gone: false,
   };
   cards.set(card.id, card);
-  scopes.set(card.id, { resource: 'cards', scope: () => card.owner.path });
+  scopes.set(card.id, { resource: 'cards', scope: (moment) => pathAt(card.owner, moment) });
   return card;
 }
 
@@ -437,7 +449,10 @@ function addAssignment(dto: { id: string; cardId: string; accountId: string }) {
   }
   assignments.set(assignment.id, assignment);
   holdersChanged = true;
-  scopes.set(assignment.id, { resource: 'assignments', scope: () => assignment.card.owner.path });
+  scopes.set(assignment.id, {
+    resource: 'assignments',
+    scope: (moment) => pathAt(assignment.card.owner, moment),
+  });
   return assignment;
 }
 
