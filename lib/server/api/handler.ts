@@ -75,16 +75,19 @@ export function apiRoute<P = Record<string, never>>(
 }
 
 /**
- * `apiRoute` for a route whose work is one statement built from its JSON body (issue 18:
- * `POST /authorize`, in a switch's call path): the body is read and validated first, so
+ * `apiRoute` for a route whose work is one statement built from its input — the JSON
+ * body (`body`; issue 18: `POST /authorize`, in a switch's call path) or the query string
+ * (`query`; issue 14: `GET /rates/lookup`): the input is read and validated first, so
  * the statement can ride in the round trip of the credential's check (`enterRiding`) —
  * one round trip per request with a bearer token. The door's gates and every answer are
  * `apiRoute`'s: a refused credential is still 401 before bad input is 400, the same-origin
- * and read-only rules apply, and the handler gets the actor, the body and what the
- * statement gave (`ridden`; for the actor admitted, never for anyone else).
+ * and read-only rules apply, and the handler gets the actor, the input (as `body`) and
+ * what the statement gave (`ridden`; for the actor admitted, never for anyone else).
  */
 export function apiRidingRoute<B extends z.ZodType, T>(
-  spec: { body: B; statement: (body: z.infer<B>, callerPath: TSqlFragment) => TRiding },
+  spec: ({ body: B } | { query: B }) & {
+    statement: (body: z.infer<B>, callerPath: TSqlFragment) => TRiding;
+  },
   handle: (
     ctx: TApiContext<Record<string, never>> & { body: z.infer<B>; ridden: T },
   ) => Promise<Response>,
@@ -96,7 +99,7 @@ export function apiRidingRoute<B extends z.ZodType, T>(
       let body: z.infer<B> | undefined;
       let badInput: unknown;
       try {
-        body = await readBody(req, spec.body);
+        body = 'query' in spec ? readQuery(req, spec.query) : await readBody(req, spec.body);
       } catch (error) {
         badInput = error;
       }

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { cardRelation, type TCardRelation } from '@/lib/server/authz/card-relation';
-import { withinSql } from '@/lib/server/authz/scope';
+import { withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { billedUnder, callPrice } from '@/lib/shared/pricing/billing';
@@ -40,7 +40,7 @@ type TMatch = Pick<
   | 'blocked'
 > & { card_id: string; priced_by: string | null; minimum_seconds: number };
 
-interface TLookupRow {
+export interface TLookupRow {
   found: boolean;
   chosen: boolean;
   starts: number;
@@ -61,17 +61,11 @@ export async function lookupRates(
   em: EntityManager,
   actor: TActor,
   query: z.infer<typeof ZLookupQuery>,
+  /** What `lookupStatement` gave when it rode with the credential's check (`apiRidingRoute`). */
+  ridden?: TLookupRow | null,
 ): Promise<TLookup> {
   assertCan(actor, 'rates:read');
-  const statement = lookupStatement(actor.account.path, {
-    accountId: query.accountId,
-    cardId: query.cardId ?? null,
-    number: query.number,
-    at: query.at ? new Date(query.at).toISOString() : null,
-  });
-  const [found] = await directQuery<TLookupRow>(em, statement.sql, statement.params, {
-    prepared: true,
-  });
+  const found = ridden ?? (await runLookup(em, actor.account.path, query));
   if (!found?.found) throw notFound('account');
   if (query.cardId && !found.chosen)
     throw invalidInput({ cardId: 'is not a card this account holds' });
@@ -173,21 +167,78 @@ export async function lookupRates(
   };
 }
 
+/** The lookup's statement on its own, for the caller's path (a view-as, a session cookie). */
+async function runLookup(
+  em: EntityManager,
+  callerPath: string,
+  query: z.infer<typeof ZLookupQuery>,
+): Promise<TLookupRow | undefined> {
+  const statement = lookupStatement(callerPath, lookupInput(query));
+  const [row] = await directQuery<{ ridden: TLookupRow }>(
+    em,
+    `select (${statement.sql}) as ridden`,
+    statement.params,
+    { prepared: true },
+  );
+  return row?.ridden;
+}
+
+/** The statement's input from the route's query. */
+export function lookupInput(query: z.infer<typeof ZLookupQuery>): TLookupInput {
+  return {
+    accountId: query.accountId,
+    cardId: query.cardId ?? null,
+    number: query.number,
+    at: query.at ? new Date(query.at).toISOString() : null,
+  };
+}
+
+interface TLookupInput {
+  accountId: string;
+  cardId: string | null;
+  number: string;
+  at?: string | null;
+}
+
 /**
- * The lookup's one statement (one round trip; issue 14: the API within 3× of it): the
- * account in the caller's scope, the cards it holds, each chain up its parents, and the
- * longest prefix of each chain card in effect now. Exported for the bench, which times
- * this very statement straight on the database beside the API.
+ * The lookup's one statement, giving one JSON value (`TLookupRow`): the account in the
+ * caller's scope, the cards it holds, each chain up its parents, and the longest prefix
+ * of each chain card in effect now. One value so that it can ride in the round trip of a
+ * bearer token's check (`apiRidingRoute`; issue 14: the API within 3× of its SQL) —
+ * `callerPath` is then SQL reading the token's account path. Exported for the bench,
+ * which times this very statement straight on the database beside the API.
  */
 export function lookupStatement(
-  callerPath: string,
-  query: { accountId: string; cardId: string | null; number: string; at?: string | null },
+  callerPath: string | TSqlFragment,
+  query: TLookupInput,
 ): { sql: string; params: unknown[] } {
   const leading = leadingDigits(query.number);
   const inScope = withinSql('path', callerPath);
+  // The same few texts every time: built once, so each request hands the driver the very
+  // string its prepared statement is found by.
+  const key = `${Boolean(query.at)}|${inScope.sql}`;
+  let sql = STATEMENTS.get(key);
+  if (sql === undefined) {
+    sql = lookupSql(inScope.sql, Boolean(query.at));
+    if (STATEMENTS.size < 16) STATEMENTS.set(key, sql);
+  }
   return {
-    sql: `with recursive target as (
-       select id from account where id = ? and ${inScope.sql}),
+    sql,
+    params: [
+      query.accountId,
+      ...inScope.params,
+      query.cardId,
+      query.cardId,
+      ...(query.at ? [query.at, leading, query.at] : [leading]),
+    ],
+  };
+}
+
+const STATEMENTS = new Map<string, string>();
+
+function lookupSql(inScope: string, at: boolean): string {
+  return `with recursive target as (
+       select id from account where id = ? and ${inScope}),
      starts as (
        select card_id as id from card_assignment where account_id = (select id from target)
        union select id from card where owner_id = (select id from target)),
@@ -204,20 +255,13 @@ export function lookupStatement(
               coalesce((select array_agg(ca.account_id::text) from card_assignment ca where ca.card_id = c.id),
                        '{}'::text[]) as holders
          from chain join card c on c.id = chain.id join account o on o.id = c.owner_id),
-     matches as (${query.at ? MATCHES_AT : MATCHES_NOW})
-     select exists (select 1 from target) as found,
-            exists (select 1 from chosen) as chosen,
-            (select count(*) from starts)::int as starts,
-            (select json_agg(cards order by start_id, depth) from cards) as cards,
-            (select json_agg(matches) from matches) as matches`,
-    params: [
-      query.accountId,
-      ...inScope.params,
-      query.cardId,
-      query.cardId,
-      ...(query.at ? [query.at, leading, query.at] : [leading]),
-    ],
-  };
+     matches as (${at ? MATCHES_AT : MATCHES_NOW})
+     select json_build_object(
+              'found', exists (select 1 from target),
+              'chosen', exists (select 1 from chosen),
+              'starts', (select count(*) from starts)::int,
+              'cards', (select json_agg(cards order by start_id, depth) from cards),
+              'matches', (select json_agg(matches) from matches))`;
 }
 
 /** The longest prefix of each chain card in effect now (the live set) or at `at`. */
