@@ -4,7 +4,7 @@ import { createContext, useContext, useEffect, useState, type ReactNode } from '
 import { useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import type { THello } from '@/lib/shared/live/events';
-import { LiveCache } from './live-cache';
+import { envelopeParts, LiveCache } from './live-cache';
 import { LiveFeed, type TConnectionState } from './live-feed';
 import { connectPanelSocket, type TPanelClientSocket } from './socket';
 
@@ -41,12 +41,18 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     hello: null,
   });
   const [rescopedAt, setRescopedAt] = useState(0);
+  const [rebrandedAt, setRebrandedAt] = useState(0);
   // Built once per tab; nothing connects until the effect below runs.
   const [connection] = useState(() => {
     const socket = connectPanelSocket({ autoConnect: false });
     const cache = new LiveCache(queryClient);
     const feed = new LiveFeed(socket, {
-      onChange: (envelope) => cache.apply(envelope),
+      onChange: (envelope) => {
+        // A brand on this person's path changed: the server renders the brand (colours,
+        // name, logo) into every page, so the pages render again; no list holds it.
+        if (envelopeParts(envelope).resource === 'brands') setRebrandedAt(Date.now());
+        else cache.apply(envelope);
+      },
       onResync: (why) => {
         cache.resync(why);
         if (why === 'rescoped') setRescopedAt(Date.now());
@@ -63,8 +69,8 @@ export function LiveProvider({ children }: { children: ReactNode }) {
 
   // New grants can open or close whole sections: re-render the server-side shell.
   useEffect(() => {
-    if (rescopedAt) router.refresh();
-  }, [rescopedAt, router]);
+    if (rescopedAt || rebrandedAt) router.refresh();
+  }, [rescopedAt, rebrandedAt, router]);
 
   useEffect(() => {
     connection.socket.connect();

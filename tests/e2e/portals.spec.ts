@@ -16,6 +16,7 @@ const CARRIER_BRAND = 'Demo Carrier Voice';
 
 let api: Awaited<ReturnType<typeof adminApi>>;
 let carrierId: string;
+let blueId: string;
 let portalBrowser: Browser;
 
 test.beforeAll(async ({ request }) => {
@@ -24,6 +25,7 @@ test.beforeAll(async ({ request }) => {
   carrierId = api.me.account.id;
   const blue = (await (await request.get('/api/v1/resellers?q=Blue%20Telecom', { headers })).json())
     .items[0].id as string;
+  blueId = blue;
   const group = await request.post('/api/v1/groups', {
     headers,
     data: { template: 'default-reseller', name: 'Portal resellers' },
@@ -147,4 +149,50 @@ test('the main URL shows each person the brand of its own account', async ({ bro
     .toBe('#0f766e');
   expect(violations).toEqual([]);
   await elsewhere.context().close();
+});
+
+test('a brand changed while a panel is open shows there at once, without a reload', async ({
+  browser,
+  request,
+}) => {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, BLUE_USER.email, BLUE_USER.password);
+  await expect(page.getByTestId('brand-name')).toHaveText('Blue Portal');
+  await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
+  // A mark on this very document: a reload would lose it.
+  await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
+
+  const put = (version: number, displayName: string, primaryColor: string) =>
+    request.put(`/api/v1/accounts/${blueId}/brand`, {
+      headers: api.headers,
+      data: {
+        displayName,
+        primaryColor,
+        accentColor: '#b45309',
+        supportEmail: 'help@bluetel.test',
+        hostnames: [PORTAL],
+        version,
+      },
+    });
+  const current = (
+    await (await request.get(`/api/v1/accounts/${blueId}/brand`, { headers: api.headers })).json()
+  ).brand;
+  const changed = await put(current.version, 'Blue Voice', '#1e3a8a');
+  expect(changed.status()).toBe(200);
+
+  await expect(page.getByTestId('brand-name')).toHaveText('Blue Voice');
+  await expect(page).toHaveTitle('Overview · Blue Voice');
+  await expect
+    .poll(() =>
+      page.evaluate(() =>
+        getComputedStyle(document.documentElement).getPropertyValue('--color-brand-600').trim(),
+      ),
+    )
+    .toBe('#1e3a8a');
+  expect(await page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere)).toBe(
+    true,
+  );
+  await page.context().close();
+  // As it was, for whatever runs after.
+  expect((await put((await changed.json()).version, 'Blue Portal', '#0f766e')).status()).toBe(200);
 });

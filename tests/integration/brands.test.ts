@@ -1,10 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { brandForHost, effectiveBrand } from '@/lib/server/services/brands/brands';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
-import { usePanelSuite } from '../fixtures/panel-suite';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-client';
 
 /**
  * Brands (issue 19, first slice) over the real API and PostgreSQL: who may read and set
@@ -408,5 +409,85 @@ describe('the audit', () => {
         ids.R1,
       ]),
     ).rejects.toThrow(/change-log row/);
+  });
+});
+
+describe('live', () => {
+  const live: TLiveClient[] = [];
+  afterAll(() => {
+    for (const client of live) client.close();
+  });
+
+  it('a brand change reaches its account’s people and those below, nobody else', async () => {
+    // A person at R1a, below R1; the carrier admin above; R2 beside.
+    const group = (await admin.get('/groups')).body.items.find(
+      (item: { name: string }) => item.name === 'Default Reseller',
+    );
+    expect(
+      (
+        await admin.post('/users', {
+          email: 'ops@r1a.b.test',
+          password: PASSWORD,
+          accountId: ids.R1a,
+          groupId: group.id,
+        })
+      ).status,
+    ).toBe(201);
+    const token = async (email: string, password = PASSWORD) =>
+      (await requestToken(suite.server.url, email, password)).body.token as string;
+    const clients = {
+      own: connectLiveClient(suite.server.url, await token('ops@r1.b.test'), 'R1'),
+      // No brand grant at all: the brand is on every page all the same.
+      ownWithout: connectLiveClient(suite.server.url, await token('plain@r1.b.test'), 'R1 plain'),
+      below: connectLiveClient(suite.server.url, await token('ops@r1a.b.test'), 'R1a'),
+      beside: connectLiveClient(suite.server.url, await token('ops@r2.b.test'), 'R2'),
+      above: connectLiveClient(suite.server.url, await token(ADMIN.email, ADMIN.password), 'C'),
+    };
+    live.push(...Object.values(clients));
+    for (const client of live) await client.waitForHello(1);
+    // The log's head as the carrier's sockets joined (one carrier): catch-up from there.
+    const since = Math.max(...live.map((client) => client.hellos[0]!.seq));
+
+    const current = (await r1.get(`/accounts/${ids.R1}/brand`)).body.brand;
+    const changed = await r1.put(
+      `/accounts/${ids.R1}/brand`,
+      brand({ displayName: 'Nimbus Live', hostnames: [], version: current?.version }),
+    );
+    expect([200, 201]).toContain(changed.status);
+    // Sentinels after it, in log order: once each socket has its own, anything of the
+    // brand change that was going to reach it has.
+    const sentinelR1 = (await admin.post('/customers', { name: 'Sentinel R1', parentId: ids.R1a }))
+      .body.id;
+    const sentinelR2 = (await admin.post('/customers', { name: 'Sentinel R2', parentId: ids.R2 }))
+      .body.id;
+    const got = (client: TLiveClient, id: string) => client.raw.some((e) => e.id === id);
+    await until(
+      () =>
+        got(clients.own, sentinelR1) &&
+        got(clients.ownWithout, sentinelR1) &&
+        got(clients.below, sentinelR1) &&
+        got(clients.beside, sentinelR2) &&
+        got(clients.above, sentinelR2),
+      'the sentinels',
+    );
+    const signals = (client: TLiveClient) => client.raw.filter((e) => e.type.startsWith('brands.'));
+    for (const client of [clients.own, clients.ownWithout, clients.below]) {
+      expect(signals(client), client.name).toEqual([
+        expect.objectContaining({ type: 'brands.refetch', id: ids.R1, data: { id: ids.R1 } }),
+      ]);
+      // Nothing of the brand travels: the page reads it again.
+      expect(JSON.stringify(signals(client))).not.toContain('Nimbus');
+    }
+    expect(signals(clients.beside)).toEqual([]);
+    expect(signals(clients.above)).toEqual([]);
+
+    // Catch-up says the same as the live feed.
+    const caughtUp = async (client: TApiClient) =>
+      ((await client.get(`/events?since=${since}`)).body.items as { type: string; id: string }[])
+        .filter((e) => e.type.startsWith('brands.'))
+        .map((e) => [e.type, e.id]);
+    expect(await caughtUp(r1)).toEqual([['brands.refetch', ids.R1]]);
+    expect(await caughtUp(r2)).toEqual([]);
+    expect(await caughtUp(admin)).toEqual([]);
   });
 });

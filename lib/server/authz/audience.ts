@@ -132,6 +132,7 @@ const decided = new WeakMap<TLogEntry, TDelivery[]>();
 function decideAudience(entry: TLogEntry): TDelivery[] {
   if (entry.resource === 'impersonation') return viewAsDeliveries(entry);
   if (entry.resource === 'notifications') return inboxDeliveries(entry);
+  if (entry.resource === 'brands') return brandDeliveries(entry);
   if (!isLiveResource(entry.resource)) return [];
   const resource = entry.resource as TLiveResource;
   const before = new Map(ancestorPrefixes(entry.scopeBefore));
@@ -222,6 +223,31 @@ function inboxDeliveries(entry: TLogEntry): TDelivery[] {
         at: entry.at.toISOString(),
         actor: projectActor(entry.actor, false),
         ...(entry.summary ? { summary: entry.summary } : {}),
+      },
+    },
+  ];
+}
+
+/**
+ * A brand set, changed or removed changes what every page of the branded account and of
+ * the accounts below it looks like (their effective brand is it, or a nearer one below:
+ * lib/server/services/brands). To their people, whatever their grants — the brand is on
+ * every page they see — a bare `brands.refetch` naming the branded account (an account on
+ * their own path): their pages render again with the brand as it now is. Nothing of the
+ * brand travels in it, and no sibling or account above hears of it.
+ */
+function brandDeliveries(entry: TLogEntry): TDelivery[] {
+  return [
+    {
+      rooms: [ownAccountRoom(entry.entityId), belowRoom(entry.entityId)],
+      envelope: {
+        seq: entry.seq,
+        type: 'brands.refetch',
+        id: entry.entityId,
+        data: { id: entry.entityId },
+        at: entry.at.toISOString(),
+        actor: projectActor(entry.actor, false),
+        summary: { refetch: [], reason: 'brand' },
       },
     },
   ];

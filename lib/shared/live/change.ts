@@ -14,11 +14,12 @@ export const LIVE_RESOURCES = [
 export type TLiveResource = (typeof LIVE_RESOURCES)[number];
 
 /**
- * What an envelope may be about: the live resources, and the viewer's own notices
+ * What an envelope may be about: the live resources, the viewer's own notices
  * (`notifications.created`, `notifications.updated` when some were marked read), which
- * reach their recipient alone and no list of anyone else's.
+ * reach their recipient alone and no list of anyone else's, and `brands.refetch` (a brand
+ * on the viewer's path changed: the pages render again).
  */
-export const ENVELOPE_RESOURCES = [...LIVE_RESOURCES, 'notifications'] as const;
+export const ENVELOPE_RESOURCES = [...LIVE_RESOURCES, 'notifications', 'brands'] as const;
 export type TEnvelopeResource = (typeof ENVELOPE_RESOURCES)[number];
 
 /**
