@@ -78,7 +78,11 @@ function createLogger(): Logger {
         censor: '[redacted]',
       },
     },
-    format === 'pretty' ? prettyStream() : pino.destination({ sync: true }),
+    // Asynchronous: a request's log line no longer costs the event loop a write(2) of its
+    // own (issue 18: one per `POST /authorize`, in a switch's call path); lines that meet
+    // a write in flight go out together with the next, in order. pino flushes what is
+    // pending synchronously when the process exits, crash handlers included.
+    format === 'pretty' ? prettyStream() : pino.destination({ sync: false }),
   );
 }
 
