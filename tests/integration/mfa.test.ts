@@ -136,6 +136,8 @@ describe('MFA enrolment and sign-in', () => {
     const fromUri = OTPAuth.URI.parse(started.body.otpauthUri) as OTPAuth.TOTP;
     expect(fromUri.secret.base32).toBe(secret);
     expect(fromUri.label).toBe(email);
+    // No brand on the path: the product's own name.
+    expect(fromUri.issuer).toBe('Reseller Panel');
     expect(started.body.qrCode).toMatch(/^data:image\/svg\+xml;base64,/);
     const svg = Buffer.from(started.body.qrCode.split(',')[1], 'base64').toString('utf8');
     expect(svg).toMatch(/^<svg[^>]*>.*<path/s);
@@ -535,5 +537,29 @@ describe('a group that requires MFA', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toHaveProperty('requireMfa');
+  });
+});
+
+describe('the authenticator entry', () => {
+  it('is named after the brand the person works in', async () => {
+    const brand = await admin.put(`/accounts/${carrierId}/brand`, {
+      displayName: 'Carrier Voice',
+      primaryColor: '#1d4ed8',
+      accentColor: '#0369a1',
+      hostnames: [],
+    });
+    expect(brand.status).toBe(201);
+    try {
+      const email = 'branded@carrier.test';
+      await newUser(email);
+      const client = await apiClient(suite.server.url, email, PASSWORD);
+      const started = await client.post('/me/mfa', {});
+      expect(started.status).toBe(201);
+      const fromUri = OTPAuth.URI.parse(started.body.otpauthUri) as OTPAuth.TOTP;
+      expect(fromUri.issuer).toBe('Carrier Voice');
+      expect(started.body.otpauthUri).not.toContain('Reseller');
+    } finally {
+      expect((await admin.del(`/accounts/${carrierId}/brand`)).status).toBe(204);
+    }
   });
 });

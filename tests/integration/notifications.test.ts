@@ -215,6 +215,8 @@ describe('notification centre', () => {
     );
     const mail = mails.find((m) => m.to.includes('reader@r1.notice.test'))!;
     expect(mail.from).toBe('panel@notice.test');
+    // No brand on the reader's path: the configured sender as it is.
+    expect(mail.raw).toMatch(/^From: Panel <panel@notice\.test>\r?$/m);
     expect(mail.raw).toMatch(/^Subject: Card Retail assigned to your account\r?$/m);
     expect(mail.raw).toContain(`${suite.server.url}/cards/${ids.card}`);
     const recipients = mails.flatMap((m) => m.to);
@@ -325,5 +327,25 @@ describe('notification centre', () => {
       `select notification_id from outbox where to_address = 'colleague@r1.notice.test'`,
     );
     expect(mail).toEqual([{ notification_id: null }, { notification_id: null }]);
+  });
+
+  it('mails in the name of the brand the recipient works in, from the panel’s address', async () => {
+    const brand = await admin.put(`/accounts/${ids.r1}/brand`, {
+      displayName: 'R1 Voice',
+      primaryColor: '#1d4ed8',
+      accentColor: '#0369a1',
+      hostnames: [],
+    });
+    expect(brand.status).toBe(201);
+    const card = await admin.post('/cards', { name: 'Branded', currency: 'EUR', kind: 'customer' });
+    expect(card.status).toBe(201);
+    const assigned = await admin.post('/assignments', { cardId: card.body.id, accountId: ids.r1 });
+    expect(assigned.status).toBe(201);
+    const branded = () =>
+      mails.find((m) => m.to.includes('reader@r1.notice.test') && m.raw.includes('Branded'));
+    await until(() => Boolean(branded()), 'the mail about the branded card');
+    expect(branded()!.from).toBe('panel@notice.test');
+    expect(branded()!.raw).toMatch(/^From: R1 Voice <panel@notice\.test>\r?$/m);
+    expect(branded()!.raw).not.toMatch(/^From: Panel/m);
   });
 });

@@ -38,9 +38,11 @@ describe('TOTP (RFC 6238)', () => {
   });
 
   it('gives an otpauth URI an app can read back', () => {
-    const parsed = OTPAuth.URI.parse(totpUri(secret, 'ops@carrier.test')) as OTPAuth.TOTP;
+    const parsed = OTPAuth.URI.parse(
+      totpUri(secret, 'ops@carrier.test', 'Blue Voice'),
+    ) as OTPAuth.TOTP;
     expect(parsed.secret.base32).toBe(secret);
-    expect(parsed.issuer).toBe('Reseller Panel');
+    expect(parsed.issuer).toBe('Blue Voice');
     expect(parsed.label).toBe('ops@carrier.test');
     expect(parsed.digits).toBe(6);
     expect(parsed.period).toBe(30);

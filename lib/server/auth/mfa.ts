@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
+import { DEFAULT_BRAND_NAME } from '@/lib/shared/schemas/brands';
 
 /**
  * TOTP (RFC 6238) for staff sign-in: SHA-1, 6 digits, 30-second steps — what every
@@ -8,7 +9,6 @@ import * as OTPAuth from 'otpauth';
  * the database alone yields no secret; recovery codes are kept as HMACs under another
  * derived key. Pure functions of their inputs: the unit test covers them.
  */
-export const TOTP_ISSUER = 'Reseller Panel';
 const TOTP_PERIOD = 30;
 /** One step either side: clocks drift and people type slowly. */
 const TOTP_WINDOW = 1;
@@ -49,9 +49,14 @@ export function decryptSecret(stored: string, authSecret: string): string {
   ]).toString('utf8');
 }
 
-function totpFor(secretBase32: string, label: string): OTPAuth.TOTP {
+/**
+ * `issuer` names the entry in the app: the panel's name as the person sees it (their
+ * brand's, a white-label portal's users never see the product's own); only codes from
+ * the secret are checked, so the name is for people alone.
+ */
+function totpFor(secretBase32: string, label: string, issuer = DEFAULT_BRAND_NAME): OTPAuth.TOTP {
   return new OTPAuth.TOTP({
-    issuer: TOTP_ISSUER,
+    issuer,
     label,
     algorithm: 'SHA1',
     digits: 6,
@@ -61,8 +66,8 @@ function totpFor(secretBase32: string, label: string): OTPAuth.TOTP {
 }
 
 /** The `otpauth://` URI an authenticator app scans. */
-export function totpUri(secretBase32: string, label: string): string {
-  return totpFor(secretBase32, label).toString();
+export function totpUri(secretBase32: string, label: string, issuer: string): string {
+  return totpFor(secretBase32, label, issuer).toString();
 }
 
 /** Six digits, spaces allowed between them (apps show "123 456"). */

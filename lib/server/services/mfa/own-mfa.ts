@@ -17,6 +17,8 @@ import { claimOwnPasswordAttempt, clearOwnPasswordAttempts } from '@/lib/server/
 import { mutate } from '@/lib/server/live/change-log';
 import { getRuntime } from '@/lib/server/runtime';
 import { toUserDto, userUpdated } from '@/lib/server/services/users/user-access';
+import { effectiveBrand } from '@/lib/server/services/brands/brands';
+import { DEFAULT_BRAND_NAME } from '@/lib/shared/schemas/brands';
 import type {
   TMfaDisable,
   TMfaEnrolment,
@@ -78,7 +80,9 @@ export async function getMfaStatus(em: EntityManager, actor: TActor): Promise<TM
 export async function startMfaEnrolment(em: EntityManager, actor: TActor): Promise<TMfaEnrolment> {
   const authSecret = getRuntime().config.authSecret;
   const secret = newTotpSecret();
-  const uri = totpUri(secret, actor.email);
+  // The app lists the entry under the brand the person works in.
+  const brand = await effectiveBrand(em, actor.account.path);
+  const uri = totpUri(secret, actor.email, brand?.brand.displayName ?? DEFAULT_BRAND_NAME);
   await mutate(em, actor, async (tx, record) => {
     const user = await loadSelf(tx, actor);
     if (user.mfaEnabledAt) {

@@ -1,7 +1,9 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import nodemailer, { type Transporter } from 'nodemailer';
+import addressparser from 'nodemailer/lib/addressparser';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { getLogger } from '@/lib/server/observability/logger';
+import { effectiveBrand } from '@/lib/server/services/brands/brands';
 import type { TMailSettings } from './mail-settings';
 
 export interface TOutboxOptions {
@@ -33,6 +35,8 @@ interface TClaimed {
   body_text: string;
   link: string | null;
   attempts: number;
+  /** The recipient's account, through the notice the mail tells of (null: none). */
+  account_path: string | null;
 }
 
 /**
@@ -119,17 +123,37 @@ export class OutboxWorker {
                   limit ?
                   for update skip locked) due
           where o.id = due.id
-      returning o.id, o.to_address, o.subject, o.body_text, o.link, o.attempts`,
+      returning o.id, o.to_address, o.subject, o.body_text, o.link, o.attempts,
+                (select a.path from notification n join account a on a.id = n.account_id
+                  where n.id = o.notification_id) as account_path`,
         [this.options.leaseMs, this.options.batch],
       ),
     );
+  }
+
+  /**
+   * The sender as the recipient knows the panel: the name of the brand their account
+   * works in (a white-label portal's people never meet the product's own name), at the
+   * configured address — the panel's domain is the one that may send (SPF, DKIM). No
+   * brand on their path: the configured sender as it is.
+   */
+  private async senderFor(
+    em: EntityManager,
+    row: TClaimed,
+  ): Promise<string | { name: string; address: string }> {
+    const resolved = row.account_path ? await effectiveBrand(em, row.account_path) : null;
+    if (!resolved) return this.settings.from;
+    const [configured] = addressparser(this.settings.from, { flatten: true });
+    return configured?.address
+      ? { name: resolved.brand.displayName, address: configured.address }
+      : this.settings.from;
   }
 
   private async send(row: TClaimed): Promise<void> {
     const em = this.orm.em.fork();
     try {
       await this.transport.sendMail({
-        from: this.settings.from,
+        from: await this.senderFor(em, row),
         to: row.to_address,
         subject: row.subject,
         text: row.link ? `${row.body_text}\n\n${this.publicUrl}${row.link}\n` : row.body_text,
