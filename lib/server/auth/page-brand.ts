@@ -3,7 +3,7 @@ import { headers } from 'next/headers';
 import { findRuntime } from '@/lib/server/runtime';
 import { requestHostname } from '@/lib/server/http/request-host';
 import { shownBrand, type TShownBrand } from '@/lib/server/services/brands/shown-brand';
-import { DEFAULT_BRAND_NAME } from '@/lib/shared/schemas/brands';
+import { DEFAULT_BRAND_LOOK } from '@/lib/shared/schemas/brands';
 import { getPageActor } from './page-session';
 
 /**
@@ -12,16 +12,7 @@ import { getPageActor } from './page-session';
  */
 export const getPageBrand = cache(async (): Promise<TShownBrand> => {
   const runtime = findRuntime();
-  if (!runtime) return { ...DEFAULT_BRAND, portal: false };
+  if (!runtime) return { ...DEFAULT_BRAND_LOOK, portal: false };
   const [requestHeaders, actor] = await Promise.all([headers(), getPageActor()]);
   return shownBrand(runtime.orm.em.fork(), requestHostname(requestHeaders.get('host')), actor);
 });
-
-const DEFAULT_BRAND = {
-  displayName: DEFAULT_BRAND_NAME,
-  primaryColor: null,
-  accentColor: null,
-  supportEmail: null,
-  supportUrl: null,
-  logoUrl: null,
-};

@@ -19,6 +19,40 @@ export function logoUrlOf(sha256: string): string {
 /** The product's own name: what applies where no account on the path has a brand. */
 export const DEFAULT_BRAND_NAME = 'Reseller Panel';
 
+/** How a brand looks on a page: its name, colours, contacts and logo. */
+export interface TBrandLook {
+  displayName: string;
+  /** Null: the product's own colours. */
+  primaryColor: string | null;
+  accentColor: string | null;
+  supportEmail: string | null;
+  supportUrl: string | null;
+  /** The brand's logo (`/api/v1/logos/{sha256}`, public and inert), or null. */
+  logoUrl: string | null;
+}
+
+/** The look where no brand applies: the product's own name and colours. */
+export const DEFAULT_BRAND_LOOK: Readonly<TBrandLook> = Object.freeze({
+  displayName: DEFAULT_BRAND_NAME,
+  primaryColor: null,
+  accentColor: null,
+  supportEmail: null,
+  supportUrl: null,
+  logoUrl: null,
+});
+
+/** A brand's look (a stored brand, or a resolved one's). */
+export function brandLook(brand: TBrandLook): TBrandLook {
+  return {
+    displayName: brand.displayName,
+    primaryColor: brand.primaryColor,
+    accentColor: brand.accentColor,
+    supportEmail: brand.supportEmail,
+    supportUrl: brand.supportUrl,
+    logoUrl: brand.logoUrl,
+  };
+}
+
 const ZColour = ZText('is required')
   .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour written #rrggbb')
   .transform((colour) => colour.toLowerCase());

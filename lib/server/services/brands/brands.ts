@@ -7,7 +7,8 @@ import { conflict, invalidInput, notFound, staleVersion } from '@/lib/server/err
 import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { AA_LARGE, AA_TEXT, contrastRatio } from '@/lib/shared/contrast';
 import {
-  DEFAULT_BRAND_NAME,
+  brandLook,
+  DEFAULT_BRAND_LOOK,
   ZHostname,
   type TBrandDto,
   type TBrandPut,
@@ -155,28 +156,11 @@ function effectiveView(
   accountId: string,
   resolved: TResolvedBrand | null,
 ): TEffectiveBrand {
-  if (!resolved) {
-    return {
-      source: 'default',
-      accountId: null,
-      displayName: DEFAULT_BRAND_NAME,
-      primaryColor: null,
-      accentColor: null,
-      supportEmail: null,
-      supportUrl: null,
-      logoUrl: null,
-    };
-  }
-  const { brand } = resolved;
+  if (!resolved) return { source: 'default', accountId: null, ...DEFAULT_BRAND_LOOK };
   return {
     source: resolved.accountId === accountId ? 'own' : 'inherited',
     accountId: isWithin(actor.account.path, resolved.accountPath) ? resolved.accountId : null,
-    displayName: brand.displayName,
-    primaryColor: brand.primaryColor,
-    accentColor: brand.accentColor,
-    supportEmail: brand.supportEmail,
-    supportUrl: brand.supportUrl,
-    logoUrl: brand.logoUrl,
+    ...brandLook(resolved.brand),
   };
 }
 

@@ -1,19 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { isWithin } from '@/lib/server/authz/scope';
-import { DEFAULT_BRAND_NAME } from '@/lib/shared/schemas/brands';
+import { brandLook, DEFAULT_BRAND_LOOK, type TBrandLook } from '@/lib/shared/schemas/brands';
 import { brandForHost, effectiveBrand, type TResolvedBrand } from './brands';
 
 /** What a page shows of a brand: never which account it belongs to. */
-export interface TShownBrand {
-  displayName: string;
-  /** Null: the product's own colours. */
-  primaryColor: string | null;
-  accentColor: string | null;
-  supportEmail: string | null;
-  supportUrl: string | null;
-  /** The brand's logo (`/api/v1/logos/{sha256}`, public and inert), or null. */
-  logoUrl: string | null;
+export interface TShownBrand extends TBrandLook {
   /** The request came in on a brand's hostname: sign-in is that brand's subtree only. */
   portal: boolean;
 }
@@ -40,25 +32,5 @@ export async function shownBrand(
 }
 
 function toShown(resolved: TResolvedBrand | null, portal: boolean): TShownBrand {
-  if (!resolved) {
-    return {
-      displayName: DEFAULT_BRAND_NAME,
-      primaryColor: null,
-      accentColor: null,
-      supportEmail: null,
-      supportUrl: null,
-      logoUrl: null,
-      portal,
-    };
-  }
-  const { brand } = resolved;
-  return {
-    displayName: brand.displayName,
-    primaryColor: brand.primaryColor,
-    accentColor: brand.accentColor,
-    supportEmail: brand.supportEmail,
-    supportUrl: brand.supportUrl,
-    logoUrl: brand.logoUrl,
-    portal,
-  };
+  return { ...(resolved ? brandLook(resolved.brand) : DEFAULT_BRAND_LOOK), portal };
 }
