@@ -102,9 +102,19 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
   );
 }
 
-/** What needs the viewer first; says so plainly when nothing does. */
+/**
+ * What needs the viewer first; says so plainly when nothing does, naming only what was
+ * looked at (a check its group does not grant, or that cannot apply to its account, is
+ * null); nothing at all when no check applies (a customer's overview).
+ */
 function Attention({ attention }: { attention: TDashboardAttention }) {
   const { losingCards, suspended, scheduled } = attention;
+  const checked = [
+    losingCards ? 'no card loses money' : null,
+    suspended ? 'no account below yours is suspended' : null,
+    scheduled ? 'no rate change is scheduled' : null,
+  ].filter((part) => part !== null);
+  if (!checked.length) return null;
   const nothing = !losingCards?.total && !suspended?.total && !scheduled?.total;
   return (
     <section aria-labelledby="attention-heading" data-testid="attention">
@@ -113,8 +123,7 @@ function Attention({ attention }: { attention: TDashboardAttention }) {
       </h2>
       {nothing ? (
         <p className="rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-600">
-          Nothing needs attention: no card loses money, no account is suspended, no rate change is
-          scheduled.
+          Nothing needs attention: {checked.join(', ')}.
         </p>
       ) : (
         <div className="grid gap-4 md:grid-cols-3">

@@ -95,4 +95,21 @@ describe('GET /dashboard/attention', () => {
       scheduled: { total: 0, items: [] },
     });
   });
+
+  it('has nothing to name to a customer: it owns no card and has nothing below it', async () => {
+    const desk = await admin.post('/customers', { name: 'Beach Bar', parentId: ids.r1 });
+    expect(desk.status).toBe(201);
+    const group = (await admin.post('/groups', { template: 'default-customer' })).body.id;
+    const made = await admin.post('/users', {
+      email: 'desk@beach.att.test',
+      password: PASSWORD,
+      accountId: desk.body.id,
+      groupId: group,
+    });
+    expect(made.status).toBe(201);
+    const customer = await apiClient(suite.server.url, 'desk@beach.att.test', PASSWORD);
+    const seen = await customer.get('/dashboard/attention');
+    expect(seen.status).toBe(200);
+    expect(seen.body).toEqual({ losingCards: null, suspended: null, scheduled: null });
+  });
 });

@@ -12,12 +12,15 @@ const SHOWN = 5;
  * `GET /dashboard/attention`: what needs the viewer first, each read with its scope in
  * the query — the cards of its side (its own and those below it) whose rows lose money,
  * the accounts below it that are suspended, and the cards of its side with rate rows
- * that take effect later. A kind its group does not grant reading is null.
+ * that take effect later. A kind its group does not grant reading is null, and all three
+ * are for a customer: it owns no card and has no account below it, so none can apply.
  */
 export async function dashboardAttention(
   em: EntityManager,
   actor: TActor,
 ): Promise<TDashboardAttention> {
+  if (actor.account.kind === 'customer')
+    return { losingCards: null, suspended: null, scheduled: null };
   const [losingCards, suspended, scheduled] = await Promise.all([
     can(actor, 'cards:read') ? losing(em, actor) : null,
     can(actor, 'resellers:read') || can(actor, 'customers:read') ? suspendedBelow(em, actor) : null,
