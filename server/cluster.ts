@@ -190,6 +190,7 @@ export function routeSends(
 ): Worker {
   const own = worker.send.bind(worker) as (message: unknown, ...rest: unknown[]) => boolean;
   worker.send = ((message: TStickyMessage | null, ...rest: unknown[]) => {
+    if (message?.type === 'sticky:connection') stopReading(rest[0]);
     const connectionId = message?.connectionId;
     let target = connectionId ? routed.get(connectionId) : undefined;
     if (
@@ -208,6 +209,22 @@ export function routeSends(
     return (target.send as (message: unknown, ...rest: unknown[]) => boolean)(message, ...rest);
   }) as Worker['send'];
   return worker;
+}
+
+/**
+ * The primary stops reading a connection it hands to a worker. Node closes the primary's
+ * copy of a sent socket only once the worker acknowledges it, and until then the handle
+ * goes on reading with its bytes thrown away (`onread` is a no-op once sent); a handle
+ * waiting behind another's acknowledgement still reads into sticky's listener, which
+ * takes the bytes for a new request. So a client quick enough — the Socket.IO CONNECT
+ * that follows the WebSocket's 101, the next request on a kept-alive connection — could
+ * lose what it sent to the primary, and hang: an engine open on a worker whose door
+ * never heard from it (cluster-workers.test.ts caught it 3 times in 20 runs on a busy
+ * machine). Not reading leaves those bytes in the kernel for the worker's handle.
+ */
+export function stopReading(socket: unknown): void {
+  const handle = (socket as { _handle?: { readStop?: () => number } } | null)?._handle;
+  handle?.readStop?.();
 }
 
 /** What the primary sends a worker (@socket.io/sticky's messages, as far as routing reads). */

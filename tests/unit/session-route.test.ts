@@ -87,6 +87,22 @@ describe("the primary's routing of sticky's messages", () => {
     expect(got).toEqual(['1:sticky:connection', '1:sticky:connection', '1:sticky:connection']);
   });
 
+  it('stops the primary reading a connection before handing it over', () => {
+    // Node closes the primary's copy only once the worker acknowledges it, reading on
+    // (and dropping what it reads) until then: the bytes must stay for the worker.
+    const { got, one } = setUp();
+    const socket = { _handle: { readStop: () => got.push('readStop') } };
+    one.send({ type: 'sticky:connection', data: request(taggedSessionId(2)!) }, socket as never);
+    one.send({ type: 'sticky:http-chunk-start', connectionId: 'c2', data: request('x') });
+    // Stopped before the message left (once per wrapper it passes: harmless).
+    expect(got.indexOf('readStop')).toBe(0);
+    expect(got.lastIndexOf('readStop')).toBeLessThan(got.indexOf('2:sticky:connection'));
+    expect(got.filter((entry) => entry !== 'readStop')).toEqual([
+      '2:sticky:connection',
+      '1:sticky:http-chunk-start:c2',
+    ]);
+  });
+
   it('diverts what reaches a worker still starting to one that serves', () => {
     const { got, two, ready } = setUp();
     ready.delete(two);
