@@ -1,4 +1,3 @@
-import AxeBuilder from '@axe-core/playwright';
 import {
   expect,
   test,
@@ -7,6 +6,7 @@ import {
   type Locator,
   type Page,
 } from '@playwright/test';
+import { seriousViolations } from '../fixtures/e2e-accessibility';
 import { adminApi, adminPage, signIn, submitSignIn } from '../fixtures/e2e-sign-in';
 
 /**
@@ -23,7 +23,6 @@ test.describe.configure({ mode: 'serial', timeout: 180_000 });
 
 const RESELLER = { email: 'ops@traffic-reseller.test', password: 'e2e-traffic-password' };
 const SUPPORT = { email: 'support@traffic-carrier.test', password: 'e2e-traffic-support' };
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 const ids = { reseller: '', k1: '', k2: '', resellerUser: '' };
 let callNo = 0;
@@ -205,22 +204,6 @@ test('calls move both dashboards live, each its own part; a customer out of cred
   await call('POST', '/usage', { records: calls(ids.k1, 1) });
   await expect(callRows).toHaveCount(8);
 });
-
-/** Serious and critical axe findings on what the page shows now, one line each. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .options({ rules: { 'label-content-name-mismatch': { enabled: true } } })
-    .withTags(WCAG_TAGS)
-    .analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map(
-      (violation) =>
-        `${violation.id} (${violation.impact}): ${violation.help} — ${violation.nodes
-          .map((node) => node.target.join(' '))
-          .join(', ')}`,
-    );
-}
 
 /** The Overview with traffic, both themes: axe-clean, fitting the screen, saved. */
 async function scanOverview(page: Page, role: string, width: number): Promise<void> {
