@@ -10,10 +10,6 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { EnvError, parseEnv } from '@/lib/server/env';
 import { getLogger } from '@/lib/server/observability/logger';
-import { startPanel } from './app';
-import { runPrimary, WORKER_READY } from './cluster';
-import { withApiRouter } from './api-router';
-import { createNextRequestServer } from './next-server';
 
 const log = (message: string) => getLogger().info(message);
 
@@ -21,11 +17,20 @@ async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const env = parseEnv(process.env);
   const dev = env.NODE_ENV !== 'production';
+  // The rest is imported once the configuration holds: a bad setting is named in a
+  // fraction of a second instead of after 1.5 s of loading the database layer, Next and
+  // Socket.IO; and a cluster primary never loads the panel it only forks.
+  const { runPrimary, WORKER_READY } = await import('./cluster');
   // WORKERS=1 is one plain process, as before; a cluster worker started by someone else
   // (a process manager's cluster mode) is one too.
   if (env.WORKERS > 1 && cluster.isPrimary) return runPrimary(env);
   const clusterWorker = env.WORKERS > 1 && cluster.isWorker;
 
+  const [{ startPanel }, { withApiRouter }, { createNextRequestServer }] = await Promise.all([
+    import('./app'),
+    import('./api-router'),
+    import('./next-server'),
+  ]);
   const panel = await startPanel(env, {
     dev,
     clusterWorker,
