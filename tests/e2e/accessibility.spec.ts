@@ -1,4 +1,4 @@
-import { test } from '@playwright/test';
+import { test, type Page } from '@playwright/test';
 import { adminPage } from '../fixtures/e2e-sign-in';
 import { ADMIN_VIEWS, checkView, FULL, prepareAccessibility } from '../fixtures/e2e-accessibility';
 
@@ -13,20 +13,22 @@ test.describe('accessibility and themes, the wide admin pass', () => {
   // One page, its details, both themes, an axe scan each: a minute or more on 2 cores.
   test.describe.configure({ timeout: 180_000 });
 
+  // One signed-in page for the whole pass: a context per test cost a new renderer and a
+  // cold cache (every script of the app fetched and compiled again) before each page.
+  // Each test loads its own page on it; a worker restarted after a failure opens it anew.
+  let page: Page;
   test.beforeAll(async ({ playwright, browser }) => {
     await prepareAccessibility({ playwright, browser }, false);
+    page = await adminPage(browser, '/', { width: 1280, height: 900 });
   });
 
-  test.afterEach(async ({ browser }) => {
-    await Promise.all(browser.contexts().map((context) => context.close()));
+  test.afterAll(async () => {
+    await page?.context().close();
   });
 
   // The wide admin pass, one test per page: every theme scanned, every detail opened.
   for (const view of ADMIN_VIEWS) {
-    test(`${view.name} and what opens on it, as the carrier admin at 1280 px`, async ({
-      browser,
-    }) => {
-      const page = await adminPage(browser, '/', { width: 1280, height: 900 });
+    test(`${view.name} and what opens on it, as the carrier admin at 1280 px`, async () => {
       await checkView(page, view, 'admin', 1280, FULL);
     });
   }
