@@ -18,7 +18,7 @@ export const E2E_ADMIN = { email: 'e2e-admin@demo-carrier.test', password: 'e2e-
  * (every page, both themes, three viewers) was about half of the whole run (276 s on
  * PostgreSQL at load 6), so its two specs share the first lane with the short portal
  * journeys and the CSP walk; the second lane is the rest (2026-12-03, quiet machine:
- * about 215 and 230 test-seconds). Three lanes were tried (2026-12-02): on 2
+ * 244 and 250 test-seconds). Three lanes were tried (2026-12-02): on 2
  * cores every test slowed down (load 15) and the run took 13.6 min against 4.4.
  */
 const LANES = [
