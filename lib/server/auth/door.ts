@@ -13,7 +13,7 @@ import {
 } from '@/lib/server/authz/actor';
 import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import type { TSqlFragment } from '@/lib/server/authz/scope';
-import { directQuery } from '@/lib/server/db/direct-query';
+import { directQuery, statementTexts } from '@/lib/server/db/direct-query';
 import { ApiToken } from '@/lib/server/entities';
 import { hashToken, isTokenShaped } from './api-token';
 
@@ -160,16 +160,14 @@ export const CREDENTIAL_PATH: TSqlFragment = {
  * the bench's floor server, which sends this very text through plain `pg`.
  */
 export function ridingSql(riderSql: string): string {
-  let sql = RIDING.get(riderSql);
-  if (sql === undefined) {
-    sql = `with credential as materialized (${tokenActorSql('t.token_hash', '?')})
-     select credential.*, (${riderSql}) as ridden from credential`;
-    if (RIDING.size < 16) RIDING.set(riderSql, sql);
-  }
-  return sql;
+  return ridingText(
+    riderSql,
+    () => `with credential as materialized (${tokenActorSql('t.token_hash', '?')})
+     select credential.*, (${riderSql}) as ridden from credential`,
+  );
 }
 /** Riding statements by their rider's text (a route has one or two): built once each. */
-const RIDING = new Map<string, string>();
+const ridingText = statementTexts();
 
 /** A rider on its own, for an admitted actor's account path. */
 async function ride<T>(em: EntityManager, rider: TRider, path: string): Promise<T> {

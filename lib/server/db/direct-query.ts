@@ -14,6 +14,25 @@ export interface TDirectQueryOptions {
 }
 
 /**
+ * The texts of one hot statement, built once per variant (a call site has a few: with or
+ * without a date, a caller path as a value or as SQL): each request hands the driver the
+ * very string its prepared statement is found by, instead of rebuilding kilobytes of SQL
+ * for the driver to hash afresh. Bounded: past `limit` variants a text is built each
+ * time rather than kept.
+ */
+export function statementTexts(limit = 16): (key: string, build: () => string) => string {
+  const texts = new Map<string, string>();
+  return (key, build) => {
+    let sql = texts.get(key);
+    if (sql === undefined) {
+      sql = build();
+      if (texts.size < limit) texts.set(key, sql);
+    }
+    return sql;
+  };
+}
+
+/**
  * One statement sent straight through `pg` on the connection MikroORM works on: the open
  * transaction's own connection when `em` is in one, else one taken from MikroORM's (knex's)
  * pool and given back — never a connection of its own. For the statements every request

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { isWithin, withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
-import { directQuery } from '@/lib/server/db/direct-query';
+import { directQuery, statementTexts } from '@/lib/server/db/direct-query';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { longestAffordableCall } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
@@ -194,22 +194,14 @@ export function authorizeStatement(
   const at = input.at ? new Date(input.at).toISOString() : null;
   const leading = leadingDigits(input.number);
   const match = at ? [at, leading, at] : [leading];
-  // The same few texts every time: built once, so each request hands the driver the very
-  // string it has seen (its prepared statement is found by it).
-  const key = `${at !== null}|${inScope.sql}`;
-  let sql = STATEMENTS.get(key);
-  if (sql === undefined) {
-    sql = decisionSql(inScope.sql, at !== null);
-    if (STATEMENTS.size < 16) STATEMENTS.set(key, sql);
-  }
   return {
-    sql,
+    sql: decisionText(`${at !== null}|${inScope.sql}`, () => decisionSql(inScope.sql, at !== null)),
     // The longest prefix twice: on the customer's card, and on each card the walk goes up to.
     params: [input.accountId, ...inScope.params, ...match, ...match],
   };
 }
 
-const STATEMENTS = new Map<string, string>();
+const decisionText = statementTexts();
 
 function decisionSql(inScope: string, at: boolean): string {
   const match = longestPrefixJoin('c.id', { at, join: 'left join lateral' });

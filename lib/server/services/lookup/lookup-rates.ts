@@ -4,7 +4,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { cardRelation, type TCardRelation } from '@/lib/server/authz/card-relation';
 import { withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
-import { directQuery } from '@/lib/server/db/direct-query';
+import { directQuery, statementTexts } from '@/lib/server/db/direct-query';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { billedUnder, callPrice } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
@@ -214,16 +214,10 @@ export function lookupStatement(
 ): { sql: string; params: unknown[] } {
   const leading = leadingDigits(query.number);
   const inScope = withinSql('path', callerPath);
-  // The same few texts every time: built once, so each request hands the driver the very
-  // string its prepared statement is found by.
-  const key = `${Boolean(query.at)}|${inScope.sql}`;
-  let sql = STATEMENTS.get(key);
-  if (sql === undefined) {
-    sql = lookupSql(inScope.sql, Boolean(query.at));
-    if (STATEMENTS.size < 16) STATEMENTS.set(key, sql);
-  }
   return {
-    sql,
+    sql: lookupText(`${Boolean(query.at)}|${inScope.sql}`, () =>
+      lookupSql(inScope.sql, Boolean(query.at)),
+    ),
     params: [
       query.accountId,
       ...inScope.params,
@@ -234,7 +228,7 @@ export function lookupStatement(
   };
 }
 
-const STATEMENTS = new Map<string, string>();
+const lookupText = statementTexts();
 
 function lookupSql(inScope: string, at: boolean): string {
   return `with recursive target as (

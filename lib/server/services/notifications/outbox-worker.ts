@@ -52,6 +52,8 @@ interface TClaimed {
 export class OutboxWorker {
   private readonly options: TOutboxOptions;
   private readonly transport: Transporter;
+  /** The configured sender's address alone (MAIL_FROM may carry a name): a brand's name goes with it. */
+  private readonly fromAddress: string | undefined;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
@@ -65,6 +67,7 @@ export class OutboxWorker {
   ) {
     this.options = { ...DEFAULTS, ...options };
     this.transport = nodemailer.createTransport(settings.transport);
+    this.fromAddress = addressparser(settings.from, { flatten: true })[0]?.address;
   }
 
   start(): void {
@@ -141,11 +144,10 @@ export class OutboxWorker {
     em: EntityManager,
     row: TClaimed,
   ): Promise<string | { name: string; address: string }> {
-    const resolved = row.account_path ? await effectiveBrand(em, row.account_path) : null;
-    if (!resolved) return this.settings.from;
-    const [configured] = addressparser(this.settings.from, { flatten: true });
-    return configured?.address
-      ? { name: resolved.brand.displayName, address: configured.address }
+    if (!row.account_path || !this.fromAddress) return this.settings.from;
+    const resolved = await effectiveBrand(em, row.account_path);
+    return resolved
+      ? { name: resolved.brand.displayName, address: this.fromAddress }
       : this.settings.from;
   }
 
