@@ -294,7 +294,12 @@ export async function benchFanout(
         accountId: reseller.id,
         groupId: group.id,
       });
-      return { user, scope: reseller.id, token: await tokenFor(email, PASSWORD) };
+      return {
+        user,
+        scope: reseller.id,
+        customers: [reseller.customer.id],
+        token: await tokenFor(email, PASSWORD),
+      };
     });
     log(`seeded ${options.resellers} resellers in ${Math.round(performance.now() - started)} ms`);
 
@@ -302,6 +307,7 @@ export async function benchFanout(
     const victimGroups: TClientGroup[] = victims.map((victim, index) => ({
       token: victim.token,
       scope: victim.scope,
+      customers: victim.customers,
       count: VICTIM_SOCKETS,
       tag: `victim-${index}`,
     }));
@@ -582,6 +588,7 @@ export function socketGroups(admin: string, resellers: TBenchReseller[], sockets
     ...resellers.map((reseller) => ({
       token: reseller.token,
       scope: reseller.id,
+      customers: [reseller.customer.id],
       count: perReseller,
     })),
   ];

@@ -14,6 +14,11 @@ export interface TClientGroup {
   token?: string;
   /** A reseller account id, or null for a carrier admin (sees everything). */
   scope: string | null;
+  /**
+   * A reseller scope's customers: the accounts below it whose notices (a customer's
+   * credit ran out) reach the reseller's people.
+   */
+  customers?: string[];
   count: number;
   /** Sockets watched together (a revocation victim). */
   tag?: string;
@@ -101,11 +106,18 @@ interface TEnvelope {
 }
 
 /**
- * What a reseller scope may receive in this bench: its customers, its own users, and the
- * signal that its own account changed (its balance moved: calls it pays for).
+ * What a reseller scope may receive in this bench: its customers, its own users, the
+ * signal that its own account changed (its balance moved: calls it pays for), and notices
+ * about its own account or one of its customers (an edit that sets a customer's credit
+ * limit to 0 blocks it, and its parent's people are told).
  */
-function allowed(scope: string | null, envelope: TEnvelope): boolean {
+function allowed(group: TClientGroup, envelope: TEnvelope): boolean {
+  const scope = group.scope;
   if (scope === null) return true;
+  if (envelope.type.startsWith('notifications.')) {
+    const subject = (envelope.data as { data?: { accountId?: string } } | null)?.data?.accountId;
+    return subject === scope || (subject !== undefined && !!group.customers?.includes(subject));
+  }
   if (envelope.type.startsWith('customers.')) return envelope.data?.parentId === scope;
   if (envelope.type.startsWith('users.')) return envelope.data?.accountId === scope;
   if (envelope.type === 'resellers.refetch') {
@@ -177,7 +189,7 @@ function balanceLag(moves: TBalanceMove[], parents: Record<string, string>): TBa
 function check(client: TClient, envelope: TEnvelope) {
   checked++;
   if (envelope.seq) client.lastSeq = Math.max(client.lastSeq, envelope.seq);
-  if (!allowed(client.group.scope, envelope)) {
+  if (!allowed(client.group, envelope)) {
     leaks++;
     leakSample ??= `${client.group.scope}: ${JSON.stringify(envelope).slice(0, 300)}`;
   }
