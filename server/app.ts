@@ -154,6 +154,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     passed: () => live.fanOut?.passedCount ?? 0,
     retentionDays: config.eventsRetentionDays,
     maxHandshakes: env.LIVE_MAX_HANDSHAKES,
+    handshakeQueue: env.LIVE_HANDSHAKE_QUEUE,
   });
   const fanOut = new FanOut(io, database.orm, database.url, {
     pollMs: env.LIVE_POLL_MS,

@@ -65,8 +65,10 @@ interface TSocketDeps {
   passed: () => number;
   /** How far back catch-up reaches (EVENTS_RETENTION_DAYS). */
   retentionDays: number;
-  /** Handshakes checked at once before more are shed (LIVE_MAX_HANDSHAKES). */
+  /** Handshakes checked at once (LIVE_MAX_HANDSHAKES). */
   maxHandshakes: number;
+  /** Handshakes waiting beyond those before more are shed (LIVE_HANDSHAKE_QUEUE). */
+  handshakeQueue: number;
 }
 
 /** The largest message a client may send (a presence join is under 200 bytes). */
@@ -125,15 +127,19 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     },
   });
 
-  // Too many handshakes at the door at once: refuse the excess before any database work
-  // (server/handshake-gate.ts); the clients retry after the hint.
-  const gate = createHandshakeGate(deps.maxHandshakes);
+  // Too many handshakes at the door at once: the next ones wait their turn, and past the
+  // queue they are refused before any database work (server/handshake-gate.ts); the
+  // refused clients retry after the hint.
+  const gate = createHandshakeGate({ limit: deps.maxHandshakes, queue: deps.handshakeQueue });
   io.use(async (socket, done) => {
-    const next = gate.enter(done);
+    const next = await gate.enter(done);
     if (!next) {
       const busy = 'The server is busy checking other connections; try again shortly.';
       return done(refusal('unavailable', busy, gate.retryAfterMs()));
     }
+    // Gone while it waited (the client gave up or its network dropped): nothing to check.
+    if (socket.conn.readyState !== 'open')
+      return next(refusal('unavailable', 'The connection closed while it waited.'));
     // Debug level: where a handshake stands, by its engine id, when one never ends.
     getLogger().debug({ sid: engineIdOf(socket) }, 'socket: handshake at the door');
     const cookies = parseCookieHeader(socket.request.headers.cookie);

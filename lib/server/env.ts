@@ -112,14 +112,18 @@ const FIELDS = {
   /** The fan-out's safety poll; commits wake it at once (nudge, NOTIFY) regardless. */
   LIVE_POLL_MS: wholeNumber(100, 3_600_000, 5_000),
   /**
-   * Socket handshakes checked against the database at once; more are refused with
-   * `unavailable` and a retry hint, and the clients come back (server/handshake-gate.ts).
-   * A handshake let in waits at most for those ahead of it: 500 at even 20 ms each is
-   * 10 s, well inside Socket.IO's 45 s connect timeout; fewer refuse more of a storm
-   * (2,000 sockets back at once: 200 → 1,724 refusals and 36% slower to converge, 500 →
-   * 509 refusals and no slower than no limit).
+   * Socket handshakes checked against the database at once; the next
+   * `LIVE_HANDSHAKE_QUEUE` wait their turn (15 s at most), and more are refused with
+   * `unavailable` and a retry hint, and those clients come back
+   * (server/handshake-gate.ts). More at once only queue on the database pool instead.
    */
   LIVE_MAX_HANDSHAKES: wholeNumber(1, 100_000, 500),
+  /**
+   * A waiting handshake holds its connection and no more, while a refused one costs its
+   * connection again on each retry: 10,000 lets a storm of that many sockets back with no
+   * refusal (server/handshake-gate.ts has the bench's figures). 0 refuses all past the limit.
+   */
+  LIVE_HANDSHAKE_QUEUE: wholeNumber(0, 1_000_000, 10_000),
   RESELLER_DEPTH_LIMIT: wholeNumber(1, 20, 4),
   /**
    * Server processes on this machine (server/cluster.ts): 1 is one plain process; more

@@ -7,18 +7,21 @@ import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { until } from '../fixtures/live-client';
 
 /**
- * Issue 14: when more socket handshakes arrive at once than LIVE_MAX_HANDSHAKES, the
- * server refuses the excess at once with `unavailable` and a retry hint instead of
- * queueing them on the database until they time out, and the panel's live feed comes
- * back by itself until every client is in.
+ * Issue 14: when more socket handshakes arrive at once than LIVE_MAX_HANDSHAKES, the next
+ * LIVE_HANDSHAKE_QUEUE wait their turn without touching the database, the server refuses
+ * the rest at once with `unavailable` and a retry hint instead of piling them onto the
+ * database until they time out, and the panel's live feed comes back by itself until
+ * every client is in.
  */
 const ADMIN = { email: 'admin@shedding.test', password: 'shedding-admin-password' };
 const LIMIT = 2;
+const QUEUE = 4;
 const SOCKETS = 12;
 const suite = usePanelSuite({
   ADMIN_EMAIL: ADMIN.email,
   ADMIN_PASSWORD: ADMIN.password,
   LIVE_MAX_HANDSHAKES: String(LIMIT),
+  LIVE_HANDSHAKE_QUEUE: String(QUEUE),
 });
 
 const opened: { socket: TPanelClientSocket; feed: LiveFeed }[] = [];
@@ -27,7 +30,7 @@ afterEach(() => {
 });
 
 describe('handshake load shedding', () => {
-  it('refuses the handshakes over the limit with unavailable; the feeds retry until all are in', async () => {
+  it('queues the next handshakes, refuses the rest with unavailable; the feeds retry until all are in', async () => {
     const { body } = await requestToken(suite.server.url, ADMIN.email, ADMIN.password);
     // A database that cannot keep up: while this transaction holds the token table, every
     // handshake let through waits at the door's read.
@@ -36,6 +39,8 @@ describe('handshake load shedding', () => {
     await lock.query('begin');
     await lock.query('lock table api_token in access exclusive mode');
     const refusals: THandshakeRefusal[] = [];
+    /** Refusals per socket, by its index. */
+    const refusedTimes = new Map<number, number>();
     const hellos: number[] = [];
     try {
       for (let index = 0; index < SOCKETS; index++) {
@@ -44,7 +49,10 @@ describe('handshake load shedding', () => {
           token: body.token,
           transports: ['websocket'],
         });
-        socket.on('connect_error', (error) => refusals.push(error.data as THandshakeRefusal));
+        socket.on('connect_error', (error) => {
+          refusals.push(error.data as THandshakeRefusal);
+          refusedTimes.set(index, (refusedTimes.get(index) ?? 0) + 1);
+        });
         const feed = new LiveFeed(socket, {
           onChange: () => {},
           onResync: () => {},
@@ -52,8 +60,17 @@ describe('handshake load shedding', () => {
         });
         opened.push({ socket, feed });
       }
-      // Two wait at the door; every other one is turned away without touching the database.
-      await until(() => refusals.length >= SOCKETS - LIMIT, 'the handshakes over the limit');
+      // Two wait at the door, four in the queue; every other one is turned away without
+      // touching the database — and again when it comes back, as the queue is still full.
+      const turnedAway = SOCKETS - LIMIT - QUEUE;
+      await until(
+        () =>
+          refusedTimes.size >= turnedAway &&
+          [...refusedTimes.values()].every((times) => times >= 2),
+        'the handshakes past the queue refused twice',
+      );
+      // The queued ones were never refused: only the same six were, each time.
+      expect(refusedTimes.size).toBe(turnedAway);
       expect(hellos).toEqual([]);
       for (const refusal of refusals) {
         expect(refusal).toMatchObject({ code: 'unavailable', retryAfterMs: expect.any(Number) });

@@ -76,6 +76,12 @@ describe('parseEnv', () => {
     expect(failure({ LIVE_MAX_HANDSHAKES: '0' }).variables).toEqual(['LIVE_MAX_HANDSHAKES']);
   });
 
+  it('parses the handshakes that may wait, with a default; 0 queues none', () => {
+    expect(parseEnv({})).toMatchObject({ LIVE_HANDSHAKE_QUEUE: 10_000 });
+    expect(parseEnv({ LIVE_HANDSHAKE_QUEUE: '0' })).toMatchObject({ LIVE_HANDSHAKE_QUEUE: 0 });
+    expect(failure({ LIVE_HANDSHAKE_QUEUE: '-1' }).variables).toEqual(['LIVE_HANDSHAKE_QUEUE']);
+  });
+
   it('requires AUTH_SECRET and the first admin when DATABASE_URL is set', () => {
     const error = failure({ DATABASE_URL: PRODUCTION.DATABASE_URL });
     expect(error.variables.sort()).toEqual(['ADMIN_EMAIL', 'ADMIN_PASSWORD', 'AUTH_SECRET']);

@@ -1,41 +1,87 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHandshakeGate } from '@/server/handshake-gate';
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('the handshake gate', () => {
-  it('lets `limit` handshakes in at once and gives a place back when one ends, once', () => {
-    const gate = createHandshakeGate(2);
+  it('lets `limit` in at once, queues the next `queue` in arrival order and refuses the rest', async () => {
+    const gate = createHandshakeGate({ limit: 2, queue: 2 });
     const ended: unknown[] = [];
-    const first = gate.enter((error?: unknown) => ended.push(error ?? 'ok'))!;
-    const second = gate.enter(() => ended.push('second'))!;
-    expect(gate.enter(() => {})).toBeNull();
+    const first = (await gate.enter((error?: unknown) => ended.push(error ?? 'ok')))!;
+    const second = (await gate.enter(() => ended.push('second')))!;
+    const admitted: string[] = [];
+    const third = gate
+      .enter(() => ended.push('third'))
+      .then((leave) => {
+        admitted.push('third');
+        return leave;
+      });
+    const fourth = gate
+      .enter(() => ended.push('fourth'))
+      .then((leave) => {
+        admitted.push('fourth');
+        return leave;
+      });
     expect(gate.inFlight).toBe(2);
+    expect(gate.waiting).toBe(2);
+    // The queue is full: refused at once.
+    expect(await gate.enter(() => {})).toBeNull();
     first();
     // A handshake's callback runs once per handshake; a second call frees nothing more.
     first('again');
-    expect(gate.inFlight).toBe(1);
     expect(ended).toEqual(['ok', 'again']);
-    const third = gate.enter(() => ended.push('third'));
-    expect(third).not.toBeNull();
-    expect(gate.enter(() => {})).toBeNull();
+    const leaveThird = await third;
+    expect(admitted).toEqual(['third']);
+    expect(gate.inFlight).toBe(2);
+    expect(gate.waiting).toBe(1);
     second();
-    third!();
+    (await fourth)!();
+    leaveThird!();
+    expect(admitted).toEqual(['third', 'fourth']);
     expect(gate.inFlight).toBe(0);
+    expect(gate.waiting).toBe(0);
+    // Free places again: a new one goes straight in.
+    expect(await gate.enter(() => {})).not.toBeNull();
   });
 
-  it('hints a retry after about as long as handshakes take now, within bounds', () => {
+  it('refuses a handshake that waited `maxWaitMs` for a place, and keeps the others in line', async () => {
+    vi.useFakeTimers();
+    const gate = createHandshakeGate({ limit: 1, queue: 5, maxWaitMs: 1_000 });
+    const leave = (await gate.enter(() => {}))!;
+    const early = gate.enter(() => {});
+    vi.advanceTimersByTime(600);
+    const late = gate.enter(() => {});
+    vi.advanceTimersByTime(500);
+    expect(await early).toBeNull();
+    expect(gate.waiting).toBe(1);
+    leave();
+    expect(await late).not.toBeNull();
+    expect(gate.inFlight).toBe(1);
+    expect(gate.waiting).toBe(0);
+  });
+
+  it('with no queue refuses everything past the limit', async () => {
+    const gate = createHandshakeGate({ limit: 1, queue: 0 });
+    expect(await gate.enter(() => {})).not.toBeNull();
+    expect(await gate.enter(() => {})).toBeNull();
+  });
+
+  it('hints a retry after about as long as handshakes take now, within bounds', async () => {
     let clock = 0;
-    const gate = createHandshakeGate(1, () => clock);
+    const gate = createHandshakeGate({ limit: 1, queue: 0, now: () => clock });
     expect(gate.retryAfterMs()).toBe(250);
     // Handshakes that take 3 s each (a queue): the hint moves towards 3 s.
     for (let index = 0; index < 200; index++) {
-      const leave = gate.enter(() => {})!;
+      const leave = (await gate.enter(() => {}))!;
       clock += 3_000;
       leave();
     }
     expect(gate.retryAfterMs()).toBeGreaterThan(2_900);
     expect(gate.retryAfterMs()).toBeLessThanOrEqual(3_000);
     for (let index = 0; index < 200; index++) {
-      const leave = gate.enter(() => {})!;
+      const leave = (await gate.enter(() => {}))!;
       clock += 60_000;
       leave();
     }
