@@ -1,3 +1,4 @@
+import { sharedInFlight } from '@/lib/server/db/in-flight';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import { roomsOf } from '@/lib/server/authz/audience';
@@ -121,14 +122,21 @@ function armExpiry(orm: MikroORM, socket: TPanelSocket, delay: number, failures:
 /**
  * The socket's credential through the door again, as the database says now: the real
  * person behind it and the view it is in (if any, else the same) — exactly the
- * handshake's decision, taken again.
+ * handshake's decision, taken again. Sockets sharing a credential (a person's tabs, an
+ * integration's connections) that ask while its check is in flight share that check's
+ * answer, as if they had asked when it started: after a reconnect storm every socket
+ * asks for its catch-up at once (issue 14), and each credential is read once, not once
+ * per socket. The answer is read-only to its callers.
  */
-export async function socketActorNow(
-  em: EntityManager,
-  socket: TPanelSocket,
-): Promise<TDoorResult> {
-  return enter(em, { kind: 'resume', ref: socket.data.real.ref }, {});
+export function socketActorNow(em: EntityManager, socket: TPanelSocket): Promise<TDoorResult> {
+  const ref = socket.data.real.ref;
+  const key =
+    ref.kind === 'token'
+      ? `token:${ref.tokenId}`
+      : `session:${ref.sessionId}:${ref.userId}:${ref.sessionVersion}`;
+  return resuming(key, () => enter(em, { kind: 'resume', ref }, {}));
 }
+const resuming = sharedInFlight<TDoorResult>();
 
 const rechecks = new WeakMap<TPanelSocket, Promise<void>>();
 

@@ -163,24 +163,3 @@ export async function logHeads(em: EntityManager): Promise<Map<string, number>> 
   );
   return new Map(rows.map((row) => [row.carrier_id, Number(row.seq)]));
 }
-
-/**
- * A carrier's newest committed position (0 for none yet) and its oldest still inside
- * the catch-up window (null when none is), in one round trip.
- */
-export async function logBounds(
-  em: EntityManager,
-  carrierId: string,
-  retentionDays: number,
-): Promise<{ head: number; oldest: number | null }> {
-  const rows = await em.execute<{ head: string | null; oldest: string | null }[]>(
-    `select (select seq from carrier_log_head where carrier_id = ?) as head,
-            (select min(carrier_seq) from change_log
-              where carrier_id = ? and at > now() - (? * interval '1 day')) as oldest`,
-    [carrierId, carrierId, retentionDays],
-  );
-  return {
-    head: Number(rows[0]?.head ?? 0),
-    oldest: rows[0]?.oldest ? Number(rows[0].oldest) : null,
-  };
-}

@@ -1,9 +1,10 @@
+import { sharedInFlight } from '@/lib/server/db/in-flight';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { envelopeFor, roomsOf } from '@/lib/server/authz/audience';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { carrierIdOf, onPathSql } from '@/lib/server/authz/scope';
-import { logBounds, readLogAfter } from '@/lib/server/live/read-log';
+import { readLogAfter } from '@/lib/server/live/read-log';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 
@@ -20,7 +21,13 @@ export async function catchUp(
   options: { retentionDays: number },
 ): Promise<{ items: TChangeEnvelope[]; seq: number }> {
   const carrierId = carrierIdOf(actor.account.path);
-  const { head, oldest } = await logBounds(em, carrierId, options.retentionDays);
+  const { head, oldest, accessChanged } = await catchUpState(
+    em,
+    actor,
+    carrierId,
+    query.since,
+    options.retentionDays,
+  );
   if (query.since < head) {
     if (oldest === null || query.since < oldest - 1) {
       throw new DomainError(
@@ -29,13 +36,13 @@ export async function catchUp(
         'That point is older than the kept log; fetch afresh.',
       );
     }
-  }
-  if (query.since < head && (await accessChangedSince(em, actor, carrierId, query.since))) {
-    throw new DomainError(
-      'gone',
-      'resync_required',
-      'Your access changed since then; fetch afresh.',
-    );
+    if (accessChanged) {
+      throw new DomainError(
+        'gone',
+        'resync_required',
+        'Your access changed since then; fetch afresh.',
+      );
+    }
   }
   const entries = await readPage(em, {
     carrierId,
@@ -102,7 +109,9 @@ let held = 0;
 const MAX_HELD_ENTRIES = 10_000;
 
 /**
- * Whether what the caller may see changed after `since`: its user (group, status), its
+ * Where the caller's carrier's log stands — its newest committed position (0 for none
+ * yet) and its oldest still inside the catch-up window (null when none is) — and whether
+ * what the caller may see changed after `since`: its user (group, status), its
  * group (grants), a view-as started, ended or expired for the person at the keyboard,
  * that person's own user or group while viewing as someone (losing or regaining
  * `impersonation:start` switches the view), the target of a dormant view-as coming back,
@@ -110,22 +119,36 @@ const MAX_HELD_ENTRIES = 10_000;
  * its effective status from there, and those changes are not in its view). The events
  * it missed were chosen and shaped for the access of their time, so replaying them
  * would leave stale data or name what it never saw: it fetches afresh instead.
+ *
+ * One round trip for all three: a reconnect storm asks this of every socket coming back
+ * (issue 14; it was two, the bounds and the access check).
  */
-async function accessChangedSince(
+type TStateRow = { head: string | null; oldest: string | null; changed: boolean };
+const statesInFlight = sharedInFlight<TStateRow[]>();
+
+async function catchUpState(
   em: EntityManager,
   actor: TActor,
   carrierId: string,
   since: number,
-): Promise<boolean> {
+  retentionDays: number,
+): Promise<{ head: number; oldest: number | null; accessChanged: boolean }> {
   // Its own account or one above it: the effective status comes from there.
   const aboveOrSelf = onPathSql('entity_id', actor.account.path);
   // The person at the keyboard: the support user while viewing as someone.
   const person = actor.impersonation?.impersonator.id ?? actor.userId;
   const users = [actor.userId, person, actor.dormantImpersonation?.targetUserId ?? person];
-  const rows = await em.execute<{ changed: boolean }[]>(
-    // Only entries that changed someone's access (its partial index): a rename never
-    // sends a client back to a full fetch.
-    `select exists (
+  // Every value the statement reads, in order: sockets asking the same at once (a
+  // person's tabs after a reconnect) share one read.
+  const key = [carrierId, since, retentionDays, ...users, actor.group.id, actor.account.path];
+  const rows = await statesInFlight(JSON.stringify(key), () =>
+    em.execute<TStateRow[]>(
+      // Only entries that changed someone's access (its partial index): a rename never
+      // sends a client back to a full fetch.
+      `select (select seq from carrier_log_head where carrier_id = ?) as head,
+            (select min(carrier_seq) from change_log
+              where carrier_id = ? and at > now() - (? * interval '1 day')) as oldest,
+            exists (
               select 1 from change_log
                where carrier_id = ? and carrier_seq > ? and affects_access
                  and ((resource = 'users' and entity_id in (?, ?, ?))
@@ -143,19 +166,28 @@ async function accessChangedSince(
                  and i.expires_at > coalesce(
                        (select at from change_log where carrier_id = ? and carrier_seq = ?),
                        (select min(at) from change_log where carrier_id = ?))) as changed`,
-    [
-      carrierId,
-      since,
-      ...users,
-      actor.group.id,
-      person,
-      person,
-      ...aboveOrSelf.params,
-      person,
-      carrierId,
-      since,
-      carrierId,
-    ],
+      [
+        carrierId,
+        carrierId,
+        retentionDays,
+        carrierId,
+        since,
+        ...users,
+        actor.group.id,
+        person,
+        person,
+        ...aboveOrSelf.params,
+        person,
+        carrierId,
+        since,
+        carrierId,
+      ],
+    ),
   );
-  return rows[0]?.changed === true;
+  const row = rows[0];
+  return {
+    head: Number(row?.head ?? 0),
+    oldest: row?.oldest ? Number(row.oldest) : null,
+    accessChanged: row?.changed === true,
+  };
 }
