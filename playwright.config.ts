@@ -81,7 +81,11 @@ export default defineConfig({
   // on a busy 2-core machine; the default 5 s made waits for it flaky.
   expect: { timeout: 10_000 },
   use: {
-    trace: 'retain-on-failure',
+    // No trace by default: recording one for every test (kept only for a failure) made
+    // the browser encode a screencast throughout — one CPU-minute of the stage's ~190
+    // (whole stage 5.2 min with it, 4.1 and 4.2 without, 2026-12-03). To debug a
+    // failure: `npx playwright test <spec> --trace retain-on-failure`.
+    trace: 'off',
     screenshot: 'only-on-failure',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
