@@ -14,7 +14,7 @@ import { onClientMessage } from './client-message';
 export function attachCatchUp(
   orm: MikroORM,
   socket: TPanelSocket,
-  options: { retentionDays: number },
+  options: { retentionDays: number; passed: () => number },
 ): void {
   onClientMessage(
     orm,
@@ -22,6 +22,6 @@ export function attachCatchUp(
     'events:since',
     ZEventsSince,
     async (input, actor) => ({ page: await catchUp(orm.em.fork(), actor, input, options) }),
-    { fresh: true },
+    { fresh: { passed: options.passed } },
   );
 }

@@ -25,7 +25,13 @@ export function onClientMessage<TSchema extends z.ZodType, TResult extends objec
   event: keyof TClientToServerEvents,
   schema: TSchema,
   handle: (input: z.infer<TSchema>, actor: TActor) => Promise<TResult>,
-  options: { fresh?: boolean } = {},
+  options: {
+    /**
+     * Take the credential through the door again for each message; `passed` is the
+     * fan-out's count of entries gone by (see `socketActorNow`).
+     */
+    fresh?: { passed: () => number };
+  } = {},
 ): void {
   const listener = async (payload: unknown, ack?: unknown) => {
     const reply = (typeof ack === 'function' ? ack : () => {}) as (
@@ -46,7 +52,7 @@ export function onClientMessage<TSchema extends z.ZodType, TResult extends objec
     try {
       let actor = socket.data.actor;
       if (options.fresh) {
-        const now = await socketActorNow(orm.em.fork(), socket);
+        const now = await socketActorNow(orm.em.fork(), socket, options.fresh.passed());
         if (!now.ok) {
           const code = now.refusal.code;
           // The door refuses this socket now: it closes, as a re-check would close it.

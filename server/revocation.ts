@@ -122,19 +122,28 @@ function armExpiry(orm: MikroORM, socket: TPanelSocket, delay: number, failures:
 /**
  * The socket's credential through the door again, as the database says now: the real
  * person behind it and the view it is in (if any, else the same) — exactly the
- * handshake's decision, taken again. Sockets sharing a credential (a person's tabs, an
- * integration's connections) that ask while its check is in flight share that check's
- * answer, as if they had asked when it started: after a reconnect storm every socket
- * asks for its catch-up at once (issue 14), and each credential is read once, not once
- * per socket. The answer is read-only to its callers.
+ * handshake's decision, taken again.
+ *
+ * Sockets sharing a credential (a person's tabs, an integration's connections) that ask
+ * while its check is in flight share that check's answer, as if they had asked when it
+ * started: after a reconnect storm every socket asks for its catch-up at once (issue 14),
+ * and each credential is read once, not once per socket. Only while the fan-out has
+ * passed no entry since that check began (`passed`, its count of entries gone by): an
+ * entry that changed this credential's access is passed before the socket is re-scoped
+ * and hears of it, so a socket that already did never joins a check older than that
+ * change. The answer is read-only to its callers.
  */
-export function socketActorNow(em: EntityManager, socket: TPanelSocket): Promise<TDoorResult> {
+export function socketActorNow(
+  em: EntityManager,
+  socket: TPanelSocket,
+  passed: number,
+): Promise<TDoorResult> {
   const ref = socket.data.real.ref;
-  const key =
+  const credential =
     ref.kind === 'token'
       ? `token:${ref.tokenId}`
       : `session:${ref.sessionId}:${ref.userId}:${ref.sessionVersion}`;
-  return resuming(key, () => enter(em, { kind: 'resume', ref }, {}));
+  return resuming(`${credential}@${passed}`, () => enter(em, { kind: 'resume', ref }, {}));
 }
 const resuming = sharedInFlight<TDoorResult>();
 

@@ -207,7 +207,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     const seq = deps.head(carrierIdOf(actor.account.path));
     socket.emit('hello', { ...toMeDto(actor), seq, protocol: PROTOCOL_VERSION });
     attachPresence(io, deps.orm, socket);
-    attachCatchUp(deps.orm, socket, { retentionDays: deps.retentionDays });
+    attachCatchUp(deps.orm, socket, { retentionDays: deps.retentionDays, passed: deps.passed });
   });
 
   return io;

@@ -244,6 +244,31 @@ describe('live fan-out', () => {
     expect(await ask({ since: listeners.r1.hello.seq })).toMatchObject({ ok: true });
   });
 
+  it('sockets asking at once each get their own page; two of one session the same', async () => {
+    // A second socket on r1's session: it shares r1's door check and log-state read when
+    // they ask together (server/revocation.ts, catch-up.ts), no other socket's.
+    const twin = await listen(listeners.r1.client);
+    try {
+      const since = Math.min(...Object.values(listeners).map((listener) => listener.hello.seq));
+      const askers = [...Object.values(listeners), twin];
+      const acks = (await Promise.all(
+        askers.map((listener) =>
+          listener.socket.timeout(5_000).emitWithAck('events:since', { since, limit: 1000 }),
+        ),
+      )) as TEventsAck[];
+      const pages = new Set<string>();
+      for (const [index, listener] of askers.entries()) {
+        const http = await listener.client.get(`/events?since=${since}&limit=1000`);
+        expect(acks[index]).toEqual({ ok: true, page: http.body });
+        pages.add(JSON.stringify(http.body.items));
+      }
+      // Four people, four different views (the twin's is r1's).
+      expect(pages.size).toBe(4);
+    } finally {
+      twin.socket.disconnect();
+    }
+  });
+
   it('validates since', async () => {
     const bad = await listeners.r1.client.get('/events?since=-1');
     expect(bad).toMatchObject({

@@ -108,6 +108,10 @@ let held = 0;
 /** Entries held at most, with their decided audiences: some tens of MB. */
 const MAX_HELD_ENTRIES = 10_000;
 
+type TStateRow = { head: string | null; oldest: string | null; changed: boolean };
+/** Log-state reads under way, per door answer (see `catchUpState`). */
+const statesInFlight = new WeakMap<TActor, ReturnType<typeof sharedInFlight<TStateRow[]>>>();
+
 /**
  * Where the caller's carrier's log stands — its newest committed position (0 for none
  * yet) and its oldest still inside the catch-up window (null when none is) — and whether
@@ -123,9 +127,6 @@ const MAX_HELD_ENTRIES = 10_000;
  * One round trip for all three: a reconnect storm asks this of every socket coming back
  * (issue 14; it was two, the bounds and the access check).
  */
-type TStateRow = { head: string | null; oldest: string | null; changed: boolean };
-const statesInFlight = sharedInFlight<TStateRow[]>();
-
 async function catchUpState(
   em: EntityManager,
   actor: TActor,
@@ -138,10 +139,13 @@ async function catchUpState(
   // The person at the keyboard: the support user while viewing as someone.
   const person = actor.impersonation?.impersonator.id ?? actor.userId;
   const users = [actor.userId, person, actor.dormantImpersonation?.targetUserId ?? person];
-  // Every value the statement reads, in order: sockets asking the same at once (a
-  // person's tabs after a reconnect) share one read.
-  const key = [carrierId, since, retentionDays, ...users, actor.group.id, actor.account.path];
-  const rows = await statesInFlight(JSON.stringify(key), () =>
+  // Callers holding the very same door answer (sockets of one credential, whose check
+  // they shared: server/revocation.ts) and asking the same at once share one read; the
+  // rest of what it reads comes from that actor. Never across answers: every caller's
+  // door check then came before the read it joins, as its own would have.
+  let shared = statesInFlight.get(actor);
+  if (!shared) statesInFlight.set(actor, (shared = sharedInFlight<TStateRow[]>()));
+  const rows = await shared(JSON.stringify([carrierId, since, retentionDays]), () =>
     em.execute<TStateRow[]>(
       // Only entries that changed someone's access (its partial index): a rename never
       // sends a client back to a full fetch.
