@@ -18,10 +18,14 @@
 export interface THandshakeGate {
   /**
    * Waits for a place for one handshake, in arrival order: `done`, wrapped to give the
-   * place back when the handshake ends (called once), or null when the queue is full or
-   * the wait passed `maxWaitMs` (refuse it then).
+   * place back when the handshake ends (called once), or null when the queue is full,
+   * the wait passed `maxWaitMs` or `gone` fired while it waited (refuse it then). `gone`:
+   * the connection closed, so its place in the queue goes to the next one at once.
    */
-  enter<A extends unknown[]>(done: (...args: A) => void): Promise<((...args: A) => void) | null>;
+  enter<A extends unknown[]>(
+    done: (...args: A) => void,
+    gone?: AbortSignal,
+  ): Promise<((...args: A) => void) | null>;
   /** Handshakes being checked now. */
   readonly inFlight: number;
   /** Handshakes waiting for a place. */
@@ -82,23 +86,27 @@ export function createHandshakeGate(options: THandshakeGateOptions): THandshakeG
     get waiting() {
       return waiting.length;
     },
-    enter(done) {
+    enter(done, gone) {
       const arrived = now();
       if (inFlight < limit && waiting.length === 0) return Promise.resolve(admit(done, arrived));
-      if (waiting.length >= queue) return Promise.resolve(null);
+      if (waiting.length >= queue || gone?.aborted) return Promise.resolve(null);
       return new Promise((resolve) => {
         const entry = {
           start: () => {
             clearTimeout(timer);
+            gone?.removeEventListener('abort', entry.refuse);
             resolve(admit(done, arrived));
           },
           refuse: () => {
+            clearTimeout(timer);
+            gone?.removeEventListener('abort', entry.refuse);
             const at = waiting.indexOf(entry);
             if (at >= 0) waiting.splice(at, 1);
             resolve(null);
           },
         };
         const timer = setTimeout(entry.refuse, maxWaitMs);
+        gone?.addEventListener('abort', entry.refuse, { once: true });
         waiting.push(entry);
       });
     },

@@ -132,7 +132,12 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
   // refused clients retry after the hint.
   const gate = createHandshakeGate({ limit: deps.maxHandshakes, queue: deps.handshakeQueue });
   io.use(async (socket, done) => {
-    const next = await gate.enter(done);
+    // A connection that closes while it waits gives its place in the queue up at once.
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    socket.conn.once('close', onClose);
+    const next = await gate.enter(done, gone.signal);
+    socket.conn.off('close', onClose);
     if (!next) {
       const busy = 'The server is busy checking other connections; try again shortly.';
       return done(refusal('unavailable', busy, gate.retryAfterMs()));

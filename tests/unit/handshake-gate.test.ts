@@ -62,6 +62,29 @@ describe('the handshake gate', () => {
     expect(gate.waiting).toBe(0);
   });
 
+  it('gives a place in the queue up at once when its connection closes', async () => {
+    const gate = createHandshakeGate({ limit: 1, queue: 1 });
+    const leave = (await gate.enter(() => {}))!;
+    const closed = new AbortController();
+    const leaver = gate.enter(() => {}, closed.signal);
+    // The queue is full while it waits…
+    expect(await gate.enter(() => {})).toBeNull();
+    closed.abort();
+    // Gone from the queue at the close itself, not when its wait runs out.
+    expect(gate.waiting).toBe(0);
+    expect(await leaver).toBeNull();
+    // …and its place is free again: the next one queues and gets in after the first.
+    const next = gate.enter(() => {});
+    leave();
+    expect(await next).not.toBeNull();
+    expect(gate.inFlight).toBe(1);
+    // A connection already gone never queues.
+    const gone = new AbortController();
+    gone.abort();
+    expect(await gate.enter(() => {}, gone.signal)).toBeNull();
+    expect(gate.waiting).toBe(0);
+  });
+
   it('with no queue refuses everything past the limit', async () => {
     const gate = createHandshakeGate({ limit: 1, queue: 0 });
     expect(await gate.enter(() => {})).not.toBeNull();
