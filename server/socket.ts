@@ -132,6 +132,10 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
   // refused clients retry after the hint.
   const gate = createHandshakeGate({ limit: deps.maxHandshakes, queue: deps.handshakeQueue });
   io.use(async (socket, done) => {
+    // Gone already (the client gave up, or its network dropped): nothing to check.
+    if (socket.conn.readyState !== 'open') {
+      return done(refusal('unavailable', 'The connection closed before its check.'));
+    }
     // A connection that closes while it waits gives its place in the queue up at once.
     const gone = new AbortController();
     const onClose = () => gone.abort();
@@ -142,9 +146,6 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
       const busy = 'The server is busy checking other connections; try again shortly.';
       return done(refusal('unavailable', busy, gate.retryAfterMs()));
     }
-    // Gone while it waited (the client gave up or its network dropped): nothing to check.
-    if (socket.conn.readyState !== 'open')
-      return next(refusal('unavailable', 'The connection closed while it waited.'));
     // Debug level: where a handshake stands, by its engine id, when one never ends.
     getLogger().debug({ sid: engineIdOf(socket) }, 'socket: handshake at the door');
     const cookies = parseCookieHeader(socket.request.headers.cookie);

@@ -1,3 +1,4 @@
+import { sharedInFlight } from '@/lib/server/db/in-flight';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { toMicro, type TRateTermsMicro } from '@/lib/shared/pricing/billing';
@@ -83,7 +84,7 @@ export function longestMatch(
  */
 export class RevisionCache {
   private readonly sets = new Map<string, TRevisionRates>();
-  private readonly loading = new Map<string, Promise<TRevisionRates>>();
+  private readonly loading = sharedInFlight<TRevisionRates>();
   private held = 0;
 
   constructor(
@@ -100,17 +101,12 @@ export class RevisionCache {
       this.sets.set(key, found);
       return found;
     }
-    let pending = this.loading.get(key);
-    if (!pending) {
-      pending = this.load(em, cardId, number)
-        .then((rates) => {
-          this.keep(key, rates);
-          return rates;
-        })
-        .finally(() => this.loading.delete(key));
-      this.loading.set(key, pending);
-    }
-    return pending;
+    return this.loading(key, () =>
+      this.load(em, cardId, number).then((rates) => {
+        this.keep(key, rates);
+        return rates;
+      }),
+    );
   }
 
   /** Whether the revision is in memory now. */
