@@ -30,6 +30,7 @@ import { bodyLimitFor, payloadTooLarge } from '@/lib/server/api/body-limit';
 import { answerApiRouteError } from '@/lib/server/api/routes';
 import { getLogger } from '@/lib/server/observability/logger';
 import { getMetrics } from '@/lib/server/observability/metrics';
+import { RecentLog } from '@/lib/server/live/recent-log';
 import { applySecurityHeaders } from '@/lib/server/http/security-headers';
 
 const log = (message: string) => getLogger().info(message);
@@ -91,7 +92,9 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
   };
   // next-auth reads its URL from the environment; it must be final before Next starts.
   process.env.NEXTAUTH_URL = config.publicUrl;
-  setRuntime({ config, orm: database.orm });
+  // What the fan-out passes, kept for catch-up to page from (lib/server/live/recent-log.ts).
+  const recent = new RecentLog(env.LIVE_RECENT_ENTRIES);
+  setRuntime({ config, orm: database.orm, recent });
   if (database.applied.length) log(`applied migrations: ${database.applied.join(', ')}`);
   await announceSeed(database, config);
 
@@ -153,12 +156,14 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     head: (carrierId) => live.fanOut?.headOf(carrierId) ?? 0,
     passed: () => live.fanOut?.passedCount ?? 0,
     retentionDays: config.eventsRetentionDays,
+    recent,
     maxHandshakes: env.LIVE_MAX_HANDSHAKES,
     handshakeQueue: env.LIVE_HANDSHAKE_QUEUE,
   });
   const fanOut = new FanOut(io, database.orm, database.url, {
     pollMs: env.LIVE_POLL_MS,
     onBrandsChanged: () => hostnames.invalidate(),
+    recent,
   });
   live.fanOut = fanOut;
   await fanOut.start();

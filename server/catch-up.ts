@@ -3,6 +3,7 @@ import { ZEventsSince } from '@/lib/shared/live/events';
 import { catchUp } from '@/lib/server/services/events/catch-up';
 import type { TPanelSocket } from './socket';
 import { onClientMessage } from './client-message';
+import type { RecentLog } from '@/lib/server/live/recent-log';
 
 /**
  * `events:since` (DESIGN §2 "Catch-up") over the socket: the page `GET /events?since=`
@@ -14,7 +15,7 @@ import { onClientMessage } from './client-message';
 export function attachCatchUp(
   orm: MikroORM,
   socket: TPanelSocket,
-  options: { retentionDays: number; passed: () => number },
+  options: { retentionDays: number; passed: () => number; recent?: RecentLog },
 ): void {
   onClientMessage(
     orm,

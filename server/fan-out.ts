@@ -9,6 +9,7 @@ import { getLogger } from '@/lib/server/observability/logger';
 import { getMetrics } from '@/lib/server/observability/metrics';
 import { isBalanceOnly } from '@/lib/server/live/balance-only';
 import { BalanceHold } from './balance-hold';
+import type { RecentLog } from '@/lib/server/live/recent-log';
 
 const BATCH = 500;
 /** Tries of an entry whose audience throws, before it is logged and skipped. */
@@ -16,6 +17,12 @@ const MAX_ENTRY_ATTEMPTS = 3;
 const ENTRY_RETRY_MS = 200;
 /** Waits between attempts to open the LISTEN connection again, the last repeated. */
 const LISTEN_BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000, 10_000];
+/**
+ * After the last socket here goes, the tailer goes on reading for this long, so a client
+ * coming back finds what it missed in `recent` (catch-up from memory) — the two minutes
+ * Socket.IO's own connection-state recovery keeps a gone session's packets by default.
+ */
+const RECENT_RECOVERY_MS = 120_000;
 
 /**
  * The tailer of one server process (DESIGN §2 "Fan-out from the log"): woken by an
@@ -34,6 +41,8 @@ export class FanOut {
   /** Entries passed (delivered or skipped) since start: "did anything go by meanwhile". */
   private passed = 0;
   private draining = false;
+  /** When a socket here last went away (0: never). */
+  private lastGoneAt = 0;
   private again = false;
   private stopped = false;
   private listener?: pg.Client;
@@ -59,6 +68,8 @@ export class FanOut {
        * origins are read again. Also called for entries passed unread (nobody here).
        */
       onBrandsChanged?: () => void;
+      /** Keeps what the tailer passes, for catch-up to page from (recent-log.ts). */
+      recent?: RecentLog;
     } = { pollMs: 5_000 },
   ) {
     this.held = new HeldSockets(orm);
@@ -83,6 +94,9 @@ export class FanOut {
 
   async start(): Promise<void> {
     this.cursors = await logHeads(this.orm.em.fork());
+    this.io.on('connection', (socket) =>
+      socket.on('disconnect', () => void (this.lastGoneAt = Date.now())),
+    );
     setLiveNudge((committed) => this.nudge(committed));
     await this.listen();
     this.poll = setInterval(() => this.nudge(), this.options.pollMs);
@@ -139,9 +153,16 @@ export class FanOut {
     }
   }
 
-  /** No socket connected and none held for a re-check. */
+  /**
+   * No socket connected and none held for a re-check — nor gone so lately that it may
+   * come back to catch up (then what it missed is read, for `recent` to keep).
+   */
   private idle(): boolean {
-    return this.io.of('/').sockets.size === 0 && this.held.size === 0;
+    return (
+      this.io.of('/').sockets.size === 0 &&
+      this.held.size === 0 &&
+      (!this.options.recent || Date.now() - this.lastGoneAt > RECENT_RECOVERY_MS)
+    );
   }
 
   private async skipToHeads(em: EntityManager): Promise<void> {
@@ -157,6 +178,7 @@ export class FanOut {
     this.options.onBrandsChanged?.();
     this.passed += head - cursor;
     this.cursors.set(carrierId, head);
+    this.options.recent?.forget(carrierId);
   }
 
   /**
@@ -287,6 +309,7 @@ export class FanOut {
   private advance(entry: TLogEntry): void {
     this.cursors.set(entry.carrierId, entry.seq);
     this.passed += 1;
+    this.options.recent?.remember(entry);
   }
 
   /**

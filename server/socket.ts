@@ -21,6 +21,7 @@ import { carrierIdOf } from '@/lib/server/authz/scope';
 import { controlRoomsOf, recheck, scheduleExpiry } from './revocation';
 import { attachPresence } from './presence';
 import { attachCatchUp } from './catch-up';
+import type { RecentLog } from '@/lib/server/live/recent-log';
 import type { TActorRecord } from '@/lib/server/authz/actor-name';
 import { getLogger } from '@/lib/server/observability/logger';
 import { createHandshakeGate, HANDSHAKE_RETRY_AFTER_MS } from './handshake-gate';
@@ -65,6 +66,8 @@ interface TSocketDeps {
   passed: () => number;
   /** How far back catch-up reaches (EVENTS_RETENTION_DAYS). */
   retentionDays: number;
+  /** What this process's fan-out has just passed: catch-up pages from it when it can. */
+  recent?: RecentLog;
   /** Handshakes checked at once (LIVE_MAX_HANDSHAKES). */
   maxHandshakes: number;
   /** Handshakes waiting beyond those before more are shed (LIVE_HANDSHAKE_QUEUE). */
@@ -213,7 +216,11 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     const seq = deps.head(carrierIdOf(actor.account.path));
     socket.emit('hello', { ...toMeDto(actor), seq, protocol: PROTOCOL_VERSION });
     attachPresence(io, deps.orm, socket);
-    attachCatchUp(deps.orm, socket, { retentionDays: deps.retentionDays, passed: deps.passed });
+    attachCatchUp(deps.orm, socket, {
+      retentionDays: deps.retentionDays,
+      passed: deps.passed,
+      recent: deps.recent,
+    });
   });
 
   return io;

@@ -124,6 +124,12 @@ const FIELDS = {
    * refusal (server/handshake-gate.ts has the bench's figures). 0 refuses all past the limit.
    */
   LIVE_HANDSHAKE_QUEUE: wholeNumber(0, 1_000_000, 10_000),
+  /**
+   * Log entries the fan-out keeps after passing them, over all carriers, for catch-up to
+   * page from without reading the log again (lib/server/live/recent-log.ts): a few KB
+   * each. 0 keeps none (every page is read from the log).
+   */
+  LIVE_RECENT_ENTRIES: wholeNumber(0, 1_000_000, 20_000),
   RESELLER_DEPTH_LIMIT: wholeNumber(1, 20, 4),
   /**
    * Server processes on this machine (server/cluster.ts): 1 is one plain process; more

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { TLoginThrottlePolicy } from './auth/throttle';
+import type { RecentLog } from './live/recent-log';
 
 /** What the server resolved at start, beyond the raw environment. */
 export interface TServerConfig {
@@ -23,6 +24,8 @@ export interface TServerConfig {
 export interface TRuntime {
   config: TServerConfig;
   orm: MikroORM;
+  /** What this process's fan-out has just passed, for catch-up (live/recent-log.ts). */
+  recent?: RecentLog;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { catchUp } from '@/lib/server/services/events/catch-up';
-import type { TActor } from '@/lib/server/authz/actor';
+import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import { getRuntime } from '@/lib/server/runtime';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import type { TEventsAck, THello } from '@/lib/shared/live/events';
 import { usePanelSuite } from '../fixtures/panel-suite';
@@ -266,6 +267,59 @@ describe('live fan-out', () => {
       expect(pages.size).toBe(4);
     } finally {
       twin.socket.disconnect();
+    }
+  });
+
+  it('a page from what the fan-out passed equals the page read from the log', async () => {
+    // Every listener was connected since before the first hello's position, so the
+    // fan-out read (and kept) every entry after it; catch-up then pages from memory.
+    const recent = getRuntime().recent!;
+    const em = suite.orm.em.fork();
+    // Changes of its own, so that the test stands alone: each viewer sees some.
+    await listeners.admin.client.post('/customers', { name: 'Kept Alpha', parentId: r1Id });
+    await listeners.admin.client.post('/customers', { name: 'Kept Beta', parentId: r2Id });
+    await listeners.r1.client.post('/customers', { name: 'Kept Gamma' });
+    await settle();
+    const since = Math.min(...Object.values(listeners).map((listener) => listener.hello.seq));
+    const carrierId = (await listeners.admin.client.get('/me')).body.account.id;
+    const head = (
+      await em.execute<{ seq: string }[]>('select seq from carrier_log_head where carrier_id = ?', [
+        carrierId,
+      ])
+    )[0]!.seq;
+    expect(recent.after(carrierId, since, Number(head), 1e6)).toHaveLength(Number(head) - since);
+    const options = { retentionDays: 7 };
+    for (const [name, listener] of Object.entries(listeners)) {
+      const userId = (await listener.client.get('/me')).body.user.id;
+      const [user] = await em.execute<{ id: string; session_version: number }[]>(
+        'select id, session_version from app_user where id = ?',
+        [userId],
+      );
+      const actor = (await resolveActor(em, {
+        userId: user!.id,
+        sessionVersion: user!.session_version,
+      }))!;
+      // Pages of 3: a reseller's page from memory stops after looking at 30 entries, with
+      // fewer items, where the log's narrowed read looks further; both end at the head.
+      const pages = async (withRecent: boolean) => {
+        const items: TChangeEnvelope[] = [];
+        for (let at = since; ;) {
+          const page = await catchUp(
+            em,
+            actor,
+            { since: at, limit: 3 },
+            withRecent ? { ...options, recent } : options,
+          );
+          items.push(...page.items);
+          if (page.seq <= at) return { items, seq: at };
+          at = page.seq;
+        }
+      };
+      const fromMemory = await pages(true);
+      const fromLog = await pages(false);
+      expect(fromMemory.items.length, name).toBeGreaterThan(0);
+      expect(fromMemory, name).toEqual(fromLog);
+      expect(fromMemory.seq).toBe(Number(head));
     }
   });
 

@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { apiClient } from '../fixtures/api-client';
 import { connectLiveClient, until } from '../fixtures/live-client';
+import { io } from 'socket.io-client';
+import { getRuntime } from '@/lib/server/runtime';
+import { getMetrics } from '@/lib/server/observability/metrics';
+import type { TEventsAck, THello } from '@/lib/shared/live/events';
 
 /**
  * With no socket connected the fan-out reads nothing: its own commits tell it how far
  * each carrier's log goes, and it moves there (server/fan-out.ts). A socket that comes
  * afterwards must start at the newest position and get the next change at the next
- * one — nothing older replayed, nothing skipped.
+ * one — nothing older replayed, nothing skipped. For two minutes after a socket goes,
+ * though, it goes on reading, so that socket's catch-up comes from memory.
  */
 const ADMIN = { email: 'admin@idle.test', password: 'idle-admin-password' };
 const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
@@ -41,6 +46,49 @@ describe('the fan-out with nobody listening', () => {
       ]);
     } finally {
       live.close();
+    }
+  });
+
+  it('goes on reading after a socket leaves, and its catch-up comes from what it read', async () => {
+    const admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+    const carrierId = (await admin.get('/me')).body.account.id;
+    const connect = async () => {
+      const socket = io(suite.server.url, {
+        transports: ['websocket'],
+        reconnection: false,
+        extraHeaders: { cookie: admin.cookie },
+      });
+      const hello = await new Promise<THello>((resolve, reject) => {
+        socket.once('hello', resolve);
+        socket.once('connect_error', reject);
+      });
+      return { socket, hello };
+    };
+    const first = await connect();
+    first.socket.disconnect();
+    // Gone on the server's side too, before anything is written.
+    await until(() => getMetrics().sources.sockets?.() === 0, 'the socket to go');
+    const created: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      created.push((await admin.post('/customers', { name: `Missed ${i}` })).body.id);
+    }
+    const since = first.hello.seq;
+    // Nobody is connected, yet the fan-out reads the three and keeps them.
+    await until(
+      () => getRuntime().recent!.after(carrierId, since, since + 3, 10)?.length === 3,
+      'the fan-out to read what nobody is there to receive',
+    );
+    const back = await connect();
+    try {
+      const ack = (await back.socket
+        .timeout(5_000)
+        .emitWithAck('events:since', { since, limit: 100 })) as TEventsAck;
+      expect(ack.ok && ack.page.items.map((item) => [item.type, item.id])).toEqual(
+        created.map((id) => ['customers.created', id]),
+      );
+      expect(ack.ok && ack.page.seq).toBe(since + 3);
+    } finally {
+      back.socket.disconnect();
     }
   });
 });

@@ -82,6 +82,12 @@ describe('parseEnv', () => {
     expect(failure({ LIVE_HANDSHAKE_QUEUE: '-1' }).variables).toEqual(['LIVE_HANDSHAKE_QUEUE']);
   });
 
+  it('parses the entries the fan-out keeps for catch-up, with a default; 0 keeps none', () => {
+    expect(parseEnv({})).toMatchObject({ LIVE_RECENT_ENTRIES: 20_000 });
+    expect(parseEnv({ LIVE_RECENT_ENTRIES: '0' })).toMatchObject({ LIVE_RECENT_ENTRIES: 0 });
+    expect(failure({ LIVE_RECENT_ENTRIES: 'many' }).variables).toEqual(['LIVE_RECENT_ENTRIES']);
+  });
+
   it('requires AUTH_SECRET and the first admin when DATABASE_URL is set', () => {
     const error = failure({ DATABASE_URL: PRODUCTION.DATABASE_URL });
     expect(error.variables.sort()).toEqual(['ADMIN_EMAIL', 'ADMIN_PASSWORD', 'AUTH_SECRET']);

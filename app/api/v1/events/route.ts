@@ -6,10 +6,11 @@ import { API_REGISTRY } from '@/lib/server/api/registry';
 export const dynamic = 'force-dynamic';
 
 export const GET = apiRoute(async ({ req, actor, em }) => {
-  const { eventsRetentionDays } = getRuntime().config;
+  const runtime = getRuntime();
   return json(
     await catchUp(em, actor, readQuery(req, API_REGISTRY['/events'].GET.query), {
-      retentionDays: eventsRetentionDays,
+      retentionDays: runtime.config.eventsRetentionDays,
+      recent: runtime.recent,
     }),
   );
 });

@@ -5,6 +5,7 @@ import { envelopeFor, roomsOf } from '@/lib/server/authz/audience';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { carrierIdOf, onPathSql } from '@/lib/server/authz/scope';
 import { readLogAfter } from '@/lib/server/live/read-log';
+import type { RecentLog } from '@/lib/server/live/recent-log';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 
@@ -12,13 +13,14 @@ import type { TChangeEnvelope } from '@/lib/shared/live/change';
  * `GET /events?since=`: the changes after `since` that the caller would have received
  * live, decided by the same audience function as the fan-out, in order, up to `limit`;
  * `seq` is the position to resume from. Positions are the caller's carrier's (the only
- * carrier whose entries it can see). Older than the window: 410.
+ * carrier whose entries it can see). Older than the window: 410. A page the fan-out
+ * has just passed (`recent`) comes from its memory, every other from the log.
  */
 export async function catchUp(
   em: EntityManager,
   actor: TActor,
   query: { since: number; limit: number },
-  options: { retentionDays: number },
+  options: { retentionDays: number; recent?: RecentLog },
 ): Promise<{ items: TChangeEnvelope[]; seq: number }> {
   const carrierId = carrierIdOf(actor.account.path);
   const { head, oldest, accessChanged } = await catchUpState(
@@ -44,6 +46,12 @@ export async function catchUp(
       );
     }
   }
+  const rooms = new Set(roomsOf(actor));
+  const recent =
+    query.since < head
+      ? options.recent?.after(carrierId, query.since, head, query.limit * RECENT_SCAN_PER_ITEM)
+      : undefined;
+  if (recent) return pageOfRecent(actor, rooms, recent, query);
   const entries = await readPage(em, {
     carrierId,
     accountPath: actor.account.path,
@@ -51,11 +59,39 @@ export async function catchUp(
     limit: query.limit,
     head,
   });
-  const rooms = new Set(roomsOf(actor));
   const items = entries.flatMap((entry) => envelopeFor(actor, entry, rooms) ?? []);
   // A full page means more may follow: resume after its last entry, not at the head.
   const seq =
     entries.length === query.limit ? entries[entries.length - 1]!.seq : Math.max(head, query.since);
+  return { items, seq };
+}
+
+/**
+ * Entries looked at per item asked for, at most, in a page served from what the fan-out
+ * holds: those are not narrowed to the viewer's account by a query first, and a viewer
+ * who sees one change in a hundred must not make one page decide the whole of them.
+ */
+const RECENT_SCAN_PER_ITEM = 10;
+
+/**
+ * A page from the entries the fan-out has just passed (lib/server/live/recent-log.ts),
+ * each decided by the same audience function: up to `limit` items, and the position of
+ * the last entry looked at to resume from.
+ */
+function pageOfRecent(
+  actor: TActor,
+  rooms: ReadonlySet<string>,
+  entries: readonly TLogEntry[],
+  query: { since: number; limit: number },
+): { items: TChangeEnvelope[]; seq: number } {
+  const items: TChangeEnvelope[] = [];
+  let seq = query.since;
+  for (const entry of entries) {
+    const envelope = envelopeFor(actor, entry, rooms);
+    if (envelope) items.push(envelope);
+    seq = entry.seq;
+    if (items.length === query.limit) break;
+  }
   return { items, seq };
 }
 
