@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseEnv } from '@/lib/server/env';
+import { COMPRESS_MIN_BYTES } from '@/lib/server/api/handler';
 import { findFreePort } from '@/lib/server/db/embedded';
 import { startPanel, type TPanel } from '@/server/app';
 import { withApiRouter } from '@/server/api-router';
@@ -130,7 +131,8 @@ async function arranged(bearer: Record<string, string>) {
     (JSON.parse((await exchange('GET', path, bearer)).body) as { items: { id: string }[] }).items;
   if ((await list('/api/v1/customers')).length === 0) {
     const reseller = await post('/api/v1/resellers', { name: 'Router R', email: 'r@router.test' });
-    for (const name of ['Router C1', 'Router C2', 'Router C3'])
+    // Enough customers for their list to pass `COMPRESS_MIN_BYTES` (compressed).
+    for (const name of Array.from({ length: 30 }, (_, i) => `Router C${i + 1}`))
       await post('/api/v1/customers', { name, parentId: reseller.id, creditLimit: '10' });
     const card = await post('/api/v1/cards', {
       name: 'Upstream',
@@ -239,12 +241,16 @@ describe('the API router answers /api/v1 as Next did', () => {
     expect(viaNext['customer']!.status).toBe(200);
     expect(viaNext['no credential, gzip']!.headers['content-encoding']).toBe('gzip');
     expect(viaNext['openapi']!.headers['content-encoding']).toBe('gzip');
-    // Below the compressor's threshold (1 KiB) an answer goes as it is, above it gzipped:
-    // one customer is small; /me grows with the grant catalog, so it is judged by size.
+    // Below `COMPRESS_MIN_BYTES` a JSON answer goes as it is, above it gzipped: one
+    // customer is small; /me grows with the grant catalog, so it is judged by size.
     expect(viaNext['customer, gzip']!.headers['content-encoding']).toBeUndefined();
     expect(viaNext['me, gzip']!.headers['content-encoding'] === 'gzip').toBe(
-      Buffer.byteLength(viaNext['me']!.body) >= 1024,
+      Buffer.byteLength(viaNext['me']!.body) >= COMPRESS_MIN_BYTES,
     );
+    expect(Buffer.byteLength(viaNext['customers list, gzip']!.body)).toBeGreaterThanOrEqual(
+      COMPRESS_MIN_BYTES,
+    );
+    expect(viaNext['customers list, gzip']!.headers['content-encoding']).toBe('gzip');
     expect(viaNext['chunked body over the limit']!.status).toBe(413);
     expect(viaNext['customers, OPTIONS']!.status).toBe(204);
     expect(viaNext['rates export']!.headers['content-type']).toContain('text/csv');

@@ -179,14 +179,20 @@ function refusalError(refusal: TRefusal): DomainError {
   }
 }
 
-/** Below this a JSON answer goes uncompressed (the compressor's own default threshold). */
-const COMPRESS_MIN_BYTES = 1024;
+/**
+ * Below this a JSON answer goes uncompressed. An answer that small reaches the client in
+ * TCP's first flight (an initial window of 10 segments, about 14 KB) compressed or not,
+ * so gzip would save no round trip, only bytes, and costs CPU at both ends and a hop
+ * through the thread pool: a rate lookup's 2–3 KB answer was 1.3–1.9 ms of its p50
+ * (docs/bench.md, issue 14).
+ */
+export const COMPRESS_MIN_BYTES = 8192;
 
 /**
  * A JSON answer. Never stored by a cache on the way (it is one person's view). Next
- * compresses every streamed answer whatever its size; gzip on a 300-byte entity costs
- * more than it saves, so a small one is marked `no-transform`, which the compressor
- * honours; large lists and exports are still compressed.
+ * compresses every streamed answer whatever its size; gzip on a small one costs more than
+ * it saves, so one under `COMPRESS_MIN_BYTES` is marked `no-transform`, which the
+ * compressor honours; large lists and exports are still compressed.
  */
 export function json(body: unknown, status = 200): Response {
   const text = JSON.stringify(body);
