@@ -78,6 +78,11 @@ describe('the fan-out with nobody listening', () => {
       () => getRuntime().recent!.after(carrierId, since, since + 3, 10)?.length === 3,
       'the fan-out to read what nobody is there to receive',
     );
+    const fromMemory = async () =>
+      (await getMetrics().liveCatchUpPages.get()).values.find(
+        (value) => value.labels.source === 'memory',
+      )?.value ?? 0;
+    const pagesBefore = await fromMemory();
     const back = await connect();
     try {
       const ack = (await back.socket
@@ -87,6 +92,8 @@ describe('the fan-out with nobody listening', () => {
         created.map((id) => ['customers.created', id]),
       );
       expect(ack.ok && ack.page.seq).toBe(since + 3);
+      // Answered from what the fan-out kept, not read from the log.
+      expect(await fromMemory()).toBe(pagesBefore + 1);
     } finally {
       back.socket.disconnect();
     }

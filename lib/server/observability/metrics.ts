@@ -22,6 +22,11 @@ export interface TPanelMetrics {
   liveListenReconnects: Counter;
   /** Balance events never sent live: a later state of the account replaced them (issue 18). */
   liveBalanceCoalesced: Counter;
+  /**
+   * Catch-up pages answered, by where their entries came from: `memory` (what the
+   * fan-out just passed, lib/server/live/recent-log.ts) or `log` (read from PostgreSQL).
+   */
+  liveCatchUpPages: Counter<'source'>;
   /** Set by the server: live values read at scrape time. */
   sources: {
     sockets?: () => number;
@@ -102,6 +107,12 @@ function createMetrics(): TPanelMetrics {
     liveBalanceCoalesced: new Counter({
       name: 'panel_live_balance_coalesced_total',
       help: 'Balance events held and replaced by a later one of the same account within its second',
+      registers: [registry],
+    }),
+    liveCatchUpPages: new Counter({
+      name: 'panel_live_catch_up_pages_total',
+      help: 'Catch-up pages answered, by source: memory (entries the fan-out just passed) or log',
+      labelNames: ['source'],
       registers: [registry],
     }),
   };

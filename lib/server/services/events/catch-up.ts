@@ -6,6 +6,7 @@ import { DomainError } from '@/lib/server/errors/domain-error';
 import { carrierIdOf, onPathSql } from '@/lib/server/authz/scope';
 import { readLogAfter } from '@/lib/server/live/read-log';
 import type { RecentLog } from '@/lib/server/live/recent-log';
+import { getMetrics } from '@/lib/server/observability/metrics';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 
@@ -51,7 +52,11 @@ export async function catchUp(
     query.since < head
       ? options.recent?.after(carrierId, query.since, head, query.limit * RECENT_SCAN_PER_ITEM)
       : undefined;
-  if (recent) return pageOfRecent(actor, rooms, recent, query);
+  if (recent) {
+    getMetrics().liveCatchUpPages.inc({ source: 'memory' });
+    return pageOfRecent(actor, rooms, recent, query);
+  }
+  getMetrics().liveCatchUpPages.inc({ source: 'log' });
   const entries = await readPage(em, {
     carrierId,
     accountPath: actor.account.path,
