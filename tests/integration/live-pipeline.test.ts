@@ -204,6 +204,13 @@ describe('one panel process', () => {
     );
     expect(await scrape(suite.server.url, 'panel_live_entries_skipped_total')).toBe(skipped + 1);
     expect(adminLive.received.map((e) => e.seq)).not.toContain(poisoned);
+    // Catch-up across it answers what arrived live: the entry after it, not a failure.
+    const page = await admin.get(`/events?since=${poisoned - 1}`);
+    expect(page.status).toBe(200);
+    expect(page.body.items.map((e: TChangeEnvelope) => e.seq)).not.toContain(poisoned);
+    expect(page.body.items).toContainEqual(
+      expect.objectContaining({ type: 'customers.created', id: created.body.id }),
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import { carrierIdOf, onPathSql } from '@/lib/server/authz/scope';
 import { readLogAfter } from '@/lib/server/live/read-log';
 import type { RecentLog } from '@/lib/server/live/recent-log';
 import { getMetrics } from '@/lib/server/observability/metrics';
+import { getLogger } from '@/lib/server/observability/logger';
 import type { TLogEntry } from '@/lib/server/authz/audience';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 
@@ -64,11 +65,34 @@ export async function catchUp(
     limit: query.limit,
     head,
   });
-  const items = entries.flatMap((entry) => envelopeFor(actor, entry, rooms) ?? []);
+  const items = entries.flatMap((entry) => envelopeOrSkip(actor, entry, rooms) ?? []);
   // A full page means more may follow: resume after its last entry, not at the head.
   const seq =
     entries.length === query.limit ? entries[entries.length - 1]!.seq : Math.max(head, query.since);
   return { items, seq };
+}
+
+/**
+ * The viewer's envelope of an entry, or null — also when its audience throws (a row no
+ * service would write): the fan-out skipped it after its retries (server/fan-out.ts), so
+ * no one received it live, and catch-up answers what arrived live. The audience is a
+ * pure function of the entry, so it would throw on every try; one bad row must not fail
+ * every page that holds it.
+ */
+function envelopeOrSkip(
+  actor: TActor,
+  entry: TLogEntry,
+  rooms: ReadonlySet<string>,
+): TChangeEnvelope | null {
+  try {
+    return envelopeFor(actor, entry, rooms);
+  } catch (error) {
+    getLogger().warn(
+      { err: error, carrier: entry.carrierId, seq: entry.seq },
+      'catch-up: entry skipped',
+    );
+    return null;
+  }
 }
 
 /**
@@ -92,7 +116,7 @@ function pageOfRecent(
   const items: TChangeEnvelope[] = [];
   let seq = query.since;
   for (const entry of entries) {
-    const envelope = envelopeFor(actor, entry, rooms);
+    const envelope = envelopeOrSkip(actor, entry, rooms);
     if (envelope) items.push(envelope);
     seq = entry.seq;
     if (items.length === query.limit) break;
