@@ -126,8 +126,10 @@ const FIELDS = {
   LIVE_HANDSHAKE_QUEUE: wholeNumber(0, 1_000_000, 10_000),
   /**
    * Log entries the fan-out keeps after passing them, over all carriers, for catch-up to
-   * page from without reading the log again (lib/server/live/recent-log.ts): a few KB
-   * each. 0 keeps none (every page is read from the log).
+   * page from without reading the log again (lib/server/live/recent-log.ts): about 4–5 KB
+   * of heap each (an account's change, before and after, 3.7 KB parsed, and its decided
+   * audience), so up to about 100 MB at the default. 0 keeps none (every page is read
+   * from the log).
    */
   LIVE_RECENT_ENTRIES: wholeNumber(0, 1_000_000, 20_000),
   RESELLER_DEPTH_LIMIT: wholeNumber(1, 20, 4),
