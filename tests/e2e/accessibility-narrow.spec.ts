@@ -13,6 +13,7 @@ import {
   wear,
   worn,
 } from '../fixtures/e2e-accessibility';
+import { saveScreenshot } from '../fixtures/e2e-screenshot';
 
 /**
  * Accessibility and the look of every page at 768 px and as a reseller user (issue 15,
@@ -154,8 +155,8 @@ test.describe('theme toggle, skip link, view-as banner', () => {
       await expect(banner.getByRole('button', { name: 'Stop viewing' })).toBeInViewport();
       for (const theme of THEMES) {
         await wear(page, theme);
-        await page.screenshot({
-          path: `test-results/pages/view-as-scrolled-admin-768-${theme}.png`,
+        await saveScreenshot(page, `test-results/pages/view-as-scrolled-admin-768-${theme}.png`, {
+          fullPage: false,
         });
       }
       await expectAccessible(page, '/audit while viewing as a reseller user, scrolled, dark');

@@ -8,6 +8,7 @@ import {
 } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
 import { adminPage, signIn } from '../fixtures/e2e-sign-in';
+import { saveScreenshot } from '../fixtures/e2e-screenshot';
 
 /**
  * Rate cards live across three people (issue: the panel): the carrier admin assigns a
@@ -177,7 +178,7 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await openRecord(a, 'Customer cards', 'Acme retail');
   const rates = a.getByRole('table', { name: 'Rates' });
   await expect(rates.getByRole('cell', { name: '€0.0300', exact: true })).toBeVisible();
-  await a.screenshot({ path: 'test-results/cards-reseller.png', fullPage: true });
+  await saveScreenshot(a, 'test-results/cards-reseller.png');
 
   // The carrier changes its card's rate: A's derived card follows, on A's screen.
   await api('PUT', `/cards/${card.id}/rates`, {
@@ -189,7 +190,7 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await expect(providerCards(b).getByRole('cell', { name: 'E2E Sell', exact: true })).toHaveCount(
     0,
   );
-  await admin.screenshot({ path: 'test-results/cards-carrier.png', fullPage: true });
+  await saveScreenshot(admin, 'test-results/cards-carrier.png');
 
   // The price trace shows the chain as the carrier sees it.
   await admin
@@ -200,7 +201,7 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await admin.getByLabel('Dialled number').fill('+44 20 7946 0000'.replace(/\s/g, ''));
   await admin.getByRole('button', { name: 'Trace' }).click();
   await expect(admin.getByRole('table', { name: 'Chain of Acme retail' })).toContainText('0.0600');
-  await admin.screenshot({ path: 'test-results/price-trace.png', fullPage: true });
+  await saveScreenshot(admin, 'test-results/price-trace.png');
 });
 
 test('a revision scheduled for tomorrow: its diff, the holder told live, cancelled; a rollback', async ({
@@ -281,7 +282,7 @@ test('a revision scheduled for tomorrow: its diff, the holder told live, cancell
   await diff.getByLabel('Show').selectOption('removed');
   await expect(rows).toContainText('France');
   await expect(rows).not.toContainText('Germany');
-  await admin.screenshot({ path: 'test-results/card-revisions.png', fullPage: true });
+  await saveScreenshot(admin, 'test-results/card-revisions.png');
 
   await admin.getByRole('button', { name: 'Cancel revision 2' }).click();
   await admin
@@ -337,7 +338,7 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   await expect(summary).toContainText(
     `Move Hotel Alpine from Acme Voice to ${me.account.name}, billed on Carrier Retail`,
   );
-  await admin.screenshot({ path: 'test-results/transfer-wizard.png', fullPage: true });
+  await saveScreenshot(admin, 'test-results/transfer-wizard.png');
   await summary.getByRole('button', { name: 'Confirm transfer' }).click();
   await expect(summary).toHaveCount(0);
   await expect
@@ -424,7 +425,7 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
       .getByRole('table', { name: 'Credit exposure' })
       .getByRole('row', { name: /^Acme Voice\b/ }),
   ).toContainText('no limit');
-  await admin.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
+  await saveScreenshot(admin, 'test-results/dashboard.png');
 
   // A reseller at a glance: its people, its provider cards, customers and sub-resellers.
   await admin
@@ -448,7 +449,7 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   const held = admin.getByRole('table', { name: 'Cards assigned to Acme Voice' });
   await expect(held).toContainText('Carrier Retail');
   await expect(held).toContainText('E2E Sell');
-  await admin.screenshot({ path: 'test-results/reseller-detail.png', fullPage: true });
+  await saveScreenshot(admin, 'test-results/reseller-detail.png');
   await section('Customers');
   await expect(admin.getByRole('table', { name: 'Customers of Acme Voice' })).toContainText(
     'Clinic Borealis',
@@ -466,7 +467,7 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   const log = admin.getByRole('table', { name: 'Audit log' });
   await expect(log).toContainText('set the rates of rate card E2E Sell');
   await expect(log).not.toContainText('Dashboard Live Ltd');
-  await admin.screenshot({ path: 'test-results/audit-log.png', fullPage: true });
+  await saveScreenshot(admin, 'test-results/audit-log.png');
 });
 
 test('support views the panel as a reseller user, read-only, then stops; a user is disabled and enabled', async ({
@@ -529,7 +530,7 @@ test('support views the panel as a reseller user, read-only, then stops; a user 
   await expect(provider.getByRole('cell', { name: 'Carrier Retail', exact: true })).toBeVisible();
   await expect(admin.getByText('E2E Sell')).toHaveCount(0);
   await expect(admin.getByRole('form', { name: 'Add card' })).toHaveCount(0);
-  await admin.screenshot({ path: 'test-results/view-as.png', fullPage: true });
+  await saveScreenshot(admin, 'test-results/view-as.png');
   await banner.getByRole('button', { name: 'Stop viewing' }).click();
   await expect(banner).toHaveCount(0);
   await expect(admin.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);

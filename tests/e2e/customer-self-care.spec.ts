@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { adminApi, signIn } from '../fixtures/e2e-sign-in';
+import { saveScreenshot } from '../fixtures/e2e-screenshot';
 
 /**
  * Customer self-care (issue 19) on its reseller's portal: Acme Voice gets a brand and the
@@ -121,10 +122,7 @@ test('a customer user sees its rates and balance, and its reseller’s payment a
     'E2E-SELF-1',
   );
   await expect(own.locator('[data-amount="42.250000"]').first()).toBeVisible();
-  await customer.screenshot({
-    path: 'test-results/pages/customer-self-care-overview.png',
-    fullPage: true,
-  });
+  await saveScreenshot(customer, 'test-results/pages/customer-self-care-overview.png');
 
   // Acme issues the month's statement: it arrives on the customer's page, live, and its
   // PDF is in Acme's brand (the customer's parent), never the carrier's name.

@@ -8,6 +8,7 @@ import {
 } from '@playwright/test';
 import { seriousViolations } from '../fixtures/e2e-accessibility';
 import { adminApi, adminPage, signIn, submitSignIn } from '../fixtures/e2e-sign-in';
+import { saveScreenshot } from '../fixtures/e2e-screenshot';
 
 /**
  * The traffic dashboard, live (issue 18): calls posted through the API move the
@@ -15,8 +16,9 @@ import { adminApi, adminPage, signIn, submitSignIn } from '../fixtures/e2e-sign-
  * reseller's (per customer) without a reload, each showing only its part — the
  * reseller never the carrier's cost; a customer whose credit the calls use up shows as
  * blocked live. Then the dashboard with traffic is scanned with axe (WCAG 2 A/AA: no
- * serious or critical finding) and saved as test-results/traffic/overview-<role>-<width>-
- * <theme>.png for the carrier admin, the reseller user and support viewing as it.
+ * serious or critical finding), for the carrier admin, the reseller user and support
+ * viewing as it (with `E2E_SCREENSHOTS=1` saved as
+ * test-results/traffic/overview-<role>-<width>-<theme>.png).
  */
 // Set-up through the API, two people's screens and five batches: long on a busy machine.
 test.describe.configure({ mode: 'serial', timeout: 180_000 });
@@ -220,10 +222,7 @@ async function scanOverview(page: Page, role: string, width: number): Promise<vo
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     expect(overflow, `${role} at ${width} px runs off the side`).toBeLessThanOrEqual(0);
-    await page.screenshot({
-      path: `test-results/traffic/overview-${role}-${width}-${theme}.png`,
-      fullPage: true,
-    });
+    await saveScreenshot(page, `test-results/traffic/overview-${role}-${width}-${theme}.png`);
     expect(await seriousViolations(page), `axe: ${role} at ${width} px, ${theme}`).toEqual([]);
   }
 }
