@@ -93,7 +93,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
   // next-auth reads its URL from the environment; it must be final before Next starts.
   process.env.NEXTAUTH_URL = config.publicUrl;
   // What the fan-out passes, kept for catch-up to page from (lib/server/live/recent-log.ts).
-  const recent = new RecentLog(env.LIVE_RECENT_ENTRIES);
+  const recent = env.LIVE_RECENT_ENTRIES > 0 ? new RecentLog(env.LIVE_RECENT_ENTRIES) : undefined;
   setRuntime({ config, orm: database.orm, recent });
   if (database.applied.length) log(`applied migrations: ${database.applied.join(', ')}`);
   await announceSeed(database, config);

@@ -6,7 +6,7 @@ import {
   DEFAULT_CUSTOMER_GRANTS,
   DEFAULT_RESELLER_GRANTS,
 } from '@/lib/shared/permissions';
-import type { TLiveResource } from '@/lib/shared/live/change';
+import type { TChangeEnvelope, TLiveResource } from '@/lib/shared/live/change';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { bearerCall } from '../fixtures/api-client';
 import { BALANCE_WINDOW_MS } from '@/server/balance-hold';
@@ -359,6 +359,22 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
 type TBody = any;
 function call(token: string, method: string, path: string, body?: unknown) {
   return bearerCall<TBody>(suite.server.url, token, method, path, body);
+}
+
+/**
+ * Every page of `GET /events` after `since`, followed by its `seq` until a page no longer
+ * moves: a page may end short of the head with fewer items than asked (or none), so an
+ * empty first page alone does not show that nothing is owed. A refusal ends it.
+ */
+async function eventsAfter(token: string, since: number) {
+  const items: TChangeEnvelope[] = [];
+  for (let at = since; ;) {
+    const page = await call(token, 'GET', `/events?since=${at}`);
+    if (page.status !== 200) return page;
+    items.push(...page.body.items);
+    if (page.body.seq <= at) return { ...page, body: { ...page.body, items } };
+    at = page.body.seq;
+  }
 }
 
 function addAccount(
@@ -1313,7 +1329,7 @@ async function quietPoint(): Promise<void> {
     // Nothing visible after what it applied (else it missed it, and this times out).
     await until(() => liveClient.feed.seq !== null, `${client.name} hello`);
     for (let tries = 0; ; tries++) {
-      const rest = await call(client.token, 'GET', `/events?since=${liveClient.feed.seq}`);
+      const rest = await eventsAfter(client.token, liveClient.feed.seq!);
       if (rest.status === 200 && rest.body.items.length === 0) break;
       // Its access changed after what it applied (re-scoped live): the server will not
       // replay across that; the comparison below is the judge.

@@ -376,9 +376,10 @@ function cardHolderDeliveries(entry: TLogEntry): TDelivery[] {
         : event === 'revision_cancelled'
           ? { event, number: entry.summary?.number, liveAt: entry.summary?.liveAt }
           : undefined;
-  return holders.map((holder) => ({
-    rooms: [roomFor(holder, 'cards', true), roomFor(holder, 'cards', false)],
-    envelope: {
+  // Built only for a holder someone hears of it in: a card may have thousands of
+  // holders, and a decided entry is kept while the fan-out holds it for catch-up.
+  return holders.map((holder) =>
+    lazyDelivery([roomFor(holder, 'cards', true), roomFor(holder, 'cards', false)], () => ({
       seq: entry.seq,
       type: `cards.${event ?? entry.op}` as TChangeEnvelope['type'],
       id: entry.entityId,
@@ -386,8 +387,8 @@ function cardHolderDeliveries(entry: TLogEntry): TDelivery[] {
       at: entry.at.toISOString(),
       actor: projectActor(entry.actor, false),
       ...(summary ? { summary } : {}),
-    },
-  }));
+    })),
+  );
 }
 
 /**

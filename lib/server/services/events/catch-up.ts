@@ -48,11 +48,15 @@ export async function catchUp(
       );
     }
   }
+  // Nothing after the head: the page is empty, and the log need not be asked.
+  if (query.since >= head) return { items: [], seq: query.since };
   const rooms = new Set(roomsOf(actor));
-  const recent =
-    query.since < head
-      ? options.recent?.after(carrierId, query.since, head, query.limit * RECENT_SCAN_PER_ITEM)
-      : undefined;
+  const recent = options.recent?.after(
+    carrierId,
+    query.since,
+    head,
+    query.limit * RECENT_SCAN_PER_ITEM,
+  );
   if (recent) {
     getMetrics().liveCatchUpPages.inc({ source: 'memory' });
     return pageOfRecent(actor, rooms, recent, query);
@@ -67,8 +71,7 @@ export async function catchUp(
   });
   const items = entries.flatMap((entry) => envelopeOrSkip(actor, entry, rooms) ?? []);
   // A full page means more may follow: resume after its last entry, not at the head.
-  const seq =
-    entries.length === query.limit ? entries[entries.length - 1]!.seq : Math.max(head, query.since);
+  const seq = entries.length === query.limit ? entries[entries.length - 1]!.seq : head;
   return { items, seq };
 }
 
@@ -87,13 +90,20 @@ function envelopeOrSkip(
   try {
     return envelopeFor(actor, entry, rooms);
   } catch (error) {
-    getLogger().warn(
-      { err: error, carrier: entry.carrierId, seq: entry.seq },
-      'catch-up: entry skipped',
-    );
+    // Once per entry and process, not once per viewer and page (a storm asks thousands).
+    const key = `${entry.carrierId}:${entry.seq}`;
+    if (!reportedSkips.has(key)) {
+      if (reportedSkips.size >= 1_000) reportedSkips.clear();
+      reportedSkips.add(key);
+      getLogger().warn(
+        { err: error, carrier: entry.carrierId, seq: entry.seq },
+        'catch-up: entry skipped',
+      );
+    }
     return null;
   }
 }
+const reportedSkips = new Set<string>();
 
 /**
  * Entries looked at per item asked for, at most, in a page served from what the fan-out
