@@ -783,7 +783,7 @@ export const API_REGISTRY = {
   '/events': {
     GET: {
       summary:
-        'Catch-up: the changes after `since` the caller would have received live, in seq order, and the `seq` to resume from (the twin of the socket’s `events:since`)',
+        'Catch-up: the changes after `since` the caller would have received live, in seq order, and the `seq` to resume from (the twin of the socket’s `events:since`). A page may hold fewer items than `limit`, or none, before the head: follow `seq` until it stops moving',
       query: ZEventsQuery,
       responses: { 200: ZEventsPage },
       errors: {
