@@ -61,8 +61,13 @@ export function createHandshakeGate(options: THandshakeGateOptions): THandshakeG
   const { limit, queue, maxWaitMs = DEFAULT_MAX_WAIT_MS, now = () => performance.now() } = options;
   let inFlight = 0;
   let averageMs = MIN_RETRY_MS;
-  /** Waiting handshakes, first come first served; each starts its own when let in. */
-  const waiting: { start: () => void; refuse: () => void }[] = [];
+  /**
+   * Waiting handshakes, first come first served (a Set keeps insertion order); each
+   * starts its own when let in. A Set, not an array: in a storm thousands wait, and a
+   * connection that closes leaves from the middle — an array's search and splice made
+   * a mass give-up quadratic.
+   */
+  const waiting = new Set<{ start: () => void; refuse: () => void }>();
 
   /** A place for one handshake that arrived at `arrived`: `done`, wrapped to free it. */
   const admit = <A extends unknown[]>(done: (...args: A) => void, arrived: number) => {
@@ -73,7 +78,11 @@ export function createHandshakeGate(options: THandshakeGateOptions): THandshakeG
         left = true;
         inFlight--;
         averageMs += (now() - arrived - averageMs) * SMOOTHING;
-        waiting.shift()?.start();
+        const next = waiting.values().next();
+        if (!next.done) {
+          waiting.delete(next.value);
+          next.value.start();
+        }
       }
       done(...args);
     };
@@ -84,12 +93,12 @@ export function createHandshakeGate(options: THandshakeGateOptions): THandshakeG
       return inFlight;
     },
     get waiting() {
-      return waiting.length;
+      return waiting.size;
     },
     enter(done, gone) {
       const arrived = now();
-      if (inFlight < limit && waiting.length === 0) return Promise.resolve(admit(done, arrived));
-      if (waiting.length >= queue || gone?.aborted) return Promise.resolve(null);
+      if (inFlight < limit && waiting.size === 0) return Promise.resolve(admit(done, arrived));
+      if (waiting.size >= queue || gone?.aborted) return Promise.resolve(null);
       return new Promise((resolve) => {
         const entry = {
           start: () => {
@@ -100,14 +109,13 @@ export function createHandshakeGate(options: THandshakeGateOptions): THandshakeG
           refuse: () => {
             clearTimeout(timer);
             gone?.removeEventListener('abort', entry.refuse);
-            const at = waiting.indexOf(entry);
-            if (at >= 0) waiting.splice(at, 1);
+            waiting.delete(entry);
             resolve(null);
           },
         };
         const timer = setTimeout(entry.refuse, maxWaitMs);
         gone?.addEventListener('abort', entry.refuse, { once: true });
-        waiting.push(entry);
+        waiting.add(entry);
       });
     },
     retryAfterMs() {

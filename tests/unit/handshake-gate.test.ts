@@ -85,6 +85,34 @@ describe('the handshake gate', () => {
     expect(gate.waiting).toBe(0);
   });
 
+  it('keeps the others in arrival order when connections leave from the middle', async () => {
+    const gate = createHandshakeGate({ limit: 1, queue: 1_000 });
+    let leave = (await gate.enter(() => {}))!;
+    const admitted: number[] = [];
+    const closers = Array.from({ length: 1_000 }, () => new AbortController());
+    const waits = closers.map((closer, index) =>
+      gate
+        .enter(() => {}, closer.signal)
+        .then((next) => {
+          if (next) admitted.push(index);
+          return next;
+        }),
+    );
+    // Every other one gives up while it waits.
+    closers.forEach((closer, index) => index % 2 === 1 && closer.abort());
+    expect(gate.waiting).toBe(500);
+    for (let index = 0; index < 1_000; index += 2) {
+      leave();
+      leave = (await waits[index])!;
+    }
+    leave();
+    expect(admitted).toEqual(Array.from({ length: 500 }, (_, i) => i * 2));
+    expect(await Promise.all(waits.filter((_, index) => index % 2 === 1))).toEqual(
+      Array(500).fill(null),
+    );
+    expect([gate.inFlight, gate.waiting]).toEqual([0, 0]);
+  });
+
   it('with no queue refuses everything past the limit', async () => {
     const gate = createHandshakeGate({ limit: 1, queue: 0 });
     expect(await gate.enter(() => {})).not.toBeNull();
