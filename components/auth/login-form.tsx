@@ -3,6 +3,7 @@
 import { signIn } from 'next-auth/react';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
+import { useHydrated } from '@/lib/client/use-viewer-locale';
 
 /**
  * Email + password sign-in. Every refusal reads the same: no hint whether an email
@@ -14,6 +15,7 @@ export function LoginForm({ portal = false }: { portal?: boolean }) {
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
   const [needsCode, setNeedsCode] = useState(false);
+  const hydrated = useHydrated();
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -92,7 +94,8 @@ export function LoginForm({ portal = false }: { portal?: boolean }) {
       ) : null}
       <button
         type="submit"
-        disabled={pending}
+        // Before hydration a submit would be the browser's own: a GET, password in the URL.
+        disabled={pending || !hydrated}
         className="w-full rounded-md bg-brand-600 px-4 py-2 text-sm font-semibold text-white hover:bg-brand-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 focus-visible:ring-offset-2 disabled:opacity-60"
       >
         {pending ? 'Signing in…' : 'Sign in'}

@@ -7,6 +7,7 @@ import {
 } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useWritesEnabled, WRITES_PAUSED_MESSAGE } from '@/lib/client/writes-enabled';
+import { useHydrated } from '@/lib/client/use-viewer-locale';
 
 const inputClass =
   'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500 aria-[invalid=true]:border-red-500';
@@ -70,6 +71,8 @@ export function TextField({
   name: string;
   ref?: Ref<HTMLInputElement>;
 } & InputHTMLAttributes<HTMLInputElement>) {
+  // Read-only until hydrated: what is typed before would be overwritten (useHydrated).
+  const hydrated = useHydrated();
   return (
     <FieldFrame
       name={input.name}
@@ -77,7 +80,7 @@ export function TextField({
       label={label}
       error={error}
       // The frame's id and aria wiring come last: nothing spread from the caller undoes them.
-      control={(props) => <input {...input} {...props} />}
+      control={(props) => <input {...input} readOnly={input.readOnly || !hydrated} {...props} />}
     />
   );
 }
@@ -96,6 +99,8 @@ export function SelectField({
   ref?: Ref<HTMLSelectElement>;
   children: ReactNode;
 } & SelectHTMLAttributes<HTMLSelectElement>) {
+  // A select cannot be read-only: disabled until hydrated (useHydrated).
+  const hydrated = useHydrated();
   return (
     <FieldFrame
       name={select.name}
@@ -103,7 +108,7 @@ export function SelectField({
       label={label}
       error={error}
       control={(props) => (
-        <select {...select} {...props}>
+        <select {...select} disabled={select.disabled || !hydrated} {...props}>
           {children}
         </select>
       )}
@@ -127,6 +132,7 @@ export function Button({
   danger?: boolean;
 } & React.ButtonHTMLAttributes<HTMLButtonElement>) {
   const writes = useWritesEnabled();
+  const hydrated = useHydrated();
   const paused = button.type === 'submit' && !reads && !writes;
   return (
     <button
@@ -136,7 +142,8 @@ export function Button({
           : 'bg-brand-600 hover:bg-brand-700 focus-visible:ring-brand-500'
       }`}
       {...button}
-      disabled={button.disabled || paused}
+      // Not before hydration: a native submit would be a GET with the fields in the URL.
+      disabled={button.disabled || paused || !hydrated}
       title={paused ? WRITES_PAUSED_MESSAGE : button.title}
     >
       {children}

@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import {
+  get,
   useForm,
   type DefaultValues,
   type FieldErrors,
@@ -113,7 +114,10 @@ export function useSchemaForm<
 
   return {
     form,
-    register: form.register,
+    register: ((name, options) => ({
+      ...form.register(name, options),
+      ...serverValue(get(defaultValues, name)),
+    })) as typeof form.register,
     onSubmit: form.handleSubmit((values) => send(values as unknown as z.output<TSchema>)),
     fields: fieldMessages(form.formState.errors),
     message,
@@ -170,6 +174,19 @@ function firstMessage(error: unknown): string | undefined {
     if (text) return text;
   }
   return undefined;
+}
+
+/**
+ * A field's opened value as an attribute, so the server's HTML shows it: react-hook-form
+ * writes it into the input only when the script registers the field, and until then the
+ * form would show empty. Text and numbers as the value, a flag as checked; a list (a
+ * checkbox group) is left to the form.
+ */
+function serverValue(value: unknown): { defaultValue?: string; defaultChecked?: boolean } {
+  if (typeof value === 'string' || typeof value === 'number')
+    return { defaultValue: String(value) };
+  if (typeof value === 'boolean') return { defaultChecked: value };
+  return {};
 }
 
 /** A trimmed text value, or undefined when empty (optional fields). */

@@ -28,3 +28,17 @@ export function useNow(everyMs = 30_000): number | null {
     () => null,
   );
 }
+
+/**
+ * False in the server's HTML and during hydration, true once React owns the page. A form
+ * is usable only then: before it, typing is overwritten when react-hook-form registers
+ * the field (it writes the default value into the input), and Enter or a click submits
+ * the form natively — a GET that would put its fields, a password included, in the URL.
+ */
+export function useHydrated(): boolean {
+  return useSyncExternalStore(
+    noChange,
+    () => true,
+    () => false,
+  );
+}

@@ -7,6 +7,7 @@ import {
   type Page,
 } from '@playwright/test';
 import { adminState, adminApi, signIn } from '../fixtures/e2e-sign-in';
+import { holdScripts } from '../fixtures/e2e-hold-scripts';
 
 /**
  * Record pages (issue 15, items 2 and 5): each record has a URL whose tab survives reload
@@ -172,13 +173,39 @@ test("a reseller's header follows the carrier's rename of it, without a reload",
   const renamed = `${reseller.name} Telecom`;
   await edit.getByLabel('Name').fill(renamed);
   await edit.getByRole('button', { name: 'Save changes' }).click();
-  await expect(admin.getByRole('heading', { level: 1, name: renamed })).toBeVisible();
+  await expect(admin.getByRole('heading', { level: 1 })).toHaveText(renamed);
   // The tab follows the record's live name too.
   await expect(admin).toHaveTitle(`${renamed} · Reseller · Reseller Panel`);
 
   await expect(account).toContainText(renamed);
   await expect(person.getByTestId('overview-identity')).toContainText(renamed);
   expect(await person.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true);
+});
+
+test('an edit typed while the page still loads is kept whole: fields wait for the script', async ({
+  browser,
+}) => {
+  const admin = await open(browser, '');
+  const { reseller } = await arrangeReseller(admin, 'early-edit');
+  const release = await holdScripts(admin);
+  await admin.goto(`/resellers/${reseller.id}`, { waitUntil: 'domcontentloaded' });
+  const edit = admin.getByRole('form', { name: `Edit ${reseller.name}` });
+  const name = edit.getByLabel('Name');
+  // The server's HTML shows the record, but nothing in the form takes input yet: what was
+  // typed would be overwritten with the opened value when the form's script takes over.
+  await expect(name).toHaveValue(reseller.name);
+  await expect(name).not.toBeEditable();
+  await expect(edit.getByLabel('Status')).toBeDisabled();
+  await expect(edit.getByRole('button', { name: 'Save changes' })).toBeDisabled();
+
+  const renamed = `${reseller.name} Early`;
+  // The person types as the script arrives: the typing lands once the field takes it.
+  const typed = name.fill(renamed);
+  release();
+  await typed;
+  await expect(name).toHaveValue(renamed);
+  await edit.getByRole('button', { name: 'Save changes' }).click();
+  await expect(admin.getByRole('heading', { level: 1 })).toHaveText(renamed);
 });
 
 test("an id outside the viewer's scope, or malformed, is the panel's 404", async ({ browser }) => {

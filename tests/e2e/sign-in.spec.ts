@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
+import { holdScripts } from '../fixtures/e2e-hold-scripts';
 
 test('the seeded admin signs in, sees the shell live, and signs out', async ({ page }) => {
   await page.goto('/');
@@ -41,4 +42,25 @@ test('a wrong password shows an error and no session', async ({ page, context })
   await expect(page).toHaveURL(/\/login$/);
   const cookies = await context.cookies();
   expect(cookies.some((cookie) => cookie.name.endsWith('next-auth.session-token'))).toBe(false);
+});
+
+test('before its script runs, the sign-in form cannot submit: no password in a URL', async ({
+  page,
+}) => {
+  const release = await holdScripts(page);
+  await page.goto('/login', { waitUntil: 'domcontentloaded' });
+  const button = page.getByRole('button', { name: 'Sign in' });
+  await expect(button).toBeDisabled();
+  await page.getByLabel('Email').fill(E2E_ADMIN.email);
+  await page.getByLabel('Password').fill(E2E_ADMIN.password);
+  // The browser's own submit (Enter, with no script) would be a GET carrying the fields.
+  await page.getByLabel('Password').press('Enter');
+  expect(new URL(page.url()).search).toBe('');
+
+  release();
+  await expect(button).toBeEnabled();
+  // What was typed before hydration is still there and signs in.
+  await button.click();
+  await expect(page.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);
+  expect(new URL(page.url()).search).toBe('');
 });
