@@ -41,7 +41,8 @@ export function AppHeader({
           </span>
           <ConnectionIndicator />
         </div>
-        <div className="flex items-center gap-4">
+        {/* Too wide for one line (768 px and below): whole items wrap, words never break. */}
+        <div className="flex flex-wrap items-center justify-end gap-x-4 gap-y-2 whitespace-nowrap">
           <NotificationBell readOnly={viewingAs} />
           <HeaderIdentity initial={me} />
           {viewingAs ? null : (

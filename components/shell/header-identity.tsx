@@ -8,13 +8,21 @@ export function HeaderIdentity({ initial }: { initial: TMeDto }) {
   const { user, account, group } = useMe(initial);
   return (
     <>
-      <div className="text-right text-sm leading-tight" data-testid="signed-in-user">
-        <div className="font-medium text-slate-900">{user.name}</div>
-        <div className="text-slate-500">{user.email}</div>
+      {/* One line each, cut with an ellipsis (whole text on hover) rather than broken at a
+          hyphen or pushed past a narrow screen's edge. */}
+      <div className="max-w-full text-right text-sm leading-tight" data-testid="signed-in-user">
+        <div className="truncate font-medium text-slate-900" title={user.name}>
+          {user.name}
+        </div>
+        <div className="truncate text-slate-500" title={user.email}>
+          {user.email}
+        </div>
       </div>
-      <div className="text-right text-sm leading-tight" data-testid="signed-in-account">
-        <div className="font-medium text-slate-900">{account.name}</div>
-        <div className="text-slate-500">
+      <div className="max-w-full text-right text-sm leading-tight" data-testid="signed-in-account">
+        <div className="truncate font-medium text-slate-900" title={account.name}>
+          {account.name}
+        </div>
+        <div className="truncate text-slate-500">
           <span className="capitalize">{account.kind}</span> · {group.name}
         </div>
       </div>

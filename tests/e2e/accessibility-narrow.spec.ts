@@ -42,6 +42,23 @@ test.describe('accessibility and themes, narrow and as a reseller', () => {
     for (const view of ADMIN_VIEWS) {
       await checkView(page, view, 'admin', 768, { axe: ['light'], shots: THEMES, details: false });
     }
+    // The header wraps whole items onto a second row: no name, email or link is broken
+    // over two lines (the email used to break at its hyphen: e2e-admin@demo- / carrier.test).
+    await page.goto('/');
+    const header = page.locator('header', { has: page.getByTestId('signed-in-user') });
+    await expect(header).toBeVisible();
+    const lines = await header
+      .locator('[data-testid^="signed-in-"] > div, a')
+      .evaluateAll((elements) =>
+        elements.map((element) => {
+          const range = document.createRange();
+          range.selectNodeContents(element);
+          const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+          return `${element.textContent}: ${tops.size}`;
+        }),
+      );
+    expect(lines.length).toBeGreaterThanOrEqual(6);
+    expect(lines.filter((line) => !line.endsWith(': 1'))).toEqual([]);
   });
 
   test('every page and what opens on it, as a reseller user at 1280 px', async ({ browser }) => {
@@ -58,6 +75,14 @@ test.describe('accessibility and themes, narrow and as a reseller', () => {
         details: true,
       });
     }
+    // Its own statements, which it may read but not issue, take the row's whole width
+    // (they sat in a two-column grid's first column beside nothing).
+    await page.goto('/');
+    const statements = page.getByRole('region', { name: /^Statements of / });
+    const activity = page.getByRole('region', { name: 'Recent activity' });
+    await expect(statements).toBeVisible();
+    const [own, full] = await Promise.all([statements.boundingBox(), activity.boundingBox()]);
+    expect(own?.width).toBeCloseTo(full?.width ?? 0, 0);
   });
 });
 
