@@ -55,7 +55,8 @@ export function BalanceSection({
   const limit = account.creditLimit ?? null;
   const available = new Decimal(account.balance).plus(limit ?? '0').toFixed(6);
   return (
-    <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
+    // Two columns only beside the form: alone, the list takes the whole width.
+    <div className={`grid gap-4 ${canPay ? 'lg:grid-cols-[2fr_1fr]' : ''}`}>
       <PanelSection title={`Balance of ${account.name}`}>
         <Facts
           items={[

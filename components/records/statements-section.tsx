@@ -29,7 +29,8 @@ export function StatementsSection({
   );
   const rows = [...(list.data ?? [])].reverse();
   return (
-    <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
+    // Two columns only beside the form: alone, the list takes the whole width.
+    <div className={`grid gap-4 ${canIssue ? 'lg:grid-cols-[2fr_1fr]' : ''}`}>
       <PanelSection title={`Statements of ${account.name}`}>
         {list.isError ? (
           <p role="alert" className="text-sm text-red-700">
