@@ -8,6 +8,7 @@ import {
 } from '@playwright/test';
 import { adminState, adminApi, signIn } from '../fixtures/e2e-sign-in';
 import { holdScripts } from '../fixtures/e2e-hold-scripts';
+import { saveScreenshot } from '../fixtures/e2e-screenshot';
 
 /**
  * Record pages (issue 15, items 2 and 5): each record has a URL whose tab survives reload
@@ -206,6 +207,46 @@ test('an edit typed while the page still loads is kept whole: fields wait for th
   await expect(name).toHaveValue(renamed);
   await edit.getByRole('button', { name: 'Save changes' }).click();
   await expect(admin.getByRole('heading', { level: 1 })).toHaveText(renamed);
+});
+
+test("in the dark theme a brand's logo sits on a light plate, its dark ink legible", async ({
+  browser,
+}) => {
+  const admin = await open(browser, '');
+  const { headers, reseller, user } = await arrangeReseller(admin, 'logo');
+  const brand = await admin.request.put(`/api/v1/accounts/${reseller.id}/brand`, {
+    headers,
+    data: {
+      displayName: 'Inkwell Voice',
+      primaryColor: '#1d4ed8',
+      accentColor: '#0369a1',
+      hostnames: [],
+    },
+  });
+  expect(brand.status(), await brand.text()).toBe(201);
+  // A 1×1 PNG: what it shows does not matter, only what it sits on.
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  const logo = await admin.request.put(`/api/v1/accounts/${reseller.id}/brand/logo`, {
+    headers: { ...headers, 'content-type': 'image/png' },
+    data: png,
+  });
+  expect(logo.status(), await logo.text()).toBeLessThan(300);
+
+  const person = await open(browser, '', false);
+  await signIn(person, user.email, PASSWORD);
+  const image = person.getByRole('banner').getByTestId('brand-logo');
+  await expect(image).toBeVisible();
+  const plate = () => image.evaluate((element) => getComputedStyle(element).backgroundColor);
+  await person.emulateMedia({ colorScheme: 'light' });
+  await expect.poll(plate).toBe('rgba(0, 0, 0, 0)');
+  await person.emulateMedia({ colorScheme: 'dark' });
+  await expect.poll(plate).toBe('rgb(248, 250, 252)');
+  await saveScreenshot(person, 'test-results/pages/brand-logo-reseller-1280-dark.png', {
+    fullPage: false,
+  });
 });
 
 test("an id outside the viewer's scope, or malformed, is the panel's 404", async ({ browser }) => {
