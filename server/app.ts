@@ -176,7 +176,9 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
   if (!mail) log('mail delivery off (no SMTP_URL or SMTP_HOST): the outbox keeps mail pending');
   const revisionTimer = new RevisionTimer(database.orm);
   revisionTimer.start();
-  const closeRedis = config.redisUrl ? await attachRedisAdapter(io, config.redisUrl) : undefined;
+  const closeRedis = config.redisUrl
+    ? await attachRedisAdapter(io, config.redisUrl, database.url)
+    : undefined;
   const metrics = getMetrics();
   metrics.sources.sockets = () => io.engine.clientsCount;
   metrics.sources.pool = () => poolState(database);

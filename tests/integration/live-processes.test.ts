@@ -5,6 +5,8 @@ import { createTestDatabase, type TTestDatabase } from '../fixtures/test-databas
 import { startPanelServer, type TPanelServer } from '../fixtures/panel-server';
 import { requestToken } from '../fixtures/panel-suite';
 import { bearerCall } from '../fixtures/api-client';
+import { createClient } from 'redis';
+import { adapterKey } from '@/server/redis-adapter';
 import { redisAvailable, TEST_REDIS_URL } from '../fixtures/redis';
 import { startBalancer } from '../fixtures/tcp-balancer';
 import {
@@ -117,6 +119,24 @@ describe.skipIf(!hasRedis)('two server processes sharing PostgreSQL and Redis', 
       data: { name: 'Via A' },
       actor: { kind: 'account', name: 'Carrier' },
     });
+  });
+
+  it("both processes share their installation's Redis channels, named by its database", async () => {
+    // Another installation (another database) on the same Redis uses other channels: the
+    // test files that run side by side, or staging beside production, never cross-talk.
+    const redis = createClient({ url: TEST_REDIS_URL });
+    await redis.connect();
+    try {
+      const mine = `${adapterKey(db.url)}-request#/#`;
+      const other = `${adapterKey(db.url.replace(/\/[^/?]+(\?|$)/, '/another$1'))}-request#/#`;
+      expect(mine).not.toBe(other);
+      expect(await redis.pubSubNumSub([mine, other, 'socket.io-request#/#'])).toMatchObject({
+        [mine]: 2,
+        [other]: 0,
+      });
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('presence lists who is on a record across processes, each named as the viewer may know them', async () => {
