@@ -20,7 +20,7 @@ export function adapterKey(databaseUrl: string): string {
     url.search = '';
     identity = url.toString();
   } catch {
-    // Not a URL (the embedded database's folder): the text itself names it.
+    // Not a URL: the text itself names the database.
   }
   return `panel-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`;
 }

@@ -41,8 +41,10 @@ export function AppHeader({
           </span>
           <ConnectionIndicator />
         </div>
-        {/* Too wide for one line (768 px and below): whole items wrap, words never break. */}
-        <div className="flex flex-wrap items-center justify-end gap-x-4 gap-y-2 whitespace-nowrap">
+        {/* Too wide for one line (768 px and below): whole items wrap to a second row, so
+            no item is squeezed until its words break (not nowrap here: the bell's panel of
+            notices lives inside and must wrap its text). */}
+        <div className="flex flex-wrap items-center justify-end gap-x-4 gap-y-2">
           <NotificationBell readOnly={viewingAs} />
           <HeaderIdentity initial={me} />
           {viewingAs ? null : (
