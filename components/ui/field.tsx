@@ -142,7 +142,8 @@ export function Button({
           : 'bg-brand-600 hover:bg-brand-700 focus-visible:ring-brand-500'
       }`}
       {...button}
-      // Not before hydration: a native submit would be a GET with the fields in the URL.
+      // Not before hydration: nothing it does works yet, and a submit would be the
+      // browser's own, a GET with the form's fields in the URL.
       disabled={button.disabled || paused || !hydrated}
       title={paused ? WRITES_PAUSED_MESSAGE : button.title}
     >
