@@ -1,4 +1,4 @@
-import type { InfiniteData, InvalidateQueryFilters, QueryClient } from '@tanstack/react-query';
+import type { InfiniteData, QueryClient, QueryFilters } from '@tanstack/react-query';
 import type { TChangeEnvelope, TEnvelopeResource } from '@/lib/shared/live/change';
 import { ApiClientError, type TApiFetch, type TPageOf } from './api';
 import { isLiveKey, pathOf, queryKeys, readKey, type TQueryKey } from './query-keys';
@@ -127,8 +127,9 @@ export function flattenPages<T extends TLiveItem>(pages: TPageOf<T>[]): T[] {
  *   invalidated; views over everything (`view: 'any-change'`) follow every change;
  * - a summary naming lists to refetch (a bulk change) invalidates them;
  * - a query that is fetching when a change arrives may have read the server before it
- *   (a paged list reads page after page): the change is kept and replayed onto the
- *   fetch's result the moment it lands, so no fetch ever overwrites a newer change.
+ *   (a paged list reads page after page): a patched list keeps the change and replays
+ *   it onto the fetch's result the moment it lands, any other query is fetched once
+ *   more after it, so no fetch ever overwrites a newer change.
  */
 export class LiveCache {
   /** Changes that arrived while a query was fetching, by query hash. */
@@ -140,17 +141,33 @@ export class LiveCache {
   >();
   private readonly unsubscribe: () => void;
 
+  /**
+   * Queries whose fetch was in flight when a change they cannot patch arrived: that fetch
+   * may have read the server before the change, so each is fetched once more when it ends.
+   */
+  private readonly again = new Set<string>();
+
   constructor(private readonly queryClient: QueryClient) {
     this.unsubscribe = queryClient.getQueryCache().subscribe((event) => {
+      if (event.type === 'removed') {
+        this.again.delete(event.query.queryHash);
+        this.whileFetching.delete(event.query.queryHash);
+        return;
+      }
       if (event.type !== 'updated') return;
-      const buffered = this.whileFetching.get(event.query.queryHash);
+      const hash = event.query.queryHash;
+      if (this.again.has(hash) && event.query.state.fetchStatus !== 'fetching') {
+        this.again.delete(hash);
+        this.refetchSettled({ queryKey: event.query.queryKey, exact: true });
+      }
+      const buffered = this.whileFetching.get(hash);
       if (!buffered) return;
       if (event.action.type === 'success' && !event.action.manual) {
-        this.whileFetching.delete(event.query.queryHash);
+        this.whileFetching.delete(hash);
         const key = readKey(event.query.queryKey);
         if (key) for (const envelope of buffered) this.patch(key, envelope);
       } else if (event.action.type === 'error') {
-        this.whileFetching.delete(event.query.queryHash);
+        this.whileFetching.delete(hash);
       }
     });
   }
@@ -159,7 +176,7 @@ export class LiveCache {
     const { resource } = envelopeParts(envelope);
     // One's own notices: the centre alone follows them, nothing over everything does.
     if (resource === 'notifications') {
-      this.refetchFresh({ queryKey: NOTIFICATIONS_KEY });
+      this.refetchSettled({ queryKey: NOTIFICATIONS_KEY });
       return;
     }
     for (const query of this.queryClient.getQueryCache().findAll()) {
@@ -173,18 +190,17 @@ export class LiveCache {
       this.patch(key, envelope);
     }
     // Views over everything (dashboard counts, the activity feed) follow any change; a
-    // fetch already running is reused, so a burst of changes costs one refetch. A balance
-    // moved by the ledger comes at call rate: those views follow it at most once a second.
-    if (envelope.summary?.reason === 'ledger' && !envelope.summary.refetch) {
+    // burst of changes costs at most two fetches (refetchSettled). A balance moved by the
+    // ledger comes at call rate: those views follow it at most once a second.
+    if (atCallRate(envelope)) {
       for (const query of this.queryClient.getQueryCache().findAll()) {
         const key = readKey(query.queryKey);
         if (key?.[1].view === 'any-change') this.refetchThrottled(key, query.queryHash);
       }
     } else {
-      void this.queryClient.invalidateQueries(
-        { predicate: (query) => readKey(query.queryKey)?.[1].view === 'any-change' },
-        { cancelRefetch: false },
-      );
+      this.refetchSettled({
+        predicate: (query) => readKey(query.queryKey)?.[1].view === 'any-change',
+      });
     }
     // Calls moved an account's balance: the traffic views over it or its parent follow,
     // at most once a second each (at call rate a refetch per change would never rest).
@@ -207,7 +223,7 @@ export class LiveCache {
     }
     // A bulk change: the lists it names are fetched again.
     for (const bulk of envelope.summary?.refetch ?? []) {
-      this.refetchFresh({
+      this.refetchSettled({
         predicate: (query) => {
           const key = readKey(query.queryKey);
           return Boolean(key && isLiveKey(key) && key[0] === bulk);
@@ -224,7 +240,7 @@ export class LiveCache {
     const run = () => {
       state.timer = undefined;
       state.last = Date.now();
-      void this.queryClient.invalidateQueries({ queryKey, exact: true }, { cancelRefetch: false });
+      this.refetchSettled({ queryKey, exact: true });
     };
     const wait = state.last + TRAFFIC_REFETCH_MS - Date.now();
     if (wait <= 0) run();
@@ -232,14 +248,17 @@ export class LiveCache {
   }
 
   /**
-   * Refetch that never reuses a fetch already in flight (it may have read the server
-   * before the change): cancel those first. TanStack would otherwise hand back the
-   * running fetch of a query that has no data yet.
+   * Fetches the queries again so that what they show follows the change. A query whose
+   * fetch is in flight keeps it (cancelling would starve it: at call rate the next change
+   * comes before any fetch ends, and the list would show its old data for as long as the
+   * traffic runs) and is fetched once more when that fetch ends, since it may have read
+   * the server before the change. So a burst costs at most two fetches, and each lands.
    */
-  private refetchFresh(filters: InvalidateQueryFilters): void {
-    void this.queryClient
-      .cancelQueries(filters)
-      .then(() => this.queryClient.invalidateQueries(filters));
+  private refetchSettled(filters: QueryFilters): void {
+    for (const query of this.queryClient.getQueryCache().findAll(filters)) {
+      if (query.state.fetchStatus === 'fetching') this.again.add(query.queryHash);
+      else void this.queryClient.invalidateQueries({ queryKey: query.queryKey, exact: true });
+    }
   }
 
   /** One change onto one cached query: patched in place, or refetched when it cannot be. */
@@ -254,16 +273,20 @@ export class LiveCache {
         this.queryClient.getQueryCache().find({ queryKey, exact: true })?.meta,
       );
       if (windowed) void windowed.refetchWindow();
-      else this.refetchFresh({ queryKey, exact: true });
+      else this.refetchSettled({ queryKey, exact: true });
     } else if (view === 'list' && filter === undefined) {
       this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(queryKey, (data) =>
         data ? patchPages(data, envelope) : data,
       );
     } else if (view === 'list') {
-      this.refetchFresh({ queryKey, exact: true });
+      // A filtered or sorted list cannot place the change itself: fetched again, and
+      // while calls move balances at most once a second, like the views over everything.
+      const query = this.queryClient.getQueryCache().find({ queryKey, exact: true });
+      if (query && atCallRate(envelope)) this.refetchThrottled(queryKey, query.queryHash);
+      else this.refetchSettled({ queryKey, exact: true });
     } else if (id === envelope.id) {
       if (kind === 'deleted' || kind === 'removed') {
-        this.refetchFresh({ queryKey, exact: true });
+        this.refetchSettled({ queryKey, exact: true });
       } else {
         this.queryClient.setQueryData<TLiveItem>(queryKey, (held) =>
           held && isNewer(envelope.data as unknown as TLiveItem, held)
@@ -291,12 +314,12 @@ export class LiveCache {
       );
     };
     if (why === 'rescoped') void this.queryClient.resetQueries({ predicate });
-    else this.refetchFresh({ predicate });
+    else this.refetchSettled({ predicate });
     // A new group, or an account renamed while the feed was away.
     void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
     // Notices that arrived meanwhile, or another person's centre (a view-as).
     if (why === 'rescoped') void this.queryClient.resetQueries({ queryKey: NOTIFICATIONS_KEY });
-    else this.refetchFresh({ queryKey: NOTIFICATIONS_KEY });
+    else this.refetchSettled({ queryKey: NOTIFICATIONS_KEY });
   }
 
   /** Fetches that failed while the server was away (a dying process) are tried again. */
@@ -314,6 +337,11 @@ export class LiveCache {
     for (const state of this.throttled.values()) clearTimeout(state.timer);
     this.throttled.clear();
   }
+}
+
+/** A balance moved by the ledger: such changes come at call rate, not at human speed. */
+function atCallRate(envelope: TChangeEnvelope): boolean {
+  return envelope.summary?.reason === 'ledger' && !envelope.summary.refetch;
 }
 
 /**

@@ -91,10 +91,15 @@ export async function refetchWindow<T>(
   fetchPage: (param: TWindowParam) => Promise<TPageOf<T>>,
   range: TRowRange,
 ): Promise<void> {
+  const runs = windowRuns.get(queryClient) ?? new Map<string, number>();
+  windowRuns.set(queryClient, runs);
+  const id = JSON.stringify(queryKey);
+  const run = (runs.get(id) ?? 0) + 1;
+  runs.set(id, run);
   // A fetch in flight may have read the server before the change.
   await queryClient.cancelQueries({ queryKey, exact: true });
   const data = queryClient.getQueryData<TWindowData<T>>(queryKey);
-  if (!data) return;
+  if (!data || runs.get(id) !== run) return;
   const indexes = pagesInRange(data, range);
   if (indexes.length === 0) {
     await queryClient.resetQueries({ queryKey, exact: true });
@@ -102,10 +107,16 @@ export async function refetchWindow<T>(
   }
   const params = indexes.map((index) => data.pageParams[index]!);
   const pages = await Promise.all(params.map(fetchPage));
+  // A later change started its own refetch meanwhile: this one may have read the server
+  // before that change and, landing after it, would put older rows back on screen.
+  if (runs.get(id) !== run) return;
   queryClient.setQueryData<TWindowData<T>>(queryKey, (current) =>
     current ? { pages, pageParams: params } : current,
   );
 }
+
+/** Per query client and list, the number of the latest window refetch begun. */
+const windowRuns = new WeakMap<QueryClient, Map<string, number>>();
 
 /**
  * The rows a windowed list holds, by their index in the whole list: `first`..`end - 1`

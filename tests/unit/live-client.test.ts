@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClientError, type TPageOf } from '@/lib/client/api';
-import { InfiniteQueryObserver, QueryClient } from '@tanstack/react-query';
+import { InfiniteQueryObserver, QueryClient, QueryObserver } from '@tanstack/react-query';
 import {
   flattenPages,
   LiveCache,
@@ -403,6 +403,129 @@ describe('views over everything at call rate', () => {
   });
 });
 
+describe('refetches while changes keep coming', () => {
+  /**
+   * A query whose fetch takes 100 ms and reads the server's version as it starts, over
+   * which changes arrive every 40 ms: faster than any fetch ends, as at call rate.
+   */
+  function slowServer(queryClient: QueryClient, queryKey: readonly unknown[]) {
+    const server = { version: 0, started: 0, landed: 0 };
+    const observer = new InfiniteQueryObserver(queryClient, {
+      queryKey,
+      queryFn: async () => {
+        server.started += 1;
+        const version = server.version;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        server.landed += 1;
+        return { items: [{ id: 'a', version }], nextCursor: null };
+      },
+      initialPageParam: '',
+      getNextPageParam: () => undefined,
+    });
+    const shown: number[] = [];
+    const unsubscribe = observer.subscribe((result) => {
+      const version = result.data?.pages[0]?.items[0]?.version;
+      if (version !== undefined && shown.at(-1) !== version) shown.push(version);
+    });
+    return { server, shown, unsubscribe };
+  }
+
+  async function stream(
+    cache: LiveCache,
+    server: { version: number },
+    count: number,
+    envelope: (seq: number) => TChangeEnvelope,
+  ) {
+    for (let seq = 1; seq <= count; seq++) {
+      server.version = seq;
+      cache.apply(envelope(seq));
+      await vi.advanceTimersByTimeAsync(40);
+    }
+  }
+
+  it('show a sorted list moving while they come, each fetch landing, the last change once they stop', async () => {
+    vi.useFakeTimers();
+    try {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      const list = slowServer(queryClient, queryKeys.list('customers', { sort: 'name' }));
+      await vi.advanceTimersByTimeAsync(150);
+      expect(list.shown).toEqual([0]);
+      // Two seconds of renames (50 changes), each arriving before the last fetch ends.
+      await stream(cache, list.server, 50, (seq) =>
+        change(seq, 'customers.updated', 'b', { id: 'b', version: seq }),
+      );
+      // Cancelling the fetch in flight at each change showed [0] all along, 50 fetches lost.
+      expect(list.shown.length).toBeGreaterThanOrEqual(10);
+      expect(list.server.started - list.server.landed).toBeLessThanOrEqual(1);
+      await vi.advanceTimersByTimeAsync(500);
+      expect(list.shown.at(-1)).toBe(50);
+      expect(list.server.started).toBe(list.server.landed);
+      list.unsubscribe();
+      cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('follow balance moves at most once a second, and show the last one a second after', async () => {
+    vi.useFakeTimers();
+    try {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      const list = slowServer(queryClient, queryKeys.list('customers', { sort: 'balance' }));
+      await vi.advanceTimersByTimeAsync(150);
+      const before = list.server.started;
+      // 75 balance moves over three seconds.
+      await stream(cache, list.server, 75, (seq) => ({
+        ...change(seq, 'customers.updated', 'b', { id: 'b', version: seq }),
+        summary: { reason: 'ledger', kind: 'usage', amount: '-1', currency: 'EUR', entryId: 'e' },
+      }));
+      expect(list.server.started - before).toBeLessThanOrEqual(4);
+      expect(list.shown.length).toBeGreaterThanOrEqual(3);
+      await vi.advanceTimersByTimeAsync(1_200);
+      expect(list.shown.at(-1)).toBe(75);
+      list.unsubscribe();
+      cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('fetch a view over everything once more when a change arrives during its fetch', async () => {
+    vi.useFakeTimers();
+    try {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      const key = queryKeys.anyChange('dashboard');
+      const server = { customers: 0 };
+      const observer = new QueryObserver(queryClient, {
+        queryKey: key,
+        queryFn: async () => {
+          const customers = server.customers;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return { customers };
+        },
+      });
+      const unsubscribe = observer.subscribe(() => {});
+      await vi.advanceTimersByTimeAsync(150);
+      server.customers = 1;
+      cache.apply(change(1, 'customers.created', 'k1', { id: 'k1', version: 1 }));
+      await vi.advanceTimersByTimeAsync(50);
+      // The second customer commits while the fetch the first began is reading.
+      server.customers = 2;
+      cache.apply(change(2, 'customers.created', 'k2', { id: 'k2', version: 1 }));
+      await vi.advanceTimersByTimeAsync(400);
+      // Reusing the fetch in flight left the count at 1 until some later change.
+      expect(queryClient.getQueryData(key)).toEqual({ customers: 2 });
+      unsubscribe();
+      cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('structured query keys', () => {
   it('build the request path from the key, filters encoded, empty ones left out', () => {
     expect(pathOf(queryKeys.list('customers'))).toBe('/customers');
@@ -486,7 +609,10 @@ describe("a card's rates seen through a window", () => {
       rate: '0.0100',
     }));
     const asked: string[] = [];
+    /** How long each answer takes, by the order of the requests (none: at once). */
+    const delays: number[] = [];
     const fetchApi = async <T>(path: string): Promise<T> => {
+      const delay = delays[asked.length] ?? 0;
       const url = new URL(path, 'http://x');
       const cursor = url.searchParams.get('cursor');
       asked.push(`${url.pathname}@${cursor ?? 0}`);
@@ -496,9 +622,10 @@ describe("a card's rates seen through a window", () => {
         items: rows.slice(from, from + limit).map((row) => ({ ...row })),
         nextCursor: from + limit < rows.length ? String(from + limit) : null,
       };
+      if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
       return page as T;
     };
-    return { rows, asked, fetchApi };
+    return { rows, asked, delays, fetchApi };
   }
 
   function windowedRates(card: string, server: ReturnType<typeof ratesServer>) {
@@ -568,6 +695,23 @@ describe("a card's rates seen through a window", () => {
     expect([table.held().first, table.held().end]).toEqual([2, 6]);
     await table.observer.fetchPreviousPage();
     expect(table.held().at(0)?.rate).toBe('0.0900');
+    table.close();
+  });
+
+  it('keeps the later of two refetches when the earlier one answers last', async () => {
+    const server = ratesServer(4);
+    const table = windowedRates('c1', server);
+    await vi.waitFor(() => expect(table.data()?.pages.length).toBe(1));
+    // The first refetch reads the rate at 0.02 and answers after the second, which reads 0.03.
+    server.delays[1] = 100;
+    server.rows[0]!.rate = '0.0200';
+    table.cache.apply(change(1, 'cards.rates_changed', 'c1', { id: 'c1', version: 2 }));
+    await vi.waitFor(() => expect(server.asked.length).toBe(2));
+    server.rows[0]!.rate = '0.0300';
+    table.cache.apply(change(2, 'cards.rates_changed', 'c1', { id: 'c1', version: 3 }));
+    await vi.waitFor(() => expect(table.held().at(0)?.rate).toBe('0.0300'));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(table.held().at(0)?.rate).toBe('0.0300');
     table.close();
   });
 });
