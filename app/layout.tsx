@@ -5,6 +5,7 @@ import { headers } from 'next/headers';
 import { THEME_BOOT_SCRIPT } from '@/lib/client/theme';
 import { getPageBrand } from '@/lib/server/auth/page-brand';
 import { brandStyle } from '@/lib/shared/brand-css';
+import { renderMoment } from '@/lib/server/http/render-moment';
 import { Providers } from './providers';
 import './globals.css';
 
@@ -32,6 +33,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   // The brand's colours as variables on <html> (lib/shared/brand-css.ts): app/globals.css
   // derives the palette from them.
   const style = brandStyle(await getPageBrand());
+  // Amounts and times in the server's HTML: the request's language, this moment.
+  const moment = await renderMoment();
   return (
     // The boot script sets the `dark` class before React hydrates: not a mismatch.
     <html
@@ -48,7 +51,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         />
       </head>
       <body className="min-h-screen">
-        <Providers>{children}</Providers>
+        <Providers locale={moment.locale} now={moment.now}>
+          {children}
+        </Providers>
       </body>
     </html>
   );

@@ -6,14 +6,11 @@ import { useViewerLocale } from '@/lib/client/use-viewer-locale';
 
 /**
  * One change-log entry as a sentence naming the things involved (lib/shared/activity-sentence.ts),
- * its amounts in the viewer's locale once the client knows it (English on the server's HTML
- * and the first client render, so they match).
+ * its amounts in the viewer's locale (the request's language in the server's HTML).
  */
 export function ActivitySentence({ entry }: { entry: TAuditEntryDto }) {
   const locale = useViewerLocale();
-  return (
-    <span data-testid="activity-sentence">{activitySentence(entry, locale ?? undefined)}</span>
-  );
+  return <span data-testid="activity-sentence">{activitySentence(entry, locale)}</span>;
 }
 
 function shown(value: unknown): string {

@@ -1,6 +1,7 @@
 'use client';
 
 import Link from 'next/link';
+import type { ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
@@ -17,6 +18,7 @@ import { ExposureSection } from './exposure-section';
 import { TrafficSection } from './traffic-section';
 import { StatementsSection } from '@/components/records/statements-section';
 import { OwnAccountSection } from './own-account-section';
+import { DateTime } from '@/components/ui/date-time';
 
 const DASHBOARD_KEY = queryKeys.anyChange('dashboard');
 const ATTENTION_KEY = queryKeys.anyChange('dashboard', { sub: 'attention' });
@@ -163,7 +165,12 @@ function Attention({ attention }: { attention: TDashboardAttention }) {
                 key: card.cardId,
                 href: `/cards/${card.cardId}`,
                 label: card.name,
-                note: `${card.rows} row${card.rows === 1 ? '' : 's'} from ${new Date(card.next).toLocaleDateString()}`,
+                note: (
+                  <>
+                    {card.rows} row{card.rows === 1 ? '' : 's'} from{' '}
+                    <DateTime at={card.next} show="date" />
+                  </>
+                ),
               }))}
               more={scheduled.total - scheduled.items.length}
               moreHref="/cards"
@@ -190,7 +197,7 @@ function AttentionCard({
 }: {
   tone: keyof typeof TONES;
   title: string;
-  items: { key: string; href: string; label: string; note: string }[];
+  items: { key: string; href: string; label: string; note: ReactNode }[];
   more: number;
   moreHref: string;
 }) {

@@ -6,7 +6,7 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { apiFetch, type TPageOf } from '@/lib/client/api';
 import { useLive } from '@/lib/client/live-provider';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import { useViewerLocale } from '@/lib/client/use-viewer-locale';
+import { useHydrated, useViewerLocale } from '@/lib/client/use-viewer-locale';
 import { Money as Decimal } from '@/lib/shared/pricing/money';
 import type { TExposureRow } from '@/lib/shared/schemas/dashboard';
 import type {
@@ -172,6 +172,8 @@ function Summary({
   showExposure: boolean;
 }) {
   const locale = useViewerLocale();
+  // The charts measure their box: drawn by the browser only.
+  const hydrated = useHydrated();
   const accounts = useTraffic(parent.id, 'account', period);
   const days = useTraffic(parent.id, 'day', 'days');
   const rows = accounts.data?.rows ?? [];
@@ -200,7 +202,7 @@ function Summary({
           No calls in {periodText}.
         </p>
       ) : null}
-      {locale !== null ? (
+      {hydrated ? (
         <div className="grid gap-6 lg:grid-cols-2">
           {charted.length ? (
             <figure aria-labelledby="traffic-accounts-caption">

@@ -17,6 +17,7 @@ import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { Facts } from './record-parts';
+import { DateTime } from '@/components/ui/date-time';
 
 /** What the section needs of the account: its live DTO (a reseller has no limit yet). */
 interface TMoneyAccount {
@@ -192,7 +193,9 @@ function Ledger({ account }: { account: TMoneyAccount }) {
             <tbody>
               {rows.map((entry) => (
                 <tr key={entry.id} className="border-t border-slate-100">
-                  <td className="py-1 pr-3">{new Date(entry.createdAt).toLocaleString()}</td>
+                  <td className="py-1 pr-3">
+                    <DateTime at={entry.createdAt} />
+                  </td>
                   <td className="py-1 pr-3">{KIND_LABEL[entry.kind]}</td>
                   <td className="py-1 pr-3 text-right tabular-nums">
                     <Money amount={entry.amount} currency={entry.currency} />

@@ -9,6 +9,7 @@ import { ZStatementCreate, type TStatementDto } from '@/lib/shared/schemas/state
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
+import { DateTime } from '@/components/ui/date-time';
 
 /**
  * An account's monthly statements (issue 19): each with its figures and its PDF to
@@ -73,7 +74,9 @@ export function StatementsSection({
                         <Money amount={amount} currency={statement.currency} />
                       </td>
                     ))}
-                    <td className="py-1 pr-3">{new Date(statement.issuedAt).toLocaleString()}</td>
+                    <td className="py-1 pr-3">
+                      <DateTime at={statement.issuedAt} />
+                    </td>
                     <td className="py-1">
                       <a
                         href={`/api/v1/statements/${statement.id}/pdf`}

@@ -3,6 +3,7 @@
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { apiFetch } from '@/lib/client/api';
+import { DateTime } from '@/components/ui/date-time';
 
 /**
  * Always on screen while viewing as someone else: who, why, the time left (ticking), and
@@ -42,7 +43,8 @@ export function ImpersonationBanner({
       <span data-testid="impersonation-time-left">
         {left === null ? '…' : formatLeft(left)} left
       </span>{' '}
-      (until {new Date(expiresAt).toLocaleTimeString()}).{' '}
+      (until <DateTime at={expiresAt} show="time" />
+      ).{' '}
       <button
         type="button"
         disabled={pending}

@@ -5,8 +5,8 @@ import { useViewerLocale } from '@/lib/client/use-viewer-locale';
 
 /**
  * An amount from the API's decimal string, in its currency and the viewer's locale,
- * every digit it carries kept (lib/shared/format.ts). The server's HTML and the first
- * client render show the raw string; the formatted text follows on the client.
+ * every digit it carries kept (lib/shared/format.ts). The server's HTML formats it in the
+ * request's language (use-viewer-locale.ts); the browser's own follows on the client.
  */
 export function Money({
   amount,
@@ -25,8 +25,7 @@ export function Money({
 }) {
   const locale = useViewerLocale();
   if (amount === null || amount === undefined || amount === '') return <span>—</span>;
-  const text =
-    locale === null ? amount : formatMoney(amount, { currency, locale, minDecimals, keepDecimals });
+  const text = formatMoney(amount, { currency, locale, minDecimals, keepDecimals });
   return (
     <span className={className} data-amount={amount}>
       {text}
@@ -38,5 +37,5 @@ export function Money({
 export function Percent({ value }: { value: string | null | undefined }) {
   const locale = useViewerLocale();
   if (value === null || value === undefined || value === '') return <span>—</span>;
-  return <span>{locale === null ? `${value} %` : formatPercent(value, locale)}</span>;
+  return <span>{formatPercent(value, locale)}</span>;
 }

@@ -1,31 +1,71 @@
 'use client';
 
-import { useSyncExternalStore } from 'react';
+import {
+  createContext,
+  createElement,
+  useContext,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react';
 
 const noChange = () => () => {};
 
 /**
- * The viewer's locale (navigator.language) on the client; null while the server
- * renders and during hydration, so the first client render matches the server's HTML
- * and formatted text appears right after it (no hydration mismatch).
+ * What the server rendered with: the request's language (Accept-Language) and the
+ * moment of the render. Hooks below give these while the server renders and while the
+ * client hydrates, so the server's HTML already shows formatted amounts and times, and
+ * the first client render matches it; the viewer's own settings follow right after.
  */
-export function useViewerLocale(): string | null {
+interface TRenderMoment {
+  locale: string;
+  now: number;
+}
+
+const RenderMoment = createContext<TRenderMoment>({ locale: 'en', now: 0 });
+
+export function RenderMomentProvider({
+  locale,
+  now,
+  children,
+}: TRenderMoment & { children: ReactNode }) {
+  return createElement(RenderMoment.Provider, { value: { locale, now } }, children);
+}
+
+/**
+ * The zone the server renders times in: it does not know the viewer's, so it says which
+ * one it used; the browser's own zone follows once the page is hydrated.
+ */
+export const SERVER_TIME_ZONE = 'UTC';
+
+/** The viewer's locale (navigator.language); the request's language on the server. */
+export function useViewerLocale(): string {
+  const { locale } = useContext(RenderMoment);
   return useSyncExternalStore(
     noChange,
     () => navigator.language,
-    () => null,
+    () => locale,
   );
 }
 
-/** The current time, ticking every `everyMs` on the client (null on the server). */
-export function useNow(everyMs = 30_000): number | null {
+/** The viewer's time zone; `SERVER_TIME_ZONE` on the server and while hydrating. */
+export function useViewerTimeZone(): string {
+  return useSyncExternalStore(
+    noChange,
+    () => Intl.DateTimeFormat().resolvedOptions().timeZone,
+    () => SERVER_TIME_ZONE,
+  );
+}
+
+/** The current time, ticking every `everyMs` on the client (the render's on the server). */
+export function useNow(everyMs = 30_000): number {
+  const { now } = useContext(RenderMoment);
   return useSyncExternalStore(
     (onChange) => {
       const timer = window.setInterval(onChange, everyMs);
       return () => window.clearInterval(timer);
     },
     () => Math.floor(Date.now() / everyMs) * everyMs,
-    () => null,
+    () => Math.floor(now / everyMs) * everyMs,
   );
 }
 

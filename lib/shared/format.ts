@@ -114,9 +114,48 @@ export function formatRelativeTime(iso: string, now: number, locale?: string): s
   return iso;
 }
 
-/** The absolute time for a tooltip: date and time in the viewer's locale. */
-export function formatAbsoluteTime(iso: string, locale?: string): string {
+/**
+ * A date and time as a person reads it, in a locale and a time zone: the whole moment,
+ * its date alone, or its time alone. The zone is named when it is not the viewer's own
+ * (`zoneName`: the server renders in UTC before the browser's zone is known).
+ */
+export function formatAbsoluteTime(
+  iso: string,
+  locale?: string,
+  options: { timeZone?: string; zoneName?: boolean; show?: 'datetime' | 'date' | 'time' } = {},
+): string {
   const at = Date.parse(iso);
   if (Number.isNaN(at)) return iso;
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(at);
+  const show = options.show ?? 'datetime';
+  return new Intl.DateTimeFormat(locale, {
+    ...(show === 'time' ? {} : { year: 'numeric', month: 'short', day: 'numeric' }),
+    ...(show === 'date' ? {} : { hour: 'numeric', minute: '2-digit', second: '2-digit' }),
+    ...(options.zoneName && show !== 'date' ? { timeZoneName: 'short' } : {}),
+    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+  }).format(at);
+}
+
+/**
+ * The first language of an `Accept-Language` header that Intl knows, canonical ("en-gb"
+ * → "en-GB"); "en" without one. The server formats its HTML in it.
+ */
+export function localeOfRequest(header: string | null | undefined): string {
+  const tags = (header ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((param) => /^\s*q=([\d.]+)\s*$/.exec(param)?.[1]).find(Boolean);
+      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q) };
+    })
+    .filter((entry) => entry.tag && entry.tag !== '*' && entry.q > 0)
+    .sort((a, b) => b.q - a.q);
+  for (const { tag } of tags) {
+    try {
+      const [canonical] = Intl.getCanonicalLocales(tag);
+      if (canonical && Intl.NumberFormat.supportedLocalesOf(canonical).length) return canonical;
+    } catch {
+      // Not a language tag: the next one.
+    }
+  }
+  return 'en';
 }

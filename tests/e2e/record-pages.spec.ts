@@ -209,6 +209,41 @@ test('an edit typed while the page still loads is kept whole: fields wait for th
   await expect(admin.getByRole('heading', { level: 1 })).toHaveText(renamed);
 });
 
+test("the server's HTML shows amounts and times in the viewer's language, the zone named until the browser's own", async ({
+  browser,
+}) => {
+  const context = await browser.newContext({
+    storageState: adminState(),
+    viewport: { width: 1280, height: 900 },
+    locale: 'de-DE',
+    timezoneId: 'America/New_York',
+  });
+  contexts.push(context);
+  const page = await context.newPage();
+  const { reseller } = await arrangeReseller(page, 'formatted');
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  const release = await holdScripts(page);
+  await page.goto(`/resellers/${reseller.id}`, { waitUntil: 'domcontentloaded' });
+  const overview = page.getByRole('region', { name: 'Overview' });
+  const balance = overview.locator('dt:text-is("Balance") + dd');
+  const created = overview.locator('dt:text-is("Created") + dd time');
+  // Before any script: German, as the browser asked (Accept-Language), not "0.000000" or
+  // an ISO time; the hover names the zone the server used, since it cannot know the viewer's.
+  await expect(balance).toHaveText('0,00 €');
+  await expect(created).toHaveText('jetzt');
+  await expect(created).toHaveAttribute('title', / UTC$/);
+  await expect(page.locator('main')).not.toContainText(/\d{4}-\d\d-\d\dT\d\d:/);
+  release();
+  // Once hydrated: the browser's own zone, unnamed, and React kept the server's HTML (a
+  // mismatch would have been logged as an error).
+  await expect(created).toHaveAttribute('title', /^\d{1,2}\. Dez\. \d{4}, \d\d:\d\d:\d\d$/);
+  await expect(balance).toHaveText('0,00 €');
+  expect(errors).toEqual([]);
+});
+
 test("in the dark theme a brand's logo sits on a light plate, its dark ink legible", async ({
   browser,
 }) => {

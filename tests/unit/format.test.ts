@@ -4,6 +4,7 @@ import {
   formatMoney,
   formatPercent,
   formatRelativeTime,
+  localeOfRequest,
   statusText,
 } from '@/lib/shared/format';
 
@@ -78,9 +79,32 @@ describe('relative and absolute time', () => {
     expect(formatRelativeTime('2026-12-02T12:05:00Z', now, 'en')).toBe('in 5 min.');
     expect(formatRelativeTime('2026-12-02T11:57:00Z', now, 'de')).toBe('vor 3 Min.');
   });
+  it('gives a date, a time or both in a zone, naming it when asked', () => {
+    const at = '2026-12-02T23:30:00Z';
+    expect(formatAbsoluteTime(at, 'en-US', { timeZone: 'UTC', zoneName: true })).toBe(
+      'Dec 2, 2026, 11:30:00 PM UTC',
+    );
+    // The same moment is the next day in Berlin, and its date alone says so.
+    expect(formatAbsoluteTime(at, 'de-DE', { timeZone: 'Europe/Berlin', show: 'date' })).toBe(
+      '3. Dez. 2026',
+    );
+    expect(formatAbsoluteTime(at, 'en-GB', { timeZone: 'UTC', show: 'time' })).toBe('23:30:00');
+  });
   it('gives the absolute time for the tooltip, and passes bad input through', () => {
     expect(formatAbsoluteTime('2026-12-02T11:57:00Z', 'en-US')).toMatch(/Dec 2, 2026/);
     expect(formatRelativeTime('not a time', now)).toBe('not a time');
+  });
+});
+
+describe("the request's language", () => {
+  it('is the best-ranked tag Intl knows, canonical, or English', () => {
+    expect(localeOfRequest('de-DE,de;q=0.9,en;q=0.8')).toBe('de-DE');
+    expect(localeOfRequest('en-gb')).toBe('en-GB');
+    expect(localeOfRequest('en;q=0.2, fr-CA;q=0.7')).toBe('fr-CA');
+    // Not a tag, a wildcard, a refused language: skipped.
+    expect(localeOfRequest('x!!, *, it;q=0, es;q=0.5')).toBe('es');
+    expect(localeOfRequest(undefined)).toBe('en');
+    expect(localeOfRequest('')).toBe('en');
   });
 });
 
