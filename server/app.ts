@@ -15,7 +15,7 @@ import { setupWorker } from '@socket.io/sticky';
 import type { TEnv } from '@/lib/server/env';
 import { keepFirstLogin, loadOrCreateSecret } from '@/lib/server/data-dir';
 import { setRuntime, type TServerConfig } from '@/lib/server/runtime';
-import { CLIENT_IP_HEADER } from '@/lib/server/auth/login';
+import { applyForwarded } from '@/lib/server/http/forwarded';
 import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
 import { createSocketServer, type TPanelServer as TSocketServer } from './socket';
 import { attachRedisAdapter } from './redis-adapter';
@@ -108,8 +108,6 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     // Counted for a worker's drain: its server never listened, so close() cannot wait.
     state.inFlight++;
     res.once('close', () => void state.inFlight--);
-    // The client address for login throttling, set here so no client can supply it.
-    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? 'unknown';
     applySecurityHeaders(req, res, { publicUrl: config.publicUrl, dev });
     observeRequest(req, res);
     // A declared body over the limit is refused before anything reads it.
@@ -160,6 +158,11 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     maxHandshakes: env.LIVE_MAX_HANDSHAKES,
     handshakeQueue: env.LIVE_HANDSHAKE_QUEUE,
   });
+  // Before any other listener (Socket.IO's wrap the request listener above and take the
+  // upgrades): the client's address and Host as the trusted proxies forwarded them.
+  const forwarded = (req: IncomingMessage) => applyForwarded(req, env.TRUST_PROXY_HOPS);
+  httpServer.prependListener('request', forwarded);
+  httpServer.prependListener('upgrade', forwarded);
   const fanOut = new FanOut(io, database.orm, database.url, {
     pollMs: env.LIVE_POLL_MS,
     onBrandsChanged: () => hostnames.invalidate(),

@@ -107,6 +107,12 @@ const FIELDS = {
   /** Failed sign-ins per client IP and window across all emails (password spraying). */
   LOGIN_IP_FAILURES: wholeNumber(1, 100000, 100),
   LOGIN_IP_WINDOW_SECONDS: wholeNumber(1, 86400, 900),
+  /**
+   * Reverse proxies in front of the panel that append to X-Forwarded-For (a TLS proxy, a
+   * load balancer): the client's address and Host are read through that many
+   * (lib/server/http/forwarded.ts). 0: none trusted, the connection's peer is the client.
+   */
+  TRUST_PROXY_HOPS: wholeNumber(0, 10, 0),
   IMPERSONATION_MINUTES: wholeNumber(1, 480, 30),
   EVENTS_RETENTION_DAYS: wholeNumber(1, 365, 7),
   /** The fan-out's safety poll; commits wake it at once (nudge, NOTIFY) regardless. */

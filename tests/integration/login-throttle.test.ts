@@ -77,13 +77,22 @@ async function sequentialChecks(guess: (n: number) => Promise<{ status: number }
 }
 
 /** `POST /auth/token` sent from another loopback address: another client IP. */
-function issueFrom(localAddress: string, email: string, password: string) {
+function issueFrom(
+  localAddress: string,
+  email: string,
+  password: string,
+  headers: Record<string, string> = {},
+) {
   const body = JSON.stringify({ email, password, name: 'script' });
   const url = new URL('/api/v1/auth/token', suite.server.url);
   return new Promise<number>((resolve, reject) => {
     const req = request(
       url,
-      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', ...headers },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -138,6 +147,13 @@ describe('sign-in budget per IP across emails (password spraying)', () => {
     const blocked = await issue('sprayed@carrier.test', PASSWORD);
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(500);
+    // Naming another address in X-Forwarded-For does not buy a new budget: no proxy is
+    // trusted here (TRUST_PROXY_HOPS unset), so the connection's peer is the client.
+    expect(
+      await issueFrom('127.0.0.1', 'sprayed@carrier.test', PASSWORD, {
+        'x-forwarded-for': '198.51.100.9',
+      }),
+    ).toBe(429);
     // Another client address is not affected.
     expect(await issueFrom('127.0.0.2', 'sprayed@carrier.test', PASSWORD)).toBe(201);
 
