@@ -1,7 +1,9 @@
 import { request } from 'node:http';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { signInOverHttp } from '../fixtures/http-login';
 
 /**
  * Behind a reverse proxy (TRUST_PROXY_HOPS=1): the sign-in throttle keys on the client's
@@ -100,5 +102,45 @@ describe("a brand's portal behind a proxy", () => {
     expect(await issue(ADMIN.email, ADMIN.password, onPortal)).toBe(401);
     // …and signs in on the panel's own host.
     expect(await issue(ADMIN.email, ADMIN.password, from('203.0.113.20'))).toBe(201);
+  });
+});
+
+describe('a session signed in on a portal behind a proxy', () => {
+  const sockets: Socket[] = [];
+  afterAll(() => {
+    for (const socket of sockets) socket.close();
+  });
+
+  /** A handshake with the headers the proxy forwards: `hello`'s user, or the refusal's code. */
+  function handshake(headers: Record<string, string>): Promise<string> {
+    const socket = io(suite.server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: headers,
+    });
+    sockets.push(socket);
+    return new Promise((resolve) => {
+      socket.once('hello', (hello: { user: { email: string } }) => resolve(hello.user.email));
+      socket.once('connect_error', (error) =>
+        resolve((error as { data?: { code?: string } }).data?.code ?? error.message),
+      );
+    });
+  }
+
+  it("opens the socket on the portal's forwarded Host, and nowhere else", async () => {
+    const viaProxy = { 'x-forwarded-host': PORTAL, ...from('203.0.113.30') };
+    const { cookie } = await signInOverHttp(
+      suite.server.url,
+      'ops@nimbus.proxy.test',
+      PASSWORD,
+      {},
+      undefined,
+      viaProxy,
+    );
+    expect(cookie).not.toBeNull();
+    const origin = `http://${PORTAL}:${suite.server.port}`;
+    expect(await handshake({ cookie: cookie!, origin, ...viaProxy })).toBe('ops@nimbus.proxy.test');
+    // The same cookie on the panel's own host is no session.
+    expect(await handshake({ cookie: cookie!, ...from('203.0.113.30') })).toBe('unauthenticated');
   });
 });
