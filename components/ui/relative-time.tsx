@@ -1,12 +1,8 @@
 'use client';
 
-import { formatAbsoluteTime, formatRelativeTime } from '@/lib/shared/format';
-import {
-  SERVER_TIME_ZONE,
-  useNow,
-  useViewerLocale,
-  useViewerTimeZone,
-} from '@/lib/client/use-viewer-locale';
+import { formatRelativeTime } from '@/lib/shared/format';
+import { useNow, useViewerLocale } from '@/lib/client/use-viewer-locale';
+import { useAbsoluteTime } from './date-time';
 
 /**
  * "3 min ago", with the absolute time on hover (title) and in `dateTime` for machines;
@@ -15,13 +11,9 @@ import {
  */
 export function RelativeTime({ at }: { at: string }) {
   const locale = useViewerLocale();
-  const timeZone = useViewerTimeZone();
   const now = useNow();
   return (
-    <time
-      dateTime={at}
-      title={formatAbsoluteTime(at, locale, { timeZone, zoneName: timeZone === SERVER_TIME_ZONE })}
-    >
+    <time dateTime={at} title={useAbsoluteTime(at)}>
       {formatRelativeTime(at, now, locale)}
     </time>
   );

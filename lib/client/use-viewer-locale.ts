@@ -32,10 +32,10 @@ export function RenderMomentProvider({
 }
 
 /**
- * The zone the server renders times in: it does not know the viewer's, so it says which
- * one it used; the browser's own zone follows once the page is hydrated.
+ * The zone the server renders times in: it does not know the viewer's, so it names the
+ * one it used (components/ui/date-time.tsx); the browser's own follows once hydrated.
  */
-export const SERVER_TIME_ZONE = 'UTC';
+const SERVER_TIME_ZONE = 'UTC';
 
 /** The viewer's locale (navigator.language); the request's language on the server. */
 export function useViewerLocale(): string {
