@@ -25,6 +25,7 @@ import type { RecentLog } from '@/lib/server/live/recent-log';
 import type { TActorRecord } from '@/lib/server/authz/actor-name';
 import { getLogger } from '@/lib/server/observability/logger';
 import { createHandshakeGate, HANDSHAKE_RETRY_AFTER_MS } from './handshake-gate';
+import { writeFlushesWhole } from './ws-flush';
 
 export interface TSocketData {
   actor: TActor;
@@ -129,6 +130,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
       );
     },
   });
+  writeFlushesWhole(io);
 
   // Too many handshakes at the door at once: the next ones wait their turn, and past the
   // queue they are refused before any database work (server/handshake-gate.ts); the

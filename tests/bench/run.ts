@@ -7,12 +7,14 @@ import { benchWorkers } from './workers-bench';
 import { benchAuthorize } from './authorize-bench';
 import { benchBalanceLag } from './balance-lag-bench';
 import { benchUsage } from './usage-bench';
+import { benchWsFlush } from './ws-flush-bench';
 
 /**
  * `npm run bench` (`-- --json` for one JSON object;
- * `--only api|fanout|lag|rates|usage|order|authorize|workers`; api: `--requests N` (1000);
+ * `--only api|fanout|flush|lag|rates|usage|order|authorize|workers`; api: `--requests N` (1000);
  * fan-out: `--sockets N` (5000), `--resellers N` (200), `--rate N` (100 changes/s),
- * `--seconds N`, `--step-seconds N`, `--gap N` (10000); rates: `--rows N`, `--lookups N`,
+ * `--seconds N`, `--step-seconds N`, `--gap N` (10000); flush (what a delivery's write
+ * costs): `--flush-sockets N` (200), `--flush-emits N` (2000); rates: `--rows N`, `--lookups N`,
  * `--no-pglite`; order: `--writers N` (8), `--order-seconds N` (5); usage:
  * `--usage-batches N` (6), `--usage-records N` (10000), `--customers N` (50), `--rows N`
  * for its cards; lag (balances at call rate; `--only usage` runs it too):
@@ -228,6 +230,34 @@ async function main() {
           `${fanout.bareStormConvergeMs} ms (${fanout.bareStormFailed})`,
           String(json['ratio.storm']),
         ],
+      ]);
+    }
+  }
+
+  if (!only || only === 'flush') {
+    const flush = await benchWsFlush({
+      sockets: option('flush-sockets', 200),
+      emits: option('flush-emits', 2000),
+      log,
+    });
+    for (const row of flush.rows) {
+      json[`flush.plain_us_b${row.batch}`] = row.plainUsPerDelivery;
+      json[`flush.whole_us_b${row.batch}`] = row.wholeUsPerDelivery;
+    }
+    if (!flag('json')) {
+      printTable([
+        [
+          `a delivery's write, ${flush.sockets} WebSocket clients: server CPU (µs)`,
+          'panel (whole flushes)',
+          'baseline: Socket.IO as is',
+          'ratio',
+        ],
+        ...flush.rows.map((row): [string, ...string[]] => [
+          `${row.batch} packet(s) to each socket in one pass`,
+          String(row.wholeUsPerDelivery),
+          String(row.plainUsPerDelivery),
+          String(round(row.wholeUsPerDelivery / row.plainUsPerDelivery)),
+        ]),
       ]);
     }
   }
