@@ -11,7 +11,7 @@ import { writeFlushesWhole } from '@/server/ws-flush';
  * (in a child process), one as Socket.IO is and one with the panel's whole flushes; each
  * sends `emits` change envelopes to all its clients, `batch` at a time, and the CPU this
  * process spent (user and system: the writes are system calls) is divided by the
- * deliveries. The two alternate, twice each, and the lower of each pair's two counts.
+ * deliveries. The two alternate, twice each, and each keeps the lower of its two figures.
  */
 export interface TFlushFigures {
   sockets: number;
