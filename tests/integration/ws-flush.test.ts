@@ -53,9 +53,18 @@ async function connectAdmin(transports: ('polling' | 'websocket')[]) {
   let hello = false;
   socket.on('hello', () => void (hello = true));
   await until(() => hello, 'hello');
-  if (transports[0] === 'polling') {
-    await until(() => socket.io.engine.transport.name === 'websocket', 'the upgrade');
-  }
+  // The client moves to WebSocket before its upgrade packet reaches the server: wait
+  // for the server's side of the connection too.
+  await until(
+    () =>
+      socket.io.engine.transport.name === 'websocket' &&
+      [...panel().io.of('/').sockets.values()].some(
+        (server) =>
+          (server.conn as unknown as { transport: { name: string } }).transport.name ===
+          'websocket',
+      ),
+    'the upgrade, on both sides',
+  );
   return { socket, received };
 }
 
