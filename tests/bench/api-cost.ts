@@ -27,7 +27,8 @@ const ROUNDS = 10;
 
 const ADMIN = { email: 'cost@carrier.test', password: 'cost-admin-password' };
 
-function cpuMs(pid: number): number | null {
+/** A process's CPU time so far (user + system), from `/proc/<pid>/stat`; null off Linux. */
+export function cpuMs(pid: number): number | null {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     // utime and stime, in clock ticks (100 a second on Linux).

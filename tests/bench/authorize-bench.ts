@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { TTestDatabaseTarget } from '../fixtures/test-database';
 import { positional } from '@/lib/server/db/direct-query';
 import { authorizeStatement } from '@/lib/server/services/calls/authorize-call';
+import { cpuMs } from './api-cost';
 import { startBenchPanel } from './bench-panel';
 import { benchCsv } from './rates-bench';
 
@@ -36,6 +37,13 @@ export interface TAuthorizeFigures {
   floorP99Ms: number;
   sqlP50Ms: number;
   sqlP99Ms: number;
+  /**
+   * Server CPU (user + system, `/proc`) per request over the measured rounds: the panel's
+   * and the floor's. Steadier than a p99: what the panel's own work costs per request,
+   * and so how near one core it is at the asked rate. Null off Linux.
+   */
+  cpuMs: number | null;
+  floorCpuMs: number | null;
   /** Answers that were not 200 with `allowed` (must be 0: every number has a route). */
   failures: number;
 }
@@ -281,6 +289,8 @@ export async function benchAuthorize(
       };
       const times = { api: [] as number[], floor: [] as number[], sql: [] as number[] };
       const rates = { api: 0, floor: 0, sql: 0 };
+      const pids = { api: server.child.pid!, floor: floor.pid! };
+      const cpu = { api: 0, floor: 0 };
       // Three rounds of each to warm up (JIT, plans, prepared statements on every connection).
       for (let warm = 0; warm < 3; warm++) {
         for (const kind of ['api', 'floor', 'sql'] as const) {
@@ -290,7 +300,10 @@ export async function benchAuthorize(
       failures = 0;
       for (let roundIndex = 0; roundIndex < options.rounds; roundIndex++) {
         for (const kind of ['api', 'floor', 'sql'] as const) {
+          const before = kind === 'sql' ? null : cpuMs(pids[kind]);
           rates[kind] += await paced(options.rate, 1000, kinds[kind](roundIndex), times[kind]);
+          const after = kind === 'sql' ? null : cpuMs(pids[kind]);
+          if (kind !== 'sql' && before !== null && after !== null) cpu[kind] += after - before;
         }
       }
       options.log(
@@ -309,6 +322,8 @@ export async function benchAuthorize(
         floorP99Ms: round(percentile(times.floor, 99)),
         sqlP50Ms: round(percentile(times.sql, 50)),
         sqlP99Ms: round(percentile(times.sql, 99)),
+        cpuMs: cpuMs(pids.api) === null ? null : round(cpu.api / times.api.length),
+        floorCpuMs: cpuMs(pids.floor) === null ? null : round(cpu.floor / times.floor.length),
         failures,
       };
     } finally {

@@ -503,6 +503,8 @@ async function main() {
       'authorize.p99_ms': figures.p99Ms,
       'authorize.sql_p50_ms': figures.sqlP50Ms,
       'authorize.sql_p99_ms': figures.sqlP99Ms,
+      'authorize.cpu_ms': figures.cpuMs,
+      'authorize.floor_cpu_ms': figures.floorCpuMs,
       'authorize.failures': figures.failures,
       'ratio.authorize_p99': figures.sqlP99Ms ? round(figures.p99Ms / figures.sqlP99Ms) : null,
       // What node:http and pg alone, sending the same statement, need beside it.
@@ -527,6 +529,7 @@ async function main() {
           `${figures.sqlP99Ms} ms`,
           String(json['ratio.authorize_p99']),
         ],
+        ['server CPU per request', `${figures.cpuMs} ms`, `${figures.floorCpuMs} ms`, '', ''],
         [
           'achieved requests/s (failures)',
           `${figures.achievedPerS} (${figures.failures})`,
