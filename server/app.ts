@@ -214,6 +214,9 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     port = typeof address === 'object' && address ? address.port : config.port;
     log(`ready on http://localhost:${port} (${detail})`);
   }
+  // Lines wait a moment to be written together (logger.ts); whoever waits for this one
+  // (a supervisor, the primary's own ready line, the tests) gets it now.
+  getLogger().flush();
 
   return {
     config,

@@ -136,6 +136,7 @@ export async function runPrimary(env: TEnv): Promise<void> {
   log().info(
     `ready on http://localhost:${port} (production; ${env.WORKERS} workers; database: PostgreSQL; Redis adapter on)`,
   );
+  log().flush();
 
   const shutdown = async (signal: string) => {
     if (stopping) return;

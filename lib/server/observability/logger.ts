@@ -78,12 +78,63 @@ function createLogger(): Logger {
         censor: '[redacted]',
       },
     },
-    // Asynchronous: a request's log line no longer costs the event loop a write(2) of its
-    // own (issue 18: one per `POST /authorize`, in a switch's call path); lines that meet
-    // a write in flight go out together with the next, in order. pino flushes what is
-    // pending synchronously when the process exits, crash handlers included.
-    format === 'pretty' ? prettyStream() : pino.destination({ sync: false }),
+    format === 'pretty'
+      ? prettyStream()
+      : new BatchedLines(pino.destination({ sync: false, maxWrite: BATCH_BYTES })),
   );
+}
+
+/**
+ * The most one write carries (about twenty request lines, unless one line is longer):
+ * within a pipe's atomic write (`PIPE_BUF`), so the workers of `WORKERS` > 1, which
+ * share the primary's stdout, never interleave inside each other's lines.
+ */
+const BATCH_BYTES = 4096;
+/** The longest a line waits for others before it is written anyway. */
+const BATCH_MS = 50;
+
+/**
+ * The JSON lines' way to stdout: gathered, then handed to an asynchronous stream.
+ * Asynchronous: a line does not cost the event loop a write(2) (issue 18). Gathered:
+ * one line per request was still one write by the thread pool, one wake-up of the event
+ * loop when it ended and one of whatever reads the pipe (a log collector, the bench's
+ * harness), about 0.05–0.1 ms of the panel's CPU per `POST /authorize` (docs/bench.md).
+ * Lines now leave together, in order, `BATCH_MS` after the first or sooner when the
+ * next would pass `BATCH_BYTES`. On exit, crash included, what is gathered is written
+ * synchronously after what the stream still holds (pino flushes that stream on exit).
+ */
+class BatchedLines {
+  private batch = '';
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly out: ReturnType<typeof pino.destination>) {
+    process.once('exit', () => {
+      this.flush();
+      try {
+        out.flushSync();
+      } catch {
+        // Not open yet, or already closed: nothing more can be written.
+      }
+    });
+  }
+
+  write(line: string): boolean {
+    if (this.batch && this.batch.length + line.length > BATCH_BYTES) this.flush();
+    this.batch += line;
+    this.timer ??= setTimeout(() => this.flush(), BATCH_MS).unref();
+    return true;
+  }
+
+  /** pino's `logger.flush()`: what is gathered goes to the stream now. */
+  flush(done?: (error?: Error) => void): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.batch) {
+      this.out.write(this.batch);
+      this.batch = '';
+    }
+    done?.();
+  }
 }
 
 export function getLogger(): Logger {
