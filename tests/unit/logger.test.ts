@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 /** tests/fixtures/log-lines.ts in its own process: stdout's lines, its writes, its code. */
-async function logLines(mode: 'spread' | 'exit' | 'crash') {
+async function logLines(mode: 'spread' | 'wide' | 'exit' | 'crash') {
   const child = spawn(process.execPath, ['--import', 'tsx', 'tests/fixtures/log-lines.ts', mode], {
     env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -17,8 +17,9 @@ async function logLines(mode: 'spread' | 'exit' | 'crash') {
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { msg: string; index: number });
   const writes = Number(/writes=(\d+)/.exec(stderr)?.[1] ?? NaN);
+  const largest = Number(/largest=(\d+)/.exec(stderr)?.[1] ?? NaN);
   const spreadMs = Number(/spread_ms=(\d+)/.exec(stderr)?.[1] ?? NaN);
-  return { code, records, writes, spreadMs, bytes: Buffer.byteLength(stdout), stderr };
+  return { code, records, writes, largest, spreadMs, bytes: Buffer.byteLength(stdout), stderr };
 }
 
 describe('the JSON log on stdout', () => {
@@ -33,6 +34,15 @@ describe('the JSON log on stdout', () => {
     // spread as measured, so a slow machine widens it rather than failing.
     expect(writes).toBeGreaterThan(0);
     expect(writes).toBeLessThanOrEqual(Math.ceil(spreadMs / 50) + Math.ceil(bytes / 4096) + 1);
+  });
+
+  it('never writes more than a pipe takes whole, in bytes, so workers sharing it never interleave', async () => {
+    const { code, records, largest } = await logLines('wide');
+    expect(code).toBe(0);
+    expect(records.map((record) => record.index)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    // PIPE_BUF on Linux. A batch counted in characters would pass it with these lines.
+    expect(largest).toBeGreaterThan(0);
+    expect(largest).toBeLessThanOrEqual(4096);
   });
 
   it('keeps the last line of a process that exits in the same tick', async () => {

@@ -105,6 +105,8 @@ const BATCH_MS = 50;
  */
 class BatchedLines {
   private batch = '';
+  /** The batch's length in bytes (what `PIPE_BUF` counts), not in UTF-16 units. */
+  private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly out: ReturnType<typeof pino.destination>) {
@@ -119,8 +121,10 @@ class BatchedLines {
   }
 
   write(line: string): boolean {
-    if (this.batch && this.batch.length + line.length > BATCH_BYTES) this.flush();
+    const bytes = Buffer.byteLength(line);
+    if (this.batch && this.bytes + bytes > BATCH_BYTES) this.flush();
     this.batch += line;
+    this.bytes += bytes;
     this.timer ??= setTimeout(() => this.flush(), BATCH_MS).unref();
     return true;
   }
@@ -132,6 +136,7 @@ class BatchedLines {
     if (this.batch) {
       this.out.write(this.batch);
       this.batch = '';
+      this.bytes = 0;
     }
     done?.();
   }
