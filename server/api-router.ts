@@ -22,7 +22,7 @@ import type { TRequestServer } from './app';
  *
  * What Next added to an API answer is kept, so the headers do not change with the
  * server (tests/integration/api-router.test.ts compares them): Next's own compression
- * middleware, its `Vary`, HEAD served from GET without a body, OPTIONS answered 204 with
+ * middleware (skipped where it would pass the answer through untouched), its `Vary`, HEAD served from GET without a body, OPTIONS answered 204 with
  * `Allow`, and the body streamed (chunked). Only Next's cache-status header on the static
  * OpenAPI document (`x-nextjs-cache`) is gone.
  */
@@ -116,11 +116,6 @@ async function serve(
   handler: THandler | undefined,
   origin: string,
 ): Promise<void> {
-  compress(req, res, () => {});
-  // A client gone before the end leaves the zlib stream open; Next ends it the same way.
-  res.once('close', () => {
-    if (!res.writableFinished) releaseCompressionStream(res);
-  });
   res.setHeader('vary', NEXT_VARY);
   if (!handler) {
     // OPTIONS, which Next answers itself for a route file.
@@ -133,10 +128,34 @@ async function serve(
   try {
     request = await toRequest(req, method, origin);
   } catch (error) {
-    return writeResponse(res, errorResponse(error), false);
+    return writeResponse(res, errorResponse(error), false, req);
   }
   const response = await handler(request, { params: Promise.resolve(params) });
-  await writeResponse(res, response, method === 'HEAD');
+  await writeResponse(res, response, method === 'HEAD', req);
+}
+
+/** The middleware's own test for `Cache-Control: no-transform`. */
+const NO_TRANSFORM = /(?:^|,)\s*?no-transform\s*?(?:,|$)/;
+
+/**
+ * Next's compression middleware on `res`, for an answer it may compress. One marked
+ * `no-transform` (a small `json()` answer, the most common kind) it would pass through
+ * untouched, headers included (no `Vary: Accept-Encoding` either), so it is not wrapped
+ * at all: its wrappers, its content-type lookup and its debug calls were part of every
+ * small answer's CPU (docs/bench.md, issue 18).
+ */
+function compressUnlessNoTransform(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: Response,
+): boolean {
+  if (NO_TRANSFORM.test(response.headers.get('cache-control') ?? '')) return false;
+  compress(req, res, () => {});
+  // A client gone before the end leaves the zlib stream open; Next ends it the same way.
+  res.once('close', () => {
+    if (!res.writableFinished) releaseCompressionStream(res);
+  });
+  return true;
 }
 
 /**
@@ -183,14 +202,27 @@ function readDeclared(req: IncomingMessage): Promise<string> {
   });
 }
 
-/** Status, headers and body of `response` onto `res`, the body streamed as it comes. */
-export async function writeResponse(res: ServerResponse, response: Response, headOnly: boolean) {
+/**
+ * Status, headers and body of `response` onto `res`, the body streamed as it comes;
+ * compressed as Next would when `req` is given (the in-process tests' pages pass none).
+ */
+export async function writeResponse(
+  res: ServerResponse,
+  response: Response,
+  headOnly: boolean,
+  req?: IncomingMessage,
+) {
+  const compressing = req ? compressUnlessNoTransform(req, res, response) : false;
   res.statusCode = response.status;
   for (const [name, value] of response.headers) {
     if (name !== 'set-cookie') res.setHeader(name, value);
   }
   const cookies = response.headers.getSetCookie();
   if (cookies.length) res.setHeader('set-cookie', cookies);
+  // The head as the middleware left it when it passed an answer through: fixed before the
+  // body, so the body is chunked as before (Node would otherwise count a whole body into
+  // a Content-Length), and the framing does not change with compression.
+  if (req && !compressing) res.writeHead(res.statusCode);
   if (!response.body || headOnly) {
     res.end();
     return;
