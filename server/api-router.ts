@@ -22,9 +22,10 @@ import type { TRequestServer } from './app';
  *
  * What Next added to an API answer is kept, so the headers do not change with the
  * server (tests/integration/api-router.test.ts compares them): Next's own compression
- * middleware (skipped where it would pass the answer through untouched), its `Vary`, HEAD served from GET without a body, OPTIONS answered 204 with
- * `Allow`, and the body streamed (chunked). Only Next's cache-status header on the static
- * OpenAPI document (`x-nextjs-cache`) is gone.
+ * middleware (skipped where it would pass the answer through untouched), its `Vary`,
+ * HEAD served from GET without a body, OPTIONS answered 204 with `Allow`, and the body
+ * streamed (chunked). Only Next's cache-status header on the static OpenAPI document
+ * (`x-nextjs-cache`) is gone.
  */
 export async function withApiRouter(inner: TRequestServer): Promise<TRequestServer> {
   const routes = await loadRoutes();
