@@ -1,7 +1,6 @@
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { TTestDatabaseTarget } from '../fixtures/test-database';
-import { startBenchPanel } from './bench-panel';
+import { cpuDuring, startBenchPanel } from './bench-panel';
 
 /**
  * What one API request costs the server: its CPU time (user + system, from
@@ -26,17 +25,6 @@ export interface TApiCostFigures {
 const ROUNDS = 10;
 
 const ADMIN = { email: 'cost@carrier.test', password: 'cost-admin-password' };
-
-/** A process's CPU time so far (user + system), from `/proc/<pid>/stat`; null off Linux. */
-export function cpuMs(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime, in clock ticks (100 a second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
-}
 
 export async function benchApiCost(
   target: TTestDatabaseTarget,
@@ -94,19 +82,16 @@ export async function benchApiCost(
         one: (index: number) => Promise<void>,
       ) => {
         base = servers[which].url;
-        const cpuBefore = cpuMs(servers[which].pid);
         const started = performance.now();
         let next = 0;
-        await Promise.all(
-          Array.from({ length: 4 }, async () => {
-            for (let index = next++; index < count; index = next++) await one(index);
-          }),
+        const { cpuMs } = await cpuDuring(servers[which].pid, () =>
+          Promise.all(
+            Array.from({ length: 4 }, async () => {
+              for (let index = next++; index < count; index = next++) await one(index);
+            }),
+          ),
         );
-        const cpuAfter = cpuMs(servers[which].pid);
-        return {
-          cpu: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
-          seconds: (performance.now() - started) / 1000,
-        };
+        return { cpu: cpuMs, seconds: (performance.now() - started) / 1000 };
       };
       /**
        * Both servers measured in alternating rounds, after a warm-up of as many requests

@@ -4,8 +4,7 @@ import pg from 'pg';
 import type { TTestDatabaseTarget } from '../fixtures/test-database';
 import { positional } from '@/lib/server/db/direct-query';
 import { authorizeStatement } from '@/lib/server/services/calls/authorize-call';
-import { cpuMs } from './api-cost';
-import { startBenchPanel } from './bench-panel';
+import { cpuDuring, startBenchPanel } from './bench-panel';
 import { benchCsv } from './rates-bench';
 
 /**
@@ -290,7 +289,8 @@ export async function benchAuthorize(
       const times = { api: [] as number[], floor: [] as number[], sql: [] as number[] };
       const rates = { api: 0, floor: 0, sql: 0 };
       const pids = { api: server.child.pid!, floor: floor.pid! };
-      const cpu = { api: 0, floor: 0 };
+      // CPU each server spent over its measured rounds; null once `/proc` could not tell.
+      const cpu: Record<keyof typeof pids, number | null> = { api: 0, floor: 0 };
       // Three rounds of each to warm up (JIT, plans, prepared statements on every connection).
       for (let warm = 0; warm < 3; warm++) {
         for (const kind of ['api', 'floor', 'sql'] as const) {
@@ -300,10 +300,15 @@ export async function benchAuthorize(
       failures = 0;
       for (let roundIndex = 0; roundIndex < options.rounds; roundIndex++) {
         for (const kind of ['api', 'floor', 'sql'] as const) {
-          const before = kind === 'sql' ? null : cpuMs(pids[kind]);
-          rates[kind] += await paced(options.rate, 1000, kinds[kind](roundIndex), times[kind]);
-          const after = kind === 'sql' ? null : cpuMs(pids[kind]);
-          if (kind !== 'sql' && before !== null && after !== null) cpu[kind] += after - before;
+          const pace = () => paced(options.rate, 1000, kinds[kind](roundIndex), times[kind]);
+          if (kind === 'sql') {
+            rates.sql += await pace();
+            continue;
+          }
+          const { value, cpuMs } = await cpuDuring(pids[kind], pace);
+          rates[kind] += value;
+          const spent = cpu[kind];
+          cpu[kind] = spent === null || cpuMs === null ? null : spent + cpuMs;
         }
       }
       options.log(
@@ -322,8 +327,8 @@ export async function benchAuthorize(
         floorP99Ms: round(percentile(times.floor, 99)),
         sqlP50Ms: round(percentile(times.sql, 50)),
         sqlP99Ms: round(percentile(times.sql, 99)),
-        cpuMs: cpuMs(pids.api) === null ? null : round(cpu.api / times.api.length),
-        floorCpuMs: cpuMs(pids.floor) === null ? null : round(cpu.floor / times.floor.length),
+        cpuMs: cpu.api === null ? null : round(cpu.api / times.api.length),
+        floorCpuMs: cpu.floor === null ? null : round(cpu.floor / times.floor.length),
         failures,
       };
     } finally {

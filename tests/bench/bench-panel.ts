@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createTestDatabase, type TTestDatabaseTarget } from '../fixtures/test-database';
 import { startPanelServer } from '../fixtures/panel-server';
 
@@ -37,4 +38,26 @@ export async function startBenchPanel(
       await db.drop();
     },
   };
+}
+
+/** A process's CPU time so far (user + system), from `/proc/<pid>/stat`; null off Linux. */
+export function cpuMs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** `work`'s result and the CPU process `pid` spent meanwhile (null off Linux). */
+export async function cpuDuring<T>(
+  pid: number,
+  work: () => Promise<T>,
+): Promise<{ value: T; cpuMs: number | null }> {
+  const before = cpuMs(pid);
+  const value = await work();
+  const after = cpuMs(pid);
+  return { value, cpuMs: before === null || after === null ? null : after - before };
 }
