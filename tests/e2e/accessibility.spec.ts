@@ -1,6 +1,13 @@
-import { test, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { adminPage } from '../fixtures/e2e-sign-in';
-import { ADMIN_VIEWS, checkView, FULL, prepareAccessibility } from '../fixtures/e2e-accessibility';
+import {
+  ADMIN_VIEWS,
+  checkView,
+  FULL,
+  OVERVIEW,
+  prepareAccessibility,
+  seriousViolations,
+} from '../fixtures/e2e-accessibility';
 
 /**
  * Accessibility and the look of every page, the wide admin pass (issue 15, item 8): each
@@ -32,4 +39,32 @@ test.describe('accessibility and themes, the wide admin pass', () => {
       await checkView(page, view, 'admin', 1280, FULL);
     });
   }
+
+  // Every pass above trusts an empty list: the scan must be able to fail. Faults planted
+  // in a page are found when axe is first sent to the document, gone once removed, and
+  // found again by the axe already there (it is sent once per document).
+  test('the scan finds faults planted in a page, and sees them go', async () => {
+    await page.goto(OVERVIEW.path);
+    await OVERVIEW.ready(page);
+    const plant = () =>
+      page
+        .locator('main#content')
+        .evaluate((main) =>
+          main.insertAdjacentHTML(
+            'beforeend',
+            '<div id="planted"><button id="planted-nameless"></button>' +
+              '<p id="planted-faint" style="color:#ddd;background:#fff">faint</p></div>',
+          ),
+        );
+    const planted = [
+      expect.stringMatching(/^button-name \(critical\): .*#planted-nameless/),
+      expect.stringMatching(/^color-contrast \(serious\): .*#planted-faint/),
+    ];
+    await plant();
+    expect(await seriousViolations(page)).toEqual(planted);
+    await page.locator('#planted').evaluate((element) => element.remove());
+    expect(await seriousViolations(page)).toEqual([]);
+    await plant();
+    expect(await seriousViolations(page)).toEqual(planted);
+  });
 });
