@@ -17,7 +17,7 @@ import { Button, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
 
-const STATUS_KEY = queryKeys.static('me', 'mfa');
+const STATUS_KEY = queryKeys.static('me', { sub: 'mfa' });
 
 /**
  * Account security: MFA for one's own user. Enrol (scan the QR code or type the secret,

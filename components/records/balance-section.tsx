@@ -3,6 +3,7 @@
 import { useEffect, useId, useState } from 'react';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { apiFetch, type TPageOf } from '@/lib/client/api';
+import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import { Money as Decimal } from '@/lib/shared/pricing/money';
 import {
@@ -116,21 +117,28 @@ export function BalanceSection({
 function Ledger({ account }: { account: TMoneyAccount }) {
   const [kind, setKind] = useState<TLedgerKind | ''>('');
   const queryClient = useQueryClient();
-  const queryKey = ['ledger', account.id, kind] as const;
+  // Not kept by the live cache: the same ledger hangs under a reseller's or a customer's
+  // record and under a customer's own overview, where its account is no list entry.
+  const queryKey = queryKeys.static('accounts', {
+    id: account.id,
+    sub: 'ledger',
+    filter: { kind },
+  });
   const ledger = useInfiniteQuery({
     queryKey,
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) =>
       apiFetch<TPageOf<TLedgerEntryDto>>(
-        `/accounts/${account.id}/ledger?limit=20${kind ? `&kind=${kind}` : ''}${
-          pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''
-        }`,
+        pathOf(queryKey, { limit: '20', cursor: pageParam ?? undefined }),
       ),
     getNextPageParam: (page) => page.nextCursor,
   });
-  // A movement bumps the account's version (it arrives live): read the ledger again.
+  // A movement bumps the account's version (it arrives live): read the ledger again,
+  // under every kind filter (a key's fields match any key that has them and more).
   useEffect(() => {
-    void queryClient.invalidateQueries({ queryKey: ['ledger', account.id] });
+    void queryClient.invalidateQueries({
+      queryKey: queryKeys.static('accounts', { id: account.id, sub: 'ledger' }),
+    });
   }, [account.id, account.version, queryClient]);
   const rows = ledger.data?.pages.flatMap((page) => page.items) ?? [];
   const filterId = useId();

@@ -15,7 +15,8 @@ export type TFilter = Record<string, string | undefined>;
  *   `filter.accountId` for one account's calls), refetched at most once a second when
  *   usage moves the balance of that account or of one directly below it — at call rate,
  *   not after every change;
- * - `static`: not live (one's own MFA status).
+ * - `static`: not kept by the live cache (one's own MFA status); a ledger is one too, and
+ *   its component reads it again when its account's version moves.
  */
 export type TQueryView = 'list' | 'one' | 'any-change' | 'traffic' | 'static';
 
@@ -69,10 +70,17 @@ export const queryKeys = {
       resource,
       { view: 'traffic', ...(at.sub ? { sub: at.sub } : {}), ...cleanFilter(at.filter) },
     ] as TQueryKey,
-  static: (resource: string, sub?: string): TQueryKey => [
-    resource,
-    { view: 'static', ...(sub ? { sub } : {}) },
-  ],
+  /** `/me`, `/me/mfa`, `/accounts/{id}/ledger?kind=…` */
+  static: (resource: string, at: { id?: string; sub?: string; filter?: TFilter } = {}) =>
+    [
+      resource,
+      {
+        view: 'static',
+        ...(at.id ? { id: at.id } : {}),
+        ...(at.sub ? { sub: at.sub } : {}),
+        ...cleanFilter(at.filter),
+      },
+    ] as TQueryKey,
 };
 
 /** The API path of a key, with extra query-string values (page size, cursor). */

@@ -1,6 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { InfiniteData } from '@tanstack/react-query';
-import { queryKeys, sameListBesidesSearch } from '@/lib/client/query-keys';
+import { QueryClient, type InfiniteData } from '@tanstack/react-query';
+import { pathOf, queryKeys, sameListBesidesSearch } from '@/lib/client/query-keys';
 import { patchPages } from '@/lib/client/live-cache';
 import type { TPageOf } from '@/lib/client/api';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
@@ -49,5 +51,50 @@ describe('patchPages keeps the total', () => {
     // A repeat of what it holds, or an update, moves nothing.
     expect(patchPages(data, change('resellers.created', 'a')).pages[0]!.total).toBe(7);
     expect(patchPages(data, change('resellers.updated', 'a', 2)).pages[0]!.total).toBe(7);
+  });
+});
+
+describe('every query key is structured (issue 14, item 7)', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const sources = (dir: string): string[] =>
+    readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+      const relative = path.join(dir, entry.name);
+      if (entry.isDirectory()) return sources(relative);
+      return /\.(ts|tsx)$/.test(entry.name) ? [relative] : [];
+    });
+
+  it('no query is keyed by a hand-written array: keys come from queryKeys', () => {
+    const handWritten = ['app', 'components', 'lib/client']
+      .flatMap(sources)
+      .flatMap((file) =>
+        [
+          ...readFileSync(path.join(root, file), 'utf8').matchAll(/queryKey\s*[:=]\s*\[[^\]]*/g),
+        ].map((match) => `${file}: ${match[0]}`),
+      );
+    expect(handWritten).toEqual([]);
+  });
+
+  it("an account's ledger: its path, and one invalidation for every kind filter", async () => {
+    const ledger = (id: string, kind?: string) =>
+      queryKeys.static('accounts', { id, sub: 'ledger', filter: { kind } });
+    expect(pathOf(ledger('a-1'), { limit: '20', cursor: undefined })).toBe(
+      '/accounts/a-1/ledger?limit=20',
+    );
+    expect(pathOf(ledger('a-1', 'payment'), { limit: '20', cursor: 'c 1' })).toBe(
+      '/accounts/a-1/ledger?kind=payment&limit=20&cursor=c+1',
+    );
+    const client = new QueryClient();
+    for (const key of [ledger('a-1'), ledger('a-1', 'payment'), ledger('a-2')]) {
+      client.setQueryData(key, { pages: [] });
+    }
+    await client.invalidateQueries({
+      queryKey: queryKeys.static('accounts', { id: 'a-1', sub: 'ledger' }),
+    });
+    const invalidated = (key: readonly unknown[]) => client.getQueryState(key)?.isInvalidated;
+    expect([ledger('a-1'), ledger('a-1', 'payment'), ledger('a-2')].map(invalidated)).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 });

@@ -321,7 +321,7 @@ describe("a card's rates in the cache", () => {
     const queryClient = new QueryClient();
     const cache = new LiveCache(queryClient);
     const dashboard = queryKeys.anyChange('dashboard');
-    const mfa = queryKeys.static('me', 'mfa');
+    const mfa = queryKeys.static('me', { sub: 'mfa' });
     queryClient.setQueryData(dashboard, { customers: 1 });
     queryClient.setQueryData(mfa, { enabled: false });
     cache.apply(change(1, 'customers.created', 'k', { id: 'k', version: 1 }));
@@ -572,11 +572,13 @@ describe('structured query keys', () => {
     const page = { pages: [{ items: [], nextCursor: null }], pageParams: [''] };
     queryClient.setQueryData(queryKeys.list('customers'), page);
     queryClient.setQueryData(queryKeys.anyChange('dashboard'), { customers: 1 });
-    queryClient.setQueryData(queryKeys.static('me', 'mfa'), { enabled: true });
+    queryClient.setQueryData(queryKeys.static('me', { sub: 'mfa' }), { enabled: true });
     cache.resync('rescoped');
     expect(queryClient.getQueryData(queryKeys.list('customers'))).toBeUndefined();
     expect(queryClient.getQueryData(queryKeys.anyChange('dashboard'))).toBeUndefined();
-    expect(queryClient.getQueryData(queryKeys.static('me', 'mfa'))).toEqual({ enabled: true });
+    expect(queryClient.getQueryData(queryKeys.static('me', { sub: 'mfa' }))).toEqual({
+      enabled: true,
+    });
   });
 });
 
@@ -585,7 +587,7 @@ describe("the viewer's own identity (/me) in the cache", () => {
     const queryClient = new QueryClient();
     const cache = new LiveCache(queryClient);
     queryClient.setQueryData(OWN_IDENTITY_KEY, { account: { name: 'Nimbus' } });
-    queryClient.setQueryData(queryKeys.static('me', 'mfa'), { enabled: true });
+    queryClient.setQueryData(queryKeys.static('me', { sub: 'mfa' }), { enabled: true });
     cache.apply(change(1, 'customers.updated', 'k', { id: 'k', version: 2 }));
     cache.apply({
       ...change(2, 'users.refetch', 'r1'),
@@ -597,7 +599,9 @@ describe("the viewer's own identity (/me) in the cache", () => {
       summary: { refetch: [], reason: 'own_account' },
     });
     expect(queryClient.getQueryState(OWN_IDENTITY_KEY)!.isInvalidated).toBe(true);
-    expect(queryClient.getQueryState(queryKeys.static('me', 'mfa'))!.isInvalidated).toBe(false);
+    expect(queryClient.getQueryState(queryKeys.static('me', { sub: 'mfa' }))!.isInvalidated).toBe(
+      false,
+    );
   });
 });
 
