@@ -41,6 +41,23 @@ function cleanFilter(filter: TFilter | undefined): Pick<TQueryParams, 'filter'> 
   return kept.length ? { filter: Object.fromEntries(kept) } : {};
 }
 
+/** Where under its resource a key points: an entity, a path below it, a filter. */
+interface TKeyAt {
+  id?: string;
+  sub?: string;
+  filter?: TFilter;
+}
+
+/** A key's params, with only the parts it names (an empty filter is no filter). */
+function paramsAt(view: TQueryView, at: TKeyAt): TQueryParams {
+  return {
+    view,
+    ...(at.id ? { id: at.id } : {}),
+    ...(at.sub ? { sub: at.sub } : {}),
+    ...cleanFilter(at.filter),
+  };
+}
+
 export const queryKeys = {
   /** `/customers`, `/customers?q=…` */
   list: (resource: TLiveResource, filter?: TFilter): TQueryKey => [
@@ -54,33 +71,17 @@ export const queryKeys = {
   ],
   one: (resource: TLiveResource, id: string): TQueryKey => [resource, { view: 'one', id }],
   /** `/dashboard`, `/audit?…`, `/users/{id}/access` */
-  anyChange: (resource: string, at: { id?: string; sub?: string; filter?: TFilter } = {}) =>
-    [
-      resource,
-      {
-        view: 'any-change',
-        ...(at.id ? { id: at.id } : {}),
-        ...(at.sub ? { sub: at.sub } : {}),
-        ...cleanFilter(at.filter),
-      },
-    ] as TQueryKey,
+  anyChange: (resource: string, at: TKeyAt = {}): TQueryKey => [
+    resource,
+    paramsAt('any-change', at),
+  ],
   /** `/usage/summary?by=account&parentId=…`, `/usage?accountId=…` */
-  traffic: (resource: string, at: { sub?: string; filter?: TFilter } = {}) =>
-    [
-      resource,
-      { view: 'traffic', ...(at.sub ? { sub: at.sub } : {}), ...cleanFilter(at.filter) },
-    ] as TQueryKey,
+  traffic: (resource: string, at: Omit<TKeyAt, 'id'> = {}): TQueryKey => [
+    resource,
+    paramsAt('traffic', at),
+  ],
   /** `/me`, `/me/mfa`, `/accounts/{id}/ledger?kind=…` */
-  static: (resource: string, at: { id?: string; sub?: string; filter?: TFilter } = {}) =>
-    [
-      resource,
-      {
-        view: 'static',
-        ...(at.id ? { id: at.id } : {}),
-        ...(at.sub ? { sub: at.sub } : {}),
-        ...cleanFilter(at.filter),
-      },
-    ] as TQueryKey,
+  static: (resource: string, at: TKeyAt = {}): TQueryKey => [resource, paramsAt('static', at)],
 };
 
 /** The API path of a key, with extra query-string values (page size, cursor). */
