@@ -159,10 +159,19 @@ export async function recordRevision(
   // Every join below is two whole sets: hashed, never row by row. Statistics cannot be
   // trusted for that — a temporary table is never analysed by autovacuum, and history
   // just written is not analysed yet — and a nested loop over 100k × 100k rows on a
-  // misestimate took minutes. Restored after the last of them.
+  // misestimate took minutes. Restored after the last of them. The joins need the row
+  // count and rough column statistics only: a sample of 3,000 rows (statistics target
+  // 10) instead of 30,000 took the analyse of a 100k-row set from 80–130 ms to 13 ms,
+  // the row count exact either way. The target is put back at once.
+  const [sampled] = await tx.execute<{ was: string }[]>(
+    `select current_setting('default_statistics_target') as was,
+            set_config('default_statistics_target', '10', true)`,
+  );
   await tx.execute('analyze rev_set');
   const [planner] = await tx.execute<{ was: string }[]>(
-    `select current_setting('enable_nestloop') as was, set_config('enable_nestloop', 'off', true)`,
+    `select current_setting('enable_nestloop') as was, set_config('enable_nestloop', 'off', true),
+            set_config('default_statistics_target', ?, true)`,
+    [sampled!.was],
   );
   const [counted] = await tx.execute<Record<keyof TRevisionCounts | 'rows' | 'losing', string>[]>(
     `select count(*) filter (where h.prefix is null) as added,
