@@ -7,7 +7,7 @@ import { requirePageActor } from '@/lib/server/auth/page-session';
 import { getPageBrand } from '@/lib/server/auth/page-brand';
 import { BrandNameProvider } from '@/lib/client/brand-name';
 import { IdentityScope } from '@/lib/client/identity-scope';
-import { identityOf } from '@/lib/shared/viewer-identity';
+import { accessOf, identityOf } from '@/lib/shared/viewer-identity';
 import { LiveProvider } from '@/lib/client/live-provider';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
@@ -21,6 +21,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
   const actor = await requirePageActor();
   const brand = await getPageBrand();
   const { sections } = uiAbilities(actor);
+  const me = toMeDto(actor);
   const nav: TNavItem[] = [
     { href: '/', label: 'Overview' },
     ...(sections.resellers ? [{ href: '/resellers', label: 'Resellers' }] : []),
@@ -37,7 +38,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
   return (
     <IdentityScope identity={identityOf(actor)}>
       <BrandNameProvider name={brand.displayName}>
-        <LiveProvider>
+        <LiveProvider access={accessOf(me)}>
           <div className="min-h-screen">
             <SkipLink />
             {actor.impersonation ? (
@@ -48,7 +49,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
               />
             ) : null}
             <AppHeader
-              me={toMeDto(actor)}
+              me={me}
               viewingAs={Boolean(actor.impersonation)}
               brandName={brand.displayName}
               brandLogoUrl={brand.logoUrl}

@@ -20,6 +20,25 @@ export const NOTIFICATIONS_KEY = queryKeys.static('notifications');
 /** A view is fetched again at most this often while calls move balances. */
 export const TRAFFIC_REFETCH_MS = 1_000;
 
+/** The longest an access change waits for the page to render for it (resync). */
+export const RESCOPE_HOLD_MS = 5_000;
+
+/**
+ * What the cache holds about the viewer's world, which an access change makes stale:
+ * live lists and entities, the views over everything (counts and traffic are filtered
+ * by the same access) and the notification centre (a view-as shows another person's).
+ */
+function heldByAccess(query: { queryKey: readonly unknown[] }): boolean {
+  const key = readKey(query.queryKey);
+  return Boolean(
+    key &&
+    (isLiveKey(key) ||
+      key[1].view === 'any-change' ||
+      key[1].view === 'traffic' ||
+      key[0] === NOTIFICATIONS_KEY[0]),
+  );
+}
+
 /** What every live entity carries; use-only groups have no timestamps but a version. */
 export interface TLiveItem {
   id: string;
@@ -147,6 +166,15 @@ export class LiveCache {
    */
   private readonly again = new Set<string>();
 
+  /** The access the page on screen was last rendered for (renderedFor). */
+  private renderedAccess: string | null = null;
+
+  /**
+   * After an access change, until the page is rendered for `access` (at most
+   * RESCOPE_HOLD_MS): meanwhile the cache stays as it is (see resync).
+   */
+  private rescopeHold: { access: string; timer: ReturnType<typeof setTimeout> } | null = null;
+
   constructor(private readonly queryClient: QueryClient) {
     this.unsubscribe = queryClient.getQueryCache().subscribe((event) => {
       if (event.type === 'removed') {
@@ -173,6 +201,8 @@ export class LiveCache {
   }
 
   apply(envelope: TChangeEnvelope): void {
+    // The page waits to render for a new access: everything live is fetched afresh then.
+    if (this.rescopeHold) return;
     const { resource } = envelopeParts(envelope);
     // One's own notices: the centre alone follows them, nothing over everything does.
     if (resource === 'notifications') {
@@ -298,32 +328,64 @@ export class LiveCache {
   }
 
   /**
-   * Everything live is fetched again. After a gap too old to patch the old data may stay
-   * on screen meanwhile; after an access change it is dropped at once (it may hold what
-   * this person may no longer see).
+   * Everything live is fetched again. After a gap too old to patch, the old data stays on
+   * screen meanwhile. After an access change to `access` it is dropped and fetched as the
+   * new access, but only once the page is rendered for that access (renderedFor): until
+   * then the page renders for the old access, and sections it has that the new access
+   * lacks would ask for what it may not read and show the refusal (a view-as ended in
+   * another tab answered 26 requests 403 within half a second). So the page stays as it
+   * was for that round trip: what it shows, it showed a moment ago; nothing new enters.
    */
-  resync(why: 'resync_required' | 'rescoped'): void {
+  resync(why: 'resync_required' | 'rescoped', access?: string): void {
     // What was kept for fetches in flight belongs to the old view: the refetch has it all.
     this.whileFetching.clear();
-    // What the cache holds about the viewer's world: live lists and entities, and the
-    // views over everything (counts and access are filtered by the same access).
-    const predicate = (query: { queryKey: readonly unknown[] }) => {
-      const key = readKey(query.queryKey);
-      return Boolean(
-        key && (isLiveKey(key) || key[1].view === 'any-change' || key[1].view === 'traffic'),
-      );
-    };
-    if (why === 'rescoped') void this.queryClient.resetQueries({ predicate });
-    else this.refetchSettled({ predicate });
-    // A new group, or an account renamed while the feed was away.
+    if (why === 'resync_required') {
+      this.refetchSettled({ predicate: heldByAccess });
+      void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
+      return;
+    }
+    this.again.clear();
+    for (const state of this.throttled.values()) clearTimeout(state.timer);
+    this.throttled.clear();
+    if (this.rescopeHold) clearTimeout(this.rescopeHold.timer);
+    this.rescopeHold = null;
+    if (access === undefined || access === this.renderedAccess) {
+      this.dropAndRefetch();
+      return;
+    }
+    // A fetch in flight is answered as the new access: its answer would not fit the page.
+    void this.queryClient.cancelQueries({ predicate: heldByAccess });
+    // Bounded: a page that never renders again must not keep the old data.
+    const timer = setTimeout(() => this.endRescope(), RESCOPE_HOLD_MS);
+    this.rescopeHold = { access, timer };
+  }
+
+  /**
+   * The server-rendered page now shows `access` (the provider calls this with the layout's
+   * value after each render that changed it): when an access change waited for it, what
+   * it held is dropped and what the page still shows fetched.
+   */
+  renderedFor(access: string): void {
+    this.renderedAccess = access;
+    if (this.rescopeHold?.access === access) this.endRescope();
+  }
+
+  private endRescope(): void {
+    if (this.rescopeHold) clearTimeout(this.rescopeHold.timer);
+    this.rescopeHold = null;
+    this.dropAndRefetch();
+  }
+
+  /** Dropped (it may hold what this person may no longer see), and fetched if on screen. */
+  private dropAndRefetch(): void {
+    void this.queryClient.resetQueries({ predicate: heldByAccess });
+    // A new group or account: who the viewer is (/me: the header, the overview).
     void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
-    // Notices that arrived meanwhile, or another person's centre (a view-as).
-    if (why === 'rescoped') void this.queryClient.resetQueries({ queryKey: NOTIFICATIONS_KEY });
-    else this.refetchSettled({ queryKey: NOTIFICATIONS_KEY });
   }
 
   /** Fetches that failed while the server was away (a dying process) are tried again. */
   retryFailed(): void {
+    if (this.rescopeHold) return;
     void this.queryClient.refetchQueries({
       predicate: (query) => {
         const key = readKey(query.queryKey);
@@ -334,6 +396,7 @@ export class LiveCache {
 
   close(): void {
     this.unsubscribe();
+    if (this.rescopeHold) clearTimeout(this.rescopeHold.timer);
     for (const state of this.throttled.values()) clearTimeout(state.timer);
     this.throttled.clear();
   }

@@ -6,6 +6,7 @@ import {
   type THello,
 } from '@/lib/shared/live/events';
 import type { TMeDto } from '@/lib/shared/schemas/me';
+import { accessOf } from '@/lib/shared/viewer-identity';
 import { ApiClientError } from './api';
 import type { TPanelClientSocket } from './socket';
 
@@ -15,8 +16,11 @@ export type TConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline
 export interface TLiveFeedHandlers {
   /** One change, in seq order, each seq at most once; `source` says how it came. */
   onChange(envelope: TChangeEnvelope, source: 'live' | 'catch-up'): void;
-  /** What the client holds can no longer be patched (gap too old, access changed): refetch it. */
-  onResync(reason: 'resync_required' | 'rescoped'): void;
+  /**
+   * What the client holds can no longer be patched (gap too old, access changed): refetch
+   * it. After an access change, `access` is the new one (accessOf).
+   */
+  onResync(reason: 'resync_required' | 'rescoped', access?: string): void;
   onHello?(hello: THello): void;
   onRescoped?(me: TMeDto): void;
   onRevoked?(reason: string): void;
@@ -82,9 +86,9 @@ export class LiveFeed {
     socket.on('hello', (hello) => void this.onHello(hello));
     socket.on('change', (envelope) => this.onLive(envelope));
     socket.on('session.rescoped', (me) => {
-      this.access = accessKey(me);
+      this.access = accessOf(me);
       handlers.onRescoped?.(me);
-      handlers.onResync('rescoped');
+      handlers.onResync('rescoped', this.access);
     });
     socket.on('session.revoked', ({ reason }) => {
       handlers.onRevoked?.(reason);
@@ -164,7 +168,7 @@ export class LiveFeed {
     this.handlers.onHello?.(hello);
     // Access that changed while away (group, grants, view-as) means what is held was
     // filtered by other rules: refetch rather than patch.
-    const access = accessKey(hello);
+    const access = accessOf(hello);
     const changed = this.access !== null && this.access !== access;
     this.access = access;
     if (this.lastSeq === null) {
@@ -198,7 +202,7 @@ export class LiveFeed {
     this.buffer = [];
     this.catchingUp = false;
     for (const envelope of buffered) this.apply(envelope, 'live');
-    if (changed) this.handlers.onResync('rescoped');
+    if (changed) this.handlers.onResync('rescoped', access);
     this.handlers.onResumed?.();
     this.setState('live', null);
     this.release();
@@ -286,6 +290,3 @@ export function handshakeRetryDelayMs(refusals: number, hintMs = RETRY_BASE_MS):
 }
 
 /** What decides what a socket may see: who (or whom it views as), where, with which grants. */
-function accessKey(me: TMeDto): string {
-  return JSON.stringify([me.user.id, me.account.id, [...me.grants].sort()]);
-}

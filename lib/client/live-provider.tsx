@@ -29,10 +29,11 @@ const LiveContext = createContext<TLive>({
 /**
  * One live connection per tab for the signed-in panel: the socket, the feed (catch-up,
  * order, duplicates) and the cache feeder, shared by every page through context.
- * Access changed → the server-rendered shell (navigation by grants) is refreshed too;
+ * Access changed → the server-rendered shell (navigation by grants) is refreshed too
+ * (`access`: what the layout rendered it for, accessOf);
  * access ended → back to the sign-in page.
  */
-export function LiveProvider({ children }: { children: ReactNode }) {
+export function LiveProvider({ access, children }: { access: string; children: ReactNode }) {
   const queryClient = useQueryClient();
   const router = useRouter();
   const [status, setStatus] = useState<Pick<TLive, 'state' | 'reason' | 'hello'>>({
@@ -53,8 +54,8 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         if (envelopeParts(envelope).resource === 'brands') setRebrandedAt(Date.now());
         else cache.apply(envelope);
       },
-      onResync: (why) => {
-        cache.resync(why);
+      onResync: (why, access) => {
+        cache.resync(why, access);
         if (why === 'rescoped') setRescopedAt(Date.now());
       },
       onHello: (hello) => setStatus((current) => ({ ...current, hello })),
@@ -71,6 +72,11 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (rescopedAt || rebrandedAt) router.refresh();
   }, [rescopedAt, rebrandedAt, router]);
+  // After an access change, what the page still shows is fetched only once it renders
+  // for the new access: the sections the old access had would ask for what it may not.
+  useEffect(() => {
+    connection.cache.renderedFor(access);
+  }, [access, connection]);
 
   useEffect(() => {
     connection.socket.connect();

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { adminApi, adminPage } from '../fixtures/e2e-sign-in';
+import { adminApi, adminPage, signIn, submitSignIn } from '../fixtures/e2e-sign-in';
 
 /**
  * View-as never shows one identity's data to another (issue 15, "Identity-safe cache").
@@ -11,6 +11,11 @@ import { adminApi, adminPage } from '../fixtures/e2e-sign-in';
  * refetch corrects it a moment later.
  */
 const TARGET = { email: 'identity-target@acme-voice.test', password: 'e2e-identity-password' };
+/** Support and the reseller user it views as, in the test of a view ended elsewhere. */
+const RESCOPE = {
+  support: { email: 'rescope-support@demo-carrier.test', password: 'e2e-rescope-password' },
+  target: { email: 'rescope-target@acme-voice.test', password: 'e2e-rescope-password' },
+};
 /** Accounts of the demo carrier outside Acme Voice's subtree (lib/server/db/seed.ts). */
 const OUTSIDE = ['Blue Telecom', 'Green Grocers', 'Direct Logistics'];
 
@@ -228,6 +233,130 @@ test('view-as start and stop: no page ever shows the other identity’s data', a
   } finally {
     // The view belongs to the admin user, not this tab: never leave it open for later specs.
     await request.fetch('/api/v1/impersonation', { method: 'DELETE', headers });
+    await api('PATCH', `/users/${target.id}`, { version: target.version, status: 'disabled' });
+  }
+});
+
+/**
+ * From now on in `page`: every API answer of 400 or more, every alert the document shows,
+ * every dashboard read. The document must stay the same one (its record must survive).
+ */
+async function watchTurn(page: Page) {
+  const refused: string[] = [];
+  const dashboardReads: string[] = [];
+  page.on('response', (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path.startsWith('/api/') && response.status() >= 400) {
+      refused.push(`${response.status()} ${path}`);
+    }
+    if (path === '/api/v1/dashboard') dashboardReads.push(path);
+  });
+  await page.evaluate(() => {
+    const alerts: string[] = [];
+    Object.assign(window, { rpAlerts: alerts });
+    new MutationObserver(() => {
+      for (const alert of document.querySelectorAll('[role="alert"]')) {
+        if (alert.textContent?.trim()) alerts.push(alert.textContent.trim());
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  return {
+    refused,
+    dashboardReads,
+    alerts: () =>
+      page.evaluate(() => (window as unknown as { rpAlerts?: string[] }).rpAlerts ?? null),
+  };
+}
+
+/** The Overview has loaded: live, counters read, no placeholder left in the main area. */
+async function overviewLoaded(page: Page): Promise<void> {
+  await expect(page.getByText('Live', { exact: true })).toBeVisible();
+  await expect(page.getByTestId('count-customers')).not.toHaveText('…');
+  await expect(page.locator('main').getByText(/^Loading…$|^…$/)).toHaveCount(0);
+}
+
+test('access changed elsewhere: the page turns without asking for what it may not read', async ({
+  browser,
+  request,
+}) => {
+  const { headers, me } = await adminApi(request, 'e2e rescope');
+  const api = async (method: string, path: string, data?: unknown, as = headers) => {
+    const response = await request.fetch(`/api/v1${path}`, { method, headers: as, data });
+    expect(response.status(), `${method} ${path}`).toBeLessThan(300);
+    return response.status() === 204 ? null : response.json();
+  };
+  const acme = (await api('GET', `/resellers?q=${encodeURIComponent('Acme Voice')}`)).items[0];
+  const resellerGroup = await api('POST', '/groups', {
+    template: 'default-reseller',
+    name: 'E2E rescope target',
+  });
+  const target = await api('POST', '/users', {
+    email: RESCOPE.target.email,
+    password: RESCOPE.target.password,
+    accountId: acme.id,
+    groupId: resellerGroup.id,
+  });
+  // Support may find people and view as them, and read none of a reseller's dashboard.
+  const supportGroup = await api('POST', '/groups', {
+    name: 'E2E rescope support',
+    grants: ['users:read', 'resellers:read', 'customers:read', 'impersonation:start'],
+  });
+  const support = await api('POST', '/users', {
+    email: RESCOPE.support.email,
+    password: RESCOPE.support.password,
+    accountId: me.account.id,
+    groupId: supportGroup.id,
+  });
+  const supportToken = (
+    await (await request.post('/api/v1/auth/token', { data: RESCOPE.support })).json()
+  ).token as string;
+  const asSupport = { authorization: `Bearer ${supportToken}` };
+  await api('POST', '/impersonation', { userId: target.id, reason: 'E2E: rescope' }, asSupport);
+
+  try {
+    // 1. Another identity: support views as the reseller user, and the view ends from
+    // another place (support's script); this tab hears it live and turns to support's own
+    // panel. (Its old sections used to ask, as support, for the reseller's exposure and
+    // traffic: 403s, and an error in the exposure section.)
+    const viewing = await (await browser.newContext()).newPage();
+    await submitSignIn(viewing, RESCOPE.support.email, RESCOPE.support.password);
+    await expect(viewing.getByTestId('impersonation-banner')).toContainText(
+      `Viewing as ${RESCOPE.target.email}`,
+    );
+    await overviewLoaded(viewing);
+    await expect(viewing.getByTestId('exposure')).toBeVisible();
+    const ending = await watchTurn(viewing);
+    await api('DELETE', '/impersonation', undefined, asSupport);
+    await expect(viewing.getByTestId('impersonation-banner')).toHaveCount(0);
+    await expect(viewing.getByTestId('signed-in-user')).toContainText(RESCOPE.support.email);
+    await expect(viewing.getByTestId('exposure')).toHaveCount(0);
+    await overviewLoaded(viewing);
+    expect(await ending.alerts(), 'errors shown while the page turned').toEqual([]);
+    expect(ending.refused, 'what the page asked and may not read').toEqual([]);
+
+    // 2. The same identity, fewer grants: the reseller user's own tab, while the carrier
+    // takes the ledger and usage from its group. The sections they opened go; what stays
+    // is read again, as the new access.
+    const own = await (await browser.newContext()).newPage();
+    await signIn(own, RESCOPE.target.email, RESCOPE.target.password);
+    await overviewLoaded(own);
+    await expect(own.getByTestId('exposure')).toBeVisible();
+    await expect(own.getByTestId('traffic')).toBeVisible();
+    const narrowing = await watchTurn(own);
+    const group = await api('GET', `/groups/${resellerGroup.id}`);
+    await api('PATCH', `/groups/${resellerGroup.id}`, {
+      version: group.version,
+      grants: group.grants.filter((grant: string) => !/^(ledger|usage):/.test(grant)),
+    });
+    await expect(own.getByTestId('exposure')).toHaveCount(0);
+    await expect(own.getByTestId('traffic')).toHaveCount(0);
+    await overviewLoaded(own);
+    expect(narrowing.dashboardReads, 'the counters read again').not.toEqual([]);
+    expect(await narrowing.alerts(), 'errors shown while the page turned').toEqual([]);
+    expect(narrowing.refused, 'what the page asked and may not read').toEqual([]);
+  } finally {
+    await request.fetch('/api/v1/impersonation', { method: 'DELETE', headers: asSupport });
+    await api('PATCH', `/users/${support.id}`, { version: support.version, status: 'disabled' });
     await api('PATCH', `/users/${target.id}`, { version: target.version, status: 'disabled' });
   }
 });

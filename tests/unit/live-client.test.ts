@@ -5,9 +5,11 @@ import { InfiniteQueryObserver, QueryClient, QueryObserver } from '@tanstack/rea
 import {
   flattenPages,
   LiveCache,
+  NOTIFICATIONS_KEY,
   OWN_IDENTITY_KEY,
   patchItems,
   patchPages,
+  RESCOPE_HOLD_MS,
 } from '@/lib/client/live-cache';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { heldRows, windowedListQuery, type TWindowData } from '@/lib/client/windowed-list';
@@ -573,12 +575,107 @@ describe('structured query keys', () => {
     queryClient.setQueryData(queryKeys.list('customers'), page);
     queryClient.setQueryData(queryKeys.anyChange('dashboard'), { customers: 1 });
     queryClient.setQueryData(queryKeys.static('me', { sub: 'mfa' }), { enabled: true });
+    queryClient.setQueryData(NOTIFICATIONS_KEY, { items: [{ id: 'n1' }] });
     cache.resync('rescoped');
     expect(queryClient.getQueryData(queryKeys.list('customers'))).toBeUndefined();
     expect(queryClient.getQueryData(queryKeys.anyChange('dashboard'))).toBeUndefined();
+    expect(queryClient.getQueryData(NOTIFICATIONS_KEY)).toBeUndefined();
     expect(queryClient.getQueryData(queryKeys.static('me', { sub: 'mfa' }))).toEqual({
       enabled: true,
     });
+    cache.close();
+  });
+
+  /**
+   * A query on screen, counting its fetches; each answers (with its number) only when
+   * `release` is called, so a fetch can be in flight when the access changes.
+   */
+  function watched(queryClient: QueryClient) {
+    const fetches: number[] = [];
+    let release = () => {};
+    const observer = new QueryObserver(queryClient, {
+      queryKey: queryKeys.anyChange('dashboard'),
+      queryFn: () => {
+        const number = fetches.length + 1;
+        fetches.push(number);
+        return new Promise<{ fetch: number }>((resolve) => {
+          release = () => resolve({ fetch: number });
+        });
+      },
+      retry: false,
+    });
+    const unsubscribe = observer.subscribe(() => {});
+    const data = () => observer.getCurrentResult().data;
+    return { fetches, data, unsubscribe, release: () => release() };
+  }
+
+  it('keep the page as it is after an access change until it renders for it', async () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    cache.renderedFor('old');
+    const screen = watched(queryClient);
+    screen.release();
+    await vi.waitFor(() => expect(screen.data()).toEqual({ fetch: 1 }));
+    void queryClient.invalidateQueries({ queryKey: queryKeys.anyChange('dashboard') });
+    expect(screen.fetches).toEqual([1, 2]);
+    // The access changes while the second fetch is in flight: its answer (as the new
+    // access) is dropped, and nothing is asked while the page renders the old access —
+    // a live change and the old access rendered again meanwhile included.
+    cache.resync('rescoped', 'new');
+    screen.release();
+    cache.apply(change(1, 'customers.created', 'k'));
+    cache.retryFailed();
+    cache.renderedFor('old');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(screen.fetches).toEqual([1, 2]);
+    expect(screen.data()).toEqual({ fetch: 1 });
+    // Rendered for the new access: dropped, and fetched once.
+    cache.renderedFor('new');
+    expect(screen.data()).toBeUndefined();
+    screen.release();
+    await vi.waitFor(() => expect(screen.data()).toEqual({ fetch: 3 }));
+    cache.renderedFor('new');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(screen.fetches).toEqual([1, 2, 3]);
+    screen.unsubscribe();
+    cache.close();
+  });
+
+  it('drop and fetch at once after an access change the page already renders', async () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    cache.renderedFor('new');
+    const screen = watched(queryClient);
+    screen.release();
+    await vi.waitFor(() => expect(screen.data()).toEqual({ fetch: 1 }));
+    cache.resync('rescoped', 'new');
+    expect(screen.data()).toBeUndefined();
+    expect(screen.fetches).toEqual([1, 2]);
+    screen.unsubscribe();
+    cache.close();
+  });
+
+  it('drop and fetch after an access change when the page never renders for it', async () => {
+    vi.useFakeTimers();
+    try {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      cache.renderedFor('old');
+      const screen = watched(queryClient);
+      screen.release();
+      await vi.advanceTimersByTimeAsync(0);
+      cache.resync('rescoped', 'new');
+      await vi.advanceTimersByTimeAsync(RESCOPE_HOLD_MS - 1);
+      expect(screen.fetches).toEqual([1]);
+      expect(screen.data()).toEqual({ fetch: 1 });
+      await vi.advanceTimersByTimeAsync(1);
+      expect(screen.data()).toBeUndefined();
+      expect(screen.fetches).toEqual([1, 2]);
+      screen.unsubscribe();
+      cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
