@@ -28,7 +28,7 @@ export const RESCOPE_HOLD_MS = 5_000;
  * live lists and entities, the views over everything (counts and traffic are filtered
  * by the same access) and the notification centre (a view-as shows another person's).
  */
-function heldByAccess(query: { queryKey: readonly unknown[] }): boolean {
+function shapedByAccess(query: { queryKey: readonly unknown[] }): boolean {
   const key = readKey(query.queryKey);
   return Boolean(
     key &&
@@ -340,7 +340,9 @@ export class LiveCache {
     // What was kept for fetches in flight belongs to the old view: the refetch has it all.
     this.whileFetching.clear();
     if (why === 'resync_required') {
-      this.refetchSettled({ predicate: heldByAccess });
+      // While an access change waits for the page, its end fetches everything anyway.
+      if (this.rescopeHold) return;
+      this.refetchSettled({ predicate: shapedByAccess });
       void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
       return;
     }
@@ -354,7 +356,7 @@ export class LiveCache {
       return;
     }
     // A fetch in flight is answered as the new access: its answer would not fit the page.
-    void this.queryClient.cancelQueries({ predicate: heldByAccess });
+    void this.queryClient.cancelQueries({ predicate: shapedByAccess });
     // Bounded: a page that never renders again must not keep the old data.
     const timer = setTimeout(() => this.endRescope(), RESCOPE_HOLD_MS);
     this.rescopeHold = { access, timer };
@@ -378,7 +380,7 @@ export class LiveCache {
 
   /** Dropped (it may hold what this person may no longer see), and fetched if on screen. */
   private dropAndRefetch(): void {
-    void this.queryClient.resetQueries({ predicate: heldByAccess });
+    void this.queryClient.resetQueries({ predicate: shapedByAccess });
     // A new group or account: who the viewer is (/me: the header, the overview).
     void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
   }

@@ -619,12 +619,13 @@ describe('structured query keys', () => {
     void queryClient.invalidateQueries({ queryKey: queryKeys.anyChange('dashboard') });
     expect(screen.fetches).toEqual([1, 2]);
     // The access changes while the second fetch is in flight: its answer (as the new
-    // access) is dropped, and nothing is asked while the page renders the old access —
-    // a live change and the old access rendered again meanwhile included.
+    // access) is dropped, and nothing is asked while the page renders the old access — a
+    // live change, a retry, a gap and the old access rendered again meanwhile included.
     cache.resync('rescoped', 'new');
     screen.release();
     cache.apply(change(1, 'customers.created', 'k'));
     cache.retryFailed();
+    cache.resync('resync_required');
     cache.renderedFor('old');
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(screen.fetches).toEqual([1, 2]);
