@@ -210,8 +210,8 @@ async function measureOnce(child: TChild, rate: number, seconds: number, drive: 
 
 /**
  * Latency at a steady rate (after a warm-up), then throughput: the rate raised ×1.5 from
- * 25/s (`firstStep`) until p99 passes the limit or the writers cannot keep the rate; the
- * ceiling is the highest passing step's deliveries/s.
+ * 25/s (`firstStep`) until p99 passes the limit or the writers cannot keep the rate, then
+ * one step halfway back; the ceiling is the highest passing step's deliveries/s.
  */
 export async function measureLoad(
   child: TChild,
@@ -228,25 +228,38 @@ export async function measureLoad(
     `${label}: ${settings.rate}/s → p50 ${steady.stats.p50} p99 ${steady.stats.p99} ms, ${Math.round(steady.deliveriesPerS)} deliveries/s`,
   );
   const steps: TLoadFigures['steps'] = [];
-  // From well below the steady rate upwards, until p99 passes the limit or the
-  // writers cannot keep the rate.
-  for (let rate = settings.firstStep ?? 25; ; rate = Math.round(rate * 1.5)) {
+  const passes = (step: TLoadFigures['steps'][number]) =>
+    step.p99 <= settings.p99LimitMs && step.achieved >= step.rate * 0.9;
+  const measureStep = async (rate: number) => {
     const step = await measureOnce(child, rate, settings.stepSeconds, drive);
-    steps.push({
+    const figures = {
       rate,
       achieved: round(step.run.achieved),
       deliveriesPerS: Math.round(step.deliveriesPerS),
       p99: step.stats.p99,
-    });
+    };
+    steps.push(figures);
     log(
-      `${label}: step ${rate}/s (achieved ${round(step.run.achieved)}/s) → p99 ${step.stats.p99} ms, ${Math.round(step.deliveriesPerS)} deliveries/s`,
+      `${label}: step ${rate}/s (achieved ${figures.achieved}/s) → p99 ${figures.p99} ms, ${figures.deliveriesPerS} deliveries/s`,
     );
-    if (step.stats.p99 > settings.p99LimitMs || step.run.achieved < rate * 0.9) break;
+    return figures;
+  };
+  // From well below the steady rate upwards, until p99 passes the limit or the
+  // writers cannot keep the rate.
+  for (let rate = settings.firstStep ?? 25; ; rate = Math.round(rate * 1.5)) {
+    if (!passes(await measureStep(rate))) break;
     if (steps.length >= 14) break;
   }
-  const passing = steps.filter(
-    (step) => step.p99 <= settings.p99LimitMs && step.achieved >= step.rate * 0.9,
-  );
+  // Steps ×1.5 apart put the ceiling anywhere in that span, so a ratio of two ceilings
+  // read 0.44 or 0.67 for servers a step apart whatever lay between (docs/bench.md): one
+  // more step halfway (geometrically) between the last pass and the first failure.
+  const failed = steps.at(-1)!;
+  const below = steps.at(-2);
+  if (!passes(failed) && below && passes(below)) {
+    const halfway = Math.round(Math.sqrt(below.rate * failed.rate));
+    if (halfway > below.rate && halfway < failed.rate) await measureStep(halfway);
+  }
+  const passing = steps.filter(passes);
   const best = passing.reduce<(typeof steps)[number] | null>(
     (top, step) => (!top || step.deliveriesPerS > top.deliveriesPerS ? step : top),
     null,
