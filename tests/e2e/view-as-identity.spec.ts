@@ -11,7 +11,7 @@ import { adminApi, adminPage, signIn, submitSignIn } from '../fixtures/e2e-sign-
  * refetch corrects it a moment later.
  */
 const TARGET = { email: 'identity-target@acme-voice.test', password: 'e2e-identity-password' };
-/** Support and the reseller user it views as, in the test of a view ended elsewhere. */
+/** Support and the reseller user it views as, in the test of access changed elsewhere. */
 const RESCOPE = {
   support: { email: 'rescope-support@demo-carrier.test', password: 'e2e-rescope-password' },
   target: { email: 'rescope-target@acme-voice.test', password: 'e2e-rescope-password' },
