@@ -288,5 +288,3 @@ export function handshakeRetryDelayMs(refusals: number, hintMs = RETRY_BASE_MS):
   const base = Math.min(Math.max(hintMs, RETRY_BASE_MS * 2 ** refusals), RETRY_MAX_MS);
   return base * (0.5 + Math.random());
 }
-
-/** What decides what a socket may see: who (or whom it views as), where, with which grants. */

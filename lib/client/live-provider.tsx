@@ -54,8 +54,8 @@ export function LiveProvider({ access, children }: { access: string; children: R
         if (envelopeParts(envelope).resource === 'brands') setRebrandedAt(Date.now());
         else cache.apply(envelope);
       },
-      onResync: (why, access) => {
-        cache.resync(why, access);
+      onResync: (why, nextAccess) => {
+        cache.resync(why, nextAccess);
         if (why === 'rescoped') setRescopedAt(Date.now());
       },
       onHello: (hello) => setStatus((current) => ({ ...current, hello })),
