@@ -70,10 +70,12 @@ export interface TPanel {
 export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPanel> {
   const { dev } = options;
   const database = await openDatabase(env);
+  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   const config: TServerConfig = {
     nodeEnv: env.NODE_ENV,
     port: env.PORT,
-    publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+    publicUrl,
+    panelHostnames: [new URL(publicUrl).hostname, ...(env.PANEL_HOSTNAMES ?? [])],
     authSecret: env.AUTH_SECRET ?? (await loadOrCreateSecret(env.DATA_DIR)),
     databaseKind: database.kind,
     redisUrl: env.REDIS_URL,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZHostname } from '@/lib/shared/schemas/brands';
 
 /**
  * The environment, parsed once with zod. The custom server calls `loadEnv()` at start
@@ -139,6 +140,18 @@ const FIELDS = {
    */
   LIVE_RECENT_ENTRIES: wholeNumber(0, 1_000_000, 20_000),
   RESELLER_DEPTH_LIMIT: wholeNumber(1, 20, 4),
+  /**
+   * Other hostnames the panel itself answers on, comma-separated (an internal name, an old
+   * one). With `PUBLIC_URL`'s they are the panel's own: no brand may claim them, since a
+   * brand's hostname signs in only its own subtree (issue 19) and would lock everyone
+   * else out of the panel on that name.
+   */
+  PANEL_HOSTNAMES: optional(
+    z
+      .string()
+      .transform((value) => value.split(','))
+      .pipe(z.array(ZHostname).min(1)),
+  ),
   /**
    * Server processes on this machine (server/cluster.ts): 1 is one plain process; more
    * puts a primary holding the port in front of that many workers.

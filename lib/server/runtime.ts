@@ -7,6 +7,11 @@ export interface TServerConfig {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
   publicUrl: string;
+  /**
+   * The panel's own hostnames (`PUBLIC_URL`'s and `PANEL_HOSTNAMES`), which no brand may
+   * claim or be found by (lib/server/services/brands/brands.ts).
+   */
+  panelHostnames: readonly string[];
   authSecret: string;
   databaseKind: 'embedded' | 'postgresql';
   redisUrl?: string;

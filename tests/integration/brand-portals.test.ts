@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { resolveActor } from '@/lib/server/authz/actor';
 import { shownBrand } from '@/lib/server/services/brands/shown-brand';
+import { brandForHost } from '@/lib/server/services/brands/brands';
+import { directQuery } from '@/lib/server/db/direct-query';
+import { getRuntime } from '@/lib/server/runtime';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { signInOverHttp } from '../fixtures/http-login';
@@ -15,7 +18,13 @@ import { fetchOnHost } from '../fixtures/host-fetch';
  */
 const ADMIN = { email: 'admin@portals.test', password: 'portals-admin-pass' };
 const PASSWORD = 'portals-user-pass-1';
-const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+const PANEL = 'panel.p.example';
+const suite = usePanelSuite({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  // Another name of the panel itself, beside PUBLIC_URL's (here an address).
+  PANEL_HOSTNAMES: `${PANEL}, old-panel.p.example`,
+});
 
 const PORTAL = 'portal.r1.example';
 const ids = {} as Record<'C' | 'R1' | 'R1a' | 'R2', string>;
@@ -103,6 +112,56 @@ describe('sign-in on a brand’s hostname', () => {
     expect((await signInOverHttp(suite.server.url, 'ops@r2.p.test', PASSWORD)).cookie).not.toBe(
       null,
     );
+  });
+});
+
+describe('the panel’s own hostnames', () => {
+  it('are nobody’s portal: no brand may claim one, and one held from before is ignored', async () => {
+    expect(getRuntime().config.panelHostnames).toEqual(['127.0.0.1', PANEL, 'old-panel.p.example']);
+    const r1 = await apiClient(suite.server.url, 'ops@r1.p.test', PASSWORD);
+    const current = (await r1.get(`/accounts/${ids.R1}/brand`)).body.brand;
+    const claim = await r1.put(
+      `/accounts/${ids.R1}/brand`,
+      brand('Nimbus', [PORTAL, 'Panel.P.example', 'old-panel.p.example'], {
+        version: current.version,
+      }),
+    );
+    expect(claim.status).toBe(400);
+    expect(claim.body.error.fields).toEqual({
+      'hostnames.1': 'is the panel’s own hostname',
+      'hostnames.2': 'is the panel’s own hostname',
+    });
+    // Nor the carrier for itself: the whole installation signs in there.
+    const own = await admin.get(`/accounts/${ids.C}/brand`);
+    const carrierClaim = await admin.put(
+      `/accounts/${ids.C}/brand`,
+      brand('Carrier Co', [PANEL], { version: own.body.brand.version }),
+    );
+    expect(carrierClaim.status).toBe(400);
+    expect(Object.keys(carrierClaim.body.error.fields)).toEqual(['hostnames.0']);
+    expect((await r1.get(`/accounts/${ids.R1}/brand`)).body.brand).toEqual(current);
+
+    // A brand holding one from before the rule (written straight into the table): the name
+    // finds no portal, and everyone signs in there, the carrier's admin included.
+    const em = suite.orm.em.fork();
+    await directQuery(em, `insert into brand_hostname (hostname, brand_id) values (?, ?)`, [
+      PANEL,
+      ids.R1,
+    ]);
+    try {
+      expect(await brandForHost(em, `${PANEL}:${suite.server.port}`)).toBeNull();
+      const host = `${PANEL}:${suite.server.port}`;
+      const carrier = await signInOverHttp(suite.server.url, ADMIN.email, ADMIN.password, {}, host);
+      expect(carrier.cookie).not.toBeNull();
+      const token = await fetchOnHost(`${suite.server.url}/api/v1/auth/token`, host, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'ops@r2.p.test', password: PASSWORD, name: 'script' }),
+      });
+      expect(token.status).toBe(201);
+    } finally {
+      await directQuery(em, `delete from brand_hostname where hostname = ?`, [PANEL]);
+    }
   });
 });
 

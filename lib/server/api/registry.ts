@@ -431,7 +431,7 @@ export const API_REGISTRY = {
       responses: { 200: ZBrandView },
     },
     PUT: {
-      summary: `Set the account’s whole brand (its own side or a parent’s): display name, primary colour (at least 4.5:1 with white text), accent colour (at least 3:1 on white), support email and https URL, and up to ${BRAND_MAX_HOSTNAMES} hostnames, each unique across the installation. \`version\`: the brand’s as read, absent for a first one`,
+      summary: `Set the account’s whole brand (its own side or a parent’s): display name, primary colour (at least 4.5:1 with white text), accent colour (at least 3:1 on white), support email and https URL, and up to ${BRAND_MAX_HOSTNAMES} hostnames, each unique across the installation and none of the panel’s own (\`PUBLIC_URL\`’s, \`PANEL_HOSTNAMES\`: 400 naming it). \`version\`: the brand’s as read, absent for a first one`,
       grant: 'brand:update',
       params: ZIdParams,
       body: ZBrandPut,

@@ -17,6 +17,7 @@ import {
   logoUrlOf,
 } from '@/lib/shared/schemas/brands';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
+import { findRuntime } from '@/lib/server/runtime';
 import { invalidatePortalHostnames } from './portal-hostnames';
 
 /**
@@ -120,7 +121,9 @@ export async function brandForHost(
   host: string,
 ): Promise<TResolvedBrand | null> {
   const parsed = ZHostname.safeParse(host.replace(/:\d{1,5}$/, '').replace(/\.$/, ''));
-  if (!parsed.success) return null;
+  // The panel's own names are nobody's portal, even if a brand holds one from before
+  // they were refused: the whole installation signs in there.
+  if (!parsed.success || isPanelHostname(parsed.data)) return null;
   const [row] = await directQuery<TBrandRow & { path: string }>(
     em,
     `select ${BRAND_COLUMNS}, a.path from brand_hostname bh
@@ -241,6 +244,7 @@ export async function putBrand(
     const current = existing ? toBrandDto(existing) : null;
     if ((body.version ?? null) !== (current?.version ?? null)) throw staleVersion(current);
     checkContrast(body);
+    checkNotPanelHostnames(body.hostnames);
     if (existing && sameBrand(existing, body)) return { brand: current!, created: false };
 
     const now = new Date();
@@ -274,6 +278,24 @@ export async function putBrand(
     record(brandChange(existing ? 'updated' : 'created', account.path, current, after));
     return { brand: after, created: !existing };
   }).finally(invalidatePortalHostnames);
+}
+
+/** One of the panel's own hostnames (`PUBLIC_URL`'s, `PANEL_HOSTNAMES`). */
+function isPanelHostname(hostname: string): boolean {
+  return findRuntime()?.config.panelHostnames.includes(hostname) ?? false;
+}
+
+/**
+ * A brand's hostname signs in only its own subtree, so one of the panel's own names would
+ * lock every other user out of the panel there and show the brand's look to everyone:
+ * 400 naming it, whoever asks.
+ */
+function checkNotPanelHostnames(hostnames: readonly string[]): void {
+  const fields: Record<string, string> = {};
+  hostnames.forEach((hostname, index) => {
+    if (isPanelHostname(hostname)) fields[`hostnames.${index}`] = 'is the panel’s own hostname';
+  });
+  if (Object.keys(fields).length) throw invalidInput(fields);
 }
 
 /**
