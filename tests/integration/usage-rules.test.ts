@@ -588,6 +588,55 @@ describe('who sees what', () => {
   });
 });
 
+describe('the ledger’s order', () => {
+  it('stamps a batch after its locks: no earlier than what committed while it queued', async () => {
+    // A batch locks its customers' chains in id order. Held at an account above the
+    // customer that sorts before it, the batch waits there; a payment to the customer
+    // (its own row only) commits meanwhile. Statements split months by time and read
+    // balances by id, so the batch's entry, written after the payment's, must not be
+    // stamped before it.
+    let customerId = '';
+    let above = '';
+    for (let n = 0; !above; n++) {
+      customerId = (await ok(admin.post('/customers', { name: `KO${n}`, parentId: ids.R1 }))).id;
+      above = [ids.C, ids.R1].find((id) => id < customerId) ?? '';
+    }
+    await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: customerId }));
+    const em = suite.orm.em.fork();
+    const waiting = async () =>
+      (
+        await suite.orm.em.fork().execute<{ n: number }[]>(
+          `select count(*)::int as n from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock'`,
+        )
+      )[0]!.n;
+    let batch!: Promise<{ status: number; body: unknown }>;
+    await em.transactional(async (tx) => {
+      await tx.execute(`select 1 from account where id = ? for no key update`, [above]);
+      batch = admin.post('/usage', { records: [call('order-1', customerId, '447700900100')] });
+      for (let tries = 0; (await waiting()) === 0; tries++) {
+        expect(tries, 'the batch never queued on the held account').toBeLessThan(500);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await ok(
+        admin.post(`/accounts/${customerId}/payments`, {
+          amount: '5.00',
+          idempotencyKey: 'order-payment-1',
+        }),
+        201,
+      );
+    });
+    expect(await ok(batch, 200)).toMatchObject({ rated: 1 });
+    const entries = await em.fork().execute<{ kind: string; at: string }[]>(
+      `select kind, (extract(epoch from created_at) * 1e6)::bigint::text as at
+           from ledger_entry where account_id = ? order by id`,
+      [customerId],
+    );
+    expect(entries.map((entry) => entry.kind)).toEqual(['payment', 'usage']);
+    expect(BigInt(entries[1]!.at)).toBeGreaterThanOrEqual(BigInt(entries[0]!.at));
+  });
+});
+
 describe('input', () => {
   it('refuses a bad record naming its index and field, and writes nothing', async () => {
     const good = call('i-good', ids.K1, '447700900300');

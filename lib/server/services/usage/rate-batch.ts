@@ -81,7 +81,6 @@ export async function rateBatch(
 ): Promise<TUsagePosted> {
   const batchId = randomUUID();
   const carrierId = carrierIdOf(actor.account.path);
-  const now = new Date();
 
   // 1.
   const plan = await readPlan(tx, actor, calls);
@@ -113,6 +112,11 @@ export async function rateBatch(
           ).map((row) => [row.cdr_id, row]),
         )
       : new Map<string, { id: string; reason: TUnratedReason | null }>();
+  // The batch's time, taken once its accounts are held: a payment (or another batch) to
+  // one of them committed before the locks was stamped earlier and has a lower id, so the
+  // ledger's times follow its ids per account, as a statement's months require
+  // (statement-figures.ts splits by time and reads balances by id).
+  const now = new Date();
 
   // 3.
   const rated = await priceCalls(tx, plan, byId, calls, stored);
