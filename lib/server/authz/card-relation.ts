@@ -18,9 +18,28 @@ export function cardRelation(
   card: { ownerPath: string; holders: readonly string[] },
 ): TCardRelation | null {
   if (!can(actor, 'cards:read')) return null;
-  if (isWithin(actor.account.path, card.ownerPath)) return 'owner';
-  if (card.holders.includes(actor.account.id)) return 'assignee';
+  return accountCardRelation(actor.account, card);
+}
+
+/**
+ * The same relation for an account rather than a person, by the tree alone (no grants):
+ * what the account itself may be shown, whoever acts for it. For what is computed on an
+ * account's behalf — a card's profit assurance compares only with cards its owner
+ * account relates to, even when someone above sets or reads it.
+ */
+export function accountCardRelation(
+  account: TCardAccount,
+  card: { ownerPath: string; holders: readonly string[] },
+): TCardRelation | null {
+  if (isWithin(account.path, card.ownerPath)) return 'owner';
+  if (card.holders.includes(account.id)) return 'assignee';
   return null;
+}
+
+/** An account as the card relation reads it: its id (assignments) and path (the tree). */
+export interface TCardAccount {
+  id: string;
+  path: string;
 }
 
 /**
@@ -36,18 +55,28 @@ export function cardScopeSql(actor: TActor): {
 } {
   if (!can(actor, 'cards:read'))
     return { where: 'false', relation: 'null', params: [], relationParams: [] };
+  return accountCardScopeSql(actor.account);
+}
+
+/** `accountCardRelation` as SQL over `card c join account o on o.id = c.owner_id`. */
+export function accountCardScopeSql(account: TCardAccount): {
+  where: string;
+  relation: string;
+  params: unknown[];
+  relationParams: unknown[];
+} {
   const held = `exists (select 1 from card_assignment ca where ca.card_id = c.id and ca.account_id = ?)`;
-  const owned = ownedCardSql(actor);
+  const owned = ownedCardSql({ account });
   return {
     where: `(${owned.sql} or ${held})`,
-    params: [...owned.params, actor.account.id],
+    params: [...owned.params, account.id],
     relation: `case when ${owned.sql} then 'owner' else 'assignee' end`,
     relationParams: owned.params,
   };
 }
 
 /** The card's owner `o` is the actor's account or below it: the owner relation. */
-export function ownedCardSql(actor: TActor): TSqlFragment {
+export function ownedCardSql(actor: { account: Pick<TCardAccount, 'path'> }): TSqlFragment {
   return withinSql('o.path', actor.account.path);
 }
 

@@ -5,7 +5,7 @@ import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { marginCheck } from '@/lib/shared/pricing/markup';
 import { money } from '@/lib/shared/pricing/money';
 import { Card, type TCard } from '@/lib/server/entities';
-import { assuranceSql } from '@/lib/server/services/rates/rate-sets';
+import { assuranceSql, assuredAgainst } from '@/lib/server/services/rates/rate-sets';
 import type { TMarginReport, TMarginRow } from '@/lib/shared/schemas/cards';
 import { findVisibleCard } from './card-store';
 
@@ -48,7 +48,7 @@ export async function marginReport(
   if (query.cursor !== undefined && !/^\d{1,20}$/.test(query.cursor)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
-  if (!card.parent && card.compareWith?.length) return assuranceReport(em, card, query);
+  if (!card.parent && card.compareWith?.length) return assuranceReport(em, actor, card, query);
   if (!card.parent)
     return { cardId: card.id, parentId: null, total: 0, items: [], nextCursor: null };
   const parents = await em.find(Card, {
@@ -99,11 +99,14 @@ export async function marginReport(
  */
 async function assuranceReport(
   em: EntityManager,
+  actor: TActor,
   card: TCard,
   query: { limit: number; cursor?: string },
 ): Promise<TMarginReport> {
-  const providers = await em.find(Card, { id: { $in: card.compareWith ?? [] } });
-  // A provider deleted since, or the list empty of visible ones: nothing to compare.
+  // Each row names its buy row's card, rate, fee and increments: only cards both the
+  // owner (what its alerts compare with) and the viewer relate to, never one it lost.
+  const providers = await assuredAgainst(em, card, actor);
+  // A provider deleted or out of reach since, or none left: nothing to compare.
   if (!providers.length)
     return { cardId: card.id, parentId: null, total: 0, items: [], nextCursor: null };
   const ids = `{${providers.map((one) => one.id).join(',')}}`;

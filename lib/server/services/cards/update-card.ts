@@ -10,7 +10,7 @@ import {
   latestRevision,
   liveNow,
 } from '@/lib/server/services/rates/revisions';
-import { heldByAccountSql } from '@/lib/server/authz/card-relation';
+import { accountCardRelation, heldByAccountSql } from '@/lib/server/authz/card-relation';
 import type { TCard } from '@/lib/server/entities';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
 import { assertOverridesOnParent } from './derive-card';
@@ -81,7 +81,14 @@ export async function updateCard(
           continue;
         }
         // Each through the same authz as any card read: one the caller cannot see is a 404.
-        const { card: other } = await findVisibleCard(tx, actor, id);
+        const { card: other, ownerPath: otherPath } = await findVisibleCard(tx, actor, id);
+        // And one the card's owner cannot see: its margin report would show the owner that
+        // card's rates (an editor above sees more than the owner, such as the provider
+        // cost above a card it gave out). The same 404, so nothing more is told.
+        const holders = await holdersOf(tx, other.id);
+        if (!accountCardRelation(card.owner, { ownerPath: otherPath, holders })) {
+          throw notFound('card');
+        }
         if (other.currency !== card.currency) {
           fields[`compareWith.${index}`] = `is in ${other.currency}, not ${card.currency}`;
         }

@@ -4,7 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Knex } from '@mikro-orm/knex';
-import { Card, type TCard } from '@/lib/server/entities';
+import { Account, Card, type TCard } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
+import { accountCardScopeSql, cardScopeSql } from '@/lib/server/authz/card-relation';
 import { isPostgresServer } from '@/lib/server/db/direct-query';
 import type { TChange } from '@/lib/server/live/change-log';
 import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing/markup';
@@ -610,6 +612,35 @@ export function assuranceSql(
           .join(' ')} end)`;
 }
 
+/**
+ * The provider cards a hand-built card's margin is assured against: its `compareWith`, in
+ * that order, less each card its owner's account has no relation to (DESIGN §1: a card
+ * assigned to it and unassigned since, or one an editor above named before that was
+ * checked), and, with a `viewer` (a report read), less each the viewer may not see. The
+ * check is stored only as ids, so it is taken at every use: the alerts and the margin
+ * report compare with this list alone, and a card the owner lost stops pricing its rows
+ * rather than showing its rates, fees and increments through them.
+ */
+export async function assuredAgainst(
+  em: EntityManager,
+  card: TCard,
+  viewer?: TActor,
+): Promise<TCard[]> {
+  if (card.parent || !card.compareWith?.length) return [];
+  const owner = await em.findOneOrFail(Account, { id: card.owner.id });
+  const byOwner = accountCardScopeSql(owner);
+  const byViewer = viewer ? cardScopeSql(viewer) : { where: 'true', params: [] };
+  const visible = await em.execute<{ id: string }[]>(
+    `select c.id from card c join account o on o.id = c.owner_id
+      where c.id = any(?::uuid[]) and ${byOwner.where} and ${byViewer.where}`,
+    [`{${card.compareWith.join(',')}}`, ...byOwner.params, ...byViewer.params],
+  );
+  if (!visible.length) return [];
+  const found = await em.find(Card, { id: { $in: visible.map((row) => row.id) } });
+  // The list's order breaks ties between equal rates (`assuranceSql`): keep it.
+  return card.compareWith.flatMap((id) => found.filter((one) => one.id === id));
+}
+
 export type TRederived = Awaited<ReturnType<typeof rederive>>;
 
 /** A derived card's revision waiting for its date, as `redoRevisions` redoes it. */
@@ -711,10 +742,9 @@ export async function assuranceChanged(
   );
   for (const row of compared) {
     const card = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
-    const providers =
-      card.parent || !card.compareWith?.length
-        ? []
-        : await tx.find(Card, { id: { $in: card.compareWith } });
+    // Only what the owner may still see: one it lost is no longer compared, its losses
+    // forgotten, and its rate changes raise nothing here.
+    const providers = await assuredAgainst(tx, card);
     if (!providers.length) {
       await tx.execute('delete from assurance_loss where card_id = ?', [card.id]);
       continue;
