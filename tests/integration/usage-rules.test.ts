@@ -588,6 +588,103 @@ describe('who sees what', () => {
   });
 });
 
+describe('a record id sent again', () => {
+  it('is a duplicate for the same call, and 409 naming it for another, nothing written', async () => {
+    // A start after the cards' rates went live (sent with microseconds; the panel keeps
+    // milliseconds), and the same instant written an hour ahead with its offset.
+    const start = nextStart();
+    const micros = start.replace('Z', '456Z');
+    const ahead = new Date(Date.parse(start) + 3_600_000).toISOString().replace('Z', '456+01:00');
+    const first = call('again-1', ids.K1, '447700900200', 60, micros);
+    expect(await ok(admin.post('/usage', { records: [first] }), 200)).toMatchObject({ rated: 1 });
+    // The same call, its start in another offset: a replay, counted once.
+    const same = { ...first, startedAt: ahead };
+    expect(await ok(admin.post('/usage', { records: [same] }), 200)).toMatchObject({
+      rated: 0,
+      duplicates: 1,
+    });
+
+    // Another duration, number or start under the same id, beside a new call: refused whole.
+    const fresh = call('again-2', ids.K1, '447700900201');
+    for (const changed of [
+      { ...first, seconds: 6000 },
+      { ...first, number: '447700900299' },
+      { ...first, startedAt: new Date(Date.parse(start) + 1).toISOString() },
+    ]) {
+      const refused = await admin.post('/usage', { records: [fresh, changed] });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({
+        code: 'idempotency_conflict',
+        fields: { 'records.1.id': 'was sent before for another call' },
+      });
+    }
+    // Within one batch too: the second naming of an id with another call.
+    const inBatch = await admin.post('/usage', {
+      records: [fresh, call('again-3', ids.K1, '447700900202', 60), { ...fresh, seconds: 3000 }],
+    });
+    expect(inBatch.status).toBe(409);
+    expect(Object.keys(inBatch.body.error.fields)).toEqual(['records.2.id']);
+
+    const [stored] = await suite.orm.em
+      .fork()
+      .execute<{ n: number }[]>(
+        `select count(*)::int as n from usage_record where cdr_id in ('again-2', 'again-3')`,
+      );
+    expect(stored!.n).toBe(0);
+    const charged = (await admin.get(`/accounts/${ids.K1}/ledger?limit=100`)).body.items;
+    expect(charged.filter((e: { reference: string }) => /again/.test(e.reference))).toEqual([]);
+  });
+});
+
+describe('a customer moved while its batch queued', () => {
+  it('is not charged along its old chain: 409 busy, nothing written, then the new chain', async () => {
+    // The batch reads its customers' chains, then locks them in id order. Held at the
+    // carrier's row (sorting before the customer), it waits there while the customer
+    // moves from R1 to R2 (which does not lock the carrier).
+    let customerId = '';
+    for (let n = 0; !customerId || ids.C > customerId; n++) {
+      customerId = (await ok(admin.post('/customers', { name: `KT${n}`, parentId: ids.R1 }))).id;
+    }
+    await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: customerId }));
+    const waiting = async () =>
+      (
+        await suite.orm.em.fork().execute<{ n: number }[]>(
+          `select count(*)::int as n from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock'`,
+        )
+      )[0]!.n;
+    const record = call('moved-1', customerId, '447700900300');
+    let batch!: Promise<{ status: number; body: { error?: { code: string } } }>;
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute(`select 1 from account where id = ? for no key update`, [ids.C]);
+      batch = admin.post('/usage', { records: [record] });
+      for (let tries = 0; (await waiting()) === 0; tries++) {
+        expect(tries, 'the batch never queued on the held account').toBeLessThan(500);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await ok(
+        admin.post(`/customers/${customerId}/transfer`, { toParentId: ids.R2, cardId: ids.S3 }),
+        200,
+      );
+    });
+    const refused = await batch;
+    expect(refused.status).toBe(409);
+    expect(refused.body.error?.code).toBe('busy');
+    const em = suite.orm.em.fork();
+    const count = async (sql: string) =>
+      (await em.execute<{ n: number }[]>(sql, [customerId]))[0]!.n;
+    expect(await count(`select count(*)::int as n from usage_record where account_id = ?`)).toBe(0);
+    expect(await count(`select count(*)::int as n from ledger_entry where account_id = ?`)).toBe(0);
+
+    // Sent again: rated along R2's chain (its card S3) and filed under the new path.
+    expect(await ok(admin.post('/usage', { records: [record] }), 200)).toMatchObject({ rated: 1 });
+    const [entry] = (await admin.get(`/accounts/${customerId}/ledger`)).body.items;
+    expect(entry.counterpartyId).toBe(ids.R2);
+    const prices = await trace(record);
+    expect(new Money(entry.amount).plus(prices.get(ids.S3)!).toFixed(6)).toBe('0.000000');
+  });
+});
+
 describe('the ledger’s order', () => {
   it('stamps a batch after its locks: no earlier than what committed while it queued', async () => {
     // A batch locks its customers' chains in id order. Held at an account above the

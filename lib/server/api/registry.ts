@@ -539,7 +539,7 @@ export const API_REGISTRY = {
       csvBody: true,
       responses: { 200: ZUsagePosted },
       errors: {
-        409: '`records_in_flight`: another request stored some of these record ids at the same moment (nothing written; send again); `balance_out_of_range`; `busy`: retry',
+        409: '`idempotency_conflict`: a record id sent before (or earlier in the batch) for another call, each named in `fields` (nothing written); `records_in_flight`: another request stored some of these record ids at the same moment (nothing written; send again); `balance_out_of_range`; `busy`: retry',
         413: `\`too_many_records\`: more than ${USAGE_MAX_RECORDS} records (or \`payload_too_large\`)`,
       },
     },

@@ -99,6 +99,14 @@ export async function rateBatch(
       ).map(accountFromRow)
     : [];
   const byId = new Map(locked.map((account) => [account.id, account]));
+  // The plan was read before the locks: a customer moved meanwhile (a transfer committed
+  // while the batch queued) would be charged along its old chain and filed under its old
+  // path. Nothing is written; the switch sends the batch again, as for any `busy`.
+  for (const [id, customer] of plan.customers) {
+    if (byId.get(id)?.path !== customer.path) {
+      throw conflict('busy', 'An account of this batch moved while it was rated; try again.');
+    }
+  }
   const stored =
     mode === 'new'
       ? new Map(
@@ -112,6 +120,7 @@ export async function rateBatch(
           ).map((row) => [row.cdr_id, row]),
         )
       : new Map<string, { id: string; reason: TUnratedReason | null }>();
+  if (mode === 'new') await refuseChangedReplays(tx, carrierId, calls, stored);
   // The batch's time, taken once its accounts are held: a payment (or another batch) to
   // one of them committed before the locks was stamped earlier and has a lower id, so the
   // ledger's times follow its ids per account, as a statement's months require
@@ -488,6 +497,70 @@ interface TPricedLevel {
   billedSeconds: number;
   amount: bigint;
   currency: string;
+}
+
+/**
+ * A record's id is the switch's idempotency key: sent again, it must name the same call
+ * (account, number, start in any offset, seconds), or the batch is 409
+ * `idempotency_conflict` naming each such record, with nothing written — as a payment's
+ * key sent with another body. Answering it `duplicate` would drop a corrected duration
+ * without a word. Stored records are compared in SQL, and only those the batch repeats, so a batch of new calls pays nothing for it.
+ */
+async function refuseChangedReplays(
+  tx: EntityManager,
+  carrierId: string,
+  calls: readonly TCallToRate[],
+  stored: ReadonlyMap<string, unknown>,
+): Promise<void> {
+  const fields: Record<string, string> = {};
+  const firstOf = new Map<string, TCallToRate>();
+  calls.forEach((call, index) => {
+    const first = firstOf.get(call.cdrId);
+    if (!first) firstOf.set(call.cdrId, call);
+    else if (!sameCall(first, call)) fields[`records.${index}.id`] = CHANGED_REPLAY;
+  });
+  const repeated = calls.flatMap((call, index) =>
+    stored.has(call.cdrId) ? [{ call, index }] : [],
+  );
+  if (repeated.length) {
+    const changed = await directQuery<{ i: number }>(
+      tx,
+      `select c.i from unnest(?::int[], ?::text[], ?::uuid[], ?::text[], ?::timestamptz[], ?::int[])
+                as c(i, cdr_id, account_id, number, started_at, seconds)
+         join usage_record r on r.carrier_id = ? and r.cdr_id = c.cdr_id
+        where (r.account_id, r.number, r.started_at, r.seconds)
+              is distinct from (c.account_id, c.number, c.started_at, c.seconds)`,
+      [
+        pgArray(repeated.map(({ index }) => index)),
+        pgArray(repeated.map(({ call }) => call.cdrId)),
+        pgArray(repeated.map(({ call }) => call.accountId)),
+        pgArray(repeated.map(({ call }) => call.number)),
+        pgArray(repeated.map(({ call }) => call.startedAt)),
+        pgArray(repeated.map(({ call }) => call.seconds)),
+        carrierId,
+      ],
+    );
+    for (const { i } of changed) fields[`records.${i}.id`] = CHANGED_REPLAY;
+  }
+  if (Object.keys(fields).length) {
+    throw conflict(
+      'idempotency_conflict',
+      'Some record ids were sent before for another call; nothing was written. A call record is never changed once sent: send a corrected call under a new id.',
+      { fields },
+    );
+  }
+}
+
+const CHANGED_REPLAY = 'was sent before for another call';
+
+/** The same call: the same account, number, seconds and start (`toISOString`'s, UTC). */
+function sameCall(a: TCallToRate, b: TCallToRate): boolean {
+  return (
+    a.accountId.toLowerCase() === b.accountId.toLowerCase() &&
+    a.number === b.number &&
+    a.seconds === b.seconds &&
+    a.startedAt === b.startedAt
+  );
 }
 
 /** A call of the batch and what became of it. */
