@@ -535,6 +535,20 @@ describe('POST /authorize: scope, grant, input', () => {
     expect(
       (await authorize('rpt_' + 'x'.repeat(43), { accountId: ids.C2, number: '1' })).status,
     ).toBe(401);
+    // Also when the input would only fail in the database (a year it refuses): the
+    // statement never rides, and the unknown token is what is answered.
+    const unknown = 'rpt_' + 'y'.repeat(43);
+    const ancient = '0000-06-01T00:00:00Z';
+    expect(
+      (await authorize(unknown, { accountId: ids.C2, number: '4912', at: ancient })).status,
+    ).toBe(401);
+    const trace = await bearerCall(
+      suite.server.url,
+      unknown,
+      'GET',
+      `/rates/lookup?accountId=${ids.C2}&number=4912&at=${ancient}`,
+    );
+    expect(trace.status).toBe(401);
   });
 
   it('answers 400 naming the field', async () => {
@@ -547,6 +561,15 @@ describe('POST /authorize: scope, grant, input', () => {
     expect(await bad({ accountId: 'x', number: '4912' })).toEqual(['accountId']);
     expect(await bad({ accountId: ids.C2, number: '49ab' })).toEqual(['number']);
     expect(await bad({ accountId: ids.C2, number: '4912', at: 'tomorrow' })).toEqual(['at']);
+    // Years PostgreSQL refuses: no year 0, none past 9999 once the offset is applied.
+    for (const at of ['0000-06-01T00:00:00Z', '9999-12-31T23:59:00-01:00']) {
+      expect(await bad({ accountId: ids.C2, number: '4912', at }), at).toEqual(['at']);
+      const trace = await admin.get(
+        `/rates/lookup?accountId=${ids.C2}&number=4912&at=${encodeURIComponent(at)}`,
+      );
+      expect(trace.status, at).toBe(400);
+      expect(trace.body.error.fields, at).toEqual({ at: 'must be between 1970 and 9999' });
+    }
     expect(await bad({ accountId: ids.C2, number: '4912', seconds: 60 })).toEqual(['seconds']);
     // A reseller is in scope but places no calls.
     expect(await bad({ accountId: ids.R2, number: '4912' })).toEqual(['accountId']);

@@ -177,6 +177,47 @@ describe('a NUL or another control character in text (item 9)', () => {
     expect(decoded.json.error?.fields).toHaveProperty('cursor');
   });
 
+  it('a hand-made list cursor whose sort value is not one the list gave out is 400 naming cursor', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    const cursor = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const cases: [string, string][] = [];
+    for (const list of ['/resellers', '/customers', '/users', '/cards', '/assignments']) {
+      // Sorted by creation time: the value must be a time as the list writes it.
+      for (const at of ['garbage', '0000-06-01T00:00:00.000Z', '2026-02-30T00:00:00.000Z']) {
+        cases.push([list, cursor(['createdAt', at, id])]);
+      }
+    }
+    // Sorted by text: a NUL PostgreSQL cannot even compare, or another control character.
+    for (const [list, sort] of [
+      ['/resellers', 'name'],
+      ['/customers', 'name'],
+      ['/customers', '-email'],
+      ['/users', 'name'],
+      ['/cards', 'name'],
+      ['/assignments', 'cardName'],
+    ]) {
+      for (const text of ['a\u0000b', 'a\u001bb']) {
+        cases.push([`${list}?sort=${sort}&`, cursor([sort, text, id])]);
+      }
+    }
+    // The notifications' own cursor (time, id).
+    cases.push(['/notifications', cursor(['0000-06-01T00:00:00.000Z', id])]);
+    for (const [list, forged] of cases) {
+      const path = `${list}${list.endsWith('&') ? '' : '?'}cursor=${forged}`;
+      const answer = await call('GET', path);
+      const what = `${path} ${Buffer.from(forged, 'base64url').toString()}`;
+      expect(answer.status, `${what} → ${answer.text}`).toBe(400);
+      expect(answer.json.error?.fields, `${what} → ${answer.text}`).toHaveProperty('cursor');
+    }
+    // What the lists gave out still pages, by time and by text.
+    for (const query of ['limit=1', 'sort=name&limit=1']) {
+      const page = await call('GET', `/users?${query}`);
+      const next = (page.json as unknown as { nextCursor: string | null }).nextCursor;
+      expect(next, query).not.toBeNull();
+      expect((await call('GET', `/users?${query}&cursor=${next}`)).status, query).toBe(200);
+    }
+  });
+
   it('is refused by the unauthenticated token endpoint, and sign-in is simply refused', async () => {
     const before = await snapshot();
     for (const [body, field] of [

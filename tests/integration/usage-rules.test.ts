@@ -409,6 +409,17 @@ describe('credit used up in the middle of a batch', () => {
     );
   });
 
+  it('exports the negative balance it leaves as a plain number, not a neutralized formula', async () => {
+    const km = (await admin.get(`/customers/${ids.KM}`)).body;
+    expect(km.balance).toMatch(/^-\d+\.\d{6}$/);
+    const csv = await admin.raw('GET', '/customers/export');
+    expect(csv.status).toBe(200);
+    const lines = csv.text.trim().split('\r\n');
+    const balance = lines[0]!.split(',').indexOf('balance');
+    const line = lines.find((text) => text.startsWith(`${ids.KM},`))!.split(',');
+    expect(line[balance]).toBe(km.balance);
+  });
+
   it('refuses every customer’s calls once their reseller’s credit is gone, and says so below', async () => {
     const r2 = (await admin.get(`/resellers/${ids.R2}`)).body;
     await ok(
@@ -749,6 +760,9 @@ describe('input', () => {
         { ...good, startedAt: new Date(Date.now() + 3_600_000).toISOString() },
         'records.1.startedAt',
       ],
+      // Years PostgreSQL refuses (it has no year 0), named like any other bad field.
+      [{ ...good, startedAt: '0000-06-01T00:00:00Z' }, 'records.1.startedAt'],
+      [{ ...good, startedAt: '0001-01-01T00:30:00+01:00' }, 'records.1.startedAt'],
     ] as const) {
       const answer = await admin.post('/usage', { records: [good, bad] });
       expect(answer.status, field).toBe(400);
@@ -767,6 +781,34 @@ describe('input', () => {
     ).not.toContain('i-good');
     // Calls come from the carrier's switch: a reseller cannot post them.
     expect((await as.r1.post('/usage', { records: [good] })).status).toBe(403);
+  });
+
+  it('refuses a CSV naming a column twice, or not UTF-8, and writes nothing', async () => {
+    const row = call('cx-1', ids.K1, '447700900500');
+    const twice = [
+      'id,accountId,number,startedAt,seconds,seconds',
+      [row.id, row.accountId, row.number, row.startedAt, 5, row.seconds].join(','),
+    ].join('\n');
+    const repeated = await admin.raw('POST', '/usage', twice, 'text/csv');
+    expect(repeated.status, repeated.text).toBe(400);
+    expect(JSON.parse(repeated.text).error.fields).toEqual({
+      header: 'repeated column: seconds',
+    });
+    // Line 3 as Latin-1 writes "é" (0xE9): refused, not stored as U+FFFD.
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode(
+        `id,accountId,number,startedAt,seconds\n${row.id},${row.accountId},441,${row.startedAt},5\ncx-2`,
+      ),
+      0xe9,
+      ...new TextEncoder().encode(`,${row.accountId},441,${row.startedAt},5\n`),
+    ]);
+    const latin1 = await admin.raw('POST', '/usage', bytes, 'text/csv');
+    expect(latin1.status, latin1.text).toBe(400);
+    expect(JSON.parse(latin1.text).error.fields).toEqual({
+      body: expect.stringMatching(/^is not UTF-8 text.*\(line 3\)$/),
+    });
+    const listed = (await admin.get('/usage?limit=500')).body.items as TUsageRecordDto[];
+    expect(listed.map((item) => item.cdrId)).not.toContain(row.id);
   });
 
   it('takes the same records as CSV, and names a bad line’s record and field', async () => {

@@ -182,6 +182,23 @@ describe("the seed's workflow through the API", () => {
     expect(await suite.orm.em.fork().count(User, { email: 'x@acme.test' })).toBe(0);
   });
 
+  it('a bad group names its field, though a group is made from grants or a template', async () => {
+    const before = await count(Group);
+    for (const [body, fields] of [
+      [{ name: 'G', grants: ['nope'] }, { 'grants.0': 'is not a grant in the catalog' }],
+      [{ name: 'G' }, { grants: 'must be a list of grants' }],
+      [{ template: 'nope' }, { template: expect.stringMatching(/^must be one of /) }],
+    ] as const) {
+      const refused = await admin.post('/groups', body);
+      expect(refused, JSON.stringify(body)).toMatchObject({
+        status: 400,
+        body: { error: { code: 'invalid_input' } },
+      });
+      expect(refused.body.error.fields, JSON.stringify(body)).toEqual(fields);
+    }
+    expect(await count(Group)).toBe(before);
+  });
+
   it('a group in use cannot be deleted; a user cannot lose its group', async () => {
     const inUse = await admin.del(`/groups/${groupId}`);
     expect(inUse.status).toBe(409);

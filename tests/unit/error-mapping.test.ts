@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { errorResponse } from '@/lib/server/api/handler';
 import { ApiError, HTTP_STATUS } from '@/lib/server/api/errors';
 import {
@@ -10,6 +11,8 @@ import {
   notFound,
   staleVersion,
 } from '@/lib/server/errors/domain-error';
+import { ZGroupCreate } from '@/lib/shared/schemas/groups';
+import { ZUsageRerate } from '@/lib/shared/schemas/usage';
 
 async function answer(error: unknown) {
   const response = errorResponse(error);
@@ -50,5 +53,46 @@ describe('domain errors over HTTP', () => {
     const tooLarge = await answer(new ApiError(413, 'payload_too_large', 'Too large.'));
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.text).toBe('{"error":{"code":"payload_too_large","message":"Too large."}}');
+  });
+});
+
+describe('bad input named by field', () => {
+  /** The fields a 400 names for `value` under `schema`. */
+  async function fieldsOf(schema: z.ZodType, value: unknown) {
+    const result = schema.safeParse(value);
+    expect(result.success).toBe(false);
+    const response = await answer(result.error);
+    expect(response.status).toBe(400);
+    return (JSON.parse(response.text) as { error: { fields: Record<string, string> } }).error
+      .fields;
+  }
+
+  it('names the field inside the union member that got furthest, not the whole body', async () => {
+    expect(await fieldsOf(ZGroupCreate, { name: 'G', grants: ['nope'] })).toEqual({
+      'grants.0': 'is not a grant in the catalog',
+    });
+    // A tie goes to the first member declared.
+    expect(await fieldsOf(ZGroupCreate, { name: 'G' })).toEqual({
+      grants: 'must be a list of grants',
+    });
+    expect(await fieldsOf(ZGroupCreate, { template: 'nope' })).toEqual({
+      template: 'must be one of default-reseller, default-customer',
+    });
+    // Nested: the member's paths are under the union's own.
+    const nested = z.object({
+      items: z.array(
+        z.object({ to: z.union([z.uuid('must be an id'), z.object({ n: z.int() })]) }),
+      ),
+    });
+    expect(await fieldsOf(nested, { items: [{ to: { n: 'x' } }] })).toEqual({
+      'items.0.to.n': expect.any(String),
+    });
+    // No member got into the value (the wrong type altogether): the union's own message.
+    expect(await fieldsOf(ZUsageRerate, 5)).toEqual({
+      body: 'must be {"ids": [...]} or {"all": true}',
+    });
+    expect(
+      await fieldsOf(z.object({ at: z.union([z.string(), z.number()]) }), { at: true }),
+    ).toEqual({ at: 'Invalid input' });
   });
 });

@@ -202,6 +202,42 @@ describe('importing rates from CSV', () => {
     ]);
   });
 
+  it('refuses a column named twice, which would keep only the last cell of each row', async () => {
+    const csv = 'prefix,destination,rate,rate\n44,UK,0.01,0.99\n';
+    const { rows, errors } = await parseRatesCsv(streamed(csv));
+    expect(errors).toEqual([{ line: 1, reason: 'repeated column: rate' }]);
+    expect(rows).toEqual([]);
+  });
+
+  it('refuses bytes that are not UTF-8, naming the line, rather than importing U+FFFD', async () => {
+    const utf8 = (text: string) => Array.from(new TextEncoder().encode(text));
+    // "Zürich" as Latin-1 writes it (ü = 0xFC) on line 3, after a UTF-8 "Köln".
+    const latin1 = new Uint8Array([
+      ...utf8('prefix,destination,rate\n49221,Köln,0.01\n'),
+      ...utf8('4144,Z'),
+      0xfc,
+      ...utf8('rich,0.02\n4122,Genf,0.03\n'),
+    ]);
+    async function* pieces(size: number) {
+      for (let at = 0; at < latin1.length; at += size) yield latin1.slice(at, at + size);
+    }
+    for (const size of [1, 3, 7, latin1.length]) {
+      const { rows, errors } = await parseRatesCsv(pieces(size));
+      expect(errors, `chunks of ${size}`).toEqual([
+        { line: 3, reason: expect.stringMatching(/^is not UTF-8 text/) },
+      ]);
+      expect(rows.map((row) => row.destination)).not.toContain('Z\uFFFDrich');
+    }
+    // A file cut inside a character ends on a bad line too.
+    const cut = new Uint8Array([...utf8('prefix,destination,rate\n49221,K'), 0xc3]);
+    async function* whole() {
+      yield cut;
+    }
+    expect((await parseRatesCsv(whole())).errors).toEqual([
+      { line: 2, reason: expect.stringMatching(/^is not UTF-8 text/) },
+    ]);
+  });
+
   it('stops at the row limit', async () => {
     const csv = 'prefix,destination,rate\n1,A,0.1\n2,B,0.1\n3,C,0.1\n';
     expect((await parseRatesCsv(streamed(csv), { maxRows: 2 })).errors).toEqual([
@@ -211,6 +247,22 @@ describe('importing rates from CSV', () => {
 });
 
 describe('exporting rates to CSV', () => {
+  it('leaves a plain negative decimal as it is: a number, not a formula', () => {
+    expect(['-12.500000', '-1', '-0.5', '12.5'].map(csvCell)).toEqual([
+      '-12.500000',
+      '-1',
+      '-0.5',
+      '12.5',
+    ]);
+    expect(['-1e3', '-12.5.1', '- 1', '-.5', '-1,5'].map(csvCell)).toEqual([
+      "'-1e3",
+      "'-12.5.1",
+      "'- 1",
+      "'-.5",
+      `"'-1,5"`,
+    ]);
+  });
+
   it('writes the import columns, quoting what needs it and neutralizing formulas', async () => {
     const csv = ratesToCsv([
       {
@@ -228,9 +280,10 @@ describe('exporting rates to CSV', () => {
       'prefix,destination,rate,connectionFee,initialIncrement,increment,graceSeconds,effectiveFrom,blocked,minimumSeconds\r\n' +
         `44,"'=HYPERLINK(""x"")",0.0123,0,30,6,0,,false,\r\n`,
     );
-    expect(['+1', '-1', '@x', '\tx', 'plain'].map(csvCell)).toEqual([
+    expect(['+1', '-1+1', '-A1', '@x', '\tx', 'plain'].map(csvCell)).toEqual([
       "'+1",
-      "'-1",
+      "'-1+1",
+      "'-A1",
       "'@x",
       "'\tx",
       'plain',

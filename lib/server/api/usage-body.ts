@@ -1,8 +1,12 @@
 import { ApiError } from './errors';
-import { readTextLimited, USAGE_BODY_LIMIT } from './body-limit';
+import { readBytesLimited, readTextLimited, USAGE_BODY_LIMIT } from './body-limit';
 import { parseBody } from './handler';
 import { invalidInput } from '@/lib/server/errors/domain-error';
-import { csvRecordBatches } from '@/lib/server/services/rates/rates-csv';
+import {
+  CsvEncodingError,
+  csvRecordBatches,
+  repeatedNames,
+} from '@/lib/server/services/rates/rates-csv';
 import { CONTROL_CHARACTER_MESSAGE, hasControlCharacter } from '@/lib/shared/schemas/common';
 import {
   USAGE_CSV_COLUMNS,
@@ -23,8 +27,9 @@ const MAX_FIELDS = 100;
  */
 export async function readUsageRecords(req: Request): Promise<TUsageRecordInput[]> {
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  // The CSV as bytes: only the reader can tell text that is not UTF-8 (text would hold U+FFFD).
+  if (type === 'text/csv') return parseUsageCsv(await readBytesLimited(req, USAGE_BODY_LIMIT));
   const text = await readTextLimited(req, USAGE_BODY_LIMIT);
-  if (type === 'text/csv') return parseUsageCsv(text);
   if (type !== 'application/json') {
     throw new ApiError(415, 'unsupported_media_type', 'Send the records as JSON or text/csv.', {
       fields: { 'content-type': 'must be application/json or text/csv' },
@@ -41,8 +46,8 @@ export async function readUsageRecords(req: Request): Promise<TUsageRecordInput[
   return parseBody(value, ZUsagePost).records;
 }
 
-async function* once(text: string): AsyncIterable<string> {
-  yield text;
+async function* once(body: string | Uint8Array): AsyncIterable<string | Uint8Array> {
+  yield body;
 }
 
 function tooMany(): ApiError {
@@ -54,14 +59,26 @@ function tooMany(): ApiError {
   );
 }
 
-/** The CSV form: every row checked, every bad field named (up to `MAX_FIELDS`). */
-export async function parseUsageCsv(text: string): Promise<TUsageRecordInput[]> {
+/**
+ * The CSV form: every row checked, every bad field named (up to `MAX_FIELDS`). Bytes that
+ * are not UTF-8 are a 400 naming `body` and the line.
+ */
+export async function parseUsageCsv(body: string | Uint8Array): Promise<TUsageRecordInput[]> {
+  try {
+    return await readUsageCsv(body);
+  } catch (error) {
+    if (!(error instanceof CsvEncodingError)) throw error;
+    throw invalidInput({ body: `${error.reason} (line ${error.line})` });
+  }
+}
+
+async function readUsageCsv(body: string | Uint8Array): Promise<TUsageRecordInput[]> {
   const records: TUsageRecordInput[] = [];
   const fields: Record<string, string> = {};
   let bad = 0;
   let count = 0;
   let header: string[] | null = null;
-  rows: for await (const batch of csvRecordBatches(once(text))) {
+  rows: for await (const batch of csvRecordBatches(once(body))) {
     for (const { line, cells } of batch) {
       if (!header) {
         header = cells.map((cell) => cell.trim());
@@ -69,11 +86,14 @@ export async function parseUsageCsv(text: string): Promise<TUsageRecordInput[]> 
           (name) => !(USAGE_CSV_COLUMNS as readonly string[]).includes(name),
         );
         const missing = USAGE_CSV_COLUMNS.filter((name) => !header!.includes(name));
-        if (unknown.length || missing.length) {
+        // A record would keep only the last of the repeated cells, silently.
+        const repeated = repeatedNames(header);
+        if (unknown.length || missing.length || repeated.length) {
           throw invalidInput({
             header: [
               unknown.length ? `unknown column: ${unknown.join(', ')}` : '',
               missing.length ? `missing column: ${missing.join(', ')}` : '',
+              repeated.length ? `repeated column: ${repeated.join(', ')}` : '',
             ]
               .filter(Boolean)
               .join('; '),

@@ -1,6 +1,24 @@
 import { QueryOrder, type QueryOrderMap } from '@mikro-orm/core';
-import { ZId } from '@/lib/shared/schemas/common';
+import { hasControlCharacter, isStorableInstant, ZId } from '@/lib/shared/schemas/common';
 import { invalidInput } from '@/lib/server/errors/domain-error';
+
+/** A uuid, the row key of most lists. */
+export const isUuid = (id: unknown): boolean => ZId.safeParse(id).success;
+
+/**
+ * A text sort value as `keyPageOf` wrote it: the column's text, which the panel takes
+ * without control characters (`ZText`). PostgreSQL cannot even compare a NUL.
+ */
+export const isTextKey = (value: string): boolean => !hasControlCharacter(value);
+
+/**
+ * A timestamp as a cursor holds it (`toISOString`, in the range the panel stores): any
+ * other text would reach the query as an Invalid Date or a year PostgreSQL refuses.
+ */
+export const isInstantKey = (value: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value) &&
+  isStorableInstant(value) &&
+  new Date(value).toISOString() === value;
 
 /**
  * Keyset paging over (createdAt, id): stable under inserts, no OFFSET scans. The cursor
@@ -14,13 +32,12 @@ export function decodeCursor(cursor: string | undefined): { createdAt: Date; id:
   if (!cursor) return null;
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
-      string,
-      string,
+      unknown,
+      unknown,
     ];
-    const createdAt = new Date(at);
-    // The id goes into SQL: only one this API could have given out (a uuid).
-    if (Number.isNaN(createdAt.getTime()) || !ZId.safeParse(id).success) throw new Error('bad');
-    return { createdAt, id };
+    // Both go into SQL: only what this API could have given out.
+    if (typeof at !== 'string' || !isInstantKey(at) || !isUuid(id)) throw new Error('bad');
+    return { createdAt: new Date(at), id: id as string };
   } catch {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
@@ -66,13 +83,15 @@ export function encodeKeyCursor(sort: TKeySort, value: string | null, id: string
 }
 
 /**
- * `isId`: what the row key must look like (a uuid; the audit's is its position). It goes
- * into SQL: only a key this API could have given out.
+ * `isId`: what the row key must look like (a uuid; the audit's is its position);
+ * `isValue`: what the sort value must look like (`isInstantKey` for a timestamp column).
+ * Both go into SQL: only what this API could have given out, else 400 naming `cursor`.
  */
 export function decodeKeyCursor(
   cursor: string | undefined,
   sort: TKeySort,
-  isId: (id: unknown) => boolean = (id) => ZId.safeParse(id).success,
+  isId: (id: unknown) => boolean = isUuid,
+  isValue: (value: string) => boolean = isTextKey,
 ): TKeyCursor | null {
   if (!cursor) return null;
   try {
@@ -82,7 +101,9 @@ export function decodeKeyCursor(
       unknown,
     ];
     if (name !== sort.name) throw new Error('another sort');
-    if (value !== null && typeof value !== 'string') throw new Error('bad value');
+    if (value !== null && (typeof value !== 'string' || !isValue(value))) {
+      throw new Error('bad value');
+    }
     if (!isId(id)) throw new Error('bad id');
     return { value, id: id as string };
   } catch {

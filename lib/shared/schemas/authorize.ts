@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId } from './common';
+import { ZId, ZInstant } from './common';
 import { ZDialledNumber } from './rates';
 
 /**
@@ -10,7 +10,7 @@ import { ZDialledNumber } from './rates';
 export const ZAuthorizeRequest = z.strictObject({
   accountId: ZId,
   number: ZDialledNumber,
-  at: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
+  at: ZInstant('must be an ISO date-time').optional(),
 });
 export type TAuthorizeRequest = z.infer<typeof ZAuthorizeRequest>;
 

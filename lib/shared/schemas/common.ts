@@ -30,6 +30,28 @@ export function ZText(error?: string, options: { multiline?: boolean } = {}) {
     .regex(options.multiline ? MULTILINE_TEXT : PLAIN_TEXT, CONTROL_CHARACTER_MESSAGE);
 }
 
+/**
+ * The instants the panel takes: years 1970 to 9999 once the offset is applied. PostgreSQL
+ * has no year 0, and `toISOString` writes a year past 9999 with a sign (`+010000-…`) that
+ * it refuses, so `9999-12-31T23:59:00-01:00` was as bad as `0000-06-01T00:00:00Z`: the
+ * database's refusal named no field. Nothing the panel dates (calls, rates, payments) is
+ * older than 1970.
+ */
+export const INSTANT_RANGE_MESSAGE = 'must be between 1970 and 9999';
+
+/** Whether an ISO date-time (or `toISOString`'s) falls in the range the panel takes. */
+export function isStorableInstant(value: string): boolean {
+  const year = new Date(value).getUTCFullYear();
+  return year >= 1970 && year <= 9999;
+}
+
+/** An ISO 8601 date-time with its offset, in the range the panel takes. */
+export function ZInstant(error: string) {
+  return z.iso
+    .datetime({ offset: true, error, abort: true })
+    .refine(isStorableInstant, INSTANT_RANGE_MESSAGE);
+}
+
 /** Opaque ids (uuids today): the same in REST and in events. */
 export const ZId = z.uuid('must be an id');
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZMoney, ZPageQuery, ZText } from './common';
+import { ZInstant, ZMoney, ZPageQuery, ZText } from './common';
 
 /** What moves money (issue 17); `usage` comes with call billing. */
 export const LEDGER_KINDS = ['payment', 'credit_note', 'adjustment', 'usage'] as const;
@@ -29,8 +29,8 @@ export type TPaymentCreate = z.infer<typeof ZPaymentCreate>;
 /** `GET /accounts/{id}/ledger`: newest first, by kind and a time window. */
 export const ZLedgerQuery = ZPageQuery.extend({
   kind: z.enum(LEDGER_KINDS, `must be one of ${LEDGER_KINDS.join(', ')}`).optional(),
-  from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
-  to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }).optional(),
+  from: ZInstant('must be an ISO 8601 time').optional(),
+  to: ZInstant('must be an ISO 8601 time').optional(),
 });
 export type TLedgerQuery = z.infer<typeof ZLedgerQuery>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZPageQuery, ZText } from './common';
+import { ZId, ZInstant, ZPageQuery, ZText } from './common';
 import { ZLiveAt } from './revisions';
 
 const seconds = (min: number, max: number, fallback: number) =>
@@ -43,13 +43,7 @@ export const ZRateInput = z.strictObject({
    * Optional, not defaulted: a row read back shows it only when it has one.
    */
   minimumSeconds: seconds(0, 3600, 0).unwrap().optional(),
-  effectiveFrom: z.iso
-    .datetime({ offset: true, error: 'must be an ISO date-time' })
-    .refine((value) => {
-      const year = new Date(value).getUTCFullYear();
-      return year >= 1970 && year <= 9999;
-    }, 'must be between 1970 and 9999')
-    .optional(),
+  effectiveFrom: ZInstant('must be an ISO date-time').optional(),
   blocked: z.boolean('must be true or false').default(false),
 });
 export type TRateInput = z.output<typeof ZRateInput>;
@@ -138,7 +132,7 @@ export const ZLookupQuery = z.object({
   number: ZDialledNumber,
   cardId: ZId.optional(),
   /** Price at this instant: the revisions live then, at every level (absent: now). */
-  at: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
+  at: ZInstant('must be an ISO date-time').optional(),
   /** The sample call length priced at each level. */
   seconds: z.coerce
     .number()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZPageQuery } from './common';
+import { ZInstant, ZPageQuery } from './common';
 
 /** Why a card got a revision. `initial`: the set it had when revisions began. */
 export const REVISION_SOURCES = [
@@ -45,9 +45,10 @@ export type TRevisionCounts = z.infer<typeof ZRevisionCounts>;
  * When a new rate set goes live: an ISO instant, not in the past (absent: now). Checked
  * again by PostgreSQL when the revision is written.
  */
-export const ZLiveAt = z.iso
-  .datetime({ offset: true, error: 'must be an ISO date-time' })
-  .refine((value) => new Date(value).getTime() >= Date.now(), 'is in the past');
+export const ZLiveAt = ZInstant('must be an ISO date-time').refine(
+  (value) => new Date(value).getTime() >= Date.now(),
+  'is in the past',
+);
 
 export const ZRevisionDto = z.object({
   number: z.number().int(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZPageQuery, ZText } from './common';
+import { ZId, ZInstant, ZPageQuery, ZText } from './common';
 import { ZDialledNumber } from './rates';
 
 /**
@@ -38,7 +38,7 @@ export type TUnratedReason = (typeof UNRATED_REASONS)[number];
 export const USAGE_STATUSES = ['rated', 'unrated'] as const;
 export type TUsageStatus = (typeof USAGE_STATUSES)[number];
 
-const ZInstant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with offset' });
+const ZCallInstant = ZInstant('must be an ISO 8601 time with offset');
 
 /**
  * One call record. `id` is the switch's own id for the call, unique per carrier: a record
@@ -49,7 +49,7 @@ export const ZUsageRecordInput = z.strictObject({
   id: ZText('is required').trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
   accountId: ZId,
   number: ZDialledNumber,
-  startedAt: ZInstant,
+  startedAt: ZCallInstant,
   seconds: z
     .number('must be a whole number of seconds')
     .int('must be a whole number of seconds')
@@ -131,8 +131,8 @@ export const ZUsageListQuery = ZPageQuery.extend({
   status: z.enum(USAGE_STATUSES, 'must be rated or unrated').optional(),
   reason: z.enum(UNRATED_REASONS, `must be one of ${UNRATED_REASONS.join(', ')}`).optional(),
   /** Calls started at or after `from`, before `to`. */
-  from: ZInstant.optional(),
-  to: ZInstant.optional(),
+  from: ZCallInstant.optional(),
+  to: ZCallInstant.optional(),
   /** Dialled numbers starting with these digits. */
   number: ZText()
     .trim()
@@ -188,8 +188,8 @@ export type TUsageSummaryBy = (typeof USAGE_SUMMARY_BY)[number];
 export const ZUsageSummaryQuery = z.object({
   by: z.enum(USAGE_SUMMARY_BY, `must be one of ${USAGE_SUMMARY_BY.join(', ')}`).default('account'),
   parentId: ZId.optional(),
-  from: ZInstant.optional(),
-  to: ZInstant.optional(),
+  from: ZCallInstant.optional(),
+  to: ZCallInstant.optional(),
 });
 export type TUsageSummaryQuery = z.output<typeof ZUsageSummaryQuery>;
 

@@ -3,7 +3,15 @@ import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { escapeLike } from '@/lib/server/authz/scope';
-import { afterKey, decodeKeyCursor, keyPageOf, orderByKey } from '@/lib/server/services/paging';
+import {
+  afterKey,
+  decodeKeyCursor,
+  isInstantKey,
+  isTextKey,
+  isUuid,
+  keyPageOf,
+  orderByKey,
+} from '@/lib/server/services/paging';
 import { sortOf, type TPage } from '@/lib/shared/schemas/common';
 import type { TAccountListQuery, TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { subAccountScope, type TSubAccountKind } from './account-scope';
@@ -63,8 +71,9 @@ export async function findSubAccountPage(
   const { key, dir } = sortOf(query.sort, 'createdAt');
   const sort = { name: query.sort ?? 'createdAt', dir };
   const { field, key: keyOf } = SORTS[key];
-  const cursor = decodeKeyCursor(query.cursor, sort);
-  const read = key === 'createdAt' ? (value: string) => new Date(value) : undefined;
+  const byTime = key === 'createdAt';
+  const cursor = decodeKeyCursor(query.cursor, sort, isUuid, byTime ? isInstantKey : isTextKey);
+  const read = byTime ? (value: string) => new Date(value) : undefined;
   const rows = await em.find(
     Account,
     { $and: [subAccountFilter(actor, kind, query), afterKey(field, sort, cursor, read)] },

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { CONTROL_CHARACTER_MESSAGE, hasControlCharacter } from '@/lib/shared/schemas/common';
 import { RATE_CSV_COLUMNS, ZRateInput, type TRateInput } from '@/lib/shared/schemas/rates';
 
@@ -35,7 +36,7 @@ export async function parseRatesCsv(
   const seen = new Map<string, number>();
   let header: string[] | null = null;
 
-  records: for await (const batch of reader(chunks)) {
+  records: for await (const batch of untilNotUtf8(reader(chunks), errors)) {
     for (const { line, cells } of batch) {
       if (errors.length >= maxErrors) break records;
       if (!header) {
@@ -44,8 +45,13 @@ export async function parseRatesCsv(
           (name) => !(RATE_CSV_COLUMNS as readonly string[]).includes(name),
         );
         const missing = REQUIRED.filter((name) => !header!.includes(name));
+        const repeated = repeatedNames(header);
         if (unknown.length) errors.push({ line, reason: `unknown column: ${unknown.join(', ')}` });
         if (missing.length) errors.push({ line, reason: `missing column: ${missing.join(', ')}` });
+        // A row would keep only the last of the repeated cells, silently.
+        if (repeated.length) {
+          errors.push({ line, reason: `repeated column: ${repeated.join(', ')}` });
+        }
         if (errors.length) break records;
         continue;
       }
@@ -94,8 +100,31 @@ export async function parseRatesCsv(
       rows.push(parsed.data);
     }
   }
-  if (!header) errors.push({ line: 1, reason: 'the file is empty: a header row is required' });
+  if (!header && !errors.length) {
+    errors.push({ line: 1, reason: 'the file is empty: a header row is required' });
+  }
   return { rows, errors };
+}
+
+/**
+ * `batches` until one is not UTF-8: that one is reported in `errors` with its line, and
+ * reading stops there (past it, the text would be a guess).
+ */
+async function* untilNotUtf8(
+  batches: AsyncIterable<TCsvRecord[]>,
+  errors: TCsvLineError[],
+): AsyncGenerator<TCsvRecord[]> {
+  try {
+    yield* batches;
+  } catch (error) {
+    if (!(error instanceof CsvEncodingError)) throw error;
+    errors.push({ line: error.line, reason: error.reason });
+  }
+}
+
+/** The names a CSV header gives more than once, each once. */
+export function repeatedNames(header: readonly string[]): string[] {
+  return [...new Set(header.filter((name, index) => header.indexOf(name) !== index))];
 }
 
 /** The identity of a rate row in its card: prefix and effective time (same instant, same row). */
@@ -148,26 +177,80 @@ export async function* csvRecords(
 }
 
 /**
+ * Bytes that are not UTF-8: refused, not read as U+FFFD (a Latin-1 export's "Zürich"
+ * would be imported as "Z\uFFFDrich"). `line` is where the first bad byte is.
+ */
+export class CsvEncodingError extends Error {
+  readonly reason = 'is not UTF-8 text: save the file as UTF-8 and send it again';
+  constructor(readonly line: number) {
+    super(`line ${line} is not UTF-8 text`);
+    this.name = 'CsvEncodingError';
+  }
+}
+
+/**
  * `csvRecords` a chunk at a time: one await per chunk, not per record (100k records
  * through an async generator cost more than splitting them). A line without a quote is
- * split as it is; a record with one goes through the quote-aware reader.
+ * split as it is; a record with one goes through the quote-aware reader. Bytes must be
+ * UTF-8 (`CsvEncodingError` otherwise); each chunk is checked up to its last whole
+ * character, the rest carried to the next.
  */
 export async function* csvRecordBatches(
   chunks: AsyncIterable<string | Uint8Array>,
 ): AsyncGenerator<TCsvRecord[]> {
   const decoder = new TextDecoder();
+  let carried: Uint8Array = new Uint8Array(0);
   let pending = '';
   let line = 1;
   for await (const chunk of chunks) {
-    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    if (typeof chunk === 'string') {
+      pending += chunk;
+    } else {
+      const bytes = carried.length ? Buffer.concat([carried, chunk]) : chunk;
+      const whole = bytes.length - unfinishedTail(bytes);
+      const checked = bytes.subarray(0, whole);
+      if (!isUtf8(checked)) throw new CsvEncodingError(badLine(checked, pending, line));
+      pending += decoder.decode(checked, { stream: true });
+      carried = bytes.slice(whole);
+    }
     const split = splitRecords(pending, line, false);
     pending = pending.slice(split.pos);
     line = split.line;
     if (split.records.length) yield split.records;
   }
+  // The body ended inside a character.
+  if (carried.length) throw new CsvEncodingError(badLine(carried, pending, line));
   pending += decoder.decode();
   const split = splitRecords(pending, line, true);
   if (split.records.length) yield split.records;
+}
+
+/** How many bytes at the end of `bytes` start a character they do not finish (0 to 3). */
+function unfinishedTail(bytes: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const byte = bytes[bytes.length - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? back : 0;
+  }
+  return 0;
+}
+
+/**
+ * The line of the first bad byte in `bytes`, which follow `pending` (text starting on
+ * `line`). A line break is ASCII, never inside a multi-byte character, so the lines
+ * before the bad one are whole and valid: they are counted as the splitter counts.
+ */
+function badLine(bytes: Uint8Array, pending: string, line: number): number {
+  let start = 0;
+  for (;;) {
+    let end = start;
+    while (end < bytes.length && bytes[end] !== 10 && bytes[end] !== 13) end++;
+    if (end >= bytes.length || !isUtf8(bytes.subarray(start, end))) break;
+    start = end + 1;
+  }
+  const before = pending + new TextDecoder().decode(bytes.subarray(0, start));
+  return line + (before.match(/\r\n|\r|\n/g)?.length ?? 0);
 }
 
 /**
@@ -258,7 +341,8 @@ function quotedRecord(
 
 /**
  * Rates as CSV with the import's columns. A cell a spreadsheet would run as a formula
- * (starting with =, +, -, @, tab or carriage return) is prefixed with a quote mark.
+ * (starting with =, +, -, @, tab or carriage return) is prefixed with a quote mark
+ * (`csvCell`).
  */
 export function ratesToCsv(rows: (TRateInput & { effectiveFrom?: string })[]): string {
   const lines = [RATE_CSV_COLUMNS.join(',')];
@@ -272,7 +356,13 @@ export function ratesToCsv(rows: (TRateInput & { effectiveFrom?: string })[]): s
   return lines.join('\r\n') + '\r\n';
 }
 
+/**
+ * One CSV cell, quoted as needed and neutralized against formulas. A plain decimal such as
+ * a negative balance (`-12.500000`) is only a number to a spreadsheet, not a formula: it
+ * stays as it is, so the column still reads and sums as numbers.
+ */
 export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  const formula = /^[=+\-@\t\r]/.test(value) && !/^-?\d+(\.\d+)?$/.test(value);
+  const safe = formula ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
