@@ -647,6 +647,37 @@ describe('a record id sent again', () => {
   });
 });
 
+/**
+ * `POST /usage` while `heldId`'s account row is locked; once the batch queues on that
+ * lock (a batch locks its customers' chains in id order), `meanwhile` runs and commits,
+ * then the lock goes: what commits while a batch waits for its locks.
+ */
+async function postWhileHeld(
+  heldId: string,
+  records: unknown[],
+  meanwhile: () => Promise<unknown>,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; body: any }> {
+  const lockWaits = async () =>
+    (
+      await suite.orm.em.fork().execute<{ n: number }[]>(
+        `select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`,
+      )
+    )[0]!.n;
+  let batch!: Promise<{ status: number; body: unknown }>;
+  await suite.orm.em.fork().transactional(async (tx) => {
+    await tx.execute(`select 1 from account where id = ? for no key update`, [heldId]);
+    batch = admin.post('/usage', { records });
+    for (let tries = 0; (await lockWaits()) === 0; tries++) {
+      expect(tries, 'the batch never queued on the held account').toBeLessThan(500);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await meanwhile();
+  });
+  return batch;
+}
+
 describe('a customer moved while its batch queued', () => {
   it('is not charged along its old chain: 409 busy, nothing written, then the new chain', async () => {
     // The batch reads its customers' chains, then locks them in id order. Held at the
@@ -657,28 +688,13 @@ describe('a customer moved while its batch queued', () => {
       customerId = (await ok(admin.post('/customers', { name: `KT${n}`, parentId: ids.R1 }))).id;
     }
     await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: customerId }));
-    const waiting = async () =>
-      (
-        await suite.orm.em.fork().execute<{ n: number }[]>(
-          `select count(*)::int as n from pg_stat_activity
-              where datname = current_database() and wait_event_type = 'Lock'`,
-        )
-      )[0]!.n;
     const record = call('moved-1', customerId, '447700900300');
-    let batch!: Promise<{ status: number; body: { error?: { code: string } } }>;
-    await suite.orm.em.fork().transactional(async (tx) => {
-      await tx.execute(`select 1 from account where id = ? for no key update`, [ids.C]);
-      batch = admin.post('/usage', { records: [record] });
-      for (let tries = 0; (await waiting()) === 0; tries++) {
-        expect(tries, 'the batch never queued on the held account').toBeLessThan(500);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      await ok(
+    const refused = await postWhileHeld(ids.C, [record], () =>
+      ok(
         admin.post(`/customers/${customerId}/transfer`, { toParentId: ids.R2, cardId: ids.S3 }),
         200,
-      );
-    });
-    const refused = await batch;
+      ),
+    );
     expect(refused.status).toBe(409);
     expect(refused.body.error?.code).toBe('busy');
     const em = suite.orm.em.fork();
@@ -711,29 +727,15 @@ describe('the ledger’s order', () => {
     }
     await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: customerId }));
     const em = suite.orm.em.fork();
-    const waiting = async () =>
-      (
-        await suite.orm.em.fork().execute<{ n: number }[]>(
-          `select count(*)::int as n from pg_stat_activity
-              where datname = current_database() and wait_event_type = 'Lock'`,
-        )
-      )[0]!.n;
-    let batch!: Promise<{ status: number; body: unknown }>;
-    await em.transactional(async (tx) => {
-      await tx.execute(`select 1 from account where id = ? for no key update`, [above]);
-      batch = admin.post('/usage', { records: [call('order-1', customerId, '447700900100')] });
-      for (let tries = 0; (await waiting()) === 0; tries++) {
-        expect(tries, 'the batch never queued on the held account').toBeLessThan(500);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      await ok(
+    const batch = postWhileHeld(above, [call('order-1', customerId, '447700900100')], () =>
+      ok(
         admin.post(`/accounts/${customerId}/payments`, {
           amount: '5.00',
           idempotencyKey: 'order-payment-1',
         }),
         201,
-      );
-    });
+      ),
+    );
     expect(await ok(batch, 200)).toMatchObject({ rated: 1 });
     const entries = await em.fork().execute<{ kind: string; at: string }[]>(
       `select kind, (extract(epoch from created_at) * 1e6)::bigint::text as at
