@@ -465,3 +465,67 @@ describe('bad input', () => {
     expect(cursor.body.error.fields).toHaveProperty('cursor');
   });
 });
+
+describe('a customer transferred to another reseller', () => {
+  it('leaves its old books behind: the new parent reads neither its old ledger nor statements', async () => {
+    await ok(admin.post('/assignments', { cardId: ids.S1, accountId: ids.R2 }));
+    const s3 = (await ok(r2.post(`/cards/${ids.S1}/derive`, { name: 'S3', markupPercent: '30' })))
+      .id;
+    const kt = (await ok(r1.post('/customers', { name: 'KT Movers', parentId: ids.R1 }))).id;
+    await ok(
+      r1.post(`/accounts/${kt}/payments`, {
+        amount: '40.00',
+        reference: 'Paid to R1',
+        idempotencyKey: 'transfer-payment-r1',
+      }),
+    );
+    const old: TStatementDto = await ok(r1.post(`/accounts/${kt}/statements`, { period: month }));
+    await ok(admin.post(`/customers/${kt}/transfer`, { toParentId: ids.R2, cardId: s3 }), 200);
+    await ok(
+      r2.post(`/accounts/${kt}/payments`, {
+        amount: '10.00',
+        reference: 'Paid to R2',
+        idempotencyKey: 'transfer-payment-r2',
+      }),
+    );
+
+    // The ledger: R2 reads what moved on its books; the carrier, and the customer's own
+    // people, read it all.
+    const references = async (client: TApiClient) =>
+      ((await ok(client.get(`/accounts/${kt}/ledger`), 200)).items as TLedgerEntryDto[]).map(
+        (entry) => entry.reference,
+      );
+    expect(await references(r2)).toEqual(['Paid to R2']);
+    expect(await references(admin)).toEqual(['Paid to R2', 'Paid to R1']);
+    const em = suite.orm.em.fork();
+    const account = await em.findOneOrFail(Account, { id: kt });
+    const readers = await addGroup(em, account, 'Own books', ['ledger:read', 'statements:read']);
+    await addUser(em, { account, group: readers, email: 'me@kt.st.test', password: PASSWORD });
+    const own = await apiClient(suite.server.url, 'me@kt.st.test', PASSWORD);
+    expect(await references(own)).toEqual(['Paid to R2', 'Paid to R1']);
+
+    // R1's statement: the carrier and the customer read it, R2 finds nothing.
+    expect((await r2.get(`/statements/${old.id}`)).status).toBe(404);
+    expect((await r2.raw('GET', `/statements/${old.id}/pdf`)).status).toBe(404);
+    expect((await ok(r2.get(`/statements?accountId=${kt}`), 200)).items).toEqual([]);
+    expect((await ok(admin.get(`/statements/${old.id}`), 200)).id).toBe(old.id);
+    expect((await ok(own.get(`/accounts/${kt}/statements`), 200)).items).toHaveLength(1);
+
+    // Nor can a statement of the month be made now: it holds R1's movements, and R2 would
+    // read it. Nothing is written.
+    for (const client of [r2, admin]) {
+      const refused = await client.post(`/accounts/${kt}/statements`, { period: month });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({
+        code: 'period_before_transfer',
+        fields: { period: 'is before the account came under its parent' },
+      });
+    }
+    const count = await directQuery<{ n: string }>(
+      em,
+      `select count(*)::text as n from statement where account_id = ?`,
+      [kt],
+    );
+    expect(count[0]!.n).toBe('1');
+  });
+});

@@ -495,7 +495,7 @@ export const API_REGISTRY = {
       body: ZStatementCreate,
       responses: { 201: ZStatementDto, 200: ZStatementDto },
       errors: {
-        409: '`idempotency_conflict`: the key was used for another month; `currency_changed`: a transfer converted the account’s balance within the month',
+        409: '`idempotency_conflict`: the key was used for another month; `currency_changed`: a transfer converted the account’s balance within the month; `period_before_transfer`: the month holds movements from before the account came under its parent',
       },
     },
   },

@@ -52,6 +52,26 @@ export function withinSql(column: string, ancestorPath: string | TSqlFragment): 
   return { sql: `${column} like ?`, params: [withinPattern(ancestorPath)] };
 }
 
+/**
+ * Who reads a movement on an account's books (a ledger entry, a statement made of them):
+ * the account's own people, or a viewer at or above the other side of it — the parent the
+ * account had when it moved (`counterpartyColumn`, an account id; null for a carrier's
+ * own). So after a transfer the new parent reads what moved on its own books, never what
+ * the customer did under the old one (its prices, its payments, its statements).
+ */
+export function booksSql(
+  viewer: { id: string; path: string },
+  accountColumn: string,
+  counterpartyColumn: string,
+): TSqlFragment {
+  const within = withinSql('books.path', viewer.path);
+  return {
+    sql: `(${accountColumn} = ? or exists (select 1 from account books
+             where books.id = ${counterpartyColumn} and ${within.sql}))`,
+    params: [viewer.id, ...within.params],
+  };
+}
+
 /** `column` is strictly below `ancestorPath`: at least one character after the prefix. */
 export function belowSql(column: string, ancestorPath: string): TSqlFragment {
   return { sql: `${column} like ?`, params: [belowPattern(ancestorPath)] };

@@ -6,6 +6,7 @@ import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput } from '@/lib/server/errors/domain-error';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TBalanceDto, TLedgerEntryDto, TLedgerQuery } from '@/lib/shared/schemas/ledger';
+import { booksSql } from '@/lib/server/authz/scope';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import { atScale } from '@/lib/server/services/accounts/account-dto';
 import { toBalanceDto, type TLedgerRow } from './ledger-store';
@@ -13,6 +14,8 @@ import { toBalanceDto, type TLedgerRow } from './ledger-store';
 /**
  * `GET /accounts/{id}/ledger`: an account's movements, newest first, for its own side
  * and the accounts above it (`ledger:read`); a sibling or anything else outside is 404.
+ * Above it, only what moved on the viewer's books or below (`booksSql`): a customer's
+ * new parent after a transfer does not read its time under the old one.
  * Paged by the entry id (the cursor is the last id seen).
  */
 export async function listLedger(
@@ -27,8 +30,9 @@ export async function listLedger(
   if (before !== null && !/^[1-9]\d{0,18}$/.test(before)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
-  const filters = ['account_id = ?'];
-  const params: unknown[] = [account.id];
+  const books = booksSql(actor.account, 'account_id', 'counterparty_id');
+  const filters = ['account_id = ?', books.sql];
+  const params: unknown[] = [account.id, ...books.params];
   if (query.kind) {
     filters.push('kind = ?');
     params.push(query.kind);

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { ancestorPrefixes } from '@/lib/server/authz/scope';
+import { ancestorPrefixes, booksSql } from '@/lib/server/authz/scope';
+import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
@@ -57,6 +58,32 @@ export async function issueStatement(
         return { statement: toStatementDto(seen), replayed: true };
       }
     }
+    // A statement is read by the account's parent of the day (`parent_id`, read-statements
+    // .ts), so it holds only what moved on that parent's books: a month from before a
+    // transfer stays with the ledger, where the old side's rule still hides it.
+    const parentId = ancestorIds(account.path).at(-2) ?? null;
+    const parentPath = ancestorPrefixes(account.path).at(-2)?.[1];
+    if (parentId && parentPath) {
+      const books = booksSql(
+        { id: parentId, path: parentPath },
+        'e.account_id',
+        'e.counterparty_id',
+      );
+      const [elsewhere] = await directQuery<{ one: number }>(
+        tx,
+        `select 1 as one from ledger_entry e
+          where e.account_id = ? and e.created_at >= ? and e.created_at < ? and not ${books.sql}
+          limit 1`,
+        [account.id, period.start, period.end, ...books.params],
+      );
+      if (elsewhere) {
+        throw conflict(
+          'period_before_transfer',
+          'This month holds movements from before the account came under its parent: its statement cannot be issued now. Issue a later month.',
+          { fields: { period: 'is before the account came under its parent' } },
+        );
+      }
+    }
     const figures = await statementFigures(tx, account, period);
     const [{ next }] = (await directQuery<{ next: number }>(
       tx,
@@ -80,9 +107,9 @@ export async function issueStatement(
       `insert into statement (id, account_id, number, period_start, period_end, currency,
          opening_balance, usage_total, payments_total, credit_notes_total, adjustments_total,
          closing_balance, usage_lines, issuer, pdf, issued_by_user_id, issued_by_account_id,
-         idempotency_key, issued_at)
+         idempotency_key, issued_at, parent_id)
        values (?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric,
-               ?::numeric, ?::jsonb, ?::jsonb, decode(?, 'base64'), ?, ?, ?, ?)`,
+               ?::numeric, ?::jsonb, ?::jsonb, decode(?, 'base64'), ?, ?, ?, ?, ?)`,
       [
         id,
         account.id,
@@ -104,6 +131,7 @@ export async function issueStatement(
         actor.account.id,
         input.idempotencyKey ?? null,
         now,
+        parentId,
       ],
     );
     const statement = toStatementDto((await readStatementRow(tx, 's.id = ?', [id]))!);

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { withinSql } from '@/lib/server/authz/scope';
+import { booksSql, withinSql } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
@@ -13,8 +13,17 @@ import { STATEMENT_COLUMNS, toStatementDto, type TStatementRow } from './stateme
  * Reading statements (`statements:read`): an account's own and those of every account
  * below it — the subtree rule on the statement's account path, in the query itself, so
  * a sibling's, a parent's or another tenant's statement is 404 like one that does not
- * exist.
+ * exist. Above the account, only those issued while it was on the viewer's books or
+ * below (`booksSql` on the parent it had then): a customer's new parent after a transfer
+ * does not read what its old one issued.
  */
+
+/** The statements (`s`, joined to its account `a`) the actor may read, as SQL. */
+function readableSql(actor: TActor): { sql: string; params: unknown[] } {
+  const scope = withinSql('a.path', actor.account.path);
+  const books = booksSql(actor.account, 's.account_id', 's.parent_id');
+  return { sql: `${scope.sql} and ${books.sql}`, params: [...scope.params, ...books.params] };
+}
 
 /** A cursor names the last statement of a page: its issue time and id. */
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)~([0-9a-f-]{36})$/;
@@ -33,7 +42,7 @@ export async function listStatements(
   if (query.accountId) {
     await readAccountInScope(em, actor, query.accountId, { within: true });
   }
-  const scope = withinSql('a.path', actor.account.path);
+  const scope = readableSql(actor);
   const filters = [scope.sql];
   const params: unknown[] = [...scope.params];
   if (query.accountId) {
@@ -67,7 +76,7 @@ export async function readStatement(
   unverifiedId: string,
 ): Promise<TStatementDto> {
   assertCan(actor, 'statements:read');
-  const scope = withinSql('a.path', actor.account.path);
+  const scope = readableSql(actor);
   const [row] = await directQuery<TStatementRow>(
     em,
     `select ${STATEMENT_COLUMNS} from statement s join account a on a.id = s.account_id
@@ -85,7 +94,7 @@ export async function readStatementPdf(
   unverifiedId: string,
 ): Promise<{ filename: string; pdf: Buffer }> {
   assertCan(actor, 'statements:read');
-  const scope = withinSql('a.path', actor.account.path);
+  const scope = readableSql(actor);
   const [row] = await directQuery<{ number: number; period_start: string | Date; pdf: string }>(
     em,
     `select s.number, s.period_start, encode(s.pdf, 'base64') as pdf from statement s join account a on a.id = s.account_id

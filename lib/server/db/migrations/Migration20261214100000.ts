@@ -1,0 +1,29 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * A statement names the parent the account had when it was issued (`parent_id`), as a
+ * ledger entry names its counterparty: who above may read it follows the books it was
+ * made from (`booksSql` in lib/server/authz/scope.ts), so a customer's new parent after a
+ * transfer does not read the statements its old one issued. No key to `account`: the
+ * parent may be deleted later without touching an issued statement.
+ *
+ * Statements issued before this migration get the account's parent now, the only one
+ * known (a customer transferred before it keeps its older statements readable by its new
+ * parent, as before). Issued statements are final: the guards are lifted for the fill
+ * only, in this transaction.
+ */
+export class Migration20261214100000 extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`alter table "statement" add column "parent_id" uuid null;`);
+    this.addSql(`alter table "statement" disable trigger statement_final;`);
+    this.addSql(`alter table "statement" disable trigger statement_change_log_required;`);
+    this.addSql(`update "statement" s set "parent_id" = a.parent_id
+      from "account" a where a.id = s.account_id;`);
+    this.addSql(`alter table "statement" enable trigger statement_final;`);
+    this.addSql(`alter table "statement" enable trigger statement_change_log_required;`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`alter table "statement" drop column "parent_id";`);
+  }
+}

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { openOrm } from '@/lib/server/db/orm';
+import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+
+/**
+ * Migration20261214100000 on a database that already has statements: each gets the
+ * parent its account has now (`parent_id`, which decides who above reads it), a carrier's
+ * own none; the issued statements stay final afterwards (the guards lifted for the fill
+ * only).
+ */
+let db: TTestDatabase;
+let orm: MikroORM;
+const BEFORE = 'Migration20261213100000';
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('testDatabase'));
+  orm = await openOrm(db.url);
+  await orm.getMigrator().up({ to: BEFORE });
+});
+
+afterAll(async () => {
+  await orm?.close(true);
+  await db?.drop();
+});
+
+describe('the statement parent migration', () => {
+  it('names each statement’s parent from its account’s path, and keeps them final', async () => {
+    const [carrier, reseller, customer] = [1, 2, 3].map(() => crypto.randomUUID()) as [
+      string,
+      string,
+      string,
+    ];
+    const accounts = [
+      [carrier, 'carrier', null, `${carrier}/`, 0],
+      [reseller, 'reseller', carrier, `${carrier}/${reseller}/`, 1],
+      [customer, 'customer', reseller, `${carrier}/${reseller}/${customer}/`, 2],
+    ] as const;
+    await orm.em.fork().transactional(async (tx) => {
+      // Rows written as a data fix would be, outside the services (no change-log rows).
+      await tx.execute(`set local session_replication_role = replica`);
+      for (const [id, kind, parent, path, depth] of accounts) {
+        await tx.execute(
+          `insert into account (id, kind, name, parent_id, path, depth, currency, created_at,
+                                updated_at)
+           values (?, ?, ?, ?, ?, ?, 'EUR', now(), now())`,
+          [id, kind, kind, parent, path, depth],
+        );
+      }
+      for (const id of [carrier, reseller, customer]) {
+        await tx.execute(
+          `insert into statement (id, account_id, number, period_start, period_end, currency,
+             opening_balance, usage_total, payments_total, credit_notes_total, adjustments_total,
+             closing_balance, usage_lines, issuer, pdf, issued_at)
+           values (?, ?, 1, '2026-11-01Z', '2026-12-01Z', 'EUR', 0, 0, 0, 0, 0, 0, '[]', '{}',
+                   '\\x00', now())`,
+          [id, id],
+        );
+      }
+    });
+    await orm.getMigrator().up();
+    const rows = await orm.em
+      .fork()
+      .execute<{ account_id: string; parent_id: string | null }[]>(
+        `select account_id, parent_id from statement`,
+      );
+    expect(Object.fromEntries(rows.map((row) => [row.account_id, row.parent_id]))).toEqual({
+      [carrier]: null,
+      [reseller]: carrier,
+      [customer]: reseller,
+    });
+    await expect(
+      orm.em.fork().execute(`update statement set number = 2 where account_id = ?`, [customer]),
+    ).rejects.toThrow(/final once issued/);
+  });
+});
