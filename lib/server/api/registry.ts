@@ -533,7 +533,7 @@ export const API_REGISTRY = {
       responses: { 200: ZPageOf(ZUsageRecordDto) },
     },
     POST: {
-      summary: `Rate up to ${USAGE_MAX_RECORDS} call records (JSON \`{records}\`, or text/csv with the header \`id,accountId,number,startedAt,seconds\`) at every level of each customer’s chain with the rates live at the call’s start, and post them to the ledger in one transaction. A record id seen before (per carrier) is a duplicate and counts once; one that cannot be rated is stored as unrated with its reason`,
+      summary: `Rate up to ${USAGE_MAX_RECORDS} call records (JSON \`{records}\`, or text/csv with the header \`id,accountId,number,startedAt,seconds\`) at every level of each customer’s chain with the rates live at the call’s start, and post them to the ledger in one transaction. A record id the same poster (the caller’s account) sent before is a duplicate and counts once; one that cannot be rated is stored as unrated with its reason`,
       grant: 'usage:create',
       body: ZUsagePost,
       csvBody: true,

@@ -41,9 +41,9 @@ export type TUsageStatus = (typeof USAGE_STATUSES)[number];
 const ZCallInstant = ZInstant('must be an ISO 8601 time with offset');
 
 /**
- * One call record. `id` is the switch's own id for the call, unique per carrier: a record
- * sent again is a duplicate and counts once. `seconds` is the billable duration (0: not
- * connected, billed nothing).
+ * One call record. `id` is the switch's own id for the call, unique per poster (the
+ * account whose token sends it): a record sent again is a duplicate and counts once.
+ * `seconds` is the billable duration (0: not connected, billed nothing).
  */
 export const ZUsageRecordInput = z.strictObject({
   id: ZText('is required').trim().min(1, 'is required').max(100, 'must be at most 100 characters'),

@@ -49,8 +49,8 @@ const BALANCE_LIMIT = new Money('1e12');
  * 1. The customers (in the poster's scope) and their cards, every card above each up all
  *    its parent links with its revisions: two reads of a few rows.
  * 2. Every account on those customers' paths locked, in id order (one batch at a time
- *    per account; balances read under the lock); then the calls stored before
- *    (duplicates: looked for under the locks, so a concurrent replay of the same calls
+ *    per account; balances read under the lock); then the calls this poster stored
+ *    before (duplicates: looked for under the locks, so a concurrent replay of the same calls
  *    waits for the first and finds them).
  * 3. Each call, in the process: what stops it before pricing (an unknown account, one
  *    suspended or blocked for credit on its path, no card), then its chain walked up from
@@ -114,13 +114,13 @@ export async function rateBatch(
             await directQuery<{ cdr_id: string; id: string; reason: TUnratedReason | null }>(
               tx,
               `select cdr_id, id::text as id, reason from usage_record
-                where carrier_id = ? and cdr_id = any(?::text[])`,
-              [carrierId, pgArray([...new Set(calls.map((c) => c.cdrId))])],
+                where poster_account_id = ? and cdr_id = any(?::text[])`,
+              [actor.account.id, pgArray([...new Set(calls.map((c) => c.cdrId))])],
             )
           ).map((row) => [row.cdr_id, row]),
         )
       : new Map<string, { id: string; reason: TUnratedReason | null }>();
-  if (mode === 'new') await refuseChangedReplays(tx, carrierId, calls, stored);
+  if (mode === 'new') await refuseChangedReplays(tx, actor.account.id, calls, stored);
   // The batch's time, taken once its accounts are held: a payment (or another batch) to
   // one of them committed before the locks was stamped earlier and has a lower id, so the
   // ledger's times follow its ids per account, as a statement's months require
@@ -508,7 +508,7 @@ interface TPricedLevel {
  */
 async function refuseChangedReplays(
   tx: EntityManager,
-  carrierId: string,
+  posterId: string,
   calls: readonly TCallToRate[],
   stored: ReadonlyMap<string, unknown>,
 ): Promise<void> {
@@ -527,7 +527,7 @@ async function refuseChangedReplays(
       tx,
       `select c.i from unnest(?::int[], ?::text[], ?::uuid[], ?::text[], ?::timestamptz[], ?::int[])
                 as c(i, cdr_id, account_id, number, started_at, seconds)
-         join usage_record r on r.carrier_id = ? and r.cdr_id = c.cdr_id
+         join usage_record r on r.poster_account_id = ? and r.cdr_id = c.cdr_id
         where (r.account_id, r.number, r.started_at, r.seconds)
               is distinct from (c.account_id, c.number, c.started_at, c.seconds)`,
       [
@@ -537,7 +537,7 @@ async function refuseChangedReplays(
         pgArray(repeated.map(({ call }) => call.number)),
         pgArray(repeated.map(({ call }) => call.startedAt)),
         pgArray(repeated.map(({ call }) => call.seconds)),
-        carrierId,
+        posterId,
       ],
     );
     for (const { i } of changed) fields[`records.${i}.id`] = CHANGED_REPLAY;

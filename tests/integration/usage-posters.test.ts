@@ -1,0 +1,105 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Account } from '@/lib/server/entities';
+import { addGroup, addUser } from '../fixtures/accounts';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { usePanelSuite } from '../fixtures/panel-suite';
+
+/**
+ * Whose a call record's id is (issue 18): the poster's. A reseller the carrier let post
+ * (`usage:create`) cannot send, ahead of the carrier's switch, an id the switch will send
+ * later and so have the carrier's call answered as its duplicate (never charged) or
+ * refused; each poster's replays are still found and counted once.
+ *
+ * Tree: carrier C ─┬─ R1 ─ K1 (card S2, R1's)
+ *                  └─ KD (card S1, the carrier's)
+ */
+const ADMIN = { email: 'admin@posters.test', password: 'posters-admin-pass' };
+const PASSWORD = 'posters-user-pass-1';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+let r1: TApiClient;
+const ids = {} as Record<'R1' | 'K1' | 'KD' | 'S1' | 'S2', string>;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function ok<T = any>(call: Promise<{ status: number; body: T }>, status = 201): Promise<T> {
+  const answer = await call;
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  return answer.body;
+}
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
+  ids.R1 = (await ok(admin.post('/resellers', { name: 'R1', email: 'r1@posters.test' }))).id;
+  await ok(
+    admin.post('/users', {
+      email: 'ops@r1.posters.test',
+      password: PASSWORD,
+      accountId: ids.R1,
+      groupId: group.id,
+    }),
+  );
+  const em = suite.orm.em.fork();
+  const r1Account = await em.findOneOrFail(Account, { id: ids.R1 });
+  // The carrier lets R1's own switch post its customers' calls.
+  const switches = await addGroup(em, r1Account, 'Switch', ['usage:create', 'usage:read']);
+  await addUser(em, {
+    account: r1Account,
+    group: switches,
+    email: 'switch@r1.posters.test',
+    password: PASSWORD,
+  });
+  r1 = await apiClient(suite.server.url, 'switch@r1.posters.test', PASSWORD);
+  const ops = await apiClient(suite.server.url, 'ops@r1.posters.test', PASSWORD);
+
+  const provider = (
+    await ok(admin.post('/cards', { name: 'P', currency: 'EUR', kind: 'provider' }))
+  ).id;
+  await ok(
+    admin.put(`/cards/${provider}/rates`, {
+      rates: [{ prefix: '44', destination: 'UK', rate: '0.0100' }],
+    }),
+    200,
+  );
+  ids.S1 = (
+    await ok(admin.post(`/cards/${provider}/derive`, { name: 'S1', markupPercent: '20' }))
+  ).id;
+  await ok(admin.post('/assignments', { cardId: ids.S1, accountId: ids.R1 }));
+  ids.S2 = (await ok(ops.post(`/cards/${ids.S1}/derive`, { name: 'S2', markupPercent: '50' }))).id;
+  ids.K1 = (await ok(ops.post('/customers', { name: 'K1', parentId: ids.R1 }))).id;
+  ids.KD = (await ok(admin.post('/customers', { name: 'KD' }))).id;
+  await ok(ops.post('/assignments', { cardId: ids.S2, accountId: ids.K1 }));
+  await ok(admin.post('/assignments', { cardId: ids.S1, accountId: ids.KD }));
+});
+
+describe('a call record id', () => {
+  it('is the poster’s own: another poster’s same id shadows nothing', async () => {
+    const at = new Date().toISOString();
+    const reseller = {
+      id: 'switch-0001',
+      accountId: ids.K1,
+      number: '447700900001',
+      startedAt: at,
+      seconds: 60,
+    };
+    expect(await ok(r1.post('/usage', { records: [reseller] }), 200)).toMatchObject({ rated: 1 });
+
+    // The carrier's switch sends the same id for its own customer's call: rated and charged.
+    const carrier = { ...reseller, accountId: ids.KD, number: '447700900002', seconds: 120 };
+    expect(await ok(admin.post('/usage', { records: [carrier] }), 200)).toMatchObject({
+      rated: 1,
+      duplicates: 0,
+    });
+    const kd = (await ok(admin.get(`/accounts/${ids.KD}/ledger`), 200)).items;
+    expect(kd).toHaveLength(1);
+    expect(kd[0].kind).toBe('usage');
+
+    // Each poster's replay is still its own duplicate, answered with its own record.
+    const again = await ok(r1.post('/usage', { records: [reseller] }), 200);
+    const first = await ok(admin.post('/usage', { records: [carrier] }), 200);
+    expect(again).toMatchObject({ rated: 0, duplicates: 1 });
+    expect(first).toMatchObject({ rated: 0, duplicates: 1 });
+    expect(again.records[0].recordId).not.toBe(first.records[0].recordId);
+  });
+});
