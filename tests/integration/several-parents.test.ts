@@ -763,3 +763,122 @@ describe('Migration20261208130500', () => {
     expect(rows).toEqual([{ parent_id: card.A, position: 0 }]);
   });
 });
+
+describe('a chain of derived cards', () => {
+  /** `rate` of each row of a card, by prefix, as the owner reads them. */
+  async function ratesOf(cardId: string) {
+    const page = await admin.get(`/cards/${cardId}/rates?limit=500`);
+    expect(page.status).toBe(200);
+    return Object.fromEntries(
+      (page.body.items as { prefix: string; rate: string }[]).map((row) => [row.prefix, row.rate]),
+    );
+  }
+
+  it('holds at most 6 cards: a derive or a change of parents past it is 409 naming the parent', async () => {
+    // At the largest price and markup the schema takes, the 6th card still fits numeric(18,6).
+    const top = (await admin.post('/cards', { name: 'Top', currency: 'EUR', kind: 'provider' }))
+      .body.id as string;
+    const rates = [
+      { prefix: '33', destination: 'France', rate: '1' },
+      { prefix: '44', destination: 'UK', rate: '999999' },
+    ];
+    expect((await admin.put(`/cards/${top}/rates`, { rates })).status).toBe(200);
+    const chain = [top];
+    for (let level = 2; level <= 6; level++) {
+      const made = await admin.post(`/cards/${chain.at(-1)}/derive`, {
+        name: `Level ${level}`,
+        markupPercent: '1000',
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      chain.push(made.body.id);
+    }
+    expect((await ratesOf(chain[5]!))['44']).toBe('161050838949.0000');
+    expect((await admin.put(`/cards/${top}/rates`, { rates })).status).toBe(200);
+
+    const seventh = await admin.post(`/cards/${chain[5]}/derive`, { name: 'Level 7' });
+    expect(seventh.status).toBe(409);
+    expect(seventh.body.error).toMatchObject({ code: 'chain_too_deep', maxLevels: 6 });
+    expect(Object.keys(seventh.body.error.fields)).toEqual(['parentId']);
+    expect(seventh.body.error.message).toContain('Level 6');
+    const second = await admin.post(`/cards/${card.A}/derive`, {
+      name: 'Level 7 too',
+      moreParents: [chain[5]],
+    });
+    expect(second.status).toBe(409);
+    expect(Object.keys(second.body.error.fields)).toEqual(['moreParents.0']);
+
+    // A card moves with the cards derived from it: two levels under the 5th make 7.
+    const moved = (await admin.post(`/cards/${card.A}/derive`, { name: 'Moved' })).body;
+    await admin.post(`/cards/${moved.id}/derive`, { name: 'Below moved' });
+    const tooDeep = await admin.patch(`/cards/${moved.id}`, {
+      version: moved.version,
+      parents: [card.A, chain[4]],
+    });
+    expect(tooDeep.status).toBe(409);
+    expect(tooDeep.body.error.code).toBe('chain_too_deep');
+    expect(Object.keys(tooDeep.body.error.fields)).toEqual(['parents.1']);
+    expect((await admin.get(`/cards/${moved.id}`)).body.parentIds).toEqual([card.A]);
+    const fits = await admin.patch(`/cards/${moved.id}`, {
+      version: moved.version,
+      parents: [chain[3]],
+    });
+    expect(fits.status, JSON.stringify(fits.body)).toBe(200);
+  });
+
+  it('refuses a write whose recompute would overflow a card below, naming the row and the card', async () => {
+    const top = (await admin.post('/cards', { name: 'Old top', currency: 'EUR', kind: 'provider' }))
+      .body.id as string;
+    const rates = [
+      { prefix: '33', destination: 'France', rate: '1' },
+      { prefix: '44', destination: 'UK', rate: '999999' },
+    ];
+    expect((await admin.put(`/cards/${top}/rates`, { rates })).status).toBe(200);
+    const chain = [top];
+    for (let level = 2; level <= 6; level++) {
+      const made = await admin.post(`/cards/${chain.at(-1)}/derive`, {
+        name: `Old level ${level}`,
+        markupPercent: '1000',
+      });
+      chain.push(made.body.id);
+    }
+    // A 7th card, as a chain made before the limit has one: derived from the 5th, then
+    // moved under the 6th behind the API's back (`card_parent` is what the recompute follows).
+    const deep = (
+      await admin.post(`/cards/${chain[4]}/derive`, { name: 'Old level 7', markupPercent: '1000' })
+    ).body.id as string;
+    await suite.orm.em
+      .fork()
+      .execute('update card_parent set parent_id = ? where card_id = ?', [chain[5], deep]);
+    const before = { top: await ratesOf(top), deep: await ratesOf(deep) };
+
+    const put = await admin.put(`/cards/${top}/rates`, {
+      rates: [{ ...rates[0]!, rate: '2' }, rates[1]],
+    });
+    expect(put.status).toBe(400);
+    expect(put.body.error.card).toEqual({ id: deep, name: 'Old level 7' });
+    expect(put.body.error.prefix).toBe('44');
+    expect(Object.keys(put.body.error.fields)).toEqual(['rates.1.rate']);
+    expect(put.body.error.fields['rates.1.rate']).toMatch(
+      /"Old level 7" 1771559228439\.0000, above/,
+    );
+
+    const csv = ['prefix,destination,rate', '33,France,2', '', '44,UK,999999'].join('\n');
+    const imported = await admin.raw('POST', `/cards/${top}/rates/import`, csv, 'text/csv');
+    expect(imported.status).toBe(400);
+    const lines = JSON.parse(imported.text).error.lines as { line: number; reason: string }[];
+    expect(lines).toEqual([{ line: 4, reason: expect.stringMatching(/^rate .*Old level 7/) }]);
+
+    const second = (await admin.get(`/cards/${chain[1]}`)).body;
+    const markup = await admin.patch(`/cards/${chain[1]}`, {
+      version: second.version,
+      markupPercent: '999',
+    });
+    expect(markup.status).toBe(400);
+    expect(Object.keys(markup.body.error.fields)).toEqual(['markupPercent']);
+    expect(markup.body.error.card.id).toBe(deep);
+
+    // Nothing written anywhere along the chain.
+    expect({ top: await ratesOf(top), deep: await ratesOf(deep) }).toEqual(before);
+    expect((await admin.get(`/cards/${chain[1]}`)).body.version).toBe(second.version);
+  });
+});

@@ -300,16 +300,24 @@ describe('unrated calls', () => {
     const idOf = (cdr: string) => unrated.find((item) => item.cdrId === cdr)!.id;
 
     // An id outside scope (or none at all) refuses the whole request.
-    const foreign = await admin.post('/usage/rerate', { ids: [idOf('u-no-card'), '999999'] });
+    const foreign = await admin.post('/usage/rerate', {
+      ids: [idOf('u-no-card'), '999999'],
+      idempotencyKey: 'rerate-foreign-1',
+    });
     expect(foreign.status).toBe(404);
     const still = (await admin.get('/usage?status=unrated&limit=100')).body.items;
     expect(still.filter((item: TUsageRecordDto) => item.cdrId.startsWith('u-'))).toHaveLength(8);
     // A reseller may read usage but not rate it.
-    expect((await as.r1.post('/usage/rerate', { all: true })).status).toBe(403);
+    expect(
+      (await as.r1.post('/usage/rerate', { all: true, idempotencyKey: 'rerate-r1-0001' })).status,
+    ).toBe(403);
 
     const [first, second] = await Promise.all([
-      admin.post('/usage/rerate', { all: true }),
-      admin.post('/usage/rerate', { ids: [idOf('u-no-card'), idOf('u-suspended')] }),
+      admin.post('/usage/rerate', { all: true, idempotencyKey: 'rerate-all-0001' }),
+      admin.post('/usage/rerate', {
+        ids: [idOf('u-no-card'), idOf('u-suspended')],
+        idempotencyKey: 'rerate-ids-0001',
+      }),
     ]);
     expect([first.status, second.status]).toEqual([200, 200]);
     const outcomes = [...first.body.records, ...second.body.records].filter(
@@ -347,6 +355,85 @@ describe('unrated calls', () => {
         `select attempts from usage_record where cdr_id = 'u-no-card'`,
       );
     expect(attempts!.attempts).toBe(2);
+  });
+});
+
+describe('a re-rate retried', () => {
+  /** The stored record's status and attempts, straight from the table. */
+  async function stored(recordId: string) {
+    const [row] = await suite.orm.em
+      .fork()
+      .execute<{ status: string; attempts: number }[]>(
+        `select status, attempts from usage_record where id = ?`,
+        [recordId],
+      );
+    return row!;
+  }
+
+  it('answers the first attempt for its key, 409 for another request with it, and rates once', async () => {
+    const ks = (await admin.get(`/customers/${ids.KS}`)).body;
+    await ok(
+      admin.patch(`/customers/${ids.KS}`, { version: ks.version, status: 'suspended' }),
+      200,
+    );
+    const posted = await ok(
+      admin.post('/usage', { records: [call('rr-1', ids.KS, '447700900555')] }),
+      200,
+    );
+    expect(posted.records[0]).toMatchObject({ outcome: 'unrated', reason: 'account_suspended' });
+    const recordId = posted.records[0].recordId as string;
+    const body = { all: true, accountId: ids.KS, idempotencyKey: 'rerate-retry-0001' };
+    const first = await ok(admin.post('/usage/rerate', body), 200);
+    expect(first).toMatchObject({ rated: 0, unrated: 1, replayed: false });
+
+    // Fixed before the retry (the first answer timed out on its way): the retry must not
+    // rate what is unrated by now, it answers what the first attempt did.
+    const suspended = (await admin.get(`/customers/${ids.KS}`)).body;
+    await ok(
+      admin.patch(`/customers/${ids.KS}`, { version: suspended.version, status: 'active' }),
+      200,
+    );
+    const retried = await ok(admin.post('/usage/rerate', body), 200);
+    expect(retried).toEqual({ ...first, replayed: true });
+    expect(await stored(recordId)).toEqual({ status: 'unrated', attempts: 2 });
+
+    // The same key for another request: 409 naming the key, nothing done.
+    const other = await admin.post('/usage/rerate', {
+      ids: [recordId],
+      idempotencyKey: body.idempotencyKey,
+    });
+    expect(other.status).toBe(409);
+    expect(other.body.error).toMatchObject({
+      code: 'idempotency_conflict',
+      fields: { idempotencyKey: expect.any(String) },
+    });
+    // No key, or one too short: 400 naming it, in either form.
+    for (const bad of [
+      { all: true },
+      { ids: [recordId] },
+      { all: true, idempotencyKey: 'short' },
+    ]) {
+      const refused = await admin.post('/usage/rerate', bad);
+      expect(refused.status, JSON.stringify(bad)).toBe(400);
+      expect(refused.body.error.fields).toHaveProperty(['idempotencyKey']);
+    }
+    expect(await stored(recordId)).toEqual({ status: 'unrated', attempts: 2 });
+
+    // A new key sent twice at once: rated once, the other answer replays the first.
+    const ledger = async () =>
+      (await admin.get(`/accounts/${ids.KS}/ledger?limit=500`)).body.items as unknown[];
+    const entries = (await ledger()).length;
+    const twice = await Promise.all(
+      [0, 1].map(() =>
+        admin.post('/usage/rerate', { ids: [recordId], idempotencyKey: 'rerate-retry-0002' }),
+      ),
+    );
+    expect(twice.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(twice.map((answer) => answer.body.replayed).sort()).toEqual([false, true]);
+    expect(twice[1]!.body).toEqual({ ...twice[0]!.body, replayed: twice[1]!.body.replayed });
+    expect(twice[0]!.body).toMatchObject({ rated: 1, unrated: 0, duplicates: 0 });
+    expect(await stored(recordId)).toEqual({ status: 'rated', attempts: 3 });
+    expect(await ledger()).toHaveLength(entries + 1);
   });
 });
 

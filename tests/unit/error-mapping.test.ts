@@ -89,7 +89,7 @@ describe('bad input named by field', () => {
     });
     // No member got into the value (the wrong type altogether): the union's own message.
     expect(await fieldsOf(ZUsageRerate, 5)).toEqual({
-      body: 'must be {"ids": [...]} or {"all": true}',
+      body: 'must be {"ids": [...], "idempotencyKey"} or {"all": true, "idempotencyKey"}',
     });
     expect(
       await fieldsOf(z.object({ at: z.union([z.string(), z.number()]) }), { at: true }),

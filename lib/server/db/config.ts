@@ -33,7 +33,8 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     // `rate_history` has no key to give an entity, on purpose (Migration20261205100000).
     // `card_parent` is read and written in SQL only; `card.more_parents` mirrors it.
     // `assurance_loss` too (profit assurance alerts, rate-sets.ts).
-    // Usage likewise (lib/server/services/usage, Migration20261207100000), and brands
+    // Usage likewise (lib/server/services/usage, Migration20261207100000; its re-rate keys,
+    // Migration20261215100000), and brands
     // (lib/server/services/brands, Migration20261209100000) and their logos
     // (Migration20261213100000), and statements (lib/server/services/statements,
     // Migration20261211100000).
@@ -45,6 +46,7 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
         'assurance_loss',
         'usage_record',
         'usage_charge',
+        'usage_rerate_request',
         'brand',
         'brand_hostname',
         'brand_logo',

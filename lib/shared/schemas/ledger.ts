@@ -12,6 +12,15 @@ export const ZPositiveMoney = ZMoney.refine(
 );
 
 /**
+ * The key a client names one attempt of a write that moves money by (DESIGN §1 "Money"):
+ * a retry with the same key answers the first attempt, another request with it is 409.
+ */
+export const ZIdempotencyKey = ZText('is required')
+  .trim()
+  .min(8, 'must be 8 to 100 characters')
+  .max(100, 'must be 8 to 100 characters');
+
+/**
  * `POST /accounts/{id}/payments`: recorded by the account's parent side, in the
  * account's currency. `idempotencyKey` names the attempt: a retry with the same key
  * counts once (and must carry the same amount and reference, else 409).
@@ -19,10 +28,7 @@ export const ZPositiveMoney = ZMoney.refine(
 export const ZPaymentCreate = z.strictObject({
   amount: ZPositiveMoney,
   reference: ZText().trim().max(200, 'is too long').optional(),
-  idempotencyKey: ZText('is required')
-    .trim()
-    .min(8, 'must be 8 to 100 characters')
-    .max(100, 'must be 8 to 100 characters'),
+  idempotencyKey: ZIdempotencyKey,
 });
 export type TPaymentCreate = z.infer<typeof ZPaymentCreate>;
 

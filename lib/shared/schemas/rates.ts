@@ -15,9 +15,18 @@ const seconds = (min: number, max: number, fallback: number) =>
  * strings, increments in seconds (60/60 unless given), grace 0, not blocked.
  */
 /**
+ * The most cards a derivation chain holds, the top (not derived) card included: a derive or
+ * a change of parents that would make a longer one is refused (409 `chain_too_deep`).
+ * With ZPrice below and markups of at most 1000 % plus 999999.999999 per level, the 6th
+ * card's prices stay below 1.8e11, inside the stored numeric(18,6) (below 1e12); a 7th
+ * could reach 1.95e12.
+ */
+export const MAX_CHAIN_LEVELS = 6;
+
+/**
  * A price per minute, fee or markup amount: up to 6 integer digits. Bounded so that a
- * chain of derived cards (percent ≤ 1000 at each of up to 6 levels) always fits the
- * stored numeric(18,6).
+ * chain of derived cards (percent ≤ 1000 at each of up to MAX_CHAIN_LEVELS levels) always
+ * fits the stored numeric(18,6).
  */
 export const ZPrice = ZText('must be a decimal string such as "0.0123"')
   .trim()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZId, ZInstant, ZPageQuery, ZText } from './common';
+import { ZIdempotencyKey } from './ledger';
 import { ZDialledNumber } from './rates';
 
 /**
@@ -105,7 +106,12 @@ export const ZUsagePosted = z.object({
 });
 export type TUsagePosted = z.infer<typeof ZUsagePosted>;
 
-/** `POST /usage/rerate`: the unrated records to try again, by id, or every one in scope. */
+/**
+ * `POST /usage/rerate`: the unrated records to try again, by id, or every one in scope.
+ * It moves money, so `idempotencyKey` names the attempt (as for payments): a retry with
+ * the same key answers the first attempt's result instead of rating what is unrated by
+ * then; the same key with another request is 409.
+ */
 export const ZUsageRerate = z.union(
   [
     z.strictObject({
@@ -113,16 +119,25 @@ export const ZUsageRerate = z.union(
         .array(z.string().regex(/^[1-9]\d{0,18}$/, 'must be a usage record id'))
         .min(1, 'must name at least one record')
         .max(USAGE_MAX_RECORDS, `must name at most ${USAGE_MAX_RECORDS} records`),
+      idempotencyKey: ZIdempotencyKey,
     }),
     z.strictObject({
       all: z.literal(true, 'must be true'),
       /** Only records of this account's subtree. */
       accountId: ZId.optional(),
+      idempotencyKey: ZIdempotencyKey,
     }),
   ],
-  'must be {"ids": [...]} or {"all": true}',
+  'must be {"ids": [...], "idempotencyKey"} or {"all": true, "idempotencyKey"}',
 );
 export type TUsageRerate = z.output<typeof ZUsageRerate>;
+
+/** `POST /usage/rerate`'s answer: the first attempt's, and whether this is a retry of it. */
+export const ZUsageRerated = ZUsagePosted.extend({
+  /** True when the key was seen before: nothing was rated now, the first answer is repeated. */
+  replayed: z.boolean(),
+});
+export type TUsageRerated = z.infer<typeof ZUsageRerated>;
 
 /** `GET /usage`: newest received first; filters narrow it. */
 export const ZUsageListQuery = ZPageQuery.extend({

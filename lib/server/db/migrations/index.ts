@@ -29,6 +29,7 @@ import { Migration20261211100000 } from './Migration20261211100000';
 import { Migration20261213100000 } from './Migration20261213100000';
 import { Migration20261214100000 } from './Migration20261214100000';
 import { Migration20261214200000 } from './Migration20261214200000';
+import { Migration20261215100000 } from './Migration20261215100000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -65,4 +66,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261213100000', class: Migration20261213100000 },
   { name: 'Migration20261214100000', class: Migration20261214100000 },
   { name: 'Migration20261214200000', class: Migration20261214200000 },
+  { name: 'Migration20261215100000', class: Migration20261215100000 },
 ];

@@ -8,6 +8,8 @@ import { mutate } from '@/lib/server/live/change-log';
 import type { TCardDerive, TCardOwnerDto } from '@/lib/shared/schemas/cards';
 import { marginAlert, rederive, refreshCounts } from '@/lib/server/services/rates/rate-sets';
 import { latestRevision, liveNow } from '@/lib/server/services/rates/revisions';
+import { DerivedRateOutOfRange } from '@/lib/server/services/rates/derived-range';
+import { assertChainDepth } from './card-chain';
 import { cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
 
 /**
@@ -55,6 +57,15 @@ export async function deriveCard(
       parents.map((card) => card.id),
       input.overrides ?? [],
     );
+    // A chain past the limit can price a row out of the stored range at its foot.
+    await assertChainDepth(tx, [
+      { id: parent.id, name: parent.name, field: 'parentId' },
+      ...more.map((card, index) => ({
+        id: card.id,
+        name: card.name,
+        field: `moreParents.${index}`,
+      })),
+    ]);
     for (const card of parents) {
       const pending = await latestRevision(tx, card.id);
       if (pending && !pending.applied_at) {
@@ -92,7 +103,13 @@ export async function deriveCard(
        select ?, id, (pos - 1)::smallint from unnest(?::uuid[]) with ordinality x(id, pos)`,
       [card.id, `{${parents.map((row) => row.id).join(',')}}`],
     );
-    const rederived = await rederive(tx, card.id, { plan: liveNow('parent', actor.userId) });
+    const rederived = await rederive(tx, card.id, { plan: liveNow('parent', actor.userId) }).catch(
+      (error: unknown) => {
+        // Within the chain limit a row cannot overflow; a chain made before it can.
+        const field = DERIVE_PRICING_FIELDS.find((name) => input[name] !== undefined);
+        throw error instanceof DerivedRateOutOfRange ? error.naming(field ?? 'parentId') : error;
+      },
+    );
     await refreshCounts(tx, card);
     const dto = toCardOwnerDto(card);
     record(cardChange(card, owner.path, 'created', null, dto, []));
@@ -100,6 +117,18 @@ export async function deriveCard(
     return dto;
   });
 }
+
+/** What can raise a derived price, the likeliest cause of an overflow first. */
+const DERIVE_PRICING_FIELDS = [
+  'markupPercent',
+  'markupFixed',
+  'rules',
+  'overrides',
+  'markupFee',
+  'moreParents',
+  'decimals',
+  'rounding',
+] as const;
 
 /** An override names a prefix a parent prices; anything else is a 400 naming it. */
 export async function assertOverridesOnParent(

@@ -12,6 +12,8 @@ import {
 } from '@/lib/server/services/rates/revisions';
 import { accountCardRelation, heldByAccountSql } from '@/lib/server/authz/card-relation';
 import type { TCard } from '@/lib/server/entities';
+import { DerivedRateOutOfRange } from '@/lib/server/services/rates/derived-range';
+import { assertChainDepth } from './card-chain';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
 import { assertOverridesOnParent } from './derive-card';
 import { assignmentsRenamed } from '@/lib/server/services/assignments/assignment-store';
@@ -153,25 +155,45 @@ export async function updateCard(
           'A rate revision of this card or one derived from it is scheduled; cancel it or wait until it is live before changing how rates are computed.',
         );
       }
-      // A derived card's own rows come out differently; a parent's rounding changes the
-      // buy prices its children's margin check compares against.
-      const rederived = derived
-        ? await rederive(tx, card.id, { plan: liveNow('markup', actor.userId) })
-        : undefined;
-      await rateSetChanged(
-        tx,
-        card,
-        ownerPath,
-        'markup',
-        record,
-        rederived,
-        undefined,
-        actor.userId,
-      );
+      try {
+        // A derived card's own rows come out differently; a parent's rounding changes the
+        // buy prices its children's margin check compares against.
+        const rederived = derived
+          ? await rederive(tx, card.id, { plan: liveNow('markup', actor.userId) })
+          : undefined;
+        await rateSetChanged(
+          tx,
+          card,
+          ownerPath,
+          'markup',
+          record,
+          rederived,
+          undefined,
+          actor.userId,
+        );
+      } catch (error) {
+        // This card or one below it would price a row out of range: name what the patch
+        // changed that can raise prices, the likeliest cause first.
+        const field = PRICING_FIELDS.find((name) => patch[name] !== undefined);
+        throw error instanceof DerivedRateOutOfRange && field ? error.naming(field) : error;
+      }
     }
     return toCardOwnerDto(card);
   });
 }
+
+/** The patch's fields that can raise a derived price, the likeliest cause of an overflow first. */
+const PRICING_FIELDS = [
+  'markupPercent',
+  'markupFixed',
+  'rules',
+  'overrides',
+  'markupFee',
+  'parents',
+  'compaction',
+  'decimals',
+  'rounding',
+] as const;
 
 /**
  * A derived card's parents replaced (`parents`), by the rules of deriving: each visible
@@ -208,6 +230,16 @@ async function reparent(
   );
   for (const row of below) fields[`parents.${ids.indexOf(row.id)}`] = 'is derived from this card';
   if (Object.keys(fields).length) throw invalidInput(fields);
+  // The card moves with every card derived from it: the whole chain below must still fit.
+  await assertChainDepth(
+    tx,
+    parents.map((parent) => ({
+      id: parent.id,
+      name: parent.name,
+      field: `parents.${ids.indexOf(parent.id)}`,
+    })),
+    card.id,
+  );
   const held = heldByAccountSql(card.owner.id);
   const heldRows = await tx.execute<{ id: string }[]>(
     `select c.id from card c where c.id = any(?::uuid[]) and ${held.where}`,

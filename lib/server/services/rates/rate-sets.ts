@@ -11,6 +11,7 @@ import { isPostgresServer } from '@/lib/server/db/direct-query';
 import type { TChange } from '@/lib/server/live/change-log';
 import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing/markup';
 import type { TCardRounding } from '@/lib/shared/pricing/money';
+import { assertDerivedInRange } from './derived-range';
 import { billedSecondsSql, roundSql } from './pricing-sql';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
@@ -298,6 +299,9 @@ export async function rederive(
       ...(multi ? [] : [parents[0]!.id]),
     ],
   );
+  // Before the revision is recorded into numeric(18,6): a price past it is refused naming
+  // the card and the prefix, not left to the database's overflow, which names neither.
+  await assertDerivedInRange(tx, child);
   const fresh = await tx.execute<{ count: string; prefixes: string[] | null }[]>(
     `select count(*) as count, (array_agg(prefix order by prefix))[1:20] as prefixes
        from rev_set r

@@ -29,7 +29,12 @@ export async function parseRatesCsv(
   limits: { maxRows: number; maxErrors?: number; maxDecimals?: number } = { maxRows: 1_000_000 },
   /** The record splitter: this module's own; the bench passes a library's to compare. */
   reader: TCsvReader = csvRecordBatches,
-): Promise<{ rows: TRateInput[]; errors: TCsvLineError[] }> {
+): Promise<{
+  rows: TRateInput[];
+  errors: TCsvLineError[];
+  /** Each row's line by its `rateKey`: a refusal found after parsing names the line. */
+  lines: Map<string, number>;
+}> {
   const rows: TRateInput[] = [];
   const errors: TCsvLineError[] = [];
   const maxErrors = limits.maxErrors ?? 1000;
@@ -103,7 +108,7 @@ export async function parseRatesCsv(
   if (!header && !errors.length) {
     errors.push({ line: 1, reason: 'the file is empty: a header row is required' });
   }
-  return { rows, errors };
+  return { rows, errors, lines: seen };
 }
 
 /**

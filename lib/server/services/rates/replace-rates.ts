@@ -7,6 +7,7 @@ import type { TRateInput } from '@/lib/shared/schemas/rates';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { findCardForRateWrite } from './rate-access';
 import { rateSetChanged, writeRateRows } from './rate-sets';
+import { DerivedRateOutOfRange, inputRowOf } from './derived-range';
 import { revisionRef } from './revision-queries';
 import { nudgeRevisionTimer } from './apply-revisions';
 import { finerThan, parseRatesCsv, rateKey, type TCsvLineError } from './rates-csv';
@@ -38,7 +39,14 @@ export async function replaceRates(
     if (Object.keys(fields).length) throw invalidInput(fields);
     const plan = { source: 'put', liveAt, createdBy: actor.userId } as const;
     const revision = await writeRateRows(tx, card.id, rows, 'replace', plan);
-    await rateSetChanged(tx, card, ownerPath, 'put', record, undefined, revision, actor.userId);
+    try {
+      await rateSetChanged(tx, card, ownerPath, 'put', record, undefined, revision, actor.userId);
+    } catch (error) {
+      // A derived card below would overflow: name the row of this request that priced it.
+      if (!(error instanceof DerivedRateOutOfRange)) throw error;
+      const index = inputRowOf(rows, error.row);
+      throw index === undefined ? error : error.naming(`rates.${index}.${error.row.column}`);
+    }
     return { card: toCardOwnerDto(card), rows: card.rateCount, revision: revisionRef(revision) };
   });
   if (written.revision.state === 'scheduled') nudgeRevisionTimer();
@@ -79,7 +87,25 @@ export async function importRates(
     }
     const plan = { source: 'import', liveAt, createdBy: actor.userId } as const;
     const revision = await writeRateRows(tx, card.id, parsed.rows, mode, plan);
-    await rateSetChanged(tx, card, ownerPath, 'import', record, undefined, revision, actor.userId);
+    try {
+      await rateSetChanged(
+        tx,
+        card,
+        ownerPath,
+        'import',
+        record,
+        undefined,
+        revision,
+        actor.userId,
+      );
+    } catch (error) {
+      // A derived card below would overflow: the line of the file that priced it.
+      if (!(error instanceof DerivedRateOutOfRange)) throw error;
+      const index = inputRowOf(parsed.rows, error.row);
+      const line = index === undefined ? undefined : parsed.lines.get(rateKey(parsed.rows[index]!));
+      if (line === undefined) throw error;
+      throw csvRejected([{ line, reason: `${error.row.column} ${error.reason}` }]);
+    }
     return {
       card: toCardOwnerDto(card),
       rows: card.rateCount,

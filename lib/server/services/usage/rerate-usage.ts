@@ -1,16 +1,18 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { withinSql } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
-import { notFound } from '@/lib/server/errors/domain-error';
-import { mutate } from '@/lib/server/live/change-log';
+import { conflict, notFound } from '@/lib/server/errors/domain-error';
+import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import {
   USAGE_MAX_RECORDS,
   type TUnratedReason,
   type TUsagePosted,
   type TUsageRerate,
+  type TUsageRerated,
 } from '@/lib/shared/schemas/usage';
 import { rateBatch, warmRates, type TCallToRate } from './rate-batch';
 
@@ -32,44 +34,134 @@ interface TStoredCall {
  * Migration20261207100000). The records are locked first, so two re-rates of the same
  * records charge them once: the second finds them rated (answered as duplicates). An id
  * outside scope is 404 and nothing is done.
+ *
+ * It moves money, so the caller names the attempt (`idempotencyKey`, per the caller's
+ * account; Migration20261215100000): a retry answers the first attempt's result
+ * (`replayed`) — without it a retried `{all: true}` would rate whatever is unrated by then
+ * — and the same key with another request is 409 `idempotency_conflict`. The key is
+ * claimed first in the transaction, so a concurrent retry waits for the first to commit
+ * and then answers it; a failed attempt leaves no key behind.
  */
 export async function rerateUsage(
   em: EntityManager,
   actor: TActor,
   input: TUsageRerate,
-): Promise<TUsagePosted> {
+): Promise<TUsageRerated> {
   assertCan(actor, 'usage:create');
+  const hash = requestHash(input);
+  // A retry of an attempt that committed: answered before warming anything.
+  const seen = await firstAnswer(em, actor, input.idempotencyKey, hash);
+  if (seen) return seen;
   // The revisions these calls need, read into memory before any lock is taken.
   await warmRates(em, actor, (await select(em, actor, input, false)).map(toCall));
   return mutate(em, actor, async (tx, record) => {
-    const stored = await select(tx, actor, input, true);
-    const unrated = stored.filter((row) => row.status === 'unrated');
-    const posted = unrated.length
-      ? await rateBatch(tx, actor, record, unrated.map(toCall), 'rerate')
-      : {
-          batchId: crypto.randomUUID(),
-          rated: 0,
-          unrated: 0,
-          unratedByReason: {},
-          duplicates: 0,
-          records: [],
-        };
-    // Rated already (by an earlier re-rate): nothing to do, counted as duplicates.
-    const already = stored.filter((row) => row.status === 'rated');
-    return {
-      ...posted,
-      duplicates: posted.duplicates + already.length,
-      records: [
-        ...posted.records,
-        ...already.map((row) => ({
-          id: row.cdr_id,
-          outcome: 'duplicate' as const,
-          reason: null,
-          recordId: row.id,
-        })),
-      ],
-    };
+    const [claimed] = await directQuery<{ one: number }>(
+      tx,
+      `insert into usage_rerate_request
+         (account_id, idempotency_key, request_hash, answer, user_id, created_at)
+       values (?, ?, ?, null, ?, ?)
+       on conflict (account_id, idempotency_key) do nothing
+       returning 1 as one`,
+      [actor.account.id, input.idempotencyKey, hash, actor.userId, new Date()],
+    );
+    if (!claimed) {
+      // Another attempt with the key committed while this one warmed up (or waited here).
+      const first = await firstAnswer(tx, actor, input.idempotencyKey, hash);
+      if (!first) throw conflict('busy', 'Another attempt with this key is running; try again.');
+      return first;
+    }
+    const answer = await rerate(tx, actor, record, input);
+    await directQuery(
+      tx,
+      `update usage_rerate_request set answer = ?::jsonb
+        where account_id = ? and idempotency_key = ?`,
+      [JSON.stringify(answer), actor.account.id, input.idempotencyKey],
+    );
+    return { ...answer, replayed: false };
   });
+}
+
+/** The re-rate itself, under the records' locks. */
+async function rerate(
+  tx: EntityManager,
+  actor: TActor,
+  record: (change: TChange) => void,
+  input: TUsageRerate,
+): Promise<TUsagePosted> {
+  const stored = await select(tx, actor, input, true);
+  const unrated = stored.filter((row) => row.status === 'unrated');
+  const posted = unrated.length
+    ? await rateBatch(tx, actor, record, unrated.map(toCall), 'rerate')
+    : {
+        batchId: crypto.randomUUID(),
+        rated: 0,
+        unrated: 0,
+        unratedByReason: {},
+        duplicates: 0,
+        records: [],
+      };
+  // Rated already (by an earlier re-rate): nothing to do, counted as duplicates.
+  const already = stored.filter((row) => row.status === 'rated');
+  return {
+    ...posted,
+    duplicates: posted.duplicates + already.length,
+    records: [
+      ...posted.records,
+      ...already.map((row) => ({
+        id: row.cdr_id,
+        outcome: 'duplicate' as const,
+        reason: null,
+        recordId: row.id,
+      })),
+    ],
+  };
+}
+
+/**
+ * What a request asks, fingerprinted: the same records in any order and repeated ids
+ * are the same request; `all` with or without the same subtree is another.
+ */
+function requestHash(input: TUsageRerate): string {
+  const asked =
+    'ids' in input
+      ? [
+          'ids',
+          [...new Set(input.ids)].sort(
+            (a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0),
+          ),
+        ]
+      : ['all', input.accountId?.toLowerCase() ?? null];
+  return createHash('sha256').update(JSON.stringify(asked)).digest('hex');
+}
+
+/**
+ * The first answer given for the caller's account's `key`, replayed; undefined when the
+ * key is new. The key with another request is 409 `idempotency_conflict`.
+ */
+async function firstAnswer(
+  em: EntityManager,
+  actor: TActor,
+  key: string,
+  hash: string,
+): Promise<TUsageRerated | undefined> {
+  const [seen] = await directQuery<{ request_hash: string; answer: TUsagePosted | string | null }>(
+    em,
+    `select request_hash, answer from usage_rerate_request
+      where account_id = ? and idempotency_key = ?`,
+    [actor.account.id, key],
+  );
+  // The answer is written in the transaction that claimed the key, so it is null only to
+  // that transaction itself (no other sees the row before it commits).
+  if (!seen?.answer) return undefined;
+  if (seen.request_hash !== hash) {
+    throw conflict(
+      'idempotency_conflict',
+      'This idempotency key was used for another request; use a new key for a new re-rate.',
+      { fields: { idempotencyKey: 'was used for another request' } },
+    );
+  }
+  const answer = typeof seen.answer === 'string' ? JSON.parse(seen.answer) : seen.answer;
+  return { ...(answer as TUsagePosted), replayed: true };
 }
 
 /**
