@@ -9,7 +9,9 @@ import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import { callPrice, type TRateTerms } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
 import type { TAuthorization } from '@/lib/shared/schemas/authorize';
+import { applyDueRevisions } from '@/lib/server/services/rates/apply-revisions';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
+import { holdRevisionTimers } from '../fixtures/revision-timer';
 import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
 
 /**
@@ -68,6 +70,22 @@ async function cardRounding(cardId: string) {
   return { decimals: body.decimals as number, rounding: body.rounding as TRoundingMode };
 }
 
+/** Upstream's rates, with its price of 49 (Germany). */
+function upstreamRates(germany: string) {
+  return [
+    { prefix: '49', destination: 'Germany', rate: germany },
+    {
+      prefix: '4930',
+      destination: 'Berlin',
+      rate: '0.0200',
+      connectionFee: '0.0050',
+      initialIncrement: 30,
+      increment: 6,
+    },
+    { prefix: '88', destination: 'Closed', rate: '0.5000', blocked: true },
+  ];
+}
+
 beforeAll(async () => {
   admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
   ids.K = (await admin.get('/me')).body.account.id;
@@ -119,20 +137,7 @@ beforeAll(async () => {
   card.U = (
     await admin.post('/cards', { name: 'Upstream', currency: 'EUR', kind: 'provider' })
   ).body.id;
-  await admin.put(`/cards/${card.U}/rates`, {
-    rates: [
-      { prefix: '49', destination: 'Germany', rate: '0.0100' },
-      {
-        prefix: '4930',
-        destination: 'Berlin',
-        rate: '0.0200',
-        connectionFee: '0.0050',
-        initialIncrement: 30,
-        increment: 6,
-      },
-      { prefix: '88', destination: 'Closed', rate: '0.5000', blocked: true },
-    ],
-  });
+  await admin.put(`/cards/${card.U}/rates`, { rates: upstreamRates('0.0100') });
   card.W = (
     await admin.post(`/cards/${card.U}/derive`, { name: 'Retail', markupPercent: '20' })
   ).body.id;
@@ -579,6 +584,70 @@ describe('POST /authorize: scope, grant, input', () => {
       body: '{"accountId":',
     });
     expect(notJson.status).toBe(400);
+  });
+});
+
+describe('POST /authorize while a revision due now is not applied yet', () => {
+  it('sizes maxSeconds on the price rating charges from the revision’s date', async () => {
+    await patchAccount('customers', ids.D, { creditLimit: '1.2' });
+    expect(money((await admin.get(`/accounts/${ids.D}/balance`)).body.available).eq('1.2')).toBe(
+      true,
+    );
+    const ask = (at?: string) =>
+      authorize(tokens.carrier, { accountId: ids.D, number: '4912345', ...(at ? { at } : {}) });
+    // D's card (Retail, 20% over Upstream) bills 49 at 0.0120 a minute, 60/60: 100 minutes.
+    expect((await ask()).body).toEqual({
+      allowed: true,
+      maxSeconds: 6_000,
+      rate: '0.0120',
+      currency: 'EUR',
+    });
+    const liveAt = new Date(Date.now() + 3_600_000).toISOString();
+    const scheduled = await admin.put(`/cards/${card.U}/rates`, {
+      liveAt,
+      rates: upstreamRates('0.0200'),
+    });
+    expect(scheduled.body.revision.state).toBe('scheduled');
+    const release = await holdRevisionTimers();
+    try {
+      // Its date comes (moved behind the trigger's back), Retail's with it; the timer has
+      // not copied them into the live set yet.
+      await suite.orm.em.fork().transactional(async (tx) => {
+        await tx.execute(`set local session_replication_role = replica`);
+        await tx.execute(
+          `update rate_revision set live_at = now() - interval '1 minute'
+            where live_at = ? and applied_at is null`,
+          [liveAt],
+        );
+      });
+      // Rating charges 0.0240 a minute from its date: 1.2 pays 50 minutes, not 100.
+      const due = await ask();
+      expect(due.body).toEqual({
+        allowed: true,
+        maxSeconds: 3_000,
+        rate: '0.0240',
+        currency: 'EUR',
+      });
+      expect((await ask(new Date().toISOString())).body).toEqual(due.body);
+      // A session cookie's two round trips, and the price trace, read the same.
+      const byCookie = await admin.post('/authorize', { accountId: ids.D, number: '4912345' });
+      expect(byCookie.body).toEqual(due.body);
+      const trace = await admin.get(`/rates/lookup?accountId=${ids.D}&number=4912345`);
+      expect(trace.body.levels.map((level: { rate: string }) => level.rate)).toEqual([
+        '0.0200',
+        '0.0240',
+      ]);
+      // Applied, the live set answers the same.
+      expect(await applyDueRevisions(suite.orm.em.fork())).toBeGreaterThan(0);
+      expect((await ask()).body).toEqual(due.body);
+    } finally {
+      // As it was, for the tests after this one.
+      await applyDueRevisions(suite.orm.em.fork());
+      release();
+      await admin.put(`/cards/${card.U}/rates`, { rates: upstreamRates('0.0100') });
+      await patchAccount('customers', ids.D, { creditLimit: null });
+    }
+    expect((await ask()).body).toMatchObject({ maxSeconds: CAP, rate: '0.0120' });
   });
 });
 

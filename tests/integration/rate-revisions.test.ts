@@ -1,9 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
-import { RevisionTimer } from '@/lib/server/services/rates/apply-revisions';
+import { applyDueRevisions, RevisionTimer } from '@/lib/server/services/rates/apply-revisions';
+import { holdRevisionTimers } from '../fixtures/revision-timer';
 
 /**
  * Rate-card revisions (issue 16 §2) over the real API, sockets and PostgreSQL: a set
@@ -466,5 +467,85 @@ describe('notice of a scheduled revision', () => {
     // The sibling reseller holds nothing of it; the owner's own side scheduled it.
     expect(await notices(sibling)).toEqual([]);
     expect(await notices(admin)).toEqual([]);
+  });
+});
+
+describe('a revision whose date has come, before the revision timer applies it', () => {
+  const cardOf = {} as Record<'Q' | 'sell', string>;
+  let release: () => void;
+
+  beforeAll(async () => {
+    cardOf.Q = (
+      await admin.post('/cards', { name: 'Due', currency: 'EUR', kind: 'provider' })
+    ).body.id;
+    expect((await admin.put(`/cards/${cardOf.Q}/rates`, { rates: FIRST })).status).toBe(200);
+    const derived = await admin.post(`/cards/${cardOf.Q}/derive`, {
+      name: 'Due sell',
+      markupPercent: '50',
+    });
+    expect(derived.status).toBe(201);
+    cardOf.sell = derived.body.id;
+    const liveAt = inHours(2);
+    const put = await admin.put(`/cards/${cardOf.Q}/rates`, { rates: SECOND, liveAt });
+    expect(put.body.revision).toMatchObject({ number: 2, state: 'scheduled' });
+    // Its date comes (moved behind the trigger's back) while the timer is held off.
+    release = await holdRevisionTimers();
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute(`set local session_replication_role = replica`);
+      await tx.execute(
+        `update rate_revision set live_at = now() - interval '1 minute'
+          where card_id in (?, ?) and live_at = ?`,
+        [cardOf.Q, cardOf.sell, liveAt],
+      );
+    });
+  });
+
+  afterAll(() => release?.());
+
+  const lookup = (at?: string) =>
+    admin.get(
+      `/rates/lookup?accountId=${carrierId}&cardId=${cardOf.sell}&number=4420${
+        at ? `&at=${encodeURIComponent(at)}` : ''
+      }`,
+    );
+  const ratesOf = (answer: { body: { levels: { rate: string }[] } }) =>
+    answer.body.levels.map((level) => level.rate);
+
+  it('prices calls with it: the trace without `at` answers as at now', async () => {
+    // `rate`, the applied set, still holds the old prices...
+    expect(await rates(cardOf.Q)).toMatchObject({ '44': '0.0200', '441': '0.0400' });
+    // ...but calls starting now are rated with revision 2, at every level.
+    const now = await lookup();
+    expect(now.status).toBe(200);
+    expect(ratesOf(now)).toEqual(['0.0250', '0.0375']);
+    expect((await lookup(new Date().toISOString())).body).toEqual(now.body);
+  });
+
+  it('is listed live, the one before it superseded: the panel offers no Cancel', async () => {
+    expect((await revisions(cardOf.Q)).map((row) => [row.number, row.state])).toEqual([
+      [2, 'live'],
+      [1, 'superseded'],
+    ]);
+    expect((await revisions(cardOf.sell))[0]).toMatchObject({ number: 2, state: 'live' });
+  });
+
+  it('is not cancelled: calls may be charged at it already', async () => {
+    const cancel = await admin.del(`/cards/${cardOf.Q}/revisions/2`);
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.error.code).toBe('revision_live');
+    expect(cancel.body.error.message).toMatch(/^Revision 2 went live at /);
+    expect((await revisions(cardOf.Q))[0]).toMatchObject({ number: 2 });
+    expect((await revisions(cardOf.Q))[0]!.state).not.toBe('cancelled');
+  });
+
+  it('once applied, answers the same from the live set', async () => {
+    const before = await lookup();
+    expect(await applyDueRevisions(suite.orm.em.fork())).toBe(2);
+    expect(await rates(cardOf.Q)).toMatchObject({ '44': '0.0250' });
+    expect((await lookup()).body).toEqual(before.body);
+    expect(ratesOf(before)).toEqual(['0.0250', '0.0375']);
+    expect((await admin.del(`/cards/${cardOf.Q}/revisions/2`)).body.error.code).toBe(
+      'revision_live',
+    );
   });
 });

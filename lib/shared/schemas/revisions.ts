@@ -13,8 +13,9 @@ export const REVISION_SOURCES = [
 export type TRevisionSource = (typeof REVISION_SOURCES)[number];
 
 /**
- * A revision's state: `live` the latest one applied, `scheduled` waiting for its date,
- * `superseded` applied and replaced since, `cancelled` withdrawn before it went live.
+ * A revision's state, by its date: `live` the latest one whose date has come (applied by
+ * the timer or about to be), `scheduled` waiting for its date, `superseded` live once and
+ * replaced since, `cancelled` withdrawn before it went live.
  */
 export const REVISION_STATES = ['live', 'scheduled', 'superseded', 'cancelled'] as const;
 export type TRevisionState = (typeof REVISION_STATES)[number];

@@ -12,7 +12,11 @@ import type {
   TAuthorizeRequest,
 } from '@/lib/shared/schemas/authorize';
 import type { TAccountKind } from '@/lib/server/entities';
-import { leadingDigits, longestPrefixJoin } from '@/lib/server/services/lookup/lookup-rates';
+import {
+  leadingDigits,
+  longestPrefixJoin,
+  longestPrefixParams,
+} from '@/lib/server/services/lookup/lookup-rates';
 
 /**
  * The longest call `POST /authorize` allows: four hours. A switch re-asks for a longer
@@ -168,10 +172,11 @@ export function decide(actor: TActor, levels: readonly TAuthorizeLevel[]): TAuth
  * The decision's one statement (issue 18: the API within 3× of it; the bench times this
  * very text straight on the database), giving one JSON value: the customer in the
  * caller's scope, every account on its path, the card each pays by, and that card's
- * longest prefix for the number (now, or at `at` from the revisions live then) — one
- * element per level, the customer first; null when the customer is not in scope. The
- * caller's path may be SQL (`withinSql`), so the statement can ride in the credential
- * check's round trip (`enterRiding`).
+ * longest prefix for the number in the revision live now — the one rating charges, even
+ * before the revision timer has applied it (`longestPrefixJoin`) — or at `at`; one element
+ * per level, the customer first; null when the customer is not in scope. The caller's
+ * path may be SQL (`withinSql`), so the statement can ride in the credential check's
+ * round trip (`enterRiding`).
  *
  * The chain: from the customer's assigned card up, at each card its longest prefix for the
  * number and up to the parent that priced that row (`priced_by`; the first parent where
@@ -192,8 +197,7 @@ export function authorizeStatement(
 ): { sql: string; params: unknown[] } {
   const inScope = withinSql('path', callerPath);
   const at = input.at ? new Date(input.at).toISOString() : null;
-  const leading = leadingDigits(input.number);
-  const match = at ? [at, leading, at] : [leading];
+  const match = longestPrefixParams(at, leadingDigits(input.number));
   return {
     sql: decisionText(`${at !== null}|${inScope.sql}`, () => decisionSql(inScope.sql, at !== null)),
     // The longest prefix twice: on the customer's card, and on each card the walk goes up to.

@@ -223,7 +223,7 @@ export function lookupStatement(
       ...inScope.params,
       query.cardId,
       query.cardId,
-      ...(query.at ? [query.at, leading, query.at] : [leading]),
+      ...longestPrefixParams(query.at ?? null, leading),
     ],
   };
 }
@@ -258,7 +258,7 @@ function lookupSql(inScope: string, at: boolean): string {
               'matches', (select json_agg(matches) from matches))`;
 }
 
-/** The longest prefix of each chain card in effect now (the live set) or at `at`. */
+/** The longest prefix of each chain card in effect now or at `at` (`longestPrefixJoin`). */
 const MATCHES_NOW = `
        select m.* from (select distinct id from chain) chained
         ${longestPrefixJoin('chained.id', { at: false, join: 'cross join lateral' })}`;
@@ -269,12 +269,20 @@ const MATCHES_AT = `
 /**
  * The longest prefix of the card `cardColumn` names, as a lateral join giving `m`
  * (card_id, prefix, destination, rate, connection_fee, initial_increment, increment,
- * grace_seconds, blocked): one indexed probe, `prefix = any(<leading digits>)`. Now: the
- * live set, `rate`, rows in effect now; its parameter the leading digits (text[]). At
- * an instant: the card's revision live then (the latest not cancelled whose date has
- * come), its rows from history, in effect at that instant; its parameters the instant,
- * the leading digits, the instant. `left join lateral` keeps a row without a match (m's
- * columns null). Shared by the price trace and the switch's authorization (issue 18).
+ * grace_seconds, blocked, priced_by, minimum_seconds): one indexed probe,
+ * `prefix = any(<leading digits>)`; its parameters are `longestPrefixParams`'. At an
+ * instant: the card's revision live then (the latest not cancelled whose date has come),
+ * its rows from history, in effect at that instant. Now: the same answer as at now, since
+ * rating charges a call with the revision live at its start — the live set, `rate`, rows
+ * in effect now; but `rate` changes only when the revision timer commits (copying a large
+ * card takes seconds, and it retries 5 s after an error), so a card with a revision whose
+ * date has come unapplied is read from history as at an instant. Otherwise the switch
+ * would be allowed `maxSeconds` on a price no longer charged. The cards with such a
+ * revision are read once per statement from the partial index `rate_revision_pending`
+ * (usually no row), and the branch not taken is a one-time filter, never scanned — the
+ * fast path keeps its one probe of `rate`. `left join lateral` keeps a row without a
+ * match (m's columns null). Shared by the price trace and the switch's authorization
+ * (issue 18).
  */
 export function longestPrefixJoin(
   cardColumn: string,
@@ -284,26 +292,44 @@ export function longestPrefixJoin(
   const columns = `card_id, prefix, destination, rate::text as rate,
                  connection_fee::text as connection_fee, initial_increment, increment,
                  grace_seconds, blocked, priced_by, minimum_seconds`;
-  if (!options.at) {
+  const order = 'order by length(prefix) desc, effective_from desc nulls last limit 1';
+  const fromHistory = (instant: string, revision: string) => `
+            from rate_history
+           where ${revision} is not null and card_id = ${cardColumn} and prefix = any(?::text[])
+             and from_rev <= ${revision} and (to_rev is null or to_rev > ${revision})
+             and (effective_from is null or effective_from <= ${instant})
+           ${order}`;
+  if (options.at) {
     return `${options.join} (
-          select ${columns}
-            from rate
-           where card_id = ${cardColumn} and prefix = any(?::text[])
-             and (effective_from is null or effective_from <= now())
-           order by length(prefix) desc, effective_from desc nulls last
-           limit 1) m${on}`;
-  }
-  return `${options.join} (
           select max(number) as n from rate_revision
            where card_id = ${cardColumn} and cancelled_at is null and live_at <= ?::timestamptz) v${on}
         ${options.join} (
-          select ${columns}
-            from rate_history
-           where card_id = ${cardColumn} and prefix = any(?::text[])
-             and from_rev <= v.n and (to_rev is null or to_rev > v.n)
-             and (effective_from is null or effective_from <= ?::timestamptz)
-           order by length(prefix) desc, effective_from desc nulls last
-           limit 1) m${on}`;
+          select ${columns} ${fromHistory('?::timestamptz', 'v.n')}) m${on}`;
+  }
+  // `due.n`: the revision live now, only when one has come due unapplied (else null). An
+  // `in` over the due revisions, not a correlated `exists`: PostgreSQL hashes it once.
+  return `left join lateral (
+          select max(number) as n from rate_revision
+           where card_id = ${cardColumn} and cancelled_at is null and live_at <= now()
+             and ${cardColumn} in (select p.card_id from rate_revision p
+                                    where p.applied_at is null and p.cancelled_at is null
+                                      and p.live_at <= now())) due on true
+        ${options.join} (
+          (select ${columns}
+             from rate
+            where due.n is null and card_id = ${cardColumn} and prefix = any(?::text[])
+              and (effective_from is null or effective_from <= now())
+            ${order})
+          union all
+          (select ${columns} ${fromHistory('now()', 'due.n')})) m${on}`;
+}
+
+/**
+ * `longestPrefixJoin`'s parameters, in its order: the instant, the leading digits, the
+ * instant; now, the leading digits for the live set and again for history.
+ */
+export function longestPrefixParams(at: string | null, leading: string): string[] {
+  return at ? [at, leading, at] : [leading, leading];
 }
 
 /** A dialled number's leading digits (up to 20, the longest prefix a rate may have), as text[]. */

@@ -77,8 +77,10 @@ export class RevisionTimer {
     private readonly options: { maxWaitMs?: number } = {},
   ) {}
 
+  /** Again after `stop()` too: a test holds the timer off to see a revision due, unapplied. */
   start(): void {
-    setRevisionTimer(this);
+    this.stopped = false;
+    revisionTimers().add(this);
     this.wake();
   }
 
@@ -102,7 +104,7 @@ export class RevisionTimer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (findRevisionTimer() === this) setRevisionTimer(undefined);
+    revisionTimers().delete(this);
     await this.running;
   }
 
@@ -128,19 +130,24 @@ export class RevisionTimer {
   }
 }
 
-/** Shared through globalThis: the route handlers that schedule and the server that applies. */
-const TIMER_KEY = Symbol.for('reseller-panel.revision-timer');
-type TGlobalWithTimer = typeof globalThis & { [TIMER_KEY]?: RevisionTimer };
+/**
+ * Shared through globalThis: the route handlers that schedule and the server that applies.
+ * Every timer this process runs (the server's; a test starts one beside it to play a
+ * process starting), so that stopping one leaves the others nudged.
+ */
+const TIMERS_KEY = Symbol.for('reseller-panel.revision-timers');
+type TGlobalWithTimers = typeof globalThis & { [TIMERS_KEY]?: Set<RevisionTimer> };
 
-function setRevisionTimer(timer: RevisionTimer | undefined): void {
-  (globalThis as TGlobalWithTimer)[TIMER_KEY] = timer;
+function revisionTimers(): Set<RevisionTimer> {
+  return ((globalThis as TGlobalWithTimers)[TIMERS_KEY] ??= new Set());
 }
 
-function findRevisionTimer(): RevisionTimer | undefined {
-  return (globalThis as TGlobalWithTimer)[TIMER_KEY];
+/** The revision timers running in this process. */
+export function runningRevisionTimers(): RevisionTimer[] {
+  return [...revisionTimers()];
 }
 
 /** After a commit that scheduled or cancelled a revision: re-arm for its date. */
 export function nudgeRevisionTimer(): void {
-  findRevisionTimer()?.wake();
+  for (const timer of revisionTimers()) timer.wake();
 }

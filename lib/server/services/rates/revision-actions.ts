@@ -78,7 +78,10 @@ export async function rollbackRevision(
 /**
  * `DELETE /cards/{id}/revisions/{n}`: a scheduled revision withdrawn with the revisions
  * its derived cards got from it. Only the latest one of a card (a later one is the diff
- * of this one: cancel it first); a revision already live stays (roll back instead).
+ * of this one: cancel it first). A revision whose date has come stays, even before the
+ * revision timer applies it: usage is rated with the revision live at the call's start,
+ * so calls may already be charged at it, and withdrawing it (its history rows go) would
+ * leave the price trace unable to show what they were charged (roll back instead).
  */
 export async function cancelRevision(
   em: EntityManager,
@@ -89,16 +92,27 @@ export async function cancelRevision(
   await mutate(em, actor, async (tx, record) => {
     const { card } = await findCardForRateWrite(tx, actor, unverifiedCardId);
     // The card is locked (the revision timer takes it before its revisions): a revision
-    // the timer applied meanwhile reads as applied here.
-    const [target] = await tx.execute<{ id: string }[]>(
-      `select id from rate_revision where card_id = ? and number = ? for update`,
+    // the timer applied meanwhile reads as applied here. Its date against the clock, not
+    // the transaction's start (`now()`): the date may have come while this waited for
+    // the card.
+    const [target] = await tx.execute<{ id: string; live: boolean }[]>(
+      `select id, live_at <= clock_timestamp() as live from rate_revision
+        where card_id = ? and number = ? for update`,
       [card.id, number],
     );
     const revision = await findRevision(tx, card.id, number);
-    if (!target || revision.state !== 'scheduled') {
+    if (!target || revision.state === 'cancelled') {
       throw conflict(
         'revision_not_scheduled',
         `Revision ${number} is ${revision.state}; only a scheduled revision can be cancelled.`,
+      );
+    }
+    if (target.live || revision.state !== 'scheduled') {
+      const liveAt = new Date(revision.live_at).toISOString();
+      throw conflict(
+        'revision_live',
+        `Revision ${number} went live at ${liveAt}; calls may already be rated at it, so it cannot be cancelled. Roll back to an earlier revision instead.`,
+        { number, liveAt },
       );
     }
     const latest = await latestRevision(tx, card.id);

@@ -47,13 +47,19 @@ interface TRevisionRow {
   unchanged: number;
 }
 
+/**
+ * A revision is live from its date, as rating reads it (usage is rated with the revision
+ * live at the call's start), not from when the revision timer copied it into `rate`: one
+ * whose date has come but not yet applied is `live` (or `superseded`), never `scheduled`,
+ * so the panel does not offer to cancel what may already have been charged.
+ */
 const REVISION_COLUMNS = `r.number, r.live_at, r.created_at, r.source, r.previous, r.based_on, r.rows,
   r.added, r.removed, r.increased, r.decreased, r.changed, r.unchanged,
   case when r.cancelled_at is not null then 'cancelled'
-       when r.applied_at is null then 'scheduled'
+       when r.applied_at is null and r.live_at > now() then 'scheduled'
        when r.number = (select max(x.number) from rate_revision x
-                         where x.card_id = r.card_id and x.applied_at is not null
-                           and x.cancelled_at is null) then 'live'
+                         where x.card_id = r.card_id and x.cancelled_at is null
+                           and (x.applied_at is not null or x.live_at <= now())) then 'live'
        else 'superseded' end as state`;
 
 function countsOf(row: TRevisionRow): TRevisionCounts {
