@@ -152,6 +152,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     orm: database.orm,
     authSecret: config.authSecret,
     publicUrl: config.publicUrl,
+    panelHostnames: config.panelHostnames,
     hostnames,
     head: (carrierId) => live.fanOut?.headOf(carrierId) ?? 0,
     passed: () => live.fanOut?.passedCount ?? 0,

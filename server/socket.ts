@@ -59,6 +59,8 @@ interface TSocketDeps {
   orm: MikroORM;
   authSecret: string;
   publicUrl: string;
+  /** The panel's own other names (`PANEL_HOSTNAMES`), under the public URL's scheme and port. */
+  panelHostnames?: readonly string[];
   /** The brands' hostnames: with the public URL, the origins a browser may connect from. */
   hostnames: PortalHostnames;
   /** A carrier's last position delivered by this process's fan-out: live events follow it. */
@@ -116,12 +118,12 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     // Next's dev server needs its own upgrade requests (HMR) left alone.
     destroyUpgrade: false,
     // A browser on another site must not ride the cookie over a WebSocket (CSWSH): the
-    // panel's own origin and its brands' portals only (issue 19), read from the
+    // panel's own origins and its brands' portals only (issue 19), read from the
     // database and kept until a brand changes (portal-hostnames.ts).
     allowRequest: (req, callback) => {
       const origin = req.headers.origin;
       if (!origin) return callback(null, true);
-      isAllowedOrigin(origin, deps.publicUrl, deps.hostnames).then(
+      isAllowedOrigin(origin, deps.publicUrl, deps.hostnames, deps.panelHostnames).then(
         (allowed) => callback(null, allowed),
         (error: unknown) => {
           getLogger().error({ err: error }, 'socket: allowed origins unreadable');

@@ -162,6 +162,13 @@ describe('the panel’s own hostnames', () => {
     } finally {
       await directQuery(em, `delete from brand_hostname where hostname = ?`, [PANEL]);
     }
+
+    // The live connection opens from another of its names (no brand's) too.
+    const other = `old-panel.p.example:${suite.server.port}`;
+    const signedIn = await signInOverHttp(suite.server.url, ADMIN.email, ADMIN.password, {}, other);
+    expect(
+      await connect({ cookie: signedIn.cookie!, host: other, origin: `http://${other}` }),
+    ).toMatchObject({ hello: { user: { email: ADMIN.email } } });
   });
 });
 

@@ -202,8 +202,14 @@ describe('a NUL or another control character in text (item 9)', () => {
     }
     // The notifications' own cursor (time, id).
     cases.push(['/notifications', cursor(['0000-06-01T00:00:00.000Z', id])]);
+    // A card's rates (prefix, effective time) and the statements' (time~id, as text).
+    for (const at of ['+010000-01-01T00:00:00.000Z', '0000-06-01T00:00:00.000Z']) {
+      cases.push([`/cards/${ids.card}/rates`, cursor(['44', at])]);
+    }
+    cases.push(['/statements', `2026-02-30T00:00:00.000Z~${id}`]);
+    cases.push(['/statements', `2026-01-01T00:00:00.000Z~${'-'.repeat(36)}`]);
     for (const [list, forged] of cases) {
-      const path = `${list}${list.endsWith('&') ? '' : '?'}cursor=${forged}`;
+      const path = `${list}${list.endsWith('&') ? '' : '?'}cursor=${encodeURIComponent(forged)}`;
       const answer = await call('GET', path);
       const what = `${path} ${Buffer.from(forged, 'base64url').toString()}`;
       expect(answer.status, `${what} → ${answer.text}`).toBe(400);

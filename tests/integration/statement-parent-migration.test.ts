@@ -5,7 +5,7 @@ import { createTestDatabase, type TTestDatabase } from '../fixtures/test-databas
 
 /**
  * Migration20261214100000 on a database that already has statements: each gets the
- * parent its account has now (`parent_id`, which decides who above reads it), a carrier's
+ * parent it was issued under (its change-log row's path), else the one its account has now (`parent_id`, which decides who above reads it), a carrier's
  * own none; the issued statements stay final afterwards (the guards lifted for the fill
  * only).
  */
@@ -25,8 +25,9 @@ afterAll(async () => {
 });
 
 describe('the statement parent migration', () => {
-  it('names each statement’s parent from its account’s path, and keeps them final', async () => {
-    const [carrier, reseller, customer] = [1, 2, 3].map(() => crypto.randomUUID()) as [
+  it('names each statement’s parent as issued, else its account’s, and keeps them final', async () => {
+    const [carrier, reseller, customer, earlier] = [1, 2, 3, 4].map(() => crypto.randomUUID()) as [
+      string,
       string,
       string,
       string,
@@ -47,6 +48,13 @@ describe('the statement parent migration', () => {
           [id, kind, kind, parent, path, depth],
         );
       }
+      // The customer's statement was issued under another reseller (moved since): its
+      // issue's change-log row says so.
+      await tx.execute(
+        `insert into change_log (at, resource, entity_id, op, scope_after, carrier_id, carrier_seq)
+         values (now(), 'statements', ?, 'created', ?, ?, 1)`,
+        [customer, `${carrier}/${earlier}/${customer}/`, carrier],
+      );
       for (const id of [carrier, reseller, customer]) {
         await tx.execute(
           `insert into statement (id, account_id, number, period_start, period_end, currency,
@@ -67,7 +75,7 @@ describe('the statement parent migration', () => {
     expect(Object.fromEntries(rows.map((row) => [row.account_id, row.parent_id]))).toEqual({
       [carrier]: null,
       [reseller]: carrier,
-      [customer]: reseller,
+      [customer]: earlier,
     });
     await expect(
       orm.em.fork().execute(`update statement set number = 2 where account_id = ?`, [customer]),

@@ -479,7 +479,9 @@ describe('a customer transferred to another reseller', () => {
         idempotencyKey: 'transfer-payment-r1',
       }),
     );
-    const old: TStatementDto = await ok(r1.post(`/accounts/${kt}/statements`, { period: month }));
+    const old: TStatementDto = await ok(
+      r1.post(`/accounts/${kt}/statements`, { period: month, idempotencyKey: 'kt-statement-1' }),
+    );
     await ok(admin.post(`/customers/${kt}/transfer`, { toParentId: ids.R2, cardId: s3 }), 200);
     await ok(
       r2.post(`/accounts/${kt}/payments`, {
@@ -511,6 +513,23 @@ describe('a customer transferred to another reseller', () => {
     expect((await ok(admin.get(`/statements/${old.id}`), 200)).id).toBe(old.id);
     expect((await ok(own.get(`/accounts/${kt}/statements`), 200)).items).toHaveLength(1);
 
+    // Nor does a key the old parent used answer its statement or its payment.
+    const replayed = await r2.post(`/accounts/${kt}/statements`, {
+      period: month,
+      idempotencyKey: 'kt-statement-1',
+    });
+    expect(replayed.status).toBe(409);
+    expect(replayed.body.error.code).toBe('idempotency_conflict');
+    expect(JSON.stringify(replayed.body)).not.toContain(old.id);
+    const paidAgain = await r2.post(`/accounts/${kt}/payments`, {
+      amount: '40.00',
+      reference: 'Paid to R1',
+      idempotencyKey: 'transfer-payment-r1',
+    });
+    expect(paidAgain.status).toBe(409);
+    expect(paidAgain.body.error.code).toBe('idempotency_conflict');
+    expect(JSON.stringify(paidAgain.body)).not.toContain('Paid to R1');
+
     // Nor can a statement of the month be made now: it holds R1's movements, and R2 would
     // read it. Nothing is written.
     for (const client of [r2, admin]) {
@@ -527,5 +546,25 @@ describe('a customer transferred to another reseller', () => {
       [kt],
     );
     expect(count[0]!.n).toBe('1');
+  });
+
+  it('keeps its old parent from being deleted while a statement names it', async () => {
+    const r3 = (await ok(admin.post('/resellers', { name: 'R3 Telecom', email: 'r3@st.test' }))).id;
+    const k3 = (await ok(admin.post('/customers', { name: 'K3 Quiet', parentId: r3 }))).id;
+    // A month without movements still makes a statement, under R3.
+    const issued: TStatementDto = await ok(
+      admin.post(`/accounts/${k3}/statements`, { period: month }),
+    );
+    const s3 = (await ok(r2.get('/cards?limit=100'), 200)).items.find(
+      (card: { name: string }) => card.name === 'S3',
+    ).id;
+    await ok(admin.post(`/customers/${k3}/transfer`, { toParentId: ids.R2, cardId: s3 }), 200);
+    const removed = await admin.del(`/resellers/${r3}`);
+    expect(removed.status).toBe(409);
+    expect(removed.body.error.dependants).toEqual([
+      { resource: 'statements', id: issued.id, name: 'statement 1' },
+    ]);
+    // So the carrier still reads it.
+    expect((await ok(admin.get(`/statements/${issued.id}`), 200)).id).toBe(issued.id);
   });
 });

@@ -102,4 +102,54 @@ describe('a call record id', () => {
     expect(first).toMatchObject({ rated: 0, duplicates: 1 });
     expect(again.records[0].recordId).not.toBe(first.records[0].recordId);
   });
+
+  it('names its customer in any case: an upper-case id is the same account', async () => {
+    const record = {
+      id: 'switch-upper-1',
+      accountId: ids.KD.toUpperCase(),
+      number: '447700900003',
+      startedAt: new Date().toISOString(),
+      seconds: 30,
+    };
+    const posted = await ok(admin.post('/usage', { records: [record] }), 200);
+    expect(posted).toMatchObject({ rated: 1, unrated: 0 });
+    // Sent again in lower case: the same call, a duplicate.
+    const again = { ...record, accountId: ids.KD };
+    expect(await ok(admin.post('/usage', { records: [again] }), 200)).toMatchObject({
+      duplicates: 1,
+    });
+  });
+
+  it('is rated again per record: two posters’ unrated calls under one id are both re-rated', async () => {
+    const ops = await apiClient(suite.server.url, 'ops@r1.posters.test', PASSWORD);
+    const k1b = (await ok(ops.post('/customers', { name: 'K1b', parentId: ids.R1 }))).id;
+    const kdb = (await ok(admin.post('/customers', { name: 'KDb' }))).id;
+    const at = new Date().toISOString();
+    const record = (accountId: string) => ({
+      id: 'switch-0007',
+      accountId,
+      number: '447700900007',
+      startedAt: at,
+      seconds: 60,
+    });
+    // No card yet: both unrated, each its poster's own record.
+    expect(await ok(r1.post('/usage', { records: [record(k1b)] }), 200)).toMatchObject({
+      unratedByReason: { no_card: 1 },
+    });
+    expect(await ok(admin.post('/usage', { records: [record(kdb)] }), 200)).toMatchObject({
+      unratedByReason: { no_card: 1 },
+    });
+    await ok(ops.post('/assignments', { cardId: ids.S2, accountId: k1b }));
+    await ok(admin.post('/assignments', { cardId: ids.S1, accountId: kdb }));
+    const rerated = await ok(
+      admin.post('/usage/rerate', { all: true, idempotencyKey: 'posters-rerate-1' }),
+      200,
+    );
+    expect(rerated).toMatchObject({ rated: 2, unrated: 0, duplicates: 0 });
+    expect(new Set(rerated.records.map((r: { recordId: string }) => r.recordId)).size).toBe(2);
+    for (const id of [k1b, kdb]) {
+      const entries = (await ok(admin.get(`/accounts/${id}/ledger`), 200)).items;
+      expect(entries.map((e: { kind: string }) => e.kind)).toEqual(['usage']);
+    }
+  });
 });

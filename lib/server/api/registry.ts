@@ -117,6 +117,7 @@ import {
   ZUsagePosted,
   ZUsageRecordDto,
   ZUsageRerate,
+  ZUsageRerated,
   ZUsageSummary,
   ZUsageSummaryQuery,
 } from '@/lib/shared/schemas/usage';
@@ -407,7 +408,7 @@ export const API_REGISTRY = {
   '/accounts/{id}/ledger': {
     GET: {
       summary:
-        'The account’s ledger, newest first (its own side and above; `kind`, `from`, `to` filter)',
+        'The account’s ledger, newest first (its own side and above — above it, only what moved on the caller’s books or below, so not a customer’s time under a former parent; `kind`, `from`, `to` filter)',
       grant: 'ledger:read',
       params: ZIdParams,
       query: ZLedgerQuery,
@@ -502,7 +503,7 @@ export const API_REGISTRY = {
   '/statements': {
     GET: {
       summary:
-        'Statements in scope — the caller’s own account’s and those below it — in issue order (`accountId`: one account’s)',
+        'Statements in scope — the caller’s own account’s and those below it issued under a parent at or below the caller — in issue order (`accountId`: one account’s)',
       grant: 'statements:read',
       query: ZStatementListQuery,
       responses: { 200: ZPageOf(ZStatementDto) },
@@ -556,10 +557,10 @@ export const API_REGISTRY = {
   '/usage/rerate': {
     POST: {
       summary:
-        'Rate unrated records again (`ids`, or `all` in scope, at most 10,000 per call, oldest first): those that can be rated now are charged and posted; the others stay unrated with their reason now. Ids outside scope are 404 and nothing is done',
+        'Rate unrated records again (`ids`, or `all` in scope, at most 10,000 per call, oldest first): those that can be rated now are charged and posted; the others stay unrated with their reason now. Ids outside scope are 404 and nothing is done. A required `idempotencyKey` (8 to 100 characters, per the caller’s account) names the attempt: a retry with it answers the first attempt’s result (200, `replayed: true`, nothing rated again); the same key with another request is 409 `idempotency_conflict`',
       grant: 'usage:create',
       body: ZUsageRerate,
-      responses: { 200: ZUsagePosted },
+      responses: { 200: ZUsageRerated },
     },
   },
   '/users': users.collection,
@@ -659,7 +660,9 @@ export const API_REGISTRY = {
       grant: 'rates:update',
       params: ZRevisionParams,
       responses: { 204: null },
-      errors: { 409: 'Not scheduled, or a later revision follows it' },
+      errors: {
+        409: '`revision_live`: its date has come (calls may be rated at it: roll back instead); `revision_not_scheduled`: cancelled already, or a later revision follows it',
+      },
     },
   },
   '/cards/{id}/revisions/{n}/diff': {

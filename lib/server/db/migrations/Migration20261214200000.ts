@@ -7,6 +7,11 @@ import { Migration } from '@mikro-orm/migrations';
  * customer, were then answered as duplicates of the reseller's and never charged (or,
  * with other facts, refused whole). Each poster's ids are its own now; a replay is found
  * among the poster's records only.
+ *
+ * The new key's index is built under the table's lock in the migration's transaction:
+ * on a large `usage_record` rating waits for it (run it in a quiet hour, or build the
+ * index `concurrently` by hand first and attach it with `using index`). `down()` fails once
+ * two posters share an id.
  */
 export class Migration20261214200000 extends Migration {
   override async up(): Promise<void> {

@@ -39,7 +39,7 @@ export async function deleteSubAccount(
        union all (select 'ledger', ?, 'ledger entries' from ledger_entry
                    where account_id = ? or counterparty_id = ? limit 1)
        union all (select 'statements', id, 'statement ' || number from statement
-                   where account_id = ? limit 20)`,
+                   where account_id = ? or parent_id = ? limit 20)`,
       [
         account.id,
         account.id,
@@ -49,6 +49,8 @@ export async function deleteSubAccount(
         account.id,
         account.id,
         account.id,
+        account.id,
+        // Statements it issued as a parent: read from above by it (`booksSql`).
         account.id,
       ],
     );

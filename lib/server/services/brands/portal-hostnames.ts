@@ -49,14 +49,15 @@ export class PortalHostnames {
 }
 
 /**
- * Whether a browser origin may open a socket: the public URL's own, or a brand's
- * hostname with the public URL's scheme and port (a portal is the same server under
- * another name).
+ * Whether a browser origin may open a socket: the public URL's own, or one of the panel's
+ * other names (`PANEL_HOSTNAMES`) or a brand's hostname with the public URL's scheme and
+ * port (the same server under another name).
  */
 export async function isAllowedOrigin(
   origin: string,
   publicUrl: string,
   hostnames: PortalHostnames,
+  panelHostnames: readonly string[] = [],
 ): Promise<boolean> {
   const panel = new URL(publicUrl);
   if (origin === panel.origin) return true;
@@ -65,7 +66,7 @@ export async function isAllowedOrigin(
   if (url.origin !== origin || url.protocol !== panel.protocol || url.port !== panel.port) {
     return false;
   }
-  return hostnames.has(url.hostname);
+  return panelHostnames.includes(url.hostname) || hostnames.has(url.hostname);
 }
 
 /** Shared through globalThis: the server owns it, the route handlers invalidate it. */

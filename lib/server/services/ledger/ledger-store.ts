@@ -90,6 +90,7 @@ export async function postEntry(
 ): Promise<{ entry: TLedgerRow; account: TAccountFields; replayed: boolean }> {
   const { account, suspended, parentName } = locked;
   const hash = input.idempotencyKey ? requestHash(input) : null;
+  const parentId = input.counterpartyId ?? ancestorIds(account.path).at(-2) ?? null;
   if (input.idempotencyKey) {
     const [seen] = await directQuery<TLedgerRow>(
       tx,
@@ -97,7 +98,9 @@ export async function postEntry(
       [account.id, input.idempotencyKey],
     );
     if (seen) {
-      if (seen.request_hash !== hash) {
+      // Under another parent (before a transfer) the entry is not this side's to read: the
+      // same key answers nothing of it.
+      if (seen.request_hash !== hash || seen.counterparty_id !== parentId) {
         throw conflict(
           'idempotency_conflict',
           'This idempotency key was used for another request; use a new key for a new payment.',
@@ -113,7 +116,6 @@ export async function postEntry(
       fields: { amount: 'would take the balance out of range' },
     });
   }
-  const parentId = input.counterpartyId ?? ancestorIds(account.path).at(-2) ?? null;
   const [entry] = await directQuery<TLedgerRow>(
     tx,
     `insert into ledger_entry (account_id, counterparty_id, kind, amount, currency, balance_after,

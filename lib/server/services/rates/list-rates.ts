@@ -1,3 +1,4 @@
+import { isInstantKey } from '@/lib/server/services/paging';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import type { TActor } from '@/lib/server/authz/actor';
@@ -47,12 +48,6 @@ export function toRateDto(
   };
 }
 
-/** Exactly what `toISOString` writes, so the database reads it as the same instant. */
-function isIsoInstant(value: string): boolean {
-  const parsed = new Date(value);
-  return !Number.isNaN(parsed.getTime()) && parsed.toISOString() === value;
-}
-
 /** Keyset over (prefix, effective time): the unique index's own order. */
 export function encodeRateCursor(row: Pick<TRateRow, 'prefix' | 'effective_from'>): string {
   return Buffer.from(
@@ -70,7 +65,7 @@ export function decodeRateCursor(cursor: string): [string, string | null] {
       unknown,
     ];
     if (typeof prefix !== 'string' || !/^\d{1,20}$/.test(prefix)) throw new Error('bad');
-    if (at !== null && (typeof at !== 'string' || !isIsoInstant(at))) {
+    if (at !== null && (typeof at !== 'string' || !isInstantKey(at))) {
       throw new Error('bad');
     }
     return [prefix, at as string | null];

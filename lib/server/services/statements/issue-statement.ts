@@ -42,13 +42,22 @@ export async function issueStatement(
     const { account, parentName } = await readAccountInScope(tx, actor, unverifiedId, {
       lock: true,
     });
+    const parentId = ancestorIds(account.path).at(-2) ?? null;
     if (input.idempotencyKey) {
       const seen = await readStatementRow(tx, 's.account_id = ? and s.idempotency_key = ?', [
         account.id,
         input.idempotencyKey,
       ]);
       if (seen) {
-        if (new Date(seen.period_start).getTime() !== period.start.getTime()) {
+        // Issued under another parent (before a transfer), it is not this side's to read:
+        // a key the old parent used answers nothing of its statement.
+        const [{ parent_id: issuedUnder } = { parent_id: null }] = await directQuery<{
+          parent_id: string | null;
+        }>(tx, `select parent_id from statement where id = ?`, [seen.id]);
+        if (
+          issuedUnder !== parentId ||
+          new Date(seen.period_start).getTime() !== period.start.getTime()
+        ) {
           throw conflict(
             'idempotency_conflict',
             'This idempotency key was used for another statement; use a new key for a new one.',
@@ -61,7 +70,6 @@ export async function issueStatement(
     // A statement is read by the account's parent of the day (`parent_id`, read-statements
     // .ts), so it holds only what moved on that parent's books: a month from before a
     // transfer stays with the ledger, where the old side's rule still hides it.
-    const parentId = ancestorIds(account.path).at(-2) ?? null;
     const parentPath = ancestorPrefixes(account.path).at(-2)?.[1];
     if (parentId && parentPath) {
       const books = booksSql(

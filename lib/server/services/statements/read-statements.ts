@@ -5,6 +5,7 @@ import { booksSql, withinSql } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
+import { isInstantKey, isUuid } from '@/lib/server/services/paging';
 import type { TPage } from '@/lib/shared/schemas/common';
 import type { TStatementDto, TStatementListQuery } from '@/lib/shared/schemas/statements';
 import { STATEMENT_COLUMNS, toStatementDto, type TStatementRow } from './statement-dto';
@@ -51,7 +52,10 @@ export async function listStatements(
   }
   if (query.cursor) {
     const match = CURSOR.exec(query.cursor);
-    if (!match) throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+    // Both go into SQL: a real instant and a uuid, as this API gave them out.
+    if (!match || !isInstantKey(match[1]!) || !isUuid(match[2])) {
+      throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+    }
     filters.push('(s.issued_at, s.id) > (?::timestamptz, ?::uuid)');
     params.push(match[1], match[2]);
   }

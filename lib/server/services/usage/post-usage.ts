@@ -33,7 +33,8 @@ export async function postUsage(
   if (Object.keys(future).length) throw invalidInput(future);
   const calls = records.map((item) => ({
     cdrId: item.id,
-    accountId: item.accountId,
+    // As PostgreSQL writes a uuid: the plan's accounts are found by it (zod takes any case).
+    accountId: item.accountId.toLowerCase(),
     number: item.number,
     startedAt: new Date(item.startedAt).toISOString(),
     seconds: item.seconds,
@@ -48,7 +49,7 @@ export async function postUsage(
     if (error instanceof UniqueConstraintViolationException) {
       throw conflict(
         'records_in_flight',
-        'Another request stored some of these records at the same moment; nothing was written. Send the batch again: those records will be answered as duplicates.',
+        'Another request stored some of these records at the same moment; nothing was written. Send the batch again: those records will be answered as duplicates (or refused, if that request sent other calls under their ids).',
       );
     }
     throw error;

@@ -556,7 +556,7 @@ const CHANGED_REPLAY = 'was sent before for another call';
 /** The same call: the same account, number, seconds and start (`toISOString`'s, UTC). */
 function sameCall(a: TCallToRate, b: TCallToRate): boolean {
   return (
-    a.accountId.toLowerCase() === b.accountId.toLowerCase() &&
+    a.accountId === b.accountId &&
     a.number === b.number &&
     a.seconds === b.seconds &&
     a.startedAt === b.startedAt
@@ -607,15 +607,16 @@ async function priceCalls(
   }
   const seen = new Set<string>();
   return calls.map((call, index): TRatedCall => {
-    const first = !seen.has(call.cdrId) && !stored.has(call.cdrId);
-    seen.add(call.cdrId);
+    const key = recordKey(call);
+    const first = !seen.has(key) && !stored.has(key);
+    seen.add(key);
     const customer = plan.customers.get(call.accountId);
     const rated: TRatedCall = {
       index,
       call,
       at: Date.parse(call.startedAt),
       first,
-      stored: stored.get(call.cdrId) ?? null,
+      stored: stored.get(key) ?? null,
       path: customer?.path ?? null,
       reason: null,
       levels: [],
@@ -856,6 +857,14 @@ async function postEntries(
   };
 }
 
+/**
+ * What makes two calls of a batch the same record: a new call's id (the poster's own: a
+ * replay), a re-rated one's stored record — two posters' unrated records may share an id.
+ */
+function recordKey(call: TCallToRate): string {
+  return call.recordId ?? call.cdrId;
+}
+
 /** Each call's outcome, in the batch's order, and the counts. */
 function outcomes(batchId: string, rated: TRatedCall[], ids: string[]): TUsagePosted {
   const records: TUsageOutcome[] = [];
@@ -863,7 +872,7 @@ function outcomes(batchId: string, rated: TRatedCall[], ids: string[]): TUsagePo
   const firstOf = new Map<string, { id: string; reason: TUnratedReason | null }>();
   let index = 0;
   for (const call of rated) {
-    if (call.first) firstOf.set(call.call.cdrId, { id: ids[index++]!, reason: call.reason });
+    if (call.first) firstOf.set(recordKey(call.call), { id: ids[index++]!, reason: call.reason });
   }
   let ratedCount = 0;
   let unrated = 0;
@@ -871,7 +880,7 @@ function outcomes(batchId: string, rated: TRatedCall[], ids: string[]): TUsagePo
   for (const call of rated) {
     const cdr = call.call.cdrId;
     if (call.first) {
-      const id = firstOf.get(cdr)!.id;
+      const id = firstOf.get(recordKey(call.call))!.id;
       if (call.reason === null) ratedCount++;
       else {
         unrated++;
@@ -886,7 +895,7 @@ function outcomes(batchId: string, rated: TRatedCall[], ids: string[]): TUsagePo
       continue;
     }
     duplicates++;
-    const earlier = call.stored ?? firstOf.get(cdr)!;
+    const earlier = call.stored ?? firstOf.get(recordKey(call.call))!;
     records.push({ id: cdr, outcome: 'duplicate', reason: earlier.reason, recordId: earlier.id });
   }
   return { batchId, rated: ratedCount, unrated, unratedByReason, duplicates, records };
