@@ -538,6 +538,21 @@ describe('a revision whose date has come, before the revision timer applies it',
     expect((await revisions(cardOf.Q))[0]!.state).not.toBe('cancelled');
   });
 
+  it('nor is one going live within the minutes a call may be dated ahead', async () => {
+    const soon = (await admin.post('/cards', { name: 'Soon', currency: 'EUR', kind: 'provider' }))
+      .body.id;
+    expect((await admin.put(`/cards/${soon}/rates`, { rates: FIRST })).status).toBe(200);
+    const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+    const put = await admin.put(`/cards/${soon}/rates`, { rates: SECOND, liveAt: inMinutes(2) });
+    expect(put.body.revision).toMatchObject({ number: 2, state: 'scheduled' });
+    // A call dated two minutes ahead (its switch's clock) is rated at it already.
+    const cancel = await admin.del(`/cards/${soon}/revisions/2`);
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.error.code).toBe('revision_live');
+    expect(cancel.body.error.message).toMatch(/^Revision 2 goes live at .* within the 5 minutes/);
+    expect((await revisions(soon))[0]).toMatchObject({ number: 2, state: 'scheduled' });
+  });
+
   it('once applied, answers the same from the live set', async () => {
     const before = await lookup();
     expect(await applyDueRevisions(suite.orm.em.fork())).toBe(2);

@@ -42,6 +42,12 @@ export type TUsageStatus = (typeof USAGE_STATUSES)[number];
 const ZCallInstant = ZInstant('must be an ISO 8601 time with offset');
 
 /**
+ * How far ahead of the panel's clock a call may say it started (clocks differ a little):
+ * a revision that goes live within it may already price calls, so it is not cancelled.
+ */
+export const USAGE_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
  * One call record. `id` is the switch's own id for the call, unique per poster (the
  * account whose token sends it): a record sent again is a duplicate and counts once.
  * `seconds` is the billable duration (0: not connected, billed nothing).

@@ -1,3 +1,4 @@
+import { USAGE_CLOCK_SKEW_MS } from '@/lib/shared/schemas/usage';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { Card } from '@/lib/server/entities';
@@ -95,10 +96,14 @@ export async function cancelRevision(
     // the timer applied meanwhile reads as applied here. Its date against the clock, not
     // the transaction's start (`now()`): the date may have come while this waited for
     // the card.
-    const [target] = await tx.execute<{ id: string; live: boolean }[]>(
-      `select id, live_at <= clock_timestamp() as live from rate_revision
+    // A call may be dated up to USAGE_CLOCK_SKEW_MS ahead of this clock, so a revision
+    // that goes live within it may price calls already.
+    const [target] = await tx.execute<{ id: string; live: boolean; rateable: boolean }[]>(
+      `select id, live_at <= clock_timestamp() as live,
+              live_at <= clock_timestamp() + ? * interval '1 millisecond' as rateable
+         from rate_revision
         where card_id = ? and number = ? for update`,
-      [card.id, number],
+      [USAGE_CLOCK_SKEW_MS, card.id, number],
     );
     const revision = await findRevision(tx, card.id, number);
     if (!target || revision.state === 'cancelled') {
@@ -112,6 +117,14 @@ export async function cancelRevision(
       throw conflict(
         'revision_live',
         `Revision ${number} went live at ${liveAt}; calls may already be rated at it, so it cannot be cancelled. Roll back to an earlier revision instead.`,
+        { number, liveAt },
+      );
+    }
+    if (target.rateable) {
+      const liveAt = new Date(revision.live_at).toISOString();
+      throw conflict(
+        'revision_live',
+        `Revision ${number} goes live at ${liveAt}, within the ${USAGE_CLOCK_SKEW_MS / 60_000} minutes a call may be dated ahead; calls may already be rated at it, so it cannot be cancelled. Roll back to an earlier revision once it is live.`,
         { number, liveAt },
       );
     }

@@ -4,11 +4,12 @@ import { assertCan } from '@/lib/server/authz/can';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
-import type { TUsagePosted, TUsageRecordInput } from '@/lib/shared/schemas/usage';
+import {
+  USAGE_CLOCK_SKEW_MS,
+  type TUsagePosted,
+  type TUsageRecordInput,
+} from '@/lib/shared/schemas/usage';
 import { rateBatch, warmRates } from './rate-batch';
-
-/** How far ahead of the panel's clock a call may say it started (clocks differ a little). */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * `POST /usage`: the poster (`usage:create`, the carrier's switch) hands over call
@@ -23,7 +24,7 @@ export async function postUsage(
   records: readonly TUsageRecordInput[],
 ): Promise<TUsagePosted> {
   assertCan(actor, 'usage:create');
-  const latest = Date.now() + CLOCK_SKEW_MS;
+  const latest = Date.now() + USAGE_CLOCK_SKEW_MS;
   const future: Record<string, string> = {};
   records.forEach((item, index) => {
     if (Date.parse(item.startedAt) > latest) {
