@@ -84,6 +84,16 @@ beforeAll(async () => {
   expect((await admin.put(`/cards/${given}/rates`, { rates: GIVEN })).status).toBe(200);
 });
 
+/** The rows of a hand-built card found losing at its last check. */
+async function lossCount(cardId: string): Promise<number> {
+  const [row] = await suite.orm.em
+    .fork()
+    .execute<{ n: number }[]>(`select count(*)::int as n from assurance_loss where card_id = ?`, [
+      cardId,
+    ]);
+  return row!.n;
+}
+
 describe('compareWith after the owner lost the card (repro A)', () => {
   it('reports and alerts only against cards the owner still holds', async () => {
     const assigned = await admin.post('/assignments', { cardId: given, accountId: resellerId });
@@ -105,6 +115,8 @@ describe('compareWith after the owner lost the card (repro A)', () => {
 
     expect((await admin.del(`/assignments/${assigned.body.id}`)).status).toBe(204);
     expect((await reseller.get(`/cards/${given}`)).status).toBe(404);
+    // Its losses against that card are forgotten at once, not at the next rate change.
+    expect(await lossCount(own.id)).toBe(0);
     // The carrier reprices the card R no longer holds: Germany would now lose.
     const repriced = GIVEN.map((row) =>
       row.prefix === '49' ? { ...row, rate: '0.0500', connectionFee: '0.0300' } : row,
@@ -127,11 +139,15 @@ describe('compareWith after the owner lost the card (repro A)', () => {
     const back = await reseller.get(`/cards/${own.id}/margin`);
     expect(back.body.items.map((row: { prefix: string }) => row.prefix)).toEqual(['44', '49']);
     expect(back.body.items[1].buy.rate).toBe('0.0500');
-    expect((await admin.put(`/cards/${given}/rates`, { rates: repriced })).status).toBe(200);
+    // Told at the assignment itself, not at the card's next rate change.
     expect(await alerts(own.id)).toEqual([
       [1, ['44']],
       [2, ['44', '49']],
     ]);
+    expect(await lossCount(own.id)).toBe(2);
+    // The same rates again: nothing new loses, nothing is told twice.
+    expect((await admin.put(`/cards/${given}/rates`, { rates: repriced })).status).toBe(200);
+    expect(await alerts(own.id)).toHaveLength(2);
     expect((await admin.del(`/assignments/${again.body.id}`)).status).toBe(204);
   });
 });

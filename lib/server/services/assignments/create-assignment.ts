@@ -1,3 +1,4 @@
+import { assuranceChanged } from '@/lib/server/services/rates/rate-sets';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
@@ -92,6 +93,9 @@ export async function createAssignment(
     const assignment = tx.create(CardAssignment, { card, account, exclusive });
     await tx.flush();
     record(assignmentChange(assignment, ownerPath, 'created', toCardOwnerDto(card)));
+    // A card the assignee built by hand may name this one to compare with (held before and
+    // given back): its margin is checked against it again now, with alerts for losses.
+    await assuranceChanged(tx, [card.id], record);
     // Its people who read cards are told (the card enters their provider cards).
     await notifyAccounts(tx, record, {
       accountIds: [account.id],

@@ -5,6 +5,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { conflict, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+import { assuranceChanged } from '@/lib/server/services/rates/rate-sets';
 import { assignmentChange, assignmentScopeSql, cardsDerivedVia } from './assignment-store';
 
 /**
@@ -46,6 +47,10 @@ export async function deleteAssignment(
     }
     const card = toCardOwnerDto(assignment.card);
     tx.remove(assignment);
+    await tx.flush();
     record(assignmentChange(assignment, rows[0].owner_path, 'deleted', card));
+    // A card the assignee built by hand may be assured against this one: no longer its to
+    // compare with, its losses against it are forgotten now (not at the next rate change).
+    await assuranceChanged(tx, [assignment.card.id], record);
   });
 }
