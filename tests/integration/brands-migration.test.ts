@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { openOrm } from '@/lib/server/db/orm';
+import { describe, expect, it } from 'vitest';
 import { ALL_GRANTS, DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { useDatabaseMigratedTo } from '../fixtures/migrated-database';
 
 /**
  * Migration20261209100000 on a database that already has groups: a group holding the
@@ -10,22 +8,10 @@ import { createTestDatabase, type TTestDatabase } from '../fixtures/test-databas
  * `brand:update`; every other group — one made from the Default Reseller template before
  * the template listed them included — keeps exactly its grants (the subset rule).
  */
-let db: TTestDatabase;
-let orm: MikroORM;
 const BEFORE = 'Migration20261208130500';
+const migrated = useDatabaseMigratedTo(BEFORE);
 // Statements' grants (Migration20261211100000) came later: not in the catalog then either.
 const notBrand = (grant: string) => !grant.startsWith('brand:') && !grant.startsWith('statements:');
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
-  orm = await openOrm(db.url);
-  await orm.getMigrator().up({ to: BEFORE });
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await db?.drop();
-});
 
 describe('the brand grants migration', () => {
   it('adds the grants to whole-catalog groups only', async () => {
@@ -35,7 +21,7 @@ describe('the brand grants migration', () => {
       template: DEFAULT_RESELLER_GRANTS.filter(notBrand),
       almost: ALL_GRANTS.filter(notBrand).filter((grant) => grant !== 'calls:authorize'),
     };
-    await orm.em.fork().transactional(async (tx) => {
+    await migrated.orm.em.fork().transactional(async (tx) => {
       // Rows written as a data fix would be, outside the services (no change-log rows).
       await tx.execute(`set local session_replication_role = replica`);
       await tx.execute(
@@ -51,8 +37,8 @@ describe('the brand grants migration', () => {
         );
       }
     });
-    await orm.getMigrator().up();
-    const rows = await orm.em
+    await migrated.orm.getMigrator().up();
+    const rows = await migrated.orm.em
       .fork()
       .execute<{ name: string; grants: string[] }[]>(`select name, grants from user_group`);
     const after = Object.fromEntries(rows.map((row) => [row.name, [...row.grants].sort()]));

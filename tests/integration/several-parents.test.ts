@@ -774,9 +774,9 @@ describe('a chain of derived cards', () => {
     );
   }
 
-  it('holds at most 6 cards: a derive or a change of parents past it is 409 naming the parent', async () => {
-    // At the largest price and markup the schema takes, the 6th card still fits numeric(18,6).
-    const top = (await admin.post('/cards', { name: 'Top', currency: 'EUR', kind: 'provider' }))
+  /** A provider card and five derived below it at 1000 %: the longest chain there may be. */
+  async function chainOfSix(topName: string, levelName: string) {
+    const top = (await admin.post('/cards', { name: topName, currency: 'EUR', kind: 'provider' }))
       .body.id as string;
     const rates = [
       { prefix: '33', destination: 'France', rate: '1' },
@@ -786,12 +786,18 @@ describe('a chain of derived cards', () => {
     const chain = [top];
     for (let level = 2; level <= 6; level++) {
       const made = await admin.post(`/cards/${chain.at(-1)}/derive`, {
-        name: `Level ${level}`,
+        name: `${levelName} ${level}`,
         markupPercent: '1000',
       });
       expect(made.status, JSON.stringify(made.body)).toBe(201);
       chain.push(made.body.id);
     }
+    return { top, chain, rates };
+  }
+
+  it('holds at most 6 cards: a derive or a change of parents past it is 409 naming the parent', async () => {
+    // At the largest price and markup the schema takes, the 6th card still fits numeric(18,6).
+    const { top, chain, rates } = await chainOfSix('Top', 'Level');
     expect((await ratesOf(chain[5]!))['44']).toBe('161050838949.0000');
     expect((await admin.put(`/cards/${top}/rates`, { rates })).status).toBe(200);
 
@@ -826,21 +832,7 @@ describe('a chain of derived cards', () => {
   });
 
   it('refuses a write whose recompute would overflow a card below, naming the row and the card', async () => {
-    const top = (await admin.post('/cards', { name: 'Old top', currency: 'EUR', kind: 'provider' }))
-      .body.id as string;
-    const rates = [
-      { prefix: '33', destination: 'France', rate: '1' },
-      { prefix: '44', destination: 'UK', rate: '999999' },
-    ];
-    expect((await admin.put(`/cards/${top}/rates`, { rates })).status).toBe(200);
-    const chain = [top];
-    for (let level = 2; level <= 6; level++) {
-      const made = await admin.post(`/cards/${chain.at(-1)}/derive`, {
-        name: `Old level ${level}`,
-        markupPercent: '1000',
-      });
-      chain.push(made.body.id);
-    }
+    const { top, chain, rates } = await chainOfSix('Old top', 'Old level');
     // A 7th card, as a chain made before the limit has one: derived from the 5th, then
     // moved under the 6th behind the API's back (`card_parent` is what the recompute follows).
     const deep = (

@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { openOrm } from '@/lib/server/db/orm';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { describe, expect, it } from 'vitest';
+import { useDatabaseMigratedTo } from '../fixtures/migrated-database';
 
 /**
  * Migration20261214100000 on a database that already has statements: each gets the
@@ -9,20 +7,8 @@ import { createTestDatabase, type TTestDatabase } from '../fixtures/test-databas
  * own none; the issued statements stay final afterwards (the guards lifted for the fill
  * only).
  */
-let db: TTestDatabase;
-let orm: MikroORM;
 const BEFORE = 'Migration20261213100000';
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
-  orm = await openOrm(db.url);
-  await orm.getMigrator().up({ to: BEFORE });
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await db?.drop();
-});
+const migrated = useDatabaseMigratedTo(BEFORE);
 
 describe('the statement parent migration', () => {
   it('names each statement’s parent as issued, else its account’s, and keeps them final', async () => {
@@ -37,7 +23,7 @@ describe('the statement parent migration', () => {
       [reseller, 'reseller', carrier, `${carrier}/${reseller}/`, 1],
       [customer, 'customer', reseller, `${carrier}/${reseller}/${customer}/`, 2],
     ] as const;
-    await orm.em.fork().transactional(async (tx) => {
+    await migrated.orm.em.fork().transactional(async (tx) => {
       // Rows written as a data fix would be, outside the services (no change-log rows).
       await tx.execute(`set local session_replication_role = replica`);
       for (const [id, kind, parent, path, depth] of accounts) {
@@ -66,8 +52,8 @@ describe('the statement parent migration', () => {
         );
       }
     });
-    await orm.getMigrator().up();
-    const rows = await orm.em
+    await migrated.orm.getMigrator().up();
+    const rows = await migrated.orm.em
       .fork()
       .execute<{ account_id: string; parent_id: string | null }[]>(
         `select account_id, parent_id from statement`,
@@ -78,7 +64,9 @@ describe('the statement parent migration', () => {
       [customer]: earlier,
     });
     await expect(
-      orm.em.fork().execute(`update statement set number = 2 where account_id = ?`, [customer]),
+      migrated.orm.em
+        .fork()
+        .execute(`update statement set number = 2 where account_id = ?`, [customer]),
     ).rejects.toThrow(/final once issued/);
   });
 });

@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { openOrm } from '@/lib/server/db/orm';
+import { describe, expect, it } from 'vitest';
 import { ALL_GRANTS } from '@/lib/shared/permissions';
-import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
+import { useDatabaseMigratedTo } from '../fixtures/migrated-database';
 
 /**
  * Migration20261207100000 on a database that already has groups: a group holding the
@@ -10,9 +8,8 @@ import { createTestDatabase, type TTestDatabase } from '../fixtures/test-databas
  * `usage:read`, so it keeps the whole catalog; every other group keeps exactly its grants
  * (the subset rule: nobody is handed a grant its group's owner did not choose).
  */
-let db: TTestDatabase;
-let orm: MikroORM;
 const BEFORE = 'Migration20261206200000';
+const migrated = useDatabaseMigratedTo(BEFORE);
 // Grants added later (brands, Migration20261209100000; statements, Migration20261211100000)
 // were not in the catalog either.
 const previousCatalog = ALL_GRANTS.filter(
@@ -20,20 +17,9 @@ const previousCatalog = ALL_GRANTS.filter(
     !grant.startsWith('usage:') && !grant.startsWith('brand:') && !grant.startsWith('statements:'),
 );
 
-beforeAll(async () => {
-  db = await createTestDatabase(inject('testDatabase'));
-  orm = await openOrm(db.url);
-  await orm.getMigrator().up({ to: BEFORE });
-});
-
-afterAll(async () => {
-  await orm?.close(true);
-  await db?.drop();
-});
-
 describe('the usage grants migration', () => {
   it('adds the grants to whole-catalog groups only', async () => {
-    const em = orm.em.fork();
+    const em = migrated.orm.em.fork();
     const carrier = crypto.randomUUID();
     const groups = {
       admins: { grants: previousCatalog },
@@ -56,8 +42,8 @@ describe('the usage grants migration', () => {
         );
       }
     });
-    await orm.getMigrator().up();
-    const rows = await orm.em
+    await migrated.orm.getMigrator().up();
+    const rows = await migrated.orm.em
       .fork()
       .execute<{ name: string; grants: string[] }[]>(`select name, grants from user_group`);
     const after = Object.fromEntries(rows.map((row) => [row.name, [...row.grants].sort()]));
