@@ -14,7 +14,7 @@ import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import type { TLedgerEntryDto } from '@/lib/shared/schemas/ledger';
 import type { TStatementDto } from '@/lib/shared/schemas/statements';
 import { addGroup, addUser } from '../fixtures/accounts';
-import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { until } from '../fixtures/live-client';
 import { usePanelSuite } from '../fixtures/panel-suite';
 
@@ -45,13 +45,6 @@ let k1User: TApiClient;
 const ids = {} as Record<'C' | 'R1' | 'R2' | 'K1' | 'K2' | 'KD' | 'P' | 'S1' | 'S2', string>;
 const month = new Date().toISOString().slice(0, 7);
 let first: TStatementDto;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function ok<T = any>(call: Promise<{ status: number; body: T }>, status = 201): Promise<T> {
-  const answer = await call;
-  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-  return answer.body;
-}
 
 async function actorOf(email: string): Promise<TActor> {
   const em = suite.orm.em.fork();

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Account } from '@/lib/server/entities';
 import { addGroup, addUser } from '../fixtures/accounts';
-import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { usePanelSuite } from '../fixtures/panel-suite';
 
 /**
@@ -20,13 +20,6 @@ const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.pa
 let admin: TApiClient;
 let r1: TApiClient;
 const ids = {} as Record<'R1' | 'K1' | 'KD' | 'S1' | 'S2', string>;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function ok<T = any>(call: Promise<{ status: number; body: T }>, status = 201): Promise<T> {
-  const answer = await call;
-  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-  return answer.body;
-}
 
 beforeAll(async () => {
   admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);

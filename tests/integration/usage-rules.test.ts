@@ -3,7 +3,7 @@ import { Money } from '@/lib/shared/pricing/money';
 import type { TLookup } from '@/lib/shared/schemas/rates';
 import type { TUsageRecordDto, TUsageSummary } from '@/lib/shared/schemas/usage';
 import { usePanelSuite } from '../fixtures/panel-suite';
-import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 
 /**
  * Rating's rules over the real API (issue 18): every unrated reason, stored, listed and
@@ -53,14 +53,6 @@ async function user(accountId: string, email: string, groupId: string): Promise<
   const made = await admin.post('/users', { email, password: PASSWORD, accountId, groupId });
   expect(made.status).toBe(201);
   return apiClient(suite.server.url, email, PASSWORD);
-}
-
-/** The body of an answer that must have this status (the body shown otherwise). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function ok<T = any>(call: Promise<{ status: number; body: T }>, status = 201): Promise<T> {
-  const answer = await call;
-  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
-  return answer.body;
 }
 
 beforeAll(async () => {

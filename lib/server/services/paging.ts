@@ -83,17 +83,30 @@ export function encodeKeyCursor(sort: TKeySort, value: string | null, id: string
 }
 
 /**
- * `isId`: what the row key must look like (a uuid; the audit's is its position);
- * `isValue`: what the sort value must look like (`isInstantKey` for a timestamp column).
- * Both go into SQL: only what this API could have given out, else 400 naming `cursor`.
+ * What a sort's value is, as the cursor holds it: `time` (a timestamp column, as
+ * `toISOString` wrote it), `decimal` (a numeric column, as PostgreSQL wrote it) or `text`.
+ */
+export type TKeyValue = 'time' | 'decimal' | 'text';
+
+const VALUE_CHECKS: Record<TKeyValue, (value: string) => boolean> = {
+  time: isInstantKey,
+  decimal: (value) => /^-?\d{1,13}(\.\d{1,6})?$/.test(value),
+  text: isTextKey,
+};
+
+/**
+ * A list's cursor read back. The sort's value and the row key both go into SQL: only what
+ * this API could have given out — a value of the sort's kind (`value`), a row key `isId`
+ * says is one (a uuid; the audit's is its position) — else 400 naming `cursor`.
  */
 export function decodeKeyCursor(
   cursor: string | undefined,
   sort: TKeySort,
-  isId: (id: unknown) => boolean = isUuid,
-  isValue: (value: string) => boolean = isTextKey,
+  options: { value?: TKeyValue; isId?: (id: unknown) => boolean } = {},
 ): TKeyCursor | null {
   if (!cursor) return null;
+  const isValue = VALUE_CHECKS[options.value ?? 'text'];
+  const isId = options.isId ?? isUuid;
   try {
     const [name, value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
       unknown,

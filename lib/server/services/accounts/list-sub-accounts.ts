@@ -3,15 +3,7 @@ import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { escapeLike } from '@/lib/server/authz/scope';
-import {
-  afterKey,
-  decodeKeyCursor,
-  isInstantKey,
-  isTextKey,
-  isUuid,
-  keyPageOf,
-  orderByKey,
-} from '@/lib/server/services/paging';
+import { afterKey, decodeKeyCursor, keyPageOf, orderByKey } from '@/lib/server/services/paging';
 import { sortOf, type TPage } from '@/lib/shared/schemas/common';
 import type { TAccountListQuery, TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { subAccountScope, type TSubAccountKind } from './account-scope';
@@ -72,7 +64,7 @@ export async function findSubAccountPage(
   const sort = { name: query.sort ?? 'createdAt', dir };
   const { field, key: keyOf } = SORTS[key];
   const byTime = key === 'createdAt';
-  const cursor = decodeKeyCursor(query.cursor, sort, isUuid, byTime ? isInstantKey : isTextKey);
+  const cursor = decodeKeyCursor(query.cursor, sort, { value: byTime ? 'time' : 'text' });
   const read = byTime ? (value: string) => new Date(value) : undefined;
   const rows = await em.find(
     Account,

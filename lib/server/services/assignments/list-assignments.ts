@@ -3,13 +3,7 @@ import type { z } from 'zod';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import {
-  decodeKeyCursor,
-  isInstantKey,
-  isTextKey,
-  isUuid,
-  keyPageOf,
-} from '@/lib/server/services/paging';
+import { decodeKeyCursor, keyPageOf } from '@/lib/server/services/paging';
 import { sortOf, type TPage } from '@/lib/shared/schemas/common';
 import type { TAssignmentDto, ZAssignmentListQuery } from '@/lib/shared/schemas/cards';
 import { assignmentScopeSql, toAssignmentDto } from './assignment-store';
@@ -52,8 +46,9 @@ export async function listAssignments(
   const { key, dir } = sortOf(query.sort, 'createdAt');
   const sort = { name: query.sort ?? 'createdAt', dir };
   const { column, cast } = SORTS[key];
-  const isValue = cast === 'timestamptz' ? isInstantKey : isTextKey;
-  const cursor = decodeKeyCursor(query.cursor, sort, isUuid, isValue);
+  const cursor = decodeKeyCursor(query.cursor, sort, {
+    value: cast === 'timestamptz' ? 'time' : 'text',
+  });
   if (cursor) {
     filters.push(`(${column}, ca.id) ${dir === 'asc' ? '>' : '<'} (?::${cast}, ?::uuid)`);
     params.push(cursor.value, cursor.id);

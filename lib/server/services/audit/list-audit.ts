@@ -37,7 +37,7 @@ export async function listAudit(
 ): Promise<TPage<TAuditEntryDto>> {
   assertCan(actor, 'audit:read');
   const sort = { name: query.sort ?? '-at', ...sortOf(query.sort ?? '-at', 'at') };
-  const cursor = decodeKeyCursor(query.cursor, sort, isPosition);
+  const cursor = decodeKeyCursor(query.cursor, sort, { isId: isPosition });
   const inAfter = withinSql('c.scope_after', actor.account.path);
   const inBefore = withinSql('c.scope_before', actor.account.path);
   // Everything in scope is in the actor's carrier: its positions page the trail.

@@ -5,13 +5,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { cardScopeSql, ownedCardSql, type TCardRelation } from '@/lib/server/authz/card-relation';
 import { escapeLike } from '@/lib/server/authz/scope';
-import {
-  decodeKeyCursor,
-  isInstantKey,
-  isTextKey,
-  isUuid,
-  keyPageOf,
-} from '@/lib/server/services/paging';
+import { decodeKeyCursor, keyPageOf } from '@/lib/server/services/paging';
 import { sortOf, type TPage } from '@/lib/shared/schemas/common';
 import type { TCardDto, ZCardListQuery } from '@/lib/shared/schemas/cards';
 import { toCardDto } from './card-store';
@@ -65,8 +59,9 @@ export async function listCards(
   const { key, dir } = sortOf(query.sort, 'createdAt');
   const sort = { name: query.sort ?? 'createdAt', dir };
   const { column, cast } = SORTS[key];
-  const isValue = cast === 'timestamptz' ? isInstantKey : isTextKey;
-  const cursor = decodeKeyCursor(query.cursor, sort, isUuid, isValue);
+  const cursor = decodeKeyCursor(query.cursor, sort, {
+    value: cast === 'timestamptz' ? 'time' : 'text',
+  });
   const keyset = cursor
     ? ` and (${column}, c.id) ${dir === 'asc' ? '>' : '<'} (?::${cast}, ?::uuid)`
     : '';

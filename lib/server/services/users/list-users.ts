@@ -4,15 +4,7 @@ import { User, type TUser } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { escapeLike, scopeFor } from '@/lib/server/authz/scope';
-import {
-  afterKey,
-  decodeKeyCursor,
-  isInstantKey,
-  isTextKey,
-  isUuid,
-  keyPageOf,
-  orderByKey,
-} from '@/lib/server/services/paging';
+import { afterKey, decodeKeyCursor, keyPageOf, orderByKey } from '@/lib/server/services/paging';
 import { sortOf, type TPage } from '@/lib/shared/schemas/common';
 import type { TUserDto, ZUserListQuery } from '@/lib/shared/schemas/users';
 import { toUserDto } from './user-access';
@@ -42,7 +34,7 @@ export async function listUsers(
   const { key, dir } = sortOf(query.sort, 'createdAt');
   const sort = { name: query.sort ?? 'createdAt', dir };
   const byTime = key === 'createdAt';
-  const cursor = decodeKeyCursor(query.cursor, sort, isUuid, byTime ? isInstantKey : isTextKey);
+  const cursor = decodeKeyCursor(query.cursor, sort, { value: byTime ? 'time' : 'text' });
   const read = byTime ? (value: string) => new Date(value) : undefined;
   const rows = await em.find(
     User,
