@@ -111,16 +111,18 @@ export async function rateBatch(
     mode === 'new'
       ? new Map(
           (
-            await directQuery<{ cdr_id: string; id: string; reason: TUnratedReason | null }>(
+            await directQuery<TStoredCall>(
               tx,
-              `select cdr_id, id::text as id, reason from usage_record
+              `select cdr_id, id::text as id, reason, account_id, number, seconds,
+                      (extract(epoch from started_at) * 1000)::bigint::text as started_ms
+                 from usage_record
                 where poster_account_id = ? and cdr_id = any(?::text[])`,
               [actor.account.id, pgArray([...new Set(calls.map((c) => c.cdrId))])],
             )
           ).map((row) => [row.cdr_id, row]),
         )
-      : new Map<string, { id: string; reason: TUnratedReason | null }>();
-  if (mode === 'new') await refuseChangedReplays(tx, actor.account.id, calls, stored);
+      : new Map<string, TStoredCall>();
+  if (mode === 'new') refuseChangedReplays(calls, stored);
   // The batch's time, taken once its accounts are held: a payment (or another batch) to
   // one of them committed before the locks was stamped earlier and has a lower id, so the
   // ledger's times follow its ids per account, as a statement's months require
@@ -504,44 +506,22 @@ interface TPricedLevel {
  * (account, number, start in any offset, seconds), or the batch is 409
  * `idempotency_conflict` naming each such record, with nothing written — as a payment's
  * key sent with another body. Answering it `duplicate` would drop a corrected duration
- * without a word. Stored records are compared in SQL, and only those the batch repeats, so a batch of new calls pays nothing for it.
+ * without a word. Stored records come with their facts from the read that finds them.
  */
-async function refuseChangedReplays(
-  tx: EntityManager,
-  posterId: string,
+function refuseChangedReplays(
   calls: readonly TCallToRate[],
-  stored: ReadonlyMap<string, unknown>,
-): Promise<void> {
+  stored: ReadonlyMap<string, TStoredCall>,
+): void {
   const fields: Record<string, string> = {};
   const firstOf = new Map<string, TCallToRate>();
   calls.forEach((call, index) => {
+    const earlier = stored.get(call.cdrId);
     const first = firstOf.get(call.cdrId);
+    if (earlier ? !sameAsStored(earlier, call) : first && !sameCall(first, call)) {
+      fields[`records.${index}.id`] = CHANGED_REPLAY;
+    }
     if (!first) firstOf.set(call.cdrId, call);
-    else if (!sameCall(first, call)) fields[`records.${index}.id`] = CHANGED_REPLAY;
   });
-  const repeated = calls.flatMap((call, index) =>
-    stored.has(call.cdrId) ? [{ call, index }] : [],
-  );
-  if (repeated.length) {
-    const changed = await directQuery<{ i: number }>(
-      tx,
-      `select c.i from unnest(?::int[], ?::text[], ?::uuid[], ?::text[], ?::timestamptz[], ?::int[])
-                as c(i, cdr_id, account_id, number, started_at, seconds)
-         join usage_record r on r.poster_account_id = ? and r.cdr_id = c.cdr_id
-        where (r.account_id, r.number, r.started_at, r.seconds)
-              is distinct from (c.account_id, c.number, c.started_at, c.seconds)`,
-      [
-        pgArray(repeated.map(({ index }) => index)),
-        pgArray(repeated.map(({ call }) => call.cdrId)),
-        pgArray(repeated.map(({ call }) => call.accountId)),
-        pgArray(repeated.map(({ call }) => call.number)),
-        pgArray(repeated.map(({ call }) => call.startedAt)),
-        pgArray(repeated.map(({ call }) => call.seconds)),
-        posterId,
-      ],
-    );
-    for (const { i } of changed) fields[`records.${i}.id`] = CHANGED_REPLAY;
-  }
   if (Object.keys(fields).length) {
     throw conflict(
       'idempotency_conflict',
@@ -549,6 +529,27 @@ async function refuseChangedReplays(
       { fields },
     );
   }
+}
+
+/** A record this poster stored before, with the facts of its call. */
+interface TStoredCall {
+  cdr_id: string;
+  id: string;
+  reason: TUnratedReason | null;
+  account_id: string;
+  number: string;
+  seconds: number;
+  /** Its start in ms (a call's start is kept to the millisecond: `postUsage`). */
+  started_ms: string;
+}
+
+function sameAsStored(stored: TStoredCall, call: TCallToRate): boolean {
+  return (
+    stored.account_id === call.accountId &&
+    stored.number === call.number &&
+    stored.seconds === call.seconds &&
+    Number(stored.started_ms) === Date.parse(call.startedAt)
+  );
 }
 
 const CHANGED_REPLAY = 'was sent before for another call';
