@@ -3,7 +3,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { ancestorPrefixes, booksSql } from '@/lib/server/authz/scope';
-import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
@@ -42,7 +41,7 @@ export async function issueStatement(
     const { account, parentName } = await readAccountInScope(tx, actor, unverifiedId, {
       lock: true,
     });
-    const parentId = ancestorIds(account.path).at(-2) ?? null;
+    const [parentId, parentPath] = ancestorPrefixes(account.path).at(-2) ?? [null, null];
     if (input.idempotencyKey) {
       const seen = await readStatementRow(tx, 's.account_id = ? and s.idempotency_key = ?', [
         account.id,
@@ -51,11 +50,8 @@ export async function issueStatement(
       if (seen) {
         // Issued under another parent (before a transfer), it is not this side's to read:
         // a key the old parent used answers nothing of its statement.
-        const [{ parent_id: issuedUnder } = { parent_id: null }] = await directQuery<{
-          parent_id: string | null;
-        }>(tx, `select parent_id from statement where id = ?`, [seen.id]);
         if (
-          issuedUnder !== parentId ||
+          seen.parent_id !== parentId ||
           new Date(seen.period_start).getTime() !== period.start.getTime()
         ) {
           throw conflict(
@@ -70,7 +66,6 @@ export async function issueStatement(
     // A statement is read by the account's parent of the day (`parent_id`, read-statements
     // .ts), so it holds only what moved on that parent's books: a month from before a
     // transfer stays with the ledger, where the old side's rule still hides it.
-    const parentPath = ancestorPrefixes(account.path).at(-2)?.[1];
     if (parentId && parentPath) {
       const books = booksSql(
         { id: parentId, path: parentPath },

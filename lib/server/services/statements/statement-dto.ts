@@ -24,13 +24,15 @@ export interface TStatementRow {
   usage_lines: TStatementUsageLine[];
   issuer: TStatementIssuer;
   issued_at: string | Date;
+  /** The account's parent when it was issued: who above reads it (`booksSql`). */
+  parent_id: string | null;
 }
 
 /** Every column but the PDF, with the account's name; `s` is the statement, `a` its account. */
 export const STATEMENT_COLUMNS = `s.id, s.account_id, a.name as account_name, s.number,
   s.period_start, s.period_end, s.currency, s.opening_balance::text, s.usage_total::text,
   s.payments_total::text, s.credit_notes_total::text, s.adjustments_total::text,
-  s.closing_balance::text, s.usage_lines, s.issuer, s.issued_at`;
+  s.closing_balance::text, s.usage_lines, s.issuer, s.issued_at, s.parent_id`;
 
 /**
  * The statement as every viewer sees it: issued once, so its version is 1 and its
