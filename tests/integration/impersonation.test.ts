@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
 import { Account } from '@/lib/server/entities';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
-import { usePanelSuite } from '../fixtures/panel-suite';
-import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'impersonation-pass';
@@ -121,6 +121,38 @@ describe('impersonation ("view as")', () => {
     });
     expect(hello.user.email).toBe('ops@acme.test');
     expect(hello.impersonation?.reason).toBe('ticket #42');
+  });
+
+  it("is the session's that started it: the person's other sessions and tokens act as the person", async () => {
+    // Bound to the person, a support user's script token answered as whoever a tab viewed.
+    const otherSession = await apiClient(suite.server.url, 'support@carrier.test', PASSWORD);
+    const token = (await requestToken(suite.server.url, 'support@carrier.test', PASSWORD)).body
+      .token as string;
+    const byToken = (path: string) => bearerCall(suite.server.url, token, 'GET', path);
+    for (const me of [(await otherSession.get('/me')).body, (await byToken('/me')).body]) {
+      expect(me).toMatchObject({ user: { email: 'support@carrier.test' }, impersonation: null });
+    }
+    // The support user's own scope: the carrier's direct customer, which Acme never sees.
+    for (const list of [await otherSession.get('/customers'), await byToken('/customers')]) {
+      expect(list.body.items.map((c: { name: string }) => c.name)).toContain('Carrier Direct');
+    }
+    const hello = await new Promise<{ user: { email: string }; impersonation: unknown }>(
+      (resolve, reject) => {
+        const socket = io(suite.server.url, {
+          transports: ['websocket'],
+          reconnection: false,
+          auth: { token },
+        });
+        socket.once('hello', (payload) => (socket.close(), resolve(payload)));
+        socket.once('connect_error', reject);
+      },
+    );
+    expect(hello).toMatchObject({ user: { email: 'support@carrier.test' }, impersonation: null });
+    // …while the session that started the view still sees the reseller's panel.
+    expect((await support.get('/me')).body.user.email).toBe('ops@acme.test');
+    expect(
+      (await support.get('/customers')).body.items.map((c: { name: string }) => c.name),
+    ).toEqual(['Hotel Alpine']);
   });
 
   it('ends when it expires', async () => {

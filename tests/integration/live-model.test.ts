@@ -803,6 +803,8 @@ async function refreshToken(client: TClient): Promise<boolean> {
   client.token = issued.body.token;
   client.tokenSessions = client.user.sessions;
   client.live.setToken(client.token);
+  // A view-as is the credential's that started it: the new token acts as its person.
+  viewAs.delete(client.user.id);
   return true;
 }
 

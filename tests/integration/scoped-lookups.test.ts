@@ -134,7 +134,12 @@ describe('findAssignableGroup', () => {
 
 describe('startImpersonation', () => {
   const start = (userId: string) =>
-    startImpersonation(database.orm.em.fork(), actor, { userId, ...reason }, { minutes: 5 });
+    startImpersonation(
+      database.orm.em.fork(),
+      actor,
+      { userId, ...reason },
+      { minutes: 5, credential: { kind: 'token', tokenId: crypto.randomUUID() } },
+    );
 
   it("answers not found for a sibling's user and a peer, without loading them", async () => {
     await expect(start(users.r2)).rejects.toMatchObject(NOT_FOUND);

@@ -124,9 +124,11 @@ const ACTOR_FROM = `from app_user u ${ACTOR_JOINS}`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The user's open view-as (support impersonation), newest first, read in the same round
- * trip as the actor: every request asks for it, and most have none. Whether it applies
- * is decided by `applyImpersonation`, not here.
+ * The open view-as (support impersonation) of the credential being checked, read in the
+ * same round trip as the actor: every request asks for it, and most have none. A view
+ * belongs to the session or token that started it, never to the person: the person's
+ * other sessions and tokens act as the person (a script's token must not start answering
+ * as whoever a tab is viewing). Whether it applies is decided by `applyImpersonation`.
  */
 export interface TOpenView {
   id: string;
@@ -141,16 +143,23 @@ const OPEN_VIEW_SELECT = `,
   v.id as view_id, v.target_user_id as view_target_user_id,
   v.target_session_version as view_target_session_version, v.reason as view_reason,
   v.expires_at as view_expires_at, v.target_path as view_target_path`;
-const OPEN_VIEW_JOIN = `
+/** The view-as started by the credential in the query: session `s` or token `t`. */
+function openViewJoin(credential: 'session' | 'token'): string {
+  const own = credential === 'session' ? 'i.session_id = s.id' : 'i.token_id = t.id';
+  return `
   left join lateral (
     select i.id, i.target_user_id, tu.session_version as target_session_version, i.reason,
            i.expires_at, ta.path as target_path
       from impersonation i
       join app_user tu on tu.id = i.target_user_id
       join account ta on ta.id = tu.account_id
-     where i.impersonator_user_id = u.id and i.ended_at is null and i.expires_at > now()
+     where i.impersonator_user_id = u.id and ${own}
+       and i.ended_at is null and i.expires_at > now()
      order by i.started_at desc limit 1
   ) v on true`;
+}
+const SESSION_VIEW_JOIN = openViewJoin('session');
+const TOKEN_VIEW_JOIN = openViewJoin('token');
 
 type TActorViewRow = TActorRow & {
   view_id: string | null;
@@ -200,9 +209,10 @@ export async function resolveActor(
   claims: { userId: string; sessionVersion: number },
 ): Promise<TActor | null> {
   if (!UUID.test(claims.userId)) return null;
+  // No credential here, so no view-as: the actor is the user's own.
   const rows = await directQuery<TActorViewRow>(
     em,
-    `${ACTOR_SELECT} ${OPEN_VIEW_SELECT} ${ACTOR_FROM} ${OPEN_VIEW_JOIN} where u.id = ?`,
+    `${ACTOR_SELECT} ${ACTOR_FROM} where u.id = ?`,
     [claims.userId],
   );
   const resolved = resolvedFrom(rows[0], claims.sessionVersion);
@@ -235,7 +245,7 @@ export async function resolveSessionActor(
     em,
     `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, s.expires_at as credential_expires_at
        from user_session s
-       join app_user u on u.id = s.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
+       join app_user u on u.id = s.user_id ${ACTOR_JOINS} ${SESSION_VIEW_JOIN}
       where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()
         ${host ? 'and s.host = ?' : ''}`,
     host ? [claims.sessionId, claims.userId, host.hostname] : [claims.sessionId, claims.userId],
@@ -252,7 +262,7 @@ export function tokenActorSql(column: 't.id' | 't.token_hash', placeholder: stri
   return `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, t.id as token_id, t.session_version as token_session_version,
             t.last_used_at as token_last_used_at, t.expires_at as credential_expires_at
        from api_token t
-       join app_user u on u.id = t.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
+       join app_user u on u.id = t.user_id ${ACTOR_JOINS} ${TOKEN_VIEW_JOIN}
       where ${column} = ${placeholder} and t.expires_at > now()`;
 }
 
@@ -330,7 +340,7 @@ export async function resolveCredentialActors(
           `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, s.expires_at as credential_expires_at,
                   s.id as session_id, s.user_id as session_user_id
              from user_session s
-             join app_user u on u.id = s.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
+             join app_user u on u.id = s.user_id ${ACTOR_JOINS} ${SESSION_VIEW_JOIN}
             where s.id in (${list(sessions)}) and s.revoked_at is null and s.expires_at > now()`,
           sessions.map((s) => s.sessionId),
         )
@@ -341,7 +351,7 @@ export async function resolveCredentialActors(
           `${ACTOR_SELECT} ${OPEN_VIEW_SELECT}, t.id as token_id,
                   t.session_version as token_session_version, t.expires_at as credential_expires_at
              from api_token t
-             join app_user u on u.id = t.user_id ${ACTOR_JOINS} ${OPEN_VIEW_JOIN}
+             join app_user u on u.id = t.user_id ${ACTOR_JOINS} ${TOKEN_VIEW_JOIN}
             where t.id in (${list(tokenIds)}) and t.expires_at > now()`,
           tokenIds,
         )

@@ -6,12 +6,15 @@ import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
 
-/** Starts "view as": the caller's own grant decides, never the view it may be in. */
+/**
+ * Starts "view as" for the credential that asks: the caller's own grant decides, never
+ * the view it may be in.
+ */
 export const POST = apiRoute(
-  async ({ req, actor, em }) => {
+  async ({ req, actor, em, credential }) => {
     const body = await readBody(req, API_REGISTRY['/impersonation'].POST.body);
     const minutes = getRuntime().config.impersonationMinutes;
-    return json(await startImpersonation(em, actor, body, { minutes }), 201);
+    return json(await startImpersonation(em, actor, body, { minutes, credential }), 201);
   },
   { realActor: true },
 );

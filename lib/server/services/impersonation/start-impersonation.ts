@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Impersonation, User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
+import type { TCredentialRef } from '@/lib/server/auth/door';
 import { assertCan } from '@/lib/server/authz/can';
 import { impersonationTargetScope } from '@/lib/server/authz/impersonation';
 import { notFound } from '@/lib/server/errors/domain-error';
@@ -12,15 +13,18 @@ import type {
 
 /**
  * Starts viewing the panel as a user of a strictly lower account (a descendant, never
- * one's own account or a peer: 404 for anyone else). One view at a time: starting a new
- * one ends the open one. Audited where the target's account can read it.
+ * one's own account or a peer: 404 for anyone else). The view is the credential's that
+ * asked (this browser session, or this API token): the person's other sessions and tokens
+ * go on acting as the person. One view at a time: starting a new one ends the open one,
+ * whichever credential holds it. Audited where the target's account can read it.
  */
 export async function startImpersonation(
   em: EntityManager,
   actor: TActor,
   input: TImpersonationStart,
-  options: { minutes: number },
+  options: { minutes: number; credential: TCredentialRef },
 ): Promise<TImpersonationStarted> {
+  const { credential } = options;
   assertCan(actor, 'impersonation:start');
   return mutate(em, actor, async (tx, record) => {
     // The scope is in the query: a user elsewhere is never loaded.
@@ -39,6 +43,8 @@ export async function startImpersonation(
       id: crypto.randomUUID(),
       impersonatorUserId: actor.userId,
       targetUserId: target.id,
+      sessionId: credential.kind === 'session' ? credential.sessionId : null,
+      tokenId: credential.kind === 'token' ? credential.tokenId : null,
       reason: input.reason,
       startedAt: now,
       expiresAt: new Date(now.getTime() + options.minutes * 60_000),
