@@ -13,6 +13,7 @@ import { enter, type TCredentialRef, type TRefusal } from '@/lib/server/auth/doo
 import { requestHostname } from '@/lib/server/http/request-host';
 import {
   isAllowedOrigin,
+  isAllowedSessionOrigin,
   type PortalHostnames,
 } from '@/lib/server/services/brands/portal-hostnames';
 import { toMeDto } from '@/lib/server/services/me/me-dto';
@@ -119,12 +120,27 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     destroyUpgrade: false,
     // A browser on another site must not ride the cookie over a WebSocket (CSWSH): the
     // panel's own origins and its brands' portals only (issue 19), read from the
-    // database and kept until a brand changes (portal-hostnames.ts).
+    // database and kept until a brand changes (portal-hostnames.ts). A handshake with a
+    // session cookie comes from a page of the host it was sent to, the host the session
+    // is bound to, as a cookie write does: another portal (a sibling subdomain a
+    // reseller registered) is refused. Without the cookie (an API token in `auth`)
+    // any origin of the installation may connect; a script sends no Origin at all.
     allowRequest: (req, callback) => {
       const origin = req.headers.origin;
       if (!origin) return callback(null, true);
-      isAllowedOrigin(origin, deps.publicUrl, deps.hostnames, deps.panelHostnames).then(
-        (allowed) => callback(null, allowed),
+      const cookies = parseCookieHeader(req.headers.cookie);
+      const allowed =
+        sessionTokenFrom((name) => cookies.get(name)) !== undefined
+          ? isAllowedSessionOrigin(
+              origin,
+              req.headers.host,
+              deps.publicUrl,
+              deps.hostnames,
+              deps.panelHostnames,
+            )
+          : isAllowedOrigin(origin, deps.publicUrl, deps.hostnames, deps.panelHostnames);
+      allowed.then(
+        (yes) => callback(null, yes),
         (error: unknown) => {
           getLogger().error({ err: error }, 'socket: allowed origins unreadable');
           callback(null, false);

@@ -236,6 +236,37 @@ describe('the socket’s allowed origins', () => {
   });
 });
 
+describe('a session’s socket opens from its own host’s pages only', () => {
+  it('refuses another brand’s hostname as the origin of a handshake with the cookie', async () => {
+    // Signed in on the panel (one of its names); a page on a brand's registered hostname
+    // — a sibling subdomain a reseller controls — would send that cookie along.
+    const panel = `${PANEL}:${suite.server.port}`;
+    const { cookie } = await signInOverHttp(suite.server.url, 'ops@r1.p.test', PASSWORD, {}, panel);
+    expect(await connect({ cookie: cookie!, host: panel, origin: portalOrigin() })).toMatchObject({
+      error: { message: 'websocket error' },
+    });
+    // From the panel's own page it opens.
+    expect(
+      await connect({ cookie: cookie!, host: panel, origin: `http://${panel}` }),
+    ).toMatchObject({ hello: { user: { email: 'ops@r1.p.test' } } });
+
+    // On the brand's hostname, from its own pages it opens; from the panel's it does not.
+    const portal = (await onPortal('ops@r1.p.test')).cookie!;
+    expect(
+      await connect({ cookie: portal, host: portalHost(), origin: portalOrigin() }),
+    ).toMatchObject({ hello: { user: { email: 'ops@r1.p.test' } } });
+    expect(
+      await connect({ cookie: portal, host: portalHost(), origin: `http://${panel}` }),
+    ).toMatchObject({ error: { message: 'websocket error' } });
+
+    // An API token (no cookie) is judged by itself: any origin of the installation.
+    const { body } = await requestToken(suite.server.url, 'ops@r1.p.test', PASSWORD);
+    expect(await connect({ token: body.token, host: panel, origin: portalOrigin() })).toMatchObject(
+      { hello: { user: { email: 'ops@r1.p.test' } } },
+    );
+  });
+});
+
 describe('the brand a page shows', () => {
   it('is the portal’s there, else the nearest at or above the person’s account', async () => {
     const em = suite.orm.em.fork();

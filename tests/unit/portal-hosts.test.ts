@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { requestHostname } from '@/lib/server/http/request-host';
-import { isAllowedOrigin, PortalHostnames } from '@/lib/server/services/brands/portal-hostnames';
+import {
+  isAllowedOrigin,
+  isAllowedSessionOrigin,
+  PortalHostnames,
+} from '@/lib/server/services/brands/portal-hostnames';
 import { assertSameOriginWrite } from '@/lib/server/api/same-origin';
 import { brandStyle } from '@/lib/shared/brand-css';
 
@@ -42,6 +46,37 @@ describe('the socket’s allowed origins', () => {
     expect(await allowed('https://evil.blue.example')).toBe(false);
     expect(await allowed('https://portal.blue.example/path')).toBe(false);
     expect(await allowed('null')).toBe(false);
+  });
+});
+
+describe('the socket’s allowed origins with a session cookie', () => {
+  const portals = hostnames(['portal.blue.example', 'evil.panel.example']);
+  const allowed = (origin: string, host: string | undefined) =>
+    isAllowedSessionOrigin(origin, host, 'https://panel.example', portals);
+
+  it('are the origin of the host the handshake was sent to', async () => {
+    expect(await allowed('https://panel.example', 'panel.example')).toBe(true);
+    expect(await allowed('https://portal.blue.example', 'Portal.Blue.Example')).toBe(true);
+    // A proxy may forward the Host without the public URL's port.
+    expect(
+      await isAllowedSessionOrigin(
+        'http://portal.blue.example:3210',
+        'portal.blue.example',
+        'http://localhost:3210',
+        portals,
+      ),
+    ).toBe(true);
+  });
+
+  it('refuse another registered hostname, and what the installation refuses', async () => {
+    expect(await allowed('https://evil.panel.example', 'panel.example')).toBe(false);
+    expect(await allowed('https://portal.blue.example', 'panel.example')).toBe(false);
+    expect(await allowed('https://panel.example', 'portal.blue.example')).toBe(false);
+    expect(await allowed('https://unknown.example', 'unknown.example')).toBe(false);
+    expect(await allowed('http://panel.example', 'panel.example')).toBe(false);
+    expect(await allowed('https://portal.blue.example:8443', 'portal.blue.example')).toBe(false);
+    expect(await allowed('null', 'panel.example')).toBe(false);
+    expect(await allowed('https://portal.blue.example', undefined)).toBe(false);
   });
 });
 

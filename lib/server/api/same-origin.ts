@@ -21,7 +21,7 @@ const JSON_OR_CSV_PATH = /^\/api\/v1\/usage\/?$/;
  */
 export function assertSameOriginWrite(req: Request, publicUrl: string): void {
   if (SAFE_METHODS.has(req.method)) return;
-  const expected = ownOrigin(req, publicUrl);
+  const expected = ownOrigin(req.headers.get('host'), publicUrl);
   const origin = requestOrigin(req);
   if (origin !== expected) {
     throw new ApiError(
@@ -59,13 +59,14 @@ export function assertSameOriginWrite(req: Request, publicUrl: string): void {
 }
 
 /**
- * The origin of the page the write must come from: the host it was sent to (a brand's
- * portal or the main URL; the session it carries is bound to that host, issue 19) under
- * PUBLIC_URL's scheme. A page on another portal, or a sibling subdomain, is not it.
+ * The origin of the page a cookie-carrying request must come from: the host it was sent
+ * to (`host`, its Host header: a brand's portal or the main URL; the session it carries
+ * is bound to that host, issue 19) under PUBLIC_URL's scheme. A page on another portal,
+ * or a sibling subdomain, is not it. Cookie writes here, the socket's handshake too
+ * (services/brands/portal-hostnames.ts `isAllowedSessionOrigin`).
  */
-function ownOrigin(req: Request, publicUrl: string): string {
+export function ownOrigin(host: string | null | undefined, publicUrl: string): string {
   const panel = new URL(publicUrl);
-  const host = req.headers.get('host');
   if (!host || !URL.canParse(`${panel.protocol}//${host}`)) return panel.origin;
   return new URL(`${panel.protocol}//${host}`).origin;
 }

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { directQuery } from '@/lib/server/db/direct-query';
+import { ownOrigin } from '@/lib/server/api/same-origin';
 
 /**
  * Every brand's hostname in the installation, read once and kept until a brand changes
@@ -67,6 +68,29 @@ export async function isAllowedOrigin(
     return false;
   }
   return panelHostnames.includes(url.hostname) || hostnames.has(url.hostname);
+}
+
+/**
+ * Whether a handshake carrying a session cookie may open a socket from `origin`: an
+ * allowed origin (above) that is also of the host the request was sent to (`host`, its
+ * Host header) — the host the session is bound to, as for a cookie write
+ * (api/same-origin.ts `ownOrigin`). A browser sends the cookie of the host it connects
+ * to from any page of the same site, so the installation's list alone would let a page
+ * on a hostname a reseller registered for its brand (a sibling subdomain of the panel)
+ * read a signed-in person's live feed. Hostnames are compared, not ports: the origin's
+ * port is the public URL's (checked above), where a proxy may forward the Host without
+ * it; sessions are bound to the hostname alone.
+ */
+export async function isAllowedSessionOrigin(
+  origin: string,
+  host: string | null | undefined,
+  publicUrl: string,
+  hostnames: PortalHostnames,
+  panelHostnames: readonly string[] = [],
+): Promise<boolean> {
+  if (!URL.canParse(origin)) return false;
+  if (new URL(origin).hostname !== new URL(ownOrigin(host, publicUrl)).hostname) return false;
+  return isAllowedOrigin(origin, publicUrl, hostnames, panelHostnames);
 }
 
 /** Shared through globalThis: the server owns it, the route handlers invalidate it. */
