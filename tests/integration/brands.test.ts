@@ -3,6 +3,9 @@ import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { brandForHost, effectiveBrand } from '@/lib/server/services/brands/brands';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
+import { resolveActor } from '@/lib/server/authz/actor';
+import { catchUp } from '@/lib/server/services/events/catch-up';
+import { getRuntime } from '@/lib/server/runtime';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-client';
@@ -489,5 +492,72 @@ describe('live', () => {
     expect(await caughtUp(r1)).toEqual([['brands.refetch', ids.R1]]);
     expect(await caughtUp(r2)).toEqual([]);
     expect(await caughtUp(admin)).toEqual([]);
+  });
+
+  it('a catch-up read from the log brings it to those below, as one from memory does', async () => {
+    // Away while R1 changes its brand: a person of R1a (a sub-reseller of R1) and a
+    // customer user of K (under R1a); R2 beside and the carrier above never hear of it.
+    const em = suite.orm.em.fork();
+    const resellerGroup = (await admin.get('/groups')).body.items.find(
+      (item: { name: string }) => item.name === 'Default Reseller',
+    );
+    const customerGroup = (await admin.post('/groups', { template: 'default-customer' })).body;
+    for (const [email, accountId, groupId] of [
+      ['away@r1a.b.test', ids.R1a, resellerGroup.id],
+      ['desk@k.b.test', ids.K, customerGroup.id],
+    ] as const) {
+      const made = await admin.post('/users', { email, password: PASSWORD, accountId, groupId });
+      expect(made.status).toBe(201);
+    }
+    const actorOf = async (email: string) => {
+      const [row] = await em.execute<{ id: string; session_version: number }[]>(
+        'select id, session_version from app_user where email = ?',
+        [email],
+      );
+      return (await resolveActor(em, { userId: row!.id, sessionVersion: row!.session_version }))!;
+    };
+    const headOf = async () =>
+      Number(
+        (
+          await em.execute<{ seq: string }[]>(
+            'select seq from carrier_log_head where carrier_id = ?',
+            [ids.C],
+          )
+        )[0]!.seq,
+      );
+    const since = await headOf();
+
+    const current = (await r1.get(`/accounts/${ids.R1}/brand`)).body.brand;
+    const changed = await r1.put(
+      `/accounts/${ids.R1}/brand`,
+      brand({ displayName: 'Nimbus Away', hostnames: [], version: current?.version }),
+    );
+    expect([200, 201]).toContain(changed.status);
+    const head = await headOf();
+    // The fan-out has passed the change, so a page from memory holds it too.
+    const recent = getRuntime().recent!;
+    await until(
+      () => recent.after(ids.C, since, head, 1e6)?.length === head - since,
+      'the fan-out to pass the brand change',
+    );
+
+    const brandSignals = (items: { type: string; id: string }[]) =>
+      items.filter((e) => e.type.startsWith('brands.')).map((e) => [e.type, e.id]);
+    const refetch = [['brands.refetch', ids.R1]];
+    for (const [email, expected] of [
+      ['away@r1a.b.test', refetch],
+      ['desk@k.b.test', refetch],
+      ['ops@r1.b.test', refetch],
+      ['ops@r2.b.test', []],
+      [ADMIN.email, []],
+    ] as const) {
+      const actor = await actorOf(email);
+      const query = { since, limit: 1000 };
+      // Without `recent` the page is read from the log (narrowed by the viewer's path).
+      const fromLog = await catchUp(em, actor, query, { retentionDays: 7 });
+      const fromMemory = await catchUp(em, actor, query, { retentionDays: 7, recent });
+      expect(brandSignals(fromLog.items), email).toEqual(expected);
+      expect(fromLog, email).toEqual(fromMemory);
+    }
   });
 });

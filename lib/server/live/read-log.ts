@@ -103,8 +103,10 @@ export async function readLogAfterCursors(
 /**
  * Entries in the viewer's subtree, groups and cards (assignments) owned above it, the
  * viewer's own account's changes (scoped to its parent, but its people hear of them:
- * audience.ts `ownAccountDeliveries`) and the cascades of resellers above it — what the
- * audience function may deliver to it.
+ * audience.ts `ownAccountDeliveries`), the cascades of resellers above it and the brands
+ * of its own account and of those above it (audience.ts `brandDeliveries`: a brand
+ * reaches the branded account and every account below it) — what the audience function
+ * may deliver to it.
  */
 function viewerScopeSql(accountPath: string): TSqlFragment {
   const inAfter = withinSql('scope_after', accountPath);
@@ -112,14 +114,17 @@ function viewerScopeSql(accountPath: string): TSqlFragment {
   const ownedAbove = holdsSql('coalesce(scope_after, scope_before)', accountPath);
   // A path ends with its own account's id (lib/server/authz/scope.ts).
   const ownAccountId = accountPath.split('/').filter(Boolean).at(-1)!;
-  // A reseller above whose change cascades (audience.ts `cascadeBelowDeliveries`): its
-  // entries that name lists to refetch, not every balance move it makes.
+  // The viewer's own account or one above it (an entry naming an account by its id).
   const above = onPathSql('entity_id', accountPath);
   return {
+    // A reseller above whose change cascades (audience.ts `cascadeBelowDeliveries`): its
+    // entries that name lists to refetch, not every balance move it makes. A brand is
+    // keyed by its account's id.
     sql: `(${inAfter.sql} or ${inBefore.sql}
            or (resource in ('groups', 'cards', 'assignments') and ${ownedAbove.sql})
            or (resource in ('resellers', 'customers') and entity_id = ?::uuid)
-           or (resource = 'resellers' and summary -> 'refetch' is not null and ${above.sql}))`,
+           or (((resource = 'resellers' and summary -> 'refetch' is not null)
+                or resource = 'brands') and ${above.sql}))`,
     params: [
       ...inAfter.params,
       ...inBefore.params,
