@@ -5,6 +5,7 @@ import { CHANGE_LOG_CHANNEL, liveProcessTag, setLiveNudge } from '@/lib/server/l
 import { logHeads, readLogAfterCursors } from '@/lib/server/live/read-log';
 import type { TPanelServer, TPanelSocket } from './socket';
 import { affectedSockets, recheckTogether } from './revocation';
+import { dropPresence, presenceHolders } from './presence';
 import { getLogger } from '@/lib/server/observability/logger';
 import { getMetrics } from '@/lib/server/observability/metrics';
 import { isBalanceOnly } from '@/lib/server/live/balance-only';
@@ -293,6 +294,8 @@ export class FanOut {
       const except = held.length ? [...(delivery.except ?? []), ...held] : delivery.except;
       const to = this.io.local.to(delivery.rooms);
       (except?.length ? to.except(except) : to).emit('change', delivery.envelope);
+      // A held socket is judged when its deliveries are released (HeldSockets).
+      leavePresenceOfRemoved(delivery, (socket) => !held.includes(socket.id));
     }
     this.held.queue(marked);
   }
@@ -439,7 +442,9 @@ class HeldSockets {
     while (items.length && !('mark' in items[0]!)) {
       const item = items.shift() as { deliveries: readonly TDelivery[] };
       for (const delivery of item.deliveries) {
-        if (reaches(socket, delivery)) socket.emit('change', delivery.envelope);
+        if (!reaches(socket, delivery)) continue;
+        socket.emit('change', delivery.envelope);
+        leavePresenceOfRemoved(delivery, (holder) => holder === socket);
       }
     }
     if (!items.length) this.waiting.delete(socketId);
@@ -454,6 +459,25 @@ function reaches(socket: TPanelSocket, delivery: TDelivery): boolean {
     delivery.rooms.some((room) => socket.rooms.has(room)) &&
     !(delivery.except ?? []).some((room) => socket.rooms.has(room))
   );
+}
+
+/**
+ * A record that leaves its recipients' view (`<resource>.removed`: transferred away,
+ * unassigned, a group no longer usable; or `.deleted`) takes them out of its presence
+ * (`<resource>:<id>`), whatever changed — the record or their access — so no reader it
+ * left lingers in that list or hears who opens it next. Judged by the delivery's own
+ * rooms against the few sockets in that presence (`of`: those this emit decides): no
+ * query, nothing per connected socket; nothing at all when nobody here is in it.
+ */
+function leavePresenceOfRemoved(delivery: TDelivery, of: (socket: TPanelSocket) => boolean): void {
+  const { type, id } = delivery.envelope;
+  const dot = type.lastIndexOf('.');
+  const kind = type.slice(dot + 1);
+  if (kind !== 'removed' && kind !== 'deleted') return;
+  const topic = `${type.slice(0, dot)}:${id}`;
+  for (const socket of [...presenceHolders(topic)]) {
+    if (of(socket) && reaches(socket, delivery)) void dropPresence(socket, topic);
+  }
 }
 
 /** A brand's change, or an account's removal (its brand and hostnames go with it). */

@@ -1,0 +1,160 @@
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import type { TPresence, TPresenceTopic } from '@/lib/shared/live/presence';
+import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
+import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
+import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-client';
+
+/**
+ * Presence after a record leaves a viewer's view (DESIGN §2 "Entering and leaving a
+ * view", "Collaboration"): a reseller's user with a customer open, when the carrier
+ * transfers that customer elsewhere, is taken out of the customer's presence — it never
+ * hears who opens the customer next (that would say where it went), and the destination
+ * never sees it lingering. The same for a card whose assignment is deleted.
+ */
+const ADMIN = { email: 'admin@presence-move.test', password: 'presence-admin-pass' };
+const PASSWORD = 'presence-user-pass';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+
+let admin: TApiClient;
+let r1: TApiClient;
+let r3: TApiClient;
+const ids = {} as Record<'R1' | 'R3', string>;
+
+/** A panel client (lib/client) with every presence message it receives. */
+interface TWatcher {
+  client: TLiveClient;
+  presence: TPresence[];
+}
+
+async function watch(email: string, name: string, password = PASSWORD): Promise<TWatcher> {
+  const { token } = (await requestToken(suite.server.url, email, password)).body;
+  const client = connectLiveClient(suite.server.url, token, name);
+  const presence: TPresence[] = [];
+  client.socket.on('presence', (payload) => presence.push(payload));
+  await client.waitForHello(1);
+  onTestFinished(() => {
+    client.socket.disconnect();
+    client.close();
+  });
+  return { client, presence };
+}
+
+function join(watcher: TWatcher, topic: TPresenceTopic) {
+  return new Promise<{ ok: boolean; error?: { code: string } }>((resolve) =>
+    watcher.client.socket.emit('presence:join', { topic }, resolve),
+  );
+}
+
+/** The last list a watcher was told for a topic. */
+function lastOf(watcher: TWatcher, topic: TPresenceTopic) {
+  return watcher.presence.filter((p) => p.topic === topic).at(-1)?.members;
+}
+
+/**
+ * Everything the server had for this socket before now has arrived: it joins a page of
+ * its own and waits for that list (one connection keeps its order), instead of sleeping.
+ */
+async function settled(watcher: TWatcher, what: string) {
+  const seen = watcher.presence.length;
+  expect(await join(watcher, 'page:overview')).toEqual({ ok: true });
+  await until(
+    () => watcher.presence.slice(seen).some((p) => p.topic === 'page:overview'),
+    `${what}: the sentinel list`,
+  );
+  await new Promise<void>((resolve) =>
+    watcher.client.socket.emit('presence:leave', { topic: 'page:overview' }, () => resolve()),
+  );
+}
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  const group = (await ok(admin.post('/groups', { template: 'default-reseller' }))).id;
+  ids.R1 = (await ok(admin.post('/resellers', { name: 'R1 Voice', email: 'r1@move.test' }))).id;
+  ids.R3 = (await ok(admin.post('/resellers', { name: 'R3 Telecom', email: 'r3@move.test' }))).id;
+  for (const [accountId, email] of [
+    [ids.R1, 'ops@r1.move.test'],
+    [ids.R1, 'desk@r1.move.test'],
+    [ids.R3, 'ops@r3.move.test'],
+  ] as const) {
+    await ok(admin.post('/users', { email, password: PASSWORD, accountId, groupId: group }));
+  }
+  r1 = await apiClient(suite.server.url, 'ops@r1.move.test', PASSWORD);
+  r3 = await apiClient(suite.server.url, 'ops@r3.move.test', PASSWORD);
+});
+
+describe('presence when a record leaves a view', () => {
+  it('a customer transferred away: its old reseller leaves its presence and never hears who opens it next', async () => {
+    const customer = await ok(r1.post('/customers', { name: 'Moving Customer', creditLimit: '0' }));
+    const currency = (await ok(admin.get(`/resellers/${ids.R3}`), 200)).currency;
+    const card = await ok(r3.post('/cards', { name: 'R3 Retail', currency, kind: 'customer' }));
+    const topic: TPresenceTopic = `customers:${customer.id}`;
+
+    const carrier = await watch(ADMIN.email, 'carrier', ADMIN.password);
+    const old = await watch('ops@r1.move.test', 'r1');
+    const next = await watch('ops@r3.move.test', 'r3');
+    expect(await join(carrier, topic)).toEqual({ ok: true });
+    expect(await join(old, topic)).toEqual({ ok: true });
+    await until(() => lastOf(carrier, topic)?.length === 2, 'the carrier to see R1 there');
+
+    await ok(
+      admin.post(`/customers/${customer.id}/transfer`, { toParentId: ids.R3, cardId: card.id }),
+      200,
+    );
+    await until(
+      () => old.client.raw.some((e) => e.type === 'customers.removed' && e.id === customer.id),
+      'R1 to be told the customer left',
+    );
+    const heardBefore = old.presence.length;
+
+    expect(await join(next, topic)).toEqual({ ok: true });
+    await until(() => lastOf(next, topic) !== undefined, 'R3 to get its list');
+    await until(
+      () => JSON.stringify(lastOf(carrier, topic)).includes('ops@r3.move.test'),
+      'the carrier to see R3 arrive',
+    );
+    await settled(old, 'R1');
+
+    // R1 hears nothing more about the customer: not who opened it, not where it went.
+    const heard = old.presence.slice(heardBefore);
+    expect(heard.filter((p) => p.topic === topic)).toEqual([]);
+    expect(JSON.stringify(heard)).not.toContain('R3 Telecom');
+    expect(JSON.stringify(heard)).not.toContain('r3.move.test');
+    // R3 sees the carrier and itself, never R1's user lingering.
+    expect(lastOf(next, topic)).toHaveLength(2);
+    expect(JSON.stringify(next.presence)).not.toContain('R1 Voice');
+    expect(JSON.stringify(next.presence)).not.toContain('r1.move.test');
+    // Those who still see the customer were told R1's user left, and see R3 without it.
+    const carrierLists = carrier.presence.filter((p) => p.topic === topic).map((p) => p.members);
+    const lastWithR1 = carrierLists.findLastIndex((m) => JSON.stringify(m).includes('r1.move'));
+    expect(carrierLists.slice(lastWithR1 + 1)[0]).toEqual([expect.objectContaining({ you: true })]);
+    expect(carrierLists.at(-1)).toHaveLength(2);
+  });
+
+  it('a card unassigned: its holder leaves the card presence, and a later holder session starts alone', async () => {
+    const currency = (await ok(admin.get(`/resellers/${ids.R1}`), 200)).currency;
+    const card = await ok(admin.post('/cards', { name: 'Wholesale', currency, kind: 'customer' }));
+    const topic: TPresenceTopic = `cards:${card.id}`;
+    const assign = async () =>
+      (await ok(admin.post('/assignments', { cardId: card.id, accountId: ids.R1 }))).id as string;
+
+    const first = await watch('ops@r1.move.test', 'r1');
+    const second = await watch('desk@r1.move.test', 'r1 desk');
+    const assignment = await assign();
+    expect(await join(first, topic)).toEqual({ ok: true });
+    await until(() => lastOf(first, topic)?.length === 1, 'R1 to be in the card presence');
+
+    await ok(admin.del(`/assignments/${assignment}`), 204);
+    await until(
+      () => first.client.raw.some((e) => e.type === 'cards.removed' && e.id === card.id),
+      'R1 to be told the card left',
+    );
+    // Assigned again: the first user has not opened it since, so it is not there.
+    await assign();
+    expect(await join(second, topic)).toEqual({ ok: true });
+    await until(() => lastOf(second, topic) !== undefined, 'the second user to get its list');
+    await settled(second, 'R1 desk');
+    expect(lastOf(second, topic)).toEqual([
+      expect.objectContaining({ you: true, actor: expect.objectContaining({ kind: 'user' }) }),
+    ]);
+  });
+});
