@@ -1,6 +1,7 @@
 import { LOGO_TYPES } from '@/lib/shared/schemas/brands';
 import { LOGO_PATH } from './body-limit';
 import { ApiError } from './errors';
+import { ownOrigin } from '@/lib/server/http/request-host';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -56,19 +57,6 @@ export function assertSameOriginWrite(req: Request, publicUrl: string): void {
       fields: { 'content-type': `must be ${wanted}` },
     });
   }
-}
-
-/**
- * The origin of the page a cookie-carrying request must come from: the host it was sent
- * to (`host`, its Host header: a brand's portal or the main URL; the session it carries
- * is bound to that host, issue 19) under PUBLIC_URL's scheme. A page on another portal,
- * or a sibling subdomain, is not it. Cookie writes here, the socket's handshake too
- * (services/brands/portal-hostnames.ts `isAllowedSessionOrigin`).
- */
-export function ownOrigin(host: string | null | undefined, publicUrl: string): string {
-  const panel = new URL(publicUrl);
-  if (!host || !URL.canParse(`${panel.protocol}//${host}`)) return panel.origin;
-  return new URL(`${panel.protocol}//${host}`).origin;
 }
 
 /** The origin the browser declared: `Origin`, else the origin of `Referer`; null if neither. */

@@ -14,3 +14,16 @@ export function requestHostname(host: string | null | undefined): string | null 
   const bare = name.replace(/\.$/, '');
   return bare && bare.length <= 253 ? bare : null;
 }
+
+/**
+ * The origin of the page a cookie-carrying request must come from: the host it was sent
+ * to (`host`, its Host header: a brand's portal or the main URL; the session it carries
+ * is bound to that host, issue 19) under PUBLIC_URL's scheme. A page on another portal,
+ * or a sibling subdomain, is not it. Asked by cookie writes (api/same-origin.ts) and by
+ * the socket's handshake (services/brands/portal-hostnames.ts `isAllowedSessionOrigin`).
+ */
+export function ownOrigin(host: string | null | undefined, publicUrl: string): string {
+  const panel = new URL(publicUrl);
+  if (!host || !URL.canParse(`${panel.protocol}//${host}`)) return panel.origin;
+  return new URL(`${panel.protocol}//${host}`).origin;
+}

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { directQuery } from '@/lib/server/db/direct-query';
-import { ownOrigin } from '@/lib/server/api/same-origin';
+import { ownOrigin } from '@/lib/server/http/request-host';
 
 /**
  * Every brand's hostname in the installation, read once and kept until a brand changes
