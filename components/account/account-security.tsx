@@ -3,12 +3,13 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { apiFetch, ApiClientError } from '@/lib/client/api';
+import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
 import {
   ZMfaConfirm,
   ZMfaDisable,
+  ZMfaStart,
   type TMfaEnrolment,
   type TMfaRecoveryCodes,
   type TMfaStatus,
@@ -34,30 +35,19 @@ export function AccountSecurity() {
   });
   const [enrolment, setEnrolment] = useState<TMfaEnrolment | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-
-  async function run(action: () => Promise<void>) {
-    setMessage(null);
-    setPending(true);
-    try {
-      await action();
-    } catch (error) {
-      setMessage(
-        error instanceof ApiClientError ? error.message : 'Something went wrong; try again.',
-      );
-    } finally {
-      setPending(false);
-    }
-  }
   const refresh = () => queryClient.invalidateQueries({ queryKey: STATUS_KEY });
 
-  const start = () =>
-    run(async () => {
+  // Enrolment starts with the current password (a stolen session must not enrol its app).
+  const start = useSchemaForm({
+    schema: ZMfaStart,
+    defaultValues: { password: '' },
+    toBody: (values) => values,
+    submit: async (body) => {
       setCodes(null);
-      setEnrolment(await apiFetch<TMfaEnrolment>('/me/mfa', { method: 'POST', body: {} }));
+      setEnrolment(await apiFetch<TMfaEnrolment>('/me/mfa', { method: 'POST', body }));
       await refresh();
-    });
+    },
+  });
 
   const confirm = useSchemaForm({
     schema: ZMfaConfirm,
@@ -126,11 +116,26 @@ export function AccountSecurity() {
         ) : null}
 
         {mfa && !mfa.enabled && !enrolment ? (
-          <div className="mt-3">
-            <Button type="button" disabled={pending} onClick={() => void start()}>
+          <form
+            onSubmit={start.onSubmit}
+            className="mt-3 space-y-3"
+            aria-label="Set up MFA"
+            noValidate
+          >
+            <TextField
+              id="mfa-start-password"
+              label="Your current password"
+              {...start.register('password')}
+              type="password"
+              autoComplete="current-password"
+              error={start.fields.password}
+              required
+            />
+            <FormMessage message={start.message} />
+            <Button type="submit" disabled={start.pending}>
               {mfa.pending ? 'Start enrolment again' : 'Set up an authenticator app'}
             </Button>
-          </div>
+          </form>
         ) : null}
 
         {enrolment ? (
@@ -230,11 +235,6 @@ export function AccountSecurity() {
           <p className="mt-3 text-sm text-slate-600">
             Your group requires MFA, so it stays on. An administrator can reset it if you lose your
             authenticator.
-          </p>
-        ) : null}
-        {message ? (
-          <p role="alert" className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
-            {message}
           </p>
         ) : null}
       </section>

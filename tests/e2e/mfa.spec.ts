@@ -33,6 +33,12 @@ test('MFA enrolment and sign-in with a code computed in the test', async ({ page
   await expect(page).toHaveURL(/\/account\/security$/);
   await expect(page.getByTestId('mfa-state')).toContainText('off');
 
+  // Enrolment starts with the current password; a wrong one is named on its field.
+  const setUp = page.getByRole('form', { name: 'Set up MFA' });
+  await setUp.getByLabel('Your current password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  await expect(setUp).toContainText('is not your current password');
+  await setUp.getByLabel('Your current password').fill(USER.password);
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
   const secret = (await page.getByTestId('mfa-secret').textContent())!.trim();

@@ -101,7 +101,7 @@ const deleteMfa = (client: TApiClient, body: unknown) =>
 
 /** Enrols `client` end to end; answers the secret and the recovery codes. */
 async function enrol(client: TApiClient, offset = -1) {
-  const started = await client.post('/me/mfa', {});
+  const started = await client.post('/me/mfa', { password: PASSWORD });
   expect(started.status).toBe(201);
   const confirmed = await client.post('/me/mfa/confirm', {
     otp: await codeFor(started.body.secret, offset),
@@ -130,7 +130,7 @@ describe('MFA enrolment and sign-in', () => {
       'mfa_not_started',
     );
 
-    const started = await client.post('/me/mfa', {});
+    const started = await client.post('/me/mfa', { password: PASSWORD });
     expect(started.status).toBe(201);
     secret = started.body.secret;
     const fromUri = OTPAuth.URI.parse(started.body.otpauthUri) as OTPAuth.TOTP;
@@ -340,6 +340,39 @@ describe('guesses at a second secret are throttled per user', () => {
     // Even the right code waits now, from yet another address.
     const right = await tokenFrom('127.0.0.7', { email, password: PASSWORD, otp: rightCode });
     expect(right).toEqual({ status: 429, code: 'throttled' });
+  });
+
+  it('starts only with the current password: a stolen session or token cannot enrol its own app', async () => {
+    const email = 'enrol-proof@carrier.test';
+    const user = await newUser(email);
+    const client = await apiClient(suite.server.url, email, PASSWORD);
+    const token = (await requestToken(suite.server.url, email, PASSWORD)).body.token as string;
+    const missing = await client.post('/me/mfa', {});
+    expect(missing).toMatchObject({
+      status: 400,
+      body: { error: { fields: { password: 'is required' } } },
+    });
+    const wrong = await client.post('/me/mfa', { password: 'not-the-password' });
+    expect(wrong).toMatchObject({
+      status: 400,
+      body: { error: { fields: { password: 'is not your current password' } } },
+    });
+    const byToken = await bearerCall(suite.server.url, token, 'POST', '/me/mfa', {
+      password: 'guessed-wrong',
+    });
+    expect(byToken.status).toBe(400);
+    expect(byToken.body.error.fields).toHaveProperty('password');
+    // Nothing was started by any of them.
+    expect((await userRow(user.id)).mfa_pending_secret).toBeNull();
+    // Guesses are throttled per user, like turning MFA off (two so far, through both
+    // credentials): the right password waits too.
+    const statuses = [];
+    for (let n = 0; n < 3; n += 1) {
+      statuses.push((await client.post('/me/mfa', { password: `guess-${n}` })).status);
+    }
+    expect(statuses).toEqual([400, 429, 429]);
+    expect((await client.post('/me/mfa', { password: PASSWORD })).status).toBe(429);
+    expect((await userRow(user.id)).mfa_pending_secret).toBeNull();
   });
 
   it('turning MFA off by password is throttled like the password change', async () => {
@@ -553,7 +586,7 @@ describe('the authenticator entry', () => {
       const email = 'branded@carrier.test';
       await newUser(email);
       const client = await apiClient(suite.server.url, email, PASSWORD);
-      const started = await client.post('/me/mfa', {});
+      const started = await client.post('/me/mfa', { password: PASSWORD });
       expect(started.status).toBe(201);
       const fromUri = OTPAuth.URI.parse(started.body.otpauthUri) as OTPAuth.TOTP;
       expect(fromUri.issuer).toBe('Carrier Voice');

@@ -62,6 +62,7 @@ import {
   ZMfaDisable,
   ZMfaEnrolment,
   ZMfaRecoveryCodes,
+  ZMfaStart,
   ZMfaStatus,
 } from '@/lib/shared/schemas/mfa';
 import {
@@ -323,8 +324,11 @@ export const API_REGISTRY = {
   '/me/mfa': {
     GET: { summary: 'The caller’s MFA state', responses: { 200: ZMfaStatus } },
     POST: {
-      summary: 'Start TOTP enrolment: a new secret (pending until confirmed), its URI and QR code',
+      summary:
+        'Start TOTP enrolment with the current password: a new secret (pending until confirmed), its URI and QR code',
+      body: ZMfaStart,
       responses: { 201: ZMfaEnrolment },
+      throttled: true,
     },
     DELETE: {
       summary:

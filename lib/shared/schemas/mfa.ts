@@ -7,13 +7,23 @@ const ZOtp = ZText('is required')
   .min(1, 'is required')
   .max(64, 'is not a code: six digits, or a recovery code');
 
+/** A current password, as a proof of who is at the keyboard. */
+const ZCurrentPassword = ZText('is required').min(1, 'is required').max(1024);
+
+/**
+ * `POST /me/mfa`: enrolment starts only with the current password — a stolen session or
+ * API token must not put its own authenticator on the account and lock the owner out.
+ */
+export const ZMfaStart = z.strictObject({ password: ZCurrentPassword });
+export type TMfaStart = z.infer<typeof ZMfaStart>;
+
 /** `POST /me/mfa/confirm`: the first code from the app proves it holds the secret. */
 export const ZMfaConfirm = z.strictObject({ otp: ZOtp });
 
 /** `DELETE /me/mfa`: a current code (or recovery code) or the password turns MFA off. */
 export const ZMfaDisable = z.strictObject({
   otp: ZOtp.optional(),
-  password: ZText().min(1, 'is required').max(1024).optional(),
+  password: ZCurrentPassword.optional(),
 });
 export type TMfaDisable = z.infer<typeof ZMfaDisable>;
 

@@ -23,6 +23,7 @@ import type {
   TMfaDisable,
   TMfaEnrolment,
   TMfaRecoveryCodes,
+  TMfaStart,
   TMfaStatus,
 } from '@/lib/shared/schemas/mfa';
 
@@ -76,9 +77,18 @@ export async function getMfaStatus(em: EntityManager, actor: TActor): Promise<TM
 /**
  * A new secret, kept pending (encrypted) until a code from it is confirmed; starting
  * again replaces it. Refused while MFA is on: turn it off first (or an admin resets it).
+ * Starts only with the current password: a stolen session cookie or API token is not
+ * the person, and must not put its own authenticator on the account (the owner would
+ * then be asked for codes only the thief has). Wrong passwords are throttled per user,
+ * as when turning MFA off.
  */
-export async function startMfaEnrolment(em: EntityManager, actor: TActor): Promise<TMfaEnrolment> {
-  const authSecret = getRuntime().config.authSecret;
+export async function startMfaEnrolment(
+  em: EntityManager,
+  actor: TActor,
+  input: TMfaStart,
+): Promise<TMfaEnrolment> {
+  const { authSecret, loginThrottle } = getRuntime().config;
+  await claimProofAttempt(em, actor, loginThrottle);
   const secret = newTotpSecret();
   // The app lists the entry under the brand the person works in.
   const brand = await effectiveBrand(em, actor.account.path);
@@ -88,9 +98,12 @@ export async function startMfaEnrolment(em: EntityManager, actor: TActor): Promi
     if (user.mfaEnabledAt) {
       throw conflict('mfa_enabled', 'MFA is on already; turn it off first to enrol again.');
     }
+    await assertProof(user, { password: input.password }, authSecret);
     const before = toUserDto(user);
     user.mfaPendingSecret = encryptSecret(secret, authSecret);
     await tx.flush();
+    // Inside the change's transaction: the count goes only if the change commits.
+    await clearOwnPasswordAttempts(tx, user.id);
     record(userUpdated(user, before, { mfa: 'enrolment_started' }));
   });
   const svg = await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
@@ -144,19 +157,8 @@ export async function disableOwnMfa(
   input: TMfaDisable,
 ): Promise<void> {
   const { authSecret, loginThrottle } = getRuntime().config;
-  // The proof is a guess at the user's password or code: throttled per user like
-  // `POST /me/password`, so a stolen session cannot brute-force its way to turning MFA off.
-  const guess = input.otp !== undefined || input.password !== undefined;
-  const wait = guess ? await claimOwnPasswordAttempt(em, actor.userId, loginThrottle) : 0;
-  if (wait > 0) {
-    throw new DomainError(
-      'throttled',
-      'throttled',
-      'Too many wrong codes or passwords; try again later.',
-      {
-        retryAfterSeconds: wait,
-      },
-    );
+  if (input.otp !== undefined || input.password !== undefined) {
+    await claimProofAttempt(em, actor, loginThrottle);
   }
   await mutate(em, actor, async (tx, record) => {
     const user = await loadSelf(tx, actor);
@@ -181,6 +183,27 @@ export async function disableOwnMfa(
     await clearOwnPasswordAttempts(tx, user.id);
     record(userUpdated(user, before, { mfa: wasOn ? 'disabled' : 'enrolment_cancelled' }));
   });
+}
+
+/**
+ * Counts a guess at the user's password or code before it is checked: throttled per user
+ * like `POST /me/password`, so a stolen session cannot brute-force its way to turning MFA
+ * off or to enrolling its own authenticator.
+ */
+async function claimProofAttempt(
+  em: EntityManager,
+  actor: TActor,
+  throttle: ReturnType<typeof getRuntime>['config']['loginThrottle'],
+): Promise<void> {
+  const wait = await claimOwnPasswordAttempt(em, actor.userId, throttle);
+  if (wait > 0) {
+    throw new DomainError(
+      'throttled',
+      'throttled',
+      'Too many wrong codes or passwords; try again later.',
+      { retryAfterSeconds: wait },
+    );
+  }
 }
 
 async function assertProof(user: TUser, input: TMfaDisable, authSecret: string): Promise<void> {

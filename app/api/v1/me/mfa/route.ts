@@ -1,4 +1,4 @@
-import { apiRoute, json, noContent, readBody, readNoBody } from '@/lib/server/api/handler';
+import { apiRoute, json, noContent, readBody } from '@/lib/server/api/handler';
 import { disableOwnMfa, getMfaStatus, startMfaEnrolment } from '@/lib/server/services/mfa/own-mfa';
 import { API_REGISTRY } from '@/lib/server/api/registry';
 
@@ -14,8 +14,8 @@ export const GET = apiRoute(async ({ actor, em }) => json(await getMfaStatus(em,
 });
 
 export const POST = apiRoute(async ({ req, actor, em }) => {
-  await readNoBody(req);
-  return json(await startMfaEnrolment(em, actor), 201);
+  const body = await readBody(req, API_REGISTRY['/me/mfa'].POST.body);
+  return json(await startMfaEnrolment(em, actor, body), 201);
 }, options);
 
 export const DELETE = apiRoute(async ({ req, actor, em }) => {
