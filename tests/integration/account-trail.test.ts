@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveActor, type TActor } from '@/lib/server/authz/actor';
-import { User } from '@/lib/server/entities';
+import type { TActor } from '@/lib/server/authz/actor';
 import { accountTrail } from '@/lib/server/services/accounts/account-trail';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient } from '../fixtures/api-client';
+import { actorByEmail } from '../fixtures/cookie-listener';
 
 /**
  * The breadcrumb of a record page (`accountTrail`): the accounts from just below the
@@ -19,13 +19,7 @@ const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.pa
 const ids = { acme: '', east: '', taxis: '', blue: '', grocers: '' };
 const actors = {} as Record<'admin' | 'acme' | 'east' | 'blue', TActor>;
 
-async function actorOf(email: string): Promise<TActor> {
-  const em = suite.orm.em.fork();
-  const user = await em.findOneOrFail(User, { email });
-  const actor = await resolveActor(em, { userId: user.id, sessionVersion: user.sessionVersion });
-  if (!actor) throw new Error(`no actor for ${email}`);
-  return actor;
-}
+const actorOf = (email: string) => actorByEmail(suite.orm.em.fork(), email);
 
 const trail = (actor: TActor, id: string) => accountTrail(suite.orm.em.fork(), actor, id);
 

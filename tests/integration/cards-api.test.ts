@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
-import type { TChangeEnvelope } from '@/lib/shared/live/change';
+import type { Socket } from 'socket.io-client';
 import type { TPresence } from '@/lib/shared/live/presence';
 import { deriveTerms, marginCheck } from '@/lib/shared/pricing/markup';
 import { callPrice } from '@/lib/shared/pricing/billing';
@@ -8,6 +7,7 @@ import { money } from '@/lib/shared/pricing/money';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { ASSIGNEE_VIEW_KEYS } from '../fixtures/cards';
+import { listenAs } from '../fixtures/cookie-listener';
 
 /**
  * Rate cards over the real API and sockets (DESIGN §1 "Rate cards", §3): master and
@@ -38,20 +38,7 @@ const BUY_RATES = [
   { prefix: '33', destination: 'France', rate: '0.0123', initialIncrement: 1, increment: 1 },
 ];
 
-async function listen(client: TApiClient) {
-  const socket: Socket = io(suite.server.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { cookie: client.cookie },
-  });
-  const received: TChangeEnvelope[] = [];
-  socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
-  await new Promise((resolve, reject) => {
-    socket.once('hello', resolve);
-    socket.once('connect_error', reject);
-  });
-  return { socket, received };
-}
+const listen = (client: TApiClient) => listenAs(suite.server.url, client);
 
 async function until(check: () => boolean, what: string) {
   const deadline = Date.now() + 5_000;

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
 import { catchUp } from '@/lib/server/services/events/catch-up';
 import { resolveActor, type TActor } from '@/lib/server/authz/actor';
 import { getRuntime } from '@/lib/server/runtime';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
-import type { TEventsAck, THello } from '@/lib/shared/live/events';
+import type { TEventsAck } from '@/lib/shared/live/events';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { appendRawLogRow } from '../fixtures/raw-log';
 import { useMigratedDatabase } from '../fixtures/migrated-database';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { listenAs, type TCookieListener } from '../fixtures/cookie-listener';
 
 /**
  * The first slice of live sync: per-process fan-out from the change log to rooms, actor
@@ -18,29 +18,11 @@ const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'live-fan-out-pass';
 const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
 
-interface TListener {
-  client: TApiClient;
-  hello: THello;
-  received: TChangeEnvelope[];
-  socket: Socket;
-}
+type TListener = TCookieListener;
 const listeners: Record<'admin' | 'support' | 'r1' | 'r2', TListener> = {} as never;
 let r1Id: string;
 
-async function listen(client: TApiClient): Promise<TListener> {
-  const socket = io(suite.server.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { cookie: client.cookie },
-  });
-  const received: TChangeEnvelope[] = [];
-  socket.on('change', (envelope) => received.push(envelope));
-  const hello = await new Promise<THello>((resolve, reject) => {
-    socket.once('hello', resolve);
-    socket.once('connect_error', reject);
-  });
-  return { client, hello, received, socket };
-}
+const listen = (client: TApiClient) => listenAs(suite.server.url, client);
 
 let r2Id: string;
 /** A reseller, and customers of R1 and R2, made before anyone listens; renamed as sentinels. */

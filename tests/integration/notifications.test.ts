@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { listenAs, type TCookieListener } from '../fixtures/cookie-listener';
 
 /**
  * The notification centre (lib/server/services/notifications): a card assigned to a
@@ -55,30 +55,13 @@ beforeAll(async () => {
 
 const suite = usePanelSuite(env);
 
-interface TListener {
-  client: TApiClient;
-  received: TChangeEnvelope[];
-  socket: Socket;
-}
+type TListener = TCookieListener;
 
 let admin: TApiClient;
 const ids = { r1: '', r2: '', reader: '', noCards: '', sibling: '', card: '' };
 const people = {} as Record<'reader' | 'noCards' | 'sibling' | 'colleague', TListener>;
 
-async function listen(client: TApiClient): Promise<TListener> {
-  const socket = io(suite.server.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { cookie: client.cookie },
-  });
-  const received: TChangeEnvelope[] = [];
-  socket.on('change', (envelope) => received.push(envelope));
-  await new Promise((resolve, reject) => {
-    socket.once('hello', resolve);
-    socket.once('connect_error', reject);
-  });
-  return { client, received, socket };
-}
+const listen = (client: TApiClient) => listenAs(suite.server.url, client);
 
 async function until(check: () => boolean, what: string) {
   const deadline = Date.now() + 10_000;

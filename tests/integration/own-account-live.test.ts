@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { listenAs, type TCookieListener } from '../fixtures/cookie-listener';
 
 /**
  * Live for the person (issue 15, item 5): what happens to a reseller's own account — a
@@ -14,30 +14,13 @@ const ADMIN = { email: 'admin@own-live.test', password: 'own-live-admin-pass' };
 const PASSWORD = 'own-live-user-pass';
 const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
 
-interface TListener {
-  client: TApiClient;
-  received: TChangeEnvelope[];
-  socket: Socket;
-}
+type TListener = TCookieListener;
 
 let admin: TApiClient;
 const ids = { r1: '', r2: '', r1User: '' };
 const listeners = {} as Record<'r1' | 'r2', TListener>;
 
-async function listen(client: TApiClient): Promise<TListener> {
-  const socket = io(suite.server.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { cookie: client.cookie },
-  });
-  const received: TChangeEnvelope[] = [];
-  socket.on('change', (envelope) => received.push(envelope));
-  await new Promise((resolve, reject) => {
-    socket.once('hello', resolve);
-    socket.once('connect_error', reject);
-  });
-  return { client, received, socket };
-}
+const listen = (client: TApiClient) => listenAs(suite.server.url, client);
 
 async function until(check: () => boolean, what: string) {
   const deadline = Date.now() + 10_000;

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
-import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { applyDueRevisions, RevisionTimer } from '@/lib/server/services/rates/apply-revisions';
 import { holdRevisionTimers } from '../fixtures/revision-timer';
+import { listenAs } from '../fixtures/cookie-listener';
 
 /**
  * Rate-card revisions (issue 16 §2) over the real API, sockets and PostgreSQL: a set
@@ -38,20 +37,7 @@ const SECOND = [
 
 const inHours = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
 
-async function listen(client: TApiClient) {
-  const socket: Socket = io(suite.server.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { cookie: client.cookie },
-  });
-  const received: TChangeEnvelope[] = [];
-  socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
-  await new Promise((resolve, reject) => {
-    socket.once('hello', resolve);
-    socket.once('connect_error', reject);
-  });
-  return { socket, received };
-}
+const listen = (client: TApiClient) => listenAs(suite.server.url, client);
 
 async function until(check: () => boolean, what: string, checkAsync?: () => Promise<boolean>) {
   const deadline = Date.now() + 10_000;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import type { TActor } from '@/lib/server/authz/actor';
 import { directQuery } from '@/lib/server/db/direct-query';
-import { Account, User } from '@/lib/server/entities';
+import { Account } from '@/lib/server/entities';
 import { recordMovement } from '@/lib/server/services/ledger/record-payment';
 import { statementFigures } from '@/lib/server/services/statements/statement-figures';
 import { Money } from '@/lib/shared/pricing/money';
@@ -17,6 +17,7 @@ import { addGroup, addUser } from '../fixtures/accounts';
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { until } from '../fixtures/live-client';
 import { usePanelSuite } from '../fixtures/panel-suite';
+import { actorByEmail } from '../fixtures/cookie-listener';
 
 /**
  * Statements (issue 19) over the real API, PostgreSQL and pdftotext: a customer's month
@@ -46,14 +47,7 @@ const ids = {} as Record<'C' | 'R1' | 'R2' | 'K1' | 'K2' | 'KD' | 'P' | 'S1' | '
 const month = new Date().toISOString().slice(0, 7);
 let first: TStatementDto;
 
-async function actorOf(email: string): Promise<TActor> {
-  const em = suite.orm.em.fork();
-  const user = await em.findOneOrFail(User, { email });
-  return (await resolveActor(em, {
-    userId: user.id,
-    sessionVersion: user.sessionVersion,
-  })) as TActor;
-}
+const actorOf = (email: string) => actorByEmail(suite.orm.em.fork(), email);
 
 /** The PDF's bytes, fetched as the panel's download link fetches them. */
 async function pdfOf(client: TApiClient, id: string): Promise<{ bytes: Buffer; headers: Headers }> {
