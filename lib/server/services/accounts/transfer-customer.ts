@@ -34,17 +34,9 @@ export async function transferCustomer(
 ): Promise<TCustomerDto> {
   assertCan(actor, 'customers:update');
   return mutate(em, actor, async (tx, record) => {
-    const { customer, suspended, parentName, target, card } = await checkTransfer(
-      tx,
-      actor,
-      unverifiedId,
-      input,
-      { lock: true },
-    );
-    const fromParentId = customer.parent!.id;
+    const checked = await checkTransfer(tx, actor, unverifiedId, input, { lock: true });
+    const { customer, parentName, target, card } = checked;
     const conversion = currencyConversion(customer, target, card, input.rate);
-
-    const before = toCustomerDto(customer, suspended, parentName);
     const scopeBefore = accountScopePath(customer);
     const held = await tx.findOne(
       CardAssignment,
@@ -58,6 +50,19 @@ export async function transferCustomer(
       // The old card's owner is the old parent: its scope path is the customer's old one.
       record(assignmentChange(held, scopeBefore!, 'deleted', heldCard, { reason: 'transfer' }));
     }
+
+    // A balance that does not simply stay is closed on the old parent's books while the
+    // customer is still on its old path, so that movement's log row (scoped by the path,
+    // ledger-store.ts) reaches the old side alone: the new parent never receives the
+    // balance the customer had there, nor its closing — live, in catch-up or in the audit.
+    const settle = input.balance === 'settle';
+    const closed =
+      settle || conversion
+        ? await closeBalance(tx, actor, record, customer.id, { parentName, conversion, settle })
+        : null;
+    // The movement went through SQL: the entity takes its balance and version again.
+    if (closed) await tx.refreshOrFail(customer);
+    const before = toCustomerDto(customer, closed?.suspended ?? checked.suspended, parentName);
 
     const place = placeInTree(target, customer.id);
     customer.parent = target;
@@ -75,6 +80,9 @@ export async function transferCustomer(
           'warningThreshold',
         );
       }
+      // The closing was weighed against the old limit; the customer is held to the new one.
+      const limit = customer.creditLimit ?? null;
+      customer.creditBlocked = limit !== null && new Money(customer.balance).plus(limit).lte(0);
     }
     await tx.flush();
     const after = toCustomerDto(customer, await suspendedAncestors(tx, [customer]), target.name);
@@ -94,13 +102,9 @@ export async function transferCustomer(
     const assignment = tx.create(CardAssignment, { card, account: customer, exclusive: true });
     await tx.flush();
     record(assignmentChange(assignment, target.path, 'created', toCardOwnerDto(card)));
-    if (new Money(customer.balance).isZero()) return after;
-    if (input.balance === 'settle') {
-      const how = { fromParentId, parentName, conversion };
-      return moveBalance(tx, actor, record, customer.id, how, true);
-    }
-    if (!conversion) return after;
-    return moveBalance(tx, actor, record, customer.id, { fromParentId, parentName, conversion });
+    if (!closed || settle) return after;
+    const opened = await openBalance(tx, actor, record, customer.id, closed, conversion!);
+    return opened ?? after;
   });
 }
 
@@ -203,27 +207,26 @@ export function converted(amount: string, rate: string, field: string): string {
 
 /**
  * A balance that does not simply stay moves through the ledger, never by rewriting it:
- * an adjustment closes it on the old parent's books, in the currency it was kept in.
- * Settled (`balance: 'settle'`), that is all — the customer starts at zero under its new
- * parent. Converted, another adjustment opens it at the rate on the new parent's books,
- * so each currency's entries still sum to what the account holds in it (nothing, for
- * the old one).
+ * an adjustment closes it on the old parent's books, in the currency it was kept in —
+ * posted before the customer leaves, so it is on the old side's books and in its view
+ * alone. Settled (`balance: 'settle'`), that is all: the customer starts at zero under
+ * its new parent. Nothing to close (a zero balance) answers null.
  */
-async function moveBalance(
+async function closeBalance(
   tx: EntityManager,
   actor: TActor,
   record: (change: TChange) => void,
   customerId: string,
-  how: { fromParentId: string; parentName: string; conversion: TConversion | null },
-  settle = false,
-): Promise<TCustomerDto> {
-  const { fromParentId, conversion } = how;
-  const reference = settle
+  how: { parentName: string; conversion: TConversion | null; settle: boolean },
+): Promise<{ balance: string; reference: string; suspended: Set<string> } | null> {
+  const { conversion } = how;
+  const reference = how.settle
     ? `Transfer: balance settled with ${how.parentName}`
     : `Transfer: ${conversion!.from} to ${conversion!.to} at ${conversion!.rate}`;
   const locked = await readAccountInScope(tx, actor, customerId, { lock: true });
   const balance = locked.account.balance;
-  const closed = await postEntry(
+  if (new Money(balance).isZero()) return null;
+  await postEntry(
     tx,
     actor,
     record,
@@ -231,25 +234,40 @@ async function moveBalance(
     {
       kind: 'adjustment',
       amount: new Money(balance).negated().toFixed(6),
-      currency: conversion?.from ?? locked.account.currency,
-      counterpartyId: fromParentId,
       reference,
       quiet: true,
     },
     conversion ? { conversion } : {},
   );
-  const amount = settle ? '0' : converted(balance, conversion!.rate, 'balance');
-  // Settled, or a balance too small to survive the rate (it rounds to nothing): closed.
-  if (new Money(amount).isZero()) {
-    return toCustomerDto(closed.account, locked.suspended, locked.parentName);
-  }
+  // postEntry kept the set of blocks on the path up to date with the movement.
+  return { balance, reference, suspended: locked.suspended };
+}
+
+/**
+ * Converted (`keep` across currencies), another adjustment opens the closed balance at
+ * the rate on the new parent's books, once the customer is under it: so each currency's
+ * entries still sum to what the account holds in it (nothing, for the old one), and the
+ * new parent reads only the opening on its own books. A balance too small to survive the
+ * rate (it rounds to nothing) stays closed: null.
+ */
+async function openBalance(
+  tx: EntityManager,
+  actor: TActor,
+  record: (change: TChange) => void,
+  customerId: string,
+  closed: { balance: string; reference: string },
+  conversion: TConversion,
+): Promise<TCustomerDto | null> {
+  const amount = converted(closed.balance, conversion.rate, 'balance');
+  if (new Money(amount).isZero()) return null;
+  const locked = await readAccountInScope(tx, actor, customerId, { lock: true });
   const opened = await postEntry(
     tx,
     actor,
     record,
-    { ...locked, account: closed.account },
-    { kind: 'adjustment', amount, reference, quiet: true },
-    { conversion: conversion! },
+    locked,
+    { kind: 'adjustment', amount, reference: closed.reference, quiet: true },
+    { conversion },
   );
   return toCustomerDto(opened.account, locked.suspended, locked.parentName);
 }

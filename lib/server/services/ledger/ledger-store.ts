@@ -47,10 +47,8 @@ export interface TEntryInput {
   reference?: string | null;
   /** Payments: the attempt's key, unique per account. */
   idempotencyKey?: string;
-  /** Override the account's currency (a conversion's closing entry keeps the old one). */
+  /** Override the account's currency. */
   currency?: string;
-  /** Override the counterparty (a conversion's closing entry is on the old parent's books). */
-  counterpartyId?: string;
   /**
    * No credit notice for this movement: a transfer's conversion closes and reopens the
    * balance, which is no crossing of the customer's credit.
@@ -90,7 +88,10 @@ export async function postEntry(
 ): Promise<{ entry: TLedgerRow; account: TAccountFields; replayed: boolean }> {
   const { account, suspended, parentName } = locked;
   const hash = input.idempotencyKey ? requestHash(input) : null;
-  const parentId = input.counterpartyId ?? ancestorIds(account.path).at(-2) ?? null;
+  // Always the books of the parent on the account's path now: its change below is scoped
+  // by that path, so the entry and who hears of it cannot part (a transfer closes the old
+  // parent's books before the customer moves).
+  const parentId = ancestorIds(account.path).at(-2) ?? null;
   if (input.idempotencyKey) {
     const [seen] = await directQuery<TLedgerRow>(
       tx,
@@ -162,7 +163,11 @@ export async function postEntry(
   return { entry: entry!, account: after, replayed: false };
 }
 
-/** The account's change for a movement: its DTO before and after, the entry named. */
+/**
+ * The account's change for a movement: its DTO before and after, the entry named. Scoped
+ * by the account's path, whose parent is the entry's counterparty (`postEntry`): those at
+ * or above the books it moved on, as `booksSql` reads the ledger.
+ */
 function balanceChange(
   before: TAccountFields,
   after: TAccountFields,
