@@ -543,6 +543,7 @@ const REASONS: Record<string, string> = {
   no_route: 'no route',
   blocked_prefix: 'blocked prefix',
   currency_mismatch: 'currency mismatch',
+  moved: 'before a transfer',
 };
 
 /**

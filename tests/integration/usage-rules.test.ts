@@ -758,7 +758,7 @@ async function postWhileHeld(
 }
 
 describe('a customer moved while its batch queued', () => {
-  it('is not charged along its old chain: 409 busy, nothing written, then the new chain', async () => {
+  it('is not charged along its old chain: 409 busy, nothing written, then `moved`', async () => {
     // The batch reads its customers' chains, then locks them in id order. Held at the
     // carrier's row (sorting before the customer), it waits there while the customer
     // moves from R1 to R2 (which does not lock the carrier).
@@ -782,11 +782,20 @@ describe('a customer moved while its batch queued', () => {
     expect(await count(`select count(*)::int as n from usage_record where account_id = ?`)).toBe(0);
     expect(await count(`select count(*)::int as n from ledger_entry where account_id = ?`)).toBe(0);
 
-    // Sent again: rated along R2's chain (its card S3) and filed under the new path.
-    expect(await ok(admin.post('/usage', { records: [record] }), 200)).toMatchObject({ rated: 1 });
+    // Sent again: the call started under R1, so it is not R2's to price or to see
+    // (usage-transfer.test.ts): unrated `moved`, nothing charged.
+    expect(await ok(admin.post('/usage', { records: [record] }), 200)).toMatchObject({
+      rated: 0,
+      unratedByReason: { moved: 1 },
+    });
+    expect(await count(`select count(*)::int as n from ledger_entry where account_id = ?`)).toBe(0);
+    // A call started after the move: rated along R2's chain (its card S3), filed under
+    // the new path.
+    const later = call('moved-2', customerId, '447700900301');
+    expect(await ok(admin.post('/usage', { records: [later] }), 200)).toMatchObject({ rated: 1 });
     const [entry] = (await admin.get(`/accounts/${customerId}/ledger`)).body.items;
     expect(entry.counterpartyId).toBe(ids.R2);
-    const prices = await trace(record);
+    const prices = await trace(later);
     expect(new Money(entry.amount).plus(prices.get(ids.S3)!).toFixed(6)).toBe('0.000000');
   });
 });

@@ -61,6 +61,12 @@ export const Account = defineEntity({
      * from above this to at or below it, both sides are told (services/ledger).
      */
     warningThreshold: p.decimal('string').precision(18).scale(6).nullable(),
+    /**
+     * Since when the account is on its path: set by a customer's transfer (null: since it
+     * was made). A call that started before it is of the customer's time under its old
+     * parent: never rated on the new chain (services/usage/rate-batch.ts, `moved`).
+     */
+    placedAt: p.datetime().nullable(),
     ...versionedTimestamps(),
   },
 });

@@ -23,7 +23,11 @@ export const USAGE_MAX_SECONDS = 86_400;
  * - `no_card`: the customer holds no card;
  * - `no_route`: a card of the chain has no rate for the number at the call's start;
  * - `blocked_prefix`: the longest matching rate of a card is blocked;
- * - `currency_mismatch`: a card's currency is not its payer's.
+ * - `currency_mismatch`: a card's currency is not its payer's;
+ * - `moved`: the call is from the customer's time under another parent (it started before
+ *   the transfer took effect, or it is filed under the old parent's path): never priced
+ *   on the new parent's chain nor shown to it, and never rated again (`{all: true}`
+ *   re-rates leave it).
  */
 export const UNRATED_REASONS = [
   'unknown_account',
@@ -33,6 +37,7 @@ export const UNRATED_REASONS = [
   'no_route',
   'blocked_prefix',
   'currency_mismatch',
+  'moved',
 ] as const;
 export type TUnratedReason = (typeof UNRATED_REASONS)[number];
 

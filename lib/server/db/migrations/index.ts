@@ -31,6 +31,7 @@ import { Migration20261214100000 } from './Migration20261214100000';
 import { Migration20261214200000 } from './Migration20261214200000';
 import { Migration20261215100000 } from './Migration20261215100000';
 import { Migration20261216200000 } from './Migration20261216200000';
+import { Migration20261216300000 } from './Migration20261216300000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -69,4 +70,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261214200000', class: Migration20261214200000 },
   { name: 'Migration20261215100000', class: Migration20261215100000 },
   { name: 'Migration20261216200000', class: Migration20261216200000 },
+  { name: 'Migration20261216300000', class: Migration20261216300000 },
 ];

@@ -68,6 +68,9 @@ export async function transferCustomer(
     customer.parent = target;
     customer.path = place.path;
     customer.depth = place.depth;
+    // From now on its calls are the new parent's; one that started before is not, however
+    // late it comes or is re-rated (usage/rate-batch.ts: unrated `moved`).
+    customer.placedAt = new Date();
     if (conversion) {
       customer.currency = conversion.to;
       if (customer.creditLimit !== null && customer.creditLimit !== undefined) {

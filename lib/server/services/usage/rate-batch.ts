@@ -37,6 +37,11 @@ export interface TCallToRate {
   startedAt: string;
   seconds: number;
   recordId?: string;
+  /**
+   * A re-rated record's path as stored: the customer's path when it was first decided
+   * (the poster's, for a call of no customer of its scope). It keeps it unless rated now.
+   */
+  path?: string;
 }
 
 /** A balance is kept as numeric(18,6): 12 integer digits (as the ledger's `postEntry`). */
@@ -52,8 +57,9 @@ const BALANCE_LIMIT = new Money('1e12');
  *    per account; balances read under the lock); then the calls this poster stored
  *    before (duplicates: looked for under the locks, so a concurrent replay of the same calls
  *    waits for the first and finds them).
- * 3. Each call, in the process: what stops it before pricing (an unknown account, one
- *    suspended or blocked for credit on its path, no card), then its chain walked up from
+ * 3. Each call, in the process: what stops it before pricing (an unknown account, a call
+ *    from before the customer's transfer (`moved`), an account suspended or blocked for
+ *    credit on its path, no card), then its chain walked up from
  *    its card by the parent that priced each matched row (`walk`: the price trace's way),
  *    an account on its path without a card to pay by on it (`no_card`, as authorize
  *    refuses), each level priced — the card's revision live at the call's start, the longest prefix in effect
@@ -257,10 +263,14 @@ export async function rateBatch(
   return outcome;
 }
 
-/** A customer of the batch: its path and the card it holds (null: none). */
+/**
+ * A customer of the batch: its path, the card it holds (null: none), and since when it is
+ * on that path (ms; null: since it was made — a transfer sets it).
+ */
 interface TCustomer {
   path: string;
   cardId: string | null;
+  placedAt: number | null;
 }
 
 /** A card on a chain, as the rating reads it. */
@@ -307,16 +317,31 @@ async function readPlan(
 ): Promise<TPlan> {
   const scope = belowSql('a.path', actor.account.path);
   const accountIds = [...new Set(calls.map((call) => call.accountId))];
-  const found = await directQuery<{ id: string; path: string; card_id: string | null }>(
+  const found = await directQuery<{
+    id: string;
+    path: string;
+    card_id: string | null;
+    placed_ms: string | null;
+  }>(
     em,
     `select a.id, a.path,
             (select card_id from card_assignment where account_id = a.id
-              order by exclusive desc, created_at limit 1) as card_id
+              order by exclusive desc, created_at limit 1) as card_id,
+            (extract(epoch from a.placed_at) * 1000)::text as placed_ms
        from account a
       where a.id = any(?::uuid[]) and a.kind = 'customer' and ${scope.sql}`,
     [pgArray(accountIds), ...scope.params],
   );
-  const customers = new Map(found.map((row) => [row.id, { path: row.path, cardId: row.card_id }]));
+  const customers = new Map(
+    found.map((row) => [
+      row.id,
+      {
+        path: row.path,
+        cardId: row.card_id,
+        placedAt: row.placed_ms === null ? null : Number(row.placed_ms),
+      },
+    ]),
+  );
   const starts = [...new Set(found.map((row) => row.card_id).filter((id) => id !== null))];
   const chain = starts.length
     ? await directQuery<TChainCard & { start_id: string }>(
@@ -624,6 +649,9 @@ async function priceCalls(
     };
     if (!first) return rated;
     if (!customer) return { ...rated, reason: 'unknown_account' };
+    if (movedSince(call, customer, rated.at)) {
+      return { ...rated, reason: 'moved', path: call.path ?? null };
+    }
     const stop = stops.get(call.accountId)!;
     if (stop) return { ...rated, reason: stop };
     const leading = leadingValues(call.number);
@@ -665,6 +693,23 @@ async function priceCalls(
     }
     return reason ? { ...rated, reason, levels: [] } : rated;
   });
+}
+
+/**
+ * A call from before the customer's current place in the tree (ARCHITECTURE "Money": a
+ * transfer moves the customer's path but not its past): it started before the transfer
+ * took effect (`placed_at`), or it is a stored record filed under a path the customer had
+ * and has no longer. Such a call is not priced on the new parent's chain nor filed under
+ * its path: it stays unrated `moved` where it was — a stored record on its old path, a
+ * new one on the poster's (who sent it; the path it had then is not known here).
+ */
+function movedSince(call: TCallToRate, customer: TCustomer, at: number): boolean {
+  if (customer.placedAt !== null && at < customer.placedAt) return true;
+  return (
+    call.path !== undefined &&
+    call.path.endsWith(`/${call.accountId}/`) &&
+    call.path !== customer.path
+  );
 }
 
 /**

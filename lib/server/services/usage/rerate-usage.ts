@@ -25,11 +25,13 @@ interface TStoredCall {
   seconds: number;
   status: 'rated' | 'unrated';
   reason: TUnratedReason | null;
+  path: string;
 }
 
 /**
  * `POST /usage/rerate`: unrated records in scope rated again, after their card, route or
- * account was fixed — charged now if they can be, else unrated with today's reason, each
+ * account was fixed — charged now if they can be, else unrated with today's reason (a
+ * call from before its customer's transfer: `moved`, on the path it is filed under), each
  * attempt counted on the record (the one change a stored record may take; see
  * Migration20261207100000). The records are locked first, so two re-rates of the same
  * records charge them once: the second finds them rated (answered as duplicates). An id
@@ -192,11 +194,14 @@ async function select(
         (await readAccountInScope(em, actor, input.accountId, { within: true })).account.path,
       )
     : { sql: 'true', params: [] };
-  // Oldest first; a record another re-rate holds is left to it.
+  // Oldest first; a record another re-rate holds is left to it. A call of a customer's
+  // time before its transfer stays `moved` for good: not taken again, so such records
+  // never crowd out the ones a fix may rate.
   return directQuery<TStoredCall>(
     em,
     `select ${COLUMNS} from usage_record r
-      where r.status = 'unrated' and ${scope.sql} and ${subtree.sql}
+      where r.status = 'unrated' and r.reason is distinct from 'moved'
+        and ${scope.sql} and ${subtree.sql}
       order by r.id limit ? ${lock ? 'for update skip locked' : ''}`,
     [...scope.params, ...subtree.params, USAGE_MAX_RECORDS],
   );
@@ -210,8 +215,11 @@ function toCall(row: TStoredCall): TCallToRate {
     startedAt: new Date(row.started_at).toISOString(),
     seconds: row.seconds,
     recordId: row.id,
+    // Where it is filed: a record of the customer's time under another parent stays there
+    // (`moved`), never priced on its chain now (rate-batch.ts).
+    path: row.path,
   };
 }
 
 const COLUMNS = `r.id::text as id, r.cdr_id, r.account_id, r.number, r.started_at, r.seconds,
-  r.status, r.reason`;
+  r.status, r.reason, r.path`;
