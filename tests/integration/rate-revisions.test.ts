@@ -332,6 +332,41 @@ describe('rate revisions', () => {
     expect((await admin.del(`/cards/${card.P}/revisions/6`)).status).toBe(204);
   });
 
+  it("never puts rates live finer than the card's decimals: a rollback or a scheduled revision", async () => {
+    const made = await admin.post('/cards', {
+      name: 'Precise',
+      currency: 'EUR',
+      kind: 'provider',
+      decimals: 6,
+    });
+    const id = made.body.id as string;
+    const row = (rate: string) => ({ prefix: '44', destination: 'UK', rate });
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [row('0.018049')] })).status).toBe(200);
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [row('0.018')] })).status).toBe(200);
+    const version = (await admin.get(`/cards/${id}`)).body.version as number;
+    const coarse = await admin.patch(`/cards/${id}`, { version, decimals: 4 });
+    expect(coarse.status).toBe(200);
+    // Revision 1 holds 0.018049: live on a 4-decimal card it would bill digits its lists
+    // show as 0.0180.
+    const rolled = await admin.post(`/cards/${id}/revisions/1/rollback`, {});
+    expect(rolled).toMatchObject({ status: 409, body: { error: { code: 'precision_loss' } } });
+    expect(await rates(id)).toEqual({ '44': '0.0180' });
+    expect((await revisions(id)).map((revision) => revision.number)).toEqual([2, 1]);
+
+    // Back at 6 decimals, a revision scheduled at 0.012345 keeps the card from coming down.
+    const fine = await admin.patch(`/cards/${id}`, { version: coarse.body.version, decimals: 6 });
+    expect(fine.status).toBe(200);
+    const scheduled = await admin.put(`/cards/${id}/rates`, {
+      rates: [row('0.012345')],
+      liveAt: inHours(48),
+    });
+    expect(scheduled.status).toBe(200);
+    const current = (await admin.get(`/cards/${id}`)).body.version as number;
+    const blocked = await admin.patch(`/cards/${id}`, { version: current, decimals: 4 });
+    expect(blocked).toMatchObject({ status: 409, body: { error: { code: 'precision_loss' } } });
+    expect((await admin.get(`/cards/${id}`)).body.decimals).toBe(6);
+  });
+
   it('refuses increases with less notice than the card asks for', async () => {
     const version = (await admin.get(`/cards/${card.P}`)).body.version;
     const patched = await admin.patch(`/cards/${card.P}`, { version, minNoticeHours: 48 });

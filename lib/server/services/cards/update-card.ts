@@ -13,6 +13,7 @@ import {
 import { accountCardRelation, heldByAccountSql } from '@/lib/server/authz/card-relation';
 import type { TCard } from '@/lib/server/entities';
 import { DerivedRateOutOfRange } from '@/lib/server/services/rates/derived-range';
+import { finerRowSql } from '@/lib/server/services/rates/revisions';
 import { assertChainDepth } from './card-chain';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
 import { assertOverridesOnParent } from './derive-card';
@@ -60,10 +61,16 @@ export async function updateCard(
       );
     }
     if (!derived && patch.decimals !== undefined && patch.decimals < card.decimals) {
+      // The live rows, and the rows a scheduled revision will put live.
       const finer = await tx.execute(
-        `select 1 from rate where card_id = ?
-            and (rate <> round(rate, ?) or connection_fee <> round(connection_fee, ?)) limit 1`,
-        [card.id, patch.decimals, patch.decimals],
+        `select 1 from rate r where r.card_id = ? and ${finerRowSql('r')}
+         union all
+         select 1 from rate_history h
+           join rate_revision v on v.card_id = h.card_id and v.number = h.from_rev
+          where h.card_id = ? and v.applied_at is null and v.cancelled_at is null
+            and ${finerRowSql('h')}
+         limit 1`,
+        [card.id, patch.decimals, patch.decimals, card.id, patch.decimals, patch.decimals],
       );
       if (finer.length) {
         throw conflict(

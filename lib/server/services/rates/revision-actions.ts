@@ -15,7 +15,13 @@ import {
   type TPendingRevision,
 } from './rate-sets';
 import { findRevision } from './revision-queries';
-import { latestRevision, loadRevisionSet, recordRevision, withdrawRevision } from './revisions';
+import {
+  finerRowSql,
+  latestRevision,
+  loadRevisionSet,
+  recordRevision,
+  withdrawRevision,
+} from './revisions';
 import { nudgeRevisionTimer } from './apply-revisions';
 
 /**
@@ -37,6 +43,18 @@ export async function rollbackRevision(
       throw conflict('revision_cancelled', `Revision ${number} was cancelled; it has no rows.`);
     }
     await loadRevisionSet(tx, card.id, number);
+    // The card's decimals may have come down since: an older set can be finer than the
+    // card now keeps, and would be billed at digits its lists round away.
+    const finer = await tx.execute(
+      `select 1 from rev_set s where s.card_id = ? and ${finerRowSql('s')} limit 1`,
+      [card.id, card.decimals, card.decimals],
+    );
+    if (finer.length) {
+      throw conflict(
+        'precision_loss',
+        `Revision ${number} has rates with more than the card's ${card.decimals} decimals; raise its decimals first.`,
+      );
+    }
     const revision = await recordRevision(tx, card.id, {
       source: 'rollback',
       liveAt,

@@ -83,6 +83,15 @@ export function rowsAt(alias: string): string {
   return `${alias}.from_rev <= ? and (${alias}.to_rev is null or ${alias}.to_rev > ?)`;
 }
 
+/**
+ * A rate row (`alias`) with more decimals than `?` (given twice): a card keeps its rates
+ * at its own precision, which is what its lists show and what its rounding assumes (the
+ * margin check's one-period shortcut among them), so no such row may be live on it.
+ */
+export function finerRowSql(alias: string): string {
+  return `(${alias}.rate <> round(${alias}.rate, ?) or ${alias}.connection_fee <> round(${alias}.connection_fee, ?))`;
+}
+
 /** A card's revision `number` from history into `rev_set` (a rollback's source). */
 export async function loadRevisionSet(
   tx: EntityManager,
