@@ -6,7 +6,17 @@ import { createCard } from '@/lib/server/services/cards/create-card';
 import { deriveCard } from '@/lib/server/services/cards/derive-card';
 import { updateCard } from '@/lib/server/services/cards/update-card';
 import { replaceRates } from '@/lib/server/services/rates/replace-rates';
-import { deriveTerms, marginCheck, ruleFor, type TMarkupRule } from '@/lib/shared/pricing/markup';
+import {
+  compact,
+  COMPACTIONS,
+  deriveTerms,
+  marginCheck,
+  ruleFor,
+  type TCandidate,
+  type TCompaction,
+  type TMarkupRule,
+} from '@/lib/shared/pricing/markup';
+import type { TRateTerms } from '@/lib/shared/pricing/billing';
 import { money, ROUNDING_MODES, type TCardRounding } from '@/lib/shared/pricing/money';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 import { useMigratedDatabase } from '../fixtures/migrated-database';
@@ -18,6 +28,9 @@ import { useMigratedDatabase } from '../fixtures/migrated-database';
  * (lib/shared/pricing), apart from the generated SQL that wrote it — and a row the
  * margin check finds losing on any call length is flagged, and no other — the card
  * billing its own structure (mixed with the parent's) and marking up the fee or not.
+ * The same for cards following several parents, compacted per prefix (`compact`):
+ * `average` is drawn most, with markups that take a mean that does not terminate (a
+ * third, a sixth) onto the card's grid or onto a half-unit tie.
  */
 const RUNS = Number(process.env.DERIVE_RUNS ?? 30);
 
@@ -137,6 +150,7 @@ interface TRow {
   blocked: boolean;
   overridden: boolean;
   losing: boolean;
+  priced_by: string | null;
 }
 
 async function rowsOf(cardId: string): Promise<TRow[]> {
@@ -166,6 +180,7 @@ async function cardOf(cardId: string) {
       version: number;
       losing_rates: number;
       rate_count: number;
+      compaction: TCompaction | null;
     }[]
   >('select * from card where id = ?', [cardId]);
   return card!;
@@ -319,5 +334,229 @@ describe('derived cards (property)', () => {
     );
     expect(flagged).toBeGreaterThan(0);
     // A shared machine: 30 runs of derives took 33-44 s; room, not a speed limit.
+  }, 180_000);
+});
+
+/**
+ * Several parents (issue 16 §3): 2-4 provider cards over a few overlapping prefixes, at
+ * 4 decimals and cheap (so sums of 3 hit every residue), an open row most of the time.
+ */
+const SEVERAL_PREFIXES = ['44', '441', '4412', '33', '331', '49'];
+const parentRatesArb = fc.uniqueArray(
+  fc.record({
+    prefix: fc.constantFrom(...SEVERAL_PREFIXES),
+    destination: fc.constant('somewhere'),
+    rate: fc.integer({ min: 0, max: 400 }).map((n) => (n / 10_000).toFixed(4)),
+    connectionFee: fc.oneof(
+      fc.constant('0'),
+      fc.integer({ min: 0, max: 300 }).map((n) => (n / 10_000).toFixed(4)),
+    ),
+    initialIncrement: fc.constantFrom(1, 6, 30, 60),
+    increment: fc.constantFrom(1, 6, 60),
+    graceSeconds: fc.constantFrom(0, 0, 3, 10),
+    blocked: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+  }),
+  { selector: (row) => row.prefix, minLength: 1, maxLength: 5 },
+);
+/**
+ * A mean of n rows times (100 + percent) / 100 terminates again for these (a third ·
+ * 1.5, · 3, · 1.2, · 1.8; a sixth · 1.5; a seventh · 1.75): exactly on a grid or a tie.
+ */
+const severalMarkupArb = fc
+  .record({
+    markup: markupArb,
+    percent: fc.option(fc.constantFrom('50', '200', '20', '80', '75', '0'), { nil: undefined }),
+    compaction: fc.oneof(
+      { weight: 3, arbitrary: fc.constant<TCompaction>('average') },
+      { weight: 1, arbitrary: fc.constantFrom<TCompaction>(...COMPACTIONS) },
+    ),
+  })
+  .map(({ markup, percent, compaction }) => ({
+    ...markup,
+    markupPercent: percent ?? markup.markupPercent,
+    rules: markup.rules.map((rule) =>
+      // Percent rules with the same reach onto the grid.
+      rule.mode === 'percent' && percent ? { ...rule, value: percent } : rule,
+    ),
+    compaction,
+  }));
+
+const severalWorldArb = fc.record({
+  parents: fc.array(
+    fc.record({ decimals: decimalsArb, rounding: roundingArb, rates: parentRatesArb }),
+    { minLength: 2, maxLength: 4 },
+  ),
+  child: severalMarkupArb,
+  edits: fc.array(
+    fc.oneof(
+      fc.record({
+        kind: fc.constant('rates' as const),
+        parentPick: fc.nat(),
+        rates: parentRatesArb,
+      }),
+      fc.record({ kind: fc.constant('markup' as const), markup: severalMarkupArb }),
+    ),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
+/**
+ * The oracle for a card following several parents: every prefix any parent has, each
+ * parent's longest matching row a candidate, compacted (`compact`) and priced
+ * (`deriveTerms` on its `base`), checked against the pricing row at its card's precision.
+ */
+async function expectFollowsParents(cardId: string, parentIds: string[]): Promise<number> {
+  const card = await cardOf(cardId);
+  const parentCards = await Promise.all(parentIds.map((id) => cardOf(id)));
+  const parentRows = await Promise.all(parentIds.map((id) => rowsOf(id)));
+  const rows = new Map((await rowsOf(cardId)).map((row) => [row.prefix, row]));
+  const prefixes = [...new Set(parentRows.flat().map((row) => row.prefix))].sort();
+  expect([...rows.keys()].sort()).toEqual(prefixes);
+  const overrides = new Map((card.overrides ?? []).map((row) => [row.prefix, row.rate]));
+  const markup = {
+    markupPercent: card.markup_percent ?? undefined,
+    markupFixed: card.markup_fixed ?? undefined,
+    markupFee: card.markup_fee,
+    structure: {
+      initialIncrement: card.billing_initial_increment,
+      increment: card.billing_increment,
+      graceSeconds: card.billing_grace_seconds,
+      minimumSeconds: card.billing_minimum_seconds,
+    },
+  };
+  let losing = 0;
+  for (const prefix of prefixes) {
+    const candidates: TCandidate<TRateTerms>[] = parentRows.flatMap((own, position) => {
+      const match = own
+        .filter((row) => prefix.startsWith(row.prefix))
+        .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+      return match ? [{ position, terms: terms(match), blocked: match.blocked }] : [];
+    });
+    const { priced, base } = compact(candidates, card.compaction ?? 'first')!;
+    const row = rows.get(prefix)!;
+    if (priced.blocked) {
+      // Every parent blocks it: a blocked row, never losing. Which blocked row prices it
+      // is not compared: the SQL takes the compaction's choice among them, `compact` the
+      // first (a blocked row is never called).
+      expect([prefix, row.blocked, row.losing]).toEqual([prefix, true, false]);
+      continue;
+    }
+    const expected = deriveTerms(
+      priced.terms,
+      markup,
+      card,
+      overrides.get(prefix),
+      ruleFor(prefix, card.rules),
+      base,
+    );
+    const loses = marginCheck(
+      { terms: priced.terms, card: parentCards[priced.position]! },
+      { terms: expected, card },
+    ).losing;
+    losing += loses ? 1 : 0;
+    expect({
+      prefix,
+      rate: scale6(row.rate),
+      fee: scale6(row.connection_fee),
+      structure: [
+        row.initial_increment,
+        row.increment,
+        row.grace_seconds,
+        row.minimum_seconds,
+        row.blocked,
+      ],
+      pricedBy: row.priced_by,
+      overridden: row.overridden,
+      losing: row.losing,
+    }).toEqual({
+      prefix,
+      rate: scale6(expected.rate),
+      fee: scale6(expected.connectionFee),
+      structure: [
+        expected.initialIncrement,
+        expected.increment,
+        expected.graceSeconds,
+        expected.minimumSeconds ?? 0,
+        false,
+      ],
+      pricedBy: parentIds[priced.position],
+      overridden: overrides.has(prefix),
+      losing: loses,
+    });
+  }
+  expect(card.losing_rates).toBe(losing);
+  expect(card.rate_count).toBe(rows.size);
+  return losing;
+}
+
+describe('cards derived from several parents (property)', () => {
+  it(`equal compact + markup of their parents after random edits (${RUNS} runs)`, async () => {
+    let checked = 0;
+    let averaged = 0;
+    await fc.assert(
+      fc.asyncProperty(severalWorldArb, async (world) => {
+        const em = () => database.orm.em.fork();
+        const parentIds: string[] = [];
+        for (const parent of world.parents) {
+          const created = await createCard(em(), actor, {
+            name: `provider ${parentIds.length}`,
+            currency: 'EUR',
+            kind: 'provider',
+            decimals: parent.decimals,
+            rounding: parent.rounding,
+          });
+          await replaceRates(em(), actor, created.id, parent.rates);
+          parentIds.push(created.id);
+        }
+        const offered = async () =>
+          new Set(
+            (await Promise.all(parentIds.map((id) => rowsOf(id)))).flat().map((row) => row.prefix),
+          );
+        const { compaction, overrides, ...markup } = world.child;
+        const known = await offered();
+        const derived = await deriveCard(em(), actor, parentIds[0]!, {
+          name: 'several',
+          ...markup,
+          overrides: overrides.filter((row) => known.has(row.prefix)),
+          moreParents: parentIds.slice(1),
+          compaction,
+        });
+        for (const edit of world.edits) {
+          if (edit.kind === 'rates') {
+            const parentId = parentIds[edit.parentPick % parentIds.length]!;
+            await replaceRates(em(), actor, parentId, edit.rates);
+          } else {
+            const card = await cardOf(derived.id);
+            const prefixes = await offered();
+            await updateCard(em(), actor, derived.id, {
+              version: card.version,
+              markupPercent: edit.markup.markupPercent ?? null,
+              markupFixed: edit.markup.markupFixed ?? null,
+              decimals: edit.markup.decimals,
+              rounding: edit.markup.rounding,
+              initialIncrement: edit.markup.initialIncrement ?? null,
+              increment: edit.markup.increment ?? null,
+              graceSeconds: edit.markup.graceSeconds ?? null,
+              minimumSeconds: edit.markup.minimumSeconds ?? null,
+              markupFee: edit.markup.markupFee,
+              rules: edit.markup.rules,
+              overrides: edit.markup.overrides.filter((row) => prefixes.has(row.prefix)),
+              compaction: edit.markup.compaction,
+            });
+          }
+          await expectFollowsParents(derived.id, parentIds);
+          checked += 1;
+          if ((await cardOf(derived.id)).compaction === 'average') averaged += 1;
+        }
+      }),
+      {
+        numRuns: RUNS,
+        seed: process.env.DERIVE_SEED ? Number(process.env.DERIVE_SEED) : undefined,
+      },
+    );
+    console.log(
+      `several parents property: ${RUNS} runs, ${checked} states checked, ${averaged} by average`,
+    );
+    expect(averaged).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -21,6 +21,7 @@ import {
 } from '@/lib/shared/pricing/markup';
 import {
   atCardPrecision,
+  atCardPrecisionOver,
   money,
   ROUNDING_MODES,
   type TRoundingMode,
@@ -637,24 +638,133 @@ describe('several parents compacted (issue 16 §3)', () => {
           expect(result.priced.position).toBe(expected.position);
           expect(result.priced.blocked).toBe(false);
           if (compaction === 'average') {
-            // The mean's exact price lies between the cheapest and the dearest call.
-            const mean = {
+            // The mean's exact price lies between the cheapest and the dearest call: the
+            // totals priced are `count` times the mean's price, exactly.
+            expect(result.base.count).toBe(open.length);
+            const totals = {
               ...result.priced.terms,
-              rate: result.base.rate.toFixed(),
-              connectionFee: result.base.connectionFee.toFixed(),
+              rate: result.base.rateSum.toFixed(),
+              connectionFee: result.base.feeSum.toFixed(),
             };
             for (const seconds of [1, 7, 59, 61, 600, 3599]) {
-              const at = exactCallPrice(mean, seconds);
-              const all = open.map((row) => exactCallPrice(row.terms, seconds));
+              const at = exactCallPrice(totals, seconds);
+              const all = open.map((row) =>
+                exactCallPrice(row.terms, seconds).times(result.base.count),
+              );
               expect(all.some((price) => price.lessThanOrEqualTo(at))).toBe(true);
               expect(all.some((price) => price.greaterThanOrEqualTo(at))).toBe(true);
             }
           } else {
-            expect(result.base.rate.equals(money(result.priced.terms.rate))).toBe(true);
+            expect(result.base.count).toBe(1);
+            expect(result.base.rateSum.equals(money(result.priced.terms.rate))).toBe(true);
+            expect(result.base.feeSum.equals(money(result.priced.terms.connectionFee))).toBe(true);
           }
         },
       ),
       { numRuns: 60 },
     );
   }, 120_000);
+});
+
+describe('an average of several parents, marked up (the exact mean, divided last)', () => {
+  /** Three open parents on one structure, compacted by `average`, the card-wide markup. */
+  const averaged = (
+    rates: string[],
+    markup: { markupPercent?: string; markupFixed?: string; markupFee?: boolean },
+    card: { decimals: number; rounding: TRoundingMode },
+  ) => {
+    const result = compact(
+      rates.map((rate, position) => ({
+        position,
+        blocked: false,
+        terms: terms(rate, { connectionFee: rate }),
+      })),
+      'average',
+    )!;
+    return deriveTerms(result.priced.terms, markup, card, undefined, undefined, result.base);
+  };
+
+  it('lands on the grid: 0.0100 / 0.0100 / 0.0200 +50 % (or +200 %) rounded down', () => {
+    const down = { decimals: 4, rounding: 'down' as const };
+    const rates = ['0.0100', '0.0100', '0.0200'];
+    expect(averaged(rates, { markupPercent: '50' }, down).rate).toBe('0.0200');
+    expect(averaged(rates, { markupPercent: '200' }, down).rate).toBe('0.0400');
+    expect(averaged(rates, { markupPercent: '50', markupFee: true }, down).connectionFee).toBe(
+      '0.0200',
+    );
+    // No markup on the fee: the mean itself, 0.01333…, rounded down.
+    expect(averaged(rates, { markupPercent: '50' }, down).connectionFee).toBe('0.0133');
+    expect(averaged(rates, { markupPercent: '20' }, { decimals: 6, rounding: 'down' }).rate).toBe(
+      '0.016000',
+    );
+  });
+
+  it('rounds a half-unit tie the card’s way: 0.0100 / 0.0100 / 0.0203 +50 % = 0.02015', () => {
+    const rates = ['0.0100', '0.0100', '0.0203'];
+    const at = (rounding: TRoundingMode) =>
+      averaged(rates, { markupPercent: '50' }, { decimals: 4, rounding }).rate;
+    expect(at('half_up')).toBe('0.0202');
+    expect(at('half_even')).toBe('0.0202');
+    expect(at('down')).toBe('0.0201');
+    expect(at('up')).toBe('0.0202');
+    // 0.0100 / 0.0100 / 0.0201: 0.02005, a tie whose even neighbour is below.
+    expect(
+      averaged(
+        ['0.0100', '0.0100', '0.0201'],
+        { markupPercent: '50' },
+        { decimals: 4, rounding: 'half_even' },
+      ).rate,
+    ).toBe('0.0200');
+  });
+
+  it('atCardPrecisionOver rounds numerator / count as the exact rational does', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 14n }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.constantFrom(...ROUNDING_MODES),
+        (digits, places, count, decimals, rounding) => {
+          const numerator = money(digits.toString()).dividedBy(money(`1e${places}`));
+          const found = money(atCardPrecisionOver(numerator, count, { decimals, rounding }));
+          expect(found.decimalPlaces()).toBeLessThanOrEqual(decimals);
+          // Compared in products only: numerator against found · count, exactly.
+          const unit = money(`1e-${decimals}`).times(count);
+          const at = found.times(count);
+          const below = numerator.minus(at); // how far the exact value is above `found`, × count
+          switch (rounding) {
+            case 'down':
+              expect(below.greaterThanOrEqualTo(0) && below.lessThan(unit)).toBe(true);
+              break;
+            case 'up':
+              expect(below.lessThanOrEqualTo(0) && below.negated().lessThan(unit)).toBe(true);
+              break;
+            case 'half_up':
+              expect(below.times(2).greaterThanOrEqualTo(unit.negated())).toBe(true);
+              expect(below.times(2).lessThan(unit)).toBe(true);
+              break;
+            case 'half_even': {
+              const twice = below.times(2).abs();
+              expect(twice.lessThanOrEqualTo(unit)).toBe(true);
+              if (twice.equals(unit)) {
+                expect(
+                  found
+                    .times(money(`1e${decimals}`))
+                    .modulo(2)
+                    .isZero(),
+                ).toBe(true);
+              }
+              break;
+            }
+          }
+          if (count === 1)
+            expect(found.equals(money(atCardPrecision(numerator, { decimals, rounding })))).toBe(
+              true,
+            );
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { atCardPrecision, money, type TCardRounding, type TMoney } from './money';
+import { atCardPrecisionOver, money, type TCardRounding, type TMoney } from './money';
 import { billedUnder, callPrice, type TRateTerms } from './billing';
 
 /** A derived card's own billing structure: any field left out is the parent's, per row. */
@@ -25,18 +25,33 @@ export interface TCandidate<T extends TRateTerms = TRateTerms> {
 }
 
 /**
+ * What a compacted row's markup applies to, exactly: `rateSum / count` per minute and
+ * `feeSum / count` per call — the pricing row's own rate and fee (count 1), or for
+ * `average` the open rows' totals and their number. The mean is never divided out before
+ * the markup: a mean that does not terminate (a third) would be cut short, and a marked-up
+ * value on the card's grid or on a half-unit tie would round one unit off (`deriveTerms`
+ * divides last, as the SQL in rate-sets.ts does).
+ */
+export interface TCompactedBase {
+  rateSum: TMoney;
+  feeSum: TMoney;
+  count: number;
+}
+
+/**
  * The parents' rows for one prefix compacted (the SQL in rate-sets.ts is its twin):
  * `priced` is the row the derived row is checked against and names as its pricing
  * parent — the cheapest (`lowest`), the dearest (`highest`, and `average`, whose mean
  * must not lose on a route through the dearest either), or the first in priority order
  * (`first`); ties go to priority. Blocked rows take part only when every parent blocks
  * the prefix (the first of them then stands, blocked). `base` is what the markup
- * applies to: the priced row's rate and fee, or for `average` the mean of the open rows'.
+ * applies to (pass it to `deriveTerms`): the priced row's rate and fee, or for `average`
+ * the open rows' exact mean, as totals over their count.
  */
 export function compact<T extends TRateTerms>(
   candidates: readonly TCandidate<T>[],
   compaction: TCompaction,
-): { priced: TCandidate<T>; base: { rate: TMoney; connectionFee: TMoney } } | undefined {
+): { priced: TCandidate<T>; base: TCompactedBase } | undefined {
   const open = candidates.filter((row) => !row.blocked);
   const pool = (open.length ? open : candidates).slice().sort((a, b) => a.position - b.position);
   if (!pool.length) return undefined;
@@ -50,17 +65,18 @@ export function compact<T extends TRateTerms>(
       : compaction === 'lowest'
         ? byRate(1)
         : byRate(-1);
-  const base =
+  const base: TCompactedBase =
     compaction === 'average' && open.length
       ? {
-          rate: open
-            .reduce((sum, row) => sum.plus(money(row.terms.rate)), money('0'))
-            .dividedBy(open.length),
-          connectionFee: open
-            .reduce((sum, row) => sum.plus(money(row.terms.connectionFee)), money('0'))
-            .dividedBy(open.length),
+          rateSum: open.reduce((sum, row) => sum.plus(money(row.terms.rate)), money('0')),
+          feeSum: open.reduce((sum, row) => sum.plus(money(row.terms.connectionFee)), money('0')),
+          count: open.length,
         }
-      : { rate: money(priced.terms.rate), connectionFee: money(priced.terms.connectionFee) };
+      : {
+          rateSum: money(priced.terms.rate),
+          feeSum: money(priced.terms.connectionFee),
+          count: 1,
+        };
   return { priced, base };
 }
 
@@ -107,20 +123,21 @@ export interface TMarkup {
   structure?: TBillingStructure;
 }
 
-function markedUp(value: string, markup: TMarkup): TMoney {
-  return money(value)
+/** A total over `count` rows marked up: the markup of their mean, times `count`. */
+function markedUp(total: TMoney, count: number, markup: TMarkup): TMoney {
+  return total
     .times(money('1').plus(money(markup.markupPercent ?? '0').dividedBy(100)))
-    .plus(money(markup.markupFixed ?? '0'));
+    .plus(money(markup.markupFixed ?? '0').times(count));
 }
 
-function byRule(rate: string, rule: TMarkupRule): TMoney {
+function byRule(total: TMoney, count: number, rule: TMarkupRule): TMoney {
   switch (rule.mode) {
     case 'percent':
-      return money(rate).times(money('1').plus(money(rule.value).dividedBy(100)));
+      return total.times(money('1').plus(money(rule.value).dividedBy(100)));
     case 'fixed':
-      return money(rate).plus(money(rule.value));
+      return total.plus(money(rule.value).times(count));
     case 'absolute':
-      return money(rule.value);
+      return money(rule.value).times(count);
   }
 }
 
@@ -131,7 +148,10 @@ function byRule(rate: string, rule: TMarkupRule): TMoney {
  * them, else the parent's (the margin check compares the two structures call by call).
  * The rate: a per-prefix override (exact prefix) first, else the row's markup rule
  * (`ruleFor`), else the card-wide markup; every row is checked for margin alike. The
- * fee follows the card-wide markup whatever priced the rate.
+ * fee follows the card-wide markup whatever priced the rate. With several parents the
+ * markup applies to `base` (`compact`'s, the structure still the priced row's): for
+ * `average` the exact mean, marked up as totals and divided by the count last, in the
+ * rounding itself.
  */
 export function deriveTerms(
   parent: TRateTerms,
@@ -139,20 +159,28 @@ export function deriveTerms(
   card: TCardRounding,
   override?: string,
   rule?: TMarkupRule,
+  base?: TCompactedBase,
 ): TRateTerms {
   const structure = markup.structure ?? {};
   const minimumSeconds = structure.minimumSeconds ?? parent.minimumSeconds ?? 0;
+  const { rateSum, feeSum, count } = base ?? {
+    rateSum: money(parent.rate),
+    feeSum: money(parent.connectionFee),
+    count: 1,
+  };
   return {
-    rate: atCardPrecision(
+    rate: atCardPrecisionOver(
       override !== undefined
-        ? money(override)
+        ? money(override).times(count)
         : rule
-          ? byRule(parent.rate, rule)
-          : markedUp(parent.rate, markup),
+          ? byRule(rateSum, count, rule)
+          : markedUp(rateSum, count, markup),
+      count,
       card,
     ),
-    connectionFee: atCardPrecision(
-      markup.markupFee ? markedUp(parent.connectionFee, markup) : money(parent.connectionFee),
+    connectionFee: atCardPrecisionOver(
+      markup.markupFee ? markedUp(feeSum, count, markup) : feeSum,
+      count,
       card,
     ),
     initialIncrement: structure.initialIncrement ?? parent.initialIncrement,

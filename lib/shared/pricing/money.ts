@@ -40,3 +40,40 @@ export function atCardPrecision(value: TMoney, card: TCardRounding): string {
   }
   return value.toFixed(card.decimals, DECIMAL_ROUNDING[card.rounding]);
 }
+
+/**
+ * `numerator / count` rounded to the card's precision and mode, exactly: an integer
+ * quotient and remainder in units of the card's last decimal (as `callPriceMicro` does),
+ * never a division cut short first — a mean of three rows marked up onto the card's grid
+ * (0.04 / 3 · 1.5 = 0.02) or onto a half-unit tie rounds as the exact value does. The
+ * numerator is exact (sums and products of the API's decimals); prices are never negative.
+ */
+export function atCardPrecisionOver(numerator: TMoney, count: number, card: TCardRounding): string {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError('count must be ≥ 1');
+  if (count === 1) return atCardPrecision(numerator, card);
+  if (numerator.isNegative()) throw new RangeError('a price is never negative');
+  atCardPrecision(numerator, card); // validates the card's precision
+  // numerator = n / 10^k exactly; the value in units is n · 10^decimals / (10^k · count).
+  const places = numerator.decimalPlaces();
+  const n = BigInt(numerator.times(new Money(`1e${places}`)).toFixed(0));
+  const num = n * 10n ** BigInt(card.decimals);
+  const den = 10n ** BigInt(places) * BigInt(count);
+  let q = num / den;
+  const r = num - q * den;
+  if (r !== 0n) {
+    switch (card.rounding) {
+      case 'down':
+        break;
+      case 'up':
+        q += 1n;
+        break;
+      case 'half_up':
+        if (2n * r >= den) q += 1n;
+        break;
+      case 'half_even':
+        if (2n * r > den || (2n * r === den && q % 2n === 1n)) q += 1n;
+        break;
+    }
+  }
+  return new Money(q.toString()).dividedBy(new Money(`1e${card.decimals}`)).toFixed(card.decimals);
+}

@@ -234,9 +234,14 @@ export async function rederive(
         .map((parent) => `when '${uuidLiteral(parent.id)}'::uuid then ${losingAgainst(parent)}`)
         .join(' ')} end`
     : losingAgainst(parents[0]!);
-  // What the markup applies to: the pricing row's rate and fee, or several parents' mean.
+  // What the markup applies to: the pricing row's rate and fee, or for `average` the
+  // parents' totals over their count (`base_n`): marked up as totals, divided by the
+  // count only in the rounding, exactly (`roundedOverSql`) — never a mean cut short.
+  const averaged = multi && (child.compaction ?? 'first') === 'average';
   const baseRate = multi ? 'p.base_rate' : 'p.rate';
   const baseFee = multi ? 'p.base_fee' : 'p.connection_fee';
+  /** A per-row amount (a fixed markup, an override) as a total over the count. */
+  const total = (amount: string) => (averaged ? `${amount} * p.base_n` : amount);
   const markupPercent = child.markupPercent ?? '0';
   const markupFixed = child.markupFixed ?? '0';
   // Rules by prefix: a small table once, not the JSON unpacked again for every row.
@@ -267,18 +272,29 @@ export async function rederive(
           : ''
       }
       cross join lateral (
-        select coalesce(o.rate, ${
+        select coalesce(${total('o.rate')}, ${
           rules
             ? `case ru.mode when 'percent' then ${baseRate} * (1 + ru.value / 100)
-                            when 'fixed' then ${baseRate} + ru.value
-                            when 'absolute' then ru.value end, `
+                            when 'fixed' then ${baseRate} + ${total('ru.value')}
+                            when 'absolute' then ${total('ru.value')} end, `
             : ''
-        }${baseRate} * (1 + ?::numeric / 100) + ?::numeric) as marked,
-               ${child.markupFee ? `${baseFee} * (1 + ?::numeric / 100) + ?::numeric` : baseFee} as fee
+        }${baseRate} * (1 + ?::numeric / 100) + ${total('?::numeric')}) as marked,
+               ${child.markupFee ? `${baseFee} * (1 + ?::numeric / 100) + ${total('?::numeric')}` : baseFee} as fee
         offset 0) m
+      ${
+        averaged
+          ? `cross join lateral (
+        select ${unitsSql('m.marked', 'p.base_n', child, 'rate')},
+               ${unitsSql('m.fee', 'p.base_n', child, 'fee')}
+        offset 0) u
       cross join lateral (
+        select ${roundedOverSql('u.rate_q', 'u.rate_r', 'p.base_n', child)} as rate,
+               ${roundedOverSql('u.fee_q', 'u.fee_r', 'p.base_n', child)} as fee
+        offset 0) s`
+          : `cross join lateral (
         select ${roundSql('m.marked', child)} as rate, ${roundSql('m.fee', child)} as fee
-        offset 0) s
+        offset 0) s`
+      }
       cross join lateral (
         select coalesce(${own.initial ?? 'null'}, p.initial_increment) as initial_increment,
                coalesce(${own.increment ?? 'null'}, p.increment) as increment,
@@ -373,10 +389,12 @@ function uuidLiteral(id: string): string {
  * card as with one parent — and each parent's candidate for it is its longest prefix in
  * effect by then (an indexed probe over the leading digits). The row carries the
  * pricing parent's terms (what the margin check compares against) and, in `base_*`, what
- * the markup applies to. A parent's set is its new one in `rev_set` when it was just
- * recomputed in this transaction (`fresh`), else its live set (`from: 'rate'`), else its
- * latest revision, scheduled or not, so a derived revision scheduled after another
- * parent's keeps that parent's scheduled rows.
+ * the markup applies to: `base_rate / base_n` per minute and `base_fee / base_n` per call
+ * (`TCompactedBase` in markup.ts) — for `average` the open rows' totals and their number,
+ * divided only in the rounding (`roundedOverSql`), so the mean is exact. A parent's set is
+ * its new one in `rev_set` when it was just recomputed in this transaction (`fresh`), else
+ * its live set (`from: 'rate'`), else its latest revision, scheduled or not, so a derived
+ * revision scheduled after another parent's keeps that parent's scheduled rows.
  */
 async function compactParents(
   tx: EntityManager,
@@ -437,10 +455,13 @@ async function compactParents(
             c.minimum_seconds, k.effective_from,
             bool_and(c.blocked) over (partition by k.prefix, k.effective_from) as blocked,
             ${
+              // The mean as a total and a count, never avg(): it divides at about 20
+              // digits, and a third marked up onto the card's grid rounds one unit off.
               compaction === 'average'
-                ? `coalesce(avg(c.rate) filter (where not c.blocked) over w, c.rate) as base_rate,
-                   coalesce(avg(c.connection_fee) filter (where not c.blocked) over w, c.connection_fee) as base_fee`
-                : 'c.rate as base_rate, c.connection_fee as base_fee'
+                ? `coalesce(sum(c.rate) filter (where not c.blocked) over w, c.rate) as base_rate,
+                   coalesce(sum(c.connection_fee) filter (where not c.blocked) over w, c.connection_fee) as base_fee,
+                   greatest(count(*) filter (where not c.blocked) over w, 1) as base_n`
+                : 'c.rate as base_rate, c.connection_fee as base_fee, 1 as base_n'
             }
        from (select distinct prefix, effective_from from pg_temp.derive_src) k
        cross join generate_series(1, ?) par(pos)
@@ -456,6 +477,39 @@ async function compactParents(
       order by k.prefix, k.effective_from, c.blocked, ${order}`,
     [parents.length],
   );
+}
+
+/**
+ * `total / count` in units of the card's last decimal as an exact integer quotient and
+ * remainder (`<name>_q`, `<name>_r`): `div` and `mod` on numeric are exact, where `/` (and
+ * `avg`) cut a quotient that does not terminate at about 20 digits. For `roundedOverSql`.
+ */
+function unitsSql(total: string, count: string, card: TCardRounding, name: string): string {
+  const scaled = `(${total}) * ${unitScale(card)}`;
+  return `div(${scaled}, ${count}) as ${name}_q, mod(${scaled}, ${count}) as ${name}_r`;
+}
+
+/**
+ * `unitsSql`'s quotient q and remainder r over `count` rounded the card's way, at its
+ * precision: the integer rounding of `atCardPrecisionOver` and `callPriceMicro`
+ * (lib/shared/pricing), so several parents' mean marked up rounds as its exact value.
+ * Prices are never negative.
+ */
+function roundedOverSql(q: string, r: string, count: string, card: TCardRounding): string {
+  const bump = {
+    down: '0',
+    up: `case when ${r} > 0 then 1 else 0 end`,
+    half_up: `case when 2 * ${r} >= ${count} then 1 else 0 end`,
+    half_even: `case when 2 * ${r} > ${count} or (2 * ${r} = ${count} and mod(${q}, 2) = 1)
+                     then 1 else 0 end`,
+  }[card.rounding];
+  return `round((${q} + ${bump}) / ${unitScale(card)}, ${card.decimals})`;
+}
+
+/** 10^decimals as a SQL literal, for a validated card precision and mode. */
+function unitScale(card: TCardRounding): string {
+  roundSql('0', card); // the same validation: decimals 0 to 6, a known mode
+  return `1${'0'.repeat(card.decimals)}`;
 }
 
 /** A card's own billing structure as SQL literals (validated integers only), null: the parent's. */
