@@ -7,7 +7,7 @@ import {
   type Page,
 } from '@playwright/test';
 import { seriousViolations } from '../fixtures/e2e-accessibility';
-import { adminApi, adminPage, signIn, submitSignIn } from '../fixtures/e2e-sign-in';
+import { adminApi, adminPage, signIn, viewAsFromPage } from '../fixtures/e2e-sign-in';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
 
 /**
@@ -268,17 +268,13 @@ test('the dashboard with traffic is accessible in both themes: support viewing a
     ).json()
   ).token as string;
   const asSupport = { authorization: `Bearer ${supportToken}` };
-  await call(
-    'POST',
-    '/impersonation',
-    { userId: ids.resellerUser, reason: 'E2E: traffic dashboard screenshots' },
-    asSupport,
-  );
   try {
     for (const width of [1280, 768]) {
       const page = await (await browser.newContext({ viewport: { width, height: 900 } })).newPage();
-      // Signed in, support sees the panel as the user it views as (header included).
-      await submitSignIn(page, SUPPORT.email, SUPPORT.password);
+      // Signed in and viewing as the reseller's user from this session, support sees the
+      // panel as that user sees it (header included).
+      await signIn(page, SUPPORT.email, SUPPORT.password);
+      await viewAsFromPage(page, ids.resellerUser, 'E2E: traffic dashboard screenshots');
       await expect(page.getByTestId('impersonation-banner')).toContainText(
         `Viewing as ${RESELLER.email}`,
       );

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { adminApi, adminPage, signIn, submitSignIn } from '../fixtures/e2e-sign-in';
+import { adminApi, adminPage, signIn, viewAsFromPage } from '../fixtures/e2e-sign-in';
 
 /**
  * View-as never shows one identity's data to another (issue 15, "Identity-safe cache").
@@ -311,15 +311,16 @@ test('access changed elsewhere: the page turns without asking for what it may no
     await (await request.post('/api/v1/auth/token', { data: RESCOPE.support })).json()
   ).token as string;
   const asSupport = { authorization: `Bearer ${supportToken}` };
-  await api('POST', '/impersonation', { userId: target.id, reason: 'E2E: rescope' }, asSupport);
 
   try {
     // 1. Another identity: support views as the reseller user, and the view ends from
-    // another place (support's script); this tab hears it live and turns to support's own
-    // panel. (Its old sections used to ask, as support, for the reseller's exposure and
-    // traffic: 403s, and an error in the exposure section.)
+    // another place (support's script, whose token may end the person's view); this tab
+    // hears it live and turns to support's own panel. (Its old sections used to ask, as
+    // support, for the reseller's exposure and traffic: 403s, and an error in the
+    // exposure section.)
     const viewing = await (await browser.newContext()).newPage();
-    await submitSignIn(viewing, RESCOPE.support.email, RESCOPE.support.password);
+    await signIn(viewing, RESCOPE.support.email, RESCOPE.support.password);
+    await viewAsFromPage(viewing, target.id, 'E2E: rescope');
     await expect(viewing.getByTestId('impersonation-banner')).toContainText(
       `Viewing as ${RESCOPE.target.email}`,
     );
