@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { atCardPrecision, money, type TCardRounding, type TMoney } from './money';
+import { atCardPrecision, money, roundedQuotient, type TCardRounding, type TMoney } from './money';
 
 /** The billing structure of one rate row (money as decimal strings). */
 export interface TRateTerms {
@@ -194,22 +194,5 @@ export function callPriceMicro(
   // The price in units of the card's precision is n / d.
   const n = terms.connectionFee * 60n + terms.rate * billed;
   const d = 60n * drop;
-  let q = n / d;
-  const r = n - q * d;
-  if (r !== 0n) {
-    switch (card.rounding) {
-      case 'down':
-        break;
-      case 'up':
-        q += 1n;
-        break;
-      case 'half_up':
-        if (2n * r >= d) q += 1n;
-        break;
-      case 'half_even':
-        if (2n * r > d || (2n * r === d && q % 2n === 1n)) q += 1n;
-        break;
-    }
-  }
-  return q * drop;
+  return roundedQuotient(n, d, card.rounding) * drop;
 }

@@ -58,22 +58,27 @@ export function atCardPrecisionOver(numerator: TMoney, count: number, card: TCar
   const n = BigInt(numerator.times(new Money(`1e${places}`)).toFixed(0));
   const num = n * 10n ** BigInt(card.decimals);
   const den = 10n ** BigInt(places) * BigInt(count);
-  let q = num / den;
-  const r = num - q * den;
-  if (r !== 0n) {
-    switch (card.rounding) {
-      case 'down':
-        break;
-      case 'up':
-        q += 1n;
-        break;
-      case 'half_up':
-        if (2n * r >= den) q += 1n;
-        break;
-      case 'half_even':
-        if (2n * r > den || (2n * r === den && q % 2n === 1n)) q += 1n;
-        break;
-    }
-  }
+  const q = roundedQuotient(num, den, card.rounding);
   return new Money(q.toString()).dividedBy(new Money(`1e${card.decimals}`)).toFixed(card.decimals);
+}
+
+/**
+ * `n / d` rounded to an integer by a card's mode, exactly: the integer quotient, bumped by
+ * its remainder. For non-negative amounts (prices), as `callPriceMicro` and
+ * `atCardPrecisionOver` price them.
+ */
+export function roundedQuotient(n: bigint, d: bigint, rounding: TRoundingMode): bigint {
+  const q = n / d;
+  const r = n - q * d;
+  if (r === 0n) return q;
+  switch (rounding) {
+    case 'down':
+      return q;
+    case 'up':
+      return q + 1n;
+    case 'half_up':
+      return 2n * r >= d ? q + 1n : q;
+    case 'half_even':
+      return 2n * r > d || (2n * r === d && q % 2n === 1n) ? q + 1n : q;
+  }
 }
