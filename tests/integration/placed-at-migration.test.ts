@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useDatabaseMigratedTo } from '../fixtures/migrated-database';
+import { insertRawTree, useDatabaseMigratedTo } from '../fixtures/migrated-database';
 
 /**
  * Migration20261216300000 on a database where customers were moved already: each takes
@@ -17,23 +17,10 @@ describe('the placed-at migration', () => {
       string,
       string,
     ];
-    const accounts = [
-      [carrier, 'carrier', null, `${carrier}/`, 0],
-      [reseller, 'reseller', carrier, `${carrier}/${reseller}/`, 1],
-      [moved, 'customer', reseller, `${carrier}/${reseller}/${moved}/`, 2],
-      [stayed, 'customer', reseller, `${carrier}/${reseller}/${stayed}/`, 2],
-    ] as const;
     await migrated.orm.em.fork().transactional(async (tx) => {
       // Rows written as a data fix would be, outside the services.
       await tx.execute(`set local session_replication_role = replica`);
-      for (const [id, kind, parent, path, depth] of accounts) {
-        await tx.execute(
-          `insert into account (id, kind, name, parent_id, path, depth, currency, created_at,
-                                updated_at)
-           values (?, ?, ?, ?, ?, ?, 'EUR', now(), now())`,
-          [id, kind, kind, parent, path, depth],
-        );
-      }
+      await insertRawTree(tx, { carrier, reseller, customers: [moved, stayed] });
       const entries = [
         [moved, '2026-11-02T10:00:00Z', { reason: 'transfer' }],
         [moved, '2026-11-20T08:30:00.123456Z', { reason: 'transfer' }],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useDatabaseMigratedTo } from '../fixtures/migrated-database';
+import { insertRawTree, useDatabaseMigratedTo } from '../fixtures/migrated-database';
 
 /**
  * Migration20261214100000 on a database that already has statements: each gets the
@@ -18,22 +18,10 @@ describe('the statement parent migration', () => {
       string,
       string,
     ];
-    const accounts = [
-      [carrier, 'carrier', null, `${carrier}/`, 0],
-      [reseller, 'reseller', carrier, `${carrier}/${reseller}/`, 1],
-      [customer, 'customer', reseller, `${carrier}/${reseller}/${customer}/`, 2],
-    ] as const;
     await migrated.orm.em.fork().transactional(async (tx) => {
       // Rows written as a data fix would be, outside the services (no change-log rows).
       await tx.execute(`set local session_replication_role = replica`);
-      for (const [id, kind, parent, path, depth] of accounts) {
-        await tx.execute(
-          `insert into account (id, kind, name, parent_id, path, depth, currency, created_at,
-                                updated_at)
-           values (?, ?, ?, ?, ?, ?, 'EUR', now(), now())`,
-          [id, kind, kind, parent, path, depth],
-        );
-      }
+      await insertRawTree(tx, { carrier, reseller, customers: [customer] });
       // The customer's statement was issued under another reseller (moved since): its
       // issue's change-log row says so.
       await tx.execute(
