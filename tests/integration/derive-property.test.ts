@@ -198,15 +198,28 @@ const terms = (row: TRow) => ({
   minimumSeconds: row.minimum_seconds,
 });
 
-/** The whole oracle for one derived card against its parent's stored rows. */
-async function expectFollowsParent(cardId: string): Promise<number> {
-  const card = await cardOf(cardId);
-  const parent = await cardOf(card.parent_id!);
-  const parentRows = await rowsOf(card.parent_id!);
-  const rows = await rowsOf(cardId);
-  expect(rows.map((row) => row.prefix)).toEqual(parentRows.map((row) => row.prefix));
-  const overrides = new Map((card.overrides ?? []).map((row) => [row.prefix, row.rate]));
-  const markup = {
+type TDrawnMarkup = typeof markupArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** A drawn markup as the card patch that sets it; overrides only on offered prefixes. */
+function markupPatch(markup: TDrawnMarkup, offered: ReadonlySet<string>) {
+  return {
+    markupPercent: markup.markupPercent ?? null,
+    markupFixed: markup.markupFixed ?? null,
+    decimals: markup.decimals,
+    rounding: markup.rounding,
+    initialIncrement: markup.initialIncrement ?? null,
+    increment: markup.increment ?? null,
+    graceSeconds: markup.graceSeconds ?? null,
+    minimumSeconds: markup.minimumSeconds ?? null,
+    markupFee: markup.markupFee,
+    rules: markup.rules,
+    overrides: markup.overrides.filter((row) => offered.has(row.prefix)),
+  };
+}
+
+/** A derived card's stored markup and billing structure, as `deriveTerms` takes them. */
+function markupOf(card: Awaited<ReturnType<typeof cardOf>>) {
+  return {
     markupPercent: card.markup_percent ?? undefined,
     markupFixed: card.markup_fixed ?? undefined,
     markupFee: card.markup_fee,
@@ -217,6 +230,17 @@ async function expectFollowsParent(cardId: string): Promise<number> {
       minimumSeconds: card.billing_minimum_seconds,
     },
   };
+}
+
+/** The whole oracle for one derived card against its parent's stored rows. */
+async function expectFollowsParent(cardId: string): Promise<number> {
+  const card = await cardOf(cardId);
+  const parent = await cardOf(card.parent_id!);
+  const parentRows = await rowsOf(card.parent_id!);
+  const rows = await rowsOf(cardId);
+  expect(rows.map((row) => row.prefix)).toEqual(parentRows.map((row) => row.prefix));
+  const overrides = new Map((card.overrides ?? []).map((row) => [row.prefix, row.rate]));
+  const markup = markupOf(card);
   let losing = 0;
   parentRows.forEach((parentRow, index) => {
     const expected = deriveTerms(
@@ -305,17 +329,7 @@ describe('derived cards (property)', () => {
             );
             await updateCard(em(), actor, cardId, {
               version: card.version,
-              markupPercent: edit.markup.markupPercent ?? null,
-              markupFixed: edit.markup.markupFixed ?? null,
-              decimals: edit.markup.decimals,
-              rounding: edit.markup.rounding,
-              initialIncrement: edit.markup.initialIncrement ?? null,
-              increment: edit.markup.increment ?? null,
-              graceSeconds: edit.markup.graceSeconds ?? null,
-              minimumSeconds: edit.markup.minimumSeconds ?? null,
-              markupFee: edit.markup.markupFee,
-              rules: edit.markup.rules,
-              overrides: edit.markup.overrides.filter((row) => parentPrefixes.has(row.prefix)),
+              ...markupPatch(edit.markup, parentPrefixes),
             });
           }
           for (const cardId of cards.slice(1)) {
@@ -413,17 +427,7 @@ async function expectFollowsParents(cardId: string, parentIds: string[]): Promis
   const prefixes = [...new Set(parentRows.flat().map((row) => row.prefix))].sort();
   expect([...rows.keys()].sort()).toEqual(prefixes);
   const overrides = new Map((card.overrides ?? []).map((row) => [row.prefix, row.rate]));
-  const markup = {
-    markupPercent: card.markup_percent ?? undefined,
-    markupFixed: card.markup_fixed ?? undefined,
-    markupFee: card.markup_fee,
-    structure: {
-      initialIncrement: card.billing_initial_increment,
-      increment: card.billing_increment,
-      graceSeconds: card.billing_grace_seconds,
-      minimumSeconds: card.billing_minimum_seconds,
-    },
-  };
+  const markup = markupOf(card);
   let losing = 0;
   for (const prefix of prefixes) {
     const candidates: TCandidate<TRateTerms>[] = parentRows.flatMap((own, position) => {
@@ -530,17 +534,7 @@ describe('cards derived from several parents (property)', () => {
             const prefixes = await offered();
             await updateCard(em(), actor, derived.id, {
               version: card.version,
-              markupPercent: edit.markup.markupPercent ?? null,
-              markupFixed: edit.markup.markupFixed ?? null,
-              decimals: edit.markup.decimals,
-              rounding: edit.markup.rounding,
-              initialIncrement: edit.markup.initialIncrement ?? null,
-              increment: edit.markup.increment ?? null,
-              graceSeconds: edit.markup.graceSeconds ?? null,
-              minimumSeconds: edit.markup.minimumSeconds ?? null,
-              markupFee: edit.markup.markupFee,
-              rules: edit.markup.rules,
-              overrides: edit.markup.overrides.filter((row) => prefixes.has(row.prefix)),
+              ...markupPatch(edit.markup, prefixes),
               compaction: edit.markup.compaction,
             });
           }
