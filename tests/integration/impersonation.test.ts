@@ -234,6 +234,47 @@ describe('impersonation ("view as")', () => {
     });
   });
 
+  it("catch-up never replays to another credential a cursor read under one's view", async () => {
+    // A view belongs to one credential: a cursor read under token A's view, asked from by
+    // token B of the same person (its own view), was chosen for another view.
+    const head = async () =>
+      Number(
+        (
+          await suite.orm.em
+            .fork()
+            .execute<{ seq: string }[]>('select max(carrier_seq) as seq from change_log')
+        )[0]!.seq,
+      );
+    const tokenOf = async () =>
+      (await requestToken(suite.server.url, 'support@carrier.test', PASSWORD)).body.token as string;
+    const [viewing, own] = [await tokenOf(), await tokenOf()];
+    const as = (token: string, method: string, path: string, body?: unknown) =>
+      bearerCall(suite.server.url, token, method, path, body);
+    const types = (page: { body: { items: { type: string }[] } }) =>
+      page.body.items.map((event) => event.type);
+    const started = await as(viewing, 'POST', '/impersonation', {
+      userId: resellerUserId,
+      reason: 'cursor',
+    });
+    expect(started.status).toBe(201);
+    let since = await head();
+    expect((await admin.post('/customers', { name: 'Seen by the carrier only' })).status).toBe(201);
+    // The viewing token replays as the reseller's user: the carrier's customer is not in it.
+    const asViewed = await as(viewing, 'GET', `/events?since=${since}`);
+    expect(asViewed.status).toBe(200);
+    expect(types(asViewed)).toEqual([]);
+    // The other token may see that customer, but not from a cursor of the view: afresh.
+    expect(await as(own, 'GET', `/events?since=${since}`)).toMatchObject({
+      status: 410,
+      body: { error: { code: 'resync_required' } },
+    });
+    // Once the view has ended, a cursor read after it replays as usual.
+    expect((await as(viewing, 'DELETE', '/impersonation')).status).toBe(204);
+    since = await head();
+    expect((await admin.post('/customers', { name: 'After the view ended' })).status).toBe(201);
+    expect(types(await as(own, 'GET', `/events?since=${since}`))).toEqual(['customers.created']);
+  });
+
   it("ends the view live when the support user's own group loses impersonation:start", async () => {
     expect(
       (await support.post('/impersonation', { userId: resellerUserId, reason: 'regrant' })).status,

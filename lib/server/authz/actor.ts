@@ -28,7 +28,7 @@ export interface TActor {
   impersonatorUserId?: string;
   impersonation?: TActorImpersonation;
   /** An open view-as whose target is out for now (the actor is the support user's own). */
-  dormantImpersonation?: { targetUserId: string; targetPath: string };
+  dormantImpersonation?: { id: string; targetUserId: string; targetPath: string };
 }
 
 export interface TActorImpersonation {

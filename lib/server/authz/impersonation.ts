@@ -28,7 +28,11 @@ export async function applyImpersonation(
   if (!target) {
     return {
       ...real,
-      dormantImpersonation: { targetUserId: row.target_user_id, targetPath: row.target_path },
+      dormantImpersonation: {
+        id: row.id,
+        targetUserId: row.target_user_id,
+        targetPath: row.target_path,
+      },
     };
   }
   return {

@@ -224,7 +224,11 @@ async function catchUpState(
     em.execute<TStateRow[]>(
       // Only entries that changed someone's access (its partial index): a rename never
       // sends a client back to a full fetch.
-      `select (select seq from carrier_log_head where carrier_id = ?) as head,
+      `with since_at as (
+         select coalesce(
+                  (select at from change_log where carrier_id = ? and carrier_seq = ?),
+                  (select min(at) from change_log where carrier_id = ?)) as at)
+       select (select seq from carrier_log_head where carrier_id = ?) as head,
             (select min(carrier_seq) from change_log
               where carrier_id = ? and at > now() - (? * interval '1 day')) as oldest,
             exists (
@@ -242,10 +246,21 @@ async function catchUpState(
                where i.impersonator_user_id = ?
                  and i.expires_at <= now()
                  and (i.ended_at is null or i.ended_at > i.expires_at)
-                 and i.expires_at > coalesce(
-                       (select at from change_log where carrier_id = ? and carrier_seq = ?),
-                       (select min(at) from change_log where carrier_id = ?))) as changed`,
+                 and i.expires_at > (select at from since_at))
+            -- A view-as open back then that this credential does not hold now (another
+            -- session's or token's, or this one's before it was replaced): the cursor may
+            -- have been read under that view, by another credential of the same person.
+            or exists (
+              select 1 from impersonation i
+               where i.impersonator_user_id = ?
+                 and i.id is distinct from ?::uuid
+                 and i.started_at <= (select at from since_at)
+                 and least(coalesce(i.ended_at, 'infinity'), i.expires_at)
+                       > (select at from since_at)) as changed`,
       [
+        carrierId,
+        since,
+        carrierId,
         carrierId,
         carrierId,
         retentionDays,
@@ -257,9 +272,8 @@ async function catchUpState(
         person,
         ...aboveOrSelf.params,
         person,
-        carrierId,
-        since,
-        carrierId,
+        person,
+        actor.impersonation?.id ?? actor.dormantImpersonation?.id ?? null,
       ],
     ),
   );
