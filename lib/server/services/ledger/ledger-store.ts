@@ -47,8 +47,6 @@ export interface TEntryInput {
   reference?: string | null;
   /** Payments: the attempt's key, unique per account. */
   idempotencyKey?: string;
-  /** Override the account's currency. */
-  currency?: string;
   /**
    * No credit notice for this movement: a transfer's conversion closes and reopens the
    * balance, which is no crossing of the customer's credit.
@@ -129,7 +127,7 @@ export async function postEntry(
       parentId,
       input.kind,
       input.amount,
-      input.currency ?? account.currency,
+      account.currency,
       next.toFixed(6),
       input.reference ?? null,
       input.idempotencyKey ?? null,
