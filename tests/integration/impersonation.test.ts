@@ -4,6 +4,7 @@ import { Account } from '@/lib/server/entities';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
+import { firstHello } from '../fixtures/cookie-listener';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'impersonation-pass';
@@ -49,6 +50,16 @@ beforeAll(async () => {
   reseller = await apiClient(suite.server.url, 'ops@acme.test', PASSWORD);
   await reseller.post('/customers', { name: 'Hotel Alpine' });
 });
+
+/** The newest position in the change log. */
+const head = async () =>
+  Number(
+    (
+      await suite.orm.em
+        .fork()
+        .execute<{ seq: string }[]>('select max(carrier_seq) as seq from change_log')
+    )[0]!.seq,
+  );
 
 describe('impersonation ("view as")', () => {
   it('needs the grant, a reason, and a user of a strictly lower account', async () => {
@@ -107,18 +118,7 @@ describe('impersonation ("view as")', () => {
   });
 
   it("gives the socket the target's identity too", async () => {
-    const hello = await new Promise<{
-      user: { email: string };
-      impersonation: { reason: string } | null;
-    }>((resolve, reject) => {
-      const socket = io(suite.server.url, {
-        transports: ['websocket'],
-        reconnection: false,
-        extraHeaders: { cookie: support.cookie },
-      });
-      socket.once('hello', (payload) => (socket.close(), resolve(payload)));
-      socket.once('connect_error', reject);
-    });
+    const hello = await firstHello(suite.server.url, { cookie: support.cookie });
     expect(hello.user.email).toBe('ops@acme.test');
     expect(hello.impersonation?.reason).toBe('ticket #42');
   });
@@ -136,17 +136,7 @@ describe('impersonation ("view as")', () => {
     for (const list of [await otherSession.get('/customers'), await byToken('/customers')]) {
       expect(list.body.items.map((c: { name: string }) => c.name)).toContain('Carrier Direct');
     }
-    const hello = await new Promise<{ user: { email: string }; impersonation: unknown }>(
-      (resolve, reject) => {
-        const socket = io(suite.server.url, {
-          transports: ['websocket'],
-          reconnection: false,
-          auth: { token },
-        });
-        socket.once('hello', (payload) => (socket.close(), resolve(payload)));
-        socket.once('connect_error', reject);
-      },
-    );
+    const hello = await firstHello(suite.server.url, { token });
     expect(hello).toMatchObject({ user: { email: 'support@carrier.test' }, impersonation: null });
     // …while the session that started the view still sees the reseller's panel.
     expect((await support.get('/me')).body.user.email).toBe('ops@acme.test');
@@ -181,14 +171,6 @@ describe('impersonation ("view as")', () => {
   });
 
   it("catch-up never replays across a change of the viewer's own access or an expiry", async () => {
-    const head = async () =>
-      Number(
-        (
-          await suite.orm.em
-            .fork()
-            .execute<{ seq: string }[]>('select max(carrier_seq) as seq from change_log')
-        )[0]!.seq,
-      );
     const replay = (since: number) => support.get(`/events?since=${since}`);
     await support.post('/impersonation', { userId: resellerUserId, reason: 'catch-up' });
     let since = await head();
@@ -237,14 +219,6 @@ describe('impersonation ("view as")', () => {
   it("catch-up never replays to another credential a cursor read under one's view", async () => {
     // A view belongs to one credential: a cursor read under token A's view, asked from by
     // token B of the same person (its own view), was chosen for another view.
-    const head = async () =>
-      Number(
-        (
-          await suite.orm.em
-            .fork()
-            .execute<{ seq: string }[]>('select max(carrier_seq) as seq from change_log')
-        )[0]!.seq,
-      );
     const tokenOf = async () =>
       (await requestToken(suite.server.url, 'support@carrier.test', PASSWORD)).body.token as string;
     const [viewing, own] = [await tokenOf(), await tokenOf()];

@@ -4,6 +4,7 @@ import { ApiToken, User } from '@/lib/server/entities';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { signInOverHttp } from '../fixtures/http-login';
+import { firstHello } from '../fixtures/cookie-listener';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'token-user-password';
@@ -113,15 +114,7 @@ describe('API tokens', () => {
   it('opens a socket with `auth: { token }`, and a bad token is refused', async () => {
     await newUser('socket@carrier.test');
     const token = (await issue('socket@carrier.test')).body.token;
-    const hello = await new Promise<{ user: { email: string } }>((resolve, reject) => {
-      const socket = io(suite.server.url, {
-        transports: ['websocket'],
-        reconnection: false,
-        auth: { token },
-      });
-      socket.once('hello', (payload) => (socket.close(), resolve(payload)));
-      socket.once('connect_error', reject);
-    });
+    const hello = await firstHello(suite.server.url, { token });
     expect(hello.user.email).toBe('socket@carrier.test');
     const refused = await new Promise<{ data?: { code: string } }>((resolve) => {
       const socket = io(suite.server.url, {

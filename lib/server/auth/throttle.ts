@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { DomainError } from '@/lib/server/errors/domain-error';
 
 export interface TThrottlePolicy {
   /** Failures allowed before any delay. */
@@ -155,6 +156,22 @@ export async function claimOwnPasswordAttempt(
   policy: TThrottlePolicy,
 ): Promise<number> {
   return em.transactional((tx) => claimOnCurve(tx, OWN_PASSWORD, [userId], policy));
+}
+
+/**
+ * `claimOwnPasswordAttempt` for a screen of one's own (a password change, MFA): refused
+ * 429 `throttled`, saying `message` and when to try again, while the user must wait.
+ */
+export async function claimOwnPasswordAttemptOrRefuse(
+  em: EntityManager,
+  userId: string,
+  policy: TThrottlePolicy,
+  message: string,
+): Promise<void> {
+  const wait = await claimOwnPasswordAttempt(em, userId, policy);
+  if (wait > 0) {
+    throw new DomainError('throttled', 'throttled', message, { retryAfterSeconds: wait });
+  }
 }
 
 export async function clearOwnPasswordAttempts(em: EntityManager, userId: string) {

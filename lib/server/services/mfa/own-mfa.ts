@@ -13,7 +13,10 @@ import {
   verifyTotp,
 } from '@/lib/server/auth/mfa';
 import { verifyPassword } from '@/lib/server/auth/password';
-import { claimOwnPasswordAttempt, clearOwnPasswordAttempts } from '@/lib/server/auth/throttle';
+import {
+  claimOwnPasswordAttemptOrRefuse,
+  clearOwnPasswordAttempts,
+} from '@/lib/server/auth/throttle';
 import { mutate } from '@/lib/server/live/change-log';
 import { getRuntime } from '@/lib/server/runtime';
 import { toUserDto, userUpdated } from '@/lib/server/services/users/user-access';
@@ -57,6 +60,13 @@ async function loadSelf(tx: EntityManager, actor: TActor): Promise<TUser> {
   );
 }
 
+/**
+ * A guess at the user's password or code is counted before it is checked, throttled per
+ * user like `POST /me/password`: a stolen session cannot brute-force its way to turning
+ * MFA off or to enrolling its own authenticator.
+ */
+const TOO_MANY_GUESSES = 'Too many wrong codes or passwords; try again later.';
+
 /** The user's change as the audit and the live feed see it. */
 
 export async function getMfaStatus(em: EntityManager, actor: TActor): Promise<TMfaStatus> {
@@ -88,7 +98,7 @@ export async function startMfaEnrolment(
   input: TMfaStart,
 ): Promise<TMfaEnrolment> {
   const { authSecret, loginThrottle } = getRuntime().config;
-  await claimProofAttempt(em, actor, loginThrottle);
+  await claimOwnPasswordAttemptOrRefuse(em, actor.userId, loginThrottle, TOO_MANY_GUESSES);
   const secret = newTotpSecret();
   // The app lists the entry under the brand the person works in.
   const brand = await effectiveBrand(em, actor.account.path);
@@ -158,7 +168,7 @@ export async function disableOwnMfa(
 ): Promise<void> {
   const { authSecret, loginThrottle } = getRuntime().config;
   if (input.otp !== undefined || input.password !== undefined) {
-    await claimProofAttempt(em, actor, loginThrottle);
+    await claimOwnPasswordAttemptOrRefuse(em, actor.userId, loginThrottle, TOO_MANY_GUESSES);
   }
   await mutate(em, actor, async (tx, record) => {
     const user = await loadSelf(tx, actor);
@@ -183,27 +193,6 @@ export async function disableOwnMfa(
     await clearOwnPasswordAttempts(tx, user.id);
     record(userUpdated(user, before, { mfa: wasOn ? 'disabled' : 'enrolment_cancelled' }));
   });
-}
-
-/**
- * Counts a guess at the user's password or code before it is checked: throttled per user
- * like `POST /me/password`, so a stolen session cannot brute-force its way to turning MFA
- * off or to enrolling its own authenticator.
- */
-async function claimProofAttempt(
-  em: EntityManager,
-  actor: TActor,
-  throttle: ReturnType<typeof getRuntime>['config']['loginThrottle'],
-): Promise<void> {
-  const wait = await claimOwnPasswordAttempt(em, actor.userId, throttle);
-  if (wait > 0) {
-    throw new DomainError(
-      'throttled',
-      'throttled',
-      'Too many wrong codes or passwords; try again later.',
-      { retryAfterSeconds: wait },
-    );
-  }
 }
 
 async function assertProof(user: TUser, input: TMfaDisable, authSecret: string): Promise<void> {

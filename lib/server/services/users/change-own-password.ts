@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { DomainError, invalidInput } from '@/lib/server/errors/domain-error';
+import { invalidInput } from '@/lib/server/errors/domain-error';
 import { hashPassword, verifyPassword } from '@/lib/server/auth/password';
 import {
-  claimOwnPasswordAttempt,
+  claimOwnPasswordAttemptOrRefuse,
   clearOwnPasswordAttempts,
   type TThrottlePolicy,
 } from '@/lib/server/auth/throttle';
@@ -31,17 +31,12 @@ export async function changeOwnPassword(
     throw invalidInput({ newPassword: 'cannot be changed while viewing as another user' });
   }
   // Claimed (counted) before the check, in its own commit, so a refusal below keeps it.
-  const wait = await claimOwnPasswordAttempt(em, actor.userId, policy);
-  if (wait > 0) {
-    throw new DomainError(
-      'throttled',
-      'throttled',
-      'Too many wrong current passwords; try again later.',
-      {
-        retryAfterSeconds: wait,
-      },
-    );
-  }
+  await claimOwnPasswordAttemptOrRefuse(
+    em,
+    actor.userId,
+    policy,
+    'Too many wrong current passwords; try again later.',
+  );
   await mutate(em, actor, async (tx, record) => {
     const user = await tx.findOneOrFail(
       User,
