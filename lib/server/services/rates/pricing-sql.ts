@@ -16,12 +16,8 @@ import {
  */
 export function roundSql(expression: string, card: TCardRounding): string {
   const { decimals, rounding } = card;
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > MAX_DECIMALS) {
-    throw new RangeError(`decimals must be 0 to ${MAX_DECIMALS}`);
-  }
-  if (!ROUNDING_MODES.includes(rounding)) throw new RangeError(`unknown rounding ${rounding}`);
   const x = `(${expression})`;
-  const scale = `1${'0'.repeat(decimals)}`;
+  const scale = unitScale(card);
   switch (rounding) {
     case 'half_up':
       return `round(${x}, ${decimals})`;
@@ -62,4 +58,44 @@ export function roundByCardSql(expression: string, decimals: string, rounding: s
     ),
   );
   return `(case ${branches.join('\n      ')} end)`;
+}
+
+/**
+ * `total / count` in units of the card's last decimal as an exact integer quotient and
+ * remainder (`<name>_q`, `<name>_r`): `div` and `mod` on numeric are exact, where `/` (and
+ * `avg`) cut a quotient that does not terminate at about 20 digits. For `roundedOverSql`.
+ */
+export function unitsSql(total: string, count: string, card: TCardRounding, name: string): string {
+  const scaled = `(${total}) * ${unitScale(card)}`;
+  return `div(${scaled}, ${count}) as ${name}_q, mod(${scaled}, ${count}) as ${name}_r`;
+}
+
+/**
+ * `unitsSql`'s quotient q and remainder r over `count` rounded the card's way, at its
+ * precision: the integer rounding of `atCardPrecisionOver` and `callPriceMicro`
+ * (lib/shared/pricing), so several parents' mean marked up rounds as its exact value.
+ * Prices are never negative.
+ */
+export function roundedOverSql(q: string, r: string, count: string, card: TCardRounding): string {
+  const bump = {
+    down: '0',
+    up: `case when ${r} > 0 then 1 else 0 end`,
+    half_up: `case when 2 * ${r} >= ${count} then 1 else 0 end`,
+    half_even: `case when 2 * ${r} > ${count} or (2 * ${r} = ${count} and mod(${q}, 2) = 1)
+                     then 1 else 0 end`,
+  }[card.rounding];
+  return `round((${q} + ${bump}) / ${unitScale(card)}, ${card.decimals})`;
+}
+
+/**
+ * 10^decimals as a SQL literal: the card's smallest unit. Only a validated precision and a
+ * known mode are ever written into SQL.
+ */
+function unitScale(card: TCardRounding): string {
+  const { decimals, rounding } = card;
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > MAX_DECIMALS) {
+    throw new RangeError(`decimals must be 0 to ${MAX_DECIMALS}`);
+  }
+  if (!ROUNDING_MODES.includes(rounding)) throw new RangeError(`unknown rounding ${rounding}`);
+  return `1${'0'.repeat(decimals)}`;
 }

@@ -12,7 +12,7 @@ import type { TChange } from '@/lib/server/live/change-log';
 import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing/markup';
 import type { TCardRounding } from '@/lib/shared/pricing/money';
 import { assertDerivedInRange } from './derived-range';
-import { billedSecondsSql, roundSql } from './pricing-sql';
+import { billedSecondsSql, roundedOverSql, roundSql, unitsSql } from './pricing-sql';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
@@ -477,39 +477,6 @@ async function compactParents(
       order by k.prefix, k.effective_from, c.blocked, ${order}`,
     [parents.length],
   );
-}
-
-/**
- * `total / count` in units of the card's last decimal as an exact integer quotient and
- * remainder (`<name>_q`, `<name>_r`): `div` and `mod` on numeric are exact, where `/` (and
- * `avg`) cut a quotient that does not terminate at about 20 digits. For `roundedOverSql`.
- */
-function unitsSql(total: string, count: string, card: TCardRounding, name: string): string {
-  const scaled = `(${total}) * ${unitScale(card)}`;
-  return `div(${scaled}, ${count}) as ${name}_q, mod(${scaled}, ${count}) as ${name}_r`;
-}
-
-/**
- * `unitsSql`'s quotient q and remainder r over `count` rounded the card's way, at its
- * precision: the integer rounding of `atCardPrecisionOver` and `callPriceMicro`
- * (lib/shared/pricing), so several parents' mean marked up rounds as its exact value.
- * Prices are never negative.
- */
-function roundedOverSql(q: string, r: string, count: string, card: TCardRounding): string {
-  const bump = {
-    down: '0',
-    up: `case when ${r} > 0 then 1 else 0 end`,
-    half_up: `case when 2 * ${r} >= ${count} then 1 else 0 end`,
-    half_even: `case when 2 * ${r} > ${count} or (2 * ${r} = ${count} and mod(${q}, 2) = 1)
-                     then 1 else 0 end`,
-  }[card.rounding];
-  return `round((${q} + ${bump}) / ${unitScale(card)}, ${card.decimals})`;
-}
-
-/** 10^decimals as a SQL literal, for a validated card precision and mode. */
-function unitScale(card: TCardRounding): string {
-  roundSql('0', card); // the same validation: decimals 0 to 6, a known mode
-  return `1${'0'.repeat(card.decimals)}`;
 }
 
 /** A card's own billing structure as SQL literals (validated integers only), null: the parent's. */
