@@ -1,6 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
+import { getRequestLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 import { getMetrics, routeLabel } from '@/lib/server/observability/metrics';
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -32,8 +32,8 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse): void 
       status: res.statusCode,
       ms: Math.round(seconds * 10_000) / 10,
     };
-    if (path.startsWith('/api/')) getLogger().info(line, 'request');
-    else getLogger().debug(line, 'request');
+    if (path.startsWith('/api/')) getRequestLogger().info(line, 'request');
+    else getRequestLogger().debug(line, 'request');
   });
 }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 /** tests/fixtures/log-lines.ts in its own process: stdout's lines, its writes, its code. */
-async function logLines(mode: 'spread' | 'wide' | 'exit' | 'crash') {
+async function logLines(mode: 'spread' | 'wide' | 'exit' | 'crash' | 'redact') {
   const child = spawn(process.execPath, ['--import', 'tsx', 'tests/fixtures/log-lines.ts', mode], {
     env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,6 +43,29 @@ describe('the JSON log on stdout', () => {
     // PIPE_BUF on Linux. A batch counted in characters would pass it with these lines.
     expect(largest).toBeGreaterThan(0);
     expect(largest).toBeLessThanOrEqual(4096);
+  });
+
+  it('redacts credentials, and writes request lines unredacted in the same order', async () => {
+    const { code, records, stderr } = await logLines('redact');
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('hunter2');
+    const [first, credentials, last] = records as unknown as Record<string, unknown>[];
+    expect(records.map((record) => record.index)).toEqual([0, 1, 2]);
+    expect(credentials).toMatchObject({
+      msg: 'credentials',
+      user: { password: '[redacted]' },
+      token: '[redacted]',
+    });
+    for (const request of [first, last]) {
+      expect(request).toMatchObject({
+        msg: 'request',
+        method: 'POST',
+        path: '/api/v1/authorize',
+        status: 200,
+        level: 'info',
+        service: 'reseller-panel',
+      });
+    }
   });
 
   it('keeps the last line of a process that exits in the same tick', async () => {
