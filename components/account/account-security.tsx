@@ -189,8 +189,8 @@ export function AccountSecurity() {
             aria-label="Recovery codes"
           >
             <p className="text-sm font-medium text-green-900">
-              MFA is on. Keep these recovery codes somewhere safe: each signs in once in place of a
-              code. They are shown only now.
+              MFA is on, and your other sessions have ended. Keep these recovery codes somewhere
+              safe: each signs in once in place of a code. They are shown only now.
             </p>
             <ul className="grid grid-cols-2 gap-1 font-mono text-sm" data-testid="recovery-codes">
               {codes.map((code) => (

@@ -181,6 +181,26 @@ describe('MFA enrolment and sign-in', () => {
     expect(enabled.after).toMatchObject({ mfaEnabled: true });
   });
 
+  it('turning it on ends the other sessions and their sockets, not the enrolling one nor tokens', async () => {
+    const email = 'two-tabs@carrier.test';
+    const { id } = await newUser(email);
+    const enrolling = await apiClient(suite.server.url, email, PASSWORD);
+    const other = await apiClient(suite.server.url, email, PASSWORD);
+    const token = (await requestToken(suite.server.url, email, PASSWORD)).body.token as string;
+    const live = await handshake(other.cookie);
+    if (!('socket' in live)) throw new Error(`refused: ${live.refused}`);
+    const closed = new Promise((resolve) => live.socket.once('disconnect', resolve));
+
+    await enrol(enrolling);
+    expect((await other.get('/me')).status).toBe(401);
+    await closed;
+    expect(await handshake(other.cookie)).toEqual({ refused: 'unauthenticated' });
+    expect((await enrolling.get('/me')).status).toBe(200);
+    expect((await enrolling.get('/me/mfa')).body.enabled).toBe(true);
+    expect((await bearerCall(suite.server.url, token, 'GET', '/me/mfa')).body.enabled).toBe(true);
+    expect((await logOf(id)).at(-1)!.summary).toEqual({ mfa: 'enabled', sessionsEnded: 1 });
+  });
+
   it('sign-in and POST /auth/token then need the code; a missing or wrong one is refused and throttled', async () => {
     expect(await failuresOf(email)).toBe(0);
     // The password is checked first: a wrong one says nothing about MFA.

@@ -78,6 +78,7 @@ export interface TUserChangeSummary {
   sessionsRevoked?: true;
   /** The user changed its own password: other sessions ended, tokens revoked. */
   passwordChanged?: true;
+  /** Its other sessions that ended (a password change; MFA turned on). */
   sessionsEnded?: number;
   tokensRevoked?: number;
   mfa?: 'enrolment_started' | 'enabled' | 'disabled' | 'enrolment_cancelled' | 'reset';

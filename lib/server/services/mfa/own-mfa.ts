@@ -18,6 +18,8 @@ import {
   clearOwnPasswordAttempts,
 } from '@/lib/server/auth/throttle';
 import { mutate } from '@/lib/server/live/change-log';
+import type { TCredentialRef } from '@/lib/server/auth/door';
+import { endOtherSessions } from '@/lib/server/auth/sessions';
 import { getRuntime } from '@/lib/server/runtime';
 import { toUserDto, userUpdated } from '@/lib/server/services/users/user-access';
 import { effectiveBrand } from '@/lib/server/services/brands/brands';
@@ -124,11 +126,18 @@ export async function startMfaEnrolment(
   };
 }
 
-/** The first code from the app turns MFA on; answers the recovery codes, this once. */
+/**
+ * The first code from the app turns MFA on; answers the recovery codes, this once. The
+ * person's other sessions end with it: each was opened with the password alone, and one
+ * may be the very thief that made someone turn MFA on. The session (or token) enrolling
+ * stays; API tokens stay too — they are a script's or a switch's, which MFA never asked
+ * for, and the password change is what revokes them.
+ */
 export async function confirmMfaEnrolment(
   em: EntityManager,
   actor: TActor,
   input: { otp: string },
+  credential: TCredentialRef,
 ): Promise<TMfaRecoveryCodes> {
   const authSecret = getRuntime().config.authSecret;
   const codes = newRecoveryCodes();
@@ -152,7 +161,9 @@ export async function confirmMfaEnrolment(
       mfaLastStep: step,
     });
     await tx.flush();
-    record(userUpdated(user, before, { mfa: 'enabled' }));
+    const keep = credential.kind === 'session' ? credential.sessionId : null;
+    const sessionsEnded = await endOtherSessions(tx, user.id, keep);
+    record(userUpdated(user, before, { mfa: 'enabled', sessionsEnded }));
   });
   return { recoveryCodes: codes };
 }
