@@ -800,6 +800,59 @@ describe('a customer moved while its batch queued', () => {
   });
 });
 
+describe('a customer given another card', () => {
+  it('prices each call at the card held when it started, however late it is posted', async () => {
+    const s2b = (
+      await ok(as.r1.post(`/cards/${ids.S1}/derive`, { name: 'S2b', markupPercent: '100' }))
+    ).id;
+    const kc = (await ok(admin.post('/customers', { name: 'KC', parentId: ids.R1 }))).id;
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+    await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: kc }));
+    const onS2 = call('held-s2', kc, '447700900401', 65, new Date().toISOString());
+    await pause();
+    const s2bHeld = await ok(as.r1.post('/assignments', { cardId: s2b, accountId: kc }));
+    await pause();
+    const onS2b = call('held-s2b', kc, '447700900402', 65, new Date().toISOString());
+    await pause();
+    await ok(as.r1.del(`/assignments/${s2bHeld.id}`), 204);
+    const afterRemoval = call('held-none', kc, '447700900403', 65, new Date().toISOString());
+
+    // All three posted only now, after every change.
+    expect(
+      await ok(admin.post('/usage', { records: [afterRemoval, onS2b, onS2] }), 200),
+    ).toMatchObject({ rated: 2, unratedByReason: { no_card: 1 } });
+    const items = (await admin.get('/usage?limit=500')).body.items as TUsageRecordDto[];
+    const charged = (cdr: string) =>
+      items.find((item) => item.cdrId === cdr)!.levels.map((level) => [level.cardId, level.amount]);
+    for (const [record, chain] of [
+      [onS2, [ids.S2, ids.S1, ids.P]],
+      [onS2b, [s2b, ids.S1, ids.P]],
+    ] as const) {
+      const prices = await trace(record);
+      expect(charged(record.id), record.id).toEqual(
+        chain.map((card) => [card, new Money(prices.get(card)!).toFixed(6)]),
+      );
+      // The switch, asked at the call's start, is answered on the same card.
+      const asked = await admin.post('/authorize', {
+        accountId: kc,
+        number: record.number,
+        at: record.startedAt,
+      });
+      const customerCard = (await admin.get(`/cards/${chain[0]}/rates?prefix=447`)).body;
+      expect(asked.body, record.id).toMatchObject({ allowed: true });
+      expect(new Money(asked.body.rate).minus(customerCard.items[0].rate).isZero(), record.id).toBe(
+        true,
+      );
+    }
+    expect(items.find((item) => item.cdrId === 'held-none')).toMatchObject({
+      status: 'unrated',
+      reason: 'no_card',
+    });
+    // The two cards' prices differ (S2b doubles S1, S2 adds half): the test tells them apart.
+    expect(charged('held-s2')[0]![1]).not.toBe(charged('held-s2b')[0]![1]);
+  });
+});
+
 describe('the ledger’s order', () => {
   it('stamps a batch after its locks: no earlier than what committed while it queued', async () => {
     // A batch locks its customers' chains in id order. Held at an account above the

@@ -37,7 +37,8 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     // Migration20261215100000), and brands
     // (lib/server/services/brands, Migration20261209100000) and their logos
     // (Migration20261213100000), and statements (lib/server/services/statements,
-    // Migration20261211100000).
+    // Migration20261211100000), and which card a customer held when (a trigger's,
+    // Migration20261217100000).
     schemaGenerator: {
       skipTables: [
         'rate_revision',
@@ -51,6 +52,7 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
         'brand_hostname',
         'brand_logo',
         'statement',
+        'customer_card_span',
       ],
     },
     forceUtcTimezone: true,

@@ -3,6 +3,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { isWithin, withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
 import { directQuery, statementTexts } from '@/lib/server/db/direct-query';
+import { heldCardAtSql } from '@/lib/server/services/assignments/held-card';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { longestAffordableCall } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
@@ -173,7 +174,8 @@ export function decide(actor: TActor, levels: readonly TAuthorizeLevel[]): TAuth
  * very text straight on the database), giving one JSON value: the customer in the
  * caller's scope, every account on its path, the card each pays by, and that card's
  * longest prefix for the number in the revision live now — the one rating charges, even
- * before the revision timer has applied it (`longestPrefixJoin`) — or at `at`; one element
+ * before the revision timer has applied it (`longestPrefixJoin`) — or at `at` (and then
+ * the card the customer held at `at`, as rating prices a call: held-card.ts); one element
  * per level, the customer first; null when the customer is not in scope. The caller's
  * path may be SQL (`withinSql`), so the statement can ride in the credential check's
  * round trip (`enterRiding`).
@@ -200,8 +202,9 @@ export function authorizeStatement(
   const match = longestPrefixParams(at, leadingDigits(input.number));
   return {
     sql: decisionText(`${at !== null}|${inScope.sql}`, () => decisionSql(inScope.sql, at !== null)),
-    // The longest prefix twice: on the customer's card, and on each card the walk goes up to.
-    params: [input.accountId, ...inScope.params, ...match, ...match],
+    // The longest prefix twice: on the customer's card, and on each card the walk goes up to;
+    // at an instant, the card the customer held then between them (`heldCardAtSql`).
+    params: [input.accountId, ...inScope.params, ...match, ...(at ? [at] : []), ...match],
   };
 }
 
@@ -216,9 +219,13 @@ function decisionSql(inScope: string, at: boolean): string {
        select id, path from account where id = ? and ${inScope}),
      chain as (
        select ${step}, 0 as depth
-         from card_assignment ca join card c on c.id = ca.card_id
-         ${match}
-        where ca.account_id = (select id from target) and ca.exclusive
+         ${
+           at
+             ? `from card c ${match}
+                where c.id = ${heldCardAtSql('(select id from target)', '?::timestamptz')}`
+             : `from card_assignment ca join card c on c.id = ca.card_id ${match}
+                where ca.account_id = (select id from target) and ca.exclusive`
+         }
        union all
        select ${step}, chain.depth + 1
          from chain join card c on c.id = coalesce(chain.priced_by, chain.parent_id)

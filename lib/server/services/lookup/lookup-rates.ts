@@ -5,6 +5,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { cardRelation, type TCardRelation } from '@/lib/server/authz/card-relation';
 import { withinSql, type TSqlFragment } from '@/lib/server/authz/scope';
 import { directQuery, statementTexts } from '@/lib/server/db/direct-query';
+import { heldCardAtSql } from '@/lib/server/services/assignments/held-card';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { billedUnder, callPrice } from '@/lib/shared/pricing/billing';
 import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
@@ -221,6 +222,8 @@ export function lookupStatement(
     params: [
       query.accountId,
       ...inScope.params,
+      // At an instant, a customer's card is the one it held then (held-card.ts).
+      ...(query.at ? [query.at] : []),
       query.cardId,
       query.cardId,
       ...longestPrefixParams(query.at ?? null, leading),
@@ -233,8 +236,7 @@ const lookupText = statementTexts();
 function lookupSql(inScope: string, at: boolean): string {
   return `with recursive target as (
        select id from account where id = ? and ${inScope}),
-     starts as (
-       select card_id as id from card_assignment where account_id = (select id from target)
+     starts as (${at ? STARTS_AT : STARTS_NOW}
        union select id from card where owner_id = (select id from target)),
      chosen as (select id from starts where ?::uuid is null or id = ?::uuid),
      chain as (
@@ -257,6 +259,20 @@ function lookupSql(inScope: string, at: boolean): string {
               'cards', (select json_agg(cards order by start_id, depth) from cards),
               'matches', (select json_agg(matches) from matches))`;
 }
+
+/**
+ * The cards the account holds now, or at `at`: a customer's the one it held then, as rating
+ * prices a call (held-card.ts); a reseller's as it holds them (only a customer's card is
+ * dated).
+ */
+const STARTS_NOW = `
+       select card_id as id from card_assignment where account_id = (select id from target)`;
+const STARTS_AT = `
+       select card_id as id from card_assignment
+        where account_id = (select id from target) and not exclusive
+       union
+       select held.id from (select ${heldCardAtSql('(select id from target)', '?::timestamptz')} as id) held
+        where held.id is not null`;
 
 /** The longest prefix of each chain card in effect now or at `at` (`longestPrefixJoin`). */
 const MATCHES_NOW = `

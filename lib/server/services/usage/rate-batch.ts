@@ -25,6 +25,11 @@ import {
 import { billedSeconds, callPriceMicro, fromMicro, toMicro } from '@/lib/shared/pricing/billing';
 import { Money, type TRoundingMode } from '@/lib/shared/pricing/money';
 import type { TLiveResource } from '@/lib/shared/live/change';
+import {
+  cardHeldAt,
+  spansSinceSql,
+  type TCardSpan,
+} from '@/lib/server/services/assignments/held-card';
 import type { TUnratedReason, TUsageOutcome, TUsagePosted } from '@/lib/shared/schemas/usage';
 
 /** One call to rate: a new record (from a request) or an unrated one again (`recordId`). */
@@ -264,12 +269,13 @@ export async function rateBatch(
 }
 
 /**
- * A customer of the batch: its path, the card it holds (null: none), and since when it is
- * on that path (ms; null: since it was made — a transfer sets it).
+ * A customer of the batch: its path, the cards it held over the batch's calls (a call
+ * takes `cardHeldAt` its start), and since when it is on that path (ms; null: since it
+ * was made — a transfer sets it).
  */
 interface TCustomer {
   path: string;
-  cardId: string | null;
+  spans: TCardSpan[];
   placedAt: number | null;
 }
 
@@ -304,8 +310,8 @@ interface TPlan {
 }
 
 /**
- * Step 1: the calls' customers (kind customer, strictly below the poster) with their card,
- * and every card above each held card, through all its parents (`card_parent`; a card
+ * Step 1: the calls' customers (kind customer, strictly below the poster) with the cards
+ * they held over the calls' times, and every card above each held card, through all its parents (`card_parent`; a card
  * written before it, the one `parent_id`), with its revisions: which parent a call goes
  * up by is the matched row's (`priced_by`), known only per call (`walk`). Also run before
  * the transaction opens (`warmRates`), so reading revisions into memory holds no lock.
@@ -317,32 +323,32 @@ async function readPlan(
 ): Promise<TPlan> {
   const scope = belowSql('a.path', actor.account.path);
   const accountIds = [...new Set(calls.map((call) => call.accountId))];
+  // Only the spans a call of the batch can fall in: not ended before its earliest start.
+  const earliest = Math.min(...calls.map((call) => Date.parse(call.startedAt)));
   const found = await directQuery<{
     id: string;
     path: string;
-    card_id: string | null;
+    spans: TCardSpan[];
     placed_ms: string | null;
   }>(
     em,
-    `select a.id, a.path,
-            (select card_id from card_assignment where account_id = a.id
-              order by exclusive desc, created_at limit 1) as card_id,
+    `select a.id, a.path, ${spansSinceSql('a.id')} as spans,
             (extract(epoch from a.placed_at) * 1000)::text as placed_ms
        from account a
       where a.id = any(?::uuid[]) and a.kind = 'customer' and ${scope.sql}`,
-    [pgArray(accountIds), ...scope.params],
+    [earliest, pgArray(accountIds), ...scope.params],
   );
   const customers = new Map(
     found.map((row) => [
       row.id,
       {
         path: row.path,
-        cardId: row.card_id,
+        spans: row.spans,
         placedAt: row.placed_ms === null ? null : Number(row.placed_ms),
       },
     ]),
   );
-  const starts = [...new Set(found.map((row) => row.card_id).filter((id) => id !== null))];
+  const starts = [...new Set(found.flatMap((row) => row.spans.map((span) => span.card)))];
   const chain = starts.length
     ? await directQuery<TChainCard & { start_id: string }>(
         em,
@@ -488,9 +494,10 @@ async function loadRevisions(
 ): Promise<TRevisionSets> {
   const wanted = new Map<string, Set<number>>();
   for (const call of calls) {
-    const cardId = plan.customers.get(call.accountId)?.cardId;
-    if (!cardId) continue;
     const at = Date.parse(call.startedAt);
+    const customer = plan.customers.get(call.accountId);
+    const cardId = customer ? cardHeldAt(customer.spans, at) : null;
+    if (!cardId) continue;
     // Every card the call may go through: which parent it goes up by is known only once
     // the card below is matched.
     for (const card of plan.reach.get(cardId) ?? []) {
@@ -626,9 +633,7 @@ async function priceCalls(
         ? 'account_suspended'
         : path.some((account) => account?.creditBlocked)
           ? 'credit_blocked'
-          : customer.cardId
-            ? null
-            : 'no_card',
+          : null,
     );
   }
   const seen = new Set<string>();
@@ -656,7 +661,9 @@ async function priceCalls(
     if (stop) return { ...rated, reason: stop };
     const leading = leadingValues(call.number);
     let reason: TUnratedReason | null = null;
-    const steps = walk(plan, sets, customer.cardId!, call.number, leading, rated.at);
+    const cardId = cardHeldAt(customer.spans, rated.at);
+    if (!cardId) return { ...rated, reason: 'no_card' };
+    const steps = walk(plan, sets, cardId, call.number, leading, rated.at);
     const levels = chargedLevels(steps, accountsOf.get(call.accountId)!);
     if (!levels) return { ...rated, reason: 'no_card' };
     for (const { level, card, match, payerId, counterpartyId } of levels) {

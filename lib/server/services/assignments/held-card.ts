@@ -1,0 +1,58 @@
+/**
+ * Which card a customer's call is priced at: the card the customer held when the call
+ * started (`customer_card_span`, kept by a trigger on `card_assignment`:
+ * Migration20261217100000), so a call posted late, or re-rated, after its customer was
+ * given another card is charged as it was when it was made. A call from when the
+ * customer held no card — before its first one, or between a card taken away and the next
+ * — takes the next card it was given: that assignment is how an operator fixes calls left
+ * unrated `no_card`, and re-rating them then prices them. No card then or since: none.
+ *
+ * One rule in two dialects, kept together: SQL for the price trace and the switch's
+ * authorization at an instant (`heldCardAtSql`), TypeScript for rating a batch, which
+ * reads each customer's spans once (`cardHeldAt`). The integration property test prices
+ * every call both ways (tests/integration/usage-rating.test.ts).
+ */
+
+/** One exclusive assignment's life, in epoch milliseconds (`to` null: still held). */
+export interface TCardSpan {
+  card: string;
+  from: number;
+  to: number | null;
+}
+
+/** The card held at `at` (ms), else the first given after it; null when neither. */
+export function cardHeldAt(spans: readonly TCardSpan[], at: number): string | null {
+  let next: TCardSpan | null = null;
+  for (const span of spans) {
+    if (span.to !== null && span.to <= at) continue;
+    if (span.from <= at) return span.card;
+    if (!next || span.from < next.from) next = span;
+  }
+  return next?.card ?? null;
+}
+
+/**
+ * `cardHeldAt` as a scalar subquery: the card `account` (an SQL expression) held at
+ * `instant` (a timestamptz expression, written once: it may be a parameter), else the
+ * first given after it; null when neither.
+ */
+export function heldCardAtSql(account: string, instant: string): string {
+  return `(select s.card_id from customer_card_span s, (select ${instant} as t) i
+            where s.account_id = ${account} and (s.to_at is null or s.to_at > i.t)
+            order by s.from_at <= i.t desc, s.from_at limit 1)`;
+}
+
+/**
+ * Each customer's spans that had not ended by `since` (ms), as one JSON array per
+ * account (`TCardSpan[]`, oldest first): the subquery rating's plan reads per customer.
+ * `account` is an SQL expression; the one parameter is `since`.
+ */
+export function spansSinceSql(account: string): string {
+  return `coalesce((select json_agg(json_build_object(
+              'card', s.card_id,
+              'from', extract(epoch from s.from_at) * 1000,
+              'to', extract(epoch from s.to_at) * 1000) order by s.from_at)
+             from customer_card_span s
+            where s.account_id = ${account}
+              and (s.to_at is null or s.to_at > to_timestamp(?::float8 / 1000))), '[]')`;
+}
