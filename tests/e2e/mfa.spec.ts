@@ -46,6 +46,9 @@ test('MFA enrolment and sign-in with a code computed in the test', async ({ page
   await page.getByLabel('Code from the app').fill(await codeFor(secret, -1));
   await page.getByRole('button', { name: 'Turn on MFA' }).click();
   await expect(page.getByTestId('recovery-codes').getByRole('listitem')).toHaveCount(10);
+  await expect(page.getByRole('status', { name: 'Recovery codes' })).toContainText(
+    'your other sessions have ended',
+  );
   await expect(page.getByTestId('mfa-state')).toContainText('on');
 
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -850,6 +850,40 @@ describe('a customer given another card', () => {
     });
     // The two cards' prices differ (S2b doubles S1, S2 adds half): the test tells them apart.
     expect(charged('held-s2')[0]![1]).not.toBe(charged('held-s2b')[0]![1]);
+
+    // A card deleted since prices nothing: a late call from its time takes the next card
+    // given, as one from when none was held does — and re-rating that one prices it.
+    await ok(as.r1.del(`/cards/${s2b}`), 204);
+    await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: kc }));
+    const onDeleted = call(
+      'held-deleted',
+      kc,
+      '447700900404',
+      65,
+      new Date(Date.parse(onS2b.startedAt) + 1).toISOString(),
+    );
+    expect(await ok(admin.post('/usage', { records: [onDeleted] }), 200)).toMatchObject({
+      rated: 1,
+    });
+    const none = (await admin.get('/usage?limit=500')).body.items.find(
+      (item: TUsageRecordDto) => item.cdrId === 'held-none',
+    );
+    const rerated = await ok(
+      admin.post('/usage/rerate', { ids: [none.id], idempotencyKey: 'rerate-held-none' }),
+      200,
+    );
+    expect(rerated.records.map((r: { outcome: string }) => r.outcome)).toEqual(['rated']);
+    const after = (await admin.get('/usage?limit=500')).body.items as TUsageRecordDto[];
+    for (const record of [onDeleted, afterRemoval]) {
+      const prices = await trace(record);
+      const got = after.find((item) => item.cdrId === record.id)!;
+      expect(
+        got.levels.map((level) => [level.cardId, level.amount]),
+        record.id,
+      ).toEqual(
+        [ids.S2, ids.S1, ids.P].map((card) => [card, new Money(prices.get(card)!).toFixed(6)]),
+      );
+    }
   });
 });
 

@@ -26,6 +26,16 @@ describe('the card a call is priced at', () => {
     expect(cardHeldAt(spans, 399)).toBe('C');
   });
 
+  it('never is a card given and taken in one instant; a tie goes to the lower card id', () => {
+    const instant: TCardSpan[] = [
+      { card: 'Z', from: 50, to: 50 },
+      { card: 'b', from: 50, to: null },
+      { card: 'a', from: 50, to: null },
+    ];
+    expect(cardHeldAt(instant, 0)).toBe('a');
+    expect(cardHeldAt([{ card: 'Z', from: 50, to: 50 }], 0)).toBeNull();
+  });
+
   it('is none when no card was held then nor given since', () => {
     expect(cardHeldAt([{ card: 'A', from: 100, to: 200 }], 250)).toBeNull();
     expect(cardHeldAt([], 250)).toBeNull();

@@ -9,8 +9,10 @@
  *
  * One rule in two dialects, kept together: SQL for the price trace and the switch's
  * authorization at an instant (`heldCardAtSql`), TypeScript for rating a batch, which
- * reads each customer's spans once (`cardHeldAt`). The integration property test prices
- * every call both ways (tests/integration/usage-rating.test.ts).
+ * reads each customer's spans once (`cardHeldAt`). tests/unit/held-card.test.ts states the
+ * rule; tests/integration/usage-rules.test.ts ("a customer given another card") prices
+ * calls on either side of a replacement and a removal both ways, and the rating property
+ * test (usage-rating.test.ts) compares rating with the trace at every call's start.
  */
 
 /** One exclusive assignment's life, in epoch milliseconds (`to` null: still held). */
@@ -20,13 +22,18 @@ export interface TCardSpan {
   to: number | null;
 }
 
-/** The card held at `at` (ms), else the first given after it; null when neither. */
+/**
+ * The card held at `at` (ms), else the first given after it (the lower card id on a tie);
+ * null when neither. A span of no length (given and taken in one instant) was never held.
+ */
 export function cardHeldAt(spans: readonly TCardSpan[], at: number): string | null {
   let next: TCardSpan | null = null;
   for (const span of spans) {
-    if (span.to !== null && span.to <= at) continue;
+    if (span.to !== null && (span.to <= at || span.to <= span.from)) continue;
     if (span.from <= at) return span.card;
-    if (!next || span.from < next.from) next = span;
+    if (!next || span.from < next.from || (span.from === next.from && span.card < next.card)) {
+      next = span;
+    }
   }
   return next?.card ?? null;
 }
@@ -38,8 +45,9 @@ export function cardHeldAt(spans: readonly TCardSpan[], at: number): string | nu
  */
 export function heldCardAtSql(account: string, instant: string): string {
   return `(select s.card_id from customer_card_span s, (select ${instant} as t) i
-            where s.account_id = ${account} and (s.to_at is null or s.to_at > i.t)
-            order by s.from_at <= i.t desc, s.from_at limit 1)`;
+            where s.account_id = ${account}
+              and (s.to_at is null or (s.to_at > i.t and s.to_at > s.from_at))
+            order by s.from_at <= i.t desc, s.from_at, s.card_id::text collate "C" limit 1)`;
 }
 
 /**
