@@ -271,7 +271,8 @@ const STARTS_AT = `
        select card_id as id from card_assignment
         where account_id = (select id from target) and not exclusive
        union
-       select held.id from (select ${heldCardAtSql('(select id from target)', '?::timestamptz')} as id) held
+       select held.id
+         from (select ${heldCardAtSql('(select id from target)', '?::timestamptz')} as id) held
         where held.id is not null`;
 
 /** The longest prefix of each chain card in effect now or at `at` (`longestPrefixJoin`). */

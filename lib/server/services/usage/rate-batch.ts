@@ -311,10 +311,11 @@ interface TPlan {
 
 /**
  * Step 1: the calls' customers (kind customer, strictly below the poster) with the cards
- * they held over the calls' times, and every card above each held card, through all its parents (`card_parent`; a card
- * written before it, the one `parent_id`), with its revisions: which parent a call goes
- * up by is the matched row's (`priced_by`), known only per call (`walk`). Also run before
- * the transaction opens (`warmRates`), so reading revisions into memory holds no lock.
+ * they held over the calls' times, and every card above each held card, through all its
+ * parents (`card_parent`; a card written before it, the one `parent_id`), with its
+ * revisions: which parent a call goes up by is the matched row's (`priced_by`), known only
+ * per call (`walk`). Also run before the transaction opens (`warmRates`), so reading
+ * revisions into memory holds no lock.
  */
 async function readPlan(
   em: EntityManager,
