@@ -12,7 +12,7 @@ export const metadata: Metadata = { title: 'Change password' };
  * panel page redirects to it, the API and the socket refuse) until the change is made.
  */
 export default async function PasswordPage() {
-  const { actor, held } = await requireGatePage('password_change_required');
+  const { actor, held, viewingAs } = await requireGatePage('password_change_required');
   return (
     <main className="flex min-h-screen items-center justify-center px-4">
       <div className="w-full max-w-sm rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
@@ -22,7 +22,15 @@ export default async function PasswordPage() {
             ? `Signed in as ${actor.email}. Your administrator reset your password: choose a new one to continue.`
             : `Signed in as ${actor.email}. Your other sessions and API tokens end when you change it.`}
         </p>
-        <PasswordChangeForm forced={held} />
+        {viewingAs ? (
+          // A view is read-only: the server refuses the change until it ends.
+          <p role="note" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+            You are viewing the panel as someone else, which is read-only: end the view to change
+            your own password.
+          </p>
+        ) : (
+          <PasswordChangeForm forced={held} />
+        )}
         <div className="mt-6 flex items-center justify-between text-sm">
           {held ? (
             <span />

@@ -24,9 +24,11 @@ const STATUS_KEY = queryKeys.static('me', { sub: 'mfa' });
  * Account security: MFA for one's own user. Enrol (scan the QR code or type the secret,
  * then confirm with a first code), see the recovery codes once, turn it off (refused by
  * the server while the group requires MFA). Reachable before enrolment by a user whose
- * group requires it: this page is outside the panel layout for that reason.
+ * group requires it: this page is outside the panel layout for that reason. The page is
+ * the person's own even while a view-as is open (`viewingAs`), but a view is read-only:
+ * its state shows, its forms do not (the server refuses them then).
  */
-export function AccountSecurity() {
+export function AccountSecurity({ viewingAs = false }: { viewingAs?: boolean }) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const status = useQuery({
@@ -115,7 +117,14 @@ export function AccountSecurity() {
           </p>
         ) : null}
 
-        {mfa && !mfa.enabled && !enrolment ? (
+        {mfa && viewingAs ? (
+          <p role="note" className="mt-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+            You are viewing the panel as someone else, which is read-only: end the view to change
+            your own security settings.
+          </p>
+        ) : null}
+
+        {mfa && !mfa.enabled && !enrolment && !viewingAs ? (
           <form
             onSubmit={start.onSubmit}
             className="mt-3 space-y-3"
@@ -200,7 +209,7 @@ export function AccountSecurity() {
           </div>
         ) : null}
 
-        {mfa?.enabled && !mfa.required ? (
+        {mfa?.enabled && !mfa.required && !viewingAs ? (
           <form
             onSubmit={turnOff.onSubmit}
             className="mt-4 space-y-3 border-t border-slate-200 pt-4"

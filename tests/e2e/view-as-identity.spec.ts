@@ -212,6 +212,20 @@ test('view-as start and stop: no page ever shows the other identity’s data', a
         expect(seen, 'a counter as the target').toBe(`${testId}=${targetCounters[testId!]}`);
     }
 
+    // One's own credentials are one's own, and a view is read-only: the security and
+    // password pages say so instead of offering forms the server would refuse.
+    await page.goto('/account/security');
+    await expect(page.getByTestId('mfa-state')).toBeVisible();
+    await expect(page.getByRole('note')).toContainText('end the view to change your own');
+    await expect(page.getByRole('form', { name: 'Set up MFA' })).toHaveCount(0);
+    await page.goto('/password');
+    await expect(page.getByRole('note')).toContainText('end the view to change your own password');
+    await expect(page.getByRole('form', { name: 'Change password' })).toHaveCount(0);
+    await page.goto('/');
+    for (const [testId, value] of Object.entries(targetCounters)) {
+      await expect(page.getByTestId(testId)).toHaveText(value);
+    }
+
     // Stop, on Overview: the admin's counters, never the target's.
     await arm(page, '*');
     await page

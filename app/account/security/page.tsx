@@ -15,7 +15,7 @@ export const metadata: Metadata = { title: 'Account security' };
  */
 export default async function AccountSecurityPage() {
   // The door holds such a person here; the password change (if due) comes first.
-  const { actor, held } = await requireGatePage('mfa_enrolment_required');
+  const { actor, held, viewingAs } = await requireGatePage('mfa_enrolment_required');
   const mayUsePanel = !held;
   const brand = await getPageBrand();
   return (
@@ -45,7 +45,7 @@ export default async function AccountSecurityPage() {
             </Link>
           ) : null}
         </div>
-        <AccountSecurity />
+        <AccountSecurity viewingAs={viewingAs} />
       </main>
     </div>
   );

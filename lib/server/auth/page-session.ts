@@ -57,12 +57,13 @@ export async function requirePageActor(): Promise<TActor> {
 
 /**
  * For a gate's own screen: the signed-in person (never a view-as: the screen is about
- * one's own credentials), and whether it is held at that gate right now; a redirect to
+ * one's own credentials), whether it is held at that gate right now, and whether a view-as
+ * is open (one's own credentials cannot change then: the view is read-only); a redirect to
  * sign in, or to another gate's screen, otherwise.
  */
 export async function requireGatePage(
   gate: TPassableGate,
-): Promise<{ actor: TActor; held: boolean }> {
+): Promise<{ actor: TActor; held: boolean; viewingAs: boolean }> {
   // The gates are passed in order (the password first): this screen opens past its own
   // gate and the later ones, never past an earlier one.
   const result = await enterPage(GATE_ORDER.slice(GATE_ORDER.indexOf(gate)));
@@ -70,5 +71,9 @@ export async function requireGatePage(
   if (!result.ok) redirect(GATE_PAGES[result.refusal.code as TPassableGate]);
   const strict = await enterPage();
   const held = Boolean(strict && !strict.ok && strict.refusal.code === gate);
-  return { actor: result.entry.real, held };
+  return {
+    actor: result.entry.real,
+    held,
+    viewingAs: Boolean(result.entry.actor.impersonatorUserId),
+  };
 }
