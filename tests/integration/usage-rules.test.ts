@@ -851,6 +851,28 @@ describe('a customer given another card', () => {
     // The two cards' prices differ (S2b doubles S1, S2 adds half): the test tells them apart.
     expect(charged('held-s2')[0]![1]).not.toBe(charged('held-s2b')[0]![1]);
 
+    // The customer's own people trace a past call on the card it was charged by, though the
+    // customer holds no card now: as an assignee (the price, never the owner's side).
+    const own = (await ok(as.r1.post('/groups', { template: 'default-customer' }))).id;
+    await ok(
+      as.r1.post('/users', {
+        email: 'ops@kc.rules.test',
+        password: PASSWORD,
+        accountId: kc,
+        groupId: own,
+      }),
+    );
+    const kcUser = await apiClient(suite.server.url, 'ops@kc.rules.test', PASSWORD);
+    const traced = (
+      await kcUser.get(
+        `/rates/lookup?accountId=${kc}&number=${onS2b.number}&at=${encodeURIComponent(onS2b.startedAt)}&seconds=65`,
+      )
+    ).body as TLookup;
+    expect(traced.levels.map((level) => [level.cardId, level.relation, level.accountId])).toEqual([
+      [s2b, 'assignee', null],
+    ]);
+    expect(new Money(traced.levels[0]!.amount!).toFixed(6)).toBe(charged('held-s2b')[0]![1]);
+
     // A card deleted since prices nothing: a late call from its time takes the next card
     // given, as one from when none was held does — and re-rating that one prices it.
     await ok(as.r1.del(`/cards/${s2b}`), 204);

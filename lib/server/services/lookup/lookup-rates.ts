@@ -235,7 +235,7 @@ const lookupText = statementTexts();
 
 function lookupSql(inScope: string, at: boolean): string {
   return `with recursive target as (
-       select id from account where id = ? and ${inScope}),
+       select id from account where id = ? and ${inScope}),${at ? HELD_AT : ''}
      starts as (${at ? STARTS_AT : STARTS_NOW}
        union select id from card where owner_id = (select id from target)),
      chosen as (select id from starts where ?::uuid is null or id = ?::uuid),
@@ -249,7 +249,7 @@ function lookupSql(inScope: string, at: boolean): string {
               c.parent_id, c.owner_id, o.path as owner_path,
               1 + coalesce(jsonb_array_length(c.more_parents), 0) as parents,
               coalesce((select array_agg(ca.account_id::text) from card_assignment ca where ca.card_id = c.id),
-                       '{}'::text[]) as holders
+                       '{}'::text[])${at ? HELD_AT_HOLDER : ''} as holders
          from chain join card c on c.id = chain.id join account o on o.id = c.owner_id),
      matches as (${at ? MATCHES_AT : MATCHES_NOW})
      select json_build_object(
@@ -262,18 +262,22 @@ function lookupSql(inScope: string, at: boolean): string {
 
 /**
  * The cards the account holds now, or at `at`: a customer's the one it held then, as rating
- * prices a call (held-card.ts); a reseller's as it holds them (only a customer's card is
- * dated).
+ * prices a call (held-card.ts; `held`); a reseller's as it holds them (only a customer's
+ * card is dated). At an instant the customer is among that card's holders too, so its own
+ * people trace a past call on the card they were charged by, as its usage shows it.
  */
+const HELD_AT = `
+     held as (select ${heldCardAtSql('(select id from target)', '?::timestamptz')} as id),`;
+const HELD_AT_HOLDER = `
+              || case when c.id = (select id from held) then array[(select id from target)::text]
+                      else '{}'::text[] end`;
 const STARTS_NOW = `
        select card_id as id from card_assignment where account_id = (select id from target)`;
 const STARTS_AT = `
        select card_id as id from card_assignment
         where account_id = (select id from target) and not exclusive
        union
-       select held.id
-         from (select ${heldCardAtSql('(select id from target)', '?::timestamptz')} as id) held
-        where held.id is not null`;
+       select id from held where id is not null`;
 
 /** The longest prefix of each chain card in effect now or at `at` (`longestPrefixJoin`). */
 const MATCHES_NOW = `
