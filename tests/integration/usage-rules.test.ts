@@ -909,6 +909,43 @@ describe('a customer given another card', () => {
   });
 });
 
+describe('a customer transferred away', () => {
+  it('never shows its new parent, at any instant, the card its old parent gave it', async () => {
+    // From R1 to RX, its sibling: RX may never read R1's cards.
+    await ok(admin.post('/assignments', { cardId: ids.S1, accountId: ids.RX }));
+    const sx = (await ok(as.rx.post(`/cards/${ids.S1}/derive`, { name: 'SX', markupPercent: '5' })))
+      .id;
+    const kt = (await ok(admin.post('/customers', { name: 'KT-spans', parentId: ids.R1 }))).id;
+    await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: kt }));
+    const before = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await ok(admin.post(`/customers/${kt}/transfer`, { toParentId: ids.RX, cardId: sx }), 200);
+    // RX manages the customer's people now: one of them traces a call from before the move.
+    const group = (await ok(as.rx.post('/groups', { template: 'default-customer' }))).id;
+    await ok(
+      as.rx.post('/users', {
+        email: 'ops@kt.rules.test',
+        password: PASSWORD,
+        accountId: kt,
+        groupId: group,
+      }),
+    );
+    const ktUser = await apiClient(suite.server.url, 'ops@kt.rules.test', PASSWORD);
+    const number = '447700900501';
+    const traced = (
+      await ktUser.get(
+        `/rates/lookup?accountId=${kt}&number=${number}&at=${encodeURIComponent(before)}&seconds=65`,
+      )
+    ).body as TLookup;
+    expect(traced.levels.map((level) => level.cardId)).toEqual([sx]);
+    // The switch, asked about that instant, is answered on the new parent's card too.
+    const asked = (await ok(admin.post('/authorize', { accountId: kt, number, at: before }), 200))
+      .rate;
+    const rate = (await admin.get(`/cards/${sx}/rates?prefix=447`)).body.items[0].rate;
+    expect(new Money(asked).minus(rate).isZero()).toBe(true);
+  });
+});
+
 describe('the ledger’s order', () => {
   it('stamps a batch after its locks: no earlier than what committed while it queued', async () => {
     // A batch locks its customers' chains in id order. Held at an account above the

@@ -1,3 +1,5 @@
+import { onPathSql } from '@/lib/server/authz/scope';
+
 /**
  * Which card a customer's call is priced at: the card the customer held when the call
  * started (`customer_card_span`, kept by a trigger on `card_assignment`:
@@ -39,13 +41,30 @@ export function cardHeldAt(spans: readonly TCardSpan[], at: number): string | nu
 }
 
 /**
+ * The spans that count: those of a card whose owner is still on the customer's path (a
+ * customer's card is its parent's). A customer transferred away keeps its old spans in the
+ * table, but its new parent, who now manages its people, must never price, authorize or
+ * show a call on the old parent's card: before the move its calls are unrated `moved`,
+ * and at an instant before it the next card given — the new parent's — is the one.
+ */
+function countingSpanSql(): { join: string; where: string } {
+  const owned = onPathSql('held_card.owner_id', { sql: 'holder.path', params: [] });
+  return {
+    join: `join card held_card on held_card.id = s.card_id join account holder on holder.id = s.account_id`,
+    where: owned.sql,
+  };
+}
+
+/**
  * `cardHeldAt` as a scalar subquery: the card `account` (an SQL expression) held at
  * `instant` (a timestamptz expression, written once: it may be a parameter), else the
  * first given after it; null when neither.
  */
 export function heldCardAtSql(account: string, instant: string): string {
-  return `(select s.card_id from customer_card_span s, (select ${instant} as t) i
-            where s.account_id = ${account}
+  const counting = countingSpanSql();
+  return `(select s.card_id from customer_card_span s ${counting.join},
+                  (select ${instant} as t) i
+            where s.account_id = ${account} and ${counting.where}
               and (s.to_at is null or (s.to_at > i.t and s.to_at > s.from_at))
             order by s.from_at <= i.t desc, s.from_at, s.card_id::text collate "C" limit 1)`;
 }
@@ -56,11 +75,12 @@ export function heldCardAtSql(account: string, instant: string): string {
  * `account` is an SQL expression; the one parameter is `since`.
  */
 export function spansSinceSql(account: string): string {
+  const counting = countingSpanSql();
   return `coalesce((select json_agg(json_build_object(
               'card', s.card_id,
               'from', extract(epoch from s.from_at) * 1000,
               'to', extract(epoch from s.to_at) * 1000) order by s.from_at)
-             from customer_card_span s
-            where s.account_id = ${account}
+             from customer_card_span s ${counting.join}
+            where s.account_id = ${account} and ${counting.where}
               and (s.to_at is null or s.to_at > to_timestamp(?::float8 / 1000))), '[]')`;
 }
