@@ -201,6 +201,40 @@ describe('MFA enrolment and sign-in', () => {
     expect((await logOf(id)).at(-1)!.summary).toEqual({ mfa: 'enabled', sessionsEnded: 1 });
   });
 
+  it('leaves no session to a password-only sign-in racing the moment it is turned on', async () => {
+    let signedIn = 0;
+    const survivors: string[] = [];
+    for (let round = 0; round < 8; round += 1) {
+      const email = `racer-${round}@carrier.test`;
+      await newUser(email);
+      const enrolling = await apiClient(suite.server.url, email, PASSWORD);
+      const started = await enrolling.post('/me/mfa', { password: PASSWORD });
+      const otp = await codeFor(started.body.secret, -1);
+      // Sign-ins checked with MFA off, some opening their session only after the
+      // enrolment has ended the others: none may outlive it.
+      const racers = Array.from({ length: 4 }, () =>
+        signInOverHttp(suite.server.url, email, PASSWORD),
+      );
+      // Every other round confirms once a racer is in (that session must end with it), the
+      // rest after a few milliseconds (racers checked before it, opening after it).
+      if (round % 2) await Promise.race(racers);
+      else await new Promise((resolve) => setTimeout(resolve, round * 8));
+      const confirmed = await enrolling.post('/me/mfa/confirm', { otp });
+      expect(confirmed.status).toBe(200);
+      for (const racer of await Promise.all(racers)) {
+        if (!racer.cookie) continue;
+        signedIn += 1;
+        const status = await fetch(`${suite.server.url}/api/v1/me`, {
+          headers: { cookie: racer.cookie },
+        }).then((response) => response.status);
+        if (status !== 401) survivors.push(`${email}: ${status}`);
+      }
+    }
+    expect(survivors).toEqual([]);
+    // The race was run: some sign-ins got their session before the enrolment ended it.
+    expect(signedIn).toBeGreaterThan(0);
+  });
+
   it('sign-in and POST /auth/token then need the code; a missing or wrong one is refused and throttled', async () => {
     expect(await failuresOf(email)).toBe(0);
     // The password is checked first: a wrong one says nothing about MFA.

@@ -14,7 +14,13 @@ import {
 } from './throttle';
 
 export type TLoginResult =
-  | { ok: true; claims: Omit<TSessionClaims, 'sid'>; passwordHash: string }
+  | {
+      ok: true;
+      claims: Omit<TSessionClaims, 'sid'>;
+      passwordHash: string;
+      /** A second factor was checked (the user has MFA on). */
+      mfaChecked: boolean;
+    }
   | { ok: false; reason: 'refused' }
   /** Password right, the user has MFA on, and no code came: ask for it. */
   | { ok: false; reason: 'otp_required' }
@@ -90,6 +96,7 @@ export async function authenticate(
     ok: true,
     claims: { sub: result.actor.userId, sv: result.actor.sessionVersion },
     passwordHash: row!.password_hash!,
+    mfaChecked: result.actor.mfa.enrolled,
   };
 }
 

@@ -60,8 +60,9 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
               result.claims.sub,
               result.passwordHash,
               hostname,
+              result.mfaChecked,
             );
-            // The password changed while this sign-in checked the old one.
+            // The password changed, or MFA was turned on, while this sign-in was checked.
             if (!sid) return null;
             return { id: result.claims.sub, sv: result.claims.sv, sid };
           }

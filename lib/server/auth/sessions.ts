@@ -17,14 +17,16 @@ export async function openSession(
   verifiedHash: string,
   /** The hostname it signed in on (`requestHostname`): the cookie opens it there only. */
   host: string,
+  /** Whether the sign-in checked a second factor (the user had MFA on). */
+  mfaChecked: boolean,
 ): Promise<string | null> {
   const id = crypto.randomUUID();
   const opened = await em.execute<{ id: string }[]>(
     `insert into user_session (id, user_id, host, created_at, expires_at)
      select ?, ?, ?, now(), now() + (? * interval '1 second')
-      where ${STILL_THE_PASSWORD}
+      where ${STILL_AS_CHECKED}
      returning id`,
-    [id, userId, host, SESSION_MAX_AGE_SECONDS, userId, verifiedHash],
+    [id, userId, host, SESSION_MAX_AGE_SECONDS, userId, verifiedHash, mfaChecked],
   );
   if (!opened.length) return null;
   await pruneSessions(em, userId);
@@ -39,6 +41,18 @@ export async function openSession(
  */
 export const STILL_THE_PASSWORD = `exists (
   select 1 from app_user u where u.id = ? and u.password_hash = ? for share)`;
+
+/**
+ * `STILL_THE_PASSWORD` for a session, and MFA still off unless the sign-in checked a code:
+ * turning MFA on ends every other session (own-mfa.ts) under the user's row lock, so a
+ * password-only sign-in checked just before it waits here and then opens nothing, rather
+ * than a session the enrolment never saw. One locked read, so the condition is judged on
+ * the row as it is after the wait. Parameters: user id, verified hash, code checked.
+ */
+const STILL_AS_CHECKED = `exists (
+  select 1 from app_user u
+   where u.id = ? and u.password_hash = ? and (?::boolean or u.mfa_enabled_at is null)
+     for share)`;
 
 /** Rows of sessions that ended over a day ago tell nothing the audit does not. */
 async function pruneSessions(em: EntityManager, userId: string): Promise<void> {
