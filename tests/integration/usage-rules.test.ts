@@ -800,6 +800,19 @@ describe('a customer moved while its batch queued', () => {
   });
 });
 
+/** One of a customer's own people, made by its parent's side `by` (a new group each). */
+async function customerUser(by: TApiClient, accountId: string, email: string) {
+  const groupId = (await ok(by.post('/groups', { template: 'default-customer' }))).id;
+  await ok(by.post('/users', { email, password: PASSWORD, accountId, groupId }));
+  return apiClient(suite.server.url, email, PASSWORD);
+}
+
+/** The price trace of a 65-s call to `number` at `at`, as `client` sees it. */
+async function traceAs(client: TApiClient, accountId: string, number: string, at: string) {
+  const query = `accountId=${accountId}&number=${number}&at=${encodeURIComponent(at)}&seconds=65`;
+  return (await client.get(`/rates/lookup?${query}`)).body as TLookup;
+}
+
 describe('a customer given another card', () => {
   it('prices each call at the card held when it started, however late it is posted', async () => {
     const s2b = (
@@ -853,21 +866,8 @@ describe('a customer given another card', () => {
 
     // The customer's own people trace a past call on the card it was charged by, though the
     // customer holds no card now: as an assignee (the price, never the owner's side).
-    const own = (await ok(as.r1.post('/groups', { template: 'default-customer' }))).id;
-    await ok(
-      as.r1.post('/users', {
-        email: 'ops@kc.rules.test',
-        password: PASSWORD,
-        accountId: kc,
-        groupId: own,
-      }),
-    );
-    const kcUser = await apiClient(suite.server.url, 'ops@kc.rules.test', PASSWORD);
-    const traced = (
-      await kcUser.get(
-        `/rates/lookup?accountId=${kc}&number=${onS2b.number}&at=${encodeURIComponent(onS2b.startedAt)}&seconds=65`,
-      )
-    ).body as TLookup;
+    const kcUser = await customerUser(as.r1, kc, 'ops@kc.rules.test');
+    const traced = await traceAs(kcUser, kc, onS2b.number, onS2b.startedAt);
     expect(traced.levels.map((level) => [level.cardId, level.relation, level.accountId])).toEqual([
       [s2b, 'assignee', null],
     ]);
@@ -921,22 +921,9 @@ describe('a customer transferred away', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     await ok(admin.post(`/customers/${kt}/transfer`, { toParentId: ids.RX, cardId: sx }), 200);
     // RX manages the customer's people now: one of them traces a call from before the move.
-    const group = (await ok(as.rx.post('/groups', { template: 'default-customer' }))).id;
-    await ok(
-      as.rx.post('/users', {
-        email: 'ops@kt.rules.test',
-        password: PASSWORD,
-        accountId: kt,
-        groupId: group,
-      }),
-    );
-    const ktUser = await apiClient(suite.server.url, 'ops@kt.rules.test', PASSWORD);
+    const ktUser = await customerUser(as.rx, kt, 'ops@kt.rules.test');
     const number = '447700900501';
-    const traced = (
-      await ktUser.get(
-        `/rates/lookup?accountId=${kt}&number=${number}&at=${encodeURIComponent(before)}&seconds=65`,
-      )
-    ).body as TLookup;
+    const traced = await traceAs(ktUser, kt, number, before);
     expect(traced.levels.map((level) => level.cardId)).toEqual([sx]);
     // The switch, asked about that instant, is answered on the new parent's card too.
     const asked = (await ok(admin.post('/authorize', { accountId: kt, number, at: before }), 200))
