@@ -118,10 +118,25 @@ export function AccountSecurity({ viewingAs = false }: { viewingAs?: boolean }) 
         ) : null}
 
         {mfa && viewingAs ? (
-          <p role="note" className="mt-3 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-            You are viewing the panel as someone else, which is read-only: end the view to change
-            your own security settings.
-          </p>
+          <div
+            role="note"
+            className="mt-3 space-y-2 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900"
+          >
+            <p>
+              You are viewing the panel as someone else, which is read-only: end the view to change
+              your own security settings.
+            </p>
+            <Button
+              type="button"
+              onClick={async () => {
+                await apiFetch('/impersonation', { method: 'DELETE' });
+                await refresh();
+                router.refresh();
+              }}
+            >
+              Stop viewing
+            </Button>
+          </div>
         ) : null}
 
         {mfa && !mfa.enabled && !enrolment && !viewingAs ? (

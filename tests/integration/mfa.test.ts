@@ -547,6 +547,43 @@ describe('a group that requires MFA', () => {
     await newUser(email, groupId);
   });
 
+  it('lets a person it holds end an open view-as, and nothing more', async () => {
+    const support = await admin.post('/groups', {
+      name: 'Support desk',
+      grants: ['customers:read', 'users:read', 'impersonation:start'],
+    });
+    expect(support.status).toBe(201);
+    await newUser('desk@carrier.test', support.body.id);
+    // A user of a reseller below: a view is of a strictly lower account's user.
+    const reseller = await admin.post('/resellers', { name: 'Viewed Ltd', email: 'v@viewed.test' });
+    const resellerGroup = await admin.post('/groups', { template: 'default-reseller' });
+    const target = await admin.post('/users', {
+      email: 'viewed@carrier.test',
+      password: PASSWORD,
+      accountId: reseller.body.id,
+      groupId: resellerGroup.body.id,
+    });
+    expect(target.status).toBe(201);
+    const desk = await apiClient(suite.server.url, 'desk@carrier.test', PASSWORD);
+    expect(
+      (await desk.post('/impersonation', { userId: target.body.id, reason: 'ticket 7' })).status,
+    ).toBe(201);
+    // The desk's group starts requiring MFA while the view is open: the person is held.
+    expect(
+      (
+        await admin.patch(`/groups/${support.body.id}`, {
+          version: support.body.version,
+          requireMfa: true,
+        })
+      ).status,
+    ).toBe(200);
+    expect((await desk.get('/customers')).body.error.code).toBe('mfa_enrolment_required');
+    // Ending the view is the way to the enrolment (read-only while it is open).
+    expect((await desk.del('/impersonation')).status).toBe(204);
+    expect((await desk.get('/me/mfa')).body).toMatchObject({ required: true, enabled: false });
+    expect((await desk.get('/customers')).body.error.code).toBe('mfa_enrolment_required');
+  });
+
   it('leaves a user who has not enrolled only the enrolment endpoints', async () => {
     const client = await apiClient(suite.server.url, email, PASSWORD);
     const blocked = await client.get('/customers');

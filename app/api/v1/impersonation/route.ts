@@ -3,6 +3,7 @@ import { getRuntime } from '@/lib/server/runtime';
 import { startImpersonation } from '@/lib/server/services/impersonation/start-impersonation';
 import { stopImpersonation } from '@/lib/server/services/impersonation/stop-impersonation';
 import { API_REGISTRY } from '@/lib/server/api/registry';
+import { GATE_ORDER } from '@/lib/server/auth/door';
 
 export const dynamic = 'force-dynamic';
 
@@ -19,10 +20,15 @@ export const POST = apiRoute(
   { realActor: true },
 );
 
+/**
+ * Stops it. Past the door's gates: ending a view only takes access away, and a person
+ * held at one (a group that starts requiring MFA while a view is open) must be able to
+ * end the view to do what the gate asks — the security page is read-only during a view.
+ */
 export const DELETE = apiRoute(
   async ({ actor, em }) => {
     await stopImpersonation(em, actor);
     return noContent();
   },
-  { realActor: true },
+  { realActor: true, pass: GATE_ORDER },
 );
