@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import type { TActor } from '@/lib/server/authz/actor';
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { createCard } from '@/lib/server/services/cards/create-card';
 import { deriveCard } from '@/lib/server/services/cards/derive-card';
@@ -7,6 +7,7 @@ import { replaceRates } from '@/lib/server/services/rates/replace-rates';
 import { compact, deriveTerms } from '@/lib/shared/pricing/markup';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
 import type { TCardDerive } from '@/lib/shared/schemas/cards';
+import { actorByEmail } from '../fixtures/cookie-listener';
 import { useMigratedDatabase } from '../fixtures/migrated-database';
 
 /**
@@ -21,15 +22,12 @@ const database = useMigratedDatabase();
 let actor: TActor;
 
 beforeAll(async () => {
-  const { admin } = await createCarrier(database.orm.em.fork(), {
+  await createCarrier(database.orm.em.fork(), {
     name: 'Average carrier',
     adminEmail: 'admin@average.test',
     adminPassword: 'average-compaction-pass',
   });
-  actor = (await resolveActor(database.orm.em.fork(), {
-    userId: admin.id,
-    sessionVersion: admin.sessionVersion,
-  }))!;
+  actor = await actorByEmail(database.orm.em.fork(), 'admin@average.test');
 });
 
 const row = (rate: string, connectionFee = '0') => ({

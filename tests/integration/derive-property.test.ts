@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import type { TActor } from '@/lib/server/authz/actor';
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { createCard } from '@/lib/server/services/cards/create-card';
 import { deriveCard } from '@/lib/server/services/cards/derive-card';
@@ -19,6 +19,7 @@ import {
 import type { TRateTerms } from '@/lib/shared/pricing/billing';
 import { money, ROUNDING_MODES, type TCardRounding } from '@/lib/shared/pricing/money';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
+import { actorByEmail } from '../fixtures/cookie-listener';
 import { useMigratedDatabase } from '../fixtures/migrated-database';
 
 /**
@@ -38,15 +39,12 @@ const database = useMigratedDatabase();
 let actor: TActor;
 
 beforeAll(async () => {
-  const { admin } = await createCarrier(database.orm.em.fork(), {
+  await createCarrier(database.orm.em.fork(), {
     name: 'Property carrier',
     adminEmail: 'admin@derive.test',
     adminPassword: 'derive-property-pass',
   });
-  actor = (await resolveActor(database.orm.em.fork(), {
-    userId: admin.id,
-    sessionVersion: admin.sessionVersion,
-  }))!;
+  actor = await actorByEmail(database.orm.em.fork(), 'admin@derive.test');
 });
 
 const PREFIXES = ['1', '12', '123', '1234', '44', '441', '441481', '49', '4930', '7'];
@@ -189,6 +187,32 @@ async function cardOf(cardId: string) {
 /** Stored money has 6 places; compare exact decimals at that scale. */
 const scale6 = (value: string) => money(value).toFixed(6);
 
+/** What a stored row says of its price and structure, at stored scale. */
+const stored = (row: TRow) => ({
+  rate: scale6(row.rate),
+  fee: scale6(row.connection_fee),
+  structure: [
+    row.initial_increment,
+    row.increment,
+    row.grace_seconds,
+    row.minimum_seconds,
+    row.blocked,
+  ],
+});
+
+/** The same for the terms a row should have, and whether it is blocked. */
+const wanted = (expected: TRateTerms, blocked: boolean) => ({
+  rate: scale6(expected.rate),
+  fee: scale6(expected.connectionFee),
+  structure: [
+    expected.initialIncrement,
+    expected.increment,
+    expected.graceSeconds,
+    expected.minimumSeconds ?? 0,
+    blocked,
+  ],
+});
+
 const terms = (row: TRow) => ({
   rate: row.rate,
   connectionFee: row.connection_fee,
@@ -256,28 +280,12 @@ async function expectFollowsParent(cardId: string): Promise<number> {
     losing += loses ? 1 : 0;
     expect({
       prefix: row.prefix,
-      rate: scale6(row.rate),
-      fee: scale6(row.connection_fee),
-      structure: [
-        row.initial_increment,
-        row.increment,
-        row.grace_seconds,
-        row.minimum_seconds,
-        row.blocked,
-      ],
+      ...stored(row),
       overridden: row.overridden,
       losing: row.losing,
     }).toEqual({
       prefix: parentRow.prefix,
-      rate: scale6(expected.rate),
-      fee: scale6(expected.connectionFee),
-      structure: [
-        expected.initialIncrement,
-        expected.increment,
-        expected.graceSeconds,
-        expected.minimumSeconds ?? 0,
-        parentRow.blocked,
-      ],
+      ...wanted(expected, parentRow.blocked),
       overridden: overrides.has(parentRow.prefix),
       losing: loses,
     });
@@ -460,29 +468,13 @@ async function expectFollowsParents(cardId: string, parentIds: string[]): Promis
     losing += loses ? 1 : 0;
     expect({
       prefix,
-      rate: scale6(row.rate),
-      fee: scale6(row.connection_fee),
-      structure: [
-        row.initial_increment,
-        row.increment,
-        row.grace_seconds,
-        row.minimum_seconds,
-        row.blocked,
-      ],
+      ...stored(row),
       pricedBy: row.priced_by,
       overridden: row.overridden,
       losing: row.losing,
     }).toEqual({
       prefix,
-      rate: scale6(expected.rate),
-      fee: scale6(expected.connectionFee),
-      structure: [
-        expected.initialIncrement,
-        expected.increment,
-        expected.graceSeconds,
-        expected.minimumSeconds ?? 0,
-        false,
-      ],
+      ...wanted(expected, false),
       pricedBy: parentIds[priced.position],
       overridden: overrides.has(prefix),
       losing: loses,

@@ -34,22 +34,15 @@ export async function openSession(
 }
 
 /**
- * "The password verified is still the user's", with a share lock on the user's row: a
- * password change in flight holds that row until it commits, so a sign-in that checked
- * the old password either lands before the change (and the change ends its session) or
- * finds the new hash and opens nothing. Parameters: user id, verified hash.
+ * "The user's row is still as the sign-in checked it", with a share lock on that row: the
+ * password verified is still its hash, and MFA is still off unless the sign-in checked a
+ * code. A password change or an MFA enrolment in flight holds the row until it commits,
+ * and each ends the other sessions (and the change, the tokens) it sees; so a sign-in
+ * checked just before either lands first (and is ended) or, after the wait, finds the row
+ * changed and opens nothing. One locked read: the condition is judged on the row as it is
+ * after the wait. Parameters: user id, verified hash, whether a code was checked.
  */
-export const STILL_THE_PASSWORD = `exists (
-  select 1 from app_user u where u.id = ? and u.password_hash = ? for share)`;
-
-/**
- * `STILL_THE_PASSWORD` for a session, and MFA still off unless the sign-in checked a code:
- * turning MFA on ends every other session (own-mfa.ts) under the user's row lock, so a
- * password-only sign-in checked just before it waits here and then opens nothing, rather
- * than a session the enrolment never saw. One locked read, so the condition is judged on
- * the row as it is after the wait. Parameters: user id, verified hash, code checked.
- */
-const STILL_AS_CHECKED = `exists (
+export const STILL_AS_CHECKED = `exists (
   select 1 from app_user u
    where u.id = ? and u.password_hash = ? and (?::boolean or u.mfa_enabled_at is null)
      for share)`;

@@ -3,7 +3,7 @@ import { ApiToken, User } from '@/lib/server/entities';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { authenticate } from '@/lib/server/auth/login';
 import { newTokenSecret } from '@/lib/server/auth/api-token';
-import { STILL_THE_PASSWORD } from '@/lib/server/auth/sessions';
+import { STILL_AS_CHECKED } from '@/lib/server/auth/sessions';
 import { resolveActor } from '@/lib/server/authz/actor';
 import type { TLoginThrottlePolicy } from '@/lib/server/auth/throttle';
 import { mutate } from '@/lib/server/live/change-log';
@@ -53,10 +53,11 @@ export async function issueToken(
   const { token, hash } = newTokenSecret();
   const expiresAt = new Date(Date.now() + input.expiresInDays * 24 * 60 * 60 * 1000);
   return mutate(em, actor, async (tx, record) => {
-    // Only while the password checked is still the user's (see STILL_THE_PASSWORD).
-    const current = await tx.execute(`select ${STILL_THE_PASSWORD} as ok`, [
+    // Only while the user's row is still as the sign-in checked it (see STILL_AS_CHECKED).
+    const current = await tx.execute(`select ${STILL_AS_CHECKED} as ok`, [
       actor.userId,
       login.passwordHash,
+      login.mfaChecked,
     ]);
     if (!current[0]?.ok)
       throw new DomainError('unauthenticated', 'invalid_credentials', 'Wrong email or password.');
