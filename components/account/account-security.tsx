@@ -37,6 +37,11 @@ export function AccountSecurity({ viewingAs = false }: { viewingAs?: boolean }) 
   });
   const [enrolment, setEnrolment] = useState<TMfaEnrolment | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
+  // Ending a view-as from here: its own pending state and error, as a form's.
+  const [stopping, setStopping] = useState<{ pending: boolean; error: string | null }>({
+    pending: false,
+    error: null,
+  });
   const refresh = () => queryClient.invalidateQueries({ queryKey: STATUS_KEY });
 
   // Enrolment starts with the current password (a stolen session must not enrol its app).
@@ -128,14 +133,26 @@ export function AccountSecurity({ viewingAs = false }: { viewingAs?: boolean }) 
             </p>
             <Button
               type="button"
+              disabled={stopping.pending}
               onClick={async () => {
-                await apiFetch('/impersonation', { method: 'DELETE' });
+                setStopping({ pending: true, error: null });
+                try {
+                  await apiFetch('/impersonation', { method: 'DELETE' });
+                } catch (error) {
+                  setStopping({
+                    pending: false,
+                    error: `Could not end the view: ${(error as Error).message}`,
+                  });
+                  return;
+                }
+                setStopping({ pending: false, error: null });
                 await refresh();
                 router.refresh();
               }}
             >
               Stop viewing
             </Button>
+            <FormMessage message={stopping.error} />
           </div>
         ) : null}
 

@@ -218,6 +218,13 @@ test('view-as start and stop: no page ever shows the other identity’s data', a
     await expect(page.getByTestId('mfa-state')).toBeVisible();
     await expect(page.getByRole('note')).toContainText('end the view to change your own');
     await expect(page.getByRole('form', { name: 'Set up MFA' })).toHaveCount(0);
+    // Its own way out says so when the server cannot be reached, and the view stays.
+    await page.route('**/api/v1/impersonation', (route) => route.abort('connectionrefused'));
+    const note = page.getByRole('note');
+    await note.getByRole('button', { name: 'Stop viewing' }).click();
+    await expect(note.getByRole('alert')).toContainText('Could not end the view');
+    await expect(note.getByRole('button', { name: 'Stop viewing' })).toBeEnabled();
+    await page.unroute('**/api/v1/impersonation');
     await page.goto('/password');
     await expect(page.getByRole('note')).toContainText('end the view to change your own password');
     await expect(page.getByRole('form', { name: 'Change password' })).toHaveCount(0);
