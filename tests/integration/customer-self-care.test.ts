@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Account, Group, User } from '@/lib/server/entities';
+import { Account, CardAssignment, Group, User } from '@/lib/server/entities';
 import { DEFAULT_CUSTOMER_GRANTS, DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
@@ -259,6 +259,54 @@ describe('a customer with people of its own', () => {
     const moved = await admin.post(`/customers/${bare}/transfer`, move);
     expect(moved.status).toBe(200);
     expect(moved.body.parentId).toBe(carrierId);
+  });
+});
+
+describe('a customer that derived a card from the one it holds', () => {
+  it('is not given another card until the derived one goes: 409 naming it, nothing moves', async () => {
+    const k3 = (await reseller.post('/customers', { name: 'Hotel Cliff' })).body.id as string;
+    expect(
+      (await reseller.post('/assignments', { cardId: ids.retail, accountId: k3 })).status,
+    ).toBe(201);
+    // A group the reseller may give (a subset of its own grants) that makes cards.
+    const makers = await reseller.post('/groups', {
+      name: 'Cliff makers',
+      grants: [...DEFAULT_CUSTOMER_GRANTS, 'cards:create', 'cards:delete'],
+      accountId: k3,
+    });
+    expect(makers.status).toBe(201);
+    await newUser(reseller, 'make@cliff.self', k3, makers.body.id);
+    const cliff = await apiClient(suite.server.url, 'make@cliff.self', PASSWORD);
+    const own = await cliff.post(`/cards/${ids.retail}/derive`, {
+      name: 'Cliff own',
+      markupPercent: '10',
+    });
+    expect(own.status).toBe(201);
+    const budget = await reseller.post('/cards', {
+      name: 'Acme budget',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    expect(budget.status).toBe(201);
+    const held = async () =>
+      (await suite.orm.em.fork().find(CardAssignment, { account: k3 }, { populate: ['card'] })).map(
+        (assignment) => assignment.card.id,
+      );
+
+    // Replacing its card would leave "Cliff own" following a card it no longer holds.
+    const refused = await reseller.post('/assignments', { cardId: budget.body.id, accountId: k3 });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'has_dependants',
+      dependants: [{ resource: 'cards', id: own.body.id, name: 'Cliff own' }],
+    });
+    expect(await held()).toEqual([ids.retail]);
+
+    // Once its card is gone, the new one replaces the old.
+    expect((await cliff.del(`/cards/${own.body.id}`)).status).toBe(204);
+    const replaced = await reseller.post('/assignments', { cardId: budget.body.id, accountId: k3 });
+    expect(replaced.status).toBe(201);
+    expect(await held()).toEqual([budget.body.id]);
   });
 });
 

@@ -3,6 +3,7 @@ import { CardAssignment, type TCardAssignment } from '@/lib/server/entities';
 import type { TChange } from '@/lib/server/live/change-log';
 import type { TActor } from '@/lib/server/authz/actor';
 import { withinSql } from '@/lib/server/authz/scope';
+import { conflict } from '@/lib/server/errors/domain-error';
 import { assignedView, type TAssignmentDto, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
 import type { TChangeSummaryOf } from '@/lib/shared/live/change-summary';
 
@@ -106,19 +107,24 @@ export async function assignmentsRenamed(
 }
 
 /**
- * Derived cards made from an assignment: they block removing it (409 lists them). A card
- * follows every parent in `card_parent`, not only its first, so any of them counts.
+ * Derived cards made from an assignment block taking it away, by removal or by giving a
+ * customer another card (409 `has_dependants` listing them): their rates would lose their
+ * source, or keep following a card their owner no longer holds. A card follows every
+ * parent in `card_parent`, not only its first, so any of them counts. The caller holds
+ * the card's row lock, which orders this against a derive from it (a share lock).
  */
-export async function cardsDerivedVia(
+export async function assertNothingDerivedVia(
   em: EntityManager,
   cardId: string,
   accountId: string,
-): Promise<{ resource: string; id: string; name: string }[]> {
-  return em.execute(
+  message: string,
+): Promise<void> {
+  const dependants = await em.execute<{ resource: string; id: string; name: string }[]>(
     `select 'cards' as resource, c.id, c.name
        from card_parent cp join card c on c.id = cp.card_id
       where cp.parent_id = ? and c.owner_id = ?
       order by c.name limit 20`,
     [cardId, accountId],
   );
+  if (dependants.length) throw conflict('has_dependants', message, { dependants });
 }

@@ -9,7 +9,7 @@ import { mutate } from '@/lib/server/live/change-log';
 import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
 import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { notifyAccounts } from '@/lib/server/services/notifications/notify-accounts';
-import { assignmentChange, toAssignmentDto } from './assignment-store';
+import { assertNothingDerivedVia, assignmentChange, toAssignmentDto } from './assignment-store';
 
 /**
  * A card priced in one currency given to an account kept in another (issue 17): refused,
@@ -79,8 +79,17 @@ export async function createAssignment(
         throw conflict('duplicate', 'This customer holds this card already.');
       }
       if (held) {
-        // One card per customer: the new one replaces it (customers derive nothing). The
-        // old card came from the same owner, the customer's parent.
+        // One card per customer: the new one replaces it. The old card came from the same
+        // owner, the customer's parent. A customer whose group may create cards can have
+        // derived one from it: then it stays until those go, as a removal would (its row
+        // locked first, as the removal locks it, against a derive from it racing this).
+        await tx.execute('select 1 from card where id = ? for update', [held.card.id]);
+        await assertNothingDerivedVia(
+          tx,
+          held.card.id,
+          account.id,
+          `Cards were derived from ${held.card.name}, which ${account.name} holds now; they must go before it is replaced.`,
+        );
         const before = toCardOwnerDto(held.card);
         tx.remove(held);
         await tx.flush();

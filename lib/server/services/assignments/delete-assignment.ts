@@ -6,7 +6,7 @@ import { conflict, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { assuranceChanged } from '@/lib/server/services/rates/rate-sets';
-import { assignmentChange, assignmentScopeSql, cardsDerivedVia } from './assignment-store';
+import { assertNothingDerivedVia, assignmentChange, assignmentScopeSql } from './assignment-store';
 
 /**
  * `DELETE /assignments/{id}` by the card's owning account. Refused (409 listing them)
@@ -37,14 +37,12 @@ export async function deleteAssignment(
     if (assignment.card.owner.id !== actor.account.id) {
       throw conflict('not_card_owner', "Only the card's owning account removes its assignments.");
     }
-    const dependants = await cardsDerivedVia(tx, assignment.card.id, assignment.account.id);
-    if (dependants.length) {
-      throw conflict(
-        'has_dependants',
-        'Cards were derived from this assignment; they must go first.',
-        { dependants },
-      );
-    }
+    await assertNothingDerivedVia(
+      tx,
+      assignment.card.id,
+      assignment.account.id,
+      'Cards were derived from this assignment; they must go first.',
+    );
     const card = toCardOwnerDto(assignment.card);
     tx.remove(assignment);
     await tx.flush();
