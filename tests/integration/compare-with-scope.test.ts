@@ -152,6 +152,53 @@ describe('compareWith after the owner lost the card (repro A)', () => {
   });
 });
 
+describe('compareWith after a customer was given another card', () => {
+  it('forgets its losses against the card it held at once, as a removal does', async () => {
+    // R's customer, whose group R gave what building and comparing a card takes.
+    const customerId = (await reseller.post('/customers', { name: 'K' })).body.id as string;
+    const builders = await reseller.post('/groups', {
+      name: 'K builders',
+      grants: ['cards:read', 'cards:create', 'cards:update', 'rates:read', 'rates:update'],
+      accountId: customerId,
+    });
+    expect(builders.status).toBe(201);
+    expect(
+      (
+        await reseller.post('/users', {
+          email: 'ops@k.test',
+          password: PASSWORD,
+          accountId: customerId,
+          groupId: builders.body.id,
+        })
+      ).status,
+    ).toBe(201);
+    const k = await apiClient(suite.server.url, 'ops@k.test', PASSWORD);
+    const first = await customerCard(reseller, 'R retail', GIVEN);
+    const second = await customerCard(reseller, 'R budget', GIVEN);
+    expect(
+      (await reseller.post('/assignments', { cardId: first.id, accountId: customerId })).status,
+    ).toBe(201);
+    // UK sells at nothing against the card it holds: it loses.
+    const own = await customerCard(k, 'K hand-built', [
+      { prefix: '44', destination: 'UK', rate: '0' },
+      { prefix: '49', destination: 'Germany', rate: '0.0300' },
+    ]);
+    const patched = await k.patch(`/cards/${own.id}`, {
+      version: own.version,
+      compareWith: [first.id],
+    });
+    expect(patched.status).toBe(200);
+    expect(await lossCount(own.id)).toBe(1);
+
+    // R gives K another card: the one compared with is K's no longer.
+    expect(
+      (await reseller.post('/assignments', { cardId: second.id, accountId: customerId })).status,
+    ).toBe(201);
+    expect((await k.get(`/cards/${first.id}`)).status).toBe(404);
+    expect(await lossCount(own.id)).toBe(0);
+  });
+});
+
 describe('compareWith set by an editor above the owner (repro B)', () => {
   it('refuses a card the owner has no relation to, as the editor check does', async () => {
     const own = await customerCard(reseller, 'Retail R', [

@@ -69,6 +69,8 @@ export async function createAssignment(
     }
     if (card.currency !== account.currency) throw currencyMismatch(card.currency, account);
     const exclusive = account.kind === 'customer';
+    /** The card a customer held until now, when this replaces it. */
+    let replaced: string | null = null;
     if (exclusive) {
       const held = await tx.findOne(
         CardAssignment,
@@ -91,6 +93,7 @@ export async function createAssignment(
           `Cards were derived from ${held.card.name}, which ${account.name} holds now; they must go before it is replaced.`,
         );
         const before = toCardOwnerDto(held.card);
+        replaced = held.card.id;
         tx.remove(held);
         await tx.flush();
         record(assignmentChange(held, ownerPath, 'deleted', before, { reason: 'replaced' }));
@@ -103,8 +106,10 @@ export async function createAssignment(
     await tx.flush();
     record(assignmentChange(assignment, ownerPath, 'created', toCardOwnerDto(card)));
     // A card the assignee built by hand may name this one to compare with (held before and
-    // given back): its margin is checked against it again now, with alerts for losses.
-    await assuranceChanged(tx, [card.id], record);
+    // given back): its margin is checked against it again now, with alerts for losses; and
+    // against the card this replaces, no longer its to compare with, its losses forgotten
+    // now (as a removal does), not at that card's next rate change.
+    await assuranceChanged(tx, replaced ? [card.id, replaced] : [card.id], record);
     // Its people who read cards are told (the card enters their provider cards).
     await notifyAccounts(tx, record, {
       accountIds: [account.id],
