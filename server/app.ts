@@ -100,7 +100,9 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
   if (database.applied.length) log(`applied migrations: ${database.applied.join(', ')}`);
   await announceSeed(database, config);
 
-  const httpServer = createServer();
+  const httpServer = createServer({
+    keepAliveTimeout: env.HTTP_KEEP_ALIVE_SECONDS * 1000,
+  });
   const requests = await options.createRequestServer(httpServer, config);
   // The request listener must be in place before Socket.IO attaches: it wraps the
   // listeners it finds.

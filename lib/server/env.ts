@@ -116,6 +116,13 @@ const FIELDS = {
   TRUST_PROXY_HOPS: wholeNumber(0, 10, 0),
   IMPERSONATION_MINUTES: wholeNumber(1, 480, 30),
   EVENTS_RETENTION_DAYS: wholeNumber(1, 365, 7),
+  /**
+   * How long an idle HTTP connection stays open for its next request. It must outlast the
+   * idle timeout of whatever pools connections in front of the panel (a load balancer, an
+   * API client's agent): when the panel closes first, a request sent at that moment is
+   * lost with ECONNRESET. Node's own 5 s is shorter than all of them.
+   */
+  HTTP_KEEP_ALIVE_SECONDS: wholeNumber(1, 3_600, 65),
   /** The fan-out's safety poll; commits wake it at once (nudge, NOTIFY) regardless. */
   LIVE_POLL_MS: wholeNumber(100, 3_600_000, 5_000),
   /**
