@@ -262,6 +262,40 @@ describe('a customer with people of its own', () => {
   });
 });
 
+describe('a customer with a brand of its own', () => {
+  it('is not transferred while it has it: the new side would take the old side’s hostnames', async () => {
+    const carrierId = (await admin.get('/me')).body.account.id as string;
+    const branded = (await reseller.post('/customers', { name: 'Harbour Inn' })).body.id as string;
+    const brand = await reseller.put(`/accounts/${branded}/brand`, {
+      displayName: 'Harbour Calls',
+      primaryColor: '#1D4ED8',
+      accentColor: '#0369a1',
+      supportEmail: 'help@harbour.self',
+      supportUrl: 'https://help.harbour.self/',
+      hostnames: ['calls.harbour.self'],
+    });
+    expect(brand.status).toBe(201);
+    const move = { toParentId: carrierId, cardId: ids.wholesale };
+    for (const path of [
+      `/customers/${branded}/transfer?dryRun=true`,
+      `/customers/${branded}/transfer`,
+    ]) {
+      const refused = await admin.post(path, move);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({
+        code: 'has_dependants',
+        dependants: [{ resource: 'brands', id: branded, name: 'Harbour Calls' }],
+      });
+    }
+    expect((await admin.get(`/customers/${branded}`)).body.parentId).toBe(ids.R);
+    // The old side removes it (freeing its hostname); then the customer moves.
+    expect((await reseller.del(`/accounts/${branded}/brand`)).status).toBe(204);
+    const moved = await admin.post(`/customers/${branded}/transfer`, move);
+    expect(moved.status).toBe(200);
+    expect(moved.body.parentId).toBe(carrierId);
+  });
+});
+
 describe('a customer that derived a card from the one it holds', () => {
   it('is not given another card until the derived one goes: 409 naming it, nothing moves', async () => {
     const k3 = (await reseller.post('/customers', { name: 'Hotel Cliff' })).body.id as string;

@@ -146,18 +146,22 @@ export async function checkTransfer(
  * not moved: a transfer moves the account alone, so they would stay on the old side's
  * screens, and its users holding the old reseller's groups would be locked out. Refused
  * (409, naming them, as a delete names its dependants) until a transfer carries them.
+ * So is its own brand, which the old side set up (a portal's hostnames, its support
+ * contacts): keyed by the account, it would pass to the new side, which could read and
+ * repoint the old side's hostnames while the old side no longer sees them to free them.
  */
 async function refuseOwnPeople(em: EntityManager, customer: TAccount): Promise<void> {
   const own = await em.execute<{ resource: string; id: string; name: string }[]>(
     `(select 'users' as resource, id, email as name from app_user where account_id = ? limit 20)
      union all (select 'groups', id, name from user_group where account_id = ? limit 20)
-     union all (select 'cards', id, name from card where owner_id = ? limit 20)`,
-    [customer.id, customer.id, customer.id],
+     union all (select 'cards', id, name from card where owner_id = ? limit 20)
+     union all (select 'brands', id, display_name from brand where id = ?)`,
+    [customer.id, customer.id, customer.id, customer.id],
   );
   if (own.length) {
     throw conflict(
       'has_dependants',
-      `${customer.name} has users, groups or cards of its own, which a transfer does not move yet: remove them first.`,
+      `${customer.name} has users, groups, cards or a brand of its own, which a transfer does not move yet: remove them first.`,
       { dependants: own.slice(0, 20) },
     );
   }
