@@ -465,6 +465,50 @@ describe('cards, rates and derive (master mode)', () => {
     }
   });
 
+  it('presence on a group above: each account that may only give it out has its own room', async () => {
+    // The carrier's Default Reseller, which R1's and R2's people hold and may give out.
+    const me = (await r1.get('/me')).body;
+    const second = { email: 'ops3@r1.test', password: PASSWORD, accountId: ids.R1 };
+    expect((await r1.post('/users', { ...second, groupId: me.group.id })).status).toBe(201);
+    const r1b = await apiClient(suite.server.url, second.email, PASSWORD);
+    const people = { admin, r1, r1b, r2 };
+    const live = Object.fromEntries(
+      await Promise.all(Object.entries(people).map(async ([name, c]) => [name, await listen(c)])),
+    ) as Record<keyof typeof people, Awaited<ReturnType<typeof listen>>>;
+    const seen: Record<string, TPresence[]> = { admin: [], r1: [], r1b: [], r2: [] };
+    for (const [name, { socket }] of Object.entries(live)) {
+      socket.on('presence', (presence: TPresence) => seen[name]!.push(presence));
+    }
+    const last = (name: string) => seen[name]!.at(-1)?.members ?? [];
+    try {
+      for (const name of ['admin', 'r1', 'r1b', 'r2'] as const) {
+        const joined = await new Promise((resolve) =>
+          live[name].socket.emit('presence:join', { topic: `groups:${me.group.id}` }, resolve),
+        );
+        expect(joined, name).toEqual({ ok: true });
+      }
+      await until(
+        () =>
+          last('r1').length === 2 &&
+          last('r1b').length === 2 &&
+          last('r2').length === 1 &&
+          last('admin').length === 1,
+        'each account to see its own room',
+      );
+      expect(last('r2').map((m) => m.you)).toEqual([true]);
+      expect(last('admin').map((m) => m.you)).toEqual([true]);
+      const heard = (name: string) => JSON.stringify(seen[name]);
+      for (const name of ['r1', 'r1b']) {
+        expect(heard(name)).not.toContain('"R2"');
+        expect(heard(name)).not.toContain('r2.test');
+      }
+      expect(heard('r2')).not.toContain('"R1"');
+      expect(heard('r2')).not.toContain('r1.test');
+    } finally {
+      for (const { socket } of Object.values(live)) socket.disconnect();
+    }
+  });
+
   /** Every child row equals the pricing core's markup of the parent row. */
   async function expectFollows(
     childId: string,

@@ -13,7 +13,7 @@ import type { TPresenceTopic } from '@/lib/shared/live/presence';
  * The Socket.IO room of a presence topic for this actor, after the same check as a
  * `GET` of that record (so presence never confirms that a record outside scope exists),
  * or a DomainError (`forbidden` / `not_found`). A page topic is per account, and so is a card's for the
- * accounts it is assigned to.
+ * accounts it is assigned to and a group's for the accounts below its owner.
  */
 export async function presenceRoomFor(
   em: EntityManager,
@@ -36,9 +36,13 @@ export async function presenceRoomFor(
       assertCan(actor, 'users:read');
       await findScopedUser(em, actor, id);
       break;
-    case 'groups':
-      await findVisibleGroup(em, actor, id);
-      break;
+    case 'groups': {
+      const { relation } = await findVisibleGroup(em, actor, id);
+      // A group above the viewer, which it may only give out, is used by every account
+      // below its owner: siblings sharing one room would name each other. As for a card,
+      // each such account has its own room.
+      return relation === 'owner' ? `presence:${topic}` : `presence:${actor.account.id}:${topic}`;
+    }
     case 'cards': {
       assertCan(actor, 'cards:read');
       const { relation } = await findVisibleCard(em, actor, id);
