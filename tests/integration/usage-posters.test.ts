@@ -145,4 +145,32 @@ describe('a call record id', () => {
       expect(entries.map((e: { kind: string }) => e.kind)).toEqual(['usage']);
     }
   });
+
+  it('of no customer of its poster’s is never charged by a re-rate from above', async () => {
+    // R1's switch names the carrier's own customer (an id R1 may have seen before a
+    // transfer): not R1's to post, stored unrated on R1's side.
+    const foreign = {
+      id: 'switch-foreign-1',
+      accountId: ids.KD,
+      number: '447700900009',
+      startedAt: new Date().toISOString(),
+      seconds: 60,
+    };
+    const posted = await ok(r1.post('/usage', { records: [foreign] }), 200);
+    expect(posted).toMatchObject({ rated: 0, unratedByReason: { unknown_account: 1 } });
+    const before = (await ok(admin.get(`/accounts/${ids.KD}/ledger`), 200)).items;
+
+    // The carrier's routine re-rate of everything unrated sees KD in its own scope, but
+    // the call is still R1's claim: it stays unrated and KD is charged nothing.
+    const rerated = await ok(
+      admin.post('/usage/rerate', { all: true, idempotencyKey: 'posters-rerate-foreign' }),
+      200,
+    );
+    expect(rerated).toMatchObject({ rated: 0, unratedByReason: { unknown_account: 1 } });
+    expect((await ok(admin.get(`/accounts/${ids.KD}/ledger`), 200)).items).toEqual(before);
+    const listed = (await ok(r1.get('/usage?status=unrated'), 200)).items;
+    expect(listed).toContainEqual(
+      expect.objectContaining({ cdrId: 'switch-foreign-1', reason: 'unknown_account' }),
+    );
+  });
 });

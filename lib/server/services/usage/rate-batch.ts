@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
-import { belowSql, carrierIdOf } from '@/lib/server/authz/scope';
+import { belowSql, carrierIdOf, isWithin } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { copyRows, type TStagedValue } from '@/lib/server/db/stage-rows';
 import { conflict } from '@/lib/server/errors/domain-error';
@@ -657,6 +657,12 @@ async function priceCalls(
     if (!customer) return { ...rated, reason: 'unknown_account' };
     if (movedSince(call, customer, rated.at)) {
       return { ...rated, reason: 'moved', path: call.path ?? null };
+    }
+    // A stored record filed under its poster (a call of no customer in the poster's scope
+    // when it came) is priced only for a customer now within it: a re-rate from higher up
+    // sees more customers than the poster, and must not charge one the poster never had.
+    if (call.path !== undefined && !isWithin(call.path, customer.path)) {
+      return { ...rated, reason: 'unknown_account', path: call.path };
     }
     const stop = stops.get(call.accountId)!;
     if (stop) return { ...rated, reason: stop };
