@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TActor } from '@/lib/server/authz/actor';
 import { recordMovement } from '@/lib/server/services/ledger/record-payment';
+import { statementFigures } from '@/lib/server/services/statements/statement-figures';
 import { Money } from '@/lib/shared/pricing/money';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import type { TEventsAck } from '@/lib/shared/live/events';
@@ -277,5 +278,41 @@ describe('a transfer converting the balance to another currency', () => {
     expect(old[0]!.summary).toMatchObject({ reason: 'ledger', currency: 'EUR' });
     expect(new Money(old[0]!.summary!.amount as string).eq('200')).toBe(true);
     expect(new Money(old[0]!.data.balance as string).isZero()).toBe(true);
+  });
+});
+
+describe('a period after a transfer that settled the balance across currencies', () => {
+  it('is stated in the new currency from zero: no conversion happened inside it', async () => {
+    const c = await owingCustomer('C Settled Abroad', '80');
+    await ok(
+      admin.post(`/customers/${c}/transfer`, {
+        toParentId: ids.RU,
+        cardId: ids.cardU,
+        rate: '1.1',
+        balance: 'settle',
+      }),
+      200,
+    );
+    // The old books end at zero in EUR; nothing opens in USD (there was nothing to convert).
+    const before = await ledgerOf(admin, c);
+    expect(before.map((entry) => entry.currency)).toEqual(['EUR', 'EUR']);
+    expect(new Money(before[0]!.balanceAfter).isZero()).toBe(true);
+    const cut = new Date(Date.parse(before[0]!.createdAt) + 1);
+    await recordMovement(suite.orm.em.fork(), await actorOf('ops@ru.tb.test'), c, {
+      kind: 'payment',
+      amount: '25.00',
+      reference: 'Paid to RU',
+    });
+
+    // A period from just after the transfer (a month after it, say) holds USD alone.
+    const figures = await statementFigures(
+      suite.orm.em.fork(),
+      { id: c, currency: 'USD' },
+      { period: 'after', start: cut, end: new Date(Date.now() + 60_000) },
+    );
+    expect(figures.currency).toBe('USD');
+    expect(new Money(figures.openingBalance).isZero()).toBe(true);
+    expect(new Money(figures.paymentsTotal).eq('25')).toBe(true);
+    expect(new Money(figures.closingBalance).eq('25')).toBe(true);
   });
 });

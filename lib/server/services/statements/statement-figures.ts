@@ -64,8 +64,12 @@ export async function statementFigures(
                from inside where kind <> 'usage') as movements`,
     [account.id, period.start, account.id, period.start, period.end],
   );
+  // A balance of nothing is in no currency: after a transfer that settled the balance, or
+  // converted it to nothing, the account opens in its new currency with no movement saying
+  // so, and a later period opening at zero is stated in what moved inside it.
+  const openingCounts = row?.opening_currency && !new Money(row.opening ?? '0').isZero();
   const currencies = new Set([
-    ...(row?.opening_currency ? [row.opening_currency] : []),
+    ...(openingCounts ? [row.opening_currency!] : []),
     ...(row?.currencies ?? []),
   ]);
   if (currencies.size > 1) {
@@ -75,7 +79,7 @@ export async function statementFigures(
       { fields: { period: 'spans a currency conversion' } },
     );
   }
-  const currency = [...currencies][0] ?? account.currency;
+  const currency = [...currencies][0] ?? row?.opening_currency ?? account.currency;
   const total = (kind: string) =>
     new Money(row?.totals?.find((entry) => entry.kind === kind)?.total ?? '0');
   const opening = new Money(row?.opening ?? '0');
