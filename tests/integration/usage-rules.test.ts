@@ -1,8 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Account } from '@/lib/server/entities';
+import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import { Money } from '@/lib/shared/pricing/money';
 import type { TLookup } from '@/lib/shared/schemas/rates';
 import type { TUsageRecordDto, TUsageSummary } from '@/lib/shared/schemas/usage';
 import { usePanelSuite } from '../fixtures/panel-suite';
+import { addGroup, addUser } from '../fixtures/accounts';
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 
 /**
@@ -675,6 +678,70 @@ describe('who sees what', () => {
       )
     ).body as TUsageSummary;
     expect(window.rows).toEqual([]);
+  });
+});
+
+describe('a card’s trouble above the viewer', () => {
+  it('reads `no_route` below it, as authorize answers, and its own reason at its level', async () => {
+    // RY holds SC, a card the carrier made from no provider card: the carrier's level has
+    // nothing to pay by (`no_card` there). RY's own switch and people must not learn it.
+    const ry = (await ok(admin.post('/resellers', { name: 'RY', email: 'ry@rules.test' }))).id;
+    const em = suite.orm.em.fork();
+    const ryAccount = await em.findOneOrFail(Account, { id: ry });
+    const desk = await addGroup(em, ryAccount, 'RY desk', [
+      ...DEFAULT_RESELLER_GRANTS,
+      'usage:create',
+      'calls:authorize',
+    ]);
+    await addUser(em, {
+      account: ryAccount,
+      group: desk,
+      email: 'ops@ry.rules.test',
+      password: PASSWORD,
+    });
+    const asRy = await apiClient(suite.server.url, 'ops@ry.rules.test', PASSWORD);
+    const sc = (await ok(admin.post('/cards', { name: 'SC', currency: 'EUR', kind: 'customer' })))
+      .id;
+    await ok(
+      admin.put(`/cards/${sc}/rates`, {
+        rates: [{ prefix: '44', destination: 'UK', rate: '0.02' }],
+      }),
+      200,
+    );
+    await ok(admin.post('/assignments', { cardId: sc, accountId: ry }));
+    const sy = (await ok(asRy.post(`/cards/${sc}/derive`, { name: 'SY', markupPercent: '10' }))).id;
+    const ky = (await ok(asRy.post('/customers', { name: 'KY' }))).id;
+    await ok(asRy.post('/assignments', { cardId: sy, accountId: ky }));
+    // KY's own level lacks a card too once it has none: that is RY's to know.
+    const k0y = (await ok(asRy.post('/customers', { name: 'K0Y' }))).id;
+
+    const sent = [call('y-above', ky, '447700900300'), call('y-own', k0y, '447700900301')];
+    const answer = await ok(asRy.post('/usage', { records: sent }), 200);
+    expect(answer).toMatchObject({ unratedByReason: { no_route: 1, no_card: 1 } });
+    expect(answer.records.map((r: { reason: string }) => r.reason)).toEqual([
+      'no_route',
+      'no_card',
+    ]);
+    // Sent again: the duplicate reads the same.
+    const again = await ok(asRy.post('/usage', { records: sent.slice(0, 1) }), 200);
+    expect(again.records[0]).toMatchObject({ outcome: 'duplicate', reason: 'no_route' });
+
+    const reasons = async (client: TApiClient, query = '') =>
+      Object.fromEntries(
+        (
+          (await ok(client.get(`/usage?accountId=${ry}&limit=100${query}`), 200))
+            .items as TUsageRecordDto[]
+        ).map((item) => [item.cdrId, item.reason]),
+      );
+    expect(await reasons(asRy)).toEqual({ 'y-above': 'no_route', 'y-own': 'no_card' });
+    expect(await reasons(admin)).toEqual({ 'y-above': 'no_card', 'y-own': 'no_card' });
+    // A filter by reason follows what the viewer reads: nothing to tell the two apart.
+    expect(await reasons(asRy, '&reason=no_card')).toEqual({ 'y-own': 'no_card' });
+    expect(await reasons(asRy, '&reason=no_route')).toEqual({ 'y-above': 'no_route' });
+    expect(await reasons(admin, '&reason=no_route')).toEqual({});
+    // Authorize says the same to RY's switch.
+    const asked = await asRy.post('/authorize', { accountId: ky, number: '447700900300' });
+    expect(asked.body).toMatchObject({ allowed: false, reason: 'no_route', refusedBy: 'above' });
   });
 });
 

@@ -8,6 +8,7 @@ import { atScale } from '@/lib/server/services/accounts/account-dto';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import type { TPage } from '@/lib/shared/schemas/common';
+import { reasonSql } from './unrated-reason';
 import type {
   TUnratedReason,
   TUsageLevelDto,
@@ -48,6 +49,7 @@ export async function listUsage(
   if (cursor !== null && !/^[1-9]\d{0,18}$/.test(cursor)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
+  const depth = viewerDepth(actor);
   const scope = withinSql('r.path', actor.account.path);
   const filters = [scope.sql];
   const params: unknown[] = [...scope.params];
@@ -62,8 +64,10 @@ export async function listUsage(
     params.push(query.status);
   }
   if (query.reason) {
-    filters.push('r.reason = ?');
-    params.push(query.reason);
+    // By the reason as this viewer reads it: a filter on the stored one would tell
+    // which of its `no_route` calls are a card's trouble above it.
+    filters.push(`${reasonSql('r')} = ?`);
+    params.push(depth, query.reason);
   }
   if (query.from) {
     filters.push('r.started_at >= ?::timestamptz');
@@ -85,7 +89,8 @@ export async function listUsage(
   const rows = await directQuery<TRecordRow>(
     em,
     `select r.id::text as id, r.cdr_id, r.account_id, a.name as account_name, r.number,
-            r.started_at, r.seconds, r.status, r.reason, r.received_at, r.rated_at,
+            r.started_at, r.seconds, r.status, ${reasonSql('r')} as reason, r.received_at,
+            r.rated_at,
             coalesce((select json_agg(json_build_object(
                         'level', c.level, 'payerId', c.payer_id, 'counterpartyId', c.counterparty_id,
                         'cardId', c.card_id, 'prefix', c.prefix, 'destination', c.destination,
@@ -97,7 +102,7 @@ export async function listUsage(
        left join account a on a.id = r.account_id and ${named.sql}
       where ${filters.join(' and ')}
       order by r.id desc limit ?`,
-    [viewerDepth(actor), ...named.params, ...params, query.limit + 1],
+    [depth, depth, ...named.params, ...params, query.limit + 1],
   );
   const items = rows.slice(0, query.limit).map(toUsageRecordDto);
   return { items, nextCursor: rows.length > query.limit ? items.at(-1)!.id : null };

@@ -15,6 +15,7 @@ import {
 } from '@/lib/server/services/accounts/account-dto';
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import { noticeCreditCrossing } from '@/lib/server/services/ledger/credit-notice';
+import { reasonFor } from './unrated-reason';
 import {
   leadingValues,
   longestMatch,
@@ -124,7 +125,7 @@ export async function rateBatch(
           (
             await directQuery<TStoredCall>(
               tx,
-              `select cdr_id, id::text as id, reason, account_id, number, seconds,
+              `select cdr_id, id::text as id, reason, reason_depth, account_id, number, seconds,
                       (extract(epoch from started_at) * 1000)::bigint::text as started_ms
                  from usage_record
                 where poster_account_id = ? and cdr_id = any(?::text[])`,
@@ -171,7 +172,7 @@ export async function rateBatch(
       'usage_record',
       RECORD_COLUMNS,
       order.map((index) => {
-        const { call, reason, path } = fresh[index]!;
+        const { call, reason, reasonDepth, path } = fresh[index]!;
         return [
           ids[index]!,
           carrierId,
@@ -182,6 +183,7 @@ export async function rateBatch(
           call.seconds,
           reason === null ? 'rated' : 'unrated',
           reason,
+          reasonDepth,
           path ?? actor.account.path,
           now.toISOString(),
           reason === null ? now.toISOString() : null,
@@ -196,16 +198,18 @@ export async function rateBatch(
       tx,
       `update usage_record r
           set status = case when x.reason is null then 'rated' else 'unrated' end,
-              reason = x.reason, path = coalesce(x.path, r.path),
+              reason = x.reason, reason_depth = x.reason_depth, path = coalesce(x.path, r.path),
               rated_at = case when x.reason is null then ?::timestamptz end,
               batch_id = ?::uuid, attempts = r.attempts + 1
-         from unnest(?::bigint[], ?::text[], ?::text[]) as x(id, reason, path)
+         from unnest(?::bigint[], ?::text[], ?::smallint[], ?::text[])
+                as x(id, reason, reason_depth, path)
         where r.id = x.id`,
       [
         now,
         batchId,
         pgArray(ids),
         pgArray(fresh.map((call) => call.reason)),
+        pgArray(fresh.map((call) => call.reasonDepth)),
         pgArray(fresh.map((call) => call.path)),
       ],
     );
@@ -231,7 +235,8 @@ export async function rateBatch(
       ]),
     ),
   );
-  const outcome = outcomes(batchId, rated, ids);
+  // The answer is the poster's: a card's trouble above it reads `no_route`.
+  const outcome = outcomes(batchId, rated, ids, ancestorIds(actor.account.path).length - 1);
 
   // 6.
   const moved = entries.moved;
@@ -426,12 +431,15 @@ function walk(
  * owner; a reseller the first card on the walk its parent owns (the card the parent gave
  * it, from which its own derive), paid to the parent; the carrier the walk's top card
  * when that is its own provider card above the customer's (its upstream cost, no
- * counterparty). A card between two of one owner's cards charges no one. Null when an
+ * counterparty). A card between two of one owner's cards charges no one. When an
  * account has no such card — the walk ends in a reseller's own card, or in a carrier
- * card derived from no provider card: nothing says what it pays (`no_card`), and no
- * level rides free.
+ * card derived from no provider card — nothing says what it pays (`no_card`), and no
+ * level rides free: `missingAt` is that account's index in `accounts`.
  */
-function chargedLevels(steps: readonly TStep[], accounts: readonly string[]): TLevelCard[] | null {
+function chargedLevels(
+  steps: readonly TStep[],
+  accounts: readonly string[],
+): TLevelCard[] | { missingAt: number } {
   const top = steps.at(-1);
   const levels: TLevelCard[] = [];
   for (const [index, accountId] of accounts.entries()) {
@@ -447,7 +455,7 @@ function chargedLevels(steps: readonly TStep[], accounts: readonly string[]): TL
               top!.card.kind === 'provider'
             ? top
             : undefined;
-    if (!step) return null;
+    if (!step) return { missingAt: index };
     levels.push({
       level: index,
       card: step.card,
@@ -569,6 +577,7 @@ interface TStoredCall {
   cdr_id: string;
   id: string;
   reason: TUnratedReason | null;
+  reason_depth: number | null;
   account_id: string;
   number: string;
   seconds: number;
@@ -597,6 +606,13 @@ function sameCall(a: TCallToRate, b: TCallToRate): boolean {
   );
 }
 
+/** A record a call of the batch repeats, and why it was not rated (if it was not). */
+interface TEarlierRecord {
+  id: string;
+  reason: TUnratedReason | null;
+  reason_depth: number | null;
+}
+
 /** A call of the batch and what became of it. */
 interface TRatedCall {
   index: number;
@@ -605,10 +621,12 @@ interface TRatedCall {
   /** The first time the batch names this record id (later ones are duplicates of it). */
   first: boolean;
   /** Stored before this batch (a duplicate). */
-  stored: { id: string; reason: TUnratedReason | null } | null;
+  stored: TEarlierRecord | null;
   /** The customer's path, or null for an account not in scope. */
   path: string | null;
   reason: TUnratedReason | null;
+  /** For a card's trouble: the depth of the account paying where it arose (unrated-reason.ts). */
+  reasonDepth: number | null;
   levels: TPricedLevel[];
 }
 
@@ -618,7 +636,7 @@ async function priceCalls(
   plan: TPlan,
   byId: Map<string, TAccountFields>,
   calls: readonly TCallToRate[],
-  stored: Map<string, { id: string; reason: TUnratedReason | null }>,
+  stored: Map<string, TEarlierRecord>,
 ): Promise<TRatedCall[]> {
   const sets = await loadRevisions(tx, plan, calls);
   // What stops a customer's calls before pricing, decided once per customer.
@@ -651,6 +669,7 @@ async function priceCalls(
       stored: stored.get(key) ?? null,
       path: customer?.path ?? null,
       reason: null,
+      reasonDepth: null,
       levels: [],
     };
     if (!first) return rated;
@@ -668,22 +687,30 @@ async function priceCalls(
     if (stop) return { ...rated, reason: stop };
     const leading = leadingValues(call.number);
     let reason: TUnratedReason | null = null;
+    let reasonDepth: number | null = null;
+    const chain = accountsOf.get(call.accountId)!;
+    const depthOf = (accountId: string) => byId.get(accountId)!.depth;
     const cardId = cardHeldAt(customer.spans, rated.at);
-    if (!cardId) return { ...rated, reason: 'no_card' };
+    if (!cardId) return { ...rated, reason: 'no_card', reasonDepth: depthOf(call.accountId) };
     const steps = walk(plan, sets, cardId, call.number, leading, rated.at);
-    const levels = chargedLevels(steps, accountsOf.get(call.accountId)!);
-    if (!levels) return { ...rated, reason: 'no_card' };
+    const levels = chargedLevels(steps, chain);
+    if ('missingAt' in levels) {
+      return { ...rated, reason: 'no_card', reasonDepth: depthOf(chain[levels.missingAt]!) };
+    }
     for (const { level, card, match, payerId, counterpartyId } of levels) {
       if (!match) {
         reason = 'no_route';
+        reasonDepth = null;
         break;
       }
       const payer = byId.get(payerId ?? call.accountId);
       // Payers are the customer and accounts above it (a card is assigned to a direct
       // child of its owner), all locked with the path.
       if (!payer) throw new Error(`card ${card.id} is paid by an account off its path`);
-      if (match.blocked) reason ??= 'blocked_prefix';
-      else if (card.currency !== payer.currency) reason ??= 'currency_mismatch';
+      if (!reason && (match.blocked || card.currency !== payer.currency)) {
+        reason = match.blocked ? 'blocked_prefix' : 'currency_mismatch';
+        reasonDepth = payer.depth;
+      }
       if (reason) continue;
       const inGrace = call.seconds === 0 || call.seconds <= match.graceSeconds;
       rated.levels.push({
@@ -705,7 +732,7 @@ async function priceCalls(
         currency: card.currency,
       });
     }
-    return reason ? { ...rated, reason, levels: [] } : rated;
+    return reason ? { ...rated, reason, reasonDepth, levels: [] } : rated;
   });
 }
 
@@ -781,6 +808,7 @@ const RECORD_COLUMNS = [
   ['seconds', 'int'],
   ['status', 'text'],
   ['reason', 'text'],
+  ['reason_depth', 'smallint'],
   ['path', 'text'],
   ['received_at', 'timestamptz'],
   ['rated_at', 'timestamptz'],
@@ -926,37 +954,57 @@ function recordKey(call: TCallToRate): string {
 }
 
 /** Each call's outcome, in the batch's order, and the counts. */
-function outcomes(batchId: string, rated: TRatedCall[], ids: string[]): TUsagePosted {
+function outcomes(
+  batchId: string,
+  rated: TRatedCall[],
+  ids: string[],
+  viewerDepth: number,
+): TUsagePosted {
   const records: TUsageOutcome[] = [];
   const unratedByReason: Partial<Record<TUnratedReason, number>> = {};
-  const firstOf = new Map<string, { id: string; reason: TUnratedReason | null }>();
+  const firstOf = new Map<string, TEarlierRecord>();
   let index = 0;
   for (const call of rated) {
-    if (call.first) firstOf.set(recordKey(call.call), { id: ids[index++]!, reason: call.reason });
+    if (call.first) {
+      const id = ids[index++]!;
+      firstOf.set(recordKey(call.call), {
+        id,
+        reason: call.reason,
+        reason_depth: call.reasonDepth,
+      });
+    }
   }
+  const readable = (record: TEarlierRecord) =>
+    reasonFor(record.reason, record.reason_depth, viewerDepth);
   let ratedCount = 0;
   let unrated = 0;
   let duplicates = 0;
   for (const call of rated) {
     const cdr = call.call.cdrId;
     if (call.first) {
-      const id = firstOf.get(recordKey(call.call))!.id;
-      if (call.reason === null) ratedCount++;
+      const first = firstOf.get(recordKey(call.call))!;
+      const reason = readable(first);
+      if (reason === null) ratedCount++;
       else {
         unrated++;
-        unratedByReason[call.reason] = (unratedByReason[call.reason] ?? 0) + 1;
+        unratedByReason[reason] = (unratedByReason[reason] ?? 0) + 1;
       }
       records.push({
         id: cdr,
-        outcome: call.reason === null ? 'rated' : 'unrated',
-        reason: call.reason,
-        recordId: id,
+        outcome: reason === null ? 'rated' : 'unrated',
+        reason,
+        recordId: first.id,
       });
       continue;
     }
     duplicates++;
     const earlier = call.stored ?? firstOf.get(recordKey(call.call))!;
-    records.push({ id: cdr, outcome: 'duplicate', reason: earlier.reason, recordId: earlier.id });
+    records.push({
+      id: cdr,
+      outcome: 'duplicate',
+      reason: readable(earlier),
+      recordId: earlier.id,
+    });
   }
   return { batchId, rated: ratedCount, unrated, unratedByReason, duplicates, records };
 }

@@ -1,0 +1,31 @@
+import type { TUnratedReason } from '@/lib/shared/schemas/usage';
+
+/**
+ * Reasons that say what a card holds (none for the call's account, another currency than
+ * its payer's, the number's prefix blocked). They arise at one level of the chain: the
+ * card the account paying there holds (`usage_record.reason_depth`, that account's depth).
+ */
+const CARD_TROUBLE = ['no_card', 'currency_mismatch', 'blocked_prefix'] as const;
+
+/**
+ * An unrated call's reason as a viewer at `viewerDepth` (a carrier 0) may read it: a card's
+ * trouble at a level above the viewer reads `no_route` — it learns that something above
+ * refuses, never what its parent's or the carrier's cards hold — as `POST /authorize`
+ * answers a refusal above the caller (calls/authorize-call.ts, `ABOVE_REASON`). A record
+ * with no depth (rated before it was kept) counts as trouble at the top.
+ */
+export function reasonFor(
+  reason: TUnratedReason | null,
+  reasonDepth: number | null,
+  viewerDepth: number,
+): TUnratedReason | null {
+  const card = (CARD_TROUBLE as readonly string[]).includes(reason ?? '');
+  return card && (reasonDepth ?? 0) < viewerDepth ? 'no_route' : reason;
+}
+
+/** `reasonFor` of the record aliased `alias`, in SQL; its one parameter is the viewer's depth. */
+export function reasonSql(alias: string): string {
+  const card = CARD_TROUBLE.map((reason) => `'${reason}'`).join(', ');
+  return `(case when ${alias}.reason in (${card}) and coalesce(${alias}.reason_depth, 0) < ?
+                then 'no_route' else ${alias}.reason end)`;
+}
