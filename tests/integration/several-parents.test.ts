@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Migration20261208130500 } from '@/lib/server/db/migrations/Migration20261208130500';
+import pg from 'pg';
 import { usePanelSuite } from '../fixtures/panel-suite';
+import { waitForLockWaiters } from '../fixtures/lock-waiters';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 
 /**
@@ -440,6 +442,45 @@ describe('a card derived from several parents', () => {
     expect(onHand.status).toBe(400);
     expect(onHand.body.error.fields).toHaveProperty(['parents']);
     expect((await admin.get(`/cards/${id}`)).body.parentIds).toEqual([card.B]);
+  });
+
+  it('never lets two changes of parents at once make a cycle', async () => {
+    const derive = async (name: string) =>
+      (await admin.post(`/cards/${card.A}/derive`, { name, markupPercent: '10' })).body as {
+        id: string;
+        version: number;
+      };
+    const [x, y] = [await derive('Cycle X'), await derive('Cycle Y')];
+    // Another writer is making Y follow X: Y's row held, its parents rewritten, not yet
+    // committed — as a PATCH of Y holds them until it commits.
+    const other = new pg.Client({ connectionString: suite.db.url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query('select 1 from card where id = $1 for update', [y.id]);
+      await other.query('delete from card_parent where card_id = $1', [y.id]);
+      await other.query(
+        'insert into card_parent (card_id, parent_id, position) values ($1, $2, 0)',
+        [y.id, x.id],
+      );
+      // X to follow Y meanwhile: it waits for that writer (whose new row holds X's key
+      // against X's update) instead of reading past it…
+      const patched = admin.patch(`/cards/${x.id}`, { version: x.version, parents: [y.id] });
+      await waitForLockWaiters(suite.orm, 1);
+      await other.query('commit');
+      // …and so finds Y derived from X.
+      const answer = await patched;
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.fields).toEqual({ 'parents.0': 'is derived from this card' });
+    } finally {
+      await other.end();
+    }
+    const followed = await suite.orm.em
+      .fork()
+      .execute<{ parent_id: string }[]>('select parent_id from card_parent where card_id = ?', [
+        x.id,
+      ]);
+    expect(followed.map((row) => row.parent_id)).toEqual([card.A]);
   });
 
   it('keeps the single-parent card as it was: a list of one', async () => {
