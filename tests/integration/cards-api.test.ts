@@ -597,6 +597,48 @@ describe('exact margin check (issue 16: rows the sampled check called safe)', ()
     ]);
   });
 
+  it('pages a prefix’s dated rows one by one: no page skips a later row of its prefix', async () => {
+    const parent = await admin.post('/cards', {
+      name: 'Margin buy dated',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    expect(parent.status).toBe(201);
+    const later = '2030-01-01T00:00:00.000Z';
+    const rates = [
+      { prefix: '55', destination: 'D55', rate: '0.0100' },
+      { prefix: '55', destination: 'D55', rate: '0.0200', effectiveFrom: later },
+      { prefix: '56', destination: 'D56', rate: '0.0100' },
+    ];
+    expect((await admin.put(`/cards/${parent.body.id}/rates`, { rates })).status).toBe(200);
+    const child = await admin.post(`/cards/${parent.body.id}/derive`, {
+      name: 'Margin sell dated',
+      overrides: [
+        { prefix: '55', rate: '0.0050' },
+        { prefix: '56', rate: '0.0050' },
+      ],
+    });
+    expect(child.status).toBe(201);
+    expect(child.body.losingRates).toBe(3);
+    const seen: [string, string | null][] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const page = await admin.get(`/cards/${child.body.id}/margin?limit=1${query}`);
+      expect(page.status).toBe(200);
+      for (const item of page.body.items) seen.push([item.prefix, item.effectiveFrom]);
+      cursor = page.body.nextCursor;
+    } while (cursor && seen.length < 10);
+    expect(seen).toEqual([
+      ['55', null],
+      ['55', later],
+      ['56', null],
+    ]);
+    const bad = await admin.get(`/cards/${child.body.id}/margin?cursor=55_x`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty(['cursor']);
+  });
+
   it('flags a half-even 4 dp card over a 6 dp parent at 0.021 (loses on 3, 7, 11 … s)', async () => {
     const card = await derivedOver(
       { decimals: 6, rounding: 'half_up' },

@@ -395,7 +395,8 @@ export const ZMarginQuery = z.object({
     .min(1, 'must be 1 to 500')
     .max(500, 'must be 1 to 500')
     .default(100),
-  cursor: ZText().max(40).optional(),
+  // A prefix, and a dated row's time in microseconds (margin-report.ts).
+  cursor: ZText().max(64).optional(),
 });
 
 const ZRateTerms = z.object({

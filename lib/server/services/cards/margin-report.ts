@@ -26,7 +26,40 @@ interface TRow {
   buy_increment: number;
   buy_grace_seconds: number;
   priced_by: string;
+  /** `effective_from` in microseconds since the epoch, exact: the page's key. */
+  effective_us: string | null;
 }
+
+/**
+ * Pages follow the rows' order, prefix then effective time (none first): a prefix may
+ * have a row now and others from later dates, so the cursor names both — `prefix` for its
+ * row with no date, `prefix_µs` for a dated one. A cursor of the prefix alone skipped a
+ * prefix's later rows when a page ended on its first.
+ */
+function afterCursor(
+  alias: string,
+  cursor: string | undefined,
+): { sql: string; params: unknown[] } {
+  if (cursor === undefined) return { sql: 'true', params: [] };
+  const match = /^(\d{1,20})(?:_(-?\d{1,20}))?$/.exec(cursor);
+  if (!match) throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+  const [, prefix, micros] = match;
+  const later =
+    micros === undefined
+      ? `${alias}.effective_from is not null`
+      : `${alias}.effective_from > 'epoch'::timestamptz + ?::bigint * interval '1 microsecond'`;
+  return {
+    sql: `(${alias}.prefix > ? or (${alias}.prefix = ? and ${later}))`,
+    params: micros === undefined ? [prefix, prefix] : [prefix, prefix, micros],
+  };
+}
+
+function cursorOf(row: TRow): string {
+  return row.effective_us === null ? row.prefix : `${row.prefix}_${row.effective_us}`;
+}
+
+const EFFECTIVE_US = (alias: string) =>
+  `(extract(epoch from ${alias}.effective_from) * 1000000)::bigint::text as effective_us`;
 
 /**
  * `GET /cards/{id}/margin` (owner's view of a derived card): the rows the margin check
@@ -45,10 +78,10 @@ export async function marginReport(
   assertCan(actor, 'rates:read');
   const { card, relation } = await findVisibleCard(em, actor, unverifiedId);
   if (relation !== 'owner') throw notFound('card');
-  if (query.cursor !== undefined && !/^\d{1,20}$/.test(query.cursor)) {
-    throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+  const after = afterCursor(card.parent ? 's' : 'r', query.cursor);
+  if (!card.parent && card.compareWith?.length) {
+    return assuranceReport(em, actor, card, query.limit, after);
   }
-  if (!card.parent && card.compareWith?.length) return assuranceReport(em, actor, card, query);
   if (!card.parent)
     return { cardId: card.id, parentId: null, total: 0, items: [], nextCursor: null };
   const parents = await em.find(Card, {
@@ -61,7 +94,7 @@ export async function marginReport(
             s.initial_increment, s.increment, s.grace_seconds, s.minimum_seconds,
             b.minimum_seconds as buy_minimum_seconds, b.rate as buy_rate, b.connection_fee as buy_fee,
             b.initial_increment as buy_initial_increment, b.increment as buy_increment,
-            b.grace_seconds as buy_grace_seconds, b.card_id as priced_by
+            b.grace_seconds as buy_grace_seconds, b.card_id as priced_by, ${EFFECTIVE_US('s')}
        from rate s
        cross join lateral (
          select * from rate b
@@ -71,10 +104,10 @@ export async function marginReport(
                 <= coalesce(s.effective_from, '-infinity'::timestamptz)
           order by length(b.prefix) desc, b.effective_from desc nulls last
           limit 1) b
-      where s.card_id = ? and s.losing and s.prefix > ?
+      where s.card_id = ? and s.losing and ${after.sql}
       order by s.prefix, s.effective_from nulls first
       limit ?`,
-    [card.parent.id, card.id, query.cursor ?? '', query.limit + 1],
+    [card.parent.id, card.id, ...after.params, query.limit + 1],
   );
   const items = rows.slice(0, query.limit).map((row) =>
     toMarginRow(
@@ -88,7 +121,7 @@ export async function marginReport(
     parentId: card.parent.id,
     total: card.losingRates,
     items,
-    nextCursor: rows.length > query.limit ? (items.at(-1)?.prefix ?? null) : null,
+    nextCursor: rows.length > query.limit ? cursorOf(rows[query.limit - 1]!) : null,
   };
 }
 
@@ -101,7 +134,8 @@ async function assuranceReport(
   em: EntityManager,
   actor: TActor,
   card: TCard,
-  query: { limit: number; cursor?: string },
+  limit: number,
+  after: { sql: string; params: unknown[] },
 ): Promise<TMarginReport> {
   // Each row names its buy row's card, rate, fee and increments: only cards both the
   // owner (what its alerts compare with) and the viewer relate to, never one it lost.
@@ -122,11 +156,11 @@ async function assuranceReport(
        r.initial_increment, r.increment, r.grace_seconds, r.minimum_seconds,
        p.minimum_seconds as buy_minimum_seconds, p.rate as buy_rate, p.connection_fee as buy_fee,
        p.initial_increment as buy_initial_increment, p.increment as buy_increment,
-       p.grace_seconds as buy_grace_seconds, p.card_id as priced_by`,
-    )} and r.prefix > ? order by r.prefix, r.effective_from nulls first limit ?`,
-    [ids, ids, card.id, query.cursor ?? '', query.limit + 1],
+       p.grace_seconds as buy_grace_seconds, p.card_id as priced_by, ${EFFECTIVE_US('r')}`,
+    )} and ${after.sql} order by r.prefix, r.effective_from nulls first limit ?`,
+    [ids, ids, card.id, ...after.params, limit + 1],
   );
-  const items = rows.slice(0, query.limit).map((row) =>
+  const items = rows.slice(0, limit).map((row) =>
     toMarginRow(
       row,
       card,
@@ -138,7 +172,7 @@ async function assuranceReport(
     parentId: null,
     total: Number(counted?.total ?? 0),
     items,
-    nextCursor: rows.length > query.limit ? (items.at(-1)?.prefix ?? null) : null,
+    nextCursor: rows.length > limit ? cursorOf(rows[limit - 1]!) : null,
   };
 }
 
