@@ -312,6 +312,41 @@ describe('a card derived from several parents', () => {
     expect(await pending()).toEqual([]);
   });
 
+  it('prices a longer prefix again when a shorter one of another parent changes later', async () => {
+    // X: UK 0.1000 now and 0.3000 from 2030; Y: only 441, 0.0500. The card's 441 follows X
+    // (first); from 2030 X prices 441 by its new 44 row.
+    const provider = async (name: string, rates: Record<string, unknown>[]) => {
+      const made = await admin.post('/cards', { name, currency: 'EUR', kind: 'provider' });
+      expect(made.status).toBe(201);
+      expect((await admin.put(`/cards/${made.body.id}/rates`, { rates })).status).toBe(200);
+      return made.body.id as string;
+    };
+    const later = '2030-01-01T00:00:00.000Z';
+    const x = await provider('X dated', [
+      { prefix: '44', destination: 'UK', rate: '0.1000' },
+      { prefix: '44', destination: 'UK', rate: '0.3000', effectiveFrom: later },
+    ]);
+    const y = await provider('Y longer', [
+      { prefix: '441', destination: 'UK Guernsey', rate: '0.0500' },
+    ]);
+    const derived = await admin.post(`/cards/${x}/derive`, {
+      name: 'Sell XY',
+      markupPercent: '10',
+      moreParents: [y],
+      compaction: 'first',
+    });
+    expect(derived.status).toBe(201);
+    const names = { [x]: 'X', [y]: 'Y' };
+    expect(await traced(derived.body.id, ['4415'], undefined, names)).toEqual({
+      '4415': ['0.1100', 'X'],
+    });
+    // In 2030 it sells at X's new price, not at 0.1100 against X's 0.3000.
+    expect(await traced(derived.body.id, ['4415'], '2030-06-01T00:00:00.000Z', names)).toEqual({
+      '4415': ['0.3300', 'X'],
+    });
+    expect(derived.body.losingRates).toBe(0);
+  });
+
   it('refuses bad lists naming the field; a parent the caller cannot see is a 404', async () => {
     const bad = async (body: Record<string, unknown>) =>
       admin.post(`/cards/${card.A}/derive`, { name: 'Bad', ...body });

@@ -438,6 +438,27 @@ async function compactParents(
   }
   await tx.execute('create index on pg_temp.derive_src (pos, prefix)');
   await tx.execute('analyze pg_temp.derive_src');
+  // The card's rows: one per (prefix, effective time) a parent has — and, over several
+  // parents, a prefix also at each time a shorter prefix of any parent changes (a dated
+  // row). From then on that parent prices the longer prefix by its new row: 441 of one
+  // parent over 44 of another that rises in 2030 must be priced again in 2030, or the card
+  // keeps selling 441 at the old price while rating pays the new one. One parent needs no
+  // more: its own longer prefix always wins over its shorter ones.
+  await tx.execute('drop table if exists pg_temp.derive_key');
+  await tx.execute(
+    `create temp table derive_key on commit drop as
+     select distinct prefix, effective_from from pg_temp.derive_src${
+       parents.length > 1
+         ? `
+     union
+     select s.prefix, d.effective_from
+       from (select distinct prefix from pg_temp.derive_src) s
+       cross join generate_series(1, length(s.prefix) - 1) n
+       join (select distinct prefix, effective_from from pg_temp.derive_src
+              where effective_from is not null) d on d.prefix = left(s.prefix, n)`
+         : ''
+     }`,
+  );
   const order =
     compaction === 'first'
       ? 'c.pos'
@@ -463,7 +484,7 @@ async function compactParents(
                    greatest(count(*) filter (where not c.blocked) over w, 1) as base_n`
                 : 'c.rate as base_rate, c.connection_fee as base_fee, 1 as base_n'
             }
-       from (select distinct prefix, effective_from from pg_temp.derive_src) k
+       from pg_temp.derive_key k
        cross join generate_series(1, ?) par(pos)
        cross join lateral (
          select d.* from pg_temp.derive_src d
