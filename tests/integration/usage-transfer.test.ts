@@ -153,6 +153,14 @@ describe('a call stored unrated before the move, re-rated after it', () => {
     expect((await listed(admin, '&reason=moved')).map((record) => record.cdrId)).toContain(
       'k-early',
     );
+    // R1's traffic summary counts it under K, but never names K as R3 now calls it.
+    const k = await ok(r3.get(`/customers/${ids.K}`), 200);
+    await ok(r3.patch(`/customers/${ids.K}`, { version: k.version, name: 'K of R3 now' }), 200);
+    const r1Summary: TUsageSummary = await ok(r1.get('/usage/summary?by=account'), 200);
+    expect(r1Summary.rows).toEqual([
+      expect.objectContaining({ key: ids.K, name: ids.K, kind: null, unrated: 1 }),
+    ]);
+    expect(JSON.stringify(r1Summary)).not.toContain('K of R3 now');
   });
 });
 

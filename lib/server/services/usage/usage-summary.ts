@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { belowSql } from '@/lib/server/authz/scope';
+import { belowSql, withinSql } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { atScale } from '@/lib/server/services/accounts/account-dto';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
@@ -83,14 +83,18 @@ export async function usageSummary(
     [...params, parent.id],
   );
   const grouped = mergeUnrated(rows);
+  const named = withinSql('path', actor.account.path);
   const names =
     query.by === 'account' && grouped.length
       ? new Map(
+          // Named only while in the caller's scope: a call stays with the side that
+          // rated it, and its customer, moved away since, is another reseller's now.
           (
             await directQuery<{ id: string; name: string; kind: 'reseller' | 'customer' }>(
               em,
-              `select id::text as id, name, kind from account where id = any(?::uuid[])`,
-              [pgArray([...new Set(grouped.map((row) => row.key))])],
+              `select id::text as id, name, kind from account
+                where id = any(?::uuid[]) and ${named.sql}`,
+              [pgArray([...new Set(grouped.map((row) => row.key))]), ...named.params],
             )
           ).map((row) => [row.id, row]),
         )
