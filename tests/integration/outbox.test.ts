@@ -4,7 +4,7 @@ import { apiClient, type TApiClient } from '../fixtures/api-client';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { mailSettingsOf } from '@/lib/server/services/notifications/mail-settings';
-import { OutboxWorker } from '@/lib/server/services/notifications/outbox-worker';
+import { NOT_SENT_GONE, OutboxWorker } from '@/lib/server/services/notifications/outbox-worker';
 
 /**
  * Without SMTP settings mail delivery is off: notices are still written and mail is
@@ -96,8 +96,12 @@ describe('mail delivery off', () => {
     await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
     const { port } = smtp.server.address() as AddressInfo;
     await suite.orm.em.fork().execute(
-      `insert into outbox (id, to_address, subject, body_text, status, attempts, next_attempt_at, created_at)
-       values (gen_random_uuid(), 'nobody@mail.bad', 'Lost', 'Never delivered', 'pending', 0, now(), now())`,
+      // Tied to the reader's notice, as every mail is to its recipient's.
+      `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
+                          next_attempt_at, created_at)
+       select gen_random_uuid(), id, 'nobody@mail.bad', 'Lost', 'Never delivered', 'pending', 0,
+              now(), now()
+         from notification limit 1`,
     );
     const worker = new OutboxWorker(
       suite.orm,
@@ -121,5 +125,77 @@ describe('mail delivery off', () => {
       { to_address: 'ops@quiet.off.test', status: 'sent', attempts: 2 },
     ]);
     expect(taken).toEqual(['ops@quiet.off.test']);
+  });
+
+  it('is not sent to a person disabled or removed since it was queued', async () => {
+    const group = (await reader.get('/me')).body.group.id as string;
+    const people = ['stays', 'disabled', 'removed'].map((name) => `${name}@quiet.off.test`);
+    const made: Record<string, string> = {};
+    for (const email of people) {
+      const user = await admin.post('/users', {
+        email,
+        password: 'outbox-off-user-pass',
+        accountId: resellerId,
+        groupId: group,
+      });
+      expect(user.status).toBe(201);
+      made[email] = user.body.id;
+    }
+    const card = await admin.post('/cards', { name: 'Later', currency: 'EUR', kind: 'customer' });
+    expect(
+      (await admin.post('/assignments', { cardId: card.body.id, accountId: resellerId })).status,
+    ).toBe(201);
+    // Queued for all four people; then two of them go.
+    const disabled = (await admin.get(`/users/${made['disabled@quiet.off.test']}`)).body;
+    expect(
+      (
+        await admin.patch(`/users/${disabled.id}`, {
+          version: disabled.version,
+          status: 'disabled',
+        })
+      ).status,
+    ).toBe(200);
+    expect((await admin.del(`/users/${made['removed@quiet.off.test']}`)).status).toBe(204);
+
+    const taken: string[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          taken.push(...session.envelope.rcptTo.map((rcpt) => rcpt.address));
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    const { port } = smtp.server.address() as AddressInfo;
+    const worker = new OutboxWorker(
+      suite.orm,
+      { transport: `smtp://127.0.0.1:${port}`, from: 'panel@off.test' },
+      suite.server.url,
+      { pollMs: 50, maxAttempts: 3, backoffMs: () => 0 },
+    );
+    worker.start();
+    const read = () =>
+      suite.orm.em
+        .fork()
+        .execute<{ to_address: string; status: string; last_error: string | null }[]>(
+          `select to_address, status, last_error from outbox where subject like '%Later%'
+            order by to_address`,
+        );
+    let rows = await read();
+    while (rows.some((row) => row.status === 'pending')) rows = await read();
+    await worker.stop();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    expect(rows).toEqual([
+      { to_address: 'disabled@quiet.off.test', status: 'failed', last_error: NOT_SENT_GONE },
+      { to_address: 'ops@quiet.off.test', status: 'sent', last_error: null },
+      { to_address: 'removed@quiet.off.test', status: 'failed', last_error: NOT_SENT_GONE },
+      { to_address: 'stays@quiet.off.test', status: 'sent', last_error: null },
+    ]);
+    expect(taken.sort()).toEqual(['ops@quiet.off.test', 'stays@quiet.off.test']);
   });
 });

@@ -28,6 +28,9 @@ const DEFAULTS: TOutboxOptions = {
   leaseMs: 5 * 60_000,
 };
 
+/** Why a mail was dropped unsent (`outbox.last_error`). */
+export const NOT_SENT_GONE = 'not sent: its recipient was removed or disabled since';
+
 interface TClaimed {
   id: string;
   to_address: string;
@@ -114,6 +117,17 @@ export class OutboxWorker {
 
   private async claim(): Promise<TClaimed[]> {
     const em = this.orm.em.fork();
+    // Who receives a notice is decided when it is written; a mail still waiting (delivery
+    // off, or retried for hours) is checked again before it goes: its person removed
+    // (their notices go with them) or disabled since is told nothing more.
+    await directQuery(
+      em,
+      `update outbox o set status = 'failed', last_error = ?
+        where o.status = 'pending' and o.next_attempt_at <= now()
+          and not exists (select 1 from notification n join app_user u on u.id = n.user_id
+                           where n.id = o.notification_id and u.status = 'active')`,
+      [NOT_SENT_GONE],
+    );
     return em.transactional((tx) =>
       directQuery<TClaimed>(
         tx,
