@@ -11,7 +11,9 @@ async function logLines(mode: 'spread' | 'wide' | 'exit' | 'crash' | 'redact') {
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': the process may exit before its stdout is read to the end (seen
+  // in CI beside the build: exit 0 and no lines yet); 'close' comes after both.
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   const records = stdout
     .split('\n')
     .filter(Boolean)
