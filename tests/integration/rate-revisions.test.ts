@@ -585,3 +585,82 @@ describe('a revision whose date has come, before the revision timer applies it',
     );
   });
 });
+
+describe('a revision that only turns a row losing', () => {
+  it('reads as unchanged to the card’s holder: counts, diff, notice and live event', async () => {
+    // The carrier sells 44 at a fixed 0.0150 over a provider at 0.0100, to reseller R.
+    const provider = (
+      await admin.post('/cards', { name: 'Quiet buy', currency: 'EUR', kind: 'provider' })
+    ).body.id as string;
+    const buy = [
+      { prefix: '44', destination: 'UK', rate: '0.0100' },
+      { prefix: '33', destination: 'France', rate: '0.0100' },
+    ];
+    expect((await admin.put(`/cards/${provider}/rates`, { rates: buy })).status).toBe(200);
+    const sell = await admin.post(`/cards/${provider}/derive`, {
+      name: 'Quiet sell',
+      markupPercent: '50',
+      overrides: [{ prefix: '44', rate: '0.0150' }],
+    });
+    expect(sell.status).toBe(201);
+    const reseller = (await outsider.get('/me')).body.account.id as string;
+    expect(
+      (await admin.post('/assignments', { cardId: sell.body.id, accountId: reseller })).status,
+    ).toBe(201);
+    const listener = await listen(outsider);
+    try {
+      // The provider's 44 rises above the fixed price from a later date: only the sell
+      // card's `losing` turns on 44 — what its holder must not learn.
+      const up = buy.map((row) => (row.prefix === '44' ? { ...row, rate: '0.0200' } : row));
+      const put = await admin.put(`/cards/${provider}/rates`, { rates: up, liveAt: inHours(40) });
+      expect(put.status).toBe(200);
+      const latest = async (client: TApiClient) =>
+        (await client.get(`/cards/${sell.body.id}/revisions`)).body.items[0] as {
+          number: number;
+          counts: Record<string, number>;
+        };
+      const owned = await latest(admin);
+      expect(owned.counts).toMatchObject({ changed: 1, unchanged: 1 });
+      const held = await latest(outsider);
+      expect(held.number).toBe(owned.number);
+      expect(held.counts).toEqual({
+        added: 0,
+        removed: 0,
+        increased: 0,
+        decreased: 0,
+        changed: 0,
+        unchanged: 2,
+      });
+
+      const diff = (client: TApiClient, query = '') =>
+        client.get(`/cards/${sell.body.id}/revisions/${owned.number}/diff${query}`);
+      const prefixes = (body: { items: { prefix: string; change: string }[] }) =>
+        body.items.map((row) => [row.prefix, row.change]);
+      expect(prefixes((await diff(admin)).body)).toEqual([['44', 'changed']]);
+      expect((await diff(outsider)).body.counts).toEqual(held.counts);
+      expect(prefixes((await diff(outsider)).body)).toEqual([]);
+      expect(prefixes((await diff(outsider, '?change=changed')).body)).toEqual([]);
+      expect(prefixes((await diff(outsider, '?change=unchanged')).body)).toEqual([
+        ['33', 'unchanged'],
+        ['44', 'unchanged'],
+      ]);
+
+      // Live: the holder hears of the revision with the counts it reads, and no notice.
+      await until(
+        () =>
+          listener.received.some(
+            (e) => e.id === sell.body.id && e.type === 'cards.revision_scheduled',
+          ),
+        'the holder to hear of the revision',
+      );
+      const heard = listener.received.find(
+        (e) => e.id === sell.body.id && e.type === 'cards.revision_scheduled',
+      )!;
+      expect(heard.summary).toMatchObject({ counts: held.counts });
+      const notices = (await outsider.get('/notifications')).body.items as { link: string }[];
+      expect(notices.filter((n) => n.link === `/cards/${sell.body.id}?tab=revisions`)).toEqual([]);
+    } finally {
+      listener.socket.close();
+    }
+  });
+});

@@ -371,7 +371,8 @@ function cardHolderDeliveries(entry: TLogEntry): TDelivery[] {
             number: entry.summary?.number,
             liveAt: entry.summary?.liveAt,
             rows: entry.summary?.rows,
-            counts: entry.summary?.counts,
+            // What changes in what the holder reads (an entry from before: the whole).
+            counts: hintsOf(entry).holderCounts ?? entry.summary?.counts,
           }
         : event === 'revision_cancelled'
           ? { event, number: entry.summary?.number, liveAt: entry.summary?.liveAt }

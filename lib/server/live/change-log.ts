@@ -3,6 +3,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import type { TLoggedResource } from '@/lib/shared/schemas/audit';
 import type { TChangeSummaryOf } from '@/lib/shared/live/change-summary';
 import type { TCardAssignedDto } from '@/lib/shared/schemas/cards';
+import type { TRevisionCounts } from '@/lib/shared/schemas/revisions';
 import { carrierIdOf } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { affectsAccess } from './affects-access';
@@ -15,7 +16,11 @@ export type TChangeOp = 'created' | 'updated' | 'deleted';
  * its view of the card. Stored in its own column, read by the server alone.
  */
 export interface TAudienceHintsOf {
-  cards: { holders: string[] };
+  /**
+   * `holderCounts`: a scheduled revision's counts as the holders read them (a row whose
+   * visible terms stayed is unchanged to them: revisions.ts `holderCounts`).
+   */
+  cards: { holders: string[]; holderCounts?: TRevisionCounts };
   assignments: { holder: string; card: TCardAssignedDto };
   /** A notice, or a change to one person's notices: that person alone receives it. */
   notifications: { recipient: string };

@@ -7,6 +7,7 @@ import type { TChange } from '@/lib/server/live/change-log';
 import { money } from '@/lib/shared/pricing/money';
 import { assignedView, type TCardDto, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
 import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
+import type { TRevisionCounts } from '@/lib/shared/schemas/revisions';
 
 /** A card as its owner (and the accounts above it) see it. */
 export function toCardOwnerDto(card: TCard): TCardOwnerDto {
@@ -117,6 +118,7 @@ export function cardChange(
   after: TCardOwnerDto | null,
   holders: string[],
   summary?: TCardChangeSummary,
+  holderCounts?: TRevisionCounts,
 ): TChange {
   return {
     resource: 'cards',
@@ -128,6 +130,6 @@ export function cardChange(
     scopeBefore: op === 'created' ? null : ownerPath,
     scopeAfter: op === 'deleted' ? null : ownerPath,
     summary,
-    audience: { holders },
+    audience: { holders, ...(holderCounts ? { holderCounts } : {}) },
   };
 }

@@ -965,6 +965,7 @@ async function recordRatesChanged(
       scheduled
         ? revisionScheduledSummary(cause, scheduled)
         : { event: 'rates_changed', cause, rows: card.rateCount, losing: card.losingRates },
+      scheduled?.holderCounts,
     ),
   );
   if (rederived && rederived.newlyLosing > 0)

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TCard } from '@/lib/server/entities';
 import type { TChange } from '@/lib/server/live/change-log';
 import { notifyAccounts } from '@/lib/server/services/notifications/notify-accounts';
+import type { TRevisionCounts } from '@/lib/shared/schemas/revisions';
 import type { TRecordedRevision } from './revisions';
 
 /**
@@ -19,18 +20,24 @@ export async function noticeRevisionScheduled(
   holders: readonly string[],
   options: { ownerFollows: boolean },
 ): Promise<void> {
-  const accountIds = [...new Set([...holders, ...(options.ownerFollows ? [card.owner.id] : [])])];
-  if (!accountIds.length) return;
   const date = revision.liveAt.toISOString();
-  await notifyAccounts(tx, record, {
-    accountIds,
-    readGrant: 'cards:read',
-    kind: 'card.revision_scheduled',
-    title: `${card.name}: new rates from ${date.slice(0, 16).replace('T', ' ')} UTC`,
-    body: `Revision ${revision.number} of ${card.name} goes live at ${date}: ${changeSummary(revision)}.`,
-    link: `/cards/${card.id}?tab=revisions`,
-    data: { cardId: card.id, number: revision.number, liveAt: date, counts: revision.counts },
-  });
+  const tell = (accountIds: string[], counts: TRevisionCounts) =>
+    notifyAccounts(tx, record, {
+      accountIds,
+      readGrant: 'cards:read',
+      kind: 'card.revision_scheduled',
+      title: `${card.name}: new rates from ${date.slice(0, 16).replace('T', ' ')} UTC`,
+      body: `Revision ${revision.number} of ${card.name} goes live at ${date}: ${changeSummary({ counts })}.`,
+      link: `/cards/${card.id}?tab=revisions`,
+      data: { cardId: card.id, number: revision.number, liveAt: date, counts },
+    });
+  if (options.ownerFollows) await tell([card.owner.id], revision.counts);
+  // Holders read the counts of what they see; a revision that changes none of it (only
+  // whether the seller loses on a row) is no news to them.
+  const seen = revision.holderCounts;
+  const news = seen.added + seen.removed + seen.increased + seen.decreased + seen.changed;
+  const buyers = holders.filter((holder) => holder !== card.owner.id);
+  if (buyers.length && news > 0) await tell(buyers, seen);
 }
 
 /** "214 prefixes up, 3 down, 12 new, 1 removed" — what a buyer reads first. */

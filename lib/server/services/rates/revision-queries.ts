@@ -18,7 +18,7 @@ import type {
 } from '@/lib/shared/schemas/revisions';
 import { findCardForRates } from './rate-access';
 import { decodeRateCursor, encodeRateCursor } from './list-rates';
-import { sameKey, type TRecordedRevision } from './revisions';
+import { holderCounts, sameKey, sameVisibleTerms, type TRecordedRevision } from './revisions';
 
 /** A revision just written, as the write's answer names it. */
 export function revisionRef(revision: TRecordedRevision): TRevisionRef {
@@ -45,6 +45,7 @@ interface TRevisionRow {
   decreased: number;
   changed: number;
   unchanged: number;
+  changed_hidden: number;
 }
 
 /**
@@ -54,7 +55,7 @@ interface TRevisionRow {
  * so the panel does not offer to cancel what may already have been charged.
  */
 const REVISION_COLUMNS = `r.number, r.live_at, r.created_at, r.source, r.previous, r.based_on, r.rows,
-  r.added, r.removed, r.increased, r.decreased, r.changed, r.unchanged,
+  r.added, r.removed, r.increased, r.decreased, r.changed, r.unchanged, r.changed_hidden,
   case when r.cancelled_at is not null then 'cancelled'
        when r.applied_at is null and r.live_at > now() then 'scheduled'
        when r.number = (select max(x.number) from rate_revision x
@@ -62,8 +63,9 @@ const REVISION_COLUMNS = `r.number, r.live_at, r.created_at, r.source, r.previou
                            and (x.applied_at is not null or x.live_at <= now())) then 'live'
        else 'superseded' end as state`;
 
-function countsOf(row: TRevisionRow): TRevisionCounts {
-  return {
+/** The revision's counts; a holder reads a row whose visible terms stayed as unchanged. */
+function countsOf(row: TRevisionRow, ownerView: boolean): TRevisionCounts {
+  const counts = {
     added: row.added,
     removed: row.removed,
     increased: row.increased,
@@ -71,6 +73,7 @@ function countsOf(row: TRevisionRow): TRevisionCounts {
     changed: row.changed,
     unchanged: row.unchanged,
   };
+  return ownerView ? counts : holderCounts(counts, row.changed_hidden);
 }
 
 /**
@@ -88,7 +91,7 @@ function toRevisionDto(row: TRevisionRow, ownerView: boolean): TRevisionDto {
     previous: row.previous,
     basedOn: row.based_on,
     rows: row.rows,
-    counts: countsOf(row),
+    counts: countsOf(row, ownerView),
   };
 }
 
@@ -171,32 +174,46 @@ export async function revisionDiff(
   query: z.infer<typeof ZRevisionDiffQuery>,
 ): Promise<TRevisionDiff> {
   const { card, relation } = await findCardForRates(em, actor, unverifiedCardId);
+  const owner = relation === 'owner';
   const revision = await findRevision(em, card.id, number);
   if (revision.state === 'cancelled') {
     throw conflict('revision_cancelled', `Revision ${number} was cancelled; it has no rows.`);
   }
   const filters: string[] = [];
   const params: unknown[] = [];
+  // The rows it opened against those it closed. A holder reads a row whose rate and
+  // visible terms stayed (only the owner's `losing`, `overridden`, `priced_by` moved) as
+  // unchanged, so it never learns which prefixes its seller now loses on.
+  const changedSql = owner
+    ? `'changed'`
+    : `case when ${sameVisibleTerms('a', 'b')} then 'unchanged' else 'changed' end`;
+  const differing = `select coalesce(a.prefix, b.prefix) as prefix,
+                     coalesce(a.effective_from, b.effective_from) as effective_from,
+                     case when b.prefix is null then 'new' when a.prefix is null then 'removed'
+                          when a.rate > b.rate then 'increased' when a.rate < b.rate then 'decreased'
+                          else ${changedSql} end as change,
+                     ${termsOf('b', 'b')}, ${termsOf('a', 'a')}
+                from (select * from rate_history where card_id = ? and from_rev = ?) a
+                full join (select * from rate_history where card_id = ? and to_rev = ?) b
+                  on ${sameKey('a', 'b')}`;
   let source: string;
   if (query.change === 'unchanged') {
     source = `select h.prefix, h.effective_from, 'unchanged' as change, ${termsOf('h', 'b')}, ${termsOf('h', 'a')}
                 from rate_history h
                where h.card_id = ? and h.from_rev < ? and (h.to_rev is null or h.to_rev > ?)`;
     params.push(card.id, number, number);
+    if (!owner) {
+      source = `${source} union all select * from (${differing}) x where x.change = 'unchanged'`;
+      params.push(card.id, number, card.id, number);
+    }
   } else {
-    source = `select coalesce(a.prefix, b.prefix) as prefix,
-                     coalesce(a.effective_from, b.effective_from) as effective_from,
-                     case when b.prefix is null then 'new' when a.prefix is null then 'removed'
-                          when a.rate > b.rate then 'increased' when a.rate < b.rate then 'decreased'
-                          else 'changed' end as change,
-                     ${termsOf('b', 'b')}, ${termsOf('a', 'a')}
-                from (select * from rate_history where card_id = ? and from_rev = ?) a
-                full join (select * from rate_history where card_id = ? and to_rev = ?) b
-                  on ${sameKey('a', 'b')}`;
+    source = differing;
     params.push(card.id, number, card.id, number);
     if (query.change) {
       filters.push('d.change = ?');
       params.push(query.change);
+    } else if (!owner) {
+      filters.push(`d.change <> 'unchanged'`);
     }
   }
   if (query.cursor) {
@@ -229,8 +246,8 @@ export async function revisionDiff(
           blocked: Boolean(row[`${side}_blocked`]),
         };
   return {
-    revision: toRevisionDto(revision, relation === 'owner'),
-    counts: countsOf(revision),
+    revision: toRevisionDto(revision, owner),
+    counts: countsOf(revision, owner),
     items: items.map((row): TRevisionDiffRow => ({
       prefix: row.prefix,
       effectiveFrom: row.effective_from ? new Date(row.effective_from).toISOString() : null,

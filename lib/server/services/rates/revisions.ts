@@ -34,6 +34,17 @@ export interface TRecordedRevision {
   rows: number;
   losing: number;
   counts: TRevisionCounts;
+  /** The same as a holder of the card reads them (`holderCounts`). */
+  holderCounts: TRevisionCounts;
+}
+
+/**
+ * A revision's counts as a holder of the card reads them: a row whose rate and every
+ * term it sees stayed the same (only the owner's `losing`, `overridden` or `priced_by`
+ * moved; `hidden` of them) is unchanged to it.
+ */
+export function holderCounts(counts: TRevisionCounts, hidden: number): TRevisionCounts {
+  return { ...counts, changed: counts.changed - hidden, unchanged: counts.unchanged + hidden };
 }
 
 /** The live-now plan of a writer that schedules nothing (seed, markup, derive). */
@@ -71,6 +82,14 @@ function sameTerms(a: string, b: string): string {
     ${b}.grace_seconds, ${b}.blocked, ${b}.overridden, ${b}.losing)
     and ${a}.priced_by is not distinct from ${b}.priced_by
     and ${a}.minimum_seconds = ${b}.minimum_seconds`;
+}
+
+/** Every term a holder of the card reads, the rate aside, equal. */
+export function sameVisibleTerms(a: string, b: string): string {
+  return `(${a}.destination, ${a}.connection_fee, ${a}.initial_increment, ${a}.increment,
+    ${a}.grace_seconds, ${a}.blocked, ${a}.minimum_seconds)
+    = (${b}.destination, ${b}.connection_fee, ${b}.initial_increment, ${b}.increment,
+    ${b}.grace_seconds, ${b}.blocked, ${b}.minimum_seconds)`;
 }
 
 /** A row identical to another: same key, rate and terms. */
@@ -182,13 +201,17 @@ export async function recordRevision(
             set_config('default_statistics_target', ?, true)`,
     [sampled!.was],
   );
-  const [counted] = await tx.execute<Record<keyof TRevisionCounts | 'rows' | 'losing', string>[]>(
+  const [counted] = await tx.execute<
+    Record<keyof TRevisionCounts | 'rows' | 'losing' | 'changed_hidden', string>[]
+  >(
     `select count(*) filter (where h.prefix is null) as added,
             count(*) filter (where s.prefix is null) as removed,
             count(*) filter (where s.rate > h.rate) as increased,
             count(*) filter (where s.rate < h.rate) as decreased,
             count(*) filter (where s.rate = h.rate and not (${sameTerms('s', 'h')})) as changed,
             count(*) filter (where s.rate = h.rate and ${sameTerms('s', 'h')}) as unchanged,
+            count(*) filter (where s.rate = h.rate and not (${sameTerms('s', 'h')})
+                               and ${sameVisibleTerms('s', 'h')}) as changed_hidden,
             count(s.prefix) as rows,
             count(*) filter (where s.losing) as losing
        from (select * from rev_set where card_id = ?) s
@@ -196,6 +219,7 @@ export async function recordRevision(
          on ${sameKey('h', 's')}`,
     [cardId, cardId],
   );
+  const hidden = Number(counted?.changed_hidden ?? 0);
   const counts: TRevisionCounts = {
     added: Number(counted?.added ?? 0),
     removed: Number(counted?.removed ?? 0),
@@ -228,9 +252,9 @@ export async function recordRevision(
   const [inserted] = await tx.execute<{ id: string; live_at: Date }[]>(
     `insert into rate_revision (card_id, number, live_at, created_by, source, previous, based_on,
        parent_revision_id, applied_at, rows, losing, added, removed, increased, decreased, changed,
-       unchanged)
+       unchanged, changed_hidden)
      values (?, ?, coalesce(?::timestamptz, now()), ?, ?, ?, ?, ?, case when ? then now() end,
-             ?, ?, ?, ?, ?, ?, ?, ?)
+             ?, ?, ?, ?, ?, ?, ?, ?, ?)
      returning id, live_at`,
     [
       cardId,
@@ -250,6 +274,7 @@ export async function recordRevision(
       counts.decreased,
       counts.changed,
       counts.unchanged,
+      hidden,
     ],
   );
   // Closed first: what stays open afterwards is exactly the unchanged rows, which the
@@ -279,6 +304,7 @@ export async function recordRevision(
     rows: Number(counted?.rows ?? 0),
     losing: Number(counted?.losing ?? 0),
     counts,
+    holderCounts: holderCounts(counts, hidden),
   };
 }
 
