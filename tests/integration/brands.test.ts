@@ -200,6 +200,16 @@ describe('the colours', () => {
       'displayName',
       'supportUrl',
     ]);
+    // What the URL parser takes but the database's check does not: 400, never a 500.
+    for (const supportUrl of [
+      'HTTPS://help.example',
+      ' https://help.example',
+      'https:help.example',
+    ]) {
+      const odd = await r2.put(`/accounts/${ids.R2}/brand`, brand({ supportUrl, hostnames: [] }));
+      expect([supportUrl, odd.status]).toEqual([supportUrl, 400]);
+      expect(Object.keys(odd.body.error.fields)).toEqual(['supportUrl']);
+    }
   });
 });
 

@@ -103,6 +103,9 @@ export const ZBrandPut = z.strictObject({
 export type TBrandPut = z.infer<typeof ZBrandPut>;
 
 function isHttpsUrl(value: string): boolean {
+  // As written, not only as the URL parser reads it: it takes "HTTPS://…", " https://…"
+  // and "https:host" too, which the database's check (like 'https://%') refuses.
+  if (!value.startsWith('https://')) return false;
   try {
     const url = new URL(value);
     return url.protocol === 'https:' && url.hostname !== '' && !url.username && !url.password;
