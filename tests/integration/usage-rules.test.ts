@@ -1135,6 +1135,26 @@ describe('input', () => {
   });
 });
 
+describe('an id or cursor past what PostgreSQL stores', () => {
+  it('is a 400 naming the field, never one that names none', async () => {
+    const huge = '9999999999999999999'; // 19 digits: past bigint's 9223372036854775807
+    const card = (await admin.get('/cards?limit=1')).body.items[0].id as string;
+    for (const [path, field] of [
+      [`/usage?cursor=${huge}`, 'cursor'],
+      [`/accounts/${ids.K1}/ledger?cursor=${huge}`, 'cursor'],
+      [`/cards/${card}/margin?cursor=44_${huge}`, 'cursor'],
+      [`/cards/${card}/margin?cursor=44_253402300800000000`, 'cursor'],
+    ] as const) {
+      const answer = await admin.get(path);
+      expect([path, answer.status]).toEqual([path, 400]);
+      expect(Object.keys(answer.body.error.fields ?? {})).toEqual([field]);
+    }
+    const rerate = await admin.post('/usage/rerate', { ids: [huge], idempotencyKey: 'huge-0001' });
+    expect(rerate.status).toBe(400);
+    expect(Object.keys(rerate.body.error.fields)).toEqual(['ids.0']);
+  });
+});
+
 describe('append-only', () => {
   it('refuses to change a rated record, its charges, or a call’s facts, and to delete any', async () => {
     const em = suite.orm.em.fork();

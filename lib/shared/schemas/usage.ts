@@ -127,7 +127,7 @@ export const ZUsageRerate = z.union(
   [
     z.strictObject({
       ids: z
-        .array(z.string().regex(/^[1-9]\d{0,18}$/, 'must be a usage record id'))
+        .array(z.string().regex(/^[1-9]\d{0,17}$/, 'must be a usage record id'))
         .min(1, 'must name at least one record')
         .max(USAGE_MAX_RECORDS, `must name at most ${USAGE_MAX_RECORDS} records`),
       idempotencyKey: ZIdempotencyKey,

@@ -36,13 +36,19 @@ interface TRow {
  * row with no date, `prefix_µs` for a dated one. A cursor of the prefix alone skipped a
  * prefix's later rows when a page ended on its first.
  */
+/** 9999-12-31T23:59:59.999999Z in microseconds since the epoch. */
+const LAST_MICROS = 253_402_300_799_999_999n;
+
 function afterCursor(
   alias: string,
   cursor: string | undefined,
 ): { sql: string; params: unknown[] } {
   if (cursor === undefined) return { sql: 'true', params: [] };
-  const match = /^(\d{1,20})(?:_(-?\d{1,20}))?$/.exec(cursor);
-  if (!match) throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+  const match = /^(\d{1,20})(?:_(-?\d{1,18}))?$/.exec(cursor);
+  // A row's time lies in the years the panel takes (1970–9999): beyond, no row of ours.
+  if (!match || (match[2] !== undefined && BigInt(match[2]) > LAST_MICROS)) {
+    throw invalidInput({ cursor: 'is not a cursor this API gave out' });
+  }
   const [, prefix, micros] = match;
   const later =
     micros === undefined

@@ -27,7 +27,7 @@ export async function listLedger(
   assertCan(actor, 'ledger:read');
   const { account } = await readAccountInScope(em, actor, unverifiedId, { within: true });
   const before = query.cursor ? query.cursor : null;
-  if (before !== null && !/^[1-9]\d{0,18}$/.test(before)) {
+  if (before !== null && !/^[1-9]\d{0,17}$/.test(before)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
   const books = booksSql(actor.account, 'account_id', 'counterparty_id');

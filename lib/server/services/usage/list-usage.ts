@@ -46,7 +46,7 @@ export async function listUsage(
 ): Promise<TPage<TUsageRecordDto>> {
   assertCan(actor, 'usage:read');
   const cursor = query.cursor ?? null;
-  if (cursor !== null && !/^[1-9]\d{0,18}$/.test(cursor)) {
+  if (cursor !== null && !/^[1-9]\d{0,17}$/.test(cursor)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
   const depth = viewerDepth(actor);
