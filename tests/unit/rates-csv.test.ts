@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  CSV_MAX_RECORD_CHARS,
   csvCell,
   csvRecords,
   parseRatesCsv,
@@ -236,6 +237,26 @@ describe('importing rates from CSV', () => {
     expect((await parseRatesCsv(whole())).errors).toEqual([
       { line: 2, reason: expect.stringMatching(/^is not UTF-8 text/) },
     ]);
+  });
+
+  it('refuses a record without end (a quote never closed), naming its line', async () => {
+    async function* chunks() {
+      yield 'prefix,destination,rate\n44,UK,0.01\n33,"France';
+      // Megabytes more of a field that never closes, as a client sends them.
+      for (let sent = 0; sent < 4; sent++) yield 'A'.repeat(CSV_MAX_RECORD_CHARS / 2);
+      yield '",0.02\n';
+    }
+    const { rows, errors } = await parseRatesCsv(chunks());
+    expect(errors).toEqual([
+      { line: 3, reason: expect.stringMatching(/^holds a record of more than 65536 characters/) },
+    ]);
+    expect(rows.map((row) => row.prefix)).toEqual(['44']);
+    // A long record within the bound is read as any other.
+    const long = `prefix,destination,rate\n44,"${'B'.repeat(60_000)}",0.01\n`;
+    const read = await parseRatesCsv(streamed(long, 4096));
+    expect(read.errors.map((error) => error.reason)).not.toContainEqual(
+      expect.stringMatching(/holds a record/),
+    );
   });
 
   it('stops at the row limit', async () => {

@@ -3,7 +3,7 @@ import { readBytesLimited, readTextLimited, USAGE_BODY_LIMIT } from './body-limi
 import { parseBody } from './handler';
 import { invalidInput } from '@/lib/server/errors/domain-error';
 import {
-  CsvEncodingError,
+  CsvReadError,
   csvRecordBatches,
   repeatedNames,
 } from '@/lib/server/services/rates/rates-csv';
@@ -67,7 +67,7 @@ export async function parseUsageCsv(body: string | Uint8Array): Promise<TUsageRe
   try {
     return await readUsageCsv(body);
   } catch (error) {
-    if (!(error instanceof CsvEncodingError)) throw error;
+    if (!(error instanceof CsvReadError)) throw error;
     throw invalidInput({ body: `${error.reason} (line ${error.line})` });
   }
 }

@@ -41,7 +41,7 @@ export async function parseRatesCsv(
   const seen = new Map<string, number>();
   let header: string[] | null = null;
 
-  records: for await (const batch of untilNotUtf8(reader(chunks), errors)) {
+  records: for await (const batch of untilUnreadable(reader(chunks), errors)) {
     for (const { line, cells } of batch) {
       if (errors.length >= maxErrors) break records;
       if (!header) {
@@ -112,24 +112,30 @@ export async function parseRatesCsv(
 }
 
 /**
- * `batches` until one is not UTF-8: that one is reported in `errors` with its line, and
- * reading stops there (past it, the text would be a guess).
+ * `batches` until one cannot be read (not UTF-8, a record without end): that one is
+ * reported in `errors` with its line, and reading stops there (past it, the text would
+ * be a guess).
  */
-async function* untilNotUtf8(
+async function* untilUnreadable(
   batches: AsyncIterable<TCsvRecord[]>,
   errors: TCsvLineError[],
 ): AsyncGenerator<TCsvRecord[]> {
   try {
     yield* batches;
   } catch (error) {
-    if (!(error instanceof CsvEncodingError)) throw error;
+    if (!(error instanceof CsvReadError)) throw error;
     errors.push({ line: error.line, reason: error.reason });
   }
 }
 
 /** The names a CSV header gives more than once, each once. */
 export function repeatedNames(header: readonly string[]): string[] {
-  return [...new Set(header.filter((name, index) => header.indexOf(name) !== index))];
+  // One pass: a header of many thousand names (nothing bounds it but the body's size)
+  // must not cost a search per name.
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const name of header) (seen.has(name) ? repeated : seen).add(name);
+  return [...repeated];
 }
 
 /** The identity of a rate row in its card: prefix and effective time (same instant, same row). */
@@ -182,22 +188,32 @@ export async function* csvRecords(
 }
 
 /**
- * Bytes that are not UTF-8: refused, not read as U+FFFD (a Latin-1 export's "Zürich"
- * would be imported as "Z\uFFFDrich"). `line` is where the first bad byte is.
+ * A file that cannot be read on: bytes that are not UTF-8 — refused, not read as U+FFFD
+ * (a Latin-1 export's "Zürich" would be imported as "Z\uFFFDrich") — or a record longer
+ * than any a rate or a call makes (a quote never closed). `line` is where it starts.
  */
-export class CsvEncodingError extends Error {
-  readonly reason = 'is not UTF-8 text: save the file as UTF-8 and send it again';
-  constructor(readonly line: number) {
-    super(`line ${line} is not UTF-8 text`);
-    this.name = 'CsvEncodingError';
+export class CsvReadError extends Error {
+  constructor(
+    readonly line: number,
+    readonly reason = 'is not UTF-8 text: save the file as UTF-8 and send it again',
+  ) {
+    super(`line ${line} ${reason}`);
+    this.name = 'CsvReadError';
   }
 }
+
+/**
+ * The longest record read: a rate or a call is a few hundred characters. An unfinished
+ * record is read again from its start with each chunk, so one without end (a quote never
+ * closed, a line of megabytes) would cost the square of its length.
+ */
+export const CSV_MAX_RECORD_CHARS = 65_536;
 
 /**
  * `csvRecords` a chunk at a time: one await per chunk, not per record (100k records
  * through an async generator cost more than splitting them). A line without a quote is
  * split as it is; a record with one goes through the quote-aware reader. Bytes must be
- * UTF-8 (`CsvEncodingError` otherwise); each chunk is checked up to its last whole
+ * UTF-8 (`CsvReadError` otherwise); each chunk is checked up to its last whole
  * character, the rest carried to the next.
  */
 export async function* csvRecordBatches(
@@ -214,7 +230,7 @@ export async function* csvRecordBatches(
       const bytes = carried.length ? Buffer.concat([carried, chunk]) : chunk;
       const whole = bytes.length - unfinishedTail(bytes);
       const checked = bytes.subarray(0, whole);
-      if (!isUtf8(checked)) throw new CsvEncodingError(badLine(checked, pending, line));
+      if (!isUtf8(checked)) throw new CsvReadError(badLine(checked, pending, line));
       pending += decoder.decode(checked, { stream: true });
       carried = bytes.slice(whole);
     }
@@ -222,9 +238,15 @@ export async function* csvRecordBatches(
     pending = pending.slice(split.pos);
     line = split.line;
     if (split.records.length) yield split.records;
+    if (pending.length > CSV_MAX_RECORD_CHARS) {
+      throw new CsvReadError(
+        line,
+        `holds a record of more than ${CSV_MAX_RECORD_CHARS} characters: is a quote not closed?`,
+      );
+    }
   }
   // The body ended inside a character.
-  if (carried.length) throw new CsvEncodingError(badLine(carried, pending, line));
+  if (carried.length) throw new CsvReadError(badLine(carried, pending, line));
   pending += decoder.decode();
   const split = splitRecords(pending, line, true);
   if (split.records.length) yield split.records;
