@@ -35,7 +35,14 @@ export function controlRoomsOf(
       `group:${socketActor.group.id}`,
       ...treeOf(socketActor.account.path),
       // A view-as waiting for its target to be allowed in again.
-      ...(dormant ? [`user:${dormant.targetUserId}`, ...treeOf(dormant.targetPath)] : []),
+      // Its group too: grants given back to it let the target in again.
+      ...(dormant
+        ? [
+            `user:${dormant.targetUserId}`,
+            `group:${dormant.targetGroupId}`,
+            ...treeOf(dormant.targetPath),
+          ]
+        : []),
     ]),
   ];
 }

@@ -249,6 +249,61 @@ describe('impersonation ("view as")', () => {
     expect(types(await as(own, 'GET', `/events?since=${since}`))).toEqual(['customers.created']);
   });
 
+  it('a view paused while its target may not sign in comes back live when it may again', async () => {
+    const acmeId = (await reseller.get('/me')).body.account.id as string;
+    const paused = await admin.post('/groups', {
+      template: 'default-reseller',
+      name: 'Pausable',
+      accountId: acmeId,
+    });
+    expect(paused.status).toBe(201);
+    const target = await admin.post('/users', {
+      email: 'pausable@acme.test',
+      password: PASSWORD,
+      accountId: acmeId,
+      groupId: paused.body.id,
+    });
+    expect(target.status).toBe(201);
+    expect(
+      (await support.post('/impersonation', { userId: target.body.id, reason: 'pause' })).status,
+    ).toBe(201);
+    const socket = io(suite.server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      extraHeaders: { cookie: support.cookie },
+    });
+    const rescoped = () =>
+      new Promise<{ user: { email: string } }>((resolve, reject) => {
+        socket.once('session.rescoped', resolve);
+        setTimeout(() => reject(new Error('the socket was not re-scoped within 5 s')), 5000);
+      });
+    const regrant = async (grants: readonly string[]) => {
+      const group = (await admin.get(`/groups/${paused.body.id}`)).body;
+      const saved = await admin.patch(`/groups/${group.id}`, { version: group.version, grants });
+      expect(saved.status).toBe(200);
+    };
+    try {
+      const hello = await new Promise<{ user: { email: string } }>((resolve, reject) => {
+        socket.once('hello', resolve);
+        socket.once('connect_error', reject);
+      });
+      expect(hello.user.email).toBe('pausable@acme.test');
+      // Its group emptied: the target may not sign in, the support user sees its own panel.
+      const out = rescoped();
+      await regrant([]);
+      expect((await out).user.email).toBe('support@carrier.test');
+      expect((await support.get('/me')).body.user.email).toBe('support@carrier.test');
+      // Given back: requests answer as the target again, and so does the socket at once.
+      const back = rescoped();
+      await regrant(DEFAULT_RESELLER_GRANTS);
+      expect((await back).user.email).toBe('pausable@acme.test');
+      expect((await support.get('/me')).body.user.email).toBe('pausable@acme.test');
+    } finally {
+      socket.close();
+      await support.del('/impersonation');
+    }
+  });
+
   it("ends the view live when the support user's own group loses impersonation:start", async () => {
     expect(
       (await support.post('/impersonation', { userId: resellerUserId, reason: 'regrant' })).status,

@@ -28,7 +28,13 @@ export interface TActor {
   impersonatorUserId?: string;
   impersonation?: TActorImpersonation;
   /** An open view-as whose target is out for now (the actor is the support user's own). */
-  dormantImpersonation?: { id: string; targetUserId: string; targetPath: string };
+  dormantImpersonation?: {
+    id: string;
+    targetUserId: string;
+    targetPath: string;
+    /** The target's group: grants given back to it end the pause as well. */
+    targetGroupId: string;
+  };
 }
 
 export interface TActorImpersonation {
@@ -137,19 +143,21 @@ export interface TOpenView {
   reason: string;
   expires_at: Date;
   target_path: string;
+  target_group_id: string;
 }
 
 const OPEN_VIEW_SELECT = `,
   v.id as view_id, v.target_user_id as view_target_user_id,
   v.target_session_version as view_target_session_version, v.reason as view_reason,
-  v.expires_at as view_expires_at, v.target_path as view_target_path`;
+  v.expires_at as view_expires_at, v.target_path as view_target_path,
+  v.target_group_id as view_target_group_id`;
 /** The view-as started by the credential in the query: session `s` or token `t`. */
 function openViewJoin(credential: 'session' | 'token'): string {
   const own = credential === 'session' ? 'i.session_id = s.id' : 'i.token_id = t.id';
   return `
   left join lateral (
     select i.id, i.target_user_id, tu.session_version as target_session_version, i.reason,
-           i.expires_at, ta.path as target_path
+           i.expires_at, ta.path as target_path, tu.group_id as target_group_id
       from impersonation i
       join app_user tu on tu.id = i.target_user_id
       join account ta on ta.id = tu.account_id
@@ -168,6 +176,7 @@ type TActorViewRow = TActorRow & {
   view_reason: string;
   view_expires_at: Date;
   view_target_path: string;
+  view_target_group_id: string;
 };
 
 /** An actor with its open view-as, as one query found them. */
@@ -194,6 +203,7 @@ function resolvedFrom(
         reason: row.view_reason,
         expires_at: row.view_expires_at,
         target_path: row.view_target_path,
+        target_group_id: row.view_target_group_id,
       }
     : null;
   return { actor: result.actor, openView };

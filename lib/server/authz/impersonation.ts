@@ -32,6 +32,7 @@ export async function applyImpersonation(
         id: row.id,
         targetUserId: row.target_user_id,
         targetPath: row.target_path,
+        targetGroupId: row.target_group_id,
       },
     };
   }
