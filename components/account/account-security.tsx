@@ -34,6 +34,12 @@ export function AccountSecurity({ viewingAs = false }: { viewingAs?: boolean }) 
   const status = useQuery({
     queryKey: STATUS_KEY,
     queryFn: () => apiFetch<TMfaStatus>(pathOf(STATUS_KEY)),
+    // Read afresh each time the page opens, and forgotten once it closes: the tab's client
+    // outlives a sign-out and another person's sign-in (this page has no live feed to say
+    // so), and one person's MFA state must never show on another's page.
+    staleTime: 0,
+    gcTime: 0,
+    refetchOnMount: 'always',
   });
   const [enrolment, setEnrolment] = useState<TMfaEnrolment | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
