@@ -597,6 +597,47 @@ describe('exact margin check (issue 16: rows the sampled check called safe)', ()
     ]);
   });
 
+  it('refuses an override finer than the card prices to, naming it, as a rate written', async () => {
+    const parent = await admin.post('/cards', {
+      name: 'Override buy',
+      currency: 'EUR',
+      kind: 'provider',
+      decimals: 6,
+    });
+    expect(parent.status).toBe(201);
+    const rates = [{ prefix: '57', destination: 'D57', rate: '0.010000' }];
+    expect((await admin.put(`/cards/${parent.body.id}/rates`, { rates })).status).toBe(200);
+    const fine = await admin.post(`/cards/${parent.body.id}/derive`, {
+      name: 'Override sell',
+      decimals: 4,
+      overrides: [{ prefix: '57', rate: '0.123456' }],
+    });
+    expect(fine.status).toBe(400);
+    expect(fine.body.error.fields).toEqual({
+      'overrides.0.rate': 'has 6 decimals; the card prices to 4',
+    });
+    // At the card's precision it is taken.
+    const made = await admin.post(`/cards/${parent.body.id}/derive`, {
+      name: 'Override sell',
+      decimals: 5,
+      overrides: [{ prefix: '57', rate: '0.12345' }],
+    });
+    expect(made.status).toBe(201);
+    const finer = await admin.patch(`/cards/${made.body.id}`, {
+      version: made.body.version,
+      overrides: [{ prefix: '57', rate: '0.123456' }],
+    });
+    expect(finer.status).toBe(400);
+    expect(Object.keys(finer.body.error.fields)).toEqual(['overrides.0.rate']);
+    // Nor may the card price coarser than an override it keeps.
+    const coarser = await admin.patch(`/cards/${made.body.id}`, {
+      version: made.body.version,
+      decimals: 4,
+    });
+    expect(coarser.status).toBe(400);
+    expect(Object.keys(coarser.body.error.fields)).toEqual(['overrides.0.rate']);
+  });
+
   it('pages a prefix’s dated rows one by one: no page skips a later row of its prefix', async () => {
     const parent = await admin.post('/cards', {
       name: 'Margin buy dated',

@@ -9,6 +9,7 @@ import type { TCardDerive, TCardOwnerDto } from '@/lib/shared/schemas/cards';
 import { marginAlert, rederive, refreshCounts } from '@/lib/server/services/rates/rate-sets';
 import { latestRevision, liveNow } from '@/lib/server/services/rates/revisions';
 import { DerivedRateOutOfRange } from '@/lib/server/services/rates/derived-range';
+import { finerThan } from '@/lib/server/services/rates/rates-csv';
 import { assertChainDepth } from './card-chain';
 import { cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
 
@@ -56,6 +57,7 @@ export async function deriveCard(
       tx,
       parents.map((card) => card.id),
       input.overrides ?? [],
+      input.decimals ?? parent.decimals,
     );
     // A chain past the limit can price a row out of the stored range at its foot.
     await assertChainDepth(tx, [
@@ -130,19 +132,28 @@ const DERIVE_PRICING_FIELDS = [
   'rounding',
 ] as const;
 
-/** An override names a prefix a parent prices; anything else is a 400 naming it. */
+/**
+ * An override names a prefix a parent prices, at no more decimals than the card prices to
+ * (as a rate written to it: finer would be stored one way and billed another); anything
+ * else is a 400 naming it.
+ */
 export async function assertOverridesOnParent(
   tx: EntityManager,
   parentIds: string[],
-  overrides: { prefix: string }[],
+  overrides: { prefix: string; rate: string }[],
+  decimals: number,
 ): Promise<void> {
   if (!overrides.length) return;
+  const fields: Record<string, string> = {};
+  overrides.forEach((row, index) => {
+    const finer = finerThan({ rate: row.rate, connectionFee: '0' }, decimals);
+    if (finer) fields[`overrides.${index}.rate`] = finer.replace(/^rate /, '');
+  });
   const found = await tx.execute<{ prefix: string }[]>(
     `select distinct prefix from rate where card_id = any(?::uuid[]) and prefix = any(?::text[])`,
     [`{${parentIds.join(',')}}`, `{${overrides.map((row) => row.prefix).join(',')}}`],
   );
   const known = new Set(found.map((row) => row.prefix));
-  const fields: Record<string, string> = {};
   overrides.forEach((row, index) => {
     if (!known.has(row.prefix)) {
       fields[`overrides.${index}.prefix`] = 'is not a prefix of the parent card';

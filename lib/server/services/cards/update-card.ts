@@ -112,12 +112,14 @@ export async function updateCard(
       }
       card.compaction = patch.compaction;
     }
-    if (card.parent && (patch.overrides || patch.parents)) {
-      // New parents: the overrides kept must still name prefixes they price.
+    if (card.parent && (patch.overrides || patch.parents || patch.decimals !== undefined)) {
+      // New parents: the overrides kept must still name prefixes they price; fewer
+      // decimals: none may be finer than the card then prices to.
       await assertOverridesOnParent(
         tx,
         [card.parent.id, ...(card.moreParents ?? [])],
         patch.overrides ?? card.overrides ?? [],
+        patch.decimals ?? card.decimals,
       );
     }
 
