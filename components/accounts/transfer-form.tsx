@@ -36,12 +36,20 @@ export function TransferForm({
   // Review checks the choice with the endpoint's schema; the move waits for the confirmation.
   const form = useSchemaForm({
     schema: ZTransfer,
-    defaultValues: { toParentId: '', cardId: '', rate: '', balance: 'keep' as 'keep' | 'settle' },
+    defaultValues: {
+      toParentId: '',
+      cardId: '',
+      rate: '',
+      balance: 'keep' as 'keep' | 'settle',
+      // One per wizard: a retry after a lost answer is the same move, answered once.
+      idempotencyKey: crypto.randomUUID(),
+    },
     toBody: (values) => ({
       toParentId: values.toParentId,
       cardId: values.cardId,
       rate: optional(values.rate),
       balance: values.balance,
+      idempotencyKey: values.idempotencyKey,
     }),
     submit: async (body) => {
       // The summary step: the dry run says what the move changes before anyone confirms.

@@ -134,6 +134,7 @@ describe('account currency', () => {
       toParentId: ids.C,
       cardId: ids.card,
       rate: '1.1',
+      idempotencyKey: 'ledger-move-same',
     });
     expect(sameCurrencyRate.status).toBe(400);
     expect(sameCurrencyRate.body.error.fields).toHaveProperty('rate');
@@ -149,6 +150,7 @@ describe('account currency', () => {
       toParentId: ids.C,
       cardId: ids.card,
       rate: '0.9',
+      idempotencyKey: 'ledger-move-ku',
     });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({
@@ -186,6 +188,7 @@ describe('account currency', () => {
       toParentId: ids.C,
       cardId: ids.card,
       rate: '0.1',
+      idempotencyKey: 'ledger-move-tiny',
     });
     expect(rounded.status).toBe(200);
     expect(rounded.body).toMatchObject({ currency: 'EUR', balance: '0.000000' });

@@ -166,6 +166,7 @@ describe('a transfer with the balance settled', () => {
         toParentId: ids.R3,
         cardId: ids.card3,
         balance: 'settle',
+        idempotencyKey: 'books-settle-1',
       }),
       200,
     );
@@ -237,6 +238,7 @@ describe('a transfer converting the balance to another currency', () => {
         toParentId: ids.RU,
         cardId: ids.cardU,
         rate: '1.1',
+        idempotencyKey: 'books-convert-1',
       }),
       200,
     );
@@ -290,6 +292,7 @@ describe('a period after a transfer that settled the balance across currencies',
         cardId: ids.cardU,
         rate: '1.1',
         balance: 'settle',
+        idempotencyKey: 'books-abroad-1',
       }),
       200,
     );
@@ -314,5 +317,44 @@ describe('a period after a transfer that settled the balance across currencies',
     expect(new Money(figures.openingBalance).isZero()).toBe(true);
     expect(new Money(figures.paymentsTotal).eq('25')).toBe(true);
     expect(new Money(figures.closingBalance).eq('25')).toBe(true);
+  });
+});
+
+describe('a transfer that moves money, retried', () => {
+  it('takes a key: a retry answers the first move, once; the key for another move is 409', async () => {
+    const c = await owingCustomer('C Retried', '30');
+    const move = { toParentId: ids.R3, cardId: ids.card3, balance: 'settle' };
+    // Without a key the money would move again on a retry: refused, naming the field.
+    const keyless = await admin.post(`/customers/${c}/transfer`, move);
+    expect(keyless.status).toBe(400);
+    expect(keyless.body.error.fields).toEqual({
+      idempotencyKey: 'is required when the transfer settles or converts the balance',
+    });
+    // The dry run writes nothing and needs none.
+    expect((await admin.post(`/customers/${c}/transfer?dryRun=true`, move)).status).toBe(200);
+
+    const keyed = { ...move, idempotencyKey: 'retried-move-0001' };
+    const [first, racing] = await Promise.all([
+      admin.post(`/customers/${c}/transfer`, keyed),
+      admin.post(`/customers/${c}/transfer`, keyed),
+    ]);
+    expect([first.status, racing.status]).toEqual([200, 200]);
+    expect(racing.body).toEqual(first.body);
+    const again = await admin.post(`/customers/${c}/transfer`, keyed);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    // Settled once: one closing entry on the old books.
+    const references = (await ledgerOf(admin, c)).map((entry) => entry.reference);
+    expect(references.filter((ref) => ref?.startsWith('Transfer:'))).toHaveLength(1);
+
+    const other = await admin.post(`/customers/${c}/transfer`, {
+      ...keyed,
+      toParentId: ids.R1,
+    });
+    expect(other.status).toBe(409);
+    expect(other.body.error).toMatchObject({
+      code: 'idempotency_conflict',
+      fields: { idempotencyKey: 'was used for another request' },
+    });
   });
 });

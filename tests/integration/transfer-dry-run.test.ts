@@ -282,6 +282,7 @@ describe('a settled balance and the margin the old parent loses', () => {
       toParentId: ids.C,
       cardId: ids.newCard,
       balance: 'settle',
+      idempotencyKey: 'dry-run-settle-move',
     });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ parentId: ids.C, balance: '0.000000' });

@@ -4,6 +4,7 @@ import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing
 import { ZCurrency, ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
 import { ZPrefix, ZPrice } from './rates';
 import { ZRevisionRef } from './revisions';
+import { ZIdempotencyKey } from './ledger';
 
 export const ZDecimals = z
   .number('must be a whole number from 4 to 6')
@@ -299,6 +300,12 @@ export const ZTransfer = z.strictObject({
    * (one ledger adjustment) and the customer starts at zero under the new one.
    */
   balance: z.enum(['keep', 'settle'], 'must be keep or settle').optional(),
+  /**
+   * Names the attempt: a retry with it answers what the first did. Required when the move
+   * settles or converts the balance — a ledger movement (DESIGN §1 "Money"); the dry run
+   * writes nothing and needs none.
+   */
+  idempotencyKey: ZIdempotencyKey.optional(),
 });
 export type TTransfer = z.infer<typeof ZTransfer>;
 

@@ -35,6 +35,7 @@ import { Migration20261216300000 } from './Migration20261216300000';
 import { Migration20261217100000 } from './Migration20261217100000';
 import { Migration20261218100000 } from './Migration20261218100000';
 import { Migration20261218200000 } from './Migration20261218200000';
+import { Migration20261218300000 } from './Migration20261218300000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -77,4 +78,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261217100000', class: Migration20261217100000 },
   { name: 'Migration20261218100000', class: Migration20261218100000 },
   { name: 'Migration20261218200000', class: Migration20261218200000 },
+  { name: 'Migration20261218300000', class: Migration20261218300000 },
 ];

@@ -15,6 +15,12 @@ import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/car
 import { assignmentChange } from '@/lib/server/services/assignments/assignment-store';
 import { findParentForNew, findScopedAccount, readAccountInScope } from './account-scope';
 import { placeInTree } from './account-tree';
+import {
+  claimTransferKey,
+  firstTransferAnswer,
+  saveTransferAnswer,
+  transferHash,
+} from './transfer-request';
 import { suspendedAncestors, toCustomerDto } from './account-dto';
 
 /**
@@ -24,7 +30,9 @@ import { suspendedAncestors, toCustomerDto } from './account-dto';
  * effective at once. The customer's log row moves its scope path, so the old parent's
  * side receives `customers.removed` and the new one `customers.added`; the assignment
  * rows and the summary make the audit record complete. A target in another currency
- * needs a conversion `rate` (409 `currency_mismatch` without it).
+ * needs a conversion `rate` (409 `currency_mismatch` without it). With an
+ * `idempotencyKey` (required when the balance is settled or converted) a retry answers
+ * what the first attempt did (transfer-request.ts).
  */
 export async function transferCustomer(
   em: EntityManager,
@@ -33,7 +41,40 @@ export async function transferCustomer(
   input: TTransfer,
 ): Promise<TCustomerDto> {
   assertCan(actor, 'customers:update');
+  const key = input.idempotencyKey;
+  if (!key && (input.balance === 'settle' || input.rate !== undefined)) {
+    throw invalidInput({
+      idempotencyKey: 'is required when the transfer settles or converts the balance',
+    });
+  }
+  const hash = key ? transferHash(unverifiedId, input) : '';
+  if (key) {
+    // A retry of an attempt that committed: answered before anything is read or locked.
+    const seen = await firstTransferAnswer(em, actor, key, hash);
+    if (seen) return seen;
+  }
   return mutate(em, actor, async (tx, record) => {
+    if (key && !(await claimTransferKey(tx, actor, key, hash))) {
+      // Another attempt with the key committed while this one waited for it.
+      const first = await firstTransferAnswer(tx, actor, key, hash);
+      if (!first) throw conflict('busy', 'Another attempt with this key is running; try again.');
+      return first;
+    }
+    const answer = await moveCustomer(tx, actor, record, unverifiedId, input);
+    if (key) await saveTransferAnswer(tx, actor, key, answer);
+    return answer;
+  });
+}
+
+/** The move itself, in the transfer's transaction. */
+async function moveCustomer(
+  tx: EntityManager,
+  actor: TActor,
+  record: (change: TChange) => void,
+  unverifiedId: string,
+  input: TTransfer,
+): Promise<TCustomerDto> {
+  {
     const checked = await checkTransfer(tx, actor, unverifiedId, input, { lock: true });
     const { customer, parentName, target, card } = checked;
     const conversion = currencyConversion(customer, target, card, input.rate);
@@ -108,7 +149,7 @@ export async function transferCustomer(
     if (!closed || settle) return after;
     const opened = await openBalance(tx, actor, record, customer.id, closed, conversion!);
     return opened ?? after;
-  });
+  }
 }
 
 /**
