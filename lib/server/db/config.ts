@@ -38,7 +38,7 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     // (lib/server/services/brands, Migration20261209100000) and their logos
     // (Migration20261213100000), and statements (lib/server/services/statements,
     // Migration20261211100000), and which card a customer held when (a trigger's,
-    // Migration20261217100000).
+    // Migration20261217100000), and transfers' keys (Migration20261218300000).
     schemaGenerator: {
       skipTables: [
         'rate_revision',
@@ -53,6 +53,7 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
         'brand_logo',
         'statement',
         'customer_card_span',
+        'transfer_request',
       ],
     },
     forceUtcTimezone: true,
