@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations';
  * instead of answering what the first attempt did. `transfer_request` keeps, per caller's
  * account and key, a hash of what was asked and the first answer, written in the
  * transfer's own transaction, like `usage_rerate_request` (Migration20261215100000).
- * Written and read by SQL only (lib/server/services/accounts/transfer-request.ts).
+ * Written and read by SQL only (lib/server/db/idempotent-request.ts).
  */
 export class Migration20261218300000 extends Migration {
   override async up(): Promise<void> {

@@ -15,12 +15,7 @@ import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/car
 import { assignmentChange } from '@/lib/server/services/assignments/assignment-store';
 import { findParentForNew, findScopedAccount, readAccountInScope } from './account-scope';
 import { placeInTree } from './account-tree';
-import {
-  claimTransferKey,
-  firstTransferAnswer,
-  saveTransferAnswer,
-  transferHash,
-} from './transfer-request';
+import { firstAnswer, onceForKey, requestHash } from '@/lib/server/db/idempotent-request';
 import { suspendedAncestors, toCustomerDto } from './account-dto';
 
 /**
@@ -32,7 +27,7 @@ import { suspendedAncestors, toCustomerDto } from './account-dto';
  * rows and the summary make the audit record complete. A target in another currency
  * needs a conversion `rate` (409 `currency_mismatch` without it). With an
  * `idempotencyKey` (required when the balance is settled or converted) a retry answers
- * what the first attempt did (transfer-request.ts).
+ * what the first attempt did (lib/server/db/idempotent-request.ts).
  */
 export async function transferCustomer(
   em: EntityManager,
@@ -42,27 +37,28 @@ export async function transferCustomer(
 ): Promise<TCustomerDto> {
   assertCan(actor, 'customers:update');
   const key = input.idempotencyKey;
+  const table = 'transfer_request';
   if (!key && (input.balance === 'settle' || input.rate !== undefined)) {
     throw invalidInput({
       idempotencyKey: 'is required when the transfer settles or converts the balance',
     });
   }
-  const hash = key ? transferHash(unverifiedId, input) : '';
+  // What is asked, canonical: the same move whatever the ids' case or the rate's spaces.
+  const hash = requestHash([
+    unverifiedId.toLowerCase(),
+    input.toParentId.toLowerCase(),
+    input.cardId.toLowerCase(),
+    input.rate?.trim() ?? null,
+    input.balance ?? 'keep',
+  ]);
   if (key) {
     // A retry of an attempt that committed: answered before anything is read or locked.
-    const seen = await firstTransferAnswer(em, actor, key, hash);
+    const seen = await firstAnswer<TCustomerDto>(em, table, actor, key, hash);
     if (seen) return seen;
   }
   return mutate(em, actor, async (tx, record) => {
-    if (key && !(await claimTransferKey(tx, actor, key, hash))) {
-      // Another attempt with the key committed while this one waited for it.
-      const first = await firstTransferAnswer(tx, actor, key, hash);
-      if (!first) throw conflict('busy', 'Another attempt with this key is running; try again.');
-      return first;
-    }
-    const answer = await moveCustomer(tx, actor, record, unverifiedId, input);
-    if (key) await saveTransferAnswer(tx, actor, key, answer);
-    return answer;
+    const move = () => moveCustomer(tx, actor, record, unverifiedId, input);
+    return key ? (await onceForKey(tx, table, actor, key, hash, move)).answer : move();
   });
 }
 

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { withinSql } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
-import { conflict, notFound } from '@/lib/server/errors/domain-error';
+import { firstAnswer, onceForKey, requestHash } from '@/lib/server/db/idempotent-request';
+import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import {
@@ -50,36 +50,24 @@ export async function rerateUsage(
   input: TUsageRerate,
 ): Promise<TUsageRerated> {
   assertCan(actor, 'usage:create');
-  const hash = requestHash(input);
+  const hash = requestHash(asked(input));
+  const table = 'usage_rerate_request';
   // A retry of an attempt that committed: answered before warming anything.
-  const seen = await firstAnswer(em, actor, input.idempotencyKey, hash);
-  if (seen) return seen;
+  const seen = await firstAnswer<TUsagePosted>(em, table, actor, input.idempotencyKey, hash);
+  if (seen) return { ...seen, replayed: true };
   // The revisions these calls need, read into memory before any lock is taken.
   await warmRates(em, actor, (await select(em, actor, input, false)).map(toCall));
   return mutate(em, actor, async (tx, record) => {
-    const [claimed] = await directQuery<{ one: number }>(
+    // Another attempt with the key may have committed while this one warmed up.
+    const { answer, replayed } = await onceForKey(
       tx,
-      `insert into usage_rerate_request
-         (account_id, idempotency_key, request_hash, answer, user_id, created_at)
-       values (?, ?, ?, null, ?, ?)
-       on conflict (account_id, idempotency_key) do nothing
-       returning 1 as one`,
-      [actor.account.id, input.idempotencyKey, hash, actor.userId, new Date()],
+      table,
+      actor,
+      input.idempotencyKey,
+      hash,
+      () => rerate(tx, actor, record, input),
     );
-    if (!claimed) {
-      // Another attempt with the key committed while this one warmed up (or waited here).
-      const first = await firstAnswer(tx, actor, input.idempotencyKey, hash);
-      if (!first) throw conflict('busy', 'Another attempt with this key is running; try again.');
-      return first;
-    }
-    const answer = await rerate(tx, actor, record, input);
-    await directQuery(
-      tx,
-      `update usage_rerate_request set answer = ?::jsonb
-        where account_id = ? and idempotency_key = ?`,
-      [JSON.stringify(answer), actor.account.id, input.idempotencyKey],
-    );
-    return { ...answer, replayed: false };
+    return { ...answer, replayed };
   });
 }
 
@@ -120,50 +108,16 @@ async function rerate(
 }
 
 /**
- * What a request asks, fingerprinted: the same records in any order and repeated ids
- * are the same request; `all` with or without the same subtree is another.
+ * What a request asks, canonical for its fingerprint: the same records in any order and
+ * repeated ids are the same request; `all` with or without the same subtree is another.
  */
-function requestHash(input: TUsageRerate): string {
-  const asked =
-    'ids' in input
-      ? [
-          'ids',
-          [...new Set(input.ids)].sort(
-            (a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0),
-          ),
-        ]
-      : ['all', input.accountId?.toLowerCase() ?? null];
-  return createHash('sha256').update(JSON.stringify(asked)).digest('hex');
-}
-
-/**
- * The first answer given for the caller's account's `key`, replayed; undefined when the
- * key is new. The key with another request is 409 `idempotency_conflict`.
- */
-async function firstAnswer(
-  em: EntityManager,
-  actor: TActor,
-  key: string,
-  hash: string,
-): Promise<TUsageRerated | undefined> {
-  const [seen] = await directQuery<{ request_hash: string; answer: TUsagePosted | string | null }>(
-    em,
-    `select request_hash, answer from usage_rerate_request
-      where account_id = ? and idempotency_key = ?`,
-    [actor.account.id, key],
-  );
-  // The answer is written in the transaction that claimed the key, so it is null only to
-  // that transaction itself (no other sees the row before it commits).
-  if (!seen?.answer) return undefined;
-  if (seen.request_hash !== hash) {
-    throw conflict(
-      'idempotency_conflict',
-      'This idempotency key was used for another request; use a new key for a new re-rate.',
-      { fields: { idempotencyKey: 'was used for another request' } },
-    );
-  }
-  const answer = typeof seen.answer === 'string' ? JSON.parse(seen.answer) : seen.answer;
-  return { ...(answer as TUsagePosted), replayed: true };
+function asked(input: TUsageRerate): unknown {
+  return 'ids' in input
+    ? [
+        'ids',
+        [...new Set(input.ids)].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)),
+      ]
+    : ['all', input.accountId?.toLowerCase() ?? null];
 }
 
 /**
