@@ -35,6 +35,49 @@ beforeAll(async () => {
   reader = await apiClient(suite.server.url, 'ops@quiet.off.test', 'outbox-off-user-pass');
 });
 
+/**
+ * A real SMTP server (refusing an address while `refuse` says so) and an outbox worker
+ * sending to it, run until no mail in `rowsSql` is pending; what each row became and the
+ * addresses the server took.
+ */
+async function sendAll<T extends { status: string }>(
+  rowsSql: string,
+  refuse: (address: string) => boolean = () => false,
+): Promise<{ rows: T[]; taken: string[] }> {
+  const taken: string[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      if (refuse(address.address)) return callback(new Error('mailbox busy, try later'));
+      callback();
+    },
+    onData(stream, session, callback) {
+      stream.resume();
+      stream.on('end', () => {
+        taken.push(...session.envelope.rcptTo.map((rcpt) => rcpt.address));
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const { port } = smtp.server.address() as AddressInfo;
+  const worker = new OutboxWorker(
+    suite.orm,
+    { transport: `smtp://127.0.0.1:${port}`, from: 'panel@off.test' },
+    suite.server.url,
+    { pollMs: 50, maxAttempts: 3, backoffMs: () => 0 },
+  );
+  worker.start();
+  const read = () => suite.orm.em.fork().execute<T[]>(rowsSql);
+  let rows = await read();
+  while (rows.some((row) => row.status === 'pending')) rows = await read();
+  await worker.stop();
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  return { rows, taken };
+}
+
 describe('mail delivery off', () => {
   it('is off without SMTP_URL or SMTP_HOST', () => {
     expect(mailSettingsOf({}, 'http://panel.test')).toBeNull();
@@ -72,29 +115,6 @@ describe('mail delivery off', () => {
   it('is sent once a server is there: a refusal is retried, the last one marks it failed', async () => {
     // The reader's address is refused once, then taken; another is always refused.
     const refusals = new Map<string, number>([['ops@quiet.off.test', 1]]);
-    const taken: string[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onRcptTo(address, _session, callback) {
-        const left = refusals.get(address.address) ?? (address.address.endsWith('.bad') ? 99 : 0);
-        if (left > 0) {
-          refusals.set(address.address, left - 1);
-          return callback(new Error('mailbox busy, try later'));
-        }
-        callback();
-      },
-      onData(stream, session, callback) {
-        stream.resume();
-        stream.on('end', () => {
-          taken.push(...session.envelope.rcptTo.map((rcpt) => rcpt.address));
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const { port } = smtp.server.address() as AddressInfo;
     await suite.orm.em.fork().execute(
       // Tied to the reader's notice, as every mail is to its recipient's.
       `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
@@ -103,23 +123,14 @@ describe('mail delivery off', () => {
               now(), now()
          from notification limit 1`,
     );
-    const worker = new OutboxWorker(
-      suite.orm,
-      { transport: `smtp://127.0.0.1:${port}`, from: 'panel@off.test' },
-      suite.server.url,
-      { pollMs: 50, maxAttempts: 3, backoffMs: () => 0 },
+    const { rows, taken } = await sendAll<{ to_address: string; status: string; attempts: number }>(
+      'select to_address, status, attempts from outbox order by to_address',
+      (address) => {
+        const left = refusals.get(address) ?? (address.endsWith('.bad') ? 99 : 0);
+        refusals.set(address, left - 1);
+        return left > 0;
+      },
     );
-    worker.start();
-    const read = () =>
-      suite.orm.em
-        .fork()
-        .execute<{ to_address: string; status: string; attempts: number }[]>(
-          'select to_address, status, attempts from outbox order by to_address',
-        );
-    let rows = await read();
-    while (rows.some((row) => row.status === 'pending')) rows = await read();
-    await worker.stop();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
     expect(rows).toEqual([
       { to_address: 'nobody@mail.bad', status: 'failed', attempts: 3 },
       { to_address: 'ops@quiet.off.test', status: 'sent', attempts: 2 },
@@ -157,39 +168,14 @@ describe('mail delivery off', () => {
     ).toBe(200);
     expect((await admin.del(`/users/${made['removed@quiet.off.test']}`)).status).toBe(204);
 
-    const taken: string[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, callback) {
-        stream.resume();
-        stream.on('end', () => {
-          taken.push(...session.envelope.rcptTo.map((rcpt) => rcpt.address));
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const { port } = smtp.server.address() as AddressInfo;
-    const worker = new OutboxWorker(
-      suite.orm,
-      { transport: `smtp://127.0.0.1:${port}`, from: 'panel@off.test' },
-      suite.server.url,
-      { pollMs: 50, maxAttempts: 3, backoffMs: () => 0 },
+    const { rows, taken } = await sendAll<{
+      to_address: string;
+      status: string;
+      last_error: string | null;
+    }>(
+      `select to_address, status, last_error from outbox where subject like '%Later%'
+        order by to_address`,
     );
-    worker.start();
-    const read = () =>
-      suite.orm.em
-        .fork()
-        .execute<{ to_address: string; status: string; last_error: string | null }[]>(
-          `select to_address, status, last_error from outbox where subject like '%Later%'
-            order by to_address`,
-        );
-    let rows = await read();
-    while (rows.some((row) => row.status === 'pending')) rows = await read();
-    await worker.stop();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
     expect(rows).toEqual([
       { to_address: 'disabled@quiet.off.test', status: 'failed', last_error: NOT_SENT_GONE },
       { to_address: 'ops@quiet.off.test', status: 'sent', last_error: null },
