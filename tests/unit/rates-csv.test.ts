@@ -257,6 +257,13 @@ describe('importing rates from CSV', () => {
     expect(read.errors.map((error) => error.reason)).not.toContainEqual(
       expect.stringMatching(/holds a record/),
     );
+    // Nor is a file whose lines end in \r alone, however long: it is split once all there.
+    const lines = Array.from({ length: 4_000 }, (_, i) => `${1000 + i},Somewhere,0.01`);
+    const mac = ['prefix,destination,rate', ...lines].join('\r') + '\r';
+    expect(mac.length).toBeGreaterThan(CSV_MAX_RECORD_CHARS);
+    const fromMac = await parseRatesCsv(streamed(mac, 4096));
+    expect(fromMac.errors).toEqual([]);
+    expect(fromMac.rows).toHaveLength(4_000);
   });
 
   it('stops at the row limit', async () => {

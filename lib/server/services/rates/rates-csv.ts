@@ -238,7 +238,7 @@ export async function* csvRecordBatches(
     pending = pending.slice(split.pos);
     line = split.line;
     if (split.records.length) yield split.records;
-    if (pending.length > CSV_MAX_RECORD_CHARS) {
+    if (pending.length > CSV_MAX_RECORD_CHARS && !endsLinesInCrAlone(pending)) {
       throw new CsvReadError(
         line,
         `holds a record of more than ${CSV_MAX_RECORD_CHARS} characters: is a quote not closed?`,
@@ -250,6 +250,15 @@ export async function* csvRecordBatches(
   pending += decoder.decode();
   const split = splitRecords(pending, line, true);
   if (split.records.length) yield split.records;
+}
+
+/**
+ * Text whose lines end in \r alone (an old Mac export) is split only once it is all there
+ * (a \r at a chunk's end may be half of \r\n), so it is all one unfinished record until
+ * then: the bound on a record's length does not apply to it.
+ */
+function endsLinesInCrAlone(text: string): boolean {
+  return text.includes('\r') && !text.includes('\n');
 }
 
 /** How many bytes at the end of `bytes` start a character they do not finish (0 to 3). */
