@@ -1144,6 +1144,7 @@ describe('an id or cursor past what PostgreSQL stores', () => {
       [`/accounts/${ids.K1}/ledger?cursor=${huge}`, 'cursor'],
       [`/cards/${card}/margin?cursor=44_${huge}`, 'cursor'],
       [`/cards/${card}/margin?cursor=44_253402300800000000`, 'cursor'],
+      [`/cards/${card}/margin?cursor=44_-300000000000000000`, 'cursor'],
     ] as const) {
       const answer = await admin.get(path);
       expect([path, answer.status]).toEqual([path, 400]);

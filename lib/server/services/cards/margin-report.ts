@@ -44,7 +44,7 @@ function afterCursor(
   cursor: string | undefined,
 ): { sql: string; params: unknown[] } {
   if (cursor === undefined) return { sql: 'true', params: [] };
-  const match = /^(\d{1,20})(?:_(-?\d{1,18}))?$/.exec(cursor);
+  const match = /^(\d{1,20})(?:_(\d{1,18}))?$/.exec(cursor);
   // A row's time lies in the years the panel takes (1970–9999): beyond, no row of ours.
   if (!match || (match[2] !== undefined && BigInt(match[2]) > LAST_MICROS)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
