@@ -636,6 +636,14 @@ describe('exact margin check (issue 16: rows the sampled check called safe)', ()
     });
     expect(coarser.status).toBe(400);
     expect(Object.keys(coarser.body.error.fields)).toEqual(['overrides.0.rate']);
+    // Unless the same edit clears them.
+    const cleared = await admin.patch(`/cards/${made.body.id}`, {
+      version: made.body.version,
+      decimals: 4,
+      overrides: null,
+    });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body).toMatchObject({ decimals: 4 });
   });
 
   it('pages a prefix’s dated rows one by one: no page skips a later row of its prefix', async () => {

@@ -133,9 +133,24 @@ const DERIVE_PRICING_FIELDS = [
 ] as const;
 
 /**
- * An override names a prefix a parent prices, at no more decimals than the card prices to
- * (as a rate written to it: finer would be stored one way and billed another); anything
- * else is a 400 naming it.
+ * An override's price at no more decimals than the card prices to, as a rate written to
+ * it (finer would be stored one way and billed another): each one finer, by field.
+ */
+export function finerOverrides(
+  overrides: readonly { rate: string }[],
+  decimals: number,
+): Record<string, string> {
+  const fields: Record<string, string> = {};
+  overrides.forEach((row, index) => {
+    const finer = finerThan({ rate: row.rate, connectionFee: '0' }, decimals);
+    if (finer) fields[`overrides.${index}.rate`] = finer.replace(/^rate /, '');
+  });
+  return fields;
+}
+
+/**
+ * An override names a prefix a parent prices (and fits the card's decimals:
+ * `finerOverrides`); anything else is a 400 naming it.
  */
 export async function assertOverridesOnParent(
   tx: EntityManager,
@@ -144,11 +159,7 @@ export async function assertOverridesOnParent(
   decimals: number,
 ): Promise<void> {
   if (!overrides.length) return;
-  const fields: Record<string, string> = {};
-  overrides.forEach((row, index) => {
-    const finer = finerThan({ rate: row.rate, connectionFee: '0' }, decimals);
-    if (finer) fields[`overrides.${index}.rate`] = finer.replace(/^rate /, '');
-  });
+  const fields = finerOverrides(overrides, decimals);
   const found = await tx.execute<{ prefix: string }[]>(
     `select distinct prefix from rate where card_id = any(?::uuid[]) and prefix = any(?::text[])`,
     [`{${parentIds.join(',')}}`, `{${overrides.map((row) => row.prefix).join(',')}}`],

@@ -16,7 +16,7 @@ import { DerivedRateOutOfRange } from '@/lib/server/services/rates/derived-range
 import { finerRowSql } from '@/lib/server/services/rates/revisions';
 import { assertChainDepth } from './card-chain';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
-import { assertOverridesOnParent } from './derive-card';
+import { assertOverridesOnParent, finerOverrides } from './derive-card';
 import { assignmentsRenamed } from '@/lib/server/services/assignments/assignment-store';
 
 /**
@@ -112,15 +112,21 @@ export async function updateCard(
       }
       card.compaction = patch.compaction;
     }
-    if (card.parent && (patch.overrides || patch.parents || patch.decimals !== undefined)) {
-      // New parents: the overrides kept must still name prefixes they price; fewer
-      // decimals: none may be finer than the card then prices to.
+    // `null` clears them: what the card keeps after this edit.
+    const overrides =
+      patch.overrides !== undefined ? (patch.overrides ?? []) : (card.overrides ?? []);
+    if (card.parent && (patch.overrides || patch.parents)) {
+      // New parents: the overrides kept must still name prefixes they price.
       await assertOverridesOnParent(
         tx,
         [card.parent.id, ...(card.moreParents ?? [])],
-        patch.overrides ?? card.overrides ?? [],
+        overrides,
         patch.decimals ?? card.decimals,
       );
+    } else if (patch.decimals !== undefined) {
+      // Fewer decimals: no override kept may be finer than the card then prices to.
+      const finer = finerOverrides(overrides, patch.decimals);
+      if (Object.keys(finer).length) throw invalidInput(finer);
     }
 
     if (patch.name !== undefined) card.name = patch.name;
