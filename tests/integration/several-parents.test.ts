@@ -345,6 +345,28 @@ describe('a card derived from several parents', () => {
       '4415': ['0.3300', 'X'],
     });
     expect(derived.body.losingRates).toBe(0);
+
+    // A parent whose own longer row prices the prefix is not changed by its shorter one's
+    // date: the card repeats no row for it.
+    const z = await provider('Z own longer', [
+      { prefix: '33', destination: 'France', rate: '0.0200' },
+      { prefix: '331', destination: 'Paris', rate: '0.0100' },
+      { prefix: '33', destination: 'France', rate: '0.0400', effectiveFrom: later },
+    ]);
+    const both = await admin.post(`/cards/${z}/derive`, {
+      name: 'Sell ZX',
+      markupPercent: '10',
+      moreParents: [x],
+      compaction: 'first',
+    });
+    expect(both.status).toBe(201);
+    const rows = (await admin.get(`/cards/${both.body.id}/rates?limit=500`)).body.items as {
+      prefix: string;
+      effectiveFrom: string | null;
+    }[];
+    expect(rows.filter((row) => row.prefix === '331').map((row) => row.effectiveFrom)).toEqual([
+      null,
+    ]);
   });
 
   it('refuses bad lists naming the field; a parent the caller cannot see is a 404', async () => {

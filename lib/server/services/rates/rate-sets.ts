@@ -442,8 +442,9 @@ async function compactParents(
   // parents, a prefix also at each time a shorter prefix of any parent changes (a dated
   // row). From then on that parent prices the longer prefix by its new row: 441 of one
   // parent over 44 of another that rises in 2030 must be priced again in 2030, or the card
-  // keeps selling 441 at the old price while rating pays the new one. One parent needs no
-  // more: its own longer prefix always wins over its shorter ones.
+  // keeps selling 441 at the old price while rating pays the new one — unless that parent
+  // prices 441 by a longer row of its own by then. One parent needs no more: its own
+  // longer prefix always wins over its shorter ones.
   await tx.execute('drop table if exists pg_temp.derive_key');
   await tx.execute(
     `create temp table derive_key on commit drop as
@@ -454,8 +455,16 @@ async function compactParents(
      select s.prefix, d.effective_from
        from (select distinct prefix from pg_temp.derive_src) s
        cross join generate_series(1, length(s.prefix) - 1) n
-       join (select distinct prefix, effective_from from pg_temp.derive_src
-              where effective_from is not null) d on d.prefix = left(s.prefix, n)`
+       join (select distinct pos, prefix, effective_from from pg_temp.derive_src
+              where effective_from is not null) d on d.prefix = left(s.prefix, n)
+      -- Unless that parent prices the longer prefix by a longer row of its own by then:
+      -- its date changes nothing there, and the card would only repeat a row.
+      where not exists (
+        select 1 from pg_temp.derive_src x
+         where x.pos = d.pos
+           and x.prefix = any(array(select left(s.prefix, m)
+                                      from generate_series(n + 1, length(s.prefix)) m))
+           and coalesce(x.effective_from, '-infinity'::timestamptz) <= d.effective_from)`
          : ''
      }`,
   );
