@@ -33,6 +33,8 @@ export function TransferForm({
   const [pickedName, setPickedName] = useState<string | null>(null);
   const [pickedCard, setPickedCard] = useState<string | null>(null);
   const [preview, setPreview] = useState<TTransferPreview | null>(null);
+  // One per wizard: a retry after a lost answer is the same move, answered once.
+  const [idempotencyKey] = useState(() => crypto.randomUUID());
   // Review checks the choice with the endpoint's schema; the move waits for the confirmation.
   const form = useSchemaForm({
     schema: ZTransfer,
@@ -41,8 +43,7 @@ export function TransferForm({
       cardId: '',
       rate: '',
       balance: 'keep' as 'keep' | 'settle',
-      // One per wizard: a retry after a lost answer is the same move, answered once.
-      idempotencyKey: crypto.randomUUID(),
+      idempotencyKey,
     },
     toBody: (values) => ({
       toParentId: values.toParentId,
