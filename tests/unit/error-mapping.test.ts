@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import {
+  CheckConstraintViolationException,
+  ForeignKeyConstraintViolationException,
+} from '@mikro-orm/core';
 import { errorResponse } from '@/lib/server/api/handler';
 import { ApiError, HTTP_STATUS } from '@/lib/server/api/errors';
 import {
@@ -53,6 +57,19 @@ describe('domain errors over HTTP', () => {
     const tooLarge = await answer(new ApiError(413, 'payload_too_large', 'Too large.'));
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.text).toBe('{"error":{"code":"payload_too_large","message":"Too large."}}');
+  });
+});
+
+describe('what the database refuses', () => {
+  it('a check is the caller’s input (400), a removed reference a race (409): never a 500', async () => {
+    const driver = (code: string) => Object.assign(new Error(`violates (${code})`), { code });
+    const check = await answer(new CheckConstraintViolationException(driver('23514')));
+    expect(check.status).toBe(400);
+    expect(JSON.parse(check.text).error.code).toBe('invalid_input');
+    expect(check.text).not.toContain('violates');
+    const gone = await answer(new ForeignKeyConstraintViolationException(driver('23503')));
+    expect(gone.status).toBe(409);
+    expect(JSON.parse(gone.text).error.code).toBe('conflict');
   });
 });
 

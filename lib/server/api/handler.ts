@@ -1,8 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
+  CheckConstraintViolationException,
   ConnectionException,
   DeadlockException,
   DriverException,
+  ForeignKeyConstraintViolationException,
   OptimisticLockError,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
@@ -252,6 +254,26 @@ export function errorResponse(error: unknown, req?: Request): Response {
         409,
         'duplicate',
         'Something with the same unique value exists already.',
+      ).toBody(),
+      { status: 409 },
+    );
+  }
+  // What the schema let through and the database's own rules refused: the request's fault
+  // (a check) or a race (what it names was removed meanwhile), never a 500. Logged: each
+  // one is a rule the schema should have named the field for.
+  if (error instanceof CheckConstraintViolationException) {
+    getLogger().warn({ err: error }, 'api: a database check refused what the schema took');
+    return Response.json(
+      new ApiError(400, 'invalid_input', 'A value breaks a rule the panel keeps.').toBody(),
+      { status: 400 },
+    );
+  }
+  if (error instanceof ForeignKeyConstraintViolationException) {
+    return Response.json(
+      new ApiError(
+        409,
+        'conflict',
+        'Something it names was removed meanwhile; try again.',
       ).toBody(),
       { status: 409 },
     );
