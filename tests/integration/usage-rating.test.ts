@@ -245,9 +245,11 @@ describe('rating against the price trace', () => {
             const unmatched = trace.levels.some((level) => level.prefix === null);
             const blocked = trace.levels.some((level) => level.blocked);
             if (unmatched || blocked) {
-              seen[unmatched ? 'no_route' : 'blocked_prefix']++;
+              // POST /authorize's order: a blocked prefix at any level before a missing route.
+              const reason = blocked ? 'blocked_prefix' : 'no_route';
+              seen[reason]++;
               expect(got.status, what).toBe('unrated');
-              expect(got.reason, what).toBe(unmatched ? 'no_route' : 'blocked_prefix');
+              expect(got.reason, what).toBe(reason);
               expect(got.levels).toEqual([]);
               continue;
             }

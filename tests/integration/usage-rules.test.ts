@@ -244,6 +244,18 @@ describe('unrated calls', () => {
     }
   });
 
+  it('name the level authorize names: a block copied down from the carrier is the carrier’s', async () => {
+    // 999 is blocked on P, the carrier's provider card, and so on every card derived from
+    // it. Authorize blames its origin, above R1; R1's list must say no more than that.
+    const reasonFor = async (client: TApiClient) =>
+      (
+        (await ok(client.get(`/usage?accountId=${ids.K1}&limit=100`), 200))
+          .items as TUsageRecordDto[]
+      ).find((item) => item.cdrId === 'u-blocked')?.reason;
+    expect(await reasonFor(admin)).toBe('blocked_prefix');
+    expect(await reasonFor(as.r1)).toBe('no_route');
+  });
+
   it('are stored once when sent several times at once, even with no account to queue on', async () => {
     // Calls for no customer in scope take no account lock: concurrent copies meet on the
     // unique key, and every answer but one says so (duplicate, or 409 with nothing written).

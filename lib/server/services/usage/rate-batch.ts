@@ -686,8 +686,6 @@ async function priceCalls(
     const stop = stops.get(call.accountId)!;
     if (stop) return { ...rated, reason: stop };
     const leading = leadingValues(call.number);
-    let reason: TUnratedReason | null = null;
-    let reasonDepth: number | null = null;
     const chain = accountsOf.get(call.accountId)!;
     const depthOf = (accountId: string) => byId.get(accountId)!.depth;
     const cardId = cardHeldAt(customer.spans, rated.at);
@@ -697,42 +695,58 @@ async function priceCalls(
     if ('missingAt' in levels) {
       return { ...rated, reason: 'no_card', reasonDepth: depthOf(chain[levels.missingAt]!) };
     }
-    for (const { level, card, match, payerId, counterpartyId } of levels) {
-      if (!match) {
-        reason = 'no_route';
-        reasonDepth = null;
-        break;
-      }
+    // Payers are the customer and accounts above it (a card is assigned to a direct child of
+    // its owner), all locked with the path.
+    const payers = levels.map(({ card, payerId }) => {
       const payer = byId.get(payerId ?? call.accountId);
-      // Payers are the customer and accounts above it (a card is assigned to a direct
-      // child of its owner), all locked with the path.
       if (!payer) throw new Error(`card ${card.id} is paid by an account off its path`);
-      if (!reason && (match.blocked || card.currency !== payer.currency)) {
-        reason = match.blocked ? 'blocked_prefix' : 'currency_mismatch';
-        reasonDepth = payer.depth;
-      }
-      if (reason) continue;
-      const inGrace = call.seconds === 0 || call.seconds <= match.graceSeconds;
+      return payer;
+    });
+    // Which level refuses, and why, by POST /authorize's rule (authorize-call.ts
+    // `LEVEL_CHECKS`), so both name the same reason at the same level: a card in another
+    // currency than its payer's, from the customer up; then a blocked prefix, then a missing
+    // route, from the top down (a block or a gap is its origin's: derived cards copy it).
+    const mismatch = levels.findIndex(
+      ({ card }, index) => card.currency !== payers[index]!.currency,
+    );
+    const blocked = levels.findLastIndex(({ match }) => match?.blocked === true);
+    const unrouted = levels.findLastIndex(({ match }) => !match);
+    const [refusal, at]: [TUnratedReason | null, number] =
+      mismatch >= 0
+        ? ['currency_mismatch', mismatch]
+        : blocked >= 0
+          ? ['blocked_prefix', blocked]
+          : unrouted >= 0
+            ? ['no_route', unrouted]
+            : [null, -1];
+    if (refusal) {
+      // A missing route names no card's content: read as it is at every level.
+      const reasonDepth = refusal === 'no_route' ? null : payers[at]!.depth;
+      return { ...rated, reason: refusal, reasonDepth, levels: [] };
+    }
+    for (const [index, { level, card, match, counterpartyId }] of levels.entries()) {
+      const payer = payers[index]!;
+      const inGrace = call.seconds === 0 || call.seconds <= match!.graceSeconds;
       rated.levels.push({
         level,
         cardId: card.id,
         payerId: payer.id,
         payerDepth: payer.depth,
         counterpartyId,
-        prefix: match.prefix,
-        destination: match.destination,
+        prefix: match!.prefix,
+        destination: match!.destination,
         billedSeconds: inGrace
           ? 0
           : billedSeconds(
-              Math.max(call.seconds, match.minimumSeconds ?? 0),
-              match.initialIncrement,
-              match.increment,
+              Math.max(call.seconds, match!.minimumSeconds ?? 0),
+              match!.initialIncrement,
+              match!.increment,
             ),
-        amount: callPriceMicro(match, call.seconds, card),
+        amount: callPriceMicro(match!, call.seconds, card),
         currency: card.currency,
       });
     }
-    return reason ? { ...rated, reason, reasonDepth, levels: [] } : rated;
+    return rated;
   });
 }
 
