@@ -214,6 +214,31 @@ describe('rate revisions', () => {
     expect((await revisions(card.P)).map((row) => row.number)).toEqual([2, 1]);
   });
 
+  it('refuses a row dated finer than the millisecond, which rating could not tell apart', async () => {
+    const made = await admin.post('/cards', {
+      name: 'Fine dates',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    expect(made.status).toBe(201);
+    const at = (micros: string) => `2030-01-04T00:00:00.${micros}Z`;
+    const refused = await admin.put(`/cards/${made.body.id}/rates`, {
+      rates: [
+        { prefix: '44', destination: 'UK', rate: '0.0100', effectiveFrom: at('000200') },
+        { prefix: '44', destination: 'UK', rate: '0.0200', effectiveFrom: at('000700') },
+      ],
+    });
+    expect(refused.status).toBe(400);
+    expect(Object.keys(refused.body.error.fields).sort()).toEqual([
+      'rates.0.effectiveFrom',
+      'rates.1.effectiveFrom',
+    ]);
+    const taken = await admin.put(`/cards/${made.body.id}/rates`, {
+      rates: [{ prefix: '44', destination: 'UK', rate: '0.0100', effectiveFrom: at('001') }],
+    });
+    expect(taken.status).toBe(200);
+  });
+
   it('refuses them in PostgreSQL too, whoever writes', async () => {
     const em = suite.orm.em.fork();
     await expect(

@@ -52,7 +52,17 @@ export const ZRateInput = z.strictObject({
    * Optional, not defaulted: a row read back shows it only when it has one.
    */
   minimumSeconds: seconds(0, 3600, 0).unwrap().optional(),
-  effectiveFrom: ZInstant('must be an ISO date-time').optional(),
+  /**
+   * To the millisecond at most: calls start at milliseconds, and rating reads a row's time
+   * so; two rows of a prefix within one millisecond would tie there while SQL (the trace,
+   * authorize) still tells them apart.
+   */
+  effectiveFrom: ZInstant('must be an ISO date-time')
+    .refine(
+      (value) => !/\.\d{4,}/.test(value),
+      'must be to the millisecond at most (3 decimals of a second)',
+    )
+    .optional(),
   blocked: z.boolean('must be true or false').default(false),
 });
 export type TRateInput = z.output<typeof ZRateInput>;
