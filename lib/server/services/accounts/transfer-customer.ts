@@ -70,82 +70,80 @@ async function moveCustomer(
   unverifiedId: string,
   input: TTransfer,
 ): Promise<TCustomerDto> {
-  {
-    const checked = await checkTransfer(tx, actor, unverifiedId, input, { lock: true });
-    const { customer, parentName, target, card } = checked;
-    const conversion = currencyConversion(customer, target, card, input.rate);
-    const scopeBefore = accountScopePath(customer);
-    const held = await tx.findOne(
-      CardAssignment,
-      { account: customer.id },
-      { populate: ['card', 'card.owner'] },
-    );
-    if (held) {
-      const heldCard = toCardOwnerDto(held.card);
-      tx.remove(held);
-      await tx.flush();
-      // The old card's owner is the old parent: its scope path is the customer's old one.
-      record(assignmentChange(held, scopeBefore!, 'deleted', heldCard, { reason: 'transfer' }));
-    }
-
-    // A balance that does not simply stay is closed on the old parent's books while the
-    // customer is still on its old path, so that movement's log row (scoped by the path,
-    // ledger-store.ts) reaches the old side alone: the new parent never receives the
-    // balance the customer had there, nor its closing — live, in catch-up or in the audit.
-    const settle = input.balance === 'settle';
-    const closed =
-      settle || conversion
-        ? await closeBalance(tx, actor, record, customer.id, { parentName, conversion, settle })
-        : null;
-    // The movement went through SQL: the entity takes its balance and version again.
-    if (closed) await tx.refreshOrFail(customer);
-    const before = toCustomerDto(customer, closed?.suspended ?? checked.suspended, parentName);
-
-    const place = placeInTree(target, customer.id);
-    customer.parent = target;
-    customer.path = place.path;
-    customer.depth = place.depth;
-    // From now on its calls are the new parent's; one that started before is not, however
-    // late it comes or is re-rated (usage/rate-batch.ts: unrated `moved`).
-    customer.placedAt = new Date();
-    if (conversion) {
-      customer.currency = conversion.to;
-      if (customer.creditLimit !== null && customer.creditLimit !== undefined) {
-        customer.creditLimit = converted(customer.creditLimit, conversion.rate, 'creditLimit');
-      }
-      if (customer.warningThreshold !== null && customer.warningThreshold !== undefined) {
-        customer.warningThreshold = converted(
-          customer.warningThreshold,
-          conversion.rate,
-          'warningThreshold',
-        );
-      }
-      // The closing was weighed against the old limit; the customer is held to the new one.
-      const limit = customer.creditLimit ?? null;
-      customer.creditBlocked = limit !== null && new Money(customer.balance).plus(limit).lte(0);
-    }
+  const checked = await checkTransfer(tx, actor, unverifiedId, input, { lock: true });
+  const { customer, parentName, target, card } = checked;
+  const conversion = currencyConversion(customer, target, card, input.rate);
+  const scopeBefore = accountScopePath(customer);
+  const held = await tx.findOne(
+    CardAssignment,
+    { account: customer.id },
+    { populate: ['card', 'card.owner'] },
+  );
+  if (held) {
+    const heldCard = toCardOwnerDto(held.card);
+    tx.remove(held);
     await tx.flush();
-    const after = toCustomerDto(customer, await suspendedAncestors(tx, [customer]), target.name);
-    record({
-      resource: 'customers',
-      entityId: customer.id,
-      op: 'updated',
-      version: customer.version,
-      before: { ...before },
-      after: { ...after },
-      scopeBefore,
-      scopeAfter: accountScopePath(customer),
-      // Where from and where to are in before/after; each side is shown only its own.
-      summary: { reason: 'transfer', ...(conversion ? { conversion } : {}) },
-    });
-
-    const assignment = tx.create(CardAssignment, { card, account: customer, exclusive: true });
-    await tx.flush();
-    record(assignmentChange(assignment, target.path, 'created', toCardOwnerDto(card)));
-    if (!closed || settle) return after;
-    const opened = await openBalance(tx, actor, record, customer.id, closed, conversion!);
-    return opened ?? after;
+    // The old card's owner is the old parent: its scope path is the customer's old one.
+    record(assignmentChange(held, scopeBefore!, 'deleted', heldCard, { reason: 'transfer' }));
   }
+
+  // A balance that does not simply stay is closed on the old parent's books while the
+  // customer is still on its old path, so that movement's log row (scoped by the path,
+  // ledger-store.ts) reaches the old side alone: the new parent never receives the
+  // balance the customer had there, nor its closing — live, in catch-up or in the audit.
+  const settle = input.balance === 'settle';
+  const closed =
+    settle || conversion
+      ? await closeBalance(tx, actor, record, customer.id, { parentName, conversion, settle })
+      : null;
+  // The movement went through SQL: the entity takes its balance and version again.
+  if (closed) await tx.refreshOrFail(customer);
+  const before = toCustomerDto(customer, closed?.suspended ?? checked.suspended, parentName);
+
+  const place = placeInTree(target, customer.id);
+  customer.parent = target;
+  customer.path = place.path;
+  customer.depth = place.depth;
+  // From now on its calls are the new parent's; one that started before is not, however
+  // late it comes or is re-rated (usage/rate-batch.ts: unrated `moved`).
+  customer.placedAt = new Date();
+  if (conversion) {
+    customer.currency = conversion.to;
+    if (customer.creditLimit !== null && customer.creditLimit !== undefined) {
+      customer.creditLimit = converted(customer.creditLimit, conversion.rate, 'creditLimit');
+    }
+    if (customer.warningThreshold !== null && customer.warningThreshold !== undefined) {
+      customer.warningThreshold = converted(
+        customer.warningThreshold,
+        conversion.rate,
+        'warningThreshold',
+      );
+    }
+    // The closing was weighed against the old limit; the customer is held to the new one.
+    const limit = customer.creditLimit ?? null;
+    customer.creditBlocked = limit !== null && new Money(customer.balance).plus(limit).lte(0);
+  }
+  await tx.flush();
+  const after = toCustomerDto(customer, await suspendedAncestors(tx, [customer]), target.name);
+  record({
+    resource: 'customers',
+    entityId: customer.id,
+    op: 'updated',
+    version: customer.version,
+    before: { ...before },
+    after: { ...after },
+    scopeBefore,
+    scopeAfter: accountScopePath(customer),
+    // Where from and where to are in before/after; each side is shown only its own.
+    summary: { reason: 'transfer', ...(conversion ? { conversion } : {}) },
+  });
+
+  const assignment = tx.create(CardAssignment, { card, account: customer, exclusive: true });
+  await tx.flush();
+  record(assignmentChange(assignment, target.path, 'created', toCardOwnerDto(card)));
+  if (!closed || settle) return after;
+  const opened = await openBalance(tx, actor, record, customer.id, closed, conversion!);
+  return opened ?? after;
 }
 
 /**
