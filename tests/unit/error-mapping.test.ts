@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   CheckConstraintViolationException,
   ForeignKeyConstraintViolationException,
+  NotNullConstraintViolationException,
 } from '@mikro-orm/core';
 import { errorResponse } from '@/lib/server/api/handler';
 import { ApiError, HTTP_STATUS } from '@/lib/server/api/errors';
@@ -61,12 +62,15 @@ describe('domain errors over HTTP', () => {
 });
 
 describe('what the database refuses', () => {
-  it('a check is the caller’s input (400), a removed reference a race (409): never a 500', async () => {
+  it('a check or a missing value is the caller’s input (400), a removed reference a race (409): never a 500', async () => {
     const driver = (code: string) => Object.assign(new Error(`violates (${code})`), { code });
     const check = await answer(new CheckConstraintViolationException(driver('23514')));
     expect(check.status).toBe(400);
     expect(JSON.parse(check.text).error.code).toBe('invalid_input');
     expect(check.text).not.toContain('violates');
+    const missing = await answer(new NotNullConstraintViolationException(driver('23502')));
+    expect(missing.status).toBe(400);
+    expect(JSON.parse(missing.text).error.code).toBe('invalid_input');
     const gone = await answer(new ForeignKeyConstraintViolationException(driver('23503')));
     expect(gone.status).toBe(409);
     expect(JSON.parse(gone.text).error.code).toBe('conflict');

@@ -5,6 +5,7 @@ import {
   DeadlockException,
   DriverException,
   ForeignKeyConstraintViolationException,
+  NotNullConstraintViolationException,
   OptimisticLockError,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
@@ -261,7 +262,10 @@ export function errorResponse(error: unknown, req?: Request): Response {
   // What the schema let through and the database's own rules refused: the request's fault
   // (a check) or a race (what it names was removed meanwhile), never a 500. Logged: each
   // one is a rule the schema should have named the field for.
-  if (error instanceof CheckConstraintViolationException) {
+  if (
+    error instanceof CheckConstraintViolationException ||
+    error instanceof NotNullConstraintViolationException
+  ) {
     getLogger().warn({ err: error }, 'api: a database check refused what the schema took');
     return Response.json(
       new ApiError(400, 'invalid_input', 'A value breaks a rule the panel keeps.').toBody(),
