@@ -76,12 +76,9 @@ export function sameKey(a: string, b: string): string {
 
 /** Every term but the rate equal. */
 function sameTerms(a: string, b: string): string {
-  return `(${a}.destination, ${a}.connection_fee, ${a}.initial_increment, ${a}.increment,
-    ${a}.grace_seconds, ${a}.blocked, ${a}.overridden, ${a}.losing)
-    = (${b}.destination, ${b}.connection_fee, ${b}.initial_increment, ${b}.increment,
-    ${b}.grace_seconds, ${b}.blocked, ${b}.overridden, ${b}.losing)
-    and ${a}.priced_by is not distinct from ${b}.priced_by
-    and ${a}.minimum_seconds = ${b}.minimum_seconds`;
+  return `${sameVisibleTerms(a, b)}
+    and (${a}.overridden, ${a}.losing) = (${b}.overridden, ${b}.losing)
+    and ${a}.priced_by is not distinct from ${b}.priced_by`;
 }
 
 /** Every term a holder of the card reads, the rate aside, equal. */

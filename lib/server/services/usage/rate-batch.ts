@@ -16,6 +16,7 @@ import {
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import { noticeCreditCrossing } from '@/lib/server/services/ledger/credit-notice';
 import { reasonFor } from './unrated-reason';
+import { viewerDepth } from './list-usage';
 import {
   leadingValues,
   longestMatch,
@@ -236,7 +237,7 @@ export async function rateBatch(
     ),
   );
   // The answer is the poster's: a card's trouble above it reads `no_route`.
-  const outcome = outcomes(batchId, rated, ids, ancestorIds(actor.account.path).length - 1);
+  const outcome = outcomes(batchId, rated, ids, viewerDepth(actor));
 
   // 6.
   const moved = entries.moved;
