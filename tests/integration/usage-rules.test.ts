@@ -1150,13 +1150,9 @@ describe('input', () => {
 describe('an id or cursor past what PostgreSQL stores', () => {
   it('is a 400 naming the field, never one that names none', async () => {
     const huge = '9999999999999999999'; // 19 digits: past bigint's 9223372036854775807
-    const card = (await admin.get('/cards?limit=1')).body.items[0].id as string;
     for (const [path, field] of [
       [`/usage?cursor=${huge}`, 'cursor'],
       [`/accounts/${ids.K1}/ledger?cursor=${huge}`, 'cursor'],
-      [`/cards/${card}/margin?cursor=44_${huge}`, 'cursor'],
-      [`/cards/${card}/margin?cursor=44_253402300800000000`, 'cursor'],
-      [`/cards/${card}/margin?cursor=44_-300000000000000000`, 'cursor'],
     ] as const) {
       const answer = await admin.get(path);
       expect([path, answer.status]).toEqual([path, 400]);

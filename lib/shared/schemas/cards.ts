@@ -402,8 +402,8 @@ export const ZMarginQuery = z.object({
     .min(1, 'must be 1 to 500')
     .max(500, 'must be 1 to 500')
     .default(100),
-  // A prefix, and a dated row's time in microseconds (margin-report.ts).
-  cursor: ZText().max(64).optional(),
+  // The rates list's cursor (margin-report.ts), as long as any page cursor.
+  cursor: ZText().max(200).optional(),
 });
 
 const ZRateTerms = z.object({

@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
+import { notFound } from '@/lib/server/errors/domain-error';
 import { marginCheck } from '@/lib/shared/pricing/markup';
 import { money } from '@/lib/shared/pricing/money';
 import { Card, type TCard } from '@/lib/server/entities';
 import { assuranceSql, assuredAgainst } from '@/lib/server/services/rates/rate-sets';
+import { decodeRateCursor, encodeRateCursor } from '@/lib/server/services/rates/list-rates';
 import type { TMarginReport, TMarginRow } from '@/lib/shared/schemas/cards';
 import { findVisibleCard } from './card-store';
 
@@ -26,46 +27,26 @@ interface TRow {
   buy_increment: number;
   buy_grace_seconds: number;
   priced_by: string;
-  /** `effective_from` in microseconds since the epoch, exact: the page's key. */
-  effective_us: string | null;
 }
 
 /**
  * Pages follow the rows' order, prefix then effective time (none first): a prefix may
- * have a row now and others from later dates, so the cursor names both — `prefix` for its
- * row with no date, `prefix_µs` for a dated one. A cursor of the prefix alone skipped a
- * prefix's later rows when a page ended on its first.
+ * have a row now and others from later dates, so the cursor is the rates list's, which
+ * names both (a cursor of the prefix alone skipped a prefix's later rows when a page
+ * ended on its first).
  */
-/** 9999-12-31T23:59:59.999999Z in microseconds since the epoch. */
-const LAST_MICROS = 253_402_300_799_999_999n;
-
 function afterCursor(
   alias: string,
   cursor: string | undefined,
 ): { sql: string; params: unknown[] } {
   if (cursor === undefined) return { sql: 'true', params: [] };
-  const match = /^(\d{1,20})(?:_(\d{1,18}))?$/.exec(cursor);
-  // A row's time lies in the years the panel takes (1970–9999): beyond, no row of ours.
-  if (!match || (match[2] !== undefined && BigInt(match[2]) > LAST_MICROS)) {
-    throw invalidInput({ cursor: 'is not a cursor this API gave out' });
-  }
-  const [, prefix, micros] = match;
-  const later =
-    micros === undefined
-      ? `${alias}.effective_from is not null`
-      : `${alias}.effective_from > 'epoch'::timestamptz + ?::bigint * interval '1 microsecond'`;
+  const [prefix, at] = decodeRateCursor(cursor);
   return {
-    sql: `(${alias}.prefix > ? or (${alias}.prefix = ? and ${later}))`,
-    params: micros === undefined ? [prefix, prefix] : [prefix, prefix, micros],
+    sql: `(${alias}.prefix, coalesce(${alias}.effective_from, '-infinity'::timestamptz))
+          > (?, coalesce(?::timestamptz, '-infinity'::timestamptz))`,
+    params: [prefix, at],
   };
 }
-
-function cursorOf(row: TRow): string {
-  return row.effective_us === null ? row.prefix : `${row.prefix}_${row.effective_us}`;
-}
-
-const EFFECTIVE_US = (alias: string) =>
-  `(extract(epoch from ${alias}.effective_from) * 1000000)::bigint::text as effective_us`;
 
 /**
  * `GET /cards/{id}/margin` (owner's view of a derived card): the rows the margin check
@@ -100,7 +81,7 @@ export async function marginReport(
             s.initial_increment, s.increment, s.grace_seconds, s.minimum_seconds,
             b.minimum_seconds as buy_minimum_seconds, b.rate as buy_rate, b.connection_fee as buy_fee,
             b.initial_increment as buy_initial_increment, b.increment as buy_increment,
-            b.grace_seconds as buy_grace_seconds, b.card_id as priced_by, ${EFFECTIVE_US('s')}
+            b.grace_seconds as buy_grace_seconds, b.card_id as priced_by
        from rate s
        cross join lateral (
          select * from rate b
@@ -127,7 +108,7 @@ export async function marginReport(
     parentId: card.parent.id,
     total: card.losingRates,
     items,
-    nextCursor: rows.length > query.limit ? cursorOf(rows[query.limit - 1]!) : null,
+    nextCursor: rows.length > query.limit ? encodeRateCursor(rows[query.limit - 1]!) : null,
   };
 }
 
@@ -162,7 +143,7 @@ async function assuranceReport(
        r.initial_increment, r.increment, r.grace_seconds, r.minimum_seconds,
        p.minimum_seconds as buy_minimum_seconds, p.rate as buy_rate, p.connection_fee as buy_fee,
        p.initial_increment as buy_initial_increment, p.increment as buy_increment,
-       p.grace_seconds as buy_grace_seconds, p.card_id as priced_by, ${EFFECTIVE_US('r')}`,
+       p.grace_seconds as buy_grace_seconds, p.card_id as priced_by`,
     )} and ${after.sql} order by r.prefix, r.effective_from nulls first limit ?`,
     [ids, ids, card.id, ...after.params, limit + 1],
   );
@@ -178,7 +159,7 @@ async function assuranceReport(
     parentId: null,
     total: Number(counted?.total ?? 0),
     items,
-    nextCursor: rows.length > limit ? cursorOf(rows[limit - 1]!) : null,
+    nextCursor: rows.length > limit ? encodeRateCursor(rows[limit - 1]!) : null,
   };
 }
 
