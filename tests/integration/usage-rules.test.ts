@@ -1130,6 +1130,22 @@ describe('input', () => {
     const refused = await admin.raw('POST', '/usage', bad, 'text/csv');
     expect(refused.status).toBe(400);
     expect(Object.keys(JSON.parse(refused.text).error.fields)).toEqual(['records.0.accountId']);
+    // A record cut short, or with a control character, ends its own checks only: the
+    // records after it are each checked and named too, as in JSON.
+    const several = [
+      'id,accountId,number,startedAt,seconds',
+      `c-4,${ids.K1},441,2026-01-01T00:00:00Z`,
+      `c-5,${ids.K1},44\u00071,2026-01-01T00:00:00Z,5`,
+      'c-6,x,441,2026-01-01T00:00:00Z,5',
+      '',
+    ].join('\n');
+    const named = await admin.raw('POST', '/usage', several, 'text/csv');
+    expect(named.status, named.text).toBe(400);
+    expect(Object.keys(JSON.parse(named.text).error.fields)).toEqual([
+      'records.0',
+      'records.1.number',
+      'records.2.accountId',
+    ]);
     const header = await admin.raw('POST', '/usage', 'id,number\nx,1\n', 'text/csv');
     expect(header.status).toBe(400);
     expect(JSON.parse(header.text).error.fields.header).toMatch(/missing column/);

@@ -78,8 +78,9 @@ async function readUsageCsv(body: string | Uint8Array): Promise<TUsageRecordInpu
   let bad = 0;
   let count = 0;
   let header: string[] | null = null;
-  rows: for await (const batch of csvRecordBatches(once(body))) {
-    for (const { line, cells } of batch) {
+  for await (const batch of csvRecordBatches(once(body))) {
+    // A bad record ends that record's checks, not its batch's: every record is checked.
+    rows: for (const { line, cells } of batch) {
       if (!header) {
         header = cells.map((cell) => cell.trim());
         const unknown = header.filter(
