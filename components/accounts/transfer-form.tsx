@@ -22,10 +22,13 @@ import { TransferPreview } from './transfer-preview';
 export function TransferForm({
   customer,
   own,
+  canMoveMoney,
   onDone,
 }: {
   customer: TCustomerDto;
   own: { id: string; name: string };
+  /** `payments:create`: settling or converting the balance moves money (the server's rule). */
+  canMoveMoney: boolean;
   onDone: () => void;
 }) {
   const { confirm, dialog } = useConfirm();
@@ -151,6 +154,7 @@ export function TransferForm({
         label={`Conversion rate from ${customer.currency} (only to an account in another currency)`}
         inputMode="decimal"
         autoComplete="off"
+        readOnly={!canMoveMoney}
         {...form.register('rate')}
         error={form.fields.rate}
       />
@@ -161,10 +165,16 @@ export function TransferForm({
         error={form.fields.balance}
       >
         <option value="keep">Keep it (moves with the customer; converted with the currency)</option>
-        <option value="settle">
+        <option value="settle" disabled={!canMoveMoney}>
           Settle it with {customer.parentName ?? 'the current parent'} (starts at zero)
         </option>
       </SelectField>
+      {canMoveMoney ? null : (
+        <p className="text-xs text-slate-600">
+          Settling or converting its balance moves money: that needs the payments grant, which your
+          group does not have. It can move in its own currency with its balance kept.
+        </p>
+      )}
       {shown ? <TransferPreview preview={shown} /> : null}
       <FormMessage message={form.message} />
       <Button type="submit" disabled={!targetId || !cardId || form.pending}>

@@ -96,6 +96,7 @@ export function CustomerRecord({
                 key={customer.parentId}
                 customer={customer}
                 own={own}
+                canMoveMoney={can.ledger.pay}
                 // The owner and the breadcrumb are the server's: read them again.
                 onDone={() => router.refresh()}
               />

@@ -1,4 +1,4 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import { LockMode, type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { belowSql, onPathSql, scopeFor, withinSql } from '@/lib/server/authz/scope';
@@ -7,6 +7,15 @@ import { directQuery } from '@/lib/server/db/direct-query';
 import type { TAccountFields } from './account-dto';
 
 export type TSubAccountKind = 'reseller' | 'customer';
+
+/**
+ * How a write that makes something an account owns (a user, a group, a card) reads that
+ * account: its row held shared until commit. A transfer holds the customer's row from
+ * its first read (transfer-customer.ts `checkTransfer`), so the two never interleave:
+ * what is made before the move is seen by the transfer's check, and what is made after
+ * it reads the account where it now is (in the new parent's scope, or 404).
+ */
+export const ownerLock = LockMode.PESSIMISTIC_READ;
 
 /** The resellers or customers the actor may see (lib/server/authz `scopeFor`). */
 export function subAccountScope(actor: TActor, kind: TSubAccountKind): FilterQuery<TAccount> {
@@ -33,14 +42,24 @@ export async function readScopedAccount(
   return { account: accountFromRow(row), suspended, parentName };
 }
 
-/** `readScopedAccount`, the account a managed entity: for an edit through the ORM. */
+/**
+ * `readScopedAccount`, the account a managed entity: for an edit through the ORM. `lock`
+ * holds its row until the transaction ends.
+ */
 export async function findScopedAccount(
   em: EntityManager,
   actor: TActor,
   kind: TSubAccountKind,
   unverifiedId: string,
+  options: { lock?: boolean } = {},
 ): Promise<{ account: TAccount; suspended: Set<string>; parentName: string }> {
-  const { row, suspended, parentName } = await scopedAccountRow(em, actor, kind, unverifiedId);
+  const { row, suspended, parentName } = await scopedAccountRow(
+    em,
+    actor,
+    kind,
+    unverifiedId,
+    options,
+  );
   return { account: em.map(Account, row), suspended, parentName };
 }
 

@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { assertCan } from '@/lib/server/authz/can';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { callPrice } from '@/lib/shared/pricing/billing';
@@ -10,7 +9,12 @@ import type { TTransfer, TTransferPreview } from '@/lib/shared/schemas/cards';
 import { findVisibleCard } from '@/lib/server/services/cards/card-store';
 import { currencyMismatch } from '@/lib/server/services/assignments/create-assignment';
 import { atScale } from './account-dto';
-import { checkTransfer, converted, currencyConversion } from './transfer-customer';
+import {
+  assertCanTransfer,
+  checkTransfer,
+  converted,
+  currencyConversion,
+} from './transfer-customer';
 
 /** How many destinations the comparison shows. */
 const SAMPLE_SIZE = 10;
@@ -40,7 +44,7 @@ export async function previewTransfer(
   unverifiedId: string,
   input: TTransfer,
 ): Promise<TTransferPreview> {
-  assertCan(actor, 'customers:update');
+  assertCanTransfer(actor, input);
   const { customer, parentName, target, card } = await checkTransfer(
     em,
     actor,

@@ -35,7 +35,7 @@ export async function transferCustomer(
   unverifiedId: string,
   input: TTransfer,
 ): Promise<TCustomerDto> {
-  assertCan(actor, 'customers:update');
+  assertCanTransfer(actor, input);
   const key = input.idempotencyKey;
   const table = 'transfer_request';
   if (!key && (input.balance === 'settle' || input.rate !== undefined)) {
@@ -147,9 +147,24 @@ async function moveCustomer(
 }
 
 /**
+ * The grants a transfer needs, it and its dry run alike: moving a customer is an edit of
+ * it; settling or converting its balance also moves money through the ledger, which only
+ * `payments:create` allows (permissions.ts: the money grants are not `customers:update`).
+ */
+export function assertCanTransfer(actor: TActor, input: TTransfer): void {
+  assertCan(actor, 'customers:update');
+  if (input.balance === 'settle' || input.rate !== undefined) assertCan(actor, 'payments:create');
+}
+
+/**
  * What a transfer and its dry run both check, in the caller's scope: the customer, the
  * target (the actor's account or one below it, not the current parent) and a customer
- * card the target owns. Anything outside is 404.
+ * card the target owns. Anything outside is 404. With `lock` the customer's row is held
+ * from the first read to commit, before anything else is read: a second transfer of it
+ * waits, then reads where the first one put it (not a copy from before that it would
+ * move again), and a user, group, card or brand being made in it (each holds its
+ * account's row, users/create-user.ts) is either committed before the check below or
+ * made after the move, under the new parent's scope.
  */
 export async function checkTransfer(
   em: EntityManager,
@@ -162,7 +177,7 @@ export async function checkTransfer(
     account: customer,
     suspended,
     parentName,
-  } = await findScopedAccount(em, actor, 'customer', unverifiedId);
+  } = await findScopedAccount(em, actor, 'customer', unverifiedId, options);
   const target = await findParentForNew(em, actor, input.toParentId);
   if (target.id === customer.parent!.id) {
     throw invalidInput({ toParentId: "is already the customer's parent" });

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, Card } from '@/lib/server/entities';
+import { ownerLock } from '@/lib/server/services/accounts/account-scope';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { mutate } from '@/lib/server/live/change-log';
@@ -14,7 +15,11 @@ export async function createCard(
 ): Promise<TCardOwnerDto> {
   assertCan(actor, 'cards:create');
   return mutate(em, actor, async (tx, record) => {
-    const owner = await tx.findOneOrFail(Account, { id: actor.account.id });
+    const owner = await tx.findOneOrFail(
+      Account,
+      { id: actor.account.id },
+      { lockMode: ownerLock },
+    );
     const card = tx.create(Card, {
       owner,
       name: input.name,

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, Group } from '@/lib/server/entities';
+import { ownerLock } from '@/lib/server/services/accounts/account-scope';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { scopeFor } from '@/lib/server/authz/scope';
@@ -26,9 +27,11 @@ export async function createGroup(
   const grants: TGrant[] = template ? [...template.grants] : (input as { grants: TGrant[] }).grants;
   assertNoEscalation(actor, grants);
   return mutate(em, actor, async (tx, record) => {
-    const owner = await tx.findOne(Account, {
-      $and: [scopeFor(actor, 'account'), { id: input.accountId ?? actor.account.id }],
-    });
+    const owner = await tx.findOne(
+      Account,
+      { $and: [scopeFor(actor, 'account'), { id: input.accountId ?? actor.account.id }] },
+      { lockMode: ownerLock },
+    );
     if (!owner) throw notFound('account');
     const group = tx.create(Group, {
       id: crypto.randomUUID(),

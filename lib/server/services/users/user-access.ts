@@ -11,6 +11,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { scopeFor } from '@/lib/server/authz/scope';
 import { assignableGroupScope } from '@/lib/server/authz/group-relation';
 import { notFound } from '@/lib/server/errors/domain-error';
+import { ownerLock } from '@/lib/server/services/accounts/account-scope';
 import { assertNoEscalation } from '@/lib/server/services/groups/no-escalation';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import type { TChange } from '@/lib/server/live/change-log';
@@ -34,15 +35,18 @@ export async function findScopedUser(
 /**
  * An account a user may be created in: the actor's own or one under it, customers
  * included (issue 19, customer self-care: a customer's people sign in like a reseller's).
+ * Its row is held shared to commit (`ownerLock`).
  */
 export async function findUserAccount(
   em: EntityManager,
   actor: TActor,
   unverifiedId: string,
 ): Promise<TAccount> {
-  const account = await em.findOne(Account, {
-    $and: [scopeFor(actor, 'account'), { id: unverifiedId }],
-  });
+  const account = await em.findOne(
+    Account,
+    { $and: [scopeFor(actor, 'account'), { id: unverifiedId }] },
+    { lockMode: ownerLock },
+  );
   if (!account) throw notFound('account');
   return account;
 }

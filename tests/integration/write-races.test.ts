@@ -1,0 +1,246 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, type TApiClient } from '../fixtures/api-client';
+
+/**
+ * Writes that check something and then act on it, against a write that changes that
+ * something at the same time: a customer's transfer (DESIGN §1 "Customer moves") against
+ * another transfer or a new user of the customer, a user's deletion against a richer
+ * group given to the user — and the money grant a transfer needs when it moves money.
+ * Each race is made certain, not hoped for: the test holds the carrier's log head (every
+ * mutation takes it last, just before commit, lib/server/live/change-log.ts), so the
+ * first request does all its work and waits there while the second one starts; then
+ * the head is let go.
+ */
+const ADMIN = { email: 'admin@write-races.test', password: 'write-races-admin' };
+const PASSWORD = 'write-races-user';
+const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+let admin: TApiClient;
+let ops1: TApiClient;
+const ids = {} as Record<'carrier' | 'R1' | 'R2' | 'card' | 'customerGroup', string>;
+
+beforeAll(async () => {
+  admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  ids.carrier = (await admin.get('/me')).body.account.id;
+  const group = (await admin.post('/groups', { template: 'default-reseller' })).body.id;
+  ids.R1 = (await admin.post('/resellers', { name: 'R1', email: 'r1@races.test' })).body.id;
+  ids.R2 = (await admin.post('/resellers', { name: 'R2', email: 'r2@races.test' })).body.id;
+  for (const [accountId, email] of [
+    [ids.R1, 'ops@r1.races.test'],
+    [ids.R2, 'ops@r2.races.test'],
+  ] as const) {
+    const made = await admin.post('/users', {
+      email,
+      password: PASSWORD,
+      accountId,
+      groupId: group,
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+  }
+  ops1 = await apiClient(suite.server.url, 'ops@r1.races.test', PASSWORD);
+  const ops2 = await apiClient(suite.server.url, 'ops@r2.races.test', PASSWORD);
+  // The card a moved customer gets at R2.
+  const card = await ops2.post('/cards', { name: 'R2 retail', currency: 'EUR', kind: 'customer' });
+  expect(card.status, JSON.stringify(card.body)).toBe(201);
+  ids.card = card.body.id;
+  const customerGroup = await ops1.post('/groups', { template: 'default-customer' });
+  expect(customerGroup.status, JSON.stringify(customerGroup.body)).toBe(201);
+  ids.customerGroup = customerGroup.body.id;
+});
+
+/** A customer of R1, with `balance` paid in when given. */
+async function customerOfR1(name: string, balance?: string): Promise<string> {
+  const made = await admin.post('/customers', { name, parentId: ids.R1 });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  if (balance) {
+    const paid = await admin.post(`/accounts/${made.body.id}/payments`, {
+      amount: balance,
+      idempotencyKey: `pay-${made.body.id}`,
+    });
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+  }
+  return made.body.id;
+}
+
+/** How many sessions of this database wait on a lock. */
+async function lockWaits(): Promise<number> {
+  const [row] = await suite.orm.em.fork().execute<{ n: number }[]>(
+    `select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`,
+  );
+  return row!.n;
+}
+
+async function untilWaiting(n: number, what: string): Promise<void> {
+  for (let tries = 0; (await lockWaits()) < n; tries++) {
+    expect(tries, `${what} never queued on a lock`).toBeLessThan(1_000);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Runs `first`, holding the carrier's log head until it waits there; then `second`, until
+ * it waits too (on the head, or on a row `first` holds); then lets both go.
+ */
+async function raced<A, B>(first: () => Promise<A>, second: () => Promise<B>): Promise<[A, B]> {
+  let answers!: Promise<[A, B]>;
+  await suite.orm.em.fork().transactional(async (tx) => {
+    await tx.execute(`select 1 from carrier_log_head where carrier_id = ? for update`, [
+      ids.carrier,
+    ]);
+    const a = first();
+    await untilWaiting(1, 'the first request');
+    const b = second();
+    await untilWaiting(2, 'the second request');
+    answers = Promise.all([a, b]);
+  });
+  return answers;
+}
+
+describe('a transfer at the same time as', () => {
+  it('another transfer of the customer: the second reads where the first put it', async () => {
+    const customer = await customerOfR1('Twice moved', '5');
+    const [kept, settled] = await raced(
+      () => admin.post(`/customers/${customer}/transfer`, { toParentId: ids.R2, cardId: ids.card }),
+      () =>
+        admin.post(`/customers/${customer}/transfer`, {
+          toParentId: ids.R2,
+          cardId: ids.card,
+          balance: 'settle',
+          idempotencyKey: 'twice-moved-settle',
+        }),
+    );
+    expect(kept.status, JSON.stringify(kept.body)).toBe(200);
+    // Not a second move from a copy read before the first: it is at R2 already.
+    expect(settled.status, JSON.stringify(settled.body)).toBe(400);
+    expect(settled.body.error.fields).toEqual({ toParentId: "is already the customer's parent" });
+    const now = await admin.get(`/customers/${customer}`);
+    expect(now.body).toMatchObject({ parentId: ids.R2, balance: '5.000000' });
+    const adjustments = await admin.get(`/accounts/${customer}/ledger?kind=adjustment`);
+    expect(adjustments.body.items).toEqual([]);
+  });
+
+  it('a user made in the customer: the transfer sees the user and refuses', async () => {
+    const customer = await customerOfR1('Peopled while moving');
+    const [user, moved] = await raced(
+      () =>
+        ops1.post('/users', {
+          email: 'person@peopled.races.test',
+          password: PASSWORD,
+          accountId: customer,
+          groupId: ids.customerGroup,
+        }),
+      () => admin.post(`/customers/${customer}/transfer`, { toParentId: ids.R2, cardId: ids.card }),
+    );
+    expect(user.status, JSON.stringify(user.body)).toBe(201);
+    // Else the customer would sit at R2 with a user whose password R1 chose.
+    expect(moved.status, JSON.stringify(moved.body)).toBe(409);
+    expect(moved.body.error.code).toBe('has_dependants');
+    expect(moved.body.error.dependants).toEqual([
+      expect.objectContaining({ resource: 'users', name: 'person@peopled.races.test' }),
+    ]);
+    expect((await admin.get(`/customers/${customer}`)).body.parentId).toBe(ids.R1);
+  });
+
+  it('a transfer first: a user made after the move is made under its new parent', async () => {
+    const customer = await customerOfR1('Moved then peopled');
+    const [moved, user] = await raced(
+      () => admin.post(`/customers/${customer}/transfer`, { toParentId: ids.R2, cardId: ids.card }),
+      () =>
+        ops1.post('/users', {
+          email: 'late@peopled.races.test',
+          password: PASSWORD,
+          accountId: customer,
+          groupId: ids.customerGroup,
+        }),
+    );
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    // R1 no longer reaches the customer: no user of R1's making is left there.
+    expect(user.status, JSON.stringify(user.body)).toBe(404);
+    expect((await admin.get(`/users?accountId=${customer}`)).body.items).toEqual([]);
+  });
+});
+
+describe('a transfer that moves money', () => {
+  it('needs payments:create besides customers:update', async () => {
+    const editors = await admin.post('/groups', {
+      name: 'Account editors',
+      grants: ['customers:read', 'customers:update', 'resellers:read', 'cards:read'],
+    });
+    expect(editors.status, JSON.stringify(editors.body)).toBe(201);
+    const made = await admin.post('/users', {
+      email: 'editor@races.test',
+      password: PASSWORD,
+      accountId: ids.carrier,
+      groupId: editors.body.id,
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const editor = await apiClient(suite.server.url, 'editor@races.test', PASSWORD);
+    const customer = await customerOfR1('Owes R1', '7');
+    const move = { toParentId: ids.R2, cardId: ids.card };
+    for (const [path, body] of [
+      [
+        `/customers/${customer}/transfer`,
+        { ...move, balance: 'settle', idempotencyKey: 'editor-settle-1' },
+      ],
+      [`/customers/${customer}/transfer?dryRun=true`, { ...move, balance: 'settle' }],
+      [
+        `/customers/${customer}/transfer`,
+        { ...move, rate: '1.1', idempotencyKey: 'editor-convert-1' },
+      ],
+    ] as const) {
+      const refused = await editor.post(path, body);
+      expect([path, refused.status, refused.body.error?.message]).toEqual([
+        path,
+        403,
+        'Your group does not grant payments:create.',
+      ]);
+    }
+    expect((await admin.get(`/accounts/${customer}/ledger?kind=adjustment`)).body.items).toEqual(
+      [],
+    );
+    // Moving it with its balance kept moves no money: the edit grant is enough.
+    const kept = await editor.post(`/customers/${customer}/transfer`, move);
+    expect(kept.status, JSON.stringify(kept.body)).toBe(200);
+    expect(kept.body).toMatchObject({ parentId: ids.R2, balance: '7.000000' });
+  });
+});
+
+describe('a user deleted at the same time as', () => {
+  it('an edit giving it a richer group: the deletion judges the group it has then', async () => {
+    const helpdesk = await admin.post('/groups', {
+      name: 'Helpdesk',
+      grants: ['users:read', 'users:delete', 'customers:read'],
+    });
+    const lean = await admin.post('/groups', { name: 'Lean', grants: ['customers:read'] });
+    const richer = await admin.post('/groups', {
+      name: 'Richer',
+      grants: ['customers:read', 'impersonation:start'],
+    });
+    for (const [email, groupId] of [
+      ['helpdesk@races.test', helpdesk.body.id],
+      ['target@races.test', lean.body.id],
+    ] as const) {
+      const made = await admin.post('/users', {
+        email,
+        password: PASSWORD,
+        accountId: ids.carrier,
+        groupId,
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+    }
+    const desk = await apiClient(suite.server.url, 'helpdesk@races.test', PASSWORD);
+    const target = (await admin.get('/users?q=target@races.test')).body.items[0];
+    const [regrouped, deleted] = await raced(
+      () =>
+        admin.patch(`/users/${target.id}`, { version: target.version, groupId: richer.body.id }),
+      () => desk.del(`/users/${target.id}`),
+    );
+    expect(regrouped.status, JSON.stringify(regrouped.body)).toBe(200);
+    expect(deleted).toMatchObject({
+      status: 403,
+      body: { error: { code: 'escalation', grants: ['impersonation:start'] } },
+    });
+    expect((await admin.get(`/users/${target.id}`)).body.groupId).toBe(richer.body.id);
+  });
+});
