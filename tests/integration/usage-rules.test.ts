@@ -1012,6 +1012,23 @@ describe('a customer transferred away', () => {
   });
 });
 
+describe('a customer with calls waiting to be rated', () => {
+  it('is not deleted: its calls would never be billed', async () => {
+    const kw = (await ok(admin.post('/customers', { name: 'KW-waiting', parentId: ids.R1 }))).id;
+    const posted = await ok(
+      admin.post('/usage', { records: [call('u-waiting', kw, '447700900601')] }),
+      200,
+    );
+    expect(posted.records[0]).toMatchObject({ outcome: 'unrated', reason: 'no_card' });
+    const refused = await as.r1.del(`/customers/${kw}`);
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    expect(refused.body.error.dependants).toEqual([
+      { resource: 'usage', id: kw, name: 'unrated call records' },
+    ]);
+    expect((await as.r1.get(`/customers/${kw}`)).status).toBe(200);
+  });
+});
+
 describe('the ledger’s order', () => {
   it('stamps a batch after its locks: no earlier than what committed while it queued', async () => {
     // A batch locks its customers' chains in id order. Held at an account above the

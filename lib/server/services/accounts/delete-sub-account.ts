@@ -12,7 +12,8 @@ import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
  * Deletes a reseller or customer that nothing depends on. Sub-accounts, users, groups,
  * cards it owns, cards assigned to it, its ledger and its statements (both kept) block it — its
  * own entries and those it is the counterparty of (a customer that moved away keeps its
- * old parent on its books): 409 listing them (the first 20), never a cascade.
+ * old parent on its books) — and so do its calls still waiting to be rated: 409 listing
+ * them (the first 20), never a cascade.
  */
 export async function deleteSubAccount(
   em: EntityManager,
@@ -39,7 +40,10 @@ export async function deleteSubAccount(
        union all (select 'ledger', ?, 'ledger entries' from ledger_entry
                    where account_id = ? or counterparty_id = ? limit 1)
        union all (select 'statements', id, 'statement ' || number from statement
-                   where account_id = ? or parent_id = ? limit 20)`,
+                   where account_id = ? or parent_id = ? limit 20)
+       union all (select 'usage', ?, 'unrated call records' from usage_record
+                   where status = 'unrated' and reason is distinct from 'moved'
+                     and path = ? and account_id = ? limit 1)`,
       [
         account.id,
         account.id,
@@ -52,12 +56,19 @@ export async function deleteSubAccount(
         account.id,
         // Statements it issued as a parent: read from above by it (`booksSql`).
         account.id,
+        // Calls waiting for a card or a fix, filed under it where it is: once it is gone
+        // a re-rate reads `unknown_account` and the calls are never billed. (Those it
+        // left behind when it moved, `moved` or filed under its old path, cannot be
+        // rated again anyway: usage/rate-batch.ts.)
+        account.id,
+        account.path,
+        account.id,
       ],
     );
     if (dependants.length) {
       throw conflict(
         'has_dependants',
-        `This ${kind} still has accounts, users, groups, cards, ledger entries or statements.`,
+        `This ${kind} still has accounts, users, groups, cards, ledger entries, statements or unrated calls.`,
         {
           dependants: dependants.slice(0, 20),
         },
