@@ -441,6 +441,22 @@ describe('guesses at a second secret are throttled per user', () => {
     expect((await userRow(user.id)).mfa_pending_secret).toBeNull();
   });
 
+  it('confirming an enrolment: wrong codes are throttled, and then the right one waits too', async () => {
+    const email = 'confirm-guesser@carrier.test';
+    const user = await newUser(email);
+    const client = await apiClient(suite.server.url, email, PASSWORD);
+    const started = await client.post('/me/mfa', { password: PASSWORD });
+    expect(started.status).toBe(201);
+    const rightCode = await codeFor(started.body.secret, 0);
+    const statuses = [];
+    for (let n = 0; n < 5; n += 1) {
+      statuses.push((await client.post('/me/mfa/confirm', { otp: `00000${n}` })).status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 429, 429]);
+    expect((await client.post('/me/mfa/confirm', { otp: rightCode })).status).toBe(429);
+    expect((await userRow(user.id)).mfa_enabled_at).toBeNull();
+  });
+
   it('turning MFA off by password is throttled like the password change', async () => {
     const email = 'turn-off-guesser@carrier.test';
     await newUser(email);

@@ -131,7 +131,10 @@ export async function startMfaEnrolment(
  * person's other sessions end with it: each was opened with the password alone, and one
  * may be the very thief that made someone turn MFA on. The session (or token) enrolling
  * stays; API tokens stay too — they are a script's or a switch's, which MFA never asked
- * for, and the password change is what revokes them.
+ * for, and the password change is what revokes them. Guesses at the code are throttled
+ * per user like the password that started it: a pending enrolment never expires, and a
+ * stolen session guessing its six digits would otherwise come, in time, to the recovery
+ * codes and the end of the owner's other sessions.
  */
 export async function confirmMfaEnrolment(
   em: EntityManager,
@@ -139,7 +142,8 @@ export async function confirmMfaEnrolment(
   input: { otp: string },
   credential: TCredentialRef,
 ): Promise<TMfaRecoveryCodes> {
-  const authSecret = getRuntime().config.authSecret;
+  const { authSecret, loginThrottle } = getRuntime().config;
+  await claimOwnPasswordAttemptOrRefuse(em, actor.userId, loginThrottle, TOO_MANY_GUESSES);
   const codes = newRecoveryCodes();
   await mutate(em, actor, async (tx, record) => {
     const user = await loadSelf(tx, actor);
@@ -161,6 +165,8 @@ export async function confirmMfaEnrolment(
       mfaLastStep: step,
     });
     await tx.flush();
+    // Inside the change's transaction: the count goes only if the change commits.
+    await clearOwnPasswordAttempts(tx, user.id);
     const keep = credential.kind === 'session' ? credential.sessionId : null;
     const sessionsEnded = await endOtherSessions(tx, user.id, keep);
     record(userUpdated(user, before, { mfa: 'enabled', sessionsEnded }));
