@@ -146,6 +146,25 @@ describe("the seed's workflow through the API", () => {
         body: { error: { code: 'escalation', grants: ['impersonation:start'] } },
       });
     }
+    // Nor may one of its people who deletes groups delete it, though nobody uses it: what
+    // they may not edit, they may not destroy.
+    const tidy = await admin.post('/groups', {
+      name: 'Acme tidy',
+      grants: ['groups:read', 'groups:delete'],
+      accountId: resellerId,
+    });
+    const tidier = await admin.post('/users', {
+      email: 'tidy@acme.test',
+      password: PASSWORD,
+      accountId: resellerId,
+      groupId: tidy.body.id,
+    });
+    expect(tidier.status).toBe(201);
+    const tidyClient = await apiClient(suite.server.url, 'tidy@acme.test', PASSWORD);
+    expect(await tidyClient.del(`/groups/${wide.body.id}`)).toMatchObject({
+      status: 403,
+      body: { error: { code: 'escalation', grants: ['customers:read', 'impersonation:start'] } },
+    });
     expect(await suite.orm.em.fork().findOneOrFail(Group, { id: wide.body.id })).toMatchObject({
       name: 'Acme wide',
       grants: ['customers:read', 'impersonation:start'],
@@ -159,8 +178,8 @@ describe("the seed's workflow through the API", () => {
     });
     expect(editAncestor).toMatchObject({ status: 403, body: { error: { code: 'use_only' } } });
     expect({ groups: await count(Group), users: await count(User) }).toEqual({
-      groups: before.groups + 1,
-      users: before.users,
+      groups: before.groups + 2,
+      users: before.users + 1,
     });
   });
 

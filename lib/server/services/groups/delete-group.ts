@@ -4,9 +4,14 @@ import { assertCan } from '@/lib/server/authz/can';
 import { DomainError, conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { findVisibleGroup } from './group-access';
+import { assertNoEscalation } from './no-escalation';
 import { toGroupDto } from './group-dto';
 
-/** Deletes a group nobody uses; a group in use is 409 listing its users (first 20). */
+/**
+ * Deletes a group nobody uses; a group in use is 409 listing its users (first 20). Like
+ * an edit, only by someone holding every grant it holds (DESIGN §1 "No escalation"): a
+ * group prepared by a richer user is not destroyed by a poorer one.
+ */
 export async function deleteGroup(
   em: EntityManager,
   actor: TActor,
@@ -22,6 +27,7 @@ export async function deleteGroup(
         "An ancestor account's group can be used, not deleted.",
       );
     }
+    assertNoEscalation(actor, group.grants);
     const users = await tx.execute<{ id: string; email: string }[]>(
       'select id, email from app_user where group_id = ? order by email limit 20',
       [group.id],
