@@ -340,9 +340,11 @@ export const API_REGISTRY = {
   },
   '/me/mfa/confirm': {
     POST: {
-      summary: 'Turn MFA on with a first code; answers 10 recovery codes, this once',
+      summary:
+        'Turn MFA on with a first code; answers 10 recovery codes, this once (wrong codes throttled per user)',
       body: ZMfaConfirm,
       responses: { 200: ZMfaRecoveryCodes },
+      throttled: true,
     },
   },
   '/tokens': {
@@ -384,14 +386,14 @@ export const API_REGISTRY = {
   '/customers/{id}/transfer': {
     POST: {
       summary:
-        'Move a customer to another account in scope with the card it gets there; its balance is kept (converted at `rate` between currencies) or `settle`d with the old parent (`dryRun=true`: what it would change, the old parent’s margin on sample calls included, nothing written)',
+        'Move a customer to another account in scope with the card it gets there; its balance is kept (converted at `rate` between currencies) or `settle`d with the old parent — settling or converting moves money, so it also needs `payments:create` (`dryRun=true`: what it would change, the old parent’s margin on sample calls included, nothing written)',
       grant: 'customers:update',
       params: ZIdParams,
       query: ZTransferQuery,
       body: ZTransfer,
       responses: { 200: z.union([ZCustomerDto, ZTransferPreview]) },
       errors: {
-        409: '`has_dependants`: the customer has users, groups or cards of its own (a transfer does not move them yet); `currency_mismatch`',
+        409: '`has_dependants`: the customer has users, groups, cards or a brand of its own (a transfer does not move them yet); `currency_mismatch`',
       },
     },
   },
