@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Account, CardAssignment, type TAccount } from '@/lib/server/entities';
+import { Account, CardAssignment, User, type TAccount } from '@/lib/server/entities';
+import { resolveActor } from '@/lib/server/authz/actor';
+import { belowFilter } from '@/lib/server/authz/scope';
+import { exportSubAccounts } from '@/lib/server/services/accounts/export-sub-accounts';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { usePanelSuite } from '../fixtures/panel-suite';
@@ -266,6 +269,26 @@ describe('CSV export', () => {
     expect(limaLine[7]).toBe('1234.500000');
     expect(limaLine[8]).toBe('0.000000');
     expect(csv.text).not.toContain('Two');
+  });
+});
+
+describe('CSV export, memory', () => {
+  it('keeps no account of its batches in the request’s context: a long export stays flat', async () => {
+    const em = suite.orm.em.fork();
+    const me = await em.findOneOrFail(User, { email: ADMIN.email });
+    const actor = await resolveActor(em, { userId: me.id, sessionVersion: me.sessionVersion });
+    const context = suite.orm.em.fork();
+    const reader = exportSubAccounts(context, actor!, 'customer', {}).getReader();
+    let lines = 0;
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      lines += new TextDecoder().decode(chunk.value).split('\r\n').length - 1;
+    }
+    // Every customer in the carrier's scope written, none of them held afterwards.
+    expect(lines - 1).toBe(
+      await em.count(Account, { kind: 'customer', path: belowFilter(actor!.account.path) }),
+    );
+    expect(lines - 1).toBeGreaterThan(0);
+    expect(context.getUnitOfWork().getIdentityMap().keys()).toEqual([]);
   });
 });
 

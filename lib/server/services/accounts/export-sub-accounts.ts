@@ -42,7 +42,7 @@ export const ACCOUNT_CSV_COLUMNS = {
  * `GET /resellers/export`, `/customers/export`: the list in scope with its filters and
  * sort, streamed in keyset batches (the same page query as the list, so the scope is the
  * list's), every cell neutralized against spreadsheet formulas. The grant is checked
- * before the first byte.
+ * before the first byte; memory stays one batch's, however long the export.
  */
 export function exportSubAccounts(
   em: EntityManager,
@@ -67,10 +67,17 @@ export function exportSubAccounts(
         controller.close();
         return;
       }
-      const page = await findSubAccountPage(em, actor, kind, { ...query, limit: BATCH, cursor });
+      // Each batch in a context of its own: the request's would keep every account read
+      // (with its snapshot) until the download ends, the whole subtree for a long export.
+      const batch = em.fork();
+      const page = await findSubAccountPage(batch, actor, kind, {
+        ...query,
+        limit: BATCH,
+        cursor,
+      });
       cursor = page.nextCursor ?? undefined;
       done = !page.nextCursor;
-      const dtos = (await subAccountDtos(em, page.rows)) as unknown as Record<string, unknown>[];
+      const dtos = (await subAccountDtos(batch, page.rows)) as unknown as Record<string, unknown>[];
       if (!dtos.length) {
         controller.close();
         return;
