@@ -149,15 +149,16 @@ export function TransferForm({
         placeholder={targetId ? 'Search its customer cards…' : 'Choose where it moves first'}
         disabled={!targetId}
       />
-      <TextField
-        id="transfer-rate"
-        label={`Conversion rate from ${customer.currency} (only to an account in another currency)`}
-        inputMode="decimal"
-        autoComplete="off"
-        readOnly={!canMoveMoney}
-        {...form.register('rate')}
-        error={form.fields.rate}
-      />
+      {canMoveMoney ? (
+        <TextField
+          id="transfer-rate"
+          label={`Conversion rate from ${customer.currency} (only to an account in another currency)`}
+          inputMode="decimal"
+          autoComplete="off"
+          {...form.register('rate')}
+          error={form.fields.rate}
+        />
+      ) : null}
       <SelectField
         id="transfer-balance"
         label="Its balance"
