@@ -161,6 +161,46 @@ describe('a transfer at the same time as', () => {
   });
 });
 
+describe('a transfer at the same time as a card', () => {
+  let cardOfR1: string;
+
+  beforeAll(async () => {
+    const card = await ops1.post('/cards', {
+      name: 'R1 retail',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    expect(card.status, JSON.stringify(card.body)).toBe(201);
+    cardOfR1 = card.body.id;
+  });
+
+  /** A customer of R1 holding R1's card. */
+  async function holdingCustomer(name: string): Promise<string> {
+    const customer = await customerOfR1(name);
+    const held = await ops1.post('/assignments', { cardId: cardOfR1, accountId: customer });
+    expect(held.status, JSON.stringify(held.body)).toBe(201);
+    return customer;
+  }
+
+  it('assigned by the old parent after the move: the customer is no longer its own', async () => {
+    const customer = await holdingCustomer('Assigned while moving');
+    const other = await ops1.post('/cards', {
+      name: 'R1 other',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    const [moved, assigned] = await raced(
+      () => admin.post(`/customers/${customer}/transfer`, { toParentId: ids.R2, cardId: ids.card }),
+      () => ops1.post('/assignments', { cardId: other.body.id, accountId: customer }),
+    );
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    // Not a replacement of the card R2 just gave it.
+    expect(assigned.status, JSON.stringify(assigned.body)).toBe(404);
+    const holds = await admin.get(`/assignments?accountId=${customer}`);
+    expect(holds.body.items.map((item: { cardId: string }) => item.cardId)).toEqual([ids.card]);
+  });
+});
+
 describe('a transfer that moves money', () => {
   it('needs payments:create besides customers:update', async () => {
     const editors = await admin.post('/groups', {

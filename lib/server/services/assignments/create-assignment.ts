@@ -1,5 +1,6 @@
 import { assuranceChanged } from '@/lib/server/services/rates/rate-sets';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { ownerLock } from '@/lib/server/services/accounts/account-scope';
 import { Account, CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
@@ -53,13 +54,19 @@ export async function createAssignment(
         'Provider cards are never assigned: that would show upstream cost.',
       );
     }
-    const account = await tx.findOne(Account, {
-      $and: [
-        scopeFor(actor, 'account'),
-        { id: input.accountId },
-        { id: { $ne: actor.account.id } },
-      ],
-    });
+    // Held shared (`ownerLock`): a transfer of the account waits, or is waited for and
+    // then read — not a parent from before it, with the new parent's card replaced below.
+    const account = await tx.findOne(
+      Account,
+      {
+        $and: [
+          scopeFor(actor, 'account'),
+          { id: input.accountId },
+          { id: { $ne: actor.account.id } },
+        ],
+      },
+      { lockMode: ownerLock },
+    );
     if (!account) throw notFound('account');
     if (account.parent?.id !== card.owner.id) {
       throw conflict(
