@@ -39,11 +39,9 @@ export async function withApiRouter(inner: TRequestServer): Promise<TRequestServ
       const method = req.method ?? 'GET';
       const handler = found?.route.handlers[method === 'HEAD' ? 'GET' : method];
       if (!found || (!handler && method !== 'OPTIONS')) return inner.handle(req, res);
-      return serve(req, res, found.route, found.params, handler, origin).catch((error: unknown) => {
-        getLogger().error({ err: error }, 'api router: answer failed');
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
+      return serve(req, res, found.route, found.params, handler, origin).catch((error: unknown) =>
+        answerFailed(res, error),
+      );
     },
     close: () => inner.close(),
   };
@@ -236,9 +234,43 @@ export async function writeResponse(
     return;
   }
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+    // The client went away: leaving the loop cancels the body (an export stops reading).
+    if (res.destroyed) return;
+    if (!res.write(chunk)) await drainedOrClosed(res);
   }
   res.end();
+}
+
+/**
+ * An answer that failed: a 500 while nothing is out; once the head and part of the body
+ * are, the connection broken — ending the body normally would hand the client a
+ * truncated answer that looks whole (an export's CSV missing its last batches).
+ */
+export function answerFailed(res: ServerResponse, error: unknown): void {
+  getLogger().error({ err: error }, 'api router: answer failed');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(500);
+  res.end();
+}
+
+/**
+ * Until `res` can take more, or is closed: a client that stops reading and then goes
+ * away emits 'close' and never 'drain', and the wait (with the chunk, the answer and the
+ * request it holds) would never end.
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 /** Next's `releaseCompressionStream`: destroys the zlib stream the middleware left open. */
