@@ -123,6 +123,26 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
       res.end(JSON.stringify(error.toBody()));
       return;
     }
+    // Outside /api/v1 (whose handlers count a body as they read it) the reader is
+    // next-auth's, which takes the whole body whatever its size: a body of no declared
+    // length (chunked) could grow without bound there, so one is asked for.
+    if (
+      path.startsWith('/api/') &&
+      !path.startsWith('/api/v1/') &&
+      req.headers['transfer-encoding'] !== undefined &&
+      req.headers['content-length'] === undefined
+    ) {
+      res.writeHead(411, { 'content-type': 'application/json', connection: 'close' });
+      res.end(
+        JSON.stringify({
+          error: {
+            code: 'length_required',
+            message: 'A body here needs a Content-Length (at most the limit).',
+          },
+        }),
+      );
+      return;
+    }
     if (answerApiRouteError(req, res)) return;
     void serveOps(req, res, {
       metricsToken: env.METRICS_TOKEN,

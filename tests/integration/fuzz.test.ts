@@ -719,6 +719,16 @@ describe('hostile input', () => {
       duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);
+    // Outside /api/v1 next-auth reads a body whole, whatever its size: one streamed with
+    // no declared length is refused before anything reads it.
+    const unbounded = await fetch(`${suite.server.url}/api/auth/callback/credentials`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new Blob([`email=a%40b.test&password=${huge}`]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(unbounded.status).toBe(411);
+    expect(await unbounded.json()).toMatchObject({ error: { code: 'length_required' } });
 
     console.log(
       `fuzz: ${sample.length} requests over ${operations.length} operations (seed ${seed}); statuses ${JSON.stringify(statuses)}; exact answers checked ${JSON.stringify(checked)}`,
