@@ -154,7 +154,22 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
   // queue they are refused before any database work (server/handshake-gate.ts); the
   // refused clients retry after the hint.
   const gate = createHandshakeGate({ limit: deps.maxHandshakes, queue: deps.handshakeQueue });
-  io.use(async (socket, done) => {
+  // One live socket per connection, and one handshake at a time on it: Socket.IO starts a
+  // handshake for every CONNECT packet a connection sends until one succeeds, so one
+  // connection could fill the gate's places and queue by itself (everyone else refused
+  // `unavailable`), or — signed in — open many sockets, each sent every event. A refusal
+  // frees the connection for the next attempt; a socket, when it disconnects.
+  const claimed = new WeakSet<object>();
+  io.use(async (socket, givenDone) => {
+    const conn = socket.conn;
+    if (claimed.has(conn)) {
+      return givenDone(refusal('unavailable', 'One connection, one live socket at a time.'));
+    }
+    claimed.add(conn);
+    const done = (error?: Error) => {
+      if (error) claimed.delete(conn);
+      givenDone(error);
+    };
     // Gone already (the client gave up, or its network dropped): nothing to check.
     if (socket.conn.readyState !== 'open') {
       return done(refusal('unavailable', 'The connection closed before its check.'));
@@ -221,6 +236,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
   });
 
   io.on('connection', (socket) => {
+    socket.once('disconnect', () => claimed.delete(socket.conn));
     const { actor } = socket.data;
     // The rooms a permission change reaches it by (its user, group, accounts above) and
     // the rooms of its audience (lib/server/authz/audience.ts), joined before `hello`:

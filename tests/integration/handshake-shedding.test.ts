@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { Socket as EngineSocket } from 'engine.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveFeed } from '@/lib/client/live-feed';
 import { connectPanelSocket, type TPanelClientSocket } from '@/lib/client/socket';
@@ -83,5 +84,41 @@ describe('handshake load shedding', () => {
     // The database answers again: the two waiting get in, the refused come back and do too.
     await until(() => opened.every(({ feed }) => feed.state === 'live'), 'every feed live', 40_000);
     expect(new Set(hellos).size).toBe(SOCKETS);
+  });
+});
+
+describe('one connection', () => {
+  it('sending CONNECT after CONNECT: one handshake at a time, one socket', async () => {
+    const { body } = await requestToken(suite.server.url, ADMIN.email, ADMIN.password);
+    const engine = new EngineSocket(suite.server.url, {
+      transports: ['websocket'],
+      path: '/socket.io/',
+    });
+    const packets: string[] = [];
+    engine.on('message', (data) => packets.push(String(data)));
+    await new Promise<void>((resolve, reject) => {
+      engine.once('open', resolve);
+      engine.once('error', reject);
+    });
+    try {
+      // Five handshakes at once on one connection: Socket.IO's CONNECT packet (`0`), as
+      // the engine's messages carry it.
+      for (let n = 0; n < 5; n++) engine.send(`0${JSON.stringify({ token: body.token })}`);
+      const answers = () => packets.filter((p) => p.startsWith('0') || p.startsWith('4'));
+      await until(() => answers().length >= 5, 'an answer to every CONNECT');
+      // One socket; the other four refused at once, before the door (no place in the gate).
+      expect(answers().filter((p) => p.startsWith('0'))).toHaveLength(1);
+      const refused = answers()
+        .filter((p) => p.startsWith('4'))
+        .map((p) => JSON.parse(p.slice(1)) as { data: THandshakeRefusal });
+      expect(refused.map((r) => r.data)).toEqual(
+        Array(4).fill({
+          code: 'unavailable',
+          message: 'One connection, one live socket at a time.',
+        }),
+      );
+    } finally {
+      engine.close();
+    }
   });
 });
