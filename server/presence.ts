@@ -76,7 +76,8 @@ export function attachPresence(io: TPanelServer, orm: MikroORM, socket: TPanelSo
   states.set(socket, state);
 
   onClientMessage(orm, socket, 'presence:join', ZPresenceRequest, async ({ topic }, actor) => {
-    if (state.rooms.size >= MAX_PRESENCE_TOPICS) {
+    // Joins still being checked count too: many sent at once would all pass otherwise.
+    if (state.rooms.size + state.joining.size >= MAX_PRESENCE_TOPICS) {
       throw conflict('too_many_topics', `At most ${MAX_PRESENCE_TOPICS} topics per tab.`);
     }
     const pending = { topic, dropped: false };

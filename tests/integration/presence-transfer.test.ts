@@ -1,5 +1,9 @@
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type { TPresence, TPresenceTopic } from '@/lib/shared/live/presence';
+import {
+  MAX_PRESENCE_TOPICS,
+  type TPresence,
+  type TPresenceTopic,
+} from '@/lib/shared/live/presence';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-client';
@@ -156,5 +160,26 @@ describe('presence when a record leaves a view', () => {
     expect(lastOf(second, topic)).toEqual([
       expect.objectContaining({ you: true, actor: expect.objectContaining({ kind: 'user' }) }),
     ]);
+  });
+});
+
+describe('a tab’s presence topics', () => {
+  it('are at most MAX_PRESENCE_TOPICS, however many joins arrive at once', async () => {
+    const customers = await Promise.all(
+      Array.from({ length: MAX_PRESENCE_TOPICS + 4 }, async (_, n) =>
+        ok(admin.post('/customers', { name: `Watched ${n}`, parentId: ids.R1 })),
+      ),
+    );
+    const watcher = await watch(ADMIN.email, 'many-topics', ADMIN.password);
+    // Every join sent before any is answered.
+    const answers = await Promise.all(
+      customers.map((customer) => join(watcher, `customers:${customer.id}` as TPresenceTopic)),
+    );
+    expect(answers.filter((answer) => answer.ok)).toHaveLength(MAX_PRESENCE_TOPICS);
+    expect(answers.filter((answer) => !answer.ok)).toEqual(
+      Array(4).fill(
+        expect.objectContaining({ error: expect.objectContaining({ code: 'too_many_topics' }) }),
+      ),
+    );
   });
 });
