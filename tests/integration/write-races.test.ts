@@ -201,6 +201,64 @@ describe('a transfer at the same time as a card', () => {
   });
 });
 
+describe('a card made to follow another at the same time as', () => {
+  it('the assignment it follows taken away: the change of parents finds it gone', async () => {
+    const made = await Promise.all(
+      ['Wholesale A', 'Wholesale B'].map((name) =>
+        admin.post('/cards', { name, currency: 'EUR', kind: 'customer' }),
+      ),
+    );
+    const [cardA, cardB] = made.map((answer) => answer.body.id as string);
+    const assignmentOfB = await admin.post('/assignments', { cardId: cardB, accountId: ids.R1 });
+    expect(assignmentOfB.status, JSON.stringify(assignmentOfB.body)).toBe(201);
+    expect((await admin.post('/assignments', { cardId: cardA, accountId: ids.R1 })).status).toBe(
+      201,
+    );
+    const derived = await ops1.post(`/cards/${cardA}/derive`, {
+      name: 'R1 follows',
+      markupPercent: '10',
+    });
+    expect(derived.status, JSON.stringify(derived.body)).toBe(201);
+    const [removed, followed] = await raced(
+      () => admin.del(`/assignments/${assignmentOfB.body.id}`),
+      () =>
+        ops1.patch(`/cards/${derived.body.id}`, {
+          version: derived.body.version,
+          parents: [cardB],
+        }),
+    );
+    expect(removed.status, JSON.stringify(removed.body)).toBe(204);
+    // Else R1's card would follow B's prices, and be told B's changes, without holding it.
+    expect(followed.status, JSON.stringify(followed.body)).toBe(409);
+    expect(followed.body.error.code).toBe('not_held');
+    expect((await ops1.get(`/cards/${derived.body.id}`)).body.parentId).toBe(cardA);
+  });
+});
+
+describe('a card derived at the same time as', () => {
+  it('the assignment it derives from taken away: the derive finds it gone', async () => {
+    const card = await admin.post('/cards', {
+      name: 'Wholesale C',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    const assignment = await admin.post('/assignments', {
+      cardId: card.body.id,
+      accountId: ids.R1,
+    });
+    expect(assignment.status, JSON.stringify(assignment.body)).toBe(201);
+    const [removed, derived] = await raced(
+      () => admin.del(`/assignments/${assignment.body.id}`),
+      () => ops1.post(`/cards/${card.body.id}/derive`, { name: 'R1 late', markupPercent: '10' }),
+    );
+    expect(removed.status, JSON.stringify(removed.body)).toBe(204);
+    // Not found or not held, never a card following one R1 no longer holds.
+    expect([404, 409]).toContain(derived.status);
+    const mine = await ops1.get('/cards?q=R1 late');
+    expect(mine.body.items).toEqual([]);
+  });
+});
+
 describe('a transfer that moves money', () => {
   it('needs payments:create besides customers:update', async () => {
     const editors = await admin.post('/groups', {

@@ -111,7 +111,9 @@ export async function assignmentsRenamed(
  * customer another card (409 `has_dependants` listing them): their rates would lose their
  * source, or keep following a card their owner no longer holds. A card follows every
  * parent in `card_parent`, not only its first, so any of them counts. The caller holds
- * the card's row lock, which orders this against a derive from it (a share lock).
+ * the assignment's row (a removal) or the card's (a replacement); a derive or a change
+ * of parents holds the assignments it follows first (`lockHeldAssignments`), so either
+ * this sees its card or it reads the assignment gone.
  */
 export async function assertNothingDerivedVia(
   em: EntityManager,
@@ -127,4 +129,23 @@ export async function assertNothingDerivedVia(
     [cardId, accountId],
   );
   if (dependants.length) throw conflict('has_dependants', message, { dependants });
+}
+
+/**
+ * Holds `accountId`'s assignments of `cardIds` (shared) before a card is made to follow
+ * them (a derive, a change of parents): a removal of one in flight is waited for, and the
+ * check that the account holds the card, read after this, finds it gone — where a check
+ * alone would pass on what it read before, and the removal, not yet seeing the new card,
+ * would pass too (`assertNothingDerivedVia`).
+ */
+export async function lockHeldAssignments(
+  em: EntityManager,
+  cardIds: readonly string[],
+  accountId: string,
+): Promise<void> {
+  await em.execute(
+    `select 1 from card_assignment where card_id = any(?::uuid[]) and account_id = ?
+      order by id for share`,
+    [`{${cardIds.join(',')}}`, accountId],
+  );
 }

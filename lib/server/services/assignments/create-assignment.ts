@@ -90,9 +90,14 @@ export async function createAssignment(
       if (held) {
         // One card per customer: the new one replaces it. The old card came from the same
         // owner, the customer's parent. A customer whose group may create cards can have
-        // derived one from it: then it stays until those go, as a removal would (its row
-        // locked first, as the removal locks it, against a derive from it racing this).
-        await tx.execute('select 1 from card where id = ? for update', [held.card.id]);
+        // derived one from it: then it stays until those go, as a removal would (its rows
+        // locked first as the removal locks them — the assignment, then the card, in the
+        // order a derive takes them — against a derive from it racing this).
+        await tx.execute(
+          `select 1 from card_assignment ca join card c on c.id = ca.card_id
+            where ca.id = ? for update of ca, c`,
+          [held.id],
+        );
         await assertNothingDerivedVia(
           tx,
           held.card.id,

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, Card, type TCard } from '@/lib/server/entities';
+import { lockHeldAssignments } from '@/lib/server/services/assignments/assignment-store';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { heldByActorSql } from '@/lib/server/authz/card-relation';
@@ -44,6 +45,11 @@ export async function deriveCard(
     });
     if (Object.keys(currencies).length) throw invalidInput(currencies);
     const parents = [parent, ...more];
+    await lockHeldAssignments(
+      tx,
+      parents.map((card) => card.id),
+      actor.account.id,
+    );
     const held = heldByActorSql(actor);
     const heldRows = await tx.execute<{ id: string }[]>(
       `select c.id from card c where c.id = any(?::uuid[]) and ${held.where}

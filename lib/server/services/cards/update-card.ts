@@ -17,7 +17,10 @@ import { finerRowSql } from '@/lib/server/services/rates/revisions';
 import { assertChainDepth } from './card-chain';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
 import { assertOverridesOnParent, finerOverrides } from './derive-card';
-import { assignmentsRenamed } from '@/lib/server/services/assignments/assignment-store';
+import {
+  assignmentsRenamed,
+  lockHeldAssignments,
+} from '@/lib/server/services/assignments/assignment-store';
 
 /**
  * `PATCH /cards/{id}` by the owner's side: name, precision and rounding; on a derived
@@ -255,6 +258,7 @@ async function reparent(
     })),
     card.id,
   );
+  await lockHeldAssignments(tx, ids, card.owner.id);
   const held = heldByAccountSql(card.owner.id);
   const heldRows = await tx.execute<{ id: string }[]>(
     `select c.id from card c where c.id = any(?::uuid[]) and ${held.where}`,
