@@ -242,6 +242,8 @@ describe('creating, validating and editing', () => {
     const response = await actors.carrierAdmin.client.post('/customers', {
       name: '',
       creditLimit: 12.5,
+      // Three capitals, but no currency: fixed for life, it could never be billed.
+      currency: 'ABC',
       extra: 1,
     });
     expect(response.status).toBe(400);
@@ -249,6 +251,7 @@ describe('creating, validating and editing', () => {
     expect(response.body.error.fields).toEqual({
       name: 'is required',
       creditLimit: expect.stringContaining('decimal string'),
+      currency: 'is not an ISO 4217 currency code',
       extra: 'is not a known field',
     });
     expect(response.body.error.message).toMatch(/name/);

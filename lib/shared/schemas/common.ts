@@ -60,11 +60,17 @@ export const ZMoney = ZText('must be a decimal string such as "12.50"')
   .trim()
   .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a decimal string such as "12.50" (up to 6 decimals)');
 
+/**
+ * The ISO 4217 codes of currencies in use, as the platform's Unicode data knows them
+ * (Node's and the browser's `Intl`): an account's currency is fixed for life, so three
+ * letters naming no currency ("ABC") would leave an account no card or transfer can match.
+ */
+const CURRENCY_CODES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
 /** An ISO 4217 currency code: accounts' and cards' (fixed once chosen). */
-export const ZCurrency = ZText('is required').regex(
-  /^[A-Z]{3}$/,
-  'must be a three-letter ISO 4217 code such as "EUR"',
-);
+export const ZCurrency = ZText('is required')
+  .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as "EUR"')
+  .refine((code) => CURRENCY_CODES.has(code), 'is not an ISO 4217 currency code');
 
 export const ZVersion = z.number('is required').int().positive();
 
