@@ -1012,6 +1012,26 @@ describe('a customer transferred away', () => {
   });
 });
 
+describe('a customer moved down the tree', () => {
+  it('is never priced, at any instant, on the card its old parent (still above it) gave it', async () => {
+    // From R1 to R2, R1's own sub-reseller: R1 stays on its path, and R2 may never read
+    // what R1 sold it at (S2).
+    const kd = (await ok(admin.post('/customers', { name: 'KT-down', parentId: ids.R1 }))).id;
+    await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: kd }));
+    const before = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await ok(as.r1.post(`/customers/${kd}/transfer`, { toParentId: ids.R2, cardId: ids.S3 }), 200);
+    const kdUser = await customerUser(as.r2, kd, 'ops@kt-down.rules.test');
+    const number = '447700900502';
+    const traced = await traceAs(kdUser, kd, number, before);
+    expect(traced.levels.map((level) => level.cardId)).toEqual([ids.S3]);
+    const asked = (await ok(admin.post('/authorize', { accountId: kd, number, at: before }), 200))
+      .rate;
+    const rate = (await admin.get(`/cards/${ids.S3}/rates?prefix=447`)).body.items[0].rate;
+    expect(new Money(asked).minus(rate).isZero()).toBe(true);
+  });
+});
+
 describe('a customer with calls waiting to be rated', () => {
   it('is not deleted: its calls would never be billed', async () => {
     const kw = (await ok(admin.post('/customers', { name: 'KW-waiting', parentId: ids.R1 }))).id;

@@ -1,5 +1,3 @@
-import { onPathSql } from '@/lib/server/authz/scope';
-
 /**
  * Which card a customer's call is priced at: the card the customer held when the call
  * started (`customer_card_span`, kept by a trigger on `card_assignment`:
@@ -41,17 +39,18 @@ export function cardHeldAt(spans: readonly TCardSpan[], at: number): string | nu
 }
 
 /**
- * The spans that count: those of a card whose owner is still on the customer's path (a
- * customer's card is its parent's). A customer transferred away keeps its old spans in the
- * table, but its new parent, who now manages its people, must never price, authorize or
- * show a call on the old parent's card: before the move its calls are unrated `moved`,
- * and at an instant before it the next card given — the new parent's — is the one.
+ * The spans that count: those of a card its current parent owns (a customer's card is
+ * always its parent's: create-assignment.ts). A customer transferred keeps its old spans
+ * in the table, but its new parent, who now manages its people, must never price,
+ * authorize or show a call on the old parent's card — whether the old parent left its
+ * path (a move sideways) or is still above it (a move down to a reseller of its own):
+ * before the move its calls are unrated `moved`, and at an instant before it the next
+ * card given — the new parent's — is the one.
  */
 function countingSpanSql(): { join: string; where: string } {
-  const owned = onPathSql('held_card.owner_id', { sql: 'holder.path', params: [] });
   return {
     join: `join card held_card on held_card.id = s.card_id join account holder on holder.id = s.account_id`,
-    where: owned.sql,
+    where: 'held_card.owner_id = holder.parent_id',
   };
 }
 
