@@ -2,7 +2,9 @@
  * `npm run demo:traffic` — plausible calls for the demo's customers, posted to a running
  * panel (`POST /api/v1/usage`) every few seconds, so a newcomer sees balances, traffic
  * and margins move. Options: `--url` (PANEL_URL, default http://localhost:$PORT or 3000),
- * `--token` (PANEL_TOKEN: an API token with `usage:create`), else `--email` and
+ * `--token` (PANEL_TOKEN: an API token with `usage:create` and `customers:read`, which
+ * finds the customers to call for — a switch's token, holding `usage:create` alone, is
+ * refused at that step), else `--email` and
  * `--password` (ADMIN_EMAIL / ADMIN_PASSWORD; the demo admin by default — the embedded
  * demo prints its password on first start), `--calls` per batch (20), `--interval`
  * seconds (3), `--once` for a single batch. Talks to the API only, as a switch would.
