@@ -242,9 +242,10 @@ export async function writeResponse(
 }
 
 /**
- * An answer that failed: a 500 while nothing is out; once the head and part of the body
- * are, the connection broken — ending the body normally would hand the client a
- * truncated answer that looks whole (an export's CSV missing its last batches).
+ * An answer that failed: a 500 while its head is not written; once it is (a streamed
+ * answer's head is written before its body is read, so even before any byte of it), the
+ * connection broken — ending the body normally would hand the client a truncated answer
+ * that looks whole (an export's CSV missing its last batches).
  */
 export function answerFailed(res: ServerResponse, error: unknown): void {
   getLogger().error({ err: error }, 'api router: answer failed');

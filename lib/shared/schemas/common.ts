@@ -62,15 +62,20 @@ export const ZMoney = ZText('must be a decimal string such as "12.50"')
 
 /**
  * The ISO 4217 codes of currencies in use, as the platform's Unicode data knows them
- * (Node's and the browser's `Intl`): an account's currency is fixed for life, so three
+ * (Node's `Intl`, and the browser's): an account's currency is fixed for life, so three
  * letters naming no currency ("ABC") would leave an account no card or transfer can match.
+ * A browser without the list (before Safari 15.4) leaves the check to the server.
  */
-const CURRENCY_CODES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+const CURRENCY_CODES: ReadonlySet<string> | null =
+  typeof Intl.supportedValuesOf === 'function' ? new Set(Intl.supportedValuesOf('currency')) : null;
 
 /** An ISO 4217 currency code: accounts' and cards' (fixed once chosen). */
 export const ZCurrency = ZText('is required')
   .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as "EUR"')
-  .refine((code) => CURRENCY_CODES.has(code), 'is not an ISO 4217 currency code');
+  .refine(
+    (code) => !CURRENCY_CODES || CURRENCY_CODES.has(code),
+    'is not an ISO 4217 currency code',
+  );
 
 export const ZVersion = z.number('is required').int().positive();
 

@@ -10,10 +10,12 @@ export type TSubAccountKind = 'reseller' | 'customer';
 
 /**
  * How a write that makes something an account owns (a user, a group, a card) reads that
- * account: its row held shared until commit. A transfer holds the customer's row from
- * its first read (transfer-customer.ts `checkTransfer`), so the two never interleave:
- * what is made before the move is seen by the transfer's check, and what is made after
- * it reads the account where it now is (in the new parent's scope, or 404).
+ * account: its row held shared until commit. A transfer holds the customer's row before
+ * it reads anything of it (transfer-customer.ts `checkTransfer`), so the two never
+ * interleave: what is made before the move is seen by the transfer's check, and what is
+ * made after it reads the account where it now is (in the new parent's scope, or 404).
+ * Only for short writes: usage rating waits on a held row (and holds its carrier's while
+ * it waits), so a long one takes it last (create-assignment.ts `assertStillUnder`).
  */
 export const ownerLock = LockMode.PESSIMISTIC_READ;
 

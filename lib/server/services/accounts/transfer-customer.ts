@@ -159,11 +159,11 @@ export function assertCanTransfer(actor: TActor, input: TTransfer): void {
 /**
  * What a transfer and its dry run both check, in the caller's scope: the customer, the
  * target (the actor's account or one below it, not the current parent) and a customer
- * card the target owns. Anything outside is 404. With `lock` the customer's row is held
- * from the first read to commit, before anything else is read: a second transfer of it
- * waits, then reads where the first one put it (not a copy from before that it would
- * move again), and a user, group, card or brand being made in it (each holds its
- * account's row, users/create-user.ts) is either committed before the check below or
+ * card the target owns. Anything outside is 404. With `lock` the card's row and then the
+ * customer's are held to commit, before anything of the customer is read: a second
+ * transfer of it waits, then reads where the first one put it (not a copy from before
+ * that it would move again), and a user, group, card or brand being made in it (each
+ * holds its account's row: `ownerLock`) is either committed before the check below or
  * made after the move, under the new parent's scope.
  */
 export async function checkTransfer(
@@ -173,6 +173,11 @@ export async function checkTransfer(
   input: TTransfer,
   options: { lock: boolean },
 ) {
+  // The card first: a rate import holding it for seconds is waited for before the
+  // customer's row is taken, which usage rating of the whole carrier may be waiting on
+  // (it locks every account on a batch's paths, its carrier's first). An assignment of
+  // the card takes the two in the same order.
+  const { card, relation } = await findVisibleCard(em, actor, input.cardId, options);
   const {
     account: customer,
     suspended,
@@ -182,7 +187,6 @@ export async function checkTransfer(
   if (target.id === customer.parent!.id) {
     throw invalidInput({ toParentId: "is already the customer's parent" });
   }
-  const { card, relation } = await findVisibleCard(em, actor, input.cardId, options);
   if (relation !== 'owner') throw notFound('card');
   if (card.owner.id !== target.id || card.kind !== 'customer') {
     throw invalidInput({ cardId: 'must be a customer card of the target account' });

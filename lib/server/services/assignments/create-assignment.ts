@@ -1,6 +1,5 @@
 import { assuranceChanged } from '@/lib/server/services/rates/rate-sets';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ownerLock } from '@/lib/server/services/accounts/account-scope';
 import { Account, CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
@@ -54,19 +53,13 @@ export async function createAssignment(
         'Provider cards are never assigned: that would show upstream cost.',
       );
     }
-    // Held shared (`ownerLock`): a transfer of the account waits, or is waited for and
-    // then read — not a parent from before it, with the new parent's card replaced below.
-    const account = await tx.findOne(
-      Account,
-      {
-        $and: [
-          scopeFor(actor, 'account'),
-          { id: input.accountId },
-          { id: { $ne: actor.account.id } },
-        ],
-      },
-      { lockMode: ownerLock },
-    );
+    const account = await tx.findOne(Account, {
+      $and: [
+        scopeFor(actor, 'account'),
+        { id: input.accountId },
+        { id: { $ne: actor.account.id } },
+      ],
+    });
     if (!account) throw notFound('account');
     if (account.parent?.id !== card.owner.id) {
       throw conflict(
@@ -93,11 +86,17 @@ export async function createAssignment(
         // derived one from it: then it stays until those go, as a removal would (its rows
         // locked first as the removal locks them — the assignment, then the card, in the
         // order a derive takes them — against a derive from it racing this).
-        await tx.execute(
+        const locked = await tx.execute(
           `select 1 from card_assignment ca join card c on c.id = ca.card_id
             where ca.id = ? for update of ca, c`,
           [held.id],
         );
+        if (!locked.length) {
+          // Taken away while this waited for it: by a transfer (then the customer is no
+          // longer the owner's: 404), or by its owner — whose change this must not undo.
+          await assertStillUnder(tx, account.id, card.owner.id);
+          throw conflict('busy', "The customer's card changed meanwhile; try again.");
+        }
         await assertNothingDerivedVia(
           tx,
           held.card.id,
@@ -132,6 +131,24 @@ export async function createAssignment(
       link: `/cards/${card.id}`,
       data: { cardId: card.id, accountId: account.id },
     });
+    await assertStillUnder(tx, account.id, card.owner.id);
     return toAssignmentDto(assignment);
   });
+}
+
+/**
+ * The account's row held shared (`ownerLock`) to commit, and its parent read again: a
+ * transfer of it in flight is waited for, and one that moved it since it was first read
+ * undoes the assignment (404: it left the owner's side) — else the owner, checked as its
+ * parent before the move, would have replaced the card its new parent gave it. Taken
+ * last, not with that first read: the margin check above can be long, and usage rating
+ * waits on the account's row (with its carrier's) while it is held. A transfer that
+ * starts after this waits for the commit, and moves the customer with this card.
+ */
+async function assertStillUnder(tx: EntityManager, accountId: string, ownerId: string) {
+  const [row] = await tx.execute<{ parent_id: string | null }[]>(
+    'select parent_id from account where id = ? for share',
+    [accountId],
+  );
+  if (row?.parent_id !== ownerId) throw notFound('account');
 }

@@ -11,8 +11,9 @@ import { assertNothingDerivedVia, assignmentChange, assignmentScopeSql } from '.
 /**
  * `DELETE /assignments/{id}` by the card's owning account. Refused (409 listing them)
  * while the assignee has cards derived from it: their rates would lose their source.
- * The card's row lock orders it against a derive from it (which holds a share lock)
- * and against rate writers reading its holders.
+ * Its row lock orders it against a derive from it or a change of parents to it (which
+ * hold it shared first: `lockHeldAssignments`), the card's against rate writers reading
+ * its holders.
  */
 export async function deleteAssignment(
   em: EntityManager,
