@@ -116,7 +116,8 @@ describe("the seed's workflow through the API", () => {
       'customers:read',
     ]);
 
-    // The carrier's own admin group holds more than the reseller: it cannot hand it out.
+    // The carrier's own admin group holds more than the reseller: it cannot hand it out,
+    // and, as it cannot see it, is told it is not there — not which grants it holds.
     const adminGroup = await suite.orm.em
       .fork()
       .findOneOrFail(Group, { name: 'Carrier administrators' });
@@ -126,7 +127,8 @@ describe("the seed's workflow through the API", () => {
       accountId: resellerId,
       groupId: adminGroup.id,
     });
-    expect(assign).toMatchObject({ status: 403, body: { error: { code: 'escalation' } } });
+    expect(assign).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect((await reseller.get(`/groups/${adminGroup.id}`)).status).toBe(404);
 
     // A group of its own account that holds a grant it lacks (made by the carrier): it may
     // neither drop that grant nor edit the group otherwise.

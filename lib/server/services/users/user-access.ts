@@ -9,7 +9,8 @@ import {
 } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { scopeFor } from '@/lib/server/authz/scope';
-import { assignableGroupScope } from '@/lib/server/authz/group-relation';
+import { assignableGroupScope, groupRelation } from '@/lib/server/authz/group-relation';
+import { isSubsetOfActor } from '@/lib/server/authz/can';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { ownerLock } from '@/lib/server/services/accounts/account-scope';
 import { assertNoEscalation } from '@/lib/server/services/groups/no-escalation';
@@ -68,6 +69,11 @@ export async function findAssignableGroup(
     { populate: ['account'] },
   );
   if (!group) throw notFound('group');
+  // An ancestor's group holding more than the actor is one it cannot see (GET /groups/{id}
+  // is 404): not found here too, not a refusal naming the grants it holds.
+  if (!isSubsetOfActor(actor, group.grants) && !groupRelation(actor, group)) {
+    throw notFound('group');
+  }
   assertNoEscalation(actor, group.grants);
   return group;
 }
