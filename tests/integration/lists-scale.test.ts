@@ -197,6 +197,39 @@ describe('bulk suspend impact', () => {
     expect(own.body).toEqual({ accounts: 1, resellers: 0, customers: 0, users: 0 });
   });
 
+  it('counts only what the suspend changes: nothing already suspended, or below one', async () => {
+    const alpha = (await admin.get('/resellers?q=zz-alpha')).body.items[0];
+    const impact = async (ids: string[]) =>
+      (await admin.post('/resellers/bulk/impact', { ids })).body;
+    const r1 = await impact([world.R1.id]);
+    const underAlpha = await impact([alpha.id]);
+    const suspended = await admin.patch(`/resellers/${alpha.id}`, {
+      version: alpha.version,
+      status: 'suspended',
+    });
+    expect(suspended.status).toBe(200);
+    try {
+      // zz-alpha is suspended already: neither it nor what is below it loses access again.
+      expect(await impact([alpha.id])).toEqual({
+        accounts: 0,
+        resellers: 0,
+        customers: 0,
+        users: 0,
+      });
+      expect(await impact([world.R1.id, alpha.id])).toEqual({
+        accounts: 1,
+        resellers: r1.resellers - 1 - underAlpha.resellers,
+        customers: r1.customers - underAlpha.customers,
+        users: r1.users - underAlpha.users,
+      });
+    } finally {
+      await admin.patch(`/resellers/${alpha.id}`, {
+        version: suspended.body.version,
+        status: 'active',
+      });
+    }
+  });
+
   it('is 404 when any one is out of scope or of the other kind, and 400 naming `ids`', async () => {
     const november = await suite.orm.em.fork().findOneOrFail(Account, { name: 'November Two' });
     const kilo = await suite.orm.em.fork().findOneOrFail(Account, { name: 'Kilo One' });

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { belowSql } from '@/lib/server/authz/scope';
+import { belowSql, onPathSql } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/errors/domain-error';
 import type { TAccountBulkImpact } from '@/lib/shared/schemas/accounts';
 import type { TSubAccountKind } from './account-scope';
@@ -10,7 +10,8 @@ import { grantFor } from './sub-account-kinds';
 /**
  * `POST /resellers/bulk/impact`, `/customers/bulk/impact`: what a bulk suspend of these
  * accounts reaches, for its confirmation ("Their 12 customers and 5 users lose access"):
- * the accounts below them not named themselves, and the active users of all of these.
+ * the named accounts it suspends, the accounts below them not named themselves, and the
+ * active users of all of these — each only if it has access now.
  * The same grant and scope as the suspend itself: one id out of scope is 404. Nothing
  * below an account in scope is outside the actor's scope, so the counts are exact. A
  * read; a body because the list of ids can be long.
@@ -30,23 +31,34 @@ export async function bulkImpact(
     [...unique, kind, ...scope.params],
   );
   if (named.length !== unique.length) throw notFound(kind);
-  // Below (or, for users, in) one of the named accounts: a prefix of its path.
+  // What the suspend changes only: an account already suspended is left as it is, and
+  // whatever has a suspended account on its path (itself included) has lost access
+  // already — counting them would overstate what the confirmation says is lost.
+  const active = (column: string) =>
+    `not exists (select 1 from account s where s.status = 'suspended'
+       and ${onPathSql('s.id', { sql: column, params: [] }).sql})`;
+  // Below (or, for users, in) one of the named accounts the suspend writes: a prefix of its path.
   const under = (column: string, strictly: boolean) =>
-    `exists (select 1 from account n where n.id in (${marks})
+    `exists (select 1 from account n where n.id in (${marks}) and n.status = 'active'
        and starts_with(${column}, n.path)${strictly ? ` and ${column} <> n.path` : ''})`;
+  const [changed] = await em.execute<{ accounts: string }[]>(
+    `select count(*) as accounts from account a where a.id in (${marks}) and a.status = 'active'`,
+    unique,
+  );
   const [below] = await em.execute<{ resellers: string; customers: string }[]>(
     `select count(*) filter (where d.kind = 'reseller') as resellers,
             count(*) filter (where d.kind = 'customer') as customers
-       from account d where ${under('d.path', true)} and d.id not in (${marks})`,
+       from account d where ${under('d.path', true)} and d.id not in (${marks})
+        and ${active('d.path')}`,
     [...unique, ...unique],
   );
   const [people] = await em.execute<{ users: string }[]>(
     `select count(*) as users from app_user u join account ua on ua.id = u.account_id
-      where u.status = 'active' and ${under('ua.path', false)}`,
+      where u.status = 'active' and ${under('ua.path', false)} and ${active('ua.path')}`,
     unique,
   );
   return {
-    accounts: unique.length,
+    accounts: Number(changed?.accounts ?? 0),
     resellers: Number(below?.resellers ?? 0),
     customers: Number(below?.customers ?? 0),
     users: Number(people?.users ?? 0),
