@@ -1,8 +1,10 @@
 /**
  * `npm run carrier:create -- --name "Carrier B" --admin-email ops@carrier-b.example`
  * Adds a carrier (an isolated tenant) with its administrators group and first admin.
- * The password comes from --admin-password or ADMIN_PASSWORD, else one is generated
- * and printed once. Works on DATABASE_URL, or on the embedded database (server stopped).
+ * The password comes from --admin-password, else one is generated and printed once —
+ * never from ADMIN_PASSWORD, the first carrier's bootstrap admin's (set on every host
+ * with DATABASE_URL): each tenant's admin its own secret. Works on DATABASE_URL, or on
+ * the embedded database (server stopped).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -33,10 +35,7 @@ async function main() {
       'admin-password': { type: 'string' },
     },
   });
-  const parsed = ZArgs.safeParse({
-    ...values,
-    'admin-password': values['admin-password'] ?? (process.env.ADMIN_PASSWORD || undefined),
-  });
+  const parsed = ZArgs.safeParse(values);
   if (!parsed.success)
     throw new Error(parsed.error.issues.map((issue) => issue.message).join('; '));
   const args = parsed.data;

@@ -46,11 +46,15 @@ describe('npm run carrier:create', () => {
     expect((await first.get('/audit?resource=carriers')).body.items).toEqual([]);
   });
 
-  it('generates and prints a password when none is given', async () => {
-    const result = await create(['--name', 'Third Carrier', '--admin-email', 'ops@third.test']);
+  it('generates and prints a password when none is given, never the first admin’s', async () => {
+    // A host with DATABASE_URL always has the first carrier's ADMIN_PASSWORD set.
+    const result = await create(['--name', 'Third Carrier', '--admin-email', 'ops@third.test'], {
+      ADMIN_PASSWORD: FIRST.ADMIN_PASSWORD,
+    });
     expect(result.code).toBe(0);
     const password = /admin: ops@third\.test \/ (\S+)\n/.exec(result.output)?.[1];
     expect(password).toMatch(/^[\w-]{16}$/);
+    expect(password).not.toBe(FIRST.ADMIN_PASSWORD);
     expect(
       (await (await apiClient(suite.server.url, 'ops@third.test', password!)).get('/me')).status,
     ).toBe(200);
