@@ -166,6 +166,9 @@ const FIELDS = {
   WORKERS: wholeNumber(1, 64, 1),
 };
 
+/** Names of this machine: a panel there is reached over no network. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {
   if (env.DATABASE_URL && !env.AUTH_SECRET) {
     ctx.addIssue({
@@ -186,6 +189,22 @@ export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {
       code: 'custom',
       path: ['ADMIN_PASSWORD'],
       message: 'is required when DATABASE_URL is set (the first carrier admin)',
+    });
+  }
+  // A production panel on its own database answers people over the network: over plain
+  // http its sign-ins and session cookies would cross it in cleartext (no Secure cookie,
+  // no HSTS). This machine's own address (a local trial, a proxy on the same host) may.
+  if (
+    env.NODE_ENV === 'production' &&
+    env.DATABASE_URL &&
+    env.PUBLIC_URL?.startsWith('http:') &&
+    !LOOPBACK.has(new URL(env.PUBLIC_URL).hostname)
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PUBLIC_URL'],
+      message:
+        'must be https:// in production (sign-ins and session cookies would travel in cleartext), unless it names this machine (localhost)',
     });
   }
   // Several workers share one database and one Redis: the embedded PGlite serves a

@@ -103,6 +103,24 @@ describe('parseEnv', () => {
     expect(urlError.message).not.toContain('hunter2');
   });
 
+  it('refuses plain http for a production panel on its own database, but on this machine', () => {
+    const production = { ...PRODUCTION, NODE_ENV: 'production' };
+    const error = failure({ ...production, PUBLIC_URL: 'http://panel.carrier.example' });
+    expect(error.variables).toEqual(['PUBLIC_URL']);
+    expect(error.message).toContain('PUBLIC_URL must be https:// in production');
+    for (const url of [
+      'https://panel.carrier.example',
+      'http://localhost:3000',
+      'http://127.0.0.1:3000',
+    ]) {
+      expect(parseEnv({ ...production, PUBLIC_URL: url }).PUBLIC_URL).toBe(url);
+    }
+    // A trial on the embedded database, or development, is not refused.
+    expect(parseEnv({ PUBLIC_URL: 'http://panel.lan', NODE_ENV: 'production' }).PUBLIC_URL).toBe(
+      'http://panel.lan',
+    );
+  });
+
   it('rejects a public URL that is not http(s) and strips a trailing slash', () => {
     expect(failure({ PUBLIC_URL: 'ftp://panel' }).variables).toEqual(['PUBLIC_URL']);
     expect(parseEnv({ PUBLIC_URL: 'https://panel.example/' }).PUBLIC_URL).toBe(
