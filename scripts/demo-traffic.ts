@@ -8,6 +8,8 @@
  * `--password` (ADMIN_EMAIL / ADMIN_PASSWORD; the demo admin by default — the embedded
  * demo prints its password on first start), `--calls` per batch (20), `--interval`
  * seconds (3), `--once` for a single batch. Talks to the API only, as a switch would.
+ * Only a panel on the embedded demo database is sent calls, unless `--force`: they are
+ * rated and billed like real ones.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -75,6 +77,7 @@ async function main() {
       calls: { type: 'string' },
       interval: { type: 'string' },
       once: { type: 'boolean' },
+      force: { type: 'boolean' },
     },
   });
   const parsed = ZArgs.safeParse({
@@ -89,6 +92,17 @@ async function main() {
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join('; '));
   const args = parsed.data;
   const api = `${args.url.replace(/\/$/, '')}/api/v1`;
+  // Its calls are rated and move balances: a panel on a database of its own (a real
+  // carrier's, most likely, when this runs with a production .env) is left alone unless
+  // asked for by name.
+  const health = (await (await fetch(`${args.url.replace(/\/$/, '')}/api/health`)).json()) as {
+    database?: { kind?: string };
+  };
+  if (health.database?.kind !== 'embedded' && !values.force) {
+    throw new Error(
+      `${args.url} runs on ${health.database?.kind ?? 'an unknown'} database, not the embedded demo: its calls would be rated and billed. Pass --force to post them anyway.`,
+    );
+  }
 
   let token = args.token;
   if (!token) {
