@@ -66,6 +66,23 @@ function duration(): number {
   return 600 + Math.floor(Math.random() * 2400);
 }
 
+/** The database the panel at `url` runs on, from its `/api/health`; naming the URL when it cannot tell. */
+async function databaseKind(url: string): Promise<string> {
+  const health = `${url.replace(/\/$/, '')}/api/health`;
+  const answer = await fetch(health).catch((error: unknown) => {
+    throw new Error(
+      `${health}: no answer (${(error as Error).message}); is the panel running there?`,
+    );
+  });
+  const body = (await answer.json().catch(() => null)) as { database?: { kind?: string } } | null;
+  if (!body?.database?.kind) {
+    throw new Error(
+      `${health} answered ${answer.status}, not the panel's health: is --url the panel?`,
+    );
+  }
+  return body.database.kind;
+}
+
 async function main() {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const { values } = parseArgs({
@@ -95,12 +112,10 @@ async function main() {
   // Its calls are rated and move balances: a panel on a database of its own (a real
   // carrier's, most likely, when this runs with a production .env) is left alone unless
   // asked for by name.
-  const health = (await (await fetch(`${args.url.replace(/\/$/, '')}/api/health`)).json()) as {
-    database?: { kind?: string };
-  };
-  if (health.database?.kind !== 'embedded' && !values.force) {
+  const kind = await databaseKind(args.url);
+  if (kind !== 'embedded' && !values.force) {
     throw new Error(
-      `${args.url} runs on ${health.database?.kind ?? 'an unknown'} database, not the embedded demo: its calls would be rated and billed. Pass --force to post them anyway.`,
+      `${args.url} runs on a ${kind} database, not the embedded demo: its calls would be rated and billed. Pass --force to post them anyway.`,
     );
   }
 

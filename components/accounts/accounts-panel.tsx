@@ -227,6 +227,10 @@ function suspendConsequence(impact: TAccountBulkImpact | null, named: number): s
   const them = named === 1 ? 'Its' : 'Their';
   if (!impact)
     return `${named === 1 ? 'it' : 'they'} and everything below lose access until resumed.`;
+  // The server counts only what the suspend changes: named accounts suspended already
+  // (and what is below them) are left as they are.
+  if (impact.accounts === 0)
+    return `${named === 1 ? 'it is' : 'they are'} suspended already: nothing changes.`;
   const parts = [
     impact.resellers ? plural(impact.resellers, 'reseller') : null,
     impact.customers ? plural(impact.customers, 'customer') : null,

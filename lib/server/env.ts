@@ -198,6 +198,8 @@ export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {
     env.NODE_ENV === 'production' &&
     env.DATABASE_URL &&
     env.PUBLIC_URL?.startsWith('http:') &&
+    // A malformed one is named by its own check above (which does not stop this one).
+    URL.canParse(env.PUBLIC_URL) &&
     !LOOPBACK.has(new URL(env.PUBLIC_URL).hostname)
   ) {
     ctx.addIssue({

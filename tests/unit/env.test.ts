@@ -115,6 +115,8 @@ describe('parseEnv', () => {
     ]) {
       expect(parseEnv({ ...production, PUBLIC_URL: url }).PUBLIC_URL).toBe(url);
     }
+    // A malformed one is named, not thrown on.
+    expect(failure({ ...production, PUBLIC_URL: 'http://' }).variables).toEqual(['PUBLIC_URL']);
     // A trial on the embedded database, or development, is not refused.
     expect(parseEnv({ PUBLIC_URL: 'http://panel.lan', NODE_ENV: 'production' }).PUBLIC_URL).toBe(
       'http://panel.lan',

@@ -210,7 +210,7 @@ function accountBulk(name: 'resellers' | 'customers', dto: z.ZodType) {
 function accountBulkImpact(name: 'resellers' | 'customers') {
   return {
     POST: {
-      summary: `Count what suspending these ${name} reaches: the resellers, customers and active users below them (a read; a body for a long list). Any one out of scope is 404`,
+      summary: `Count what suspending these ${name} changes: those not suspended already, and the resellers, customers and active users below them that have access now (a read; a body for a long list). Any one out of scope is 404`,
       grant: `${name}:update`,
       body: ZAccountBulkImpactQuery,
       responses: { 200: ZAccountBulkImpact },

@@ -124,9 +124,10 @@ export const ZAccountBulkImpactQuery = z.strictObject({
   ids: ZAccountBulkStatus.shape.ids,
 });
 /**
- * What suspending them reaches, counted exactly on the server: the named accounts, the
- * resellers and customers below them (each once, however the subtrees overlap) and the
- * active users of all of those, who lose access.
+ * What suspending them changes, counted exactly on the server: the named accounts it
+ * suspends (not those suspended already), and the resellers and customers below them
+ * (each once, however the subtrees overlap) and the active users of all of those that
+ * have access now and lose it — nothing already cut off by a suspended account above.
  */
 export const ZAccountBulkImpact = z.object({
   accounts: z.number().int(),

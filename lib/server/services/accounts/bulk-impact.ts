@@ -10,8 +10,9 @@ import { grantFor } from './sub-account-kinds';
 /**
  * `POST /resellers/bulk/impact`, `/customers/bulk/impact`: what a bulk suspend of these
  * accounts reaches, for its confirmation ("Their 12 customers and 5 users lose access"):
- * the named accounts it suspends, the accounts below them not named themselves, and the
- * active users of all of these — each only if it has access now.
+ * the named accounts it writes (those not suspended themselves), and — each only if it
+ * has access now (no suspended account on its path) — the accounts below them not named
+ * themselves and the active users of all of these.
  * The same grant and scope as the suspend itself: one id out of scope is 404. Nothing
  * below an account in scope is outside the actor's scope, so the counts are exact. A
  * read; a body because the list of ids can be long.
