@@ -131,7 +131,9 @@ export async function createAssignment(
       link: `/cards/${card.id}`,
       data: { cardId: card.id, accountId: account.id },
     });
-    await assertStillUnder(tx, account.id, card.owner.id);
+    // Only customers move: a reseller's row is left free (a bulk assignment to many would
+    // hold them all to its commit, and usage rating below them with them).
+    if (exclusive) await assertStillUnder(tx, account.id, card.owner.id);
     return toAssignmentDto(assignment);
   });
 }
