@@ -7,6 +7,7 @@ import type { TUsageRecordDto, TUsageSummary } from '@/lib/shared/schemas/usage'
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { addGroup, addUser } from '../fixtures/accounts';
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
+import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
 /**
  * Rating's rules over the real API (issue 18): every unrated reason, stored, listed and
@@ -816,21 +817,12 @@ async function postWhileHeld(
   meanwhile: () => Promise<unknown>,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ): Promise<{ status: number; body: any }> {
-  const lockWaits = async () =>
-    (
-      await suite.orm.em.fork().execute<{ n: number }[]>(
-        `select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`,
-      )
-    )[0]!.n;
   let batch!: Promise<{ status: number; body: unknown }>;
   await suite.orm.em.fork().transactional(async (tx) => {
     await tx.execute(`select 1 from account where id = ? for no key update`, [heldId]);
     batch = admin.post('/usage', { records });
-    for (let tries = 0; (await lockWaits()) === 0; tries++) {
-      expect(tries, 'the batch never queued on the held account').toBeLessThan(500);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    // Until the batch queues on the held account.
+    await waitForLockWaiters(suite.orm, 1);
     await meanwhile();
   });
   return batch;

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
 /**
  * Writes that check something and then act on it, against a write that changes that
@@ -62,22 +63,6 @@ async function customerOfR1(name: string, balance?: string): Promise<string> {
   return made.body.id;
 }
 
-/** How many sessions of this database wait on a lock. */
-async function lockWaits(): Promise<number> {
-  const [row] = await suite.orm.em.fork().execute<{ n: number }[]>(
-    `select count(*)::int as n from pg_stat_activity
-      where datname = current_database() and wait_event_type = 'Lock'`,
-  );
-  return row!.n;
-}
-
-async function untilWaiting(n: number, what: string): Promise<void> {
-  for (let tries = 0; (await lockWaits()) < n; tries++) {
-    expect(tries, `${what} never queued on a lock`).toBeLessThan(1_000);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /**
  * Runs `first`, holding the carrier's log head until it waits there; then `second`, until
  * it waits too (on the head, or on a row `first` holds); then lets both go.
@@ -89,9 +74,9 @@ async function raced<A, B>(first: () => Promise<A>, second: () => Promise<B>): P
       ids.carrier,
     ]);
     const a = first();
-    await untilWaiting(1, 'the first request');
+    await waitForLockWaiters(suite.orm, 1);
     const b = second();
-    await untilWaiting(2, 'the second request');
+    await waitForLockWaiters(suite.orm, 2);
     answers = Promise.all([a, b]);
   });
   return answers;

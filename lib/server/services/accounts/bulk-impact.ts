@@ -27,8 +27,8 @@ export async function bulkImpact(
   const unique = [...new Set(ids)];
   const marks = unique.map(() => '?').join(', ');
   const scope = belowSql('a.path', actor.account.path);
-  const named = await em.execute<{ id: string }[]>(
-    `select a.id from account a where a.id in (${marks}) and a.kind = ? and ${scope.sql}`,
+  const named = await em.execute<{ id: string; status: string }[]>(
+    `select a.id, a.status from account a where a.id in (${marks}) and a.kind = ? and ${scope.sql}`,
     [...unique, kind, ...scope.params],
   );
   if (named.length !== unique.length) throw notFound(kind);
@@ -38,14 +38,11 @@ export async function bulkImpact(
   const active = (column: string) =>
     `not exists (select 1 from account s where s.status = 'suspended'
        and ${onPathSql('s.id', { sql: column, params: [] }).sql})`;
-  // Below (or, for users, in) one of the named accounts the suspend writes: a prefix of its path.
+  // Below (or, for users, in) one of the named accounts: a prefix of its path (what is
+  // below a named account suspended already fails `active`).
   const under = (column: string, strictly: boolean) =>
-    `exists (select 1 from account n where n.id in (${marks}) and n.status = 'active'
+    `exists (select 1 from account n where n.id in (${marks})
        and starts_with(${column}, n.path)${strictly ? ` and ${column} <> n.path` : ''})`;
-  const [changed] = await em.execute<{ accounts: string }[]>(
-    `select count(*) as accounts from account a where a.id in (${marks}) and a.status = 'active'`,
-    unique,
-  );
   const [below] = await em.execute<{ resellers: string; customers: string }[]>(
     `select count(*) filter (where d.kind = 'reseller') as resellers,
             count(*) filter (where d.kind = 'customer') as customers
@@ -59,7 +56,7 @@ export async function bulkImpact(
     unique,
   );
   return {
-    accounts: Number(changed?.accounts ?? 0),
+    accounts: named.filter((account) => account.status === 'active').length,
     resellers: Number(below?.resellers ?? 0),
     customers: Number(below?.customers ?? 0),
     users: Number(people?.users ?? 0),

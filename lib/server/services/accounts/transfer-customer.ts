@@ -44,13 +44,15 @@ export async function transferCustomer(
     });
   }
   // What is asked, canonical: the same move whatever the ids' case or the rate's spaces.
-  const hash = requestHash([
-    unverifiedId.toLowerCase(),
-    input.toParentId.toLowerCase(),
-    input.cardId.toLowerCase(),
-    input.rate?.trim() ?? null,
-    input.balance ?? 'keep',
-  ]);
+  const hash = key
+    ? requestHash([
+        unverifiedId.toLowerCase(),
+        input.toParentId.toLowerCase(),
+        input.cardId.toLowerCase(),
+        input.rate?.trim() ?? null,
+        input.balance ?? 'keep',
+      ])
+    : '';
   if (key) {
     // A retry of an attempt that committed: answered before anything is read or locked.
     const seen = await firstAnswer<TCustomerDto>(em, table, actor, key, hash);

@@ -139,7 +139,7 @@ export async function createAssignment(
 }
 
 /**
- * The account's row held shared (`ownerLock`) to commit, and its parent read again: a
+ * The account's row held shared (as `ownerLock` holds it) to commit, and its parent read again: a
  * transfer of it in flight is waited for, and one that moved it since it was first read
  * undoes the assignment (404: it left the owner's side) — else the owner, checked as its
  * parent before the move, would have replaced the card its new parent gave it. Taken
