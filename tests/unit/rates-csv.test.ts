@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   CSV_MAX_RECORD_CHARS,
   csvCell,
+  csvRecordBatches,
   csvRecords,
   parseRatesCsv,
   ratesToCsv,
@@ -257,13 +258,45 @@ describe('importing rates from CSV', () => {
     expect(read.errors.map((error) => error.reason)).not.toContainEqual(
       expect.stringMatching(/holds a record/),
     );
-    // Nor is a file whose lines end in \r alone, however long: it is split once all there.
+    // Nor is a file whose lines end in \r alone, however long.
     const lines = Array.from({ length: 4_000 }, (_, i) => `${1000 + i},Somewhere,0.01`);
     const mac = ['prefix,destination,rate', ...lines].join('\r') + '\r';
     expect(mac.length).toBeGreaterThan(CSV_MAX_RECORD_CHARS);
     const fromMac = await parseRatesCsv(streamed(mac, 4096));
     expect(fromMac.errors).toEqual([]);
     expect(fromMac.rows).toHaveLength(4_000);
+  });
+
+  it('splits lines ending in a carriage return alone as they arrive, and bounds their records too', async () => {
+    // Records come out of the first chunk before the second is asked for: the reader
+    // does not hold a \r-only file whole (reading it again with each chunk, in time that
+    // grows with the square of its size).
+    const lines = Array.from({ length: 500 }, (_, i) => `${1000 + i},Somewhere,0.01`);
+    let secondAsked = false;
+    async function* twoChunks() {
+      yield lines.join('\r') + '\r';
+      secondAsked = true;
+      yield '9999,Elsewhere,0.02\r';
+    }
+    const batches = csvRecordBatches(twoChunks());
+    const first = await batches.next();
+    expect(secondAsked).toBe(false);
+    // All but the last line: its \r could still be the first half of a \r\n.
+    expect(first.value?.map((record) => record.cells[0])).toEqual(
+      lines.slice(0, -1).map((text) => text.split(',')[0]),
+    );
+    expect(first.value?.at(-1)?.line).toBe(499);
+    // A quote never closed in such a file is refused at the bound, as in any other.
+    async function* unclosed() {
+      yield 'prefix,destination,rate\r44,UK,0.01\r33,"France';
+      for (let sent = 0; sent < 4; sent++) yield 'A\r'.repeat(CSV_MAX_RECORD_CHARS / 4);
+      yield '",0.02\r';
+    }
+    const { rows, errors } = await parseRatesCsv(unclosed());
+    expect(errors).toEqual([
+      { line: 3, reason: expect.stringMatching(/^holds a record of more than 65536 characters/) },
+    ]);
+    expect(rows.map((row) => row.prefix)).toEqual(['44']);
   });
 
   it('stops at the row limit', async () => {

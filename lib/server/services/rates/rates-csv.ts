@@ -238,7 +238,7 @@ export async function* csvRecordBatches(
     pending = pending.slice(split.pos);
     line = split.line;
     if (split.records.length) yield split.records;
-    if (pending.length > CSV_MAX_RECORD_CHARS && !endsLinesInCrAlone(pending)) {
+    if (pending.length > CSV_MAX_RECORD_CHARS) {
       throw new CsvReadError(
         line,
         `holds a record of more than ${CSV_MAX_RECORD_CHARS} characters: is a quote not closed?`,
@@ -250,15 +250,6 @@ export async function* csvRecordBatches(
   pending += decoder.decode();
   const split = splitRecords(pending, line, true);
   if (split.records.length) yield split.records;
-}
-
-/**
- * Text whose lines end in \r alone (an old Mac export) is split only once it is all there
- * (a \r at a chunk's end may be half of \r\n), so it is all one unfinished record until
- * then: the bound on a record's length does not apply to it.
- */
-function endsLinesInCrAlone(text: string): boolean {
-  return text.includes('\r') && !text.includes('\n');
 }
 
 /** How many bytes at the end of `bytes` start a character they do not finish (0 to 3). */
@@ -292,7 +283,9 @@ function badLine(bytes: Uint8Array, pending: string, line: number): number {
 /**
  * The whole records in `text` from its start; `pos` is where an unfinished one begins
  * (`final`: the text is all there is, so the last record ends with it). A record ends at
- * `\n`, `\r\n` or `\r` outside quotes.
+ * `\n`, `\r\n` or `\r` outside quotes. The next `\n` and the next `\r` are each looked
+ * up once and kept until the reader passes them, so a file with only one kind of line
+ * end (or none) is scanned once, not once per record.
  */
 function splitRecords(
   text: string,
@@ -302,16 +295,30 @@ function splitRecords(
   const records: TCsvRecord[] = [];
   let pos = 0;
   let line = startLine;
+  let nextLf = -2;
+  let nextCr = -2;
   while (pos < text.length) {
-    const newline = text.indexOf('\n', pos);
-    if (newline < 0 && !final) break;
-    const end = newline < 0 ? text.length : newline;
-    const lineEnd = end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    const segment = text.slice(pos, lineEnd);
-    if (segment.indexOf('"') < 0 && segment.indexOf('\r') < 0) {
+    if (nextLf !== -1 && nextLf < pos) nextLf = text.indexOf('\n', pos);
+    if (nextCr !== -1 && nextCr < pos) nextCr = text.indexOf('\r', pos);
+    let end: number;
+    let next: number;
+    if (nextCr >= 0 && (nextLf < 0 || nextCr < nextLf)) {
+      // A \r at the end of the text may be the first half of \r\n: wait for the rest.
+      if (nextCr + 1 === text.length && !final) break;
+      end = nextCr;
+      next = text.charCodeAt(nextCr + 1) === 10 ? nextCr + 2 : nextCr + 1;
+    } else if (nextLf >= 0) {
+      end = nextLf;
+      next = nextLf + 1;
+    } else {
+      if (!final) break;
+      end = next = text.length;
+    }
+    const segment = text.slice(pos, end);
+    if (segment.indexOf('"') < 0) {
       records.push({ line, cells: segment.split(',') });
       line++;
-      pos = newline < 0 ? text.length : newline + 1;
+      pos = next;
       continue;
     }
     const quoted = quotedRecord(text, pos, line, final);
