@@ -7,7 +7,7 @@ import type { TEventsAck } from '@/lib/shared/live/events';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { appendRawLogRow } from '../fixtures/raw-log';
 import { useMigratedDatabase } from '../fixtures/migrated-database';
-import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
 import { listenAs, type TCookieListener } from '../fixtures/cookie-listener';
 
 /**
@@ -345,6 +345,53 @@ describe('live revocation', () => {
       ['resellers.created', reseller.body.id],
     ]);
     expect(support.socket.connected).toBe(true);
+  });
+
+  it("moving a user to another group re-scopes its sockets, and its cookie and token carry the new group's grants", async () => {
+    const support = listeners.support;
+    const admin = listeners.admin.client;
+    const token = await admin.post('/auth/token', {
+      email: 'support@carrier.test',
+      password: PASSWORD,
+    });
+    expect(token.status).toBe(201);
+    const wider = await admin.post('/groups', {
+      name: 'Support, wider',
+      grants: ['resellers:read', 'customers:read'],
+    });
+    expect(wider.status).toBe(201);
+    const revoked: unknown[] = [];
+    support.socket.on('session.revoked', (payload) => revoked.push(payload));
+    const rescoped = new Promise<{ grants: string[]; group: { id: string } }>((resolve) =>
+      support.socket.once('session.rescoped', resolve),
+    );
+    const user = (
+      (await admin.get('/users')).body.items as { id: string; email: string; version: number }[]
+    ).find((u) => u.email === 'support@carrier.test')!;
+    const moved = await admin.patch(`/users/${user.id}`, {
+      version: user.version,
+      groupId: wider.body.id,
+    });
+    expect(moved.status).toBe(200);
+    const now = await rescoped;
+    expect(now.group.id).toBe(wider.body.id);
+    expect([...now.grants].sort()).toEqual(['customers:read', 'resellers:read']);
+    // The same cookie and the same token go on, under the new group.
+    const byCookie = await support.client.get('/me');
+    expect(byCookie.status).toBe(200);
+    expect(byCookie.body.group.id).toBe(wider.body.id);
+    const byToken = await bearerCall(suite.server.url, token.body.token, 'GET', '/customers');
+    expect(byToken.status).toBe(200);
+    // And the socket hears what the new group may read, from the next event on.
+    const seen = support.received.length;
+    await settle();
+    const customer = await admin.post('/customers', { name: 'For the wider group' });
+    await settle();
+    expect(support.received.slice(seen).map((e) => [e.type, e.id])).toEqual([
+      ['customers.created', customer.body.id],
+    ]);
+    expect(support.socket.connected).toBe(true);
+    expect(revoked).toEqual([]);
   });
 
   it('disabling a user ends its sockets within a second', async () => {

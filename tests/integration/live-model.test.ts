@@ -1037,9 +1037,10 @@ async function run(op: [number, number, number, number]): Promise<void> {
       );
       takeVersion(target, res);
       if ((ok = res.status === 200)) {
-        // A new group ends every session and token of the user (DESIGN §1).
+        // A new group re-scopes the user's sessions and tokens; none of them ends (DESIGN
+        // §2 "Permission changes take effect live", §3 "Tokens carry exactly the user's
+        // permissions").
         target.groupId = group.id;
-        target.sessions++;
       }
       break;
     }

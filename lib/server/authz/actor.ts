@@ -292,7 +292,8 @@ export type TTokenResolution =
  * The actor behind an unexpired API token — found by the SHA-256 of its secret (a
  * request) or by its id (a socket opened with it, checked again) — its open view-as, and
  * what the token's bookkeeping needs, in one round trip. The token's session version
- * must still be the user's: a new group, disabling or a reset ends every token.
+ * must still be the user's: disabling or a password reset ends every token (a new group
+ * does not: the group is read here, so the token carries its grants at once).
  */
 export async function resolveTokenActor(
   em: EntityManager,

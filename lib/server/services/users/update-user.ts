@@ -10,8 +10,12 @@ import { findAssignableGroup, findScopedUser, toUserDto, userUpdated } from './u
 
 /**
  * Edits a user in scope: name, group (never none), status, or an admin password reset
- * (changed at next sign-in). A new group, disabling, or a reset bumps the session
- * version: every cookie and token of the user stops working on its next request.
+ * (changed at next sign-in). Disabling or a reset bumps the session version: every
+ * cookie and token of the user stops working on its next request. A new group does not:
+ * every request and socket re-check reads the user's group afresh, so its cookies and
+ * tokens carry the new group's grants at once and its sockets are re-scoped (DESIGN §2
+ * "Permission changes take effect live", §3 "Tokens carry exactly the user's
+ * permissions").
  * Everything but the name takes the user over, so it needs the manage rule: the user's
  * current group within the actor's grants, and never the actor itself.
  */
@@ -33,7 +37,6 @@ export async function updateUser(
     let revoke = false;
     if (patch.groupId !== undefined && patch.groupId !== user.group.id) {
       user.group = await findAssignableGroup(tx, actor, user.account, patch.groupId);
-      revoke = true;
     }
     if (patch.status !== undefined && patch.status !== user.status) {
       user.status = patch.status;
