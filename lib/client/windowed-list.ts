@@ -98,10 +98,12 @@ export async function refetchWindow<T>(
   runs.set(id, run);
   // A fetch in flight may have read the server before the change.
   await queryClient.cancelQueries({ queryKey, exact: true });
+  if (runs.get(id) !== run) return;
   const data = queryClient.getQueryData<TWindowData<T>>(queryKey);
-  if (!data || runs.get(id) !== run) return;
-  const indexes = pagesInRange(data, range);
-  if (indexes.length === 0) {
+  // No data: the first page was still loading, and the cancel dropped it. Loaded afresh
+  // (it reads the server after the change), not left at "nothing here".
+  const indexes = data ? pagesInRange(data, range) : [];
+  if (!data || indexes.length === 0) {
     await queryClient.resetQueries({ queryKey, exact: true });
     return;
   }

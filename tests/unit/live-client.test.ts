@@ -800,6 +800,20 @@ describe("a card's rates seen through a window", () => {
     table.close();
   });
 
+  it('loads the first page afresh when the card changes while it is still loading', async () => {
+    const server = ratesServer(4);
+    // The first page takes a while: the change arrives before it answers.
+    server.delays[0] = 100;
+    const table = windowedRates('c1', server);
+    await vi.waitFor(() => expect(server.asked.length).toBe(1));
+    server.rows[0]!.rate = '0.0200';
+    table.cache.apply(change(1, 'cards.rates_changed', 'c1', { id: 'c1', version: 2 }));
+    // Not "nothing here": the list is read again, after the change.
+    await vi.waitFor(() => expect(table.held().at(0)?.rate).toBe('0.0200'));
+    expect(table.data()?.pages[0]?.items.map((row) => row.id)).toEqual(['r0', 'r1']);
+    table.close();
+  });
+
   it('keeps the later of two refetches when the earlier one answers last', async () => {
     const server = ratesServer(4);
     const table = windowedRates('c1', server);

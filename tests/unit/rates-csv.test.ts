@@ -7,6 +7,7 @@ import {
   csvRecords,
   parseRatesCsv,
   ratesToCsv,
+  type TCsvRecord,
 } from '@/lib/server/services/rates/rates-csv';
 
 /** A CSV arriving in awkward pieces, as a request body streams. */
@@ -282,10 +283,10 @@ describe('importing rates from CSV', () => {
     const first = await batches.next();
     expect(secondAsked).toBe(false);
     // All but the last line: its \r could still be the first half of a \r\n.
-    expect(first.value?.map((record) => record.cells[0])).toEqual(
+    expect((first.value as TCsvRecord[]).map((record) => record.cells[0])).toEqual(
       lines.slice(0, -1).map((text) => text.split(',')[0]),
     );
-    expect(first.value?.at(-1)?.line).toBe(499);
+    expect((first.value as TCsvRecord[]).at(-1)?.line).toBe(499);
     // A quote never closed in such a file is refused at the bound, as in any other.
     async function* unclosed() {
       yield 'prefix,destination,rate\r44,UK,0.01\r33,"France';
