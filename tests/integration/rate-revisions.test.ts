@@ -689,3 +689,55 @@ describe('a revision that only turns a row losing', () => {
     }
   });
 });
+
+describe('a card deleted after a derived card stopped following it', () => {
+  it("leaves the derived card's past revisions, and its prices then, as they were", async () => {
+    const provider = async (name: string, rate: string) => {
+      const made = await admin.post('/cards', { name, currency: 'EUR', kind: 'provider' });
+      expect(made.status).toBe(201);
+      const put = await admin.put(`/cards/${made.body.id}/rates`, {
+        rates: [{ prefix: '44', destination: 'UK', rate }],
+      });
+      expect(put.status).toBe(200);
+      return made.body.id as string;
+    };
+    const first = await provider('Old buy', '0.0100');
+    const second = await provider('New buy', '0.0100');
+    const derived = await admin.post(`/cards/${first}/derive`, {
+      name: 'Sell on',
+      markupPercent: '10',
+    });
+    expect(derived.status).toBe(201);
+    const sell = derived.body.id as string;
+    // Revision 2 of the derived card follows the old parent's revision 2.
+    expect(
+      (
+        await admin.put(`/cards/${first}/rates`, {
+          rates: [{ prefix: '44', destination: 'UK', rate: '0.0200' }],
+        })
+      ).status,
+    ).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const then = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const current = (await admin.get(`/cards/${sell}`)).body;
+    const moved = await admin.patch(`/cards/${sell}`, {
+      version: current.version,
+      parents: [second],
+    });
+    expect(moved.status).toBe(200);
+    const before = (await revisions(sell)).map((row) => [row.number, row.source]);
+    expect(before).toEqual([
+      [3, 'markup'],
+      [2, 'parent'],
+      [1, 'parent'],
+    ]);
+    expect((await admin.del(`/cards/${first}`)).status).toBe(204);
+    expect((await revisions(sell)).map((row) => [row.number, row.source])).toEqual(before);
+    const at = await admin.get(
+      `/rates/lookup?accountId=${carrierId}&cardId=${sell}&number=4420&at=${encodeURIComponent(then)}`,
+    );
+    expect(at.status).toBe(200);
+    expect(at.body.levels[0].rate).toBe('0.0220');
+  });
+});
