@@ -741,3 +741,65 @@ describe('a card deleted after a derived card stopped following it', () => {
     expect(at.body.levels[0].rate).toBe('0.0220');
   });
 });
+
+describe('a cancelled revision followed by a card and by a card between them', () => {
+  it('computes the later revisions of the lower card without the cancelled one', async () => {
+    const provider = async (name: string, rate: string) => {
+      const made = await admin.post('/cards', {
+        name,
+        currency: 'EUR',
+        kind: 'provider',
+        decimals: 4,
+      });
+      expect(made.status).toBe(201);
+      const rows = [{ prefix: '44', destination: 'UK', rate }];
+      expect((await admin.put(`/cards/${made.body.id}/rates`, { rates: rows })).status).toBe(200);
+      return made.body.id as string;
+    };
+    const a = await provider('Upstream A', '0.0100');
+    const b = await provider('Upstream B', '0.0200');
+    const c = (await admin.post(`/cards/${a}/derive`, { name: 'Middle C', markupPercent: '10' }))
+      .body.id as string;
+    // D follows A first, then C (derived from A), then B, averaged. Cancelling is the one
+    // place followers are taken by the revision they followed: D's first follows A's, as
+    // C's does. The order D before C is the one that read C's cancelled revision, so D is
+    // made until its id sorts first (a coin toss each time).
+    let d = '';
+    for (let attempt = 0; attempt < 40 && !(d && d < c); attempt++) {
+      if (d) expect((await admin.del(`/cards/${d}`)).status).toBe(204);
+      const made = await admin.post(`/cards/${a}/derive`, {
+        name: `Lower D ${attempt}`,
+        moreParents: [c, b],
+        compaction: 'average',
+        markupPercent: '0',
+      });
+      expect(made.status).toBe(201);
+      d = made.body.id;
+    }
+    expect(d < c).toBe(true);
+    const first = inHours(6);
+    const second = inHours(7);
+    const rows = (rate: string) => ({ rates: [{ prefix: '44', destination: 'UK', rate }] });
+    expect(
+      (await admin.put(`/cards/${a}/rates`, { ...rows('0.0050'), liveAt: first })).status,
+    ).toBe(200);
+    expect(
+      (await admin.put(`/cards/${b}/rates`, { ...rows('0.0190'), liveAt: second })).status,
+    ).toBe(200);
+    const cancelled = await admin.get(`/cards/${a}/revisions`);
+    const scheduled = (cancelled.body.items as { number: number; state: string }[]).find(
+      (row) => row.state === 'scheduled',
+    )!;
+    expect((await admin.del(`/cards/${a}/revisions/${scheduled.number}`)).status).toBe(204);
+    const at = new Date(Date.parse(second) + 1_000).toISOString();
+    const traced = await admin.get(
+      `/rates/lookup?accountId=${carrierId}&cardId=${d}&number=4420&at=${encodeURIComponent(at)}`,
+    );
+    expect(traced.status).toBe(200);
+    // (0.0100 + 0.0110 + 0.0190) / 3, not with C's cancelled 0.0055.
+    const lower = (traced.body.levels as { cardId: string; rate: string }[]).find(
+      (level) => level.cardId === d,
+    );
+    expect(lower?.rate).toBe('0.0133');
+  });
+});

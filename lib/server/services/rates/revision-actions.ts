@@ -153,16 +153,27 @@ export async function cancelRevision(
         `Revision ${latest.number} follows revision ${number}; cancel it first.`,
       );
     }
-    // The revisions derived cards got from it, parents first (the order writers lock in).
+    // The revisions derived cards got from it, parents first (the order writers lock in),
+    // by each card's deepest place below this one, as `rateSetChanged` orders them — not
+    // by the chain of revisions followed: a card following this one and a card derived
+    // from it names this card's revision (its first parent's), as that card does, and
+    // taken first it would be computed again from that card's revision about to go.
     const followers = await tx.execute<{ card_id: string; number: number; depth: number }[]>(
       `with recursive followers as (
          select id, card_id, number, 0 as depth from rate_revision where id = ?
          union all
          select r.id, r.card_id, r.number, f.depth + 1
            from rate_revision r join followers f on r.parent_revision_id = f.id
-          where r.cancelled_at is null)
-       select card_id, number, depth from followers order by depth, card_id`,
-      [target.id],
+          where r.cancelled_at is null),
+       tree as (
+         select card_id as id, 1 as depth from card_parent where parent_id = ?
+         union all
+         select cp.card_id, tree.depth + 1 from card_parent cp join tree on cp.parent_id = tree.id),
+       deepest as (select id, max(depth) as depth from tree group by id)
+       select f.card_id, f.number, f.depth
+         from followers f left join deepest d on d.id = f.card_id
+        order by coalesce(d.depth, 0), f.card_id`,
+      [target.id, card.id],
     );
     // Derived revisions withdrawn and computed again here: the new one's id by the old's.
     const redone = new Map<string, string>();
