@@ -76,6 +76,11 @@ export function useSchemaForm<
   const [message, setMessage] = useState<string | null>(null);
   const [conflict, setConflict] = useState<TConflict<z.output<TSchema>> | null>(null);
   const form = useForm<TValues>({ defaultValues, resolver: schemaResolver(schema, toBody) });
+  // The fields whose errors the form shows: those it reads from `fields` when it renders.
+  // An error on any other field (one the form has no input for, such as the parent of a
+  // new account at the depth limit, or a list edited by a widget of its own) is shown as
+  // the form's message, never swallowed.
+  const [shown] = useState(() => new Set<string>());
 
   async function send(body: z.output<TSchema>) {
     setMessage(null);
@@ -105,6 +110,7 @@ export function useSchemaForm<
       for (const [field, text] of Object.entries(error.fields)) {
         form.setError(field as Path<TValues>, { type: 'server', message: text });
       }
+      setMessage(unshownMessage(error.fields, shown));
     } else if (error instanceof ApiClientError) {
       setMessage(error.message);
     } else {
@@ -118,8 +124,11 @@ export function useSchemaForm<
       ...form.register(name, options),
       ...serverValue(get(defaultValues, name)),
     })) as typeof form.register,
-    onSubmit: form.handleSubmit((values) => send(values as unknown as z.output<TSchema>)),
-    fields: fieldMessages(form.formState.errors),
+    onSubmit: form.handleSubmit(
+      (values) => send(values as unknown as z.output<TSchema>),
+      (errors) => setMessage(unshownMessage(fieldMessages(errors), shown)),
+    ),
+    fields: readsRecorded(fieldMessages(form.formState.errors), shown),
     message,
     refused,
     pending: form.formState.isSubmitting,
@@ -174,6 +183,38 @@ function firstMessage(error: unknown): string | undefined {
     if (text) return text;
   }
   return undefined;
+}
+
+/** `messages`, noting in `read` each field the form reads (and so shows). */
+function readsRecorded(messages: Record<string, string>, read: Set<string>) {
+  return new Proxy(messages, {
+    get(target, key) {
+      if (typeof key === 'string') read.add(key);
+      return Reflect.get(target, key) as string | undefined;
+    },
+  });
+}
+
+/**
+ * The errors of fields the form does not show, as one message naming each ("Parent: is
+ * already 4 levels below the carrier"), or null when it shows them all.
+ */
+export function unshownMessage(
+  messages: Record<string, string>,
+  shown: ReadonlySet<string>,
+): string | null {
+  const unshown = Object.entries(messages).filter(([field]) => !shown.has(field));
+  if (!unshown.length) return null;
+  return unshown.map(([field, text]) => `${fieldLabel(field)}: ${text}`).join('; ');
+}
+
+/** `parentId` → "Parent", `moreParents` → "More parents": a field's name as words. */
+function fieldLabel(field: string): string {
+  const words = field
+    .replace(/Ids?$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /**

@@ -168,6 +168,11 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   const derive = a.getByRole('form', { name: 'Derive a customer card' });
   await derive.getByLabel('Name').fill('Acme retail');
   await derive.getByLabel('Markup %').fill('50');
+  // A rule left blank is refused with its reason on the form, not silently.
+  await derive.getByRole('button', { name: 'Add a rule' }).click();
+  await derive.getByRole('button', { name: 'Derive' }).click();
+  await expect(derive.getByRole('alert')).toContainText('Rules: ');
+  await derive.getByRole('button', { name: 'Remove rule 1' }).click();
   await expect(derive.getByRole('table', { name: 'Markup preview' })).toContainText('0.0300');
   await derive.getByRole('button', { name: 'Derive' }).click();
   // The new card is in A's list; its page shows the marked-up rate.

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { fieldMessages, optional, schemaResolver } from '@/lib/client/use-schema-form';
+import {
+  fieldMessages,
+  optional,
+  schemaResolver,
+  unshownMessage,
+} from '@/lib/client/use-schema-form';
 import { ZCustomerCreate } from '@/lib/shared/schemas/accounts';
 import { ZGroupPatch } from '@/lib/shared/schemas/groups';
 import { ZUserCreate } from '@/lib/shared/schemas/users';
@@ -49,5 +54,20 @@ describe('a form checked by its endpoint’s schema', () => {
     }));
     const { errors } = await resolve({ grants: ['users:read', 'users:fly'] }, undefined, options);
     expect(fieldMessages(errors)).toEqual({ grants: 'is not a grant in the catalog' });
+  });
+});
+
+describe('errors on fields a form does not show', () => {
+  it('become the form message, each named; none when every field is shown', () => {
+    const messages = {
+      parentId: 'is already 4 levels below the carrier',
+      moreParents: 'names a card twice',
+      name: 'is required',
+    };
+    expect(unshownMessage(messages, new Set(['name']))).toBe(
+      'Parent: is already 4 levels below the carrier; More parents: names a card twice',
+    );
+    expect(unshownMessage(messages, new Set(Object.keys(messages)))).toBeNull();
+    expect(unshownMessage({}, new Set())).toBeNull();
   });
 });
