@@ -1,6 +1,6 @@
 'use client';
 
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { useRouter } from 'next/navigation';
 import { useLiveRecord, usePagedList } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
@@ -44,6 +44,12 @@ export function CustomerRecord({
   const customer = record.data;
   const [opened, setOpened] = useState(customer);
   const router = useRouter();
+  const gone = Boolean(record.error);
+  // Moved by someone else (a transfer): the owner and the breadcrumb are the server's,
+  // rendered with the page; read them again so they name the new parent.
+  useEffect(() => {
+    if (!gone && customer.parentId && customer.parentId !== owner.id) router.refresh();
+  }, [gone, customer.parentId, owner.id, router]);
   return (
     <div className="space-y-4">
       <RecordTitle
@@ -52,7 +58,7 @@ export function CustomerRecord({
         name={customer.name}
         status={customer.status}
         topic={`customers:${customer.id}`}
-        gone={Boolean(record.error)}
+        gone={gone}
       />
       {tabs}
       {tab === 'overview' ? (

@@ -38,7 +38,7 @@ export function UserRecord({
   /** Set on one's own page: one's group and grants, and who one is (`/me`, kept live). */
   self: { group: string; grants: readonly string[]; me: TMeDto } | null;
 }) {
-  const record = useLiveRecord<TUserDto>('users', initial);
+  const record = useLiveRecord<TUserDto>('users', initial, { readable: can.sections.users });
   const user = record.data;
   return (
     <div className="space-y-4">

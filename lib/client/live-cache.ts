@@ -67,7 +67,7 @@ function windowOf(meta: Record<string, unknown> | undefined): TWindowedMeta | nu
   return typeof meta?.refetchWindow === 'function' ? (meta as TWindowedMeta) : null;
 }
 
-function isNewer(incoming: TLiveItem, held: TLiveItem | undefined): boolean {
+export function isNewer(incoming: TLiveItem, held: TLiveItem | undefined): boolean {
   return !held || (incoming.version ?? 0) > (held.version ?? 0);
 }
 

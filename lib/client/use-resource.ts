@@ -3,7 +3,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { apiFetch, type TPageOf } from './api';
-import { flattenPages, liveListQuery, type TLiveItem } from './live-cache';
+import { flattenPages, isNewer, liveListQuery, type TLiveItem } from './live-cache';
 import { useLive } from './live-provider';
 import { pathOf, queryKeys, sameListBesidesSearch, type TQueryKey } from './query-keys';
 import type { TLiveResource } from '@/lib/shared/live/change';
@@ -62,16 +62,33 @@ export function usePagedList<T extends TLiveItem>(
  * One record (a `one` key), starting from what the page was rendered with: the live
  * cache patches it by version and refetches it when it leaves the viewer's view — then
  * `error` is the 404 that says it is gone.
+ *
+ * Read once more on every mount, after the socket has joined its rooms: what the server
+ * rendered is a snapshot taken before that (a change in between reached no room of this
+ * tab), and a copy kept in the cache from an earlier visit may be older than the one
+ * rendered now (an access change resets queries to what they started from). The page
+ * shows what it has meanwhile; a live change that lands during the read is newer and
+ * is kept.
  */
 export function useLiveRecord<T extends TLiveItem>(
   resource: TLiveResource,
   initial: T,
+  /** false: the viewer's page of something the API does not give it (one's own user page without `users:read`). */
+  options: { readable?: boolean } = {},
 ): { data: T; error: Error | null } {
+  const { feed } = useLive();
+  const queryClient = useQueryClient();
   const queryKey = queryKeys.one(resource, initial.id);
   const record = useQuery({
     queryKey,
-    queryFn: () => apiFetch<T>(pathOf(queryKey)),
+    queryFn: async () => {
+      await feed?.ready();
+      const fetched = await apiFetch<T>(pathOf(queryKey));
+      const held = queryClient.getQueryData<T>(queryKey);
+      return held && isNewer(held, fetched) ? held : fetched;
+    },
     initialData: initial,
+    refetchOnMount: options.readable !== false ? 'always' : false,
   });
   return { data: record.data ?? initial, error: record.error };
 }

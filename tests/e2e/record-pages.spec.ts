@@ -183,6 +183,53 @@ test("a reseller's header follows the carrier's rename of it, without a reload",
   expect(await person.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true);
 });
 
+test("a customer's owner and breadcrumb follow someone else's transfer of it, without a reload", async ({
+  browser,
+}) => {
+  const admin = await open(browser, '/');
+  const from = await arrangeReseller(admin, 'owner-from');
+  const to = await arrangeReseller(admin, 'owner-to');
+  const { headers } = from;
+  const customer = await admin.request.post('/api/v1/customers', {
+    headers,
+    data: { name: `Moving ${Date.now()}`, parentId: from.reseller.id },
+  });
+  expect(customer.status()).toBe(201);
+  const { id, name, currency } = (await customer.json()) as {
+    id: string;
+    name: string;
+    currency: string;
+  };
+  // The new parent's own customer card, made by its own person.
+  const issued = await admin.request.post('/api/v1/auth/token', {
+    data: { email: to.user.email, password: PASSWORD, name: 'owner-to' },
+  });
+  expect(issued.status()).toBe(201);
+  const card = await admin.request.post('/api/v1/cards', {
+    headers: { authorization: `Bearer ${(await issued.json()).token}` },
+    data: { name: 'Owner-to retail', currency, kind: 'customer' },
+  });
+  expect(card.status(), await card.text()).toBe(201);
+
+  await admin.goto(`/customers/${id}`);
+  await expect(admin.getByRole('heading', { level: 1 })).toHaveText(name);
+  const crumbs = admin.getByRole('navigation', { name: 'Breadcrumb' });
+  await expect(crumbs).toContainText(from.reseller.name);
+  await admin.evaluate(() => Object.assign(window, { notReloaded: true }));
+
+  const moved = await admin.request.post(`/api/v1/customers/${id}/transfer`, {
+    headers,
+    data: { toParentId: to.reseller.id, cardId: ((await card.json()) as { id: string }).id },
+  });
+  expect(moved.status(), await moved.text()).toBe(200);
+  await expect(
+    admin.getByRole('link', { name: to.reseller.name, exact: true }).first(),
+  ).toBeVisible();
+  await expect(crumbs).toContainText(to.reseller.name);
+  await expect(crumbs).not.toContainText(from.reseller.name);
+  expect(await admin.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true);
+});
+
 test('an edit typed while the page still loads is kept whole: fields wait for the script', async ({
   browser,
 }) => {
