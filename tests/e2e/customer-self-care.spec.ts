@@ -75,11 +75,14 @@ test('a customer user sees its rates and balance, and its reseller’s payment a
     template: 'default-customer',
     name: 'E2E self-care customer',
   });
+  const people: Record<string, string> = {};
   for (const [email, accountId, groupId] of [
     ['cashier@acme-voice.test', acme, resellerGroup.id],
     ['desk@hotel-alpine.test', hotel, customerGroup.id],
   ] as const) {
-    await api('POST', '/users', { email, password: PASSWORD, accountId, groupId });
+    people[email] = (
+      await api('POST', '/users', { email, password: PASSWORD, accountId, groupId })
+    ).id;
   }
 
   // The customer signs in on its reseller's portal, in its reseller's brand.
@@ -106,6 +109,11 @@ test('a customer user sees its rates and balance, and its reseller’s payment a
 
   // Acme's cashier records a payment from Hotel Alpine on its own screen.
   const reseller = await person(browser, 'cashier@acme-voice.test');
+  // The customer's person's page links its account to the customer's page.
+  await reseller.goto(`/users/${people['desk@hotel-alpine.test']}`);
+  await expect(
+    reseller.locator('main dl').getByRole('link', { name: 'Hotel Alpine', exact: true }),
+  ).toHaveAttribute('href', `/customers/${hotel}`);
   await reseller.goto(`/customers/${hotel}?tab=balance`);
   const form = reseller.getByRole('form', { name: 'Record payment' });
   await form.getByLabel(/^Amount/).fill('42.25');

@@ -76,7 +76,11 @@ export default async function UserPage({
         can={can}
         account={
           owner
-            ? { name: owner.name, href: `/resellers/${owner.id}` }
+            ? {
+                name: owner.name,
+                // A customer's people (issue 19) belong to a customer's page, not a reseller's.
+                href: `/${owner.kind === 'reseller' ? 'resellers' : 'customers'}/${owner.id}`,
+              }
             : { name: actor.account.name }
         }
         self={self ? { group: actor.group.name, grants: actor.grants, me: toMeDto(actor) } : null}
