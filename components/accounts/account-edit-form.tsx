@@ -69,7 +69,10 @@ export function AccountEditForm({
       name: values.name,
       // A customer's email may be cleared, a reseller's not; either's credit limit may be.
       email: kind === 'resellers' ? values.email : (optional(values.email) ?? null),
-      status: values.status,
+      // Only when changed here: the status shown is the effective one (suspended while an
+      // account above is), and sent back unchanged it would suspend the account itself,
+      // which would stay suspended once the account above is resumed.
+      status: values.status !== account.status ? values.status : undefined,
       creditLimit: optional(values.creditLimit) ?? null,
       warningThreshold: optional(values.warningThreshold) ?? null,
     }),

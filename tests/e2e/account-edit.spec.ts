@@ -57,3 +57,45 @@ test('editing a reseller saves; a change saved first by someone else shows live 
   await toResellers();
   await expect(table.getByRole('cell', { name: 'Blue Telecom Mine', exact: true })).toBeVisible();
 });
+
+test("saving a customer under a suspended reseller keeps the customer's own status", async ({
+  page,
+}) => {
+  await page.goto('/');
+  const headers = { origin: new URL(page.url()).origin };
+  const stamp = Date.now();
+  const post = async (path: string, data: object) => {
+    const answer = await page.request.post(`/api/v1${path}`, { data, headers });
+    expect(answer.status(), await answer.text()).toBe(201);
+    return (await answer.json()) as { id: string; version: number };
+  };
+  const reseller = await post('/resellers', {
+    name: `Paused ${stamp}`,
+    email: `paused-${stamp}@edit.test`,
+  });
+  const customer = await post('/customers', { name: `Below ${stamp}`, parentId: reseller.id });
+  const setStatus = async (status: string) => {
+    const now = await (await page.request.get(`/api/v1/resellers/${reseller.id}`)).json();
+    const answer = await page.request.patch(`/api/v1/resellers/${reseller.id}`, {
+      data: { version: now.version, status },
+      headers,
+    });
+    expect(answer.status()).toBe(200);
+  };
+  await setStatus('suspended');
+
+  // Its page shows it suspended (the reseller above is); only the credit limit is edited.
+  await page.goto(`/customers/${customer.id}`);
+  const form = page.getByRole('form', { name: `Edit Below ${stamp}`, exact: true });
+  await expect(form.getByLabel('Status')).toHaveValue('suspended');
+  await form.getByLabel('Credit limit').fill('100');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await expect
+    .poll(async () => (await page.request.get(`/api/v1/customers/${customer.id}`)).json())
+    .toMatchObject({ creditLimit: '100.000000' });
+
+  // Resuming the reseller resumes it: it was never suspended on its own.
+  await setStatus('active');
+  const after = await (await page.request.get(`/api/v1/customers/${customer.id}`)).json();
+  expect(after.status).toBe('active');
+});
