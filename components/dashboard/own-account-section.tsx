@@ -39,7 +39,8 @@ export function OwnAccountSection({
             currency: balance.data.currency,
             balance: balance.data.balance,
             creditLimit: balance.data.creditLimit,
-            creditBlock: balance.data.creditBlocked ? 'own' : null,
+            creditBlock: balance.data.creditBlock,
+            warningThreshold: balance.data.warningThreshold,
           }}
           canPay={false}
         />

@@ -605,7 +605,21 @@ describe('credit control', () => {
         balance: '-12.500000',
         available: '-2.500000',
         creditBlocked: true,
+        creditBlock: 'own',
       });
+      // The customer's balance, as its own people read it, says its calls stop above it.
+      expect((await admin.get(`/accounts/${kb}/balance`)).body).toMatchObject({
+        creditBlocked: false,
+        creditBlock: 'above',
+        warningThreshold: null,
+      });
+      const kbNow = (await admin.get(`/customers/${kb}`)).body;
+      const warned = await admin.patch(`/customers/${kb}`, {
+        version: kbNow.version,
+        warningThreshold: '2',
+      });
+      expect(warned.status).toBe(200);
+      expect((await admin.get(`/accounts/${kb}/balance`)).body.warningThreshold).toBe('2.000000');
 
       received.length = 0;
       await admin.post(`/accounts/${rb}/payments`, { amount: '3', idempotencyKey: 'rb-unblock-1' });

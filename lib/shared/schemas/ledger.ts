@@ -77,6 +77,10 @@ export const ZBalanceDto = z.object({
   available: z.string(),
   /** Its own credit is used up (a limit is set and available <= 0). */
   creditBlocked: z.boolean(),
+  /** Calls are refused for credit: its own (`own`) or an account's above it (`above`). */
+  creditBlock: z.enum(['own', 'above']).nullable(),
+  /** Available credit under which its people are told it runs low; null for none. */
+  warningThreshold: z.string().nullable(),
   version: z.number().int(),
 });
 export type TBalanceDto = z.infer<typeof ZBalanceDto>;

@@ -12,6 +12,7 @@ import { accountFromRow } from '@/lib/server/services/accounts/account-scope';
 import type { TLiveResource } from '@/lib/shared/live/change';
 import {
   atScale,
+  creditBlock,
   creditKey,
   toAccountDto,
   type TAccountFields,
@@ -202,8 +203,12 @@ function blockingBefore(before: TAccountFields, now: Set<string>): Set<string> {
   return then;
 }
 
-/** The balance as `GET /accounts/{id}/balance` answers it. */
-export function toBalanceDto(account: TAccountFields): TBalanceDto {
+/**
+ * The balance as `GET /accounts/{id}/balance` answers it. `blocking` is the account's path
+ * as `suspendedAncestors` reads it: whether calls are refused for credit here (`own`) or
+ * above it (`above`) — a customer's own people see only this, never the accounts above.
+ */
+export function toBalanceDto(account: TAccountFields, blocking: Set<string>): TBalanceDto {
   const limit = account.creditLimit ?? null;
   return {
     accountId: account.id,
@@ -212,6 +217,11 @@ export function toBalanceDto(account: TAccountFields): TBalanceDto {
     creditLimit: limit === null ? null : atScale(limit),
     available: new Money(account.balance).plus(limit ?? '0').toFixed(6),
     creditBlocked: account.creditBlocked,
+    creditBlock: creditBlock(account, blocking),
+    warningThreshold:
+      account.warningThreshold === null || account.warningThreshold === undefined
+        ? null
+        : atScale(account.warningThreshold),
     version: account.version,
   };
 }

@@ -8,7 +8,7 @@ import type { TPage } from '@/lib/shared/schemas/common';
 import type { TBalanceDto, TLedgerEntryDto, TLedgerQuery } from '@/lib/shared/schemas/ledger';
 import { booksSql } from '@/lib/server/authz/scope';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
-import { atScale } from '@/lib/server/services/accounts/account-dto';
+import { atScale, suspendedAncestors } from '@/lib/server/services/accounts/account-dto';
 import { toBalanceDto, type TLedgerRow } from './ledger-store';
 
 /**
@@ -69,7 +69,7 @@ export async function readBalance(
 ): Promise<TBalanceDto> {
   assertCan(actor, 'ledger:read');
   const { account } = await readAccountInScope(em, actor, unverifiedId, { within: true });
-  return toBalanceDto(account);
+  return toBalanceDto(account, await suspendedAncestors(em, [account]));
 }
 
 /**

@@ -6,6 +6,7 @@ import { mutate } from '@/lib/server/live/change-log';
 import type { TPaymentCreate, TPaymentRecorded } from '@/lib/shared/schemas/ledger';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import { postEntry, toBalanceDto, type TEntryInput } from './ledger-store';
+import { suspendedAncestors } from '@/lib/server/services/accounts/account-dto';
 import { ledgerEntryDtos } from './list-ledger';
 
 /**
@@ -52,6 +53,7 @@ export async function recordMovement(
     const locked = await readAccountInScope(tx, actor, unverifiedId, { lock: true });
     const { entry, account, replayed } = await postEntry(tx, actor, record, locked, input);
     const [dto] = await ledgerEntryDtos(tx, actor, [entry]);
-    return { entry: dto!, balance: toBalanceDto(account), replayed };
+    const blocking = await suspendedAncestors(tx, [account]);
+    return { entry: dto!, balance: toBalanceDto(account, blocking), replayed };
   });
 }
