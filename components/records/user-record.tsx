@@ -93,6 +93,7 @@ export function UserRecord({
           user={user}
           can={{
             update: can.users.update,
+            delete: can.users.delete,
             impersonate: can.users.impersonate && !self && Boolean(account.href),
           }}
           onClose={() => history.back()}

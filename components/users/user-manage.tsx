@@ -2,6 +2,8 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { useRouter } from 'next/navigation';
+import { RecordPicker } from '@/components/pickers/record-picker';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
@@ -14,12 +16,14 @@ import { recordHref, useToast } from '@/components/ui/toast';
 import { useWritesEnabled } from '@/lib/client/writes-enabled';
 
 /**
- * One user's administration: disable or enable (its sessions end at once), an admin
- * password reset (changed at next sign-in), an MFA reset (a lost phone), and — for
- * support staff — viewing the panel as this user, read-only, with a reason (DESIGN §1
- * "Impersonation"). Disable, enable and the resets are offered only when the server's
- * manage rule allows them (the user's group holds nothing the viewer lacks, never
- * oneself), asked of the server, not re-decided here.
+ * One user's administration: disable or enable (its sessions end at once), another
+ * group (the old panel's "the desired Group must be selected": its access follows at
+ * once, its sessions stay), an admin password reset (changed at next sign-in), an MFA
+ * reset (a lost phone), deleting it, and — for support staff — viewing the panel as this
+ * user, read-only, with a reason (DESIGN §1 "Impersonation"). All but the view are
+ * offered only when the server's manage rule allows them (the user's group holds nothing
+ * the viewer lacks, never oneself), asked of the server, not re-decided here; the groups
+ * offered are those the server says the viewer may give a user of its account.
  */
 export function UserManage({
   user,
@@ -27,7 +31,7 @@ export function UserManage({
   onClose,
 }: {
   user: TUserDto;
-  can: { update: boolean; impersonate: boolean };
+  can: { update: boolean; delete: boolean; impersonate: boolean };
   onClose: () => void;
 }) {
   const [message, setMessage] = useState<string | null>(null);
@@ -37,23 +41,32 @@ export function UserManage({
   const rule = useQuery({
     queryKey: manageableKey,
     queryFn: () => apiFetch<TUserManageability>(pathOf(manageableKey)),
-    enabled: can.update,
+    enabled: can.update || can.delete,
   });
-  const manageable = can.update && rule.data?.manageable === true;
+  const ruled = rule.data?.manageable === true;
+  const manageable = can.update && ruled;
+  const [groupId, setGroupId] = useState(user.groupId);
+  const router = useRouter();
   const { confirm, dialog } = useConfirm();
   const toast = useToast();
   const writes = useWritesEnabled();
   const href = recordHref('users', user.id);
 
   /** One action, asked first when `ask` says what it takes away; its success is a toast. */
-  async function run(action: () => Promise<unknown>, success: string, ask?: TConfirmRequest) {
+  async function run(
+    action: () => Promise<unknown>,
+    success: string,
+    ask?: TConfirmRequest,
+    /** The user is gone after it: the toast links nowhere. */
+    gone = false,
+  ) {
     setMessage(null);
     setDone(null);
     if (ask && !(await confirm(ask))) return;
     try {
       await action();
       setDone(success);
-      toast({ message: `${user.email}: ${success}`, href });
+      toast({ message: `${user.email}: ${success}`, ...(gone ? {} : { href }) });
     } catch (error) {
       setMessage(
         error instanceof ApiClientError ? error.message : 'Something went wrong; try again.',
@@ -99,11 +112,11 @@ export function UserManage({
       }
     >
       <div className="space-y-5">
-        {can.update && rule.data && !rule.data.manageable ? (
+        {(can.update || can.delete) && rule.data && !rule.data.manageable ? (
           <p className="text-sm text-slate-700" role="note">
             {rule.data.reason === 'self'
               ? 'This is you: change your password or MFA from the header (Password, Account security).'
-              : `You cannot disable, enable or reset this user: its group holds ${grantList(rule.data.lacking)} that you do not.`}
+              : `You cannot disable, enable, regroup, reset or delete this user: its group holds ${grantList(rule.data.lacking)} that you do not.`}
           </p>
         ) : null}
         {manageable ? (
@@ -133,6 +146,43 @@ export function UserManage({
               {user.status === 'active' ? 'Disable user' : 'Enable user'}
             </Button>
           </div>
+        ) : null}
+        {manageable ? (
+          <form
+            className="space-y-3"
+            aria-label="Change group"
+            noValidate
+            onSubmit={(event) => {
+              event.preventDefault();
+              void run(
+                () => patch({ groupId }),
+                'Group changed: their access follows it at once; their sessions go on.',
+              );
+            }}
+          >
+            <RecordPicker
+              id="manage-group"
+              label="Group"
+              placeholder="Type to search groups…"
+              sources={[
+                {
+                  resource: 'groups',
+                  filter: { assignableTo: user.accountId },
+                  toOption: (group) => ({
+                    id: group.id,
+                    label: String(group.name),
+                    detail: group.useOnly ? 'from above' : undefined,
+                  }),
+                },
+              ]}
+              value={groupId}
+              onChange={(id) => setGroupId(id)}
+              required
+            />
+            <Button type="submit" disabled={!writes || !groupId || groupId === user.groupId}>
+              Change group
+            </Button>
+          </form>
         ) : null}
         {manageable ? (
           <form
@@ -179,6 +229,33 @@ export function UserManage({
               }
             >
               Reset MFA
+            </Button>
+          </div>
+        ) : null}
+        {can.delete && ruled ? (
+          <div className="space-y-2">
+            <Button
+              type="button"
+              danger
+              disabled={!writes}
+              onClick={() =>
+                void run(
+                  async () => {
+                    await apiFetch(`/users/${user.id}`, { method: 'DELETE' });
+                    router.push('/users');
+                  },
+                  'Deleted.',
+                  {
+                    title: `Delete ${user.email}?`,
+                    consequence: `${user.email} is removed for good: every session and API token ends at once. What they did stays in the audit log.`,
+                    confirmLabel: 'Delete user',
+                    danger: true,
+                  },
+                  true,
+                )
+              }
+            >
+              Delete user
             </Button>
           </div>
         ) : null}

@@ -35,7 +35,13 @@ export interface TUiAbilities {
   dashboard: { activity: boolean };
   resellers: { create: boolean; edit: boolean };
   customers: { create: boolean; edit: boolean };
-  users: { create: boolean; update: boolean; impersonate: boolean; explain: boolean };
+  users: {
+    create: boolean;
+    update: boolean;
+    delete: boolean;
+    impersonate: boolean;
+    explain: boolean;
+  };
   groups: { create: boolean; update: boolean; delete: boolean; explain: boolean };
   cards: TCardAbilities;
   /** An account's balance and ledger (read), a payment recorded for one below (pay). */
@@ -76,6 +82,7 @@ export function uiAbilities(actor: TUiActor): TUiAbilities {
     users: {
       create: write('users:create'),
       update: write('users:update'),
+      delete: write('users:delete'),
       impersonate: write('impersonation:start'),
       explain,
     },

@@ -396,3 +396,47 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
     'E2E-1',
   );
 });
+
+test("a user's Manage tab gives it another group, live on its own page, and deletes it", async ({
+  browser,
+}) => {
+  const admin = await open(browser, '/');
+  const { headers, user } = await arrangeReseller(admin, 'regroup');
+  const narrow = await admin.request.post('/api/v1/groups', {
+    headers,
+    data: { name: `Narrow ${Date.now()}`, grants: ['customers:read'] },
+  });
+  expect(narrow.status()).toBe(201);
+  const narrowGroup = (await narrow.json()) as { id: string; name: string };
+
+  // The person is signed in and looking at its own panel the whole time.
+  const person = await open(browser, '', false);
+  await signIn(person, user.email, PASSWORD);
+  await expect(person.getByTestId('connection-indicator')).toHaveText('Live');
+  const nav = person.getByRole('navigation', { name: 'Panel' });
+  await expect(nav.getByRole('link', { name: 'Cards', exact: true })).toBeVisible();
+
+  await admin.goto(`/users/${user.id}?tab=manage`);
+  const change = admin.getByRole('form', { name: 'Change group' });
+  await change.getByRole('combobox', { name: 'Group' }).fill(narrowGroup.name);
+  await admin.getByRole('option', { name: new RegExp(`^${narrowGroup.name}`) }).click();
+  await change.getByRole('button', { name: 'Change group' }).click();
+  await expect(
+    admin.getByText('Group changed: their access follows it at once; their sessions go on.', {
+      exact: true,
+    }),
+  ).toBeVisible();
+  // Its panel follows at once, still signed in: what the new group does not read goes.
+  await expect(nav.getByRole('link', { name: 'Cards', exact: true })).toHaveCount(0);
+  await expect(nav.getByRole('link', { name: 'Customers', exact: true })).toBeVisible();
+  await expect(person).not.toHaveURL(/\/login/);
+
+  await admin.getByRole('button', { name: 'Delete user' }).click();
+  await admin
+    .getByRole('alertdialog')
+    .getByRole('button', { name: 'Delete user', exact: true })
+    .click();
+  await expect(admin).toHaveURL(/\/users$/);
+  const gone = await admin.request.get(`/api/v1/users/${user.id}`, { headers });
+  expect(gone.status()).toBe(404);
+});

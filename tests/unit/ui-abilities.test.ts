@@ -81,6 +81,8 @@ describe('uiAbilities', () => {
     expect(reseller.users).toEqual({
       create: true,
       update: true,
+      // DESIGN §1's template: users:read/create/update, no delete.
+      delete: false,
       impersonate: false,
       explain: true,
     });

@@ -50,7 +50,7 @@ export default async function UserPage({
   const below = user.accountId !== actor.account.id;
   const tabs: TRecordTab[] = [
     { id: 'profile', label: 'Profile' },
-    ...(!self && (can.users.update || (can.users.impersonate && below))
+    ...(!self && (can.users.update || can.users.delete || (can.users.impersonate && below))
       ? [{ id: 'manage', label: 'Manage' }]
       : []),
     ...(self || can.users.explain ? [{ id: 'access', label: 'Access' }] : []),
