@@ -6,7 +6,8 @@ export const metadata: Metadata = { title: 'Not found' };
 /**
  * A page or record that is not there (or not in this person's scope: the API answers
  * 404 for both, so this page does not say which) — inside the panel's header and
- * navigation, with the ways back.
+ * navigation, which offer the ways on that this person's grants open (a fixed list here
+ * sent a customer's people to lists they may not read), and back to the overview.
  */
 export default function PanelNotFound() {
   return (
@@ -14,30 +15,13 @@ export default function PanelNotFound() {
       <h1 className="text-xl font-semibold tracking-tight text-slate-900">Page not found</h1>
       <p className="mt-2 text-sm text-slate-600">
         This page could not be found. The link may be old, or the record was deleted or is outside
-        what you can see.
+        what you can see. The navigation leads to everything you can open.
       </p>
-      <ul className="mt-6 flex flex-wrap gap-4 text-sm font-medium">
-        <li>
-          <Link href="/" className="text-brand-700 hover:underline">
-            Back to the overview
-          </Link>
-        </li>
-        <li>
-          <Link href="/resellers" className="text-brand-700 hover:underline">
-            Resellers
-          </Link>
-        </li>
-        <li>
-          <Link href="/customers" className="text-brand-700 hover:underline">
-            Customers
-          </Link>
-        </li>
-        <li>
-          <Link href="/cards" className="text-brand-700 hover:underline">
-            Cards
-          </Link>
-        </li>
-      </ul>
+      <p className="mt-6 text-sm font-medium">
+        <Link href="/" className="text-brand-700 hover:underline">
+          Back to the overview
+        </Link>
+      </p>
     </div>
   );
 }

@@ -61,25 +61,31 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
           Your permissions
         </Link>
       </p>
-      {attention.data ? <Attention attention={attention.data} /> : null}
+      {attention.data ? <Attention attention={attention.data} can={can} /> : null}
       {isNewReseller ? <NextSteps can={can} /> : null}
       <ul className="grid grid-cols-2 gap-4 md:grid-cols-4" aria-label="Counters">
-        {TILES.filter(([key]) => counts.data?.[key] !== null).map(([key, label, href]) => (
-          <li key={key}>
-            <Link
-              href={href}
-              className="block rounded-lg border border-slate-200 bg-white p-4 hover:border-brand-500 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
-            >
-              <span className="block text-xs uppercase tracking-wide text-slate-500">{label}</span>
-              <span
-                className="mt-1 block text-2xl font-semibold text-slate-900"
-                data-testid={`count-${key}`}
+        {/* The server's counts say which lists the viewer reads; until they come, its
+            sections do (a tile for a list it may not read would open a refusal). */}
+        {TILES.filter(([key]) => (counts.data ? counts.data[key] !== null : can.sections[key])).map(
+          ([key, label, href]) => (
+            <li key={key}>
+              <Link
+                href={href}
+                className="block rounded-lg border border-slate-200 bg-white p-4 hover:border-brand-500 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
               >
-                {counts.data ? counts.data[key] : '…'}
-              </span>
-            </Link>
-          </li>
-        ))}
+                <span className="block text-xs uppercase tracking-wide text-slate-500">
+                  {label}
+                </span>
+                <span
+                  className="mt-1 block text-2xl font-semibold text-slate-900"
+                  data-testid={`count-${key}`}
+                >
+                  {counts.data ? counts.data[key] : '…'}
+                </span>
+              </Link>
+            </li>
+          ),
+        )}
       </ul>
       {can.sections.cards && live.account.kind !== 'carrier' ? (
         <AssignedCards title={live.account.kind === 'customer' ? 'Your rate card' : undefined} />
@@ -109,7 +115,7 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
  * looked at (a check its group does not grant, or that cannot apply to its account, is
  * null); nothing at all when no check applies (a customer's overview).
  */
-function Attention({ attention }: { attention: TDashboardAttention }) {
+function Attention({ attention, can }: { attention: TDashboardAttention; can: TUiAbilities }) {
   const { losingCards, suspended, scheduled } = attention;
   const checked = [
     losingCards ? 'no card loses money' : null,
@@ -154,7 +160,13 @@ function Attention({ attention }: { attention: TDashboardAttention }) {
                 note: account.kind,
               }))}
               more={suspended.total - suspended.items.length}
-              moreHref="/resellers"
+              // The list the rest are most likely in, and one the viewer reads.
+              moreHref={
+                can.sections.resellers &&
+                (!can.sections.customers || suspended.items.some((a) => a.kind === 'reseller'))
+                  ? '/resellers'
+                  : '/customers'
+              }
             />
           ) : null}
           {scheduled?.total ? (

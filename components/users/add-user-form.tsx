@@ -8,7 +8,7 @@ import { ZUserCreate, type TUserDto } from '@/lib/shared/schemas/users';
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
 import { createdToast } from '@/components/ui/toast';
-import { RecordPicker } from '@/components/pickers/record-picker';
+import { RecordPicker, type TPickerSource } from '@/components/pickers/record-picker';
 
 /**
  * The one Add-user form: on the Users page the account is picked (server-searched, so
@@ -21,11 +21,17 @@ import { RecordPicker } from '@/components/pickers/record-picker';
 export function AddUserForm({
   account,
   own,
+  accountsFrom = { resellers: true, customers: false },
   onCreated,
   onCancel,
 }: {
   /** The account the user is for; absent, the form asks for it. */
   account?: { id: string; name: string };
+  /**
+   * Where the picker searches for it: resellers and customers (issue 19: a customer's
+   * people) as far as the viewer reads them — a list it may not read would answer 403.
+   */
+  accountsFrom?: { resellers: boolean; customers: boolean };
   /** The viewer's own account: the picker's first choice (and its default). */
   own: { id: string; name: string };
   onCreated?: (user: TUserDto) => void;
@@ -82,28 +88,19 @@ export function AddUserForm({
         error={form.fields.password}
         required
       />
-      {account ? (
+      {account || (!accountsFrom.resellers && !accountsFrom.customers) ? (
         <TextField
           id="field-account"
           label="Account"
           name="account"
-          value={account.name}
+          value={(account ?? own).name}
           readOnly
         />
       ) : (
         <RecordPicker
           id="field-accountId"
           label="Account"
-          sources={[
-            {
-              resource: 'resellers',
-              toOption: (reseller) => ({
-                id: reseller.id,
-                label: String(reseller.name),
-                detail: `under ${String(reseller.parentName ?? '')}`,
-              }),
-            },
-          ]}
+          sources={accountSources(accountsFrom)}
           local={[{ id: own.id, label: own.name, detail: 'your account' }]}
           value={accountId}
           onChange={(id) => {
@@ -151,4 +148,21 @@ export function AddUserForm({
       </div>
     </form>
   );
+}
+
+/** The picker's sources: the account lists the viewer reads, each option naming its kind. */
+function accountSources(from: {
+  resellers: boolean;
+  customers: boolean;
+}): [TPickerSource] | [TPickerSource, TPickerSource] {
+  const source = (resource: 'resellers' | 'customers'): TPickerSource => ({
+    resource,
+    toOption: (item) => ({
+      id: item.id,
+      label: String(item.name),
+      detail: `${resource === 'resellers' ? 'reseller' : 'customer'}, under ${String(item.parentName ?? '')}`,
+    }),
+  });
+  if (from.resellers && from.customers) return [source('resellers'), source('customers')];
+  return [source(from.resellers ? 'resellers' : 'customers')];
 }

@@ -21,12 +21,15 @@ export function UsersPanel({
   own,
   can,
   canReadGroups,
+  accountsFrom,
 }: {
   own: { id: string; name: string };
   /** `explain`: each user links to the explainer of what it can see (groups page). */
   can: TUiAbilities['users'];
   /** The viewer reads groups: the Group column names them. */
   canReadGroups: boolean;
+  /** The accounts the Add-user form may search: the lists the viewer reads. */
+  accountsFrom: { resellers: boolean; customers: boolean };
 }) {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<string | undefined>(undefined);
@@ -94,7 +97,7 @@ export function UsersPanel({
       </PanelSection>
       {can.create ? (
         <PanelSection title="Add user">
-          <AddUserForm own={own} />
+          <AddUserForm own={own} accountsFrom={accountsFrom} />
         </PanelSection>
       ) : null}
     </div>

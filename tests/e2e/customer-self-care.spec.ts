@@ -106,9 +106,27 @@ test('a customer user sees its rates and balance, and its reseller’s payment a
   await expect(own.locator('[data-amount="500.000000"]').first()).toBeVisible();
   await expect(customer.getByTestId('assigned-cards')).toContainText('Acme Standard');
   await expect(customer.getByText('Live', { exact: true })).toBeVisible();
+  // Its 404 page leads nowhere it may not go.
+  expect((await customer.goto('/no-such-page'))?.status()).toBe(404);
+  await expect(customer.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  for (const hidden of ['Customers', 'Resellers']) {
+    await expect(customer.getByRole('link', { name: hidden, exact: true })).toHaveCount(0);
+  }
+  await customer.getByRole('link', { name: 'Back to the overview' }).click();
 
   // Acme's cashier records a payment from Hotel Alpine on its own screen.
   const reseller = await person(browser, 'cashier@acme-voice.test');
+  // The Users page's Add user offers the customer's account too (its people sign in).
+  await reseller.goto('/users');
+  const picker = reseller
+    .getByRole('form', { name: 'Add user' })
+    .getByRole('combobox', { name: 'Account' });
+  await picker.fill('Hotel Alpine');
+  await expect(
+    reseller
+      .locator(`#${await picker.getAttribute('aria-controls')}`)
+      .getByRole('option', { name: /^Hotel Alpine.*customer/ }),
+  ).toHaveCount(1);
   // The customer's person's page links its account to the customer's page.
   await reseller.goto(`/users/${people['desk@hotel-alpine.test']}`);
   await expect(

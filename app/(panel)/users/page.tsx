@@ -16,6 +16,10 @@ export default async function Page() {
         own={{ id: actor.account.id, name: actor.account.name }}
         can={uiAbilities(actor).users}
         canReadGroups={uiAbilities(actor).sections.groups}
+        accountsFrom={{
+          resellers: uiAbilities(actor).sections.resellers,
+          customers: uiAbilities(actor).sections.customers,
+        }}
       />
     </>
   );
