@@ -88,18 +88,21 @@ describe('API tokens', () => {
     expect((await bearer(issued.body.token, '/me')).status).toBe(401);
   });
 
-  it('dies when its user changes group, is disabled, or is deleted', async () => {
+  it("carries its user's group as it is now, and dies when its user is disabled or deleted", async () => {
     const user = await newUser('moving@carrier.test');
-    const first = (await issue('moving@carrier.test')).body.token;
+    const second = (await issue('moving@carrier.test')).body.token;
+    expect((await bearer(second, '/users')).status).toBe(200);
     const moved = await admin.patch(`/users/${user.id}`, {
       version: user.version,
       groupId: otherGroupId,
     });
     expect(moved.status, JSON.stringify(moved.body)).toBe(200);
-    expect((await bearer(first, '/me')).status).toBe(401);
+    // DESIGN §3: tokens carry exactly the user's permissions — the new group's, at once.
+    const me = await bearer(second, '/me');
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { grants: string[] }).grants).toEqual(['customers:read']);
+    expect((await bearer(second, '/users')).status).toBe(403);
 
-    const second = (await issue('moving@carrier.test')).body.token;
-    expect((await bearer(second, '/me')).status).toBe(200);
     const current = (await admin.get(`/users/${user.id}`)).body;
     await admin.patch(`/users/${user.id}`, { version: current.version, status: 'disabled' });
     expect((await bearer(second, '/me')).status).toBe(401);
