@@ -417,6 +417,10 @@ function atCallRate(envelope: TChangeEnvelope): boolean {
 function usageMovement(envelope: TChangeEnvelope): { id: string; parentId?: string } | null {
   const { resource, kind } = envelopeParts(envelope);
   if (resource !== 'resellers' && resource !== 'customers') return null;
+  // An account's own people hear of its balance moving only as a signal naming it (its
+  // DTO is its parent's view, lib/server/authz/audience.ts): their views of its own
+  // calls follow that too, throttled like the rest.
+  if (kind === 'refetch' && envelope.summary?.reason === 'own_account') return { id: envelope.id };
   if (kind !== 'updated' || envelope.summary?.reason !== 'ledger') return null;
   if (envelope.summary.kind !== 'usage') return null;
   const parentId = envelope.data.parentId;

@@ -372,6 +372,15 @@ describe('traffic views in the cache', () => {
       // A quiet second later, the next usage move refetches at once.
       cache.apply(usage(32, 'k2', 'r1'));
       expect(refetched(mine)).toBe(3);
+      // A customer's own people hear of their account's moves only as a signal naming
+      // it (its DTO is its parent's view): their calls follow it too.
+      vi.advanceTimersByTime(5_000);
+      cache.apply({
+        ...change(33, 'customers.refetch', 'k1', { id: 'k1' }),
+        summary: { refetch: [], reason: 'own_account' },
+      });
+      expect(refetched(calls)).toBe(3);
+      expect(refetched(other)).toBe(0);
       cache.close();
     } finally {
       vi.useRealTimers();
