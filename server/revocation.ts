@@ -201,11 +201,12 @@ async function applyAnswer(orm: MikroORM, socket: TPanelSocket, now: TDoorResult
   if (socket.disconnected) return;
   const current = socket.data.actor;
   if (!now.ok) {
+    const ended = now.refusal.code === 'unauthenticated';
     socket.emit('session.revoked', {
-      reason:
-        now.refusal.code === 'unauthenticated'
-          ? 'Your access changed; sign in again.'
-          : 'Your access is held until you act on it; reload the page.',
+      reason: ended
+        ? 'Your access changed; sign in again.'
+        : 'Your access is held until you act on it; reload the page.',
+      code: ended ? 'ended' : 'held',
     });
     socket.disconnect(true);
     return;

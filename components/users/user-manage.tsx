@@ -36,6 +36,9 @@ export function UserManage({
 }) {
   const [message, setMessage] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  // One action at a time: a second click while the first is on its way would send the
+  // same change again at a version that is gone (409).
+  const [busy, setBusy] = useState(false);
   const manageableKey = queryKeys.anyChange('users', { id: user.id, sub: 'manageable' });
   // Refetched after any change: a group's grants or the user's group may move under us.
   const rule = useQuery({
@@ -63,6 +66,7 @@ export function UserManage({
     setMessage(null);
     setDone(null);
     if (ask && !(await confirm(ask))) return;
+    setBusy(true);
     try {
       await action();
       setDone(success);
@@ -71,6 +75,8 @@ export function UserManage({
       setMessage(
         error instanceof ApiClientError ? error.message : 'Something went wrong; try again.',
       );
+    } finally {
+      setBusy(false);
     }
   }
   const patch = (body: Record<string, unknown>) =>
@@ -127,7 +133,7 @@ export function UserManage({
             <Button
               type="button"
               danger={user.status === 'active'}
-              disabled={!writes}
+              disabled={!writes || busy}
               onClick={() =>
                 void run(
                   () => patch({ status: user.status === 'active' ? 'disabled' : 'active' }),
@@ -179,7 +185,10 @@ export function UserManage({
               onChange={(id) => setGroupId(id)}
               required
             />
-            <Button type="submit" disabled={!writes || !groupId || groupId === user.groupId}>
+            <Button
+              type="submit"
+              disabled={!writes || busy || !groupId || groupId === user.groupId}
+            >
               Change group
             </Button>
           </form>
@@ -214,7 +223,7 @@ export function UserManage({
             <Button
               type="button"
               danger
-              disabled={!writes}
+              disabled={!writes || busy}
               onClick={() =>
                 void run(
                   () => apiFetch(`/users/${user.id}/mfa`, { method: 'DELETE' }),
@@ -237,7 +246,7 @@ export function UserManage({
             <Button
               type="button"
               danger
-              disabled={!writes}
+              disabled={!writes || busy}
               onClick={() =>
                 void run(
                   async () => {

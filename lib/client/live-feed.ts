@@ -23,7 +23,8 @@ export interface TLiveFeedHandlers {
   onResync(reason: 'resync_required' | 'rescoped', access?: string): void;
   onHello?(hello: THello): void;
   onRescoped?(me: TMeDto): void;
-  onRevoked?(reason: string): void;
+  /** `held`: still signed in, but held at a step (the page, loaded again, leads there). */
+  onRevoked?(reason: string, code: 'ended' | 'held'): void;
   onState?(state: TConnectionState, reason: string | null): void;
   /** Back after a disconnect and caught up: a good moment to retry what failed meanwhile. */
   onResumed?(): void;
@@ -90,8 +91,8 @@ export class LiveFeed {
       handlers.onRescoped?.(me);
       handlers.onResync('rescoped', this.access);
     });
-    socket.on('session.revoked', ({ reason }) => {
-      handlers.onRevoked?.(reason);
+    socket.on('session.revoked', ({ reason, code }) => {
+      handlers.onRevoked?.(reason, code);
       this.setState('offline', reason);
     });
     socket.on('disconnect', (why) => {

@@ -61,8 +61,14 @@ export function LiveProvider({ access, children }: { access: string; children: R
       onHello: (hello) => setStatus((current) => ({ ...current, hello })),
       onResumed: () => cache.retryFailed(),
       onState: (state, reason) => setStatus((current) => ({ ...current, state, reason })),
-      onRevoked: () => {
-        window.setTimeout(() => window.location.assign('/login'), 1500);
+      onRevoked: (_reason, code) => {
+        // Signed out: to the sign-in page. Held (a forced password change, MFA to enrol):
+        // still signed in, so this page loaded again, which the server sends on to the
+        // step to take — not a sign-in asked for nothing.
+        window.setTimeout(
+          () => (code === 'held' ? window.location.reload() : window.location.assign('/login')),
+          1500,
+        );
       },
     });
     return { socket, cache, feed };

@@ -660,7 +660,9 @@ describe('a group that requires MFA', () => {
       requireMfa: true,
     });
     expect(require.status).toBe(200);
-    await Promise.all([revoked, closed]);
+    const [told] = await Promise.all([revoked, closed]);
+    // Still signed in, held at enrolment: the page reloads into it, no sign-in asked.
+    expect(told).toMatchObject({ code: 'held' });
     expect(await handshake(client.cookie)).toEqual({ refused: 'mfa_enrolment_required' });
     const after = await admin.get(`/groups/${staffGroupId}`);
     await admin.patch(`/groups/${staffGroupId}`, {

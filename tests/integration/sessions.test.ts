@@ -81,13 +81,15 @@ async function connected(auth: { cookie?: string; token?: string }): Promise<Soc
 
 /** Resolves with the reason once the server has told the socket why and closed it. */
 async function closedByServer(socket: Socket): Promise<string> {
-  const [reason] = await Promise.all([
-    new Promise<string>((resolve) =>
-      socket.once('session.revoked', (payload: { reason: string }) => resolve(payload.reason)),
+  const [told] = await Promise.all([
+    new Promise<{ reason: string; code: string }>((resolve) =>
+      socket.once('session.revoked', resolve),
     ),
     new Promise((resolve) => socket.once('disconnect', resolve)),
   ]);
-  return reason;
+  // Signed out, not held at a step: the page goes to the sign-in.
+  expect(told.code).toBe('ended');
+  return told.reason;
 }
 
 async function signOut(cookie: string): Promise<number> {

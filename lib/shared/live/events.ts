@@ -78,8 +78,12 @@ export interface TServerToClientEvents {
   change: (envelope: TChangeEnvelope) => void;
   /** Access changed but continues: the new identity and grants; drop what is no longer visible. */
   'session.rescoped': (me: TMeDto) => void;
-  /** Access ended: the socket is closed right after. */
-  'session.revoked': (payload: { reason: string }) => void;
+  /**
+   * Access ended: the socket is closed right after. `held`: the person is still signed
+   * in but must act first (a forced password change, MFA enrolment); the page, loaded
+   * again, leads there. `ended`: signed out (sign in again).
+   */
+  'session.revoked': (payload: { reason: string; code: 'ended' | 'held' }) => void;
   /** Who is on a presence topic now (sent on every join and leave). */
   presence: (payload: TPresence) => void;
 }
