@@ -77,6 +77,29 @@ describe('API tokens', () => {
     const stored = await suite.orm.em.fork().findOneOrFail(ApiToken, { id: issued.body.id });
     expect(stored.tokenHash).not.toContain(issued.body.token.slice(4));
 
+    // Paged like every list: two more tokens, read one at a time, oldest first.
+    const more = [
+      (await issue('script@carrier.test')).body,
+      (await issue('script@carrier.test')).body,
+    ];
+    const seen: string[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const page = (await (
+        await bearer(issued.body.token, `/tokens?limit=1${cursor ? `&cursor=${cursor}` : ''}`)
+      ).json()) as { items: { id: string }[]; nextCursor: string | null };
+      expect(page.items).toHaveLength(1);
+      seen.push(page.items[0]!.id);
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual([issued.body.id, ...more.map((token) => token.id)]);
+    expect((await bearer(issued.body.token, '/tokens?limit=0')).status).toBe(400);
+    for (const token of more) {
+      expect((await bearer(token.token, `/tokens/${token.id}`, { method: 'DELETE' })).status).toBe(
+        204,
+      );
+    }
+
     // Someone else cannot see or revoke it.
     expect((await admin.get('/tokens')).body.items).toEqual([]);
     expect((await admin.del(`/tokens/${issued.body.id}`)).status).toBe(404);

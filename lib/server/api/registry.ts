@@ -41,7 +41,7 @@ import {
   ZTransferPreview,
   ZTransferQuery,
 } from '@/lib/shared/schemas/cards';
-import { ZErrorBody, ZId, ZPageOf } from '@/lib/shared/schemas/common';
+import { ZErrorBody, ZId, ZPageOf, ZPageQuery } from '@/lib/shared/schemas/common';
 import {
   ZDashboardAttention,
   ZDashboardCounts,
@@ -348,7 +348,11 @@ export const API_REGISTRY = {
     },
   },
   '/tokens': {
-    GET: { summary: 'The caller’s own tokens', responses: { 200: ZPageOf(ZTokenDto) } },
+    GET: {
+      summary: 'The caller’s own tokens, oldest first',
+      query: ZPageQuery,
+      responses: { 200: ZPageOf(ZTokenDto) },
+    },
   },
   '/tokens/{id}': {
     DELETE: {

@@ -1,15 +1,22 @@
-import { apiRoute, json } from '@/lib/server/api/handler';
+import { apiRoute, json, readQuery } from '@/lib/server/api/handler';
+import { API_REGISTRY } from '@/lib/server/api/registry';
 import { ApiToken } from '@/lib/server/entities';
+import { afterCursor, decodeCursor, pageOf } from '@/lib/server/services/paging';
 import { toTokenDto } from '@/lib/server/services/tokens/token-dto';
 
 export const dynamic = 'force-dynamic';
 
-/** The caller's own tokens, never anyone else's, never a secret. */
-export const GET = apiRoute(async ({ actor, em }) => {
+/**
+ * The caller's own tokens, never anyone else's, never a secret: paged like every list
+ * (DESIGN §3, `?limit=` and `&cursor=`), oldest first.
+ */
+export const GET = apiRoute(async ({ req, actor, em }) => {
+  const query = readQuery(req, API_REGISTRY['/tokens'].GET.query);
   const rows = await em.find(
     ApiToken,
-    { user: actor.userId },
-    { orderBy: { createdAt: 'asc' }, limit: 500 },
+    { user: actor.userId, ...afterCursor(decodeCursor(query.cursor)) },
+    { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], limit: query.limit + 1 },
   );
-  return json({ items: rows.map(toTokenDto), nextCursor: null });
+  const page = pageOf(rows, query.limit);
+  return json({ items: page.items.map(toTokenDto), nextCursor: page.nextCursor });
 });
