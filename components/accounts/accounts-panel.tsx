@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { useState } from 'react';
+import { useWatch } from 'react-hook-form';
 import { apiFetch } from '@/lib/client/api';
 import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
 import { createdToast } from '@/components/ui/toast';
@@ -23,6 +24,7 @@ import { statusText } from '@/lib/shared/format';
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { RecordPicker } from '@/components/pickers/record-picker';
+import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
 
 type TKind = 'resellers' | 'customers';
 
@@ -36,6 +38,7 @@ export function AccountsPanel({
   can,
   own,
   canAssign = false,
+  pickParent = false,
 }: {
   kind: TKind;
   can: TUiAbilities['resellers' | 'customers'];
@@ -43,6 +46,11 @@ export function AccountsPanel({
   own?: { id: string; name: string };
   /** May assign its customer cards (bulk "Assign card"). */
   canAssign?: boolean;
+  /**
+   * Reads resellers: a new account may be made under one of them (the old panel's
+   * resellers "have affiliation with customers"), not only under the viewer's own.
+   */
+  pickParent?: boolean;
 }) {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<string | undefined>(undefined);
@@ -55,15 +63,18 @@ export function AccountsPanel({
   });
   const form = useSchemaForm({
     schema: kind === 'resellers' ? ZResellerCreate : ZCustomerCreate,
-    defaultValues: { name: '', email: '', creditLimit: '', currency: '' },
+    defaultValues: { name: '', email: '', creditLimit: '', currency: '', parentId: own?.id ?? '' },
     toBody: (values) => ({
       name: values.name,
+      // The viewer's own account is the default parent: left out, as before.
+      parentId: values.parentId && values.parentId !== own?.id ? values.parentId : undefined,
       email: kind === 'resellers' ? values.email : optional(values.email),
       currency: optional(values.currency)?.toUpperCase(),
       creditLimit: optional(values.creditLimit),
     }),
     submit: create.mutateAsync,
   });
+  const parentId = useWatch({ control: form.form.control, name: 'parentId' });
   const items = list.data ?? [];
   const title = kind === 'resellers' ? 'Resellers' : 'Customers';
   const exportHref = `/api/v1/${kind}/export?${new URLSearchParams({
@@ -192,6 +203,18 @@ export function AccountsPanel({
               error={form.fields.email}
               required={kind === 'resellers'}
             />
+            {pickParent && own ? (
+              <AccountBelowPicker
+                id={`new-${kind}-parent`}
+                label="Under"
+                value={parentId}
+                onChange={(id) =>
+                  form.form.setValue('parentId', id || own.id, { shouldDirty: true })
+                }
+                local={[{ id: own.id, label: own.name, detail: 'your account' }]}
+                error={form.fields.parentId}
+              />
+            ) : null}
             <TextField
               label="Currency (ISO 4217; empty: the parent's, fixed once saved)"
               {...form.register('currency')}

@@ -99,3 +99,35 @@ test("saving a customer under a suspended reseller keeps the customer's own stat
   const after = await (await page.request.get(`/api/v1/customers/${customer.id}`)).json();
   expect(after.status).toBe('active');
 });
+
+test('a customer is added under a reseller picked in the form, not only under the carrier', async ({
+  page,
+}) => {
+  await page.goto('/');
+  const headers = { origin: new URL(page.url()).origin };
+  const stamp = Date.now();
+  const made = await page.request.post('/api/v1/resellers', {
+    data: { name: `Parent ${stamp}`, email: `parent-${stamp}@edit.test` },
+    headers,
+  });
+  expect(made.status()).toBe(201);
+  const reseller = (await made.json()) as { id: string; name: string };
+
+  await page.goto('/customers');
+  const form = page.getByRole('form', { name: 'Add customer' });
+  await form.getByLabel('Name').fill(`Child ${stamp}`);
+  const under = form.getByRole('combobox', { name: 'Under' });
+  await under.fill(reseller.name);
+  const options = page.locator(`#${await under.getAttribute('aria-controls')}`);
+  await options.getByRole('option', { name: new RegExp(`^${reseller.name}`) }).click();
+  await expect(under).toHaveValue(reseller.name);
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect
+    .poll(async () => {
+      const found = await page.request.get(
+        `/api/v1/customers?q=${encodeURIComponent(`Child ${stamp}`)}`,
+      );
+      return ((await found.json()) as { items: { parentId: string }[] }).items[0]?.parentId;
+    })
+    .toBe(reseller.id);
+});

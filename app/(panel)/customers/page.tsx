@@ -17,6 +17,7 @@ export default async function Page() {
         can={uiAbilities(actor).customers}
         own={{ id: actor.account.id, name: actor.account.name }}
         canAssign={uiAbilities(actor).cards.assign}
+        pickParent={uiAbilities(actor).sections.resellers}
       />
     </>
   );

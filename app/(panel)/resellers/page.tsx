@@ -18,6 +18,7 @@ export default async function Page() {
         can={can.resellers}
         own={{ id: actor.account.id, name: actor.account.name }}
         canAssign={can.cards.assign}
+        pickParent={can.sections.resellers}
       />
     </>
   );
