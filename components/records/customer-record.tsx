@@ -17,6 +17,7 @@ import { statusText } from '@/lib/shared/format';
 import { BalanceSection } from './balance-section';
 import { StatementsSection } from './statements-section';
 import { AccountUsers } from './account-users';
+import { DeleteRecord } from './delete-record';
 import { Facts, RecordLink, RecordTitle } from './record-parts';
 
 /**
@@ -105,6 +106,17 @@ export function CustomerRecord({
                 canMoveMoney={can.ledger.pay}
                 // The owner and the breadcrumb are the server's: read them again.
                 onDone={() => router.refresh()}
+              />
+            </PanelSection>
+          ) : null}
+          {can.customers.delete ? (
+            <PanelSection title="Delete customer">
+              <DeleteRecord
+                label="Delete customer"
+                name={customer.name}
+                path={`/customers/${customer.id}`}
+                consequence={`${customer.name} is removed for good. Only a customer with nothing left in it can go: no users, groups, cards, ledger entries, statements or calls waiting to be rated.`}
+                then="/customers"
               />
             </PanelSection>
           ) : null}

@@ -18,6 +18,7 @@ import { AuditTable } from '@/components/audit/audit-panel';
 import { BalanceSection } from './balance-section';
 import { StatementsSection } from './statements-section';
 import { AccountUsers } from './account-users';
+import { DeleteRecord } from './delete-record';
 import { Facts, RecordLink, RecordList, RecordTitle } from './record-parts';
 
 /**
@@ -55,7 +56,12 @@ export function ResellerRecord({
       />
       {tabs}
       {tab === 'overview' ? (
-        <Overview reseller={reseller} canEdit={can.resellers.edit} parentName={parentName} />
+        <Overview
+          reseller={reseller}
+          canEdit={can.resellers.edit}
+          canDelete={can.resellers.delete}
+          parentName={parentName}
+        />
       ) : tab === 'users' ? (
         <AccountUsers account={reseller} canCreate={can.users.create} own={own} />
       ) : tab === 'cards' ? (
@@ -111,10 +117,12 @@ export function ResellerRecord({
 function Overview({
   reseller,
   canEdit,
+  canDelete,
   parentName,
 }: {
   reseller: TResellerDto;
   canEdit: boolean;
+  canDelete: boolean;
   parentName: string;
 }) {
   // The form edits the version it was opened at; a newer one is offered by the form itself.
@@ -148,6 +156,17 @@ function Overview({
             // The saved version, not the live copy: that one may not have caught up yet.
             onDone={(saved) => setOpened((saved as TResellerDto | undefined) ?? reseller)}
             onReload={(current) => setOpened(current as TResellerDto)}
+          />
+        </PanelSection>
+      ) : null}
+      {canDelete ? (
+        <PanelSection title="Delete reseller">
+          <DeleteRecord
+            label="Delete reseller"
+            name={reseller.name}
+            path={`/resellers/${reseller.id}`}
+            consequence={`${reseller.name} is removed for good. Only an account with nothing left in it can go: no sub-accounts, users, groups, cards, ledger entries or statements.`}
+            then="/resellers"
           />
         </PanelSection>
       ) : null}

@@ -13,6 +13,7 @@ export interface TUiActor {
 export interface TCardAbilities {
   create: boolean;
   update: boolean;
+  delete: boolean;
   editRates: boolean;
   readRates: boolean;
   assign: boolean;
@@ -33,8 +34,8 @@ export interface TUiAbilities {
     audit: boolean;
   };
   dashboard: { activity: boolean };
-  resellers: { create: boolean; edit: boolean };
-  customers: { create: boolean; edit: boolean };
+  resellers: { create: boolean; edit: boolean; delete: boolean };
+  customers: { create: boolean; edit: boolean; delete: boolean };
   users: {
     create: boolean;
     update: boolean;
@@ -77,8 +78,16 @@ export function uiAbilities(actor: TUiActor): TUiAbilities {
       audit: has('audit:read'),
     },
     dashboard: { activity: has('audit:read') },
-    resellers: { create: write('resellers:create'), edit: write('resellers:update') },
-    customers: { create: write('customers:create'), edit: write('customers:update') },
+    resellers: {
+      create: write('resellers:create'),
+      edit: write('resellers:update'),
+      delete: write('resellers:delete'),
+    },
+    customers: {
+      create: write('customers:create'),
+      edit: write('customers:update'),
+      delete: write('customers:delete'),
+    },
     users: {
       create: write('users:create'),
       update: write('users:update'),
@@ -95,6 +104,7 @@ export function uiAbilities(actor: TUiActor): TUiAbilities {
     cards: {
       create: write('cards:create'),
       update: write('cards:update'),
+      delete: write('cards:delete'),
       editRates: write('rates:update'),
       readRates: has('rates:read'),
       assign: write('assignments:create'),

@@ -440,3 +440,38 @@ test("a user's Manage tab gives it another group, live on its own page, and dele
   const gone = await admin.request.get(`/api/v1/users/${user.id}`, { headers });
   expect(gone.status()).toBe(404);
 });
+
+test('a record page deletes what nothing depends on, and says what blocks the rest', async ({
+  browser,
+}) => {
+  const admin = await open(browser, '/');
+  const { headers, reseller } = await arrangeReseller(admin, 'deletes');
+  const post = async (path: string, data: object) => {
+    const answer = await admin.request.post(`/api/v1${path}`, { headers, data });
+    expect(answer.status(), await answer.text()).toBe(201);
+    return (await answer.json()) as { id: string; name: string };
+  };
+  const customer = await post('/customers', { name: `Short-lived ${Date.now()}` });
+  const card = await post('/cards', {
+    name: `Held card ${Date.now()}`,
+    currency: 'EUR',
+    kind: 'customer',
+  });
+  await post('/assignments', { cardId: card.id, accountId: reseller.id });
+
+  // A card assigned to an account: refused, with the reason on the page.
+  await admin.goto(`/cards/${card.id}`);
+  await admin.getByRole('button', { name: 'Delete card' }).click();
+  await admin.getByRole('alertdialog').getByRole('button', { name: 'Delete card' }).click();
+  await expect(admin.getByRole('alert').filter({ hasText: 'remove them first' })).toBeVisible();
+  expect((await admin.request.get(`/api/v1/cards/${card.id}`, { headers })).status()).toBe(200);
+
+  // A customer with nothing in it: asked, deleted, back to the list.
+  await admin.goto(`/customers/${customer.id}`);
+  await admin.getByRole('button', { name: 'Delete customer' }).click();
+  await admin.getByRole('alertdialog').getByRole('button', { name: 'Delete customer' }).click();
+  await expect(admin).toHaveURL(/\/customers$/);
+  expect((await admin.request.get(`/api/v1/customers/${customer.id}`, { headers })).status()).toBe(
+    404,
+  );
+});
