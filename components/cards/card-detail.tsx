@@ -44,11 +44,14 @@ import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
 export function CardDetail({
   card,
   accountId,
+  customerView = false,
   can,
   onClose,
 }: {
   card: TCardDto;
   accountId: string;
+  /** A customer's people: its prices are what their calls are charged. */
+  customerView?: boolean;
   can: TCardAbilities;
   onClose: () => void;
 }) {
@@ -90,7 +93,13 @@ export function CardDetail({
         <dt className="text-slate-500">Rates</dt>
         <dd data-testid="card-rate-count">{card.rateCount}</dd>
         <dt className="text-slate-500">Your view</dt>
-        <dd>{card.relation === 'assigned' ? 'Assigned to you (your buy price)' : 'Owner'}</dd>
+        <dd>
+          {card.relation !== 'assigned'
+            ? 'Owner'
+            : customerView
+              ? 'Your prices: what your calls are charged'
+              : 'Assigned to you (your buy price)'}
+        </dd>
         {owner ? (
           <>
             <dt className="text-slate-500">Rounding</dt>

@@ -20,7 +20,19 @@ import type { TCardAbilities } from '@/lib/shared/ui-abilities';
  * searched, sorted and counted on the server; each name opens the card's page (rates,
  * import/export, derive, assignments and margin report).
  */
-export function CardsPanel({ accountId, can }: { accountId: string; can: TCardAbilities }) {
+export function CardsPanel({
+  accountId,
+  can,
+  customerView = false,
+}: {
+  accountId: string;
+  can: TCardAbilities;
+  /**
+   * A customer's people (issue 19): the card they are charged by, nothing to buy or
+   * sell — one list, not "provider" and "customer" sections.
+   */
+  customerView?: boolean;
+}) {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<string | undefined>(undefined);
   const q = useDebounced(search.trim(), 250);
@@ -63,59 +75,75 @@ export function CardsPanel({ accountId, can }: { accountId: string; can: TCardAb
             />
           ) : null}
         </div>
-        <PanelSection title="Provider cards">
-          <ListState
-            isLoading={list.isLoading}
-            error={list.error}
-            empty={!items.some((card) => card.kind === 'provider')}
-          >
-            <DataTable
-              label="Provider cards"
-              sort={sorting}
-              headers={[{ label: 'Name', sort: 'name' }, 'Currency', 'Rates', 'Source']}
-              rows={items
-                .filter((card) => card.kind === 'provider')
-                .map((card) => [name(card), card.currency, card.rateCount, source(card)])}
-            />
-          </ListState>
-        </PanelSection>
-        <PanelSection title="Customer cards">
-          <ListState
-            isLoading={list.isLoading}
-            error={list.error}
-            empty={!items.some((card) => card.kind === 'customer')}
-          >
-            <DataTable
-              label="Customer cards"
-              sort={sorting}
-              headers={[
-                { label: 'Name', sort: 'name' },
-                'Currency',
-                'Rates',
-                'Follows',
-                'Losing rows',
-              ]}
-              rows={items
-                .filter((card) => card.kind === 'customer')
-                .map((card) => {
-                  const owner = card.relation === 'owner' ? card : null;
-                  const parent = owner?.parentId ? byId.get(owner.parentId) : undefined;
-                  return [
-                    name(card),
-                    card.currency,
-                    card.rateCount,
-                    owner?.parentId ? (parent?.name ?? 'a card above') : '—',
-                    owner && owner.losingRates > 0 ? (
-                      <span className="font-semibold text-red-700">{owner.losingRates}</span>
-                    ) : (
-                      '0'
-                    ),
-                  ];
-                })}
-            />
-          </ListState>
-          <LoadMore list={list} />
-        </PanelSection>
+        {customerView ? (
+          <PanelSection title="Your rate card">
+            <ListState isLoading={list.isLoading} error={list.error} empty={items.length === 0}>
+              <DataTable
+                label="Your rate card"
+                sort={sorting}
+                headers={[{ label: 'Name', sort: 'name' }, 'Currency', 'Rates']}
+                rows={items.map((card) => [name(card), card.currency, card.rateCount])}
+              />
+            </ListState>
+            <LoadMore list={list} />
+          </PanelSection>
+        ) : (
+          <>
+            <PanelSection title="Provider cards">
+              <ListState
+                isLoading={list.isLoading}
+                error={list.error}
+                empty={!items.some((card) => card.kind === 'provider')}
+              >
+                <DataTable
+                  label="Provider cards"
+                  sort={sorting}
+                  headers={[{ label: 'Name', sort: 'name' }, 'Currency', 'Rates', 'Source']}
+                  rows={items
+                    .filter((card) => card.kind === 'provider')
+                    .map((card) => [name(card), card.currency, card.rateCount, source(card)])}
+                />
+              </ListState>
+            </PanelSection>
+            <PanelSection title="Customer cards">
+              <ListState
+                isLoading={list.isLoading}
+                error={list.error}
+                empty={!items.some((card) => card.kind === 'customer')}
+              >
+                <DataTable
+                  label="Customer cards"
+                  sort={sorting}
+                  headers={[
+                    { label: 'Name', sort: 'name' },
+                    'Currency',
+                    'Rates',
+                    'Follows',
+                    'Losing rows',
+                  ]}
+                  rows={items
+                    .filter((card) => card.kind === 'customer')
+                    .map((card) => {
+                      const owner = card.relation === 'owner' ? card : null;
+                      const parent = owner?.parentId ? byId.get(owner.parentId) : undefined;
+                      return [
+                        name(card),
+                        card.currency,
+                        card.rateCount,
+                        owner?.parentId ? (parent?.name ?? 'a card above') : '—',
+                        owner && owner.losingRates > 0 ? (
+                          <span className="font-semibold text-red-700">{owner.losingRates}</span>
+                        ) : (
+                          '0'
+                        ),
+                      ];
+                    })}
+                />
+              </ListState>
+              <LoadMore list={list} />
+            </PanelSection>
+          </>
+        )}
       </div>
       {can.create ? <CreateCardForm /> : null}
     </div>

@@ -3,6 +3,8 @@
 import type { ReactNode } from 'react';
 import { useRouter } from 'next/navigation';
 import { useLiveRecord } from '@/lib/client/use-resource';
+import { PanelSection } from '@/components/ui/panel-section';
+import { DeleteRecord } from './delete-record';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TCardAbilities } from '@/lib/shared/ui-abilities';
 import { CardDetail } from '@/components/cards/card-detail';
@@ -18,12 +20,15 @@ import { RecordTitle } from './record-parts';
 export function CardRecord({
   initial,
   accountId,
+  customerView = false,
   can,
   tab = 'overview',
   tabs,
 }: {
   initial: TCardDto;
   accountId: string;
+  /** A customer's people: the card they are charged by, not one they buy to resell. */
+  customerView?: boolean;
   can: TCardAbilities;
   /** The section in the URL (`?tab=revisions`), and its links, rendered by the page. */
   tab?: string;
@@ -34,7 +39,9 @@ export function CardRecord({
   const card = record.data;
   const kind =
     card.relation === 'assigned'
-      ? 'Provider card · assigned to you'
+      ? customerView
+        ? 'Your rate card'
+        : 'Provider card · assigned to you'
       : `${card.kind === 'customer' ? 'Customer' : 'Provider'} card · ${card.currency}`;
   return (
     <div className="space-y-4">
@@ -57,10 +64,22 @@ export function CardRecord({
         <CardDetail
           card={card}
           accountId={accountId}
+          customerView={customerView}
           can={can}
           onClose={() => router.push('/cards')}
         />
       )}
+      {tab !== 'revisions' && card.relation === 'owner' && can.delete ? (
+        <PanelSection title="Delete card">
+          <DeleteRecord
+            label="Delete card"
+            name={card.name}
+            path={`/cards/${card.id}`}
+            consequence={`${card.name} and its rates are removed for good. Only a card nothing depends on can go: no card derived from it, no account it is assigned to.`}
+            then="/cards"
+          />
+        </PanelSection>
+      ) : null}
     </div>
   );
 }

@@ -181,6 +181,9 @@ test('a customer user sees its rates and balance, and its reseller’s payment a
     .getByRole('link', { name: /Acme Standard/ })
     .click();
   await expect(customer.getByRole('heading', { level: 1, name: 'Acme Standard' })).toBeVisible();
+  // The card it is charged by, not one it buys to resell.
+  await expect(customer.getByText('Your prices: what your calls are charged')).toBeVisible();
+  await expect(customer.getByText('Provider card', { exact: false })).toHaveCount(0);
   await expect(customer.getByText('Carrier Retail')).toHaveCount(0);
   const download = customer.waitForEvent('download');
   await customer.getByRole('link', { name: 'Export rates as CSV' }).click();

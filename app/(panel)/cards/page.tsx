@@ -11,8 +11,14 @@ export default async function Page() {
   const actor = await requirePageActor();
   return (
     <>
-      <PageHeading>Rate cards</PageHeading>
-      <CardsPanel accountId={actor.account.id} can={uiAbilities(actor).cards} />
+      <PageHeading>
+        {actor.account.kind === 'customer' ? 'Your rate card' : 'Rate cards'}
+      </PageHeading>
+      <CardsPanel
+        accountId={actor.account.id}
+        can={uiAbilities(actor).cards}
+        customerView={actor.account.kind === 'customer'}
+      />
     </>
   );
 }

@@ -67,6 +67,7 @@ export default async function CardPage({
       <CardRecord
         initial={record.card}
         accountId={actor.account.id}
+        customerView={actor.account.kind === 'customer'}
         can={can}
         tab={tab}
         tabs={
