@@ -30,6 +30,7 @@ import { Button, ListState, LoadMore, SelectField, TextField } from '@/component
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { DetailActions } from '@/components/live/detail-actions';
 import { RatesTable } from './rates-table';
+import { CardSettingsForm } from './card-settings-form';
 import { RulesEditor, secondsOrNull, SellTermsForm } from './sell-terms';
 import { RoundingField } from './cards-panel';
 import { useConfirm } from '@/components/ui/confirm-dialog';
@@ -168,6 +169,7 @@ export function CardDetail({
               Export rates as CSV
             </a>
           ) : null}
+          {owner && can.update ? <CardSettingsForm key={owner.version} card={owner} /> : null}
           {owner?.markup && can.update ? <SellTermsForm key={owner.version} card={owner} /> : null}
           {held && can.create ? <DeriveForm card={card} sample={firstRates.slice(0, 5)} /> : null}
           {owner &&
