@@ -56,7 +56,9 @@ export function DeleteRecord({
       router.push(then);
     } catch (error) {
       setMessage(
-        error instanceof ApiClientError ? error.message : 'Something went wrong; try again.',
+        error instanceof ApiClientError
+          ? withDependants(error)
+          : 'Something went wrong; try again.',
       );
     } finally {
       setBusy(false);
@@ -72,4 +74,15 @@ export function DeleteRecord({
       {dialog}
     </div>
   );
+}
+
+/** The server's refusal and, when it names them, what blocks it: "… (users: Jo; cards: Retail)". */
+function withDependants(error: ApiClientError): string {
+  const named = error.dependants.filter((item) => item.name);
+  if (!named.length) return error.message;
+  const shown = named
+    .slice(0, 6)
+    .map((item) => (item.resource ? `${item.resource}: ${item.name}` : item.name))
+    .join('; ');
+  return `${error.message} (${shown}${named.length > 6 ? '; …' : ''})`;
 }

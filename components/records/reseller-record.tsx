@@ -165,7 +165,7 @@ function Overview({
             label="Delete reseller"
             name={reseller.name}
             path={`/resellers/${reseller.id}`}
-            consequence={`${reseller.name} is removed for good. Only an account with nothing left in it can go: no sub-accounts, users, groups, cards, ledger entries or statements.`}
+            consequence={`${reseller.name} is removed for good. Only an account with nothing left in it can go: no sub-accounts, users, groups, cards of its own or assigned to it, ledger entries, statements or calls waiting to be rated.`}
             then="/resellers"
           />
         </PanelSection>

@@ -48,7 +48,6 @@ export function UserManage({
   });
   const ruled = rule.data?.manageable === true;
   const manageable = can.update && ruled;
-  const [groupId, setGroupId] = useState(user.groupId);
   const router = useRouter();
   const { confirm, dialog } = useConfirm();
   const toast = useToast();
@@ -154,44 +153,19 @@ export function UserManage({
           </div>
         ) : null}
         {manageable ? (
-          <form
-            className="space-y-3"
-            aria-label="Change group"
-            noValidate
-            onSubmit={(event) => {
-              event.preventDefault();
+          <ChangeGroupForm
+            // Someone else's change of group starts the choice afresh from it.
+            key={user.groupId}
+            user={user}
+            disabled={!writes || busy}
+            onSubmit={(groupId, version) =>
               void run(
-                () => patch({ groupId }),
+                () =>
+                  apiFetch(`/users/${user.id}`, { method: 'PATCH', body: { version, groupId } }),
                 'Group changed: their access follows it at once; their sessions go on.',
-              );
-            }}
-          >
-            <RecordPicker
-              id="manage-group"
-              label="Group"
-              placeholder="Type to search groups…"
-              sources={[
-                {
-                  resource: 'groups',
-                  filter: { assignableTo: user.accountId },
-                  toOption: (group) => ({
-                    id: group.id,
-                    label: String(group.name),
-                    detail: group.useOnly ? 'from above' : undefined,
-                  }),
-                },
-              ]}
-              value={groupId}
-              onChange={(id) => setGroupId(id)}
-              required
-            />
-            <Button
-              type="submit"
-              disabled={!writes || busy || !groupId || groupId === user.groupId}
-            >
-              Change group
-            </Button>
-          </form>
+              )
+            }
+          />
         ) : null}
         {manageable ? (
           <form
@@ -305,4 +279,58 @@ function grantList(grants: string[]): string {
   const shown = grants.slice(0, 4).join(', ');
   if (grants.length <= 4) return `${grants.length === 1 ? 'a grant' : 'grants'} (${shown})`;
   return `${grants.length} grants (${shown} and ${grants.length - 4} more)`;
+}
+
+/**
+ * Another group for the user: searched among those the server says the viewer may give
+ * a user of its account. The version sent is the one the choice was made at, so a change
+ * someone saved meanwhile is not overwritten unseen (409, shown as the message).
+ */
+function ChangeGroupForm({
+  user,
+  disabled,
+  onSubmit,
+}: {
+  user: TUserDto;
+  disabled: boolean;
+  onSubmit: (groupId: string, version: number) => void;
+}) {
+  const [choice, setChoice] = useState({ groupId: user.groupId, version: user.version });
+  return (
+    <form
+      className="space-y-3"
+      aria-label="Change group"
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSubmit(choice.groupId, choice.version);
+      }}
+    >
+      <RecordPicker
+        id="manage-group"
+        label="Group"
+        placeholder="Type to search groups…"
+        sources={[
+          {
+            resource: 'groups',
+            filter: { assignableTo: user.accountId },
+            toOption: (group) => ({
+              id: group.id,
+              label: String(group.name),
+              detail: group.useOnly ? 'from above' : undefined,
+            }),
+          },
+        ]}
+        value={choice.groupId}
+        onChange={(id) => setChoice({ groupId: id, version: user.version })}
+        required
+      />
+      <Button
+        type="submit"
+        disabled={disabled || !choice.groupId || choice.groupId === user.groupId}
+      >
+        Change group
+      </Button>
+    </form>
+  );
 }

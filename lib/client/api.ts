@@ -11,6 +11,8 @@ export class ApiClientError extends Error {
     readonly fields: Record<string, string> = {},
     /** On a 409 conflict: the entity as it is now on the server. */
     readonly current?: unknown,
+    /** On another 409: what blocks it (DESIGN §3 `dependants`), as the server names it. */
+    readonly dependants: { resource?: string; name?: string }[] = [],
   ) {
     super(message);
   }
@@ -49,6 +51,7 @@ export function createApiFetch(baseUrl = '', headers: Record<string, string> = {
         error.message ?? `Request failed (${response.status})`,
         error.fields ?? {},
         error.current,
+        Array.isArray(error.dependants) ? error.dependants : [],
       );
     }
     return body as T;

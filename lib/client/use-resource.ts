@@ -88,7 +88,10 @@ export function useLiveRecord<T extends TLiveItem>(
       return held && isNewer(held, fetched) ? held : fetched;
     },
     initialData: initial,
-    refetchOnMount: options.readable !== false ? 'always' : false,
+    refetchOnMount: 'always',
+    // Never asked of the API when it would refuse (an access change refetches every
+    // record in view): the page keeps what it rendered, moved on by live events.
+    enabled: options.readable !== false,
   });
   return { data: record.data ?? initial, error: record.error };
 }

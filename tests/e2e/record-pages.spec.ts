@@ -463,7 +463,9 @@ test('a record page deletes what nothing depends on, and says what blocks the re
   await admin.goto(`/cards/${card.id}`);
   await admin.getByRole('button', { name: 'Delete card' }).click();
   await admin.getByRole('alertdialog').getByRole('button', { name: 'Delete card' }).click();
-  await expect(admin.getByRole('alert').filter({ hasText: 'remove them first' })).toBeVisible();
+  // The server's reason, naming what blocks it: the account the card is assigned to.
+  const refusal = admin.getByRole('alert').filter({ hasText: 'remove them first' });
+  await expect(refusal).toContainText(reseller.name);
   expect((await admin.request.get(`/api/v1/cards/${card.id}`, { headers })).status()).toBe(200);
 
   // A customer with nothing in it: asked, deleted, back to the list.
@@ -474,4 +476,29 @@ test('a record page deletes what nothing depends on, and says what blocks the re
   expect((await admin.request.get(`/api/v1/customers/${customer.id}`, { headers })).status()).toBe(
     404,
   );
+});
+
+test("a card's owner renames it and changes its rounding from its page", async ({ browser }) => {
+  const admin = await open(browser, '/');
+  const { headers } = await adminApi(admin.request, 'record pages card settings');
+  const made = await admin.request.post('/api/v1/cards', {
+    headers,
+    data: { name: `Plain card ${Date.now()}`, currency: 'EUR', kind: 'provider' },
+  });
+  expect(made.status()).toBe(201);
+  const card = (await made.json()) as { id: string; name: string };
+  await admin.goto(`/cards/${card.id}`);
+  const settings = admin.getByRole('form', { name: 'Card settings' });
+  await settings.getByLabel('Name').fill(`${card.name} renamed`);
+  await settings.getByLabel('Rounding').selectOption('up');
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await expect(admin.getByRole('heading', { level: 1 })).toHaveText(`${card.name} renamed`);
+  const saved = (await (
+    await admin.request.get(`/api/v1/cards/${card.id}`, { headers })
+  ).json()) as { name: string; rounding: string; decimals: number };
+  expect(saved).toMatchObject({ name: `${card.name} renamed`, rounding: 'up', decimals: 4 });
+  // A notice that is not a number is refused under its field, nothing saved.
+  await settings.getByLabel(/^Notice of increases/).fill('soon');
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await expect(settings).toContainText('whole number of hours');
 });
