@@ -169,8 +169,14 @@ export function CardDetail({
               Export rates as CSV
             </a>
           ) : null}
-          {owner && can.update ? <CardSettingsForm key={owner.version} card={owner} /> : null}
-          {owner?.markup && can.update ? <SellTermsForm key={owner.version} card={owner} /> : null}
+          {/* Keyed by version (a saved change starts each afresh), each under a name of its
+              own: siblings sharing a key were kept side by side by React. */}
+          {owner && can.update ? (
+            <CardSettingsForm key={`settings:${owner.version}`} card={owner} />
+          ) : null}
+          {owner?.markup && can.update ? (
+            <SellTermsForm key={`terms:${owner.version}`} card={owner} />
+          ) : null}
           {held && can.create ? <DeriveForm card={card} sample={firstRates.slice(0, 5)} /> : null}
           {owner &&
           owner.kind === 'customer' &&

@@ -66,7 +66,7 @@ export function DeleteRecord({
   }
 
   return (
-    <div className="space-y-2 border-t border-slate-200 pt-3">
+    <div className="space-y-2">
       <FormMessage message={message} />
       <Button type="button" danger disabled={!writes || busy} onClick={() => void remove()}>
         {label}

@@ -486,7 +486,14 @@ test("a card's owner renames it and changes its rounding from its page", async (
     data: { name: `Plain card ${Date.now()}`, currency: 'EUR', kind: 'provider' },
   });
   expect(made.status()).toBe(201);
-  const card = (await made.json()) as { id: string; name: string };
+  const upstream = (await made.json()) as { id: string };
+  // A derived card: its page has the selling terms beside its settings.
+  const derived = await admin.request.post(`/api/v1/cards/${upstream.id}/derive`, {
+    headers,
+    data: { name: `Derived card ${Date.now()}`, markupPercent: '10' },
+  });
+  expect(derived.status()).toBe(201);
+  const card = (await derived.json()) as { id: string; name: string };
   await admin.goto(`/cards/${card.id}`);
   const settings = admin.getByRole('form', { name: 'Card settings' });
   await settings.getByLabel('Name').fill(`${card.name} renamed`);
@@ -497,6 +504,9 @@ test("a card's owner renames it and changes its rounding from its page", async (
     await admin.request.get(`/api/v1/cards/${card.id}`, { headers })
   ).json()) as { name: string; rounding: string; decimals: number };
   expect(saved).toMatchObject({ name: `${card.name} renamed`, rounding: 'up', decimals: 4 });
+  // Each form once, at the new version (siblings sharing a key were kept twice).
+  await expect(admin.getByRole('form', { name: 'Card settings' })).toHaveCount(1);
+  await expect(admin.getByRole('form', { name: 'Selling terms' })).toHaveCount(1);
   // A notice that is not a number is refused under its field, nothing saved.
   await settings.getByLabel(/^Notice of increases/).fill('soon');
   await settings.getByRole('button', { name: 'Save settings' }).click();
