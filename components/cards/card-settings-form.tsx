@@ -5,9 +5,9 @@ import { useApiMutation } from '@/lib/client/use-resource';
 import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
 import type { TRoundingMode } from '@/lib/shared/pricing/money';
 import { ZCardPatch, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
-import { Button, SelectField, TextField } from '@/components/ui/field';
+import { Button, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
-import { RoundingField } from './cards-panel';
+import { DecimalsField, RoundingField } from './cards-panel';
 
 /**
  * A card's own settings on its owner's side (`PATCH /cards/{id}`): its name, precision
@@ -54,16 +54,11 @@ export function CardSettingsForm({ card }: { card: TCardOwnerDto }) {
         error={form.fields.name}
         required
       />
-      <SelectField
+      <DecimalsField
         id="card-settings-decimals"
-        label="Decimals"
-        {...form.register('decimals')}
+        field={form.register('decimals')}
         error={form.fields.decimals}
-      >
-        <option value="4">4</option>
-        <option value="5">5</option>
-        <option value="6">6</option>
-      </SelectField>
+      />
       <RoundingField
         id="card-settings-rounding"
         field={form.register('rounding')}

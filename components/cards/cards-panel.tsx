@@ -9,7 +9,7 @@ import { queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { ZCardCreate, type TCardDto } from '@/lib/shared/schemas/cards';
 import type { UseFormRegisterReturn } from 'react-hook-form';
-import type { TRoundingMode } from '@/lib/shared/pricing/money';
+import { MAX_DECIMALS, MIN_DECIMALS, type TRoundingMode } from '@/lib/shared/pricing/money';
 import { Button, ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import type { TCardAbilities } from '@/lib/shared/ui-abilities';
@@ -186,11 +186,7 @@ function CreateCardForm() {
           <option value="customer">Customer card (what you sell)</option>
           <option value="provider">Provider card (what you buy)</option>
         </SelectField>
-        <SelectField label="Decimals" {...form.register('decimals')} error={form.fields.decimals}>
-          <option value="4">4</option>
-          <option value="5">5</option>
-          <option value="6">6</option>
-        </SelectField>
+        <DecimalsField field={form.register('decimals')} error={form.fields.decimals} />
         <RoundingField field={form.register('rounding')} error={form.fields.rounding} />
         <FormMessage message={form.message} />
         <Button type="submit" disabled={form.pending}>
@@ -198,6 +194,27 @@ function CreateCardForm() {
         </Button>
       </form>
     </PanelSection>
+  );
+}
+
+/** The precision select (the card's decimals); `field`: the form's `register('decimals')`. */
+export function DecimalsField({
+  id,
+  error,
+  field,
+}: {
+  id?: string;
+  error?: string;
+  field: UseFormRegisterReturn<'decimals'>;
+}) {
+  return (
+    <SelectField id={id} label="Decimals" {...field} error={error}>
+      {Array.from({ length: MAX_DECIMALS - MIN_DECIMALS + 1 }, (_, index) => (
+        <option key={index} value={String(MIN_DECIMALS + index)}>
+          {MIN_DECIMALS + index}
+        </option>
+      ))}
+    </SelectField>
   );
 }
 
