@@ -249,9 +249,13 @@ describe('MFA enrolment and sign-in', () => {
 
   it('sign-in and POST /auth/token then need the code; a missing or wrong one is refused and throttled', async () => {
     expect(await failuresOf(email)).toBe(0);
+    // The right code, taken before the failures: `codeFor` may wait for the next time step
+    // (up to 4 s), and a wait after them could outlast the throttle's first delay (1 s),
+    // letting the right code in where the test expects it throttled.
+    const rightCode = await codeFor(secret, 0);
     // The password is checked first: a wrong one says nothing about MFA.
     const wrongPassword = await signInOverHttp(suite.server.url, email, 'not-the-password', {
-      otp: await codeFor(secret, 0),
+      otp: rightCode,
     });
     expect(wrongPassword.cookie).toBeNull();
     expect(signInError(wrongPassword.body)).toBe('CredentialsSignin');
@@ -269,7 +273,7 @@ describe('MFA enrolment and sign-in', () => {
 
     // Three failures (the default free allowance): now even the right code waits.
     const throttled = await signInOverHttp(suite.server.url, email, PASSWORD, {
-      otp: await codeFor(secret, 0),
+      otp: rightCode,
     });
     expect(throttled.cookie).toBeNull();
     expect(signInError(throttled.body)).toMatch(/^throttled:\d+$/);
