@@ -142,6 +142,20 @@ export function CardDetail({
           </>
         ) : null}
       </dl>
+      {owner && owner.kind === 'customer' && !owner.parentId ? (
+        // Rating charges every level of a call's chain up to the carrier's provider cost
+        // (lib/server/services/usage/rate-batch.ts, chargedLevels): a customer card that
+        // follows no card has nothing above it, so its calls are refused (`no_card`).
+        <p
+          role="note"
+          className="mb-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900"
+          data-testid="card-prices-no-calls"
+        >
+          This card follows no card above it, so calls priced on it are refused: nothing says what
+          they cost above. Derive customer cards from a provider card (or from a card assigned to
+          you) so every level of a call is charged.
+        </p>
+      ) : null}
       <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
         <div className="space-y-4">
           {can.readRates ? (

@@ -461,6 +461,8 @@ test('a record page deletes what nothing depends on, and says what blocks the re
 
   // A card assigned to an account: refused, with the reason on the page.
   await admin.goto(`/cards/${card.id}`);
+  // Made by hand, following no card: its page says its calls would be refused.
+  await expect(admin.getByTestId('card-prices-no-calls')).toBeVisible();
   await admin.getByRole('button', { name: 'Delete card' }).click();
   await admin.getByRole('alertdialog').getByRole('button', { name: 'Delete card' }).click();
   // The server's reason, naming what blocks it: the account the card is assigned to.
@@ -504,6 +506,7 @@ test("a card's owner renames it and changes its rounding from its page", async (
     await admin.request.get(`/api/v1/cards/${card.id}`, { headers })
   ).json()) as { name: string; rounding: string; decimals: number };
   expect(saved).toMatchObject({ name: `${card.name} renamed`, rounding: 'up', decimals: 4 });
+  await expect(admin.getByTestId('card-prices-no-calls')).toHaveCount(0);
   // Each form once, at the new version (siblings sharing a key were kept twice).
   await expect(admin.getByRole('form', { name: 'Card settings' })).toHaveCount(1);
   await expect(admin.getByRole('form', { name: 'Selling terms' })).toHaveCount(1);
