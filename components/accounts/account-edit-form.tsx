@@ -1,5 +1,6 @@
 'use client';
 
+import { ApiClientError } from '@/lib/client/api';
 import { useApiMutation } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
 import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
@@ -15,6 +16,29 @@ import { EditCollision } from '@/components/live/conflict-notice';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { recordHref } from '@/components/ui/toast';
+
+/** The fields this form edits, by their labels. */
+const EDITED_FIELDS: Record<string, string> = {
+  name: 'Name',
+  email: 'Email',
+  status: 'Status',
+  creditLimit: 'Credit limit',
+  warningThreshold: 'Warning threshold',
+};
+
+/** Every field of `fields` the same in both copies of the record. */
+function sameFields(
+  opened: object,
+  other: Record<string, unknown>,
+  fields: Record<string, string>,
+): boolean {
+  const mine = opened as Record<string, unknown>;
+  return Object.keys(fields).every((field) => (mine[field] ?? null) === (other[field] ?? null));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
 
 /** What suspending takes away, said before it happens (DESIGN §1 "Accounts"). */
 export function suspendConsequence(kind: 'resellers' | 'customers'): string {
@@ -86,7 +110,24 @@ export function AccountEditForm({
         });
         if (!sure) throw new SubmitCancelled();
       }
-      onDone(await save.mutateAsync(body));
+      try {
+        onDone(await save.mutateAsync(body));
+      } catch (error) {
+        // A newer version that changed nothing this form edits — calls or a payment moved
+        // the balance, which moves the version at call rate — is no conflict here: the
+        // same change is saved on top of it, once. Anything else is shown as a conflict.
+        const current = error instanceof ApiClientError ? error.current : undefined;
+        if (
+          error instanceof ApiClientError &&
+          error.code === 'conflict' &&
+          isRecord(current) &&
+          sameFields(account, current, EDITED_FIELDS)
+        ) {
+          onDone(await save.mutateAsync({ ...body, version: Number(current.version) }));
+          return;
+        }
+        throw error;
+      }
     },
   });
   return (
@@ -99,15 +140,14 @@ export function AccountEditForm({
       <PresenceAvatars topic={`${kind}:${account.id}`} label="editing this record" />
       <EditCollision
         openedVersion={account.version}
+        // Told only when a field edited here moved, not when calls moved the balance.
+        changed={
+          latest !== undefined &&
+          !sameFields(account, latest as unknown as Record<string, unknown>, EDITED_FIELDS)
+        }
         latest={latest}
         form={form}
-        labels={{
-          name: 'Name',
-          email: 'Email',
-          status: 'Status',
-          creditLimit: 'Credit limit',
-          warningThreshold: 'Warning threshold',
-        }}
+        labels={EDITED_FIELDS}
         onLoad={onReload}
       />
       <TextField label="Name" {...form.register('name')} error={form.fields.name} required />

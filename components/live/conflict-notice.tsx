@@ -85,12 +85,18 @@ export function ConflictNotice<TBody extends Record<string, unknown>>({
  */
 export function EditCollision<TBody extends Record<string, unknown>, TEntity>({
   openedVersion,
+  changed = true,
   latest,
   form,
   labels,
   onLoad,
 }: {
   openedVersion: number;
+  /**
+   * Whether the newer copy changed anything the form edits (default: any newer version
+   * counts): a balance moved by calls moves an account's version but not its form.
+   */
+  changed?: boolean;
   /** The live copy of the record. */
   latest: (TEntity & { version: number }) | undefined;
   form: { conflict: TConflict<TBody> | null; pending: boolean; overwrite: () => Promise<void> };
@@ -99,7 +105,7 @@ export function EditCollision<TBody extends Record<string, unknown>, TEntity>({
 }) {
   return (
     <>
-      {latest && latest.version > openedVersion && !form.conflict ? (
+      {latest && latest.version > openedVersion && changed && !form.conflict ? (
         <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
           Someone saved a newer version while you were editing.{' '}
           <button type="button" className="underline" onClick={() => onLoad(latest)}>

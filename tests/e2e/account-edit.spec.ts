@@ -131,3 +131,37 @@ test('a customer is added under a reseller picked in the form, not only under th
     })
     .toBe(reseller.id);
 });
+
+test('a balance moving while the form is open is no conflict: the edit saves on top of it', async ({
+  page,
+}) => {
+  await page.goto('/');
+  const headers = { origin: new URL(page.url()).origin };
+  const stamp = Date.now();
+  const made = await page.request.post('/api/v1/customers', {
+    data: { name: `Calling ${stamp}` },
+    headers,
+  });
+  expect(made.status()).toBe(201);
+  const customer = (await made.json()) as { id: string; version: number };
+  await page.goto(`/customers/${customer.id}`);
+  const form = page.getByRole('form', { name: `Edit Calling ${stamp}`, exact: true });
+  await form.getByLabel('Credit limit').fill('250');
+  // Meanwhile its balance moves (a payment here; calls do the same, at call rate).
+  const paid = await page.request.post(`/api/v1/accounts/${customer.id}/payments`, {
+    data: { amount: '5', idempotencyKey: `calling-${stamp}` },
+    headers,
+  });
+  expect(paid.status()).toBe(201);
+  await expect
+    .poll(async () => (await page.request.get(`/api/v1/customers/${customer.id}`)).json())
+    .toMatchObject({ balance: '5.000000' });
+  // The page has the newer version (its balance shown), the form still the one it opened.
+  await expect(page.getByText('€5.00').first()).toBeVisible();
+  await expect(form.getByText('Someone saved a newer version')).toHaveCount(0);
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await expect
+    .poll(async () => (await page.request.get(`/api/v1/customers/${customer.id}`)).json())
+    .toMatchObject({ creditLimit: '250.000000', balance: '5.000000' });
+  await expect(form.getByTestId('conflict')).toHaveCount(0);
+});
