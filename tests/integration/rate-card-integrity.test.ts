@@ -6,9 +6,11 @@ import { arrange } from '../fixtures/arrange';
 import { rawLogInsert } from '../fixtures/raw-log';
 
 /**
- * `rate.card_id` is held to `card` by statement-level triggers, not a per-row foreign
- * key (Migration20261204100000): every rule the foreign key kept, checked on the
- * database itself — what any writer, not only the panel's, meets.
+ * `rate_history.card_id` is held to `card` by a statement-level trigger, not a per-row
+ * foreign key (Migration20261204100000 for `rate`, moved to history with the set stored
+ * once, Migration20261220100000): every rule the foreign key kept, checked on the
+ * database itself — what any writer, not only the panel's, meets. `rate`, the live set,
+ * is a view of the card's live revision in history.
  */
 const database = useMigratedDatabase();
 
@@ -29,10 +31,13 @@ async function addCard(): Promise<string> {
   return id;
 }
 
-const insertRates = (cardId: string, prefixes: string[]) => ({
-  sql: `insert into rate (card_id, prefix, destination, rate)
-        select $1, p, 'Somewhere', 0.01 from unnest($2::text[]) p`,
-  params: [cardId, prefixes],
+/** History rows opened by revision `fromRev` (1 unless given), still open. */
+const insertRates = (cardId: string, prefixes: string[], fromRev = 1) => ({
+  sql: `insert into rate_history (card_id, prefix, destination, rate, connection_fee,
+          initial_increment, increment, grace_seconds, blocked, overridden, losing, from_rev)
+        select $1, p, 'Somewhere', 0.01, 0, 60, 60, 0, false, false, false, $3
+          from unnest($2::text[]) p`,
+  params: [cardId, prefixes, fromRev],
 });
 
 async function connect(): Promise<pg.Client> {
@@ -54,7 +59,7 @@ const orphans = async () => {
   const rows = await database.orm.em
     .fork()
     .execute<{ n: string }[]>(
-      'select count(*) as n from rate r where not exists (select 1 from card c where c.id = r.card_id)',
+      'select count(*) as n from rate_history r where not exists (select 1 from card c where c.id = r.card_id)',
     );
   return Number(rows[0]!.n);
 };
@@ -74,25 +79,27 @@ beforeEach(async () => {
   card = await addCard();
 });
 
-describe('rate.card_id names a card', () => {
+describe('rate_history.card_id names a card', () => {
   it('refuses an insert naming no card with 23503, the whole statement', async () => {
     const client = await connect();
     try {
       const { sql, params } = insertRates(MISSING, ['44', '45']);
       const error = await sqlState(client.query(sql, params));
       expect(error.code).toBe('23503');
-      expect(error.constraint).toBe('rate_card_id_foreign');
+      expect(error.constraint).toBe('rate_history_card_id_foreign');
       // One good card and one missing in the same statement: nothing of it stays.
       const mixed = await sqlState(
         client.query(
-          `insert into rate (card_id, prefix, destination, rate)
-           values ($1, '1', 'X', 0.01), ($2, '2', 'X', 0.01)`,
+          `insert into rate_history (card_id, prefix, destination, rate, connection_fee,
+             initial_increment, increment, grace_seconds, blocked, overridden, losing, from_rev)
+           values ($1, '1', 'X', 0.01, 0, 60, 60, 0, false, false, false, 1),
+                  ($2, '2', 'X', 0.01, 0, 60, 60, 0, false, false, false, 1)`,
           [card, MISSING],
         ),
       );
       expect(mixed.code).toBe('23503');
       const { rows } = await client.query(
-        'select count(*)::int as n from rate where card_id = $1',
+        'select count(*)::int as n from rate_history where card_id = $1',
         [card],
       );
       expect(rows[0].n).toBe(0);
@@ -109,9 +116,10 @@ describe('rate.card_id names a card', () => {
       const { sql, params } = insertRates(card, ['31']);
       await client.query(sql, params);
       const error = await sqlState(
-        client.query('update rate set card_id = $1 where card_id = $2', [MISSING, card]),
+        client.query('update rate_history set card_id = $1 where card_id = $2', [MISSING, card]),
       );
       expect(error.code).toBe('23503');
+      expect(error.constraint).toBe('rate_history_card_id_foreign');
       expect(await orphans()).toBe(0);
     } finally {
       await client.end();
@@ -124,8 +132,8 @@ describe('rate.card_id names a card', () => {
       const { sql, params } = insertRates(card, ['32', '33']);
       await client.query(sql, params);
       const count = async (id: string) =>
-        (await client.query('select count(*)::int as n from rate where card_id = $1', [id])).rows[0]
-          .n as number;
+        (await client.query('select count(*)::int as n from rate_history where card_id = $1', [id]))
+          .rows[0].n as number;
       // Inside one transaction, rolled back: the card's change-log guard would refuse the
       // commit, and the cascade acts at once, before it.
       await client.query('begin');
@@ -137,7 +145,7 @@ describe('rate.card_id names a card', () => {
       await client.query('rollback');
       await client.query('begin');
       await client.query('truncate card cascade');
-      expect((await client.query('select count(*)::int as n from rate')).rows[0].n).toBe(0);
+      expect((await client.query('select count(*)::int as n from rate_history')).rows[0].n).toBe(0);
       await client.query('rollback');
       expect(await count(card)).toBe(2);
     } finally {
@@ -210,6 +218,49 @@ describe('rate.card_id names a card', () => {
       await client.query('begin isolation level repeatable read');
       const error = await sqlState(client.query('delete from card where id = $1', [card]));
       expect(error.code).toBe('0A000');
+      await client.query('rollback');
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('rate, the live set', () => {
+  it("reads the card's rows at its live revision, and moves with it", async () => {
+    const client = await connect();
+    try {
+      // Revision 1 opens 40, 41 and 42; revision 2 closes 41, changes 42 and adds 43.
+      await client.query(
+        insertRates(card, ['40', '41', '42']).sql,
+        insertRates(card, ['40', '41', '42']).params,
+      );
+      await client.query(
+        `update rate_history set to_rev = 2 where card_id = $1 and prefix in ('41', '42')`,
+        [card],
+      );
+      const second = insertRates(card, ['42', '43'], 2);
+      await client.query(second.sql, second.params);
+      await client.query(
+        `update rate_history set rate = 0.02 where card_id = $1 and from_rev = 2`,
+        [card],
+      );
+      const live = async () =>
+        (
+          await client.query(
+            'select prefix, rate::text from rate where card_id = $1 order by prefix',
+            [card],
+          )
+        ).rows.map((row) => `${row.prefix}:${row.rate}`);
+      expect(await live()).toEqual([]);
+      // Rolled back: the card's change-log guard would refuse the commit.
+      await client.query('begin');
+      for (const [revision, rows] of [
+        [1, ['40:0.010000', '41:0.010000', '42:0.010000']],
+        [2, ['40:0.010000', '42:0.020000', '43:0.020000']],
+      ] as const) {
+        await client.query('update card set live_revision = $1 where id = $2', [revision, card]);
+        expect(await live()).toEqual(rows);
+      }
       await client.query('rollback');
     } finally {
       await client.end();

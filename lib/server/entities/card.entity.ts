@@ -83,54 +83,17 @@ export const Card = defineEntity({
     losingRates: p.integer().default(0),
     /** Hours of notice a revision raising any price must give (none when null). */
     minNoticeHours: p.integer().nullable(),
+    /**
+     * The revision live on the card (0: none yet): the `rate` view reads its rows from
+     * `rate_history` (Migration20261220100000). Written by the rate writers in SQL only.
+     */
+    liveRevision: p.integer().default(0),
     ...versionedTimestamps(),
   },
 });
 
 export type TCard = InferEntity<typeof Card>;
 export type TCardKind = (typeof CARD_KINDS)[number];
-
-/**
- * One rate row of a card. Written only in bulk by the rate writers (raw, set-based SQL),
- * never one ORM entity at a time. A prefix appears once per effective time; a row
- * without `effective_from` has always been in effect. The unique index doubles as the
- * longest-prefix lookup's: `card_id = ? and prefix = any(<leading digits>)`.
- */
-export const Rate = defineEntity({
-  name: 'Rate',
-  tableName: 'rate',
-  indexes: [
-    {
-      name: 'rate_card_prefix_unique',
-      expression: `create unique index "rate_card_prefix_unique" on "rate" ("card_id", "prefix", coalesce(effective_from, '-infinity'::timestamp with time zone))`,
-    },
-  ],
-  properties: {
-    id: p.bigint('string').primary().autoincrement(),
-    // Checked per statement by triggers, not per row by a foreign key: deleting a card
-    // still deletes its rates (Migration20261204100000).
-    card: () => p.manyToOne(Card).createForeignKeyConstraint(false),
-    prefix: p.string().length(20),
-    destination: p.string().length(120),
-    rate: p.decimal('string').precision(18).scale(6),
-    connectionFee: p.decimal('string').precision(18).scale(6).default('0'),
-    initialIncrement: p.integer().default(60),
-    increment: p.integer().default(60),
-    graceSeconds: p.integer().default(0),
-    /** A billed call shorter than this is billed as this long (0: no minimum). */
-    minimumSeconds: p.integer().default(0),
-    effectiveFrom: p.datetime().nullable(),
-    blocked: p.boolean().default(false),
-    /** Derived cards: the rate came from a per-prefix override, not the markup. */
-    overridden: p.boolean().default(false),
-    /** Derived cards: a sample call costs more to buy than it sells for. */
-    losing: p.boolean().default(false),
-    /** Derived cards: the parent card whose row priced this one (the trace follows it). */
-    pricedBy: p.uuid().nullable(),
-  },
-});
-
-export type TRate = InferEntity<typeof Rate>;
 
 /**
  * A customer card given to an account directly under its owner (DESIGN §1

@@ -6,7 +6,7 @@ import { ApiToken } from './api-token.entity';
 import { LoginIpThrottle, LoginThrottle, PasswordChangeThrottle } from './login-throttle.entity';
 import { Impersonation } from './impersonation.entity';
 import { UserSession } from './user-session.entity';
-import { Card, Rate, CardAssignment } from './card.entity';
+import { Card, CardAssignment } from './card.entity';
 import { Notification, OutboxMail } from './notification.entity';
 import { LedgerEntry } from './ledger.entity';
 
@@ -23,7 +23,6 @@ export {
   Impersonation,
   UserSession,
   Card,
-  Rate,
   CardAssignment,
   Notification,
   OutboxMail,
@@ -34,7 +33,7 @@ export type { TGroup } from './group.entity';
 export type { TUser } from './user.entity';
 export type { TChangeLogEntry } from './change-log.entity';
 export type { TApiToken } from './api-token.entity';
-export type { TCard, TCardKind, TRate, TCardAssignment } from './card.entity';
+export type { TCard, TCardKind, TCardAssignment } from './card.entity';
 export type { TNotification, TOutboxMail } from './notification.entity';
 export type { TLedgerEntry, TLedgerKind } from './ledger.entity';
 
@@ -52,7 +51,6 @@ export const ENTITIES = [
   Impersonation,
   UserSession,
   Card,
-  Rate,
   CardAssignment,
   Notification,
   OutboxMail,

@@ -37,6 +37,7 @@ import { Migration20261218100000 } from './Migration20261218100000';
 import { Migration20261218200000 } from './Migration20261218200000';
 import { Migration20261218300000 } from './Migration20261218300000';
 import { Migration20261219100000 } from './Migration20261219100000';
+import { Migration20261220100000 } from './Migration20261220100000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -81,4 +82,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261218200000', class: Migration20261218200000 },
   { name: 'Migration20261218300000', class: Migration20261218300000 },
   { name: 'Migration20261219100000', class: Migration20261219100000 },
+  { name: 'Migration20261220100000', class: Migration20261220100000 },
 ];

@@ -36,7 +36,6 @@ export async function deleteCard(
       );
     }
     const before = toCardOwnerDto(card);
-    await tx.execute('delete from rate where card_id = ?', [card.id]);
     // Its history goes with it (its revisions by their foreign key); the revisions of
     // cards that once followed it stay, with their own rows (Migration20261219100000).
     await tx.execute('delete from rate_history where card_id = ?', [card.id]);

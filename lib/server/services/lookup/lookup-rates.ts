@@ -295,8 +295,8 @@ const MATCHES_AT = `
  * instant: the card's revision live then (the latest not cancelled whose date has come),
  * its rows from history, in effect at that instant. Now: the same answer as at now, since
  * rating charges a call with the revision live at its start — the live set, `rate`, rows
- * in effect now; but `rate` changes only when the revision timer commits (copying a large
- * card takes seconds, and it retries 5 s after an error), so a card with a revision whose
+ * in effect now; but `rate` moves to a revision only when the revision timer commits (it
+ * wakes at the date, and retries 5 s after an error), so a card with a revision whose
  * date has come unapplied is read from history as at an instant. Otherwise the switch
  * would be allowed `maxSeconds` on a price no longer charged. The cards with such a
  * revision are read once per statement from the partial index `rate_revision_pending`

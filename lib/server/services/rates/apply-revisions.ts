@@ -3,12 +3,12 @@ import { Card } from '@/lib/server/entities';
 import { mutate } from '@/lib/server/live/change-log';
 import { getLogger } from '@/lib/server/observability/logger';
 import { recordRevisionApplied } from './rate-sets';
-import { replaceLiveSet } from './revisions';
+import { goLive } from './revisions';
 
 /**
- * Scheduled revisions going live (issue 16 §2): every revision whose date has come is
- * copied from history into `rate`, the live set, through `mutate`, so panels get
- * `cards.rates_changed` as for any write. Derived cards' revisions were computed (and
+ * Scheduled revisions going live (issue 16 §2): every revision whose date has come
+ * becomes its card's live revision (the one the `rate` view reads), through `mutate`, so
+ * panels get `cards.rates_changed` as for any write. Derived cards' revisions were computed (and
  * margin-checked) when they were scheduled; they go live in the same transaction as
  * their parents', parents first. Several processes may run this at once: the cards'
  * locks queue them, and the later one finds nothing left due.
@@ -51,7 +51,7 @@ export async function applyDueRevisions(em: EntityManager): Promise<number> {
       if (!mine.length) continue;
       applied++;
       const number = Math.max(...mine.map((row) => row.number));
-      await replaceLiveSet(tx, id, { from: 'history', number });
+      await goLive(tx, id, number);
       await tx.execute('update rate_revision set applied_at = now() where id = any(?::bigint[])', [
         `{${mine.map((row) => row.id).join(',')}}`,
       ]);

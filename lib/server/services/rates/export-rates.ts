@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { RATE_CSV_COLUMNS } from '@/lib/shared/schemas/rates';
-import { toRateDto, type TRateRow } from './list-rates';
+import { afterRateKey, toRateDto, type TRateRow } from './list-rates';
 import { findCardForRates } from './rate-access';
 import { csvCell } from './rates-csv';
 
@@ -29,12 +29,12 @@ export async function exportRates(
         controller.enqueue(encoder.encode(RATE_CSV_COLUMNS.join(',') + '\r\n'));
         return;
       }
+      const [filter, params] = after ? afterRateKey(...after) : ['true', []];
       const rows: TRateRow[] = await em.execute<TRateRow[]>(
-        `select * from rate where card_id = ?
-           ${after ? `and (prefix, coalesce(effective_from, '-infinity'::timestamptz)) > (?, coalesce(?::timestamptz, '-infinity'::timestamptz))` : ''}
+        `select * from rate where card_id = ? and ${filter}
           order by prefix, coalesce(effective_from, '-infinity'::timestamptz)
           limit ?`,
-        after ? [card.id, after[0], after[1], BATCH] : [card.id, BATCH],
+        [card.id, ...params, BATCH],
       );
       if (!rows.length) {
         controller.close();

@@ -8,8 +8,8 @@ import type { TRateDto, ZRatesListQuery } from '@/lib/shared/schemas/rates';
 import type { TPage } from '@/lib/shared/schemas/common';
 import { findCardForRates } from './rate-access';
 
+/** A row of the live set (the `rate` view, Migration20261220100000). */
 export interface TRateRow {
-  id: string;
   prefix: string;
   destination: string;
   rate: string;
@@ -32,7 +32,7 @@ export function toRateDto(
   ownerView: boolean,
 ): TRateDto {
   return {
-    id: String(row.id),
+    id: rateRowId(row),
     prefix: row.prefix,
     destination: row.destination,
     rate: money(row.rate).toFixed(card.decimals),
@@ -48,7 +48,30 @@ export function toRateDto(
   };
 }
 
-/** Keyset over (prefix, effective time): the unique index's own order. */
+/**
+ * A row's id: its key in the card's set, the prefix and, when dated, its effective time
+ * (`4420@2027-01-01T00:00:00.000Z`) — the same row keeps it from one revision to the next.
+ */
+function rateRowId(row: Pick<TRateRow, 'prefix' | 'effective_from'>): string {
+  return row.effective_from
+    ? `${row.prefix}@${new Date(row.effective_from).toISOString()}`
+    : row.prefix;
+}
+
+/**
+ * The rows after a cursor's key, in (prefix, effective time) order, and its parameters.
+ * The bare `prefix >= ?` lets the history's (card, prefix) index start the scan at the
+ * cursor: it cannot from the row comparison, whose second member is an expression.
+ */
+export function afterRateKey(prefix: string, at: string | Date | null): [string, unknown[]] {
+  return [
+    `prefix >= ? and (prefix, coalesce(effective_from, '-infinity'::timestamptz))
+       > (?, coalesce(?::timestamptz, '-infinity'::timestamptz))`,
+    [prefix, prefix, at instanceof Date ? at.toISOString() : at],
+  ];
+}
+
+/** Keyset over (prefix, effective time): the live set's own order. */
 export function encodeRateCursor(row: Pick<TRateRow, 'prefix' | 'effective_from'>): string {
   return Buffer.from(
     JSON.stringify([
@@ -97,11 +120,9 @@ export async function listRates(
   }
   if (query.losing === 'true' && ownerView) filters.push('losing');
   if (query.cursor) {
-    const [prefix, at] = decodeRateCursor(query.cursor);
-    filters.push(
-      `(prefix, coalesce(effective_from, '-infinity'::timestamptz)) > (?, coalesce(?::timestamptz, '-infinity'::timestamptz))`,
-    );
-    params.push(prefix, at);
+    const [after, afterParams] = afterRateKey(...decodeRateCursor(query.cursor));
+    filters.push(after);
+    params.push(...afterParams);
   }
   params.push(query.limit + 1);
   const rows = await em.execute<TRateRow[]>(

@@ -43,7 +43,7 @@ export type TRatesCause = 'put' | 'import' | 'parent' | 'markup' | 'rollback' | 
  * The input rows as the card's next revision (revisions.ts): staged in one statement,
  * any size, then the whole new set built in `rev_set` — the rows as given (`replace`), or
  * merged over the latest revision's, same prefix and effective time replaced (`merge`).
- * Live now (and in `rate`) unless `plan.liveAt` dates it later.
+ * Live now (what `rate` reads) unless `plan.liveAt` dates it later.
  */
 export async function writeRateRows(
   tx: EntityManager,
@@ -55,19 +55,21 @@ export async function writeRateRows(
   await prepareRevSet(tx, cardId);
   if (rows.length) {
     const trx = transactionOf(tx);
-    // A second write in the same transaction (the demo seed) stages afresh.
-    await trx.raw('drop table if exists pg_temp.rate_import');
     const connection = (await trx.client.acquireConnection()) as pg.ClientBase;
-    const source = (await copyCapable(connection))
-      ? await stageByCopy(trx, connection, rows)
-      : await stageByJson(trx, rows);
-    await trx.raw(
-      `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
-                            increment, grace_seconds, blocked, overridden, losing, destination,
-                            minimum_seconds)
-       select ?, p, e, r, f, i, n, g, b, false, false, d, m from ${source}`,
-      [cardId],
-    );
+    if (await copyCapable(connection)) {
+      await stageByCopy(connection, cardId, rows);
+    } else {
+      // A second write in the same transaction (the demo seed) stages afresh.
+      await trx.raw('drop table if exists pg_temp.rate_import');
+      await stageByJson(trx, rows);
+      await trx.raw(
+        `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
+                              increment, grace_seconds, blocked, overridden, losing, destination,
+                              minimum_seconds)
+         select ?, p, e, r, f, i, n, g, b, false, false, d, m from rate_import`,
+        [cardId],
+      );
+    }
   }
   if (mode === 'merge') {
     await tx.execute(
@@ -86,30 +88,29 @@ export async function writeRateRows(
 }
 
 /**
- * Validated rows into a staging table of the transaction by COPY FROM STDIN (text
- * format): no statement text, no JSON to build and take apart — the floor of what
- * PostgreSQL can take in. Dropped at commit.
+ * Validated rows into the card's staged set (`rev_set`) by COPY FROM STDIN (text
+ * format): no statement text, no JSON to build and take apart, no second table to copy
+ * them from — the floor of what PostgreSQL can take in.
  */
 async function stageByCopy(
-  trx: Knex.Transaction,
   connection: pg.ClientBase,
+  cardId: string,
   rows: TRateInput[],
-): Promise<string> {
-  await trx.raw(
-    `create temp table rate_import (p text, d text, r numeric, f numeric, i int, n int, g int,
-       e timestamptz, b boolean, m int) on commit drop`,
+): Promise<void> {
+  const sink = connection.query(
+    copyFrom(`copy rev_set (card_id, prefix, destination, rate, connection_fee, initial_increment,
+                increment, grace_seconds, effective_from, blocked, minimum_seconds, overridden,
+                losing) from stdin`),
   );
-  const sink = connection.query(copyFrom('copy rate_import from stdin'));
-  await pipeline(Readable.from(copyText(rows)), sink);
-  return 'rate_import';
+  await pipeline(Readable.from(copyText(cardId, rows)), sink);
 }
 
 /** The rows as COPY's text format, a few thousand lines a chunk. */
-function* copyText(rows: TRateInput[]): Generator<string> {
+function* copyText(cardId: string, rows: TRateInput[]): Generator<string> {
   let chunk = '';
   for (let index = 0; index < rows.length; index++) {
     const row = rows[index]!;
-    chunk += `${copyCell(row.prefix)}\t${copyCell(row.destination)}\t${row.rate}\t${row.connectionFee}\t${row.initialIncrement}\t${row.increment}\t${row.graceSeconds}\t${row.effectiveFrom ?? '\\N'}\t${row.blocked ? 't' : 'f'}\t${row.minimumSeconds ?? 0}\n`;
+    chunk += `${cardId}\t${copyCell(row.prefix)}\t${copyCell(row.destination)}\t${row.rate}\t${row.connectionFee}\t${row.initialIncrement}\t${row.increment}\t${row.graceSeconds}\t${row.effectiveFrom ?? '\\N'}\t${row.blocked ? 't' : 'f'}\t${row.minimumSeconds ?? 0}\tf\tf\n`;
     if (index % 2000 === 1999) {
       yield chunk;
       chunk = '';
@@ -133,9 +134,9 @@ const COPY_ESCAPES: Record<string, string> = {
 
 /**
  * The embedded database (PGlite over its socket) has no COPY from a client: one JSON
- * parameter unpacked by json_to_recordset, typed columns in one pass.
+ * parameter unpacked by json_to_recordset into `rate_import`, typed columns in one pass.
  */
-async function stageByJson(trx: Knex.Transaction, rows: TRateInput[]): Promise<string> {
+async function stageByJson(trx: Knex.Transaction, rows: TRateInput[]): Promise<void> {
   const packed = JSON.stringify(
     rows.map((row) => ({
       p: row.prefix,
@@ -158,7 +159,6 @@ async function stageByJson(trx: Knex.Transaction, rows: TRateInput[]): Promise<s
               m int)`,
     [packed],
   );
-  return 'rate_import';
 }
 
 /** Whether a connection takes COPY FROM STDIN: PostgreSQL does, PGlite's socket does not. */
@@ -1016,10 +1016,15 @@ export function marginAlert(
   });
 }
 
-/** Counts kept on the card; touching `updatedAt` moves its version even when they match. */
+/**
+ * Counts kept on the card, those of its live revision (counted when it was recorded);
+ * touching `updatedAt` moves its version even when they match.
+ */
 export async function refreshCounts(tx: EntityManager, card: TCard): Promise<void> {
-  const rows = await tx.execute<{ rows: string; losing: string }[]>(
-    `select count(*) as rows, count(*) filter (where losing) as losing from rate where card_id = ?`,
+  const rows = await tx.execute<{ rows: number; losing: number }[]>(
+    `select r.rows, r.losing from card c
+       join rate_revision r on r.card_id = c.id and r.number = c.live_revision
+      where c.id = ?`,
     [card.id],
   );
   card.rateCount = Number(rows[0]?.rows ?? 0);

@@ -50,7 +50,7 @@ interface TRevisionRow {
 
 /**
  * A revision is live from its date, as rating reads it (usage is rated with the revision
- * live at the call's start), not from when the revision timer copied it into `rate`: one
+ * live at the call's start), not from when the revision timer made it the card's live one: one
  * whose date has come but not yet applied is `live` (or `superseded`), never `scheduled`,
  * so the panel does not offer to cancel what may already have been charged.
  */

@@ -8,9 +8,10 @@ import type { TRevisionCounts, TRevisionSource } from '@/lib/shared/schemas/revi
  * the transaction's `rev_set` staging table, then `recordRevision` makes it the card's
  * next revision: counted against the one before it, stored as intervals in
  * `rate_history` (only new and changed rows are inserted, removed and changed ones are
- * closed), and, when it goes live now, copied into `rate`, the live set every reader
- * uses. A revision dated later waits in `rate_history` until the revision timer applies
- * it (apply-revisions.ts).
+ * closed), and, when it goes live now, named the card's live revision: `rate`, the live
+ * set every reader uses, is a view of that revision's rows (Migration20261220100000). A
+ * revision dated later waits in `rate_history` until the revision timer applies it
+ * (apply-revisions.ts).
  */
 
 /** When and why a new set becomes a revision. */
@@ -29,7 +30,7 @@ export interface TRecordedRevision {
   id: string;
   number: number;
   liveAt: Date;
-  /** Applied to `rate` in this transaction. */
+  /** Live (the card's live revision) from this transaction on. */
   live: boolean;
   rows: number;
   losing: number;
@@ -292,7 +293,7 @@ export async function recordRevision(
     [number, cardId],
   );
   await tx.execute(`select set_config('enable_nestloop', ?, true)`, [planner!.was]);
-  if (live) await replaceLiveSet(tx, cardId, { from: 'rev_set' });
+  if (live) await goLive(tx, cardId, number);
   return {
     id: String(inserted!.id),
     number,
@@ -305,32 +306,12 @@ export async function recordRevision(
   };
 }
 
-/** `rate`, the live set, replaced by the card's staged set or one revision from history. */
-export async function replaceLiveSet(
-  tx: EntityManager,
-  cardId: string,
-  source: { from: 'rev_set' } | { from: 'history'; number: number },
-): Promise<void> {
-  await tx.execute('delete from rate where card_id = ?', [cardId]);
-  // Rows enter in prefix order: each index insert lands on the page the previous one
-  // touched instead of a random leaf.
-  const [from, params] =
-    source.from === 'rev_set'
-      ? ['rev_set s where s.card_id = ?', [cardId]]
-      : [
-          `rate_history s where s.card_id = ? and ${rowsAt('s')}`,
-          [cardId, source.number, source.number],
-        ];
-  await tx.execute(
-    `insert into rate (card_id, prefix, destination, rate, connection_fee, initial_increment,
-                       increment, grace_seconds, effective_from, blocked, overridden, losing,
-                       priced_by, minimum_seconds)
-     select ?, prefix, destination, rate, connection_fee, initial_increment, increment,
-            grace_seconds, effective_from, blocked, overridden, losing, priced_by, minimum_seconds
-       from ${from}
-      order by prefix, effective_from`,
-    [cardId, ...params],
-  );
+/**
+ * Revision `number` of the card goes live: the `rate` view reads the card's rows at its
+ * live revision from history (Migration20261220100000), so nothing is copied.
+ */
+export async function goLive(tx: EntityManager, cardId: string, number: number): Promise<void> {
+  await tx.execute('update card set live_revision = ? where id = ?', [number, cardId]);
 }
 
 /**
