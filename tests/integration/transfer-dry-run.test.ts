@@ -81,7 +81,8 @@ beforeAll(async () => {
         rates: [
           { prefix: '4', destination: 'Europe', rate: '0.0900' },
           { prefix: '447', destination: 'UK mobile', rate: '0.1200' },
-          { prefix: '49', destination: 'Germany', rate: '0.0300' },
+          // Billed two minutes at least: a 60 s call costs 0.0600.
+          { prefix: '49', destination: 'Germany', rate: '0.0300', minimumSeconds: 120 },
         ],
       })
     ).status,
@@ -161,7 +162,7 @@ describe('POST /customers/{id}/transfer?dryRun=true', () => {
         prefix: '49',
         destination: 'Germany',
         old: { prefix: '49', rate: '0.0400', price60: '0.0400', margin60: null, billing: '30/6' },
-        new: { prefix: '49', rate: '0.0300', price60: '0.0300', margin60: null, billing: '60/60' },
+        new: { prefix: '49', rate: '0.0300', price60: '0.0600', margin60: null, billing: '60/60' },
       },
       {
         prefix: '44',

@@ -29,6 +29,7 @@ interface TMatchRow {
   initial_increment: number;
   increment: number;
   grace_seconds: number;
+  minimum_seconds: number;
 }
 
 /**
@@ -173,6 +174,7 @@ function price(row: TMatchRow, card: TCardRounding): string {
     initialIncrement: row.initial_increment,
     increment: row.increment,
     graceSeconds: row.grace_seconds,
+    minimumSeconds: row.minimum_seconds,
   };
   return callPrice(terms, CALL_SECONDS, card);
 }
@@ -218,7 +220,7 @@ async function matches(
     `select s.prefix as sample, m.* from unnest(?::text[]) as s(prefix)
       cross join lateral (
         select prefix, rate::text as rate, connection_fee::text as connection_fee,
-               initial_increment, increment, grace_seconds
+               initial_increment, increment, grace_seconds, minimum_seconds
           from rate
          where card_id = ? and not blocked
            and prefix = any(array(select left(s.prefix, n) from generate_series(1, length(s.prefix)) n))
