@@ -3,7 +3,7 @@
  * PostgreSQL database, the demo carrier seeded, then 52 revisions of a 100k-row deck
  * through the panel's own writer (`writeRateRows`), each changing a share of the rates
  * and adding and removing a few prefixes, as a carrier's weekly deck does. Prints the
- * size of the history kept (`rate`, the live set, is one deck as before).
+ * size of the history kept (`rate`, the live set, is a view of it).
  *
  *   npx tsx scripts/revision-space.ts [rows=100000] [weeks=52] [changedPercent=5]
  */
@@ -11,7 +11,8 @@ import pg from 'pg';
 import { migrate, openOrm } from '@/lib/server/db/orm';
 import { seedIfEmpty } from '@/lib/server/db/seed';
 import { Card } from '@/lib/server/entities';
-import { writeRateRows } from '@/lib/server/services/rates/rate-sets';
+import { mutate } from '@/lib/server/live/change-log';
+import { recordRevisionApplied, writeRateRows } from '@/lib/server/services/rates/rate-sets';
 import { liveNow } from '@/lib/server/services/rates/revisions';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
 
@@ -49,9 +50,14 @@ async function main() {
     let nextPrefix = 1_000_000 + rows;
     const started = Date.now();
     for (let week = 0; week < weeks; week++) {
-      await em
-        .fork()
-        .transactional((tx) => writeRateRows(tx, card.id, deck, 'replace', liveNow('import')));
+      // Through `mutate`: the card's counts and version move with its live revision, and
+      // the change log records it. Its followers are not recomputed (the figure is one
+      // card's history).
+      await mutate(em.fork(), null, async (tx, record) => {
+        const mine = await tx.findOneOrFail(Card, card.id, { populate: ['owner'] });
+        await writeRateRows(tx, card.id, deck, 'replace', liveNow('import'));
+        await recordRevisionApplied(tx, mine, mine.owner.path, record);
+      });
       // Next week's deck: some rates move, half a percent of prefixes come and go.
       deck = deck
         .filter(() => next() >= 0.005)
