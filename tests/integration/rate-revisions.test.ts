@@ -376,7 +376,8 @@ describe('rate revisions', () => {
     const rolled = await admin.post(`/cards/${id}/revisions/1/rollback`, {});
     expect(rolled).toMatchObject({ status: 409, body: { error: { code: 'precision_loss' } } });
     expect(await rates(id)).toEqual({ '44': '0.0180' });
-    expect((await revisions(id)).map((revision) => revision.number)).toEqual([2, 1]);
+    // Revision 3: revision 2's rows at 4 decimals (a change of precision is a revision).
+    expect((await revisions(id)).map((revision) => revision.number)).toEqual([3, 2, 1]);
 
     // Back at 6 decimals, a revision scheduled at 0.012345 keeps the card from coming down.
     const fine = await admin.patch(`/cards/${id}`, { version: coarse.body.version, decimals: 6 });

@@ -38,6 +38,7 @@ import { Migration20261218200000 } from './Migration20261218200000';
 import { Migration20261218300000 } from './Migration20261218300000';
 import { Migration20261219100000 } from './Migration20261219100000';
 import { Migration20261220100000 } from './Migration20261220100000';
+import { Migration20261220200000 } from './Migration20261220200000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -83,4 +84,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261218300000', class: Migration20261218300000 },
   { name: 'Migration20261219100000', class: Migration20261219100000 },
   { name: 'Migration20261220100000', class: Migration20261220100000 },
+  { name: 'Migration20261220200000', class: Migration20261220200000 },
 ];

@@ -212,8 +212,10 @@ const decisionText = statementTexts();
 
 function decisionSql(inScope: string, at: boolean): string {
   const match = longestPrefixJoin('c.id', { at, join: 'left join lateral' });
-  const step = `c.id, c.parent_id, c.owner_id, c.kind, c.currency, c.decimals, c.rounding,
-              m.prefix, m.rate, m.connection_fee, m.initial_increment, m.increment, m.grace_seconds,
+  // At an instant, priced with the precision and rounding of the revision live then.
+  const step = `c.id, c.parent_id, c.owner_id, c.kind, c.currency,
+              coalesce(m.rev_decimals, c.decimals) as decimals,
+              coalesce(m.rev_rounding, c.rounding) as rounding, m.prefix, m.rate, m.connection_fee, m.initial_increment, m.increment, m.grace_seconds,
               m.minimum_seconds, m.blocked, m.priced_by`;
   return `with recursive target as (
        select id, path from account where id = ? and ${inScope}),

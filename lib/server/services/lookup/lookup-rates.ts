@@ -12,6 +12,13 @@ import { money, type TRoundingMode } from '@/lib/shared/pricing/money';
 import type { TLookup, TLookupLevel, ZLookupQuery } from '@/lib/shared/schemas/rates';
 import type { TRateRow } from '@/lib/server/services/rates/list-rates';
 
+/**
+ * Now, a match is priced with its card's own precision and rounding: a change of either
+ * records a revision, and none is made while a revision waits (update-card.ts), so the
+ * revisions live now and due were recorded with them.
+ */
+const CARD_TERMS = 'null::smallint as rev_decimals, null::text as rev_rounding';
+
 interface TChainCard {
   id: string;
   name: string;
@@ -39,7 +46,14 @@ type TMatch = Pick<
   | 'increment'
   | 'grace_seconds'
   | 'blocked'
-> & { card_id: string; priced_by: string | null; minimum_seconds: number };
+> & {
+  card_id: string;
+  priced_by: string | null;
+  minimum_seconds: number;
+  /** The revision's precision and rounding at an instant (null: the card's own). */
+  rev_decimals: number | null;
+  rev_rounding: TRoundingMode | null;
+};
 
 export interface TLookupRow {
   found: boolean;
@@ -96,8 +110,14 @@ export async function lookupRates(
     }
     const nameOf = new Map(visible.map(({ card }) => [card.id, card.name]));
     let above: { amount: string; decimals: number } | null = null;
-    const levels = visible.reverse().map(({ card, relation }): TLookupLevel => {
-      const match = matchOf.get(card.id);
+    const levels = visible.reverse().map(({ card: current, relation }): TLookupLevel => {
+      const match = matchOf.get(current.id);
+      // Priced as the revision matched was: at an instant, with its precision and rounding.
+      const card = {
+        ...current,
+        decimals: match?.rev_decimals ?? current.decimals,
+        rounding: match?.rev_rounding ?? current.rounding,
+      };
       const priced = match && !match.blocked;
       const amount = priced
         ? callPrice(
@@ -290,7 +310,8 @@ const MATCHES_AT = `
 /**
  * The longest prefix of the card `cardColumn` names, as a lateral join giving `m`
  * (card_id, prefix, destination, rate, connection_fee, initial_increment, increment,
- * grace_seconds, blocked, priced_by, minimum_seconds): one indexed probe,
+ * grace_seconds, blocked, priced_by, minimum_seconds, and the precision and rounding to
+ * price it with when not the card's: rev_decimals, rev_rounding): one indexed probe,
  * `prefix = any(<leading digits>)`; its parameters are `longestPrefixParams`'. At an
  * instant: the card's revision live then (the latest not cancelled whose date has come),
  * its rows from history, in effect at that instant. Now: the same answer as at now, since
@@ -321,11 +342,16 @@ export function longestPrefixJoin(
              and (effective_from is null or effective_from <= ${instant})
            ${order}`;
   if (options.at) {
+    // With the precision and rounding the revision priced calls with (null: the card's).
     return `${options.join} (
-          select max(number) as n from rate_revision
+          select max(number) as n,
+                 (array_agg(decimals order by number desc))[1] as rev_decimals,
+                 (array_agg(rounding order by number desc))[1] as rev_rounding
+            from rate_revision
            where card_id = ${cardColumn} and cancelled_at is null and live_at <= ?::timestamptz) v${on}
         ${options.join} (
-          select ${columns} ${fromHistory('?::timestamptz', 'v.n')}) m${on}`;
+          select ${columns}, v.rev_decimals, v.rev_rounding
+                 ${fromHistory('?::timestamptz', 'v.n')}) m${on}`;
   }
   // `due.n`: the revision live now, only when one has come due unapplied (else null). An
   // `in` over the due revisions, not a correlated `exists`: PostgreSQL hashes it once.
@@ -336,13 +362,13 @@ export function longestPrefixJoin(
                                     where p.applied_at is null and p.cancelled_at is null
                                       and p.live_at <= now())) due on true
         ${options.join} (
-          (select ${columns}
+          (select ${columns}, ${CARD_TERMS}
              from rate
             where due.n is null and card_id = ${cardColumn} and prefix = any(?::text[])
               and (effective_from is null or effective_from <= now())
             ${order})
           union all
-          (select ${columns} ${fromHistory('now()', 'due.n')})) m${on}`;
+          (select ${columns}, ${CARD_TERMS} ${fromHistory('now()', 'due.n')})) m${on}`;
 }
 
 /**

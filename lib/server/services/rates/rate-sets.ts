@@ -856,9 +856,11 @@ export async function rateSetChanged(
   written?: TRecordedRevision,
   createdBy: string | null = null,
 ): Promise<void> {
-  const revision = written ?? rederived?.revision;
+  let revision = written ?? rederived?.revision;
   if (!revision) {
-    // The card's rows did not change (its rounding did): its children read them live.
+    // The card's rows did not change, its rounding or precision did: the same rows become
+    // a revision with the new terms (nothing is written to history), so calls before it
+    // keep the price they were billed, and its children derive from it.
     await prepareRevSet(tx, card.id);
     await tx.execute(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
@@ -870,6 +872,7 @@ export async function rateSetChanged(
          from rate where card_id = ?`,
       [card.id],
     );
+    revision = await recordRevision(tx, card.id, liveNow('markup', createdBy));
   }
   const scheduled = revision && !revision.live ? revision : undefined;
   await recordRatesChanged(tx, card, ownerPath, cause, record, rederived, scheduled);

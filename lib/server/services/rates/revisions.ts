@@ -250,12 +250,12 @@ export async function recordRevision(
   const [inserted] = await tx.execute<{ id: string; live_at: Date }[]>(
     `insert into rate_revision (card_id, number, live_at, created_by, source, previous, based_on,
        parent_revision_id, applied_at, rows, losing, added, removed, increased, decreased, changed,
-       unchanged, changed_hidden)
-     values (?, ?, coalesce(?::timestamptz, now()), ?, ?, ?, ?, ?, case when ? then now() end,
-             ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       unchanged, changed_hidden, decimals, rounding)
+     select c.id, ?, coalesce(?::timestamptz, now()), ?, ?, ?, ?, ?, case when ? then now() end,
+            ?, ?, ?, ?, ?, ?, ?, ?, ?, c.decimals, c.rounding
+       from card c where c.id = ?
      returning id, live_at`,
     [
-      cardId,
       number,
       plan.liveAt?.toISOString() ?? null,
       plan.createdBy,
@@ -273,6 +273,7 @@ export async function recordRevision(
       counts.changed,
       counts.unchanged,
       hidden,
+      cardId,
     ],
   );
   // Closed first: what stays open afterwards is exactly the unchanged rows, which the

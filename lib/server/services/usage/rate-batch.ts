@@ -294,8 +294,11 @@ interface TChainCard {
   currency: string;
   decimals: number;
   rounding: TRoundingMode;
-  /** Its revisions not cancelled: number and when each goes live (ms). */
-  revisions: { n: number; at: number }[];
+  /**
+   * Its revisions not cancelled: number, when each goes live (ms), and the precision and
+   * rounding each prices calls with (`d`, `r`).
+   */
+  revisions: { n: number; at: number; d: number; r: TRoundingMode }[];
 }
 
 /** One charged level of a call's chain; `payerId` null at level 0: the call's customer. */
@@ -370,7 +373,9 @@ async function readPlan(
          select chain.start_id, c.id, c.parent_id, c.owner_id, c.kind, c.currency, c.decimals,
                 c.rounding,
                 coalesce((select json_agg(json_build_object('n', r.number,
-                                  'at', ceil(extract(epoch from r.live_at) * 1000)::bigint)
+                                  'at', ceil(extract(epoch from r.live_at) * 1000)::bigint,
+                                  'd', coalesce(r.decimals, c.decimals),
+                                  'r', coalesce(r.rounding, c.rounding))
                                   order by r.number)
                             from rate_revision r
                            where r.card_id = c.id and r.cancelled_at is null), '[]') as revisions
@@ -474,9 +479,23 @@ function chargedLevels(
  * millisecond is the same answer as PostgreSQL's at microseconds.
  */
 function revisionAt(card: TChainCard, at: number): number | null {
-  let live: number | null = null;
-  for (const revision of card.revisions) if (revision.at <= at) live = revision.n;
+  return liveRevisionAt(card, at)?.n ?? null;
+}
+
+function liveRevisionAt(card: TChainCard, at: number): TChainCard['revisions'][number] | null {
+  let live: TChainCard['revisions'][number] | null = null;
+  for (const revision of card.revisions) if (revision.at <= at) live = revision;
   return live;
+}
+
+/**
+ * The precision and rounding a call at `at` is priced with on `card`: its revision's
+ * then, so a later change of either leaves the calls before it at the price they were
+ * billed (Migration20261220200000).
+ */
+function termsAt(card: TChainCard, at: number): { decimals: number; rounding: TRoundingMode } {
+  const live = liveRevisionAt(card, at);
+  return live ? { decimals: live.d, rounding: live.r } : card;
 }
 
 /**
@@ -743,7 +762,7 @@ async function priceCalls(
               match!.initialIncrement,
               match!.increment,
             ),
-        amount: callPriceMicro(match!, call.seconds, card),
+        amount: callPriceMicro(match!, call.seconds, termsAt(card, rated.at)),
         currency: card.currency,
       });
     }
