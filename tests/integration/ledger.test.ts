@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import { Money } from '@/lib/shared/pricing/money';
@@ -230,6 +230,28 @@ describe('payments', () => {
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('idempotency_conflict');
     expect((await admin.get(`/accounts/${ids.K1}/balance`)).body.balance).toBe('100.500000');
+  });
+
+  it('dates entries by the database’s clock, not a process clock running behind', async () => {
+    // A statement splits months by entry time and reads balances by id: an entry from a
+    // process whose clock is late must not be dated before the entry it follows.
+    const pay = (key: string) =>
+      admin.post(`/accounts/${ids.K1}/payments`, { amount: '1', idempotencyKey: key });
+    expect((await pay('k1-clock-0001')).status).toBe(201);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 60_000, shouldAdvanceTime: true });
+    try {
+      expect((await pay('k1-clock-0002')).status).toBe(201);
+    } finally {
+      vi.useRealTimers();
+    }
+    const rows = await suite.orm.em.fork().execute<{ at: string }[]>(
+      `select (extract(epoch from created_at) * 1000)::text as at from ledger_entry
+          where account_id = ? order by id`,
+      [ids.K1],
+    );
+    const times = rows.map((row) => Number(row.at));
+    expect(times.length).toBeGreaterThan(1);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 
   it('refuses negative, zero, over-precise and numeric amounts naming the field', async () => {

@@ -41,6 +41,14 @@ export interface TLedgerRow {
 /** The account's balance columns may hold 12 integer digits (numeric(18,6)). */
 const BALANCE_LIMIT = new Money('1e12');
 
+/**
+ * An entry's time: the database's clock when it is written, under its account's lock,
+ * to the millisecond (as every reader takes it). A statement splits months by entry time
+ * and reads balances by id (statement-figures.ts), so the times must follow the ids per
+ * account; each process's own clock would not when one runs behind another.
+ */
+export const LEDGER_CLOCK = `date_trunc('milliseconds', clock_timestamp())`;
+
 export interface TEntryInput {
   kind: TLedgerKind;
   /** Signed decimal string: positive credits the account. */
@@ -121,7 +129,7 @@ export async function postEntry(
     `insert into ledger_entry (account_id, counterparty_id, kind, amount, currency, balance_after,
        reference, idempotency_key, request_hash, actor_user_id, actor_account_id,
        impersonator_user_id, created_at)
-     values (?, ?, ?, ?::numeric, ?, ?::numeric, ?, ?, ?, ?, ?, ?, ?)
+     values (?, ?, ?, ?::numeric, ?, ?::numeric, ?, ?, ?, ?, ?, ?, ${LEDGER_CLOCK})
      returning *`,
     [
       account.id,
@@ -136,7 +144,6 @@ export async function postEntry(
       actor?.userId ?? null,
       actor?.account.id ?? null,
       actor?.impersonatorUserId ?? null,
-      new Date(),
     ],
   );
   const [row] = await directQuery(

@@ -15,6 +15,7 @@ import {
 } from '@/lib/server/services/accounts/account-dto';
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import { noticeCreditCrossing } from '@/lib/server/services/ledger/credit-notice';
+import { LEDGER_CLOCK } from '@/lib/server/services/ledger/ledger-store';
 import { reasonFor } from './unrated-reason';
 import { viewerDepth } from './list-usage';
 import {
@@ -136,11 +137,13 @@ export async function rateBatch(
         )
       : new Map<string, TStoredCall>();
   if (mode === 'new') refuseChangedReplays(calls, stored);
-  // The batch's time, taken once its accounts are held: a payment (or another batch) to
-  // one of them committed before the locks was stamped earlier and has a lower id, so the
-  // ledger's times follow its ids per account, as a statement's months require
-  // (statement-figures.ts splits by time and reads balances by id).
-  const now = new Date();
+  // The batch's time, taken once its accounts are held, by the database's clock as every
+  // ledger entry is (LEDGER_CLOCK): a payment (or another batch) to one of them committed
+  // before the locks was stamped earlier and has a lower id, so the ledger's times follow
+  // its ids per account, as a statement's months require (statement-figures.ts splits by
+  // time and reads balances by id).
+  const [clock] = await directQuery<{ now: Date }>(tx, `select ${LEDGER_CLOCK} as now`);
+  const now = new Date(clock!.now);
 
   // 3.
   const rated = await priceCalls(tx, plan, byId, calls, stored);
