@@ -167,6 +167,12 @@ describe('a call stored unrated before the move, re-rated after it', () => {
 describe('a call from before the move that comes late', () => {
   it('is unrated `moved`, filed under the poster, seen by neither reseller', async () => {
     const late = call('k-late', '447700900002', new Date(beforeMove - 1_000).toISOString());
+    // The switch asking at that instant hears the same: not a call of K's new chain.
+    const asked = { accountId: ids.K, number: late.number };
+    expect(await ok(admin.post('/authorize', { ...asked, at: late.startedAt }), 200)).toMatchObject(
+      { allowed: false, reason: 'moved', refusedBy: { level: 0, accountId: ids.K } },
+    );
+    expect(await ok(admin.post('/authorize', asked), 200)).toMatchObject({ allowed: true });
     const answer = await ok(admin.post('/usage', { records: [late] }), 200);
     expect(answer).toMatchObject({ rated: 0, unratedByReason: { moved: 1 } });
     expect(answer.records[0]).toMatchObject({ outcome: 'unrated', reason: 'moved' });

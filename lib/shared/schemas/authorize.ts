@@ -30,6 +30,8 @@ export const AUTHORIZE_REASONS = [
   'blocked_prefix',
   'no_route',
   'insufficient_credit',
+  /** At an instant before the customer was transferred: its old parent's call. */
+  'moved',
 ] as const;
 export type TAuthorizeReason = (typeof AUTHORIZE_REASONS)[number];
 

@@ -36,6 +36,8 @@ export interface TAuthorizeLevel {
   credit_limit: string | null;
   balance: string;
   currency: string;
+  /** When the account took its place in the tree (ms; null: where it was made). */
+  placed_ms: string | null;
   /** The card this level pays by (see `authorizeStatement`), or null. */
   card_id: string | null;
   /** That card's currency: rating refuses a card in another currency than its payer's. */
@@ -82,7 +84,7 @@ export async function authorizeCall(
   }
   if (!levels?.length) throw notFound('account');
   if (levels[0]!.kind !== 'customer') throw invalidInput({ accountId: 'is not a customer' });
-  return decide(actor, levels);
+  return decide(actor, levels, input.at ?? null);
 }
 
 /**
@@ -113,6 +115,7 @@ const ABOVE_REASON: Record<TAuthorizeReason, TAuthorizeReason> = {
   blocked_prefix: 'no_route',
   no_route: 'no_route',
   insufficient_credit: 'insufficient_credit',
+  moved: 'moved',
 };
 
 /**
@@ -123,7 +126,11 @@ const ABOVE_REASON: Record<TAuthorizeReason, TAuthorizeReason> = {
  * limit) for; a level without a limit has no credit control and no bound (the ledger's
  * rule: `toBalanceDto`, `postEntry`).
  */
-export function decide(actor: TActor, levels: readonly TAuthorizeLevel[]): TAuthorization {
+export function decide(
+  actor: TActor,
+  levels: readonly TAuthorizeLevel[],
+  at: string | null = null,
+): TAuthorization {
   const customer = levels[0]!;
   const open = customer.prefix !== null && customer.blocked === false;
   const base = {
@@ -141,6 +148,11 @@ export function decide(actor: TActor, levels: readonly TAuthorizeLevel[]): TAuth
       ...base,
     };
   };
+  // A call from before the customer was transferred is its old parent's: rating leaves it
+  // unrated `moved` (rate-batch.ts `movedSince`), so it is not allowed on the new chain.
+  if (at !== null && customer.placed_ms !== null && Date.parse(at) < Number(customer.placed_ms)) {
+    return refuse('moved', 0);
+  }
   for (const [reason, direction, fails] of LEVEL_CHECKS) {
     const found = direction === 'up' ? levels.findIndex(fails) : levels.findLastIndex(fails);
     if (found >= 0) return refuse(reason, found);
@@ -236,6 +248,7 @@ function decisionSql(inScope: string, at: boolean): string {
      levels as materialized (
        select a.id, a.kind, a.path, a.depth, a.status, a.credit_blocked,
               a.credit_limit::text as credit_limit, a.balance::text as balance, a.currency,
+              (extract(epoch from a.placed_at) * 1000)::text as placed_ms,
               (select chain.depth from chain
                 where case when a.id = (select id from target) then chain.depth = 0
                            when a.parent_id is null then chain.parent_id is null
@@ -247,7 +260,7 @@ function decisionSql(inScope: string, at: boolean): string {
         where a.id = any(string_to_array(rtrim((select path from target), '/'), '/')::uuid[]))
      select json_agg(decided order by decided.depth desc) from (
        select l.id, l.kind, l.path, l.depth, l.status, l.credit_blocked, l.credit_limit,
-              l.balance, l.currency, m.id as card_id, m.currency as card_currency, m.decimals,
+              l.balance, l.currency, l.placed_ms, m.id as card_id, m.currency as card_currency, m.decimals,
               m.rounding, m.prefix, m.rate, m.connection_fee, m.initial_increment, m.increment,
               m.grace_seconds, m.minimum_seconds, m.blocked
          from levels l
