@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { applyDueRevisions, RevisionTimer } from '@/lib/server/services/rates/apply-revisions';
@@ -443,6 +443,33 @@ describe('rate revisions', () => {
     }
     expect(await rates(card.P)).toMatchObject({ '44': '0.0200', '441': '0.0400' });
     expect((await revisions(card.D))[0]).toMatchObject({ state: 'live' });
+  });
+
+  it('waits for a date by the database’s clock, not a process clock running ahead', async () => {
+    const release = await holdRevisionTimers();
+    const put = await admin.put(`/cards/${card.P}/rates`, { rates: FIRST, liveAt: inHours(1) });
+    expect(put.status).toBe(200);
+    // This process's clock two hours ahead: the revision is an hour away for the database.
+    const forks = vi.spyOn(suite.orm.em, 'fork');
+    vi.useFakeTimers({
+      toFake: ['Date'],
+      now: Date.now() + 2 * 3_600_000,
+      shouldAdvanceTime: true,
+    });
+    const timer = new RevisionTimer(suite.orm);
+    try {
+      timer.start();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // One look, then asleep until the next minute's poll: never a look every few ms.
+      expect(forks.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      await timer.stop();
+      vi.useRealTimers();
+      forks.mockRestore();
+      release();
+    }
+    const number = put.body.revision.number as number;
+    expect((await admin.del(`/cards/${card.P}/revisions/${number}`)).status).toBe(204);
   });
 
   it('is read and written only as the card’s rates are: outsiders get 404', async () => {

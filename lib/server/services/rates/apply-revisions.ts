@@ -114,11 +114,14 @@ export class RevisionTimer {
     try {
       const em = this.orm.em.fork();
       await applyDueRevisions(em);
-      const [next] = await em.execute<{ next: Date | null }[]>(
-        `select min(live_at) as next from rate_revision
-          where applied_at is null and cancelled_at is null`,
+      // How long until the next date by the database's clock, which decides "due"
+      // (`live_at <= now()`): by this process's, a clock running ahead would find nothing
+      // due yet and wake again every few milliseconds until the database's caught up.
+      const [next] = await em.execute<{ wait_ms: number | null }[]>(
+        `select (extract(epoch from min(live_at) - clock_timestamp()) * 1000)::float8 as wait_ms
+           from rate_revision where applied_at is null and cancelled_at is null`,
       );
-      if (next?.next) wait = Math.min(maxWait, new Date(next.next).getTime() - Date.now() + 5);
+      if (next?.wait_ms != null) wait = Math.min(maxWait, Number(next.wait_ms) + 5);
     } catch (error) {
       if (this.stopped) return;
       getLogger().error({ err: error }, 'applying scheduled rate revisions failed');
