@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Account } from '@/lib/server/entities';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import { Money } from '@/lib/shared/pricing/money';
@@ -1112,6 +1112,26 @@ describe('input', () => {
     ).not.toContain('i-good');
     // Calls come from the carrier's switch: a reseller cannot post them.
     expect((await as.r1.post('/usage', { records: [good] })).status).toBe(403);
+  });
+
+  it('dates "in the future" by the database’s clock, not a process clock running ahead', async () => {
+    // Eight minutes ahead is past the five allowed, whatever this process's clock says.
+    const ahead = call(
+      'i-ahead',
+      ids.K1,
+      '447700900301',
+      65,
+      new Date(Date.now() + 8 * 60_000).toISOString(),
+    );
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 10 * 60_000, shouldAdvanceTime: true });
+    let answer;
+    try {
+      answer = await admin.post('/usage', { records: [ahead] });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.fields).toEqual({ 'records.0.startedAt': 'is in the future' });
   });
 
   it('refuses a CSV naming a column twice, or not UTF-8, and writes nothing', async () => {

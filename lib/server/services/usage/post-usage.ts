@@ -24,7 +24,13 @@ export async function postUsage(
   records: readonly TUsageRecordInput[],
 ): Promise<TUsagePosted> {
   assertCan(actor, 'usage:create');
-  const latest = Date.now() + USAGE_CLOCK_SKEW_MS;
+  // By the database's clock, as a revision's cancel reads the same allowance
+  // (revision-actions.ts): by this process's, a clock ahead would let a call be rated at
+  // a revision that can still be cancelled.
+  const [clock] = await em.execute<{ ms: number }[]>(
+    `select (extract(epoch from clock_timestamp()) * 1000)::float8 as ms`,
+  );
+  const latest = Number(clock!.ms) + USAGE_CLOCK_SKEW_MS;
   const future: Record<string, string> = {};
   records.forEach((item, index) => {
     if (Date.parse(item.startedAt) > latest) {
