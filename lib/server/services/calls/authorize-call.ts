@@ -227,7 +227,8 @@ function decisionSql(inScope: string, at: boolean): string {
   // At an instant, priced with the precision and rounding of the revision live then.
   const step = `c.id, c.parent_id, c.owner_id, c.kind, c.currency,
               coalesce(m.rev_decimals, c.decimals) as decimals,
-              coalesce(m.rev_rounding, c.rounding) as rounding, m.prefix, m.rate, m.connection_fee, m.initial_increment, m.increment, m.grace_seconds,
+              coalesce(m.rev_rounding, c.rounding) as rounding, m.prefix, m.rate,
+              m.connection_fee, m.initial_increment, m.increment, m.grace_seconds,
               m.minimum_seconds, m.blocked, m.priced_by`;
   return `with recursive target as (
        select id, path from account where id = ? and ${inScope}),
@@ -260,8 +261,8 @@ function decisionSql(inScope: string, at: boolean): string {
         where a.id = any(string_to_array(rtrim((select path from target), '/'), '/')::uuid[]))
      select json_agg(decided order by decided.depth desc) from (
        select l.id, l.kind, l.path, l.depth, l.status, l.credit_blocked, l.credit_limit,
-              l.balance, l.currency, l.placed_ms, m.id as card_id, m.currency as card_currency, m.decimals,
-              m.rounding, m.prefix, m.rate, m.connection_fee, m.initial_increment, m.increment,
+              l.balance, l.currency, l.placed_ms, m.id as card_id, m.currency as card_currency,
+              m.decimals, m.rounding, m.prefix, m.rate, m.connection_fee, m.initial_increment, m.increment,
               m.grace_seconds, m.minimum_seconds, m.blocked
          from levels l
          left join chain m on m.depth = l.card_depth) decided`;

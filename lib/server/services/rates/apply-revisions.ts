@@ -8,9 +8,9 @@ import { goLive } from './revisions';
 /**
  * Scheduled revisions going live (issue 16 §2): every revision whose date has come
  * becomes its card's live revision (the one the `rate` view reads), through `mutate`, so
- * panels get `cards.rates_changed` as for any write. Derived cards' revisions were computed (and
- * margin-checked) when they were scheduled; they go live in the same transaction as
- * their parents', parents first. Several processes may run this at once: the cards'
+ * panels get `cards.rates_changed` as for any write. Derived cards' revisions were
+ * computed (and margin-checked) when they were scheduled; they go live in the same
+ * transaction as their parents', parents first. Several processes may run this at once: the cards'
  * locks queue them, and the later one finds nothing left due.
  * Answers how many cards changed.
  */
