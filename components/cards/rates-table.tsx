@@ -9,6 +9,7 @@ import { heldRows, type TRowRange } from '@/lib/client/windowed-list';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
 import type { TRateDto } from '@/lib/shared/schemas/rates';
 import { ListState } from '@/components/ui/field';
+import { DateTime } from '@/components/ui/date-time';
 import { Money } from '@/components/ui/money';
 
 const ROW_HEIGHT = 36;
@@ -169,8 +170,10 @@ export function RatesTable({
                       {row.initialIncrement}/{row.increment}
                     </td>
                     <td className="px-2">{row.graceSeconds ? `${row.graceSeconds} s` : '—'}</td>
-                    <td className="px-2">
-                      {row.effectiveFrom ? row.effectiveFrom.slice(0, 10) : 'always'}
+                    <td className="whitespace-nowrap px-2">
+                      {/* The whole moment, in the viewer's zone: a row may take effect at
+                          any hour, and its UTC date alone can be another day there. */}
+                      {row.effectiveFrom ? <DateTime at={row.effectiveFrom} /> : 'always'}
                     </td>
                     <td className="px-2 text-xs">
                       {row.blocked ? 'blocked ' : ''}

@@ -515,3 +515,40 @@ test("a card's owner renames it and changes its rounding from its page", async (
   await settings.getByRole('button', { name: 'Save settings' }).click();
   await expect(settings).toContainText('whole number of hours');
 });
+
+test("a rate's effective time shows whole, in the viewer's zone", async ({ browser }) => {
+  const context = await browser.newContext({
+    storageState: adminState(),
+    viewport: { width: 1280, height: 900 },
+    timezoneId: 'America/New_York',
+    locale: 'en-US',
+  });
+  contexts.push(context);
+  const admin = await context.newPage();
+  const { headers } = await adminApi(admin.request, 'record pages effective time');
+  const made = await admin.request.post('/api/v1/cards', {
+    headers,
+    data: { name: `Dated card ${Date.now()}`, currency: 'EUR', kind: 'provider' },
+  });
+  const card = (await made.json()) as { id: string };
+  // 04:00 on New Year's Day in UTC is still New Year's Eve in New York.
+  const put = await admin.request.put(`/api/v1/cards/${card.id}/rates`, {
+    headers,
+    data: {
+      rates: [
+        { prefix: '44', destination: 'UK', rate: '0.0200' },
+        {
+          prefix: '44',
+          destination: 'UK',
+          rate: '0.0300',
+          effectiveFrom: '2099-01-01T04:00:00.000Z',
+        },
+      ],
+    },
+  });
+  expect(put.status()).toBe(200);
+  await admin.goto(`/cards/${card.id}`);
+  const rows = admin.getByRole('table', { name: 'Rates' }).getByRole('row');
+  await expect(rows.filter({ hasText: '0.0300' })).toContainText('Dec 31, 2098, 11:00:00 PM');
+  await expect(rows.filter({ hasText: '0.0200' })).toContainText('always');
+});
