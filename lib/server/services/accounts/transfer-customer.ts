@@ -107,8 +107,10 @@ async function moveCustomer(
   customer.path = place.path;
   customer.depth = place.depth;
   // From now on its calls are the new parent's; one that started before is not, however
-  // late it comes or is re-rated (usage/rate-batch.ts: unrated `moved`).
-  customer.placedAt = new Date();
+  // late it comes or is re-rated (usage/rate-batch.ts: unrated `moved`). By the database's
+  // clock, as its card spans are dated (Migration20261217100000), not this process's.
+  const [clock] = await tx.execute<{ now: Date }[]>('select clock_timestamp() as now');
+  customer.placedAt = new Date(clock!.now);
   if (conversion) {
     customer.currency = conversion.to;
     if (customer.creditLimit !== null && customer.creditLimit !== undefined) {

@@ -232,7 +232,11 @@ export async function recordRevision(
       [cardId],
     );
     const hours = card?.min_notice_hours ?? 0;
-    const notice = ((plan.liveAt?.getTime() ?? Date.now()) - Date.now()) / 3_600_000;
+    // By the transaction's clock, as "in the past" above is read: by this process's, a
+    // clock running behind would count more notice than the card's holders get.
+    const [clock] = await tx.execute<{ now: Date }[]>('select now() as now');
+    const now = new Date(clock!.now).getTime();
+    const notice = ((plan.liveAt?.getTime() ?? now) - now) / 3_600_000;
     if (hours > 0 && notice < hours) {
       throw conflict(
         'notice_too_short',
