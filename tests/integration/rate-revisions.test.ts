@@ -412,6 +412,26 @@ describe('rate revisions', () => {
     expect((await admin.put(`/cards/${card.P}/rates`, { rates: down })).status).toBe(200);
   });
 
+  it('counts notice by the database’s clock, not a process clock running behind', async () => {
+    const made = await admin.post('/cards', { name: 'Notice', currency: 'EUR', kind: 'provider' });
+    const id = made.body.id as string;
+    const row = (rate: string) => ({ prefix: '44', destination: 'UK', rate });
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [row('0.0100')] })).status).toBe(200);
+    const version = (await admin.get(`/cards/${id}`)).body.version as number;
+    expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    // 47.5 hours ahead: short of 48, whatever this process's clock (an hour behind) says.
+    const liveAt = inHours(47.5);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 3_600_000, shouldAdvanceTime: true });
+    let short;
+    try {
+      short = await admin.put(`/cards/${id}/rates`, { rates: [row('0.0200')], liveAt });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(short.status).toBe(409);
+    expect(short.body.error.code).toBe('notice_too_short');
+  });
+
   it('applies at start a revision that came due while no server ran', async () => {
     const liveAt = inHours(72);
     const put = await admin.put(`/cards/${card.P}/rates`, { rates: FIRST, liveAt });
@@ -786,15 +806,24 @@ describe('a cancelled revision followed by a card and by a card between them', (
     };
     const a = await provider('Upstream A', '0.0100');
     const b = await provider('Upstream B', '0.0200');
-    const c = (await admin.post(`/cards/${a}/derive`, { name: 'Middle C', markupPercent: '10' }))
-      .body.id as string;
     // D follows A first, then C (derived from A), then B, averaged. Cancelling is the one
     // place followers are taken by the revision they followed: D's first follows A's, as
-    // C's does. The order D before C is the one that read C's cancelled revision, so D is
-    // made until its id sorts first (a coin toss each time).
+    // C's does. The order D before C is the one that read C's cancelled revision, so C and
+    // D are made until D's id sorts first (a coin toss each time: made anew both, as a C
+    // whose id sorts near the start would leave D almost no chance).
+    let c = '';
     let d = '';
     for (let attempt = 0; attempt < 40 && !(d && d < c); attempt++) {
-      if (d) expect((await admin.del(`/cards/${d}`)).status).toBe(204);
+      if (d) {
+        expect((await admin.del(`/cards/${d}`)).status).toBe(204);
+        expect((await admin.del(`/cards/${c}`)).status).toBe(204);
+      }
+      const middle = await admin.post(`/cards/${a}/derive`, {
+        name: `Middle C ${attempt}`,
+        markupPercent: '10',
+      });
+      expect(middle.status).toBe(201);
+      c = middle.body.id;
       const made = await admin.post(`/cards/${a}/derive`, {
         name: `Lower D ${attempt}`,
         moreParents: [c, b],
