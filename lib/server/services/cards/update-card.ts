@@ -147,6 +147,8 @@ export async function updateCard(
     if (patch.overrides !== undefined) {
       card.overrides = patch.overrides?.length ? patch.overrides : null;
     }
+    // On the row before anything below records a revision: each revision keeps the
+    // precision and rounding it was priced with (Migration20261220200000).
     await tx.flush();
     const after = toCardOwnerDto(card);
     if (after.version === before.version) return after;
@@ -166,9 +168,6 @@ export async function updateCard(
       JSON.stringify(before.parentIds) !== JSON.stringify(after.parentIds) ||
       before.compaction !== after.compaction;
     if (pricing) {
-      // The new terms on the row before a revision is recorded: each revision keeps the
-      // precision and rounding it was priced with (Migration20261220200000).
-      await tx.flush();
       // Its scheduled revisions (and its children's) were computed the old way.
       if (await hasScheduledRevision(tx, card.id)) {
         throw conflict(
