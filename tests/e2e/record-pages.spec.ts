@@ -3,6 +3,7 @@ import {
   test,
   type Browser,
   type BrowserContext,
+  type BrowserContextOptions,
   type Locator,
   type Page,
 } from '@playwright/test';
@@ -27,10 +28,17 @@ test.afterEach(async () => {
   await Promise.all(contexts.splice(0).map((context) => context.close()));
 });
 
-async function open(browser: Browser, path: string, signedInAsAdmin = true): Promise<Page> {
+async function open(
+  browser: Browser,
+  path: string,
+  signedInAsAdmin = true,
+  /** The viewer's language and zone, when the test reads them. */
+  viewer: Pick<BrowserContextOptions, 'locale' | 'timezoneId'> = {},
+): Promise<Page> {
   const context = await browser.newContext({
     ...(signedInAsAdmin ? { storageState: adminState() } : {}),
     viewport: { width: 1280, height: 900 },
+    ...viewer,
   });
   contexts.push(context);
   const page = await context.newPage();
@@ -259,14 +267,7 @@ test('an edit typed while the page still loads is kept whole: fields wait for th
 test("the server's HTML shows amounts and times in the viewer's language, the zone named until the browser's own", async ({
   browser,
 }) => {
-  const context = await browser.newContext({
-    storageState: adminState(),
-    viewport: { width: 1280, height: 900 },
-    locale: 'de-DE',
-    timezoneId: 'America/New_York',
-  });
-  contexts.push(context);
-  const page = await context.newPage();
+  const page = await open(browser, '', true, { locale: 'de-DE', timezoneId: 'America/New_York' });
   const { reseller } = await arrangeReseller(page, 'formatted');
   const errors: string[] = [];
   page.on('console', (message) => {
@@ -517,14 +518,10 @@ test("a card's owner renames it and changes its rounding from its page", async (
 });
 
 test("a rate's effective time shows whole, in the viewer's zone", async ({ browser }) => {
-  const context = await browser.newContext({
-    storageState: adminState(),
-    viewport: { width: 1280, height: 900 },
-    timezoneId: 'America/New_York',
+  const admin = await open(browser, '', true, {
     locale: 'en-US',
+    timezoneId: 'America/New_York',
   });
-  contexts.push(context);
-  const admin = await context.newPage();
   const { headers } = await adminApi(admin.request, 'record pages effective time');
   const made = await admin.request.post('/api/v1/cards', {
     headers,

@@ -17,6 +17,7 @@ import { findParentForNew, findScopedAccount, readAccountInScope } from './accou
 import { placeInTree } from './account-tree';
 import { firstAnswer, onceForKey, requestHash } from '@/lib/server/db/idempotent-request';
 import { suspendedAncestors, toCustomerDto } from './account-dto';
+import { databaseClock } from '@/lib/server/db/clock';
 
 /**
  * `POST /customers/{id}/transfer` (DESIGN §1 "Customer moves"): the only way a customer
@@ -109,8 +110,7 @@ async function moveCustomer(
   // From now on its calls are the new parent's; one that started before is not, however
   // late it comes or is re-rated (usage/rate-batch.ts: unrated `moved`). By the database's
   // clock, as its card spans are dated (Migration20261217100000), not this process's.
-  const [clock] = await tx.execute<{ now: Date }[]>('select clock_timestamp() as now');
-  customer.placedAt = new Date(clock!.now);
+  customer.placedAt = await databaseClock(tx);
   if (conversion) {
     customer.currency = conversion.to;
     if (customer.creditLimit !== null && customer.creditLimit !== undefined) {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { databaseClock } from '@/lib/server/db/clock';
 import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
 import type { TRevisionCounts, TRevisionSource } from '@/lib/shared/schemas/revisions';
 
@@ -148,11 +149,13 @@ export async function recordRevision(
   cardId: string,
   plan: TRevisionPlan,
 ): Promise<TRecordedRevision> {
-  if (plan.liveAt) {
-    // The transaction's clock, as the database's own check reads it: a date that passed
-    // while a large file streamed in is refused here with the field named.
-    const [clock] = await tx.execute<{ now: Date }[]>('select now() as now');
-    if (plan.liveAt < new Date(clock!.now)) throw invalidInput({ liveAt: 'is in the past' });
+  // The transaction's clock, as the database's own check reads it (read once, when a
+  // check below needs it): never this process's, which may run ahead or behind.
+  let now: Date | undefined;
+  const clock = async () => (now ??= await databaseClock(tx, 'transaction'));
+  // A date that passed while a large file streamed in is refused here with the field named.
+  if (plan.liveAt && plan.liveAt < (await clock())) {
+    throw invalidInput({ liveAt: 'is in the past' });
   }
   const latest = await latestRevision(tx, cardId);
   if (latest && !latest.applied_at) {
@@ -232,11 +235,10 @@ export async function recordRevision(
       [cardId],
     );
     const hours = card?.min_notice_hours ?? 0;
-    // By the transaction's clock, as "in the past" above is read: by this process's, a
-    // clock running behind would count more notice than the card's holders get.
-    const [clock] = await tx.execute<{ now: Date }[]>('select now() as now');
-    const now = new Date(clock!.now).getTime();
-    const notice = ((plan.liveAt?.getTime() ?? now) - now) / 3_600_000;
+    // By the transaction's clock: by this process's, a clock running behind would count
+    // more notice than the card's holders get.
+    const from = (await clock()).getTime();
+    const notice = ((plan.liveAt?.getTime() ?? from) - from) / 3_600_000;
     if (hours > 0 && notice < hours) {
       throw conflict(
         'notice_too_short',

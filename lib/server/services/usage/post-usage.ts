@@ -10,6 +10,7 @@ import {
   type TUsageRecordInput,
 } from '@/lib/shared/schemas/usage';
 import { rateBatch, warmRates } from './rate-batch';
+import { databaseClock } from '@/lib/server/db/clock';
 
 /**
  * `POST /usage`: the poster (`usage:create`, the carrier's switch) hands over call
@@ -27,10 +28,7 @@ export async function postUsage(
   // By the database's clock, as a revision's cancel reads the same allowance
   // (revision-actions.ts): by this process's, a clock ahead would let a call be rated at
   // a revision that can still be cancelled.
-  const [clock] = await em.execute<{ ms: number }[]>(
-    `select (extract(epoch from clock_timestamp()) * 1000)::float8 as ms`,
-  );
-  const latest = Number(clock!.ms) + USAGE_CLOCK_SKEW_MS;
+  const latest = (await databaseClock(em)).getTime() + USAGE_CLOCK_SKEW_MS;
   const future: Record<string, string> = {};
   records.forEach((item, index) => {
     if (Date.parse(item.startedAt) > latest) {
