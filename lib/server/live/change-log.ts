@@ -5,7 +5,7 @@ import type { TChangeSummaryOf } from '@/lib/shared/live/change-summary';
 import type { TCardAssignedDto } from '@/lib/shared/schemas/cards';
 import type { TRevisionCounts } from '@/lib/shared/schemas/revisions';
 import { carrierIdOf } from '@/lib/server/authz/scope';
-import { directQuery } from '@/lib/server/db/direct-query';
+import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { affectsAccess } from './affects-access';
 
 export type TChangeOp = 'created' | 'updated' | 'deleted';
@@ -81,8 +81,18 @@ export async function mutate<T>(
   return em
     .transactional(async (tx) => {
       const changes: TChange[] = [];
-      const result = await work(tx, (change) => changes.push(change));
+      const hooks: TCommitOrderHook[] = [];
+      const record = (change: TChange) => void changes.push(change);
+      COMMIT_ORDER_HOOKS.set(record, hooks);
+      const result = await work(tx, record);
       await tx.flush();
+      if (hooks.length) {
+        await lockLogHeads(tx, [
+          ...hooks.map((hook) => hook.carrierId),
+          ...changes.map(carrierOfChange),
+        ]);
+        for (const hook of hooks) await hook.run(tx);
+      }
       if (changes.length) positions = await appendChanges(tx, actor, changes);
       return result;
     })
@@ -92,6 +102,51 @@ export async function mutate<T>(
       findLiveNudge()?.(outermost ? positions : undefined);
       return result;
     });
+}
+
+/**
+ * Work that must happen in a carrier's commit order: run by `mutate` after the mutation's
+ * own work, once it holds the carrier's `carrier_log_head` lock (which it then keeps to
+ * commit), before its log rows are written. Whatever two such hooks of one carrier read
+ * or write, one of them sees the other's transaction committed: a rate write dates its
+ * live-now revisions there, and a rating batch checks there that no revision it did not
+ * price by went live meanwhile (rate-sets.ts, rate-batch.ts).
+ */
+interface TCommitOrderHook {
+  carrierId: string;
+  run: (tx: EntityManager) => Promise<void>;
+}
+
+/** Each `mutate`'s hooks, by the `record` it handed its work. */
+const COMMIT_ORDER_HOOKS = new WeakMap<(change: TChange) => void, TCommitOrderHook[]>();
+
+/**
+ * Runs `run` in `carrierId`'s commit order (`TCommitOrderHook`), as part of the `mutate`
+ * whose `record` this is. A `record` that is not a mutate's has no commit to order by.
+ */
+export function atCommitOrder(
+  record: (change: TChange) => void,
+  carrierId: string,
+  run: (tx: EntityManager) => Promise<void>,
+): void {
+  const hooks = COMMIT_ORDER_HOOKS.get(record);
+  if (!hooks) throw new Error('atCommitOrder needs the record of a mutate');
+  hooks.push({ carrierId, run });
+}
+
+/**
+ * The carriers' `carrier_log_head` rows locked, in carrier order as `appendChanges` takes
+ * them (its upsert then finds them held by this transaction already).
+ */
+async function lockLogHeads(tx: EntityManager, carrierIds: string[]): Promise<void> {
+  const carriers = [...new Set(carrierIds)].sort();
+  await directQuery(
+    tx,
+    `insert into carrier_log_head as h (carrier_id, seq)
+     select id, 0 from unnest(?::uuid[]) with ordinality as c(id, n) order by n
+     on conflict (carrier_id) do update set seq = h.seq`,
+    [pgArray(carriers)],
+  );
 }
 
 /**

@@ -7,8 +7,9 @@ import type { Knex } from '@mikro-orm/knex';
 import { Account, Card, type TCard } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { accountCardScopeSql, cardScopeSql } from '@/lib/server/authz/card-relation';
+import { carrierIdOf } from '@/lib/server/authz/scope';
 import { isPostgresServer } from '@/lib/server/db/direct-query';
-import type { TChange } from '@/lib/server/live/change-log';
+import { atCommitOrder, type TChange } from '@/lib/server/live/change-log';
 import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing/markup';
 import type { TCardRounding } from '@/lib/shared/pricing/money';
 import { assertDerivedInRange } from './derived-range';
@@ -18,6 +19,7 @@ import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { noticeRevisionScheduled } from './revision-notice';
 import {
+  dateLiveNow,
   liveNow,
   prepareRevSet,
   recordRevision,
@@ -875,6 +877,8 @@ export async function rateSetChanged(
     revision = await recordRevision(tx, card.id, liveNow('markup', createdBy));
   }
   const scheduled = revision && !revision.live ? revision : undefined;
+  /** This write's live-now revisions, dated in its carrier's commit order (`dateLiveNow`). */
+  const liveNowRevisions = revision.live ? [revision] : [];
   await recordRatesChanged(tx, card, ownerPath, cause, record, rederived, scheduled);
   // Followers at any depth through every parent link (a card may follow several
   // parents, so it may be reached twice: it is recomputed once, after all of them).
@@ -928,6 +932,7 @@ export async function rateSetChanged(
         ? await rederive(tx, child.id, { at: scheduled ? scheduled.liveAt : 'now', plan })
         : await rederive(tx, child.id, { from: 'rev_set', fresh: [...revisionOf.keys()], plan });
     revisionOf.set(child.id, childRederived.revision.id);
+    if (childRederived.revision.live) liveNowRevisions.push(childRederived.revision);
     // Another account's sell card follows the date: its owner is told; the side that
     // scheduled the parent is not told of its own cards.
     const notice = { ownerFollows: child.owner.id !== card.owner.id };
@@ -944,6 +949,9 @@ export async function rateSetChanged(
     await redoRevisions(tx, child, row.owner_path, later, redone, record, notice);
   }
   await assuranceChanged(tx, [card.id, ...descendants.map((row) => row.id)], record);
+  if (liveNowRevisions.length) {
+    atCommitOrder(record, carrierIdOf(ownerPath), (tx) => dateLiveNow(tx, liveNowRevisions));
+  }
 }
 
 async function recordRatesChanged(

@@ -47,10 +47,11 @@ export async function replaceRates(
       const index = inputRowOf(rows, error.row);
       throw index === undefined ? error : error.naming(`rates.${index}.${error.row.column}`);
     }
-    return { card: toCardOwnerDto(card), rows: card.rateCount, revision: revisionRef(revision) };
+    return { card: toCardOwnerDto(card), rows: card.rateCount, revision };
   });
-  if (written.revision.state === 'scheduled') nudgeRevisionTimer();
-  return written;
+  if (!written.revision.live) nudgeRevisionTimer();
+  // After the commit: a live-now revision is dated in its carrier's commit order (`dateLiveNow`).
+  return { ...written, revision: revisionRef(written.revision) };
 }
 
 /**
@@ -110,11 +111,12 @@ export async function importRates(
       card: toCardOwnerDto(card),
       rows: card.rateCount,
       mode,
-      revision: revisionRef(revision),
+      revision,
     };
   });
-  if (imported.revision.state === 'scheduled') nudgeRevisionTimer();
-  return imported;
+  if (!imported.revision.live) nudgeRevisionTimer();
+  // After the commit: a live-now revision is dated in its carrier's commit order (`dateLiveNow`).
+  return { ...imported, revision: revisionRef(imported.revision) };
 }
 
 function csvRejected(lines: TCsvLineError[]): DomainError {

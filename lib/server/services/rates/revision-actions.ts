@@ -36,7 +36,7 @@ export async function rollbackRevision(
   number: number,
   liveAt: Date | null,
 ): Promise<TRevisionDto> {
-  const written = await mutate(em, actor, async (tx, record) => {
+  const { row: written, revision } = await mutate(em, actor, async (tx, record) => {
     const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
     const copied = await findRevision(tx, card.id, number);
     if (copied.state === 'cancelled') {
@@ -71,13 +71,14 @@ export async function rollbackRevision(
       revision,
       actor.userId,
     );
-    return findRevision(tx, card.id, revision.number);
+    return { row: await findRevision(tx, card.id, revision.number), revision };
   });
   if (written.state === 'scheduled') nudgeRevisionTimer();
   return {
     number: written.number,
     state: written.state,
-    liveAt: new Date(written.live_at).toISOString(),
+    // Dated in the carrier's commit order after the row was read (`dateLiveNow`).
+    liveAt: revision.liveAt.toISOString(),
     createdAt: new Date(written.created_at).toISOString(),
     source: written.source,
     previous: written.previous,

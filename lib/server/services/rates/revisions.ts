@@ -314,6 +314,32 @@ export async function recordRevision(
 }
 
 /**
+ * Live-now revisions dated by the moment their write holds its carrier's commit order
+ * (`atCommitOrder`), not by its transaction's start (`now()`, as `recordRevision`
+ * first dates them). A rating batch that committed while a write of seconds ran priced
+ * its calls by the revision before; dated at its start, the new one would cover those
+ * calls, and the trace would show a price that was never charged. Dated here, after
+ * every batch of the carrier committed before, it covers only calls a later batch
+ * prices — and that batch checks, in the same order, that it priced by it (rate-batch.ts).
+ * Only calls dated ahead of the database's clock (the switch's skew allowance) can fall
+ * after it and have been priced before it.
+ */
+export async function dateLiveNow(
+  tx: EntityManager,
+  revisions: readonly TRecordedRevision[],
+): Promise<void> {
+  const dated = await tx.execute<{ id: string; live_at: Date }[]>(
+    `update rate_revision r set live_at = t.at, applied_at = t.at
+       from (select clock_timestamp() as at) t
+      where r.id = any(?::bigint[])
+      returning r.id::text as id, r.live_at`,
+    [`{${revisions.map((revision) => revision.id).join(',')}}`],
+  );
+  const at = new Map(dated.map((row) => [row.id, new Date(row.live_at)]));
+  for (const revision of revisions) revision.liveAt = at.get(revision.id) ?? revision.liveAt;
+}
+
+/**
  * Revision `number` of the card goes live: the `rate` view reads the card's rows at its
  * live revision from history (Migration20261220100000), so nothing is copied.
  */

@@ -3,13 +3,12 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
-import { mutate } from '@/lib/server/live/change-log';
 import {
   USAGE_CLOCK_SKEW_MS,
   type TUsagePosted,
   type TUsageRecordInput,
 } from '@/lib/shared/schemas/usage';
-import { rateBatch, warmRates } from './rate-batch';
+import { mutateRating, rateBatch, warmRates } from './rate-batch';
 import { databaseClock } from '@/lib/server/db/clock';
 
 /**
@@ -46,7 +45,9 @@ export async function postUsage(
   }));
   await warmRates(em, actor, calls);
   try {
-    return await mutate(em, actor, (tx, record) => rateBatch(tx, actor, record, calls, 'new'));
+    return await mutateRating(em, actor, (tx, record) =>
+      rateBatch(tx, actor, record, calls, 'new'),
+    );
   } catch (error) {
     // Duplicates are found under the accounts' locks, so replays of a batch queue and are
     // answered as duplicates; only the same id sent at the same moment for customers that

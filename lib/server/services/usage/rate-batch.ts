@@ -5,7 +5,7 @@ import { belowSql, carrierIdOf, isWithin } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { copyRows, type TStagedValue } from '@/lib/server/db/stage-rows';
 import { conflict } from '@/lib/server/errors/domain-error';
-import type { TChange } from '@/lib/server/live/change-log';
+import { atCommitOrder, mutate, type TChange } from '@/lib/server/live/change-log';
 import { accountFromRow } from '@/lib/server/services/accounts/account-scope';
 import {
   atScale,
@@ -147,6 +147,7 @@ export async function rateBatch(
 
   // 3.
   const rated = await priceCalls(tx, plan, byId, calls, stored);
+  if (plan.cards.size) atCommitOrder(record, carrierId, (tx) => assertRevisionsUnchanged(tx, plan));
 
   // 4.
   applyCredit(rated, locked);
@@ -288,6 +289,62 @@ interface TCustomer {
   placedAt: number | null;
 }
 
+/** Card `c`'s revisions as `TChainCard.revisions` (json). */
+const REVISIONS_SQL = `coalesce((select json_agg(json_build_object('n', r.number,
+                                  'at', ceil(extract(epoch from r.live_at) * 1000)::bigint,
+                                  'd', coalesce(r.decimals, c.decimals),
+                                  'r', coalesce(r.rounding, c.rounding))
+                                  order by r.number)
+                            from rate_revision r
+                           where r.card_id = c.id and r.cancelled_at is null), '[]')`;
+
+/**
+ * A card the batch priced by got, cancelled or re-dated a revision after the plan read
+ * them: the batch is rated again (`mutateRating`).
+ */
+class RevisionsMoved extends Error {}
+
+/**
+ * In the carrier's commit order (`atCommitOrder`), where a rate write dates its live-now
+ * revisions (revisions.ts `dateLiveNow`): the plan's cards still have the revisions the
+ * batch priced by. A write that committed since — whose revision may cover calls of this
+ * batch — sends it round again; one that commits later is dated after this commit, so
+ * covers none of them.
+ */
+async function assertRevisionsUnchanged(tx: EntityManager, plan: TPlan): Promise<void> {
+  const now = await directQuery<{ id: string; revisions: TChainCard['revisions'] }>(
+    tx,
+    `select c.id, ${REVISIONS_SQL} as revisions from card c where c.id = any(?::uuid[])`,
+    [pgArray([...plan.cards.keys()])],
+  );
+  const read = new Map(now.map((card) => [card.id, JSON.stringify(card.revisions)]));
+  for (const [id, card] of plan.cards) {
+    if (read.get(id) !== JSON.stringify(card.revisions)) throw new RevisionsMoved();
+  }
+}
+
+/**
+ * `mutate` for a rating batch: run again when `assertRevisionsUnchanged` finds a card's
+ * revisions moved (nothing was written; the next round reads them afresh), up to three
+ * times in all, then 409 `busy` — the switch sends the batch again, as for any `busy`.
+ */
+export async function mutateRating<T>(
+  em: EntityManager,
+  actor: TActor,
+  work: (tx: EntityManager, record: (change: TChange) => void) => Promise<T>,
+): Promise<T> {
+  for (let round = 1; ; round++) {
+    try {
+      return await mutate(em, actor, work);
+    } catch (error) {
+      if (!(error instanceof RevisionsMoved)) throw error;
+      if (round === 3) {
+        throw conflict('busy', 'A rate card of this batch changed while it was rated; try again.');
+      }
+    }
+  }
+}
+
 /** A card on a chain, as the rating reads it. */
 interface TChainCard {
   id: string;
@@ -375,13 +432,7 @@ async function readPlan(
               union select cp.parent_id from card_parent cp where cp.card_id = c.id) up)
          select chain.start_id, c.id, c.parent_id, c.owner_id, c.kind, c.currency, c.decimals,
                 c.rounding,
-                coalesce((select json_agg(json_build_object('n', r.number,
-                                  'at', ceil(extract(epoch from r.live_at) * 1000)::bigint,
-                                  'd', coalesce(r.decimals, c.decimals),
-                                  'r', coalesce(r.rounding, c.rounding))
-                                  order by r.number)
-                            from rate_revision r
-                           where r.card_id = c.id and r.cancelled_at is null), '[]') as revisions
+                ${REVISIONS_SQL} as revisions
            from chain join card c on c.id = chain.id
           order by chain.start_id, c.id = chain.start_id desc`,
         [pgArray(starts)],

@@ -5,7 +5,7 @@ import { withinSql } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { firstAnswer, onceForKey, requestHash } from '@/lib/server/db/idempotent-request';
 import { notFound } from '@/lib/server/errors/domain-error';
-import { mutate, type TChange } from '@/lib/server/live/change-log';
+import type { TChange } from '@/lib/server/live/change-log';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import {
   USAGE_MAX_RECORDS,
@@ -14,7 +14,7 @@ import {
   type TUsageRerate,
   type TUsageRerated,
 } from '@/lib/shared/schemas/usage';
-import { rateBatch, warmRates, type TCallToRate } from './rate-batch';
+import { mutateRating, rateBatch, warmRates, type TCallToRate } from './rate-batch';
 
 interface TStoredCall {
   id: string;
@@ -57,7 +57,7 @@ export async function rerateUsage(
   if (seen) return { ...seen, replayed: true };
   // The revisions these calls need, read into memory before any lock is taken.
   await warmRates(em, actor, (await select(em, actor, input, false)).map(toCall));
-  return mutate(em, actor, async (tx, record) => {
+  return mutateRating(em, actor, async (tx, record) => {
     // Another attempt with the key may have committed while this one warmed up.
     const { answer, replayed } = await onceForKey(
       tx,
