@@ -6,7 +6,7 @@ import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
 /**
- * A live-now rate revision and the rating batches around it (revisions.ts `dateLiveNow`,
+ * A live-now rate revision and the rating batches around it (revisions.ts `settleDates`,
  * rate-batch.ts `assertRevisionsUnchanged`): whatever commits while a rate write runs, a
  * call is charged what the trace prices it at, at its instant, afterwards.
  *
@@ -119,4 +119,81 @@ describe('a live-now revision and the batches rated while it is written', () => 
       expect(await charged('across-write')).toEqual({ [ids.S]: '0.036000', [ids.P]: '0.030000' });
     },
   );
+
+  it.skipIf(embedded)(
+    'recomputes a card of two parents from the set another write dated while it waited',
+    async () => {
+      // M follows P1 (33…) and P2 (49…). W1 writes P1 and queues on M's row (held);
+      // W2 writes P2, begun before W1 commits, and queues behind it. W2's recompute of M
+      // must read P1's set as W1 left it, though W1's revision is dated after W2 began.
+      const made = async (name: string, prefix: string) => {
+        const id = (await ok(admin.post('/cards', { name, currency: 'EUR', kind: 'provider' })))
+          .id as string;
+        await ok(
+          admin.put(`/cards/${id}/rates`, {
+            rates: [
+              { prefix, destination: name, rate: '0.0100', initialIncrement: 1, increment: 1 },
+            ],
+          }),
+          200,
+        );
+        return id;
+      };
+      const p1 = await made('P1', '33');
+      const p2 = await made('P2', '49');
+      const m = (
+        await ok(
+          admin.post(`/cards/${p1}/derive`, {
+            name: 'M',
+            markupPercent: '0',
+            moreParents: [p2],
+            compaction: 'lowest',
+          }),
+        )
+      ).id as string;
+      let writes!: Promise<{ status: number }[]>;
+      await suite.orm.em.fork().transactional(async (tx) => {
+        await tx.execute('select 1 from card where id = ? for share', [m]);
+        const first = admin.put(`/cards/${p1}/rates`, {
+          rates: [
+            { prefix: '33', destination: 'FR', rate: '0.0200', initialIncrement: 1, increment: 1 },
+          ],
+        });
+        await waitForLockWaiters(suite.orm, 1);
+        const second = admin.put(`/cards/${p2}/rates`, {
+          rates: [
+            { prefix: '49', destination: 'DE', rate: '0.0300', initialIncrement: 1, increment: 1 },
+          ],
+        });
+        await waitForLockWaiters(suite.orm, 2);
+        writes = Promise.all([first, second]);
+      });
+      expect((await writes).map((written) => written.status)).toEqual([200, 200]);
+      const rates = (await admin.get(`/cards/${m}/rates?limit=10`)).body.items as {
+        prefix: string;
+        rate: string;
+      }[];
+      expect(Object.fromEntries(rates.map((row) => [row.prefix, row.rate]))).toEqual({
+        '33': '0.0200',
+        '49': '0.0300',
+      });
+    },
+  );
+
+  it.skipIf(embedded)('refuses a scheduled revision whose date came while it waited', async () => {
+    const before = (await admin.get(`/cards/${ids.P}/revisions`)).body.items.length as number;
+    let write!: Promise<{ status: number; body: { error?: { fields?: Record<string, string> } } }>;
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute('select 1 from card where id = ? for share', [ids.P]);
+      const liveAt = new Date(Date.now() + 2_500).toISOString();
+      write = admin.put(`/cards/${ids.P}/rates`, { ...deck('0.0500'), liveAt });
+      await waitForLockWaiters(suite.orm, 1);
+      // The date passes while the write waits for the card.
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(liveAt) - Date.now() + 200));
+    });
+    const refused = await write;
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.fields).toHaveProperty(['liveAt']);
+    expect((await admin.get(`/cards/${ids.P}/revisions`)).body.items).toHaveLength(before);
+  });
 });

@@ -19,12 +19,13 @@ import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { noticeRevisionScheduled } from './revision-notice';
 import {
-  dateLiveNow,
   liveNow,
   prepareRevSet,
   recordRevision,
   sameKey,
+  settleDates,
   withdrawRevision,
+  type TWrittenRevisions,
   type TRecordedRevision,
   type TRevisionPlan,
 } from './revisions';
@@ -367,7 +368,7 @@ async function stageParentsAt(
          cross join lateral (
            select max(r.number) as number from rate_revision r
             where r.card_id = par.id and r.cancelled_at is null
-              and r.live_at <= coalesce(?::timestamptz, now())) v
+              and r.live_at <= coalesce(?::timestamptz, clock_timestamp())) v
          join rate_history h
            on h.card_id = par.id and h.from_rev <= v.number
           and (h.to_rev is null or h.to_rev > v.number)`,
@@ -723,7 +724,7 @@ export async function withdrawLater(
   const later = await tx.execute<TPendingRevision[]>(
     `select id, number, live_at, source, created_by, parent_revision_id from rate_revision
       where card_id = ? and applied_at is null and cancelled_at is null
-        and ${'afterNumber' in bound ? 'number > ?' : 'live_at > coalesce(?::timestamptz, now())'}
+        and ${'afterNumber' in bound ? 'number > ?' : 'live_at > coalesce(?::timestamptz, clock_timestamp())'}
       order by number desc`,
     [
       cardId,
@@ -752,7 +753,8 @@ export async function redoRevisions(
   redone: Map<string, string>,
   record: (change: TChange) => void,
   notice: { ownerFollows: boolean },
-): Promise<void> {
+): Promise<TRecordedRevision[]> {
+  const recorded: TRecordedRevision[] = [];
   for (const pending of [...withdrawn].reverse()) {
     const liveAt = new Date(pending.live_at);
     const again = await rederive(tx, child.id, {
@@ -767,8 +769,10 @@ export async function redoRevisions(
       },
     });
     redone.set(pending.id, again.revision.id);
+    recorded.push(again.revision);
     await recordRatesChanged(tx, child, ownerPath, 'parent', record, again, again.revision, notice);
   }
+  return recorded;
 }
 
 /**
@@ -877,8 +881,8 @@ export async function rateSetChanged(
     revision = await recordRevision(tx, card.id, liveNow('markup', createdBy));
   }
   const scheduled = revision && !revision.live ? revision : undefined;
-  /** This write's live-now revisions, dated in its carrier's commit order (`dateLiveNow`). */
-  const liveNowRevisions = revision.live ? [revision] : [];
+  /** This write's revisions, dated or checked in its carrier's commit order (`settleDates`). */
+  const settled: TWrittenRevisions = { own: revision, derived: [] };
   await recordRatesChanged(tx, card, ownerPath, cause, record, rederived, scheduled);
   // Followers at any depth through every parent link (a card may follow several
   // parents, so it may be reached twice: it is recomputed once, after all of them).
@@ -932,7 +936,7 @@ export async function rateSetChanged(
         ? await rederive(tx, child.id, { at: scheduled ? scheduled.liveAt : 'now', plan })
         : await rederive(tx, child.id, { from: 'rev_set', fresh: [...revisionOf.keys()], plan });
     revisionOf.set(child.id, childRederived.revision.id);
-    if (childRederived.revision.live) liveNowRevisions.push(childRederived.revision);
+    settled.derived.push(childRederived.revision);
     // Another account's sell card follows the date: its owner is told; the side that
     // scheduled the parent is not told of its own cards.
     const notice = { ownerFollows: child.owner.id !== card.owner.id };
@@ -946,12 +950,12 @@ export async function rateSetChanged(
       scheduled ? childRederived.revision : undefined,
       notice,
     );
-    await redoRevisions(tx, child, row.owner_path, later, redone, record, notice);
+    settled.derived.push(
+      ...(await redoRevisions(tx, child, row.owner_path, later, redone, record, notice)),
+    );
   }
   await assuranceChanged(tx, [card.id, ...descendants.map((row) => row.id)], record);
-  if (liveNowRevisions.length) {
-    atCommitOrder(record, carrierIdOf(ownerPath), (tx) => dateLiveNow(tx, liveNowRevisions));
-  }
+  atCommitOrder(record, carrierIdOf(ownerPath), (tx) => settleDates(tx, settled));
 }
 
 async function recordRatesChanged(

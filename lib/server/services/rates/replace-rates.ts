@@ -50,7 +50,7 @@ export async function replaceRates(
     return { card: toCardOwnerDto(card), rows: card.rateCount, revision };
   });
   if (!written.revision.live) nudgeRevisionTimer();
-  // After the commit: a live-now revision is dated in its carrier's commit order (`dateLiveNow`).
+  // After the commit: a live-now revision is dated in its carrier's commit order (`settleDates`).
   return { ...written, revision: revisionRef(written.revision) };
 }
 
@@ -115,7 +115,7 @@ export async function importRates(
     };
   });
   if (!imported.revision.live) nudgeRevisionTimer();
-  // After the commit: a live-now revision is dated in its carrier's commit order (`dateLiveNow`).
+  // After the commit: a live-now revision is dated in its carrier's commit order (`settleDates`).
   return { ...imported, revision: revisionRef(imported.revision) };
 }
 

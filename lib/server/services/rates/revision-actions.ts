@@ -77,7 +77,7 @@ export async function rollbackRevision(
   return {
     number: written.number,
     state: written.state,
-    // Dated in the carrier's commit order after the row was read (`dateLiveNow`).
+    // Dated in the carrier's commit order after the row was read (`settleDates`).
     liveAt: revision.liveAt.toISOString(),
     createdAt: new Date(written.created_at).toISOString(),
     source: written.source,

@@ -313,30 +313,60 @@ export async function recordRevision(
   };
 }
 
+/** The revisions one rate write recorded: its card's own, and its derived cards'. */
+export interface TWrittenRevisions {
+  own: TRecordedRevision;
+  derived: TRecordedRevision[];
+}
+
 /**
- * Live-now revisions dated by the moment their write holds its carrier's commit order
- * (`atCommitOrder`), not by its transaction's start (`now()`, as `recordRevision`
- * first dates them). A rating batch that committed while a write of seconds ran priced
- * its calls by the revision before; dated at its start, the new one would cover those
- * calls, and the trace would show a price that was never charged. Dated here, after
- * every batch of the carrier committed before, it covers only calls a later batch
- * prices — and that batch checks, in the same order, that it priced by it (rate-batch.ts).
- * Only calls dated ahead of the database's clock (the switch's skew allowance) can fall
- * after it and have been priced before it.
+ * A write's revisions settled against the database's clock once the write holds its
+ * carrier's commit order (`atCommitOrder`), after every rating batch of the carrier that
+ * committed before it and before any that commits after.
+ *
+ * Live-now revisions are dated by that moment, not by the transaction's start (`now()`,
+ * as `recordRevision` first dates them). A batch that committed while a write of seconds
+ * ran priced its calls by the revision before; dated at the write's start, the new one
+ * would cover those calls, and the trace would show a price that was never charged.
+ * Dated here, it covers only calls a later batch prices — and that batch checks, in the
+ * same order, that it priced by it (rate-batch.ts `assertRevisionsUnchanged`).
+ *
+ * A scheduled revision whose date came while the write ran (it waited for a card's lock,
+ * or a large file streamed in) is refused: batches committed since its date priced by
+ * the revision before it. Only calls dated ahead of the database's clock (the switch's
+ * allowance, `USAGE_CLOCK_SKEW_MS`) can still have been priced before a revision that
+ * then covers them.
  */
-export async function dateLiveNow(
-  tx: EntityManager,
-  revisions: readonly TRecordedRevision[],
-): Promise<void> {
+export async function settleDates(tx: EntityManager, written: TWrittenRevisions): Promise<void> {
+  const all = [written.own, ...written.derived];
+  const scheduled = all.filter((revision) => !revision.live);
+  if (scheduled.length) {
+    const due = await tx.execute<{ id: string }[]>(
+      `select id::text as id from rate_revision
+        where id = any(?::bigint[]) and live_at <= clock_timestamp()`,
+      [`{${scheduled.map((revision) => revision.id).join(',')}}`],
+    );
+    if (due.some((row) => row.id === written.own.id)) {
+      throw invalidInput({ liveAt: 'is in the past: it came while the write waited' });
+    }
+    if (due.length) {
+      throw conflict(
+        'revision_due',
+        'A scheduled revision of a derived card came due while this write ran; nothing was written. Write again.',
+      );
+    }
+  }
+  const live = all.filter((revision) => revision.live);
+  if (!live.length) return;
   const dated = await tx.execute<{ id: string; live_at: Date }[]>(
     `update rate_revision r set live_at = t.at, applied_at = t.at
        from (select clock_timestamp() as at) t
       where r.id = any(?::bigint[])
       returning r.id::text as id, r.live_at`,
-    [`{${revisions.map((revision) => revision.id).join(',')}}`],
+    [`{${live.map((revision) => revision.id).join(',')}}`],
   );
   const at = new Map(dated.map((row) => [row.id, new Date(row.live_at)]));
-  for (const revision of revisions) revision.liveAt = at.get(revision.id) ?? revision.liveAt;
+  for (const revision of live) revision.liveAt = at.get(revision.id) ?? revision.liveAt;
 }
 
 /**

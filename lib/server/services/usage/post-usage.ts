@@ -43,10 +43,12 @@ export async function postUsage(
     startedAt: new Date(item.startedAt).toISOString(),
     seconds: item.seconds,
   }));
-  await warmRates(em, actor, calls);
   try {
-    return await mutateRating(em, actor, (tx, record) =>
-      rateBatch(tx, actor, record, calls, 'new'),
+    return await mutateRating(
+      em,
+      actor,
+      () => warmRates(em, actor, calls),
+      (tx, record) => rateBatch(tx, actor, record, calls, 'new'),
     );
   } catch (error) {
     // Duplicates are found under the accounts' locks, so replays of a batch queue and are

@@ -147,7 +147,10 @@ export async function rateBatch(
 
   // 3.
   const rated = await priceCalls(tx, plan, byId, calls, stored);
-  if (plan.cards.size) atCommitOrder(record, carrierId, (tx) => assertRevisionsUnchanged(tx, plan));
+  if (plan.cards.size) {
+    const latest = Math.max(...calls.map((call) => Date.parse(call.startedAt)));
+    atCommitOrder(record, carrierId, (tx) => assertRevisionsUnchanged(tx, plan, latest));
+  }
 
   // 4.
   applyCredit(rated, locked);
@@ -306,20 +309,27 @@ class RevisionsMoved extends Error {}
 
 /**
  * In the carrier's commit order (`atCommitOrder`), where a rate write dates its live-now
- * revisions (revisions.ts `dateLiveNow`): the plan's cards still have the revisions the
- * batch priced by. A write that committed since — whose revision may cover calls of this
- * batch — sends it round again; one that commits later is dated after this commit, so
- * covers none of them.
+ * revisions (revisions.ts `settleDates`): the plan's cards still have the revisions the
+ * batch priced by — those dated at or before its latest call (`latest`, ms), the only
+ * ones a call of it can be priced by. A write that committed since with a revision
+ * covering a call of the batch sends it round again; one that commits later dates its
+ * revision after this commit, so covers none of them.
  */
-async function assertRevisionsUnchanged(tx: EntityManager, plan: TPlan): Promise<void> {
+async function assertRevisionsUnchanged(
+  tx: EntityManager,
+  plan: TPlan,
+  latest: number,
+): Promise<void> {
   const now = await directQuery<{ id: string; revisions: TChainCard['revisions'] }>(
     tx,
     `select c.id, ${REVISIONS_SQL} as revisions from card c where c.id = any(?::uuid[])`,
     [pgArray([...plan.cards.keys()])],
   );
-  const read = new Map(now.map((card) => [card.id, JSON.stringify(card.revisions)]));
+  const pricing = (revisions: TChainCard['revisions'] | undefined) =>
+    JSON.stringify((revisions ?? []).filter((revision) => revision.at <= latest));
+  const read = new Map(now.map((card) => [card.id, pricing(card.revisions)]));
   for (const [id, card] of plan.cards) {
-    if (read.get(id) !== JSON.stringify(card.revisions)) throw new RevisionsMoved();
+    if (read.get(id) !== pricing(card.revisions)) throw new RevisionsMoved();
   }
 }
 
@@ -327,13 +337,17 @@ async function assertRevisionsUnchanged(tx: EntityManager, plan: TPlan): Promise
  * `mutate` for a rating batch: run again when `assertRevisionsUnchanged` finds a card's
  * revisions moved (nothing was written; the next round reads them afresh), up to three
  * times in all, then 409 `busy` — the switch sends the batch again, as for any `busy`.
+ * `warm` runs before each round, outside its transaction: a new revision's rows are read
+ * into memory there, not under the accounts' locks (`warmRates`).
  */
 export async function mutateRating<T>(
   em: EntityManager,
   actor: TActor,
+  warm: () => Promise<void>,
   work: (tx: EntityManager, record: (change: TChange) => void) => Promise<T>,
 ): Promise<T> {
   for (let round = 1; ; round++) {
+    await warm();
     try {
       return await mutate(em, actor, work);
     } catch (error) {

@@ -56,8 +56,9 @@ export async function rerateUsage(
   const seen = await firstAnswer<TUsagePosted>(em, table, actor, input.idempotencyKey, hash);
   if (seen) return { ...seen, replayed: true };
   // The revisions these calls need, read into memory before any lock is taken.
-  await warmRates(em, actor, (await select(em, actor, input, false)).map(toCall));
-  return mutateRating(em, actor, async (tx, record) => {
+  const warm = async () =>
+    warmRates(em, actor, (await select(em, actor, input, false)).map(toCall));
+  return mutateRating(em, actor, warm, async (tx, record) => {
     // Another attempt with the key may have committed while this one warmed up.
     const { answer, replayed } = await onceForKey(
       tx,
