@@ -239,4 +239,46 @@ describe('change log: commit order is the order, per carrier', () => {
     ).rejects.toThrow(/without its change-log row/);
     expect(await name()).toBe('Guarded');
   });
+
+  it.skipIf(inject('testDatabase').kind === 'pglite')(
+    'writes a nested mutation’s rows with the outermost one’s, taking the head lock once, last',
+    async () => {
+      // A bulk edit goes through the single edit (a mutate within a mutate): after its
+      // first item the carrier's head must still be free, or the bulk would hold every
+      // writer of the carrier while it goes on to wait for the next item's row.
+      const carrier = CARRIERS[0]!;
+      const before = (await committedPositions()).get(carrier) ?? [];
+      let headFreeAfterFirst: boolean | undefined;
+      await mutate(database.orm.em.fork(), actor, async (tx, record) => {
+        await mutate(tx, actor, customerUpdate(carrier, 1, { item: 1 }));
+        headFreeAfterFirst = await database.orm.em
+          .fork()
+          .transactional(async (other) => {
+            await other.execute(
+              'select 1 from carrier_log_head where carrier_id = ? for update nowait',
+              [carrier],
+            );
+            return true;
+          })
+          .catch(() => false);
+        await mutate(tx, actor, customerUpdate(carrier, 2, { item: 2 }));
+        // A nested one that fails leaves nothing behind; the outer one goes on.
+        await expect(
+          mutate(tx, actor, async (inner, innerRecord) => {
+            await customerUpdate(carrier, 3, { item: 'failed' })(inner, innerRecord);
+            throw new Error('this item is refused');
+          }),
+        ).rejects.toThrow('this item is refused');
+        await customerUpdate(carrier, 4, { item: 'outer' })(tx, record);
+      });
+      expect(headFreeAfterFirst).toBe(true);
+      const rows = await database.orm.em
+        .fork()
+        .execute<{ after: { item: unknown } }[]>(
+          'select after from change_log where carrier_id = ? and carrier_seq > ? order by carrier_seq',
+          [carrier, before.at(-1) ?? 0],
+        );
+      expect(rows.map((row) => row.after.item)).toEqual([1, 2, 'outer']);
+    },
+  );
 });

@@ -327,3 +327,114 @@ describe('a user deleted at the same time as', () => {
     expect((await admin.get(`/users/${target.id}`)).body.groupId).toBe(richer.body.id);
   });
 });
+
+describe('a rating batch holding a customer at the same time as', () => {
+  /** A carrier customer holding a card that prices 44… (0.0100 a minute, by the second). */
+  async function customerWithCard(name: string) {
+    const provider = await admin.post('/cards', {
+      name: `${name} buy`,
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    expect(provider.status, JSON.stringify(provider.body)).toBe(201);
+    const put = await admin.put(`/cards/${provider.body.id}/rates`, {
+      rates: [
+        { prefix: '44', destination: 'UK', rate: '0.0100', initialIncrement: 1, increment: 1 },
+      ],
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const sell = await admin.post(`/cards/${provider.body.id}/derive`, {
+      name: `${name} sell`,
+      markupPercent: '10',
+    });
+    expect(sell.status, JSON.stringify(sell.body)).toBe(201);
+    const customer = await admin.post('/customers', { name, creditLimit: '100' });
+    expect(customer.status, JSON.stringify(customer.body)).toBe(201);
+    const assigned = await admin.post('/assignments', {
+      cardId: sell.body.id,
+      accountId: customer.body.id,
+    });
+    expect(assigned.status, JSON.stringify(assigned.body)).toBe(201);
+    return { id: customer.body.id as string, assignmentId: assigned.body.id as string };
+  }
+
+  const call = (id: string, accountId: string, startedAt: string) => ({
+    records: [{ id, accountId, number: '4420123', startedAt, seconds: 60 }],
+  });
+
+  it('an edit of it: 409 with the account as the batch left it, not a bare conflict', async () => {
+    const { id } = await customerWithCard('Edited while rated');
+    const read = (await admin.get(`/customers/${id}`)).body;
+    const [rated, edited] = await raced(
+      () => admin.post('/usage', call('edit-race', id, new Date().toISOString())),
+      () => admin.patch(`/customers/${id}`, { version: read.version, name: 'Renamed' }),
+    );
+    expect(rated.status, JSON.stringify(rated.body)).toBe(200);
+    expect(edited.status).toBe(409);
+    // What the form needs to see that only the balance moved, and save again.
+    expect(edited.body.error.current).toMatchObject({ name: 'Edited while rated' });
+    expect(edited.body.error.current.version).toBeGreaterThan(read.version);
+    expect(edited.body.error.current.balance).not.toBe(read.balance);
+  });
+
+  it('its deletion: the deletion finds the calls the batch left unrated under it', async () => {
+    // Its card taken away and the account suspended: a call from while it held the card
+    // is stored unrated (`account_suspended`), to be billed once it is resumed.
+    const { id, assignmentId } = await customerWithCard('Deleted while rated');
+    const startedAt = new Date().toISOString();
+    expect((await admin.del(`/assignments/${assignmentId}`)).status).toBe(204);
+    const read = (await admin.get(`/customers/${id}`)).body;
+    const suspended = await admin.patch(`/customers/${id}`, {
+      version: read.version,
+      status: 'suspended',
+    });
+    expect(suspended.status, JSON.stringify(suspended.body)).toBe(200);
+    const [rated, deleted] = await raced(
+      () => admin.post('/usage', call('delete-race', id, startedAt)),
+      () => admin.del(`/customers/${id}`),
+    );
+    expect(rated.status, JSON.stringify(rated.body)).toBe(200);
+    expect(rated.body).toMatchObject({ rated: 0, unratedByReason: { account_suspended: 1 } });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(409);
+    expect(deleted.body.error.code).toBe('has_dependants');
+    expect(deleted.body.error.dependants).toContainEqual(
+      expect.objectContaining({ resource: 'usage' }),
+    );
+    expect((await admin.get(`/customers/${id}`)).status).toBe(200);
+  });
+
+  it('a bulk suspend of it and another: both hold them in one order, neither deadlocks', async () => {
+    // K1 sorts before K2. The batch (calls of both) queues on K1, held here; the bulk
+    // names K2 first. Were K2 held by the bulk while it waits for K1 behind the batch,
+    // the batch would then wait for K2: a deadlock, one of them refused.
+    const made = [
+      (await admin.post('/customers', { name: 'Bulk race A' })).body.id as string,
+      (await admin.post('/customers', { name: 'Bulk race B' })).body.id as string,
+    ].sort();
+    const [k1, k2] = made as [string, string];
+    const started = new Date().toISOString();
+    let answers!: Promise<[{ status: number; body: unknown }, { status: number; body: unknown }]>;
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute('select 1 from account where id = ? for no key update', [k1]);
+      const batch = admin.post('/usage', {
+        records: [k1, k2].map((accountId, n) => ({
+          id: `bulk-race-${n}`,
+          accountId,
+          number: '4420123',
+          startedAt: started,
+          seconds: 60,
+        })),
+      });
+      await waitForLockWaiters(suite.orm, 1);
+      const bulk = admin.post('/customers/bulk', { ids: [k2, k1], status: 'suspended' });
+      await waitForLockWaiters(suite.orm, 2);
+      answers = Promise.all([batch, bulk]);
+    });
+    const [batch, bulk] = await answers;
+    expect(batch.status, JSON.stringify(batch.body)).toBe(200);
+    expect(bulk.status, JSON.stringify(bulk.body)).toBe(200);
+    for (const id of made) {
+      expect((await admin.get(`/customers/${id}`)).body.status).toBe('suspended');
+    }
+  });
+});

@@ -77,6 +77,12 @@ export async function mutate<T>(
 ): Promise<T> {
   // Inside a caller's transaction this one is a savepoint: "done" is not committed yet.
   const outermost = !em.isInTransaction();
+  // Within another mutate's work (a bulk edit through the single one), this one's changes
+  // and hooks are that mutate's, written at its end: its log rows here would take the
+  // carrier's head lock halfway through the bulk and hold it while the bulk goes on to
+  // wait for other rows — every writer of the carrier queued behind it, a rating batch
+  // holding one of those rows deadlocked with it.
+  const enclosing = COLLECTORS.get(em);
   let positions: Map<string, number> | undefined;
   return em
     .transactional(async (tx) => {
@@ -84,8 +90,21 @@ export async function mutate<T>(
       const hooks: TCommitOrderHook[] = [];
       const record = (change: TChange) => void changes.push(change);
       COMMIT_ORDER_HOOKS.set(record, hooks);
-      const result = await work(tx, record);
+      COLLECTORS.set(tx, { changes, hooks });
+      let result: T;
+      try {
+        result = await work(tx, record);
+      } finally {
+        // `tx` may be `em` itself: later work of the enclosing mutate records there again.
+        if (enclosing) COLLECTORS.set(em, enclosing);
+      }
       await tx.flush();
+      if (enclosing) {
+        // Kept only once the savepoint holds: work that threw leaves nothing behind.
+        enclosing.changes.push(...changes);
+        enclosing.hooks.push(...hooks);
+        return result;
+      }
       if (hooks.length) {
         await lockLogHeads(tx, [
           ...hooks.map((hook) => hook.carrierId),
@@ -116,6 +135,9 @@ interface TCommitOrderHook {
   carrierId: string;
   run: (tx: EntityManager) => Promise<void>;
 }
+
+/** What a `mutate` writes at its end, by the transaction it handed its work. */
+const COLLECTORS = new WeakMap<EntityManager, { changes: TChange[]; hooks: TCommitOrderHook[] }>();
 
 /** Each `mutate`'s hooks, by the `record` it handed its work. */
 const COMMIT_ORDER_HOOKS = new WeakMap<(change: TChange) => void, TCommitOrderHook[]>();

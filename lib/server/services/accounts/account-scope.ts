@@ -39,8 +39,15 @@ export async function readScopedAccount(
   actor: TActor,
   kind: TSubAccountKind,
   unverifiedId: string,
+  options: { lock?: boolean } = {},
 ): Promise<{ account: TAccountFields; suspended: Set<string>; parentName: string }> {
-  const { row, suspended, parentName } = await scopedAccountRow(em, actor, kind, unverifiedId);
+  const { row, suspended, parentName } = await scopedAccountRow(
+    em,
+    actor,
+    kind,
+    unverifiedId,
+    options,
+  );
   return { account: accountFromRow(row), suspended, parentName };
 }
 

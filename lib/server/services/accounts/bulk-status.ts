@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
+import { belowSql } from '@/lib/server/authz/scope';
+import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TAccountBulkStatus, TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
 import { readScopedAccount, type TSubAccountKind } from './account-scope';
@@ -22,9 +24,20 @@ export async function setSubAccountsStatus(
 ): Promise<{ items: (TResellerDto | TCustomerDto)[] }> {
   assertCan(actor, grantFor(kind, 'update'));
   return mutate(em, actor, async (tx) => {
+    const ids = [...new Set(input.ids)];
+    // Every account named (in scope) held in id order before the first is changed — the
+    // order a rating batch holds its chains in, so a batch and a bulk wait for each other
+    // instead of deadlocking — and each version then read under its lock.
+    const scope = belowSql('a.path', actor.account.path);
+    await directQuery(
+      tx,
+      `select a.id from account a where a.id = any(?::uuid[]) and ${scope.sql}
+        order by a.id for no key update`,
+      [pgArray(ids), ...scope.params],
+    );
     const items: (TResellerDto | TCustomerDto)[] = [];
-    for (const id of new Set(input.ids)) {
-      const { account } = await readScopedAccount(tx, actor, kind, id);
+    for (const id of ids) {
+      const { account } = await readScopedAccount(tx, actor, kind, id, { lock: true });
       items.push(
         await updateSubAccount(tx, actor, kind, id, {
           version: account.version,

@@ -23,11 +23,14 @@ export async function deleteSubAccount(
 ): Promise<void> {
   assertCan(actor, grantFor(kind, 'delete'));
   await mutate(em, actor, async (tx, record) => {
+    // Locked before its dependants are looked for: a rating batch holding the account
+    // (its calls stored unrated, not committed yet) is waited for, and its records found.
     const { account, suspended, parentName } = await findScopedAccount(
       tx,
       actor,
       kind,
       unverifiedId,
+      { lock: true },
     );
     const dependants = await tx.execute<{ resource: string; id: string; name: string }[]>(
       `(select case kind when 'customer' then 'customers' else 'resellers' end as resource, id, name

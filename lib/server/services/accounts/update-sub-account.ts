@@ -69,7 +69,11 @@ export async function updateSubAccount(
       account: found,
       suspended,
       parentName,
-    } = await readScopedAccount(tx, actor, kind, unverifiedId);
+    } = await readScopedAccount(tx, actor, kind, unverifiedId, { lock: true });
+    // Compared under the row's lock: a balance moved by a rating batch or a payment still
+    // open moves the version too, and read before that commit the version would match,
+    // then the update find it gone — a bare 409 without the current account, which the
+    // form needs to tell "only the balance moved" and save again.
     const before = toAccountDto(found, suspended, parentName);
     if (patch.version !== found.version) throw staleVersion(before);
 
