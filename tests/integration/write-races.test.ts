@@ -328,6 +328,39 @@ describe('a user deleted at the same time as', () => {
   });
 });
 
+describe('a group deleted at the same time as', () => {
+  it('an edit widening it: the deletion judges the grants it has then', async () => {
+    const desk = await admin.post('/groups', {
+      name: 'Group desk',
+      grants: ['groups:read', 'groups:delete', 'customers:read'],
+    });
+    const made = await admin.post('/users', {
+      email: 'groupdesk@races.test',
+      password: PASSWORD,
+      accountId: ids.carrier,
+      groupId: desk.body.id,
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const groupDesk = await apiClient(suite.server.url, 'groupdesk@races.test', PASSWORD);
+    const target = await admin.post('/groups', { name: 'Widened', grants: ['customers:read'] });
+    expect(target.status, JSON.stringify(target.body)).toBe(201);
+    const [widened, deleted] = await raced(
+      () =>
+        admin.patch(`/groups/${target.body.id}`, {
+          version: target.body.version,
+          grants: ['customers:read', 'impersonation:start'],
+        }),
+      () => groupDesk.del(`/groups/${target.body.id}`),
+    );
+    expect(widened.status, JSON.stringify(widened.body)).toBe(200);
+    expect(deleted).toMatchObject({
+      status: 403,
+      body: { error: { code: 'escalation', grants: ['impersonation:start'] } },
+    });
+    expect((await admin.get(`/groups/${target.body.id}`)).status).toBe(200);
+  });
+});
+
 describe('a rating batch holding a customer at the same time as', () => {
   /** A carrier customer holding a card that prices 44… (0.0100 a minute, by the second). */
   async function customerWithCard(name: string) {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { DomainError, conflict } from '@/lib/server/errors/domain-error';
+import { DomainError, conflict, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { findVisibleGroup } from './group-access';
 import { assertNoEscalation } from './no-escalation';
@@ -20,6 +20,10 @@ export async function deleteGroup(
   assertCan(actor, 'groups:delete');
   await mutate(em, actor, async (tx, record) => {
     const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);
+    // Held, then read again: an edit that widened it while this ran is judged as it is
+    // now, not as it was read (a poorer user must not delete what a richer one prepared).
+    await tx.execute('select 1 from user_group where id = ? for update', [group.id]);
+    if (!(await tx.refresh(group))) throw notFound('group');
     if (relation !== 'owner') {
       throw new DomainError(
         'forbidden',
