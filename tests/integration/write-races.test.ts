@@ -471,3 +471,27 @@ describe('a rating batch holding a customer at the same time as', () => {
     }
   });
 });
+
+describe('a view-as started at the same time as another by the same person', () => {
+  it('leaves one view open, the later one, and a stop ends it', async () => {
+    const users = (await admin.get('/users?limit=100')).body.items as {
+      id: string;
+      email: string;
+    }[];
+    const target = (email: string) => users.find((user) => user.email === email)!.id;
+    const [first, second] = await raced(
+      () => admin.post('/impersonation', { userId: target('ops@r1.races.test'), reason: 'first' }),
+      () => admin.post('/impersonation', { userId: target('ops@r2.races.test'), reason: 'second' }),
+    );
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const open = () =>
+      suite.orm.em.fork().execute<{ reason: string }[]>(
+        `select i.reason from impersonation i join app_user u on u.id = i.impersonator_user_id
+          where u.email = ? and i.ended_at is null`,
+        [ADMIN.email],
+      );
+    expect(await open()).toEqual([{ reason: 'second' }]);
+    expect((await admin.del('/impersonation')).status).toBe(204);
+    expect(await open()).toEqual([]);
+  });
+});

@@ -34,6 +34,9 @@ export async function startImpersonation(
       { populate: ['account'] },
     );
     if (!target) throw notFound('user');
+    // One view at a time, by the person's row: two starts at once (a double click, two
+    // tabs) would each end only what was committed before them, and both stay open.
+    await tx.execute('select 1 from app_user where id = ? for no key update', [actor.userId]);
     await tx.execute(
       'update impersonation set ended_at = now() where impersonator_user_id = ? and ended_at is null',
       [actor.userId],
