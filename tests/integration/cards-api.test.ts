@@ -1104,6 +1104,48 @@ describe('CSV import and export', () => {
   });
 });
 
+describe('a rate set replaced from an older copy', () => {
+  it('is 409 with the card as it is when a version is given and another write came first', async () => {
+    const made = await admin.post('/cards', {
+      name: 'Versioned',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    const id = made.body.id as string;
+    const row = (rate: string) => ({ prefix: '44', destination: 'UK', rate });
+    // Two people read the card at this version; the first one's set lands.
+    const read = made.body.version as number;
+    const first = await admin.put(`/cards/${id}/rates`, { rates: [row('0.0100')], version: read });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    // The second one's, made from the same version: refused, the first one's kept.
+    const second = await admin.put(`/cards/${id}/rates`, { rates: [row('0.0200')], version: read });
+    expect(second.status).toBe(409);
+    expect(second.body.error.current).toMatchObject({ id, version: first.body.card.version });
+    const imported = await admin.raw(
+      'POST',
+      `/cards/${id}/rates/import?version=${read}`,
+      'prefix,destination,rate\n44,UK,0.0300\n',
+      'text/csv',
+    );
+    expect(imported.status).toBe(409);
+    expect(JSON.parse(imported.text).error.current.version).toBe(first.body.card.version);
+    const rates = (await admin.get(`/cards/${id}/rates`)).body.items as { rate: string }[];
+    expect(rates.map((rate) => rate.rate)).toEqual(['0.0100']);
+    // From the version it is at: written.
+    const current = first.body.card.version as number;
+    const again = await admin.raw(
+      'POST',
+      `/cards/${id}/rates/import?version=${current}`,
+      'prefix,destination,rate\n44,UK,0.0300\n',
+      'text/csv',
+    );
+    expect(again.status, again.text).toBe(200);
+    const bad = await admin.raw('POST', `/cards/${id}/rates/import?version=two`, 'x', 'text/csv');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).error.fields).toHaveProperty(['version']);
+  });
+});
+
 describe('price trace and transfer', () => {
   it('prices a number at each visible level with the margin at each step', async () => {
     const buy = (

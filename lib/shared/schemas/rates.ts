@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZInstant, ZPageQuery, ZText } from './common';
+import { ZId, ZInstant, ZPageQuery, ZText, ZVersion } from './common';
 import { ZLiveAt } from './revisions';
 
 const seconds = (min: number, max: number, fallback: number) =>
@@ -90,6 +90,11 @@ export const ZRatesPut = z.strictObject({
   rates: z.array(ZRateInput).max(200_000, 'at most 200000 rows per request; import a CSV'),
   /** When the set goes live (a revision, issue 16): absent, now. */
   liveAt: ZLiveAt.optional(),
+  /**
+   * The card's version the new set was made from: another write since is 409 with the
+   * card as it is, not overwritten. Absent, the set replaces whatever is there.
+   */
+  version: ZVersion.optional(),
 });
 
 export const ZRatesListQuery = ZPageQuery.extend({
@@ -106,6 +111,12 @@ export const ZImportQuery = z.object({
   mode: z.enum(['replace', 'merge'], 'must be "replace" or "merge"').default('replace'),
   /** When the set goes live (a revision, issue 16): absent, now. */
   liveAt: ZLiveAt.optional(),
+  /** As `ZRatesPut.version`: the card's version the file was made from. */
+  version: z.coerce
+    .number('must be a whole number')
+    .int('must be a whole number')
+    .positive('must be a whole number')
+    .optional(),
 });
 
 /** A rate row as read; `overridden` and `losing` only in the owner's view of a derived card. */

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TCard } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { DomainError, invalidInput } from '@/lib/server/errors/domain-error';
+import { DomainError, invalidInput, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TRatesImported, TRatesWritten } from '@/lib/shared/schemas/cards';
 import type { TRateInput } from '@/lib/shared/schemas/rates';
@@ -23,9 +24,11 @@ export async function replaceRates(
   unverifiedCardId: string,
   rows: TRateInput[],
   liveAt: Date | null = null,
+  expectedVersion?: number,
 ): Promise<TRatesWritten> {
   const written = await mutate(em, actor, async (tx, record) => {
     const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
+    assertVersion(card, expectedVersion);
     const fields: Record<string, string> = {};
     const seen = new Map<string, number>();
     rows.forEach((row, index) => {
@@ -68,11 +71,14 @@ export async function importRates(
   mode: 'replace' | 'merge',
   limits: { maxRows: number },
   liveAt: Date | null = null,
+  expectedVersion?: number,
 ): Promise<TRatesImported> {
-  // Who may write, before reading a byte of the body.
-  const { card: checked } = await mutate(em, actor, (tx) =>
-    findCardForRateWrite(tx, actor, unverifiedCardId),
-  );
+  // Who may write, and from which version, before reading a byte of the body.
+  const { card: checked } = await mutate(em, actor, async (tx) => {
+    const found = await findCardForRateWrite(tx, actor, unverifiedCardId);
+    assertVersion(found.card, expectedVersion);
+    return found;
+  });
   const parsed = await parseRatesCsv(body, {
     maxRows: limits.maxRows,
     maxDecimals: checked.decimals,
@@ -80,6 +86,8 @@ export async function importRates(
   if (parsed.errors.length) throw csvRejected(parsed.errors);
   const imported = await mutate(em, actor, async (tx, record) => {
     const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
+    // Again under the card's lock: another write may have landed while the file streamed.
+    assertVersion(card, expectedVersion);
     if (card.decimals !== checked.decimals) {
       // Its precision changed while the file streamed in: check again, still whole.
       const finer = parsed.rows.findIndex((row) => finerThan(row, card.decimals));
@@ -117,6 +125,17 @@ export async function importRates(
   if (!imported.revision.live) nudgeRevisionTimer();
   // After the commit: a live-now revision is dated in its carrier's commit order (`settleDates`).
   return { ...imported, revision: revisionRef(imported.revision) };
+}
+
+/**
+ * The card is still at the version the caller made its set from (held under the card's
+ * lock by the caller): a set replaced from an older copy would silently drop what another
+ * write put there since — 409 with the card as it is instead.
+ */
+function assertVersion(card: TCard, expected: number | undefined): void {
+  if (expected !== undefined && card.version !== expected) {
+    throw staleVersion(toCardOwnerDto(card));
+  }
 }
 
 function csvRejected(lines: TCsvLineError[]): DomainError {

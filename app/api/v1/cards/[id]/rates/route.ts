@@ -21,5 +21,5 @@ export const PUT = apiRoute<{ id: string }>(async ({ req, params, actor, em }) =
   const id = idParam(params, 'card');
   const body = await readBody(req, API_REGISTRY['/cards/{id}/rates'].PUT.body);
   const liveAt = body.liveAt ? new Date(body.liveAt) : null;
-  return json(await replaceRates(em, actor, id, body.rates, liveAt));
+  return json(await replaceRates(em, actor, id, body.rates, liveAt, body.version));
 });

@@ -13,7 +13,10 @@ const MAX_IMPORT_ROWS = 250_000;
 
 export const POST = apiRoute<{ id: string }>(async ({ req, params, actor, em }) => {
   const id = idParam(params, 'card');
-  const { mode, liveAt } = readQuery(req, API_REGISTRY['/cards/{id}/rates/import'].POST.query);
+  const { mode, liveAt, version } = readQuery(
+    req,
+    API_REGISTRY['/cards/{id}/rates/import'].POST.query,
+  );
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'text/csv') {
     throw new ApiError(415, 'unsupported_media_type', 'Send the rates as text/csv.', {
@@ -31,6 +34,7 @@ export const POST = apiRoute<{ id: string }>(async ({ req, params, actor, em }) 
       mode,
       { maxRows: MAX_IMPORT_ROWS },
       liveAt ? new Date(liveAt) : null,
+      version,
     ),
   );
 });
