@@ -328,6 +328,48 @@ describe('a user deleted at the same time as', () => {
   });
 });
 
+describe('a derived card deleted at the same time as', () => {
+  it('its parent’s rates written: the write recomputes what is left, the card is gone', async () => {
+    const parent = await admin.post('/cards', {
+      name: 'Race buy',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    expect(parent.status, JSON.stringify(parent.body)).toBe(201);
+    const rates = (rate: string) => ({
+      rates: [{ prefix: '44', destination: 'UK', rate, initialIncrement: 1, increment: 1 }],
+    });
+    expect((await admin.put(`/cards/${parent.body.id}/rates`, rates('0.0100'))).status).toBe(200);
+    const [gone, kept] = await Promise.all(
+      ['Race sell gone', 'Race sell kept'].map(async (name) => {
+        const derived = await admin.post(`/cards/${parent.body.id}/derive`, {
+          name,
+          markupPercent: '10',
+        });
+        expect(derived.status, JSON.stringify(derived.body)).toBe(201);
+        return derived.body.id as string;
+      }),
+    );
+    // The deletion queues on the derived card, held here; the parent's write reads its
+    // followers, then queues behind it. The deletion goes first.
+    let answers!: Promise<[{ status: number; body: unknown }, { status: number; body: unknown }]>;
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute('select 1 from card where id = ? for share', [gone]);
+      const deleted = admin.del(`/cards/${gone}`);
+      await waitForLockWaiters(suite.orm, 1);
+      const written = admin.put(`/cards/${parent.body.id}/rates`, rates('0.0200'));
+      await waitForLockWaiters(suite.orm, 2);
+      answers = Promise.all([deleted, written]);
+    });
+    const [deleted, written] = await answers;
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+    expect(written.status, JSON.stringify(written.body)).toBe(200);
+    expect((await admin.get(`/cards/${gone}`)).status).toBe(404);
+    const left = (await admin.get(`/cards/${kept}/rates`)).body.items as { rate: string }[];
+    expect(left.map((row) => row.rate)).toEqual(['0.0220']);
+  });
+});
+
 describe('a group deleted at the same time as', () => {
   it('an edit widening it: the deletion judges the grants it has then', async () => {
     const desk = await admin.post('/groups', {

@@ -886,29 +886,40 @@ export async function rateSetChanged(
   await recordRatesChanged(tx, card, ownerPath, cause, record, rederived, scheduled);
   // Followers at any depth through every parent link (a card may follow several
   // parents, so it may be reached twice: it is recomputed once, after all of them).
-  const descendants = await tx.execute<{ id: string; parent_ids: string[]; owner_path: string }[]>(
-    `with recursive tree as (
-       select card_id as id, 1 as depth from card_parent where parent_id = ?
-       union all
-       select cp.card_id, tree.depth + 1 from card_parent cp join tree on cp.parent_id = tree.id),
-     deepest as (select id, max(depth) as depth from tree group by id)
-     select d.id, o.path as owner_path,
-            array(select cp.parent_id::text from card_parent cp
-                   where cp.card_id = d.id order by cp.position) as parent_ids
-       from deepest d join card c on c.id = d.id join account o on o.id = c.owner_id
-      order by d.depth, d.id`,
-    [card.id],
-  );
-  if (descendants.length) {
-    // Parents before children, like every writer: a concurrent edit of a derived card
-    // waits here instead of deadlocking halfway through the recompute.
-    await tx.execute(
-      `select id from card where id = any(?::uuid[]) order by array_position(?::uuid[], id) for update`,
-      [
-        `{${descendants.map((row) => row.id).join(',')}}`,
-        `{${descendants.map((row) => row.id).join(',')}}`,
-      ],
+  const followers = () =>
+    tx.execute<{ id: string; parent_ids: string[]; owner_path: string }[]>(
+      `with recursive tree as (
+         select card_id as id, 1 as depth from card_parent where parent_id = ?
+         union all
+         select cp.card_id, tree.depth + 1 from card_parent cp join tree on cp.parent_id = tree.id),
+       deepest as (select id, max(depth) as depth from tree group by id)
+       select d.id, o.path as owner_path,
+              array(select cp.parent_id::text from card_parent cp
+                     where cp.card_id = d.id order by cp.position) as parent_ids
+         from deepest d join card c on c.id = d.id join account o on o.id = c.owner_id
+        order by d.depth, d.id`,
+      [card.id],
     );
+  // Parents before children, like every writer: a concurrent edit of a derived card
+  // waits here instead of deadlocking halfway through the recompute.
+  const lockInOrder = async (ids: string[]) => {
+    const list = `{${ids.join(',')}}`;
+    if (ids.length) {
+      await tx.execute(
+        `select id from card where id = any(?::uuid[]) order by array_position(?::uuid[], id) for update`,
+        [list, list],
+      );
+    }
+  };
+  let descendants = await followers();
+  await lockInOrder(descendants.map((row) => row.id));
+  if (descendants.length) {
+    // Read again under the locks: a card deleted, or given other parents, while this
+    // waited for it is recomputed as it is now (a deleted one not at all), not as it was
+    // read — a follower taken into the tree meanwhile is held too.
+    const held = new Set(descendants.map((row) => row.id));
+    descendants = await followers();
+    await lockInOrder(descendants.filter((row) => !held.has(row.id)).map((row) => row.id));
   }
   const revisionOf = new Map<string, string | null>([[card.id, revision?.id ?? null]]);
   // Derived revisions withdrawn and computed again here: the new one's id by the old's.

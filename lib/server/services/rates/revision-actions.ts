@@ -181,7 +181,11 @@ export async function cancelRevision(
     for (const follower of followers) {
       let later: TPendingRevision[] = [];
       if (follower.depth > 0) {
-        await tx.execute('select id from card where id = ? for update', [follower.card_id]);
+        const held = await tx.execute('select id from card where id = ? for update', [
+          follower.card_id,
+        ]);
+        // Deleted while this waited for it: its revisions went with it.
+        if (!held.length) continue;
         // Its revisions dated later (for another parent's): withdrawn with it, then
         // computed again without it.
         later = await withdrawLater(tx, follower.card_id, { afterNumber: follower.number });
