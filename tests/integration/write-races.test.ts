@@ -370,6 +370,35 @@ describe('a derived card deleted at the same time as', () => {
   });
 });
 
+describe('a card given new parents at the same time as', () => {
+  it('its new parent made to follow a card derived from it: no cycle, the second refused', async () => {
+    // P ← A ← X and P ← B. B is made to follow X while A is made to follow B: together
+    // A → B → X → A. Each change alone is sound; the later one must see the earlier.
+    const p = await admin.post('/cards', { name: 'Cycle buy', currency: 'EUR', kind: 'provider' });
+    expect(p.status, JSON.stringify(p.body)).toBe(201);
+    const put = await admin.put(`/cards/${p.body.id}/rates`, {
+      rates: [{ prefix: '44', destination: 'UK', rate: '0.0100' }],
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const derive = async (from: string, name: string) => {
+      const made = await admin.post(`/cards/${from}/derive`, { name, markupPercent: '10' });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      return made.body as { id: string; version: number };
+    };
+    const a = await derive(p.body.id, 'Cycle A');
+    const x = await derive(a.id, 'Cycle X');
+    const b = await derive(p.body.id, 'Cycle B');
+    const [bFollowsX, aFollowsB] = await raced(
+      () => admin.patch(`/cards/${b.id}`, { version: b.version, parents: [x.id] }),
+      () => admin.patch(`/cards/${a.id}`, { version: a.version, parents: [b.id] }),
+    );
+    expect(bFollowsX.status, JSON.stringify(bFollowsX.body)).toBe(200);
+    expect(aFollowsB.status).toBe(400);
+    expect(aFollowsB.body.error.fields).toEqual({ 'parents.0': 'is derived from this card' });
+    expect((await admin.get(`/cards/${a.id}`)).body.parentIds).toEqual([p.body.id]);
+  });
+});
+
 describe('a group deleted at the same time as', () => {
   it('an edit widening it: the deletion judges the grants it has then', async () => {
     const desk = await admin.post('/groups', {

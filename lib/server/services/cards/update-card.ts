@@ -240,6 +240,12 @@ async function reparent(
     }
     parents.push(other);
   }
+  // The new parents held before the tree below this card is read: another card's change
+  // of parents (holding its row) committing after this check would otherwise close a
+  // cycle with it — this card's new parent made to follow a card derived from this one.
+  await tx.execute(`select id from card where id = any(?::uuid[]) order by id for share`, [
+    `{${parents.map((parent) => parent.id).join(',')}}`,
+  ]);
   const below = await tx.execute<{ id: string }[]>(
     `with recursive tree as (
        select card_id as id from card_parent where parent_id = ?
