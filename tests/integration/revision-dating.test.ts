@@ -182,14 +182,27 @@ describe('a live-now revision and the batches rated while it is written', () => 
 
   it.skipIf(embedded)('refuses a scheduled revision whose date came while it waited', async () => {
     const before = (await admin.get(`/cards/${ids.P}/revisions`)).body.items.length as number;
-    let write!: Promise<{ status: number; body: { error?: { fields?: Record<string, string> } } }>;
+    type TAnswer = { status: number; body: { error?: { fields?: Record<string, string> } } };
+    let write!: Promise<TAnswer>;
     await suite.orm.em.fork().transactional(async (tx) => {
       await tx.execute('select 1 from card where id = ? for share', [ids.P]);
-      const liveAt = new Date(Date.now() + 2_500).toISOString();
-      write = admin.put(`/cards/${ids.P}/rates`, { ...deck('0.0500'), liveAt });
-      await waitForLockWaiters(suite.orm, 1);
-      // The date passes while the write waits for the card.
-      await new Promise((resolve) => setTimeout(resolve, Date.parse(liveAt) - Date.now() + 200));
+      // A date a moment ahead; a write so slow to arrive that its date passed before it
+      // reached the card is refused at once, and sent again with more room.
+      for (let room = 2_500; ; room *= 2) {
+        const liveAt = new Date(Date.now() + room).toISOString();
+        write = admin.put(`/cards/${ids.P}/rates`, { ...deck('0.0500'), liveAt });
+        const waiting = waitForLockWaiters(suite.orm, 1).then(() => 'waiting' as const);
+        waiting.catch(() => {});
+        const first = await Promise.race([write.then(() => 'answered' as const), waiting]);
+        if (first === 'waiting') {
+          // The date passes while the write waits for the card.
+          await new Promise((resolve) =>
+            setTimeout(resolve, Date.parse(liveAt) - Date.now() + 200),
+          );
+          break;
+        }
+        if (room > 20_000) throw new Error('the write never reached the card');
+      }
     });
     const refused = await write;
     expect(refused.status).toBe(400);

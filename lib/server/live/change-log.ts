@@ -82,7 +82,7 @@ export async function mutate<T>(
   // carrier's head lock halfway through the bulk and hold it while the bulk goes on to
   // wait for other rows — every writer of the carrier queued behind it, a rating batch
   // holding one of those rows deadlocked with it.
-  const enclosing = COLLECTORS.get(em);
+  const enclosing = outermost ? undefined : COLLECTORS.get(em);
   let positions: Map<string, number> | undefined;
   return em
     .transactional(async (tx) => {
@@ -95,8 +95,10 @@ export async function mutate<T>(
       try {
         result = await work(tx, record);
       } finally {
-        // `tx` may be `em` itself: later work of the enclosing mutate records there again.
+        // Should `tx` be `em` itself (MikroORM forks a nested transaction's, but a config
+        // that ignores nested transactions would not), later work records there again.
         if (enclosing) COLLECTORS.set(em, enclosing);
+        else COLLECTORS.delete(tx);
       }
       await tx.flush();
       if (enclosing) {
@@ -162,6 +164,15 @@ export function atCommitOrder(
  */
 async function lockLogHeads(tx: EntityManager, carrierIds: string[]): Promise<void> {
   const carriers = [...new Set(carrierIds)].sort();
+  // Held without writing the busy row (appendChanges writes it once, after); a carrier
+  // without a head yet gets one first.
+  const held = await directQuery<{ carrier_id: string }>(
+    tx,
+    `select carrier_id from carrier_log_head where carrier_id = any(?::uuid[])
+      order by carrier_id for no key update`,
+    [pgArray(carriers)],
+  );
+  if (held.length === carriers.length) return;
   await directQuery(
     tx,
     `insert into carrier_log_head as h (carrier_id, seq)

@@ -25,15 +25,15 @@ export async function setSubAccountsStatus(
   assertCan(actor, grantFor(kind, 'update'));
   return mutate(em, actor, async (tx) => {
     const ids = [...new Set(input.ids)];
-    // Every account named (in scope) held in id order before the first is changed — the
+    // Every account named (in scope, of this kind) held in id order before the first is changed — the
     // order a rating batch holds its chains in, so a batch and a bulk wait for each other
     // instead of deadlocking — and each version then read under its lock.
     const scope = belowSql('a.path', actor.account.path);
     await directQuery(
       tx,
-      `select a.id from account a where a.id = any(?::uuid[]) and ${scope.sql}
+      `select a.id from account a where a.id = any(?::uuid[]) and a.kind = ? and ${scope.sql}
         order by a.id for no key update`,
-      [pgArray(ids), ...scope.params],
+      [pgArray(ids), kind, ...scope.params],
     );
     const items: (TResellerDto | TCustomerDto)[] = [];
     for (const id of ids) {

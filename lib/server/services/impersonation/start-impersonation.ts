@@ -6,6 +6,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { impersonationTargetScope } from '@/lib/server/authz/impersonation';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
+import { databaseClock } from '@/lib/server/db/clock';
 import type {
   TImpersonationStart,
   TImpersonationStarted,
@@ -37,11 +38,14 @@ export async function startImpersonation(
     // One view at a time, by the person's row: two starts at once (a double click, two
     // tabs) would each end only what was committed before them, and both stay open.
     await tx.execute('select 1 from app_user where id = ? for no key update', [actor.userId]);
+    // By the database's clock, as the view it replaces was dated, and never before that
+    // view began (a start queued behind it began its transaction earlier).
+    const now = await databaseClock(tx);
     await tx.execute(
-      'update impersonation set ended_at = now() where impersonator_user_id = ? and ended_at is null',
-      [actor.userId],
+      `update impersonation set ended_at = greatest(started_at, ?::timestamptz)
+        where impersonator_user_id = ? and ended_at is null`,
+      [now.toISOString(), actor.userId],
     );
-    const now = new Date();
     const row = tx.create(Impersonation, {
       id: crypto.randomUUID(),
       impersonatorUserId: actor.userId,

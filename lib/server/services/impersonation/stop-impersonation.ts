@@ -3,6 +3,7 @@ import { Impersonation, User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
+import { databaseClock } from '@/lib/server/db/clock';
 
 /**
  * Ends the real actor's open view (every one, should an older start have left two);
@@ -15,8 +16,9 @@ export async function stopImpersonation(em: EntityManager, real: TActor): Promis
     await tx.execute('select 1 from app_user where id = ? for no key update', [real.userId]);
     const rows = await tx.find(Impersonation, { impersonatorUserId: real.userId, endedAt: null });
     if (!rows.length) throw notFound('impersonation');
+    const now = await databaseClock(tx);
     for (const row of rows) {
-      row.endedAt = new Date();
+      row.endedAt = now > row.startedAt ? now : row.startedAt;
       const target = await tx.findOne(User, { id: row.targetUserId }, { populate: ['account'] });
       record({
         resource: 'impersonation',

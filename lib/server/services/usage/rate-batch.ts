@@ -292,14 +292,16 @@ interface TCustomer {
   placedAt: number | null;
 }
 
-/** Card `c`'s revisions as `TChainCard.revisions` (json). */
-const REVISIONS_SQL = `coalesce((select json_agg(json_build_object('n', r.number,
+/** Card `c`'s revisions as `TChainCard.revisions` (json), those `where` also keeps. */
+function revisionsSql(where = ''): string {
+  return `coalesce((select json_agg(json_build_object('n', r.number,
                                   'at', ceil(extract(epoch from r.live_at) * 1000)::bigint,
                                   'd', coalesce(r.decimals, c.decimals),
                                   'r', coalesce(r.rounding, c.rounding))
                                   order by r.number)
                             from rate_revision r
-                           where r.card_id = c.id and r.cancelled_at is null), '[]')`;
+                           where r.card_id = c.id and r.cancelled_at is null ${where}), '[]')`;
+}
 
 /**
  * A card the batch priced by got, cancelled or re-dated a revision after the plan read
@@ -320,10 +322,12 @@ async function assertRevisionsUnchanged(
   plan: TPlan,
   latest: number,
 ): Promise<void> {
+  // Only those revisions read (the check holds the carrier's head: kept short).
   const now = await directQuery<{ id: string; revisions: TChainCard['revisions'] }>(
     tx,
-    `select c.id, ${REVISIONS_SQL} as revisions from card c where c.id = any(?::uuid[])`,
-    [pgArray([...plan.cards.keys()])],
+    `select c.id, ${revisionsSql('and ceil(extract(epoch from r.live_at) * 1000) <= ?')} as revisions
+       from card c where c.id = any(?::uuid[])`,
+    [latest, pgArray([...plan.cards.keys()])],
   );
   const pricing = (revisions: TChainCard['revisions'] | undefined) =>
     JSON.stringify((revisions ?? []).filter((revision) => revision.at <= latest));
@@ -446,7 +450,7 @@ async function readPlan(
               union select cp.parent_id from card_parent cp where cp.card_id = c.id) up)
          select chain.start_id, c.id, c.parent_id, c.owner_id, c.kind, c.currency, c.decimals,
                 c.rounding,
-                ${REVISIONS_SQL} as revisions
+                ${revisionsSql()} as revisions
            from chain join card c on c.id = chain.id
           order by chain.start_id, c.id = chain.start_id desc`,
         [pgArray(starts)],
