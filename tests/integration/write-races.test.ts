@@ -399,6 +399,38 @@ describe('a card given new parents at the same time as', () => {
   });
 });
 
+describe('a user deleted at the same time as a notice to its account', () => {
+  it('is passed over by the notice; the write that tells it goes through', async () => {
+    const group = await admin.post('/groups', {
+      template: 'default-reseller',
+      accountId: ids.R1,
+    });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    const gone = await admin.post('/users', {
+      email: 'gone@r1.races.test',
+      password: PASSWORD,
+      accountId: ids.R1,
+      groupId: group.body.id,
+    });
+    expect(gone.status, JSON.stringify(gone.body)).toBe(201);
+    const card = await admin.post('/cards', {
+      name: 'Told card',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    expect(card.status, JSON.stringify(card.body)).toBe(201);
+    const [deleted, assigned] = await raced(
+      () => admin.del(`/users/${gone.body.id}`),
+      () => admin.post('/assignments', { cardId: card.body.id, accountId: ids.R1 }),
+    );
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+    expect(assigned.status, JSON.stringify(assigned.body)).toBe(201);
+    // R1's other people were told.
+    const inbox = (await ops1.get('/notifications?limit=50')).body.items as { title: string }[];
+    expect(inbox.some((notice) => notice.title.includes('Told card'))).toBe(true);
+  });
+});
+
 describe('a group deleted at the same time as', () => {
   it('an edit widening it: the deletion judges the grants it has then', async () => {
     const desk = await admin.post('/groups', {

@@ -43,7 +43,21 @@ export async function notifyAccounts(
   notice: TNotice,
 ): Promise<number> {
   if (!notice.accountIds.length) return 0;
-  const recipients = await readersOf(tx, notice.accountIds, notice.readGrant);
+  const readers = await readersOf(tx, notice.accountIds, notice.readGrant);
+  // Each held (key share, as the notice's foreign key would) or passed over: a user being
+  // deleted right now holds its row, and waiting for it would end in a foreign-key
+  // failure of the whole write once the deletion commits.
+  const present = readers.length
+    ? new Set(
+        (
+          await tx.execute<{ id: string }[]>(
+            'select id from app_user where id = any(?::uuid[]) for key share skip locked',
+            [`{${readers.map((reader) => reader.userId).join(',')}}`],
+          )
+        ).map((row) => row.id),
+      )
+    : new Set<string>();
+  const recipients = readers.filter((reader) => present.has(reader.userId));
   const title = notice.title.slice(0, TITLE_MAX);
   const body = notice.body.slice(0, BODY_MAX);
   for (const recipient of recipients) {
