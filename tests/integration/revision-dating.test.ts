@@ -7,7 +7,7 @@ import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
 /**
  * A live-now rate revision and the rating batches around it (revisions.ts `settleDates`,
- * rate-batch.ts `assertRevisionsUnchanged`): whatever commits while a rate write runs, a
+ * rate-batch.ts `assertPlanUnchanged`): whatever commits while a rate write runs, a
  * call is charged what the trace prices it at, at its instant, afterwards.
  *
  * Carrier C, provider card P (44 at 0.0100 a minute, billed by the second), S derived

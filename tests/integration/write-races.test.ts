@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { waitForLockWaiters } from '../fixtures/lock-waiters';
@@ -16,6 +16,10 @@ import { waitForLockWaiters } from '../fixtures/lock-waiters';
 const ADMIN = { email: 'admin@write-races.test', password: 'write-races-admin' };
 const PASSWORD = 'write-races-user';
 const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+// The embedded database has one connection: the races below need two transactions open at
+// once. Under CI the suite always runs on a PostgreSQL server.
+const embedded = inject('testDatabase').kind === 'pglite';
+if (embedded) console.log('skipped on PGlite: one connection serialises the transactions');
 let admin: TApiClient;
 let ops1: TApiClient;
 const ids = {} as Record<'carrier' | 'R1' | 'R2' | 'card' | 'customerGroup', string>;
@@ -82,7 +86,7 @@ async function raced<A, B>(first: () => Promise<A>, second: () => Promise<B>): P
   return answers;
 }
 
-describe('a transfer at the same time as', () => {
+describe.skipIf(embedded)('a transfer at the same time as', () => {
   it('another transfer of the customer: the second reads where the first put it', async () => {
     const customer = await customerOfR1('Twice moved', '5');
     const [kept, settled] = await raced(
@@ -146,7 +150,7 @@ describe('a transfer at the same time as', () => {
   });
 });
 
-describe('a transfer at the same time as a card', () => {
+describe.skipIf(embedded)('a transfer at the same time as a card', () => {
   let cardOfR1: string;
 
   beforeAll(async () => {
@@ -186,7 +190,7 @@ describe('a transfer at the same time as a card', () => {
   });
 });
 
-describe('a card made to follow another at the same time as', () => {
+describe.skipIf(embedded)('a card made to follow another at the same time as', () => {
   it('the assignment it follows taken away: the change of parents finds it gone', async () => {
     const made = await Promise.all(
       ['Wholesale A', 'Wholesale B'].map((name) =>
@@ -220,7 +224,7 @@ describe('a card made to follow another at the same time as', () => {
   });
 });
 
-describe('a card derived at the same time as', () => {
+describe.skipIf(embedded)('a card derived at the same time as', () => {
   it('the assignment it derives from taken away: the derive finds it gone', async () => {
     const card = await admin.post('/cards', {
       name: 'Wholesale C',
@@ -244,7 +248,7 @@ describe('a card derived at the same time as', () => {
   });
 });
 
-describe('a transfer that moves money', () => {
+describe.skipIf(embedded)('a transfer that moves money', () => {
   it('needs payments:create besides customers:update', async () => {
     const editors = await admin.post('/groups', {
       name: 'Account editors',
@@ -289,7 +293,7 @@ describe('a transfer that moves money', () => {
   });
 });
 
-describe('a user deleted at the same time as', () => {
+describe.skipIf(embedded)('a user deleted at the same time as', () => {
   it('an edit giving it a richer group: the deletion judges the group it has then', async () => {
     const helpdesk = await admin.post('/groups', {
       name: 'Helpdesk',
@@ -328,7 +332,7 @@ describe('a user deleted at the same time as', () => {
   });
 });
 
-describe('a derived card deleted at the same time as', () => {
+describe.skipIf(embedded)('a derived card deleted at the same time as', () => {
   it('its parent’s rates written: the write recomputes what is left, the card is gone', async () => {
     const parent = await admin.post('/cards', {
       name: 'Race buy',
@@ -370,7 +374,7 @@ describe('a derived card deleted at the same time as', () => {
   });
 });
 
-describe('a card given new parents at the same time as', () => {
+describe.skipIf(embedded)('a card given new parents at the same time as', () => {
   it('its new parent made to follow a card derived from it: no cycle, the second refused', async () => {
     // P ← A ← X and P ← B. B is made to follow X while A is made to follow B: together
     // A → B → X → A. Each change alone is sound; the later one must see the earlier.
@@ -399,7 +403,7 @@ describe('a card given new parents at the same time as', () => {
   });
 });
 
-describe('a user deleted at the same time as a notice to its account', () => {
+describe.skipIf(embedded)('a user deleted at the same time as a notice to its account', () => {
   it('is passed over by the notice; the write that tells it goes through', async () => {
     const group = await admin.post('/groups', {
       template: 'default-reseller',
@@ -431,7 +435,7 @@ describe('a user deleted at the same time as a notice to its account', () => {
   });
 });
 
-describe('a group deleted at the same time as', () => {
+describe.skipIf(embedded)('a group deleted at the same time as', () => {
   it('an edit widening it: the deletion judges the grants it has then', async () => {
     const desk = await admin.post('/groups', {
       name: 'Group desk',
@@ -464,7 +468,7 @@ describe('a group deleted at the same time as', () => {
   });
 });
 
-describe('a rating batch holding a customer at the same time as', () => {
+describe.skipIf(embedded)('a rating batch holding a customer at the same time as', () => {
   /** A carrier customer holding a card that prices 44… (0.0100 a minute, by the second). */
   async function customerWithCard(name: string) {
     const provider = await admin.post('/cards', {
@@ -491,7 +495,11 @@ describe('a rating batch holding a customer at the same time as', () => {
       accountId: customer.body.id,
     });
     expect(assigned.status, JSON.stringify(assigned.body)).toBe(201);
-    return { id: customer.body.id as string, assignmentId: assigned.body.id as string };
+    return {
+      id: customer.body.id as string,
+      assignmentId: assigned.body.id as string,
+      providerId: provider.body.id as string,
+    };
   }
 
   const call = (id: string, accountId: string, startedAt: string) => ({
@@ -511,6 +519,45 @@ describe('a rating batch holding a customer at the same time as', () => {
     expect(edited.body.error.current).toMatchObject({ name: 'Edited while rated' });
     expect(edited.body.error.current.version).toBeGreaterThan(read.version);
     expect(edited.body.error.current.balance).not.toBe(read.balance);
+  });
+
+  it('the replacement of its card: a call is charged on the card the trace shows', async () => {
+    // K holds A (+10 %); A2 (+50 %) replaces it. The replacement does its work and waits
+    // at the carrier's head; a batch with a call from this moment reads K's card (A, as
+    // committed) and queues behind it. The trace at the call's start, afterwards, must
+    // show the card the call was charged on.
+    const { id, providerId } = await customerWithCard('Replaced while rated');
+    const a2 = await admin.post(`/cards/${providerId}/derive`, {
+      name: 'Replaced while rated A2',
+      markupPercent: '50',
+    });
+    expect(a2.status, JSON.stringify(a2.body)).toBe(201);
+    let startedAt = '';
+    const [replaced, rated] = await raced(
+      () => admin.post('/assignments', { cardId: a2.body.id, accountId: id }),
+      () => {
+        startedAt = new Date().toISOString();
+        return admin.post('/usage', call('replace-race', id, startedAt));
+      },
+    );
+    expect(replaced.status, JSON.stringify(replaced.body)).toBe(201);
+    expect(rated.status, JSON.stringify(rated.body)).toBe(200);
+    const record = (
+      (await admin.get('/usage?limit=100')).body.items as {
+        cdrId: string;
+        levels: { cardId: string; amount: string }[];
+      }[]
+    ).find((item) => item.cdrId === 'replace-race')!;
+    const traced = await admin.get(
+      `/rates/lookup?accountId=${id}&number=4420123&seconds=60&at=${encodeURIComponent(startedAt)}`,
+    );
+    expect(traced.status).toBe(200);
+    const customerLevel = (levels: { cardId: string; amount: string | null }[]) =>
+      levels.find((level) => level.cardId !== providerId)!;
+    const charged = customerLevel(record.levels);
+    const shown = customerLevel(traced.body.levels);
+    expect(shown.cardId).toBe(charged.cardId);
+    expect(Number(shown.amount)).toBe(Number(charged.amount));
   });
 
   it('its deletion: the deletion finds the calls the batch left unrated under it', async () => {
@@ -576,26 +623,31 @@ describe('a rating batch holding a customer at the same time as', () => {
   });
 });
 
-describe('a view-as started at the same time as another by the same person', () => {
-  it('leaves one view open, the later one, and a stop ends it', async () => {
-    const users = (await admin.get('/users?limit=100')).body.items as {
-      id: string;
-      email: string;
-    }[];
-    const target = (email: string) => users.find((user) => user.email === email)!.id;
-    const [first, second] = await raced(
-      () => admin.post('/impersonation', { userId: target('ops@r1.races.test'), reason: 'first' }),
-      () => admin.post('/impersonation', { userId: target('ops@r2.races.test'), reason: 'second' }),
-    );
-    expect([first.status, second.status]).toEqual([201, 201]);
-    const open = () =>
-      suite.orm.em.fork().execute<{ reason: string }[]>(
-        `select i.reason from impersonation i join app_user u on u.id = i.impersonator_user_id
-          where u.email = ? and i.ended_at is null`,
-        [ADMIN.email],
+describe.skipIf(embedded)(
+  'a view-as started at the same time as another by the same person',
+  () => {
+    it('leaves one view open, the later one, and a stop ends it', async () => {
+      const users = (await admin.get('/users?limit=100')).body.items as {
+        id: string;
+        email: string;
+      }[];
+      const target = (email: string) => users.find((user) => user.email === email)!.id;
+      const [first, second] = await raced(
+        () =>
+          admin.post('/impersonation', { userId: target('ops@r1.races.test'), reason: 'first' }),
+        () =>
+          admin.post('/impersonation', { userId: target('ops@r2.races.test'), reason: 'second' }),
       );
-    expect(await open()).toEqual([{ reason: 'second' }]);
-    expect((await admin.del('/impersonation')).status).toBe(204);
-    expect(await open()).toEqual([]);
-  });
-});
+      expect([first.status, second.status]).toEqual([201, 201]);
+      const open = () =>
+        suite.orm.em.fork().execute<{ reason: string }[]>(
+          `select i.reason from impersonation i join app_user u on u.id = i.impersonator_user_id
+          where u.email = ? and i.ended_at is null`,
+          [ADMIN.email],
+        );
+      expect(await open()).toEqual([{ reason: 'second' }]);
+      expect((await admin.del('/impersonation')).status).toBe(204);
+      expect(await open()).toEqual([]);
+    });
+  },
+);

@@ -39,6 +39,7 @@ import { Migration20261218300000 } from './Migration20261218300000';
 import { Migration20261219100000 } from './Migration20261219100000';
 import { Migration20261220100000 } from './Migration20261220100000';
 import { Migration20261220200000 } from './Migration20261220200000';
+import { Migration20261221100000 } from './Migration20261221100000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -85,4 +86,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261219100000', class: Migration20261219100000 },
   { name: 'Migration20261220100000', class: Migration20261220100000 },
   { name: 'Migration20261220200000', class: Migration20261220200000 },
+  { name: 'Migration20261221100000', class: Migration20261221100000 },
 ];

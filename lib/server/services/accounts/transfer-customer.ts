@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { accountScopePath } from '@/lib/server/authz/scope';
+import { accountScopePath, carrierIdOf } from '@/lib/server/authz/scope';
 import { conflict, invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { Money } from '@/lib/shared/pricing/money';
@@ -13,6 +13,7 @@ import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
 import type { TTransfer } from '@/lib/shared/schemas/cards';
 import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { assignmentChange } from '@/lib/server/services/assignments/assignment-store';
+import { settleSpansAtCommit } from '@/lib/server/services/assignments/span-dating';
 import { findParentForNew, findScopedAccount, readAccountInScope } from './account-scope';
 import { placeInTree } from './account-tree';
 import { firstAnswer, onceForKey, requestHash } from '@/lib/server/db/idempotent-request';
@@ -145,6 +146,8 @@ async function moveCustomer(
   const assignment = tx.create(CardAssignment, { card, account: customer, exclusive: true });
   await tx.flush();
   record(assignmentChange(assignment, target.path, 'created', toCardOwnerDto(card)));
+  // Its spans and its placing dated again once this holds the carrier's commit order.
+  settleSpansAtCommit(record, carrierIdOf(target.path), [customer.id], { placedAt: true });
   if (!closed || settle) return after;
   const opened = await openBalance(tx, actor, record, customer.id, closed, conversion!);
   return opened ?? after;

@@ -3,13 +3,14 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { scopeFor } from '@/lib/server/authz/scope';
+import { carrierIdOf, scopeFor } from '@/lib/server/authz/scope';
 import { conflict, notFound, type DomainError } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
 import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { notifyAccounts } from '@/lib/server/services/notifications/notify-accounts';
 import { assertNothingDerivedVia, assignmentChange, toAssignmentDto } from './assignment-store';
+import { settleSpansAtCommit } from './span-dating';
 
 /**
  * A card priced in one currency given to an account kept in another (issue 17): refused,
@@ -116,6 +117,7 @@ export async function createAssignment(
     const assignment = tx.create(CardAssignment, { card, account, exclusive });
     await tx.flush();
     record(assignmentChange(assignment, ownerPath, 'created', toCardOwnerDto(card)));
+    if (exclusive) settleSpansAtCommit(record, carrierIdOf(ownerPath), [account.id]);
     // A card the assignee built by hand may name this one to compare with (held before and
     // given back): its margin is checked against it again now, with alerts for losses; and
     // against the card this replaces, no longer its to compare with, its losses forgotten

@@ -2,11 +2,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
+import { carrierIdOf } from '@/lib/server/authz/scope';
 import { conflict, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { assuranceChanged } from '@/lib/server/services/rates/rate-sets';
 import { assertNothingDerivedVia, assignmentChange, assignmentScopeSql } from './assignment-store';
+import { settleSpansAtCommit } from './span-dating';
 
 /**
  * `DELETE /assignments/{id}` by the card's owning account. Refused (409 listing them)
@@ -48,6 +50,9 @@ export async function deleteAssignment(
     tx.remove(assignment);
     await tx.flush();
     record(assignmentChange(assignment, rows[0].owner_path, 'deleted', card));
+    if (assignment.exclusive) {
+      settleSpansAtCommit(record, carrierIdOf(rows[0].owner_path), [assignment.account.id]);
+    }
     // A card the assignee built by hand may be assured against this one: no longer its to
     // compare with, its losses against it are forgotten now (not at the next rate change).
     await assuranceChanged(tx, [assignment.card.id], record);

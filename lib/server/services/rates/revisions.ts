@@ -329,7 +329,7 @@ export interface TWrittenRevisions {
  * ran priced its calls by the revision before; dated at the write's start, the new one
  * would cover those calls, and the trace would show a price that was never charged.
  * Dated here, it covers only calls a later batch prices — and that batch checks, in the
- * same order, that it priced by it (rate-batch.ts `assertRevisionsUnchanged`).
+ * same order, that it priced by it (rate-batch.ts `assertPlanUnchanged`).
  *
  * A scheduled revision whose date came while the write ran (it waited for a card's lock,
  * or a large file streamed in) is refused: batches committed since its date priced by

@@ -147,9 +147,10 @@ export async function rateBatch(
 
   // 3.
   const rated = await priceCalls(tx, plan, byId, calls, stored);
-  if (plan.cards.size) {
-    const latest = Math.max(...calls.map((call) => Date.parse(call.startedAt)));
-    atCommitOrder(record, carrierId, (tx) => assertRevisionsUnchanged(tx, plan, latest));
+  if (plan.customers.size) {
+    const starts = calls.map((call) => Date.parse(call.startedAt));
+    const span = { earliest: Math.min(...starts), latest: Math.max(...starts) };
+    atCommitOrder(record, carrierId, (tx) => assertPlanUnchanged(tx, plan, span));
   }
 
   // 4.
@@ -304,42 +305,54 @@ function revisionsSql(where = ''): string {
 }
 
 /**
- * A card the batch priced by got, cancelled or re-dated a revision after the plan read
- * them: the batch is rated again (`mutateRating`).
+ * What the batch priced by moved after the plan read it: a card's revisions, a customer's
+ * cards over time. The batch is rated again (`mutateRating`).
  */
-class RevisionsMoved extends Error {}
+class PlanMoved extends Error {}
 
 /**
  * In the carrier's commit order (`atCommitOrder`), where a rate write dates its live-now
- * revisions (revisions.ts `settleDates`): the plan's cards still have the revisions the
- * batch priced by — those dated at or before its latest call (`latest`, ms), the only
- * ones a call of it can be priced by. A write that committed since with a revision
- * covering a call of the batch sends it round again; one that commits later dates its
- * revision after this commit, so covers none of them.
+ * revisions (revisions.ts `settleDates`) and an assignment's writer its customer's card
+ * spans (assignments/span-dating.ts): the plan still holds what the batch priced by —
+ * the cards' revisions dated at or before its latest call (`span.latest`, ms), the only
+ * ones a call of it can be priced by, and the customers' spans since its earliest. A
+ * write that committed since sends it round again; one that commits later dates what it
+ * changed after this commit, so covers none of its calls.
  */
-async function assertRevisionsUnchanged(
+async function assertPlanUnchanged(
   tx: EntityManager,
   plan: TPlan,
-  latest: number,
+  span: { earliest: number; latest: number },
 ): Promise<void> {
-  // Only those revisions read (the check holds the carrier's head: kept short).
-  const now = await directQuery<{ id: string; revisions: TChainCard['revisions'] }>(
+  // Only what pricing reads (the check holds the carrier's head: kept short).
+  if (plan.cards.size) {
+    const now = await directQuery<{ id: string; revisions: TChainCard['revisions'] }>(
+      tx,
+      `select c.id, ${revisionsSql('and ceil(extract(epoch from r.live_at) * 1000) <= ?')} as revisions
+         from card c where c.id = any(?::uuid[])`,
+      [span.latest, pgArray([...plan.cards.keys()])],
+    );
+    const pricing = (revisions: TChainCard['revisions'] | undefined) =>
+      JSON.stringify((revisions ?? []).filter((revision) => revision.at <= span.latest));
+    const read = new Map(now.map((card) => [card.id, pricing(card.revisions)]));
+    for (const [id, card] of plan.cards) {
+      if (read.get(id) !== pricing(card.revisions)) throw new PlanMoved();
+    }
+  }
+  const held = await directQuery<{ id: string; spans: TCardSpan[] }>(
     tx,
-    `select c.id, ${revisionsSql('and ceil(extract(epoch from r.live_at) * 1000) <= ?')} as revisions
-       from card c where c.id = any(?::uuid[])`,
-    [latest, pgArray([...plan.cards.keys()])],
+    `select a.id, ${spansSinceSql('a.id')} as spans from account a where a.id = any(?::uuid[])`,
+    [span.earliest, pgArray([...plan.customers.keys()])],
   );
-  const pricing = (revisions: TChainCard['revisions'] | undefined) =>
-    JSON.stringify((revisions ?? []).filter((revision) => revision.at <= latest));
-  const read = new Map(now.map((card) => [card.id, pricing(card.revisions)]));
-  for (const [id, card] of plan.cards) {
-    if (read.get(id) !== pricing(card.revisions)) throw new RevisionsMoved();
+  const spans = new Map(held.map((row) => [row.id, JSON.stringify(row.spans)]));
+  for (const [id, customer] of plan.customers) {
+    if (spans.get(id) !== JSON.stringify(customer.spans)) throw new PlanMoved();
   }
 }
 
 /**
- * `mutate` for a rating batch: run again when `assertRevisionsUnchanged` finds a card's
- * revisions moved (nothing was written; the next round reads them afresh), up to three
+ * `mutate` for a rating batch: run again when `assertPlanUnchanged` finds what it priced
+ * by moved (nothing was written; the next round reads them afresh), up to three
  * times in all, then 409 `busy` — the switch sends the batch again, as for any `busy`.
  * `warm` runs before each round, outside its transaction: a new revision's rows are read
  * into memory there, not under the accounts' locks (`warmRates`).
@@ -355,9 +368,12 @@ export async function mutateRating<T>(
     try {
       return await mutate(em, actor, work);
     } catch (error) {
-      if (!(error instanceof RevisionsMoved)) throw error;
+      if (!(error instanceof PlanMoved)) throw error;
       if (round === 3) {
-        throw conflict('busy', 'A rate card of this batch changed while it was rated; try again.');
+        throw conflict(
+          'busy',
+          'A rate card or a card held by a customer of this batch changed while it was rated; try again.',
+        );
       }
     }
   }
@@ -580,6 +596,10 @@ export async function warmRates(
   actor: TActor,
   calls: readonly TCallToRate[],
 ): Promise<void> {
+  // Nothing to rate (a re-rate of nothing re-ratable): nothing to read, and no earliest
+  // start to read spans from (the embedded database's inlined parameters would write an
+  // infinite one as a column name).
+  if (!calls.length) return;
   const plan = await readPlan(em, actor, calls);
   await loadRevisions(em, plan, calls);
 }
