@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import { Money } from '@/lib/shared/pricing/money';
@@ -9,6 +9,7 @@ import { recordMovement } from '@/lib/server/services/ledger/record-payment';
 import type { TLedgerKind } from '@/lib/shared/schemas/ledger';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { withProcessClockOff } from '../fixtures/process-clock';
 
 /**
  * Money along the chain (issue 17) over the real API, PostgreSQL and sockets: account
@@ -238,12 +239,9 @@ describe('payments', () => {
     const pay = (key: string) =>
       admin.post(`/accounts/${ids.K1}/payments`, { amount: '1', idempotencyKey: key });
     expect((await pay('k1-clock-0001')).status).toBe(201);
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 60_000, shouldAdvanceTime: true });
-    try {
+    await withProcessClockOff(-60_000, async () => {
       expect((await pay('k1-clock-0002')).status).toBe(201);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
     const rows = await suite.orm.em.fork().execute<{ at: string }[]>(
       `select (extract(epoch from created_at) * 1000)::text as at from ledger_entry
           where account_id = ? order by id`,

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { Migration20261208130500 } from '@/lib/server/db/migrations/Migration20261208130500';
 import pg from 'pg';
 import { usePanelSuite } from '../fixtures/panel-suite';
@@ -15,6 +15,10 @@ import { apiClient, type TApiClient } from '../fixtures/api-client';
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'parents-pass-1';
 const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+// The embedded database has one connection: the races below need two transactions open at
+// once. Under CI the suite always runs on a PostgreSQL server.
+const embedded = inject('testDatabase').kind === 'pglite';
+if (embedded) console.log('one skipped on PGlite: one connection serialises the transactions');
 
 let admin: TApiClient;
 let outsider: TApiClient;
@@ -501,7 +505,7 @@ describe('a card derived from several parents', () => {
     expect((await admin.get(`/cards/${id}`)).body.parentIds).toEqual([card.B]);
   });
 
-  it('never lets two changes of parents at once make a cycle', async () => {
+  it.skipIf(embedded)('never lets two changes of parents at once make a cycle', async () => {
     const derive = async (name: string) =>
       (await admin.post(`/cards/${card.A}/derive`, { name, markupPercent: '10' })).body as {
         id: string;

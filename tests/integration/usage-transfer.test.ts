@@ -1,8 +1,9 @@
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { directQuery } from '@/lib/server/db/direct-query';
 import type { TUsageRecordDto, TUsageSummary } from '@/lib/shared/schemas/usage';
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { usePanelSuite } from '../fixtures/panel-suite';
+import { withProcessClockOff } from '../fixtures/process-clock';
 
 /**
  * A transfer moves the customer's path but not its past — its calls included: a call
@@ -105,15 +106,9 @@ beforeAll(async () => {
   beforeMove = Date.now();
   // Asked of a process whose clock runs a minute behind the database's: the move is still
   // dated by the database, so every call of K's time under R1 starts before it.
-  vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 60_000, shouldAdvanceTime: true });
-  try {
-    await ok(
-      admin.post(`/customers/${ids.K}/transfer`, { toParentId: ids.R3, cardId: ids.S3 }),
-      200,
-    );
-  } finally {
-    vi.useRealTimers();
-  }
+  await withProcessClockOff(-60_000, () =>
+    ok(admin.post(`/customers/${ids.K}/transfer`, { toParentId: ids.R3, cardId: ids.S3 }), 200),
+  );
   const k = await ok(r3.get(`/customers/${ids.K}`), 200);
   await ok(r3.patch(`/customers/${ids.K}`, { version: k.version, creditLimit: '100' }), 200);
 });
