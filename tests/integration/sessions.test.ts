@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { Account, User, type TAccount, type TGroup } from '@/lib/server/entities';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
@@ -17,6 +17,10 @@ const PASSWORD = 'session-test-password';
 // In process: where Next's pages send a user who must change the password is checked on
 // the production server (production-server.test.ts).
 const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+// The embedded database has one connection: sign-ins and a password change never overlap
+// there, so the race below cannot be run. Under CI the suite always runs on PostgreSQL.
+const embedded = inject('testDatabase').kind === 'pglite';
+if (embedded) console.log('one skipped on PGlite: one connection serialises the transactions');
 const sockets: Socket[] = [];
 let carrier: TAccount;
 let staff: TGroup;
@@ -151,41 +155,44 @@ describe('one’s own password change ends every other way in', () => {
 });
 
 describe('a sign-in racing a password change', () => {
-  it('never outlives the change: every token issued with the old password dies', async () => {
-    const email = await newUser();
-    let password = PASSWORD;
-    const changer = (await requestToken(suite.server.url, email, password)).body.token as string;
-    const survivors: number[] = [];
-    let issuedTotal = 0;
-    for (let round = 0; round < 8; round += 1) {
-      // Failed guesses with the old password must not throttle the next round's racers.
-      const em = suite.orm.em.fork();
-      await em.execute('delete from login_throttle where email = ?', [email]);
-      await em.execute('delete from login_ip_throttle');
-      const next = `round-${round}-new-password`;
-      const racers = Array.from({ length: 4 }, () =>
-        requestToken(suite.server.url, email, password),
-      );
-      const change = fetch(`${suite.server.url}/api/v1/me/password`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${changer}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ currentPassword: password, newPassword: next }),
-      });
-      const [changed, ...issued] = await Promise.all([change, ...racers]);
-      expect(changed.status).toBe(204);
-      password = next;
-      for (const token of issued) {
-        if (token.status !== 201) continue;
-        issuedTotal += 1;
-        if ((await me({ authorization: `Bearer ${token.body.token}` })) === 200) {
-          survivors.push(round);
+  it.skipIf(embedded)(
+    'never outlives the change: every token issued with the old password dies',
+    async () => {
+      const email = await newUser();
+      let password = PASSWORD;
+      const changer = (await requestToken(suite.server.url, email, password)).body.token as string;
+      const survivors: number[] = [];
+      let issuedTotal = 0;
+      for (let round = 0; round < 8; round += 1) {
+        // Failed guesses with the old password must not throttle the next round's racers.
+        const em = suite.orm.em.fork();
+        await em.execute('delete from login_throttle where email = ?', [email]);
+        await em.execute('delete from login_ip_throttle');
+        const next = `round-${round}-new-password`;
+        const racers = Array.from({ length: 4 }, () =>
+          requestToken(suite.server.url, email, password),
+        );
+        const change = fetch(`${suite.server.url}/api/v1/me/password`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${changer}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ currentPassword: password, newPassword: next }),
+        });
+        const [changed, ...issued] = await Promise.all([change, ...racers]);
+        expect(changed.status).toBe(204);
+        password = next;
+        for (const token of issued) {
+          if (token.status !== 201) continue;
+          issuedTotal += 1;
+          if ((await me({ authorization: `Bearer ${token.body.token}` })) === 200) {
+            survivors.push(round);
+          }
         }
       }
-    }
-    expect(survivors).toEqual([]);
-    // The race was run: some sign-ins got their token before the change ended it.
-    expect(issuedTotal).toBeGreaterThan(0);
-  });
+      expect(survivors).toEqual([]);
+      // The race was run: some sign-ins got their token before the change ended it.
+      expect(issuedTotal).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('a revoked or expired token closes its sockets', () => {
