@@ -130,8 +130,9 @@ export async function mutate<T>(
  * own work, once it holds the carrier's `carrier_log_head` lock (which it then keeps to
  * commit), before its log rows are written. Whatever two such hooks of one carrier read
  * or write, one of them sees the other's transaction committed: a rate write dates its
- * live-now revisions there, and a rating batch checks there that no revision it did not
- * price by went live meanwhile (rate-sets.ts, rate-batch.ts).
+ * live-now revisions there (rates/revisions.ts `settleDates`), a change of a customer's
+ * card its card spans (assignments/span-dating.ts), and a rating batch checks there that
+ * neither moved since it priced by them (usage/rate-batch.ts `assertPlanUnchanged`).
  */
 interface TCommitOrderHook {
   carrierId: string;

@@ -25,9 +25,9 @@ export async function setSubAccountsStatus(
   assertCan(actor, grantFor(kind, 'update'));
   return mutate(em, actor, async (tx) => {
     const ids = [...new Set(input.ids)];
-    // Every account named (in scope, of this kind) held in id order before the first is changed — the
-    // order a rating batch holds its chains in, so a batch and a bulk wait for each other
-    // instead of deadlocking — and each version then read under its lock.
+    // Every account named (in scope, of this kind) held in id order before the first is
+    // changed — the order a rating batch holds its chains in, so a batch and a bulk wait
+    // for each other instead of deadlocking — and each version then read under its lock.
     const scope = belowSql('a.path', actor.account.path);
     await directQuery(
       tx,

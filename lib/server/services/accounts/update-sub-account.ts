@@ -70,10 +70,10 @@ export async function updateSubAccount(
       suspended,
       parentName,
     } = await readScopedAccount(tx, actor, kind, unverifiedId, { lock: true });
-    // Compared under the row's lock: a balance moved by a rating batch or a payment still
-    // open moves the version too, and read before that commit the version would match,
-    // then the update find it gone — a bare 409 without the current account, which the
-    // form needs to tell "only the balance moved" and save again.
+    // Compared under the row's lock: a rating batch or a payment still open moves the
+    // version with the balance. Read before that commit, the version would match and the
+    // update then find it gone: a bare 409 without the current account, which the form
+    // needs to tell "only the balance moved" and save again.
     const before = toAccountDto(found, suspended, parentName);
     if (patch.version !== found.version) throw staleVersion(before);
 
