@@ -78,7 +78,7 @@ export function spansSinceSql(account: string): string {
   return `coalesce((select json_agg(json_build_object(
               'card', s.card_id,
               'from', extract(epoch from s.from_at) * 1000,
-              'to', extract(epoch from s.to_at) * 1000) order by s.from_at)
+              'to', extract(epoch from s.to_at) * 1000) order by s.from_at, s.card_id, s.to_at)
              from customer_card_span s ${counting.join}
             where s.account_id = ${account} and ${counting.where}
               and (s.to_at is null or s.to_at > to_timestamp(?::float8 / 1000))), '[]')`;

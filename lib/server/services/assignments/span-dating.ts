@@ -11,7 +11,9 @@ import { atCommitOrder, type TChange } from '@/lib/server/live/change-log';
  * longer held. Dated here, after every batch of the carrier that committed before and
  * before any that commits after (which checks its plan's spans in the same order:
  * usage/rate-batch.ts), the spans agree with what was rated. A transfer's `placed_at`, the
- * instant its customer's calls become the new parent's, is dated with them.
+ * instant its customer's calls become the new parent's, is dated with them. Only a call
+ * dated ahead of the database's clock (the switch's allowance, `USAGE_CLOCK_SKEW_MS`) and
+ * rated before the change can fall after the date it is given, as for revisions.
  */
 export function settleSpansAtCommit(
   record: (change: TChange) => void,
@@ -34,7 +36,9 @@ async function settleSpans(
     `with t as materialized (select clock_timestamp() as at),
      spans as (
        update customer_card_span s
-          set from_at = case when s.opened_by = txid_current() then t.at else s.from_at end,
+          -- Named once: a transaction id may come again (after a restore), a span's date not.
+          set opened_by = null, closed_by = null,
+              from_at = case when s.opened_by = txid_current() then t.at else s.from_at end,
               -- Never before its start, as the trigger keeps it (a clock stepped back).
               to_at = case when s.closed_by = txid_current()
                            then greatest(t.at, case when s.opened_by = txid_current() then t.at

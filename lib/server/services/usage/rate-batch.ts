@@ -150,7 +150,7 @@ export async function rateBatch(
   if (plan.customers.size) {
     const starts = calls.map((call) => Date.parse(call.startedAt));
     const span = { earliest: Math.min(...starts), latest: Math.max(...starts) };
-    atCommitOrder(record, carrierId, (tx) => assertPlanUnchanged(tx, plan, span));
+    atCommitOrder(record, carrierId, (tx) => assertPlanUnchanged(tx, plan, span, calls));
   }
 
   // 4.
@@ -315,7 +315,7 @@ class PlanMoved extends Error {}
  * revisions (revisions.ts `settleDates`) and an assignment's writer its customer's card
  * spans (assignments/span-dating.ts): the plan still holds what the batch priced by —
  * the cards' revisions dated at or before its latest call (`span.latest`, ms), the only
- * ones a call of it can be priced by, and the customers' spans since its earliest. A
+ * ones a call of it can be priced by, and the card each customer's spans give each call. A
  * write that committed since sends it round again; one that commits later dates what it
  * changed after this commit, so covers none of its calls.
  */
@@ -323,6 +323,7 @@ async function assertPlanUnchanged(
   tx: EntityManager,
   plan: TPlan,
   span: { earliest: number; latest: number },
+  calls: readonly TCallToRate[],
 ): Promise<void> {
   // Only what pricing reads (the check holds the carrier's head: kept short).
   if (plan.cards.size) {
@@ -344,9 +345,16 @@ async function assertPlanUnchanged(
     `select a.id, ${spansSinceSql('a.id')} as spans from account a where a.id = any(?::uuid[])`,
     [span.earliest, pgArray([...plan.customers.keys()])],
   );
-  const spans = new Map(held.map((row) => [row.id, JSON.stringify(row.spans)]));
-  for (const [id, customer] of plan.customers) {
-    if (spans.get(id) !== JSON.stringify(customer.spans)) throw new PlanMoved();
+  // Compared by what they price: the card each call takes (`cardHeldAt`). A span closed
+  // or opened after every call of the batch changes nothing it charged.
+  const spans = new Map(held.map((row) => [row.id, row.spans]));
+  for (const call of calls) {
+    const customer = plan.customers.get(call.accountId);
+    if (!customer) continue;
+    const at = Date.parse(call.startedAt);
+    if (cardHeldAt(spans.get(call.accountId) ?? [], at) !== cardHeldAt(customer.spans, at)) {
+      throw new PlanMoved();
+    }
   }
 }
 
