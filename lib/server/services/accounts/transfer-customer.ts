@@ -18,7 +18,6 @@ import { findParentForNew, findScopedAccount, readAccountInScope } from './accou
 import { placeInTree } from './account-tree';
 import { firstAnswer, onceForKey, requestHash } from '@/lib/server/db/idempotent-request';
 import { suspendedAncestors, toCustomerDto } from './account-dto';
-import { databaseClock } from '@/lib/server/db/clock';
 
 /**
  * `POST /customers/{id}/transfer` (DESIGN §1 "Customer moves"): the only way a customer
@@ -109,9 +108,9 @@ async function moveCustomer(
   customer.path = place.path;
   customer.depth = place.depth;
   // From now on its calls are the new parent's; one that started before is not, however
-  // late it comes or is re-rated (usage/rate-batch.ts: unrated `moved`). By the database's
-  // clock, as its card spans are dated (Migration20261217100000), not this process's.
-  customer.placedAt = await databaseClock(tx);
+  // late it comes or is re-rated (usage/rate-batch.ts: unrated `moved`). `placed_at` is
+  // dated with its card spans, by the database's clock, once this holds the carrier's
+  // commit order (settleSpansAtCommit below).
   if (conversion) {
     customer.currency = conversion.to;
     if (customer.creditLimit !== null && customer.creditLimit !== undefined) {
@@ -146,7 +145,7 @@ async function moveCustomer(
   const assignment = tx.create(CardAssignment, { card, account: customer, exclusive: true });
   await tx.flush();
   record(assignmentChange(assignment, target.path, 'created', toCardOwnerDto(card)));
-  // Its spans and its placing dated again once this holds the carrier's commit order.
+  // Its spans dated again, and its placing dated, once this holds the carrier's commit order.
   settleSpansAtCommit(record, carrierIdOf(target.path), [customer.id], { placedAt: true });
   if (!closed || settle) return after;
   const opened = await openBalance(tx, actor, record, customer.id, closed, conversion!);
