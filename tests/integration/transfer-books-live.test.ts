@@ -358,3 +358,55 @@ describe('a transfer that moves money, retried', () => {
     });
   });
 });
+
+describe('a transfer keeping the balance, then people made in the customer', () => {
+  // A customer with people is never transferred, so every user it has afterwards is of
+  // the new side's making: one must not read, as the customer's own, what moved on the
+  // old side's books (its prices, its payments, its statements).
+  it('shows them only what moved on the new parent’s books', async () => {
+    const c = await owingCustomer('C Kept', '40');
+    const month = new Date().toISOString().slice(0, 7);
+    const old = await ok(listeners.r1.client.post(`/accounts/${c}/statements`, { period: month }));
+    await ok(
+      admin.post(`/customers/${c}/transfer`, { toParentId: ids.R3, cardId: ids.card3 }),
+      200,
+    );
+    const r3 = listeners.r3.client;
+    const group = (await ok(r3.post('/groups', { template: 'default-customer' }))).id;
+    const email = 'self@c-kept.tb.test';
+    await ok(r3.post('/users', { email, password: PASSWORD, accountId: c, groupId: group }));
+    const own = await apiClient(suite.server.url, email, PASSWORD);
+    await recordMovement(suite.orm.em.fork(), await actorOf('ops@r3.tb.test'), c, {
+      kind: 'payment',
+      amount: '15.00',
+      reference: 'Paid to R3',
+    });
+
+    // The customer's own side: its balance as it stands, its movements since it came
+    // under R3, none of R1's statements.
+    const balance = await ok(own.get(`/accounts/${c}/balance`), 200);
+    expect(new Money(balance.balance).eq('-25')).toBe(true);
+    expect((await ledgerOf(own, c)).map((entry) => entry.reference)).toEqual(['Paid to R3']);
+    expect((await ok(own.get('/statements'), 200)).items).toEqual([]);
+    expect((await ok(own.get(`/accounts/${c}/statements`), 200)).items).toEqual([]);
+    expect((await own.get(`/statements/${old.id}`)).status).toBe(404);
+    expect((await own.get(`/statements/${old.id}/pdf`)).status).toBe(404);
+
+    // Nor does R3 learn of R1's statements from what blocks the customer's deletion.
+    const refused = await r3.del(`/customers/${c}`);
+    expect(refused.status).toBe(409);
+    const statements = refused.body.error.dependants.filter(
+      (item: { resource: string }) => item.resource === 'statements',
+    );
+    expect(statements).toEqual([
+      { resource: 'statements', id: c, name: 'statements issued by an earlier parent' },
+    ]);
+
+    // The carrier, above both sides, still reads all of it.
+    expect((await ledgerOf(admin, c)).map((entry) => entry.reference)).toEqual([
+      'Paid to R3',
+      'Calls of C Kept under R1',
+    ]);
+    expect((await ok(admin.get(`/statements/${old.id}`), 200)).id).toBe(old.id);
+  });
+});

@@ -54,10 +54,13 @@ export function withinSql(column: string, ancestorPath: string | TSqlFragment): 
 
 /**
  * Who reads a movement on an account's books (a ledger entry, a statement made of them):
- * the account's own people, or a viewer at or above the other side of it — the parent the
- * account had when it moved (`counterpartyColumn`, an account id; null for a carrier's
- * own). So after a transfer the new parent reads what moved on its own books, never what
- * the customer did under the old one (its prices, its payments, its statements).
+ * a viewer at or above the other side of it — the parent the account had when it moved
+ * (`counterpartyColumn`, an account id; null for a carrier's own) — or the account's own
+ * people, of what moved on their parent's books now. So after a transfer the new parent
+ * reads what moved on its own books, never what the customer did under the old one (its
+ * prices, its payments, its statements) — not even through a user it makes in the
+ * customer: a customer with people is never transferred, so the people it has after a
+ * transfer are all of the new side's making.
  */
 export function booksSql(
   viewer: { id: string; path: string },
@@ -65,10 +68,13 @@ export function booksSql(
   counterpartyColumn: string,
 ): TSqlFragment {
   const within = withinSql('books.path', viewer.path);
+  // '' for a carrier, which has no parent: its own movements name no counterparty.
+  const parentId = ancestorPrefixes(viewer.path).at(-2)?.[0] ?? '';
   return {
-    sql: `(${accountColumn} = ? or exists (select 1 from account books
-             where books.id = ${counterpartyColumn} and ${within.sql}))`,
-    params: [viewer.id, ...within.params],
+    sql: `((${accountColumn} = ? and ${counterpartyColumn} is not distinct from nullif(?, '')::uuid)
+             or exists (select 1 from account books
+                         where books.id = ${counterpartyColumn} and ${within.sql}))`,
+    params: [viewer.id, parentId, ...within.params],
   };
 }
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { accountScopePath } from '@/lib/server/authz/scope';
+import { accountScopePath, booksSql } from '@/lib/server/authz/scope';
 import { conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { findScopedAccount, type TSubAccountKind } from './account-scope';
@@ -32,6 +32,8 @@ export async function deleteSubAccount(
       unverifiedId,
       { lock: true },
     );
+    // Qualified: inside `booksSql`'s subquery a bare `parent_id` is the account's own.
+    const books = booksSql(actor.account, 'st.account_id', 'st.parent_id');
     const dependants = await tx.execute<{ resource: string; id: string; name: string }[]>(
       `(select case kind when 'customer' then 'customers' else 'resellers' end as resource, id, name
           from account where parent_id = ? limit 20)
@@ -42,8 +44,11 @@ export async function deleteSubAccount(
                     join card c on c.id = ca.card_id where ca.account_id = ? limit 20)
        union all (select 'ledger', ?, 'ledger entries' from ledger_entry
                    where account_id = ? or counterparty_id = ? limit 1)
-       union all (select 'statements', id, 'statement ' || number from statement
-                   where account_id = ? or parent_id = ? limit 20)
+       union all (select 'statements', st.id, 'statement ' || st.number from statement st
+                   where (st.account_id = ? or st.parent_id = ?) and ${books.sql} limit 20)
+       union all (select 'statements', ?, 'statements issued by an earlier parent'
+                    from statement st
+                   where (st.account_id = ? or st.parent_id = ?) and not ${books.sql} limit 1)
        union all (select 'usage', ?, 'unrated call records' from usage_record
                    where status = 'unrated' and reason is distinct from 'moved'
                      and path = ? and account_id = ? limit 1)`,
@@ -59,6 +64,13 @@ export async function deleteSubAccount(
         account.id,
         // Statements it issued as a parent: read from above by it (`booksSql`).
         account.id,
+        ...books.params,
+        // Those its parent before a transfer issued block it too, unnamed: the actor may
+        // not read them (a new parent learns nothing of the old one's statements).
+        account.id,
+        account.id,
+        account.id,
+        ...books.params,
         // Calls waiting for a card or a fix, filed under it where it is: once it is gone
         // a re-rate reads `unknown_account` and the calls are never billed. (Those it
         // left behind when it moved, `moved` or filed under its old path, cannot be
