@@ -330,5 +330,32 @@ describe('notification centre', () => {
     expect(branded()!.from).toBe('panel@notice.test');
     expect(branded()!.raw).toMatch(/^From: R1 Voice <panel@notice\.test>\r?$/m);
     expect(branded()!.raw).not.toMatch(/^From: Panel/m);
+    // No hostname on the brand yet: the link is the panel's own. (The body is
+    // quoted-printable: its soft line breaks are undone.)
+    const body = (raw: string) => raw.replace(/=\r?\n/g, '');
+    const panel = new URL(suite.server.url);
+    expect(body(branded()!.raw)).toContain(`${panel.origin}/cards/${card.body.id}`);
+
+    // With a hostname, the link opens on the portal the recipient signs in at (the
+    // panel's scheme and port): a portal's people are never sent to the carrier's domain.
+    const portal = await admin.put(`/accounts/${ids.r1}/brand`, {
+      version: brand.body.version,
+      displayName: 'R1 Voice',
+      primaryColor: '#1d4ed8',
+      accentColor: '#0369a1',
+      hostnames: ['portal.r1.notice.test'],
+    });
+    expect(portal.status).toBe(200);
+    const other = await admin.post('/cards', { name: 'Portal', currency: 'EUR', kind: 'customer' });
+    expect(other.status).toBe(201);
+    expect(
+      (await admin.post('/assignments', { cardId: other.body.id, accountId: ids.r1 })).status,
+    ).toBe(201);
+    const linked = () =>
+      mails.find((m) => m.to.includes('reader@r1.notice.test') && m.raw.includes('Portal'));
+    await until(() => Boolean(linked()), 'the mail about the card on the portal');
+    const portalUrl = `${panel.protocol}//portal.r1.notice.test${panel.port ? `:${panel.port}` : ''}`;
+    expect(body(linked()!.raw)).toContain(`${portalUrl}/cards/${other.body.id}`);
+    expect(body(linked()!.raw)).not.toContain(panel.host);
   });
 });

@@ -149,30 +149,43 @@ export class OutboxWorker {
   }
 
   /**
-   * The sender as the recipient knows the panel: the name of the brand their account
-   * works in (a white-label portal's people never meet the product's own name), at the
-   * configured address — the panel's domain is the one that may send (SPF, DKIM). No
-   * brand on their path: the configured sender as it is.
+   * The panel as the recipient knows it, from the brand their account works in (a
+   * white-label portal's people never meet the product's own name nor the carrier's
+   * domain): the sender is the brand's name at the configured address — the panel's
+   * domain is the one that may send (SPF, DKIM) — and the link opens on the brand's
+   * first hostname (`PUBLIC_URL`'s scheme and port), where their session lives. No brand
+   * on their path, or one without a hostname: the configured sender, `PUBLIC_URL`.
    */
-  private async senderFor(
+  private async postmarkFor(
     em: EntityManager,
     row: TClaimed,
-  ): Promise<string | { name: string; address: string }> {
-    if (!row.account_path || !this.fromAddress) return this.settings.from;
-    const resolved = await effectiveBrand(em, row.account_path);
-    return resolved
-      ? { name: resolved.brand.displayName, address: this.fromAddress }
-      : this.settings.from;
+  ): Promise<{ from: string | { name: string; address: string }; base: string }> {
+    const resolved = row.account_path ? await effectiveBrand(em, row.account_path) : null;
+    const hostname = resolved?.brand.hostnames[0];
+    let base = this.publicUrl.replace(/\/$/, '');
+    if (hostname) {
+      const url = new URL(this.publicUrl);
+      url.hostname = hostname;
+      base = url.origin;
+    }
+    return {
+      from:
+        resolved && this.fromAddress
+          ? { name: resolved.brand.displayName, address: this.fromAddress }
+          : this.settings.from,
+      base,
+    };
   }
 
   private async send(row: TClaimed): Promise<void> {
     const em = this.orm.em.fork();
     try {
+      const { from, base } = await this.postmarkFor(em, row);
       await this.transport.sendMail({
-        from: await this.senderFor(em, row),
+        from,
         to: row.to_address,
         subject: row.subject,
-        text: row.link ? `${row.body_text}\n\n${this.publicUrl}${row.link}\n` : row.body_text,
+        text: row.link ? `${row.body_text}\n\n${base}${row.link}\n` : row.body_text,
       });
       await directQuery(
         em,
