@@ -221,6 +221,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
         email: real.email,
         userPath: real.account.path,
         accountName: real.account.name,
+        accountPath: real.account.path,
       };
       next();
     } catch (error) {

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Account, CardAssignment, Group, User } from '@/lib/server/entities';
 import { DEFAULT_CUSTOMER_GRANTS, DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
+import type { TLedgerEntryDto } from '@/lib/shared/schemas/ledger';
+import { UPSTREAM_ACTOR } from '@/lib/server/authz/actor-name';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { ASSIGNEE_VIEW_KEYS } from '../fixtures/cards';
@@ -502,5 +504,29 @@ describe('a reseller views as its customer’s user', () => {
       ['last@alpine.self', 'active'],
       ['night@alpine.self', 'active'],
     ]);
+  });
+});
+
+describe('the provider above its reseller', () => {
+  // White label: a reseller's customers see its brand, never the carrier behind it. A
+  // movement the carrier records on their books names the carrier to the reseller (its
+  // own provider), and to the customer only as an upstream provider.
+  it('is named to the customer only as an upstream provider', async () => {
+    const carrierName = (await admin.get('/me')).body.account.name as string;
+    const paid = await admin.post(`/accounts/${ids.K1}/payments`, {
+      amount: '1.25',
+      reference: 'Goodwill from the carrier',
+      idempotencyKey: 'alpine-from-carrier',
+    });
+    expect(paid.status).toBe(201);
+    const entryIn = async (client: TApiClient) =>
+      ((await client.get(`/accounts/${ids.K1}/ledger`)).body.items as TLedgerEntryDto[]).find(
+        (entry) => entry.reference === 'Goodwill from the carrier',
+      );
+    expect((await entryIn(k1))?.by).toEqual({ kind: 'account', name: UPSTREAM_ACTOR });
+    expect((await entryIn(reseller))?.by).toEqual({ kind: 'account', name: carrierName });
+    expect(JSON.stringify((await k1.get(`/accounts/${ids.K1}/ledger`)).body)).not.toContain(
+      carrierName,
+    );
   });
 });

@@ -11,6 +11,7 @@ import {
   type TLogEntry,
 } from '@/lib/server/authz/audience';
 import type { TActor } from '@/lib/server/authz/actor';
+import { projectActor, UPSTREAM_ACTOR } from '@/lib/server/authz/actor-name';
 import { ASSIGNEE_VIEW_KEYS } from '../fixtures/cards';
 
 const entry = (change: Partial<TLogEntry>): TLogEntry => ({
@@ -24,7 +25,14 @@ const entry = (change: Partial<TLogEntry>): TLogEntry => ({
   after: { id: 'k', name: 'Hotel' },
   scopeBefore: 'c/r1/',
   scopeAfter: 'c/r1/',
-  actor: { userId: 'u', name: 'Ann', email: 'ann@c.test', userPath: 'c/', accountName: 'Carrier' },
+  actor: {
+    userId: 'u',
+    name: 'Ann',
+    email: 'ann@c.test',
+    userPath: 'c/',
+    accountName: 'Carrier',
+    accountPath: 'c/',
+  },
   ...change,
 });
 
@@ -87,16 +95,53 @@ describe('audience of a change', () => {
       scopeBefore: null,
       scopeAfter: 'c/r1/',
     });
-    const [delivery, ...more] = audienceOf(started);
-    expect(more).toEqual([]);
-    expect(delivery?.rooms).toEqual([roomFor('c', 'users', true), roomFor('r1', 'users', true)]);
-    expect(delivery?.envelope).toMatchObject({
-      type: 'users.refetch',
-      id: 'r1',
-      data: { id: 'r1' },
-      summary: { refetch: [], reason: 'view_as' },
+    const deliveries = audienceOf(started);
+    expect(deliveries.map((delivery) => delivery.rooms)).toEqual([
+      [roomFor('c', 'users', true)],
+      [roomFor('r1', 'users', true)],
+    ]);
+    for (const delivery of deliveries) {
+      expect(delivery.envelope).toMatchObject({
+        type: 'users.refetch',
+        id: 'r1',
+        data: { id: 'r1' },
+        summary: { refetch: [], reason: 'view_as' },
+      });
+      expect(JSON.stringify(delivery.envelope)).not.toContain('ticket 12');
+    }
+  });
+
+  it('names an acting account only to its own side, the side below it and its children', () => {
+    // The carrier's switch moves customer k's balance (k under r1 under c): r1's people
+    // know their carrier; k's own are told of an upstream provider, never its name.
+    const moved = entry({
+      actor: {
+        userId: 'switch',
+        name: 'Switch',
+        email: 'switch@c.test',
+        userPath: 'c/',
+        accountName: 'Carrier',
+        accountPath: 'c/',
+      },
+      summary: { reason: 'ledger' },
     });
-    expect(JSON.stringify(delivery?.envelope)).not.toContain('ticket 12');
+    const actorIn = (room: string) =>
+      audienceOf(moved).find((delivery) => delivery.rooms.includes(room))?.envelope.actor;
+    expect(actorIn(roomFor('c', 'customers', true))).toMatchObject({ kind: 'user' });
+    expect(actorIn(roomFor('r1', 'customers', false))).toEqual({
+      kind: 'account',
+      name: 'Carrier',
+    });
+    expect(actorIn(ownAccountRoom('k'))).toEqual({ kind: 'account', name: UPSTREAM_ACTOR });
+    // An acting account whose place is unknown (gone) is not named either.
+    expect(projectActor({ ...moved.actor, accountPath: null }, false, 'c/r1/')).toEqual({
+      kind: 'account',
+      name: UPSTREAM_ACTOR,
+    });
+    expect(projectActor({ ...moved.actor, accountName: null }, false, 'c/r1/k/')).toEqual({
+      kind: 'account',
+      name: 'System',
+    });
   });
 
   it('sends a removal only to the old audience and the data only to the new one', () => {

@@ -14,7 +14,14 @@ const entry = (seq: number, id: string, carrierId = 'c1'): TLogEntry => ({
   after: null,
   scopeBefore: null,
   scopeAfter: null,
-  actor: { userId: null, name: null, email: null, userPath: null, accountName: null },
+  actor: {
+    userId: null,
+    name: null,
+    email: null,
+    userPath: null,
+    accountName: null,
+    accountPath: null,
+  },
 });
 
 describe('the balance hold', () => {

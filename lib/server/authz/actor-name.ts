@@ -13,7 +13,18 @@ export interface TActorRecord {
   /** The account path of the acting user, when it still exists. */
   userPath: string | null;
   accountName: string | null;
+  /** The acting account's path, when it still exists: whose side it acted from. */
+  accountPath: string | null;
 }
+
+/**
+ * What an acting account further up than the viewer's parent is called to that viewer.
+ * A reseller's customers are told of its provider's provider (a carrier's switch posting
+ * their calls, a root card's change reaching theirs, carrier support viewing as them)
+ * without its name: under a reseller with a brand they must never learn the carrier
+ * behind it, and the rule does not wait for a brand to be set.
+ */
+export const UPSTREAM_ACTOR = 'Upstream provider';
 
 /**
  * DESIGN §2 "Who did it": a person is named only to viewers who may read that user
@@ -38,11 +49,34 @@ export function nameActor(viewer: TActor, record: TActorRecord): TNamedActor {
   return projectActor(
     record,
     mayNamePeopleAt(viewer.account.path, can(viewer, 'users:read'), record),
+    viewer.account.path,
   );
 }
 
-export function projectActor(record: TActorRecord, named: boolean): TNamedActor {
+/**
+ * The actor as told to a viewer whose account is at `viewerPath` — null for receivers
+ * of unknown depth (everyone below an account): a person when `named`, else the acting
+ * account's name where the viewer may know it (the viewer's own account, one below it,
+ * or its parent), else `UPSTREAM_ACTOR`.
+ */
+export function projectActor(
+  record: TActorRecord,
+  named: boolean,
+  viewerPath: string | null,
+): TNamedActor {
   if (named) return { kind: 'user', id: record.userId!, name: record.name!, email: record.email! };
   // No account: an operations command (first start, `carrier:create`), no person at all.
-  return { kind: 'account', name: record.accountName ?? 'System' };
+  if (record.accountName === null) return { kind: 'account', name: 'System' };
+  return {
+    kind: 'account',
+    name: mayNameAccountAt(viewerPath, record.accountPath) ? record.accountName : UPSTREAM_ACTOR,
+  };
+}
+
+/** The acting account is the viewer's own, below it, or its parent. */
+function mayNameAccountAt(viewerPath: string | null, accountPath: string | null): boolean {
+  if (viewerPath === null || accountPath === null) return false;
+  if (isWithin(viewerPath, accountPath)) return true;
+  // The parent's path: the viewer's without its own id (a carrier's is '').
+  return viewerPath.slice(0, viewerPath.slice(0, -1).lastIndexOf('/') + 1) === accountPath;
 }

@@ -146,7 +146,7 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
         readsPeople && isWithin(path, entry.actor.userPath) && Boolean(entry.actor.userId);
       deliveries.push(
         lazyDelivery([roomFor(accountId, resource, readsPeople)], () =>
-          envelope(entry, resource, kind, named),
+          envelope(entry, resource, kind, named, path),
         ),
       );
     }
@@ -172,7 +172,7 @@ function cascadeBelowDeliveries(entry: TLogEntry, resource: TLiveResource): TDel
   return [
     {
       rooms: [belowRoom(entry.entityId)],
-      envelope: signal(entry, resource, entry.entityId, 'above', ['resellers', 'customers']),
+      envelope: signal(entry, resource, entry.entityId, 'above', null, ['resellers', 'customers']),
     },
   ];
 }
@@ -197,7 +197,14 @@ function ownAccountDeliveries(entry: TLogEntry, resource: TLiveResource): TDeliv
   return [
     {
       rooms: [ownAccountRoom(entry.entityId)],
-      envelope: signal(entry, resource, entry.entityId, 'own_account', knockOnLists(entry)),
+      envelope: signal(
+        entry,
+        resource,
+        entry.entityId,
+        'own_account',
+        ownPath(entry),
+        knockOnLists(entry),
+      ),
     },
   ];
 }
@@ -221,7 +228,9 @@ function inboxDeliveries(entry: TLogEntry): TDelivery[] {
         id: entry.entityId,
         data: gone ? { id: entry.entityId } : entry.after!,
         at: entry.at.toISOString(),
-        actor: projectActor(entry.actor, false),
+        // Its recipient may be anywhere below the scope: the account named only as the
+        // deepest may know it.
+        actor: projectActor(entry.actor, false, null),
         ...(entry.summary ? { summary: entry.summary } : {}),
       },
     },
@@ -246,7 +255,8 @@ function brandDeliveries(entry: TLogEntry): TDelivery[] {
         id: entry.entityId,
         data: { id: entry.entityId },
         at: entry.at.toISOString(),
-        actor: projectActor(entry.actor, false),
+        // Heard at every depth below the branded account.
+        actor: projectActor(entry.actor, false, null),
         summary: { refetch: [], reason: 'brand' },
       },
     },
@@ -264,12 +274,11 @@ function viewAsDeliveries(entry: TLogEntry): TDelivery[] {
   const accounts = ancestorPrefixes(entry.scopeAfter ?? entry.scopeBefore);
   const targetAccount = accounts.at(-1)?.[0];
   if (!targetAccount) return [];
-  return [
-    {
-      rooms: accounts.map(([accountId]) => roomFor(accountId, 'users', true)),
-      envelope: signal(entry, 'users', targetAccount, 'view_as'),
-    },
-  ];
+  return accounts.map(([accountId, path]) =>
+    lazyDelivery([roomFor(accountId, 'users', true)], () =>
+      signal(entry, 'users', targetAccount, 'view_as', path),
+    ),
+  );
 }
 
 /** A `refetch` that names an account and asks for no list: views of everything follow it. */
@@ -278,6 +287,7 @@ function signal(
   resource: TLiveResource,
   accountId: string,
   reason: 'own_account' | 'view_as' | 'above',
+  viewerPath: string | null,
   refetch: TLiveResource[] = [],
 ): TChangeEnvelope {
   return {
@@ -286,7 +296,7 @@ function signal(
     id: accountId,
     data: { id: accountId },
     at: entry.at.toISOString(),
-    actor: projectActor(entry.actor, false),
+    actor: projectActor(entry.actor, false, viewerPath),
     summary: { refetch, reason },
   };
 }
@@ -313,7 +323,7 @@ function refetchDeliveries(entry: TLogEntry, resource: TLiveResource): TDelivery
     (other): other is TLiveResource => other !== resource && isLiveResource(other),
   );
   return others.flatMap((other) =>
-    accounts.map(([accountId]) => ({
+    accounts.map(([accountId, path]) => ({
       rooms: [roomFor(accountId, other, true), roomFor(accountId, other, false)],
       except: [roomFor(accountId, resource, true), roomFor(accountId, resource, false)],
       envelope: {
@@ -322,7 +332,7 @@ function refetchDeliveries(entry: TLogEntry, resource: TLiveResource): TDelivery
         id: entry.entityId,
         data: { id: entry.entityId },
         at: entry.at.toISOString(),
-        actor: projectActor(entry.actor, false),
+        actor: projectActor(entry.actor, false, path),
         // Every list the change makes stale, not only this room's: a client takes one
         // envelope per position, so a reader of two of them hears of it once.
         summary: { refetch: others, reason: entry.summary?.reason },
@@ -386,7 +396,7 @@ function cardHolderDeliveries(entry: TLogEntry): TDelivery[] {
       id: entry.entityId,
       data: data && entry.op !== 'deleted' ? { ...data } : { id: entry.entityId },
       at: entry.at.toISOString(),
-      actor: projectActor(entry.actor, false),
+      actor: projectActor(entry.actor, false, holderPath(entry, holder)),
       ...(summary ? { summary } : {}),
     })),
   );
@@ -414,10 +424,25 @@ function assignmentHolderDeliveries(entry: TLogEntry): TDelivery[] {
         // (an older row) never reaches the holder.
         data: added ? { ...assignedView(card as unknown as TCardOwnerDto) } : { id: card.id },
         at: entry.at.toISOString(),
-        actor: projectActor(entry.actor, false),
+        actor: projectActor(entry.actor, false, holderPath(entry, holder)),
       },
     },
   ];
+}
+
+/** An account entry's own account path: its scope is its parent's. */
+function ownPath(entry: TLogEntry): string | null {
+  const scope = entry.scopeAfter ?? entry.scopeBefore;
+  return scope === null ? null : `${scope}${entry.entityId}/`;
+}
+
+/**
+ * A card holder's path: a card and its assignments are scoped by the owner's path, and
+ * a holder is a direct child of the owner.
+ */
+function holderPath(entry: TLogEntry, holder: string): string | null {
+  const ownerPath = entry.scopeAfter ?? entry.scopeBefore;
+  return ownerPath === null ? null : `${ownerPath}${holder}/`;
 }
 
 function isLiveResource(value: unknown): value is TLiveResource {
@@ -439,7 +464,8 @@ function useOnlyDeliveries(entry: TLogEntry): TDelivery[] {
   const after = entry.op === 'deleted' ? null : grantsOf(entry.after);
   const data = entry.after ? useOnlyView(entry.after as Parameters<typeof useOnlyView>[0]) : null;
   const make = (kind: string, body: Record<string, unknown> | null) =>
-    envelope({ ...entry, after: body }, 'groups', kind, false);
+    // Heard at every depth below the owner.
+    envelope({ ...entry, after: body }, 'groups', kind, false, null);
   if (!before && after) {
     return [{ rooms: [useRoom(ownerId)], except: lacks(after), envelope: make('created', data) }];
   }
@@ -610,6 +636,7 @@ function envelope(
   resource: TLiveResource,
   kind: string,
   named: boolean,
+  viewerPath: string | null,
 ): TChangeEnvelope {
   const gone = kind === 'removed' || kind === 'deleted';
   return {
@@ -618,7 +645,7 @@ function envelope(
     id: entry.entityId,
     data: gone || !entry.after ? { id: entry.entityId } : entry.after,
     at: entry.at.toISOString(),
-    actor: projectActor(entry.actor, named),
+    actor: projectActor(entry.actor, named, viewerPath),
     // A removal tells its viewer the id and nothing else (not where the entity went).
     ...(entry.summary && kind !== 'removed'
       ? { summary: entry.summary as TChangeEnvelope['summary'] }

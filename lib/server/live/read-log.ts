@@ -24,13 +24,14 @@ export interface TLogRow {
   actor_email: string | null;
   actor_user_path: string | null;
   actor_account_name: string | null;
+  actor_account_path: string | null;
 }
 
 /** What the fan-out and catch-up read of an entry, with what naming the actor needs. */
 const ENTRY_COLUMNS = `c.seq, c.carrier_id, c.at, c.resource, c.entity_id, c.op, c.before, c.after,
   c.scope_before, c.scope_after, c.summary, c.audience, c.affects_access, c.actor_user_id,
   au.name as actor_name, au.email as actor_email, aua.path as actor_user_path,
-  aa.name as actor_account_name`;
+  aa.name as actor_account_name, aa.path as actor_account_path`;
 const PAGE_COLUMNS = `carrier_seq as seq, carrier_id, at, resource, entity_id, op, before, after,
   scope_before, scope_after, summary, audience, affects_access, actor_user_id, actor_account_id`;
 const ACTOR_JOINS = `left join app_user au on au.id = c.actor_user_id
@@ -157,6 +158,7 @@ export function logEntryOf(row: TLogRow): TLogEntry {
       email: row.actor_email,
       userPath: row.actor_user_path,
       accountName: row.actor_account_name,
+      accountPath: row.actor_account_path,
     },
   };
 }

@@ -18,6 +18,7 @@ interface TAuditRow extends TLogRow {
   imp_email: string | null;
   imp_user_path: string | null;
   imp_account_name: string | null;
+  imp_account_path: string | null;
 }
 
 /** An audit cursor's row key: the entry's position in its carrier's log. */
@@ -105,9 +106,10 @@ export async function listAudit(
     `select c.carrier_seq as seq, c.carrier_id, c.at, c.resource, c.entity_id, c.op, c.version, c.before, c.after, c.summary,
             c.audience, c.affects_access, c.scope_before, c.scope_after,
             c.actor_user_id, au.name as actor_name, au.email as actor_email,
-            aua.path as actor_user_path, aa.name as actor_account_name,
+            aua.path as actor_user_path, aa.name as actor_account_name, aa.path as actor_account_path,
             c.impersonator_user_id as imp_user_id, iu.name as imp_name, iu.email as imp_email,
-            iua.path as imp_user_path, ia.name as imp_account_name
+            iua.path as imp_user_path, ia.name as imp_account_name,
+            ia.path as imp_account_path
        from change_log c
        left join app_user au on au.id = c.actor_user_id
        left join account aua on aua.id = au.account_id
@@ -169,6 +171,7 @@ function toAuditDto(viewer: TActor, row: TAuditRow, rooms: ReadonlySet<string>):
           email: row.imp_email,
           userPath: row.imp_user_path,
           accountName: row.imp_account_name,
+          accountPath: row.imp_account_path,
         })
       : null,
     ...view,

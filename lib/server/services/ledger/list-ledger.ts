@@ -92,16 +92,17 @@ export async function ledgerEntryDtos(
       )
     : [];
   const accounts = accountIds.length
-    ? await directQuery<{ id: string; name: string }>(
+    ? await directQuery<{ id: string; name: string; path: string }>(
         em,
-        `select id, name from account where id = any(?::uuid[])`,
+        `select id, name, path from account where id = any(?::uuid[])`,
         [`{${accountIds.join(',')}}`],
       )
     : [];
   const userById = new Map(users.map((user) => [user.id, user]));
-  const accountName = new Map(accounts.map((account) => [account.id, account.name]));
+  const accountById = new Map(accounts.map((account) => [account.id, account]));
   return rows.map((row) => {
     const user = row.actor_user_id ? userById.get(row.actor_user_id) : undefined;
+    const acting = row.actor_account_id ? accountById.get(row.actor_account_id) : undefined;
     return {
       id: String(row.id),
       accountId: row.account_id,
@@ -116,7 +117,8 @@ export async function ledgerEntryDtos(
         name: user?.name ?? null,
         email: user?.email ?? null,
         userPath: user?.path ?? null,
-        accountName: row.actor_account_id ? (accountName.get(row.actor_account_id) ?? null) : null,
+        accountName: acting?.name ?? null,
+        accountPath: acting?.path ?? null,
       }),
       createdAt: new Date(row.created_at).toISOString(),
     };
