@@ -133,7 +133,22 @@ describe('audience of a change', () => {
       name: 'Carrier',
     });
     expect(actorIn(ownAccountRoom('k'))).toEqual({ kind: 'account', name: UPSTREAM_ACTOR });
-    // An acting account whose place is unknown (gone) is not named either.
+    // An account that acted below and has since moved elsewhere is still named (only an
+    // ancestor of the viewer's parent is upstream, and ancestors never move)…
+    expect(projectActor({ ...moved.actor, accountPath: 'c/r2/k/' }, false, 'c/r1/')).toEqual({
+      kind: 'account',
+      name: 'Carrier',
+    });
+    // …and a notice or a brand's own room names it as its account's people know it.
+    const notice = entry({
+      resource: 'notifications',
+      op: 'created',
+      scopeAfter: 'c/r1/',
+      audience: { recipient: 'u1' },
+      actor: moved.actor,
+    });
+    expect(audienceOf(notice)[0]?.envelope.actor).toEqual({ kind: 'account', name: 'Carrier' });
+    // An acting account whose place is unknown (gone) is not named.
     expect(projectActor({ ...moved.actor, accountPath: null }, false, 'c/r1/')).toEqual({
       kind: 'account',
       name: UPSTREAM_ACTOR,

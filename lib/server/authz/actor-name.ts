@@ -1,6 +1,6 @@
 import type { TActor } from './actor';
 import { can } from './can';
-import { isWithin } from './scope';
+import { isBelow, isWithin } from './scope';
 
 export type TNamedActor =
   { kind: 'user'; id: string; name: string; email: string } | { kind: 'account'; name: string };
@@ -73,10 +73,16 @@ export function projectActor(
   };
 }
 
-/** The acting account is the viewer's own, below it, or its parent. */
+/**
+ * Whether the acting account may be named at `viewerPath`: anything but an ancestor of
+ * the viewer's parent. Asked that way round because the acting account's path is read
+ * now and the viewer's may be an entry's of its time: an account that since moved is
+ * never an ancestor of a path it was not on, and a viewer's ancestors never move, so
+ * the answer holds for the audit and catch-up alike.
+ */
 function mayNameAccountAt(viewerPath: string | null, accountPath: string | null): boolean {
   if (viewerPath === null || accountPath === null) return false;
-  if (isWithin(viewerPath, accountPath)) return true;
   // The parent's path: the viewer's without its own id (a carrier's is '').
-  return viewerPath.slice(0, viewerPath.slice(0, -1).lastIndexOf('/') + 1) === accountPath;
+  const parentPath = viewerPath.slice(0, viewerPath.slice(0, -1).lastIndexOf('/') + 1);
+  return !isBelow(accountPath, parentPath);
 }

@@ -228,9 +228,8 @@ function inboxDeliveries(entry: TLogEntry): TDelivery[] {
         id: entry.entityId,
         data: gone ? { id: entry.entityId } : entry.after!,
         at: entry.at.toISOString(),
-        // Its recipient may be anywhere below the scope: the account named only as the
-        // deepest may know it.
-        actor: projectActor(entry.actor, false, null),
+        // A notice's scope is its recipient's account path.
+        actor: projectActor(entry.actor, false, entry.scopeAfter ?? entry.scopeBefore),
         ...(entry.summary ? { summary: entry.summary } : {}),
       },
     },
@@ -246,20 +245,22 @@ function inboxDeliveries(entry: TLogEntry): TDelivery[] {
  * brand travels in it, and no sibling or account above hears of it.
  */
 function brandDeliveries(entry: TLogEntry): TDelivery[] {
+  // A brand's scope is its account's own path; below it, a room of every depth.
+  const refetch = (viewerPath: string | null): TChangeEnvelope => ({
+    seq: entry.seq,
+    type: 'brands.refetch',
+    id: entry.entityId,
+    data: { id: entry.entityId },
+    at: entry.at.toISOString(),
+    actor: projectActor(entry.actor, false, viewerPath),
+    summary: { refetch: [], reason: 'brand' },
+  });
   return [
     {
-      rooms: [ownAccountRoom(entry.entityId), belowRoom(entry.entityId)],
-      envelope: {
-        seq: entry.seq,
-        type: 'brands.refetch',
-        id: entry.entityId,
-        data: { id: entry.entityId },
-        at: entry.at.toISOString(),
-        // Heard at every depth below the branded account.
-        actor: projectActor(entry.actor, false, null),
-        summary: { refetch: [], reason: 'brand' },
-      },
+      rooms: [ownAccountRoom(entry.entityId)],
+      envelope: refetch(entry.scopeAfter ?? entry.scopeBefore),
     },
+    { rooms: [belowRoom(entry.entityId)], envelope: refetch(null) },
   ];
 }
 
