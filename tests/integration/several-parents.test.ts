@@ -544,6 +544,37 @@ describe('a card derived from several parents', () => {
     expect(followed.map((row) => row.parent_id)).toEqual([card.A]);
   });
 
+  it('never makes a card its own parent, whatever the case of its id', async () => {
+    const own = (await admin.post(`/cards/${card.A}/derive`, { name: 'Self', markupPercent: '10' }))
+      .body as { id: string; version: number };
+    const shouting = own.id.toUpperCase();
+    const patched = await admin.patch(`/cards/${own.id}`, {
+      version: own.version,
+      parents: [shouting],
+    });
+    expect(patched.status).toBe(400);
+    expect(patched.body.error.fields).toEqual({ 'parents.0': 'is this card' });
+    const derived = await admin.post(`/cards/${card.A}/derive`, {
+      name: 'Self again',
+      markupPercent: '10',
+      moreParents: [card.A.toUpperCase()],
+    });
+    expect(derived.status).toBe(400);
+    expect(derived.body.error.fields).toEqual({ moreParents: 'names the card derived from' });
+    // And the database refuses it whoever writes.
+    await expect(
+      suite.orm.em
+        .fork()
+        .execute('update card_parent set parent_id = card_id where card_id = ?', [own.id]),
+    ).rejects.toThrow(/card_parent_not_self/);
+    const followed = await suite.orm.em
+      .fork()
+      .execute<{ parent_id: string }[]>('select parent_id from card_parent where card_id = ?', [
+        own.id,
+      ]);
+    expect(followed.map((row) => row.parent_id)).toEqual([card.A]);
+  });
+
   it('keeps the single-parent card as it was: a list of one', async () => {
     const single = await admin.post(`/cards/${card.A}/derive`, {
       name: 'One',

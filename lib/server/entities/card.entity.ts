@@ -24,6 +24,8 @@ export const Card = defineEntity({
       name: 'card_min_notice_hours_check',
       expression: '((min_notice_hours >= 0) AND (min_notice_hours <= 8760))',
     },
+    // Never its own parent (Migration20261222100000).
+    { name: 'card_not_own_parent', expression: '(parent_id <> id)' },
   ],
   properties: {
     id: p

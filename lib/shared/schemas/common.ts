@@ -53,7 +53,11 @@ export function ZInstant(error: string) {
 }
 
 /** Opaque ids (uuids today): the same in REST and in events. */
-export const ZId = z.uuid('must be an id');
+/**
+ * An id, read in lower case as PostgreSQL writes it: the same card in capitals must not
+ * pass a comparison with the stored id (a card made its own parent).
+ */
+export const ZId = z.uuid('must be an id').toLowerCase();
 
 /** Money travels as a decimal string, never a JSON number (DESIGN §3). */
 export const ZMoney = ZText('must be a decimal string such as "12.50"')

@@ -67,7 +67,7 @@ export const ZRevisionDto = z.object({
 export type TRevisionDto = z.infer<typeof ZRevisionDto>;
 
 export const ZRevisionParams = z.object({
-  id: z.uuid('must be an id'),
+  id: z.uuid('must be an id').toLowerCase(),
   n: z.coerce
     .number('must be a revision number')
     .int('must be a revision number')

@@ -14,7 +14,7 @@ export const ZUserCreate = z.strictObject({
   password: ZPassword,
   name: ZUserName.optional(),
   accountId: ZId,
-  groupId: z.uuid('is required: every user has exactly one group'),
+  groupId: z.uuid('is required: every user has exactly one group').toLowerCase(),
 });
 export const ZUserPatch = z.strictObject({
   version: ZVersion,
