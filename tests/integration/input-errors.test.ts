@@ -339,3 +339,24 @@ describe('route errors under /api/v1 are JSON (item 10)', () => {
     }
   });
 });
+
+describe('values the server makes from what it was sent (review, 2026-12-05)', () => {
+  it('a user named by a long email’s local part gets the first 200 characters', async () => {
+    const local = 'a'.repeat(240);
+    const made = await call('POST', '/users', {
+      email: `${local}@input.test`,
+      password: 'input-user-password',
+      accountId: ids.reseller,
+      groupId: ids.group,
+    });
+    expect(made.status, made.text).toBe(201);
+    expect((made.json as unknown as { name: string }).name).toBe(local.slice(0, 200));
+  });
+
+  it('an email that lower case lengthens past 320 is simply not signed in', async () => {
+    // 'İ' lower-cases to two code points: 320 of them become 640.
+    const answer = await call('POST', '/auth/token', { email: 'İ'.repeat(320), password: 'x' }, {});
+    expect(answer.status, answer.text).toBe(401);
+    expect(answer.json.error?.code).toBe('invalid_credentials');
+  });
+});

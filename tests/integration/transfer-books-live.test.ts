@@ -410,3 +410,28 @@ describe('a transfer keeping the balance, then people made in the customer', () 
     expect((await ok(admin.get(`/statements/${old.id}`), 200)).id).toBe(old.id);
   });
 });
+
+describe('a transfer settling with a parent of a long name', () => {
+  it('closes the old books with the reference cut to what a reference holds', async () => {
+    const name = 'L'.repeat(200);
+    const long = (await ok(admin.post('/resellers', { name, email: 'long@tb.test' }))).id;
+    const c = (await ok(admin.post('/customers', { name: 'C Long', parentId: long }))).id;
+    await recordMovement(suite.orm.em.fork(), await actorOf(ADMIN.email), c, {
+      kind: 'adjustment',
+      amount: '-7.00',
+      reference: 'Calls under the long-named reseller',
+    });
+    await ok(
+      admin.post(`/customers/${c}/transfer`, {
+        toParentId: ids.R3,
+        cardId: ids.card3,
+        balance: 'settle',
+        idempotencyKey: 'books-long-name-1',
+      }),
+      200,
+    );
+    const closing = (await ledgerOf(admin, c))[0]!;
+    expect(closing.reference).toBe(`Transfer: balance settled with ${name}`.slice(0, 200));
+    expect(new Money(closing.amount).eq('7')).toBe(true);
+  });
+});

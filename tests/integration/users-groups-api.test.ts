@@ -218,6 +218,24 @@ describe("the seed's workflow through the API", () => {
       expect(refused.body.error.fields, JSON.stringify(body)).toEqual(fields);
     }
     expect(await count(Group)).toBe(before);
+    // A name another group of the account has: 409 naming it, made or renamed.
+    const taken = { name: 'Name taken once', grants: ['customers:read'] };
+    expect((await admin.post('/groups', taken)).status).toBe(201);
+    const again = await admin.post('/groups', taken);
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({
+      code: 'duplicate',
+      fields: { name: 'is taken by another group of this account' },
+    });
+    const other = await admin.post('/groups', { name: 'Name taken twice', grants: [] });
+    const renamed = await admin.patch(`/groups/${other.body.id}`, {
+      version: other.body.version,
+      name: taken.name,
+    });
+    expect(renamed.status).toBe(409);
+    expect(renamed.body.error.fields).toEqual({
+      name: 'is taken by another group of this account',
+    });
   });
 
   it('a group in use cannot be deleted; a user cannot lose its group', async () => {

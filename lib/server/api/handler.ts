@@ -232,6 +232,11 @@ export function noContent(): Response {
  * races as 409; anything else is logged with its stack and the request id, and the
  * caller gets a bare 500 carrying that id (never a stack trace).
  */
+/** Unique keys a request can collide with by a value it sends, and the field each names. */
+const UNIQUE_FIELDS: Record<string, Record<string, string>> = {
+  user_group_account_id_name_unique: { name: 'is taken by another group of this account' },
+};
+
 export function errorResponse(error: unknown, req?: Request): Response {
   if (error instanceof DomainError) {
     const retryAfter = error.extra.retryAfterSeconds;
@@ -250,11 +255,13 @@ export function errorResponse(error: unknown, req?: Request): Response {
     );
   }
   if (error instanceof UniqueConstraintViolationException) {
+    const fields = UNIQUE_FIELDS[(error as { constraint?: string }).constraint ?? ''];
     return Response.json(
       new ApiError(
         409,
         'duplicate',
         'Something with the same unique value exists already.',
+        fields ? { fields } : {},
       ).toBody(),
       { status: 409 },
     );
@@ -290,7 +297,9 @@ export function errorResponse(error: unknown, req?: Request): Response {
   }
   // A value the schema let through but the database cannot hold (SQLSTATE class 22: a
   // number out of range, a date before year 1): still the caller's input, never a 500.
+  // Logged: each one is a limit the schema (or a value the server made from it) missed.
   if (error instanceof DriverException && /^22/.test(error.code ?? '')) {
+    getLogger().warn({ err: error }, 'api: a value the database cannot hold');
     return Response.json(
       new ApiError(400, 'invalid_input', 'A value is out of the range the panel stores.').toBody(),
       { status: 400 },

@@ -55,7 +55,9 @@ export async function authenticate(
   },
   policy: TLoginThrottlePolicy,
 ): Promise<TLoginResult> {
-  const email = input.email.trim().toLowerCase();
+  // Lower case may lengthen it (some letters become two): the throttle's key holds 320,
+  // and no user's email is longer.
+  const email = input.email.trim().toLowerCase().slice(0, 320);
   const wait = await claimLoginAttempt(em, email, input.ip, policy);
   if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait };
 

@@ -287,9 +287,12 @@ async function closeBalance(
   how: { parentName: string; conversion: TConversion | null; settle: boolean },
 ): Promise<{ balance: string; reference: string; suspended: Set<string> } | null> {
   const { conversion } = how;
-  const reference = how.settle
-    ? `Transfer: balance settled with ${how.parentName}`
-    : `Transfer: ${conversion!.from} to ${conversion!.to} at ${conversion!.rate}`;
+  // A reference holds 200 characters, and an account's name alone may have as many.
+  const reference = (
+    how.settle
+      ? `Transfer: balance settled with ${how.parentName}`
+      : `Transfer: ${conversion!.from} to ${conversion!.to} at ${conversion!.rate}`
+  ).slice(0, 200);
   const locked = await readAccountInScope(tx, actor, customerId, { lock: true });
   const balance = locked.account.balance;
   if (new Money(balance).isZero()) return null;

@@ -27,7 +27,8 @@ export async function createUser(
       account,
       group,
       email: input.email,
-      name: input.name ?? input.email.split('@')[0]!,
+      // A name holds 200 characters; an email's local part is not held to that.
+      name: input.name ?? input.email.split('@')[0]!.slice(0, 200),
       passwordHash,
     });
     await tx.flush();
