@@ -433,6 +433,56 @@ describe('rate revisions', () => {
     expect(short.body.error.code).toBe('notice_too_short');
   });
 
+  it('holds every term that prices a call higher, and dated rows, to the notice', async () => {
+    const made = await admin.post('/cards', { name: 'Terms', currency: 'EUR', kind: 'provider' });
+    const id = made.body.id as string;
+    const row = { prefix: '44', destination: 'UK', rate: '0.0100' };
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [row] })).status).toBe(200);
+    const version = (await admin.get(`/cards/${id}`)).body.version as number;
+    expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    // The same rate with a fee, a longer first increment, or a dearer row dated in an
+    // hour: each prices calls higher, and live now gives no notice.
+    for (const rates of [
+      [{ ...row, connectionFee: '0.05' }],
+      [{ ...row, initialIncrement: 120 }],
+      [{ ...row, rate: '0.0090', connectionFee: '0.01' }],
+      [row, { ...row, rate: '0.0500', effectiveFrom: inHours(1) }],
+    ]) {
+      const short = await admin.put(`/cards/${id}/rates`, { rates });
+      expect([JSON.stringify(rates), short.status]).toEqual([JSON.stringify(rates), 409]);
+      expect(short.body.error).toMatchObject({ code: 'notice_too_short', raised: 1 });
+    }
+    // A dearer row dated past the notice gives it, though its revision is live now; a
+    // cheaper one needs none.
+    const dated = [row, { ...row, rate: '0.0500', effectiveFrom: inHours(49) }];
+    expect((await admin.put(`/cards/${id}/rates`, { rates: dated })).status).toBe(200);
+    const cheaper = [row, { ...row, rate: '0.0050', effectiveFrom: inHours(49) }];
+    expect((await admin.put(`/cards/${id}/rates`, { rates: cheaper })).status).toBe(200);
+
+    // A derived card's own markup raised on a card that gives notice: refused too.
+    const derived = await admin.post(`/cards/${id}/derive`, {
+      name: 'Terms retail',
+      markupPercent: '10',
+    });
+    expect(derived.status).toBe(201);
+    const noticed = await admin.patch(`/cards/${derived.body.id}`, {
+      version: derived.body.version,
+      minNoticeHours: 24,
+    });
+    expect(noticed.status).toBe(200);
+    const raised = await admin.patch(`/cards/${derived.body.id}`, {
+      version: noticed.body.version,
+      markupPercent: '20',
+    });
+    expect(raised.status).toBe(409);
+    expect(raised.body.error.code).toBe('notice_too_short');
+    const lowered = await admin.patch(`/cards/${derived.body.id}`, {
+      version: noticed.body.version,
+      markupPercent: '5',
+    });
+    expect(lowered.status).toBe(200);
+  });
+
   it('applies at start a revision that came due while no server ran', async () => {
     const liveAt = inHours(72);
     const put = await admin.put(`/cards/${card.P}/rates`, { rates: FIRST, liveAt });

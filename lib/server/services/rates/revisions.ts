@@ -96,6 +96,40 @@ function sameRow(a: string, b: string): string {
   return `${sameKey(a, b)} and ${a}.rate = ${b}.rate and ${sameTerms(a, b)}`;
 }
 
+/**
+ * What a card's notice rule (`min_notice_hours`) is about: the staged set's rows that
+ * price a call higher than the card's open row they follow — the row of the same key, or
+ * for a row dated at a new time, the prefix's row before it in time — by the rate or any
+ * other term (a fee, a longer first or next increment, less grace, a longer minimum),
+ * and from when the first of them applies: the revision's date, or the row's own
+ * effective time when later. Null: nothing goes up. Asked only of a card with a notice
+ * rule (a lookup per staged row). Not seen: a new prefix, or a removed one, that moves
+ * numbers to a dearer row of another prefix.
+ */
+async function firstRaise(
+  tx: EntityManager,
+  cardId: string,
+  liveAt: Date,
+): Promise<{ at: Date; rows: number } | null> {
+  const [row] = await tx.execute<{ at: Date | null; rows: string }[]>(
+    `select min(greatest(coalesce(s.effective_from, '-infinity'::timestamptz), ?::timestamptz)) as at,
+            count(*) as rows
+       from (select * from rev_set where card_id = ?) s
+       cross join lateral (
+         select * from rate_history o
+          where o.card_id = s.card_id and o.to_rev is null and o.prefix = s.prefix
+            and coalesce(o.effective_from, '-infinity'::timestamptz)
+                <= coalesce(s.effective_from, '-infinity'::timestamptz)
+          order by o.effective_from desc nulls last
+          limit 1) o
+      where s.rate > o.rate or s.connection_fee > o.connection_fee
+         or s.initial_increment > o.initial_increment or s.increment > o.increment
+         or s.grace_seconds < o.grace_seconds or s.minimum_seconds > o.minimum_seconds`,
+    [liveAt, cardId],
+  );
+  return row?.at ? { at: new Date(row.at), rows: Number(row.rows) } : null;
+}
+
 /** The rows of revision `number`: those it opened or inherited and did not close. */
 export function rowsAt(alias: string): string {
   return `${alias}.from_rev <= ? and (${alias}.to_rev is null or ${alias}.to_rev > ?)`;
@@ -229,21 +263,22 @@ export async function recordRevision(
     changed: Number(counted?.changed ?? 0),
     unchanged: Number(counted?.unchanged ?? 0),
   };
-  if (plan.source !== 'markup' && counts.increased > 0) {
-    const [card] = await tx.execute<{ min_notice_hours: number | null; name: string }[]>(
-      'select min_notice_hours, name from card where id = ?',
-      [cardId],
-    );
-    const hours = card?.min_notice_hours ?? 0;
+  const [card] = await tx.execute<{ min_notice_hours: number | null; name: string }[]>(
+    'select min_notice_hours, name from card where id = ?',
+    [cardId],
+  );
+  const hours = card?.min_notice_hours ?? 0;
+  if (hours > 0) {
     // By the transaction's clock: by this process's, a clock running behind would count
     // more notice than the card's holders get.
-    const from = (await clock()).getTime();
-    const notice = ((plan.liveAt?.getTime() ?? from) - from) / 3_600_000;
-    if (hours > 0 && notice < hours) {
+    const from = await clock();
+    const raised = await firstRaise(tx, cardId, plan.liveAt ?? from);
+    const notice = raised ? (raised.at.getTime() - from.getTime()) / 3_600_000 : Infinity;
+    if (notice < hours) {
       throw conflict(
         'notice_too_short',
-        `${card!.name} gives ${hours} hours' notice of increases; ${counts.increased} rates go up.`,
-        { cardId, minNoticeHours: hours, increased: counts.increased },
+        `${card!.name} gives ${hours} hours' notice of increases; ${raised!.rows} rows price calls higher, the first from ${raised!.at.toISOString()}.`,
+        { cardId, minNoticeHours: hours, increased: counts.increased, raised: raised!.rows },
       );
     }
   }
