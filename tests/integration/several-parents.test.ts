@@ -962,6 +962,19 @@ describe('a chain of derived cards', () => {
       parents: [chain[3]],
     });
     expect(fits.status, JSON.stringify(fits.body)).toBe(200);
+
+    // A holder of the 6th card learns it cannot derive, not how many cards sit above it.
+    const resellerId = (await outsider.get('/me')).body.account.id as string;
+    const assigned = await admin.post('/assignments', { cardId: chain[5], accountId: resellerId });
+    expect(assigned.status).toBe(201);
+    const held = await outsider.post(`/cards/${chain[5]}/derive`, { name: 'Too deep for R' });
+    expect(held.status).toBe(409);
+    expect(held.body.error).toMatchObject({
+      code: 'chain_too_deep',
+      fields: { parentId: 'is too deep to follow: the chain would hold more than 6 cards' },
+    });
+    expect(held.body.error.message).toMatch(/would make a longer one\.$/);
+    expect((await admin.del(`/assignments/${assigned.body.id}`)).status).toBe(204);
   });
 
   it('refuses a write whose recompute would overflow a card below, naming the row and the card', async () => {

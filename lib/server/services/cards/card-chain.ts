@@ -49,11 +49,13 @@ async function levelsBelow(tx: EntityManager, cardId: string): Promise<number> {
  * are replaced: `cardId`, with every card derived from it) must not make a chain longer
  * than MAX_CHAIN_LEVELS: past it a derived price can leave the range the panel stores
  * (lib/shared/schemas/rates.ts). Refused with 409 `chain_too_deep` naming, in `fields`,
- * each parent that is too deep, by the request's own name for it (`field`).
+ * each parent that is too deep, by the request's own name for it (`field`). A parent the
+ * caller only holds (`held`) is named without figures: how many cards are above it is
+ * its seller's side, not the holder's.
  */
 export async function assertChainDepth(
   tx: EntityManager,
-  parents: readonly { id: string; name: string; field: string }[],
+  parents: readonly { id: string; name: string; field: string; held?: boolean }[],
   cardId?: string,
 ): Promise<void> {
   const levels = await levelsOf(
@@ -68,6 +70,11 @@ export async function assertChainDepth(
     const chain = deep + below;
     if (chain <= MAX_CHAIN_LEVELS) continue;
     longest = Math.max(longest, chain);
+    if (parent.held) {
+      fields[parent.field] =
+        `is too deep to follow: the chain would hold more than ${MAX_CHAIN_LEVELS} cards`;
+      continue;
+    }
     const depth = `is ${deep} card${deep > 1 ? 's' : ''} deep`;
     fields[parent.field] =
       below > 1
@@ -75,10 +82,12 @@ export async function assertChainDepth(
         : `${depth}; a card derived from it would make a chain of ${chain} (at most ${MAX_CHAIN_LEVELS})`;
   }
   if (!longest) return;
-  const named = parents.filter((parent) => fields[parent.field]).map((parent) => parent.name);
+  const deep = parents.filter((parent) => fields[parent.field]);
+  const named = deep.map((parent) => `"${parent.name}"`).join(', ');
+  const length = deep.some((parent) => parent.held) ? 'a longer one' : `one of ${longest}`;
   throw conflict(
     'chain_too_deep',
-    `A chain of derived cards holds at most ${MAX_CHAIN_LEVELS} cards (the top one included), so that every derived price fits the range the panel stores; following ${named.map((name) => `"${name}"`).join(', ')} would make one of ${longest}.`,
+    `A chain of derived cards holds at most ${MAX_CHAIN_LEVELS} cards (the top one included), so that every derived price fits the range the panel stores; following ${named} would make ${length}.`,
     { fields, maxLevels: MAX_CHAIN_LEVELS },
   );
 }

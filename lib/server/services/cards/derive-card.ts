@@ -30,12 +30,15 @@ export async function deriveCard(
 ): Promise<TCardOwnerDto> {
   assertCan(actor, 'cards:create');
   return mutate(em, actor, async (tx, record) => {
-    const { card: parent } = await findVisibleCard(tx, actor, unverifiedParentId);
+    const { card: parent, relation } = await findVisibleCard(tx, actor, unverifiedParentId);
     // Every parent through the same authz as the first: an invisible one is a 404.
     const more: TCard[] = [];
+    const onlyHeld = new Set(relation === 'owner' ? [] : [parent.id]);
     for (const id of input.moreParents ?? []) {
       if (id === parent.id) throw invalidInput({ moreParents: 'names the card derived from' });
-      more.push((await findVisibleCard(tx, actor, id)).card);
+      const found = await findVisibleCard(tx, actor, id);
+      if (found.relation !== 'owner') onlyHeld.add(found.card.id);
+      more.push(found.card);
     }
     const currencies: Record<string, string> = {};
     more.forEach((card, index) => {
@@ -67,11 +70,12 @@ export async function deriveCard(
     );
     // A chain past the limit can price a row out of the stored range at its foot.
     await assertChainDepth(tx, [
-      { id: parent.id, name: parent.name, field: 'parentId' },
+      { id: parent.id, name: parent.name, field: 'parentId', held: onlyHeld.has(parent.id) },
       ...more.map((card, index) => ({
         id: card.id,
         name: card.name,
         field: `moreParents.${index}`,
+        held: onlyHeld.has(card.id),
       })),
     ]);
     for (const card of parents) {

@@ -229,12 +229,14 @@ async function reparent(
 ): Promise<void> {
   const fields: Record<string, string> = {};
   const parents: TCard[] = [];
+  const onlyHeld = new Set<string>();
   for (const [index, id] of ids.entries()) {
     if (id === card.id) {
       fields[`parents.${index}`] = 'is this card';
       continue;
     }
-    const { card: other } = await findVisibleCard(tx, actor, id);
+    const { card: other, relation } = await findVisibleCard(tx, actor, id);
+    if (relation !== 'owner') onlyHeld.add(other.id);
     if (other.currency !== card.currency) {
       fields[`parents.${index}`] = `is in ${other.currency}, not ${card.currency}`;
     }
@@ -263,6 +265,7 @@ async function reparent(
       id: parent.id,
       name: parent.name,
       field: `parents.${ids.indexOf(parent.id)}`,
+      held: onlyHeld.has(parent.id),
     })),
     card.id,
   );
