@@ -1230,6 +1230,34 @@ describe('price trace and transfer', () => {
     });
 
     expect((await r1.get(`/rates/lookup?accountId=${ids.K2}&number=4912`)).status).toBe(404);
+    // Someone of R2 who reads rates but no cards learns no card's id from the trace, nor
+    // whether the account holds one it names.
+    const ratesOnly = (await r2.post('/groups', { name: 'Rates only', grants: ['rates:read'] }))
+      .body.id;
+    expect(
+      (
+        await r2.post('/users', {
+          email: 'rates-only@r2.cards.test',
+          password: 'rates-only-password',
+          accountId: ids.R2,
+          groupId: ratesOnly,
+        })
+      ).status,
+    ).toBe(201);
+    const reader = await apiClient(
+      suite.server.url,
+      'rates-only@r2.cards.test',
+      'rates-only-password',
+    );
+    const blind = await reader.get(`/rates/lookup?accountId=${ids.K2}&number=4912`);
+    expect(blind.status).toBe(200);
+    expect(blind.body).toMatchObject({ levels: [], chains: [] });
+    expect(JSON.stringify(blind.body)).not.toContain(r2Sell.id);
+    const named = await reader.get(
+      `/rates/lookup?accountId=${ids.K2}&number=4912&cardId=${r2Sell.id}`,
+    );
+    expect(named.status).toBe(400);
+    expect(named.body.error.fields).toEqual({ cardId: 'is not a card this account holds' });
     const bad = await admin.get(`/rates/lookup?accountId=${ids.K2}&number=12ab`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toHaveProperty('number');

@@ -180,11 +180,18 @@ export async function lookupRates(
     });
     return { cardId: startId, levels };
   });
+  // A chain whose held card the caller may not read (`rates:read` without `cards:read`)
+  // is not shown at all: its id alone would name a card `GET /cards/{id}` hides, and
+  // asking for it by `cardId` answers as for a card the account does not hold.
+  const shown = chains.filter((chain) => chain.levels.length > 0);
+  if (query.cardId && !shown.length) {
+    throw invalidInput({ cardId: 'is not a card this account holds' });
+  }
   return {
     number: query.number,
     seconds: query.seconds,
-    levels: chains[0]?.levels ?? [],
-    chains,
+    levels: shown[0]?.levels ?? [],
+    chains: shown,
   };
 }
 
