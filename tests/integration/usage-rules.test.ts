@@ -1260,3 +1260,36 @@ describe('append-only', () => {
     await refuse(`truncate usage_charge`);
   });
 });
+
+describe('a batch that would take a balance out of range', () => {
+  it('is 409 naming the records and the account; nothing is stored', async () => {
+    // 999,999 a minute, a day a call: 1.44e9 each, so 700 calls owe more than 1e12.
+    const top = (
+      await ok(admin.post('/cards', { name: 'Dear', currency: 'EUR', kind: 'provider' }))
+    ).id;
+    await ok(
+      admin.put(`/cards/${top}/rates`, {
+        rates: [{ prefix: '44', destination: 'UK', rate: '999999' }],
+      }),
+      200,
+    );
+    const sell = (await ok(admin.post(`/cards/${top}/derive`, { name: 'Dear sell' }))).id;
+    const dear = (await ok(admin.post('/customers', { name: 'Dear caller' }))).id;
+    await ok(admin.post('/assignments', { cardId: sell, accountId: dear }));
+    const records = Array.from({ length: 700 }, (_, index) =>
+      call(`dear-${index}`, dear, '441234567', 86_400),
+    );
+    const refused = await admin.post('/usage', { records });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'balance_out_of_range',
+      fields: { records: "would take Dear caller's balance out of range" },
+    });
+    const stored = await suite.orm.em
+      .fork()
+      .execute<{ n: string }[]>(`select count(*) as n from usage_record where account_id = ?`, [
+        dear,
+      ]);
+    expect(Number(stored[0]!.n)).toBe(0);
+  });
+});

@@ -52,8 +52,12 @@ export interface TCallToRate {
   path?: string;
 }
 
-/** A balance is kept as numeric(18,6): 12 integer digits (as the ledger's `postEntry`). */
-const BALANCE_LIMIT = new Money('1e12');
+/**
+ * A balance is kept as numeric(18,6): 12 integer digits (as the ledger's `postEntry`); a
+ * balance or an entry's amount stays under 1e12, here in millionths.
+ */
+const BALANCE_LIMIT_MICRO = 10n ** 18n;
+const abs = (value: bigint) => (value < 0n ? -value : value);
 
 /**
  * Rates a batch of calls inside the caller's `mutate` (one transaction) — a handful of
@@ -252,11 +256,6 @@ export async function rateBatch(
   const after = new Map(
     moved.map((row) => {
       const before = byId.get(row.id)!;
-      if (new Money(row.balance).abs().gte(BALANCE_LIMIT)) {
-        throw conflict('balance_out_of_range', 'A balance would leave the range it is kept in.', {
-          fields: { records: `would take ${before.name}'s balance out of range` },
-        });
-      }
       const account: TAccountFields = {
         ...before,
         balance: row.balance,
@@ -1022,6 +1021,15 @@ async function postEntries(
   const after = entries.map((entry) => {
     const balance =
       (balances.get(entry.payerId) ?? toMicro(byId.get(entry.payerId)!.balance)) - entry.total;
+    // Before the statement: past it an amount or a balance would overflow its column
+    // (numeric(18,6)), a refusal that names nothing.
+    if (abs(balance) >= BALANCE_LIMIT_MICRO || abs(entry.total) >= BALANCE_LIMIT_MICRO) {
+      throw conflict('balance_out_of_range', 'A balance would leave the range it is kept in.', {
+        fields: {
+          records: `would take ${byId.get(entry.payerId)!.name}'s balance out of range`,
+        },
+      });
+    }
     balances.set(entry.payerId, balance);
     return balance;
   });
