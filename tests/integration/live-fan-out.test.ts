@@ -424,6 +424,40 @@ describe('live revocation', () => {
   });
 });
 
+describe('catch-up for someone who came later', () => {
+  it('answers resync_required for a point from before the person existed', async () => {
+    const admin = listeners.admin.client;
+    const group = (await admin.post('/groups', { template: 'default-reseller' })).body.id;
+    // Someone of R1 made, at work and deleted: the entries tell of them.
+    const early = await admin.post('/users', {
+      email: 'early@r1.test',
+      password: PASSWORD,
+      accountId: r1Id,
+      groupId: group,
+    });
+    expect(early.status).toBe(201);
+    const since = (await admin.get(`/events?since=${listeners.admin.hello.seq}&limit=1`)).body
+      .seq as number;
+    expect((await admin.del(`/users/${early.body.id}`)).status).toBe(204);
+    const late = await admin.post('/users', {
+      email: 'late@r1.test',
+      password: PASSWORD,
+      accountId: r1Id,
+      groupId: group,
+    });
+    expect(late.status).toBe(201);
+    const newcomer = await apiClient(suite.server.url, 'late@r1.test', PASSWORD);
+    // From before it existed: not a replay of what was never its to receive.
+    const before = await newcomer.get(`/events?since=${since}&limit=100`);
+    expect(before.status).toBe(410);
+    expect(before.body.error.code).toBe('resync_required');
+    expect(JSON.stringify(before.body)).not.toContain('early@r1.test');
+    // From its own time on, as anyone.
+    const head = (await admin.get(`/events?since=${since}&limit=1000`)).body.seq as number;
+    expect((await newcomer.get(`/events?since=${head}&limit=100`)).status).toBe(200);
+  });
+});
+
 describe('catch-up window', () => {
   // A database of its own: the rows below are older than any the panel's would hold.
   const isolated = useMigratedDatabase();

@@ -190,9 +190,9 @@ const statesInFlight = new WeakMap<TActor, ReturnType<typeof sharedInFlight<TSta
 /**
  * Where the caller's carrier's log stands — its newest committed position (0 for none
  * yet) and its oldest still inside the catch-up window (null when none is) — and whether
- * what the caller may see changed after `since`: its user (group, status), its
- * group (grants), a view-as started, ended or expired for the person at the keyboard,
- * that person's own user or group while viewing as someone (losing or regaining
+ * what the caller may see changed after `since` — or it did not exist yet: its user
+ * (group, status), its group (grants), a view-as started, ended or expired for the
+ * person at the keyboard, that person's own user or group while viewing as someone (losing or regaining
  * `impersonation:start` switches the view), the target of a dormant view-as coming back,
  * or its own account or one above it suspended or reactivated (everything it sees takes
  * its effective status from there, and those changes are not in its view). The events
@@ -240,6 +240,14 @@ async function catchUpState(
                    or (resource = 'impersonation' and actor_user_id = ?)
                    or (resource in ('resellers', 'customers')
                        and ${aboveOrSelf.sql})))
+            -- A cursor from before the person (or the user it views as) existed: the
+            -- entries back then were never theirs to receive (another user's, since
+            -- deleted, of the same account; what was deleted before they came).
+            -- By its own entry's position (an entry's time is its transaction's start).
+            or exists (
+              select 1 from change_log
+               where entity_id in (?, ?) and resource = 'users' and op = 'created'
+                 and carrier_id = ? and carrier_seq > ?)
             -- A view-as that ran out in between switched the view without a log entry.
             or exists (
               select 1 from impersonation i
@@ -271,6 +279,10 @@ async function catchUpState(
         person,
         person,
         ...aboveOrSelf.params,
+        actor.userId,
+        person,
+        carrierId,
+        since,
         person,
         person,
         actor.impersonation?.id ?? actor.dormantImpersonation?.id ?? null,
