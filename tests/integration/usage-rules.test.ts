@@ -1281,15 +1281,55 @@ describe('a batch that would take a balance out of range', () => {
     );
     const refused = await admin.post('/usage', { records });
     expect(refused.status).toBe(409);
-    expect(refused.body.error).toMatchObject({
-      code: 'balance_out_of_range',
-      fields: { records: "would take Dear caller's balance out of range" },
-    });
+    // The customer's balance, or the carrier's (its cost at the same rate), whichever is
+    // found first.
+    const carrier = (await admin.get('/me')).body.account.name as string;
+    expect(refused.body.error.code).toBe('balance_out_of_range');
+    expect([
+      "would take Dear caller's balance out of range",
+      `would take ${carrier}'s balance out of range`,
+    ]).toContain(refused.body.error.fields.records);
     const stored = await suite.orm.em
       .fork()
       .execute<{ n: string }[]>(`select count(*) as n from usage_record where account_id = ?`, [
         dear,
       ]);
     expect(Number(stored[0]!.n)).toBe(0);
+  });
+});
+
+describe('a call from before its customer’s card changed parents', () => {
+  it('is priced as it was billed then, through the parent the card followed then', async () => {
+    const buy = async (name: string, rate: string) => {
+      const id = (await ok(admin.post('/cards', { name, currency: 'EUR', kind: 'provider' }))).id;
+      await ok(
+        admin.put(`/cards/${id}/rates`, { rates: [{ prefix: '44', destination: 'UK', rate }] }),
+        200,
+      );
+      return id as string;
+    };
+    const [old, next] = [await buy('Old buy', '0.0100'), await buy('New buy', '0.0080')];
+    const sell = await ok(
+      admin.post(`/cards/${old}/derive`, { name: 'Moving sell', markupPercent: '50' }),
+    );
+    const mover = (await ok(admin.post('/customers', { name: 'Mover' }))).id;
+    await ok(admin.post('/assignments', { cardId: sell.id, accountId: mover }));
+    // Now by the clock (the file's call times may run ahead of it): before the change.
+    const before = call('moved-parent-1', mover, '447799123456', 90, new Date().toISOString());
+    const expected = await trace(before);
+    expect([...expected.keys()]).toEqual([old, sell.id]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await ok(admin.patch(`/cards/${sell.id}`, { version: sell.version, parents: [next] }), 200);
+
+    // Rated after the change, at the prices of its start: the old parent's cost above.
+    const answer = await ok(admin.post('/usage', { records: [before] }), 200);
+    expect(answer).toMatchObject({ rated: 1, unrated: 0 });
+    const listed = (await admin.get(`/usage?accountId=${mover}`)).body.items as TUsageRecordDto[];
+    const rated = listed.find((item) => item.cdrId === 'moved-parent-1')!;
+    expect(rated.levels.map((level) => [level.cardId, level.amount])).toEqual(
+      [sell.id, old].map((card) => [card, new Money(expected.get(card)!).toFixed(6)]),
+    );
+    // And the trace at its start still climbs there.
+    expect(await trace(before)).toEqual(expected);
   });
 });

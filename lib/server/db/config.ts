@@ -31,7 +31,8 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     discovery: { warnWhenNoEntities: true },
     // Written and read only by set-based SQL (lib/server/services/rates/revisions.ts);
     // `rate_history` has no key to give an entity, on purpose (Migration20261205100000).
-    // `card_parent` is read and written in SQL only; `card.more_parents` mirrors it.
+    // `card_parent` is read and written in SQL only; `card.more_parents` mirrors it; and
+    // the parents a card followed before (`card_former_parent`, Migration20261222200000).
     // `assurance_loss` too (profit assurance alerts, rate-sets.ts).
     // Usage likewise (lib/server/services/usage, Migration20261207100000; its re-rate keys,
     // Migration20261215100000), and brands
@@ -44,6 +45,7 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
         'rate_revision',
         'rate_history',
         'card_parent',
+        'card_former_parent',
         'assurance_loss',
         'usage_record',
         'usage_charge',

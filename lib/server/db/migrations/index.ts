@@ -41,6 +41,7 @@ import { Migration20261220100000 } from './Migration20261220100000';
 import { Migration20261220200000 } from './Migration20261220200000';
 import { Migration20261221100000 } from './Migration20261221100000';
 import { Migration20261222100000 } from './Migration20261222100000';
+import { Migration20261222200000 } from './Migration20261222200000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -89,4 +90,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261220200000', class: Migration20261220200000 },
   { name: 'Migration20261221100000', class: Migration20261221100000 },
   { name: 'Migration20261222100000', class: Migration20261222100000 },
+  { name: 'Migration20261222200000', class: Migration20261222200000 },
 ];

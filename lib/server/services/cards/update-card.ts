@@ -294,6 +294,14 @@ async function reparent(
   card.parent = first!;
   card.moreParents = more.length ? more.map((parent) => parent.id) : null;
   card.compaction = more.length ? (card.compaction ?? 'first') : null;
+  // The parents it leaves stay reachable for the calls their rows priced (rating and the
+  // trace climb by a row's `priced_by`, by the revision live at the call's start).
+  await tx.execute(
+    `insert into card_former_parent (card_id, parent_id)
+     select card_id, parent_id from card_parent where card_id = ? and parent_id <> all(?::uuid[])
+     on conflict do nothing`,
+    [card.id, `{${ids.join(',')}}`],
+  );
   await tx.execute('delete from card_parent where card_id = ?', [card.id]);
   await tx.execute(
     `insert into card_parent (card_id, parent_id, position)

@@ -267,12 +267,17 @@ function lookupSql(inScope: string, at: boolean): string {
        union select id from card where owner_id = (select id from target)),
      chosen as (select id from starts where ?::uuid is null or id = ?::uuid),
      chain as (
-       select id, 0 as depth, id as start_id from card where id in (select id from chosen)
-       union all
-       select cp.parent_id, chain.depth + 1, chain.start_id
-         from card_parent cp join chain on cp.card_id = chain.id),
+       select id, id as start_id from card where id in (select id from chosen)
+       union
+       select up.id, chain.start_id
+         from chain
+        cross join lateral (
+          select cp.parent_id as id from card_parent cp where cp.card_id = chain.id
+          -- A parent it followed before, which a revision of the asked instant may name
+          -- (with it the links may loop, a former parent now below: each card once).
+          union select fp.parent_id from card_former_parent fp where fp.card_id = chain.id) up),
      cards as (
-       select chain.start_id, chain.depth, c.id, c.name, c.currency, c.decimals, c.rounding,
+       select chain.start_id, case when c.id = chain.start_id then 0 else 1 end as depth, c.id, c.name, c.currency, c.decimals, c.rounding,
               c.parent_id, c.owner_id, o.path as owner_path,
               1 + coalesce(jsonb_array_length(c.more_parents), 0) as parents,
               coalesce((select array_agg(ca.account_id::text) from card_assignment ca where ca.card_id = c.id),

@@ -470,7 +470,9 @@ async function readPlan(
              from chain join card c on c.id = chain.id
             cross join lateral (
               select c.parent_id as id where c.parent_id is not null
-              union select cp.parent_id from card_parent cp where cp.card_id = c.id) up)
+              union select cp.parent_id from card_parent cp where cp.card_id = c.id
+              -- A parent it followed before: an earlier revision's rows may name it.
+              union select fp.parent_id from card_former_parent fp where fp.card_id = c.id) up)
          select chain.start_id, c.id, c.parent_id, c.owner_id, c.kind, c.currency, c.decimals,
                 c.rounding,
                 ${revisionsSql()} as revisions
