@@ -238,17 +238,30 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
 
   io.on('connection', (socket) => {
     socket.once('disconnect', () => claimed.delete(socket.conn));
-    const { actor } = socket.data;
-    // The rooms a permission change reaches it by (its user, group, accounts above) and
-    // the rooms of its audience (lib/server/authz/audience.ts), joined before `hello`:
-    // every change after `seq` reaches it live.
-    void socket.join([...controlRoomsOf(actor, socket.data.real), ...roomsOf(actor)]);
+    void welcome(socket).catch((error: unknown) => {
+      getLogger().error({ err: error }, 'socket: welcome failed');
+      socket.disconnect(true);
+    });
+  });
+
+  /**
+   * Rooms, then `hello`. The rooms a permission change reaches it by (its user, group,
+   * accounts above) first; then those of its audience (lib/server/authz/audience.ts),
+   * before `hello`, so every change after `seq` reaches it live. A sign-out, revocation
+   * or access change fanned out between the door and here reached no room of this
+   * socket: it goes through the door again before joining its audience, so it never
+   * hears, even for a round trip, what its old access let it (its `hello` is the new one).
+   */
+  async function welcome(socket: TPanelSocket): Promise<void> {
+    const stale = deps.passed() !== socket.data.passedAtEntry;
+    void socket.join(controlRoomsOf(socket.data.actor, socket.data.real));
     scheduleExpiry(deps.orm, socket);
-    // A sign-out, revocation or access change fanned out between the door and the join
-    // reached no room of this socket: take it through the door again.
-    if (deps.passed() !== socket.data.passedAtEntry) {
-      void recheck(deps.orm, socket).catch(() => {});
+    if (stale) {
+      await recheck(deps.orm, socket).catch(() => {});
+      if (socket.disconnected) return;
     }
+    const { actor } = socket.data;
+    void socket.join(roomsOf(actor));
     // Positions are per carrier, and a socket belongs to its actor's carrier alone.
     const seq = deps.head(carrierIdOf(actor.account.path));
     socket.emit('hello', { ...toMeDto(actor), seq, protocol: PROTOCOL_VERSION });
@@ -258,7 +271,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
       passed: deps.passed,
       recent: deps.recent,
     });
-  });
+  }
 
   return io;
 }

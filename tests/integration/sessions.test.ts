@@ -5,6 +5,9 @@ import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { signInOverHttp } from '../fixtures/http-login';
 import { addGroup, addUser } from '../fixtures/accounts';
+import { apiClient } from '../fixtures/api-client';
+import { until } from '../fixtures/live-client';
+import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
 /**
  * Sessions and tokens end on the server (issue 13 items 4, 5, 8): sign-out, one's own
@@ -295,6 +298,63 @@ describe('a cookie without a server-side session', () => {
       expect(await connect({ cookie })).toMatchObject({
         error: { data: { code: 'unauthenticated' } },
       });
+    }
+  });
+});
+
+describe('an access change while a socket is at the door', () => {
+  it.skipIf(embedded)('joins and greets it with its new access, never its old', async () => {
+    const em = suite.orm.em.fork();
+    const shrinking = await addGroup(em, carrier, 'Shrinking', [
+      'customers:read',
+      'resellers:read',
+    ]);
+    const email = `shrinking${++counter}@carrier.test`;
+    await addUser(suite.orm.em.fork(), {
+      account: carrier,
+      group: shrinking,
+      email,
+      password: PASSWORD,
+    });
+    const issued = await requestToken(suite.server.url, email, PASSWORD);
+    // The door admits a token's socket, then marks the token used: its row held, the
+    // socket waits there, admitted with the access it has now.
+    await em.execute('update api_token set last_used_at = null where id = ?', [issued.body.id]);
+    const admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+    const watcher = await connect({
+      token: (await requestToken(suite.server.url, ADMIN.email, ADMIN.password)).body.token,
+    });
+    if (!('socket' in watcher)) throw new Error('the admin’s socket was refused');
+    const heard: string[] = [];
+    watcher.socket.on('change', (envelope: { type: string; id: string }) =>
+      heard.push(`${envelope.type} ${envelope.id}`),
+    );
+    const holder = suite.orm.em.fork();
+    let release!: () => void;
+    const held = holder.transactional(async (tx) => {
+      await tx.execute('select 1 from api_token where id = ? for update', [issued.body.id]);
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    try {
+      const pending = connect({ token: issued.body.token });
+      await waitForLockWaiters(suite.orm, 1);
+      // Meanwhile its group loses customers:read, and the fan-out passes the change
+      // (the admin hears it) before the socket has joined a room.
+      const group = (await admin.get(`/groups/${shrinking.id}`)).body;
+      const narrowed = await admin.patch(`/groups/${shrinking.id}`, {
+        version: group.version,
+        grants: ['resellers:read'],
+      });
+      expect(narrowed.status).toBe(200);
+      await until(() => heard.includes(`groups.updated ${shrinking.id}`), 'the group change');
+      release();
+      await held;
+      const connection = await pending;
+      if (!('socket' in connection)) throw new Error('the socket was refused');
+      expect((connection.hello as { grants: string[] }).grants).toEqual(['resellers:read']);
+    } finally {
+      release?.();
+      await held.catch(() => {});
     }
   });
 });
