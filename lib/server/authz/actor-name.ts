@@ -56,8 +56,8 @@ export function nameActor(viewer: TActor, record: TActorRecord): TNamedActor {
 /**
  * The actor as told to a viewer whose account is at `viewerPath` — null for receivers
  * of unknown depth (everyone below an account): a person when `named`, else the acting
- * account's name where the viewer may know it (the viewer's own account, one below it,
- * or its parent), else `UPSTREAM_ACTOR`.
+ * account's name where the viewer may know it (its own account, one below it, its
+ * parent: anything but an ancestor of its parent), else `UPSTREAM_ACTOR`.
  */
 export function projectActor(
   record: TActorRecord,
