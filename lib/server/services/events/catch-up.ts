@@ -192,8 +192,9 @@ const statesInFlight = new WeakMap<TActor, ReturnType<typeof sharedInFlight<TSta
  * yet) and its oldest still inside the catch-up window (null when none is) — and whether
  * what the caller may see changed after `since` — or it did not exist yet: its user
  * (group, status), its group (grants), a view-as started, ended or expired for the
- * person at the keyboard, that person's own user or group while viewing as someone (losing or regaining
- * `impersonation:start` switches the view), the target of a dormant view-as coming back,
+ * person at the keyboard, that person's own user or group while viewing as someone
+ * (losing or regaining `impersonation:start` switches the view), the target of a
+ * dormant view-as coming back,
  * or its own account or one above it suspended or reactivated (everything it sees takes
  * its effective status from there, and those changes are not in its view). The events
  * it missed were chosen and shaped for the access of their time, so replaying them
