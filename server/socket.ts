@@ -257,7 +257,9 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     void socket.join(controlRoomsOf(socket.data.actor, socket.data.real));
     scheduleExpiry(deps.orm, socket);
     if (stale) {
-      await recheck(deps.orm, socket).catch(() => {});
+      // Unanswered (the database away), it is not let in on its old access: `welcome`'s
+      // caller closes it, and the client connects again.
+      await recheck(deps.orm, socket);
       if (socket.disconnected) return;
     }
     const { actor } = socket.data;

@@ -101,7 +101,12 @@ export async function lookupRates(
     for (const row of cards)
       if (row.start_id === startId && !byId.has(row.id)) byId.set(row.id, row);
     let next = byId.get(startId);
-    while (next && visible.length <= byId.size) {
+    // Each card once: a former parent's links may loop with the current ones.
+    while (
+      next &&
+      !visible.some(({ card }) => card.id === next!.id) &&
+      visible.length <= byId.size
+    ) {
       const relation = cardRelation(actor, { ownerPath: next.owner_path, holders: next.holders });
       if (!relation) break;
       visible.push({ card: next, relation });

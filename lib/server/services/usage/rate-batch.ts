@@ -513,9 +513,12 @@ function walk(
   at: number,
 ): TStep[] {
   const steps: TStep[] = [];
+  const seen = new Set<string>();
   let card = plan.cards.get(startId);
-  // Parent links never loop (a card derives from existing ones); held to the cards read.
-  while (card && steps.length <= plan.cards.size) {
+  // A card's links to its former parents (`card_former_parent`) may loop with its
+  // current ones: each card once, held to the cards read.
+  while (card && !seen.has(card.id) && steps.length <= plan.cards.size) {
+    seen.add(card.id);
     const n = revisionAt(card, at);
     const rates = n === null ? undefined : sets.get(card.id)?.get(n);
     const match = rates ? longestMatch(rates, number, leading, at) : null;
