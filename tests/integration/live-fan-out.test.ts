@@ -428,24 +428,22 @@ describe('catch-up for someone who came later', () => {
   it('answers resync_required for a point from before the person existed', async () => {
     const admin = listeners.admin.client;
     const group = (await admin.post('/groups', { template: 'default-reseller' })).body.id;
+    const made = async (email: string) => {
+      const user = await admin.post('/users', {
+        email,
+        password: PASSWORD,
+        accountId: r1Id,
+        groupId: group,
+      });
+      expect(user.status).toBe(201);
+      return user.body.id as string;
+    };
     // Someone of R1 made, at work and deleted: the entries tell of them.
-    const early = await admin.post('/users', {
-      email: 'early@r1.test',
-      password: PASSWORD,
-      accountId: r1Id,
-      groupId: group,
-    });
-    expect(early.status).toBe(201);
+    const early = await made('early@r1.test');
     const since = (await admin.get(`/events?since=${listeners.admin.hello.seq}&limit=1`)).body
       .seq as number;
-    expect((await admin.del(`/users/${early.body.id}`)).status).toBe(204);
-    const late = await admin.post('/users', {
-      email: 'late@r1.test',
-      password: PASSWORD,
-      accountId: r1Id,
-      groupId: group,
-    });
-    expect(late.status).toBe(201);
+    expect((await admin.del(`/users/${early}`)).status).toBe(204);
+    await made('late@r1.test');
     const newcomer = await apiClient(suite.server.url, 'late@r1.test', PASSWORD);
     // From before it existed: not a replay of what was never its to receive.
     const before = await newcomer.get(`/events?since=${since}&limit=100`);

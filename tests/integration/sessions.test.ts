@@ -38,11 +38,11 @@ afterAll(() => {
 });
 
 let counter = 0;
-async function newUser(): Promise<string> {
+async function newUser(group: TGroup = staff): Promise<string> {
   const email = `person${++counter}@carrier.test`;
   await addUser(suite.orm.em.fork(), {
     account: carrier,
-    group: staff,
+    group,
     email,
     password: PASSWORD,
   });
@@ -309,13 +309,7 @@ describe('an access change while a socket is at the door', () => {
       'customers:read',
       'resellers:read',
     ]);
-    const email = `shrinking${++counter}@carrier.test`;
-    await addUser(suite.orm.em.fork(), {
-      account: carrier,
-      group: shrinking,
-      email,
-      password: PASSWORD,
-    });
+    const email = await newUser(shrinking);
     const issued = await requestToken(suite.server.url, email, PASSWORD);
     // The door admits a token's socket, then marks the token used: its row held, the
     // socket waits there, admitted with the access it has now.

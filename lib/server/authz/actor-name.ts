@@ -1,6 +1,6 @@
 import type { TActor } from './actor';
 import { can } from './can';
-import { isBelow, isWithin } from './scope';
+import { ancestorPrefixes, isBelow, isWithin } from './scope';
 
 export type TNamedActor =
   { kind: 'user'; id: string; name: string; email: string } | { kind: 'account'; name: string };
@@ -82,7 +82,7 @@ export function projectActor(
  */
 function mayNameAccountAt(viewerPath: string | null, accountPath: string | null): boolean {
   if (viewerPath === null || accountPath === null) return false;
-  // The parent's path: the viewer's without its own id (a carrier's is '').
-  const parentPath = viewerPath.slice(0, viewerPath.slice(0, -1).lastIndexOf('/') + 1);
+  // A carrier has no parent: '' is nobody's descendant.
+  const parentPath = ancestorPrefixes(viewerPath).at(-2)?.[1] ?? '';
   return !isBelow(accountPath, parentPath);
 }

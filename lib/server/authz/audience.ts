@@ -202,7 +202,7 @@ function ownAccountDeliveries(entry: TLogEntry, resource: TLiveResource): TDeliv
         resource,
         entry.entityId,
         'own_account',
-        ownPath(entry),
+        childPath(entry, entry.entityId),
         knockOnLists(entry),
       ),
     },
@@ -397,7 +397,7 @@ function cardHolderDeliveries(entry: TLogEntry): TDelivery[] {
       id: entry.entityId,
       data: data && entry.op !== 'deleted' ? { ...data } : { id: entry.entityId },
       at: entry.at.toISOString(),
-      actor: projectActor(entry.actor, false, holderPath(entry, holder)),
+      actor: projectActor(entry.actor, false, childPath(entry, holder)),
       ...(summary ? { summary } : {}),
     })),
   );
@@ -425,25 +425,20 @@ function assignmentHolderDeliveries(entry: TLogEntry): TDelivery[] {
         // (an older row) never reaches the holder.
         data: added ? { ...assignedView(card as unknown as TCardOwnerDto) } : { id: card.id },
         at: entry.at.toISOString(),
-        actor: projectActor(entry.actor, false, holderPath(entry, holder)),
+        actor: projectActor(entry.actor, false, childPath(entry, holder)),
       },
     },
   ];
 }
 
-/** An account entry's own account path: its scope is its parent's. */
-function ownPath(entry: TLogEntry): string | null {
-  const scope = entry.scopeAfter ?? entry.scopeBefore;
-  return scope === null ? null : `${scope}${entry.entityId}/`;
-}
-
 /**
- * A card holder's path: a card and its assignments are scoped by the owner's path, and
- * a holder is a direct child of the owner.
+ * The path of an account directly under the entry's scope: an account entry's own (its
+ * scope is its parent's), or a card holder's (a card and its assignments are scoped by
+ * the owner's path, and a holder is a direct child of the owner).
  */
-function holderPath(entry: TLogEntry, holder: string): string | null {
-  const ownerPath = entry.scopeAfter ?? entry.scopeBefore;
-  return ownerPath === null ? null : `${ownerPath}${holder}/`;
+function childPath(entry: TLogEntry, accountId: string): string | null {
+  const scope = entry.scopeAfter ?? entry.scopeBefore;
+  return scope === null ? null : `${scope}${accountId}/`;
 }
 
 function isLiveResource(value: unknown): value is TLiveResource {

@@ -282,7 +282,8 @@ function lookupSql(inScope: string, at: boolean): string {
           -- (with it the links may loop, a former parent now below: each card once).
           union select fp.parent_id from card_former_parent fp where fp.card_id = chain.id) up),
      cards as (
-       select chain.start_id, case when c.id = chain.start_id then 0 else 1 end as depth, c.id, c.name, c.currency, c.decimals, c.rounding,
+       select chain.start_id, case when c.id = chain.start_id then 0 else 1 end as depth,
+              c.id, c.name, c.currency, c.decimals, c.rounding,
               c.parent_id, c.owner_id, o.path as owner_path,
               1 + coalesce(jsonb_array_length(c.more_parents), 0) as parents,
               coalesce((select array_agg(ca.account_id::text) from card_assignment ca where ca.card_id = c.id),
