@@ -731,10 +731,13 @@ function MarginReport({ cardId, currency }: { cardId: string; currency: string }
       >
         <DataTable
           label="Losing rows"
-          headers={['Prefix', 'Destination', 'Loses']}
+          headers={['Prefix', 'Destination', 'Bought at', 'Loses']}
           rows={items.map((row) => [
             row.prefix,
             row.destination,
+            // The buy row it loses against: for a card built by hand, possibly a
+            // provider's longer prefix under this row, which the row's price also sells.
+            `${row.pricedBy.cardName} ${row.pricedBy.prefix} at ${row.buy.rate}`,
             <LosingText key="margin" check={row} currency={currency} />,
           ])}
         />

@@ -4,6 +4,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { createCard } from '@/lib/server/services/cards/create-card';
 import { deriveCard } from '@/lib/server/services/cards/derive-card';
+import { marginReport } from '@/lib/server/services/cards/margin-report';
 import { updateCard } from '@/lib/server/services/cards/update-card';
 import { replaceRates } from '@/lib/server/services/rates/replace-rates';
 import {
@@ -544,5 +545,174 @@ describe('cards derived from several parents (property)', () => {
       `several parents property: ${RUNS} runs, ${checked} states checked, ${averaged} by average`,
     );
     expect(averaged).toBeGreaterThan(0);
+  }, 180_000);
+});
+
+/**
+ * Cards built by hand with `compareWith` (issue 16 §3): the margin report must prove a
+ * row safe on every number it sells, not only at its own prefix. The oracle walks
+ * numbers, not rows: every prefix any of the cards has, and each followed by a digit,
+ * covers every way a number can fall (the number equal to a prefix matches exactly that
+ * prefix as its longest on every card). Each number is sold by the hand card's longest
+ * matching row and bought at the cheapest provider's longest matching row (blocked ones
+ * left out, ties to the earlier provider in `compareWith`); a row loses when the pricing
+ * core's `marginCheck` finds a losing call on any number it sells.
+ */
+const HAND_PREFIXES = ['4', '44', '441', '4412', '33', '3', '49'];
+const handRatesArb = (decimals: number) =>
+  fc.uniqueArray(
+    fc.record({
+      prefix: fc.constantFrom(...HAND_PREFIXES),
+      destination: fc.constant('somewhere'),
+      rate: fc.integer({ min: 0, max: 500 }).map((n) => (n / 10_000).toFixed(decimals)),
+      connectionFee: fc.oneof(
+        fc.constant('0'),
+        fc.integer({ min: 0, max: 300 }).map((n) => (n / 10_000).toFixed(decimals)),
+      ),
+      initialIncrement: fc.constantFrom(1, 6, 30, 60),
+      increment: fc.constantFrom(1, 6, 60),
+      graceSeconds: fc.constantFrom(0, 0, 3, 10),
+      minimumSeconds: fc.constantFrom(0, 0, 30),
+      blocked: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
+    }),
+    { selector: (row) => row.prefix, minLength: 1, maxLength: 6 },
+  );
+
+const handWorldArb = fc.record({
+  providers: fc.array(fc.record({ rounding: roundingArb, rates: parentRatesArb }), {
+    minLength: 1,
+    maxLength: 3,
+  }),
+  hand: decimalsArb.chain((decimals) =>
+    fc.record({
+      decimals: fc.constant(decimals),
+      rounding: roundingArb,
+      rates: handRatesArb(decimals),
+    }),
+  ),
+  order: fc.nat(),
+  edits: fc.array(
+    fc.oneof(
+      fc.record({
+        kind: fc.constant('provider' as const),
+        pick: fc.nat(),
+        rates: parentRatesArb,
+      }),
+      fc.record({ kind: fc.constant('hand' as const), rates: handRatesArb(4) }),
+    ),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
+/** The longest row of `rows` a number falls under, if any. */
+const longestFor = (rows: TRow[], number: string) =>
+  rows
+    .filter((row) => number.startsWith(row.prefix))
+    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+
+async function expectAssured(handId: string, providerIds: string[]): Promise<number> {
+  const hand = await cardOf(handId);
+  const handRows = await rowsOf(handId);
+  const providers = await Promise.all(
+    providerIds.map(async (id) => ({ id, card: await cardOf(id), rows: await rowsOf(id) })),
+  );
+  const prefixes = new Set(
+    [...handRows, ...providers.flatMap((one) => one.rows)].map((row) => row.prefix),
+  );
+  const numbers = [...prefixes].flatMap((prefix) => [prefix, `${prefix}0`]);
+  const losing = new Set<string>();
+  for (const number of numbers) {
+    const sell = longestFor(handRows, number);
+    if (!sell || sell.blocked) continue;
+    let buy: { row: TRow; card: Awaited<ReturnType<typeof cardOf>> } | undefined;
+    for (const provider of providers) {
+      const row = longestFor(provider.rows, number);
+      if (!row || row.blocked) continue;
+      if (!buy || money(row.rate).lt(money(buy.row.rate))) buy = { row, card: provider.card };
+    }
+    if (!buy) continue;
+    const check = marginCheck(
+      { terms: terms(buy.row), card: buy.card },
+      { terms: terms(sell), card: hand },
+    );
+    if (check.losing) losing.add(sell.prefix);
+  }
+  const report = await marginReport(database.orm.em.fork(), actor, handId, { limit: 100 });
+  expect(report.items.map((row) => row.prefix)).toEqual([...losing].sort());
+  expect(report.total).toBe(losing.size);
+  // Each row is shown against a buy row it does lose to, at a prefix it sells.
+  for (const row of report.items) {
+    expect([row.prefix, row.firstLosingSeconds !== null || row.sellsBelowBuyRate]).toEqual([
+      row.prefix,
+      true,
+    ]);
+    expect(
+      row.pricedBy.prefix.startsWith(row.prefix) || row.prefix.startsWith(row.pricedBy.prefix),
+    ).toBe(true);
+  }
+  return losing.size;
+}
+
+describe('cards built by hand, compared with provider cards (property)', () => {
+  it(`flag exactly the rows that lose on some number they sell (${RUNS} runs)`, async () => {
+    let checked = 0;
+    let flagged = 0;
+    await fc.assert(
+      fc.asyncProperty(handWorldArb, async (world) => {
+        const em = () => database.orm.em.fork();
+        const providerIds: string[] = [];
+        for (const provider of world.providers) {
+          const created = await createCard(em(), actor, {
+            name: `provider ${providerIds.length}`,
+            currency: 'EUR',
+            kind: 'provider',
+            decimals: 4,
+            rounding: provider.rounding,
+          });
+          await replaceRates(em(), actor, created.id, provider.rates);
+          providerIds.push(created.id);
+        }
+        const hand = await createCard(em(), actor, {
+          name: 'by hand',
+          currency: 'EUR',
+          kind: 'customer',
+          decimals: world.hand.decimals,
+          rounding: world.hand.rounding,
+        });
+        await replaceRates(em(), actor, hand.id, world.hand.rates);
+        // Any order: it breaks ties between equal rates.
+        const shift = world.order % providerIds.length;
+        const compared = [...providerIds.slice(shift), ...providerIds.slice(0, shift)];
+        await updateCard(em(), actor, hand.id, {
+          version: (await cardOf(hand.id)).version,
+          compareWith: compared,
+        });
+        flagged += await expectAssured(hand.id, compared);
+        checked += 1;
+        for (const edit of world.edits) {
+          if (edit.kind === 'provider') {
+            const id = providerIds[edit.pick % providerIds.length]!;
+            await replaceRates(em(), actor, id, edit.rates);
+          } else {
+            const rates = edit.rates.map((row) => ({
+              ...row,
+              rate: money(row.rate).toFixed(world.hand.decimals),
+              connectionFee: money(row.connectionFee).toFixed(world.hand.decimals),
+            }));
+            await replaceRates(em(), actor, hand.id, rates);
+          }
+          flagged += await expectAssured(hand.id, compared);
+          checked += 1;
+        }
+      }),
+      {
+        numRuns: RUNS,
+        seed: process.env.DERIVE_SEED ? Number(process.env.DERIVE_SEED) : undefined,
+      },
+    );
+    console.log(
+      `hand-built property: ${RUNS} runs, ${checked} states checked, ${flagged} losing rows flagged`,
+    );
+    expect(flagged).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -790,6 +790,74 @@ describe('profit assurance for a customer card built by hand', () => {
     expect(hidden.status).toBe(404);
   });
 
+  it('checks every number a row sells: a dearer longer provider prefix under it loses', async () => {
+    const retail = (
+      await admin.post('/cards', { name: 'Under', currency: 'EUR', kind: 'customer' })
+    ).body.id as string;
+    // 44 sells above A's 44 (0.0200) but below A's 441 (0.0400), which prices the 441…
+    // numbers this row sells; France sells above A's 0.0100.
+    const rows = [
+      { prefix: '44', destination: 'UK', rate: '0.0300' },
+      { prefix: '33', destination: 'France', rate: '0.0200' },
+    ];
+    expect((await admin.put(`/cards/${retail}/rates`, { rates: rows })).status).toBe(200);
+    const compare = async (providers: string[]) =>
+      expect(
+        (
+          await admin.patch(`/cards/${retail}`, {
+            version: (await admin.get(`/cards/${retail}`)).body.version,
+            compareWith: providers,
+          })
+        ).status,
+      ).toBe(200);
+    const losing = async () => {
+      const report = await admin.get(`/cards/${retail}/margin`);
+      expect(report.status).toBe(200);
+      const items = report.body.items as {
+        prefix: string;
+        pricedBy: { cardId: string; prefix: string };
+        buy: { rate: string };
+        sellsBelowBuyRate: boolean;
+      }[];
+      expect(report.body.total).toBe(items.length);
+      return items.map((row) => [
+        row.prefix,
+        row.pricedBy.cardId,
+        row.pricedBy.prefix,
+        row.buy.rate,
+        row.sellsBelowBuyRate,
+      ]);
+    };
+    await compare([card.A]);
+    expect(await losing()).toEqual([['44', card.A, '441', '0.0400', true]]);
+    // The alert names the row too, as soon as the card is compared.
+    const alerted = await suite.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ summary: { prefixes: string[] } }[]>(
+        `select summary from change_log
+          where entity_id = ? and summary->>'event' = 'margin_alert' order by seq`,
+        [retail],
+      );
+    expect(alerted.map((row) => row.summary.prefixes)).toEqual([['44']]);
+
+    // Compared with B as well, the 441… numbers cost B's 44 (0.0150), the cheapest there,
+    // and 4420… B's 4420 (0.0100): nothing the row sells loses.
+    await compare([card.A, card.B]);
+    expect(await losing()).toEqual([]);
+
+    // Against A alone again, a longer row of the card's own sells the 441… numbers: the
+    // 44 row no longer does, and the longer row sells above A's 441.
+    await compare([card.A]);
+    const own = [...rows, { prefix: '441', destination: 'UK geographic', rate: '0.0450' }];
+    expect((await admin.put(`/cards/${retail}/rates`, { rates: own })).status).toBe(200);
+    expect(await losing()).toEqual([]);
+    // Below it, it is that row that loses, against the same provider row.
+    own[2]!.rate = '0.0350';
+    expect((await admin.put(`/cards/${retail}/rates`, { rates: own })).status).toBe(200);
+    expect(await losing()).toEqual([['441', card.A, '441', '0.0400', true]]);
+  });
+
   it('raises cards.margin_alert for rows that start losing, however they came to', async () => {
     /** The card's margin alerts so far, oldest first: [count, prefixes]. */
     const alerts = async (cardId: string) =>

@@ -430,8 +430,12 @@ const ZMarginSample = z.object({
 export const ZMarginRow = z.object({
   prefix: z.string(),
   destination: z.string(),
-  /** The parent card whose row priced this one (`buy`): with several parents, per row. */
-  pricedBy: z.object({ cardId: z.string(), cardName: z.string() }),
+  /**
+   * The card whose row is `buy` and that row's prefix: a derived card's parent (with
+   * several, per row); for a card built by hand, the provider row it loses against,
+   * which may be a longer prefix under the row's (its numbers sell at the row's price).
+   */
+  pricedBy: z.object({ cardId: z.string(), cardName: z.string(), prefix: z.string() }),
   effectiveFrom: z.string().nullable(),
   buy: ZRateTerms,
   sell: ZRateTerms,

@@ -27,6 +27,7 @@ interface TRow {
   buy_increment: number;
   buy_grace_seconds: number;
   priced_by: string;
+  buy_prefix: string;
 }
 
 /**
@@ -81,7 +82,7 @@ export async function marginReport(
             s.initial_increment, s.increment, s.grace_seconds, s.minimum_seconds,
             b.minimum_seconds as buy_minimum_seconds, b.rate as buy_rate, b.connection_fee as buy_fee,
             b.initial_increment as buy_initial_increment, b.increment as buy_increment,
-            b.grace_seconds as buy_grace_seconds, b.card_id as priced_by
+            b.grace_seconds as buy_grace_seconds, b.card_id as priced_by, b.prefix as buy_prefix
        from rate s
        cross join lateral (
          select * from rate b
@@ -130,10 +131,9 @@ async function assuranceReport(
   // A provider deleted or out of reach since, or none left: nothing to compare.
   if (!providers.length)
     return { cardId: card.id, parentId: null, total: 0, items: [], nextCursor: null };
-  const ids = `{${providers.map((one) => one.id).join(',')}}`;
   const [counted] = await em.execute<{ total: string }[]>(
     assuranceSql(providers, card, 'count(*) as total'),
-    [ids, ids, card.id],
+    [card.id],
   );
   const rows = await em.execute<TRow[]>(
     `${assuranceSql(
@@ -143,9 +143,9 @@ async function assuranceReport(
        r.initial_increment, r.increment, r.grace_seconds, r.minimum_seconds,
        p.minimum_seconds as buy_minimum_seconds, p.rate as buy_rate, p.connection_fee as buy_fee,
        p.initial_increment as buy_initial_increment, p.increment as buy_increment,
-       p.grace_seconds as buy_grace_seconds, p.card_id as priced_by`,
+       p.grace_seconds as buy_grace_seconds, p.card_id as priced_by, p.prefix as buy_prefix`,
     )} and ${after.sql} order by r.prefix, r.effective_from nulls first limit ?`,
-    [ids, ids, card.id, ...after.params, limit + 1],
+    [card.id, ...after.params, limit + 1],
   );
   const items = rows.slice(0, limit).map((row) =>
     toMarginRow(
@@ -190,7 +190,7 @@ function toMarginRow(row: TRow, card: TCard, parent: TCard): TMarginRow {
   return {
     prefix: row.prefix,
     destination: row.destination,
-    pricedBy: { cardId: parent.id, cardName: parent.name },
+    pricedBy: { cardId: parent.id, cardName: parent.name, prefix: row.buy_prefix },
     effectiveFrom: row.effective_from ? new Date(row.effective_from).toISOString() : null,
     buy,
     sell,

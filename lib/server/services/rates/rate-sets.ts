@@ -619,13 +619,22 @@ function mixedLosingSql(
 }
 
 /**
- * Profit assurance for a customer card built by hand (issue 16 §3): its rows, each
- * against the cheapest matching rate of the provider cards it names (each provider's
- * longest prefix in effect by the row's time, blocked ones left out), flagged by the
- * same exact check as a derived card's (`mixedLosingSql`: the two rows' own structures),
- * set-based in one statement. Params: the provider ids (twice), the card id; selects the
- * sell row as `r`, the buy row as `p`. `latest`: every card's latest revision, scheduled
- * or not, instead of the live set — what the alerts check, before a revision goes live.
+ * Profit assurance for a customer card built by hand (issue 16 §3): each of its rows
+ * against every number it prices, set-based in one statement. A row prices the numbers
+ * under its prefix that no longer row of the card takes, and the provider cards it names
+ * may split those further: a provider's longer prefix under the row (447 under a sell row
+ * 44) prices its numbers on its own rate, dearer or not. So the row is checked at its own
+ * prefix and at each such longer provider prefix no longer sell row covers (the number
+ * equal to that prefix is priced by exactly it), each against the cheapest provider row
+ * there (each provider's longest prefix in effect by the row's time, blocked ones left
+ * out), by the same exact check as a derived card's (`mixedLosingSql`: the two rows' own
+ * structures). Checking the row's prefix alone let a dearer longer provider prefix sell
+ * at a loss unflagged.
+ *
+ * Selects the sell row as `r` and, for a row that loses somewhere, the dearest losing buy
+ * row as `p` (one result per losing row); the one param is the card id. `latest`: every
+ * card's latest revision, scheduled or not, instead of the live set — what the alerts
+ * check, before a revision goes live.
  */
 export function assuranceSql(
   providers: TCard[],
@@ -634,6 +643,10 @@ export function assuranceSql(
   from: 'rate' | 'latest' = 'rate',
 ): string {
   const [table, open] = from === 'rate' ? ['rate', ''] : ['rate_history', ' and {}.to_rev is null'];
+  const ids = `'{${providers.map((provider) => uuidLiteral(provider.id)).join(',')}}'::uuid[]`;
+  const inForce = (alias: string) =>
+    `coalesce(${alias}.effective_from, '-infinity'::timestamptz)
+                   <= coalesce(r.effective_from, '-infinity'::timestamptz)`;
   const losingAgainst = (provider: TCard) => {
     const slack = marginSlack(provider, sell).toFixed();
     const periods = provider.rounding === 'half_even' || sell.rounding === 'half_even' ? 2 : 1;
@@ -641,33 +654,50 @@ export function assuranceSql(
   };
   return `select ${select}
        from ${table} r
-       cross join lateral (
-         select b.* from unnest(?::uuid[]) cmp(id)
-          cross join lateral (
-            select * from ${table} b
-             where b.card_id = cmp.id${open.replace('{}', 'b')}
-               and b.prefix = any(array(select left(r.prefix, n) from generate_series(1, length(r.prefix)) n))
-               and coalesce(b.effective_from, '-infinity'::timestamptz)
-                   <= coalesce(r.effective_from, '-infinity'::timestamptz)
-             order by length(b.prefix) desc, b.effective_from desc nulls last
-             limit 1) b
-          where not b.blocked
-          order by b.rate, array_position(?::uuid[], b.card_id)
-          limit 1) p
        cross join lateral (select r.rate, r.connection_fee as fee offset 0) s
        cross join lateral (
          select r.initial_increment, r.increment, r.grace_seconds, r.minimum_seconds offset 0) t
        cross join lateral (
-         select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
-                ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
-         offset 0) g
-      where r.card_id = ?${open.replace('{}', 'r')} and not r.blocked
-        and (s.rate < p.rate or case p.card_id ${providers
-          .map(
-            (provider) =>
-              `when '${uuidLiteral(provider.id)}'::uuid then ${losingAgainst(provider)}`,
-          )
-          .join(' ')} end)`;
+         select p.* from (
+           select r.prefix as key
+           union
+           -- The range lets the (card_id, prefix) index serve it under any collation:
+           -- every digit string starting with P lies between P and P followed by nines.
+           select k.prefix from ${table} k
+            where k.card_id = any(${ids})${open.replace('{}', 'k')}
+              and k.prefix > r.prefix and k.prefix <= rpad(r.prefix, 20, '9')
+              and starts_with(k.prefix, r.prefix) and ${inForce('k')}
+              and not exists (
+                select 1 from ${table} o
+                 where o.card_id = r.card_id${open.replace('{}', 'o')}
+                   and o.prefix = any(array(select left(k.prefix, n)
+                                              from generate_series(length(r.prefix) + 1, length(k.prefix)) n))
+                   and ${inForce('o')})) keys
+         cross join lateral (
+           select b.* from unnest(${ids}) cmp(id)
+            cross join lateral (
+              select * from ${table} b
+               where b.card_id = cmp.id${open.replace('{}', 'b')}
+                 and b.prefix = any(array(select left(keys.key, n) from generate_series(1, length(keys.key)) n))
+                 and ${inForce('b')}
+               order by length(b.prefix) desc, b.effective_from desc nulls last
+               limit 1) b
+            where not b.blocked
+            order by b.rate, array_position(${ids}, b.card_id)
+            limit 1) p
+         cross join lateral (
+           select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
+                  ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
+           offset 0) g
+          where s.rate < p.rate or case p.card_id ${providers
+            .map(
+              (provider) =>
+                `when '${uuidLiteral(provider.id)}'::uuid then ${losingAgainst(provider)}`,
+            )
+            .join(' ')} end
+          order by p.rate desc, p.connection_fee desc, p.prefix
+          limit 1) p
+      where r.card_id = ?${open.replace('{}', 'r')} and not r.blocked`;
 }
 
 /**
@@ -810,7 +840,6 @@ export async function assuranceChanged(
       await tx.execute('delete from assurance_loss where card_id = ?', [card.id]);
       continue;
     }
-    const providerIds = `{${providers.map((one) => one.id).join(',')}}`;
     // One statement: the losing rows now, those not losing at the last check, and the
     // last check replaced by this one.
     const [fresh] = await tx.execute<{ count: string; prefixes: string[] | null }[]>(
@@ -829,7 +858,7 @@ export async function assuranceChanged(
           where a.card_id = ? and not exists (select 1 from losing l where l.key = a.key)),
        kept as (insert into assurance_loss (card_id, key) select ?, key from fresh)
        select count(*) as count, (array_agg(prefix order by prefix))[1:20] as prefixes from fresh`,
-      [providerIds, providerIds, card.id, card.id, card.id, card.id],
+      [card.id, card.id, card.id, card.id],
     );
     const count = Number(fresh?.count ?? 0);
     if (!count) continue;
