@@ -483,6 +483,34 @@ describe('rate revisions', () => {
     expect(lowered.status).toBe(200);
   });
 
+  it('compares each moment a price changes: an undated row over one dated later', async () => {
+    const made = await admin.post('/cards', { name: 'Moments', currency: 'EUR', kind: 'provider' });
+    const id = made.body.id as string;
+    // 44 is priced only from a date ten hours ahead, at 0.0100.
+    const dated = { prefix: '44', destination: 'UK', rate: '0.0100', effectiveFrom: inHours(10) };
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [dated] })).status).toBe(200);
+    const version = (await admin.get(`/cards/${id}`)).body.version as number;
+    expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    // An undated 0.0500 in its place: from ten hours on, calls that would have cost
+    // 0.0100 cost 0.0500 — with ten hours' notice, not 48.
+    const undated = { prefix: '44', destination: 'UK', rate: '0.0500' };
+    const short = await admin.put(`/cards/${id}/rates`, { rates: [undated] });
+    expect(short.status).toBe(409);
+    expect(short.body.error).toMatchObject({ code: 'notice_too_short', raised: 1 });
+    expect(short.body.error.message).toContain(`the first from ${dated.effectiveFrom}`);
+    // Kept beside the dated row, the undated one prices only the ten hours before it,
+    // which were not priced at all: nothing goes up, and a new prefix needs no notice.
+    const both = [undated, dated, { prefix: '33', destination: 'France', rate: '0.0900' }];
+    expect((await admin.put(`/cards/${id}/rates`, { rates: both })).status).toBe(200);
+    // Now in force: unchanged rows beside a cheaper one elsewhere need none either.
+    const cheaper = [undated, dated, { prefix: '33', destination: 'France', rate: '0.0800' }];
+    expect((await admin.put(`/cards/${id}/rates`, { rates: cheaper })).status).toBe(200);
+    // The dated row dearer: raised from its date.
+    const dearer = [undated, { ...dated, rate: '0.0200' }, cheaper[2]!];
+    const again = await admin.put(`/cards/${id}/rates`, { rates: dearer });
+    expect(again.body.error).toMatchObject({ code: 'notice_too_short', raised: 1 });
+  });
+
   it('applies at start a revision that came due while no server ran', async () => {
     const liveAt = inHours(72);
     const put = await admin.put(`/cards/${card.P}/rates`, { rates: FIRST, liveAt });

@@ -97,14 +97,18 @@ function sameRow(a: string, b: string): string {
 }
 
 /**
- * What a card's notice rule (`min_notice_hours`) is about: the staged set's rows that
- * price a call higher than the card's open row they follow — the row of the same key, or
- * for a row dated at a new time, the prefix's row before it in time — by the rate or any
- * other term (a fee, a longer first or next increment, less grace, a longer minimum),
- * and from when the first of them applies: the revision's date, or the row's own
- * effective time when later. Null: nothing goes up. Asked only of a card with a notice
- * rule (a lookup per staged row). Not seen: a new prefix, or a removed one, that moves
- * numbers to a dearer row of another prefix.
+ * What a card's notice rule (`min_notice_hours`) is about: the moments from the
+ * revision's date on when a prefix's call is priced higher by the staged set than by the
+ * card's open set it follows — by the rate or any other term (a fee, a longer first or
+ * next increment, less grace, a longer minimum) — and the first of them. A prefix's
+ * price only changes at the revision's date and at a dated row's time in either set, so
+ * those moments are compared, each set's row in force then (its latest row dated by
+ * then, an undated one before any) against the other's: an undated row replacing one
+ * dated in the past is compared with that row, and a row dated in the past that no
+ * longer applies with nothing. `rows`: the staged rows that price higher somewhere. Null:
+ * nothing goes up. Set-based (hash joins on the prefix), asked only of a card with a
+ * notice rule. Not seen: a new prefix, or a removed one, that moves numbers to a dearer
+ * row of another prefix.
  */
 async function firstRaise(
   tx: EntityManager,
@@ -112,20 +116,28 @@ async function firstRaise(
   liveAt: Date,
 ): Promise<{ at: Date; rows: number } | null> {
   const [row] = await tx.execute<{ at: Date | null; rows: string }[]>(
-    `select min(greatest(coalesce(s.effective_from, '-infinity'::timestamptz), ?::timestamptz)) as at,
-            count(*) as rows
-       from (select * from rev_set where card_id = ?) s
-       cross join lateral (
-         select * from rate_history o
-          where o.card_id = s.card_id and o.to_rev is null and o.prefix = s.prefix
-            and coalesce(o.effective_from, '-infinity'::timestamptz)
-                <= coalesce(s.effective_from, '-infinity'::timestamptz)
-          order by o.effective_from desc nulls last
-          limit 1) o
+    `with s as (select * from rev_set where card_id = ?),
+          o as (select * from rate_history where card_id = ? and to_rev is null),
+          moments as (
+            select prefix, ?::timestamptz as at from s
+            union select prefix, effective_from from s where effective_from > ?::timestamptz
+            union select prefix, effective_from from o where effective_from > ?::timestamptz),
+          staged as (
+            select distinct on (m.prefix, m.at) m.at, s.*
+              from moments m join s on s.prefix = m.prefix
+                               and coalesce(s.effective_from, '-infinity'::timestamptz) <= m.at
+             order by m.prefix, m.at, s.effective_from desc nulls last),
+          open as (
+            select distinct on (m.prefix, m.at) m.at, o.*
+              from moments m join o on o.prefix = m.prefix
+                               and coalesce(o.effective_from, '-infinity'::timestamptz) <= m.at
+             order by m.prefix, m.at, o.effective_from desc nulls last)
+     select min(s.at) as at, count(distinct (s.prefix, s.effective_from)) as rows
+       from staged s join open o on o.prefix = s.prefix and o.at = s.at
       where s.rate > o.rate or s.connection_fee > o.connection_fee
          or s.initial_increment > o.initial_increment or s.increment > o.increment
          or s.grace_seconds < o.grace_seconds or s.minimum_seconds > o.minimum_seconds`,
-    [liveAt, cardId],
+    [cardId, cardId, liveAt, liveAt, liveAt],
   );
   return row?.at ? { at: new Date(row.at), rows: Number(row.rows) } : null;
 }
