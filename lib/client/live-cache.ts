@@ -406,7 +406,9 @@ export class LiveCache {
 
 /** A balance moved by the ledger: such changes come at call rate, not at human speed. */
 function atCallRate(envelope: TChangeEnvelope): boolean {
-  return envelope.summary?.reason === 'ledger' && !envelope.summary.refetch;
+  const reason = envelope.summary?.reason;
+  // 'balance': the same movement told without the ledger's details (no `ledger:read`).
+  return (reason === 'ledger' || reason === 'balance') && !envelope.summary!.refetch;
 }
 
 /**
@@ -421,8 +423,12 @@ function usageMovement(envelope: TChangeEnvelope): { id: string; parentId?: stri
   // DTO is its parent's view, lib/server/authz/audience.ts): their views of its own
   // calls follow that too, throttled like the rest.
   if (kind === 'refetch' && envelope.summary?.reason === 'own_account') return { id: envelope.id };
-  if (kind !== 'updated' || envelope.summary?.reason !== 'ledger') return null;
-  if (envelope.summary.kind !== 'usage') return null;
+  if (kind !== 'updated') return null;
+  const summary = envelope.summary;
+  const byCalls =
+    (summary?.reason === 'ledger' && summary.kind === 'usage') ||
+    (summary?.reason === 'balance' && summary.usage === true);
+  if (!byCalls) return null;
   const parentId = envelope.data.parentId;
   return { id: envelope.id, ...(typeof parentId === 'string' ? { parentId } : {}) };
 }

@@ -80,6 +80,10 @@ function account(noun: 'reseller' | 'customer'): TSentence {
         const summary = entry.summary ?? {};
         if (summary.reason === 'transfer') return `${who} transferred ${noun} ${name}`;
         if (summary.reason === 'ledger') return `${who} ${ledgerSentence(summary, name, locale)}`;
+        // A ledger movement told without its entry (no `ledger:read`).
+        if (summary.reason === 'balance') {
+          return `${who} moved the balance of ${name}${summary.usage === true ? ' by calls' : ''}`;
+        }
         const status = text(entry.after, 'status');
         if (status && status !== text(entry.before, 'status')) {
           const verb = status === 'suspended' ? 'suspended' : 'resumed';

@@ -371,6 +371,78 @@ describe('payments', () => {
   });
 });
 
+describe('ledger details and the ledger:read grant', () => {
+  it('tells an account reader without ledger:read that a balance moved, not the entry', async () => {
+    // R1's people: one with the ledger grant (the default reseller group), one without.
+    const blindGroup = await admin.post('/groups', {
+      name: 'Customers, no ledger',
+      grants: ['customers:read', 'audit:read'],
+    });
+    expect(blindGroup.status).toBe(201);
+    const made = await admin.post('/users', {
+      email: 'blind@r1.l.test',
+      password: PASSWORD,
+      accountId: ids.R1,
+      groupId: blindGroup.body.id,
+    });
+    expect(made.status).toBe(201);
+    const blind = await apiClient(suite.server.url, 'blind@r1.l.test', PASSWORD);
+    const listen = async (client: TApiClient) => {
+      const socket: Socket = io(suite.server.url, {
+        transports: ['websocket'],
+        reconnection: false,
+        extraHeaders: { cookie: client.cookie },
+      });
+      const received: TChangeEnvelope[] = [];
+      socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
+      const hello = await new Promise<{ seq: number }>((resolve, reject) => {
+        socket.once('hello', resolve);
+        socket.once('connect_error', reject);
+      });
+      return { socket, received, hello };
+    };
+    const seeing = await listen(r1);
+    const notSeeing = await listen(blind);
+    try {
+      const paid = await admin.post(`/accounts/${ids.K1}/payments`, {
+        amount: '3',
+        idempotencyKey: 'k1-blind-payment',
+      });
+      expect(paid.status).toBe(201);
+      const arrived = (listener: typeof seeing) => () =>
+        listener.received.some((e) => e.type === 'customers.updated' && e.id === ids.K1);
+      await until(arrived(seeing), 'the payment on the ledger reader’s socket');
+      await until(arrived(notSeeing), 'the balance on the other socket');
+      const live = (listener: typeof seeing) =>
+        listener.received.find((e) => e.type === 'customers.updated' && e.id === ids.K1)!;
+      expect(live(seeing).summary).toMatchObject({
+        reason: 'ledger',
+        kind: 'payment',
+        amount: '3.000000',
+      });
+      // The balance is on the account for both; the entry behind it only for the first.
+      const told = live(notSeeing);
+      expect((told.data as { balance: string }).balance).toBe(paid.body.balance.balance);
+      expect(told.summary).toEqual({ reason: 'balance' });
+      // The same in catch-up and in the audit.
+      const caught = (await blind.get(`/events?since=${notSeeing.hello.seq}`)).body
+        .items as TChangeEnvelope[];
+      expect(caught.find((e) => e.id === ids.K1)?.summary).toEqual({ reason: 'balance' });
+      const audit = await blind.get(`/audit?entityId=${ids.K1}`);
+      expect(audit.status).toBe(200);
+      const entries = audit.body.items as { summary: Record<string, unknown> | null }[];
+      expect(entries.length).toBeGreaterThan(0);
+      expect(JSON.stringify(entries)).not.toContain('k1-blind-payment');
+      expect(entries.filter((entry) => entry.summary?.reason === 'ledger')).toEqual([]);
+      expect(entries.some((entry) => entry.summary?.reason === 'balance')).toBe(true);
+      expect((await blind.get(`/accounts/${ids.K1}/ledger`)).status).toBe(403);
+    } finally {
+      seeing.socket.disconnect();
+      notSeeing.socket.disconnect();
+    }
+  });
+});
+
 describe('ledger and balance reads', () => {
   it('pages and filters the ledger for the account’s own side and above', async () => {
     const pageOne = await admin.get(`/accounts/${ids.K1}/ledger?limit=2`);

@@ -4,6 +4,7 @@ import {
   audienceOf,
   envelopeFor,
   inboxRoom,
+  ledgerBlindRoom,
   ownAccountRoom,
   belowRoom,
   roomFor,
@@ -193,11 +194,68 @@ describe('audience of a change', () => {
     expect(roomsOf(actor)).toEqual([
       roomFor('r1', 'customers', false),
       roomFor('r1', 'groups', false),
+      // No ledger:read: a ledger movement of a customer reaches it without the entry.
+      ledgerBlindRoom('r1', 'customers', false),
       ownAccountRoom('r1'),
       inboxRoom('u1'),
       // What the carrier above does to everything below it reaches r1's people.
       belowRoom('c'),
     ]);
+  });
+
+  it('tells an account reader without ledger:read that the balance moved, not the entry', () => {
+    const paid = entry({
+      before: { id: 'k', name: 'Hotel', balance: '0.000000' },
+      after: { id: 'k', name: 'Hotel', balance: '-2.500000' },
+      summary: {
+        reason: 'ledger',
+        kind: 'usage',
+        amount: '-2.500000',
+        currency: 'EUR',
+        entryId: 'e1',
+        calls: 3,
+      },
+    });
+    const reader = (grants: string[]) =>
+      ({ userId: 'u1', account: { id: 'r1', path: 'c/r1/' }, grants }) as unknown as TActor;
+    const full = envelopeFor(reader(['customers:read', 'ledger:read']), paid);
+    const blind = envelopeFor(reader(['customers:read']), paid);
+    expect(full?.summary).toEqual(paid.summary);
+    expect(roomsOf(reader(['customers:read', 'ledger:read']))).not.toContain(
+      ledgerBlindRoom('r1', 'customers', false),
+    );
+    // The balance is on the account for both; the movement's kind, amount, entry and
+    // call count only for the ledger reader: to the other, that calls moved it.
+    expect([blind?.type, blind?.data]).toEqual([full?.type, full?.data]);
+    expect(blind?.summary).toEqual({ reason: 'balance', usage: true });
+    // Each socket gets one of the two, never both.
+    for (const grants of [['customers:read', 'ledger:read'], ['customers:read']]) {
+      const rooms = new Set(roomsOf(reader(grants)));
+      const reached = audienceOf(paid).filter(
+        (d) =>
+          d.rooms.some((room) => rooms.has(room)) && !d.except?.some((room) => rooms.has(room)),
+      );
+      expect([grants, reached.length]).toEqual([grants, 1]);
+    }
+    // A reseller blocked for credit by it: the lists below to refetch, still no entry.
+    const blocked = entry({
+      ...paid,
+      resource: 'resellers',
+      entityId: 'r2',
+      scopeBefore: 'c/',
+      scopeAfter: 'c/',
+      summary: { ...paid.summary, refetch: ['resellers', 'customers'] },
+    });
+    const carrierSide = {
+      userId: 'u2',
+      account: { id: 'c', path: 'c/' },
+      grants: ['resellers:read'],
+    } as unknown as TActor;
+    expect(envelopeFor(carrierSide, blocked)?.summary).toEqual({
+      reason: 'balance',
+      usage: true,
+      refetch: ['resellers', 'customers'],
+    });
   });
 
   it('tells the accounts below a reseller whose credit block cascades, barely', () => {

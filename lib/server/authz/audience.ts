@@ -23,6 +23,23 @@ export function roomFor(accountId: string, resource: TLiveResource, readsPeople:
 }
 
 /**
+ * An account reader without `ledger:read` sees an account's balance (it is on the
+ * account) but not the ledger entry that moved it — its kind, amount, entry id, a usage
+ * batch's call count. Such a socket also joins this room beside `roomFor`'s, and a
+ * ledger movement reaches it here without those details (`ledgerBlindDeliveries`).
+ */
+export function ledgerBlindRoom(
+  accountId: string,
+  resource: TLiveResource,
+  readsPeople: boolean,
+): string {
+  return `${roomFor(accountId, resource, readsPeople)}:noledger`;
+}
+
+/** The account resources whose entries a ledger movement writes (`reason: 'ledger'`). */
+const LEDGER_MOVED: readonly TLiveResource[] = ['resellers', 'customers'];
+
+/**
  * Use-only groups (an ancestor's group the actor may assign: lib/server/authz/
  * group-relation.ts) are seen by whoever below the owner holds every grant of the group.
  * Rooms cannot intersect, but they can exclude: a socket that may assign groups joins
@@ -66,9 +83,13 @@ export function inboxRoom(userId: string): string {
 /** The rooms a socket of this actor joins, computed once at connect. */
 export function roomsOf(actor: TActor): string[] {
   const readsPeople = can(actor, 'users:read');
-  const rooms = LIVE_RESOURCES.filter((resource) => can(actor, `${resource}:read`)).map(
-    (resource) => roomFor(actor.account.id, resource, readsPeople),
-  );
+  const readable = LIVE_RESOURCES.filter((resource) => can(actor, `${resource}:read`));
+  const rooms = readable.map((resource) => roomFor(actor.account.id, resource, readsPeople));
+  if (!can(actor, 'ledger:read')) {
+    for (const resource of readable.filter((one) => LEDGER_MOVED.includes(one))) {
+      rooms.push(ledgerBlindRoom(actor.account.id, resource, readsPeople));
+    }
+  }
   rooms.push(ownAccountRoom(actor.account.id), inboxRoom(actor.userId));
   for (const [ancestorId] of ancestorPrefixes(actor.account.path).slice(0, -1)) {
     rooms.push(belowRoom(ancestorId));
@@ -138,15 +159,29 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
   const before = new Map(ancestorPrefixes(entry.scopeBefore));
   const after = new Map(ancestorPrefixes(entry.scopeAfter));
   const deliveries: TDelivery[] = [];
+  const ledger = entry.summary?.reason === 'ledger' && LEDGER_MOVED.includes(resource);
   for (const [accountId, path] of new Map([...before, ...after])) {
     const kind =
       namedEvent(entry) ?? changeKind(entry.op, before.has(accountId), after.has(accountId));
     for (const readsPeople of [true, false]) {
       const named =
         readsPeople && isWithin(path, entry.actor.userPath) && Boolean(entry.actor.userId);
+      const room = roomFor(accountId, resource, readsPeople);
+      if (!ledger) {
+        deliveries.push(lazyDelivery([room], () => envelope(entry, resource, kind, named, path)));
+        continue;
+      }
+      const blind = ledgerBlindRoom(accountId, resource, readsPeople);
       deliveries.push(
-        lazyDelivery([roomFor(accountId, resource, readsPeople)], () =>
-          envelope(entry, resource, kind, named, path),
+        lazyDelivery([room], () => envelope(entry, resource, kind, named, path), [blind]),
+        lazyDelivery([blind], () =>
+          envelope(
+            { ...entry, summary: withoutLedger(entry.summary) },
+            resource,
+            kind,
+            named,
+            path,
+          ),
         ),
       );
     }
@@ -158,6 +193,21 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
   deliveries.push(...ownAccountDeliveries(entry, resource));
   deliveries.push(...cascadeBelowDeliveries(entry, resource));
   return deliveries;
+}
+
+/**
+ * A ledger movement's summary as an account reader without `ledger:read` gets it
+ * (`reason: 'balance'`): that the balance moved, whether by rated calls (traffic views
+ * follow those), and for a reseller blocked or unblocked for credit the lists that
+ * change below it — nothing of the entry that did it.
+ */
+function withoutLedger(summary: TLogEntry['summary']): TLogEntry['summary'] {
+  const refetch = summary?.refetch;
+  return {
+    reason: 'balance',
+    ...(summary?.kind === 'usage' ? { usage: true } : {}),
+    ...(Array.isArray(refetch) ? { refetch } : {}),
+  };
 }
 
 /**
@@ -611,10 +661,11 @@ function sideView(
  * A delivery whose envelope is built when first read: the fan-out reads every one, but
  * catch-up (`envelopeFor`) wants one of the two per account on the paths.
  */
-function lazyDelivery(rooms: string[], make: () => TChangeEnvelope): TDelivery {
+function lazyDelivery(rooms: string[], make: () => TChangeEnvelope, except?: string[]): TDelivery {
   let built: TChangeEnvelope | undefined;
   return {
     rooms,
+    ...(except ? { except } : {}),
     get envelope() {
       return (built ??= make());
     },

@@ -58,6 +58,16 @@ export type TAccountChangeSummary =
       calls?: number;
       /** A reseller blocked or unblocked for credit: what is below it changed too. */
       refetch?: TLiveResource[];
+    }
+  | {
+      /**
+       * The same movement as an account reader without `ledger:read` is told of it
+       * (lib/server/authz/audience.ts): the balance on the account moved, by rated calls
+       * or not, and nothing of the entry — no kind, amount, entry id or call count.
+       */
+      reason: 'balance';
+      usage?: true;
+      refetch?: TLiveResource[];
     };
 
 /**
