@@ -32,6 +32,9 @@ export function TransferForm({
   onDone: () => void;
 }) {
   const { confirm, dialog } = useConfirm();
+  // A balance that is not zero moves through the ledger, kept or settled: money.
+  const hasBalance = !/^-?0*(\.0*)?$/.test(customer.balance);
+  const mayMove = canMoveMoney || !hasBalance;
   // The target is searched on the server (any account in scope): its name comes with it.
   const [pickedName, setPickedName] = useState<string | null>(null);
   const [pickedCard, setPickedCard] = useState<string | null>(null);
@@ -71,7 +74,9 @@ export function TransferForm({
           ? ` Its balance (${dryRun.balance.from} ${dryRun.currency.from}) is settled with ${from}: closed on its books by a ledger adjustment, so it starts at zero.`
           : dryRun.currency.outcome === 'converted'
             ? ` Its balance (${dryRun.balance.from} ${dryRun.currency.from} → ${dryRun.balance.to} ${dryRun.currency.to}) and credit limit are converted at ${body.rate} (recorded in its ledger and the audit).`
-            : '';
+            : hasBalance
+              ? ` Its balance (${dryRun.balance.from} ${dryRun.currency.from}) moves with it: closed on ${from}'s books and opened on ${to}'s by ledger adjustments.`
+              : '';
       const sure = await confirm({
         title: `Transfer ${customer.name}?`,
         consequence: `Move ${customer.name} from ${from} to ${to}, billed on ${billedOn} from now on. Its current card ends now; the move is logged in the audit trail.${converted}`,
@@ -172,13 +177,14 @@ export function TransferForm({
       </SelectField>
       {canMoveMoney ? null : (
         <p className="text-xs text-slate-600">
-          Settling or converting its balance moves money: that needs the payments grant, which your
-          group does not have. It can move in its own currency with its balance kept.
+          {hasBalance
+            ? `Its balance (${customer.balance} ${customer.currency}) moves from one parent's books to the other's whether kept or settled: that needs the payments grant, which your group does not have.`
+            : 'Settling or converting its balance moves money: that needs the payments grant, which your group does not have. It can move in its own currency with its balance kept.'}
         </p>
       )}
       {shown ? <TransferPreview preview={shown} /> : null}
       <FormMessage message={form.message} />
-      <Button type="submit" disabled={!targetId || !cardId || form.pending}>
+      <Button type="submit" disabled={!mayMove || !targetId || !cardId || form.pending}>
         Review transfer
       </Button>
       {dialog}

@@ -514,11 +514,46 @@ describe('ledger immutability', () => {
       idempotencyKey: 'ke-before-move-1',
     });
     expect(paid.status).toBe(201);
-    const moved = await admin.post(`/customers/${ke}/transfer`, {
+    // Its balance moves from RE's books to the carrier's: money, so it takes a key.
+    const keyless = await admin.post(`/customers/${ke}/transfer`, {
       toParentId: ids.C,
       cardId: ids.card,
     });
+    expect(keyless.status).toBe(400);
+    expect(keyless.body.error.fields).toEqual({
+      idempotencyKey: 'is required when the customer has a balance, which the transfer moves',
+    });
+    const moved = await admin.post(`/customers/${ke}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+      idempotencyKey: 'ke-move-1',
+    });
     expect(moved.status).toBe(200);
+    expect(moved.body.balance).toBe('4.000000');
+    // Kept: closed on RE's books, opened on the carrier's, so each parent's entries with
+    // KE add up to what KE holds with it — nothing with RE, 4 with the carrier.
+    const entries = (await admin.get(`/accounts/${ke}/ledger`)).body.items as {
+      counterpartyId: string;
+      kind: string;
+      amount: string;
+      reference: string | null;
+    }[];
+    const books = new Map<string, string>();
+    for (const entry of entries) {
+      const sum = new Money(books.get(entry.counterpartyId) ?? '0').plus(entry.amount);
+      books.set(entry.counterpartyId, sum.toFixed(6));
+    }
+    expect([...books].sort()).toEqual(
+      [
+        [re, '0.000000'],
+        [ids.C, '4.000000'],
+      ].sort(),
+    );
+    // Neither side is told where the customer went or came from.
+    expect(entries.filter((entry) => entry.kind === 'adjustment').map((e) => e.reference)).toEqual([
+      'Transfer: balance brought from the previous parent',
+      'Transfer: balance carried to the new parent',
+    ]);
     // RE has no account, user, group or card left, but KE's payment names it.
     const gone = await admin.del(`/resellers/${re}`);
     expect(gone.status).toBe(409);

@@ -175,8 +175,13 @@ function visible(view: TView | null, resource: TLiveResource, id: string, moment
   if (!view || !known || known.resource !== resource) return false;
   const scope = scopeAt(id, moment)!;
   if (resource === 'cards') return cardRelationAt(view, id, moment) !== null;
-  if (resource !== 'groups')
-    return view.grants.has(`${resource}:read`) && scope.startsWith(view.path);
+  if (resource !== 'groups') {
+    if (!view.grants.has(`${resource}:read`)) return false;
+    // A transfer carrying a balance closes it on the old side's books before the move, in
+    // the same operation: at that operation's moment the old side may hear of it too.
+    const left = accounts.get(id)?.moves?.find(([until]) => until === moment)?.[1];
+    return scope.startsWith(view.path) || (left !== undefined && left.startsWith(view.path));
+  }
   if (scope.startsWith(view.path)) return view.grants.has('groups:read');
   const assigns = view.grants.has('users:create') || view.grants.has('users:update');
   return (
@@ -1222,6 +1227,7 @@ async function run(op: [number, number, number, number]): Promise<void> {
         lastPaymentAt = Date.now();
         target.version = res.body.balance.version;
         target.inLedger = true;
+        target.hasBalance = true;
         if (parent) parent.inLedger = true;
       }
       trace = `${target.path} ${res.status}`;
@@ -1250,9 +1256,13 @@ async function run(op: [number, number, number, number]): Promise<void> {
         call(w.token, 'POST', `/customers/${customer.id}/transfer`, {
           toParentId: card.owner.id,
           cardId: card.id,
+          idempotencyKey: `model-transfer-${counts.ops}`,
         }),
       );
       if ((ok = res.status === 200)) {
+        // A balance moved with it: closed on the old books, opened on the new parent's.
+        const to = accounts.get(card.owner.id);
+        if (customer.hasBalance && to) to.inLedger = true;
         // Its old path held until this moment; history[heads.length] is the one after it.
         customer.moves = [...(customer.moves ?? []), [heads.length, parentPath(customer)]];
         customer.path = `${card.owner.path}${customer.id}/`;

@@ -469,7 +469,14 @@ describe('a customer transferred to another reseller', () => {
     const old: TStatementDto = await ok(
       r1.post(`/accounts/${kt}/statements`, { period: month, idempotencyKey: 'kt-statement-1' }),
     );
-    await ok(admin.post(`/customers/${kt}/transfer`, { toParentId: ids.R2, cardId: s3 }), 200);
+    await ok(
+      admin.post(`/customers/${kt}/transfer`, {
+        toParentId: ids.R2,
+        cardId: s3,
+        idempotencyKey: 'kt-transfer-1',
+      }),
+      200,
+    );
     await ok(
       r2.post(`/accounts/${kt}/payments`, {
         amount: '10.00',
@@ -484,14 +491,17 @@ describe('a customer transferred to another reseller', () => {
       ((await ok(client.get(`/accounts/${kt}/ledger`), 200)).items as TLedgerEntryDto[]).map(
         (entry) => entry.reference,
       );
-    expect(await references(r2)).toEqual(['Paid to R2']);
-    expect(await references(admin)).toEqual(['Paid to R2', 'Paid to R1']);
+    // The balance kept moved by two adjustments: closed on R1's books, opened on R2's.
+    const opened = 'Transfer: balance brought from the previous parent';
+    const closed = 'Transfer: balance carried to the new parent';
+    expect(await references(r2)).toEqual(['Paid to R2', opened]);
+    expect(await references(admin)).toEqual(['Paid to R2', opened, closed, 'Paid to R1']);
     const em = suite.orm.em.fork();
     const account = await em.findOneOrFail(Account, { id: kt });
     const readers = await addGroup(em, account, 'Own books', ['ledger:read', 'statements:read']);
     await addUser(em, { account, group: readers, email: 'me@kt.st.test', password: PASSWORD });
     const own = await apiClient(suite.server.url, 'me@kt.st.test', PASSWORD);
-    expect(await references(own)).toEqual(['Paid to R2']);
+    expect(await references(own)).toEqual(['Paid to R2', opened]);
 
     // R1's statement: the carrier reads it; R2 and the customer's people find nothing.
     expect((await r2.get(`/statements/${old.id}`)).status).toBe(404);

@@ -368,7 +368,11 @@ describe('a transfer keeping the balance, then people made in the customer', () 
     const month = new Date().toISOString().slice(0, 7);
     const old = await ok(listeners.r1.client.post(`/accounts/${c}/statements`, { period: month }));
     await ok(
-      admin.post(`/customers/${c}/transfer`, { toParentId: ids.R3, cardId: ids.card3 }),
+      admin.post(`/customers/${c}/transfer`, {
+        toParentId: ids.R3,
+        cardId: ids.card3,
+        idempotencyKey: 'books-kept-1',
+      }),
       200,
     );
     const r3 = listeners.r3.client;
@@ -386,7 +390,12 @@ describe('a transfer keeping the balance, then people made in the customer', () 
     // under R3, none of R1's statements.
     const balance = await ok(own.get(`/accounts/${c}/balance`), 200);
     expect(new Money(balance.balance).eq('-25')).toBe(true);
-    expect((await ledgerOf(own, c)).map((entry) => entry.reference)).toEqual(['Paid to R3']);
+    // The balance it came with is on R3's books as one opening, naming no one.
+    const opened = 'Transfer: balance brought from the previous parent';
+    expect((await ledgerOf(own, c)).map((entry) => [entry.reference, entry.amount])).toEqual([
+      ['Paid to R3', '15.000000'],
+      [opened, '-40.000000'],
+    ]);
     expect((await ok(own.get('/statements'), 200)).items).toEqual([]);
     expect((await ok(own.get(`/accounts/${c}/statements`), 200)).items).toEqual([]);
     expect((await own.get(`/statements/${old.id}`)).status).toBe(404);
@@ -405,6 +414,8 @@ describe('a transfer keeping the balance, then people made in the customer', () 
     // The carrier, above both sides, still reads all of it.
     expect((await ledgerOf(admin, c)).map((entry) => entry.reference)).toEqual([
       'Paid to R3',
+      opened,
+      'Transfer: balance carried to the new parent',
       'Calls of C Kept under R1',
     ]);
     expect((await ok(admin.get(`/statements/${old.id}`), 200)).id).toBe(old.id);

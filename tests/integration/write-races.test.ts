@@ -90,7 +90,12 @@ describe.skipIf(embedded)('a transfer at the same time as', () => {
   it('another transfer of the customer: the second reads where the first put it', async () => {
     const customer = await customerOfR1('Twice moved', '5');
     const [kept, settled] = await raced(
-      () => admin.post(`/customers/${customer}/transfer`, { toParentId: ids.R2, cardId: ids.card }),
+      () =>
+        admin.post(`/customers/${customer}/transfer`, {
+          toParentId: ids.R2,
+          cardId: ids.card,
+          idempotencyKey: 'twice-moved-keep',
+        }),
       () =>
         admin.post(`/customers/${customer}/transfer`, {
           toParentId: ids.R2,
@@ -105,8 +110,12 @@ describe.skipIf(embedded)('a transfer at the same time as', () => {
     expect(settled.body.error.fields).toEqual({ toParentId: "is already the customer's parent" });
     const now = await admin.get(`/customers/${customer}`);
     expect(now.body).toMatchObject({ parentId: ids.R2, balance: '5.000000' });
+    // The first's two adjustments (the balance carried to R2's books), no settlement.
     const adjustments = await admin.get(`/accounts/${customer}/ledger?kind=adjustment`);
-    expect(adjustments.body.items).toEqual([]);
+    expect(adjustments.body.items.map((entry: { reference: string }) => entry.reference)).toEqual([
+      'Transfer: balance brought from the previous parent',
+      'Transfer: balance carried to the new parent',
+    ]);
   });
 
   it('a user made in the customer: the transfer sees the user and refuses', async () => {
@@ -286,10 +295,25 @@ describe.skipIf(embedded)('a transfer that moves money', () => {
     expect((await admin.get(`/accounts/${customer}/ledger?kind=adjustment`)).body.items).toEqual(
       [],
     );
-    // Moving it with its balance kept moves no money: the edit grant is enough.
-    const kept = await editor.post(`/customers/${customer}/transfer`, move);
+    // Kept, a balance that is not zero moves from R1's books to R2's: money as well.
+    for (const [path, body] of [
+      [`/customers/${customer}/transfer`, { ...move, idempotencyKey: 'editor-keep-1' }],
+      [`/customers/${customer}/transfer?dryRun=true`, move],
+    ] as const) {
+      const refused = await editor.post(path, body);
+      expect([path, refused.status, refused.body.error?.message]).toEqual([
+        path,
+        403,
+        'Your group does not grant payments:create.',
+      ]);
+    }
+    expect((await admin.get(`/customers/${customer}`)).body.parentId).toBe(ids.R1);
+    // A customer owing nothing moves no money: the edit grant is enough, and no key.
+    const clear = await customerOfR1('Owes nothing');
+    const kept = await editor.post(`/customers/${clear}/transfer`, move);
     expect(kept.status, JSON.stringify(kept.body)).toBe(200);
-    expect(kept.body).toMatchObject({ parentId: ids.R2, balance: '7.000000' });
+    expect(kept.body).toMatchObject({ parentId: ids.R2, balance: '0.000000' });
+    expect((await admin.get(`/accounts/${clear}/ledger`)).body.items).toEqual([]);
   });
 });
 

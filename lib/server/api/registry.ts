@@ -390,7 +390,7 @@ export const API_REGISTRY = {
   '/customers/{id}/transfer': {
     POST: {
       summary:
-        'Move a customer to another account in scope with the card it gets there; its balance is kept (converted at `rate` between currencies) or `settle`d with the old parent — settling or converting moves money, so it also needs `payments:create` (`dryRun=true`: what it would change, the old parent’s margin on sample calls included, nothing written)',
+        'Move a customer to another account in scope with the card it gets there; its balance is kept (carried from the old parent’s books to the new one’s, converted at `rate` between currencies) or `settle`d with the old parent — a balance that is not zero, or a conversion, moves money, so it also needs `payments:create` and an `idempotencyKey` (`dryRun=true`: what it would change, the old parent’s margin on sample calls included, nothing written)',
       grant: 'customers:update',
       params: ZIdParams,
       query: ZTransferQuery,

@@ -295,15 +295,16 @@ export const ZTransfer = z.strictObject({
     .refine((value) => /[1-9]/.test(value), 'must be more than zero')
     .optional(),
   /**
-   * The customer's balance: `keep` (the default) moves it with the customer — converted
+   * The customer's balance: `keep` (the default) moves it with the customer — closed on
+   * the old parent's books and opened on the new one's (two ledger adjustments), converted
    * at `rate` when the currency changes; `settle` closes it on the old parent's books
    * (one ledger adjustment) and the customer starts at zero under the new one.
    */
   balance: z.enum(['keep', 'settle'], 'must be keep or settle').optional(),
   /**
    * Names the attempt: a retry with it answers what the first did. Required when the move
-   * settles or converts the balance — a ledger movement (DESIGN §1 "Money"); the dry run
-   * writes nothing and needs none.
+   * moves money — a balance that is not zero, kept or settled, or a conversion: ledger
+   * movements (DESIGN §1 "Money"); the dry run writes nothing and needs none.
    */
   idempotencyKey: ZIdempotencyKey.optional(),
 });

@@ -27,8 +27,8 @@ import { suspendedAncestors, toCustomerDto } from './account-dto';
  * side receives `customers.removed` and the new one `customers.added`; the assignment
  * rows and the summary make the audit record complete. A target in another currency
  * needs a conversion `rate` (409 `currency_mismatch` without it). With an
- * `idempotencyKey` (required when the balance is settled or converted) a retry answers
- * what the first attempt did (lib/server/db/idempotent-request.ts).
+ * `idempotencyKey` (required when money moves: a balance settled, converted, or kept and
+ * not zero) a retry answers what the first attempt did (lib/server/db/idempotent-request.ts).
  */
 export async function transferCustomer(
   em: EntityManager,
@@ -76,6 +76,13 @@ async function moveCustomer(
   const checked = await checkTransfer(tx, actor, unverifiedId, input, { lock: true });
   const { customer, parentName, target, card } = checked;
   const conversion = currencyConversion(customer, target, card, input.rate);
+  // A balance kept moves from the old parent's books to the new one's (below): money
+  // moves, so the key is needed as for a settlement (the customer's row is held now).
+  if (!input.idempotencyKey && !new Money(customer.balance).isZero()) {
+    throw invalidInput({
+      idempotencyKey: 'is required when the customer has a balance, which the transfer moves',
+    });
+  }
   const scopeBefore = accountScopePath(customer);
   const held = await tx.findOne(
     CardAssignment,
@@ -90,15 +97,19 @@ async function moveCustomer(
     record(assignmentChange(held, scopeBefore!, 'deleted', heldCard, { reason: 'transfer' }));
   }
 
-  // A balance that does not simply stay is closed on the old parent's books while the
-  // customer is still on its old path, so that movement's log row (scoped by the path,
-  // ledger-store.ts) reaches the old side alone: the new parent never receives the
-  // balance the customer had there, nor its closing — live, in catch-up or in the audit.
+  // A balance is closed on the old parent's books while the customer is still on its old
+  // path, so that movement's log row (scoped by the path, ledger-store.ts) reaches the old
+  // side alone: the new parent never receives the balance the customer had there, nor its
+  // closing — live, in catch-up or in the audit. Kept, it is opened again on the new
+  // parent's books below (converted when the currency changes): each parent's entries
+  // with the customer then sum to what the customer holds with it, and a statement of
+  // the new parent never opens on the old one's balance.
   const settle = input.balance === 'settle';
-  const closed =
-    settle || conversion
-      ? await closeBalance(tx, actor, record, customer.id, { parentName, conversion, settle })
-      : null;
+  const closed = await closeBalance(tx, actor, record, customer.id, {
+    parentName,
+    conversion,
+    settle,
+  });
   // The movement went through SQL: the entity takes its balance and version again.
   if (closed) await tx.refreshOrFail(customer);
   const before = toCustomerDto(customer, closed?.suspended ?? checked.suspended, parentName);
@@ -148,14 +159,16 @@ async function moveCustomer(
   // Its spans dated again, and its placing dated, once this holds the carrier's commit order.
   settleSpansAtCommit(record, carrierIdOf(target.path), [customer.id], { placedAt: true });
   if (!closed || settle) return after;
-  const opened = await openBalance(tx, actor, record, customer.id, closed, conversion!);
+  const opened = await openBalance(tx, actor, record, customer.id, closed, conversion);
   return opened ?? after;
 }
 
 /**
  * The grants a transfer needs, it and its dry run alike: moving a customer is an edit of
  * it; settling or converting its balance also moves money through the ledger, which only
- * `payments:create` allows (permissions.ts: the money grants are not `customers:update`).
+ * `payments:create` allows (permissions.ts: the money grants are not `customers:update`),
+ * and so does keeping a balance that is not zero (`checkTransfer` asks, once it has read
+ * the customer).
  */
 export function assertCanTransfer(actor: TActor, input: TTransfer): void {
   assertCan(actor, 'customers:update');
@@ -189,6 +202,8 @@ export async function checkTransfer(
     suspended,
     parentName,
   } = await findScopedAccount(em, actor, 'customer', unverifiedId, options);
+  // Any balance moves through the ledger, kept or settled: money, like a payment.
+  if (!new Money(customer.balance).isZero()) assertCan(actor, 'payments:create');
   const target = await findParentForNew(em, actor, input.toParentId);
   if (target.id === customer.parent!.id) {
     throw invalidInput({ toParentId: "is already the customer's parent" });
@@ -272,12 +287,16 @@ export function converted(amount: string, rate: string, field: string): string {
   return value.toFixed(6);
 }
 
+/** The references of a balance kept in its currency: closed on the old books, opened on the new. */
+const KEPT_CLOSED = 'Transfer: balance carried to the new parent';
+const KEPT_OPENED = 'Transfer: balance brought from the previous parent';
+
 /**
- * A balance that does not simply stay moves through the ledger, never by rewriting it:
- * an adjustment closes it on the old parent's books, in the currency it was kept in —
- * posted before the customer leaves, so it is on the old side's books and in its view
- * alone. Settled (`balance: 'settle'`), that is all: the customer starts at zero under
- * its new parent. Nothing to close (a zero balance) answers null.
+ * A balance moves through the ledger, never by rewriting it: an adjustment closes it on
+ * the old parent's books, in the currency it was kept in — posted before the customer
+ * leaves, so it is on the old side's books and in its view alone. Settled (`balance:
+ * 'settle'`), that is all: the customer starts at zero under its new parent; kept,
+ * `openBalance` opens it on the new one's. Nothing to close (a zero balance) answers null.
  */
 async function closeBalance(
   tx: EntityManager,
@@ -291,7 +310,11 @@ async function closeBalance(
   const reference = (
     how.settle
       ? `Transfer: balance settled with ${how.parentName}`
-      : `Transfer: ${conversion!.from} to ${conversion!.to} at ${conversion!.rate}`
+      : conversion
+        ? `Transfer: ${conversion.from} to ${conversion.to} at ${conversion.rate}`
+        : // Neither side is told where the customer went or came from (the transfer's log
+          // shows each side only its own): the references name neither parent.
+          KEPT_CLOSED
   ).slice(0, 200);
   const locked = await readAccountInScope(tx, actor, customerId, { lock: true });
   const balance = locked.account.balance;
@@ -314,11 +337,11 @@ async function closeBalance(
 }
 
 /**
- * Converted (`keep` across currencies), another adjustment opens the closed balance at
- * the rate on the new parent's books, once the customer is under it: so each currency's
- * entries still sum to what the account holds in it (nothing, for the old one), and the
- * new parent reads only the opening on its own books. A balance too small to survive the
- * rate (it rounds to nothing) stays closed: null.
+ * Kept (`keep`), another adjustment opens the closed balance on the new parent's books,
+ * once the customer is under it — converted at the rate across currencies: so each
+ * parent's (and each currency's) entries still sum to what the account holds with it
+ * (nothing, for the old one), and the new parent reads only the opening on its own
+ * books. A balance too small to survive the rate (it rounds to nothing) stays closed: null.
  */
 async function openBalance(
   tx: EntityManager,
@@ -326,9 +349,11 @@ async function openBalance(
   record: (change: TChange) => void,
   customerId: string,
   closed: { balance: string; reference: string },
-  conversion: TConversion,
+  conversion: TConversion | null,
 ): Promise<TCustomerDto | null> {
-  const amount = converted(closed.balance, conversion.rate, 'balance');
+  const amount = conversion
+    ? converted(closed.balance, conversion.rate, 'balance')
+    : new Money(closed.balance).toFixed(6);
   if (new Money(amount).isZero()) return null;
   const locked = await readAccountInScope(tx, actor, customerId, { lock: true });
   const opened = await postEntry(
@@ -336,8 +361,13 @@ async function openBalance(
     actor,
     record,
     locked,
-    { kind: 'adjustment', amount, reference: closed.reference, quiet: true },
-    { conversion },
+    {
+      kind: 'adjustment',
+      amount,
+      reference: conversion ? closed.reference : KEPT_OPENED,
+      quiet: true,
+    },
+    conversion ? { conversion } : {},
   );
   return toCustomerDto(opened.account, locked.suspended, locked.parentName);
 }
