@@ -56,6 +56,8 @@ export function TransferForm({
       cardId: values.cardId,
       rate: optional(values.rate),
       balance: values.balance,
+      // What the rate converts from: refused if an earlier transfer changed it meanwhile.
+      fromCurrency: customer.currency,
       idempotencyKey: values.idempotencyKey,
     }),
     submit: async (body) => {

@@ -247,6 +247,8 @@ function RecordPayment({ account }: { account: TMoneyAccount }) {
     defaultValues: { amount: '', reference: '' },
     toBody: (values) => ({
       amount: values.amount.trim(),
+      // The currency the amount is typed in: refused if a transfer changed it meanwhile.
+      currency: account.currency,
       ...(values.reference.trim() ? { reference: values.reference.trim() } : {}),
       idempotencyKey: key,
     }),

@@ -266,6 +266,48 @@ describe('payments', () => {
     expect(noKey.body.error.fields).toHaveProperty('idempotencyKey');
   });
 
+  it('takes an amount or a rate only in the currency the caller saw (409 otherwise)', async () => {
+    // KX is kept in EUR: an amount typed as USD (the account read before a transfer
+    // converted it, say) is refused whole, naming the field.
+    const before = (await admin.get(`/accounts/${ids.KX}/ledger`)).body.items.length;
+    const stale = await admin.post(`/accounts/${ids.KX}/payments`, {
+      amount: '5',
+      currency: 'USD',
+      idempotencyKey: 'kx-stale-currency',
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error).toMatchObject({
+      code: 'currency_changed',
+      fields: { currency: 'is EUR now' },
+    });
+    expect((await admin.get(`/accounts/${ids.KX}/ledger`)).body.items).toHaveLength(before);
+    const seen = await admin.post(`/accounts/${ids.KX}/payments`, {
+      amount: '5',
+      currency: 'EUR',
+      idempotencyKey: 'kx-seen-currency',
+    });
+    expect(seen.status).toBe(201);
+    expect(seen.body.entry).toMatchObject({ amount: '5.000000', currency: 'EUR' });
+
+    // A transfer's rate converts from the currency it names, in its dry run too.
+    const move = { toParentId: ids.RU, cardId: ids.card, rate: '1.1', fromCurrency: 'GBP' };
+    for (const path of [
+      `/customers/${ids.KX}/transfer?dryRun=true`,
+      `/customers/${ids.KX}/transfer`,
+    ]) {
+      const refused = await admin.post(path, { ...move, idempotencyKey: 'kx-stale-rate' });
+      expect([path, refused.status, refused.body.error?.fields]).toEqual([
+        path,
+        409,
+        { fromCurrency: 'is EUR now' },
+      ]);
+    }
+    expect((await admin.get(`/customers/${ids.KX}`)).body).toMatchObject({
+      parentId: ids.C,
+      currency: 'EUR',
+    });
+  });
+
   it('counts concurrent retries of one key once', async () => {
     const before = (await admin.get(`/accounts/${ids.K2}/balance`)).body.balance;
     const attempts = await Promise.all(

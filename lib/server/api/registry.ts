@@ -397,7 +397,7 @@ export const API_REGISTRY = {
       body: ZTransfer,
       responses: { 200: z.union([ZCustomerDto, ZTransferPreview]) },
       errors: {
-        409: '`has_dependants`: the customer has users, groups, cards or a brand of its own (a transfer does not move them yet); `currency_mismatch`',
+        409: '`has_dependants`: the customer has users, groups, cards or a brand of its own (a transfer does not move them yet); `currency_mismatch`; `currency_changed`: the customer is no longer in `fromCurrency`',
       },
     },
   },
@@ -411,7 +411,7 @@ export const API_REGISTRY = {
       responses: { 201: ZPaymentRecorded, 200: ZPaymentRecorded },
       errors: {
         403: '`own_account`: an account does not record payments to itself (or a missing grant)',
-        409: '`idempotency_conflict`: the key was used for another request; `balance_out_of_range`',
+        409: '`idempotency_conflict`: the key was used for another request; `balance_out_of_range`; `currency_changed`: the account is no longer in `currency`',
       },
     },
   },

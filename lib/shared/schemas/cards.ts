@@ -302,6 +302,12 @@ export const ZTransfer = z.strictObject({
    */
   balance: z.enum(['keep', 'settle'], 'must be keep or settle').optional(),
   /**
+   * The customer's currency as the caller saw it, which `rate` converts from: refused
+   * (409 `currency_changed`) when the customer is in another by the time it moves (an
+   * earlier transfer converted it). Optional; the panel's wizard always sends it.
+   */
+  fromCurrency: ZCurrency.optional(),
+  /**
    * Names the attempt: a retry with it answers what the first did. Required when the move
    * moves money — a balance that is not zero, kept or settled, or a conversion: ledger
    * movements (DESIGN §1 "Money"); the dry run writes nothing and needs none.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZInstant, ZMoney, ZPageQuery, ZText } from './common';
+import { ZCurrency, ZInstant, ZMoney, ZPageQuery, ZText } from './common';
 
 /** What moves money (issue 17); `usage` comes with call billing. */
 export const LEDGER_KINDS = ['payment', 'credit_note', 'adjustment', 'usage'] as const;
@@ -27,6 +27,13 @@ export const ZIdempotencyKey = ZText('is required')
  */
 export const ZPaymentCreate = z.strictObject({
   amount: ZPositiveMoney,
+  /**
+   * The currency `amount` is in, as the caller saw the account: refused (409
+   * `currency_changed`) when the account is in another by the time the payment is
+   * written — a transfer to another currency in between would otherwise take the
+   * amount as the new currency's. Optional; the panel's form always sends it.
+   */
+  currency: ZCurrency.optional(),
   reference: ZText().trim().max(200, 'is too long').optional(),
   idempotencyKey: ZIdempotencyKey,
 });

@@ -9,6 +9,7 @@ import { Money } from '@/lib/shared/pricing/money';
 import type { TAccount } from '@/lib/server/entities';
 import { currencyMismatch } from '@/lib/server/services/assignments/create-assignment';
 import { postEntry } from '@/lib/server/services/ledger/ledger-store';
+import { assertCurrencyAsSeen } from '@/lib/server/services/ledger/record-payment';
 import type { TCustomerDto } from '@/lib/shared/schemas/accounts';
 import type { TTransfer } from '@/lib/shared/schemas/cards';
 import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
@@ -52,6 +53,7 @@ export async function transferCustomer(
         input.cardId.toLowerCase(),
         input.rate?.trim() ?? null,
         input.balance ?? 'keep',
+        ...(input.fromCurrency ? [input.fromCurrency] : []),
       ])
     : '';
   if (key) {
@@ -204,6 +206,9 @@ export async function checkTransfer(
   } = await findScopedAccount(em, actor, 'customer', unverifiedId, options);
   // Any balance moves through the ledger, kept or settled: money, like a payment.
   if (!new Money(customer.balance).isZero()) assertCan(actor, 'payments:create');
+  // The rate converts from the currency the caller saw; an earlier transfer may have
+  // converted the customer since (read under its lock here).
+  assertCurrencyAsSeen(customer, input.fromCurrency, 'fromCurrency');
   const target = await findParentForNew(em, actor, input.toParentId);
   if (target.id === customer.parent!.id) {
     throw invalidInput({ toParentId: "is already the customer's parent" });

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { DomainError } from '@/lib/server/errors/domain-error';
+import { conflict, DomainError } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TPaymentCreate, TPaymentRecorded } from '@/lib/shared/schemas/ledger';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
@@ -19,12 +19,36 @@ export async function recordPayment(
   unverifiedId: string,
   input: TPaymentCreate,
 ): Promise<TPaymentRecorded> {
-  return recordMovement(em, actor, unverifiedId, {
-    kind: 'payment',
-    amount: input.amount,
-    reference: input.reference ?? null,
-    idempotencyKey: input.idempotencyKey,
-  });
+  return recordMovement(
+    em,
+    actor,
+    unverifiedId,
+    {
+      kind: 'payment',
+      amount: input.amount,
+      reference: input.reference ?? null,
+      idempotencyKey: input.idempotencyKey,
+    },
+    input.currency,
+  );
+}
+
+/**
+ * The currency a request's amount (or rate) was written in, against the account's under
+ * its lock: a transfer to another currency may have committed since the caller read it,
+ * and the figure would then be taken in a currency nobody asked for. 409, naming it.
+ */
+export function assertCurrencyAsSeen(
+  account: { name: string; currency: string },
+  seen: string | undefined,
+  field: string,
+): void {
+  if (seen === undefined || seen === account.currency) return;
+  throw conflict(
+    'currency_changed',
+    `${account.name} is kept in ${account.currency} now, not ${seen}: read it again and send the figures in ${account.currency}.`,
+    { fields: { [field]: `is ${account.currency} now` } },
+  );
 }
 
 /**
@@ -40,6 +64,8 @@ export async function recordMovement(
   actor: TActor,
   unverifiedId: string,
   input: TEntryInput,
+  /** The currency the caller wrote `amount` in, when it says (a payment's `currency`). */
+  currency?: string,
 ): Promise<TPaymentRecorded> {
   assertCan(actor, 'payments:create');
   if (unverifiedId === actor.account.id) {
@@ -51,6 +77,7 @@ export async function recordMovement(
   }
   return mutate(em, actor, async (tx, record) => {
     const locked = await readAccountInScope(tx, actor, unverifiedId, { lock: true });
+    assertCurrencyAsSeen(locked.account, currency, 'currency');
     const { entry, account, replayed } = await postEntry(tx, actor, record, locked, input);
     const [dto] = await ledgerEntryDtos(tx, actor, [entry]);
     const blocking = await suspendedAncestors(tx, [account]);
