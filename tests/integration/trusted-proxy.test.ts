@@ -94,6 +94,22 @@ describe('the sign-in throttle behind a proxy', () => {
   });
 });
 
+describe('the sign-in throttle and IPv6 clients', () => {
+  it('counts a /64 as one client: a fresh address per guess spends the same budget', async () => {
+    const spray = [];
+    for (let n = 0; n < BUDGET + 2; n++) {
+      // One host's /64, a new interface id for every guess.
+      spray.push(await issue(`v6-${n}@proxy.test`, 'Winter2026!', from(`2001:db8:7:1::${n + 1}`)));
+    }
+    expect(spray).toEqual([401, 401, 401, 429, 429]);
+    // Written in full, in capitals, it is still that /64; the next /64 is another client.
+    expect(await issue('v6-full@proxy.test', 'Winter2026!', from('2001:DB8:7:1:ffff:0:0:9'))).toBe(
+      429,
+    );
+    expect(await issue(ADMIN.email, ADMIN.password, from('2001:db8:7:2::1'))).toBe(201);
+  });
+});
+
 describe("a brand's portal behind a proxy", () => {
   it('is found by the Host the client asked for, so only its subtree signs in there', async () => {
     const onPortal = { 'x-forwarded-host': PORTAL, ...from('203.0.113.20') };

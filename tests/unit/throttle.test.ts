@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { delayAfter } from '@/lib/server/auth/throttle';
+import { delayAfter, throttleAddress } from '@/lib/server/auth/throttle';
 
 const policy = { freeFailures: 3, lockFailures: 10, baseDelayMs: 1000, lockSeconds: 900 };
 
@@ -13,5 +13,33 @@ describe('login throttle curve', () => {
 
   it('never waits longer than the lock', () => {
     expect(delayAfter(9, { ...policy, baseDelayMs: 600_000 })).toBe(900_000);
+  });
+});
+
+describe('the address the sign-in throttle keys on', () => {
+  it('is an IPv6 address’s /64, an IPv4-mapped one’s IPv4, anything else as it is', () => {
+    expect(
+      [
+        '2001:db8:1:2:3:4:5:6',
+        '2001:db8:1:2::1',
+        '2001:DB8:0001:0002:ffff::',
+        '2001:db8::',
+        '::1',
+        'fe80::1%eth0',
+        '::ffff:192.0.2.7',
+        '192.0.2.7',
+        'unknown',
+      ].map(throttleAddress),
+    ).toEqual([
+      '2001:db8:1:2::/64',
+      '2001:db8:1:2::/64',
+      '2001:db8:1:2::/64',
+      '2001:db8:0:0::/64',
+      '0:0:0:0::/64',
+      'fe80:0:0:0::/64',
+      '192.0.2.7',
+      '192.0.2.7',
+      'unknown',
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '@/lib/server/errors/domain-error';
 
@@ -96,6 +97,34 @@ async function secondsUntil(
 }
 
 /**
+ * The client address as the sign-in throttle keys it. One IPv6 host is routinely given a
+ * whole /64 (2^64 addresses it may send from): keyed by the full address, each guess
+ * could come from a fresh one and never meet the pair's curve or the IP's budget. So an
+ * IPv6 address counts as its /64; an IPv4-mapped one (`::ffff:a.b.c.d`, a dual-stack
+ * socket's view of an IPv4 client) as that IPv4 address; anything else as it is.
+ */
+export function throttleAddress(ip: string): string {
+  const address = ip.trim().toLowerCase().replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
+  if (mapped && isIPv4(mapped)) return mapped;
+  if (!isIPv6(address)) return ip.slice(0, 64);
+  // Expand "::" into the zero groups it stands for, then keep the first four.
+  const [head, tail] = address.includes('::') ? address.split('::') : [address, null];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  // An embedded IPv4 tail (a.b.c.d) fills two groups: never among the first four here
+  // unless the address is all IPv4 after them, so it counts as two.
+  const size = (groups: string[]) =>
+    groups.reduce((n, group) => n + (group.includes('.') ? 2 : 1), 0);
+  const groups =
+    tail === null ? left : [...left, ...Array(8 - size(left) - size(right)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+/**
  * Claims one sign-in attempt for (email, IP) — the email need not exist: unknown and
  * known emails are throttled alike, so the throttle tells nothing either. In one
  * transaction, IP budget first (one lock order, no deadlock), then the pair; a pair that
@@ -105,9 +134,10 @@ async function secondsUntil(
 export async function claimLoginAttempt(
   em: EntityManager,
   email: string,
-  ip: string,
+  address: string,
   policy: TLoginThrottlePolicy,
 ): Promise<number> {
+  const ip = throttleAddress(address);
   return em.transactional(async (tx) => {
     const ipClaim = await tx.execute<{ failures: number }[]>(
       `insert into login_ip_throttle (ip, failures, window_ends_at, updated_at)
@@ -132,7 +162,8 @@ export async function claimLoginAttempt(
 }
 
 /** The right password: the pair starts afresh, and the attempt costs the IP nothing. */
-export async function loginSucceeded(em: EntityManager, email: string, ip: string) {
+export async function loginSucceeded(em: EntityManager, email: string, address: string) {
+  const ip = throttleAddress(address);
   await em.execute('delete from login_throttle where email = ? and ip = ?', [email, ip]);
   await refundIp(em, ip);
 }
