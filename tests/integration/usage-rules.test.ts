@@ -699,6 +699,44 @@ describe('who sees what', () => {
   });
 });
 
+describe('usage read without the account grants', () => {
+  it('names no reseller or customer: ids only, as the account lists would refuse', async () => {
+    // An analyst at the carrier with usage:read alone, and one with customers:read too.
+    const analysts = await admin.post('/groups', { name: 'Usage only', grants: ['usage:read'] });
+    const readers = await admin.post('/groups', {
+      name: 'Usage and customers',
+      grants: ['usage:read', 'customers:read'],
+    });
+    const usageOnly = await user(ids.C, 'usage-only@rules.test', analysts.body.id);
+    const customersToo = await user(ids.C, 'usage-customers@rules.test', readers.body.id);
+    expect((await usageOnly.get('/resellers')).status).toBe(403);
+
+    const top = (await ok(usageOnly.get('/usage/summary?by=account'), 200)) as TUsageSummary;
+    const r1 = top.rows.find((row) => row.key === ids.R1)!;
+    expect([r1.name, r1.kind]).toEqual([ids.R1, null]);
+    expect(top.rows.every((row) => row.name === row.key && row.kind === null)).toBe(true);
+    const customers = (await ok(
+      customersToo.get('/usage/summary?by=account'),
+      200,
+    )) as TUsageSummary;
+    // Customers by name, resellers still by id.
+    const kd = customers.rows.find((row) => row.key === ids.KD);
+    if (kd) expect([kd.name, kd.kind]).toEqual(['KD', 'customer']);
+    expect(customers.rows.find((row) => row.key === ids.R1)?.name).toBe(ids.R1);
+    const named = customers.rows.filter((row) => row.kind !== null);
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.every((row) => row.kind === 'customer')).toBe(true);
+
+    // The calls list: an account by name only with customers:read.
+    const calls = (await ok(usageOnly.get('/usage?limit=50'), 200)).items as TUsageRecordDto[];
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((call) => call.accountName === null)).toBe(true);
+    const namedCalls = (await ok(customersToo.get('/usage?limit=50'), 200))
+      .items as TUsageRecordDto[];
+    expect(namedCalls.some((call) => call.accountName !== null)).toBe(true);
+  });
+});
+
 describe('a card’s trouble above the viewer', () => {
   it('reads `no_route` below it, as authorize answers, and its own reason at its level', async () => {
     // RY holds SC, a card the carrier made from no provider card: the carrier's level has

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
-import { assertCan } from '@/lib/server/authz/can';
+import { assertCan, can } from '@/lib/server/authz/can';
 import { escapeLike, withinSql } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput } from '@/lib/server/errors/domain-error';
@@ -100,9 +100,20 @@ export async function listUsage(
                      '[]'::json) as levels
        from usage_record r
        left join account a on a.id = r.account_id and ${named.sql}
+                          -- Its own people know their account; others name a customer
+                          -- with customers:read only, as its list does.
+                          and (a.id = ?::uuid or ?::boolean)
       where ${filters.join(' and ')}
       order by r.id desc limit ?`,
-    [depth, depth, ...named.params, ...params, query.limit + 1],
+    [
+      depth,
+      depth,
+      ...named.params,
+      actor.account.id,
+      can(actor, 'customers:read'),
+      ...params,
+      query.limit + 1,
+    ],
   );
   const items = rows.slice(0, query.limit).map(toUsageRecordDto);
   return { items, nextCursor: rows.length > query.limit ? items.at(-1)!.id : null };

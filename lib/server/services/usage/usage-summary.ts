@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
-import { assertCan } from '@/lib/server/authz/can';
+import { assertCan, can } from '@/lib/server/authz/can';
 import { belowSql, withinSql } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { atScale } from '@/lib/server/services/accounts/account-dto';
@@ -84,8 +84,11 @@ export async function usageSummary(
   );
   const grouped = mergeUnrated(rows);
   const named = withinSql('path', actor.account.path);
+  // And only to a reader of that kind of account (as the exposure list asks): usage:read
+  // alone tells calls and money by an account's id, not which reseller or customer it is.
+  const kinds = (['reseller', 'customer'] as const).filter((kind) => can(actor, `${kind}s:read`));
   const names =
-    query.by === 'account' && grouped.length
+    query.by === 'account' && grouped.length && kinds.length
       ? new Map(
           // Named only while in the caller's scope: a call stays with the side that
           // rated it, and its customer, moved away since, is another reseller's now.
@@ -93,8 +96,12 @@ export async function usageSummary(
             await directQuery<{ id: string; name: string; kind: 'reseller' | 'customer' }>(
               em,
               `select id::text as id, name, kind from account
-                where id = any(?::uuid[]) and ${named.sql}`,
-              [pgArray([...new Set(grouped.map((row) => row.key))]), ...named.params],
+                where id = any(?::uuid[]) and ${named.sql} and kind = any(?::text[])`,
+              [
+                pgArray([...new Set(grouped.map((row) => row.key))]),
+                ...named.params,
+                pgArray([...kinds]),
+              ],
             )
           ).map((row) => [row.id, row]),
         )
