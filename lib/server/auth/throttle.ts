@@ -100,28 +100,48 @@ async function secondsUntil(
  * The client address as the sign-in throttle keys it. One IPv6 host is routinely given a
  * whole /64 (2^64 addresses it may send from): keyed by the full address, each guess
  * could come from a fresh one and never meet the pair's curve or the IP's budget. So an
- * IPv6 address counts as its /64; an IPv4-mapped one (`::ffff:a.b.c.d`, a dual-stack
- * socket's view of an IPv4 client) as that IPv4 address; anything else as it is.
+ * IPv6 address counts as its /64 — unless it carries an IPv4 client (IPv4-mapped
+ * `::ffff:a.b.c.d` in any spelling, IPv4-compatible `::a.b.c.d`, NAT64's `64:ff9b::/96`),
+ * which counts as that IPv4 address: else every IPv4 client behind such a front end
+ * would share one key. A port a proxy appended (`[v6]:443`, `a.b.c.d:443`) is dropped;
+ * anything unparsable is kept as it is.
  */
 export function throttleAddress(ip: string): string {
-  const address = ip.trim().toLowerCase().replace(/%.*$/, '');
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
-  if (mapped && isIPv4(mapped)) return mapped;
-  if (!isIPv6(address)) return ip.slice(0, 64);
-  // Expand "::" into the zero groups it stands for, then keep the first four.
-  const [head, tail] = address.includes('::') ? address.split('::') : [address, null];
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  // An embedded IPv4 tail (a.b.c.d) fills two groups: never among the first four here
-  // unless the address is all IPv4 after them, so it counts as two.
-  const size = (groups: string[]) =>
-    groups.reduce((n, group) => n + (group.includes('.') ? 2 : 1), 0);
-  const groups =
-    tail === null ? left : [...left, ...Array(8 - size(left) - size(right)).fill('0'), ...right];
+  let address = ip.trim().toLowerCase();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) address = bracketed[1]!;
+  else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(address)) address = address.replace(/:\d+$/, '');
+  address = address.replace(/%.*$/, '');
+  if (isIPv4(address)) return address;
+  const groups = isIPv6(address) ? ipv6Groups(address) : null;
+  if (!groups) return ip.slice(0, 64);
+  const zeros = (from: number, to: number) => groups.slice(from, to).every((group) => group === 0);
+  const v4 = () => [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join('.');
+  if (zeros(0, 5) && groups[5] === 0xffff) return v4();
+  if (groups[0] === 0x64 && groups[1] === 0xff9b && zeros(2, 6)) return v4();
+  if (zeros(0, 6) && (groups[6]! > 0 || groups[7]! > 1)) return v4();
   return `${groups
     .slice(0, 4)
-    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .map((group) => group.toString(16))
     .join(':')}::/64`;
+}
+
+/** A valid IPv6 address (`isIPv6`) as its eight 16-bit groups. */
+function ipv6Groups(address: string): number[] {
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  let text = address;
+  if (tail) {
+    const [a, b, c, d] = tail.slice(1).map(Number) as [number, number, number, number];
+    text = `${address.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, rest] = text.includes('::') ? text.split('::') : [text, null];
+  const left = head ? head.split(':') : [];
+  const right = rest ? rest.split(':') : [];
+  const all =
+    rest === null
+      ? left
+      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.map((group) => parseInt(group, 16));
 }
 
 /**
