@@ -131,20 +131,20 @@ async function assuranceReport(
   // A provider deleted or out of reach since, or none left: nothing to compare.
   if (!providers.length)
     return { cardId: card.id, parentId: null, total: 0, items: [], nextCursor: null };
-  const [counted] = await em.execute<{ total: string }[]>(
-    assuranceSql(providers, card, 'count(*) as total'),
-    [card.id],
-  );
-  const rows = await em.execute<TRow[]>(
-    `${assuranceSql(
+  // One statement for the page and the total: the check is set-based but not cheap (a
+  // short sell prefix over a big provider card is thousands of numbers), so it runs once.
+  const rows = await em.execute<(TRow & { total: string })[]>(
+    `select * from (${assuranceSql(
       providers,
       card,
       `r.prefix, r.destination, r.effective_from, r.rate, r.connection_fee,
        r.initial_increment, r.increment, r.grace_seconds, r.minimum_seconds,
        p.minimum_seconds as buy_minimum_seconds, p.rate as buy_rate, p.connection_fee as buy_fee,
        p.initial_increment as buy_initial_increment, p.increment as buy_increment,
-       p.grace_seconds as buy_grace_seconds, p.card_id as priced_by, p.prefix as buy_prefix`,
-    )} and ${after.sql} order by r.prefix, r.effective_from nulls first limit ?`,
+       p.grace_seconds as buy_grace_seconds, p.card_id as priced_by, p.prefix as buy_prefix,
+       count(*) over () as total`,
+    )}) r
+      where ${after.sql} order by r.prefix, r.effective_from nulls first limit ?`,
     [card.id, ...after.params, limit + 1],
   );
   const items = rows.slice(0, limit).map((row) =>
@@ -157,7 +157,7 @@ async function assuranceReport(
   return {
     cardId: card.id,
     parentId: null,
-    total: Number(counted?.total ?? 0),
+    total: Number(rows[0]?.total ?? 0),
     items,
     nextCursor: rows.length > limit ? encodeRateCursor(rows[limit - 1]!) : null,
   };

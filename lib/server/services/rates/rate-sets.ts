@@ -642,7 +642,12 @@ export function assuranceSql(
   select: string,
   from: 'rate' | 'latest' = 'rate',
 ): string {
-  const [table, open] = from === 'rate' ? ['rate', ''] : ['rate_history', ' and {}.to_rev is null'];
+  // The open rows as an expression no index can serve: `to_rev is null` matches the
+  // (card_id, to_rev) index, which a planner misjudging a freshly written card (its
+  // statistics not yet gathered) took over the prefix index for every key and
+  // probe, reading the whole card each time. A revision is numbered from 1, so 0 is none.
+  const [table, open] =
+    from === 'rate' ? ['rate', ''] : ['rate_history', ' and coalesce({}.to_rev, 0) = 0'];
   const ids = `'{${providers.map((provider) => uuidLiteral(provider.id)).join(',')}}'::uuid[]`;
   const inForce = (alias: string) =>
     `coalesce(${alias}.effective_from, '-infinity'::timestamptz)
@@ -658,7 +663,13 @@ export function assuranceSql(
        cross join lateral (
          select r.initial_increment, r.increment, r.grace_seconds, r.minimum_seconds offset 0) t
        cross join lateral (
+         -- Each distinct set of buy terms once: whether a row loses depends on nothing
+         -- else, and a short sell prefix over a big provider card has thousands of keys
+         -- priced by a few hundred price points.
          select p.* from (
+          select distinct on (b.card_id, b.rate, b.connection_fee, b.initial_increment,
+                              b.increment, b.grace_seconds, b.minimum_seconds) b.*
+          from (
            select r.prefix as key
            union
            -- The range lets the (card_id, prefix) index serve it under any collation:
@@ -684,17 +695,21 @@ export function assuranceSql(
                limit 1) b
             where not b.blocked
             order by b.rate, array_position(${ids}, b.card_id)
-            limit 1) p
+            limit 1) b
+          order by b.card_id, b.rate, b.connection_fee, b.initial_increment, b.increment,
+                   b.grace_seconds, b.minimum_seconds, b.prefix) p
          cross join lateral (
            select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
                   ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
            offset 0) g
-          where s.rate < p.rate or case p.card_id ${providers
+          -- A sell rate below the buy rate loses on long calls: known without the
+          -- enumeration of call lengths (the case keeps that order).
+          where case when s.rate < p.rate then true else case p.card_id ${providers
             .map(
               (provider) =>
                 `when '${uuidLiteral(provider.id)}'::uuid then ${losingAgainst(provider)}`,
             )
-            .join(' ')} end
+            .join(' ')} end end
           order by p.rate desc, p.connection_fee desc, p.prefix
           limit 1) p
       where r.card_id = ?${open.replace('{}', 'r')} and not r.blocked`;
