@@ -89,6 +89,8 @@ interface TView {
 const ASSIGNEE_KEYS = new Set<string>(ASSIGNEE_VIEW_KEYS);
 
 const accounts = new Map<string, TAccount>();
+/** A customer's transfers that carried a balance: the moments (operations) they happened. */
+const balanceMoves = new Map<string, Set<number>>();
 const groups = new Map<string, TGroup>();
 const users = new Map<string, TUser>();
 const clients: TClient[] = [];
@@ -170,18 +172,33 @@ function pathAt(account: TAccount, moment: number): string {
   return `${scopeAt(account.id, moment) ?? parentPath(account)}${account.id}/`;
 }
 
+/**
+ * A transfer carrying a balance closes it on the old parent's books before the move, in
+ * the same operation (one moment here): that closing — the customer still under its old
+ * parent, as a ledger movement — is the old side's to hear, and nothing else of the move.
+ */
+function closedOnOldBooks(view: TView | null, envelope: TDelivery['envelope'], moment: number) {
+  const left = accounts.get(envelope.id)?.moves?.find(([until]) => until === moment)?.[1];
+  const reason = envelope.summary?.reason;
+  return (
+    view !== null &&
+    left !== undefined &&
+    balanceMoves.get(envelope.id)?.has(moment) === true &&
+    envelope.type === 'customers.updated' &&
+    (reason === 'ledger' || reason === 'balance') &&
+    view.grants.has('customers:read') &&
+    left.startsWith(view.path) &&
+    `${left}`.endsWith(`${(envelope.data as { parentId?: string }).parentId}/`)
+  );
+}
+
 function visible(view: TView | null, resource: TLiveResource, id: string, moment: number): boolean {
   const known = scopes.get(id);
   if (!view || !known || known.resource !== resource) return false;
   const scope = scopeAt(id, moment)!;
   if (resource === 'cards') return cardRelationAt(view, id, moment) !== null;
-  if (resource !== 'groups') {
-    if (!view.grants.has(`${resource}:read`)) return false;
-    // A transfer carrying a balance closes it on the old side's books before the move, in
-    // the same operation: at that operation's moment the old side may hear of it too.
-    const left = accounts.get(id)?.moves?.find(([until]) => until === moment)?.[1];
-    return scope.startsWith(view.path) || (left !== undefined && left.startsWith(view.path));
-  }
+  if (resource !== 'groups')
+    return view.grants.has(`${resource}:read`) && scope.startsWith(view.path);
   if (scope.startsWith(view.path)) return view.grants.has('groups:read');
   const assigns = view.grants.has('users:create') || view.grants.has('users:update');
   return (
@@ -351,6 +368,7 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
       continue;
     }
     if (visible(view, resource, envelope.id, i)) return;
+    if (closedOnOldBooks(view, envelope, i)) return;
   }
   const then = history[Math.min(to, history.length - 1)]!.views.get(client.name);
   leaks.push(
@@ -1263,6 +1281,13 @@ async function run(op: [number, number, number, number]): Promise<void> {
         // A balance moved with it: closed on the old books, opened on the new parent's.
         const to = accounts.get(card.owner.id);
         if (customer.hasBalance && to) to.inLedger = true;
+        // Its closing on the old books is logged in this operation, under the old path.
+        if (customer.hasBalance) {
+          balanceMoves.set(
+            customer.id,
+            (balanceMoves.get(customer.id) ?? new Set()).add(heads.length),
+          );
+        }
         // Its old path held until this moment; history[heads.length] is the one after it.
         customer.moves = [...(customer.moves ?? []), [heads.length, parentPath(customer)]];
         customer.path = `${card.owner.path}${customer.id}/`;
