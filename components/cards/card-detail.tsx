@@ -31,6 +31,7 @@ import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui
 import { DetailActions } from '@/components/live/detail-actions';
 import { RatesTable } from './rates-table';
 import { CardSettingsForm } from './card-settings-form';
+import { CompareWithForm } from './compare-with-form';
 import { RulesEditor, secondsOrNull, SellTermsForm } from './sell-terms';
 import { RoundingField } from './cards-panel';
 import { useConfirm } from '@/components/ui/confirm-dialog';
@@ -168,8 +169,16 @@ export function CardDetail({
           ) : (
             <p className="text-sm text-slate-500">Your group does not grant reading rates.</p>
           )}
-          {owner?.parentId && can.readRates ? (
-            <MarginReport cardId={card.id} currency={card.currency} />
+          {(owner?.parentId || owner?.compareWith.length) && can.readRates ? (
+            <MarginReport
+              cardId={card.id}
+              currency={card.currency}
+              emptyText={
+                owner.parentId
+                  ? 'No row loses money on any call length.'
+                  : 'No row sells below the provider cards it is compared with.'
+              }
+            />
           ) : null}
         </div>
         <div className="space-y-4">
@@ -187,6 +196,9 @@ export function CardDetail({
               own: siblings sharing a key were kept side by side by React. */}
           {owner && can.update ? (
             <CardSettingsForm key={`settings:${owner.version}`} card={owner} />
+          ) : null}
+          {owner && owner.kind === 'customer' && !owner.parentId && can.update ? (
+            <CompareWithForm key={`compare:${owner.version}`} card={owner} />
           ) : null}
           {owner?.markup && can.update ? (
             <SellTermsForm key={`terms:${owner.version}`} card={owner} />
@@ -710,7 +722,15 @@ function LosingText({
 }
 
 /** The rows of a derived card that lose money, with their first losing call and worst loss. */
-function MarginReport({ cardId, currency }: { cardId: string; currency: string }) {
+function MarginReport({
+  cardId,
+  currency,
+  emptyText,
+}: {
+  cardId: string;
+  currency: string;
+  emptyText: string;
+}) {
   const marginKey = queryKeys.under('cards', cardId, 'margin');
   const report = useQuery({
     // Under the card: the live cache refetches it when this card's rates change.
@@ -727,7 +747,7 @@ function MarginReport({ cardId, currency }: { cardId: string; currency: string }
         isLoading={report.isLoading}
         error={report.error}
         empty={items.length === 0}
-        emptyText="No row loses money on any call length."
+        emptyText={emptyText}
       >
         <DataTable
           label="Losing rows"

@@ -406,6 +406,45 @@ test('the transfer wizard refuses a move to another currency without a conversio
   expect((await api('GET', `/customers/${clinic.id}`)).parentId).toBe(clinic.parentId);
 });
 
+test('a card built by hand is compared with a provider card; its losing row shows what it is bought at', async ({
+  browser,
+  request,
+}) => {
+  const api = await adminApi(request);
+  // Above the upstream 44 (0.0090) but below its longer 447 (0.0250): the 447… numbers
+  // this row sells lose money.
+  const card = await api('POST', '/cards', {
+    name: 'E2E Assured UK',
+    currency: 'EUR',
+    kind: 'customer',
+  });
+  await api('PUT', `/cards/${card.id}/rates`, {
+    rates: [
+      {
+        prefix: '44',
+        destination: 'United Kingdom',
+        rate: '0.0150',
+        initialIncrement: 30,
+        increment: 6,
+      },
+    ],
+  });
+  const admin = await adminSignedIn(browser);
+  await admin.goto(`/cards/${card.id}`);
+  await expect(admin.getByRole('heading', { level: 1, name: 'E2E Assured UK' })).toBeVisible();
+  // Nothing compared yet: no report.
+  await expect(admin.getByRole('table', { name: 'Losing rows' })).toHaveCount(0);
+  const compare = admin.getByRole('form', { name: 'Compare with' });
+  await compare.getByRole('checkbox', { name: 'Upstream Wholesale' }).check();
+  await compare.getByRole('button', { name: 'Save comparison' }).click();
+  const losing = admin.getByRole('table', { name: 'Losing rows' });
+  await expect(losing.getByRole('row')).toHaveCount(2);
+  await expect(losing.getByRole('row').nth(1)).toContainText('44');
+  await expect(losing.getByRole('row').nth(1)).toContainText('Upstream Wholesale 447 at 0.0250');
+  await saveScreenshot(admin, 'test-results/compare-with.png');
+  expect((await api('GET', `/cards/${card.id}`)).compareWith).toHaveLength(1);
+});
+
 test('the dashboard counts and the activity feed follow changes live; reseller details; the audit log filters', async ({
   browser,
   request,
