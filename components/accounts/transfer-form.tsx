@@ -13,6 +13,7 @@ import { FormMessage } from '@/components/ui/panel-section';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { recordHref } from '@/components/ui/toast';
 import { TransferPreview } from './transfer-preview';
+import { Money } from '@/components/ui/money';
 
 /**
  * The transfer wizard (DESIGN §1 "Customer moves"): the target account, the card the
@@ -179,9 +180,15 @@ export function TransferForm({
       </SelectField>
       {canMoveMoney ? null : (
         <p className="text-xs text-slate-600">
-          {hasBalance
-            ? `Its balance (${customer.balance} ${customer.currency}) moves from one parent's books to the other's whether kept or settled: that needs the payments grant, which your group does not have.`
-            : 'Settling or converting its balance moves money: that needs the payments grant, which your group does not have. It can move in its own currency with its balance kept.'}
+          {hasBalance ? (
+            <>
+              Its balance (<Money amount={customer.balance} currency={customer.currency} />) moves
+              from one parent&apos;s books to the other&apos;s whether kept or settled: that needs
+              the payments grant, which your group does not have.
+            </>
+          ) : (
+            'Settling or converting its balance moves money: that needs the payments grant, which your group does not have. It can move in its own currency with its balance kept.'
+          )}
         </p>
       )}
       {shown ? <TransferPreview preview={shown} /> : null}

@@ -136,10 +136,16 @@ export function CardDetail({
                 '—'
               )}
             </dd>
-            <dt className="text-slate-500">Losing rows</dt>
-            <dd className={owner.losingRates ? 'font-semibold text-red-700' : ''}>
-              {owner.losingRates}
-            </dd>
+            {/* Counted as a derived card's rows are priced; a card built by hand has its
+                losses in the margin report, found when it is read (compareWith). */}
+            {owner.parentId ? (
+              <>
+                <dt className="text-slate-500">Losing rows</dt>
+                <dd className={owner.losingRates ? 'font-semibold text-red-700' : ''}>
+                  {owner.losingRates}
+                </dd>
+              </>
+            ) : null}
           </>
         ) : null}
       </dl>
@@ -757,7 +763,10 @@ function MarginReport({
             row.destination,
             // The buy row it loses against: for a card built by hand, possibly a
             // provider's longer prefix under this row, which the row's price also sells.
-            `${row.pricedBy.cardName} ${row.pricedBy.prefix} at ${row.buy.rate}`,
+            <span key="bought">
+              {row.pricedBy.cardName} {row.pricedBy.prefix} at{' '}
+              <Money amount={row.buy.rate} currency={currency} keepDecimals />
+            </span>,
             <LosingText key="margin" check={row} currency={currency} />,
           ])}
         />

@@ -9,6 +9,7 @@ import {
 import { E2E_ADMIN } from '../../playwright.config';
 import { adminPage, signIn } from '../fixtures/e2e-sign-in';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
+import { expectAccessible } from '../fixtures/e2e-accessibility';
 
 /**
  * Rate cards live across three people (issue: the panel): the carrier admin assigns a
@@ -411,8 +412,8 @@ test('a card built by hand is compared with a provider card; its losing row show
   request,
 }) => {
   const api = await adminApi(request);
-  // Above the upstream 44 (0.0090) but below its longer 447 (0.0250): the 447… numbers
-  // this row sells lose money.
+  // Above the upstream 44 (0.0090) but below its longer 447 (0.0250) and 441481 Guernsey
+  // (0.1400): numbers this row sells lose money, the Guernsey ones most.
   const card = await api('POST', '/cards', {
     name: 'E2E Assured UK',
     currency: 'EUR',
@@ -440,7 +441,11 @@ test('a card built by hand is compared with a provider card; its losing row show
   const losing = admin.getByRole('table', { name: 'Losing rows' });
   await expect(losing.getByRole('row')).toHaveCount(2);
   await expect(losing.getByRole('row').nth(1)).toContainText('44');
-  await expect(losing.getByRole('row').nth(1)).toContainText('Upstream Wholesale 447 at 0.0250');
+  await expect(losing.getByRole('row').nth(1)).toContainText(
+    'Upstream Wholesale 441481 at €0.1400',
+  );
+  // The form and the report pass the accessibility scan the other pages do.
+  await expectAccessible(admin, `/cards/${card.id} comparing`);
   await saveScreenshot(admin, 'test-results/compare-with.png');
   expect((await api('GET', `/cards/${card.id}`)).compareWith).toHaveLength(1);
 });
