@@ -34,6 +34,23 @@ async function until(check: () => boolean, what: string) {
   }
 }
 
+/** A socket of `client`'s session, once it said hello: what it receives, kept in order. */
+async function listen(client: TApiClient) {
+  const socket: Socket = io(suite.server.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: { cookie: client.cookie },
+  });
+  const received: TChangeEnvelope[] = [];
+  socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
+  const hello = await new Promise<{ seq: number }>((resolve, reject) => {
+    socket.once('hello', resolve);
+    socket.once('connect_error', reject);
+  });
+  return { socket, received, hello };
+}
+type TListener = Awaited<ReturnType<typeof listen>>;
+
 beforeAll(async () => {
   admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
   ids.C = (await admin.get('/me')).body.account.id;
@@ -366,20 +383,6 @@ describe('payments', () => {
   });
 
   it('moves the balance live for the parent side and tells the account’s own people', async () => {
-    const listen = async (client: TApiClient) => {
-      const socket: Socket = io(suite.server.url, {
-        transports: ['websocket'],
-        reconnection: false,
-        extraHeaders: { cookie: client.cookie },
-      });
-      const received: TChangeEnvelope[] = [];
-      socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
-      await new Promise((resolve, reject) => {
-        socket.once('hello', resolve);
-        socket.once('connect_error', reject);
-      });
-      return { socket, received };
-    };
     const parentSide = await listen(r1);
     const sibling = await listen(r2);
     try {
@@ -429,20 +432,6 @@ describe('ledger details and the ledger:read grant', () => {
     });
     expect(made.status).toBe(201);
     const blind = await apiClient(suite.server.url, 'blind@r1.l.test', PASSWORD);
-    const listen = async (client: TApiClient) => {
-      const socket: Socket = io(suite.server.url, {
-        transports: ['websocket'],
-        reconnection: false,
-        extraHeaders: { cookie: client.cookie },
-      });
-      const received: TChangeEnvelope[] = [];
-      socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
-      const hello = await new Promise<{ seq: number }>((resolve, reject) => {
-        socket.once('hello', resolve);
-        socket.once('connect_error', reject);
-      });
-      return { socket, received, hello };
-    };
     const seeing = await listen(r1);
     const notSeeing = await listen(blind);
     try {
@@ -451,11 +440,11 @@ describe('ledger details and the ledger:read grant', () => {
         idempotencyKey: 'k1-blind-payment',
       });
       expect(paid.status).toBe(201);
-      const arrived = (listener: typeof seeing) => () =>
+      const arrived = (listener: TListener) => () =>
         listener.received.some((e) => e.type === 'customers.updated' && e.id === ids.K1);
       await until(arrived(seeing), 'the payment on the ledger reader’s socket');
       await until(arrived(notSeeing), 'the balance on the other socket');
-      const live = (listener: typeof seeing) =>
+      const live = (listener: TListener) =>
         listener.received.find((e) => e.type === 'customers.updated' && e.id === ids.K1)!;
       expect(live(seeing).summary).toMatchObject({
         reason: 'ledger',

@@ -284,6 +284,9 @@ describe.skipIf(embedded)('a transfer that moves money', () => {
         `/customers/${customer}/transfer`,
         { ...move, rate: '1.1', idempotencyKey: 'editor-convert-1' },
       ],
+      // Kept, a balance that is not zero moves from R1's books to R2's: money as well.
+      [`/customers/${customer}/transfer`, { ...move, idempotencyKey: 'editor-keep-1' }],
+      [`/customers/${customer}/transfer?dryRun=true`, move],
     ] as const) {
       const refused = await editor.post(path, body);
       expect([path, refused.status, refused.body.error?.message]).toEqual([
@@ -295,18 +298,6 @@ describe.skipIf(embedded)('a transfer that moves money', () => {
     expect((await admin.get(`/accounts/${customer}/ledger?kind=adjustment`)).body.items).toEqual(
       [],
     );
-    // Kept, a balance that is not zero moves from R1's books to R2's: money as well.
-    for (const [path, body] of [
-      [`/customers/${customer}/transfer`, { ...move, idempotencyKey: 'editor-keep-1' }],
-      [`/customers/${customer}/transfer?dryRun=true`, move],
-    ] as const) {
-      const refused = await editor.post(path, body);
-      expect([path, refused.status, refused.body.error?.message]).toEqual([
-        path,
-        403,
-        'Your group does not grant payments:create.',
-      ]);
-    }
     expect((await admin.get(`/customers/${customer}`)).body.parentId).toBe(ids.R1);
     // A customer owing nothing moves no money: the edit grant is enough, and no key.
     const clear = await customerOfR1('Owes nothing');
