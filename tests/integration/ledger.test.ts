@@ -10,6 +10,7 @@ import type { TLedgerKind } from '@/lib/shared/schemas/ledger';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { withProcessClockOff } from '../fixtures/process-clock';
+import { listenAs, type TCookieListener } from '../fixtures/cookie-listener';
 
 /**
  * Money along the chain (issue 17) over the real API, PostgreSQL and sockets: account
@@ -34,22 +35,7 @@ async function until(check: () => boolean, what: string) {
   }
 }
 
-/** A socket of `client`'s session, once it said hello: what it receives, kept in order. */
-async function listen(client: TApiClient) {
-  const socket: Socket = io(suite.server.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    extraHeaders: { cookie: client.cookie },
-  });
-  const received: TChangeEnvelope[] = [];
-  socket.on('change', (envelope: TChangeEnvelope) => received.push(envelope));
-  const hello = await new Promise<{ seq: number }>((resolve, reject) => {
-    socket.once('hello', resolve);
-    socket.once('connect_error', reject);
-  });
-  return { socket, received, hello };
-}
-type TListener = Awaited<ReturnType<typeof listen>>;
+const listen = (client: TApiClient) => listenAs(suite.server.url, client);
 
 beforeAll(async () => {
   admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
@@ -440,11 +426,11 @@ describe('ledger details and the ledger:read grant', () => {
         idempotencyKey: 'k1-blind-payment',
       });
       expect(paid.status).toBe(201);
-      const arrived = (listener: TListener) => () =>
+      const arrived = (listener: TCookieListener) => () =>
         listener.received.some((e) => e.type === 'customers.updated' && e.id === ids.K1);
       await until(arrived(seeing), 'the payment on the ledger reader’s socket');
       await until(arrived(notSeeing), 'the balance on the other socket');
-      const live = (listener: TListener) =>
+      const live = (listener: TCookieListener) =>
         listener.received.find((e) => e.type === 'customers.updated' && e.id === ids.K1)!;
       expect(live(seeing).summary).toMatchObject({
         reason: 'ledger',
