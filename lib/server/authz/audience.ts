@@ -26,7 +26,7 @@ export function roomFor(accountId: string, resource: TLiveResource, readsPeople:
  * An account reader without `ledger:read` sees an account's balance (it is on the
  * account) but not the ledger entry that moved it — its kind, amount, entry id, a usage
  * batch's call count. Such a socket also joins this room beside `roomFor`'s, and a
- * ledger movement reaches it here without those details (`ledgerBlindDeliveries`).
+ * ledger movement reaches it here without those details (`decideAudience`, `withoutLedger`).
  */
 export function ledgerBlindRoom(
   accountId: string,
