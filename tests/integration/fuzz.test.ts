@@ -400,7 +400,15 @@ function requestFor(path: string, method: string, input: TOperationInput): fc.Ar
       // way, and it must answer 400 (the 500 of issue 13 was a NUL reaching the database).
       const mine = ownIdFor(path);
       const toOwn = isControlled && auth === 'admin' && hasId && ownTarget && mine !== undefined;
-      if (toOwn) request.path = `/api/v1${fill(path, mine)}`;
+      if (toOwn) {
+        request.path = `/api/v1${fill(path, mine)}`;
+        // A version the write names is state, not input: a stale one is 409 before the
+        // body is read (a rates import refuses it without streaming the file), so it
+        // would stand in validation's way.
+        const kept = new URLSearchParams(request.query);
+        kept.delete('version');
+        request.query = kept.toString();
+      }
       // The query may be bad too (400 `invalid_input` as well); a CSV's lines: `invalid_csv`.
       // A query too long for Node's header limit is refused before any of it (431).
       if (isControlled && validated && (!hasId || toOwn) && query.length < 4000) {
