@@ -325,11 +325,17 @@ describe('an access change while a socket is at the door', () => {
     );
     const holder = suite.orm.em.fork();
     let release!: () => void;
+    let locked!: () => void;
+    const rowHeld = new Promise<void>((resolve) => (locked = resolve));
     const held = holder.transactional(async (tx) => {
       await tx.execute('select 1 from api_token where id = ? for update', [issued.body.id]);
+      locked();
       await new Promise<void>((resolve) => (release = resolve));
     });
     try {
+      // Only once the row is held: a socket that reached the door first would mark the
+      // token used without waiting, and nothing would ever queue behind the holder.
+      await Promise.race([rowHeld, held]);
       const pending = connect({ token: issued.body.token });
       await waitForLockWaiters(suite.orm, 1);
       // Meanwhile its group loses customers:read, and the fan-out passes the change
