@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import type { TTestDatabaseTarget } from '../fixtures/test-database';
 import { lookupStatement } from '@/lib/server/services/lookup/lookup-rates';
+import { PANEL_SESSION_OPTIONS } from '@/lib/server/db/config';
 import { startBenchPanel } from './bench-panel';
 import { compareCsvReaders } from './csv-readers';
 
@@ -184,7 +185,8 @@ export async function benchRates(
     // carrier admin: its path is its id), one after the other for each number: measured
     // in three passes, the API's figures met whatever else the machine did then and
     // the baselines something else.
-    const client = new pg.Client({ connectionString: db.url });
+    // With the panel's own session settings, so the statement is planned as the API's is.
+    const client = new pg.Client({ connectionString: db.url, options: PANEL_SESSION_OPTIONS });
     await client.connect();
     const apiTimes: number[] = [];
     const sqlTimes: number[] = [];

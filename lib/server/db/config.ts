@@ -5,6 +5,19 @@ import { MIGRATIONS } from './migrations';
 import { PanelPostgreSqlDriver } from './light-transaction';
 
 /**
+ * Settings of every panel session, sent when it connects (PostgreSQL's `options`).
+ *
+ * No just-in-time compilation: PostgreSQL compiles a statement whose estimated cost
+ * passes `jit_above_cost`, and the panel's estimates pass it by mistake — a chain's
+ * recursive union is guessed at thousands of rows where it has two or three, so the
+ * price lookup, a 3 ms statement, spent 40–80 ms compiling for one number in five
+ * (docs/bench.md, twentieth session). The set-based writers (a 100k-row import, a
+ * derive, a rating batch) measured no slower without it. PGlite has no compiler and
+ * ignores the option.
+ */
+export const PANEL_SESSION_OPTIONS = '-c jit=off';
+
+/**
  * The one MikroORM configuration, for PostgreSQL and for the embedded PGlite (which is
  * served over the PostgreSQL wire protocol, so the driver is the same).
  */
@@ -60,6 +73,7 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     },
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
+    driverOptions: { connection: { options: PANEL_SESSION_OPTIONS } },
     debug: false,
     allowGlobalContext: false,
     ...overrides,
