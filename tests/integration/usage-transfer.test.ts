@@ -214,4 +214,13 @@ describe('a call after the move', () => {
     const [entry] = (await ok(r3.get(`/accounts/${ids.K}/ledger`), 200)).items;
     expect(entry).toMatchObject({ kind: 'usage', counterpartyId: ids.R3 });
   });
+
+  it('is listed for K beside its calls from before: to the carrier all, to R3 its own', async () => {
+    const cdrs = async (client: TApiClient) =>
+      (await listed(client, `&accountId=${ids.K}`)).map((record) => record.cdrId);
+    // Newest first: under R3, filed under the poster, under R1.
+    expect(await cdrs(admin)).toEqual(['k-after', 'k-late', 'k-early']);
+    expect(await cdrs(r3)).toEqual(['k-after']);
+    await ok(r1.get(`/usage?accountId=${ids.K}`), 404);
+  });
 });

@@ -152,7 +152,10 @@ export type TUsageRerated = z.infer<typeof ZUsageRerated>;
 
 /** `GET /usage`: newest received first; filters narrow it. */
 export const ZUsageListQuery = ZPageQuery.extend({
-  /** Calls of this account's subtree (an account in scope; else 404). */
+  /**
+   * Calls of this account's subtree, and its own filed elsewhere before a transfer where
+   * the caller may see them (an account in scope; else 404).
+   */
   accountId: ZId.optional(),
   status: z.enum(USAGE_STATUSES, 'must be rated or unrated').optional(),
   reason: z.enum(UNRATED_REASONS, `must be one of ${UNRATED_REASONS.join(', ')}`).optional(),

@@ -34,7 +34,8 @@ interface TRecordRow {
 
 /**
  * `GET /usage`: the call records whose customer lies in the caller's subtree (its path
- * when rated: a customer moved away since stays with the side that billed it), newest
+ * when rated: a customer moved away since stays with the side that billed it; with
+ * `accountId`, that account's subtree and its own calls filed anywhere the caller sees), newest
  * received first, paged by id. Each shows the levels whose payer is the caller's own
  * account or below it (`visibleLevelsSql`): a reseller sees what its customers paid and
  * what it paid, never what its parent paid above it.
@@ -55,9 +56,12 @@ export async function listUsage(
   const params: unknown[] = [...scope.params];
   if (query.accountId) {
     const { account } = await readAccountInScope(em, actor, query.accountId, { within: true });
+    // Its subtree's calls, and its own wherever they are filed: a customer transferred
+    // since has its earlier calls under its old parent's path (or a late one under the
+    // poster's), which the caller's scope above still decides whether it may see.
     const subtree = withinSql('r.path', account.path);
-    filters.push(subtree.sql);
-    params.push(...subtree.params);
+    filters.push(`(${subtree.sql} or r.account_id = ?::uuid)`);
+    params.push(...subtree.params, account.id);
   }
   if (query.status) {
     filters.push('r.status = ?');
