@@ -150,6 +150,7 @@ interface TRow {
   overridden: boolean;
   losing: boolean;
   priced_by: string | null;
+  effective_from: Date | null;
 }
 
 async function rowsOf(cardId: string): Promise<TRow[]> {
@@ -578,8 +579,27 @@ const handRatesArb = (decimals: number) =>
     { selector: (row) => row.prefix, minLength: 1, maxLength: 6 },
   );
 
+/**
+ * Two instants ahead, shared by every run: rows dated at them join a card's undated ones
+ * (a price from next month), so a row is checked at each moment it prices calls.
+ */
+const DATED_AT = [10, 20].map((days) => new Date(Date.now() + days * 86_400_000).toISOString());
+/** Rows of `rates`' kind dated at one of `DATED_AT`, each prefix once per instant. */
+const datedArb = <T extends { prefix: string }>(rates: fc.Arbitrary<T[]>) =>
+  fc
+    .tuple(rates, rates, fc.boolean())
+    .map(([first, second, both]) => [
+      ...first.map((row) => ({ ...row, effectiveFrom: DATED_AT[0]! })),
+      ...(both ? second.map((row) => ({ ...row, effectiveFrom: DATED_AT[1]! })) : []),
+    ]);
+/** A card's undated rows, and in one world of three some dated after them. */
+const withDatedArb = <T extends { prefix: string }>(rates: fc.Arbitrary<T[]>) =>
+  fc
+    .tuple(rates, fc.option(datedArb(rates), { freq: 2, nil: undefined }))
+    .map(([undated, dated]) => [...undated, ...(dated ?? [])]);
+
 const handWorldArb = fc.record({
-  providers: fc.array(fc.record({ rounding: roundingArb, rates: parentRatesArb }), {
+  providers: fc.array(fc.record({ rounding: roundingArb, rates: withDatedArb(parentRatesArb) }), {
     minLength: 1,
     maxLength: 3,
   }),
@@ -587,7 +607,7 @@ const handWorldArb = fc.record({
     fc.record({
       decimals: fc.constant(decimals),
       rounding: roundingArb,
-      rates: handRatesArb(decimals),
+      rates: withDatedArb(handRatesArb(decimals)),
     }),
   ),
   order: fc.nat(),
@@ -596,19 +616,27 @@ const handWorldArb = fc.record({
       fc.record({
         kind: fc.constant('provider' as const),
         pick: fc.nat(),
-        rates: parentRatesArb,
+        rates: withDatedArb(parentRatesArb),
       }),
-      fc.record({ kind: fc.constant('hand' as const), rates: handRatesArb(4) }),
+      fc.record({ kind: fc.constant('hand' as const), rates: withDatedArb(handRatesArb(4)) }),
     ),
     { minLength: 1, maxLength: 3 },
   ),
 });
 
-/** The longest row of `rows` a number falls under, if any. */
-const longestFor = (rows: TRow[], number: string) =>
+/** When a row takes effect, in ms (an undated row from the start). */
+const takesEffect = (row: TRow) =>
+  row.effective_from ? new Date(row.effective_from).getTime() : -Infinity;
+
+/** The longest row of `rows` a number falls under at `at`: of its prefix, the latest by then. */
+const longestFor = (rows: TRow[], number: string, at = Infinity) =>
   rows
-    .filter((row) => number.startsWith(row.prefix))
-    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    .filter((row) => number.startsWith(row.prefix) && takesEffect(row) <= at)
+    .sort((a, b) => b.prefix.length - a.prefix.length || takesEffect(b) - takesEffect(a))[0];
+
+/** A row as the margin report names it: its prefix and date. */
+const rowKey = (prefix: string, effectiveFrom: Date | string | null) =>
+  `${prefix}@${effectiveFrom ? new Date(effectiveFrom).toISOString() : ''}`;
 
 async function expectAssured(handId: string, providerIds: string[]): Promise<number> {
   const hand = await cardOf(handId);
@@ -620,25 +648,38 @@ async function expectAssured(handId: string, providerIds: string[]): Promise<num
     [...handRows, ...providers.flatMap((one) => one.rows)].map((row) => row.prefix),
   );
   const numbers = [...prefixes].flatMap((prefix) => [prefix, `${prefix}0`]);
-  const losing = new Set<string>();
-  for (const number of numbers) {
-    const sell = longestFor(handRows, number);
-    if (!sell || sell.blocked) continue;
-    let buy: { row: TRow; card: Awaited<ReturnType<typeof cardOf>> } | undefined;
-    for (const provider of providers) {
-      const row = longestFor(provider.rows, number);
-      if (!row || row.blocked) continue;
-      if (!buy || money(row.rate).lt(money(buy.row.rate))) buy = { row, card: provider.card };
+  // And every moment: each instant any of the cards has a row from, and the start.
+  const moments = [
+    -Infinity,
+    ...new Set([...handRows, ...providers.flatMap((one) => one.rows)].map(takesEffect)),
+  ];
+  const losing = new Map<string, TRow>();
+  for (const at of moments) {
+    for (const number of numbers) {
+      const sell = longestFor(handRows, number, at);
+      if (!sell || sell.blocked) continue;
+      let buy: { row: TRow; card: Awaited<ReturnType<typeof cardOf>> } | undefined;
+      for (const provider of providers) {
+        const row = longestFor(provider.rows, number, at);
+        if (!row || row.blocked) continue;
+        if (!buy || money(row.rate).lt(money(buy.row.rate))) buy = { row, card: provider.card };
+      }
+      if (!buy) continue;
+      const check = marginCheck(
+        { terms: terms(buy.row), card: buy.card },
+        { terms: terms(sell), card: hand },
+      );
+      if (check.losing) losing.set(rowKey(sell.prefix, sell.effective_from), sell);
     }
-    if (!buy) continue;
-    const check = marginCheck(
-      { terms: terms(buy.row), card: buy.card },
-      { terms: terms(sell), card: hand },
-    );
-    if (check.losing) losing.add(sell.prefix);
   }
+  // In the report's order: by prefix, then date, undated first.
+  const expected = [...losing.values()]
+    .sort((a, b) =>
+      a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : takesEffect(a) - takesEffect(b),
+    )
+    .map((row) => rowKey(row.prefix, row.effective_from));
   const report = await marginReport(database.orm.em.fork(), actor, handId, { limit: 100 });
-  expect(report.items.map((row) => row.prefix)).toEqual([...losing].sort());
+  expect(report.items.map((row) => rowKey(row.prefix, row.effectiveFrom))).toEqual(expected);
   expect(report.total).toBe(losing.size);
   // Each row is shown against a buy row it does lose to, at a prefix it sells.
   for (const row of report.items) {

@@ -626,10 +626,12 @@ function mixedLosingSql(
  * 44) prices its numbers on its own rate, dearer or not. So the row is checked at its own
  * prefix and at each such longer provider prefix no longer sell row covers (the number
  * equal to that prefix is priced by exactly it), each against the cheapest provider row
- * there (each provider's longest prefix in effect by the row's time, blocked ones left
- * out), by the same exact check as a derived card's (`mixedLosingSql`: the two rows' own
- * structures). Checking the row's prefix alone let a dearer longer provider prefix sell
- * at a loss unflagged.
+ * there (each provider's longest prefix in effect then, blocked ones left out), by the
+ * same exact check as a derived card's (`mixedLosingSql`: the two rows' own structures).
+ * "Then" is every moment the row prices calls: its own time and each later one at which
+ * a provider row under or over its prefix takes effect, until a later row of the card
+ * takes its prefix. Checking the row's prefix alone let a dearer longer provider prefix
+ * sell at a loss unflagged; checking its own time alone, a dearer buy row dated later.
  *
  * Selects the sell row as `r` and, for a row that loses somewhere, the dearest losing buy
  * row as `p` (one result per losing row); the one param is the card id. `latest`: every
@@ -649,14 +651,23 @@ export function assuranceSql(
   const [table, open] =
     from === 'rate' ? ['rate', ''] : ['rate_history', ' and coalesce({}.to_rev, 0) = 0'];
   const ids = `'{${providers.map((provider) => uuidLiteral(provider.id)).join(',')}}'::uuid[]`;
-  const inForce = (alias: string) =>
+  // A row of `alias` in force at `at` (null: from the start).
+  const inForce = (alias: string, at: string) =>
     `coalesce(${alias}.effective_from, '-infinity'::timestamptz)
-                   <= coalesce(r.effective_from, '-infinity'::timestamptz)`;
+                   <= coalesce(${at}, '-infinity'::timestamptz)`;
   const losingAgainst = (provider: TCard) => {
     const slack = marginSlack(provider, sell).toFixed();
     const periods = provider.rounding === 'half_even' || sell.rounding === 'half_even' ? 2 : 1;
     return mixedLosingSql(slack, periods, provider, sell);
   };
+  // The prefixes over `prefix`, itself included: the rows a number under it may fall to.
+  const leading = (prefix: string) =>
+    `array(select left(${prefix}, n) from generate_series(1, length(${prefix})) n)`;
+  // The prefixes under `prefix`, by a range the (card_id, prefix) index serves under any
+  // collation: every digit string starting with P lies between P and P followed by nines.
+  const under = (alias: string, prefix: string) =>
+    `${alias}.prefix > ${prefix} and ${alias}.prefix <= rpad(${prefix}, 20, '9')
+              and starts_with(${alias}.prefix, ${prefix})`;
   return `select ${select}
        from ${table} r
        cross join lateral (select r.rate, r.connection_fee as fee offset 0) s
@@ -670,27 +681,39 @@ export function assuranceSql(
           select distinct on (b.card_id, b.rate, b.connection_fee, b.initial_increment,
                               b.increment, b.grace_seconds, b.minimum_seconds) b.*
           from (
-           select r.prefix as key
-           union
-           -- The range lets the (card_id, prefix) index serve it under any collation:
-           -- every digit string starting with P lies between P and P followed by nines.
-           select k.prefix from ${table} k
-            where k.card_id = any(${ids})${open.replace('{}', 'k')}
-              and k.prefix > r.prefix and k.prefix <= rpad(r.prefix, 20, '9')
-              and starts_with(k.prefix, r.prefix) and ${inForce('k')}
-              and not exists (
-                select 1 from ${table} o
-                 where o.card_id = r.card_id${open.replace('{}', 'o')}
-                   and o.prefix = any(array(select left(k.prefix, n)
-                                              from generate_series(length(r.prefix) + 1, length(k.prefix)) n))
-                   and ${inForce('o')})) keys
+           -- Every moment the row prices calls at: its own time, and each later time a
+           -- provider row under or over its prefix takes effect while the row is still
+           -- its prefix's (a dearer buy row dated next month makes it lose from then).
+           select m.at, keys.key from (
+             select r.effective_from as at
+             union
+             select k.effective_from from ${table} k
+              where k.card_id = any(${ids})${open.replace('{}', 'k')}
+                and k.effective_from > coalesce(r.effective_from, '-infinity'::timestamptz)
+                and (k.prefix = any(${leading('r.prefix')}) or (${under('k', 'r.prefix')}))
+                and not exists (
+                  select 1 from ${table} o
+                   where o.card_id = r.card_id${open.replace('{}', 'o')} and o.prefix = r.prefix
+                     and o.effective_from > coalesce(r.effective_from, '-infinity'::timestamptz)
+                     and o.effective_from <= k.effective_from)) m
+           cross join lateral (
+             select r.prefix as key
+             union
+             select k.prefix from ${table} k
+              where k.card_id = any(${ids})${open.replace('{}', 'k')}
+                and ${under('k', 'r.prefix')} and ${inForce('k', 'm.at')}
+                and not exists (
+                  select 1 from ${table} o
+                   where o.card_id = r.card_id${open.replace('{}', 'o')}
+                     and o.prefix = any(array(select left(k.prefix, n)
+                                                from generate_series(length(r.prefix) + 1, length(k.prefix)) n))
+                     and ${inForce('o', 'm.at')})) keys) keys
          cross join lateral (
            select b.* from unnest(${ids}) cmp(id)
             cross join lateral (
               select * from ${table} b
                where b.card_id = cmp.id${open.replace('{}', 'b')}
-                 and b.prefix = any(array(select left(keys.key, n) from generate_series(1, length(keys.key)) n))
-                 and ${inForce('b')}
+                 and b.prefix = any(${leading('keys.key')}) and ${inForce('b', 'keys.at')}
                order by length(b.prefix) desc, b.effective_from desc nulls last
                limit 1) b
             where not b.blocked
