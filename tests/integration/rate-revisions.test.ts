@@ -3,7 +3,8 @@ import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { applyDueRevisions, RevisionTimer } from '@/lib/server/services/rates/apply-revisions';
 import { holdRevisionTimers } from '../fixtures/revision-timer';
-import { listenAs } from '../fixtures/cookie-listener';
+import { actorByEmail, listenAs } from '../fixtures/cookie-listener';
+import { exportRates } from '@/lib/server/services/rates/export-rates';
 import { withProcessClockOff } from '../fixtures/process-clock';
 
 /**
@@ -940,5 +941,48 @@ describe('a cancelled revision followed by a card and by a card between them', (
       (level) => level.cardId === d,
     );
     expect(lower?.rate).toBe('0.0133');
+  });
+});
+
+describe('an export read while a revision goes live', () => {
+  it('gives the set live when it began, every batch of it', async () => {
+    const id = (await admin.post('/cards', { name: 'Exported', currency: 'EUR', kind: 'provider' }))
+      .body.id as string;
+    // Three batches of the export (5,000 rows each): a stream reads one ahead.
+    const deck = (rate: string) =>
+      Array.from({ length: 10_200 }, (_, n) => ({
+        prefix: String(100_000 + n),
+        destination: 'Somewhere',
+        rate,
+      }));
+    expect((await admin.put(`/cards/${id}/rates`, { rates: deck('0.0100') })).status).toBe(200);
+    const actor = await actorByEmail(suite.orm.em.fork(), ADMIN.email);
+    const { stream } = await exportRates(suite.orm.em.fork(), actor, id);
+    const reader = stream.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    // The header and the first batch, then the next revision goes live (the second batch
+    // may be read by then), then the rest.
+    for (let chunk = 0; chunk < 2; chunk++) text += decoder.decode((await reader.read()).value);
+    expect((await admin.put(`/cards/${id}/rates`, { rates: deck('0.0200') })).status).toBe(200);
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      text += decoder.decode(next.value);
+    }
+    const rows = text.trimEnd().split('\r\n').slice(1);
+    expect(rows).toHaveLength(10_200);
+    expect(new Set(rows.map((row) => row.split(',')[2]))).toEqual(new Set(['0.0100']));
+  });
+});
+
+describe('a revisions cursor past any revision number', () => {
+  it('is a 400 naming the cursor', async () => {
+    for (const cursor of ['9999999999', '0', '01']) {
+      const answer = await admin.get(`/cards/${card.P}/revisions?cursor=${cursor}`);
+      expect([cursor, answer.status, answer.body.error?.fields]).toEqual([
+        cursor,
+        400,
+        { cursor: 'is not a cursor this API gave out' },
+      ]);
+    }
   });
 });

@@ -4,13 +4,21 @@ import { RATE_CSV_COLUMNS } from '@/lib/shared/schemas/rates';
 import { afterRateKey, toRateDto, type TRateRow } from './list-rates';
 import { findCardForRates } from './rate-access';
 import { csvCell } from './rates-csv';
+import { rowsAt } from './revisions';
+
+/** The `rate` view's columns (Migration20261220100000), read from history. */
+const RATE_VIEW_COLUMNS = `card_id, prefix, destination, rate, connection_fee, initial_increment,
+  increment, grace_seconds, minimum_seconds, effective_from, blocked, overridden, losing, priced_by`;
 
 const BATCH = 5000;
 
 /**
  * `GET /cards/{id}/rates/export`: the import's columns, streamed in batches by keyset
  * (a 100k-row card never sits in memory whole), every cell neutralized against
- * spreadsheet formulas. Access is decided before the first byte.
+ * spreadsheet formulas. Access is decided before the first byte, and so is the revision:
+ * every batch reads the set live then from history, so a revision going live while a
+ * slow client reads gives no file mixing two sets (one imported back would be a set
+ * that never existed).
  */
 export async function exportRates(
   em: EntityManager,
@@ -19,6 +27,7 @@ export async function exportRates(
 ): Promise<{ filename: string; stream: ReadableStream<Uint8Array> }> {
   const { card, relation } = await findCardForRates(em, actor, unverifiedCardId);
   const shape = { decimals: card.decimals, derived: Boolean(card.parent) };
+  const revision = card.liveRevision;
   const encoder = new TextEncoder();
   let after: [string, Date | null] | null = null;
   let headerSent = false;
@@ -31,10 +40,11 @@ export async function exportRates(
       }
       const [filter, params] = after ? afterRateKey(...after) : ['true', []];
       const rows: TRateRow[] = await em.execute<TRateRow[]>(
-        `select * from rate where card_id = ? and ${filter}
+        `select ${RATE_VIEW_COLUMNS} from rate_history
+          where card_id = ? and ${rowsAt('rate_history')} and ${filter}
           order by prefix, coalesce(effective_from, '-infinity'::timestamptz)
           limit ?`,
-        [card.id, ...params, BATCH],
+        [card.id, revision, revision, ...params, BATCH],
       );
       if (!rows.length) {
         controller.close();
