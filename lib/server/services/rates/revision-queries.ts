@@ -106,7 +106,9 @@ export async function listRevisions(
   const params: unknown[] = [card.id];
   let after = '';
   if (query.cursor) {
-    if (!/^\d{1,10}$/.test(query.cursor))
+    // A revision number is an int: a longer one would reach SQL as an out-of-range 400
+    // that does not name the field.
+    if (!/^[1-9]\d{0,8}$/.test(query.cursor))
       throw invalidInput({ cursor: 'is not a cursor this API gave out' });
     after = 'and r.number < ?';
     params.push(Number(query.cursor));
