@@ -484,6 +484,69 @@ describe('rate revisions', () => {
     expect(lowered.status).toBe(200);
   });
 
+  it('binds a lowered notice for its old hours, and a dearer rounding is a raise', async () => {
+    const made = await admin.post('/cards', {
+      name: 'Promised',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    const id = made.body.id as string;
+    const row = (rate: string) => ({ prefix: '44', destination: 'UK', rate });
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [row('0.0100')] })).status).toBe(200);
+    const versionOf = async (cardId: string) =>
+      (await admin.get(`/cards/${cardId}`)).body.version as number;
+    expect(
+      (await admin.patch(`/cards/${id}`, { version: await versionOf(id), minNoticeHours: 48 }))
+        .status,
+    ).toBe(200);
+
+    // A derived card's notice lowered in the request that raises its markup: refused.
+    const derived = (
+      await admin.post(`/cards/${id}/derive`, { name: 'Promised retail', markupPercent: '10' })
+    ).body;
+    const noticed = await admin.patch(`/cards/${derived.id}`, {
+      version: derived.version,
+      minNoticeHours: 24,
+    });
+    const both = await admin.patch(`/cards/${derived.id}`, {
+      version: noticed.body.version,
+      markupPercent: '20',
+      minNoticeHours: null,
+    });
+    expect([both.status, both.body.error?.code]).toEqual([409, 'notice_too_short']);
+
+    // Lowered on its own, the card says none, and a raise still needs the 48 hours.
+    const lowered = await admin.patch(`/cards/${id}`, {
+      version: await versionOf(id),
+      minNoticeHours: null,
+    });
+    expect([lowered.status, lowered.body.minNoticeHours]).toEqual([200, null]);
+    const short = await admin.put(`/cards/${id}/rates`, { rates: [row('0.0200')] });
+    expect([short.status, short.body.error?.code]).toEqual([409, 'notice_too_short']);
+    expect(short.body.error.message).toMatch(/its notice was lowered: the old one binds until /);
+    const later = await admin.put(`/cards/${id}/rates`, {
+      rates: [row('0.0200')],
+      liveAt: inHours(49),
+    });
+    expect(later.status).toBe(200);
+    expect((await admin.del(`/cards/${id}/revisions/${later.body.revision.number}`)).status).toBe(
+      204,
+    );
+
+    // The same rows priced by a mode that rounds higher, or finer after rounding down: a
+    // raise of every row. Rounding lower needs no notice.
+    const patched = async (patch: Record<string, unknown>) =>
+      admin.patch(`/cards/${id}`, { version: await versionOf(id), ...patch });
+    const up = await patched({ rounding: 'up' });
+    expect([up.status, up.body.error?.code]).toEqual([409, 'notice_too_short']);
+    expect((await patched({ rounding: 'down' })).status).toBe(200);
+    const finer = await patched({ decimals: 6 });
+    expect([finer.status, finer.body.error?.code]).toEqual([409, 'notice_too_short']);
+    const halfEven = await patched({ rounding: 'half_even' });
+    expect([halfEven.status, halfEven.body.error?.code]).toEqual([409, 'notice_too_short']);
+    expect((await admin.get(`/cards/${id}`)).body).toMatchObject({ rounding: 'down', decimals: 4 });
+  });
+
   it('compares each moment a price changes: an undated row over one dated later', async () => {
     const made = await admin.post('/cards', { name: 'Moments', currency: 'EUR', kind: 'provider' });
     const id = made.body.id as string;

@@ -24,6 +24,10 @@ export const Card = defineEntity({
       name: 'card_min_notice_hours_check',
       expression: '((min_notice_hours >= 0) AND (min_notice_hours <= 8760))',
     },
+    {
+      name: 'card_notice_floor_hours_check',
+      expression: '((notice_floor_hours >= 1) AND (notice_floor_hours <= 8760))',
+    },
     // Never its own parent (Migration20261222100000).
     { name: 'card_not_own_parent', expression: '(parent_id <> id)' },
   ],
@@ -85,6 +89,12 @@ export const Card = defineEntity({
     losingRates: p.integer().default(0),
     /** Hours of notice a revision raising any price must give (none when null). */
     minNoticeHours: p.integer().nullable(),
+    /**
+     * A notice lowered still binds at its old hours until then (Migration20261223100000):
+     * its holders were promised it.
+     */
+    noticeFloorHours: p.integer().nullable(),
+    noticeFloorUntil: p.datetime().nullable(),
     /**
      * The revision live on the card (0: none yet): the `rate` view reads its rows from
      * `rate_history` (Migration20261220100000). Written by the rate writers in SQL only.

@@ -42,6 +42,7 @@ import { Migration20261220200000 } from './Migration20261220200000';
 import { Migration20261221100000 } from './Migration20261221100000';
 import { Migration20261222100000 } from './Migration20261222100000';
 import { Migration20261222200000 } from './Migration20261222200000';
+import { Migration20261223100000 } from './Migration20261223100000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -91,4 +92,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261221100000', class: Migration20261221100000 },
   { name: 'Migration20261222100000', class: Migration20261222100000 },
   { name: 'Migration20261222200000', class: Migration20261222200000 },
+  { name: 'Migration20261223100000', class: Migration20261223100000 },
 ];

@@ -13,7 +13,8 @@ import {
 import { accountCardRelation, heldByAccountSql } from '@/lib/server/authz/card-relation';
 import type { TCard } from '@/lib/server/entities';
 import { DerivedRateOutOfRange } from '@/lib/server/services/rates/derived-range';
-import { finerRowSql } from '@/lib/server/services/rates/revisions';
+import { finerRowSql, setNotice } from '@/lib/server/services/rates/revisions';
+import { databaseClock } from '@/lib/server/db/clock';
 import { assertChainDepth } from './card-chain';
 import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
 import { assertOverridesOnParent, finerOverrides } from './derive-card';
@@ -143,7 +144,9 @@ export async function updateCard(
     if (patch.increment !== undefined) card.billingIncrement = patch.increment;
     if (patch.graceSeconds !== undefined) card.billingGraceSeconds = patch.graceSeconds;
     if (patch.minimumSeconds !== undefined) card.billingMinimumSeconds = patch.minimumSeconds;
-    if (patch.minNoticeHours !== undefined) card.minNoticeHours = patch.minNoticeHours;
+    if (patch.minNoticeHours !== undefined) {
+      setNotice(card, patch.minNoticeHours, await databaseClock(tx, 'transaction'));
+    }
     if (patch.overrides !== undefined) {
       card.overrides = patch.overrides?.length ? patch.overrides : null;
     }

@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TCard } from '@/lib/server/entities';
+import type { TCardRounding, TRoundingMode } from '@/lib/shared/pricing/money';
 import { databaseClock } from '@/lib/server/db/clock';
 import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
 import type { TRevisionCounts, TRevisionSource } from '@/lib/shared/schemas/revisions';
@@ -142,6 +144,82 @@ async function firstRaise(
   return row?.at ? { at: new Date(row.at), rows: Number(row.rows) } : null;
 }
 
+/**
+ * A card's notice set to `next` hours (null: none) at `now` (the transaction's clock).
+ * Lowered, the notice it gave still binds its next revisions for as many hours as it
+ * was (`notice_floor_*`, Migration20261223100000; `recordRevision` asks for the larger):
+ * the holders were promised it, and lowering it in the request that raises a price, or
+ * between two requests around one, would otherwise take the promise back at once. A
+ * floor already binding is kept as long as it would have bound: the larger hours, the
+ * later end (stricter than each promise alone, never looser).
+ */
+export function setNotice(card: TCard, next: number | null, now: Date): void {
+  const floorBinds = card.noticeFloorUntil !== null && card.noticeFloorUntil! > now;
+  const promised = card.minNoticeHours ?? 0;
+  if ((next ?? 0) < promised) {
+    const until = new Date(now.getTime() + promised * 3_600_000);
+    card.noticeFloorHours = Math.max(promised, floorBinds ? card.noticeFloorHours! : 0);
+    card.noticeFloorUntil =
+      floorBinds && card.noticeFloorUntil! > until ? card.noticeFloorUntil : until;
+  }
+  card.minNoticeHours = next;
+}
+
+/** At the same precision, each mode prices every amount at least as high as the one before. */
+const ROUNDING_ORDER: readonly TRoundingMode[] = ['down', 'half_even', 'half_up', 'up'];
+
+/**
+ * Whether pricing calls at `next`'s precision and rounding can charge some call more than
+ * at `was`'s, with the same rows (a card's precision or rounding edited): the notice rule
+ * counts that a raise of every row. Never higher: the same precision and a mode as low or
+ * lower; a finer precision after rounding up (the next finer amount is never above the
+ * coarser one rounded up); a coarser one rounding down (never above any finer rounding).
+ */
+export function canPriceHigher(was: TCardRounding, next: TCardRounding): boolean {
+  const rank = (mode: TRoundingMode) => ROUNDING_ORDER.indexOf(mode);
+  if (next.decimals === was.decimals) return rank(next.rounding) > rank(was.rounding);
+  if (next.decimals > was.decimals) return was.rounding !== 'up';
+  return next.rounding !== 'down';
+}
+
+/**
+ * A raise by the card's precision or rounding (`canPriceHigher`), against the revision
+ * the new one follows: from the revision's date, every row it prices calls with.
+ */
+async function termsRaise(
+  tx: EntityManager,
+  cardId: string,
+  following: number | null,
+  liveAt: Date,
+): Promise<{ at: Date; rows: number } | null> {
+  if (following === null) return null;
+  const [row] = await tx.execute<
+    {
+      was_decimals: number | null;
+      was_rounding: TRoundingMode | null;
+      decimals: number;
+      rounding: TRoundingMode;
+      priced: string;
+    }[]
+  >(
+    `select r.decimals as was_decimals, r.rounding as was_rounding, c.decimals, c.rounding,
+            (select count(*) from rev_set s where s.card_id = c.id and not s.blocked) as priced
+       from card c join rate_revision r on r.card_id = c.id and r.number = ?
+      where c.id = ?`,
+    [following, cardId],
+  );
+  if (!row || row.was_decimals === null || row.was_rounding === null) return null;
+  const was = { decimals: row.was_decimals, rounding: row.was_rounding };
+  const rows = Number(row.priced);
+  return rows > 0 && canPriceHigher(was, row) ? { at: liveAt, rows } : null;
+}
+
+/** Of two raises, the one from the earlier moment. */
+function earlier<T extends { at: Date }>(a: T | null, b: T | null): T | null {
+  if (!a || !b) return a ?? b;
+  return b.at < a.at ? b : a;
+}
+
 /** The rows of revision `number`: those it opened or inherited and did not close. */
 export function rowsAt(alias: string): string {
   return `${alias}.from_rev <= ? and (${alias}.to_rev is null or ${alias}.to_rev > ?)`;
@@ -275,21 +353,35 @@ export async function recordRevision(
     changed: Number(counted?.changed ?? 0),
     unchanged: Number(counted?.unchanged ?? 0),
   };
-  const [card] = await tx.execute<{ min_notice_hours: number | null; name: string }[]>(
-    'select min_notice_hours, name from card where id = ?',
+  // The card's notice, or the one it had before it was lowered while that still binds
+  // (`setNotice`), by the transaction's clock.
+  const [card] = await tx.execute<{ hours: number; name: string; bound_until: Date | null }[]>(
+    `select greatest(coalesce(min_notice_hours, 0), f.hours) as hours, name,
+            case when f.hours > coalesce(min_notice_hours, 0) then notice_floor_until end as bound_until
+       from card
+       cross join lateral (
+         select case when notice_floor_until > now() then notice_floor_hours else 0 end as hours) f
+      where id = ?`,
     [cardId],
   );
-  const hours = card?.min_notice_hours ?? 0;
+  const hours = card?.hours ?? 0;
   if (hours > 0) {
     // By the transaction's clock: by this process's, a clock running behind would count
     // more notice than the card's holders get.
     const from = await clock();
-    const raised = await firstRaise(tx, cardId, plan.liveAt ?? from);
+    const raised = earlier(
+      await firstRaise(tx, cardId, plan.liveAt ?? from),
+      await termsRaise(tx, cardId, latest?.number ?? null, plan.liveAt ?? from),
+    );
     const notice = raised ? (raised.at.getTime() - from.getTime()) / 3_600_000 : Infinity;
     if (notice < hours) {
       throw conflict(
         'notice_too_short',
-        `${card!.name} gives ${hours} hours' notice of increases; ${raised!.rows} rows price calls higher, the first from ${raised!.at.toISOString()}.`,
+        `${card!.name} gives ${hours} hours' notice of increases${
+          card!.bound_until
+            ? ` (its notice was lowered: the old one binds until ${new Date(card!.bound_until).toISOString()})`
+            : ''
+        }; ${raised!.rows} rows price calls higher, the first from ${raised!.at.toISOString()}.`,
         { cardId, minNoticeHours: hours, increased: counts.increased, raised: raised!.rows },
       );
     }
