@@ -484,6 +484,40 @@ describe('rate revisions', () => {
     expect(lowered.status).toBe(200);
   });
 
+  it('compares numbers, not rows: a prefix added or removed moves them to another', async () => {
+    const made = await admin.post('/cards', { name: 'Numbers', currency: 'EUR', kind: 'provider' });
+    const id = made.body.id as string;
+    const uk = { prefix: '44', destination: 'UK', rate: '0.0100' };
+    const london = { prefix: '4420', destination: 'London', rate: '0.0050' };
+    const guernsey = { prefix: '441481', destination: 'Guernsey' };
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [uk, london] })).status).toBe(200);
+    const version = (await admin.get(`/cards/${id}`)).body.version as number;
+    expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    // A dearer prefix under 44 takes numbers 44 priced; London removed gives its to 44;
+    // 44 removed gives its to a dearer 4.
+    for (const rates of [
+      [uk, london, { ...guernsey, rate: '0.5000' }],
+      [uk],
+      [{ ...uk, prefix: '4', rate: '0.0200' }, london],
+    ]) {
+      const short = await admin.put(`/cards/${id}/rates`, { rates });
+      expect([JSON.stringify(rates), short.status, short.body.error]).toEqual([
+        JSON.stringify(rates),
+        409,
+        expect.objectContaining({ code: 'notice_too_short', raised: 1 }),
+      ]);
+    }
+    // A new route, the dearer prefix dated past the notice, then a cheaper one at once.
+    for (const rates of [
+      [uk, london, { prefix: '33', destination: 'France', rate: '0.9000' }],
+      [uk, london, { ...guernsey, rate: '0.5000', effectiveFrom: inHours(49) }],
+      [uk, london, { ...guernsey, rate: '0.0090' }],
+    ]) {
+      const put = await admin.put(`/cards/${id}/rates`, { rates });
+      expect([JSON.stringify(rates), put.status]).toEqual([JSON.stringify(rates), 200]);
+    }
+  });
+
   it('binds a lowered notice for its old hours, and a dearer rounding is a raise', async () => {
     const made = await admin.post('/cards', {
       name: 'Promised',

@@ -98,25 +98,38 @@ function sameRow(a: string, b: string): string {
   return `${sameKey(a, b)} and ${a}.rate = ${b}.rate and ${sameTerms(a, b)}`;
 }
 
+/** A staged row (`s`) pricing a call higher than an open one (`o`), by any term. */
+const DEARER = (
+  s: string,
+  o: string,
+) => `(${s}.rate > ${o}.rate or ${s}.connection_fee > ${o}.connection_fee
+         or ${s}.initial_increment > ${o}.initial_increment or ${s}.increment > ${o}.increment
+         or ${s}.grace_seconds < ${o}.grace_seconds or ${s}.minimum_seconds > ${o}.minimum_seconds)`;
+
 /**
  * What a card's notice rule (`min_notice_hours`) is about: the moments from the
- * revision's date on when a prefix's call is priced higher by the staged set than by the
+ * revision's date on when a number's call is priced higher by the staged set than by the
  * card's open set it follows — by the rate or any other term (a fee, a longer first or
- * next increment, less grace, a longer minimum) — and the first of them. A prefix's
- * price only changes at the revision's date and at a dated row's time in either set, so
+ * next increment, less grace, a longer minimum) — and the first of them. `rows`: the
+ * staged rows that price higher somewhere. Null: nothing goes up. Set-based (hash joins
+ * on the prefix), asked only of a card with a notice rule.
+ *
+ * Prices only change at the revision's date and at a dated row's time in either set, so
  * those moments are compared, each set's row in force then (its latest row dated by
- * then, an undated one before any) against the other's: an undated row replacing one
- * dated in the past is compared with that row, and a row dated in the past that no
- * longer applies with nothing. `rows`: the staged rows that price higher somewhere. Null:
- * nothing goes up. Set-based (hash joins on the prefix), asked only of a card with a
- * notice rule. Not seen: a new prefix, or a removed one, that moves numbers to a dearer
- * row of another prefix.
+ * then, an undated one before any). A prefix both sets price from the same time is its
+ * own longest match in both whenever it is in force: compared with itself (an undated
+ * row replacing one dated in the past with that row). Any other prefix — new, removed,
+ * or priced from another time — may move its numbers to another row: the number equal
+ * to it falls to each set's longest prefix over it then, and those two rows are compared
+ * (a dearer 441481 added under 44, a cheaper 4420 removed over 44), unless either is
+ * blocked or missing (a new route, or one withdrawn, is no raise).
  */
 async function firstRaise(
   tx: EntityManager,
   cardId: string,
   liveAt: Date,
 ): Promise<{ at: Date; rows: number } | null> {
+  const since = `coalesce(effective_from, '-infinity'::timestamptz)`;
   const [row] = await tx.execute<{ at: Date | null; rows: string }[]>(
     `with s as (select * from rev_set where card_id = ?),
           o as (select * from rate_history where card_id = ? and to_rev is null),
@@ -133,13 +146,35 @@ async function firstRaise(
             select distinct on (m.prefix, m.at) m.at, o.*
               from moments m join o on o.prefix = m.prefix
                                and coalesce(o.effective_from, '-infinity'::timestamptz) <= m.at
-             order by m.prefix, m.at, o.effective_from desc nulls last)
-     select min(s.at) as at, count(distinct (s.prefix, s.effective_from)) as rows
-       from staged s join open o on o.prefix = s.prefix and o.at = s.at
-      where s.rate > o.rate or s.connection_fee > o.connection_fee
-         or s.initial_increment > o.initial_increment or s.increment > o.increment
-         or s.grace_seconds < o.grace_seconds or s.minimum_seconds > o.minimum_seconds`,
-    [cardId, cardId, liveAt, liveAt, liveAt],
+             order by m.prefix, m.at, o.effective_from desc nulls last),
+          times as (select at from moments union select ?::timestamptz),
+          moved as (
+            select prefix from (select prefix, min(${since}) as since from s group by prefix) a
+              full join (select prefix, min(${since}) as since from o group by prefix) b using (prefix)
+             where a.since is distinct from b.since),
+          leads as (
+            select m.prefix as key, left(m.prefix, n) as lead
+              from moved m cross join generate_series(1, length(m.prefix)) n),
+          staged_over as (
+            select distinct on (l.key, t.at) l.key, t.at, s.*
+              from leads l cross join times t
+              join s on s.prefix = l.lead and coalesce(s.effective_from, '-infinity'::timestamptz) <= t.at
+             order by l.key, t.at, length(s.prefix) desc, s.effective_from desc nulls last),
+          open_over as (
+            select distinct on (l.key, t.at) l.key, t.at, o.*
+              from leads l cross join times t
+              join o on o.prefix = l.lead and coalesce(o.effective_from, '-infinity'::timestamptz) <= t.at
+             order by l.key, t.at, length(o.prefix) desc, o.effective_from desc nulls last),
+          raised as (
+            select s.at, s.prefix, s.effective_from
+              from staged s join open o on o.prefix = s.prefix and o.at = s.at
+             where ${DEARER('s', 'o')}
+            union all
+            select s.at, s.prefix, s.effective_from
+              from staged_over s join open_over o on o.key = s.key and o.at = s.at
+             where not s.blocked and not o.blocked and ${DEARER('s', 'o')})
+     select min(at) as at, count(distinct (prefix, effective_from)) as rows from raised`,
+    [cardId, cardId, liveAt, liveAt, liveAt, liveAt],
   );
   return row?.at ? { at: new Date(row.at), rows: Number(row.rows) } : null;
 }
