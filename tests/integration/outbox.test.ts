@@ -185,3 +185,67 @@ describe('mail delivery off', () => {
     expect(taken.sort()).toEqual(['ops@quiet.off.test', 'stays@quiet.off.test']);
   });
 });
+
+describe('a send that outlives its claim', () => {
+  it('never puts back a mail another process sent meanwhile', async () => {
+    // One mail, queued for the reader; nothing else pending.
+    await suite.orm.em.fork().execute(`update outbox set status = 'sent' where status = 'pending'`);
+    await suite.orm.em.fork().execute(
+      `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
+                          next_attempt_at, created_at)
+       select gen_random_uuid(), id, 'ops@quiet.off.test', 'Stalled', 'Sent once', 'pending', 0,
+              now(), now()
+         from notification limit 1`,
+    );
+    // A: its server holds the recipient past A's lease, then refuses it.
+    let stalled!: () => void;
+    const reached = new Promise<void>((resolve) => (stalled = resolve));
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const slow = new SMTPServer({
+      // Closing does not wait for a connection A left open.
+      closeTimeout: 500,
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onRcptTo(_address, _session, callback) {
+        stalled();
+        void answered.then(() => callback(new Error('mailbox busy, try later')));
+      },
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowPort = (slow.server.address() as AddressInfo).port;
+    const a = new OutboxWorker(
+      suite.orm,
+      { transport: `smtp://127.0.0.1:${slowPort}`, from: 'panel@off.test' },
+      suite.server.url,
+      // A lease of 200 ms, waits of half a minute: the send outlives its claim.
+      { pollMs: 60_000, maxAttempts: 5, backoffMs: () => 0, leaseMs: 200, sendTimeoutMs: 30_000 },
+    );
+    a.nudge();
+    let stopping: Promise<void> | undefined;
+    const stopA = () => (stopping ??= a.stop());
+    try {
+      await reached;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      // B claims it once A's lease has run out, sends it and marks it sent.
+      const { rows, taken } = await sendAll<{ status: string; attempts: number }>(
+        `select status, attempts from outbox where subject = 'Stalled'`,
+      );
+      expect([rows, taken]).toEqual([[{ status: 'sent', attempts: 2 }], ['ops@quiet.off.test']]);
+      // Then A hears its refusal: the row stays sent, and nothing is sent again.
+      answer();
+      await stopA();
+      const after = await suite.orm.em
+        .fork()
+        .execute<{ status: string; attempts: number }[]>(
+          `select status, attempts from outbox where subject = 'Stalled'`,
+        );
+      expect(after).toEqual([{ status: 'sent', attempts: 2 }]);
+    } finally {
+      answer();
+      await stopA();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+});

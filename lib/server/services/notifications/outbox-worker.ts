@@ -17,6 +17,8 @@ export interface TOutboxOptions {
   backoffMs: (attempts: number) => number;
   /** How long a claim holds a row: past it, a send that never finished is tried again. */
   leaseMs: number;
+  /** How long a send waits for the mail server at each step: well inside the lease. */
+  sendTimeoutMs: number;
 }
 
 const DEFAULTS: TOutboxOptions = {
@@ -26,6 +28,7 @@ const DEFAULTS: TOutboxOptions = {
   // 1 min, 2, 4 … capped at an hour: about four hours before a row is given up.
   backoffMs: (attempts) => Math.min(60_000 * 2 ** (attempts - 1), 3_600_000),
   leaseMs: 5 * 60_000,
+  sendTimeoutMs: 60_000,
 };
 
 /** Why a mail was dropped unsent (`outbox.last_error`). */
@@ -50,7 +53,8 @@ interface TClaimed {
  * serves one connection) — then sends each and marks it sent, or pending again after a
  * growing wait, or failed after the last try. A process that dies mid-send leaves its
  * rows to be claimed again when the lease runs out: a mail may then go twice, never
- * not at all.
+ * not at all. Each send renews its row's claim first and gives up well inside it, and a
+ * send's outcome is written only while the row is still its claim's.
  */
 export class OutboxWorker {
   private readonly options: TOutboxOptions;
@@ -69,7 +73,18 @@ export class OutboxWorker {
     options: Partial<TOutboxOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
-    this.transport = nodemailer.createTransport(settings.transport);
+    // Every wait well inside the lease (nodemailer's own: 2 and 10 minutes), so a send
+    // that hangs fails before another process may claim its row and send it too.
+    const timeouts = {
+      connectionTimeout: this.options.sendTimeoutMs,
+      greetingTimeout: this.options.sendTimeoutMs,
+      socketTimeout: this.options.sendTimeoutMs,
+    };
+    this.transport = nodemailer.createTransport(
+      typeof settings.transport === 'string'
+        ? { url: settings.transport, ...timeouts }
+        : { ...timeouts, ...settings.transport },
+    );
     this.fromAddress = addressparser(settings.from, { flatten: true })[0]?.address;
   }
 
@@ -179,6 +194,15 @@ export class OutboxWorker {
 
   private async send(row: TClaimed): Promise<void> {
     const em = this.orm.em.fork();
+    // The claim renewed for this send (rows of a batch go one after another): kept only
+    // while it is still this claim's — not sent, failed or claimed again meanwhile.
+    const held = await directQuery<{ id: string }>(
+      em,
+      `update outbox set next_attempt_at = now() + (? * interval '1 millisecond')
+        where id = ? and status = 'pending' and attempts = ? returning id`,
+      [this.options.leaseMs, row.id, row.attempts],
+    );
+    if (!held.length) return;
     try {
       const { from, base } = await this.postmarkFor(em, row);
       await this.transport.sendMail({
@@ -199,17 +223,20 @@ export class OutboxWorker {
         { outbox: row.id, attempts: row.attempts, err: message },
         last ? 'outbox: mail failed, giving up' : 'outbox: mail failed, will retry',
       );
+      // Only while the row is still this claim's: a send that outlived its lease may
+      // have been sent by another process since, which this must not put back.
       await directQuery(
         em,
         `update outbox
             set status = ?, last_error = ?,
                 next_attempt_at = now() + (? * interval '1 millisecond')
-          where id = ?`,
+          where id = ? and status = 'pending' and attempts = ?`,
         [
           last ? 'failed' : 'pending',
           message.slice(0, 2000),
           this.options.backoffMs(row.attempts),
           row.id,
+          row.attempts,
         ],
       );
     }
