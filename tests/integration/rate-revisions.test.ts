@@ -518,6 +518,37 @@ describe('rate revisions', () => {
     }
   });
 
+  it('compares with what the holders were told a notice ago: a row removed, then dearer', async () => {
+    const made = await admin.post('/cards', { name: 'Told', currency: 'EUR', kind: 'provider' });
+    const id = made.body.id as string;
+    const uk = { prefix: '44', destination: 'UK', rate: '0.0100' };
+    const france = { prefix: '33', destination: 'France', rate: '0.0200' };
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [uk, france] })).status).toBe(200);
+    const version = (await admin.get(`/cards/${id}`)).body.version as number;
+    expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    // That set was written three days ago: what the holders know.
+    await suite.orm.em
+      .fork()
+      .execute(
+        `update rate_revision set created_at = created_at - interval '3 days' where card_id = ?`,
+        [id],
+      );
+    // 44 withdrawn (no raise), then back at ten times its price: refused, as it would
+    // have been in one write.
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [france] })).status).toBe(200);
+    const back = await admin.put(`/cards/${id}/rates`, {
+      rates: [france, { ...uk, rate: '0.1000' }],
+    });
+    expect([back.status, back.body.error]).toEqual([
+      409,
+      expect.objectContaining({ code: 'notice_too_short', raised: 1 }),
+    ]);
+    // Back at its old price, or dearer from past the notice: no raise on what they knew.
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [france, uk] })).status).toBe(200);
+    const dated = [france, uk, { ...uk, rate: '0.1000', effectiveFrom: inHours(49) }];
+    expect((await admin.put(`/cards/${id}/rates`, { rates: dated })).status).toBe(200);
+  });
+
   it('binds a lowered notice for its old hours, and a dearer rounding is a raise', async () => {
     const made = await admin.post('/cards', {
       name: 'Promised',

@@ -128,11 +128,15 @@ async function firstRaise(
   tx: EntityManager,
   cardId: string,
   liveAt: Date,
+  against: number | null = null,
 ): Promise<{ at: Date; rows: number } | null> {
   const since = `coalesce(effective_from, '-infinity'::timestamptz)`;
+  // The open set, or revision `against`'s rows.
+  const [than, thanParams] =
+    against === null ? ['to_rev is null', []] : [rowsAt('rate_history'), [against, against]];
   const [row] = await tx.execute<{ at: Date | null; rows: string }[]>(
     `with s as (select * from rev_set where card_id = ?),
-          o as (select * from rate_history where card_id = ? and to_rev is null),
+          o as (select * from rate_history where card_id = ? and ${than}),
           moments as (
             select prefix, ?::timestamptz as at from s
             union select prefix, effective_from from s where effective_from > ?::timestamptz
@@ -174,9 +178,28 @@ async function firstRaise(
               from staged_over s join open_over o on o.key = s.key and o.at = s.at
              where not s.blocked and not o.blocked and ${DEARER('s', 'o')})
      select min(at) as at, count(distinct (prefix, effective_from)) as rows from raised`,
-    [cardId, cardId, liveAt, liveAt, liveAt, liveAt],
+    [cardId, cardId, ...thanParams, liveAt, liveAt, liveAt, liveAt],
   );
   return row?.at ? { at: new Date(row.at), rows: Number(row.rows) } : null;
+}
+
+/**
+ * The revision the card's holders knew `hours` ago: the latest recorded by then and not
+ * cancelled. A price is raised with notice only if it is above what they were told then,
+ * too — else removing a row and writing it again dearer, in two writes, gives none.
+ */
+async function knownBefore(
+  tx: EntityManager,
+  cardId: string,
+  hours: number,
+): Promise<number | null> {
+  const [row] = await tx.execute<{ number: number | null }[]>(
+    `select max(number) as number from rate_revision
+      where card_id = ? and cancelled_at is null
+        and created_at <= now() - (? * interval '1 hour')`,
+    [cardId, hours],
+  );
+  return row?.number ?? null;
 }
 
 /**
@@ -404,10 +427,14 @@ export async function recordRevision(
     // By the transaction's clock: by this process's, a clock running behind would count
     // more notice than the card's holders get.
     const from = await clock();
-    const raised = earlier(
+    const known = await knownBefore(tx, cardId, hours);
+    const raised = [
       await firstRaise(tx, cardId, plan.liveAt ?? from),
+      known !== null && known !== latest?.number
+        ? await firstRaise(tx, cardId, plan.liveAt ?? from, known)
+        : null,
       await termsRaise(tx, cardId, latest?.number ?? null, plan.liveAt ?? from),
-    );
+    ].reduce(earlier, null);
     const notice = raised ? (raised.at.getTime() - from.getTime()) / 3_600_000 : Infinity;
     if (notice < hours) {
       throw conflict(
