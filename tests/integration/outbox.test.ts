@@ -4,7 +4,12 @@ import { apiClient, type TApiClient } from '../fixtures/api-client';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { mailSettingsOf } from '@/lib/server/services/notifications/mail-settings';
-import { NOT_SENT_GONE, OutboxWorker } from '@/lib/server/services/notifications/outbox-worker';
+import {
+  NOT_SENT_GONE,
+  NOT_SENT_STALE,
+  NOT_SENT_UNREADABLE,
+  OutboxWorker,
+} from '@/lib/server/services/notifications/outbox-worker';
 
 /**
  * Without SMTP settings mail delivery is off: notices are still written and mail is
@@ -183,6 +188,73 @@ describe('mail delivery off', () => {
       { to_address: 'stays@quiet.off.test', status: 'sent', last_error: null },
     ]);
     expect(taken.sort()).toEqual(['ops@quiet.off.test', 'stays@quiet.off.test']);
+  });
+});
+
+describe('a mail whose recipient may no longer read what it tells of', () => {
+  it('is not sent: its recipient moved to a group without the grant since', async () => {
+    const group = (await reader.get('/me')).body.group.id as string;
+    const blind = (
+      await admin.post('/groups', { name: 'Blind to cards', grants: ['customers:read'] })
+    ).body.id as string;
+    const people = ['narrowed@quiet.off.test', 'kept@quiet.off.test'];
+    const made: Record<string, string> = {};
+    for (const email of people) {
+      const user = await admin.post('/users', {
+        email,
+        password: 'outbox-off-user-pass',
+        accountId: resellerId,
+        groupId: group,
+      });
+      expect(user.status).toBe(201);
+      made[email] = user.body.id;
+    }
+    const card = await admin.post('/cards', { name: 'Narrow', currency: 'EUR', kind: 'customer' });
+    expect(
+      (await admin.post('/assignments', { cardId: card.body.id, accountId: resellerId })).status,
+    ).toBe(201);
+    // Queued for each reader of cards; then one of them loses cards:read.
+    const narrowed = (await admin.get(`/users/${made['narrowed@quiet.off.test']}`)).body;
+    const moved = await admin.patch(`/users/${narrowed.id}`, {
+      version: narrowed.version,
+      groupId: blind,
+    });
+    expect(moved.status).toBe(200);
+
+    const { rows, taken } = await sendAll<{
+      to_address: string;
+      status: string;
+      last_error: string | null;
+    }>(
+      `select to_address, status, last_error from outbox where subject like '%Narrow%'
+        order by to_address`,
+    );
+    expect(rows).toEqual([
+      { to_address: 'kept@quiet.off.test', status: 'sent', last_error: null },
+      { to_address: 'narrowed@quiet.off.test', status: 'failed', last_error: NOT_SENT_UNREADABLE },
+      { to_address: 'ops@quiet.off.test', status: 'sent', last_error: null },
+      { to_address: 'stays@quiet.off.test', status: 'sent', last_error: null },
+    ]);
+    expect(taken.sort()).toEqual([
+      'kept@quiet.off.test',
+      'ops@quiet.off.test',
+      'stays@quiet.off.test',
+    ]);
+  });
+
+  it('is not sent once older than a week', async () => {
+    await suite.orm.em.fork().execute(
+      `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
+                          next_attempt_at, created_at)
+       select gen_random_uuid(), n.id, 'ops@quiet.off.test', 'Old news', 'Long ago', 'pending', 0,
+              now(), now() - interval '8 days'
+         from notification n join app_user u on u.id = n.user_id
+        where u.email = 'ops@quiet.off.test' limit 1`,
+    );
+    const { rows, taken } = await sendAll<{ status: string; last_error: string | null }>(
+      `select status, last_error from outbox where subject = 'Old news'`,
+    );
+    expect([rows, taken]).toEqual([[{ status: 'failed', last_error: NOT_SENT_STALE }], []]);
   });
 });
 

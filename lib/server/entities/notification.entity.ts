@@ -38,6 +38,8 @@ export const Notification = defineEntity({
     /** A panel path (`/cards/…`) the notice opens. */
     link: p.string().length(500).nullable(),
     data: p.json<Record<string, unknown>>().nullable(),
+    /** The grant its subject is read with: its mail goes only to someone who still holds it. */
+    readGrant: p.string().length(60).nullable(),
     readAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },

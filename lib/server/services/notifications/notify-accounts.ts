@@ -71,6 +71,7 @@ export async function notifyAccounts(
       body,
       link: notice.link ?? null,
       data: notice.data ?? null,
+      readGrant: notice.readGrant,
       readAt: null,
       createdAt: new Date(),
     });

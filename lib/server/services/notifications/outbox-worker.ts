@@ -1,7 +1,10 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import nodemailer, { type Transporter } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
+import { actorsOfAccounts } from '@/lib/server/authz/actor';
+import { readersOf } from '@/lib/server/authz/recipients';
 import { directQuery } from '@/lib/server/db/direct-query';
+import type { TGrant } from '@/lib/shared/permissions';
 import { getLogger } from '@/lib/server/observability/logger';
 import { effectiveBrand } from '@/lib/server/services/brands/brands';
 import type { TMailSettings } from './mail-settings';
@@ -33,6 +36,14 @@ const DEFAULTS: TOutboxOptions = {
 
 /** Why a mail was dropped unsent (`outbox.last_error`). */
 export const NOT_SENT_GONE = 'not sent: its recipient was removed or disabled since';
+export const NOT_SENT_UNREADABLE = 'not sent: its recipient may no longer read what it tells of';
+export const NOT_SENT_STALE = 'not sent: older than a week (its notice is in the panel)';
+
+/**
+ * Mail older than this is not sent: delivery turned on after a long time off (or a
+ * server refusing for days) would otherwise mail weeks of old news at once.
+ */
+const MAIL_MAX_AGE_DAYS = 7;
 
 interface TClaimed {
   id: string;
@@ -143,6 +154,13 @@ export class OutboxWorker {
                            where n.id = o.notification_id and u.status = 'active')`,
       [NOT_SENT_GONE],
     );
+    await directQuery(
+      em,
+      `update outbox o set status = 'failed', last_error = ?
+        where o.status = 'pending' and o.next_attempt_at <= now()
+          and o.created_at < now() - (? * interval '1 day')`,
+      [NOT_SENT_STALE, MAIL_MAX_AGE_DAYS],
+    );
     return em.transactional((tx) =>
       directQuery<TClaimed>(
         tx,
@@ -192,6 +210,25 @@ export class OutboxWorker {
     };
   }
 
+  private async stillReads(em: EntityManager, outboxId: string): Promise<boolean> {
+    const [notice] = await directQuery<{
+      user_id: string;
+      account_id: string;
+      read_grant: TGrant | null;
+    }>(
+      em,
+      `select n.user_id, n.account_id, n.read_grant from outbox o
+         join notification n on n.id = o.notification_id
+        where o.id = ?`,
+      [outboxId],
+    );
+    if (!notice) return false;
+    const readers = notice.read_grant
+      ? await readersOf(em, [notice.account_id], notice.read_grant)
+      : await actorsOfAccounts(em, [notice.account_id]);
+    return readers.some((reader) => reader.userId === notice.user_id);
+  }
+
   private async send(row: TClaimed): Promise<void> {
     const em = this.orm.em.fork();
     // The claim renewed for this send (rows of a batch go one after another): kept only
@@ -203,6 +240,18 @@ export class OutboxWorker {
       [this.options.leaseMs, row.id, row.attempts],
     );
     if (!held.length) return;
+    // And only to someone who may still read what it tells of: a group without the
+    // notice's grant by now, an account suspended above, no usable group (the same rule
+    // that chose the recipients when the notice was written, `readersOf`).
+    if (!(await this.stillReads(em, row.id))) {
+      await directQuery(
+        em,
+        `update outbox set status = 'failed', last_error = ?
+          where id = ? and status = 'pending' and attempts = ?`,
+        [NOT_SENT_UNREADABLE, row.id, row.attempts],
+      );
+      return;
+    }
     try {
       const { from, base } = await this.postmarkFor(em, row);
       await this.transport.sendMail({
