@@ -121,8 +121,10 @@ const DEARER = (
  * row replacing one dated in the past with that row). Any other prefix — new, removed,
  * or priced from another time — may move its numbers to another row: the number equal
  * to it falls to each set's longest prefix over it then, and those two rows are compared
- * (a dearer 441481 added under 44, a cheaper 4420 removed over 44), unless either is
- * blocked or missing (a new route, or one withdrawn, is no raise).
+ * (a dearer 441481 added under 44, a cheaper 4420 removed over 44). A blocked row prices
+ * nothing: a number blocked or unpriced on either side is no raise (a new route, or one
+ * withdrawn; blocking a row and opening it again dearer is a raise on what the holders
+ * were told a notice ago, `knownBefore`).
  */
 async function firstRaise(
   tx: EntityManager,
@@ -172,7 +174,7 @@ async function firstRaise(
           raised as (
             select s.at, s.prefix, s.effective_from
               from staged s join open o on o.prefix = s.prefix and o.at = s.at
-             where ${DEARER('s', 'o')}
+             where not s.blocked and not o.blocked and ${DEARER('s', 'o')}
             union all
             select s.at, s.prefix, s.effective_from
               from staged_over s join open_over o on o.key = s.key and o.at = s.at
