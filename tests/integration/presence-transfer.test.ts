@@ -134,6 +134,31 @@ describe('presence when a record leaves a view', () => {
     expect(carrierLists.at(-1)).toHaveLength(2);
   });
 
+  it('a record named in capitals is the same room: seen by the others, and left on transfer', async () => {
+    const customer = await ok(r1.post('/customers', { name: 'Shouted', creditLimit: '0' }));
+    const currency = (await ok(admin.get(`/resellers/${ids.R3}`), 200)).currency;
+    const card = await ok(r3.post('/cards', { name: 'R3 Loud', currency, kind: 'customer' }));
+    const topic: TPresenceTopic = `customers:${customer.id}`;
+    const carrier = await watch(ADMIN.email, 'carrier', ADMIN.password);
+    const old = await watch('ops@r1.move.test', 'r1');
+    expect(await join(carrier, topic)).toEqual({ ok: true });
+    expect(
+      await join(old, `customers:${(customer.id as string).toUpperCase()}` as TPresenceTopic),
+    ).toEqual({ ok: true });
+    await until(
+      () => JSON.stringify(lastOf(carrier, topic)).includes('ops@r1.move.test'),
+      'the carrier to see R1 there',
+    );
+    await ok(
+      admin.post(`/customers/${customer.id}/transfer`, { toParentId: ids.R3, cardId: card.id }),
+      200,
+    );
+    await until(
+      () => lastOf(carrier, topic)?.length === 1,
+      'the carrier to see R1 leave on the transfer',
+    );
+  });
+
   it('a card unassigned: its holder leaves the card presence, and a later holder session starts alone', async () => {
     const currency = (await ok(admin.get(`/resellers/${ids.R1}`), 200)).currency;
     const card = await ok(admin.post('/cards', { name: 'Wholesale', currency, kind: 'customer' }));

@@ -13,7 +13,14 @@ export const ZPresenceTopic = z.union([
 ]);
 export type TPresenceTopic = z.infer<typeof ZPresenceTopic>;
 
-export const ZPresenceRequest = z.strictObject({ topic: ZPresenceTopic });
+/**
+ * A record's id in any case names one record (PostgreSQL compares uuids so) and so one
+ * room: lower-cased, as the server builds a topic from a stored id, else an upper-case
+ * join would watch unseen by the others and linger after the record left the viewer.
+ */
+export const ZPresenceRequest = z.strictObject({
+  topic: ZPresenceTopic.transform((topic) => topic.toLowerCase() as TPresenceTopic),
+});
 
 /** At most this many topics per socket: a page and a record or two is the real use. */
 export const MAX_PRESENCE_TOPICS = 16;
