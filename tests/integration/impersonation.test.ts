@@ -170,6 +170,35 @@ describe('impersonation ("view as")', () => {
     expect(carrierView[0].actor).toMatchObject({ kind: 'user', email: 'support@carrier.test' });
   });
 
+  it('a new view ends the open one as a stop does: its target sees it stop', async () => {
+    const group = (await admin.post('/groups', { template: 'default-reseller' })).body.id;
+    const other = await admin.post('/resellers', { name: 'Other', email: 'ops@other.test' });
+    const otherUser = await admin.post('/users', {
+      email: 'ops@other.test',
+      password: PASSWORD,
+      accountId: other.body.id,
+      groupId: group,
+    });
+    const before = (await reseller.get('/audit?resource=impersonation')).body.items.length;
+    expect(
+      (await support.post('/impersonation', { userId: resellerUserId, reason: 'first look' }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await support.post('/impersonation', { userId: otherUser.body.id, reason: 'second look' }))
+        .status,
+    ).toBe(201);
+    expect((await support.get('/me')).body.user.email).toBe('ops@other.test');
+    const seen = (await reseller.get('/audit?resource=impersonation')).body.items as {
+      op: string;
+    }[];
+    expect(seen.slice(0, seen.length - before).map((item) => item.op)).toEqual([
+      'deleted',
+      'created',
+    ]);
+    expect((await support.del('/impersonation')).status).toBe(204);
+  });
+
   it("catch-up never replays across a change of the viewer's own access or an expiry", async () => {
     const replay = (since: number) => support.get(`/events?since=${since}`);
     await support.post('/impersonation', { userId: resellerUserId, reason: 'catch-up' });

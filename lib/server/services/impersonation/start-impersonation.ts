@@ -7,6 +7,7 @@ import { impersonationTargetScope } from '@/lib/server/authz/impersonation';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { databaseClock } from '@/lib/server/db/clock';
+import { endViews } from './stop-impersonation';
 import type {
   TImpersonationStart,
   TImpersonationStarted,
@@ -41,11 +42,8 @@ export async function startImpersonation(
     // By the database's clock, as the view it replaces was dated, and never before that
     // view began (a start queued behind it began its transaction earlier).
     const now = await databaseClock(tx);
-    await tx.execute(
-      `update impersonation set ended_at = greatest(started_at, ?::timestamptz)
-        where impersonator_user_id = ? and ended_at is null`,
-      [now.toISOString(), actor.userId],
-    );
+    // The open one ends as a stop ends it: its target's account sees it stop.
+    await endViews(tx, actor, now, record);
     const row = tx.create(Impersonation, {
       id: crypto.randomUUID(),
       impersonatorUserId: actor.userId,

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Impersonation, User } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { notFound } from '@/lib/server/errors/domain-error';
-import { mutate } from '@/lib/server/live/change-log';
+import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { databaseClock } from '@/lib/server/db/clock';
 
 /**
@@ -14,23 +14,43 @@ export async function stopImpersonation(em: EntityManager, real: TActor): Promis
     // Held as a start holds it (start-impersonation.ts): a start and a stop at once end
     // in the order they took it.
     await tx.execute('select 1 from app_user where id = ? for no key update', [real.userId]);
-    const rows = await tx.find(Impersonation, { impersonatorUserId: real.userId, endedAt: null });
-    if (!rows.length) throw notFound('impersonation');
-    const now = await databaseClock(tx);
-    for (const row of rows) {
-      row.endedAt = now > row.startedAt ? now : row.startedAt;
-      const target = await tx.findOne(User, { id: row.targetUserId }, { populate: ['account'] });
-      record({
-        resource: 'impersonation',
-        entityId: row.id,
-        op: 'deleted',
-        version: null,
-        before: { targetUserId: row.targetUserId, targetEmail: target?.email, reason: row.reason },
-        after: null,
-        scopeBefore: target?.account.path ?? real.account.path,
-        scopeAfter: null,
-      });
-    }
-    await tx.flush();
+    const ended = await endViews(tx, real, await databaseClock(tx), record);
+    if (!ended) throw notFound('impersonation');
   });
+}
+
+/**
+ * Ends every view `real` has open at `now` (the database's clock; the caller holds the
+ * person's row), as a stop and a new start both do: one still running ends now, with a
+ * stop recorded where its target's account reads the audit (DESIGN: start and stop are
+ * visible to the impersonated account); one already expired is closed at its expiry,
+ * unrecorded — its start said when it ends, and it was not stopped. Answers how many.
+ */
+export async function endViews(
+  tx: EntityManager,
+  real: TActor,
+  now: Date,
+  record: (change: TChange) => void,
+): Promise<number> {
+  const rows = await tx.find(Impersonation, { impersonatorUserId: real.userId, endedAt: null });
+  for (const row of rows) {
+    if (row.expiresAt <= now) {
+      row.endedAt = row.expiresAt > row.startedAt ? row.expiresAt : row.startedAt;
+      continue;
+    }
+    row.endedAt = now > row.startedAt ? now : row.startedAt;
+    const target = await tx.findOne(User, { id: row.targetUserId }, { populate: ['account'] });
+    record({
+      resource: 'impersonation',
+      entityId: row.id,
+      op: 'deleted',
+      version: null,
+      before: { targetUserId: row.targetUserId, targetEmail: target?.email, reason: row.reason },
+      after: null,
+      scopeBefore: target?.account.path ?? real.account.path,
+      scopeAfter: null,
+    });
+  }
+  await tx.flush();
+  return rows.length;
 }
