@@ -610,7 +610,13 @@ describe('a group that requires MFA', () => {
       ).status,
     ).toBe(200);
     expect((await desk.get('/customers')).body.error.code).toBe('mfa_enrolment_required');
-    // Ending the view is the way to the enrolment (read-only while it is open).
+    // Held, the person is served as themselves: never the viewed person's identity.
+    expect((await desk.get('/me')).body).toMatchObject({
+      user: { email: 'desk@carrier.test' },
+      mfa: { required: true, enrolled: false },
+      impersonation: null,
+    });
+    // Ending the view is the way back to an empty panel.
     expect((await desk.del('/impersonation')).status).toBe(204);
     expect((await desk.get('/me/mfa')).body).toMatchObject({ required: true, enabled: false });
     expect((await desk.get('/customers')).body.error.code).toBe('mfa_enrolment_required');

@@ -225,7 +225,12 @@ async function admit(
   if (mfaEnrolmentPending(real) && !pass.includes('mfa_enrolment_required')) {
     return refuse({ code: 'mfa_enrolment_required' });
   }
-  const actor = options.realActor ? real : await applyImpersonation(em, real, resolved.openView);
+  // A person held at a gate this route lets through (changing a password, enrolling MFA)
+  // is served as themselves: the view-as waits until they are through it, and the gate's
+  // routes never show them the viewed person's identity or grants.
+  const held = real.mustChangePassword || mfaEnrolmentPending(real);
+  const actor =
+    options.realActor || held ? real : await applyImpersonation(em, real, resolved.openView);
   return { ok: true, entry: { actor, real, ref, expiresAt: resolved.expiresAt } };
 }
 
