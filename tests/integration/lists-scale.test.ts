@@ -305,6 +305,57 @@ describe('CSV export', () => {
   });
 });
 
+describe('CSV export, while the list changes', () => {
+  it('writes each row once, where it stood when the export began', async () => {
+    const em = suite.orm.em.fork();
+    const me = await em.findOneOrFail(User, { email: 'r1@lists.test' });
+    const actor = await resolveActor(em, { userId: me.id, sessionVersion: me.sessionVersion });
+    const before = (await r1User.get('/customers?sort=name&limit=100')).body.items as {
+      id: string;
+      name: string;
+    }[];
+    expect(before.length).toBeGreaterThan(2);
+    // One row a batch; the stream reads one batch ahead of its reader.
+    const reader = exportSubAccounts(
+      suite.orm.em.fork(),
+      actor!,
+      'customer',
+      { sort: 'name' },
+      {
+        batch: 1,
+      },
+    ).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    for (let chunk = 0; chunk < 2; chunk++) text += decoder.decode((await reader.read()).value);
+    // The first row renamed past the last while the export runs.
+    const first = await em.findOneOrFail(Account, { id: before[0]!.id });
+    const renamed = await r1User.patch(`/customers/${first.id}`, {
+      version: first.version,
+      name: 'Zz renamed mid-export',
+    });
+    expect(renamed.status).toBe(200);
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      text += decoder.decode(next.value);
+    }
+    const ids = text
+      .trimEnd()
+      .split('\r\n')
+      .slice(1)
+      .map((line) => line.split(',')[0]);
+    expect(ids).toEqual(before.map((row) => row.id));
+    const restored = await em.fork().findOneOrFail(Account, { id: first.id });
+    expect(
+      (
+        await r1User.patch(`/customers/${first.id}`, {
+          version: restored.version,
+          name: before[0]!.name,
+        })
+      ).status,
+    ).toBe(200);
+  });
+});
+
 describe('CSV export, memory', () => {
   it('keeps no account of its batches in the request’s context: a long export stays flat', async () => {
     const em = suite.orm.em.fork();

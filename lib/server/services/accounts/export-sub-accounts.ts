@@ -4,7 +4,8 @@ import { assertCan } from '@/lib/server/authz/can';
 import { csvCell } from '@/lib/server/services/rates/rates-csv';
 import type { TAccountListQuery } from '@/lib/shared/schemas/accounts';
 import type { TSubAccountKind } from './account-scope';
-import { findSubAccountPage, subAccountDtos } from './list-sub-accounts';
+import { Account } from '@/lib/server/entities';
+import { subAccountDtos, subAccountFilter, subAccountOrder } from './list-sub-accounts';
 import { grantFor } from './sub-account-kinds';
 
 const BATCH = 500;
@@ -40,21 +41,25 @@ export const ACCOUNT_CSV_COLUMNS = {
 
 /**
  * `GET /resellers/export`, `/customers/export`: the list in scope with its filters and
- * sort, streamed in keyset batches (the same page query as the list, so the scope is the
- * list's), every cell neutralized against spreadsheet formulas. The grant is checked
- * before the first byte; memory stays one batch's, however long the export.
+ * sort, streamed in batches, every cell neutralized against spreadsheet formulas. The
+ * grant is checked before the first byte. The order is read once, as ids, when the
+ * export begins (`subAccountOrder`): each row is written once, where it stood then, as it
+ * is when its batch is read — a row that has left the scope or the filter since is left
+ * out. Memory holds the ids and one batch's accounts, however long the export.
  */
 export function exportSubAccounts(
   em: EntityManager,
   actor: TActor,
   kind: TSubAccountKind,
   query: Omit<TAccountListQuery, 'limit' | 'cursor'>,
+  options: { batch?: number } = {},
 ): ReadableStream<Uint8Array> {
   assertCan(actor, grantFor(kind, 'read'));
   const columns = ACCOUNT_CSV_COLUMNS[kind];
+  const size = options.batch ?? BATCH;
   const encoder = new TextEncoder();
-  let cursor: string | undefined;
-  let done = false;
+  let order: string[] | undefined;
+  let at = 0;
   let headerSent = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -63,29 +68,30 @@ export function exportSubAccounts(
         controller.enqueue(encoder.encode(columns.join(',') + '\r\n'));
         return;
       }
-      if (done) {
-        controller.close();
+      order ??= await subAccountOrder(em.fork(), actor, kind, query);
+      for (;;) {
+        const ids = order.slice(at, at + size);
+        at += ids.length;
+        if (!ids.length) {
+          controller.close();
+          return;
+        }
+        // Each batch in a context of its own: the request's would keep every account read
+        // (with its snapshot) until the download ends, the whole subtree for a long export.
+        const batch = em.fork();
+        const found = await batch.find(Account, {
+          $and: [subAccountFilter(actor, kind, query), { id: { $in: ids } }],
+        });
+        const byId = new Map(found.map((row) => [row.id, row]));
+        const rows = ids.flatMap((id) => byId.get(id) ?? []);
+        if (!rows.length) continue;
+        const dtos = (await subAccountDtos(batch, rows)) as unknown as Record<string, unknown>[];
+        const text = dtos
+          .map((dto) => columns.map((column) => csvCell(String(dto[column] ?? ''))).join(','))
+          .join('\r\n');
+        controller.enqueue(encoder.encode(text + '\r\n'));
         return;
       }
-      // Each batch in a context of its own: the request's would keep every account read
-      // (with its snapshot) until the download ends, the whole subtree for a long export.
-      const batch = em.fork();
-      const page = await findSubAccountPage(batch, actor, kind, {
-        ...query,
-        limit: BATCH,
-        cursor,
-      });
-      cursor = page.nextCursor ?? undefined;
-      done = !page.nextCursor;
-      const dtos = (await subAccountDtos(batch, page.rows)) as unknown as Record<string, unknown>[];
-      if (!dtos.length) {
-        controller.close();
-        return;
-      }
-      const text = dtos
-        .map((dto) => columns.map((column) => csvCell(String(dto[column] ?? ''))).join(','))
-        .join('\r\n');
-      controller.enqueue(encoder.encode(text + '\r\n'));
     },
   });
 }

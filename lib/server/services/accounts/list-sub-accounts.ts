@@ -75,6 +75,25 @@ export async function findSubAccountPage(
   return { rows: page.items, nextCursor: page.nextCursor };
 }
 
+/**
+ * Every matching id in the list's order, read once: the export's order, fixed when it
+ * begins (a row renamed or re-statused while a long export streams would otherwise
+ * move across its cursor, and be written twice or not at all). Ids alone are read.
+ */
+export async function subAccountOrder(
+  em: EntityManager,
+  actor: TActor,
+  kind: TSubAccountKind,
+  query: Pick<TAccountListQuery, 'q' | 'parentId' | 'sort'>,
+): Promise<string[]> {
+  const { key, dir } = sortOf(query.sort, 'createdAt');
+  const rows = await em.find(Account, subAccountFilter(actor, kind, query), {
+    fields: ['id'],
+    orderBy: orderByKey<TAccount>(SORTS[key].field, { name: query.sort ?? 'createdAt', dir }),
+  });
+  return rows.map((row) => row.id);
+}
+
 /** Rows as DTOs: effective status and parent name found for the whole page at once. */
 export async function subAccountDtos(
   em: EntityManager,
