@@ -547,6 +547,29 @@ describe('rate revisions', () => {
     expect((await admin.put(`/cards/${id}/rates`, { rates: [france, uk] })).status).toBe(200);
     const dated = [france, uk, { ...uk, rate: '0.1000', effectiveFrom: inHours(49) }];
     expect((await admin.put(`/cards/${id}/rates`, { rates: dated })).status).toBe(200);
+    // Forty hours on (its date moved nearer, as time would bring it), that raise, noticed,
+    // is kept as it is by a write changing something else: it was held to the notice
+    // when it was written, not again by every write until it takes effect.
+    const soon = inHours(9);
+    await suite.orm.em
+      .fork()
+      .execute(
+        `update rate_history set effective_from = ? where card_id = ? and effective_from is not null`,
+        [soon, id],
+      );
+    const later = [
+      { ...france, rate: '0.0150' },
+      uk,
+      { ...uk, rate: '0.1000', effectiveFrom: soon },
+    ];
+    expect((await admin.put(`/cards/${id}/rates`, { rates: later })).status).toBe(200);
+    // A row brought by this write is still compared with what the holders knew.
+    const dearer = [
+      { ...france, rate: '0.0300' },
+      uk,
+      { ...uk, rate: '0.1000', effectiveFrom: soon },
+    ];
+    expect((await admin.put(`/cards/${id}/rates`, { rates: dearer })).status).toBe(409);
   });
 
   it('binds a lowered notice for its old hours, and a dearer rounding is a raise', async () => {

@@ -136,8 +136,21 @@ async function firstRaise(
   // The open set, or revision `against`'s rows.
   const [than, thanParams] =
     against === null ? ['to_rev is null', []] : [rowsAt('rate_history'), [against, against]];
+  // Against an older revision, only the staged rows this write brings (not priced the
+  // same in the open set): a row kept as it is was held to the notice when first written,
+  // and a raise it brought with due notice must not refuse every later write until it
+  // takes effect.
+  const fresh =
+    against === null
+      ? 'true'
+      : `not exists (select 1 from rate_history h
+                      where h.card_id = s.card_id and h.to_rev is null and ${sameKey('h', 's')}
+                        and (h.rate, h.connection_fee, h.initial_increment, h.increment,
+                             h.grace_seconds, h.minimum_seconds, h.blocked)
+                          = (s.rate, s.connection_fee, s.initial_increment, s.increment,
+                             s.grace_seconds, s.minimum_seconds, s.blocked))`;
   const [row] = await tx.execute<{ at: Date | null; rows: string }[]>(
-    `with s as (select * from rev_set where card_id = ?),
+    `with s as (select s.*, ${fresh} as fresh from rev_set s where s.card_id = ?),
           o as (select * from rate_history where card_id = ? and ${than}),
           moments as (
             select prefix, ?::timestamptz as at from s
@@ -174,11 +187,11 @@ async function firstRaise(
           raised as (
             select s.at, s.prefix, s.effective_from
               from staged s join open o on o.prefix = s.prefix and o.at = s.at
-             where not s.blocked and not o.blocked and ${DEARER('s', 'o')}
+             where s.fresh and not s.blocked and not o.blocked and ${DEARER('s', 'o')}
             union all
             select s.at, s.prefix, s.effective_from
               from staged_over s join open_over o on o.key = s.key and o.at = s.at
-             where not s.blocked and not o.blocked and ${DEARER('s', 'o')})
+             where s.fresh and not s.blocked and not o.blocked and ${DEARER('s', 'o')})
      select min(at) as at, count(distinct (prefix, effective_from)) as rows from raised`,
     [cardId, cardId, ...thanParams, liveAt, liveAt, liveAt, liveAt],
   );
