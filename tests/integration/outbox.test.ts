@@ -321,3 +321,51 @@ describe('a send that outlives its claim', () => {
     }
   });
 });
+
+describe('a mail server that stops answering', () => {
+  it('fails the send within the send timeout, a URL-configured server too', async () => {
+    await suite.orm.em.fork().execute(`update outbox set status = 'sent' where status = 'pending'`);
+    await suite.orm.em.fork().execute(
+      `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
+                          next_attempt_at, created_at)
+       select gen_random_uuid(), n.id, 'ops@quiet.off.test', 'Silence', 'Never answered',
+              'pending', 0, now(), now()
+         from notification n join app_user u on u.id = n.user_id
+        where u.email = 'ops@quiet.off.test' limit 1`,
+    );
+    const mute = new SMTPServer({
+      closeTimeout: 500,
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      // Never answers the recipient.
+      onRcptTo() {},
+    });
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    const { port } = mute.server.address() as AddressInfo;
+    const worker = new OutboxWorker(
+      suite.orm,
+      { transport: `smtp://127.0.0.1:${port}`, from: 'panel@off.test' },
+      suite.server.url,
+      { pollMs: 60_000, maxAttempts: 1, backoffMs: () => 0, sendTimeoutMs: 300 },
+    );
+    try {
+      worker.nudge();
+      const read = () =>
+        suite.orm.em
+          .fork()
+          .execute<{ status: string; last_error: string | null }[]>(
+            `select status, last_error from outbox where subject = 'Silence'`,
+          );
+      let rows = await read();
+      while (rows[0]?.status === 'pending') {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        rows = await read();
+      }
+      expect(rows).toEqual([{ status: 'failed', last_error: expect.stringMatching(/timeout/i) }]);
+    } finally {
+      await worker.stop();
+      await new Promise<void>((resolve) => mute.close(() => resolve()));
+    }
+  }, 20_000);
+});

@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import nodemailer, { type Transporter } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import { actorsOfAccounts } from '@/lib/server/authz/actor';
 import { readersOf } from '@/lib/server/authz/recipients';
 import { directQuery } from '@/lib/server/db/direct-query';
@@ -91,9 +92,11 @@ export class OutboxWorker {
       greetingTimeout: this.options.sendTimeoutMs,
       socketTimeout: this.options.sendTimeoutMs,
     };
+    // A URL read here: given `{url}`, nodemailer takes the URL's options alone, and the
+    // timeouts would be lost.
     this.transport = nodemailer.createTransport(
       typeof settings.transport === 'string'
-        ? { url: settings.transport, ...timeouts }
+        ? { ...parseConnectionUrl(settings.transport), ...timeouts }
         : { ...timeouts, ...settings.transport },
     );
     this.fromAddress = addressparser(settings.from, { flatten: true })[0]?.address;
