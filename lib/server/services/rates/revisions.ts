@@ -166,7 +166,6 @@ async function firstRaise(
               from moments m join o on o.prefix = m.prefix
                                and coalesce(o.effective_from, '-infinity'::timestamptz) <= m.at
              order by m.prefix, m.at, o.effective_from desc nulls last),
-          times as (select at from moments union select ?::timestamptz),
           moved as (
             select prefix from (select prefix, min(${since}) as since from s group by prefix) a
               full join (select prefix, min(${since}) as since from o group by prefix) b using (prefix)
@@ -174,14 +173,19 @@ async function firstRaise(
           leads as (
             select m.prefix as key, left(m.prefix, n) as lead
               from moved m cross join generate_series(1, length(m.prefix)) n),
+          -- A number's price moves only when a row over it takes effect: each key at the
+          -- revision's date and at its own leads' dated times, not every time on the card.
+          key_times as (
+            select prefix as key, ?::timestamptz as at from moved
+            union select l.key, m.at from leads l join moments m on m.prefix = l.lead),
           staged_over as (
             select distinct on (l.key, t.at) l.key, t.at, s.*
-              from leads l cross join times t
+              from leads l join key_times t on t.key = l.key
               join s on s.prefix = l.lead and coalesce(s.effective_from, '-infinity'::timestamptz) <= t.at
              order by l.key, t.at, length(s.prefix) desc, s.effective_from desc nulls last),
           open_over as (
             select distinct on (l.key, t.at) l.key, t.at, o.*
-              from leads l cross join times t
+              from leads l join key_times t on t.key = l.key
               join o on o.prefix = l.lead and coalesce(o.effective_from, '-infinity'::timestamptz) <= t.at
              order by l.key, t.at, length(o.prefix) desc, o.effective_from desc nulls last),
           raised as (
