@@ -206,5 +206,14 @@ describe('a panel session', () => {
     );
     expect(costs.every((cost) => cost > 100_000)).toBe(true);
     expect([viaOrm, direct, inTransaction].map(planned)).toEqual([false, false, false]);
+    // And the setting itself, on a server built without a compiler too (where no plan
+    // would show one either way).
+    const setting = 'select current_setting(?) as jit';
+    const settings = [
+      ...(await em().execute<{ jit: string }[]>(setting, ['jit'])),
+      ...(await directQuery<{ jit: string }>(em(), setting, ['jit'])),
+      ...(await em().transactional((tx) => directQuery<{ jit: string }>(tx, setting, ['jit']))),
+    ];
+    expect(settings.map((row) => row.jit)).toEqual(['off', 'off', 'off']);
   });
 });
