@@ -83,6 +83,43 @@ async function sendAll<T extends { status: string }>(
   return { rows, taken };
 }
 
+/**
+ * Users of the reader's group (the reader's reseller), then a card assigned to the
+ * reseller: a notice, and its mail, queued for each of them and the reader. Their ids.
+ */
+async function queuedFor(emails: string[], cardName: string): Promise<Record<string, string>> {
+  const group = (await reader.get('/me')).body.group.id as string;
+  const made: Record<string, string> = {};
+  for (const email of emails) {
+    const user = await admin.post('/users', {
+      email,
+      password: 'outbox-off-user-pass',
+      accountId: resellerId,
+      groupId: group,
+    });
+    expect(user.status).toBe(201);
+    made[email] = user.body.id;
+  }
+  const card = await admin.post('/cards', { name: cardName, currency: 'EUR', kind: 'customer' });
+  expect(
+    (await admin.post('/assignments', { cardId: card.body.id, accountId: resellerId })).status,
+  ).toBe(201);
+  return made;
+}
+
+/** One mail queued by hand, tied to one of the reader's notices, created `ago` back. */
+async function queueMail(subject: string, ago = '0 seconds'): Promise<void> {
+  await suite.orm.em.fork().execute(
+    `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
+                        next_attempt_at, created_at)
+     select gen_random_uuid(), n.id, 'ops@quiet.off.test', ?, 'Queued by hand', 'pending', 0,
+            now(), now() - ?::interval
+       from notification n join app_user u on u.id = n.user_id
+      where u.email = 'ops@quiet.off.test' limit 1`,
+    [subject, ago],
+  );
+}
+
 describe('mail delivery off', () => {
   it('is off without SMTP_URL or SMTP_HOST', () => {
     expect(mailSettingsOf({}, 'http://panel.test')).toBeNull();
@@ -144,23 +181,8 @@ describe('mail delivery off', () => {
   });
 
   it('is not sent to a person disabled or removed since it was queued', async () => {
-    const group = (await reader.get('/me')).body.group.id as string;
     const people = ['stays', 'disabled', 'removed'].map((name) => `${name}@quiet.off.test`);
-    const made: Record<string, string> = {};
-    for (const email of people) {
-      const user = await admin.post('/users', {
-        email,
-        password: 'outbox-off-user-pass',
-        accountId: resellerId,
-        groupId: group,
-      });
-      expect(user.status).toBe(201);
-      made[email] = user.body.id;
-    }
-    const card = await admin.post('/cards', { name: 'Later', currency: 'EUR', kind: 'customer' });
-    expect(
-      (await admin.post('/assignments', { cardId: card.body.id, accountId: resellerId })).status,
-    ).toBe(201);
+    const made = await queuedFor(people, 'Later');
     // Queued for all four people; then two of them go.
     const disabled = (await admin.get(`/users/${made['disabled@quiet.off.test']}`)).body;
     expect(
@@ -193,26 +215,10 @@ describe('mail delivery off', () => {
 
 describe('a mail whose recipient may no longer read what it tells of', () => {
   it('is not sent: its recipient moved to a group without the grant since', async () => {
-    const group = (await reader.get('/me')).body.group.id as string;
     const blind = (
       await admin.post('/groups', { name: 'Blind to cards', grants: ['customers:read'] })
     ).body.id as string;
-    const people = ['narrowed@quiet.off.test', 'kept@quiet.off.test'];
-    const made: Record<string, string> = {};
-    for (const email of people) {
-      const user = await admin.post('/users', {
-        email,
-        password: 'outbox-off-user-pass',
-        accountId: resellerId,
-        groupId: group,
-      });
-      expect(user.status).toBe(201);
-      made[email] = user.body.id;
-    }
-    const card = await admin.post('/cards', { name: 'Narrow', currency: 'EUR', kind: 'customer' });
-    expect(
-      (await admin.post('/assignments', { cardId: card.body.id, accountId: resellerId })).status,
-    ).toBe(201);
+    const made = await queuedFor(['narrowed@quiet.off.test', 'kept@quiet.off.test'], 'Narrow');
     // Queued for each reader of cards; then one of them loses cards:read.
     const narrowed = (await admin.get(`/users/${made['narrowed@quiet.off.test']}`)).body;
     const moved = await admin.patch(`/users/${narrowed.id}`, {
@@ -243,14 +249,7 @@ describe('a mail whose recipient may no longer read what it tells of', () => {
   });
 
   it('is not sent once older than a week', async () => {
-    await suite.orm.em.fork().execute(
-      `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
-                          next_attempt_at, created_at)
-       select gen_random_uuid(), n.id, 'ops@quiet.off.test', 'Old news', 'Long ago', 'pending', 0,
-              now(), now() - interval '8 days'
-         from notification n join app_user u on u.id = n.user_id
-        where u.email = 'ops@quiet.off.test' limit 1`,
-    );
+    await queueMail('Old news', '8 days');
     const { rows, taken } = await sendAll<{ status: string; last_error: string | null }>(
       `select status, last_error from outbox where subject = 'Old news'`,
     );
@@ -262,13 +261,7 @@ describe('a send that outlives its claim', () => {
   it('never puts back a mail another process sent meanwhile', async () => {
     // One mail, queued for the reader; nothing else pending.
     await suite.orm.em.fork().execute(`update outbox set status = 'sent' where status = 'pending'`);
-    await suite.orm.em.fork().execute(
-      `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
-                          next_attempt_at, created_at)
-       select gen_random_uuid(), id, 'ops@quiet.off.test', 'Stalled', 'Sent once', 'pending', 0,
-              now(), now()
-         from notification limit 1`,
-    );
+    await queueMail('Stalled');
     // A: its server holds the recipient past A's lease, then refuses it.
     let stalled!: () => void;
     const reached = new Promise<void>((resolve) => (stalled = resolve));
@@ -325,14 +318,7 @@ describe('a send that outlives its claim', () => {
 describe('a mail server that stops answering', () => {
   it('fails the send within the send timeout, a URL-configured server too', async () => {
     await suite.orm.em.fork().execute(`update outbox set status = 'sent' where status = 'pending'`);
-    await suite.orm.em.fork().execute(
-      `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
-                          next_attempt_at, created_at)
-       select gen_random_uuid(), n.id, 'ops@quiet.off.test', 'Silence', 'Never answered',
-              'pending', 0, now(), now()
-         from notification n join app_user u on u.id = n.user_id
-        where u.email = 'ops@quiet.off.test' limit 1`,
-    );
+    await queueMail('Silence');
     const mute = new SMTPServer({
       closeTimeout: 500,
       authOptional: true,
