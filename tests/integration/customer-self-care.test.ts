@@ -256,6 +256,25 @@ describe('a customer with people of its own', () => {
         name: 'desk@alpine.self',
       });
     }
+    // To someone who may move customers but not read users: that there are some, not who.
+    const movers = await admin.post('/groups', {
+      name: 'Movers',
+      grants: [
+        'customers:read',
+        'customers:update',
+        'resellers:read',
+        'cards:read',
+        'payments:create',
+      ],
+    });
+    expect(movers.status).toBe(201);
+    await newUser(admin, 'mover@carrier.self', carrierId, movers.body.id);
+    const mover = await apiClient(suite.server.url, 'mover@carrier.self', PASSWORD);
+    const blind = await mover.post(`/customers/${ids.K1}/transfer?dryRun=true`, move);
+    expect([blind.status, blind.body.error?.code]).toEqual([409, 'has_dependants']);
+    expect(blind.body.error.dependants).toContainEqual({ resource: 'users', id: '', name: '' });
+    expect(JSON.stringify(blind.body)).not.toContain('desk@alpine.self');
+    expect(JSON.stringify(blind.body)).not.toContain(ids.k1User);
     expect((await admin.get(`/customers/${ids.K1}`)).body.parentId).toBe(ids.R);
     // The same move of a customer without people goes through.
     const bare = (await admin.post('/customers', { name: 'Bare', parentId: ids.R })).body.id;

@@ -1,3 +1,4 @@
+import { dependantsFor } from '@/lib/server/authz/dependants';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
@@ -85,7 +86,7 @@ export async function deleteSubAccount(
         'has_dependants',
         `This ${kind} still has accounts, users, groups, cards, ledger entries, statements or unrated calls.`,
         {
-          dependants: dependants.slice(0, 20),
+          dependants: dependantsFor(actor, dependants.slice(0, 20)),
         },
       );
     }

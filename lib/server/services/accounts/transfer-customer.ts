@@ -1,3 +1,4 @@
+import { dependantsFor } from '@/lib/server/authz/dependants';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
@@ -217,7 +218,7 @@ export async function checkTransfer(
   if (card.owner.id !== target.id || card.kind !== 'customer') {
     throw invalidInput({ cardId: 'must be a customer card of the target account' });
   }
-  await refuseOwnPeople(em, customer);
+  await refuseOwnPeople(em, actor, customer);
   return { customer, suspended, parentName, target, card };
 }
 
@@ -230,7 +231,11 @@ export async function checkTransfer(
  * contacts): keyed by the account, it would pass to the new side, which could read and
  * repoint the old side's hostnames while the old side no longer sees them to free them.
  */
-async function refuseOwnPeople(em: EntityManager, customer: TAccount): Promise<void> {
+async function refuseOwnPeople(
+  em: EntityManager,
+  actor: TActor,
+  customer: TAccount,
+): Promise<void> {
   const own = await em.execute<{ resource: string; id: string; name: string }[]>(
     `(select 'users' as resource, id, email as name from app_user where account_id = ? limit 20)
      union all (select 'groups', id, name from user_group where account_id = ? limit 20)
@@ -242,7 +247,7 @@ async function refuseOwnPeople(em: EntityManager, customer: TAccount): Promise<v
     throw conflict(
       'has_dependants',
       `${customer.name} has users, groups, cards or a brand of its own, which a transfer does not move yet: remove them first.`,
-      { dependants: own.slice(0, 20) },
+      { dependants: dependantsFor(actor, own.slice(0, 20)) },
     );
   }
 }

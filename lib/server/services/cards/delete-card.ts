@@ -1,3 +1,4 @@
+import { dependantsFor } from '@/lib/server/authz/dependants';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
@@ -32,7 +33,7 @@ export async function deleteCard(
       throw conflict(
         'has_dependants',
         'Cards derived from this card or assignments of it exist; remove them first.',
-        { dependants },
+        { dependants: dependantsFor(actor, dependants) },
       );
     }
     const before = toCardOwnerDto(card);
