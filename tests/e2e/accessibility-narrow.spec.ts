@@ -14,6 +14,7 @@ import {
   worn,
 } from '../fixtures/e2e-accessibility';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
+import { closeContexts } from '../fixtures/e2e-close';
 
 /**
  * Accessibility and the look of every page at 768 px and as a reseller user (issue 15,
@@ -29,7 +30,7 @@ test.describe('accessibility and themes, narrow and as a reseller', () => {
   });
 
   test.afterEach(async ({ browser }) => {
-    await Promise.all(browser.contexts().map((context) => context.close()));
+    await closeContexts(browser.contexts());
   });
 
   // Layout at 768 px and the reseller's own view: every page scanned once (colour contrast
@@ -88,7 +89,7 @@ test.describe('accessibility and themes, narrow and as a reseller', () => {
 
 test.describe('theme toggle, skip link, view-as banner', () => {
   test.afterEach(async ({ browser }) => {
-    await Promise.all(browser.contexts().map((context) => context.close()));
+    await closeContexts(browser.contexts());
   });
 
   test('the theme toggle pins light or dark, applied before any script of the app runs', async ({

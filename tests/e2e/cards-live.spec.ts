@@ -10,6 +10,7 @@ import { E2E_ADMIN } from '../../playwright.config';
 import { adminPage, signIn } from '../fixtures/e2e-sign-in';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
 import { expectAccessible } from '../fixtures/e2e-accessibility';
+import { closeContexts } from '../fixtures/e2e-close';
 
 /**
  * Rate cards live across three people (issue: the panel): the carrier admin assigns a
@@ -22,7 +23,7 @@ const PASSWORD = 'e2e-cards-password';
 // The browser outlives a test: close the people it opened, or their live pages keep
 // refetching on every later change (a view-as re-scopes every tab of the admin).
 test.afterEach(async ({ browser, request }, testInfo) => {
-  await Promise.all(browser.contexts().map((context) => context.close()));
+  await closeContexts(browser.contexts());
   // A test that failed while viewing as someone leaves the admin read-only for the specs
   // after it in the lane: end the view, so only the failing test fails.
   if (testInfo.status !== testInfo.expectedStatus) {

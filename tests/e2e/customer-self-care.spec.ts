@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { adminApi, signIn } from '../fixtures/e2e-sign-in';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
+import { closeContexts } from '../fixtures/e2e-close';
 
 /**
  * Customer self-care (issue 19) on its reseller's portal: Acme Voice gets a brand and the
@@ -31,8 +32,8 @@ test.afterAll(async () => {
 });
 
 test.afterEach(async ({ browser }) => {
-  await Promise.all(browser.contexts().map((context) => context.close()));
-  await Promise.all(portalBrowser.contexts().map((context) => context.close()));
+  await closeContexts(browser.contexts());
+  await closeContexts(portalBrowser.contexts());
 });
 
 async function person(browser: Browser, email: string, baseURL?: string): Promise<Page> {

@@ -7,6 +7,7 @@ import {
 } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
 import { adminPage } from '../fixtures/e2e-sign-in';
+import { closeContexts } from '../fixtures/e2e-close';
 
 /**
  * Operator-grade feedback (issue 15, item 4): destructive actions ask first and nothing
@@ -16,7 +17,7 @@ import { adminPage } from '../fixtures/e2e-sign-in';
  */
 
 test.afterEach(async ({ browser }) => {
-  await Promise.all(browser.contexts().map((context) => context.close()));
+  await closeContexts(browser.contexts());
 });
 
 /** The carrier admin's API by bearer token: arranging, and reading the database's truth. */

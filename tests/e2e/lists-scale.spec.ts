@@ -1,6 +1,7 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
 import { adminPage } from '../fixtures/e2e-sign-in';
+import { closeContexts } from '../fixtures/e2e-close';
 
 /**
  * Lists and pickers that scale (issue 15 item 3): with 120 resellers — more than two
@@ -12,7 +13,7 @@ const PASSWORD = 'e2e-scale-password';
 const COUNT = 120;
 
 test.afterEach(async ({ browser }) => {
-  await Promise.all(browser.contexts().map((context) => context.close()));
+  await closeContexts(browser.contexts());
 });
 
 async function adminApi(request: APIRequestContext) {

@@ -10,6 +10,7 @@ import {
 import { adminState, adminApi, signIn } from '../fixtures/e2e-sign-in';
 import { holdScripts } from '../fixtures/e2e-hold-scripts';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
+import { closeContexts } from '../fixtures/e2e-close';
 
 /**
  * Record pages (issue 15, items 2 and 5): each record has a URL whose tab survives reload
@@ -25,7 +26,7 @@ const contexts: BrowserContext[] = [];
 
 test.afterEach(async () => {
   // A context left open keeps a live page (and its socket) running into later specs.
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
+  await closeContexts(contexts.splice(0));
 });
 
 async function open(
@@ -440,6 +441,9 @@ test("a user's Manage tab gives it another group, live on its own page, and dele
   await expect(admin).toHaveURL(/\/users$/);
   const gone = await admin.request.get(`/api/v1/users/${user.id}`, { headers });
   expect(gone.status()).toBe(404);
+  // Its panel, still open, is signed out at once. Waiting for it also keeps the teardown
+  // from closing the page mid-navigation (tests/fixtures/e2e-close.ts).
+  await expect(person).toHaveURL(/\/login/);
 });
 
 test('a record page deletes what nothing depends on, and says what blocks the rest', async ({

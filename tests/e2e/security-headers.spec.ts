@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
 import { adminPage, signIn } from '../fixtures/e2e-sign-in';
+import { closeContexts } from '../fixtures/e2e-close';
 
 /**
  * The panel works under its Content-Security-Policy (issue 13 item 6): signed in, every
@@ -21,7 +22,7 @@ const PANEL_PAGES = [
 
 // A live admin page left open refetches on every later change and slows later specs.
 test.afterEach(async ({ browser }) => {
-  await Promise.all(browser.contexts().map((context) => context.close()));
+  await closeContexts(browser.contexts());
 });
 
 /** Records every CSP violation the page reports, from its first script on. */

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { adminApi, adminState } from '../fixtures/e2e-sign-in';
+import { closeContexts } from '../fixtures/e2e-close';
 
 /**
  * Statements in the panel (issue 19): the Statements tab of a customer issues one for
@@ -12,7 +13,7 @@ test.describe.configure({ timeout: 120_000 });
 const contexts: BrowserContext[] = [];
 
 test.afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
+  await closeContexts(contexts.splice(0));
 });
 
 async function open(browser: Browser, path: string): Promise<Page> {

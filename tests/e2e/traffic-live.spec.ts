@@ -9,6 +9,7 @@ import {
 import { seriousViolations } from '../fixtures/e2e-accessibility';
 import { adminApi, adminPage, signIn, viewAsFromPage } from '../fixtures/e2e-sign-in';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
+import { closeContexts } from '../fixtures/e2e-close';
 
 /**
  * The traffic dashboard, live (issue 18): calls posted through the API move the
@@ -30,7 +31,7 @@ const ids = { reseller: '', k1: '', k2: '', resellerUser: '' };
 let callNo = 0;
 
 test.afterEach(async ({ browser }) => {
-  await Promise.all(browser.contexts().map((context) => context.close()));
+  await closeContexts(browser.contexts());
 });
 
 /** The carrier admin's API by bearer token: the set-up and the calls, as a switch posts them. */

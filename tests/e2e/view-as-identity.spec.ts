@@ -1,5 +1,6 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { adminApi, adminPage, signIn, viewAsFromPage } from '../fixtures/e2e-sign-in';
+import { closeContexts } from '../fixtures/e2e-close';
 
 /**
  * View-as never shows one identity's data to another (issue 15, "Identity-safe cache").
@@ -22,7 +23,7 @@ const OUTSIDE = ['Blue Telecom', 'Green Grocers', 'Direct Logistics'];
 // The browser outlives a test: close the people it opened, or their live pages keep
 // refetching on every later change (a view-as re-scopes every tab of the admin).
 test.afterEach(async ({ browser }) => {
-  await Promise.all(browser.contexts().map((context) => context.close()));
+  await closeContexts(browser.contexts());
 });
 
 interface TRecord {
