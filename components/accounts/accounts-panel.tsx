@@ -25,6 +25,7 @@ import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { RecordPicker } from '@/components/pickers/record-picker';
 import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
+import { plural, suspendConsequence } from './suspend-consequence';
 
 type TKind = 'resellers' | 'customers';
 
@@ -239,31 +240,6 @@ export function AccountsPanel({
       ) : null}
     </div>
   );
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-/** "Their 12 customers and 5 users lose access until resumed." from the server's counts. */
-function suspendConsequence(impact: TAccountBulkImpact | null, named: number): string {
-  const them = named === 1 ? 'Its' : 'Their';
-  if (!impact)
-    return `${named === 1 ? 'it' : 'they'} and everything below lose access until resumed.`;
-  // The server counts only what the suspend changes: named accounts suspended already
-  // (and what is below them) are left as they are.
-  if (impact.accounts === 0)
-    return `${named === 1 ? 'it is' : 'they are'} suspended already: nothing changes.`;
-  const parts = [
-    impact.resellers ? plural(impact.resellers, 'reseller') : null,
-    impact.customers ? plural(impact.customers, 'customer') : null,
-    impact.users ? plural(impact.users, 'user') : null,
-  ].filter((part): part is string => part !== null);
-  if (!parts.length)
-    return `${named === 1 ? 'it loses' : 'they lose'} access until resumed; nothing is below ${named === 1 ? 'it' : 'them'} and no user signs in there.`;
-  const listed =
-    parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0];
-  return `${named === 1 ? 'it' : 'they'} and ${them.toLowerCase()} ${listed} lose access until resumed.`;
 }
 
 /**

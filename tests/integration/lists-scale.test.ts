@@ -230,6 +230,34 @@ describe('bulk suspend impact', () => {
     }
   });
 
+  it('withholds the count of each kind the caller may not read', async () => {
+    // May suspend R1's resellers and customers, and read customers: nothing else.
+    const em = suite.orm.em.fork();
+    const narrow = await addGroup(em, world.C1, 'Suspends only', [
+      'customers:read',
+      'customers:update',
+      'resellers:update',
+    ]);
+    const email = 'suspends-only@lists.test';
+    await addUser(em, { account: world.R1, group: narrow, email, password: PASSWORD });
+    const suspender = await apiClient(suite.server.url, email, PASSWORD);
+    const alpha = (await admin.get('/resellers?q=zz-alpha')).body.items[0];
+    const kilo = await em.findOneOrFail(Account, { name: 'Kilo One' });
+
+    const asAdmin = await admin.post('/resellers/bulk/impact', { ids: [alpha.id] });
+    expect(asAdmin.body).toMatchObject({ accounts: 1, resellers: expect.any(Number) });
+    const resellers = await suspender.post('/resellers/bulk/impact', { ids: [alpha.id] });
+    expect(resellers.status).toBe(200);
+    expect(resellers.body).toEqual({
+      accounts: 1,
+      resellers: null,
+      customers: asAdmin.body.customers,
+      users: null,
+    });
+    const customers = await suspender.post('/customers/bulk/impact', { ids: [kilo.id] });
+    expect(customers.body).toEqual({ accounts: 1, resellers: null, customers: 0, users: null });
+  });
+
   it('is 404 when any one is out of scope or of the other kind, and 400 naming `ids`', async () => {
     const november = await suite.orm.em.fork().findOneOrFail(Account, { name: 'November Two' });
     const kilo = await suite.orm.em.fork().findOneOrFail(Account, { name: 'Kilo One' });

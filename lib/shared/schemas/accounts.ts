@@ -131,8 +131,9 @@ export const ZAccountBulkImpactQuery = z.strictObject({
  */
 export const ZAccountBulkImpact = z.object({
   accounts: z.number().int(),
-  resellers: z.number().int(),
-  customers: z.number().int(),
-  users: z.number().int(),
+  /** Null when the caller may not read that kind: it learns no count of it either. */
+  resellers: z.number().int().nullable(),
+  customers: z.number().int().nullable(),
+  users: z.number().int().nullable(),
 });
 export type TAccountBulkImpact = z.infer<typeof ZAccountBulkImpact>;

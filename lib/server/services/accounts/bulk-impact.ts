@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
-import { assertCan } from '@/lib/server/authz/can';
+import { assertCan, can } from '@/lib/server/authz/can';
 import { belowSql, onPathSql } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/errors/domain-error';
 import type { TAccountBulkImpact } from '@/lib/shared/schemas/accounts';
@@ -14,8 +14,11 @@ import { grantFor } from './sub-account-kinds';
  * has access now (no suspended account on its path) — the accounts below them not named
  * themselves and the active users of all of these.
  * The same grant and scope as the suspend itself: one id out of scope is 404. Nothing
- * below an account in scope is outside the actor's scope, so the counts are exact. A
- * read; a body because the list of ids can be long.
+ * below an account in scope is outside the actor's scope, so the counts are exact. Each
+ * count is of a kind the actor may not read unless it holds that kind's read grant: a
+ * group that may suspend customers but not read users learns nothing of how many there
+ * are (null, like the names `dependantsFor` withholds). A read; a body because the list of
+ * ids can be long.
  */
 export async function bulkImpact(
   em: EntityManager,
@@ -50,15 +53,20 @@ export async function bulkImpact(
         and ${active('d.path')}`,
     [...unique, ...unique],
   );
-  const [people] = await em.execute<{ users: string }[]>(
-    `select count(*) as users from app_user u join account ua on ua.id = u.account_id
-      where u.status = 'active' and ${under('ua.path', false)} and ${active('ua.path')}`,
-    unique,
-  );
+  const readsUsers = can(actor, 'users:read');
+  const [people] = readsUsers
+    ? await em.execute<{ users: string }[]>(
+        `select count(*) as users from app_user u join account ua on ua.id = u.account_id
+          where u.status = 'active' and ${under('ua.path', false)} and ${active('ua.path')}`,
+        unique,
+      )
+    : [];
+  const counted = (grant: 'resellers:read' | 'customers:read', count: string | undefined) =>
+    can(actor, grant) ? Number(count ?? 0) : null;
   return {
     accounts: named.filter((account) => account.status === 'active').length,
-    resellers: Number(below?.resellers ?? 0),
-    customers: Number(below?.customers ?? 0),
-    users: Number(people?.users ?? 0),
+    resellers: counted('resellers:read', below?.resellers),
+    customers: counted('customers:read', below?.customers),
+    users: readsUsers ? Number(people?.users ?? 0) : null,
   };
 }
