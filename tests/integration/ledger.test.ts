@@ -163,6 +163,19 @@ describe('account currency', () => {
       creditLimit: '45.000000',
       balance: '9.225000',
     });
+    // The first payment retried by a client that never saw its answer is that payment
+    // still: not a refusal inviting a second one in the new currency.
+    const retried = await admin.post(`/accounts/${ids.KU}/payments`, {
+      amount: '10.25',
+      currency: 'USD',
+      idempotencyKey: 'ku-first-payment',
+    });
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({
+      replayed: true,
+      entry: { id: paid.body.entry.id, amount: '10.250000', currency: 'USD' },
+      balance: { balance: '9.225000', currency: 'EUR' },
+    });
     const ledger = (await admin.get(`/accounts/${ids.KU}/ledger`)).body.items;
     expect(
       ledger.map((entry: Record<string, string>) => [
@@ -234,6 +247,26 @@ describe('payments', () => {
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('idempotency_conflict');
     expect((await admin.get(`/accounts/${ids.K1}/balance`)).body.balance).toBe('100.500000');
+  });
+
+  it('keeps each recording side’s keys apart: another side’s same key is its own payment', async () => {
+    // R1 and the carrier may both record K1's payments, each with its own invoice numbers.
+    const before = (await admin.get(`/accounts/${ids.K1}/balance`)).body.balance;
+    const body = { amount: '50', idempotencyKey: 'INV-1001' };
+    const carriers = await admin.post(`/accounts/${ids.K1}/payments`, body);
+    expect(carriers.status).toBe(201);
+    const resellers = await r1.post(`/accounts/${ids.K1}/payments`, body);
+    expect(resellers.status).toBe(201);
+    expect(resellers.body.replayed).toBe(false);
+    expect(resellers.body.entry.id).not.toBe(carriers.body.entry.id);
+    // Each side's key still guards its own payment.
+    const again = await r1.post(`/accounts/${ids.K1}/payments`, { ...body, amount: '20' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('idempotency_conflict');
+    const replay = await admin.post(`/accounts/${ids.K1}/payments`, body);
+    expect(replay.body).toMatchObject({ replayed: true, entry: { id: carriers.body.entry.id } });
+    const after = (await admin.get(`/accounts/${ids.K1}/balance`)).body.balance;
+    expect(new Money(after).minus(before).toFixed(6)).toBe('100.000000');
   });
 
   it('dates entries by the database’s clock, not a process clock running behind', async () => {

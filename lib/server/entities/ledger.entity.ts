@@ -11,8 +11,10 @@ export type { TLedgerKind } from '@/lib/shared/schemas/ledger';
  * `counterparty`, the account's parent, by the same (null: a carrier's own books).
  * `amount` is in the account's currency at the time (`currency`), and the account's
  * `balance` moves in the same transaction, so the balance is never recomputed on read.
- * A payment's idempotency key is unique per account: a retried request finds the row
- * its first attempt wrote, whatever the order the retries commit in.
+ * A payment's idempotency key is unique per account and per the account that recorded it
+ * (`actorAccountId`): a retried request finds the row its first attempt wrote, whatever
+ * the order the retries commit in, and two sides that may both pay an account (its
+ * parent and the carrier, say) never meet each other's keys.
  */
 export const LedgerEntry = defineEntity({
   name: 'LedgerEntry',
@@ -20,7 +22,7 @@ export const LedgerEntry = defineEntity({
   uniques: [
     {
       name: 'ledger_entry_idempotency_unique',
-      properties: ['account', 'idempotencyKey'],
+      properties: ['account', 'actorAccountId', 'idempotencyKey'],
     },
   ],
   checks: [{ name: 'ledger_entry_amount_check', expression: '(amount <> (0)::numeric)' }],

@@ -74,6 +74,39 @@ export function requestHash(input: TEntryInput): string {
 }
 
 /**
+ * The entry a keyed request wrote before, if it did: the key is the recording side's own
+ * (the account `actor` acts for), so nobody else's payment of the same account answers it.
+ * The same key with another request is 409 `idempotency_conflict`. A replay is answered
+ * even after the account moved to another parent or currency: the side that recorded it
+ * still has the account in scope (it is locked by the caller), so it is above the books
+ * the entry is on and reads it — telling it to pay again would count the money twice.
+ * Call it under the account's row lock.
+ */
+export async function keyedEntry(
+  tx: EntityManager,
+  actor: TActor | null,
+  accountId: string,
+  input: TEntryInput,
+): Promise<TLedgerRow | null> {
+  if (!input.idempotencyKey) return null;
+  const [seen] = await directQuery<TLedgerRow>(
+    tx,
+    `select * from ledger_entry
+      where account_id = ? and actor_account_id is not distinct from ? and idempotency_key = ?`,
+    [accountId, actor?.account.id ?? null, input.idempotencyKey],
+  );
+  if (!seen) return null;
+  if (seen.request_hash !== requestHash(input)) {
+    throw conflict(
+      'idempotency_conflict',
+      'This idempotency key was used for another request; use a new key for a new payment.',
+      { fields: { idempotencyKey: 'was used for another request' } },
+    );
+  }
+  return seen;
+}
+
+/**
  * Appends one movement to the ledger and moves the account's balance with it, inside the
  * caller's transaction (`mutate`), recording the account's change so the balance moves
  * live on every panel that shows it (the account's parent side and above, and its own
@@ -83,7 +116,7 @@ export function requestHash(input: TEntryInput): string {
  * movement of an account at a time): so a retry that waited for the first attempt's
  * commit finds its entry here and counts nothing — the unique key is the backstop. A
  * key seen before with the same request answers the first entry (`replayed`); with
- * another request, 409 `idempotency_conflict`.
+ * another request, 409 `idempotency_conflict` (`keyedEntry`).
  */
 export async function postEntry(
   tx: EntityManager,
@@ -99,25 +132,8 @@ export async function postEntry(
   // by that path, so the entry and who hears of it cannot part (a transfer closes the old
   // parent's books before the customer moves).
   const parentId = ancestorIds(account.path).at(-2) ?? null;
-  if (input.idempotencyKey) {
-    const [seen] = await directQuery<TLedgerRow>(
-      tx,
-      `select * from ledger_entry where account_id = ? and idempotency_key = ?`,
-      [account.id, input.idempotencyKey],
-    );
-    if (seen) {
-      // Under another parent (before a transfer) the entry is not this side's to read: the
-      // same key answers nothing of it.
-      if (seen.request_hash !== hash || seen.counterparty_id !== parentId) {
-        throw conflict(
-          'idempotency_conflict',
-          'This idempotency key was used for another request; use a new key for a new payment.',
-          { fields: { idempotencyKey: 'was used for another request' } },
-        );
-      }
-      return { entry: seen, account, replayed: true };
-    }
-  }
+  const seen = await keyedEntry(tx, actor, account.id, input);
+  if (seen) return { entry: seen, account, replayed: true };
   const next = new Money(account.balance).plus(input.amount);
   if (next.abs().gte(BALANCE_LIMIT)) {
     throw conflict('balance_out_of_range', 'The balance would leave the range it is kept in.', {

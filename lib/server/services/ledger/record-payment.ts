@@ -5,7 +5,7 @@ import { conflict, DomainError } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TPaymentCreate, TPaymentRecorded } from '@/lib/shared/schemas/ledger';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
-import { postEntry, toBalanceDto, type TEntryInput } from './ledger-store';
+import { keyedEntry, postEntry, toBalanceDto, type TEntryInput } from './ledger-store';
 import { suspendedAncestors } from '@/lib/server/services/accounts/account-dto';
 import { ledgerEntryDtos } from './list-ledger';
 
@@ -77,8 +77,13 @@ export async function recordMovement(
   }
   return mutate(em, actor, async (tx, record) => {
     const locked = await readAccountInScope(tx, actor, unverifiedId, { lock: true });
-    assertCurrencyAsSeen(locked.account, currency, 'currency');
-    const { entry, account, replayed } = await postEntry(tx, actor, record, locked, input);
+    // A retry is answered before the currency is compared: the first attempt may have
+    // committed before a transfer converted the account, and its figures stand.
+    const seen = await keyedEntry(tx, actor, locked.account.id, input);
+    if (!seen) assertCurrencyAsSeen(locked.account, currency, 'currency');
+    const { entry, account, replayed } = seen
+      ? { entry: seen, account: locked.account, replayed: true }
+      : await postEntry(tx, actor, record, locked, input);
     const [dto] = await ledgerEntryDtos(tx, actor, [entry]);
     const blocking = await suspendedAncestors(tx, [account]);
     return { entry: dto!, balance: toBalanceDto(account, blocking), replayed };
