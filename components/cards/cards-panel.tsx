@@ -131,7 +131,12 @@ export function CardsPanel({
                         card.currency,
                         card.rateCount,
                         owner?.parentId ? (parent?.name ?? 'a card above') : '—',
-                        owner && owner.losingRates > 0 ? (
+                        // Counted only as a derived card's rows are priced (its page says
+                        // so): a card built by hand, or one the viewer holds, has no count
+                        // here, and "0" would claim it loses nothing.
+                        !owner?.parentId ? (
+                          '—'
+                        ) : owner.losingRates > 0 ? (
                           <span className="font-semibold text-red-700">{owner.losingRates}</span>
                         ) : (
                           '0'
