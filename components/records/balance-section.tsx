@@ -8,12 +8,13 @@ import { SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import { Money as Decimal } from '@/lib/shared/pricing/money';
 import {
   LEDGER_KINDS,
+  ZAdjustmentCreate,
   ZPaymentCreate,
   type TLedgerEntryDto,
   type TLedgerKind,
   type TPaymentRecorded,
 } from '@/lib/shared/schemas/ledger';
-import { Button, TextField } from '@/components/ui/field';
+import { Button, SelectField, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { useConfirm } from '@/components/ui/confirm-dialog';
@@ -43,22 +44,27 @@ const KIND_LABEL: Record<TLedgerKind, string> = {
  * An account's money (issue 17): balance, credit limit and available credit from its
  * live record (so they move as payments land, on every open panel), its ledger newest
  * first and paged, and — for the parent side with `payments:create` — "Record payment",
+ * with `adjustments:create` "Correct balance" (a credit note or an adjustment), each
  * confirmed before it is sent. The ledger is read again whenever the account's version
  * moves: every movement bumps it.
  */
 export function BalanceSection({
   account,
   canPay,
+  canAdjust = false,
 }: {
   account: TMoneyAccount;
   /** The viewer is above the account and may record payments. */
   canPay: boolean;
+  /** The viewer is above the account and may post credit notes and adjustments. */
+  canAdjust?: boolean;
 }) {
+  const forms = canPay || canAdjust;
   const limit = account.creditLimit ?? null;
   const available = new Decimal(account.balance).plus(limit ?? '0').toFixed(6);
   return (
     // Two columns only beside the form: alone, the list takes the whole width.
-    <div className={`grid gap-4 ${canPay ? 'lg:grid-cols-[2fr_1fr]' : ''}`}>
+    <div className={`grid gap-4 ${forms ? 'lg:grid-cols-[2fr_1fr]' : ''}`}>
       <PanelSection title={`Balance of ${account.name}`}>
         <Facts
           items={[
@@ -109,7 +115,12 @@ export function BalanceSection({
         />
         <Ledger account={account} />
       </PanelSection>
-      {canPay ? <RecordPayment account={account} /> : null}
+      {forms ? (
+        <div className="space-y-4">
+          {canPay ? <RecordPayment account={account} /> : null}
+          {canAdjust ? <CorrectBalance account={account} /> : null}
+        </div>
+      ) : null}
     </div>
   );
 }
@@ -293,6 +304,78 @@ function RecordPayment({ account }: { account: TMoneyAccount }) {
         <FormMessage message={form.message ?? form.fields.idempotencyKey ?? null} />
         <Button type="submit" disabled={form.pending}>
           Record payment
+        </Button>
+        {dialog}
+      </form>
+    </PanelSection>
+  );
+}
+
+/**
+ * A correction of the balance: the ledger is never edited, so a payment typed wrong is
+ * taken back by an adjustment and a disputed call given back by a credit note, each a new
+ * entry with its reason. The confirmation says which way the balance moves.
+ */
+function CorrectBalance({ account }: { account: TMoneyAccount }) {
+  const { confirm, dialog } = useConfirm();
+  const [key, setKey] = useState(newKey);
+  const form = useSchemaForm({
+    schema: ZAdjustmentCreate,
+    defaultValues: { kind: 'credit_note', amount: '', reason: '' },
+    toBody: (values) => ({
+      kind: values.kind,
+      amount: values.amount.trim(),
+      currency: account.currency,
+      reason: values.reason.trim(),
+      idempotencyKey: key,
+    }),
+    submit: async (body) => {
+      const debit = body.amount.startsWith('-');
+      const size = body.amount.replace(/^-/, '');
+      const sure = await confirm({
+        title: `${body.kind === 'credit_note' ? 'Credit' : 'Adjust'} the balance of ${account.name}?`,
+        consequence: `${size} ${account.currency} is ${debit ? 'taken from' : 'added to'} ${account.name}'s balance and written to its ledger with the reason given, never edited afterwards.${debit ? ' If its credit runs out, its calls are refused.' : ''}`,
+        confirmLabel: body.kind === 'credit_note' ? 'Post credit note' : 'Post adjustment',
+        danger: debit,
+      });
+      if (!sure) throw new SubmitCancelled();
+      const recorded = await apiFetch<TPaymentRecorded>(`/accounts/${account.id}/adjustments`, {
+        method: 'POST',
+        body,
+      });
+      setKey(newKey());
+      return recorded;
+    },
+    success: (recorded: TPaymentRecorded) =>
+      recorded.replayed
+        ? 'That correction was posted already; it counts once.'
+        : `${KIND_LABEL[recorded.entry.kind]} of ${recorded.entry.amount} ${recorded.entry.currency} posted.`,
+  });
+  return (
+    <PanelSection title="Correct balance">
+      <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Correct balance" noValidate>
+        <SelectField label="Kind" id="correction-kind" {...form.register('kind')}>
+          <option value="credit_note">Credit note (adds to the balance)</option>
+          <option value="adjustment">Adjustment (either way; negative debits)</option>
+        </SelectField>
+        <TextField
+          id="correction-amount"
+          label={`Amount (${account.currency})`}
+          inputMode="decimal"
+          autoComplete="off"
+          {...form.register('amount')}
+          error={form.fields.amount}
+        />
+        <TextField
+          id="correction-reason"
+          label="Reason"
+          autoComplete="off"
+          {...form.register('reason')}
+          error={form.fields.reason}
+        />
+        <FormMessage message={form.message ?? form.fields.idempotencyKey ?? null} />
+        <Button type="submit" disabled={form.pending}>
+          Post correction
         </Button>
         {dialog}
       </form>

@@ -125,7 +125,7 @@ export function CustomerRecord({
         <AccountUsers account={customer} canCreate={can.users.create} own={own} />
       ) : tab === 'balance' ? (
         // A record page is the parent side's view: whoever may pay, pays from here.
-        <BalanceSection account={customer} canPay={can.ledger.pay} />
+        <BalanceSection account={customer} canPay={can.ledger.pay} canAdjust={can.ledger.adjust} />
       ) : tab === 'statements' ? (
         <StatementsSection account={customer} canIssue={can.statements.create} />
       ) : (

@@ -86,7 +86,7 @@ export function ResellerRecord({
         </PanelSection>
       ) : tab === 'balance' ? (
         // A record page is the parent side's view: whoever may pay, pays from here.
-        <BalanceSection account={reseller} canPay={can.ledger.pay} />
+        <BalanceSection account={reseller} canPay={can.ledger.pay} canAdjust={can.ledger.adjust} />
       ) : tab === 'statements' ? (
         <StatementsSection account={reseller} canIssue={can.statements.create} />
       ) : tab === 'resellers' ? (

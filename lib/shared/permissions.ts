@@ -40,6 +40,10 @@ export const EXTRA_GRANTS = {
   // issued only for accounts below (in the parent's name), never changed afterwards.
   'statements:read': 'read its own and lower accounts’ statements',
   'statements:create': 'issue statements for accounts below',
+  // Corrections: a credit note or a signed adjustment of a balance below, with its reason
+  // (a payment typed wrong, a disputed call). Apart from `payments:create`: a clerk who
+  // books what came in need not be able to debit anyone.
+  'adjustments:create': 'post credit notes and adjustments for accounts below',
 } as const;
 export type TExtraGrant = keyof typeof EXTRA_GRANTS;
 export type TGrant = `${TResource}:${TAction}` | TExtraGrant;
@@ -95,6 +99,8 @@ export const DEFAULT_RESELLER_GRANTS: readonly TGrant[] = [
   // Its customers' monthly statements, in its own name and brand, and its own.
   'statements:read',
   'statements:create',
+  // It corrects its own customers' books (a wrong payment, a disputed call).
+  'adjustments:create',
 ];
 
 /**

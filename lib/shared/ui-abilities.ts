@@ -45,8 +45,11 @@ export interface TUiAbilities {
   };
   groups: { create: boolean; update: boolean; delete: boolean; explain: boolean };
   cards: TCardAbilities;
-  /** An account's balance and ledger (read), a payment recorded for one below (pay). */
-  ledger: { read: boolean; pay: boolean };
+  /**
+   * An account's balance and ledger (read), a payment recorded for one below (pay), a
+   * credit note or adjustment posted for one below (adjust).
+   */
+  ledger: { read: boolean; pay: boolean; adjust: boolean };
   /** Calls and traffic below the account (issue 18): the overview's traffic dashboard. */
   usage: { read: boolean };
   /** An account's monthly statements (issue 19): listed and downloaded, issued for one below. */
@@ -111,7 +114,11 @@ export function uiAbilities(actor: TUiActor): TUiAbilities {
       readAssignments: has('assignments:read'),
       unassign: write('assignments:delete'),
     },
-    ledger: { read: has('ledger:read'), pay: write('payments:create') },
+    ledger: {
+      read: has('ledger:read'),
+      pay: write('payments:create'),
+      adjust: write('adjustments:create'),
+    },
     usage: { read: has('usage:read') },
     statements: { read: has('statements:read'), create: write('statements:create') },
   };

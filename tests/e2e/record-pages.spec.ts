@@ -11,6 +11,7 @@ import { adminState, adminApi, signIn } from '../fixtures/e2e-sign-in';
 import { holdScripts } from '../fixtures/e2e-hold-scripts';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
 import { closeContexts } from '../fixtures/e2e-close';
+import { expectAccessible } from '../fixtures/e2e-accessibility';
 
 /**
  * Record pages (issue 15, items 2 and 5): each record has a URL whose tab survives reload
@@ -396,6 +397,23 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   await expect(watcher.getByText('Open', { exact: true })).toBeVisible();
   await expect(watcher.getByRole('table', { name: `Ledger of ${customer.name}` })).toContainText(
     'E2E-1',
+  );
+
+  // Typed wrong: taken back by an adjustment (the ledger is never edited), which uses the
+  // credit up again — blocked live elsewhere, the reason in the ledger.
+  const correct = payer.getByRole('form', { name: 'Correct balance' });
+  // Both money forms pass the accessibility scan the other pages do.
+  await expectAccessible(payer, `/customers/${customer.id}?tab=balance`);
+  await correct.getByLabel('Kind').selectOption('adjustment');
+  await correct.getByLabel(/^Amount/).fill('-12.50');
+  await correct.getByLabel('Reason').fill('E2E-1 was never paid');
+  await correct.getByRole('button', { name: 'Post correction' }).click();
+  await expect(dialog).toContainText(`Adjust the balance of ${customer.name}?`);
+  await expect(dialog).toContainText('its calls are refused');
+  await dialog.getByRole('button', { name: 'Post adjustment' }).click();
+  await expect(watcher.getByText('Blocked: no credit left')).toBeVisible();
+  await expect(watcher.getByRole('table', { name: `Ledger of ${customer.name}` })).toContainText(
+    'E2E-1 was never paid',
   );
 });
 

@@ -435,6 +435,126 @@ describe('payments', () => {
   });
 });
 
+describe('corrections: credit notes and adjustments', () => {
+  it('takes back a payment typed wrong and gives back a disputed call, as new entries', async () => {
+    const id = (await admin.post('/customers', { name: 'KC', parentId: ids.R1, creditLimit: '0' }))
+      .body.id;
+    const wrong = await r1.post(`/accounts/${id}/payments`, {
+      amount: '1000',
+      idempotencyKey: 'kc-typed-wrong',
+    });
+    expect(wrong.body.balance).toMatchObject({ balance: '1000.000000', creditBlocked: false });
+    // Meant 100.0: the 900 nobody paid is taken back, which leaves it 100.
+    const back = await r1.post(`/accounts/${id}/adjustments`, {
+      kind: 'adjustment',
+      amount: '-900',
+      currency: 'EUR',
+      reason: 'Payment kc-typed-wrong was 100.00, typed 1000',
+      idempotencyKey: 'kc-take-back-900',
+    });
+    expect(back.status).toBe(201);
+    expect(back.body).toMatchObject({
+      replayed: false,
+      entry: {
+        kind: 'adjustment',
+        amount: '-900.000000',
+        reference: 'Payment kc-typed-wrong was 100.00, typed 1000',
+        counterpartyId: ids.R1,
+        by: { kind: 'user', email: 'ops@r1.l.test' },
+      },
+      balance: { balance: '100.000000' },
+    });
+    // Down to its limit (0): blocked for credit, as any debit that uses it up.
+    const more = await r1.post(`/accounts/${id}/adjustments`, {
+      kind: 'adjustment',
+      amount: '-100',
+      reason: 'Setup fee',
+      idempotencyKey: 'kc-setup-fee',
+    });
+    expect(more.body.balance).toMatchObject({ balance: '0.000000', creditBlocked: true });
+    const credit = await r1.post(`/accounts/${id}/adjustments`, {
+      kind: 'credit_note',
+      amount: '0.25',
+      reason: 'Disputed call to 441481',
+      idempotencyKey: 'kc-disputed-call',
+    });
+    expect(credit.status).toBe(201);
+    expect(credit.body.balance).toMatchObject({ balance: '0.250000', creditBlocked: false });
+    // A retry counts once; the same key for another correction is 409.
+    const retry = await r1.post(`/accounts/${id}/adjustments`, {
+      kind: 'credit_note',
+      amount: '0.25',
+      reason: 'Disputed call to 441481',
+      idempotencyKey: 'kc-disputed-call',
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ replayed: true, entry: { id: credit.body.entry.id } });
+    const reused = await r1.post(`/accounts/${id}/adjustments`, {
+      kind: 'credit_note',
+      amount: '0.30',
+      reason: 'Disputed call to 441481',
+      idempotencyKey: 'kc-disputed-call',
+    });
+    expect(reused.status).toBe(409);
+    const ledger = (await r1.get(`/accounts/${id}/ledger`)).body.items;
+    expect(ledger.map((e: { kind: string; amount: string }) => [e.kind, e.amount])).toEqual([
+      ['credit_note', '0.250000'],
+      ['adjustment', '-100.000000'],
+      ['adjustment', '-900.000000'],
+      ['payment', '1000.000000'],
+    ]);
+    expect((await r1.get(`/accounts/${id}/balance`)).body.balance).toBe('0.250000');
+  });
+
+  it('refuses a bad correction naming the field, writing nothing', async () => {
+    const before = (await admin.get(`/accounts/${ids.K1}/ledger`)).body.items.length;
+    const post = (body: object) =>
+      admin.post(`/accounts/${ids.K1}/adjustments`, { idempotencyKey: 'k1-bad-fix', ...body });
+    const cases: [object, string][] = [
+      [{ kind: 'credit_note', amount: '-5', reason: 'x' }, 'amount'],
+      [{ kind: 'adjustment', amount: '0.000', reason: 'x' }, 'amount'],
+      [{ kind: 'adjustment', amount: '1.1234567', reason: 'x' }, 'amount'],
+      [{ kind: 'adjustment', amount: 5, reason: 'x' }, 'amount'],
+      [{ kind: 'adjustment', amount: '5', reason: '  ' }, 'reason'],
+      [{ kind: 'adjustment', amount: '5' }, 'reason'],
+      [{ kind: 'payment', amount: '5', reason: 'x' }, 'kind'],
+      [{ kind: 'usage', amount: '-5', reason: 'x' }, 'kind'],
+    ];
+    for (const [body, field] of cases) {
+      const refused = await post(body);
+      expect([JSON.stringify(body), refused.status]).toEqual([JSON.stringify(body), 400]);
+      expect(refused.body.error.fields).toHaveProperty(field);
+    }
+    const stale = await post({ kind: 'adjustment', amount: '5', reason: 'x', currency: 'USD' });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('currency_changed');
+    expect((await admin.get(`/accounts/${ids.K1}/ledger`)).body.items).toHaveLength(before);
+  });
+
+  it('needs adjustments:create on the parent side: payments alone, a sibling or itself refused', async () => {
+    const clerkGroup = await admin.post('/groups', {
+      name: 'Payments clerk',
+      grants: ['customers:read', 'ledger:read', 'payments:create'],
+    });
+    expect(clerkGroup.status).toBe(201);
+    const made = await admin.post('/users', {
+      email: 'clerk@r1.l.test',
+      password: PASSWORD,
+      accountId: ids.R1,
+      groupId: clerkGroup.body.id,
+    });
+    expect(made.status).toBe(201);
+    const clerk = await apiClient(suite.server.url, 'clerk@r1.l.test', PASSWORD);
+    const body = { kind: 'adjustment', amount: '-1', reason: 'fee', idempotencyKey: 'fix-grant-1' };
+    expect((await clerk.post(`/accounts/${ids.K1}/adjustments`, body)).status).toBe(403);
+    expect((await r1.post(`/accounts/${ids.K2}/adjustments`, body)).status).toBe(404);
+    const own = await r1.post(`/accounts/${ids.R1}/adjustments`, body);
+    expect(own.status).toBe(403);
+    expect(own.body.error.code).toBe('own_account');
+    expect((await r1.post(`/accounts/${ids.C}/adjustments`, body)).status).toBe(404);
+  });
+});
+
 describe('ledger details and the ledger:read grant', () => {
   it('tells an account reader without ledger:read that a balance moved, not the entry', async () => {
     // R1's people: one with the ledger grant (the default reseller group), one without.

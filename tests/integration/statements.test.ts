@@ -459,7 +459,7 @@ describe('a customer transferred to another reseller', () => {
     const s3 = (await ok(r2.post(`/cards/${ids.S1}/derive`, { name: 'S3', markupPercent: '30' })))
       .id;
     const kt = (await ok(r1.post('/customers', { name: 'KT Movers', parentId: ids.R1 }))).id;
-    await ok(
+    const paidToR1: { entry: { id: string } } = await ok(
       r1.post(`/accounts/${kt}/payments`, {
         amount: '40.00',
         reference: 'Paid to R1',
@@ -511,7 +511,8 @@ describe('a customer transferred to another reseller', () => {
     expect((await ok(own.get(`/accounts/${kt}/statements`), 200)).items).toEqual([]);
     expect((await own.get(`/statements/${old.id}`)).status).toBe(404);
 
-    // Nor does a key the old parent used answer its statement or its payment.
+    // Nor does a key the old parent used answer its statement or its payment: a payment
+    // key is the recording side's own, so R2's is a payment of its own.
     const replayed = await r2.post(`/accounts/${kt}/statements`, {
       period: month,
       idempotencyKey: 'kt-statement-1',
@@ -521,11 +522,12 @@ describe('a customer transferred to another reseller', () => {
     expect(JSON.stringify(replayed.body)).not.toContain(old.id);
     const paidAgain = await r2.post(`/accounts/${kt}/payments`, {
       amount: '40.00',
-      reference: 'Paid to R1',
+      reference: 'Paid to R2 under R1’s key',
       idempotencyKey: 'transfer-payment-r1',
     });
-    expect(paidAgain.status).toBe(409);
-    expect(paidAgain.body.error.code).toBe('idempotency_conflict');
+    expect(paidAgain.status).toBe(201);
+    expect(paidAgain.body).toMatchObject({ replayed: false, entry: { counterpartyId: ids.R2 } });
+    expect(paidAgain.body.entry.id).not.toBe(paidToR1.entry.id);
     expect(JSON.stringify(paidAgain.body)).not.toContain('Paid to R1');
 
     // Nor can a statement of the month be made now: it holds R1's movements, and R2 would

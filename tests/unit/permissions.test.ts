@@ -9,7 +9,7 @@ import {
 
 describe('grant catalog', () => {
   it('has every resource:action pair plus the extra grants, once each', () => {
-    expect(ALL_GRANTS).toHaveLength(8 * 4 + 10);
+    expect(ALL_GRANTS).toHaveLength(8 * 4 + 11);
     expect(new Set(ALL_GRANTS).size).toBe(ALL_GRANTS.length);
     expect(ALL_GRANTS).toContain('audit:delete');
     expect(ALL_GRANTS).toContain('impersonation:start');
@@ -22,6 +22,7 @@ describe('grant catalog', () => {
     expect(ALL_GRANTS).toContain('brand:update');
     expect(ALL_GRANTS).toContain('statements:read');
     expect(ALL_GRANTS).toContain('statements:create');
+    expect(ALL_GRANTS).toContain('adjustments:create');
   });
 
   it('recognises catalog grants only', () => {
@@ -47,6 +48,7 @@ describe('grant catalog', () => {
       'brand:update',
       'statements:read',
       'statements:create',
+      'adjustments:create',
     ];
     expect([...DEFAULT_RESELLER_GRANTS].sort()).toEqual(expected.sort());
     expect(DEFAULT_RESELLER_GRANTS).not.toContain('impersonation:start');

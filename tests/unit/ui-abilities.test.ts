@@ -88,6 +88,6 @@ describe('uiAbilities', () => {
     });
     expect(reseller.groups.delete).toBe(false);
     expect(reseller.cards.unassign).toBe(true);
-    expect(reseller.ledger).toEqual({ read: true, pay: true });
+    expect(reseller.ledger).toEqual({ read: true, pay: true, adjust: true });
   });
 });

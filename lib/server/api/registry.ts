@@ -102,6 +102,7 @@ import {
   ZBalanceDto,
   ZLedgerEntryDto,
   ZLedgerQuery,
+  ZAdjustmentCreate,
   ZPaymentCreate,
   ZPaymentRecorded,
 } from '@/lib/shared/schemas/ledger';
@@ -411,6 +412,20 @@ export const API_REGISTRY = {
       responses: { 201: ZPaymentRecorded, 200: ZPaymentRecorded },
       errors: {
         403: '`own_account`: an account does not record payments to itself (or a missing grant)',
+        409: '`idempotency_conflict`: the key was used for another request; `balance_out_of_range`; `currency_changed`: the account is no longer in `currency`',
+      },
+    },
+  },
+  '/accounts/{id}/adjustments': {
+    POST: {
+      summary:
+        'Correct the balance of an account below (its parent side): a `credit_note` (positive `amount`) or a signed `adjustment` (negative debits it, and may block it for credit), with its `reason`; a new ledger entry, in the same transaction as the balance. Keyed like a payment: a retried `idempotencyKey` counts once (200), the same key with another body is 409',
+      grant: 'adjustments:create',
+      params: ZIdParams,
+      body: ZAdjustmentCreate,
+      responses: { 201: ZPaymentRecorded, 200: ZPaymentRecorded },
+      errors: {
+        403: '`own_account`: an account does not correct its own balance (or a missing grant)',
         409: '`idempotency_conflict`: the key was used for another request; `balance_out_of_range`; `currency_changed`: the account is no longer in `currency`',
       },
     },

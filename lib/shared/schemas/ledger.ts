@@ -39,6 +39,41 @@ export const ZPaymentCreate = z.strictObject({
 });
 export type TPaymentCreate = z.infer<typeof ZPaymentCreate>;
 
+/** The kinds a correction posts: a credit note credits; an adjustment goes either way. */
+export const CORRECTION_KINDS = ['credit_note', 'adjustment'] as const;
+
+/**
+ * `POST /accounts/{id}/adjustments`: a correction of the account's balance by its parent
+ * side, in the account's currency — a credit note (a positive `amount`: a disputed call
+ * given back) or an adjustment (signed: a negative one debits the account, a payment typed
+ * wrong is taken back by it). The ledger is never edited: a correction is a new entry,
+ * with its `reason` (kept as the entry's reference). Keyed like a payment.
+ */
+export const ZAdjustmentCreate = z
+  .strictObject({
+    kind: z.enum(CORRECTION_KINDS, `must be one of ${CORRECTION_KINDS.join(', ')}`),
+    amount: ZText('must be a decimal string such as "-12.50"')
+      .trim()
+      .regex(
+        /^-?\d{1,12}(\.\d{1,6})?$/,
+        'must be a decimal string such as "-12.50" (up to 6 decimals)',
+      )
+      .refine((value) => /[1-9]/.test(value), 'must not be zero'),
+    currency: ZPaymentCreate.shape.currency,
+    reason: ZText('is required').trim().min(1, 'is required').max(200, 'is too long'),
+    idempotencyKey: ZIdempotencyKey,
+  })
+  .superRefine((value, ctx) => {
+    if (value.kind === 'credit_note' && value.amount.startsWith('-')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message: 'must be more than zero for a credit note (an adjustment may debit)',
+      });
+    }
+  });
+export type TAdjustmentCreate = z.infer<typeof ZAdjustmentCreate>;
+
 /** `GET /accounts/{id}/ledger`: newest first, by kind and a time window. */
 export const ZLedgerQuery = ZPageQuery.extend({
   kind: z.enum(LEDGER_KINDS, `must be one of ${LEDGER_KINDS.join(', ')}`).optional(),

@@ -35,6 +35,12 @@ export const CATALOG_BEFORE_BRANDS = [
 ];
 /** Before issue 19's statement grants (Migration20261211100000). */
 export const CATALOG_BEFORE_STATEMENTS = [...CATALOG_BEFORE_BRANDS, 'brand:read', 'brand:update'];
+/** Before the ledger's corrections (Migration20261224200000). */
+export const CATALOG_BEFORE_ADJUSTMENTS = [
+  ...CATALOG_BEFORE_STATEMENTS,
+  'statements:read',
+  'statements:create',
+];
 
 const textArray = (values: readonly string[]) =>
   `array[${values.map((v) => `'${v}'`).join(', ')}]::text[]`;

@@ -3,7 +3,12 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { conflict, DomainError } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
-import type { TPaymentCreate, TPaymentRecorded } from '@/lib/shared/schemas/ledger';
+import type {
+  TAdjustmentCreate,
+  TPaymentCreate,
+  TPaymentRecorded,
+} from '@/lib/shared/schemas/ledger';
+import type { TGrant } from '@/lib/shared/permissions';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import { keyedEntry, postEntry, toBalanceDto, type TEntryInput } from './ledger-store';
 import { suspendedAncestors } from '@/lib/server/services/accounts/account-dto';
@@ -34,6 +39,33 @@ export async function recordPayment(
 }
 
 /**
+ * `POST /accounts/{id}/adjustments`: a credit note or a signed adjustment of the
+ * account's balance by its parent side, with `adjustments:create` — the same path as a
+ * payment (scope, lock, key, live change, credit crossing), its reason kept as the
+ * entry's reference. A negative adjustment can block the account for credit.
+ */
+export async function recordAdjustment(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  input: TAdjustmentCreate,
+): Promise<TPaymentRecorded> {
+  return recordMovement(
+    em,
+    actor,
+    unverifiedId,
+    {
+      kind: input.kind,
+      amount: input.amount,
+      reference: input.reason,
+      idempotencyKey: input.idempotencyKey,
+    },
+    input.currency,
+    'adjustments:create',
+  );
+}
+
+/**
  * The currency a request's amount (or rate) was written in, against the account's under
  * its lock: a transfer to another currency may have committed since the caller read it,
  * and the figure would then be taken in a currency nobody asked for. 409, naming it.
@@ -52,9 +84,8 @@ export function assertCurrencyAsSeen(
 }
 
 /**
- * One movement of an account's balance by its parent side: a payment, and — with no
- * route of their own yet — credit notes, adjustments and usage, which take the same
- * path (billing's next issue). Anything not strictly below the actor is 404; the
+ * One movement of an account's balance by its parent side: a payment, a credit note or an
+ * adjustment, each under its own grant. Anything not strictly below the actor is 404; the
  * actor's own account is refused (an account does not pay itself). The account's row
  * is locked first, so concurrent retries of one key queue behind each other and the
  * later ones find the first's entry.
@@ -66,13 +97,14 @@ export async function recordMovement(
   input: TEntryInput,
   /** The currency the caller wrote `amount` in, when it says (a payment's `currency`). */
   currency?: string,
+  grant: TGrant = 'payments:create',
 ): Promise<TPaymentRecorded> {
-  assertCan(actor, 'payments:create');
+  assertCan(actor, grant);
   if (unverifiedId === actor.account.id) {
     throw new DomainError(
       'forbidden',
       'own_account',
-      "An account's payments are recorded by its parent's side, not by itself.",
+      "An account's payments and corrections are recorded by its parent's side, not by itself.",
     );
   }
   return mutate(em, actor, async (tx, record) => {
