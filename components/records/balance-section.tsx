@@ -334,7 +334,7 @@ function CorrectBalance({ account }: { account: TMoneyAccount }) {
       const size = body.amount.replace(/^-/, '');
       const sure = await confirm({
         title: `${body.kind === 'credit_note' ? 'Credit' : 'Adjust'} the balance of ${account.name}?`,
-        consequence: `${size} ${account.currency} is ${debit ? 'taken from' : 'added to'} ${account.name}'s balance and written to its ledger with the reason given, never edited afterwards.${debit ? ' If its credit runs out, its calls are refused.' : ''}`,
+        consequence: `${size} ${account.currency} is ${debit ? 'taken from' : 'added to'} ${account.name}'s balance and written to its ledger with the reason given, never edited afterwards.${debit ? ' If its credit runs out, calls are refused for it and for everything below it.' : ''}`,
         confirmLabel: body.kind === 'credit_note' ? 'Post credit note' : 'Post adjustment',
         danger: debit,
       });

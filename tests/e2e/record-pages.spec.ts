@@ -409,7 +409,7 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   await correct.getByLabel('Reason').fill('E2E-1 was never paid');
   await correct.getByRole('button', { name: 'Post correction' }).click();
   await expect(dialog).toContainText(`Adjust the balance of ${customer.name}?`);
-  await expect(dialog).toContainText('its calls are refused');
+  await expect(dialog).toContainText('calls are refused for it');
   await dialog.getByRole('button', { name: 'Post adjustment' }).click();
   await expect(watcher.getByText('Blocked: no credit left')).toBeVisible();
   await expect(watcher.getByRole('table', { name: `Ledger of ${customer.name}` })).toContainText(

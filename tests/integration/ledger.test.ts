@@ -176,6 +176,14 @@ describe('account currency', () => {
       entry: { id: paid.body.entry.id, amount: '10.250000', currency: 'USD' },
       balance: { balance: '9.225000', currency: 'EUR' },
     });
+    // The key with the figures said in another currency is another request.
+    const otherCurrency = await admin.post(`/accounts/${ids.KU}/payments`, {
+      amount: '10.25',
+      currency: 'EUR',
+      idempotencyKey: 'ku-first-payment',
+    });
+    expect(otherCurrency.status).toBe(409);
+    expect(otherCurrency.body.error.code).toBe('idempotency_conflict');
     const ledger = (await admin.get(`/accounts/${ids.KU}/ledger`)).body.items;
     expect(
       ledger.map((entry: Record<string, string>) => [

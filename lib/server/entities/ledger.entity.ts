@@ -25,7 +25,13 @@ export const LedgerEntry = defineEntity({
       properties: ['account', 'actorAccountId', 'idempotencyKey'],
     },
   ],
-  checks: [{ name: 'ledger_entry_amount_check', expression: '(amount <> (0)::numeric)' }],
+  checks: [
+    { name: 'ledger_entry_amount_check', expression: '(amount <> (0)::numeric)' },
+    {
+      name: 'ledger_entry_key_actor_check',
+      expression: '((idempotency_key IS NULL) OR (actor_account_id IS NOT NULL))',
+    },
+  ],
   indexes: [{ name: 'ledger_entry_account_index', properties: ['account', 'id'] }],
   properties: {
     id: p.bigint('string').primary().autoincrement(),

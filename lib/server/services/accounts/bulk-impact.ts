@@ -61,8 +61,9 @@ export async function bulkImpact(
         unique,
       )
     : [];
+  // Nothing is ever below a customer: that zero tells nobody anything.
   const counted = (grant: 'resellers:read' | 'customers:read', count: string | undefined) =>
-    can(actor, grant) ? Number(count ?? 0) : null;
+    kind === 'customer' || can(actor, grant) ? Number(count ?? 0) : null;
   return {
     accounts: named.filter((account) => account.status === 'active').length,
     resellers: counted('resellers:read', below?.resellers),

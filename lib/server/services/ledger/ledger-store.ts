@@ -54,7 +54,10 @@ export interface TEntryInput {
   /** Signed decimal string: positive credits the account. */
   amount: string;
   reference?: string | null;
-  /** Payments: the attempt's key, unique per account. */
+  /**
+   * Payments and corrections: the attempt's key, unique per account and recording side
+   * (`keyedEntry`, which the caller asks first under the account's lock).
+   */
   idempotencyKey?: string;
   /**
    * No credit notice for this movement: a transfer's conversion closes and reopens the
@@ -76,27 +79,33 @@ export function requestHash(input: TEntryInput): string {
 /**
  * The entry a keyed request wrote before, if it did: the key is the recording side's own
  * (the account `actor` acts for), so nobody else's payment of the same account answers it.
- * The same key with another request is 409 `idempotency_conflict`. A replay is answered
- * even after the account moved to another parent or currency: the side that recorded it
- * still has the account in scope (it is locked by the caller), so it is above the books
- * the entry is on and reads it — telling it to pay again would count the money twice.
- * Call it under the account's row lock.
+ * The same key with another request — another amount, reference or kind, or figures sent
+ * in another currency than the entry's — is 409 `idempotency_conflict`. A replay is
+ * answered even after the account moved to another parent or currency: the side that
+ * recorded it still has the account in scope (it is locked by the caller), so it is above
+ * the books the entry is on and reads it — telling it to pay again would count the money
+ * twice. Call it under the account's row lock, before `postEntry`.
  */
 export async function keyedEntry(
   tx: EntityManager,
-  actor: TActor | null,
+  actor: TActor,
   accountId: string,
   input: TEntryInput,
+  /** The currency the caller wrote the amount in, when it said. */
+  currency?: string,
 ): Promise<TLedgerRow | null> {
   if (!input.idempotencyKey) return null;
   const [seen] = await directQuery<TLedgerRow>(
     tx,
     `select * from ledger_entry
-      where account_id = ? and actor_account_id is not distinct from ? and idempotency_key = ?`,
-    [accountId, actor?.account.id ?? null, input.idempotencyKey],
+      where account_id = ? and actor_account_id = ? and idempotency_key = ?`,
+    [accountId, actor.account.id, input.idempotencyKey],
   );
   if (!seen) return null;
-  if (seen.request_hash !== requestHash(input)) {
+  if (
+    seen.request_hash !== requestHash(input) ||
+    (currency !== undefined && currency !== seen.currency)
+  ) {
     throw conflict(
       'idempotency_conflict',
       'This idempotency key was used for another request; use a new key for a new payment.',
@@ -114,9 +123,8 @@ export async function keyedEntry(
  *
  * `locked` must be the account as read under its row lock in this transaction (one
  * movement of an account at a time): so a retry that waited for the first attempt's
- * commit finds its entry here and counts nothing — the unique key is the backstop. A
- * key seen before with the same request answers the first entry (`replayed`); with
- * another request, 409 `idempotency_conflict` (`keyedEntry`).
+ * commit finds its entry (`keyedEntry`, asked first by a keyed caller) and counts nothing
+ * — the unique key is the backstop.
  */
 export async function postEntry(
   tx: EntityManager,
@@ -132,8 +140,6 @@ export async function postEntry(
   // by that path, so the entry and who hears of it cannot part (a transfer closes the old
   // parent's books before the customer moves).
   const parentId = ancestorIds(account.path).at(-2) ?? null;
-  const seen = await keyedEntry(tx, actor, account.id, input);
-  if (seen) return { entry: seen, account, replayed: true };
   const next = new Money(account.balance).plus(input.amount);
   if (next.abs().gte(BALANCE_LIMIT)) {
     throw conflict('balance_out_of_range', 'The balance would leave the range it is kept in.', {

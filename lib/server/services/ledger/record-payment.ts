@@ -3,11 +3,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { conflict, DomainError } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
-import type {
-  TAdjustmentCreate,
-  TPaymentCreate,
-  TPaymentRecorded,
-} from '@/lib/shared/schemas/ledger';
+import type { TPaymentCreate, TPaymentRecorded } from '@/lib/shared/schemas/ledger';
 import type { TGrant } from '@/lib/shared/permissions';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import { keyedEntry, postEntry, toBalanceDto, type TEntryInput } from './ledger-store';
@@ -35,33 +31,6 @@ export async function recordPayment(
       idempotencyKey: input.idempotencyKey,
     },
     input.currency,
-  );
-}
-
-/**
- * `POST /accounts/{id}/adjustments`: a credit note or a signed adjustment of the
- * account's balance by its parent side, with `adjustments:create` — the same path as a
- * payment (scope, lock, key, live change, credit crossing), its reason kept as the
- * entry's reference. A negative adjustment can block the account for credit.
- */
-export async function recordAdjustment(
-  em: EntityManager,
-  actor: TActor,
-  unverifiedId: string,
-  input: TAdjustmentCreate,
-): Promise<TPaymentRecorded> {
-  return recordMovement(
-    em,
-    actor,
-    unverifiedId,
-    {
-      kind: input.kind,
-      amount: input.amount,
-      reference: input.reason,
-      idempotencyKey: input.idempotencyKey,
-    },
-    input.currency,
-    'adjustments:create',
   );
 }
 
@@ -111,7 +80,7 @@ export async function recordMovement(
     const locked = await readAccountInScope(tx, actor, unverifiedId, { lock: true });
     // A retry is answered before the currency is compared: the first attempt may have
     // committed before a transfer converted the account, and its figures stand.
-    const seen = await keyedEntry(tx, actor, locked.account.id, input);
+    const seen = await keyedEntry(tx, actor, locked.account.id, input, currency);
     if (!seen) assertCurrencyAsSeen(locked.account, currency, 'currency');
     const { entry, account, replayed } = seen
       ? { entry: seen, account: locked.account, replayed: true }

@@ -1,6 +1,6 @@
 import { apiRoute, json, readBody } from '@/lib/server/api/handler';
 import { idParam } from '@/lib/server/api/params';
-import { recordAdjustment } from '@/lib/server/services/ledger/record-payment';
+import { recordAdjustment } from '@/lib/server/services/ledger/record-adjustment';
 import { API_REGISTRY } from '@/lib/server/api/registry';
 
 export const dynamic = 'force-dynamic';
