@@ -1,12 +1,12 @@
 'use client';
 
 import Link from 'next/link';
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { apiFetch, type TPageOf } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { Money as Decimal } from '@/lib/shared/pricing/money';
-import type { TExposureRow } from '@/lib/shared/schemas/dashboard';
+import type { TExposurePage, TExposureRow } from '@/lib/shared/schemas/dashboard';
 import { PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { LoadMore } from '@/components/ui/field';
@@ -27,33 +27,73 @@ const CHART_ROWS = 8;
  * Credit exposure of the accounts directly below the viewer's (issue 17): a table sorted
  * on the server (the most exposed first) and a bar chart of the largest debts. Both are
  * views over everything (`any-change` keys), so a payment or a usage anywhere refetches
- * them and they stay live.
+ * them and they stay live. Amounts are never converted: with accounts in more than one
+ * currency, both rank within the one chosen (the most used first).
  */
 export function ExposureSection() {
   const [sort, setSort] = useState<TSort>('available');
-  const key = queryKeys.anyChange('dashboard', { sub: 'exposure', filter: { sort } });
+  const [picked, setPicked] = useState<string | null>(null);
+  // The currencies come with every page: until one is picked, the first answer (all of
+  // them) names them, and with several the most used one is ranked. Kept in state, not
+  // read off the current query, whose data is empty while the filtered one loads.
+  const [currencies, setCurrencies] = useState<readonly string[]>([]);
+  const currency = picked ?? (currencies.length > 1 ? currencies[0]! : null);
+  const inCurrency = currency ? { currency } : {};
+  const key = queryKeys.anyChange('dashboard', {
+    sub: 'exposure',
+    filter: { sort, ...inCurrency },
+  });
   const table = useInfiniteQuery({
     queryKey: key,
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
-      apiFetch<TPageOf<TExposureRow>>(
+    queryFn: async ({ pageParam }) => {
+      const page = await apiFetch<TExposurePage>(
         pathOf(key, { limit: '20', ...(pageParam ? { cursor: pageParam } : {}) }),
-      ),
+      );
+      if (page.currencies.join() !== currencies.join()) setCurrencies(page.currencies);
+      return page;
+    },
     getNextPageParam: (page) => page.nextCursor,
   });
   const chartKey = queryKeys.anyChange('dashboard', {
     sub: 'exposure',
-    filter: { sort: 'balance', limit: String(CHART_ROWS) },
+    filter: { sort: 'balance', limit: String(CHART_ROWS), ...inCurrency },
   });
   const chart = useQuery({
     queryKey: chartKey,
     queryFn: () => apiFetch<TPageOf<TExposureRow>>(pathOf(chartKey)),
+    // The first answer says whether there is a currency to choose: wait for it.
+    enabled: table.isSuccess && (currency !== null || currencies.length <= 1),
   });
+  const currencyId = useId();
   const rows = table.data?.pages.flatMap((page) => page.items) ?? [];
   const total = table.data?.pages[0]?.total;
-  if (table.isSuccess && total === 0) return null;
+  if (table.isSuccess && total === 0 && currencies.length === 0) return null;
   return (
-    <PanelSection title={`Credit exposure${total === undefined ? '' : ` (${total})`}`}>
+    <PanelSection
+      title={`Credit exposure${total === undefined ? '' : ` (${total}${currency ? ` in ${currency}` : ''})`}`}
+      actions={
+        currencies.length > 1 && currency ? (
+          <div className="flex items-center gap-2 text-sm">
+            <label htmlFor={currencyId} className="text-slate-600">
+              Currency
+            </label>
+            <select
+              id={currencyId}
+              value={currency}
+              onChange={(event) => setPicked(event.target.value)}
+              className="rounded-md border border-slate-300 px-2 py-1"
+            >
+              {currencies.map((code) => (
+                <option key={code} value={code}>
+                  {code}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : null
+      }
+    >
       <div className="grid gap-6 lg:grid-cols-[3fr_2fr]">
         <div className="overflow-x-auto">
           {table.isError ? (

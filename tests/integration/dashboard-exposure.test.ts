@@ -162,4 +162,38 @@ describe('GET /dashboard/exposure', () => {
     const refused = await admin.get(`/dashboard/exposure?sort=balance&cursor=${forged}`);
     expect(refused.status).toBe(400);
   });
+
+  it('ranks within one currency: amounts are never compared across currencies', async () => {
+    // ¥50,000 owed is about €300: never "more exposed" than €20,000 owed.
+    const owing = async (name: string, currency: string, amount: string) => {
+      const id = (await admin.post('/customers', { name, currency })).body.id;
+      const debited = await admin.post(`/accounts/${id}/adjustments`, {
+        kind: 'adjustment',
+        amount,
+        reason: 'Opening debt',
+        idempotencyKey: `owing-${name}`,
+      });
+      expect(debited.status).toBe(201);
+      return id;
+    };
+    const yen = await owing('Owes yen', 'JPY', '-50000');
+    const euro = await owing('Owes euro', 'EUR', '-20000');
+    const mixed = await admin.get('/dashboard/exposure?sort=balance');
+    expect(mixed.body.currencies).toEqual(['EUR', 'JPY']);
+    const inEuro = await admin.get('/dashboard/exposure?sort=balance&currency=EUR');
+    expect(inEuro.status).toBe(200);
+    expect(inEuro.body.items[0].id).toBe(euro);
+    expect(new Set(inEuro.body.items.map((row: TExposureRow) => row.currency))).toEqual(
+      new Set(['EUR']),
+    );
+    expect(inEuro.body.total).toBe(mixed.body.total - 1);
+    expect(inEuro.body.currencies).toEqual(['EUR', 'JPY']);
+    const inYen = await admin.get('/dashboard/exposure?currency=JPY');
+    expect(inYen.body.items.map((row: TExposureRow) => row.id)).toEqual([yen]);
+    // A reseller's page names only the currencies of its own accounts below.
+    expect((await r1.get('/dashboard/exposure')).body.currencies).toEqual(['EUR']);
+    const bad = await admin.get('/dashboard/exposure?currency=XYZ');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('currency');
+  });
 });

@@ -45,8 +45,8 @@ import { ZErrorBody, ZId, ZPageOf, ZPageQuery } from '@/lib/shared/schemas/commo
 import {
   ZDashboardAttention,
   ZDashboardCounts,
+  ZExposurePage,
   ZExposureQuery,
-  ZExposureRow,
 } from '@/lib/shared/schemas/dashboard';
 import {
   ZGroupCreate,
@@ -785,10 +785,10 @@ export const API_REGISTRY = {
   '/dashboard/exposure': {
     GET: {
       summary:
-        'Credit exposure of the accounts directly below the caller’s: balance, limit, available, blocked (`sort`: available, balance, limit)',
+        'Credit exposure of the accounts directly below the caller’s: balance, limit, available, blocked (`sort`: available, balance, limit; `currency`: only the accounts kept in it — amounts are never converted, so rank within one; `currencies` lists those in scope, the most used first)',
       grant: 'ledger:read',
       query: ZExposureQuery,
-      responses: { 200: ZPageOf(ZExposureRow) },
+      responses: { 200: ZExposurePage },
     },
   },
   '/audit': {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZPageQuery, ZSort } from './common';
+import { ZCurrency, ZPageOf, ZPageQuery, ZSort } from './common';
 
 /** `GET /dashboard`: how many of each the caller sees; null where its group grants no read. */
 export const ZDashboardCounts = z.object({
@@ -42,6 +42,11 @@ export type TDashboardAttention = z.infer<typeof ZDashboardAttention>;
 export const EXPOSURE_SORT_KEYS = ['available', 'balance', 'limit'] as const;
 export const ZExposureQuery = ZPageQuery.extend({
   sort: ZSort(EXPOSURE_SORT_KEYS),
+  /**
+   * Only the accounts kept in this currency: amounts in different currencies are never
+   * converted, so "the most exposed first" ranks within one currency.
+   */
+  currency: ZCurrency.optional(),
 });
 export type TExposureQuery = z.infer<typeof ZExposureQuery>;
 
@@ -64,3 +69,13 @@ export const ZExposureRow = z.object({
   creditBlock: z.enum(['own', 'above']).nullable(),
 });
 export type TExposureRow = z.infer<typeof ZExposureRow>;
+
+/**
+ * A page of exposure, with the currencies the accounts in scope are kept in (whatever the
+ * `currency` filter), those with the most accounts first: more than one, and a reader
+ * picks one to rank within.
+ */
+export const ZExposurePage = ZPageOf(ZExposureRow).extend({
+  currencies: z.array(z.string()),
+});
+export type TExposurePage = z.infer<typeof ZExposurePage>;

@@ -3,9 +3,8 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan, can } from '@/lib/server/authz/can';
 import { belowSql } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
-import type { TPage } from '@/lib/shared/schemas/common';
 import { sortOf } from '@/lib/shared/schemas/common';
-import type { TExposureQuery, TExposureRow } from '@/lib/shared/schemas/dashboard';
+import type { TExposurePage, TExposureQuery } from '@/lib/shared/schemas/dashboard';
 import {
   atScale,
   creditBlock,
@@ -44,22 +43,33 @@ interface TExposureSqlRow {
  * owe or hold — a carrier's resellers (and its own customers), a reseller's customers and
  * sub-resellers — never a sibling's nor anything further down, which its own parent
  * watches. Needs `ledger:read`; each kind also its list's read grant. The most exposed
- * (least available) first unless sorted otherwise; keyset-paged under the sort.
+ * (least available) first unless sorted otherwise; keyset-paged under the sort. Amounts
+ * are compared as numbers, never converted: `currency` keeps to the accounts in one, and
+ * `currencies` says which there are.
  */
 export async function dashboardExposure(
   em: EntityManager,
   actor: TActor,
   query: TExposureQuery,
-): Promise<TPage<TExposureRow>> {
+): Promise<TExposurePage> {
   assertCan(actor, 'ledger:read');
   const kinds = (['reseller', 'customer'] as const).filter((kind) => can(actor, `${kind}s:read`));
-  if (!kinds.length) return { items: [], nextCursor: null, total: 0 };
+  if (!kinds.length) return { items: [], nextCursor: null, total: 0, currencies: [] };
   const { key, dir } = sortOf(query.sort, 'available');
   const sort: TKeySort = { name: query.sort ?? 'available', dir };
   // The value goes into SQL as a numeric.
   const cursor = decodeKeyCursor(query.cursor, sort, { value: 'decimal' });
   const below = belowSql('a.path', actor.account.path);
-  const params: unknown[] = [...below.params, actor.account.id, ...kinds];
+  const inScope = `${below.sql} and a.parent_id = ? and a.kind in (${kinds.map(() => '?').join(', ')})`;
+  const scopeParams: unknown[] = [...below.params, actor.account.id, ...kinds];
+  const currencies = await directQuery<{ currency: string }>(
+    em,
+    `select a.currency from account a where ${inScope}
+      group by a.currency order by count(*) desc, a.currency`,
+    scopeParams,
+  );
+  const inCurrency = query.currency ? ' and a.currency = ?' : '';
+  const params: unknown[] = [...scopeParams, ...(query.currency ? [query.currency] : [])];
   const order =
     dir === 'asc'
       ? 'e.sort_num asc nulls last, e.id asc'
@@ -73,8 +83,7 @@ export async function dashboardExposure(
               a.balance + coalesce(a.credit_limit, 0) as available, a.warning_threshold,
               a.credit_blocked, ${SORT_SQL[key]} as sort_num, count(*) over () as total
          from account a
-        where ${below.sql} and a.parent_id = ?
-          and a.kind in (${kinds.map(() => '?').join(', ')})
+        where ${inScope}${inCurrency}
      ) e
      ${after ? `where ${after.sql}` : ''}
      order by ${order} limit ?`,
@@ -97,6 +106,7 @@ export async function dashboardExposure(
     })),
     nextCursor: page.nextCursor,
     total: Number(rows[0]?.total ?? 0),
+    currencies: currencies.map((row) => row.currency),
   };
 }
 
