@@ -65,6 +65,7 @@ export function GroupsPanel({
                     template={template}
                     takenNames={items.map((group) => group.name)}
                     known={groups.isSuccess}
+                    held={grants}
                   />
                 ))}
               </div>

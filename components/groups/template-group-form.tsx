@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { ApiClientError } from '@/lib/client/api';
 import { queryKeys } from '@/lib/client/query-keys';
 import { useApiMutation } from '@/lib/client/use-resource';
@@ -18,19 +18,29 @@ const ZTemplateCreate = ZGroupCreate.options[1].required({ name: true });
  * "Create Default Reseller" / "Create Default Customer": a group from a built-in
  * template, under a name the person confirms or changes (the first free "Default
  * Reseller (n)" is offered), instead of a fixed one. `takenNames`: the groups on
- * screen, for the suggestion; the server still decides.
+ * screen, for the suggestion; the server still decides. A template holding a grant the
+ * viewer's group lacks (one added to the catalog after that group was made: migrations
+ * widen only whole-catalog groups) would be refused as an escalation: its button is off
+ * and says which, rather than failing on submit.
  */
 export function TemplateGroupCreate({
   template,
   takenNames,
   known = true,
+  held,
 }: {
   template: TGroupTemplate;
   takenNames: readonly string[];
   /** The groups have loaded: until then the suggestion would offer a taken name. */
   known?: boolean;
+  /** The viewer's grants: a template may hand out only these (the subset rule). */
+  held?: readonly string[];
 }) {
   const baseName = GROUP_TEMPLATES[template].name;
+  const lacking = held
+    ? GROUP_TEMPLATES[template].grants.filter((grant) => !held.includes(grant))
+    : [];
+  const lackingId = useId();
   const [open, setOpen] = useState(false);
   // Closing puts the focus back on the opening button, where the person started.
   const [refocus, setRefocus] = useState(false);
@@ -70,17 +80,25 @@ export function TemplateGroupCreate({
 
   function renderOpener() {
     return (
-      <Button
-        type="button"
-        disabled={!known}
-        onClick={() => {
-          reset({ name: firstFreeName(baseName, new Set(takenNames)) });
-          setRefocus(false);
-          setOpen(true);
-        }}
-      >
-        Create {baseName}
-      </Button>
+      <div className="flex flex-col gap-1">
+        <Button
+          type="button"
+          disabled={!known || lacking.length > 0}
+          aria-describedby={lacking.length ? lackingId : undefined}
+          onClick={() => {
+            reset({ name: firstFreeName(baseName, new Set(takenNames)) });
+            setRefocus(false);
+            setOpen(true);
+          }}
+        >
+          Create {baseName}
+        </Button>
+        {lacking.length ? (
+          <span id={lackingId} className="max-w-56 text-xs text-slate-600">
+            Your group lacks {lacking.join(', ')}: make a group with the grants you hold instead.
+          </span>
+        ) : null}
+      </div>
     );
   }
 

@@ -117,4 +117,12 @@ test("the seed's workflow: group from template → reseller account → reseller
   await expect(page.locator('body')).not.toContainText('Acme Voice');
   // The group edit holds: no audit log for it any more.
   await expect(page.getByRole('link', { name: 'Audit log', exact: true })).toHaveCount(0);
+  // Nor may it hand on the Default Reseller template, which lists audit:read: the button
+  // says so rather than failing on submit; the Default Customer one is within its grants.
+  await page.getByRole('link', { name: 'Groups', exact: true }).click();
+  // Enabled once the page is hydrated and its groups are read (disabled until then).
+  await expect(page.getByRole('button', { name: 'Create Default Customer' })).toBeEnabled();
+  const template = page.getByRole('button', { name: 'Create Default Reseller' });
+  await expect(template).toBeDisabled();
+  await expect(template).toHaveAccessibleDescription(/Your group lacks audit:read/);
 });
