@@ -250,9 +250,26 @@ function newKey(): string {
   return crypto.randomUUID();
 }
 
+/**
+ * A form's keyed money write (`payments`, `adjustments`): the key its body carries, kept
+ * across resends of one movement, and the post that takes a fresh one once it landed.
+ */
+function useKeyedPost(accountId: string, route: 'payments' | 'adjustments') {
+  const [key, setKey] = useState(newKey);
+  const post = async (body: object) => {
+    const recorded = await apiFetch<TPaymentRecorded>(`/accounts/${accountId}/${route}`, {
+      method: 'POST',
+      body,
+    });
+    setKey(newKey());
+    return recorded;
+  };
+  return { key, post };
+}
+
 function RecordPayment({ account }: { account: TMoneyAccount }) {
   const { confirm, dialog } = useConfirm();
-  const [key, setKey] = useState(newKey);
+  const { key, post } = useKeyedPost(account.id, 'payments');
   const form = useSchemaForm({
     schema: ZPaymentCreate,
     defaultValues: { amount: '', reference: '' },
@@ -271,12 +288,7 @@ function RecordPayment({ account }: { account: TMoneyAccount }) {
         danger: false,
       });
       if (!sure) throw new SubmitCancelled();
-      const recorded = await apiFetch<TPaymentRecorded>(`/accounts/${account.id}/payments`, {
-        method: 'POST',
-        body,
-      });
-      setKey(newKey());
-      return recorded;
+      return post(body);
     },
     success: (recorded: TPaymentRecorded) =>
       recorded.replayed
@@ -318,7 +330,7 @@ function RecordPayment({ account }: { account: TMoneyAccount }) {
  */
 function CorrectBalance({ account }: { account: TMoneyAccount }) {
   const { confirm, dialog } = useConfirm();
-  const [key, setKey] = useState(newKey);
+  const { key, post } = useKeyedPost(account.id, 'adjustments');
   const form = useSchemaForm({
     schema: ZAdjustmentCreate,
     defaultValues: { kind: 'credit_note', amount: '', reason: '' },
@@ -339,12 +351,7 @@ function CorrectBalance({ account }: { account: TMoneyAccount }) {
         danger: debit,
       });
       if (!sure) throw new SubmitCancelled();
-      const recorded = await apiFetch<TPaymentRecorded>(`/accounts/${account.id}/adjustments`, {
-        method: 'POST',
-        body,
-      });
-      setKey(newKey());
-      return recorded;
+      return post(body);
     },
     success: (recorded: TPaymentRecorded) =>
       recorded.replayed
