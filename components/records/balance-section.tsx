@@ -2,7 +2,7 @@
 
 import { useEffect, useId, useState } from 'react';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
-import { apiFetch, type TPageOf } from '@/lib/client/api';
+import { ApiClientError, apiFetch, type TPageOf } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import { Money as Decimal } from '@/lib/shared/pricing/money';
@@ -253,23 +253,43 @@ function newKey(): string {
 /**
  * A form's keyed money write (`payments`, `adjustments`): the key its body carries, kept
  * across resends of one movement, and the post that takes a fresh one once it landed.
+ *
+ * The key is kept after a failure, so a resend after a lost answer counts once. If the
+ * figures were edited before that resend, the server refuses the key (409
+ * `idempotency_conflict`). The earlier figures may have been recorded; these were not.
+ * The person is told so, in words rather than in terms of keys, and the form takes a
+ * fresh key: posting again records a second movement, which is then on purpose.
  */
-function useKeyedPost(accountId: string, route: 'payments' | 'adjustments') {
+function useKeyedPost(
+  accountId: string,
+  route: 'payments' | 'adjustments',
+  movement: 'payment' | 'correction',
+) {
   const [key, setKey] = useState(newKey);
   const post = async (body: object) => {
-    const recorded = await apiFetch<TPaymentRecorded>(`/accounts/${accountId}/${route}`, {
-      method: 'POST',
-      body,
-    });
-    setKey(newKey());
-    return recorded;
+    try {
+      const recorded = await apiFetch<TPaymentRecorded>(`/accounts/${accountId}/${route}`, {
+        method: 'POST',
+        body,
+      });
+      setKey(newKey());
+      return recorded;
+    } catch (error) {
+      if (!(error instanceof ApiClientError) || error.code !== 'idempotency_conflict') throw error;
+      setKey(newKey());
+      throw new ApiClientError(
+        error.status,
+        error.code,
+        `An earlier ${movement} sent from this form, with other figures, got no answer and may have been recorded: check the ledger on this tab. This one was not recorded; post it again to record it as well.`,
+      );
+    }
   };
   return { key, post };
 }
 
 function RecordPayment({ account }: { account: TMoneyAccount }) {
   const { confirm, dialog } = useConfirm();
-  const { key, post } = useKeyedPost(account.id, 'payments');
+  const { key, post } = useKeyedPost(account.id, 'payments', 'payment');
   const form = useSchemaForm({
     schema: ZPaymentCreate,
     defaultValues: { amount: '', reference: '' },
@@ -330,7 +350,7 @@ function RecordPayment({ account }: { account: TMoneyAccount }) {
  */
 function CorrectBalance({ account }: { account: TMoneyAccount }) {
   const { confirm, dialog } = useConfirm();
-  const { key, post } = useKeyedPost(account.id, 'adjustments');
+  const { key, post } = useKeyedPost(account.id, 'adjustments', 'correction');
   const form = useSchemaForm({
     schema: ZAdjustmentCreate,
     defaultValues: { kind: 'credit_note', amount: '', reason: '' },

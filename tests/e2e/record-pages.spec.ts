@@ -415,6 +415,32 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   await expect(watcher.getByRole('table', { name: `Ledger of ${customer.name}` })).toContainText(
     'E2E-1 was never paid',
   );
+
+  // A payment whose answer is lost on the way back: recorded, though the form cannot know.
+  // Its figures edited and sent again, the form says the first may have landed (not a
+  // refusal about keys), and the next send is a second payment, on purpose.
+  await payer.route(
+    `**/api/v1/accounts/${customer.id}/payments`,
+    async (route) => {
+      await route.fetch();
+      await route.abort('connectionreset');
+    },
+    { times: 1 },
+  );
+  const pay = async (amount: string) => {
+    await form.getByLabel(/^Amount/).fill(amount);
+    await form.getByLabel('Reference (optional)').fill('E2E-2');
+    await form.getByRole('button', { name: 'Record payment' }).click();
+    await dialog.getByRole('button', { name: 'Record payment' }).click();
+  };
+  await pay('30');
+  await expect(form).toContainText('Something went wrong');
+  await expect(watcher.getByText('Open', { exact: true })).toBeVisible();
+  await pay('3');
+  await expect(form).toContainText('may have been recorded: check the ledger on this tab');
+  await form.getByRole('button', { name: 'Record payment' }).click();
+  await dialog.getByRole('button', { name: 'Record payment' }).click();
+  await expect(watcher.locator('[data-amount="33.000000"]').first()).toBeVisible();
 });
 
 test("a user's Manage tab gives it another group, live on its own page, and deletes it", async ({
