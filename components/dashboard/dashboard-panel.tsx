@@ -1,7 +1,7 @@
 'use client';
 
 import Link from 'next/link';
-import type { ReactNode } from 'react';
+import { useId, type ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
@@ -19,6 +19,7 @@ import { TrafficSection } from './traffic-section';
 import { StatementsSection } from '@/components/records/statements-section';
 import { OwnAccountSection } from './own-account-section';
 import { DateTime } from '@/components/ui/date-time';
+import { Money } from '@/components/ui/money';
 
 const DASHBOARD_KEY = queryKeys.anyChange('dashboard');
 const ATTENTION_KEY = queryKeys.anyChange('dashboard', { sub: 'attention' });
@@ -32,8 +33,8 @@ const TILES: [keyof TDashboardCounts, string, string][] = [
 
 /**
  * The overview, live for the person: who they are here (their account follows a rename
- * at once), what needs attention first (losing cards, suspended accounts, scheduled rate
- * changes), counters that open their lists, the cards assigned to their account, and
+ * at once), what needs attention first (losing cards, suspended accounts, accounts out
+ * of credit, scheduled rate changes), counters that open their lists, the cards assigned to their account, and
  * the latest activity — or, for a new reseller with nothing assigned yet, its next steps.
  */
 export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
@@ -116,14 +117,22 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
  * null); nothing at all when no check applies (a customer's overview).
  */
 function Attention({ attention, can }: { attention: TDashboardAttention; can: TUiAbilities }) {
-  const { losingCards, suspended, scheduled } = attention;
+  const { losingCards, suspended, creditBlocked, scheduled } = attention;
   const checked = [
     losingCards ? 'no card loses money' : null,
     suspended ? 'no account below yours is suspended' : null,
+    creditBlocked ? 'none is out of credit' : null,
     scheduled ? 'no rate change is scheduled' : null,
   ].filter((part) => part !== null);
   if (!checked.length) return null;
-  const nothing = !losingCards?.total && !suspended?.total && !scheduled?.total;
+  const nothing =
+    !losingCards?.total && !suspended?.total && !creditBlocked?.total && !scheduled?.total;
+  // The account list the rest of an account card's entries are most likely in, and one
+  // the viewer reads.
+  const accountsHref = (items: { kind: 'reseller' | 'customer' }[]) =>
+    can.sections.resellers && (!can.sections.customers || items.some((a) => a.kind === 'reseller'))
+      ? '/resellers'
+      : '/customers';
   return (
     <section aria-labelledby="attention-heading" data-testid="attention">
       <h2 id="attention-heading" className="mb-2 text-sm font-semibold text-slate-700">
@@ -134,7 +143,7 @@ function Attention({ attention, can }: { attention: TDashboardAttention; can: TU
           Nothing needs attention: {checked.join(', ')}.
         </p>
       ) : (
-        <div className="grid gap-4 md:grid-cols-3">
+        <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
           {losingCards?.total ? (
             <AttentionCard
               tone="danger"
@@ -160,13 +169,22 @@ function Attention({ attention, can }: { attention: TDashboardAttention; can: TU
                 note: account.kind,
               }))}
               more={suspended.total - suspended.items.length}
-              // The list the rest are most likely in, and one the viewer reads.
-              moreHref={
-                can.sections.resellers &&
-                (!can.sections.customers || suspended.items.some((a) => a.kind === 'reseller'))
-                  ? '/resellers'
-                  : '/customers'
-              }
+              moreHref={accountsHref(suspended.items)}
+            />
+          ) : null}
+          {creditBlocked?.total ? (
+            <AttentionCard
+              tone="danger"
+              title={`${creditBlocked.total} account${creditBlocked.total === 1 ? '' : 's'} out of credit`}
+              items={creditBlocked.items.map((account) => ({
+                key: account.id,
+                // Where its payment is recorded.
+                href: `/${account.kind}s/${account.id}?tab=balance`,
+                label: account.name,
+                note: <Money amount={account.balance} currency={account.currency} />,
+              }))}
+              more={creditBlocked.total - creditBlocked.items.length}
+              moreHref={accountsHref(creditBlocked.items)}
             />
           ) : null}
           {scheduled?.total ? (
@@ -213,9 +231,13 @@ function AttentionCard({
   more: number;
   moreHref: string;
 }) {
+  const headingId = useId();
   return (
-    <div className={`rounded-lg border p-4 ${TONES[tone]}`}>
-      <h3 className="text-sm font-semibold">{title}</h3>
+    // A region named by its title: what a screen reader's landmarks list, and tests find.
+    <section aria-labelledby={headingId} className={`rounded-lg border p-4 ${TONES[tone]}`}>
+      <h3 id={headingId} className="text-sm font-semibold">
+        {title}
+      </h3>
       <ul className="mt-2 space-y-1 text-sm">
         {items.map((item) => (
           <li key={item.key} className="flex justify-between gap-3">
@@ -231,7 +253,7 @@ function AttentionCard({
           and {more} more
         </Link>
       ) : null}
-    </div>
+    </section>
   );
 }
 

@@ -380,6 +380,8 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   expect(made.status()).toBe(201);
   const customer = (await made.json()) as { id: string; name: string; creditBlock: string };
   expect(customer.creditBlock).toBe('own');
+  // The overview, open since before it existed, names it out of credit live.
+  await expect(payer.getByRole('region', { name: /out of credit/ })).toContainText(customer.name);
 
   const watcher = await open(browser, `/customers/${customer.id}?tab=balance`);
   await expect(watcher.getByText('Blocked: no credit left')).toBeVisible();

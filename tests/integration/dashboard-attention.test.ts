@@ -4,8 +4,8 @@ import { apiClient, type TApiClient } from '../fixtures/api-client';
 
 /**
  * What the overview leads with (issue 15, item 7): `GET /dashboard/attention` names the
- * losing cards, suspended accounts and scheduled rate changes in the caller's scope, and
- * nothing of another reseller's.
+ * losing cards, suspended accounts, accounts out of credit and scheduled rate changes in
+ * the caller's scope, and nothing of another reseller's.
  */
 const ADMIN = { email: 'admin@attention.test', password: 'attention-admin-pass' };
 const PASSWORD = 'attention-user-pass';
@@ -13,7 +13,7 @@ const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.pa
 let admin: TApiClient;
 let r1: TApiClient;
 let r2: TApiClient;
-const ids = { r1: '', r2: '', hotel: '', upstream: '', retail: '' };
+const ids = { r1: '', r2: '', hotel: '', prepaid: '', upstream: '', retail: '' };
 const LATER = new Date(Date.now() + 7 * 86_400_000).toISOString();
 
 beforeAll(async () => {
@@ -43,6 +43,22 @@ beforeAll(async () => {
     status: 'suspended',
   });
   expect(suspended.status).toBe(200);
+
+  // Prepaid with nothing paid: out of credit from the start, while active. The hotel,
+  // suspended, is named as suspended only, even once its credit runs out too.
+  const prepaid = await admin.post('/customers', {
+    name: 'Cafe Prepaid',
+    parentId: ids.r1,
+    creditLimit: '0',
+  });
+  expect(prepaid.body.creditBlock).toBe('own');
+  ids.prepaid = prepaid.body.id;
+  const hotelNow = (await admin.get(`/customers/${ids.hotel}`)).body;
+  const hotelDry = await admin.patch(`/customers/${ids.hotel}`, {
+    version: hotelNow.version,
+    creditLimit: '0',
+  });
+  expect(hotelDry.body.creditBlock).toBe('own');
 
   ids.upstream = (
     await admin.post('/cards', { name: 'Upstream', currency: 'EUR', kind: 'provider' })
@@ -75,6 +91,18 @@ describe('GET /dashboard/attention', () => {
       total: 1,
       items: [{ id: ids.hotel, kind: 'customer', name: 'Hotel Alpine' }],
     });
+    expect(answer.body.creditBlocked).toEqual({
+      total: 1,
+      items: [
+        {
+          id: ids.prepaid,
+          kind: 'customer',
+          name: 'Cafe Prepaid',
+          balance: '0.000000',
+          currency: 'EUR',
+        },
+      ],
+    });
     const scheduled = answer.body.scheduled.items.map((item: { cardId: string }) => item.cardId);
     expect(scheduled).toContain(ids.upstream);
     const upstream = answer.body.scheduled.items.find(
@@ -86,12 +114,14 @@ describe('GET /dashboard/attention', () => {
   it('shows a reseller what is below it, and another reseller none of it', async () => {
     const own = (await r1.get('/dashboard/attention')).body;
     expect(own.suspended.items.map((item: { id: string }) => item.id)).toEqual([ids.hotel]);
+    expect(own.creditBlocked.items.map((item: { id: string }) => item.id)).toEqual([ids.prepaid]);
     expect(own.losingCards).toEqual({ total: 0, items: [] });
     expect(own.scheduled).toEqual({ total: 0, items: [] });
     const other = (await r2.get('/dashboard/attention')).body;
     expect(other).toEqual({
       losingCards: { total: 0, items: [] },
       suspended: { total: 0, items: [] },
+      creditBlocked: { total: 0, items: [] },
       scheduled: { total: 0, items: [] },
     });
   });
@@ -110,6 +140,11 @@ describe('GET /dashboard/attention', () => {
     const customer = await apiClient(suite.server.url, 'desk@beach.att.test', PASSWORD);
     const seen = await customer.get('/dashboard/attention');
     expect(seen.status).toBe(200);
-    expect(seen.body).toEqual({ losingCards: null, suspended: null, scheduled: null });
+    expect(seen.body).toEqual({
+      losingCards: null,
+      suspended: null,
+      creditBlocked: null,
+      scheduled: null,
+    });
   });
 });

@@ -16,7 +16,8 @@ const ZAttentionList = <T extends z.ZodType>(item: T) =>
 
 /**
  * `GET /dashboard/attention`: what the overview leads with, in the caller's scope —
- * cards of the owner's side with losing rows (margin alerts), suspended accounts, and
+ * cards of the owner's side with losing rows (margin alerts), suspended accounts, active
+ * accounts whose own credit ran out (calls refused for them and everything below), and
  * rate changes scheduled for later (rows with a future effective-from). Null where the
  * caller's group does not grant the read.
  */
@@ -26,6 +27,15 @@ export const ZDashboardAttention = z.object({
   ).nullable(),
   suspended: ZAttentionList(
     z.object({ id: z.string(), kind: z.enum(['reseller', 'customer']), name: z.string() }),
+  ).nullable(),
+  creditBlocked: ZAttentionList(
+    z.object({
+      id: z.string(),
+      kind: z.enum(['reseller', 'customer']),
+      name: z.string(),
+      balance: z.string(),
+      currency: z.string(),
+    }),
   ).nullable(),
   scheduled: ZAttentionList(
     z.object({

@@ -3,6 +3,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { can } from '@/lib/server/authz/can';
 import { ownedCardSql } from '@/lib/server/authz/card-relation';
 import { belowSql } from '@/lib/server/authz/scope';
+import { atScale } from '@/lib/server/services/accounts/account-dto';
 import type { TDashboardAttention } from '@/lib/shared/schemas/dashboard';
 
 /** How many of each the overview names; the total says how many more there are. */
@@ -11,22 +12,26 @@ const SHOWN = 5;
 /**
  * `GET /dashboard/attention`: what needs the viewer first, each read with its scope in
  * the query — the cards of its side (its own and those below it) whose rows lose money,
- * the accounts below it that are suspended, and the cards of its side with rate rows
- * that take effect later. A kind its group does not grant reading is null, and all three
- * are for a customer: it owns no card and has no account below it, so none can apply.
+ * the accounts below it that are suspended, those still active whose own credit ran out
+ * (every call of theirs and of what is below them is refused until paid), and the cards
+ * of its side with rate rows that take effect later. A kind its group does not grant
+ * reading is null, and all are for a customer: it owns no card and has no account below
+ * it, so none can apply.
  */
 export async function dashboardAttention(
   em: EntityManager,
   actor: TActor,
 ): Promise<TDashboardAttention> {
   if (actor.account.kind === 'customer')
-    return { losingCards: null, suspended: null, scheduled: null };
-  const [losingCards, suspended, scheduled] = await Promise.all([
+    return { losingCards: null, suspended: null, creditBlocked: null, scheduled: null };
+  const readsAccounts = can(actor, 'resellers:read') || can(actor, 'customers:read');
+  const [losingCards, suspended, creditBlocked, scheduled] = await Promise.all([
     can(actor, 'cards:read') ? losing(em, actor) : null,
-    can(actor, 'resellers:read') || can(actor, 'customers:read') ? suspendedBelow(em, actor) : null,
+    readsAccounts ? suspendedBelow(em, actor) : null,
+    readsAccounts ? creditBlockedBelow(em, actor) : null,
     can(actor, 'cards:read') && can(actor, 'rates:read') ? scheduledRates(em, actor) : null,
   ]);
-  return { losingCards, suspended, scheduled };
+  return { losingCards, suspended, creditBlocked, scheduled };
 }
 
 async function losing(em: EntityManager, actor: TActor) {
@@ -65,6 +70,44 @@ async function suspendedBelow(em: EntityManager, actor: TActor) {
   return {
     total: Number(rows[0]?.total ?? 0),
     items: rows.map(({ id, kind, name }) => ({ id, kind, name })),
+  };
+}
+
+/**
+ * Active accounts below whose own balance and limit left no credit (`credit_blocked`, kept
+ * by the ledger as balances move). A suspended one is listed as suspended instead. The
+ * most recently changed first: the one whose credit just ran out leads.
+ */
+async function creditBlockedBelow(em: EntityManager, actor: TActor) {
+  const kinds = (['reseller', 'customer'] as const).filter((kind) => can(actor, `${kind}s:read`));
+  const below = belowSql('a.path', actor.account.path);
+  const rows = await em.execute<
+    {
+      id: string;
+      kind: 'reseller' | 'customer';
+      name: string;
+      balance: string;
+      currency: string;
+      total: string;
+    }[]
+  >(
+    `select a.id::text as id, a.kind, a.name, a.balance::text as balance, a.currency,
+            count(*) over () as total
+       from account a
+      where ${below.sql} and a.credit_blocked and a.status = 'active'
+        and a.kind in (${kinds.map(() => '?').join(', ')})
+      order by a.updated_at desc limit ?`,
+    [...below.params, ...kinds, SHOWN],
+  );
+  return {
+    total: Number(rows[0]?.total ?? 0),
+    items: rows.map(({ id, kind, name, balance, currency }) => ({
+      id,
+      kind,
+      name,
+      balance: atScale(balance),
+      currency,
+    })),
   };
 }
 
