@@ -2,7 +2,8 @@
 
 import { useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { apiFetch, type TPageOf } from '@/lib/client/api';
+import { type TPageOf } from '@/lib/client/api';
+import { useJoinedFetch } from '@/lib/client/use-resource';
 import { pathOf, queryKeys, sameListBesidesSearch, type TFilter } from '@/lib/client/query-keys';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
@@ -33,10 +34,11 @@ export function AuditTable({
   const key = queryKeys.anyChange('audit', {
     filter: { ...filters, limit: String(limit), sort: full ? sort : undefined },
   });
+  const joinedFetch = useJoinedFetch();
   const audit = useInfiniteQuery({
     queryKey: key,
     queryFn: ({ pageParam }) =>
-      apiFetch<TPageOf<TAuditEntryDto>>(pathOf(key, { cursor: pageParam || undefined })),
+      joinedFetch<TPageOf<TAuditEntryDto>>(pathOf(key, { cursor: pageParam || undefined })),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     // Another sort of the same log keeps its rows on screen until it lands; never

@@ -4,9 +4,8 @@ import Link from 'next/link';
 import { useMemo, useState, type FormEvent } from 'react';
 import { useWatch } from 'react-hook-form';
 import { useQueries, useQuery } from '@tanstack/react-query';
-import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { useApiMutation, useJoinedFetch, usePagedList } from '@/lib/client/use-resource';
 import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
 import {
   deriveTerms,
@@ -62,9 +61,10 @@ export function CardDetail({
   // The card it follows, by id (not looked up in a first page of cards); one the viewer
   // may not read (404) stays "its parent card".
   const parentKey = queryKeys.one('cards', owner?.parentId ?? '');
+  const joinedFetch = useJoinedFetch();
   const parent = useQuery({
     queryKey: parentKey,
-    queryFn: () => apiFetch<TCardDto>(pathOf(parentKey)),
+    queryFn: () => joinedFetch<TCardDto>(pathOf(parentKey)),
     enabled: Boolean(owner?.parentId),
     retry: false,
   }).data;
@@ -73,7 +73,7 @@ export function CardDetail({
     useQueries({
       queries: (owner && owner.parentIds.length > 1 ? owner.parentIds : []).map((id) => ({
         queryKey: queryKeys.one('cards', id),
-        queryFn: () => apiFetch<TCardDto>(pathOf(queryKeys.one('cards', id))),
+        queryFn: () => joinedFetch<TCardDto>(pathOf(queryKeys.one('cards', id))),
         retry: false,
       })),
     }).flatMap((query) => (query.data ? [[query.data.id, query.data.name]] : [])),
@@ -377,10 +377,11 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
   });
   // Other cards of the same currency it may also follow (the server checks each again).
   const candidatesKey = queryKeys.list('cards', { kind: 'provider' });
+  const joinedFetch = useJoinedFetch();
   const candidates = (
     useQuery({
       queryKey: candidatesKey,
-      queryFn: () => apiFetch<{ items: TCardDto[] }>(pathOf(candidatesKey, { limit: '100' })),
+      queryFn: () => joinedFetch<{ items: TCardDto[] }>(pathOf(candidatesKey, { limit: '100' })),
     }).data?.items ?? []
   ).filter((other) => other.id !== card.id && other.currency === card.currency);
   const preview = useMemo(() => {
@@ -738,10 +739,11 @@ function MarginReport({
   emptyText: string;
 }) {
   const marginKey = queryKeys.under('cards', cardId, 'margin');
+  const joinedFetch = useJoinedFetch();
   const report = useQuery({
     // Under the card: the live cache refetches it when this card's rates change.
     queryKey: marginKey,
-    queryFn: () => apiFetch<TMarginReport>(pathOf(marginKey, { limit: '100' })),
+    queryFn: () => joinedFetch<TMarginReport>(pathOf(marginKey, { limit: '100' })),
   });
   const items = report.data?.items ?? [];
   return (

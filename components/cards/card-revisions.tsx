@@ -2,9 +2,8 @@
 
 import { useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import { useApiMutation } from '@/lib/client/use-resource';
+import { useApiMutation, useJoinedFetch } from '@/lib/client/use-resource';
 import type { TCardDto, TCardOwnerDto } from '@/lib/shared/schemas/cards';
 import type { TPage } from '@/lib/shared/schemas/common';
 import {
@@ -41,9 +40,10 @@ function instantOf(local: string): string | undefined {
  */
 export function CardRevisions({ card, can }: { card: TCardDto; can: TCardAbilities }) {
   const key = queryKeys.under('cards', card.id, 'revisions');
+  const joinedFetch = useJoinedFetch();
   const list = useQuery({
     queryKey: key,
-    queryFn: () => apiFetch<TPage<TRevisionDto>>(pathOf(key, { limit: '100' })),
+    queryFn: () => joinedFetch<TPage<TRevisionDto>>(pathOf(key, { limit: '100' })),
   });
   const writable = card.relation === 'owner' && !card.parentId && can.editRates;
   const [shown, setShown] = useState<number | null>(null);
@@ -255,9 +255,10 @@ function RevisionDiff({
     change: change || undefined,
     cursor,
   });
+  const joinedFetch = useJoinedFetch();
   const diff = useQuery({
     queryKey: key,
-    queryFn: () => apiFetch<TRevisionDiff>(pathOf(key, { limit: '50' })),
+    queryFn: () => joinedFetch<TRevisionDiff>(pathOf(key, { limit: '50' })),
   });
   const counts = diff.data?.counts;
   const terms = (side: TRevisionDiff['items'][number]['before']) =>

@@ -3,10 +3,9 @@
 import Link from 'next/link';
 import { useId, type ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useMe } from '@/lib/client/use-me';
-import { usePagedList } from '@/lib/client/use-resource';
+import { useJoinedFetch, usePagedList } from '@/lib/client/use-resource';
 import type { TDashboardAttention, TDashboardCounts } from '@/lib/shared/schemas/dashboard';
 import type { TMeDto } from '@/lib/shared/schemas/me';
 import type { TCardDto } from '@/lib/shared/schemas/cards';
@@ -39,13 +38,14 @@ const TILES: [keyof TDashboardCounts, string, string][] = [
  */
 export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
   const live = useMe(me);
+  const joinedFetch = useJoinedFetch();
   const counts = useQuery({
     queryKey: DASHBOARD_KEY,
-    queryFn: () => apiFetch<TDashboardCounts>(pathOf(DASHBOARD_KEY)),
+    queryFn: () => joinedFetch<TDashboardCounts>(pathOf(DASHBOARD_KEY)),
   });
   const attention = useQuery({
     queryKey: ATTENTION_KEY,
-    queryFn: () => apiFetch<TDashboardAttention>(pathOf(ATTENTION_KEY)),
+    queryFn: () => joinedFetch<TDashboardAttention>(pathOf(ATTENTION_KEY)),
   });
   const isNewReseller =
     live.account.kind === 'reseller' &&

@@ -3,7 +3,8 @@
 import Link from 'next/link';
 import { useId, useState } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { apiFetch, type TPageOf } from '@/lib/client/api';
+import { type TPageOf } from '@/lib/client/api';
+import { useJoinedFetch } from '@/lib/client/use-resource';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { Money as Decimal } from '@/lib/shared/pricing/money';
 import type { TExposurePage, TExposureRow } from '@/lib/shared/schemas/dashboard';
@@ -43,11 +44,12 @@ export function ExposureSection() {
     sub: 'exposure',
     filter: { sort, ...inCurrency },
   });
+  const joinedFetch = useJoinedFetch();
   const table = useInfiniteQuery({
     queryKey: key,
     initialPageParam: null as string | null,
     queryFn: async ({ pageParam }) => {
-      const page = await apiFetch<TExposurePage>(
+      const page = await joinedFetch<TExposurePage>(
         pathOf(key, { limit: '20', ...(pageParam ? { cursor: pageParam } : {}) }),
       );
       if (page.currencies.join() !== currencies.join()) setCurrencies(page.currencies);
@@ -61,7 +63,7 @@ export function ExposureSection() {
   });
   const chart = useQuery({
     queryKey: chartKey,
-    queryFn: () => apiFetch<TPageOf<TExposureRow>>(pathOf(chartKey)),
+    queryFn: () => joinedFetch<TPageOf<TExposureRow>>(pathOf(chartKey)),
     // The first answer says whether there is a currency to choose: wait for it.
     enabled: table.isSuccess && (currency !== null || currencies.length <= 1),
   });

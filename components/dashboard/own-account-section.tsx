@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { apiFetch } from '@/lib/client/api';
+import { useJoinedFetch } from '@/lib/client/use-resource';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import type { TBalanceDto } from '@/lib/shared/schemas/ledger';
 import { BalanceSection } from '@/components/records/balance-section';
@@ -24,9 +24,10 @@ export function OwnAccountSection({
   showCalls: boolean;
 }) {
   const key = queryKeys.anyChange('accounts', { id: account.id, sub: 'balance' });
+  const joinedFetch = useJoinedFetch();
   const balance = useQuery({
     queryKey: key,
-    queryFn: () => apiFetch<TBalanceDto>(pathOf(key)),
+    queryFn: () => joinedFetch<TBalanceDto>(pathOf(key)),
   });
   return (
     <div className="space-y-6" data-testid="own-account">

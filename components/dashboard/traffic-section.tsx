@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useState, type ReactNode } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { apiFetch, type TPageOf } from '@/lib/client/api';
+import { useJoinedFetch } from '@/lib/client/use-resource';
 import { useLive } from '@/lib/client/live-provider';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useHydrated, useViewerLocale } from '@/lib/client/use-viewer-locale';
@@ -481,9 +482,10 @@ function TopExposure() {
     sub: 'exposure',
     filter: { sort: 'available', limit: String(TOP) },
   });
+  const joinedFetch = useJoinedFetch();
   const exposure = useQuery({
     queryKey: key,
-    queryFn: () => apiFetch<TPageOf<TExposureRow>>(pathOf(key)),
+    queryFn: () => joinedFetch<TPageOf<TExposureRow>>(pathOf(key)),
   });
   const rows = exposure.data?.items ?? [];
   return (

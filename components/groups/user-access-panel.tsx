@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { apiFetch } from '@/lib/client/api';
+import { useJoinedFetch } from '@/lib/client/use-resource';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import {
   DENY_REASONS,
@@ -29,9 +29,10 @@ export function UserAccessPanel({ initialUserId }: { initialUserId?: string }) {
     router.replace(id ? `/groups?user=${id}` : '/groups', { scroll: false });
   };
   const accessKey = queryKeys.anyChange('users', { id: userId, sub: 'access' });
+  const joinedFetch = useJoinedFetch();
   const access = useQuery({
     queryKey: accessKey,
-    queryFn: () => apiFetch<TUserAccess>(pathOf(accessKey)),
+    queryFn: () => joinedFetch<TUserAccess>(pathOf(accessKey)),
     enabled: userId !== '',
   });
   return (

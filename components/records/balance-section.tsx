@@ -3,6 +3,7 @@
 import { useEffect, useId, useState } from 'react';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiClientError, apiFetch, type TPageOf } from '@/lib/client/api';
+import { useJoinedFetch } from '@/lib/client/use-resource';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import { Money as Decimal } from '@/lib/shared/pricing/money';
@@ -135,11 +136,12 @@ function Ledger({ account }: { account: TMoneyAccount }) {
     sub: 'ledger',
     filter: { kind },
   });
+  const joinedFetch = useJoinedFetch();
   const ledger = useInfiniteQuery({
     queryKey,
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) =>
-      apiFetch<TPageOf<TLedgerEntryDto>>(
+      joinedFetch<TPageOf<TLedgerEntryDto>>(
         pathOf(queryKey, { limit: '20', cursor: pageParam ?? undefined }),
       ),
     getNextPageParam: (page) => page.nextCursor,

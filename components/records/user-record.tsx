@@ -2,9 +2,8 @@
 
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
-import { apiFetch } from '@/lib/client/api';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import { useLiveRecord } from '@/lib/client/use-resource';
+import { useJoinedFetch, useLiveRecord } from '@/lib/client/use-resource';
 import { useMe } from '@/lib/client/use-me';
 import type { TMeDto } from '@/lib/shared/schemas/me';
 import type { TUserAccess, TUserDto } from '@/lib/shared/schemas/users';
@@ -124,9 +123,10 @@ export function UserRecord({
 /** What the user can see, answered by the server's own authorization, refetched on every change. */
 function Access({ userId }: { userId: string }) {
   const accessKey = queryKeys.anyChange('users', { id: userId, sub: 'access' });
+  const joinedFetch = useJoinedFetch();
   const access = useQuery({
     queryKey: accessKey,
-    queryFn: () => apiFetch<TUserAccess>(pathOf(accessKey)),
+    queryFn: () => joinedFetch<TUserAccess>(pathOf(accessKey)),
   });
   return (
     <PanelSection title="What this user can see">

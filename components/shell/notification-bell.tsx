@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useEffect, useId, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
+import { useJoinedFetch } from '@/lib/client/use-resource';
 import { NOTIFICATIONS_KEY } from '@/lib/client/live-cache';
 import { useWritesEnabled } from '@/lib/client/writes-enabled';
 import { RelativeTime } from '@/components/ui/relative-time';
@@ -30,9 +31,10 @@ export function NotificationBell({ readOnly = false }: { readOnly?: boolean }) {
   const button = useRef<HTMLButtonElement>(null);
   const queryClient = useQueryClient();
   const writes = useWritesEnabled();
+  const joinedFetch = useJoinedFetch();
   const notices = useQuery({
     queryKey: NOTIFICATIONS_KEY,
-    queryFn: () => apiFetch<TNotificationPage>(`/notifications?limit=${SHOWN}`),
+    queryFn: () => joinedFetch<TNotificationPage>(`/notifications?limit=${SHOWN}`),
   });
   const markRead = useMutation({
     mutationFn: (body: TNotificationsRead) =>

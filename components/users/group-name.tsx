@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { apiFetch } from '@/lib/client/api';
+import { useJoinedFetch } from '@/lib/client/use-resource';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 
@@ -13,9 +13,10 @@ import type { TGroupDto, TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
  */
 export function GroupName({ groupId, enabled = true }: { groupId: string; enabled?: boolean }) {
   const key = queryKeys.one('groups', groupId);
+  const joinedFetch = useJoinedFetch();
   const group = useQuery({
     queryKey: key,
-    queryFn: () => apiFetch<TGroupDto | TUseOnlyGroupDto>(pathOf(key)),
+    queryFn: () => joinedFetch<TGroupDto | TUseOnlyGroupDto>(pathOf(key)),
     enabled,
     retry: false,
   });

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { useRouter } from 'next/navigation';
 import { RecordPicker } from '@/components/pickers/record-picker';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
+import { useJoinedFetch } from '@/lib/client/use-resource';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { ZImpersonationStart } from '@/lib/shared/schemas/impersonation';
@@ -41,9 +42,10 @@ export function UserManage({
   const [busy, setBusy] = useState(false);
   const manageableKey = queryKeys.anyChange('users', { id: user.id, sub: 'manageable' });
   // Refetched after any change: a group's grants or the user's group may move under us.
+  const joinedFetch = useJoinedFetch();
   const rule = useQuery({
     queryKey: manageableKey,
-    queryFn: () => apiFetch<TUserManageability>(pathOf(manageableKey)),
+    queryFn: () => joinedFetch<TUserManageability>(pathOf(manageableKey)),
     enabled: can.update || can.delete,
   });
   const ruled = rule.data?.manageable === true;

@@ -2,7 +2,7 @@
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
-import { apiFetch, type TPageOf } from './api';
+import { apiFetch, type TApiFetch, type TPageOf } from './api';
 import { flattenPages, isNewer, liveListQuery, type TLiveItem } from './live-cache';
 import { useLive } from './live-provider';
 import { pathOf, queryKeys, sameListBesidesSearch, type TQueryKey } from './query-keys';
@@ -56,6 +56,25 @@ export function usePagedList<T extends TLiveItem>(
     select: (data): TPagedItems<T> =>
       Object.assign(flattenPages(data.pages), { total: data.pages[0]?.total }),
   });
+}
+
+/**
+ * `apiFetch` for a view the live cache keeps current (counts, the activity feed, exposure,
+ * a user's access, notifications, a record shown by id…): it reads the server only once
+ * the tab's socket has joined its rooms, as lists and records do. Such a view is
+ * refetched when a change arrives; a change committed after an earlier read but before
+ * the join reaches no room of this tab, and the view would show the state before it
+ * until some later change came (a customer out of credit missing from the overview).
+ */
+export function useJoinedFetch(): TApiFetch {
+  const { feed } = useLive();
+  return useCallback<TApiFetch>(
+    async (path, init) => {
+      await feed?.ready();
+      return apiFetch(path, init);
+    },
+    [feed],
+  );
 }
 
 /**
