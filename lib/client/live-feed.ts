@@ -74,10 +74,19 @@ export class LiveFeed {
   state: TConnectionState = 'connecting';
   reason: string | null = null;
 
+  /**
+   * `renderedFor`: the access the page was rendered for (the layout's accessOf). The first
+   * `hello` is compared with it: access that changed between the server's render and the
+   * join (a view-as ended in another tab, a group's grants edited) is a rescope, as it is
+   * on any later hello — else the page would show the old identity's shell and sections
+   * over data fetched as the new one.
+   */
   constructor(
     private readonly socket: TPanelClientSocket,
     private readonly handlers: TLiveFeedHandlers,
+    renderedFor?: string,
   ) {
+    this.access = renderedFor ?? null;
     const early = setTimeout(() => {
       if (this.lastSeq !== null) return;
       this.releasedEarly = true;
@@ -176,8 +185,10 @@ export class LiveFeed {
       this.lastSeq = hello.seq;
       this.resumeSeq = hello.seq;
       this.setState('live', null);
+      // Before the waiting reads go: they are then held until the page renders anew.
+      if (changed) this.handlers.onResync('rescoped', access);
       this.release();
-      if (this.releasedEarly) this.handlers.onResync('resync_required');
+      if (this.releasedEarly && !changed) this.handlers.onResync('resync_required');
       return;
     }
     this.catchingUp = true;

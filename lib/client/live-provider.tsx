@@ -47,30 +47,34 @@ export function LiveProvider({ access, children }: { access: string; children: R
   const [connection] = useState(() => {
     const socket = connectPanelSocket({ autoConnect: false });
     const cache = new LiveCache(queryClient);
-    const feed = new LiveFeed(socket, {
-      onChange: (envelope) => {
-        // A brand on this person's path changed: the server renders the brand (colours,
-        // name, logo) into every page, so the pages render again; no list holds it.
-        if (envelopeParts(envelope).resource === 'brands') setRebrandedAt(Date.now());
-        else cache.apply(envelope);
+    const feed = new LiveFeed(
+      socket,
+      {
+        onChange: (envelope) => {
+          // A brand on this person's path changed: the server renders the brand (colours,
+          // name, logo) into every page, so the pages render again; no list holds it.
+          if (envelopeParts(envelope).resource === 'brands') setRebrandedAt(Date.now());
+          else cache.apply(envelope);
+        },
+        onResync: (why, nextAccess) => {
+          cache.resync(why, nextAccess);
+          if (why === 'rescoped') setRescopedAt(Date.now());
+        },
+        onHello: (hello) => setStatus((current) => ({ ...current, hello })),
+        onResumed: () => cache.retryFailed(),
+        onState: (state, reason) => setStatus((current) => ({ ...current, state, reason })),
+        onRevoked: (_reason, code) => {
+          // Signed out: to the sign-in page. Held (a forced password change, MFA to enrol):
+          // still signed in, so this page loaded again, which the server sends on to the
+          // step to take — not a sign-in asked for nothing.
+          window.setTimeout(
+            () => (code === 'held' ? window.location.reload() : window.location.assign('/login')),
+            1500,
+          );
+        },
       },
-      onResync: (why, nextAccess) => {
-        cache.resync(why, nextAccess);
-        if (why === 'rescoped') setRescopedAt(Date.now());
-      },
-      onHello: (hello) => setStatus((current) => ({ ...current, hello })),
-      onResumed: () => cache.retryFailed(),
-      onState: (state, reason) => setStatus((current) => ({ ...current, state, reason })),
-      onRevoked: (_reason, code) => {
-        // Signed out: to the sign-in page. Held (a forced password change, MFA to enrol):
-        // still signed in, so this page loaded again, which the server sends on to the
-        // step to take — not a sign-in asked for nothing.
-        window.setTimeout(
-          () => (code === 'held' ? window.location.reload() : window.location.assign('/login')),
-          1500,
-        );
-      },
-    });
+      access,
+    );
     return { socket, cache, feed };
   });
 

@@ -357,6 +357,30 @@ test('access changed elsewhere: the page turns without asking for what it may no
     expect(await ending.alerts(), 'errors shown while the page turned').toEqual([]);
     expect(ending.refused, 'what the page asked and may not read').toEqual([]);
 
+    // 1b. The view ends between the page's render and its socket's join: the page was
+    // rendered as the reseller user, the socket joins as support. The page turns as in 1
+    // (it used to stay the reseller user's, its sections read as support).
+    await viewAsFromPage(viewing, target.id, 'E2E: rescope before the join');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await viewing.route('**/socket.io/**', async (route) => {
+      await held;
+      await route.continue();
+    });
+    const connecting = viewing.waitForRequest('**/socket.io/**');
+    await viewing.reload();
+    await expect(viewing.getByTestId('impersonation-banner')).toContainText(
+      `Viewing as ${RESCOPE.target.email}`,
+    );
+    await connecting;
+    await api('DELETE', '/impersonation', undefined, asSupport);
+    release();
+    await expect(viewing.getByTestId('impersonation-banner')).toHaveCount(0);
+    await expect(viewing.getByTestId('signed-in-user')).toContainText(RESCOPE.support.email);
+    await expect(viewing.getByTestId('exposure')).toHaveCount(0);
+    await overviewLoaded(viewing);
+    await viewing.unroute('**/socket.io/**');
+
     // 2. The same identity, fewer grants: the reseller user's own tab, while the carrier
     // takes the ledger and usage from its group. The sections they opened go; what stays
     // is read again, as the new access.

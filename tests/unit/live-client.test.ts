@@ -17,6 +17,7 @@ import { LiveFeed } from '@/lib/client/live-feed';
 import type { TPanelClientSocket } from '@/lib/client/socket';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import { PROTOCOL_VERSION, type THello } from '@/lib/shared/live/events';
+import { accessOf } from '@/lib/shared/viewer-identity';
 
 const change = (
   seq: number,
@@ -176,6 +177,32 @@ describe('the live feed', () => {
     ]);
     expect(feed.seq).toBe(16);
     expect(feed.state).toBe('live');
+  });
+
+  it('takes a first hello for other access than the page was rendered for as a rescope', async () => {
+    const start = (rendered: string) => {
+      const socket = fakeSocket();
+      const resyncs: [string, string | undefined][] = [];
+      const feed = new LiveFeed(
+        socket as unknown as TPanelClientSocket,
+        { onChange: () => {}, onResync: (why, access) => resyncs.push([why, access]) },
+        rendered,
+      );
+      // What the page's waiting reads see when they go.
+      const seenByReads = feed.ready().then(() => [...resyncs]);
+      return { socket, resyncs, seenByReads };
+    };
+    // Rendered with one group's grants; a user:read grant added before the socket joined.
+    const changed = start(accessOf(hello(1)));
+    const wider = hello(5, ['customers:read', 'users:read']);
+    changed.socket.emit('hello', wider);
+    expect(await changed.seenByReads).toEqual([['rescoped', accessOf(wider)]]);
+    expect(changed.resyncs).toEqual([['rescoped', accessOf(wider)]]);
+    // The same access: a start, nothing to fetch again.
+    const same = start(accessOf(hello(1)));
+    same.socket.emit('hello', hello(5));
+    expect(await same.seenByReads).toEqual([]);
+    expect(same.resyncs).toEqual([]);
   });
 
   it('applies a coalesced balance change behind its last seq, and resumes from where the server held one', async () => {
