@@ -126,6 +126,27 @@ describe('GET /dashboard/attention', () => {
     });
   });
 
+  it('names an account out of credit under a suspended one as suspended only', async () => {
+    const gone = await admin.post('/resellers', { name: 'Gone', email: 'gone@att.test' });
+    const dry = await admin.post('/customers', {
+      name: 'Dry below Gone',
+      parentId: gone.body.id,
+      creditLimit: '0',
+    });
+    expect(dry.status).toBe(201);
+    const named = async () =>
+      (await admin.get('/dashboard/attention')).body.creditBlocked.items.map(
+        (item: { name: string }) => item.name,
+      );
+    expect(await named()).toEqual(['Cafe Prepaid', 'Dry below Gone']);
+    const suspended = await admin.patch(`/resellers/${gone.body.id}`, {
+      version: gone.body.version,
+      status: 'suspended',
+    });
+    expect(suspended.status).toBe(200);
+    expect(await named()).toEqual(['Cafe Prepaid']);
+  });
+
   it('has nothing to name to a customer: it owns no card and has nothing below it', async () => {
     const desk = await admin.post('/customers', { name: 'Beach Bar', parentId: ids.r1 });
     expect(desk.status).toBe(201);

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { can } from '@/lib/server/authz/can';
 import { ownedCardSql } from '@/lib/server/authz/card-relation';
-import { belowSql } from '@/lib/server/authz/scope';
+import { belowSql, onPathSql } from '@/lib/server/authz/scope';
 import { atScale } from '@/lib/server/services/accounts/account-dto';
 import type { TDashboardAttention } from '@/lib/shared/schemas/dashboard';
 
@@ -74,13 +74,16 @@ async function suspendedBelow(em: EntityManager, actor: TActor) {
 }
 
 /**
- * Active accounts below whose own balance and limit left no credit (`credit_blocked`, kept
- * by the ledger as balances move). A suspended one is listed as suspended instead. The
- * most recently changed first: the one whose credit just ran out leads.
+ * Accounts below, not suspended themselves nor by an account above them, whose own
+ * balance and limit left no credit (`credit_blocked`, kept by the ledger as balances
+ * move): suspended ones are listed as suspended instead. By name: the card keeps its
+ * order while calls move the balances (an order by the latest change reshuffled it at
+ * call rate).
  */
 async function creditBlockedBelow(em: EntityManager, actor: TActor) {
   const kinds = (['reseller', 'customer'] as const).filter((kind) => can(actor, `${kind}s:read`));
   const below = belowSql('a.path', actor.account.path);
+  const suspendedOnPath = onPathSql('up.id', { sql: 'a.path', params: [] });
   const rows = await em.execute<
     {
       id: string;
@@ -94,9 +97,11 @@ async function creditBlockedBelow(em: EntityManager, actor: TActor) {
     `select a.id::text as id, a.kind, a.name, a.balance::text as balance, a.currency,
             count(*) over () as total
        from account a
-      where ${below.sql} and a.credit_blocked and a.status = 'active'
+      where ${below.sql} and a.credit_blocked
         and a.kind in (${kinds.map(() => '?').join(', ')})
-      order by a.updated_at desc limit ?`,
+        and not exists (select 1 from account up
+                         where ${suspendedOnPath.sql} and up.status = 'suspended')
+      order by a.name, a.id limit ?`,
     [...below.params, ...kinds, SHOWN],
   );
   return {
