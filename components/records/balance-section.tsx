@@ -20,6 +20,7 @@ import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { Facts } from './record-parts';
+import { formatMoney } from '@/lib/shared/format';
 import { DateTime } from '@/components/ui/date-time';
 
 /** What the section needs of the account: its live DTO (a reseller has no limit yet). */
@@ -257,10 +258,11 @@ function newKey(): string {
  * across resends of one movement, and the post that takes a fresh one once it landed.
  *
  * The key is kept after a failure, so a resend after a lost answer counts once. If the
- * figures were edited before that resend, the server refuses the key (409
- * `idempotency_conflict`). The earlier figures may have been recorded; these were not.
- * The person is told so, in words rather than in terms of keys, and the form takes a
- * fresh key: posting again records a second movement, which is then on purpose.
+ * figures were edited before that resend (or a transfer changed the account's currency
+ * meanwhile), the server refuses the key (409 `idempotency_conflict`) and names what it
+ * recorded under it: that movement landed, its answer was lost. The person is told so,
+ * in words rather than keys, and the form takes a fresh key: posting again records a
+ * second movement, which is then on purpose.
  */
 function useKeyedPost(
   accountId: string,
@@ -279,14 +281,22 @@ function useKeyedPost(
     } catch (error) {
       if (!(error instanceof ApiClientError) || error.code !== 'idempotency_conflict') throw error;
       setKey(newKey());
-      throw new ApiClientError(
-        error.status,
-        error.code,
-        `An earlier ${movement} sent from this form, with other figures, got no answer and may have been recorded: check the ledger on this tab. This one was not recorded; post it again to record it as well.`,
-      );
+      throw new ApiClientError(error.status, error.code, keyRefusal(movement, error.current));
     }
   };
   return { key, post };
+}
+
+/** What a refused key recorded, said plainly; without the server's facts, said carefully. */
+function keyRefusal(movement: 'payment' | 'correction', current: unknown): string {
+  const entry = current as { amount?: unknown; currency?: unknown; reference?: unknown } | null;
+  const after = `This one was not recorded: post it again only if it is another ${movement}.`;
+  if (typeof entry?.amount !== 'string' || typeof entry.currency !== 'string') {
+    return `An earlier ${movement} sent from this form got no answer and may have been recorded: check the ledger on this tab. ${after}`;
+  }
+  const amount = formatMoney(entry.amount, { currency: entry.currency });
+  const reference = typeof entry.reference === 'string' ? ` (${entry.reference})` : '';
+  return `The ${movement} sent earlier from this form was recorded: ${amount}${reference}, though its answer was lost on the way. ${after}`;
 }
 
 function RecordPayment({ account }: { account: TMoneyAccount }) {

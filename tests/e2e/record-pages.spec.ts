@@ -419,8 +419,8 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   );
 
   // A payment whose answer is lost on the way back: recorded, though the form cannot know.
-  // Its figures edited and sent again, the form says the first may have landed (not a
-  // refusal about keys), and the next send is a second payment, on purpose.
+  // Its figures edited and sent again, the form says the first landed, with its figures
+  // (not a refusal about keys), and the next send is a second payment, on purpose.
   await payer.route(
     `**/api/v1/accounts/${customer.id}/payments`,
     async (route) => {
@@ -439,7 +439,9 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   await expect(form).toContainText('Something went wrong');
   await expect(watcher.getByText('Open', { exact: true })).toBeVisible();
   await pay('3');
-  await expect(form).toContainText('may have been recorded: check the ledger on this tab');
+  await expect(form).toContainText(
+    'The payment sent earlier from this form was recorded: €30.00 (E2E-2), though its answer was lost',
+  );
   await form.getByRole('button', { name: 'Record payment' }).click();
   await dialog.getByRole('button', { name: 'Record payment' }).click();
   await expect(watcher.locator('[data-amount="33.000000"]').first()).toBeVisible();

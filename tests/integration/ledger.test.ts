@@ -254,6 +254,15 @@ describe('payments', () => {
     });
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('idempotency_conflict');
+    // It says what the key recorded: a client whose first answer was lost can tell the
+    // person that payment landed.
+    expect(other.body.error.current).toEqual({
+      kind: 'payment',
+      amount: '100.500000',
+      currency: first.body.entry.currency,
+      reference: 'INV-1',
+      at: first.body.entry.createdAt,
+    });
     expect((await admin.get(`/accounts/${ids.K1}/balance`)).body.balance).toBe('100.500000');
   });
 

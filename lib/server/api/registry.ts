@@ -412,7 +412,7 @@ export const API_REGISTRY = {
       responses: { 201: ZPaymentRecorded, 200: ZPaymentRecorded },
       errors: {
         403: '`own_account`: an account does not record payments to itself (or a missing grant)',
-        409: '`idempotency_conflict`: the key was used for another request; `balance_out_of_range`; `currency_changed`: the account is no longer in `currency`',
+        409: '`idempotency_conflict`: the key was used for another request (`current`: the entry it recorded); `balance_out_of_range`; `currency_changed`: the account is no longer in `currency`',
       },
     },
   },
@@ -426,7 +426,7 @@ export const API_REGISTRY = {
       responses: { 201: ZPaymentRecorded, 200: ZPaymentRecorded },
       errors: {
         403: '`own_account`: an account does not correct its own balance (or a missing grant)',
-        409: '`idempotency_conflict`: the key was used for another request; `balance_out_of_range`; `currency_changed`: the account is no longer in `currency`',
+        409: '`idempotency_conflict`: the key was used for another request (`current`: the entry it recorded); `balance_out_of_range`; `currency_changed`: the account is no longer in `currency`',
       },
     },
   },
@@ -778,7 +778,7 @@ export const API_REGISTRY = {
   '/dashboard/attention': {
     GET: {
       summary:
-        'What needs attention in scope: losing cards, suspended accounts, scheduled rate changes',
+        'What needs attention in scope: losing cards, suspended accounts, active accounts out of credit (`creditBlocked`, with their balance), scheduled rate changes',
       responses: { 200: ZDashboardAttention },
     },
   },

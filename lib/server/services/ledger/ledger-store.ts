@@ -106,10 +106,21 @@ export async function keyedEntry(
     seen.request_hash !== requestHash(input) ||
     (currency !== undefined && currency !== seen.currency)
   ) {
+    // What the key recorded, so a client whose first answer was lost can say what landed
+    // (the recording side's own entry, on an account it holds in scope).
     throw conflict(
       'idempotency_conflict',
       'This idempotency key was used for another request; use a new key for a new payment.',
-      { fields: { idempotencyKey: 'was used for another request' } },
+      {
+        fields: { idempotencyKey: 'was used for another request' },
+        current: {
+          kind: seen.kind,
+          amount: seen.amount,
+          currency: seen.currency,
+          reference: seen.reference,
+          at: new Date(seen.created_at).toISOString(),
+        },
+      },
     );
   }
   return seen;
