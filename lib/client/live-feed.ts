@@ -207,6 +207,9 @@ export class LiveFeed {
         this.socket.disconnect();
         this.setState('reconnecting', (error as Error).message);
         setTimeout(() => this.socket.connect(), 1_000 + Math.random() * 2_000);
+        // Reads that waited for this catch-up go now, as any read does while disconnected
+        // (the next catch-up covers what they miss): else they would wait until one works.
+        this.release();
         return;
       }
     }

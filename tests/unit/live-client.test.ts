@@ -179,6 +179,23 @@ describe('the live feed', () => {
     expect(feed.state).toBe('live');
   });
 
+  it('lets reads waiting on a catch-up go when it fails, as while disconnected', async () => {
+    const { socket, feed } = feedWith([
+      () => {
+        throw new ApiClientError(503, 'unavailable', 'The database is away.');
+      },
+    ]);
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    socket.emit('disconnect', 'transport close');
+    socket.emit('hello', hello(12));
+    let read = false;
+    const waiting = feed.ready().then(() => (read = true));
+    expect(read).toBe(false);
+    await waiting;
+    expect(feed.state).toBe('reconnecting');
+  });
+
   it('takes a first hello for other access than the page was rendered for as a rescope', async () => {
     const start = (rendered: string) => {
       const socket = fakeSocket();
