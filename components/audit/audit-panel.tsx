@@ -37,8 +37,10 @@ export function AuditTable({
   const joinedFetch = useJoinedFetch();
   const audit = useInfiniteQuery({
     queryKey: key,
-    queryFn: ({ pageParam }) =>
-      joinedFetch<TPageOf<TAuditEntryDto>>(pathOf(key, { cursor: pageParam || undefined })),
+    queryFn: ({ pageParam, signal }) =>
+      joinedFetch<TPageOf<TAuditEntryDto>>(pathOf(key, { cursor: pageParam || undefined }), {
+        signal,
+      }),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     // Another sort of the same log keeps its rows on screen until it lands; never

@@ -64,7 +64,7 @@ export function CardDetail({
   const joinedFetch = useJoinedFetch();
   const parent = useQuery({
     queryKey: parentKey,
-    queryFn: () => joinedFetch<TCardDto>(pathOf(parentKey)),
+    queryFn: ({ signal }) => joinedFetch<TCardDto>(pathOf(parentKey), { signal }),
     enabled: Boolean(owner?.parentId),
     retry: false,
   }).data;
@@ -73,7 +73,8 @@ export function CardDetail({
     useQueries({
       queries: (owner && owner.parentIds.length > 1 ? owner.parentIds : []).map((id) => ({
         queryKey: queryKeys.one('cards', id),
-        queryFn: () => joinedFetch<TCardDto>(pathOf(queryKeys.one('cards', id))),
+        queryFn: ({ signal }) =>
+          joinedFetch<TCardDto>(pathOf(queryKeys.one('cards', id)), { signal }),
         retry: false,
       })),
     }).flatMap((query) => (query.data ? [[query.data.id, query.data.name]] : [])),
@@ -381,7 +382,8 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
   const candidates = (
     useQuery({
       queryKey: candidatesKey,
-      queryFn: () => joinedFetch<{ items: TCardDto[] }>(pathOf(candidatesKey, { limit: '100' })),
+      queryFn: ({ signal }) =>
+        joinedFetch<{ items: TCardDto[] }>(pathOf(candidatesKey, { limit: '100' }), { signal }),
     }).data?.items ?? []
   ).filter((other) => other.id !== card.id && other.currency === card.currency);
   const preview = useMemo(() => {
@@ -743,7 +745,8 @@ function MarginReport({
   const report = useQuery({
     // Under the card: the live cache refetches it when this card's rates change.
     queryKey: marginKey,
-    queryFn: () => joinedFetch<TMarginReport>(pathOf(marginKey, { limit: '100' })),
+    queryFn: ({ signal }) =>
+      joinedFetch<TMarginReport>(pathOf(marginKey, { limit: '100' }), { signal }),
   });
   const items = report.data?.items ?? [];
   return (

@@ -43,7 +43,8 @@ export function CardRevisions({ card, can }: { card: TCardDto; can: TCardAbiliti
   const joinedFetch = useJoinedFetch();
   const list = useQuery({
     queryKey: key,
-    queryFn: () => joinedFetch<TPage<TRevisionDto>>(pathOf(key, { limit: '100' })),
+    queryFn: ({ signal }) =>
+      joinedFetch<TPage<TRevisionDto>>(pathOf(key, { limit: '100' }), { signal }),
   });
   const writable = card.relation === 'owner' && !card.parentId && can.editRates;
   const [shown, setShown] = useState<number | null>(null);
@@ -258,7 +259,7 @@ function RevisionDiff({
   const joinedFetch = useJoinedFetch();
   const diff = useQuery({
     queryKey: key,
-    queryFn: () => joinedFetch<TRevisionDiff>(pathOf(key, { limit: '50' })),
+    queryFn: ({ signal }) => joinedFetch<TRevisionDiff>(pathOf(key, { limit: '50' }), { signal }),
   });
   const counts = diff.data?.counts;
   const terms = (side: TRevisionDiff['items'][number]['before']) =>

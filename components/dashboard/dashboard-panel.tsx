@@ -41,11 +41,11 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
   const joinedFetch = useJoinedFetch();
   const counts = useQuery({
     queryKey: DASHBOARD_KEY,
-    queryFn: () => joinedFetch<TDashboardCounts>(pathOf(DASHBOARD_KEY)),
+    queryFn: ({ signal }) => joinedFetch<TDashboardCounts>(pathOf(DASHBOARD_KEY), { signal }),
   });
   const attention = useQuery({
     queryKey: ATTENTION_KEY,
-    queryFn: () => joinedFetch<TDashboardAttention>(pathOf(ATTENTION_KEY)),
+    queryFn: ({ signal }) => joinedFetch<TDashboardAttention>(pathOf(ATTENTION_KEY), { signal }),
   });
   const isNewReseller =
     live.account.kind === 'reseller' &&

@@ -48,9 +48,10 @@ export function ExposureSection() {
   const table = useInfiniteQuery({
     queryKey: key,
     initialPageParam: null as string | null,
-    queryFn: async ({ pageParam }) => {
+    queryFn: async ({ pageParam, signal }) => {
       const page = await joinedFetch<TExposurePage>(
         pathOf(key, { limit: '20', ...(pageParam ? { cursor: pageParam } : {}) }),
+        { signal },
       );
       if (page.currencies.join() !== currencies.join()) setCurrencies(page.currencies);
       return page;
@@ -63,7 +64,7 @@ export function ExposureSection() {
   });
   const chart = useQuery({
     queryKey: chartKey,
-    queryFn: () => joinedFetch<TPageOf<TExposureRow>>(pathOf(chartKey)),
+    queryFn: ({ signal }) => joinedFetch<TPageOf<TExposureRow>>(pathOf(chartKey), { signal }),
     // The first answer says whether there is a currency to choose: wait for it.
     enabled: table.isSuccess && (currency !== null || currencies.length <= 1),
   });

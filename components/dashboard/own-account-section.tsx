@@ -27,7 +27,7 @@ export function OwnAccountSection({
   const joinedFetch = useJoinedFetch();
   const balance = useQuery({
     queryKey: key,
-    queryFn: () => joinedFetch<TBalanceDto>(pathOf(key)),
+    queryFn: ({ signal }) => joinedFetch<TBalanceDto>(pathOf(key), { signal }),
   });
   return (
     <div className="space-y-6" data-testid="own-account">

@@ -3,9 +3,8 @@
 import Link from 'next/link';
 import { useState, type ReactNode } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { apiFetch, type TPageOf } from '@/lib/client/api';
+import type { TPageOf } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
-import { useLive } from '@/lib/client/live-provider';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useHydrated, useViewerLocale } from '@/lib/client/use-viewer-locale';
 import { Money as Decimal } from '@/lib/shared/pricing/money';
@@ -146,17 +145,17 @@ function PeriodChoice({
 
 /** A summary below `parentId`, live: fetched once the socket has joined its rooms. */
 function useTraffic(parentId: string, by: TUsageSummaryBy, period: TPeriod) {
-  const { feed } = useLive();
+  const joinedFetch = useJoinedFetch();
   const key = queryKeys.traffic('usage', { sub: 'summary', filter: { by, parentId, period } });
   return useQuery({
     queryKey: key,
-    queryFn: async () => {
-      await feed?.ready();
-      // The window moves with each fetch; the key names the period, not the instant.
+    queryFn: async ({ signal }) => {
+      // The window moves with each fetch; the key names the period, not the instant. Taken
+      // when the read is asked: it waits for the join a moment at most.
       const from =
         period === 'hour' ? new Date(Date.now() - 3_600_000) : utcDayStart(Date.now(), DAYS - 1);
       const search = new URLSearchParams({ by, parentId, from: from.toISOString() });
-      return apiFetch<TUsageSummary>(`/usage/summary?${search}`);
+      return joinedFetch<TUsageSummary>(`/usage/summary?${search}`, { signal });
     },
   });
 }
@@ -485,7 +484,7 @@ function TopExposure() {
   const joinedFetch = useJoinedFetch();
   const exposure = useQuery({
     queryKey: key,
-    queryFn: () => joinedFetch<TPageOf<TExposureRow>>(pathOf(key)),
+    queryFn: ({ signal }) => joinedFetch<TPageOf<TExposureRow>>(pathOf(key), { signal }),
   });
   const rows = exposure.data?.items ?? [];
   return (
@@ -565,17 +564,16 @@ export function AccountCalls({
   account: Pick<TLevel, 'id' | 'name'>;
   payerAbove?: string;
 }) {
-  const { feed } = useLive();
+  const joinedFetch = useJoinedFetch();
   const key = queryKeys.traffic('usage', { filter: { accountId: account.id } });
   const calls = useInfiniteQuery({
     queryKey: key,
     initialPageParam: null as string | null,
-    queryFn: async ({ pageParam }) => {
-      await feed?.ready();
-      return apiFetch<TPageOf<TUsageRecordDto>>(
+    queryFn: ({ pageParam, signal }) =>
+      joinedFetch<TPageOf<TUsageRecordDto>>(
         pathOf(key, { limit: '50', ...(pageParam ? { cursor: pageParam } : {}) }),
-      );
-    },
+        { signal },
+      ),
     getNextPageParam: (page) => page.nextCursor,
   });
   const rows = calls.data?.pages.flatMap((page) => page.items) ?? [];

@@ -32,7 +32,7 @@ export function UserAccessPanel({ initialUserId }: { initialUserId?: string }) {
   const joinedFetch = useJoinedFetch();
   const access = useQuery({
     queryKey: accessKey,
-    queryFn: () => joinedFetch<TUserAccess>(pathOf(accessKey)),
+    queryFn: ({ signal }) => joinedFetch<TUserAccess>(pathOf(accessKey), { signal }),
     enabled: userId !== '',
   });
   return (

@@ -141,9 +141,10 @@ function Ledger({ account }: { account: TMoneyAccount }) {
   const ledger = useInfiniteQuery({
     queryKey,
     initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
+    queryFn: ({ pageParam, signal }) =>
       joinedFetch<TPageOf<TLedgerEntryDto>>(
         pathOf(queryKey, { limit: '20', cursor: pageParam ?? undefined }),
+        { signal },
       ),
     getNextPageParam: (page) => page.nextCursor,
   });

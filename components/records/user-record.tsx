@@ -126,7 +126,7 @@ function Access({ userId }: { userId: string }) {
   const joinedFetch = useJoinedFetch();
   const access = useQuery({
     queryKey: accessKey,
-    queryFn: () => joinedFetch<TUserAccess>(pathOf(accessKey)),
+    queryFn: ({ signal }) => joinedFetch<TUserAccess>(pathOf(accessKey), { signal }),
   });
   return (
     <PanelSection title="What this user can see">

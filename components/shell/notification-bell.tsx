@@ -34,7 +34,8 @@ export function NotificationBell({ readOnly = false }: { readOnly?: boolean }) {
   const joinedFetch = useJoinedFetch();
   const notices = useQuery({
     queryKey: NOTIFICATIONS_KEY,
-    queryFn: () => joinedFetch<TNotificationPage>(`/notifications?limit=${SHOWN}`),
+    queryFn: ({ signal }) =>
+      joinedFetch<TNotificationPage>(`/notifications?limit=${SHOWN}`, { signal }),
   });
   const markRead = useMutation({
     mutationFn: (body: TNotificationsRead) =>

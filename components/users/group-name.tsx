@@ -16,7 +16,7 @@ export function GroupName({ groupId, enabled = true }: { groupId: string; enable
   const joinedFetch = useJoinedFetch();
   const group = useQuery({
     queryKey: key,
-    queryFn: () => joinedFetch<TGroupDto | TUseOnlyGroupDto>(pathOf(key)),
+    queryFn: ({ signal }) => joinedFetch<TGroupDto | TUseOnlyGroupDto>(pathOf(key), { signal }),
     enabled,
     retry: false,
   });

@@ -45,7 +45,7 @@ export function UserManage({
   const joinedFetch = useJoinedFetch();
   const rule = useQuery({
     queryKey: manageableKey,
-    queryFn: () => joinedFetch<TUserManageability>(pathOf(manageableKey)),
+    queryFn: ({ signal }) => joinedFetch<TUserManageability>(pathOf(manageableKey), { signal }),
     enabled: can.update || can.delete,
   });
   const ruled = rule.data?.manageable === true;

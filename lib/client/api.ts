@@ -18,19 +18,19 @@ export class ApiClientError extends Error {
   }
 }
 
-export type TApiFetch = <T>(path: string, init?: { method?: string; body?: unknown }) => Promise<T>;
+/** A read's `signal`: TanStack's, aborted when the query is cancelled (it then never goes). */
+export type TApiInit = { method?: string; body?: unknown; signal?: AbortSignal };
+export type TApiFetch = <T>(path: string, init?: TApiInit) => Promise<T>;
 
 /**
  * A fetcher for /api/v1 at `baseUrl` with extra headers: the browser uses the page's
  * origin and its cookie (`apiFetch`); a script or a test passes a URL and a bearer token.
  */
 export function createApiFetch(baseUrl = '', headers: Record<string, string> = {}): TApiFetch {
-  return async function fetchApi<T>(
-    path: string,
-    init: { method?: string; body?: unknown } = {},
-  ): Promise<T> {
+  return async function fetchApi<T>(path: string, init: TApiInit = {}): Promise<T> {
     const response = await fetch(`${baseUrl}/api/v1${path}`, {
       method: init.method ?? 'GET',
+      signal: init.signal,
       credentials: 'same-origin',
       headers: {
         ...headers,

@@ -26,17 +26,14 @@ export const RESCOPE_HOLD_MS = 5_000;
 /**
  * What the cache holds about the viewer's world, which an access change makes stale:
  * live lists and entities, the views over everything (counts and traffic are filtered
- * by the same access) and the notification centre (a view-as shows another person's).
+ * by the same access), the notification centre (a view-as shows another person's) and
+ * what the cache does not keep live but was read as that access (a ledger).
  */
 function shapedByAccess(query: { queryKey: readonly unknown[] }): boolean {
   const key = readKey(query.queryKey);
-  return Boolean(
-    key &&
-    (isLiveKey(key) ||
-      key[1].view === 'any-change' ||
-      key[1].view === 'traffic' ||
-      key[0] === NOTIFICATIONS_KEY[0]),
-  );
+  // Everything read from the API was read as the old access, a ledger (a key the cache
+  // does not keep live) too; one's own (`/me`, its MFA status) is read again in place.
+  return Boolean(key && !(key[1].view === 'static' && key[0] === OWN_IDENTITY_KEY[0]));
 }
 
 /** What every live entity carries; use-only groups have no timestamps but a version. */
@@ -447,11 +444,15 @@ export function liveListQuery<T extends TLiveItem>(deps: {
   const { feed, fetchApi, queryKey, pageSize } = deps;
   return {
     queryKey,
-    queryFn: async ({ pageParam }: { pageParam: string }) => {
-      // After the socket has joined its rooms: live changes only move this forward.
+    queryFn: async ({ pageParam, signal }: { pageParam: string; signal?: AbortSignal }) => {
+      // After the socket has joined its rooms: live changes only move this forward. Not at
+      // all if cancelled meanwhile (an access change: asked as the new access, it would be
+      // the old page's read).
       await feed.ready();
+      signal?.throwIfAborted();
       return fetchApi<TPageOf<T>>(
         pathOf(queryKey, { limit: String(pageSize), cursor: pageParam || undefined }),
+        { signal },
       );
     },
     initialPageParam: '',

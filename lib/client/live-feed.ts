@@ -8,6 +8,7 @@ import {
 import type { TMeDto } from '@/lib/shared/schemas/me';
 import { accessOf } from '@/lib/shared/viewer-identity';
 import { ApiClientError } from './api';
+import { RESCOPE_HOLD_MS } from './live-cache';
 import type { TPanelClientSocket } from './socket';
 
 /** `outdated`: the server speaks a newer protocol than this page; only a reload helps. */
@@ -71,6 +72,14 @@ export class LiveFeed {
   private closed = false;
   /** Snapshots went ahead without the socket: what they hold is refetched once it joins. */
   private releasedEarly = false;
+  /** The access the page on screen was rendered for (null: never told, as in scripts). */
+  private rendered: string | null;
+  /**
+   * After an access change, until the page is rendered for `access` (at most
+   * RESCOPE_HOLD_MS): reads wait. Asked meanwhile by the old page's sections, they would
+   * go as the new access — refused, or answered for a page that is about to go.
+   */
+  private held: { access: string; timer: ReturnType<typeof setTimeout> } | null = null;
   state: TConnectionState = 'connecting';
   reason: string | null = null;
 
@@ -87,6 +96,7 @@ export class LiveFeed {
     renderedFor?: string,
   ) {
     this.access = renderedFor ?? null;
+    this.rendered = renderedFor ?? null;
     const early = setTimeout(() => {
       if (this.lastSeq !== null) return;
       this.releasedEarly = true;
@@ -98,7 +108,7 @@ export class LiveFeed {
     socket.on('session.rescoped', (me) => {
       this.access = accessOf(me);
       handlers.onRescoped?.(me);
-      handlers.onResync('rescoped', this.access);
+      this.rescoped(this.access);
     });
     socket.on('session.revoked', ({ reason, code }) => {
       handlers.onRevoked?.(reason, code);
@@ -138,22 +148,52 @@ export class LiveFeed {
    * While disconnected later on, it resolves at once: catch-up covers the gap.
    */
   ready(): Promise<void> {
-    if (this.lastSeq !== null && (!this.catchingUp || !this.connected)) return Promise.resolve();
-    if (
+    if (!this.held && this.isReady()) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private isReady(): boolean {
+    return (
+      (this.lastSeq !== null && (!this.catchingUp || !this.connected)) ||
       this.state === 'offline' ||
       this.state === 'outdated' ||
       (this.releasedEarly && this.lastSeq === null)
-    ) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
+    );
+  }
+
+  /**
+   * The page is now rendered for `access` (the provider calls this with the layout's
+   * value after each render): reads held for an access change to it go.
+   */
+  renderedFor(access: string): void {
+    this.rendered = access;
+    if (this.held?.access === access) this.endHold();
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.retry);
     this.socket.disconnect();
+    this.endHold();
     this.release();
+  }
+
+  /** Access changed to `access`: refetch, and hold reads until the page renders for it. */
+  private rescoped(access: string): void {
+    if (this.rendered !== null && access !== this.rendered) {
+      if (this.held) clearTimeout(this.held.timer);
+      const timer = setTimeout(() => this.endHold(), RESCOPE_HOLD_MS);
+      (timer as { unref?: () => void }).unref?.();
+      this.held = { access, timer };
+    }
+    this.handlers.onResync('rescoped', access);
+  }
+
+  private endHold(): void {
+    if (!this.held) return;
+    clearTimeout(this.held.timer);
+    this.held = null;
+    if (this.isReady() || this.closed) this.release();
   }
 
   /** The next handshake after a refusal, with `handshakeRetryDelayMs`'s backoff. */
@@ -186,7 +226,7 @@ export class LiveFeed {
       this.resumeSeq = hello.seq;
       this.setState('live', null);
       // Before the waiting reads go: they are then held until the page renders anew.
-      if (changed) this.handlers.onResync('rescoped', access);
+      if (changed) this.rescoped(access);
       this.release();
       if (this.releasedEarly && !changed) this.handlers.onResync('resync_required');
       return;
@@ -217,7 +257,7 @@ export class LiveFeed {
     this.buffer = [];
     this.catchingUp = false;
     for (const envelope of buffered) this.apply(envelope, 'live');
-    if (changed) this.handlers.onResync('rescoped', access);
+    if (changed) this.rescoped(access);
     this.handlers.onResumed?.();
     this.setState('live', null);
     this.release();
@@ -288,6 +328,8 @@ export class LiveFeed {
   }
 
   private release(): void {
+    // An access change waits for the page (endHold lets them go).
+    if (this.held) return;
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
     for (const resolve of waiters) resolve();

@@ -86,6 +86,7 @@ export function LiveProvider({ access, children }: { access: string; children: R
   // for the new access: the sections the old access had would ask for what it may not.
   useEffect(() => {
     connection.cache.renderedFor(access);
+    connection.feed.renderedFor(access);
   }, [access, connection]);
 
   useEffect(() => {

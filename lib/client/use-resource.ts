@@ -65,12 +65,16 @@ export function usePagedList<T extends TLiveItem>(
  * refetched when a change arrives; a change committed after an earlier read but before
  * the join reaches no room of this tab, and the view would show the state before it
  * until some later change came (a customer out of credit missing from the overview).
+ * Pass the query's `signal`: a read cancelled while it waits is never sent.
  */
 export function useJoinedFetch(): TApiFetch {
   const { feed } = useLive();
   return useCallback<TApiFetch>(
     async (path, init) => {
       await feed?.ready();
+      // Cancelled while it waited (an access change drops what the old page asked for):
+      // asked as the new access, it would only be refused or land on the wrong page.
+      init?.signal?.throwIfAborted();
       return apiFetch(path, init);
     },
     [feed],
@@ -100,9 +104,10 @@ export function useLiveRecord<T extends TLiveItem>(
   const queryKey = queryKeys.one(resource, initial.id);
   const record = useQuery({
     queryKey,
-    queryFn: async () => {
+    queryFn: async ({ signal }) => {
       await feed?.ready();
-      const fetched = await apiFetch<T>(pathOf(queryKey));
+      signal.throwIfAborted();
+      const fetched = await apiFetch<T>(pathOf(queryKey), { signal });
       const held = queryClient.getQueryData<T>(queryKey);
       return held && isNewer(held, fetched) ? held : fetched;
     },

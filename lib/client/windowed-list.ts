@@ -42,11 +42,14 @@ export function windowedListQuery<T extends TLiveItem>(deps: {
   visible: () => TRowRange;
 }) {
   const { feed, fetchApi, queryClient, queryKey, pageSize, maxPages, visible } = deps;
-  const fetchPage = async (param: TWindowParam) => {
-    // After the socket has joined its rooms: live changes only move this forward.
+  const fetchPage = async (param: TWindowParam, signal?: AbortSignal) => {
+    // After the socket has joined its rooms: live changes only move this forward. Not at
+    // all if cancelled meanwhile (see liveListQuery).
     await feed.ready();
+    signal?.throwIfAborted();
     return fetchApi<TPageOf<T>>(
       pathOf(queryKey, { limit: String(pageSize), cursor: param.cursor || undefined }),
+      { signal },
     );
   };
   const meta: TWindowedMeta = {
@@ -54,7 +57,8 @@ export function windowedListQuery<T extends TLiveItem>(deps: {
   };
   return {
     queryKey,
-    queryFn: ({ pageParam }: { pageParam: TWindowParam }) => fetchPage(pageParam),
+    queryFn: ({ pageParam, signal }: { pageParam: TWindowParam; signal?: AbortSignal }) =>
+      fetchPage(pageParam, signal),
     initialPageParam: FIRST_PAGE,
     getNextPageParam: (last: TPageOf<T>, _pages: unknown, lastParam: TWindowParam) =>
       last.nextCursor
@@ -108,7 +112,7 @@ export async function refetchWindow<T>(
     return;
   }
   const params = indexes.map((index) => data.pageParams[index]!);
-  const pages = await Promise.all(params.map(fetchPage));
+  const pages = await Promise.all(params.map((param) => fetchPage(param)));
   // A later change started its own refetch meanwhile: this one may have read the server
   // before that change and, landing after it, would put older rows back on screen.
   if (runs.get(id) !== run) return;

@@ -359,7 +359,8 @@ test('access changed elsewhere: the page turns without asking for what it may no
 
     // 1b. The view ends between the page's render and its socket's join: the page was
     // rendered as the reseller user, the socket joins as support. The page turns as in 1
-    // (it used to stay the reseller user's, its sections read as support).
+    // (it used to stay the reseller user's, its sections read as support), and what the
+    // old page was about to read is never asked.
     await viewAsFromPage(viewing, target.id, 'E2E: rescope before the join');
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -368,6 +369,7 @@ test('access changed elsewhere: the page turns without asking for what it may no
       await route.continue();
     });
     const connecting = viewing.waitForRequest('**/socket.io/**');
+    const early = await watchTurn(viewing);
     await viewing.reload();
     await expect(viewing.getByTestId('impersonation-banner')).toContainText(
       `Viewing as ${RESCOPE.target.email}`,
@@ -379,6 +381,8 @@ test('access changed elsewhere: the page turns without asking for what it may no
     await expect(viewing.getByTestId('signed-in-user')).toContainText(RESCOPE.support.email);
     await expect(viewing.getByTestId('exposure')).toHaveCount(0);
     await overviewLoaded(viewing);
+    // The old page's reads, waiting for the join, were dropped, not sent as support.
+    expect(early.refused, 'what the page asked and may not read').toEqual([]);
     await viewing.unroute('**/socket.io/**');
 
     // 2. The same identity, fewer grants: the reseller user's own tab, while the carrier

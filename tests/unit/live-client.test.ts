@@ -207,14 +207,20 @@ describe('the live feed', () => {
       );
       // What the page's waiting reads see when they go.
       const seenByReads = feed.ready().then(() => [...resyncs]);
-      return { socket, resyncs, seenByReads };
+      return { socket, feed, resyncs, seenByReads };
     };
     // Rendered with one group's grants; a user:read grant added before the socket joined.
     const changed = start(accessOf(hello(1)));
     const wider = hello(5, ['customers:read', 'users:read']);
+    let read = false;
+    void changed.seenByReads.then(() => (read = true));
     changed.socket.emit('hello', wider);
-    expect(await changed.seenByReads).toEqual([['rescoped', accessOf(wider)]]);
     expect(changed.resyncs).toEqual([['rescoped', accessOf(wider)]]);
+    // Reads wait for the page to render for the new access, then go.
+    await settle();
+    expect(read).toBe(false);
+    changed.feed.renderedFor(accessOf(wider));
+    expect(await changed.seenByReads).toEqual([['rescoped', accessOf(wider)]]);
     // The same access: a start, nothing to fetch again.
     const same = start(accessOf(hello(1)));
     same.socket.emit('hello', hello(5));
@@ -629,8 +635,12 @@ describe('structured query keys', () => {
     queryClient.setQueryData(queryKeys.anyChange('dashboard'), { customers: 1 });
     queryClient.setQueryData(queryKeys.static('me', { sub: 'mfa' }), { enabled: true });
     queryClient.setQueryData(NOTIFICATIONS_KEY, { items: [{ id: 'n1' }] });
+    const ledgerKey = queryKeys.static('accounts', { id: 'k1', sub: 'ledger' });
+    queryClient.setQueryData(ledgerKey, { pages: [], pageParams: [] });
     cache.resync('rescoped');
     expect(queryClient.getQueryData(queryKeys.list('customers'))).toBeUndefined();
+    // Not kept live, but read as the old access all the same.
+    expect(queryClient.getQueryData(ledgerKey)).toBeUndefined();
     expect(queryClient.getQueryData(queryKeys.anyChange('dashboard'))).toBeUndefined();
     expect(queryClient.getQueryData(NOTIFICATIONS_KEY)).toBeUndefined();
     expect(queryClient.getQueryData(queryKeys.static('me', { sub: 'mfa' }))).toEqual({
