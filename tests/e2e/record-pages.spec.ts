@@ -191,6 +191,30 @@ test("a reseller's header follows the carrier's rename of it, without a reload",
   await expect(account).toContainText(renamed);
   await expect(person.getByTestId('overview-identity')).toContainText(renamed);
   expect(await person.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true);
+
+  // Renamed between the page's render and its socket's join (which no room of the tab
+  // hears): the header reads itself again once joined.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await person.route('**/socket.io/**', async (route) => {
+    await held;
+    await route.continue();
+  });
+  const connecting = person.waitForRequest('**/socket.io/**');
+  await person.reload();
+  await connecting;
+  const { headers } = await adminApi(admin.request, 'record pages rename');
+  const current = await (
+    await admin.request.get(`/api/v1/resellers/${reseller.id}`, { headers })
+  ).json();
+  const again = `${reseller.name} Voice`;
+  const patched = await admin.request.patch(`/api/v1/resellers/${reseller.id}`, {
+    headers,
+    data: { version: current.version, name: again },
+  });
+  expect(patched.status()).toBe(200);
+  release();
+  await expect(account).toContainText(again);
 });
 
 test("a customer's owner and breadcrumb follow someone else's transfer of it, without a reload", async ({
