@@ -376,15 +376,13 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
       'moreParents',
     ],
   });
-  // Other cards of the same currency it may also follow (the server checks each again).
-  const candidatesKey = queryKeys.list('cards', { kind: 'provider' });
-  const joinedFetch = useJoinedFetch();
+  // Other cards of the same currency it may also follow (the server checks each again):
+  // the live list CompareWithForm shows on the same page, under the same key and shape
+  // (a plain query there held `{ items }` where the list expects pages: whichever read
+  // first broke the other).
   const candidates = (
-    useQuery({
-      queryKey: candidatesKey,
-      queryFn: ({ signal }) =>
-        joinedFetch<{ items: TCardDto[] }>(pathOf(candidatesKey, { limit: '100' }), { signal }),
-    }).data?.items ?? []
+    usePagedList<TCardDto>(queryKeys.list('cards', { kind: 'provider' }), { pageSize: 100 }).data ??
+    []
   ).filter((other) => other.id !== card.id && other.currency === card.currency);
   const preview = useMemo(() => {
     const markup = { percent, fixed, rounding };

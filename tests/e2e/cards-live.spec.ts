@@ -437,6 +437,14 @@ test('a card built by hand is compared with a provider card; its losing row show
   // Nothing compared yet: no report.
   await expect(admin.getByRole('table', { name: 'Losing rows' })).toHaveCount(0);
   const compare = admin.getByRole('form', { name: 'Compare with' });
+  // The derive form on the same page offers the same provider cards to follow (it read
+  // them under the list's key in another shape, and offered none).
+  await expect(
+    admin
+      .getByRole('form', { name: 'Derive a customer card' })
+      .getByRole('group', { name: /Also follow/ })
+      .getByRole('checkbox', { name: 'Upstream Wholesale' }),
+  ).toBeVisible();
   await compare.getByRole('checkbox', { name: 'Upstream Wholesale' }).check();
   await compare.getByRole('button', { name: 'Save comparison' }).click();
   const losing = admin.getByRole('table', { name: 'Losing rows' });
