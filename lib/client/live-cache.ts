@@ -193,6 +193,13 @@ export class LiveCache {
         if (key) for (const envelope of buffered) this.patch(key, envelope);
       } else if (event.action.type === 'error') {
         this.whileFetching.delete(hash);
+      } else if (event.action.type === 'setState' && event.query.state.fetchStatus === 'idle') {
+        // The fetch was cancelled (its page left the screen, an access change): the query
+        // went back to its data from before it, without the changes patched meanwhile, and
+        // what was kept for it must not be replayed onto a later fetch (a row created then
+        // and deleted since would come back). Read afresh when next shown.
+        this.whileFetching.delete(hash);
+        void this.queryClient.invalidateQueries({ queryKey: event.query.queryKey, exact: true });
       }
     });
   }

@@ -134,7 +134,10 @@ export class LiveFeed {
       }
       this.setState(socket.active ? 'reconnecting' : 'offline', error.message);
       // A refused handshake must not leave snapshots waiting forever.
-      if (!socket.active) this.release();
+      if (!socket.active) {
+        this.endHold();
+        this.release();
+      }
     });
   }
 
@@ -180,7 +183,9 @@ export class LiveFeed {
 
   /** Access changed to `access`: refetch, and hold reads until the page renders for it. */
   private rescoped(access: string): void {
-    if (this.rendered !== null && access !== this.rendered) {
+    // Back to what the page shows (A → B → A before it rendered B): nothing to wait for.
+    if (access === this.rendered) this.endHold();
+    else if (this.rendered !== null) {
       if (this.held) clearTimeout(this.held.timer);
       const timer = setTimeout(() => this.endHold(), RESCOPE_HOLD_MS);
       (timer as { unref?: () => void }).unref?.();
@@ -211,6 +216,7 @@ export class LiveFeed {
       // applying anything and let the person reload into the new version.
       this.socket.disconnect();
       this.setState('outdated', 'The panel was updated: reload the page to continue.');
+      this.endHold();
       this.release();
       return;
     }
@@ -219,7 +225,8 @@ export class LiveFeed {
     // Access that changed while away (group, grants, view-as) means what is held was
     // filtered by other rules: refetch rather than patch.
     const access = accessOf(hello);
-    const changed = this.access !== null && this.access !== access;
+    const before = this.access;
+    const changed = before !== null && before !== access;
     this.access = access;
     if (this.lastSeq === null) {
       this.lastSeq = hello.seq;
@@ -244,6 +251,9 @@ export class LiveFeed {
         // a jittered pause so a struggling server is not hammered by every tab at once.
         this.catchingUp = false;
         this.buffer = [];
+        // The access change (if any) is applied by the hello that catches up: this one's
+        // comparison must stand for it.
+        this.access = before;
         this.socket.disconnect();
         this.setState('reconnecting', (error as Error).message);
         setTimeout(() => this.socket.connect(), 1_000 + Math.random() * 2_000);

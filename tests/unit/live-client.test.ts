@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { ApiClientError, type TPageOf } from '@/lib/client/api';
+import { ApiClientError, type TApiFetch, type TPageOf } from '@/lib/client/api';
 import { InfiniteQueryObserver, QueryClient, QueryObserver } from '@tanstack/react-query';
 import {
   flattenPages,
   LiveCache,
+  liveListQuery,
   NOTIFICATIONS_KEY,
   OWN_IDENTITY_KEY,
   patchItems,
@@ -177,6 +178,45 @@ describe('the live feed', () => {
     ]);
     expect(feed.seq).toBe(16);
     expect(feed.state).toBe('live');
+  });
+
+  it('keeps an access change seen by a failed catch-up for the hello that catches up', async () => {
+    const { socket, feed, resyncs } = feedWith([
+      () => {
+        throw new ApiClientError(503, 'unavailable', 'The database is away.');
+      },
+    ]);
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    socket.emit('disconnect', 'transport close');
+    const wider = ['customers:read', 'users:read'];
+    socket.emit('hello', hello(12, wider));
+    await settle();
+    expect(resyncs).toEqual([]);
+    socket.emit('hello', hello(12, wider));
+    await settle();
+    expect(resyncs).toEqual(['rescoped']);
+  });
+
+  it('ends the hold when access goes back to what the page shows before it renders', async () => {
+    const socket = fakeSocket();
+    const feed = new LiveFeed(
+      socket as unknown as TPanelClientSocket,
+      { onChange: () => {}, onResync: () => {} },
+      accessOf(hello(1)),
+    );
+    socket.emit('hello', hello(5));
+    await feed.ready();
+    socket.emit('session.rescoped', hello(5, ['customers:read', 'users:read']));
+    let read = false;
+    const waiting = feed.ready().then(() => (read = true));
+    await settle();
+    expect(read).toBe(false);
+    // Back to the access the page was rendered for: the page need not render again.
+    socket.emit('session.rescoped', hello(5));
+    await settle();
+    expect(read).toBe(true);
+    await waiting;
   });
 
   it('lets reads waiting on a catch-up go when it fails, as while disconnected', async () => {
@@ -461,6 +501,54 @@ describe('views over everything at call rate', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('a list whose fetch is cancelled', () => {
+  it('forgets the changes kept for that fetch, so a later read does not bring them back', async () => {
+    const queryClient = new QueryClient({
+      defaultOptions: { queries: { staleTime: Infinity, retry: false } },
+    });
+    const cache = new LiveCache(queryClient);
+    let rows: { id: string; version: number }[] = [];
+    let hang = true;
+    // The server: the first read never answers, and ends only when its signal aborts.
+    const fetchApi = (async (_path: string, init?: { signal?: AbortSignal }) => {
+      if (hang) {
+        await new Promise((_resolve, reject) =>
+          init?.signal?.addEventListener('abort', () =>
+            reject(new DOMException('aborted', 'AbortError')),
+          ),
+        );
+      }
+      return { items: rows.map((row) => ({ ...row })), nextCursor: null };
+    }) as TApiFetch;
+    const observer = new InfiniteQueryObserver(
+      queryClient,
+      liveListQuery({
+        feed: { ready: async () => {} },
+        fetchApi,
+        queryKey: queryKeys.list('customers'),
+        pageSize: 50,
+      }),
+    );
+    const leave = observer.subscribe(() => {});
+    await settle();
+    // X is created while the list loads (kept to replay onto the read), then the list
+    // leaves the screen: its read is aborted. X is deleted meanwhile.
+    rows = [{ id: 'x', version: 1 }];
+    cache.apply(change(1, 'customers.created', 'x', { id: 'x', version: 1 }));
+    leave();
+    await settle();
+    rows = [];
+    cache.apply(change(2, 'customers.deleted', 'x'));
+    hang = false;
+    // Back on screen: read afresh, and X stays gone.
+    const back = observer.subscribe(() => {});
+    await vi.waitFor(() => expect(observer.getCurrentResult().status).toBe('success'));
+    expect(flattenPages(observer.getCurrentResult().data!.pages)).toEqual([]);
+    back();
+    cache.close();
   });
 });
 
