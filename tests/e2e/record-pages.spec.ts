@@ -8,7 +8,7 @@ import {
   type Page,
 } from '@playwright/test';
 import { adminState, adminApi, signIn } from '../fixtures/e2e-sign-in';
-import { holdScripts } from '../fixtures/e2e-hold-scripts';
+import { holdScripts, holdSocket } from '../fixtures/e2e-hold-scripts';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
 import { closeContexts } from '../fixtures/e2e-close';
 import { expectAccessible } from '../fixtures/e2e-accessibility';
@@ -194,13 +194,7 @@ test("a reseller's header follows the carrier's rename of it, without a reload",
 
   // Renamed between the page's render and its socket's join (which no room of the tab
   // hears): the header reads itself again once joined.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await person.route('**/socket.io/**', async (route) => {
-    await held;
-    await route.continue();
-  });
-  const connecting = person.waitForRequest('**/socket.io/**');
+  const { connecting, release } = await holdSocket(person);
   await person.reload();
   await connecting;
   const { headers } = await adminApi(admin.request, 'record pages rename');
@@ -477,13 +471,7 @@ test('a view read before the socket joined shows a change committed in between',
   const page = await open(browser, '');
   const { headers } = await adminApi(page.request, 'record pages join');
   // The socket's first request waits: the tab has not joined its rooms yet.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/socket.io/**', async (route) => {
-    await held;
-    await route.continue();
-  });
-  const connecting = page.waitForRequest('**/socket.io/**');
+  const { connecting, release } = await holdSocket(page);
   const attentionRead = page.waitForResponse('**/api/v1/dashboard/attention');
   await page.goto('/');
   await connecting;

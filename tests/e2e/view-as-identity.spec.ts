@@ -1,6 +1,7 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { adminApi, adminPage, signIn, viewAsFromPage } from '../fixtures/e2e-sign-in';
 import { closeContexts } from '../fixtures/e2e-close';
+import { holdSocket } from '../fixtures/e2e-hold-scripts';
 
 /**
  * View-as never shows one identity's data to another (issue 15, "Identity-safe cache").
@@ -362,13 +363,7 @@ test('access changed elsewhere: the page turns without asking for what it may no
     // (it used to stay the reseller user's, its sections read as support), and what the
     // old page was about to read is never asked.
     await viewAsFromPage(viewing, target.id, 'E2E: rescope before the join');
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await viewing.route('**/socket.io/**', async (route) => {
-      await held;
-      await route.continue();
-    });
-    const connecting = viewing.waitForRequest('**/socket.io/**');
+    const { connecting, release } = await holdSocket(viewing);
     const early = await watchTurn(viewing);
     await viewing.reload();
     await expect(viewing.getByTestId('impersonation-banner')).toContainText(
