@@ -58,6 +58,8 @@ export function envelopeParts(envelope: TChangeEnvelope): {
  */
 export interface TWindowedMeta extends Record<string, unknown> {
   refetchWindow: () => Promise<void>;
+  /** A window refetch under way is dropped: the list was reset (an access change). */
+  forget: () => void;
 }
 
 function windowOf(meta: Record<string, unknown> | undefined): TWindowedMeta | null {
@@ -353,6 +355,11 @@ export class LiveCache {
     this.again.clear();
     for (const state of this.throttled.values()) clearTimeout(state.timer);
     this.throttled.clear();
+    // A window refetch read as the old access: landing after the reset, it would put the
+    // old access's pages back.
+    for (const query of this.queryClient.getQueryCache().findAll({ predicate: shapedByAccess })) {
+      windowOf(query.meta)?.forget();
+    }
     if (this.rescopeHold) clearTimeout(this.rescopeHold.timer);
     this.rescopeHold = null;
     if (access === undefined || access === this.renderedAccess) {

@@ -54,6 +54,7 @@ export function windowedListQuery<T extends TLiveItem>(deps: {
   };
   const meta: TWindowedMeta = {
     refetchWindow: () => refetchWindow<T>(queryClient, queryKey, fetchPage, visible()),
+    forget: () => forgetWindowRefetch(queryClient, queryKey),
   };
   return {
     queryKey,
@@ -112,9 +113,18 @@ export async function refetchWindow<T>(
     return;
   }
   const params = indexes.map((index) => data.pageParams[index]!);
-  const pages = await Promise.all(params.map((param) => fetchPage(param)));
-  // A later change started its own refetch meanwhile: this one may have read the server
-  // before that change and, landing after it, would put older rows back on screen.
+  let pages: TPageOf<T>[];
+  try {
+    pages = await Promise.all(params.map((param) => fetchPage(param)));
+  } catch {
+    // No answer (the server away): the whole list is read again, retried as any read is,
+    // rather than left showing rows from before the change.
+    if (runs.get(id) === run) await queryClient.invalidateQueries({ queryKey, exact: true });
+    return;
+  }
+  // A later change started its own refetch meanwhile, or the list was reset (forget): this
+  // one may have read the server before that and, landing after it, would put older rows
+  // (or the old access's) back on screen.
   if (runs.get(id) !== run) return;
   queryClient.setQueryData<TWindowData<T>>(queryKey, (current) =>
     current ? { pages, pageParams: params } : current,
@@ -123,6 +133,13 @@ export async function refetchWindow<T>(
 
 /** Per query client and list, the number of the latest window refetch begun. */
 const windowRuns = new WeakMap<QueryClient, Map<string, number>>();
+
+/** Whatever window refetch of the list is under way lands nowhere. */
+function forgetWindowRefetch(queryClient: QueryClient, queryKey: TQueryKey): void {
+  const runs = windowRuns.get(queryClient);
+  const id = JSON.stringify(queryKey);
+  if (runs?.has(id)) runs.set(id, runs.get(id)! + 1);
+}
 
 /**
  * The rows a windowed list holds, by their index in the whole list: `first`..`end - 1`

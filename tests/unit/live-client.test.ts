@@ -981,6 +981,24 @@ describe("a card's rates seen through a window", () => {
     expect(table.held().at(0)?.rate).toBe('0.0300');
     table.close();
   });
+  it('drops a window refetch under way when the access changes', async () => {
+    const server = ratesServer(4);
+    const table = windowedRates('c1', server);
+    await vi.waitFor(() => expect(table.data()?.pages.length).toBe(1));
+    // A rate change: the window is read again, slowly, as the old access.
+    server.delays[1] = 150;
+    server.rows[0]!.rate = '0.0200';
+    table.cache.apply(change(1, 'cards.rates_changed', 'c1', { id: 'c1', version: 2 }));
+    await vi.waitFor(() => expect(server.asked.length).toBe(2));
+    // The access changes meanwhile: the list is dropped and read as the new one.
+    server.rows[0]!.rate = '0.0300';
+    table.cache.resync('rescoped');
+    await vi.waitFor(() => expect(table.held().at(0)?.rate).toBe('0.0300'));
+    // The old read lands later, and nowhere.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(table.held().at(0)?.rate).toBe('0.0300');
+    table.close();
+  });
 });
 
 describe('the API fetcher', () => {
