@@ -1,7 +1,7 @@
 'use client';
 
 import Link from 'next/link';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { type TPageOf } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
@@ -10,7 +10,7 @@ import { Money as Decimal } from '@/lib/shared/pricing/money';
 import type { TExposurePage, TExposureRow } from '@/lib/shared/schemas/dashboard';
 import { PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
-import { LoadMore } from '@/components/ui/field';
+import { InlineSelect, LoadMore } from '@/components/ui/field';
 
 type TSortKey = 'available' | 'balance' | 'limit';
 type TSort = TSortKey | `-${TSortKey}`;
@@ -68,7 +68,6 @@ export function ExposureSection() {
     // The first answer says whether there is a currency to choose: wait for it.
     enabled: table.isSuccess && (currency !== null || currencies.length <= 1),
   });
-  const currencyId = useId();
   const rows = table.data?.pages.flatMap((page) => page.items) ?? [];
   const total = table.data?.pages[0]?.total;
   if (table.isSuccess && total === 0 && currencies.length === 0) return null;
@@ -77,23 +76,13 @@ export function ExposureSection() {
       title={`Credit exposure${total === undefined ? '' : ` (${total}${currency ? ` in ${currency}` : ''})`}`}
       actions={
         currencies.length > 1 && currency ? (
-          <div className="flex items-center gap-2 text-sm">
-            <label htmlFor={currencyId} className="text-slate-600">
-              Currency
-            </label>
-            <select
-              id={currencyId}
-              value={currency}
-              onChange={(event) => setPicked(event.target.value)}
-              className="rounded-md border border-slate-300 px-2 py-1"
-            >
-              {currencies.map((code) => (
-                <option key={code} value={code}>
-                  {code}
-                </option>
-              ))}
-            </select>
-          </div>
+          <InlineSelect label="Currency" value={currency} onChange={setPicked}>
+            {currencies.map((code) => (
+              <option key={code} value={code}>
+                {code}
+              </option>
+            ))}
+          </InlineSelect>
         ) : null
       }
     >

@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiClientError, apiFetch, type TPageOf } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
@@ -15,7 +15,7 @@ import {
   type TLedgerKind,
   type TPaymentRecorded,
 } from '@/lib/shared/schemas/ledger';
-import { Button, SelectField, TextField } from '@/components/ui/field';
+import { Button, InlineSelect, SelectField, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { useConfirm } from '@/components/ui/confirm-dialog';
@@ -156,29 +156,22 @@ function Ledger({ account }: { account: TMoneyAccount }) {
     });
   }, [account.id, account.version, queryClient]);
   const rows = ledger.data?.pages.flatMap((page) => page.items) ?? [];
-  const filterId = useId();
   return (
     <div className="mt-4 space-y-2">
       <div className="flex items-end justify-between gap-2">
         <h3 className="text-sm font-semibold text-slate-700">Ledger</h3>
-        <div className="flex items-center gap-2 text-sm">
-          <label htmlFor={filterId} className="text-slate-600">
-            Kind
-          </label>
-          <select
-            id={filterId}
-            value={kind}
-            onChange={(event) => setKind(event.target.value as TLedgerKind | '')}
-            className="rounded-md border border-slate-300 px-2 py-1"
-          >
-            <option value="">All</option>
-            {LEDGER_KINDS.map((value) => (
-              <option key={value} value={value}>
-                {KIND_LABEL[value]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <InlineSelect
+          label="Kind"
+          value={kind}
+          onChange={(value) => setKind(value as TLedgerKind | '')}
+        >
+          <option value="">All</option>
+          {LEDGER_KINDS.map((value) => (
+            <option key={value} value={value}>
+              {KIND_LABEL[value]}
+            </option>
+          ))}
+        </InlineSelect>
       </div>
       {ledger.isError ? (
         <p role="alert" className="text-sm text-red-700">

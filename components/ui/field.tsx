@@ -117,6 +117,39 @@ export function SelectField({
 }
 
 /**
+ * A small labelled select beside a heading that filters what is shown (a ledger's kind,
+ * the exposure's currency): no form, no error, its value the caller's state.
+ */
+export function InlineSelect({
+  label,
+  value,
+  onChange,
+  children,
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  children: ReactNode;
+}) {
+  const id = useId();
+  return (
+    <div className="flex items-center gap-2 text-sm">
+      <label htmlFor={id} className="text-slate-600">
+        {label}
+      </label>
+      <select
+        id={id}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        className="rounded-md border border-slate-300 px-2 py-1"
+      >
+        {children}
+      </select>
+    </div>
+  );
+}
+
+/**
  * The panel's button. A submit is a write: it is disabled while the live socket is down
  * (useWritesEnabled), unless `reads` (a lookup form). `danger`: red, for what cuts
  * someone off or cannot be taken back.
