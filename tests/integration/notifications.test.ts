@@ -58,7 +58,16 @@ const suite = usePanelSuite(env);
 type TListener = TCookieListener;
 
 let admin: TApiClient;
-const ids = { r1: '', r2: '', reader: '', noCards: '', sibling: '', card: '' };
+const ids = {
+  r1: '',
+  r2: '',
+  reader: '',
+  noCards: '',
+  sibling: '',
+  card: '',
+  resellerGroup: '',
+  blindGroup: '',
+};
 const people = {} as Record<'reader' | 'noCards' | 'sibling' | 'colleague', TListener>;
 
 const listen = (client: TApiClient) => listenAs(suite.server.url, client);
@@ -108,6 +117,8 @@ beforeAll(async () => {
       grants: ['resellers:read', 'customers:read', 'users:read'],
     })
   ).body.id;
+  ids.resellerGroup = reseller;
+  ids.blindGroup = blind;
   ids.r1 = (await admin.post('/resellers', { name: 'Nimbus', email: 'r1@notice.test' })).body.id;
   ids.r2 = (await admin.post('/resellers', { name: 'Sibling', email: 'r2@notice.test' })).body.id;
   ids.reader = await makeUser('reader@r1.notice.test', ids.r1, reseller);
@@ -294,6 +305,57 @@ describe('notification centre', () => {
     expect(refused.status).toBe(403);
     expect((await people.reader.client.get('/notifications')).body.unread).toBe(1);
     expect((await admin.del('/impersonation')).status).toBe(204);
+  });
+
+  it('hides a notice from a person who no longer reads its subject, and shows it again', async () => {
+    // A reader of cards told of a card; then moved to a group without cards:read. (An
+    // account of its own: the others' people are counted by the tests after this one.)
+    const r3 = (await admin.post('/resellers', { name: 'Mover', email: 'r3@notice.test' })).body
+      .id as string;
+    const moverId = await makeUser('mover@r3.notice.test', r3, ids.resellerGroup);
+    const mover = await apiClient(suite.server.url, 'mover@r3.notice.test', PASSWORD);
+    const card = await admin.post('/cards', {
+      name: 'Narrowed',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    expect((await admin.post('/assignments', { cardId: card.body.id, accountId: r3 })).status).toBe(
+      201,
+    );
+    const told = (await mover.get('/notifications')).body;
+    expect(told.unread).toBe(1);
+    expect(told.items.map((n: { title: string }) => n.title)).toEqual([
+      'Card Narrowed assigned to your account',
+    ]);
+    const noticeOfCard = told.items[0].id as string;
+    const regroup = async (groupId: string) => {
+      const user = (await admin.get(`/users/${moverId}`)).body;
+      expect(
+        (await admin.patch(`/users/${moverId}`, { version: user.version, groupId })).status,
+      ).toBe(200);
+    };
+    await regroup(ids.blindGroup);
+    // The card is 403 to it now, and so is what the notice told of it.
+    expect((await mover.get(`/cards/${card.body.id}`)).status).toBe(403);
+    expect((await mover.get('/notifications')).body).toEqual({
+      items: [],
+      nextCursor: null,
+      unread: 0,
+    });
+    expect((await mover.get('/notifications?unread=true')).body.items).toEqual([]);
+    // Nor can it be marked: as another person's, 404 and nothing marked.
+    expect((await mover.post('/notifications/read', { ids: [noticeOfCard] })).status).toBe(404);
+    expect((await mover.post('/notifications/read', { all: true })).body).toEqual({
+      marked: 0,
+      unread: 0,
+    });
+    // Given cards:read back, the notice is there again, still unread.
+    await regroup(ids.resellerGroup);
+    const back = (await mover.get('/notifications')).body;
+    expect(back.unread).toBe(1);
+    expect(back.items.map((n: { id: string; readAt: string | null }) => [n.id, n.readAt])).toEqual([
+      [noticeOfCard, null],
+    ]);
   });
 
   it('goes with its person: deleting a user deletes their notices, their mail stays', async () => {

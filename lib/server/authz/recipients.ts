@@ -18,3 +18,17 @@ export async function readersOf(
   const actors = await actorsOfAccounts(em, accountIds);
   return actors.filter((actor) => can(actor, grant));
 }
+
+/**
+ * Which of the actor's own notices it may still read: those whose subject it reads with a
+ * grant it still holds (or none was needed). A notice was written to readers of its
+ * subject (`readersOf`); once the grant is gone — the person moved to a narrower group —
+ * the inbox hides it, as the outbox stops its mail (outbox-worker.ts `stillReads`), so a
+ * notice never shows what the person's grants now hide. A MikroORM filter on Notification.
+ */
+export function readableNotices(actor: TActor) {
+  return {
+    user: actor.userId,
+    $or: [{ readGrant: null }, { readGrant: { $in: [...actor.grants] } }],
+  };
+}

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Notification, type TNotification } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
+import { readableNotices } from '@/lib/server/authz/recipients';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type {
@@ -12,7 +13,8 @@ import { unreadCount } from './list-notifications';
 /**
  * `POST /notifications/read`: marks some of the caller's notices read (`ids`), or all of
  * them. An id that is not one of the caller's — another person's, or none at all — is
- * 404 and nothing is marked: a person can neither touch nor probe anyone else's notices.
+ * 404 and nothing is marked: a person can neither touch nor probe anyone else's notices
+ * (nor its own that it may no longer read: `readableNotices`).
  * The caller's other tabs hear of it live (their unread count follows).
  */
 export async function markNotificationsRead(
@@ -24,11 +26,15 @@ export async function markNotificationsRead(
     let unreadRows: TNotification[];
     if (input.ids) {
       const ids = [...new Set(input.ids)];
-      const own = await tx.find(Notification, { id: { $in: ids }, user: actor.userId });
+      const own = await tx.find(Notification, {
+        $and: [readableNotices(actor), { id: { $in: ids } }],
+      });
       if (own.length !== ids.length) throw notFound('notification');
       unreadRows = own.filter((row) => !row.readAt);
     } else {
-      unreadRows = await tx.find(Notification, { user: actor.userId, readAt: null });
+      unreadRows = await tx.find(Notification, {
+        $and: [readableNotices(actor), { readAt: null }],
+      });
     }
     const now = new Date();
     for (const row of unreadRows) row.readAt = now;
@@ -48,6 +54,6 @@ export async function markNotificationsRead(
         audience: { recipient: actor.userId },
       });
     }
-    return { marked: unreadRows.length, unread: await unreadCount(tx, actor.userId) };
+    return { marked: unreadRows.length, unread: await unreadCount(tx, actor) };
   });
 }
