@@ -51,6 +51,11 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
           </li>
         </ul>
       )}
+      {preview.ratesWithheld ? (
+        <p className="text-slate-600">
+          Rates are not compared here: your group does not hold rates:read.
+        </p>
+      ) : null}
       {preview.samples.length ? (
         <div className="overflow-x-auto">
           <table className="w-full" aria-label="Old and new card compared">

@@ -173,9 +173,44 @@ describe('POST /customers/{id}/transfer?dryRun=true', () => {
     ]);
     expect(preview.scheduledRevisions).toHaveLength(1);
     expect(preview.scheduledRevisions[0]).toMatchObject({ liveAt: LATER, increased: 1 });
+    expect(preview.ratesWithheld).toBe(false);
     expect(await changeLogHead()).toBe(head);
     const ledger = (await admin.get(`/accounts/${ids.KU}/ledger`)).body.items;
     expect(ledger).toHaveLength(1);
+  });
+
+  it('compares no rates for a caller without rates:read, as the rates and margin refuse it', async () => {
+    // A carrier user who may move customers and their money, and see cards, not rates.
+    const group = await admin.post('/groups', {
+      name: 'Movers',
+      grants: ['customers:read', 'customers:update', 'cards:read', 'payments:create'],
+    });
+    expect(group.status).toBe(201);
+    const made = await admin.post('/users', {
+      email: 'mover@dry.test',
+      password: PASSWORD,
+      accountId: ids.C,
+      groupId: group.body.id,
+    });
+    expect(made.status).toBe(201);
+    const mover = await apiClient(suite.server.url, 'mover@dry.test', PASSWORD);
+    expect((await mover.get(`/cards/${ids.newCard}/rates`)).status).toBe(403);
+    expect((await mover.get(`/cards/${ids.oldCard}/margin`)).status).toBe(403);
+    const answer = await mover.post(`/customers/${ids.KU}/transfer?dryRun=true`, {
+      toParentId: ids.C,
+      cardId: ids.newCard,
+      rate: '0.9',
+    });
+    expect(answer.status).toBe(200);
+    const preview = answer.body as TTransferPreview;
+    // The move itself is told in full; the cards' prices and revisions are not.
+    expect(preview).toMatchObject({
+      to: { card: { id: ids.newCard, name: 'New EUR' } },
+      balance: { outcome: 'converted', from: '10.250000', to: '9.225000' },
+      ratesWithheld: true,
+      samples: [],
+      scheduledRevisions: [],
+    });
   });
 
   it('runs the transfer’s checks: bad input 400, outsiders 404', async () => {

@@ -371,6 +371,8 @@ export const ZTransferPreview = z.object({
     to: z.string().nullable(),
   }),
   creditLimit: z.object({ from: z.string().nullable(), to: z.string().nullable() }),
+  /** The caller lacks `rates:read`: `samples` and `scheduledRevisions` are left empty. */
+  ratesWithheld: z.boolean(),
   samples: z.array(
     z.object({ prefix: z.string(), destination: z.string(), old: ZSampleSide, new: ZSampleSide }),
   ),

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
+import { can } from '@/lib/server/authz/can';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { callPrice } from '@/lib/shared/pricing/billing';
@@ -37,7 +38,8 @@ interface TMatchRow {
  * the caller's scope, then what the move would change — old card against new for a
  * sample of destinations (the rate and a 60 s call), the currency rule's outcome (a
  * refusal is reported, not thrown), balance and credit limit after, and the revisions
- * scheduled on the new card. Reads only: nothing is locked, written or logged.
+ * scheduled on the new card (those two only with `rates:read`). Reads only: nothing is
+ * locked, written or logged.
  */
 export async function previewTransfer(
   em: EntityManager,
@@ -57,6 +59,9 @@ export async function previewTransfer(
   if (refused && card.currency !== target.currency) throw currencyMismatch(card.currency, target);
   const conversion = refused ? null : currencyConversion(customer, target, card, input.rate);
 
+  // The rates compared and the revisions scheduled are what `GET /cards/{id}/rates` and
+  // `/margin` show (buy and sell prices): only with `rates:read`, as there.
+  const showsRates = can(actor, 'rates:read');
   const held = await em.findOne(CardAssignment, { account: customer.id });
   // The old card is read through authz like any other (the caller is above its owner).
   const oldCard = held ? (await findVisibleCard(em, actor, held.card.id)).card : null;
@@ -65,7 +70,7 @@ export async function previewTransfer(
     visibleParent(em, actor, oldCard),
     visibleParent(em, actor, card),
   ]);
-  const samples = await sampleDestinations(em, oldCard?.id ?? card.id);
+  const samples = showsRates ? await sampleDestinations(em, oldCard?.id ?? card.id) : [];
   const none = new Map<string, TMatchRow>();
   const [before, after, beforeBuy, afterBuy] = await Promise.all([
     oldCard ? matches(em, oldCard.id, samples) : none,
@@ -73,20 +78,22 @@ export async function previewTransfer(
     oldBuy ? matches(em, oldBuy.id, samples) : none,
     newBuy ? matches(em, newBuy.id, samples) : none,
   ]);
-  const revisions = await directQuery<{
-    number: number;
-    live_at: string;
-    increased: number;
-    decreased: number;
-    added: number;
-    removed: number;
-  }>(
-    em,
-    `select number, live_at, increased, decreased, added, removed from rate_revision
+  const revisions = !showsRates
+    ? []
+    : await directQuery<{
+        number: number;
+        live_at: string;
+        increased: number;
+        decreased: number;
+        added: number;
+        removed: number;
+      }>(
+        em,
+        `select number, live_at, increased, decreased, added, removed from rate_revision
       where card_id = ? and applied_at is null and cancelled_at is null
       order by live_at, number`,
-    [card.id],
-  );
+        [card.id],
+      );
 
   const limit = customer.creditLimit ?? null;
   const outcome = refused ? 'refused' : conversion ? 'converted' : 'kept';
@@ -121,6 +128,7 @@ export async function previewTransfer(
       from: limit === null ? null : atScale(limit),
       to: refused || limit === null ? null : convert(limit, 'creditLimit'),
     },
+    ratesWithheld: !showsRates,
     samples: samples.map(({ prefix, destination }) => ({
       prefix,
       destination,
