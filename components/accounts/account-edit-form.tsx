@@ -16,6 +16,7 @@ import { EditCollision } from '@/components/live/conflict-notice';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { recordHref } from '@/components/ui/toast';
+import { plainDecimal } from '@/lib/shared/format';
 
 /** The fields this form edits, by their labels. */
 const EDITED_FIELDS: Record<string, string> = {
@@ -36,6 +37,15 @@ function sameFields(
   return Object.keys(fields).every((field) => (mine[field] ?? null) === (other[field] ?? null));
 }
 
+/** The edited fields a body sends (those changed in the form), by their labels. */
+function sentFields(body: object): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(EDITED_FIELDS).filter(
+      ([field]) => (body as Record<string, unknown>)[field] !== undefined,
+    ),
+  );
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
@@ -48,9 +58,10 @@ export function suspendConsequence(kind: 'resellers' | 'customers'): string {
 }
 
 /**
- * Edits one reseller or customer. The form sends the version it was opened with, so a
- * change someone else saved first comes back as a conflict (both versions shown, the
- * person chooses) instead of being overwritten. `latest` is the live copy: when it moves
+ * Edits one reseller or customer. The form sends the fields changed in it and the version
+ * it was opened with: someone else's save in between that touched other fields is kept
+ * (this one goes on top), and one that touched the same fields comes back as a conflict
+ * (both versions shown, the person chooses) instead of being overwritten. `latest` is the live copy: when it moves
  * past the opened version the form says so before anyone presses Save.
  */
 export function AccountEditForm({
@@ -79,27 +90,40 @@ export function AccountEditForm({
     },
   );
   const { confirm, dialog } = useConfirm();
+  // Amounts as a person types them (500, not the API's 500.000000).
+  const opened = {
+    name: account.name,
+    email: account.email ?? '',
+    status: account.status,
+    creditLimit: account.creditLimit ? plainDecimal(account.creditLimit) : '',
+    warningThreshold: account.warningThreshold ? plainDecimal(account.warningThreshold) : '',
+  };
   const form = useSchemaForm({
     schema: kind === 'resellers' ? ZResellerPatch : ZCustomerPatch,
-    defaultValues: {
-      name: account.name,
-      email: account.email ?? '',
-      status: account.status,
-      creditLimit: account.creditLimit ?? '',
-      warningThreshold: account.warningThreshold ?? '',
+    defaultValues: opened,
+    // Only the fields changed here: a PATCH leaves the others as they are, so a save on
+    // top of someone else's (a conflict overwritten, or the retry below) keeps what they
+    // changed in the fields this person did not touch. The status, too, is sent only
+    // when changed: the one shown is the effective one (suspended while an account above
+    // is), and sent back it would suspend the account itself.
+    toBody: (values) => {
+      const changed = (field: keyof typeof opened) => values[field].trim() !== opened[field];
+      return {
+        version: account.version,
+        name: changed('name') ? values.name : undefined,
+        // A customer's email may be cleared, a reseller's not; either's credit limit may be.
+        email: !changed('email')
+          ? undefined
+          : kind === 'resellers'
+            ? values.email
+            : (optional(values.email) ?? null),
+        status: values.status !== account.status ? values.status : undefined,
+        creditLimit: changed('creditLimit') ? (optional(values.creditLimit) ?? null) : undefined,
+        warningThreshold: changed('warningThreshold')
+          ? (optional(values.warningThreshold) ?? null)
+          : undefined,
+      };
     },
-    toBody: (values) => ({
-      version: account.version,
-      name: values.name,
-      // A customer's email may be cleared, a reseller's not; either's credit limit may be.
-      email: kind === 'resellers' ? values.email : (optional(values.email) ?? null),
-      // Only when changed here: the status shown is the effective one (suspended while an
-      // account above is), and sent back unchanged it would suspend the account itself,
-      // which would stay suspended once the account above is resumed.
-      status: values.status !== account.status ? values.status : undefined,
-      creditLimit: optional(values.creditLimit) ?? null,
-      warningThreshold: optional(values.warningThreshold) ?? null,
-    }),
     submit: async (body) => {
       if (body.status === 'suspended' && account.status !== 'suspended') {
         const sure = await confirm({
@@ -113,15 +137,16 @@ export function AccountEditForm({
       try {
         onDone(await save.mutateAsync(body));
       } catch (error) {
-        // A newer version that changed nothing this form edits — calls or a payment moved
-        // the balance, which moves the version at call rate — is no conflict here: the
-        // same change is saved on top of it, once. Anything else is shown as a conflict.
+        // A newer version that changed none of the fields this person changed — calls or
+        // a payment moved the balance (which moves the version at call rate), someone set
+        // another field — is no conflict: the same change is saved on top of it, once,
+        // and theirs stays. A field changed on both sides is shown as a conflict.
         const current = error instanceof ApiClientError ? error.current : undefined;
         if (
           error instanceof ApiClientError &&
           error.code === 'conflict' &&
           isRecord(current) &&
-          sameFields(account, current, EDITED_FIELDS)
+          sameFields(account, current, sentFields(body))
         ) {
           onDone(await save.mutateAsync({ ...body, version: Number(current.version) }));
           return;
@@ -148,6 +173,7 @@ export function AccountEditForm({
         latest={latest}
         form={form}
         labels={EDITED_FIELDS}
+        partial
         onLoad={onReload}
       />
       <TextField label="Name" {...form.register('name')} error={form.fields.name} required />

@@ -12,12 +12,18 @@ export function ConflictNotice<TBody extends Record<string, unknown>>({
   onTakeTheirs,
   onOverwrite,
   pending,
+  partial = false,
 }: {
   conflict: TConflict<TBody>;
   labels: Record<string, string>;
   onTakeTheirs: (current: Record<string, unknown>) => void;
   onOverwrite: () => void;
   pending: boolean;
+  /**
+   * The form sends only the fields changed in it: a field missing from `mine` is not
+   * changed, and "Save mine over it" leaves it as saved now.
+   */
+  partial?: boolean;
 }) {
   const show = (value: unknown) =>
     value === null || value === undefined
@@ -44,18 +50,25 @@ export function ConflictNotice<TBody extends Record<string, unknown>>({
           </tr>
         </thead>
         <tbody>
-          {Object.entries(labels).map(([field, label]) => (
-            <tr
-              key={field}
-              className={
-                show(conflict.mine[field]) !== show(conflict.current[field]) ? 'font-semibold' : ''
-              }
-            >
-              <td className="py-1 pr-2">{label}</td>
-              <td className="py-1 pr-2">{show(conflict.mine[field])}</td>
-              <td className="py-1">{show(conflict.current[field])}</td>
-            </tr>
-          ))}
+          {Object.entries(labels).map(([field, label]) => {
+            // A form that sends only what it changed leaves a field out: theirs stays.
+            const untouched = conflict.mine[field] === undefined && partial;
+            const clash =
+              !untouched && show(conflict.mine[field]) !== show(conflict.current[field]);
+            return (
+              <tr key={field} className={clash ? 'font-semibold' : ''}>
+                <td className="py-1 pr-2">{label}</td>
+                <td className="py-1 pr-2">
+                  {untouched ? (
+                    <span className="text-slate-600">not changed</span>
+                  ) : (
+                    show(conflict.mine[field])
+                  )}
+                </td>
+                <td className="py-1">{show(conflict.current[field])}</td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
       <div className="flex flex-wrap gap-2">
@@ -90,6 +103,7 @@ export function EditCollision<TBody extends Record<string, unknown>, TEntity>({
   form,
   labels,
   onLoad,
+  partial = false,
 }: {
   openedVersion: number;
   /**
@@ -102,6 +116,8 @@ export function EditCollision<TBody extends Record<string, unknown>, TEntity>({
   form: { conflict: TConflict<TBody> | null; pending: boolean; overwrite: () => Promise<void> };
   labels: Record<string, string>;
   onLoad: (entity: TEntity) => void;
+  /** The form sends only what changed in it (ConflictNotice's `partial`). */
+  partial?: boolean;
 }) {
   return (
     <>
@@ -118,6 +134,7 @@ export function EditCollision<TBody extends Record<string, unknown>, TEntity>({
           conflict={form.conflict}
           labels={labels}
           pending={form.pending}
+          partial={partial}
           onTakeTheirs={(current) => onLoad(current as unknown as TEntity)}
           onOverwrite={() => void form.overwrite()}
         />

@@ -27,10 +27,6 @@ export interface TMoneyOptions {
 }
 
 /**
- * `"500.000000"` in EUR → `€500.00`; `"0.012345"` keeps all six decimals; a value that
- * is not a decimal string is returned as it came (never a made-up number).
- */
-/**
  * An account's effective status with its credit block (issue 17), as lists and records
  * show it: "active", "suspended", "active · blocked for credit (above)".
  */
@@ -43,6 +39,10 @@ export function statusText(account: {
   return `${account.status} · blocked for credit (${why})`;
 }
 
+/**
+ * `"500.000000"` in EUR → `€500.00`; `"0.012345"` keeps all six decimals; a value that
+ * is not a decimal string is returned as it came (never a made-up number).
+ */
 export function formatMoney(amount: string, options: TMoneyOptions = {}): string {
   const match = DECIMAL.exec(amount.trim());
   if (!match) return amount;
@@ -71,6 +71,20 @@ export function formatPercent(value: string, locale?: string): string {
     maximumFractionDigits: digits,
   }).format(value.trim() as Intl.StringNumericLiteral);
   return `${number}%`;
+}
+
+/**
+ * A decimal string as a person types it, for a form field opened on an amount the API
+ * writes at six decimals: the fraction's trailing zeros dropped ("500.000000" → "500",
+ * "-12.500000" → "-12.5"), exact (no float); anything else as it came.
+ */
+export function plainDecimal(value: string): string {
+  const match = DECIMAL.exec(value.trim());
+  if (!match) return value;
+  const fraction = (match[3] ?? '').replace(/0+$/, '');
+  const whole = match[2]!.replace(/^0+(?=\d)/, '');
+  const sign = match[1] && (whole !== '0' || fraction) ? '-' : '';
+  return `${sign}${whole}${fraction ? `.${fraction}` : ''}`;
 }
 
 function validCurrency(code: string | null | undefined): string | null {

@@ -46,6 +46,8 @@ test('editing a reseller saves; a change saved first by someone else shows live 
   await expect(conflict).toContainText('Someone else saved this record first');
   await expect(conflict.getByRole('row', { name: /Name/ })).toContainText('Blue Telecom Mine');
   await expect(conflict.getByRole('row', { name: /Name/ })).toContainText('Blue Telecom Group');
+  // Only the name was changed here: the other fields are not sent, and stay as saved.
+  await expect(conflict.getByRole('row', { name: /Email/ })).toContainText('not changed');
   // Nothing was overwritten.
   const after = await (await page.request.get(`/api/v1/resellers/${current.id}`)).json();
   expect(after.name).toBe('Blue Telecom Group');
@@ -163,5 +165,37 @@ test('a balance moving while the form is open is no conflict: the edit saves on 
   await expect
     .poll(async () => (await page.request.get(`/api/v1/customers/${customer.id}`)).json())
     .toMatchObject({ creditLimit: '250.000000', balance: '5.000000' });
+  await expect(form.getByTestId('conflict')).toHaveCount(0);
+});
+
+test('a field someone else saved meanwhile is kept when this form saves another on top', async ({
+  page,
+}) => {
+  await page.goto('/');
+  const headers = { origin: new URL(page.url()).origin };
+  const stamp = Date.now();
+  const made = await page.request.post('/api/v1/customers', {
+    data: { name: `Harbour ${stamp}`, creditLimit: '500' },
+    headers,
+  });
+  expect(made.status()).toBe(201);
+  const customer = (await made.json()) as { id: string; version: number };
+  await page.goto(`/customers/${customer.id}`);
+  const form = page.getByRole('form', { name: `Edit Harbour ${stamp}`, exact: true });
+  // Opened as a person types an amount, not at the API's six decimals.
+  await expect(form.getByLabel('Credit limit')).toHaveValue('500');
+  await form.getByLabel('Email').fill(`billing-${stamp}@harbour.test`);
+  // Meanwhile someone else lowers the limit.
+  const other = await page.request.patch(`/api/v1/customers/${customer.id}`, {
+    data: { version: customer.version, creditLimit: '50' },
+    headers,
+  });
+  expect(other.status()).toBe(200);
+  await expect(form.getByRole('status')).toContainText('Someone saved a newer version');
+  // This form changed the email alone: it goes on top, and their limit stays.
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await expect
+    .poll(async () => (await page.request.get(`/api/v1/customers/${customer.id}`)).json())
+    .toMatchObject({ email: `billing-${stamp}@harbour.test`, creditLimit: '50.000000' });
   await expect(form.getByTestId('conflict')).toHaveCount(0);
 });

@@ -3,6 +3,7 @@ import {
   formatAbsoluteTime,
   formatMoney,
   formatPercent,
+  plainDecimal,
   formatRelativeTime,
   localeOfRequest,
   statusText,
@@ -66,6 +67,19 @@ describe('formatPercent', () => {
     expect(formatPercent('7.5', 'en-US')).toBe('7.5%');
     expect(formatPercent('20', 'en-US')).toBe('20%');
     expect(formatPercent('12.125000', 'de-DE')).toBe('12,125%');
+  });
+});
+
+describe('plainDecimal', () => {
+  it('drops the trailing zeros the API writes, exactly, and leaves anything else', () => {
+    expect(plainDecimal('500.000000')).toBe('500');
+    expect(plainDecimal('-12.500000')).toBe('-12.5');
+    expect(plainDecimal('0.000100')).toBe('0.0001');
+    expect(plainDecimal('-0.000000')).toBe('0');
+    expect(plainDecimal('007.10')).toBe('7.1');
+    // Past a float's precision, every digit kept.
+    expect(plainDecimal('12345678901234567.891000')).toBe('12345678901234567.891');
+    expect(plainDecimal('abc')).toBe('abc');
   });
 });
 
