@@ -16,7 +16,7 @@ import { AuditTable } from '@/components/audit/audit-panel';
 import { ExposureSection } from './exposure-section';
 import { TrafficSection } from './traffic-section';
 import { StatementsSection } from '@/components/records/statements-section';
-import { OwnAccountSection } from './own-account-section';
+import { OwnAccountSection, OwnCreditAlert, useOwnBalance } from './own-account-section';
 import { DateTime } from '@/components/ui/date-time';
 import { Money } from '@/components/ui/money';
 
@@ -47,6 +47,9 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
     queryKey: ATTENTION_KEY,
     queryFn: ({ signal }) => joinedFetch<TDashboardAttention>(pathOf(ATTENTION_KEY), { signal }),
   });
+  // One's own account with the side above (a carrier has none).
+  const ownBalance = can.ledger.read && live.account.kind !== 'carrier';
+  const ownBlocked = Boolean(useOwnBalance(live.account.id, ownBalance).data?.creditBlock);
   const isNewReseller =
     live.account.kind === 'reseller' &&
     counts.data !== undefined &&
@@ -62,7 +65,10 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
           Your permissions
         </Link>
       </p>
-      {attention.data ? <Attention attention={attention.data} can={can} /> : null}
+      {ownBalance ? <OwnCreditAlert account={live.account} /> : null}
+      {attention.data ? (
+        <Attention attention={attention.data} can={can} ownBlocked={ownBlocked} />
+      ) : null}
       {isNewReseller ? <NextSteps can={can} /> : null}
       <ul className="grid grid-cols-2 gap-4 md:grid-cols-4" aria-label="Counters">
         {/* The server's counts say which lists the viewer reads; until they come, its
@@ -91,8 +97,11 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
       {can.sections.cards && live.account.kind !== 'carrier' ? (
         <AssignedCards title={live.account.kind === 'customer' ? 'Your rate card' : undefined} />
       ) : null}
-      {can.ledger.read && live.account.kind === 'customer' ? (
-        <OwnAccountSection account={live.account} showCalls={can.usage.read} />
+      {ownBalance ? (
+        <OwnAccountSection
+          account={live.account}
+          showCalls={can.usage.read && live.account.kind === 'customer'}
+        />
       ) : null}
       {can.usage.read && live.account.kind !== 'customer' ? (
         <TrafficSection account={live.account} showExposure={can.ledger.read} />
@@ -116,7 +125,16 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
  * looked at (a check its group does not grant, or that cannot apply to its account, is
  * null); nothing at all when no check applies (a customer's overview).
  */
-function Attention({ attention, can }: { attention: TDashboardAttention; can: TUiAbilities }) {
+function Attention({
+  attention,
+  can,
+  ownBlocked,
+}: {
+  attention: TDashboardAttention;
+  can: TUiAbilities;
+  /** The viewer's own account is refused calls for credit (said above it). */
+  ownBlocked: boolean;
+}) {
   const { losingCards, suspended, creditBlocked, scheduled } = attention;
   const checked = [
     losingCards ? 'no card loses money' : null,
@@ -140,7 +158,7 @@ function Attention({ attention, can }: { attention: TDashboardAttention; can: TU
       </h2>
       {nothing ? (
         <p className="rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-600">
-          Nothing needs attention: {checked.join(', ')}.
+          Nothing {ownBlocked ? 'else ' : ''}needs attention: {checked.join(', ')}.
         </p>
       ) : (
         <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-4">

@@ -465,6 +465,45 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   await expect(watcher.locator('[data-amount="33.000000"]').first()).toBeVisible();
 });
 
+test('a reseller out of credit is told so first on its overview, live until it is paid', async ({
+  browser,
+}) => {
+  const admin = await open(browser, '/');
+  const { headers, reseller, user } = await arrangeReseller(admin, 'credit');
+  // Prepaid with nothing paid: its own credit is used up.
+  const current = await (
+    await admin.request.get(`/api/v1/resellers/${reseller.id}`, { headers })
+  ).json();
+  const limited = await admin.request.patch(`/api/v1/resellers/${reseller.id}`, {
+    headers,
+    data: { version: current.version, creditLimit: '0' },
+  });
+  expect((await limited.json()).creditBlock).toBe('own');
+
+  const person = await open(browser, '', false);
+  await signIn(person, user.email, PASSWORD);
+  const alert = person.getByTestId('own-credit-alert');
+  await expect(alert).toContainText('Your account is out of credit');
+  await expect(alert).toContainText("Your customers' calls are refused");
+  // What the checks below look at is not all that is wrong.
+  await expect(person.getByTestId('attention')).toContainText('Nothing else needs attention');
+  // Its own account with the carrier, as a customer's overview shows its own.
+  await expect(
+    person.getByTestId('own-account').getByText('Blocked: no credit left'),
+  ).toBeVisible();
+
+  const paid = await admin.request.post(`/api/v1/accounts/${reseller.id}/payments`, {
+    headers,
+    data: { amount: '5', idempotencyKey: `credit-${reseller.id}` },
+  });
+  expect(paid.status()).toBe(201);
+  await expect(alert).toHaveCount(0);
+  await expect(person.getByTestId('attention')).toContainText('Nothing needs attention');
+  await expect(
+    person.getByTestId('own-account').locator('[data-amount="5.000000"]').first(),
+  ).toBeVisible();
+});
+
 test('a view read before the socket joined shows a change committed in between', async ({
   browser,
 }) => {
