@@ -83,7 +83,6 @@ export function CardDetail({
   return (
     <PanelSection
       title={`Card: ${card.name}`}
-      reveal
       actions={
         <DetailActions topic={`cards:${card.id}`} label="viewing this card" onClose={onClose} />
       }

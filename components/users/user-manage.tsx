@@ -111,7 +111,6 @@ export function UserManage({
   return (
     <PanelSection
       title={`Manage ${user.email}`}
-      reveal
       actions={
         <button type="button" className="text-sm text-brand-700 underline" onClick={onClose}>
           Close

@@ -632,6 +632,11 @@ test("a card's owner renames it and changes its rounding from its page", async (
   expect(derived.status()).toBe(201);
   const card = (await derived.json()) as { id: string; name: string };
   await admin.goto(`/cards/${card.id}`);
+  // Opened at its top: the header, the card's name and its tabs in view (the card's
+  // section once scrolled itself there, as a detail opened from a list does).
+  await expect(admin.getByTestId('connection-indicator')).toHaveText('Live');
+  await expect(admin.getByRole('heading', { level: 1 })).toBeInViewport();
+  expect(await admin.evaluate(() => window.scrollY)).toBe(0);
   const settings = admin.getByRole('form', { name: 'Card settings' });
   await settings.getByLabel('Name').fill(`${card.name} renamed`);
   await settings.getByLabel('Rounding').selectOption('up');
