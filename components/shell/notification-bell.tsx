@@ -1,7 +1,7 @@
 'use client';
 
 import Link from 'next/link';
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
@@ -17,6 +17,9 @@ import type {
 
 /** How many of the newest notices the panel lists. */
 const SHOWN = 20;
+/** The panel's width (Tailwind's w-80) and its least distance from the viewport's edges. */
+const PANEL_WIDTH_PX = 320;
+const EDGE_PX = 16;
 
 /**
  * The header's bell: the viewer's unread count, live (the socket's `notifications.*`
@@ -43,6 +46,26 @@ export function NotificationBell({ readOnly = false }: { readOnly?: boolean }) {
     onSettled: () => queryClient.invalidateQueries({ queryKey: NOTIFICATIONS_KEY }),
   });
   const canMark = !readOnly && writes && !markRead.isPending;
+  // Where the panel starts, from the bell's own left edge: under the bell's right edge
+  // where the page has room (the header's last row, wide screens), moved in to stay 1 rem
+  // inside the viewport where it has not (768 px: the header wraps and the bell starts
+  // its second row at the left edge, where a right-aligned panel ran off the screen).
+  const [offset, setOffset] = useState<number | null>(null);
+  useLayoutEffect(() => {
+    if (!open || !root.current) return;
+    const place = () => {
+      const bell = root.current!.getBoundingClientRect();
+      const width = Math.min(PANEL_WIDTH_PX, window.innerWidth - 2 * EDGE_PX);
+      const left = Math.max(
+        EDGE_PX,
+        Math.min(bell.right - width, window.innerWidth - EDGE_PX - width),
+      );
+      setOffset(left - bell.left);
+    };
+    place();
+    window.addEventListener('resize', place);
+    return () => window.removeEventListener('resize', place);
+  }, [open]);
 
   // Closes on Escape (focus back on the bell) and on a click outside.
   useEffect(() => {
@@ -101,6 +124,7 @@ export function NotificationBell({ readOnly = false }: { readOnly?: boolean }) {
           id={panelId}
           role="region"
           aria-label="Notifications"
+          style={offset === null ? undefined : { left: offset, right: 'auto' }}
           className="absolute right-0 z-30 mt-2 w-80 max-w-[calc(100vw-2rem)] rounded-md border border-slate-200 bg-white shadow-lg"
         >
           <div className="flex items-center justify-between border-b border-slate-200 px-3 py-2">

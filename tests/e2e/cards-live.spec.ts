@@ -147,6 +147,17 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await expect(
     notices.getByRole('link', { name: 'Card E2E Sell assigned to your account' }),
   ).toBeVisible();
+  // Whole on screen at either width: at 768 px the header wraps and the bell starts its
+  // second row at the left edge, where a panel hung from the bell's right edge ran off.
+  for (const width of [768, 1280]) {
+    await a.setViewportSize({ width, height: 800 });
+    await expect
+      .poll(async () => {
+        const box = await notices.boundingBox();
+        return box !== null && box.x >= 0 && box.x + box.width <= width;
+      }, `the notices whole within ${width} px`)
+      .toBe(true);
+  }
   await notices
     .getByRole('button', { name: 'Mark “Card E2E Sell assigned to your account” read' })
     .click();
