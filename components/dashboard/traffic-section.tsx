@@ -43,7 +43,7 @@ interface TLevel {
  * The traffic dashboard (issue 18): for the viewer's account — the carrier per reseller
  * and direct customer, a reseller per customer — calls, minutes, revenue, cost, margin
  * and unrated calls, over the last hour or by day, as charts and as a table with the
- * same numbers, the top accounts by spend and by exposure, and a drill-down from a
+ * same numbers, the top accounts by spend and by least credit left, and a drill-down from a
  * reseller to its customers to their calls. Revenue is what each account below paid;
  * cost what the viewed account paid for the same calls (GET /usage/summary): a reseller
  * never sees what its carrier paid. The views follow usage live (`traffic` keys:
@@ -475,7 +475,12 @@ function TopAccounts({
   );
 }
 
-/** The accounts with the least credit left (GET /dashboard/exposure, live like the rest). */
+/**
+ * The accounts with the least credit left — who is about to be refused calls — from
+ * GET /dashboard/exposure, live like the rest. Not "by exposure": an account without a
+ * limit may owe the most and still come last here, as it is never blocked (the exposure
+ * section ranks by debt).
+ */
 function TopExposure() {
   const key = queryKeys.anyChange('dashboard', {
     sub: 'exposure',
@@ -490,8 +495,11 @@ function TopExposure() {
   return (
     <section aria-labelledby="top-exposure-heading">
       <h3 id="top-exposure-heading" className="mb-1 text-sm font-semibold text-slate-700">
-        Top accounts by exposure
+        Least credit left
       </h3>
+      <p className="mb-1 text-xs text-slate-600">
+        Who runs out first; the largest debts are under Credit exposure.
+      </p>
       {rows.length ? (
         <ol className="space-y-1 text-sm" data-testid="top-exposure">
           {rows.map((row) => (

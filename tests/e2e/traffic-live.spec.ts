@@ -191,7 +191,10 @@ test('calls move both dashboards live, each its own part; a customer out of cred
   await expect(exposure.getByRole('row', { name: /Traffic K2/ })).toContainText('Open');
   await call('POST', '/usage', { records: calls(ids.k2, 3) });
   await expect(exposure.getByRole('row', { name: /Traffic K2/ })).toContainText('Blocked');
-  await expect(mine.getByTestId('top-exposure')).toContainText('Blocked');
+  // First among those with the least credit left (what that list ranks, by name).
+  await expect(
+    mine.getByRole('region', { name: 'Least credit left' }).getByRole('listitem').first(),
+  ).toContainText('Blocked');
   await expect(mine.getByTestId(`traffic-row-${ids.k2}`).getByRole('cell').nth(1)).toHaveText('3');
 
   // The carrier drills down: the reseller's customers, then K1's calls.
