@@ -1,6 +1,7 @@
 import type { UseFormRegisterReturn } from 'react-hook-form';
 import {
   ACTIONS,
+  ALL_GRANTS,
   EXTRA_GRANTS,
   RESOURCES,
   type TExtraGrant,
@@ -43,12 +44,22 @@ export function GrantMatrix({
         aria-label={grant}
         defaultChecked={has.has(grant)}
         disabled={!holds.has(grant)}
-        className="h-4 w-4"
+        title={
+          holds.has(grant) ? undefined : `${grant}: not in your own group, so not yours to give`
+        }
+        // Dimmed, as a disabled box alone is not told apart in the dark theme.
+        className="h-4 w-4 disabled:cursor-not-allowed disabled:opacity-30"
       />
     );
+  const withheld = !readOnly && ALL_GRANTS.some((grant) => !holds.has(grant));
   return (
     <fieldset>
       <legend className="text-sm font-medium text-slate-700">{label}</legend>
+      {withheld ? (
+        <p className="mt-1 text-xs text-slate-600">
+          Dimmed: grants your own group does not hold, which you cannot give.
+        </p>
+      ) : null}
       <div className="overflow-x-auto">
         <table className="mt-2 text-xs">
           <thead>
@@ -82,7 +93,7 @@ export function GrantMatrix({
       {(Object.entries(EXTRA_GRANTS) as [TExtraGrant, string][]).map(([grant, what]) => (
         <div key={grant} className="mt-2 flex items-center gap-2 text-xs text-slate-700">
           {cell(grant)}
-          <span>
+          <span className={readOnly || holds.has(grant) ? undefined : 'text-slate-500'}>
             {grant} ({what})
           </span>
         </div>

@@ -125,4 +125,15 @@ test("the seed's workflow: group from template → reseller account → reseller
   const template = page.getByRole('button', { name: 'Create Default Reseller' });
   await expect(template).toBeDisabled();
   await expect(template).toHaveAccessibleDescription(/Your group lacks audit:read/);
+  // A new group's matrix: what it lacks is dimmed (a disabled box alone looks enabled in
+  // the dark theme), said so in words, and each such box says why.
+  const matrix = page
+    .getByRole('form', { name: 'New group' })
+    .getByRole('group', { name: 'Grants' });
+  await expect(matrix).toContainText('Dimmed: grants your own group does not hold');
+  const lacked = matrix.getByRole('checkbox', { name: 'audit:read' });
+  await expect(lacked).toBeDisabled();
+  await expect(lacked).toHaveAttribute('title', /not in your own group/);
+  await expect(lacked).toHaveCSS('opacity', '0.3');
+  await expect(matrix.getByRole('checkbox', { name: 'customers:read' })).toHaveCSS('opacity', '1');
 });
