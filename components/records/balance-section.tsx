@@ -20,7 +20,7 @@ import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { Facts } from './record-parts';
-import { formatMoney } from '@/lib/shared/format';
+import { columnDecimals, formatMoney } from '@/lib/shared/format';
 import { DateTime } from '@/components/ui/date-time';
 
 /** What the section needs of the account: its live DTO (a reseller has no limit yet). */
@@ -156,6 +156,11 @@ function Ledger({ account }: { account: TMoneyAccount }) {
     });
   }, [account.id, account.version, queryClient]);
   const rows = ledger.data?.pages.flatMap((page) => page.items) ?? [];
+  // Each column at one count of decimals, so its amounts line up.
+  const decimals = {
+    amount: columnDecimals(rows.map((entry) => entry.amount)),
+    balanceAfter: columnDecimals(rows.map((entry) => entry.balanceAfter)),
+  };
   return (
     <div className="mt-4 space-y-2">
       <div className="flex items-end justify-between gap-2">
@@ -214,10 +219,18 @@ function Ledger({ account }: { account: TMoneyAccount }) {
                   </td>
                   <td className="py-1 pr-3">{KIND_LABEL[entry.kind]}</td>
                   <td className="py-1 pr-3 text-right tabular-nums">
-                    <Money amount={entry.amount} currency={entry.currency} />
+                    <Money
+                      amount={entry.amount}
+                      currency={entry.currency}
+                      minDecimals={decimals.amount}
+                    />
                   </td>
                   <td className="py-1 pr-3 text-right tabular-nums">
-                    <Money amount={entry.balanceAfter} currency={entry.currency} />
+                    <Money
+                      amount={entry.balanceAfter}
+                      currency={entry.currency}
+                      minDecimals={decimals.balanceAfter}
+                    />
                   </td>
                   <td className="py-1 pr-3">{entry.reference ?? '—'}</td>
                   <td className="py-1">
@@ -309,7 +322,7 @@ function RecordPayment({ account }: { account: TMoneyAccount }) {
     submit: async (body) => {
       const sure = await confirm({
         title: `Record a payment from ${account.name}?`,
-        consequence: `${body.amount} ${account.currency} is added to ${account.name}'s balance and written to its ledger, which is never edited afterwards.`,
+        consequence: `${formatMoney(body.amount, { currency: account.currency })} is added to ${account.name}'s balance and written to its ledger, which is never edited afterwards.`,
         confirmLabel: 'Record payment',
         danger: false,
       });
@@ -319,7 +332,7 @@ function RecordPayment({ account }: { account: TMoneyAccount }) {
     success: (recorded: TPaymentRecorded) =>
       recorded.replayed
         ? 'That payment was recorded already; it counts once.'
-        : `Payment of ${recorded.entry.amount} ${recorded.entry.currency} recorded.`,
+        : `Payment of ${formatMoney(recorded.entry.amount, { currency: recorded.entry.currency })} recorded.`,
   });
   return (
     <PanelSection title="Record payment">
@@ -372,7 +385,7 @@ function CorrectBalance({ account }: { account: TMoneyAccount }) {
       const size = body.amount.replace(/^-/, '');
       const sure = await confirm({
         title: `${body.kind === 'credit_note' ? 'Credit' : 'Adjust'} the balance of ${account.name}?`,
-        consequence: `${size} ${account.currency} is ${debit ? 'taken from' : 'added to'} ${account.name}'s balance and written to its ledger with the reason given, never edited afterwards.${debit ? ' If its credit runs out, calls are refused for it and for everything below it.' : ''}`,
+        consequence: `${formatMoney(size, { currency: account.currency })} is ${debit ? 'taken from' : 'added to'} ${account.name}'s balance and written to its ledger with the reason given, never edited afterwards.${debit ? ' If its credit runs out, calls are refused for it and for everything below it.' : ''}`,
         confirmLabel: body.kind === 'credit_note' ? 'Post credit note' : 'Post adjustment',
         danger: debit,
       });
@@ -382,7 +395,7 @@ function CorrectBalance({ account }: { account: TMoneyAccount }) {
     success: (recorded: TPaymentRecorded) =>
       recorded.replayed
         ? 'That correction was posted already; it counts once.'
-        : `${KIND_LABEL[recorded.entry.kind]} of ${recorded.entry.amount} ${recorded.entry.currency} posted.`,
+        : `${KIND_LABEL[recorded.entry.kind]} of ${formatMoney(recorded.entry.amount, { currency: recorded.entry.currency })} posted.`,
   });
   return (
     <PanelSection title="Correct balance">

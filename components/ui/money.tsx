@@ -27,7 +27,8 @@ export function Money({
   if (amount === null || amount === undefined || amount === '') return <span>—</span>;
   const text = formatMoney(amount, { currency, locale, minDecimals, keepDecimals });
   return (
-    <span className={className} data-amount={amount}>
+    // One amount never wraps: "−€3.03" split after its sign reads as two values.
+    <span className={`whitespace-nowrap${className ? ` ${className}` : ''}`} data-amount={amount}>
       {text}
     </span>
   );

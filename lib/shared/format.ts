@@ -87,6 +87,20 @@ export function plainDecimal(value: string): string {
   return `${sign}${whole}${fraction ? `.${fraction}` : ''}`;
 }
 
+/**
+ * The decimals a column of amounts needs so each shows the same count, every digit kept:
+ * the most any of them carries past its trailing zeros ("-2.671000", "-7.179400" → 4).
+ * Pass it as `minDecimals` to each of the column's amounts.
+ */
+export function columnDecimals(amounts: readonly string[]): number {
+  let most = 0;
+  for (const amount of amounts) {
+    const fraction = DECIMAL.exec(amount.trim())?.[3] ?? '';
+    most = Math.max(most, fraction.replace(/0+$/, '').length);
+  }
+  return most;
+}
+
 function validCurrency(code: string | null | undefined): string | null {
   if (!code || !/^[A-Za-z]{3}$/.test(code)) return null;
   try {

@@ -412,8 +412,14 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   await expect(dialog).toContainText(`Record a payment from ${customer.name}?`);
   await dialog.getByRole('button', { name: 'Record payment' }).click();
 
+  await expect(payer.getByText('Payment of €12.50 recorded.')).toBeVisible();
   // The other context was never reloaded: the balance and the block follow live.
   await expect(watcher.locator('[data-amount="12.500000"]').first()).toBeVisible();
+  // An amount is never split after its sign, however narrow its column.
+  await expect(watcher.locator('[data-amount="12.500000"]').first()).toHaveCSS(
+    'white-space',
+    'nowrap',
+  );
   await expect(watcher.getByText('Open', { exact: true })).toBeVisible();
   await expect(watcher.getByRole('table', { name: `Ledger of ${customer.name}` })).toContainText(
     'E2E-1',

@@ -134,6 +134,8 @@ describe('crossing the threshold', () => {
       (notice) => notice.kind === 'account.credit_blocked',
     );
     expect(blocked).toHaveLength(1);
+    // Its figure as a person writes it, not at the ledger's six decimals (-5.000000).
+    expect(blocked[0]!.body).toMatch(/has used up its credit: -5 [A-Z]{3} available\./);
     expect(
       (await notices(admin, ids.R1)).filter((notice) => notice.kind === 'account.credit_blocked'),
     ).toHaveLength(1);

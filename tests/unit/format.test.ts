@@ -4,6 +4,7 @@ import {
   formatMoney,
   formatPercent,
   plainDecimal,
+  columnDecimals,
   formatRelativeTime,
   localeOfRequest,
   statusText,
@@ -80,6 +81,21 @@ describe('plainDecimal', () => {
     // Past a float's precision, every digit kept.
     expect(plainDecimal('12345678901234567.891000')).toBe('12345678901234567.891');
     expect(plainDecimal('abc')).toBe('abc');
+  });
+});
+
+describe('columnDecimals', () => {
+  it('is the most significant decimals any amount of the column carries', () => {
+    expect(columnDecimals(['-2.671000', '-7.179400', '10.000000'])).toBe(4);
+    expect(columnDecimals(['5.000000', '12'])).toBe(0);
+    expect(columnDecimals([])).toBe(0);
+    // Then every amount of the column shows that many.
+    const digits = columnDecimals(['-2.671000', '-7.179400']);
+    expect(
+      ['-2.671000', '-7.179400'].map((amount) =>
+        plain(formatMoney(amount, { currency: 'EUR', locale: 'en-US', minDecimals: digits })),
+      ),
+    ).toEqual(['-€2.6710', '-€7.1794']);
   });
 });
 

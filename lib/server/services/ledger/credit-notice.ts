@@ -5,6 +5,7 @@ import type { TAccountFields } from '@/lib/server/services/accounts/account-dto'
 import { atScale } from '@/lib/server/services/accounts/account-dto';
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import { notifyAccounts } from '@/lib/server/services/notifications/notify-accounts';
+import { plainDecimal } from '@/lib/shared/format';
 
 /** Balance + credit limit (no limit: the balance alone). */
 export function availableOf(account: Pick<TAccountFields, 'balance' | 'creditLimit'>): TMoney {
@@ -36,8 +37,8 @@ export async function noticeCreditCrossing(
       : `${after.name} is low on credit`;
   const body =
     kind === 'account.credit_blocked'
-      ? `${after.name} has used up its credit: ${available} ${after.currency} available. It and everything below it are blocked until a payment or a higher limit.`
-      : `${after.name} has ${available} ${after.currency} of credit left, at or below its warning threshold of ${atScale(after.warningThreshold!)} ${after.currency}.`;
+      ? `${after.name} has used up its credit: ${plainDecimal(available)} ${after.currency} available. It and everything below it are blocked until a payment or a higher limit.`
+      : `${after.name} has ${plainDecimal(available)} ${after.currency} of credit left, at or below its warning threshold of ${plainDecimal(after.warningThreshold!)} ${after.currency}.`;
   const data = {
     accountId: after.id,
     available,
