@@ -24,6 +24,7 @@ const ids = {} as Record<'R1' | 'R2' | 'K1', string>;
 interface TNotice {
   kind: string;
   title: string;
+  body: string;
   link: string | null;
   data: { accountId: string } | null;
 }
