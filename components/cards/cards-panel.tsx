@@ -3,9 +3,10 @@
 import Link from 'next/link';
 import { useState } from 'react';
 import { useDebounced } from '@/lib/client/use-debounced';
-import { useApiMutation, usePagedList } from '@/lib/client/use-resource';
+import { useQuery } from '@tanstack/react-query';
+import { useApiMutation, useJoinedFetch, usePagedList } from '@/lib/client/use-resource';
 import { createdToast } from '@/components/ui/toast';
-import { queryKeys } from '@/lib/client/query-keys';
+import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { ZCardCreate, type TCardDto } from '@/lib/shared/schemas/cards';
 import type { UseFormRegisterReturn } from 'react-hook-form';
@@ -23,10 +24,13 @@ import type { TCardAbilities } from '@/lib/shared/ui-abilities';
 export function CardsPanel({
   accountId,
   can,
+  readsAccounts,
   customerView = false,
 }: {
   accountId: string;
   can: TCardAbilities;
+  /** The account lists the viewer reads: a card below it is named by its owner from them. */
+  readsAccounts: { resellers: boolean; customers: boolean };
   /**
    * A customer's people (issue 19): the card they are charged by, nothing to buy or
    * sell — one list, not "provider" and "customer" sections.
@@ -44,12 +48,9 @@ export function CardsPanel({
       {card.name}
     </Link>
   );
-  const source = (card: TCardDto) =>
-    card.relation === 'assigned'
-      ? 'Assigned to you'
-      : card.ownerId === accountId
-        ? 'Own'
-        : 'Below you';
+  const ownerCell = (card: TCardDto) => (
+    <CardOwner key="owner" card={card} accountId={accountId} reads={readsAccounts} />
+  );
   const sorting = { value: sort, onChange: setSort };
 
   return (
@@ -98,10 +99,10 @@ export function CardsPanel({
                 <DataTable
                   label="Provider cards"
                   sort={sorting}
-                  headers={[{ label: 'Name', sort: 'name' }, 'Currency', 'Rates', 'Source']}
+                  headers={[{ label: 'Name', sort: 'name' }, 'Owner', 'Currency', 'Rates']}
                   rows={items
                     .filter((card) => card.kind === 'provider')
-                    .map((card) => [name(card), card.currency, card.rateCount, source(card)])}
+                    .map((card) => [name(card), ownerCell(card), card.currency, card.rateCount])}
                 />
               </ListState>
             </PanelSection>
@@ -116,6 +117,7 @@ export function CardsPanel({
                   sort={sorting}
                   headers={[
                     { label: 'Name', sort: 'name' },
+                    'Owner',
                     'Currency',
                     'Rates',
                     'Follows',
@@ -128,6 +130,7 @@ export function CardsPanel({
                       const parent = owner?.parentId ? byId.get(owner.parentId) : undefined;
                       return [
                         name(card),
+                        ownerCell(card),
                         card.currency,
                         card.rateCount,
                         owner?.parentId ? (parent?.name ?? 'a card above') : '—',
@@ -240,5 +243,54 @@ export function RoundingField({
       <option value="up">Up (never below)</option>
       <option value="down">Down</option>
     </SelectField>
+  );
+}
+
+/**
+ * Who owns a card, as its list says it: "You", "Assigned to you" (an assignee never learns
+ * the seller's own account through its card), or the account below that owns it, named
+ * from its record (read by id, live like any record: a rename shows at once) when the
+ * viewer reads that kind of account, else "Below you".
+ */
+function CardOwner({
+  card,
+  accountId,
+  reads,
+}: {
+  card: TCardDto;
+  accountId: string;
+  reads: { resellers: boolean; customers: boolean };
+}) {
+  const ownerId = card.relation === 'owner' ? card.ownerId : null;
+  const below = ownerId !== null && ownerId !== accountId;
+  const joinedFetch = useJoinedFetch();
+  const byKind = (resource: 'resellers' | 'customers', enabled: boolean) => ({
+    queryKey: queryKeys.one(resource, ownerId ?? ''),
+    queryFn: ({ signal }: { signal: AbortSignal }) =>
+      joinedFetch<{ id: string; name: string }>(pathOf(queryKeys.one(resource, ownerId ?? '')), {
+        signal,
+      }),
+    enabled,
+    retry: false,
+    staleTime: Infinity,
+  });
+  // A reseller first (most cards below are theirs), then a customer's own card.
+  const reseller = useQuery(byKind('resellers', below && reads.resellers));
+  const customer = useQuery(
+    byKind('customers', below && reads.customers && (!reads.resellers || reseller.isError)),
+  );
+  if (card.relation === 'assigned') return <>Assigned to you</>;
+  if (!below) return <>You</>;
+  const found = reseller.data
+    ? { href: `/resellers/${ownerId}`, name: reseller.data.name }
+    : customer.data
+      ? { href: `/customers/${ownerId}`, name: customer.data.name }
+      : null;
+  return found ? (
+    <Link className="text-brand-700 underline" href={found.href}>
+      {found.name}
+    </Link>
+  ) : (
+    <>Below you</>
   );
 }

@@ -126,6 +126,21 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
     0,
   );
   await expect(a.getByTestId('notification-count')).toHaveCount(0);
+  // Each list names a card's owner: the viewer, the account below that owns it (from its
+  // record, a link to it), or "Assigned to you" for a card bought from above.
+  const ownerOf = (page: Page, table: string, name: string) =>
+    page
+      .getByRole('table', { name: table })
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name, exact: true }) })
+      .getByRole('cell')
+      .nth(1);
+  await expect(ownerOf(a, 'Provider cards', 'Carrier Retail')).toHaveText('Assigned to you');
+  await expect(ownerOf(a, 'Customer cards', 'Acme Standard')).toHaveText('You');
+  await expect(ownerOf(admin, 'Customer cards', 'E2E Sell')).toHaveText('You');
+  await expect(
+    ownerOf(admin, 'Customer cards', 'Blue Retail').getByRole('link', { name: 'Blue Telecom' }),
+  ).toHaveAttribute('href', `/resellers/${people[1][1]}`);
 
   // The carrier admin assigns it through the panel, on the card's own page.
   await openRecord(admin, 'Customer cards', 'E2E Sell');

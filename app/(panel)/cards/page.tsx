@@ -9,6 +9,7 @@ export const metadata: Metadata = { title: 'Rate cards' };
 
 export default async function Page() {
   const actor = await requirePageActor();
+  const abilities = uiAbilities(actor);
   return (
     <>
       <PageHeading>
@@ -16,7 +17,11 @@ export default async function Page() {
       </PageHeading>
       <CardsPanel
         accountId={actor.account.id}
-        can={uiAbilities(actor).cards}
+        can={abilities.cards}
+        readsAccounts={{
+          resellers: abilities.sections.resellers,
+          customers: abilities.sections.customers,
+        }}
         customerView={actor.account.kind === 'customer'}
       />
     </>
