@@ -1,12 +1,12 @@
 'use client';
 
 import Link from 'next/link';
-import { useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useWatch } from 'react-hook-form';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useApiMutation, useJoinedFetch, usePagedList } from '@/lib/client/use-resource';
-import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
+import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import {
   deriveTerms,
   marginCheck,
@@ -311,12 +311,17 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
     `/cards/${card.id}/derive`,
     [queryKeys.list('cards')],
     {
+      // The server's exact count over every row and call length, not the preview's sample.
       success: (made) => ({
-        message: `Card ${made.name} derived from ${card.name}.`,
+        message:
+          made.relation === 'owner' && made.losingRates > 0
+            ? `Card ${made.name} derived from ${card.name}: ${made.losingRates} ${made.losingRates === 1 ? 'row loses' : 'rows lose'} money. Its margin report lists them.`
+            : `Card ${made.name} derived from ${card.name}.`,
         href: recordHref('cards', made.id),
       }),
     },
   );
+  const { confirm, dialog } = useConfirm();
   const form = useSchemaForm({
     schema: ZCardDerive,
     defaultValues: {
@@ -347,8 +352,23 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
       moreParents: values.moreParents.length ? values.moreParents : undefined,
       compaction: values.moreParents.length ? values.compaction : undefined,
     }),
-    submit: derive.mutateAsync,
+    // A markup that loses money on rows of the preview is asked about first: derived, the
+    // card sells below its cost on those destinations as soon as it is assigned.
+    submit: async (body) => {
+      const losing = losingPreviewed.current;
+      if (losing > 0) {
+        const sure = await confirm({
+          title: `Derive ${body.name} at a loss?`,
+          consequence: `${losing} of the ${sample.length} rows previewed sell below what ${card.name} costs on some calls; more rows of the card may too. It can be derived and its markup fixed later, but any account it is assigned to is charged less than you pay.`,
+          confirmLabel: 'Derive anyway',
+          danger: true,
+        });
+        if (!sure) throw new SubmitCancelled();
+      }
+      return derive.mutateAsync(body);
+    },
   });
+  const losingPreviewed = useRef(0);
   const [
     percent,
     fixed,
@@ -392,7 +412,8 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
     try {
       const child = { decimals: card.decimals, rounding: markup.rounding };
       const parentRounding = card.relation === 'owner' ? card.rounding : 'half_up';
-      return sample.map((row) => {
+      let losing = 0;
+      const rows = sample.map((row) => {
         const terms = { ...row };
         // Which rule priced the row, as the server will (ruleFor: the longest covering).
         const rule = ruleFor(
@@ -420,6 +441,7 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
           { terms, card: { decimals: card.decimals, rounding: parentRounding } },
           { terms: sell, card: child },
         );
+        if (check.losing) losing++;
         return [
           row.prefix,
           rule ? `${rule.prefix}: ${rule.mode} ${rule.value}` : 'card-wide',
@@ -428,8 +450,9 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
           check.losing ? <LosingText key="margin" check={check} currency={card.currency} /> : 'ok',
         ];
       });
+      return { rows, losing };
     } catch {
-      return [];
+      return { rows: [], losing: 0 };
     }
   }, [
     sample,
@@ -444,6 +467,10 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
     rules,
     card,
   ]);
+  // What the submit's confirmation counts (it runs outside this render).
+  useEffect(() => {
+    losingPreviewed.current = preview.losing;
+  }, [preview.losing]);
   return (
     <form
       onSubmit={form.onSubmit}
@@ -564,17 +591,18 @@ function DeriveForm({ card, sample }: { card: TCardDto; sample: TRateDto[] }) {
         rules={rules}
         onChange={(next) => form.form.setValue('rules', next)}
       />
-      {preview.length ? (
+      {preview.rows.length ? (
         <DataTable
           label="Markup preview"
           headers={['Prefix', 'Rule', 'Buy', 'Sell', 'Margin']}
-          rows={preview}
+          rows={preview.rows}
         />
       ) : null}
       <FormMessage message={form.message} />
       <Button type="submit" disabled={form.pending}>
         Derive
       </Button>
+      {dialog}
     </form>
   );
 }

@@ -195,6 +195,28 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await expect(a.getByRole('table', { name: 'Rates' })).toContainText('0.0200');
   const derive = a.getByRole('form', { name: 'Derive a customer card' });
   await derive.getByLabel('Name').fill('Acme retail');
+  // Billed by the second at no markup it sells a short call below its 60/60 cost: asked
+  // about first, and declined, nothing is derived.
+  await derive.getByLabel('Markup %').fill('0');
+  await derive.getByLabel('Initial (s)').fill('1');
+  await derive.getByLabel('Increment (s)').fill('1');
+  await derive.getByRole('button', { name: 'Derive' }).click();
+  const atLoss = a.getByRole('alertdialog');
+  await expect(atLoss).toContainText('Derive Acme retail at a loss?');
+  await expect(atLoss).toContainText('1 of the 1 rows previewed sell below what E2E Sell costs');
+  await atLoss.getByRole('button', { name: 'Cancel' }).click();
+  await expect(atLoss).toHaveCount(0);
+  expect((await api('GET', '/cards?q=Acme%20retail')).items).toEqual([]);
+  // Derived anyway (under another name), the toast gives the server's exact count.
+  await derive.getByLabel('Name').fill('Acme at a loss');
+  await derive.getByRole('button', { name: 'Derive' }).click();
+  await atLoss.getByRole('button', { name: 'Derive anyway' }).click();
+  await expect(
+    a.getByText('Card Acme at a loss derived from E2E Sell: 1 row loses money.'),
+  ).toBeVisible();
+  await derive.getByLabel('Name').fill('Acme retail');
+  await derive.getByLabel('Initial (s)').fill('');
+  await derive.getByLabel('Increment (s)').fill('');
   await derive.getByLabel('Markup %').fill('50');
   // A rule left blank is refused with its reason on the form, not silently.
   await derive.getByRole('button', { name: 'Add a rule' }).click();
@@ -490,7 +512,7 @@ test('a card built by hand is compared with a provider card; its losing row show
     .getByRole('table', { name: 'Customer cards' })
     .getByRole('row')
     .filter({ has: admin.getByRole('link', { name: 'E2E Assured UK', exact: true }) });
-  await expect(listed.getByRole('cell').nth(4)).toHaveText('—');
+  await expect(listed.getByRole('cell').nth(5)).toHaveText('—');
 });
 
 test('the dashboard counts and the activity feed follow changes live; reseller details; the audit log filters', async ({
