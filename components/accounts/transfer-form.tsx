@@ -14,6 +14,7 @@ import { useConfirm } from '@/components/ui/confirm-dialog';
 import { recordHref } from '@/components/ui/toast';
 import { TransferPreview } from './transfer-preview';
 import { Money } from '@/components/ui/money';
+import { formatMoney } from '@/lib/shared/format';
 
 /**
  * The transfer wizard (DESIGN §1 "Customer moves"): the target account, the card the
@@ -62,23 +63,34 @@ export function TransferForm({
       idempotencyKey: values.idempotencyKey,
     }),
     submit: async (body) => {
-      // The summary step: the dry run says what the move changes before anyone confirms.
-      const dryRun = await apiFetch<TTransferPreview>(
-        `/customers/${customer.id}/transfer?dryRun=true`,
-        { method: 'POST', body },
-      );
-      setPreview(dryRun);
+      // Two steps. Review: the dry run says what the move changes, shown on the page to
+      // be read (not greyed out behind a dialog). Transfer, once the summary on screen is
+      // this very choice's: the confirmation, then the move.
+      const reviewed = preview !== null && answers(preview, body) ? preview : null;
+      if (!reviewed) {
+        setPreview(
+          await apiFetch<TTransferPreview>(`/customers/${customer.id}/transfer?dryRun=true`, {
+            method: 'POST',
+            body,
+          }),
+        );
+        throw new SubmitCancelled();
+      }
+      const dryRun = reviewed;
       if (dryRun.currency.outcome === 'refused') throw new SubmitCancelled();
+      const money = (amount: string | null, currency: string) =>
+        amount === null ? '—' : formatMoney(amount, { currency });
       const to = pickedName ?? 'the new parent';
       const billedOn = pickedCard ?? 'its new card';
       const from = customer.parentName ?? 'its current parent';
+      const before = money(dryRun.balance.from, dryRun.currency.from);
       const converted =
         dryRun.balance.outcome === 'settled'
-          ? ` Its balance (${dryRun.balance.from} ${dryRun.currency.from}) is settled with ${from}: closed on its books by a ledger adjustment, so it starts at zero.`
+          ? ` Its balance (${before}) is settled with ${from}: closed on its books by a ledger adjustment, so it starts at zero.`
           : dryRun.currency.outcome === 'converted'
-            ? ` Its balance (${dryRun.balance.from} ${dryRun.currency.from} → ${dryRun.balance.to} ${dryRun.currency.to}) and credit limit are converted at ${body.rate} (recorded in its ledger and the audit).`
+            ? ` Its balance (${before} → ${money(dryRun.balance.to, dryRun.currency.to)}) and credit limit are converted at ${body.rate} (recorded in its ledger and the audit).`
             : hasBalance
-              ? ` Its balance (${dryRun.balance.from} ${dryRun.currency.from}) moves with it: closed on ${from}'s books and opened on ${to}'s by ledger adjustments.`
+              ? ` Its balance (${before}) moves with it: closed on ${from}'s books and opened on ${to}'s by ledger adjustments.`
               : '';
       const sure = await confirm({
         title: `Transfer ${customer.name}?`,
@@ -102,11 +114,7 @@ export function TransferForm({
   });
   // A summary answers one choice: another target, card, rate or balance needs a new one.
   const shown =
-    preview &&
-    preview.to.parentId === targetId &&
-    preview.to.card.id === cardId &&
-    (preview.currency.rate ?? '') === (rate ?? '').trim() &&
-    (preview.balance.outcome === 'settled') === (balance === 'settle')
+    preview && answers(preview, { toParentId: targetId, cardId, rate: optional(rate), balance })
       ? preview
       : null;
 
@@ -194,9 +202,24 @@ export function TransferForm({
       {shown ? <TransferPreview preview={shown} /> : null}
       <FormMessage message={form.message} />
       <Button type="submit" disabled={!mayMove || !targetId || !cardId || form.pending}>
-        Review transfer
+        {shown && shown.currency.outcome !== 'refused'
+          ? `Transfer ${customer.name}…`
+          : 'Review transfer'}
       </Button>
       {dialog}
     </form>
+  );
+}
+
+/** Whether a dry run's summary is the answer to this choice (target, card, rate, balance). */
+function answers(
+  preview: TTransferPreview,
+  choice: { toParentId: string; cardId: string; rate?: string; balance?: 'keep' | 'settle' },
+): boolean {
+  return (
+    preview.to.parentId === choice.toParentId &&
+    preview.to.card.id === choice.cardId &&
+    (preview.currency.rate ?? '') === (choice.rate ?? '') &&
+    (preview.balance.outcome === 'settled') === (choice.balance === 'settle')
   );
 }

@@ -389,6 +389,10 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   );
   await pickAccount(wizard.getByRole('combobox', { name: 'Card there' }), 'Carrier Retail', /EUR/);
   await wizard.getByRole('button', { name: 'Review transfer' }).click();
+  // The review first, on the page and nothing over it; then the move is asked for.
+  await expect(wizard.getByRole('region', { name: 'What the transfer changes' })).toBeVisible();
+  await expect(admin.getByRole('alertdialog')).toHaveCount(0);
+  await wizard.getByRole('button', { name: 'Transfer Hotel Alpine…' }).click();
   const summary = admin.getByRole('alertdialog', { name: 'Transfer Hotel Alpine?' });
   await expect(summary).toContainText(
     `Move Hotel Alpine from Acme Voice to ${me.account.name}, billed on Carrier Retail`,
@@ -453,6 +457,8 @@ test('the transfer wizard refuses a move to another currency without a conversio
     'Refused: the customer is kept in EUR and E2E Dollar Reseller in USD',
   );
   await expect(admin.getByRole('alertdialog')).toHaveCount(0);
+  // Nothing to go on to: the button still asks for a review.
+  await expect(wizard.getByRole('button', { name: 'Review transfer' })).toBeVisible();
   expect((await api('GET', `/customers/${clinic.id}`)).parentId).toBe(clinic.parentId);
 });
 
