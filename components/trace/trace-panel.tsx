@@ -15,7 +15,8 @@ import { Money } from '@/components/ui/money';
  * level of each chain the viewer may see — top (buy) first — with the margin per step.
  */
 export function TracePanel({ account }: { account: { id: string; name: string } }) {
-  const [trace, setTrace] = useState<TLookup | null>(null);
+  // With what it answers: the form may hold another number (or a wrong one) by now.
+  const [trace, setTrace] = useState<(TLookup & { at: string }) | null>(null);
   // `datetime-local` in the viewer's zone; empty prices now (the live rates).
   const [at, setAt] = useState('');
   // The lookup's own query schema checks the form; the trace stays until the next one.
@@ -29,7 +30,8 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
       const query = new URLSearchParams({ accountId, number, seconds: String(seconds) });
       if (at) query.set('at', new Date(at).toISOString());
       try {
-        setTrace(await apiFetch<TLookup>(`/rates/lookup?${query}`));
+        const answer = await apiFetch<TLookup>(`/rates/lookup?${query}`);
+        setTrace({ ...answer, at: at ? new Date(at).toLocaleString() : 'now' });
       } catch (error) {
         setTrace(null);
         throw error;
@@ -98,6 +100,12 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
         </form>
       </PanelSection>
       <PanelSection title="Chain">
+        {trace ? (
+          <p className="mb-3 text-sm text-slate-700" data-testid="traced">
+            Traced <span className="font-medium">{trace.number}</span>, a {trace.seconds} s call,
+            priced {trace.at === 'now' ? 'now' : `at ${trace.at}`}.
+          </p>
+        ) : null}
         {!trace ? (
           <p className="text-sm text-slate-500">Enter a number to see its price at each level.</p>
         ) : trace.chains.length === 0 ? (

@@ -256,6 +256,13 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await admin.getByLabel('Dialled number').fill('+44 20 7946 0000'.replace(/\s/g, ''));
   await admin.getByRole('button', { name: 'Trace' }).click();
   await expect(admin.getByRole('table', { name: 'Chain of Acme retail' })).toContainText('0.0600');
+  const traced = admin.getByTestId('traced');
+  await expect(traced).toHaveText(/^Traced \+?442079460000, a 60 s call, priced now\.$/);
+  // A wrong number next is refused by the form; the chain still says whose it is.
+  await admin.getByLabel('Dialled number').fill('call me');
+  await admin.getByRole('button', { name: 'Trace' }).click();
+  await expect(admin.getByLabel('Dialled number')).toHaveAttribute('aria-invalid', 'true');
+  await expect(traced).toContainText('442079460000');
   await saveScreenshot(admin, 'test-results/price-trace.png');
 });
 
