@@ -1,6 +1,6 @@
 'use client';
 
-import { activitySentence, changedFields } from '@/lib/shared/activity-sentence';
+import { activitySentence, changedFields, fieldValueText } from '@/lib/shared/activity-sentence';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { useViewerLocale } from '@/lib/client/use-viewer-locale';
 
@@ -13,40 +13,39 @@ export function ActivitySentence({ entry }: { entry: TAuditEntryDto }) {
   return <span data-testid="activity-sentence">{activitySentence(entry, locale)}</span>;
 }
 
-function shown(value: unknown): string {
-  if (value === null || value === undefined || value === '') return '(none)';
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
 /**
  * An update's before/after as a diff: only the fields that changed, the old value struck
- * through, the new one highlighted. Nothing for a create, a delete or withheld details.
+ * through, the new one set off (in neither red nor green: a new value is not good news
+ * because it is new — a balance going down is a debit). Money in its currency.
  */
 export function AuditDiff({ entry }: { entry: TAuditEntryDto }) {
+  const locale = useViewerLocale();
   const changes = changedFields(entry.before, entry.after);
   if (!changes.length) return null;
+  const body = { before: entry.before, after: entry.after };
   return (
     <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs" aria-label="Changed fields">
-      {changes.map((change) => (
-        <div key={change.field} className="contents">
-          <dt className="font-medium text-slate-600">{change.field}</dt>
-          <dd className="break-all">
-            <del
-              className="text-red-800 decoration-red-700"
-              aria-label={`was ${shown(change.before)}`}
-            >
-              {shown(change.before)}
-            </del>{' '}
-            <span aria-hidden>→</span>{' '}
-            <ins
-              className="rounded bg-emerald-50 px-1 text-emerald-900 no-underline"
-              aria-label={`now ${shown(change.after)}`}
-            >
-              {shown(change.after)}
-            </ins>
-          </dd>
-        </div>
-      ))}
+      {changes.map((change) => {
+        const was = fieldValueText(change, 'before', body, locale);
+        const now = fieldValueText(change, 'after', body, locale);
+        return (
+          <div key={change.field} className="contents">
+            <dt className="font-medium text-slate-600">{change.field}</dt>
+            <dd className="break-all">
+              <del className="whitespace-nowrap text-slate-600" aria-label={`was ${was}`}>
+                {was}
+              </del>{' '}
+              <span aria-hidden>→</span>{' '}
+              <ins
+                className="whitespace-nowrap rounded bg-slate-100 px-1 font-medium text-slate-900 no-underline"
+                aria-label={`now ${now}`}
+              >
+                {now}
+              </ins>
+            </dd>
+          </div>
+        );
+      })}
     </dl>
   );
 }

@@ -331,3 +331,27 @@ export function changedFields(before: TBody | null, after: TBody | null): TField
     .filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]))
     .map((field) => ({ field, before: before[field], after: after[field] }));
 }
+
+/** An account's fields that hold money in its currency. */
+const MONEY_FIELDS = new Set(['balance', 'creditLimit', 'warningThreshold', 'available']);
+
+/**
+ * One side of a field's change as the diff shows it: an account's money in its currency
+ * and the viewer's locale (€500.00, not 500.000000), "(none)" for no value, text as it is,
+ * anything else as JSON.
+ */
+export function fieldValueText(
+  change: TFieldChange,
+  side: 'before' | 'after',
+  body: { before: TBody | null; after: TBody | null },
+  locale = 'en',
+): string {
+  const value = change[side];
+  if (value === null || value === undefined || value === '') return '(none)';
+  const currency = (body[side]?.currency ?? body.after?.currency ?? body.before?.currency) as
+    string | undefined;
+  if (MONEY_FIELDS.has(change.field) && typeof value === 'string' && currency) {
+    return formatMoney(value, { currency, locale });
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

@@ -3,6 +3,7 @@ import {
   resourceLabel,
   activitySentence,
   changedFields,
+  fieldValueText,
   type TActivityEntry,
 } from '@/lib/shared/activity-sentence';
 import { LOGGED_RESOURCES, type TLoggedResource } from '@/lib/shared/schemas/audit';
@@ -230,6 +231,28 @@ describe('changedFields', () => {
       { field: 'creditLimit', before: '5', after: null },
     ]);
     expect(changedFields(null, { name: 'A' })).toEqual([]);
+  });
+});
+
+describe('fieldValueText', () => {
+  it("shows an account's money in its currency, and other values as they are", () => {
+    const body = {
+      before: { balance: '-2.179400', creditLimit: null, name: 'A', currency: 'EUR' },
+      after: { balance: '-7.000000', creditLimit: '500.000000', name: 'B', currency: 'EUR' },
+    };
+    const [balance, limit, name] = changedFields(body.before, body.after);
+    const text = (change: typeof balance, side: 'before' | 'after') =>
+      fieldValueText(change!, side, body, 'en-US').replace(/[\u00a0\u202f]/g, ' ');
+    expect([text(balance, 'before'), text(balance, 'after')]).toEqual(['-€2.1794', '-€7.00']);
+    expect([text(limit, 'before'), text(limit, 'after')]).toEqual(['(none)', '€500.00']);
+    expect([text(name, 'before'), text(name, 'after')]).toEqual(['A', 'B']);
+    // Without a currency in the body, a money field's string as it is.
+    expect(
+      fieldValueText({ field: 'balance', before: '1.5', after: '2' }, 'after', {
+        before: {},
+        after: {},
+      }),
+    ).toBe('2');
   });
 });
 
