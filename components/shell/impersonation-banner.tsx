@@ -4,6 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { apiFetch } from '@/lib/client/api';
 import { DateTime } from '@/components/ui/date-time';
+import { takeViewAsStart } from '@/lib/client/view-as-return';
 
 /**
  * Always on screen while viewing as someone else: who, why, the time left (ticking), and
@@ -52,9 +53,12 @@ export function ImpersonationBanner({
         onClick={async () => {
           setPending(true);
           await apiFetch('/impersonation', { method: 'DELETE' }).catch(() => {});
-          // Back as oneself on a whole new page: nothing of the viewed identity's cache
-          // or live connection may paint under one's own (lib/client/identity-scope.tsx).
-          window.location.reload();
+          // Back as oneself on a whole new page — the one the view was started from, or
+          // this one: nothing of the viewed identity's cache or live connection may paint
+          // under one's own (lib/client/identity-scope.tsx).
+          const back = takeViewAsStart();
+          if (back) window.location.assign(back);
+          else window.location.reload();
         }}
       >
         Stop viewing

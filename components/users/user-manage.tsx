@@ -15,6 +15,7 @@ import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { useConfirm, type TConfirmRequest } from '@/components/ui/confirm-dialog';
 import { recordHref, useToast } from '@/components/ui/toast';
 import { useWritesEnabled } from '@/lib/client/writes-enabled';
+import { rememberViewAsStart } from '@/lib/client/view-as-return';
 
 /**
  * One user's administration: disable or enable (its sessions end at once), another
@@ -101,6 +102,7 @@ export function UserManage({
     submit: async (body) => {
       setDone(null);
       await apiFetch('/impersonation', { method: 'POST', body });
+      rememberViewAsStart();
       setDone(`Viewing as ${user.email}.`);
       // A whole new page, not a client-side move: nothing of this identity's cache or
       // live connection may paint under the one viewed (lib/client/identity-scope.tsx).

@@ -661,4 +661,7 @@ test('support views the panel as a reseller user, read-only, then stops; a user 
   await banner.getByRole('button', { name: 'Stop viewing' }).click();
   await expect(banner).toHaveCount(0);
   await expect(admin.getByTestId('signed-in-user')).toContainText(E2E_ADMIN.email);
+  // Back where the view was started: the user's Manage tab, not the page it ended on.
+  await expect(admin).toHaveURL(/\/users\/[0-9a-f-]{36}\?tab=manage$/);
+  await expect(admin.getByRole('form', { name: 'View as this user' })).toBeVisible();
 });

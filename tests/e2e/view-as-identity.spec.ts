@@ -235,14 +235,20 @@ test('view-as start and stop: no page ever shows the other identity’s data', a
       await expect(page.getByTestId(testId)).toHaveText(value);
     }
 
-    // Stop, on Overview: the admin's counters, never the target's.
+    // Stop, on Overview: back on the user's page where the view began, as the admin;
+    // then the admin's counters, never the target's.
     await arm(page, '*');
     await page
       .getByTestId('impersonation-banner')
       .getByRole('button', { name: 'Stop viewing' })
       .click();
     await expect(page.getByTestId('impersonation-banner')).toHaveCount(0);
+    await expect(page).toHaveURL(new RegExp(`/users/${target.id}\\?tab=manage$`));
     await expect(page.getByTestId('signed-in-user')).not.toContainText(TARGET.email);
+    await page
+      .getByRole('navigation', { name: 'Panel' })
+      .getByRole('link', { name: 'Overview', exact: true })
+      .click();
     for (const [testId, value] of Object.entries(adminCounters)) {
       await expect(page.getByTestId(testId)).toHaveText(value);
     }
