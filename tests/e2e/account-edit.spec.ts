@@ -1,8 +1,23 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
 import { adminState } from '../fixtures/e2e-sign-in';
 
 test.use({ storageState: async ({ baseURL }, use) => use(adminState(baseURL)) });
+
+/**
+ * A new customer made through the API (the page's own session), opened on its page:
+ * its edit form, and what a script acting as "someone else" writes with.
+ */
+async function openNewCustomer(page: Page, name: string, data: object = {}) {
+  await page.goto('/');
+  const headers = { origin: new URL(page.url()).origin };
+  const made = await page.request.post('/api/v1/customers', { data: { name, ...data }, headers });
+  expect(made.status()).toBe(201);
+  const customer = (await made.json()) as { id: string; version: number };
+  await page.goto(`/customers/${customer.id}`);
+  const form = page.getByRole('form', { name: `Edit ${name}`, exact: true });
+  return { headers, customer, form };
+}
 
 test('editing a reseller saves; a change saved first by someone else shows live and as a conflict', async ({
   page,
@@ -137,17 +152,8 @@ test('a customer is added under a reseller picked in the form, not only under th
 test('a balance moving while the form is open is no conflict: the edit saves on top of it', async ({
   page,
 }) => {
-  await page.goto('/');
-  const headers = { origin: new URL(page.url()).origin };
   const stamp = Date.now();
-  const made = await page.request.post('/api/v1/customers', {
-    data: { name: `Calling ${stamp}` },
-    headers,
-  });
-  expect(made.status()).toBe(201);
-  const customer = (await made.json()) as { id: string; version: number };
-  await page.goto(`/customers/${customer.id}`);
-  const form = page.getByRole('form', { name: `Edit Calling ${stamp}`, exact: true });
+  const { headers, customer, form } = await openNewCustomer(page, `Calling ${stamp}`);
   await form.getByLabel('Credit limit').fill('250');
   // Meanwhile its balance moves (a payment here; calls do the same, at call rate).
   const paid = await page.request.post(`/api/v1/accounts/${customer.id}/payments`, {
@@ -171,17 +177,10 @@ test('a balance moving while the form is open is no conflict: the edit saves on 
 test('a field someone else saved meanwhile is kept when this form saves another on top', async ({
   page,
 }) => {
-  await page.goto('/');
-  const headers = { origin: new URL(page.url()).origin };
   const stamp = Date.now();
-  const made = await page.request.post('/api/v1/customers', {
-    data: { name: `Harbour ${stamp}`, creditLimit: '500' },
-    headers,
+  const { headers, customer, form } = await openNewCustomer(page, `Harbour ${stamp}`, {
+    creditLimit: '500',
   });
-  expect(made.status()).toBe(201);
-  const customer = (await made.json()) as { id: string; version: number };
-  await page.goto(`/customers/${customer.id}`);
-  const form = page.getByRole('form', { name: `Edit Harbour ${stamp}`, exact: true });
   // Opened as a person types an amount, not at the API's six decimals.
   await expect(form.getByLabel('Credit limit')).toHaveValue('500');
   await form.getByLabel('Email').fill(`billing-${stamp}@harbour.test`);
