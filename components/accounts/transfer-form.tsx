@@ -66,18 +66,15 @@ export function TransferForm({
       // Two steps. Review: the dry run says what the move changes, shown on the page to
       // be read (not greyed out behind a dialog). Transfer, once the summary on screen is
       // this very choice's: the confirmation, then the move.
-      const reviewed = preview !== null && answers(preview, body) ? preview : null;
-      if (!reviewed) {
-        setPreview(
-          await apiFetch<TTransferPreview>(`/customers/${customer.id}/transfer?dryRun=true`, {
-            method: 'POST',
-            body,
-          }),
-        );
-        throw new SubmitCancelled();
-      }
-      const dryRun = reviewed;
-      if (dryRun.currency.outcome === 'refused') throw new SubmitCancelled();
+      const reviewed = preview !== null && answers(preview, body);
+      // Read again at each step: the confirmation quotes the balance as it is now (calls
+      // move it while the review is read), and the page's summary follows.
+      const dryRun = await apiFetch<TTransferPreview>(
+        `/customers/${customer.id}/transfer?dryRun=true`,
+        { method: 'POST', body },
+      );
+      setPreview(dryRun);
+      if (!reviewed || dryRun.currency.outcome === 'refused') throw new SubmitCancelled();
       const money = (amount: string | null, currency: string) =>
         amount === null ? '—' : formatMoney(amount, { currency });
       const to = pickedName ?? 'the new parent';

@@ -158,8 +158,14 @@ function Ledger({ account }: { account: TMoneyAccount }) {
   const rows = ledger.data?.pages.flatMap((page) => page.items) ?? [];
   // Each column at one count of decimals, so its amounts line up.
   const decimals = {
-    amount: columnDecimals(rows.map((entry) => entry.amount)),
-    balanceAfter: columnDecimals(rows.map((entry) => entry.balanceAfter)),
+    amount: columnDecimals(
+      rows.map((entry) => entry.amount),
+      account.currency,
+    ),
+    balanceAfter: columnDecimals(
+      rows.map((entry) => entry.balanceAfter),
+      account.currency,
+    ),
   };
   return (
     <div className="mt-4 space-y-2">

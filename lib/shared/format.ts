@@ -88,12 +88,14 @@ export function plainDecimal(value: string): string {
 }
 
 /**
- * The decimals a column of amounts needs so each shows the same count, every digit kept:
- * the most any of them carries past its trailing zeros ("-2.671000", "-7.179400" → 4).
- * Pass it as `minDecimals` to each of the column's amounts.
+ * The decimals a column of amounts in `currency` needs so each shows the same count, every
+ * digit kept: the most any of them carries past its trailing zeros ("-2.671000",
+ * "-7.179400" → 4), and never fewer than the currency's own (€5.00, not €5). Pass it as
+ * `minDecimals` to each of the column's amounts.
  */
-export function columnDecimals(amounts: readonly string[]): number {
-  let most = 0;
+export function columnDecimals(amounts: readonly string[], currency?: string | null): number {
+  const code = validCurrency(currency);
+  let most = code ? currencyDigits(code) : 2;
   for (const amount of amounts) {
     const fraction = DECIMAL.exec(amount.trim())?.[3] ?? '';
     most = Math.max(most, fraction.replace(/0+$/, '').length);

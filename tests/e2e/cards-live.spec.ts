@@ -399,8 +399,16 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   // The review first, on the page and nothing over it; then the move is asked for.
   await expect(wizard.getByRole('region', { name: 'What the transfer changes' })).toBeVisible();
   await expect(admin.getByRole('alertdialog')).toHaveCount(0);
+  // Its balance moves while the review is read (a payment; calls do so at call rate): the
+  // confirmation quotes it as it is then, not as reviewed.
+  await api('POST', `/accounts/${hotel.id}/payments`, {
+    amount: '5',
+    idempotencyKey: `transfer-review-${hotel.id}`,
+  });
+  const paid = Number((await api('GET', `/customers/${hotel.id}`)).balance).toFixed(2);
   await wizard.getByRole('button', { name: 'Transfer Hotel Alpine…' }).click();
   const summary = admin.getByRole('alertdialog', { name: 'Transfer Hotel Alpine?' });
+  await expect(summary).toContainText(`Its balance (€${paid}) moves with it`);
   await expect(summary).toContainText(
     `Move Hotel Alpine from Acme Voice to ${me.account.name}, billed on Carrier Retail`,
   );

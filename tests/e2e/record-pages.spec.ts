@@ -415,6 +415,10 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   await expect(payer.getByText('Payment of €12.50 recorded.')).toBeVisible();
   // The other context was never reloaded: the balance and the block follow live.
   await expect(watcher.locator('[data-amount="12.500000"]').first()).toBeVisible();
+  // At the currency's two decimals at least, as the balance above it.
+  await expect(watcher.getByRole('table', { name: `Ledger of ${customer.name}` })).toContainText(
+    '€12.50',
+  );
   // An amount is never split after its sign, however narrow its column.
   await expect(watcher.locator('[data-amount="12.500000"]').first()).toHaveCSS(
     'white-space',

@@ -85,17 +85,22 @@ describe('plainDecimal', () => {
 });
 
 describe('columnDecimals', () => {
-  it('is the most significant decimals any amount of the column carries', () => {
-    expect(columnDecimals(['-2.671000', '-7.179400', '10.000000'])).toBe(4);
-    expect(columnDecimals(['5.000000', '12'])).toBe(0);
-    expect(columnDecimals([])).toBe(0);
-    // Then every amount of the column shows that many.
-    const digits = columnDecimals(['-2.671000', '-7.179400']);
-    expect(
-      ['-2.671000', '-7.179400'].map((amount) =>
-        plain(formatMoney(amount, { currency: 'EUR', locale: 'en-US', minDecimals: digits })),
-      ),
-    ).toEqual(['-€2.6710', '-€7.1794']);
+  it('is the most decimals any amount of the column carries, never fewer than its currency', () => {
+    const shown = (amounts: string[], currency: string) => {
+      const digits = columnDecimals(amounts, currency);
+      return amounts.map((amount) =>
+        plain(formatMoney(amount, { currency, locale: 'en-US', minDecimals: digits })),
+      );
+    };
+    expect(columnDecimals(['-2.671000', '-7.179400', '10.000000'], 'EUR')).toBe(4);
+    expect(shown(['-2.671000', '-7.179400'], 'EUR')).toEqual(['-€2.6710', '-€7.1794']);
+    // Whole amounts or one decimal: the currency's two, as every other amount shows.
+    expect(shown(['5.000000', '12'], 'EUR')).toEqual(['€5.00', '€12.00']);
+    expect(shown(['-2.100000', '3'], 'EUR')).toEqual(['-€2.10', '€3.00']);
+    // A currency without minor units, and no currency (two, as formatMoney's default).
+    expect(shown(['500.000000', '12.5'], 'JPY')).toEqual(['¥500.0', '¥12.5']);
+    expect(columnDecimals([], 'JPY')).toBe(0);
+    expect(columnDecimals(['1.000000'])).toBe(2);
   });
 });
 
