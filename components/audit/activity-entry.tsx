@@ -1,6 +1,11 @@
 'use client';
 
-import { activitySentence, changedFields, fieldValueText } from '@/lib/shared/activity-sentence';
+import {
+  activitySentence,
+  changedFields,
+  fieldValueText,
+  isMoneyField,
+} from '@/lib/shared/activity-sentence';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { useViewerLocale } from '@/lib/client/use-viewer-locale';
 
@@ -28,16 +33,18 @@ export function AuditDiff({ entry }: { entry: TAuditEntryDto }) {
       {changes.map((change) => {
         const was = fieldValueText(change, 'before', body, locale);
         const now = fieldValueText(change, 'after', body, locale);
+        // An amount stays whole; anything else (a list of grants) wraps anywhere.
+        const whole = isMoneyField(change.field) ? 'whitespace-nowrap ' : '';
         return (
           <div key={change.field} className="contents">
             <dt className="font-medium text-slate-600">{change.field}</dt>
             <dd className="break-all">
-              <del className="whitespace-nowrap text-slate-600" aria-label={`was ${was}`}>
+              <del className={`${whole}text-slate-600`} aria-label={`was ${was}`}>
                 {was}
               </del>{' '}
               <span aria-hidden>→</span>{' '}
               <ins
-                className="whitespace-nowrap rounded bg-slate-100 px-1 font-medium text-slate-900 no-underline"
+                className={`${whole}rounded bg-slate-100 px-1 font-medium text-slate-900 no-underline`}
                 aria-label={`now ${now}`}
               >
                 {now}

@@ -271,8 +271,9 @@ function CardOwner({
         signal,
       }),
     enabled,
-    retry: false,
-    staleTime: Infinity,
+    // A 404 is an answer (not a reseller: then a customer); anything else is tried again.
+    retry: (failures: number, error: Error) =>
+      failures < 2 && (error as { status?: number }).status !== 404,
   });
   // A reseller first (most cards below are theirs), then a customer's own card.
   const reseller = useQuery(byKind('resellers', below && reads.resellers));

@@ -1,3 +1,4 @@
+import { useId } from 'react';
 import type { UseFormRegisterReturn } from 'react-hook-form';
 import {
   ACTIONS,
@@ -29,6 +30,7 @@ export function GrantMatrix({
   field?: UseFormRegisterReturn<'grants'>;
 }) {
   const holds = new Set(held);
+  const withheldNote = useId();
   const has = new Set(checked);
   const cell = (grant: TGrant) =>
     readOnly ? (
@@ -44,6 +46,7 @@ export function GrantMatrix({
         aria-label={grant}
         defaultChecked={has.has(grant)}
         disabled={!holds.has(grant)}
+        aria-describedby={holds.has(grant) ? undefined : withheldNote}
         title={
           holds.has(grant) ? undefined : `${grant}: not in your own group, so not yours to give`
         }
@@ -56,7 +59,7 @@ export function GrantMatrix({
     <fieldset>
       <legend className="text-sm font-medium text-slate-700">{label}</legend>
       {withheld ? (
-        <p className="mt-1 text-xs text-slate-600">
+        <p id={withheldNote} className="mt-1 text-xs text-slate-600">
           Dimmed: grants your own group does not hold, which you cannot give.
         </p>
       ) : null}

@@ -1,6 +1,7 @@
 'use client';
 
 import type { TConflict } from '@/lib/client/use-schema-form';
+import { plainDecimal } from '@/lib/shared/format';
 
 /**
  * Someone else saved first: both versions side by side, and the choice is the
@@ -25,12 +26,16 @@ export function ConflictNotice<TBody extends Record<string, unknown>>({
    */
   partial?: boolean;
 }) {
+  // Amounts as typed and as the server writes them (500 and 500.000000) are the same
+  // value: shown and compared without the trailing zeros.
   const show = (value: unknown) =>
     value === null || value === undefined
       ? '—'
       : Array.isArray(value)
         ? [...value].sort().join(', ')
-        : String(value);
+        : typeof value === 'string'
+          ? plainDecimal(value)
+          : String(value);
   return (
     <div
       role="alertdialog"

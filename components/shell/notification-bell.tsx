@@ -55,11 +55,10 @@ export function NotificationBell({ readOnly = false }: { readOnly?: boolean }) {
     if (!open || !root.current) return;
     const place = () => {
       const bell = root.current!.getBoundingClientRect();
-      const width = Math.min(PANEL_WIDTH_PX, window.innerWidth - 2 * EDGE_PX);
-      const left = Math.max(
-        EDGE_PX,
-        Math.min(bell.right - width, window.innerWidth - EDGE_PX - width),
-      );
+      // The page's width without a vertical scrollbar (innerWidth counts it).
+      const page = document.documentElement.clientWidth;
+      const width = Math.min(PANEL_WIDTH_PX, page - 2 * EDGE_PX);
+      const left = Math.max(EDGE_PX, Math.min(bell.right - width, page - EDGE_PX - width));
       setOffset(left - bell.left);
     };
     place();

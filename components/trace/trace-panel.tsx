@@ -9,6 +9,7 @@ import { Button, TextField } from '@/components/ui/field';
 import { RecordPicker } from '@/components/pickers/record-picker';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
+import { DateTime } from '@/components/ui/date-time';
 
 /**
  * Price trace (DESIGN §1 "Rate lookup"): a dialled number for an account, priced at each
@@ -31,7 +32,7 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
       if (at) query.set('at', new Date(at).toISOString());
       try {
         const answer = await apiFetch<TLookup>(`/rates/lookup?${query}`);
-        setTrace({ ...answer, at: at ? new Date(at).toLocaleString() : 'now' });
+        setTrace({ ...answer, at: at ? new Date(at).toISOString() : 'now' });
       } catch (error) {
         setTrace(null);
         throw error;
@@ -103,7 +104,15 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
         {trace ? (
           <p className="mb-3 text-sm text-slate-700" data-testid="traced">
             Traced <span className="font-medium">{trace.number}</span>, a {trace.seconds} s call,
-            priced {trace.at === 'now' ? 'now' : `at ${trace.at}`}.
+            priced{' '}
+            {trace.at === 'now' ? (
+              'now'
+            ) : (
+              <>
+                at <DateTime at={trace.at} />
+              </>
+            )}
+            .
           </p>
         ) : null}
         {!trace ? (

@@ -335,6 +335,11 @@ export function changedFields(before: TBody | null, after: TBody | null): TField
 /** An account's fields that hold money in its currency. */
 const MONEY_FIELDS = new Set(['balance', 'creditLimit', 'warningThreshold', 'available']);
 
+/** Whether a changed field is an account's money (shown whole, never broken). */
+export function isMoneyField(field: string): boolean {
+  return MONEY_FIELDS.has(field);
+}
+
 /**
  * One side of a field's change as the diff shows it: an account's money in its currency
  * and the viewer's locale (€500.00, not 500.000000), "(none)" for no value, text as it is,
