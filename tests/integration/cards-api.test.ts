@@ -185,6 +185,15 @@ describe('cards, rates and derive (master mode)', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.fields).toHaveProperty('markupPercent');
+    // A negative markup is refused saying what a markup may be, not only its format.
+    const negative = await admin.post(`/cards/${card.P.id}/derive`, {
+      name: 'Retail',
+      markupPercent: '-10',
+    });
+    expect(negative.status).toBe(400);
+    expect(negative.body.error.fields.markupPercent).toBe(
+      'must be a percentage from 0 to 1000, such as "20" (up to 6 decimals)',
+    );
     const missing = await admin.post(`/cards/${card.P.id}/derive`, {
       name: 'Retail',
       overrides: [{ prefix: '999', rate: '0.01' }],

@@ -16,7 +16,12 @@ export const ZRounding = z.enum(ROUNDING_MODES, `must be one of ${ROUNDING_MODES
 /** A markup percentage as a decimal string ("20", "7.5"): 0 to 1000, up to 6 decimals. */
 const ZPercent = ZText('must be a decimal string such as "20"')
   .trim()
-  .regex(/^\d{1,4}(\.\d{1,6})?$/, 'must be a decimal string such as "20" (up to 6 decimals)')
+  // A markup is never negative (a card sells at its cost or above it): said so, since
+  // "-10" is a decimal string too.
+  .regex(
+    /^\d{1,4}(\.\d{1,6})?$/,
+    'must be a percentage from 0 to 1000, such as "20" (up to 6 decimals)',
+  )
   .refine((value) => Number.parseFloat(value) <= 1000, 'must be at most 1000');
 
 const ZCardName = ZText('is required').trim().min(1, 'is required').max(200, 'is too long');
