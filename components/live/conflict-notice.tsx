@@ -1,7 +1,8 @@
 'use client';
 
 import type { TConflict } from '@/lib/client/use-schema-form';
-import { plainDecimal } from '@/lib/shared/format';
+import { valueText } from '@/lib/shared/activity-sentence';
+import { useViewerLocale } from '@/lib/client/use-viewer-locale';
 
 /**
  * Someone else saved first: both versions side by side, and the choice is the
@@ -26,16 +27,13 @@ export function ConflictNotice<TBody extends Record<string, unknown>>({
    */
   partial?: boolean;
 }) {
-  // Amounts as typed and as the server writes them (500 and 500.000000) are the same
-  // value: shown and compared without the trailing zeros.
-  const show = (value: unknown) =>
-    value === null || value === undefined
-      ? '—'
-      : Array.isArray(value)
-        ? [...value].sort().join(', ')
-        : typeof value === 'string'
-          ? plainDecimal(value)
-          : String(value);
+  const locale = useViewerLocale();
+  // As the audit diff shows a field: an amount in the record's currency, so 500 as typed
+  // and 500.000000 as the server writes it read alike and do not clash; other text as it
+  // is. A list (a group's grants) in one order.
+  const currency = typeof conflict.current.currency === 'string' ? conflict.current.currency : null;
+  const show = (field: string, value: unknown) =>
+    Array.isArray(value) ? [...value].sort().join(', ') : valueText(field, value, currency, locale);
   return (
     <div
       role="alertdialog"
@@ -59,7 +57,8 @@ export function ConflictNotice<TBody extends Record<string, unknown>>({
             // A form that sends only what it changed leaves a field out: theirs stays.
             const untouched = conflict.mine[field] === undefined && partial;
             const clash =
-              !untouched && show(conflict.mine[field]) !== show(conflict.current[field]);
+              !untouched &&
+              show(field, conflict.mine[field]) !== show(field, conflict.current[field]);
             return (
               <tr key={field} className={clash ? 'font-semibold' : ''}>
                 <td className="py-1 pr-2">{label}</td>
@@ -67,10 +66,10 @@ export function ConflictNotice<TBody extends Record<string, unknown>>({
                   {untouched ? (
                     <span className="text-slate-600">not changed</span>
                   ) : (
-                    show(conflict.mine[field])
+                    show(field, conflict.mine[field])
                   )}
                 </td>
-                <td className="py-1">{show(conflict.current[field])}</td>
+                <td className="py-1">{show(field, conflict.current[field])}</td>
               </tr>
             );
           })}

@@ -342,8 +342,8 @@ export function isMoneyField(field: string): boolean {
 
 /**
  * One side of a field's change as the diff shows it: an account's money in its currency
- * and the viewer's locale (€500.00, not 500.000000), "(none)" for no value, text as it is,
- * anything else as JSON.
+ * (the side's own, else the other's) and the viewer's locale (€500.00, not 500.000000),
+ * "(none)" for no value, text as it is, anything else as JSON.
  */
 export function fieldValueText(
   change: TFieldChange,
@@ -351,11 +351,24 @@ export function fieldValueText(
   body: { before: TBody | null; after: TBody | null },
   locale = 'en',
 ): string {
-  const value = change[side];
-  if (value === null || value === undefined || value === '') return '(none)';
   const currency = (body[side]?.currency ?? body.after?.currency ?? body.before?.currency) as
     string | undefined;
-  if (MONEY_FIELDS.has(change.field) && typeof value === 'string' && currency) {
+  return valueText(change.field, change[side], currency, locale);
+}
+
+/**
+ * A field's value as a person reads it (the audit diff, an edit's conflict): an account's
+ * money in `currency`, so 500 and 500.000000 read alike; "(none)" for no value; text as
+ * it is (a name "007" stays "007"); anything else as JSON.
+ */
+export function valueText(
+  field: string,
+  value: unknown,
+  currency: string | null | undefined,
+  locale = 'en',
+): string {
+  if (value === null || value === undefined || value === '') return '(none)';
+  if (MONEY_FIELDS.has(field) && typeof value === 'string' && currency) {
     return formatMoney(value, { currency, locale });
   }
   return typeof value === 'string' ? value : JSON.stringify(value);

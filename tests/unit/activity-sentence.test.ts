@@ -4,6 +4,7 @@ import {
   activitySentence,
   changedFields,
   fieldValueText,
+  valueText,
   type TActivityEntry,
 } from '@/lib/shared/activity-sentence';
 import { LOGGED_RESOURCES, type TLoggedResource } from '@/lib/shared/schemas/audit';
@@ -246,6 +247,11 @@ describe('fieldValueText', () => {
     expect([text(balance, 'before'), text(balance, 'after')]).toEqual(['-€2.1794', '-€7.00']);
     expect([text(limit, 'before'), text(limit, 'after')]).toEqual(['(none)', '€500.00']);
     expect([text(name, 'before'), text(name, 'after')]).toEqual(['A', 'B']);
+    // Text that reads as a number is not money unless the field is: a name stays whole.
+    expect(valueText('name', '007', 'EUR')).toBe('007');
+    expect(valueText('creditLimit', '500', 'EUR', 'en-US')).toBe(
+      valueText('creditLimit', '500.000000', 'EUR', 'en-US'),
+    );
     // Without a currency in the body, a money field's string as it is.
     expect(
       fieldValueText({ field: 'balance', before: '1.5', after: '2' }, 'after', {
