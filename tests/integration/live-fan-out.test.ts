@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catchUp } from '@/lib/server/services/events/catch-up';
 import { resolveActor, type TActor } from '@/lib/server/authz/actor';
 import { getRuntime } from '@/lib/server/runtime';
+import { RecentLog } from '@/lib/server/live/recent-log';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import type { TEventsAck } from '@/lib/shared/live/events';
 import { usePanelSuite } from '../fixtures/panel-suite';
@@ -303,6 +304,43 @@ describe('live fan-out', () => {
       expect(fromMemory, name).toEqual(fromLog);
       expect(fromMemory.seq).toBe(Number(head));
     }
+  });
+
+  it('a page asked before the fan-out has read the newest commit still holds it', async () => {
+    // A caller writes, then asks for what changed: the tailer may not have read that
+    // commit yet. Memory holding everything but the newest entry must not answer short of
+    // the head (one page, as an integration polling GET /events reads it, would lack the
+    // caller's own change).
+    const em = suite.orm.em.fork();
+    const since = listeners.admin.hello.seq;
+    await listeners.admin.client.post('/customers', { name: 'Read Back', parentId: r1Id });
+    await settle();
+    const carrierId = (await listeners.admin.client.get('/me')).body.account.id;
+    const head = Number(
+      (
+        await em.execute<{ seq: string }[]>(
+          'select seq from carrier_log_head where carrier_id = ?',
+          [carrierId],
+        )
+      )[0]!.seq,
+    );
+    const lagging = new RecentLog(1e6);
+    for (const entry of getRuntime().recent!.after(carrierId, since, head - 1, 1e6)!) {
+      lagging.remember(entry);
+    }
+    const [user] = await em.execute<{ id: string; session_version: number }[]>(
+      'select id, session_version from app_user where email = ?',
+      [ADMIN.email],
+    );
+    const actor = (await resolveActor(em, {
+      userId: user!.id,
+      sessionVersion: user!.session_version,
+    }))!;
+    const options = { retentionDays: 7 };
+    const page = await catchUp(em, actor, { since, limit: 1000 }, { ...options, recent: lagging });
+    expect(page.seq).toBe(head);
+    expect(page).toEqual(await catchUp(em, actor, { since, limit: 1000 }, options));
+    expect(page.items.at(-1)!.seq).toBe(head);
   });
 
   it('validates since', async () => {

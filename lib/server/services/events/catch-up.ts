@@ -51,13 +51,13 @@ export async function catchUp(
   // Nothing after the head: the page is empty, and the log need not be asked.
   if (query.since >= head) return { items: [], seq: query.since };
   const rooms = new Set(roomsOf(actor));
-  const recent = options.recent?.after(
-    carrierId,
-    query.since,
-    head,
-    query.limit * RECENT_SCAN_PER_ITEM,
-  );
-  if (recent) {
+  const scan = query.limit * RECENT_SCAN_PER_ITEM;
+  const recent = options.recent?.after(carrierId, query.since, head, scan);
+  // Memory answers only when it reaches the head (or the page's scan ends first): the
+  // tailer may not have read a change committed a moment ago, and a page stopping short
+  // of it would answer "nothing more" to a caller that has just written it (read your
+  // own writes; a client that took one page, as a test did, missed it).
+  if (recent && (recent.length === scan || recent.at(-1)!.seq >= head)) {
     getMetrics().liveCatchUpPages.inc({ source: 'memory' });
     return pageOfRecent(actor, rooms, recent, query);
   }
