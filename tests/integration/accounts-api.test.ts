@@ -133,6 +133,41 @@ describe('access matrix: every actor × every account', () => {
     }
   });
 
+  it('a list asked for named ids answers those of its kind in scope, and nothing else', async () => {
+    // Every account of both carriers named at once (and one that does not exist): each
+    // viewer gets back exactly what its plain list would hold of them.
+    const named = [...targets().map((account) => account.id), crypto.randomUUID()];
+    for (const [name, actor] of Object.entries(actors)) {
+      for (const kind of ['reseller', 'customer'] as const) {
+        const response = await actor.client.get(`/${kind}s?ids=${named.join(',')}`);
+        expect(response.status).toBe(200);
+        const expected = targets()
+          .filter((a) => a.kind === kind && canSee(actor.account, a))
+          .map((a) => a.id)
+          .sort();
+        const got = (response.body.items as { id: string }[]).map((item) => item.id).sort();
+        expect([name, kind, got]).toEqual([name, kind, expected]);
+        expect(response.body.total).toBe(expected.length);
+      }
+    }
+    const one = await actors.carrierAdmin.client.get(`/resellers?ids=${world.R1.id}`);
+    expect(one.body.items).toEqual([
+      expect.objectContaining({ id: world.R1.id, name: 'Reseller One' }),
+    ]);
+    // Bad lists are named, never half-read.
+    const admin = actors.carrierAdmin.client;
+    for (const [ids, message] of [
+      [`${world.R1.id},nope`, 'must be an id'],
+      ['', 'names at least one account'],
+      [Array.from({ length: 101 }, () => world.R1.id).join(','), 'names at most 100 accounts'],
+    ] as const) {
+      const refused = await admin.get(`/resellers?ids=${ids}`);
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.body.error.fields)).toContain(message);
+      expect(Object.keys(refused.body.error.fields)[0]).toMatch(/^ids/);
+    }
+  });
+
   it('PATCH changes only what is in scope; every refusal leaves the row untouched', async () => {
     for (const [name, actor] of Object.entries(actors)) {
       for (const target of targets()) {

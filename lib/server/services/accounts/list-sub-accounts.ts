@@ -25,7 +25,7 @@ const SORTS = {
 export function subAccountFilter(
   actor: TActor,
   kind: TSubAccountKind,
-  query: Pick<TAccountListQuery, 'q' | 'parentId'>,
+  query: Pick<TAccountListQuery, 'q' | 'parentId' | 'ids'>,
 ): FilterQuery<TAccount> {
   const pattern = query.q ? `%${escapeLike(query.q)}%` : null;
   return {
@@ -33,6 +33,7 @@ export function subAccountFilter(
       subAccountScope(actor, kind),
       pattern ? { $or: [{ name: { $ilike: pattern } }, { email: { $ilike: pattern } }] } : {},
       query.parentId ? { parent: query.parentId } : {},
+      query.ids ? { id: { $in: query.ids } } : {},
     ],
   } as FilterQuery<TAccount>;
 }
