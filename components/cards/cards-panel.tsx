@@ -3,12 +3,14 @@
 import Link from 'next/link';
 import { useState } from 'react';
 import { useDebounced } from '@/lib/client/use-debounced';
-import { useQuery } from '@tanstack/react-query';
+import { useQueries } from '@tanstack/react-query';
 import { useApiMutation, useJoinedFetch, usePagedList } from '@/lib/client/use-resource';
 import { createdToast } from '@/components/ui/toast';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { ZCardCreate, type TCardDto } from '@/lib/shared/schemas/cards';
+import { MAX_LISTED_IDS } from '@/lib/shared/schemas/accounts';
+import type { TPage } from '@/lib/shared/schemas/common';
 import type { UseFormRegisterReturn } from 'react-hook-form';
 import { MAX_DECIMALS, MIN_DECIMALS, type TRoundingMode } from '@/lib/shared/pricing/money';
 import { Button, ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
@@ -48,8 +50,9 @@ export function CardsPanel({
       {card.name}
     </Link>
   );
+  const owners = useOwnerNames(items, accountId, readsAccounts);
   const ownerCell = (card: TCardDto) => (
-    <CardOwner key="owner" card={card} accountId={accountId} reads={readsAccounts} />
+    <CardOwner key="owner" card={card} accountId={accountId} owners={owners} />
   );
   const sorting = { value: sort, onChange: setSort };
 
@@ -252,41 +255,69 @@ export function RoundingField({
  * from its record (read by id, live like any record: a rename shows at once) when the
  * viewer reads that kind of account, else "Below you".
  */
+/** Where a card's owner below the viewer is shown: its record's page and name. */
+type TOwnerLink = { href: string; name: string };
+
+/**
+ * The owners below the viewer of the cards listed, by id: read from the reseller and
+ * customer lists the viewer may read, a hundred ids a request (`?ids=`), instead of one
+ * record request per owner (a carrier's page of fifty cards held by fifty resellers made
+ * up to a hundred). Those lists are filtered, so the live cache reads them again when a
+ * reseller or customer changes: a rename shows in the column live. An owner in neither
+ * answer (a list the viewer may not read) is simply absent.
+ */
+function useOwnerNames(
+  cards: readonly TCardDto[],
+  accountId: string,
+  reads: { resellers: boolean; customers: boolean },
+): ReadonlyMap<string, TOwnerLink> {
+  const joinedFetch = useJoinedFetch();
+  const below = [
+    ...new Set(
+      cards.flatMap((card) =>
+        card.relation === 'owner' && card.ownerId !== accountId ? [card.ownerId] : [],
+      ),
+    ),
+  ].sort();
+  const chunks: string[][] = [];
+  for (let at = 0; at < below.length; at += MAX_LISTED_IDS) {
+    chunks.push(below.slice(at, at + MAX_LISTED_IDS));
+  }
+  const kinds = (['resellers', 'customers'] as const).filter((kind) => reads[kind]);
+  const answers = useQueries({
+    queries: kinds.flatMap((kind) =>
+      chunks.map((ids) => {
+        const queryKey = queryKeys.list(kind, { ids: ids.join(',') });
+        return {
+          queryKey,
+          queryFn: ({ signal }: { signal: AbortSignal }) =>
+            joinedFetch<TPage<{ id: string; name: string }>>(
+              pathOf(queryKey, { limit: String(ids.length) }),
+              { signal },
+            ),
+          select: (page: TPage<{ id: string; name: string }>) =>
+            page.items.map(
+              (item) => [item.id, { href: `/${kind}/${item.id}`, name: item.name }] as const,
+            ),
+        };
+      }),
+    ),
+  });
+  return new Map(answers.flatMap((answer) => answer.data ?? []));
+}
+
 function CardOwner({
   card,
   accountId,
-  reads,
+  owners,
 }: {
   card: TCardDto;
   accountId: string;
-  reads: { resellers: boolean; customers: boolean };
+  owners: ReadonlyMap<string, TOwnerLink>;
 }) {
-  const ownerId = card.relation === 'owner' ? card.ownerId : null;
-  const below = ownerId !== null && ownerId !== accountId;
-  const joinedFetch = useJoinedFetch();
-  const byKind = (resource: 'resellers' | 'customers', enabled: boolean) => ({
-    queryKey: queryKeys.one(resource, ownerId ?? ''),
-    queryFn: ({ signal }: { signal: AbortSignal }) =>
-      joinedFetch<{ id: string; name: string }>(pathOf(queryKeys.one(resource, ownerId ?? '')), {
-        signal,
-      }),
-    enabled,
-    // A 404 is an answer (not a reseller: then a customer); anything else is tried again.
-    retry: (failures: number, error: Error) =>
-      failures < 2 && (error as { status?: number }).status !== 404,
-  });
-  // A reseller first (most cards below are theirs), then a customer's own card.
-  const reseller = useQuery(byKind('resellers', below && reads.resellers));
-  const customer = useQuery(
-    byKind('customers', below && reads.customers && (!reads.resellers || reseller.isError)),
-  );
   if (card.relation === 'assigned') return <>Assigned to you</>;
-  if (!below) return <>You</>;
-  const found = reseller.data
-    ? { href: `/resellers/${ownerId}`, name: reseller.data.name }
-    : customer.data
-      ? { href: `/customers/${ownerId}`, name: customer.data.name }
-      : null;
+  if (card.ownerId === accountId) return <>You</>;
+  const found = owners.get(card.ownerId);
   return found ? (
     <Link className="text-brand-700 underline" href={found.href}>
       {found.name}

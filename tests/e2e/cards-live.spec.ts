@@ -141,6 +141,37 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await expect(
     ownerOf(admin, 'Customer cards', 'Blue Retail').getByRole('link', { name: 'Blue Telecom' }),
   ).toHaveAttribute('href', `/resellers/${people[1][1]}`);
+  // The owners are read a hundred to a request, not a record request each.
+  const ownerReads: string[] = [];
+  admin.on('request', (sent) => {
+    const { pathname, search } = new URL(sent.url());
+    if (/^\/api\/v1\/(resellers|customers)(\/[0-9a-f-]{36})?$/.test(pathname)) {
+      ownerReads.push(pathname + (search.includes('ids=') ? '?ids' : ''));
+    }
+  });
+  await admin.reload();
+  await expect(
+    ownerOf(admin, 'Customer cards', 'Blue Retail').getByRole('link', { name: 'Blue Telecom' }),
+  ).toBeVisible();
+  expect(ownerReads.sort()).toEqual(['/api/v1/customers?ids', '/api/v1/resellers?ids']);
+  // And live: the owner renamed by someone else is renamed in the column.
+  const blue = await api('GET', `/resellers/${people[1][1]}`);
+  const renamed = await api('PATCH', `/resellers/${blue.id}`, {
+    version: blue.version,
+    name: 'Blue Telecom Group',
+  });
+  await expect(
+    ownerOf(admin, 'Customer cards', 'Blue Retail').getByRole('link', {
+      name: 'Blue Telecom Group',
+    }),
+  ).toBeVisible();
+  await api('PATCH', `/resellers/${blue.id}`, { version: renamed.version, name: 'Blue Telecom' });
+  await expect(
+    ownerOf(admin, 'Customer cards', 'Blue Retail').getByRole('link', {
+      name: 'Blue Telecom',
+      exact: true,
+    }),
+  ).toBeVisible();
 
   // The carrier admin assigns it through the panel, on the card's own page.
   await openRecord(admin, 'Customer cards', 'E2E Sell');
