@@ -25,6 +25,7 @@ import {
 } from '@/lib/shared/schemas/cards';
 import type { TRateDto } from '@/lib/shared/schemas/rates';
 import type { TCardAbilities } from '@/lib/shared/ui-abilities';
+import { formatCallLength } from '@/lib/shared/format';
 import { Button, ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { DetailActions } from '@/components/live/detail-actions';
@@ -740,7 +741,9 @@ function LosingText({
 }) {
   const parts: string[] = [];
   if (check.sellsBelowBuyRate) parts.push('sell rate below the buy rate');
-  if (check.firstLosingSeconds !== null) parts.push(`from ${check.firstLosingSeconds} s calls`);
+  if (check.firstLosingSeconds !== null) {
+    parts.push(`from ${formatCallLength(check.firstLosingSeconds)} calls`);
+  }
   return (
     <span>
       loses: {parts.join(', ')}
@@ -748,7 +751,7 @@ function LosingText({
         <>
           {parts.length ? ', ' : ''}worst −
           <Money amount={check.worstLoss} currency={currency} keepDecimals /> on a{' '}
-          {check.worstLossSeconds} s call
+          {check.worstLossSeconds === null ? '' : formatCallLength(check.worstLossSeconds)} call
         </>
       ) : null}
     </span>

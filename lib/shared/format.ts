@@ -120,6 +120,21 @@ function currencyDigits(currency: string): number {
   );
 }
 
+/**
+ * A call's length as people say it: "45 s", "2 min 5 s", "23 h 59 min 49 s". A margin
+ * check's worst loss may fall on a call of nearly a day (86,389 s), which nobody reads
+ * as a length; exact to the second all the same, since the loss is priced at it.
+ */
+export function formatCallLength(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  return [hours ? `${hours} h` : '', minutes ? `${minutes} min` : '', rest ? `${rest} s` : '']
+    .filter(Boolean)
+    .join(' ');
+}
+
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['year', 365 * 24 * 3600],
   ['month', 30 * 24 * 3600],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  formatCallLength,
   formatAbsoluteTime,
   formatMoney,
   formatPercent,
@@ -152,5 +153,18 @@ describe('statusText', () => {
     expect(statusText({ status: 'suspended', creditBlock: 'above' })).toBe(
       'suspended · blocked for credit (an account above has none)',
     );
+  });
+});
+
+describe('formatCallLength', () => {
+  it('says a call length as people do, exact to the second', () => {
+    expect(formatCallLength(0)).toBe('0 s');
+    expect(formatCallLength(61)).toBe('61 s');
+    expect(formatCallLength(119)).toBe('119 s');
+    expect(formatCallLength(120)).toBe('2 min');
+    expect(formatCallLength(125)).toBe('2 min 5 s');
+    expect(formatCallLength(3600)).toBe('1 h');
+    expect(formatCallLength(3605)).toBe('1 h 5 s');
+    expect(formatCallLength(86_389)).toBe('23 h 59 min 49 s');
   });
 });
