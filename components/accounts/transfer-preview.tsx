@@ -2,6 +2,7 @@
 
 import type { TTransferPreview } from '@/lib/shared/schemas/cards';
 import { Money } from '@/components/ui/money';
+import { formatPriceChange } from '@/lib/shared/format';
 
 /**
  * The transfer's dry run in the wizard's summary (issue 17): the customer's card now and
@@ -14,6 +15,14 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
   const newCard = preview.to.card;
   // What the old parent earns on the customer now, where the caller may see its buy card.
   const lost = preview.samples.some((sample) => sample.old?.margin60 != null);
+  // What the customer pays after against now, for a 60 s call (converted when its currency
+  // is): none where the move is refused, as no price then applies.
+  const rate =
+    currency.outcome === 'converted' ? currency.rate : currency.outcome === 'kept' ? '1' : null;
+  const change = (sample: TTransferPreview['samples'][number]) =>
+    rate !== null && sample.old && sample.new
+      ? formatPriceChange(sample.old.price60, sample.new.price60, rate)
+      : null;
   return (
     <section
       aria-label="What the transfer changes"
@@ -73,6 +82,9 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
                 <th scope="col" className="py-1 pr-3 text-right font-medium">
                   After
                 </th>
+                <th scope="col" className="py-1 pr-3 text-right font-medium">
+                  Change (60 s)
+                </th>
                 {lost ? (
                   <th scope="col" className="py-1 pr-3 text-right font-medium">
                     {preview.from.parentName} loses (60 s)
@@ -91,6 +103,9 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
                   </td>
                   <td className="py-1 pr-3 text-right tabular-nums">
                     <Side side={sample.new} currency={newCard.currency} />
+                  </td>
+                  <td className="whitespace-nowrap py-1 pr-3 text-right tabular-nums">
+                    {change(sample) ?? <span className="text-slate-500">—</span>}
                   </td>
                   {lost ? (
                     <td className="py-1 pr-3 text-right tabular-nums">

@@ -5,6 +5,8 @@
  * 12345678901234568), so no digit the data carries is rounded away.
  */
 
+import { Money, money } from '@/lib/shared/pricing/money';
+
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 /** Intl (V8) takes at most 20 fraction digits; the API's money has at most 6. */
 const MAX_FRACTION_DIGITS = 20;
@@ -71,6 +73,25 @@ export function formatPercent(value: string, locale?: string): string {
     maximumFractionDigits: digits,
   }).format(value.trim() as Intl.StringNumericLiteral);
   return `${number}%`;
+}
+
+/**
+ * How much a price moves, signed, to one decimal: "+12.5%", "−3.2%", "0%". `to` is set
+ * against `from` converted at `rate` (units of `to`'s currency per unit of `from`'s;
+ * 1 when the currency is kept), exactly. Null when `from` is nothing (no percentage of
+ * zero).
+ */
+export function formatPriceChange(
+  from: string,
+  to: string,
+  rate = '1',
+  locale?: string,
+): string | null {
+  const base = money(from).times(rate);
+  if (base.isZero()) return null;
+  const change = money(to).div(base).minus(1).times(100).toDecimalPlaces(1, Money.ROUND_HALF_UP);
+  if (change.isZero()) return '0%';
+  return `${change.isNegative() ? '−' : '+'}${formatPercent(change.abs().toFixed(1), locale)}`;
 }
 
 /**

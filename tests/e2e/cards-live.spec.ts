@@ -1,3 +1,4 @@
+import Decimal from 'decimal.js';
 import {
   expect,
   test,
@@ -430,6 +431,23 @@ test('the transfer wizard moves a customer with its new card after a summary', a
   // The review first, on the page and nothing over it; then the move is asked for.
   await expect(wizard.getByRole('region', { name: 'What the transfer changes' })).toBeVisible();
   await expect(admin.getByRole('alertdialog')).toHaveCount(0);
+  // Each destination compared says how much a 60 s call's price moves: worked out here
+  // from the two prices the row shows (the currency is kept).
+  const compared = wizard.getByRole('table', { name: 'Old and new card compared' });
+  await expect(compared.getByRole('columnheader', { name: 'Change (60 s)' })).toBeVisible();
+  const rows = compared.getByRole('row').filter({ has: admin.getByRole('cell') });
+  expect(await rows.count()).toBeGreaterThan(0);
+  for (const row of await rows.all()) {
+    const cells = row.getByRole('cell');
+    const price60 = async (index: number) =>
+      new Decimal(/60 s: €([\d.]+)/.exec(await cells.nth(index).innerText())![1]!);
+    const [now, after] = [await price60(1), await price60(2)];
+    const percent = after.div(now).minus(1).times(100).toDecimalPlaces(1, Decimal.ROUND_HALF_UP);
+    const expected = percent.isZero()
+      ? '0%'
+      : `${percent.isNegative() ? '−' : '+'}${percent.abs().toString()}%`;
+    await expect(cells.nth(3)).toHaveText(expected);
+  }
   // Its balance moves while the review is read (a payment; calls do so at call rate): the
   // confirmation quotes it as it is then, not as reviewed.
   await api('POST', `/accounts/${hotel.id}/payments`, {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatCallLength,
+  formatPriceChange,
   formatAbsoluteTime,
   formatMoney,
   formatPercent,
@@ -166,5 +167,19 @@ describe('formatCallLength', () => {
     expect(formatCallLength(3600)).toBe('1 h');
     expect(formatCallLength(3605)).toBe('1 h 5 s');
     expect(formatCallLength(86_389)).toBe('23 h 59 min 49 s');
+  });
+});
+
+describe('formatPriceChange', () => {
+  it('says how much a price moves, exactly, against the old price converted', () => {
+    expect(formatPriceChange('0.0200', '0.0225')).toBe('+12.5%');
+    expect(formatPriceChange('0.0240', '0.0200')).toBe('−16.7%');
+    expect(formatPriceChange('0.0200', '0.0200')).toBe('0%');
+    // Half a tenth of a percent rounds away from zero.
+    expect(formatPriceChange('1', '1.0005')).toBe('+0.1%');
+    expect(formatPriceChange('1', '1.0004')).toBe('0%');
+    // Another currency: €0.0200 at 1.10 $/€ is $0.0220, so $0.0242 is ten percent more.
+    expect(formatPriceChange('0.0200', '0.0242', '1.10')).toBe('+10%');
+    expect(formatPriceChange('0', '0.0100')).toBeNull();
   });
 });
