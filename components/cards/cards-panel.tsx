@@ -249,28 +249,30 @@ export function RoundingField({
   );
 }
 
-/**
- * Who owns a card, as its list says it: "You", "Assigned to you" (an assignee never learns
- * the seller's own account through its card), or the account below that owns it, named
- * from its record (read by id, live like any record: a rename shows at once) when the
- * viewer reads that kind of account, else "Below you".
- */
 /** Where a card's owner below the viewer is shown: its record's page and name. */
 type TOwnerLink = { href: string; name: string };
 
+/** The owners' names known, and the owners whose answer has come (named or not). */
+interface TOwners {
+  names: ReadonlyMap<string, TOwnerLink>;
+  answered: ReadonlySet<string>;
+}
+
 /**
- * The owners below the viewer of the cards listed, by id: read from the reseller and
- * customer lists the viewer may read, a hundred ids a request (`?ids=`), instead of one
- * record request per owner (a carrier's page of fifty cards held by fifty resellers made
- * up to a hundred). Those lists are filtered, so the live cache reads them again when a
- * reseller or customer changes: a rename shows in the column live. An owner in neither
- * answer (a list the viewer may not read) is simply absent.
+ * The owners below the viewer of the cards listed: read from the reseller and customer
+ * lists the viewer may read, a hundred ids a request (`?ids=`), instead of one record
+ * request per owner (a carrier's page of fifty cards held by fifty resellers sent up to
+ * a hundred). The ids go in the list's order, so loading more cards leaves the earlier
+ * requests as they were (a request whose ids changed shows "…" until it answers). The
+ * live cache patches these sets in place: a rename shows without a reload, and a
+ * balance moved by calls costs no request. An owner in no answer (a list the viewer may
+ * not read) is absent.
  */
 function useOwnerNames(
   cards: readonly TCardDto[],
   accountId: string,
   reads: { resellers: boolean; customers: boolean },
-): ReadonlyMap<string, TOwnerLink> {
+): TOwners {
   const joinedFetch = useJoinedFetch();
   const below = [
     ...new Set(
@@ -278,34 +280,57 @@ function useOwnerNames(
         card.relation === 'owner' && card.ownerId !== accountId ? [card.ownerId] : [],
       ),
     ),
-  ].sort();
+  ];
   const chunks: string[][] = [];
   for (let at = 0; at < below.length; at += MAX_LISTED_IDS) {
     chunks.push(below.slice(at, at + MAX_LISTED_IDS));
   }
   const kinds = (['resellers', 'customers'] as const).filter((kind) => reads[kind]);
+  const queries = kinds.flatMap((kind) => chunks.map((ids) => ({ kind, ids })));
   const answers = useQueries({
-    queries: kinds.flatMap((kind) =>
-      chunks.map((ids) => {
-        const queryKey = queryKeys.list(kind, { ids: ids.join(',') });
-        return {
-          queryKey,
-          queryFn: ({ signal }: { signal: AbortSignal }) =>
-            joinedFetch<TPage<{ id: string; name: string }>>(
+    queries: queries.map(({ kind, ids }) => {
+      const queryKey = queryKeys.list(kind, { ids: ids.join(',') });
+      return {
+        queryKey,
+        // Shaped as a list (pages), as the live cache patches lists.
+        queryFn: async ({ signal }: { signal: AbortSignal }) => ({
+          pages: [
+            await joinedFetch<TPage<{ id: string; name: string; version?: number }>>(
               pathOf(queryKey, { limit: String(ids.length) }),
               { signal },
             ),
-          select: (page: TPage<{ id: string; name: string }>) =>
+          ],
+          pageParams: [null],
+        }),
+        select: (data: { pages: TPage<{ id: string; name: string }>[] }) =>
+          data.pages.flatMap((page) =>
             page.items.map(
               (item) => [item.id, { href: `/${kind}/${item.id}`, name: item.name }] as const,
             ),
-        };
-      }),
-    ),
+          ),
+      };
+    }),
   });
-  return new Map(answers.flatMap((answer) => answer.data ?? []));
+  const names = new Map(answers.flatMap((answer) => answer.data ?? []));
+  // An owner is answered once every list the viewer reads has answered for its ids.
+  const answered = new Set(
+    chunks.flatMap((ids, chunk) =>
+      kinds.every((_, kind) => {
+        const answer = answers[kind * chunks.length + chunk];
+        return answer && (answer.isSuccess || answer.isError);
+      })
+        ? ids
+        : [],
+    ),
+  );
+  return { names, answered };
 }
 
+/**
+ * Who owns a card, as its list says it: "You", "Assigned to you" (an assignee never learns
+ * the seller's own account through its card), or the account below that owns it, named
+ * when the viewer reads that kind of account (useOwnerNames), else "Below you".
+ */
 function CardOwner({
   card,
   accountId,
@@ -313,16 +338,25 @@ function CardOwner({
 }: {
   card: TCardDto;
   accountId: string;
-  owners: ReadonlyMap<string, TOwnerLink>;
+  owners: TOwners;
 }) {
   if (card.relation === 'assigned') return <>Assigned to you</>;
   if (card.ownerId === accountId) return <>You</>;
-  const found = owners.get(card.ownerId);
-  return found ? (
-    <Link className="text-brand-700 underline" href={found.href}>
-      {found.name}
-    </Link>
-  ) : (
+  const found = owners.names.get(card.ownerId);
+  if (found) {
+    return (
+      <Link className="text-brand-700 underline" href={found.href}>
+        {found.name}
+      </Link>
+    );
+  }
+  // Not "Below you" before the answer: that would say the viewer may not know it.
+  return owners.answered.has(card.ownerId) ? (
     <>Below you</>
+  ) : (
+    <span className="text-slate-500">
+      <span aria-hidden>…</span>
+      <span className="sr-only">Loading</span>
+    </span>
   );
 }

@@ -140,7 +140,8 @@ export function flattenPages<T extends TLiveItem>(pages: TPageOf<T>[]): T[] {
  * structured keys of query-keys.ts:
  * - a list `[resource, { view: 'list' }]` is patched in place by id and version;
  * - a filtered list (`filter: { parentId }`) cannot judge membership, so it is
- *   invalidated; a list under one entity (`id`, `sub`: a card's rates) is refetched on
+ *   invalidated, but a set named by id (`filter: { ids }`) is patched in place and never
+ *   gains a row; a list under one entity (`id`, `sub`: a card's rates) is refetched on
  *   that entity's changes; one entity `[resource, { view: 'one', id }]` is patched or
  *   invalidated; views over everything (`view: 'any-change'`) follow every change;
  * - a summary naming lists to refetch (a bulk change) invalidates them;
@@ -310,6 +311,16 @@ export class LiveCache {
       );
       if (windowed) void windowed.refetchWindow();
       else this.refetchSettled({ queryKey, exact: true });
+    } else if (view === 'list' && isNamedSet(filter)) {
+      // A fixed set of entities named by id (`?ids=`: the owners a list names): only its
+      // own rows' changes touch it, patched in place by version as one entity is (a
+      // balance moved by calls costs no request); it never gains a row, and a deleted one
+      // leaves.
+      if (kind === 'created' || kind === 'added') return;
+      if (!filter.ids.split(',').includes(envelope.id)) return;
+      this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(queryKey, (data) =>
+        data ? patchPages(data, envelope) : data,
+      );
     } else if (view === 'list' && filter === undefined) {
       this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(queryKey, (data) =>
         data ? patchPages(data, envelope) : data,
@@ -413,6 +424,11 @@ export class LiveCache {
     for (const state of this.throttled.values()) clearTimeout(state.timer);
     this.throttled.clear();
   }
+}
+
+/** A list filtered by nothing but the ids it names (`?ids=a,b`). */
+function isNamedSet(filter: Record<string, string> | undefined): filter is { ids: string } {
+  return filter !== undefined && Object.keys(filter).length === 1 && filter.ids !== undefined;
 }
 
 /** A balance moved by the ledger: such changes come at call rate, not at human speed. */

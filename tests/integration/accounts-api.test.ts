@@ -154,6 +154,15 @@ describe('access matrix: every actor × every account', () => {
     expect(one.body.items).toEqual([
       expect.objectContaining({ id: world.R1.id, name: 'Reseller One' }),
     ]);
+    // The export takes the list's filters, this one too.
+    const exported = await actors.carrierAdmin.client.raw(
+      'GET',
+      `/resellers/export?ids=${world.R1.id},${world.R3.id}`,
+    );
+    expect(exported.status).toBe(200);
+    const lines = exported.text.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('Reseller One');
     // Bad lists are named, never half-read.
     const admin = actors.carrierAdmin.client;
     for (const [ids, message] of [

@@ -715,6 +715,31 @@ describe('structured query keys', () => {
     expect(queryClient.getQueryState(other)!.isInvalidated).toBe(false);
   });
 
+  it('patch a set named by id in place, for its own rows only, and never add to it', async () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    const named = queryKeys.list('resellers', { ids: 'a,b' });
+    const items = [
+      { id: 'a', version: 1, name: 'Alpha' },
+      { id: 'b', version: 1, name: 'Beta' },
+    ];
+    queryClient.setQueryData(named, { pages: [{ items, nextCursor: null }], pageParams: [''] });
+    const shown = () =>
+      queryClient.getQueryData<{ pages: { items: unknown[] }[] }>(named)!.pages[0]!.items;
+    // Another reseller, one created, a stale copy: nothing changes, nothing is read again.
+    cache.apply(change(1, 'resellers.updated', 'c', { id: 'c', version: 2, name: 'Gamma' }));
+    cache.apply(change(2, 'resellers.created', 'd', { id: 'd', version: 1, name: 'Delta' }));
+    cache.apply(change(3, 'resellers.updated', 'a', { id: 'a', version: 1, name: 'Old' }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(shown()).toEqual(items);
+    // Its own row renamed (or its balance moved by calls): patched, no request.
+    cache.apply(change(4, 'resellers.updated', 'a', { id: 'a', version: 2, name: 'Alpha Two' }));
+    cache.apply(change(5, 'resellers.deleted', 'b'));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(shown()).toEqual([{ id: 'a', version: 2, name: 'Alpha Two' }]);
+    expect(queryClient.getQueryState(named)!.isInvalidated).toBe(false);
+  });
+
   it('drop what the cache holds about the viewer when its access changes (rescoped)', () => {
     const queryClient = new QueryClient();
     const cache = new LiveCache(queryClient);

@@ -101,10 +101,13 @@ export type TCustomerDto = z.infer<typeof ZCustomerDto>;
 
 export const ACCOUNT_SORT_KEYS = ['name', 'email', 'status', 'createdAt'] as const;
 
-/** `GET /resellers` and `GET /customers`: a name search, the parent to list under, a sort. */
 /** Most ids one list request names (`?ids=`): a page of the panel's longest list. */
 export const MAX_LISTED_IDS = 100;
 
+/**
+ * `GET /resellers` and `GET /customers`: a name search, the parent to list under, the
+ * accounts named by id, a sort.
+ */
 export const ZAccountListQuery = ZPageQuery.extend({
   q: ZText().trim().max(200).optional(),
   parentId: ZId.optional(),
@@ -122,12 +125,15 @@ export const ZAccountListQuery = ZPageQuery.extend({
         .min(1, 'names at least one account')
         .max(MAX_LISTED_IDS, `names at most ${MAX_LISTED_IDS} accounts`),
     )
-    .optional(),
+    .optional()
+    .meta({
+      description: `Only these accounts: their ids, comma-separated, at most ${MAX_LISTED_IDS}`,
+    }),
 });
 export type TAccountListQuery = z.infer<typeof ZAccountListQuery>;
 
 /** `GET /resellers/export`, `/customers/export`: the list's filters and sort, every row. */
-export const ZAccountExportQuery = ZAccountListQuery.omit({ limit: true, cursor: true, ids: true });
+export const ZAccountExportQuery = ZAccountListQuery.omit({ limit: true, cursor: true });
 
 /** `POST /resellers/bulk`, `/customers/bulk`: suspend or resume the accounts named. */
 export const ZAccountBulkStatus = z.strictObject({

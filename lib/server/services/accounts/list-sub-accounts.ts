@@ -85,7 +85,7 @@ export async function subAccountOrder(
   em: EntityManager,
   actor: TActor,
   kind: TSubAccountKind,
-  query: Pick<TAccountListQuery, 'q' | 'parentId' | 'sort'>,
+  query: Pick<TAccountListQuery, 'q' | 'parentId' | 'ids' | 'sort'>,
 ): Promise<string[]> {
   const { key, dir } = sortOf(query.sort, 'createdAt');
   const rows = await em.find(Account, subAccountFilter(actor, kind, query), {
