@@ -14,7 +14,10 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
   const oldCard = preview.from.card;
   const newCard = preview.to.card;
   // What the old parent earns on the customer now, where the caller may see its buy card.
-  const lost = preview.samples.some((sample) => sample.old?.margin60 != null);
+  // Unless the customer moves below its old parent: that one then stays above it in the
+  // chain, selling to the new parent, and loses nothing it can be shown losing here.
+  const kept = preview.to.belowOldParent;
+  const lost = !kept && preview.samples.some((sample) => sample.old?.margin60 != null);
   // What the customer pays after against now, for a 60 s call (converted when its currency
   // is): none where the move is refused, as no price then applies.
   const rate =
@@ -83,11 +86,11 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
                   After
                 </th>
                 <th scope="col" className="py-1 pr-3 text-right font-medium">
-                  Change (60 s)
+                  Change (60{'\u00a0'}s)
                 </th>
                 {lost ? (
                   <th scope="col" className="py-1 pr-3 text-right font-medium">
-                    {preview.from.parentName} loses (60 s)
+                    {preview.from.parentName} loses (60{'\u00a0'}s)
                   </th>
                 ) : null}
               </tr>
@@ -126,6 +129,12 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
           </table>
         </div>
       ) : null}
+      {kept && preview.samples.length ? (
+        <p>
+          {preview.from.parentName} stays above {preview.to.parentName} in the chain: it goes on
+          earning on these calls at the prices it sells to {preview.to.parentName}.
+        </p>
+      ) : null}
       {preview.scheduledRevisions.length ? (
         <p>
           Scheduled on {newCard.name}:{' '}
@@ -151,9 +160,16 @@ function Side({
 }) {
   if (!side) return <span className="text-slate-500">not reached</span>;
   return (
+    // Wrapped between its parts only, never inside one ("60 / s: €0.0180" at 768 px).
     <span>
-      <Money amount={side.rate} currency={currency} keepDecimals />
-      /min, {side.billing}; 60 s: <Money amount={side.price60} currency={currency} keepDecimals />
+      <span className="whitespace-nowrap">
+        <Money amount={side.rate} currency={currency} keepDecimals />
+        /min,
+      </span>{' '}
+      <span className="whitespace-nowrap">{side.billing};</span>{' '}
+      <span className="whitespace-nowrap">
+        60 s: <Money amount={side.price60} currency={currency} keepDecimals />
+      </span>
     </span>
   );
 }

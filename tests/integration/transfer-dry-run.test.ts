@@ -288,6 +288,8 @@ describe('a settled balance and the margin the old parent loses', () => {
     expect(answer.status).toBe(200);
     const preview = answer.body as TTransferPreview;
     expect(preview.balance).toEqual({ outcome: 'settled', from: '7.500000', to: '0.000000' });
+    // Up to the carrier: RS is out of KS's chain, and what it earned on KS is lost.
+    expect(preview.to.belowOldParent).toBe(false);
     expect(preview.samples).toEqual([
       {
         prefix: '44',
@@ -303,6 +305,42 @@ describe('a settled balance and the margin the old parent loses', () => {
         new: { prefix: '4', rate: '0.0900', price60: '0.0900', margin60: null, billing: '60/60' },
       },
     ]);
+    expect(await changeLogHead()).toBe(head);
+  });
+
+  it('says the old parent stays in the chain when the customer moves below it', async () => {
+    // RS2 sits under RS and buys RS's "Sell EUR": moved there, KS's calls still pass
+    // through RS, which goes on earning on them.
+    const rs2 = (await rs.post('/resellers', { name: 'RS2', email: 'rs2@dry.test' })).body.id;
+    const group = (await admin.get('/groups')).body.items.find(
+      (item: { name: string }) => item.name === 'Default Reseller',
+    ).id;
+    const made = await admin.post('/users', {
+      email: 'ops@rs2.dry.test',
+      password: PASSWORD,
+      accountId: rs2,
+      groupId: group,
+    });
+    expect(made.status).toBe(201);
+    expect((await rs.post('/assignments', { cardId: own.sell, accountId: rs2 })).status).toBe(201);
+    const rs2Client = await apiClient(suite.server.url, 'ops@rs2.dry.test', PASSWORD);
+    const card = await rs2Client.post(`/cards/${own.sell}/derive`, {
+      name: 'RS2 Sell',
+      markupPercent: '10',
+    });
+    expect(card.status).toBe(201);
+    const head = await changeLogHead();
+    const answer = await rs.post(`/customers/${own.KS}/transfer?dryRun=true`, {
+      toParentId: rs2,
+      cardId: card.body.id,
+    });
+    expect(answer.status).toBe(200);
+    const preview = answer.body as TTransferPreview;
+    expect(preview.to).toMatchObject({ parentId: rs2, belowOldParent: true });
+    expect(preview.samples[0]).toMatchObject({
+      old: { price60: '0.0600', margin60: '0.0100' },
+      new: { price60: '0.0660', margin60: '0.0060' },
+    });
     expect(await changeLogHead()).toBe(head);
   });
 

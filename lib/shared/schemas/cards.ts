@@ -361,6 +361,11 @@ export const ZTransferPreview = z.object({
     parentId: z.string(),
     parentName: z.string(),
     card: z.object({ id: z.string(), name: z.string(), currency: z.string() }),
+    /**
+     * The new parent is below the old one: the old parent stays above the customer in the
+     * chain and goes on earning on its calls, so its margin now (`margin60`) is not lost.
+     */
+    belowOldParent: z.boolean(),
   }),
   currency: z.object({
     /** `kept`: same currency; `converted` at `rate`; `refused`: another currency, no rate. */
