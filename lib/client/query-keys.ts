@@ -6,8 +6,9 @@ export type TFilter = Record<string, string | undefined>;
 /**
  * How the live cache (live-cache.ts) keeps a query current:
  * - `list`: a paged list of the resource — patched in place by id and version when
- *   unfiltered or a set named by id (`filter.ids`), refetched when filtered, refetched on the entity's own changes when it
- *   hangs under one entity (`sub`: a card's rates, its margin report);
+ *   unfiltered or a set named by id (`filter.ids`), refetched when filtered otherwise,
+ *   refetched on the entity's own changes when it hangs under one entity (`sub`: a
+ *   card's rates, its margin report);
  * - `one`: one entity, patched in place (refetched when it goes away);
  * - `any-change`: a view over everything (counters, activity, a user's access),
  *   refetched after any change this viewer receives;
