@@ -51,7 +51,7 @@ export class RecentLog {
   /**
    * The carrier's entries after `since` up to `upTo`, at most `max` of them, when the one
    * after `since` is held; else null (read the log). Fewer than asked when the tailer
-   * has not read as far as `upTo` yet (catch-up reads the rest from the log).
+   * has not read as far as `upTo` yet: the caller resumes from the last one given.
    */
   after(carrierId: string, since: number, upTo: number, max: number): TLogEntry[] | null {
     const run = this.runs.get(carrierId);

@@ -51,42 +51,27 @@ export async function catchUp(
   // Nothing after the head: the page is empty, and the log need not be asked.
   if (query.since >= head) return { items: [], seq: query.since };
   const rooms = new Set(roomsOf(actor));
-  const scan = query.limit * RECENT_SCAN_PER_ITEM;
-  const recent = options.recent?.after(carrierId, query.since, head, scan);
+  const recent = options.recent?.after(
+    carrierId,
+    query.since,
+    head,
+    query.limit * RECENT_SCAN_PER_ITEM,
+  );
   if (recent) {
     getMetrics().liveCatchUpPages.inc({ source: 'memory' });
-    const page = pageOfRecent(actor, rooms, recent, query);
-    // Memory may end short of the head: the tailer has not read a change committed a
-    // moment ago. The rest comes from the log (a few entries, usually), so that a caller
-    // who has just written it reads it back in this page (read your own writes; a page
-    // ending at the tailer's position answered "nothing more" without it). A page that
-    // is full, or whose scan ran out, ends where it stopped, as the API says.
-    if (page.items.length === query.limit || recent.length === scan || page.seq >= head) {
-      return page;
-    }
-    const rest = await pageOfLog(em, actor, rooms, {
-      carrierId,
-      since: page.seq,
-      limit: query.limit - page.items.length,
-      head,
-    });
-    return { items: [...page.items, ...rest.items], seq: rest.seq };
+    return pageOfRecent(actor, rooms, recent, query);
   }
   getMetrics().liveCatchUpPages.inc({ source: 'log' });
-  return pageOfLog(em, actor, rooms, { carrierId, since: query.since, limit: query.limit, head });
-}
-
-/** A page read from the log, narrowed to the viewer's account: up to `limit` entries. */
-async function pageOfLog(
-  em: EntityManager,
-  actor: TActor,
-  rooms: ReadonlySet<string>,
-  at: { carrierId: string; since: number; limit: number; head: number },
-): Promise<{ items: TChangeEnvelope[]; seq: number }> {
-  const entries = await readPage(em, { ...at, accountPath: actor.account.path });
+  const entries = await readPage(em, {
+    carrierId,
+    accountPath: actor.account.path,
+    since: query.since,
+    limit: query.limit,
+    head,
+  });
   const items = entries.flatMap((entry) => envelopeOrSkip(actor, entry, rooms) ?? []);
   // A full page means more may follow: resume after its last entry, not at the head.
-  const seq = entries.length === at.limit ? entries[entries.length - 1]!.seq : at.head;
+  const seq = entries.length === query.limit ? entries[entries.length - 1]!.seq : head;
   return { items, seq };
 }
 
