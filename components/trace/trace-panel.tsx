@@ -10,6 +10,7 @@ import { RecordPicker } from '@/components/pickers/record-picker';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { DateTime } from '@/components/ui/date-time';
+import { formatCallLength } from '@/lib/shared/format';
 
 /**
  * Price trace (DESIGN §1 "Rate lookup"): a dialled number for an account, priced at each
@@ -103,8 +104,8 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
       <PanelSection title="Chain">
         {trace ? (
           <p className="mb-3 text-sm text-slate-700" data-testid="traced">
-            Traced <span className="font-medium">{trace.number}</span>, a {trace.seconds} s call,
-            priced{' '}
+            Traced <span className="font-medium">{trace.number}</span>, a{' '}
+            {formatCallLength(trace.seconds)} call, priced{' '}
             {trace.at === 'now' ? (
               'now'
             ) : (

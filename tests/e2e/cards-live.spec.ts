@@ -291,6 +291,11 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
   await expect(admin.getByRole('table', { name: 'Chain of Acme retail' })).toContainText('0.0600');
   const traced = admin.getByTestId('traced');
   await expect(traced).toHaveText(/^Traced \+?442079460000, a 60 s call, priced now\.$/);
+  // A long call's length reads as people say it.
+  await admin.getByLabel('Call length (seconds)').fill('3725');
+  await admin.getByRole('button', { name: 'Trace' }).click();
+  await expect(traced).toHaveText(/^Traced \+?442079460000, a 1 h 2 min 5 s call, priced now\.$/);
+  await admin.getByLabel('Call length (seconds)').fill('60');
   // A wrong number next is refused by the form; the chain still says whose it is.
   await admin.getByLabel('Dialled number').fill('call me');
   await admin.getByRole('button', { name: 'Trace' }).click();
