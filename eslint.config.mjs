@@ -13,6 +13,11 @@ const noServerDir = {
 };
 const noLibServer = { group: ['@/lib/server/*', '**/lib/server/*'], message: 'Server-only code.' };
 const noLibClient = { group: ['@/lib/client/*', '**/lib/client/*'], message: 'Browser-only code.' };
+/** Links prefetch on intent, not on sight (components/ui/panel-link.tsx says why). */
+const noNextLink = {
+  name: 'next/link',
+  message: 'Use PanelLink (components/ui/panel-link.tsx): it prefetches on intent only.',
+};
 
 export default tseslint.config(
   {
@@ -70,7 +75,13 @@ export default tseslint.config(
   },
   {
     files: ['lib/client/**/*.{ts,tsx}', 'components/**/*.{ts,tsx}'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noServerDir, noLibServer] }] },
+    ignores: ['components/ui/panel-link.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [noNextLink], patterns: [noServerDir, noLibServer] },
+      ],
+    },
   },
   {
     files: ['lib/server/**/*.ts'],
@@ -78,6 +89,6 @@ export default tseslint.config(
   },
   {
     files: ['app/**/*.{ts,tsx}'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noServerDir] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [noNextLink], patterns: [noServerDir] }] },
   },
 );

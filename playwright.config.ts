@@ -33,6 +33,7 @@ const LANES = [
     'forced-password',
     'mfa',
     'portals',
+    'prefetch',
     'security-headers',
     'sign-in',
   ],

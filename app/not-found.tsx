@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 
 export const metadata: Metadata = { title: 'Not found' };
 
@@ -14,9 +14,9 @@ export default function NotFound() {
       <div className="w-full max-w-sm rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
         <h1 className="text-xl font-semibold tracking-tight text-brand-900">Page not found</h1>
         <p className="mb-6 mt-1 text-sm text-slate-600">This page could not be found.</p>
-        <Link href="/" className="text-sm font-medium text-brand-700 hover:underline">
+        <PanelLink href="/" className="text-sm font-medium text-brand-700 hover:underline">
           Back to the panel
-        </Link>
+        </PanelLink>
       </div>
     </main>
   );

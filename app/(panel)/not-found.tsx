@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 
 export const metadata: Metadata = { title: 'Not found' };
 
@@ -18,9 +18,9 @@ export default function PanelNotFound() {
         what you can see. The navigation leads to everything you can open.
       </p>
       <p className="mt-6 text-sm font-medium">
-        <Link href="/" className="text-brand-700 hover:underline">
+        <PanelLink href="/" className="text-brand-700 hover:underline">
           Back to the overview
-        </Link>
+        </PanelLink>
       </p>
     </div>
   );

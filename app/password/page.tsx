@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { PasswordChangeForm } from '@/components/auth/password-change-form';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { requireGatePage } from '@/lib/server/auth/page-session';
@@ -35,9 +35,9 @@ export default async function PasswordPage() {
           {held ? (
             <span />
           ) : (
-            <Link className="text-brand-700 underline" href="/">
+            <PanelLink className="text-brand-700 underline" href="/">
               Back to the panel
-            </Link>
+            </PanelLink>
           )}
           <SignOutButton />
         </div>

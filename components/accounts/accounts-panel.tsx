@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { useState } from 'react';
 import { useWatch } from 'react-hook-form';
 import { apiFetch } from '@/lib/client/api';
@@ -163,9 +163,13 @@ export function AccountsPanel({
             }
             rows={items.map((item) => {
               const name = (
-                <Link key="name" className="text-brand-700 underline" href={`/${kind}/${item.id}`}>
+                <PanelLink
+                  key="name"
+                  className="text-brand-700 underline"
+                  href={`/${kind}/${item.id}`}
+                >
                   {item.name}
-                </Link>
+                </PanelLink>
               );
               if (!('depth' in item)) {
                 return [

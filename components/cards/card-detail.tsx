@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useWatch } from 'react-hook-form';
 import { useQueries, useQuery } from '@tanstack/react-query';
@@ -685,13 +685,13 @@ function Assignments({
           sort={{ value: sort, onChange: setSort }}
           headers={[{ label: 'Account', sort: 'accountName' }, 'Kind', '']}
           rows={(held.data ?? []).map((row) => [
-            <Link
+            <PanelLink
               key="account"
               className="text-brand-700 underline"
               href={`/${row.accountKind === 'customer' ? 'customers' : 'resellers'}/${row.accountId}`}
             >
               {row.accountName}
-            </Link>,
+            </PanelLink>,
             row.accountKind,
             can.unassign ? (
               <button

@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { useState } from 'react';
 import { useDebounced } from '@/lib/client/use-debounced';
 import { useQueries } from '@tanstack/react-query';
@@ -46,9 +46,9 @@ export function CardsPanel({
   const items = list.data ?? [];
   const byId = new Map(items.map((card) => [card.id, card]));
   const name = (card: TCardDto) => (
-    <Link key="name" className="text-brand-700 underline" href={`/cards/${card.id}`}>
+    <PanelLink key="name" className="text-brand-700 underline" href={`/cards/${card.id}`}>
       {card.name}
-    </Link>
+    </PanelLink>
   );
   const owners = useOwnerNames(items, accountId, readsAccounts);
   const ownerCell = (card: TCardDto) => (
@@ -345,9 +345,9 @@ function CardOwner({
   const found = owners.names.get(card.ownerId);
   if (found) {
     return (
-      <Link className="text-brand-700 underline" href={found.href}>
+      <PanelLink className="text-brand-700 underline" href={found.href}>
         {found.name}
-      </Link>
+      </PanelLink>
     );
   }
   // Not "Below you" before the answer: that would say the viewer may not know it.

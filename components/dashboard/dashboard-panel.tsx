@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { useId, type ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
@@ -61,9 +61,9 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
       <p className="text-sm text-slate-600" data-testid="overview-identity">
         You are signed in to <span className="font-medium">{live.account.name}</span> with the group{' '}
         <span className="font-medium">{live.group.name}</span>.{' '}
-        <Link href={`/users/${live.user.id}?tab=access`} className="text-brand-700 underline">
+        <PanelLink href={`/users/${live.user.id}?tab=access`} className="text-brand-700 underline">
           Your permissions
-        </Link>
+        </PanelLink>
       </p>
       {ownBalance ? <OwnCreditAlert account={live.account} /> : null}
       {attention.data ? (
@@ -76,7 +76,7 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
         {TILES.filter(([key]) => (counts.data ? counts.data[key] !== null : can.sections[key])).map(
           ([key, label, href]) => (
             <li key={key}>
-              <Link
+              <PanelLink
                 href={href}
                 className="block rounded-lg border border-slate-200 bg-white p-4 hover:border-brand-500 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
               >
@@ -89,7 +89,7 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
                 >
                   {counts.data ? counts.data[key] : '…'}
                 </span>
-              </Link>
+              </PanelLink>
             </li>
           ),
         )}
@@ -259,17 +259,17 @@ function AttentionCard({
       <ul className="mt-2 space-y-1 text-sm">
         {items.map((item) => (
           <li key={item.key} className="flex justify-between gap-3">
-            <Link href={item.href} className="font-medium underline">
+            <PanelLink href={item.href} className="font-medium underline">
               {item.label}
-            </Link>
+            </PanelLink>
             <span className="text-right opacity-80">{item.note}</span>
           </li>
         ))}
       </ul>
       {more > 0 ? (
-        <Link href={moreHref} className="mt-2 inline-block text-sm underline">
+        <PanelLink href={moreHref} className="mt-2 inline-block text-sm underline">
           and {more} more
-        </Link>
+        </PanelLink>
       ) : null}
     </section>
   );
@@ -289,12 +289,12 @@ function AssignedCards({ title }: { title?: string }) {
       <ul className="flex flex-wrap gap-2" data-testid="assigned-cards">
         {assigned.map((card) => (
           <li key={card.id}>
-            <Link
+            <PanelLink
               href={`/cards/${card.id}`}
               className="inline-block rounded-md border border-slate-200 px-3 py-1.5 text-sm font-medium text-brand-700 hover:border-brand-500"
             >
               {card.name} <span className="text-slate-500">({card.currency})</span>
-            </Link>
+            </PanelLink>
           </li>
         ))}
       </ul>
@@ -331,9 +331,9 @@ function NextSteps({ can }: { can: TUiAbilities }) {
         {steps.map((step) => (
           <li key={step.text}>
             {step.href ? (
-              <Link href={step.href} className="text-brand-700 underline">
+              <PanelLink href={step.href} className="text-brand-700 underline">
                 {step.text}
-              </Link>
+              </PanelLink>
             ) : (
               step.text
             )}

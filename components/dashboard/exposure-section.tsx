@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { useState } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { type TPageOf } from '@/lib/client/api';
@@ -117,12 +117,12 @@ export function ExposureSection() {
                 {rows.map((row) => (
                   <tr key={row.id} className="border-t border-slate-100">
                     <td className="py-1 pr-3">
-                      <Link
+                      <PanelLink
                         href={`/${row.kind}s/${row.id}?tab=balance`}
                         className="font-medium text-brand-700 underline"
                       >
                         {row.name}
-                      </Link>{' '}
+                      </PanelLink>{' '}
                       <span className="text-xs text-slate-500">{row.kind}</span>
                     </td>
                     <td className="py-1 pr-3 text-right tabular-nums">

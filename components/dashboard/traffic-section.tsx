@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { useState, type ReactNode } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { TPageOf } from '@/lib/client/api';
@@ -536,9 +536,9 @@ function TopExposure() {
 
 function AccountLink({ id, name, kind }: { id: string; name: string; kind: string | null }) {
   return kind ? (
-    <Link href={`/${kind}s/${id}`} className="font-medium text-brand-700 underline">
+    <PanelLink href={`/${kind}s/${id}`} className="font-medium text-brand-700 underline">
       {name}
-    </Link>
+    </PanelLink>
   ) : (
     <span>{name}</span>
   );

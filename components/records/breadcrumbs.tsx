@@ -1,4 +1,4 @@
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 
 export interface TCrumb {
   label: string;
@@ -23,9 +23,9 @@ export function Breadcrumbs({ items }: { items: TCrumb[] }) {
                 </span>
               ) : null}
               {item.href && !last ? (
-                <Link href={item.href} className="text-brand-700 hover:underline">
+                <PanelLink href={item.href} className="text-brand-700 hover:underline">
                   {item.label}
-                </Link>
+                </PanelLink>
               ) : (
                 <span
                   aria-current={last ? 'page' : undefined}

@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { useEffect, useState, type ReactNode } from 'react';
 import type { TQueryKey } from '@/lib/client/query-keys';
 import { usePagedList } from '@/lib/client/use-resource';
@@ -144,8 +144,8 @@ export function RecordList<T extends TLiveItem>({
 
 export function RecordLink({ href, children }: { href: string; children: ReactNode }) {
   return (
-    <Link href={href} className="font-medium text-brand-700 hover:underline">
+    <PanelLink href={href} className="font-medium text-brand-700 hover:underline">
       {children}
-    </Link>
+    </PanelLink>
   );
 }

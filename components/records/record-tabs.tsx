@@ -1,4 +1,4 @@
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 
 export interface TRecordTab {
   id: string;
@@ -27,7 +27,7 @@ export function RecordTabs({
           const active = tab.id === current;
           return (
             <li key={tab.id}>
-              <Link
+              <PanelLink
                 href={index === 0 ? base : `${base}?tab=${tab.id}`}
                 aria-current={active ? 'page' : undefined}
                 scroll={false}
@@ -38,7 +38,7 @@ export function RecordTabs({
                 }`}
               >
                 {tab.label}
-              </Link>
+              </PanelLink>
             </li>
           );
         })}

@@ -1,4 +1,4 @@
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { ConnectionIndicator } from '@/components/live/connection-indicator';
 import type { TMeDto } from '@/lib/shared/schemas/me';
@@ -49,12 +49,12 @@ export function AppHeader({
           <HeaderIdentity initial={me} />
           {viewingAs ? null : (
             <>
-              <Link href="/password" className="text-sm text-brand-700 underline">
+              <PanelLink href="/password" className="text-sm text-brand-700 underline">
                 Password
-              </Link>
-              <Link href="/account/security" className="text-sm text-brand-700 underline">
+              </PanelLink>
+              <PanelLink href="/account/security" className="text-sm text-brand-700 underline">
                 Account security
-              </Link>
+              </PanelLink>
             </>
           )}
           <ThemeToggle />

@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/client/api';
@@ -161,13 +161,13 @@ export function NotificationBell({ readOnly = false }: { readOnly?: boolean }) {
                 >
                   <div className="flex items-start justify-between gap-2">
                     {notice.link ? (
-                      <Link
+                      <PanelLink
                         href={notice.link}
                         className={`text-brand-700 underline ${notice.readAt ? '' : 'font-semibold'}`}
                         onClick={() => opened(notice)}
                       >
                         {notice.title}
-                      </Link>
+                      </PanelLink>
                     ) : (
                       <span
                         className={

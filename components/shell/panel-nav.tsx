@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { usePathname } from 'next/navigation';
 
 export interface TNavItem {
@@ -18,7 +18,7 @@ export function PanelNav({ items }: { items: TNavItem[] }) {
           const active = item.href === '/' ? pathname === '/' : pathname.startsWith(item.href);
           return (
             <li key={item.href}>
-              <Link
+              <PanelLink
                 href={item.href}
                 aria-current={active ? 'page' : undefined}
                 className={`inline-block border-b-2 px-3 py-2 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 ${
@@ -28,7 +28,7 @@ export function PanelNav({ items }: { items: TNavItem[] }) {
                 }`}
               >
                 {item.label}
-              </Link>
+              </PanelLink>
             </li>
           );
         })}

@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 
 /** A success message, with a link to the record it is about when it has a page. */
@@ -98,9 +98,9 @@ function ToastItem({ toast }: { toast: TShown }) {
         {toast.href ? (
           <>
             {' '}
-            <Link href={toast.href} className="font-medium text-brand-700 underline">
+            <PanelLink href={toast.href} className="font-medium text-brand-700 underline">
               {toast.linkLabel ?? 'Open'}
-            </Link>
+            </PanelLink>
           </>
         ) : null}
       </p>

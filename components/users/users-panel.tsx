@@ -1,6 +1,6 @@
 'use client';
 
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { useState } from 'react';
 import { usePagedList } from '@/lib/client/use-resource';
 import { useDebounced } from '@/lib/client/use-debounced';
@@ -72,23 +72,27 @@ export function UsersPanel({
               '',
             ]}
             rows={items.map((user) => [
-              <Link key="email" className="text-brand-700 underline" href={`/users/${user.id}`}>
+              <PanelLink
+                key="email"
+                className="text-brand-700 underline"
+                href={`/users/${user.id}`}
+              >
                 {user.email}
-              </Link>,
+              </PanelLink>,
               user.name,
               user.accountName,
               <GroupName key="group" groupId={user.groupId} enabled={canReadGroups} />,
               user.status,
               user.mfaEnabled ? 'on' : 'off',
               can.explain ? (
-                <Link
+                <PanelLink
                   key="access"
                   className="text-brand-700 underline"
                   aria-label={`Access: what ${user.email} can see`}
                   href={`/groups?user=${user.id}`}
                 >
                   Access
-                </Link>
+                </PanelLink>
               ) : null,
             ])}
           />

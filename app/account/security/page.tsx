@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
+import { PanelLink } from '@/components/ui/panel-link';
 import { AccountSecurity } from '@/components/account/account-security';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { SkipLink } from '@/components/shell/skip-link';
@@ -40,9 +40,9 @@ export default async function AccountSecurityPage() {
         <div className="flex items-center justify-between">
           <h1 className="text-xl font-semibold tracking-tight text-brand-900">Account security</h1>
           {mayUsePanel ? (
-            <Link href="/" className="text-sm text-brand-700 underline">
+            <PanelLink href="/" className="text-sm text-brand-700 underline">
               Back to the panel
-            </Link>
+            </PanelLink>
           ) : null}
         </div>
         <AccountSecurity viewingAs={viewingAs} />
