@@ -5,7 +5,7 @@ import { useLiveRecord, useApiMutation } from '@/lib/client/use-resource';
 import { queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import type { TCustomerDto, TResellerDto } from '@/lib/shared/schemas/accounts';
-import { ZAssignmentCreate, type TAssignmentDto } from '@/lib/shared/schemas/cards';
+import { ZAssignmentCreate, type TAssignmentDto, type TCardDto } from '@/lib/shared/schemas/cards';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { Button } from '@/components/ui/field';
 import { RelativeTime } from '@/components/ui/relative-time';
@@ -174,7 +174,10 @@ function Overview({
   );
 }
 
-/** The cards assigned to this reseller (its provider cards), and assigning one of ours. */
+/**
+ * What this reseller buys — the cards assigned to it, and assigning one of ours — and
+ * what it sells: the cards it owns (its customer cards, and provider cards of its own).
+ */
 function Cards({
   reseller,
   can,
@@ -187,29 +190,47 @@ function Cards({
   // Only a card's owner assigns it, to an account directly below (DESIGN §1).
   const assignable = can.cards.assign && reseller.parentId === own.id;
   return (
-    <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
-      <PanelSection title={`Cards assigned to ${reseller.name}`}>
-        {can.cards.readAssignments ? (
-          <RecordList<TAssignmentDto>
-            queryKey={queryKeys.list('assignments', { accountId: reseller.id })}
-            label={`Cards assigned to ${reseller.name}`}
-            headers={[
-              { label: 'Card', sort: 'cardName' },
-              { label: 'Since', sort: 'createdAt' },
-            ]}
-            emptyText="No card assigned yet."
-            row={(assignment) => [
-              <RecordLink key="card" href={`/cards/${assignment.cardId}`}>
-                {assignment.cardName}
-              </RecordLink>,
-              <RelativeTime key="since" at={assignment.createdAt} />,
-            ]}
-          />
-        ) : (
-          <p className="text-sm text-slate-600">Your group does not grant reading assignments.</p>
-        )}
+    <div className="space-y-4">
+      <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
+        <PanelSection title={`Cards assigned to ${reseller.name}`}>
+          {can.cards.readAssignments ? (
+            <RecordList<TAssignmentDto>
+              queryKey={queryKeys.list('assignments', { accountId: reseller.id })}
+              label={`Cards assigned to ${reseller.name}`}
+              headers={[
+                { label: 'Card', sort: 'cardName' },
+                { label: 'Since', sort: 'createdAt' },
+              ]}
+              emptyText="No card assigned yet."
+              row={(assignment) => [
+                <RecordLink key="card" href={`/cards/${assignment.cardId}`}>
+                  {assignment.cardName}
+                </RecordLink>,
+                <RelativeTime key="since" at={assignment.createdAt} />,
+              ]}
+            />
+          ) : (
+            <p className="text-sm text-slate-600">Your group does not grant reading assignments.</p>
+          )}
+        </PanelSection>
+        {assignable ? <AssignCard reseller={reseller} ownerId={own.id} /> : null}
+      </div>
+      <PanelSection title={`Cards owned by ${reseller.name}`}>
+        <RecordList<TCardDto>
+          queryKey={queryKeys.list('cards', { ownerId: reseller.id })}
+          label={`Cards owned by ${reseller.name}`}
+          headers={[{ label: 'Card', sort: 'name' }, 'Kind', 'Currency', 'Rates']}
+          emptyText={`${reseller.name} owns no card yet.`}
+          row={(card) => [
+            <RecordLink key="card" href={`/cards/${card.id}`}>
+              {card.name}
+            </RecordLink>,
+            card.kind === 'provider' ? 'Provider' : 'Customer',
+            card.currency,
+            card.rateCount,
+          ]}
+        />
       </PanelSection>
-      {assignable ? <AssignCard reseller={reseller} ownerId={own.id} /> : null}
     </div>
   );
 }

@@ -639,6 +639,15 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   const held = admin.getByRole('table', { name: 'Cards assigned to Acme Voice' });
   await expect(held).toContainText('Carrier Retail');
   await expect(held).toContainText('E2E Sell');
+  // And what it sells: the cards it owns, not those it holds nor its sub-reseller's.
+  const owned = admin.getByRole('table', { name: 'Cards owned by Acme Voice' });
+  await expect(owned).toContainText('Acme Standard');
+  await expect(owned).toContainText('Customer');
+  await expect(owned).not.toContainText('Carrier Retail');
+  await expect(owned).not.toContainText('Acme East Retail');
+  await owned.getByRole('link', { name: 'Acme Standard' }).click();
+  await expect(admin.getByRole('heading', { level: 1 })).toHaveText('Acme Standard');
+  await admin.goBack();
   await saveScreenshot(admin, 'test-results/reseller-detail.png');
   await section('Customers');
   await expect(admin.getByRole('table', { name: 'Customers of Acme Voice' })).toContainText(
