@@ -19,8 +19,9 @@ export type TPanelLinkProps = Omit<ComponentProps<typeof Link>, 'href' | 'prefet
  */
 export function PanelLink({ href, onMouseEnter, onTouchStart, onFocus, ...rest }: TPanelLinkProps) {
   const router = useRouter();
-  // The router keeps what it prefetched for a while: a pointer passing over a link twice
-  // asks once.
+  // The router keeps what it prefetched for a while (about five minutes): a pointer
+  // passing over a link twice asks once. The caller's own handler runs first, as Next's
+  // Link runs it.
   const intent = () => router.prefetch(href);
   return (
     <Link
@@ -28,16 +29,16 @@ export function PanelLink({ href, onMouseEnter, onTouchStart, onFocus, ...rest }
       href={href}
       prefetch={false}
       onMouseEnter={(event: MouseEvent<HTMLAnchorElement>) => {
-        intent();
         onMouseEnter?.(event);
+        intent();
       }}
       onTouchStart={(event: TouchEvent<HTMLAnchorElement>) => {
-        intent();
         onTouchStart?.(event);
+        intent();
       }}
       onFocus={(event: FocusEvent<HTMLAnchorElement>) => {
-        intent();
         onFocus?.(event);
+        intent();
       }}
     />
   );

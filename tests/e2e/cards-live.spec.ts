@@ -648,6 +648,7 @@ test('the dashboard counts and the activity feed follow changes live; reseller d
   await owned.getByRole('link', { name: 'Acme Standard' }).click();
   await expect(admin.getByRole('heading', { level: 1 })).toHaveText('Acme Standard');
   await admin.goBack();
+  await expect(owned).toBeVisible();
   await saveScreenshot(admin, 'test-results/reseller-detail.png');
   await section('Customers');
   await expect(admin.getByRole('table', { name: 'Customers of Acme Voice' })).toContainText(
