@@ -12,6 +12,7 @@ import {
 } from 'recharts';
 import { formatMoney } from '@/lib/shared/format';
 import { minutesOf } from '@/lib/shared/traffic';
+import { accountsChartHeight, DAYS_CHART_HEIGHT } from './chart-heights';
 
 /**
  * The traffic dashboard's charts (recharts). Colours are CSS variables set per theme in
@@ -53,7 +54,7 @@ export function AccountsChart({
     revenueValue: Number(point.revenue),
     costValue: Number(point.cost),
   }));
-  const height = 56 + data.length * 44;
+  const height = accountsChartHeight(data.length);
   return (
     <div role="img" aria-label={caption} data-testid="traffic-chart-accounts">
       <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 480, height }}>
@@ -120,7 +121,11 @@ export function DaysChart({
   }));
   return (
     <div role="img" aria-label={caption} data-testid="traffic-chart-days">
-      <ResponsiveContainer width="100%" height={220} initialDimension={{ width: 480, height: 220 }}>
+      <ResponsiveContainer
+        width="100%"
+        height={DAYS_CHART_HEIGHT}
+        initialDimension={{ width: 480, height: DAYS_CHART_HEIGHT }}
+      >
         <BarChart
           data={data}
           margin={{ top: 4, right: 8, bottom: 4, left: 0 }}

@@ -1,6 +1,7 @@
 'use client';
 
 import { PanelLink } from '@/components/ui/panel-link';
+import dynamic from 'next/dynamic';
 import { useState, type ReactNode } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { TPageOf } from '@/lib/client/api';
@@ -20,7 +21,20 @@ import { PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { ListState, LoadMore } from '@/components/ui/field';
 import { RelativeTime } from '@/components/ui/relative-time';
-import { AccountsChart, DaysChart, type TChartPoint } from './traffic-charts';
+import type { TChartPoint } from './traffic-charts';
+import { accountsChartHeight, DAYS_CHART_HEIGHT } from './chart-heights';
+
+/**
+ * The charts' code (recharts: most of a 470 KB script) is fetched when there is traffic
+ * to draw, after the page is up: an Overview without calls never loads it, and one with
+ * calls is usable while it arrives. They draw only in the browser either way (hydrated).
+ */
+const AccountsChart = dynamic(() => import('./traffic-charts').then((m) => m.AccountsChart), {
+  ssr: false,
+});
+const DaysChart = dynamic(() => import('./traffic-charts').then((m) => m.DaysChart), {
+  ssr: false,
+});
 
 type TPeriod = 'hour' | 'days';
 const DAYS = 14;
@@ -212,12 +226,14 @@ function Summary({
               >
                 Revenue and cost by account, {periodText}
               </figcaption>
-              <AccountsChart
-                points={charted.map((row) => pointOf(row, row.name))}
-                currency={currency}
-                locale={locale}
-                caption={`Bar chart of revenue and cost for ${below} over ${periodText}; the table below has the same numbers.`}
-              />
+              <div style={{ minHeight: accountsChartHeight(charted.length) }}>
+                <AccountsChart
+                  points={charted.map((row) => pointOf(row, row.name))}
+                  currency={currency}
+                  locale={locale}
+                  caption={`Bar chart of revenue and cost for ${below} over ${periodText}; the table below has the same numbers.`}
+                />
+              </div>
             </figure>
           ) : null}
           {days.data?.rows.length ? (
@@ -228,12 +244,14 @@ function Summary({
               >
                 Revenue and cost by day (UTC), last {DAYS} days
               </figcaption>
-              <DaysChart
-                points={series.map((day) => ({ ...day, label: day.day }))}
-                currency={currency}
-                locale={locale}
-                caption={`Bar chart of revenue and cost per day over the last ${DAYS} days; the table below has the days with calls.`}
-              />
+              <div style={{ minHeight: DAYS_CHART_HEIGHT }}>
+                <DaysChart
+                  points={series.map((day) => ({ ...day, label: day.day }))}
+                  currency={currency}
+                  locale={locale}
+                  caption={`Bar chart of revenue and cost per day over the last ${DAYS} days; the table below has the days with calls.`}
+                />
+              </div>
               <DaysTable rows={days.data.rows} />
             </figure>
           ) : null}
