@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import { adminApi, adminState } from '../fixtures/e2e-sign-in';
 import { closeContexts } from '../fixtures/e2e-close';
 
@@ -13,14 +13,19 @@ test.afterEach(async ({ browser }) => {
   await closeContexts(browser.contexts());
 });
 
-test('a link is prefetched on pointer or focus, never for being on screen, and still leads where it says', async ({
-  browser,
-}) => {
+/** The e2e admin's page with nothing loaded yet: what watches it is set up before the first load. */
+async function blankAdminPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext({
     storageState: adminState(),
     viewport: { width: 1280, height: 900 },
   });
-  const page = await context.newPage();
+  return context.newPage();
+}
+
+test('a link is prefetched on pointer or focus, never for being on screen, and still leads where it says', async ({
+  browser,
+}) => {
+  const page = await blankAdminPage(browser);
   // Every prefetch the page sends, by the path it prefetches (Next marks each one).
   const prefetched: string[] = [];
   page.on('request', (request) => {
@@ -83,11 +88,7 @@ test("the Overview fetches the charts' code only once it has calls to draw, and 
   browser,
   request,
 }) => {
-  const context = await browser.newContext({
-    storageState: adminState(),
-    viewport: { width: 1280, height: 900 },
-  });
-  const page = await context.newPage();
+  const page = await blankAdminPage(browser);
   const chartScripts = watchChartScripts(page);
   await page.goto('/');
   await expect(page.getByTestId('connection-indicator')).toHaveText('Live');

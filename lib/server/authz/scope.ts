@@ -143,9 +143,14 @@ function belowPattern(ancestorPath: string): string {
   return escapeLike(ancestorPath) + '_%';
 }
 
+/** An account's parent's path: its own, less its last step ('' for a carrier). */
+export function parentPathOf(account: { path: string; id: string }): string {
+  return account.path.slice(0, account.path.length - account.id.length - 1);
+}
+
 /** The scope path of an account: its parent's path (carriers have none). */
 export function accountScopePath(account: { path: string; id: string }): string | null {
-  const parentPath = account.path.slice(0, account.path.length - account.id.length - 1);
+  const parentPath = parentPathOf(account);
   return parentPath === '' ? null : parentPath;
 }
 

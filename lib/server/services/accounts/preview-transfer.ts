@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { can } from '@/lib/server/authz/can';
-import { isBelow } from '@/lib/server/authz/scope';
+import { isBelow, parentPathOf } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { callPrice } from '@/lib/shared/pricing/billing';
@@ -113,7 +113,7 @@ export async function previewTransfer(
       parentId: target.id,
       parentName: target.name,
       card: { id: card.id, name: card.name, currency: card.currency },
-      belowOldParent: isBelow(oldParentPath(customer), target.path),
+      belowOldParent: isBelow(parentPathOf(customer), target.path),
     },
     currency: {
       outcome,
@@ -240,9 +240,4 @@ async function matches(
     [`{${samples.map((sample) => sample.prefix).join(',')}}`, cardId],
   );
   return new Map(rows.map((row) => [row.sample, row]));
-}
-
-/** The old parent's path: the customer's own, less its last step. */
-function oldParentPath(customer: { id: string; path: string }): string {
-  return customer.path.slice(0, customer.path.length - customer.id.length - 1);
 }

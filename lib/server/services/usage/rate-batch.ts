@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
-import { belowSql, carrierIdOf, isWithin } from '@/lib/server/authz/scope';
+import { belowSql, carrierIdOf, isWithin, parentPathOf } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { copyRows, type TStagedValue } from '@/lib/server/db/stage-rows';
 import { conflict } from '@/lib/server/errors/domain-error';
@@ -1196,7 +1196,7 @@ function balanceChange(
     after.kind === 'reseller' && after.creditBlocked !== before.creditBlocked
       ? { refetch: ['resellers', 'customers'] }
       : {};
-  const scope = after.path.slice(0, after.path.length - after.id.length - 1);
+  const scope = parentPathOf(after);
   return {
     resource: after.kind === 'customer' ? 'customers' : 'resellers',
     entityId: after.id,
