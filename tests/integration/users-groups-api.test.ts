@@ -259,6 +259,44 @@ describe("the seed's workflow through the API", () => {
     ).toBe(groupId);
   });
 
+  it('a group in use names its users only to a caller who may read users', async () => {
+    // A keeper of groups who may not read people: the refusal says users hold the group,
+    // not who (their ids and emails are what GET /users refuses it).
+    const keepers = await admin.post('/groups', {
+      name: 'Group keepers',
+      grants: ['groups:read', 'groups:create', 'groups:delete'],
+    });
+    const account = await admin.post('/resellers', { name: 'Keepers Ltd', email: 'k@k.test' });
+    await admin.post('/users', {
+      email: 'keeper@keepers.test',
+      password: PASSWORD,
+      accountId: account.body.id,
+      groupId: keepers.body.id,
+    });
+    const keeper = await apiClient(suite.server.url, 'keeper@keepers.test', PASSWORD);
+    expect((await keeper.get('/users')).status).toBe(403);
+    const own = await keeper.post('/groups', { name: 'Readers', grants: ['groups:read'] });
+    expect(own.status).toBe(201);
+    const held = await admin.post('/users', {
+      email: 'held@keepers.test',
+      password: PASSWORD,
+      accountId: account.body.id,
+      groupId: own.body.id,
+    });
+    expect(held.status).toBe(201);
+
+    const refused = await keeper.del(`/groups/${own.body.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'group_in_use' });
+    expect(refused.body.error.dependants).toEqual([{ resource: 'users', id: '', name: '' }]);
+    expect(JSON.stringify(refused.body)).not.toContain('held@keepers.test');
+    expect(JSON.stringify(refused.body)).not.toContain(held.body.id);
+    // Whoever reads users is told who, as before.
+    expect((await admin.del(`/groups/${own.body.id}`)).body.error.dependants).toEqual([
+      { resource: 'users', id: held.body.id, name: 'held@keepers.test' },
+    ]);
+  });
+
   it("changing a user's group takes effect on its session at once, without ending it", async () => {
     const fresh = await apiClient(suite.server.url, 'ops@acme.test', PASSWORD);
     expect((await fresh.get('/me')).status).toBe(200);

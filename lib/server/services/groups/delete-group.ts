@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
+import { dependantsFor } from '@/lib/server/authz/dependants';
 import { DomainError, conflict, notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { findVisibleGroup } from './group-access';
@@ -8,7 +9,8 @@ import { assertNoEscalation } from './no-escalation';
 import { toGroupDto } from './group-dto';
 
 /**
- * Deletes a group nobody uses; a group in use is 409 listing its users (first 20). Like
+ * Deletes a group nobody uses; a group in use is 409 listing its users (first 20; to a
+ * caller who may not read users, only that there are some). Like
  * an edit, only by someone holding every grant it holds (DESIGN §1 "No escalation"): a
  * group prepared by a richer user is not destroyed by a poorer one.
  */
@@ -37,8 +39,13 @@ export async function deleteGroup(
       [group.id],
     );
     if (users.length) {
+      // Named only to a caller who reads users: a keeper of groups without `users:read`
+      // learns that people hold it, not who.
       throw conflict('group_in_use', 'Users still have this group; give them another one first.', {
-        dependants: users.map((user) => ({ resource: 'users', id: user.id, name: user.email })),
+        dependants: dependantsFor(
+          actor,
+          users.map((user) => ({ resource: 'users', id: user.id, name: user.email })),
+        ),
       });
     }
     const before = toGroupDto(group, 'owner');
