@@ -472,6 +472,77 @@ describe('POST /authorize: maxSeconds', () => {
     );
     for (const level of levels) await patchAccount(level.kind, level.id, { creditLimit: null });
   }, 120_000);
+
+  it('is bounded only by levels in the caller’s scope: no credit or price above it leaks', async () => {
+    // R2's own switch asks for C2. R1 is above it: how long R1's credit lasts on R1's buy
+    // card (W) would tell R2 the ratio of W's prices, and R1's spend over time. The
+    // carrier's switch, with every level in scope, keeps the exact bound.
+    const group = await admin.post('/groups', {
+      name: 'R2 switch',
+      grants: ['calls:authorize'],
+      accountId: ids.R2,
+    });
+    expect(
+      (
+        await admin.post('/users', {
+          email: 'switch@r2.a.test',
+          password: PASSWORD,
+          accountId: ids.R2,
+          groupId: group.body.id,
+        })
+      ).status,
+    ).toBe(201);
+    const r2Switch = await tokenOf('switch@r2.a.test');
+    const ask = async (token: string, number: string) =>
+      (await authorize(token, { accountId: ids.C2, number })).body;
+
+    // The upstream's own prices again (the property above leaves random ones), and R1's
+    // balance brought to nothing (earlier tests paid it), so its limit is its credit.
+    expect(
+      (await admin.put(`/cards/${card.U}/rates`, { rates: upstreamRates('0.0100') })).status,
+    ).toBe(200);
+    const { balance } = (await admin.get(`/accounts/${ids.R1}/balance`)).body;
+    if (!money(balance).isZero()) {
+      const evened = await admin.post(`/accounts/${ids.R1}/adjustments`, {
+        kind: 'adjustment',
+        amount: money(balance).negated().toFixed(),
+        currency: 'EUR',
+        reason: 'authorize scope test',
+        idempotencyKey: 'scope-even-r1',
+      });
+      expect(evened.status).toBe(201);
+    }
+    const seen = new Set<number>();
+    for (const limit of ['0.10', '0.20']) {
+      await patchAccount('resellers', ids.R1, { creditLimit: limit });
+      for (const number of ['4930555', '4912']) {
+        const carrier = await ask(tokens.carrier, number);
+        expect(carrier.allowed, JSON.stringify(carrier)).toBe(true);
+        expect(carrier.maxSeconds).toBeLessThan(CAP);
+        seen.add(carrier.maxSeconds);
+        // R1's own switch has R1 in scope: its bound is R1's too.
+        expect((await ask(tokens.r1, number)).maxSeconds).toBe(carrier.maxSeconds);
+        expect(await ask(r2Switch, number)).toEqual({ ...carrier, maxSeconds: CAP });
+      }
+    }
+    // The carrier's answers moved with R1's limit and W's prices; R2's never did.
+    expect(seen.size).toBe(4);
+    // R1 unable to pay even the first billed interval (0.0001 of credit: not blocked): R2
+    // learns that something above it refuses, as for a credit block there, and nothing
+    // more.
+    await patchAccount('resellers', ids.R1, { creditLimit: '0.0001' });
+    expect((await ask(tokens.carrier, '4912')).refusedBy).toEqual({ level: 2, accountId: ids.R1 });
+    expect(await ask(r2Switch, '4912')).toEqual({
+      allowed: false,
+      reason: 'insufficient_credit',
+      refusedBy: 'above',
+      maxSeconds: 0,
+      rate: (await ask(tokens.carrier, '4912')).rate,
+      currency: 'EUR',
+    });
+    expect((await ask(tokens.r1, '4912')).refusedBy).toEqual({ level: 2, accountId: ids.R1 });
+    await patchAccount('resellers', ids.R1, { creditLimit: null });
+  });
 });
 
 /**

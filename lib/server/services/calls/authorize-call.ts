@@ -121,10 +121,11 @@ const ABOVE_REASON: Record<TAuthorizeReason, TAuthorizeReason> = {
 /**
  * The decision over the chain's levels (customer first), the checks in `LEVEL_CHECKS`'s
  * order; a refusal above the caller's own account says only that (`isWithin`, the one
- * subtree rule). `maxSeconds` is the tightest level's: at each level with a
- * credit limit, the longest call its card bills at most its available credit (balance +
- * limit) for; a level without a limit has no credit control and no bound (the ledger's
- * rule: `toBalanceDto`, `postEntry`).
+ * subtree rule). `maxSeconds` is the tightest level's in the caller's scope: at each
+ * level with a credit limit, the longest call its card bills at most its available
+ * credit (balance + limit) for; a level without a limit has no credit control and no
+ * bound (the ledger's rule: `toBalanceDto`, `postEntry`). A level above the caller only
+ * refuses, when it cannot pay for the call at all.
  */
 export function decide(
   actor: TActor,
@@ -175,6 +176,15 @@ export function decide(
       money(level.balance).plus(level.credit_limit),
       maxSeconds,
     );
+    // A level above the caller's account bounds nothing it is told: how long that
+    // level's credit lasts on its buy card would give away its prices and its spend
+    // (DESIGN §1, Money). It may only refuse, when it cannot pay the first billed
+    // interval, as a credit block there refuses. A carrier's token has every level in
+    // scope, so the carrier's switch gets the whole chain's bound.
+    if (!isWithin(actor.account.path, level.path)) {
+      if (seconds === 0) return refuse('insufficient_credit', index);
+      continue;
+    }
     if (seconds < maxSeconds) [maxSeconds, tightest] = [seconds, index];
   }
   if (maxSeconds === 0) return refuse('insufficient_credit', tightest);
