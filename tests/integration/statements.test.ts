@@ -301,9 +301,32 @@ describe('issuing a statement', () => {
     expect(forKD.number).toBe(1);
     expect(pdfText((await pdfOf(admin, forKD.id)).bytes)).toContain(CARRIER_NAME);
     // The carrier issuing for a reseller's customer still issues in the reseller's name.
-    const byCarrier = await ok(admin.post(`/accounts/${ids.K1}/statements`, { period: month }));
+    // Under the key R1 used for its second: a key is the issuing side's own, so this is
+    // the carrier's statement, not R1's handed back as a replay.
+    const byCarrier = await ok(
+      admin.post(`/accounts/${ids.K1}/statements`, {
+        period: month,
+        idempotencyKey: 'issue-2-key',
+      }),
+    );
     expect(byCarrier.issuer.name).toBe(RESELLER_BRAND);
     expect(byCarrier.number).toBe(3);
+    const carrierReplay = admin.post(`/accounts/${ids.K1}/statements`, {
+      period: month,
+      idempotencyKey: 'issue-2-key',
+    });
+    expect(await ok(carrierReplay, 200)).toEqual(byCarrier);
+    const carrierOther = await admin.post(`/accounts/${ids.K1}/statements`, {
+      period: '2026-01',
+      idempotencyKey: 'issue-2-key',
+    });
+    expect(carrierOther.body.error.code).toBe('idempotency_conflict');
+    // R1's key still answers R1's own.
+    const r1Replay = await ok(
+      r1.post(`/accounts/${ids.K1}/statements`, { period: month, idempotencyKey: 'issue-2-key' }),
+      200,
+    );
+    expect(r1Replay.number).toBe(2);
     // The account itself reads its own statements.
     const own = await ok(r1.get(`/accounts/${ids.R1}/statements`), 200);
     expect(own.items.map((item: TStatementDto) => item.id)).toEqual([forR1.id]);
@@ -511,14 +534,15 @@ describe('a customer transferred to another reseller', () => {
     expect((await ok(own.get(`/accounts/${kt}/statements`), 200)).items).toEqual([]);
     expect((await own.get(`/statements/${old.id}`)).status).toBe(404);
 
-    // Nor does a key the old parent used answer its statement or its payment: a payment
-    // key is the recording side's own, so R2's is a payment of its own.
+    // Nor does a key the old parent used answer its statement or its payment: a key is
+    // the issuing or recording side's own, so R2's is a request of its own (and this
+    // month's statement is refused below for what it holds).
     const replayed = await r2.post(`/accounts/${kt}/statements`, {
       period: month,
       idempotencyKey: 'kt-statement-1',
     });
     expect(replayed.status).toBe(409);
-    expect(replayed.body.error.code).toBe('idempotency_conflict');
+    expect(replayed.body.error.code).toBe('period_before_transfer');
     expect(JSON.stringify(replayed.body)).not.toContain(old.id);
     const paidAgain = await r2.post(`/accounts/${kt}/payments`, {
       amount: '40.00',

@@ -26,7 +26,7 @@ import { monthOf } from './statement-period';
  * number is counted and the PDF is made and stored, all in one transaction with its
  * change-log row (resource `statements`, scope the account's own path: its own side and
  * everyone above it see it live). A retried `idempotencyKey` answers the first statement
- * (`replayed`); the same key for another month is 409.
+ * (`replayed`); the same key for another month is 409. A key is the issuing side's own.
  */
 export async function issueStatement(
   em: EntityManager,
@@ -43,10 +43,13 @@ export async function issueStatement(
     });
     const [parentId, parentPath] = ancestorPrefixes(account.path).at(-2) ?? [null, null];
     if (input.idempotencyKey) {
-      const seen = await readStatementRow(tx, 's.account_id = ? and s.idempotency_key = ?', [
-        account.id,
-        input.idempotencyKey,
-      ]);
+      // The key is the issuing side's own: the carrier's and a reseller's keys for the
+      // same customer never meet (Migration20261225100000).
+      const seen = await readStatementRow(
+        tx,
+        's.account_id = ? and s.issued_by_account_id = ? and s.idempotency_key = ?',
+        [account.id, actor.account.id, input.idempotencyKey],
+      );
       if (seen) {
         // Issued under another parent (before a transfer), it is not this side's to read:
         // a key the old parent used answers nothing of its statement.
