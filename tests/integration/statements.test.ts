@@ -592,3 +592,41 @@ describe('a customer transferred to another reseller', () => {
     expect((await ok(admin.get(`/statements/${issued.id}`), 200)).id).toBe(issued.id);
   });
 });
+
+describe('usage lines', () => {
+  it('count the calls that cost something, however the calls were batched', async () => {
+    // A card with 10 s of grace: a 5 s call is rated and free. Alone in its batch it moves
+    // nothing, so no ledger entry carries it; beside a paid call, the batch's entry
+    // carries it too. A statement's line must not depend on which.
+    const grace = await ok(
+      r1.post(`/cards/${ids.S1}/derive`, { name: 'Grace', markupPercent: '50', graceSeconds: 10 }),
+    );
+    const kg = (await ok(r1.post('/customers', { name: 'KG Grace', parentId: ids.R1 }))).id;
+    await ok(r1.post('/assignments', { cardId: grace.id, accountId: kg }));
+    // The calls start once the card is live and assigned.
+    const start = Date.now();
+    const call = (id: string, seconds: number, offset: number) => ({
+      id,
+      accountId: kg,
+      number: '447700900100',
+      seconds,
+      startedAt: new Date(start + offset).toISOString(),
+    });
+    const alone = await ok(admin.post('/usage', { records: [call('kg-free-1', 5, 0)] }), 200);
+    expect(alone.rated).toBe(1);
+    const beside = await ok(
+      admin.post('/usage', { records: [call('kg-free-2', 5, 1), call('kg-paid', 65, 2)] }),
+      200,
+    );
+    expect(beside.rated).toBe(2);
+
+    const statement: TStatementDto = await ok(
+      r1.post(`/accounts/${kg}/statements`, { period: month }),
+    );
+    // 65 s billed 60/60 as 120 s at 0.0180 a minute: the one call that cost something.
+    expect(statement.usage).toEqual([
+      { destination: 'United Kingdom', calls: 1, billedSeconds: 120, amount: '0.036000' },
+    ]);
+    expect(new Money(statement.usageTotal).eq('-0.036')).toBe(true);
+  });
+});

@@ -114,10 +114,13 @@ export async function statementFigures(
 }
 
 /**
- * The period's usage charges to the account by destination. A usage entry is one rated
- * batch's charges to one payer, so its charges sum to what it moved; should they not (an
- * entry written otherwise), the rest is its own line, and the lines still sum to the
- * ledger's usage.
+ * The period's usage charges to the account by destination: the calls that cost
+ * something. A usage entry is one rated batch's charges to one payer, so its charges sum
+ * to what it moved; should they not (an entry written otherwise), the rest is its own
+ * line, and the lines still sum to the ledger's usage. A free call (within its grace, or
+ * at a price of 0) is left out: a batch of nothing but free calls moves nothing, so no
+ * entry carries them, and counting the free calls an entry happens to carry would make a
+ * line depend on how the switch batched its calls. The usage list has every call.
  */
 async function usageByDestination(
   em: EntityManager,
@@ -136,6 +139,7 @@ async function usageByDestination(
             sum(c.amount)::text as amount
        from ledger_entry e join usage_charge c on c.ledger_entry_id = e.id and c.payer_id = e.account_id
       where e.account_id = ? and e.kind = 'usage' and e.created_at >= ? and e.created_at < ?
+        and c.amount > 0
       group by c.destination order by c.destination`,
     [accountId, period.start, period.end],
   );
