@@ -265,6 +265,74 @@ describe('a NUL or another control character in text (item 9)', () => {
     expect(fine.status, fine.text).toBe(201);
   });
 
+  it('refuses C1 controls and text-direction overrides; keeps the right-to-left marks', async () => {
+    // DEL, NEL, CSI (a terminal escape where a log is read), the right-to-left override
+    // that shows `x\u202Efdp.exe` as `xexe.pdf`, and a directional isolate.
+    for (const char of ['\u007f', '\u0085', '\u009b', '\u202e', '\u2066']) {
+      const answer = await call('POST', '/customers', { name: `x${char}fdp.exe` });
+      expect(answer.status, JSON.stringify(char)).toBe(400);
+      expect(answer.json.error?.fields?.name, JSON.stringify(char)).toMatch(CONTROL);
+    }
+    const hebrew = await call('POST', '/customers', { name: 'שלום\u200f Ltd' });
+    expect(hebrew.status, hebrew.text).toBe(201);
+  });
+
+  it('refuses half of a UTF-16 pair in any text or id, naming the field; nothing written', async () => {
+    // JSON may escape half a pair (`"\ud800"`). Stored, it became U+FFFD (jsonb refused
+    // it outright, naming nothing): what was kept was not what was sent, so two keys or
+    // call ids differing only there met as one.
+    const before = await snapshot();
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/customers', { name: 'K \ud800' }, 'name'],
+      [
+        'PATCH',
+        `/customers/${ids.customer}`,
+        { version: versions.customer, name: '\udc00x' },
+        'name',
+      ],
+      [
+        'POST',
+        `/accounts/${ids.customer}/payments`,
+        { amount: '1.00', reference: 'ref \ud800', idempotencyKey: 'surrogate-payment-1' },
+        'reference',
+      ],
+      [
+        'POST',
+        `/accounts/${ids.customer}/payments`,
+        { amount: '1.00', idempotencyKey: 'surrogate-payment-\udbff' },
+        'idempotencyKey',
+      ],
+      [
+        'POST',
+        '/usage',
+        {
+          records: [
+            {
+              id: 'b\ud800',
+              accountId: ids.customer,
+              number: '441481700123',
+              startedAt: new Date(Date.now() - 60_000).toISOString(),
+              seconds: 10,
+            },
+          ],
+        },
+        'records.0.id',
+      ],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const answer = await call(method, path, body);
+      const what = `${method} ${path} ${JSON.stringify(body)}`;
+      expect(answer.status, `${what} → ${answer.text}`).toBe(400);
+      expect(answer.json.error?.fields?.[field], `${what} → ${answer.text}`).toMatch(
+        /lone UTF-16 surrogate/,
+      );
+    }
+    expect(await snapshot()).toBe(before);
+    // A whole pair is a character like any other.
+    const emoji = await call('POST', '/customers', { name: 'K \ud83d\ude00' });
+    expect(emoji.status, emoji.text).toBe(201);
+  });
+
   it('a CSV import with a NUL in a cell is refused whole, naming the line and the column', async () => {
     const before = await snapshot();
     const csv = 'prefix,destination,rate\n44,UK,0.01\n49,Ger\u0000many,0.02\n33,France,0.03\n';

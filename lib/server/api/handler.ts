@@ -31,7 +31,11 @@ import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger'
 import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
 import { assertSameOriginWrite } from './same-origin';
 import { requestHostname } from '@/lib/server/http/request-host';
-import { CONTROL_CHARACTER_MESSAGE } from '@/lib/shared/schemas/common';
+import {
+  CONTROL_CHARACTER_MESSAGE,
+  hasLoneSurrogate,
+  LONE_SURROGATE_MESSAGE,
+} from '@/lib/shared/schemas/common';
 
 export interface TApiContext<P> {
   req: Request;
@@ -379,29 +383,44 @@ export function readQuery<T extends z.ZodType>(req: Request, schema: T): z.infer
 
 /**
  * The net under every schema's own text rule (`ZText`): PostgreSQL cannot store a NUL in
- * text, and the driver's refusal is a 500, so a NUL anywhere in what validation let
- * through is a 400 naming the field, whatever schema forgot it.
+ * text, and the driver's refusal is a 500; half of a UTF-16 pair is stored as U+FFFD (or
+ * refused by jsonb, naming nothing). So either, anywhere in what validation let through, is
+ * a 400 naming the field, whatever schema forgot it.
  */
 function refuseNul(value: unknown): void {
-  const path = findNul(value, '');
-  if (path !== null) throw invalidInput({ [path || 'body']: CONTROL_CHARACTER_MESSAGE });
+  const found = findUnstorable(value, '');
+  if (found !== null) throw invalidInput({ [found.path || 'body']: found.reason });
 }
 
-/** The dotted path (as `zodFields` names fields) of the first string holding a NUL, or null. */
-function findNul(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+/** Why a string cannot be stored as sent, or null. */
+function unstorable(text: string): string | null {
+  if (text.includes('\u0000')) return CONTROL_CHARACTER_MESSAGE;
+  if (hasLoneSurrogate(text)) return LONE_SURROGATE_MESSAGE;
+  return null;
+}
+
+/**
+ * The dotted path (as `zodFields` names fields) of the first string or key holding a NUL
+ * or a lone surrogate, with the reason; or null.
+ */
+function findUnstorable(value: unknown, path: string): { path: string; reason: string } | null {
+  if (typeof value === 'string') {
+    const reason = unstorable(value);
+    return reason === null ? null : { path, reason };
+  }
   if (typeof value !== 'object' || value === null) return null;
   const prefix = path ? `${path}.` : '';
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
-      const found = findNul(value[index], prefix + index);
+      const found = findUnstorable(value[index], prefix + index);
       if (found !== null) return found;
     }
     return null;
   }
   for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return prefix + key;
-    const found = findNul(item, prefix + key);
+    const reason = unstorable(key);
+    if (reason !== null) return { path: prefix + key, reason };
+    const found = findUnstorable(item, prefix + key);
     if (found !== null) return found;
   }
   return null;

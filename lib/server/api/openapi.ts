@@ -106,7 +106,9 @@ export function buildOpenApi() {
       version: '1',
       description:
         'Money travels as decimal strings. Lists are paged with `limit` and `cursor`. ' +
-        'Text never holds a NUL or another control character (400 naming the field). ' +
+        'Text never holds a NUL or another control character (C0, DEL, C1, or a ' +
+        'text-direction embedding, override or isolate), nor half of a UTF-16 pair ' +
+        '(400 naming the field). ' +
         'A path not listed here answers 404 `not_found`; a method a path does not serve ' +
         'answers 405 `method_not_allowed` with `Allow`. Any request may also be refused ' +
         'with 413 `payload_too_large` (a body over the limit), 415 `unsupported_media_type` ' +

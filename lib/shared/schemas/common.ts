@@ -1,33 +1,56 @@
 import { z } from 'zod';
 
 /**
- * Text without C0 control characters (U+0000–U+001F). PostgreSQL cannot store a NUL in text
- * at all (the driver's refusal was a 500), and the others are never part of a name, a
- * reason or a destination: pasted by mistake, or sent to confuse whoever reads it later.
- * `multiline` text (free text that may span lines) keeps tab, line feed and carriage return.
+ * Text without control characters: C0 (U+0000–U+001F), DEL and C1 (U+007F–U+009F), and
+ * the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+ * PostgreSQL cannot store a NUL in text at all (the driver's refusal was a 500), and the
+ * others are never part of a name, a reason or a destination: pasted by mistake (C1 is
+ * what a Latin-1 file read as Unicode leaves), or sent to confuse whoever reads it later
+ * — U+009B starts a terminal escape where a log is read, and an override shows
+ * `invoice\u202Efdp.exe` as `invoiceexe.pdf`. The left-to-right and right-to-left marks
+ * (U+200E, U+200F) stay: right-to-left names may need them. `multiline` text (free text
+ * that may span lines) keeps tab, line feed and carriage return.
  */
 // Matching control characters is the point of these two.
 // eslint-disable-next-line no-control-regex
-const PLAIN_TEXT = /^[^\u0000-\u001F]*$/;
-// eslint-disable-next-line no-control-regex
-const MULTILINE_TEXT = /^[^\u0000-\u0008\u000B\u000C\u000E-\u001F]*$/;
+const PLAIN_TEXT = /^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$/;
+const MULTILINE_TEXT =
+  // eslint-disable-next-line no-control-regex
+  /^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$/;
 export const CONTROL_CHARACTER_MESSAGE = 'must not contain a NUL or another control character';
+
+/**
+ * Half of a UTF-16 pair without its other half (`"\ud800"` in JSON). It is no character:
+ * PostgreSQL's jsonb refuses it (a change-log row then failed, naming no field) and its
+ * text stores it as U+FFFD, so what was stored differed from what was sent — two keys
+ * that differ only there met as one, and a call's id no longer matched its stored self.
+ * With the `u` flag the class matches only a lone half: a whole pair is one code point.
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+export const LONE_SURROGATE_MESSAGE =
+  'must be whole characters: it holds half of one (a lone UTF-16 surrogate)';
 
 /** Whether `value` holds a control character text may not (`multiline`: tab, line breaks ok). */
 export function hasControlCharacter(value: string, multiline = false): boolean {
   return !(multiline ? MULTILINE_TEXT : PLAIN_TEXT).test(value);
 }
 
+/** Whether `value` holds half of a UTF-16 pair on its own. */
+export function hasLoneSurrogate(value: string): boolean {
+  return LONE_SURROGATE.test(value);
+}
+
 /**
  * The one building block for text the panel takes (bodies, query parameters, CSV cells,
- * sign-in): a string without control characters, as a pattern so the OpenAPI document
- * shows it. Chain the field's own rules after it: this check comes first, so the reason
- * given for a NUL is this one.
+ * sign-in): a string of whole characters without control characters, the control rule
+ * as a pattern so the OpenAPI document shows it. Chain the field's own rules after it:
+ * these checks come first, so the reason given for a NUL is this one.
  */
 export function ZText(error?: string, options: { multiline?: boolean } = {}) {
   return z
     .string(error)
-    .regex(options.multiline ? MULTILINE_TEXT : PLAIN_TEXT, CONTROL_CHARACTER_MESSAGE);
+    .regex(options.multiline ? MULTILINE_TEXT : PLAIN_TEXT, CONTROL_CHARACTER_MESSAGE)
+    .refine((value) => !hasLoneSurrogate(value), LONE_SURROGATE_MESSAGE);
 }
 
 /**
