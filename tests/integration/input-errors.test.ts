@@ -408,6 +408,41 @@ describe('route errors under /api/v1 are JSON (item 10)', () => {
   });
 });
 
+describe('query parameters an endpoint does not take (review, 2026-12-06)', () => {
+  it('are 400 naming each, before anything is read or written', async () => {
+    const before = await snapshot();
+    // An import asked as a dry run is not run at all: the endpoint has no dry run.
+    const imported = await fetch(
+      `${suite.server.url}/api/v1/cards/${ids.card}/rates/import?dryRun=true`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+        body: 'prefix,destination,rate\n44,UK,0.0100\n',
+      },
+    );
+    expect(imported.status).toBe(400);
+    expect((await imported.json()).error).toMatchObject({
+      code: 'invalid_input',
+      fields: { dryRun: 'is not a parameter of this endpoint' },
+    });
+    const cases: [string, string, Record<string, string>][] = [
+      ['GET', '/customers?limt=1', { limt: 'is not a parameter of this endpoint' }],
+      ['GET', '/customers?limit=10&limit=abc', { limit: 'is given more than once' }],
+      ['DELETE', `/cards/${ids.card}?force=true`, { force: 'is not a parameter of this endpoint' }],
+      ['GET', '/me?x=1&y=2', { x: expect.any(String), y: expect.any(String) }],
+    ];
+    for (const [method, path, fields] of cases) {
+      const answer = await call(method, path);
+      expect(answer.status, `${method} ${path} → ${answer.text}`).toBe(400);
+      expect(answer.json.error?.fields, `${method} ${path}`).toEqual(fields);
+    }
+    expect(await snapshot()).toBe(before);
+    // What an endpoint takes, once each, is read as before.
+    const listed = await call('GET', '/customers?limit=1&sort=name');
+    expect(listed.status, listed.text).toBe(200);
+  });
+});
+
 describe('values the server makes from what it was sent (review, 2026-12-05)', () => {
   it('a user named by a long email’s local part gets the first 200 characters', async () => {
     const local = 'a'.repeat(240);

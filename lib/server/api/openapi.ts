@@ -108,7 +108,8 @@ export function buildOpenApi() {
         'Money travels as decimal strings. Lists are paged with `limit` and `cursor`. ' +
         'Text never holds a NUL or another control character (C0, DEL, C1, or a ' +
         'text-direction embedding, override or isolate), nor half of a UTF-16 pair ' +
-        '(400 naming the field). ' +
+        '(400 naming the field). An operation takes only the query parameters listed ' +
+        'for it, each once (400 naming any other, or one given twice). ' +
         'A path not listed here answers 404 `not_found`; a method a path does not serve ' +
         'answers 405 `method_not_allowed` with `Allow`. Any request may also be refused ' +
         'with 413 `payload_too_large` (a body over the limit), 415 `unsupported_media_type` ' +

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './errors';
-import { API_REGISTRY, matchRoute } from './registry';
+import { API_REGISTRY, matchRoute, type TOperation } from './registry';
 
 export const API_PREFIX = '/api/v1';
 
@@ -44,9 +44,36 @@ export function apiRouteError(
     return { error: new ApiError(404, 'not_found', message) };
   }
   const allow = ALLOW[path]!;
-  if (allow.split(', ').includes(method)) return null;
+  if (allow.split(', ').includes(method)) {
+    const operation = (API_REGISTRY[path] as Partial<Record<string, TOperation>>)[
+      method === 'HEAD' ? 'GET' : method
+    ];
+    const fields = operation ? queryRefusals(operation, url) : {};
+    if (!Object.keys(fields).length) return null;
+    const names = Object.keys(fields).join(', ');
+    return { error: new ApiError(400, 'invalid_input', `Invalid input: ${names}.`, { fields }) };
+  }
   const message = `This endpoint does not answer ${method}; it answers ${allow}.`;
   return { error: new ApiError(405, 'method_not_allowed', message), allow };
+}
+
+/**
+ * Query parameters an operation does not take, or takes once and was given more often:
+ * each named. A parameter an endpoint ignored would be a request misread in silence —
+ * `POST /cards/{id}/rates/import?dryRun=true` wrote the rows — and of a repeated one the
+ * schema saw only the last. The registry's query schema is the list (none: no parameter).
+ */
+function queryRefusals(operation: TOperation, url: string): Record<string, string> {
+  const at = url.indexOf('?');
+  if (at < 0) return {};
+  const params = new URLSearchParams(url.slice(at + 1));
+  const known = operation.query?.shape ?? {};
+  const fields: Record<string, string> = {};
+  for (const name of new Set(params.keys())) {
+    if (!Object.hasOwn(known, name)) fields[name] = 'is not a parameter of this endpoint';
+    else if (params.getAll(name).length > 1) fields[name] = 'is given more than once';
+  }
+  return fields;
 }
 
 /**
