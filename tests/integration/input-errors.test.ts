@@ -443,6 +443,20 @@ describe('query parameters an endpoint does not take (review, 2026-12-06)', () =
   });
 });
 
+describe('a body sent to an operation that takes none (review, 2026-12-06)', () => {
+  it('is 400 naming what it holds, and nothing is done; none, or {}, is fine', async () => {
+    const doomed = await call('POST', '/customers', { name: 'Doomed K' });
+    expect(doomed.status).toBe(201);
+    const id = (doomed.json as unknown as { id: string }).id;
+    const refused = await call('DELETE', `/customers/${id}`, { force: true });
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.json.error?.fields).toEqual({ force: 'is not a known field' });
+    expect((await call('GET', `/customers/${id}`)).status).toBe(200);
+    expect((await call('DELETE', `/customers/${id}`, {})).status).toBe(204);
+    expect((await call('GET', `/customers/${id}`)).status).toBe(404);
+  });
+});
+
 describe('values the server makes from what it was sent (review, 2026-12-05)', () => {
   it('a user named by a long email’s local part gets the first 200 characters', async () => {
     const local = 'a'.repeat(240);

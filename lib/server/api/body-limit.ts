@@ -47,7 +47,11 @@ export async function readTextLimited(req: Request, limit: number): Promise<stri
     chunks.push(chunk);
     size += chunk.byteLength;
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  const text = Buffer.concat(chunks, size).toString('utf8');
+  // Kept, so a second read (the pipeline's check that no body came, then the handler's
+  // own) finds it rather than a stream already drained.
+  BODY_TEXT.set(req, text);
+  return text;
 }
 
 /** The body as bytes, at most `limit` (413 beyond): a binary upload (a logo). */

@@ -29,6 +29,8 @@ import { DomainError, invalidInput, unauthenticated } from '@/lib/server/errors/
 import { zodFields } from '@/lib/server/errors/zod-fields';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
+import { API_REGISTRY, registryPathOf, type TOperation } from './registry';
+import { API_PREFIX } from './routes';
 import { assertSameOriginWrite } from './same-origin';
 import { requestHostname } from '@/lib/server/http/request-host';
 import {
@@ -74,6 +76,9 @@ export function apiRoute<P = Record<string, never>>(
       });
       const { actor, ref } = admitted(result, req, runtime.config.publicUrl);
       const params = context?.params ? await context.params : ({} as P);
+      // An operation that takes no body is sent none (or `{}`): a body it would ignore —
+      // `DELETE /cards/{id}` with `{"force":true}` — is a request misread in silence.
+      if (takesNoBody(req)) await readNoBody(req);
       return await handle({ req, params, actor, em, credential: ref });
     } catch (error) {
       return errorResponse(error, req);
@@ -349,6 +354,19 @@ export async function readNoBody(req: Request): Promise<void> {
     throw invalidInput({ body: 'must be empty or {}' });
   }
   parseBody(value, ZNoInput);
+}
+
+/** Whether the registry's operation for `req` is a write that declares no body of any kind. */
+function takesNoBody(req: Request): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return false;
+  const url = new URL(req.url);
+  const path = url.pathname.startsWith(`${API_PREFIX}/`)
+    ? registryPathOf(url.pathname.slice(API_PREFIX.length))
+    : null;
+  const operation = path
+    ? (API_REGISTRY[path] as Partial<Record<string, TOperation>>)[req.method]
+    : undefined;
+  return operation !== undefined && !operation.body && !operation.csvBody && !operation.imageBody;
 }
 
 /** What an action without input accepts as a body. */
