@@ -1358,9 +1358,15 @@ async function quietPoint(): Promise<void> {
   takeVersion(sentinel, marked);
   expect(marked.status).toBe(200);
   await recordHead();
+  // The sentinel's position: the admin sees it (a reconnect's new token, below, is no
+  // change the admin hears of).
+  const head = heads.at(-1)!;
   // Everyone who may connect comes back (resuming from where it was, or refetching).
   for (const client of clients) await reconnect(client);
-  const head = heads.at(-1)!;
+  // A moment after the reconnects: a client back on a new token is its own person again
+  // (a view-as is the credential's that started it), and what reaches it from here — a
+  // held balance event released now — is judged by that view, not the one before.
+  await recordHead();
   const admin = clients[0]!.live;
   await until(() => (admin.feed.seq ?? 0) >= head, 'the sentinel to reach the admin');
 
