@@ -189,7 +189,9 @@ export function CardDetail({
           ) : null}
         </div>
         <div className="space-y-4">
-          {owner && !owner.parentId && can.editRates ? <ImportForm cardId={card.id} /> : null}
+          {owner && !owner.parentId && can.editRates ? (
+            <ImportForm cardId={card.id} cardName={card.name} />
+          ) : null}
           {can.readRates ? (
             <a
               className="inline-block text-sm text-brand-700 underline"
@@ -223,14 +225,19 @@ export function CardDetail({
   );
 }
 
-/** CSV import: the whole file or nothing; every bad line listed with its reason. */
-function ImportForm({ cardId }: { cardId: string }) {
+/**
+ * CSV import: the whole file or nothing; every bad line listed with its reason. A
+ * replace goes live at once and removes every prefix the file lacks, on this card and
+ * on every card derived from it, so it is asked first (a merge only adds and updates).
+ */
+function ImportForm({ cardId, cardName }: { cardId: string; cardName: string }) {
   const [result, setResult] = useState<{
     ok: boolean;
     text: string;
     lines?: { line: number; reason: string }[];
   } | null>(null);
   const [pending, setPending] = useState(false);
+  const { confirm, dialog } = useConfirm();
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const data = new FormData(event.currentTarget);
@@ -239,11 +246,23 @@ function ImportForm({ cardId }: { cardId: string }) {
       setResult({ ok: false, text: 'Choose a CSV file first.' });
       return;
     }
+    const mode = String(data.get('mode') ?? 'replace');
+    if (
+      mode === 'replace' &&
+      !(await confirm({
+        title: `Replace every rate of ${cardName}?`,
+        consequence: `The rates in ${file.name} become the card's whole set now: every prefix the file does not list is removed, and the cards derived from it follow at once. To add or update only the file's rows, choose Merge; to pick a date, schedule a revision.`,
+        confirmLabel: 'Replace rates',
+        danger: true,
+      }))
+    ) {
+      return;
+    }
     setPending(true);
     setResult(null);
     try {
       const response = await fetch(
-        `/api/v1/cards/${cardId}/rates/import?mode=${String(data.get('mode') ?? 'replace')}`,
+        `/api/v1/cards/${cardId}/rates/import?mode=${encodeURIComponent(mode)}`,
         { method: 'POST', headers: { 'content-type': 'text/csv' }, body: file },
       );
       const body = await response.json().catch(() => null);
@@ -261,6 +280,7 @@ function ImportForm({ cardId }: { cardId: string }) {
   }
   return (
     <form onSubmit={onSubmit} className="space-y-3" aria-label="Import rates" noValidate>
+      {dialog}
       <h3 className="text-sm font-semibold text-slate-700">Import rates (CSV)</h3>
       <div>
         <label htmlFor="field-file" className="block text-sm font-medium text-slate-700">

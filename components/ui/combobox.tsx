@@ -57,6 +57,8 @@ export function Combobox({
   const [editing, setEditing] = useState(false);
   const [active, setActive] = useState(-1);
   const listRef = useRef<HTMLUListElement>(null);
+  /** Entered by a click: its mouseup must not undo the selection made on focus. */
+  const keepSelection = useRef(false);
   const shown = editing ? query : (value?.label ?? query);
 
   function move(to: number) {
@@ -140,11 +142,23 @@ export function Combobox({
           onQueryChange(event.target.value.slice(0, 200));
           if (value) onChange(null);
         }}
-        onFocus={() => setOpen(true)}
+        // The text is selected as the field is entered, so what is typed starts a new
+        // search instead of running on after the chosen name ("Demo CarrierHarb"). The
+        // mouseup of the click that focused it would put the caret back: not that one.
+        onFocus={(event) => {
+          setOpen(true);
+          event.currentTarget.select();
+          keepSelection.current = true;
+        }}
+        onMouseUp={(event) => {
+          if (keepSelection.current) event.preventDefault();
+          keepSelection.current = false;
+        }}
         onClick={() => setOpen(true)}
         onBlur={() => {
           setOpen(false);
           setEditing(false);
+          keepSelection.current = false;
         }}
         onKeyDown={onKeyDown}
         className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-brand-500 focus:outline-none focus:ring-2 focus:ring-brand-500 aria-[invalid=true]:border-red-500"

@@ -285,7 +285,14 @@ test('a card assigned to reseller A appears live for A only; a rate change reach
     .getByRole('navigation', { name: 'Panel' })
     .getByRole('link', { name: 'Price trace', exact: true })
     .click();
-  await pickAccount(admin.getByRole('combobox', { name: 'Account' }), 'Acme Voice', /reseller/);
+  const account = admin.getByRole('combobox', { name: 'Account' });
+  // It shows the carrier's own account; typing into it starts a new search, not one
+  // after the name shown.
+  await expect(account).not.toHaveValue('');
+  await account.click();
+  await account.pressSequentially('Acme');
+  await expect(account).toHaveValue('Acme');
+  await pickAccount(account, 'Acme Voice', /reseller/);
   await admin.getByLabel('Dialled number').fill('+44 20 7946 0000'.replace(/\s/g, ''));
   await admin.getByRole('button', { name: 'Trace' }).click();
   await expect(admin.getByRole('table', { name: 'Chain of Acme retail' })).toContainText('0.0600');
@@ -411,6 +418,54 @@ test('a revision scheduled for tomorrow: its diff, the holder told live, cancell
   const rates = admin.getByRole('table', { name: 'Rates' });
   await expect(rates).toContainText('France');
   await expect(rates).toContainText('0.0200');
+});
+
+test('a replacing import asks first: cancelled, nothing changes; a merge does not ask', async ({
+  browser,
+  request,
+}) => {
+  const api = await adminApi(request);
+  const card = await api('POST', '/cards', {
+    name: 'E2E Import',
+    currency: 'EUR',
+    kind: 'customer',
+  });
+  await api('PUT', `/cards/${card.id}/rates`, {
+    rates: [
+      { prefix: '44', destination: 'United Kingdom', rate: '0.0200' },
+      { prefix: '33', destination: 'France', rate: '0.0150' },
+    ],
+  });
+  const admin = await adminSignedIn(browser);
+  await openRecord(admin, 'Customer cards', 'E2E Import');
+  const form = admin.getByRole('form', { name: 'Import rates' });
+  const file = (rows: string) => ({
+    name: 'uk.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(`prefix,destination,rate\n${rows}`),
+  });
+  const rateCount = async () =>
+    (await api('GET', `/cards/${card.id}/rates?limit=500`)).items.length;
+
+  await form.getByLabel(/^File/).setInputFiles(file('44,United Kingdom,0.0250\n'));
+  await form.getByRole('button', { name: 'Import' }).click();
+  const ask = admin.getByRole('alertdialog', { name: 'Replace every rate of E2E Import?' });
+  await expect(ask).toContainText('every prefix the file does not list is removed');
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  await expect(ask).toBeHidden();
+  expect(await rateCount()).toBe(2);
+
+  // Merge adds and updates only: no question.
+  await form.getByLabel('Mode').selectOption('merge');
+  await form.getByRole('button', { name: 'Import' }).click();
+  await expect(form.getByRole('status')).toHaveText('Imported: the card now has 2 rates.');
+  await expect(admin.getByRole('alertdialog')).toHaveCount(0);
+
+  await form.getByLabel('Mode').selectOption('replace');
+  await form.getByRole('button', { name: 'Import' }).click();
+  await ask.getByRole('button', { name: 'Replace rates' }).click();
+  await expect(form.getByRole('status')).toHaveText('Imported: the card now has 1 rates.');
+  expect(await rateCount()).toBe(1);
 });
 
 test('the transfer wizard moves a customer with its new card after a summary', async ({
