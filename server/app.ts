@@ -6,6 +6,7 @@
  * with the route handlers called directly (tests/fixtures/in-process-panel.ts), so both
  * exercise this one pipeline.
  */
+import { PAGE_PATH_HEADER } from '@/lib/server/http/page-path';
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -113,6 +114,9 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     state.inFlight++;
     res.once('close', () => void state.inFlight--);
     applySecurityHeaders(req, res, { publicUrl: config.publicUrl, dev });
+    // The page's own path, for its sign-in redirect to come back to; the client's own
+    // header of that name never gets through.
+    req.headers[PAGE_PATH_HEADER] = req.url ?? '/';
     observeRequest(req, res);
     // A declared body over the limit is refused before anything reads it.
     const path = (req.url ?? '/').split('?')[0]!;

@@ -4,6 +4,7 @@ import { LoginForm } from '@/components/auth/login-form';
 import { BrandLogo } from '@/components/shell/brand-logo';
 import { getPageActor } from '@/lib/server/auth/page-session';
 import { getPageBrand } from '@/lib/server/auth/page-brand';
+import { safeReturnPath } from '@/lib/shared/return-path';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Sign in' };
@@ -13,8 +14,14 @@ export const metadata: Metadata = { title: 'Sign in' };
  * shows the reseller's name, colours and support contacts, and only its subtree signs in
  * there; the main URL shows the product's own.
  */
-export default async function LoginPage() {
-  if (await getPageActor()) redirect('/');
+export default async function LoginPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  // Where the visitor was going when sent here: a page of this panel only.
+  const next = safeReturnPath((await searchParams).next) ?? '/';
+  if (await getPageActor()) redirect(next);
   const brand = await getPageBrand();
   const help = brand.supportEmail || brand.supportUrl;
   return (
@@ -35,7 +42,7 @@ export default async function LoginPage() {
           {brand.displayName}
         </h1>
         <p className="mb-6 mt-1 text-sm text-slate-600">Sign in with your email and password.</p>
-        <LoginForm portal={brand.portal} />
+        <LoginForm portal={brand.portal} next={next} />
         {help ? (
           <p data-testid="brand-support" className="mt-6 text-sm text-slate-600">
             Need help?{' '}

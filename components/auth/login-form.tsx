@@ -10,7 +10,14 @@ import { useHydrated } from '@/lib/client/use-viewer-locale';
  * exists, nor (on a brand's portal, `portal`) whether it belongs to another portal. When the server says the password was right and the user has MFA on, the form
  * asks for the code (or a recovery code) and sends all three again.
  */
-export function LoginForm({ portal = false }: { portal?: boolean }) {
+export function LoginForm({
+  portal = false,
+  next = '/',
+}: {
+  portal?: boolean;
+  /** Where to go once signed in: the page that sent here (checked by the login page). */
+  next?: string;
+}) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
@@ -29,7 +36,7 @@ export function LoginForm({ portal = false }: { portal?: boolean }) {
       redirect: false,
     }).catch(() => undefined);
     if (result?.ok && !result.error) {
-      router.replace('/');
+      router.replace(next);
       router.refresh();
       return;
     }

@@ -2,6 +2,8 @@ import { cache } from 'react';
 import { redirect } from 'next/navigation';
 import { cookies, headers } from 'next/headers';
 import { requestHostname } from '@/lib/server/http/request-host';
+import { PAGE_PATH_HEADER } from '@/lib/server/http/page-path';
+import { safeReturnPath } from '@/lib/shared/return-path';
 import { findRuntime } from '@/lib/server/runtime';
 import type { TActor } from '@/lib/server/authz/actor';
 import { sessionTokenFrom } from './session';
@@ -52,7 +54,9 @@ export async function requirePageActor(): Promise<TActor> {
   if (result?.ok) return result.entry.actor;
   if (result && result.refusal.code !== 'unauthenticated')
     redirect(GATE_PAGES[result.refusal.code]);
-  redirect('/login');
+  // Back to this page once signed in (a link from an e-mail, a session that ended).
+  const next = safeReturnPath((await headers()).get(PAGE_PATH_HEADER));
+  redirect(next && next !== '/' ? `/login?next=${encodeURIComponent(next)}` : '/login');
 }
 
 /**
