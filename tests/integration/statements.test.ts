@@ -204,6 +204,10 @@ describe('issuing a statement', () => {
     expect(text).toContain('help@nimbusvoice.example');
     expect(text).toContain('K1 Hotel');
     expect(text).toContain('Statement no. 1');
+    // This month is still running: stated to the day it was issued, not to its end.
+    const issuedDay = first.issuedAt.slice(0, 10);
+    expect(text).toContain(`Period ${month} (${month}-01 to ${issuedDay}, UTC)`);
+    expect(text).toContain('Issued before the month ended: the figures are the month so far.');
     expect(text).not.toContain(CARRIER_NAME);
     expect(text).not.toContain('carrierbrandco');
     const ledger = await allLedger(ids.K1);
@@ -561,7 +565,10 @@ describe('a customer transferred to another reseller', () => {
       expect(refused.status).toBe(409);
       expect(refused.body.error).toMatchObject({
         code: 'period_before_transfer',
-        fields: { period: 'is before the account came under its parent' },
+        fields: {
+          period:
+            'holds movements from before the account came under its parent: issue a later month',
+        },
       });
     }
     const count = await directQuery<{ n: string }>(

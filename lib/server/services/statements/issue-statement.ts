@@ -86,7 +86,12 @@ export async function issueStatement(
         throw conflict(
           'period_before_transfer',
           'This month holds movements from before the account came under its parent: its statement cannot be issued now. Issue a later month.',
-          { fields: { period: 'is before the account came under its parent' } },
+          {
+            fields: {
+              period:
+                'holds movements from before the account came under its parent: issue a later month',
+            },
+          },
         );
       }
     }

@@ -76,7 +76,12 @@ function header(pdf: PDFKit.PDFDocument, doc: TStatementDocument): void {
   }
   pdf.fillColor(INK).font('Helvetica-Bold').fontSize(16);
   pdf.text(`Statement no. ${doc.number}`, PAGE.margin, 130, { lineBreak: false });
-  const last = new Date(doc.periodEnd.getTime() - 86_400_000).toISOString().slice(0, 10);
+  // A month still running is stated as far as it has gone: its figures are the ledger as
+  // it stood at issue, so the document must not claim the days after.
+  const running = doc.issuedAt.getTime() < doc.periodEnd.getTime();
+  const last = running
+    ? doc.issuedAt.toISOString().slice(0, 10)
+    : new Date(doc.periodEnd.getTime() - 86_400_000).toISOString().slice(0, 10);
   pdf.font('Helvetica').fontSize(10).fillColor(MUTED);
   pdf.text(
     `Period ${doc.period} (${doc.periodStart.toISOString().slice(0, 10)} to ${last}, UTC)`,
@@ -85,6 +90,11 @@ function header(pdf: PDFKit.PDFDocument, doc: TStatementDocument): void {
     { lineBreak: false },
   );
   pdf.text(`Account ${doc.account.name}`, PAGE.margin, 166, { lineBreak: false });
+  if (running) {
+    pdf.text('Issued before the month ended: the figures are the month so far.', PAGE.margin, 180, {
+      lineBreak: false,
+    });
+  }
   pdf.text(`Currency ${doc.figures.currency}`, 330, 152, { lineBreak: false });
   pdf.text(`Issued ${doc.issuedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`, 330, 166, {
     lineBreak: false,
