@@ -38,6 +38,15 @@ export function onClientMessage<TSchema extends z.ZodType, TResult extends objec
       result: TMessageAck<TResult>,
     ) => void;
     const parsed = schema.safeParse(payload);
+    // Refused before any work that reads the database: a well-formed message costs a
+    // credential check and a page of up to a thousand entries, and a 40-byte message
+    // sent in a loop must not buy that without end. A malformed one costs only its parse.
+    if (parsed.success && !withinBudget(socket)) {
+      return reply({
+        ok: false,
+        error: { code: 'throttled', message: 'Too many messages: slow down, then try again.' },
+      });
+    }
     if (!parsed.success) {
       const fields = zodFields(parsed.error);
       return reply({
@@ -81,4 +90,30 @@ export function onClientMessage<TSchema extends z.ZodType, TResult extends objec
     }
   };
   socket.on(event, listener as never);
+}
+
+/** A socket's messages at once (a reconnect's catch-up pages, the presence of a page). */
+export const MESSAGE_BURST = 30;
+/** …and per second after that. */
+export const MESSAGES_PER_SECOND = 10;
+
+/** Each socket's message budget: tokens left, and when it was last topped up. */
+const budgets = new WeakMap<TPanelSocket, { tokens: number; at: number }>();
+
+/**
+ * Whether `socket` may send one more message now (a token bucket: MESSAGE_BURST at once,
+ * MESSAGES_PER_SECOND after). A refused catch-up makes the live feed start over on a new
+ * connection after a pause (lib/client/live-feed.ts), so a client over it recovers.
+ */
+function withinBudget(socket: TPanelSocket, now = Date.now()): boolean {
+  const budget = budgets.get(socket) ?? { tokens: MESSAGE_BURST, at: now };
+  budget.tokens = Math.min(
+    MESSAGE_BURST,
+    budget.tokens + ((now - budget.at) / 1000) * MESSAGES_PER_SECOND,
+  );
+  budget.at = now;
+  budgets.set(socket, budget);
+  if (budget.tokens < 1) return false;
+  budget.tokens -= 1;
+  return true;
 }

@@ -4,6 +4,7 @@ import { io } from 'socket.io-client';
 import { API_OPERATION_LIST } from '@/lib/server/api/registry';
 import { API_ROUTES } from '@/lib/server/api/routes';
 import { JSON_BODY_LIMIT } from '@/lib/server/api/body-limit';
+import { MESSAGE_BURST, MESSAGES_PER_SECOND } from '@/server/client-message';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 
 /**
@@ -827,5 +828,38 @@ describe('hostile input', () => {
     await closed;
     expect((await fetch(`${suite.server.url}/api/ready`)).status).toBe(200);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('a flood of well-formed socket messages is throttled, and the socket recovers', async () => {
+    const socket = io(suite.server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      auth: { token: tokens.reseller },
+    });
+    const hello = await new Promise<{ seq: number }>((resolve, reject) => {
+      socket.once('hello', resolve);
+      socket.once('connect_error', reject);
+    });
+    type TAnswer = { ok: boolean; error?: { code: string } };
+    const ask = () =>
+      socket.timeout(5000).emitWithAck('events:since', { since: hello.seq }) as Promise<TAnswer>;
+    // Sent together, faster than any client pages: the first MESSAGE_BURST are answered.
+    const answers = await Promise.all(Array.from({ length: 60 }, ask));
+    const answered = answers.filter((answer) => answer.ok).length;
+    expect(answered).toBeGreaterThanOrEqual(MESSAGE_BURST);
+    expect(answered).toBeLessThan(60);
+    expect(
+      answers.filter((answer) => !answer.ok).every((answer) => answer.error?.code === 'throttled'),
+    ).toBe(true);
+    // Malformed messages cost only their parse: still told what is wrong.
+    const malformed = (await socket
+      .timeout(5000)
+      .emitWithAck('events:since', { since: 'x' })) as TAnswer;
+    expect(malformed.error?.code).toBe('invalid_input');
+    expect(socket.connected).toBe(true);
+    // A moment later the budget has grown back (a few messages' worth).
+    await new Promise((resolve) => setTimeout(resolve, (3 * 1000) / MESSAGES_PER_SECOND));
+    expect((await ask()).ok).toBe(true);
+    socket.disconnect();
   });
 });
