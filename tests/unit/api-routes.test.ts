@@ -67,7 +67,16 @@ describe('the /api/v1 route registry', () => {
   it('refuses unknown paths and unserved methods, and leaves the rest to Next', () => {
     const id = '6f1c1d1e-0000-4000-8000-000000000001';
     expect(apiRouteError('GET', '/api/v1/me')).toBeNull();
-    expect(apiRouteError('HEAD', '/api/v1/me?x=1')).toBeNull();
+    expect(apiRouteError('HEAD', '/api/v1/customers?limit=1&sort=name')).toBeNull();
+    // A parameter the operation does not take, or one given twice: 400 naming it.
+    expect(apiRouteError('HEAD', '/api/v1/me?x=1')?.error.toBody()).toEqual({
+      error: {
+        code: 'invalid_input',
+        message: 'Invalid input: x.',
+        fields: { x: 'is not a parameter of this endpoint' },
+      },
+    });
+    expect(apiRouteError('GET', '/api/v1/customers?limit=1&limit=2')?.error.status).toBe(400);
     expect(apiRouteError('OPTIONS', '/api/v1/auth/token')).toBeNull();
     expect(apiRouteError('PATCH', `/api/v1/cards/${id}`)).toBeNull();
     expect(apiRouteError('GET', `/api/v1/cards/${id}/rates/export`)).toBeNull();
