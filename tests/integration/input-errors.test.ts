@@ -275,6 +275,16 @@ describe('a NUL or another control character in text (item 9)', () => {
     }
     const hebrew = await call('POST', '/customers', { name: 'שלום\u200f Ltd' });
     expect(hebrew.status, hebrew.text).toBe(201);
+    // A name of nothing visible (zero-width spaces, a no-break space) is no name.
+    for (const [path, body, field] of [
+      ['/customers', { name: '\u200b\u200b' }, 'name'],
+      ['/groups', { name: '\u00a0\u200d', grants: [] }, 'name'],
+      ['/cards', { name: '\ufeff\u2060', currency: 'EUR', kind: 'provider' }, 'name'],
+    ] as const) {
+      const blank = await call('POST', path, body);
+      expect(blank.status, `${path} ${blank.text}`).toBe(400);
+      expect(blank.json.error?.fields?.[field]).toMatch(/visible character|is required/);
+    }
   });
 
   it('refuses half of a UTF-16 pair in any text or id, naming the field; nothing written', async () => {

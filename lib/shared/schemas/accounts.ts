@@ -1,7 +1,17 @@
 import { z } from 'zod';
-import { ZCurrency, ZEntityMeta, ZId, ZMoney, ZPageQuery, ZSort, ZText, ZVersion } from './common';
+import {
+  ZCurrency,
+  ZEntityMeta,
+  ZId,
+  ZMoney,
+  ZPageQuery,
+  ZSort,
+  ZNameText,
+  ZText,
+  ZVersion,
+} from './common';
 
-const ZName = ZText('is required').trim().min(1, 'is required').max(200, 'is too long');
+const ZName = ZNameText(200);
 const ZEmail = z
   .email('must be an email address')
   .max(320)

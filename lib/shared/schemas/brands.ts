@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZText, ZVersion } from './common';
+import { ZNameText, ZText, ZVersion } from './common';
 
 /** At most this many hostnames per brand (issue 19). */
 export const BRAND_MAX_HOSTNAMES = 10;
@@ -77,10 +77,7 @@ export const ZHostname = ZText('is required')
  */
 export const ZBrandPut = z.strictObject({
   version: ZVersion.optional(),
-  displayName: ZText('is required')
-    .trim()
-    .min(1, 'is required')
-    .max(80, 'must be 1 to 80 characters'),
+  displayName: ZNameText(80, 'must be 1 to 80 characters'),
   primaryColor: ZColour,
   accentColor: ZColour,
   supportEmail: z

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { COMPACTIONS, RULE_MODES } from '@/lib/shared/pricing/markup';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
-import { ZCurrency, ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
+import {
+  ZCurrency,
+  ZEntityMeta,
+  ZId,
+  ZPageQuery,
+  ZSort,
+  ZNameText,
+  ZText,
+  ZVersion,
+} from './common';
 import { ZPrefix, ZPrice } from './rates';
 import { ZRevisionRef } from './revisions';
 import { ZIdempotencyKey } from './ledger';
@@ -24,7 +33,7 @@ const ZPercent = ZText('must be a decimal string such as "20"')
   )
   .refine((value) => Number.parseFloat(value) <= 1000, 'must be at most 1000');
 
-const ZCardName = ZText('is required').trim().min(1, 'is required').max(200, 'is too long');
+const ZCardName = ZNameText(200);
 
 export const ZOverride = z.strictObject({ prefix: ZPrefix, rate: ZPrice });
 export const ZOverrides = z

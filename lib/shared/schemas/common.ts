@@ -54,6 +54,22 @@ export function ZText(error?: string, options: { multiline?: boolean } = {}) {
 }
 
 /**
+ * A name people read (an account's, a card's, a group's, a destination's): text as `ZText`,
+ * trimmed, 1 to `max` characters, at least one of them visible — a name of nothing but
+ * zero-width or other format characters (`"\u200b\u200b"`) passed "is required" and shows
+ * as a blank in every list.
+ */
+export function ZNameText(max: number, tooLong = 'is too long', error = 'is required') {
+  return ZText(error)
+    .trim()
+    .min(1, 'is required')
+    .max(max, tooLong)
+    .refine((value) => VISIBLE.test(value), 'must show at least one visible character');
+}
+/** A character that shows: neither a separator, white space nor a format character. */
+const VISIBLE = /[^\p{Z}\p{Cf}\s]/u;
+
+/**
  * The instants the panel takes: years 1970 to 9999 once the offset is applied. PostgreSQL
  * has no year 0, and `toISOString` writes a year past 9999 with a sign (`+010000-…`) that
  * it refuses, so `9999-12-31T23:59:00-01:00` was as bad as `0000-06-01T00:00:00Z`: the

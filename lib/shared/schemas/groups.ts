@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ALL_GRANTS, GROUP_TEMPLATE_KEYS, type TGrant } from '@/lib/shared/permissions';
-import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZNameText, ZText, ZVersion } from './common';
 
-const ZGroupName = ZText('is required').trim().min(1, 'is required').max(120, 'is too long');
+const ZGroupName = ZNameText(120);
 export const ZGrant = z.enum(ALL_GRANTS as [TGrant, ...TGrant[]], 'is not a grant in the catalog');
 const ZGrants = z
   .array(ZGrant, 'must be a list of grants')

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZInstant, ZPageQuery, ZText, ZVersion } from './common';
+import { ZId, ZInstant, ZPageQuery, ZNameText, ZText, ZVersion } from './common';
 import { ZLiveAt } from './revisions';
 
 const seconds = (min: number, max: number, fallback: number) =>
@@ -41,7 +41,7 @@ export const ZPrefix = ZText('is required')
 
 export const ZRateInput = z.strictObject({
   prefix: ZPrefix,
-  destination: ZText('is required').trim().min(1, 'is required').max(120, 'is too long'),
+  destination: ZNameText(120),
   rate: ZPrice,
   connectionFee: ZPrice.default('0'),
   initialIncrement: seconds(1, 3600, 60),

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZText, ZVersion } from './common';
+import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZNameText, ZText, ZVersion } from './common';
 
 export const ZPassword = ZText('is required')
   .min(12, 'must be at least 12 characters')
   .max(256, 'must be at most 256 characters');
-const ZUserName = ZText().trim().min(1, 'is required').max(200, 'is too long');
+const ZUserName = ZNameText(200);
 
 export const ZUserCreate = z.strictObject({
   email: z
