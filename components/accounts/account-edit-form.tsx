@@ -83,8 +83,9 @@ export function AccountEditForm({
     `/${kind}/${account.id}`,
     [queryKeys.list(kind)],
     {
-      success: (_, body) => ({
-        message: `${(body as { name?: string }).name ?? account.name} saved.`,
+      // Named as saved: the name may have been changed by someone else since it opened.
+      success: (saved) => ({
+        message: `${saved.name} saved.`,
         href: recordHref(kind, account.id),
       }),
     },

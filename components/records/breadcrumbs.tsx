@@ -1,8 +1,12 @@
 import { PanelLink } from '@/components/ui/panel-link';
+import type { TLiveResource } from '@/lib/shared/live/change';
+import { LiveCrumbLabel } from './live-crumb-label';
 
 export interface TCrumb {
   label: string;
   href?: string;
+  /** The record it names, whose live name replaces `label` once the page holds it. */
+  live?: { resource: TLiveResource; id: string };
 }
 
 /**
@@ -24,14 +28,14 @@ export function Breadcrumbs({ items }: { items: TCrumb[] }) {
               ) : null}
               {item.href && !last ? (
                 <PanelLink href={item.href} className="text-brand-700 hover:underline">
-                  {item.label}
+                  <CrumbLabel item={item} />
                 </PanelLink>
               ) : (
                 <span
                   aria-current={last ? 'page' : undefined}
                   className={last ? 'font-medium text-slate-900' : ''}
                 >
-                  {item.label}
+                  <CrumbLabel item={item} />
                 </span>
               )}
             </li>
@@ -42,6 +46,10 @@ export function Breadcrumbs({ items }: { items: TCrumb[] }) {
   );
 }
 
+function CrumbLabel({ item }: { item: TCrumb }) {
+  return item.live ? <LiveCrumbLabel {...item.live} label={item.label} /> : <>{item.label}</>;
+}
+
 /** The crumbs of an account's trail: resellers and customers link to their own pages. */
 export function trailCrumbs(
   own: { name: string },
@@ -49,9 +57,13 @@ export function trailCrumbs(
 ): TCrumb[] {
   return [
     { label: own.name, href: '/' },
-    ...trail.map((account) => ({
-      label: account.name,
-      href: `/${account.kind === 'reseller' ? 'resellers' : 'customers'}/${account.id}`,
-    })),
+    ...trail.map((account) => {
+      const resource = account.kind === 'reseller' ? 'resellers' : 'customers';
+      return {
+        label: account.name,
+        href: `/${resource}/${account.id}`,
+        live: { resource, id: account.id } as const,
+      };
+    }),
   ];
 }

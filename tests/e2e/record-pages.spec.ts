@@ -185,8 +185,9 @@ test("a reseller's header follows the carrier's rename of it, without a reload",
   await edit.getByLabel('Name').fill(renamed);
   await edit.getByRole('button', { name: 'Save changes' }).click();
   await expect(admin.getByRole('heading', { level: 1 })).toHaveText(renamed);
-  // The tab follows the record's live name too.
+  // The tab and the breadcrumb follow the record's live name too.
   await expect(admin).toHaveTitle(`${renamed} · Reseller · Reseller Panel`);
+  await expect(admin.getByRole('navigation', { name: 'Breadcrumb' })).toContainText(renamed);
 
   await expect(account).toContainText(renamed);
   await expect(person.getByTestId('overview-identity')).toContainText(renamed);

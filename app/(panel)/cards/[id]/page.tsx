@@ -61,7 +61,7 @@ export default async function CardPage({
         items={[
           ...trailCrumbs(actor.account, record.trail),
           { label: 'Cards', href: '/cards' },
-          { label: record.card.name },
+          { label: record.card.name, live: { resource: 'cards', id: record.card.id } },
         ]}
       />
       <CardRecord
