@@ -6,11 +6,23 @@ describe('safeReturnPath', () => {
     expect(safeReturnPath('/customers/6f1c?tab=balance')).toBe('/customers/6f1c?tab=balance');
     expect(safeReturnPath('/')).toBe('/');
     expect(safeReturnPath('/cards?_rsc=abc1&q=x')).toBe('/cards?q=x');
+    // The query as written: not re-encoded.
+    expect(safeReturnPath('/usage?from=2026-12-01T00:00:00.000Z&a=//x')).toBe(
+      '/usage?from=2026-12-01T00:00:00.000Z&a=//x',
+    );
+    // Dot segments resolved as a browser resolves them, and judged so.
+    expect(safeReturnPath('/a/../customers')).toBe('/customers');
   });
 
   it('refuses anything that leaves the origin, the sign-in page, the API or is not text', () => {
     for (const value of [
       '//evil.example/x',
+      '/.//evil.example',
+      '/..//evil.example',
+      '/a/..//evil.example',
+      '/%2e%2e//evil.example',
+      '/%2e//evil.example',
+      '/./login',
       '/\\evil.example',
       'https://evil.example/',
       'javascript:alert(1)',
