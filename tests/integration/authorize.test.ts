@@ -541,6 +541,24 @@ describe('POST /authorize: maxSeconds', () => {
       currency: 'EUR',
     });
     expect((await ask(tokens.r1, '4912')).refusedBy).toEqual({ level: 2, accountId: ids.R1 });
+    // With grace on R1's buy card, R1 still pays for nothing past it: the carrier's switch
+    // may let a call run its free seconds; R2's is refused as before, told nothing more.
+    const w = (await admin.get(`/cards/${card.W}`)).body;
+    expect(
+      (await admin.patch(`/cards/${card.W}`, { version: w.version, graceSeconds: 10 })).status,
+    ).toBe(200);
+    expect(await ask(tokens.carrier, '4912')).toMatchObject({ allowed: true, maxSeconds: 10 });
+    expect(await ask(r2Switch, '4912')).toMatchObject({
+      allowed: false,
+      reason: 'insufficient_credit',
+      refusedBy: 'above',
+      maxSeconds: 0,
+    });
+    const graced = (await admin.get(`/cards/${card.W}`)).body;
+    expect(
+      (await admin.patch(`/cards/${card.W}`, { version: graced.version, graceSeconds: null }))
+        .status,
+    ).toBe(200);
     await patchAccount('resellers', ids.R1, { creditLimit: null });
   });
 });

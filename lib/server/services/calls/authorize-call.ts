@@ -182,7 +182,11 @@ export function decide(
     // interval, as a credit block there refuses. A carrier's token has every level in
     // scope, so the carrier's switch gets the whole chain's bound.
     if (!isWithin(actor.account.path, level.path)) {
-      if (seconds === 0) return refuse('insufficient_credit', index);
+      // Nothing past the grace (a call within it is free; `longestAffordableCall` gives
+      // the grace when no charged call fits): it cannot pay the first charged interval.
+      if (seconds <= Math.min(level.grace_seconds!, MAX_CALL_SECONDS)) {
+        return refuse('insufficient_credit', index);
+      }
       continue;
     }
     if (seconds < maxSeconds) [maxSeconds, tightest] = [seconds, index];
