@@ -41,11 +41,17 @@ export function onClientMessage<TSchema extends z.ZodType, TResult extends objec
     // Refused before any work that reads the database: a well-formed message costs a
     // credential check and a page of up to a thousand entries, and a 40-byte message
     // sent in a loop must not buy that without end. A malformed one costs only its parse.
-    if (parsed.success && !withinBudget(socket)) {
-      return reply({
-        ok: false,
-        error: { code: 'throttled', message: 'Too many messages: slow down, then try again.' },
-      });
+    if (parsed.success) {
+      const wait = reserveBudget(socket);
+      if (wait === null) {
+        return reply({
+          ok: false,
+          error: { code: 'throttled', message: 'Too many messages: slow down, then try again.' },
+        });
+      }
+      // Over its rate but not too far: answered in turn, later, not refused (a reconnect's
+      // catch-up pages one message at a time, so it is paced, never cut off).
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
     if (!parsed.success) {
       const fields = zodFields(parsed.error);
@@ -92,20 +98,20 @@ export function onClientMessage<TSchema extends z.ZodType, TResult extends objec
   socket.on(event, listener as never);
 }
 
-/** A socket's messages at once (a reconnect's catch-up pages, the presence of a page). */
+/** A socket's messages answered at once (a reconnect's catch-up pages, a page's presence). */
 export const MESSAGE_BURST = 30;
-/** …and per second after that. */
+/** …and per second after that; as many again may wait their turn, the rest are refused. */
 export const MESSAGES_PER_SECOND = 10;
 
-/** Each socket's message budget: tokens left, and when it was last topped up. */
+/** Each socket's message budget: tokens left (below 0: messages waiting), and when topped up. */
 const budgets = new WeakMap<TPanelSocket, { tokens: number; at: number }>();
 
 /**
- * Whether `socket` may send one more message now (a token bucket: MESSAGE_BURST at once,
- * MESSAGES_PER_SECOND after). A refused catch-up makes the live feed start over on a new
- * connection after a pause (lib/client/live-feed.ts), so a client over it recovers.
+ * A token bucket per socket: how long this message waits for its turn (0: now), or null
+ * when MESSAGE_BURST messages are already waiting — refused as `throttled`, which makes
+ * the live feed start over on a new connection after a pause (lib/client/live-feed.ts).
  */
-function withinBudget(socket: TPanelSocket, now = Date.now()): boolean {
+function reserveBudget(socket: TPanelSocket, now = Date.now()): number | null {
   const budget = budgets.get(socket) ?? { tokens: MESSAGE_BURST, at: now };
   budget.tokens = Math.min(
     MESSAGE_BURST,
@@ -113,7 +119,7 @@ function withinBudget(socket: TPanelSocket, now = Date.now()): boolean {
   );
   budget.at = now;
   budgets.set(socket, budget);
-  if (budget.tokens < 1) return false;
+  if (budget.tokens < 1 - MESSAGE_BURST) return null;
   budget.tokens -= 1;
-  return true;
+  return budget.tokens >= 0 ? 0 : Math.ceil((-budget.tokens / MESSAGES_PER_SECOND) * 1000);
 }
