@@ -461,6 +461,9 @@ describe('a body sent to an operation that takes none (review, 2026-12-06)', () 
     const refused = await call('DELETE', `/customers/${id}`, { force: true });
     expect(refused.status, refused.text).toBe(400);
     expect(refused.json.error?.fields).toEqual({ force: 'is not a known field' });
+    // The path spelled with an escape is the same operation, held to the same rule.
+    const escaped = await call('DELETE', `/cust%6fmers/${id}`, { force: true });
+    expect(escaped.status, escaped.text).toBe(400);
     expect((await call('GET', `/customers/${id}`)).status).toBe(200);
     expect((await call('DELETE', `/customers/${id}`, {})).status).toBe(204);
     expect((await call('GET', `/customers/${id}`)).status).toBe(404);

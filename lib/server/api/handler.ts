@@ -29,8 +29,8 @@ import { DomainError, invalidInput, unauthenticated } from '@/lib/server/errors/
 import { zodFields } from '@/lib/server/errors/zod-fields';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
-import { API_REGISTRY, registryPathOf, type TOperation } from './registry';
-import { API_PREFIX } from './routes';
+import { API_REGISTRY, matchRoute, type TOperation } from './registry';
+import { apiSegments } from './routes';
 import { assertSameOriginWrite } from './same-origin';
 import { requestHostname } from '@/lib/server/http/request-host';
 import {
@@ -359,10 +359,9 @@ export async function readNoBody(req: Request): Promise<void> {
 /** Whether the registry's operation for `req` is a write that declares no body of any kind. */
 function takesNoBody(req: Request): boolean {
   if (req.method === 'GET' || req.method === 'HEAD') return false;
-  const url = new URL(req.url);
-  const path = url.pathname.startsWith(`${API_PREFIX}/`)
-    ? registryPathOf(url.pathname.slice(API_PREFIX.length))
-    : null;
+  // Matched as the router matches (decoded segments): `/tok%65ns/…` is `/tokens/…`.
+  const segments = apiSegments(new URL(req.url).pathname);
+  const path = segments ? matchRoute(segments) : null;
   const operation = path
     ? (API_REGISTRY[path] as Partial<Record<string, TOperation>>)[req.method]
     : undefined;
