@@ -35,6 +35,7 @@ import { CompareWithForm } from './compare-with-form';
 import { RulesEditor, secondsOrNull, SellTermsForm } from './sell-terms';
 import { RoundingField } from './cards-panel';
 import { useConfirm } from '@/components/ui/confirm-dialog';
+import { replaceRatesQuestion } from './replace-question';
 import { recordHref } from '@/components/ui/toast';
 import { Money, Percent } from '@/components/ui/money';
 import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
@@ -247,15 +248,7 @@ function ImportForm({ cardId, cardName }: { cardId: string; cardName: string }) 
       return;
     }
     const mode = String(data.get('mode') ?? 'replace');
-    if (
-      mode === 'replace' &&
-      !(await confirm({
-        title: `Replace every rate of ${cardName}?`,
-        consequence: `The rates in ${file.name} become the card's whole set now: every prefix the file does not list is removed, and the cards derived from it follow at once. To add or update only the file's rows, choose Merge; to pick a date, schedule a revision.`,
-        confirmLabel: 'Replace rates',
-        danger: true,
-      }))
-    ) {
+    if (mode === 'replace' && !(await confirm(replaceRatesQuestion(cardName, file.name)))) {
       return;
     }
     setPending(true);

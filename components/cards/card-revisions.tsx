@@ -16,6 +16,7 @@ import type { TCardAbilities } from '@/lib/shared/ui-abilities';
 import { Button, ListState, SelectField, TextField } from '@/components/ui/field';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { useConfirm } from '@/components/ui/confirm-dialog';
+import { replaceRatesQuestion } from './replace-question';
 import { RelativeTime } from '@/components/ui/relative-time';
 
 const CHANGE_LABELS: Record<TRevisionChange, string> = {
@@ -169,7 +170,7 @@ export function CardRevisions({ card, can }: { card: TCardDto; can: TCardAbiliti
         {writable || (card.relation === 'owner' && can.update) ? (
           <div className="space-y-6">
             {card.relation === 'owner' && can.update ? <NoticeForm card={card} /> : null}
-            {writable ? <ScheduleImport cardId={card.id} /> : null}
+            {writable ? <ScheduleImport cardId={card.id} cardName={card.name} /> : null}
             {writable ? (
               <TextField
                 id="rollback-live-at"
@@ -329,10 +330,14 @@ function RevisionDiff({
   );
 }
 
-/** A CSV import as a revision going live now or at a later date. */
-function ScheduleImport({ cardId }: { cardId: string }) {
+/**
+ * A CSV import as a revision going live now or at a later date. A replace going live now
+ * is asked first, as on the card page; one for a later date can be cancelled until then.
+ */
+function ScheduleImport({ cardId, cardName }: { cardId: string; cardName: string }) {
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const [pending, setPending] = useState(false);
+  const { confirm, dialog } = useConfirm();
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const data = new FormData(event.currentTarget);
@@ -342,7 +347,15 @@ function ScheduleImport({ cardId }: { cardId: string }) {
       return;
     }
     const liveAt = instantOf(String(data.get('liveAt') ?? ''));
-    const query = new URLSearchParams({ mode: String(data.get('mode') ?? 'replace') });
+    const mode = String(data.get('mode') ?? 'replace');
+    if (
+      mode === 'replace' &&
+      !liveAt &&
+      !(await confirm(replaceRatesQuestion(cardName, file.name)))
+    ) {
+      return;
+    }
+    const query = new URLSearchParams({ mode });
     if (liveAt) query.set('liveAt', liveAt);
     setPending(true);
     setResult(null);
@@ -374,6 +387,7 @@ function ScheduleImport({ cardId }: { cardId: string }) {
   }
   return (
     <form onSubmit={onSubmit} className="space-y-3" aria-label="Schedule a revision" noValidate>
+      {dialog}
       <h3 className="text-sm font-semibold text-slate-700">Schedule a revision (CSV)</h3>
       <div>
         <label htmlFor="revision-file" className="block text-sm font-medium text-slate-700">

@@ -466,6 +466,18 @@ test('a replacing import asks first: cancelled, nothing changes; a merge does no
   await ask.getByRole('button', { name: 'Replace rates' }).click();
   await expect(form.getByRole('status')).toHaveText('Imported: the card now has 1 rates.');
   expect(await rateCount()).toBe(1);
+
+  // A replace on the Revisions tab going live now asks the same; cancelled, nothing moves.
+  await admin
+    .getByRole('navigation', { name: 'Card sections' })
+    .getByRole('link', { name: 'Revisions' })
+    .click();
+  const schedule = admin.getByRole('form', { name: 'Schedule a revision' });
+  await schedule.getByLabel(/^File/).setInputFiles(file('33,France,0.0100\n'));
+  await schedule.getByRole('button', { name: 'Schedule' }).click();
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  await expect(ask).toBeHidden();
+  expect(await rateCount()).toBe(1);
 });
 
 test('the transfer wizard moves a customer with its new card after a summary', async ({
