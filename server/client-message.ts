@@ -38,9 +38,10 @@ export function onClientMessage<TSchema extends z.ZodType, TResult extends objec
       result: TMessageAck<TResult>,
     ) => void;
     const parsed = schema.safeParse(payload);
-    // Refused before any work that reads the database: a well-formed message costs a
-    // credential check and a page of up to a thousand entries, and a 40-byte message
-    // sent in a loop must not buy that without end. A malformed one costs only its parse.
+    // Paced (or refused) before any work that reads the database: a well-formed message
+    // costs a credential check and a page of up to a thousand entries, and a 40-byte
+    // message sent in a loop must not buy that without end. A malformed one costs only
+    // its parse.
     if (parsed.success) {
       const wait = reserveBudget(socket);
       if (wait === null) {
