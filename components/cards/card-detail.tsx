@@ -7,6 +7,8 @@ import { useQueries, useQuery } from '@tanstack/react-query';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useApiMutation, useJoinedFetch, usePagedList } from '@/lib/client/use-resource';
 import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
+import { apiFetch } from '@/lib/client/api';
+import type { TPage } from '@/lib/shared/schemas/common';
 import {
   deriveTerms,
   marginCheck,
@@ -652,7 +654,28 @@ function Assignments({
     schema: ZAssignmentCreate,
     defaultValues: { accountId: '' },
     toBody: (values) => ({ cardId, accountId: values.accountId }),
-    submit: assign.mutateAsync,
+    submit: async (body) => {
+      // A customer holds one card: assigning this one replaces the one it is billed on
+      // now, a change of every price it pays, so that is asked first.
+      const holding = await apiFetch<TPage<TAssignmentDto>>(
+        `/assignments?${new URLSearchParams({ accountId: body.accountId, limit: '5' })}`,
+      );
+      const current = holding.items.find(
+        (item) => item.accountKind === 'customer' && item.cardId !== cardId,
+      );
+      if (
+        current &&
+        !(await confirm({
+          title: `Replace ${current.accountName}'s card?`,
+          consequence: `${current.accountName} is billed on ${current.cardName} now; from now on its calls are priced on this card instead.`,
+          confirmLabel: 'Replace card',
+          danger: true,
+        }))
+      ) {
+        throw new SubmitCancelled();
+      }
+      return assign.mutateAsync(body);
+    },
   });
   const [removing, setRemoving] = useState<string | null>(null);
   const unassign = useApiMutation<{ id: string; holder: string }, unknown>(

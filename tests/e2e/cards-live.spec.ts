@@ -480,6 +480,48 @@ test('a replacing import asks first: cancelled, nothing changes; a merge does no
   expect(await rateCount()).toBe(1);
 });
 
+test('assigning a card to a customer billed on another asks first', async ({
+  browser,
+  request,
+}) => {
+  const api = await adminApi(request);
+  const rates = { rates: [{ prefix: '44', destination: 'United Kingdom', rate: '0.0200' }] };
+  const old = await api('POST', '/cards', {
+    name: 'E2E Old Deal',
+    currency: 'EUR',
+    kind: 'customer',
+  });
+  await api('PUT', `/cards/${old.id}/rates`, rates);
+  const next = await api('POST', '/cards', {
+    name: 'E2E New Deal',
+    currency: 'EUR',
+    kind: 'customer',
+  });
+  await api('PUT', `/cards/${next.id}/rates`, rates);
+  const holder = await api('POST', '/customers', { name: 'E2E Deal Holder' });
+  await api('POST', '/assignments', { cardId: old.id, accountId: holder.id });
+  const billedOn = async () =>
+    (await api('GET', `/assignments?accountId=${holder.id}`)).items.map(
+      (item: { cardName: string }) => item.cardName,
+    );
+
+  const admin = await adminSignedIn(browser);
+  await openRecord(admin, 'Customer cards', 'E2E New Deal');
+  const assign = admin.getByRole('form', { name: 'Assign card' });
+  await pickAccount(assign.getByRole('combobox', { name: 'Assign to' }), 'E2E Deal Holder');
+  await assign.getByRole('button', { name: 'Assign' }).click();
+  const ask = admin.getByRole('alertdialog', { name: "Replace E2E Deal Holder's card?" });
+  await expect(ask).toContainText('billed on E2E Old Deal now');
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  await expect(ask).toBeHidden();
+  expect(await billedOn()).toEqual(['E2E Old Deal']);
+
+  await assign.getByRole('button', { name: 'Assign' }).click();
+  await ask.getByRole('button', { name: 'Replace card' }).click();
+  await expect(admin.getByRole('table', { name: 'Assignments' })).toContainText('E2E Deal Holder');
+  expect(await billedOn()).toEqual(['E2E New Deal']);
+});
+
 test('the transfer wizard moves a customer with its new card after a summary', async ({
   browser,
   request,
