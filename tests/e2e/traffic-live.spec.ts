@@ -170,6 +170,13 @@ test('calls move both dashboards live, each its own part; a customer out of cred
   // The screens agree with the API, viewer by viewer.
   const summary = await call('GET', '/usage/summary?by=account', undefined, asReseller);
   expect(summary.rows.map((row: { key: string }) => row.key)).toEqual([ids.k1]);
+  // The charts' code is fetched once there are calls to draw (next/dynamic): they draw a
+  // moment after the table has its numbers, so wait for their bars before reading them.
+  for (const page of [admin, mine]) {
+    await expect(
+      page.getByTestId('traffic-chart-accounts').locator('.recharts-bar-rectangle path'),
+    ).toHaveCount(2);
+  }
   const adminChart = await drawn(admin);
   const resellerChart = await drawn(mine);
   // Revenue and cost: a bar each, on a scale.
