@@ -101,7 +101,9 @@ export function patchItems<T extends TLiveItem>(
 /**
  * A paged list's pages patched: updates where the entity is, new ones on the last page,
  * and the list's `total` moved by one when an entity enters (one not held yet) or leaves
- * (one held) — an unfiltered list holds every entity of its resource the viewer sees.
+ * — an unfiltered list holds every entity of its resource the viewer sees. One that
+ * leaves from a page not loaded yet was counted all the same (one that entered since
+ * was appended, so held): "50 of 120" becomes "50 of 119", not "119 of 120" at the end.
  */
 export function patchPages<T extends TLiveItem>(
   data: InfiniteData<TPageOf<T>>,
@@ -109,11 +111,12 @@ export function patchPages<T extends TLiveItem>(
 ): InfiniteData<TPageOf<T>> {
   const present = data.pages.some((page) => page.items.some((item) => item.id === envelope.id));
   const last = data.pages.length - 1;
+  const morePages = data.pages[last]?.nextCursor != null;
   const { kind } = envelopeParts(envelope);
   const delta =
     (kind === 'created' || kind === 'added') && !present
       ? 1
-      : (kind === 'deleted' || kind === 'removed') && present
+      : (kind === 'deleted' || kind === 'removed') && (present || morePages)
         ? -1
         : 0;
   const pages = data.pages.map((page, index) => {

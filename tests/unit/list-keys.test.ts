@@ -52,6 +52,15 @@ describe('patchPages keeps the total', () => {
     expect(patchPages(data, change('resellers.created', 'a')).pages[0]!.total).toBe(7);
     expect(patchPages(data, change('resellers.updated', 'a', 2)).pages[0]!.total).toBe(7);
   });
+
+  it('counts one that leaves from a page not loaded yet, and only while one is left to load', () => {
+    // 'z' is on a later page (the list has a next cursor): it was in the total.
+    expect(patchPages(data, change('resellers.deleted', 'z')).pages[0]!.total).toBe(6);
+    expect(patchPages(data, change('resellers.removed', 'z')).pages[0]!.total).toBe(6);
+    // Every page loaded and 'z' on none: the total never held it.
+    const whole = { ...data, pages: [{ ...data.pages[0]!, nextCursor: null, total: 1 }] };
+    expect(patchPages(whole, change('resellers.deleted', 'z')).pages[0]!.total).toBe(1);
+  });
 });
 
 describe('every query key is structured (issue 14, item 7)', () => {
