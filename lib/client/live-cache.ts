@@ -1,5 +1,6 @@
 import type { InfiniteData, QueryClient, QueryFilters } from '@tanstack/react-query';
 import type { TChangeEnvelope, TEnvelopeResource } from '@/lib/shared/live/change';
+import type { TMeDto } from '@/lib/shared/schemas/me';
 import { ApiClientError, type TApiFetch, type TPageOf } from './api';
 import { isLiveKey, pathOf, queryKeys, readKey, type TQueryKey } from './query-keys';
 
@@ -256,9 +257,10 @@ export class LiveCache {
       }
     }
     // The viewer's own account changed (renamed by the carrier, suspended, resumed), or
-    // one above it moved its effective status (`above`: blocked for credit, or back):
-    // who the viewer is (`/me`: the header, the overview) is read again.
-    if (envelope.summary?.reason === 'own_account' || envelope.summary?.reason === 'above') {
+    // one above it moved its effective status (`above`: blocked for credit, or back), or
+    // their own user or group did (`own_identity`, or the change itself to one who reads
+    // users or groups): who the viewer is (`/me`: the header, the overview) is read again.
+    if (this.concernsOwnIdentity(envelope)) {
       void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
     }
     // A bulk change: the lists it names are fetched again.
@@ -270,6 +272,15 @@ export class LiveCache {
         },
       });
     }
+  }
+
+  private concernsOwnIdentity(envelope: TChangeEnvelope): boolean {
+    const reason = envelope.summary?.reason;
+    if (reason === 'own_account' || reason === 'above' || reason === 'own_identity') return true;
+    const { resource } = envelopeParts(envelope);
+    if (resource !== 'users' && resource !== 'groups') return false;
+    const me = this.queryClient.getQueryData<TMeDto>(OWN_IDENTITY_KEY);
+    return Boolean(me && envelope.id === (resource === 'users' ? me.user.id : me.group.id));
   }
 
   /** At once when the view's last refetch is a second old, else once when it is. */

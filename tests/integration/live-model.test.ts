@@ -87,6 +87,9 @@ interface TClient extends TCaller {
 interface TView {
   path: string;
   grants: Set<string>;
+  /** Who the socket acts as, and its group: signals of their own edits name them. */
+  userId: string;
+  groupId: string;
 }
 const ASSIGNEE_KEYS = new Set<string>(ASSIGNEE_VIEW_KEYS);
 
@@ -143,7 +146,12 @@ function ownView(user: TUser): TView | null {
   // No grant is no access (DESIGN §1): such a user is not let in at all, and a view-as
   // of it waits, as for a disabled one, with the support user in its own view.
   if (grants.length === 0) return null;
-  return { path: accounts.get(user.accountId)!.path, grants: new Set(grants) };
+  return {
+    path: accounts.get(user.accountId)!.path,
+    grants: new Set(grants),
+    userId: user.id,
+    groupId: user.groupId,
+  };
 }
 
 /** What a client's user may see now: its own view, or the view of whom it views as. */
@@ -242,7 +250,7 @@ async function recordHead(): Promise<void> {
     clients.map((client) => {
       const view = viewOf(client);
       if (!view) return [client.name, null];
-      const key = `${view.path}|${[...view.grants].sort().join(',')}`;
+      const key = `${view.userId}|${view.groupId}|${view.path}|${[...view.grants].sort().join(',')}`;
       if (!viewCache.has(key)) viewCache.set(key, view);
       return [client.name, viewCache.get(key)!];
     }),
@@ -337,6 +345,15 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
       const account = accounts.get(envelope.id);
       const reason = envelope.summary?.reason;
       const bare = JSON.stringify(envelope.data) === JSON.stringify({ id: envelope.id });
+      // An edit of the viewer's own user or group: a bare signal naming that one.
+      if (
+        reason === 'own_identity' &&
+        view &&
+        bare &&
+        envelope.id === (resource === 'users' ? view.userId : view.groupId)
+      ) {
+        return;
+      }
       const allowed =
         view &&
         account &&

@@ -149,6 +149,81 @@ describe("a reseller's own account, live", () => {
     expect(listeners.r2.received.filter((e) => e.id === card.id)).toEqual([]);
   });
 
+  it('tells a person of an edit of their own user and a rename of their group, which they may not read', async () => {
+    // A watcher of R1's customers: no users:read, a group from above it cannot read.
+    const group = await admin.post('/groups', { name: 'Watchers', grants: ['customers:read'] });
+    expect(group.status).toBe(201);
+    const made = await admin.post('/users', {
+      email: 'watch@r1.own.test',
+      name: 'Wat',
+      password: PASSWORD,
+      accountId: ids.r1,
+      groupId: group.body.id,
+    });
+    expect(made.status).toBe(201);
+    const watcher = await listen(await apiClient(suite.server.url, 'watch@r1.own.test', PASSWORD));
+    try {
+      const renamedUser = await admin.patch(`/users/${made.body.id}`, {
+        version: made.body.version,
+        name: 'Watson',
+      });
+      expect(renamedUser.status).toBe(200);
+      const renamedGroup = await admin.patch(`/groups/${group.body.id}`, {
+        version: group.body.version,
+        name: 'Night watch',
+      });
+      expect(renamedGroup.status).toBe(200);
+      await until(() => watcher.received.length >= 2, 'the watcher to hear of both');
+      // A bare signal each, naming only the user or the group: the header reads /me again.
+      expect(watcher.received).toEqual([
+        expect.objectContaining({
+          type: 'users.refetch',
+          id: made.body.id,
+          data: { id: made.body.id },
+          summary: { refetch: [], reason: 'own_identity' },
+        }),
+        expect.objectContaining({
+          type: 'groups.refetch',
+          id: group.body.id,
+          data: { id: group.body.id },
+          summary: { refetch: [], reason: 'own_identity' },
+        }),
+      ]);
+      expect(JSON.stringify(watcher.received)).not.toContain('Watson');
+      expect(JSON.stringify(watcher.received)).not.toContain('Night watch');
+      expect((await watcher.client.get('/me')).body).toMatchObject({
+        user: { name: 'Watson' },
+        group: { name: 'Night watch' },
+      });
+      // Caught up after being away, the same signals.
+      const caughtUp = await watcher.client.get(`/events?since=${watcher.received[0]!.seq - 1}`);
+      expect(caughtUp.body.items).toEqual(watcher.received);
+
+      // R1's ops people read R1's users: they get the change itself and nothing more, one
+      // envelope for the position; R2's hear nothing of it.
+      listeners.r1.received.length = 0;
+      const again = await admin.patch(`/users/${ids.r1User}`, {
+        version: (await admin.get(`/users/${ids.r1User}`)).body.version,
+        name: 'Ops One',
+      });
+      expect(again.status).toBe(200);
+      await until(
+        () => listeners.r1.received.some((e) => e.id === ids.r1User),
+        'R1 to hear of its user',
+      );
+      expect(listeners.r1.received.filter((e) => e.id === ids.r1User)).toEqual([
+        expect.objectContaining({
+          type: 'users.updated',
+          data: expect.objectContaining({ name: 'Ops One' }),
+        }),
+      ]);
+      await settleR2();
+      expect(listeners.r2.received.filter((e) => e.id === ids.r1User)).toEqual([]);
+    } finally {
+      watcher.socket.close();
+    }
+  });
+
   it("lists the account's activity for a record page: itself, its people, its cards", async () => {
     const activity = await admin.get(`/audit?accountId=${ids.r1}&limit=100`);
     expect(activity.status).toBe(200);

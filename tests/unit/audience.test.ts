@@ -4,6 +4,7 @@ import {
   audienceOf,
   envelopeFor,
   inboxRoom,
+  memberRoom,
   ledgerBlindRoom,
   ownAccountRoom,
   belowRoom,
@@ -188,6 +189,7 @@ describe('audience of a change', () => {
   it('puts a socket in the rooms its grants open, at its own account', () => {
     const actor = {
       userId: 'u1',
+      group: { id: 'g' },
       account: { id: 'r1', path: 'c/r1/' },
       grants: ['customers:read', 'groups:read'],
     } as unknown as TActor;
@@ -198,6 +200,8 @@ describe('audience of a change', () => {
       ledgerBlindRoom('r1', 'customers', false),
       ownAccountRoom('r1'),
       inboxRoom('u1'),
+      // A rename of its group is news to it (who it is shown to be).
+      memberRoom('g'),
       // What the carrier above does to everything below it reaches r1's people.
       belowRoom('c'),
     ]);
@@ -217,7 +221,12 @@ describe('audience of a change', () => {
       },
     });
     const reader = (grants: string[]) =>
-      ({ userId: 'u1', account: { id: 'r1', path: 'c/r1/' }, grants }) as unknown as TActor;
+      ({
+        userId: 'u1',
+        group: { id: 'g' },
+        account: { id: 'r1', path: 'c/r1/' },
+        grants,
+      }) as unknown as TActor;
     const full = envelopeFor(reader(['customers:read', 'ledger:read']), paid);
     const blind = envelopeFor(reader(['customers:read']), paid);
     expect(full?.summary).toEqual(paid.summary);
@@ -248,6 +257,7 @@ describe('audience of a change', () => {
     });
     const carrierSide = {
       userId: 'u2',
+      group: { id: 'g' },
       account: { id: 'c', path: 'c/' },
       grants: ['resellers:read'],
     } as unknown as TActor;
@@ -296,6 +306,7 @@ describe('audience of a change', () => {
     // Not the same account's other people, whatever their grants.
     const colleague = {
       userId: 'u2',
+      group: { id: 'g' },
       account: { id: 'r1', path: 'c/r1/' },
       grants: ['cards:read', 'users:read', 'audit:read'],
     } as unknown as TActor;
@@ -306,7 +317,11 @@ describe('audience of a change', () => {
 
   describe("use-only groups (an ancestor's group, seen by whoever below may assign it)", () => {
     const viewer = (grants: string[]) =>
-      ({ account: { id: 'r2', path: 'c/r1/r2/' }, grants }) as unknown as TActor;
+      ({
+        group: { id: 'g' },
+        account: { id: 'r2', path: 'c/r1/r2/' },
+        grants,
+      }) as unknown as TActor;
     const assigner = viewer(['users:create', 'customers:read', 'resellers:read']);
     const narrow = viewer(['users:create', 'customers:read']);
     const reader = viewer(['customers:read', 'resellers:read']); // may not assign
@@ -364,7 +379,11 @@ describe('audience of a change', () => {
     });
 
     it("never reaches the owner's own account this way (it owns the group)", () => {
-      const owner = { account: { id: 'r1', path: 'c/r1/' }, grants: ['users:create'] };
+      const owner = {
+        group: { id: 'g' },
+        account: { id: 'r1', path: 'c/r1/' },
+        grants: ['users:create'],
+      };
       expect(seen(owner as unknown as TActor, change(null, []))).toBeNull();
     });
   });
@@ -544,7 +563,7 @@ describe('audience of a rate card', () => {
 describe('the audit projection of an entry (what the live events would show)', () => {
   const card = OWNER_CARD;
   const at = (id: string, path: string, grants: string[]) =>
-    ({ account: { id, path }, grants }) as unknown as TActor;
+    ({ group: { id: 'g' }, account: { id, path }, grants }) as unknown as TActor;
   const cardChange = (summary: Record<string, unknown>) =>
     entry({
       resource: 'cards',

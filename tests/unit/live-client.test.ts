@@ -860,9 +860,16 @@ describe("the viewer's own identity (/me) in the cache", () => {
   it('is read again when its own account changed, and not on any other change', async () => {
     const queryClient = new QueryClient();
     const cache = new LiveCache(queryClient);
-    queryClient.setQueryData(OWN_IDENTITY_KEY, { account: { name: 'Nimbus' } });
+    queryClient.setQueryData(OWN_IDENTITY_KEY, {
+      account: { name: 'Nimbus' },
+      user: { id: 'me' },
+      group: { id: 'ops' },
+    });
     queryClient.setQueryData(queryKeys.static('me', { sub: 'mfa' }), { enabled: true });
     cache.apply(change(1, 'customers.updated', 'k', { id: 'k', version: 2 }));
+    // Another user, another group: not who the viewer is.
+    cache.apply(change(4, 'users.updated', 'someone', { id: 'someone', version: 2 }));
+    cache.apply(change(5, 'groups.updated', 'others', { id: 'others', version: 2 }));
     cache.apply({
       ...change(2, 'users.refetch', 'r1'),
       summary: { refetch: [], reason: 'view_as' },
@@ -876,6 +883,22 @@ describe("the viewer's own identity (/me) in the cache", () => {
     expect(queryClient.getQueryState(queryKeys.static('me', { sub: 'mfa' }))!.isInvalidated).toBe(
       false,
     );
+  });
+
+  it('is read again when its own user or group changed: the change itself, or a signal of it', async () => {
+    const cases = [
+      change(1, 'users.updated', 'me', { id: 'me', version: 2 }),
+      change(2, 'groups.updated', 'ops', { id: 'ops', version: 2 }),
+      { ...change(3, 'users.refetch', 'me'), summary: { refetch: [], reason: 'own_identity' } },
+      { ...change(4, 'groups.refetch', 'ops'), summary: { refetch: [], reason: 'own_identity' } },
+    ] as TChangeEnvelope[];
+    for (const envelope of cases) {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      queryClient.setQueryData(OWN_IDENTITY_KEY, { user: { id: 'me' }, group: { id: 'ops' } });
+      cache.apply(envelope);
+      expect(queryClient.getQueryState(OWN_IDENTITY_KEY)!.isInvalidated, envelope.type).toBe(true);
+    }
   });
 });
 

@@ -80,6 +80,14 @@ export function inboxRoom(userId: string): string {
   return `inbox:${userId}`;
 }
 
+/**
+ * Every socket whose actor is in this group: a rename of the group changes who they are
+ * shown to be ("signed in … with the group …"), whether or not they may read groups.
+ */
+export function memberRoom(groupId: string): string {
+  return `member:${groupId}`;
+}
+
 /** The rooms a socket of this actor joins, computed once at connect. */
 export function roomsOf(actor: TActor): string[] {
   const readsPeople = can(actor, 'users:read');
@@ -90,7 +98,7 @@ export function roomsOf(actor: TActor): string[] {
       rooms.push(ledgerBlindRoom(actor.account.id, resource, readsPeople));
     }
   }
-  rooms.push(ownAccountRoom(actor.account.id), inboxRoom(actor.userId));
+  rooms.push(ownAccountRoom(actor.account.id), inboxRoom(actor.userId), memberRoom(actor.group.id));
   for (const [ancestorId] of ancestorPrefixes(actor.account.path).slice(0, -1)) {
     rooms.push(belowRoom(ancestorId));
   }
@@ -192,7 +200,39 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
   deliveries.push(...refetchDeliveries(entry, resource));
   deliveries.push(...ownAccountDeliveries(entry, resource));
   deliveries.push(...cascadeBelowDeliveries(entry, resource));
+  deliveries.push(...ownIdentityDeliveries(entry, resource, deliveries));
   return deliveries;
+}
+
+/**
+ * Who the viewer is shown to be (`/me`: the header's name, "signed in … with the group
+ * …") moves with an edit of their own user or a rename of their group — which they may
+ * not read (no `users:read`; a group from above). To those who hear nothing else of the
+ * entry, a bare signal naming that user or group: their views of themselves follow
+ * (lib/client/live-cache.ts). Those who do hear of it (every room of the entry's other
+ * deliveries) take it from that envelope, as a socket takes one envelope per position.
+ * What changes access goes further (a rescope: server/revocation.ts); this is the rest.
+ */
+function ownIdentityDeliveries(
+  entry: TLogEntry,
+  resource: TLiveResource,
+  others: readonly TDelivery[],
+): TDelivery[] {
+  if (entry.op !== 'updated') return [];
+  const room =
+    resource === 'users'
+      ? inboxRoom(entry.entityId)
+      : resource === 'groups'
+        ? memberRoom(entry.entityId)
+        : null;
+  if (!room) return [];
+  return [
+    {
+      rooms: [room],
+      except: [...new Set(others.flatMap((delivery) => delivery.rooms))],
+      envelope: signal(entry, resource, entry.entityId, 'own_identity', null),
+    },
+  ];
 }
 
 /**
@@ -332,12 +372,15 @@ function viewAsDeliveries(entry: TLogEntry): TDelivery[] {
   );
 }
 
-/** A `refetch` that names an account and asks for no list: views of everything follow it. */
+/**
+ * A `refetch` that names an account (`own_identity`: a user or a group) and asks for no
+ * list: views of everything follow it.
+ */
 function signal(
   entry: TLogEntry,
   resource: TLiveResource,
   accountId: string,
-  reason: 'own_account' | 'view_as' | 'above',
+  reason: 'own_account' | 'view_as' | 'above' | 'own_identity',
   viewerPath: string | null,
   refetch: TLiveResource[] = [],
 ): TChangeEnvelope {
