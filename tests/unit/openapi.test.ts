@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import Ajv2020 from 'ajv/dist/2020';
 import { buildOpenApi } from '@/lib/server/api/openapi';
 import { API_OPERATION_LIST } from '@/lib/server/api/registry';
 
@@ -102,5 +103,49 @@ describe('OpenAPI document', () => {
     expect(op.responses).toHaveProperty('429');
     const change = doc.paths['/me/password']!.post as { responses: Record<string, unknown> };
     expect(change.responses).toHaveProperty('429');
+  });
+});
+
+describe('the OpenAPI document as JSON Schema 2020-12', () => {
+  it('compiles: every request and response schema, with the components it refers to', () => {
+    // A client generator or a validator reads the whole document first: one schema it
+    // refuses (an empty `prefixItems` was one) fails the whole API for it.
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    ajv.addSchema({ $id: 'doc', components: doc.components }, 'doc');
+    const refuse: string[] = [];
+    const walk = (where: string, schema: unknown) => {
+      try {
+        // `#/components/...` in an operation's schema resolves against the document.
+        const rooted = JSON.parse(
+          JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/'),
+        );
+        ajv.compile(rooted);
+      } catch (error) {
+        refuse.push(`${where}: ${(error as Error).message.slice(0, 200)}`);
+      }
+    };
+    type TContent = Record<string, { schema?: unknown }>;
+    type TOperation = {
+      requestBody?: { content: TContent };
+      responses: Record<string, { content?: TContent }>;
+    };
+    let compiled = 0;
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods as Record<string, TOperation>)) {
+        const contents = [
+          ...(op.requestBody ? [['request', op.requestBody.content] as const] : []),
+          ...Object.entries(op.responses).map(([status, r]) => [status, r.content ?? {}] as const),
+        ];
+        for (const [which, content] of contents) {
+          for (const [type, { schema }] of Object.entries(content)) {
+            if (!schema) continue;
+            walk(`${method.toUpperCase()} ${path} ${which} ${type}`, schema);
+            compiled += 1;
+          }
+        }
+      }
+    }
+    expect(refuse).toEqual([]);
+    expect(compiled).toBeGreaterThan(API_OPERATION_LIST.length);
   });
 });

@@ -82,7 +82,8 @@ function ZAccessSection<TItem extends z.ZodType>(item: TItem) {
   // The narrower shapes first: a union answers with the first that parses.
   return z.union([
     /** The explained user has no read grant for it. */
-    z.object({ total: z.literal(0), items: z.tuple([]), notGranted: z.literal(true) }),
+    // An empty list: a tuple of nothing would be `prefixItems: []`, invalid JSON Schema.
+    z.object({ total: z.literal(0), items: z.array(item).max(0), notGranted: z.literal(true) }),
     /** The viewer may not read this resource itself, so it is not shown the user's. */
     z.object({ hiddenFrom: z.literal('viewer'), grant: z.string() }),
     z.object({ total: z.number().int(), items: z.array(item) }),
