@@ -666,3 +666,31 @@ describe.skipIf(embedded)(
     });
   },
 );
+
+describe.skipIf(embedded)('two saves of one user, or of one group, at the same time', () => {
+  it('the second gets 409 with the current user or group, as a save after the first would', async () => {
+    const made = await admin.post('/users', {
+      email: 'twice@r1.races.test',
+      password: PASSWORD,
+      accountId: ids.R1,
+      groupId: ids.customerGroup,
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const group = await admin.post('/groups', { name: 'Twice saved', grants: ['cards:read'] });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    for (const [path, version, field] of [
+      [`/users/${made.body.id}`, made.body.version, 'name'],
+      [`/groups/${group.body.id}`, group.body.version, 'name'],
+    ] as const) {
+      const [first, second] = await raced(
+        () => admin.patch(path, { version, [field]: 'First save' }),
+        () => admin.patch(path, { version, [field]: 'Second save' }),
+      );
+      expect(first.status, JSON.stringify(first.body)).toBe(200);
+      // The form shows what it is now beside what was typed (DESIGN §3): not a bare 409.
+      expect(second.status, JSON.stringify(second.body)).toBe(409);
+      expect(second.body.error.current).toEqual((await admin.get(path)).body);
+      expect(second.body.error.current.name).toBe('First save');
+    }
+  });
+});

@@ -3,6 +3,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { DomainError, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
+import { withinSql } from '@/lib/server/authz/scope';
 import type { TGroupDto, TGroupPatch } from '@/lib/shared/schemas/groups';
 import { findVisibleGroup } from './group-access';
 import { toGroupDto } from './group-dto';
@@ -22,6 +23,16 @@ export async function updateGroup(
 ): Promise<TGroupDto> {
   assertCan(actor, 'groups:update');
   return mutate(em, actor, async (tx, record) => {
+    // The row held before it is read, when the actor's subtree owns it (an id from
+    // elsewhere, an ancestor's group, locks nothing): the version is compared with what no
+    // one else can change meanwhile — two saves at once, the second gets 409 with the
+    // current group, not a bare conflict at flush.
+    const inScope = withinSql('a.path', actor.account.path);
+    await tx.execute(
+      `select 1 from user_group g join account a on a.id = g.account_id
+        where g.id = ? and ${inScope.sql} for no key update of g`,
+      [unverifiedId, ...inScope.params],
+    );
     const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);
     if (relation !== 'owner') {
       throw new DomainError(

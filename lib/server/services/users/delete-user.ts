@@ -2,9 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
-import { withinSql } from '@/lib/server/authz/scope';
 import { mutate } from '@/lib/server/live/change-log';
-import { findScopedUser, toUserDto } from './user-access';
+import { findScopedUser, lockScopedUser, toUserDto } from './user-access';
 
 /**
  * Deletes a user in scope (its sessions die with it): never the caller itself, and only
@@ -20,13 +19,7 @@ export async function deleteUser(
     // The row held before it is read: the manage rule judges the group the user has when
     // it goes, not one read before an edit that gave it a richer group (a delete names
     // the row by id alone, so it would not notice that edit; a PATCH carries a version).
-    // Only a row in scope is held: an id from elsewhere locks nothing on its way to 404.
-    const inScope = withinSql('a.path', actor.account.path);
-    await tx.execute(
-      `select 1 from app_user u join account a on a.id = u.account_id
-        where u.id = ? and ${inScope.sql} for update of u`,
-      [unverifiedId, ...inScope.params],
-    );
+    await lockScopedUser(tx, actor, unverifiedId, 'update');
     const user = await findScopedUser(tx, actor, unverifiedId);
     assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
     const before = toUserDto(user);

@@ -6,7 +6,13 @@ import { hashPassword } from '@/lib/server/auth/password';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TUserDto, TUserPatch } from '@/lib/shared/schemas/users';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
-import { findAssignableGroup, findScopedUser, toUserDto, userUpdated } from './user-access';
+import {
+  findAssignableGroup,
+  findScopedUser,
+  lockScopedUser,
+  toUserDto,
+  userUpdated,
+} from './user-access';
 
 /**
  * Edits a user in scope: name, group (never none), status, or an admin password reset
@@ -28,6 +34,7 @@ export async function updateUser(
   assertCan(actor, 'users:update');
   const passwordHash = patch.password ? await hashPassword(patch.password) : undefined;
   return mutate(em, actor, async (tx, record) => {
+    await lockScopedUser(tx, actor, unverifiedId, 'no key update');
     const user = await findScopedUser(tx, actor, unverifiedId);
     const before = toUserDto(user);
     if (patch.groupId !== undefined || patch.status !== undefined || patch.password) {

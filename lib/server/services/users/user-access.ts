@@ -8,7 +8,7 @@ import {
   type TUser,
 } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { scopeFor } from '@/lib/server/authz/scope';
+import { scopeFor, withinSql } from '@/lib/server/authz/scope';
 import { assignableGroupScope, groupRelation } from '@/lib/server/authz/group-relation';
 import { isSubsetOfActor } from '@/lib/server/authz/can';
 import { notFound } from '@/lib/server/errors/domain-error';
@@ -19,6 +19,27 @@ import type { TChange } from '@/lib/server/live/change-log';
 import type { TUserChangeSummary } from '@/lib/shared/live/change-summary';
 
 /** Users of the actor's own account and of every account under it. */
+/**
+ * Holds a user's row to commit before it is read, when it is in the actor's subtree: an
+ * id from elsewhere locks nothing on its way to 404. An edit then compares its version
+ * with what no one else can change meanwhile (two saves at once: the second gets 409
+ * with the current user, not a bare conflict at flush); a delete judges the group the
+ * user has when it goes.
+ */
+export async function lockScopedUser(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  mode: 'update' | 'no key update',
+): Promise<void> {
+  const inScope = withinSql('a.path', actor.account.path);
+  await em.execute(
+    `select 1 from app_user u join account a on a.id = u.account_id
+      where u.id = ? and ${inScope.sql} for ${mode} of u`,
+    [unverifiedId, ...inScope.params],
+  );
+}
+
 export async function findScopedUser(
   em: EntityManager,
   actor: TActor,
