@@ -130,7 +130,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
       if (!origin) return callback(null, true);
       const cookies = parseCookieHeader(req.headers.cookie);
       const allowed =
-        sessionTokenFrom((name) => cookies.get(name)) !== undefined
+        sessionTokenFrom((name) => cookies.get(name), deps.publicUrl) !== undefined
           ? isAllowedSessionOrigin(
               origin,
               req.headers.host,
@@ -199,7 +199,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
           ? { kind: 'api-token', token: typeof auth === 'string' ? auth : undefined }
           : {
               kind: 'session-cookie',
-              token: sessionTokenFrom((name) => cookies.get(name)),
+              token: sessionTokenFrom((name) => cookies.get(name), deps.publicUrl),
               hostname: requestHostname(socket.request.headers.host),
             },
         { authSecret: deps.authSecret },

@@ -69,7 +69,7 @@ export function apiRoute<P = Record<string, never>>(
     try {
       const runtime = runtimeOrUnavailable();
       const em = runtime.orm.em.fork();
-      const result = await enter(em, credentialOf(req), {
+      const result = await enter(em, credentialOf(req, runtime.config.publicUrl), {
         authSecret: runtime.config.authSecret,
         pass: options.pass,
         realActor: options.realActor,
@@ -115,7 +115,7 @@ export function apiRidingRoute<B extends z.ZodType, T>(
       } catch (error) {
         badInput = error;
       }
-      const credential = credentialOf(req);
+      const credential = credentialOf(req, runtime.config.publicUrl);
       const options = { authSecret: runtime.config.authSecret };
       const { result, ridden } =
         badInput === undefined
@@ -147,13 +147,13 @@ function runtimeOrUnavailable() {
 }
 
 /** A request with an Authorization header is judged by it alone. */
-function credentialOf(req: Request): TCredential {
+function credentialOf(req: Request, publicUrl: string): TCredential {
   const authorization = req.headers.get('authorization');
   if (authorization) return { kind: 'api-token', token: bearerFrom(authorization) };
   const cookies = parseCookieHeader(req.headers.get('cookie') ?? undefined);
   return {
     kind: 'session-cookie',
-    token: sessionTokenFrom((name) => cookies.get(name)),
+    token: sessionTokenFrom((name) => cookies.get(name), publicUrl),
     hostname: requestHostname(req.headers.get('host')),
   };
 }

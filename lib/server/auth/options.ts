@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { TRuntime } from '@/lib/server/runtime';
 import { ZText } from '@/lib/shared/schemas/common';
 import { authenticate, CLIENT_IP_HEADER } from './login';
-import { SESSION_MAX_AGE_SECONDS } from './session';
+import { SESSION_MAX_AGE_SECONDS, secureCookies } from './session';
 import { openSession, signOutSession } from './sessions';
 import { requestHostname } from '@/lib/server/http/request-host';
 import { brandForHost } from '@/lib/server/services/brands/brands';
@@ -25,6 +25,8 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
   return {
     secret: runtime.config.authSecret,
     session: { strategy: 'jwt', maxAge: SESSION_MAX_AGE_SECONDS },
+    // The cookie names from the public URL, as the panel reads them (sessionCookieName).
+    useSecureCookies: secureCookies(runtime.config.publicUrl),
     pages: { signIn: '/login', error: '/login' },
     providers: [
       CredentialsProvider({

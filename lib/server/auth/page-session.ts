@@ -29,7 +29,7 @@ const enterPageOnce = cache(async (passed: string): Promise<TDoorResult | null> 
   const runtime = findRuntime();
   if (!runtime) return null;
   const [store, requestHeaders] = await Promise.all([cookies(), headers()]);
-  const token = sessionTokenFrom((name) => store.get(name)?.value);
+  const token = sessionTokenFrom((name) => store.get(name)?.value, runtime.config.publicUrl);
   const hostname = requestHostname(requestHeaders.get('host'));
   return enter(
     runtime.orm.em.fork(),

@@ -1,8 +1,17 @@
-/** next-auth's session cookie: `__Secure-` prefixed when the public URL is https. */
-export const SESSION_COOKIE_NAMES = [
-  '__Secure-next-auth.session-token',
-  'next-auth.session-token',
-] as const;
+/**
+ * next-auth's session cookie: `__Secure-` prefixed when the public URL is https (its
+ * `useSecureCookies`, set from the same URL: lib/server/auth/options.ts), and then that
+ * name alone. The unprefixed name could be planted by a sibling subdomain (`Domain=`) or
+ * over plain http, which the prefix exists to rule out: read under https, a cookie
+ * next-auth never set would sign the victim in as whoever planted it.
+ */
+export function sessionCookieName(publicUrl: string): string {
+  return secureCookies(publicUrl) ? '__Secure-next-auth.session-token' : 'next-auth.session-token';
+}
+
+export function secureCookies(publicUrl: string): boolean {
+  return publicUrl.startsWith('https:');
+}
 
 /** Session lifetime; the session version stamp ends it sooner when access changes. */
 export const SESSION_MAX_AGE_SECONDS = 12 * 60 * 60;
@@ -35,10 +44,10 @@ export function parseCookieHeader(header: string | undefined): Map<string, strin
   return cookies;
 }
 
-export function sessionTokenFrom(get: (name: string) => string | undefined): string | undefined {
-  for (const name of SESSION_COOKIE_NAMES) {
-    const value = get(name);
-    if (value) return value;
-  }
-  return undefined;
+/** The session cookie's value, by the one name the public URL gives it. */
+export function sessionTokenFrom(
+  get: (name: string) => string | undefined,
+  publicUrl: string,
+): string | undefined {
+  return get(sessionCookieName(publicUrl)) || undefined;
 }
