@@ -316,6 +316,33 @@ describe('MFA enrolment and sign-in', () => {
     expect(await failuresOf(email)).toBe(1);
   });
 
+  it('a sign-in in two steps (the password, then the code) costs the address nothing', async () => {
+    // The form posts the password alone first (answered `otp_required`), then both: each
+    // right password gives its address claim back, or a NOC behind one address would run
+    // out of budget after LOGIN_IP_FAILURES clean sign-ins and lock everyone out.
+    const twoStep = 'two-step@carrier.test';
+    await newUser(twoStep);
+    const { secret: own } = await enrol(await apiClient(suite.server.url, twoStep, PASSWORD));
+    const ipFailures = async () =>
+      (
+        await suite.orm.em
+          .fork()
+          .execute<{ failures: number | null }[]>(
+            'select sum(failures)::int as failures from login_ip_throttle',
+          )
+      )[0]?.failures ?? 0;
+    const before = await ipFailures();
+    for (const offset of [0, 1]) {
+      const step = await signInOverHttp(suite.server.url, twoStep, PASSWORD);
+      expect(signInError(step.body)).toBe('otp_required');
+      const signedIn = await signInOverHttp(suite.server.url, twoStep, PASSWORD, {
+        otp: await codeFor(own, offset),
+      });
+      expect(signedIn.cookie).toBeTruthy();
+    }
+    expect(await ipFailures()).toBe(before);
+  });
+
   it('a recovery code signs in once, and its use is audited', async () => {
     const code = recoveryCodes[0]!;
     const first = await signInOverHttp(suite.server.url, email, PASSWORD, {

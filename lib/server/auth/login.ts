@@ -9,6 +9,7 @@ import {
   claimOwnPasswordAttempt as claimUserSecretGuess,
   clearOwnPasswordAttempts as clearUserSecretGuesses,
   loginSucceeded,
+  passwordAccepted,
   pruneThrottles,
   type TLoginThrottlePolicy,
 } from './throttle';
@@ -77,6 +78,7 @@ export async function authenticate(
   if (result.actor.mfa.enrolled) {
     const otp = input.otp?.trim();
     if (!otp) {
+      await passwordAccepted(em, input.ip);
       await pruneThrottles(em, policy);
       return { ok: false, reason: 'otp_required' };
     }

@@ -188,6 +188,15 @@ export async function loginSucceeded(em: EntityManager, email: string, address: 
   await refundIp(em, ip);
 }
 
+/**
+ * The right password, its second factor still to come (`otp_required`): the attempt
+ * costs the IP nothing, as a success does — the form always asks in two steps. The pair
+ * keeps its count until the code is right.
+ */
+export async function passwordAccepted(em: EntityManager, address: string) {
+  await refundIp(em, throttleAddress(address));
+}
+
 async function refundIp(em: EntityManager, ip: string) {
   await em.execute(
     'update login_ip_throttle set failures = greatest(failures - 1, 0) where ip = ?',
