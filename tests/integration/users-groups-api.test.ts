@@ -531,3 +531,38 @@ describe('groups are explainable: what a user can see, without signing in as the
     expect(malformed.status).toBe(404);
   });
 });
+
+describe("the carrier's administrators", () => {
+  it('cannot all lose a grant by a group edit: nobody above could give it back', async () => {
+    const me = (await admin.get('/me')).body;
+    const own = (await admin.get(`/groups/${me.group.id}`)).body;
+    const fewer = own.grants.filter((grant: string) => grant !== 'groups:update');
+    const refused = await admin.patch(`/groups/${own.id}`, { version: own.version, grants: fewer });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'last_administrator',
+      fields: { grants: expect.any(String) },
+    });
+    expect((await admin.get(`/groups/${own.id}`)).body.grants).toEqual(own.grants);
+
+    // With another active administrator in a group of every grant, the edit may go: that
+    // one can give it back.
+    const full = await admin.post('/groups', { name: 'Second admins', grants: own.grants });
+    expect(full.status, JSON.stringify(full.body)).toBe(201);
+    const second = await admin.post('/users', {
+      email: 'second-admin@carrier.test',
+      password: PASSWORD,
+      accountId: carrierId,
+      groupId: full.body.id,
+    });
+    expect(second.status, JSON.stringify(second.body)).toBe(201);
+    const taken = await admin.patch(`/groups/${own.id}`, { version: own.version, grants: fewer });
+    expect(taken.status, JSON.stringify(taken.body)).toBe(200);
+    const mender = await apiClient(suite.server.url, 'second-admin@carrier.test', PASSWORD);
+    const given = await mender.patch(`/groups/${own.id}`, {
+      version: taken.body.version,
+      grants: own.grants,
+    });
+    expect(given.status, JSON.stringify(given.body)).toBe(200);
+  });
+});

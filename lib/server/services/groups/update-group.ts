@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { DomainError, staleVersion } from '@/lib/server/errors/domain-error';
+import { conflict, DomainError, staleVersion } from '@/lib/server/errors/domain-error';
+import type { TGroup } from '@/lib/server/entities';
+import { ALL_GRANTS } from '@/lib/shared/permissions';
 import { mutate } from '@/lib/server/live/change-log';
 import { withinSql } from '@/lib/server/authz/scope';
 import type { TGroupDto, TGroupPatch } from '@/lib/shared/schemas/groups';
@@ -48,6 +50,7 @@ export async function updateGroup(
     // (DESIGN §1 "No escalation") — such a group is edited by someone who holds it.
     assertNoEscalation(actor, group.grants);
     assertNoEscalation(actor, patch.grants ?? group.grants);
+    if (patch.grants !== undefined) await assertCarrierKeepsAdministrator(tx, group, patch.grants);
     if (patch.grants !== undefined) group.grants = patch.grants;
     if (patch.name !== undefined) group.name = patch.name;
     if (patch.requireMfa !== undefined) group.requireMfa = patch.requireMfa;
@@ -67,4 +70,34 @@ export async function updateGroup(
     }
     return after;
   });
+}
+
+/**
+ * A carrier has nobody above it: an edit that takes from a group holding every grant the
+ * last of the carrier's active people holding them could never be undone in the panel —
+ * the subset rule lets no one give back what they lack (a carrier admin who unticked
+ * `groups:update` on its own group was locked out for good). Refused, naming why; a
+ * reseller's groups can always be mended from above.
+ */
+async function assertCarrierKeepsAdministrator(
+  tx: EntityManager,
+  group: TGroup,
+  grants: readonly string[],
+): Promise<void> {
+  if (group.account.kind !== 'carrier') return;
+  const holdsAll = (held: readonly string[]) => ALL_GRANTS.every((grant) => held.includes(grant));
+  if (!holdsAll(group.grants) || holdsAll(grants)) return;
+  const others = await tx.execute<{ id: string }[]>(
+    `select u.id from app_user u join user_group g on g.id = u.group_id
+      where u.account_id = ? and u.status = 'active' and g.id <> ? and g.grants @> array[?]::text[]
+      limit 1`,
+    [group.account.id, group.id, ALL_GRANTS],
+  );
+  if (others.length) return;
+  throw conflict(
+    'last_administrator',
+    'No active person of the carrier would keep every grant: nobody could give them back. ' +
+      'Give someone a group holding every grant first.',
+    { fields: { grants: 'would leave the carrier without an administrator' } },
+  );
 }
