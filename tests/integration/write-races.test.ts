@@ -694,3 +694,48 @@ describe.skipIf(embedded)('two saves of one user, or of one group, at the same t
     }
   });
 });
+
+describe.skipIf(embedded)("a write at the same time as its author's loss of access", () => {
+  it('is refused once the author is disabled, or its group no longer grants it', async () => {
+    const clerkGroup = await admin.post('/groups', {
+      name: 'Clerks',
+      grants: ['customers:read', 'payments:create', 'ledger:read'],
+    });
+    const readers = await admin.post('/groups', { name: 'Readers', grants: ['customers:read'] });
+    const customer = await customerOfR1('Paid while revoked');
+    for (const [email, revoke] of [
+      [
+        'clerk-disabled@races.test',
+        (id: string, version: number) => ({ version, status: 'disabled' }),
+      ],
+      [
+        'clerk-demoted@races.test',
+        (id: string, version: number) => ({ version, groupId: readers.body.id }),
+      ],
+    ] as const) {
+      const made = await admin.post('/users', {
+        email,
+        password: PASSWORD,
+        accountId: ids.carrier,
+        groupId: clerkGroup.body.id,
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      const clerk = await apiClient(suite.server.url, email, PASSWORD);
+      // The admin's edit first (it holds the clerk's row and waits on the log head), then
+      // the clerk's payment, let in by the door while the edit is not yet committed.
+      const [revoked, paid] = await raced(
+        () => admin.patch(`/users/${made.body.id}`, revoke(made.body.id, made.body.version)),
+        () =>
+          clerk.post(`/accounts/${customer}/payments`, {
+            amount: '3',
+            idempotencyKey: `revoked-${email}`,
+          }),
+      );
+      expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+      // Not a payment landing after its author could no longer make it.
+      expect(paid.status, JSON.stringify(paid.body)).toBe(403);
+      expect(paid.body.error.code).toBe('access_changed');
+    }
+    expect((await admin.get(`/customers/${customer}`)).body.balance).toBe('0.000000');
+  });
+});

@@ -7,6 +7,7 @@ import type { TRevisionCounts } from '@/lib/shared/schemas/revisions';
 import { carrierIdOf } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { affectsAccess } from './affects-access';
+import { assertActorStillHolds } from '@/lib/server/authz/actor-holds';
 
 export type TChangeOp = 'created' | 'updated' | 'deleted';
 
@@ -86,6 +87,10 @@ export async function mutate<T>(
   let positions: Map<string, number> | undefined;
   return em
     .transactional(async (tx) => {
+      // The author as the database says now, held to commit (actor-holds.ts): a write
+      // waiting on a row never lands after its author was disabled or lost a grant. A
+      // view-as writes nothing; a shell command has no author.
+      if (outermost && actor && !actor.impersonatorUserId) await assertActorStillHolds(tx, actor);
       const changes: TChange[] = [];
       const hooks: TCommitOrderHook[] = [];
       const record = (change: TChange) => void changes.push(change);
