@@ -1371,3 +1371,41 @@ describe('a call from before its customer’s card changed parents', () => {
     expect(await trace(before)).toEqual(expected);
   });
 });
+
+describe.skipIf(embedded)('a bulk assignment at the same time as calls of its customers', () => {
+  it('and the batch wait for each other: neither is thrown away as a deadlock', async () => {
+    // Two customers of the carrier on S1; the bulk gives both a new card, taking them in
+    // the request's order: the higher id first, then the lower one — held up there by the
+    // test, on the lower one's current assignment, while a batch with calls of both
+    // arrives (it holds accounts in id order).
+    const made: string[] = [
+      (await ok(admin.post('/customers', { name: 'Bulk lo' }))).id,
+      (await ok(admin.post('/customers', { name: 'Bulk hi' }))).id,
+    ];
+    const [lo, hi] = made.sort() as [string, string];
+    for (const accountId of [lo, hi]) {
+      await ok(admin.post('/assignments', { cardId: ids.S1, accountId }));
+    }
+    const fresh = (
+      await ok(admin.post(`/cards/${ids.P}/derive`, { name: 'S1 bulk', markupPercent: '25' }))
+    ).id as string;
+    let answers!: Promise<[{ status: number; body: unknown }, { status: number; body: unknown }]>;
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute('select 1 from card_assignment where account_id = ? for update', [lo]);
+      const bulk = admin.post('/assignments/bulk', { cardId: fresh, accountIds: [hi, lo] });
+      await waitForLockWaiters(suite.orm, 1);
+      const batch = admin.post('/usage', {
+        records: [
+          call(`bulk-race-lo-${lo}`, lo, '447700900101'),
+          call(`bulk-race-hi-${hi}`, hi, '447700900102'),
+        ],
+      });
+      await waitForLockWaiters(suite.orm, 2);
+      answers = Promise.all([bulk, batch]);
+    });
+    const [bulk, batch] = await answers;
+    expect(bulk.status, JSON.stringify(bulk.body)).toBe(200);
+    expect(batch.status, JSON.stringify(batch.body)).toBe(200);
+    expect((batch.body as { rated: number }).rated).toBe(2);
+  });
+});
