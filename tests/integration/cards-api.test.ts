@@ -229,6 +229,22 @@ describe('cards, rates and derive (master mode)', () => {
     );
   });
 
+  it('PUT takes a carrier-sized card as JSON: 30,000 rows, past the 1 MB other bodies get', async () => {
+    const big = await admin.post('/cards', { name: 'Big deck', currency: 'EUR', kind: 'provider' });
+    expect(big.status).toBe(201);
+    const rates = Array.from({ length: 30_000 }, (_, index) => ({
+      prefix: String(100_000 + index),
+      destination: `Destination ${index}`,
+      rate: '0.0123',
+    }));
+    const body = JSON.stringify({ rates });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(1_000_000);
+    const put = await admin.put(`/cards/${big.body.id}/rates`, { rates });
+    expect(put.status, JSON.stringify(put.body).slice(0, 300)).toBe(200);
+    expect(put.body.rows).toBe(30_000);
+    expect(put.body.card.rateCount).toBe(30_000);
+  });
+
   it('recomputes derived cards with the parent, one rates_changed row per card, and alerts on new losses', async () => {
     // R1 holds S and derives its own card from it: three levels.
     const assigned = await admin.post('/assignments', { cardId: card.S.id, accountId: ids.R1 });

@@ -2,9 +2,9 @@ import { LOGO_MAX_BYTES } from '@/lib/shared/schemas/brands';
 import { ApiError } from './errors';
 
 /**
- * Request body limits (issue 7): a JSON body is at most 1 MB — the largest legitimate one
- * is a bulk rates PUT, and a 100k-row card goes by CSV import instead — and a CSV import
- * at most 32 MB (250,000 rows of generous width). The server refuses a declared length
+ * Request body limits (issue 7): a JSON body is at most 1 MB, but a card's whole set
+ * (`PUT /cards/{id}/rates`) and a CSV import at most 32 MB (200,000 and 250,000 rows of
+ * generous width), and a batch of calls 4 MB. The server refuses a declared length
  * over the limit before any handler runs (server/index.ts); a body without a declared
  * length is counted as it streams and cut off at the limit. 413 names the limit.
  */
@@ -16,6 +16,14 @@ export const CSV_BODY_LIMIT = 32_000_000;
  */
 export const USAGE_BODY_LIMIT = 4_000_000;
 
+/**
+ * A card's whole set as JSON (`PUT /cards/{id}/rates`): up to the 200,000 rows its schema
+ * takes, every field written out (~120 bytes a row). Held to 1 MB it refused about
+ * 15,000 — a carrier's ordinary card — while the document promised 200,000.
+ */
+export const RATES_PUT_BODY_LIMIT = 32_000_000;
+const RATES_PATH = /^\/api\/v1\/cards\/[^/]+\/rates\/?$/;
+
 /** A brand's logo, sent as the raw image (`PUT /accounts/{id}/brand/logo`). */
 export const LOGO_BODY_LIMIT = LOGO_MAX_BYTES;
 export const LOGO_PATH = /^\/api\/v1\/accounts\/[^/]+\/brand\/logo\/?$/;
@@ -23,6 +31,7 @@ export const LOGO_PATH = /^\/api\/v1\/accounts\/[^/]+\/brand\/logo\/?$/;
 export function bodyLimitFor(path: string): number {
   if (/\/rates\/import\/?$/.test(path)) return CSV_BODY_LIMIT;
   if (LOGO_PATH.test(path)) return LOGO_BODY_LIMIT;
+  if (RATES_PATH.test(path)) return RATES_PUT_BODY_LIMIT;
   if (/^\/api\/v1\/usage\/?$/.test(path)) return USAGE_BODY_LIMIT;
   return JSON_BODY_LIMIT;
 }

@@ -28,7 +28,7 @@ import { ApiError, httpStatusOf } from './errors';
 import { DomainError, invalidInput, unauthenticated } from '@/lib/server/errors/domain-error';
 import { zodFields } from '@/lib/server/errors/zod-fields';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
-import { JSON_BODY_LIMIT, readTextLimited } from './body-limit';
+import { bodyLimitFor, JSON_BODY_LIMIT, readTextLimited } from './body-limit';
 import { API_REGISTRY, matchRoute, type TOperation } from './registry';
 import { apiSegments } from './routes';
 import { assertSameOriginWrite } from './same-origin';
@@ -373,7 +373,7 @@ const ZNoInput = z.strictObject({}, 'must be empty or {}');
 
 /** The body as parsed JSON, within the size limit; 400 when it is not JSON. */
 export async function readJson(req: Request): Promise<unknown> {
-  const text = await readTextLimited(req, JSON_BODY_LIMIT);
+  const text = await readTextLimited(req, bodyLimitFor(new URL(req.url).pathname));
   try {
     return JSON.parse(text);
   } catch {
