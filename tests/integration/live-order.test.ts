@@ -7,6 +7,7 @@ import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { apiClient } from '../fixtures/api-client';
 import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-client';
+import { actorByEmail } from '../fixtures/cookie-listener';
 
 /**
  * Ordering at the socket (DESIGN §2 "Commit order is the order"): many writer
@@ -50,7 +51,7 @@ beforeAll(async () => {
     expect((await admin.post('/users', { ...user, password: PASSWORD })).status).toBe(201);
   }
   // A second carrier (tenant), made the way the operations command makes one.
-  const { carrier: carrier2, admin: admin2 } = await createCarrier(suite.orm.em.fork(), {
+  const { carrier: carrier2 } = await createCarrier(suite.orm.em.fork(), {
     name: 'Second Carrier',
     adminEmail: ADMIN2.email,
     adminPassword: ADMIN2.password,
@@ -69,23 +70,9 @@ beforeAll(async () => {
     clients[name] = connectLiveClient(suite.server.url, token, name);
     await clients[name].waitForHello(1);
   }
-  writer = {
-    userId: me.user.id,
-    email: ADMIN.email,
-    name: me.user.name,
-    mustChangePassword: false,
-    sessionVersion: 1,
-    account: { id: me.account.id, name: me.account.name, kind: 'carrier', path: paths.carrier },
-    group: { id: me.group.id, name: me.group.name },
-    grants: me.grants,
-    mfa: { enrolled: false, required: false },
-  };
-  writer2 = {
-    ...writer,
-    userId: admin2.id,
-    email: ADMIN2.email,
-    account: { id: carrier2.id, name: carrier2.name, kind: 'carrier', path: paths.carrier2 },
-  };
+  // The admins as the door makes them: each write judges its author again (actor-holds).
+  writer = await actorByEmail(suite.orm.em.fork(), ADMIN.email);
+  writer2 = await actorByEmail(suite.orm.em.fork(), ADMIN2.email);
 });
 
 afterAll(() => {

@@ -28,11 +28,12 @@ export async function updateGroup(
     // The row held before it is read, when the actor's subtree owns it (an id from
     // elsewhere, an ancestor's group, locks nothing): the version is compared with what no
     // one else can change meanwhile — two saves at once, the second gets 409 with the
-    // current group, not a bare conflict at flush.
+    // current group, not a bare conflict at flush. `for update`: a member's write in flight
+    // holds the row `for key share` (authz/actor-holds.ts), so new grants wait for it.
     const inScope = withinSql('a.path', actor.account.path);
     await tx.execute(
       `select 1 from user_group g join account a on a.id = g.account_id
-        where g.id = ? and ${inScope.sql} for no key update of g`,
+        where g.id = ? and ${inScope.sql} for update of g`,
       [unverifiedId, ...inScope.params],
     );
     const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);

@@ -4,7 +4,12 @@ import { assertCan } from '@/lib/server/authz/can';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
 import { conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
-import { findScopedUser, toUserDto, userUpdated } from '@/lib/server/services/users/user-access';
+import {
+  findScopedUser,
+  lockScopedUser,
+  toUserDto,
+  userUpdated,
+} from '@/lib/server/services/users/user-access';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import { clearMfa } from './own-mfa';
 
@@ -20,6 +25,8 @@ export async function resetUserMfa(
 ): Promise<TUserDto> {
   assertCan(actor, 'users:update');
   return mutate(em, actor, async (tx, record) => {
+    // Held as an edit holds it: a write of the user's in flight lands first (actor-holds).
+    await lockScopedUser(tx, actor, unverifiedId);
     const user = await findScopedUser(tx, actor, unverifiedId);
     assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
     await tx.populate(user, ['mfaSecret', 'mfaPendingSecret', 'mfaRecoveryCodes']);

@@ -19,7 +19,7 @@ export async function deleteUser(
     // The row held before it is read: the manage rule judges the group the user has when
     // it goes, not one read before an edit that gave it a richer group (a delete names
     // the row by id alone, so it would not notice that edit; a PATCH carries a version).
-    await lockScopedUser(tx, actor, unverifiedId, 'update');
+    await lockScopedUser(tx, actor, unverifiedId);
     const user = await findScopedUser(tx, actor, unverifiedId);
     assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
     const before = toUserDto(user);

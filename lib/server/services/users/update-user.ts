@@ -34,7 +34,9 @@ export async function updateUser(
   assertCan(actor, 'users:update');
   const passwordHash = patch.password ? await hashPassword(patch.password) : undefined;
   return mutate(em, actor, async (tx, record) => {
-    await lockScopedUser(tx, actor, unverifiedId, 'no key update');
+    // `for update`: the author of a write in flight holds its row `for key share`
+    // (authz/actor-holds.ts), so a disable or a new group waits for that write.
+    await lockScopedUser(tx, actor, unverifiedId);
     const user = await findScopedUser(tx, actor, unverifiedId);
     const before = toUserDto(user);
     if (patch.groupId !== undefined || patch.status !== undefined || patch.password) {

@@ -24,18 +24,19 @@ import type { TUserChangeSummary } from '@/lib/shared/live/change-summary';
  * id from elsewhere locks nothing on its way to 404. An edit then compares its version
  * with what no one else can change meanwhile (two saves at once: the second gets 409
  * with the current user, not a bare conflict at flush); a delete judges the group the
- * user has when it goes.
+ * user has when it goes. `for update`, the one lock the user's own writes in flight wait
+ * behind with their `for key share` (authz/actor-holds.ts): a disable, a new group or a
+ * reset waits for them to land.
  */
 export async function lockScopedUser(
   em: EntityManager,
   actor: TActor,
   unverifiedId: string,
-  mode: 'update' | 'no key update',
 ): Promise<void> {
   const inScope = withinSql('a.path', actor.account.path);
   await em.execute(
     `select 1 from app_user u join account a on a.id = u.account_id
-      where u.id = ? and ${inScope.sql} for ${mode} of u`,
+      where u.id = ? and ${inScope.sql} for update of u`,
     [unverifiedId, ...inScope.params],
   );
 }
