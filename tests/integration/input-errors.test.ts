@@ -490,3 +490,32 @@ describe('values the server makes from what it was sent (review, 2026-12-05)', (
     expect(answer.json.error?.code).toBe('invalid_credentials');
   });
 });
+
+describe('a password that is no secret', () => {
+  it('twelve spaces, or one key held down, is 400 naming the field; nothing is written', async () => {
+    for (const password of [' '.repeat(12), `${' '.repeat(11)}x`, 'a'.repeat(16)]) {
+      const made = await call('POST', '/users', {
+        email: 'weak@input.test',
+        password,
+        accountId: ids.reseller,
+        groupId: ids.group,
+      });
+      expect(made.status, made.text).toBe(400);
+      expect(made.json.error?.fields).toHaveProperty('password');
+      const reset = await call('PATCH', `/users/${ids.user}`, {
+        version: versions.user,
+        password,
+      });
+      expect(reset.status, reset.text).toBe(400);
+      expect(reset.json.error?.fields).toHaveProperty('password');
+      const changed = await call('POST', '/me/password', {
+        currentPassword: ADMIN.password,
+        newPassword: password,
+      });
+      expect(changed.status, changed.text).toBe(400);
+      expect(changed.json.error?.fields).toHaveProperty('newPassword');
+    }
+    const users = await call('GET', '/users?q=weak%40input.test');
+    expect((users.json as unknown as { items: unknown[] }).items).toEqual([]);
+  });
+});

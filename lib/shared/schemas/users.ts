@@ -3,7 +3,10 @@ import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZNameText, ZText, ZVersion } from 
 
 export const ZPassword = ZText('is required')
   .min(12, 'must be at least 12 characters')
-  .max(256, 'must be at most 256 characters');
+  .max(256, 'must be at most 256 characters')
+  // Twelve spaces, or one key held down, are twelve characters and no secret.
+  .refine((value) => value.trim().length >= 12, 'must have at least 12 characters besides spaces')
+  .refine((value) => new Set(value).size > 1, 'must not be one character repeated');
 const ZUserName = ZNameText(200);
 
 export const ZUserCreate = z.strictObject({
