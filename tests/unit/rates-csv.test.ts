@@ -350,13 +350,25 @@ describe('exporting rates to CSV', () => {
       "'\tx",
       'plain',
     ]);
-    // What export writes, import reads back (the neutralizing quote stays, visibly).
+    // What export writes, import reads back as it was: the neutralizing quote comes off
+    // (a re-export puts it on again), so a backup restored, or an export edited and
+    // imported, keeps its names.
     const back = await parseRatesCsv(streamed(csv));
     expect(back.errors).toEqual([]);
     expect(back.rows[0]).toMatchObject({
       prefix: '44',
-      destination: `'=HYPERLINK("x")`,
+      destination: '=HYPERLINK("x")',
       increment: 6,
     });
+    const names = ['-France', '+London, "City"', '@Spain', 'Plain', "'quoted"];
+    const roundTrip = await parseRatesCsv(
+      streamed(
+        ratesToCsv(
+          names.map((destination, i) => ({ prefix: `3${i}`, destination, rate: '0.01' })) as never,
+        ),
+      ),
+    );
+    expect(roundTrip.errors).toEqual([]);
+    expect(roundTrip.rows.map((row) => row.destination)).toEqual(names);
   });
 });

@@ -76,8 +76,11 @@ export async function parseRatesCsv(
         // Any cell, whatever its column's own rule, before trimming (which would drop a
         // vertical tab or form feed at an edge) as the JSON API checks text.
         if (hasControlCharacter(cells[index]!)) control ??= name;
-        const cell = cells[index]!.trim();
+        let cell = cells[index]!.trim();
         if (cell === '') continue; // empty optional cell: the default applies
+        // The export's guard against spreadsheet formulas taken off again (csvCell): a
+        // card exported and imported back keeps "-France", not "'-France".
+        if (name === 'destination' && FORMULA_GUARDED.test(cell)) cell = cell.slice(1);
         record[name] = name === 'blocked' ? (BOOLEAN[cell.toLowerCase()] ?? cell) : cell;
       }
       if (control !== undefined) {
@@ -404,6 +407,9 @@ export function ratesToCsv(rows: (TRateInput & { effectiveFrom?: string })[]): s
  * a negative balance (`-12.500000`) is only a number to a spreadsheet, not a formula: it
  * stays as it is, so the column still reads and sums as numbers.
  */
+/** A cell `csvCell` guarded: its apostrophe, then what a spreadsheet would read as a formula. */
+const FORMULA_GUARDED = /^'[=+\-@\t\r]/;
+
 export function csvCell(value: string): string {
   const formula = /^[=+\-@\t\r]/.test(value) && !/^-?\d+(\.\d+)?$/.test(value);
   const safe = formula ? `'${value}` : value;
