@@ -566,3 +566,29 @@ describe("the carrier's administrators", () => {
     expect(given.status, JSON.stringify(given.body)).toBe(200);
   });
 });
+
+describe('an email taken', () => {
+  it('is 409 email_taken naming the field, one at a time or several at once', async () => {
+    const group = (
+      await admin.post('/groups', { name: 'Email owners', grants: ['customers:read'] })
+    ).body.id;
+    const create = () =>
+      admin.post('/users', {
+        email: 'twice@carrier.test',
+        password: PASSWORD,
+        accountId: carrierId,
+        groupId: group,
+      });
+    // At once: all pass the check, one inserts, the others meet the constraint.
+    const answers = await Promise.all([create(), create(), create(), create()]);
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
+    const again = await create();
+    for (const refused of [...answers.filter((answer) => answer.status !== 201), again]) {
+      expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+      expect(refused.body.error).toMatchObject({
+        code: 'email_taken',
+        fields: { email: 'is taken by another user' },
+      });
+    }
+  });
+});

@@ -29,6 +29,7 @@ import { DomainError, invalidInput, unauthenticated } from '@/lib/server/errors/
 import { zodFields } from '@/lib/server/errors/zod-fields';
 import { getLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
 import { bodyLimitFor, JSON_BODY_LIMIT, readTextLimited } from './body-limit';
+import { EMAIL_TAKEN } from '@/lib/shared/schemas/users';
 import { API_REGISTRY, matchRoute, type TOperation } from './registry';
 import { apiSegments } from './routes';
 import { assertSameOriginWrite } from './same-origin';
@@ -242,8 +243,24 @@ export function noContent(): Response {
  * caller gets a bare 500 carrying that id (never a stack trace).
  */
 /** Unique keys a request can collide with by a value it sends, and the field each names. */
-const UNIQUE_FIELDS: Record<string, Record<string, string>> = {
-  user_group_account_id_name_unique: { name: 'is taken by another group of this account' },
+/**
+ * A unique constraint a write ran into, answered as the service's own check answers it
+ * (the check and the insert race: two at once pass the check, one hits the constraint).
+ */
+const UNIQUE_ANSWERS: Record<
+  string,
+  { code: string; message: string; fields: Record<string, string> }
+> = {
+  user_group_account_id_name_unique: {
+    code: 'duplicate',
+    message: 'Something with the same unique value exists already.',
+    fields: { name: 'is taken by another group of this account' },
+  },
+  app_user_email_unique: {
+    code: 'email_taken',
+    message: 'A user with this email exists already.',
+    fields: { email: EMAIL_TAKEN },
+  },
 };
 
 export function errorResponse(error: unknown, req?: Request): Response {
@@ -264,13 +281,13 @@ export function errorResponse(error: unknown, req?: Request): Response {
     );
   }
   if (error instanceof UniqueConstraintViolationException) {
-    const fields = UNIQUE_FIELDS[(error as { constraint?: string }).constraint ?? ''];
+    const known = UNIQUE_ANSWERS[(error as { constraint?: string }).constraint ?? ''];
     return Response.json(
       new ApiError(
         409,
-        'duplicate',
-        'Something with the same unique value exists already.',
-        fields ? { fields } : {},
+        known?.code ?? 'duplicate',
+        known?.message ?? 'Something with the same unique value exists already.',
+        known ? { fields: known.fields } : {},
       ).toBody(),
       { status: 409 },
     );

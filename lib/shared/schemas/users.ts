@@ -9,6 +9,9 @@ export const ZPassword = ZText('is required')
   .refine((value) => new Set(value).size > 1, 'must not be one character repeated');
 const ZUserName = ZNameText(200);
 
+/** The email field's message when another user has it (the check, and its constraint). */
+export const EMAIL_TAKEN = 'is taken by another user';
+
 export const ZUserCreate = z.strictObject({
   email: z
     .email('must be an email address')

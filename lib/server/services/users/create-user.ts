@@ -5,7 +5,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { conflict } from '@/lib/server/errors/domain-error';
 import { hashPassword } from '@/lib/server/auth/password';
 import { mutate } from '@/lib/server/live/change-log';
-import type { TUserCreate, TUserDto } from '@/lib/shared/schemas/users';
+import { EMAIL_TAKEN, type TUserCreate, type TUserDto } from '@/lib/shared/schemas/users';
 import { findAssignableGroup, findUserAccount, toUserDto } from './user-access';
 
 /** A new sign-in for an account in scope, with a mandatory, usable, non-escalating group. */
@@ -20,7 +20,9 @@ export async function createUser(
     const account = await findUserAccount(tx, actor, input.accountId);
     const group = await findAssignableGroup(tx, actor, account, input.groupId);
     if (await tx.count(User, { email: input.email })) {
-      throw conflict('email_taken', 'A user with this email exists already.');
+      throw conflict('email_taken', 'A user with this email exists already.', {
+        fields: { email: EMAIL_TAKEN },
+      });
     }
     const user = tx.create(User, {
       id: crypto.randomUUID(),
