@@ -121,3 +121,48 @@ test("the Overview fetches the charts' code only once it has calls to draw, and 
   await expect(page.getByTestId('traffic-chart-days')).toBeVisible();
   expect(await chartScripts()).toHaveLength(1);
 });
+
+test('the sign-in page and a signed-in page ask for nothing that fails, and the tab shows the panel’s icon', async ({
+  browser,
+}) => {
+  // Without an icon of its own the browser asked for /favicon.ico on every page: a 404
+  // in every operator's console, and a blank tab among the others.
+  const failed: string[] = [];
+  const watch = (page: Page) =>
+    page.on('response', (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+    });
+
+  const signedOut = await (await browser.newContext()).newPage();
+  watch(signedOut);
+  await signedOut.goto('/login');
+  await expect(signedOut.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await signedOut.waitForLoadState('networkidle');
+
+  const page = await blankAdminPage(browser);
+  watch(page);
+  await page.goto('/');
+  await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
+  await page.waitForLoadState('networkidle');
+  expect(failed).toEqual([]);
+
+  for (const tab of [signedOut, page]) {
+    const href = await tab.locator('link[rel="icon"]').getAttribute('href');
+    expect(href, 'the page names its icon').toBeTruthy();
+    const icon = await tab.request.get(new URL(href!, tab.url()).toString());
+    expect(icon.status()).toBe(200);
+    expect(icon.headers()['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(await icon.text()).toContain('<svg');
+  }
+});
+
+test('a page that is not there keeps the chosen theme', async ({ browser }) => {
+  const context = await browser.newContext({ storageState: adminState(), colorScheme: 'light' });
+  await context.addInitScript(() => localStorage.setItem('reseller-panel-theme', 'dark'));
+  const page = await context.newPage();
+  for (const path of ['/', '/no-such-page', '/customers/00000000-0000-4000-8000-000000000000']) {
+    await page.goto(path);
+    await expect(page.locator('html'), path).toHaveClass(/\bdark\b/);
+  }
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+});
