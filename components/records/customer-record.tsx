@@ -18,7 +18,7 @@ import { BalanceSection } from './balance-section';
 import { StatementsSection } from './statements-section';
 import { AccountUsers } from './account-users';
 import { DeleteRecord } from './delete-record';
-import { Facts, RecordLink, RecordTitle } from './record-parts';
+import { Facts, RecordLink, RecordTitle, RecordBody } from './record-parts';
 
 /**
  * A customer's page: owner, card, credit limit, balance and status, the edit form and
@@ -46,6 +46,10 @@ export function CustomerRecord({
   const [opened, setOpened] = useState(customer);
   const router = useRouter();
   const gone = Boolean(record.error);
+  // The live record names its owner, so a rename of the owner shows here too (until a
+  // transfer's refresh below brings the new owner, the page's own name stands).
+  const ownerName =
+    customer.parentId === owner.id && customer.parentName ? customer.parentName : owner.name;
   // Moved by someone else (a transfer): the owner and the breadcrumb are the server's,
   // rendered with the page; read them again so they name the new parent.
   useEffect(() => {
@@ -62,77 +66,90 @@ export function CustomerRecord({
         gone={gone}
       />
       {tabs}
-      {tab === 'overview' ? (
-        <div className="grid gap-4 lg:grid-cols-[1fr_1fr]">
-          <PanelSection title="Overview">
-            <Facts
-              items={[
-                ['Name', customer.name],
-                ['Email', customer.email ?? '—'],
-                [
-                  'Owner',
-                  owner.href ? <RecordLink href={owner.href}>{owner.name}</RecordLink> : owner.name,
-                ],
-                ['Card', <CustomerCard key="card" customer={customer} can={can} />],
-                ['Currency', customer.currency],
-                [
-                  'Credit limit',
-                  <Money key="limit" amount={customer.creditLimit} currency={customer.currency} />,
-                ],
-                [
-                  'Balance',
-                  <Money key="balance" amount={customer.balance} currency={customer.currency} />,
-                ],
-                ['Status', statusText(customer)],
-                ['Created', <RelativeTime key="created" at={customer.createdAt} />],
-              ]}
+      <RecordBody gone={gone}>
+        {tab === 'overview' ? (
+          <div className="grid gap-4 lg:grid-cols-[1fr_1fr]">
+            <PanelSection title="Overview">
+              <Facts
+                items={[
+                  ['Name', customer.name],
+                  ['Email', customer.email ?? '—'],
+                  [
+                    'Owner',
+                    owner.href ? <RecordLink href={owner.href}>{ownerName}</RecordLink> : ownerName,
+                  ],
+                  ['Card', <CustomerCard key="card" customer={customer} can={can} />],
+                  ['Currency', customer.currency],
+                  [
+                    'Credit limit',
+                    <Money
+                      key="limit"
+                      amount={customer.creditLimit}
+                      currency={customer.currency}
+                    />,
+                  ],
+                  [
+                    'Balance',
+                    <Money key="balance" amount={customer.balance} currency={customer.currency} />,
+                  ],
+                  ['Status', statusText(customer)],
+                  ['Created', <RelativeTime key="created" at={customer.createdAt} />],
+                ]}
+              />
+            </PanelSection>
+            {can.customers.edit ? (
+              <PanelSection title="Edit customer">
+                <AccountEditForm
+                  key={`${opened.id}:${opened.version}`}
+                  kind="customers"
+                  account={opened}
+                  latest={customer}
+                  // The saved version, not the live copy: that one may not have caught up yet.
+                  onDone={(saved) => setOpened((saved as TCustomerDto | undefined) ?? customer)}
+                  onReload={(current) => setOpened(current as TCustomerDto)}
+                />
+                <TransferForm
+                  key={customer.parentId}
+                  customer={customer}
+                  own={own}
+                  canMoveMoney={can.ledger.pay}
+                  // The owner and the breadcrumb are the server's: read them again.
+                  onDone={() => router.refresh()}
+                />
+              </PanelSection>
+            ) : null}
+            {can.customers.delete ? (
+              <PanelSection title="Delete customer">
+                <DeleteRecord
+                  label="Delete customer"
+                  name={customer.name}
+                  path={`/customers/${customer.id}`}
+                  consequence={`${customer.name} is removed for good. Only a customer with nothing left in it can go: no users, groups, cards, ledger entries, statements or calls waiting to be rated.`}
+                  then="/customers"
+                />
+              </PanelSection>
+            ) : null}
+          </div>
+        ) : tab === 'users' ? (
+          <AccountUsers account={customer} canCreate={can.users.create} own={own} />
+        ) : tab === 'balance' ? (
+          // A record page is the parent side's view: whoever may pay, pays from here.
+          <BalanceSection
+            account={customer}
+            canPay={can.ledger.pay}
+            canAdjust={can.ledger.adjust}
+          />
+        ) : tab === 'statements' ? (
+          <StatementsSection account={customer} canIssue={can.statements.create} />
+        ) : (
+          <PanelSection title={`Activity of ${customer.name}`}>
+            <AuditTable
+              label={`Activity of ${customer.name}`}
+              filters={{ accountId: customer.id }}
             />
           </PanelSection>
-          {can.customers.edit ? (
-            <PanelSection title="Edit customer">
-              <AccountEditForm
-                key={`${opened.id}:${opened.version}`}
-                kind="customers"
-                account={opened}
-                latest={customer}
-                // The saved version, not the live copy: that one may not have caught up yet.
-                onDone={(saved) => setOpened((saved as TCustomerDto | undefined) ?? customer)}
-                onReload={(current) => setOpened(current as TCustomerDto)}
-              />
-              <TransferForm
-                key={customer.parentId}
-                customer={customer}
-                own={own}
-                canMoveMoney={can.ledger.pay}
-                // The owner and the breadcrumb are the server's: read them again.
-                onDone={() => router.refresh()}
-              />
-            </PanelSection>
-          ) : null}
-          {can.customers.delete ? (
-            <PanelSection title="Delete customer">
-              <DeleteRecord
-                label="Delete customer"
-                name={customer.name}
-                path={`/customers/${customer.id}`}
-                consequence={`${customer.name} is removed for good. Only a customer with nothing left in it can go: no users, groups, cards, ledger entries, statements or calls waiting to be rated.`}
-                then="/customers"
-              />
-            </PanelSection>
-          ) : null}
-        </div>
-      ) : tab === 'users' ? (
-        <AccountUsers account={customer} canCreate={can.users.create} own={own} />
-      ) : tab === 'balance' ? (
-        // A record page is the parent side's view: whoever may pay, pays from here.
-        <BalanceSection account={customer} canPay={can.ledger.pay} canAdjust={can.ledger.adjust} />
-      ) : tab === 'statements' ? (
-        <StatementsSection account={customer} canIssue={can.statements.create} />
-      ) : (
-        <PanelSection title={`Activity of ${customer.name}`}>
-          <AuditTable label={`Activity of ${customer.name}`} filters={{ accountId: customer.id }} />
-        </PanelSection>
-      )}
+        )}
+      </RecordBody>
     </div>
   );
 }

@@ -42,7 +42,7 @@ export function RecordTitle({
         </h1>
       </div>
       <div className="flex items-center gap-3">
-        {status ? <StatusBadge status={status} /> : null}
+        {status && !gone ? <StatusBadge status={status} /> : null}
         <PresenceAvatars topic={topic} label="viewing this record" />
       </div>
       {gone ? (
@@ -51,6 +51,19 @@ export function RecordTitle({
         </p>
       ) : null}
     </div>
+  );
+}
+
+/**
+ * What a record shows under its title and tabs. Once it is gone (deleted, moved out of
+ * the viewer's accounts) its last copy stays readable, but every form and button in it is
+ * disabled: there is nothing left to save, transfer, delete or view as.
+ */
+export function RecordBody({ gone, children }: { gone: boolean; children: ReactNode }) {
+  return (
+    <fieldset disabled={gone} className="contents" data-testid="record-body">
+      {children}
+    </fieldset>
   );
 }
 

@@ -19,7 +19,7 @@ import { BalanceSection } from './balance-section';
 import { StatementsSection } from './statements-section';
 import { AccountUsers } from './account-users';
 import { DeleteRecord } from './delete-record';
-import { Facts, RecordLink, RecordList, RecordTitle } from './record-parts';
+import { Facts, RecordLink, RecordList, RecordTitle, RecordBody } from './record-parts';
 
 /**
  * A reseller's page: its live record and, per tab (the tab is in the URL), its overview
@@ -55,61 +55,70 @@ export function ResellerRecord({
         gone={Boolean(record.error)}
       />
       {tabs}
-      {tab === 'overview' ? (
-        <Overview
-          reseller={reseller}
-          canEdit={can.resellers.edit}
-          canDelete={can.resellers.delete}
-          parentName={parentName}
-        />
-      ) : tab === 'users' ? (
-        <AccountUsers account={reseller} canCreate={can.users.create} own={own} />
-      ) : tab === 'cards' ? (
-        <Cards reseller={reseller} can={can} own={own} />
-      ) : tab === 'customers' ? (
-        <PanelSection title={`Customers of ${reseller.name}`}>
-          <RecordList<TCustomerDto>
-            queryKey={queryKeys.list('customers', { parentId: reseller.id })}
-            label={`Customers of ${reseller.name}`}
-            headers={['Name', 'Email', 'Credit limit', 'Balance', 'Status']}
-            emptyText="No customers yet."
-            row={(customer) => [
-              <RecordLink key="name" href={`/customers/${customer.id}`}>
-                {customer.name}
-              </RecordLink>,
-              customer.email ?? '—',
-              <Money key="limit" amount={customer.creditLimit} currency={customer.currency} />,
-              <Money key="balance" amount={customer.balance} currency={customer.currency} />,
-              statusText(customer),
-            ]}
+      <RecordBody gone={Boolean(record.error)}>
+        {tab === 'overview' ? (
+          <Overview
+            reseller={reseller}
+            canEdit={can.resellers.edit}
+            canDelete={can.resellers.delete}
+            parentName={parentName}
           />
-        </PanelSection>
-      ) : tab === 'balance' ? (
-        // A record page is the parent side's view: whoever may pay, pays from here.
-        <BalanceSection account={reseller} canPay={can.ledger.pay} canAdjust={can.ledger.adjust} />
-      ) : tab === 'statements' ? (
-        <StatementsSection account={reseller} canIssue={can.statements.create} />
-      ) : tab === 'resellers' ? (
-        <PanelSection title={`Sub-resellers of ${reseller.name}`}>
-          <RecordList<TResellerDto>
-            queryKey={queryKeys.list('resellers', { parentId: reseller.id })}
-            label={`Sub-resellers of ${reseller.name}`}
-            headers={['Company', 'Email', 'Status']}
-            emptyText="No sub-resellers."
-            row={(sub) => [
-              <RecordLink key="name" href={`/resellers/${sub.id}`}>
-                {sub.name}
-              </RecordLink>,
-              sub.email ?? '—',
-              statusText(sub),
-            ]}
+        ) : tab === 'users' ? (
+          <AccountUsers account={reseller} canCreate={can.users.create} own={own} />
+        ) : tab === 'cards' ? (
+          <Cards reseller={reseller} can={can} own={own} />
+        ) : tab === 'customers' ? (
+          <PanelSection title={`Customers of ${reseller.name}`}>
+            <RecordList<TCustomerDto>
+              queryKey={queryKeys.list('customers', { parentId: reseller.id })}
+              label={`Customers of ${reseller.name}`}
+              headers={['Name', 'Email', 'Credit limit', 'Balance', 'Status']}
+              emptyText="No customers yet."
+              row={(customer) => [
+                <RecordLink key="name" href={`/customers/${customer.id}`}>
+                  {customer.name}
+                </RecordLink>,
+                customer.email ?? '—',
+                <Money key="limit" amount={customer.creditLimit} currency={customer.currency} />,
+                <Money key="balance" amount={customer.balance} currency={customer.currency} />,
+                statusText(customer),
+              ]}
+            />
+          </PanelSection>
+        ) : tab === 'balance' ? (
+          // A record page is the parent side's view: whoever may pay, pays from here.
+          <BalanceSection
+            account={reseller}
+            canPay={can.ledger.pay}
+            canAdjust={can.ledger.adjust}
           />
-        </PanelSection>
-      ) : (
-        <PanelSection title={`Activity of ${reseller.name}`}>
-          <AuditTable label={`Activity of ${reseller.name}`} filters={{ accountId: reseller.id }} />
-        </PanelSection>
-      )}
+        ) : tab === 'statements' ? (
+          <StatementsSection account={reseller} canIssue={can.statements.create} />
+        ) : tab === 'resellers' ? (
+          <PanelSection title={`Sub-resellers of ${reseller.name}`}>
+            <RecordList<TResellerDto>
+              queryKey={queryKeys.list('resellers', { parentId: reseller.id })}
+              label={`Sub-resellers of ${reseller.name}`}
+              headers={['Company', 'Email', 'Status']}
+              emptyText="No sub-resellers."
+              row={(sub) => [
+                <RecordLink key="name" href={`/resellers/${sub.id}`}>
+                  {sub.name}
+                </RecordLink>,
+                sub.email ?? '—',
+                statusText(sub),
+              ]}
+            />
+          </PanelSection>
+        ) : (
+          <PanelSection title={`Activity of ${reseller.name}`}>
+            <AuditTable
+              label={`Activity of ${reseller.name}`}
+              filters={{ accountId: reseller.id }}
+            />
+          </PanelSection>
+        )}
+      </RecordBody>
     </div>
   );
 }
@@ -135,7 +144,9 @@ function Overview({
             ['Company', reseller.name],
             ['Email', reseller.email ?? '—'],
             ['Status', statusText(reseller)],
-            ['Parent', parentName],
+            // The live record's, so a rename of the parent shows here too; the page's name
+            // until the record has one (it always does once loaded).
+            ['Parent', reseller.parentName || parentName],
             ['Level', reseller.depth],
             ['Currency', reseller.currency],
             [

@@ -13,7 +13,7 @@ import { RelativeTime } from '@/components/ui/relative-time';
 import { UserManage } from '@/components/users/user-manage';
 import { AccessExplanation } from '@/components/groups/user-access-panel';
 import { GroupName } from '@/components/users/group-name';
-import { Facts, RecordLink, RecordTitle } from './record-parts';
+import { Facts, RecordLink, RecordTitle, RecordBody } from './record-parts';
 
 /**
  * A user's page: its profile, its administration (disable, resets, view as — as the
@@ -50,72 +50,74 @@ export function UserRecord({
         gone={Boolean(record.error)}
       />
       {tabs}
-      {tab === 'profile' ? (
-        <PanelSection title="Profile">
-          <Facts
-            items={[
-              ['Email', user.email],
-              ['Name', user.name || '—'],
-              [
-                'Account',
-                account.href ? (
-                  <RecordLink href={account.href}>{account.name}</RecordLink>
-                ) : (
-                  account.name
-                ),
-              ],
-              [
-                'Group',
-                self ? (
-                  self.group
-                ) : (
-                  <GroupName key="group" groupId={user.groupId} enabled={can.sections.groups} />
-                ),
-              ],
-              ['Status', user.status],
-              ...(self
-                ? [
-                    ['Account status', <OwnAccountStatus key="own" me={self.me} />] as [
-                      string,
-                      ReactNode,
-                    ],
-                  ]
-                : []),
-              ['MFA', user.mfaEnabled ? 'on' : 'off'],
-              ['Must change password', user.mustChangePassword ? 'yes, at next sign-in' : 'no'],
-              ['Created', <RelativeTime key="created" at={user.createdAt} />],
-            ]}
+      <RecordBody gone={Boolean(record.error)}>
+        {tab === 'profile' ? (
+          <PanelSection title="Profile">
+            <Facts
+              items={[
+                ['Email', user.email],
+                ['Name', user.name || '—'],
+                [
+                  'Account',
+                  account.href ? (
+                    <RecordLink href={account.href}>{account.name}</RecordLink>
+                  ) : (
+                    account.name
+                  ),
+                ],
+                [
+                  'Group',
+                  self ? (
+                    self.group
+                  ) : (
+                    <GroupName key="group" groupId={user.groupId} enabled={can.sections.groups} />
+                  ),
+                ],
+                ['Status', user.status],
+                ...(self
+                  ? [
+                      ['Account status', <OwnAccountStatus key="own" me={self.me} />] as [
+                        string,
+                        ReactNode,
+                      ],
+                    ]
+                  : []),
+                ['MFA', user.mfaEnabled ? 'on' : 'off'],
+                ['Must change password', user.mustChangePassword ? 'yes, at next sign-in' : 'no'],
+                ['Created', <RelativeTime key="created" at={user.createdAt} />],
+              ]}
+            />
+          </PanelSection>
+        ) : tab === 'manage' ? (
+          <UserManage
+            user={user}
+            can={{
+              update: can.users.update,
+              delete: can.users.delete,
+              impersonate: can.users.impersonate && !self && Boolean(account.href),
+            }}
+            onClose={() => history.back()}
           />
-        </PanelSection>
-      ) : tab === 'manage' ? (
-        <UserManage
-          user={user}
-          can={{
-            update: can.users.update,
-            delete: can.users.delete,
-            impersonate: can.users.impersonate && !self && Boolean(account.href),
-          }}
-          onClose={() => history.back()}
-        />
-      ) : (
-        <div className="space-y-4">
-          {self ? (
-            <PanelSection title="Your permissions">
-              <ul className="flex flex-wrap gap-1.5" data-testid="grants">
-                {self.grants.map((grant) => (
-                  <li
-                    key={grant}
-                    className="rounded bg-slate-100 px-2 py-0.5 font-mono text-xs text-slate-700"
-                  >
-                    {grant}
-                  </li>
-                ))}
-              </ul>
-            </PanelSection>
-          ) : null}
-          {can.users.explain ? <Access userId={user.id} /> : null}
-        </div>
-      )}
+        ) : (
+          <div className="space-y-4">
+            {self ? (
+              <PanelSection title="Your permissions">
+                <ul className="flex flex-wrap gap-1.5" data-testid="grants">
+                  {self.grants.map((grant) => (
+                    <li
+                      key={grant}
+                      className="rounded bg-slate-100 px-2 py-0.5 font-mono text-xs text-slate-700"
+                    >
+                      {grant}
+                    </li>
+                  ))}
+                </ul>
+              </PanelSection>
+            ) : null}
+            {can.users.explain ? <Access userId={user.id} /> : null}
+          </div>
+        )}
+      </RecordBody>
     </div>
   );
 }

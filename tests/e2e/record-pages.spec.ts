@@ -212,7 +212,7 @@ test("a reseller's header follows the carrier's rename of it, without a reload",
   await expect(account).toContainText(again);
 });
 
-test("a customer's owner and breadcrumb follow someone else's transfer of it, without a reload", async ({
+test("a customer's owner and breadcrumb follow someone else's transfer of it, and its owner's rename, without a reload", async ({
   browser,
 }) => {
   const admin = await open(browser, '/');
@@ -256,6 +256,22 @@ test("a customer's owner and breadcrumb follow someone else's transfer of it, wi
   ).toBeVisible();
   await expect(crumbs).toContainText(to.reseller.name);
   await expect(crumbs).not.toContainText(from.reseller.name);
+  expect(await admin.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true);
+
+  // The new owner renamed by someone else: the Owner fact follows, still without a reload
+  // (it showed the page's server-rendered name until the next reload).
+  const owner = admin.locator('dt', { hasText: /^Owner$/ }).locator('+ dd');
+  await expect(owner).toHaveText(to.reseller.name);
+  const current = await (
+    await admin.request.get(`/api/v1/resellers/${to.reseller.id}`, { headers })
+  ).json();
+  const renamed = `${to.reseller.name} Renamed`;
+  const patched = await admin.request.patch(`/api/v1/resellers/${to.reseller.id}`, {
+    headers,
+    data: { version: current.version, name: renamed },
+  });
+  expect(patched.status(), await patched.text()).toBe(200);
+  await expect(owner).toHaveText(renamed);
   expect(await admin.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true);
 });
 
@@ -698,4 +714,32 @@ test("a rate's effective time shows whole, in the viewer's zone", async ({ brows
   const rows = admin.getByRole('table', { name: 'Rates' }).getByRole('row');
   await expect(rows.filter({ hasText: '0.0300' })).toContainText('Dec 31, 2098, 11:00:00 PM');
   await expect(rows.filter({ hasText: '0.0200' })).toContainText('always');
+});
+
+test('a record deleted elsewhere while open says so, and nothing on it acts any more', async ({
+  browser,
+}) => {
+  const admin = await open(browser, '/');
+  const { headers } = await adminApi(admin.request, 'record pages gone');
+  const made = await admin.request.post('/api/v1/customers', {
+    headers,
+    data: { name: `Gone ${Date.now()}` },
+  });
+  expect(made.status()).toBe(201);
+  const customer = (await made.json()) as { id: string; name: string };
+  await admin.goto(`/customers/${customer.id}`);
+  const form = admin.getByRole('form', { name: `Edit ${customer.name}` });
+  await expect(form.getByRole('button', { name: 'Save changes' })).toBeEnabled();
+  await expect(admin.getByTestId('record-status')).toHaveText('active');
+
+  const deleted = await admin.request.delete(`/api/v1/customers/${customer.id}`, { headers });
+  expect(deleted.status()).toBe(204);
+  await expect(
+    admin.getByRole('alert').filter({ hasText: 'no longer in your view' }),
+  ).toBeVisible();
+  // Its last copy stays readable; Save, Transfer and Delete are gone with it.
+  await expect(form.getByRole('button', { name: 'Save changes' })).toBeDisabled();
+  await expect(admin.getByRole('button', { name: 'Delete customer' })).toBeDisabled();
+  await expect(form.getByLabel('Name')).toBeDisabled();
+  await expect(admin.getByTestId('record-status')).toHaveCount(0);
 });
