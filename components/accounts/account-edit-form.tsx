@@ -16,7 +16,8 @@ import { EditCollision } from '@/components/live/conflict-notice';
 import { PresenceAvatars } from '@/components/live/presence-avatars';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { recordHref } from '@/components/ui/toast';
-import { plainDecimal } from '@/lib/shared/format';
+import { formatMoney, plainDecimal } from '@/lib/shared/format';
+import Decimal from 'decimal.js';
 
 /** The fields this form edits, by their labels. */
 const EDITED_FIELDS: Record<string, string> = {
@@ -55,6 +56,43 @@ export function suspendConsequence(kind: 'resellers' | 'customers'): string {
   return kind === 'resellers'
     ? 'Its users, its customers and its sub-resellers with their users lose access at once, and its customers show as suspended, until it is resumed.'
     : 'It shows as suspended and its users lose access at once, until it is resumed.';
+}
+
+/**
+ * What a new credit limit does that a person may not mean, asked before it is saved: one
+ * cleared removes credit control (the account is never blocked, whatever it owes); one
+ * its balance already reaches blocks it for credit at once — calls refused for it and,
+ * for a reseller, for everything below it. Nothing to ask otherwise.
+ */
+function creditLimitQuestion(
+  kind: 'resellers' | 'customers',
+  account: TResellerDto | TCustomerDto,
+  limit: string | null | undefined,
+) {
+  if (limit === undefined) return null;
+  const money = (amount: string) => formatMoney(amount, { currency: account.currency });
+  if (limit === null) {
+    if (account.creditLimit === null) return null;
+    return {
+      title: `Remove ${account.name}'s credit limit?`,
+      consequence: `It has a limit of ${money(account.creditLimit)} now. Without one it is never blocked for credit: its calls go on whatever it owes.`,
+      confirmLabel: 'Remove the limit',
+      danger: true,
+    };
+  }
+  let blocks: boolean;
+  try {
+    blocks = new Decimal(account.balance).plus(limit).lte(0);
+  } catch {
+    return null; // Not a number: the server names the field.
+  }
+  if (!blocks || account.creditBlock === 'own') return null;
+  return {
+    title: `Block ${account.name} for credit?`,
+    consequence: `Its balance is ${money(account.balance)}: a limit of ${money(limit)} leaves it no credit, so its calls are refused from now on${kind === 'resellers' ? ', and those of every account below it' : ''}.`,
+    confirmLabel: 'Save and block',
+    danger: true,
+  };
 }
 
 /**
@@ -126,6 +164,8 @@ export function AccountEditForm({
       };
     },
     submit: async (body) => {
+      const credit = creditLimitQuestion(kind, account, body.creditLimit);
+      if (credit && !(await confirm(credit))) throw new SubmitCancelled();
       if (body.status === 'suspended' && account.status !== 'suspended') {
         const sure = await confirm({
           title: `Suspend ${account.name}?`,
@@ -180,7 +220,7 @@ export function AccountEditForm({
       <TextField label="Name" {...form.register('name')} error={form.fields.name} required />
       <TextField label="Email" {...form.register('email')} type="email" error={form.fields.email} />
       <TextField
-        label="Credit limit"
+        label="Credit limit (empty: none; 0: prepaid)"
         {...form.register('creditLimit')}
         inputMode="decimal"
         error={form.fields.creditLimit}

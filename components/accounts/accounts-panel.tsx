@@ -229,10 +229,9 @@ export function AccountsPanel({
               error={form.fields.currency}
             />
             <TextField
-              label="Credit limit"
+              label="Credit limit (empty: none; 0: prepaid)"
               {...form.register('creditLimit')}
               inputMode="decimal"
-              placeholder="500.00"
               error={form.fields.creditLimit}
             />
             <FormMessage message={form.message} />

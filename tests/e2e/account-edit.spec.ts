@@ -198,3 +198,37 @@ test('a field someone else saved meanwhile is kept when this form saves another 
     .toMatchObject({ email: `billing-${stamp}@harbour.test`, creditLimit: '50.000000' });
   await expect(form.getByTestId('conflict')).toHaveCount(0);
 });
+
+test('a credit limit that blocks the account, or one cleared, is asked about before it is saved', async ({
+  page,
+}) => {
+  const stamp = Date.now();
+  const name = `Prepaid ${stamp}`;
+  const { customer, form } = await openNewCustomer(page, name, { creditLimit: '50' });
+  const read = async () =>
+    (await (await page.request.get(`/api/v1/customers/${customer.id}`)).json()) as {
+      creditLimit: string | null;
+      creditBlock: string | null;
+    };
+  // 0 with nothing paid in: no credit left, its calls refused from the save on.
+  await form.getByLabel('Credit limit').fill('0');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  const block = page.getByRole('alertdialog', { name: `Block ${name} for credit?` });
+  await expect(block).toContainText('its calls are refused from now on');
+  await block.getByRole('button', { name: 'Cancel' }).click();
+  expect((await read()).creditLimit).toBe('50.000000');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await page
+    .getByRole('alertdialog', { name: `Block ${name} for credit?` })
+    .getByRole('button', { name: 'Save and block' })
+    .click();
+  await expect.poll(read).toMatchObject({ creditLimit: '0.000000', creditBlock: 'own' });
+
+  // Cleared: no credit control at all, asked too.
+  await form.getByLabel('Credit limit').fill('');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  const remove = page.getByRole('alertdialog', { name: `Remove ${name}'s credit limit?` });
+  await expect(remove).toContainText('never blocked for credit');
+  await remove.getByRole('button', { name: 'Remove the limit' }).click();
+  await expect.poll(read).toMatchObject({ creditLimit: null, creditBlock: null });
+});
