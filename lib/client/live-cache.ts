@@ -449,7 +449,11 @@ function isNamedSet(filter: Record<string, string> | undefined): filter is { ids
 function atCallRate(envelope: TChangeEnvelope): boolean {
   const reason = envelope.summary?.reason;
   // 'balance': the same movement told without the ledger's details (no `ledger:read`).
-  return (reason === 'ledger' || reason === 'balance') && !envelope.summary!.refetch;
+  // 'calls': calls stored that moved no balance (all unrated, or free).
+  return (
+    (reason === 'ledger' || reason === 'balance' || reason === 'calls') &&
+    !envelope.summary!.refetch
+  );
 }
 
 /**
@@ -468,7 +472,8 @@ function usageMovement(envelope: TChangeEnvelope): { id: string; parentId?: stri
   const summary = envelope.summary;
   const byCalls =
     (summary?.reason === 'ledger' && summary.kind === 'usage') ||
-    (summary?.reason === 'balance' && summary.usage === true);
+    (summary?.reason === 'balance' && summary.usage === true) ||
+    summary?.reason === 'calls';
   if (!byCalls) return null;
   const parentId = envelope.data.parentId;
   return { id: envelope.id, ...(typeof parentId === 'string' ? { parentId } : {}) };

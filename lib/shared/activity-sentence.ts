@@ -80,6 +80,7 @@ function account(noun: 'reseller' | 'customer'): TSentence {
         const summary = entry.summary ?? {};
         if (summary.reason === 'transfer') return `${who} transferred ${noun} ${name}`;
         if (summary.reason === 'ledger') return `${who} ${ledgerSentence(summary, name, locale)}`;
+        if (summary.reason === 'calls') return `${who} ${callsSentence(summary, name)}`;
         // A ledger movement told without its entry (no `ledger:read`).
         if (summary.reason === 'balance') {
           return `${who} moved the balance of ${name}${summary.usage === true ? ' by calls' : ''}`;
@@ -121,6 +122,16 @@ function ledgerSentence(summary: Record<string, unknown>, name: string, locale: 
     default:
       return `adjusted the balance of ${name} by ${amount(raw)}`;
   }
+}
+
+/** "recorded 3 calls of Hotel Alpine, charging nothing (2 unrated)". */
+function callsSentence(summary: Record<string, unknown>, name: string): string {
+  const count = (value: unknown, noun: string) => {
+    const n = typeof value === 'number' ? value : 0;
+    return `${n} ${noun}${n === 1 ? '' : 's'}`;
+  };
+  const unrated = typeof summary.unrated === 'number' ? summary.unrated : 0;
+  return `recorded ${count(summary.calls, 'call')} of ${name}, charging nothing${unrated ? ` (${unrated} unrated)` : ''}`;
 }
 
 const userSentence: TSentence = (who, op, entry) => {

@@ -9,6 +9,7 @@ import { addGroup, addUser } from '../fixtures/accounts';
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { waitForLockWaiters } from '../fixtures/lock-waiters';
 import { withProcessClockOff } from '../fixtures/process-clock';
+import { listenAs } from '../fixtures/cookie-listener';
 
 /**
  * Rating's rules over the real API (issue 18): every unrated reason, stored, listed and
@@ -1407,5 +1408,40 @@ describe.skipIf(embedded)('a bulk assignment at the same time as calls of its cu
     expect(bulk.status, JSON.stringify(bulk.body)).toBe(200);
     expect(batch.status, JSON.stringify(batch.body)).toBe(200);
     expect((batch.body as { rated: number }).rated).toBe(2);
+  });
+});
+
+describe('calls that move no balance', () => {
+  it('still reach, live, those watching the customer: its traffic views follow them', async () => {
+    // A customer of R1 with no card: its calls are stored unrated, no ledger entry written.
+    const quiet = (await ok(admin.post('/customers', { name: 'Quiet', parentId: ids.R1 })))
+      .id as string;
+    const watcher = await listenAs(suite.server.url, as.r1);
+    try {
+      const posted = await admin.post('/usage', {
+        records: [
+          call(`quiet-${Date.now()}-1`, quiet, '447700900201'),
+          call(`quiet-${Date.now()}-2`, quiet, '447700900202'),
+        ],
+      });
+      expect(posted.status, JSON.stringify(posted.body)).toBe(200);
+      expect(posted.body.unrated).toBe(2);
+      const deadline = Date.now() + 10_000;
+      while (!watcher.received.some((e) => e.id === quiet) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const told = watcher.received.filter((e) => e.id === quiet);
+      expect(told).toEqual([
+        expect.objectContaining({
+          type: 'customers.updated',
+          summary: { reason: 'calls', calls: 2, unrated: 2 },
+        }),
+      ]);
+      // The account as it is: nothing of it moved.
+      const now = (await as.r1.get(`/customers/${quiet}`)).body;
+      expect(told[0]!.data).toMatchObject({ version: now.version, balance: now.balance });
+    } finally {
+      watcher.socket.close();
+    }
   });
 });

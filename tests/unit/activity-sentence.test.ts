@@ -75,6 +75,20 @@ describe('activitySentence', () => {
     );
   });
 
+  it('names calls stored that charged nothing, and how many were unrated', () => {
+    const account = { name: 'Nimbus', balance: '0.000000', version: 3 };
+    const calls = (summary: Record<string, unknown>) =>
+      activitySentence(
+        entry({ resource: 'customers', op: 'updated', before: account, after: account, summary }),
+      );
+    expect(calls({ reason: 'calls', calls: 3, unrated: 2 })).toBe(
+      'Carrier admin recorded 3 calls of Nimbus, charging nothing (2 unrated)',
+    );
+    expect(calls({ reason: 'calls', calls: 1, unrated: 0 })).toBe(
+      'Carrier admin recorded 1 call of Nimbus, charging nothing',
+    );
+  });
+
   it('reads account status changes and edits', () => {
     const before = { name: 'Acme Voice', status: 'active', email: 'a@acme.test', version: 1 };
     expect(

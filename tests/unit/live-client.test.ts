@@ -471,6 +471,15 @@ describe('traffic views in the cache', () => {
       });
       expect(refetched(calls)).toBe(3);
       expect(refetched(other)).toBe(0);
+      // Calls stored that moved no balance (all unrated, or free): followed alike.
+      vi.advanceTimersByTime(5_000);
+      cache.apply({
+        ...change(34, 'customers.updated', 'k1', { id: 'k1', parentId: 'r1', version: 31 }),
+        summary: { reason: 'calls', calls: 2, unrated: 2 },
+      });
+      expect(refetched(mine)).toBe(4);
+      expect(refetched(calls)).toBe(4);
+      expect(refetched(other)).toBe(0);
       cache.close();
     } finally {
       vi.useRealTimers();

@@ -17,7 +17,12 @@ export function isBalanceOnly(entry: TLogEntry): boolean {
   if (entry.resource !== 'resellers' && entry.resource !== 'customers') return false;
   const summary = entry.summary;
   // A reseller's block flip names lists to refetch: never held, whatever the DTO says.
-  if (summary?.reason !== 'ledger' || summary.refetch !== undefined) return false;
+  // Calls that moved nothing (`calls`) come at call rate too: held the same way.
+  if (
+    (summary?.reason !== 'ledger' && summary?.reason !== 'calls') ||
+    summary.refetch !== undefined
+  )
+    return false;
   if (entry.affectsAccess || entry.scopeBefore !== entry.scopeAfter) return false;
   const { before, after } = entry;
   if (!before || !after) return false;

@@ -43,6 +43,16 @@ export type TAccountChangeSummary =
       conversion?: { from: string; to: string; rate: string };
     }
   | {
+      /**
+       * Calls of a customer stored by a rating batch that moved no balance (every one
+       * unrated, or free): no ledger entry tells of them, and the traffic views over the
+       * customer follow this instead. The account itself is as it was.
+       */
+      reason: 'calls';
+      calls: number;
+      unrated: number;
+    }
+  | {
       /** The balance moved: one ledger entry (issue 17), its amount in `currency`. */
       reason: 'ledger';
       kind: 'payment' | 'credit_note' | 'adjustment' | 'usage';

@@ -278,6 +278,23 @@ export async function rateBatch(
     record(balanceChange(before, account, blockingBefore, blockingAfter, byId, entries));
     if (account.kind !== 'carrier') await noticeCreditCrossing(tx, record, before, account);
   }
+  // Calls stored for a customer that moved no balance (every one unrated, or free) write
+  // no ledger entry, so nothing above tells the traffic views watching that customer —
+  // its Unrated count, its calls — least of all when it ran out of credit. One light
+  // change each, the account as it stands, `reason: 'calls'`: they follow it as they
+  // follow a balance moved by calls (coalesced alike: lib/server/live/balance-only.ts).
+  const quiet = new Map<string, { calls: number; unrated: number }>();
+  for (const { call, reason } of fresh) {
+    if (after.has(call.accountId) || !plan.customers.has(call.accountId)) continue;
+    const tally = quiet.get(call.accountId) ?? { calls: 0, unrated: 0 };
+    tally.calls += 1;
+    if (reason !== null) tally.unrated += 1;
+    quiet.set(call.accountId, tally);
+  }
+  for (const [id, tally] of quiet) {
+    const account = byId.get(id);
+    if (account?.kind === 'customer') record(callsChange(account, blockingAfter, byId, tally));
+  }
   return outcome;
 }
 
@@ -1164,6 +1181,29 @@ function blockingSet(accounts: readonly TAccountFields[]): Set<string> {
     if (account.creditBlocked) set.add(creditKey(account.id));
   }
   return set;
+}
+
+/** A customer's calls stored without moving its balance: its DTO as it is, and how many. */
+function callsChange(
+  account: TAccountFields,
+  blocking: Set<string>,
+  byId: Map<string, TAccountFields>,
+  tally: { calls: number; unrated: number },
+): TChange {
+  const parentName = byId.get(ancestorIds(account.path).at(-2)!)?.name ?? '';
+  const dto = toAccountDto(account, blocking, parentName);
+  const scope = parentPathOf(account);
+  return {
+    resource: 'customers',
+    entityId: account.id,
+    op: 'updated',
+    version: account.version,
+    before: { ...dto },
+    after: { ...dto },
+    scopeBefore: scope,
+    scopeAfter: scope,
+    summary: { reason: 'calls', ...tally },
+  };
 }
 
 /** An account's change for the batch's usage: its DTO before and after, the entry named. */
