@@ -1107,7 +1107,6 @@ describe('CSV import and export', () => {
     expect(lines[1]).toBe(`1,"'=HYPERLINK(""http://x"")",0.0100,0.0010,30,6,3,,false,`);
     expect(lines).toHaveLength(5);
 
-    // The export imports back to the same set.
     const again = await admin.raw(
       'POST',
       `/cards/${cardId}/rates/import`,
@@ -1116,15 +1115,8 @@ describe('CSV import and export', () => {
     );
     expect(again.status).toBe(200);
     const back = await allRates(admin, cardId);
-    expect(back.map(({ id: _id, ...row }) => row)).toEqual(
-      rows.map(({ id: _id, ...row }) => ({
-        ...row,
-        destination:
-          row.destination === '=HYPERLINK("http://x")'
-            ? `'=HYPERLINK("http://x")`
-            : row.destination,
-      })),
-    );
+    // The export imports back to the same set: the formula guard comes off again.
+    expect(back.map(({ id: _id, ...row }) => row)).toEqual(rows.map(({ id: _id, ...row }) => row));
     expect((await r1.raw('GET', `/cards/${cardId}/rates/export`)).status).toBe(404);
   });
 });
