@@ -1445,3 +1445,27 @@ describe('calls that move no balance', () => {
     }
   });
 });
+
+describe("a reseller's lookup", () => {
+  it('answers `levels` from the card it is charged by, not whichever card has the lower id', async () => {
+    // R1 holds S1 (assigned, prices UK), owns S2 (derived from it) and, here, cards of its
+    // own that price nothing: the statement reads chains in card-id order, so one of
+    // these came first about as often as not.
+    for (let i = 0; i < 5; i++) {
+      await ok(as.r1.post('/cards', { name: `Empty ${i}`, currency: 'EUR', kind: 'customer' }));
+    }
+    const answer = await as.r1.get(`/rates/lookup?accountId=${ids.R1}&number=447700900301`);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    const lookup = answer.body as TLookup;
+    expect(lookup.chains.length).toBeGreaterThanOrEqual(7);
+    expect(lookup.levels.at(-1)).toMatchObject({ cardId: ids.S1, prefix: '447' });
+    expect(lookup.levels).toEqual(lookup.chains[0]!.levels);
+    // Then its own priced card, then the ones that price nothing, by name.
+    expect(lookup.chains[1]!.levels.at(-1)!.cardId).toBe(ids.S2);
+    expect(lookup.chains.slice(2).map((chain) => chain.levels.at(-1)!.cardName)).toEqual(
+      expect.arrayContaining(['Empty 0', 'Empty 4']),
+    );
+    const unpriced = lookup.chains.slice(2).map((chain) => chain.levels.at(-1)!.amount);
+    expect(unpriced.every((amount) => amount === null)).toBe(true);
+  });
+});

@@ -203,11 +203,19 @@ export const ZLookupLevel = z.object({
 });
 export type TLookupLevel = z.infer<typeof ZLookupLevel>;
 
-/** `GET /rates/lookup`: one chain per card the account holds; `levels` is the first. */
+/**
+ * `GET /rates/lookup`: one chain per card the account holds or owns; `levels` is the
+ * first — chains whose own card prices the number first, the card held by assignment
+ * before the account's own, then by card name.
+ */
 export const ZLookup = z.object({
   number: z.string(),
   seconds: z.number().int(),
-  levels: z.array(ZLookupLevel),
+  levels: z
+    .array(ZLookupLevel)
+    .describe(
+      "The first chain: one whose own card prices the number first, the card held by assignment before the account's own, then by card name.",
+    ),
   chains: z.array(z.object({ cardId: z.string(), levels: z.array(ZLookupLevel) })),
 });
 export type TLookup = z.infer<typeof ZLookup>;

@@ -188,7 +188,9 @@ export async function lookupRates(
   // A chain whose held card the caller may not read (`rates:read` without `cards:read`)
   // is not shown at all: its id alone would name a card `GET /cards/{id}` hides, and
   // asking for it by `cardId` answers as for a card the account does not hold.
-  const shown = chains.filter((chain) => chain.levels.length > 0);
+  const shown = chains
+    .filter((chain) => chain.levels.length > 0)
+    .sort((a, b) => chainRank(a, query.accountId) - chainRank(b, query.accountId) || byCard(a, b));
   if (query.cardId && !shown.length) {
     throw invalidInput({ cardId: 'is not a card this account holds' });
   }
@@ -198,6 +200,27 @@ export async function lookupRates(
     levels: shown[0]?.levels ?? [],
     chains: shown,
   };
+}
+
+/**
+ * Which of an account's chains comes first (`levels`): one whose own card prices the
+ * number before one that does not, and among those the card the account holds by
+ * assignment (what it is charged by) before one of its own. The statement reads the
+ * chains in card-id order, which says nothing: a reseller's `levels` was whichever of
+ * its cards had the lower random id, its own unpriced card as often as its buy card.
+ */
+function chainRank(chain: { levels: TLookupLevel[] }, accountId: string): number {
+  const start = chain.levels.at(-1)!;
+  const priced = start.amount !== null ? 0 : 2;
+  const ownCard = start.accountId === accountId ? 1 : 0;
+  return priced + ownCard;
+}
+
+/** Then by the start card's name, and id: the same order every time. */
+function byCard(a: { levels: TLookupLevel[] }, b: { levels: TLookupLevel[] }): number {
+  const x = a.levels.at(-1)!;
+  const y = b.levels.at(-1)!;
+  return x.cardName.localeCompare(y.cardName) || (x.cardId < y.cardId ? -1 : 1);
 }
 
 /** The lookup's statement on its own, for the caller's path (a view-as, a session cookie). */
