@@ -248,12 +248,14 @@ const SENTENCES: Record<TLoggedResource, TSentence> = {
         return unreachable(op);
     }
   },
-  sessions: (who, op) => {
+  sessions: (who, op, entry) => {
     switch (op) {
       case 'created':
         return `${who} signed in`;
       case 'deleted':
-        return `${who} signed out`;
+        return entry.summary?.hostRemoved === true
+          ? `${who} ended a session on a portal hostname no longer in use`
+          : `${who} signed out`;
       case 'updated':
         return `${who} renewed a session`;
       default:

@@ -335,3 +335,42 @@ function connect(options: {
     );
   });
 }
+
+describe('a portal hostname that goes', () => {
+  const me = (cookie: string, host: string) =>
+    fetchOnHost(`${suite.server.url}/api/v1/me`, host, { headers: { cookie } }).then(
+      (response) => response.status,
+    );
+  it('ends the sessions signed in on it: no answer there, and none on the next brand to claim it', async () => {
+    const host = 'leaving.r1.example';
+    const hostWithPort = `${host}:${suite.server.port}`;
+    const r1 = await apiClient(suite.server.url, 'ops@r1.p.test', PASSWORD);
+    const current = (await r1.get(`/accounts/${ids.R1}/brand`)).body.brand;
+    const added = await r1.put(`/accounts/${ids.R1}/brand`, {
+      ...brand('Nimbus', [PORTAL, host]),
+      version: current.version,
+    });
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    const cookie = (
+      await signInOverHttp(suite.server.url, 'ops@r1.p.test', PASSWORD, {}, hostWithPort)
+    ).cookie!;
+    expect(await me(cookie, hostWithPort)).toBe(200);
+    const other = (await onPortal('ops@r1.p.test')).cookie!;
+
+    const dropped = await r1.put(`/accounts/${ids.R1}/brand`, {
+      ...brand('Nimbus', [PORTAL]),
+      version: added.body.version,
+    });
+    expect(dropped.status, JSON.stringify(dropped.body)).toBe(200);
+    expect(await me(cookie, hostWithPort)).toBe(401);
+    // Another hostname's sessions are untouched.
+    expect(await me(other, portalHost())).toBe(200);
+
+    // R2 claims it: R1's old cookie opens nothing on R2's portal.
+    const r2 = await apiClient(suite.server.url, 'ops@r2.p.test', PASSWORD);
+    const claimed = await r2.put(`/accounts/${ids.R2}/brand`, brand('R2 Voice', [host]));
+    expect([200, 201]).toContain(claimed.status);
+    expect(await me(cookie, hostWithPort)).toBe(401);
+    expect((await r2.del(`/accounts/${ids.R2}/brand`)).status).toBe(204);
+  });
+});

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { mutate } from '@/lib/server/live/change-log';
+import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { SESSION_MAX_AGE_SECONDS } from './session';
 import { enter, GATE_ORDER } from './door';
 
@@ -125,4 +125,40 @@ export async function signOutSession(
       summary: { signedOut: true },
     });
   });
+}
+
+/**
+ * A portal's hostnames gone (dropped from its brand, the brand removed): every session
+ * signed in on one of them ends with them, each logged as ended so its sockets close
+ * (server/revocation.ts). Left open, such a session kept answering there — with no live
+ * sync, as no socket may open on a host no brand has — and opened the portal of whichever
+ * brand claimed the hostname next, which signs in only its own people.
+ */
+export async function endSessionsOnHosts(
+  tx: EntityManager,
+  record: (change: TChange) => void,
+  hostnames: readonly string[],
+): Promise<void> {
+  if (!hostnames.length) return;
+  const ended = await tx.execute<{ id: string; path: string }[]>(
+    `update user_session s set revoked_at = now()
+       from app_user u join account a on a.id = u.account_id
+      where u.id = s.user_id and s.host = any(?::text[])
+        and s.revoked_at is null and s.expires_at > now()
+      returning s.id, a.path`,
+    [`{${hostnames.join(',')}}`],
+  );
+  for (const row of ended) {
+    record({
+      resource: 'sessions',
+      entityId: row.id,
+      op: 'deleted',
+      version: null,
+      before: null,
+      after: null,
+      scopeBefore: row.path,
+      scopeAfter: null,
+      summary: { hostRemoved: true },
+    });
+  }
 }

@@ -14,7 +14,8 @@ export interface TChangeSummaries {
   users: TUserChangeSummary;
   groups: never;
   tokens: never;
-  sessions: { signedOut: true };
+  /** Signed out, or ended with the portal hostname it was signed in on. */
+  sessions: { signedOut: true } | { hostRemoved: true };
   impersonation: never;
   cards: TCardChangeSummary;
   assignments: TAssignmentChangeSummary;

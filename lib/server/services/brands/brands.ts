@@ -19,6 +19,7 @@ import {
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import { findRuntime } from '@/lib/server/runtime';
 import { invalidatePortalHostnames } from './portal-hostnames';
+import { endSessionsOnHosts } from '@/lib/server/auth/sessions';
 
 /**
  * Brands (issue 19): an account's portal name, colours, support contacts and hostnames,
@@ -273,7 +274,8 @@ export async function putBrand(
         [...values, account.id, now],
       );
     }
-    await writeHostnames(tx, account.id, body.hostnames);
+    const removed = await writeHostnames(tx, account.id, body.hostnames);
+    await endSessionsOnHosts(tx, record, removed);
     const after = toBrandDto((await ownBrandRow(tx, account.id))!);
     record(brandChange(existing ? 'updated' : 'created', account.path, current, after));
     return { brand: after, created: !existing };
@@ -307,17 +309,23 @@ async function writeHostnames(
   tx: EntityManager,
   brandId: string,
   hostnames: readonly string[],
-): Promise<void> {
+): Promise<string[]> {
   const list = `{${hostnames.join(',')}}`;
+  const removed = await directQuery<{ hostname: string }>(
+    tx,
+    `delete from brand_hostname where brand_id = ? and hostname <> all(?::text[])
+     returning hostname`,
+    [brandId, list],
+  );
   const kept = await directQuery<{ hostname: string }>(
     tx,
-    `with gone as (delete from brand_hostname where brand_id = ? and hostname <> all(?::text[]))
-     select hostname from brand_hostname where brand_id = ? and hostname = any(?::text[])`,
-    [brandId, list, brandId, list],
+    `select hostname from brand_hostname where brand_id = ? and hostname = any(?::text[])`,
+    [brandId, list],
   );
+  const gone = removed.map((row) => row.hostname);
   const had = new Set(kept.map((row) => row.hostname));
   const wanted = hostnames.filter((hostname) => !had.has(hostname));
-  if (!wanted.length) return;
+  if (!wanted.length) return gone;
   const inserted = await directQuery<{ hostname: string }>(
     tx,
     `insert into brand_hostname (hostname, brand_id)
@@ -332,6 +340,7 @@ async function writeHostnames(
       hostnames: taken,
     });
   }
+  return gone;
 }
 
 /** `DELETE /accounts/{id}/brand`: the account goes back to the brand above it. */
@@ -348,7 +357,17 @@ export async function deleteBrand(
     });
     const existing = await ownBrandRow(tx, account.id, true);
     if (!existing) throw notFound('brand');
+    const hostnames = await directQuery<{ hostname: string }>(
+      tx,
+      `select hostname from brand_hostname where brand_id = ?`,
+      [account.id],
+    );
     await directQuery(tx, `delete from brand where id = ?`, [account.id]);
+    await endSessionsOnHosts(
+      tx,
+      record,
+      hostnames.map((row) => row.hostname),
+    );
     record(brandChange('deleted', account.path, toBrandDto(existing), null));
   }).finally(invalidatePortalHostnames);
 }
