@@ -739,3 +739,44 @@ describe.skipIf(embedded)("a write at the same time as its author's loss of acce
     expect((await admin.get(`/customers/${customer}`)).body.balance).toBe('0.000000');
   });
 });
+
+describe.skipIf(embedded)('two members saving their own group at the same time', () => {
+  it('queue, not deadlock: the second gets 409 with the current group', async () => {
+    const editors = await admin.post('/groups', {
+      name: 'Group editors',
+      grants: ['groups:read', 'groups:update', 'customers:read'],
+    });
+    expect(editors.status, JSON.stringify(editors.body)).toBe(201);
+    const members: TApiClient[] = [];
+    for (const email of ['editor-a@races.test', 'editor-b@races.test']) {
+      const made = await admin.post('/users', {
+        email,
+        password: PASSWORD,
+        accountId: ids.carrier,
+        groupId: editors.body.id,
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      members.push(await apiClient(suite.server.url, email, PASSWORD));
+    }
+    const path = `/groups/${editors.body.id}`;
+    // The group's row held as a write of it would hold it (no key update): both saves
+    // have taken what they hold of their author — the group — before either locks the
+    // row to edit it. Each had to wait there for the other's share: a deadlock, one
+    // thrown away as 409 busy with nothing to show.
+    let answers!: Promise<[{ status: number; body: any }, { status: number; body: any }]>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute('select 1 from user_group where id = ? for no key update', [
+        editors.body.id,
+      ]);
+      const a = members[0]!.patch(path, { version: editors.body.version, name: 'Editors A' });
+      await waitForLockWaiters(suite.orm, 1);
+      const b = members[1]!.patch(path, { version: editors.body.version, name: 'Editors B' });
+      await waitForLockWaiters(suite.orm, 2);
+      answers = Promise.all([a, b]);
+    });
+    const [first, second] = await answers;
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(second.status, JSON.stringify(second.body)).toBe(409);
+    expect(second.body.error.current).toMatchObject({ name: 'Editors A' });
+  });
+});

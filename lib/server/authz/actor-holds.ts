@@ -2,36 +2,64 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from './actor';
 import { DomainError } from '@/lib/server/errors/domain-error';
 
+/** The advisory locks' first key: what a write holds of its author (the second: the id). */
+const AUTHOR_LOCKS = 0x4155_7468;
+
+interface TAuthorRow {
+  status: string;
+  session_version: number;
+  group_id: string;
+  grants: string[];
+  suspended: boolean;
+}
+
 /**
- * A write's author, judged again inside the write's transaction and held there (`for
- * key share` of its user and group rows) until it commits. The door judged the request
- * before the transaction began; a write can then wait seconds on a row another holds
- * (an import, a statement, a rating batch). An admin who disabled the author, reset its
- * password or took a grant from it meanwhile would otherwise see the write land after
- * that change, naming someone who by then could not have made it (DESIGN §2: permission
- * changes take effect at once). Held, the change and the write are ordered: such a
- * change waits for this commit, or this reads it committed and refuses.
+ * A write's author, judged again inside the write's transaction and held there until it
+ * commits. The door judged the request before the transaction began; a write can then
+ * wait seconds on a row another holds (an import, a statement, a rating batch). An admin
+ * who disabled the author, reset its password or took a grant from it meanwhile would
+ * otherwise see the write land after that change, naming someone who by then could not
+ * have made it (DESIGN §2: permission changes take effect at once).
  *
- * Taken first in the transaction, before any row the write locks: an admin's edit of a
- * user or group locks that row first as well, `for update` — the one lock a key share
- * waits for (users/user-access.ts lockScopedUser, groups/update-group.ts) — so neither
- * holds what the other waits for. The weakest lock that does: a sign-in of the same user
- * (its `last_login_at`) is not held up by the user's writes in flight. Grants gained
- * meanwhile do not matter; one lost that the actor held does.
+ * Held as shared advisory locks on the author's user and group, taken first; what can
+ * take access away (`revokes`: a user's edit, reset or deletion, a group's new grants)
+ * takes the same locks exclusively before anything else. So such a change waits for the
+ * writes in flight, and a write that starts after it waits for it and then reads it
+ * committed. Advisory locks, not row locks: their queue is fair (a write arriving after a
+ * waiting disable waits behind it, where row share locks would let a stream of writes
+ * starve it), a member editing its own group takes the exclusive one first (no upgrade
+ * for two to deadlock on), and a sign-in's update of the user's row waits for nothing.
+ * Grants gained meanwhile do not matter; one lost that the actor held does. An account
+ * suspended above it is read, not held (it would make every writer below wait on it).
  */
-export async function assertActorStillHolds(tx: EntityManager, actor: TActor): Promise<void> {
-  const rows = await tx.execute<
-    { status: string; session_version: number; group_id: string; grants: string[] }[]
-  >(
-    `select u.status, u.session_version, u.group_id, g.grants
-       from app_user u join user_group g on g.id = u.group_id
-      where u.id = ? for key share of u, g`,
+export async function holdAuthor(
+  tx: EntityManager,
+  actor: TActor,
+  revokes: readonly string[] = [],
+): Promise<void> {
+  for (const id of [...new Set(revokes)].sort()) {
+    await tx.execute('select pg_advisory_xact_lock(?, hashtext(?))', [AUTHOR_LOCKS, id]);
+  }
+  await tx.execute(
+    `select pg_advisory_xact_lock_shared(?, hashtext(?)),
+            pg_advisory_xact_lock_shared(?, hashtext(?))`,
+    [AUTHOR_LOCKS, actor.userId, AUTHOR_LOCKS, actor.group.id],
+  );
+  const rows = await tx.execute<TAuthorRow[]>(
+    `select u.status, u.session_version, u.group_id, g.grants,
+            exists (select 1 from account s
+                     where s.status = 'suspended'
+                       and s.id = any (string_to_array(rtrim(a.path, '/'), '/')::uuid[]))
+              as suspended
+       from app_user u join user_group g on g.id = u.group_id join account a on a.id = u.account_id
+      where u.id = ?`,
     [actor.userId],
   );
   const now = rows[0];
   const holds =
     now &&
     now.status === 'active' &&
+    !now.suspended &&
     now.session_version === actor.sessionVersion &&
     now.group_id === actor.group.id &&
     actor.grants.every((grant) => now.grants.includes(grant));

@@ -7,7 +7,7 @@ import type { TRevisionCounts } from '@/lib/shared/schemas/revisions';
 import { carrierIdOf } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { affectsAccess } from './affects-access';
-import { assertActorStillHolds } from '@/lib/server/authz/actor-holds';
+import { holdAuthor } from '@/lib/server/authz/actor-holds';
 
 export type TChangeOp = 'created' | 'updated' | 'deleted';
 
@@ -75,6 +75,13 @@ export async function mutate<T>(
   /** null for an operations command run from the shell (no signed-in person). */
   actor: TActor | null,
   work: (tx: EntityManager, record: (change: TChange) => void) => Promise<T>,
+  options: {
+    /**
+     * Users or groups whose access this write may take away (a disable, a reset, new
+     * grants): their author locks are taken exclusively first (authz/actor-holds.ts).
+     */
+    revokes?: readonly string[];
+  } = {},
 ): Promise<T> {
   // Inside a caller's transaction this one is a savepoint: "done" is not committed yet.
   const outermost = !em.isInTransaction();
@@ -90,7 +97,9 @@ export async function mutate<T>(
       // The author as the database says now, held to commit (actor-holds.ts): a write
       // waiting on a row never lands after its author was disabled or lost a grant. A
       // view-as writes nothing; a shell command has no author.
-      if (outermost && actor && !actor.impersonatorUserId) await assertActorStillHolds(tx, actor);
+      if (outermost && actor && !actor.impersonatorUserId) {
+        await holdAuthor(tx, actor, options.revokes);
+      }
       const changes: TChange[] = [];
       const hooks: TCommitOrderHook[] = [];
       const record = (change: TChange) => void changes.push(change);

@@ -24,53 +24,59 @@ export async function updateGroup(
   patch: TGroupPatch,
 ): Promise<TGroupDto> {
   assertCan(actor, 'groups:update');
-  return mutate(em, actor, async (tx, record) => {
-    // The row held before it is read, when the actor's subtree owns it (an id from
-    // elsewhere, an ancestor's group, locks nothing): the version is compared with what no
-    // one else can change meanwhile — two saves at once, the second gets 409 with the
-    // current group, not a bare conflict at flush. `for update`: a member's write in flight
-    // holds the row `for key share` (authz/actor-holds.ts), so new grants wait for it.
-    const inScope = withinSql('a.path', actor.account.path);
-    await tx.execute(
-      `select 1 from user_group g join account a on a.id = g.account_id
+  return mutate(
+    em,
+    actor,
+    async (tx, record) => {
+      // The row held before it is read, when the actor's subtree owns it (an id from
+      // elsewhere, an ancestor's group, locks nothing): the version is compared with what no
+      // one else can change meanwhile — two saves at once, the second gets 409 with the
+      // current group, not a bare conflict at flush. `for update`: a member's write in flight
+      // holds the row `for key share` (authz/actor-holds.ts), so new grants wait for it.
+      const inScope = withinSql('a.path', actor.account.path);
+      await tx.execute(
+        `select 1 from user_group g join account a on a.id = g.account_id
         where g.id = ? and ${inScope.sql} for update of g`,
-      [unverifiedId, ...inScope.params],
-    );
-    const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);
-    if (relation !== 'owner') {
-      throw new DomainError(
-        'forbidden',
-        'use_only',
-        "An ancestor account's group can be used, not edited.",
+        [unverifiedId, ...inScope.params],
       );
-    }
-    const before = toGroupDto(group, 'owner') as TGroupDto;
-    if (patch.version !== group.version) throw staleVersion(before);
-    // Any edit, a rename included, needs the group's grants within the editor's own,
-    // before and after: a grant the editor lacks can be neither added nor removed
-    // (DESIGN §1 "No escalation") — such a group is edited by someone who holds it.
-    assertNoEscalation(actor, group.grants);
-    assertNoEscalation(actor, patch.grants ?? group.grants);
-    if (patch.grants !== undefined) await assertCarrierKeepsAdministrator(tx, group, patch.grants);
-    if (patch.grants !== undefined) group.grants = patch.grants;
-    if (patch.name !== undefined) group.name = patch.name;
-    if (patch.requireMfa !== undefined) group.requireMfa = patch.requireMfa;
-    await tx.flush();
-    const after = toGroupDto(group, 'owner') as TGroupDto;
-    if (after.version !== before.version) {
-      record({
-        resource: 'groups',
-        entityId: group.id,
-        op: 'updated',
-        version: group.version,
-        before: { ...before },
-        after: { ...after },
-        scopeBefore: group.account.path,
-        scopeAfter: group.account.path,
-      });
-    }
-    return after;
-  });
+      const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);
+      if (relation !== 'owner') {
+        throw new DomainError(
+          'forbidden',
+          'use_only',
+          "An ancestor account's group can be used, not edited.",
+        );
+      }
+      const before = toGroupDto(group, 'owner') as TGroupDto;
+      if (patch.version !== group.version) throw staleVersion(before);
+      // Any edit, a rename included, needs the group's grants within the editor's own,
+      // before and after: a grant the editor lacks can be neither added nor removed
+      // (DESIGN §1 "No escalation") — such a group is edited by someone who holds it.
+      assertNoEscalation(actor, group.grants);
+      assertNoEscalation(actor, patch.grants ?? group.grants);
+      if (patch.grants !== undefined)
+        await assertCarrierKeepsAdministrator(tx, group, patch.grants);
+      if (patch.grants !== undefined) group.grants = patch.grants;
+      if (patch.name !== undefined) group.name = patch.name;
+      if (patch.requireMfa !== undefined) group.requireMfa = patch.requireMfa;
+      await tx.flush();
+      const after = toGroupDto(group, 'owner') as TGroupDto;
+      if (after.version !== before.version) {
+        record({
+          resource: 'groups',
+          entityId: group.id,
+          op: 'updated',
+          version: group.version,
+          before: { ...before },
+          after: { ...after },
+          scopeBefore: group.account.path,
+          scopeAfter: group.account.path,
+        });
+      }
+      return after;
+    },
+    { revokes: [unverifiedId] },
+  );
 }
 
 /**
@@ -88,6 +94,11 @@ async function assertCarrierKeepsAdministrator(
   if (group.account.kind !== 'carrier') return;
   const holdsAll = (held: readonly string[]) => ALL_GRANTS.every((grant) => held.includes(grant));
   if (!holdsAll(group.grants) || holdsAll(grants)) return;
+  // One such edit of a carrier at a time: two admins each unticking their own group's
+  // grant at once would each count the other as the one who keeps them all.
+  await tx.execute(`select pg_advisory_xact_lock(hashtext('last-administrator:' || ?))`, [
+    group.account.id,
+  ]);
   const others = await tx.execute<{ id: string }[]>(
     `select u.id from app_user u join user_group g on g.id = u.group_id
       where u.account_id = ? and u.status = 'active' and g.id <> ? and g.grants @> array[?]::text[]

@@ -24,20 +24,25 @@ export async function resetUserMfa(
   unverifiedId: string,
 ): Promise<TUserDto> {
   assertCan(actor, 'users:update');
-  return mutate(em, actor, async (tx, record) => {
-    // Held as an edit holds it: a write of the user's in flight lands first (actor-holds).
-    await lockScopedUser(tx, actor, unverifiedId);
-    const user = await findScopedUser(tx, actor, unverifiedId);
-    assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
-    await tx.populate(user, ['mfaSecret', 'mfaPendingSecret', 'mfaRecoveryCodes']);
-    if (!user.mfaEnabledAt && !user.mfaPendingSecret) {
-      throw conflict('mfa_not_enabled', 'This user has no MFA to reset.');
-    }
-    const before = toUserDto(user);
-    clearMfa(user);
-    user.sessionVersion += 1;
-    await tx.flush();
-    record(userUpdated(user, before, { mfa: 'reset', sessionsRevoked: true }));
-    return toUserDto(user);
-  });
+  return mutate(
+    em,
+    actor,
+    async (tx, record) => {
+      // Held as an edit holds it: a write of the user's in flight lands first (actor-holds).
+      await lockScopedUser(tx, actor, unverifiedId);
+      const user = await findScopedUser(tx, actor, unverifiedId);
+      assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
+      await tx.populate(user, ['mfaSecret', 'mfaPendingSecret', 'mfaRecoveryCodes']);
+      if (!user.mfaEnabledAt && !user.mfaPendingSecret) {
+        throw conflict('mfa_not_enabled', 'This user has no MFA to reset.');
+      }
+      const before = toUserDto(user);
+      clearMfa(user);
+      user.sessionVersion += 1;
+      await tx.flush();
+      record(userUpdated(user, before, { mfa: 'reset', sessionsRevoked: true }));
+      return toUserDto(user);
+    },
+    { revokes: [unverifiedId] },
+  );
 }

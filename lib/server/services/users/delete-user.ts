@@ -15,24 +15,29 @@ export async function deleteUser(
   unverifiedId: string,
 ): Promise<void> {
   assertCan(actor, 'users:delete');
-  await mutate(em, actor, async (tx, record) => {
-    // The row held before it is read: the manage rule judges the group the user has when
-    // it goes, not one read before an edit that gave it a richer group (a delete names
-    // the row by id alone, so it would not notice that edit; a PATCH carries a version).
-    await lockScopedUser(tx, actor, unverifiedId);
-    const user = await findScopedUser(tx, actor, unverifiedId);
-    assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
-    const before = toUserDto(user);
-    tx.remove(user);
-    record({
-      resource: 'users',
-      entityId: user.id,
-      op: 'deleted',
-      version: user.version,
-      before: { ...before },
-      after: null,
-      scopeBefore: user.account.path,
-      scopeAfter: null,
-    });
-  });
+  await mutate(
+    em,
+    actor,
+    async (tx, record) => {
+      // The row held before it is read: the manage rule judges the group the user has when
+      // it goes, not one read before an edit that gave it a richer group (a delete names
+      // the row by id alone, so it would not notice that edit; a PATCH carries a version).
+      await lockScopedUser(tx, actor, unverifiedId);
+      const user = await findScopedUser(tx, actor, unverifiedId);
+      assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
+      const before = toUserDto(user);
+      tx.remove(user);
+      record({
+        resource: 'users',
+        entityId: user.id,
+        op: 'deleted',
+        version: user.version,
+        before: { ...before },
+        after: null,
+        scopeBefore: user.account.path,
+        scopeAfter: null,
+      });
+    },
+    { revokes: [unverifiedId] },
+  );
 }

@@ -33,36 +33,41 @@ export async function updateUser(
 ): Promise<TUserDto> {
   assertCan(actor, 'users:update');
   const passwordHash = patch.password ? await hashPassword(patch.password) : undefined;
-  return mutate(em, actor, async (tx, record) => {
-    // `for update`: the author of a write in flight holds its row `for key share`
-    // (authz/actor-holds.ts), so a disable or a new group waits for that write.
-    await lockScopedUser(tx, actor, unverifiedId);
-    const user = await findScopedUser(tx, actor, unverifiedId);
-    const before = toUserDto(user);
-    if (patch.groupId !== undefined || patch.status !== undefined || patch.password) {
-      assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
-    }
-    if (patch.version !== user.version) throw staleVersion(before);
-    let revoke = false;
-    if (patch.groupId !== undefined && patch.groupId !== user.group.id) {
-      user.group = await findAssignableGroup(tx, actor, user.account, patch.groupId);
-    }
-    if (patch.status !== undefined && patch.status !== user.status) {
-      user.status = patch.status;
-      revoke ||= patch.status === 'disabled';
-    }
-    if (passwordHash) {
-      user.passwordHash = passwordHash;
-      user.mustChangePassword = true;
-      revoke = true;
-    }
-    if (patch.name !== undefined) user.name = patch.name;
-    if (revoke) user.sessionVersion += 1;
-    await tx.flush();
-    const after = toUserDto(user);
-    if (after.version !== before.version) {
-      record(userUpdated(user, before, revoke ? { sessionsRevoked: true } : undefined));
-    }
-    return after;
-  });
+  return mutate(
+    em,
+    actor,
+    async (tx, record) => {
+      // `for update`: the author of a write in flight holds its row `for key share`
+      // (authz/actor-holds.ts), so a disable or a new group waits for that write.
+      await lockScopedUser(tx, actor, unverifiedId);
+      const user = await findScopedUser(tx, actor, unverifiedId);
+      const before = toUserDto(user);
+      if (patch.groupId !== undefined || patch.status !== undefined || patch.password) {
+        assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
+      }
+      if (patch.version !== user.version) throw staleVersion(before);
+      let revoke = false;
+      if (patch.groupId !== undefined && patch.groupId !== user.group.id) {
+        user.group = await findAssignableGroup(tx, actor, user.account, patch.groupId);
+      }
+      if (patch.status !== undefined && patch.status !== user.status) {
+        user.status = patch.status;
+        revoke ||= patch.status === 'disabled';
+      }
+      if (passwordHash) {
+        user.passwordHash = passwordHash;
+        user.mustChangePassword = true;
+        revoke = true;
+      }
+      if (patch.name !== undefined) user.name = patch.name;
+      if (revoke) user.sessionVersion += 1;
+      await tx.flush();
+      const after = toUserDto(user);
+      if (after.version !== before.version) {
+        record(userUpdated(user, before, revoke ? { sessionsRevoked: true } : undefined));
+      }
+      return after;
+    },
+    { revokes: [unverifiedId] },
+  );
 }
