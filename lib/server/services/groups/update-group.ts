@@ -31,8 +31,8 @@ export async function updateGroup(
       // The row held before it is read, when the actor's subtree owns it (an id from
       // elsewhere, an ancestor's group, locks nothing): the version is compared with what no
       // one else can change meanwhile — two saves at once, the second gets 409 with the
-      // current group, not a bare conflict at flush. `for update`: a member's write in flight
-      // holds the row `for key share` (authz/actor-holds.ts), so new grants wait for it.
+      // current group, not a bare conflict at flush. (Members' writes in flight are waited
+      // for by the author lock this `mutate` takes first: authz/actor-holds.ts, `revokes`.)
       const inScope = withinSql('a.path', actor.account.path);
       await tx.execute(
         `select 1 from user_group g join account a on a.id = g.account_id

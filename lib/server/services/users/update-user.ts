@@ -37,8 +37,6 @@ export async function updateUser(
     em,
     actor,
     async (tx, record) => {
-      // `for update`: the author of a write in flight holds its row `for key share`
-      // (authz/actor-holds.ts), so a disable or a new group waits for that write.
       await lockScopedUser(tx, actor, unverifiedId);
       const user = await findScopedUser(tx, actor, unverifiedId);
       const before = toUserDto(user);

@@ -24,9 +24,8 @@ import type { TUserChangeSummary } from '@/lib/shared/live/change-summary';
  * id from elsewhere locks nothing on its way to 404. An edit then compares its version
  * with what no one else can change meanwhile (two saves at once: the second gets 409
  * with the current user, not a bare conflict at flush); a delete judges the group the
- * user has when it goes. `for update`, the one lock the user's own writes in flight wait
- * behind with their `for key share` (authz/actor-holds.ts): a disable, a new group or a
- * reset waits for them to land.
+ * user has when it goes. (The user's own writes in flight are waited for by the
+ * author lock the edit's `mutate` takes first: authz/actor-holds.ts, `revokes`.)
  */
 export async function lockScopedUser(
   em: EntityManager,
