@@ -246,6 +246,19 @@ describe('audience of a change', () => {
       );
       expect([grants, reached.length]).toEqual([grants, 1]);
     }
+    // Calls stored that moved no balance: their counts are the ledger reader's alone too.
+    const quiet = entry({
+      before: { id: 'k', name: 'Hotel', balance: '0.000000' },
+      after: { id: 'k', name: 'Hotel', balance: '0.000000' },
+      summary: { reason: 'calls', calls: 5, unrated: 2 },
+    });
+    expect(envelopeFor(reader(['customers:read', 'ledger:read']), quiet)?.summary).toEqual(
+      quiet.summary,
+    );
+    expect(envelopeFor(reader(['customers:read']), quiet)?.summary).toEqual({
+      reason: 'balance',
+      usage: true,
+    });
     // A reseller blocked for credit by it: the lists below to refetch, still no entry.
     const blocked = entry({
       ...paid,

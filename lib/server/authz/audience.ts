@@ -167,7 +167,10 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
   const before = new Map(ancestorPrefixes(entry.scopeBefore));
   const after = new Map(ancestorPrefixes(entry.scopeAfter));
   const deliveries: TDelivery[] = [];
-  const ledger = entry.summary?.reason === 'ledger' && LEDGER_MOVED.includes(resource);
+  // Calls stored that moved no balance (`calls`) count calls as a usage movement does:
+  // told to a reader without ledger:read the same way, without the figures.
+  const reason = entry.summary?.reason;
+  const ledger = (reason === 'ledger' || reason === 'calls') && LEDGER_MOVED.includes(resource);
   for (const [accountId, path] of new Map([...before, ...after])) {
     const kind =
       namedEvent(entry) ?? changeKind(entry.op, before.has(accountId), after.has(accountId));
@@ -245,7 +248,7 @@ function withoutLedger(summary: TLogEntry['summary']): TLogEntry['summary'] {
   const refetch = summary?.refetch;
   return {
     reason: 'balance',
-    ...(summary?.kind === 'usage' ? { usage: true } : {}),
+    ...(summary?.kind === 'usage' || summary?.reason === 'calls' ? { usage: true } : {}),
     ...(Array.isArray(refetch) ? { refetch } : {}),
   };
 }
