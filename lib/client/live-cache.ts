@@ -109,6 +109,11 @@ export function patchItems<T extends TLiveItem>(
 export function patchPages<T extends TLiveItem>(
   data: InfiniteData<TPageOf<T>>,
   envelope: TChangeEnvelope,
+  /**
+   * Kept while the list was being read, replayed onto what was read: the server may
+   * have read after the change, and a row it no longer had is not in its total either.
+   */
+  replay = false,
 ): InfiniteData<TPageOf<T>> {
   const present = data.pages.some((page) => page.items.some((item) => item.id === envelope.id));
   const last = data.pages.length - 1;
@@ -117,7 +122,7 @@ export function patchPages<T extends TLiveItem>(
   const delta =
     (kind === 'created' || kind === 'added') && !present
       ? 1
-      : (kind === 'deleted' || kind === 'removed') && (present || morePages)
+      : (kind === 'deleted' || kind === 'removed') && (present || (morePages && !replay))
         ? -1
         : 0;
   const pages = data.pages.map((page, index) => {
@@ -197,7 +202,8 @@ export class LiveCache {
       if (event.action.type === 'success' && !event.action.manual) {
         this.whileFetching.delete(hash);
         const key = readKey(event.query.queryKey);
-        if (key) for (const envelope of buffered) this.patch(key, envelope);
+        // Replayed onto what the server read: a removal it already counted is not again.
+        if (key) for (const envelope of buffered) this.patch(key, envelope, true);
       } else if (event.action.type === 'error') {
         this.whileFetching.delete(hash);
       } else if (event.action.type === 'setState' && event.query.state.fetchStatus === 'idle') {
@@ -313,7 +319,7 @@ export class LiveCache {
   }
 
   /** One change onto one cached query: patched in place, or refetched when it cannot be. */
-  private patch(queryKey: TQueryKey, envelope: TChangeEnvelope): void {
+  private patch(queryKey: TQueryKey, envelope: TChangeEnvelope, replay = false): void {
     const { kind } = envelopeParts(envelope);
     if (kind === 'refetch') return;
     const { view, id, sub, filter } = queryKey[1];
@@ -333,11 +339,11 @@ export class LiveCache {
       if (kind === 'created' || kind === 'added') return;
       if (!filter.ids.split(',').includes(envelope.id)) return;
       this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(queryKey, (data) =>
-        data ? patchPages(data, envelope) : data,
+        data ? patchPages(data, envelope, replay) : data,
       );
     } else if (view === 'list' && filter === undefined) {
       this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(queryKey, (data) =>
-        data ? patchPages(data, envelope) : data,
+        data ? patchPages(data, envelope, replay) : data,
       );
     } else if (view === 'list') {
       // A filtered or sorted list cannot place the change itself: fetched again, and

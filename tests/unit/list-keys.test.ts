@@ -60,6 +60,10 @@ describe('patchPages keeps the total', () => {
     // Every page loaded and 'z' on none: the total never held it.
     const whole = { ...data, pages: [{ ...data.pages[0]!, nextCursor: null, total: 1 }] };
     expect(patchPages(whole, change('resellers.deleted', 'z')).pages[0]!.total).toBe(1);
+    // Replayed onto a read made after it (kept while the list was fetched): that read's
+    // total no longer counted it.
+    expect(patchPages(data, change('resellers.deleted', 'z'), true).pages[0]!.total).toBe(7);
+    expect(patchPages(data, change('resellers.deleted', 'a'), true).pages[0]!.total).toBe(6);
   });
 });
 
