@@ -55,7 +55,7 @@ export function CardRecord({
             : undefined
         }
         topic={`cards:${card.id}`}
-        gone={Boolean(record.error)}
+        gone={record.gone}
       />
       {tabs}
       {tab === 'revisions' ? (

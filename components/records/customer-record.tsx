@@ -45,7 +45,7 @@ export function CustomerRecord({
   const customer = record.data;
   const [opened, setOpened] = useState(customer);
   const router = useRouter();
-  const gone = Boolean(record.error);
+  const gone = record.gone;
   // The live record names its owner, so a rename of the owner shows here too (until a
   // transfer's refresh below brings the new owner, the page's own name stands).
   const ownerName =

@@ -52,10 +52,10 @@ export function ResellerRecord({
         name={reseller.name}
         status={reseller.status}
         topic={`resellers:${reseller.id}`}
-        gone={Boolean(record.error)}
+        gone={record.gone}
       />
       {tabs}
-      <RecordBody gone={Boolean(record.error)}>
+      <RecordBody gone={record.gone}>
         {tab === 'overview' ? (
           <Overview
             reseller={reseller}

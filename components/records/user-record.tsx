@@ -47,10 +47,10 @@ export function UserRecord({
         name={user.email}
         status={user.status}
         topic={`users:${user.id}`}
-        gone={Boolean(record.error)}
+        gone={record.gone}
       />
       {tabs}
-      <RecordBody gone={Boolean(record.error)}>
+      <RecordBody gone={record.gone}>
         {tab === 'profile' ? (
           <PanelSection title="Profile">
             <Facts

@@ -2,7 +2,7 @@
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
-import { apiFetch, type TApiFetch, type TPageOf } from './api';
+import { ApiClientError, apiFetch, type TApiFetch, type TPageOf } from './api';
 import { flattenPages, isNewer, liveListQuery, type TLiveItem } from './live-cache';
 import { useLive } from './live-provider';
 import { pathOf, queryKeys, sameListBesidesSearch, type TQueryKey } from './query-keys';
@@ -98,7 +98,7 @@ export function useLiveRecord<T extends TLiveItem>(
   initial: T,
   /** false: the viewer's page of something the API does not give it (one's own user page without `users:read`). */
   options: { readable?: boolean } = {},
-): { data: T; error: Error | null } {
+): { data: T; error: Error | null; gone: boolean } {
   const { feed } = useLive();
   const queryClient = useQueryClient();
   const queryKey = queryKeys.one(resource, initial.id);
@@ -117,7 +117,12 @@ export function useLiveRecord<T extends TLiveItem>(
     // record in view): the page keeps what it rendered, moved on by live events.
     enabled: options.readable !== false,
   });
-  return { data: record.data ?? initial, error: record.error };
+  // Gone: the API says it is not there for this viewer (deleted, moved out of view) — not
+  // a restart, a dropped connection or a 500, which a later read gets past.
+  const gone =
+    record.error instanceof ApiClientError &&
+    (record.error.status === 404 || record.error.status === 403);
+  return { data: record.data ?? initial, error: record.error, gone };
 }
 
 /**
