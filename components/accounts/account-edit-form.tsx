@@ -164,7 +164,8 @@ export function AccountEditForm({
       };
     },
     submit: async (body) => {
-      const credit = creditLimitQuestion(kind, account, body.creditLimit);
+      // Judged on the account as it is now (calls move its balance while the form is open).
+      const credit = creditLimitQuestion(kind, latest ?? account, body.creditLimit);
       if (credit && !(await confirm(credit))) throw new SubmitCancelled();
       if (body.status === 'suspended' && account.status !== 'suspended') {
         const sure = await confirm({
