@@ -360,7 +360,7 @@ describe('exporting rates to CSV', () => {
       destination: '=HYPERLINK("x")',
       increment: 6,
     });
-    const names = ['-France', '+London, "City"', '@Spain', 'Plain', "'quoted"];
+    const names = ['-France', '+London, "City"', '@Spain', 'Plain', "'quoted", "'-Special", "''"];
     const roundTrip = await parseRatesCsv(
       streamed(
         ratesToCsv(

@@ -408,10 +408,12 @@ export function ratesToCsv(rows: (TRateInput & { effectiveFrom?: string })[]): s
  * stays as it is, so the column still reads and sums as numbers.
  */
 /** A cell `csvCell` guarded: its apostrophe, then what a spreadsheet would read as a formula. */
-const FORMULA_GUARDED = /^'[=+\-@\t\r]/;
+const FORMULA_GUARDED = /^'[=+\-@\t\r']/;
 
 export function csvCell(value: string): string {
-  const formula = /^[=+\-@\t\r]/.test(value) && !/^-?\d+(\.\d+)?$/.test(value);
+  // A leading apostrophe is guarded too, so that import taking one off a guarded cell
+  // (FORMULA_GUARDED) is always the exact inverse: "'-Special" comes back as it was.
+  const formula = /^[=+\-@\t\r']/.test(value) && !/^-?\d+(\.\d+)?$/.test(value);
   const safe = formula ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
