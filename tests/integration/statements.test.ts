@@ -338,6 +338,17 @@ describe('issuing a statement', () => {
   });
 });
 
+describe('a statement of an account named beyond Latin-1', () => {
+  it('prints the name as it is, not the standard fonts’ mojibake', async () => {
+    const name = 'Телеком Łódź Ωmega';
+    const customer = (await ok(admin.post('/customers', { name }))).id as string;
+    const issued = await ok(admin.post(`/accounts/${customer}/statements`, { period: month }));
+    const text = pdfText((await pdfOf(admin, issued.id)).bytes);
+    expect(text).toContain(`Account ${name}`);
+    expect(text).toContain('Statement no. 1');
+  });
+});
+
 describe('an account with statements', () => {
   it('is not deleted: 409 naming them', async () => {
     const refused = await admin.del(`/customers/${ids.KD}`);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import PDFDocument from 'pdfkit';
 import type { TStatementIssuer, TStatementUsageLine } from '@/lib/shared/schemas/statements';
 import type { TStatementFigures } from './statement-figures';
@@ -37,8 +39,27 @@ export function pdfAmount(amount: string): string {
 }
 
 /**
- * The statement as a PDF (pdfkit, the standard Helvetica fonts: nothing to embed), in
- * the issuer's name and colours. Returns the file's bytes, stored with the statement.
+ * The fonts a statement is set in: Liberation Sans (assets/fonts, with its licence),
+ * Helvetica's metrics — the layout is as with PDF's standard Helvetica — and its glyphs
+ * beyond Latin-1: a brand, an account or a destination named "Hotel Łódź" or "Телеком"
+ * printed as such, where the standard fonts (Windows-1252 only) printed "Hotel 6Az" on a
+ * document that is final. Embedded as subsets (pdfkit). Read once.
+ */
+const REGULAR = 'Sans';
+const BOLD = 'Sans-Bold';
+let fonts: { regular: Buffer; bold: Buffer } | undefined;
+function statementFonts() {
+  const dir = path.join(process.cwd(), 'assets', 'fonts');
+  fonts ??= {
+    regular: readFileSync(path.join(dir, 'LiberationSans-Regular.ttf')),
+    bold: readFileSync(path.join(dir, 'LiberationSans-Bold.ttf')),
+  };
+  return fonts;
+}
+
+/**
+ * The statement as a PDF (pdfkit, Liberation Sans embedded), in the issuer's name and
+ * colours. Returns the file's bytes, stored with the statement.
  */
 export function renderStatementPdf(doc: TStatementDocument): Promise<Buffer> {
   const pdf = new PDFDocument({
@@ -50,6 +71,10 @@ export function renderStatementPdf(doc: TStatementDocument): Promise<Buffer> {
       Subject: `Statement for ${doc.period}`,
     },
   });
+  const { regular, bold } = statementFonts();
+  pdf.registerFont(REGULAR, regular);
+  pdf.registerFont(BOLD, bold);
+  pdf.font(REGULAR);
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     pdf.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -68,13 +93,13 @@ export function renderStatementPdf(doc: TStatementDocument): Promise<Buffer> {
 function header(pdf: PDFKit.PDFDocument, doc: TStatementDocument): void {
   const primary = doc.issuer.primaryColor ?? DEFAULT_PRIMARY;
   pdf.rect(0, 0, PAGE.width, 110).fill(primary);
-  pdf.fillColor('#ffffff').font('Helvetica-Bold').fontSize(22);
+  pdf.fillColor('#ffffff').font(BOLD).fontSize(22);
   pdf.text(doc.issuer.name, PAGE.margin, 34, { width: RIGHT - PAGE.margin, lineBreak: false });
   const contacts = [doc.issuer.supportEmail, doc.issuer.supportUrl].filter(Boolean).join('  ·  ');
   if (contacts) {
-    pdf.font('Helvetica').fontSize(10).text(contacts, PAGE.margin, 66, { lineBreak: false });
+    pdf.font(REGULAR).fontSize(10).text(contacts, PAGE.margin, 66, { lineBreak: false });
   }
-  pdf.fillColor(INK).font('Helvetica-Bold').fontSize(16);
+  pdf.fillColor(INK).font(BOLD).fontSize(16);
   pdf.text(`Statement no. ${doc.number}`, PAGE.margin, 130, { lineBreak: false });
   // A month still running is stated as far as it has gone: its figures are the ledger as
   // it stood at issue, so the document must not claim the days after.
@@ -82,7 +107,7 @@ function header(pdf: PDFKit.PDFDocument, doc: TStatementDocument): void {
   const last = running
     ? doc.issuedAt.toISOString().slice(0, 10)
     : new Date(doc.periodEnd.getTime() - 86_400_000).toISOString().slice(0, 10);
-  pdf.font('Helvetica').fontSize(10).fillColor(MUTED);
+  pdf.font(REGULAR).fontSize(10).fillColor(MUTED);
   pdf.text(
     `Period ${doc.period} (${doc.periodStart.toISOString().slice(0, 10)} to ${last}, UTC)`,
     PAGE.margin,
@@ -113,7 +138,7 @@ function row(
   bold = false,
 ): void {
   pdf
-    .font(bold ? 'Helvetica-Bold' : 'Helvetica')
+    .font(bold ? BOLD : REGULAR)
     .fontSize(10)
     .fillColor(INK);
   for (const cell of cells) {
@@ -136,7 +161,7 @@ function nextRow(pdf: PDFKit.PDFDocument, y: number): number {
 function summary(pdf: PDFKit.PDFDocument, doc: TStatementDocument, top: number): number {
   const { figures } = doc;
   const accent = doc.issuer.accentColor ?? MUTED;
-  pdf.font('Helvetica-Bold').fontSize(12).fillColor(INK).text('Summary', PAGE.margin, top);
+  pdf.font(BOLD).fontSize(12).fillColor(INK).text('Summary', PAGE.margin, top);
   rule(pdf, top + 18, accent);
   const lines: [string, string, boolean][] = [
     ['Opening balance', figures.openingBalance, true],
@@ -177,15 +202,11 @@ function usageTable(
   lines: TStatementUsageLine[],
   top: number,
 ): number {
-  pdf
-    .font('Helvetica-Bold')
-    .fontSize(12)
-    .fillColor(INK)
-    .text('Usage by destination', PAGE.margin, top);
+  pdf.font(BOLD).fontSize(12).fillColor(INK).text('Usage by destination', PAGE.margin, top);
   let y = top + 22;
   if (!lines.length) {
     pdf
-      .font('Helvetica')
+      .font(REGULAR)
       .fontSize(10)
       .fillColor(MUTED)
       .text('No calls in this period.', PAGE.margin, y);
@@ -217,17 +238,13 @@ function usageTable(
 function movementsTable(pdf: PDFKit.PDFDocument, figures: TStatementFigures, top: number): number {
   let y = top > PAGE.height - 120 ? (pdf.addPage(), PAGE.margin) : top;
   pdf
-    .font('Helvetica-Bold')
+    .font(BOLD)
     .fontSize(12)
     .fillColor(INK)
     .text('Payments, credit notes and adjustments', PAGE.margin, y);
   y += 22;
   if (!figures.movements.length) {
-    pdf
-      .font('Helvetica')
-      .fontSize(10)
-      .fillColor(MUTED)
-      .text('None in this period.', PAGE.margin, y);
+    pdf.font(REGULAR).fontSize(10).fillColor(MUTED).text('None in this period.', PAGE.margin, y);
     return y + 16;
   }
   const columns = (date: string, kind: string, reference: string, amount: string) => [
@@ -257,7 +274,7 @@ function footer(pdf: PDFKit.PDFDocument, doc: TStatementDocument, top: number): 
   const y = top > PAGE.height - 100 ? (pdf.addPage(), PAGE.margin) : top;
   const contact = doc.issuer.supportEmail ?? doc.issuer.supportUrl;
   pdf
-    .font('Helvetica')
+    .font(REGULAR)
     .fontSize(8)
     .fillColor(MUTED)
     .text(
