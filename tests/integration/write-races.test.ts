@@ -780,3 +780,18 @@ describe.skipIf(embedded)('two members saving their own group at the same time',
     expect(second.body.error.current).toMatchObject({ name: 'Editors A' });
   });
 });
+
+describe.skipIf(embedded)('two groups made from one template at the same time', () => {
+  it('get two names, the second numbered, not a 409 on a name never sent', async () => {
+    const [first, second] = await raced(
+      () => admin.post('/groups', { template: 'default-customer', accountId: ids.R2 }),
+      () => admin.post('/groups', { template: 'default-customer', accountId: ids.R2 }),
+    );
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(second.status, JSON.stringify(second.body)).toBe(201);
+    expect([first.body.name, second.body.name].sort()).toEqual([
+      'Default Customer',
+      'Default Customer (2)',
+    ]);
+  });
+});

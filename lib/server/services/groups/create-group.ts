@@ -33,6 +33,12 @@ export async function createGroup(
       { lockMode: ownerLock },
     );
     if (!owner) throw notFound('account');
+    // A name made here ("Default Customer (2)") is chosen one creator at a time per
+    // account: two at once read the same names taken, picked the same one, and the second
+    // met the unique key — a 409 naming a `name` it never sent.
+    if (input.name === undefined) {
+      await tx.execute(`select pg_advisory_xact_lock(hashtext('group-names:' || ?))`, [owner.id]);
+    }
     const group = tx.create(Group, {
       id: crypto.randomUUID(),
       account: owner,
