@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from './actor';
 import { DomainError } from '@/lib/server/errors/domain-error';
+import { directQuery } from '@/lib/server/db/direct-query';
 
 /** The advisory locks' first key: what a write holds of its author (the second: the id). */
 const AUTHOR_LOCKS = 0x4155_7468;
@@ -38,14 +39,20 @@ export async function holdAuthor(
   revokes: readonly string[] = [],
 ): Promise<void> {
   for (const id of [...new Set(revokes)].sort()) {
-    await tx.execute('select pg_advisory_xact_lock(?, hashtext(?))', [AUTHOR_LOCKS, id]);
+    await directQuery(tx, 'select pg_advisory_xact_lock(?, hashtext(?))', [AUTHOR_LOCKS, id]);
   }
-  await tx.execute(
+  // Every write runs these two (through `pg`, prepared: issue 14's cost per change). Two
+  // statements, not one: a statement reads as of its start, and the read must see what a
+  // revoking edit committed while the lock waited for it.
+  await directQuery(
+    tx,
     `select pg_advisory_xact_lock_shared(?, hashtext(?)),
             pg_advisory_xact_lock_shared(?, hashtext(?))`,
     [AUTHOR_LOCKS, actor.userId, AUTHOR_LOCKS, actor.group.id],
+    { prepared: true },
   );
-  const rows = await tx.execute<TAuthorRow[]>(
+  const rows = await directQuery<TAuthorRow>(
+    tx,
     `select u.status, u.session_version, u.group_id, g.grants,
             exists (select 1 from account s
                      where s.status = 'suspended'
@@ -54,6 +61,7 @@ export async function holdAuthor(
        from app_user u join user_group g on g.id = u.group_id join account a on a.id = u.account_id
       where u.id = ?`,
     [actor.userId],
+    { prepared: true },
   );
   const now = rows[0];
   const holds =
