@@ -38,19 +38,26 @@ export async function holdAuthor(
   actor: TActor,
   revokes: readonly string[] = [],
 ): Promise<void> {
-  for (const id of [...new Set(revokes)].sort()) {
-    await directQuery(tx, 'select pg_advisory_xact_lock(?, hashtext(?))', [AUTHOR_LOCKS, id]);
+  if (revokes.length) {
+    // Every lock in one order, each id's strongest: two admins disabling each other at
+    // once take each other's and their own in the same order, so one waits, none deadlock.
+    const exclusive = new Set(revokes);
+    for (const id of [...new Set([...revokes, actor.userId, actor.group.id])].sort()) {
+      const lock = exclusive.has(id) ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared';
+      await directQuery(tx, `select ${lock}(?, hashtext(?))`, [AUTHOR_LOCKS, id]);
+    }
+  } else {
+    // Every write runs this and the read below (through `pg`, prepared: issue 14's cost
+    // per change). Two statements, not one: a statement reads as of its start, and the
+    // read must see what a revoking edit committed while the lock waited for it.
+    await directQuery(
+      tx,
+      `select pg_advisory_xact_lock_shared(?, hashtext(?)),
+              pg_advisory_xact_lock_shared(?, hashtext(?))`,
+      [AUTHOR_LOCKS, actor.userId, AUTHOR_LOCKS, actor.group.id],
+      { prepared: true },
+    );
   }
-  // Every write runs these two (through `pg`, prepared: issue 14's cost per change). Two
-  // statements, not one: a statement reads as of its start, and the read must see what a
-  // revoking edit committed while the lock waited for it.
-  await directQuery(
-    tx,
-    `select pg_advisory_xact_lock_shared(?, hashtext(?)),
-            pg_advisory_xact_lock_shared(?, hashtext(?))`,
-    [AUTHOR_LOCKS, actor.userId, AUTHOR_LOCKS, actor.group.id],
-    { prepared: true },
-  );
   const rows = await directQuery<TAuthorRow>(
     tx,
     `select u.status, u.session_version, u.group_id, g.grants,
