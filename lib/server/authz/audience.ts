@@ -214,14 +214,15 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
  * entry, a bare signal naming that user or group: their views of themselves follow
  * (lib/client/live-cache.ts). Those who do hear of it (every room of the entry's other
  * deliveries) take it from that envelope, as a socket takes one envelope per position.
- * What changes access goes further (a rescope: server/revocation.ts); this is the rest.
+ * What changes access goes further (a rescope: server/revocation.ts) and needs no signal.
  */
 function ownIdentityDeliveries(
   entry: TLogEntry,
   resource: TLiveResource,
   others: readonly TDelivery[],
 ): TDelivery[] {
-  if (entry.op !== 'updated') return [];
+  // What changed access re-checks those sockets, which read everything afresh: no signal.
+  if (entry.op !== 'updated' || entry.affectsAccess) return [];
   const room =
     resource === 'users'
       ? inboxRoom(entry.entityId)
