@@ -17,6 +17,7 @@ import {
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
+import { ApiTokens } from './api-tokens';
 
 const STATUS_KEY = queryKeys.static('me', { sub: 'mfa' });
 
@@ -285,6 +286,9 @@ export function AccountSecurity({ viewingAs = false }: { viewingAs?: boolean }) 
           </p>
         ) : null}
       </section>
+      {/* One's own tokens: not while viewing as someone (read-only, and not one's own),
+          nor before a required enrolment (nothing else answers until then). */}
+      {mfa && !viewingAs && !(mfa.required && !mfa.enabled) ? <ApiTokens /> : null}
     </div>
   );
 }

@@ -77,3 +77,53 @@ test('MFA enrolment and sign-in with a code computed in the test', async ({ page
   await page.getByRole('button', { name: 'Turn off MFA' }).click();
   await expect(page.getByTestId('mfa-state')).toContainText('off');
 });
+
+test('one’s API tokens are listed on Account security, and a revoked one stops working', async ({
+  page,
+  request,
+}) => {
+  const { headers, me } = await adminApi(request, 'e2e tokens setup');
+  const person = { email: 'e2e-tokens@demo-carrier.test', password: 'e2e-tokens-password' };
+  const created = await request.post('/api/v1/users', {
+    headers,
+    data: { ...person, accountId: me.account.id, groupId: me.group.id },
+  });
+  expect(created.status()).toBe(201);
+  const issue = async (name: string) => {
+    const issued = await request.post('/api/v1/auth/token', { data: { ...person, name } });
+    expect(issued.status()).toBe(201);
+    return ((await issued.json()) as { token: string }).token;
+  };
+  const kept = await issue('billing script');
+  const leaked = await issue('switch in rack 4');
+
+  await submitSignIn(page, person.email, person.password);
+  await expect(page).toHaveURL(/\/$/);
+  await page.goto('/account/security');
+  const table = page.getByRole('table', { name: 'Your API tokens' });
+  await expect(table.getByRole('row')).toHaveCount(3);
+  await expect(table).toContainText('billing script');
+  await expect(table).toContainText('switch in rack 4');
+
+  // Revoke asks first; cancelled, nothing happens.
+  await table.getByRole('button', { name: 'Revoke switch in rack 4' }).click();
+  const ask = page.getByRole('alertdialog', { name: 'Revoke switch in rack 4?' });
+  await expect(ask).toContainText('refused from its next request');
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  const me1 = (token: string) =>
+    request.get('/api/v1/me', { headers: { authorization: `Bearer ${token}` } });
+  expect((await me1(leaked)).status()).toBe(200);
+
+  await table.getByRole('button', { name: 'Revoke switch in rack 4' }).click();
+  await page
+    .getByRole('alertdialog', { name: 'Revoke switch in rack 4?' })
+    .getByRole('button', { name: 'Revoke token' })
+    .click();
+  await expect(
+    page.getByRole('status').filter({ hasText: 'switch in rack 4 revoked.' }),
+  ).toBeVisible();
+  await expect(table.getByRole('row')).toHaveCount(2);
+  await expect(table).not.toContainText('switch in rack 4');
+  expect((await me1(leaked)).status()).toBe(401);
+  expect((await me1(kept)).status()).toBe(200);
+});
