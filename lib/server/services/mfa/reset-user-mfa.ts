@@ -3,13 +3,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
 import { conflict } from '@/lib/server/errors/domain-error';
-import { mutate } from '@/lib/server/live/change-log';
-import {
-  findScopedUser,
-  lockScopedUser,
-  toUserDto,
-  userUpdated,
-} from '@/lib/server/services/users/user-access';
+import { mutateScopedUser, toUserDto, userUpdated } from '@/lib/server/services/users/user-access';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import { clearMfa } from './own-mfa';
 
@@ -24,25 +18,17 @@ export async function resetUserMfa(
   unverifiedId: string,
 ): Promise<TUserDto> {
   assertCan(actor, 'users:update');
-  return mutate(
-    em,
-    actor,
-    async (tx, record) => {
-      // Held as an edit holds it: a write of the user's in flight lands first (actor-holds).
-      await lockScopedUser(tx, actor, unverifiedId);
-      const user = await findScopedUser(tx, actor, unverifiedId);
-      assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
-      await tx.populate(user, ['mfaSecret', 'mfaPendingSecret', 'mfaRecoveryCodes']);
-      if (!user.mfaEnabledAt && !user.mfaPendingSecret) {
-        throw conflict('mfa_not_enabled', 'This user has no MFA to reset.');
-      }
-      const before = toUserDto(user);
-      clearMfa(user);
-      user.sessionVersion += 1;
-      await tx.flush();
-      record(userUpdated(user, before, { mfa: 'reset', sessionsRevoked: true }));
-      return toUserDto(user);
-    },
-    { revokes: [unverifiedId] },
-  );
+  return mutateScopedUser(em, actor, unverifiedId, async (tx, record, user) => {
+    assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
+    await tx.populate(user, ['mfaSecret', 'mfaPendingSecret', 'mfaRecoveryCodes']);
+    if (!user.mfaEnabledAt && !user.mfaPendingSecret) {
+      throw conflict('mfa_not_enabled', 'This user has no MFA to reset.');
+    }
+    const before = toUserDto(user);
+    clearMfa(user);
+    user.sessionVersion += 1;
+    await tx.flush();
+    record(userUpdated(user, before, { mfa: 'reset', sessionsRevoked: true }));
+    return toUserDto(user);
+  });
 }

@@ -3,16 +3,9 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { staleVersion } from '@/lib/server/errors/domain-error';
 import { hashPassword } from '@/lib/server/auth/password';
-import { mutate } from '@/lib/server/live/change-log';
 import type { TUserDto, TUserPatch } from '@/lib/shared/schemas/users';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
-import {
-  findAssignableGroup,
-  findScopedUser,
-  lockScopedUser,
-  toUserDto,
-  userUpdated,
-} from './user-access';
+import { findAssignableGroup, mutateScopedUser, toUserDto, userUpdated } from './user-access';
 
 /**
  * Edits a user in scope: name, group (never none), status, or an admin password reset
@@ -33,39 +26,32 @@ export async function updateUser(
 ): Promise<TUserDto> {
   assertCan(actor, 'users:update');
   const passwordHash = patch.password ? await hashPassword(patch.password) : undefined;
-  return mutate(
-    em,
-    actor,
-    async (tx, record) => {
-      await lockScopedUser(tx, actor, unverifiedId);
-      const user = await findScopedUser(tx, actor, unverifiedId);
-      const before = toUserDto(user);
-      if (patch.groupId !== undefined || patch.status !== undefined || patch.password) {
-        assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
-      }
-      if (patch.version !== user.version) throw staleVersion(before);
-      let revoke = false;
-      if (patch.groupId !== undefined && patch.groupId !== user.group.id) {
-        user.group = await findAssignableGroup(tx, actor, user.account, patch.groupId);
-      }
-      if (patch.status !== undefined && patch.status !== user.status) {
-        user.status = patch.status;
-        revoke ||= patch.status === 'disabled';
-      }
-      if (passwordHash) {
-        user.passwordHash = passwordHash;
-        user.mustChangePassword = true;
-        revoke = true;
-      }
-      if (patch.name !== undefined) user.name = patch.name;
-      if (revoke) user.sessionVersion += 1;
-      await tx.flush();
-      const after = toUserDto(user);
-      if (after.version !== before.version) {
-        record(userUpdated(user, before, revoke ? { sessionsRevoked: true } : undefined));
-      }
-      return after;
-    },
-    { revokes: [unverifiedId] },
-  );
+  return mutateScopedUser(em, actor, unverifiedId, async (tx, record, user) => {
+    const before = toUserDto(user);
+    if (patch.groupId !== undefined || patch.status !== undefined || patch.password) {
+      assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
+    }
+    if (patch.version !== user.version) throw staleVersion(before);
+    let revoke = false;
+    if (patch.groupId !== undefined && patch.groupId !== user.group.id) {
+      user.group = await findAssignableGroup(tx, actor, user.account, patch.groupId);
+    }
+    if (patch.status !== undefined && patch.status !== user.status) {
+      user.status = patch.status;
+      revoke ||= patch.status === 'disabled';
+    }
+    if (passwordHash) {
+      user.passwordHash = passwordHash;
+      user.mustChangePassword = true;
+      revoke = true;
+    }
+    if (patch.name !== undefined) user.name = patch.name;
+    if (revoke) user.sessionVersion += 1;
+    await tx.flush();
+    const after = toUserDto(user);
+    if (after.version !== before.version) {
+      record(userUpdated(user, before, revoke ? { sessionsRevoked: true } : undefined));
+    }
+    return after;
+  });
 }

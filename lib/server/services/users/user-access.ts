@@ -15,28 +15,39 @@ import { notFound } from '@/lib/server/errors/domain-error';
 import { ownerLock } from '@/lib/server/services/accounts/account-scope';
 import { assertNoEscalation } from '@/lib/server/services/groups/no-escalation';
 import type { TUserDto } from '@/lib/shared/schemas/users';
-import type { TChange } from '@/lib/server/live/change-log';
+import { mutate, type TChange } from '@/lib/server/live/change-log';
 import type { TUserChangeSummary } from '@/lib/shared/live/change-summary';
 
 /** Users of the actor's own account and of every account under it. */
 /**
- * Holds a user's row to commit before it is read, when it is in the actor's subtree: an
- * id from elsewhere locks nothing on its way to 404. An edit then compares its version
- * with what no one else can change meanwhile (two saves at once: the second gets 409
- * with the current user, not a bare conflict at flush); a delete judges the group the
- * user has when it goes. (The user's own writes in flight are waited for by the
- * author lock the edit's `mutate` takes first: authz/actor-holds.ts, `revokes`.)
+ * A write that takes a user in scope over — an edit, a reset, a deletion. Its `mutate`
+ * takes the user's author lock exclusively first (`revokes`: the user's own writes in
+ * flight land before it, authz/actor-holds.ts); then the user's row is held to commit
+ * before it is read, when it is in the actor's subtree (an id from elsewhere locks
+ * nothing on its way to 404). An edit so compares its version with what no one else can
+ * change meanwhile (two saves at once: the second gets 409 with the current user, not a
+ * bare conflict at flush), and a delete judges the group the user has when it goes, not
+ * one read before an edit that gave it a richer group.
  */
-export async function lockScopedUser(
+export function mutateScopedUser<T>(
   em: EntityManager,
   actor: TActor,
   unverifiedId: string,
-): Promise<void> {
-  const inScope = withinSql('a.path', actor.account.path);
-  await em.execute(
-    `select 1 from app_user u join account a on a.id = u.account_id
-      where u.id = ? and ${inScope.sql} for update of u`,
-    [unverifiedId, ...inScope.params],
+  work: (tx: EntityManager, record: (change: TChange) => void, user: TUser) => Promise<T>,
+): Promise<T> {
+  return mutate(
+    em,
+    actor,
+    async (tx, record) => {
+      const inScope = withinSql('a.path', actor.account.path);
+      await tx.execute(
+        `select 1 from app_user u join account a on a.id = u.account_id
+          where u.id = ? and ${inScope.sql} for update of u`,
+        [unverifiedId, ...inScope.params],
+      );
+      return work(tx, record, await findScopedUser(tx, actor, unverifiedId));
+    },
+    { revokes: [unverifiedId] },
   );
 }
 
