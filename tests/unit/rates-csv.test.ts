@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   CSV_MAX_RECORD_CHARS,
-  csvCell,
   csvRecordBatches,
   csvRecords,
   parseRatesCsv,
   ratesToCsv,
   type TCsvRecord,
 } from '@/lib/server/services/rates/rates-csv';
+import { csvCell } from '@/lib/server/services/csv';
 
 /** A CSV arriving in awkward pieces, as a request body streams. */
 async function* streamed(text: string, size = 7): AsyncGenerator<Uint8Array> {

@@ -6,6 +6,7 @@ import { createSubAccount } from '@/lib/server/services/accounts/create-sub-acco
 import { updateSubAccount } from '@/lib/server/services/accounts/update-sub-account';
 import { deleteSubAccount } from '@/lib/server/services/accounts/delete-sub-account';
 import { exportSubAccounts } from '@/lib/server/services/accounts/export-sub-accounts';
+import { csvHeaders } from '@/lib/server/services/csv';
 import { setSubAccountsStatus } from '@/lib/server/services/accounts/bulk-status';
 import { bulkImpact } from '@/lib/server/services/accounts/bulk-impact';
 import { apiRoute, json, noContent, readBody, readQuery } from './handler';
@@ -36,11 +37,7 @@ export function subAccountExportRoutes(kind: TSubAccountKind) {
     GET: apiRoute(async ({ req, actor, em }) => {
       const query = readQuery(req, ROUTES[kind].export.GET.query);
       return new Response(exportSubAccounts(em, actor, kind, query), {
-        headers: {
-          'content-type': 'text/csv; charset=utf-8',
-          'content-disposition': `attachment; filename="${kind}s.csv"`,
-          'cache-control': 'no-store',
-        },
+        headers: csvHeaders(`${kind}s.csv`),
       });
     }),
   };

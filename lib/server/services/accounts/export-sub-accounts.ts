@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { csvCell } from '@/lib/server/services/rates/rates-csv';
+import { csvStream } from '@/lib/server/services/csv';
 import type { TAccountListQuery } from '@/lib/shared/schemas/accounts';
 import type { TSubAccountKind } from './account-scope';
 import { Account } from '@/lib/server/entities';
@@ -57,41 +57,22 @@ export function exportSubAccounts(
   assertCan(actor, grantFor(kind, 'read'));
   const columns = ACCOUNT_CSV_COLUMNS[kind];
   const size = options.batch ?? BATCH;
-  const encoder = new TextEncoder();
   let order: string[] | undefined;
   let at = 0;
-  let headerSent = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!headerSent) {
-        headerSent = true;
-        controller.enqueue(encoder.encode(columns.join(',') + '\r\n'));
-        return;
-      }
-      order ??= await subAccountOrder(em.fork(), actor, kind, query);
-      for (;;) {
-        const ids = order.slice(at, at + size);
-        at += ids.length;
-        if (!ids.length) {
-          controller.close();
-          return;
-        }
-        // Each batch in a context of its own: the request's would keep every account read
-        // (with its snapshot) until the download ends, the whole subtree for a long export.
-        const batch = em.fork();
-        const found = await batch.find(Account, {
-          $and: [subAccountFilter(actor, kind, query), { id: { $in: ids } }],
-        });
-        const byId = new Map(found.map((row) => [row.id, row]));
-        const rows = ids.flatMap((id) => byId.get(id) ?? []);
-        if (!rows.length) continue;
-        const dtos = (await subAccountDtos(batch, rows)) as unknown as Record<string, unknown>[];
-        const text = dtos
-          .map((dto) => columns.map((column) => csvCell(String(dto[column] ?? ''))).join(','))
-          .join('\r\n');
-        controller.enqueue(encoder.encode(text + '\r\n'));
-        return;
-      }
-    },
+  return csvStream(columns, async () => {
+    order ??= await subAccountOrder(em.fork(), actor, kind, query);
+    const ids = order.slice(at, at + size);
+    at += ids.length;
+    if (!ids.length) return null;
+    // Each batch in a context of its own: the request's would keep every account read
+    // (with its snapshot) until the download ends, the whole subtree for a long export.
+    const batch = em.fork();
+    const found = await batch.find(Account, {
+      $and: [subAccountFilter(actor, kind, query), { id: { $in: ids } }],
+    });
+    const byId = new Map(found.map((row) => [row.id, row]));
+    const rows = ids.flatMap((id) => byId.get(id) ?? []);
+    if (!rows.length) return [];
+    return (await subAccountDtos(batch, rows)) as unknown as Record<string, unknown>[];
   });
 }

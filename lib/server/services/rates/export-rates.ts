@@ -3,7 +3,7 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { RATE_CSV_COLUMNS } from '@/lib/shared/schemas/rates';
 import { afterRateKey, toRateDto, type TRateRow } from './list-rates';
 import { findCardForRates } from './rate-access';
-import { csvCell } from './rates-csv';
+import { csvStream } from '@/lib/server/services/csv';
 import { rowsAt } from './revisions';
 
 /** The `rate` view's columns (Migration20261220100000), read from history. */
@@ -28,38 +28,20 @@ export async function exportRates(
   const { card, relation } = await findCardForRates(em, actor, unverifiedCardId);
   const shape = { decimals: card.decimals, derived: Boolean(card.parent) };
   const revision = card.liveRevision;
-  const encoder = new TextEncoder();
   let after: [string, Date | null] | null = null;
-  let headerSent = false;
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!headerSent) {
-        headerSent = true;
-        controller.enqueue(encoder.encode(RATE_CSV_COLUMNS.join(',') + '\r\n'));
-        return;
-      }
-      const [filter, params] = after ? afterRateKey(...after) : ['true', []];
-      const rows: TRateRow[] = await em.execute<TRateRow[]>(
-        `select ${RATE_VIEW_COLUMNS} from rate_history
-          where card_id = ? and ${rowsAt('rate_history')} and ${filter}
-          order by prefix, coalesce(effective_from, '-infinity'::timestamptz)
-          limit ?`,
-        [card.id, revision, revision, ...params, BATCH],
-      );
-      if (!rows.length) {
-        controller.close();
-        return;
-      }
-      const last = rows.at(-1)!;
-      after = [last.prefix, last.effective_from];
-      const text = rows
-        .map((row) => {
-          const dto = toRateDto(row, shape, relation === 'owner');
-          return RATE_CSV_COLUMNS.map((column) => csvCell(String(dto[column] ?? ''))).join(',');
-        })
-        .join('\r\n');
-      controller.enqueue(encoder.encode(text + '\r\n'));
-    },
+  const stream = csvStream(RATE_CSV_COLUMNS, async () => {
+    const [filter, params] = after ? afterRateKey(...after) : ['true', []];
+    const rows: TRateRow[] = await em.execute<TRateRow[]>(
+      `select ${RATE_VIEW_COLUMNS} from rate_history
+        where card_id = ? and ${rowsAt('rate_history')} and ${filter}
+        order by prefix, coalesce(effective_from, '-infinity'::timestamptz)
+        limit ?`,
+      [card.id, revision, revision, ...params, BATCH],
+    );
+    if (!rows.length) return null;
+    const last = rows.at(-1)!;
+    after = [last.prefix, last.effective_from];
+    return rows.map((row) => toRateDto(row, shape, relation === 'owner'));
   });
   const safeName = card.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'rates';
   return { filename: `${safeName}.csv`, stream };

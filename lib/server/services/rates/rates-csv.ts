@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { CONTROL_CHARACTER_MESSAGE, hasControlCharacter } from '@/lib/shared/schemas/common';
 import { RATE_CSV_COLUMNS, ZRateInput, type TRateInput } from '@/lib/shared/schemas/rates';
+import { csvCell, FORMULA_GUARDED } from '@/lib/server/services/csv';
 
 export interface TCsvLineError {
   line: number;
@@ -400,20 +401,4 @@ export function ratesToCsv(rows: (TRateInput & { effectiveFrom?: string })[]): s
     );
   }
   return lines.join('\r\n') + '\r\n';
-}
-
-/**
- * One CSV cell, quoted as needed and neutralized against formulas. A plain decimal such as
- * a negative balance (`-12.500000`) is only a number to a spreadsheet, not a formula: it
- * stays as it is, so the column still reads and sums as numbers.
- */
-/** A cell `csvCell` guarded: its apostrophe, then what a spreadsheet would read as a formula. */
-const FORMULA_GUARDED = /^'[=+\-@\t\r']/;
-
-export function csvCell(value: string): string {
-  // A leading apostrophe is guarded too, so that import taking one off a guarded cell
-  // (FORMULA_GUARDED) is always the exact inverse: "'-Special" comes back as it was.
-  const formula = /^[=+\-@\t\r']/.test(value) && !/^-?\d+(\.\d+)?$/.test(value);
-  const safe = formula ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
