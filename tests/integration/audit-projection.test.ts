@@ -1,7 +1,9 @@
+import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { csvRecords } from '@/lib/server/services/rates/rates-csv';
 
 /**
  * Issue 13 item 7: the audit shows what changed only as the live events would show it
@@ -223,5 +225,116 @@ describe('the audit projects each entry as the live events would', () => {
       before: { grants: ['customers:read'] },
       after: { grants: ['customers:read', 'resellers:read'] },
     });
+  });
+});
+
+/** A CSV download's records, read by the panel's own CSV reader (the rates import's). */
+async function csvRows(text: string): Promise<string[][]> {
+  const rows: string[][] = [];
+  for await (const record of csvRecords(Readable.from([text]))) rows.push(record.cells);
+  return rows;
+}
+
+async function exported(client: TApiClient, query = '') {
+  const response = await client.raw('GET', `/audit/export${query}`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
+  const [header, ...rows] = await csvRows(response.text);
+  return rows.map((cells) => Object.fromEntries(header!.map((name, i) => [name, cells[i]!])));
+}
+
+describe('the audit filtered by who and when, and exported', () => {
+  it('lists one person’s doing only to a viewer the audit names them to', async () => {
+    const people = await apiClient(suite.server.url, 'people@carrier.test', PASSWORD);
+    const mine = await people.get<{ items: TAuditEntryDto[]; total: number }>(
+      `/audit?actorId=${ids.opsR1}&limit=100`,
+    );
+    expect(mine.status).toBe(200);
+    // ops@r1 derived one card (its own D): that and nothing of the admin's.
+    expect(mine.body.items.map((entry) => [entry.resource, entry.entityId, entry.op])).toEqual([
+      ['cards', ids.D, 'created'],
+    ]);
+    expect(mine.body.total).toBe(1);
+    expect(mine.body.items[0]!.actor).toMatchObject({ kind: 'user', id: ids.opsR1 });
+    const adminId = (await admin.get('/me')).body.user.id as string;
+    const admins = await admin.get<{ items: TAuditEntryDto[] }>(`/audit?actorId=${adminId}`);
+    expect(admins.body.items.length).toBeGreaterThan(5);
+    expect(admins.body.items.every((entry) => entry.actor.kind === 'user')).toBe(true);
+    expect(new Set(admins.body.items.map((entry) => (entry.actor as { id: string }).id))).toEqual(
+      new Set([adminId]),
+    );
+    // No users:read, or the person outside the viewer's subtree: the audit names neither,
+    // so the filter would tell which entries were theirs — 404, as reading the user is.
+    const auditor = await apiClient(suite.server.url, 'auditor@carrier.test', PASSWORD);
+    const opsR1 = await apiClient(suite.server.url, 'ops@r1.test', PASSWORD);
+    for (const [client, id] of [
+      [auditor, ids.opsR1],
+      [opsR1, adminId],
+      [admin, '00000000-0000-4000-8000-000000000000'],
+    ] as const) {
+      const refused = await client.get(`/audit?actorId=${id}`);
+      expect(refused.status).toBe(404);
+      expect(refused.body.error.code).toBe('not_found');
+      expect((await client.raw('GET', `/audit/export?actorId=${id}`)).status).toBe(404);
+    }
+    const bad = await admin.get('/audit?actorId=someone');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('actorId');
+  });
+
+  it('takes a time window: from inclusive, to exclusive', async () => {
+    const all = await audit(admin);
+    const oldest = all.at(-1)!;
+    const newest = all[0]!;
+    const window = await admin.get<{ items: TAuditEntryDto[] }>(
+      `/audit?limit=100&from=${encodeURIComponent(oldest.at)}&to=${encodeURIComponent(newest.at)}`,
+    );
+    // The newest entry's instant is the window's end: left out, and everything earlier in.
+    const atNewest = all.filter((entry) => entry.at === newest.at).length;
+    expect(window.body.items.map((entry) => entry.seq)).toEqual(
+      all.slice(atNewest).map((entry) => entry.seq),
+    );
+    const later = await admin.get<{ items: TAuditEntryDto[] }>(
+      `/audit?from=${encodeURIComponent(newest.at)}`,
+    );
+    expect(later.body.items.map((entry) => entry.seq)).toEqual(
+      all.slice(0, atNewest).map((entry) => entry.seq),
+    );
+    const bad = await admin.get('/audit?from=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toHaveProperty('from');
+  });
+
+  it('exports what the list shows, oldest first, projected for the viewer', async () => {
+    const listed = await audit(admin);
+    const rows = await exported(admin);
+    expect(rows.map((row) => Number(row.seq))).toEqual(listed.map((entry) => entry.seq).reverse());
+    const renamed = rows.find(
+      (row) => row.resource === 'groups' && row.entityId === ids.sales && row.op === 'updated',
+    )!;
+    expect(renamed).toMatchObject({ actorEmail: ADMIN.email, detail: 'shown' });
+    expect(JSON.parse(renamed.after!)).toMatchObject({
+      grants: ['customers:read', 'resellers:read'],
+    });
+    expect(renamed.description).toMatch(/Sales/);
+    // The list's filters apply.
+    const cards = await exported(admin, '?resource=cards&op=created');
+    expect(cards.map((row) => row.entityId).sort()).toEqual([ids.P, ids.S, ids.D].sort());
+
+    // An audit:read-only viewer: the same rows, nothing of what changed, no one named.
+    const auditor = await apiClient(suite.server.url, 'auditor@carrier.test', PASSWORD);
+    const withheld = await exported(auditor);
+    expect(withheld.length).toBe((await audit(auditor)).length);
+    expect(withheld.every((row) => row.detail === 'withheld' && !row.before && !row.after)).toBe(
+      true,
+    );
+    expect(withheld.map((row) => row.actorEmail).filter(Boolean)).toEqual([]);
+    // A reseller's export: its own subtree, nothing of its provider's card or sibling.
+    const holder = await apiClient(suite.server.url, 'holder@r1.test', PASSWORD);
+    const r1 = await holder.raw('GET', '/audit/export');
+    expect(r1.text).not.toContain(ids.P);
+    expect(r1.text).not.toContain(ids.R2);
+    expect(r1.text).not.toContain(MARKUP_FIXED);
+    expect((await csvRows(r1.text)).length - 1).toBe((await audit(holder)).length);
   });
 });

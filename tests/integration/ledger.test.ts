@@ -6,7 +6,7 @@ import { resolveActor, type TActor } from '@/lib/server/authz/actor';
 import { User } from '@/lib/server/entities';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { recordMovement } from '@/lib/server/services/ledger/record-payment';
-import type { TLedgerKind } from '@/lib/shared/schemas/ledger';
+import type { TLedgerEntryDto, TLedgerKind } from '@/lib/shared/schemas/ledger';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { withProcessClockOff } from '../fixtures/process-clock';
@@ -656,6 +656,58 @@ describe('ledger and balance reads', () => {
 
     expect((await r1.get(`/accounts/${ids.K1}/ledger`)).status).toBe(200);
     expect((await r1.get(`/accounts/${ids.R1}/balance`)).status).toBe(200);
+  });
+
+  it('exports the ledger as listed, oldest first, with its filters and scope', async () => {
+    // Each viewer's file is its list, oldest first: people named as the list names them.
+    const asListed = async (client: TApiClient) => {
+      const listed = (await client.get(`/accounts/${ids.K1}/ledger?limit=500`)).body.items;
+      return [...listed]
+        .reverse()
+        .map((entry: TLedgerEntryDto) =>
+          [
+            entry.id,
+            entry.createdAt,
+            entry.kind,
+            entry.amount,
+            entry.currency,
+            entry.balanceAfter,
+            entry.reference ?? '',
+            entry.by.kind === 'user' ? entry.by.email : entry.by.name,
+            entry.counterpartyId ?? '',
+          ].join(','),
+        );
+    };
+    const header = 'id,createdAt,kind,amount,currency,balanceAfter,reference,by,counterpartyId';
+    for (const client of [admin, r1]) {
+      const response = await client.raw('GET', `/accounts/${ids.K1}/ledger/export`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
+      expect(response.headers.get('content-disposition')).toContain('K1-ledger.csv');
+      const expected = await asListed(client);
+      expect(expected.length).toBeGreaterThan(1);
+      expect(response.text).toBe([header, ...expected].join('\r\n') + '\r\n');
+    }
+    // The reseller is not told who at the carrier recorded a payment.
+    const own = await r1.raw('GET', `/accounts/${ids.K1}/ledger/export`);
+    expect(own.text).not.toContain(ADMIN.email);
+    const none = await admin.raw(
+      'GET',
+      `/accounts/${ids.K1}/ledger/export?to=2000-01-01T00:00:00Z`,
+    );
+    expect(none.text).toBe(`${header}\r\n`);
+    const payments = await admin.raw('GET', `/accounts/${ids.K1}/ledger/export?kind=payment`);
+    const paymentLines = payments.text.trim().split('\r\n').slice(1);
+    const listedPayments = (await admin.get(`/accounts/${ids.K1}/ledger?kind=payment&limit=500`))
+      .body.items;
+    expect(paymentLines.map((line) => line.split(',')[0])).toEqual(
+      [...listedPayments].reverse().map((entry: TLedgerEntryDto) => entry.id),
+    );
+    const bad = await admin.raw('GET', `/accounts/${ids.K1}/ledger/export?kind=gift`);
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).error.fields).toHaveProperty('kind');
+    // A sibling reseller gets 404, not an empty file.
+    expect((await r2.raw('GET', `/accounts/${ids.K1}/ledger/export`)).status).toBe(404);
   });
 
   it('never shows a sibling’s balance or ledger (404)', async () => {

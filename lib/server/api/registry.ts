@@ -12,7 +12,7 @@ import {
   ZResellerDto,
   ZResellerPatch,
 } from '@/lib/shared/schemas/accounts';
-import { ZAuditEntryDto, ZAuditQuery } from '@/lib/shared/schemas/audit';
+import { ZAuditEntryDto, ZAuditExportQuery, ZAuditQuery } from '@/lib/shared/schemas/audit';
 import {
   BRAND_MAX_HOSTNAMES,
   LOGO_MAX_BYTES,
@@ -101,6 +101,7 @@ import { ZEventsPage, ZEventsQuery } from '@/lib/shared/live/events';
 import {
   ZBalanceDto,
   ZLedgerEntryDto,
+  ZLedgerExportQuery,
   ZLedgerQuery,
   ZAdjustmentCreate,
   ZPaymentCreate,
@@ -438,6 +439,16 @@ export const API_REGISTRY = {
       params: ZIdParams,
       query: ZLedgerQuery,
       responses: { 200: ZPageOf(ZLedgerEntryDto) },
+    },
+  },
+  '/accounts/{id}/ledger/export': {
+    GET: {
+      summary:
+        'The account’s ledger as CSV with the list’s filters, oldest first (raw decimal strings; who recorded each as the list names them)',
+      grant: 'ledger:read',
+      params: ZIdParams,
+      query: ZLedgerExportQuery,
+      responses: { 200: 'text/csv' },
     },
   },
   '/accounts/{id}/balance': {
@@ -797,6 +808,15 @@ export const API_REGISTRY = {
       grant: 'audit:read',
       query: ZAuditQuery,
       responses: { 200: ZPageOf(ZAuditEntryDto) },
+    },
+  },
+  '/audit/export': {
+    GET: {
+      summary:
+        'The audit trail within scope as CSV with the list’s filters, oldest first (each entry as the list shows it: what changed as JSON, empty where withheld)',
+      grant: 'audit:read',
+      query: ZAuditExportQuery,
+      responses: { 200: 'text/csv' },
     },
   },
   '/impersonation': {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZPageQuery, ZSort } from './common';
+import { ZId, ZInstant, ZPageQuery, ZSort } from './common';
 
 /** Every resource the change log records. */
 export const LOGGED_RESOURCES = [
@@ -26,10 +26,41 @@ export const ZAuditQuery = ZPageQuery.extend({
   op: z.enum(['created', 'updated', 'deleted']).optional(),
   /** One account's activity: the account itself and everything in its subtree (404 outside scope). */
   accountId: ZId.optional(),
+  /**
+   * One person's doing: what that user did, or did while viewing as someone else. Only a
+   * user the caller may read (404 otherwise: the audit names no one else either).
+   */
+  actorId: ZId.optional(),
+  /** From this instant on (inclusive). */
+  from: ZInstant('must be an ISO 8601 time').optional(),
+  /** Before this instant (exclusive). */
+  to: ZInstant('must be an ISO 8601 time').optional(),
   /** Absent: newest first (`-at`). `resource` sorts by resource, newest first within one. */
   sort: ZSort(['at', 'resource']),
 });
 export type TAuditQuery = z.infer<typeof ZAuditQuery>;
+
+/** `GET /audit/export`: the same filters, every entry, oldest first. */
+export const ZAuditExportQuery = ZAuditQuery.omit({ limit: true, cursor: true, sort: true });
+export type TAuditExportQuery = z.infer<typeof ZAuditExportQuery>;
+
+/** The audit export's columns (`GET /audit/export`). */
+export const AUDIT_CSV_COLUMNS = [
+  'seq',
+  'at',
+  'resource',
+  'entityId',
+  'op',
+  'version',
+  'description',
+  'actor',
+  'actorEmail',
+  'impersonator',
+  'impersonatorEmail',
+  'detail',
+  'before',
+  'after',
+] as const;
 
 const ZPersonOrAccount = z.union([
   z.object({ kind: z.literal('user'), id: z.string(), name: z.string(), email: z.string() }),

@@ -82,6 +82,23 @@ export const ZLedgerQuery = ZPageQuery.extend({
 });
 export type TLedgerQuery = z.infer<typeof ZLedgerQuery>;
 
+/** `GET /accounts/{id}/ledger/export`: the same filters, every entry. */
+export const ZLedgerExportQuery = ZLedgerQuery.omit({ limit: true, cursor: true });
+export type TLedgerExportQuery = z.infer<typeof ZLedgerExportQuery>;
+
+/** The ledger export's columns, oldest first: a statement a spreadsheet can sum. */
+export const LEDGER_CSV_COLUMNS = [
+  'id',
+  'createdAt',
+  'kind',
+  'amount',
+  'currency',
+  'balanceAfter',
+  'reference',
+  'by',
+  'counterpartyId',
+] as const;
+
 const ZPersonOrAccount = z.union([
   z.object({ kind: z.literal('user'), id: z.string(), name: z.string(), email: z.string() }),
   /** A person is named only to viewers who may read that user; others see the account. */

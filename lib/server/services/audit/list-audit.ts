@@ -1,14 +1,21 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { logEntryOf, type TLogRow } from '@/lib/server/live/read-log';
-import { assertCan } from '@/lib/server/authz/can';
+import { assertCan, can } from '@/lib/server/authz/can';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { auditViewOf, roomsOf } from '@/lib/server/authz/audience';
-import { carrierIdOf, withinSql } from '@/lib/server/authz/scope';
+import { carrierIdOf, isWithin, withinSql } from '@/lib/server/authz/scope';
+import { csvStream } from '@/lib/server/services/csv';
+import { activitySentence } from '@/lib/shared/activity-sentence';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { decodeKeyCursor, encodeKeyCursor } from '@/lib/server/services/paging';
 import { sortOf, type TPage } from '@/lib/shared/schemas/common';
-import type { TAuditEntryDto, TAuditQuery } from '@/lib/shared/schemas/audit';
+import {
+  AUDIT_CSV_COLUMNS,
+  type TAuditEntryDto,
+  type TAuditExportQuery,
+  type TAuditQuery,
+} from '@/lib/shared/schemas/audit';
 
 /** A log row with the audit's extras: the entity's version and who impersonated. */
 interface TAuditRow extends TLogRow {
@@ -39,6 +46,112 @@ export async function listAudit(
   assertCan(actor, 'audit:read');
   const sort = { name: query.sort ?? '-at', ...sortOf(query.sort ?? '-at', 'at') };
   const cursor = decodeKeyCursor(query.cursor, sort, { isId: isPosition });
+  const { filters, params } = await auditFilter(em, actor, query);
+  const [counted] = await em.execute<{ total: string }[]>(
+    `select count(*) as total from change_log c where ${filters.join(' and ')}`,
+    params,
+  );
+  // By resource, the newest first within each; by time, in the order of the positions.
+  const seqDir = sort.key === 'resource' ? 'desc' : sort.dir;
+  if (cursor) {
+    const beyond = seqDir === 'asc' ? '>' : '<';
+    if (sort.key === 'resource') {
+      filters.push(
+        `(c.resource ${sort.dir === 'asc' ? '>' : '<'} ? or (c.resource = ? and c.carrier_seq ${beyond} ?))`,
+      );
+      params.push(cursor.value, cursor.value, cursor.id);
+    } else {
+      filters.push(`c.carrier_seq ${beyond} ?`);
+      params.push(cursor.id);
+    }
+  }
+  const orderBy =
+    sort.key === 'resource'
+      ? `c.resource ${sort.dir}, c.carrier_seq desc`
+      : `c.carrier_seq ${seqDir}`;
+  params.push(query.limit + 1);
+
+  const rows = await readAuditRows(em, filters, orderBy, params);
+  const rooms = new Set(roomsOf(actor));
+  const items = rows.slice(0, query.limit).map((row) => toAuditDto(actor, row, rooms));
+  const last = items[items.length - 1];
+  return {
+    items,
+    nextCursor:
+      rows.length > query.limit && last
+        ? encodeKeyCursor(sort, sort.key === 'resource' ? last.resource : null, String(last.seq))
+        : null,
+    total: Number(counted?.total ?? 0),
+  };
+}
+
+/**
+ * `GET /audit/export`: the entries `GET /audit` lists with the same filters, as CSV, oldest
+ * first, each as the viewer may see it (the same projection: a withheld entry's before and
+ * after stay empty). Scope and filters are decided before the first byte; the last entry
+ * is fixed then (positions are given in commit order, so nothing lands behind the reader).
+ */
+export async function exportAudit(
+  em: EntityManager,
+  actor: TActor,
+  query: TAuditExportQuery,
+): Promise<ReadableStream<Uint8Array>> {
+  assertCan(actor, 'audit:read');
+  const { filters, params } = await auditFilter(em, actor, query);
+  const [ceiling] = await em.execute<{ last: string | null }[]>(
+    `select max(c.carrier_seq)::text as last from change_log c where ${filters.join(' and ')}`,
+    params,
+  );
+  const last = ceiling?.last ?? '0';
+  const rooms = new Set(roomsOf(actor));
+  let after = '0';
+  return csvStream(AUDIT_CSV_COLUMNS, async () => {
+    if (after === last) return null;
+    const rows = await readAuditRows(
+      em,
+      [...filters, 'c.carrier_seq > ?::bigint', 'c.carrier_seq <= ?::bigint'],
+      'c.carrier_seq asc',
+      [...params, after, last, EXPORT_BATCH],
+    );
+    if (!rows.length) return null;
+    after = String(rows.at(-1)!.seq);
+    return rows.map((row) => auditCsvRow(toAuditDto(actor, row, rooms)));
+  });
+}
+
+const EXPORT_BATCH = 500;
+
+/** One entry as the export's row: people by name and email, the change as JSON. */
+function auditCsvRow(entry: TAuditEntryDto): Record<(typeof AUDIT_CSV_COLUMNS)[number], unknown> {
+  const json = (value: unknown) => (value === null ? '' : JSON.stringify(value));
+  return {
+    seq: entry.seq,
+    at: entry.at,
+    resource: entry.resource,
+    entityId: entry.entityId,
+    op: entry.op,
+    version: entry.version,
+    description: activitySentence(entry),
+    actor: entry.actor.name,
+    actorEmail: entry.actor.kind === 'user' ? entry.actor.email : '',
+    impersonator: entry.impersonator?.name ?? '',
+    impersonatorEmail: entry.impersonator?.kind === 'user' ? entry.impersonator.email : '',
+    detail: entry.detail,
+    before: json(entry.before),
+    after: json(entry.after),
+  };
+}
+
+/**
+ * The SQL of the audit's scope and filters: change-log rows of the actor's carrier whose
+ * entity was in its subtree before or after the change. `accountId` must be in scope and
+ * `actorId` a user the viewer may read (else 404, as `GET` of either would be).
+ */
+async function auditFilter(
+  em: EntityManager,
+  actor: TActor,
+  query: TAuditExportQuery,
+): Promise<{ filters: string[]; params: unknown[] }> {
   const inAfter = withinSql('c.scope_after', actor.account.path);
   const inBefore = withinSql('c.scope_before', actor.account.path);
   // Everything in scope is in the actor's carrier: its positions page the trail.
@@ -65,6 +178,21 @@ export async function listAudit(
     filters.push('c.op = ?');
     params.push(query.op);
   }
+  if (query.from) {
+    filters.push('c.at >= ?');
+    params.push(new Date(query.from));
+  }
+  if (query.to) {
+    filters.push('c.at < ?');
+    params.push(new Date(query.to));
+  }
+  if (query.actorId) {
+    // Only someone the audit would name to this viewer: filtering by anyone else would
+    // tell which entries were theirs where the rows themselves name only an account.
+    await assertNameableUser(em, actor, query.actorId);
+    filters.push('(c.actor_user_id = ? or c.impersonator_user_id = ?)');
+    params.push(query.actorId, query.actorId);
+  }
   if (query.accountId) {
     // The account's own changes (logged at its parent's scope), its subtree's, and the
     // cards assigned to it or taken from it (logged at the owner's scope, naming it as
@@ -78,31 +206,17 @@ export async function listAudit(
     );
     params.push(query.accountId, ...subAfter.params, ...subBefore.params, query.accountId);
   }
-  const [counted] = await em.execute<{ total: string }[]>(
-    `select count(*) as total from change_log c where ${filters.join(' and ')}`,
-    params,
-  );
-  // By resource, the newest first within each; by time, in the order of the positions.
-  const seqDir = sort.key === 'resource' ? 'desc' : sort.dir;
-  if (cursor) {
-    const beyond = seqDir === 'asc' ? '>' : '<';
-    if (sort.key === 'resource') {
-      filters.push(
-        `(c.resource ${sort.dir === 'asc' ? '>' : '<'} ? or (c.resource = ? and c.carrier_seq ${beyond} ?))`,
-      );
-      params.push(cursor.value, cursor.value, cursor.id);
-    } else {
-      filters.push(`c.carrier_seq ${beyond} ?`);
-      params.push(cursor.id);
-    }
-  }
-  const orderBy =
-    sort.key === 'resource'
-      ? `c.resource ${sort.dir}, c.carrier_seq desc`
-      : `c.carrier_seq ${seqDir}`;
-  params.push(query.limit + 1);
+  return { filters, params };
+}
 
-  const rows = await em.execute<TAuditRow[]>(
+/** Audit rows with the names of who acted and who viewed as them, in `orderBy`. */
+function readAuditRows(
+  em: EntityManager,
+  filters: string[],
+  orderBy: string,
+  params: unknown[],
+): Promise<TAuditRow[]> {
+  return em.execute<TAuditRow[]>(
     `select c.carrier_seq as seq, c.carrier_id, c.at, c.resource, c.entity_id, c.op, c.version, c.before, c.after, c.summary,
             c.audience, c.affects_access, c.scope_before, c.scope_after,
             c.actor_user_id, au.name as actor_name, au.email as actor_email,
@@ -122,17 +236,21 @@ export async function listAudit(
       limit ?`,
     params,
   );
-  const rooms = new Set(roomsOf(actor));
-  const items = rows.slice(0, query.limit).map((row) => toAuditDto(actor, row, rooms));
-  const last = items[items.length - 1];
-  return {
-    items,
-    nextCursor:
-      rows.length > query.limit && last
-        ? encodeKeyCursor(sort, sort.key === 'resource' ? last.resource : null, String(last.seq))
-        : null,
-    total: Number(counted?.total ?? 0),
-  };
+}
+
+/** A user the audit names to this viewer (`mayNamePeopleAt`), or 404. */
+async function assertNameableUser(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+): Promise<void> {
+  const [row] = can(actor, 'users:read')
+    ? await em.execute<{ path: string }[]>(
+        `select a.path from app_user u join account a on a.id = u.account_id where u.id = ?`,
+        [unverifiedId],
+      )
+    : [];
+  if (!row || !isWithin(actor.account.path, row.path)) throw notFound('user');
 }
 
 /** The path of an account in the actor's subtree (its own included), or 404. */

@@ -5,7 +5,14 @@ import { nameActor } from '@/lib/server/authz/actor-name';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput } from '@/lib/server/errors/domain-error';
 import type { TPage } from '@/lib/shared/schemas/common';
-import type { TBalanceDto, TLedgerEntryDto, TLedgerQuery } from '@/lib/shared/schemas/ledger';
+import {
+  LEDGER_CSV_COLUMNS,
+  type TBalanceDto,
+  type TLedgerEntryDto,
+  type TLedgerExportQuery,
+  type TLedgerQuery,
+} from '@/lib/shared/schemas/ledger';
+import { csvStream } from '@/lib/server/services/csv';
 import { booksSql } from '@/lib/server/authz/scope';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import { atScale, suspendedAncestors } from '@/lib/server/services/accounts/account-dto';
@@ -30,21 +37,7 @@ export async function listLedger(
   if (before !== null && !/^[1-9]\d{0,17}$/.test(before)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
-  const books = booksSql(actor.account, 'account_id', 'counterparty_id');
-  const filters = ['account_id = ?', books.sql];
-  const params: unknown[] = [account.id, ...books.params];
-  if (query.kind) {
-    filters.push('kind = ?');
-    params.push(query.kind);
-  }
-  if (query.from) {
-    filters.push('created_at >= ?');
-    params.push(new Date(query.from));
-  }
-  if (query.to) {
-    filters.push('created_at < ?');
-    params.push(new Date(query.to));
-  }
+  const { filters, params } = ledgerFilter(actor, account.id, query);
   if (before !== null) {
     filters.push('id < ?::bigint');
     params.push(before);
@@ -59,6 +52,80 @@ export async function listLedger(
     items,
     nextCursor: rows.length > query.limit ? items.at(-1)!.id : null,
   };
+}
+
+/**
+ * `GET /accounts/{id}/ledger/export`: the same entries as the list with its filters, as
+ * CSV, oldest first (a statement a spreadsheet sums from the top). Scope is decided before
+ * the first byte and again for every batch (an account moved out of scope mid-download
+ * ends it). The last entry is fixed when the export begins: a movement recorded while a
+ * slow client reads belongs to the next download, not half of this one.
+ */
+export async function exportLedger(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedId: string,
+  query: TLedgerExportQuery,
+): Promise<{ filename: string; stream: ReadableStream<Uint8Array> }> {
+  assertCan(actor, 'ledger:read');
+  const { account } = await readAccountInScope(em, actor, unverifiedId, { within: true });
+  const { filters, params } = ledgerFilter(actor, account.id, query);
+  const [ceiling] = await directQuery<{ last: string | null }>(
+    em,
+    `select max(id)::text as last from ledger_entry where ${filters.join(' and ')}`,
+    params,
+  );
+  let after = '0';
+  const last = ceiling?.last ?? '0';
+  const stream = csvStream(LEDGER_CSV_COLUMNS, async () => {
+    if (after === last) return null;
+    // A context per batch: the request's would hold every entry read until the end.
+    const batch = em.fork();
+    await readAccountInScope(batch, actor, account.id, { within: true });
+    const rows = await directQuery<TLedgerRow>(
+      batch,
+      `select * from ledger_entry where ${filters.join(' and ')}
+          and id > ?::bigint and id <= ?::bigint order by id limit ?`,
+      [...params, after, last, EXPORT_BATCH],
+    );
+    if (!rows.length) return null;
+    after = String(rows.at(-1)!.id);
+    return (await ledgerEntryDtos(batch, actor, rows)).map((entry) => ({
+      ...entry,
+      by: entry.by.kind === 'user' ? entry.by.email : entry.by.name,
+    }));
+  });
+  const safeName = account.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'ledger';
+  return { filename: `${safeName}-ledger.csv`, stream };
+}
+
+const EXPORT_BATCH = 500;
+
+/**
+ * The entries of one account a viewer may read, with the list's filters: its own side
+ * and, above it, only what moved on the viewer's books or below (`booksSql`).
+ */
+function ledgerFilter(
+  actor: TActor,
+  accountId: string,
+  query: TLedgerExportQuery,
+): { filters: string[]; params: unknown[] } {
+  const books = booksSql(actor.account, 'account_id', 'counterparty_id');
+  const filters = ['account_id = ?', books.sql];
+  const params: unknown[] = [accountId, ...books.params];
+  if (query.kind) {
+    filters.push('kind = ?');
+    params.push(query.kind);
+  }
+  if (query.from) {
+    filters.push('created_at >= ?');
+    params.push(new Date(query.from));
+  }
+  if (query.to) {
+    filters.push('created_at < ?');
+    params.push(new Date(query.to));
+  }
+  return { filters, params };
 }
 
 /** `GET /accounts/{id}/balance`: as kept with the ledger, for its own side and above. */
