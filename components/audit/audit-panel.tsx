@@ -4,11 +4,20 @@ import { useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { type TPageOf } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
-import { pathOf, queryKeys, sameListBesidesSearch, type TFilter } from '@/lib/client/query-keys';
+import {
+  pathOf,
+  queryKeys,
+  sameListBesidesSearch,
+  searchOf,
+  type TFilter,
+} from '@/lib/client/query-keys';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
 import { resourceLabel } from '@/lib/shared/activity-sentence';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
+import { RecordPicker } from '@/components/pickers/record-picker';
+import { dayWindow } from '@/lib/client/day-window';
+import type { TUserDto } from '@/lib/shared/schemas/users';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { ActivitySentence, AuditDiff } from './activity-entry';
@@ -54,6 +63,7 @@ export function AuditTable({
       isLoading={audit.isLoading}
       error={audit.error}
       empty={items.length === 0}
+      emptyText={Object.values(filters).some(Boolean) ? 'Nothing in this selection.' : undefined}
       onRetry={() => audit.refetch()}
     >
       {full ? (
@@ -89,11 +99,29 @@ export function AuditTable({
   );
 }
 
-/** The audit page: the whole trail in scope, by resource, operation or entity. */
-export function AuditPanel() {
-  const [filters, setFilters] = useState({ resource: '', op: '', entityId: '' });
+const NO_FILTERS = { resource: '', op: '', entityId: '', actorId: '', fromDay: '', toDay: '' };
+
+/**
+ * The audit page: the whole trail in scope, by resource, operation, entity, person
+ * (`pickPeople`: only a viewer the audit names people to may pick one) and days in the
+ * viewer's time zone, and the same selection as a CSV download.
+ */
+export function AuditPanel({ pickPeople }: { pickPeople: boolean }) {
+  const [filters, setFilters] = useState(NO_FILTERS);
   const idError =
     filters.entityId && !/^[0-9a-f-]{36}$/i.test(filters.entityId) ? 'must be an id' : undefined;
+  const daysError =
+    filters.fromDay && filters.toDay && filters.fromDay > filters.toDay
+      ? 'must not be before the first day'
+      : undefined;
+  const days = daysError ? {} : dayWindow(filters.fromDay, filters.toDay);
+  const sent: Record<string, string | undefined> = {
+    resource: filters.resource || undefined,
+    op: filters.op || undefined,
+    entityId: idError ? undefined : filters.entityId || undefined,
+    actorId: filters.actorId || undefined,
+    ...days,
+  };
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_3fr]">
       <PanelSection title="Filters">
@@ -126,6 +154,39 @@ export function AuditPanel() {
             <option value="updated">updated</option>
             <option value="deleted">deleted</option>
           </SelectField>
+          {pickPeople ? (
+            <RecordPicker
+              id="audit-person"
+              label="Person"
+              sources={[
+                {
+                  resource: 'users',
+                  toOption: (item) => {
+                    const user = item as unknown as TUserDto;
+                    return { id: user.id, label: user.email, detail: user.name ?? undefined };
+                  },
+                },
+              ]}
+              value={filters.actorId}
+              onChange={(id) => setFilters({ ...filters, actorId: id })}
+              placeholder="Anyone"
+            />
+          ) : null}
+          <TextField
+            label="From day"
+            name="fromDay"
+            type="date"
+            value={filters.fromDay}
+            onChange={(event) => setFilters({ ...filters, fromDay: event.target.value })}
+          />
+          <TextField
+            label="To day (included)"
+            name="toDay"
+            type="date"
+            value={filters.toDay}
+            error={daysError}
+            onChange={(event) => setFilters({ ...filters, toDay: event.target.value })}
+          />
           <TextField
             label="Entity id"
             name="entityId"
@@ -133,13 +194,26 @@ export function AuditPanel() {
             error={idError}
             onChange={(event) => setFilters({ ...filters, entityId: event.target.value.trim() })}
           />
+          <div className="flex items-center gap-3">
+            <button
+              type="button"
+              className="text-sm text-slate-600 underline"
+              onClick={() => setFilters(NO_FILTERS)}
+            >
+              Clear filters
+            </button>
+            <a
+              className="text-sm text-brand-700 underline"
+              href={`/api/v1/audit/export?${searchOf(sent)}`}
+              download
+            >
+              Export CSV
+            </a>
+          </div>
         </form>
       </PanelSection>
       <PanelSection title="Audit log">
-        <AuditTable
-          label="Audit log"
-          filters={idError ? { ...filters, entityId: undefined } : filters}
-        />
+        <AuditTable label="Audit log" filters={sent} />
       </PanelSection>
     </div>
   );

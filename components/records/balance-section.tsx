@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiClientError, apiFetch, type TPageOf } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
@@ -15,7 +15,9 @@ import {
   type TLedgerKind,
   type TPaymentRecorded,
 } from '@/lib/shared/schemas/ledger';
-import { Button, InlineSelect, SelectField, TextField } from '@/components/ui/field';
+import { Button, InlineDate, InlineSelect, SelectField, TextField } from '@/components/ui/field';
+import { dayWindow } from '@/lib/client/day-window';
+import { searchOf } from '@/lib/client/query-keys';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { useConfirm } from '@/components/ui/confirm-dialog';
@@ -129,13 +131,18 @@ export function BalanceSection({
 
 function Ledger({ account }: { account: TMoneyAccount }) {
   const [kind, setKind] = useState<TLedgerKind | ''>('');
+  const headingId = useId();
+  const [fromDay, setFromDay] = useState('');
+  const [toDay, setToDay] = useState('');
+  const daysError = fromDay && toDay && fromDay > toDay ? 'ends before it starts' : undefined;
+  const days = daysError ? {} : dayWindow(fromDay, toDay);
   const queryClient = useQueryClient();
   // Not kept by the live cache: the same ledger hangs under a reseller's or a customer's
   // record and under a customer's own overview, where its account is no list entry.
   const queryKey = queryKeys.static('accounts', {
     id: account.id,
     sub: 'ledger',
-    filter: { kind },
+    filter: { kind, ...days },
   });
   const joinedFetch = useJoinedFetch();
   const ledger = useInfiniteQuery({
@@ -168,21 +175,35 @@ function Ledger({ account }: { account: TMoneyAccount }) {
     ),
   };
   return (
-    <div className="mt-4 space-y-2">
-      <div className="flex items-end justify-between gap-2">
-        <h3 className="text-sm font-semibold text-slate-700">Ledger</h3>
-        <InlineSelect
-          label="Kind"
-          value={kind}
-          onChange={(value) => setKind(value as TLedgerKind | '')}
-        >
-          <option value="">All</option>
-          {LEDGER_KINDS.map((value) => (
-            <option key={value} value={value}>
-              {KIND_LABEL[value]}
-            </option>
-          ))}
-        </InlineSelect>
+    <section className="mt-4 space-y-2" aria-labelledby={headingId}>
+      <div className="flex flex-wrap items-end justify-between gap-2">
+        <h3 id={headingId} className="text-sm font-semibold text-slate-700">
+          Ledger
+        </h3>
+        <div className="flex flex-wrap items-center gap-3">
+          <InlineSelect
+            label="Kind"
+            value={kind}
+            onChange={(value) => setKind(value as TLedgerKind | '')}
+          >
+            <option value="">All</option>
+            {LEDGER_KINDS.map((value) => (
+              <option key={value} value={value}>
+                {KIND_LABEL[value]}
+              </option>
+            ))}
+          </InlineSelect>
+          <InlineDate label="From" value={fromDay} onChange={setFromDay} />
+          <InlineDate label="To" value={toDay} onChange={setToDay} invalid={daysError} />
+          {/* The same selection as a file: the list's filters, oldest first. */}
+          <a
+            className="text-sm text-brand-700 underline"
+            href={`/api/v1/accounts/${account.id}/ledger/export?${searchOf({ kind, ...days })}`}
+            download
+          >
+            Export CSV
+          </a>
+        </div>
       </div>
       {ledger.isError ? (
         <p role="alert" className="text-sm text-red-700">
@@ -191,7 +212,9 @@ function Ledger({ account }: { account: TMoneyAccount }) {
       ) : ledger.isLoading ? (
         <p className="text-sm text-slate-600">Loading…</p>
       ) : rows.length === 0 ? (
-        <p className="text-sm text-slate-600">No movements yet.</p>
+        <p className="text-sm text-slate-600">
+          {kind || fromDay || toDay ? 'No movements in this selection.' : 'No movements yet.'}
+        </p>
       ) : (
         <div className="overflow-x-auto">
           <table className="w-full text-sm" aria-label={`Ledger of ${account.name}`}>
@@ -257,7 +280,7 @@ function Ledger({ account }: { account: TMoneyAccount }) {
           Load more
         </Button>
       ) : null}
-    </div>
+    </section>
   );
 }
 

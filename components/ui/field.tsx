@@ -149,6 +149,44 @@ export function InlineSelect({
   );
 }
 
+/** A compact labelled date (`YYYY-MM-DD`) beside a list's other inline filters. */
+export function InlineDate({
+  label,
+  value,
+  onChange,
+  invalid,
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  /** Said beside the field (and to assistive technology) while the value cannot be used. */
+  invalid?: string;
+}) {
+  const id = useId();
+  const hint = useId();
+  return (
+    <div className="flex items-center gap-2 text-sm">
+      <label htmlFor={id} className="text-slate-600">
+        {label}
+      </label>
+      <input
+        id={id}
+        type="date"
+        value={value}
+        aria-invalid={invalid ? true : undefined}
+        aria-describedby={invalid ? hint : undefined}
+        onChange={(event) => onChange(event.target.value)}
+        className="rounded-md border border-slate-300 px-2 py-1"
+      />
+      {invalid ? (
+        <span id={hint} className="text-red-700">
+          {invalid}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
 /**
  * The panel's button. A submit is a write: it is disabled while the live socket is down
  * (useWritesEnabled), unless `reads` (a lookup form). `danger`: red, for what cuts

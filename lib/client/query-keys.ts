@@ -86,10 +86,15 @@ export const queryKeys = {
 };
 
 /** The API path of a key, with extra query-string values (page size, cursor). */
+/** A filter as a query string: empty fields left out (a link's, such as an export's). */
+export function searchOf(filter: TFilter): string {
+  return new URLSearchParams(cleanFilter(filter).filter).toString();
+}
+
 export function pathOf(key: TQueryKey, extra: TFilter = {}): string {
   const [resource, { id, sub, filter }] = key;
   const path = ['', resource, id, sub].filter((part) => part !== undefined).join('/');
-  const search = new URLSearchParams(cleanFilter({ ...filter, ...extra }).filter).toString();
+  const search = searchOf({ ...filter, ...extra });
   return search ? `${path}?${search}` : path;
 }
 

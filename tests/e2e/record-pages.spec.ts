@@ -7,6 +7,7 @@ import {
   type Locator,
   type Page,
 } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
 import { adminState, adminApi, signIn } from '../fixtures/e2e-sign-in';
 import { holdScripts, holdSocket } from '../fixtures/e2e-hold-scripts';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
@@ -490,6 +491,26 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   await form.getByRole('button', { name: 'Record payment' }).click();
   await dialog.getByRole('button', { name: 'Record payment' }).click();
   await expect(watcher.locator('[data-amount="33.000000"]').first()).toBeVisible();
+
+  // The ledger narrowed to one kind, and the same selection downloaded as a file.
+  const ledger = watcher.getByRole('region', { name: 'Ledger' });
+  await ledger.getByLabel('Kind').selectOption('adjustment');
+  const table = watcher.getByRole('table', { name: `Ledger of ${customer.name}` });
+  await expect(table).toContainText('E2E-1 was never paid');
+  await expect(table).not.toContainText('E2E-2');
+  const downloading = watcher.waitForEvent('download');
+  await ledger.getByRole('link', { name: 'Export CSV' }).click();
+  const file = await readFile((await (await downloading).path())!, 'utf8');
+  const lines = file.trim().split('\r\n');
+  expect(lines[0]).toBe(
+    'id,createdAt,kind,amount,currency,balanceAfter,reference,by,counterpartyId',
+  );
+  expect(lines.slice(1)).toEqual([
+    expect.stringMatching(/,adjustment,-12\.500000,EUR,0\.000000,E2E-1 was never paid,/),
+  ]);
+  // Days ahead of every movement: none, said as a selection, not as an empty ledger.
+  await ledger.getByLabel('From').fill('2099-01-01');
+  await expect(ledger).toContainText('No movements in this selection.');
 });
 
 test('a reseller out of credit is told so first on its overview, live until it is paid', async ({
@@ -742,4 +763,48 @@ test('a record deleted elsewhere while open says so, and nothing on it acts any 
   await expect(admin.getByRole('button', { name: 'Delete customer' })).toBeDisabled();
   await expect(form.getByLabel('Name')).toBeDisabled();
   await expect(admin.getByTestId('record-status')).toHaveCount(0);
+});
+
+test('the audit narrows to one person and to days, and downloads that selection', async ({
+  browser,
+}) => {
+  const page = await open(browser, '/audit');
+  const me = (await (await page.request.get('/api/v1/me')).json()) as {
+    user: { id: string; email: string; name: string };
+  };
+  const sentences = page.getByTestId('activity-sentence');
+  // The lane's seed is the System's doing: there before a person is picked.
+  await expect(sentences.filter({ hasText: /^System / }).first()).toBeVisible();
+  const person = page.getByRole('combobox', { name: 'Person' });
+  await person.fill(me.user.email);
+  const options = page.locator(`#${await person.getAttribute('aria-controls')}`);
+  await options.getByRole('option', { name: new RegExp(`^${me.user.email}`) }).click();
+  await expect(sentences.filter({ hasText: /^System / })).toHaveCount(0);
+  await expect
+    .poll(async () => {
+      const texts = await sentences.allTextContents();
+      return texts.length > 0 && texts.every((text) => text.startsWith(me.user.name));
+    })
+    .toBe(true);
+
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Export CSV' }).click();
+  const file = await readFile((await (await downloading).path())!, 'utf8');
+  const [header, ...rows] = file.trim().split('\r\n');
+  expect(header!.split(',').slice(0, 8)).toEqual([
+    'seq',
+    'at',
+    'resource',
+    'entityId',
+    'op',
+    'version',
+    'description',
+    'actor',
+  ]);
+  expect(rows.length).toBeGreaterThan(0);
+  expect(rows.every((row) => row.includes(`,${me.user.email},`))).toBe(true);
+
+  await page.getByLabel('From day').fill('2099-01-01');
+  await expect(page.getByText('Nothing in this selection.')).toBeVisible();
+  await expect(sentences).toHaveCount(0);
 });
