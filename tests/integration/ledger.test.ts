@@ -163,6 +163,15 @@ describe('account currency', () => {
       creditLimit: '45.000000',
       balance: '9.225000',
     });
+    // Its retry with the same rate written another way is the same move, answered again.
+    const movedAgain = await admin.post(`/customers/${ids.KU}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+      rate: '0.90',
+      idempotencyKey: 'ledger-move-ku',
+    });
+    expect(movedAgain.status).toBe(200);
+    expect(movedAgain.body).toMatchObject({ parentId: ids.C, balance: '9.225000' });
     // The first payment retried by a client that never saw its answer is that payment
     // still: not a refusal inviting a second one in the new currency.
     const retried = await admin.post(`/accounts/${ids.KU}/payments`, {
@@ -264,6 +273,50 @@ describe('payments', () => {
       at: first.body.entry.createdAt,
     });
     expect((await admin.get(`/accounts/${ids.K1}/balance`)).body.balance).toBe('100.500000');
+  });
+
+  it('cuts a settlement’s reference after a whole character, never inside an emoji', async () => {
+    // 31 characters of sentence, then the name: its emoji straddles UTF-16 unit 200.
+    const name = `${'a'.repeat(168)}😀${'b'.repeat(30)}`;
+    const reseller = await admin.post('/resellers', { name, email: 'long-name@l.test' });
+    expect(reseller.status).toBe(201);
+    const customer = await admin.post('/customers', { name: 'K long', parentId: reseller.body.id });
+    expect(customer.status).toBe(201);
+    const id = customer.body.id as string;
+    const paid = await admin.post(`/accounts/${id}/payments`, {
+      amount: '1',
+      idempotencyKey: 'long-name-payment',
+    });
+    expect(paid.status).toBe(201);
+    const moved = await admin.post(`/customers/${id}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+      balance: 'settle',
+      idempotencyKey: 'long-name-settle',
+    });
+    expect(moved.status).toBe(200);
+    const ledger = (await admin.get(`/accounts/${id}/ledger`)).body.items as TLedgerEntryDto[];
+    expect(ledger.map((entry) => entry.reference)).toContain(
+      `Transfer: balance settled with ${'a'.repeat(168)}😀`,
+    );
+    expect(JSON.stringify(ledger)).not.toContain('\uFFFD');
+  });
+
+  it('takes a retry that leaves out an empty reference as the same payment', async () => {
+    const made = await admin.post('/customers', { name: 'K empty reference', parentId: ids.R1 });
+    expect(made.status).toBe(201);
+    const path = `/accounts/${made.body.id}/payments`;
+    const first = await admin.post(path, {
+      amount: '5',
+      reference: '',
+      idempotencyKey: 'empty-reference-1',
+    });
+    expect(first.status).toBe(201);
+    expect(first.body.entry.reference).toBeNull();
+    const again = await admin.post(path, { amount: '5.00', idempotencyKey: 'empty-reference-1' });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ replayed: true, entry: { id: first.body.entry.id } });
+    expect((await admin.get(`/accounts/${made.body.id}/balance`)).body.balance).toBe('5.000000');
   });
 
   it('keeps each recording side’s keys apart: another side’s same key is its own payment', async () => {

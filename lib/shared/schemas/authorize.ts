@@ -43,9 +43,11 @@ export type TAuthorizeReason = (typeof AUTHORIZE_REASONS)[number];
  * with its account — or is `"above"` when that level is above the caller's own account:
  * a reseller's token learns that something above it refuses, never what its parent's or
  * the carrier's cards or accounts hold (a card's missing, blocked or absent route above
- * reads `no_route`). `maxSeconds` bounds the call by every level, those above the caller
- * too: the switch must not let a call run past what its parent can pay; it says how
- * long, never whose credit sets it.
+ * reads `no_route`). `maxSeconds` is bounded by the levels in the caller's own scope; a
+ * level above it bounds nothing it is told (how long that level's credit lasts would give
+ * away its buy prices and spend) and only refuses, when it cannot pay the first charged
+ * interval. A carrier's token has every level in scope: its switch gets the whole chain's
+ * bound. It says how long, never whose credit sets it.
  */
 export const ZAuthorization = z.object({
   allowed: z.boolean(),

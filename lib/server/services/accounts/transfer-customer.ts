@@ -52,7 +52,8 @@ export async function transferCustomer(
         unverifiedId.toLowerCase(),
         input.toParentId.toLowerCase(),
         input.cardId.toLowerCase(),
-        input.rate?.trim() ?? null,
+        // The rate as a number: "1.085" and "1.0850" are the same move.
+        input.rate === undefined ? null : new Money(input.rate.trim()).toFixed(8),
         input.balance ?? 'keep',
         ...(input.fromCurrency ? [input.fromCurrency] : []),
       ])
@@ -325,7 +326,9 @@ async function closeBalance(
         : // Neither side is told where the customer went or came from (the transfer's log
           // shows each side only its own): the references name neither parent.
           KEPT_CLOSED
-  ).slice(0, 200);
+  )
+    // By characters, not UTF-16 units: a long name's emoji is not cut in half.
+    .match(/^[\s\S]{0,200}/u)![0];
   const locked = await readAccountInScope(tx, actor, customerId, { lock: true });
   const balance = locked.account.balance;
   if (new Money(balance).isZero()) return null;

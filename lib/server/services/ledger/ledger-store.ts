@@ -71,7 +71,8 @@ export function requestHash(input: TEntryInput): string {
   const normalized = JSON.stringify([
     input.kind,
     new Money(input.amount).toFixed(6),
-    input.reference ?? null,
+    // An empty reference is stored as none: a retry that leaves it out asks the same.
+    input.reference || null,
   ]);
   return createHash('sha256').update(normalized).digest('hex');
 }
