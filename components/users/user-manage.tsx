@@ -279,6 +279,8 @@ export function UserManage({
 
 /** "a:b, c:d and 12 more grants": a refusal names what is lacking without a wall of text. */
 function grantList(grants: string[]): string {
+  // None named: the group is one the viewer may not read (the server withholds its grants).
+  if (!grants.length) return 'grants';
   const shown = grants.slice(0, 4).join(', ');
   if (grants.length <= 4) return `${grants.length === 1 ? 'a grant' : 'grants'} (${shown})`;
   return `${grants.length} grants (${shown} and ${grants.length - 4} more)`;

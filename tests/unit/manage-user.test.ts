@@ -18,14 +18,29 @@ describe('the manage rule (DESIGN §1 "Managing users")', () => {
       { reason: 'escalation', lacking: ['cards:read'] },
     ],
   ] as const)('%s', (_name, grants, want) => {
-    expect(manageRefusal({ ...actor, grants: [...actor.grants] }, { id: 'other', grants })).toEqual(
-      want,
-    );
+    expect(
+      manageRefusal(
+        { ...actor, grants: [...actor.grants] },
+        { id: 'other', grants, grantsShown: true },
+      ),
+    ).toEqual(want);
+  });
+
+  it('names no grant of a group the actor may not read', () => {
+    expect(
+      manageRefusal(
+        { ...actor, grants: [...actor.grants] },
+        { id: 'other', grants: ['users:read', 'impersonation:start'], grantsShown: false },
+      ),
+    ).toEqual({ reason: 'escalation', lacking: [] });
   });
 
   it('never oneself, whatever the grants', () => {
     expect(
-      manageRefusal({ ...actor, grants: [...actor.grants] }, { id: 'me', grants: [] }),
+      manageRefusal(
+        { ...actor, grants: [...actor.grants] },
+        { id: 'me', grants: [], grantsShown: true },
+      ),
     ).toEqual({
       reason: 'self',
     });

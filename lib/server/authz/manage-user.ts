@@ -13,17 +13,30 @@ import type { TActor } from './actor';
  */
 export function manageRefusal(
   actor: Pick<TActor, 'userId' | 'grants'>,
-  target: { id: string; grants: readonly string[] },
+  target: TManageTarget,
 ): { reason: 'self' } | { reason: 'escalation'; lacking: string[] } | null {
   if (target.id === actor.userId) return { reason: 'self' };
   const lacking = target.grants.filter((grant) => !actor.grants.includes(grant as TGrant));
-  return lacking.length ? { reason: 'escalation', lacking } : null;
+  if (!lacking.length) return null;
+  // A group the actor may not read (one an ancestor owns) is refused without its grants:
+  // `GET /groups/{id}` and the user's access answer withhold them too.
+  return { reason: 'escalation', lacking: target.grantsShown ? lacking : [] };
+}
+
+/**
+ * A user to take over, as the rule sees it: its group's grants, and whether the actor may
+ * read that group (`groupRelation`) and so be told which of them it lacks.
+ */
+export interface TManageTarget {
+  id: string;
+  grants: readonly string[];
+  grantsShown: boolean;
 }
 
 /** `manageRefusal` as the API's 403 `escalation`, naming the grants the actor lacks. */
 export function assertMayManageUser(
   actor: Pick<TActor, 'userId' | 'grants'>,
-  target: { id: string; grants: readonly string[] },
+  target: TManageTarget,
 ): void {
   const refusal = manageRefusal(actor, target);
   if (!refusal) return;
@@ -38,7 +51,9 @@ export function assertMayManageUser(
   throw new DomainError(
     'forbidden',
     'escalation',
-    `This user's group holds grants you do not: ${refusal.lacking.join(', ')}.`,
+    refusal.lacking.length
+      ? `This user's group holds grants you do not: ${refusal.lacking.join(', ')}.`
+      : "This user's group holds grants you do not.",
     { grants: refusal.lacking },
   );
 }

@@ -62,7 +62,8 @@ export type TUserDto = z.infer<typeof ZUserDto>;
 /**
  * `GET /users/{id}/manageable`: whether the caller may reset, disable, enable, delete or
  * regroup the user (DESIGN §1 "Managing users"), and if not, why — itself (`self`) or
- * grants of the user's group the caller lacks (`escalation`, naming them).
+ * grants of the user's group the caller lacks (`escalation`, naming them — none when the
+ * caller may not read that group: `GET /groups/{id}` would be 404).
  */
 export const ZUserManageability = z.object({
   userId: z.string(),

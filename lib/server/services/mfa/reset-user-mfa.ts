@@ -3,7 +3,12 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
 import { conflict } from '@/lib/server/errors/domain-error';
-import { mutateScopedUser, toUserDto, userUpdated } from '@/lib/server/services/users/user-access';
+import {
+  manageTargetOf,
+  mutateScopedUser,
+  toUserDto,
+  userUpdated,
+} from '@/lib/server/services/users/user-access';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import { clearMfa } from './own-mfa';
 
@@ -19,7 +24,7 @@ export async function resetUserMfa(
 ): Promise<TUserDto> {
   assertCan(actor, 'users:update');
   return mutateScopedUser(em, actor, unverifiedId, async (tx, record, user) => {
-    assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
+    assertMayManageUser(actor, manageTargetOf(actor, user));
     await tx.populate(user, ['mfaSecret', 'mfaPendingSecret', 'mfaRecoveryCodes']);
     if (!user.mfaEnabledAt && !user.mfaPendingSecret) {
       throw conflict('mfa_not_enabled', 'This user has no MFA to reset.');

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
-import { mutateScopedUser, toUserDto } from './user-access';
+import { manageTargetOf, mutateScopedUser, toUserDto } from './user-access';
 
 /**
  * Deletes a user in scope (its sessions die with it): never the caller itself, and only
@@ -18,7 +18,7 @@ export async function deleteUser(
   // it has when it goes — a delete names the row by id alone, where a PATCH carries a
   // version that would notice an edit in between.
   await mutateScopedUser(em, actor, unverifiedId, async (tx, record, user) => {
-    assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
+    assertMayManageUser(actor, manageTargetOf(actor, user));
     const before = toUserDto(user);
     tx.remove(user);
     record({

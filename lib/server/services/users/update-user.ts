@@ -5,7 +5,13 @@ import { staleVersion } from '@/lib/server/errors/domain-error';
 import { hashPassword } from '@/lib/server/auth/password';
 import type { TUserDto, TUserPatch } from '@/lib/shared/schemas/users';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
-import { findAssignableGroup, mutateScopedUser, toUserDto, userUpdated } from './user-access';
+import {
+  findAssignableGroup,
+  manageTargetOf,
+  mutateScopedUser,
+  toUserDto,
+  userUpdated,
+} from './user-access';
 
 /**
  * Edits a user in scope: name, group (never none), status, or an admin password reset
@@ -29,7 +35,7 @@ export async function updateUser(
   return mutateScopedUser(em, actor, unverifiedId, async (tx, record, user) => {
     const before = toUserDto(user);
     if (patch.groupId !== undefined || patch.status !== undefined || patch.password) {
-      assertMayManageUser(actor, { id: user.id, grants: user.group.grants });
+      assertMayManageUser(actor, manageTargetOf(actor, user));
     }
     if (patch.version !== user.version) throw staleVersion(before);
     let revoke = false;

@@ -10,6 +10,7 @@ import {
 import type { TActor } from '@/lib/server/authz/actor';
 import { scopeFor, withinSql } from '@/lib/server/authz/scope';
 import { assignableGroupScope, groupRelation } from '@/lib/server/authz/group-relation';
+import type { TManageTarget } from '@/lib/server/authz/manage-user';
 import { isSubsetOfActor } from '@/lib/server/authz/can';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { ownerLock } from '@/lib/server/services/accounts/account-scope';
@@ -59,10 +60,20 @@ export async function findScopedUser(
   const user = await em.findOne(
     User,
     { $and: [scopeFor(actor, 'user'), { id: unverifiedId }] },
-    { populate: ['account', 'group'] },
+    // The group's account: whether the actor may read the group (`manageTargetOf`).
+    { populate: ['account', 'group.account'] },
   );
   if (!user) throw notFound('user');
   return user;
+}
+
+/** The user as the manage rule judges it (authz/manage-user.ts). */
+export function manageTargetOf(actor: TActor, user: TUser): TManageTarget {
+  return {
+    id: user.id,
+    grants: user.group.grants,
+    grantsShown: groupRelation(actor, user.group) !== null,
+  };
 }
 
 /**
