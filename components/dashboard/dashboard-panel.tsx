@@ -104,7 +104,11 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
         />
       ) : null}
       {can.usage.read && live.account.kind !== 'customer' ? (
-        <TrafficSection account={live.account} showExposure={can.ledger.read} />
+        <TrafficSection
+          account={live.account}
+          showExposure={can.ledger.read}
+          canRerate={can.usage.rerate}
+        />
       ) : null}
       {can.ledger.read && live.account.kind !== 'customer' ? <ExposureSection /> : null}
       {/* One's own statements, issued by the side above (a carrier has none). */}

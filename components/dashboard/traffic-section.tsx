@@ -4,7 +4,8 @@ import { PanelLink } from '@/components/ui/panel-link';
 import dynamic from 'next/dynamic';
 import { useState, type ReactNode } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import type { TPageOf } from '@/lib/client/api';
+import { apiFetch, type TPageOf } from '@/lib/client/api';
+import { useConfirm } from '@/components/ui/confirm-dialog';
 import { useJoinedFetch } from '@/lib/client/use-resource';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
 import { useHydrated, useViewerLocale } from '@/lib/client/use-viewer-locale';
@@ -12,11 +13,19 @@ import { Money as Decimal } from '@/lib/shared/pricing/money';
 import type { TExposureRow } from '@/lib/shared/schemas/dashboard';
 import type {
   TUsageRecordDto,
+  TUsageRerated,
   TUsageSummary,
   TUsageSummaryBy,
   TUsageSummaryRow,
 } from '@/lib/shared/schemas/usage';
-import { dailySeries, minutesOf, totalsByCurrency, utcDayStart } from '@/lib/shared/traffic';
+import {
+  dailySeries,
+  minutesOf,
+  rerateSentence,
+  totalsByCurrency,
+  UNRATED_REASON_TEXT,
+  utcDayStart,
+} from '@/lib/shared/traffic';
 import { PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { ListState, LoadMore } from '@/components/ui/field';
@@ -66,9 +75,12 @@ interface TLevel {
 export function TrafficSection({
   account,
   showExposure,
+  canRerate = false,
 }: {
   account: { id: string; name: string };
   showExposure: boolean;
+  /** `usage:create` outside a view-as: unrated calls may be rated again from here. */
+  canRerate?: boolean;
 }) {
   const [period, setPeriod] = useState<TPeriod>('hour');
   const [trail, setTrail] = useState<TLevel[]>([]);
@@ -120,6 +132,14 @@ export function TrafficSection({
             showExposure={showExposure && current.kind === 'root'}
           />
         )}
+        {canRerate ? (
+          // Keyed by the level: a result said for one account is not left under another's.
+          <RerateUnrated
+            key={current.id}
+            accountId={current.kind === 'root' ? undefined : current.id}
+            name={current.kind === 'root' ? 'every account below you' : current.name}
+          />
+        ) : null}
       </div>
     </PanelSection>
   );
@@ -562,16 +582,63 @@ function AccountLink({ id, name, kind }: { id: string; name: string; kind: strin
   );
 }
 
-const REASONS: Record<string, string> = {
-  unknown_account: 'unknown account',
-  account_suspended: 'account suspended',
-  credit_blocked: 'blocked for credit',
-  no_card: 'no card',
-  no_route: 'no route',
-  blocked_prefix: 'blocked prefix',
-  currency_mismatch: 'currency mismatch',
-  moved: 'before a transfer',
-};
+/**
+ * Unrated calls rated again (POST /usage/rerate, `all` below the level shown): once a
+ * card has its missing route or a blocked customer is paid, what the switch posted
+ * meanwhile is charged. Asked first (it moves balances along each chain); each attempt
+ * has a key of its own — a second click after a lost answer cannot charge a call twice,
+ * since a call rated by the first is no longer unrated.
+ */
+function RerateUnrated({ accountId, name }: { accountId?: string; name: string }) {
+  const { confirm, dialog } = useConfirm();
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<{ text: string; failed: boolean } | null>(null);
+  const rerate = async () => {
+    const confirmed = await confirm({
+      title: `Rate the unrated calls of ${name} again?`,
+      consequence:
+        'Each call that can be priced now (its route added, its account paid or resumed) is charged at the rates of its start and moves the balances along its chain; the others stay unrated with their reason.',
+      confirmLabel: 'Re-rate',
+    });
+    if (!confirmed) return;
+    setBusy(true);
+    setOutcome(null);
+    try {
+      const result = await apiFetch<TUsageRerated>('/usage/rerate', {
+        method: 'POST',
+        body: {
+          all: true,
+          ...(accountId ? { accountId } : {}),
+          idempotencyKey: crypto.randomUUID(),
+        },
+      });
+      setOutcome({ text: rerateSentence(result), failed: false });
+    } catch (error) {
+      setOutcome({ text: `Nothing was rated: ${(error as Error).message}`, failed: true });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="flex flex-wrap items-center gap-3 border-t border-slate-100 pt-3 text-sm">
+      <span className="text-slate-600">Unrated calls move no balance until they are rated.</span>
+      <button
+        type="button"
+        className="text-brand-700 underline disabled:opacity-60"
+        disabled={busy}
+        onClick={() => void rerate()}
+      >
+        {busy ? 'Re-rating…' : 'Re-rate unrated calls'}
+      </button>
+      {outcome ? (
+        <p role="status" className={outcome.failed ? 'text-red-700' : 'text-slate-800'}>
+          {outcome.text}
+        </p>
+      ) : null}
+      {dialog}
+    </div>
+  );
+}
 
 /**
  * One customer's calls (GET /usage?accountId=), newest first, live: its price (the level
@@ -656,7 +723,7 @@ export function AccountCalls({
                       'rated'
                     ) : (
                       <span className="text-amber-700">
-                        unrated: {REASONS[call.reason ?? ''] ?? call.reason}
+                        unrated: {UNRATED_REASON_TEXT[call.reason ?? ''] ?? call.reason}
                       </span>
                     )}
                   </td>

@@ -1,5 +1,5 @@
 import { Money } from '@/lib/shared/pricing/money';
-import type { TUsageSummaryRow } from '@/lib/shared/schemas/usage';
+import type { TUsagePosted, TUsageSummaryRow } from '@/lib/shared/schemas/usage';
 
 /**
  * The traffic dashboard's arithmetic (issue 18), exact: totals are summed from the
@@ -89,4 +89,30 @@ export function dailySeries(
       calls: row?.calls ?? 0,
     };
   });
+}
+
+/** Why a call is unrated, as the panel says it. */
+export const UNRATED_REASON_TEXT: Record<string, string> = {
+  unknown_account: 'unknown account',
+  account_suspended: 'account suspended',
+  credit_blocked: 'blocked for credit',
+  no_card: 'no card',
+  no_route: 'no route',
+  blocked_prefix: 'blocked prefix',
+  currency_mismatch: 'currency mismatch',
+  moved: 'before a transfer',
+};
+
+/** What a re-rate did: "Rated 12 calls; 3 still unrated (no route 2, blocked for credit 1)." */
+export function rerateSentence(
+  result: Pick<TUsagePosted, 'rated' | 'unrated' | 'unratedByReason'>,
+): string {
+  if (!result.rated && !result.unrated) return 'There were no unrated calls to rate.';
+  const rated = `Rated ${result.rated} ${result.rated === 1 ? 'call' : 'calls'}`;
+  if (!result.unrated) return `${rated}; none is left unrated.`;
+  const reasons = Object.entries(result.unratedByReason)
+    .filter(([, count]) => count)
+    .map(([reason, count]) => `${UNRATED_REASON_TEXT[reason] ?? reason} ${count}`)
+    .join(', ');
+  return `${rated}; ${result.unrated} still unrated (${reasons}).`;
 }

@@ -50,8 +50,11 @@ export interface TUiAbilities {
    * credit note or adjustment posted for one below (adjust).
    */
   ledger: { read: boolean; pay: boolean; adjust: boolean };
-  /** Calls and traffic below the account (issue 18): the overview's traffic dashboard. */
-  usage: { read: boolean };
+  /**
+   * Calls and traffic below the account (issue 18): the overview's traffic dashboard, and
+   * unrated calls rated again once their card is fixed (rerate).
+   */
+  usage: { read: boolean; rerate: boolean };
   /** An account's monthly statements (issue 19): listed and downloaded, issued for one below. */
   statements: { read: boolean; create: boolean };
 }
@@ -119,7 +122,7 @@ export function uiAbilities(actor: TUiActor): TUiAbilities {
       pay: write('payments:create'),
       adjust: write('adjustments:create'),
     },
-    usage: { read: has('usage:read') },
+    usage: { read: has('usage:read'), rerate: write('usage:create') },
     statements: { read: has('statements:read'), create: write('statements:create') },
   };
 }

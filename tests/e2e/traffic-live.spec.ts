@@ -216,6 +216,29 @@ test('calls move both dashboards live, each its own part; a customer out of cred
   // Live there too: K1's next call shows in its list.
   await call('POST', '/usage', { records: calls(ids.k1, 1) });
   await expect(callRows).toHaveCount(8);
+
+  // A customer calling before it has a card: unrated "no card" until it is given one,
+  // then rated again from its calls — asked first, then charged, and the list says so.
+  const k3 = (await call('POST', '/customers', { name: 'Traffic K3', parentId: reseller.id }))
+    .id as string;
+  await call('POST', '/usage', { records: calls(k3, 1) });
+  await admin
+    .getByRole('navigation', { name: 'Traffic drill-down' })
+    .getByRole('button', { name: 'Traffic Reseller' })
+    .click();
+  await admin.getByRole('button', { name: 'Traffic K3: calls' }).click();
+  const k3Calls = admin.getByRole('table', { name: 'Calls of Traffic K3' });
+  await expect(k3Calls).toContainText('unrated: no card');
+  await call('POST', '/assignments', { cardId: retail.id, accountId: k3 }, asReseller);
+  await admin.getByRole('button', { name: 'Re-rate unrated calls' }).click();
+  const dialog = admin.getByRole('alertdialog');
+  await expect(dialog).toContainText('Rate the unrated calls of Traffic K3 again?');
+  await dialog.getByRole('button', { name: 'Re-rate' }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'Rated' })).toHaveText(
+    'Rated 1 call; none is left unrated.',
+  );
+  await expect(k3Calls).not.toContainText('unrated');
+  await expect(k3Calls.locator('[data-amount="0.018000"]')).toBeVisible();
 });
 
 /** The Overview with traffic, both themes: axe-clean, fitting the screen, saved. */

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { TUsageSummaryRow } from '@/lib/shared/schemas/usage';
-import { dailySeries, minutesOf, totalsByCurrency, utcDayStart } from '@/lib/shared/traffic';
+import {
+  dailySeries,
+  minutesOf,
+  rerateSentence,
+  totalsByCurrency,
+  utcDayStart,
+} from '@/lib/shared/traffic';
 
 const row = (over: Partial<TUsageSummaryRow>): TUsageSummaryRow => ({
   key: 'k',
@@ -62,5 +68,23 @@ describe('the daily series', () => {
       ['2026-12-06', '0.000000', 0],
       ['2026-12-07', '0.000000', 0],
     ]);
+  });
+});
+
+describe('rerateSentence', () => {
+  it('says what was rated and why the rest stays unrated', () => {
+    expect(rerateSentence({ rated: 0, unrated: 0, unratedByReason: {} })).toBe(
+      'There were no unrated calls to rate.',
+    );
+    expect(rerateSentence({ rated: 1, unrated: 0, unratedByReason: {} })).toBe(
+      'Rated 1 call; none is left unrated.',
+    );
+    expect(
+      rerateSentence({
+        rated: 12,
+        unrated: 3,
+        unratedByReason: { no_route: 2, credit_blocked: 1, no_card: 0 },
+      }),
+    ).toBe('Rated 12 calls; 3 still unrated (no route 2, blocked for credit 1).');
   });
 });

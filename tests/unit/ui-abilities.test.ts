@@ -90,4 +90,15 @@ describe('uiAbilities', () => {
     expect(reseller.cards.unassign).toBe(true);
     expect(reseller.ledger).toEqual({ read: true, pay: true, adjust: true });
   });
+
+  it('re-rates calls only with usage:create, never while viewing as someone', () => {
+    expect(uiAbilities({ grants: ['usage:read'], impersonation: null }).usage).toEqual({
+      read: true,
+      rerate: false,
+    });
+    expect(
+      uiAbilities({ grants: ['usage:read', 'usage:create'], impersonation: null }).usage.rerate,
+    ).toBe(true);
+    expect(uiAbilities({ grants: ALL_GRANTS, impersonation: viewAs }).usage.rerate).toBe(false);
+  });
 });
