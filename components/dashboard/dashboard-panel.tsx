@@ -19,6 +19,7 @@ import { StatementsSection } from '@/components/records/statements-section';
 import { OwnAccountSection, OwnCreditAlert, useOwnBalance } from './own-account-section';
 import { DateTime } from '@/components/ui/date-time';
 import { Money } from '@/components/ui/money';
+import { UNRATED_REASON_TEXT } from '@/lib/shared/traffic';
 
 const DASHBOARD_KEY = queryKeys.anyChange('dashboard');
 const ATTENTION_KEY = queryKeys.anyChange('dashboard', { sub: 'attention' });
@@ -139,16 +140,21 @@ function Attention({
   /** The viewer's own account is refused calls for credit (said above it). */
   ownBlocked: boolean;
 }) {
-  const { losingCards, suspended, creditBlocked, scheduled } = attention;
+  const { losingCards, suspended, creditBlocked, scheduled, unrated } = attention;
   const checked = [
     losingCards ? 'no card loses money' : null,
     suspended ? 'no account below yours is suspended' : null,
     creditBlocked ? 'none is out of credit' : null,
     scheduled ? 'no rate change is scheduled' : null,
+    unrated ? 'no call is left unrated' : null,
   ].filter((part) => part !== null);
   if (!checked.length) return null;
   const nothing =
-    !losingCards?.total && !suspended?.total && !creditBlocked?.total && !scheduled?.total;
+    !losingCards?.total &&
+    !suspended?.total &&
+    !creditBlocked?.total &&
+    !scheduled?.total &&
+    !unrated?.total;
   // The account list the rest of an account card's entries are most likely in, and one
   // the viewer reads.
   const accountsHref = (items: { kind: 'reseller' | 'customer' }[]) =>
@@ -228,6 +234,25 @@ function Attention({
               moreHref="/cards"
             />
           ) : null}
+          {unrated?.total ? (
+            <AttentionCard
+              tone="warn"
+              title={`${unrated.total} unrated call${unrated.total === 1 ? '' : 's'}, charged to no one`}
+              // Why, as its reasons: each call is listed, and re-rated, under Traffic.
+              items={unrated.items.map((group) => ({
+                key: group.reason,
+                label: UNRATED_REASON_TEXT[group.reason] ?? group.reason,
+                note: `${group.calls} call${group.calls === 1 ? '' : 's'}`,
+              }))}
+              more={0}
+              moreHref="#traffic"
+              footer={
+                <a href="#traffic" className="mt-2 inline-block text-sm underline">
+                  See them under Traffic
+                </a>
+              }
+            />
+          ) : null}
         </div>
       )}
     </section>
@@ -246,12 +271,15 @@ function AttentionCard({
   items,
   more,
   moreHref,
+  footer,
 }: {
   tone: keyof typeof TONES;
   title: string;
-  items: { key: string; href: string; label: string; note: ReactNode }[];
+  /** An item without `href` is a plain line (a reason, not a record). */
+  items: { key: string; href?: string; label: string; note: ReactNode }[];
   more: number;
   moreHref: string;
+  footer?: ReactNode;
 }) {
   const headingId = useId();
   return (
@@ -263,9 +291,13 @@ function AttentionCard({
       <ul className="mt-2 space-y-1 text-sm">
         {items.map((item) => (
           <li key={item.key} className="flex justify-between gap-3">
-            <PanelLink href={item.href} className="font-medium underline">
-              {item.label}
-            </PanelLink>
+            {item.href ? (
+              <PanelLink href={item.href} className="font-medium underline">
+                {item.label}
+              </PanelLink>
+            ) : (
+              <span className="font-medium">{item.label}</span>
+            )}
             <span className="text-right opacity-80">{item.note}</span>
           </li>
         ))}
@@ -275,6 +307,7 @@ function AttentionCard({
           and {more} more
         </PanelLink>
       ) : null}
+      {footer}
     </section>
   );
 }

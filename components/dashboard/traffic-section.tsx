@@ -96,7 +96,7 @@ export function TrafficSection({
         current.kind === 'customer' ? null : <PeriodChoice period={period} onChange={setPeriod} />
       }
     >
-      <div data-testid="traffic" className="space-y-4">
+      <div id="traffic" data-testid="traffic" className="space-y-4 scroll-mt-4">
         {trail.length ? (
           <nav aria-label="Traffic drill-down" className="text-sm">
             <ol className="flex flex-wrap items-center gap-1 text-slate-600">

@@ -159,6 +159,10 @@ test('calls move both dashboards live, each its own part; a customer out of cred
   const adminRow = admin.getByTestId(`traffic-row-${ids.reseller}`);
   await expect(adminRow.getByRole('cell').nth(1)).toHaveText('3');
   await expect(adminRow.getByRole('cell').nth(6)).toHaveText('1');
+  // The unrated call is named first thing on the Overview, live, with its reason.
+  await expect(
+    admin.getByRole('region', { name: /unrated calls?, charged to no one/ }),
+  ).toContainText('no route');
   // The carrier's part: what the reseller paid it, and its own provider cost.
   expect(await amounts(adminRow)).toEqual({ revenue: '0.036000', cost: '0.030000' });
   const k1Row = mine.getByTestId(`traffic-row-${ids.k1}`);

@@ -123,6 +123,7 @@ describe('GET /dashboard/attention', () => {
       suspended: { total: 0, items: [] },
       creditBlocked: { total: 0, items: [] },
       scheduled: { total: 0, items: [] },
+      unrated: { total: 0, items: [] },
     });
   });
 
@@ -166,6 +167,45 @@ describe('GET /dashboard/attention', () => {
       suspended: null,
       creditBlocked: null,
       scheduled: null,
+      unrated: null,
     });
+  });
+
+  it('counts the calls left unrated below the viewer by reason, a sibling’s none', async () => {
+    const call = (accountId: string, n: number) => ({
+      id: `attention-${accountId}-${n}`,
+      accountId,
+      number: '441234567',
+      startedAt: new Date(Date.now() - 60_000).toISOString(),
+      seconds: 30,
+    });
+    // Cafe Prepaid is out of credit; Hotel Alpine is suspended.
+    const posted = await admin.post('/usage', {
+      records: [call(ids.prepaid, 1), call(ids.prepaid, 2), call(ids.hotel, 1)],
+    });
+    expect(posted.status).toBe(200);
+    expect(posted.body.unrated).toBe(3);
+    const unrated = {
+      total: 3,
+      items: [
+        { reason: 'credit_blocked', calls: 2 },
+        { reason: 'account_suspended', calls: 1 },
+      ],
+    };
+    expect((await admin.get('/dashboard/attention')).body.unrated).toEqual(unrated);
+    expect((await r1.get('/dashboard/attention')).body.unrated).toEqual(unrated);
+    expect((await r2.get('/dashboard/attention')).body.unrated).toEqual({ total: 0, items: [] });
+    // No usage:read, no count.
+    const blind = (await admin.post('/groups', { name: 'No usage', grants: ['cards:read'] })).body;
+    const me = (await admin.get('/me')).body.account.id;
+    const made = await admin.post('/users', {
+      email: 'blind@att.test',
+      password: PASSWORD,
+      accountId: me,
+      groupId: blind.id,
+    });
+    expect(made.status).toBe(201);
+    const noUsage = await apiClient(suite.server.url, 'blind@att.test', PASSWORD);
+    expect((await noUsage.get('/dashboard/attention')).body.unrated).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZCurrency, ZPageOf, ZPageQuery, ZSort } from './common';
+import { UNRATED_REASONS } from './usage';
 
 /** `GET /dashboard`: how many of each the caller sees; null where its group grants no read. */
 export const ZDashboardCounts = z.object({
@@ -18,8 +19,9 @@ const ZAttentionList = <T extends z.ZodType>(item: T) =>
  * `GET /dashboard/attention`: what the overview leads with, in the caller's scope —
  * cards of the owner's side with losing rows (margin alerts), suspended accounts, active
  * accounts whose own credit ran out (calls refused for them and everything below), and
- * rate changes scheduled for later (rows with a future effective-from). Null where the
- * caller's group does not grant the read.
+ * rate changes scheduled for later (rows with a future effective-from), and calls below
+ * it left unrated (charged to no one until rated again), by reason as the caller reads
+ * it. Null where the caller's group does not grant the read.
  */
 export const ZDashboardAttention = z.object({
   losingCards: ZAttentionList(
@@ -44,6 +46,10 @@ export const ZDashboardAttention = z.object({
       rows: z.number().int(),
       next: z.string(),
     }),
+  ).nullable(),
+  /** `total`: unrated calls in all; each reason with its calls, the most first. */
+  unrated: ZAttentionList(
+    z.object({ reason: z.enum(UNRATED_REASONS), calls: z.number().int() }),
   ).nullable(),
 });
 export type TDashboardAttention = z.infer<typeof ZDashboardAttention>;

@@ -2,7 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { can } from '@/lib/server/authz/can';
 import { ownedCardSql } from '@/lib/server/authz/card-relation';
-import { belowSql, onPathSql } from '@/lib/server/authz/scope';
+import { belowSql, onPathSql, withinSql } from '@/lib/server/authz/scope';
+import { reasonSql } from '@/lib/server/services/usage/unrated-reason';
+import { viewerDepth } from '@/lib/server/services/usage/list-usage';
+import type { TUnratedReason } from '@/lib/shared/schemas/usage';
 import { atScale } from '@/lib/server/services/accounts/account-dto';
 import type { TDashboardAttention } from '@/lib/shared/schemas/dashboard';
 
@@ -22,16 +25,42 @@ export async function dashboardAttention(
   em: EntityManager,
   actor: TActor,
 ): Promise<TDashboardAttention> {
-  if (actor.account.kind === 'customer')
-    return { losingCards: null, suspended: null, creditBlocked: null, scheduled: null };
+  if (actor.account.kind === 'customer') {
+    return {
+      losingCards: null,
+      suspended: null,
+      creditBlocked: null,
+      scheduled: null,
+      unrated: null,
+    };
+  }
   const readsAccounts = can(actor, 'resellers:read') || can(actor, 'customers:read');
-  const [losingCards, suspended, creditBlocked, scheduled] = await Promise.all([
+  const [losingCards, suspended, creditBlocked, scheduled, unrated] = await Promise.all([
     can(actor, 'cards:read') ? losing(em, actor) : null,
     readsAccounts ? suspendedBelow(em, actor) : null,
     readsAccounts ? creditBlockedBelow(em, actor) : null,
     can(actor, 'cards:read') && can(actor, 'rates:read') ? scheduledRates(em, actor) : null,
+    can(actor, 'usage:read') ? unratedBelow(em, actor) : null,
   ]);
-  return { losingCards, suspended, creditBlocked, scheduled };
+  return { losingCards, suspended, creditBlocked, scheduled, unrated };
+}
+
+/**
+ * Calls in the viewer's subtree left unrated, by reason as `GET /usage` tells it to this
+ * viewer (a card's trouble above it reads `no_route`): money no one has been charged,
+ * waiting for a fix and a re-rate. Read through the unrated records' partial index.
+ */
+async function unratedBelow(em: EntityManager, actor: TActor) {
+  const scope = withinSql('r.path', actor.account.path);
+  const rows = await em.execute<{ reason: TUnratedReason; calls: string }[]>(
+    `select reason, count(*) as calls
+       from (select ${reasonSql('r')} as reason from usage_record r
+              where r.status = 'unrated' and ${scope.sql}) unrated
+      group by reason order by count(*) desc, reason`,
+    [viewerDepth(actor), ...scope.params],
+  );
+  const items = rows.map((row) => ({ reason: row.reason, calls: Number(row.calls) }));
+  return { total: items.reduce((sum, item) => sum + item.calls, 0), items };
 }
 
 async function losing(em: EntityManager, actor: TActor) {
