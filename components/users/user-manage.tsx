@@ -127,6 +127,10 @@ export function UserManage({
               : `You cannot disable, enable, regroup, reset or delete this user: its group holds ${grantList(rule.data.lacking)} that you do not.`}
           </p>
         ) : null}
+        {can.update ? (
+          // Someone else's rename starts the field afresh from it.
+          <RenameForm key={user.name} user={user} />
+        ) : null}
         {manageable ? (
           <div className="space-y-2">
             <p className="text-sm text-slate-700">
@@ -274,6 +278,36 @@ export function UserManage({
       </div>
       {dialog}
     </PanelSection>
+  );
+}
+
+/**
+ * The user's name. Not a takeover: any users:update holder in scope may correct it, as
+ * the server allows (the manage rule guards group, status and password, not the name).
+ */
+function RenameForm({ user }: { user: TUserDto }) {
+  const rename = useSchemaForm({
+    schema: ZUserPatch,
+    defaultValues: { name: user.name },
+    toBody: (values) => ({ version: user.version, name: values.name }),
+    resetOnSuccess: false,
+    submit: (body) => apiFetch(`/users/${user.id}`, { method: 'PATCH', body }),
+    success: { message: `${user.email} renamed.`, href: recordHref('users', user.id) },
+  });
+  return (
+    <form onSubmit={rename.onSubmit} className="space-y-3" aria-label="Name" noValidate>
+      <TextField
+        id="user-name"
+        label="Name"
+        {...rename.register('name')}
+        error={rename.fields.name}
+        autoComplete="off"
+      />
+      <FormMessage message={rename.message} />
+      <Button type="submit" disabled={rename.pending}>
+        Save name
+      </Button>
+    </form>
   );
 }
 

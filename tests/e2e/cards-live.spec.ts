@@ -817,6 +817,11 @@ test('support views the panel as a reseller user, read-only, then stops; a user 
   await toUsers();
   await expect(row).toContainText('active');
   await toManage();
+  // The name, corrected from Manage (no takeover: no manage rule): the title follows.
+  const naming = admin.getByRole('form', { name: 'Name' });
+  await naming.getByLabel('Name').fill('Blue Ops B');
+  await naming.getByRole('button', { name: 'Save name' }).click();
+  await expect(admin.getByText('User · Blue Ops B')).toBeVisible();
 
   const viewAs = admin.getByRole('form', { name: 'View as this user' });
   await viewAs.getByRole('button', { name: 'View as ops-b@bluetel.test' }).click();
