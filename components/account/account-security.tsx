@@ -29,7 +29,14 @@ const STATUS_KEY = queryKeys.static('me', { sub: 'mfa' });
  * the person's own even while a view-as is open (`viewingAs`), but a view is read-only:
  * its state shows, its forms do not (the server refuses them then).
  */
-export function AccountSecurity({ viewingAs = false }: { viewingAs?: boolean }) {
+export function AccountSecurity({
+  viewingAs = false,
+  email,
+}: {
+  viewingAs?: boolean;
+  /** The signed-in person's: a token is issued by signing in again as them. */
+  email: string;
+}) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const status = useQuery({
@@ -288,7 +295,9 @@ export function AccountSecurity({ viewingAs = false }: { viewingAs?: boolean }) 
       </section>
       {/* One's own tokens: not while viewing as someone (read-only, and not one's own),
           nor before a required enrolment (nothing else answers until then). */}
-      {mfa && !viewingAs && !(mfa.required && !mfa.enabled) ? <ApiTokens /> : null}
+      {mfa && !viewingAs && !(mfa.required && !mfa.enabled) ? (
+        <ApiTokens email={email} mfaOn={mfa.enabled} />
+      ) : null}
     </div>
   );
 }

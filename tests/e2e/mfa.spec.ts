@@ -126,4 +126,18 @@ test('one’s API tokens are listed on Account security, and a revoked one stops
   await expect(table).not.toContainText('switch in rack 4');
   expect((await me1(leaked)).status()).toBe(401);
   expect((await me1(kept)).status()).toBe(200);
+
+  // Its replacement issued here: against the password, shown once, listed, and working.
+  const issuing = page.getByRole('form', { name: 'Issue a token' });
+  await issuing.getByLabel('Name (what uses it)').fill('switch in rack 5');
+  await issuing.getByLabel('Your password').fill('not-the-password');
+  await issuing.getByRole('button', { name: 'Issue token' }).click();
+  await expect(issuing).toContainText('Wrong email or password.');
+  await expect(page.getByTestId('issued-token')).toHaveCount(0);
+  await issuing.getByLabel('Your password').fill(person.password);
+  await issuing.getByRole('button', { name: 'Issue token' }).click();
+  const shown = page.getByTestId('issued-token');
+  await expect(shown).toHaveText(/\S{20,}/);
+  await expect(table).toContainText('switch in rack 5');
+  expect((await me1((await shown.textContent())!)).status()).toBe(200);
 });

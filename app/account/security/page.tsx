@@ -45,7 +45,7 @@ export default async function AccountSecurityPage() {
             </PanelLink>
           ) : null}
         </div>
-        <AccountSecurity viewingAs={viewingAs} />
+        <AccountSecurity viewingAs={viewingAs} email={actor.email} />
       </main>
     </div>
   );
