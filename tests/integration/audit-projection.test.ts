@@ -4,6 +4,9 @@ import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { csvRecords } from '@/lib/server/services/rates/rates-csv';
+import { exportAudit } from '@/lib/server/services/audit/list-audit';
+import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import { User } from '@/lib/server/entities';
 
 /**
  * Issue 13 item 7: the audit shows what changed only as the live events would show it
@@ -336,5 +339,18 @@ describe('the audit filtered by who and when, and exported', () => {
     expect(r1.text).not.toContain(ids.R2);
     expect(r1.text).not.toContain(MARKUP_FIXED);
     expect((await csvRows(r1.text)).length - 1).toBe((await audit(holder)).length);
+  });
+
+  it('gives the same file three entries a batch as in one batch', async () => {
+    const em = suite.orm.em.fork();
+    const user = await em.findOneOrFail(User, { email: ADMIN.email });
+    const actor = (await resolveActor(em, {
+      userId: user.id,
+      sessionVersion: user.sessionVersion,
+    })) as TActor;
+    const whole = (await admin.raw('GET', '/audit/export')).text;
+    expect(whole.split('\r\n').length).toBeGreaterThan(10);
+    const batched = await exportAudit(em, actor, {}, { batch: 3 });
+    expect(await new Response(batched).text()).toBe(whole);
   });
 });

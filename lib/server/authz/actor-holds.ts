@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from './actor';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { directQuery } from '@/lib/server/db/direct-query';
+import type { TGrant } from '@/lib/shared/permissions';
 
 /** The advisory locks' first key: what a write holds of its author (the second: the id). */
 const AUTHOR_LOCKS = 0x4155_7468;
@@ -58,31 +59,67 @@ export async function holdAuthor(
       { prepared: true },
     );
   }
-  const rows = await directQuery<TAuthorRow>(
-    tx,
-    `select u.status, u.session_version, u.group_id, g.grants,
+  const rows = await directQuery<TAuthorRow>(tx, AUTHOR_NOW, [actor.userId], { prepared: true });
+  if (!holdsNow(actor, rows[0])) {
+    throw new DomainError(
+      'forbidden',
+      'access_changed',
+      'Your access changed while this was being saved; nothing was saved.',
+    );
+  }
+}
+
+/** The author's user as it is now: status, session, group, grants, an account above suspended. */
+const AUTHOR_NOW = `select u.status, u.session_version, u.group_id, g.grants,
             exists (select 1 from account s
                      where s.status = 'suspended'
                        and s.id = any (string_to_array(rtrim(a.path, '/'), '/')::uuid[]))
               as suspended
        from app_user u join user_group g on g.id = u.group_id join account a on a.id = u.account_id
-      where u.id = ?`,
-    [actor.userId],
-    { prepared: true },
-  );
-  const now = rows[0];
-  const holds =
+      where u.id = ?`;
+
+/** Whether the actor, as judged at the door, still stands: grants gained do not matter. */
+function holdsNow(actor: TActor, now: TAuthorRow | undefined): now is TAuthorRow {
+  return Boolean(
     now &&
     now.status === 'active' &&
     !now.suspended &&
     now.session_version === actor.sessionVersion &&
     now.group_id === actor.group.id &&
-    actor.grants.every((grant) => now.grants.includes(grant));
-  if (!holds) {
+    actor.grants.every((grant) => now.grants.includes(grant)),
+  );
+}
+
+/**
+ * A long read (a CSV download, batch by batch) asks before each batch whether its reader
+ * still stands as the door found it and still holds `grant`: a user disabled, signed out
+ * everywhere or stripped of the grant mid-download gets no further rows (DESIGN §2:
+ * permission changes take effect at once). A view-as also needs its viewer still active
+ * and still holding `impersonation:start`.
+ */
+export async function assertStillReads(
+  em: EntityManager,
+  actor: TActor,
+  grant: TGrant,
+): Promise<void> {
+  const [now] = await directQuery<TAuthorRow>(em, AUTHOR_NOW, [actor.userId], { prepared: true });
+  let stands = holdsNow(actor, now) && now.grants.includes(grant);
+  if (stands && actor.impersonatorUserId) {
+    const [viewer] = await directQuery<TAuthorRow>(em, AUTHOR_NOW, [actor.impersonatorUserId], {
+      prepared: true,
+    });
+    stands = Boolean(
+      viewer &&
+      viewer.status === 'active' &&
+      !viewer.suspended &&
+      viewer.grants.includes('impersonation:start'),
+    );
+  }
+  if (!stands) {
     throw new DomainError(
       'forbidden',
       'access_changed',
-      'Your access changed while this was being saved; nothing was saved.',
+      'Your access changed during this download; it stopped there.',
     );
   }
 }

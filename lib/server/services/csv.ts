@@ -27,34 +27,44 @@ export function csvLine(columns: readonly string[], row: Record<string, unknown>
 /**
  * A CSV download read a batch at a time: the header, then whatever `next` returns until
  * it returns null (an empty batch is skipped, not the end). Nothing is read before the
- * client asks for it, so a long export holds one batch in memory.
+ * client asks for it, so a long export holds one batch in memory. `stillAllowed` ends a
+ * download whose reader lost its access meanwhile (the connection is cut: a failed
+ * download, never a file that looks whole).
  */
 export function csvStream(
   columns: readonly string[],
   next: () => Promise<Record<string, unknown>[] | null>,
+  /** Asked before each batch: throws when the reader may no longer read (the file ends). */
+  stillAllowed?: () => Promise<void>,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let headerSent = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!headerSent) {
-        headerSent = true;
-        controller.enqueue(encoder.encode(columns.join(',') + '\r\n'));
-        return;
-      }
-      for (;;) {
-        const rows = await next();
-        if (rows === null) {
-          controller.close();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!headerSent) {
+          headerSent = true;
+          controller.enqueue(encoder.encode(columns.join(',') + '\r\n'));
           return;
         }
-        if (!rows.length) continue;
-        const text = rows.map((row) => csvLine(columns, row)).join('\r\n');
-        controller.enqueue(encoder.encode(text + '\r\n'));
-        return;
-      }
+        for (;;) {
+          await stillAllowed?.();
+          const rows = await next();
+          if (rows === null) {
+            controller.close();
+            return;
+          }
+          if (!rows.length) continue;
+          const text = rows.map((row) => csvLine(columns, row)).join('\r\n');
+          controller.enqueue(encoder.encode(text + '\r\n'));
+          return;
+        }
+      },
+      // Nothing read ahead of the client: each batch is read (and its reader's access asked)
+      // when the client takes the one before.
     },
-  });
+    new CountQueuingStrategy({ highWaterMark: 0 }),
+  );
 }
 
 /** The headers of a CSV download named `filename` (its characters already safe). */

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { csvStream } from '@/lib/server/services/csv';
+import { assertStillReads } from '@/lib/server/authz/actor-holds';
 import type { TAccountListQuery } from '@/lib/shared/schemas/accounts';
 import type { TSubAccountKind } from './account-scope';
 import { Account } from '@/lib/server/entities';
@@ -59,20 +60,24 @@ export function exportSubAccounts(
   const size = options.batch ?? BATCH;
   let order: string[] | undefined;
   let at = 0;
-  return csvStream(columns, async () => {
-    order ??= await subAccountOrder(em.fork(), actor, kind, query);
-    const ids = order.slice(at, at + size);
-    at += ids.length;
-    if (!ids.length) return null;
-    // Each batch in a context of its own: the request's would keep every account read
-    // (with its snapshot) until the download ends, the whole subtree for a long export.
-    const batch = em.fork();
-    const found = await batch.find(Account, {
-      $and: [subAccountFilter(actor, kind, query), { id: { $in: ids } }],
-    });
-    const byId = new Map(found.map((row) => [row.id, row]));
-    const rows = ids.flatMap((id) => byId.get(id) ?? []);
-    if (!rows.length) return [];
-    return (await subAccountDtos(batch, rows)) as unknown as Record<string, unknown>[];
-  });
+  return csvStream(
+    columns,
+    async () => {
+      order ??= await subAccountOrder(em.fork(), actor, kind, query);
+      const ids = order.slice(at, at + size);
+      at += ids.length;
+      if (!ids.length) return null;
+      // Each batch in a context of its own: the request's would keep every account read
+      // (with its snapshot) until the download ends, the whole subtree for a long export.
+      const batch = em.fork();
+      const found = await batch.find(Account, {
+        $and: [subAccountFilter(actor, kind, query), { id: { $in: ids } }],
+      });
+      const byId = new Map(found.map((row) => [row.id, row]));
+      const rows = ids.flatMap((id) => byId.get(id) ?? []);
+      if (!rows.length) return [];
+      return (await subAccountDtos(batch, rows)) as unknown as Record<string, unknown>[];
+    },
+    () => assertStillReads(em, actor, grantFor(kind, 'read')),
+  );
 }

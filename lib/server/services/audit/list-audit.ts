@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { logEntryOf, type TLogRow } from '@/lib/server/live/read-log';
 import { assertCan, can } from '@/lib/server/authz/can';
+import { assertStillReads } from '@/lib/server/authz/actor-holds';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { auditViewOf, roomsOf } from '@/lib/server/authz/audience';
 import { carrierIdOf, isWithin, withinSql } from '@/lib/server/authz/scope';
@@ -95,6 +96,7 @@ export async function exportAudit(
   em: EntityManager,
   actor: TActor,
   query: TAuditExportQuery,
+  options: { batch?: number } = {},
 ): Promise<ReadableStream<Uint8Array>> {
   assertCan(actor, 'audit:read');
   const { filters, params } = await auditFilter(em, actor, query);
@@ -105,18 +107,22 @@ export async function exportAudit(
   const last = ceiling?.last ?? '0';
   const rooms = new Set(roomsOf(actor));
   let after = '0';
-  return csvStream(AUDIT_CSV_COLUMNS, async () => {
-    if (after === last) return null;
-    const rows = await readAuditRows(
-      em,
-      [...filters, 'c.carrier_seq > ?::bigint', 'c.carrier_seq <= ?::bigint'],
-      'c.carrier_seq asc',
-      [...params, after, last, EXPORT_BATCH],
-    );
-    if (!rows.length) return null;
-    after = String(rows.at(-1)!.seq);
-    return rows.map((row) => auditCsvRow(toAuditDto(actor, row, rooms)));
-  });
+  return csvStream(
+    AUDIT_CSV_COLUMNS,
+    async () => {
+      if (after === last) return null;
+      const rows = await readAuditRows(
+        em,
+        [...filters, 'c.carrier_seq > ?::bigint', 'c.carrier_seq <= ?::bigint'],
+        'c.carrier_seq asc',
+        [...params, after, last, options.batch ?? EXPORT_BATCH],
+      );
+      if (!rows.length) return null;
+      after = String(rows.at(-1)!.seq);
+      return rows.map((row) => auditCsvRow(toAuditDto(actor, row, rooms)));
+    },
+    () => assertStillReads(em, actor, 'audit:read'),
+  );
 }
 
 const EXPORT_BATCH = 500;

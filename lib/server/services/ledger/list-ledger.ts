@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
+import { assertStillReads } from '@/lib/server/authz/actor-holds';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput } from '@/lib/server/errors/domain-error';
@@ -66,6 +67,7 @@ export async function exportLedger(
   actor: TActor,
   unverifiedId: string,
   query: TLedgerExportQuery,
+  options: { batch?: number } = {},
 ): Promise<{ filename: string; stream: ReadableStream<Uint8Array> }> {
   assertCan(actor, 'ledger:read');
   const { account } = await readAccountInScope(em, actor, unverifiedId, { within: true });
@@ -77,24 +79,28 @@ export async function exportLedger(
   );
   let after = '0';
   const last = ceiling?.last ?? '0';
-  const stream = csvStream(LEDGER_CSV_COLUMNS, async () => {
-    if (after === last) return null;
-    // A context per batch: the request's would hold every entry read until the end.
-    const batch = em.fork();
-    await readAccountInScope(batch, actor, account.id, { within: true });
-    const rows = await directQuery<TLedgerRow>(
-      batch,
-      `select * from ledger_entry where ${filters.join(' and ')}
+  const stream = csvStream(
+    LEDGER_CSV_COLUMNS,
+    async () => {
+      if (after === last) return null;
+      // A context per batch: the request's would hold every entry read until the end.
+      const batch = em.fork();
+      await readAccountInScope(batch, actor, account.id, { within: true });
+      const rows = await directQuery<TLedgerRow>(
+        batch,
+        `select * from ledger_entry where ${filters.join(' and ')}
           and id > ?::bigint and id <= ?::bigint order by id limit ?`,
-      [...params, after, last, EXPORT_BATCH],
-    );
-    if (!rows.length) return null;
-    after = String(rows.at(-1)!.id);
-    return (await ledgerEntryDtos(batch, actor, rows)).map((entry) => ({
-      ...entry,
-      by: entry.by.kind === 'user' ? entry.by.email : entry.by.name,
-    }));
-  });
+        [...params, after, last, options.batch ?? EXPORT_BATCH],
+      );
+      if (!rows.length) return null;
+      after = String(rows.at(-1)!.id);
+      return (await ledgerEntryDtos(batch, actor, rows)).map((entry) => ({
+        ...entry,
+        by: entry.by.kind === 'user' ? entry.by.email : entry.by.name,
+      }));
+    },
+    () => assertStillReads(em, actor, 'ledger:read'),
+  );
   const safeName = account.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'ledger';
   return { filename: `${safeName}-ledger.csv`, stream };
 }

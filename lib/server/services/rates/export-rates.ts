@@ -4,6 +4,7 @@ import { RATE_CSV_COLUMNS } from '@/lib/shared/schemas/rates';
 import { afterRateKey, toRateDto, type TRateRow } from './list-rates';
 import { findCardForRates } from './rate-access';
 import { csvStream } from '@/lib/server/services/csv';
+import { assertStillReads } from '@/lib/server/authz/actor-holds';
 import { rowsAt } from './revisions';
 
 /** The `rate` view's columns (Migration20261220100000), read from history. */
@@ -29,20 +30,24 @@ export async function exportRates(
   const shape = { decimals: card.decimals, derived: Boolean(card.parent) };
   const revision = card.liveRevision;
   let after: [string, Date | null] | null = null;
-  const stream = csvStream(RATE_CSV_COLUMNS, async () => {
-    const [filter, params] = after ? afterRateKey(...after) : ['true', []];
-    const rows: TRateRow[] = await em.execute<TRateRow[]>(
-      `select ${RATE_VIEW_COLUMNS} from rate_history
+  const stream = csvStream(
+    RATE_CSV_COLUMNS,
+    async () => {
+      const [filter, params] = after ? afterRateKey(...after) : ['true', []];
+      const rows: TRateRow[] = await em.execute<TRateRow[]>(
+        `select ${RATE_VIEW_COLUMNS} from rate_history
         where card_id = ? and ${rowsAt('rate_history')} and ${filter}
         order by prefix, coalesce(effective_from, '-infinity'::timestamptz)
         limit ?`,
-      [card.id, revision, revision, ...params, BATCH],
-    );
-    if (!rows.length) return null;
-    const last = rows.at(-1)!;
-    after = [last.prefix, last.effective_from];
-    return rows.map((row) => toRateDto(row, shape, relation === 'owner'));
-  });
+        [card.id, revision, revision, ...params, BATCH],
+      );
+      if (!rows.length) return null;
+      const last = rows.at(-1)!;
+      after = [last.prefix, last.effective_from];
+      return rows.map((row) => toRateDto(row, shape, relation === 'owner'));
+    },
+    () => assertStillReads(em, actor, 'rates:read'),
+  );
   const safeName = card.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'rates';
   return { filename: `${safeName}.csv`, stream };
 }
