@@ -1,5 +1,9 @@
 import { Money } from '@/lib/shared/pricing/money';
-import type { TUsagePosted, TUsageSummaryRow } from '@/lib/shared/schemas/usage';
+import {
+  USAGE_MAX_RECORDS,
+  type TUsagePosted,
+  type TUsageSummaryRow,
+} from '@/lib/shared/schemas/usage';
 
 /**
  * The traffic dashboard's arithmetic (issue 18), exact: totals are summed from the
@@ -109,10 +113,15 @@ export function rerateSentence(
 ): string {
   if (!result.rated && !result.unrated) return 'There were no unrated calls to rate.';
   const rated = `Rated ${result.rated} ${result.rated === 1 ? 'call' : 'calls'}`;
-  if (!result.unrated) return `${rated}; none is left unrated.`;
+  // One re-rate takes the oldest USAGE_MAX_RECORDS: a full one may have left more behind.
+  const more =
+    result.rated + result.unrated >= USAGE_MAX_RECORDS
+      ? ` Only the oldest ${USAGE_MAX_RECORDS.toLocaleString('en')} were tried: re-rate again for the rest.`
+      : '';
+  if (!result.unrated) return `${rated}; none of those is left unrated.${more}`;
   const reasons = Object.entries(result.unratedByReason)
     .filter(([, count]) => count)
     .map(([reason, count]) => `${UNRATED_REASON_TEXT[reason] ?? reason} ${count}`)
     .join(', ');
-  return `${rated}; ${result.unrated} still unrated (${reasons}).`;
+  return `${rated}; ${result.unrated} still unrated (${reasons}).${more}`;
 }

@@ -239,7 +239,7 @@ test('calls move both dashboards live, each its own part; a customer out of cred
   await expect(dialog).toContainText('Rate the unrated calls of Traffic K3 again?');
   await dialog.getByRole('button', { name: 'Re-rate' }).click();
   await expect(admin.getByRole('status').filter({ hasText: 'Rated' })).toHaveText(
-    'Rated 1 call; none is left unrated.',
+    'Rated 1 call; none of those is left unrated.',
   );
   await expect(k3Calls).not.toContainText('unrated');
   await expect(k3Calls.locator('[data-amount="0.018000"]')).toBeVisible();

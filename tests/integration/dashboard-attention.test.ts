@@ -194,10 +194,31 @@ describe('GET /dashboard/attention', () => {
     };
     expect((await admin.get('/dashboard/attention')).body.unrated).toEqual(unrated);
     expect((await r1.get('/dashboard/attention')).body.unrated).toEqual(unrated);
+    // A late call from before its customer's transfer is unrated `moved` for good (no
+    // re-rate takes it): nothing to act on, so not counted.
+    const me = (await admin.get('/me')).body.account.id as string;
+    const moving = await admin.post('/customers', { name: 'Moving', parentId: ids.r2 });
+    expect(
+      (
+        await admin.post(`/customers/${moving.body.id}/transfer`, {
+          toParentId: me,
+          cardId: ids.retail,
+        })
+      ).status,
+    ).toBe(200);
+    const late = await admin.post('/usage', {
+      records: [
+        {
+          ...call(moving.body.id, 1),
+          startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+        },
+      ],
+    });
+    expect(late.body.unratedByReason).toEqual({ moved: 1 });
+    expect((await admin.get('/dashboard/attention')).body.unrated).toEqual(unrated);
     expect((await r2.get('/dashboard/attention')).body.unrated).toEqual({ total: 0, items: [] });
     // No usage:read, no count.
     const blind = (await admin.post('/groups', { name: 'No usage', grants: ['cards:read'] })).body;
-    const me = (await admin.get('/me')).body.account.id;
     const made = await admin.post('/users', {
       email: 'blind@att.test',
       password: PASSWORD,

@@ -77,7 +77,7 @@ describe('rerateSentence', () => {
       'There were no unrated calls to rate.',
     );
     expect(rerateSentence({ rated: 1, unrated: 0, unratedByReason: {} })).toBe(
-      'Rated 1 call; none is left unrated.',
+      'Rated 1 call; none of those is left unrated.',
     );
     expect(
       rerateSentence({
@@ -86,5 +86,9 @@ describe('rerateSentence', () => {
         unratedByReason: { no_route: 2, credit_blocked: 1, no_card: 0 },
       }),
     ).toBe('Rated 12 calls; 3 still unrated (no route 2, blocked for credit 1).');
+    // A full re-rate (its oldest 10,000) may have left more behind: said so.
+    expect(rerateSentence({ rated: 9_990, unrated: 10, unratedByReason: { no_route: 10 } })).toBe(
+      'Rated 9990 calls; 10 still unrated (no route 10). Only the oldest 10,000 were tried: re-rate again for the rest.',
+    );
   });
 });

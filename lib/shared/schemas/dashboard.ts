@@ -20,8 +20,8 @@ const ZAttentionList = <T extends z.ZodType>(item: T) =>
  * cards of the owner's side with losing rows (margin alerts), suspended accounts, active
  * accounts whose own credit ran out (calls refused for them and everything below), and
  * rate changes scheduled for later (rows with a future effective-from), and calls below
- * it left unrated (charged to no one until rated again), by reason as the caller reads
- * it. Null where the caller's group does not grant the read.
+ * it left unrated that a re-rate may still charge (not `moved`), by reason as the caller
+ * reads it. Null where the caller's group does not grant the read.
  */
 export const ZDashboardAttention = z.object({
   losingCards: ZAttentionList(

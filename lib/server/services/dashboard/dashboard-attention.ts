@@ -48,14 +48,17 @@ export async function dashboardAttention(
 /**
  * Calls in the viewer's subtree left unrated, by reason as `GET /usage` tells it to this
  * viewer (a card's trouble above it reads `no_route`): money no one has been charged,
- * waiting for a fix and a re-rate. Read through the unrated records' partial index.
+ * waiting for a fix and a re-rate. Not a call from before its customer's transfer
+ * (`moved`): no re-rate ever takes one (usage/rerate-usage.ts), so it is nothing to act on.
+ * Read through the unrated records' partial index.
  */
 async function unratedBelow(em: EntityManager, actor: TActor) {
   const scope = withinSql('r.path', actor.account.path);
   const rows = await em.execute<{ reason: TUnratedReason; calls: string }[]>(
     `select reason, count(*) as calls
        from (select ${reasonSql('r')} as reason from usage_record r
-              where r.status = 'unrated' and ${scope.sql}) unrated
+              where r.status = 'unrated' and r.reason is distinct from 'moved'
+                and ${scope.sql}) unrated
       group by reason order by count(*) desc, reason`,
     [viewerDepth(actor), ...scope.params],
   );
