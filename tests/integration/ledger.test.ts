@@ -6,6 +6,8 @@ import { resolveActor, type TActor } from '@/lib/server/authz/actor';
 import { User } from '@/lib/server/entities';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { recordMovement } from '@/lib/server/services/ledger/record-payment';
+import { exportLedger } from '@/lib/server/services/ledger/list-ledger';
+import { requestHash } from '@/lib/server/db/idempotent-request';
 import type { TLedgerEntryDto, TLedgerKind } from '@/lib/shared/schemas/ledger';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
@@ -172,6 +174,23 @@ describe('account currency', () => {
     });
     expect(movedAgain.status).toBe(200);
     expect(movedAgain.body).toMatchObject({ parentId: ids.C, balance: '9.225000' });
+    // A key stored before the rate had a canonical form (hashed as written) still
+    // answers its retry.
+    await suite.orm.em
+      .fork()
+      .getConnection()
+      .execute(`update transfer_request set request_hash = ? where idempotency_key = ?`, [
+        requestHash([ids.KU, ids.C, ids.card, '0.9', 'keep']),
+        'ledger-move-ku',
+      ]);
+    const movedBeforehand = await admin.post(`/customers/${ids.KU}/transfer`, {
+      toParentId: ids.C,
+      cardId: ids.card,
+      rate: '0.9',
+      idempotencyKey: 'ledger-move-ku',
+    });
+    expect(movedBeforehand.status).toBe(200);
+    expect(movedBeforehand.body).toMatchObject({ parentId: ids.C, balance: '9.225000' });
     // The first payment retried by a client that never saw its answer is that payment
     // still: not a refusal inviting a second one in the new currency.
     const retried = await admin.post(`/accounts/${ids.KU}/payments`, {
@@ -761,6 +780,58 @@ describe('ledger and balance reads', () => {
     expect(JSON.parse(bad.text).error.fields).toHaveProperty('kind');
     // A sibling reseller gets 404, not an empty file.
     expect((await r2.raw('GET', `/accounts/${ids.K1}/ledger/export`)).status).toBe(404);
+  });
+
+  it('exports batch by batch: each row once, none recorded after it began; it stops when access goes', async () => {
+    const em = suite.orm.em.fork();
+    const actorOf = async (email: string) => {
+      const user = await em.findOneOrFail(User, { email });
+      return (await resolveActor(em, {
+        userId: user.id,
+        sessionVersion: user.sessionVersion,
+      })) as TActor;
+    };
+    const whole = (await admin.raw('GET', `/accounts/${ids.K1}/ledger/export`)).text;
+    expect(whole.split('\r\n').length).toBeGreaterThan(5);
+    // Two rows a batch give the file one batch gave; a payment recorded once the export
+    // has begun is the next download's.
+    const started = await exportLedger(em, await actorOf(ADMIN.email), ids.K1, {}, { batch: 2 });
+    const late = await admin.post(`/accounts/${ids.K1}/payments`, {
+      amount: '1',
+      reference: 'after the export began',
+      idempotencyKey: 'ledger-export-late',
+    });
+    expect(late.status).toBe(201);
+    expect(await new Response(started.stream).text()).toBe(whole);
+    expect((await admin.raw('GET', `/accounts/${ids.K1}/ledger/export`)).text).toContain(
+      'after the export began',
+    );
+
+    // A reader disabled mid-download gets no further rows: the stream fails.
+    const groupId = (await admin.get('/users?q=ops@r1.l.test')).body.items[0].groupId;
+    const made = await admin.post('/users', {
+      email: 'exporter@r1.l.test',
+      password: PASSWORD,
+      accountId: ids.R1,
+      groupId,
+    });
+    expect(made.status).toBe(201);
+    const { stream } = await exportLedger(
+      em,
+      await actorOf('exporter@r1.l.test'),
+      ids.K1,
+      {},
+      { batch: 1 },
+    );
+    const reader = stream.getReader();
+    expect((await reader.read()).done).toBe(false); // the header
+    expect((await reader.read()).done).toBe(false); // the first row
+    const disabled = await admin.patch(`/users/${made.body.id}`, {
+      version: made.body.version,
+      status: 'disabled',
+    });
+    expect(disabled.status).toBe(200);
+    await expect(reader.read()).rejects.toMatchObject({ code: 'access_changed' });
   });
 
   it('never shows a sibling’s balance or ledger (404)', async () => {

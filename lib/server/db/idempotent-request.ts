@@ -20,13 +20,23 @@ export function requestHash(asked: unknown): string {
   return createHash('sha256').update(JSON.stringify(asked)).digest('hex');
 }
 
+/**
+ * A request's hash, and the hashes the same request had under an earlier canonical form:
+ * a key stored before a canonical form changed still answers its retries (the first is
+ * the one stored with a new key).
+ */
+export type TRequestHashes = string | readonly [string, ...string[]];
+
+const hashesOf = (hash: TRequestHashes): readonly string[] =>
+  typeof hash === 'string' ? [hash] : hash;
+
 /** The first answer to the caller's account's `key`; undefined when the key is new. */
 export async function firstAnswer<T>(
   em: EntityManager,
   table: TRequestTable,
   actor: TActor,
   key: string,
-  hash: string,
+  hash: TRequestHashes,
 ): Promise<T | undefined> {
   const [seen] = await directQuery<{ request_hash: string; answer: T | string | null }>(
     em,
@@ -35,7 +45,7 @@ export async function firstAnswer<T>(
   );
   // Null only to the transaction that claimed the key (no other sees it uncommitted).
   if (!seen?.answer) return undefined;
-  if (seen.request_hash !== hash) {
+  if (!hashesOf(hash).includes(seen.request_hash)) {
     throw conflict(
       'idempotency_conflict',
       'This idempotency key was used for another request; use a new key for a new one.',
@@ -55,7 +65,7 @@ export async function onceForKey<T>(
   table: TRequestTable,
   actor: TActor,
   key: string,
-  hash: string,
+  hash: TRequestHashes,
   work: () => Promise<T>,
 ): Promise<{ answer: T; replayed: boolean }> {
   const [claimed] = await directQuery<{ one: number }>(
@@ -64,7 +74,7 @@ export async function onceForKey<T>(
      values (?, ?, ?, null, ?, ?)
      on conflict (account_id, idempotency_key) do nothing
      returning 1 as one`,
-    [actor.account.id, key, hash, actor.userId, new Date()],
+    [actor.account.id, key, hashesOf(hash)[0], actor.userId, new Date()],
   );
   if (!claimed) {
     const first = await firstAnswer<T>(tx, table, actor, key, hash);

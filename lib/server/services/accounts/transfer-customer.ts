@@ -18,7 +18,12 @@ import { assignmentChange } from '@/lib/server/services/assignments/assignment-s
 import { settleSpansAtCommit } from '@/lib/server/services/assignments/span-dating';
 import { findParentForNew, findScopedAccount, readAccountInScope } from './account-scope';
 import { placeInTree } from './account-tree';
-import { firstAnswer, onceForKey, requestHash } from '@/lib/server/db/idempotent-request';
+import {
+  firstAnswer,
+  onceForKey,
+  requestHash,
+  type TRequestHashes,
+} from '@/lib/server/db/idempotent-request';
 import { suspendedAncestors, toCustomerDto } from './account-dto';
 
 /**
@@ -47,16 +52,23 @@ export async function transferCustomer(
     });
   }
   // What is asked, canonical: the same move whatever the ids' case or the rate's spaces.
-  const hash = key
-    ? requestHash([
-        unverifiedId.toLowerCase(),
-        input.toParentId.toLowerCase(),
-        input.cardId.toLowerCase(),
-        // The rate as a number: "1.085" and "1.0850" are the same move.
-        input.rate === undefined ? null : new Money(input.rate.trim()).toFixed(8),
-        input.balance ?? 'keep',
-        ...(input.fromCurrency ? [input.fromCurrency] : []),
-      ])
+  const asked = (rate: string | null) => [
+    unverifiedId.toLowerCase(),
+    input.toParentId.toLowerCase(),
+    input.cardId.toLowerCase(),
+    rate,
+    input.balance ?? 'keep',
+    ...(input.fromCurrency ? [input.fromCurrency] : []),
+  ];
+  // The rate as a number: "1.085" and "1.0850" are the same move. Keys stored before
+  // 2026-12-06 hashed it as written: their retries still match that.
+  const hash: TRequestHashes = key
+    ? [
+        requestHash(
+          asked(input.rate === undefined ? null : new Money(input.rate.trim()).toFixed(8)),
+        ),
+        requestHash(asked(input.rate?.trim() ?? null)),
+      ]
     : '';
   if (key) {
     // A retry of an attempt that committed: answered before anything is read or locked.

@@ -68,12 +68,20 @@ export interface TEntryInput {
 
 /** The fingerprint of what a keyed request asked for: a retry must ask the same. */
 export function requestHash(input: TEntryInput): string {
-  const normalized = JSON.stringify([
-    input.kind,
-    new Money(input.amount).toFixed(6),
-    // An empty reference is stored as none: a retry that leaves it out asks the same.
-    input.reference || null,
-  ]);
+  // An empty reference is stored as none: a retry that leaves it out asks the same.
+  return entryHash(input, input.reference || null);
+}
+
+/**
+ * What a stored key's request may have hashed to: as now, and, for an empty reference,
+ * as keys stored before 2026-12-06 hashed it (as written), so their retries still match.
+ */
+function storedHashes(input: TEntryInput): string[] {
+  return [requestHash(input), entryHash(input, input.reference ?? null)];
+}
+
+function entryHash(input: TEntryInput, reference: string | null): string {
+  const normalized = JSON.stringify([input.kind, new Money(input.amount).toFixed(6), reference]);
   return createHash('sha256').update(normalized).digest('hex');
 }
 
@@ -104,7 +112,7 @@ export async function keyedEntry(
   );
   if (!seen) return null;
   if (
-    seen.request_hash !== requestHash(input) ||
+    !storedHashes(input).includes(seen.request_hash ?? '') ||
     (currency !== undefined && currency !== seen.currency)
   ) {
     // What the key recorded, so a client whose first answer was lost can say what landed
