@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useRouter } from 'next/navigation';
+import { ConflictNotice } from '@/components/live/conflict-notice';
 import { RecordPicker } from '@/components/pickers/record-picker';
 import { apiFetch, ApiClientError } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
@@ -304,6 +305,20 @@ function RenameForm({ user }: { user: TUserDto }) {
         autoComplete="off"
       />
       <FormMessage message={rename.message} />
+      {rename.conflict ? (
+        // Saved by someone else at that moment: both shown, the person chooses.
+        <ConflictNotice
+          conflict={rename.conflict}
+          labels={{ name: 'Name' }}
+          pending={rename.pending}
+          partial
+          onTakeTheirs={(current) => {
+            rename.form.reset({ name: String(current.name ?? '') });
+            rename.dismissConflict();
+          }}
+          onOverwrite={() => void rename.overwrite()}
+        />
+      ) : null}
       <Button type="submit" disabled={rename.pending}>
         Save name
       </Button>
