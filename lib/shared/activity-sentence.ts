@@ -345,6 +345,23 @@ export function changedFields(before: TBody | null, after: TBody | null): TField
     .map((field) => ({ field, before: before[field], after: after[field] }));
 }
 
+/**
+ * A list field's change (a group's grants, a brand's hostnames) as what was added and what
+ * was taken away, each in its own order — null when either side is not a list of text.
+ * The two whole lists, one struck through, make a reader hunt for the one grant that moved.
+ */
+export function listChange(change: TFieldChange): { added: string[]; removed: string[] } | null {
+  const texts = (value: unknown): value is string[] =>
+    Array.isArray(value) && value.every((item) => typeof item === 'string');
+  if (!texts(change.before) || !texts(change.after)) return null;
+  const before = new Set(change.before);
+  const after = new Set(change.after);
+  return {
+    added: change.after.filter((item) => !before.has(item)),
+    removed: change.before.filter((item) => !after.has(item)),
+  };
+}
+
 /** An account's fields that hold money in its currency. */
 const MONEY_FIELDS = new Set(['balance', 'creditLimit', 'warningThreshold', 'available']);
 

@@ -4,6 +4,7 @@ import {
   activitySentence,
   changedFields,
   fieldValueText,
+  listChange,
   valueText,
   type TActivityEntry,
 } from '@/lib/shared/activity-sentence';
@@ -246,6 +247,29 @@ describe('changedFields', () => {
       { field: 'creditLimit', before: '5', after: null },
     ]);
     expect(changedFields(null, { name: 'A' })).toEqual([]);
+  });
+});
+
+describe('listChange', () => {
+  it('says which items a list gained and lost, in their order', () => {
+    expect(
+      listChange({
+        field: 'grants',
+        before: ['cards:read', 'users:read', 'audit:read'],
+        after: ['users:read', 'impersonation:start', 'audit:read', 'ledger:read'],
+      }),
+    ).toEqual({ added: ['impersonation:start', 'ledger:read'], removed: ['cards:read'] });
+    // A reorder moves nothing.
+    expect(listChange({ field: 'hostnames', before: ['a', 'b'], after: ['b', 'a'] })).toEqual({
+      added: [],
+      removed: [],
+    });
+  });
+
+  it('is null for anything but two lists of text', () => {
+    expect(listChange({ field: 'name', before: 'A', after: 'B' })).toBeNull();
+    expect(listChange({ field: 'grants', before: null, after: ['a'] })).toBeNull();
+    expect(listChange({ field: 'x', before: [1], after: [2] })).toBeNull();
   });
 });
 
