@@ -20,7 +20,8 @@ export const dynamic = 'force-dynamic';
 export default async function PanelLayout({ children }: { children: ReactNode }) {
   const actor = await requirePageActor();
   const brand = await getPageBrand();
-  const { sections } = uiAbilities(actor);
+  const abilities = uiAbilities(actor);
+  const { sections } = abilities;
   const me = toMeDto(actor);
   const nav: TNavItem[] = [
     { href: '/', label: 'Overview' },
@@ -34,6 +35,10 @@ export default async function PanelLayout({ children }: { children: ReactNode })
       : []),
     ...(sections.trace ? [{ href: '/trace', label: 'Price trace' }] : []),
     ...(sections.audit ? [{ href: '/audit', label: 'Audit log' }] : []),
+    // One's own brand: what one's portal and customers show (a customer has none to set).
+    ...(abilities.brand.read && actor.account.kind !== 'customer'
+      ? [{ href: '/branding', label: 'Branding' }]
+      : []),
   ];
   return (
     <IdentityScope identity={identityOf(actor)}>

@@ -16,6 +16,7 @@ import { Money } from '@/components/ui/money';
 import { statusText } from '@/lib/shared/format';
 import { AuditTable } from '@/components/audit/audit-panel';
 import { BalanceSection } from './balance-section';
+import { BrandEditor } from '@/components/brands/brand-editor';
 import { StatementsSection } from './statements-section';
 import { AccountUsers } from './account-users';
 import { DeleteRecord } from './delete-record';
@@ -94,6 +95,8 @@ export function ResellerRecord({
           />
         ) : tab === 'statements' ? (
           <StatementsSection account={reseller} canIssue={can.statements.create} />
+        ) : tab === 'brand' ? (
+          <BrandEditor account={reseller} canEdit={can.brand.update} />
         ) : tab === 'resellers' ? (
           <PanelSection title={`Sub-resellers of ${reseller.name}`}>
             <RecordList<TResellerDto>

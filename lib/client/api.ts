@@ -28,15 +28,21 @@ export type TApiFetch = <T>(path: string, init?: TApiInit) => Promise<T>;
  */
 export function createApiFetch(baseUrl = '', headers: Record<string, string> = {}): TApiFetch {
   return async function fetchApi<T>(path: string, init: TApiInit = {}): Promise<T> {
+    // A file (a logo) goes as its own bytes and type; anything else as JSON.
+    const file = typeof Blob !== 'undefined' && init.body instanceof Blob ? init.body : null;
     const response = await fetch(`${baseUrl}/api/v1${path}`, {
       method: init.method ?? 'GET',
       signal: init.signal,
       credentials: 'same-origin',
       headers: {
         ...headers,
-        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(init.body === undefined
+          ? {}
+          : {
+              'content-type': file ? file.type || 'application/octet-stream' : 'application/json',
+            }),
       },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.body === undefined ? undefined : file ? file : JSON.stringify(init.body),
     });
     if (response.status === 204) return undefined as T;
     const body = await response.json().catch(() => undefined);

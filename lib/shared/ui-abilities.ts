@@ -57,6 +57,8 @@ export interface TUiAbilities {
   usage: { read: boolean; rerate: boolean };
   /** An account's monthly statements (issue 19): listed and downloaded, issued for one below. */
   statements: { read: boolean; create: boolean };
+  /** An account's brand (issue 19): seen, and set or removed (its own side's and below). */
+  brand: { read: boolean; update: boolean };
 }
 
 /**
@@ -124,5 +126,6 @@ export function uiAbilities(actor: TUiActor): TUiAbilities {
     },
     usage: { read: has('usage:read'), rerate: write('usage:create') },
     statements: { read: has('statements:read'), create: write('statements:create') },
+    brand: { read: has('brand:read'), update: write('brand:update') },
   };
 }

@@ -73,6 +73,7 @@ describe('uiAbilities', () => {
       'ledger.read',
       'usage.read',
       'statements.read',
+      'brand.read',
     ]);
   });
 

@@ -47,6 +47,7 @@ export default async function ResellerPage({
     { id: 'resellers', label: 'Sub-resellers' },
     ...(can.ledger.read ? [{ id: 'balance', label: 'Balance' }] : []),
     ...(can.statements.read ? [{ id: 'statements', label: 'Statements' }] : []),
+    ...(can.brand.read ? [{ id: 'brand', label: 'Brand' }] : []),
     ...(can.sections.audit ? [{ id: 'activity', label: 'Activity' }] : []),
   ];
   const tab = pickTab(tabs, (await searchParams).tab);
