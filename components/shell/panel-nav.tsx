@@ -21,7 +21,7 @@ export function PanelNav({ items }: { items: TNavItem[] }) {
               <PanelLink
                 href={item.href}
                 aria-current={active ? 'page' : undefined}
-                className={`inline-block border-b-2 px-3 py-2 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 ${
+                className={`inline-block whitespace-nowrap border-b-2 px-3 py-2 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 ${
                   active
                     ? 'border-brand-600 text-brand-700'
                     : 'border-transparent text-slate-600 hover:text-slate-900'
