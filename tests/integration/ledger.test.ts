@@ -7,10 +7,12 @@ import { User } from '@/lib/server/entities';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { recordMovement } from '@/lib/server/services/ledger/record-payment';
 import { exportLedger } from '@/lib/server/services/ledger/list-ledger';
+import { assertStillAdmitted, enter } from '@/lib/server/auth/door';
+import { hashToken } from '@/lib/server/auth/api-token';
 import { requestHash } from '@/lib/server/db/idempotent-request';
 import type { TLedgerEntryDto, TLedgerKind } from '@/lib/shared/schemas/ledger';
-import { usePanelSuite } from '../fixtures/panel-suite';
-import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
+import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
 import { withProcessClockOff } from '../fixtures/process-clock';
 import { listenAs, type TCookieListener } from '../fixtures/cookie-listener';
 
@@ -784,30 +786,53 @@ describe('ledger and balance reads', () => {
 
   it('exports batch by batch: each row once, none recorded after it began; it stops when access goes', async () => {
     const em = suite.orm.em.fork();
-    const actorOf = async (email: string) => {
-      const user = await em.findOneOrFail(User, { email });
-      return (await resolveActor(em, {
-        userId: user.id,
-        sessionVersion: user.sessionVersion,
-      })) as TActor;
+    /**
+     * A download as its route starts it, for a bearer token: the door's actor for the
+     * token, and the door asked again before each batch.
+     */
+    const download = async (token: string, batch: number) => {
+      const [row] = await em
+        .getConnection()
+        .execute<{ id: string }[]>('select id from api_token where token_hash = ?', [
+          hashToken(token),
+        ]);
+      const ref = { kind: 'token' as const, tokenId: row!.id };
+      const entered = await enter(em.fork(), { kind: 'resume', ref }, {});
+      if (!entered.ok) throw new Error('the token was refused');
+      const actor = entered.entry.actor;
+      const stillAllowed = () => assertStillAdmitted(em.fork(), ref, actor);
+      return (await exportLedger(em, actor, ids.K1, {}, { stillAllowed, batch })).stream;
+    };
+    const tokenOf = async (email: string, password: string) => {
+      const issued = await requestToken(suite.server.url, email, password);
+      expect(issued.status).toBe(201);
+      return issued.body.token as string;
     };
     const whole = (await admin.raw('GET', `/accounts/${ids.K1}/ledger/export`)).text;
     expect(whole.split('\r\n').length).toBeGreaterThan(5);
     // Two rows a batch give the file one batch gave; a payment recorded once the export
     // has begun is the next download's.
-    const started = await exportLedger(em, await actorOf(ADMIN.email), ids.K1, {}, { batch: 2 });
+    const started = await download(await tokenOf(ADMIN.email, ADMIN.password), 2);
     const late = await admin.post(`/accounts/${ids.K1}/payments`, {
       amount: '1',
       reference: 'after the export began',
       idempotencyKey: 'ledger-export-late',
     });
     expect(late.status).toBe(201);
-    expect(await new Response(started.stream).text()).toBe(whole);
+    expect(await new Response(started).text()).toBe(whole);
     expect((await admin.raw('GET', `/accounts/${ids.K1}/ledger/export`)).text).toContain(
       'after the export began',
     );
 
-    // A reader disabled mid-download gets no further rows: the stream fails.
+    /** Reads the header and a first row, does `change`, and expects the next read to fail. */
+    const cutShort = async (stream: ReadableStream<Uint8Array>, change: () => Promise<void>) => {
+      const reader = stream.getReader();
+      expect((await reader.read()).done).toBe(false); // the header
+      expect((await reader.read()).done).toBe(false); // the first row
+      await change();
+      await expect(reader.read()).rejects.toMatchObject({ code: 'access_changed' });
+    };
+    // A reader disabled mid-download gets no further rows.
     const groupId = (await admin.get('/users?q=ops@r1.l.test')).body.items[0].groupId;
     const made = await admin.post('/users', {
       email: 'exporter@r1.l.test',
@@ -816,22 +841,42 @@ describe('ledger and balance reads', () => {
       groupId,
     });
     expect(made.status).toBe(201);
-    const { stream } = await exportLedger(
-      em,
-      await actorOf('exporter@r1.l.test'),
-      ids.K1,
-      {},
-      { batch: 1 },
-    );
-    const reader = stream.getReader();
-    expect((await reader.read()).done).toBe(false); // the header
-    expect((await reader.read()).done).toBe(false); // the first row
-    const disabled = await admin.patch(`/users/${made.body.id}`, {
-      version: made.body.version,
-      status: 'disabled',
+    await cutShort(await download(await tokenOf('exporter@r1.l.test', PASSWORD), 1), async () => {
+      const disabled = await admin.patch(`/users/${made.body.id}`, {
+        version: made.body.version,
+        status: 'disabled',
+      });
+      expect(disabled.status).toBe(200);
     });
-    expect(disabled.status).toBe(200);
-    await expect(reader.read()).rejects.toMatchObject({ code: 'access_changed' });
+
+    // Support viewing as R1's clerk: the view stopped mid-download ends it too.
+    const me = (await admin.get('/me')).body.account.id as string;
+    const support = await admin.post('/groups', {
+      name: 'Ledger support',
+      grants: ['impersonation:start', 'users:read', 'ledger:read', 'customers:read'],
+    });
+    expect(support.status).toBe(201);
+    expect(
+      (
+        await admin.post('/users', {
+          email: 'support@ledger.test',
+          password: PASSWORD,
+          accountId: me,
+          groupId: support.body.id,
+        })
+      ).status,
+    ).toBe(201);
+    const supportToken = await tokenOf('support@ledger.test', PASSWORD);
+    const clerk = (await admin.get('/users?q=ops@r1.l.test')).body.items[0].id as string;
+    const viewing = await bearerCall(suite.server.url, supportToken, 'POST', '/impersonation', {
+      userId: clerk,
+      reason: 'ledger export check',
+    });
+    expect(viewing.status).toBe(201);
+    await cutShort(await download(supportToken, 1), async () => {
+      const stopped = await bearerCall(suite.server.url, supportToken, 'DELETE', '/impersonation');
+      expect(stopped.status).toBe(204);
+    });
   });
 
   it('never shows a sibling’s balance or ledger (404)', async () => {

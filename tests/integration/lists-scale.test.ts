@@ -350,9 +350,8 @@ describe('CSV export, while the list changes', () => {
       actor!,
       'customer',
       { sort: 'name' },
-      {
-        batch: 1,
-      },
+      // Paging is what this reads; its reader's access stays (assertStillAdmitted's own test).
+      { batch: 1, stillAllowed: async () => {} },
     ).getReader();
     const decoder = new TextDecoder();
     let text = '';
@@ -391,7 +390,15 @@ describe('CSV export, memory', () => {
     const me = await em.findOneOrFail(User, { email: ADMIN.email });
     const actor = await resolveActor(em, { userId: me.id, sessionVersion: me.sessionVersion });
     const context = suite.orm.em.fork();
-    const reader = exportSubAccounts(context, actor!, 'customer', {}).getReader();
+    const reader = exportSubAccounts(
+      context,
+      actor!,
+      'customer',
+      {},
+      {
+        stillAllowed: async () => {},
+      },
+    ).getReader();
     let lines = 0;
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
       lines += new TextDecoder().decode(chunk.value).split('\r\n').length - 1;

@@ -7,6 +7,7 @@ import { updateSubAccount } from '@/lib/server/services/accounts/update-sub-acco
 import { deleteSubAccount } from '@/lib/server/services/accounts/delete-sub-account';
 import { exportSubAccounts } from '@/lib/server/services/accounts/export-sub-accounts';
 import { csvHeaders } from '@/lib/server/services/csv';
+import { downloadOf } from './download';
 import { setSubAccountsStatus } from '@/lib/server/services/accounts/bulk-status';
 import { bulkImpact } from '@/lib/server/services/accounts/bulk-impact';
 import { apiRoute, json, noContent, readBody, readQuery } from './handler';
@@ -34,9 +35,10 @@ const ROUTES = {
 /** /api/v1/resellers/export and /customers/export: the list as CSV. */
 export function subAccountExportRoutes(kind: TSubAccountKind) {
   return {
-    GET: apiRoute(async ({ req, actor, em }) => {
+    GET: apiRoute(async ({ req, actor, em, credential }) => {
       const query = readQuery(req, ROUTES[kind].export.GET.query);
-      return new Response(exportSubAccounts(em, actor, kind, query), {
+      const download = downloadOf({ em, actor, credential });
+      return new Response(exportSubAccounts(em, actor, kind, query, download), {
         headers: csvHeaders(`${kind}s.csv`),
       });
     }),

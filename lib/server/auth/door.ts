@@ -15,6 +15,7 @@ import { applyImpersonation } from '@/lib/server/authz/impersonation';
 import type { TSqlFragment } from '@/lib/server/authz/scope';
 import { directQuery, statementTexts } from '@/lib/server/db/direct-query';
 import { ApiToken } from '@/lib/server/entities';
+import { DomainError } from '@/lib/server/errors/domain-error';
 import { hashToken, isTokenShaped } from './api-token';
 
 /**
@@ -309,5 +310,34 @@ async function touchToken(em: EntityManager, tokenId: string, lastUsedAt: Date |
   const now = new Date();
   if (!lastUsedAt || now.getTime() - lastUsedAt.getTime() > LAST_USED_STEP_MS) {
     await em.nativeUpdate(ApiToken, { id: tokenId }, { lastUsedAt: now });
+  }
+}
+
+/**
+ * A long read (a CSV download, batch by batch) asks before each batch: the request's
+ * credential through the door again, by reference (a session signed out, a token
+ * revoked, a password reset, a user disabled, a view-as ended or expired all refuse it
+ * there). Refused unless it still admits the same person, viewing as the same user,
+ * holding every grant it held at the start (DESIGN §2: permission changes take effect at
+ * once; the download ends, the connection cut).
+ */
+export async function assertStillAdmitted(
+  em: EntityManager,
+  ref: TCredentialRef,
+  first: TActor,
+): Promise<void> {
+  const again = await enter(em, { kind: 'resume', ref }, {});
+  const now = again.ok ? again.entry.actor : null;
+  const same =
+    now !== null &&
+    now.userId === first.userId &&
+    now.impersonatorUserId === first.impersonatorUserId &&
+    first.grants.every((grant) => now.grants.includes(grant));
+  if (!same) {
+    throw new DomainError(
+      'forbidden',
+      'access_changed',
+      'Your access changed during this download; it stopped there.',
+    );
   }
 }

@@ -2,7 +2,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from './actor';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { directQuery } from '@/lib/server/db/direct-query';
-import type { TGrant } from '@/lib/shared/permissions';
 
 /** The advisory locks' first key: what a write holds of its author (the second: the id). */
 const AUTHOR_LOCKS = 0x4155_7468;
@@ -88,38 +87,4 @@ function holdsNow(actor: TActor, now: TAuthorRow | undefined): now is TAuthorRow
     now.group_id === actor.group.id &&
     actor.grants.every((grant) => now.grants.includes(grant)),
   );
-}
-
-/**
- * A long read (a CSV download, batch by batch) asks before each batch whether its reader
- * still stands as the door found it and still holds `grant`: a user disabled, signed out
- * everywhere or stripped of the grant mid-download gets no further rows (DESIGN §2:
- * permission changes take effect at once). A view-as also needs its viewer still active
- * and still holding `impersonation:start`.
- */
-export async function assertStillReads(
-  em: EntityManager,
-  actor: TActor,
-  grant: TGrant,
-): Promise<void> {
-  const [now] = await directQuery<TAuthorRow>(em, AUTHOR_NOW, [actor.userId], { prepared: true });
-  let stands = holdsNow(actor, now) && now.grants.includes(grant);
-  if (stands && actor.impersonatorUserId) {
-    const [viewer] = await directQuery<TAuthorRow>(em, AUTHOR_NOW, [actor.impersonatorUserId], {
-      prepared: true,
-    });
-    stands = Boolean(
-      viewer &&
-      viewer.status === 'active' &&
-      !viewer.suspended &&
-      viewer.grants.includes('impersonation:start'),
-    );
-  }
-  if (!stands) {
-    throw new DomainError(
-      'forbidden',
-      'access_changed',
-      'Your access changed during this download; it stopped there.',
-    );
-  }
 }

@@ -19,6 +19,17 @@ export function csvCell(value: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+/**
+ * How a download is read: `stillAllowed` is asked before each batch and throws when its
+ * reader may no longer read (the route passes the door's check of its credential,
+ * auth/door.ts `assertStillAdmitted`); `batch` is the rows a batch holds (tests page with
+ * a few).
+ */
+export interface TDownload {
+  stillAllowed: () => Promise<void>;
+  batch?: number;
+}
+
 /** One row as a CSV line: the named fields in order, absent ones empty. */
 export function csvLine(columns: readonly string[], row: Record<string, unknown>): string {
   return columns.map((column) => csvCell(String(row[column] ?? ''))).join(',');

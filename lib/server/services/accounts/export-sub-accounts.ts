@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { csvStream } from '@/lib/server/services/csv';
-import { assertStillReads } from '@/lib/server/authz/actor-holds';
+import { csvStream, type TDownload } from '@/lib/server/services/csv';
 import type { TAccountListQuery } from '@/lib/shared/schemas/accounts';
 import type { TSubAccountKind } from './account-scope';
 import { Account } from '@/lib/server/entities';
@@ -53,11 +52,11 @@ export function exportSubAccounts(
   actor: TActor,
   kind: TSubAccountKind,
   query: Omit<TAccountListQuery, 'limit' | 'cursor'>,
-  options: { batch?: number } = {},
+  download: TDownload,
 ): ReadableStream<Uint8Array> {
   assertCan(actor, grantFor(kind, 'read'));
   const columns = ACCOUNT_CSV_COLUMNS[kind];
-  const size = options.batch ?? BATCH;
+  const size = download.batch ?? BATCH;
   let order: string[] | undefined;
   let at = 0;
   return csvStream(
@@ -78,6 +77,6 @@ export function exportSubAccounts(
       if (!rows.length) return [];
       return (await subAccountDtos(batch, rows)) as unknown as Record<string, unknown>[];
     },
-    () => assertStillReads(em, actor, grantFor(kind, 'read')),
+    download.stillAllowed,
   );
 }

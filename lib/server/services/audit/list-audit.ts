@@ -2,11 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { logEntryOf, type TLogRow } from '@/lib/server/live/read-log';
 import { assertCan, can } from '@/lib/server/authz/can';
-import { assertStillReads } from '@/lib/server/authz/actor-holds';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { auditViewOf, roomsOf } from '@/lib/server/authz/audience';
 import { carrierIdOf, isWithin, withinSql } from '@/lib/server/authz/scope';
-import { csvStream } from '@/lib/server/services/csv';
+import { csvStream, type TDownload } from '@/lib/server/services/csv';
 import { activitySentence } from '@/lib/shared/activity-sentence';
 import { notFound } from '@/lib/server/errors/domain-error';
 import { decodeKeyCursor, encodeKeyCursor } from '@/lib/server/services/paging';
@@ -96,7 +95,7 @@ export async function exportAudit(
   em: EntityManager,
   actor: TActor,
   query: TAuditExportQuery,
-  options: { batch?: number } = {},
+  download: TDownload,
 ): Promise<ReadableStream<Uint8Array>> {
   assertCan(actor, 'audit:read');
   const { filters, params } = await auditFilter(em, actor, query);
@@ -115,13 +114,13 @@ export async function exportAudit(
         em,
         [...filters, 'c.carrier_seq > ?::bigint', 'c.carrier_seq <= ?::bigint'],
         'c.carrier_seq asc',
-        [...params, after, last, options.batch ?? EXPORT_BATCH],
+        [...params, after, last, download.batch ?? EXPORT_BATCH],
       );
       if (!rows.length) return null;
       after = String(rows.at(-1)!.seq);
       return rows.map((row) => auditCsvRow(toAuditDto(actor, row, rooms)));
     },
-    () => assertStillReads(em, actor, 'audit:read'),
+    download.stillAllowed,
   );
 }
 

@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { assertStillReads } from '@/lib/server/authz/actor-holds';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput } from '@/lib/server/errors/domain-error';
@@ -13,7 +12,7 @@ import {
   type TLedgerExportQuery,
   type TLedgerQuery,
 } from '@/lib/shared/schemas/ledger';
-import { csvStream } from '@/lib/server/services/csv';
+import { csvStream, type TDownload } from '@/lib/server/services/csv';
 import { booksSql } from '@/lib/server/authz/scope';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import { atScale, suspendedAncestors } from '@/lib/server/services/accounts/account-dto';
@@ -67,7 +66,7 @@ export async function exportLedger(
   actor: TActor,
   unverifiedId: string,
   query: TLedgerExportQuery,
-  options: { batch?: number } = {},
+  download: TDownload,
 ): Promise<{ filename: string; stream: ReadableStream<Uint8Array> }> {
   assertCan(actor, 'ledger:read');
   const { account } = await readAccountInScope(em, actor, unverifiedId, { within: true });
@@ -90,7 +89,7 @@ export async function exportLedger(
         batch,
         `select * from ledger_entry where ${filters.join(' and ')}
           and id > ?::bigint and id <= ?::bigint order by id limit ?`,
-        [...params, after, last, options.batch ?? EXPORT_BATCH],
+        [...params, after, last, download.batch ?? EXPORT_BATCH],
       );
       if (!rows.length) return null;
       after = String(rows.at(-1)!.id);
@@ -99,7 +98,7 @@ export async function exportLedger(
         by: entry.by.kind === 'user' ? entry.by.email : entry.by.name,
       }));
     },
-    () => assertStillReads(em, actor, 'ledger:read'),
+    download.stillAllowed,
   );
   const safeName = account.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'ledger';
   return { filename: `${safeName}-ledger.csv`, stream };

@@ -3,8 +3,8 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { RATE_CSV_COLUMNS } from '@/lib/shared/schemas/rates';
 import { afterRateKey, toRateDto, type TRateRow } from './list-rates';
 import { findCardForRates } from './rate-access';
-import { csvStream } from '@/lib/server/services/csv';
-import { assertStillReads } from '@/lib/server/authz/actor-holds';
+import { csvStream, type TDownload } from '@/lib/server/services/csv';
+import { notFound } from '@/lib/server/errors/domain-error';
 import { rowsAt } from './revisions';
 
 /** The `rate` view's columns (Migration20261220100000), read from history. */
@@ -25,6 +25,7 @@ export async function exportRates(
   em: EntityManager,
   actor: TActor,
   unverifiedCardId: string,
+  download: TDownload,
 ): Promise<{ filename: string; stream: ReadableStream<Uint8Array> }> {
   const { card, relation } = await findCardForRates(em, actor, unverifiedCardId);
   const shape = { decimals: card.decimals, derived: Boolean(card.parent) };
@@ -46,7 +47,12 @@ export async function exportRates(
       after = [last.prefix, last.effective_from];
       return rows.map((row) => toRateDto(row, shape, relation === 'owner'));
     },
-    () => assertStillReads(em, actor, 'rates:read'),
+    async () => {
+      await download.stillAllowed();
+      // The card still in view, as it was: an assignment taken away mid-download ends it.
+      const now = await findCardForRates(em.fork(), actor, card.id);
+      if (now.relation !== relation) throw notFound('card');
+    },
   );
   const safeName = card.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'rates';
   return { filename: `${safeName}.csv`, stream };

@@ -2,10 +2,12 @@ import { apiRoute, readQuery } from '@/lib/server/api/handler';
 import { exportAudit } from '@/lib/server/services/audit/list-audit';
 import { csvHeaders } from '@/lib/server/services/csv';
 import { API_REGISTRY } from '@/lib/server/api/registry';
+import { downloadOf } from '@/lib/server/api/download';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = apiRoute(async ({ req, actor, em }) => {
+export const GET = apiRoute(async ({ req, actor, em, credential }) => {
   const query = readQuery(req, API_REGISTRY['/audit/export'].GET.query);
-  return new Response(await exportAudit(em, actor, query), { headers: csvHeaders('audit.csv') });
+  const stream = await exportAudit(em, actor, query, downloadOf({ em, actor, credential }));
+  return new Response(stream, { headers: csvHeaders('audit.csv') });
 });
