@@ -15,9 +15,8 @@ import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
 import { resourceLabel } from '@/lib/shared/activity-sentence';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
-import { RecordPicker } from '@/components/pickers/record-picker';
+import { RecordPicker, USERS_SOURCE } from '@/components/pickers/record-picker';
 import { dayWindow } from '@/lib/client/day-window';
-import type { TUserDto } from '@/lib/shared/schemas/users';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { ActivitySentence, AuditDiff } from './activity-entry';
@@ -158,15 +157,7 @@ export function AuditPanel({ pickPeople }: { pickPeople: boolean }) {
             <RecordPicker
               id="audit-person"
               label="Person"
-              sources={[
-                {
-                  resource: 'users',
-                  toOption: (item) => {
-                    const user = item as unknown as TUserDto;
-                    return { id: user.id, label: user.email, detail: user.name ?? undefined };
-                  },
-                },
-              ]}
+              sources={[USERS_SOURCE]}
               value={filters.actorId}
               onChange={(id) => setFilters({ ...filters, actorId: id })}
               placeholder="Anyone"

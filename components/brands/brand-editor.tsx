@@ -15,10 +15,11 @@ import {
   type TBrandDto,
   type TBrandView,
 } from '@/lib/shared/schemas/brands';
-import { Button, TextField } from '@/components/ui/field';
+import { Button, TextAreaField, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { Facts } from '@/components/records/record-parts';
+import { ConflictNotice } from '@/components/live/conflict-notice';
 
 /** The colours a first brand starts from: the panel's own, which pass both checks. */
 const START = { primaryColor: '#1d4ed8', accentColor: '#0f766e' };
@@ -92,9 +93,11 @@ export function BrandEditor({
       </PanelSection>
       {canEdit ? (
         <div className="space-y-4">
-          {/* A save elsewhere (another version) starts the form afresh from it. */}
+          {/* Kept across a logo upload (which moves the version) so nothing typed is lost;
+              set afresh when the brand comes or goes. A save elsewhere meanwhile is a
+              conflict the form shows. */}
           <BrandForm
-            key={brand?.version ?? 'none'}
+            key={brand ? 'brand' : 'none'}
             account={account}
             brand={brand}
             onSaved={refresh}
@@ -120,6 +123,16 @@ function Swatch({ colour }: { colour: string | null }) {
     </span>
   );
 }
+
+/** The brand's fields as a conflict names them. */
+const BRAND_LABELS: Record<string, string> = {
+  displayName: 'Display name',
+  primaryColor: 'Primary colour',
+  accentColor: 'Accent colour',
+  supportEmail: 'Support email',
+  supportUrl: 'Support page',
+  hostnames: 'Portal hostnames',
+};
 
 /** "White text on it: 7.04:1, enough" — the check the server makes, said before saving. */
 function contrastNote(colour: string, minimum: number, what: string): string | undefined {
@@ -162,7 +175,14 @@ function BrandForm({
     }),
     resetOnSuccess: false,
     submit: async (body) => {
-      await apiFetch(`/accounts/${account.id}/brand`, { method: 'PUT', body });
+      try {
+        await apiFetch(`/accounts/${account.id}/brand`, { method: 'PUT', body });
+      } catch (error) {
+        // Removed elsewhere (a 409 with no brand to show): read it again, so the page
+        // stops offering what is gone.
+        if (error instanceof ApiClientError && error.status === 409 && !error.current) onSaved();
+        throw error;
+      }
       onSaved();
     },
     success: { message: `Brand of ${account.name} saved.` },
@@ -206,7 +226,7 @@ function BrandForm({
         />
         <TextAreaField
           label={`Portal hostnames, one per line (at most ${BRAND_MAX_HOSTNAMES})`}
-          register={form.register('hostnames')}
+          {...form.register('hostnames')}
           error={form.fields.hostnames}
         />
         <p className="text-xs text-slate-600">
@@ -214,6 +234,19 @@ function BrandForm({
           Taking one away ends the sessions on it.
         </p>
         <FormMessage message={form.message} />
+        {form.conflict ? (
+          // Saved (or removed) by someone else meanwhile: both shown, the person chooses.
+          <ConflictNotice
+            conflict={form.conflict}
+            labels={BRAND_LABELS}
+            pending={form.pending}
+            onTakeTheirs={() => {
+              form.dismissConflict();
+              onSaved();
+            }}
+            onOverwrite={() => void form.overwrite()}
+          />
+        ) : null}
         <Button type="submit" disabled={form.pending}>
           {brand ? 'Save brand' : 'Set brand'}
         </Button>
@@ -254,38 +287,6 @@ function ColourField({
       {note && !error ? (
         <p className={`text-xs ${note.includes('too faint') ? 'text-red-700' : 'text-slate-600'}`}>
           {note}
-        </p>
-      ) : null}
-    </div>
-  );
-}
-
-function TextAreaField({
-  label,
-  register,
-  error,
-}: {
-  label: string;
-  register: TRegistered;
-  error?: string;
-}) {
-  const id = `field-${register.name}`;
-  return (
-    <div className="space-y-1">
-      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
-        {label}
-      </label>
-      <textarea
-        id={id}
-        rows={3}
-        {...register}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-        className="w-full rounded-md border border-slate-300 px-3 py-2 font-mono text-sm"
-      />
-      {error ? (
-        <p id={`${id}-error`} className="text-sm text-red-700">
-          {error}
         </p>
       ) : null}
     </div>

@@ -5,13 +5,8 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { useJoinedFetch } from '@/lib/client/use-resource';
 import { pathOf, queryKeys } from '@/lib/client/query-keys';
-import {
-  DENY_REASONS,
-  type TAccessSection,
-  type TUserAccess,
-  type TUserDto,
-} from '@/lib/shared/schemas/users';
-import { RecordPicker } from '@/components/pickers/record-picker';
+import { DENY_REASONS, type TAccessSection, type TUserAccess } from '@/lib/shared/schemas/users';
+import { RecordPicker, USERS_SOURCE } from '@/components/pickers/record-picker';
 import { PanelSection } from '@/components/ui/panel-section';
 import { GrantMatrix } from './grant-matrix';
 
@@ -42,15 +37,7 @@ export function UserAccessPanel({ initialUserId }: { initialUserId?: string }) {
         <RecordPicker
           id="explain-user"
           label="User"
-          sources={[
-            {
-              resource: 'users',
-              toOption: (item) => {
-                const user = item as unknown as TUserDto;
-                return { id: user.id, label: user.email, detail: user.name ?? undefined };
-              },
-            },
-          ]}
+          sources={[USERS_SOURCE]}
           // A linked user (`/groups?user=`) is named before any search found it.
           local={access.data ? [{ id: access.data.user.id, label: access.data.user.email }] : []}
           value={userId}

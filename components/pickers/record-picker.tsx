@@ -7,6 +7,7 @@ import { useDebounced } from '@/lib/client/use-debounced';
 import type { TLiveItem } from '@/lib/client/live-cache';
 import type { TLiveResource } from '@/lib/shared/live/change';
 import { Combobox, type TComboOption } from '@/components/ui/combobox';
+import type { TUserDto } from '@/lib/shared/schemas/users';
 
 /** Where a picker's options come from: a list endpoint searched with `q`, and its rows as options. */
 export interface TPickerSource {
@@ -17,6 +18,15 @@ export interface TPickerSource {
 }
 
 const PAGE = 20;
+
+/** Users in the viewer's scope, by email with the name beside it. */
+export const USERS_SOURCE: TPickerSource = {
+  resource: 'users',
+  toOption: (item) => {
+    const user = item as unknown as TUserDto;
+    return { id: user.id, label: user.email, detail: user.name ?? undefined };
+  },
+};
 
 /**
  * A record picker searched on the server: what is typed becomes the list endpoint's `q`

@@ -4,6 +4,7 @@ import {
   type ReactNode,
   type Ref,
   type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
 } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useWritesEnabled, WRITES_PAUSED_MESSAGE } from '@/lib/client/writes-enabled';
@@ -81,6 +82,32 @@ export function TextField({
       error={error}
       // The frame's id and aria wiring come last: nothing spread from the caller undoes them.
       control={(props) => <input {...input} readOnly={input.readOnly || !hydrated} {...props} />}
+    />
+  );
+}
+
+/** A labelled multi-line text field (a list typed one per line) with its error under it. */
+export function TextAreaField({
+  label,
+  error,
+  id,
+  ...input
+}: {
+  label: string;
+  error?: string;
+  name: string;
+  ref?: Ref<HTMLTextAreaElement>;
+} & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  const hydrated = useHydrated();
+  return (
+    <FieldFrame
+      name={input.name}
+      id={id}
+      label={label}
+      error={error}
+      control={(props) => (
+        <textarea rows={3} {...input} readOnly={input.readOnly || !hydrated} {...props} />
+      )}
     />
   );
 }

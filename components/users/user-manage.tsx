@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useRouter } from 'next/navigation';
 import { ConflictNotice } from '@/components/live/conflict-notice';
 import { RecordPicker } from '@/components/pickers/record-picker';
@@ -128,10 +128,7 @@ export function UserManage({
               : `You cannot disable, enable, regroup, reset or delete this user: its group holds ${grantList(rule.data.lacking)} that you do not.`}
           </p>
         ) : null}
-        {can.update ? (
-          // Someone else's rename starts the field afresh from it.
-          <RenameForm key={user.name} user={user} />
-        ) : null}
+        {can.update ? <RenameForm user={user} /> : null}
         {manageable ? (
           <div className="space-y-2">
             <p className="text-sm text-slate-700">
@@ -295,6 +292,15 @@ function RenameForm({ user }: { user: TUserDto }) {
     submit: (body) => apiFetch(`/users/${user.id}`, { method: 'PATCH', body }),
     success: { message: `${user.email} renamed.`, href: recordHref('users', user.id) },
   });
+  // Someone else's rename shows in the field, unless the person is typing there (then
+  // their save meets it as a conflict, both versions shown).
+  const { form } = rename;
+  useEffect(() => {
+    // (A field already reading the new name — one's own save — is settled on it.)
+    if (!form.formState.isDirty || form.getValues('name') === user.name) {
+      form.reset({ name: user.name });
+    }
+  }, [user.name, form]);
   return (
     <form onSubmit={rename.onSubmit} className="space-y-3" aria-label="Name" noValidate>
       <TextField
