@@ -177,6 +177,10 @@ test('view-as start and stop: no page ever shows the other identity’s data', a
     // The admin's own view of every page, in the tab's cache.
     const adminSections = await walkEverySection(page);
     expect(adminSections).toContain('Audit log');
+    await page
+      .getByRole('navigation', { name: 'Panel' })
+      .getByRole('link', { name: 'Audit log', exact: true })
+      .click();
     await expect(page.getByRole('table', { name: 'Audit log' })).toContainText('Green Grocers');
 
     // View as the Acme user, from its page (its row on Users links to it).
