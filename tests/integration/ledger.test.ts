@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
@@ -12,6 +13,7 @@ import { hashToken } from '@/lib/server/auth/api-token';
 import { requestHash } from '@/lib/server/db/idempotent-request';
 import type { TLedgerEntryDto, TLedgerKind } from '@/lib/shared/schemas/ledger';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
+import { arrange } from '../fixtures/arrange';
 import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
 import { withProcessClockOff } from '../fixtures/process-clock';
 import { listenAs, type TCookieListener } from '../fixtures/cookie-listener';
@@ -294,6 +296,36 @@ describe('payments', () => {
       at: first.body.entry.createdAt,
     });
     expect((await admin.get(`/accounts/${ids.K1}/balance`)).body.balance).toBe('100.500000');
+  });
+
+  it('answers the retry of a payment keyed before empty references were stored as none', async () => {
+    // As e5947f3's predecessor wrote it: the empty reference kept, and hashed, as "".
+    const made = await admin.post('/customers', { name: 'K legacy key', parentId: ids.R1 });
+    expect(made.status).toBe(201);
+    const legacy = createHash('sha256')
+      .update(JSON.stringify(['payment', '1.000000', '']))
+      .digest('hex');
+    // Written behind the API's back, as that code wrote it: the entry and its balance.
+    const em = suite.orm.em.fork();
+    const entry = await arrange(em, async () => {
+      const [row] = await em.execute<{ id: string }[]>(
+        `insert into ledger_entry (account_id, counterparty_id, kind, amount, currency, balance_after,
+           reference, idempotency_key, request_hash, actor_user_id, actor_account_id, created_at)
+         select ?, ?, 'payment', 1, 'EUR', 1, '', 'legacy-empty-reference', ?, u.id, ?, now()
+           from app_user u where u.email = ?
+         returning id::text as id`,
+        [made.body.id, ids.R1, legacy, ids.C, ADMIN.email],
+      );
+      await em.execute(`update account set balance = 1 where id = ?`, [made.body.id]);
+      return row;
+    });
+    const retried = await admin.post(`/accounts/${made.body.id}/payments`, {
+      amount: '1',
+      reference: '',
+      idempotencyKey: 'legacy-empty-reference',
+    });
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ replayed: true, entry: { id: entry!.id } });
   });
 
   it('cuts a settlement’s reference after a whole character, never inside an emoji', async () => {

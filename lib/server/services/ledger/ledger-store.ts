@@ -180,7 +180,8 @@ export async function postEntry(
       input.amount,
       account.currency,
       next.toFixed(6),
-      input.reference ?? null,
+      // An empty reference is none (requestHash hashes it so).
+      input.reference || null,
       input.idempotencyKey ?? null,
       hash,
       actor?.userId ?? null,

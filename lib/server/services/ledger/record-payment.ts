@@ -27,7 +27,7 @@ export async function recordPayment(
     {
       kind: 'payment',
       amount: input.amount,
-      reference: input.reference || null,
+      reference: input.reference ?? null,
       idempotencyKey: input.idempotencyKey,
     },
     input.currency,
