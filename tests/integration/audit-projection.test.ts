@@ -5,8 +5,7 @@ import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { csvRecords } from '@/lib/server/services/rates/rates-csv';
 import { exportAudit } from '@/lib/server/services/audit/list-audit';
-import { resolveActor, type TActor } from '@/lib/server/authz/actor';
-import { User } from '@/lib/server/entities';
+import { actorByEmail } from '../fixtures/cookie-listener';
 
 /**
  * Issue 13 item 7: the audit shows what changed only as the live events would show it
@@ -343,11 +342,7 @@ describe('the audit filtered by who and when, and exported', () => {
 
   it('gives the same file three entries a batch as in one batch', async () => {
     const em = suite.orm.em.fork();
-    const user = await em.findOneOrFail(User, { email: ADMIN.email });
-    const actor = (await resolveActor(em, {
-      userId: user.id,
-      sessionVersion: user.sessionVersion,
-    })) as TActor;
+    const actor = await actorByEmail(em, ADMIN.email);
     const whole = (await admin.raw('GET', '/audit/export')).text;
     expect(whole.split('\r\n').length).toBeGreaterThan(10);
     // Paging is what this reads; access mid-download is the ledger export's test.

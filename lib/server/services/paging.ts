@@ -173,3 +173,25 @@ export function keyPageOf<T extends { id: string }>(
     nextCursor: rows.length > limit && last ? encodeKeyCursor(sort, keyOf(last), last.id) : null,
   };
 }
+
+/**
+ * A list's time window on `column` as SQL conditions: `from` inclusive, `to` exclusive
+ * (the query strings' own rule, for the audit, a ledger, calls and their summary), or
+ * none for a bound not given.
+ */
+export function windowSql(
+  column: string,
+  window: { from?: string; to?: string },
+): { conditions: string[]; params: Date[] } {
+  const conditions: string[] = [];
+  const params: Date[] = [];
+  if (window.from) {
+    conditions.push(`${column} >= ?::timestamptz`);
+    params.push(new Date(window.from));
+  }
+  if (window.to) {
+    conditions.push(`${column} < ?::timestamptz`);
+    params.push(new Date(window.to));
+  }
+  return { conditions, params };
+}

@@ -8,7 +8,7 @@ import { carrierIdOf, isWithin, withinSql } from '@/lib/server/authz/scope';
 import { csvStream, type TDownload } from '@/lib/server/services/csv';
 import { activitySentence } from '@/lib/shared/activity-sentence';
 import { notFound } from '@/lib/server/errors/domain-error';
-import { decodeKeyCursor, encodeKeyCursor } from '@/lib/server/services/paging';
+import { decodeKeyCursor, encodeKeyCursor, windowSql } from '@/lib/server/services/paging';
 import { sortOf, type TPage } from '@/lib/shared/schemas/common';
 import {
   AUDIT_CSV_COLUMNS,
@@ -183,14 +183,9 @@ async function auditFilter(
     filters.push('c.op = ?');
     params.push(query.op);
   }
-  if (query.from) {
-    filters.push('c.at >= ?');
-    params.push(new Date(query.from));
-  }
-  if (query.to) {
-    filters.push('c.at < ?');
-    params.push(new Date(query.to));
-  }
+  const window = windowSql('c.at', query);
+  filters.push(...window.conditions);
+  params.push(...window.params);
   if (query.actorId) {
     // Only someone the audit would name to this viewer: filtering by anyone else would
     // tell which entries were theirs where the rows themselves name only an account.

@@ -5,6 +5,7 @@ import { ownedCardSql } from '@/lib/server/authz/card-relation';
 import { belowSql, onPathSql, withinSql } from '@/lib/server/authz/scope';
 import { reasonSql } from '@/lib/server/services/usage/unrated-reason';
 import { viewerDepth } from '@/lib/server/services/usage/list-usage';
+import { RERATABLE_SQL } from '@/lib/server/services/usage/rerate-usage';
 import type { TUnratedReason } from '@/lib/shared/schemas/usage';
 import { atScale } from '@/lib/server/services/accounts/account-dto';
 import type { TDashboardAttention } from '@/lib/shared/schemas/dashboard';
@@ -48,8 +49,8 @@ export async function dashboardAttention(
 /**
  * Calls in the viewer's subtree left unrated, by reason as `GET /usage` tells it to this
  * viewer (a card's trouble above it reads `no_route`): money no one has been charged,
- * waiting for a fix and a re-rate. Not a call from before its customer's transfer
- * (`moved`): no re-rate ever takes one (usage/rerate-usage.ts), so it is nothing to act on.
+ * waiting for a fix and a re-rate: those a re-rate would take (`RERATABLE_SQL`), not a
+ * call from before its customer's transfer, which is nothing to act on.
  * Read through the unrated records' partial index.
  */
 async function unratedBelow(em: EntityManager, actor: TActor) {
@@ -57,8 +58,7 @@ async function unratedBelow(em: EntityManager, actor: TActor) {
   const rows = await em.execute<{ reason: TUnratedReason; calls: string }[]>(
     `select reason, count(*) as calls
        from (select ${reasonSql('r')} as reason from usage_record r
-              where r.status = 'unrated' and r.reason is distinct from 'moved'
-                and ${scope.sql}) unrated
+              where ${RERATABLE_SQL} and ${scope.sql}) unrated
       group by reason order by count(*) desc, reason`,
     [viewerDepth(actor), ...scope.params],
   );

@@ -13,6 +13,7 @@ import {
   type TLedgerQuery,
 } from '@/lib/shared/schemas/ledger';
 import { csvStream, type TDownload } from '@/lib/server/services/csv';
+import { windowSql } from '@/lib/server/services/paging';
 import { booksSql } from '@/lib/server/authz/scope';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import { atScale, suspendedAncestors } from '@/lib/server/services/accounts/account-dto';
@@ -122,15 +123,8 @@ function ledgerFilter(
     filters.push('kind = ?');
     params.push(query.kind);
   }
-  if (query.from) {
-    filters.push('created_at >= ?');
-    params.push(new Date(query.from));
-  }
-  if (query.to) {
-    filters.push('created_at < ?');
-    params.push(new Date(query.to));
-  }
-  return { filters, params };
+  const window = windowSql('created_at', query);
+  return { filters: [...filters, ...window.conditions], params: [...params, ...window.params] };
 }
 
 /** `GET /accounts/{id}/balance`: as kept with the ledger, for its own side and above. */

@@ -9,6 +9,7 @@ import { readAccountInScope } from '@/lib/server/services/accounts/account-scope
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import type { TPage } from '@/lib/shared/schemas/common';
 import { reasonSql } from './unrated-reason';
+import { windowSql } from '@/lib/server/services/paging';
 import type {
   TUnratedReason,
   TUsageLevelDto,
@@ -73,14 +74,9 @@ export async function listUsage(
     filters.push(`${reasonSql('r')} = ?`);
     params.push(depth, query.reason);
   }
-  if (query.from) {
-    filters.push('r.started_at >= ?::timestamptz');
-    params.push(new Date(query.from));
-  }
-  if (query.to) {
-    filters.push('r.started_at < ?::timestamptz');
-    params.push(new Date(query.to));
-  }
+  const window = windowSql('r.started_at', query);
+  filters.push(...window.conditions);
+  params.push(...window.params);
   if (query.number) {
     filters.push('r.number like ?');
     params.push(`${escapeLike(query.number)}%`);

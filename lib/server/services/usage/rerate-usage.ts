@@ -155,12 +155,18 @@ async function select(
   return directQuery<TStoredCall>(
     em,
     `select ${COLUMNS} from usage_record r
-      where r.status = 'unrated' and r.reason is distinct from 'moved'
+      where ${RERATABLE_SQL}
         and ${scope.sql} and ${subtree.sql}
       order by r.id limit ? ${lock ? 'for update skip locked' : ''}`,
     [...scope.params, ...subtree.params, USAGE_MAX_RECORDS],
   );
 }
+
+/**
+ * The records a re-rate takes, of `usage_record r`: unrated, and not a call from before
+ * its customer's transfer (`moved` stays so for good). Needs attention counts the same.
+ */
+export const RERATABLE_SQL = `r.status = 'unrated' and r.reason is distinct from 'moved'`;
 
 function toCall(row: TStoredCall): TCallToRate {
   return {

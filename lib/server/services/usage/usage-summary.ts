@@ -5,6 +5,7 @@ import { belowSql, withinSql } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { atScale } from '@/lib/server/services/accounts/account-dto';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
+import { windowSql } from '@/lib/server/services/paging';
 import { Money } from '@/lib/shared/pricing/money';
 import type {
   TUsageSummary,
@@ -51,16 +52,9 @@ export async function usageSummary(
       ? (await readAccountInScope(em, actor, query.parentId, { within: true })).account
       : { id: actor.account.id, path: actor.account.path };
   const below = belowSql('r.path', parent.path);
-  const window: string[] = [];
-  const params: unknown[] = [parent.path.length + 1, ...below.params];
-  if (query.from) {
-    window.push('and r.started_at >= ?::timestamptz');
-    params.push(new Date(query.from));
-  }
-  if (query.to) {
-    window.push('and r.started_at < ?::timestamptz');
-    params.push(new Date(query.to));
-  }
+  const started = windowSql('r.started_at', query);
+  const window = started.conditions.map((condition) => `and ${condition}`);
+  const params: unknown[] = [parent.path.length + 1, ...below.params, ...started.params];
   const rows = await directQuery<TGroupRow>(
     em,
     `with calls as (
