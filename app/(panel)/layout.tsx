@@ -34,6 +34,7 @@ export default async function PanelLayout({ children }: { children: ReactNode })
       ? [{ href: '/cards', label: actor.account.kind === 'customer' ? 'Rate card' : 'Cards' }]
       : []),
     ...(sections.trace ? [{ href: '/trace', label: 'Price trace' }] : []),
+    ...(abilities.usage.read ? [{ href: '/calls', label: 'Calls' }] : []),
     ...(sections.audit ? [{ href: '/audit', label: 'Audit log' }] : []),
     // One's own brand: what one's portal and customers show (a customer has none to set).
     ...(abilities.brand.read && actor.account.kind !== 'customer'

@@ -243,13 +243,24 @@ function Attention({
                 key: group.reason,
                 label: UNRATED_REASON_TEXT[group.reason] ?? group.reason,
                 note: `${group.calls} call${group.calls === 1 ? '' : 's'}`,
+                href: `/calls?status=unrated&reason=${group.reason}`,
               }))}
               more={0}
-              moreHref="#traffic"
+              moreHref="/calls?status=unrated"
               footer={
-                <a href="#traffic" className="mt-2 inline-block text-sm underline">
-                  See them under Traffic
-                </a>
+                <p className="mt-2 text-sm">
+                  <PanelLink href="/calls?status=unrated" className="underline">
+                    List them
+                  </PanelLink>
+                  {can.usage.rerate ? (
+                    <>
+                      {' · '}
+                      <a href="#traffic" className="underline">
+                        Re-rate them under Traffic
+                      </a>
+                    </>
+                  ) : null}
+                </p>
               }
             />
           ) : null}

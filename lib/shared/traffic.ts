@@ -1,7 +1,9 @@
 import { Money } from '@/lib/shared/pricing/money';
 import {
   USAGE_MAX_RECORDS,
+  type TUsageLevelDto,
   type TUsagePosted,
+  type TUsageRecordDto,
   type TUsageSummaryRow,
 } from '@/lib/shared/schemas/usage';
 
@@ -124,4 +126,47 @@ export function rerateSentence(
     .map(([reason, count]) => `${UNRATED_REASON_TEXT[reason] ?? reason} ${count}`)
     .join(', ');
   return `${rated}; ${result.unrated} still unrated (${reasons}).${more}`;
+}
+
+/** One call's money as one viewer reads it (`callMoney`). */
+export interface TCallMoney {
+  /** What the calling customer paid (the level it pays). */
+  price: TUsageLevelDto | null;
+  /** What was paid to the viewer for the call (the level whose counterparty it is). */
+  revenue: TUsageLevelDto | null;
+  /** What the viewer paid for it: its buy price, or a carrier's provider cost. */
+  cost: TUsageLevelDto | null;
+  /** Revenue less cost, exact; null when either is missing or they are in two currencies. */
+  margin: string | null;
+}
+
+/**
+ * A call's levels read from one account's seat, for the calls list and its export: a
+ * reseller's revenue is what the account below it paid it (its customer's price only
+ * when the customer is its own), its cost what it paid its parent. The customer's own
+ * people see only their price: the call is theirs, nothing was paid to them.
+ */
+export function callMoney(
+  call: Pick<TUsageRecordDto, 'accountId' | 'levels'>,
+  viewerAccountId: string,
+): TCallMoney {
+  const price = call.levels.find((level) => level.payerId === call.accountId) ?? null;
+  const own = call.accountId === viewerAccountId;
+  const revenue = own
+    ? null
+    : (call.levels.find((level) => level.counterpartyId === viewerAccountId) ?? null);
+  const cost = own
+    ? null
+    : (call.levels.find((level) => level.payerId === viewerAccountId) ?? null);
+  const margin =
+    revenue && cost && revenue.currency === cost.currency
+      ? new Money(revenue.amount)
+          .minus(cost.amount)
+          .toFixed(Math.max(scaleOf(revenue.amount), scaleOf(cost.amount)))
+      : null;
+  return { price, revenue, cost, margin };
+}
+
+function scaleOf(amount: string): number {
+  return amount.split('.')[1]?.length ?? 0;
 }

@@ -6,6 +6,7 @@ import {
   type Locator,
   type Page,
 } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
 import { seriousViolations } from '../fixtures/e2e-accessibility';
 import { adminApi, adminPage, signIn, viewAsFromPage } from '../fixtures/e2e-sign-in';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
@@ -18,8 +19,8 @@ import { closeContexts } from '../fixtures/e2e-close';
  * reseller never the carrier's cost; a customer whose credit the calls use up shows as
  * blocked live. Then the dashboard with traffic is scanned with axe (WCAG 2 A/AA: no
  * serious or critical finding), for the carrier admin, the reseller user and support
- * viewing as it (with `E2E_SCREENSHOTS=1` saved as
- * test-results/traffic/overview-<role>-<width>-<theme>.png).
+ * viewing as it, and so is the calls page (with `E2E_SCREENSHOTS=1` saved as
+ * test-results/traffic/{overview,calls}-<role>-<width>-<theme>.png).
  */
 // Set-up through the API, two people's screens and five batches: long on a busy machine.
 test.describe.configure({ mode: 'serial', timeout: 180_000 });
@@ -245,12 +246,91 @@ test('calls move both dashboards live, each its own part; a customer out of cred
   await expect(k3Calls.locator('[data-amount="0.018000"]')).toBeVisible();
 });
 
-/** The Overview with traffic, both themes: axe-clean, fitting the screen, saved. */
+test('the calls page lists what needs attention, live, and downloads each viewer its own part', async ({
+  browser,
+  request,
+}) => {
+  const call = await api(request);
+  const admin = await adminPage(browser);
+  // The Overview names the unrated call's reason; its link opens the calls filtered by it.
+  await admin
+    .getByRole('region', { name: /unrated calls?, charged to no one/ })
+    .getByRole('link', { name: 'no route' })
+    .click();
+  await expect(admin).toHaveURL(/\/calls\?status=unrated&reason=no_route$/);
+  await expect(admin.getByLabel('Unrated because')).toHaveValue('no_route');
+  const table = admin.getByRole('table', { name: 'Calls' });
+  await expect(table.getByRole('row')).toHaveCount(2);
+  await expect(table).toContainText('99912345');
+  await expect(table).toContainText('unrated: no route');
+  // Live: the next call no card routes joins the list without a reload.
+  await call('POST', '/usage', { records: calls(ids.k1, 1, '99912346') });
+  await expect(table.getByRole('row')).toHaveCount(3);
+  // By the number's first digits, every status.
+  await admin.getByRole('button', { name: 'Clear filters' }).click();
+  await admin.getByLabel('Number starts with').fill('9991234');
+  await expect(table.getByRole('row')).toHaveCount(3);
+  await admin.getByLabel('Number starts with').fill('');
+  // The carrier's seat: a K1 call paid it 0.012 (the reseller's price) and cost it 0.010.
+  const rated = table
+    .getByRole('row')
+    .filter({ hasText: 'Traffic K1' })
+    .filter({ hasNotText: 'unrated' });
+  await expect(rated.first().locator('[data-amount]')).toHaveCount(4);
+  expect(
+    await rated
+      .first()
+      .locator('[data-amount]')
+      .evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-amount'))),
+  ).toEqual(['0.018000', '0.012000', '0.010000', '0.002000']);
+
+  // The reseller's seat, from its own navigation: K1 paid it 0.018, it paid 0.012 — and
+  // nothing of what the carrier paid, on screen or in the file.
+  const mine = await resellerPage(browser);
+  await mine
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Calls' })
+    .click();
+  const its = mine.getByRole('table', { name: 'Calls' });
+  const itsRated = its
+    .getByRole('row')
+    .filter({ hasText: 'Traffic K1' })
+    .filter({ hasNotText: 'unrated' });
+  await expect(itsRated.first().locator('[data-amount]')).toHaveCount(4);
+  expect(
+    await itsRated
+      .first()
+      .locator('[data-amount]')
+      .evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-amount'))),
+  ).toEqual(['0.018000', '0.018000', '0.012000', '0.006000']);
+  await expect(mine.locator('[data-amount="0.010000"]')).toHaveCount(0);
+  const downloading = mine.waitForEvent('download');
+  await mine.getByRole('link', { name: 'Export CSV' }).click();
+  const file = await readFile((await (await downloading).path())!, 'utf8');
+  const [header, ...lines] = file.trim().split('\r\n');
+  expect(header).toBe(
+    'id,cdrId,startedAt,accountId,account,number,seconds,status,reason,destination,billedSeconds,price,priceCurrency,revenue,revenueCurrency,cost,costCurrency,margin,receivedAt',
+  );
+  expect(lines.length).toBe((await its.getByRole('row').count()) - 1);
+  expect(
+    lines.some((line) => line.includes(',0.018000,EUR,0.018000,EUR,0.012000,EUR,0.006000,')),
+  ).toBe(true);
+  expect(file).not.toContain('0.010000');
+});
+
+/** The Overview and the calls page with traffic, both themes: axe-clean, fitting the screen, saved. */
 async function scanOverview(page: Page, role: string, width: number): Promise<void> {
   await page.goto('/');
   await expect(page.getByTestId('connection-indicator')).toHaveText('Live');
   await expect(page.getByTestId('traffic-chart-accounts')).toBeVisible();
   await expect(page.getByTestId('traffic-chart-days')).toBeVisible();
+  await scanThemes(page, `overview-${role}-${width}`);
+  await page.goto('/calls');
+  await expect(page.getByRole('table', { name: 'Calls' })).toContainText('Traffic K1');
+  await scanThemes(page, `calls-${role}-${width}`);
+}
+
+async function scanThemes(page: Page, name: string): Promise<void> {
   for (const theme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: theme });
     await expect
@@ -259,9 +339,9 @@ async function scanOverview(page: Page, role: string, width: number): Promise<vo
     const overflow = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
-    expect(overflow, `${role} at ${width} px runs off the side`).toBeLessThanOrEqual(0);
-    await saveScreenshot(page, `test-results/traffic/overview-${role}-${width}-${theme}.png`);
-    expect(await seriousViolations(page), `axe: ${role} at ${width} px, ${theme}`).toEqual([]);
+    expect(overflow, `${name} runs off the side`).toBeLessThanOrEqual(0);
+    await saveScreenshot(page, `test-results/traffic/${name}-${theme}.png`);
+    expect(await seriousViolations(page), `axe: ${name}, ${theme}`).toEqual([]);
   }
 }
 

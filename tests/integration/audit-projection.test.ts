@@ -1,9 +1,8 @@
-import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TAuditEntryDto } from '@/lib/shared/schemas/audit';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
-import { csvRecords } from '@/lib/server/services/rates/rates-csv';
+import { csvObjects, csvRows } from '../fixtures/csv-rows';
 import { exportAudit } from '@/lib/server/services/audit/list-audit';
 import { actorByEmail } from '../fixtures/cookie-listener';
 
@@ -231,18 +230,11 @@ describe('the audit projects each entry as the live events would', () => {
 });
 
 /** A CSV download's records, read by the panel's own CSV reader (the rates import's). */
-async function csvRows(text: string): Promise<string[][]> {
-  const rows: string[][] = [];
-  for await (const record of csvRecords(Readable.from([text]))) rows.push(record.cells);
-  return rows;
-}
-
 async function exported(client: TApiClient, query = '') {
   const response = await client.raw('GET', `/audit/export${query}`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
-  const [header, ...rows] = await csvRows(response.text);
-  return rows.map((cells) => Object.fromEntries(header!.map((name, i) => [name, cells[i]!])));
+  return csvObjects(response.text);
 }
 
 describe('the audit filtered by who and when, and exported', () => {

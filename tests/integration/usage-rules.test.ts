@@ -9,7 +9,9 @@ import { addGroup, addUser } from '../fixtures/accounts';
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { waitForLockWaiters } from '../fixtures/lock-waiters';
 import { withProcessClockOff } from '../fixtures/process-clock';
-import { listenAs } from '../fixtures/cookie-listener';
+import { actorByEmail, listenAs } from '../fixtures/cookie-listener';
+import { csvObjects } from '../fixtures/csv-rows';
+import { exportUsage } from '@/lib/server/services/usage/list-usage';
 
 /**
  * Rating's rules over the real API (issue 18): every unrated reason, stored, listed and
@@ -613,6 +615,87 @@ describe('who sees what', () => {
       ids.R1,
       ids.C,
     ]);
+  });
+
+  it('exports the calls as each viewer reads them: price, what it was paid, what it paid', async () => {
+    const levelOf = (item: TUsageRecordDto, payer: string) =>
+      item.levels.find((level) => level.payerId === payer)!;
+
+    // R1: K2b's call reached it through R2 — R2 paid R1 (revenue), R1 paid the carrier
+    // (cost); K1's call is its own customer's (price and revenue are one level).
+    const listed = (await as.r1.get('/usage?limit=500')).body.items as TUsageRecordDto[];
+    const file = await as.r1.raw('GET', '/usage/export');
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(file.headers.get('content-disposition')).toContain('calls.csv');
+    const rows = await csvObjects(file.text);
+    // Every call the list shows, oldest first, nothing else.
+    expect(rows.map((row) => row.id)).toEqual(listed.map((item) => item.id).reverse());
+    const k2 = listed.find((item) => item.cdrId === 's-k2')!;
+    const k2Row = rows.find((row) => row.cdrId === 's-k2')!;
+    expect(k2Row).toMatchObject({
+      accountId: ids.K2b,
+      number: '447700900200',
+      status: 'rated',
+      price: levelOf(k2, ids.K2b).amount,
+      revenue: levelOf(k2, ids.R2).amount,
+      cost: levelOf(k2, ids.R1).amount,
+      costCurrency: 'EUR',
+      margin: new Money(levelOf(k2, ids.R2).amount).minus(levelOf(k2, ids.R1).amount).toFixed(6),
+    });
+    expect(Number(k2Row.margin)).toBeGreaterThan(0);
+    const k1 = listed.find((item) => item.cdrId === 's-k1')!;
+    expect(rows.find((row) => row.cdrId === 's-k1')).toMatchObject({
+      price: levelOf(k1, ids.K1).amount,
+      revenue: levelOf(k1, ids.K1).amount,
+      cost: levelOf(k1, ids.R1).amount,
+    });
+    expect(rows.map((row) => row.cdrId)).not.toContain('s-kd');
+
+    // The carrier: its direct customer's price is its revenue, its cost the provider's.
+    const all = (await admin.get('/usage?limit=500')).body.items as TUsageRecordDto[];
+    const kd = all.find((item) => item.cdrId === 's-kd')!;
+    const adminRows = await csvObjects((await admin.raw('GET', '/usage/export')).text);
+    expect(adminRows.find((row) => row.cdrId === 's-kd')).toMatchObject({
+      price: levelOf(kd, ids.KD).amount,
+      revenue: levelOf(kd, ids.KD).amount,
+      cost: levelOf(kd, ids.C).amount,
+    });
+    // What the carrier paid for K2b's call, in R1's file nowhere.
+    expect(
+      levelOf(
+        all.find((item) => item.cdrId === 's-k2')!,
+        ids.C,
+      ),
+    ).toBeDefined();
+    expect(file.text).not.toContain(ids.P);
+
+    // The list's filters, and its refusals.
+    const unrated = await csvObjects((await as.r1.raw('GET', '/usage/export?status=unrated')).text);
+    expect(unrated.length).toBeGreaterThan(0);
+    expect(unrated.every((row) => row.status === 'unrated' && row.reason && !row.price)).toBe(true);
+    const byNumber = await csvObjects(
+      (await as.r1.raw('GET', '/usage/export?number=3312345')).text,
+    );
+    const listedByNumber = (await as.r1.get('/usage?number=3312345&limit=500')).body.items;
+    expect(byNumber.map((row) => row.id)).toEqual(
+      listedByNumber.map((item: TUsageRecordDto) => item.id).reverse(),
+    );
+    expect(byNumber.map((row) => row.cdrId)).toContain('s-k1');
+    expect(byNumber.every((row) => row.number?.startsWith('3312345'))).toBe(true);
+    expect(byNumber.length).toBeLessThan(rows.length);
+    expect((await as.r1.raw('GET', `/usage/export?accountId=${ids.KX}`)).status).toBe(404);
+    const bad = await as.r1.raw('GET', '/usage/export?status=lost');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('status');
+
+    // One call a batch gives the same file; a call received once it has begun is not in it.
+    const em = suite.orm.em.fork();
+    const actor = await actorByEmail(em, 'ops@r1.rules.test');
+    const batched = await exportUsage(em, actor, {}, { batch: 1, stillAllowed: async () => {} });
+    await ok(admin.post('/usage', { records: [call('s-k1-late', ids.K1, '3312345')] }), 200);
+    expect(await new Response(batched).text()).toBe(file.text);
+    expect((await as.r1.raw('GET', '/usage/export')).text).toContain('s-k1-late');
   });
 
   it('shows an outsider nothing: an empty list, 404 for an account or parent outside', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TUsageSummaryRow } from '@/lib/shared/schemas/usage';
+import type { TUsageLevelDto, TUsageSummaryRow } from '@/lib/shared/schemas/usage';
 import {
+  callMoney,
   dailySeries,
   minutesOf,
   rerateSentence,
@@ -90,5 +91,70 @@ describe('rerateSentence', () => {
     expect(rerateSentence({ rated: 9_990, unrated: 10, unratedByReason: { no_route: 10 } })).toBe(
       'Rated 9990 calls; 10 still unrated (no route 10). Only the oldest 10,000 were tried: re-rate again for the rest.',
     );
+  });
+});
+
+describe('a call’s money from one seat', () => {
+  const level = (
+    payerId: string,
+    counterpartyId: string | null,
+    amount: string,
+    currency = 'EUR',
+  ): TUsageLevelDto => ({
+    level: 0,
+    payerId,
+    counterpartyId,
+    cardId: 'card',
+    prefix: '44',
+    destination: 'UK',
+    billedSeconds: 60,
+    amount,
+    currency,
+  });
+  // Customer K of reseller R2 under R1 under carrier C.
+  const call = {
+    accountId: 'K',
+    levels: [
+      level('K', 'R2', '0.300000'),
+      level('R2', 'R1', '0.200000'),
+      level('R1', 'C', '0.125000'),
+      level('C', null, '0.100000'),
+    ],
+  };
+
+  it('is what was paid to the viewer less what it paid, with the customer’s price beside it', () => {
+    const r1 = callMoney(call, 'R1');
+    expect([r1.price?.amount, r1.revenue?.amount, r1.cost?.amount, r1.margin]).toEqual([
+      '0.300000',
+      '0.200000',
+      '0.125000',
+      '0.075000',
+    ]);
+    const carrier = callMoney(call, 'C');
+    expect([carrier.revenue?.amount, carrier.cost?.amount, carrier.margin]).toEqual([
+      '0.125000',
+      '0.100000',
+      '0.025000',
+    ]);
+  });
+
+  it('gives the customer its price only, and no margin across currencies or when unrated', () => {
+    expect(callMoney(call, 'K')).toEqual({
+      price: call.levels[0],
+      revenue: null,
+      cost: null,
+      margin: null,
+    });
+    const usd = {
+      ...call,
+      levels: [call.levels[0]!, level('R2', 'R1', '0.2'), level('R1', 'C', '0.1', 'USD')],
+    };
+    expect(callMoney(usd, 'R1').margin).toBeNull();
+    expect(callMoney({ accountId: 'K', levels: [] }, 'R1')).toEqual({
+      price: null,
+      revenue: null,
+      cost: null,
+      margin: null,
+    });
   });
 });

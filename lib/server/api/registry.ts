@@ -116,6 +116,7 @@ import {
 import {
   USAGE_MAX_RECORDS,
   ZUsageListQuery,
+  ZUsageExportQuery,
   ZUsagePost,
   ZUsagePosted,
   ZUsageRecordDto,
@@ -579,6 +580,15 @@ export const API_REGISTRY = {
         409: '`idempotency_conflict`: a record id sent before (or earlier in the batch) for another call, each named in `fields` (nothing written); `records_in_flight`: another request stored some of these record ids at the same moment (nothing written; send again); `balance_out_of_range`; `busy`: retry',
         413: `\`too_many_records\`: more than ${USAGE_MAX_RECORDS} records (or \`payload_too_large\`)`,
       },
+    },
+  },
+  '/usage/export': {
+    GET: {
+      summary:
+        'The calls `GET /usage` lists with the same filters as CSV, oldest received first: each call’s money as the caller reads it — `price` (what the customer paid), `revenue` (what was paid to the caller), `cost` (what the caller paid: its buy price, or a carrier’s provider cost), `margin` (revenue less cost, empty across currencies) — as raw decimal strings beside their currencies',
+      grant: 'usage:read',
+      query: ZUsageExportQuery,
+      responses: { 200: 'text/csv' },
     },
   },
   '/usage/summary': {

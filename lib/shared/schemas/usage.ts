@@ -170,6 +170,37 @@ export const ZUsageListQuery = ZPageQuery.extend({
 });
 export type TUsageListQuery = z.output<typeof ZUsageListQuery>;
 
+/** `GET /usage/export`: the list's filters, every matching call, oldest received first. */
+export const ZUsageExportQuery = ZUsageListQuery.omit({ limit: true, cursor: true });
+export type TUsageExportQuery = z.output<typeof ZUsageExportQuery>;
+
+/**
+ * The calls export's columns: each call's money as the exporter reads it (`callMoney`,
+ * lib/shared/traffic.ts) — the customer's price, what was paid to the exporter, what it
+ * paid, their margin — each amount beside its currency, as raw decimals.
+ */
+export const USAGE_EXPORT_COLUMNS = [
+  'id',
+  'cdrId',
+  'startedAt',
+  'accountId',
+  'account',
+  'number',
+  'seconds',
+  'status',
+  'reason',
+  'destination',
+  'billedSeconds',
+  'price',
+  'priceCurrency',
+  'revenue',
+  'revenueCurrency',
+  'cost',
+  'costCurrency',
+  'margin',
+  'receivedAt',
+] as const;
+
 /**
  * One level of a rated call, as the viewer may see it: a level is shown only when its
  * payer is the viewer's own account or below it (a reseller sees its customers' price

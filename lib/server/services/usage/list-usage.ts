@@ -10,12 +10,16 @@ import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import type { TPage } from '@/lib/shared/schemas/common';
 import { reasonSql } from './unrated-reason';
 import { windowSql } from '@/lib/server/services/paging';
-import type {
-  TUnratedReason,
-  TUsageLevelDto,
-  TUsageListQuery,
-  TUsageRecordDto,
-  TUsageStatus,
+import { csvStream, type TDownload } from '@/lib/server/services/csv';
+import { callMoney } from '@/lib/shared/traffic';
+import {
+  USAGE_EXPORT_COLUMNS,
+  type TUnratedReason,
+  type TUsageExportQuery,
+  type TUsageLevelDto,
+  type TUsageListQuery,
+  type TUsageRecordDto,
+  type TUsageStatus,
 } from '@/lib/shared/schemas/usage';
 
 interface TRecordRow {
@@ -51,7 +55,99 @@ export async function listUsage(
   if (cursor !== null && !/^[1-9]\d{0,17}$/.test(cursor)) {
     throw invalidInput({ cursor: 'is not a cursor this API gave out' });
   }
-  const depth = viewerDepth(actor);
+  const { filters, params } = await usageFilter(em, actor, query);
+  if (cursor !== null) {
+    filters.push('r.id < ?::bigint');
+    params.push(cursor);
+  }
+  const rows = await readUsageRows(em, actor, filters, params, 'desc', query.limit + 1);
+  const items = rows.slice(0, query.limit);
+  return { items, nextCursor: rows.length > query.limit ? items.at(-1)!.id : null };
+}
+
+/**
+ * `GET /usage/export`: the calls `GET /usage` lists with the same filters, as CSV, oldest
+ * received first, each call's money as the exporter reads it (`callMoney`). Scope and
+ * filters are decided before the first byte, and so is the last record: calls received
+ * while the file is read are not in it (a re-rate meanwhile shows in the rows not yet
+ * read).
+ */
+export async function exportUsage(
+  em: EntityManager,
+  actor: TActor,
+  query: TUsageExportQuery,
+  download: TDownload,
+): Promise<ReadableStream<Uint8Array>> {
+  assertCan(actor, 'usage:read');
+  const { filters, params } = await usageFilter(em, actor, query);
+  const [ceiling] = await em.execute<{ last: string | null }[]>(
+    `select max(r.id)::text as last from usage_record r where ${filters.join(' and ')}`,
+    params,
+  );
+  const last = ceiling?.last ?? '0';
+  let after = '0';
+  return csvStream(
+    USAGE_EXPORT_COLUMNS,
+    async () => {
+      if (after === last) return null;
+      const rows = await readUsageRows(
+        em,
+        actor,
+        [...filters, 'r.id > ?::bigint', 'r.id <= ?::bigint'],
+        [...params, after, last],
+        'asc',
+        download.batch ?? EXPORT_BATCH,
+      );
+      if (!rows.length) return null;
+      after = rows.at(-1)!.id;
+      return rows.map((call) => usageCsvRow(call, actor.account.id));
+    },
+    download.stillAllowed,
+  );
+}
+
+const EXPORT_BATCH = 500;
+
+/** One call as the export's row: amounts as raw decimals beside their currencies. */
+function usageCsvRow(
+  call: TUsageRecordDto,
+  viewerAccountId: string,
+): Record<(typeof USAGE_EXPORT_COLUMNS)[number], unknown> {
+  const { price, revenue, cost, margin } = callMoney(call, viewerAccountId);
+  // The destination and billed length as the level the viewer knows best tells them.
+  const named = price ?? revenue ?? cost;
+  return {
+    id: call.id,
+    cdrId: call.cdrId,
+    startedAt: call.startedAt,
+    accountId: call.accountId,
+    account: call.accountName ?? '',
+    number: call.number,
+    seconds: call.seconds,
+    status: call.status,
+    reason: call.reason ?? '',
+    destination: named?.destination ?? '',
+    billedSeconds: named?.billedSeconds ?? '',
+    price: price?.amount ?? '',
+    priceCurrency: price?.currency ?? '',
+    revenue: revenue?.amount ?? '',
+    revenueCurrency: revenue?.currency ?? '',
+    cost: cost?.amount ?? '',
+    costCurrency: cost?.currency ?? '',
+    margin: margin ?? '',
+    receivedAt: call.receivedAt,
+  };
+}
+
+/**
+ * The SQL of the calls' scope and filters (`r`: usage_record): the caller's subtree;
+ * `accountId` must be in scope (else 404), `reason` is the reason as this viewer reads it.
+ */
+async function usageFilter(
+  em: EntityManager,
+  actor: TActor,
+  query: TUsageExportQuery,
+): Promise<{ filters: string[]; params: unknown[] }> {
   const scope = withinSql('r.path', actor.account.path);
   const filters = [scope.sql];
   const params: unknown[] = [...scope.params];
@@ -72,7 +168,7 @@ export async function listUsage(
     // By the reason as this viewer reads it: a filter on the stored one would tell
     // which of its `no_route` calls are a card's trouble above it.
     filters.push(`${reasonSql('r')} = ?`);
-    params.push(depth, query.reason);
+    params.push(viewerDepth(actor), query.reason);
   }
   const window = windowSql('r.started_at', query);
   filters.push(...window.conditions);
@@ -81,10 +177,19 @@ export async function listUsage(
     filters.push('r.number like ?');
     params.push(`${escapeLike(query.number)}%`);
   }
-  if (cursor !== null) {
-    filters.push('r.id < ?::bigint');
-    params.push(cursor);
-  }
+  return { filters, params };
+}
+
+/** Calls matching `filters`, by id in `order`, each with the levels the viewer may see. */
+async function readUsageRows(
+  em: EntityManager,
+  actor: TActor,
+  filters: string[],
+  params: unknown[],
+  order: 'asc' | 'desc',
+  limit: number,
+): Promise<TUsageRecordDto[]> {
+  const depth = viewerDepth(actor);
   const named = withinSql('a.path', actor.account.path);
   const rows = await directQuery<TRecordRow>(
     em,
@@ -104,7 +209,7 @@ export async function listUsage(
                           -- with customers:read only, as its list does.
                           and (a.id = ?::uuid or ?::boolean)
       where ${filters.join(' and ')}
-      order by r.id desc limit ?`,
+      order by r.id ${order} limit ?`,
     [
       depth,
       depth,
@@ -112,11 +217,10 @@ export async function listUsage(
       actor.account.id,
       can(actor, 'customers:read'),
       ...params,
-      query.limit + 1,
+      limit,
     ],
   );
-  const items = rows.slice(0, query.limit).map(toUsageRecordDto);
-  return { items, nextCursor: rows.length > query.limit ? items.at(-1)!.id : null };
+  return rows.map(toUsageRecordDto);
 }
 
 /** The viewer's depth in the tree (a carrier 0): levels paid at or below it are its to see. */

@@ -1,0 +1,287 @@
+'use client';
+
+import { useEffect, useState } from 'react';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { type TPageOf } from '@/lib/client/api';
+import { useJoinedFetch } from '@/lib/client/use-resource';
+import { useDebounced } from '@/lib/client/use-debounced';
+import { pathOf, queryKeys, searchOf } from '@/lib/client/query-keys';
+import { dayWindow } from '@/lib/client/day-window';
+import {
+  UNRATED_REASONS,
+  type TUsageRecordDto,
+  type TUsageStatus,
+} from '@/lib/shared/schemas/usage';
+import { callMoney, UNRATED_REASON_TEXT } from '@/lib/shared/traffic';
+import { formatCallLength } from '@/lib/shared/format';
+import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
+import { RecordPicker, type TPickerSource } from '@/components/pickers/record-picker';
+import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
+import { PanelLink } from '@/components/ui/panel-link';
+import { Money } from '@/components/ui/money';
+import { DateTime } from '@/components/ui/date-time';
+
+/** The filters the page's address may carry (`/calls?status=unrated&reason=no_route`). */
+export interface TCallFilters {
+  accountId: string;
+  number: string;
+  status: '' | TUsageStatus;
+  reason: string;
+  fromDay: string;
+  toDay: string;
+}
+
+export const NO_CALL_FILTERS: TCallFilters = {
+  accountId: '',
+  number: '',
+  status: '',
+  reason: '',
+  fromDay: '',
+  toDay: '',
+};
+
+/** Whom the page is drawn for: its account (whose money the columns are), what it may name. */
+export interface TCallsViewer {
+  accountId: string;
+  accountName: string;
+  /** A customer's own people see their calls and the price they paid, nothing else. */
+  isCustomer: boolean;
+  /** Accounts below may be picked (and named, linked) with their read grants. */
+  readsResellers: boolean;
+  readsCustomers: boolean;
+}
+
+/**
+ * The calls page (a carrier's CDR search): every call in the viewer's subtree, newest
+ * received first, by account, dialled number, status and unrated reason, and days in the
+ * viewer's time zone, live (a `traffic` key: refetched at most once a second while calls
+ * are rated), and the same selection as a CSV download. Each call's money is read from the
+ * viewer's seat (`callMoney`): the customer's price, what was paid to the viewer, what it
+ * paid and the margin; a customer sees only its price. Starts are shown to the second, not
+ * "2 min ago": a call list is read against the switch's own records.
+ */
+export function CallsPanel({ viewer, initial }: { viewer: TCallsViewer; initial: TCallFilters }) {
+  const [filters, setFilters] = useState(initial);
+  const number = useDebounced(filters.number.trim(), 300);
+  const numberError = number && !/^\d{1,32}$/.test(number) ? 'must be digits' : undefined;
+  const daysError =
+    filters.fromDay && filters.toDay && filters.fromDay > filters.toDay
+      ? 'must not be before the first day'
+      : undefined;
+  const sent: Record<string, string | undefined> = {
+    accountId: filters.accountId || undefined,
+    number: numberError ? undefined : number || undefined,
+    status: filters.reason ? 'unrated' : filters.status || undefined,
+    reason: filters.reason || undefined,
+    ...(daysError ? {} : dayWindow(filters.fromDay, filters.toDay)),
+  };
+  // The address follows the filters (an account by id is left out: the picker could not
+  // name it back), so a reload or a shared link opens the same selection.
+  const address = searchOf({
+    number: filters.number.trim() || undefined,
+    status: filters.status || undefined,
+    reason: filters.reason || undefined,
+    from: filters.fromDay || undefined,
+    to: filters.toDay || undefined,
+  });
+  useEffect(() => {
+    window.history.replaceState(window.history.state, '', address ? `?${address}` : '?');
+  }, [address]);
+  // Accounts below, searched on the server, as far as the viewer may read them.
+  const pickable: TPickerSource[] = [
+    ...(viewer.readsResellers ? [accountSource('resellers', 'reseller')] : []),
+    ...(viewer.readsCustomers ? [accountSource('customers', 'customer')] : []),
+  ];
+  const set = (change: Partial<TCallFilters>) => setFilters((held) => ({ ...held, ...change }));
+  return (
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-6 lg:grid-cols-[minmax(0,1fr)_minmax(0,3fr)]">
+      <PanelSection title="Filters">
+        <form
+          className="space-y-3"
+          aria-label="Call filters"
+          onSubmit={(event) => event.preventDefault()}
+        >
+          {pickable.length && !viewer.isCustomer ? (
+            <RecordPicker
+              id="calls-account"
+              label="Account"
+              sources={pickable as [TPickerSource] | [TPickerSource, TPickerSource]}
+              value={filters.accountId}
+              onChange={(id) => set({ accountId: id })}
+              placeholder="Every account"
+            />
+          ) : null}
+          <TextField
+            label="Number starts with"
+            name="number"
+            inputMode="numeric"
+            value={filters.number}
+            error={numberError}
+            onChange={(event) => set({ number: event.target.value })}
+          />
+          <SelectField
+            label="Status"
+            name="status"
+            value={filters.reason ? 'unrated' : filters.status}
+            onChange={(event) =>
+              set({
+                status: event.target.value as TCallFilters['status'],
+                // A reason is an unrated call's: rated calls have none.
+                ...(event.target.value === 'unrated' ? {} : { reason: '' }),
+              })
+            }
+          >
+            <option value="">Any</option>
+            <option value="rated">Rated</option>
+            <option value="unrated">Unrated</option>
+          </SelectField>
+          <SelectField
+            label="Unrated because"
+            name="reason"
+            value={filters.reason}
+            onChange={(event) => set({ reason: event.target.value })}
+          >
+            <option value="">Any reason</option>
+            {UNRATED_REASONS.map((reason) => (
+              <option key={reason} value={reason}>
+                {UNRATED_REASON_TEXT[reason] ?? reason}
+              </option>
+            ))}
+          </SelectField>
+          <TextField
+            label="From day"
+            name="fromDay"
+            type="date"
+            value={filters.fromDay}
+            onChange={(event) => set({ fromDay: event.target.value })}
+          />
+          <TextField
+            label="To day (included)"
+            name="toDay"
+            type="date"
+            value={filters.toDay}
+            error={daysError}
+            onChange={(event) => set({ toDay: event.target.value })}
+          />
+          <div className="flex items-center gap-3">
+            <button
+              type="button"
+              className="text-sm text-slate-600 underline"
+              onClick={() => setFilters(NO_CALL_FILTERS)}
+            >
+              Clear filters
+            </button>
+            <a
+              className="text-sm text-brand-700 underline"
+              href={`/api/v1/usage/export?${searchOf(sent)}`}
+              download
+            >
+              Export CSV
+            </a>
+          </div>
+        </form>
+      </PanelSection>
+      <PanelSection title="Calls">
+        <CallsTable viewer={viewer} filter={sent} />
+      </PanelSection>
+    </div>
+  );
+}
+
+function CallsTable({
+  viewer,
+  filter,
+}: {
+  viewer: TCallsViewer;
+  filter: Record<string, string | undefined>;
+}) {
+  const joinedFetch = useJoinedFetch();
+  const key = queryKeys.traffic('usage', { filter });
+  const calls = useInfiniteQuery({
+    queryKey: key,
+    initialPageParam: '',
+    queryFn: ({ pageParam, signal }) =>
+      joinedFetch<TPageOf<TUsageRecordDto>>(
+        pathOf(key, { limit: '50', cursor: pageParam || undefined }),
+        { signal },
+      ),
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+  });
+  const rows = calls.data?.pages.flatMap((page) => page.items) ?? [];
+  const money = !viewer.isCustomer;
+  const filtered = Object.values(filter).some(Boolean);
+  return (
+    <ListState
+      isLoading={calls.isLoading}
+      error={calls.error}
+      empty={calls.isSuccess && !rows.length}
+      emptyText={filtered ? 'No call in this selection.' : 'No calls yet.'}
+      onRetry={() => calls.refetch()}
+    >
+      <ListCount shown={rows.length} total={undefined} />
+      <DataTable
+        label="Calls"
+        headers={[
+          'Started',
+          ...(viewer.isCustomer ? [] : ['Account']),
+          'Number',
+          'Destination',
+          'Length',
+          'Status',
+          'Price',
+          ...(money ? ['Revenue', 'Cost', 'Margin'] : []),
+        ]}
+        rows={rows.map((call) => {
+          const { price, revenue, cost, margin } = callMoney(call, viewer.accountId);
+          const named = price ?? revenue ?? cost;
+          return [
+            <DateTime key="at" at={call.startedAt} />,
+            ...(viewer.isCustomer
+              ? []
+              : [<CallAccount key="account" call={call} viewer={viewer} />]),
+            <span key="number" className="tabular-nums">
+              {call.number}
+            </span>,
+            named?.destination ?? '—',
+            <span key="length" className="tabular-nums" title={`${call.seconds} s`}>
+              {formatCallLength(call.seconds)}
+            </span>,
+            call.status === 'rated' ? (
+              'rated'
+            ) : (
+              <span key="status" className="text-amber-800">
+                unrated: {UNRATED_REASON_TEXT[call.reason ?? ''] ?? call.reason}
+              </span>
+            ),
+            <Money key="price" amount={price?.amount} currency={price?.currency} />,
+            ...(money
+              ? [
+                  <Money key="revenue" amount={revenue?.amount} currency={revenue?.currency} />,
+                  <Money key="cost" amount={cost?.amount} currency={cost?.currency} />,
+                  <Money key="margin" amount={margin} currency={revenue?.currency} />,
+                ]
+              : []),
+          ];
+        })}
+      />
+      <LoadMore list={calls} />
+    </ListState>
+  );
+}
+
+/** The calling account: by name, linked, where the viewer may read it; else its id. */
+function CallAccount({ call, viewer }: { call: TUsageRecordDto; viewer: TCallsViewer }) {
+  if (call.accountId === viewer.accountId) return <>{viewer.accountName}</>;
+  if (call.accountName === null) {
+    return <span className="font-mono text-xs">{call.accountId.slice(0, 8)}</span>;
+  }
+  return (
+    <PanelLink href={`/customers/${call.accountId}`} className="text-brand-700 underline">
+      {call.accountName}
+    </PanelLink>
+  );
+}
+
+function accountSource(resource: 'resellers' | 'customers', detail: string): TPickerSource {
+  return { resource, toOption: (item) => ({ id: item.id, label: String(item.name), detail }) };
+}
