@@ -20,6 +20,7 @@ import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-sectio
 import { PanelLink } from '@/components/ui/panel-link';
 import { Money } from '@/components/ui/money';
 import { DateTime } from '@/components/ui/date-time';
+import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 
 /** The filters the page's address may carry (`/calls?status=unrated&reason=no_route`). */
 export interface TCallFilters {
@@ -60,8 +61,23 @@ export interface TCallsViewer {
  * paid and the margin; a customer sees only its price. Starts are shown to the second, not
  * "2 min ago": a call list is read against the switch's own records.
  */
-export function CallsPanel({ viewer, initial }: { viewer: TCallsViewer; initial: TCallFilters }) {
-  const [filters, setFilters] = useState(initial);
+export function CallsPanel({
+  viewer,
+  initial = NO_CALL_FILTERS,
+  record,
+}: {
+  viewer: TCallsViewer;
+  initial?: TCallFilters;
+  /**
+   * A record page's Calls tab: the calls of that account (a reseller's whole subtree),
+   * no account to pick, and the page's address left as it is (it names the tab).
+   */
+  record?: { id: string; name: string; kind: 'reseller' | 'customer' };
+}) {
+  const [filters, setFilters] = useState({
+    ...initial,
+    accountId: record?.id ?? initial.accountId,
+  });
   const number = useDebounced(filters.number.trim(), 300);
   const numberError = number && !/^\d{1,32}$/.test(number) ? 'must be digits' : undefined;
   const daysError =
@@ -85,13 +101,29 @@ export function CallsPanel({ viewer, initial }: { viewer: TCallsViewer; initial:
     to: filters.toDay || undefined,
   });
   useEffect(() => {
-    window.history.replaceState(window.history.state, '', address ? `?${address}` : '?');
-  }, [address]);
+    if (record) return;
+    window.history.replaceState(
+      window.history.state,
+      '',
+      address ? `?${address}` : window.location.pathname,
+    );
+  }, [address, record]);
   // Accounts below, searched on the server, as far as the viewer may read them.
   const pickable: TPickerSource[] = [
     ...(viewer.readsResellers ? [accountSource('resellers', 'reseller')] : []),
     ...(viewer.readsCustomers ? [accountSource('customers', 'customer')] : []),
   ];
+  // The record's own account is the tab's scope, not a filter someone set.
+  const narrowed = Object.entries(sent).some(
+    ([name, value]) => value && !(record && name === 'accountId'),
+  );
+  const emptyText = narrowed
+    ? 'No call in this selection.'
+    : !record
+      ? 'No calls yet.'
+      : record.kind === 'reseller'
+        ? `No calls below ${record.name} yet.`
+        : `${record.name} has made no calls yet.`;
   const set = (change: Partial<TCallFilters>) => setFilters((held) => ({ ...held, ...change }));
   return (
     <div className="grid grid-cols-[minmax(0,1fr)] gap-6 lg:grid-cols-[minmax(0,1fr)_minmax(0,3fr)]">
@@ -101,7 +133,7 @@ export function CallsPanel({ viewer, initial }: { viewer: TCallsViewer; initial:
           aria-label="Call filters"
           onSubmit={(event) => event.preventDefault()}
         >
-          {pickable.length && !viewer.isCustomer ? (
+          {pickable.length && !viewer.isCustomer && !record ? (
             <RecordPicker
               id="calls-account"
               label="Account"
@@ -167,7 +199,7 @@ export function CallsPanel({ viewer, initial }: { viewer: TCallsViewer; initial:
             <button
               type="button"
               className="text-sm text-slate-600 underline"
-              onClick={() => setFilters(NO_CALL_FILTERS)}
+              onClick={() => setFilters({ ...NO_CALL_FILTERS, accountId: record?.id ?? '' })}
             >
               Clear filters
             </button>
@@ -182,7 +214,13 @@ export function CallsPanel({ viewer, initial }: { viewer: TCallsViewer; initial:
         </form>
       </PanelSection>
       <PanelSection title="Calls">
-        <CallsTable viewer={viewer} filter={sent} />
+        <CallsTable
+          viewer={viewer}
+          filter={sent}
+          // One customer's calls need no column naming it.
+          showAccount={!viewer.isCustomer && record?.kind !== 'customer'}
+          emptyText={emptyText}
+        />
       </PanelSection>
     </div>
   );
@@ -191,9 +229,13 @@ export function CallsPanel({ viewer, initial }: { viewer: TCallsViewer; initial:
 function CallsTable({
   viewer,
   filter,
+  showAccount,
+  emptyText,
 }: {
   viewer: TCallsViewer;
   filter: Record<string, string | undefined>;
+  showAccount: boolean;
+  emptyText: string;
 }) {
   const joinedFetch = useJoinedFetch();
   const key = queryKeys.traffic('usage', { filter });
@@ -209,13 +251,12 @@ function CallsTable({
   });
   const rows = calls.data?.pages.flatMap((page) => page.items) ?? [];
   const money = !viewer.isCustomer;
-  const filtered = Object.values(filter).some(Boolean);
   return (
     <ListState
       isLoading={calls.isLoading}
       error={calls.error}
       empty={calls.isSuccess && !rows.length}
-      emptyText={filtered ? 'No call in this selection.' : 'No calls yet.'}
+      emptyText={emptyText}
       onRetry={() => calls.refetch()}
     >
       <ListCount shown={rows.length} total={undefined} />
@@ -223,7 +264,7 @@ function CallsTable({
         label="Calls"
         headers={[
           'Started',
-          ...(viewer.isCustomer ? [] : ['Account']),
+          ...(showAccount ? ['Account'] : []),
           'Number',
           'Destination',
           'Length',
@@ -236,9 +277,7 @@ function CallsTable({
           const named = price ?? revenue ?? cost;
           return [
             <DateTime key="at" at={call.startedAt} />,
-            ...(viewer.isCustomer
-              ? []
-              : [<CallAccount key="account" call={call} viewer={viewer} />]),
+            ...(showAccount ? [<CallAccount key="account" call={call} viewer={viewer} />] : []),
             <span key="number" className="tabular-nums">
               {call.number}
             </span>,
@@ -284,4 +323,29 @@ function CallAccount({ call, viewer }: { call: TUsageRecordDto; viewer: TCallsVi
 
 function accountSource(resource: 'resellers' | 'customers', detail: string): TPickerSource {
   return { resource, toOption: (item) => ({ id: item.id, label: String(item.name), detail }) };
+}
+
+/** A reseller's or customer's Calls tab: the calls page narrowed to that account, seen from the viewer's own. */
+export function RecordCalls({
+  record,
+  own,
+  can,
+}: {
+  record: { id: string; name: string; kind: 'reseller' | 'customer' };
+  own: { id: string; name: string };
+  can: Pick<TUiAbilities, 'sections'>;
+}) {
+  return (
+    <CallsPanel
+      record={record}
+      viewer={{
+        accountId: own.id,
+        accountName: own.name,
+        // A record page is the side above the account: never the customer's own seat.
+        isCustomer: false,
+        readsResellers: can.sections.resellers,
+        readsCustomers: can.sections.customers,
+      }}
+    />
+  );
 }

@@ -15,6 +15,7 @@ import { TransferForm } from '@/components/accounts/transfer-form';
 import { AuditTable } from '@/components/audit/audit-panel';
 import { statusText } from '@/lib/shared/format';
 import { BalanceSection } from './balance-section';
+import { RecordCalls } from '@/components/calls/calls-panel';
 import { StatementsSection } from './statements-section';
 import { AccountUsers } from './account-users';
 import { DeleteRecord } from './delete-record';
@@ -138,6 +139,12 @@ export function CustomerRecord({
             account={customer}
             canPay={can.ledger.pay}
             canAdjust={can.ledger.adjust}
+          />
+        ) : tab === 'calls' ? (
+          <RecordCalls
+            record={{ id: customer.id, name: customer.name, kind: 'customer' }}
+            own={own}
+            can={can}
           />
         ) : tab === 'statements' ? (
           <StatementsSection account={customer} canIssue={can.statements.create} />

@@ -18,6 +18,7 @@ import { AuditTable } from '@/components/audit/audit-panel';
 import { BalanceSection } from './balance-section';
 import { BrandEditor } from '@/components/brands/brand-editor';
 import { StatementsSection } from './statements-section';
+import { RecordCalls } from '@/components/calls/calls-panel';
 import { AccountUsers } from './account-users';
 import { DeleteRecord } from './delete-record';
 import { Facts, RecordLink, RecordList, RecordTitle, RecordBody } from './record-parts';
@@ -95,6 +96,12 @@ export function ResellerRecord({
           />
         ) : tab === 'statements' ? (
           <StatementsSection account={reseller} canIssue={can.statements.create} />
+        ) : tab === 'calls' ? (
+          <RecordCalls
+            record={{ id: reseller.id, name: reseller.name, kind: 'reseller' }}
+            own={own}
+            can={can}
+          />
         ) : tab === 'brand' ? (
           <BrandEditor account={reseller} canEdit={can.brand.update} />
         ) : tab === 'resellers' ? (

@@ -284,6 +284,13 @@ test('the calls page lists what needs attention, live, and downloads each viewer
       .evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-amount'))),
   ).toEqual(['0.018000', '0.012000', '0.010000', '0.002000']);
 
+  // One customer's calls from its page (no account column: they are all its own).
+  await admin.goto(`/customers/${ids.k2}?tab=calls`);
+  const k2Calls = admin.getByRole('table', { name: 'Calls' });
+  await expect(k2Calls.getByRole('row')).toHaveCount(4);
+  await expect(k2Calls.getByRole('columnheader', { name: 'Account' })).toHaveCount(0);
+  await expect(admin).toHaveURL(/\?tab=calls$/);
+
   // The reseller's seat, from its own navigation: K1 paid it 0.018, it paid 0.012 — and
   // nothing of what the carrier paid, on screen or in the file.
   const mine = await resellerPage(browser);

@@ -44,6 +44,7 @@ export default async function CustomerPage({
     // Its people sign in too (issue 19): who they are and whether they are active.
     ...(can.sections.users ? [{ id: 'users', label: 'Users' }] : []),
     ...(can.ledger.read ? [{ id: 'balance', label: 'Balance' }] : []),
+    ...(can.usage.read ? [{ id: 'calls', label: 'Calls' }] : []),
     ...(can.statements.read ? [{ id: 'statements', label: 'Statements' }] : []),
     ...(can.sections.audit ? [{ id: 'activity', label: 'Activity' }] : []),
   ];

@@ -46,6 +46,7 @@ export default async function ResellerPage({
     ...(can.sections.customers ? [{ id: 'customers', label: 'Customers' }] : []),
     { id: 'resellers', label: 'Sub-resellers' },
     ...(can.ledger.read ? [{ id: 'balance', label: 'Balance' }] : []),
+    ...(can.usage.read ? [{ id: 'calls', label: 'Calls' }] : []),
     ...(can.statements.read ? [{ id: 'statements', label: 'Statements' }] : []),
     ...(can.brand.read ? [{ id: 'brand', label: 'Brand' }] : []),
     ...(can.sections.audit ? [{ id: 'activity', label: 'Activity' }] : []),
