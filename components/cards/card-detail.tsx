@@ -38,6 +38,7 @@ import { RulesEditor, secondsOrNull, SellTermsForm } from './sell-terms';
 import { RoundingField } from './cards-panel';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { replaceRatesQuestion } from './replace-question';
+import { RateEditor } from './rate-editor';
 import { recordHref } from '@/components/ui/toast';
 import { Money, Percent } from '@/components/ui/money';
 import { AccountBelowPicker } from '@/components/pickers/account-below-picker';
@@ -84,6 +85,9 @@ export function CardDetail({
     }).flatMap((query) => (query.data ? [[query.data.id, query.data.name]] : [])),
   );
   const [firstRates, setFirstRates] = useState<TRateDto[]>([]);
+  // The row picked for editing in the rates table (null: the form adds a prefix).
+  const [editing, setEditing] = useState<TRateDto | null>(null);
+  const editsRates = Boolean(owner && !owner.parentId && can.editRates);
   return (
     <PanelSection
       title={`Card: ${card.name}`}
@@ -175,6 +179,7 @@ export function CardDetail({
               showMargin={Boolean(owner?.parentId)}
               onLoaded={setFirstRates}
               parentNames={parentNames}
+              onEdit={editsRates ? setEditing : undefined}
             />
           ) : (
             <p className="text-sm text-slate-500">Your group does not grant reading rates.</p>
@@ -192,9 +197,16 @@ export function CardDetail({
           ) : null}
         </div>
         <div className="space-y-4">
-          {owner && !owner.parentId && can.editRates ? (
-            <ImportForm cardId={card.id} cardName={card.name} />
+          {editsRates ? (
+            <RateEditor
+              // Each picked row starts the form afresh with its values.
+              key={editing ? `${editing.prefix}@${editing.effectiveFrom ?? ''}` : 'new'}
+              card={card}
+              editing={editing}
+              onDone={() => setEditing(null)}
+            />
           ) : null}
+          {editsRates ? <ImportForm cardId={card.id} cardName={card.name} /> : null}
           {can.readRates ? (
             <a
               className="inline-block text-sm text-brand-700 underline"

@@ -33,10 +33,13 @@ export function RatesTable({
   showMargin,
   onLoaded,
   parentNames,
+  onEdit,
 }: {
   card: TCardDto;
   showMargin: boolean;
   onLoaded?: (rows: TRateDto[]) => void;
+  /** The owner of a card that is not derived: each row offers Edit, which hands it here. */
+  onEdit?: (row: TRateDto) => void;
   /** A card following several parents: their names, by id, for the row's pricing parent. */
   parentNames?: Record<string, string>;
 }) {
@@ -137,6 +140,11 @@ export function RatesTable({
                     {header}
                   </th>
                 ))}
+                {onEdit ? (
+                  <th scope="col" className="px-2 font-medium">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                ) : null}
               </tr>
             </thead>
             <tbody>
@@ -189,11 +197,26 @@ export function RatesTable({
                           )
                         : ''}
                     </td>
+                    {onEdit ? (
+                      <td className="px-2">
+                        <button
+                          type="button"
+                          className="text-sm text-brand-700 underline focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+                          aria-label={`Edit ${row.prefix} ${row.destination}`}
+                          onClick={() => onEdit(row)}
+                        >
+                          Edit
+                        </button>
+                      </td>
+                    ) : null}
                   </tr>
                 ) : (
                   // Dropped (above) or not fetched yet (below): loading as it comes into view.
                   <tr key={`pending-${item.index}`} style={{ height: ROW_HEIGHT }}>
-                    <td colSpan={HEADERS.length} className="px-2 text-xs text-slate-400">
+                    <td
+                      colSpan={HEADERS.length + (onEdit ? 1 : 0)}
+                      className="px-2 text-xs text-slate-400"
+                    >
                       Loading…
                     </td>
                   </tr>

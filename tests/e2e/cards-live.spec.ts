@@ -480,6 +480,77 @@ test('a replacing import asks first: cancelled, nothing changes; a merge does no
   expect(await rateCount()).toBe(1);
 });
 
+test('one rate changed, added and removed by hand; the card derived from it follows live', async ({
+  browser,
+  request,
+}) => {
+  const api = await adminApi(request);
+  const card = await api('POST', '/cards', {
+    name: 'E2E By hand',
+    currency: 'EUR',
+    kind: 'provider',
+  });
+  await api('PUT', `/cards/${card.id}/rates`, {
+    rates: [
+      { prefix: '44', destination: 'United Kingdom', rate: '0.0200' },
+      { prefix: '33', destination: 'France', rate: '0.0150' },
+    ],
+  });
+  const sold = await api('POST', `/cards/${card.id}/derive`, {
+    name: 'E2E By hand sold',
+    markupPercent: '50',
+  });
+  const admin = await adminSignedIn(browser);
+  // The derived card in a second tab: it follows every change live.
+  const watcher = await adminSignedIn(browser);
+  await openRecord(watcher, 'Customer cards', 'E2E By hand sold');
+  const soldRates = watcher.getByRole('table', { name: 'Rates' });
+  await expect(soldRates).toContainText('France');
+
+  await openRecord(admin, 'Provider cards', 'E2E By hand');
+  const rates = admin.getByRole('table', { name: 'Rates' });
+  await rates.getByRole('button', { name: 'Edit 44 United Kingdom' }).click();
+  const form = admin.getByRole('form', { name: 'Edit a rate' });
+  await expect(form.getByRole('heading', { name: 'Change 44 (United Kingdom)' })).toBeFocused();
+  await expect(form.getByLabel('Rate per minute (EUR)')).toHaveValue('0.0200');
+  // Finer than the card's precision: refused under the field, nothing saved.
+  await form.getByLabel('Rate per minute (EUR)').fill('0.000001');
+  await form.getByRole('button', { name: 'Save rate' }).click();
+  await expect(form.getByText(/decimals|precision/)).toBeVisible();
+  await form.getByLabel('Rate per minute (EUR)').fill('0.0300');
+  await form.getByRole('button', { name: 'Save rate' }).click();
+  await expect(rates.getByRole('row', { name: /^44 United Kingdom/ })).toContainText('0.03');
+  await expect(soldRates.getByRole('row', { name: /^44 United Kingdom/ })).toContainText('0.045');
+
+  // A new prefix is asked first, then priced here and on the derived card.
+  await form.getByLabel('Prefix').fill('49');
+  await form.getByLabel('Destination').fill('Germany');
+  await form.getByLabel('Rate per minute (EUR)').fill('0.0100');
+  await form.getByRole('button', { name: 'Save rate' }).click();
+  await admin
+    .getByRole('alertdialog', { name: 'Set the rate of 49 on E2E By hand?' })
+    .getByRole('button', { name: 'Save rate' })
+    .click();
+  await expect(rates).toContainText('Germany');
+  await expect(soldRates).toContainText('Germany');
+
+  // Removed, asked first: gone from both cards.
+  await rates.getByRole('button', { name: 'Edit 33 France' }).click();
+  await form.getByRole('button', { name: 'Remove rate' }).click();
+  const ask = admin.getByRole('alertdialog', { name: 'Remove 33 from E2E By hand?' });
+  await ask.getByRole('button', { name: 'Remove rate' }).click();
+  await expect(rates).not.toContainText('France');
+  await expect(soldRates).not.toContainText('France');
+  expect(
+    (await api('GET', `/cards/${sold.id}/rates?limit=500`)).items.map(
+      (row: { prefix: string }) => row.prefix,
+    ),
+  ).toEqual(['44', '49']);
+  // The derived card offers no editing: its rates follow its parent.
+  await expect(soldRates.getByRole('button', { name: /^Edit / })).toHaveCount(0);
+  await expect(watcher.getByRole('form', { name: 'Edit a rate' })).toHaveCount(0);
+});
+
 test('assigning a card to a customer billed on another asks first', async ({
   browser,
   request,

@@ -71,7 +71,9 @@ import {
   ZLookupQuery,
   ZRateDto,
   ZRatesListQuery,
+  ZRatesPatch,
   ZRatesPut,
+  RATES_PATCH_MAX,
 } from '@/lib/shared/schemas/rates';
 import {
   ZNotificationListQuery,
@@ -676,6 +678,16 @@ export const API_REGISTRY = {
       params: ZIdParams,
       body: ZRatesPut,
       responses: { 200: ZRatesWritten },
+    },
+    PATCH: {
+      summary: `Change a few rows, keep the rest: \`upsert\` adds rows or replaces those with the same prefix and effective time, \`remove\` takes rows out by prefix (and effective time, if dated) — up to ${RATES_PATCH_MAX} each — as the card’s next revision (\`liveAt\` to schedule it), derived cards recomputed in the same transaction. A row named twice, a removal of a row the card does not have or that is also given: 400 naming it, nothing written`,
+      grant: 'rates:update',
+      params: ZIdParams,
+      body: ZRatesPatch,
+      responses: { 200: ZRatesWritten },
+      errors: {
+        409: '`derived_card`: a derived card’s rates follow its parent; `conflict`: the card changed since `version` (`current`: the card as it is)',
+      },
     },
   },
   '/cards/{id}/rates/import': {

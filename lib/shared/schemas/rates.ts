@@ -39,6 +39,16 @@ export const ZPrefix = ZText('is required')
   .trim()
   .regex(/^\d{1,20}$/, 'must be 1 to 20 digits');
 
+/**
+ * To the millisecond at most: calls start at milliseconds, and rating reads a row's time
+ * so; two rows of a prefix within one millisecond would tie there while SQL (the trace,
+ * authorize) still tells them apart.
+ */
+const ZEffectiveFrom = ZInstant('must be an ISO date-time').refine(
+  (value) => !/\.\d{4,}/.test(value),
+  'must be to the millisecond at most (3 decimals of a second)',
+);
+
 export const ZRateInput = z.strictObject({
   prefix: ZPrefix,
   destination: ZNameText(120),
@@ -52,20 +62,17 @@ export const ZRateInput = z.strictObject({
    * Optional, not defaulted: a row read back shows it only when it has one.
    */
   minimumSeconds: seconds(0, 3600, 0).unwrap().optional(),
-  /**
-   * To the millisecond at most: calls start at milliseconds, and rating reads a row's time
-   * so; two rows of a prefix within one millisecond would tie there while SQL (the trace,
-   * authorize) still tells them apart.
-   */
-  effectiveFrom: ZInstant('must be an ISO date-time')
-    .refine(
-      (value) => !/\.\d{4,}/.test(value),
-      'must be to the millisecond at most (3 decimals of a second)',
-    )
-    .optional(),
+  effectiveFrom: ZEffectiveFrom.optional(),
   blocked: z.boolean('must be true or false').default(false),
 });
 export type TRateInput = z.output<typeof ZRateInput>;
+
+/** A row of the card by what names it: its prefix, and the time it takes effect (absent: none). */
+export const ZRateKey = z.strictObject({
+  prefix: ZPrefix,
+  effectiveFrom: ZEffectiveFrom.optional(),
+});
+export type TRateKey = z.output<typeof ZRateKey>;
 
 /**
  * The CSV columns, in the order export writes them (the JSON field names, so an export
@@ -96,6 +103,34 @@ export const ZRatesPut = z.strictObject({
    */
   version: ZVersion.optional(),
 });
+
+/** At most this many rows are added, changed or removed by one `PATCH /cards/{id}/rates`. */
+export const RATES_PATCH_MAX = 1000;
+
+/**
+ * `PATCH /cards/{id}/rates`: a few rows changed by hand, the rest of the set kept — rows
+ * added or replaced (`upsert`, by prefix and effective time) and rows taken out
+ * (`remove`), as the card's next revision.
+ */
+export const ZRatesPatch = z
+  .strictObject({
+    upsert: z
+      .array(ZRateInput)
+      .max(RATES_PATCH_MAX, `at most ${RATES_PATCH_MAX} rows; import a CSV for more`)
+      .default([]),
+    remove: z
+      .array(ZRateKey)
+      .max(RATES_PATCH_MAX, `at most ${RATES_PATCH_MAX} rows; import a CSV for more`)
+      .default([]),
+    liveAt: ZLiveAt.optional(),
+    /** As `ZRatesPut.version`: the card's version the change was made from. */
+    version: ZVersion.optional(),
+  })
+  .refine((body) => body.upsert.length + body.remove.length > 0, {
+    message: 'must name a rate to add, change or remove',
+    path: ['upsert'],
+  });
+export type TRatesPatch = z.output<typeof ZRatesPatch>;
 
 export const ZRatesListQuery = ZPageQuery.extend({
   /** Rows whose prefix starts with these digits. */

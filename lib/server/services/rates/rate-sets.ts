@@ -14,7 +14,7 @@ import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing
 import type { TCardRounding } from '@/lib/shared/pricing/money';
 import { assertDerivedInRange } from './derived-range';
 import { billedSecondsSql, roundedOverSql, roundSql, unitsSql } from './pricing-sql';
-import type { TRateInput } from '@/lib/shared/schemas/rates';
+import type { TRateInput, TRateKey } from '@/lib/shared/schemas/rates';
 import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { noticeRevisionScheduled } from './revision-notice';
@@ -22,6 +22,8 @@ import {
   liveNow,
   prepareRevSet,
   recordRevision,
+  rateKeysJson,
+  rateKeysSql,
   sameKey,
   settleDates,
   withdrawRevision,
@@ -45,8 +47,9 @@ export type TRatesCause = 'put' | 'import' | 'parent' | 'markup' | 'rollback' | 
 /**
  * The input rows as the card's next revision (revisions.ts): staged in one statement,
  * any size, then the whole new set built in `rev_set` — the rows as given (`replace`), or
- * merged over the latest revision's, same prefix and effective time replaced (`merge`).
- * Live now (what `rate` reads) unless `plan.liveAt` dates it later.
+ * merged over the latest revision's, same prefix and effective time replaced (`merge`;
+ * `remove` names rows of it left out). Live now (what `rate` reads) unless `plan.liveAt`
+ * dates it later.
  */
 export async function writeRateRows(
   tx: EntityManager,
@@ -54,6 +57,7 @@ export async function writeRateRows(
   rows: TRateInput[],
   mode: 'replace' | 'merge',
   plan: TRevisionPlan,
+  remove: readonly TRateKey[] = [],
 ): Promise<TRecordedRevision> {
   await prepareRevSet(tx, cardId);
   if (rows.length) {
@@ -83,8 +87,9 @@ export async function writeRateRows(
               h.increment, h.grace_seconds, h.blocked, false, false, h.destination, h.minimum_seconds
          from rate_history h
         where h.card_id = ? and h.to_rev is null
-          and not exists (select 1 from rev_set s where s.card_id = h.card_id and ${sameKey('s', 'h')})`,
-      [cardId],
+          and not exists (select 1 from rev_set s where s.card_id = h.card_id and ${sameKey('s', 'h')})
+          and not exists (select 1 from ${rateKeysSql('k')} where ${sameKey('k', 'h')})`,
+      [cardId, rateKeysJson(remove)],
     );
   }
   return recordRevision(tx, cardId, plan);

@@ -4,12 +4,13 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { DomainError, invalidInput, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TRatesImported, TRatesWritten } from '@/lib/shared/schemas/cards';
-import type { TRateInput } from '@/lib/shared/schemas/rates';
+import type { TRateInput, TRatesPatch } from '@/lib/shared/schemas/rates';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { findCardForRateWrite } from './rate-access';
 import { rateSetChanged, writeRateRows } from './rate-sets';
 import { DerivedRateOutOfRange, inputRowOf } from './derived-range';
 import { revisionRef } from './revision-queries';
+import { rateKeysJson, rateKeysSql, sameKey } from './revisions';
 import { nudgeRevisionTimer } from './apply-revisions';
 import { finerThan, parseRatesCsv, rateKey, type TCsvLineError } from './rates-csv';
 
@@ -54,6 +55,68 @@ export async function replaceRates(
   });
   if (!written.revision.live) nudgeRevisionTimer();
   // After the commit: a live-now revision is dated in its carrier's commit order (`settleDates`).
+  return { ...written, revision: revisionRef(written.revision) };
+}
+
+/**
+ * `PATCH /cards/{id}/rates`: rows added, replaced or taken out by hand, the rest of the
+ * set kept — the card's next revision, as a merge import would write it, derived cards
+ * recomputed in the same transaction. A row named twice, a removal of a row the card does
+ * not have (in its latest revision) or of one also given, and money finer than the
+ * card's precision are 400s naming the row; nothing is written then.
+ */
+export async function patchRates(
+  em: EntityManager,
+  actor: TActor,
+  unverifiedCardId: string,
+  patch: TRatesPatch,
+): Promise<TRatesWritten> {
+  const written = await mutate(em, actor, async (tx, record) => {
+    const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
+    assertVersion(card, patch.version);
+    const fields: Record<string, string> = {};
+    const given = new Map<string, number>();
+    patch.upsert.forEach((row, index) => {
+      const finer = finerThan(row, card.decimals);
+      if (finer) fields[`upsert.${index}.${finer.split(' ')[0]}`] = finer;
+      const key = rateKey(row);
+      const first = given.get(key);
+      if (first !== undefined) fields[`upsert.${index}.prefix`] = `repeats upsert.${first}`;
+      else given.set(key, index);
+    });
+    const removed = new Map<string, number>();
+    patch.remove.forEach((row, index) => {
+      const key = rateKey(row);
+      const also = given.get(key);
+      const first = removed.get(key);
+      if (also !== undefined) fields[`remove.${index}.prefix`] = `is also in upsert.${also}`;
+      else if (first !== undefined) fields[`remove.${index}.prefix`] = `repeats remove.${first}`;
+      else removed.set(key, index);
+    });
+    if (patch.remove.length) {
+      // Only what the card has: a removal that matches nothing is a typo, not a no-op.
+      const missing = await tx.execute<{ i: number }[]>(
+        `select k.i from ${rateKeysSql('k')}
+          where not exists (select 1 from rate_history h
+                             where h.card_id = ? and h.to_rev is null and ${sameKey('k', 'h')})`,
+        [rateKeysJson(patch.remove), card.id],
+      );
+      for (const { i } of missing) fields[`remove.${i}.prefix`] ??= 'is not on the card';
+    }
+    if (Object.keys(fields).length) throw invalidInput(fields);
+    const liveAt = patch.liveAt ? new Date(patch.liveAt) : null;
+    const plan = { source: 'put', liveAt, createdBy: actor.userId } as const;
+    const revision = await writeRateRows(tx, card.id, patch.upsert, 'merge', plan, patch.remove);
+    try {
+      await rateSetChanged(tx, card, ownerPath, 'put', record, undefined, revision, actor.userId);
+    } catch (error) {
+      if (!(error instanceof DerivedRateOutOfRange)) throw error;
+      const index = inputRowOf(patch.upsert, error.row);
+      throw index === undefined ? error : error.naming(`upsert.${index}.${error.row.column}`);
+    }
+    return { card: toCardOwnerDto(card), rows: card.rateCount, revision };
+  });
+  if (!written.revision.live) nudgeRevisionTimer();
   return { ...written, revision: revisionRef(written.revision) };
 }
 

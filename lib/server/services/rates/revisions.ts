@@ -4,6 +4,7 @@ import type { TCardRounding, TRoundingMode } from '@/lib/shared/pricing/money';
 import { databaseClock } from '@/lib/server/db/clock';
 import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
 import type { TRevisionCounts, TRevisionSource } from '@/lib/shared/schemas/revisions';
+import type { TRateKey } from '@/lib/shared/schemas/rates';
 
 /**
  * Rate-card revisions (issue 16 §2, Migration20261205100000). Every rate set a card gets
@@ -76,6 +77,20 @@ const SET_COLUMNS = `prefix, effective_from, rate, connection_fee, initial_incre
 export function sameKey(a: string, b: string): string {
   return `${a}.prefix = ${b}.prefix
     and coalesce(${a}.effective_from, '-infinity'::timestamptz) = coalesce(${b}.effective_from, '-infinity'::timestamptz)`;
+}
+
+/**
+ * Rows named by key (`rateKeysJson`, one `?`) as a relation: `alias.i` (the key's index in
+ * the request), `alias.prefix`, `alias.effective_from` — to test with `sameKey`.
+ */
+export function rateKeysSql(alias: string): string {
+  return `json_to_recordset(?::json) as ${alias}(i int, prefix text, effective_from timestamptz)`;
+}
+
+export function rateKeysJson(keys: readonly TRateKey[]): string {
+  return JSON.stringify(
+    keys.map((key, i) => ({ i, prefix: key.prefix, effective_from: key.effectiveFrom ?? null })),
+  );
 }
 
 /** Every term but the rate equal. */

@@ -1,0 +1,274 @@
+'use client';
+
+import { useEffect, useRef } from 'react';
+import { ApiClientError } from '@/lib/client/api';
+import { useApiMutation } from '@/lib/client/use-resource';
+import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
+import type { TRatesWritten } from '@/lib/shared/schemas/cards';
+import {
+  ZRateInput,
+  type TRateDto,
+  type TRateInput,
+  type TRateKey,
+} from '@/lib/shared/schemas/rates';
+import { Button, TextField } from '@/components/ui/field';
+import { FormMessage } from '@/components/ui/panel-section';
+import { useConfirm } from '@/components/ui/confirm-dialog';
+import { DateTime } from '@/components/ui/date-time';
+
+/** The form's text, as typed: the schema parses it (numbers, defaults) when it is sent. */
+interface TRateValues {
+  prefix: string;
+  destination: string;
+  rate: string;
+  connectionFee: string;
+  initialIncrement: string;
+  increment: string;
+  graceSeconds: string;
+  minimumSeconds: string;
+  blocked: boolean;
+}
+
+const EMPTY: TRateValues = {
+  prefix: '',
+  destination: '',
+  rate: '',
+  connectionFee: '',
+  initialIncrement: '60',
+  increment: '60',
+  graceSeconds: '0',
+  minimumSeconds: '',
+  blocked: false,
+};
+
+/**
+ * One rate added or changed by hand (`PATCH /cards/{id}/rates`, `upsert`), or taken out
+ * (`remove`, asked first): the rest of the card's set stays, and the cards derived from
+ * it follow at once. `editing` is a row picked in the rates table (its values filled in,
+ * a dated row kept at its date); without it, a new prefix. The form is checked by the
+ * row's own schema; the server's refusals of `upsert.0.<field>` land under the field.
+ */
+export function RateEditor({
+  card,
+  editing,
+  onDone,
+}: {
+  card: { id: string; name: string; currency: string };
+  editing: TRateDto | null;
+  onDone: () => void;
+}) {
+  const { confirm, dialog } = useConfirm();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const save = useApiMutation<TRateInput, TRatesWritten>('PATCH', `/cards/${card.id}/rates`, [], {
+    body: (row) => ({ upsert: [row] }),
+    success: (_, row) => `${row.prefix} saved on ${card.name}.`,
+  });
+  const remove = useApiMutation<TRateKey, TRatesWritten>('PATCH', `/cards/${card.id}/rates`, [], {
+    body: (key) => ({ remove: [key] }),
+    success: (_, key) => `${key.prefix} removed from ${card.name}.`,
+  });
+  const form = useSchemaForm({
+    schema: ZRateInput,
+    defaultValues: editing ? valuesOf(editing) : EMPTY,
+    toBody: (values: TRateValues) => ({
+      prefix: values.prefix,
+      destination: values.destination,
+      rate: values.rate,
+      connectionFee: optional(values.connectionFee),
+      initialIncrement: optional(values.initialIncrement),
+      increment: optional(values.increment),
+      graceSeconds: optional(values.graceSeconds),
+      minimumSeconds: optional(values.minimumSeconds),
+      blocked: values.blocked,
+      // A dated row is changed at its date; a new one applies from always.
+      effectiveFrom:
+        editing && editing.prefix === values.prefix
+          ? (editing.effectiveFrom ?? undefined)
+          : undefined,
+    }),
+    submit: async (row) => {
+      const known = editing && editing.prefix === row.prefix;
+      if (!known && !(await confirm(addQuestion(card.name, row.prefix)))) {
+        throw new SubmitCancelled();
+      }
+      await save.mutateAsync(row).catch((error: unknown) => {
+        throw asRowError(error);
+      });
+      onDone();
+    },
+  });
+  // A row picked in the table: the form takes the focus (on a narrow screen it is below).
+  useEffect(() => {
+    if (!editing) return;
+    heading.current?.scrollIntoView?.({ block: 'nearest' });
+    heading.current?.focus({ preventScroll: true });
+  }, [editing]);
+
+  async function removeRow() {
+    if (!editing) return;
+    const asked = await confirm({
+      title: `Remove ${editing.prefix} from ${card.name}?`,
+      consequence: `Calls to ${editing.destination} (${editing.prefix}) are then priced by a shorter prefix, or not routed at all, on this card and every card derived from it — from now on.`,
+      confirmLabel: 'Remove rate',
+      danger: true,
+    });
+    if (!asked) return;
+    try {
+      await remove.mutateAsync({
+        prefix: editing.prefix,
+        ...(editing.effectiveFrom ? { effectiveFrom: editing.effectiveFrom } : {}),
+      });
+      onDone();
+    } catch (error) {
+      form.refused(error);
+    }
+  }
+
+  return (
+    <form onSubmit={form.onSubmit} className="space-y-3" aria-label="Edit a rate" noValidate>
+      {dialog}
+      <h3
+        ref={heading}
+        tabIndex={-1}
+        className="text-sm font-semibold text-slate-700 focus:outline-none"
+      >
+        {editing ? `Change ${editing.prefix} (${editing.destination})` : 'Add or change a rate'}
+      </h3>
+      <p className="text-xs text-slate-500">
+        Goes live now on this card and the cards derived from it; the other rates stay.
+        {editing?.effectiveFrom ? (
+          <>
+            {' '}
+            This row takes effect from <DateTime at={editing.effectiveFrom} />.
+          </>
+        ) : null}
+      </p>
+      <div className="grid grid-cols-2 gap-3">
+        <TextField
+          id="rate-edit-prefix"
+          label="Prefix"
+          inputMode="numeric"
+          {...form.register('prefix')}
+          error={form.fields.prefix}
+          required
+        />
+        <TextField
+          id="rate-edit-destination"
+          label="Destination"
+          {...form.register('destination')}
+          error={form.fields.destination}
+          required
+        />
+        <TextField
+          id="rate-edit-rate"
+          label={`Rate per minute (${card.currency})`}
+          inputMode="decimal"
+          {...form.register('rate')}
+          error={form.fields.rate}
+          required
+        />
+        <TextField
+          id="rate-edit-fee"
+          label={`Connection fee (${card.currency})`}
+          inputMode="decimal"
+          {...form.register('connectionFee')}
+          error={form.fields.connectionFee}
+        />
+        <TextField
+          id="rate-edit-initial"
+          label="First increment (s)"
+          inputMode="numeric"
+          {...form.register('initialIncrement')}
+          error={form.fields.initialIncrement}
+        />
+        <TextField
+          id="rate-edit-increment"
+          label="Then every (s)"
+          inputMode="numeric"
+          {...form.register('increment')}
+          error={form.fields.increment}
+        />
+        <TextField
+          id="rate-edit-grace"
+          label="Grace (s)"
+          inputMode="numeric"
+          {...form.register('graceSeconds')}
+          error={form.fields.graceSeconds}
+        />
+        <TextField
+          id="rate-edit-minimum"
+          label="Minimum (s; empty: none)"
+          inputMode="numeric"
+          {...form.register('minimumSeconds')}
+          error={form.fields.minimumSeconds}
+        />
+      </div>
+      <div className="flex items-center gap-2">
+        <input
+          id="rate-edit-blocked"
+          type="checkbox"
+          {...form.register('blocked')}
+          className="h-4 w-4 rounded border-slate-300 text-brand-600 focus:ring-brand-500"
+        />
+        <label htmlFor="rate-edit-blocked" className="text-sm text-slate-700">
+          Blocked (calls to it are refused)
+        </label>
+      </div>
+      <FormMessage message={form.message} />
+      <div className="flex flex-wrap items-center gap-3">
+        <Button type="submit" disabled={form.pending}>
+          Save rate
+        </Button>
+        {editing ? (
+          <>
+            <Button type="button" danger onClick={removeRow} disabled={remove.isPending}>
+              Remove rate
+            </Button>
+            <button type="button" className="text-sm text-slate-600 underline" onClick={onDone}>
+              Cancel
+            </button>
+          </>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+function valuesOf(row: TRateDto): TRateValues {
+  return {
+    prefix: row.prefix,
+    destination: row.destination,
+    rate: row.rate,
+    connectionFee: row.connectionFee,
+    initialIncrement: String(row.initialIncrement),
+    increment: String(row.increment),
+    graceSeconds: String(row.graceSeconds),
+    minimumSeconds: row.minimumSeconds ? String(row.minimumSeconds) : '',
+    blocked: row.blocked,
+  };
+}
+
+/** A new prefix is asked first: it may take calls from a shorter one's price. */
+function addQuestion(cardName: string, prefix: string) {
+  return {
+    title: `Set the rate of ${prefix} on ${cardName}?`,
+    consequence: `If ${prefix} is new, calls to numbers starting with it are priced by it from now on, here and on the cards derived from it; if it is there already, its rate is replaced.`,
+    confirmLabel: 'Save rate',
+  };
+}
+
+/** The server names `upsert.0.rate`; the form's field is `rate`. */
+function asRowError(error: unknown): unknown {
+  if (!(error instanceof ApiClientError) || !Object.keys(error.fields).length) return error;
+  const fields = Object.fromEntries(
+    Object.entries(error.fields).map(([field, text]) => [field.replace(/^upsert\.0\./, ''), text]),
+  );
+  return new ApiClientError(
+    error.status,
+    error.code,
+    error.message,
+    fields,
+    error.current,
+    error.dependants,
+  );
+}
