@@ -102,11 +102,9 @@ export function CallsPanel({
   });
   useEffect(() => {
     if (record) return;
-    window.history.replaceState(
-      window.history.state,
-      '',
-      address ? `?${address}` : window.location.pathname,
-    );
+    // State null: Next puts its own in and moves its router to the new address (given
+    // its own state back, it would skip that, and a refresh would restore the old one).
+    window.history.replaceState(null, '', address ? `?${address}` : window.location.pathname);
   }, [address, record]);
   // Accounts below, searched on the server, as far as the viewer may read them.
   const pickable: TPickerSource[] = [

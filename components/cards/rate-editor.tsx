@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiClientError } from '@/lib/client/api';
 import { useApiMutation } from '@/lib/client/use-resource';
 import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
@@ -59,10 +59,17 @@ export function RateEditor({
 }) {
   const { confirm, dialog } = useConfirm();
   const heading = useRef<HTMLHeadingElement>(null);
-  const save = useApiMutation<TRateInput, TRatesWritten>('PATCH', `/cards/${card.id}/rates`, [], {
-    body: (row) => ({ upsert: [row] }),
-    success: (_, row) => `${row.prefix} saved on ${card.name}.`,
-  });
+  const save = useApiMutation<{ upsert: [TRateInput]; remove?: [TRateKey] }, TRatesWritten>(
+    'PATCH',
+    `/cards/${card.id}/rates`,
+    [],
+    { success: (_, body) => `${body.upsert[0].prefix} saved on ${card.name}.` },
+  );
+  // A dated row in force already cannot be changed at its date (a revision is not
+  // retroactive): saved, it is replaced by an undated row — its new price from now on.
+  // Read once, when the row was picked (the form is keyed by it).
+  const [pickedAt] = useState(() => Date.now());
+  const inForce = Boolean(editing?.effectiveFrom && Date.parse(editing.effectiveFrom) <= pickedAt);
   const remove = useApiMutation<TRateKey, TRatesWritten>('PATCH', `/cards/${card.id}/rates`, [], {
     body: (key) => ({ remove: [key] }),
     success: (_, key) => `${key.prefix} removed from ${card.name}.`,
@@ -80,9 +87,9 @@ export function RateEditor({
       graceSeconds: optional(values.graceSeconds),
       minimumSeconds: optional(values.minimumSeconds),
       blocked: values.blocked,
-      // A dated row is changed at its date; a new one applies from always.
+      // A dated row still to come is changed at its date; a new one applies from always.
       effectiveFrom:
-        editing && editing.prefix === values.prefix
+        editing && editing.prefix === values.prefix && !inForce
           ? (editing.effectiveFrom ?? undefined)
           : undefined,
     }),
@@ -91,7 +98,15 @@ export function RateEditor({
       if (!known && !(await confirm(addQuestion(card.name, row.prefix)))) {
         throw new SubmitCancelled();
       }
-      await save.mutateAsync(row).catch((error: unknown) => {
+      const replaced =
+        known && inForce && editing?.effectiveFrom
+          ? {
+              remove: [{ prefix: editing.prefix, effectiveFrom: editing.effectiveFrom }] as [
+                TRateKey,
+              ],
+            }
+          : {};
+      await save.mutateAsync({ upsert: [row], ...replaced }).catch((error: unknown) => {
         throw asRowError(error);
       });
       onDone();
@@ -137,10 +152,18 @@ export function RateEditor({
       <p className="text-xs text-slate-500">
         Goes live now on this card and the cards derived from it; the other rates stay.
         {editing?.effectiveFrom ? (
-          <>
-            {' '}
-            This row takes effect from <DateTime at={editing.effectiveFrom} />.
-          </>
+          inForce ? (
+            <>
+              {' '}
+              This row has applied since <DateTime at={editing.effectiveFrom} />: saved, its new
+              terms apply from now on, in place of the dated row.
+            </>
+          ) : (
+            <>
+              {' '}
+              This row takes effect from <DateTime at={editing.effectiveFrom} />.
+            </>
+          )
         ) : null}
       </p>
       <div className="grid grid-cols-2 gap-3">

@@ -516,7 +516,11 @@ test('one rate changed, added and removed by hand; the card derived from it foll
   // Finer than the card's precision: refused under the field, nothing saved.
   await form.getByLabel('Rate per minute (EUR)').fill('0.000001');
   await form.getByRole('button', { name: 'Save rate' }).click();
-  await expect(form.getByText(/decimals|precision/)).toBeVisible();
+  // Under the field itself (the server names `upsert.0.rate`), not as the form's message.
+  await expect(form.getByLabel('Rate per minute (EUR)')).toHaveAccessibleDescription(
+    /6 decimals; the card prices to 4/,
+  );
+  await expect(form.getByRole('alert')).toHaveCount(0);
   await form.getByLabel('Rate per minute (EUR)').fill('0.0300');
   await form.getByRole('button', { name: 'Save rate' }).click();
   await expect(rates.getByRole('row', { name: /^44 United Kingdom/ })).toContainText('0.03');

@@ -284,6 +284,39 @@ test('the calls page lists what needs attention, live, and downloads each viewer
       .evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-amount'))),
   ).toEqual(['0.018000', '0.012000', '0.010000', '0.002000']);
 
+  // K1's own people: their calls and the price they paid — no account, no money above.
+  const customerGroup = await call('POST', '/groups', {
+    template: 'default-customer',
+    name: 'E2E traffic customers',
+  });
+  await call('POST', '/users', {
+    email: 'desk@traffic-k1.test',
+    password: RESELLER.password,
+    accountId: ids.k1,
+    groupId: customerGroup.id,
+  });
+  const desk = await (
+    await browser.newContext({ viewport: { width: 1280, height: 900 } })
+  ).newPage();
+  await signIn(desk, 'desk@traffic-k1.test', RESELLER.password);
+  await desk
+    .getByRole('navigation', { name: 'Panel' })
+    .getByRole('link', { name: 'Calls' })
+    .click();
+  const own = desk.getByRole('table', { name: 'Calls' });
+  await expect(own).toContainText('441481700123');
+  await expect(own.getByRole('columnheader')).toHaveText([
+    'Started',
+    'Number',
+    'Destination',
+    'Length',
+    'Status',
+    'Price',
+  ]);
+  await expect(own.locator('[data-amount="0.018000"]').first()).toBeVisible();
+  await expect(desk.locator('[data-amount="0.012000"]')).toHaveCount(0);
+  await expect(desk.getByRole('combobox', { name: 'Account' })).toHaveCount(0);
+
   // One customer's calls from its page (no account column: they are all its own).
   await admin.goto(`/customers/${ids.k2}?tab=calls`);
   const k2Calls = admin.getByRole('table', { name: 'Calls' });

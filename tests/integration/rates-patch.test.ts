@@ -119,9 +119,35 @@ describe('rates changed by hand', () => {
     expect(scheduled.body.revision.state).toBe('scheduled');
     // Live now: as it was until then.
     expect((await rates(card.P))['33']).toBe('0.0123');
+    // A change going live before it is refused for that, whatever its rows say.
+    const before = await admin.patch(`/cards/${card.P}/rates`, { remove: [{ prefix: '7' }] });
+    expect(before.status).toBe(409);
+    expect(before.body.error.code).toBe('revision_scheduled');
     expect(
       (await admin.del(`/cards/${card.P}/revisions/${scheduled.body.revision.number}`)).status,
     ).toBe(204);
+  });
+
+  it('changes a dated row in force as the editor does: an undated row in its place', async () => {
+    const soon = new Date(Date.now() + 1_500).toISOString();
+    const dated = await admin.patch(`/cards/${card.P}/rates`, {
+      upsert: [{ prefix: '48', destination: 'Poland', rate: '0.0200', effectiveFrom: soon }],
+    });
+    expect(dated.status).toBe(200);
+    while (Date.now() <= Date.parse(soon) + 50) await new Promise((r) => setTimeout(r, 100));
+    // At its own date it is refused: that would change what applied since then.
+    const retro = await admin.patch(`/cards/${card.P}/rates`, {
+      upsert: [{ prefix: '48', destination: 'Poland', rate: '0.0250', effectiveFrom: soon }],
+    });
+    expect(retro.status).toBe(400);
+    const replaced = await admin.patch(`/cards/${card.P}/rates`, {
+      upsert: [{ prefix: '48', destination: 'Poland', rate: '0.0250' }],
+      remove: [{ prefix: '48', effectiveFrom: soon }],
+    });
+    expect(replaced.status).toBe(200);
+    const now = await rates(card.P);
+    expect(now['48']).toBe('0.0250');
+    expect(Object.keys(now).filter((key) => key.startsWith('48'))).toEqual(['48']);
   });
 
   it('refuses each bad row by name and writes nothing', async () => {

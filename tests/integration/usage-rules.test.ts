@@ -3,7 +3,7 @@ import { Account } from '@/lib/server/entities';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import { Money } from '@/lib/shared/pricing/money';
 import type { TLookup } from '@/lib/shared/schemas/rates';
-import type { TUsageRecordDto, TUsageSummary } from '@/lib/shared/schemas/usage';
+import type { TUsageLevelDto, TUsageRecordDto, TUsageSummary } from '@/lib/shared/schemas/usage';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { addGroup, addUser } from '../fixtures/accounts';
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
@@ -661,14 +661,24 @@ describe('who sees what', () => {
       revenue: levelOf(kd, ids.KD).amount,
       cost: levelOf(kd, ids.C).amount,
     });
-    // What the carrier paid for K2b's call, in R1's file nowhere.
-    expect(
-      levelOf(
-        all.find((item) => item.cdrId === 's-k2')!,
-        ids.C,
-      ),
-    ).toBeDefined();
-    expect(file.text).not.toContain(ids.P);
+    // Every row of R1's file, against the carrier's whole view of the same call: the
+    // customer's price, what was paid to R1, what R1 paid — never a level above R1.
+    const seen = new Map(all.map((item) => [item.id, item]));
+    const amountOf = (item: TUsageRecordDto, pick: (level: TUsageLevelDto) => boolean) =>
+      item.levels.find(pick)?.amount ?? '';
+    for (const row of rows) {
+      const whole = seen.get(row.id!)!;
+      expect(whole.levels.length).toBeGreaterThanOrEqual(whole.status === 'rated' ? 3 : 0);
+      expect([row.price, row.revenue, row.cost]).toEqual([
+        amountOf(whole, (level) => level.payerId === whole.accountId),
+        amountOf(whole, (level) => level.counterpartyId === ids.R1),
+        amountOf(whole, (level) => level.payerId === ids.R1),
+      ]);
+    }
+    const aboveR1 = all
+      .filter((item) => rows.some((row) => row.id === item.id))
+      .map((item) => amountOf(item, (level) => level.payerId === ids.C));
+    expect(aboveR1.filter(Boolean).length).toBeGreaterThan(0);
 
     // The list's filters, and its refusals.
     const unrated = await csvObjects((await as.r1.raw('GET', '/usage/export?status=unrated')).text);

@@ -10,7 +10,7 @@ import { findCardForRateWrite } from './rate-access';
 import { rateSetChanged, writeRateRows } from './rate-sets';
 import { DerivedRateOutOfRange, inputRowOf } from './derived-range';
 import { revisionRef } from './revision-queries';
-import { rateKeysJson, rateKeysSql, sameKey } from './revisions';
+import { assertAfterScheduled, rateKeysJson, rateKeysSql, sameKey } from './revisions';
 import { nudgeRevisionTimer } from './apply-revisions';
 import { finerThan, parseRatesCsv, rateKey, type TCsvLineError } from './rates-csv';
 
@@ -74,6 +74,10 @@ export async function patchRates(
   const written = await mutate(em, actor, async (tx, record) => {
     const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
     assertVersion(card, patch.version);
+    const liveAt = patch.liveAt ? new Date(patch.liveAt) : null;
+    // The rows below are checked against the latest revision: while one is scheduled, that
+    // is the answer (a live row it drops is not "missing", it is going).
+    await assertAfterScheduled(tx, card.id, liveAt);
     const fields: Record<string, string> = {};
     const given = new Map<string, number>();
     patch.upsert.forEach((row, index) => {
@@ -104,7 +108,6 @@ export async function patchRates(
       for (const { i } of missing) fields[`remove.${i}.prefix`] ??= 'is not on the card';
     }
     if (Object.keys(fields).length) throw invalidInput(fields);
-    const liveAt = patch.liveAt ? new Date(patch.liveAt) : null;
     const plan = { source: 'put', liveAt, createdBy: actor.userId } as const;
     const revision = await writeRateRows(tx, card.id, patch.upsert, 'merge', plan, patch.remove);
     try {

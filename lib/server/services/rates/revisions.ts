@@ -354,6 +354,32 @@ export async function latestRevision(
 }
 
 /**
+ * A new revision goes live no earlier than one already scheduled (revisions go live in
+ * the order they are numbered, each the diff of the one before): 409 otherwise; the latest
+ * revision, for the caller's further checks. Asked
+ * first by a writer that checks its rows against the latest revision, so the answer is
+ * the pending revision, not a row "missing" from it.
+ */
+export async function assertAfterScheduled(
+  tx: EntityManager,
+  cardId: string,
+  liveAt: Date | null | undefined,
+): Promise<Awaited<ReturnType<typeof latestRevision>>> {
+  const latest = await latestRevision(tx, cardId);
+  if (latest && !latest.applied_at) {
+    const pending = new Date(latest.live_at);
+    if (!liveAt || liveAt < pending) {
+      throw conflict(
+        'revision_scheduled',
+        `Revision ${latest.number} goes live at ${pending.toISOString()}; a new revision cannot go live before it.`,
+        { number: latest.number, liveAt: pending.toISOString() },
+      );
+    }
+  }
+  return latest;
+}
+
+/**
  * `rev_set`'s rows of the card become its next revision, live now or at `plan.liveAt`.
  * Refused: a date before a revision already scheduled (revisions go live in the order
  * they are numbered, each the diff of the one before), a new or changed row of a deck
@@ -373,17 +399,7 @@ export async function recordRevision(
   if (plan.liveAt && plan.liveAt < (await clock())) {
     throw invalidInput({ liveAt: 'is in the past' });
   }
-  const latest = await latestRevision(tx, cardId);
-  if (latest && !latest.applied_at) {
-    const pending = new Date(latest.live_at);
-    if (!plan.liveAt || plan.liveAt < pending) {
-      throw conflict(
-        'revision_scheduled',
-        `Revision ${latest.number} goes live at ${pending.toISOString()}; a new revision cannot go live before it.`,
-        { number: latest.number, liveAt: pending.toISOString() },
-      );
-    }
-  }
+  const latest = await assertAfterScheduled(tx, cardId, plan.liveAt);
   if (plan.source === 'put' || plan.source === 'import') {
     const late = await tx.execute<{ prefix: string }[]>(
       `select s.prefix from rev_set s
