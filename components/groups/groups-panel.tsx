@@ -5,6 +5,7 @@ import { createdToast } from '@/components/ui/toast';
 import { queryKeys } from '@/lib/client/query-keys';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { useState } from 'react';
+import { PanelLink } from '@/components/ui/panel-link';
 import { ZGroupCreate, type TGroupDto, type TUseOnlyGroupDto } from '@/lib/shared/schemas/groups';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { GROUP_TEMPLATE_KEYS } from '@/lib/shared/permissions';
@@ -24,11 +25,14 @@ import { UserAccessPanel } from './user-access-panel';
 export function GroupsPanel({
   held: grants,
   can,
+  readsUsers = false,
   explainUserId,
 }: {
   /** The signed-in person's grants: the matrix offers only these. */
   held: readonly string[];
   can: TUiAbilities['groups'];
+  /** Each group links to its members on the Users page (those the viewer may see). */
+  readsUsers?: boolean;
   explainUserId?: string;
 }) {
   const [editingId, setEditingId] = useState<string | null>(null);
@@ -84,12 +88,31 @@ export function GroupsPanel({
             <DataTable
               label="Groups"
               sort={{ value: sort, onChange: setSort }}
-              headers={[{ label: 'Name', sort: 'name' }, 'Grants', 'MFA', 'Editable', '']}
+              headers={[
+                { label: 'Name', sort: 'name' },
+                'Grants',
+                'MFA',
+                'Editable',
+                ...(readsUsers ? ['Members'] : []),
+                '',
+              ]}
               rows={items.map((group) => [
                 group.name,
                 `${group.grants.length} grants`,
                 !group.useOnly && group.requireMfa ? 'required' : '',
                 group.useOnly ? 'use only' : 'yes',
+                ...(readsUsers
+                  ? [
+                      <PanelLink
+                        key="members"
+                        className="text-sm text-brand-700 underline"
+                        aria-label={`Members of ${group.name}`}
+                        href={`/users?group=${group.id}`}
+                      >
+                        Members
+                      </PanelLink>,
+                    ]
+                  : []),
                 can.update && !group.useOnly && !group.grants.every((grant) => held.has(grant)) ? (
                   <span className="text-xs text-slate-600">holds grants you lack</span>
                 ) : can.update && !group.useOnly ? (

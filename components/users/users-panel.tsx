@@ -1,7 +1,7 @@
 'use client';
 
 import { PanelLink } from '@/components/ui/panel-link';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { usePagedList } from '@/lib/client/use-resource';
 import { useDebounced } from '@/lib/client/use-debounced';
 import { queryKeys } from '@/lib/client/query-keys';
@@ -11,6 +11,13 @@ import { ListState, LoadMore } from '@/components/ui/field';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { AddUserForm } from './add-user-form';
 import { GroupName } from './group-name';
+import { RecordPicker, type TPickerSource } from '@/components/pickers/record-picker';
+
+/** Groups the viewer reads (its own, and those above it may give), by name. */
+const GROUPS_SOURCE: TPickerSource = {
+  resource: 'groups',
+  toOption: (item) => ({ id: item.id, label: String(item.name) }),
+};
 
 /**
  * Users in scope (searched, sorted and counted on the server; each email opens the
@@ -22,6 +29,7 @@ export function UsersPanel({
   can,
   canReadGroups,
   accountsFrom,
+  initialGroupId = '',
 }: {
   own: { id: string; name: string };
   /** `explain`: each user links to the explainer of what it can see (groups page). */
@@ -30,11 +38,21 @@ export function UsersPanel({
   canReadGroups: boolean;
   /** The accounts the Add-user form may search: the lists the viewer reads. */
   accountsFrom: { resellers: boolean; customers: boolean };
+  /** One group's members (the Groups page's Members link); '' for every user. */
+  initialGroupId?: string;
 }) {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<string | undefined>(undefined);
+  const [groupId, setGroupId] = useState(initialGroupId);
   const q = useDebounced(search.trim(), 250);
-  const users = usePagedList<TUserDto>(queryKeys.list('users', { q, sort }));
+  // The address names the group shown, so a reload or a shared link shows it again
+  // (state null: Next then moves its router to the new address too).
+  useEffect(() => {
+    window.history.replaceState(null, '', groupId ? `?group=${groupId}` : window.location.pathname);
+  }, [groupId]);
+  const users = usePagedList<TUserDto>(
+    queryKeys.list('users', { q, sort, groupId: groupId || undefined }),
+  );
   const items = users.data ?? [];
 
   return (
@@ -53,6 +71,34 @@ export function UsersPanel({
             className="w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm focus:outline-none focus:ring-2 focus:ring-brand-500"
           />
         </div>
+        {canReadGroups ? (
+          <div className="mb-3 max-w-sm">
+            <RecordPicker
+              id="users-group"
+              label="Filter by group"
+              sources={[GROUPS_SOURCE]}
+              value={groupId}
+              onChange={(id) => setGroupId(id)}
+              placeholder="Any group"
+            />
+          </div>
+        ) : null}
+        {groupId ? (
+          // Said in words as well: a group opened by its link may not be among the
+          // picker's first options, so the field alone could look empty.
+          <p className="mb-3 flex flex-wrap items-center gap-2 text-sm text-slate-700">
+            <span>
+              Members of <GroupName groupId={groupId} enabled={canReadGroups} />
+            </span>
+            <button
+              type="button"
+              className="text-brand-700 underline"
+              onClick={() => setGroupId('')}
+            >
+              Show every group
+            </button>
+          </p>
+        ) : null}
         <ListState isLoading={users.isLoading} error={users.error} empty={items.length === 0}>
           <ListCount
             shown={items.length}

@@ -97,6 +97,17 @@ test("the seed's workflow: group from template → reseller account → reseller
   await expect(access.getByLabel('audit:read: no')).toBeVisible();
   await expect(access.getByLabel('customers:read: yes')).toBeVisible();
 
+  // 3c. The group's members, from its row: the new user, and nobody outside the group.
+  await groups.getByRole('link', { name: 'Members of Default Reseller (2)' }).click();
+  await expect(page).toHaveURL(/\/users\?group=[0-9a-f-]{36}$/);
+  await expect(page.getByText('Members of Default Reseller (2)')).toBeVisible();
+  const members = page.getByRole('table', { name: 'Users' });
+  await expect(members.getByRole('row')).toHaveCount(2);
+  await expect(members.getByRole('cell', { name: RESELLER.email, exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'Show every group' }).click();
+  await expect(members.getByRole('cell', { name: E2E_ADMIN.email, exact: true })).toBeVisible();
+  await expect(page).toHaveURL(/\/users$/);
+
   // 4. Sign out; the reseller signs in and sees only its own account, users and customers.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login$/);

@@ -94,6 +94,22 @@ describe("the seed's workflow through the API", () => {
     ]);
   });
 
+  it("lists a group's members among the users in scope, nobody else", async () => {
+    const own = (await admin.get('/me')).body.group.id as string;
+    const emails = async (client: TApiClient, group: string) =>
+      (await client.get(`/users?groupId=${group}`)).body.items.map(
+        (user: { email: string }) => user.email,
+      );
+    expect(await emails(admin, groupId)).toEqual(['ops@acme.test']);
+    expect(await emails(admin, own)).toEqual([ADMIN.email]);
+    // The carrier's administrators are no members the reseller may see.
+    expect(await emails(reseller, own)).toEqual([]);
+    expect(await emails(reseller, groupId)).toEqual(['ops@acme.test']);
+    const bad = await admin.get('/users?groupId=nope');
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.error.fields)).toEqual(['groupId']);
+  });
+
   it('no escalation: a reseller cannot create, edit or assign beyond its own grants', async () => {
     const before = { groups: await count(Group), users: await count(User) };
     const create = await reseller.post('/groups', {

@@ -16,6 +16,7 @@ export default async function Page({ searchParams }: { searchParams: Promise<{ u
       <GroupsPanel
         held={actor.grants}
         can={uiAbilities(actor).groups}
+        readsUsers={uiAbilities(actor).sections.users}
         explainUserId={typeof user === 'string' ? user : undefined}
       />
     </>

@@ -7,8 +7,14 @@ import { PageHeading } from '@/components/shell/page-heading';
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Users' };
 
-export default async function Page() {
+/** `/users[?group=…]`: the users in scope, or one group's members among them. */
+export default async function Page({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const actor = await requirePageActor();
+  const { group } = await searchParams;
   return (
     <>
       <PageHeading>Users</PageHeading>
@@ -16,6 +22,8 @@ export default async function Page() {
         own={{ id: actor.account.id, name: actor.account.name }}
         can={uiAbilities(actor).users}
         canReadGroups={uiAbilities(actor).sections.groups}
+        // An id, or no filter: anything else in the address is ignored, not an error.
+        initialGroupId={typeof group === 'string' && /^[0-9a-f-]{36}$/i.test(group) ? group : ''}
         accountsFrom={{
           resellers: uiAbilities(actor).sections.resellers,
           customers: uiAbilities(actor).sections.customers,

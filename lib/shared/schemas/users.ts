@@ -41,6 +41,11 @@ export const USER_SORT_KEYS = ['name', 'email', 'status', 'createdAt'] as const;
 /** `GET /users`: by account, a search on name and email, a sort. */
 export const ZUserListQuery = ZPageQuery.extend({
   accountId: ZId.optional(),
+  /**
+   * The members of one group, among the users in scope (a group's id tells nothing the
+   * users' own `groupId` does not: no group the caller may not read is looked up).
+   */
+  groupId: ZId.optional(),
   q: ZText().trim().max(200).optional(),
   sort: ZSort(USER_SORT_KEYS),
 });

@@ -16,7 +16,7 @@ const SORTS = {
   createdAt: (user: TUser) => user.createdAt.toISOString(),
 } as const;
 
-/** Users in scope, in creation order or `sort`; `q` searches names and emails. */
+/** Users in scope, in creation order or `sort`; `q` searches names and emails, `groupId` narrows to one group's members. */
 export async function listUsers(
   em: EntityManager,
   actor: TActor,
@@ -28,6 +28,7 @@ export async function listUsers(
     $and: [
       scopeFor(actor, 'user'),
       query.accountId ? { account: query.accountId } : {},
+      query.groupId ? { group: query.groupId } : {},
       pattern ? { $or: [{ name: { $ilike: pattern } }, { email: { $ilike: pattern } }] } : {},
     ],
   } as FilterQuery<TUser>;
