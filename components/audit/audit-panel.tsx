@@ -16,7 +16,7 @@ import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
 import { resourceLabel } from '@/lib/shared/activity-sentence';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { RecordPicker, USERS_SOURCE } from '@/components/pickers/record-picker';
-import { dayWindow } from '@/lib/client/day-window';
+import { dayRangeOf, DayRangeFields, FilterActions } from '@/components/ui/filter-form';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { ActivitySentence, AuditDiff } from './activity-entry';
@@ -109,17 +109,13 @@ export function AuditPanel({ pickPeople }: { pickPeople: boolean }) {
   const [filters, setFilters] = useState(NO_FILTERS);
   const idError =
     filters.entityId && !/^[0-9a-f-]{36}$/i.test(filters.entityId) ? 'must be an id' : undefined;
-  const daysError =
-    filters.fromDay && filters.toDay && filters.fromDay > filters.toDay
-      ? 'must not be before the first day'
-      : undefined;
-  const days = daysError ? {} : dayWindow(filters.fromDay, filters.toDay);
+  const days = dayRangeOf(filters);
   const sent: Record<string, string | undefined> = {
     resource: filters.resource || undefined,
     op: filters.op || undefined,
     entityId: idError ? undefined : filters.entityId || undefined,
     actorId: filters.actorId || undefined,
-    ...days,
+    ...days.window,
   };
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_3fr]">
@@ -163,20 +159,10 @@ export function AuditPanel({ pickPeople }: { pickPeople: boolean }) {
               placeholder="Anyone"
             />
           ) : null}
-          <TextField
-            label="From day"
-            name="fromDay"
-            type="date"
-            value={filters.fromDay}
-            onChange={(event) => setFilters({ ...filters, fromDay: event.target.value })}
-          />
-          <TextField
-            label="To day (included)"
-            name="toDay"
-            type="date"
-            value={filters.toDay}
-            error={daysError}
-            onChange={(event) => setFilters({ ...filters, toDay: event.target.value })}
+          <DayRangeFields
+            days={filters}
+            error={days.error}
+            onChange={(range) => setFilters({ ...filters, ...range })}
           />
           <TextField
             label="Entity id"
@@ -185,22 +171,10 @@ export function AuditPanel({ pickPeople }: { pickPeople: boolean }) {
             error={idError}
             onChange={(event) => setFilters({ ...filters, entityId: event.target.value.trim() })}
           />
-          <div className="flex items-center gap-3">
-            <button
-              type="button"
-              className="text-sm text-slate-600 underline"
-              onClick={() => setFilters(NO_FILTERS)}
-            >
-              Clear filters
-            </button>
-            <a
-              className="text-sm text-brand-700 underline"
-              href={`/api/v1/audit/export?${searchOf(sent)}`}
-              download
-            >
-              Export CSV
-            </a>
-          </div>
+          <FilterActions
+            onClear={() => setFilters(NO_FILTERS)}
+            exportHref={`/api/v1/audit/export?${searchOf(sent)}`}
+          />
         </form>
       </PanelSection>
       <PanelSection title="Audit log">

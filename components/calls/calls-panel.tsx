@@ -6,7 +6,7 @@ import { type TPageOf } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
 import { useDebounced } from '@/lib/client/use-debounced';
 import { pathOf, queryKeys, searchOf } from '@/lib/client/query-keys';
-import { dayWindow } from '@/lib/client/day-window';
+import { dayRangeOf, DayRangeFields, FilterActions } from '@/components/ui/filter-form';
 import {
   UNRATED_REASONS,
   type TUsageRecordDto,
@@ -80,16 +80,13 @@ export function CallsPanel({
   });
   const number = useDebounced(filters.number.trim(), 300);
   const numberError = number && !/^\d{1,32}$/.test(number) ? 'must be digits' : undefined;
-  const daysError =
-    filters.fromDay && filters.toDay && filters.fromDay > filters.toDay
-      ? 'must not be before the first day'
-      : undefined;
+  const days = dayRangeOf(filters);
   const sent: Record<string, string | undefined> = {
     accountId: filters.accountId || undefined,
     number: numberError ? undefined : number || undefined,
     status: filters.reason ? 'unrated' : filters.status || undefined,
     reason: filters.reason || undefined,
-    ...(daysError ? {} : dayWindow(filters.fromDay, filters.toDay)),
+    ...days.window,
   };
   // The address follows the filters (an account by id is left out: the picker could not
   // name it back), so a reload or a shared link opens the same selection.
@@ -178,37 +175,11 @@ export function CallsPanel({
               </option>
             ))}
           </SelectField>
-          <TextField
-            label="From day"
-            name="fromDay"
-            type="date"
-            value={filters.fromDay}
-            onChange={(event) => set({ fromDay: event.target.value })}
+          <DayRangeFields days={filters} error={days.error} onChange={set} />
+          <FilterActions
+            onClear={() => setFilters({ ...NO_CALL_FILTERS, accountId: record?.id ?? '' })}
+            exportHref={`/api/v1/usage/export?${searchOf(sent)}`}
           />
-          <TextField
-            label="To day (included)"
-            name="toDay"
-            type="date"
-            value={filters.toDay}
-            error={daysError}
-            onChange={(event) => set({ toDay: event.target.value })}
-          />
-          <div className="flex items-center gap-3">
-            <button
-              type="button"
-              className="text-sm text-slate-600 underline"
-              onClick={() => setFilters({ ...NO_CALL_FILTERS, accountId: record?.id ?? '' })}
-            >
-              Clear filters
-            </button>
-            <a
-              className="text-sm text-brand-700 underline"
-              href={`/api/v1/usage/export?${searchOf(sent)}`}
-              download
-            >
-              Export CSV
-            </a>
-          </div>
         </form>
       </PanelSection>
       <PanelSection title="Calls">
