@@ -6,10 +6,10 @@ import { useApiMutation } from '@/lib/client/use-resource';
 import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import type { TRatesWritten } from '@/lib/shared/schemas/cards';
 import {
-  ZRateInput,
+  ZRatePatchRow,
   type TRateDto,
-  type TRateInput,
   type TRateKey,
+  type TRatePatchRow,
 } from '@/lib/shared/schemas/rates';
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
@@ -59,15 +59,14 @@ export function RateEditor({
 }) {
   const { confirm, dialog } = useConfirm();
   const heading = useRef<HTMLHeadingElement>(null);
-  const save = useApiMutation<{ upsert: [TRateInput]; remove?: [TRateKey] }, TRatesWritten>(
+  const save = useApiMutation<{ upsert: [TRatePatchRow] }, TRatesWritten>(
     'PATCH',
     `/cards/${card.id}/rates`,
     [],
     { success: (_, body) => `${body.upsert[0].prefix} saved on ${card.name}.` },
   );
-  // A dated row in force already cannot be changed at its date (a revision is not
-  // retroactive): saved, it is replaced by an undated row — its new price from now on.
-  // Read once, when the row was picked (the form is keyed by it).
+  // Said in the form when the row was picked; whether it is in force is asked again when
+  // it is saved (`toBody`), and the server's clock has the last word.
   const [pickedAt] = useState(() => Date.now());
   const inForce = Boolean(editing?.effectiveFrom && Date.parse(editing.effectiveFrom) <= pickedAt);
   const remove = useApiMutation<TRateKey, TRatesWritten>('PATCH', `/cards/${card.id}/rates`, [], {
@@ -75,7 +74,7 @@ export function RateEditor({
     success: (_, key) => `${key.prefix} removed from ${card.name}.`,
   });
   const form = useSchemaForm({
-    schema: ZRateInput,
+    schema: ZRatePatchRow,
     defaultValues: editing ? valuesOf(editing) : EMPTY,
     toBody: (values: TRateValues) => ({
       prefix: values.prefix,
@@ -87,10 +86,14 @@ export function RateEditor({
       graceSeconds: optional(values.graceSeconds),
       minimumSeconds: optional(values.minimumSeconds),
       blocked: values.blocked,
-      // A dated row still to come is changed at its date; a new one applies from always.
+      // A dated row still to come is changed at its date. One in force cannot be (a
+      // revision is not retroactive), nor does an undated row apply over it: its new terms
+      // are a row dated "now" (the server's moment of writing). A new row applies always.
       effectiveFrom:
-        editing && editing.prefix === values.prefix && !inForce
-          ? (editing.effectiveFrom ?? undefined)
+        editing?.effectiveFrom && editing.prefix === values.prefix
+          ? Date.parse(editing.effectiveFrom) <= Date.now()
+            ? 'now'
+            : editing.effectiveFrom
           : undefined,
     }),
     submit: async (row) => {
@@ -98,15 +101,7 @@ export function RateEditor({
       if (!known && !(await confirm(addQuestion(card.name, row.prefix)))) {
         throw new SubmitCancelled();
       }
-      const replaced =
-        known && inForce && editing?.effectiveFrom
-          ? {
-              remove: [{ prefix: editing.prefix, effectiveFrom: editing.effectiveFrom }] as [
-                TRateKey,
-              ],
-            }
-          : {};
-      await save.mutateAsync({ upsert: [row], ...replaced }).catch((error: unknown) => {
+      await save.mutateAsync({ upsert: [row] }).catch((error: unknown) => {
         throw asRowError(error);
       });
       onDone();
@@ -156,7 +151,8 @@ export function RateEditor({
             <>
               {' '}
               This row has applied since <DateTime at={editing.effectiveFrom} />: saved, its new
-              terms apply from now on, in place of the dated row.
+              terms apply from now on, as a row dated now (the earlier one stays in the card's
+              history of prices).
             </>
           ) : (
             <>

@@ -550,6 +550,24 @@ test('one rate changed, added and removed by hand; the card derived from it foll
       (row: { prefix: string }) => row.prefix,
     ),
   ).toEqual(['44', '49']);
+  // A dated row already in force: its new terms apply from now (a row dated now), since
+  // it cannot change at its own date and an undated row would not apply over it.
+  const soon = new Date(Date.now() + 1_500).toISOString();
+  await api('PATCH', `/cards/${card.id}/rates`, {
+    upsert: [{ prefix: '49', destination: 'Germany', rate: '0.0120', effectiveFrom: soon }],
+  });
+  await expect(rates.getByRole('button', { name: 'Edit 49 Germany' })).toHaveCount(2);
+  await expect.poll(() => Date.now()).toBeGreaterThan(Date.parse(soon) + 100);
+  await rates.getByRole('button', { name: 'Edit 49 Germany' }).last().click();
+  await expect(form).toContainText('This row has applied since');
+  await form.getByLabel('Rate per minute (EUR)').fill('0.0150');
+  await form.getByRole('button', { name: 'Save rate' }).click();
+  await expect(rates.getByRole('button', { name: 'Edit 49 Germany' })).toHaveCount(3);
+  const price = await api(
+    'GET',
+    `/rates/lookup?accountId=${(await api('GET', '/me')).account.id}&cardId=${card.id}&number=4930123`,
+  );
+  expect(price.levels[0].rate).toBe('0.0150');
   // The derived card offers no editing: its rates follow its parent.
   await expect(soldRates.getByRole('button', { name: /^Edit / })).toHaveCount(0);
   await expect(watcher.getByRole('form', { name: 'Edit a rate' })).toHaveCount(0);

@@ -107,6 +107,13 @@ test("the seed's workflow: group from template → reseller account → reseller
   await page.getByRole('button', { name: 'Show every group' }).click();
   await expect(members.getByRole('cell', { name: E2E_ADMIN.email, exact: true })).toBeVisible();
   await expect(page).toHaveURL(/\/users$/);
+  // Back to the members, then the Users link: every user again, not the group kept.
+  await page.goBack();
+  await page.getByRole('link', { name: 'Members of Default Reseller (2)' }).click();
+  await expect(members.getByRole('row')).toHaveCount(2);
+  await page.getByRole('link', { name: 'Users', exact: true }).click();
+  await expect(members.getByRole('cell', { name: E2E_ADMIN.email, exact: true })).toBeVisible();
+  await expect(page.getByText('Members of Default Reseller (2)')).toHaveCount(0);
 
   // 4. Sign out; the reseller signs in and sees only its own account, users and customers.
   await page.getByRole('button', { name: 'Sign out' }).click();

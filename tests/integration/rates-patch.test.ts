@@ -15,6 +15,7 @@ const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.pa
 
 let admin: TApiClient;
 let outsider: TApiClient;
+let carrierId: string;
 const card = {} as Record<'P' | 'D', string>;
 
 const FIRST = [
@@ -39,6 +40,7 @@ async function rates(cardId: string): Promise<Record<string, string>> {
 
 beforeAll(async () => {
   admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
+  carrierId = (await admin.get('/me')).body.account.id;
   const group = (await admin.post('/groups', { template: 'default-reseller' })).body;
   const reseller = (await admin.post('/resellers', { name: 'R', email: 'r@patch.test' })).body.id;
   expect(
@@ -128,26 +130,46 @@ describe('rates changed by hand', () => {
     ).toBe(204);
   });
 
-  it('changes a dated row in force as the editor does: an undated row in its place', async () => {
-    const soon = new Date(Date.now() + 1_500).toISOString();
+  it('changes terms in force by a row dated "now", over every row dated before it', async () => {
+    // 48: always 0.0100, from t1 0.0200, from t2 0.0300 — both dates passed.
+    const t1 = new Date(Date.now() + 1_000).toISOString();
+    const t2 = new Date(Date.now() + 1_500).toISOString();
     const dated = await admin.patch(`/cards/${card.P}/rates`, {
-      upsert: [{ prefix: '48', destination: 'Poland', rate: '0.0200', effectiveFrom: soon }],
+      upsert: [
+        { prefix: '48', destination: 'Poland', rate: '0.0100' },
+        { prefix: '48', destination: 'Poland', rate: '0.0200', effectiveFrom: t1 },
+        { prefix: '48', destination: 'Poland', rate: '0.0300', effectiveFrom: t2 },
+      ],
     });
     expect(dated.status).toBe(200);
-    while (Date.now() <= Date.parse(soon) + 50) await new Promise((r) => setTimeout(r, 100));
-    // At its own date it is refused: that would change what applied since then.
+    while (Date.now() <= Date.parse(t2) + 50) await new Promise((r) => setTimeout(r, 100));
+    const price = async () =>
+      (await admin.get(`/rates/lookup?accountId=${carrierId}&cardId=${card.P}&number=48123`)).body
+        .levels[0].rate as string;
+    expect(await price()).toBe('0.0300');
+    // At its own date a row in force cannot change: that would rewrite what applied since.
     const retro = await admin.patch(`/cards/${card.P}/rates`, {
-      upsert: [{ prefix: '48', destination: 'Poland', rate: '0.0250', effectiveFrom: soon }],
+      upsert: [{ prefix: '48', destination: 'Poland', rate: '0.0400', effectiveFrom: t2 }],
     });
     expect(retro.status).toBe(400);
-    const replaced = await admin.patch(`/cards/${card.P}/rates`, {
-      upsert: [{ prefix: '48', destination: 'Poland', rate: '0.0250' }],
-      remove: [{ prefix: '48', effectiveFrom: soon }],
+    // Undated, it would not apply at all: the dated rows are later.
+    const changed = await admin.patch(`/cards/${card.P}/rates`, {
+      upsert: [{ prefix: '48', destination: 'Poland', rate: '0.0400', effectiveFrom: 'now' }],
     });
-    expect(replaced.status).toBe(200);
-    const now = await rates(card.P);
-    expect(now['48']).toBe('0.0250');
-    expect(Object.keys(now).filter((key) => key.startsWith('48'))).toEqual(['48']);
+    expect(changed.status).toBe(200);
+    expect(await price()).toBe('0.0400');
+    // What applied before stays as it was.
+    const earlier = await admin.get(
+      `/rates/lookup?accountId=${carrierId}&cardId=${card.P}&number=48123&at=${encodeURIComponent(new Date(Date.parse(t2) + 10).toISOString())}`,
+    );
+    expect(earlier.body.levels[0].rate).toBe('0.0300');
+    const rows = (await admin.get(`/cards/${card.P}/rates?prefix=48`)).body.items;
+    expect(rows.map((row: { rate: string }) => row.rate)).toEqual([
+      '0.0100',
+      '0.0200',
+      '0.0300',
+      '0.0400',
+    ]);
   });
 
   it('refuses each bad row by name and writes nothing', async () => {

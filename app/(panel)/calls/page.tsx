@@ -42,6 +42,9 @@ export default async function CallsPage({
     <>
       <PageHeading>Calls</PageHeading>
       <CallsPanel
+        // A new address (an Overview link while the page is open) starts afresh: Next keeps
+        // a page's state when only its search changes.
+        key={JSON.stringify(initial)}
         initial={initial}
         viewer={{
           accountId: actor.account.id,

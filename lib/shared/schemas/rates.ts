@@ -112,10 +112,21 @@ export const RATES_PATCH_MAX = 1000;
  * added or replaced (`upsert`, by prefix and effective time) and rows taken out
  * (`remove`), as the card's next revision.
  */
+/**
+ * A row of `PATCH /cards/{id}/rates`: as `ZRateInput`, or dated `"now"` — from the moment
+ * the change is written, by the database's clock. That is how terms in force change: a
+ * row whose date has passed cannot be changed at its date (a revision is not
+ * retroactive), and an undated row does not apply over a dated one.
+ */
+export const ZRatePatchRow = ZRateInput.extend({
+  effectiveFrom: z.union([z.literal('now'), ZEffectiveFrom]).optional(),
+});
+export type TRatePatchRow = z.output<typeof ZRatePatchRow>;
+
 export const ZRatesPatch = z
   .strictObject({
     upsert: z
-      .array(ZRateInput)
+      .array(ZRatePatchRow)
       .max(RATES_PATCH_MAX, `at most ${RATES_PATCH_MAX} rows; import a CSV for more`)
       .default([]),
     remove: z

@@ -4,7 +4,8 @@ import type { TActor } from '@/lib/server/authz/actor';
 import { DomainError, invalidInput, staleVersion } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TRatesImported, TRatesWritten } from '@/lib/shared/schemas/cards';
-import type { TRateInput, TRatesPatch } from '@/lib/shared/schemas/rates';
+import type { TRateInput, TRatePatchRow, TRatesPatch } from '@/lib/shared/schemas/rates';
+import { databaseClock } from '@/lib/server/db/clock';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { findCardForRateWrite } from './rate-access';
 import { rateSetChanged, writeRateRows } from './rate-sets';
@@ -78,9 +79,10 @@ export async function patchRates(
     // The rows below are checked against the latest revision: while one is scheduled, that
     // is the answer (a live row it drops is not "missing", it is going).
     await assertAfterScheduled(tx, card.id, liveAt);
+    const upsert = await datedNow(tx, patch.upsert);
     const fields: Record<string, string> = {};
     const given = new Map<string, number>();
-    patch.upsert.forEach((row, index) => {
+    upsert.forEach((row, index) => {
       const finer = finerThan(row, card.decimals);
       if (finer) fields[`upsert.${index}.${finer.split(' ')[0]}`] = finer;
       const key = rateKey(row);
@@ -109,18 +111,32 @@ export async function patchRates(
     }
     if (Object.keys(fields).length) throw invalidInput(fields);
     const plan = { source: 'put', liveAt, createdBy: actor.userId } as const;
-    const revision = await writeRateRows(tx, card.id, patch.upsert, 'merge', plan, patch.remove);
+    const revision = await writeRateRows(tx, card.id, upsert, 'merge', plan, patch.remove);
     try {
       await rateSetChanged(tx, card, ownerPath, 'put', record, undefined, revision, actor.userId);
     } catch (error) {
       if (!(error instanceof DerivedRateOutOfRange)) throw error;
-      const index = inputRowOf(patch.upsert, error.row);
+      const index = inputRowOf(upsert, error.row);
       throw index === undefined ? error : error.naming(`upsert.${index}.${error.row.column}`);
     }
     return { card: toCardOwnerDto(card), rows: card.rateCount, revision };
   });
   if (!written.revision.live) nudgeRevisionTimer();
   return { ...written, revision: revisionRef(written.revision) };
+}
+
+/**
+ * Rows dated `"now"` at the transaction's time by the database's clock (what the check
+ * against retroactive rows compares with), the millisecond after it: rows are kept to
+ * the millisecond, and one cut down to it would be dated just before it was written.
+ */
+async function datedNow(tx: EntityManager, rows: TRatePatchRow[]): Promise<TRateInput[]> {
+  if (!rows.some((row) => row.effectiveFrom === 'now')) return rows as TRateInput[];
+  const now = await databaseClock(tx, 'transaction');
+  const at = new Date(now.getTime() + 1).toISOString();
+  return rows.map(
+    (row) => (row.effectiveFrom === 'now' ? { ...row, effectiveFrom: at } : row) as TRateInput,
+  );
 }
 
 /**
