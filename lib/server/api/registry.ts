@@ -680,7 +680,7 @@ export const API_REGISTRY = {
       responses: { 200: ZRatesWritten },
     },
     PATCH: {
-      summary: `Change a few rows, keep the rest: \`upsert\` adds rows or replaces those with the same prefix and effective time, \`remove\` takes rows out by prefix (and effective time, if dated) — up to ${RATES_PATCH_MAX} each — as the card’s next revision (\`liveAt\` to schedule it), derived cards recomputed in the same transaction. A row named twice, a removal of a row the card does not have or that is also given: 400 naming it, nothing written`,
+      summary: `Change a few rows, keep the rest: \`upsert\` adds rows or replaces those with the same prefix and effective time, \`remove\` takes rows out by prefix (and effective time, if dated) — up to ${RATES_PATCH_MAX} each; a row dated \`"now"\` takes effect from the moment it is written, by the database’s clock, which is how terms in force change — as the card’s next revision (\`liveAt\` to schedule it), derived cards recomputed in the same transaction. A row named twice, a removal of a row the card does not have or that is also given: 400 naming it, nothing written`,
       grant: 'rates:update',
       params: ZIdParams,
       body: ZRatesPatch,
