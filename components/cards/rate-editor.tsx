@@ -27,6 +27,8 @@ interface TRateValues {
   graceSeconds: string;
   minimumSeconds: string;
   blocked: boolean;
+  /** When the change goes live (`datetime-local`, the viewer's zone); empty: now. */
+  liveAt: string;
 }
 
 const EMPTY: TRateValues = {
@@ -39,6 +41,7 @@ const EMPTY: TRateValues = {
   graceSeconds: '0',
   minimumSeconds: '',
   blocked: false,
+  liveAt: '',
 };
 
 /**
@@ -59,11 +62,16 @@ export function RateEditor({
 }) {
   const { confirm, dialog } = useConfirm();
   const heading = useRef<HTMLHeadingElement>(null);
-  const save = useApiMutation<{ upsert: [TRatePatchRow] }, TRatesWritten>(
+  const save = useApiMutation<{ upsert: [TRatePatchRow]; liveAt?: string }, TRatesWritten>(
     'PATCH',
     `/cards/${card.id}/rates`,
     [],
-    { success: (_, body) => `${body.upsert[0].prefix} saved on ${card.name}.` },
+    {
+      success: (result, body) =>
+        result.revision.state === 'scheduled'
+          ? `${body.upsert[0].prefix} on ${card.name}: goes live ${new Date(result.revision.liveAt).toLocaleString()}.`
+          : `${body.upsert[0].prefix} saved on ${card.name}.`,
+    },
   );
   // Said in the form when the row was picked; whether it is in force is asked again when
   // it is saved (`toBody`), and the server's clock has the last word.
@@ -91,7 +99,7 @@ export function RateEditor({
       // are a row dated "now" (the server's moment of writing). A new row applies always.
       effectiveFrom:
         editing?.effectiveFrom && editing.prefix === values.prefix
-          ? Date.parse(editing.effectiveFrom) <= Date.now()
+          ? hasPassed(editing.effectiveFrom)
             ? 'now'
             : editing.effectiveFrom
           : undefined,
@@ -101,9 +109,14 @@ export function RateEditor({
       if (!known && !(await confirm(addQuestion(card.name, row.prefix)))) {
         throw new SubmitCancelled();
       }
-      await save.mutateAsync({ upsert: [row] }).catch((error: unknown) => {
-        throw asRowError(error);
-      });
+      // Later, with the card's notice of increases, or after a revision already scheduled.
+      const local = form.form.getValues('liveAt');
+      const liveAt = local ? new Date(local).toISOString() : undefined;
+      await save
+        .mutateAsync({ upsert: [row], ...(liveAt ? { liveAt } : {}) })
+        .catch((error: unknown) => {
+          throw asRowError(error);
+        });
       onDone();
     },
   });
@@ -145,7 +158,8 @@ export function RateEditor({
         {editing ? `Change ${editing.prefix} (${editing.destination})` : 'Add or change a rate'}
       </h3>
       <p className="text-xs text-slate-500">
-        Goes live now on this card and the cards derived from it; the other rates stay.
+        Goes live now, or when you set, on this card and the cards derived from it; the other rates
+        stay.
         {editing?.effectiveFrom ? (
           inForce ? (
             <>
@@ -222,6 +236,13 @@ export function RateEditor({
           error={form.fields.minimumSeconds}
         />
       </div>
+      <TextField
+        id="rate-edit-live-at"
+        label="Goes live at (empty: now)"
+        type="datetime-local"
+        {...form.register('liveAt')}
+        error={form.fields.liveAt}
+      />
       <div className="flex items-center gap-2">
         <input
           id="rate-edit-blocked"
@@ -253,6 +274,11 @@ export function RateEditor({
   );
 }
 
+/** Asked when the form is sent (the moment it is saved), not when it is drawn. */
+function hasPassed(instant: string): boolean {
+  return Date.parse(instant) <= Date.now();
+}
+
 function valuesOf(row: TRateDto): TRateValues {
   return {
     prefix: row.prefix,
@@ -264,6 +290,7 @@ function valuesOf(row: TRateDto): TRateValues {
     graceSeconds: String(row.graceSeconds),
     minimumSeconds: row.minimumSeconds ? String(row.minimumSeconds) : '',
     blocked: row.blocked,
+    liveAt: '',
   };
 }
 

@@ -568,6 +568,22 @@ test('one rate changed, added and removed by hand; the card derived from it foll
     `/rates/lookup?accountId=${(await api('GET', '/me')).account.id}&cardId=${card.id}&number=4930123`,
   );
   expect(price.levels[0].rate).toBe('0.0150');
+  // Scheduled for later (a card with notice of increases needs it): nothing moves now.
+  await rates.getByRole('button', { name: 'Edit 44 United Kingdom' }).click();
+  await form.getByLabel('Rate per minute (EUR)').fill('0.0350');
+  const later = new Date(Date.now() + 2 * 86_400_000);
+  const local = new Date(later.getTime() - later.getTimezoneOffset() * 60_000)
+    .toISOString()
+    .slice(0, 16);
+  await form.getByLabel('Goes live at (empty: now)').fill(local);
+  await form.getByRole('button', { name: 'Save rate' }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'goes live' })).toContainText(
+    '44 on E2E By hand: goes live',
+  );
+  const revisions = (await api('GET', `/cards/${card.id}/revisions`)).items;
+  expect(revisions[0].state).toBe('scheduled');
+  await expect(rates.getByRole('row', { name: /^44 United Kingdom/ })).toContainText('0.0300');
+  await api('DELETE', `/cards/${card.id}/revisions/${revisions[0].number}`);
   // The derived card offers no editing: its rates follow its parent.
   await expect(soldRates.getByRole('button', { name: /^Edit / })).toHaveCount(0);
   await expect(watcher.getByRole('form', { name: 'Edit a rate' })).toHaveCount(0);
