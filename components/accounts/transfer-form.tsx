@@ -35,7 +35,7 @@ export function TransferForm({
 }) {
   const { confirm, dialog } = useConfirm();
   // A balance that is not zero moves through the ledger, kept or settled: money.
-  const hasBalance = !/^-?0*(\.0*)?$/.test(customer.balance);
+  const hasBalance = !isZero(customer.balance);
   const mayMove = canMoveMoney || !hasBalance;
   // The target is searched on the server (any account in scope): its name comes with it.
   const [pickedName, setPickedName] = useState<string | null>(null);
@@ -86,7 +86,9 @@ export function TransferForm({
           ? ` Its balance (${before}) is settled with ${from}: closed on its books by a ledger adjustment, so it starts at zero.`
           : dryRun.currency.outcome === 'converted'
             ? ` Its balance (${before} → ${money(dryRun.balance.to, dryRun.currency.to)}) and credit limit are converted at ${body.rate} (recorded in its ledger and the audit).`
-            : hasBalance
+            : // The dry run's balance, not the page's: a payment or calls since the page
+              // last heard may have moved it off (or onto) zero.
+              !isZero(dryRun.balance.from)
               ? ` Its balance (${before}) moves with it: closed on ${from}'s books and opened on ${to}'s by ledger adjustments.`
               : '';
       const sure = await confirm({
@@ -219,4 +221,9 @@ function answers(
     (preview.currency.rate ?? '') === (choice.rate ?? '') &&
     (preview.balance.outcome === 'settled') === (choice.balance === 'settle')
   );
+}
+
+/** A decimal string that is zero ("0", "-0.000000"). */
+function isZero(amount: string): boolean {
+  return /^-?0*(\.0*)?$/.test(amount);
 }
