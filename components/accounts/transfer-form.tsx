@@ -1,5 +1,6 @@
 'use client';
 
+import { Money as Decimal } from '@/lib/shared/pricing/money';
 import { useState } from 'react';
 import { useWatch } from 'react-hook-form';
 import { apiFetch } from '@/lib/client/api';
@@ -225,5 +226,5 @@ function answers(
 
 /** A decimal string that is zero ("0", "-0.000000"). */
 function isZero(amount: string): boolean {
-  return /^-?0*(\.0*)?$/.test(amount);
+  return new Decimal(amount).isZero();
 }

@@ -15,7 +15,7 @@ import {
 import { callMoney, UNRATED_REASON_TEXT } from '@/lib/shared/traffic';
 import { formatCallLength } from '@/lib/shared/format';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
-import { RecordPicker, type TPickerSource } from '@/components/pickers/record-picker';
+import { accountSources, RecordPicker } from '@/components/pickers/record-picker';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { PanelLink } from '@/components/ui/panel-link';
 import { Money } from '@/components/ui/money';
@@ -104,10 +104,7 @@ export function CallsPanel({
     window.history.replaceState(null, '', address ? `?${address}` : window.location.pathname);
   }, [address, record]);
   // Accounts below, searched on the server, as far as the viewer may read them.
-  const pickable: TPickerSource[] = [
-    ...(viewer.readsResellers ? [accountSource('resellers', 'reseller')] : []),
-    ...(viewer.readsCustomers ? [accountSource('customers', 'customer')] : []),
-  ];
+  const picks = viewer.readsResellers || viewer.readsCustomers;
   // The record's own account is the tab's scope, not a filter someone set.
   const narrowed = Object.entries(sent).some(
     ([name, value]) => value && !(record && name === 'accountId'),
@@ -128,11 +125,14 @@ export function CallsPanel({
           aria-label="Call filters"
           onSubmit={(event) => event.preventDefault()}
         >
-          {pickable.length && !viewer.isCustomer && !record ? (
+          {picks && !viewer.isCustomer && !record ? (
             <RecordPicker
               id="calls-account"
               label="Account"
-              sources={pickable as [TPickerSource] | [TPickerSource, TPickerSource]}
+              sources={accountSources({
+                resellers: viewer.readsResellers,
+                customers: viewer.readsCustomers,
+              })}
               value={filters.accountId}
               onChange={(id) => set({ accountId: id })}
               placeholder="Every account"
@@ -289,11 +289,6 @@ function CallAccount({ call, viewer }: { call: TUsageRecordDto; viewer: TCallsVi
     </PanelLink>
   );
 }
-
-function accountSource(resource: 'resellers' | 'customers', detail: string): TPickerSource {
-  return { resource, toOption: (item) => ({ id: item.id, label: String(item.name), detail }) };
-}
-
 /** A reseller's or customer's Calls tab: the calls page narrowed to that account, seen from the viewer's own. */
 export function RecordCalls({
   record,

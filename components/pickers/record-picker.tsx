@@ -28,6 +28,23 @@ export const USERS_SOURCE: TPickerSource = {
   },
 };
 
+/** The picker's sources: the account lists the viewer reads, each option naming its kind. */
+export function accountSources(from: {
+  resellers: boolean;
+  customers: boolean;
+}): [TPickerSource] | [TPickerSource, TPickerSource] {
+  const source = (resource: 'resellers' | 'customers'): TPickerSource => ({
+    resource,
+    toOption: (item) => ({
+      id: item.id,
+      label: String(item.name),
+      detail: `${resource === 'resellers' ? 'reseller' : 'customer'}, under ${String(item.parentName ?? '')}`,
+    }),
+  });
+  if (from.resellers && from.customers) return [source('resellers'), source('customers')];
+  return [source(from.resellers ? 'resellers' : 'customers')];
+}
+
 /**
  * A record picker searched on the server: what is typed becomes the list endpoint's `q`
  * (debounced), so any record in the caller's scope is reachable however long the list,

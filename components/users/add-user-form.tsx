@@ -8,7 +8,7 @@ import { ZUserCreate, type TUserDto } from '@/lib/shared/schemas/users';
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
 import { createdToast } from '@/components/ui/toast';
-import { RecordPicker, type TPickerSource } from '@/components/pickers/record-picker';
+import { accountSources, RecordPicker } from '@/components/pickers/record-picker';
 
 /**
  * The one Add-user form: on the Users page the account is picked (server-searched, so
@@ -148,21 +148,4 @@ export function AddUserForm({
       </div>
     </form>
   );
-}
-
-/** The picker's sources: the account lists the viewer reads, each option naming its kind. */
-function accountSources(from: {
-  resellers: boolean;
-  customers: boolean;
-}): [TPickerSource] | [TPickerSource, TPickerSource] {
-  const source = (resource: 'resellers' | 'customers'): TPickerSource => ({
-    resource,
-    toOption: (item) => ({
-      id: item.id,
-      label: String(item.name),
-      detail: `${resource === 'resellers' ? 'reseller' : 'customer'}, under ${String(item.parentName ?? '')}`,
-    }),
-  });
-  if (from.resellers && from.customers) return [source('resellers'), source('customers')];
-  return [source(from.resellers ? 'resellers' : 'customers')];
 }

@@ -2,16 +2,23 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TCard } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { DomainError, invalidInput, staleVersion } from '@/lib/server/errors/domain-error';
-import { mutate } from '@/lib/server/live/change-log';
+import { mutate, type TChange } from '@/lib/server/live/change-log';
 import type { TRatesImported, TRatesWritten } from '@/lib/shared/schemas/cards';
-import type { TRateInput, TRatePatchRow, TRatesPatch } from '@/lib/shared/schemas/rates';
+import type { TRateInput, TRateKey, TRatePatchRow, TRatesPatch } from '@/lib/shared/schemas/rates';
 import { databaseClock } from '@/lib/server/db/clock';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { findCardForRateWrite } from './rate-access';
 import { rateSetChanged, writeRateRows } from './rate-sets';
 import { DerivedRateOutOfRange, inputRowOf } from './derived-range';
 import { revisionRef } from './revision-queries';
-import { assertAfterScheduled, rateKeysJson, rateKeysSql, sameKey } from './revisions';
+import {
+  assertAfterScheduled,
+  rateKeysJson,
+  rateKeysSql,
+  sameKey,
+  type TRecordedRevision,
+  type TRevisionPlan,
+} from './revisions';
 import { nudgeRevisionTimer } from './apply-revisions';
 import { finerThan, parseRatesCsv, rateKey, type TCsvLineError } from './rates-csv';
 
@@ -31,27 +38,14 @@ export async function replaceRates(
   const written = await mutate(em, actor, async (tx, record) => {
     const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
     assertVersion(card, expectedVersion);
-    const fields: Record<string, string> = {};
-    const seen = new Map<string, number>();
-    rows.forEach((row, index) => {
-      const finer = finerThan(row, card.decimals);
-      if (finer) fields[`rates.${index}.${finer.split(' ')[0]}`] = finer;
-      const key = rateKey(row);
-      const first = seen.get(key);
-      if (first !== undefined) fields[`rates.${index}.prefix`] = `repeats rates.${first}`;
-      else seen.set(key, index);
-    });
+    const { fields } = rowFaults(rows, card.decimals, 'rates');
     if (Object.keys(fields).length) throw invalidInput(fields);
     const plan = { source: 'put', liveAt, createdBy: actor.userId } as const;
-    const revision = await writeRateRows(tx, card.id, rows, 'replace', plan);
-    try {
-      await rateSetChanged(tx, card, ownerPath, 'put', record, undefined, revision, actor.userId);
-    } catch (error) {
-      // A derived card below would overflow: name the row of this request that priced it.
-      if (!(error instanceof DerivedRateOutOfRange)) throw error;
-      const index = inputRowOf(rows, error.row);
-      throw index === undefined ? error : error.naming(`rates.${index}.${error.row.column}`);
-    }
+    const revision = await writeNamingRows(tx, card, ownerPath, record, plan, {
+      rows,
+      list: 'rates',
+      mode: 'replace',
+    });
     return { card: toCardOwnerDto(card), rows: card.rateCount, revision };
   });
   if (!written.revision.live) nudgeRevisionTimer();
@@ -80,16 +74,7 @@ export async function patchRates(
     // is the answer (a live row it drops is not "missing", it is going).
     await assertAfterScheduled(tx, card.id, liveAt);
     const upsert = await datedNow(tx, patch.upsert);
-    const fields: Record<string, string> = {};
-    const given = new Map<string, number>();
-    upsert.forEach((row, index) => {
-      const finer = finerThan(row, card.decimals);
-      if (finer) fields[`upsert.${index}.${finer.split(' ')[0]}`] = finer;
-      const key = rateKey(row);
-      const first = given.get(key);
-      if (first !== undefined) fields[`upsert.${index}.prefix`] = `repeats upsert.${first}`;
-      else given.set(key, index);
-    });
+    const { fields, given } = rowFaults(upsert, card.decimals, 'upsert');
     const removed = new Map<string, number>();
     patch.remove.forEach((row, index) => {
       const key = rateKey(row);
@@ -111,18 +96,67 @@ export async function patchRates(
     }
     if (Object.keys(fields).length) throw invalidInput(fields);
     const plan = { source: 'put', liveAt, createdBy: actor.userId } as const;
-    const revision = await writeRateRows(tx, card.id, upsert, 'merge', plan, patch.remove);
-    try {
-      await rateSetChanged(tx, card, ownerPath, 'put', record, undefined, revision, actor.userId);
-    } catch (error) {
-      if (!(error instanceof DerivedRateOutOfRange)) throw error;
-      const index = inputRowOf(upsert, error.row);
-      throw index === undefined ? error : error.naming(`upsert.${index}.${error.row.column}`);
-    }
+    const revision = await writeNamingRows(tx, card, ownerPath, record, plan, {
+      rows: upsert,
+      list: 'upsert',
+      mode: 'merge',
+      remove: patch.remove,
+    });
     return { card: toCardOwnerDto(card), rows: card.rateCount, revision };
   });
   if (!written.revision.live) nudgeRevisionTimer();
   return { ...written, revision: revisionRef(written.revision) };
+}
+
+/**
+ * A JSON write's rows checked whole: money finer than the card prices and a prefix named
+ * twice for one effective time, each named by its place in `list` (`rates.3.rate`);
+ * `given` is each row's key and index, for the checks that follow.
+ */
+function rowFaults(
+  rows: TRateInput[],
+  decimals: number,
+  list: string,
+): { fields: Record<string, string>; given: Map<string, number> } {
+  const fields: Record<string, string> = {};
+  const given = new Map<string, number>();
+  rows.forEach((row, index) => {
+    const finer = finerThan(row, decimals);
+    if (finer) fields[`${list}.${index}.${finer.split(' ')[0]}`] = finer;
+    const key = rateKey(row);
+    const first = given.get(key);
+    if (first !== undefined) fields[`${list}.${index}.prefix`] = `repeats ${list}.${first}`;
+    else given.set(key, index);
+  });
+  return { fields, given };
+}
+
+/**
+ * A JSON write's rows as the card's next revision, its derived cards recomputed; a derived
+ * card that would overflow names the row of the request that priced it (`list.N.column`).
+ */
+async function writeNamingRows(
+  tx: EntityManager,
+  card: TCard,
+  ownerPath: string,
+  record: (change: TChange) => void,
+  plan: TRevisionPlan,
+  write: {
+    rows: TRateInput[];
+    list: string;
+    mode: 'replace' | 'merge';
+    remove?: readonly TRateKey[];
+  },
+): Promise<TRecordedRevision> {
+  const revision = await writeRateRows(tx, card.id, write.rows, write.mode, plan, write.remove);
+  try {
+    await rateSetChanged(tx, card, ownerPath, 'put', record, undefined, revision, plan.createdBy);
+  } catch (error) {
+    if (!(error instanceof DerivedRateOutOfRange)) throw error;
+    const index = inputRowOf(write.rows, error.row);
+    throw index === undefined ? error : error.naming(`${write.list}.${index}.${error.row.column}`);
+  }
+  return revision;
 }
 
 /**
