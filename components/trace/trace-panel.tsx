@@ -6,7 +6,7 @@ import { useWatch } from 'react-hook-form';
 import { useSchemaForm } from '@/lib/client/use-schema-form';
 import { ZLookupQuery, type TLookup } from '@/lib/shared/schemas/rates';
 import { Button, TextField } from '@/components/ui/field';
-import { RecordPicker } from '@/components/pickers/record-picker';
+import { accountSources, RecordPicker } from '@/components/pickers/record-picker';
 import { DataTable, FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { DateTime } from '@/components/ui/date-time';
@@ -50,24 +50,7 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
           <RecordPicker
             id="trace-account"
             label="Account"
-            sources={[
-              {
-                resource: 'resellers',
-                toOption: (reseller) => ({
-                  id: reseller.id,
-                  label: String(reseller.name),
-                  detail: 'reseller',
-                }),
-              },
-              {
-                resource: 'customers',
-                toOption: (customer) => ({
-                  id: customer.id,
-                  label: String(customer.name),
-                  detail: 'customer',
-                }),
-              },
-            ]}
+            sources={accountSources({ resellers: true, customers: true })}
             local={[{ id: account.id, label: account.name, detail: 'your account' }]}
             value={accountId}
             onChange={(id) => form.form.setValue('accountId', id)}
