@@ -1,6 +1,6 @@
 'use client';
 
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { type TPageOf } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
@@ -19,6 +19,7 @@ import { RecordPicker, USERS_SOURCE } from '@/components/pickers/record-picker';
 import { dayRangeOf, DayRangeFields, FilterActions } from '@/components/ui/filter-form';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
+import type { TComboOption } from '@/components/ui/combobox';
 import { ActivitySentence, AuditDiff } from './activity-entry';
 
 /**
@@ -98,15 +99,33 @@ export function AuditTable({
   );
 }
 
-const NO_FILTERS = { resource: '', op: '', entityId: '', actorId: '', fromDay: '', toDay: '' };
+export const NO_AUDIT_FILTERS = {
+  resource: '',
+  op: '',
+  entityId: '',
+  actorId: '',
+  fromDay: '',
+  toDay: '',
+};
+export type TAuditFilters = typeof NO_AUDIT_FILTERS;
 
 /**
  * The audit page: the whole trail in scope, by resource, operation, entity, person
  * (`pickPeople`: only a viewer the audit names people to may pick one) and days in the
- * viewer's time zone, and the same selection as a CSV download.
+ * viewer's time zone, and the same selection as a CSV download. The filters start from
+ * the address (`initial`; `person`: the one it names, as the picker shows it) and are
+ * kept there, so a reload or a shared link shows the same selection.
  */
-export function AuditPanel({ pickPeople }: { pickPeople: boolean }) {
-  const [filters, setFilters] = useState(NO_FILTERS);
+export function AuditPanel({
+  pickPeople,
+  initial = NO_AUDIT_FILTERS,
+  person = null,
+}: {
+  pickPeople: boolean;
+  initial?: TAuditFilters;
+  person?: TComboOption | null;
+}) {
+  const [filters, setFilters] = useState(initial);
   const idError =
     filters.entityId && !/^[0-9a-f-]{36}$/i.test(filters.entityId) ? 'must be an id' : undefined;
   const days = dayRangeOf(filters);
@@ -117,6 +136,17 @@ export function AuditPanel({ pickPeople }: { pickPeople: boolean }) {
     actorId: filters.actorId || undefined,
     ...days.window,
   };
+  const address = searchOf({
+    resource: filters.resource || undefined,
+    op: filters.op || undefined,
+    actor: filters.actorId || undefined,
+    from: filters.fromDay || undefined,
+    to: filters.toDay || undefined,
+  });
+  useEffect(() => {
+    // State null: Next puts its own in and moves its router to the new address.
+    window.history.replaceState(null, '', address ? `?${address}` : window.location.pathname);
+  }, [address]);
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_3fr]">
       <PanelSection title="Filters">
@@ -155,6 +185,7 @@ export function AuditPanel({ pickPeople }: { pickPeople: boolean }) {
               label="Person"
               sources={[USERS_SOURCE]}
               value={filters.actorId}
+              initialOption={person}
               onChange={(id) => setFilters({ ...filters, actorId: id })}
               placeholder="Anyone"
             />
@@ -172,7 +203,7 @@ export function AuditPanel({ pickPeople }: { pickPeople: boolean }) {
             onChange={(event) => setFilters({ ...filters, entityId: event.target.value.trim() })}
           />
           <FilterActions
-            onClear={() => setFilters(NO_FILTERS)}
+            onClear={() => setFilters(NO_AUDIT_FILTERS)}
             exportHref={`/api/v1/audit/export?${searchOf(sent)}`}
           />
         </form>

@@ -63,6 +63,7 @@ export function RecordPicker({
   placeholder,
   disabled,
   required,
+  initialOption = null,
 }: {
   id?: string;
   label: string;
@@ -75,9 +76,14 @@ export function RecordPicker({
   placeholder?: string;
   disabled?: boolean;
   required?: boolean;
+  /**
+   * The option `value` names when the page opens with it (read by the server): it may
+   * not be among the first options fetched, and the field would look empty.
+   */
+  initialOption?: TComboOption | null;
 }) {
   const [query, setQuery] = useState('');
-  const [chosen, setChosen] = useState<TComboOption | null>(null);
+  const [chosen, setChosen] = useState<TComboOption | null>(initialOption);
   const q = useDebounced(query.trim(), 250);
   const [first, second] = sources;
   const a = usePagedList<TLiveItem & Record<string, unknown>>(

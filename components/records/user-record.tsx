@@ -84,6 +84,19 @@ export function UserRecord({
                   : []),
                 ['MFA', user.mfaEnabled ? 'on' : 'off'],
                 ['Must change password', user.mustChangePassword ? 'yes, at next sign-in' : 'no'],
+                [
+                  'Last sign-in',
+                  <span key="signed-in" className="flex flex-wrap gap-x-3">
+                    {user.lastSignInAt ? <RelativeTime at={user.lastSignInAt} /> : 'never'}
+                    {can.sections.audit && can.sections.users ? (
+                      // The audit's sign-ins and sign-outs of this person, with hostnames
+                      // and addresses (the audit page reads its filters from the address).
+                      <RecordLink href={`/audit?resource=sessions&actor=${user.id}`}>
+                        Sign-in history
+                      </RecordLink>
+                    ) : null}
+                  </span>,
+                ],
                 ['Created', <RelativeTime key="created" at={user.createdAt} />],
               ]}
             />

@@ -11,6 +11,7 @@ import { ListState, LoadMore } from '@/components/ui/field';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { AddUserForm } from './add-user-form';
 import { GroupName } from './group-name';
+import { RelativeTime } from '@/components/ui/relative-time';
 import { RecordPicker, type TPickerSource } from '@/components/pickers/record-picker';
 
 /** Groups the viewer reads (its own, and those above it may give), by name. */
@@ -115,6 +116,7 @@ export function UsersPanel({
               'Group',
               { label: 'Status', sort: 'status' },
               'MFA',
+              'Last sign-in',
               '',
             ]}
             rows={items.map((user) => [
@@ -130,6 +132,8 @@ export function UsersPanel({
               <GroupName key="group" groupId={user.groupId} enabled={canReadGroups} />,
               user.status,
               user.mfaEnabled ? 'on' : 'off',
+              // Moves live: a sign-in is signalled to those who read the user (not an edit).
+              user.lastSignInAt ? <RelativeTime key="signed-in" at={user.lastSignInAt} /> : 'never',
               can.explain ? (
                 <PanelLink
                   key="access"

@@ -250,8 +250,14 @@ const SENTENCES: Record<TLoggedResource, TSentence> = {
   },
   sessions: (who, op, entry) => {
     switch (op) {
-      case 'created':
-        return `${who} signed in`;
+      case 'created': {
+        // Where and from which address (lib/server/auth/sessions.ts `openSession`); older
+        // entries have neither.
+        const host = text(entry.after, 'host');
+        const ip = text(entry.after, 'ip');
+        const code = entry.after?.mfa === true ? ' with a code' : '';
+        return `${who} signed in${host ? ` on ${host}` : ''}${ip ? ` from ${ip}` : ''}${code}`;
+      }
       case 'deleted':
         return entry.summary?.hostRemoved === true
           ? `${who} ended a session on a portal hostname no longer in use`

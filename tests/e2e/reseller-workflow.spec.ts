@@ -115,6 +115,27 @@ test("the seed's workflow: group from template → reseller account → reseller
   await expect(members.getByRole('cell', { name: E2E_ADMIN.email, exact: true })).toBeVisible();
   await expect(page.getByText('Members of Default Reseller (2)')).toHaveCount(0);
 
+  // 3d. The reseller's first sign-in, elsewhere, shows on the admin's list at once, and
+  // its page links to where it came from, in the audit.
+  const lastSignIn = members
+    .getByRole('row')
+    .filter({ hasText: RESELLER.email })
+    .locator('td')
+    .nth(6);
+  await expect(lastSignIn).toHaveText('never');
+  const elsewhere = await page.context().browser()!.newContext();
+  await signIn(await elsewhere.newPage(), RESELLER.email, RESELLER.password);
+  await elsewhere.close();
+  await expect(lastSignIn.locator('time')).toHaveText('now');
+  await members.getByRole('link', { name: RESELLER.email, exact: true }).click();
+  await page.getByRole('link', { name: 'Sign-in history' }).click();
+  await expect(page).toHaveURL(/\/audit\?resource=sessions&actor=[0-9a-f-]{36}$/);
+  await expect(page.getByRole('combobox', { name: 'Person' })).toHaveValue(RESELLER.email);
+  const trail = page.getByRole('table', { name: 'Audit log' });
+  await expect(trail.getByRole('row')).toHaveCount(2);
+  await expect(trail).toContainText(/signed in on localhost from \S+/);
+  await page.getByRole('link', { name: 'Users', exact: true }).click();
+
   // 4. Sign out; the reseller signs in and sees only its own account, users and customers.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login$/);

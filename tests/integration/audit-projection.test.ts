@@ -244,11 +244,13 @@ describe('the audit filtered by who and when, and exported', () => {
       `/audit?actorId=${ids.opsR1}&limit=100`,
     );
     expect(mine.status).toBe(200);
-    // ops@r1 derived one card (its own D): that and nothing of the admin's.
+    // ops@r1 signed in once, then derived one card (its own D): those, newest first, and
+    // nothing of the admin's.
     expect(mine.body.items.map((entry) => [entry.resource, entry.entityId, entry.op])).toEqual([
       ['cards', ids.D, 'created'],
+      ['sessions', expect.any(String), 'created'],
     ]);
-    expect(mine.body.total).toBe(1);
+    expect(mine.body.total).toBe(2);
     expect(mine.body.items[0]!.actor).toMatchObject({ kind: 'user', id: ids.opsR1 });
     const adminId = (await admin.get('/me')).body.user.id as string;
     const admins = await admin.get<{ items: TAuditEntryDto[] }>(`/audit?actorId=${adminId}`);

@@ -122,12 +122,15 @@ beforeAll(async () => {
     accountId: r2Id,
     groupId: reseller.body.id,
   });
+  // Everyone signs in before anyone listens: a sign-in is news to those who read its
+  // person (a `users.refetch` signal), which these tests do not count.
+  const supportClient = await apiClient(suite.server.url, 'support@carrier.test', PASSWORD);
+  const r1Client = await apiClient(suite.server.url, 'ops@r1.test', PASSWORD);
+  const r2Client = await apiClient(suite.server.url, 'ops@r2.test', PASSWORD);
   listeners.admin = await listen(admin);
-  listeners.support = await listen(
-    await apiClient(suite.server.url, 'support@carrier.test', PASSWORD),
-  );
-  listeners.r1 = await listen(await apiClient(suite.server.url, 'ops@r1.test', PASSWORD));
-  listeners.r2 = await listen(await apiClient(suite.server.url, 'ops@r2.test', PASSWORD));
+  listeners.support = await listen(supportClient);
+  listeners.r1 = await listen(r1Client);
+  listeners.r2 = await listen(r2Client);
 });
 
 afterAll(() => {

@@ -339,7 +339,8 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
     }
     if (kind === 'refetch') {
       // A bulk signal names an account under which this viewer reads that resource; a
-      // view-as signal (people readers) the target's account, itself or below the viewer;
+      // view-as or a sign-in signal (people readers) the person's account, itself or below
+      // the viewer;
       // an own-account signal the viewer's own account, and a cascade (`above`) a
       // reseller above it, whatever its grants.
       const account = accounts.get(envelope.id);
@@ -354,23 +355,28 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
       ) {
         return;
       }
+      // A sign-in (a token issued here): the person itself hears it, whatever its grants —
+      // one of its account's own people (the unit test pins the very rooms).
+      const ownSignIn =
+        reason === 'sign_in' && resource === 'users' && account?.path === view?.path;
       const allowed =
         view &&
         account &&
         bare &&
-        (reason === 'own_account'
-          ? account.path === view.path
-          : reason === 'above'
-            ? // A reseller above the viewer moved the effective status of all below it.
-              account.kind === 'reseller' &&
-              view.path.startsWith(account.path) &&
-              view.path !== account.path
-            : view.grants.has(`${resource}:read`) &&
-              // Where the account was then: a customer may have moved since (transfer).
-              (reason === 'view_as'
-                ? account.path
-                : (scopeAt(envelope.id, i) ?? parentPath(account))
-              ).startsWith(view.path));
+        (ownSignIn ||
+          (reason === 'own_account'
+            ? account.path === view.path
+            : reason === 'above'
+              ? // A reseller above the viewer moved the effective status of all below it.
+                account.kind === 'reseller' &&
+                view.path.startsWith(account.path) &&
+                view.path !== account.path
+              : view.grants.has(`${resource}:read`) &&
+                // Where the account was then: a customer may have moved since (transfer).
+                (reason === 'view_as' || reason === 'sign_in'
+                  ? account.path
+                  : (scopeAt(envelope.id, i) ?? parentPath(account))
+                ).startsWith(view.path)));
       if (allowed) return;
       continue;
     }

@@ -4,9 +4,9 @@ import { Account, User, type TAccount, type TGroup } from '@/lib/server/entities
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { signInOverHttp } from '../fixtures/http-login';
-import { addGroup, addUser } from '../fixtures/accounts';
-import { apiClient } from '../fixtures/api-client';
-import { until } from '../fixtures/live-client';
+import { addAccount, addGroup, addUser } from '../fixtures/accounts';
+import { apiClient, bearerCall, ok } from '../fixtures/api-client';
+import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-client';
 import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
 /**
@@ -355,6 +355,109 @@ describe('an access change while a socket is at the door', () => {
     } finally {
       release?.();
       await held.catch(() => {});
+    }
+  });
+});
+
+describe('a sign-in is audited and heard live by those who may read the person', () => {
+  it('moves the last sign-in without an edit, for readers above and the person alone', async () => {
+    const em = suite.orm.em.fork();
+    const r1 = await addAccount(em, carrier, 'reseller', 'Sign-in R1');
+    const r2 = await addAccount(em, carrier, 'reseller', 'Sign-in R2');
+    // Bo reads no users (not even itself); the peer reseller's admin reads its own people.
+    const boGroup = await addGroup(em, r1, 'R1 desk', ['customers:read']);
+    const peerGroup = await addGroup(em, r2, 'R2 admins', ['users:read', 'audit:read']);
+    const bo = await addUser(em, {
+      account: r1,
+      group: boGroup,
+      email: 'bo@r1.test',
+      password: PASSWORD,
+    });
+    await addUser(em, { account: r2, group: peerGroup, email: 'peer@r2.test', password: PASSWORD });
+    const tokenOf = async (email: string, password = PASSWORD) =>
+      (await requestToken(suite.server.url, email, password)).body.token as string;
+    const adminToken = await tokenOf(ADMIN.email, ADMIN.password);
+    const clients = {
+      admin: connectLiveClient(suite.server.url, adminToken, 'admin'),
+      peer: connectLiveClient(suite.server.url, await tokenOf('peer@r2.test'), 'peer'),
+      bo: connectLiveClient(suite.server.url, await tokenOf('bo@r1.test'), 'bo'),
+    };
+    try {
+      for (const client of Object.values(clients)) await client.waitForHello(1);
+      const read = () => bearerCall(suite.server.url, adminToken, 'GET', `/users/${bo.id}`);
+      const was = (await read()).body;
+      // The admin's list holds Bo before the sign-in.
+      expect((await clients.admin.lists()).users?.find((u) => u.id === bo.id)).toMatchObject({
+        lastSignInAt: was.lastSignInAt,
+      });
+
+      await signIn('bo@r1.test');
+      const signedIn = (client: TLiveClient) =>
+        client.raw.some(
+          (e) => e.type === 'users.refetch' && e.id === r1.id && e.summary?.reason === 'sign_in',
+        );
+      await until(() => signedIn(clients.admin) && signedIn(clients.bo), 'the sign-in signal');
+      // A sentinel the peer reads, committed after the sign-in: it arrives in log order.
+      const sentinel = await ok(
+        bearerCall(suite.server.url, adminToken, 'POST', '/users', {
+          accountId: r2.id,
+          groupId: peerGroup.id,
+          email: 'sentinel@r2.test',
+          name: 'Sentinel',
+          password: PASSWORD,
+        }),
+      );
+      await until(
+        () => clients.peer.raw.some((e) => e.type === 'users.created' && e.id === sentinel.id),
+        'the sentinel',
+      );
+      expect(signedIn(clients.peer)).toBe(false);
+      // Nothing of the sign-in travels: no hostname, no address.
+      const signal = clients.admin.raw.find(
+        (e) => e.summary?.reason === 'sign_in' && e.id === r1.id,
+      )!;
+      expect(signal).toMatchObject({ data: { id: r1.id }, actor: { kind: 'account' } });
+      expect(JSON.stringify(signal)).not.toMatch(/127\.0\.0\.1|::1|localhost/);
+
+      const now = (await read()).body;
+      expect(Date.parse(now.lastSignInAt)).toBeGreaterThan(Date.parse(was.lastSignInAt));
+      // Not an edit: an admin's open form of Bo is not made stale by it.
+      expect(now.version).toBe(was.version);
+      // The admin's list read Bo again on the signal.
+      await until(
+        () =>
+          clients.admin.queryClient.isFetching() === 0 &&
+          JSON.stringify(
+            clients.admin.queryClient.getQueriesData({ queryKey: ['users'] }),
+          ).includes(now.lastSignInAt),
+        "the admin's list reads the new sign-in",
+      );
+
+      // The audit says where and from which address, to those who read Bo.
+      const audit = await bearerCall(
+        suite.server.url,
+        adminToken,
+        'GET',
+        `/audit?resource=sessions&actorId=${bo.id}`,
+      );
+      const opened = audit.body.items.filter((entry: { op: string }) => entry.op === 'created');
+      expect(opened).toHaveLength(1);
+      expect(opened[0]).toMatchObject({
+        actor: { kind: 'user', id: bo.id },
+        after: { host: new URL(suite.server.url).hostname, mfa: false },
+      });
+      expect(opened[0].after.ip).toMatch(/\d/);
+      // The peer's audit has nothing of Bo (outside its subtree).
+      const peerToken = await tokenOf('peer@r2.test');
+      const peerAudit = await bearerCall(
+        suite.server.url,
+        peerToken,
+        'GET',
+        '/audit?resource=sessions',
+      );
+      expect(JSON.stringify(peerAudit.body)).not.toContain(bo.id);
+    } finally {
+      for (const client of Object.values(clients)) client.close();
     }
   });
 });

@@ -139,6 +139,19 @@ describe('activitySentence', () => {
     ).toBe('Carrier admin (viewing as, by Sam) started viewing as r@acme.test');
   });
 
+  it('says where and from which address a person signed in, when the entry has them', () => {
+    const signedIn = (after: Record<string, unknown> | null) =>
+      activitySentence(entry({ resource: 'sessions', op: 'created', after }));
+    expect(signedIn({ host: 'panel.c.test', ip: '203.0.113.9', mfa: true })).toBe(
+      'Carrier admin signed in on panel.c.test from 203.0.113.9 with a code',
+    );
+    expect(signedIn({ host: 'panel.c.test', ip: '203.0.113.9', mfa: false })).toBe(
+      'Carrier admin signed in on panel.c.test from 203.0.113.9',
+    );
+    // Withheld (no users:read), or written before sign-ins were logged with them.
+    expect(signedIn(null)).toBe('Carrier admin signed in');
+  });
+
   it('says only what kind of thing changed when the details are withheld', () => {
     expect(activitySentence(entry({ resource: 'cards', op: 'updated', detail: 'withheld' }))).toBe(
       'Carrier admin updated a rate card (details hidden)',

@@ -113,6 +113,62 @@ describe('audience of a change', () => {
     }
   });
 
+  it('signals a sign-in to the people readers on its account path and to the person', () => {
+    // Bo of r1 signs in (the entry's actor is the person signing in).
+    const bo = {
+      userId: 'bo',
+      name: 'Bo',
+      email: 'bo@r1.test',
+      userPath: 'c/r1/',
+      accountName: 'R1',
+      accountPath: 'c/r1/',
+    };
+    const signedIn = entry({
+      resource: 'sessions',
+      entityId: 's1',
+      op: 'created',
+      after: { host: 'panel.c.test', ip: '203.0.113.9', mfa: false },
+      scopeBefore: null,
+      scopeAfter: 'c/r1/',
+      actor: bo,
+    });
+    const deliveries = audienceOf(signedIn);
+    expect(deliveries.map((delivery) => [delivery.rooms, delivery.except])).toEqual([
+      [[roomFor('c', 'users', true)], undefined],
+      [[roomFor('r1', 'users', true)], undefined],
+      // Bo without users:read still sees their own profile move; readers hear it once.
+      [[inboxRoom('bo')], [roomFor('c', 'users', true), roomFor('r1', 'users', true)]],
+    ]);
+    for (const delivery of deliveries) {
+      expect(delivery.envelope).toMatchObject({
+        type: 'users.refetch',
+        id: 'r1',
+        data: { id: 'r1' },
+        summary: { refetch: ['users'], reason: 'sign_in' },
+      });
+      expect(delivery.envelope.actor.kind).toBe('account');
+      // Where and from which address stay in the audit.
+      expect(JSON.stringify(delivery.envelope)).not.toMatch(/203\.0\.113\.9|panel\.c\.test/);
+    }
+    // A token issued for the password is a sign-in too; a session's end moves nothing shown.
+    const issued = { ...signedIn, resource: 'tokens', entityId: 't1' };
+    expect(audienceOf(issued).map((delivery) => delivery.rooms)).toEqual(
+      deliveries.map((delivery) => delivery.rooms),
+    );
+    expect(
+      audienceOf({
+        ...signedIn,
+        op: 'deleted',
+        after: null,
+        scopeBefore: 'c/r1/',
+        scopeAfter: null,
+      }),
+    ).toEqual([]);
+    expect(
+      audienceOf({ ...issued, op: 'deleted', after: null, scopeBefore: 'c/r1/', scopeAfter: null }),
+    ).toEqual([]);
+  });
+
   it('names an acting account only to its own side, the side below it and its children', () => {
     // The carrier's switch moves customer k's balance (k under r1 under c): r1's people
     // know their carrier; k's own are told of an upstream provider, never its name.

@@ -57,13 +57,14 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
           if (result.ok) {
             // A session row on the server, bound to this host: signing out or a password
             // change ends it, and its cookie opens nothing on another host.
-            const sid = await openSession(
-              runtime.orm.em.fork(),
-              result.claims.sub,
-              result.passwordHash,
-              hostname,
-              result.mfaChecked,
-            );
+            const sid = await openSession(runtime.orm.em.fork(), {
+              userId: result.claims.sub,
+              sessionVersion: result.claims.sv,
+              verifiedHash: result.passwordHash,
+              host: hostname,
+              mfaChecked: result.mfaChecked,
+              ip: headers[CLIENT_IP_HEADER] ?? 'unknown',
+            });
             // The password changed, or MFA was turned on, while this sign-in was checked.
             if (!sid) return null;
             return { id: result.claims.sub, sv: result.claims.sv, sid };

@@ -2,6 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { SESSION_MAX_AGE_SECONDS } from './session';
 import { enter, GATE_ORDER } from './door';
+import { resolveActor } from '@/lib/server/authz/actor';
+import { DomainError } from '@/lib/server/errors/domain-error';
 
 /**
  * Server-side browser sessions (`user_session`): a sign-in opens one (only while the
@@ -9,28 +11,60 @@ import { enter, GATE_ORDER } from './door';
  * admits the cookie only while the row stands. Ending a row ends that cookie everywhere
  * at once, and — through the change log entry its caller writes — every socket opened
  * with it.
+ *
+ * Opening one is written to the change log too, as the person signing in: the audit's
+ * "signed in" (with the hostname, the client address and whether a code was checked),
+ * and a signal to those who read the person's users (audience.ts `sessionDeliveries`) so
+ * their "last sign-in" follows live.
  */
 export async function openSession(
   em: EntityManager,
-  userId: string,
-  /** The password hash the sign-in verified. */
-  verifiedHash: string,
-  /** The hostname it signed in on (`requestHostname`): the cookie opens it there only. */
-  host: string,
-  /** Whether the sign-in checked a second factor (the user had MFA on). */
-  mfaChecked: boolean,
+  signIn: {
+    userId: string;
+    /** The session version the sign-in's claims carry. */
+    sessionVersion: number;
+    /** The password hash the sign-in verified. */
+    verifiedHash: string;
+    /** The hostname it signed in on (`requestHostname`): the cookie opens it there only. */
+    host: string;
+    /** Whether the sign-in checked a second factor (the user had MFA on). */
+    mfaChecked: boolean;
+    /** The client address the server stamped on the request. */
+    ip: string;
+  },
 ): Promise<string | null> {
-  const id = crypto.randomUUID();
-  const opened = await em.execute<{ id: string }[]>(
-    `insert into user_session (id, user_id, host, created_at, expires_at)
-     select ?, ?, ?, now(), now() + (? * interval '1 second')
-      where ${STILL_AS_CHECKED}
-     returning id`,
-    [id, userId, host, SESSION_MAX_AGE_SECONDS, userId, verifiedHash, mfaChecked],
-  );
-  if (!opened.length) return null;
-  await pruneSessions(em, userId);
-  return id;
+  const { userId, verifiedHash, host, mfaChecked, ip } = signIn;
+  const actor = await resolveActor(em, { userId, sessionVersion: signIn.sessionVersion });
+  if (!actor) return null;
+  try {
+    return await mutate(em, actor, async (tx, record) => {
+      const id = crypto.randomUUID();
+      const opened = await tx.execute<{ id: string }[]>(
+        `insert into user_session (id, user_id, host, created_at, expires_at)
+         select ?, ?, ?, now(), now() + (? * interval '1 second')
+          where ${STILL_AS_CHECKED}
+         returning id`,
+        [id, userId, host, SESSION_MAX_AGE_SECONDS, userId, verifiedHash, mfaChecked],
+      );
+      if (!opened.length) return null;
+      await pruneSessions(tx, userId);
+      record({
+        resource: 'sessions',
+        entityId: id,
+        op: 'created',
+        version: null,
+        before: null,
+        after: { host, ip: ip.slice(0, 64), mfa: mfaChecked },
+        scopeBefore: null,
+        scopeAfter: actor.account.path,
+      });
+      return id;
+    });
+  } catch (error) {
+    // The user lost its access between the password check and this (`holdAuthor`).
+    if (error instanceof DomainError && error.code === 'access_changed') return null;
+    throw error;
+  }
 }
 
 /**

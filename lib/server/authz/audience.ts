@@ -162,6 +162,8 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
   if (entry.resource === 'impersonation') return viewAsDeliveries(entry);
   if (entry.resource === 'notifications') return inboxDeliveries(entry);
   if (entry.resource === 'brands') return brandDeliveries(entry);
+  // A session opened or a token issued: each is a password accepted, a sign-in.
+  if (entry.resource === 'sessions' || entry.resource === 'tokens') return signInDeliveries(entry);
   if (!isLiveResource(entry.resource)) return [];
   const resource = entry.resource as TLiveResource;
   const before = new Map(ancestorPrefixes(entry.scopeBefore));
@@ -377,6 +379,38 @@ function viewAsDeliveries(entry: TLogEntry): TDelivery[] {
 }
 
 /**
+ * A person signed in (a session opened: lib/server/auth/sessions.ts; a token issued for
+ * their password: services/tokens/issue-token.ts): their last sign-in moved. To the people readers (`users:read`) of their account and of the accounts above
+ * it — those who may read them, as for a view-as — a `users.refetch` signal naming their
+ * account, their lists of users to read again; to the person, their own user's views
+ * the same way unless they are among those readers already. Nothing of the sign-in
+ * travels (its hostname and address stay in the audit). A session's end or a token's
+ * revocation moves nothing shown: those travel to no one (revocation closes their
+ * sockets: server/revocation.ts).
+ */
+function signInDeliveries(entry: TLogEntry): TDelivery[] {
+  if (entry.op !== 'created') return [];
+  const accounts = ancestorPrefixes(entry.scopeAfter);
+  const ownAccount = accounts.at(-1)?.[0];
+  if (!ownAccount) return [];
+  const readers = accounts.map(([accountId, path]) =>
+    lazyDelivery([roomFor(accountId, 'users', true)], () =>
+      signal(entry, 'users', ownAccount, 'sign_in', path, ['users']),
+    ),
+  );
+  const person = entry.actor.userId;
+  if (!person) return readers;
+  return [
+    ...readers,
+    {
+      rooms: [inboxRoom(person)],
+      except: readers.flatMap((delivery) => delivery.rooms),
+      envelope: signal(entry, 'users', ownAccount, 'sign_in', entry.scopeAfter, ['users']),
+    },
+  ];
+}
+
+/**
  * A `refetch` that names an account (`own_identity`: a user or a group) and asks for no
  * list: views of everything follow it.
  */
@@ -384,7 +418,7 @@ function signal(
   entry: TLogEntry,
   resource: TLiveResource,
   accountId: string,
-  reason: 'own_account' | 'view_as' | 'above' | 'own_identity',
+  reason: 'own_account' | 'view_as' | 'above' | 'own_identity' | 'sign_in',
   viewerPath: string | null,
   refetch: TLiveResource[] = [],
 ): TChangeEnvelope {

@@ -61,6 +61,12 @@ export const ZUserDto = ZEntityMeta.extend({
   mustChangePassword: z.boolean(),
   /** TOTP is on for this user (lib/server/auth/mfa.ts). */
   mfaEnabled: z.boolean(),
+  /**
+   * When the user's password was last accepted (a sign-in, a token issued); null: never.
+   * Not an edit of the user: its `version` stays, and those who read the user hear of it
+   * live as a `users.refetch` signal (reason `sign_in`).
+   */
+  lastSignInAt: z.string().nullable(),
 });
 export type TUserDto = z.infer<typeof ZUserDto>;
 

@@ -132,6 +132,7 @@ export function toUserDto(user: TUser): TUserDto {
     status: user.status,
     mustChangePassword: user.mustChangePassword,
     mfaEnabled: Boolean(user.mfaEnabledAt),
+    lastSignInAt: user.lastLoginAt?.toISOString() ?? null,
     version: user.version,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
