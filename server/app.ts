@@ -91,6 +91,9 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
       lockSeconds: env.LOGIN_LOCK_SECONDS,
       ipFailures: env.LOGIN_IP_FAILURES,
       ipWindowSeconds: env.LOGIN_IP_WINDOW_SECONDS,
+      accountFailures: env.LOGIN_ACCOUNT_FAILURES,
+      accountWindowSeconds: env.LOGIN_ACCOUNT_WINDOW_SECONDS,
+      knownAddressDays: env.LOGIN_KNOWN_ADDRESS_DAYS,
     },
   };
   // next-auth reads its URL from the environment; it must be final before Next starts.

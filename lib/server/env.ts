@@ -109,6 +109,14 @@ const FIELDS = {
   LOGIN_IP_FAILURES: wholeNumber(1, 100000, 100),
   LOGIN_IP_WINDOW_SECONDS: wholeNumber(1, 86400, 900),
   /**
+   * Failed sign-ins per email and window across every address it has not signed in from
+   * lately (a botnet guessing one password); its known addresses never spend it.
+   */
+  LOGIN_ACCOUNT_FAILURES: wholeNumber(1, 100000, 30),
+  LOGIN_ACCOUNT_WINDOW_SECONDS: wholeNumber(1, 86400, 3600),
+  /** How long an address an email signed in from stays known (days). */
+  LOGIN_KNOWN_ADDRESS_DAYS: wholeNumber(1, 3650, 90),
+  /**
    * Reverse proxies in front of the panel that append to X-Forwarded-For (a TLS proxy, a
    * load balancer): the client's address and Host are read through that many
    * (lib/server/http/forwarded.ts). 0: none trusted, the connection's peer is the client.

@@ -13,7 +13,9 @@ const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
 const PASSWORD = 'throttle-user-password';
 const FREE = 3;
 const IP_BUDGET = 8;
+const ACCOUNT_BUDGET = 6;
 const LOCK_SECONDS = 600;
+const KNOWN_DAYS = 30;
 
 const suite = usePanelSuite({
   ADMIN_EMAIL: ADMIN.email,
@@ -24,6 +26,9 @@ const suite = usePanelSuite({
   LOGIN_LOCK_SECONDS: String(LOCK_SECONDS),
   LOGIN_IP_FAILURES: String(IP_BUDGET),
   LOGIN_IP_WINDOW_SECONDS: '600',
+  LOGIN_ACCOUNT_FAILURES: String(ACCOUNT_BUDGET),
+  LOGIN_ACCOUNT_WINDOW_SECONDS: '600',
+  LOGIN_KNOWN_ADDRESS_DAYS: String(KNOWN_DAYS),
 });
 
 let admin: TApiClient;
@@ -173,6 +178,59 @@ describe('sign-in budget per IP across emails (password spraying)', () => {
   });
 });
 
+describe('sign-in budget per email across addresses (many addresses, one password)', () => {
+  /** Tallies statuses. */
+  const statuses = (answers: number[]) =>
+    answers.reduce<Record<number, number>>((counts, status) => {
+      counts[status] = (counts[status] ?? 0) + 1;
+      return counts;
+    }, {});
+
+  it('refuses new addresses once spent, and lets the person in from its own', async () => {
+    await newUser('targeted@carrier.test');
+    // The person signs in from 127.0.0.1: that address is known to the email now.
+    expect((await issue('targeted@carrier.test', PASSWORD)).status).toBe(201);
+    // One wrong guess from each of many addresses: each is under its pair curve and its
+    // IP budget, so only the email's budget can stop them — in a burst as one by one.
+    const botnet = await Promise.all(
+      Array.from({ length: 14 }, (_, n) =>
+        issueFrom(`127.0.1.${n + 1}`, 'targeted@carrier.test', `wrong-${n}`),
+      ),
+    );
+    expect(statuses(botnet)).toEqual({ 401: ACCOUNT_BUDGET, 429: 14 - ACCOUNT_BUDGET });
+    // Spent: a new address waits for the window, even with the right password…
+    expect(await issueFrom('127.0.1.100', 'targeted@carrier.test', PASSWORD)).toBe(429);
+    // …while the person's own address is spared, wrong guesses and all.
+    expect((await issue('targeted@carrier.test', 'typo')).status).toBe(401);
+    expect((await issue('targeted@carrier.test', PASSWORD)).status).toBe(201);
+
+    // An email that does not exist is budgeted alike: the throttle tells nothing.
+    let checks = 0;
+    for (let n = 0; n < 14; n += 1) {
+      const status = await issueFrom(`127.0.2.${n + 1}`, 'nobody-else@carrier.test', 'x');
+      if (status === 429) break;
+      checks += 1;
+    }
+    expect(checks).toBe(ACCOUNT_BUDGET);
+  });
+
+  it('spends nothing on a success, and nothing on guesses the pair refused first', async () => {
+    await newUser('roams@carrier.test');
+    // Right passwords from new addresses each time: none of them is a failure.
+    for (let n = 1; n <= ACCOUNT_BUDGET + 2; n += 1) {
+      expect(await issueFrom(`127.0.3.${n}`, 'roams@carrier.test', PASSWORD)).toBe(201);
+    }
+    // A burst from one new address: the pair allows FREE checks, and only those count.
+    await Promise.all(
+      Array.from({ length: 10 }, (_, n) => issueFrom('127.0.3.200', 'roams@carrier.test', `w${n}`)),
+    );
+    const [row] = await sql('select failures from login_account_throttle where email = ?', [
+      'roams@carrier.test',
+    ]);
+    expect(row?.failures).toBe(FREE);
+  });
+});
+
 describe('POST /me/password: guesses at the current password', () => {
   const change = (client: TApiClient, currentPassword: string, newPassword = 'a-new-password-1') =>
     client
@@ -240,6 +298,17 @@ describe('pruning', () => {
        values ('203.0.113.9', 5, now() - interval '1 second', now()),
               ('203.0.113.10', 5, now() + interval '1 minute', now())`,
     );
+    await sql(
+      `insert into login_account_throttle (email, failures, window_ends_at, updated_at)
+       values ('ended@carrier.test', 5, now() - interval '1 second', now()),
+              ('open@carrier.test', 5, now() + interval '1 minute', now())`,
+    );
+    await sql(
+      `insert into login_known_address (email, ip, signed_in_at)
+       values ('ended@carrier.test', '203.0.113.1', now() - (? * interval '1 day') - interval '1 hour'),
+              ('open@carrier.test', '203.0.113.1', now() - (? * interval '1 day') + interval '1 hour')`,
+      [KNOWN_DAYS, KNOWN_DAYS],
+    );
 
     // Any refused sign-in prunes.
     expect((await issue('trigger@carrier.test', 'wrong')).status).toBe(401);
@@ -261,5 +330,11 @@ describe('pruning', () => {
     const ips = await left('login_ip_throttle', 'ip');
     expect(ips).not.toContain('203.0.113.9');
     expect(ips).toContain('203.0.113.10');
+    const emails = await left('login_account_throttle', 'email');
+    expect(emails).not.toContain('ended@carrier.test');
+    expect(emails).toContain('open@carrier.test');
+    const known = await left('login_known_address', 'email');
+    expect(known).not.toContain('ended@carrier.test');
+    expect(known).toContain('open@carrier.test');
   });
 });

@@ -78,7 +78,7 @@ export async function authenticate(
   if (result.actor.mfa.enrolled) {
     const otp = input.otp?.trim();
     if (!otp) {
-      await passwordAccepted(em, input.ip);
+      await passwordAccepted(em, email, input.ip, policy);
       await pruneThrottles(em, policy);
       return { ok: false, reason: 'otp_required' };
     }
@@ -92,7 +92,7 @@ export async function authenticate(
     }
     await clearUserSecretGuesses(em, result.actor.userId);
   }
-  await loginSucceeded(em, email, input.ip);
+  await loginSucceeded(em, email, input.ip, policy);
   // Raw SQL on purpose: a sign-in is not an edit, so it must not bump the user's version
   // (MikroORM's nativeUpdate would) and make an admin's open form stale.
   await em.execute('update app_user set last_login_at = now() where id = ?', [result.actor.userId]);

@@ -11,11 +11,23 @@ export interface TThrottlePolicy {
   lockSeconds: number;
 }
 
-/** The sign-in throttle: the curve per (email, IP), plus a budget per IP across emails. */
+/**
+ * The sign-in throttle: the curve per (email, IP), a budget per IP across emails, and a
+ * budget per email across the addresses it has not signed in from lately.
+ */
 export interface TLoginThrottlePolicy extends TThrottlePolicy {
   /** Failed sign-ins one client IP may spend per window, whatever the emails (spraying). */
   ipFailures: number;
   ipWindowSeconds: number;
+  /**
+   * Failed sign-ins one email may take per window from addresses it has not signed in
+   * from lately, however many (a botnet guessing one password: each of its addresses
+   * stays under the pair curve and its own IP budget).
+   */
+  accountFailures: number;
+  accountWindowSeconds: number;
+  /** How long an address stays known to an email after a sign-in from it. */
+  knownAddressDays: number;
 }
 
 /**
@@ -145,11 +157,81 @@ function ipv6Groups(address: string): number[] {
 }
 
 /**
+ * A table budgeted per fixed window. Names are constants of this module, never input.
+ */
+interface TWindowTable {
+  table: string;
+  key: string;
+}
+const IP_BUDGET: TWindowTable = { table: 'login_ip_throttle', key: 'ip' };
+const ACCOUNT_BUDGET: TWindowTable = { table: 'login_account_throttle', key: 'email' };
+
+/**
+ * Spends one failure of `key`'s budget in its window (a new window once the last ended):
+ * 0 when it may, else the seconds until the window ends. The upsert holds the row's lock
+ * to the caller's commit, so a burst spends exactly the budget, as one by one.
+ */
+async function claimInWindow(
+  tx: EntityManager,
+  spec: TWindowTable,
+  key: string,
+  budget: number,
+  windowSeconds: number,
+): Promise<number> {
+  const { table, key: column } = spec;
+  const claimed = await tx.execute<{ failures: number }[]>(
+    `insert into ${table} (${column}, failures, window_ends_at, updated_at)
+     values (?, 1, clock_timestamp() + (? * interval '1 second'), clock_timestamp())
+     on conflict (${column}) do update set
+       failures = case when ${table}.window_ends_at <= clock_timestamp() then 1
+                       else ${table}.failures + 1 end,
+       window_ends_at = case when ${table}.window_ends_at <= clock_timestamp()
+                       then clock_timestamp() + (? * interval '1 second')
+                       else ${table}.window_ends_at end,
+       updated_at = clock_timestamp()
+     where ${table}.window_ends_at <= clock_timestamp()
+        or ${table}.failures < ?
+     returning failures`,
+    [key, windowSeconds, windowSeconds, budget],
+  );
+  if (claimed[0]) return 0;
+  return secondsUntil(tx, table, 'window_ends_at', `${column} = ?`, [key]);
+}
+
+/** One failure of the window given back: the claim turned out not to be one. */
+async function refundWindow(em: EntityManager, spec: TWindowTable, key: string) {
+  await em.execute(
+    `update ${spec.table} set failures = greatest(failures - 1, 0) where ${spec.key} = ?`,
+    [key],
+  );
+}
+
+/** Whether the email signed in from this address (as keyed) within the policy's days. */
+async function isKnownAddress(
+  em: EntityManager,
+  email: string,
+  ip: string,
+  policy: TLoginThrottlePolicy,
+): Promise<boolean> {
+  const rows = await em.execute(
+    `select 1 from login_known_address
+      where email = ? and ip = ? and signed_in_at > clock_timestamp() - (? * interval '1 day')`,
+    [email, ip, policy.knownAddressDays],
+  );
+  return rows.length > 0;
+}
+
+/**
  * Claims one sign-in attempt for (email, IP) — the email need not exist: unknown and
  * known emails are throttled alike, so the throttle tells nothing either. In one
- * transaction, IP budget first (one lock order, no deadlock), then the pair; a pair that
- * must wait gives its IP claim back, so only checks that run spend the budget.
- * Returns 0 when the check may run, else the seconds to wait (Retry-After).
+ * transaction, in one lock order (no deadlock): the IP's budget, then — from an address
+ * the email has not signed in from lately — the email's budget, then the pair's curve.
+ * A claim refused later gives the earlier ones back, so only checks that run spend a
+ * budget. Returns 0 when the check may run, else the seconds to wait (Retry-After).
+ *
+ * The email's budget is what stops many addresses guessing one password (each stays
+ * under its pair curve and IP budget); its person's own addresses never spend it, so an
+ * attack on the account does not lock them out — only new addresses wait it out.
  */
 export async function claimLoginAttempt(
   em: EntityManager,
@@ -159,49 +241,73 @@ export async function claimLoginAttempt(
 ): Promise<number> {
   const ip = throttleAddress(address);
   return em.transactional(async (tx) => {
-    const ipClaim = await tx.execute<{ failures: number }[]>(
-      `insert into login_ip_throttle (ip, failures, window_ends_at, updated_at)
-       values (?, 1, clock_timestamp() + (? * interval '1 second'), clock_timestamp())
-       on conflict (ip) do update set
-         failures = case when login_ip_throttle.window_ends_at <= clock_timestamp() then 1
-                         else login_ip_throttle.failures + 1 end,
-         window_ends_at = case when login_ip_throttle.window_ends_at <= clock_timestamp()
-                         then clock_timestamp() + (? * interval '1 second')
-                         else login_ip_throttle.window_ends_at end,
-         updated_at = clock_timestamp()
-       where login_ip_throttle.window_ends_at <= clock_timestamp()
-          or login_ip_throttle.failures < ?
-       returning failures`,
-      [ip, policy.ipWindowSeconds, policy.ipWindowSeconds, policy.ipFailures],
+    const ipWait = await claimInWindow(
+      tx,
+      IP_BUDGET,
+      ip,
+      policy.ipFailures,
+      policy.ipWindowSeconds,
     );
-    if (!ipClaim[0]) return secondsUntil(tx, 'login_ip_throttle', 'window_ends_at', 'ip = ?', [ip]);
+    if (ipWait > 0) return ipWait;
+    const spendsAccount = !(await isKnownAddress(tx, email, ip, policy));
+    if (spendsAccount) {
+      const accountWait = await claimInWindow(
+        tx,
+        ACCOUNT_BUDGET,
+        email,
+        policy.accountFailures,
+        policy.accountWindowSeconds,
+      );
+      if (accountWait > 0) {
+        await refundWindow(tx, IP_BUDGET, ip);
+        return accountWait;
+      }
+    }
     const wait = await claimOnCurve(tx, PAIR, [email, ip], policy);
-    if (wait > 0) await refundIp(tx, ip);
+    if (wait > 0) {
+      await refundWindow(tx, IP_BUDGET, ip);
+      if (spendsAccount) await refundWindow(tx, ACCOUNT_BUDGET, email);
+    }
     return wait;
   });
 }
 
-/** The right password: the pair starts afresh, and the attempt costs the IP nothing. */
-export async function loginSucceeded(em: EntityManager, email: string, address: string) {
+/**
+ * The right password (and code): the pair starts afresh, the attempt costs the IP and
+ * the email nothing, and the address is known to the email from now on.
+ */
+export async function loginSucceeded(
+  em: EntityManager,
+  email: string,
+  address: string,
+  policy: TLoginThrottlePolicy,
+) {
   const ip = throttleAddress(address);
   await em.execute('delete from login_throttle where email = ? and ip = ?', [email, ip]);
-  await refundIp(em, ip);
+  await refundWindow(em, IP_BUDGET, ip);
+  if (!(await isKnownAddress(em, email, ip, policy))) await refundWindow(em, ACCOUNT_BUDGET, email);
+  await em.execute(
+    `insert into login_known_address (email, ip, signed_in_at) values (?, ?, clock_timestamp())
+     on conflict (email, ip) do update set signed_in_at = excluded.signed_in_at`,
+    [email, ip],
+  );
 }
 
 /**
  * The right password, its second factor still to come (`otp_required`): the attempt
- * costs the IP nothing, as a success does — the form always asks in two steps. The pair
- * keeps its count until the code is right.
+ * costs the IP and the email nothing, as a success does — the form always asks in two
+ * steps, and guesses at the code have their own budget per user. The pair keeps its
+ * count until the code is right.
  */
-export async function passwordAccepted(em: EntityManager, address: string) {
-  await refundIp(em, throttleAddress(address));
-}
-
-async function refundIp(em: EntityManager, ip: string) {
-  await em.execute(
-    'update login_ip_throttle set failures = greatest(failures - 1, 0) where ip = ?',
-    [ip],
-  );
+export async function passwordAccepted(
+  em: EntityManager,
+  email: string,
+  address: string,
+  policy: TLoginThrottlePolicy,
+) {
+  const ip = throttleAddress(address);
+  await refundWindow(em, IP_BUDGET, ip);
+  if (!(await isKnownAddress(em, email, ip, policy))) await refundWindow(em, ACCOUNT_BUDGET, email);
 }
 
 /**
@@ -244,11 +350,15 @@ const PRUNE_BATCH = 200;
 /**
  * Forgets expired throttle rows, so a spray across endless emails cannot grow the tables
  * without bound. Called after each refused sign-in (what adds rows; password-change rows
- * are one per user at most), bounded, and skipping rows a claim holds. A key on the curve is forgotten once its wait ended a
- * whole lock period ago, so a locked attacker who keeps guessing stays locked; an IP
- * budget once its window ended (it would restart anyway).
+ * are one per user at most), bounded, and skipping rows a claim holds. A key on the
+ * curve is forgotten once its wait ended a whole lock period ago, so a locked attacker
+ * who keeps guessing stays locked; an IP's or an email's budget once its window ended
+ * (it would restart anyway); a known address once it is no longer known.
  */
-export async function pruneThrottles(em: EntityManager, policy: TThrottlePolicy): Promise<void> {
+export async function pruneThrottles(
+  em: EntityManager,
+  policy: TLoginThrottlePolicy,
+): Promise<void> {
   const curve = (spec: TCurveTable) => {
     const columns = spec.key.join(', ');
     return `delete from ${spec.table} where (${columns}) in (
@@ -256,13 +366,20 @@ export async function pruneThrottles(em: EntityManager, policy: TThrottlePolicy)
        where next_allowed_at < clock_timestamp() - (? * interval '1 second')
        limit ${PRUNE_BATCH} for update skip locked)`;
   };
+  const windowEnded = ({ table, key }: TWindowTable) =>
+    `delete from ${table} where ${key} in (
+       select ${key} from ${table} where window_ends_at < clock_timestamp()
+        limit ${PRUNE_BATCH} for update skip locked)`;
   await em.execute(
     `with pairs as (${curve(PAIR)}),
           own as (${curve(OWN_PASSWORD)}),
-          ips as (delete from login_ip_throttle where ip in (
-            select ip from login_ip_throttle where window_ends_at < clock_timestamp()
+          ips as (${windowEnded(IP_BUDGET)}),
+          emails as (${windowEnded(ACCOUNT_BUDGET)}),
+          addresses as (delete from login_known_address where (email, ip) in (
+            select email, ip from login_known_address
+             where signed_in_at < clock_timestamp() - (? * interval '1 day')
              limit ${PRUNE_BATCH} for update skip locked))
      select 1`,
-    [policy.lockSeconds, policy.lockSeconds],
+    [policy.lockSeconds, policy.lockSeconds, policy.knownAddressDays],
   );
 }

@@ -3,7 +3,13 @@ import { Group } from './group.entity';
 import { User } from './user.entity';
 import { CarrierLogHead, ChangeLogEntry } from './change-log.entity';
 import { ApiToken } from './api-token.entity';
-import { LoginIpThrottle, LoginThrottle, PasswordChangeThrottle } from './login-throttle.entity';
+import {
+  LoginAccountThrottle,
+  LoginIpThrottle,
+  LoginKnownAddress,
+  LoginThrottle,
+  PasswordChangeThrottle,
+} from './login-throttle.entity';
 import { Impersonation } from './impersonation.entity';
 import { UserSession } from './user-session.entity';
 import { Card, CardAssignment } from './card.entity';
@@ -19,6 +25,8 @@ export {
   ApiToken,
   LoginThrottle,
   LoginIpThrottle,
+  LoginAccountThrottle,
+  LoginKnownAddress,
   PasswordChangeThrottle,
   Impersonation,
   UserSession,
@@ -47,6 +55,8 @@ export const ENTITIES = [
   ApiToken,
   LoginThrottle,
   LoginIpThrottle,
+  LoginAccountThrottle,
+  LoginKnownAddress,
   PasswordChangeThrottle,
   Impersonation,
   UserSession,

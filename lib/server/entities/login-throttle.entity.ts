@@ -35,6 +35,36 @@ export const LoginIpThrottle = defineEntity({
 export type TLoginIpThrottle = InferEntity<typeof LoginIpThrottle>;
 
 /**
+ * Failed sign-ins per email across addresses, in a fixed window: the budget against a
+ * botnet guessing one account's password (each address stays under the pair curve and
+ * its IP budget). An address the email signed in from lately (`LoginKnownAddress`) does
+ * not spend it, so an attack on the account does not lock its person out.
+ */
+export const LoginAccountThrottle = defineEntity({
+  name: 'LoginAccountThrottle',
+  tableName: 'login_account_throttle',
+  properties: {
+    email: p.string().length(320).primary(),
+    failures: p.integer(),
+    windowEndsAt: p.datetime().index(),
+    updatedAt: p.datetime(),
+  },
+});
+export type TLoginAccountThrottle = InferEntity<typeof LoginAccountThrottle>;
+
+/** The addresses (as the throttle keys them) each email last signed in from, and when. */
+export const LoginKnownAddress = defineEntity({
+  name: 'LoginKnownAddress',
+  tableName: 'login_known_address',
+  properties: {
+    email: p.string().length(320).primary(),
+    ip: p.string().length(64).primary(),
+    signedInAt: p.datetime().index(),
+  },
+});
+export type TLoginKnownAddress = InferEntity<typeof LoginKnownAddress>;
+
+/**
  * Wrong current passwords given to `POST /me/password`, per user, on the sign-in curve.
  * No foreign key: a deleted user's row is pruned like any other expired one.
  */

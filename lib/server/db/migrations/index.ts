@@ -47,6 +47,7 @@ import { Migration20261223200000 } from './Migration20261223200000';
 import { Migration20261224100000 } from './Migration20261224100000';
 import { Migration20261224200000 } from './Migration20261224200000';
 import { Migration20261225100000 } from './Migration20261225100000';
+import { Migration20261226100000 } from './Migration20261226100000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -101,4 +102,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261224100000', class: Migration20261224100000 },
   { name: 'Migration20261224200000', class: Migration20261224200000 },
   { name: 'Migration20261225100000', class: Migration20261225100000 },
+  { name: 'Migration20261226100000', class: Migration20261226100000 },
 ];
