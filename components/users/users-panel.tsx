@@ -116,7 +116,8 @@ export function UsersPanel({
               'Group',
               { label: 'Status', sort: 'status' },
               'MFA',
-              'Last sign-in',
+              // Not "Last sign-in": a narrow column broke that at its hyphen.
+              'Signed in',
               '',
             ]}
             rows={items.map((user) => [
