@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
-import { apiClient, type TApiClient } from '../fixtures/api-client';
+import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
 
 /**
  * The throttle under concurrency: a burst must get exactly the real password checks a
@@ -202,7 +202,30 @@ describe('sign-in budget per email across addresses (many addresses, one passwor
     expect(await issueFrom('127.0.1.100', 'targeted@carrier.test', PASSWORD)).toBe(429);
     // …while the person's own address is spared, wrong guesses and all.
     expect((await issue('targeted@carrier.test', 'typo')).status).toBe(401);
-    expect((await issue('targeted@carrier.test', PASSWORD)).status).toBe(201);
+    const own = await issue('targeted@carrier.test', PASSWORD);
+    expect(own.status).toBe(201);
+    // The person is told once (in the panel and by mail), however many were refused.
+    const notices = async () =>
+      (
+        await bearerCall(suite.server.url, own.body.token, 'GET', '/notifications')
+      ).body.items.filter((notice: { kind: string }) => notice.kind === 'user.sign_ins_paused');
+    await expect.poll(notices).toHaveLength(1);
+    const [notice] = await notices();
+    expect(notice).toMatchObject({
+      title: 'Sign-ins from new addresses paused',
+      link: '/account/security',
+    });
+    expect(notice.body).toMatch(
+      new RegExp(
+        `^${ACCOUNT_BUDGET} sign-ins as targeted@carrier\\.test failed .* Until \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC`,
+      ),
+    );
+    expect(await issueFrom('127.0.1.101', 'targeted@carrier.test', 'again')).toBe(429);
+    const mails = await sql(
+      `select o.subject from outbox o join notification n on n.id = o.notification_id
+        where n.kind = 'user.sign_ins_paused'`,
+    );
+    expect(mails).toEqual([{ subject: 'Sign-ins from new addresses paused' }]);
 
     // An email that does not exist is budgeted alike: the throttle tells nothing.
     let checks = 0;

@@ -2,6 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { evaluateActor, unsafeFindLoginRow } from '@/lib/server/authz/actor';
 import { isWithin } from '@/lib/server/authz/scope';
 import { verifyPassword } from './password';
+import { mutate } from '@/lib/server/live/change-log';
+import { notifyPerson } from '@/lib/server/services/notifications/notify-accounts';
+import { getLogger } from '@/lib/server/observability/logger';
 import type { TSessionClaims } from './session';
 import { verifySecondFactor } from '@/lib/server/services/mfa/second-factor';
 import {
@@ -59,8 +62,12 @@ export async function authenticate(
   // Lower case may lengthen it (some letters become two): the throttle's key holds 320,
   // and no user's email is longer.
   const email = input.email.trim().toLowerCase().slice(0, 320);
-  const wait = await claimLoginAttempt(em, email, input.ip, policy);
-  if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait };
+  const claim = await claimLoginAttempt(em, email, input.ip, policy);
+  if (claim.wait > 0) {
+    // Not awaited: the answer must not take longer for an email that is someone's.
+    if (claim.pausedUntil) tellOfPausedSignIns(em.fork(), email, claim.pausedUntil, policy);
+    return { ok: false, reason: 'throttled', retryAfterSeconds: claim.wait };
+  }
 
   const row = await unsafeFindLoginRow(em, email);
   // The hash checked here: a session or token is issued only while it is still the
@@ -106,3 +113,44 @@ export async function authenticate(
 
 /** The client address the custom server stamped on the request (never a client header). */
 export const CLIENT_IP_HEADER = 'x-panel-client-ip';
+
+/**
+ * The email's budget for new addresses is spent (`claimLoginAttempt`): if it is a
+ * person's, they are told — in the panel and by mail — that sign-ins from addresses they
+ * have not used lately wait until `until`, and what to do if it was not them. In the
+ * background, after the refusal is answered; a failure to tell is logged, never thrown.
+ */
+function tellOfPausedSignIns(
+  em: EntityManager,
+  email: string,
+  until: Date,
+  policy: TLoginThrottlePolicy,
+): void {
+  const when = `${until.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  void (async () => {
+    const [person] = await em.execute<{ id: string; account_id: string }[]>(
+      'select id, account_id from app_user where email = ?',
+      [email],
+    );
+    if (!person) return;
+    await mutate(em, null, (tx, record) =>
+      notifyPerson(
+        tx,
+        record,
+        { userId: person.id, accountId: person.account_id },
+        {
+          kind: 'user.sign_ins_paused',
+          title: 'Sign-ins from new addresses paused',
+          body:
+            `${policy.accountFailures} sign-ins as ${email} failed from addresses it has not ` +
+            `signed in from in the last ${policy.knownAddressDays} days. Until ${when}, it signs ` +
+            'in only from addresses it has used. If these were not you, someone is guessing ' +
+            'your password: choose a new one, unique to this panel, and turn MFA on if it is off.',
+          link: '/account/security',
+        },
+      ),
+    );
+  })().catch((error: unknown) => {
+    getLogger().error({ err: error }, 'sign-ins paused: the person was not told');
+  });
+}

@@ -238,7 +238,7 @@ export async function claimLoginAttempt(
   email: string,
   address: string,
   policy: TLoginThrottlePolicy,
-): Promise<number> {
+): Promise<TLoginClaim> {
   const ip = throttleAddress(address);
   return em.transactional(async (tx) => {
     const ipWait = await claimInWindow(
@@ -248,7 +248,7 @@ export async function claimLoginAttempt(
       policy.ipFailures,
       policy.ipWindowSeconds,
     );
-    if (ipWait > 0) return ipWait;
+    if (ipWait > 0) return { wait: ipWait };
     const spendsAccount = !(await isKnownAddress(tx, email, ip, policy));
     if (spendsAccount) {
       const accountWait = await claimInWindow(
@@ -260,7 +260,15 @@ export async function claimLoginAttempt(
       );
       if (accountWait > 0) {
         await refundWindow(tx, IP_BUDGET, ip);
-        return accountWait;
+        // The first refusal of this window (the row is held): its person is to be told.
+        const told = await tx.execute<{ window_ends_at: Date }[]>(
+          `update login_account_throttle set paused_notice_for = window_ends_at
+            where email = ? and paused_notice_for is distinct from window_ends_at
+            returning window_ends_at`,
+          [email],
+        );
+        const until = told[0]?.window_ends_at;
+        return { wait: accountWait, ...(until ? { pausedUntil: new Date(until) } : {}) };
       }
     }
     const wait = await claimOnCurve(tx, PAIR, [email, ip], policy);
@@ -268,8 +276,19 @@ export async function claimLoginAttempt(
       await refundWindow(tx, IP_BUDGET, ip);
       if (spendsAccount) await refundWindow(tx, ACCOUNT_BUDGET, email);
     }
-    return wait;
+    return { wait };
   });
+}
+
+/** A claimed sign-in attempt (`claimLoginAttempt`). */
+export interface TLoginClaim {
+  /** 0: the check may run; else the seconds to wait (Retry-After). */
+  wait: number;
+  /**
+   * Set on the first refusal after the email's budget was spent, once per window: until
+   * when new addresses wait. Its person, if the email is one, is told (login.ts).
+   */
+  pausedUntil?: Date;
 }
 
 /**

@@ -48,6 +48,8 @@ export const LoginAccountThrottle = defineEntity({
     failures: p.integer(),
     windowEndsAt: p.datetime().index(),
     updatedAt: p.datetime(),
+    /** The window whose spending its person was told of (once per window). */
+    pausedNoticeFor: p.datetime().nullable(),
   },
 });
 export type TLoginAccountThrottle = InferEntity<typeof LoginAccountThrottle>;

@@ -3,12 +3,13 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * The sign-in throttle's budget per email across addresses (a guessing botnet: each
  * address stays under its own pair curve and IP budget), and the addresses each email
- * last signed in from, which that budget spares (lib/server/auth/throttle.ts).
+ * last signed in from, which that budget spares (lib/server/auth/throttle.ts). A spent
+ * budget tells its person once per window (`paused_notice_for`: the window told of).
  */
 export class Migration20261226100000 extends Migration {
   override async up(): Promise<void> {
     this.addSql(
-      `create table "login_account_throttle" ("email" varchar(320) not null, "failures" int not null, "window_ends_at" timestamptz not null, "updated_at" timestamptz not null, constraint "login_account_throttle_pkey" primary key ("email"));`,
+      `create table "login_account_throttle" ("email" varchar(320) not null, "failures" int not null, "window_ends_at" timestamptz not null, "updated_at" timestamptz not null, "paused_notice_for" timestamptz null, constraint "login_account_throttle_pkey" primary key ("email"));`,
     );
     this.addSql(
       `create index "login_account_throttle_window_ends_at_index" on "login_account_throttle" ("window_ends_at");`,

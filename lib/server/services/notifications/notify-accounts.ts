@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, Notification, OutboxMail, User } from '@/lib/server/entities';
 import type { TChange } from '@/lib/server/live/change-log';
 import { readersOf } from '@/lib/server/authz/recipients';
+import { actorsOfAccounts, type TActor } from '@/lib/server/authz/actor';
 import type { TGrant } from '@/lib/shared/permissions';
 import { toNotificationDto } from './notification-dto';
 
@@ -58,6 +59,45 @@ export async function notifyAccounts(
       )
     : new Set<string>();
   const recipients = readers.filter((reader) => present.has(reader.userId));
+  writeNotices(tx, record, recipients, notice);
+  await tx.flush();
+  return recipients.length;
+}
+
+/**
+ * One person told of something about themselves — their own account's security — with
+ * no grant to read it by (`readGrant` null: a notice that is theirs whatever their group
+ * holds), inside a `mutate` as `notifyAccounts`. Only while they may act at all (the
+ * sign-in rule): a disabled or suspended person is told nothing. Answers whether told.
+ */
+export async function notifyPerson(
+  tx: EntityManager,
+  record: (change: TChange) => void,
+  person: { userId: string; accountId: string },
+  notice: Omit<TNotice, 'accountIds' | 'readGrant'>,
+): Promise<boolean> {
+  const actor = (await actorsOfAccounts(tx, [person.accountId])).find(
+    (one) => one.userId === person.userId,
+  );
+  if (!actor) return false;
+  // Held as `notifyAccounts` holds its readers: one being deleted now is passed over.
+  const present = await tx.execute(
+    'select id from app_user where id = ? for key share skip locked',
+    [actor.userId],
+  );
+  if (!present.length) return false;
+  writeNotices(tx, record, [actor], { ...notice, readGrant: null });
+  await tx.flush();
+  return true;
+}
+
+/** Each recipient's notice, its e-mail in the outbox, and its change for live delivery. */
+function writeNotices(
+  tx: EntityManager,
+  record: (change: TChange) => void,
+  recipients: readonly TActor[],
+  notice: Omit<TNotice, 'accountIds' | 'readGrant'> & { readGrant: TGrant | null },
+): void {
   const title = notice.title.slice(0, TITLE_MAX);
   const body = notice.body.slice(0, BODY_MAX);
   for (const recipient of recipients) {
@@ -98,6 +138,4 @@ export async function notifyAccounts(
       audience: { recipient: recipient.userId },
     });
   }
-  await tx.flush();
-  return recipients.length;
 }
