@@ -139,6 +139,7 @@ export function AuditPanel({
   const address = searchOf({
     resource: filters.resource || undefined,
     op: filters.op || undefined,
+    entity: sent.entityId,
     actor: filters.actorId || undefined,
     from: filters.fromDay || undefined,
     to: filters.toDay || undefined,

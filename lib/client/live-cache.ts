@@ -239,7 +239,8 @@ export class LiveCache {
     // Views over everything (dashboard counts, the activity feed) follow any change; a
     // burst of changes costs at most two fetches (refetchSettled). A balance moved by the
     // ledger comes at call rate: those views follow it at most once a second.
-    if (atCallRate(envelope)) {
+    const often = atCallRate(envelope) || isSignIn(envelope);
+    if (often) {
       for (const query of this.queryClient.getQueryCache().findAll()) {
         const key = readKey(query.queryKey);
         if (key?.[1].view === 'any-change') this.refetchThrottled(key, query.queryHash);
@@ -269,14 +270,19 @@ export class LiveCache {
     if (this.concernsOwnIdentity(envelope)) {
       void this.queryClient.invalidateQueries({ queryKey: OWN_IDENTITY_KEY, exact: true });
     }
-    // A bulk change: the lists it names are fetched again.
+    // A bulk change: the lists it names are fetched again — at most once a second each
+    // for sign-ins, which a script issuing tokens can send in a stream.
     for (const bulk of envelope.summary?.refetch ?? []) {
-      this.refetchSettled({
-        predicate: (query) => {
-          const key = readKey(query.queryKey);
-          return Boolean(key && isLiveKey(key) && key[0] === bulk);
-        },
-      });
+      const named = (key: TQueryKey | null): key is TQueryKey =>
+        Boolean(key && isLiveKey(key) && key[0] === bulk);
+      if (!often) {
+        this.refetchSettled({ predicate: (query) => named(readKey(query.queryKey)) });
+        continue;
+      }
+      for (const query of this.queryClient.getQueryCache().findAll()) {
+        const key = readKey(query.queryKey);
+        if (named(key)) this.refetchThrottled(key, query.queryHash);
+      }
     }
   }
 
@@ -449,6 +455,14 @@ export class LiveCache {
 /** A list filtered by nothing but the ids it names (`?ids=a,b`). */
 function isNamedSet(filter: Record<string, string> | undefined): filter is { ids: string } {
   return filter !== undefined && Object.keys(filter).length === 1 && filter.ids !== undefined;
+}
+
+/**
+ * Someone signed in (a session, a token: its person's last sign-in moved): a script may
+ * issue tokens in a stream, so the views that follow it do so at most once a second.
+ */
+function isSignIn(envelope: TChangeEnvelope): boolean {
+  return envelope.summary?.reason === 'sign_in';
 }
 
 /** A balance moved by the ledger: such changes come at call rate, not at human speed. */

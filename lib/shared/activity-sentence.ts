@@ -238,8 +238,11 @@ const SENTENCES: Record<TLoggedResource, TSentence> = {
     const name = text(entry.after, 'name') ?? text(entry.before, 'name');
     const token = name ? `API token ${name}` : 'an API token';
     switch (op) {
-      case 'created':
-        return `${who} issued ${token}`;
+      case 'created': {
+        // Issued for a password: a sign-in, from this address (issue-token.ts).
+        const ip = text(entry.after, 'ip');
+        return `${who} issued ${token}${ip ? ` from ${ip}` : ''}`;
+      }
       case 'deleted':
         return `${who} revoked ${token}`;
       case 'updated':

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
+import { claimLoginAttempt } from '@/lib/server/auth/throttle';
 
 /**
  * The throttle under concurrency: a burst must get exactly the real password checks a
@@ -235,6 +236,48 @@ describe('sign-in budget per email across addresses (many addresses, one passwor
       checks += 1;
     }
     expect(checks).toBe(ACCOUNT_BUDGET);
+  });
+
+  it('tells the person at most once a day, however often the budget is spent', async () => {
+    const policy = {
+      freeFailures: FREE,
+      lockFailures: 5,
+      baseDelayMs: 60_000,
+      lockSeconds: LOCK_SECONDS,
+      ipFailures: IP_BUDGET,
+      ipWindowSeconds: 600,
+      accountFailures: ACCOUNT_BUDGET,
+      accountWindowSeconds: 600,
+      knownAddressDays: KNOWN_DAYS,
+    };
+    // A round of guesses from new addresses (its own each round): the budget's checks run,
+    // then every further one is refused — and the claims say which refusal is to be told.
+    const round = async (n: number) => {
+      const claims = [];
+      for (let guess = 1; guess <= ACCOUNT_BUDGET + 4; guess += 1) {
+        const address = `198.51.${n}.${guess}`;
+        claims.push(
+          await claimLoginAttempt(suite.orm.em.fork(), 'told@carrier.test', address, policy),
+        );
+      }
+      expect(claims.map((claim) => claim.wait > 0)).toEqual([
+        ...Array<boolean>(ACCOUNT_BUDGET).fill(false),
+        ...Array<boolean>(4).fill(true),
+      ]);
+      return claims.flatMap((claim, index) => (claim.pausedUntil ? [index] : []));
+    };
+    const windowEnds = () =>
+      sql(`update login_account_throttle set window_ends_at = now() - interval '1 second'
+            where email = 'told@carrier.test'`);
+    expect(await round(1)).toEqual([ACCOUNT_BUDGET]);
+    // The window ends and the budget is spent again the same day: not told again.
+    await windowEnds();
+    expect(await round(2)).toEqual([]);
+    // A day after it was last told, it is told again.
+    await windowEnds();
+    await sql(`update login_account_throttle set paused_notice_for = now() - interval '25 hours'
+                where email = 'told@carrier.test'`);
+    expect(await round(3)).toEqual([ACCOUNT_BUDGET]);
   });
 
   it('spends nothing on a success, and nothing on guesses the pair refused first', async () => {

@@ -150,6 +150,13 @@ describe('activitySentence', () => {
     );
     // Withheld (no users:read), or written before sign-ins were logged with them.
     expect(signedIn(null)).toBe('Carrier admin signed in');
+    // A token issued for a password is a sign-in too.
+    const issued = (after: Record<string, unknown>) =>
+      activitySentence(entry({ resource: 'tokens', op: 'created', after }));
+    expect(issued({ name: 'switch', ip: '203.0.113.9', mfa: false })).toBe(
+      'Carrier admin issued API token switch from 203.0.113.9',
+    );
+    expect(issued({ name: 'switch' })).toBe('Carrier admin issued API token switch');
   });
 
   it('says only what kind of thing changed when the details are withheld', () => {

@@ -513,6 +513,45 @@ describe('views over everything at call rate', () => {
   });
 });
 
+describe('sign-ins, which a script can send in a stream', () => {
+  it('refetch the users views they name at most once a second, and nothing else', () => {
+    vi.useFakeTimers();
+    try {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      const users = queryKeys.list('users');
+      const customers = queryKeys.list('customers');
+      const activity = queryKeys.anyChange('audit');
+      for (const key of [users, customers, activity]) queryClient.setQueryData(key, { items: [] });
+      const asked = vi.spyOn(queryClient, 'invalidateQueries');
+      const refetched = (key: readonly unknown[]) =>
+        asked.mock.calls.filter(([filters]) => {
+          const { queryKey, predicate } = (filters ?? {}) as {
+            queryKey?: readonly unknown[];
+            predicate?: (query: { queryKey: readonly unknown[] }) => boolean;
+          };
+          return queryKey
+            ? JSON.stringify(queryKey) === JSON.stringify(key)
+            : Boolean(predicate?.({ queryKey: key }));
+        }).length;
+      const signedIn = (seq: number) => ({
+        ...change(seq, 'users.refetch', 'r1', { id: 'r1' }),
+        summary: { refetch: ['users' as const], reason: 'sign_in' },
+      });
+      for (let seq = 1; seq <= 10; seq++) cache.apply(signedIn(seq));
+      expect(refetched(users)).toBe(1);
+      expect(refetched(activity)).toBe(1);
+      vi.advanceTimersByTime(1_000);
+      expect(refetched(users)).toBe(2);
+      expect(refetched(activity)).toBe(2);
+      expect(refetched(customers)).toBe(0);
+      cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('a list whose fetch is cancelled', () => {
   it('forgets the changes kept for that fetch, so a later read does not bring them back', async () => {
     const queryClient = new QueryClient({

@@ -8,6 +8,7 @@ import { PageHeading } from '@/components/shell/page-heading';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
 import { ZId } from '@/lib/shared/schemas/common';
+import { addressFilters, renderKey } from '@/lib/server/pages/address-filters';
 import type { TComboOption } from '@/components/ui/combobox';
 
 export const dynamic = 'force-dynamic';
@@ -15,7 +16,7 @@ export const metadata: Metadata = { title: 'Audit log' };
 
 /**
  * `/audit`: the trail in scope. The address may carry the filters (`resource`, `op`,
- * `actor`, `from`, `to`): a user's page links to its sign-ins here. A value the page does
+ * `entity`, `actor`, `from`, `to`): a user's page links to its sign-ins here. A value the page does
  * not know — or a person the viewer may not read — is ignored, not an error.
  */
 export default async function Page({
@@ -25,29 +26,23 @@ export default async function Page({
 }) {
   const actor = await requirePageActor();
   const pickPeople = uiAbilities(actor).sections.users;
-  const asked = await searchParams;
-  const one = (name: string) => {
-    const value = asked[name];
-    return typeof value === 'string' ? value : '';
-  };
-  const pick = (value: string, known: readonly string[]) => (known.includes(value) ? value : '');
-  const day = (value: string) => (/^\d{4}-\d{2}-\d{2}$/.test(value) ? value : '');
+  const { one, pick, day } = addressFilters(await searchParams);
   const person = pickPeople ? await personOf(one('actor')) : null;
   const initial: TAuditFilters = {
     ...NO_AUDIT_FILTERS,
-    resource: pick(one('resource'), LOGGED_RESOURCES),
-    op: pick(one('op'), ['created', 'updated', 'deleted']),
+    resource: pick('resource', LOGGED_RESOURCES),
+    op: pick('op', ['created', 'updated', 'deleted']),
+    entityId: ZId.safeParse(one('entity')).success ? one('entity') : '',
     actorId: person?.id ?? '',
-    fromDay: day(one('from')),
-    toDay: day(one('to')),
+    fromDay: day('from'),
+    toDay: day('to'),
   };
   return (
     <>
       <PageHeading>Audit log</PageHeading>
       <AuditPanel
-        // A new address while the page is open starts afresh: Next keeps a page's state
-        // when only its search changes.
-        key={JSON.stringify(initial)}
+        // Mounted afresh from the address on every navigation (`renderKey`).
+        key={renderKey()}
         initial={initial}
         person={person}
         pickPeople={pickPeople}

@@ -5,6 +5,7 @@ import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { PageHeading } from '@/components/shell/page-heading';
 import { CallsPanel, NO_CALL_FILTERS, type TCallFilters } from '@/components/calls/calls-panel';
 import { UNRATED_REASONS, USAGE_STATUSES } from '@/lib/shared/schemas/usage';
+import { addressFilters, renderKey } from '@/lib/server/pages/address-filters';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Calls' };
@@ -22,29 +23,21 @@ export default async function CallsPage({
   const actor = await requirePageActor();
   const can = uiAbilities(actor);
   if (!can.usage.read) notFound();
-  const asked = await searchParams;
-  const one = (name: string) => {
-    const value = asked[name];
-    return typeof value === 'string' ? value : '';
-  };
-  const pick = <T extends string>(value: string, known: readonly T[]): T | '' =>
-    (known as readonly string[]).includes(value) ? (value as T) : '';
-  const day = (value: string) => (/^\d{4}-\d{2}-\d{2}$/.test(value) ? value : '');
+  const { one, pick, day } = addressFilters(await searchParams);
   const initial: TCallFilters = {
     ...NO_CALL_FILTERS,
     number: /^\d{1,32}$/.test(one('number')) ? one('number') : '',
-    status: pick(one('status'), USAGE_STATUSES),
-    reason: pick(one('reason'), UNRATED_REASONS),
-    fromDay: day(one('from')),
-    toDay: day(one('to')),
+    status: pick('status', USAGE_STATUSES),
+    reason: pick('reason', UNRATED_REASONS),
+    fromDay: day('from'),
+    toDay: day('to'),
   };
   return (
     <>
       <PageHeading>Calls</PageHeading>
       <CallsPanel
-        // A new address (an Overview link while the page is open) starts afresh: Next keeps
-        // a page's state when only its search changes.
-        key={JSON.stringify(initial)}
+        // Mounted afresh from the address on every navigation (`renderKey`).
+        key={renderKey()}
         initial={initial}
         viewer={{
           accountId: actor.account.id,

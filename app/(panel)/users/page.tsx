@@ -4,6 +4,7 @@ import { requirePageActor } from '@/lib/server/auth/page-session';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { PageHeading } from '@/components/shell/page-heading';
 import { ZId } from '@/lib/shared/schemas/common';
+import { renderKey } from '@/lib/server/pages/address-filters';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Users' };
@@ -23,9 +24,8 @@ export default async function Page({
     <>
       <PageHeading>Users</PageHeading>
       <UsersPanel
-        // A new address (the nav's Users link after a group's members) starts afresh:
-        // Next keeps a page's state when only its search changes.
-        key={groupId}
+        // Mounted afresh from the address on every navigation (`renderKey`).
+        key={renderKey()}
         own={{ id: actor.account.id, name: actor.account.name }}
         can={uiAbilities(actor).users}
         canReadGroups={uiAbilities(actor).sections.groups}

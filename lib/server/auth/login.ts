@@ -100,9 +100,8 @@ export async function authenticate(
     await clearUserSecretGuesses(em, result.actor.userId);
   }
   await loginSucceeded(em, email, input.ip, policy);
-  // Raw SQL on purpose: a sign-in is not an edit, so it must not bump the user's version
-  // (MikroORM's nativeUpdate would) and make an admin's open form stale.
-  await em.execute('update app_user set last_login_at = now() where id = ?', [result.actor.userId]);
+  // The user's last sign-in moves with what the caller opens on this (a session, a
+  // token), in the transaction that logs it: `markSignedIn`.
   return {
     ok: true,
     claims: { sub: result.actor.userId, sv: result.actor.sessionVersion },

@@ -14,7 +14,7 @@ import { DomainError } from '@/lib/server/errors/domain-error';
  *
  * Opening one is written to the change log too, as the person signing in: the audit's
  * "signed in" (with the hostname, the client address and whether a code was checked),
- * and a signal to those who read the person's users (audience.ts `sessionDeliveries`) so
+ * and a signal to those who read the person's users (audience.ts `signInDeliveries`) so
  * their "last sign-in" follows live.
  */
 export async function openSession(
@@ -38,15 +38,13 @@ export async function openSession(
   if (!actor) return null;
   try {
     return await mutate(em, actor, async (tx, record) => {
+      if (!(await markSignedIn(tx, { userId, verifiedHash, mfaChecked }))) return null;
       const id = crypto.randomUUID();
-      const opened = await tx.execute<{ id: string }[]>(
+      await tx.execute(
         `insert into user_session (id, user_id, host, created_at, expires_at)
-         select ?, ?, ?, now(), now() + (? * interval '1 second')
-          where ${STILL_AS_CHECKED}
-         returning id`,
-        [id, userId, host, SESSION_MAX_AGE_SECONDS, userId, verifiedHash, mfaChecked],
+         values (?, ?, ?, now(), now() + (? * interval '1 second'))`,
+        [id, userId, host, SESSION_MAX_AGE_SECONDS],
       );
-      if (!opened.length) return null;
       await pruneSessions(tx, userId);
       record({
         resource: 'sessions',
@@ -68,18 +66,31 @@ export async function openSession(
 }
 
 /**
- * "The user's row is still as the sign-in checked it", with a share lock on that row: the
- * password verified is still its hash, and MFA is still off unless the sign-in checked a
- * code. A password change or an MFA enrolment in flight holds the row until it commits,
- * and each ends the other sessions (and the change, the tokens) it sees; so a sign-in
- * checked just before either lands first (and is ended) or, after the wait, finds the row
- * changed and opens nothing. One locked read: the condition is judged on the row as it is
- * after the wait. Parameters: user id, verified hash, whether a code was checked.
+ * "The user's row is still as the sign-in checked it" — the password verified is still
+ * its hash, and MFA is still off unless the sign-in checked a code — and if so, its last
+ * sign-in set to now; false (nothing written) if not. One write, so the row's lock is
+ * held to the caller's commit: a password change or an MFA enrolment in flight holds the
+ * row until it commits, and each ends the other sessions (and the change, the tokens)
+ * it sees; so a sign-in checked just before either lands first (and is ended) or, after
+ * the wait, finds the row changed (the condition is judged again on the row as it is
+ * after the wait) and opens nothing. Two sign-ins of one person queue on the row, where
+ * two share locks each upgraded to write would deadlock. The caller logs what it opens
+ * in the same transaction, so the last sign-in never moves without the entry that tells
+ * of it. Raw SQL on purpose: a sign-in is not an edit, so it must not bump the user's
+ * version (MikroORM's update would) and make an admin's open form stale.
  */
-export const STILL_AS_CHECKED = `exists (
-  select 1 from app_user u
-   where u.id = ? and u.password_hash = ? and (?::boolean or u.mfa_enabled_at is null)
-     for share)`;
+export async function markSignedIn(
+  tx: EntityManager,
+  checked: { userId: string; verifiedHash: string; mfaChecked: boolean },
+): Promise<boolean> {
+  const marked = await tx.execute<{ id: string }[]>(
+    `update app_user u set last_login_at = now()
+      where u.id = ? and u.password_hash = ? and (?::boolean or u.mfa_enabled_at is null)
+      returning u.id`,
+    [checked.userId, checked.verifiedHash, checked.mfaChecked],
+  );
+  return marked.length > 0;
+}
 
 /** Rows of sessions that ended over a day ago tell nothing the audit does not. */
 async function pruneSessions(em: EntityManager, userId: string): Promise<void> {

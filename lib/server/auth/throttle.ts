@@ -260,10 +260,13 @@ export async function claimLoginAttempt(
       );
       if (accountWait > 0) {
         await refundWindow(tx, IP_BUDGET, ip);
-        // The first refusal of this window (the row is held): its person is to be told.
+        // The first refusal of this window (the row is held): its person is to be told —
+        // at most once a day, however often an attacker spends the budget.
         const told = await tx.execute<{ window_ends_at: Date }[]>(
           `update login_account_throttle set paused_notice_for = window_ends_at
-            where email = ? and paused_notice_for is distinct from window_ends_at
+            where email = ?
+              and (paused_notice_for is null
+                   or window_ends_at >= paused_notice_for + interval '1 day')
             returning window_ends_at`,
           [email],
         );
@@ -285,8 +288,8 @@ export interface TLoginClaim {
   /** 0: the check may run; else the seconds to wait (Retry-After). */
   wait: number;
   /**
-   * Set on the first refusal after the email's budget was spent, once per window: until
-   * when new addresses wait. Its person, if the email is one, is told (login.ts).
+   * Set on the first refusal after the email's budget was spent, at most once a day:
+   * until when new addresses wait. Its person, if the email is one, is told (login.ts).
    */
   pausedUntil?: Date;
 }
@@ -372,7 +375,8 @@ const PRUNE_BATCH = 200;
  * are one per user at most), bounded, and skipping rows a claim holds. A key on the
  * curve is forgotten once its wait ended a whole lock period ago, so a locked attacker
  * who keeps guessing stays locked; an IP's or an email's budget once its window ended
- * (it would restart anyway); a known address once it is no longer known.
+ * (it would restart anyway; an email's once it no longer remembers having told its
+ * person a day ago); a known address once it is no longer known.
  */
 export async function pruneThrottles(
   em: EntityManager,
@@ -385,15 +389,20 @@ export async function pruneThrottles(
        where next_allowed_at < clock_timestamp() - (? * interval '1 second')
        limit ${PRUNE_BATCH} for update skip locked)`;
   };
-  const windowEnded = ({ table, key }: TWindowTable) =>
+  const windowEnded = ({ table, key }: TWindowTable, also = '') =>
     `delete from ${table} where ${key} in (
-       select ${key} from ${table} where window_ends_at < clock_timestamp()
+       select ${key} from ${table} where window_ends_at < clock_timestamp() ${also}
         limit ${PRUNE_BATCH} for update skip locked)`;
   await em.execute(
     `with pairs as (${curve(PAIR)}),
           own as (${curve(OWN_PASSWORD)}),
           ips as (${windowEnded(IP_BUDGET)}),
-          emails as (${windowEnded(ACCOUNT_BUDGET)}),
+          emails as (${windowEnded(
+            ACCOUNT_BUDGET,
+            // Kept while it remembers telling its person, so that is once a day.
+            `and (paused_notice_for is null
+                  or paused_notice_for < clock_timestamp() - interval '1 day')`,
+          )}),
           addresses as (delete from login_known_address where (email, ip) in (
             select email, ip from login_known_address
              where signed_in_at < clock_timestamp() - (? * interval '1 day')

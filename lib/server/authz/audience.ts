@@ -380,34 +380,23 @@ function viewAsDeliveries(entry: TLogEntry): TDelivery[] {
 
 /**
  * A person signed in (a session opened: lib/server/auth/sessions.ts; a token issued for
- * their password: services/tokens/issue-token.ts): their last sign-in moved. To the people readers (`users:read`) of their account and of the accounts above
- * it — those who may read them, as for a view-as — a `users.refetch` signal naming their
- * account, their lists of users to read again; to the person, their own user's views
- * the same way unless they are among those readers already. Nothing of the sign-in
- * travels (its hostname and address stay in the audit). A session's end or a token's
- * revocation moves nothing shown: those travel to no one (revocation closes their
- * sockets: server/revocation.ts).
+ * their password: services/tokens/issue-token.ts): their last sign-in moved. To the
+ * people readers (`users:read`) of their account and of the accounts above it — those
+ * who may read them, as for a view-as — a `users.refetch` signal naming their account,
+ * their lists of users to read again. Nothing of the sign-in travels (its hostname and
+ * address stay in the audit). A session's end or a token's revocation moves nothing
+ * shown: those travel to no one (revocation closes their sockets: server/revocation.ts).
  */
 function signInDeliveries(entry: TLogEntry): TDelivery[] {
   if (entry.op !== 'created') return [];
   const accounts = ancestorPrefixes(entry.scopeAfter);
   const ownAccount = accounts.at(-1)?.[0];
   if (!ownAccount) return [];
-  const readers = accounts.map(([accountId, path]) =>
+  return accounts.map(([accountId, path]) =>
     lazyDelivery([roomFor(accountId, 'users', true)], () =>
       signal(entry, 'users', ownAccount, 'sign_in', path, ['users']),
     ),
   );
-  const person = entry.actor.userId;
-  if (!person) return readers;
-  return [
-    ...readers,
-    {
-      rooms: [inboxRoom(person)],
-      except: readers.flatMap((delivery) => delivery.rooms),
-      envelope: signal(entry, 'users', ownAccount, 'sign_in', entry.scopeAfter, ['users']),
-    },
-  ];
 }
 
 /**

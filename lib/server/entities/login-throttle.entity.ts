@@ -48,7 +48,7 @@ export const LoginAccountThrottle = defineEntity({
     failures: p.integer(),
     windowEndsAt: p.datetime().index(),
     updatedAt: p.datetime(),
-    /** The window whose spending its person was told of (once per window). */
+    /** The window whose spending its person was last told of (at most once a day). */
     pausedNoticeFor: p.datetime().nullable(),
   },
 });

@@ -4,7 +4,7 @@ import { Migration } from '@mikro-orm/migrations';
  * The sign-in throttle's budget per email across addresses (a guessing botnet: each
  * address stays under its own pair curve and IP budget), and the addresses each email
  * last signed in from, which that budget spares (lib/server/auth/throttle.ts). A spent
- * budget tells its person once per window (`paused_notice_for`: the window told of).
+ * budget tells its person, at most once a day (`paused_notice_for`: the window told of).
  */
 export class Migration20261226100000 extends Migration {
   override async up(): Promise<void> {

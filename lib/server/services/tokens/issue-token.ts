@@ -3,7 +3,7 @@ import { ApiToken, User } from '@/lib/server/entities';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { authenticate } from '@/lib/server/auth/login';
 import { newTokenSecret } from '@/lib/server/auth/api-token';
-import { STILL_AS_CHECKED } from '@/lib/server/auth/sessions';
+import { markSignedIn } from '@/lib/server/auth/sessions';
 import { resolveActor } from '@/lib/server/authz/actor';
 import type { TLoginThrottlePolicy } from '@/lib/server/auth/throttle';
 import { mutate } from '@/lib/server/live/change-log';
@@ -53,13 +53,13 @@ export async function issueToken(
   const { token, hash } = newTokenSecret();
   const expiresAt = new Date(Date.now() + input.expiresInDays * 24 * 60 * 60 * 1000);
   return mutate(em, actor, async (tx, record) => {
-    // Only while the user's row is still as the sign-in checked it (see STILL_AS_CHECKED).
-    const current = await tx.execute(`select ${STILL_AS_CHECKED} as ok`, [
-      actor.userId,
-      login.passwordHash,
-      login.mfaChecked,
-    ]);
-    if (!current[0]?.ok)
+    // Only while the user's row is still as the sign-in checked it (`markSignedIn`).
+    const still = await markSignedIn(tx, {
+      userId: actor.userId,
+      verifiedHash: login.passwordHash,
+      mfaChecked: login.mfaChecked,
+    });
+    if (!still)
       throw new DomainError('unauthenticated', 'invalid_credentials', 'Wrong email or password.');
     const row = tx.create(ApiToken, {
       id: crypto.randomUUID(),
@@ -77,7 +77,8 @@ export async function issueToken(
       op: 'created',
       version: null,
       before: null,
-      after: { ...dto },
+      // A sign-in too (its password, and code, checked): where from, as a session's.
+      after: { ...dto, ip: input.ip.slice(0, 64), mfa: login.mfaChecked },
       scopeBefore: null,
       scopeAfter: actor.account.path,
     });
