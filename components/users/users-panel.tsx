@@ -117,7 +117,7 @@ export function UsersPanel({
               { label: 'Status', sort: 'status' },
               'MFA',
               // Not "Last sign-in": a narrow column broke that at its hyphen.
-              'Signed in',
+              { label: 'Signed in', sort: 'lastSignInAt' },
               '',
             ]}
             rows={items.map((user) => [

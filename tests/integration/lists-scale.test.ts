@@ -5,7 +5,7 @@ import { belowFilter } from '@/lib/server/authz/scope';
 import { exportSubAccounts } from '@/lib/server/services/accounts/export-sub-accounts';
 import { DEFAULT_RESELLER_GRANTS } from '@/lib/shared/permissions';
 import { createCarrier } from '@/lib/server/services/accounts/create-carrier';
-import { usePanelSuite } from '../fixtures/panel-suite';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient, type TApiResponse } from '../fixtures/api-client';
 import { addAccount, addGroup, addUser } from '../fixtures/accounts';
 
@@ -126,6 +126,39 @@ describe('sort', () => {
     expect(new Set(back.items.map((item) => item.id))).toEqual(
       new Set(seen.items.map((item) => item.id)),
     );
+  });
+
+  it('orders users by their last sign-in, those never signed in at the end, across pages', async () => {
+    const em = suite.orm.em.fork();
+    // An account of their own: the counts below R1 and R2 stay as the other tests read them.
+    const account = await addAccount(em, world.C1, 'customer', 'Sign-in order');
+    const group = await addGroup(em, world.C1, 'Sign-in order', ['customers:read']);
+    const at = (name: string) => `${name}@signin.lists.test`;
+    for (const name of ['never-a', 'never-b', 'old', 'mid', 'new']) {
+      await addUser(em, { account, group, email: at(name), password: PASSWORD });
+    }
+    // Two signed in days ago (written as a sign-in writes it: to the millisecond), one now,
+    // for real: a page ends on it below, and its cursor must not bring it back.
+    for (const [name, ago] of [
+      ['old', 30],
+      ['mid', 2],
+    ] as const) {
+      await em.execute(
+        `update app_user set last_login_at = date_trunc('milliseconds', now())
+                                             - (? * interval '1 day') where email = ?`,
+        [ago, at(name)],
+      );
+    }
+    expect((await requestToken(suite.server.url, at('new'), PASSWORD)).status).toBe(201);
+    const emails = (items: { email: string | null }[]) => items.map((item) => item.email);
+    const up = await allPages(admin, `/users?accountId=${account.id}&sort=lastSignInAt&limit=3`);
+    expect(emails(up.items).slice(0, 3)).toEqual([at('old'), at('mid'), at('new')]);
+    expect(new Set(emails(up.items).slice(3))).toEqual(new Set([at('never-a'), at('never-b')]));
+    const down = await allPages(admin, `/users?accountId=${account.id}&sort=-lastSignInAt&limit=2`);
+    expect(new Set(emails(down.items).slice(0, 2))).toEqual(
+      new Set([at('never-a'), at('never-b')]),
+    );
+    expect(emails(down.items).slice(2)).toEqual([at('new'), at('mid'), at('old')]);
   });
 
   it('refuses an unknown column with 400 naming `sort`, and a cursor of another sort', async () => {

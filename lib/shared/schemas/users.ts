@@ -37,7 +37,8 @@ export const ZPasswordChange = z.strictObject({
 });
 export type TUserCreate = z.infer<typeof ZUserCreate>;
 export type TUserPatch = z.infer<typeof ZUserPatch>;
-export const USER_SORT_KEYS = ['name', 'email', 'status', 'createdAt'] as const;
+/** `lastSignInAt`: those never signed in last going up, first going down (NULLs as PostgreSQL sorts them). */
+export const USER_SORT_KEYS = ['name', 'email', 'status', 'createdAt', 'lastSignInAt'] as const;
 /** `GET /users`: by account, a search on name and email, a sort. */
 export const ZUserListQuery = ZPageQuery.extend({
   accountId: ZId.optional(),

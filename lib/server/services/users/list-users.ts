@@ -14,7 +14,11 @@ const SORTS = {
   email: (user: TUser) => user.email,
   status: (user: TUser) => user.status,
   createdAt: (user: TUser) => user.createdAt.toISOString(),
+  lastSignInAt: (user: TUser) => user.lastLoginAt?.toISOString() ?? null,
 } as const;
+
+/** Each sort's column, where its name is not the entity's field. */
+const FIELDS: Partial<Record<keyof typeof SORTS, string>> = { lastSignInAt: 'lastLoginAt' };
 
 /** Users in scope, in creation order or `sort`; `q` searches names and emails, `groupId` narrows to one group's members. */
 export async function listUsers(
@@ -34,15 +38,16 @@ export async function listUsers(
   } as FilterQuery<TUser>;
   const { key, dir } = sortOf(query.sort, 'createdAt');
   const sort = { name: query.sort ?? 'createdAt', dir };
-  const byTime = key === 'createdAt';
+  const byTime = key === 'createdAt' || key === 'lastSignInAt';
+  const field = FIELDS[key] ?? key;
   const cursor = decodeKeyCursor(query.cursor, sort, { value: byTime ? 'time' : 'text' });
   const read = byTime ? (value: string) => new Date(value) : undefined;
   const rows = await em.find(
     User,
-    { $and: [filter, afterKey(key, sort, cursor, read)] } as FilterQuery<TUser>,
+    { $and: [filter, afterKey(field, sort, cursor, read)] } as FilterQuery<TUser>,
     {
       populate: ['account', 'group'],
-      orderBy: orderByKey<TUser>(key, sort),
+      orderBy: orderByKey<TUser>(field, sort),
       limit: query.limit + 1,
     },
   );
