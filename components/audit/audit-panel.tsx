@@ -19,6 +19,7 @@ import { RecordPicker, USERS_SOURCE } from '@/components/pickers/record-picker';
 import { dayRangeOf, DayRangeFields, FilterActions } from '@/components/ui/filter-form';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
+import { useAddressState } from '@/lib/client/address-state';
 import type { TComboOption } from '@/components/ui/combobox';
 import { ActivitySentence, AuditDiff } from './activity-entry';
 
@@ -99,6 +100,18 @@ export function AuditTable({
   );
 }
 
+/** The filters as the page's address keeps them (an entity only once it is an id). */
+function auditAddress(filters: TAuditFilters): string {
+  return searchOf({
+    resource: filters.resource || undefined,
+    op: filters.op || undefined,
+    entity: /^[0-9a-f-]{36}$/i.test(filters.entityId) ? filters.entityId : undefined,
+    actor: filters.actorId || undefined,
+    from: filters.fromDay || undefined,
+    to: filters.toDay || undefined,
+  });
+}
+
 export const NO_AUDIT_FILTERS = {
   resource: '',
   op: '',
@@ -120,12 +133,15 @@ export function AuditPanel({
   pickPeople,
   initial = NO_AUDIT_FILTERS,
   person = null,
+  rendered,
 }: {
   pickPeople: boolean;
   initial?: TAuditFilters;
   person?: TComboOption | null;
+  /** New with each server render of the page (`useAddressState`). */
+  rendered?: string;
 }) {
-  const [filters, setFilters] = useState(initial);
+  const [filters, setFilters] = useAddressState(initial, rendered, auditAddress);
   const idError =
     filters.entityId && !/^[0-9a-f-]{36}$/i.test(filters.entityId) ? 'must be an id' : undefined;
   const days = dayRangeOf(filters);
@@ -136,14 +152,7 @@ export function AuditPanel({
     actorId: filters.actorId || undefined,
     ...days.window,
   };
-  const address = searchOf({
-    resource: filters.resource || undefined,
-    op: filters.op || undefined,
-    entity: sent.entityId,
-    actor: filters.actorId || undefined,
-    from: filters.fromDay || undefined,
-    to: filters.toDay || undefined,
-  });
+  const address = auditAddress(filters);
   useEffect(() => {
     // State null: Next puts its own in and moves its router to the new address.
     window.history.replaceState(null, '', address ? `?${address}` : window.location.pathname);

@@ -1,10 +1,11 @@
 'use client';
 
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { type TPageOf } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
 import { useDebounced } from '@/lib/client/use-debounced';
+import { useAddressState } from '@/lib/client/address-state';
 import { pathOf, queryKeys, searchOf } from '@/lib/client/query-keys';
 import { dayRangeOf, DayRangeFields, FilterActions } from '@/components/ui/filter-form';
 import {
@@ -52,6 +53,17 @@ export interface TCallsViewer {
   readsCustomers: boolean;
 }
 
+/** The filters as the page's address keeps them (an account by id is not: see below). */
+function callsAddress(filters: TCallFilters): string {
+  return searchOf({
+    number: filters.number.trim() || undefined,
+    status: filters.status || undefined,
+    reason: filters.reason || undefined,
+    from: filters.fromDay || undefined,
+    to: filters.toDay || undefined,
+  });
+}
+
 /**
  * The calls page (a carrier's CDR search): every call in the viewer's subtree, newest
  * received first, by account, dialled number, status and unrated reason, and days in the
@@ -65,19 +77,23 @@ export function CallsPanel({
   viewer,
   initial = NO_CALL_FILTERS,
   record,
+  rendered,
 }: {
   viewer: TCallsViewer;
   initial?: TCallFilters;
+  /** New with each server render of the page (`useAddressState`); none on a record's tab. */
+  rendered?: string;
   /**
    * A record page's Calls tab: the calls of that account (a reseller's whole subtree),
    * no account to pick, and the page's address left as it is (it names the tab).
    */
   record?: { id: string; name: string; kind: 'reseller' | 'customer' };
 }) {
-  const [filters, setFilters] = useState({
-    ...initial,
-    accountId: record?.id ?? initial.accountId,
-  });
+  const [filters, setFilters] = useAddressState(
+    { ...initial, accountId: record?.id ?? initial.accountId },
+    rendered,
+    callsAddress,
+  );
   const number = useDebounced(filters.number.trim(), 300);
   const numberError = number && !/^\d{1,32}$/.test(number) ? 'must be digits' : undefined;
   const days = dayRangeOf(filters);
@@ -90,13 +106,7 @@ export function CallsPanel({
   };
   // The address follows the filters (an account by id is left out: the picker could not
   // name it back), so a reload or a shared link opens the same selection.
-  const address = searchOf({
-    number: filters.number.trim() || undefined,
-    status: filters.status || undefined,
-    reason: filters.reason || undefined,
-    from: filters.fromDay || undefined,
-    to: filters.toDay || undefined,
-  });
+  const address = callsAddress(filters);
   useEffect(() => {
     if (record) return;
     // State null: Next puts its own in and moves its router to the new address (given

@@ -4,6 +4,7 @@ import { PanelLink } from '@/components/ui/panel-link';
 import { useEffect, useState } from 'react';
 import { usePagedList } from '@/lib/client/use-resource';
 import { useDebounced } from '@/lib/client/use-debounced';
+import { useAddressState } from '@/lib/client/address-state';
 import { queryKeys } from '@/lib/client/query-keys';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
@@ -31,6 +32,7 @@ export function UsersPanel({
   canReadGroups,
   accountsFrom,
   initialGroupId = '',
+  rendered,
 }: {
   own: { id: string; name: string };
   /** `explain`: each user links to the explainer of what it can see (groups page). */
@@ -41,10 +43,12 @@ export function UsersPanel({
   accountsFrom: { resellers: boolean; customers: boolean };
   /** One group's members (the Groups page's Members link); '' for every user. */
   initialGroupId?: string;
+  /** New with each server render of the page (`useAddressState`). */
+  rendered?: string;
 }) {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<string | undefined>(undefined);
-  const [groupId, setGroupId] = useState(initialGroupId);
+  const [groupId, setGroupId] = useAddressState(initialGroupId, rendered, (id) => id);
   const q = useDebounced(search.trim(), 250);
   // The address names the group shown, so a reload or a shared link shows it again
   // (state null: Next then moves its router to the new address too).

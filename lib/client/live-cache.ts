@@ -189,6 +189,10 @@ export class LiveCache {
       if (event.type === 'removed') {
         this.again.delete(event.query.queryHash);
         this.whileFetching.delete(event.query.queryHash);
+        // A view refetched at most once a second is forgotten with its query (sign-ins
+        // throttle every users list a long-lived tab has searched).
+        clearTimeout(this.throttled.get(event.query.queryHash)?.timer);
+        this.throttled.delete(event.query.queryHash);
         return;
       }
       if (event.type !== 'updated') return;

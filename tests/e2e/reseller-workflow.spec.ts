@@ -134,10 +134,16 @@ test("the seed's workflow: group from template → reseller account → reseller
   const trail = page.getByRole('table', { name: 'Audit log' });
   await expect(trail.getByRole('row')).toHaveCount(2);
   await expect(trail).toContainText(/signed in on localhost from \S+/);
-  // The nav's link opens the whole trail, not the filters the address gave.
+  // The nav's link opens the whole trail, not the filters the address gave — nor those
+  // set on the page since.
   await page.getByRole('link', { name: 'Audit log', exact: true }).click();
   await expect(page).toHaveURL(/\/audit$/);
   await expect(page.getByRole('combobox', { name: 'Person' })).toHaveValue('');
+  await page.getByLabel('Resource').selectOption('sessions');
+  await expect(page).toHaveURL(/\/audit\?resource=sessions$/);
+  await page.getByRole('link', { name: 'Audit log', exact: true }).click();
+  await expect(page).toHaveURL(/\/audit$/);
+  await expect(page.getByLabel('Resource')).toHaveValue('');
   await page.getByRole('link', { name: 'Users', exact: true }).click();
 
   // 4. Sign out; the reseller signs in and sees only its own account, users and customers.

@@ -41,8 +41,8 @@ export default async function Page({
     <>
       <PageHeading>Audit log</PageHeading>
       <AuditPanel
-        // Mounted afresh from the address on every navigation (`renderKey`).
-        key={renderKey()}
+        // Its filters start again when a render asks for another address (`renderKey`).
+        rendered={renderKey()}
         initial={initial}
         person={person}
         pickPeople={pickPeople}

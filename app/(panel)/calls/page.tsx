@@ -36,8 +36,8 @@ export default async function CallsPage({
     <>
       <PageHeading>Calls</PageHeading>
       <CallsPanel
-        // Mounted afresh from the address on every navigation (`renderKey`).
-        key={renderKey()}
+        // Its filters start again when a render asks for another address (`renderKey`).
+        rendered={renderKey()}
         initial={initial}
         viewer={{
           accountId: actor.account.id,

@@ -24,8 +24,8 @@ export default async function Page({
     <>
       <PageHeading>Users</PageHeading>
       <UsersPanel
-        // Mounted afresh from the address on every navigation (`renderKey`).
-        key={renderKey()}
+        // Its filters start again when a render asks for another address (`renderKey`).
+        rendered={renderKey()}
         own={{ id: actor.account.id, name: actor.account.name }}
         can={uiAbilities(actor).users}
         canReadGroups={uiAbilities(actor).sections.groups}

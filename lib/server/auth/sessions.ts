@@ -77,16 +77,16 @@ export async function openSession(
  * two share locks each upgraded to write would deadlock. The caller logs what it opens
  * in the same transaction, so the last sign-in never moves without the entry that tells
  * of it. Raw SQL on purpose: a sign-in is not an edit, so it must not bump the user's
- * version (MikroORM's update would) and make an admin's open form stale. To the
- * millisecond, as the users list's cursor holds it (sorted by last sign-in, a row a
- * microsecond later would come again on the next page).
+ * version (MikroORM's update would) and make an admin's open form stale. The column keeps
+ * milliseconds only, as the users list's cursor holds them (sorted by last sign-in, a row
+ * a microsecond later would come again on the next page).
  */
 export async function markSignedIn(
   tx: EntityManager,
   checked: { userId: string; verifiedHash: string; mfaChecked: boolean },
 ): Promise<boolean> {
   const marked = await tx.execute<{ id: string }[]>(
-    `update app_user u set last_login_at = date_trunc('milliseconds', now())
+    `update app_user u set last_login_at = now()
       where u.id = ? and u.password_hash = ? and (?::boolean or u.mfa_enabled_at is null)
       returning u.id`,
     [checked.userId, checked.verifiedHash, checked.mfaChecked],

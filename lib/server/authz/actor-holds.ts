@@ -29,7 +29,8 @@ interface TAuthorRow {
  * committed. Advisory locks, not row locks: their queue is fair (a write arriving after a
  * waiting disable waits behind it, where row share locks would let a stream of writes
  * starve it), a member editing its own group takes the exclusive one first (no upgrade
- * for two to deadlock on), and a sign-in's update of the user's row waits for nothing.
+ * for two to deadlock on), and a sign-in's update of the user's row (its last sign-in)
+ * waits, like any write, behind a revoking one.
  * Grants gained meanwhile do not matter; one lost that the actor held does. An account
  * suspended above it is read, not held (it would make every writer below wait on it).
  */

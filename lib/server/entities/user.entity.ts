@@ -26,7 +26,8 @@ export const User = defineEntity({
     status: p.enum([...USER_STATUSES]).default('active'),
     mustChangePassword: p.boolean().default(false),
     sessionVersion: p.integer().default(1),
-    lastLoginAt: p.datetime().nullable(),
+    // To the millisecond, as a list's cursor holds it (the users list sorts by it).
+    lastLoginAt: p.datetime(3).nullable(),
     // MFA (lib/server/auth/mfa.ts): secrets encrypted, recovery codes as keyed hashes;
     // lazy, so no ordinary read of a user carries them.
     mfaSecret: p.text().nullable().lazy(true, false),

@@ -31,13 +31,11 @@ export function isCalendarDay(value: string): boolean {
 }
 
 /**
- * A key for a list panel that keeps its filters in the address: new each time the page
- * renders on the server, so every navigation to the page — the nav's link to the bare
- * address, a record's link to a filtered one, even the same address again — mounts the
- * panel afresh from what the address asks. Keyed by the filters alone, a navigation to
- * an address asking the same as the first render kept the state changed since (Next
- * keeps a page's state when only its search changes), and the panel then wrote that
- * state back over the address it was opened at.
+ * A token new each time the page renders on the server, for a list panel that keeps its
+ * filters in the address: it tells a render apart from the last, so the panel starts its
+ * filters again when a render asks for another address than they make (the nav's link to
+ * the bare page) and keeps them on a render of its own address (lib/client/
+ * address-state.ts `useAddressState`).
  */
 export function renderKey(): string {
   return randomUUID();

@@ -5,14 +5,14 @@ import { Migration } from '@mikro-orm/migrations';
  * address stays under its own pair curve and IP budget), and the addresses each email
  * last signed in from, which that budget spares (lib/server/auth/throttle.ts). A spent
  * budget tells its person, at most once a day (`paused_notice_for`: the window told of).
- * Last sign-ins are cut to the millisecond, as they are now written.
+ * Last sign-ins are kept to the millisecond (`timestamptz(3)`), as cursors hold them.
  */
 export class Migration20261226100000 extends Migration {
   override async up(): Promise<void> {
     // The users list sorts by the last sign-in, and its cursor holds a time to the
-    // millisecond (as JSON has it): what sign-ins wrote to the microsecond is cut to that.
+    // millisecond (as JSON has it): the column keeps no finer, whoever writes it.
     this.addSql(
-      `update "app_user" set "last_login_at" = date_trunc('milliseconds', "last_login_at") where "last_login_at" is not null;`,
+      `alter table "app_user" alter column "last_login_at" type timestamptz(3) using date_trunc('milliseconds', "last_login_at");`,
     );
     this.addSql(
       `create table "login_account_throttle" ("email" varchar(320) not null, "failures" int not null, "window_ends_at" timestamptz not null, "updated_at" timestamptz not null, "paused_notice_for" timestamptz null, constraint "login_account_throttle_pkey" primary key ("email"));`,
@@ -29,6 +29,7 @@ export class Migration20261226100000 extends Migration {
   }
 
   override async down(): Promise<void> {
+    this.addSql(`alter table "app_user" alter column "last_login_at" type timestamptz(6);`);
     this.addSql(`drop table if exists "login_known_address" cascade;`);
     this.addSql(`drop table if exists "login_account_throttle" cascade;`);
   }
