@@ -1,6 +1,7 @@
 'use client';
 
 import { useState, type Dispatch, type SetStateAction } from 'react';
+import { useSearchParams } from 'next/navigation';
 
 /**
  * A list panel's filters that start from the page's address and are kept there
@@ -20,10 +21,18 @@ export function useAddressState<T>(
 ): [T, Dispatch<SetStateAction<T>>] {
   const [state, setState] = useState(initial);
   const [seen, setSeen] = useState(rendered);
+  // Where the router says the page is: a navigation to the page's address as the server
+  // last rendered it may be served without rendering it again (the nav's link to the
+  // bare page, opened bare and filtered since), and only the router's address moves.
+  const routed = useSearchParams()?.toString() ?? '';
+  const [seenRouted, setSeenRouted] = useState(routed);
+  // React's pattern for state that follows a prop: set during render, no effect.
   if (rendered !== seen) {
-    // React's pattern for state that follows a prop: set during render, no effect.
     setSeen(rendered);
     if (addressOf(initial) !== addressOf(state)) setState(initial);
+  } else if (rendered !== undefined && routed !== seenRouted) {
+    setSeenRouted(routed);
+    if (routed !== addressOf(state) && routed === addressOf(initial)) setState(initial);
   }
   return [state, setState];
 }
