@@ -100,12 +100,15 @@ export function AuditTable({
   );
 }
 
+/** An entity id as the filter takes one (the API checks it again). */
+const isEntityId = (value: string) => /^[0-9a-f-]{36}$/i.test(value);
+
 /** The filters as the page's address keeps them (an entity only once it is an id). */
 function auditAddress(filters: TAuditFilters): string {
   return searchOf({
     resource: filters.resource || undefined,
     op: filters.op || undefined,
-    entity: /^[0-9a-f-]{36}$/i.test(filters.entityId) ? filters.entityId : undefined,
+    entity: isEntityId(filters.entityId) ? filters.entityId : undefined,
     actor: filters.actorId || undefined,
     from: filters.fromDay || undefined,
     to: filters.toDay || undefined,
@@ -142,8 +145,7 @@ export function AuditPanel({
   rendered?: string;
 }) {
   const [filters, setFilters] = useAddressState(initial, rendered, auditAddress);
-  const idError =
-    filters.entityId && !/^[0-9a-f-]{36}$/i.test(filters.entityId) ? 'must be an id' : undefined;
+  const idError = filters.entityId && !isEntityId(filters.entityId) ? 'must be an id' : undefined;
   const days = dayRangeOf(filters);
   const sent: Record<string, string | undefined> = {
     resource: filters.resource || undefined,

@@ -13,6 +13,12 @@ import { saveScreenshot } from '../fixtures/e2e-screenshot';
 import { expectAccessible } from '../fixtures/e2e-accessibility';
 import { closeContexts } from '../fixtures/e2e-close';
 
+/** A `datetime-local` field's value `ms` from now, in the browser's (and this process's) zone. */
+function localInputIn(ms: number): string {
+  const at = new Date(Date.now() + ms);
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
 /**
  * Rate cards live across three people (issue: the panel): the carrier admin assigns a
  * card to reseller A — it shows up in A's open panel within a second, without a reload,
@@ -360,11 +366,7 @@ test('a revision scheduled for tomorrow: its diff, the holder told live, cancell
     mimeType: 'text/csv',
     buffer: Buffer.from('prefix,destination,rate\n44,United Kingdom,0.0250\n49,Germany,0.0300\n'),
   });
-  const tomorrow = new Date(Date.now() + 24 * 3_600_000);
-  const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000)
-    .toISOString()
-    .slice(0, 16);
-  await form.getByLabel('Goes live at (empty: now)').fill(local);
+  await form.getByLabel('Goes live at (empty: now)').fill(localInputIn(86_400_000));
   await form.getByRole('button', { name: 'Schedule' }).click();
   await expect(form.getByRole('status')).toContainText('Revision 2 goes live');
   // The list under the card refetches live: revision 2 waits for its date.
@@ -571,11 +573,7 @@ test('one rate changed, added and removed by hand; the card derived from it foll
   // Scheduled for later (a card with notice of increases needs it): nothing moves now.
   await rates.getByRole('button', { name: 'Edit 44 United Kingdom' }).click();
   await form.getByLabel('Rate per minute (EUR)').fill('0.0350');
-  const later = new Date(Date.now() + 2 * 86_400_000);
-  const local = new Date(later.getTime() - later.getTimezoneOffset() * 60_000)
-    .toISOString()
-    .slice(0, 16);
-  await form.getByLabel('Goes live at (empty: now)').fill(local);
+  await form.getByLabel('Goes live at (empty: now)').fill(localInputIn(2 * 86_400_000));
   await form.getByRole('button', { name: 'Save rate' }).click();
   await expect(admin.getByRole('status').filter({ hasText: 'goes live' })).toContainText(
     '44 on E2E By hand: goes live',
