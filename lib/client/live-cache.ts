@@ -254,15 +254,16 @@ export class LiveCache {
         predicate: (query) => readKey(query.queryKey)?.[1].view === 'any-change',
       });
     }
-    // Calls moved an account's balance: the traffic views over it or its parent follow,
-    // at most once a second each (at call rate a refetch per change would never rest).
+    // Calls moved an account's balance: the traffic views over it or its parent follow —
+    // or over any account above it, for calls that moved none (`within`) — at most once a
+    // second each (at call rate a refetch per change would never rest).
     const moved = usageMovement(envelope);
     if (moved) {
       for (const query of this.queryClient.getQueryCache().findAll()) {
         const key = readKey(query.queryKey);
         if (key?.[1].view !== 'traffic') continue;
         const root = key[1].filter?.parentId ?? key[1].filter?.accountId;
-        if (!root || root === moved.id || root === moved.parentId) {
+        if (!root || root === moved.id || root === moved.parentId || moved.within?.includes(root)) {
           this.refetchThrottled(key, query.queryHash);
         }
       }
@@ -485,7 +486,9 @@ function atCallRate(envelope: TChangeEnvelope): boolean {
  * every level of a call's chain is charged in the same batch, so the traffic below an
  * account moves exactly when one of its direct children's balance does.
  */
-function usageMovement(envelope: TChangeEnvelope): { id: string; parentId?: string } | null {
+function usageMovement(
+  envelope: TChangeEnvelope,
+): { id: string; parentId?: string; within?: string[] } | null {
   const { resource, kind } = envelopeParts(envelope);
   if (resource !== 'resellers' && resource !== 'customers') return null;
   // An account's own people hear of its balance moving only as a signal naming it (its
@@ -500,7 +503,12 @@ function usageMovement(envelope: TChangeEnvelope): { id: string; parentId?: stri
     summary?.reason === 'calls';
   if (!byCalls) return null;
   const parentId = envelope.data.parentId;
-  return { id: envelope.id, ...(typeof parentId === 'string' ? { parentId } : {}) };
+  return {
+    id: envelope.id,
+    ...(typeof parentId === 'string' ? { parentId } : {}),
+    // Calls that moved no balance: every account between the viewer's and the customer.
+    ...(envelope.within ? { within: envelope.within } : {}),
+  };
 }
 
 /**

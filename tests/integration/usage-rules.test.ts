@@ -1537,6 +1537,44 @@ describe('calls that move no balance', () => {
       watcher.socket.close();
     }
   });
+
+  it('name every account from the viewer down, so views two levels up follow them', async () => {
+    // A customer of R2 (under R1) with no card: nothing above it moves. The Calls tab of
+    // R1, of the carrier, must still learn the calls are theirs — from the path between,
+    // told from each viewer's own account down and never from above it.
+    const deep = (await ok(admin.post('/customers', { name: 'Deep quiet', parentId: ids.R2 })))
+      .id as string;
+    const watchers = {
+      carrier: await listenAs(suite.server.url, admin),
+      r1: await listenAs(suite.server.url, as.r1),
+      r2: await listenAs(suite.server.url, as.r2),
+    };
+    try {
+      const posted = await admin.post('/usage', {
+        records: [call(`deep-${Date.now()}`, deep, '447700900203')],
+      });
+      expect(posted.status, JSON.stringify(posted.body)).toBe(200);
+      expect(posted.body.unrated).toBe(1);
+      const deadline = Date.now() + 10_000;
+      const all = Object.values(watchers);
+      while (!all.every((w) => w.received.some((e) => e.id === deep)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const within = (w: (typeof all)[number]) =>
+        w.received.filter((e) => e.id === deep).map((e) => e.within);
+      expect(within(watchers.carrier)).toEqual([[ids.C, ids.R1, ids.R2]]);
+      expect(within(watchers.r1)).toEqual([[ids.R1, ids.R2]]);
+      expect(within(watchers.r2)).toEqual([[ids.R2]]);
+      // Catch-up tells the same as the live feed, per viewer.
+      const since = watchers.r2.received.find((e) => e.id === deep)!.seq - 1;
+      const caught = (await as.r2.get(`/events?since=${since}`)).body as {
+        items: { id: string; within?: string[] }[];
+      };
+      expect(caught.items.filter((e) => e.id === deep).map((e) => e.within)).toEqual([[ids.R2]]);
+    } finally {
+      for (const w of Object.values(watchers)) w.socket.close();
+    }
+  });
 });
 
 describe("a reseller's lookup", () => {

@@ -313,6 +313,26 @@ describe('audience of a change', () => {
       reason: 'balance',
       usage: true,
     });
+    // Whoever is told of them is told the accounts from their own down to the customer's
+    // parent (views over any of them follow), never one above their own; nothing else is.
+    const below = entry({ ...quiet, scopeBefore: 'c/r1/r2/', scopeAfter: 'c/r1/r2/' });
+    const at = (id: string, path: string, grants: string[]) =>
+      ({
+        userId: `u-${id}`,
+        group: { id: 'g' },
+        account: { id, path },
+        grants,
+      }) as unknown as TActor;
+    expect(envelopeFor(at('c', 'c/', ['customers:read']), below)?.within).toEqual([
+      'c',
+      'r1',
+      'r2',
+    ]);
+    expect(
+      envelopeFor(at('r1', 'c/r1/', ['customers:read', 'ledger:read']), below)?.within,
+    ).toEqual(['r1', 'r2']);
+    expect(envelopeFor(at('r2', 'c/r1/r2/', ['customers:read']), below)?.within).toEqual(['r2']);
+    expect(envelopeFor(at('r1', 'c/r1/', ['customers:read']), paid)).not.toHaveProperty('within');
     // A reseller blocked for credit by it: the lists below to refetch, still no entry.
     const blocked = entry({
       ...paid,

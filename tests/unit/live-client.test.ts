@@ -480,6 +480,19 @@ describe('traffic views in the cache', () => {
       expect(refetched(mine)).toBe(4);
       expect(refetched(calls)).toBe(4);
       expect(refetched(other)).toBe(0);
+      // Such calls of a customer two levels below r2 (r2 → r3 → k9): nothing above k9
+      // moved, so only the path the server names (`within`) tells r2's views they follow.
+      vi.advanceTimersByTime(5_000);
+      const deep = {
+        ...change(35, 'customers.updated', 'k9', { id: 'k9', parentId: 'r3', version: 35 }),
+        summary: { reason: 'calls', calls: 1, unrated: 1 },
+      };
+      cache.apply(deep);
+      expect(refetched(other)).toBe(0);
+      vi.advanceTimersByTime(5_000);
+      cache.apply({ ...deep, seq: 36, within: ['r2', 'r3'] });
+      expect(refetched(other)).toBe(1);
+      expect(refetched(mine)).toBe(4);
       cache.close();
     } finally {
       vi.useRealTimers();

@@ -187,15 +187,17 @@ function decideAudience(entry: TLogEntry): TDelivery[] {
       const blind = ledgerBlindRoom(accountId, resource, readsPeople);
       deliveries.push(
         lazyDelivery([room], () => envelope(entry, resource, kind, named, path), [blind]),
-        lazyDelivery([blind], () =>
-          envelope(
+        lazyDelivery([blind], () => ({
+          ...envelope(
             { ...entry, summary: withoutLedger(entry.summary) },
             resource,
             kind,
             named,
             path,
           ),
-        ),
+          // The path below is the account's, not the ledger's: told alike.
+          ...withinOf(entry, path),
+        })),
       );
     }
   }
@@ -767,5 +769,21 @@ function envelope(
     ...(entry.summary && kind !== 'removed'
       ? { summary: entry.summary as TChangeEnvelope['summary'] }
       : {}),
+    ...withinOf(entry, viewerPath),
   };
+}
+
+/**
+ * Calls that moved no balance (`reason: 'calls'`) tell only the customer's own entry, so
+ * the traffic views over an account further up — a reseller's Calls tab for a customer
+ * two levels below it — cannot tell from the parent id alone that the calls are theirs.
+ * The path from the viewer's account (the room's, so never one above the viewer) down to
+ * the customer's parent says it: ids the viewer's own scope holds.
+ */
+function withinOf(entry: TLogEntry, viewerPath: string | null): { within?: string[] } {
+  const scope = entry.scopeAfter;
+  if (entry.summary?.reason !== 'calls' || !viewerPath || !isWithin(viewerPath, scope)) return {};
+  const ids = scope!.split('/').filter(Boolean);
+  const own = viewerPath.split('/').filter(Boolean).length - 1;
+  return { within: ids.slice(own) };
 }

@@ -70,6 +70,14 @@ export const ZChangeEnvelope = z.object({
     .catchall(z.unknown())
     .optional(),
   /**
+   * Calls stored for a customer that moved no balance (`summary.reason: 'calls'`): the
+   * accounts from the viewer's own down to the customer's parent, top down. No balance
+   * above the customer moved, so this is how the traffic views over any of them (a
+   * reseller's Calls tab, its dashboard rows) know the calls are theirs. Never an account
+   * above the viewer's.
+   */
+  within: z.array(z.string()).optional(),
+  /**
    * Live only: an account's balance moves, coalesced (at most one such event per account
    * a second, the latest): it may arrive after envelopes of later positions; apply it by
    * version. Catch-up never coalesces.
