@@ -243,7 +243,9 @@ export class LiveCache {
     // Views over everything (dashboard counts, the activity feed) follow any change; a
     // burst of changes costs at most two fetches (refetchSettled). A balance moved by the
     // ledger comes at call rate: those views follow it at most once a second.
-    const often = atCallRate(envelope) || isSignIn(envelope);
+    // An audit signal (`audit.refetch`: a change nothing else told this viewer of) may
+    // stand for a balance moved by calls as well: followed alike.
+    const often = atCallRate(envelope) || isSignIn(envelope) || resource === 'audit';
     if (often) {
       for (const query of this.queryClient.getQueryCache().findAll()) {
         const key = readKey(query.queryKey);

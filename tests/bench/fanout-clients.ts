@@ -123,6 +123,10 @@ function allowed(group: TClientGroup, envelope: TEnvelope): boolean {
   if (envelope.type === 'resellers.refetch') {
     return envelope.id === scope && envelope.summary?.reason === 'own_account';
   }
+  // A change in its audit nothing else told it of: its own account, nothing of the change.
+  if (envelope.type === 'audit.refetch') {
+    return envelope.id === scope && JSON.stringify(envelope.data) === JSON.stringify({ id: scope });
+  }
   return false;
 }
 

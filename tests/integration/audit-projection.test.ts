@@ -4,7 +4,7 @@ import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { csvObjects, csvRows } from '../fixtures/csv-rows';
 import { exportAudit } from '@/lib/server/services/audit/list-audit';
-import { actorByEmail } from '../fixtures/cookie-listener';
+import { actorByEmail, listenAs } from '../fixtures/cookie-listener';
 
 /**
  * Issue 13 item 7: the audit shows what changed only as the live events would show it
@@ -342,5 +342,59 @@ describe('the audit filtered by who and when, and exported', () => {
     // Paging is what this reads; access mid-download is the ledger export's test.
     const batched = await exportAudit(em, actor, {}, { batch: 3, stillAllowed: async () => {} });
     expect(await new Response(batched).text()).toBe(whole);
+  });
+});
+
+describe('the audit, live', () => {
+  it('reaches audit readers whom nothing else tells, naming only their own account', async () => {
+    const me = (await admin.get('/me')).body.account.id as string;
+    // Both signed in before either listens: a sign-in is in the audit too.
+    const clients = [
+      await apiClient(suite.server.url, 'auditor@carrier.test', PASSWORD),
+      await apiClient(suite.server.url, 'holder@r1.test', PASSWORD),
+    ];
+    const auditor = await listenAs(suite.server.url, clients[0]!);
+    const holder = await listenAs(suite.server.url, clients[1]!);
+    try {
+      // R2 renamed (its entry is the carrier's: outside R1's audit), then a customer made
+      // under R1 (in both audits): nothing of either is a card, which is all the holder
+      // reads, and the auditor reads nothing else at all.
+      const r2 = (await admin.get(`/resellers/${ids.R2}`)).body;
+      const renamed = await admin.patch(`/resellers/${ids.R2}`, {
+        version: r2.version,
+        name: 'R2 renamed',
+      });
+      expect(renamed.status).toBe(200);
+      const made = await admin.post('/customers', { name: 'Live audit', parentId: ids.R1 });
+      expect(made.status).toBe(201);
+      const madeAt = (await audit(admin)).find((entry) => entry.entityId === made.body.id)!.seq;
+      const deadline = Date.now() + 10_000;
+      const heard = (l: typeof auditor) => l.received.some((e) => e.seq === madeAt);
+      while (!(heard(auditor) && heard(holder)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const bare = (id: string) => ({
+        type: 'audit.refetch',
+        id,
+        data: { id },
+        actor: { kind: 'account', name: expect.any(String) },
+      });
+      expect(auditor.received.map((e) => e.type)).toEqual(['audit.refetch', 'audit.refetch']);
+      expect(auditor.received).toEqual([
+        expect.objectContaining(bare(me)),
+        expect.objectContaining({ ...bare(me), seq: madeAt }),
+      ]);
+      expect(JSON.stringify(auditor.received)).not.toContain(made.body.id);
+      // The holder: the customer under its account only, not R2's rename.
+      expect(holder.received).toEqual([expect.objectContaining({ ...bare(ids.R1), seq: madeAt })]);
+      // Catch-up tells the same.
+      const since = auditor.received[0]!.seq - 1;
+      const auditorClient = auditor.client;
+      const caught = (await auditorClient.get(`/events?since=${since}`)).body.items as unknown[];
+      expect(caught).toEqual(auditor.received.map((e) => expect.objectContaining(bare(e.id))));
+    } finally {
+      auditor.socket.close();
+      holder.socket.close();
+    }
   });
 });

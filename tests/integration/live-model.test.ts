@@ -353,6 +353,17 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
       const account = accounts.get(envelope.id);
       const reason = envelope.summary?.reason;
       const bare = JSON.stringify(envelope.data) === JSON.stringify({ id: envelope.id });
+      // A change in the viewer's audit nothing else told them of: a bare signal naming
+      // their own account and nothing of the change, to an audit reader.
+      if (
+        (resource as string) === 'audit' &&
+        view?.grants.has('audit:read') &&
+        account?.path === view.path &&
+        bare &&
+        !envelope.summary
+      ) {
+        return;
+      }
       // An edit of the viewer's own user or group: a bare signal naming that one.
       if (
         reason === 'own_identity' &&

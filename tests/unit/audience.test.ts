@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  auditRoom,
   auditViewOf,
   audienceOf,
   envelopeFor,
@@ -38,10 +39,17 @@ const entry = (change: Partial<TLogEntry>): TLogEntry => ({
   ...change,
 });
 
+/**
+ * An entry's deliveries but the audit's bare signal to those nothing else tells (`audit:`
+ * rooms), which every entry has: tested on its own below.
+ */
+const deliveriesOf = (e: TLogEntry) =>
+  audienceOf(e).filter((d) => !d.rooms.some((room) => room.startsWith('audit:')));
+
 /** Which envelope type each room receives. */
 const byRoom = (e: TLogEntry) =>
   Object.fromEntries(
-    audienceOf(e).map((d) => [
+    deliveriesOf(e).map((d) => [
       d.rooms[0],
       [d.envelope.type, d.envelope.data, d.envelope.actor.kind],
     ]),
@@ -73,7 +81,7 @@ describe('audience of a change', () => {
 
   it("tells an account's own people that it changed, with nothing of the change", () => {
     const renamed = entry({ resource: 'resellers', entityId: 'r2', scopeBefore: 'c/r1/' });
-    const own = audienceOf(renamed).find((d) => d.rooms.includes(ownAccountRoom('r2')));
+    const own = deliveriesOf(renamed).find((d) => d.rooms.includes(ownAccountRoom('r2')));
     expect(own?.rooms).toEqual([ownAccountRoom('r2')]);
     expect(own?.envelope).toMatchObject({
       type: 'resellers.refetch',
@@ -83,7 +91,7 @@ describe('audience of a change', () => {
     });
     // Created or deleted: not theirs (a new account has no people; a deleted one none left).
     for (const op of ['created', 'deleted'] as const) {
-      const rooms = audienceOf({ ...renamed, op }).flatMap((d) => d.rooms);
+      const rooms = deliveriesOf({ ...renamed, op }).flatMap((d) => d.rooms);
       expect(rooms).not.toContain(ownAccountRoom('r2'));
     }
   });
@@ -97,7 +105,7 @@ describe('audience of a change', () => {
       scopeBefore: null,
       scopeAfter: 'c/r1/',
     });
-    const deliveries = audienceOf(started);
+    const deliveries = deliveriesOf(started);
     expect(deliveries.map((delivery) => delivery.rooms)).toEqual([
       [roomFor('c', 'users', true)],
       [roomFor('r1', 'users', true)],
@@ -132,7 +140,7 @@ describe('audience of a change', () => {
       scopeAfter: 'c/r1/',
       actor: bo,
     });
-    const deliveries = audienceOf(signedIn);
+    const deliveries = deliveriesOf(signedIn);
     expect(deliveries.map((delivery) => [delivery.rooms, delivery.except])).toEqual([
       [[roomFor('c', 'users', true)], undefined],
       [[roomFor('r1', 'users', true)], undefined],
@@ -150,11 +158,11 @@ describe('audience of a change', () => {
     }
     // A token issued for the password is a sign-in too; a session's end moves nothing shown.
     const issued = { ...signedIn, resource: 'tokens', entityId: 't1' };
-    expect(audienceOf(issued).map((delivery) => delivery.rooms)).toEqual(
+    expect(deliveriesOf(issued).map((delivery) => delivery.rooms)).toEqual(
       deliveries.map((delivery) => delivery.rooms),
     );
     expect(
-      audienceOf({
+      deliveriesOf({
         ...signedIn,
         op: 'deleted',
         after: null,
@@ -163,7 +171,13 @@ describe('audience of a change', () => {
       }),
     ).toEqual([]);
     expect(
-      audienceOf({ ...issued, op: 'deleted', after: null, scopeBefore: 'c/r1/', scopeAfter: null }),
+      deliveriesOf({
+        ...issued,
+        op: 'deleted',
+        after: null,
+        scopeBefore: 'c/r1/',
+        scopeAfter: null,
+      }),
     ).toEqual([]);
   });
 
@@ -182,7 +196,7 @@ describe('audience of a change', () => {
       summary: { reason: 'ledger' },
     });
     const actorIn = (room: string) =>
-      audienceOf(moved).find((delivery) => delivery.rooms.includes(room))?.envelope.actor;
+      deliveriesOf(moved).find((delivery) => delivery.rooms.includes(room))?.envelope.actor;
     expect(actorIn(roomFor('c', 'customers', true))).toMatchObject({ kind: 'user' });
     expect(actorIn(roomFor('r1', 'customers', false))).toEqual({
       kind: 'account',
@@ -203,7 +217,7 @@ describe('audience of a change', () => {
       audience: { recipient: 'u1' },
       actor: moved.actor,
     });
-    expect(audienceOf(notice)[0]?.envelope.actor).toEqual({ kind: 'account', name: 'Carrier' });
+    expect(deliveriesOf(notice)[0]?.envelope.actor).toEqual({ kind: 'account', name: 'Carrier' });
     // An acting account whose place is unknown (gone) is not named.
     expect(projectActor({ ...moved.actor, accountPath: null }, false, 'c/r1/')).toEqual({
       kind: 'account',
@@ -231,13 +245,13 @@ describe('audience of a change', () => {
   });
 
   it('tells a deletion with the id only, to those who saw it', () => {
-    const gone = audienceOf(entry({ op: 'deleted', scopeAfter: null, after: null }));
+    const gone = deliveriesOf(entry({ op: 'deleted', scopeAfter: null, after: null }));
     expect(gone.every((d) => d.envelope.type === 'customers.deleted')).toBe(true);
     expect(gone.every((d) => JSON.stringify(d.envelope.data) === '{"id":"k"}')).toBe(true);
   });
 
   it('does not fan out resources without a live read grant (tokens, impersonation)', () => {
-    expect(audienceOf(entry({ resource: 'tokens' }))).toEqual([]);
+    expect(deliveriesOf(entry({ resource: 'tokens' }))).toEqual([]);
   });
 
   it('puts a socket in the rooms its grants open, at its own account', () => {
@@ -294,7 +308,7 @@ describe('audience of a change', () => {
     // Each socket gets one of the two, never both.
     for (const grants of [['customers:read', 'ledger:read'], ['customers:read']]) {
       const rooms = new Set(roomsOf(reader(grants)));
-      const reached = audienceOf(paid).filter(
+      const reached = deliveriesOf(paid).filter(
         (d) =>
           d.rooms.some((room) => rooms.has(room)) && !d.except?.some((room) => rooms.has(room)),
       );
@@ -366,7 +380,7 @@ describe('audience of a change', () => {
       scopeAfter: 'c/',
       summary: { refetch: ['resellers', 'customers'], reason: 'credit_cascade' },
     });
-    const below = audienceOf(blocked).filter((d) => d.rooms.includes(belowRoom('r1')));
+    const below = deliveriesOf(blocked).filter((d) => d.rooms.includes(belowRoom('r1')));
     expect(below.map((d) => [d.envelope.type, d.envelope.data, d.envelope.summary])).toEqual([
       ['resellers.refetch', { id: 'r1' }, { refetch: ['resellers', 'customers'], reason: 'above' }],
     ]);
@@ -375,7 +389,7 @@ describe('audience of a change', () => {
       ...blocked,
       summary: { refetch: ['users', 'assignments'], reason: 'renamed' },
     });
-    expect(audienceOf(renamed).some((d) => d.rooms.includes(belowRoom('r1')))).toBe(false);
+    expect(deliveriesOf(renamed).some((d) => d.rooms.includes(belowRoom('r1')))).toBe(false);
   });
 
   it("sends a notice to its recipient's inbox alone, and one naming nobody to no one", () => {
@@ -387,7 +401,7 @@ describe('audience of a change', () => {
       scopeBefore: null,
       audience: { recipient: 'u1' },
     });
-    expect(audienceOf(notice).map((d) => [d.rooms, d.envelope.type, d.envelope.data])).toEqual([
+    expect(deliveriesOf(notice).map((d) => [d.rooms, d.envelope.type, d.envelope.data])).toEqual([
       [[inboxRoom('u1')], 'notifications.created', notice.after],
     ]);
     // Not the same account's other people, whatever their grants.
@@ -399,7 +413,7 @@ describe('audience of a change', () => {
     } as unknown as TActor;
     expect(envelopeFor(colleague, notice)).toBeNull();
     expect(auditViewOf(colleague, notice).detail).toBe('withheld');
-    expect(audienceOf(entry({ resource: 'notifications', audience: null }))).toEqual([]);
+    expect(deliveriesOf(entry({ resource: 'notifications', audience: null }))).toEqual([]);
   });
 
   describe("use-only groups (an ancestor's group, seen by whoever below may assign it)", () => {
@@ -495,6 +509,56 @@ const OWNER_CARD = {
   losingRates: 1,
 };
 
+describe('the audit of those nothing else tells', () => {
+  const viewer = (id: string, path: string, grants: string[]) =>
+    ({
+      userId: `u-${id}`,
+      group: { id: 'g' },
+      account: { id, path },
+      grants,
+    }) as unknown as TActor;
+
+  it('is a bare signal naming their own account, to audit readers on the entry’s paths', () => {
+    const renamed = entry({ before: { id: 'k', name: 'Inn' }, scopeBefore: 'c/r1/' });
+    const auditor = viewer('r1', 'c/r1/', ['audit:read']);
+    expect(roomsOf(auditor)).toContain(auditRoom('r1'));
+    expect(envelopeFor(auditor, renamed)).toEqual({
+      seq: 7,
+      type: 'audit.refetch',
+      id: 'r1',
+      data: { id: 'r1' },
+      at: '2026-11-28T10:00:00.000Z',
+      actor: { kind: 'account', name: 'Carrier' },
+    });
+    // One who reads the customer hears of it as a customer, not twice.
+    const reader = viewer('r1', 'c/r1/', ['audit:read', 'customers:read']);
+    expect(envelopeFor(reader, renamed)?.type).toBe('customers.updated');
+    // A user's entry to one who reads customers and the audit but not users: the audit.
+    const user = entry({ resource: 'users', entityId: 'u9', after: { id: 'u9' } });
+    expect(envelopeFor(reader, user)?.type).toBe('audit.refetch');
+    // A token or a session (no live resource of their own) reaches the audit too.
+    expect(envelopeFor(auditor, entry({ resource: 'tokens' }))?.type).toBe('audit.refetch');
+    // A customer moved out of r1: both sides' auditors.
+    const moved = entry({ scopeBefore: 'c/r1/', scopeAfter: 'c/r2/' });
+    expect(envelopeFor(viewer('r2', 'c/r2/', ['audit:read']), moved)?.id).toBe('r2');
+    expect(envelopeFor(auditor, moved)?.id).toBe('r1');
+  });
+
+  it('reaches no one outside the entry’s paths, no one without audit:read, nothing of notices', () => {
+    expect(envelopeFor(viewer('r2', 'c/r2/', ['audit:read']), entry({}))).toBeNull();
+    expect(envelopeFor(viewer('r1', 'c/r1/', ['resellers:read']), entry({}))).toBeNull();
+    expect(roomsOf(viewer('r1', 'c/r1/', ['resellers:read']))).not.toContain(auditRoom('r1'));
+    const notice = entry({ resource: 'notifications', scopeBefore: null });
+    expect(audienceOf(notice).some((d) => d.rooms.some((r) => r.startsWith('audit:')))).toBe(false);
+    // Every audit delivery excludes every room the entry's other deliveries reach.
+    const deliveries = audienceOf(entry({}));
+    const others = deliveries.filter((d) => !d.rooms[0]!.startsWith('audit:'));
+    for (const audit of deliveries.filter((d) => d.rooms[0]!.startsWith('audit:'))) {
+      expect(audit.except).toEqual(expect.arrayContaining(others.flatMap((d) => d.rooms)));
+    }
+  });
+});
+
 describe('audience of a rate card', () => {
   const ownerDto = OWNER_CARD;
   const cardEntry = (change: Partial<TLogEntry>) =>
@@ -516,7 +580,7 @@ describe('audience of a rate card', () => {
     });
 
   it('gives the owner side everything and each holder only its assignee view', () => {
-    const deliveries = audienceOf(cardEntry({}));
+    const deliveries = deliveriesOf(cardEntry({}));
     const owner = deliveries.find((d) => d.rooms.includes(roomFor('c', 'cards', true)))!;
     expect(owner.envelope).toMatchObject({ type: 'cards.rates_changed', data: ownerDto });
     expect(owner.envelope.summary).toEqual({
@@ -540,7 +604,7 @@ describe('audience of a rate card', () => {
 
   it('tells a holder a scheduled revision: what changes and when, never the margin', () => {
     const counts = { added: 1, removed: 0, increased: 214, decreased: 3, changed: 0, unchanged: 9 };
-    const deliveries = audienceOf(
+    const deliveries = deliveriesOf(
       cardEntry({
         summary: {
           event: 'revision_scheduled',
@@ -568,7 +632,7 @@ describe('audience of a rate card', () => {
   });
 
   it('sends a margin alert to the owner side only', () => {
-    const deliveries = audienceOf(
+    const deliveries = deliveriesOf(
       cardEntry({
         summary: {
           event: 'margin_alert',
@@ -597,7 +661,7 @@ describe('audience of a rate card', () => {
       accountKind: 'reseller',
     };
     const assigned = { ...ownerDto, relation: 'assigned', kind: 'provider' };
-    const created = audienceOf(
+    const created = deliveriesOf(
       entry({
         resource: 'assignments',
         entityId: 'a1',
@@ -618,7 +682,7 @@ describe('audience of a rate card', () => {
     expect(added).not.toHaveProperty('parentId');
     expect(added).not.toHaveProperty('markup');
     expect(added).not.toHaveProperty('losingRates');
-    const removed = audienceOf(
+    const removed = deliveriesOf(
       entry({
         resource: 'assignments',
         entityId: 'a1',
@@ -638,7 +702,7 @@ describe('audience of a rate card', () => {
   });
 
   it('tells a removal nothing but the id', () => {
-    const moved = audienceOf(
+    const moved = deliveriesOf(
       entry({ scopeBefore: 'c/r1/', scopeAfter: 'c/r2/', summary: { reason: 'transfer' } }),
     );
     const removal = moved.find((d) => d.rooms[0] === roomFor('r1', 'customers', true))!;

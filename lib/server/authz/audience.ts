@@ -88,6 +88,15 @@ export function memberRoom(groupId: string): string {
   return `member:${groupId}`;
 }
 
+/**
+ * Every socket holding `audit:read` at this account: the audit shows every change in the
+ * account's subtree — as a bare line when the viewer may not read what changed — so an
+ * entry nothing else tells such a socket of reaches it here (`auditDeliveries`).
+ */
+export function auditRoom(accountId: string): string {
+  return `audit:${accountId}`;
+}
+
 /** The rooms a socket of this actor joins, computed once at connect. */
 export function roomsOf(actor: TActor): string[] {
   const readsPeople = can(actor, 'users:read');
@@ -99,6 +108,7 @@ export function roomsOf(actor: TActor): string[] {
     }
   }
   rooms.push(ownAccountRoom(actor.account.id), inboxRoom(actor.userId), memberRoom(actor.group.id));
+  if (can(actor, 'audit:read')) rooms.push(auditRoom(actor.account.id));
   for (const [ancestorId] of ancestorPrefixes(actor.account.path).slice(0, -1)) {
     rooms.push(belowRoom(ancestorId));
   }
@@ -159,6 +169,46 @@ export function audienceOf(entry: TLogEntry): readonly TDelivery[] {
 const decided = new WeakMap<TLogEntry, TDelivery[]>();
 
 function decideAudience(entry: TLogEntry): TDelivery[] {
+  const deliveries = resourceDeliveries(entry);
+  return [...deliveries, ...auditDeliveries(entry, deliveries)];
+}
+
+/**
+ * The audit lists every change whose entity was in the viewer's subtree before or after
+ * it (lib/server/services/audit/list-audit.ts), whatever else the viewer may read: one
+ * who holds `audit:read` and not the resource — an auditor, or a user or a session's
+ * entry to one without `users:read` — hears of the entry nowhere else, and their audit
+ * (a view over every change) would stand still. To them, per account on those paths, a
+ * bare `audit.refetch` naming the account (their own: nothing of the entry, not even the
+ * entity's id). Those the entry's other deliveries reach follow it from those. A
+ * person's notices are no one's audit. Balance moves come at call rate, but their
+ * entries are held per account (server/balance-hold.ts) before any of this is sent.
+ */
+function auditDeliveries(entry: TLogEntry, others: readonly TDelivery[]): TDelivery[] {
+  if (entry.resource === 'notifications') return [];
+  const paths = new Map([
+    ...ancestorPrefixes(entry.scopeBefore),
+    ...ancestorPrefixes(entry.scopeAfter),
+  ]);
+  if (!paths.size) return [];
+  const except = [...new Set(others.flatMap((delivery) => delivery.rooms))];
+  return [...paths].map(([accountId, path]) =>
+    lazyDelivery(
+      [auditRoom(accountId)],
+      () => ({
+        seq: entry.seq,
+        type: 'audit.refetch',
+        id: accountId,
+        data: { id: accountId },
+        at: entry.at.toISOString(),
+        actor: projectActor(entry.actor, false, path),
+      }),
+      except,
+    ),
+  );
+}
+
+function resourceDeliveries(entry: TLogEntry): TDelivery[] {
   if (entry.resource === 'impersonation') return viewAsDeliveries(entry);
   if (entry.resource === 'notifications') return inboxDeliveries(entry);
   if (entry.resource === 'brands') return brandDeliveries(entry);

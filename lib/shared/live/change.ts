@@ -16,10 +16,11 @@ export type TLiveResource = (typeof LIVE_RESOURCES)[number];
 /**
  * What an envelope may be about: the live resources, the viewer's own notices
  * (`notifications.created`, `notifications.updated` when some were marked read), which
- * reach their recipient alone and no list of anyone else's, and `brands.refetch` (a brand
- * on the viewer's path changed: the pages render again).
+ * reach their recipient alone and no list of anyone else's, `brands.refetch` (a brand
+ * on the viewer's path changed: the pages render again) and `audit.refetch` (a change in
+ * the viewer's audit that nothing else told them of: the audit reads again).
  */
-export const ENVELOPE_RESOURCES = [...LIVE_RESOURCES, 'notifications', 'brands'] as const;
+export const ENVELOPE_RESOURCES = [...LIVE_RESOURCES, 'notifications', 'brands', 'audit'] as const;
 export type TEnvelopeResource = (typeof ENVELOPE_RESOURCES)[number];
 
 /**
