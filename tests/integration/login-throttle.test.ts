@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import * as OTPAuth from 'otpauth';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
@@ -278,6 +279,32 @@ describe('sign-in budget per email across addresses (many addresses, one passwor
     await sql(`update login_account_throttle set paused_notice_for = now() - interval '25 hours'
                 where email = 'told@carrier.test'`);
     expect(await round(3)).toEqual([ACCOUNT_BUDGET]);
+  });
+
+  it('gives the budget back for a right password whose code is still to come', async () => {
+    await newUser('coded@carrier.test');
+    const client = await apiClient(suite.server.url, 'coded@carrier.test', PASSWORD);
+    const started = await client.post('/me/mfa', { password: PASSWORD });
+    expect(started.status).toBe(201);
+    const secret = OTPAuth.Secret.fromBase32(started.body.secret);
+    const otp = new OTPAuth.TOTP({ secret }).generate();
+    expect((await client.post('/me/mfa/confirm', { otp })).status).toBe(200);
+    // The password alone, from more new addresses than the budget holds: each is asked
+    // for its code (401 otp_required), and none of them is a failure of the email's.
+    for (let n = 1; n <= ACCOUNT_BUDGET + 2; n += 1) {
+      expect(await issueFrom(`127.0.4.${n}`, 'coded@carrier.test', PASSWORD)).toBe(401);
+    }
+    const [row] = await sql('select failures from login_account_throttle where email = ?', [
+      'coded@carrier.test',
+    ]);
+    expect(row?.failures ?? 0).toBe(0);
+    // So the whole budget is still there for wrong passwords from new addresses.
+    const guesses = await sequentialChecks((n) =>
+      issueFrom(`127.0.5.${n + 1}`, 'coded@carrier.test', `wrong-${n}`).then((status) => ({
+        status,
+      })),
+    );
+    expect(guesses).toBe(ACCOUNT_BUDGET);
   });
 
   it('spends nothing on a success, and nothing on guesses the pair refused first', async () => {
