@@ -22,6 +22,7 @@ import { PanelLink } from '@/components/ui/panel-link';
 import { Money } from '@/components/ui/money';
 import { DateTime } from '@/components/ui/date-time';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
+import type { TComboOption } from '@/components/ui/combobox';
 
 /** The filters the page's address may carry (`/calls?status=unrated&reason=no_route`). */
 export interface TCallFilters {
@@ -53,9 +54,10 @@ export interface TCallsViewer {
   readsCustomers: boolean;
 }
 
-/** The filters as the page's address keeps them (an account by id is not: see below). */
+/** The filters as the page's address keeps them (the page names the account back). */
 function callsAddress(filters: TCallFilters): string {
   return searchOf({
+    account: filters.accountId || undefined,
     number: filters.number.trim() || undefined,
     status: filters.status || undefined,
     reason: filters.reason || undefined,
@@ -78,9 +80,12 @@ export function CallsPanel({
   initial = NO_CALL_FILTERS,
   record,
   rendered,
+  account = null,
 }: {
   viewer: TCallsViewer;
   initial?: TCallFilters;
+  /** The account `initial` names, as the picker shows it (the page read it in scope). */
+  account?: TComboOption | null;
   /** New with each server render of the page (`useAddressState`); none on a record's tab. */
   rendered?: string;
   /**
@@ -104,8 +109,8 @@ export function CallsPanel({
     reason: filters.reason || undefined,
     ...days.window,
   };
-  // The address follows the filters (an account by id is left out: the picker could not
-  // name it back), so a reload or a shared link opens the same selection.
+  // The address follows the filters, so a reload or a shared link opens the same
+  // selection (the page names the account in it back for the picker).
   const address = callsAddress(filters);
   useEffect(() => {
     if (record) return;
@@ -137,6 +142,8 @@ export function CallsPanel({
         >
           {picks && !viewer.isCustomer && !record ? (
             <RecordPicker
+              // Another account named by a navigation (not a pick here): shown by its name.
+              key={account?.id ?? ''}
               id="calls-account"
               label="Account"
               sources={accountSources({
@@ -144,6 +151,7 @@ export function CallsPanel({
                 customers: viewer.readsCustomers,
               })}
               value={filters.accountId}
+              initialOption={account}
               onChange={(id) => set({ accountId: id })}
               placeholder="Every account"
             />

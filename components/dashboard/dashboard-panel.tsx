@@ -109,6 +109,7 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
           account={live.account}
           showExposure={can.ledger.read}
           canRerate={can.usage.rerate}
+          searchesCalls={can.sections.resellers || can.sections.customers}
         />
       ) : null}
       {can.ledger.read && live.account.kind !== 'customer' ? <ExposureSection /> : null}

@@ -76,11 +76,14 @@ export function TrafficSection({
   account,
   showExposure,
   canRerate = false,
+  searchesCalls = false,
 }: {
   account: { id: string; name: string };
   showExposure: boolean;
   /** `usage:create` outside a view-as: unrated calls may be rated again from here. */
   canRerate?: boolean;
+  /** The calls page can take the account opened here (the viewer reads those accounts). */
+  searchesCalls?: boolean;
 }) {
   const [period, setPeriod] = useState<TPeriod>('hour');
   const [trail, setTrail] = useState<TLevel[]>([]);
@@ -132,6 +135,15 @@ export function TrafficSection({
             showExposure={showExposure && current.kind === 'root'}
           />
         )}
+        {searchesCalls && current.kind !== 'root' ? (
+          <p className="text-sm">
+            <PanelLink href={`/calls?account=${current.id}`} className="text-brand-700 underline">
+              {current.kind === 'customer'
+                ? `Search all calls of ${current.name}`
+                : `Search all calls below ${current.name}`}
+            </PanelLink>
+          </p>
+        ) : null}
         {canRerate ? (
           // Keyed by the level: a result said for one account is not left under another's.
           <RerateUnrated

@@ -324,6 +324,19 @@ test('the calls page lists what needs attention, live, and downloads each viewer
   await expect(k2Calls.getByRole('columnheader', { name: 'Account' })).toHaveCount(0);
   await expect(admin).toHaveURL(/\?tab=calls$/);
 
+  // One account's calls on the calls page, from the Overview's drill-down: the address
+  // names it, the picker shows it by name, a reload keeps it.
+  await admin.goto('/');
+  await admin.getByRole('button', { name: 'Traffic Reseller: traffic by customer' }).click();
+  await admin.getByRole('button', { name: 'Traffic K2: calls' }).click();
+  await admin.getByRole('link', { name: 'Search all calls of Traffic K2' }).click();
+  await expect(admin).toHaveURL(new RegExp(`/calls\\?account=${ids.k2}$`));
+  await expect(admin.getByRole('combobox', { name: 'Account' })).toHaveValue('Traffic K2');
+  await expect(table.getByRole('row')).toHaveCount(4);
+  await admin.reload();
+  await expect(admin.getByRole('combobox', { name: 'Account' })).toHaveValue('Traffic K2');
+  await expect(table.getByRole('row')).toHaveCount(4);
+
   // The reseller's seat, from its own navigation: K1 paid it 0.018, it paid 0.012 — and
   // nothing of what the carrier paid, on screen or in the file.
   const mine = await resellerPage(browser);
@@ -332,6 +345,12 @@ test('the calls page lists what needs attention, live, and downloads each viewer
     .getByRole('link', { name: 'Calls' })
     .click();
   const its = mine.getByRole('table', { name: 'Calls' });
+  // An account it may not pick in the address (its own: not below it) is ignored, not an
+  // error, and leaves the address.
+  await mine.goto(`/calls?account=${ids.reseller}`);
+  await expect(mine.getByRole('combobox', { name: 'Account' })).toHaveValue('');
+  await expect(mine).toHaveURL(/\/calls$/);
+  await expect(its).toContainText('Traffic K2');
   const itsRated = its
     .getByRole('row')
     .filter({ hasText: 'Traffic K1' })
