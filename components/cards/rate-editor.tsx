@@ -15,6 +15,7 @@ import { Button, TextField } from '@/components/ui/field';
 import { FormMessage } from '@/components/ui/panel-section';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { DateTime } from '@/components/ui/date-time';
+import { serverNow } from '@/lib/client/server-clock';
 
 /** The form's text, as typed: the schema parses it (numbers, defaults) when it is sent. */
 interface TRateValues {
@@ -75,7 +76,7 @@ export function RateEditor({
   );
   // Said in the form when the row was picked; whether it is in force is asked again when
   // it is saved (`toBody`), and the server's clock has the last word.
-  const [pickedAt] = useState(() => Date.now());
+  const [pickedAt] = useState(() => serverNow());
   const inForce = Boolean(editing?.effectiveFrom && Date.parse(editing.effectiveFrom) <= pickedAt);
   const remove = useApiMutation<TRateKey, TRatesWritten>('PATCH', `/cards/${card.id}/rates`, [], {
     body: (key) => ({ remove: [key] }),
@@ -276,7 +277,7 @@ export function RateEditor({
 
 /** Asked when the form is sent (the moment it is saved), not when it is drawn. */
 function hasPassed(instant: string): boolean {
-  return Date.parse(instant) <= Date.now();
+  return Date.parse(instant) <= serverNow();
 }
 
 function valuesOf(row: TRateDto): TRateValues {

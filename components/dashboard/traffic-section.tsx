@@ -32,6 +32,7 @@ import { ListState, LoadMore } from '@/components/ui/field';
 import { RelativeTime } from '@/components/ui/relative-time';
 import type { TChartPoint } from './traffic-charts';
 import { accountsChartHeight, DAYS_CHART_HEIGHT } from './chart-heights';
+import { serverNow } from '@/lib/client/server-clock';
 
 /**
  * The charts' code (recharts: most of a 470 KB script) is fetched when there is traffic
@@ -198,8 +199,8 @@ function useTraffic(parentId: string, by: TUsageSummaryBy, period: TPeriod) {
     queryFn: async ({ signal }) => {
       // The window moves with each fetch; the key names the period, not the instant. Taken
       // when the read is asked: it waits for the join a moment at most.
-      const from =
-        period === 'hour' ? new Date(Date.now() - 3_600_000) : utcDayStart(Date.now(), DAYS - 1);
+      const now = serverNow();
+      const from = period === 'hour' ? new Date(now - 3_600_000) : utcDayStart(now, DAYS - 1);
       const search = new URLSearchParams({ by, parentId, from: from.toISOString() });
       return joinedFetch<TUsageSummary>(`/usage/summary?${search}`, { signal });
     },

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { apiFetch } from '@/lib/client/api';
 import { DateTime } from '@/components/ui/date-time';
 import { takeViewAsStart } from '@/lib/client/view-as-return';
+import { serverNow } from '@/lib/client/server-clock';
 
 /**
  * Always on screen while viewing as someone else: who, why, the time left (ticking), and
@@ -72,7 +73,7 @@ function useSecondsLeft(until: string): number | null {
   const [left, setLeft] = useState<number | null>(null);
   useEffect(() => {
     const tick = () =>
-      setLeft(Math.max(0, Math.ceil((new Date(until).getTime() - Date.now()) / 1000)));
+      setLeft(Math.max(0, Math.ceil((new Date(until).getTime() - serverNow()) / 1000)));
     tick();
     const timer = setInterval(tick, 1000);
     return () => clearInterval(timer);

@@ -1,3 +1,5 @@
+import { noteServerDate } from './server-clock';
+
 /**
  * The browser's client for /api/v1: same-origin fetch with the session cookie, JSON in
  * and out, and the API's error body turned into an `ApiClientError` that forms read
@@ -30,6 +32,7 @@ export function createApiFetch(baseUrl = '', headers: Record<string, string> = {
   return async function fetchApi<T>(path: string, init: TApiInit = {}): Promise<T> {
     // A file (a logo) goes as its own bytes and type; anything else as JSON.
     const file = typeof Blob !== 'undefined' && init.body instanceof Blob ? init.body : null;
+    const sentAt = Date.now();
     const response = await fetch(`${baseUrl}/api/v1${path}`, {
       method: init.method ?? 'GET',
       signal: init.signal,
@@ -44,6 +47,7 @@ export function createApiFetch(baseUrl = '', headers: Record<string, string> = {
       },
       body: init.body === undefined ? undefined : file ? file : JSON.stringify(init.body),
     });
+    noteServerDate(response.headers.get('date'), sentAt, Date.now());
     if (response.status === 204) return undefined as T;
     const body = await response.json().catch(() => undefined);
     // A success whose body does not parse was cut off (the server died mid-answer): a

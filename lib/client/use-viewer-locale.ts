@@ -7,6 +7,7 @@ import {
   useSyncExternalStore,
   type ReactNode,
 } from 'react';
+import { serverNow } from '@/lib/client/server-clock';
 
 const noChange = () => () => {};
 
@@ -56,7 +57,10 @@ export function useViewerTimeZone(): string {
   );
 }
 
-/** The current time, ticking every `everyMs` on the client (the render's on the server). */
+/**
+ * The current time by the server's clock (`serverNow`), ticking every `everyMs` on the
+ * client (the render's on the server).
+ */
 export function useNow(everyMs = 30_000): number {
   const { now } = useContext(RenderMoment);
   return useSyncExternalStore(
@@ -64,7 +68,7 @@ export function useNow(everyMs = 30_000): number {
       const timer = window.setInterval(onChange, everyMs);
       return () => window.clearInterval(timer);
     },
-    () => Math.floor(Date.now() / everyMs) * everyMs,
+    () => Math.floor(serverNow() / everyMs) * everyMs,
     () => Math.floor(now / everyMs) * everyMs,
   );
 }
