@@ -19,6 +19,14 @@ interface THeld {
  * once and drops what is held: it carries the account as it is now, so an older
  * version never follows a newer one.
  *
+ * Calls are the exception (`carriesCalls`): that calls moved the account — or were
+ * stored for it without moving it, which only its own entry says (`within`,
+ * lib/server/authz/audience.ts) — is what the traffic views above it follow, and a
+ * payment or a rename does not say it. A held entry of calls is therefore sent, not
+ * dropped, before anything else about the account goes out, and a later move that is not
+ * of calls does not replace it: the held one goes out then, and the later one waits its
+ * second as usual.
+ *
  * A held entry leaves a gap behind the socket's last seq: `floorOf` is the position
  * before the first entry held in a carrier, which the fan-out puts on every envelope
  * it sends meanwhile (`resumeAfter`), so a client that drops its connection catches up
@@ -48,7 +56,8 @@ export class BalanceHold {
   hold(entry: TLogEntry, now = Date.now()): boolean {
     const id = entry.entityId;
     const held = this.held.get(id);
-    if (held) {
+    if (held && carriesCalls(held.entry) && !carriesCalls(entry)) this.flush(id, now);
+    else if (held) {
       held.entry = entry;
       this.onCoalesced();
       return true;
@@ -72,7 +81,8 @@ export class BalanceHold {
   sending(entry: TLogEntry, now = Date.now()): void {
     if (entry.resource !== 'resellers' && entry.resource !== 'customers') return;
     const held = this.held.get(entry.entityId);
-    if (held) {
+    if (held && carriesCalls(held.entry)) this.flush(entry.entityId, now);
+    else if (held) {
       this.unhold(entry.entityId, held);
       this.onCoalesced();
     }
@@ -100,12 +110,12 @@ export class BalanceHold {
     this.firstHeld.clear();
   }
 
-  private flush(id: string): void {
+  private flush(id: string, now = Date.now()): void {
     const held = this.held.get(id);
     if (!held || this.stopped) return;
     this.unhold(id, held);
     this.sent.delete(id);
-    this.sent.set(id, Date.now());
+    this.sent.set(id, now);
     this.release(held.entry);
   }
 
@@ -124,4 +134,10 @@ export class BalanceHold {
       this.sent.delete(id);
     }
   }
+}
+
+/** Calls moved the account's balance, or were stored for it (`reason: 'calls'`). */
+function carriesCalls(entry: TLogEntry): boolean {
+  const summary = entry.summary;
+  return summary?.reason === 'calls' || (summary?.reason === 'ledger' && summary.kind === 'usage');
 }

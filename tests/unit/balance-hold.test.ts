@@ -87,4 +87,38 @@ describe('the balance hold', () => {
     expect(hold.floorOf('c1')).toBeUndefined();
     expect(hold.size).toBe(0);
   });
+
+  it('never lets a move that is not of calls replace or drop one that is', () => {
+    const calls = (seq: number) => ({
+      ...entry(seq, 'k'),
+      summary: { reason: 'calls', calls: 2, unrated: 2 },
+    });
+    const usage = (seq: number) => ({
+      ...entry(seq, 'k'),
+      summary: { reason: 'ledger', kind: 'usage', amount: '-1', currency: 'EUR', entryId: 'e' },
+    });
+    const payment = (seq: number) => ({
+      ...entry(seq, 'k'),
+      summary: { reason: 'ledger', kind: 'payment', amount: '5', currency: 'EUR', entryId: 'p' },
+    });
+    expect(balance(usage(1))).toBe('sent');
+    expect(balance(calls(2))).toBe('held');
+    // Calls replace calls (the latest stands for both)…
+    expect(balance(usage(3))).toBe('held');
+    expect(coalesced).toBe(1);
+    // …but a payment does not: the calls go out now, the payment waits its second.
+    vi.advanceTimersByTime(300);
+    expect(balance(payment(4))).toBe('held');
+    expect(released.map((e) => e.seq)).toEqual([3]);
+    vi.advanceTimersByTime(999);
+    expect(released.map((e) => e.seq)).toEqual([3]);
+    vi.advanceTimersByTime(1);
+    expect(released.map((e) => e.seq)).toEqual([3, 4]);
+    // A rename after held calls: the calls go out first instead of being dropped.
+    expect(balance(calls(5))).toBe('held');
+    hold.sending(entry(6, 'k'));
+    expect(released.map((e) => e.seq)).toEqual([3, 4, 5]);
+    expect(hold.size).toBe(0);
+    expect(coalesced).toBe(1);
+  });
 });
