@@ -76,6 +76,18 @@ describe('the fast reading of a rate row', () => {
     expect(refusedBySchema).toBeGreaterThan(2_000);
   });
 
+  it('leaves to the schema a key it does not know, and one given as undefined', () => {
+    const row = { prefix: '44', destination: 'UK', rate: '1' };
+    for (const odd of [
+      { ...row, extra: 'y' },
+      JSON.parse('{"prefix":"44","destination":"UK","rate":"1","__proto__":{}}'),
+      { ...row, minimumSeconds: undefined },
+    ]) {
+      expect(fastRateInput(odd)).toBeNull();
+    }
+    expect(fastRateInput(row)).not.toBeNull();
+  });
+
   it('reads a deck’s usual rows, and leaves a dated one to the schema', () => {
     expect(fastRateInput({ prefix: '44', destination: 'United Kingdom', rate: '0.0123' })).toEqual({
       prefix: '44',

@@ -1,4 +1,4 @@
-import type { TRateInput } from '@/lib/shared/schemas/rates';
+import { RATE_CSV_COLUMNS, type TRateInput } from '@/lib/shared/schemas/rates';
 
 /**
  * `ZRateInput.parse` for the rows a rate deck is made of, without zod: a 100k-row import
@@ -10,6 +10,11 @@ import type { TRateInput } from '@/lib/shared/schemas/rates';
  * schema, which says what is wrong. Cells come trimmed, as the CSV reader passes them.
  */
 export function fastRateInput(record: Record<string, unknown>): TRateInput | null {
+  // The schema is strict (an unknown key is refused) and keeps a key given as undefined:
+  // such records are its to read, wherever this is called from.
+  for (const key in record) {
+    if (!COLUMNS.has(key) || record[key] === undefined) return null;
+  }
   const { prefix, destination, rate, connectionFee, blocked, effectiveFrom } = record;
   if (effectiveFrom !== undefined) return null;
   if (typeof prefix !== 'string' || !PREFIX.test(prefix)) return null;
@@ -40,6 +45,8 @@ export function fastRateInput(record: Record<string, unknown>): TRateInput | nul
     blocked: blocked ?? false,
   };
 }
+
+const COLUMNS = new Set<string>(RATE_CSV_COLUMNS);
 
 /** ZPrefix. */
 const PREFIX = /^\d{1,20}$/;
