@@ -52,9 +52,10 @@ export function LiveProvider({ access, children }: { access: string; children: R
       {
         onChange: (envelope) => {
           // A brand on this person's path changed: the server renders the brand (colours,
-          // name, logo) into every page, so the pages render again; no list holds it.
+          // name, logo) into every page, so the pages render again; no list holds it, but
+          // the views over every change (the audit, the activity) list it.
           if (envelopeParts(envelope).resource === 'brands') setRebrandedAt(Date.now());
-          else cache.apply(envelope);
+          cache.apply(envelope);
         },
         onResync: (why, nextAccess) => {
           cache.resync(why, nextAccess);

@@ -182,6 +182,10 @@ test('a brand changed while a panel is open shows there at once, without a reloa
 
   await expect(page.getByTestId('brand-name')).toHaveText('Blue Voice');
   await expect(page).toHaveTitle('Overview · Blue Voice');
+  // The change is in Blue's audit: its recent activity lists it, live too.
+  await expect(page.getByRole('table', { name: 'Recent activity' })).toContainText(
+    'updated the brand Blue Voice',
+  );
   await expect
     .poll(() =>
       page.evaluate(() =>
