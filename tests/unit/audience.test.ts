@@ -46,6 +46,15 @@ const entry = (change: Partial<TLogEntry>): TLogEntry => ({
 const deliveriesOf = (e: TLogEntry) =>
   audienceOf(e).filter((d) => !d.rooms.some((room) => room.startsWith('audit:')));
 
+/** A viewer at an account (its id and path) holding `grants`. */
+const actorAt = (id: string, path: string, grants: string[]) =>
+  ({
+    userId: `u-${id}`,
+    group: { id: 'g' },
+    account: { id, path },
+    grants,
+  }) as unknown as TActor;
+
 /** Which envelope type each room receives. */
 const byRoom = (e: TLogEntry) =>
   Object.fromEntries(
@@ -330,23 +339,20 @@ describe('audience of a change', () => {
     // Whoever is told of them is told the accounts from their own down to the customer's
     // parent (views over any of them follow), never one above their own; nothing else is.
     const below = entry({ ...quiet, scopeBefore: 'c/r1/r2/', scopeAfter: 'c/r1/r2/' });
-    const at = (id: string, path: string, grants: string[]) =>
-      ({
-        userId: `u-${id}`,
-        group: { id: 'g' },
-        account: { id, path },
-        grants,
-      }) as unknown as TActor;
-    expect(envelopeFor(at('c', 'c/', ['customers:read']), below)?.within).toEqual([
+    expect(envelopeFor(actorAt('c', 'c/', ['customers:read']), below)?.within).toEqual([
       'c',
       'r1',
       'r2',
     ]);
     expect(
-      envelopeFor(at('r1', 'c/r1/', ['customers:read', 'ledger:read']), below)?.within,
+      envelopeFor(actorAt('r1', 'c/r1/', ['customers:read', 'ledger:read']), below)?.within,
     ).toEqual(['r1', 'r2']);
-    expect(envelopeFor(at('r2', 'c/r1/r2/', ['customers:read']), below)?.within).toEqual(['r2']);
-    expect(envelopeFor(at('r1', 'c/r1/', ['customers:read']), paid)).not.toHaveProperty('within');
+    expect(envelopeFor(actorAt('r2', 'c/r1/r2/', ['customers:read']), below)?.within).toEqual([
+      'r2',
+    ]);
+    expect(envelopeFor(actorAt('r1', 'c/r1/', ['customers:read']), paid)).not.toHaveProperty(
+      'within',
+    );
     // A reseller blocked for credit by it: the lists below to refetch, still no entry.
     const blocked = entry({
       ...paid,
@@ -510,13 +516,7 @@ const OWNER_CARD = {
 };
 
 describe('the audit of those nothing else tells', () => {
-  const viewer = (id: string, path: string, grants: string[]) =>
-    ({
-      userId: `u-${id}`,
-      group: { id: 'g' },
-      account: { id, path },
-      grants,
-    }) as unknown as TActor;
+  const viewer = actorAt;
 
   it('is a bare signal naming their own account, to audit readers on the entry’s paths', () => {
     const renamed = entry({ before: { id: 'k', name: 'Inn' }, scopeBefore: 'c/r1/' });
@@ -713,8 +713,7 @@ describe('audience of a rate card', () => {
 
 describe('the audit projection of an entry (what the live events would show)', () => {
   const card = OWNER_CARD;
-  const at = (id: string, path: string, grants: string[]) =>
-    ({ group: { id: 'g' }, account: { id, path }, grants }) as unknown as TActor;
+  const at = actorAt;
   const cardChange = (summary: Record<string, unknown>) =>
     entry({
       resource: 'cards',
