@@ -1,5 +1,6 @@
 import type { InfiniteData, QueryClient, QueryFilters } from '@tanstack/react-query';
 import type { TChangeEnvelope, TEnvelopeResource } from '@/lib/shared/live/change';
+import { withinKey } from '@/lib/shared/live/within';
 import type { TMeDto } from '@/lib/shared/schemas/me';
 import { ApiClientError, type TApiFetch, type TPageOf } from './api';
 import { isLiveKey, pathOf, queryKeys, readKey, type TQueryKey } from './query-keys';
@@ -265,7 +266,12 @@ export class LiveCache {
         const key = readKey(query.queryKey);
         if (key?.[1].view !== 'traffic') continue;
         const root = key[1].filter?.parentId ?? key[1].filter?.accountId;
-        if (!root || root === moved.id || root === moved.parentId || moved.within?.includes(root)) {
+        if (
+          !root ||
+          root === moved.id ||
+          root === moved.parentId ||
+          moved.within?.includes(withinKey(root))
+        ) {
           this.refetchThrottled(key, query.queryHash);
         }
       }
@@ -508,7 +514,8 @@ function usageMovement(
   return {
     id: envelope.id,
     ...(typeof parentId === 'string' ? { parentId } : {}),
-    // Calls that moved no balance: every account between the viewer's and the customer.
+    // Calls that moved no balance: every account between the viewer's and the customer,
+    // as digests (lib/shared/live/within.ts).
     ...(envelope.within ? { within: envelope.within } : {}),
   };
 }

@@ -14,6 +14,7 @@ import {
   type TLogEntry,
 } from '@/lib/server/authz/audience';
 import type { TActor } from '@/lib/server/authz/actor';
+import { withinKey } from '@/lib/shared/live/within';
 import { projectActor, UPSTREAM_ACTOR } from '@/lib/server/authz/actor-name';
 import { ASSIGNEE_VIEW_KEYS } from '../fixtures/cards';
 
@@ -337,19 +338,19 @@ describe('audience of a change', () => {
       usage: true,
     });
     // Whoever is told of them is told the accounts from their own down to the customer's
-    // parent (views over any of them follow), never one above their own; nothing else is.
+    // parent (views over any of them follow) as digests, never one above their own, never
+    // an id; nothing else is.
     const below = entry({ ...quiet, scopeBefore: 'c/r1/r2/', scopeAfter: 'c/r1/r2/' });
-    expect(envelopeFor(actorAt('c', 'c/', ['customers:read']), below)?.within).toEqual([
-      'c',
-      'r1',
-      'r2',
-    ]);
+    const keys = (...ids: string[]) => ids.map(withinKey);
+    const carrier = envelopeFor(actorAt('c', 'c/', ['customers:read']), below);
+    expect(carrier?.within).toEqual(keys('c', 'r1', 'r2'));
+    expect(carrier?.within).not.toContain('r1');
     expect(
       envelopeFor(actorAt('r1', 'c/r1/', ['customers:read', 'ledger:read']), below)?.within,
-    ).toEqual(['r1', 'r2']);
-    expect(envelopeFor(actorAt('r2', 'c/r1/r2/', ['customers:read']), below)?.within).toEqual([
-      'r2',
-    ]);
+    ).toEqual(keys('r1', 'r2'));
+    expect(envelopeFor(actorAt('r2', 'c/r1/r2/', ['customers:read']), below)?.within).toEqual(
+      keys('r2'),
+    );
     expect(envelopeFor(actorAt('r1', 'c/r1/', ['customers:read']), paid)).not.toHaveProperty(
       'within',
     );

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
+import { withinKey } from '@/lib/shared/live/within';
 import { ApiClientError, type TApiFetch, type TPageOf } from '@/lib/client/api';
 import { InfiniteQueryObserver, QueryClient, QueryObserver } from '@tanstack/react-query';
 import {
@@ -490,7 +491,7 @@ describe('traffic views in the cache', () => {
       cache.apply(deep);
       expect(refetched(other)).toBe(0);
       vi.advanceTimersByTime(5_000);
-      cache.apply({ ...deep, seq: 36, within: ['r2', 'r3'] });
+      cache.apply({ ...deep, seq: 36, within: [withinKey('r2'), withinKey('r3')] });
       expect(refetched(other)).toBe(1);
       expect(refetched(mine)).toBe(4);
       cache.close();

@@ -1,5 +1,6 @@
 import type { TChangeEnvelope, TLiveResource } from '@/lib/shared/live/change';
 import { LIVE_RESOURCES } from '@/lib/shared/live/change';
+import { withinKey } from '@/lib/shared/live/within';
 import type { TActor } from './actor';
 import { can } from './can';
 import { projectActor, type TActorRecord } from './actor-name';
@@ -828,12 +829,13 @@ function envelope(
  * the traffic views over an account further up — a reseller's Calls tab for a customer
  * two levels below it — cannot tell from the parent id alone that the calls are theirs.
  * The path from the viewer's account (the room's, so never one above the viewer) down to
- * the customer's parent says it: ids the viewer's own scope holds.
+ * the customer's parent says it, each account as a digest (`withinKey`): the room holds
+ * readers of customers who may not read the resellers between.
  */
 function withinOf(entry: TLogEntry, viewerPath: string | null): { within?: string[] } {
   const scope = entry.scopeAfter;
   if (entry.summary?.reason !== 'calls' || !viewerPath || !isWithin(viewerPath, scope)) return {};
   const ids = scope!.split('/').filter(Boolean);
   const own = viewerPath.split('/').filter(Boolean).length - 1;
-  return { within: ids.slice(own) };
+  return { within: ids.slice(own).map(withinKey) };
 }

@@ -72,10 +72,11 @@ export const ZChangeEnvelope = z.object({
     .optional(),
   /**
    * Calls stored for a customer that moved no balance (`summary.reason: 'calls'`): the
-   * accounts from the viewer's own down to the customer's parent, top down. No balance
-   * above the customer moved, so this is how the traffic views over any of them (a
-   * reseller's Calls tab, its dashboard rows) know the calls are theirs. Never an account
-   * above the viewer's.
+   * accounts from the viewer's own down to the customer's parent, top down, each as its
+   * digest (`withinKey`, ./within.ts: not the id, which a reader of customers may not be
+   * allowed to know). No balance above the customer moved, so this is how the traffic
+   * views over any of them (a reseller's Calls tab, its dashboard rows) know the calls are
+   * theirs. Never an account above the viewer's.
    */
   within: z.array(z.string()).optional(),
   /**
