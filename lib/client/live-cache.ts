@@ -231,6 +231,13 @@ export class LiveCache {
       this.refetchSettled({ queryKey: NOTIFICATIONS_KEY });
       return;
     }
+    // A brand on one's path changed (the pages render again: live-provider.tsx). Only the
+    // branded account's own audit lists it — those above hear of it as `audit.refetch`,
+    // those below have nothing to read again.
+    if (resource === 'brands') {
+      const me = this.queryClient.getQueryData<TMeDto>(OWN_IDENTITY_KEY);
+      if (me?.account.id !== envelope.id) return;
+    }
     for (const query of this.queryClient.getQueryCache().findAll()) {
       const key = readKey(query.queryKey);
       if (!key || !isLiveKey(key) || key[0] !== resource) continue;

@@ -53,7 +53,7 @@ export function LiveProvider({ access, children }: { access: string; children: R
         onChange: (envelope) => {
           // A brand on this person's path changed: the server renders the brand (colours,
           // name, logo) into every page, so the pages render again; no list holds it, but
-          // the views over every change (the audit, the activity) list it.
+          // the branded account's views over every change (its audit, activity) list it.
           if (envelopeParts(envelope).resource === 'brands') setRebrandedAt(Date.now());
           cache.apply(envelope);
         },

@@ -527,6 +527,45 @@ describe('views over everything at call rate', () => {
   });
 });
 
+describe('audit and brand signals in the cache', () => {
+  it('refetch the views over every change: an audit signal, and one’s own account’s brand', async () => {
+    vi.useFakeTimers();
+    try {
+      const queryClient = new QueryClient();
+      const cache = new LiveCache(queryClient);
+      queryClient.setQueryData(OWN_IDENTITY_KEY, { account: { id: 'r1' }, user: { id: 'me' } });
+      const audit = queryKeys.anyChange('audit');
+      queryClient.setQueryData(audit, { items: [] });
+      const asked = vi.spyOn(queryClient, 'invalidateQueries');
+      const refetched = () =>
+        asked.mock.calls.filter(
+          ([filters]) =>
+            typeof filters?.predicate === 'function' ||
+            JSON.stringify(filters?.queryKey) === JSON.stringify(audit),
+        ).length;
+      const brand = (seq: number, id: string) => ({
+        ...change(seq, 'brands.refetch', id),
+        summary: { refetch: [], reason: 'brand' },
+      });
+      // A brand of an account above (its own audit lists it, not this one's): nothing.
+      cache.apply(brand(1, 'c'));
+      expect(refetched()).toBe(0);
+      cache.apply(brand(2, 'r1'));
+      expect(refetched()).toBe(1);
+      // An audit signal, at most once a second however many come.
+      vi.advanceTimersByTime(5_000);
+      const before = refetched();
+      for (let seq = 3; seq < 13; seq++) cache.apply(change(seq, 'audit.refetch', 'r1'));
+      expect(refetched() - before).toBe(1);
+      vi.advanceTimersByTime(1_000);
+      expect(refetched() - before).toBe(2);
+      cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('sign-ins, which a script can send in a stream', () => {
   it('refetch the users views they name at most once a second, and nothing else', () => {
     vi.useFakeTimers();
