@@ -6,6 +6,8 @@ export const BALANCE_WINDOW_MS = 1_000;
 interface THeld {
   /** The latest balance move of the account: the one delivered when the hold ends. */
   entry: TLogEntry;
+  /** A move of calls it replaced, which its envelopes must tell of too (see below). */
+  calls?: TLogEntry;
   timer: NodeJS.Timeout;
 }
 
@@ -19,13 +21,13 @@ interface THeld {
  * once and drops what is held: it carries the account as it is now, so an older
  * version never follows a newer one.
  *
- * Calls are the exception (`carriesCalls`): that calls moved the account — or were
- * stored for it without moving it, which only its own entry says (`within`,
+ * Calls need more than the latest version (`carriesCalls`): that calls moved the account
+ * — or were stored for it without moving it, which only its own entry says (`within`,
  * lib/server/authz/audience.ts) — is what the traffic views above it follow, and a
- * payment or a rename does not say it. A held entry of calls is therefore sent, not
- * dropped, before anything else about the account goes out, and a later move that is not
- * of calls does not replace it: the held one goes out then, and the later one waits its
- * second as usual.
+ * payment or a rename does not say it. So when a move that is not of calls replaces held
+ * calls, or anything else about the account drops them, the calls are handed on with the
+ * entry that goes out instead (`release`'s second argument, `sending`'s answer), and its
+ * envelopes tell of them (`withCallsOf`): still one event per account a second.
  *
  * A held entry leaves a gap behind the socket's last seq: `floorOf` is the position
  * before the first entry held in a carrier, which the fan-out puts on every envelope
@@ -42,8 +44,11 @@ export class BalanceHold {
   private stopped = false;
 
   constructor(
-    /** Delivers a held entry once its window has passed. */
-    private readonly release: (entry: TLogEntry) => void,
+    /**
+     * Delivers a held entry once its window has passed, with the held calls it replaced
+     * (its envelopes tell of them too).
+     */
+    private readonly release: (entry: TLogEntry, calls: TLogEntry | undefined) => void,
     /** An entry replaced by a later one of the same account before it went out. */
     private readonly onCoalesced: () => void = () => {},
     private readonly windowMs = BALANCE_WINDOW_MS,
@@ -56,8 +61,11 @@ export class BalanceHold {
   hold(entry: TLogEntry, now = Date.now()): boolean {
     const id = entry.entityId;
     const held = this.held.get(id);
-    if (held && carriesCalls(held.entry) && !carriesCalls(entry)) this.flush(id, now);
-    else if (held) {
+    if (held) {
+      // Calls replaced by a move that is not of calls are kept to be told of; a later move
+      // of calls tells of them itself.
+      if (!carriesCalls(entry)) held.calls = carriesCalls(held.entry) ? held.entry : held.calls;
+      else held.calls = undefined;
       held.entry = entry;
       this.onCoalesced();
       return true;
@@ -76,18 +84,21 @@ export class BalanceHold {
 
   /**
    * An account's entry goes out now (any entry of an account: a balance move let through
-   * or anything else). What is held for it is dropped: this one is newer.
+   * or anything else). What is held for it is dropped: this one is newer. Answers the
+   * held calls it must tell of too, unless it is itself a move of calls.
    */
-  sending(entry: TLogEntry, now = Date.now()): void {
-    if (entry.resource !== 'resellers' && entry.resource !== 'customers') return;
+  sending(entry: TLogEntry, now = Date.now()): TLogEntry | undefined {
+    if (entry.resource !== 'resellers' && entry.resource !== 'customers') return undefined;
     const held = this.held.get(entry.entityId);
-    if (held && carriesCalls(held.entry)) this.flush(entry.entityId, now);
-    else if (held) {
+    let calls: TLogEntry | undefined;
+    if (held) {
       this.unhold(entry.entityId, held);
       this.onCoalesced();
+      calls = carriesCalls(held.entry) ? held.entry : held.calls;
     }
     this.sent.delete(entry.entityId);
     this.sent.set(entry.entityId, now);
+    return calls && !carriesCalls(entry) ? calls : undefined;
   }
 
   /** The position before the first entry held in the carrier, or undefined: none held. */
@@ -110,13 +121,13 @@ export class BalanceHold {
     this.firstHeld.clear();
   }
 
-  private flush(id: string, now = Date.now()): void {
+  private flush(id: string): void {
     const held = this.held.get(id);
     if (!held || this.stopped) return;
     this.unhold(id, held);
     this.sent.delete(id);
-    this.sent.set(id, now);
-    this.release(held.entry);
+    this.sent.set(id, Date.now());
+    this.release(held.entry, held.calls);
   }
 
   private unhold(id: string, held: THeld): void {

@@ -1,6 +1,11 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { audienceOf, type TDelivery, type TLogEntry } from '@/lib/server/authz/audience';
+import {
+  audienceOf,
+  withCallsOf,
+  type TDelivery,
+  type TLogEntry,
+} from '@/lib/server/authz/audience';
 import { CHANGE_LOG_CHANNEL, liveProcessTag, setLiveNudge } from '@/lib/server/live/change-log';
 import { logHeads, readLogAfterCursors } from '@/lib/server/live/read-log';
 import type { TPanelServer, TPanelSocket } from './socket';
@@ -75,7 +80,7 @@ export class FanOut {
   ) {
     this.held = new HeldSockets(orm);
     this.balances = new BalanceHold(
-      (entry) => this.release(entry),
+      (entry, calls) => this.release(entry, calls),
       () => getMetrics().liveBalanceCoalesced.inc(),
     );
   }
@@ -235,8 +240,9 @@ export class FanOut {
     // them; they receive this entry (and any after it) once re-scoped, so it already
     // goes by the access it leaves behind. Every other socket receives it now.
     this.held.recheck(affected);
-    this.balances.sending(entry);
-    this.emit(entry.carrierId, deliveries, false);
+    // Held calls of the account this entry drops are told of in its envelopes.
+    const calls = this.balances.sending(entry);
+    this.emit(entry.carrierId, calls ? withCallsOf(deliveries, calls) : deliveries, false);
     this.advance(entry);
     metrics.changesFannedOut.inc();
     metrics.fanoutLag.observe(Math.max(0, Date.now() - entry.at.getTime()) / 1000);
@@ -248,13 +254,15 @@ export class FanOut {
    * `coalesced` (it may follow envelopes of later positions; the client applies it by
    * version). Its position was passed when it was held.
    */
-  private release(entry: TLogEntry): void {
+  private release(entry: TLogEntry, calls: TLogEntry | undefined): void {
     if (this.stopped) return;
     const metrics = getMetrics();
     let deliveries: readonly TDelivery[];
     try {
       const audience = audienceOf(entry);
       deliveries = this.held.size ? audience : audience.filter((d) => this.reachesHere(d));
+      // Calls it replaced are told of in its envelopes (server/balance-hold.ts).
+      if (calls) deliveries = withCallsOf(deliveries, calls);
       for (const delivery of deliveries) void delivery.envelope;
     } catch (error) {
       getLogger().error(

@@ -515,7 +515,10 @@ function usageMovement(
   const byCalls =
     (summary?.reason === 'ledger' && summary.kind === 'usage') ||
     (summary?.reason === 'balance' && summary.usage === true) ||
-    summary?.reason === 'calls';
+    summary?.reason === 'calls' ||
+    // A later change that stands for calls it replaced before they went out (the
+    // server's one balance event per account a second: server/balance-hold.ts).
+    envelope.within !== undefined;
   if (!byCalls) return null;
   const parentId = envelope.data.parentId;
   return {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
+import { withinKey } from '@/lib/shared/live/within';
 import type { THello } from '@/lib/shared/live/events';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
@@ -253,6 +254,45 @@ describe('coalesced balance events', () => {
       );
     }
     await liveEqualsFresh();
+  });
+
+  it('a payment that replaces held calls tells of them, still once a second', async () => {
+    // K5 has no card: its calls are stored unrated, moving nothing — only its own entry
+    // says they came, which is what the traffic views over R and the carrier follow.
+    const before = new Map(listeners.map((l) => [l, l.received.length]));
+    await pay(ids.K5); // out at once: K5's second starts
+    const posted = await admin.post('/usage', {
+      records: [
+        {
+          id: `coalesce-calls-${Date.now()}`,
+          accountId: ids.K5,
+          number: '447700900123',
+          startedAt: new Date(Date.now() - 60_000).toISOString(),
+          seconds: 30,
+        },
+      ],
+    });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(200);
+    expect(posted.body.unrated).toBe(1);
+    const paid = await pay(ids.K5); // replaces the held calls within the same second
+    await reached(ids.K5, paid.version);
+    const me = (await admin.get('/me')).body.account.id as string;
+    const expected = { admin: [me, ids.R], reseller: [ids.R] } as Record<string, string[]>;
+    for (const listener of listeners) {
+      const events = eventsOf(
+        { ...listener, received: listener.received.slice(before.get(listener)) },
+        ids.K5,
+      );
+      // The first payment, then one event for the calls and the payment together.
+      expect(events, listener.name).toHaveLength(2);
+      const last = events.at(-1)!;
+      expect(last.envelope.data.version).toBe(paid.version);
+      expect(last.envelope.coalesced).toBe(true);
+      expect(last.envelope.within, listener.name).toEqual(
+        expected[listener.name.replace(/ 2$/, '')]!.map(withinKey),
+      );
+      expect(last.at - events[0]!.at).toBeGreaterThanOrEqual(900);
+    }
   });
 
   it('a client that drops while a move is held catches it up when it comes back', async () => {

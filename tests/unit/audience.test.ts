@@ -3,6 +3,7 @@ import {
   auditRoom,
   auditViewOf,
   audienceOf,
+  withCallsOf,
   envelopeFor,
   inboxRoom,
   memberRoom,
@@ -515,6 +516,46 @@ const OWNER_CARD = {
   rateCount: 12,
   losingRates: 1,
 };
+
+describe('a later change standing for calls it replaced', () => {
+  it('tells of them in each of the account’s envelopes, by the calls’ own path', () => {
+    const scoped = { scopeBefore: 'c/r1/r2/', scopeAfter: 'c/r1/r2/' };
+    const payment = entry({
+      ...scoped,
+      before: { id: 'k', balance: '0.000000' },
+      after: { id: 'k', balance: '5.000000' },
+      summary: { reason: 'ledger', kind: 'payment', amount: '5', currency: 'EUR', entryId: 'p' },
+    });
+    const calls = entry({ ...scoped, summary: { reason: 'calls', calls: 1, unrated: 1 } });
+    const rated = entry({
+      ...scoped,
+      summary: { reason: 'ledger', kind: 'usage', amount: '-1', currency: 'EUR', entryId: 'u' },
+    });
+    const told = withCallsOf(audienceOf(payment), calls);
+    // Every reader of the customer, at each account on its path, ledger-blind or not.
+    const accounts = told.filter((d) => d.envelope.type === 'customers.updated');
+    expect(accounts.length).toBeGreaterThan(0);
+    for (const delivery of accounts) {
+      expect(delivery.envelope.within).toEqual(
+        audienceOf(calls).find((d) => d.rooms[0] === delivery.rooms[0])!.envelope.within,
+      );
+      expect(delivery.envelope.summary).toEqual(
+        audienceOf(payment).find((d) => d.rooms[0] === delivery.rooms[0])!.envelope.summary,
+      );
+    }
+    expect(
+      accounts.find((d) => d.rooms[0] === roomFor('r1', 'customers', true))?.envelope.within,
+    ).toEqual(['r1', 'r2'].map(withinKey));
+    // Calls that moved its balance: none named between, its own views and its parent's.
+    for (const delivery of withCallsOf(audienceOf(payment), rated)) {
+      if (delivery.envelope.type === 'customers.updated') {
+        expect(delivery.envelope.within).toEqual([]);
+      } else expect(delivery.envelope).not.toHaveProperty('within');
+    }
+    // The entry's own deliveries are not changed (they are shared: audienceOf keeps them).
+    expect(audienceOf(payment).some((d) => d.envelope.within)).toBe(false);
+  });
+});
 
 describe('the audit of those nothing else tells', () => {
   const viewer = actorAt;

@@ -88,7 +88,16 @@ describe('the balance hold', () => {
     expect(hold.size).toBe(0);
   });
 
-  it('never lets a move that is not of calls replace or drop one that is', () => {
+  it('hands calls a later move replaced or drops on to the entry that goes out instead', () => {
+    const told: (number | undefined)[] = [];
+    hold.stop();
+    hold = new BalanceHold(
+      (held, calls) => {
+        released.push(held);
+        told.push(calls?.seq);
+      },
+      () => coalesced++,
+    );
     const calls = (seq: number) => ({
       ...entry(seq, 'k'),
       summary: { reason: 'calls', calls: 2, unrated: 2 },
@@ -102,23 +111,34 @@ describe('the balance hold', () => {
       summary: { reason: 'ledger', kind: 'payment', amount: '5', currency: 'EUR', entryId: 'p' },
     });
     expect(balance(usage(1))).toBe('sent');
+    // Calls, then payments, then calls and payments taking turns every 10 ms: still one
+    // event a second, the latest, telling of the last calls a payment replaced.
     expect(balance(calls(2))).toBe('held');
-    // Calls replace calls (the latest stands for both)…
-    expect(balance(usage(3))).toBe('held');
-    expect(coalesced).toBe(1);
-    // …but a payment does not: the calls go out now, the payment waits its second.
-    vi.advanceTimersByTime(300);
+    expect(balance(payment(3))).toBe('held');
     expect(balance(payment(4))).toBe('held');
-    expect(released.map((e) => e.seq)).toEqual([3]);
-    vi.advanceTimersByTime(999);
-    expect(released.map((e) => e.seq)).toEqual([3]);
-    vi.advanceTimersByTime(1);
-    expect(released.map((e) => e.seq)).toEqual([3, 4]);
-    // A rename after held calls: the calls go out first instead of being dropped.
-    expect(balance(calls(5))).toBe('held');
-    hold.sending(entry(6, 'k'));
-    expect(released.map((e) => e.seq)).toEqual([3, 4, 5]);
+    vi.advanceTimersByTime(1_000);
+    expect(released.map((e) => e.seq)).toEqual([4]);
+    expect(told).toEqual([2]);
+    for (let seq = 5; seq <= 102; seq++) {
+      vi.advanceTimersByTime(10);
+      balance(seq % 2 ? calls(seq) : payment(seq));
+    }
+    expect(released.map((e) => e.seq)).toEqual([4]);
+    vi.advanceTimersByTime(20);
+    expect(released.map((e) => e.seq)).toEqual([4, 102]);
+    expect(told).toEqual([2, 101]);
+    // A later move of calls tells of them itself.
+    expect(balance(calls(103))).toBe('held');
+    expect(balance(payment(104))).toBe('held');
+    expect(balance(calls(105))).toBe('held');
+    vi.advanceTimersByTime(1_000);
+    expect(released.map((e) => e.seq)).toEqual([4, 102, 105]);
+    expect(told).toEqual([2, 101, undefined]);
+    // A rename drops what is held and is told the calls to tell of; a move of calls, not.
+    expect(balance(calls(106))).toBe('held');
+    expect(hold.sending(entry(107, 'k'))?.seq).toBe(106);
+    expect(balance(calls(108))).toBe('held');
+    expect(hold.sending(usage(109))).toBeUndefined();
     expect(hold.size).toBe(0);
-    expect(coalesced).toBe(1);
   });
 });

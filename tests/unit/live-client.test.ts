@@ -494,6 +494,14 @@ describe('traffic views in the cache', () => {
       cache.apply({ ...deep, seq: 36, within: [withinKey('r2'), withinKey('r3')] });
       expect(refetched(other)).toBe(1);
       expect(refetched(mine)).toBe(4);
+      // A payment that stands for calls it replaced before they went out (`within`, none
+      // named between): followed as those calls would have been.
+      vi.advanceTimersByTime(5_000);
+      cache.apply(usage(37, 'k1', 'r1', 'payment'));
+      expect(refetched(mine)).toBe(4);
+      cache.apply({ ...usage(38, 'k1', 'r1', 'payment'), within: [] });
+      expect(refetched(mine)).toBe(5);
+      expect(refetched(other)).toBe(1);
       cache.close();
     } finally {
       vi.useRealTimers();

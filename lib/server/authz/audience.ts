@@ -825,6 +825,34 @@ function envelope(
 }
 
 /**
+ * An account's deliveries that must also tell that calls moved it: held calls the entry
+ * replaced before they went out (server/balance-hold.ts keeps one event per account a
+ * second). Each of the account's envelopes carries `within` — the calls' own where they
+ * had one for that room (calls that moved no balance), else none named (`[]`: the
+ * account itself and its parent follow, as for calls that moved its balance) — which is
+ * what the traffic views follow (lib/client/live-cache.ts). Other envelopes are as they
+ * were.
+ */
+export function withCallsOf(deliveries: readonly TDelivery[], calls: TLogEntry): TDelivery[] {
+  const withinOfRoom = new Map<string, string[]>();
+  for (const delivery of audienceOf(calls)) {
+    const within = delivery.envelope.within;
+    if (within) for (const room of delivery.rooms) withinOfRoom.set(room, within);
+  }
+  const account = `${calls.resource}.`;
+  return deliveries.map((delivery) => {
+    const envelope = delivery.envelope;
+    if (envelope.id !== calls.entityId || !envelope.type.startsWith(account)) return delivery;
+    if (envelope.type.endsWith('.refetch')) return delivery;
+    return {
+      rooms: delivery.rooms,
+      ...(delivery.except ? { except: delivery.except } : {}),
+      envelope: { ...envelope, within: withinOfRoom.get(delivery.rooms[0]!) ?? [] },
+    };
+  });
+}
+
+/**
  * Calls that moved no balance (`reason: 'calls'`) tell only the customer's own entry, so
  * the traffic views over an account further up — a reseller's Calls tab for a customer
  * two levels below it — cannot tell from the parent id alone that the calls are theirs.

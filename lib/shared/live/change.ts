@@ -76,7 +76,9 @@ export const ZChangeEnvelope = z.object({
    * digest (`withinKey`, ./within.ts: not the id, which a reader of customers may not be
    * allowed to know). No balance above the customer moved, so this is how the traffic
    * views over any of them (a reseller's Calls tab, its dashboard rows) know the calls are
-   * theirs. Never an account above the viewer's.
+   * theirs. Never an account above the viewer's. Live only, also on a later change of the
+   * account that stands for calls it replaced (one balance event per account a second):
+   * there, calls moved it, and `[]` when they moved its balance (no account between).
    */
   within: z.array(z.string()).optional(),
   /**
