@@ -10,6 +10,7 @@ import { Button, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
 import { DateTime } from '@/components/ui/date-time';
+import { serverNow } from '@/lib/client/server-clock';
 
 /**
  * An account's monthly statements (issue 19): each with its figures and its PDF to
@@ -108,9 +109,9 @@ export function StatementsSection({
   );
 }
 
-/** The month now, UTC, as `YYYY-MM` (what a month input holds). */
+/** The month now by the server's clock, UTC, as `YYYY-MM` (what a month input holds). */
 function thisMonth(): string {
-  return new Date().toISOString().slice(0, 7);
+  return new Date(serverNow()).toISOString().slice(0, 7);
 }
 
 function IssueStatement({ account }: { account: { id: string; name: string } }) {

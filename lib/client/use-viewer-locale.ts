@@ -7,7 +7,7 @@ import {
   useSyncExternalStore,
   type ReactNode,
 } from 'react';
-import { serverNow } from '@/lib/client/server-clock';
+import { onServerClock, serverNow } from '@/lib/client/server-clock';
 
 const noChange = () => () => {};
 
@@ -66,7 +66,11 @@ export function useNow(everyMs = 30_000): number {
   return useSyncExternalStore(
     (onChange) => {
       const timer = window.setInterval(onChange, everyMs);
-      return () => window.clearInterval(timer);
+      const stop = onServerClock(onChange);
+      return () => {
+        window.clearInterval(timer);
+        stop();
+      };
     },
     () => Math.floor(serverNow() / everyMs) * everyMs,
     () => Math.floor(now / everyMs) * everyMs,

@@ -1,25 +1,46 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { noteServerDate, serverNow } from '@/lib/client/server-clock';
+import { noteServerDate, onServerClock, serverNow } from '@/lib/client/server-clock';
 
 /** The browser's reading of the server's clock from API answers' `Date` headers. */
 describe('the server clock', () => {
-  afterEach(() => noteServerDate(new Date().toUTCString(), Date.now(), Date.now()));
+  const at = (offsetMs: number, sent = Date.now(), trip = 40) =>
+    noteServerDate(new Date(sent + offsetMs).toUTCString(), sent, sent + trip);
+  const reading = () => serverNow() - Date.now();
+  afterEach(() => at(0));
 
   it('follows a server whose clock is an hour ahead of the browser’s', () => {
-    const sent = Date.now();
-    noteServerDate(new Date(sent + 3_600_000).toUTCString(), sent, sent + 40);
+    at(3_600_000);
     // The header is to the second: within a second and a half of the truth.
-    expect(Math.abs(serverNow() - (Date.now() + 3_600_000))).toBeLessThan(1_500);
+    expect(Math.abs(reading() - 3_600_000)).toBeLessThan(1_500);
   });
 
   it('leaves the browser’s clock alone within a few seconds, and ignores no header', () => {
+    at(-3_600_000);
+    at(2_000);
+    expect(Math.abs(reading())).toBeLessThan(50);
+    at(-600_000);
     const sent = Date.now();
-    noteServerDate(new Date(sent - 3_600_000).toUTCString(), sent, sent);
-    noteServerDate(new Date(sent + 2_000).toUTCString(), sent, sent + 10);
-    expect(Math.abs(serverNow() - Date.now())).toBeLessThan(50);
-    noteServerDate(new Date(sent - 600_000).toUTCString(), sent, sent);
     noteServerDate(null, sent, sent);
     noteServerDate('not a date', sent, sent);
-    expect(Math.abs(serverNow() - (Date.now() - 600_000))).toBeLessThan(1_500);
+    expect(Math.abs(reading() + 600_000)).toBeLessThan(1_500);
+  });
+
+  it('ignores a slow answer, and holds steady through readings a second apart', () => {
+    const told: number[] = [];
+    const stop = onServerClock(() => told.push(reading()));
+    // A 20 s answer from a server in step: stamped at its end, it would read 10 s ahead.
+    const sent = Date.now() - 20_000;
+    noteServerDate(new Date(sent + 20_000).toUTCString(), sent, sent + 20_000);
+    expect(Math.abs(reading())).toBeLessThan(50);
+    // A desk 6 s behind: read once, then readings around it do not move what is shown.
+    at(6_000);
+    const held = reading();
+    at(5_400);
+    at(6_700);
+    // (Two readings of the desk's clock apart: a millisecond may pass between them.)
+    expect(Math.abs(reading() - held)).toBeLessThan(5);
+    expect(told).toHaveLength(1);
+    expect(Math.abs(told[0]! - held)).toBeLessThan(5);
+    stop();
   });
 });
