@@ -7,7 +7,9 @@
  * theirs to know). A client only asks whether an account it already holds — the root of
  * one of its traffic views — is among them, which the digest answers; an id is random
  * (122 bits), so the digest of one the viewer does not hold cannot be turned back into
- * it. Two ids meeting in one digest would cost a needless refetch, nothing more.
+ * it. What the digests still tell such a reader: how many accounts lie between, and
+ * which customers share one. Two ids meeting in one digest would cost a needless
+ * refetch, nothing more.
  */
 export function withinKey(accountId: string): string {
   // cyrb53: two 32-bit multiplicative hashes mixed into 53 bits; the same on every runtime.
