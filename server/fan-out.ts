@@ -242,7 +242,7 @@ export class FanOut {
     this.held.recheck(affected);
     // Held calls of the account this entry drops are told of in its envelopes.
     const calls = this.balances.sending(entry);
-    this.emit(entry.carrierId, calls ? withCallsOf(deliveries, calls) : deliveries, false);
+    this.emit(entry.carrierId, calls ? tellingOfCalls(deliveries, calls) : deliveries, false);
     this.advance(entry);
     metrics.changesFannedOut.inc();
     metrics.fanoutLag.observe(Math.max(0, Date.now() - entry.at.getTime()) / 1000);
@@ -262,7 +262,7 @@ export class FanOut {
       const audience = audienceOf(entry);
       deliveries = this.held.size ? audience : audience.filter((d) => this.reachesHere(d));
       // Calls it replaced are told of in its envelopes (server/balance-hold.ts).
-      if (calls) deliveries = withCallsOf(deliveries, calls);
+      if (calls) deliveries = tellingOfCalls(deliveries, calls);
       for (const delivery of deliveries) void delivery.envelope;
     } catch (error) {
       getLogger().error(
@@ -494,4 +494,24 @@ function changesHostnames(entry: TLogEntry): boolean {
     entry.resource === 'brands' ||
     (entry.op === 'deleted' && (entry.resource === 'resellers' || entry.resource === 'customers'))
   );
+}
+
+/**
+ * `withCallsOf`, or the deliveries as they are if the held calls' own audience fails: an
+ * entry that was never delivered must not stop the one that replaced it (logged, counted
+ * as an entry skipped).
+ */
+function tellingOfCalls(deliveries: readonly TDelivery[], calls: TLogEntry): readonly TDelivery[] {
+  try {
+    const told = withCallsOf(deliveries, calls);
+    for (const delivery of told) void delivery.envelope;
+    return told;
+  } catch (error) {
+    getLogger().error(
+      { err: error, carrier: calls.carrierId, seq: calls.seq },
+      'fan-out: held calls not told of',
+    );
+    getMetrics().liveEntriesSkipped.inc();
+    return deliveries;
+  }
 }

@@ -839,11 +839,11 @@ export function withCallsOf(deliveries: readonly TDelivery[], calls: TLogEntry):
     const within = delivery.envelope.within;
     if (within) for (const room of delivery.rooms) withinOfRoom.set(room, within);
   }
-  const account = `${calls.resource}.`;
+  // The account as it stays in view: not a signal, not a removal (which tells the id alone).
+  const updated = `${calls.resource}.updated`;
   return deliveries.map((delivery) => {
     const envelope = delivery.envelope;
-    if (envelope.id !== calls.entityId || !envelope.type.startsWith(account)) return delivery;
-    if (envelope.type.endsWith('.refetch')) return delivery;
+    if (envelope.id !== calls.entityId || envelope.type !== updated) return delivery;
     return {
       rooms: delivery.rooms,
       ...(delivery.except ? { except: delivery.except } : {}),
