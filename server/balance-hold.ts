@@ -1,4 +1,5 @@
 import type { TLogEntry } from '@/lib/server/authz/audience';
+import { isCallsChange } from '@/lib/shared/live/change-summary';
 
 /** At most one balance event per account in this long, to any socket (issue 18). */
 export const BALANCE_WINDOW_MS = 1_000;
@@ -21,7 +22,7 @@ interface THeld {
  * once and drops what is held: it carries the account as it is now, so an older
  * version never follows a newer one.
  *
- * Calls need more than the latest version (`carriesCalls`): that calls moved the account
+ * Calls need more than the latest version (`isCallsChange`): that calls moved the account
  * — or were stored for it without moving it, which only its own entry says (`within`,
  * lib/server/authz/audience.ts) — is what the traffic views above it follow, and a
  * payment or a rename does not say it. So when a move that is not of calls replaces held
@@ -64,7 +65,8 @@ export class BalanceHold {
     if (held) {
       // Calls replaced by a move that is not of calls are kept to be told of; a later move
       // of calls tells of them itself.
-      if (!carriesCalls(entry)) held.calls = carriesCalls(held.entry) ? held.entry : held.calls;
+      if (!isCallsChange(entry.summary))
+        held.calls = isCallsChange(held.entry.summary) ? held.entry : held.calls;
       else held.calls = undefined;
       held.entry = entry;
       this.onCoalesced();
@@ -94,11 +96,11 @@ export class BalanceHold {
     if (held) {
       this.unhold(entry.entityId, held);
       this.onCoalesced();
-      calls = carriesCalls(held.entry) ? held.entry : held.calls;
+      calls = isCallsChange(held.entry.summary) ? held.entry : held.calls;
     }
     this.sent.delete(entry.entityId);
     this.sent.set(entry.entityId, now);
-    return calls && !carriesCalls(entry) ? calls : undefined;
+    return calls && !isCallsChange(entry.summary) ? calls : undefined;
   }
 
   /** The position before the first entry held in the carrier, or undefined: none held. */
@@ -145,10 +147,4 @@ export class BalanceHold {
       this.sent.delete(id);
     }
   }
-}
-
-/** Calls moved the account's balance, or were stored for it (`reason: 'calls'`). */
-function carriesCalls(entry: TLogEntry): boolean {
-  const summary = entry.summary;
-  return summary?.reason === 'calls' || (summary?.reason === 'ledger' && summary.kind === 'usage');
 }

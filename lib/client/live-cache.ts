@@ -1,6 +1,7 @@
 import type { InfiniteData, QueryClient, QueryFilters } from '@tanstack/react-query';
 import type { TChangeEnvelope, TEnvelopeResource } from '@/lib/shared/live/change';
 import { withinKey } from '@/lib/shared/live/within';
+import { isCallsChange } from '@/lib/shared/live/change-summary';
 import type { TMeDto } from '@/lib/shared/schemas/me';
 import { ApiClientError, type TApiFetch, type TPageOf } from './api';
 import { isLiveKey, pathOf, queryKeys, readKey, type TQueryKey } from './query-keys';
@@ -513,9 +514,8 @@ function usageMovement(
   if (kind !== 'updated') return null;
   const summary = envelope.summary;
   const byCalls =
-    (summary?.reason === 'ledger' && summary.kind === 'usage') ||
+    isCallsChange(summary) ||
     (summary?.reason === 'balance' && summary.usage === true) ||
-    summary?.reason === 'calls' ||
     // A later change that stands for calls it replaced before they went out (the
     // server's one balance event per account a second: server/balance-hold.ts).
     envelope.within !== undefined;

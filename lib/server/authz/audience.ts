@@ -1,6 +1,7 @@
 import type { TChangeEnvelope, TLiveResource } from '@/lib/shared/live/change';
 import { LIVE_RESOURCES } from '@/lib/shared/live/change';
 import { withinKey } from '@/lib/shared/live/within';
+import { isCallsChange } from '@/lib/shared/live/change-summary';
 import type { TActor } from './actor';
 import { can } from './can';
 import { projectActor, type TActorRecord } from './actor-name';
@@ -304,7 +305,7 @@ function withoutLedger(summary: TLogEntry['summary']): TLogEntry['summary'] {
   const refetch = summary?.refetch;
   return {
     reason: 'balance',
-    ...(summary?.kind === 'usage' || summary?.reason === 'calls' ? { usage: true } : {}),
+    ...(isCallsChange(summary) ? { usage: true } : {}),
     ...(Array.isArray(refetch) ? { refetch } : {}),
   };
 }

@@ -128,3 +128,16 @@ export type TCardChangeSummary =
   | { event: 'revision_cancelled'; number: number; liveAt: string };
 
 export type TRatesChangeCause = 'put' | 'import' | 'parent' | 'markup' | 'rollback' | 'revision';
+
+/**
+ * Whether an account's change is of calls: a rated batch moved its balance (a `usage`
+ * ledger entry) or stored calls for it that moved nothing (`calls`). The traffic views
+ * follow these (lib/client/live-cache.ts), a reader without `ledger:read` is told of them
+ * as `usage` (lib/server/authz/audience.ts), and the balance hold never loses them
+ * (server/balance-hold.ts).
+ */
+export function isCallsChange(
+  summary: Readonly<Record<string, unknown>> | null | undefined,
+): boolean {
+  return summary?.reason === 'calls' || (summary?.reason === 'ledger' && summary.kind === 'usage');
+}
