@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { type TPageOf } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
@@ -154,11 +154,6 @@ export function AuditPanel({
     actorId: filters.actorId || undefined,
     ...days.window,
   };
-  const address = auditAddress(filters);
-  useEffect(() => {
-    // State null: Next puts its own in and moves its router to the new address.
-    window.history.replaceState(null, '', address ? `?${address}` : window.location.pathname);
-  }, [address]);
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_3fr]">
       <PanelSection title="Filters">

@@ -1,6 +1,5 @@
 'use client';
 
-import { useEffect } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { type TPageOf } from '@/lib/client/api';
 import { useJoinedFetch } from '@/lib/client/use-resource';
@@ -109,15 +108,6 @@ export function CallsPanel({
     reason: filters.reason || undefined,
     ...days.window,
   };
-  // The address follows the filters, so a reload or a shared link opens the same
-  // selection (the page names the account in it back for the picker).
-  const address = callsAddress(filters);
-  useEffect(() => {
-    if (record) return;
-    // State null: Next puts its own in and moves its router to the new address (given
-    // its own state back, it would skip that, and a refresh would restore the old one).
-    window.history.replaceState(null, '', address ? `?${address}` : window.location.pathname);
-  }, [address, record]);
   // Accounts below, searched on the server, as far as the viewer may read them.
   const picks = viewer.readsResellers || viewer.readsCustomers;
   // The record's own account is the tab's scope, not a filter someone set.

@@ -1,11 +1,11 @@
 'use client';
 
 import { PanelLink } from '@/components/ui/panel-link';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { usePagedList } from '@/lib/client/use-resource';
 import { useDebounced } from '@/lib/client/use-debounced';
 import { useAddressState } from '@/lib/client/address-state';
-import { queryKeys } from '@/lib/client/query-keys';
+import { queryKeys, searchOf } from '@/lib/client/query-keys';
 import type { TUserDto } from '@/lib/shared/schemas/users';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { ListState, LoadMore } from '@/components/ui/field';
@@ -48,13 +48,11 @@ export function UsersPanel({
 }) {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<string | undefined>(undefined);
-  const [groupId, setGroupId] = useAddressState(initialGroupId, rendered, (id) => id);
+  // The address names the group shown, so a reload or a shared link shows it again.
+  const [groupId, setGroupId] = useAddressState(initialGroupId, rendered, (id) =>
+    searchOf({ group: id || undefined }),
+  );
   const q = useDebounced(search.trim(), 250);
-  // The address names the group shown, so a reload or a shared link shows it again
-  // (state null: Next then moves its router to the new address too).
-  useEffect(() => {
-    window.history.replaceState(null, '', groupId ? `?group=${groupId}` : window.location.pathname);
-  }, [groupId]);
   const users = usePagedList<TUserDto>(
     queryKeys.list('users', { q, sort, groupId: groupId || undefined }),
   );

@@ -1,6 +1,6 @@
 'use client';
 
-import { useState, type Dispatch, type SetStateAction } from 'react';
+import { useEffect, useState, type Dispatch, type SetStateAction } from 'react';
 import { useSearchParams } from 'next/navigation';
 
 /**
@@ -13,6 +13,13 @@ import { useSearchParams } from 'next/navigation';
  * the panel holds (a form half filled in). Next keeps a page's state across a navigation
  * that only changes the search, so neither a key of the filters (the same for two bare
  * addresses) nor a new key per render (a refresh too) does this.
+ *
+ * The address follows the state (a reload or a shared link opens the same selection), in
+ * the page's own panel only (`rendered` given; a record's tab leaves the address to its
+ * tabs). It is written only when it differs from the location: written with state null,
+ * it moves Next's router too, and a write of the same address right after the panel
+ * mounted could land on a navigation the person had just started (a click on a row's
+ * link) and send the router back to this page.
  */
 export function useAddressState<T>(
   initial: T,
@@ -34,5 +41,12 @@ export function useAddressState<T>(
     setSeenRouted(routed);
     if (routed !== addressOf(state) && routed === addressOf(initial)) setState(initial);
   }
+  const address = addressOf(state);
+  const writes = rendered !== undefined;
+  useEffect(() => {
+    const search = address ? `?${address}` : '';
+    if (!writes || window.location.search === search) return;
+    window.history.replaceState(null, '', `${window.location.pathname}${search}`);
+  }, [address, writes]);
   return [state, setState];
 }
