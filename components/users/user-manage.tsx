@@ -125,10 +125,11 @@ export function UserManage({
           <p className="text-sm text-slate-700" role="note">
             {rule.data.reason === 'self'
               ? 'This is you: change your password or MFA from the header (Password, Account security).'
-              : `You cannot disable, enable, regroup, reset or delete this user: its group holds ${grantList(rule.data.lacking)} that you do not.`}
+              : `You cannot rename, disable, enable, regroup, reset or delete this user: its group holds ${grantList(rule.data.lacking)} that you do not.`}
           </p>
         ) : null}
-        {can.update ? <RenameForm user={user} /> : null}
+        {/* One's own name is one's own; someone else's only under the manage rule. */}
+        {can.update && (ruled || rule.data?.reason === 'self') ? <RenameForm user={user} /> : null}
         {manageable ? (
           <div className="space-y-2">
             <p className="text-sm text-slate-700">

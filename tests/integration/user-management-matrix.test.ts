@@ -8,7 +8,7 @@ import { arrange } from '../fixtures/arrange';
 
 /**
  * The user-management cells of the access matrix (DESIGN §1 "Managing users", issue 13
- * item 1): every caller × every user × reset / disable / enable / delete / change-group,
+ * item 1): every caller × every user × reset / disable / enable / delete / change-group / rename,
  * against a rule written here, apart from the server's. A refusal leaves the user's row
  * exactly as it was; an allowed change is undone behind the API's back before the next
  * cell, so every cell starts from the same database.
@@ -101,13 +101,15 @@ beforeAll(async () => {
   }
 });
 
-type TAction = 'reset' | 'disable' | 'enable' | 'change-group' | 'delete';
-const ACTIONS: TAction[] = ['reset', 'disable', 'enable', 'change-group', 'delete'];
+type TAction = 'reset' | 'disable' | 'enable' | 'change-group' | 'rename' | 'delete';
+const ACTIONS: TAction[] = ['reset', 'disable', 'enable', 'change-group', 'rename', 'delete'];
 
 /**
  * The rule, written apart from the server's: 403 `forbidden` without the action's grant,
  * 404 outside the caller's subtree, 403 `escalation` on oneself or on a user whose group
- * holds a grant the caller lacks, else allowed.
+ * holds a grant the caller lacks, else allowed. A rename of oneself is allowed: one's own
+ * name is one's own, another's only under the same rule (a poorer user may not relabel a
+ * richer one).
  */
 function expected(caller: TCaller, target: TPerson, action: TAction) {
   const grant: TGrant = action === 'delete' ? 'users:delete' : 'users:update';
@@ -115,7 +117,9 @@ function expected(caller: TCaller, target: TPerson, action: TAction) {
   if (!grants.includes(grant)) return { status: 403, code: 'forbidden' };
   if (!target.account.path.startsWith(caller.account.path))
     return { status: 404, code: 'not_found' };
-  if (caller.id === target.id) return { status: 403, code: 'escalation' };
+  if (caller.id === target.id) {
+    return action === 'rename' ? { status: 200 } : { status: 403, code: 'escalation' };
+  }
   const lacking = target.group.grants.filter((g) => !grants.includes(g as TGrant));
   // The grants are named only where the caller may read the group: one its own subtree
   // owns, with groups:read (a group above it that it may not use is no one's to describe).
@@ -179,6 +183,7 @@ async function act(caller: TCaller, target: TPerson, action: TAction, version: n
       version,
       groupId: narrow.get(target.account.path.split('/').filter(Boolean)[0]!)!.id,
     },
+    rename: { version, name: 'Renamed by the matrix' },
     delete: undefined,
   };
   const response = await fetch(`${suite.server.url}/api/v1/users/${target.id}`, {
@@ -193,7 +198,7 @@ async function act(caller: TCaller, target: TPerson, action: TAction, version: n
 }
 
 describe('user management: no takeover of a richer user', () => {
-  it('every caller × user × reset/disable/enable/change-group/delete follows the rule', async () => {
+  it('every caller × user × reset/disable/enable/change-group/rename/delete follows the rule', async () => {
     let refused = 0;
     let allowed = 0;
     for (const caller of callers) {

@@ -22,7 +22,9 @@ import {
  * "Permission changes take effect live", §3 "Tokens carry exactly the user's
  * permissions").
  * Everything but the name takes the user over, so it needs the manage rule: the user's
- * current group within the actor's grants, and never the actor itself.
+ * current group within the actor's grants, and never the actor itself. Renaming someone
+ * else needs the same rule: a poorer user must not relabel a richer one (its name is
+ * what the audit, presence and every list show of it); one's own name is one's own.
  */
 export async function updateUser(
   em: EntityManager,
@@ -34,9 +36,10 @@ export async function updateUser(
   const passwordHash = patch.password ? await hashPassword(patch.password) : undefined;
   return mutateScopedUser(em, actor, unverifiedId, async (tx, record, user) => {
     const before = toUserDto(user);
-    if (patch.groupId !== undefined || patch.status !== undefined || patch.password) {
-      assertMayManageUser(actor, manageTargetOf(actor, user));
-    }
+    const takesOver = patch.groupId !== undefined || patch.status !== undefined || !!patch.password;
+    const renamesAnother =
+      patch.name !== undefined && patch.name !== user.name && user.id !== actor.userId;
+    if (takesOver || renamesAnother) assertMayManageUser(actor, manageTargetOf(actor, user));
     if (patch.version !== user.version) throw staleVersion(before);
     let revoke = false;
     if (patch.groupId !== undefined && patch.groupId !== user.group.id) {
