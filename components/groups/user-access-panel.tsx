@@ -139,7 +139,9 @@ function AccessList<TItem extends { id: string }>({
       </h3>
       {'hiddenFrom' in section ? (
         <p className="mt-1 text-sm text-slate-600">
-          Not shown: your group does not grant {section.grant}.
+          {section.hiddenFrom === 'group'
+            ? 'Not shown: their group’s permissions are not shown to you.'
+            : `Not shown: your group does not grant ${section.grant}.`}
         </p>
       ) : denied ? (
         <p className="mt-1 text-sm text-slate-600">None: they have no access.</p>

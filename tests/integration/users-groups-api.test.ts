@@ -516,10 +516,12 @@ describe('groups are explainable: what a user can see, without signing in as the
       body: { error: { code: 'forbidden', message: expect.stringContaining('groups:read') } },
     });
     // A colleague at A whose group A made: it may explain ua, but ua's group belongs to
-    // the carrier and is not one it may assign — neither its name nor its grants.
+    // the carrier and is not one it may assign — neither its name nor its grants, nor what
+    // they let ua see, though the colleague may read every section itself: which of them
+    // held a list and which "not granted" would tell the grants another way.
     const readers = await ua.post('/groups', {
       name: 'A readers',
-      grants: ['users:read', 'groups:read'],
+      grants: ['users:read', 'groups:read', 'resellers:read', 'customers:read', 'cards:read'],
     });
     expect(readers.status).toBe(201);
     expect(
@@ -536,12 +538,22 @@ describe('groups are explainable: what a user can see, without signing in as the
     const colleague = (await reader.get(`/users/${ids.ua}/access`)).body;
     expect(colleague).toMatchObject({ group: null, grants: null, denied: null });
     expect(JSON.stringify(colleague)).not.toContain('Explained');
-    expect(colleague.cards).toEqual({ hiddenFrom: 'viewer', grant: 'cards:read' });
-    // Its own group, owned by its account, it sees.
+    for (const section of ['resellers', 'customers', 'cards']) {
+      expect([section, colleague[section]]).toEqual([section, { hiddenFrom: 'group' }]);
+    }
+    expect(JSON.stringify(colleague)).not.toContain('A1 shop');
+    // Its own group, owned by its account, it sees, and what it lets it see.
     const readerId = (await reader.get('/me')).body.user.id;
     const itself = (await reader.get(`/users/${readerId}/access`)).body;
     expect(itself.group).toEqual({ id: readers.body.id, name: 'A readers' });
-    expect([...itself.grants].sort()).toEqual(['groups:read', 'users:read']);
+    expect([...itself.grants].sort()).toEqual([
+      'cards:read',
+      'customers:read',
+      'groups:read',
+      'resellers:read',
+      'users:read',
+    ]);
+    expect(names(itself.customers.items)).toEqual(['A shop', 'A1 shop']);
 
     const malformed = await admin.get('/users/not-an-id/access');
     expect(malformed.status).toBe(404);

@@ -105,13 +105,19 @@ function ZAccessSection<TItem extends z.ZodType>(item: TItem) {
     z.object({ total: z.literal(0), items: z.array(item).max(0), notGranted: z.literal(true) }),
     /** The viewer may not read this resource itself, so it is not shown the user's. */
     z.object({ hiddenFrom: z.literal('viewer'), grant: z.string() }),
+    /**
+     * The user's group is not shown to the viewer (`group: null`): neither are its grants,
+     * so nor what they let the user see — a list or its absence would tell them.
+     */
+    z.object({ hiddenFrom: z.literal('group') }),
     z.object({ total: z.number().int(), items: z.array(item) }),
   ]);
 }
 export type TAccessSection<TItem> =
   | { total: number; items: TItem[] }
   | { total: 0; items: []; notGranted: true }
-  | { hiddenFrom: 'viewer'; grant: string };
+  | { hiddenFrom: 'viewer'; grant: string }
+  | { hiddenFrom: 'group' };
 
 const ZAccessAccount = z.object({
   id: z.string(),

@@ -50,6 +50,19 @@ export async function explainAccess(
       cards: withheld(viewer, 'cards:read') ?? notGranted(),
     };
   }
+  if (!groupVisible) {
+    // Which sections hold a list, and which say "not granted", is the group's grants told
+    // another way: withheld as the grants are (`GET /groups/{id}` answers 404).
+    const hidden = { hiddenFrom: 'group' } as const;
+    return {
+      ...base,
+      denied: null,
+      grants: null,
+      resellers: hidden,
+      customers: hidden,
+      cards: hidden,
+    };
+  }
   const target = evaluated.actor;
   const counts = await dashboardCounts(em, target);
   const limit = ACCESS_LIST_LIMIT;
@@ -64,7 +77,7 @@ export async function explainAccess(
   return {
     ...base,
     denied: null,
-    grants: groupVisible ? target.grants : null,
+    grants: target.grants,
     resellers: await section(viewer, target, 'resellers:read', counts.resellers, () =>
       accounts('reseller'),
     ),
