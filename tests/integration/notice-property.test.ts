@@ -7,15 +7,17 @@ import { updateCard } from '@/lib/server/services/cards/update-card';
 import { replaceRates } from '@/lib/server/services/rates/replace-rates';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { money } from '@/lib/shared/pricing/money';
+import { callPrice } from '@/lib/shared/pricing/billing';
 import { actorByEmail } from '../fixtures/cookie-listener';
 import { useMigratedDatabase } from '../fixtures/migrated-database';
 
 /**
  * The notice rule against an independent reading of it (README, rate cards): a revision
  * raises a price when, at some moment from its date on, a number's call is priced higher
- * by its set than by the set it follows — each set's longest prefix in force then, by the
- * rate, the fee, a longer increment or minimum, or less grace; a number blocked or
- * unpriced on either side is no raise. Refused (409 `notice_too_short`) when the first
+ * by its set than by the set it follows — each set's longest prefix in force then, some
+ * call of it billed higher at the card's precision and rounding, whichever terms moved
+ * (a shorter first increment can bill more: 60/60 → 30/60 bills a 31 s call 90 s); a
+ * number blocked or unpriced on either side is no raise. Refused (409 `notice_too_short`) when the first
  * such moment comes sooner than the card's notice, naming that moment. The oracle walks
  * numbers, not rows: every prefix of either set, and each followed by a digit.
  */
@@ -58,8 +60,9 @@ const rowArb = fc.record({
   destination: fc.constant('somewhere'),
   rate: fc.integer({ min: 1, max: 6 }).map((n) => (n / 100).toFixed(4)),
   connectionFee: fc.constantFrom('0.0000', '0.0000', '0.0100'),
-  initialIncrement: fc.constantFrom(1, 1, 60),
-  increment: fc.constantFrom(1, 1, 60),
+  // Increments that bill out of order too (30/60, 45/45 against 60/60).
+  initialIncrement: fc.constantFrom(1, 1, 60, 30, 45),
+  increment: fc.constantFrom(1, 1, 60, 45, 6),
   graceSeconds: fc.constantFrom(0, 0, 5),
   minimumSeconds: fc.constantFrom(0, 0, 30),
   blocked: fc.integer({ min: 0, max: 6 }).map((n) => n === 0),
@@ -92,15 +95,19 @@ function priceAt(rows: TRow[], number: string, at: number, start: number): TRow 
     )[0];
 }
 
+const CARD = { decimals: 4, rounding: 'half_up' } as const;
+/**
+ * Some call billed higher by \`s\` than by \`o\`: a higher rate bills long calls higher;
+ * otherwise every call up to ten minutes is priced (past any row's first increment,
+ * grace and minimum, and a common period of its increments, here at most 61 + 180 s).
+ */
+const LONGEST = 600;
 function dearer(s: TRow, o: TRow): boolean {
-  return (
-    money(s.rate).gt(money(o.rate)) ||
-    money(s.connectionFee).gt(money(o.connectionFee)) ||
-    s.initialIncrement > o.initialIncrement ||
-    s.increment > o.increment ||
-    s.graceSeconds < o.graceSeconds ||
-    s.minimumSeconds > o.minimumSeconds
-  );
+  if (money(s.rate).gt(money(o.rate))) return true;
+  for (let seconds = 1; seconds <= LONGEST; seconds++) {
+    if (money(callPrice(s, seconds, CARD)).gt(money(callPrice(o, seconds, CARD)))) return true;
+  }
+  return false;
 }
 
 /** The first moment (ms) the new set prices a number higher, from `liveAt` on; null: never. */
@@ -145,8 +152,7 @@ describe('the notice rule (property)', () => {
           name: 'Noticed',
           currency: 'EUR',
           kind: 'provider',
-          decimals: 4,
-          rounding: 'half_up',
+          ...CARD,
         });
         await replaceRates(em(), actor, card.id, world.before.map(toInput(start)));
         const [row] = await em()

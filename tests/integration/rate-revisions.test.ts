@@ -484,6 +484,42 @@ describe('rate revisions', () => {
     expect(lowered.status).toBe(200);
   });
 
+  it('holds increments that bill some call higher to the notice, though no term grows', async () => {
+    const made = await admin.post('/cards', {
+      name: 'Increments',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    const id = made.body.id as string;
+    const row = {
+      prefix: '44',
+      destination: 'UK',
+      rate: '0.0600',
+      initialIncrement: 60,
+      increment: 60,
+    };
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [row] })).status).toBe(200);
+    const version = (await admin.get(`/cards/${id}`)).body.version as number;
+    expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    // 30/60 bills a 31 s call 90 s (0.0900, not 0.0600); 45/45 a 50 s call 90 s.
+    for (const [initialIncrement, increment] of [
+      [30, 60],
+      [45, 45],
+    ]) {
+      const short = await admin.put(`/cards/${id}/rates`, {
+        rates: [{ ...row, initialIncrement, increment }],
+      });
+      const cell = `${initialIncrement}/${increment}`;
+      expect([cell, short.status]).toEqual([cell, 409]);
+      expect(short.body.error).toMatchObject({ code: 'notice_too_short', raised: 1 });
+    }
+    // 30/30 bills no call longer than 60/60 did: no notice needed.
+    const finer = await admin.put(`/cards/${id}/rates`, {
+      rates: [{ ...row, initialIncrement: 30, increment: 30 }],
+    });
+    expect(finer.status).toBe(200);
+  });
+
   it('compares numbers, not rows: a prefix added or removed moves them to another', async () => {
     const made = await admin.post('/cards', { name: 'Numbers', currency: 'EUR', kind: 'provider' });
     const id = made.body.id as string;

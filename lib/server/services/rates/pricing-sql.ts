@@ -88,6 +88,66 @@ export function roundedOverSql(q: string, r: string, count: string, card: TCardR
 }
 
 /**
+ * The card bills its own structure (marginCheck with two structures): the loss only
+ * changes where either level's billed seconds do — a call of 1 s, one past either grace,
+ * one past each billed length of either level — so those call lengths are priced, below
+ * `start + period` (past both initial increments and graces, one common period:
+ * lcm(both increments, 60), doubled with half-even rounding). With a sell rate above the
+ * buy rate, a call from `start` on bills at least its length on the sell side and less
+ * than its length plus the buy increment on the buy side, so from
+ * (60 · (slack − fee difference) + buy rate · buy increment) / Δ seconds on nothing can
+ * lose: the enumeration stops there too.
+ *
+ * Reads, by alias: `s` (the sell row's `rate` and `fee`), `t` (its structure:
+ * `initial_increment`, `increment`, `grace_seconds`, `minimum_seconds`), `p` (the
+ * buy row) and `g` (each level's first billed length out of grace: `first`, `sell_first`).
+ */
+export function mixedLosingSql(
+  slack: string,
+  periods: number,
+  parent: TCardRounding,
+  child: TCardRounding,
+): string {
+  const sellBilled = billedSecondsSql(
+    'greatest(c.d, t.minimum_seconds)',
+    't.initial_increment',
+    't.increment',
+  );
+  const buyBilled = billedSecondsSql(
+    'greatest(c.d, p.minimum_seconds)',
+    'p.initial_increment',
+    'p.increment',
+  );
+  return `exists (
+              select 1 from (
+                select greatest(p.initial_increment, t.initial_increment, p.grace_seconds,
+                                t.grace_seconds, p.minimum_seconds, t.minimum_seconds) + 1 as start
+                offset 0) st
+               cross join lateral (
+                 select least(st.start + ${periods} * lcm(lcm(p.increment, t.increment), 60),
+                   case when s.rate > p.rate
+                        then greatest(st.start, ceil((60 * (${slack}::numeric - (s.fee - p.connection_fee))
+                                                      + p.rate * p.increment) / (s.rate - p.rate)))
+                        else st.start + ${periods} * lcm(lcm(p.increment, t.increment), 60) end) as bound
+                 offset 0) lim
+               cross join lateral (
+                 select 1 as d
+                 union select p.grace_seconds + 1
+                 union select t.grace_seconds + 1
+                 union select g.first + k * p.increment + 1
+                         from generate_series(0, ceil(lim.bound / p.increment)::int) k
+                 union select g.sell_first + k * t.increment + 1
+                         from generate_series(0, ceil(lim.bound / t.increment)::int) k) c
+               cross join lateral (
+                 select case when c.d <= t.grace_seconds then 0
+                             else s.fee + s.rate * ${sellBilled} / 60 end as sell,
+                        case when c.d <= p.grace_seconds then 0
+                             else p.connection_fee + p.rate * ${buyBilled} / 60 end as buy
+                 offset 0) x
+               where c.d < lim.bound and ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)})`;
+}
+
+/**
  * 10^decimals as a SQL literal: the card's smallest unit. Only a validated precision and a
  * known mode are ever written into SQL.
  */

@@ -13,7 +13,13 @@ import { atCommitOrder, type TChange } from '@/lib/server/live/change-log';
 import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing/markup';
 import type { TCardRounding } from '@/lib/shared/pricing/money';
 import { assertDerivedInRange } from './derived-range';
-import { billedSecondsSql, roundedOverSql, roundSql, unitsSql } from './pricing-sql';
+import {
+  billedSecondsSql,
+  mixedLosingSql,
+  roundedOverSql,
+  roundSql,
+  unitsSql,
+} from './pricing-sql';
 import type { TRateInput, TRateKey } from '@/lib/shared/schemas/rates';
 import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
@@ -565,62 +571,6 @@ function sameLosingSql(
                  select s.fee + s.rate * b.billed / 60 as sell, p.connection_fee + p.rate * b.billed / 60 as buy
                  offset 0) x
                where ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)}) end)`;
-}
-
-/**
- * The card bills its own structure (marginCheck with two structures): the loss only
- * changes where either level's billed seconds do — a call of 1 s, one past either grace,
- * one past each billed length of either level — so those call lengths are priced, below
- * \`start + period\` (past both initial increments and graces, one common period:
- * lcm(both increments, 60), doubled with half-even rounding). With a sell rate above the
- * buy rate, a call from \`start\` on bills at least its length on the sell side and less
- * than its length plus the buy increment on the buy side, so from
- * (60 · (slack − fee difference) + buy rate · buy increment) / Δ seconds on nothing can
- * lose: the enumeration stops there too.
- */
-function mixedLosingSql(
-  slack: string,
-  periods: number,
-  parent: TCardRounding,
-  child: TCardRounding,
-): string {
-  const sellBilled = billedSecondsSql(
-    'greatest(c.d, t.minimum_seconds)',
-    't.initial_increment',
-    't.increment',
-  );
-  const buyBilled = billedSecondsSql(
-    'greatest(c.d, p.minimum_seconds)',
-    'p.initial_increment',
-    'p.increment',
-  );
-  return `exists (
-              select 1 from (
-                select greatest(p.initial_increment, t.initial_increment, p.grace_seconds,
-                                t.grace_seconds, p.minimum_seconds, t.minimum_seconds) + 1 as start
-                offset 0) st
-               cross join lateral (
-                 select least(st.start + ${periods} * lcm(lcm(p.increment, t.increment), 60),
-                   case when s.rate > p.rate
-                        then greatest(st.start, ceil((60 * (${slack}::numeric - (s.fee - p.connection_fee))
-                                                      + p.rate * p.increment) / (s.rate - p.rate)))
-                        else st.start + ${periods} * lcm(lcm(p.increment, t.increment), 60) end) as bound
-                 offset 0) lim
-               cross join lateral (
-                 select 1 as d
-                 union select p.grace_seconds + 1
-                 union select t.grace_seconds + 1
-                 union select g.first + k * p.increment + 1
-                         from generate_series(0, ceil(lim.bound / p.increment)::int) k
-                 union select g.sell_first + k * t.increment + 1
-                         from generate_series(0, ceil(lim.bound / t.increment)::int) k) c
-               cross join lateral (
-                 select case when c.d <= t.grace_seconds then 0
-                             else s.fee + s.rate * ${sellBilled} / 60 end as sell,
-                        case when c.d <= p.grace_seconds then 0
-                             else p.connection_fee + p.rate * ${buyBilled} / 60 end as buy
-                 offset 0) x
-               where c.d < lim.bound and ${roundSql('x.sell', child)} < ${roundSql('x.buy', parent)})`;
 }
 
 /**

@@ -5,6 +5,8 @@ import { databaseClock } from '@/lib/server/db/clock';
 import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
 import type { TRevisionCounts, TRevisionSource } from '@/lib/shared/schemas/revisions';
 import type { TRateKey } from '@/lib/shared/schemas/rates';
+import { marginSlack } from '@/lib/shared/pricing/markup';
+import { billedSecondsSql, mixedLosingSql } from './pricing-sql';
 
 /**
  * Rate-card revisions (issue 16 §2, Migration20261205100000). Every rate set a card gets
@@ -113,19 +115,51 @@ function sameRow(a: string, b: string): string {
   return `${sameKey(a, b)} and ${a}.rate = ${b}.rate and ${sameTerms(a, b)}`;
 }
 
-/** A staged row (`s`) pricing a call higher than an open one (`o`), by any term. */
-const DEARER = (
-  s: string,
-  o: string,
-) => `(${s}.rate > ${o}.rate or ${s}.connection_fee > ${o}.connection_fee
-         or ${s}.initial_increment > ${o}.initial_increment or ${s}.increment > ${o}.increment
-         or ${s}.grace_seconds < ${o}.grace_seconds or ${s}.minimum_seconds > ${o}.minimum_seconds)`;
+/**
+ * A staged row (`staged`) billing some call higher than an open one (`open`) of the same
+ * card, at its precision and rounding — exactly, not term by term: increments price out of
+ * order (60/60 → 30/60 bills a 31 s call 90 s, 60/60 → 45/45 a 50 s one), which a test of
+ * each term alone let through with no notice. A higher rate bills long enough calls
+ * higher; otherwise the margin check's enumeration of call lengths decides
+ * (`mixedLosingSql`), the open row as the sell side and the staged one as the buy: the
+ * old price "loses" to the new one where the new one is higher.
+ */
+function dearerSql(staged: string, open: string, card: TCardRounding): string {
+  const periods = card.rounding === 'half_even' ? 2 : 1;
+  const slack = marginSlack(card, card).toFixed();
+  const first = (row: string) =>
+    billedSecondsSql(
+      `greatest(${row}.grace_seconds + 1, ${row}.minimum_seconds)`,
+      `${row}.initial_increment`,
+      `${row}.increment`,
+    );
+  // `case` keeps the order, so the enumeration runs only where the terms alone do not
+  // decide: a rate and a fee no higher on the same structure bill no call higher (every
+  // exact price at most the old one, and rounding keeps that) — every unchanged row of a
+  // 100k-row set among them.
+  return `(case when ${staged}.rate > ${open}.rate then true
+                when ${staged}.connection_fee <= ${open}.connection_fee
+                 and (${staged}.initial_increment, ${staged}.increment, ${staged}.grace_seconds,
+                      ${staged}.minimum_seconds)
+                   = (${open}.initial_increment, ${open}.increment, ${open}.grace_seconds,
+                      ${open}.minimum_seconds) then false
+                else exists (
+            select 1
+              from (select ${open}.rate, ${open}.connection_fee as fee offset 0) s
+             cross join (select ${open}.initial_increment, ${open}.increment,
+                                ${open}.grace_seconds, ${open}.minimum_seconds offset 0) t
+             cross join (select ${staged}.rate, ${staged}.connection_fee, ${staged}.initial_increment,
+                                ${staged}.increment, ${staged}.grace_seconds,
+                                ${staged}.minimum_seconds offset 0) p
+             cross join lateral (select ${first('p')} as first, ${first('t')} as sell_first offset 0) g
+             where ${mixedLosingSql(slack, periods, card, card)}) end)`;
+}
 
 /**
  * What a card's notice rule (`min_notice_hours`) is about: the moments from the
  * revision's date on when a number's call is priced higher by the staged set than by the
- * card's open set it follows — by the rate or any other term (a fee, a longer first or
- * next increment, less grace, a longer minimum) — and the first of them. `rows`: the
+ * card's open set it follows — some call of it billed higher, whichever terms moved
+ * (`dearerSql`) — and the first of them. `rows`: the
  * staged rows that price higher somewhere. Null: nothing goes up. Set-based (hash joins
  * on the prefix), asked only of a card with a notice rule.
  *
@@ -144,6 +178,7 @@ const DEARER = (
 async function firstRaise(
   tx: EntityManager,
   cardId: string,
+  card: TCardRounding,
   liveAt: Date,
   against: number | null = null,
 ): Promise<{ at: Date; rows: number } | null> {
@@ -204,13 +239,13 @@ async function firstRaise(
               join o on o.prefix = l.lead and coalesce(o.effective_from, '-infinity'::timestamptz) <= t.at
              order by l.key, t.at, length(o.prefix) desc, o.effective_from desc nulls last),
           raised as (
-            select s.at, s.prefix, s.effective_from
-              from staged s join open o on o.prefix = s.prefix and o.at = s.at
-             where s.fresh and not s.blocked and not o.blocked and ${DEARER('s', 'o')}
+            select ns.at, ns.prefix, ns.effective_from
+              from staged ns join open os on os.prefix = ns.prefix and os.at = ns.at
+             where ns.fresh and not ns.blocked and not os.blocked and ${dearerSql('ns', 'os', card)}
             union all
-            select s.at, s.prefix, s.effective_from
-              from staged_over s join open_over o on o.key = s.key and o.at = s.at
-             where s.fresh and not s.blocked and not o.blocked and ${DEARER('s', 'o')})
+            select ns.at, ns.prefix, ns.effective_from
+              from staged_over ns join open_over os on os.key = ns.key and os.at = ns.at
+             where ns.fresh and not ns.blocked and not os.blocked and ${dearerSql('ns', 'os', card)})
      select min(at) as at, count(distinct (prefix, effective_from)) as rows from raised`,
     [cardId, cardId, ...thanParams, liveAt, liveAt, liveAt, liveAt],
   );
@@ -463,8 +498,11 @@ export async function recordRevision(
   };
   // The card's notice, or the one it had before it was lowered while that still binds
   // (`setNotice`), by the transaction's clock.
-  const [card] = await tx.execute<{ hours: number; name: string; bound_until: Date | null }[]>(
-    `select greatest(coalesce(min_notice_hours, 0), f.hours) as hours, name,
+  // Its precision and rounding: a raise is a call billed higher (`dearerSql`).
+  const [card] = await tx.execute<
+    ({ hours: number; name: string; bound_until: Date | null } & TCardRounding)[]
+  >(
+    `select greatest(coalesce(min_notice_hours, 0), f.hours) as hours, name, decimals, rounding,
             case when f.hours > coalesce(min_notice_hours, 0) then notice_floor_until end as bound_until
        from card
        cross join lateral (
@@ -479,9 +517,9 @@ export async function recordRevision(
     const from = await clock();
     const known = await knownBefore(tx, cardId, hours);
     const raised = [
-      await firstRaise(tx, cardId, plan.liveAt ?? from),
+      await firstRaise(tx, cardId, card!, plan.liveAt ?? from),
       known !== null && known !== latest?.number
-        ? await firstRaise(tx, cardId, plan.liveAt ?? from, known)
+        ? await firstRaise(tx, cardId, card!, plan.liveAt ?? from, known)
         : null,
       await termsRaise(tx, cardId, latest?.number ?? null, plan.liveAt ?? from),
     ].reduce(earlier, null);
