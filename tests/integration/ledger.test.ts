@@ -392,6 +392,34 @@ describe('payments', () => {
     expect(new Money(after).minus(before).toFixed(6)).toBe('100.000000');
   });
 
+  it('refuses a key sent again for another account: one key, one movement of one account', async () => {
+    // A client that retries a payment against the wrong account id must not pay twice.
+    const body = { amount: '12', idempotencyKey: 'retry-to-another-account' };
+    const first = await admin.post(`/accounts/${ids.K1}/payments`, body);
+    expect(first.status).toBe(201);
+    const before = (await admin.get(`/accounts/${ids.K2}/balance`)).body.balance;
+    const elsewhere = await admin.post(`/accounts/${ids.K2}/payments`, body);
+    expect(elsewhere.status).toBe(409);
+    expect(elsewhere.body.error).toMatchObject({
+      code: 'idempotency_conflict',
+      fields: { idempotencyKey: 'was used for another account' },
+    });
+    // Nothing of the other account's entry is told.
+    expect(elsewhere.body.error.current).toBeUndefined();
+    expect((await admin.get(`/accounts/${ids.K2}/balance`)).body.balance).toBe(before);
+    // A correction under the same key is the same request changed, on either account.
+    const corrected = await admin.post(`/accounts/${ids.K2}/adjustments`, {
+      kind: 'credit_note',
+      amount: '12',
+      reason: 'wrong account',
+      idempotencyKey: body.idempotencyKey,
+    });
+    expect(corrected.status).toBe(409);
+    // Its own account's replay still answers the first payment.
+    const replay = await admin.post(`/accounts/${ids.K1}/payments`, body);
+    expect(replay.body).toMatchObject({ replayed: true, entry: { id: first.body.entry.id } });
+  });
+
   it('dates entries by the database’s clock, not a process clock running behind', async () => {
     // A statement splits months by entry time and reads balances by id: an entry from a
     // process whose clock is late must not be dated before the entry it follows.

@@ -88,8 +88,8 @@ function entryHash(input: TEntryInput, reference: string | null): string {
 /**
  * The entry a keyed request wrote before, if it did: the key is the recording side's own
  * (the account `actor` acts for), so nobody else's payment of the same account answers it.
- * The same key with another request — another amount, reference or kind, or figures sent
- * in another currency than the entry's — is 409 `idempotency_conflict`. A replay is
+ * The same key with another request — another account, amount, reference or kind, or
+ * figures sent in another currency than the entry's — is 409 `idempotency_conflict`. A replay is
  * answered even after the account moved to another parent or currency: the side that
  * recorded it still has the account in scope (it is locked by the caller), so it is above
  * the books the entry is on and reads it — telling it to pay again would count the money
@@ -104,13 +104,25 @@ export async function keyedEntry(
   currency?: string,
 ): Promise<TLedgerRow | null> {
   if (!input.idempotencyKey) return null;
+  // The recording side's key, whichever account it paid (Migration20261227100000); this
+  // account's own entry first, should older rows share the key across accounts.
   const [seen] = await directQuery<TLedgerRow>(
     tx,
     `select * from ledger_entry
-      where account_id = ? and actor_account_id = ? and idempotency_key = ?`,
-    [accountId, actor.account.id, input.idempotencyKey],
+      where actor_account_id = ? and idempotency_key = ? and kind <> 'usage'
+      order by account_id = ? desc limit 1`,
+    [actor.account.id, input.idempotencyKey, accountId],
   );
   if (!seen) return null;
+  if (seen.account_id !== accountId) {
+    // Another account's: the request changed, or a client sent it to the wrong account.
+    // Nothing of that entry is told: the account may have left the caller's scope since.
+    throw conflict(
+      'idempotency_conflict',
+      'This idempotency key was used for a movement of another account; use a new key for a new payment.',
+      { fields: { idempotencyKey: 'was used for another account' } },
+    );
+  }
   if (
     !storedHashes(input).includes(seen.request_hash ?? '') ||
     (currency !== undefined && currency !== seen.currency)
