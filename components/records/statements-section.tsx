@@ -64,7 +64,15 @@ export function StatementsSection({
                 {rows.map((statement) => (
                   <tr key={statement.id} className="border-t border-slate-100">
                     <td className="py-1 pr-3 tabular-nums">{statement.number}</td>
-                    <td className="py-1 pr-3">{statement.period}</td>
+                    <td className="py-1 pr-3">
+                      {statement.period}
+                      {/* Issued before the month ended: it states the month up to then. */}
+                      {monthRunning(statement) ? (
+                        <span className="block text-xs text-slate-600">
+                          so far, to {statement.periodEnd.slice(0, 10)}
+                        </span>
+                      ) : null}
+                    </td>
                     {[
                       statement.openingBalance,
                       statement.usageTotal,
@@ -110,6 +118,13 @@ export function StatementsSection({
 }
 
 /** The month now by the server's clock, UTC, as `YYYY-MM` (what a month input holds). */
+/** A statement of a month issued before it ended: its `periodEnd` is the issue, not the month's end. */
+function monthRunning(statement: { periodStart: string; periodEnd: string }): boolean {
+  const end = new Date(statement.periodStart);
+  end.setUTCMonth(end.getUTCMonth() + 1);
+  return Date.parse(statement.periodEnd) < end.getTime();
+}
+
 function thisMonth(): string {
   return new Date(serverNow()).toISOString().slice(0, 7);
 }

@@ -57,6 +57,8 @@ test('a statement issued on the Statements tab arrives live and downloads as a P
   const table = watcher.getByRole('table', { name: `Statements of ${customer.name}` });
   await expect(table.getByRole('row')).toHaveCount(2);
   await expect(table).toContainText(month);
+  // Issued before the month ended: it says it states the month so far.
+  await expect(table).toContainText(/so far, to \d{4}-\d{2}-\d{2}/);
 
   const downloading = watcher.waitForEvent('download');
   await table

@@ -276,6 +276,16 @@ describe('issuing a statement', () => {
     expect(list.items.map((item: TStatementDto) => item.number)).toEqual([1, 2]);
     // The first is unchanged by the second.
     expect(await ok(r1.get(`/statements/${first.id}`), 200)).toEqual(first);
+    // And still true: issued before the month ended, it states the month up to its issue
+    // (`periodEnd`), so the payment after it leaves its closing the ledger's balance then.
+    const monthEnd = new Date(`${month}-01T00:00:00Z`);
+    monthEnd.setUTCMonth(monthEnd.getUTCMonth() + 1);
+    expect(Date.parse(first.periodEnd)).toBeLessThan(monthEnd.getTime());
+    expect(Date.parse(first.periodEnd)).toBeLessThanOrEqual(Date.parse(second.periodEnd));
+    const before = (await allLedger(ids.K1)).find(
+      (entry) => Date.parse(entry.createdAt) < Date.parse(first.periodEnd),
+    )!;
+    expect(new Money(first.closingBalance).eq(before.balanceAfter)).toBe(true);
   });
 
   it('opens a period with the ledger’s balance before it', async () => {

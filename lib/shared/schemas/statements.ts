@@ -57,7 +57,8 @@ export type TStatementIssuer = z.infer<typeof ZStatementIssuer>;
  * One issued statement (final: never edited; issuing the month again numbers a new one).
  * Every amount is a decimal string in `currency`, signed as the ledger signs movements
  * (positive credits the account): opening + usage + payments + credit notes + adjustments
- * = closing, which is the ledger's balance after its last movement before `periodEnd`.
+ * = closing, which is the ledger's balance after its last movement before `periodEnd`:
+ * the next month's start, or, for a month issued before it ended, the issue's instant.
  */
 export const ZStatementDto = z.object({
   id: z.string(),

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { ancestorPrefixes, booksSql } from '@/lib/server/authz/scope';
+import { databaseClock } from '@/lib/server/db/clock';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
@@ -35,8 +36,7 @@ export async function issueStatement(
   input: TStatementCreate,
 ): Promise<{ statement: TStatementDto; replayed: boolean }> {
   assertCan(actor, 'statements:create');
-  const now = new Date();
-  const period = monthOf(input.period, now);
+  const period = monthOf(input.period, new Date());
   return mutate(em, actor, async (tx, record) => {
     const { account, parentName } = await readAccountInScope(tx, actor, unverifiedId, {
       lock: true,
@@ -95,7 +95,14 @@ export async function issueStatement(
         );
       }
     }
-    const figures = await statementFigures(tx, account, period);
+    // By the database's clock, under the lock every ledger writer of the account takes
+    // before it reads that clock: a month still running is stated up to this instant and
+    // says so (`periodEnd`), so its closing stays the balance at its end, whatever moves
+    // after. Stated to the month's end, a payment on the 15th of a statement issued on the
+    // 10th made its closing untrue and the next month's opening not follow from it.
+    const issuedAt = await databaseClock(tx);
+    const covered = issuedAt < period.end ? { ...period, end: issuedAt } : period;
+    const figures = await statementFigures(tx, account, covered);
     const [{ next }] = (await directQuery<{ next: number }>(
       tx,
       `select coalesce(max(number), 0) + 1 as next from statement where account_id = ?`,
@@ -105,9 +112,9 @@ export async function issueStatement(
     const pdf = await renderStatementPdf({
       number: next,
       period: period.period,
-      periodStart: period.start,
-      periodEnd: period.end,
-      issuedAt: now,
+      periodStart: covered.start,
+      periodEnd: covered.end,
+      issuedAt,
       account: { id: account.id, name: account.name },
       issuer,
       figures,
@@ -125,8 +132,8 @@ export async function issueStatement(
         id,
         account.id,
         next,
-        period.start,
-        period.end,
+        covered.start,
+        covered.end,
         figures.currency,
         figures.openingBalance,
         figures.usageTotal,
@@ -141,7 +148,7 @@ export async function issueStatement(
         actor.userId,
         actor.account.id,
         input.idempotencyKey ?? null,
-        now,
+        issuedAt,
         parentId,
       ],
     );

@@ -101,12 +101,15 @@ function header(pdf: PDFKit.PDFDocument, doc: TStatementDocument): void {
   }
   pdf.fillColor(INK).font(BOLD).fontSize(16);
   pdf.text(`Statement no. ${doc.number}`, PAGE.margin, 130, { lineBreak: false });
-  // A month still running is stated as far as it has gone: its figures are the ledger as
-  // it stood at issue, so the document must not claim the days after.
-  const running = doc.issuedAt.getTime() < doc.periodEnd.getTime();
+  // A month still running is stated as far as it has gone (its `periodEnd` is the issue,
+  // before the month's end): the figures are the ledger as it stood then, so the document
+  // must not claim the days after.
+  const start = doc.periodStart;
+  const monthEnd = Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1);
+  const running = doc.periodEnd.getTime() < monthEnd;
   const last = running
-    ? doc.issuedAt.toISOString().slice(0, 10)
-    : new Date(doc.periodEnd.getTime() - 86_400_000).toISOString().slice(0, 10);
+    ? doc.periodEnd.toISOString().slice(0, 10)
+    : new Date(monthEnd - 86_400_000).toISOString().slice(0, 10);
   pdf.font(REGULAR).fontSize(10).fillColor(MUTED);
   pdf.text(
     `Period ${doc.period} (${doc.periodStart.toISOString().slice(0, 10)} to ${last}, UTC)`,

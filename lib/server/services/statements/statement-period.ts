@@ -10,7 +10,8 @@ export interface TPeriod {
 /**
  * `YYYY-MM` (already shaped by `ZPeriod`) as the month's bounds. A month that has not
  * begun is refused, naming `period`; the current month may be issued (it covers the
- * ledger as it stands, and issuing again later numbers a new statement).
+ * ledger up to the issue, which its `periodEnd` says, and issuing again later numbers a
+ * new statement).
  */
 export function monthOf(period: string, now: Date): TPeriod {
   const [year, month] = period.split('-').map(Number) as [number, number];
