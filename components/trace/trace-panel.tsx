@@ -101,6 +101,12 @@ export function TracePanel({ account }: { account: { id: string; name: string } 
         ) : null}
         {!trace ? (
           <p className="text-sm text-slate-500">Enter a number to see its price at each level.</p>
+        ) : trace.movedAt ? (
+          <p className="text-sm text-slate-600">
+            This account was moved under its parent at <DateTime at={trace.movedAt} />: a call
+            before then was its old parent’s and is not priced on this chain (it is left unrated, as
+            moved).
+          </p>
         ) : trace.chains.length === 0 ? (
           <p className="text-sm text-slate-500">This account holds no card.</p>
         ) : (

@@ -178,6 +178,17 @@ describe('a call from before the move that comes late', () => {
       { allowed: false, reason: 'moved', refusedBy: { level: 0, accountId: ids.K } },
     );
     expect(await ok(admin.post('/authorize', asked), 200)).toMatchObject({ allowed: true });
+    // And the price trace: no chain prices it, and it says when K moved — not R3's price.
+    const query = `accountId=${ids.K}&number=${late.number}`;
+    const traced = await ok(
+      admin.get(`/rates/lookup?${query}&at=${encodeURIComponent(late.startedAt)}`),
+      200,
+    );
+    expect(traced).toMatchObject({ levels: [], chains: [], movedAt: expect.any(String) });
+    expect(Date.parse(traced.movedAt)).toBeGreaterThan(Date.parse(late.startedAt));
+    const now = await ok(admin.get(`/rates/lookup?${query}`), 200);
+    expect(now.movedAt).toBeUndefined();
+    expect(now.chains.length).toBeGreaterThan(0);
     const answer = await ok(admin.post('/usage', { records: [late] }), 200);
     expect(answer).toMatchObject({ rated: 0, unratedByReason: { moved: 1 } });
     expect(answer.records[0]).toMatchObject({ outcome: 'unrated', reason: 'moved' });

@@ -263,5 +263,11 @@ export const ZLookup = z.object({
       "The first chain: one whose own card prices the number first, the card held by assignment before the account's own, then by card name.",
     ),
   chains: z.array(z.object({ cardId: z.string(), levels: z.array(ZLookupLevel) })),
+  movedAt: z
+    .string()
+    .optional()
+    .describe(
+      'Asked at an instant before the account was moved under its parent (a customer transfer): when it moved. A call then was its old parent’s, which rating leaves unrated `moved` and authorize refuses, so no chain prices it here.',
+    ),
 });
 export type TLookup = z.infer<typeof ZLookup>;

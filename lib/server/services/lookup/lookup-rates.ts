@@ -84,6 +84,26 @@ export async function lookupRates(
   if (!found?.found) throw notFound('account');
   if (query.cardId && !found.chosen)
     throw invalidInput({ cardId: 'is not a card this account holds' });
+  if (query.at) {
+    // Before a transfer the account's calls were its old parent's: rating leaves them
+    // unrated `moved` and authorize refuses them, so the trace prices none on this chain
+    // (the card held then is the new side's, and would show a price never charged).
+    const [placed] = await directQuery<{ placed_at: Date | string | null }>(
+      em,
+      'select placed_at from account where id = ?',
+      [query.accountId],
+    );
+    const movedAt = placed?.placed_at ? new Date(placed.placed_at) : null;
+    if (movedAt && Date.parse(query.at) < movedAt.getTime()) {
+      return {
+        number: query.number,
+        seconds: query.seconds,
+        levels: [],
+        chains: [],
+        movedAt: movedAt.toISOString(),
+      };
+    }
+  }
   if (!found.starts)
     return { number: query.number, seconds: query.seconds, levels: [], chains: [] };
   const cards = found.cards ?? [];
