@@ -140,7 +140,7 @@ function AccessList<TItem extends { id: string }>({
       {'hiddenFrom' in section ? (
         <p className="mt-1 text-sm text-slate-600">
           {section.hiddenFrom === 'group'
-            ? 'Not shown: their group’s permissions are not shown to you.'
+            ? 'Not shown, as their group is not.'
             : `Not shown: your group does not grant ${section.grant}.`}
         </p>
       ) : denied ? (
