@@ -49,6 +49,7 @@ import { Migration20261224200000 } from './Migration20261224200000';
 import { Migration20261225100000 } from './Migration20261225100000';
 import { Migration20261226100000 } from './Migration20261226100000';
 import { Migration20261227100000 } from './Migration20261227100000';
+import { Migration20261227200000 } from './Migration20261227200000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -105,4 +106,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261225100000', class: Migration20261225100000 },
   { name: 'Migration20261226100000', class: Migration20261226100000 },
   { name: 'Migration20261227100000', class: Migration20261227100000 },
+  { name: 'Migration20261227200000', class: Migration20261227200000 },
 ];

@@ -599,10 +599,11 @@ export function assuranceSql(
   select: string,
   from: 'rate' | 'latest' = 'rate',
 ): string {
-  // The open rows as an expression no index can serve: `to_rev is null` matches the
-  // (card_id, to_rev) index, which a planner misjudging a freshly written card (its
-  // statistics not yet gathered) took over the prefix index for every key and
-  // probe, reading the whole card each time. A revision is numbered from 1, so 0 is none.
+  // The open rows as an expression no index can serve: `to_rev is null` once matched an
+  // index on the card and `to_rev`, and may still fit one on the card alone (history's
+  // `opened`), which a planner misjudging a freshly written card (its statistics not yet
+  // gathered) took over the prefix index for every key and probe, reading the whole card
+  // each time. A revision is numbered from 1, so 0 is none.
   const [table, open] =
     from === 'rate' ? ['rate', ''] : ['rate_history', ' and coalesce({}.to_rev, 0) = 0'];
   const ids = `'{${providers.map((provider) => uuidLiteral(provider.id)).join(',')}}'::uuid[]`;
