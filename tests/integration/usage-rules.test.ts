@@ -1141,11 +1141,15 @@ describe('a customer transferred away', () => {
     // RX manages the customer's people now: one of them traces a call from before the move.
     const ktUser = await customerUser(as.rx, kt, 'ops@kt.rules.test');
     const number = '447700900501';
+    // It prices nothing then (the call was R1's, rated `moved`) and says when K moved:
+    // neither R1's card nor a price never charged.
     const traced = await traceAs(ktUser, kt, number, before);
-    expect(traced.levels.map((level) => level.cardId)).toEqual([sx]);
-    // The switch, asked about that instant, is answered on the new parent's card too.
-    const asked = (await ok(admin.post('/authorize', { accountId: kt, number, at: before }), 200))
-      .rate;
+    expect(traced).toMatchObject({ levels: [], chains: [], movedAt: expect.any(String) });
+    expect(JSON.stringify(traced)).not.toContain(ids.S2);
+    // The switch, asked about that instant, is refused as `moved`, its rate the new card's.
+    const answer = await ok(admin.post('/authorize', { accountId: kt, number, at: before }), 200);
+    expect(answer).toMatchObject({ allowed: false, reason: 'moved' });
+    const asked = answer.rate;
     const rate = (await admin.get(`/cards/${sx}/rates?prefix=447`)).body.items[0].rate;
     expect(new Money(asked).minus(rate).isZero()).toBe(true);
   });
@@ -1163,7 +1167,8 @@ describe('a customer moved down the tree', () => {
     const kdUser = await customerUser(as.r2, kd, 'ops@kt-down.rules.test');
     const number = '447700900502';
     const traced = await traceAs(kdUser, kd, number, before);
-    expect(traced.levels.map((level) => level.cardId)).toEqual([ids.S3]);
+    expect(traced).toMatchObject({ levels: [], chains: [], movedAt: expect.any(String) });
+    expect(JSON.stringify(traced)).not.toContain(ids.S2);
     const asked = (await ok(admin.post('/authorize', { accountId: kd, number, at: before }), 200))
       .rate;
     const rate = (await admin.get(`/cards/${ids.S3}/rates?prefix=447`)).body.items[0].rate;
