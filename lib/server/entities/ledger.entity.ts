@@ -14,7 +14,8 @@ export type { TLedgerKind } from '@/lib/shared/schemas/ledger';
  * A payment's idempotency key is unique per account and per the account that recorded it
  * (`actorAccountId`): a retried request finds the row its first attempt wrote, whatever
  * the order the retries commit in, and two sides that may both pay an account (its
- * parent and the carrier, say) never meet each other's keys.
+ * parent and the carrier, say) never meet each other's keys. The same side's key sent
+ * for another account is refused (`keyedEntry`).
  */
 export const LedgerEntry = defineEntity({
   name: 'LedgerEntry',
@@ -32,7 +33,15 @@ export const LedgerEntry = defineEntity({
       expression: '((idempotency_key IS NULL) OR (actor_account_id IS NOT NULL))',
     },
   ],
-  indexes: [{ name: 'ledger_entry_account_index', properties: ['account', 'id'] }],
+  indexes: [
+    { name: 'ledger_entry_account_index', properties: ['account', 'id'] },
+    // A payment's or correction's key names one movement of one account for its side:
+    // looked up by the side alone (Migration20261227100000, `keyedEntry`).
+    {
+      name: 'ledger_entry_actor_key',
+      expression: `create index "ledger_entry_actor_key" on "ledger_entry" ("actor_account_id", "idempotency_key") where idempotency_key is not null and kind <> 'usage'`,
+    },
+  ],
   properties: {
     id: p.bigint('string').primary().autoincrement(),
     account: () => p.manyToOne(Account).deleteRule('restrict'),
