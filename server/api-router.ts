@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Duplex, Readable } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
 import { pathToFileURL } from 'node:url';
 import { errorResponse, jsonTextOf } from '@/lib/server/api/handler';
 import { API_REGISTRY, matchRoute, type TApiPath } from '@/lib/server/api/registry';
@@ -176,9 +177,12 @@ async function toRequest(req: IncomingMessage, method: string, origin: string): 
   const hasBody = method !== 'GET' && method !== 'HEAD';
   const path = url.slice(origin.length).split('?')[0]!;
   if (hasBody && req.headers['content-length'] && bodyLimitFor(path) === JSON_BODY_LIMIT) {
-    const text = await readDeclared(req);
+    const bytes = await readDeclared(req);
+    // Not UTF-8: handed on as bytes, so the handler's read refuses it naming the body
+    // (`readTextLimited`), as a streamed body's is.
+    if (!isUtf8(bytes)) return new Request(url, { method, headers, body: new Uint8Array(bytes) });
     const request = new Request(url, { method, headers });
-    keepBodyText(request, text);
+    keepBodyText(request, bytes.toString('utf8'));
     return request;
   }
   return new Request(url, {
@@ -191,11 +195,11 @@ async function toRequest(req: IncomingMessage, method: string, origin: string): 
 }
 
 /** A body of a declared length, whole (the HTTP parser ends it at that length). */
-function readDeclared(req: IncomingMessage): Promise<string> {
+function readDeclared(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
     req.once('aborted', () => reject(new Error('the client went away mid-body')));
   });

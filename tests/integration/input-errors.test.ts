@@ -343,6 +343,33 @@ describe('a NUL or another control character in text (item 9)', () => {
     expect(emoji.status, emoji.text).toBe(201);
   });
 
+  it('refuses a JSON body that is not UTF-8, naming the body; nothing written', async () => {
+    // Decoded leniently, each bad byte became U+FFFD: keys `k-\xFF` and `k-\xFE` read as
+    // one, so the second payment was answered as a replay of the first.
+    const before = await snapshot();
+    const bodies: [string, string][] = [
+      [`/accounts/${ids.customer}/payments`, '{"amount":"1","idempotencyKey":"bytes-key-\xFF"}'],
+      ['/customers', '{"name":"K \xFF\xFE"}'],
+    ];
+    for (const [path, text] of bodies) {
+      const bytes = Buffer.from(text, 'latin1');
+      // With a declared length (read whole by the router) and streamed in chunks.
+      for (const body of [bytes, new Blob([bytes]).stream()]) {
+        const response = await fetch(`${suite.server.url}/api/v1${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body,
+          // @ts-expect-error undici needs it for a streamed body; the DOM type lacks it.
+          duplex: 'half',
+        });
+        const answer = await response.json();
+        expect([path, response.status]).toEqual([path, 400]);
+        expect(answer.error.fields).toEqual({ body: 'is not UTF-8 text' });
+      }
+    }
+    expect(await snapshot()).toBe(before);
+  });
+
   it('a CSV import with a NUL in a cell is refused whole, naming the line and the column', async () => {
     const before = await snapshot();
     const csv = 'prefix,destination,rate\n44,UK,0.01\n49,Ger\u0000many,0.02\n33,France,0.03\n';

@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { LOGO_MAX_BYTES } from '@/lib/shared/schemas/brands';
+import { invalidInput } from '@/lib/server/errors/domain-error';
 import { ApiError } from './errors';
 
 /**
@@ -56,7 +58,11 @@ export async function readTextLimited(req: Request, limit: number): Promise<stri
     chunks.push(chunk);
     size += chunk.byteLength;
   }
-  const text = Buffer.concat(chunks, size).toString('utf8');
+  const bytes = Buffer.concat(chunks, size);
+  // Decoded leniently, bytes that are not UTF-8 would each become U+FFFD: two different
+  // idempotency keys or call ids would read alike, and a name be stored mangled.
+  if (!isUtf8(bytes)) throw invalidInput({ body: 'is not UTF-8 text' });
+  const text = bytes.toString('utf8');
   // Kept, so a second read (the pipeline's check that no body came, then the handler's
   // own) finds it rather than a stream already drained.
   BODY_TEXT.set(req, text);
