@@ -4,6 +4,8 @@ import type { TUsageRecordDto, TUsageSummary } from '@/lib/shared/schemas/usage'
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { withProcessClockOff } from '../fixtures/process-clock';
+import { listenAs } from '../fixtures/cookie-listener';
+import { until } from '../fixtures/live-client';
 
 /**
  * A transfer moves the customer's path but not its past — its calls included: a call
@@ -171,6 +173,8 @@ describe('a call stored unrated before the move, re-rated after it', () => {
 
 describe('a call from before the move that comes late', () => {
   it('is unrated `moved`, filed under the poster, seen by neither reseller', async () => {
+    // R3 watching live: it must not hear of the call either, not even as a count.
+    const watching = await listenAs(suite.server.url, r3);
     const late = call('k-late', '447700900002', new Date(beforeMove - 1_000).toISOString());
     // The switch asking at that instant hears the same: not a call of K's new chain.
     const asked = { accountId: ids.K, number: late.number };
@@ -202,6 +206,15 @@ describe('a call from before the move that comes late', () => {
     expect((await listed(r1)).map((record) => record.cdrId)).not.toContain('k-late');
     expect((await listed(admin)).map((record) => record.cdrId)).toContain('k-late');
     expect((await ok(r3.get(`/accounts/${ids.K}/ledger`), 200)).items).toEqual([]);
+    // Live: a customer R3 adds afterwards is the sentinel; nothing about K came before it.
+    const sentinel = await ok(r3.post('/customers', { name: 'K3 sentinel' }));
+    await until(
+      () => watching.received.some((envelope) => envelope.id === sentinel.id),
+      'R3 to hear of its own new customer',
+    );
+    const heard = watching.received.filter((envelope) => envelope.id === ids.K);
+    watching.socket.close();
+    expect(heard).toEqual([]);
   });
 });
 

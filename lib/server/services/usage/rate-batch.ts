@@ -283,9 +283,12 @@ export async function rateBatch(
   // its Unrated count, its calls — least of all when it ran out of credit. One light
   // change each, the account as it stands, `reason: 'calls'`: they follow it as they
   // follow a balance moved by calls (coalesced alike: lib/server/live/balance-only.ts).
+  // Only calls filed under the customer as it stands: one from before a transfer (`moved`)
+  // is filed under its old side or its poster, and telling its new parent would give
+  // that parent the count and time of calls from before its time.
   const quiet = new Map<string, { calls: number; unrated: number }>();
-  for (const { call, reason } of fresh) {
-    if (after.has(call.accountId) || !plan.customers.has(call.accountId)) continue;
+  for (const { call, reason, path } of fresh) {
+    if (after.has(call.accountId) || path !== plan.customers.get(call.accountId)?.path) continue;
     const tally = quiet.get(call.accountId) ?? { calls: 0, unrated: 0 };
     tally.calls += 1;
     if (reason !== null) tally.unrated += 1;
