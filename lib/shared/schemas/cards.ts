@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { COMPACTIONS, RULE_MODES } from '@/lib/shared/pricing/markup';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
 import {
+  CURSOR_MAX,
   ZCurrency,
   ZEntityMeta,
   ZId,
@@ -431,7 +432,7 @@ export const ZMarginQuery = z.object({
     .max(500, 'must be 1 to 500')
     .default(100),
   // The rates list's cursor (margin-report.ts), as long as any page cursor.
-  cursor: ZText().max(200).optional(),
+  cursor: ZText().max(CURSOR_MAX).optional(),
 });
 
 const ZRateTerms = z.object({

@@ -122,6 +122,14 @@ export const ZCurrency = ZText('is required')
 
 export const ZVersion = z.number('is required').int().positive();
 
+/**
+ * The longest cursor a list hands out: a sorted list's holds the last row's sort value
+ * (`encodeKeyCursor`), a 200-character name at up to 3 UTF-8 bytes a character or a
+ * 320-character email, in base64url with its sort and id — about 1,000 characters.
+ * Every `nextCursor` given out must be taken back (at 200, a 100-byte name's was not).
+ */
+export const CURSOR_MAX = 2_000;
+
 export const ZPageQuery = z.object({
   limit: z.coerce
     .number()
@@ -129,7 +137,7 @@ export const ZPageQuery = z.object({
     .min(1, 'must be 1 to 500')
     .max(500, 'must be 1 to 500')
     .default(50),
-  cursor: ZText().max(200).optional(),
+  cursor: ZText().max(CURSOR_MAX).optional(),
 });
 
 /**
