@@ -531,6 +531,17 @@ describe('values the server makes from what it was sent (review, 2026-12-05)', (
     expect((made.json as unknown as { name: string }).name).toBe(local.slice(0, 200));
   });
 
+  it('a notice naming a card cut at its length keeps whole characters', async () => {
+    // "Card <name> assigned to your account" cut to 200 units split the emoji at 199–200:
+    // its change-log row was refused, and the card could never be assigned there.
+    const name = `${'x'.repeat(194)}\u{1F600}yyyy`;
+    const card = await call('POST', '/cards', { name, currency: 'EUR', kind: 'customer' });
+    expect(card.status, card.text).toBe(201);
+    const cardId = (card.json as unknown as { id: string }).id;
+    const assigned = await call('POST', '/assignments', { cardId, accountId: ids.reseller });
+    expect(assigned.status, assigned.text).toBe(201);
+  });
+
   it('an email that lower case lengthens past 320 is simply not signed in', async () => {
     // 'İ' lower-cases to two code points: 320 of them become 640.
     const answer = await call('POST', '/auth/token', { email: 'İ'.repeat(320), password: 'x' }, {});

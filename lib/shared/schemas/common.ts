@@ -41,6 +41,17 @@ export function hasLoneSurrogate(value: string): boolean {
 }
 
 /**
+ * `value` cut to at most `max` UTF-16 units without splitting a pair: text the server
+ * makes from what it was sent (a notice's title naming a card) is cut to its column, and
+ * half an emoji left at the end was refused by jsonb as the change-log row was written.
+ */
+export function cutText(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const cut = value.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
+/**
  * The one building block for text the panel takes (bodies, query parameters, CSV cells,
  * sign-in): a string of whole characters without control characters, the control rule
  * as a pattern so the OpenAPI document shows it. Chain the field's own rules after it:

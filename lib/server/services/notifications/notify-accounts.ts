@@ -5,6 +5,7 @@ import type { TChange } from '@/lib/server/live/change-log';
 import { readersOf } from '@/lib/server/authz/recipients';
 import { actorsOfAccounts, type TActor } from '@/lib/server/authz/actor';
 import type { TGrant } from '@/lib/shared/permissions';
+import { cutText } from '@/lib/shared/schemas/common';
 import { toNotificationDto } from './notification-dto';
 
 export interface TNotice {
@@ -98,8 +99,8 @@ function writeNotices(
   recipients: readonly TActor[],
   notice: Omit<TNotice, 'accountIds' | 'readGrant'> & { readGrant: TGrant | null },
 ): void {
-  const title = notice.title.slice(0, TITLE_MAX);
-  const body = notice.body.slice(0, BODY_MAX);
+  const title = cutText(notice.title, TITLE_MAX);
+  const body = cutText(notice.body, BODY_MAX);
   for (const recipient of recipients) {
     const notification = tx.create(Notification, {
       // Its id now: the change recorded below names it before the flush.

@@ -5,6 +5,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { conflict } from '@/lib/server/errors/domain-error';
 import { hashPassword } from '@/lib/server/auth/password';
 import { mutate } from '@/lib/server/live/change-log';
+import { cutText } from '@/lib/shared/schemas/common';
 import { EMAIL_TAKEN, type TUserCreate, type TUserDto } from '@/lib/shared/schemas/users';
 import { findAssignableGroup, findUserAccount, toUserDto } from './user-access';
 
@@ -30,7 +31,7 @@ export async function createUser(
       group,
       email: input.email,
       // A name holds 200 characters; an email's local part is not held to that.
-      name: input.name ?? input.email.split('@')[0]!.slice(0, 200),
+      name: input.name ?? cutText(input.email.split('@')[0]!, 200),
       passwordHash,
     });
     await tx.flush();
