@@ -359,6 +359,35 @@ describe('a statement of an account named beyond Latin-1', () => {
   });
 });
 
+describe('a month that moved more than a balance may hold', () => {
+  it('is stated: its totals are sums, not balances', async () => {
+    // Each movement and the balance stay under the ledger's bound; their month's sums
+    // do not, and its statement could never be issued.
+    const customer = (await ok(admin.post('/customers', { name: 'Big mover' }))).id as string;
+    const pay = (key: string) =>
+      ok(
+        admin.post(`/accounts/${customer}/payments`, {
+          amount: '600000000000',
+          idempotencyKey: key,
+        }),
+      );
+    await pay('big-month-1');
+    await ok(
+      admin.post(`/accounts/${customer}/adjustments`, {
+        kind: 'adjustment',
+        amount: '-600000000000',
+        reason: 'typed twice',
+        idempotencyKey: 'big-month-2',
+      }),
+    );
+    await pay('big-month-3');
+    const issued = await ok(admin.post(`/accounts/${customer}/statements`, { period: month }));
+    expect(new Money(issued.paymentsTotal).eq('1200000000000')).toBe(true);
+    expect(new Money(issued.adjustmentsTotal).eq('-600000000000')).toBe(true);
+    expect(new Money(issued.closingBalance).eq('600000000000')).toBe(true);
+  });
+});
+
 describe('an account with statements', () => {
   it('is not deleted: 409 naming them', async () => {
     const refused = await admin.del(`/customers/${ids.KD}`);

@@ -50,6 +50,7 @@ import { Migration20261225100000 } from './Migration20261225100000';
 import { Migration20261226100000 } from './Migration20261226100000';
 import { Migration20261227100000 } from './Migration20261227100000';
 import { Migration20261227200000 } from './Migration20261227200000';
+import { Migration20261227300000 } from './Migration20261227300000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -107,4 +108,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261226100000', class: Migration20261226100000 },
   { name: 'Migration20261227100000', class: Migration20261227100000 },
   { name: 'Migration20261227200000', class: Migration20261227200000 },
+  { name: 'Migration20261227300000', class: Migration20261227300000 },
 ];

@@ -101,7 +101,9 @@ export async function issueStatement(
     // after. Stated to the month's end, a payment on the 15th of a statement issued on the
     // 10th made its closing untrue and the next month's opening not follow from it.
     const issuedAt = await databaseClock(tx);
-    const covered = issuedAt < period.end ? { ...period, end: issuedAt } : period;
+    // (At the month's very first millisecond, a millisecond of it: a period is never empty.)
+    const upTo = new Date(Math.max(issuedAt.getTime(), period.start.getTime() + 1));
+    const covered = upTo < period.end ? { ...period, end: upTo } : period;
     const figures = await statementFigures(tx, account, covered);
     const [{ next }] = (await directQuery<{ next: number }>(
       tx,
