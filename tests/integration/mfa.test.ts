@@ -488,6 +488,25 @@ describe('guesses at a second secret are throttled per user', () => {
     expect((await userRow(user.id)).mfa_enabled_at).toBeNull();
   });
 
+  it('a request refused for the MFA state is no guess: it locks nothing', async () => {
+    // Confirming with nothing started, or turning off what is not on, asks nothing secret;
+    // counted as guesses, three of them locked the person's own password change.
+    const email = 'state-refused@carrier.test';
+    await newUser(email);
+    const client = await apiClient(suite.server.url, email, PASSWORD);
+    for (let n = 0; n < 3; n += 1) {
+      const confirm = await client.post('/me/mfa/confirm', { otp: `12345${n}` });
+      expect(confirm.body.error.code).toBe('mfa_not_started');
+      const off = await deleteMfa(client, { password: `not-checked-${n}` });
+      expect(off.body.error.code).toBe('mfa_not_enabled');
+    }
+    const changed = await client.post('/me/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'a-new-password-after-refusals',
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(204);
+  });
+
   it('turning MFA off by password is throttled like the password change', async () => {
     const email = 'turn-off-guesser@carrier.test';
     await newUser(email);

@@ -100,6 +100,7 @@ export async function startMfaEnrolment(
   input: TMfaStart,
 ): Promise<TMfaEnrolment> {
   const { authSecret, loginThrottle } = getRuntime().config;
+  await refuseByState(em, actor, startRefusal);
   await claimOwnPasswordAttemptOrRefuse(em, actor.userId, loginThrottle, TOO_MANY_GUESSES);
   const secret = newTotpSecret();
   // The app lists the entry under the brand the person works in.
@@ -107,9 +108,7 @@ export async function startMfaEnrolment(
   const uri = totpUri(secret, actor.email, brand?.brand.displayName ?? DEFAULT_BRAND_NAME);
   await mutate(em, actor, async (tx, record) => {
     const user = await loadSelf(tx, actor);
-    if (user.mfaEnabledAt) {
-      throw conflict('mfa_enabled', 'MFA is on already; turn it off first to enrol again.');
-    }
+    throwIf(startRefusal(user, actor));
     await assertProof(user, { password: input.password }, authSecret);
     const before = toUserDto(user);
     user.mfaPendingSecret = encryptSecret(secret, authSecret);
@@ -143,15 +142,14 @@ export async function confirmMfaEnrolment(
   credential: TCredentialRef,
 ): Promise<TMfaRecoveryCodes> {
   const { authSecret, loginThrottle } = getRuntime().config;
+  await refuseByState(em, actor, confirmRefusal);
   await claimOwnPasswordAttemptOrRefuse(em, actor.userId, loginThrottle, TOO_MANY_GUESSES);
   const codes = newRecoveryCodes();
   await mutate(em, actor, async (tx, record) => {
     const user = await loadSelf(tx, actor);
-    if (user.mfaEnabledAt) throw conflict('mfa_enabled', 'MFA is on already.');
-    if (!user.mfaPendingSecret) {
-      throw conflict('mfa_not_started', 'Start enrolment first (POST /me/mfa).');
-    }
-    const secret = decryptSecret(user.mfaPendingSecret, authSecret);
+    // Refused above unless enrolment is pending: its secret is there.
+    throwIf(confirmRefusal(user, actor));
+    const secret = decryptSecret(user.mfaPendingSecret!, authSecret);
     const step = verifyTotp(secret, input.otp, null);
     if (step === null) {
       throw invalidInput({ otp: 'is not the current code from your authenticator app' });
@@ -184,24 +182,14 @@ export async function disableOwnMfa(
   input: TMfaDisable,
 ): Promise<void> {
   const { authSecret, loginThrottle } = getRuntime().config;
+  await refuseByState(em, actor, disableRefusal);
   if (input.otp !== undefined || input.password !== undefined) {
     await claimOwnPasswordAttemptOrRefuse(em, actor.userId, loginThrottle, TOO_MANY_GUESSES);
   }
   await mutate(em, actor, async (tx, record) => {
     const user = await loadSelf(tx, actor);
-    if (!user.mfaEnabledAt && !user.mfaPendingSecret) {
-      throw conflict('mfa_not_enabled', 'MFA is not on.');
-    }
-    if (user.mfaEnabledAt) {
-      if (actor.mfa.required) {
-        throw new DomainError(
-          'forbidden',
-          'mfa_required',
-          'Your group requires MFA; it cannot be turned off.',
-        );
-      }
-      await assertProof(user, input, authSecret);
-    }
+    throwIf(disableRefusal(user, actor));
+    if (user.mfaEnabledAt) await assertProof(user, input, authSecret);
     const before = toUserDto(user);
     const wasOn = Boolean(user.mfaEnabledAt);
     clearMfa(user);
@@ -210,6 +198,50 @@ export async function disableOwnMfa(
     await clearOwnPasswordAttempts(tx, user.id);
     record(userUpdated(user, before, { mfa: wasOn ? 'disabled' : 'enrolment_cancelled' }));
   });
+}
+
+/*
+ * What each step refuses for the user's state, asked once before a guess is counted and
+ * again inside the change's transaction (the state may move between). A refusal for state
+ * is no guess at a code or the password: counted, three of them locked the person's own
+ * password change (`/me/password` shares the budget) with the right password.
+ */
+type TStateRefusal = (user: TUser, actor: TActor) => DomainError | null;
+
+const startRefusal: TStateRefusal = (user) =>
+  user.mfaEnabledAt
+    ? conflict('mfa_enabled', 'MFA is on already; turn it off first to enrol again.')
+    : null;
+
+const confirmRefusal: TStateRefusal = (user) =>
+  user.mfaEnabledAt
+    ? conflict('mfa_enabled', 'MFA is on already.')
+    : !user.mfaPendingSecret
+      ? conflict('mfa_not_started', 'Start enrolment first (POST /me/mfa).')
+      : null;
+
+const disableRefusal: TStateRefusal = (user, actor) =>
+  !user.mfaEnabledAt && !user.mfaPendingSecret
+    ? conflict('mfa_not_enabled', 'MFA is not on.')
+    : user.mfaEnabledAt && actor.mfa.required
+      ? new DomainError(
+          'forbidden',
+          'mfa_required',
+          'Your group requires MFA; it cannot be turned off.',
+        )
+      : null;
+
+function throwIf(refusal: DomainError | null): void {
+  if (refusal) throw refusal;
+}
+
+/** The state's refusal, read outside any transaction, before the guess is claimed. */
+async function refuseByState(
+  em: EntityManager,
+  actor: TActor,
+  refusal: TStateRefusal,
+): Promise<void> {
+  throwIf(refusal(await loadSelf(em.fork(), actor), actor));
 }
 
 async function assertProof(user: TUser, input: TMfaDisable, authSecret: string): Promise<void> {
