@@ -518,6 +518,29 @@ describe('a body sent to an operation that takes none (review, 2026-12-06)', () 
   });
 });
 
+describe('a time range that ends before it starts (review, 2026-12-07)', () => {
+  it('is 400 naming `to` on every list and export that takes one; a range in order is not', async () => {
+    const range = (from: string, to: string) =>
+      `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    const reversed = range('2026-12-31T00:00:00Z', '2026-01-01T00:00:00Z');
+    const ordered = range('2026-01-01T00:00:00Z', '2026-12-31T00:00:00Z');
+    for (const path of [
+      '/usage?',
+      '/usage/export?',
+      '/usage/summary?by=account&',
+      `/accounts/${ids.customer}/ledger?`,
+      `/accounts/${ids.customer}/ledger/export?`,
+      '/audit?',
+      '/audit/export?',
+    ]) {
+      const refused = await call('GET', `${path}${reversed}`);
+      expect([path, refused.status]).toEqual([path, 400]);
+      expect([path, refused.json.error?.fields]).toEqual([path, { to: 'must not be before from' }]);
+      expect([path, (await call('GET', `${path}${ordered}`)).status]).toEqual([path, 200]);
+    }
+  });
+});
+
 describe('values the server makes from what it was sent (review, 2026-12-05)', () => {
   it('a user named by a long email’s local part gets the first 200 characters', async () => {
     const local = 'a'.repeat(240);

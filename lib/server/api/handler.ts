@@ -412,7 +412,20 @@ export function readQuery<T extends z.ZodType>(req: Request, schema: T): z.infer
   const result = schema.safeParse(params);
   if (!result.success) throw invalidInput(zodFields(result.error));
   refuseNul(result.data);
+  refuseReversedRange(result.data);
   return result.data;
+}
+
+/**
+ * A time range (`from`, `to`: the calls, ledger and audit lists, their exports and
+ * summaries) whose end is before its start is a mistake, not an empty answer: 400 naming
+ * `to`, for every list that takes one, whatever its schema says of each end alone.
+ */
+function refuseReversedRange(query: unknown): void {
+  if (typeof query !== 'object' || query === null) return;
+  const { from, to } = query as { from?: unknown; to?: unknown };
+  if (typeof from !== 'string' || typeof to !== 'string') return;
+  if (Date.parse(to) < Date.parse(from)) throw invalidInput({ to: 'must not be before from' });
 }
 
 /**
