@@ -4,6 +4,8 @@ import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
 import { signInOverHttp } from '../fixtures/http-login';
 import { io, type Socket } from 'socket.io-client';
+import { listenAs } from '../fixtures/cookie-listener';
+import { until } from '../fixtures/live-client';
 import { request as httpRequest } from 'node:http';
 
 const ADMIN = { email: 'admin@carrier.test', password: 'carrier-admin-pass' };
@@ -608,6 +610,42 @@ function handshake(cookie: string): Promise<{ socket: Socket } | { refused: stri
     });
   });
 }
+
+describe('a group edited to require MFA, of a member who has it', () => {
+  it('tells the member, who may not read the group: its view of itself follows', async () => {
+    // Rooms and grants stay, so its socket is not rescoped; before, the entry's access
+    // flag also withheld the member's own-identity signal, and `/me` (the group's name,
+    // `mfa.required`) stood still until a reload.
+    const group = await admin.post('/groups', { name: 'Clerks', grants: ['customers:read'] });
+    expect(group.status).toBe(201);
+    await newUser('clerk@carrier.test', group.body.id);
+    const client = await apiClient(suite.server.url, 'clerk@carrier.test', PASSWORD);
+    await enrol(client);
+    const watching = await listenAs(suite.server.url, client);
+    try {
+      const edited = await admin.patch(`/groups/${group.body.id}`, {
+        version: group.body.version,
+        name: 'Clerks with MFA',
+        requireMfa: true,
+      });
+      expect(edited.status).toBe(200);
+      await until(() => watching.received.length > 0, 'the clerk to hear of its group');
+      expect(watching.received).toEqual([
+        expect.objectContaining({
+          type: 'groups.refetch',
+          id: group.body.id,
+          summary: { refetch: [], reason: 'own_identity' },
+        }),
+      ]);
+      expect((await client.get('/me')).body).toMatchObject({
+        group: { name: 'Clerks with MFA' },
+        mfa: { required: true },
+      });
+    } finally {
+      watching.socket.close();
+    }
+  });
+});
 
 describe('a group that requires MFA', () => {
   let groupId: string;

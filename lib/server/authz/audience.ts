@@ -270,15 +270,16 @@ function resourceDeliveries(entry: TLogEntry): TDelivery[] {
  * entry, a bare signal naming that user or group: their views of themselves follow
  * (lib/client/live-cache.ts). Those who do hear of it (every room of the entry's other
  * deliveries) take it from that envelope, as a socket takes one envelope per position.
- * What changes access goes further (a rescope: server/revocation.ts) and needs no signal.
+ * An entry that changes access gets the signal too: the re-check it starts
+ * (server/revocation.ts) rescopes a socket only when its rooms or grants moved, and a
+ * group's name or its MFA rule edited with its grants moves neither, yet moves `/me`.
  */
 function ownIdentityDeliveries(
   entry: TLogEntry,
   resource: TLiveResource,
   others: readonly TDelivery[],
 ): TDelivery[] {
-  // What changed access re-checks those sockets, which read everything afresh: no signal.
-  if (entry.op !== 'updated' || entry.affectsAccess) return [];
+  if (entry.op !== 'updated') return [];
   const room =
     resource === 'users'
       ? inboxRoom(entry.entityId)
