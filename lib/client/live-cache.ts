@@ -351,8 +351,10 @@ export class LiveCache {
     if (kind === 'refetch') return;
     const { view, id, sub, filter } = queryKey[1];
     if (view === 'list' && sub !== undefined) {
-      // A list under one entity (a card's rates): only that entity's changes touch it.
-      if (id !== envelope.id || kind === 'margin_alert') return;
+      // A list under one entity (a card's rates): only that entity's changes touch it. A
+      // margin alert (rows of the card newly losing, against a provider that moved) leaves
+      // its rates as they were, but not its margin report.
+      if (id !== envelope.id || (kind === 'margin_alert' && sub !== 'margin')) return;
       const windowed = windowOf(
         this.queryClient.getQueryCache().find({ queryKey, exact: true })?.meta,
       );

@@ -410,6 +410,22 @@ describe("a card's rates in the cache", () => {
     expect(stale('a')).toBe(true);
   });
 
+  it("refetches a card's margin report on its margin alert: a provider it is compared with moved", async () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    const margin = (card: string) => queryKeys.under('cards', card, 'margin');
+    for (const card of ['a', 'b']) {
+      queryClient.setQueryData(margin(card), {
+        pages: [{ items: [], nextCursor: null }],
+        pageParams: [null],
+      });
+    }
+    cache.apply(change(1, 'cards.margin_alert', 'a', { id: 'a', version: 2 }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const stale = (card: string) => queryClient.getQueryState(margin(card))!.isInvalidated;
+    expect([stale('a'), stale('b')]).toEqual([true, false]);
+  });
+
   it('refetches views over everything (counters, activity) after any change', async () => {
     const queryClient = new QueryClient();
     const cache = new LiveCache(queryClient);
