@@ -352,7 +352,18 @@ describe('audience of a change', () => {
     expect(envelopeFor(actorAt('r2', 'c/r1/r2/', ['customers:read']), below)?.within).toEqual(
       keys('r2'),
     );
-    expect(envelopeFor(actorAt('r1', 'c/r1/', ['customers:read']), paid)).not.toHaveProperty(
+    // Rated calls that moved the balance too: a carrier reader of customers only reads
+    // no reseller's entry, so the customer's says the calls are below its own account.
+    expect(envelopeFor(actorAt('r1', 'c/r1/', ['customers:read']), paid)?.within).toEqual(
+      keys('r1'),
+    );
+    const ratedBelow = entry({ ...paid, scopeBefore: 'c/r1/', scopeAfter: 'c/r1/' });
+    expect(envelopeFor(actorAt('c', 'c/', ['customers:read']), ratedBelow)?.within).toEqual(
+      keys('c', 'r1'),
+    );
+    // Nothing but calls carries it.
+    const renamed = entry({ ...paid, summary: { reason: 'renamed' } });
+    expect(envelopeFor(actorAt('r1', 'c/r1/', ['customers:read']), renamed)).not.toHaveProperty(
       'within',
     );
     // A reseller blocked for credit by it: the lists below to refetch, still no entry.
@@ -546,10 +557,12 @@ describe('a later change standing for calls it replaced', () => {
     expect(
       accounts.find((d) => d.rooms[0] === roomFor('r1', 'customers', true))?.envelope.within,
     ).toEqual(['r1', 'r2'].map(withinKey));
-    // Calls that moved its balance: none named between, its own views and its parent's.
+    // Calls that moved its balance: the accounts between too, as their own entry tells.
     for (const delivery of withCallsOf(audienceOf(payment), rated)) {
       if (delivery.envelope.type === 'customers.updated') {
-        expect(delivery.envelope.within).toEqual([]);
+        expect(delivery.envelope.within).toEqual(
+          audienceOf(rated).find((d) => d.rooms[0] === delivery.rooms[0])!.envelope.within,
+        );
       } else expect(delivery.envelope).not.toHaveProperty('within');
     }
     // The entry's own deliveries are not changed (they are shared: audienceOf keeps them).

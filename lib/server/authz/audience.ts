@@ -855,16 +855,18 @@ export function withCallsOf(deliveries: readonly TDelivery[], calls: TLogEntry):
 }
 
 /**
- * Calls that moved no balance (`reason: 'calls'`) tell only the customer's own entry, so
- * the traffic views over an account further up — a reseller's Calls tab for a customer
- * two levels below it — cannot tell from the parent id alone that the calls are theirs.
- * The path from the viewer's account (the room's, so never one above the viewer) down to
- * the customer's parent says it, each account as a digest (`withinKey`): the room holds
- * readers of customers who may not read the resellers between.
+ * A change of calls (`isCallsChange`) tells the traffic views over the accounts above the
+ * one it names that the calls are theirs. Calls that moved no balance (`reason: 'calls'`)
+ * tell only the customer's own entry, and a rated batch's entries reach a reader of
+ * customers who may not read resellers only as the customer's: a reseller's Calls tab for
+ * a customer two levels below it, or a carrier's traffic dashboard for such a reader,
+ * cannot tell from the parent id alone. The path from the viewer's account (the room's,
+ * so never one above the viewer) down to the account's parent says it, each account as a
+ * digest (`withinKey`): the room holds readers who may not read the resellers between.
  */
 function withinOf(entry: TLogEntry, viewerPath: string | null): { within?: string[] } {
   const scope = entry.scopeAfter;
-  if (entry.summary?.reason !== 'calls' || !viewerPath || !isWithin(viewerPath, scope)) return {};
+  if (!isCallsChange(entry.summary) || !viewerPath || !isWithin(viewerPath, scope)) return {};
   const ids = scope!.split('/').filter(Boolean);
   const own = viewerPath.split('/').filter(Boolean).length - 1;
   return { within: ids.slice(own).map(withinKey) };
