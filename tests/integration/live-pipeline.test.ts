@@ -178,7 +178,13 @@ describe('one panel process', () => {
         () => deskLive.received.some((e) => e.id === customer.id),
         'the held socket to receive it once re-checked',
       );
-      expect(deskLive.log).toEqual(['rescoped', `customers.created ${customer.id}`]);
+      // Re-scoped, then the entry's own signal to its group's members (the group's other
+      // fields may have moved `/me` though rooms and grants did not), then the next change.
+      expect(deskLive.log).toEqual([
+        'rescoped',
+        `groups.refetch ${desk.id}`,
+        `customers.created ${customer.id}`,
+      ]);
     } finally {
       await locker.query('rollback').catch(() => {});
       await locker.end();
