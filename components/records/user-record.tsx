@@ -56,7 +56,9 @@ export function UserRecord({
             <Facts
               items={[
                 ['Email', user.email],
-                ['Name', user.name || '—'],
+                // One's own name and group from `/me`, kept live for everyone: the record
+                // itself follows only for a reader of users.
+                ['Name', self ? <OwnName key="name" me={self.me} /> : user.name || '—'],
                 [
                   'Account',
                   account.href ? (
@@ -68,7 +70,7 @@ export function UserRecord({
                 [
                   'Group',
                   self ? (
-                    self.group
+                    <OwnGroup key="group" me={self.me} />
                   ) : (
                     <GroupName key="group" groupId={user.groupId} enabled={can.sections.groups} />
                   ),
@@ -162,4 +164,14 @@ function Access({ userId }: { userId: string }) {
 function OwnAccountStatus({ me }: { me: TMeDto }) {
   const live = useMe(me);
   return <>{live.account.status}</>;
+}
+
+function OwnName({ me }: { me: TMeDto }) {
+  const live = useMe(me);
+  return <>{live.user.name || '—'}</>;
+}
+
+function OwnGroup({ me }: { me: TMeDto }) {
+  const live = useMe(me);
+  return <>{live.group.name}</>;
 }

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
-import { adminState } from '../fixtures/e2e-sign-in';
+import { adminState, signIn } from '../fixtures/e2e-sign-in';
 
 test.use({ storageState: async ({ baseURL }, use) => use(adminState(baseURL)) });
 
@@ -231,4 +231,40 @@ test('a credit limit that blocks the account, or one cleared, is asked about bef
   await expect(remove).toContainText('never blocked for credit');
   await remove.getByRole('button', { name: 'Remove the limit' }).click();
   await expect.poll(read).toMatchObject({ creditLimit: null, creditBlock: null });
+});
+
+test('one’s own page follows a rename of oneself and of one’s group, without users:read', async ({
+  page,
+  browser,
+}) => {
+  // A watcher of customers: it reads neither users nor groups, so its own user record is
+  // never fetched; its name and group on its own page come from `/me`, kept live.
+  await page.goto('/');
+  const headers = { origin: new URL(page.url()).origin };
+  const call = async (method: string, path: string, data: object) => {
+    const response = await page.request.fetch(`/api/v1${path}`, { method, data, headers });
+    expect(response.ok(), `${method} ${path}`).toBe(true);
+    return response.json();
+  };
+  const me = await (await page.request.get('/api/v1/me')).json();
+  const group = await call('POST', '/groups', { name: 'E2E watchers', grants: ['customers:read'] });
+  const password = 'e2e-watcher-password';
+  const user = await call('POST', '/users', {
+    email: 'watcher@e2e-own.test',
+    name: 'Wat',
+    password,
+    accountId: me.account.id,
+    groupId: group.id,
+  });
+  const watcher = await (await browser.newContext({ storageState: undefined })).newPage();
+  await signIn(watcher, 'watcher@e2e-own.test', password);
+  await watcher.goto(`/users/${user.id}`);
+  const profile = watcher.getByRole('region', { name: 'Profile' });
+  await expect(profile).toContainText('Wat');
+  await expect(profile).toContainText('E2E watchers');
+  await call('PATCH', `/users/${user.id}`, { version: user.version, name: 'Watson' });
+  await call('PATCH', `/groups/${group.id}`, { version: group.version, name: 'Night watch' });
+  await expect(profile).toContainText('Watson');
+  await expect(profile).toContainText('Night watch');
+  await watcher.context().close();
 });
