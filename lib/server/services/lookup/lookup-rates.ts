@@ -57,6 +57,8 @@ type TMatch = Pick<
 
 export interface TLookupRow {
   found: boolean;
+  /** When the account took its current place (a customer's transfer), or null. */
+  placedAt: string | null;
   chosen: boolean;
   starts: number;
   cards: TChainCard[] | null;
@@ -84,17 +86,12 @@ export async function lookupRates(
   if (!found?.found) throw notFound('account');
   if (query.cardId && !found.chosen)
     throw invalidInput({ cardId: 'is not a card this account holds' });
-  if (query.at) {
-    // Before a transfer the account's calls were its old parent's: rating leaves them
-    // unrated `moved` and authorize refuses them, so the trace prices none on this chain
-    // (the card held then is the new side's, and would show a price never charged).
-    const [placed] = await directQuery<{ placed_at: Date | string | null }>(
-      em,
-      'select placed_at from account where id = ?',
-      [query.accountId],
-    );
-    const movedAt = placed?.placed_at ? new Date(placed.placed_at) : null;
-    if (movedAt && Date.parse(query.at) < movedAt.getTime()) {
+  // Before a transfer the account's calls were its old parent's: rating leaves them
+  // unrated `moved` and authorize refuses them, so the trace prices none on this chain
+  // (the card held then is the new side's, and would show a price never charged).
+  if (query.at && found.placedAt) {
+    const movedAt = new Date(found.placedAt);
+    if (Date.parse(query.at) < movedAt.getTime()) {
       return {
         number: query.number,
         seconds: query.seconds,
@@ -310,7 +307,7 @@ const lookupText = statementTexts();
 
 function lookupSql(inScope: string, at: boolean): string {
   return `with recursive target as (
-       select id from account where id = ? and ${inScope}),${at ? HELD_AT : ''}
+       select id, placed_at from account where id = ? and ${inScope}),${at ? HELD_AT : ''}
      starts as (${at ? STARTS_AT : STARTS_NOW}
        union select id from card where owner_id = (select id from target)),
      chosen as (select id from starts where ?::uuid is null or id = ?::uuid),
@@ -335,6 +332,7 @@ function lookupSql(inScope: string, at: boolean): string {
      matches as (${at ? MATCHES_AT : MATCHES_NOW})
      select json_build_object(
               'found', exists (select 1 from target),
+              'placedAt', (select placed_at from target),
               'chosen', exists (select 1 from chosen),
               'starts', (select count(*) from starts)::int,
               'cards', (select json_agg(cards order by start_id, depth) from cards),
