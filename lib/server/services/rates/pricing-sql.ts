@@ -148,6 +148,21 @@ export function mixedLosingSql(
 }
 
 /**
+ * What `mixedLosingSql` (and the derive's `sameLosingSql`) read as `g`: each level's first
+ * billed length out of grace and past its minimum — `first` the buy row's (`p`),
+ * `sell_first` the sell terms' (`t`). A select list for a lateral `g`.
+ */
+export function firstBilledSql(): string {
+  const first = (row: string) =>
+    billedSecondsSql(
+      `greatest(${row}.grace_seconds + 1, ${row}.minimum_seconds)`,
+      `${row}.initial_increment`,
+      `${row}.increment`,
+    );
+  return `select ${first('p')} as first, ${first('t')} as sell_first`;
+}
+
+/**
  * 10^decimals as a SQL literal: the card's smallest unit. Only a validated precision and a
  * known mode are ever written into SQL.
  */

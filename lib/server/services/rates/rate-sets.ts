@@ -13,13 +13,7 @@ import { atCommitOrder, type TChange } from '@/lib/server/live/change-log';
 import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing/markup';
 import type { TCardRounding } from '@/lib/shared/pricing/money';
 import { assertDerivedInRange } from './derived-range';
-import {
-  billedSecondsSql,
-  mixedLosingSql,
-  roundedOverSql,
-  roundSql,
-  unitsSql,
-} from './pricing-sql';
+import { firstBilledSql, mixedLosingSql, roundedOverSql, roundSql, unitsSql } from './pricing-sql';
 import type { TRateInput, TRateKey } from '@/lib/shared/schemas/rates';
 import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
 import { cardChange, holdersOf, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
@@ -316,8 +310,7 @@ export async function rederive(
                coalesce(${own.minimum ?? 'null'}, p.minimum_seconds) as minimum_seconds
         offset 0) t
       cross join lateral (
-        select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
-               ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
+        ${firstBilledSql()}
         offset 0) g
       where ${multi ? 'true' : 'p.card_id = ?'}`,
     [
@@ -678,8 +671,7 @@ export function assuranceSql(
           order by b.card_id, b.rate, b.connection_fee, b.initial_increment, b.increment,
                    b.grace_seconds, b.minimum_seconds, b.prefix) p
          cross join lateral (
-           select ${billedSecondsSql('greatest(p.grace_seconds + 1, p.minimum_seconds)', 'p.initial_increment', 'p.increment')} as first,
-                  ${billedSecondsSql('greatest(t.grace_seconds + 1, t.minimum_seconds)', 't.initial_increment', 't.increment')} as sell_first
+           ${firstBilledSql()}
            offset 0) g
           -- A sell rate below the buy rate loses on long calls: known without the
           -- enumeration of call lengths (the case keeps that order).

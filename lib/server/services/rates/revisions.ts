@@ -6,7 +6,7 @@ import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
 import type { TRevisionCounts, TRevisionSource } from '@/lib/shared/schemas/revisions';
 import type { TRateKey } from '@/lib/shared/schemas/rates';
 import { marginSlack } from '@/lib/shared/pricing/markup';
-import { billedSecondsSql, mixedLosingSql } from './pricing-sql';
+import { firstBilledSql, mixedLosingSql } from './pricing-sql';
 
 /**
  * Rate-card revisions (issue 16 §2, Migration20261205100000). Every rate set a card gets
@@ -127,12 +127,6 @@ function sameRow(a: string, b: string): string {
 function dearerSql(staged: string, open: string, card: TCardRounding): string {
   const periods = card.rounding === 'half_even' ? 2 : 1;
   const slack = marginSlack(card, card).toFixed();
-  const first = (row: string) =>
-    billedSecondsSql(
-      `greatest(${row}.grace_seconds + 1, ${row}.minimum_seconds)`,
-      `${row}.initial_increment`,
-      `${row}.increment`,
-    );
   // `case` keeps the order, so the enumeration runs only where the terms alone do not
   // decide: a rate and a fee no higher on the same structure bill no call higher (every
   // exact price at most the old one, and rounding keeps that) — every unchanged row of a
@@ -151,7 +145,7 @@ function dearerSql(staged: string, open: string, card: TCardRounding): string {
              cross join (select ${staged}.rate, ${staged}.connection_fee, ${staged}.initial_increment,
                                 ${staged}.increment, ${staged}.grace_seconds,
                                 ${staged}.minimum_seconds offset 0) p
-             cross join lateral (select ${first('p')} as first, ${first('t')} as sell_first offset 0) g
+             cross join lateral (${firstBilledSql()} offset 0) g
              where ${mixedLosingSql(slack, periods, card, card)}) end)`;
 }
 
