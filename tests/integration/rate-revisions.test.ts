@@ -94,6 +94,16 @@ beforeAll(async () => {
   card.D = derived.body.id;
 });
 
+/** A provider card with one row that gives `minNoticeHours` (48) of increases. */
+async function noticedCard(name: string, row: Record<string, unknown>): Promise<string> {
+  const made = await admin.post('/cards', { name, currency: 'EUR', kind: 'provider' });
+  const id = made.body.id as string;
+  expect((await admin.put(`/cards/${id}/rates`, { rates: [row] })).status).toBe(200);
+  const version = (await admin.get(`/cards/${id}`)).body.version as number;
+  expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 48 })).status).toBe(200);
+  return id;
+}
+
 describe('rate revisions', () => {
   let liveAt: string;
 
@@ -435,12 +445,8 @@ describe('rate revisions', () => {
   });
 
   it('holds every term that prices a call higher, and dated rows, to the notice', async () => {
-    const made = await admin.post('/cards', { name: 'Terms', currency: 'EUR', kind: 'provider' });
-    const id = made.body.id as string;
     const row = { prefix: '44', destination: 'UK', rate: '0.0100' };
-    expect((await admin.put(`/cards/${id}/rates`, { rates: [row] })).status).toBe(200);
-    const version = (await admin.get(`/cards/${id}`)).body.version as number;
-    expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    const id = await noticedCard('Terms', row);
     // The same rate with a fee, a longer first increment, or a dearer row dated in an
     // hour: each prices calls higher, and live now gives no notice.
     for (const rates of [
@@ -485,12 +491,6 @@ describe('rate revisions', () => {
   });
 
   it('holds increments that bill some call higher to the notice, though no term grows', async () => {
-    const made = await admin.post('/cards', {
-      name: 'Increments',
-      currency: 'EUR',
-      kind: 'provider',
-    });
-    const id = made.body.id as string;
     const row = {
       prefix: '44',
       destination: 'UK',
@@ -498,9 +498,7 @@ describe('rate revisions', () => {
       initialIncrement: 60,
       increment: 60,
     };
-    expect((await admin.put(`/cards/${id}/rates`, { rates: [row] })).status).toBe(200);
-    const version = (await admin.get(`/cards/${id}`)).body.version as number;
-    expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    const id = await noticedCard('Increments', row);
     // 30/60 bills a 31 s call 90 s (0.0900, not 0.0600); 45/45 a 50 s call 90 s.
     for (const [initialIncrement, increment] of [
       [30, 60],

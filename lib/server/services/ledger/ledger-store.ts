@@ -89,11 +89,11 @@ function entryHash(input: TEntryInput, reference: string | null): string {
  * The entry a keyed request wrote before, if it did: the key is the recording side's own
  * (the account `actor` acts for), so nobody else's payment of the same account answers it.
  * The same key with another request — another account, amount, reference or kind, or
- * figures sent in another currency than the entry's — is 409 `idempotency_conflict`. A replay is
- * answered even after the account moved to another parent or currency: the side that
- * recorded it still has the account in scope (it is locked by the caller), so it is above
- * the books the entry is on and reads it — telling it to pay again would count the money
- * twice. Call it under the account's row lock, before `postEntry`.
+ * figures sent in another currency than the entry's — is 409 `idempotency_conflict`. A
+ * replay is answered even after the account moved to another parent or currency: the side
+ * that recorded it still has the account in scope (it is locked by the caller), so it is
+ * above the books the entry is on and reads it — telling it to pay again would count the
+ * money twice. Call it under the account's row lock, before `postEntry`.
  */
 export async function keyedEntry(
   tx: EntityManager,
