@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import { Money } from '@/lib/shared/pricing/money';
@@ -17,6 +17,7 @@ import { arrange } from '../fixtures/arrange';
 import { apiClient, bearerCall, type TApiClient } from '../fixtures/api-client';
 import { withProcessClockOff } from '../fixtures/process-clock';
 import { listenAs, type TCookieListener } from '../fixtures/cookie-listener';
+import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
 /**
  * Money along the chain (issue 17) over the real API, PostgreSQL and sockets: account
@@ -42,6 +43,9 @@ async function until(check: () => boolean, what: string) {
 }
 
 const listen = (client: TApiClient) => listenAs(suite.server.url, client);
+// The embedded database has one connection: a held lock would hold every request there.
+// Under CI the suite always runs on a PostgreSQL server.
+const embedded = inject('testDatabase').kind === 'pglite';
 
 beforeAll(async () => {
   admin = await apiClient(suite.server.url, ADMIN.email, ADMIN.password);
@@ -419,6 +423,38 @@ describe('payments', () => {
     const replay = await admin.post(`/accounts/${ids.K1}/payments`, body);
     expect(replay.body).toMatchObject({ replayed: true, entry: { id: first.body.entry.id } });
   });
+
+  it.skipIf(embedded)(
+    'pays once when one key is sent for two accounts at the same instant',
+    async () => {
+      // Each request locks only its own account: both asked for the key before either had
+      // committed, found nothing and paid. The carrier's log head is held here so that both
+      // are inside their transactions, past any lookup they make, before either commits.
+      const body = { amount: '7', idempotencyKey: 'same-key-two-accounts-at-once' };
+      const before = await Promise.all(
+        [ids.K1, ids.K2].map(async (id) => (await admin.get(`/accounts/${id}/balance`)).body),
+      );
+      let answers!: Promise<{ status: number; body: { error?: { code: string } } }[]>;
+      await suite.orm.em.fork().transactional(async (tx) => {
+        await tx.execute('select 1 from carrier_log_head where carrier_id = ? for update', [ids.C]);
+        answers = Promise.all([
+          admin.post(`/accounts/${ids.K1}/payments`, body),
+          admin.post(`/accounts/${ids.K2}/payments`, body),
+        ]);
+        await waitForLockWaiters(suite.orm, 2);
+      });
+      const statuses = (await answers).map((answer) => answer.status).sort();
+      expect(statuses).toEqual([201, 409]);
+      const moved = await Promise.all(
+        [ids.K1, ids.K2].map(async (id, at) =>
+          new Money((await admin.get(`/accounts/${id}/balance`)).body.balance)
+            .minus(before[at].balance)
+            .toFixed(6),
+        ),
+      );
+      expect(moved.sort()).toEqual(['0.000000', '7.000000']);
+    },
+  );
 
   it('dates entries by the database’s clock, not a process clock running behind', async () => {
     // A statement splits months by entry time and reads balances by id: an entry from a

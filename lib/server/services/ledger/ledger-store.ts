@@ -104,6 +104,14 @@ export async function keyedEntry(
   currency?: string,
 ): Promise<TLedgerRow | null> {
   if (!input.idempotencyKey) return null;
+  // The caller holds only this account's lock: the same key sent for another account at
+  // the same moment would find no entry either and pay as well. The side's key is held to
+  // commit, so the later request reads the first one's entry (hashtext may make two keys
+  // share a lock: they then only wait for each other).
+  await tx.execute(`select pg_advisory_xact_lock(hashtext('movement-key:' || ? || ':' || ?))`, [
+    actor.account.id,
+    input.idempotencyKey,
+  ]);
   // The recording side's key, whichever account it paid (Migration20261227100000); this
   // account's own entry first, should older rows share the key across accounts.
   const [seen] = await directQuery<TLedgerRow>(
