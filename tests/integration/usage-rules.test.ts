@@ -1349,6 +1349,17 @@ describe('input', () => {
     const header = await admin.raw('POST', '/usage', 'id,number\nx,1\n', 'text/csv');
     expect(header.status).toBe(400);
     expect(JSON.parse(header.text).error.fields.header).toMatch(/missing column/);
+    // A trailing comma gives the header a cell with no name: said so, not "unknown column: ".
+    const trailing = await admin.raw(
+      'POST',
+      '/usage',
+      `id,accountId,number,startedAt,seconds,\nx,${ids.K1},441,${rows[0]!.startedAt},5,\n`,
+      'text/csv',
+    );
+    expect(trailing.status).toBe(400);
+    expect(JSON.parse(trailing.text).error.fields).toEqual({
+      header: 'column 6 of the header has no name (a trailing comma?)',
+    });
     const lines = Array.from(
       { length: 10_001 },
       (_, i) => `n-${i},${ids.K1},441,${rows[0]!.startedAt},5`,

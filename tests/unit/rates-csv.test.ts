@@ -205,6 +205,17 @@ describe('importing rates from CSV', () => {
     ]);
   });
 
+  it('says a header cell has no name (a trailing comma) rather than "unknown column: "', async () => {
+    const csv = 'prefix,destination,rate,\n44,UK,0.01,\n';
+    expect((await parseRatesCsv(streamed(csv))).errors).toEqual([
+      { line: 1, reason: 'column 4 of the header has no name (a trailing comma?)' },
+    ]);
+    const two = 'prefix,,destination,rate,,\n';
+    expect((await parseRatesCsv(streamed(two))).errors).toEqual([
+      { line: 1, reason: 'columns 2, 5, 6 of the header have no name (a trailing comma?)' },
+    ]);
+  });
+
   it('refuses a column named twice, which would keep only the last cell of each row', async () => {
     const csv = 'prefix,destination,rate,rate\n44,UK,0.01,0.99\n';
     const { rows, errors } = await parseRatesCsv(streamed(csv));

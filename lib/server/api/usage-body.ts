@@ -5,7 +5,7 @@ import { invalidInput } from '@/lib/server/errors/domain-error';
 import {
   CsvReadError,
   csvRecordBatches,
-  repeatedNames,
+  headerFaults,
 } from '@/lib/server/services/rates/rates-csv';
 import { CONTROL_CHARACTER_MESSAGE, hasControlCharacter } from '@/lib/shared/schemas/common';
 import {
@@ -83,23 +83,8 @@ async function readUsageCsv(body: string | Uint8Array): Promise<TUsageRecordInpu
     rows: for (const { line, cells } of batch) {
       if (!header) {
         header = cells.map((cell) => cell.trim());
-        const unknown = header.filter(
-          (name) => !(USAGE_CSV_COLUMNS as readonly string[]).includes(name),
-        );
-        const missing = USAGE_CSV_COLUMNS.filter((name) => !header!.includes(name));
-        // A record would keep only the last of the repeated cells, silently.
-        const repeated = repeatedNames(header);
-        if (unknown.length || missing.length || repeated.length) {
-          throw invalidInput({
-            header: [
-              unknown.length ? `unknown column: ${unknown.join(', ')}` : '',
-              missing.length ? `missing column: ${missing.join(', ')}` : '',
-              repeated.length ? `repeated column: ${repeated.join(', ')}` : '',
-            ]
-              .filter(Boolean)
-              .join('; '),
-          });
-        }
+        const faults = headerFaults(header, USAGE_CSV_COLUMNS, USAGE_CSV_COLUMNS);
+        if (faults.length) throw invalidInput({ header: faults.join('; ') });
         continue;
       }
       if (cells.length === 1 && cells[0]!.trim() === '') continue; // a blank line

@@ -48,16 +48,8 @@ export async function parseRatesCsv(
       if (errors.length >= maxErrors) break records;
       if (!header) {
         header = cells.map((cell) => cell.trim());
-        const unknown = header.filter(
-          (name) => !(RATE_CSV_COLUMNS as readonly string[]).includes(name),
-        );
-        const missing = REQUIRED.filter((name) => !header!.includes(name));
-        const repeated = repeatedNames(header);
-        if (unknown.length) errors.push({ line, reason: `unknown column: ${unknown.join(', ')}` });
-        if (missing.length) errors.push({ line, reason: `missing column: ${missing.join(', ')}` });
-        // A row would keep only the last of the repeated cells, silently.
-        if (repeated.length) {
-          errors.push({ line, reason: `repeated column: ${repeated.join(', ')}` });
+        for (const reason of headerFaults(header, RATE_CSV_COLUMNS, REQUIRED)) {
+          errors.push({ line, reason });
         }
         if (errors.length) break records;
         continue;
@@ -136,8 +128,33 @@ async function* untilUnreadable(
   }
 }
 
+/**
+ * What is wrong with a CSV header, one reason per kind of fault: names not among `known`,
+ * cells with no name (most often a trailing comma, which would otherwise read
+ * "unknown column: " and leave the person guessing), `required` names absent, and names
+ * given twice (a row would keep only the last of the repeated cells, silently).
+ */
+export function headerFaults(
+  header: readonly string[],
+  known: readonly string[],
+  required: readonly string[],
+): string[] {
+  const unknown = header.filter((name) => name !== '' && !known.includes(name));
+  const unnamed = header.flatMap((name, index) => (name === '' ? [index + 1] : []));
+  const missing = required.filter((name) => !header.includes(name));
+  const repeated = repeatedNames(header.filter((name) => name !== ''));
+  return [
+    unknown.length ? `unknown column: ${unknown.join(', ')}` : '',
+    unnamed.length
+      ? `${unnamed.length === 1 ? 'column' : 'columns'} ${unnamed.join(', ')} of the header ${unnamed.length === 1 ? 'has' : 'have'} no name (a trailing comma?)`
+      : '',
+    missing.length ? `missing column: ${missing.join(', ')}` : '',
+    repeated.length ? `repeated column: ${repeated.join(', ')}` : '',
+  ].filter(Boolean);
+}
+
 /** The names a CSV header gives more than once, each once. */
-export function repeatedNames(header: readonly string[]): string[] {
+function repeatedNames(header: readonly string[]): string[] {
   // One pass: a header of many thousand names (nothing bounds it but the body's size)
   // must not cost a search per name.
   const seen = new Set<string>();
