@@ -20,7 +20,8 @@ export function RecordTitle({
   topic,
   gone,
 }: {
-  kind: string;
+  /** The line above the name ("Reseller", "User · Ann (you)"). */
+  kind: ReactNode;
   /** What the tab's title calls it ("Reseller"): `kind` without its details. */
   titleKind: string;
   name: string;

@@ -43,7 +43,7 @@ export function UserRecord({
     <div className="space-y-4">
       <RecordTitle
         titleKind="User"
-        kind={`User${user.name ? ` · ${user.name}` : ''}${self ? ' (you)' : ''}`}
+        kind={self ? <OwnKind me={self.me} /> : `User${user.name ? ` · ${user.name}` : ''}`}
         name={user.email}
         status={user.status}
         topic={`users:${user.id}`}
@@ -111,6 +111,7 @@ export function UserRecord({
               delete: can.users.delete,
               impersonate: can.users.impersonate && !self && Boolean(account.href),
             }}
+            self={Boolean(self)}
             onClose={() => history.back()}
           />
         ) : (
@@ -164,6 +165,12 @@ function Access({ userId }: { userId: string }) {
 function OwnAccountStatus({ me }: { me: TMeDto }) {
   const live = useMe(me);
   return <>{live.account.status}</>;
+}
+
+/** The line above one's own email: one's name as `/me` says it now. */
+function OwnKind({ me }: { me: TMeDto }) {
+  const live = useMe(me);
+  return <>{`User${live.user.name ? ` · ${live.user.name}` : ''} (you)`}</>;
 }
 
 function OwnName({ me }: { me: TMeDto }) {

@@ -31,10 +31,16 @@ import { rememberViewAsStart } from '@/lib/client/view-as-return';
 export function UserManage({
   user,
   can,
+  self = false,
   onClose,
 }: {
   user: TUserDto;
   can: { update: boolean; delete: boolean; impersonate: boolean };
+  /**
+   * One's own page: only one's name is offered. The manage rule is not asked (it refuses
+   * oneself, and asking needs users:read, which a person renaming itself may lack).
+   */
+  self?: boolean;
   onClose: () => void;
 }) {
   const [message, setMessage] = useState<string | null>(null);
@@ -48,9 +54,9 @@ export function UserManage({
   const rule = useQuery({
     queryKey: manageableKey,
     queryFn: ({ signal }) => joinedFetch<TUserManageability>(pathOf(manageableKey), { signal }),
-    enabled: can.update || can.delete,
+    enabled: (can.update || can.delete) && !self,
   });
-  const ruled = rule.data?.manageable === true;
+  const ruled = !self && rule.data?.manageable === true;
   const manageable = can.update && ruled;
   const router = useRouter();
   const { confirm, dialog } = useConfirm();
@@ -121,15 +127,17 @@ export function UserManage({
       }
     >
       <div className="space-y-5">
-        {(can.update || can.delete) && rule.data && !rule.data.manageable ? (
+        {self || ((can.update || can.delete) && rule.data && !rule.data.manageable) ? (
           <p className="text-sm text-slate-700" role="note">
-            {rule.data.reason === 'self'
-              ? 'This is you: change your password or MFA from the header (Password, Account security).'
-              : `You cannot rename, disable, enable, regroup, reset or delete this user: its group holds ${grantList(rule.data.lacking)} that you do not.`}
+            {self || rule.data?.reason === 'self'
+              ? 'This is you: your name is changed here, your password and MFA from the header (Password, Account security).'
+              : `You cannot rename, disable, enable, regroup, reset or delete this user: its group holds ${grantList(rule.data?.lacking ?? [])} that you do not.`}
           </p>
         ) : null}
         {/* One's own name is one's own; someone else's only under the manage rule. */}
-        {can.update && (ruled || rule.data?.reason === 'self') ? <RenameForm user={user} /> : null}
+        {can.update && (ruled || self || rule.data?.reason === 'self') ? (
+          <RenameForm user={user} />
+        ) : null}
         {manageable ? (
           <div className="space-y-2">
             <p className="text-sm text-slate-700">

@@ -266,5 +266,49 @@ test('one’s own page follows a rename of oneself and of one’s group, without
   await call('PATCH', `/groups/${group.id}`, { version: group.version, name: 'Night watch' });
   await expect(profile).toContainText('Watson');
   await expect(profile).toContainText('Night watch');
+  // The line above the email too.
+  await expect(watcher.getByText('User · Watson (you)', { exact: true })).toBeVisible();
   await watcher.context().close();
+});
+
+test('a person who may update users renames itself from its own page’s Manage tab', async ({
+  page,
+  browser,
+}) => {
+  await page.goto('/');
+  const headers = { origin: new URL(page.url()).origin };
+  const call = async (method: string, path: string, data: object) => {
+    const response = await page.request.fetch(`/api/v1${path}`, { method, data, headers });
+    expect(response.ok(), `${method} ${path}`).toBe(true);
+    return response.json();
+  };
+  const me = await (await page.request.get('/api/v1/me')).json();
+  const group = await call('POST', '/groups', {
+    name: 'E2E editors of users',
+    grants: ['customers:read', 'users:update'],
+  });
+  const password = 'e2e-self-rename-password';
+  const user = await call('POST', '/users', {
+    email: 'self-rename@e2e-own.test',
+    name: 'Tess',
+    password,
+    accountId: me.account.id,
+    groupId: group.id,
+  });
+  const person = await (await browser.newContext({ storageState: undefined })).newPage();
+  await signIn(person, 'self-rename@e2e-own.test', password);
+  await person.goto(`/users/${user.id}`);
+  await person.getByRole('link', { name: 'Manage' }).click();
+  const form = person.getByRole('form', { name: 'Name' });
+  await form.getByLabel('Name').fill('Tessa');
+  await form.getByRole('button', { name: 'Save name' }).click();
+  await expect(person.getByText('User · Tessa (you)', { exact: true })).toBeVisible();
+  await person.getByRole('link', { name: 'Profile' }).click();
+  await expect(person.getByRole('region', { name: 'Profile' })).toContainText('Tessa');
+  // Only the name: nothing that would take oneself over is offered.
+  await person.getByRole('link', { name: 'Manage' }).click();
+  await expect(person.getByRole('button', { name: /^(Disable|Reset|Delete)/ })).toHaveCount(0);
+  const stored = await (await page.request.get(`/api/v1/users/${user.id}`)).json();
+  expect(stored.name).toBe('Tessa');
+  await person.context().close();
 });

@@ -50,7 +50,12 @@ export default async function UserPage({
   const below = user.accountId !== actor.account.id;
   const tabs: TRecordTab[] = [
     { id: 'profile', label: 'Profile' },
-    ...(!self && (can.users.update || can.users.delete || (can.users.impersonate && below))
+    // One's own page: Manage holds one's own rename (users:update), nothing else.
+    ...((
+      self
+        ? can.users.update
+        : can.users.update || can.users.delete || (can.users.impersonate && below)
+    )
       ? [{ id: 'manage', label: 'Manage' }]
       : []),
     ...(self || can.users.explain ? [{ id: 'access', label: 'Access' }] : []),
