@@ -657,7 +657,7 @@ export const API_REGISTRY = {
   '/cards/{id}/margin': {
     GET: {
       summary:
-        'Rows that lose money on some call length: a derived card’s against the parent row that priced each, a hand-built customer card’s against the cheapest of its `compareWith` provider cards',
+        'Rows that lose money on some call length: a derived card’s against the parent row that priced each, a hand-built customer card’s against the cheapest of its `compareWith` provider cards. It shows buy and sell rates, so it needs `rates:read` as well (403 naming it)',
       grant: 'cards:read',
       params: ZIdParams,
       query: ZMarginQuery,

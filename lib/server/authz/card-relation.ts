@@ -3,7 +3,11 @@ import { can } from './can';
 import { isWithin, withinSql, type TSqlFragment } from './scope';
 
 /**
- * Two relations to a card (DESIGN §1 "Rate cards"), both needing `cards:read`:
+ * Two relations to a card (DESIGN §1 "Rate cards"); a card itself is shown only with
+ * `cards:read` (`cardRelation`, `cardScopeSql`: lists, its page, its live events, the
+ * price trace's levels, which name cards), while an endpoint on a card by its id with
+ * another grant reaches it by the relation alone (`findVisibleCard`: its rates with
+ * `rates:read`, an assignment with `assignments:create` — one grant per endpoint):
  * - *owner*: the card's owner is the actor's account or below it — the full view
  *   (parent, markup, margin, assignments);
  * - *assignee*: the card is assigned to the actor's own account — its name, currency

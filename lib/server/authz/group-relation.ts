@@ -22,9 +22,17 @@ export function mayAssignGroups(actor: TActor): boolean {
 export function groupRelation(
   actor: TActor,
   group: { grants: string[]; account: { path: string } },
+  /**
+   * Reached for an edit or a delete, whose own grant (`groups:update`, `groups:delete`)
+   * the caller checked: the owner relation is then the tree's alone (DESIGN §1: "edited
+   * only by users of its owning account (or of an ancestor) who hold groups:update").
+   */
+  edit = false,
 ): TGroupRelation | null {
   const ownerPath = group.account.path;
-  if (isWithin(actor.account.path, ownerPath)) return can(actor, 'groups:read') ? 'owner' : null;
+  if (isWithin(actor.account.path, ownerPath)) {
+    return edit || can(actor, 'groups:read') ? 'owner' : null;
+  }
   if (
     isWithin(ownerPath, actor.account.path) &&
     mayAssignGroups(actor) &&
@@ -37,13 +45,13 @@ export function groupRelation(
 
 /**
  * Where the groups the actor may have a relation to live, as a query condition: owned in
- * its subtree (with `groups:read`), or above it (when it may assign groups); null when
+ * its subtree (with `groups:read`, or for an edit), or above it (when it may assign groups); null when
  * nowhere. Part of every group query, so a group elsewhere is never loaded;
  * `groupRelation` then decides each loaded group (grants held, for use-only).
  */
-export function groupScope(actor: TActor): FilterQuery<TGroup> | null {
+export function groupScope(actor: TActor, edit = false): FilterQuery<TGroup> | null {
   const ors: FilterQuery<TGroup>[] = [];
-  if (can(actor, 'groups:read')) ors.push(scopeFor(actor, 'group'));
+  if (edit || can(actor, 'groups:read')) ors.push(scopeFor(actor, 'group'));
   const above = aboveFilter(actor.account.path);
   if (mayAssignGroups(actor) && above.id.$in.length) ors.push({ account: above });
   return ors.length ? { $or: ors } : null;

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Card, type TCard } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
-import { cardScopeSql, type TCardRelation } from '@/lib/server/authz/card-relation';
+import { accountCardScopeSql, type TCardRelation } from '@/lib/server/authz/card-relation';
 import { notFound } from '@/lib/server/errors/domain-error';
 import type { TChange } from '@/lib/server/live/change-log';
 import { money } from '@/lib/shared/pricing/money';
@@ -72,9 +72,13 @@ export interface TVisibleCard {
 }
 
 /**
- * `unverifiedId` from the client as the actor may see it, or 404 (outside scope and
- * non-existent look alike). `lock` takes the card's row lock, so concurrent rate
- * writers and derives of the same card queue instead of interleaving.
+ * `unverifiedId` from the client as the actor's account relates to it (owner or assignee,
+ * by the tree and the assignments), or 404 (outside scope and non-existent look alike).
+ * The endpoint's own grant is the caller's to check first, and is the only one it needs
+ * (DESIGN §1 "One grant per endpoint and action"): `rates:read` reads a card's rates,
+ * `assignments:create` assigns it, without `cards:read`. `lock` takes the card's row
+ * lock, so concurrent rate writers and derives of the same card queue instead of
+ * interleaving.
  */
 export async function findVisibleCard(
   em: EntityManager,
@@ -82,7 +86,7 @@ export async function findVisibleCard(
   unverifiedId: string,
   options: { lock?: boolean } = {},
 ): Promise<TVisibleCard> {
-  const scope = cardScopeSql(actor);
+  const scope = accountCardScopeSql(actor.account);
   const rows = await em.execute<{ relation: TCardRelation; owner_path: string }[]>(
     `select ${scope.relation} as relation, o.path as owner_path
        from card c join account o on o.id = c.owner_id

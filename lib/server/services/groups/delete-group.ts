@@ -21,7 +21,7 @@ export async function deleteGroup(
 ): Promise<void> {
   assertCan(actor, 'groups:delete');
   await mutate(em, actor, async (tx, record) => {
-    const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);
+    const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId, { edit: true });
     // Held, then read again: an edit that widened it while this ran is judged as it is
     // now, not as it was read (a poorer user must not delete what a richer one prepared).
     await tx.execute('select 1 from user_group where id = ? for update', [group.id]);

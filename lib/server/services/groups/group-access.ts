@@ -28,18 +28,24 @@ export async function visibleGroups(
   });
 }
 
-/** A group by an id from the client, with the actor's relation to it, or 404. */
+/**
+ * A group by an id from the client, with the actor's relation to it, or 404. `edit`: for
+ * an edit or a delete whose grant the caller checked — one grant per endpoint, so its
+ * subtree's groups are reached without `groups:read`.
+ */
 export async function findVisibleGroup(
   em: EntityManager,
   actor: TActor,
   unverifiedId: string,
+  options: { edit?: boolean } = {},
 ): Promise<{ group: TGroup; relation: TGroupRelation }> {
-  const scope = groupScope(actor);
+  const edit = options.edit ?? false;
+  const scope = groupScope(actor, edit);
   // The scope is in the query: a group outside it is never loaded, let alone returned.
   const group = scope
     ? await em.findOne(Group, { $and: [scope, { id: unverifiedId }] }, { populate: ['account'] })
     : null;
-  const relation = group ? groupRelation(actor, group) : null;
+  const relation = group ? groupRelation(actor, group, edit) : null;
   if (!group || !relation) throw notFound('group');
   return { group, relation };
 }

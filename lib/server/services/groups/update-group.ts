@@ -39,7 +39,7 @@ export async function updateGroup(
         where g.id = ? and ${inScope.sql} for update of g`,
         [unverifiedId, ...inScope.params],
       );
-      const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId);
+      const { group, relation } = await findVisibleGroup(tx, actor, unverifiedId, { edit: true });
       if (relation !== 'owner') {
         throw new DomainError(
           'forbidden',
