@@ -49,6 +49,17 @@ export async function issueToken(
   });
   if (!actor)
     throw new DomainError('unauthenticated', 'invalid_credentials', 'Wrong email or password.');
+  // Held at enrolment, a token would be issued on the password alone and, kept through
+  // the enrolment that follows (tokens stay: own-mfa.ts), answer without a code from
+  // then on — a phished password turned into a lasting credential. Enrol first (in the
+  // panel); the token then asks the code like any sign-in.
+  if (actor.mfa.required && !actor.mfa.enrolled) {
+    throw new DomainError(
+      'forbidden',
+      'mfa_enrolment_required',
+      'Your group requires MFA: turn it on first (Account security in the panel), then ask for a token with its code as `otp`.',
+    );
+  }
 
   const { token, hash } = newTokenSecret();
   const expiresAt = new Date(Date.now() + input.expiresInDays * 24 * 60 * 60 * 1000);
