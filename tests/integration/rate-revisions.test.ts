@@ -490,6 +490,63 @@ describe('rate revisions', () => {
     expect(lowered.status).toBe(200);
   });
 
+  it('binds an owner’s own writes to its notice, never a write of an account above it', async () => {
+    // A reseller's card derived from the carrier's card it holds, with a day's notice.
+    const row = { prefix: '44', destination: 'UK', rate: '0.0100' };
+    const made = await admin.post('/cards', {
+      name: 'Wholesale',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    const X = made.body.id as string;
+    expect((await admin.put(`/cards/${X}/rates`, { rates: [row] })).status).toBe(200);
+    const r = (await outsider.get('/me')).body.account.id as string;
+    expect((await admin.post('/assignments', { cardId: X, accountId: r })).status).toBe(201);
+    const derived = await outsider.post(`/cards/${X}/derive`, {
+      name: 'Reseller retail',
+      markupPercent: '10',
+    });
+    expect(derived.status).toBe(201);
+    const S = derived.body.id as string;
+    const noticed = await outsider.patch(`/cards/${S}`, {
+      version: derived.body.version,
+      minNoticeHours: 24,
+    });
+    expect(noticed.status).toBe(200);
+
+    // The carrier raises its card now: the reseller's notice does not hold it back, and
+    // the reseller's card follows at once.
+    const raise = await admin.put(`/cards/${X}/rates`, { rates: [{ ...row, rate: '0.0200' }] });
+    expect(raise.status, JSON.stringify(raise.body)).toBe(200);
+    const sold = (await outsider.get(`/cards/${S}/rates`)).body.items;
+    expect(sold.map((one: { rate: string }) => one.rate)).toEqual(['0.0220']);
+
+    // The reseller's own raise of its markup still needs the day's notice.
+    const own = await outsider.patch(`/cards/${S}`, {
+      version: (await outsider.get(`/cards/${S}`)).body.version,
+      markupPercent: '20',
+    });
+    expect(own.status).toBe(409);
+    expect(own.body.error.code).toBe('notice_too_short');
+
+    // And the carrier's own card derived from its card binds the carrier's raise.
+    const carriers = await admin.post(`/cards/${X}/derive`, {
+      name: 'Carrier retail',
+      markupPercent: '10',
+    });
+    expect(
+      (
+        await admin.patch(`/cards/${carriers.body.id}`, {
+          version: carriers.body.version,
+          minNoticeHours: 24,
+        })
+      ).status,
+    ).toBe(200);
+    const again = await admin.put(`/cards/${X}/rates`, { rates: [{ ...row, rate: '0.0300' }] });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('notice_too_short');
+  });
+
   it('holds increments that bill some call higher to the notice, though no term grows', async () => {
     const row = {
       prefix: '44',

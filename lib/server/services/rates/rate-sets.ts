@@ -782,6 +782,8 @@ export async function redoRevisions(
         parentRevisionId: pending.parent_revision_id
           ? (redone.get(pending.parent_revision_id) ?? pending.parent_revision_id)
           : null,
+        // Redone because a write above came first: held to the notice as that write is.
+        upstream: notice.ownerFollows,
       },
     });
     redone.set(pending.id, again.revision.id);
@@ -943,11 +945,15 @@ export async function rateSetChanged(
     const child = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
     // The parent revision it follows: the first of its parents recomputed here.
     const followed = row.parent_ids.find((id) => revisionOf.has(id));
+    // Another account's sell card follows the date: its owner is told (`notice` below),
+    // and its own notice rule does not hold the write above it back (`upstream`).
+    const upstream = child.owner.id !== card.owner.id;
     const plan: TRevisionPlan = {
       source: 'parent',
       liveAt: scheduled ? scheduled.liveAt : null,
       createdBy,
       parentRevisionId: followed ? (revisionOf.get(followed) ?? null) : null,
+      upstream,
     };
     // Its revisions scheduled after this one (another parent's came first): they go
     // live after it, so they are withdrawn, and computed again after it.
@@ -963,9 +969,8 @@ export async function rateSetChanged(
         : await rederive(tx, child.id, { from: 'rev_set', fresh: [...revisionOf.keys()], plan });
     revisionOf.set(child.id, childRederived.revision.id);
     settled.derived.push(childRederived.revision);
-    // Another account's sell card follows the date: its owner is told; the side that
-    // scheduled the parent is not told of its own cards.
-    const notice = { ownerFollows: child.owner.id !== card.owner.id };
+    // The side that scheduled the parent is not told of its own cards.
+    const notice = { ownerFollows: upstream };
     await recordRatesChanged(
       tx,
       child,

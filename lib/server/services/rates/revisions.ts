@@ -30,6 +30,16 @@ export interface TRevisionPlan {
   basedOn?: number | null;
   /** A derived card's revision: the parent's revision it was computed from. */
   parentRevisionId?: string | null;
+  /**
+   * A derived card carried along by a write to a card of another account above it: the
+   * card's own notice does not bind it. A notice is its owner's promise about its own
+   * writes (its rates, markup, precision, its own parent cards); another account's prices
+   * going up reach it at that account's date, and what protects the owner then is the
+   * notice of the card it buys from. Otherwise any account below — a customer with an
+   * unassigned card derived for itself — could hold the carrier's price rises off for a
+   * year.
+   */
+  upstream?: boolean;
 }
 
 export interface TRecordedRevision {
@@ -504,7 +514,7 @@ export async function recordRevision(
       where id = ?`,
     [cardId],
   );
-  const hours = card?.hours ?? 0;
+  const hours = plan.upstream ? 0 : (card?.hours ?? 0);
   if (hours > 0) {
     // By the transaction's clock: by this process's, a clock running behind would count
     // more notice than the card's holders get.
