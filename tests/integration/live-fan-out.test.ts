@@ -504,6 +504,39 @@ describe('catch-up for someone who came later', () => {
     // From its own time on, as anyone.
     const head = (await admin.get(`/events?since=${since}&limit=1000`)).body.seq as number;
     expect((await newcomer.get(`/events?since=${head}&limit=100`)).status).toBe(200);
+    // From 0 ("I hold nothing"): no state to make stale, so it is answered from its own
+    // arrival — its own creation is the last entry before, nothing of `early` after.
+    const fromNothing = await newcomer.get('/events?since=0&limit=1000');
+    expect(fromNothing.status, JSON.stringify(fromNothing.body)).toBe(200);
+    expect(fromNothing.body.seq).toBe(head);
+    expect(JSON.stringify(fromNothing.body)).not.toContain('early@r1.test');
+    // And the carrier's admin from 0: the log from its own creation on, its own
+    // customer's creation among it.
+    const made2 = await admin.post('/customers', { name: 'Seen from zero', parentId: r1Id });
+    expect(made2.status).toBe(201);
+    const all = await admin.get('/events?since=0&limit=1000');
+    expect(all.status).toBe(200);
+    expect(
+      all.body.items.some(
+        (item: { type: string; id: string }) =>
+          item.type === 'customers.created' && item.id === made2.body.id,
+      ),
+    ).toBe(true);
+  });
+
+  it('answers resync_required for a point past the head, and 400 for an empty one', async () => {
+    const admin = listeners.admin.client;
+    const head = (await admin.get(`/events?since=${listeners.admin.hello.seq}&limit=1000`)).body
+      .seq as number;
+    // A cursor from another database (or before a restore): "nothing yet" would skip
+    // every entry up to it once the log got there.
+    const ahead = await admin.get(`/events?since=${head + 50}`);
+    expect(ahead.status).toBe(410);
+    expect(ahead.body.error.code).toBe('resync_required');
+    const empty = await admin.get('/events?since=');
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.fields).toHaveProperty('since');
+    expect((await admin.get(`/events?since=${head}`)).body).toEqual({ items: [], seq: head });
   });
 });
 

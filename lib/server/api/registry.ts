@@ -853,11 +853,11 @@ export const API_REGISTRY = {
   '/events': {
     GET: {
       summary:
-        'Catch-up: the changes after `since` the caller would have received live, in seq order, and the `seq` to resume from (the twin of the socket’s `events:since`). A page may hold fewer items than `limit`, or none, before the head: follow `seq` until it stops moving',
+        'Catch-up: the changes after `since` the caller would have received live, in seq order, and the `seq` to resume from (the twin of the socket’s `events:since`). A page may hold fewer items than `limit`, or none, before the head: follow `seq` until it stops moving. `since=0` holds nothing: a person created later is answered from its own creation on',
       query: ZEventsQuery,
       responses: { 200: ZEventsPage },
       errors: {
-        410: '`resync_required`: `since` is older than the kept log, or the caller’s access changed since; fetch afresh',
+        410: '`resync_required`: `since` is older than the kept log or past its head, or the caller’s access changed since; fetch afresh',
       },
     },
   },

@@ -59,7 +59,12 @@ export const ZEventsSince = z
 
 /** `GET /events?since=`: the same page over HTTP, its numbers from the query string. */
 export const ZEventsQuery = z.object({
-  since: z.coerce.number('must be a seq number').int().nonnegative('must be 0 or more'),
+  // Digits only: coerced, an empty `?since=` was read as 0 (the whole log).
+  since: z
+    .string('must be a seq number')
+    .regex(/^\d+$/, 'must be a seq number, 0 or more')
+    .transform(Number)
+    .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER, 'must be a seq number, 0 or more')),
   limit: z.coerce.number().int().min(1).max(EVENTS_PAGE_MAX).default(EVENTS_PAGE_DEFAULT),
 });
 

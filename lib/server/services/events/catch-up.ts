@@ -25,15 +25,28 @@ export async function catchUp(
   options: { retentionDays: number; recent?: RecentLog },
 ): Promise<{ items: TChangeEnvelope[]; seq: number }> {
   const carrierId = carrierIdOf(actor.account.path);
+  // 0 is "I hold nothing": there is no state of another access or identity to make stale,
+  // so a person who came later is answered from its own arrival in the log (what it would
+  // have received live since), not sent to fetch afresh as a cursor from before it would be.
+  const since = query.since === 0 ? await arrivalOf(em, actor, carrierId) : query.since;
   const { head, oldest, accessChanged } = await catchUpState(
     em,
     actor,
     carrierId,
-    query.since,
+    since,
     options.retentionDays,
   );
-  if (query.since < head) {
-    if (oldest === null || query.since < oldest - 1) {
+  if (since > head) {
+    // Positions this carrier's log never reached: a cursor from another installation or
+    // from before a restore. Answering "nothing yet" would skip every entry up to it.
+    throw new DomainError(
+      'gone',
+      'resync_required',
+      'That point is past the end of the log (is it from another database?); fetch afresh.',
+    );
+  }
+  if (since < head) {
+    if (oldest === null || since < oldest - 1) {
       throw new DomainError(
         'gone',
         'resync_required',
@@ -49,23 +62,18 @@ export async function catchUp(
     }
   }
   // Nothing after the head: the page is empty, and the log need not be asked.
-  if (query.since >= head) return { items: [], seq: query.since };
+  if (since >= head) return { items: [], seq: head };
   const rooms = new Set(roomsOf(actor));
-  const recent = options.recent?.after(
-    carrierId,
-    query.since,
-    head,
-    query.limit * RECENT_SCAN_PER_ITEM,
-  );
+  const recent = options.recent?.after(carrierId, since, head, query.limit * RECENT_SCAN_PER_ITEM);
   if (recent) {
     getMetrics().liveCatchUpPages.inc({ source: 'memory' });
-    return pageOfRecent(actor, rooms, recent, query);
+    return pageOfRecent(actor, rooms, recent, { since, limit: query.limit });
   }
   getMetrics().liveCatchUpPages.inc({ source: 'log' });
   const entries = await readPage(em, {
     carrierId,
     accountPath: actor.account.path,
-    since: query.since,
+    since,
     limit: query.limit,
     head,
   });
@@ -182,6 +190,21 @@ const sizes = new Map<string, number>();
 let held = 0;
 /** Entries held at most, with their decided audiences: some tens of MB. */
 const MAX_HELD_ENTRIES = 10_000;
+
+/**
+ * Where the caller came into its carrier's log: the position of its own user's creation
+ * (and, viewing as someone, of that user's), 0 when the log holds none (a user older than
+ * the log's start).
+ */
+async function arrivalOf(em: EntityManager, actor: TActor, carrierId: string): Promise<number> {
+  const person = actor.impersonation?.impersonator.id ?? actor.userId;
+  const [row] = await em.execute<{ at: string | null }[]>(
+    `select max(carrier_seq) as at from change_log
+      where carrier_id = ? and resource = 'users' and op = 'created' and entity_id in (?, ?)`,
+    [carrierId, actor.userId, person],
+  );
+  return Number(row?.at ?? 0);
+}
 
 type TStateRow = { head: string | null; oldest: string | null; changed: boolean };
 /** Log-state reads under way, per door answer (see `catchUpState`). */
