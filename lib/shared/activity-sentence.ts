@@ -264,7 +264,9 @@ const SENTENCES: Record<TLoggedResource, TSentence> = {
       case 'deleted':
         return entry.summary?.hostRemoved === true
           ? `${who} ended a session on a portal hostname no longer in use`
-          : `${who} signed out`;
+          : entry.summary?.hostClaimed === true
+            ? `${who} ended a session on a hostname a portal now holds`
+            : `${who} signed out`;
       case 'updated':
         return `${who} renewed a session`;
       default:

@@ -373,4 +373,36 @@ describe('a portal hostname that goes', () => {
     expect(await me(cookie, hostWithPort)).toBe(401);
     expect((await r2.del(`/accounts/${ids.R2}/brand`)).status).toBe(204);
   });
+
+  it('ends the sessions of outsiders opened on a hostname before a brand claimed it', async () => {
+    // Signed in on a name no brand held yet (DNS pointed at the panel before the brand
+    // was set up): anyone may, as on the panel's own names.
+    const host = 'early.r1.example';
+    const hostWithPort = `${host}:${suite.server.port}`;
+    const signIn = async (email: string, password = PASSWORD) =>
+      (await signInOverHttp(suite.server.url, email, password, {}, hostWithPort)).cookie!;
+    const outsider = await signIn('ops@r2.p.test');
+    const carrier = await signIn(ADMIN.email, ADMIN.password);
+    const insider = await signIn('ops@r1a.p.test');
+    for (const cookie of [outsider, carrier, insider]) {
+      expect(await me(cookie, hostWithPort)).toBe(200);
+    }
+    const r1 = await apiClient(suite.server.url, 'ops@r1.p.test', PASSWORD);
+    const current = (await r1.get(`/accounts/${ids.R1}/brand`)).body.brand;
+    const claimed = await r1.put(`/accounts/${ids.R1}/brand`, {
+      ...brand('Nimbus', [PORTAL, host]),
+      version: current.version,
+    });
+    expect(claimed.status, JSON.stringify(claimed.body)).toBe(200);
+    // The portal signs in only R1's subtree: the others' sessions there end with the
+    // claim, as a fresh sign-in of theirs would be refused; its own people's stay.
+    expect(await me(outsider, hostWithPort)).toBe(401);
+    expect(await me(carrier, hostWithPort)).toBe(401);
+    expect(await me(insider, hostWithPort)).toBe(200);
+    const dropped = await r1.put(`/accounts/${ids.R1}/brand`, {
+      ...brand('Nimbus', [PORTAL]),
+      version: claimed.body.version,
+    });
+    expect(dropped.status).toBe(200);
+  });
 });

@@ -3,6 +3,7 @@ import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { SESSION_MAX_AGE_SECONDS } from './session';
 import { enter, GATE_ORDER } from './door';
 import { resolveActor } from '@/lib/server/authz/actor';
+import { withinSql } from '@/lib/server/authz/scope';
 import { DomainError } from '@/lib/server/errors/domain-error';
 
 /**
@@ -185,15 +186,24 @@ export async function endSessionsOnHosts(
   tx: EntityManager,
   record: (change: TChange) => void,
   hostnames: readonly string[],
+  /**
+   * Hostnames a brand has just claimed: only sessions of people outside its subtree end
+   * (`portalPath`), opened there while no brand held the name and signed in as anyone.
+   * The portal signs in only its own people; left open, a richer user's session (the
+   * carrier's admin's) would sit on a host whose DNS the reseller controls.
+   */
+  claimedBy?: { portalPath: string },
 ): Promise<void> {
   if (!hostnames.length) return;
+  const outsiders = claimedBy ? withinSql('a.path', claimedBy.portalPath) : null;
   const ended = await tx.execute<{ id: string; path: string }[]>(
     `update user_session s set revoked_at = now()
        from app_user u join account a on a.id = u.account_id
       where u.id = s.user_id and s.host = any(?::text[])
         and s.revoked_at is null and s.expires_at > now()
+        ${outsiders ? `and not ${outsiders.sql}` : ''}
       returning s.id, a.path`,
-    [`{${hostnames.join(',')}}`],
+    [`{${hostnames.join(',')}}`, ...(outsiders?.params ?? [])],
   );
   for (const row of ended) {
     record({
@@ -205,7 +215,7 @@ export async function endSessionsOnHosts(
       after: null,
       scopeBefore: row.path,
       scopeAfter: null,
-      summary: { hostRemoved: true },
+      summary: claimedBy ? { hostClaimed: true } : { hostRemoved: true },
     });
   }
 }

@@ -15,7 +15,7 @@ export interface TChangeSummaries {
   groups: never;
   tokens: never;
   /** Signed out, or ended with the portal hostname it was signed in on. */
-  sessions: { signedOut: true } | { hostRemoved: true };
+  sessions: { signedOut: true } | { hostRemoved: true } | { hostClaimed: true };
   impersonation: never;
   cards: TCardChangeSummary;
   assignments: TAssignmentChangeSummary;

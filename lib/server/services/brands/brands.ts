@@ -274,8 +274,9 @@ export async function putBrand(
         [...values, account.id, now],
       );
     }
-    const removed = await writeHostnames(tx, account.id, body.hostnames);
+    const { removed, added } = await writeHostnames(tx, account.id, body.hostnames);
     await endSessionsOnHosts(tx, record, removed);
+    await endSessionsOnHosts(tx, record, added, { portalPath: account.path });
     const after = toBrandDto((await ownBrandRow(tx, account.id))!);
     record(brandChange(existing ? 'updated' : 'created', account.path, current, after));
     return { brand: after, created: !existing };
@@ -309,7 +310,7 @@ async function writeHostnames(
   tx: EntityManager,
   brandId: string,
   hostnames: readonly string[],
-): Promise<string[]> {
+): Promise<{ removed: string[]; added: string[] }> {
   const list = `{${hostnames.join(',')}}`;
   const removed = await directQuery<{ hostname: string }>(
     tx,
@@ -325,7 +326,7 @@ async function writeHostnames(
   const gone = removed.map((row) => row.hostname);
   const had = new Set(kept.map((row) => row.hostname));
   const wanted = hostnames.filter((hostname) => !had.has(hostname));
-  if (!wanted.length) return gone;
+  if (!wanted.length) return { removed: gone, added: [] };
   const inserted = await directQuery<{ hostname: string }>(
     tx,
     `insert into brand_hostname (hostname, brand_id)
@@ -340,7 +341,7 @@ async function writeHostnames(
       hostnames: taken,
     });
   }
-  return gone;
+  return { removed: gone, added: [...added] };
 }
 
 /** `DELETE /accounts/{id}/brand`: the account goes back to the brand above it. */
