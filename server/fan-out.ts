@@ -239,7 +239,7 @@ export class FanOut {
     // A change to who may see what first holds the sockets it touches and re-checks
     // them; they receive this entry (and any after it) once re-scoped, so it already
     // goes by the access it leaves behind. Every other socket receives it now.
-    this.held.recheck(affected);
+    this.held.recheck(affected, entry.seq - 1);
     // Held calls of the account this entry drops are told of in its envelopes.
     const calls = this.balances.sending(entry);
     this.emit(entry.carrierId, calls ? tellingOfCalls(deliveries, calls) : deliveries, false);
@@ -416,7 +416,8 @@ class HeldSockets {
     return this.waiting.size;
   }
 
-  recheck(sockets: TPanelSocket[]): void {
+  /** `givenUpTo`: the position before the entry that changed their access. */
+  recheck(sockets: TPanelSocket[], givenUpTo: number): void {
     if (!sockets.length) return;
     getMetrics().liveRechecks.inc(sockets.length);
     const mark = ++this.mark;
@@ -426,7 +427,7 @@ class HeldSockets {
       this.waiting.set(socket.id, held);
     }
     this.chain = this.chain.then(() =>
-      recheckTogether(this.orm, sockets)
+      recheckTogether(this.orm, sockets, givenUpTo)
         .catch((error: unknown) => {
           getLogger().error({ err: error }, 'fan-out: re-check failed; closing its sockets');
           for (const socket of sockets) socket.disconnect(true);

@@ -8,6 +8,8 @@ import { toMeDto } from '@/lib/server/services/me/me-dto';
 import type { TPanelServer, TPanelSocket } from './socket';
 import { leaveAllPresence } from './presence';
 import { getLogger } from '@/lib/server/observability/logger';
+import { carrierIdOf } from '@/lib/server/authz/scope';
+import type { TSessionEnvelope } from '@/lib/shared/live/change';
 
 /**
  * Rooms that find the sockets a permission change touches: every tab of a user (the
@@ -170,16 +172,29 @@ export function recheck(orm: MikroORM, socket: TPanelSocket): Promise<void> {
  * with through the door together (lib/server/auth/door.ts `resumeMany`), the sockets
  * sharing a credential (a person's tabs) sharing its answer.
  */
-export function recheckTogether(orm: MikroORM, sockets: TPanelSocket[]): Promise<void> {
+export function recheckTogether(
+  orm: MikroORM,
+  sockets: TPanelSocket[],
+  /**
+   * The position the sockets have been given everything up to (the fan-out: the entry
+   * before the one that changed their access, which they receive after this). Unset, the
+   * fan-out's head as delivered now.
+   */
+  givenUpTo?: number,
+): Promise<void> {
   const prior = sockets.map((socket) =>
     (rechecks.get(socket) ?? Promise.resolve()).catch(() => {}),
   );
-  const next = Promise.all(prior).then(() => recheckNow(orm, sockets));
+  const next = Promise.all(prior).then(() => recheckNow(orm, sockets, givenUpTo));
   for (const socket of sockets) rechecks.set(socket, next);
   return next;
 }
 
-async function recheckNow(orm: MikroORM, sockets: TPanelSocket[]): Promise<void> {
+async function recheckNow(
+  orm: MikroORM,
+  sockets: TPanelSocket[],
+  givenUpTo: number | undefined,
+): Promise<void> {
   const open = sockets.filter((socket) => socket.connected);
   if (!open.length) return;
   const byCredential = new Map<string, TPanelSocket[]>();
@@ -193,21 +208,30 @@ async function recheckNow(orm: MikroORM, sockets: TPanelSocket[]): Promise<void>
     groups.map((group) => group[0]!.data.real.ref),
   );
   for (const [index, group] of groups.entries()) {
-    for (const socket of group) await applyAnswer(orm, socket, answers[index]!);
+    for (const socket of group) await applyAnswer(orm, socket, answers[index]!, givenUpTo);
   }
 }
 
-async function applyAnswer(orm: MikroORM, socket: TPanelSocket, now: TDoorResult): Promise<void> {
+async function applyAnswer(
+  orm: MikroORM,
+  socket: TPanelSocket,
+  now: TDoorResult,
+  givenUpTo: number | undefined,
+): Promise<void> {
   if (socket.disconnected) return;
   const current = socket.data.actor;
+  const seq =
+    givenUpTo ?? headReaders.get(socket.nsp.server)?.(carrierIdOf(current.account.path)) ?? 0;
   if (!now.ok) {
     const ended = now.refusal.code === 'unauthenticated';
-    socket.emit('session.revoked', {
+    const revoked = {
       reason: ended
         ? 'Your access changed; sign in again.'
         : 'Your access is held until you act on it; reload the page.',
-      code: ended ? 'ended' : 'held',
-    });
+      code: ended ? ('ended' as const) : ('held' as const),
+    };
+    socket.emit('change', sessionEnvelope(socket, 'session.revoked', seq, revoked));
+    socket.emit('session.revoked', revoked);
     socket.disconnect(true);
     return;
   }
@@ -224,7 +248,34 @@ async function applyAnswer(orm: MikroORM, socket: TPanelSocket, now: TDoorResult
   void socket.join([...after]);
   // Presence was checked under the old view: drop it; the client joins again.
   await leaveAllPresence(socket);
-  socket.emit('session.rescoped', toMeDto(next));
+  const me = toMeDto(next);
+  socket.emit('change', sessionEnvelope(socket, 'session.rescoped', seq, me));
+  socket.emit('session.rescoped', me);
+}
+
+/**
+ * Each socket server's reader of a carrier's position its fan-out has delivered up to
+ * (`createSocketServer`): a session envelope's `seq` when no entry gives it.
+ */
+const headReaders = new WeakMap<TPanelServer, (carrierId: string) => number>();
+export function readHeadsWith(io: TPanelServer, head: (carrierId: string) => number): void {
+  headReaders.set(io, head);
+}
+
+/** DESIGN §3's `session.*` types as a `change` envelope (lib/shared/live/change.ts). */
+function sessionEnvelope(
+  socket: TPanelSocket,
+  type: TSessionEnvelope['type'],
+  seq: number,
+  data: object,
+): TSessionEnvelope {
+  return {
+    seq,
+    type,
+    id: socket.data.real.userId,
+    data: { ...data },
+    at: new Date().toISOString(),
+  };
 }
 
 function sameSet(a: Set<string>, b: Set<string>): boolean {

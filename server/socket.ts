@@ -19,7 +19,7 @@ import {
 import { toMeDto } from '@/lib/server/services/me/me-dto';
 import { roomsOf } from '@/lib/server/authz/audience';
 import { carrierIdOf } from '@/lib/server/authz/scope';
-import { controlRoomsOf, recheck, scheduleExpiry } from './revocation';
+import { controlRoomsOf, readHeadsWith, recheck, scheduleExpiry } from './revocation';
 import { attachPresence } from './presence';
 import { attachCatchUp } from './catch-up';
 import type { RecentLog } from '@/lib/server/live/recent-log';
@@ -275,5 +275,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
     });
   }
 
+  // A session envelope outside the fan-out (an expiry, a catch-up's re-check) resumes here.
+  readHeadsWith(io, deps.head);
   return io;
 }

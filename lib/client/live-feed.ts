@@ -1,4 +1,4 @@
-import type { TChangeEnvelope } from '@/lib/shared/live/change';
+import { isSessionEnvelope, type TChangeEnvelope } from '@/lib/shared/live/change';
 import {
   EVENTS_PAGE_MAX,
   PROTOCOL_VERSION,
@@ -104,7 +104,10 @@ export class LiveFeed {
     }, READY_TIMEOUT_MS);
     (early as { unref?: () => void }).unref?.();
     socket.on('hello', (hello) => void this.onHello(hello));
-    socket.on('change', (envelope) => this.onLive(envelope));
+    // A session's envelope repeats its own event below (which this feed acts on).
+    socket.on('change', (envelope) => {
+      if (!isSessionEnvelope(envelope)) this.onLive(envelope);
+    });
     socket.on('session.rescoped', (me) => {
       this.access = accessOf(me);
       handlers.onRescoped?.(me);

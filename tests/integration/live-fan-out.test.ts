@@ -427,6 +427,15 @@ describe('live revocation', () => {
     const now = await rescoped;
     expect(now.group.id).toBe(wider.body.id);
     expect([...now.grants].sort()).toEqual(['customers:read', 'resellers:read']);
+    // DESIGN §3 lists it among the `change` event's types: sent there too, with the
+    // position before the group change's entry to resume from.
+    const asChange = support.sessions.at(-1)!;
+    expect(asChange).toMatchObject({ type: 'session.rescoped', id: user.id });
+    expect(asChange.data).toEqual(JSON.parse(JSON.stringify(now)));
+    const head = (await admin.get(`/events?since=${listeners.admin.hello.seq}&limit=1000`)).body
+      .seq as number;
+    expect(asChange.seq).toBeGreaterThanOrEqual(support.hello.seq);
+    expect(asChange.seq).toBeLessThan(head);
     // The same cookie and the same token go on, under the new group.
     const byCookie = await support.client.get('/me');
     expect(byCookie.status).toBe(200);
@@ -467,6 +476,11 @@ describe('live revocation', () => {
     });
     expect(disabled.status).toBe(200);
     expect((await revoked).reason).toMatch(/access changed/i);
+    // Also as a `change` envelope of type session.revoked (DESIGN §3), before the close.
+    expect(r2.sessions.map((envelope) => [envelope.type, envelope.data])).toContainEqual([
+      'session.revoked',
+      { reason: 'Your access changed; sign in again.', code: 'ended' },
+    ]);
     const latency = (await disconnected) - started;
     console.log(
       `revocation: disabled user's socket closed ${latency} ms after the request started`,

@@ -94,3 +94,29 @@ export const ZChangeEnvelope = z.object({
   resumeAfter: z.number().int().nonnegative().optional(),
 });
 export type TChangeEnvelope = z.infer<typeof ZChangeEnvelope>;
+
+/**
+ * DESIGN §3's two named session types, sent as `change` envelopes as well as their own
+ * Socket.IO events (`session.rescoped`, `session.revoked`, which the panel's client
+ * listens to): the socket's access changed (`data`: the `GET /me` of its new access) or
+ * ended (`data`: `{ reason, code }`; the socket closes right after). `id` is the signed-in
+ * user. No log entry of their own: `seq` is the position the socket had been given
+ * everything up to when it happened — a resume point, never an entry to skip — and they
+ * are live only (catch-up answers 410 `resync_required` after an access change instead).
+ */
+export const SESSION_ENVELOPE_TYPES = ['session.rescoped', 'session.revoked'] as const;
+export const ZSessionEnvelope = z.object({
+  seq: z.number().int().nonnegative(),
+  type: z.enum(SESSION_ENVELOPE_TYPES),
+  id: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  at: z.string(),
+});
+export type TSessionEnvelope = z.infer<typeof ZSessionEnvelope>;
+
+/** What a socket's `change` event carries: a change, or a session's. */
+export type TLiveEnvelope = TChangeEnvelope | TSessionEnvelope;
+
+export function isSessionEnvelope(envelope: TLiveEnvelope): envelope is TSessionEnvelope {
+  return (SESSION_ENVELOPE_TYPES as readonly string[]).includes(envelope.type);
+}

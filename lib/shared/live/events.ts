@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ZMeDto, type TMeDto } from '@/lib/shared/schemas/me';
-import { ZChangeEnvelope, type TChangeEnvelope } from './change';
+import { ZChangeEnvelope, type TLiveEnvelope } from './change';
 import type { TAck, TPresence } from './presence';
 
 /**
@@ -80,7 +80,8 @@ export type TEventsAck =
 
 export interface TServerToClientEvents {
   hello: (payload: THello) => void;
-  change: (envelope: TChangeEnvelope) => void;
+  /** A change, or (`isSessionEnvelope`) the same as the two session events below. */
+  change: (envelope: TLiveEnvelope) => void;
   /** Access changed but continues: the new identity and grants; drop what is no longer visible. */
   'session.rescoped': (me: TMeDto) => void;
   /**
