@@ -392,6 +392,20 @@ describe('impersonation ("view as")', () => {
       ).toBe(201);
       await sentinel;
       expect(received.filter((type) => type.startsWith('customers.'))).toEqual([]);
+      // The view ended with the grant, a stop recorded: given the grant back, the person
+      // is itself again, not silently back in the view it was never seen to leave.
+      const back = (await admin.get(`/groups/${own.id}`)).body;
+      expect(
+        (
+          await admin.patch(`/groups/${own.id}`, {
+            version: back.version,
+            grants: [...back.grants, 'impersonation:start', 'customers:read'],
+          })
+        ).status,
+      ).toBe(200);
+      const after = (await support.get('/me')).body;
+      expect(after.user.email).toBe('support@carrier.test');
+      expect(after.impersonation).toBeNull();
     } finally {
       socket.close();
     }

@@ -8,6 +8,7 @@ import { mutate } from '@/lib/server/live/change-log';
 import { withinSql } from '@/lib/server/authz/scope';
 import type { TGroupDto, TGroupPatch } from '@/lib/shared/schemas/groups';
 import { findVisibleGroup } from './group-access';
+import { endViewsOf } from '@/lib/server/services/impersonation/stop-impersonation';
 import { toGroupDto } from './group-dto';
 import { assertNoEscalation } from './no-escalation';
 
@@ -56,6 +57,23 @@ export async function updateGroup(
       assertNoEscalation(actor, patch.grants ?? group.grants);
       if (patch.grants !== undefined)
         await assertCarrierKeepsAdministrator(tx, group, patch.grants);
+      // Its people lose the view-as grant: their open views end (a stop recorded for each).
+      if (
+        patch.grants !== undefined &&
+        group.grants.includes('impersonation:start') &&
+        !patch.grants.includes('impersonation:start')
+      ) {
+        const members = await tx.execute<{ id: string; path: string }[]>(
+          `select u.id, a.path from app_user u join account a on a.id = u.account_id
+            where u.group_id = ?`,
+          [group.id],
+        );
+        await endViewsOf(
+          tx,
+          members.map((member) => ({ userId: member.id, account: { path: member.path } })),
+          record,
+        );
+      }
       if (patch.grants !== undefined) group.grants = patch.grants;
       if (patch.name !== undefined) group.name = patch.name;
       if (patch.requireMfa !== undefined) group.requireMfa = patch.requireMfa;

@@ -28,7 +28,7 @@ export async function stopImpersonation(em: EntityManager, real: TActor): Promis
  */
 export async function endViews(
   tx: EntityManager,
-  real: TActor,
+  real: Pick<TActor, 'userId'> & { account: { path: string } },
   now: Date,
   record: (change: TChange) => void,
 ): Promise<number> {
@@ -53,4 +53,20 @@ export async function endViews(
   }
   await tx.flush();
   return rows.length;
+}
+
+/**
+ * People who no longer hold `impersonation:start` (a group changed or edited) or were
+ * disabled: their open views end now, a stop recorded for each as for a stop of their
+ * own. The door had only paused such a view: it came back, unannounced, with the grant
+ * or the person back.
+ */
+export async function endViewsOf(
+  tx: EntityManager,
+  people: readonly { userId: string; account: { path: string } }[],
+  record: (change: TChange) => void,
+): Promise<void> {
+  if (!people.length) return;
+  const now = await databaseClock(tx);
+  for (const person of people) await endViews(tx, person, now, record);
 }

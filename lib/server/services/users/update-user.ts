@@ -5,6 +5,7 @@ import { staleVersion } from '@/lib/server/errors/domain-error';
 import { hashPassword } from '@/lib/server/auth/password';
 import type { TUserDto, TUserPatch } from '@/lib/shared/schemas/users';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
+import { endViewsOf } from '@/lib/server/services/impersonation/stop-impersonation';
 import {
   findAssignableGroup,
   manageTargetOf,
@@ -42,12 +43,18 @@ export async function updateUser(
     if (takesOver || renamesAnother) assertMayManageUser(actor, manageTargetOf(actor, user));
     if (patch.version !== user.version) throw staleVersion(before);
     let revoke = false;
+    let endsViews = false;
     if (patch.groupId !== undefined && patch.groupId !== user.group.id) {
       user.group = await findAssignableGroup(tx, actor, user.account, patch.groupId);
+      endsViews ||= !user.group.grants.includes('impersonation:start');
     }
     if (patch.status !== undefined && patch.status !== user.status) {
       user.status = patch.status;
       revoke ||= patch.status === 'disabled';
+      endsViews ||= patch.status === 'disabled';
+    }
+    if (endsViews) {
+      await endViewsOf(tx, [{ userId: user.id, account: { path: user.account.path } }], record);
     }
     if (passwordHash) {
       user.passwordHash = passwordHash;
