@@ -278,6 +278,53 @@ describe('impersonation ("view as")', () => {
     expect(types(await as(own, 'GET', `/events?since=${since}`))).toEqual(['customers.created']);
   });
 
+  it('catch-up never replays across a view paused by its target’s account or group', async () => {
+    // A cursor read in the view: when the door pauses the view (the target's reseller
+    // suspended, its group emptied), the person sees its own panel — what follows was
+    // chosen for that, not for the state the cursor's client holds.
+    for (const how of ['suspend', 'empty'] as const) {
+      const acme2 = await admin.post('/resellers', {
+        name: `Paused ${how}`,
+        email: `${how}@p.test`,
+      });
+      const group = await admin.post('/groups', {
+        template: 'default-reseller',
+        name: `Paused ${how}`,
+        accountId: acme2.body.id,
+      });
+      const target = await admin.post('/users', {
+        email: `t-${how}@p.test`,
+        password: PASSWORD,
+        accountId: acme2.body.id,
+        groupId: group.body.id,
+      });
+      expect(target.status).toBe(201);
+      expect(
+        (await support.post('/impersonation', { userId: target.body.id, reason: how })).status,
+      ).toBe(201);
+      const since = await head();
+      if (how === 'suspend') {
+        const paused = await admin.patch(`/resellers/${acme2.body.id}`, {
+          version: acme2.body.version,
+          status: 'suspended',
+        });
+        expect(paused.status).toBe(200);
+      } else {
+        const emptied = await admin.patch(`/groups/${group.body.id}`, {
+          version: group.body.version,
+          grants: [],
+        });
+        expect(emptied.status).toBe(200);
+      }
+      expect((await support.get('/me')).body.user.email).toBe('support@carrier.test');
+      expect((await admin.post('/customers', { name: `After the pause (${how})` })).status).toBe(
+        201,
+      );
+      expect([how, (await support.get(`/events?since=${since}`)).status]).toEqual([how, 410]);
+      await support.del('/impersonation');
+    }
+  });
+
   it('a view paused while its target may not sign in comes back live when it may again', async () => {
     const acmeId = (await reseller.get('/me')).body.account.id as string;
     const paused = await admin.post('/groups', {

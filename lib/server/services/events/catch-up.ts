@@ -233,8 +233,12 @@ async function catchUpState(
   since: number,
   retentionDays: number,
 ): Promise<{ head: number; oldest: number | null; accessChanged: boolean }> {
-  // Its own account or one above it: the effective status comes from there.
+  // Its own account or one above it: the effective status comes from there. Viewing as
+  // someone the door keeps out for now (dormant), that user's too, and its group: the
+  // cursor may have been read in the view, which went when either changed.
+  const dormant = actor.dormantImpersonation;
   const aboveOrSelf = onPathSql('entity_id', actor.account.path);
+  const aboveTarget = dormant ? onPathSql('entity_id', dormant.targetPath) : null;
   // The person at the keyboard: the support user while viewing as someone.
   const person = actor.impersonation?.impersonator.id ?? actor.userId;
   const users = [actor.userId, person, actor.dormantImpersonation?.targetUserId ?? person];
@@ -260,10 +264,10 @@ async function catchUpState(
                where carrier_id = ? and carrier_seq > ? and affects_access
                  and ((resource = 'users' and entity_id in (?, ?, ?))
                    or (resource = 'groups'
-                       and entity_id in (?, (select group_id from app_user where id = ?)))
+                       and entity_id in (?, ?, (select group_id from app_user where id = ?)))
                    or (resource = 'impersonation' and actor_user_id = ?)
                    or (resource in ('resellers', 'customers')
-                       and ${aboveOrSelf.sql})))
+                       and (${aboveOrSelf.sql}${aboveTarget ? ` or ${aboveTarget.sql}` : ''}))))
             -- A cursor from before the person (or the user it views as) existed: the
             -- entries back then were never theirs to receive (another user's, since
             -- deleted, of the same account; what was deleted before they came).
@@ -300,9 +304,11 @@ async function catchUpState(
         since,
         ...users,
         actor.group.id,
+        dormant?.targetGroupId ?? actor.group.id,
         person,
         person,
         ...aboveOrSelf.params,
+        ...(aboveTarget?.params ?? []),
         actor.userId,
         person,
         carrierId,
