@@ -281,6 +281,22 @@ describe('creating, validating and editing', () => {
     });
   });
 
+  it('refuses a customer named as a parent with 400 naming parentId, not as unknown', async () => {
+    // The caller reads that customer: "no such parent" would be untrue.
+    expect((await actors.carrierAdmin.client.get(`/customers/${world.K1.id}`)).status).toBe(200);
+    for (const path of ['/customers', '/resellers']) {
+      const response = await actors.carrierAdmin.client.post(path, {
+        name: 'Under a customer',
+        email: 'under@x.test',
+        parentId: world.K1.id,
+      });
+      expect([path, response.status]).toEqual([path, 400]);
+      expect(response.body.error.fields).toEqual({
+        parentId: 'is a customer: a customer cannot have sub-accounts',
+      });
+    }
+  });
+
   it('names every bad field, and never half-writes', async () => {
     const count = await suite.orm.em.fork().count(Account, {});
     const response = await actors.carrierAdmin.client.post('/customers', {

@@ -948,6 +948,10 @@ describe('assignment rules', () => {
     const deep = await admin.post('/assignments', { cardId: sell.id, accountId: ids.R1a });
     expect(deep.status).toBe(409);
     expect(deep.body.error.code).toBe('not_direct_child');
+    // The owner's own account is no unknown account: the same refusal.
+    const own = (await admin.get('/me')).body.account.id;
+    const toItself = await admin.post('/assignments', { cardId: sell.id, accountId: own });
+    expect([toItself.status, toItself.body.error.code]).toEqual([409, 'not_direct_child']);
     const notOwner = await r1.post('/assignments', { cardId: sell.id, accountId: ids.K1 });
     expect(notOwner.status).toBe(404);
     const outsider = await r2.post('/assignments', { cardId: sell.id, accountId: ids.K0 });

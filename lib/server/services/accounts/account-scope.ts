@@ -2,7 +2,8 @@ import { LockMode, type EntityManager, type FilterQuery } from '@mikro-orm/postg
 import { Account, type TAccount } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { belowSql, onPathSql, scopeFor, withinSql } from '@/lib/server/authz/scope';
-import { notFound } from '@/lib/server/errors/domain-error';
+import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
+import { can } from '@/lib/server/authz/can';
 import { directQuery } from '@/lib/server/db/direct-query';
 import type { TAccountFields } from './account-dto';
 
@@ -147,12 +148,14 @@ export function accountFromRow(row: Record<string, unknown>): TAccountFields {
 
 /**
  * A parent for a new account: the actor's own account, or a reseller under it. Anything
- * else — another tenant, a sibling, a customer — is 404 for `parentId`.
+ * else — another tenant, a sibling — is 404 for `parentId`; a customer the actor may read
+ * is 400 naming `field` (it is there, and it cannot be a parent).
  */
 export async function findParentForNew(
   em: EntityManager,
   actor: TActor,
   unverifiedParentId: string | undefined,
+  field = 'parentId',
 ): Promise<TAccount> {
   if (!unverifiedParentId || unverifiedParentId === actor.account.id) {
     return em.findOneOrFail(Account, { id: actor.account.id });
@@ -160,6 +163,14 @@ export async function findParentForNew(
   const parent = await em.findOne(Account, {
     $and: [subAccountScope(actor, 'reseller'), { id: unverifiedParentId }],
   });
-  if (!parent) throw notFound('parent account');
-  return parent;
+  if (parent) return parent;
+  const customer = can(actor, 'customers:read')
+    ? await em.findOne(Account, {
+        $and: [subAccountScope(actor, 'customer'), { id: unverifiedParentId }],
+      })
+    : null;
+  if (customer) {
+    throw invalidInput({ [field]: 'is a customer: a customer cannot have sub-accounts' });
+  }
+  throw notFound('parent account');
 }

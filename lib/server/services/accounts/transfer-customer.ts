@@ -223,7 +223,7 @@ export async function checkTransfer(
   // The rate converts from the currency the caller saw; an earlier transfer may have
   // converted the customer since (read under its lock here).
   assertCurrencyAsSeen(customer, input.fromCurrency, 'fromCurrency');
-  const target = await findParentForNew(em, actor, input.toParentId);
+  const target = await findParentForNew(em, actor, input.toParentId, 'toParentId');
   if (target.id === customer.parent!.id) {
     throw invalidInput({ toParentId: "is already the customer's parent" });
   }

@@ -55,14 +55,12 @@ export async function createAssignment(
       );
     }
     const account = await tx.findOne(Account, {
-      $and: [
-        scopeFor(actor, 'account'),
-        { id: input.accountId },
-        { id: { $ne: actor.account.id } },
-      ],
+      $and: [scopeFor(actor, 'account'), { id: input.accountId }],
     });
     if (!account) throw notFound('account');
-    if (account.parent?.id !== card.owner.id) {
+    // Its own account included (found: it is in scope): not under the owner, so the same
+    // refusal as any other account not directly below it, not "No such account".
+    if (account.id === card.owner.id || account.parent?.id !== card.owner.id) {
       throw conflict(
         'not_direct_child',
         'A card is assigned only to a reseller or customer directly under its owner.',
