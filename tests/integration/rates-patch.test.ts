@@ -101,6 +101,20 @@ describe('rates changed by hand', () => {
         expect(Date.now(), 'the derived card’s rates changed, live').toBeLessThan(deadline);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      // With the rows added, changed and removed (DESIGN §2: a bulk change's summary),
+      // as the revision counted them — its own card's in the log, the holder's too.
+      const told = holder.received.find(
+        (e) => e.type === 'cards.rates_changed' && e.id === card.D,
+      )!;
+      expect(told.summary).toMatchObject({
+        event: 'rates_changed',
+        counts: { added: 1, removed: 1, increased: 1 },
+      });
+      const log = await admin.get(`/events?since=${holder.hello.seq}&limit=1000`);
+      const own = log.body.items.find(
+        (e: { type: string; id: string }) => e.type === 'cards.rates_changed' && e.id === card.P,
+      );
+      expect(own.summary.counts).toEqual(patched.body.revision.counts);
     } finally {
       holder.socket.close();
     }

@@ -550,7 +550,14 @@ function cardHolderDeliveries(entry: TLogEntry): TDelivery[] {
   // A holder is told what changes in its buy price and when, never the margin.
   const summary =
     event === 'rates_changed'
-      ? { event, rows: entry.summary?.rows }
+      ? {
+          event,
+          rows: entry.summary?.rows,
+          // What changed in what the holder reads (a markup-only change: nothing).
+          ...(entry.summary?.counts
+            ? { counts: hintsOf(entry).holderCounts ?? entry.summary.counts }
+            : {}),
+        }
       : event === 'revision_scheduled'
         ? {
             event,

@@ -113,6 +113,8 @@ export type TCardChangeSummary =
       cause: TRatesChangeCause;
       rows: number;
       losing: number;
+      /** What the revision changed (absent when a scheduled one went live: told then). */
+      counts?: TRevisionCounts;
     }
   | { event: 'margin_alert'; count: number; prefixes: string[] }
   | {

@@ -900,7 +900,7 @@ export async function rateSetChanged(
   const scheduled = revision && !revision.live ? revision : undefined;
   /** This write's revisions, dated or checked in its carrier's commit order (`settleDates`). */
   const settled: TWrittenRevisions = { own: revision, derived: [] };
-  await recordRatesChanged(tx, card, ownerPath, cause, record, rederived, scheduled);
+  await recordRatesChanged(tx, card, ownerPath, cause, record, rederived, revision);
   // Followers at any depth through every parent link (a card may follow several
   // parents, so it may be reached twice: it is recomputed once, after all of them).
   const followers = () =>
@@ -978,7 +978,7 @@ export async function rateSetChanged(
       'parent',
       record,
       childRederived,
-      scheduled ? childRederived.revision : undefined,
+      childRederived.revision,
       notice,
     );
     settled.derived.push(
@@ -996,9 +996,11 @@ async function recordRatesChanged(
   cause: TRatesCause,
   record: (change: TChange) => void,
   rederived: TRederived | undefined,
-  scheduled: TRecordedRevision | undefined,
+  /** The revision this wrote: live now (its counts told), or scheduled (told as such). */
+  revision: TRecordedRevision | undefined,
   notice: { ownerFollows: boolean } = { ownerFollows: false },
 ): Promise<void> {
+  const scheduled = revision && !revision.live ? revision : undefined;
   const before = toCardOwnerDto(card);
   if (scheduled) {
     // The live set is untouched until the date; the version moves for the log.
@@ -1019,8 +1021,15 @@ async function recordRatesChanged(
       holders,
       scheduled
         ? revisionScheduledSummary(cause, scheduled)
-        : { event: 'rates_changed', cause, rows: card.rateCount, losing: card.losingRates },
-      scheduled?.holderCounts,
+        : {
+            event: 'rates_changed',
+            cause,
+            rows: card.rateCount,
+            losing: card.losingRates,
+            // DESIGN §2: a bulk change's summary says the rows added, changed, removed.
+            ...(revision ? { counts: revision.counts } : {}),
+          },
+      revision?.holderCounts,
     ),
   );
   if (rederived && rederived.newlyLosing > 0)
