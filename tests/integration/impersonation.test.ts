@@ -168,6 +168,18 @@ describe('impersonation ("view as")', () => {
     expect(seen[0].actor).toEqual({ kind: 'account', name: 'Carrier' });
     const carrierView = (await admin.get('/audit?resource=impersonation')).body.items;
     expect(carrierView[0].actor).toMatchObject({ kind: 'user', email: 'support@carrier.test' });
+    // The person viewed is told in its notices too, whatever its grants (a customer's
+    // people seldom read the audit): by the account that looked, with the reason.
+    const notices = (await reseller.get('/notifications')).body.items as {
+      kind: string;
+      title: string;
+      body: string;
+    }[];
+    const told = notices.filter((notice) => notice.kind === 'user.viewed_as');
+    expect(told.length).toBeGreaterThan(0);
+    expect(told[0]!.title).toBe('Carrier is viewing the panel as you');
+    expect(told[0]!.body).toContain('The reason given: follow-up');
+    expect(JSON.stringify(told)).not.toContain('support@carrier.test');
   });
 
   it('a new view ends the open one as a stop does: its target sees it stop', async () => {

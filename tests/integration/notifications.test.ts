@@ -293,17 +293,20 @@ describe('notification centre', () => {
     expect(second.nextCursor).toBeNull();
     const unreadOnly = (await people.reader.client.get('/notifications?unread=true')).body;
     expect(unreadOnly.items).toHaveLength(1);
+    const carrierName = (await admin.get('/me')).body.account.name as string;
     const started = await admin.post('/impersonation', { userId: ids.reader, reason: 'support' });
     expect(started.status).toBe(201);
     const viewed = await admin.get('/notifications');
-    expect(viewed.body.unread).toBe(1);
+    // The person viewed is told of the view itself, first (impersonation.test.ts).
+    expect(viewed.body.unread).toBe(2);
     expect(viewed.body.items.map((n: { title: string }) => n.title)).toEqual([
+      `${carrierName} is viewing the panel as you`,
       'Card Wholesale assigned to your account',
       'Card Retail assigned to your account',
     ]);
     const refused = await admin.post('/notifications/read', { all: true });
     expect(refused.status).toBe(403);
-    expect((await people.reader.client.get('/notifications')).body.unread).toBe(1);
+    expect((await people.reader.client.get('/notifications')).body.unread).toBe(2);
     expect((await admin.del('/impersonation')).status).toBe(204);
   });
 

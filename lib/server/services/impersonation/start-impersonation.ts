@@ -8,6 +8,7 @@ import { notFound } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { databaseClock } from '@/lib/server/db/clock';
 import { endViews } from './stop-impersonation';
+import { notifyPerson } from '@/lib/server/services/notifications/notify-accounts';
 import type {
   TImpersonationStart,
   TImpersonationStarted,
@@ -71,6 +72,22 @@ export async function startImpersonation(
       scopeBefore: null,
       scopeAfter: target.account.path,
     });
+    // The person viewed is told, whatever its grants (DESIGN: start and stop are visible
+    // to the impersonated account; a customer's people often cannot read the audit). By
+    // the account that looked, as the audit names it to them, not the agent.
+    const until = `${after.expiresAt.slice(0, 16).replace('T', ' ')} UTC`;
+    await notifyPerson(
+      tx,
+      record,
+      { userId: target.id, accountId: target.account.id },
+      {
+        kind: 'user.viewed_as',
+        title: `${actor.account.name} is viewing the panel as you`,
+        body:
+          `${actor.account.name} started viewing the panel as you, read-only, until ${until}. ` +
+          `The reason given: ${row.reason}`,
+      },
+    );
     return { id: row.id, targetUserId: target.id, expiresAt: after.expiresAt };
   });
 }
