@@ -14,20 +14,23 @@ describe('session cookie reading', () => {
   });
 
   it('reads the one name the public URL gives the cookie, as next-auth sets it', () => {
-    const both = new Map([
+    const all = new Map([
       ['next-auth.session-token', 'plain'],
       ['__Secure-next-auth.session-token', 'secure'],
+      ['__Host-next-auth.session-token', 'host'],
     ]);
-    const get = (name: string) => both.get(name);
-    expect(sessionTokenFrom(get, 'https://panel.example')).toBe('secure');
+    const get = (name: string) => all.get(name);
+    expect(sessionTokenFrom(get, 'https://panel.example')).toBe('host');
     expect(sessionTokenFrom(get, 'http://localhost:3000')).toBe('plain');
-    // Under https a plain cookie is never a session: a sibling subdomain or plain http
-    // could have planted it (the prefix is what rules that out).
-    const plainOnly = (name: string) => (name === 'next-auth.session-token' ? 'plain' : undefined);
-    expect(sessionTokenFrom(plainOnly, 'https://panel.example')).toBeUndefined();
-    // And over http the secure name is not next-auth's either.
-    const secureOnly = (name: string) => (name.startsWith('__Secure-') ? 'secure' : undefined);
-    expect(sessionTokenFrom(secureOnly, 'http://localhost:3000')).toBeUndefined();
+    // Under https neither a plain cookie nor a __Secure- one is a session: plain http or a
+    // sibling subdomain (Domain=, which __Secure- allows) could have planted it.
+    for (const planted of ['next-auth.session-token', '__Secure-next-auth.session-token']) {
+      const only = (name: string) => (name === planted ? 'planted' : undefined);
+      expect(sessionTokenFrom(only, 'https://panel.example')).toBeUndefined();
+    }
+    // And over http the prefixed name is not next-auth's either.
+    const hostOnly = (name: string) => (name.startsWith('__Host-') ? 'host' : undefined);
+    expect(sessionTokenFrom(hostOnly, 'http://localhost:3000')).toBeUndefined();
     expect(sessionTokenFrom(() => undefined, 'https://panel.example')).toBeUndefined();
   });
 });

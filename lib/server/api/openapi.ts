@@ -125,7 +125,7 @@ export function buildOpenApi() {
           in: 'cookie',
           name: 'next-auth.session-token',
           description:
-            "The panel's session. A write with it must name the panel's origin in Origin (or Referer) and send JSON (text/csv on the rates import, the image on a logo upload): 403 `cross_origin`, 415 `unsupported_media_type` otherwise.",
+            "The panel's session (named `__Host-next-auth.session-token` when the panel is served over https). A write with it must name the panel's origin in Origin (or Referer) and send JSON (text/csv on the rates import, the image on a logo upload): 403 `cross_origin`, 415 `unsupported_media_type` otherwise.",
         },
       },
       schemas: { Error: schemaOf(ZErrorBody, 'output') },

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { TRuntime } from '@/lib/server/runtime';
 import { ZText } from '@/lib/shared/schemas/common';
 import { authenticate, CLIENT_IP_HEADER } from './login';
-import { SESSION_MAX_AGE_SECONDS, secureCookies } from './session';
+import { SESSION_MAX_AGE_SECONDS, secureCookies, sessionCookieName } from './session';
 import { openSession, signOutSession } from './sessions';
 import { requestHostname } from '@/lib/server/http/request-host';
 import { brandForHost } from '@/lib/server/services/brands/brands';
@@ -25,8 +25,20 @@ export function buildAuthOptions(runtime: TRuntime): AuthOptions {
   return {
     secret: runtime.config.authSecret,
     session: { strategy: 'jwt', maxAge: SESSION_MAX_AGE_SECONDS },
-    // The cookie names from the public URL, as the panel reads them (sessionCookieName).
+    // The cookie names from the public URL, as the panel reads them (sessionCookieName):
+    // under https the session's is `__Host-` (next-auth's own default is `__Secure-`,
+    // which a sibling subdomain may plant), with the attributes that prefix requires.
     useSecureCookies: secureCookies(runtime.config.publicUrl),
+    ...(secureCookies(runtime.config.publicUrl)
+      ? {
+          cookies: {
+            sessionToken: {
+              name: sessionCookieName(runtime.config.publicUrl),
+              options: { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: true },
+            },
+          },
+        }
+      : {}),
     pages: { signIn: '/login', error: '/login' },
     providers: [
       CredentialsProvider({

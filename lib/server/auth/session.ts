@@ -1,12 +1,13 @@
 /**
- * next-auth's session cookie: `__Secure-` prefixed when the public URL is https (its
- * `useSecureCookies`, set from the same URL: lib/server/auth/options.ts), and then that
- * name alone. The unprefixed name could be planted by a sibling subdomain (`Domain=`) or
- * over plain http, which the prefix exists to rule out: read under https, a cookie
- * next-auth never set would sign the victim in as whoever planted it.
+ * next-auth's session cookie: `__Host-` prefixed when the public URL is https (set so by
+ * lib/server/auth/options.ts), and then that name alone. An unprefixed cookie could be
+ * planted over plain http, and a `__Secure-` one by a sibling subdomain (a white-label
+ * reseller's site: `__Secure-` allows `Domain=`), and the browser sends the planted one
+ * too — read, a cookie next-auth never set would sign the victim in as whoever planted
+ * it (login CSRF). `__Host-` cookies are the host's own: Secure, `Path=/`, no Domain.
  */
 export function sessionCookieName(publicUrl: string): string {
-  return secureCookies(publicUrl) ? '__Secure-next-auth.session-token' : 'next-auth.session-token';
+  return secureCookies(publicUrl) ? '__Host-next-auth.session-token' : 'next-auth.session-token';
 }
 
 export function secureCookies(publicUrl: string): boolean {
