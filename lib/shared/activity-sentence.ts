@@ -183,7 +183,10 @@ const cardSentence: TSentence = (who, op, entry) => {
         }
         case 'margin_alert': {
           const count = Number(summary.count ?? 0);
-          return `${count} row${count === 1 ? '' : 's'} of ${card} started losing money`;
+          const cured = Number(summary.cured ?? 0);
+          if (count) return `${count} row${count === 1 ? '' : 's'} of ${card} started losing money`;
+          if (cured) return `${cured} row${cured === 1 ? '' : 's'} of ${card} stopped losing money`;
+          return `The losses of ${card} changed with its provider cards`;
         }
         case 'revision_scheduled': {
           const counts = (summary.counts ?? {}) as Record<string, number>;

@@ -32,7 +32,10 @@ const PROVIDER = [
   { prefix: '49', destination: 'Germany', rate: '0.0077' },
 ];
 
-/** The card's margin alerts so far, oldest first: [count, prefixes]. */
+/**
+ * The card's margin alerts so far, oldest first: [count, prefixes] — of rows newly
+ * losing (an event with none tells a report that losses were cured or moved).
+ */
 async function alerts(cardId: string) {
   const rows = await suite.orm.em
     .fork()
@@ -42,7 +45,9 @@ async function alerts(cardId: string) {
         where entity_id = ? and summary->>'event' = 'margin_alert' order by seq`,
       [cardId],
     );
-  return rows.map((row) => [row.summary.count, row.summary.prefixes]);
+  return rows
+    .filter((row) => row.summary.count > 0)
+    .map((row) => [row.summary.count, row.summary.prefixes]);
 }
 
 async function customerCard(client: TApiClient, name: string, rates: unknown[]) {

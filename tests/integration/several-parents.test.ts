@@ -859,18 +859,23 @@ describe('profit assurance for a customer card built by hand', () => {
   });
 
   it('raises cards.margin_alert for rows that start losing, however they came to', async () => {
-    /** The card's margin alerts so far, oldest first: [count, prefixes]. */
-    const alerts = async (cardId: string) =>
+    /** The card's margin events so far, oldest first. */
+    const events = async (cardId: string) =>
       (
         await suite.orm.em
           .fork()
           .getConnection()
-          .execute<{ summary: { count: number; prefixes: string[] } }[]>(
+          .execute<{ summary: { count: number; prefixes: string[]; cured?: number } }[]>(
             `select summary from change_log
               where entity_id = ? and summary->>'event' = 'margin_alert' order by seq`,
             [cardId],
           )
-      ).map((row) => [row.summary.count, row.summary.prefixes]);
+      ).map((row) => row.summary);
+    /** Its alerts of rows newly losing, oldest first: [count, prefixes]. */
+    const alerts = async (cardId: string) =>
+      (await events(cardId))
+        .filter((summary) => summary.count > 0)
+        .map((summary) => [summary.count, summary.prefixes]);
     const retail = (
       await admin.post('/cards', { name: 'Assured', currency: 'EUR', kind: 'customer' })
     ).body.id as string;
@@ -918,6 +923,9 @@ describe('profit assurance for a customer card built by hand', () => {
       204,
     );
     expect((await alerts(retail)).length).toBe(3);
+    // Not an alert, but the same event with no new rows: an open margin report follows
+    // the row that stopped losing (nothing else about the card changed).
+    expect((await events(retail)).at(-1)).toMatchObject({ count: 0, cured: 1 });
     expect((await admin.put(`/cards/${card.B}/rates`, { rates: dearer })).status).toBe(200);
     expect((await alerts(retail)).at(-1)).toEqual([1, ['44']]);
     expect((await alerts(retail)).length).toBe(4);
@@ -929,9 +937,10 @@ describe('profit assurance for a customer card built by hand', () => {
       '49',
     ]);
 
-    // B as it was: nothing new loses, nothing is told.
+    // B as it was: nothing new loses, no alert; UK stopped losing, which the report hears.
     expect((await admin.put(`/cards/${card.B}/rates`, { rates: B })).status).toBe(200);
     expect((await alerts(retail)).length).toBe(4);
+    expect((await events(retail)).at(-1)).toMatchObject({ count: 0, cured: 1 });
   });
 });
 

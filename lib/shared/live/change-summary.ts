@@ -116,7 +116,16 @@ export type TCardChangeSummary =
       /** What the revision changed (absent when a scheduled one went live: told then). */
       counts?: TRevisionCounts;
     }
-  | { event: 'margin_alert'; count: number; prefixes: string[] }
+  | {
+      /**
+       * Rows of the card newly losing money (`count`, the first `prefixes`); with none,
+       * rows that stopped losing (`cured`) or losses that moved with a provider card.
+       */
+      event: 'margin_alert';
+      count: number;
+      prefixes: string[];
+      cured?: number;
+    }
   | {
       /** A revision waits for its date (issue 16): the diff with the one before it. */
       event: 'revision_scheduled';

@@ -830,7 +830,9 @@ export async function assuranceChanged(
     }
     // One statement: the losing rows now, those not losing at the last check, and the
     // last check replaced by this one.
-    const [fresh] = await tx.execute<{ count: string; prefixes: string[] | null }[]>(
+    const [fresh] = await tx.execute<
+      { count: string; prefixes: string[] | null; cured: string; losing: string }[]
+    >(
       `with losing as (
          ${assuranceSql(
            providers,
@@ -843,18 +845,28 @@ export async function assuranceChanged(
           where not exists (select 1 from assurance_loss a where a.card_id = ? and a.key = l.key)),
        cured as (
          delete from assurance_loss a
-          where a.card_id = ? and not exists (select 1 from losing l where l.key = a.key)),
+          where a.card_id = ? and not exists (select 1 from losing l where l.key = a.key)
+         returning 1),
        kept as (insert into assurance_loss (card_id, key) select ?, key from fresh)
-       select count(*) as count, (array_agg(prefix order by prefix))[1:20] as prefixes from fresh`,
+       select count(*) as count, (array_agg(prefix order by prefix))[1:20] as prefixes,
+              (select count(*) from cured) as cured, (select count(*) from losing) as losing
+         from fresh`,
       [card.id, card.id, card.id, card.id],
     );
     const count = Number(fresh?.count ?? 0);
-    if (!count) continue;
+    const cured = Number(fresh?.cured ?? 0);
+    // Rows newly losing are an alert; rows that stopped losing, or losses that moved with
+    // a provider card (the report's worst loss per row), are the same event with no new
+    // rows, so an open margin report follows them too: the card's own rates did not
+    // change, so nothing else would tell it.
+    const moved = Number(fresh?.losing ?? 0) > 0 && changed.some((id) => id !== card.id);
+    if (!count && !cured && !moved) continue;
     const dto = toCardOwnerDto(card);
     record(
       marginAlert(card, row.owner_path, dto, await holdersOf(tx, card.id), {
         newlyLosing: count,
         newlyLosingPrefixes: fresh?.prefixes ?? [],
+        cured,
       }),
     );
   }
@@ -1062,12 +1074,13 @@ export function marginAlert(
   ownerPath: string,
   dto: ReturnType<typeof toCardOwnerDto>,
   holders: string[],
-  rederived: Pick<TRederived, 'newlyLosing' | 'newlyLosingPrefixes'>,
+  rederived: Pick<TRederived, 'newlyLosing' | 'newlyLosingPrefixes'> & { cured?: number },
 ): TChange {
   return cardChange(card, ownerPath, 'updated', dto, dto, holders, {
     event: 'margin_alert',
     count: rederived.newlyLosing,
     prefixes: rederived.newlyLosingPrefixes,
+    ...(rederived.cured ? { cured: rederived.cured } : {}),
   });
 }
 
