@@ -24,7 +24,10 @@ export interface TTrafficTotals {
   unrated: number;
 }
 
-/** The rows' totals, one per revenue currency, the one with the most calls first. */
+/**
+ * The rows' totals, one per revenue currency, the one with the most calls first; rows
+ * with nothing rated count in the first (a block of their own only when no row is priced).
+ */
 export function totalsByCurrency(rows: readonly TUsageSummaryRow[]): TTrafficTotals[] {
   const byCurrency = new Map<string | null, TTrafficTotals>();
   for (const row of rows) {
@@ -50,7 +53,20 @@ export function totalsByCurrency(rows: readonly TUsageSummaryRow[]): TTrafficTot
       unrated: held.unrated + row.unrated,
     });
   }
-  return [...byCurrency.values()].sort((a, b) => b.calls - a.calls || b.unrated - a.unrated);
+  const sorted = [...byCurrency.values()].sort(
+    (a, b) => b.calls - a.calls || b.unrated - a.unrated,
+  );
+  // Rows with nothing rated have no currency but may hold unrated calls (a customer with
+  // no card yet): counted in the first block, whose figures the headline shows, rather
+  // than in a block of their own the headline leaves out. Money is untouched: they have
+  // none.
+  const unpriced = byCurrency.get(null);
+  const first = sorted.find((totals) => totals.currency !== null);
+  if (!unpriced || !first) return sorted;
+  first.calls += unpriced.calls;
+  first.seconds += unpriced.seconds;
+  first.unrated += unpriced.unrated;
+  return sorted.filter((totals) => totals !== unpriced);
 }
 
 /** Minutes from seconds, to one decimal ("90" → "1.5"). */

@@ -878,6 +878,21 @@ describe('ledger and balance reads', () => {
     expect(JSON.parse(bad.text).error.fields).toHaveProperty('kind');
     // A sibling reseller gets 404, not an empty file.
     expect((await r2.raw('GET', `/accounts/${ids.K1}/ledger/export`)).status).toBe(404);
+    // A reader of ledgers who may not read customers gets the file named by the id, as
+    // the usage summary names such accounts: the name is not its to learn.
+    const group = await admin.post('/groups', { name: 'Ledgers only', grants: ['ledger:read'] });
+    const made = await admin.post('/users', {
+      email: 'books@l.test',
+      password: PASSWORD,
+      accountId: ids.C,
+      groupId: group.body.id,
+    });
+    expect(made.status).toBe(201);
+    const books = await apiClient(suite.server.url, 'books@l.test', PASSWORD);
+    const byId = await books.raw('GET', `/accounts/${ids.K1}/ledger/export`);
+    expect(byId.status).toBe(200);
+    expect(byId.headers.get('content-disposition')).toContain(`${ids.K1}-ledger.csv`);
+    expect(byId.headers.get('content-disposition')).not.toContain('K1-ledger');
   });
 
   it('exports batch by batch: each row once, none recorded after it began; it stops when access goes', async () => {

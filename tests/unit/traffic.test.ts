@@ -44,6 +44,31 @@ describe('traffic totals', () => {
     expect(totals[1]).toMatchObject({ currency: 'USD', revenue: '9.500000', margin: null });
   });
 
+  it('count the unrated calls of rows with nothing rated in the first block', () => {
+    // A customer with no card: every call unrated, no currency. The headline (the first
+    // block) must count them, not a block of their own it never shows.
+    const totals = totalsByCurrency([
+      row({ key: 'a', unrated: 1 }),
+      row({
+        key: 'n',
+        currency: null,
+        costCurrency: null,
+        calls: 0,
+        seconds: 0,
+        revenue: '0',
+        cost: '0',
+        margin: '0',
+        unrated: 5,
+      }),
+    ]);
+    expect(totals).toEqual([expect.objectContaining({ currency: 'EUR', calls: 1, unrated: 6 })]);
+    // With nothing priced at all, the block of no currency stands alone.
+    const only = totalsByCurrency([
+      row({ currency: null, costCurrency: null, calls: 0, revenue: '0', unrated: 3 }),
+    ]);
+    expect(only).toEqual([expect.objectContaining({ currency: null, unrated: 3 })]);
+  });
+
   it('show minutes to a tenth', () => {
     expect(minutesOf(90)).toBe('1.5');
     expect(minutesOf(0)).toBe('0.0');

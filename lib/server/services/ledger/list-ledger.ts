@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
-import { assertCan } from '@/lib/server/authz/can';
+import { assertCan, can } from '@/lib/server/authz/can';
 import { nameActor } from '@/lib/server/authz/actor-name';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput } from '@/lib/server/errors/domain-error';
@@ -101,7 +101,13 @@ export async function exportLedger(
     },
     download.stillAllowed,
   );
-  const safeName = account.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'ledger';
+  // Named for people who may read the account (its own, or a reader of its kind); for a
+  // reader of ledgers alone, by id, as the usage summary names such accounts.
+  const named =
+    account.id === actor.account.id ||
+    can(actor, account.kind === 'reseller' ? 'resellers:read' : 'customers:read');
+  const label = named ? account.name : account.id;
+  const safeName = label.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'ledger';
   return { filename: `${safeName}-ledger.csv`, stream };
 }
 
