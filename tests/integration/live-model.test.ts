@@ -239,7 +239,10 @@ function cardRelationAt(view: TView, id: string, moment: number): 'owner' | 'ass
 function assigneeProjected(envelope: TDelivery['envelope']): boolean {
   if (envelope.type === 'cards.margin_alert') return false;
   if (!Object.keys(envelope.data).every((key) => ASSIGNEE_KEYS.has(key))) return false;
-  return Object.keys(envelope.summary ?? {}).every((key) => key === 'event' || key === 'rows');
+  // What changed in what a holder reads (`counts`: rows added, changed, removed) is its.
+  return Object.keys(envelope.summary ?? {}).every(
+    (key) => key === 'event' || key === 'rows' || key === 'counts',
+  );
 }
 
 /** Identical views and unchanged group grants are shared between moments (10k of them). */
@@ -328,6 +331,16 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
         account &&
         account.path === view.path &&
         view.grants.has('cards:read')
+      ) {
+        return;
+      }
+      // A view-as started on a person: that person alone (and whoever views as them).
+      const viewed = notice.data as { userId?: string } | undefined;
+      if (
+        kind === 'created' &&
+        notice.kind === 'user.viewed_as' &&
+        view &&
+        viewed?.userId === view.userId
       ) {
         return;
       }
@@ -1020,7 +1033,11 @@ async function run(op: [number, number, number, number]): Promise<void> {
       );
       takeVersion(target, res);
       if ((ok = res.status === 200)) {
-        if (status === 'disabled' && target.status === 'active') target.sessions++;
+        if (status === 'disabled' && target.status === 'active') {
+          target.sessions++;
+          // Disabled: its open view ends.
+          viewAs.delete(target.id);
+        }
         target.status = res.body.status;
       }
       break;
@@ -1064,6 +1081,14 @@ async function run(op: [number, number, number, number]): Promise<void> {
       );
       takeVersion(target, res);
       if ((ok = res.status === 200)) {
+        // Its people who lose the view-as grant: their open views end with it.
+        if (target.grants.includes('impersonation:start')) {
+          if (!res.body.grants.includes('impersonation:start')) {
+            for (const user of live(users) as TUser[]) {
+              if (user.groupId === target.id) viewAs.delete(user.id);
+            }
+          }
+        }
         target.grants = res.body.grants;
         groupsChanged = true;
       }
@@ -1102,8 +1127,9 @@ async function run(op: [number, number, number, number]): Promise<void> {
       if ((ok = res.status === 200)) {
         // A new group re-scopes the user's sessions and tokens; none of them ends (DESIGN
         // §2 "Permission changes take effect live", §3 "Tokens carry exactly the user's
-        // permissions").
+        // permissions"). A group without the view-as grant ends an open view.
         target.groupId = group.id;
+        if (!group.grants.includes('impersonation:start')) viewAs.delete(target.id);
       }
       break;
     }
@@ -1120,8 +1146,12 @@ async function run(op: [number, number, number, number]): Promise<void> {
       );
       takeVersion(target, res);
       if ((ok = res.status === 200)) {
-        // Disabling ends every session and token of the user; enabling starts none.
-        if (res.body.status === 'disabled') target.sessions++;
+        // Disabling ends every session and token of the user, and its open view;
+        // enabling starts none.
+        if (res.body.status === 'disabled') {
+          target.sessions++;
+          viewAs.delete(target.id);
+        }
         target.status = res.body.status;
       }
       break;

@@ -86,6 +86,7 @@ export async function startImpersonation(
         body:
           `${actor.account.name} started viewing the panel as you, read-only, until ${until}. ` +
           `The reason given: ${row.reason}`,
+        data: { userId: target.id },
       },
     );
     return { id: row.id, targetUserId: target.id, expiresAt: after.expiresAt };
