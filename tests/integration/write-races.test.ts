@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { usePanelSuite } from '../fixtures/panel-suite';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
@@ -794,5 +794,161 @@ describe.skipIf(embedded)('two groups made from one template at the same time', 
       'Default Customer',
       'Default Customer (2)',
     ]);
+  });
+});
+
+describe.skipIf(embedded)('a parent card’s rates written at the same time as', () => {
+  it('an edit of a card derived from it: both land, the derived card in step', async () => {
+    // The write holds the parent while it recomputes; the edit updates the derived card's
+    // row twice, and the second update re-checks its parent's key. With the parent held
+    // `for update` the two waited for each other (a deadlock: one thrown away as busy).
+    const rows = (rate: string) => ({
+      rates: Array.from({ length: 5_000 }, (_, i) => ({
+        prefix: String(100_000 + i),
+        destination: `D${i}`,
+        rate,
+        initialIncrement: 1,
+        increment: 1,
+      })),
+    });
+    const parent = await admin.post('/cards', {
+      name: 'Race buy',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    expect((await admin.put(`/cards/${parent.body.id}/rates`, rows('0.0100'))).status).toBe(200);
+    const child = await admin.post(`/cards/${parent.body.id}/derive`, {
+      name: 'Race sell',
+      markupPercent: '10',
+    });
+    expect(child.status).toBe(201);
+    const write = admin.put(`/cards/${parent.body.id}/rates`, rows('0.0200'));
+    // Until the write holds the parent's row.
+    const probe = suite.orm.em.fork();
+    for (let tries = 0; ; tries++) {
+      expect(tries, 'the write took the parent').toBeLessThan(4_000);
+      const free = await probe
+        .transactional((tx) =>
+          tx.execute('select 1 from card where id = ? for no key update nowait', [parent.body.id]),
+        )
+        .then(() => true)
+        .catch(() => false);
+      if (!free) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const edit = admin.patch(`/cards/${child.body.id}`, {
+      version: child.body.version,
+      markupPercent: '25',
+    });
+    const [written, edited] = await Promise.all([write, edit]);
+    expect([written.status, written.body.error?.code]).toEqual([200, undefined]);
+    expect([edited.status, edited.body.error?.code]).toEqual([200, undefined]);
+    // Whichever came second, the derived card prices the new parent at the new markup.
+    const sold = await admin.get(`/cards/${child.body.id}/rates?limit=1`);
+    expect(sold.body.items[0].rate).toBe('0.0250');
+  });
+});
+
+describe.skipIf(embedded)('two provider cards written at the same time', () => {
+  it('a card compared with both is checked by the later against the earlier: alerted', async () => {
+    const deck = (rate: string) => ({
+      rates: [
+        { prefix: '44', destination: 'UK', rate },
+        { prefix: '33', destination: 'France', rate },
+      ],
+    });
+    const provider = async (name: string) => {
+      const made = await admin.post('/cards', { name, currency: 'EUR', kind: 'provider' });
+      expect((await admin.put(`/cards/${made.body.id}/rates`, deck('0.0100'))).status).toBe(200);
+      return made.body.id as string;
+    };
+    const [a, b] = [await provider('Cheap A'), await provider('Cheap B')];
+    const sold = await admin.post('/cards', {
+      name: 'Compared',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    expect((await admin.put(`/cards/${sold.body.id}/rates`, deck('0.0200'))).status).toBe(200);
+    const compared = await admin.patch(`/cards/${sold.body.id}`, {
+      version: (await admin.get(`/cards/${sold.body.id}`)).body.version,
+      compareWith: [a, b],
+    });
+    expect(compared.status).toBe(200);
+    // Both dearer than what the card sells at: it loses whichever is the cheapest.
+    const [ra, rb] = await raced(
+      () => admin.put(`/cards/${a}/rates`, deck('0.0500')),
+      () => admin.put(`/cards/${b}/rates`, deck('0.0600')),
+    );
+    expect([ra.status, rb.status]).toEqual([200, 200]);
+    expect((await admin.get(`/cards/${sold.body.id}/margin`)).body.total).toBe(2);
+    const alerts = await suite.orm.em.fork().execute<{ count: number }[]>(
+      `select (summary->>'count')::int as count from change_log
+          where entity_id = ? and summary->>'event' = 'margin_alert'`,
+      [sold.body.id],
+    );
+    expect(alerts.map((alert) => alert.count)).toContain(2);
+  });
+});
+
+describe.skipIf(embedded)('a user edited at the same time as a notice to its account', () => {
+  it('is told all the same: only a user being deleted is passed over', async () => {
+    const made = await admin.post('/users', {
+      email: 'renamed@r1.races.test',
+      password: PASSWORD,
+      accountId: ids.R1,
+      groupId: (await ops1.get('/me')).body.group.id,
+    });
+    expect(made.status).toBe(201);
+    const card = await admin.post('/cards', { name: 'Told', currency: 'EUR', kind: 'customer' });
+    const [renamed, assigned] = await raced(
+      () => admin.patch(`/users/${made.body.id}`, { version: made.body.version, name: 'Renamed' }),
+      () => admin.post('/assignments', { cardId: card.body.id, accountId: ids.R1 }),
+    );
+    expect([renamed.status, assigned.status]).toEqual([200, 201]);
+    const told = await suite.orm.em.fork().execute<{ n: string }[]>(
+      `select count(*) as n from notification where user_id = ? and kind = 'card.assigned'
+            and data->>'cardId' = ?`,
+      [made.body.id, card.body.id],
+    );
+    expect(Number(told[0]!.n)).toBe(1);
+  });
+});
+
+describe.skipIf(embedded)('at the same time, answered as the sign-in or the retry would be', () => {
+  it('a token asked for while its user is disabled: the uniform 401, nothing saved', async () => {
+    const made = await admin.post('/users', {
+      email: 'leaving@r1.races.test',
+      password: PASSWORD,
+      accountId: ids.R1,
+      groupId: (await ops1.get('/me')).body.group.id,
+    });
+    expect(made.status).toBe(201);
+    const [disabled, token] = await raced(
+      () =>
+        admin.patch(`/users/${made.body.id}`, { version: made.body.version, status: 'disabled' }),
+      () => requestToken(suite.server.url, 'leaving@r1.races.test', PASSWORD),
+    );
+    expect(disabled.status).toBe(200);
+    // Not "nothing was saved", which would tell that the password was right.
+    expect([token.status, token.body.error.code]).toEqual([401, 'invalid_credentials']);
+  });
+
+  it('two cards given to a customer holding none: the second is told to try again', async () => {
+    const customer = await customerOfR1('Two cards at once');
+    const card = async (name: string) =>
+      (await ops1.post('/cards', { name, currency: 'EUR', kind: 'customer' })).body.id as string;
+    const [first, second] = [await card('First at once'), await card('Second at once')];
+    const [a, b] = await raced(
+      () => ops1.post('/assignments', { cardId: first, accountId: customer }),
+      () => ops1.post('/assignments', { cardId: second, accountId: customer }),
+    );
+    expect(a.status).toBe(201);
+    expect([b.status, b.body.error.code]).toEqual([409, 'busy']);
+    expect(b.body.error.fields).toEqual({
+      accountId: 'was given another card at the same moment',
+    });
+    // Asked again, it replaces the first, as DESIGN says a second card does.
+    const again = await ops1.post('/assignments', { cardId: second, accountId: customer });
+    expect(again.status).toBe(201);
   });
 });

@@ -261,6 +261,13 @@ const UNIQUE_ANSWERS: Record<
     message: 'A user with this email exists already.',
     fields: { email: EMAIL_TAKEN },
   },
+  // Two cards given at once to a customer that held none: neither saw the other's to
+  // replace it. The later one is told to try again, and then replaces the first.
+  card_assignment_one_per_customer: {
+    code: 'busy',
+    message: 'Another card was given to this customer at the same moment; try again.',
+    fields: { accountId: 'was given another card at the same moment' },
+  },
 };
 
 export function errorResponse(error: unknown, req?: Request): Response {

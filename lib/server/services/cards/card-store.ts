@@ -84,13 +84,25 @@ export async function findVisibleCard(
   em: EntityManager,
   actor: TActor,
   unverifiedId: string,
-  options: { lock?: boolean } = {},
+  /**
+   * `lock`: the card's row for the transaction, `for no key update` — a writer of the card
+   * (its rates, markup, assignments) is not changing its key, and a stronger lock would
+   * deadlock with an edit of a card derived from it, whose second update of its own row
+   * re-checks the key of its parent (`for key share`); `'delete'`: `for update`.
+   */
+  options: { lock?: boolean | 'delete' } = {},
 ): Promise<TVisibleCard> {
   const scope = accountCardScopeSql(actor.account);
   const rows = await em.execute<{ relation: TCardRelation; owner_path: string }[]>(
     `select ${scope.relation} as relation, o.path as owner_path
        from card c join account o on o.id = c.owner_id
-      where c.id = ? and ${scope.where}${options.lock ? ' for update of c' : ''}`,
+      where c.id = ? and ${scope.where}${
+        options.lock === 'delete'
+          ? ' for update of c'
+          : options.lock
+            ? ' for no key update of c'
+            : ''
+      }`,
     [...scope.relationParams, unverifiedId, ...scope.params],
   );
   const row = rows[0];

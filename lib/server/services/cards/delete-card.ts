@@ -18,7 +18,7 @@ export async function deleteCard(
   assertCan(actor, 'cards:delete');
   await mutate(em, actor, async (tx, record) => {
     const { card, relation, ownerPath } = await findVisibleCard(tx, actor, unverifiedId, {
-      lock: true,
+      lock: 'delete',
     });
     if (relation !== 'owner') throw notFound('card');
     const dependants = await tx.execute<{ resource: string; id: string; name: string }[]>(

@@ -33,7 +33,7 @@ export async function applyDueRevisions(em: EntityManager): Promise<number> {
          from (select start, max(depth) as depth from up group by start) d
          join card c on c.id = d.start join account o on o.id = c.owner_id
         order by d.depth, c.id
-          for update of c`,
+          for no key update of c`,
       [`{${candidates.map((row) => row.card_id).join(',')}}`],
     );
     // Read again under the cards' locks: another process may have applied them, or a

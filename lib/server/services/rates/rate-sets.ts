@@ -808,6 +808,27 @@ export async function assuranceChanged(
   changed: readonly string[],
   record: (change: TChange) => void,
 ): Promise<void> {
+  if (!changed.length) return;
+  // In the carrier's commit order (its log head held to commit): a card compared with
+  // two providers written at once was checked by each write against the other's old
+  // prices — neither saw the loss both made, and no alert came. In order, the later
+  // check reads the earlier write committed.
+  const [owner] = await tx.execute<{ path: string }[]>(
+    `select o.path from card c join account o on o.id = c.owner_id
+      where c.id = any(?::uuid[]) limit 1`,
+    [`{${changed.join(',')}}`],
+  );
+  if (!owner) return;
+  atCommitOrder(record, carrierIdOf(owner.path), (ordered) =>
+    checkAssurance(ordered, changed, record),
+  );
+}
+
+async function checkAssurance(
+  tx: EntityManager,
+  changed: readonly string[],
+  record: (change: TChange) => void,
+): Promise<void> {
   const ids = `{${changed.join(',')}}`;
   const compared = await tx.execute<{ id: string; owner_path: string }[]>(
     `select c.id, o.path as owner_path from card c join account o on o.id = c.owner_id
@@ -930,12 +951,15 @@ export async function rateSetChanged(
       [card.id],
     );
   // Parents before children, like every writer: a concurrent edit of a derived card
-  // waits here instead of deadlocking halfway through the recompute.
+  // waits here instead of deadlocking halfway through the recompute. `for no key update`,
+  // as every card writer takes it (`findVisibleCard`): that edit updates its own row twice,
+  // and the second update re-checks the key of its parent (`for key share`), which a
+  // `for update` held here on the parent would block — each waiting for the other.
   const lockInOrder = async (ids: string[]) => {
     const list = `{${ids.join(',')}}`;
     if (ids.length) {
       await tx.execute(
-        `select id from card where id = any(?::uuid[]) order by array_position(?::uuid[], id) for update`,
+        `select id from card where id = any(?::uuid[]) order by array_position(?::uuid[], id) for no key update`,
         [list, list],
       );
     }

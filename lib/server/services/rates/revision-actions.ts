@@ -181,7 +181,7 @@ export async function cancelRevision(
     for (const follower of followers) {
       let later: TPendingRevision[] = [];
       if (follower.depth > 0) {
-        const held = await tx.execute('select id from card where id = ? for update', [
+        const held = await tx.execute('select id from card where id = ? for no key update', [
           follower.card_id,
         ]);
         // Deleted while this waited for it: its revisions went with it.

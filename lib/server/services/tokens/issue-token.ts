@@ -63,7 +63,7 @@ export async function issueToken(
 
   const { token, hash } = newTokenSecret();
   const expiresAt = new Date(Date.now() + input.expiresInDays * 24 * 60 * 60 * 1000);
-  return mutate(em, actor, async (tx, record) => {
+  const issued = mutate(em, actor, async (tx, record) => {
     // Only while the user's row is still as the sign-in checked it (`markSignedIn`).
     const still = await markSignedIn(tx, {
       userId: actor.userId,
@@ -94,5 +94,14 @@ export async function issueToken(
       scopeAfter: actor.account.path,
     });
     return { ...dto, token };
+  });
+  // Disabled or regrouped while this was checked: the uniform refusal, as the sign-in
+  // form gives (sessions.ts), not "nothing was saved", which would say the password was
+  // right.
+  return issued.catch((error: unknown) => {
+    if (error instanceof DomainError && error.code === 'access_changed') {
+      throw new DomainError('unauthenticated', 'invalid_credentials', 'Wrong email or password.');
+    }
+    throw error;
   });
 }

@@ -43,7 +43,7 @@ export function mutateScopedUser<T>(
       const inScope = withinSql('a.path', actor.account.path);
       await tx.execute(
         `select 1 from app_user u join account a on a.id = u.account_id
-          where u.id = ? and ${inScope.sql} for update of u`,
+          where u.id = ? and ${inScope.sql} for no key update of u`,
         [unverifiedId, ...inScope.params],
       );
       return work(tx, record, await findScopedUser(tx, actor, unverifiedId));
