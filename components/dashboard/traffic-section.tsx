@@ -671,7 +671,11 @@ export function AccountCalls({
   payerAbove?: string;
 }) {
   const joinedFetch = useJoinedFetch();
-  const key = queryKeys.traffic('usage', { filter: { accountId: account.id } });
+  // Drilled down from the account above: only the calls billed through it (a customer
+  // moved away since has later calls under its new parent, not this one's to list).
+  const key = queryKeys.traffic('usage', {
+    filter: { accountId: account.id, ...(payerAbove ? { under: payerAbove } : {}) },
+  });
   const calls = useInfiniteQuery({
     queryKey: key,
     initialPageParam: null as string | null,

@@ -246,5 +246,13 @@ describe('a call after the move', () => {
     expect(await cdrs(admin)).toEqual(['k-after', 'k-late', 'k-early']);
     expect(await cdrs(r3)).toEqual(['k-after']);
     await ok(r1.get(`/usage?accountId=${ids.K}`), 404);
+    // Drilled down from R1 (the dashboard's row of K under R1): only what R1 billed, not
+    // K's calls under R3 since; from R3, only R3's.
+    const under = async (parent: string) =>
+      (await listed(admin, `&accountId=${ids.K}&under=${parent}`)).map((record) => record.cdrId);
+    expect(await under(ids.R1)).toEqual(['k-early']);
+    expect(await under(ids.R3)).toEqual(['k-after']);
+    // An account out of the caller's scope is no filter to probe with.
+    await ok(r3.get(`/usage?accountId=${ids.K}&under=${ids.R1}`), 404);
   });
 });

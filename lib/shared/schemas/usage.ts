@@ -157,6 +157,12 @@ export const ZUsageListQuery = ZPageQuery.extend({
    * the caller may see them (an account in scope; else 404).
    */
   accountId: ZId.optional(),
+  /**
+   * Only calls filed under this account's subtree (an account in scope; else 404): a
+   * drill-down from a reseller to a customer shows the calls billed through that reseller,
+   * not those of the customer after it moved away.
+   */
+  under: ZId.optional(),
   status: z.enum(USAGE_STATUSES, 'must be rated or unrated').optional(),
   reason: z.enum(UNRATED_REASONS, `must be one of ${UNRATED_REASONS.join(', ')}`).optional(),
   /** Calls started at or after `from`, before `to`. */

@@ -160,6 +160,12 @@ async function usageFilter(
     filters.push(`(${subtree.sql} or r.account_id = ?::uuid)`);
     params.push(...subtree.params, account.id);
   }
+  if (query.under) {
+    const { account } = await readAccountInScope(em, actor, query.under, { within: true });
+    const filed = withinSql('r.path', account.path);
+    filters.push(filed.sql);
+    params.push(...filed.params);
+  }
   if (query.status) {
     filters.push('r.status = ?');
     params.push(query.status);
