@@ -57,23 +57,10 @@ export async function updateGroup(
       assertNoEscalation(actor, patch.grants ?? group.grants);
       if (patch.grants !== undefined)
         await assertCarrierKeepsAdministrator(tx, group, patch.grants);
-      // Its people lose the view-as grant: their open views end (a stop recorded for each).
-      if (
+      const losesViews =
         patch.grants !== undefined &&
         group.grants.includes('impersonation:start') &&
-        !patch.grants.includes('impersonation:start')
-      ) {
-        const members = await tx.execute<{ id: string; path: string }[]>(
-          `select u.id, a.path from app_user u join account a on a.id = u.account_id
-            where u.group_id = ?`,
-          [group.id],
-        );
-        await endViewsOf(
-          tx,
-          members.map((member) => ({ userId: member.id, account: { path: member.path } })),
-          record,
-        );
-      }
+        !patch.grants.includes('impersonation:start');
       if (patch.grants !== undefined) group.grants = patch.grants;
       if (patch.name !== undefined) group.name = patch.name;
       if (patch.requireMfa !== undefined) group.requireMfa = patch.requireMfa;
@@ -90,6 +77,20 @@ export async function updateGroup(
           scopeBefore: group.account.path,
           scopeAfter: group.account.path,
         });
+      }
+      // Its people lose the view-as grant: their open views end (a stop recorded for
+      // each), after the group's own entry, at which their sockets are re-checked.
+      if (losesViews) {
+        const members = await tx.execute<{ id: string; path: string }[]>(
+          `select u.id, a.path from app_user u join account a on a.id = u.account_id
+            where u.group_id = ?`,
+          [group.id],
+        );
+        await endViewsOf(
+          tx,
+          members.map((member) => ({ userId: member.id, account: { path: member.path } })),
+          record,
+        );
       }
       return after;
     },

@@ -53,9 +53,6 @@ export async function updateUser(
       revoke ||= patch.status === 'disabled';
       endsViews ||= patch.status === 'disabled';
     }
-    if (endsViews) {
-      await endViewsOf(tx, [{ userId: user.id, account: { path: user.account.path } }], record);
-    }
     if (passwordHash) {
       user.passwordHash = passwordHash;
       user.mustChangePassword = true;
@@ -67,6 +64,12 @@ export async function updateUser(
     const after = toUserDto(user);
     if (after.version !== before.version) {
       record(userUpdated(user, before, revoke ? { sessionsRevoked: true } : undefined));
+    }
+    // After the user's own entry: its sockets are held and re-checked at that one, so the
+    // view's end (an entry to those who read the viewed account's people) is never told
+    // to the person whose access this edit takes.
+    if (endsViews) {
+      await endViewsOf(tx, [{ userId: user.id, account: { path: user.account.path } }], record);
     }
     return after;
   });
