@@ -513,6 +513,11 @@ function usageMovement(
   // DTO is its parent's view, lib/server/authz/audience.ts): their views of its own
   // calls follow that too, throttled like the rest.
   if (kind === 'refetch' && envelope.summary?.reason === 'own_account') return { id: envelope.id };
+  // A reader of calls who may not read the accounts they are of hears of them as a signal
+  // naming its own account, with the accounts down to the caller's as digests (`within`).
+  if (kind === 'refetch' && envelope.summary?.reason === 'usage') {
+    return { id: envelope.id, ...(envelope.within ? { within: envelope.within } : {}) };
+  }
   if (kind !== 'updated') return null;
   const summary = envelope.summary;
   const byCalls =

@@ -377,6 +377,15 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
       ) {
         return;
       }
+      // Calls below the viewer, to a reader of calls: a bare signal naming its own account.
+      if (
+        reason === 'usage' &&
+        view?.grants.has('usage:read') &&
+        account?.path === view.path &&
+        bare
+      ) {
+        return;
+      }
       // An edit of the viewer's own user or group: a bare signal naming that one.
       if (
         reason === 'own_identity' &&

@@ -832,6 +832,44 @@ describe('usage read without the account grants', () => {
   });
 });
 
+describe('usage read without the account grants, live', () => {
+  it('hears of calls below it as a signal naming its own account, nothing of them', async () => {
+    // A reader of calls at R1 who reads no accounts: it joins no account's room, and its
+    // traffic views and Calls page stood still while calls came in.
+    const analysts = await admin.post('/groups', {
+      name: 'R1 usage only',
+      grants: ['usage:read'],
+      accountId: ids.R1,
+    });
+    expect(analysts.status).toBe(201);
+    const analyst = await user(ids.R1, 'r1-usage-only@rules.test', analysts.body.id);
+    const watcher = await listenAs(suite.server.url, analyst);
+    try {
+      const posted = await admin.post('/usage', {
+        records: [call(`analyst-${Date.now()}`, ids.K1, '447700900301')],
+      });
+      expect(posted.status, JSON.stringify(posted.body)).toBe(200);
+      const deadline = Date.now() + 10_000;
+      const signalled = () =>
+        watcher.received.filter(
+          (e) => e.type.endsWith('.refetch') && e.summary?.reason === 'usage',
+        );
+      while (!signalled().length && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const [told] = signalled();
+      expect(told).toMatchObject({ id: ids.R1, data: { id: ids.R1 } });
+      // The traffic views over the customer follow it: its digest is named.
+      expect(told!.within).toContain(withinKey(ids.K1));
+      // Nothing else reached it: no account, no balance, no other account named.
+      expect(watcher.received.every((e) => e.id === ids.R1)).toBe(true);
+      expect(JSON.stringify(watcher.received)).not.toContain(ids.K1);
+    } finally {
+      watcher.socket.close();
+    }
+  });
+});
+
 describe('a card’s trouble above the viewer', () => {
   it('reads `no_route` below it, as authorize answers, and its own reason at its level', async () => {
     // RY holds SC, a card the carrier made from no provider card: the carrier's level has

@@ -99,6 +99,14 @@ export function auditRoom(accountId: string): string {
   return `audit:${accountId}`;
 }
 
+/**
+ * Every socket holding `usage:read` at this account: its traffic views and Calls page
+ * follow the calls below it, read or not the accounts they are of (`usageDeliveries`).
+ */
+export function usageRoom(accountId: string): string {
+  return `usage:${accountId}`;
+}
+
 /** The rooms a socket of this actor joins, computed once at connect. */
 export function roomsOf(actor: TActor): string[] {
   const readsPeople = can(actor, 'users:read');
@@ -111,6 +119,7 @@ export function roomsOf(actor: TActor): string[] {
   }
   rooms.push(ownAccountRoom(actor.account.id), inboxRoom(actor.userId), memberRoom(actor.group.id));
   if (can(actor, 'audit:read')) rooms.push(auditRoom(actor.account.id));
+  if (can(actor, 'usage:read')) rooms.push(usageRoom(actor.account.id));
   for (const [ancestorId] of ancestorPrefixes(actor.account.path).slice(0, -1)) {
     rooms.push(belowRoom(ancestorId));
   }
@@ -172,7 +181,40 @@ const decided = new WeakMap<TLogEntry, TDelivery[]>();
 
 function decideAudience(entry: TLogEntry): TDelivery[] {
   const deliveries = resourceDeliveries(entry);
-  return [...deliveries, ...auditDeliveries(entry, deliveries)];
+  const told = [...deliveries, ...usageDeliveries(entry, deliveries)];
+  return [...told, ...auditDeliveries(entry, told)];
+}
+
+/**
+ * Calls rated or stored below an account (`isCallsChange`) reach its readers of usage who
+ * hear of them nowhere else — one who may read calls but not the accounts they are of (a
+ * traffic analyst's group): per account on the path, a bare `<resource>.refetch` naming
+ * that account (their own), `reason: 'usage'`, with the accounts from it down to the one
+ * whose calls they are as digests (`within`), so the views over any of them follow, and
+ * nothing of the change. Balance moves come at call rate; their entries are held per
+ * account (server/balance-hold.ts) before any of this is sent.
+ */
+function usageDeliveries(entry: TLogEntry, others: readonly TDelivery[]): TDelivery[] {
+  if (!isCallsChange(entry.summary)) return [];
+  if (entry.resource !== 'customers' && entry.resource !== 'resellers') return [];
+  const resource = entry.resource;
+  const accounts = ancestorPrefixes(entry.scopeAfter);
+  if (!accounts.length) return [];
+  const except = [...new Set(others.flatMap((delivery) => delivery.rooms))];
+  return accounts.map(([accountId, path]) =>
+    lazyDelivery(
+      [usageRoom(accountId)],
+      () => {
+        const within = withinOf(entry, path).within ?? [];
+        const own = withinKey(entry.entityId);
+        return {
+          ...signal(entry, resource, accountId, 'usage', path),
+          within: within.includes(own) ? within : [...within, own],
+        };
+      },
+      except,
+    ),
+  );
 }
 
 /**
@@ -462,7 +504,7 @@ function signal(
   entry: TLogEntry,
   resource: TLiveResource,
   accountId: string,
-  reason: 'own_account' | 'view_as' | 'above' | 'own_identity' | 'sign_in',
+  reason: 'own_account' | 'view_as' | 'above' | 'own_identity' | 'sign_in' | 'usage',
   viewerPath: string | null,
   refetch: TLiveResource[] = [],
 ): TChangeEnvelope {
