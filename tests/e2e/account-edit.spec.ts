@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import { E2E_ADMIN } from '../../playwright.config';
 import { adminState, signIn } from '../fixtures/e2e-sign-in';
 
@@ -233,12 +233,15 @@ test('a credit limit that blocks the account, or one cleared, is asked about bef
   await expect.poll(read).toMatchObject({ creditLimit: null, creditBlock: null });
 });
 
-test('one’s own page follows a rename of oneself and of one’s group, without users:read', async ({
-  page,
-  browser,
-}) => {
-  // A watcher of customers: it reads neither users nor groups, so its own user record is
-  // never fetched; its name and group on its own page come from `/me`, kept live.
+/**
+ * A person of the carrier in a group of its own holding `grants`, signed in in a browser
+ * of its own; `call` writes as the admin through the page's session.
+ */
+async function personOfOwnGroup(
+  page: Page,
+  browser: Browser,
+  person: { email: string; name: string; group: string; grants: string[] },
+) {
   await page.goto('/');
   const headers = { origin: new URL(page.url()).origin };
   const call = async (method: string, path: string, data: object) => {
@@ -247,17 +250,37 @@ test('one’s own page follows a rename of oneself and of one’s group, without
     return response.json();
   };
   const me = await (await page.request.get('/api/v1/me')).json();
-  const group = await call('POST', '/groups', { name: 'E2E watchers', grants: ['customers:read'] });
-  const password = 'e2e-watcher-password';
+  const group = await call('POST', '/groups', { name: person.group, grants: person.grants });
+  const password = `e2e-${person.name.toLowerCase()}-password`;
   const user = await call('POST', '/users', {
-    email: 'watcher@e2e-own.test',
-    name: 'Wat',
+    email: person.email,
+    name: person.name,
     password,
     accountId: me.account.id,
     groupId: group.id,
   });
-  const watcher = await (await browser.newContext({ storageState: undefined })).newPage();
-  await signIn(watcher, 'watcher@e2e-own.test', password);
+  const own = await (await browser.newContext({ storageState: undefined })).newPage();
+  await signIn(own, person.email, password);
+  return { call, group, user, own };
+}
+
+test('one’s own page follows a rename of oneself and of one’s group, without users:read', async ({
+  page,
+  browser,
+}) => {
+  // A watcher of customers: it reads neither users nor groups, so its own user record is
+  // never fetched; its name and group on its own page come from `/me`, kept live.
+  const {
+    call,
+    group,
+    user,
+    own: watcher,
+  } = await personOfOwnGroup(page, browser, {
+    email: 'watcher@e2e-own.test',
+    name: 'Wat',
+    group: 'E2E watchers',
+    grants: ['customers:read'],
+  });
   await watcher.goto(`/users/${user.id}`);
   const profile = watcher.getByRole('region', { name: 'Profile' });
   await expect(profile).toContainText('Wat');
@@ -275,28 +298,12 @@ test('a person who may update users renames itself from its own page’s Manage 
   page,
   browser,
 }) => {
-  await page.goto('/');
-  const headers = { origin: new URL(page.url()).origin };
-  const call = async (method: string, path: string, data: object) => {
-    const response = await page.request.fetch(`/api/v1${path}`, { method, data, headers });
-    expect(response.ok(), `${method} ${path}`).toBe(true);
-    return response.json();
-  };
-  const me = await (await page.request.get('/api/v1/me')).json();
-  const group = await call('POST', '/groups', {
-    name: 'E2E editors of users',
-    grants: ['customers:read', 'users:update'],
-  });
-  const password = 'e2e-self-rename-password';
-  const user = await call('POST', '/users', {
+  const { user, own: person } = await personOfOwnGroup(page, browser, {
     email: 'self-rename@e2e-own.test',
     name: 'Tess',
-    password,
-    accountId: me.account.id,
-    groupId: group.id,
+    group: 'E2E editors of users',
+    grants: ['customers:read', 'users:update'],
   });
-  const person = await (await browser.newContext({ storageState: undefined })).newPage();
-  await signIn(person, 'self-rename@e2e-own.test', password);
   await person.goto(`/users/${user.id}`);
   await person.getByRole('link', { name: 'Manage' }).click();
   const form = person.getByRole('form', { name: 'Name' });
