@@ -952,3 +952,36 @@ describe.skipIf(embedded)('at the same time, answered as the sign-in or the retr
     expect(again.status).toBe(201);
   });
 });
+
+describe.skipIf(embedded)('a reseller suspended at the same time as', () => {
+  it('a write of one of its people: the write is refused, nothing of it lands', async () => {
+    // DESIGN §1: suspending a reseller stops its users at once. A write already past the
+    // door when the suspension commits must not land after it, as for a disabled author.
+    const customer = await customerOfR1('Paid while suspending');
+    const version = (await admin.get(`/resellers/${ids.R1}`)).body.version as number;
+    const [suspended, paid] = await raced(
+      () => admin.patch(`/resellers/${ids.R1}`, { version, status: 'suspended' }),
+      () =>
+        ops1.post(`/accounts/${customer}/payments`, {
+          amount: '3',
+          idempotencyKey: `while-suspending-${customer}`,
+        }),
+    );
+    try {
+      expect(suspended.status).toBe(200);
+      expect([paid.status, paid.body.error?.code]).toEqual([403, 'access_changed']);
+      const entries = await suite.orm.em
+        .fork()
+        .execute<{ n: string }[]>(
+          `select count(*) as n from ledger_entry where account_id = ? and kind = 'payment'`,
+          [customer],
+        );
+      expect(Number(entries[0]!.n)).toBe(0);
+    } finally {
+      const now = (await admin.get(`/resellers/${ids.R1}`)).body.version as number;
+      expect(
+        (await admin.patch(`/resellers/${ids.R1}`, { version: now, status: 'active' })).status,
+      ).toBe(200);
+    }
+  });
+});

@@ -32,7 +32,8 @@ interface TAuthorRow {
  * for two to deadlock on), and a sign-in's update of the user's row (its last sign-in)
  * waits, like any write, behind a revoking one.
  * Grants gained meanwhile do not matter; one lost that the actor held does. An account
- * suspended above it is read, not held (it would make every writer below wait on it).
+ * suspended above it is read, not held (it would make every writer below wait on it), and
+ * read again once the write has the carrier's head (`assertNotSuspendedSince`).
  */
 export async function holdAuthor(
   tx: EntityManager,
@@ -88,4 +89,32 @@ function holdsNow(actor: TActor, now: TAuthorRow | undefined): now is TAuthorRow
     now.group_id === actor.group.id &&
     actor.grants.every((grant) => now.grants.includes(grant)),
   );
+}
+
+/**
+ * The author's account, or one above it, suspended while the write waited — for the
+ * carrier's log head, which a suspension passes on its way to commit too. Read after the
+ * write's log rows took the head (`mutate`): a suspension that committed before then is
+ * seen, one after it comes after this write; so no write of an account's people lands
+ * after its suspension, as none lands after its author's disabling (`holdAuthor`, which
+ * only reads the suspension, not to make every writer below wait on it). A carrier's
+ * people have nothing above them to suspend: they skip the read.
+ */
+export async function assertNotSuspendedSince(tx: EntityManager, actor: TActor): Promise<void> {
+  const path = actor.account.path.split('/').filter(Boolean);
+  if (path.length <= 1) return;
+  const [row] = await directQuery<{ suspended: boolean }>(
+    tx,
+    `select exists (select 1 from account where status = 'suspended' and id = any(?::uuid[]))
+       as suspended`,
+    [`{${path.join(',')}}`],
+    { prepared: true },
+  );
+  if (row?.suspended) {
+    throw new DomainError(
+      'forbidden',
+      'access_changed',
+      'Your access changed while this was being saved; nothing was saved.',
+    );
+  }
 }

@@ -7,7 +7,7 @@ import type { TRevisionCounts } from '@/lib/shared/schemas/revisions';
 import { carrierIdOf } from '@/lib/server/authz/scope';
 import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import { affectsAccess } from './affects-access';
-import { holdAuthor } from '@/lib/server/authz/actor-holds';
+import { assertNotSuspendedSince, holdAuthor } from '@/lib/server/authz/actor-holds';
 
 export type TChangeOp = 'created' | 'updated' | 'deleted';
 
@@ -128,7 +128,13 @@ export async function mutate<T>(
         ]);
         for (const hook of hooks) await hook.run(tx);
       }
-      if (changes.length) positions = await appendChanges(tx, actor, changes);
+      if (changes.length) {
+        positions = await appendChanges(tx, actor, changes);
+        // Past the carrier's head: a suspension above the author committed meanwhile.
+        if (outermost && actor && !actor.impersonatorUserId) {
+          await assertNotSuspendedSince(tx, actor);
+        }
+      }
       return result;
     })
     .then((result) => {
