@@ -43,6 +43,25 @@ async function until(check: () => boolean, what: string) {
 }
 
 const listen = (client: TApiClient) => listenAs(suite.server.url, client);
+
+/** A person of `accountId` in a new group (of the carrier's) holding `grants`, signed in. */
+async function personWith(
+  accountId: string,
+  email: string,
+  groupName: string,
+  grants: string[],
+): Promise<TApiClient> {
+  const group = await admin.post('/groups', { name: groupName, grants });
+  expect(group.status).toBe(201);
+  const made = await admin.post('/users', {
+    email,
+    password: PASSWORD,
+    accountId,
+    groupId: group.body.id,
+  });
+  expect(made.status).toBe(201);
+  return apiClient(suite.server.url, email, PASSWORD);
+}
 // The embedded database has one connection: a held lock would hold every request there.
 // Under CI the suite always runs on a PostgreSQL server.
 const embedded = inject('testDatabase').kind === 'pglite';
@@ -719,19 +738,11 @@ describe('corrections: credit notes and adjustments', () => {
   });
 
   it('needs adjustments:create on the parent side: payments alone, a sibling or itself refused', async () => {
-    const clerkGroup = await admin.post('/groups', {
-      name: 'Payments clerk',
-      grants: ['customers:read', 'ledger:read', 'payments:create'],
-    });
-    expect(clerkGroup.status).toBe(201);
-    const made = await admin.post('/users', {
-      email: 'clerk@r1.l.test',
-      password: PASSWORD,
-      accountId: ids.R1,
-      groupId: clerkGroup.body.id,
-    });
-    expect(made.status).toBe(201);
-    const clerk = await apiClient(suite.server.url, 'clerk@r1.l.test', PASSWORD);
+    const clerk = await personWith(ids.R1, 'clerk@r1.l.test', 'Payments clerk', [
+      'customers:read',
+      'ledger:read',
+      'payments:create',
+    ]);
     const body = { kind: 'adjustment', amount: '-1', reason: 'fee', idempotencyKey: 'fix-grant-1' };
     expect((await clerk.post(`/accounts/${ids.K1}/adjustments`, body)).status).toBe(403);
     expect((await r1.post(`/accounts/${ids.K2}/adjustments`, body)).status).toBe(404);
@@ -880,15 +891,7 @@ describe('ledger and balance reads', () => {
     expect((await r2.raw('GET', `/accounts/${ids.K1}/ledger/export`)).status).toBe(404);
     // A reader of ledgers who may not read customers gets the file named by the id, as
     // the usage summary names such accounts: the name is not its to learn.
-    const group = await admin.post('/groups', { name: 'Ledgers only', grants: ['ledger:read'] });
-    const made = await admin.post('/users', {
-      email: 'books@l.test',
-      password: PASSWORD,
-      accountId: ids.C,
-      groupId: group.body.id,
-    });
-    expect(made.status).toBe(201);
-    const books = await apiClient(suite.server.url, 'books@l.test', PASSWORD);
+    const books = await personWith(ids.C, 'books@l.test', 'Ledgers only', ['ledger:read']);
     const byId = await books.raw('GET', `/accounts/${ids.K1}/ledger/export`);
     expect(byId.status).toBe(200);
     expect(byId.headers.get('content-disposition')).toContain(`${ids.K1}-ledger.csv`);

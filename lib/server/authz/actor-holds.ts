@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from './actor';
 import { DomainError } from '@/lib/server/errors/domain-error';
 import { directQuery } from '@/lib/server/db/direct-query';
+import { carrierIdOf, isBelow, onPathSql } from './scope';
 
 /** The advisory locks' first key: what a write holds of its author (the second: the id). */
 const AUTHOR_LOCKS = 0x4155_7468;
@@ -101,13 +102,13 @@ function holdsNow(actor: TActor, now: TAuthorRow | undefined): now is TAuthorRow
  * people have nothing above them to suspend: they skip the read.
  */
 export async function assertNotSuspendedSince(tx: EntityManager, actor: TActor): Promise<void> {
-  const path = actor.account.path.split('/').filter(Boolean);
-  if (path.length <= 1) return;
+  if (!isBelow(`${carrierIdOf(actor.account.path)}/`, actor.account.path)) return;
+  const onPath = onPathSql('id', actor.account.path);
   const [row] = await directQuery<{ suspended: boolean }>(
     tx,
-    `select exists (select 1 from account where status = 'suspended' and id = any(?::uuid[]))
+    `select exists (select 1 from account where status = 'suspended' and ${onPath.sql})
        as suspended`,
-    [`{${path.join(',')}}`],
+    onPath.params,
     { prepared: true },
   );
   if (row?.suspended) {

@@ -120,7 +120,7 @@ export async function createAssignment(
     // given back): its margin is checked against it again now, with alerts for losses; and
     // against the card this replaces, no longer its to compare with, its losses forgotten
     // now (as a removal does), not at that card's next rate change.
-    await assuranceChanged(tx, replaced ? [card.id, replaced] : [card.id], record);
+    assuranceChanged(record, carrierIdOf(ownerPath), replaced ? [card.id, replaced] : [card.id]);
     // Its people who read cards are told (the card enters their provider cards).
     await notifyAccounts(tx, record, {
       accountIds: [account.id],

@@ -55,6 +55,6 @@ export async function deleteAssignment(
     }
     // A card the assignee built by hand may be assured against this one: no longer its to
     // compare with, its losses against it are forgotten now (not at the next rate change).
-    await assuranceChanged(tx, [assignment.card.id], record);
+    assuranceChanged(record, carrierIdOf(rows[0].owner_path), [assignment.card.id]);
   });
 }

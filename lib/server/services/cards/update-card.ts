@@ -1,3 +1,4 @@
+import { carrierIdOf } from '@/lib/server/authz/scope';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
@@ -161,7 +162,7 @@ export async function updateCard(
     }
     if (JSON.stringify(after.compareWith) !== JSON.stringify(before.compareWith)) {
       // Compared with other providers, or none: rows that lose now are told once.
-      await assuranceChanged(tx, [card.id], record);
+      assuranceChanged(record, carrierIdOf(ownerPath), [card.id]);
     }
 
     const pricing =

@@ -803,25 +803,18 @@ export async function redoRevisions(
  * as a derived card's newly losing rows do. The card's version stays: nothing of it
  * changed, and an edit its owner has open must not turn stale.
  */
-export async function assuranceChanged(
-  tx: EntityManager,
-  changed: readonly string[],
+export function assuranceChanged(
   record: (change: TChange) => void,
-): Promise<void> {
+  /** The cards' carrier (all are one carrier's): its commit order runs the check. */
+  carrierId: string,
+  changed: readonly string[],
+): void {
   if (!changed.length) return;
   // In the carrier's commit order (its log head held to commit): a card compared with
   // two providers written at once was checked by each write against the other's old
   // prices — neither saw the loss both made, and no alert came. In order, the later
   // check reads the earlier write committed.
-  const [owner] = await tx.execute<{ path: string }[]>(
-    `select o.path from card c join account o on o.id = c.owner_id
-      where c.id = any(?::uuid[]) limit 1`,
-    [`{${changed.join(',')}}`],
-  );
-  if (!owner) return;
-  atCommitOrder(record, carrierIdOf(owner.path), (ordered) =>
-    checkAssurance(ordered, changed, record),
-  );
+  atCommitOrder(record, carrierId, (ordered) => checkAssurance(ordered, changed, record));
 }
 
 async function checkAssurance(
@@ -1021,7 +1014,7 @@ export async function rateSetChanged(
       ...(await redoRevisions(tx, child, row.owner_path, later, redone, record, notice)),
     );
   }
-  await assuranceChanged(tx, [card.id, ...descendants.map((row) => row.id)], record);
+  assuranceChanged(record, carrierIdOf(ownerPath), [card.id, ...descendants.map((row) => row.id)]);
   atCommitOrder(record, carrierIdOf(ownerPath), (tx) => settleDates(tx, settled));
 }
 

@@ -1,4 +1,5 @@
 import { USAGE_CLOCK_SKEW_MS } from '@/lib/shared/schemas/usage';
+import { carrierIdOf } from '@/lib/server/authz/scope';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { Card } from '@/lib/server/entities';
@@ -110,7 +111,7 @@ export async function cancelRevision(
   number: number,
 ): Promise<void> {
   await mutate(em, actor, async (tx, record) => {
-    const { card } = await findCardForRateWrite(tx, actor, unverifiedCardId);
+    const { card, ownerPath } = await findCardForRateWrite(tx, actor, unverifiedCardId);
     // The card is locked (the revision timer takes it before its revisions): a revision
     // the timer applied meanwhile reads as applied here. Its date against the clock, not
     // the transaction's start (`now()`): the date may have come while this waited for
@@ -223,10 +224,10 @@ export async function cancelRevision(
       });
     }
     // The latest revisions are the earlier ones again: what they lose is checked anew.
-    await assuranceChanged(
-      tx,
-      followers.map((follower) => follower.card_id),
+    assuranceChanged(
       record,
+      carrierIdOf(ownerPath),
+      followers.map((follower) => follower.card_id),
     );
   });
 }
