@@ -47,17 +47,27 @@ export function StatementsSection({
             <table className="w-full text-sm" aria-label={`Statements of ${account.name}`}>
               <thead>
                 <tr className="text-left text-slate-600">
-                  {['No.', 'Period', 'Opening', 'Usage', 'Payments', 'Closing', 'Issued', ''].map(
-                    (label, index) => (
-                      <th
-                        key={label || index}
-                        scope="col"
-                        className={`py-1 pr-3 font-medium ${index >= 2 && index <= 5 ? 'text-right' : ''}`}
-                      >
-                        {label || <span className="sr-only">Download</span>}
-                      </th>
-                    ),
-                  )}
+                  {/* Every figure between opening and closing, so a row adds up. */}
+                  {[
+                    'No.',
+                    'Period',
+                    'Opening',
+                    'Usage',
+                    'Payments',
+                    'Credit notes',
+                    'Adjustments',
+                    'Closing',
+                    'Issued',
+                    '',
+                  ].map((label, index) => (
+                    <th
+                      key={label || index}
+                      scope="col"
+                      className={`py-1 pr-3 font-medium ${index >= 2 && index <= 7 ? 'text-right' : ''}`}
+                    >
+                      {label || <span className="sr-only">Download</span>}
+                    </th>
+                  ))}
                 </tr>
               </thead>
               <tbody>
@@ -77,6 +87,8 @@ export function StatementsSection({
                       statement.openingBalance,
                       statement.usageTotal,
                       statement.paymentsTotal,
+                      statement.creditNotesTotal,
+                      statement.adjustmentsTotal,
                       statement.closingBalance,
                     ].map((amount, index) => (
                       <td key={index} className="py-1 pr-3 text-right tabular-nums">

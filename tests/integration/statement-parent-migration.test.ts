@@ -5,7 +5,7 @@ import { insertRawTree, useDatabaseMigratedTo } from '../fixtures/migrated-datab
  * Migration20261214100000 on a database that already has statements: each gets the
  * parent it was issued under (its change-log row's path), else the one its account has now (`parent_id`, which decides who above reads it), a carrier's
  * own none; the issued statements stay final afterwards (the guards lifted for the fill
- * only).
+ * only). And Migration20261228100000 after it: the account's name as issued.
  */
 const BEFORE = 'Migration20261213100000';
 const migrated = useDatabaseMigratedTo(BEFORE);
@@ -25,9 +25,14 @@ describe('the statement parent migration', () => {
       // The customer's statement was issued under another reseller (moved since): its
       // issue's change-log row says so.
       await tx.execute(
-        `insert into change_log (at, resource, entity_id, op, scope_after, carrier_id, carrier_seq)
-         values (now(), 'statements', ?, 'created', ?, ?, 1)`,
-        [customer, `${carrier}/${earlier}/${customer}/`, carrier],
+        `insert into change_log (at, resource, entity_id, op, scope_after, carrier_id, carrier_seq, after)
+         values (now(), 'statements', ?, 'created', ?, ?, 1, ?::jsonb)`,
+        [
+          customer,
+          `${carrier}/${earlier}/${customer}/`,
+          carrier,
+          JSON.stringify({ accountName: 'Name As Issued' }),
+        ],
       );
       for (const id of [carrier, reseller, customer]) {
         await tx.execute(
@@ -56,5 +61,23 @@ describe('the statement parent migration', () => {
         .fork()
         .execute(`update statement set number = 2 where account_id = ?`, [customer]),
     ).rejects.toThrow(/final once issued/);
+    // Migration20261228100000: each keeps the name it was issued under (its change-log
+    // row's), else its account's now; numbered per parent from then on.
+    const names = await migrated.orm.em
+      .fork()
+      .execute<{ account_id: string; account_name: string }[]>(
+        `select account_id, account_name from statement`,
+      );
+    expect(Object.fromEntries(names.map((row) => [row.account_id, row.account_name]))).toEqual({
+      [carrier]: 'carrier',
+      [reseller]: 'reseller',
+      [customer]: 'Name As Issued',
+    });
+    const constraint = await migrated.orm.em
+      .fork()
+      .execute<{ definition: string }[]>(
+        `select pg_get_constraintdef(oid) as definition from pg_constraint where conname = 'statement_number_unique'`,
+      );
+    expect(constraint).toEqual([{ definition: 'UNIQUE (account_id, parent_id, number)' }]);
   });
 });

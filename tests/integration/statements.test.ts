@@ -348,6 +348,62 @@ describe('issuing a statement', () => {
   });
 });
 
+describe('an issued statement', () => {
+  it('keeps the account’s name as issued, as its PDF does, after a rename', async () => {
+    const k = (await ok(r1.post('/customers', { name: 'Old Name Ltd', parentId: ids.R1 }))).id;
+    const issued: TStatementDto = await ok(r1.post(`/accounts/${k}/statements`, { period: month }));
+    expect(issued.accountName).toBe('Old Name Ltd');
+    const current = await ok(r1.get(`/customers/${k}`), 200);
+    await ok(r1.patch(`/customers/${k}`, { version: current.version, name: 'New Name Ltd' }), 200);
+    expect(await ok(r1.get(`/statements/${issued.id}`), 200)).toEqual(issued);
+    expect((await ok(r1.get(`/accounts/${k}/statements`), 200)).items).toEqual([issued]);
+    expect(pdfText((await pdfOf(r1, issued.id)).bytes)).toContain('Old Name Ltd');
+  });
+
+  it('of a quiet month after a converting transfer is in the account’s new currency', async () => {
+    const ru = (
+      await ok(admin.post('/resellers', { name: 'RU', email: 'ru@st.test', currency: 'USD' }))
+    ).id;
+    const ku = (await ok(admin.post('/customers', { name: 'KU', parentId: ru }))).id;
+    const card = (
+      await ok(admin.post('/cards', { name: 'Retail EUR', currency: 'EUR', kind: 'customer' }))
+    ).id;
+    await ok(admin.post(`/accounts/${ku}/payments`, { amount: '10', idempotencyKey: 'ku-pay-1' }));
+    await ok(
+      admin.post(`/accounts/${ku}/adjustments`, {
+        kind: 'adjustment',
+        amount: '-10',
+        reason: 'refund',
+        idempotencyKey: 'ku-adj-1',
+      }),
+    );
+    // Those USD movements were in an earlier month (moved there as a data fix would, past
+    // the append-only guards); the balance is zero, so the conversion writes nothing.
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute(`set local session_replication_role = replica`);
+      await tx.execute(
+        `update ledger_entry set created_at = created_at - interval '40 days' where account_id = ?`,
+        [ku],
+      );
+    });
+    const moved = await ok(
+      admin.post(`/customers/${ku}/transfer`, {
+        toParentId: ids.C,
+        cardId: card,
+        rate: '0.9',
+        idempotencyKey: 'ku-move-1',
+      }),
+      200,
+    );
+    expect(moved.currency).toBe('EUR');
+    const issued: TStatementDto = await ok(
+      admin.post(`/accounts/${ku}/statements`, { period: month }),
+    );
+    expect(issued).toMatchObject({ currency: 'EUR', openingBalance: '0.000000' });
+    expect(pdfText((await pdfOf(admin, issued.id)).bytes)).toMatch(/Currency\s+EUR/);
+  });
+});
+
 describe('a statement of an account named beyond Latin-1', () => {
   it('prints the name as it is, not the standard fonts’ mojibake', async () => {
     const name = 'Телеком Łódź Ωmega';
@@ -587,6 +643,13 @@ describe('a customer transferred to another reseller', () => {
     expect((await ok(admin.get(`/statements/${old.id}`), 200)).id).toBe(old.id);
     expect((await ok(own.get(`/accounts/${kt}/statements`), 200)).items).toEqual([]);
     expect((await own.get(`/statements/${old.id}`)).status).toBe(404);
+    // R1 keeps reading the statement it issued (its invoice, to collect and to keep), as
+    // issued, wherever the customer is now; its account page is no longer R1's to open.
+    expect(await ok(r1.get(`/statements/${old.id}`), 200)).toEqual(old);
+    expect((await r1.raw('GET', `/statements/${old.id}/pdf`)).status).toBe(200);
+    const r1List = (await ok(r1.get('/statements?limit=500'), 200)).items as TStatementDto[];
+    expect(r1List.map((statement) => statement.id)).toContain(old.id);
+    expect((await r1.get(`/statements?accountId=${kt}`)).status).toBe(404);
 
     // Nor does a key the old parent used answer its statement or its payment: a key is
     // the issuing or recording side's own, so R2's is a request of its own (and this
@@ -640,6 +703,10 @@ describe('a customer transferred to another reseller', () => {
       (card: { name: string }) => card.name === 'S3',
     ).id;
     await ok(admin.post(`/customers/${k3}/transfer`, { toParentId: ids.R2, cardId: s3 }), 200);
+    // The new parent numbers its own from 1: nothing tells it how many R3 issued.
+    const fresh: TStatementDto = await ok(r2.post(`/accounts/${k3}/statements`, { period: month }));
+    expect(fresh.number).toBe(1);
+    expect((await ok(r2.get(`/accounts/${k3}/statements`), 200)).items).toEqual([fresh]);
     const removed = await admin.del(`/resellers/${r3}`);
     expect(removed.status).toBe(409);
     expect(removed.body.error.dependants).toEqual([

@@ -105,10 +105,13 @@ export async function issueStatement(
     const upTo = new Date(Math.max(issuedAt.getTime(), period.start.getTime() + 1));
     const covered = upTo < period.end ? { ...period, end: upTo } : period;
     const figures = await statementFigures(tx, account, covered);
+    // Numbered per issuing parent: a new parent after a transfer starts at 1, and learns
+    // nothing of how many its old one issued.
     const [{ next }] = (await directQuery<{ next: number }>(
       tx,
-      `select coalesce(max(number), 0) + 1 as next from statement where account_id = ?`,
-      [account.id],
+      `select coalesce(max(number), 0) + 1 as next from statement
+        where account_id = ? and parent_id is not distinct from ?`,
+      [account.id, parentId],
     )) as [{ next: number }];
     const issuer = await issuerOf(tx, account.path, parentName);
     const pdf = await renderStatementPdf({
@@ -124,15 +127,16 @@ export async function issueStatement(
     const id = randomUUID();
     await directQuery(
       tx,
-      `insert into statement (id, account_id, number, period_start, period_end, currency,
+      `insert into statement (id, account_id, account_name, number, period_start, period_end, currency,
          opening_balance, usage_total, payments_total, credit_notes_total, adjustments_total,
          closing_balance, usage_lines, issuer, pdf, issued_by_user_id, issued_by_account_id,
          idempotency_key, issued_at, parent_id)
-       values (?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric,
+       values (?, ?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric,
                ?::numeric, ?::jsonb, ?::jsonb, decode(?, 'base64'), ?, ?, ?, ?, ?)`,
       [
         id,
         account.id,
+        account.name,
         next,
         covered.start,
         covered.end,
@@ -176,8 +180,7 @@ async function readStatementRow(
 ): Promise<TStatementRow | null> {
   const [row] = await directQuery<TStatementRow>(
     em,
-    `select ${STATEMENT_COLUMNS} from statement s join account a on a.id = s.account_id
-      where ${where}`,
+    `select ${STATEMENT_COLUMNS} from statement s where ${where}`,
     params,
   );
   return row ?? null;

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { booksSql, withinSql } from '@/lib/server/authz/scope';
+import { booksSql } from '@/lib/server/authz/scope';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
@@ -11,19 +11,18 @@ import type { TStatementDto, TStatementListQuery } from '@/lib/shared/schemas/st
 import { STATEMENT_COLUMNS, toStatementDto, type TStatementRow } from './statement-dto';
 
 /**
- * Reading statements (`statements:read`): an account's own and those of every account
- * below it — the subtree rule on the statement's account path, in the query itself, so
- * a sibling's, a parent's or another tenant's statement is 404 like one that does not
- * exist. Above the account, only those issued while it was on the viewer's books or
- * below (`booksSql` on the parent it had then): a customer's new parent after a transfer
- * does not read what its old one issued.
+ * Reading statements (`statements:read`), in the query itself, so a sibling's, a
+ * parent's or another tenant's statement is 404 like one that does not exist: an
+ * account's own people read those its parent of today issued; above the account, those
+ * issued while it was on the viewer's books or below (`booksSql` on the parent it had
+ * then) — where the account is now does not matter. So a customer's new parent after a
+ * transfer does not read what its old one issued, and the old one keeps reading the
+ * statements it issued (its invoices, to collect and to keep), as they were issued.
  */
 
-/** The statements (`s`, joined to its account `a`) the actor may read, as SQL. */
+/** The statements (`s`) the actor may read, as SQL. */
 function readableSql(actor: TActor): { sql: string; params: unknown[] } {
-  const scope = withinSql('a.path', actor.account.path);
-  const books = booksSql(actor.account, 's.account_id', 's.parent_id');
-  return { sql: `${scope.sql} and ${books.sql}`, params: [...scope.params, ...books.params] };
+  return booksSql(actor.account, 's.account_id', 's.parent_id');
 }
 
 /** A cursor names the last statement of a page: its issue time and id. */
@@ -61,7 +60,7 @@ export async function listStatements(
   }
   const rows = await directQuery<TStatementRow>(
     em,
-    `select ${STATEMENT_COLUMNS} from statement s join account a on a.id = s.account_id
+    `select ${STATEMENT_COLUMNS} from statement s
       where ${filters.join(' and ')} order by s.issued_at, s.id limit ?`,
     [...params, query.limit + 1],
   );
@@ -83,7 +82,7 @@ export async function readStatement(
   const scope = readableSql(actor);
   const [row] = await directQuery<TStatementRow>(
     em,
-    `select ${STATEMENT_COLUMNS} from statement s join account a on a.id = s.account_id
+    `select ${STATEMENT_COLUMNS} from statement s
       where s.id = ? and ${scope.sql}`,
     [unverifiedId, ...scope.params],
   );
@@ -101,7 +100,7 @@ export async function readStatementPdf(
   const scope = readableSql(actor);
   const [row] = await directQuery<{ number: number; period_start: string | Date; pdf: string }>(
     em,
-    `select s.number, s.period_start, encode(s.pdf, 'base64') as pdf from statement s join account a on a.id = s.account_id
+    `select s.number, s.period_start, encode(s.pdf, 'base64') as pdf from statement s
       where s.id = ? and ${scope.sql}`,
     [unverifiedId, ...scope.params],
   );

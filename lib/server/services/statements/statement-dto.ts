@@ -6,10 +6,11 @@ import type {
 } from '@/lib/shared/schemas/statements';
 import { periodName } from './statement-period';
 
-/** A `statement` row without its PDF, with its account's name (`account_name`). */
+/** A `statement` row without its PDF. */
 export interface TStatementRow {
   id: string;
   account_id: string;
+  /** The account's name as issued (what its PDF prints), not as it is now. */
   account_name: string;
   number: number;
   period_start: string | Date;
@@ -28,8 +29,8 @@ export interface TStatementRow {
   parent_id: string | null;
 }
 
-/** Every column but the PDF, with the account's name; `s` is the statement, `a` its account. */
-export const STATEMENT_COLUMNS = `s.id, s.account_id, a.name as account_name, s.number,
+/** Every column but the PDF; `s` is the statement. */
+export const STATEMENT_COLUMNS = `s.id, s.account_id, s.account_name, s.number,
   s.period_start, s.period_end, s.currency, s.opening_balance::text, s.usage_total::text,
   s.payments_total::text, s.credit_notes_total::text, s.adjustments_total::text,
   s.closing_balance::text, s.usage_lines, s.issuer, s.issued_at, s.parent_id`;

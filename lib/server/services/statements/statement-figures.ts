@@ -79,7 +79,9 @@ export async function statementFigures(
       { fields: { period: 'spans a currency conversion' } },
     );
   }
-  const currency = [...currencies][0] ?? row?.opening_currency ?? account.currency;
+  // Nothing moved and it opened at zero: the account's currency now — not the one its
+  // last entry was in, which a converting transfer of a zero balance left behind.
+  const currency = [...currencies][0] ?? account.currency;
   const total = (kind: string) =>
     new Money(row?.totals?.find((entry) => entry.kind === kind)?.total ?? '0');
   const opening = new Money(row?.opening ?? '0');
