@@ -542,7 +542,7 @@ export const API_REGISTRY = {
   '/statements': {
     GET: {
       summary:
-        'Statements in scope — the caller’s own account’s and those below it issued under a parent at or below the caller — in issue order (`accountId`: one account’s)',
+        'Statements the caller reads — its own account’s, and those issued under a parent at or below it wherever the account is now — in issue order (`accountId`: one account it reads)',
       grant: 'statements:read',
       query: ZStatementListQuery,
       responses: { 200: ZPageOf(ZStatementDto) },
