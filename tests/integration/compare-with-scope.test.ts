@@ -280,3 +280,35 @@ describe('compareWith set by an editor above the owner (repro B)', () => {
     expect(await alerts(own.id)).toEqual([]);
   });
 });
+
+describe('deleting a card another card compares with', () => {
+  it('is refused, 409 naming the card whose margin check relies on it; nothing is deleted', async () => {
+    const upstream = (
+      await admin.post('/cards', { name: 'Upstream B', currency: 'EUR', kind: 'provider' })
+    ).body.id as string;
+    expect(
+      (
+        await admin.put(`/cards/${upstream}/rates`, {
+          rates: [{ prefix: '44', destination: 'UK', rate: '0.0500' }],
+        })
+      ).status,
+    ).toBe(200);
+    const retail = await customerCard(admin, 'Retail B', [
+      { prefix: '44', destination: 'UK', rate: '0.0400' },
+    ]);
+    const edited = await admin.patch(`/cards/${retail.id}`, {
+      version: retail.version,
+      compareWith: [upstream],
+    });
+    expect(edited.status).toBe(200);
+    expect(await lossCount(retail.id)).toBe(1);
+    const refused = await admin.del(`/cards/${upstream}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'has_dependants',
+      dependants: [{ resource: 'cards', id: retail.id, name: 'Retail B' }],
+    });
+    expect((await admin.get(`/cards/${upstream}`)).status).toBe(200);
+    expect(await lossCount(retail.id)).toBe(1);
+  });
+});

@@ -8,7 +8,9 @@ import { cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
 
 /**
  * `DELETE /cards/{id}`: only a card nothing depends on (DESIGN §1 "card lifecycle"):
- * derived cards and assignments block it, 409 listing them (the first 20 of each).
+ * derived cards, assignments and cards whose margin check compares with it
+ * (`compareWith`: deleted, the check would drop it and a losing card show no loss) block
+ * it, 409 listing them (the first 20 of each).
  */
 export async function deleteCard(
   em: EntityManager,
@@ -26,13 +28,16 @@ export async function deleteCard(
          where cp.parent_id = ? order by c.name limit 20)
        union all
        (select 'assignments', ca.id, a.name from card_assignment ca join account a on a.id = ca.account_id
-         where ca.card_id = ? order by a.name limit 20)`,
-      [card.id, card.id],
+         where ca.card_id = ? order by a.name limit 20)
+       union all
+       (select 'cards', c.id, c.name from card c
+         where c.compare_with @> jsonb_build_array(?::text) order by c.name limit 20)`,
+      [card.id, card.id, card.id],
     );
     if (dependants.length) {
       throw conflict(
         'has_dependants',
-        'Cards derived from this card or assignments of it exist; remove them first.',
+        'Cards derived from this card, cards whose margin check compares with it, or assignments of it exist; remove them first.',
         { dependants: dependantsFor(actor, dependants) },
       );
     }
