@@ -369,7 +369,10 @@ describe('cards, rates and derive (master mode)', () => {
         expect(row).not.toHaveProperty('losing');
         expect(row).not.toHaveProperty('overridden');
       }
-      expect((await r1.get(`/cards/${card.S.id}/margin`)).status).toBe(404);
+      // Its margin is the owner's to read (it compares with the cost above): refused, and
+      // the holder told why rather than that the card it sees does not exist.
+      const margin = await r1.get(`/cards/${card.S.id}/margin`);
+      expect([margin.status, margin.body.error.code]).toEqual([403, 'assigned_card']);
       expect((await r1.get(`/cards/${card.P.id}`)).status).toBe(404);
       expect((await r1.get(`/assignments?cardId=${card.S.id}`)).body.items).toEqual([]);
       expect((await r2.get(`/cards/${card.S.id}`)).status).toBe(404);
@@ -998,6 +1001,28 @@ describe('assignment rules', () => {
       (item: { name: string }) => item.name,
     );
     expect(r2Cards).toEqual(expect.arrayContaining(['Sell B', 'Sell C']));
+    // Its holder sees the card, so it is told why it may not, not that it does not exist.
+    const heldCard = (await r2.get(`/cards/${sell2.id}`)).body;
+    const refusals = [
+      [await r2.post('/assignments', { cardId: sell2.id, accountId: ids.K0 }), 'assigns it'],
+      [
+        await r2.patch(`/cards/${sell2.id}`, { version: heldCard.version, name: 'Mine' }),
+        'changes it',
+      ],
+      [await r2.del(`/cards/${sell2.id}`), 'deletes it'],
+      [
+        await r2.put(`/cards/${sell2.id}/rates`, {
+          rates: [{ prefix: '44', destination: 'UK', rate: '0.0100' }],
+        }),
+        'changes its rates',
+      ],
+      [await r2.get(`/cards/${sell2.id}/margin`), 'reads its margin'],
+    ] as const;
+    for (const [answer, doing] of refusals) {
+      expect([answer.status, answer.body.error.code]).toEqual([403, 'assigned_card']);
+      expect(answer.body.error.message).toContain(`only its owner ${doing}`);
+    }
+    expect((await admin.get(`/cards/${sell2.id}`)).body).toMatchObject({ name: 'Sell C' });
     // Removing one without dependants works, and R2 stops seeing it.
     const row = (await admin.get(`/assignments?cardId=${sell.id}&accountId=${ids.R2}`)).body
       .items[0];

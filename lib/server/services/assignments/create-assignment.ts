@@ -7,7 +7,11 @@ import { carrierIdOf, scopeFor } from '@/lib/server/authz/scope';
 import { conflict, notFound, type DomainError } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import type { TAssignmentDto } from '@/lib/shared/schemas/cards';
-import { findVisibleCard, toCardOwnerDto } from '@/lib/server/services/cards/card-store';
+import {
+  assertOwnerSide,
+  findVisibleCard,
+  toCardOwnerDto,
+} from '@/lib/server/services/cards/card-store';
 import { notifyAccounts } from '@/lib/server/services/notifications/notify-accounts';
 import { assertNothingDerivedVia, assignmentChange, toAssignmentDto } from './assignment-store';
 import { settleSpansAtCommit } from './span-dating';
@@ -44,7 +48,7 @@ export async function createAssignment(
     const { card, relation, ownerPath } = await findVisibleCard(tx, actor, input.cardId, {
       lock: true,
     });
-    if (relation !== 'owner') throw notFound('card');
+    assertOwnerSide(relation, 'assigns it');
     if (card.owner.id !== actor.account.id) {
       throw conflict('not_card_owner', "Only the card's owning account assigns it.");
     }

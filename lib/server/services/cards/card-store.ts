@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Card, type TCard } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { accountCardScopeSql, type TCardRelation } from '@/lib/server/authz/card-relation';
-import { notFound } from '@/lib/server/errors/domain-error';
+import { DomainError, notFound } from '@/lib/server/errors/domain-error';
 import type { TChange } from '@/lib/server/live/change-log';
 import { money } from '@/lib/shared/pricing/money';
 import { assignedView, type TCardDto, type TCardOwnerDto } from '@/lib/shared/schemas/cards';
@@ -110,6 +110,21 @@ export async function findVisibleCard(
   const card = await em.findOne(Card, { id: unverifiedId }, { populate: ['owner'] });
   if (!card) throw notFound('card'); // deleted between the two reads
   return { card, relation: row.relation, ownerPath: row.owner_path };
+}
+
+/**
+ * A write only the card's owning side makes (its settings, rates, assignments, deletion,
+ * its margin): a card held by assignment is one its holder sees, so 404 would tell it the
+ * card does not exist — 403 `assigned_card` says what it may do instead.
+ */
+export function assertOwnerSide(relation: TCardRelation, doing: string): void {
+  if (relation !== 'owner') {
+    throw new DomainError(
+      'forbidden',
+      'assigned_card',
+      `This card is assigned to your account: only its owner ${doing}. Derive a customer card from it to sell it.`,
+    );
+  }
 }
 
 /** The accounts holding a card by assignment (who see its assignee view). */

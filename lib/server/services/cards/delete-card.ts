@@ -2,9 +2,9 @@ import { dependantsFor } from '@/lib/server/authz/dependants';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { conflict, notFound } from '@/lib/server/errors/domain-error';
+import { conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
-import { cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
+import { assertOwnerSide, cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
 
 /**
  * `DELETE /cards/{id}`: only a card nothing depends on (DESIGN §1 "card lifecycle"):
@@ -22,7 +22,7 @@ export async function deleteCard(
     const { card, relation, ownerPath } = await findVisibleCard(tx, actor, unverifiedId, {
       lock: 'delete',
     });
-    if (relation !== 'owner') throw notFound('card');
+    assertOwnerSide(relation, 'deletes it');
     const dependants = await tx.execute<{ resource: string; id: string; name: string }[]>(
       `(select 'cards' as resource, c.id, c.name from card_parent cp join card c on c.id = cp.card_id
          where cp.parent_id = ? order by c.name limit 20)

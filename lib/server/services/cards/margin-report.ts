@@ -1,14 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { notFound } from '@/lib/server/errors/domain-error';
 import { marginCheck } from '@/lib/shared/pricing/markup';
 import { money } from '@/lib/shared/pricing/money';
 import { Card, type TCard } from '@/lib/server/entities';
 import { assuranceSql, assuredAgainst } from '@/lib/server/services/rates/rate-sets';
 import { decodeRateCursor, encodeRateCursor } from '@/lib/server/services/rates/list-rates';
 import type { TMarginReport, TMarginRow } from '@/lib/shared/schemas/cards';
-import { findVisibleCard } from './card-store';
+import { assertOwnerSide, findVisibleCard } from './card-store';
 
 interface TRow {
   prefix: string;
@@ -65,7 +64,7 @@ export async function marginReport(
   // It shows buy and sell rates: the rates grant as well.
   assertCan(actor, 'rates:read');
   const { card, relation } = await findVisibleCard(em, actor, unverifiedId);
-  if (relation !== 'owner') throw notFound('card');
+  assertOwnerSide(relation, 'reads its margin');
   const after = afterCursor(card.parent ? 's' : 'r', query.cursor);
   if (!card.parent && card.compareWith?.length) {
     return assuranceReport(em, actor, card, query.limit, after);

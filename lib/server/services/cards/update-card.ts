@@ -17,7 +17,13 @@ import { DerivedRateOutOfRange } from '@/lib/server/services/rates/derived-range
 import { finerRowSql, setNotice } from '@/lib/server/services/rates/revisions';
 import { databaseClock } from '@/lib/server/db/clock';
 import { assertChainDepth } from './card-chain';
-import { cardChange, findVisibleCard, holdersOf, toCardOwnerDto } from './card-store';
+import {
+  assertOwnerSide,
+  cardChange,
+  findVisibleCard,
+  holdersOf,
+  toCardOwnerDto,
+} from './card-store';
 import { assertOverridesOnParent, finerOverrides } from './derive-card';
 import {
   assignmentsRenamed,
@@ -40,7 +46,7 @@ export async function updateCard(
     const { card, relation, ownerPath } = await findVisibleCard(tx, actor, unverifiedId, {
       lock: true,
     });
-    if (relation !== 'owner') throw notFound('card');
+    assertOwnerSide(relation, 'changes it');
     const before = toCardOwnerDto(card);
     if (patch.version !== card.version) throw staleVersion(before);
 

@@ -1,8 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { conflict, notFound } from '@/lib/server/errors/domain-error';
-import { findVisibleCard, type TVisibleCard } from '@/lib/server/services/cards/card-store';
+import { conflict } from '@/lib/server/errors/domain-error';
+import {
+  assertOwnerSide,
+  findVisibleCard,
+  type TVisibleCard,
+} from '@/lib/server/services/cards/card-store';
 
 /** A card whose rates the actor may read: owner's side or assignee (`rates:read`). */
 export async function findCardForRates(
@@ -26,7 +30,7 @@ export async function findCardForRateWrite(
 ): Promise<TVisibleCard> {
   assertCan(actor, 'rates:update');
   const visible = await findVisibleCard(tx, actor, unverifiedId, { lock: true });
-  if (visible.relation !== 'owner') throw notFound('card');
+  assertOwnerSide(visible.relation, 'changes its rates');
   if (visible.card.parent) {
     throw conflict(
       'derived_card',
