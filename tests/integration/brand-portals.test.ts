@@ -399,6 +399,22 @@ describe('a portal hostname that goes', () => {
     expect(await me(outsider, hostWithPort)).toBe(401);
     expect(await me(carrier, hostWithPort)).toBe(401);
     expect(await me(insider, hostWithPort)).toBe(200);
+    // A sibling's audit tells it its session ended with a claim, never who claimed the
+    // name (nor does the carrier's: the system ended it).
+    for (const [email, password] of [
+      ['ops@r2.p.test', PASSWORD],
+      [ADMIN.email, ADMIN.password],
+    ] as const) {
+      const reader = await apiClient(suite.server.url, email, password);
+      const ended = (
+        (await reader.get('/audit?resource=sessions&op=deleted')).body.items as {
+          summary: Record<string, unknown> | null;
+          actor: unknown;
+        }[]
+      ).filter((entry) => entry.summary?.hostClaimed);
+      expect(ended.length, email).toBeGreaterThan(0);
+      for (const entry of ended) expect(entry.actor).toEqual({ kind: 'account', name: 'System' });
+    }
     const dropped = await r1.put(`/accounts/${ids.R1}/brand`, {
       ...brand('Nimbus', [PORTAL]),
       version: claimed.body.version,

@@ -216,6 +216,9 @@ export async function endSessionsOnHosts(
       scopeBefore: row.path,
       scopeAfter: null,
       summary: claimedBy ? { hostClaimed: true } : { hostRemoved: true },
+      // The people whose sessions end may be a sibling's or another tenant's: their
+      // audit says the system ended it, never which account claimed the name.
+      bySystem: true,
     });
   }
 }

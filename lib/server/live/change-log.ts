@@ -48,6 +48,12 @@ interface TChangeBase<R extends TRecordedResource> {
   /** Scope paths (lib/server/authz/scope.ts): who could see it before, who can after. */
   scopeBefore: string | null;
   scopeAfter: string | null;
+  /**
+   * Recorded as the system's doing ("System"), not the author's: a consequence the author
+   * brings on people outside its reach (a hostname claimed ends a sibling's or another
+   * tenant's sessions opened there), whose audit must not name who caused it.
+   */
+  bySystem?: true;
 }
 
 /** One resource's change: its public summary (if it has any) and its audience hints. */
@@ -271,13 +277,14 @@ async function appendChanges(
   const values: unknown[] = carriers.flatMap((carrierId) => [carrierId, counts.get(carrierId)]);
   values.push(liveProcessTag());
   const rows = placed.map(({ change, carrierId, index }) => {
+    const by = change.bySystem ? null : actor;
     values.push(
       carrierId,
       // How far below the bumped head this row sits: the last one recorded is the head.
       counts.get(carrierId)! - 1 - index,
-      actor?.userId ?? null,
-      actor?.account.id ?? null,
-      actor?.impersonatorUserId ?? null,
+      by?.userId ?? null,
+      by?.account.id ?? null,
+      by?.impersonatorUserId ?? null,
       change.resource,
       change.entityId,
       change.op,
