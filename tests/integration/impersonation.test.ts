@@ -470,3 +470,111 @@ describe('impersonation ("view as")', () => {
     }
   });
 });
+
+describe('the person viewed, and the person viewing', () => {
+  const noticesOf = async (email: string) =>
+    (
+      (await (await apiClient(suite.server.url, email, PASSWORD)).get('/notifications')).body
+        .items as { kind: string; title: string; body: string }[]
+    ).filter((notice) => notice.kind === 'user.viewed_as');
+
+  it('is told by the name its audit gives: below a reseller, never the carrier’s', async () => {
+    const acmeId = (await reseller.get('/me')).body.account.id as string;
+    const resellerGroup = (await admin.post('/groups', { template: 'default-reseller' })).body.id;
+    const customerGroup = (await admin.post('/groups', { template: 'default-customer' })).body.id;
+    const sub = await admin.post('/resellers', {
+      name: 'Acme Sub',
+      email: 'ops@sub.acme.test',
+      parentId: acmeId,
+    });
+    const hotel = await admin.post('/customers', { name: 'Hotel Two', parentId: acmeId });
+    for (const [email, accountId, groupId] of [
+      ['ops@sub.acme.test', sub.body.id, resellerGroup],
+      ['desk@hotel.acme.test', hotel.body.id, customerGroup],
+    ] as const) {
+      const user = await admin.post('/users', { email, password: PASSWORD, accountId, groupId });
+      expect(user.status).toBe(201);
+      expect(
+        (await support.post('/impersonation', { userId: user.body.id, reason: 'ticket 101' }))
+          .status,
+      ).toBe(201);
+      expect((await support.del('/impersonation')).status).toBe(204);
+      const told = await noticesOf(email);
+      expect(told.map((notice) => notice.title)).toEqual([
+        'Upstream provider is viewing the panel as you',
+      ]);
+      expect(JSON.stringify(told)).not.toContain('Carrier');
+    }
+  });
+
+  it('cannot be viewed while it may not use the panel: 409, nothing written', async () => {
+    const group = (await admin.post('/groups', { template: 'default-reseller' })).body.id;
+    const away = await admin.post('/resellers', { name: 'Away', email: 'ops@away.test' });
+    const user = await admin.post('/users', {
+      email: 'ops@away.test',
+      password: PASSWORD,
+      accountId: away.body.id,
+      groupId: group,
+    });
+    const suspended = await admin.patch(`/resellers/${away.body.id}`, {
+      version: away.body.version,
+      status: 'suspended',
+    });
+    expect(suspended.status).toBe(200);
+    const views = async () =>
+      (
+        await suite.orm.em
+          .fork()
+          .execute<{ n: number }[]>(
+            'select count(*)::int as n from impersonation where target_user_id = ?',
+            [user.body.id],
+          )
+      )[0]!.n;
+    const refused = await support.post('/impersonation', { userId: user.body.id, reason: 'look' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'target_unavailable',
+      fields: { userId: 'cannot use the panel now' },
+    });
+    expect(await views()).toBe(0);
+    // Back, it may be viewed, and is told.
+    await admin.patch(`/resellers/${away.body.id}`, {
+      version: suspended.body.version,
+      status: 'active',
+    });
+    expect(
+      (await support.post('/impersonation', { userId: user.body.id, reason: 'look' })).status,
+    ).toBe(201);
+    expect((await support.del('/impersonation')).status).toBe(204);
+    expect(await views()).toBe(1);
+    expect((await noticesOf('ops@away.test')).length).toBe(1);
+  });
+
+  it('sees the view stop when the person viewing is deleted', async () => {
+    const carrierId = (await admin.get('/me')).body.account.id;
+    const supportGroup = (await support.get('/me')).body.group.id;
+    const agent = await admin.post('/users', {
+      email: 'leaving@carrier.test',
+      password: PASSWORD,
+      accountId: carrierId,
+      groupId: supportGroup,
+    });
+    expect(agent.status).toBe(201);
+    const leaving = await apiClient(suite.server.url, 'leaving@carrier.test', PASSWORD);
+    const started = await leaving.post('/impersonation', {
+      userId: resellerUserId,
+      reason: 'last ticket',
+    });
+    expect(started.status).toBe(201);
+    expect((await admin.del(`/users/${agent.body.id}`)).status).toBe(204);
+    const audit = (await reseller.get(`/audit?resource=impersonation&entityId=${started.body.id}`))
+      .body.items as { op: string }[];
+    expect(audit.map((entry) => entry.op)).toEqual(['deleted', 'created']);
+    const [row] = await suite.orm.em
+      .fork()
+      .execute<{ ended_at: Date | null }[]>('select ended_at from impersonation where id = ?', [
+        started.body.id,
+      ]);
+    expect(row!.ended_at).not.toBeNull();
+  });
+});

@@ -4,7 +4,8 @@ import type { TActor } from '@/lib/server/authz/actor';
 import type { TCredentialRef } from '@/lib/server/auth/door';
 import { assertCan } from '@/lib/server/authz/can';
 import { impersonationTargetScope } from '@/lib/server/authz/impersonation';
-import { notFound } from '@/lib/server/errors/domain-error';
+import { conflict, notFound } from '@/lib/server/errors/domain-error';
+import { projectActor } from '@/lib/server/authz/actor-name';
 import { mutate } from '@/lib/server/live/change-log';
 import { databaseClock } from '@/lib/server/db/clock';
 import { endViews } from './stop-impersonation';
@@ -74,21 +75,44 @@ export async function startImpersonation(
     });
     // The person viewed is told, whatever its grants (DESIGN: start and stop are visible
     // to the impersonated account; a customer's people often cannot read the audit). By
-    // the account that looked, as the audit names it to them, not the agent.
+    // the account that looked as the audit names it to them — never the agent, and never
+    // the carrier behind their reseller ("Upstream provider").
+    const looking = projectActor(
+      {
+        userId: null,
+        name: null,
+        email: null,
+        userPath: null,
+        accountName: actor.account.name,
+        accountPath: actor.account.path,
+      },
+      false,
+      target.account.path,
+    ).name;
     const until = `${after.expiresAt.slice(0, 16).replace('T', ' ')} UTC`;
-    await notifyPerson(
+    const told = await notifyPerson(
       tx,
       record,
       { userId: target.id, accountId: target.account.id },
       {
         kind: 'user.viewed_as',
-        title: `${actor.account.name} is viewing the panel as you`,
+        title: `${looking} is viewing the panel as you`,
         body:
-          `${actor.account.name} started viewing the panel as you, read-only, until ${until}. ` +
+          `${looking} started viewing the panel as you, read-only, until ${until}. ` +
           `The reason given: ${row.reason}`,
         data: { userId: target.id },
       },
     );
+    // Told only while they may use the panel: a view as someone disabled, suspended or
+    // left with no group would show nothing now and, once they are back, go live without
+    // their ever being told. Refused, nothing written.
+    if (!told) {
+      throw conflict(
+        'target_unavailable',
+        'This user cannot use the panel now (disabled, its account suspended, or its group gives nothing): there is nothing to view.',
+        { fields: { userId: 'cannot use the panel now' } },
+      );
+    }
     return { id: row.id, targetUserId: target.id, expiresAt: after.expiresAt };
   });
 }

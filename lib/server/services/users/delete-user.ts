@@ -2,10 +2,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
+import { endViewsOf } from '@/lib/server/services/impersonation/stop-impersonation';
 import { manageTargetOf, mutateScopedUser, toUserDto } from './user-access';
 
 /**
- * Deletes a user in scope (its sessions die with it): never the caller itself, and only
+ * Deletes a user in scope (its sessions and open views die with it): never the caller itself, and only
  * a user whose group holds nothing the caller lacks (the manage rule).
  */
 export async function deleteUser(
@@ -31,5 +32,8 @@ export async function deleteUser(
       scopeBefore: user.account.path,
       scopeAfter: null,
     });
+    // After the user's own entry, as a disable does (update-user.ts): a view this person
+    // had open ends with a stop recorded, which the viewed account reads.
+    await endViewsOf(tx, [{ userId: user.id, account: { path: user.account.path } }], record);
   });
 }
