@@ -120,6 +120,8 @@ export default defineConfig({
       NODE_ENV: 'production',
       NEXT_TELEMETRY_DISABLED: '1',
       PORT: String(PORT + lane),
+      // Required in production on PostgreSQL; this machine's own name may be http.
+      PUBLIC_URL: `http://localhost:${PORT + lane}`,
       // Required on PostgreSQL; on the embedded database it replaces the generated one.
       AUTH_SECRET: 'e2e-lanes-auth-secret-0123456789abcdef',
       ADMIN_EMAIL: E2E_ADMIN.email,

@@ -202,6 +202,16 @@ export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {
   // A production panel on its own database answers people over the network: over plain
   // http its sign-ins and session cookies would cross it in cleartext (no Secure cookie,
   // no HSTS). This machine's own address (a local trial, a proxy on the same host) may.
+  // Unset, it would be http://localhost while the panel listens on every interface and
+  // answers any Host: the same cleartext sign-ins, so it must be said.
+  if (env.NODE_ENV === 'production' && env.DATABASE_URL && !env.PUBLIC_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PUBLIC_URL'],
+      message:
+        'is required in production when DATABASE_URL is set: the https:// address people use (http://localhost:PORT for this machine alone)',
+    });
+  }
   if (
     env.NODE_ENV === 'production' &&
     env.DATABASE_URL &&

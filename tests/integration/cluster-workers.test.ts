@@ -206,6 +206,7 @@ describe('WORKERS above 1 without what several processes share', () => {
         AUTH_SECRET: TEST_AUTH_SECRET,
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
+        PUBLIC_URL: 'https://panel.carrier.example',
       },
       'REDIS_URL',
     ],

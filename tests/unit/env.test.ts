@@ -103,7 +103,7 @@ describe('parseEnv', () => {
     expect(urlError.message).not.toContain('hunter2');
   });
 
-  it('refuses plain http for a production panel on its own database, but on this machine', () => {
+  it('refuses plain http, or none said, for a production panel on its own database, but on this machine', () => {
     const production = { ...PRODUCTION, NODE_ENV: 'production' };
     const error = failure({ ...production, PUBLIC_URL: 'http://panel.carrier.example' });
     expect(error.variables).toEqual(['PUBLIC_URL']);
@@ -117,6 +117,12 @@ describe('parseEnv', () => {
     }
     // A malformed one is named, not thrown on.
     expect(failure({ ...production, PUBLIC_URL: 'http://' }).variables).toEqual(['PUBLIC_URL']);
+    // Unset, it is not taken as this machine's: the panel listens on every interface.
+    const unset = failure(production);
+    expect(unset.variables).toEqual(['PUBLIC_URL']);
+    expect(unset.message).toContain(
+      'PUBLIC_URL is required in production when DATABASE_URL is set',
+    );
     // A trial on the embedded database, or development, is not refused.
     expect(parseEnv({ PUBLIC_URL: 'http://panel.lan', NODE_ENV: 'production' }).PUBLIC_URL).toBe(
       'http://panel.lan',
@@ -154,7 +160,12 @@ describe('parseEnv', () => {
 
   it('runs one process unless WORKERS says more, and only a whole number from 1', () => {
     expect(parseEnv({}).WORKERS).toBe(1);
-    const cluster = { ...PRODUCTION, NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' };
+    const cluster = {
+      ...PRODUCTION,
+      NODE_ENV: 'production',
+      PUBLIC_URL: 'https://panel.carrier.example',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    };
     expect(parseEnv({ ...cluster, WORKERS: '4' }).WORKERS).toBe(4);
     expect(failure({ WORKERS: '0' }).message).toBe(
       'Invalid configuration: WORKERS must be between 1 and 64 (got "0")',
@@ -167,9 +178,10 @@ describe('parseEnv', () => {
     expect(error.variables.sort()).toEqual(['DATABASE_URL', 'REDIS_URL']);
     expect(error.message).toContain('DATABASE_URL is required when WORKERS is above 1');
     expect(error.message).toContain('REDIS_URL is required when WORKERS is above 1');
-    expect(failure({ ...PRODUCTION, NODE_ENV: 'production', WORKERS: '2' }).variables).toEqual([
-      'REDIS_URL',
-    ]);
+    const https = { PUBLIC_URL: 'https://panel.carrier.example' };
+    expect(
+      failure({ ...PRODUCTION, ...https, NODE_ENV: 'production', WORKERS: '2' }).variables,
+    ).toEqual(['REDIS_URL']);
     // And not under the development server, whose compiler writes into one .next.
     const dev = { ...PRODUCTION, REDIS_URL: 'redis://127.0.0.1:6379', WORKERS: '2' };
     expect(failure(dev).variables).toEqual(['WORKERS']);
