@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZHostname } from '@/lib/shared/schemas/brands';
+import { ZPassword } from '@/lib/shared/schemas/users';
 
 /**
  * The environment, parsed once with zod. The custom server calls `loadEnv()` at start
@@ -68,7 +69,16 @@ const FIELDS = {
   ),
   DATABASE_URL: optional(ZPostgresUrl),
   REDIS_URL: optional(ZRedisUrl),
-  AUTH_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  AUTH_SECRET: optional(
+    z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      // Thirty-two of one key signs every session with a secret anyone guesses.
+      .refine(
+        (value) => new Set(value).size >= 8,
+        'must be random (at least 8 different characters)',
+      ),
+  ),
   /** Bearer token for `/api/metrics`; without it the endpoint is off. */
   METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   /**
@@ -94,7 +104,8 @@ const FIELDS = {
   ADMIN_EMAIL: optional(
     z.email('must be an email address').transform((value) => value.toLowerCase()),
   ),
-  ADMIN_PASSWORD: optional(z.string().min(12, 'must be at least 12 characters')),
+  /** The first carrier admin's: held to the rule every other password is held to. */
+  ADMIN_PASSWORD: optional(ZPassword),
   DATA_DIR: z.preprocess(unsetIfEmpty, z.string().default('./data')),
   /**
    * `1`: an empty PostgreSQL database gets the demo carrier the embedded one gets (a

@@ -75,5 +75,21 @@ describe('npm run carrier:create', () => {
     });
     const missing = await create(['--admin-email', 'x@y.test']);
     expect(missing).toEqual({ code: 1, output: 'carrier:create: --name is required\n' });
+    // The tenant's most privileged person is held to the panel's password rule.
+    const weak = await create([
+      '--name',
+      'Weak',
+      '--admin-email',
+      'ops@weak.test',
+      '--admin-password',
+      'aaaaaaaaaaaa',
+    ]);
+    expect(weak).toEqual({
+      code: 1,
+      output: 'carrier:create: --admin-password must not be one character repeated\n',
+    });
+    const first = await apiClient(suite.server.url, FIRST.ADMIN_EMAIL, FIRST.ADMIN_PASSWORD);
+    const emails = (await first.get('/users?q=ops@weak.test')).body.items;
+    expect(emails).toEqual([]);
   });
 });

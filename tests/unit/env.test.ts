@@ -3,7 +3,7 @@ import { EnvError, parseEnv, ZDatabaseEnv } from '@/lib/server/env';
 
 const PRODUCTION = {
   DATABASE_URL: 'postgresql://panel@db.internal:5432/panel',
-  AUTH_SECRET: 'a'.repeat(40),
+  AUTH_SECRET: 'k3Jq8vXz-0pLm2Nf7Rt5Wy9Bc4Hd6Gs1',
   ADMIN_EMAIL: 'Ops@Carrier.example',
   ADMIN_PASSWORD: 'correct horse battery',
 };
@@ -98,6 +98,17 @@ describe('parseEnv', () => {
     const error = failure({ ...PRODUCTION, AUTH_SECRET: 'short-secret' });
     expect(error.variables).toEqual(['AUTH_SECRET']);
     expect(error.message).not.toContain('short-secret');
+    // Long enough is not enough: one key held down, or a weak first admin's password.
+    const guessable = failure({
+      ...PRODUCTION,
+      AUTH_SECRET: 'x'.repeat(40),
+      ADMIN_PASSWORD: 'aaaaaaaaaaaa',
+    });
+    expect(guessable.variables.sort()).toEqual(['ADMIN_PASSWORD', 'AUTH_SECRET']);
+    expect(guessable.message).toContain('AUTH_SECRET must be random');
+    expect(guessable.message).toContain('ADMIN_PASSWORD must not be one character repeated');
+    expect(guessable.message).not.toContain('xxxx');
+    expect(guessable.message).not.toContain('aaaa');
     const urlError = failure({ DATABASE_URL: 'mysql://user:hunter2@db/panel' });
     expect(urlError.message).toContain('DATABASE_URL must be a postgres');
     expect(urlError.message).not.toContain('hunter2');
