@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MIGRATIONS } from '@/lib/server/db/migrations';
+import pg from 'pg';
 import { io } from 'socket.io-client';
 import { createTestDatabase, type TTestDatabase } from '../fixtures/test-database';
 import { runPanelUntilExit, runScript, startPanelServer } from '../fixtures/panel-server';
@@ -103,4 +104,44 @@ describe('npm run db:migrate', () => {
       await target.drop();
     }
   });
+
+  // PGlite serves one database under any name: the mistake cannot happen there.
+  it.skipIf(inject('testDatabase').kind === 'pglite')(
+    'refuses a DATABASE_URL naming a database that does not exist, creating none',
+    async () => {
+      const target = inject('testDatabase');
+      if (target.kind !== 'postgresql') throw new Error('PostgreSQL only');
+      const name = `rp_missing_${Date.now().toString(36)}`;
+      const url = new URL(target.adminUrl);
+      url.pathname = `/${name}`;
+      const exists = async () => {
+        const admin = new pg.Client({ connectionString: target.adminUrl });
+        await admin.connect();
+        try {
+          return (await admin.query('select 1 from pg_database where datname = $1', [name]))
+            .rowCount;
+        } finally {
+          await admin.end();
+        }
+      };
+      const migrated = await runScript('scripts/db-migrate.ts', [], {
+        DATABASE_URL: url.toString(),
+      });
+      expect(migrated).toEqual({
+        code: 1,
+        output: `migration failed: the database "${name}" that DATABASE_URL names does not exist: create it first (createdb ${name}); the panel never creates one\n`,
+      });
+      const started = await runPanelUntilExit({
+        DATABASE_URL: url.toString(),
+        PUBLIC_URL: 'https://panel.carrier.example',
+        AUTH_SECRET: 'lifecycle-secret-0123456789abcdefghij',
+        ...ADMIN,
+      });
+      expect(started.code).toBe(1);
+      expect(started.output).toContain(
+        `the database "${name}" that DATABASE_URL names does not exist`,
+      );
+      expect(await exists()).toBe(0);
+    },
+  );
 });

@@ -71,6 +71,8 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
         'transfer_request',
       ],
     },
+    // Never created on a start or a migration: a mistyped name is refused (orm.ts).
+    ensureDatabase: false,
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
     driverOptions: { connection: { options: PANEL_SESSION_OPTIONS } },

@@ -22,7 +22,11 @@ export async function openOrm(
  */
 export async function withMigrationLock<T>(clientUrl: string, work: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: clientUrl });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    throw missingDatabase(error, clientUrl) ?? error;
+  }
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
@@ -33,6 +37,20 @@ export async function withMigrationLock<T>(clientUrl: string, work: () => Promis
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The panel never creates its database (`ensureDatabase: false`, config.ts): one letter
+ * wrong in DATABASE_URL would otherwise bring up a new, empty installation — migrated,
+ * seeded with a first admin, taking sign-ins — while the real data looked gone. The
+ * missing database is said instead, by name.
+ */
+function missingDatabase(error: unknown, clientUrl: string): Error | null {
+  if ((error as { code?: string }).code !== '3D000') return null;
+  const name = decodeURIComponent(new URL(clientUrl).pathname.slice(1));
+  return new Error(
+    `the database "${name}" that DATABASE_URL names does not exist: create it first (createdb ${name}); the panel never creates one`,
+  );
 }
 
 /** Applies pending migrations; returns the names of those applied now. */
