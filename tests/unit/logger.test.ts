@@ -2,9 +2,12 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 /** tests/fixtures/log-lines.ts in its own process: stdout's lines, its writes, its code. */
-async function logLines(mode: 'spread' | 'wide' | 'exit' | 'crash' | 'redact') {
+async function logLines(
+  mode: 'spread' | 'wide' | 'exit' | 'crash' | 'redact',
+  env: Record<string, string> = { LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
+) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'tests/fixtures/log-lines.ts', mode], {
-    env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -25,6 +28,12 @@ async function logLines(mode: 'spread' | 'wide' | 'exit' | 'crash' | 'redact') {
 }
 
 describe('the JSON log on stdout', () => {
+  it('takes LOG_LEVEL= and LOG_FORMAT= (empty) as unset: info, JSON', async () => {
+    const { code, records, stderr } = await logLines('spread', { LOG_FORMAT: '', LOG_LEVEL: '' });
+    expect(code, stderr).toBe(0);
+    expect(records).toHaveLength(100);
+  });
+
   it('writes lines that come a request apart together, every one whole and in order', async () => {
     const { code, records, writes, spreadMs, bytes } = await logLines('spread');
     expect(code).toBe(0);
