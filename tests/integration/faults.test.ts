@@ -27,6 +27,7 @@ describe('PostgreSQL restarted under write load', () => {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
     });
+    let stopped = false;
     try {
       const token = (await requestToken(server.url, ADMIN.email, ADMIN.password)).body.token;
       const call = (method: string, path: string, body?: unknown) =>
@@ -124,9 +125,20 @@ describe('PostgreSQL restarted under write load', () => {
         `postgres restart: ${acked.length} writes acknowledged (${acked.filter((w) => w.at > restartedAt).length} after the restart), ${failed} refused during it (${[...refusals].join(', ')}); client resyncs: ${client.resyncs.length}`,
       );
       client.close();
+      // Its database gone: the process is alive — a supervisor must not restart it into a
+      // start that cannot succeed while it would reconnect by itself — and not ready.
+      stopped = true;
+      await pg.stop();
+      const health = await fetch(`${server.url}/api/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({
+        status: 'degraded',
+        database: { status: 'down' },
+      });
+      expect((await fetch(`${server.url}/api/ready`)).status).toBe(503);
     } finally {
       await server.stop();
-      await pg.stop();
+      if (!stopped) await pg.stop();
     }
   });
 });

@@ -4,8 +4,11 @@ import { findRuntime } from '@/lib/server/runtime';
 export const dynamic = 'force-dynamic';
 
 /**
- * Liveness and database status, for load balancers and operators. 200 when the
- * database answers, 503 otherwise; never a stack trace.
+ * Liveness, with the database's status for operators: 200 while the process serves,
+ * whether its database answers (`ok`) or not (`degraded`; never a stack trace). A
+ * supervisor that restarted a process whenever its database was away would turn a
+ * database restart into a crash loop — a new process cannot start without it, while the
+ * running one reconnects by itself. Whether to send traffic is `/api/ready`'s answer.
  */
 export async function GET() {
   const runtime = findRuntime();
@@ -27,9 +30,9 @@ export async function GET() {
       },
     });
   } catch {
-    return NextResponse.json(
-      { status: 'unavailable', database: { status: 'down', kind: runtime.config.databaseKind } },
-      { status: 503, headers: { 'Retry-After': '5' } },
-    );
+    return NextResponse.json({
+      status: 'degraded',
+      database: { status: 'down', kind: runtime.config.databaseKind },
+    });
   }
 }
