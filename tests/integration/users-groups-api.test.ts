@@ -620,3 +620,29 @@ describe('an email taken', () => {
     }
   });
 });
+
+describe('an email pasted with spaces around it', () => {
+  it('is taken as sign-in takes it: trimmed, in lower case, and signs in', async () => {
+    const group = (
+      await admin.post('/groups', { name: 'Pasted emails', grants: ['customers:read'] })
+    ).body.id;
+    const account = await admin.post('/resellers', { name: 'Pasted', email: ' Ops@Pasted.test ' });
+    expect(account.status, JSON.stringify(account.body)).toBe(201);
+    expect(account.body.email).toBe('ops@pasted.test');
+    const user = await admin.post('/users', {
+      email: ' Desk@Pasted.test\t',
+      password: PASSWORD,
+      accountId: account.body.id,
+      groupId: group,
+    });
+    expect(user.status, JSON.stringify(user.body)).toBe(201);
+    expect(user.body.email).toBe('desk@pasted.test');
+    expect((await apiClient(suite.server.url, 'desk@pasted.test', PASSWORD)).cookie).toBeTruthy();
+    // Spaces inside are still no address.
+    const inside = await admin.post('/resellers', { name: 'Inside', email: 'ops @pasted.test' });
+    expect([inside.status, inside.body.error.fields]).toEqual([
+      400,
+      { email: 'must be an email address' },
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ZCurrency,
+  ZEmailAddress,
   ZEntityMeta,
   ZId,
   ZMoney,
@@ -12,15 +13,12 @@ import {
 } from './common';
 
 const ZName = ZNameText(200);
-const ZEmail = z
-  .email('must be an email address')
-  .max(320)
-  .transform((email) => email.toLowerCase());
+
 export const ZAccountStatus = z.enum(['active', 'suspended']);
 
 export const ZResellerCreate = z.strictObject({
   name: ZName,
-  email: ZEmail,
+  email: ZEmailAddress,
   parentId: ZId.optional(),
   /** Absent: the parent's. Fixed once the account exists. */
   currency: ZCurrency.optional(),
@@ -32,7 +30,7 @@ const ZFixedCurrency = ZCurrency.optional();
 export const ZResellerPatch = z.strictObject({
   version: ZVersion,
   name: ZName.optional(),
-  email: ZEmail.optional(),
+  email: ZEmailAddress.optional(),
   status: ZAccountStatus.optional(),
   creditLimit: ZMoney.nullable().optional(),
   /** Available credit (in its currency) at or below which both sides are told; null: none. */
@@ -44,7 +42,7 @@ export const ZResellerPatch = z.strictObject({
 
 export const ZCustomerCreate = z.strictObject({
   name: ZName,
-  email: ZEmail.optional(),
+  email: ZEmailAddress.optional(),
   parentId: ZId.optional(),
   currency: ZCurrency.optional(),
   creditLimit: ZMoney.optional(),
@@ -52,7 +50,7 @@ export const ZCustomerCreate = z.strictObject({
 export const ZCustomerPatch = z.strictObject({
   version: ZVersion,
   name: ZName.optional(),
-  email: ZEmail.nullable().optional(),
+  email: ZEmailAddress.nullable().optional(),
   status: ZAccountStatus.optional(),
   creditLimit: ZMoney.nullable().optional(),
   /** Available credit (in its currency) at or below which both sides are told; null: none. */

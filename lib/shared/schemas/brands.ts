@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZNameText, ZText, ZVersion } from './common';
+import { ZEmailAddress, ZNameText, ZText, ZVersion } from './common';
 
 /** At most this many hostnames per brand (issue 19). */
 export const BRAND_MAX_HOSTNAMES = 10;
@@ -80,12 +80,7 @@ export const ZBrandPut = z.strictObject({
   displayName: ZNameText(80, 'must be 1 to 80 characters'),
   primaryColor: ZColour,
   accentColor: ZColour,
-  supportEmail: z
-    .email('must be an email address')
-    .max(320)
-    .transform((email) => email.toLowerCase())
-    .nullable()
-    .default(null),
+  supportEmail: ZEmailAddress.nullable().default(null),
   supportUrl: ZText()
     .max(2000, 'is too long')
     .refine(isHttpsUrl, 'must be an https:// URL')

@@ -65,6 +65,17 @@ export function ZText(error?: string, options: { multiline?: boolean } = {}) {
 }
 
 /**
+ * An email address as people paste it: spaces around it dropped, then checked, then in
+ * lower case — as sign-in reads the address typed (lib/server/auth/login.ts), so what
+ * signs in is also what is taken when a user or an account is made.
+ */
+export const ZEmailAddress = z
+  .string('must be an email address')
+  .trim()
+  .pipe(z.email('must be an email address').max(320))
+  .transform((email) => email.toLowerCase());
+
+/**
  * A name people read (an account's, a card's, a group's, a destination's): text as `ZText`,
  * trimmed, 1 to `max` characters, at least one of them visible — a name of nothing but
  * zero-width or other format characters (`"\u200b\u200b"`) passed "is required" and shows

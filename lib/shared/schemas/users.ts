@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { ZEntityMeta, ZId, ZPageQuery, ZSort, ZNameText, ZText, ZVersion } from './common';
+import {
+  ZEmailAddress,
+  ZEntityMeta,
+  ZId,
+  ZPageQuery,
+  ZSort,
+  ZNameText,
+  ZText,
+  ZVersion,
+} from './common';
 
 export const ZPassword = ZText('is required')
   .min(12, 'must be at least 12 characters')
@@ -13,10 +22,7 @@ const ZUserName = ZNameText(200);
 export const EMAIL_TAKEN = 'is taken by another user';
 
 export const ZUserCreate = z.strictObject({
-  email: z
-    .email('must be an email address')
-    .max(320)
-    .transform((email) => email.toLowerCase()),
+  email: ZEmailAddress,
   password: ZPassword,
   name: ZUserName.optional(),
   accountId: ZId,
