@@ -262,12 +262,15 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await revisionTimer.stop();
       await fanOut.stop();
-      await outbox?.stop();
+      // Told now, waited for before the database closes: a send under way (a bounded
+      // wait, outbox-worker.ts) does not hold the sockets open or the HTTP drain back.
+      const outboxStopped = outbox?.stop();
       await io.close();
       httpServer.closeIdleConnections();
       const drained = options.clusterWorker ? untilNoRequests(state) : closed;
       await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 5_000))]);
       httpServer.closeAllConnections();
+      await outboxStopped;
       await requests.close().catch(() => {});
       await closeRedis?.();
       await database.close();

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { mailSettingsOf } from '@/lib/server/services/notifications/mail-settings';
 import {
@@ -316,6 +316,40 @@ describe('a send that outlives its claim', () => {
 });
 
 describe('a mail server that stops answering', () => {
+  it('does not hold a stop: the send under way is left to its lease', async () => {
+    await suite.orm.em.fork().execute(`update outbox set status = 'sent' where status = 'pending'`);
+    await queueMail('Hung');
+    // Takes the connection and never greets.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const worker = new OutboxWorker(
+      suite.orm,
+      { transport: `smtp://127.0.0.1:${port}`, from: 'panel@off.test' },
+      suite.server.url,
+      { pollMs: 60_000, sendTimeoutMs: 60_000, stopWaitMs: 100 },
+    );
+    try {
+      worker.nudge();
+      const read = () =>
+        suite.orm.em
+          .fork()
+          .execute<{ status: string; attempts: number }[]>(
+            `select status, attempts from outbox where subject = 'Hung'`,
+          );
+      while (!held.length || (await read())[0]?.attempts !== 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // The mail server has not said a word: the send would wait its minute.
+      await worker.stop();
+      expect(await read()).toEqual([{ status: 'pending', attempts: 1 }]);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  }, 20_000);
+
   it('fails the send within the send timeout, a URL-configured server too', async () => {
     await suite.orm.em.fork().execute(`update outbox set status = 'sent' where status = 'pending'`);
     await queueMail('Silence');

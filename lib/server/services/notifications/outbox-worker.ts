@@ -23,6 +23,12 @@ export interface TOutboxOptions {
   leaseMs: number;
   /** How long a send waits for the mail server at each step: well inside the lease. */
   sendTimeoutMs: number;
+  /**
+   * How long a stop waits for a send under way: a mail server that hangs must not hold a
+   * shutdown (the process is killed 10 s after SIGTERM). The row's lease covers it: one
+   * left mid-send is claimed again when the lease ends.
+   */
+  stopWaitMs: number;
 }
 
 const DEFAULTS: TOutboxOptions = {
@@ -33,6 +39,7 @@ const DEFAULTS: TOutboxOptions = {
   backoffMs: (attempts) => Math.min(60_000 * 2 ** (attempts - 1), 3_600_000),
   leaseMs: 5 * 60_000,
   sendTimeoutMs: 60_000,
+  stopWaitMs: 2_000,
 };
 
 /** Why a mail was dropped unsent (`outbox.last_error`). */
@@ -129,7 +136,12 @@ export class OutboxWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.running;
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.running,
+      new Promise((resolve) => (waited = setTimeout(resolve, this.options.stopWaitMs))),
+    ]);
+    clearTimeout(waited);
     this.transport.close();
   }
 
