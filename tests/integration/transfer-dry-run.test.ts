@@ -233,6 +233,39 @@ describe('POST /customers/{id}/transfer?dryRun=true', () => {
     });
     expect(outsider.status).toBe(404);
   });
+
+  it('refuses a working customer under a suspended reseller, dry run or not, moving nothing', async () => {
+    const card = await r2.post('/cards', { name: 'R2 retail', currency: 'EUR', kind: 'customer' });
+    expect(card.status).toBe(201);
+    const r2Account = (await admin.get(`/resellers/${ids.R2}`)).body;
+    const suspended = await admin.patch(`/resellers/${ids.R2}`, {
+      version: r2Account.version,
+      status: 'suspended',
+    });
+    expect(suspended.status).toBe(200);
+    try {
+      for (const query of ['?dryRun=true', '']) {
+        const refused = await admin.post(`/customers/${ids.KU}/transfer${query}`, {
+          toParentId: ids.R2,
+          cardId: card.body.id,
+        });
+        expect([refused.status, refused.body.error]).toEqual([
+          409,
+          expect.objectContaining({
+            code: 'target_suspended',
+            fields: { toParentId: 'is suspended: the customer would stop at once' },
+          }),
+        ]);
+      }
+      const customer = (await admin.get(`/customers/${ids.KU}`)).body;
+      expect(customer).toMatchObject({ parentId: ids.RU, status: 'active' });
+    } finally {
+      await admin.patch(`/resellers/${ids.R2}`, {
+        version: suspended.body.version,
+        status: 'active',
+      });
+    }
+  });
 });
 
 describe('a settled balance and the margin the old parent loses', () => {

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { accountScopePath, carrierIdOf } from '@/lib/server/authz/scope';
+import { accountScopePath, carrierIdOf, onPathSql } from '@/lib/server/authz/scope';
 import { conflict, invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { Money } from '@/lib/shared/pricing/money';
@@ -230,6 +230,24 @@ export async function checkTransfer(
   if (relation !== 'owner') throw notFound('card');
   if (card.owner.id !== target.id || card.kind !== 'customer') {
     throw invalidInput({ cardId: 'must be a customer card of the target account' });
+  }
+  // A working customer moved under a suspended account (or one below a suspended one)
+  // would stop at once — a suspended reseller's whole subtree stops — with nothing in
+  // the preview saying so. Refused, the dry run too; which account is suspended is not
+  // said (one above the caller's reach may be).
+  if (suspended.size === 0) {
+    const path = onPathSql('id', target.path);
+    const held = await em.execute<{ one: number }[]>(
+      `select 1 as one from account where status = 'suspended' and ${path.sql} limit 1`,
+      path.params,
+    );
+    if (held.length) {
+      throw conflict(
+        'target_suspended',
+        'The account you move the customer under is suspended: the customer would stop at once. Resume it first, or choose another.',
+        { fields: { toParentId: 'is suspended: the customer would stop at once' } },
+      );
+    }
   }
   await refuseOwnPeople(em, actor, customer);
   return { customer, suspended, parentName, target, card };
