@@ -16,7 +16,12 @@ import { LOGGED_RESOURCES } from '@/lib/shared/schemas/audit';
 import { resourceLabel } from '@/lib/shared/activity-sentence';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { RecordPicker, USERS_SOURCE } from '@/components/pickers/record-picker';
-import { dayRangeOf, DayRangeFields, FilterActions } from '@/components/ui/filter-form';
+import {
+  dayRangeOf,
+  DayRangeFields,
+  FilterActions,
+  FilterInError,
+} from '@/components/ui/filter-form';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { useAddressState } from '@/lib/client/address-state';
@@ -147,6 +152,8 @@ export function AuditPanel({
   const [filters, setFilters] = useAddressState(initial, rendered, auditAddress);
   const idError = filters.entityId && !isEntityId(filters.entityId) ? 'must be an id' : undefined;
   const days = dayRangeOf(filters);
+  // A filter in error narrows nothing: the log and its export wait for it.
+  const inError = Boolean(idError || days.error);
   const sent: Record<string, string | undefined> = {
     resource: filters.resource || undefined,
     op: filters.op || undefined,
@@ -211,12 +218,12 @@ export function AuditPanel({
           />
           <FilterActions
             onClear={() => setFilters(NO_AUDIT_FILTERS)}
-            exportHref={`/api/v1/audit/export?${searchOf(sent)}`}
+            exportHref={inError ? null : `/api/v1/audit/export?${searchOf(sent)}`}
           />
         </form>
       </PanelSection>
       <PanelSection title="Audit log">
-        <AuditTable label="Audit log" filters={sent} />
+        {inError ? <FilterInError /> : <AuditTable label="Audit log" filters={sent} />}
       </PanelSection>
     </div>
   );

@@ -6,7 +6,12 @@ import { useJoinedFetch } from '@/lib/client/use-resource';
 import { useDebounced } from '@/lib/client/use-debounced';
 import { useAddressState } from '@/lib/client/address-state';
 import { pathOf, queryKeys, searchOf } from '@/lib/client/query-keys';
-import { dayRangeOf, DayRangeFields, FilterActions } from '@/components/ui/filter-form';
+import {
+  dayRangeOf,
+  DayRangeFields,
+  FilterActions,
+  FilterInError,
+} from '@/components/ui/filter-form';
 import {
   UNRATED_REASONS,
   type TUsageRecordDto,
@@ -98,9 +103,13 @@ export function CallsPanel({
     rendered,
     callsAddress,
   );
-  const number = useDebounced(filters.number.trim(), 300);
+  // Typed as the price trace takes a number: `+44 1481-700 123` is 441481700123.
+  const number = useDebounced(filters.number.replace(/[\s+().-]/g, ''), 300);
   const numberError = number && !/^\d{1,32}$/.test(number) ? 'must be digits' : undefined;
   const days = dayRangeOf(filters);
+  // A filter in error narrows nothing: the list and its export wait for it, rather than
+  // show (and download) more than the form says.
+  const inError = Boolean(numberError || days.error);
   const sent: Record<string, string | undefined> = {
     accountId: filters.accountId || undefined,
     number: numberError ? undefined : number || undefined,
@@ -186,18 +195,22 @@ export function CallsPanel({
           <DayRangeFields days={filters} error={days.error} onChange={set} />
           <FilterActions
             onClear={() => setFilters({ ...NO_CALL_FILTERS, accountId: record?.id ?? '' })}
-            exportHref={`/api/v1/usage/export?${searchOf(sent)}`}
+            exportHref={inError ? null : `/api/v1/usage/export?${searchOf(sent)}`}
           />
         </form>
       </PanelSection>
       <PanelSection title="Calls">
-        <CallsTable
-          viewer={viewer}
-          filter={sent}
-          // One customer's calls need no column naming it.
-          showAccount={!viewer.isCustomer && record?.kind !== 'customer'}
-          emptyText={emptyText}
-        />
+        {inError ? (
+          <FilterInError />
+        ) : (
+          <CallsTable
+            viewer={viewer}
+            filter={sent}
+            // One customer's calls need no column naming it.
+            showAccount={!viewer.isCustomer && record?.kind !== 'customer'}
+            emptyText={emptyText}
+          />
+        )}
       </PanelSection>
     </div>
   );

@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
-import { ApiClientError } from '@/lib/client/api';
+import { ApiClientError, apiFetch, type TPageOf } from '@/lib/client/api';
 import { useApiMutation } from '@/lib/client/use-resource';
 import { optional, SubmitCancelled, useSchemaForm } from '@/lib/client/use-schema-form';
 import type { TRatesWritten } from '@/lib/shared/schemas/cards';
@@ -57,31 +57,39 @@ export function RateEditor({
   editing,
   onDone,
 }: {
-  card: { id: string; name: string; currency: string };
+  card: { id: string; name: string; currency: string; version: number };
   editing: TRateDto | null;
   onDone: () => void;
 }) {
   const { confirm, dialog } = useConfirm();
   const heading = useRef<HTMLHeadingElement>(null);
-  const save = useApiMutation<{ upsert: [TRatePatchRow]; liveAt?: string }, TRatesWritten>(
-    'PATCH',
-    `/cards/${card.id}/rates`,
-    [],
-    {
-      success: (result, body) =>
-        result.revision.state === 'scheduled'
-          ? `${body.upsert[0].prefix} on ${card.name}: goes live ${new Date(result.revision.liveAt).toLocaleString()}.`
-          : `${body.upsert[0].prefix} saved on ${card.name}.`,
-    },
-  );
+  // The card's version when the form was opened, sent with the change: a colleague's
+  // write to the card since is a 409, shown, instead of this form's older values silently
+  // putting back what they changed (DESIGN §2: a stale update never overwrites).
+  const [openedAt, setOpenedAt] = useState(card.version);
+  const [changedSince, setChangedSince] = useState<string | null>(null);
+  const save = useApiMutation<
+    { upsert: [TRatePatchRow]; liveAt?: string; version?: number },
+    TRatesWritten
+  >('PATCH', `/cards/${card.id}/rates`, [], {
+    success: (result, body) =>
+      result.revision.state === 'scheduled'
+        ? `${body.upsert[0].prefix} on ${card.name}: goes live ${new Date(result.revision.liveAt).toLocaleString()}.`
+        : `${body.upsert[0].prefix} saved on ${card.name}.`,
+  });
   // Said in the form when the row was picked; whether it is in force is asked again when
   // it is saved (`toBody`), and the server's clock has the last word.
   const [pickedAt] = useState(() => serverNow());
   const inForce = Boolean(editing?.effectiveFrom && Date.parse(editing.effectiveFrom) <= pickedAt);
-  const remove = useApiMutation<TRateKey, TRatesWritten>('PATCH', `/cards/${card.id}/rates`, [], {
-    body: (key) => ({ remove: [key] }),
-    success: (_, key) => `${key.prefix} removed from ${card.name}.`,
-  });
+  const remove = useApiMutation<{ key: TRateKey; version: number }, TRatesWritten>(
+    'PATCH',
+    `/cards/${card.id}/rates`,
+    [],
+    {
+      body: ({ key, version }) => ({ remove: [key], version }),
+      success: (_, { key }) => `${key.prefix} removed from ${card.name}.`,
+    },
+  );
   const form = useSchemaForm({
     schema: ZRatePatchRow,
     defaultValues: editing ? valuesOf(editing) : EMPTY,
@@ -114,8 +122,17 @@ export function RateEditor({
       const local = form.form.getValues('liveAt');
       const liveAt = local ? new Date(local).toISOString() : undefined;
       await save
-        .mutateAsync({ upsert: [row], ...(liveAt ? { liveAt } : {}) })
-        .catch((error: unknown) => {
+        // A new prefix has no older values to put back: only an edit is held to the version.
+        .mutateAsync({
+          upsert: [row],
+          ...(known ? { version: openedAt } : {}),
+          ...(liveAt ? { liveAt } : {}),
+        })
+        .catch(async (error: unknown) => {
+          if (isStale(error)) {
+            await showChangedSince(error, row.prefix);
+            throw new SubmitCancelled();
+          }
           throw asRowError(error);
         });
       onDone();
@@ -128,6 +145,13 @@ export function RateEditor({
     heading.current?.focus({ preventScroll: true });
   }, [editing]);
 
+  /** Someone wrote the card first: say what the row holds now, and take their version. */
+  async function showChangedSince(error: ApiClientError, prefix: string) {
+    const current = error.current as { version?: number } | undefined;
+    if (current?.version) setOpenedAt(current.version);
+    setChangedSince(await termsNow(card, prefix, editing?.effectiveFrom ?? null));
+  }
+
   async function removeRow() {
     if (!editing) return;
     const asked = await confirm({
@@ -139,12 +163,16 @@ export function RateEditor({
     if (!asked) return;
     try {
       await remove.mutateAsync({
-        prefix: editing.prefix,
-        ...(editing.effectiveFrom ? { effectiveFrom: editing.effectiveFrom } : {}),
+        key: {
+          prefix: editing.prefix,
+          ...(editing.effectiveFrom ? { effectiveFrom: editing.effectiveFrom } : {}),
+        },
+        version: openedAt,
       });
       onDone();
     } catch (error) {
-      form.refused(error);
+      if (isStale(error)) await showChangedSince(error, editing.prefix);
+      else form.refused(error);
     }
   }
 
@@ -177,6 +205,16 @@ export function RateEditor({
           )
         ) : null}
       </p>
+      {changedSince !== null ? (
+        <p
+          role="alert"
+          data-testid="rate-changed-since"
+          className="rounded-md border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100"
+        >
+          Someone else changed this card&apos;s rates after you opened this form; nothing of yours
+          was written. {changedSince} Check the fields, then save again to apply yours over theirs.
+        </p>
+      ) : null}
       <div className="grid grid-cols-2 gap-3">
         <TextField
           id="rate-edit-prefix"
@@ -305,6 +343,30 @@ function addQuestion(cardName: string, prefix: string) {
 }
 
 /** The server names `upsert.0.rate`; the form's field is `rate`. */
+function isStale(error: unknown): error is ApiClientError {
+  return error instanceof ApiClientError && error.status === 409 && error.code === 'conflict';
+}
+
+/** The row's terms as the card holds them now, in a sentence (or that it is gone). */
+async function termsNow(
+  card: { id: string; currency: string },
+  prefix: string,
+  effectiveFrom: string | null,
+): Promise<string> {
+  try {
+    const page = await apiFetch<TPageOf<TRateDto>>(
+      `/api/v1/cards/${card.id}/rates?prefix=${encodeURIComponent(prefix)}&limit=50`,
+    );
+    const row = page.items.find(
+      (item) => item.prefix === prefix && (item.effectiveFrom ?? null) === effectiveFrom,
+    );
+    if (!row) return `${prefix} is no longer on the card.`;
+    return `${prefix} now reads: ${row.rate} ${card.currency} a minute, connection fee ${row.connectionFee}, billed ${row.initialIncrement}/${row.increment} s${row.blocked ? ', blocked' : ''}.`;
+  } catch {
+    return 'The table shows the card as it is now.';
+  }
+}
+
 function asRowError(error: unknown): unknown {
   if (!(error instanceof ApiClientError) || !Object.keys(error.fields).length) return error;
   const fields = Object.fromEntries(

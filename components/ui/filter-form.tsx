@@ -55,22 +55,39 @@ export function DayRangeFields({
   );
 }
 
-/** A filter form's last line: clear every filter, and download the same selection. */
+/**
+ * A filter form's last line: clear every filter, and download the same selection. With a
+ * filter in error (`exportHref` null) there is no selection to download: dropping the bad
+ * filter would export more than the form says — everything, at worst.
+ */
 export function FilterActions({
   onClear,
   exportHref,
 }: {
   onClear: () => void;
-  exportHref: string;
+  exportHref: string | null;
 }) {
   return (
     <div className="flex items-center gap-3">
       <button type="button" className="text-sm text-slate-600 underline" onClick={onClear}>
         Clear filters
       </button>
-      <a className="text-sm text-brand-700 underline" href={exportHref} download>
-        Export CSV
-      </a>
+      {exportHref ? (
+        <a className="text-sm text-brand-700 underline" href={exportHref} download>
+          Export CSV
+        </a>
+      ) : (
+        <span className="text-sm text-slate-500">Export CSV: fix the filter first</span>
+      )}
     </div>
+  );
+}
+
+/** What a list shows while a filter of its form is in error: nothing, and why. */
+export function FilterInError() {
+  return (
+    <p className="text-sm text-slate-600" role="status">
+      A filter above is not valid: fix it to see the list.
+    </p>
   );
 }

@@ -582,6 +582,28 @@ test('one rate changed, added and removed by hand; the card derived from it foll
   expect(revisions[0].state).toBe('scheduled');
   await expect(rates.getByRole('row', { name: /^44 United Kingdom/ })).toContainText('0.0300');
   await api('DELETE', `/cards/${card.id}/revisions/${revisions[0].number}`);
+  // A colleague changes the row while this form is open: the save is refused and says
+  // what the row holds now, instead of putting the old fee back unseen.
+  await rates.getByRole('button', { name: 'Edit 44 United Kingdom' }).click();
+  await expect(form.getByLabel('Connection fee (EUR)')).toHaveValue('0.0000');
+  await api('PATCH', `/cards/${card.id}/rates`, {
+    upsert: [
+      { prefix: '44', destination: 'United Kingdom', rate: '0.0300', connectionFee: '0.0100' },
+    ],
+  });
+  await form.getByLabel('Rate per minute (EUR)').fill('0.0330');
+  await form.getByRole('button', { name: 'Save rate' }).click();
+  await expect(form.getByTestId('rate-changed-since')).toContainText(/connection fee 0\.01/);
+  const uk = async () =>
+    (await api('GET', `/cards/${card.id}/rates?prefix=44`)).items[0] as {
+      rate: string;
+      connectionFee: string;
+    };
+  expect(await uk()).toMatchObject({ rate: '0.0300', connectionFee: '0.0100' });
+  // Saved again, knowingly: this form's terms apply over theirs.
+  await form.getByRole('button', { name: 'Save rate' }).click();
+  await expect(rates.getByRole('row', { name: /^44 United Kingdom/ })).toContainText('0.033');
+  expect((await uk()).rate).toBe('0.0330');
   // The derived card offers no editing: its rates follow its parent.
   await expect(soldRates.getByRole('button', { name: /^Edit / })).toHaveCount(0);
   await expect(watcher.getByRole('form', { name: 'Edit a rate' })).toHaveCount(0);

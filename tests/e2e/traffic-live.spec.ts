@@ -268,8 +268,16 @@ test('the calls page lists what needs attention, live, and downloads each viewer
   await expect(table.getByRole('row')).toHaveCount(3);
   // By the number's first digits, every status.
   await admin.getByRole('button', { name: 'Clear filters' }).click();
-  await admin.getByLabel('Number starts with').fill('9991234');
+  // Typed as the price trace takes it: `+`, spaces and dashes are not digits of it.
+  await admin.getByLabel('Number starts with').fill('+999 1234');
   await expect(table.getByRole('row')).toHaveCount(3);
+  // A filter in error narrows nothing: no list, no export, rather than every call.
+  await admin.getByLabel('Number starts with').fill('999x');
+  await expect(
+    admin.getByText('A filter above is not valid: fix it to see the list.'),
+  ).toBeVisible();
+  await expect(table).toHaveCount(0);
+  await expect(admin.getByRole('link', { name: 'Export CSV' })).toHaveCount(0);
   await admin.getByLabel('Number starts with').fill('');
   // The carrier's seat: a K1 call paid it 0.012 (the reseller's price) and cost it 0.010.
   const rated = table
