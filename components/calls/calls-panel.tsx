@@ -18,7 +18,7 @@ import {
   type TUsageStatus,
 } from '@/lib/shared/schemas/usage';
 import { callMoney, UNRATED_REASON_TEXT } from '@/lib/shared/traffic';
-import { formatCallLength } from '@/lib/shared/format';
+import { columnDecimals, formatCallLength } from '@/lib/shared/format';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { accountSources, RecordPicker } from '@/components/pickers/record-picker';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
@@ -241,6 +241,14 @@ function CallsTable({
   });
   const rows = calls.data?.pages.flatMap((page) => page.items) ?? [];
   const money = !viewer.isCustomer;
+  // Each money column at one precision (€1.56 beside €2.344 read as two kinds of number).
+  const priced = rows.map((call) => callMoney(call, viewer.accountId));
+  const decimals = {
+    price: columnDecimals(priced.flatMap((one) => one.price?.amount ?? [])),
+    revenue: columnDecimals(priced.flatMap((one) => one.revenue?.amount ?? [])),
+    cost: columnDecimals(priced.flatMap((one) => one.cost?.amount ?? [])),
+    margin: columnDecimals(priced.flatMap((one) => one.margin ?? [])),
+  };
   return (
     <ListState
       isLoading={calls.isLoading}
@@ -262,8 +270,8 @@ function CallsTable({
           'Price',
           ...(money ? ['Revenue', 'Cost', 'Margin'] : []),
         ]}
-        rows={rows.map((call) => {
-          const { price, revenue, cost, margin } = callMoney(call, viewer.accountId);
+        rows={rows.map((call, index) => {
+          const { price, revenue, cost, margin } = priced[index]!;
           const named = price ?? revenue ?? cost;
           return [
             <DateTime key="at" at={call.startedAt} />,
@@ -282,12 +290,32 @@ function CallsTable({
                 unrated: {UNRATED_REASON_TEXT[call.reason ?? ''] ?? call.reason}
               </span>
             ),
-            <Money key="price" amount={price?.amount} currency={price?.currency} />,
+            <Money
+              key="price"
+              amount={price?.amount}
+              currency={price?.currency}
+              minDecimals={decimals.price}
+            />,
             ...(money
               ? [
-                  <Money key="revenue" amount={revenue?.amount} currency={revenue?.currency} />,
-                  <Money key="cost" amount={cost?.amount} currency={cost?.currency} />,
-                  <Money key="margin" amount={margin} currency={revenue?.currency} />,
+                  <Money
+                    key="revenue"
+                    amount={revenue?.amount}
+                    currency={revenue?.currency}
+                    minDecimals={decimals.revenue}
+                  />,
+                  <Money
+                    key="cost"
+                    amount={cost?.amount}
+                    currency={cost?.currency}
+                    minDecimals={decimals.cost}
+                  />,
+                  <Money
+                    key="margin"
+                    amount={margin}
+                    currency={revenue?.currency}
+                    minDecimals={decimals.margin}
+                  />,
                 ]
               : []),
           ];

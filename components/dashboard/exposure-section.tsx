@@ -10,6 +10,7 @@ import { Money as Decimal } from '@/lib/shared/pricing/money';
 import type { TExposurePage, TExposureRow } from '@/lib/shared/schemas/dashboard';
 import { PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
+import { columnDecimals } from '@/lib/shared/format';
 import { InlineSelect, LoadMore } from '@/components/ui/field';
 
 type TSortKey = 'available' | 'balance' | 'limit';
@@ -69,6 +70,11 @@ export function ExposureSection() {
     enabled: table.isSuccess && (currency !== null || currencies.length <= 1),
   });
   const rows = table.data?.pages.flatMap((page) => page.items) ?? [];
+  const decimals = {
+    balance: columnDecimals(rows.map((row) => row.balance)),
+    creditLimit: columnDecimals(rows.flatMap((row) => row.creditLimit ?? [])),
+    available: columnDecimals(rows.flatMap((row) => row.available ?? [])),
+  };
   const total = table.data?.pages[0]?.total;
   if (table.isSuccess && total === 0 && currencies.length === 0) return null;
   return (
@@ -114,6 +120,7 @@ export function ExposureSection() {
                 </tr>
               </thead>
               <tbody>
+                {/* Each money column at one precision, so −€0.49 and −€5.3431 line up. */}
                 {rows.map((row) => (
                   <tr key={row.id} className="border-t border-slate-100">
                     <td className="py-1 pr-3">
@@ -126,13 +133,21 @@ export function ExposureSection() {
                       <span className="text-xs text-slate-500">{row.kind}</span>
                     </td>
                     <td className="py-1 pr-3 text-right tabular-nums">
-                      <Money amount={row.balance} currency={row.currency} />
+                      <Money
+                        amount={row.balance}
+                        currency={row.currency}
+                        minDecimals={decimals.balance}
+                      />
                     </td>
                     <td className="py-1 pr-3 text-right tabular-nums">
                       {row.creditLimit === null ? (
                         '—'
                       ) : (
-                        <Money amount={row.creditLimit} currency={row.currency} />
+                        <Money
+                          amount={row.creditLimit}
+                          currency={row.currency}
+                          minDecimals={decimals.creditLimit}
+                        />
                       )}
                     </td>
                     <td className="py-1 pr-3 text-right tabular-nums">
@@ -140,7 +155,11 @@ export function ExposureSection() {
                       {row.creditLimit === null ? (
                         'no limit'
                       ) : (
-                        <Money amount={row.available} currency={row.currency} />
+                        <Money
+                          amount={row.available}
+                          currency={row.currency}
+                          minDecimals={decimals.available}
+                        />
                       )}
                     </td>
                     <td className="py-1">

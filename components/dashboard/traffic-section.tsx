@@ -28,6 +28,7 @@ import {
 } from '@/lib/shared/traffic';
 import { PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
+import { columnDecimals } from '@/lib/shared/format';
 import { ListState, LoadMore } from '@/components/ui/field';
 import { RelativeTime } from '@/components/ui/relative-time';
 import type { TChartPoint } from './traffic-charts';
@@ -321,6 +322,11 @@ function Totals({
       {totals.map((total, index) => {
         // The first (busiest) currency's tiles are the ones tests and people look for.
         const id = (name: string) => (index === 0 ? `traffic-${name}` : undefined);
+        // One precision for the three amounts, so €0.49 and €0.6371 read as €0.4900.
+        const decimals = columnDecimals(
+          [total.revenue, total.cost, total.margin].flatMap((amount) => amount ?? []),
+          total.currency,
+        );
         return (
           <div
             key={total.currency ?? 'none'}
@@ -335,13 +341,13 @@ function Totals({
                 {minutesOf(total.seconds)}
               </Tile>
               <Tile label="Revenue" testId={id('revenue')}>
-                <Money amount={total.revenue} currency={total.currency} />
+                <Money amount={total.revenue} currency={total.currency} minDecimals={decimals} />
               </Tile>
               <Tile label="Cost" testId={id('cost')}>
-                <Money amount={total.cost} currency={total.currency} />
+                <Money amount={total.cost} currency={total.currency} minDecimals={decimals} />
               </Tile>
               <Tile label="Margin" testId={id('margin')}>
-                <Money amount={total.margin} currency={total.currency} />
+                <Money amount={total.margin} currency={total.currency} minDecimals={decimals} />
               </Tile>
               <Tile label="Unrated" testId={id('unrated')}>
                 {total.unrated}
@@ -382,6 +388,12 @@ function AccountsTable({
   periodText: string;
   onOpen: (level: TLevel) => void;
 }) {
+  // Each money column at one precision: its amounts line up and read alike.
+  const decimals = {
+    revenue: columnDecimals(rows.map((row) => row.revenue)),
+    cost: columnDecimals(rows.map((row) => row.cost)),
+    margin: columnDecimals(rows.flatMap((row) => row.margin ?? [])),
+  };
   return (
     <div className="overflow-x-auto">
       <table
@@ -430,13 +442,17 @@ function AccountsTable({
               <td className="py-1 pr-3 text-right tabular-nums">{row.calls}</td>
               <td className="py-1 pr-3 text-right tabular-nums">{minutesOf(row.seconds)}</td>
               <td className="py-1 pr-3 text-right tabular-nums" data-testid="revenue">
-                <Money amount={row.revenue} currency={row.currency} />
+                <Money
+                  amount={row.revenue}
+                  currency={row.currency}
+                  minDecimals={decimals.revenue}
+                />
               </td>
               <td className="py-1 pr-3 text-right tabular-nums" data-testid="cost">
-                <Money amount={row.cost} currency={row.costCurrency} />
+                <Money amount={row.cost} currency={row.costCurrency} minDecimals={decimals.cost} />
               </td>
               <td className="py-1 pr-3 text-right tabular-nums">
-                <Money amount={row.margin} currency={row.currency} />
+                <Money amount={row.margin} currency={row.currency} minDecimals={decimals.margin} />
               </td>
               <td className="py-1 pr-3 text-right tabular-nums">{row.unrated}</td>
             </tr>

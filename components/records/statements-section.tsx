@@ -9,6 +9,7 @@ import { ZStatementCreate, type TStatementDto } from '@/lib/shared/schemas/state
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
+import { columnDecimals } from '@/lib/shared/format';
 import { DateTime } from '@/components/ui/date-time';
 import { serverNow } from '@/lib/client/server-clock';
 
@@ -30,6 +31,17 @@ export function StatementsSection({
     { pageSize: 100 },
   );
   const rows = [...(list.data ?? [])].reverse();
+  // Every amount of the table at one precision: a row's figures add up on the page too.
+  const decimals = columnDecimals(
+    rows.flatMap((row) => [
+      row.openingBalance,
+      row.usageTotal,
+      row.paymentsTotal,
+      row.creditNotesTotal,
+      row.adjustmentsTotal,
+      row.closingBalance,
+    ]),
+  );
   return (
     // Two columns only beside the form: alone, the list takes the whole width.
     <div className={`grid gap-4 ${canIssue ? 'lg:grid-cols-[2fr_1fr]' : ''}`}>
@@ -92,7 +104,11 @@ export function StatementsSection({
                       statement.closingBalance,
                     ].map((amount, index) => (
                       <td key={index} className="py-1 pr-3 text-right tabular-nums">
-                        <Money amount={amount} currency={statement.currency} />
+                        <Money
+                          amount={amount}
+                          currency={statement.currency}
+                          minDecimals={decimals}
+                        />
                       </td>
                     ))}
                     <td className="py-1 pr-3">

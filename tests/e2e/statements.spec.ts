@@ -44,6 +44,16 @@ test('a statement issued on the Statements tab arrives live and downloads as a P
     data: { amount: '42.50', reference: 'E2E statement', idempotencyKey: `e2e-${customer.id}` },
   });
   expect(paid.status()).toBe(201);
+  const adjusted = await issuer.request.post(`/api/v1/accounts/${customer.id}/adjustments`, {
+    headers,
+    data: {
+      kind: 'adjustment',
+      amount: '-1.125',
+      reason: 'E2E rounding',
+      idempotencyKey: `e2e-adj-${customer.id}`,
+    },
+  });
+  expect(adjusted.status()).toBe(201);
 
   const watcher = await open(browser, `/customers/${customer.id}?tab=statements`);
   await expect(watcher.getByText('No statements issued yet.')).toBeVisible();
@@ -59,6 +69,28 @@ test('a statement issued on the Statements tab arrives live and downloads as a P
   await expect(table).toContainText(month);
   // Issued before the month ended: it says it states the month so far.
   await expect(table).toContainText(/so far, to \d{4}-\d{2}-\d{2}/);
+  // Every figure between opening and closing, so the row adds up, each at one precision.
+  await expect(table.getByRole('columnheader')).toHaveText([
+    'No.',
+    'Period',
+    'Opening',
+    'Usage',
+    'Payments',
+    'Credit notes',
+    'Adjustments',
+    'Closing',
+    'Issued',
+    'Download',
+  ]);
+  const figures = table.getByRole('row').nth(1).locator('[data-amount]');
+  expect(await figures.evaluateAll((cells) => cells.map((cell) => cell.textContent))).toEqual([
+    '€0.000',
+    '€0.000',
+    '€42.500',
+    '€0.000',
+    '-€1.125',
+    '€41.375',
+  ]);
 
   const downloading = watcher.waitForEvent('download');
   await table
