@@ -355,7 +355,7 @@ async function termsNow(
 ): Promise<string> {
   try {
     const page = await apiFetch<TPageOf<TRateDto>>(
-      `/api/v1/cards/${card.id}/rates?prefix=${encodeURIComponent(prefix)}&limit=50`,
+      `/cards/${card.id}/rates?prefix=${encodeURIComponent(prefix)}&limit=50`,
     );
     const row = page.items.find(
       (item) => item.prefix === prefix && (item.effectiveFrom ?? null) === effectiveFrom,
