@@ -71,3 +71,28 @@ describe('errors on fields a form does not show', () => {
     expect(unshownMessage({}, new Set())).toBeNull();
   });
 });
+
+describe('an amount typed wrong', () => {
+  it('is told what is wrong with it, in the form as on the server', async () => {
+    const resolve = schemaResolver(ZCustomerCreate, (values: Record<string, string>) => values);
+    const cases: [string, string][] = [
+      ['-5', 'must not be negative'],
+      ['12,50', 'must use a dot for decimals, such as "12.50"'],
+      ['1234567890123', 'must have at most 12 digits before the point'],
+      ['1.1234567', 'must have at most 6 decimals'],
+      ['twelve', 'must be a decimal string such as "12.50" (up to 6 decimals)'],
+    ];
+    for (const [typed, said] of cases) {
+      const { errors } = await resolve({ name: 'Amounts', creditLimit: typed }, undefined, options);
+      expect(fieldMessages(errors), typed).toEqual({ creditLimit: said });
+      const server = ZCustomerCreate.safeParse({ name: 'Amounts', creditLimit: typed });
+      expect(server.error?.issues[0]?.message, typed).toBe(said);
+    }
+    const { errors } = await resolve(
+      { name: 'Amounts', creditLimit: ' 12.50 ' },
+      undefined,
+      options,
+    );
+    expect(errors).toEqual({});
+  });
+});

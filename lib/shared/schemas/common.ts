@@ -120,9 +120,26 @@ export function ZInstant(error: string) {
  */
 export const ZId = z.uuid('must be an id').toLowerCase();
 
+/**
+ * What is wrong with an amount typed, said as such: "-5" is a decimal string, and "12,50"
+ * is how half of Europe writes one, so the generic message would describe another fault.
+ */
+function amountProblem(value: string): string | null {
+  if (/^-\s*\d/.test(value)) return 'must not be negative';
+  if (/^\d+,\d+$/.test(value)) return 'must use a dot for decimals, such as "12.50"';
+  if (/^\d{13,}(\.\d*)?$/.test(value)) return 'must have at most 12 digits before the point';
+  if (/^\d+\.\d{7,}$/.test(value)) return 'must have at most 6 decimals';
+  return null;
+}
+
 /** Money travels as a decimal string, never a JSON number (DESIGN §3). */
 export const ZMoney = ZText('must be a decimal string such as "12.50"')
   .trim()
+  .superRefine((value, ctx) => {
+    const problem = amountProblem(value);
+    // First, so the field shows it rather than the pattern's (one reason per field).
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
   .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a decimal string such as "12.50" (up to 6 decimals)');
 
 /**
