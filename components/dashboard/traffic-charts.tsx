@@ -11,7 +11,7 @@ import {
   YAxis,
 } from 'recharts';
 import { formatMoney } from '@/lib/shared/format';
-import { minutesOf } from '@/lib/shared/traffic';
+import { countOf, minutesOf } from '@/lib/shared/traffic';
 import { accountsChartHeight, DAYS_CHART_HEIGHT } from './chart-heights';
 
 /**
@@ -189,11 +189,11 @@ function PointTooltip({
       <p className="mb-1 font-semibold">{point.label}</p>
       <dl className="grid grid-cols-[auto_auto] gap-x-3 gap-y-0.5">
         <dt>Calls</dt>
-        <dd className="text-right tabular-nums">{point.calls}</dd>
+        <dd className="text-right tabular-nums">{countOf(point.calls, locale)}</dd>
         {point.seconds !== undefined ? (
           <>
             <dt>Minutes</dt>
-            <dd className="text-right tabular-nums">{minutesOf(point.seconds)}</dd>
+            <dd className="text-right tabular-nums">{minutesOf(point.seconds, locale)}</dd>
           </>
         ) : null}
         <dt>

@@ -20,6 +20,7 @@ import type {
 } from '@/lib/shared/schemas/usage';
 import {
   dailySeries,
+  countOf,
   minutesOf,
   rerateSentence,
   totalsByCurrency,
@@ -316,6 +317,7 @@ function Totals({
   totals: ReturnType<typeof totalsByCurrency>;
   period: string;
 }) {
+  const locale = useViewerLocale();
   if (!totals.length) return null;
   return (
     <div className="space-y-2">
@@ -335,10 +337,10 @@ function Totals({
           >
             <dl className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
               <Tile label="Calls" testId={id('calls')}>
-                {total.calls}
+                {countOf(total.calls, locale)}
               </Tile>
               <Tile label="Minutes" testId={id('minutes')}>
-                {minutesOf(total.seconds)}
+                {minutesOf(total.seconds, locale)}
               </Tile>
               <Tile label="Revenue" testId={id('revenue')}>
                 <Money amount={total.revenue} currency={total.currency} minDecimals={decimals} />
@@ -350,7 +352,7 @@ function Totals({
                 <Money amount={total.margin} currency={total.currency} minDecimals={decimals} />
               </Tile>
               <Tile label="Unrated" testId={id('unrated')}>
-                {total.unrated}
+                {countOf(total.unrated, locale)}
               </Tile>
             </dl>
           </div>
@@ -388,6 +390,7 @@ function AccountsTable({
   periodText: string;
   onOpen: (level: TLevel) => void;
 }) {
+  const locale = useViewerLocale();
   // Each money column at one precision: its amounts line up and read alike.
   const decimals = {
     revenue: columnDecimals(rows.map((row) => row.revenue)),
@@ -439,8 +442,10 @@ function AccountsTable({
                 )}{' '}
                 <span className="text-xs text-slate-500">{row.kind}</span>
               </td>
-              <td className="py-1 pr-3 text-right tabular-nums">{row.calls}</td>
-              <td className="py-1 pr-3 text-right tabular-nums">{minutesOf(row.seconds)}</td>
+              <td className="py-1 pr-3 text-right tabular-nums">{countOf(row.calls, locale)}</td>
+              <td className="py-1 pr-3 text-right tabular-nums">
+                {minutesOf(row.seconds, locale)}
+              </td>
               <td className="py-1 pr-3 text-right tabular-nums" data-testid="revenue">
                 <Money
                   amount={row.revenue}
@@ -454,7 +459,7 @@ function AccountsTable({
               <td className="py-1 pr-3 text-right tabular-nums">
                 <Money amount={row.margin} currency={row.currency} minDecimals={decimals.margin} />
               </td>
-              <td className="py-1 pr-3 text-right tabular-nums">{row.unrated}</td>
+              <td className="py-1 pr-3 text-right tabular-nums">{countOf(row.unrated, locale)}</td>
             </tr>
           ))}
         </tbody>
@@ -465,6 +470,7 @@ function AccountsTable({
 
 /** The days with calls, as numbers: what the day chart draws. */
 function DaysTable({ rows }: { rows: TUsageSummaryRow[] }) {
+  const locale = useViewerLocale();
   return (
     <details className="mt-2 text-sm">
       <summary className="cursor-pointer text-brand-700 underline">The days as a table</summary>
@@ -486,7 +492,7 @@ function DaysTable({ rows }: { rows: TUsageSummaryRow[] }) {
           {rows.map((row) => (
             <tr key={`${row.key}-${row.currency}`} className="border-t border-slate-100">
               <td className="py-1 pr-3">{row.key.slice(0, 10)}</td>
-              <td className="py-1 pr-3 text-right tabular-nums">{row.calls}</td>
+              <td className="py-1 pr-3 text-right tabular-nums">{countOf(row.calls, locale)}</td>
               <td className="py-1 pr-3 text-right tabular-nums">
                 <Money amount={row.revenue} currency={row.currency} />
               </td>

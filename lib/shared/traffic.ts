@@ -69,9 +69,17 @@ export function totalsByCurrency(rows: readonly TUsageSummaryRow[]): TTrafficTot
   return sorted.filter((totals) => totals !== unpriced);
 }
 
-/** Minutes from seconds, to one decimal ("90" → "1.5"). */
-export function minutesOf(seconds: number): string {
-  return (Math.round(seconds / 6) / 10).toFixed(1);
+/** Minutes from seconds, to one decimal, in the viewer's locale ("90" → "1.5", de: "1,5"). */
+export function minutesOf(seconds: number, locale?: string): string {
+  return new Intl.NumberFormat(locale, {
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 1,
+  }).format(Math.round(seconds / 6) / 10);
+}
+
+/** A count in the viewer's locale, grouped ("12345" → "12,345", de: "12.345"). */
+export function countOf(count: number, locale?: string): string {
+  return new Intl.NumberFormat(locale).format(count);
 }
 
 /** The start of the UTC day `daysBack` days before `now`. */

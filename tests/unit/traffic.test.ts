@@ -3,6 +3,7 @@ import type { TUsageLevelDto, TUsageSummaryRow } from '@/lib/shared/schemas/usag
 import {
   callMoney,
   dailySeries,
+  countOf,
   minutesOf,
   rerateSentence,
   totalsByCurrency,
@@ -73,6 +74,10 @@ describe('traffic totals', () => {
     expect(minutesOf(90)).toBe('1.5');
     expect(minutesOf(0)).toBe('0.0');
     expect(minutesOf(3_601)).toBe('60.0');
+    // In the viewer's locale, beside amounts formatted the same way.
+    expect(minutesOf(16_236, 'de-DE')).toBe('270,6');
+    expect(minutesOf(60_000_000, 'en-US')).toBe('1,000,000.0');
+    expect(countOf(12_345, 'de-DE')).toBe('12.345');
   });
 });
 
