@@ -69,8 +69,13 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
       {ownBalance ? <OwnCreditAlert account={live.account} /> : null}
       {attention.data ? (
         <Attention attention={attention.data} can={can} ownBlocked={ownBlocked} />
+      ) : attention.isError ? (
+        <ReadFailed what="What needs attention" onRetry={() => void attention.refetch()} />
       ) : null}
       {isNewReseller ? <NextSteps can={can} /> : null}
+      {counts.isError ? (
+        <ReadFailed what="The counters" onRetry={() => void counts.refetch()} />
+      ) : null}
       <ul className="grid grid-cols-2 gap-4 md:grid-cols-4" aria-label="Counters">
         {/* The server's counts say which lists the viewer reads; until they come, its
             sections do (a tile for a list it may not read would open a refusal). */}
@@ -88,7 +93,7 @@ export function DashboardPanel({ me, can }: { me: TMeDto; can: TUiAbilities }) {
                   className="mt-1 block text-2xl font-semibold text-slate-900"
                   data-testid={`count-${key}`}
                 >
-                  {counts.data ? counts.data[key] : '…'}
+                  {counts.data ? counts.data[key] : counts.isError ? '—' : '…'}
                 </span>
               </PanelLink>
             </li>
@@ -390,5 +395,21 @@ function NextSteps({ can }: { can: TUiAbilities }) {
         ))}
       </ol>
     </section>
+  );
+}
+
+/** A part of the overview that could not be read: said, with a way to try again. */
+function ReadFailed({ what, onRetry }: { what: string; onRetry: () => void }) {
+  return (
+    <div role="alert" className="flex flex-wrap items-center gap-3 text-sm text-red-700">
+      <span>{what} could not be read.</span>
+      <button
+        type="button"
+        className="rounded-md border border-red-300 px-3 py-1 font-medium text-red-800 hover:bg-red-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-600"
+        onClick={onRetry}
+      >
+        Retry
+      </button>
+    </div>
   );
 }

@@ -98,6 +98,8 @@ export function ExposureSection() {
             <p role="alert" className="text-sm text-red-700">
               Exposure could not be read.
             </p>
+          ) : table.isLoading ? (
+            <p className="text-sm text-slate-500">Loading…</p>
           ) : (
             <table className="w-full text-sm" aria-label="Credit exposure" data-testid="exposure">
               <thead>
@@ -172,7 +174,19 @@ export function ExposureSection() {
           )}
           <LoadMore list={table} />
         </div>
-        <DebtChart rows={chart.data?.items ?? []} />
+        {/* "No account below owes anything" only once it is known: not while loading,
+            nor when the read failed. */}
+        {chart.isSuccess ? (
+          <DebtChart rows={chart.data.items} />
+        ) : chart.isError || table.isError ? (
+          <p role="alert" className="text-sm text-red-700">
+            The largest debts could not be read.
+          </p>
+        ) : (
+          <p className="text-sm text-slate-500">
+            Loading the largest debts…
+          </p>
+        )}
       </div>
     </PanelSection>
   );

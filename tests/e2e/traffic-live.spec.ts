@@ -8,7 +8,7 @@ import {
 } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import { seriousViolations } from '../fixtures/e2e-accessibility';
-import { adminApi, adminPage, signIn, viewAsFromPage } from '../fixtures/e2e-sign-in';
+import { adminApi, adminPage, adminState, signIn, viewAsFromPage } from '../fixtures/e2e-sign-in';
 import { saveScreenshot } from '../fixtures/e2e-screenshot';
 import { closeContexts } from '../fixtures/e2e-close';
 
@@ -469,4 +469,40 @@ test('the dashboard with traffic is accessible in both themes: support viewing a
   } finally {
     await request.fetch('/api/v1/impersonation', { method: 'DELETE', headers: asSupport });
   }
+});
+
+test('the overview says what it could not read, with Retry, never that nobody owes', async ({
+  browser,
+}) => {
+  const context = await browser.newContext({
+    storageState: adminState(),
+    viewport: { width: 1280, height: 900 },
+  });
+  const page = await context.newPage();
+  // The counters, what needs attention and the largest debts all fail to read.
+  await page.route(/\/api\/v1\/dashboard(\/attention)?(\?|$)/, (route) =>
+    route.fulfill({ status: 503, body: '{"error":{"code":"unavailable","message":"down"}}' }),
+  );
+  await page.route(/\/api\/v1\/dashboard\/exposure\?.*sort=balance/, (route) =>
+    route.fulfill({ status: 503, body: '{"error":{"code":"unavailable","message":"down"}}' }),
+  );
+  await page.goto('/');
+  await expect(
+    page.getByRole('alert').filter({ hasText: 'The counters could not be read.' }),
+  ).toBeVisible();
+  await expect(
+    page.getByRole('alert').filter({ hasText: 'What needs attention could not be read.' }),
+  ).toBeVisible();
+  await expect(page.getByText('The largest debts could not be read.')).toBeVisible();
+  await expect(page.getByText('No account below owes anything.')).toHaveCount(0);
+  await expect(page.getByTestId('count-customers')).toHaveText('—');
+  // Back, Retry reads them.
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await page
+    .getByRole('alert')
+    .filter({ hasText: 'The counters could not be read.' })
+    .getByRole('button', { name: 'Retry' })
+    .click();
+  await expect(page.getByTestId('count-customers')).not.toHaveText(/^(—|…)$/);
+  await context.close();
 });

@@ -646,3 +646,44 @@ describe('an email pasted with spaces around it', () => {
     ]);
   });
 });
+
+describe('the lists an operator filters first', () => {
+  it('users by status, groups by the account that owns them', async () => {
+    const owner = await admin.post('/resellers', { name: 'Filtered', email: 'ops@filtered.test' });
+    const group = await admin.post('/groups', {
+      name: 'Filtered desk',
+      grants: ['customers:read'],
+      accountId: owner.body.id,
+    });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    const made = await admin.post('/users', {
+      email: 'gone@filtered.test',
+      password: PASSWORD,
+      accountId: owner.body.id,
+      groupId: group.body.id,
+    });
+    const disabled = await admin.patch(`/users/${made.body.id}`, {
+      version: made.body.version,
+      status: 'disabled',
+    });
+    expect(disabled.status).toBe(200);
+    const users = (await admin.get('/users?status=disabled&limit=500')).body.items as {
+      email: string;
+      status: string;
+    }[];
+    expect(users.map((user) => user.email)).toContain('gone@filtered.test');
+    expect(users.every((user) => user.status === 'disabled')).toBe(true);
+    const active = (await admin.get('/users?status=active&limit=500')).body.items as {
+      email: string;
+    }[];
+    expect(active.map((user) => user.email)).not.toContain('gone@filtered.test');
+    const groups = (await admin.get(`/groups?accountId=${owner.body.id}`)).body;
+    expect(groups.items.map((item: { name: string }) => item.name)).toEqual(['Filtered desk']);
+    expect(groups.total).toBe(1);
+    const bad = await admin.get('/users?status=gone');
+    expect([bad.status, bad.body.error.fields]).toEqual([
+      400,
+      { status: 'must be "active" or "disabled"' },
+    ]);
+  });
+});

@@ -78,6 +78,8 @@ export function useOnlyView(group: {
 /** `GET /groups`: a name search and a sort. */
 export const ZGroupListQuery = ZPageQuery.extend({
   q: ZText().trim().max(200).optional(),
+  /** The groups one account owns, among those the caller sees (a carrier's page of one reseller's groups). */
+  accountId: ZId.optional(),
   sort: ZSort(['name', 'createdAt']),
   /**
    * Only the groups the caller may give a user of this account (its own or an

@@ -53,6 +53,8 @@ export const ZUserListQuery = ZPageQuery.extend({
    * users' own `groupId` does not: no group the caller may not read is looked up).
    */
   groupId: ZId.optional(),
+  /** Only the active, or only the disabled (the user's own status). */
+  status: z.enum(['active', 'disabled'], 'must be "active" or "disabled"').optional(),
   q: ZText().trim().max(200).optional(),
   sort: ZSort(USER_SORT_KEYS),
 });

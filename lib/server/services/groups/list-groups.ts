@@ -22,7 +22,7 @@ async function userAccount(em: EntityManager, actor: TActor, unverifiedId: strin
 
 /**
  * Groups owned in the actor's subtree, then ancestors' groups it may assign (use-only),
- * or by `sort`; `q` searches names; `assignableTo` keeps those a user of that account
+ * or by `sort`; `q` searches names; `accountId` keeps one owner's; `assignableTo` keeps those a user of that account
  * may be given by the actor (the Add-user picker). The visible set is small (groups of a subtree and
  * its ancestors) and already read whole, so it is filtered, counted and sorted here.
  */
@@ -44,6 +44,7 @@ export async function listGroups(
   const target = query.assignableTo ? await userAccount(em, actor, query.assignableTo) : null;
   const matching = (await visibleGroups(em, actor))
     .filter(({ group }) => !needle || group.name.toLowerCase().includes(needle))
+    .filter(({ group }) => !query.accountId || group.account.id === query.accountId)
     // The same rule as creating the user (findAssignableGroup): owned by the account or
     // above it, and no escalation.
     .filter(

@@ -33,6 +33,7 @@ export async function listUsers(
       scopeFor(actor, 'user'),
       query.accountId ? { account: query.accountId } : {},
       query.groupId ? { group: query.groupId } : {},
+      query.status ? { status: query.status } : {},
       pattern ? { $or: [{ name: { $ilike: pattern } }, { email: { $ilike: pattern } }] } : {},
     ],
   } as FilterQuery<TUser>;
