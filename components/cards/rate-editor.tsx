@@ -209,7 +209,7 @@ export function RateEditor({
         <p
           role="alert"
           data-testid="rate-changed-since"
-          className="rounded-md border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100"
+          className="rounded-md border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900"
         >
           Someone else changed this card&apos;s rates after you opened this form; nothing of yours
           was written. {changedSince} Check the fields, then save again to apply yours over theirs.
