@@ -348,6 +348,11 @@ function isStale(error: unknown): error is ApiClientError {
 }
 
 /** The row's terms as the card holds them now, in a sentence (or that it is gone). */
+/** When a row applies from: an undated row before any date. */
+function sinceOf(row: TRateDto): number {
+  return row.effectiveFrom ? Date.parse(row.effectiveFrom) : Number.MIN_SAFE_INTEGER;
+}
+
 async function termsNow(
   card: { id: string; currency: string },
   prefix: string,
@@ -357,9 +362,18 @@ async function termsNow(
     const page = await apiFetch<TPageOf<TRateDto>>(
       `/cards/${card.id}/rates?prefix=${encodeURIComponent(prefix)}&limit=50`,
     );
-    const row = page.items.find(
-      (item) => item.prefix === prefix && (item.effectiveFrom ?? null) === effectiveFrom,
-    );
+    const rows = page.items.filter((item) => item.prefix === prefix);
+    const now = serverNow();
+    // A row still to come is changed at its date: that row. Otherwise the row in force
+    // now — a colleague's change of terms in force is a new row dated then, and quoting
+    // the one this form was opened on would invite putting its old terms back.
+    const row =
+      effectiveFrom && Date.parse(effectiveFrom) > now
+        ? rows.find((item) => item.effectiveFrom === effectiveFrom)
+        : rows
+            .filter((item) => sinceOf(item) <= now)
+            // The latest date in force first; an undated row applies only under none.
+            .sort((a, b) => sinceOf(b) - sinceOf(a))[0];
     if (!row) return `${prefix} is no longer on the card.`;
     return `${prefix} now reads: ${row.rate} ${card.currency} a minute, connection fee ${row.connectionFee}, billed ${row.initialIncrement}/${row.increment} s${row.blocked ? ', blocked' : ''}.`;
   } catch {
