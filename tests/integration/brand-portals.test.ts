@@ -365,6 +365,17 @@ describe('a portal hostname that goes', () => {
     expect(await me(cookie, hostWithPort)).toBe(401);
     // Another hostname's sessions are untouched.
     expect(await me(other, portalHost())).toBe(200);
+    // Its own people's sessions, ended by its own edit: the audit says who did it.
+    const ended = (
+      (await r1.get('/audit?resource=sessions&op=deleted')).body.items as {
+        summary: Record<string, unknown> | null;
+        actor: unknown;
+      }[]
+    ).filter((entry) => entry.summary?.hostRemoved);
+    expect(ended.length).toBeGreaterThan(0);
+    for (const entry of ended) {
+      expect(entry.actor).toMatchObject({ kind: 'user', email: 'ops@r1.p.test' });
+    }
 
     // R2 claims it: R1's old cookie opens nothing on R2's portal.
     const r2 = await apiClient(suite.server.url, 'ops@r2.p.test', PASSWORD);

@@ -216,9 +216,11 @@ export async function endSessionsOnHosts(
       scopeBefore: row.path,
       scopeAfter: null,
       summary: claimedBy ? { hostClaimed: true } : { hostRemoved: true },
-      // The people whose sessions end may be a sibling's or another tenant's: their
-      // audit says the system ended it, never which account claimed the name.
-      bySystem: true,
+      // A claim ends outsiders' sessions only — a sibling's or another tenant's people:
+      // their audit says the system ended it, never which account claimed the name (the
+      // claimer's ancestors read "System" too). A brand dropping its own name ends its
+      // own people's sessions: who did it is said, as for any change.
+      ...(claimedBy ? { bySystem: true as const } : {}),
     });
   }
 }
