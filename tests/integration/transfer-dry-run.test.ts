@@ -259,6 +259,19 @@ describe('POST /customers/{id}/transfer?dryRun=true', () => {
       }
       const customer = (await admin.get(`/customers/${ids.KU}`)).body;
       expect(customer).toMatchObject({ parentId: ids.RU, status: 'active' });
+      // Also one whose parent is blocked for credit: working, not suspended.
+      const rb = await admin.post('/resellers', {
+        name: 'RB',
+        email: 'rb@dry.test',
+        creditLimit: '0',
+      });
+      const blocked = await admin.post('/customers', { name: 'KB', parentId: rb.body.id });
+      expect(blocked.body).toMatchObject({ status: 'active', creditBlock: 'above' });
+      const refused = await admin.post(`/customers/${blocked.body.id}/transfer`, {
+        toParentId: ids.R2,
+        cardId: card.body.id,
+      });
+      expect([refused.status, refused.body.error?.code]).toEqual([409, 'target_suspended']);
     } finally {
       await admin.patch(`/resellers/${ids.R2}`, {
         version: suspended.body.version,

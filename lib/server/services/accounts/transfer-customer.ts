@@ -235,7 +235,8 @@ export async function checkTransfer(
   // would stop at once — a suspended reseller's whole subtree stops — with nothing in
   // the preview saying so. Refused, the dry run too; which account is suspended is not
   // said (one above the caller's reach may be).
-  if (suspended.size === 0) {
+  // (`suspended` also names accounts blocked for credit, `credit:<id>`: not a suspension.)
+  if ([...suspended].every((id) => id.startsWith('credit:'))) {
     const path = onPathSql('id', target.path);
     const held = await em.execute<{ one: number }[]>(
       `select 1 as one from account where status = 'suspended' and ${path.sql} limit 1`,
