@@ -577,4 +577,28 @@ describe('the person viewed, and the person viewing', () => {
       ]);
     expect(row!.ended_at).not.toBeNull();
   });
+
+  it('sees the view stop when the person viewed is deleted', async () => {
+    const acmeId = (await reseller.get('/me')).body.account.id as string;
+    const group = (await reseller.get('/me')).body.group.id as string;
+    const temp = await admin.post('/users', {
+      email: 'temp@acme.test',
+      password: PASSWORD,
+      accountId: acmeId,
+      groupId: group,
+    });
+    expect(temp.status).toBe(201);
+    const started = await support.post('/impersonation', {
+      userId: temp.body.id,
+      reason: 'ticket',
+    });
+    expect(started.status).toBe(201);
+    expect((await admin.del(`/users/${temp.body.id}`)).status).toBe(204);
+    const audit = (await reseller.get(`/audit?resource=impersonation&entityId=${started.body.id}`))
+      .body.items as { op: string }[];
+    expect(audit.map((entry) => entry.op)).toEqual(['deleted', 'created']);
+    // Support is itself again, with nothing left to stop.
+    expect((await support.get('/me')).body.user.email).toBe('support@carrier.test');
+    expect((await support.del('/impersonation')).status).toBe(404);
+  });
 });

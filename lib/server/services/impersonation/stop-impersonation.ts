@@ -70,3 +70,35 @@ export async function endViewsOf(
   const now = await databaseClock(tx);
   for (const person of people) await endViews(tx, person, now, record);
 }
+
+/**
+ * A person deleted while someone views as them: the views on them end now, a stop
+ * recorded where their account reads the audit (read before they go: their row is
+ * removed in the same transaction), as a stop by the person viewing would be.
+ */
+export async function endViewsOn(
+  tx: EntityManager,
+  target: { userId: string; email: string; account: { path: string } },
+  record: (change: TChange) => void,
+): Promise<void> {
+  const rows = await tx.find(Impersonation, { targetUserId: target.userId, endedAt: null });
+  if (!rows.length) return;
+  const now = await databaseClock(tx);
+  const { email } = target;
+  for (const row of rows) {
+    const running = row.expiresAt > now;
+    row.endedAt = running ? (now > row.startedAt ? now : row.startedAt) : row.expiresAt;
+    if (!running) continue;
+    record({
+      resource: 'impersonation',
+      entityId: row.id,
+      op: 'deleted',
+      version: null,
+      before: { targetUserId: row.targetUserId, targetEmail: email, reason: row.reason },
+      after: null,
+      scopeBefore: target.account.path,
+      scopeAfter: null,
+    });
+  }
+  await tx.flush();
+}

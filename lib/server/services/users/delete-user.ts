@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
-import { endViewsOf } from '@/lib/server/services/impersonation/stop-impersonation';
+import { endViewsOf, endViewsOn } from '@/lib/server/services/impersonation/stop-impersonation';
 import { manageTargetOf, mutateScopedUser, toUserDto } from './user-access';
 
 /**
@@ -33,7 +33,10 @@ export async function deleteUser(
       scopeAfter: null,
     });
     // After the user's own entry, as a disable does (update-user.ts): a view this person
-    // had open ends with a stop recorded, which the viewed account reads.
-    await endViewsOf(tx, [{ userId: user.id, account: { path: user.account.path } }], record);
+    // had open ends with a stop recorded, which the viewed account reads; so does a view
+    // someone had open on this person.
+    const person = { userId: user.id, email: user.email, account: { path: user.account.path } };
+    await endViewsOf(tx, [person], record);
+    await endViewsOn(tx, person, record);
   });
 }
