@@ -23,6 +23,7 @@ import { Money } from '@/components/ui/money';
 import { useConfirm } from '@/components/ui/confirm-dialog';
 import { Facts } from './record-parts';
 import { columnDecimals, formatMoney } from '@/lib/shared/format';
+import { FilterInError } from '@/components/ui/filter-form';
 import { DateTime } from '@/components/ui/date-time';
 
 /** What the section needs of the account: its live DTO (a reseller has no limit yet). */
@@ -154,6 +155,8 @@ function Ledger({ account }: { account: TMoneyAccount }) {
         { signal },
       ),
     getNextPageParam: (page) => page.nextCursor,
+    // Days in error narrow nothing: nothing is read until they are fixed.
+    enabled: !daysError,
   });
   // A movement bumps the account's version (it arrives live): read the ledger again,
   // under every kind filter (a key's fields match any key that has them and more).
@@ -196,16 +199,24 @@ function Ledger({ account }: { account: TMoneyAccount }) {
           <InlineDate label="From" value={fromDay} onChange={setFromDay} />
           <InlineDate label="To" value={toDay} onChange={setToDay} invalid={daysError} />
           {/* The same selection as a file: the list's filters, oldest first. */}
-          <a
-            className="text-sm text-brand-700 underline"
-            href={`/api/v1/accounts/${account.id}/ledger/export?${searchOf({ kind, ...days })}`}
-            download
-          >
-            Export CSV
-          </a>
+          {daysError ? (
+            // No selection to download while the days are in error: dropped, they would
+            // export the whole ledger.
+            <span className="text-sm text-slate-500">Export CSV: fix the days first</span>
+          ) : (
+            <a
+              className="text-sm text-brand-700 underline"
+              href={`/api/v1/accounts/${account.id}/ledger/export?${searchOf({ kind, ...days })}`}
+              download
+            >
+              Export CSV
+            </a>
+          )}
         </div>
       </div>
-      {ledger.isError ? (
+      {daysError ? (
+        <FilterInError />
+      ) : ledger.isError ? (
         <p role="alert" className="text-sm text-red-700">
           The ledger could not be read.
         </p>

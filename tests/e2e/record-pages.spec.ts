@@ -511,6 +511,10 @@ test('Record payment on the Balance tab moves the balance and unblocks the custo
   // Days ahead of every movement: none, said as a selection, not as an empty ledger.
   await ledger.getByLabel('From').fill('2099-01-01');
   await expect(ledger).toContainText('No movements in this selection.');
+  // Days the wrong way round narrow nothing: no list and no export of the whole ledger.
+  await ledger.getByLabel('To').fill('2098-01-01');
+  await expect(ledger).toContainText('A filter above is not valid: fix it to see the list.');
+  await expect(ledger.getByRole('link', { name: 'Export CSV' })).toHaveCount(0);
 });
 
 test('a reseller out of credit is told so first on its overview, live until it is paid', async ({

@@ -29,7 +29,7 @@ async function logLines(
 
 describe('the JSON log on stdout', () => {
   it('takes LOG_LEVEL= and LOG_FORMAT= (empty) as unset: info, JSON', async () => {
-    const { code, records, stderr } = await logLines('spread', { LOG_FORMAT: '', LOG_LEVEL: '' });
+    const { code, records, stderr } = await logLines('spread', { LOG_FORMAT: '', LOG_LEVEL: ' ' });
     expect(code, stderr).toBe(0);
     expect(records).toHaveLength(100);
   });

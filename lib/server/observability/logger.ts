@@ -58,11 +58,11 @@ function createLogger(): Logger {
   // Empty is unset, as env.ts reads every variable (`LOG_LEVEL=` in a .env file): pino
   // refused '' as a level and the start failed naming no variable.
   const format =
-    process.env.LOG_FORMAT ||
+    process.env.LOG_FORMAT?.trim() ||
     (process.stdout.isTTY && process.env.NODE_ENV !== 'test' ? 'pretty' : 'json');
   return pino(
     {
-      level: process.env.LOG_LEVEL || 'info',
+      level: process.env.LOG_LEVEL?.trim() || 'info',
       base: { service: 'reseller-panel', ...(cluster.isWorker ? { worker: process.pid } : {}) },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
