@@ -312,3 +312,23 @@ describe('deleting a card another card compares with', () => {
     expect(await lossCount(retail.id)).toBe(1);
   });
 });
+
+describe('a comparison the owner no longer holds', () => {
+  it('does not keep the card it names from being deleted', async () => {
+    const lent = (await admin.post('/cards', { name: 'Lent', currency: 'EUR', kind: 'customer' }))
+      .body.id as string;
+    expect((await admin.put(`/cards/${lent}/rates`, { rates: GIVEN })).status).toBe(200);
+    const assignment = await admin.post('/assignments', { cardId: lent, accountId: resellerId });
+    expect(assignment.status).toBe(201);
+    const own = await customerCard(reseller, 'Own compared', [
+      { prefix: '44', destination: 'UK', rate: '0.0150' },
+    ]);
+    const compared = await reseller.patch(`/cards/${own.id}`, {
+      version: own.version,
+      compareWith: [lent],
+    });
+    expect(compared.status).toBe(200);
+    expect((await admin.del(`/assignments/${assignment.body.id}`)).status).toBe(204);
+    expect((await admin.del(`/cards/${lent}`)).status).toBe(204);
+  });
+});

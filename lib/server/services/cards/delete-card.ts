@@ -30,9 +30,13 @@ export async function deleteCard(
        (select 'assignments', ca.id, a.name from card_assignment ca join account a on a.id = ca.account_id
          where ca.card_id = ? order by a.name limit 20)
        union all
-       (select 'cards', c.id, c.name from card c
-         where c.compare_with @> jsonb_build_array(?::text) order by c.name limit 20)`,
-      [card.id, card.id, card.id],
+       (select 'cards', c.id, c.name from card c join account co on co.id = c.owner_id
+         where c.compare_with @> jsonb_build_array(?::text) and starts_with(?, co.path)
+         order by c.name limit 20)`,
+      // Only a comparing card whose owner still sees this one (owned at or below it; one
+      // held by assignment is blocked by the assignment): a comparison the owner lost
+      // is already dropped by the check, and must not make a card undeletable.
+      [card.id, card.id, card.id, ownerPath],
     );
     if (dependants.length) {
       throw conflict(
