@@ -18,7 +18,7 @@ import {
   type TUsageStatus,
 } from '@/lib/shared/schemas/usage';
 import { callMoney, UNRATED_REASON_TEXT } from '@/lib/shared/traffic';
-import { columnDecimals, formatCallLength } from '@/lib/shared/format';
+import { decimalsByCurrency, formatCallLength } from '@/lib/shared/format';
 import { ListState, LoadMore, SelectField, TextField } from '@/components/ui/field';
 import { accountSources, RecordPicker } from '@/components/pickers/record-picker';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
@@ -244,10 +244,18 @@ function CallsTable({
   // Each money column at one precision (€1.56 beside €2.344 read as two kinds of number).
   const priced = rows.map((call) => callMoney(call, viewer.accountId));
   const decimals = {
-    price: columnDecimals(priced.flatMap((one) => one.price?.amount ?? [])),
-    revenue: columnDecimals(priced.flatMap((one) => one.revenue?.amount ?? [])),
-    cost: columnDecimals(priced.flatMap((one) => one.cost?.amount ?? [])),
-    margin: columnDecimals(priced.flatMap((one) => one.margin ?? [])),
+    price: decimalsByCurrency(
+      priced.map((one) => ({ amount: one.price?.amount, currency: one.price?.currency })),
+    ),
+    revenue: decimalsByCurrency(
+      priced.map((one) => ({ amount: one.revenue?.amount, currency: one.revenue?.currency })),
+    ),
+    cost: decimalsByCurrency(
+      priced.map((one) => ({ amount: one.cost?.amount, currency: one.cost?.currency })),
+    ),
+    margin: decimalsByCurrency(
+      priced.map((one) => ({ amount: one.margin, currency: one.revenue?.currency })),
+    ),
   };
   return (
     <ListState
@@ -294,7 +302,7 @@ function CallsTable({
               key="price"
               amount={price?.amount}
               currency={price?.currency}
-              minDecimals={decimals.price}
+              minDecimals={decimals.price(price?.currency)}
             />,
             ...(money
               ? [
@@ -302,19 +310,19 @@ function CallsTable({
                     key="revenue"
                     amount={revenue?.amount}
                     currency={revenue?.currency}
-                    minDecimals={decimals.revenue}
+                    minDecimals={decimals.revenue(revenue?.currency)}
                   />,
                   <Money
                     key="cost"
                     amount={cost?.amount}
                     currency={cost?.currency}
-                    minDecimals={decimals.cost}
+                    minDecimals={decimals.cost(cost?.currency)}
                   />,
                   <Money
                     key="margin"
                     amount={margin}
                     currency={revenue?.currency}
-                    minDecimals={decimals.margin}
+                    minDecimals={decimals.margin(revenue?.currency)}
                   />,
                 ]
               : []),

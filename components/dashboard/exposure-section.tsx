@@ -10,7 +10,7 @@ import { Money as Decimal } from '@/lib/shared/pricing/money';
 import type { TExposurePage, TExposureRow } from '@/lib/shared/schemas/dashboard';
 import { PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
-import { columnDecimals } from '@/lib/shared/format';
+import { decimalsByCurrency } from '@/lib/shared/format';
 import { InlineSelect, LoadMore } from '@/components/ui/field';
 
 type TSortKey = 'available' | 'balance' | 'limit';
@@ -70,10 +70,12 @@ export function ExposureSection() {
     enabled: table.isSuccess && (currency !== null || currencies.length <= 1),
   });
   const rows = table.data?.pages.flatMap((page) => page.items) ?? [];
+  const column = (amount: (row: TExposureRow) => string | null) =>
+    decimalsByCurrency(rows.map((row) => ({ amount: amount(row), currency: row.currency })));
   const decimals = {
-    balance: columnDecimals(rows.map((row) => row.balance)),
-    creditLimit: columnDecimals(rows.flatMap((row) => row.creditLimit ?? [])),
-    available: columnDecimals(rows.flatMap((row) => row.available ?? [])),
+    balance: column((row) => row.balance),
+    creditLimit: column((row) => row.creditLimit),
+    available: column((row) => row.available),
   };
   const total = table.data?.pages[0]?.total;
   if (table.isSuccess && total === 0 && currencies.length === 0) return null;
@@ -138,7 +140,7 @@ export function ExposureSection() {
                       <Money
                         amount={row.balance}
                         currency={row.currency}
-                        minDecimals={decimals.balance}
+                        minDecimals={decimals.balance(row.currency)}
                       />
                     </td>
                     <td className="py-1 pr-3 text-right tabular-nums">
@@ -148,7 +150,7 @@ export function ExposureSection() {
                         <Money
                           amount={row.creditLimit}
                           currency={row.currency}
-                          minDecimals={decimals.creditLimit}
+                          minDecimals={decimals.creditLimit(row.currency)}
                         />
                       )}
                     </td>
@@ -160,7 +162,7 @@ export function ExposureSection() {
                         <Money
                           amount={row.available}
                           currency={row.currency}
-                          minDecimals={decimals.available}
+                          minDecimals={decimals.available(row.currency)}
                         />
                       )}
                     </td>
@@ -183,9 +185,7 @@ export function ExposureSection() {
             The largest debts could not be read.
           </p>
         ) : (
-          <p className="text-sm text-slate-500">
-            Loading the largest debts…
-          </p>
+          <p className="text-sm text-slate-500">Loading the largest debts…</p>
         )}
       </div>
     </PanelSection>

@@ -29,7 +29,7 @@ import {
 } from '@/lib/shared/traffic';
 import { PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
-import { columnDecimals } from '@/lib/shared/format';
+import { columnDecimals, decimalsByCurrency } from '@/lib/shared/format';
 import { ListState, LoadMore } from '@/components/ui/field';
 import { RelativeTime } from '@/components/ui/relative-time';
 import type { TChartPoint } from './traffic-charts';
@@ -393,9 +393,11 @@ function AccountsTable({
   const locale = useViewerLocale();
   // Each money column at one precision: its amounts line up and read alike.
   const decimals = {
-    revenue: columnDecimals(rows.map((row) => row.revenue)),
-    cost: columnDecimals(rows.map((row) => row.cost)),
-    margin: columnDecimals(rows.flatMap((row) => row.margin ?? [])),
+    revenue: decimalsByCurrency(
+      rows.map((row) => ({ amount: row.revenue, currency: row.currency })),
+    ),
+    cost: decimalsByCurrency(rows.map((row) => ({ amount: row.cost, currency: row.costCurrency }))),
+    margin: decimalsByCurrency(rows.map((row) => ({ amount: row.margin, currency: row.currency }))),
   };
   return (
     <div className="overflow-x-auto">
@@ -450,14 +452,22 @@ function AccountsTable({
                 <Money
                   amount={row.revenue}
                   currency={row.currency}
-                  minDecimals={decimals.revenue}
+                  minDecimals={decimals.revenue(row.currency)}
                 />
               </td>
               <td className="py-1 pr-3 text-right tabular-nums" data-testid="cost">
-                <Money amount={row.cost} currency={row.costCurrency} minDecimals={decimals.cost} />
+                <Money
+                  amount={row.cost}
+                  currency={row.costCurrency}
+                  minDecimals={decimals.cost(row.costCurrency)}
+                />
               </td>
               <td className="py-1 pr-3 text-right tabular-nums">
-                <Money amount={row.margin} currency={row.currency} minDecimals={decimals.margin} />
+                <Money
+                  amount={row.margin}
+                  currency={row.currency}
+                  minDecimals={decimals.margin(row.currency)}
+                />
               </td>
               <td className="py-1 pr-3 text-right tabular-nums">{countOf(row.unrated, locale)}</td>
             </tr>

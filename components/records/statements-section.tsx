@@ -9,7 +9,7 @@ import { ZStatementCreate, type TStatementDto } from '@/lib/shared/schemas/state
 import { Button, TextField } from '@/components/ui/field';
 import { FormMessage, PanelSection } from '@/components/ui/panel-section';
 import { Money } from '@/components/ui/money';
-import { columnDecimals } from '@/lib/shared/format';
+import { decimalsByCurrency } from '@/lib/shared/format';
 import { DateTime } from '@/components/ui/date-time';
 import { serverNow } from '@/lib/client/server-clock';
 
@@ -32,15 +32,17 @@ export function StatementsSection({
   );
   const rows = [...(list.data ?? [])].reverse();
   // Every amount of the table at one precision: a row's figures add up on the page too.
-  const decimals = columnDecimals(
-    rows.flatMap((row) => [
-      row.openingBalance,
-      row.usageTotal,
-      row.paymentsTotal,
-      row.creditNotesTotal,
-      row.adjustmentsTotal,
-      row.closingBalance,
-    ]),
+  const decimals = decimalsByCurrency(
+    rows.flatMap((row) =>
+      [
+        row.openingBalance,
+        row.usageTotal,
+        row.paymentsTotal,
+        row.creditNotesTotal,
+        row.adjustmentsTotal,
+        row.closingBalance,
+      ].map((amount) => ({ amount, currency: row.currency })),
+    ),
   );
   return (
     // Two columns only beside the form: alone, the list takes the whole width.
@@ -107,7 +109,7 @@ export function StatementsSection({
                         <Money
                           amount={amount}
                           currency={statement.currency}
-                          minDecimals={decimals}
+                          minDecimals={decimals(statement.currency)}
                         />
                       </td>
                     ))}

@@ -124,6 +124,26 @@ export function columnDecimals(amounts: readonly string[], currency?: string | n
   return most;
 }
 
+/**
+ * A money column's precision per currency (`columnDecimals` of each currency's amounts):
+ * a column holding several keeps each one's own minor unit — ¥1,200 beside €4.2686, not
+ * ¥1,200.0000.
+ */
+export function decimalsByCurrency(
+  cells: readonly { amount: string | null | undefined; currency: string | null | undefined }[],
+): (currency: string | null | undefined) => number {
+  const amounts = new Map<string, string[]>();
+  for (const { amount, currency } of cells) {
+    if (!amount) continue;
+    const key = currency ?? '';
+    amounts.set(key, [...(amounts.get(key) ?? []), amount]);
+  }
+  const decimals = new Map(
+    [...amounts].map(([currency, list]) => [currency, columnDecimals(list, currency || null)]),
+  );
+  return (currency) => decimals.get(currency ?? '') ?? columnDecimals([], currency ?? null);
+}
+
 function validCurrency(code: string | null | undefined): string | null {
   if (!code || !/^[A-Za-z]{3}$/.test(code)) return null;
   try {

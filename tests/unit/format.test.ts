@@ -7,6 +7,7 @@ import {
   formatPercent,
   plainDecimal,
   columnDecimals,
+  decimalsByCurrency,
   formatRelativeTime,
   localeOfRequest,
   statusText,
@@ -103,6 +104,28 @@ describe('columnDecimals', () => {
     expect(shown(['500.000000', '12.5'], 'JPY')).toEqual(['¥500.0', '¥12.5']);
     expect(columnDecimals([], 'JPY')).toBe(0);
     expect(columnDecimals(['1.000000'])).toBe(2);
+  });
+});
+
+describe('decimalsByCurrency', () => {
+  it('keeps each currency of a mixed column at its own precision', () => {
+    const decimals = decimalsByCurrency([
+      { amount: '1200.000000', currency: 'JPY' },
+      { amount: '-350.000000', currency: 'JPY' },
+      { amount: '4.268600', currency: 'EUR' },
+      { amount: '0.490000', currency: 'EUR' },
+      { amount: null, currency: 'USD' },
+    ]);
+    expect([decimals('JPY'), decimals('EUR'), decimals('USD'), decimals(null)]).toEqual([
+      0, 4, 2, 2,
+    ]);
+    expect(
+      formatMoney('1200.000000', {
+        currency: 'JPY',
+        locale: 'en-US',
+        minDecimals: decimals('JPY'),
+      }),
+    ).toBe('¥1,200');
   });
 });
 
