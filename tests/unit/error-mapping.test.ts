@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   CheckConstraintViolationException,
@@ -6,6 +6,7 @@ import {
   NotNullConstraintViolationException,
 } from '@mikro-orm/core';
 import { errorResponse } from '@/lib/server/api/handler';
+import { getLogger } from '@/lib/server/observability/logger';
 import { ApiError, HTTP_STATUS } from '@/lib/server/api/errors';
 import {
   DOMAIN_ERROR_KINDS,
@@ -62,6 +63,28 @@ describe('domain errors over HTTP', () => {
 });
 
 describe('what the database refuses', () => {
+  it('is logged by its rule alone, never the row it quotes (a password hash)', async () => {
+    const warn = vi.spyOn(getLogger(), 'warn');
+    try {
+      const refused = Object.assign(
+        new Error('insert into "app_user" … - new row violates check constraint "user_name_check"'),
+        {
+          code: '23514',
+          constraint: 'user_name_check',
+          table: 'app_user',
+          detail: 'Failing row contains (…, $argon2id$v=19$m=65536$secret-hash, …)',
+        },
+      );
+      expect((await answer(new CheckConstraintViolationException(refused))).status).toBe(400);
+      const logged = JSON.stringify(warn.mock.calls);
+      expect(logged).toContain('user_name_check');
+      expect(logged).not.toContain('argon2id');
+      expect(logged).not.toContain('insert into');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('a check or a missing value is the caller’s input (400), a removed reference a race (409): never a 500', async () => {
     const driver = (code: string) => Object.assign(new Error(`violates (${code})`), { code });
     const check = await answer(new CheckConstraintViolationException(driver('23514')));

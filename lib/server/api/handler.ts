@@ -306,7 +306,19 @@ export function errorResponse(error: unknown, req?: Request): Response {
     error instanceof CheckConstraintViolationException ||
     error instanceof NotNullConstraintViolationException
   ) {
-    getLogger().warn({ err: error }, 'api: a database check refused what the schema took');
+    // The rule's name, never the error itself: its text quotes the statement and the row
+    // refused ("Failing row contains (…)"), which on `app_user` is a password hash and
+    // an MFA secret's ciphertext.
+    const { code, constraint, table, column } = error as {
+      code?: string;
+      constraint?: string;
+      table?: string;
+      column?: string;
+    };
+    getLogger().warn(
+      { db: { code, constraint, table, column } },
+      'api: a database check refused what the schema took',
+    );
     return Response.json(
       new ApiError(400, 'invalid_input', 'A value breaks a rule the panel keeps.').toBody(),
       { status: 400 },
