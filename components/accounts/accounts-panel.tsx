@@ -1,5 +1,6 @@
 'use client';
 
+import { useListAddress, type TListView } from '@/lib/client/address-state';
 import { PanelLink } from '@/components/ui/panel-link';
 import { useState } from 'react';
 import { useWatch } from 'react-hook-form';
@@ -11,6 +12,7 @@ import { useDebounced } from '@/lib/client/use-debounced';
 import { queryKeys } from '@/lib/client/query-keys';
 import { optional, useSchemaForm } from '@/lib/client/use-schema-form';
 import {
+  ACCOUNT_SORT_KEYS,
   ZCustomerCreate,
   ZResellerCreate,
   type TAccountBulkImpact,
@@ -40,6 +42,8 @@ export function AccountsPanel({
   own,
   canAssign = false,
   pickParent = false,
+  initial = { q: '' },
+  rendered,
 }: {
   kind: TKind;
   can: TUiAbilities['resellers' | 'customers'];
@@ -52,9 +56,17 @@ export function AccountsPanel({
    * resellers "have affiliation with customers"), not only under the viewer's own.
    */
   pickParent?: boolean;
+  /** The search and sort the page's address gives (`?q=…&sort=…`). */
+  initial?: TListView;
+  /** New with each server render of the page (`useAddressState`). */
+  rendered?: string;
 }) {
-  const [search, setSearch] = useState('');
-  const [sort, setSort] = useState<string | undefined>(undefined);
+  // Kept in the address: Back from a record's page finds the list as it was left.
+  const [{ q: search, sort }, setSearch, setSort] = useListAddress(
+    initial,
+    rendered,
+    ACCOUNT_SORT_KEYS,
+  );
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const q = useDebounced(search.trim(), 250);
   // A search or a sort is its own (filtered) list: the live cache refetches it on changes.

@@ -1,12 +1,12 @@
 'use client';
 
 import { PanelLink } from '@/components/ui/panel-link';
-import { useState } from 'react';
 import { usePagedList } from '@/lib/client/use-resource';
 import { useDebounced } from '@/lib/client/use-debounced';
-import { useAddressState } from '@/lib/client/address-state';
+import { useAddressState, useAddressView, type TListView } from '@/lib/client/address-state';
+import { useSearchParams } from 'next/navigation';
 import { queryKeys, searchOf } from '@/lib/client/query-keys';
-import type { TUserDto } from '@/lib/shared/schemas/users';
+import { USER_SORT_KEYS, type TUserDto } from '@/lib/shared/schemas/users';
 import type { TUiAbilities } from '@/lib/shared/ui-abilities';
 import { ListState, LoadMore } from '@/components/ui/field';
 import { DataTable, ListCount, PanelSection } from '@/components/ui/panel-section';
@@ -32,6 +32,7 @@ export function UsersPanel({
   canReadGroups,
   accountsFrom,
   initialGroupId = '',
+  initial = { q: '' },
   rendered,
 }: {
   own: { id: string; name: string };
@@ -43,15 +44,28 @@ export function UsersPanel({
   accountsFrom: { resellers: boolean; customers: boolean };
   /** One group's members (the Groups page's Members link); '' for every user. */
   initialGroupId?: string;
+  /** The search and sort the page's address gives (`?q=…&sort=…`). */
+  initial?: TListView;
   /** New with each server render of the page (`useAddressState`). */
   rendered?: string;
 }) {
-  const [search, setSearch] = useState('');
-  const [sort, setSort] = useState<string | undefined>(undefined);
-  // The address names the group shown, so a reload or a shared link shows it again.
-  const [groupId, setGroupId] = useAddressState(initialGroupId, rendered, (id) =>
-    searchOf({ group: id || undefined }),
+  // The address names the group shown, and the search and sort, so Back from a user's
+  // page, a reload or a shared link shows the same list again.
+  // Back from a user's page the router may show the page as first rendered: the address,
+  // which this panel wrote, says what was left.
+  const group = useSearchParams()?.get('group');
+  const [{ groupId, q: search, sort }, setView] = useAddressState(
+    {
+      ...useAddressView(initial, USER_SORT_KEYS),
+      groupId: group && /^[0-9a-f-]{36}$/.test(group) ? group : initialGroupId,
+    },
+    rendered,
+    (view) =>
+      searchOf({ group: view.groupId || undefined, q: view.q || undefined, sort: view.sort }),
   );
+  const setSearch = (q: string) => setView((held) => ({ ...held, q }));
+  const setSort = (next: string | undefined) => setView((held) => ({ ...held, sort: next }));
+  const setGroupId = (id: string) => setView((held) => ({ ...held, groupId: id }));
   const q = useDebounced(search.trim(), 250);
   const users = usePagedList<TUserDto>(
     queryKeys.list('users', { q, sort, groupId: groupId || undefined }),

@@ -50,3 +50,50 @@ export function useAddressState<T>(
   }, [address, writes]);
   return [state, setState];
 }
+
+/** A list's search and sort as its address keeps them (`?q=…&sort=-name`). */
+export interface TListView {
+  q: string;
+  sort?: string;
+}
+
+/**
+ * A list page's search and sort kept in its address (`useAddressState`): Back from a
+ * row's page, a reload or a shared link shows the same selection, as the Calls and Audit
+ * pages' filters do. `extra` is whatever else the page's address holds for it.
+ */
+export function useListAddress(
+  initial: TListView,
+  rendered: string | undefined,
+  sortKeys: readonly string[],
+  extra: Record<string, string | undefined> = {},
+): [TListView, (q: string) => void, (sort: string | undefined) => void] {
+  // Back from a row's page, the router may show the page as first rendered (its props
+  // from before the search): the address, which the search wrote, says what was left.
+  const [view, setView] = useAddressState(useAddressView(initial, sortKeys), rendered, (state) =>
+    new URLSearchParams(
+      Object.entries({ ...extra, q: state.q || undefined, sort: state.sort }).filter(
+        (entry): entry is [string, string] => Boolean(entry[1]),
+      ),
+    ).toString(),
+  );
+  return [
+    view,
+    (q) => setView((held) => ({ ...held, q })),
+    (sort) => setView((held) => ({ ...held, sort })),
+  ];
+}
+
+/**
+ * The list view the address holds now, where it holds one (read as leniently as the
+ * server's `listAddress`: a sort by one of `sortKeys`); else `initial`, the page's.
+ */
+export function useAddressView(initial: TListView, sortKeys: readonly string[]): TListView {
+  const params = useSearchParams();
+  if (!params || (!params.has('q') && !params.has('sort'))) return initial;
+  const sort = params.get('sort') ?? '';
+  return {
+    q: (params.get('q') ?? '').slice(0, 200),
+    ...(sortKeys.includes(sort.replace(/^-/, '')) ? { sort } : {}),
+  };
+}

@@ -129,6 +129,13 @@ test('the 120th reseller gets a user and a card through the pickers; lists sort,
   await expect(page.getByText('1 of 1', { exact: true })).toBeVisible();
   await expect(resellers.getByRole('row')).toHaveCount(2);
   await page.unroute((url) => url.pathname === '/api/v1/resellers');
+  // Kept in the address: Back from the reseller's page finds the list as it was left.
+  await resellers.getByRole('link', { name: newest, exact: true }).click();
+  await expect(page).toHaveURL(/\/resellers\/[0-9a-f-]{36}/);
+  await page.goBack();
+  await expect(search).toHaveValue(newest);
+  await expect(page.getByText('1 of 1', { exact: true })).toBeVisible();
+  await expect(company).toHaveAttribute('aria-sort', 'descending');
 
   await resellers.getByRole('checkbox', { name: `Select ${newest}` }).check();
   const bulk = page.getByRole('group', { name: 'Bulk actions' });

@@ -3,11 +3,17 @@ import { CardsPanel } from '@/components/cards/cards-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { PageHeading } from '@/components/shell/page-heading';
+import { listAddress, renderKey } from '@/lib/server/pages/address-filters';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Rate cards' };
 
-export default async function Page() {
+/** The cards in scope; the address keeps the list's search and sort (`?q=…&sort=…`). */
+export default async function Page({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const actor = await requirePageActor();
   const abilities = uiAbilities(actor);
   return (
@@ -16,6 +22,9 @@ export default async function Page() {
         {actor.account.kind === 'customer' ? 'Your rate card' : 'Rate cards'}
       </PageHeading>
       <CardsPanel
+        // Its search and sort start again when a render asks for another address.
+        rendered={renderKey()}
+        initial={listAddress(await searchParams, ['name', 'createdAt'])}
         accountId={actor.account.id}
         can={abilities.cards}
         readsAccounts={{

@@ -20,6 +20,23 @@ export function addressFilters(asked: Record<string, string | string[] | undefin
   };
 }
 
+/**
+ * A list page's search and sort from its address (lib/client/address-state.ts
+ * `useListAddress`): a search of at most 200 characters, a sort by one of `keys` (`-` for
+ * descending); anything else is ignored.
+ */
+export function listAddress(
+  asked: Record<string, string | string[] | undefined>,
+  keys: readonly string[],
+): { q: string; sort?: string } {
+  const { one } = addressFilters(asked);
+  const sort = one('sort');
+  return {
+    q: one('q').slice(0, 200),
+    ...(keys.includes(sort.replace(/^-/, '')) ? { sort } : {}),
+  };
+}
+
 export function isCalendarDay(value: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!match) return false;
