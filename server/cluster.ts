@@ -20,6 +20,8 @@ import type { TEnv } from '@/lib/server/env';
 import { findFreePort } from '@/lib/server/db/embedded';
 import { openDatabase } from '@/lib/server/db/open-database';
 import { getLogger } from '@/lib/server/observability/logger';
+import { CLUSTER_METRICS } from '@/lib/server/observability/metrics';
+import { AggregatorRegistry } from 'prom-client';
 import { sessionIdInRequest, workerOfSessionId } from './session-route';
 
 /** What a worker sends the primary once its panel serves (server/index.ts). */
@@ -69,6 +71,16 @@ export async function runPrimary(env: TEnv): Promise<void> {
       return serving[turn++ % serving.length];
     });
   // A relayed request's answer has ended: its later messages (none) need no route.
+  // A worker's scrape: every worker's registry, summed (lib/server/observability/metrics.ts).
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, message: { type?: string; id?: number }) => {
+    if (message?.type !== CLUSTER_METRICS.ask) return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.send({ type: CLUSTER_METRICS.answer, id: message.id, text }),
+      (error: Error) =>
+        worker.send({ type: CLUSTER_METRICS.answer, id: message.id, error: error.message }),
+    );
+  });
   cluster.on('message', (_worker, message: { type?: string; connectionId?: string }) => {
     if (
       message?.connectionId &&

@@ -1,7 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getRequestLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
-import { getMetrics, routeLabel } from '@/lib/server/observability/metrics';
+import { getLogger, getRequestLogger, REQUEST_ID_HEADER } from '@/lib/server/observability/logger';
+import { getMetrics, routeLabel, scrapeText } from '@/lib/server/observability/metrics';
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -77,8 +77,16 @@ export async function serveOps(
     send(res, 404, 'application/json', JSON.stringify({ error: { code: 'not_found' } }));
     return true;
   }
-  const { registry } = getMetrics();
-  send(res, 200, registry.contentType, await registry.metrics());
+  // One target, one view: in a cluster, every worker's figures summed by the primary.
+  const scraped = await scrapeText().catch((error: unknown) => {
+    getLogger().warn({ err: error }, 'metrics: the workers could not be gathered');
+    return null;
+  });
+  if (!scraped) {
+    send(res, 503, 'application/json', JSON.stringify({ error: { code: 'unavailable' } }));
+    return true;
+  }
+  send(res, 200, scraped.contentType, scraped.text);
   return true;
 }
 

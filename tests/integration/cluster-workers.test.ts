@@ -227,6 +227,8 @@ describe('WORKERS above 1 without what several processes share', () => {
   });
 });
 
+const METRICS_TOKEN = 'cluster-metrics-token-0123456789';
+
 describe.skipIf(!hasRedis)('WORKERS=2: two panel processes behind one port', () => {
   beforeAll(async () => {
     db = await createTestDatabase(inject('testDatabase'));
@@ -236,6 +238,7 @@ describe.skipIf(!hasRedis)('WORKERS=2: two panel processes behind one port', () 
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       WORKERS: '2',
+      METRICS_TOKEN,
       // The socket handshakes' steps, for a timeout's report.
       LOG_LEVEL: 'debug',
     });
@@ -273,6 +276,23 @@ describe.skipIf(!hasRedis)('WORKERS=2: two panel processes behind one port', () 
     expect(writes.map((write) => write.status)).toEqual(Array(4).fill(201));
     expect(await workersOf(reads.map((read) => read.reqId))).toEqual(new Set(workers));
     expect(await workersOf(writes.map((write) => write.reqId))).toEqual(new Set(workers));
+  });
+
+  it('answers a scrape for both workers: a counter never goes back between scrapes', async () => {
+    // Each scrape lands on the next worker; each is counted once it is answered.
+    const series = 'panel_http_requests_total{method="GET",route="/api/metrics",status="200"}';
+    const seen: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await fetch(`${server.url}/api/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      });
+      expect(response.status).toBe(200);
+      const line = (await response.text())
+        .split('\n')
+        .find((candidate) => candidate.startsWith(`${series} `));
+      seen.push(line ? Number(line.slice(series.length + 1)) : 0);
+    }
+    expect(seen.slice(1).map((count, index) => count - seen[index]!)).toEqual([1, 1, 1, 1, 1]);
   });
 
   it('keeps a polling session on its worker, and an upgraded one working', async () => {

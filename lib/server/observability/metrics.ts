@@ -1,4 +1,12 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import cluster from 'node:cluster';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+} from 'prom-client';
 import { API_REGISTRY } from '@/lib/server/api/registry';
 
 /**
@@ -37,8 +45,25 @@ export interface TPanelMetrics {
 const METRICS_KEY = Symbol.for('reseller-panel.metrics');
 type TGlobalWithMetrics = typeof globalThis & { [METRICS_KEY]?: TPanelMetrics };
 
+/**
+ * `WORKERS` > 1: a scrape reaches one worker in turn, each counting only its own — so
+ * one target's counters went back and forth between scrapes. The worker asks the primary
+ * (`CLUSTER_METRICS.ask`), which gathers every worker's registry (prom-client's
+ * AggregatorRegistry over IPC) and answers the sum (`answer`).
+ */
+export const CLUSTER_METRICS = {
+  ask: 'panel:metrics-ask',
+  answer: 'panel:metrics-answer',
+} as const;
+
 function createMetrics(): TPanelMetrics {
   const registry = new Registry();
+  // The registry a primary's AggregatorRegistry reads from this worker. prom-client
+  // installs the worker's answering listener only when an AggregatorRegistry is made.
+  if (cluster.isWorker) {
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([registry]);
+  }
   collectDefaultMetrics({ register: registry, prefix: 'panel_process_' });
   const sources: TPanelMetrics['sources'] = {};
   new Gauge({
@@ -149,4 +174,35 @@ export function routeLabel(path: string): string {
     .replace(/\/\d{1,10}(?=\/|$)/g, '/{n}')
     .replace(/\/+$/, '');
   return KNOWN_ROUTES.has(label) ? label : 'other';
+}
+
+let asked = 0;
+
+/**
+ * The scrape's text: this process's registry alone, or in a cluster worker every
+ * worker's, summed by the primary (`CLUSTER_METRICS`).
+ */
+export async function scrapeText(): Promise<{ contentType: string; text: string }> {
+  const { registry } = getMetrics();
+  if (!cluster.isWorker || !process.send) {
+    return { contentType: registry.contentType, text: await registry.metrics() };
+  }
+  const id = ++asked;
+  const text = await new Promise<string>((resolve, reject) => {
+    const answered = (message: { type?: string; id?: number; text?: string; error?: string }) => {
+      if (message?.type !== CLUSTER_METRICS.answer || message.id !== id) return;
+      clearTimeout(timer);
+      process.off('message', answered);
+      if (message.error !== undefined) reject(new Error(message.error));
+      else resolve(message.text ?? '');
+    };
+    // The primary's own wait for the workers is 5 s (prom-client).
+    const timer = setTimeout(() => {
+      process.off('message', answered);
+      reject(new Error('metrics: the primary did not answer'));
+    }, 6_000);
+    process.on('message', answered);
+    process.send!({ type: CLUSTER_METRICS.ask, id });
+  });
+  return { contentType: registry.contentType, text };
 }
