@@ -6,8 +6,9 @@ import { endViewsOf, endViewsOn } from '@/lib/server/services/impersonation/stop
 import { manageTargetOf, mutateScopedUser, toUserDto } from './user-access';
 
 /**
- * Deletes a user in scope (its sessions and open views die with it): never the caller itself, and only
- * a user whose group holds nothing the caller lacks (the manage rule).
+ * Deletes a user in scope (its sessions and open views die with it, as do views on it):
+ * never the caller itself, and only a user whose group holds nothing the caller lacks
+ * (the manage rule).
  */
 export async function deleteUser(
   em: EntityManager,
