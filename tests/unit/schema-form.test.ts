@@ -9,6 +9,9 @@ import {
 import { ZCustomerCreate } from '@/lib/shared/schemas/accounts';
 import { ZGroupPatch } from '@/lib/shared/schemas/groups';
 import { ZUserCreate } from '@/lib/shared/schemas/users';
+import { ZPrice } from '@/lib/shared/schemas/rates';
+import { ZAdjustmentCreate } from '@/lib/shared/schemas/ledger';
+import { ZTransfer } from '@/lib/shared/schemas/cards';
 
 const options = { fields: {}, shouldUseNativeValidation: false } as const;
 
@@ -73,6 +76,21 @@ describe('errors on fields a form does not show', () => {
 });
 
 describe('an amount typed wrong', () => {
+  it('is told so for a rate, a correction and a conversion rate too, each in its own shape', () => {
+    const first = (schema: z.ZodType, value: unknown) =>
+      schema.safeParse(value).error?.issues[0]?.message;
+    expect(first(ZPrice, '0,0123')).toBe('must use a dot for decimals, such as "0.0123"');
+    expect(first(ZPrice, '-0.01')).toBe('must not be negative');
+    expect(first(ZPrice, '1234567')).toBe('must have at most 6 digits before the point');
+    const correction = ZAdjustmentCreate.shape.amount;
+    expect(first(correction, '-12,50')).toBe('must use a dot for decimals, such as "-12.50"');
+    expect(first(correction, '-1.1234567')).toBe('must have at most 6 decimals');
+    expect(correction.safeParse('-12.50').success).toBe(true);
+    const rate = ZTransfer.shape.rate;
+    expect(first(rate, '1,0850')).toBe('must use a dot for decimals, such as "1.0850"');
+    expect(first(rate, '1.123456789')).toBe('must have at most 8 decimals');
+  });
+
   it('is told what is wrong with it, in the form as on the server', async () => {
     const resolve = schemaResolver(ZCustomerCreate, (values: Record<string, string>) => values);
     const cases: [string, string][] = [

@@ -3,6 +3,7 @@ import { COMPACTIONS, RULE_MODES } from '@/lib/shared/pricing/markup';
 import { MAX_DECIMALS, MIN_DECIMALS, ROUNDING_MODES } from '@/lib/shared/pricing/money';
 import {
   CURSOR_MAX,
+  sayAmountProblem,
   ZCurrency,
   ZEntityMeta,
   ZId,
@@ -306,6 +307,7 @@ export const ZTransfer = z.strictObject({
   cardId: ZId,
   rate: ZText('must be a decimal string such as "1.0850"')
     .trim()
+    .superRefine(sayAmountProblem({ digits: 6, decimals: 8, example: '1.0850' }))
     .regex(/^\d{1,6}(\.\d{1,8})?$/, 'must be a decimal string such as "1.0850" (up to 8 decimals)')
     .refine((value) => /[1-9]/.test(value), 'must be more than zero')
     .optional(),

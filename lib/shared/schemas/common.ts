@@ -124,22 +124,42 @@ export const ZId = z.uuid('must be an id').toLowerCase();
  * What is wrong with an amount typed, said as such: "-5" is a decimal string, and "12,50"
  * is how half of Europe writes one, so the generic message would describe another fault.
  */
-function amountProblem(value: string): string | null {
-  if (/^-\s*\d/.test(value)) return 'must not be negative';
-  if (/^\d+,\d+$/.test(value)) return 'must use a dot for decimals, such as "12.50"';
-  if (/^\d{13,}(\.\d*)?$/.test(value)) return 'must have at most 12 digits before the point';
-  if (/^\d+\.\d{7,}$/.test(value)) return 'must have at most 6 decimals';
+export function amountProblem(
+  value: string,
+  shape: { digits: number; decimals: number; signed?: boolean; example?: string } = {
+    digits: 12,
+    decimals: 6,
+  },
+): string | null {
+  const { digits, decimals, signed = false, example = '12.50' } = shape;
+  if (!signed && /^-\s*\d/.test(value)) return 'must not be negative';
+  const unsigned = signed ? value.replace(/^-/, '') : value;
+  if (/^\d+,\d+$/.test(unsigned)) return `must use a dot for decimals, such as "${example}"`;
+  if (new RegExp(`^\\d{${digits + 1},}(\\.\\d*)?$`).test(unsigned)) {
+    return `must have at most ${digits} digits before the point`;
+  }
+  if (new RegExp(`^\\d+\\.\\d{${decimals + 1},}$`).test(unsigned)) {
+    return `must have at most ${decimals} decimals`;
+  }
   return null;
+}
+
+/**
+ * `schema` (a decimal string's pattern) with what is wrong with a value said first: the
+ * field shows one reason, the first (lib/server/errors/zod-fields.ts).
+ */
+export function sayAmountProblem(shape: Parameters<typeof amountProblem>[1]) {
+  return (value: string, ctx: z.RefinementCtx) => {
+    const problem = amountProblem(value, shape);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  };
 }
 
 /** Money travels as a decimal string, never a JSON number (DESIGN §3). */
 export const ZMoney = ZText('must be a decimal string such as "12.50"')
   .trim()
-  .superRefine((value, ctx) => {
-    const problem = amountProblem(value);
-    // First, so the field shows it rather than the pattern's (one reason per field).
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
+  // First, so the field shows it rather than the pattern's (one reason per field).
+  .superRefine(sayAmountProblem({ digits: 12, decimals: 6 }))
   .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a decimal string such as "12.50" (up to 6 decimals)');
 
 /**

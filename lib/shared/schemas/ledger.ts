@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZCurrency, ZInstant, ZMoney, ZPageQuery, ZText } from './common';
+import { sayAmountProblem, ZCurrency, ZInstant, ZMoney, ZPageQuery, ZText } from './common';
 
 /** What moves money (issue 17); `usage` comes with call billing. */
 export const LEDGER_KINDS = ['payment', 'credit_note', 'adjustment', 'usage'] as const;
@@ -54,6 +54,7 @@ export const ZAdjustmentCreate = z
     kind: z.enum(CORRECTION_KINDS, `must be one of ${CORRECTION_KINDS.join(', ')}`),
     amount: ZText('must be a decimal string such as "-12.50"')
       .trim()
+      .superRefine(sayAmountProblem({ digits: 12, decimals: 6, signed: true, example: '-12.50' }))
       .regex(
         /^-?\d{1,12}(\.\d{1,6})?$/,
         'must be a decimal string such as "-12.50" (up to 6 decimals)',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZId, ZInstant, ZPageQuery, ZNameText, ZText, ZVersion } from './common';
+import { sayAmountProblem, ZId, ZInstant, ZPageQuery, ZNameText, ZText, ZVersion } from './common';
 import { ZLiveAt } from './revisions';
 
 const seconds = (min: number, max: number, fallback: number) =>
@@ -30,6 +30,7 @@ export const MAX_CHAIN_LEVELS = 6;
  */
 export const ZPrice = ZText('must be a decimal string such as "0.0123"')
   .trim()
+  .superRefine(sayAmountProblem({ digits: 6, decimals: 6, example: '0.0123' }))
   .regex(
     /^\d{1,6}(\.\d{1,6})?$/,
     'must be a decimal string such as "0.0123" (below 1000000, up to 6 decimals)',
