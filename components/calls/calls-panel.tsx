@@ -266,6 +266,9 @@ function CallsTable({
       onRetry={() => calls.refetch()}
     >
       <ListCount shown={rows.length} total={undefined} />
+      {/* The order is the calls' arrival (a late record sits above calls that started
+          after it): said, as only the start time is shown. */}
+      <p className="mb-2 text-xs text-slate-500">Newest received first.</p>
       <DataTable
         label="Calls"
         headers={[
