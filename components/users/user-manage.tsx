@@ -136,8 +136,10 @@ export function UserManage({
         ) : null}
         {/* One's own name is one's own; someone else's only under the manage rule. */}
         {can.update && (ruled || self || rule.data?.reason === 'self') ? (
-          <RenameForm user={user} />
+          <UserFieldForm user={user} field="name" />
         ) : null}
+        {/* A login corrected is someone's sign-in changed: the manage rule, never oneself. */}
+        {can.update && manageable ? <UserFieldForm user={user} field="email" /> : null}
         {manageable ? (
           <div className="space-y-2">
             <p className="text-sm text-slate-700">
@@ -289,53 +291,60 @@ export function UserManage({
 }
 
 /**
- * The user's name. Not a takeover: any users:update holder in scope may correct it, as
- * the server allows (the manage rule guards group, status and password, not the name).
+ * One field of the user, saved alone: its name (not a takeover: any users:update holder
+ * in scope may correct it, as the server allows) or its login email (a takeover's rule:
+ * shown only where the manage rule holds; another user's is 409 `email_taken`).
  */
-function RenameForm({ user }: { user: TUserDto }) {
-  const rename = useSchemaForm({
+function UserFieldForm({ user, field }: { user: TUserDto; field: 'name' | 'email' }) {
+  const label = field === 'name' ? 'Name' : 'Login email';
+  const edit = useSchemaForm({
     schema: ZUserPatch,
-    defaultValues: { name: user.name },
-    toBody: (values) => ({ version: user.version, name: values.name }),
+    defaultValues: { [field]: user[field] },
+    toBody: (values) => ({ version: user.version, [field]: values[field] }),
     resetOnSuccess: false,
     submit: (body) => apiFetch(`/users/${user.id}`, { method: 'PATCH', body }),
-    success: { message: `${user.email} renamed.`, href: recordHref('users', user.id) },
+    success: {
+      message: field === 'name' ? `${user.email} renamed.` : `Login email of ${user.name} saved.`,
+      href: recordHref('users', user.id),
+    },
   });
-  // Someone else's rename shows in the field, unless the person is typing there (then
+  // Someone else's save shows in the field, unless the person is typing there (then
   // their save meets it as a conflict, both versions shown).
-  const { form } = rename;
+  const { form } = edit;
+  const current = user[field];
   useEffect(() => {
-    // (A field already reading the new name — one's own save — is settled on it.)
-    if (!form.formState.isDirty || form.getValues('name') === user.name) {
-      form.reset({ name: user.name });
+    // (A field already reading the new value — one's own save — is settled on it.)
+    if (!form.formState.isDirty || form.getValues(field) === current) {
+      form.reset({ [field]: current });
     }
-  }, [user.name, form]);
+  }, [current, field, form]);
   return (
-    <form onSubmit={rename.onSubmit} className="space-y-3" aria-label="Name" noValidate>
+    <form onSubmit={edit.onSubmit} className="space-y-3" aria-label={label} noValidate>
       <TextField
-        id="user-name"
-        label="Name"
-        {...rename.register('name')}
-        error={rename.fields.name}
+        id={`user-${field}`}
+        label={label}
+        {...edit.register(field)}
+        error={edit.fields[field]}
         autoComplete="off"
+        {...(field === 'email' ? { type: 'email', inputMode: 'email' as const } : {})}
       />
-      <FormMessage message={rename.message} />
-      {rename.conflict ? (
+      <FormMessage message={edit.message} />
+      {edit.conflict ? (
         // Saved by someone else at that moment: both shown, the person chooses.
         <ConflictNotice
-          conflict={rename.conflict}
-          labels={{ name: 'Name' }}
-          pending={rename.pending}
+          conflict={edit.conflict}
+          labels={{ [field]: label }}
+          pending={edit.pending}
           partial
-          onTakeTheirs={(current) => {
-            rename.form.reset({ name: String(current.name ?? '') });
-            rename.dismissConflict();
+          onTakeTheirs={(saved) => {
+            edit.form.reset({ [field]: String(saved[field] ?? '') });
+            edit.dismissConflict();
           }}
-          onOverwrite={() => void rename.overwrite()}
+          onOverwrite={() => void edit.overwrite()}
         />
       ) : null}
-      <Button type="submit" disabled={rename.pending}>
-        Save name
+      <Button type="submit" disabled={edit.pending}>
+        {field === 'name' ? 'Save name' : 'Save login email'}
       </Button>
     </form>
   );

@@ -687,3 +687,55 @@ describe('the lists an operator filters first', () => {
     ]);
   });
 });
+
+describe('a login email corrected', () => {
+  it('is the manage rule’s: the new email signs in, a taken one is 409, one’s own is refused', async () => {
+    const group = (await admin.post('/groups', { name: 'Email fixes', grants: ['customers:read'] }))
+      .body.id;
+    const made = await admin.post('/users', {
+      email: 'opps@typo.test',
+      password: PASSWORD,
+      accountId: carrierId,
+      groupId: group,
+    });
+    expect(made.status).toBe(201);
+    const fixed = await admin.patch(`/users/${made.body.id}`, {
+      version: made.body.version,
+      email: ' Ops@Typo.test ',
+    });
+    expect(fixed.status, JSON.stringify(fixed.body)).toBe(200);
+    expect(fixed.body.email).toBe('ops@typo.test');
+    expect((await apiClient(suite.server.url, 'ops@typo.test', PASSWORD)).cookie).toBeTruthy();
+    const old = await fetch(`${suite.server.url}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'opps@typo.test', password: PASSWORD, name: 'old login' }),
+    });
+    expect(old.status).toBe(401);
+    // Another user's email: 409 naming the field, nothing changed.
+    const taken = await admin.patch(`/users/${made.body.id}`, {
+      version: fixed.body.version,
+      email: ADMIN.email,
+    });
+    expect([taken.status, taken.body.error.code, taken.body.error.fields]).toEqual([
+      409,
+      'email_taken',
+      { email: 'is taken by another user' },
+    ]);
+    // One's own login is not changed through this path (the manage rule, never oneself).
+    const me = (await admin.get('/me')).body.user;
+    const own = await admin.get(`/users/${me.id}`);
+    const self = await admin.patch(`/users/${me.id}`, {
+      version: own.body.version,
+      email: 'other@carrier.test',
+    });
+    expect(self.status).toBe(403);
+    // Audited with both emails, for readers of users.
+    const audit = (await admin.get(`/audit?resource=users&entityId=${made.body.id}`)).body.items;
+    expect(audit[0]).toMatchObject({
+      op: 'updated',
+      before: { email: 'opps@typo.test' },
+      after: { email: 'ops@typo.test' },
+    });
+  });
+});

@@ -36,6 +36,8 @@ export const ZUserPatch = z.strictObject({
   status: z.enum(['active', 'disabled']).optional(),
   /** An admin's reset: the user must change it at next sign-in. */
   password: ZPassword.optional(),
+  /** A login corrected (a typo at creation): another user's is 409 `email_taken`. */
+  email: ZEmailAddress.optional(),
 });
 export const ZPasswordChange = z.strictObject({
   currentPassword: ZText('is required').min(1, 'is required'),

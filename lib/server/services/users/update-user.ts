@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { staleVersion } from '@/lib/server/errors/domain-error';
+import { conflict, staleVersion } from '@/lib/server/errors/domain-error';
+import { User } from '@/lib/server/entities';
 import { hashPassword } from '@/lib/server/auth/password';
-import type { TUserDto, TUserPatch } from '@/lib/shared/schemas/users';
+import { EMAIL_TAKEN, type TUserDto, type TUserPatch } from '@/lib/shared/schemas/users';
 import { assertMayManageUser } from '@/lib/server/authz/manage-user';
 import { endViewsOf } from '@/lib/server/services/impersonation/stop-impersonation';
 import {
@@ -15,8 +16,8 @@ import {
 } from './user-access';
 
 /**
- * Edits a user in scope: name, group (never none), status, or an admin password reset
- * (changed at next sign-in). Disabling or a reset bumps the session version: every
+ * Edits a user in scope: name, group (never none), status, its login email (a typo
+ * corrected; its sessions go on), or an admin password reset (changed at next sign-in). Disabling or a reset bumps the session version: every
  * cookie and token of the user stops working on its next request. A new group does not:
  * every request and socket re-check reads the user's group afresh, so its cookies and
  * tokens carry the new group's grants at once and its sockets are re-scoped (DESIGN §2
@@ -37,7 +38,10 @@ export async function updateUser(
   const passwordHash = patch.password ? await hashPassword(patch.password) : undefined;
   return mutateScopedUser(em, actor, unverifiedId, async (tx, record, user) => {
     const before = toUserDto(user);
-    const takesOver = patch.groupId !== undefined || patch.status !== undefined || !!patch.password;
+    const newEmail = patch.email !== undefined && patch.email !== user.email ? patch.email : null;
+    // A new login is someone's sign-in changed: the manage rule, as a reset.
+    const takesOver =
+      patch.groupId !== undefined || patch.status !== undefined || !!patch.password || !!newEmail;
     const renamesAnother =
       patch.name !== undefined && patch.name !== user.name && user.id !== actor.userId;
     if (takesOver || renamesAnother) assertMayManageUser(actor, manageTargetOf(actor, user));
@@ -59,6 +63,15 @@ export async function updateUser(
       revoke = true;
     }
     if (patch.name !== undefined) user.name = patch.name;
+    if (newEmail) {
+      // Checked, then kept by the unique key (a race is the same 409, handler.ts).
+      if (await tx.count(User, { email: newEmail, id: { $ne: user.id } })) {
+        throw conflict('email_taken', 'A user with this email exists already.', {
+          fields: { email: EMAIL_TAKEN },
+        });
+      }
+      user.email = newEmail;
+    }
     if (revoke) user.sessionVersion += 1;
     await tx.flush();
     const after = toUserDto(user);
