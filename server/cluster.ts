@@ -203,6 +203,10 @@ export function routeSends(
 ): Worker {
   const own = worker.send.bind(worker) as (message: unknown, ...rest: unknown[]) => boolean;
   worker.send = ((message: TStickyMessage | null, ...rest: unknown[]) => {
+    // Only sticky's traffic is routed: anything else (a metrics request) is for this
+    // worker itself — redirected, a starting worker's request reached a serving one
+    // twice and its figures were summed twice.
+    if (!message?.type?.startsWith('sticky:')) return own(message, ...rest);
     if (message?.type === 'sticky:connection') stopReading(rest[0]);
     const connectionId = message?.connectionId;
     let target = connectionId ? routed.get(connectionId) : undefined;

@@ -2,6 +2,7 @@
 
 import { useEffect, useState, type Dispatch, type SetStateAction } from 'react';
 import { useSearchParams } from 'next/navigation';
+import { addressSearch } from '@/lib/shared/schemas/common';
 
 /**
  * A list panel's filters that start from the page's address and are kept there
@@ -93,7 +94,7 @@ export function useAddressView(initial: TListView, sortKeys: readonly string[]):
   if (!params || (!params.has('q') && !params.has('sort'))) return initial;
   const sort = params.get('sort') ?? '';
   return {
-    q: (params.get('q') ?? '').slice(0, 200),
+    q: addressSearch(params.get('q') ?? ''),
     ...(sortKeys.includes(sort.replace(/^-/, '')) ? { sort } : {}),
   };
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { addressFilters, isCalendarDay, renderKey } from '@/lib/server/pages/address-filters';
+import {
+  addressFilters,
+  isCalendarDay,
+  listAddress,
+  renderKey,
+} from '@/lib/server/pages/address-filters';
 
 describe("a list page's filters from its address", () => {
   it('keeps what the page knows and ignores the rest', () => {
@@ -30,5 +35,19 @@ describe("a list page's filters from its address", () => {
 
   it('gives each render its own key', () => {
     expect(renderKey()).not.toBe(renderKey());
+  });
+});
+
+describe("a list page's search and sort from its address", () => {
+  it('keeps a search the API takes and a known sort, ignores the rest', () => {
+    expect(listAddress({ q: 'Acme', sort: '-name' }, ['name', 'createdAt'])).toEqual({
+      q: 'Acme',
+      sort: '-name',
+    });
+    // A control character or a lone surrogate would make the list a 400: ignored.
+    expect(listAddress({ q: 'a\nb', sort: 'bogus' }, ['name'])).toEqual({ q: '' });
+    expect(listAddress({ q: 'a\ud800' }, ['name'])).toEqual({ q: '' });
+    // Cut at 200 characters, never inside a pair.
+    expect(listAddress({ q: '😀'.repeat(250) }, ['name']).q).toBe('😀'.repeat(200));
   });
 });

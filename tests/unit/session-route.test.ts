@@ -109,4 +109,11 @@ describe("the primary's routing of sticky's messages", () => {
     two.send({ type: 'sticky:connection', data: request('AAAAAAAAAAAAAAAAAAAA') });
     expect(got).toEqual(['1:sticky:connection']);
   });
+
+  it('routes only sticky’s traffic: a metrics request reaches the worker asked, starting or not', () => {
+    const { got, two, ready } = setUp();
+    ready.delete(two);
+    two.send({ type: 'prom-client:getMetricsReq', requestId: 1 } as never);
+    expect(got).toEqual(['2:prom-client:getMetricsReq']);
+  });
 });

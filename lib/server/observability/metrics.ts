@@ -60,7 +60,7 @@ function createMetrics(): TPanelMetrics {
   const registry = new Registry();
   // The registry a primary's AggregatorRegistry reads from this worker. prom-client
   // installs the worker's answering listener only when an AggregatorRegistry is made.
-  if (cluster.isWorker) {
+  if (ownClusterWorker()) {
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([registry]);
   }
@@ -179,12 +179,21 @@ export function routeLabel(path: string): string {
 let asked = 0;
 
 /**
+ * A worker of the panel's own cluster (`WORKERS` > 1, server/cluster.ts forks it): a
+ * process manager's cluster mode runs each panel as one plain process, whose primary
+ * answers no metrics request.
+ */
+function ownClusterWorker(): boolean {
+  return cluster.isWorker && Number(process.env.WORKERS) > 1;
+}
+
+/**
  * The scrape's text: this process's registry alone, or in a cluster worker every
  * worker's, summed by the primary (`CLUSTER_METRICS`).
  */
 export async function scrapeText(): Promise<{ contentType: string; text: string }> {
   const { registry } = getMetrics();
-  if (!cluster.isWorker || !process.send) {
+  if (!ownClusterWorker() || !process.send) {
     return { contentType: registry.contentType, text: await registry.metrics() };
   }
   const id = ++asked;

@@ -1,3 +1,4 @@
+import { addressSearch } from '@/lib/shared/schemas/common';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -32,7 +33,7 @@ export function listAddress(
   const { one } = addressFilters(asked);
   const sort = one('sort');
   return {
-    q: one('q').slice(0, 200),
+    q: addressSearch(one('q')),
     ...(keys.includes(sort.replace(/^-/, '')) ? { sort } : {}),
   };
 }

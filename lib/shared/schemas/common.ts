@@ -121,6 +121,17 @@ export function ZInstant(error: string) {
 export const ZId = z.uuid('must be an id').toLowerCase();
 
 /**
+ * A list's search as its address gives it (`?q=`): 200 characters (not UTF-16 units: a
+ * pair is never split), and none the API refuses (a control character, a lone surrogate)
+ * — such a search is ignored, as any value a page does not know, rather than a list in
+ * error.
+ */
+export function addressSearch(asked: string): string {
+  const q = Array.from(asked).slice(0, 200).join('');
+  return ZText().safeParse(q).success ? q : '';
+}
+
+/**
  * What is wrong with an amount typed, said as such: "-5" is a decimal string, and "12,50"
  * is how half of Europe writes one, so the generic message would describe another fault.
  */
