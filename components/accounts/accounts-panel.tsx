@@ -1,6 +1,6 @@
 'use client';
 
-import { useListAddress, type TListView } from '@/lib/client/address-state';
+import { useListAddress } from '@/lib/client/address-state';
 import { PanelLink } from '@/components/ui/panel-link';
 import { useState } from 'react';
 import { useWatch } from 'react-hook-form';
@@ -42,7 +42,6 @@ export function AccountsPanel({
   own,
   canAssign = false,
   pickParent = false,
-  initial = { q: '' },
   rendered,
 }: {
   kind: TKind;
@@ -56,17 +55,11 @@ export function AccountsPanel({
    * resellers "have affiliation with customers"), not only under the viewer's own.
    */
   pickParent?: boolean;
-  /** The search and sort the page's address gives (`?q=…&sort=…`). */
-  initial?: TListView;
   /** New with each server render of the page (`useAddressState`). */
   rendered?: string;
 }) {
   // Kept in the address: Back from a record's page finds the list as it was left.
-  const [{ q: search, sort }, setSearch, setSort] = useListAddress(
-    initial,
-    rendered,
-    ACCOUNT_SORT_KEYS,
-  );
+  const [{ q: search, sort }, setSearch, setSort] = useListAddress(rendered, ACCOUNT_SORT_KEYS);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const q = useDebounced(search.trim(), 250);
   // A search or a sort is its own (filtered) list: the live cache refetches it on changes.

@@ -1,6 +1,6 @@
 'use client';
 
-import { useListAddress, type TListView } from '@/lib/client/address-state';
+import { useListAddress } from '@/lib/client/address-state';
 import { PanelLink } from '@/components/ui/panel-link';
 import { useDebounced } from '@/lib/client/use-debounced';
 import { useQueries } from '@tanstack/react-query';
@@ -28,7 +28,6 @@ export function CardsPanel({
   can,
   readsAccounts,
   customerView = false,
-  initial = { q: '' },
   rendered,
 }: {
   accountId: string;
@@ -40,16 +39,11 @@ export function CardsPanel({
    * sell — one list, not "provider" and "customer" sections.
    */
   customerView?: boolean;
-  /** The search and sort the page's address gives (`?q=…&sort=…`). */
-  initial?: TListView;
   /** New with each server render of the page (`useAddressState`). */
   rendered?: string;
 }) {
   // Kept in the address: Back from a card's page finds the list as it was left.
-  const [{ q: search, sort }, setSearch, setSort] = useListAddress(initial, rendered, [
-    'name',
-    'createdAt',
-  ]);
+  const [{ q: search, sort }, setSearch, setSort] = useListAddress(rendered, ['name', 'createdAt']);
   const q = useDebounced(search.trim(), 250);
   const list = usePagedList<TCardDto>(queryKeys.list('cards', { q, sort }));
   const items = list.data ?? [];

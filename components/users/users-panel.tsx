@@ -3,7 +3,7 @@
 import { PanelLink } from '@/components/ui/panel-link';
 import { usePagedList } from '@/lib/client/use-resource';
 import { useDebounced } from '@/lib/client/use-debounced';
-import { useAddressState, useAddressView, type TListView } from '@/lib/client/address-state';
+import { useAddressState, useAddressView } from '@/lib/client/address-state';
 import { useSearchParams } from 'next/navigation';
 import { queryKeys, searchOf } from '@/lib/client/query-keys';
 import { USER_SORT_KEYS, type TUserDto } from '@/lib/shared/schemas/users';
@@ -32,7 +32,6 @@ export function UsersPanel({
   canReadGroups,
   accountsFrom,
   initialGroupId = '',
-  initial = { q: '' },
   rendered,
 }: {
   own: { id: string; name: string };
@@ -44,8 +43,6 @@ export function UsersPanel({
   accountsFrom: { resellers: boolean; customers: boolean };
   /** One group's members (the Groups page's Members link); '' for every user. */
   initialGroupId?: string;
-  /** The search and sort the page's address gives (`?q=…&sort=…`). */
-  initial?: TListView;
   /** New with each server render of the page (`useAddressState`). */
   rendered?: string;
 }) {
@@ -56,7 +53,7 @@ export function UsersPanel({
   const group = useSearchParams()?.get('group');
   const [{ groupId, q: search, sort }, setView] = useAddressState(
     {
-      ...useAddressView(initial, USER_SORT_KEYS),
+      ...useAddressView({ q: '' }, USER_SORT_KEYS),
       groupId: group && /^[0-9a-f-]{36}$/.test(group) ? group : initialGroupId,
     },
     rendered,

@@ -3,6 +3,7 @@
 import { useEffect, useState, type Dispatch, type SetStateAction } from 'react';
 import { useSearchParams } from 'next/navigation';
 import { addressSearch } from '@/lib/shared/schemas/common';
+import { searchOf } from '@/lib/client/query-keys';
 
 /**
  * A list panel's filters that start from the page's address and are kept there
@@ -58,25 +59,23 @@ export interface TListView {
   sort?: string;
 }
 
+const NO_LIST_VIEW: TListView = { q: '' };
+
 /**
  * A list page's search and sort kept in its address (`useAddressState`): Back from a
  * row's page, a reload or a shared link shows the same selection, as the Calls and Audit
- * pages' filters do. `extra` is whatever else the page's address holds for it.
+ * pages' filters do. Read from the address on the server's render and the browser's
+ * alike — Back may show the page as first rendered, with its props from before the
+ * search, while the address, which the search wrote, says what was left.
  */
 export function useListAddress(
-  initial: TListView,
   rendered: string | undefined,
   sortKeys: readonly string[],
-  extra: Record<string, string | undefined> = {},
 ): [TListView, (q: string) => void, (sort: string | undefined) => void] {
-  // Back from a row's page, the router may show the page as first rendered (its props
-  // from before the search): the address, which the search wrote, says what was left.
-  const [view, setView] = useAddressState(useAddressView(initial, sortKeys), rendered, (state) =>
-    new URLSearchParams(
-      Object.entries({ ...extra, q: state.q || undefined, sort: state.sort }).filter(
-        (entry): entry is [string, string] => Boolean(entry[1]),
-      ),
-    ).toString(),
+  const [view, setView] = useAddressState(
+    useAddressView(NO_LIST_VIEW, sortKeys),
+    rendered,
+    (state) => searchOf({ q: state.q || undefined, sort: state.sort }),
   );
   return [
     view,
@@ -86,8 +85,8 @@ export function useListAddress(
 }
 
 /**
- * The list view the address holds now, where it holds one (read as leniently as the
- * server's `listAddress`: a sort by one of `sortKeys`); else `initial`, the page's.
+ * The list view the address holds now, where it holds one — a search the API takes, a
+ * sort by one of `sortKeys`, anything else ignored; else `initial`.
  */
 export function useAddressView(initial: TListView, sortKeys: readonly string[]): TListView {
   const params = useSearchParams();

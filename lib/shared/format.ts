@@ -136,7 +136,9 @@ export function decimalsByCurrency(
   for (const { amount, currency } of cells) {
     if (!amount) continue;
     const key = currency ?? '';
-    amounts.set(key, [...(amounts.get(key) ?? []), amount]);
+    const list = amounts.get(key);
+    if (list) list.push(amount);
+    else amounts.set(key, [amount]);
   }
   const decimals = new Map(
     [...amounts].map(([currency, list]) => [currency, columnDecimals(list, currency || null)]),

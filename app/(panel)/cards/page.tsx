@@ -3,17 +3,13 @@ import { CardsPanel } from '@/components/cards/cards-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { PageHeading } from '@/components/shell/page-heading';
-import { listAddress, renderKey } from '@/lib/server/pages/address-filters';
+import { renderKey } from '@/lib/server/pages/address-filters';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Rate cards' };
 
-/** The cards in scope; the address keeps the list's search and sort (`?q=…&sort=…`). */
-export default async function Page({
-  searchParams,
-}: {
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
+/** The cards in scope; its panel keeps the search and sort in the address (`?q=…&sort=…`). */
+export default async function Page() {
   const actor = await requirePageActor();
   const abilities = uiAbilities(actor);
   return (
@@ -24,7 +20,6 @@ export default async function Page({
       <CardsPanel
         // Its search and sort start again when a render asks for another address.
         rendered={renderKey()}
-        initial={listAddress(await searchParams, ['name', 'createdAt'])}
         accountId={actor.account.id}
         can={abilities.cards}
         readsAccounts={{

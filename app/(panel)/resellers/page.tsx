@@ -3,18 +3,13 @@ import { AccountsPanel } from '@/components/accounts/accounts-panel';
 import { requirePageActor } from '@/lib/server/auth/page-session';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { PageHeading } from '@/components/shell/page-heading';
-import { listAddress, renderKey } from '@/lib/server/pages/address-filters';
-import { ACCOUNT_SORT_KEYS } from '@/lib/shared/schemas/accounts';
+import { renderKey } from '@/lib/server/pages/address-filters';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Resellers' };
 
-/** The list in scope; the address keeps its search and sort (`?q=…&sort=…`). */
-export default async function Page({
-  searchParams,
-}: {
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
+/** The list in scope; its panel keeps the search and sort in the address (`?q=…&sort=…`). */
+export default async function Page() {
   const actor = await requirePageActor();
   const can = uiAbilities(actor);
   return (
@@ -23,7 +18,6 @@ export default async function Page({
       <AccountsPanel
         // Its search and sort start again when a render asks for another address.
         rendered={renderKey()}
-        initial={listAddress(await searchParams, ACCOUNT_SORT_KEYS)}
         kind="resellers"
         can={can.resellers}
         own={{ id: actor.account.id, name: actor.account.name }}

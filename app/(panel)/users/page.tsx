@@ -4,8 +4,7 @@ import { requirePageActor } from '@/lib/server/auth/page-session';
 import { uiAbilities } from '@/lib/shared/ui-abilities';
 import { PageHeading } from '@/components/shell/page-heading';
 import { ZId } from '@/lib/shared/schemas/common';
-import { listAddress, renderKey } from '@/lib/server/pages/address-filters';
-import { USER_SORT_KEYS } from '@/lib/shared/schemas/users';
+import { renderKey } from '@/lib/server/pages/address-filters';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Users' };
@@ -17,8 +16,7 @@ export default async function Page({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const actor = await requirePageActor();
-  const asked = await searchParams;
-  const { group } = asked;
+  const { group } = await searchParams;
   // An id, or no filter: anything else in the address is ignored, not an error.
   const parsed = ZId.safeParse(group);
   const groupId = parsed.success ? parsed.data : '';
@@ -32,7 +30,6 @@ export default async function Page({
         can={uiAbilities(actor).users}
         canReadGroups={uiAbilities(actor).sections.groups}
         initialGroupId={groupId}
-        initial={listAddress(asked, USER_SORT_KEYS)}
         accountsFrom={{
           resellers: uiAbilities(actor).sections.resellers,
           customers: uiAbilities(actor).sections.customers,

@@ -1,4 +1,3 @@
-import { addressSearch } from '@/lib/shared/schemas/common';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -18,23 +17,6 @@ export function addressFilters(asked: Record<string, string | string[] | undefin
       (known as readonly string[]).includes(one(name)) ? (one(name) as T) : '',
     /** A calendar day (`2026-02-28`; not `2026-02-31`, which a date field shows empty), or ''. */
     day: (name: string): string => (isCalendarDay(one(name)) ? one(name) : ''),
-  };
-}
-
-/**
- * A list page's search and sort from its address (lib/client/address-state.ts
- * `useListAddress`): a search of at most 200 characters, a sort by one of `keys` (`-` for
- * descending); anything else is ignored.
- */
-export function listAddress(
-  asked: Record<string, string | string[] | undefined>,
-  keys: readonly string[],
-): { q: string; sort?: string } {
-  const { one } = addressFilters(asked);
-  const sort = one('sort');
-  return {
-    q: addressSearch(one('q')),
-    ...(keys.includes(sort.replace(/^-/, '')) ? { sort } : {}),
   };
 }
 
