@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './tests/integration/longest-first';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -37,6 +38,8 @@ export default defineConfig({
   test: {
     // vitest's default is one worker less than the cores: one, here.
     maxWorkers: 2,
+    // Longest files first, also on a clean clone (tests/integration/longest-first.ts).
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         extends: true,
