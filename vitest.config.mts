@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { LongestFirst } from './tests/integration/longest-first';
+import { LongestFirst } from './tests/integration/longest-first.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
