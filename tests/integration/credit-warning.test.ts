@@ -173,3 +173,53 @@ describe('crossing the threshold', () => {
     expect(await notices(r2, ids.K1)).toEqual([]);
   });
 });
+
+describe('a credit notice is read only while its reader reads the account', () => {
+  it('is not shown to the old side once the customer moved to another reseller', async () => {
+    // K1's crossing above told R1's people; the carrier then moves K1 under R2.
+    expect((await notices(r1, ids.K1)).map((notice) => notice.kind)).toEqual([
+      'account.credit_warning',
+    ]);
+    const unread = (await r1.get('/notifications')).body.unread as number;
+    const card = await r2.post('/cards', { name: 'R2 Retail', currency: 'EUR', kind: 'customer' });
+    expect(card.status).toBe(201);
+    const moved = await admin.post(`/customers/${ids.K1}/transfer`, {
+      toParentId: ids.R2,
+      cardId: card.body.id,
+      idempotencyKey: 'warn-move-k1',
+    });
+    expect(moved.status).toBe(200);
+    expect((await r1.get(`/customers/${ids.K1}`)).status).toBe(404);
+    expect(await notices(r1, ids.K1)).toEqual([]);
+    // Nor counted among its unread.
+    expect((await r1.get('/notifications')).body.unread).toBe(unread - 1);
+    // Its new side was never told of the old crossing.
+    expect(await notices(r2, ids.K1)).toEqual([]);
+  });
+
+  it('names the account only to those who may read it: a reader of ledgers alone is not told', async () => {
+    const carrierId = (await admin.get('/me')).body.account.id as string;
+    const group = await admin.post('/groups', { name: 'Ledgers only', grants: ['ledger:read'] });
+    expect(group.status).toBe(201);
+    const made = await admin.post('/users', {
+      email: 'books@w.test',
+      password: PASSWORD,
+      accountId: carrierId,
+      groupId: group.body.id,
+    });
+    expect(made.status).toBe(201);
+    const books = await apiClient(suite.server.url, 'books@w.test', PASSWORD);
+    const customer = (await admin.post('/customers', { name: 'Confidential Hospital' })).body.id;
+    expect(
+      (await patch(`/customers/${customer}`, { creditLimit: '10', warningThreshold: '5' })).status,
+    ).toBe(200);
+    // Everywhere else this person meets the customer by id only.
+    expect((await books.get(`/customers/${customer}`)).status).toBe(403);
+    await move(customer, '-6');
+    expect(await notices(books, customer)).toEqual([]);
+    // The carrier's admin, who reads customers, is told.
+    expect((await notices(admin, customer)).map((notice) => notice.title)).toEqual([
+      'Confidential Hospital is low on credit',
+    ]);
+  });
+});

@@ -1,4 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveActor, type TActor } from '@/lib/server/authz/actor';
+import { User } from '@/lib/server/entities';
+import { recordMovement } from '@/lib/server/services/ledger/record-payment';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { apiClient, type TApiClient } from '../fixtures/api-client';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
@@ -42,14 +45,15 @@ beforeAll(async () => {
 
 /**
  * A real SMTP server (refusing an address while `refuse` says so) and an outbox worker
- * sending to it, run until no mail in `rowsSql` is pending; what each row became and the
- * addresses the server took.
+ * sending to it, run until no mail in `rowsSql` is pending; what each row became, the
+ * addresses the server took and each mail's text (soft line breaks undone).
  */
 async function sendAll<T extends { status: string }>(
   rowsSql: string,
   refuse: (address: string) => boolean = () => false,
-): Promise<{ rows: T[]; taken: string[] }> {
+): Promise<{ rows: T[]; taken: string[]; texts: string[] }> {
   const taken: string[] = [];
+  const texts: string[] = [];
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -59,9 +63,15 @@ async function sendAll<T extends { status: string }>(
       callback();
     },
     onData(stream, session, callback) {
-      stream.resume();
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         taken.push(...session.envelope.rcptTo.map((rcpt) => rcpt.address));
+        texts.push(
+          Buffer.concat(chunks)
+            .toString('utf8')
+            .replace(/=\r?\n/g, ''),
+        );
         callback();
       });
     },
@@ -80,7 +90,7 @@ async function sendAll<T extends { status: string }>(
   while (rows.some((row) => row.status === 'pending')) rows = await read();
   await worker.stop();
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
-  return { rows, taken };
+  return { rows, taken, texts };
 }
 
 /**
@@ -107,7 +117,7 @@ async function queuedFor(emails: string[], cardName: string): Promise<Record<str
   return made;
 }
 
-/** One mail queued by hand, tied to one of the reader's notices, created `ago` back. */
+/** One mail queued by hand, tied to one of the reader's card notices, created `ago` back. */
 async function queueMail(subject: string, ago = '0 seconds'): Promise<void> {
   await suite.orm.em.fork().execute(
     `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
@@ -115,7 +125,7 @@ async function queueMail(subject: string, ago = '0 seconds'): Promise<void> {
      select gen_random_uuid(), n.id, 'ops@quiet.off.test', ?, 'Queued by hand', 'pending', 0,
             now(), now() - ?::interval
        from notification n join app_user u on u.id = n.user_id
-      where u.email = 'ops@quiet.off.test' limit 1`,
+      where u.email = 'ops@quiet.off.test' and n.kind = 'card.assigned' limit 1`,
     [subject, ago],
   );
 }
@@ -157,14 +167,22 @@ describe('mail delivery off', () => {
   it('is sent once a server is there: a refusal is retried, the last one marks it failed', async () => {
     // The reader's address is refused once, then taken; another is always refused.
     const refusals = new Map<string, number>([['ops@quiet.off.test', 1]]);
-    await suite.orm.em.fork().execute(
-      // Tied to the reader's notice, as every mail is to its recipient's.
-      `insert into outbox (id, notification_id, to_address, subject, body_text, status, attempts,
-                          next_attempt_at, created_at)
-       select gen_random_uuid(), id, 'nobody@mail.bad', 'Lost', 'Never delivered', 'pending', 0,
-              now(), now()
-         from notification limit 1`,
-    );
+    // A person whose mailbox never takes mail, told of a card of their own reseller.
+    const bad = (await admin.post('/resellers', { name: 'Bad', email: 'b@mail.bad' })).body.id;
+    expect(
+      (
+        await admin.post('/users', {
+          email: 'nobody@mail.bad',
+          password: 'outbox-off-user-pass',
+          accountId: bad,
+          groupId: (await reader.get('/me')).body.group.id,
+        })
+      ).status,
+    ).toBe(201);
+    const lost = await admin.post('/cards', { name: 'Lost', currency: 'EUR', kind: 'customer' });
+    expect(
+      (await admin.post('/assignments', { cardId: lost.body.id, accountId: bad })).status,
+    ).toBe(201);
     const { rows, taken } = await sendAll<{ to_address: string; status: string; attempts: number }>(
       'select to_address, status, attempts from outbox order by to_address',
       (address) => {
@@ -254,6 +272,138 @@ describe('a mail whose recipient may no longer read what it tells of', () => {
       `select status, last_error from outbox where subject = 'Old news'`,
     );
     expect([rows, taken]).toEqual([[{ status: 'failed', last_error: NOT_SENT_STALE }], []]);
+  });
+});
+
+describe('a mail goes to its person as they are when it is sent', () => {
+  it('at their address now: one corrected since it was queued (a typo) is not written to', async () => {
+    const made = await queuedFor(['typo@other-company.test'], 'Corrected');
+    const user = (await admin.get(`/users/${made['typo@other-company.test']}`)).body;
+    const fixed = await admin.patch(`/users/${user.id}`, {
+      version: user.version,
+      email: 'fixed@quiet.off.test',
+    });
+    expect(fixed.status).toBe(200);
+    const { taken } = await sendAll(`select status from outbox where subject like '%Corrected%'`);
+    expect(taken).toContain('fixed@quiet.off.test');
+    expect(taken).not.toContain('typo@other-company.test');
+  });
+
+  it('not once the account it tells of moved out of their part of the tree', async () => {
+    const em = suite.orm.em.fork();
+    const actor = (await resolveActor(em, {
+      userId: (await em.findOneOrFail(User, { email: ADMIN.email })).id,
+      sessionVersion: (await em.findOneOrFail(User, { email: ADMIN.email })).sessionVersion,
+    })) as TActor;
+    const mover = await admin.post('/customers', {
+      name: 'Mover',
+      parentId: resellerId,
+      creditLimit: '10',
+    });
+    expect(mover.status).toBe(201);
+    const current = (await admin.get(`/customers/${mover.body.id}`)).body;
+    expect(
+      (
+        await admin.patch(`/customers/${mover.body.id}`, {
+          version: current.version,
+          warningThreshold: '5',
+        })
+      ).status,
+    ).toBe(200);
+    // Its crossing queues mail for its reseller's people; then it moves to another.
+    await recordMovement(suite.orm.em.fork(), actor, mover.body.id, {
+      kind: 'usage',
+      amount: '-6',
+    });
+    const other = (await admin.post('/resellers', { name: 'Other', email: 'o@off.test' })).body.id;
+    expect(
+      (
+        await admin.post('/users', {
+          email: 'ops@other.off.test',
+          password: 'outbox-off-user-pass',
+          accountId: other,
+          groupId: (await reader.get('/me')).body.group.id,
+        })
+      ).status,
+    ).toBe(201);
+    const otherOps = await apiClient(
+      suite.server.url,
+      'ops@other.off.test',
+      'outbox-off-user-pass',
+    );
+    const card = await otherOps.post('/cards', {
+      name: 'Other Retail',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    expect(card.status).toBe(201);
+    const moved = await admin.post(`/customers/${mover.body.id}/transfer`, {
+      toParentId: other,
+      cardId: card.body.id,
+      idempotencyKey: 'outbox-mover',
+    });
+    expect(moved.status).toBe(200);
+    const { rows, taken } = await sendAll<{ to_address: string; status: string }>(
+      `select to_address, status, last_error from outbox where subject = 'Mover is low on credit'
+        order by to_address`,
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((row) => row.status === 'failed')).toBe(true);
+    expect(rows).toContainEqual({
+      to_address: 'ops@quiet.off.test',
+      status: 'failed',
+      last_error: NOT_SENT_UNREADABLE,
+    });
+    expect(taken).toEqual([]);
+  });
+
+  it('with its link on the portal they sign in at: an ancestor’s when their brand has no hostname', async () => {
+    const top = (await admin.post('/resellers', { name: 'White Label', email: 'wl@off.test' })).body
+      .id as string;
+    const sub = (
+      await admin.post('/resellers', { name: 'WL Sub', email: 'sub@off.test', parentId: top })
+    ).body.id as string;
+    const brand = (hostnames: string[], displayName: string) => ({
+      displayName,
+      primaryColor: '#1d4ed8',
+      accentColor: '#0369a1',
+      hostnames,
+    });
+    expect(
+      (await admin.put(`/accounts/${top}/brand`, brand(['portal.wl.off.test'], 'WL Voice'))).status,
+    ).toBe(201);
+    // The sub-reseller has a name of its own, no hostname: its people use its parent's portal.
+    expect((await admin.put(`/accounts/${sub}/brand`, brand([], 'Sub Voice'))).status).toBe(201);
+    // One of its people, and one of its parent's, who gives it a card of its own.
+    const group = (await reader.get('/me')).body.group.id as string;
+    for (const [email, accountId] of [
+      ['ops@sub.off.test', sub],
+      ['ops@wl.off.test', top],
+    ]) {
+      const made = await admin.post('/users', {
+        email,
+        password: 'outbox-off-user-pass',
+        accountId,
+        groupId: group,
+      });
+      expect(made.status).toBe(201);
+    }
+    const parent = await apiClient(suite.server.url, 'ops@wl.off.test', 'outbox-off-user-pass');
+    const card = await parent.post('/cards', {
+      name: 'Sub Card',
+      currency: 'EUR',
+      kind: 'customer',
+    });
+    expect(
+      (await parent.post('/assignments', { cardId: card.body.id, accountId: sub })).status,
+    ).toBe(201);
+    const { texts } = await sendAll(`select status from outbox where subject like '%Sub Card%'`);
+    const panel = new URL(suite.server.url);
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toContain(`From: Sub Voice`);
+    expect(texts[0]).toContain(
+      `${panel.protocol}//portal.wl.off.test:${panel.port}/cards/${card.body.id}`,
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { User } from './user.entity';
 import { Account } from './account.entity';
+import type { TGrant } from '@/lib/shared/permissions';
 
 /**
  * One notice in one person's notification centre (lib/server/services/notifications):
@@ -38,8 +39,16 @@ export const Notification = defineEntity({
     /** A panel path (`/cards/…`) the notice opens. */
     link: p.string().length(500).nullable(),
     data: p.json<Record<string, unknown>>().nullable(),
-    /** The grant its subject is read with: its mail goes only to someone who still holds it. */
-    readGrant: p.string().length(60).nullable(),
+    /**
+     * The grants its subject is read with, all of them (none: a notice about the person
+     * themselves): shown and mailed only to someone who still holds them.
+     */
+    readGrants: p.array<TGrant>(),
+    /**
+     * The account it tells of, if any: shown and mailed only while that account is in
+     * the reader's part of the tree (a customer moved away is no longer its old side's).
+     */
+    subjectAccount: () => p.manyToOne(Account).nullable().deleteRule('cascade').index(),
     readAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
@@ -52,7 +61,8 @@ export const OUTBOX_STATUSES = ['pending', 'sent', 'failed'] as const;
  * One e-mail to send, written in the transaction that made its notice (so a notice is
  * never mailed for a change that rolled back, nor lost for one that committed), sent
  * later by the outbox worker (lib/server/services/notifications/outbox-worker.ts).
- * The address is copied: the mail goes where the person was when it was written.
+ * The address is the one at writing; the worker sends to the person's address at sending
+ * (one corrected since — a typo — is not written to), this one only if they are gone.
  */
 export const OutboxMail = defineEntity({
   name: 'OutboxMail',

@@ -128,7 +128,7 @@ export async function createAssignment(
     // Its people who read cards are told (the card enters their provider cards).
     await notifyAccounts(tx, record, {
       accountIds: [account.id],
-      readGrant: 'cards:read',
+      readGrants: ['cards:read'],
       kind: 'card.assigned',
       title: `Card ${card.name} assigned to your account`,
       body: `${card.owner.name} assigned the rate card ${card.name} (${card.currency}) to ${account.name}.`,

@@ -94,16 +94,20 @@ export interface TResolvedBrand {
  * The brand that applies to the account at `accountPath`: its own, else the nearest
  * ancestor's, up to the carrier's; null when none on the path has one (the product's
  * default, `DEFAULT_BRAND_NAME`, applies). One statement on the path's ids: a sibling's
- * or a child's brand is never on it.
+ * or a child's brand is never on it. `withHostname`: the nearest brand that answers on a
+ * hostname — the portal the account's people sign in at (a sub-reseller with a name of
+ * its own but no hostname signs in on its parent's portal).
  */
 export async function effectiveBrand(
   em: EntityManager,
   accountPath: string,
+  { withHostname = false }: { withHostname?: boolean } = {},
 ): Promise<TResolvedBrand | null> {
   const onPath = onPathSql('b.id', accountPath);
   const [row] = await directQuery<TBrandRow>(
     em,
     `select ${BRAND_COLUMNS} from brand b where ${onPath.sql}
+      ${withHostname ? 'and exists (select 1 from brand_hostname h where h.brand_id = b.id)' : ''}
       order by array_position(string_to_array(rtrim(?, '/'), '/')::uuid[], b.id) desc
       limit 1`,
     [...onPath.params, accountPath],

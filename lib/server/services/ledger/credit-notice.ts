@@ -46,18 +46,24 @@ export async function noticeCreditCrossing(
     warningThreshold: after.warningThreshold ? atScale(after.warningThreshold) : null,
   };
   // The parent's side opens the account's Balance tab; its own side has no record page.
+  // Both are about the account: neither shows once it has moved out of the reader's tree.
+  const subject = { id: after.id, path: after.path };
   await notifyAccounts(tx, record, {
     accountIds: [after.id],
-    readGrant: 'ledger:read',
+    readGrants: ['ledger:read'],
+    subject,
     kind,
     title,
     body,
     data,
   });
   if (parentId) {
+    // It names the account: a ledger reader who may not read such accounts sees them by
+    // id only everywhere else (the ledger's export, the exposure table), so is not told.
     await notifyAccounts(tx, record, {
       accountIds: [parentId],
-      readGrant: 'ledger:read',
+      readGrants: ['ledger:read', `${what}:read`],
+      subject,
       kind,
       title,
       body,

@@ -12,11 +12,17 @@ export interface TNotice {
   /** The accounts whose people are told. */
   accountIds: readonly string[];
   /**
-   * The grant with which those accounts' people read the notice's subject (a card
-   * assigned to them: `cards:read`). Only users holding it are told: a notice never
-   * shows someone what their grants hide.
+   * The grants with which those accounts' people read the notice's subject, all of them
+   * (a card assigned to them: `cards:read`; a credit notice naming a customer:
+   * `ledger:read` and `customers:read`). Only users holding them are told: a notice
+   * never shows someone what their grants hide.
    */
-  readGrant: TGrant;
+  readGrants: readonly TGrant[];
+  /**
+   * The account the notice tells of, when it is about one: told, shown and mailed only
+   * while it is in the reader's part of the tree.
+   */
+  subject?: { id: string; path: string };
   /** What happened, namespaced by subject: `card.assigned`, `card.revision_scheduled`. */
   kind: string;
   title: string;
@@ -45,7 +51,12 @@ export async function notifyAccounts(
   notice: TNotice,
 ): Promise<number> {
   if (!notice.accountIds.length) return 0;
-  const readers = await readersOf(tx, notice.accountIds, notice.readGrant);
+  const readers = await readersOf(
+    tx,
+    notice.accountIds,
+    notice.readGrants,
+    notice.subject?.path ?? null,
+  );
   // Each held (key share, as the notice's foreign key would) or passed over: a user being
   // deleted right now holds its row, and waiting for it would end in a foreign-key
   // failure of the whole write once the deletion commits.
@@ -67,7 +78,7 @@ export async function notifyAccounts(
 
 /**
  * One person told of something about themselves — their own account's security — with
- * no grant to read it by (`readGrant` null: a notice that is theirs whatever their group
+ * no grant to read it by (`readGrants` empty: a notice that is theirs whatever their group
  * holds), inside a `mutate` as `notifyAccounts`. Only while they may act at all (the
  * sign-in rule): a disabled or suspended person is told nothing. Answers whether told.
  */
@@ -75,7 +86,7 @@ export async function notifyPerson(
   tx: EntityManager,
   record: (change: TChange) => void,
   person: { userId: string; accountId: string },
-  notice: Omit<TNotice, 'accountIds' | 'readGrant'>,
+  notice: Omit<TNotice, 'accountIds' | 'readGrants' | 'subject'>,
 ): Promise<boolean> {
   const actor = (await actorsOfAccounts(tx, [person.accountId])).find(
     (one) => one.userId === person.userId,
@@ -87,7 +98,7 @@ export async function notifyPerson(
     [actor.userId],
   );
   if (!present.length) return false;
-  writeNotices(tx, record, [actor], { ...notice, readGrant: null });
+  writeNotices(tx, record, [actor], { ...notice, readGrants: [] });
   await tx.flush();
   return true;
 }
@@ -97,7 +108,7 @@ function writeNotices(
   tx: EntityManager,
   record: (change: TChange) => void,
   recipients: readonly TActor[],
-  notice: Omit<TNotice, 'accountIds' | 'readGrant'> & { readGrant: TGrant | null },
+  notice: Omit<TNotice, 'accountIds'>,
 ): void {
   const title = cutText(notice.title, TITLE_MAX);
   const body = cutText(notice.body, BODY_MAX);
@@ -112,7 +123,8 @@ function writeNotices(
       body,
       link: notice.link ?? null,
       data: notice.data ?? null,
-      readGrant: notice.readGrant,
+      readGrants: [...notice.readGrants],
+      subjectAccount: notice.subject ? tx.getReference(Account, notice.subject.id) : null,
       readAt: null,
       createdAt: new Date(),
     });

@@ -2,7 +2,6 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import nodemailer, { type Transporter } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
-import { actorsOfAccounts } from '@/lib/server/authz/actor';
 import { readersOf } from '@/lib/server/authz/recipients';
 import { directQuery } from '@/lib/server/db/direct-query';
 import type { TGrant } from '@/lib/shared/permissions';
@@ -188,7 +187,12 @@ export class OutboxWorker {
                   limit ?
                   for update skip locked) due
           where o.id = due.id
-      returning o.id, o.to_address, o.subject, o.body_text, o.link, o.attempts,
+      returning o.id,
+                -- The person's address now: one corrected since the notice was written
+                -- (a typo, someone else's mailbox) is not written to.
+                coalesce((select u.email from notification n join app_user u on u.id = n.user_id
+                           where n.id = o.notification_id), o.to_address) as to_address,
+                o.subject, o.body_text, o.link, o.attempts,
                 (select a.path from notification n join account a on a.id = n.account_id
                   where n.id = o.notification_id) as account_path`,
         [this.options.leaseMs, this.options.batch],
@@ -209,7 +213,13 @@ export class OutboxWorker {
     row: TClaimed,
   ): Promise<{ from: string | { name: string; address: string }; base: string }> {
     const resolved = row.account_path ? await effectiveBrand(em, row.account_path) : null;
-    const hostname = resolved?.brand.hostnames[0];
+    // The portal they sign in at: the nearest brand with a hostname, which may be an
+    // ancestor's when their own brand has a name but no hostname of its own.
+    const portal =
+      resolved && !resolved.brand.hostnames.length
+        ? await effectiveBrand(em, row.account_path!, { withHostname: true })
+        : resolved;
+    const hostname = portal?.brand.hostnames[0];
     let base = this.publicUrl.replace(/\/$/, '');
     if (hostname) {
       const url = new URL(this.publicUrl);
@@ -229,18 +239,23 @@ export class OutboxWorker {
     const [notice] = await directQuery<{
       user_id: string;
       account_id: string;
-      read_grant: TGrant | null;
+      read_grants: TGrant[];
+      subject_path: string | null;
     }>(
       em,
-      `select n.user_id, n.account_id, n.read_grant from outbox o
+      `select n.user_id, n.account_id, n.read_grants, s.path as subject_path from outbox o
          join notification n on n.id = o.notification_id
+         left join account s on s.id = n.subject_account_id
         where o.id = ?`,
       [outboxId],
     );
     if (!notice) return false;
-    const readers = notice.read_grant
-      ? await readersOf(em, [notice.account_id], notice.read_grant)
-      : await actorsOfAccounts(em, [notice.account_id]);
+    const readers = await readersOf(
+      em,
+      [notice.account_id],
+      notice.read_grants,
+      notice.subject_path,
+    );
     return readers.some((reader) => reader.userId === notice.user_id);
   }
 
@@ -256,7 +271,8 @@ export class OutboxWorker {
     );
     if (!held.length) return;
     // And only to someone who may still read what it tells of: a group without the
-    // notice's grant by now, an account suspended above, no usable group (the same rule
+    // notice's grants by now, an account suspended above, no usable group, the account it
+    // tells of moved out of their part of the tree (the same rule
     // that chose the recipients when the notice was written, `readersOf`).
     if (!(await this.stillReads(em, row.id))) {
       await directQuery(

@@ -24,7 +24,7 @@ export async function noticeRevisionScheduled(
   const tell = (accountIds: string[], counts: TRevisionCounts) =>
     notifyAccounts(tx, record, {
       accountIds,
-      readGrant: 'cards:read',
+      readGrants: ['cards:read'],
       kind: 'card.revision_scheduled',
       title: `${card.name}: new rates from ${date.slice(0, 16).replace('T', ' ')} UTC`,
       body: `Revision ${revision.number} of ${card.name} goes live at ${date}: ${changeSummary({ counts })}.`,
