@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EnvError, parseEnv, ZDatabaseEnv } from '@/lib/server/env';
+import { EnvError, parseEnv, ZDatabaseEnv, ZEnv } from '@/lib/server/env';
 
 const PRODUCTION = {
   DATABASE_URL: 'postgresql://panel@db.internal:5432/panel',
@@ -203,5 +204,31 @@ describe('parseEnv', () => {
       DATABASE_URL: PRODUCTION.DATABASE_URL,
       DATA_DIR: './data',
     });
+  });
+});
+
+describe('the configuration an operator is sent to', () => {
+  // Every variable the panel reads, as lib/server/env.ts declares them.
+  const read = Object.keys(ZEnv.shape).filter((name) => name !== 'NODE_ENV');
+  const named = (text: string, pattern: RegExp) =>
+    new Set([...text.matchAll(pattern)].map((match) => match[1]!));
+
+  it('is whole in .env.example: every variable read, and no other', () => {
+    const example = named(readFileSync('.env.example', 'utf8'), /^#?\s*([A-Z][A-Z0-9_]+)=/gm);
+    expect(read.length).toBeGreaterThan(30);
+    expect(read.filter((name) => !example.has(name))).toEqual([]);
+    expect([...example].filter((name) => !read.includes(name))).toEqual([]);
+  });
+
+  it('is whole in the README’s table: every variable read, and no other', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const table = readme
+      .split('\n')
+      .filter((line) => /^\| `[A-Z]/.test(line))
+      .map((line) => line.split('|')[1]!)
+      .join(' ');
+    const documented = named(table, /`([A-Z][A-Z0-9_]+)`/g);
+    expect(read.filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => !read.includes(name))).toEqual([]);
   });
 });
