@@ -153,6 +153,8 @@ describe('importing rates from CSV', () => {
       '44,UK again,0.02,',
       '47,Short row',
       '44,UK later,0.03,2027-01-01T00:00:00Z',
+      // A dialled number is matched without its 00: a row written so would price nothing.
+      '0033,France,0.02,',
     ].join('\n');
     const { rows, errors } = await parseRatesCsv(streamed(csv));
     expect(errors).toEqual([
@@ -161,6 +163,10 @@ describe('importing rates from CSV', () => {
       { line: 5, reason: 'effectiveFrom must be an ISO date-time' },
       { line: 6, reason: 'prefix 44 repeats line 2' },
       { line: 7, reason: 'has 2 cells, the header has 4' },
+      {
+        line: 9,
+        reason: 'prefix must not start with 00: write the country code without it (44, not 0044)',
+      },
     ]);
     expect(rows.map((row) => row.destination)).toEqual(['UK', 'UK later']);
   });
