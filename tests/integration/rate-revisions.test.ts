@@ -1230,3 +1230,34 @@ describe('a revisions cursor past any revision number', () => {
     }
   });
 });
+
+describe('a revision’s diff after the card’s precision is lowered', () => {
+  it('shows each side at the precision it was priced with, not the card’s now', async () => {
+    const made = await admin.post('/cards', {
+      name: 'Fine grained',
+      currency: 'EUR',
+      kind: 'provider',
+      decimals: 6,
+    });
+    expect(made.status).toBe(201);
+    const id = made.body.id as string;
+    for (const rate of ['0.123456', '0.1235']) {
+      const put = await admin.put(`/cards/${id}/rates`, {
+        rates: [{ prefix: '44', destination: 'UK', rate }],
+      });
+      expect(put.status).toBe(200);
+    }
+    const version = (await admin.get(`/cards/${id}`)).body.version;
+    expect((await admin.patch(`/cards/${id}`, { version, decimals: 4 })).status).toBe(200);
+    const diff = await admin.get(`/cards/${id}/revisions/2/diff`);
+    expect(diff.status).toBe(200);
+    expect(diff.body.items).toMatchObject([
+      {
+        prefix: '44',
+        change: 'increased',
+        before: { rate: '0.123456', connectionFee: '0.000000' },
+        after: { rate: '0.123500', connectionFee: '0.000000' },
+      },
+    ]);
+  });
+});

@@ -232,13 +232,25 @@ export async function revisionDiff(
     params,
   );
   const items = rows.slice(0, query.limit);
+  // Each side at the precision it was priced with — this revision's, the one before's —
+  // not the card's now: lowered since, it would show an old 0.123456 as 0.1235.
+  const [precision] = await em.execute<{ after: number | null; before: number | null }[]>(
+    `select r.decimals as after, p.decimals as before from rate_revision r
+       left join rate_revision p on p.card_id = r.card_id and p.number = r.previous
+      where r.card_id = ? and r.number = ?`,
+    [card.id, number],
+  );
+  const decimals = {
+    a: precision?.after ?? card.decimals,
+    b: precision?.before ?? precision?.after ?? card.decimals,
+  };
   const terms = (row: TDiffSqlRow, side: 'a' | 'b') =>
     row[`${side}_rate`] === null || row[`${side}_rate`] === undefined
       ? null
       : {
           destination: String(row[`${side}_destination`]),
-          rate: money(String(row[`${side}_rate`])).toFixed(card.decimals),
-          connectionFee: money(String(row[`${side}_connection_fee`])).toFixed(card.decimals),
+          rate: money(String(row[`${side}_rate`])).toFixed(decimals[side]),
+          connectionFee: money(String(row[`${side}_connection_fee`])).toFixed(decimals[side]),
           initialIncrement: Number(row[`${side}_initial_increment`]),
           increment: Number(row[`${side}_increment`]),
           graceSeconds: Number(row[`${side}_grace_seconds`]),
