@@ -887,6 +887,35 @@ describe('notice of a scheduled revision', () => {
     expect(await notices(sibling)).toEqual([]);
     expect(await notices(admin)).toEqual([]);
   });
+
+  it('tells those it told when the revision is cancelled: the holder, for both cards; nobody else', async () => {
+    const cancelledNotices = async (client: TApiClient) =>
+      (
+        (await client.get('/notifications')).body.items as {
+          kind: string;
+          title: string;
+          body: string;
+          link: string;
+        }[]
+      ).filter((notice) => notice.kind === 'card.revision_cancelled');
+    const scheduled = (await admin.get(`/cards/${cardOf.N}/revisions`)).body.items[0];
+    expect(scheduled).toMatchObject({ number: 2, state: 'scheduled' });
+    expect((await admin.del(`/cards/${cardOf.N}/revisions/2`)).status).toBe(204);
+    const told = await cancelledNotices(holder);
+    expect(told.map((notice) => notice.link).sort()).toEqual(
+      [`/cards/${cardOf.N}?tab=revisions`, `/cards/${cardOf.sell}?tab=revisions`].sort(),
+    );
+    const liveAt = new Date(scheduled.liveAt).toISOString();
+    const parent = told.find((notice) => notice.link.startsWith(`/cards/${cardOf.N}`))!;
+    expect(parent.title).toBe(
+      `Noticed: the rates from ${liveAt.slice(0, 16).replace('T', ' ')} UTC are cancelled`,
+    );
+    expect(parent.body).toBe(
+      `Revision 2 of Noticed, due to go live at ${liveAt}, is cancelled: the rates in force stay.`,
+    );
+    expect(await cancelledNotices(sibling)).toEqual([]);
+    expect(await cancelledNotices(admin)).toEqual([]);
+  });
 });
 
 describe('a revision whose date has come, before the revision timer applies it', () => {

@@ -16,6 +16,7 @@ import {
   type TPendingRevision,
 } from './rate-sets';
 import { findRevision } from './revision-queries';
+import { noticeRevisionCancelled } from './revision-notice';
 import {
   finerRowSql,
   latestRevision,
@@ -219,6 +220,8 @@ export async function cancelRevision(
           },
         ),
       );
+      // Those told it was coming are told it is not.
+      await noticeRevisionCancelled(tx, record, followerCard, follower.number, revision.live_at);
       await redoRevisions(tx, followerCard, owner!.path, later, redone, record, {
         ownerFollows: followerCard.owner.id !== card.owner.id,
       });

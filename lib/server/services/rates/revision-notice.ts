@@ -40,6 +40,38 @@ export async function noticeRevisionScheduled(
   if (buyers.length && news > 0) await tell(buyers, seen);
 }
 
+/**
+ * Tells those a revision's notice told (`noticeRevisionScheduled`: the accounts whose
+ * people got it) that it was cancelled: they may have priced their own customers on it.
+ * Read again through authz, as every notice is: someone who may no longer read cards is
+ * not told.
+ */
+export async function noticeRevisionCancelled(
+  tx: EntityManager,
+  record: (change: TChange) => void,
+  card: Pick<TCard, 'id' | 'name'>,
+  number: number,
+  liveAt: Date | string,
+): Promise<void> {
+  const told = await tx.execute<{ account_id: string }[]>(
+    `select distinct account_id from notification
+      where kind = 'card.revision_scheduled' and data ->> 'cardId' = ?
+        and data ->> 'number' = ?`,
+    [card.id, String(number)],
+  );
+  if (!told.length) return;
+  const date = new Date(liveAt).toISOString();
+  await notifyAccounts(tx, record, {
+    accountIds: told.map((row) => row.account_id),
+    readGrants: ['cards:read'],
+    kind: 'card.revision_cancelled',
+    title: `${card.name}: the rates from ${date.slice(0, 16).replace('T', ' ')} UTC are cancelled`,
+    body: `Revision ${number} of ${card.name}, due to go live at ${date}, is cancelled: the rates in force stay.`,
+    link: `/cards/${card.id}?tab=revisions`,
+    data: { cardId: card.id, number, liveAt: date },
+  });
+}
+
 /** "214 prefixes up, 3 down, 12 new, 1 removed" — what a buyer reads first. */
 export function changeSummary({ counts }: Pick<TRecordedRevision, 'counts'>): string {
   const parts = (
