@@ -344,15 +344,17 @@ function checkDelivery({ client, delivery, appliedAt }: (typeof pending)[number]
       ) {
         return;
       }
-      // A credit notice: the account's own people and its parent's who read ledgers.
+      // A credit notice: the account's own people who read ledgers, and its parent's who
+      // read ledgers and such accounts (it names the account).
       if (
         kind === 'created' &&
         (notice.kind === 'account.credit_blocked' || notice.kind === 'account.credit_warning') &&
         view &&
         account &&
+        view.grants.has('ledger:read') &&
         (account.path === view.path ||
-          (scopeAt(account.id, i) ?? parentPath(account)) === view.path) &&
-        view.grants.has('ledger:read')
+          ((scopeAt(account.id, i) ?? parentPath(account)) === view.path &&
+            view.grants.has(account.kind === 'customer' ? 'customers:read' : 'resellers:read')))
       ) {
         return;
       }
