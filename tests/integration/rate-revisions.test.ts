@@ -1290,3 +1290,38 @@ describe('a revision’s diff after the card’s precision is lowered', () => {
     ]);
   });
 });
+
+describe('a file with a row dated in the past', () => {
+  it('is refused naming its line, as every other refusal of a file; nothing is written', async () => {
+    const made = await admin.post('/cards', {
+      name: 'Copied deck',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    expect(made.status).toBe(201);
+    const past = new Date(Date.now() - 86_400_000).toISOString();
+    const csv = [
+      'prefix,destination,rate,effectiveFrom',
+      '33,France,0.0100,',
+      `44,UK,0.0200,${past}`,
+      '49,Germany,0.0300,',
+    ].join('\n');
+    const imported = await admin.raw(
+      'POST',
+      `/cards/${made.body.id}/rates/import`,
+      csv,
+      'text/csv',
+    );
+    expect(imported.status).toBe(400);
+    expect(JSON.parse(imported.text).error).toMatchObject({
+      code: 'invalid_csv',
+      lines: [
+        {
+          line: 3,
+          reason: `effectiveFrom ${past} is in the past: a revision is not retroactive (date it from now on, or leave it empty)`,
+        },
+      ],
+    });
+    expect((await admin.get(`/cards/${made.body.id}`)).body.rateCount).toBe(0);
+  });
+});

@@ -15,6 +15,7 @@ import {
   assertAfterScheduled,
   rateKeysJson,
   rateKeysSql,
+  RowsInThePast,
   sameKey,
   type TRecordedRevision,
   type TRevisionPlan,
@@ -211,7 +212,27 @@ export async function importRates(
         throw csvRejected([{ line: 1, reason: "the card's precision changed; import again" }]);
     }
     const plan = { source: 'import', liveAt, createdBy: actor.userId } as const;
-    const revision = await writeRateRows(tx, card.id, parsed.rows, mode, plan);
+    const revision = await writeRateRows(tx, card.id, parsed.rows, mode, plan).catch(
+      (error: unknown) => {
+        // Rows dated in the past: the lines of the file that hold them, as every other
+        // refusal of a file names its lines.
+        if (!(error instanceof RowsInThePast)) throw error;
+        throw csvRejected(
+          error.rows
+            .map((row) => ({
+              line:
+                parsed.lines.get(
+                  rateKey({
+                    prefix: row.prefix,
+                    effectiveFrom: new Date(row.effective_from).toISOString(),
+                  }),
+                ) ?? 1,
+              reason: `effectiveFrom ${new Date(row.effective_from).toISOString()} is in the past: a revision is not retroactive (date it from now on, or leave it empty)`,
+            }))
+            .sort((a, b) => a.line - b.line),
+        );
+      },
+    );
     try {
       await rateSetChanged(
         tx,

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TCard } from '@/lib/server/entities';
 import type { TCardRounding, TRoundingMode } from '@/lib/shared/pricing/money';
 import { databaseClock } from '@/lib/server/db/clock';
-import { conflict, invalidInput } from '@/lib/server/errors/domain-error';
+import { conflict, DomainError, invalidInput } from '@/lib/server/errors/domain-error';
 import type { TRevisionCounts, TRevisionSource } from '@/lib/shared/schemas/revisions';
 import type { TRateKey } from '@/lib/shared/schemas/rates';
 import { marginSlack } from '@/lib/shared/pricing/markup';
@@ -419,6 +419,21 @@ export async function assertAfterScheduled(
 }
 
 /**
+ * New or changed rows dated before now (at most five, by prefix): a revision is not
+ * retroactive. An import names their lines (`importRates`); elsewhere the field.
+ */
+export class RowsInThePast extends DomainError {
+  constructor(readonly rows: { prefix: string; effective_from: Date | string }[]) {
+    const reason = `is in the past for new or changed rows (prefix ${rows
+      .map((row) => row.prefix)
+      .join(', ')}): a revision is not retroactive`;
+    super('invalid_input', 'invalid_input', 'Invalid input: effectiveFrom.', {
+      fields: { effectiveFrom: reason },
+    });
+  }
+}
+
+/**
  * `rev_set`'s rows of the card become its next revision, live now or at `plan.liveAt`.
  * Refused: a date before a revision already scheduled (revisions go live in the order
  * they are numbered, each the diff of the one before), a new or changed row of a deck
@@ -440,21 +455,15 @@ export async function recordRevision(
   }
   const latest = await assertAfterScheduled(tx, cardId, plan.liveAt);
   if (plan.source === 'put' || plan.source === 'import') {
-    const late = await tx.execute<{ prefix: string }[]>(
-      `select s.prefix from rev_set s
+    const late = await tx.execute<{ prefix: string; effective_from: Date | string }[]>(
+      `select s.prefix, s.effective_from from rev_set s
         where s.card_id = ? and s.effective_from < now()
           and not exists (select 1 from rate_history h
                            where h.card_id = s.card_id and h.to_rev is null and ${sameRow('h', 's')})
         order by s.prefix limit 5`,
       [cardId],
     );
-    if (late.length) {
-      throw invalidInput({
-        effectiveFrom: `is in the past for new or changed rows (prefix ${late
-          .map((row) => row.prefix)
-          .join(', ')}): a revision is not retroactive`,
-      });
-    }
+    if (late.length) throw new RowsInThePast(late);
   }
   // Every join below is two whole sets: hashed, never row by row. Statistics cannot be
   // trusted for that — a temporary table is never analysed by autovacuum, and history
