@@ -41,9 +41,6 @@ export function readableNotices(actor: TActor) {
   return {
     user: actor.userId,
     readGrants: { $contained: [...actor.grants] },
-    $or: [
-      { subjectAccount: null },
-      { subjectAccount: { path: withinFilter(actor.account.path) } },
-    ],
+    $or: [{ subjectAccount: null }, { subjectAccount: { path: withinFilter(actor.account.path) } }],
   };
 }

@@ -20,7 +20,9 @@ export class Migration20261229100000 extends Migration {
     this.addSql(
       `create index "notification_subject_account_id_index" on "notification" ("subject_account_id");`,
     );
-    this.addSql(`alter table "notification" add column "read_grants" text[] not null default '{}';`);
+    this.addSql(
+      `alter table "notification" add column "read_grants" text[] not null default '{}';`,
+    );
     this.addSql(
       `update "notification" set "read_grants" = array["read_grant"]::text[] where "read_grant" is not null;`,
     );
