@@ -1325,3 +1325,56 @@ describe('a file with a row dated in the past', () => {
     expect((await admin.get(`/cards/${made.body.id}`)).body.rateCount).toBe(0);
   });
 });
+
+describe('an undated row merged in where a dated row of its prefix is in force', () => {
+  it('is refused naming its line, since the dated row would go on pricing every call', async () => {
+    const made = await admin.post('/cards', {
+      name: 'Dated deck',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    expect(made.status).toBe(201);
+    const id = made.body.id as string;
+    // 44 undated at 0.0100, then from a moment later at 0.0200: that row is in force.
+    const soon = new Date(Date.now() + 1_200).toISOString();
+    const put = await admin.put(`/cards/${id}/rates`, {
+      rates: [
+        { prefix: '44', destination: 'UK', rate: '0.0100' },
+        { prefix: '44', destination: 'UK', rate: '0.0200', effectiveFrom: soon },
+        { prefix: '33', destination: 'France', rate: '0.0300' },
+      ],
+    });
+    expect(put.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const merge = (csv: string) =>
+      admin.raw('POST', `/cards/${id}/rates/import?mode=merge`, csv, 'text/csv');
+    const refused = await merge('prefix,destination,rate\n33,France,0.0310\n44,UK,0.0500\n');
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.text).error).toMatchObject({
+      code: 'invalid_csv',
+      lines: [
+        {
+          line: 3,
+          reason: `effectiveFrom is empty, while prefix 44 has a row dated ${soon} in force, which prices calls over an undated one: date this row from now on, or replace the whole set`,
+        },
+      ],
+    });
+    // Nothing was written; the API's PATCH is refused the same way, naming the field.
+    expect((await admin.get(`/cards/${id}/revisions`)).body.items).toHaveLength(1);
+    const version = (await admin.get(`/cards/${id}`)).body.version;
+    const patched = await admin.patch(`/cards/${id}/rates`, {
+      version,
+      upsert: [{ prefix: '44', destination: 'UK', rate: '0.0500' }],
+    });
+    expect(patched.status).toBe(400);
+    expect(patched.body.error.fields.effectiveFrom).toMatch(/^has no date, while prefix 44 /);
+    // The set as it stands merged back (its undated row unchanged) hides nothing new.
+    const exported = await admin.raw('GET', `/cards/${id}/rates/export`);
+    expect((await merge(exported.text)).status).toBe(200);
+    // Dated from now on, the new price is taken.
+    const dated = await merge(
+      `prefix,destination,rate,effectiveFrom\n44,UK,0.0500,${new Date(Date.now() + 60_000).toISOString()}\n`,
+    );
+    expect(dated.status).toBe(200);
+  });
+});

@@ -25,6 +25,7 @@ import {
   rateKeysJson,
   rateKeysSql,
   sameKey,
+  sameVisibleTerms,
   settleDates,
   withdrawRevision,
   type TWrittenRevisions,
@@ -32,6 +33,7 @@ import {
   type TRevisionPlan,
 } from './revisions';
 import type { TRevisionSource } from '@/lib/shared/schemas/revisions';
+import { DomainError } from '@/lib/server/errors/domain-error';
 
 /**
  * Rate sets are written in bulk, set-based (DESIGN §1, issue "100k rows in seconds"):
@@ -79,6 +81,7 @@ export async function writeRateRows(
     }
   }
   if (mode === 'merge') {
+    await refuseUndatedBehindDated(tx, cardId, remove);
     await tx.execute(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
                             increment, grace_seconds, blocked, overridden, losing, destination,
@@ -93,6 +96,50 @@ export async function writeRateRows(
     );
   }
   return recordRevision(tx, cardId, plan);
+}
+
+/**
+ * New or changed undated rows merged in for a prefix that has a dated row in force (at
+ * most five, by prefix). A dated row prices calls from its date over an undated one, so
+ * such a row would be stored, counted as added or changed, and never charged: the writer
+ * is told to date it (from now on) or to replace the set. An import names their lines.
+ */
+export class UndatedBehindDated extends DomainError {
+  constructor(readonly rows: { prefix: string; effective_from: Date | string }[]) {
+    const reason = `has no date, while prefix ${rows
+      .map((row) => `${row.prefix} has a row dated ${new Date(row.effective_from).toISOString()}`)
+      .join(
+        ', ',
+      )} in force, which prices calls over an undated one: give it an effectiveFrom from now on, or replace the whole set`;
+    super('invalid_input', 'invalid_input', 'Invalid input: effectiveFrom.', {
+      fields: { effectiveFrom: reason },
+    });
+  }
+}
+
+/** Refuses, before a merge keeps the rest of the set, what `UndatedBehindDated` says. */
+async function refuseUndatedBehindDated(
+  tx: EntityManager,
+  cardId: string,
+  remove: readonly TRateKey[],
+): Promise<void> {
+  const hidden = await tx.execute<{ prefix: string; effective_from: Date | string }[]>(
+    `select distinct on (s.prefix) s.prefix, h.effective_from
+       from rev_set s
+       join rate_history h on h.card_id = s.card_id and h.prefix = s.prefix and h.to_rev is null
+                          and h.effective_from is not null and h.effective_from <= now()
+      where s.card_id = ? and s.effective_from is null
+        -- the undated row as it stands, sent again (an exported set merged back), hides nothing new
+        and not exists (select 1 from rate_history u
+                         where u.card_id = s.card_id and u.to_rev is null and ${sameKey('u', 's')}
+                           and u.rate = s.rate and ${sameVisibleTerms('u', 's')})
+        -- nor does one whose dated row this write removes
+        and not exists (select 1 from ${rateKeysSql('k')} where ${sameKey('k', 'h')})
+      order by s.prefix, h.effective_from desc
+      limit 5`,
+    [cardId, rateKeysJson(remove)],
+  );
+  if (hidden.length) throw new UndatedBehindDated(hidden);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { TRateInput, TRateKey, TRatePatchRow, TRatesPatch } from '@/lib/sha
 import { databaseClock } from '@/lib/server/db/clock';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { findCardForRateWrite } from './rate-access';
-import { rateSetChanged, writeRateRows } from './rate-sets';
+import { rateSetChanged, UndatedBehindDated, writeRateRows } from './rate-sets';
 import { DerivedRateOutOfRange, inputRowOf } from './derived-range';
 import { revisionRef } from './revision-queries';
 import {
@@ -216,21 +216,27 @@ export async function importRates(
       (error: unknown) => {
         // Rows dated in the past: the lines of the file that hold them, as every other
         // refusal of a file names its lines.
-        if (!(error instanceof RowsInThePast)) throw error;
-        throw csvRejected(
-          error.rows
-            .map((row) => ({
-              line:
-                parsed.lines.get(
-                  rateKey({
-                    prefix: row.prefix,
-                    effectiveFrom: new Date(row.effective_from).toISOString(),
-                  }),
-                ) ?? 1,
-              reason: `effectiveFrom ${new Date(row.effective_from).toISOString()} is in the past: a revision is not retroactive (date it from now on, or leave it empty)`,
-            }))
-            .sort((a, b) => a.line - b.line),
-        );
+        if (error instanceof RowsInThePast) {
+          throw csvRejected(
+            linesOf(parsed.lines, error.rows, (row) => {
+              const at = new Date(row.effective_from).toISOString();
+              return [
+                { prefix: row.prefix, effectiveFrom: at },
+                `effectiveFrom ${at} is in the past: a revision is not retroactive (date it from now on, or leave it empty)`,
+              ];
+            }),
+          );
+        }
+        // An undated row merged in behind a dated one in force: its line.
+        if (error instanceof UndatedBehindDated) {
+          throw csvRejected(
+            linesOf(parsed.lines, error.rows, (row) => [
+              { prefix: row.prefix },
+              `effectiveFrom is empty, while prefix ${row.prefix} has a row dated ${new Date(row.effective_from).toISOString()} in force, which prices calls over an undated one: date this row from now on, or replace the whole set`,
+            ]),
+          );
+        }
+        throw error;
       },
     );
     try {
@@ -273,6 +279,20 @@ function assertVersion(card: TCard, expected: number | undefined): void {
   if (expected !== undefined && card.version !== expected) {
     throw staleVersion(toCardOwnerDto(card));
   }
+}
+
+/** The file's line of each row a write refused, with why, in the file's order. */
+function linesOf<T>(
+  lines: ReadonlyMap<string, number>,
+  rows: T[],
+  describe: (row: T) => [Pick<TRateInput, 'prefix' | 'effectiveFrom'>, string],
+): TCsvLineError[] {
+  return rows
+    .map((row) => {
+      const [key, reason] = describe(row);
+      return { line: lines.get(rateKey(key)) ?? 1, reason };
+    })
+    .sort((a, b) => a.line - b.line);
 }
 
 function csvRejected(lines: TCsvLineError[]): DomainError {
