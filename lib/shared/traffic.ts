@@ -139,10 +139,11 @@ export function rerateSentence(
 ): string {
   if (!result.rated && !result.unrated) return 'There were no unrated calls to rate.';
   const rated = `Rated ${result.rated} ${result.rated === 1 ? 'call' : 'calls'}`;
-  // One re-rate takes the oldest USAGE_MAX_RECORDS: a full one may have left more behind.
+  // One re-rate takes USAGE_MAX_RECORDS, those tried least first: a full one may have left
+  // more behind, which the next one takes.
   const more =
     result.rated + result.unrated >= USAGE_MAX_RECORDS
-      ? ` Only the oldest ${USAGE_MAX_RECORDS.toLocaleString('en')} were tried: re-rate again for the rest.`
+      ? ` Only ${USAGE_MAX_RECORDS.toLocaleString('en')} were tried: re-rate again for the rest.`
       : '';
   if (!result.unrated) return `${rated}; none of those is left unrated.${more}`;
   const reasons = Object.entries(result.unratedByReason)

@@ -119,7 +119,7 @@ describe('rerateSentence', () => {
     ).toBe('Rated 12 calls; 3 still unrated (no route 2, blocked for credit 1).');
     // A full re-rate (its oldest 10,000) may have left more behind: said so.
     expect(rerateSentence({ rated: 9_990, unrated: 10, unratedByReason: { no_route: 10 } })).toBe(
-      'Rated 9990 calls; 10 still unrated (no route 10). Only the oldest 10,000 were tried: re-rate again for the rest.',
+      'Rated 9990 calls; 10 still unrated (no route 10). Only 10,000 were tried: re-rate again for the rest.',
     );
   });
 });

@@ -122,8 +122,9 @@ function asked(input: TUsageRerate): unknown {
 }
 
 /**
- * The records the request names (404 if one is outside scope), or the oldest unrated ones
- * in scope; `lock`: held for this transaction (another re-rate's are skipped).
+ * The records the request names (404 if one is outside scope), or unrated ones in scope,
+ * those tried fewest times first, oldest first among them; `lock`: held for this
+ * transaction (another re-rate's are skipped).
  */
 async function select(
   em: EntityManager,
@@ -149,15 +150,17 @@ async function select(
         (await readAccountInScope(em, actor, input.accountId, { within: true })).account.path,
       )
     : { sql: 'true', params: [] };
-  // Oldest first; a record another re-rate holds is left to it. A call of a customer's
-  // time before its transfer stays `moved` for good: not taken again, so such records
-  // never crowd out the ones a fix may rate.
+  // Fewest attempts first (each attempt is counted on the record), then oldest: a re-rate
+  // that found its USAGE_MAX_RECORDS unfixable moves on to others when pressed again —
+  // oldest first alone took the same ones every time, and a call a payment or a resume
+  // could now charge was never reached. A record another re-rate holds is left to it. A
+  // call of a customer's time before its transfer stays `moved` for good: not taken again.
   return directQuery<TStoredCall>(
     em,
     `select ${COLUMNS} from usage_record r
       where ${RERATABLE_SQL}
         and ${scope.sql} and ${subtree.sql}
-      order by r.id limit ? ${lock ? 'for update skip locked' : ''}`,
+      order by r.attempts, r.id limit ? ${lock ? 'for update skip locked' : ''}`,
     [...scope.params, ...subtree.params, USAGE_MAX_RECORDS],
   );
 }
