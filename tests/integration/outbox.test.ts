@@ -117,6 +117,18 @@ async function queuedFor(emails: string[], cardName: string): Promise<Record<str
   return made;
 }
 
+/** A user of `accountId` in the reader's group (it reads cards), signed in. */
+async function personOf(email: string, accountId: string): Promise<TApiClient> {
+  const made = await admin.post('/users', {
+    email,
+    password: 'outbox-off-user-pass',
+    accountId,
+    groupId: (await reader.get('/me')).body.group.id,
+  });
+  expect(made.status).toBe(201);
+  return apiClient(suite.server.url, email, 'outbox-off-user-pass');
+}
+
 /** One mail queued by hand, tied to one of the reader's card notices, created `ago` back. */
 async function queueMail(subject: string, ago = '0 seconds'): Promise<void> {
   await suite.orm.em.fork().execute(
@@ -169,16 +181,7 @@ describe('mail delivery off', () => {
     const refusals = new Map<string, number>([['ops@quiet.off.test', 1]]);
     // A person whose mailbox never takes mail, told of a card of their own reseller.
     const bad = (await admin.post('/resellers', { name: 'Bad', email: 'b@mail.bad' })).body.id;
-    expect(
-      (
-        await admin.post('/users', {
-          email: 'nobody@mail.bad',
-          password: 'outbox-off-user-pass',
-          accountId: bad,
-          groupId: (await reader.get('/me')).body.group.id,
-        })
-      ).status,
-    ).toBe(201);
+    await personOf('nobody@mail.bad', bad);
     const lost = await admin.post('/cards', { name: 'Lost', currency: 'EUR', kind: 'customer' });
     expect(
       (await admin.post('/assignments', { cardId: lost.body.id, accountId: bad })).status,
@@ -316,21 +319,7 @@ describe('a mail goes to its person as they are when it is sent', () => {
       amount: '-6',
     });
     const other = (await admin.post('/resellers', { name: 'Other', email: 'o@off.test' })).body.id;
-    expect(
-      (
-        await admin.post('/users', {
-          email: 'ops@other.off.test',
-          password: 'outbox-off-user-pass',
-          accountId: other,
-          groupId: (await reader.get('/me')).body.group.id,
-        })
-      ).status,
-    ).toBe(201);
-    const otherOps = await apiClient(
-      suite.server.url,
-      'ops@other.off.test',
-      'outbox-off-user-pass',
-    );
+    const otherOps = await personOf('ops@other.off.test', other);
     const card = await otherOps.post('/cards', {
       name: 'Other Retail',
       currency: 'EUR',
@@ -375,20 +364,8 @@ describe('a mail goes to its person as they are when it is sent', () => {
     // The sub-reseller has a name of its own, no hostname: its people use its parent's portal.
     expect((await admin.put(`/accounts/${sub}/brand`, brand([], 'Sub Voice'))).status).toBe(201);
     // One of its people, and one of its parent's, who gives it a card of its own.
-    const group = (await reader.get('/me')).body.group.id as string;
-    for (const [email, accountId] of [
-      ['ops@sub.off.test', sub],
-      ['ops@wl.off.test', top],
-    ]) {
-      const made = await admin.post('/users', {
-        email,
-        password: 'outbox-off-user-pass',
-        accountId,
-        groupId: group,
-      });
-      expect(made.status).toBe(201);
-    }
-    const parent = await apiClient(suite.server.url, 'ops@wl.off.test', 'outbox-off-user-pass');
+    await personOf('ops@sub.off.test', sub);
+    const parent = await personOf('ops@wl.off.test', top);
     const card = await parent.post('/cards', {
       name: 'Sub Card',
       currency: 'EUR',

@@ -858,7 +858,7 @@ describe('notice of a scheduled revision', () => {
     cardOf.sell = derived.body.id;
   });
 
-  const notices = async (client: TApiClient) =>
+  const notices = async (client: TApiClient, kind = 'card.revision_scheduled') =>
     (
       (await client.get('/notifications')).body.items as {
         kind: string;
@@ -866,7 +866,7 @@ describe('notice of a scheduled revision', () => {
         body: string;
         link: string;
       }[]
-    ).filter((notice) => notice.kind === 'card.revision_scheduled');
+    ).filter((notice) => notice.kind === kind);
 
   it('tells the holder (and, for its derived card, its owner) what changes and when; nobody else', async () => {
     const liveAt = inHours(30);
@@ -889,15 +889,7 @@ describe('notice of a scheduled revision', () => {
   });
 
   it('tells those it told when the revision is cancelled: the holder, for both cards; nobody else', async () => {
-    const cancelledNotices = async (client: TApiClient) =>
-      (
-        (await client.get('/notifications')).body.items as {
-          kind: string;
-          title: string;
-          body: string;
-          link: string;
-        }[]
-      ).filter((notice) => notice.kind === 'card.revision_cancelled');
+    const cancelledNotices = (client: TApiClient) => notices(client, 'card.revision_cancelled');
     const scheduled = (await admin.get(`/cards/${cardOf.N}/revisions`)).body.items[0];
     expect(scheduled).toMatchObject({ number: 2, state: 'scheduled' });
     expect((await admin.del(`/cards/${cardOf.N}/revisions/2`)).status).toBe(204);
