@@ -1,3 +1,4 @@
+import { ZRatesPatch } from '@/lib/shared/schemas/rates';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -387,5 +388,20 @@ describe('exporting rates to CSV', () => {
     );
     expect(roundTrip.errors).toEqual([]);
     expect(roundTrip.rows.map((row) => row.destination)).toEqual(names);
+  });
+});
+
+describe('a prefix starting with 00', () => {
+  it('is refused for a row written, never for a row named to remove', () => {
+    const patch = (body: unknown) => ZRatesPatch.safeParse(body);
+    expect(patch({ remove: [{ prefix: '0044' }] }).success).toBe(true);
+    const written = patch({ upsert: [{ prefix: '0044', destination: 'UK', rate: '0.01' }] });
+    expect(written.success).toBe(false);
+    expect(written.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
+      [
+        'upsert.0.prefix',
+        'must not start with 00: write the country code without it (44, not 0044)',
+      ],
+    ]);
   });
 });

@@ -36,17 +36,20 @@ export const ZPrice = ZText('must be a decimal string such as "0.0123"')
     'must be a decimal string such as "0.0123" (below 1000000, up to 6 decimals)',
   );
 
-/**
- * The digits of an E.164 number's start: a dialled number loses its "+" or "00" before
- * it is matched (ZDialledNumber), so a row written "0044" would never price a call.
- */
 export const ZPrefix = ZText('is required')
   .trim()
-  .regex(/^\d{1,20}$/, 'must be 1 to 20 digits')
-  .refine(
-    (value) => !value.startsWith('00'),
-    'must not start with 00: write the country code without it (44, not 0044)',
-  );
+  .regex(/^\d{1,20}$/, 'must be 1 to 20 digits');
+
+/**
+ * A prefix a row is written with: the digits of an E.164 number's start. A dialled number
+ * loses its "+" or "00" before it is matched (ZDialledNumber), so a row written "0044"
+ * would never price a call. Only writing refuses it: a row stored so before can still be
+ * named to remove it (ZRateKey).
+ */
+export const ZRowPrefix = ZPrefix.refine(
+  (value) => !value.startsWith('00'),
+  'must not start with 00: write the country code without it (44, not 0044)',
+);
 
 /**
  * To the millisecond at most: calls start at milliseconds, and rating reads a row's time
@@ -59,7 +62,7 @@ const ZEffectiveFrom = ZInstant('must be an ISO date-time').refine(
 );
 
 export const ZRateInput = z.strictObject({
-  prefix: ZPrefix,
+  prefix: ZRowPrefix,
   destination: ZNameText(120),
   rate: ZPrice,
   connectionFee: ZPrice.default('0'),

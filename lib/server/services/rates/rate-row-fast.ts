@@ -48,7 +48,7 @@ export function fastRateInput(record: Record<string, unknown>): TRateInput | nul
 
 const COLUMNS = new Set<string>(RATE_CSV_COLUMNS);
 
-/** ZPrefix: digits, never starting "00". */
+/** ZRowPrefix: digits, never starting "00". */
 const PREFIX = /^(?!00)\d{1,20}$/;
 /** ZPrice. */
 const PRICE = /^\d{1,6}(\.\d{1,6})?$/;
