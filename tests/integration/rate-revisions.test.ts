@@ -908,6 +908,25 @@ describe('notice of a scheduled revision', () => {
     expect(await cancelledNotices(sibling)).toEqual([]);
     expect(await cancelledNotices(admin)).toEqual([]);
   });
+
+  it('does not tell an account that no longer holds the card of its cancelling', async () => {
+    const cardId = (
+      await admin.post('/cards', { name: 'Taken back', currency: 'EUR', kind: 'customer' })
+    ).body.id as string;
+    expect((await admin.put(`/cards/${cardId}/rates`, { rates: FIRST })).status).toBe(200);
+    const siblingAccount = (await sibling.get('/me')).body.account.id as string;
+    const assigned = await admin.post('/assignments', { cardId, accountId: siblingAccount });
+    expect(assigned.status).toBe(201);
+    const put = await admin.put(`/cards/${cardId}/rates`, { rates: SECOND, liveAt: inHours(30) });
+    expect(put.status).toBe(200);
+    expect((await notices(sibling)).map((notice) => notice.link)).toContain(
+      `/cards/${cardId}?tab=revisions`,
+    );
+    // The card is taken back before the revision is cancelled: the sibling reads it no more.
+    expect((await admin.del(`/assignments/${assigned.body.id}`)).status).toBe(204);
+    expect((await admin.del(`/cards/${cardId}/revisions/2`)).status).toBe(204);
+    expect(await notices(sibling, 'card.revision_cancelled')).toEqual([]);
+  });
 });
 
 describe('a revision whose date has come, before the revision timer applies it', () => {

@@ -43,8 +43,8 @@ export async function noticeRevisionScheduled(
 /**
  * Tells those a revision's notice told (`noticeRevisionScheduled`: the accounts whose
  * people got it) that it was cancelled: they may have priced their own customers on it.
- * Read again through authz, as every notice is: someone who may no longer read cards is
- * not told.
+ * Only those that still buy from the card or own it (a holder since unassigned, a
+ * customer moved away, reads it no more), read again through authz as every notice is.
  */
 export async function noticeRevisionCancelled(
   tx: EntityManager,
@@ -54,10 +54,13 @@ export async function noticeRevisionCancelled(
   liveAt: Date | string,
 ): Promise<void> {
   const told = await tx.execute<{ account_id: string }[]>(
-    `select distinct account_id from notification
-      where kind = 'card.revision_scheduled' and data ->> 'cardId' = ?
-        and data ->> 'number' = ?`,
-    [card.id, String(number)],
+    `select distinct n.account_id from notification n
+      where n.kind = 'card.revision_scheduled' and n.data ->> 'cardId' = ?
+        and n.data ->> 'number' = ?
+        and (exists (select 1 from card_assignment a
+                      where a.card_id = ? and a.account_id = n.account_id)
+             or exists (select 1 from card c where c.id = ? and c.owner_id = n.account_id))`,
+    [card.id, String(number), card.id, card.id],
   );
   if (!told.length) return;
   const date = new Date(liveAt).toISOString();
