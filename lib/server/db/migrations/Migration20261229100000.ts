@@ -9,7 +9,8 @@ import { Migration } from '@mikro-orm/migrations';
  * - `read_grants` (all of them needed) replaces `read_grant`: a parent's credit notice
  *   names the account, so its readers need the account's read grant besides
  *   `ledger:read` — a ledger reader who may not read customers sees them by id only.
- *   Earlier parent-side credit notices gain that grant.
+ *   Earlier parent-side credit notices gain that grant; notices written before
+ *   `read_grant` existed take the one their kind is read with.
  */
 export class Migration20261229100000 extends Migration {
   override async up(): Promise<void> {
@@ -26,6 +27,13 @@ export class Migration20261229100000 extends Migration {
     this.addSql(
       `update "notification" set "read_grants" = array["read_grant"]::text[] where "read_grant" is not null;`,
     );
+    // Notices written before `read_grant` existed (Migration20261223200000 left it null)
+    // take the grant their kind is read with; a view-as notice is its person's, none.
+    this.addSql(`update "notification" set "read_grants" = case
+        when "kind" like 'card.%' then array['cards:read']::text[]
+        when "kind" like 'account.credit_%' then array['ledger:read']::text[]
+        else '{}'::text[] end
+      where "read_grant" is null;`);
     this.addSql(`update "notification" n
         set "subject_account_id" = a.id,
             "read_grants" = case when n.account_id = a.id then n.read_grants
