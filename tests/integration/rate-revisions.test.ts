@@ -1366,7 +1366,7 @@ describe('an undated row merged in where a dated row of its prefix is in force',
       lines: [
         {
           line: 3,
-          reason: `effectiveFrom is empty, while prefix 44 has a row dated ${soon} in force, which prices calls over an undated one: date this row from now on, or replace the whole set`,
+          reason: `effectiveFrom is empty, while prefix 44 has a row dated ${soon} in force, which prices calls over an undated one: date this row from when it should apply`,
         },
       ],
     });
@@ -1382,10 +1382,53 @@ describe('an undated row merged in where a dated row of its prefix is in force',
     // The set as it stands merged back (its undated row unchanged) hides nothing new.
     const exported = await admin.raw('GET', `/cards/${id}/rates/export`);
     expect((await merge(exported.text)).status).toBe(200);
-    // Dated from now on, the new price is taken.
-    const dated = await merge(
-      `prefix,destination,rate,effectiveFrom\n44,UK,0.0500,${new Date(Date.now() + 60_000).toISOString()}\n`,
+    // Nor is the advice to be got round by replacing the set with the edited export.
+    const edited = exported.text.replace(/^44,UK,0\.01\d*,.*$/m, (line) =>
+      line.replace(/0\.01\d*/, '0.0500'),
     );
+    expect(edited).not.toBe(exported.text);
+    const replaced = await admin.raw('POST', `/cards/${id}/rates/import`, edited, 'text/csv');
+    expect(replaced.status).toBe(400);
+    expect(JSON.parse(replaced.text).error.lines).toHaveLength(1);
+    // Dated from when it should apply, the new price is taken.
+    const later = new Date(Date.now() + 60_000).toISOString();
+    const dated = await merge(`prefix,destination,rate,effectiveFrom\n44,UK,0.0500,${later}\n`);
     expect(dated.status).toBe(200);
+    // A revision scheduled past that date: the row dated then is in force when it goes live.
+    const scheduled = await admin.raw(
+      'POST',
+      `/cards/${id}/rates/import?mode=merge&liveAt=${encodeURIComponent(
+        new Date(Date.now() + 2 * 86_400_000).toISOString(),
+      )}`,
+      'prefix,destination,rate\n44,UK,0.0700\n',
+      'text/csv',
+    );
+    expect(scheduled.status).toBe(400);
+    expect(JSON.parse(scheduled.text).error.lines[0].reason).toContain(
+      `prefix 44 has a row dated ${later} in force`,
+    );
+  });
+
+  it('every such line is named, not the first few', async () => {
+    const made = await admin.post('/cards', {
+      name: 'Many late',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    expect(made.status).toBe(201);
+    const past = new Date(Date.now() - 86_400_000).toISOString();
+    const rows = Array.from({ length: 8 }, (_, i) => `${40 + i},Somewhere,0.0100,${past}`);
+    const imported = await admin.raw(
+      'POST',
+      `/cards/${made.body.id}/rates/import`,
+      ['prefix,destination,rate,effectiveFrom', ...rows].join('\n'),
+      'text/csv',
+    );
+    expect(imported.status).toBe(400);
+    const error = JSON.parse(imported.text).error;
+    expect(error.lines.map((line: { line: number }) => line.line)).toEqual([
+      2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    expect(error.message).toBe('8 lines of the file cannot be imported; nothing was written.');
   });
 });

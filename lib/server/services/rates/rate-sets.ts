@@ -13,6 +13,7 @@ import { atCommitOrder, type TChange } from '@/lib/server/live/change-log';
 import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing/markup';
 import type { TCardRounding } from '@/lib/shared/pricing/money';
 import { assertDerivedInRange } from './derived-range';
+import { CSV_REFUSALS_MAX } from './rates-csv';
 import { firstBilledSql, mixedLosingSql, roundedOverSql, roundSql, unitsSql } from './pricing-sql';
 import type { TRateInput, TRateKey } from '@/lib/shared/schemas/rates';
 import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
@@ -81,7 +82,6 @@ export async function writeRateRows(
     }
   }
   if (mode === 'merge') {
-    await refuseUndatedBehindDated(tx, cardId, remove);
     await tx.execute(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
                             increment, grace_seconds, blocked, overridden, losing, destination,
@@ -95,49 +95,61 @@ export async function writeRateRows(
       [cardId, rateKeysJson(remove)],
     );
   }
+  // Written rows only (a rollback's or a derive's sets are copies and computations).
+  if (plan.source === 'put' || plan.source === 'import') {
+    await refuseUndatedBehindDated(tx, cardId, plan.liveAt);
+  }
   return recordRevision(tx, cardId, plan);
 }
 
 /**
- * New or changed undated rows merged in for a prefix that has a dated row in force (at
- * most five, by prefix). A dated row prices calls from its date over an undated one, so
- * such a row would be stored, counted as added or changed, and never charged: the writer
- * is told to date it (from now on) or to replace the set. An import names their lines.
+ * New or changed undated rows for a prefix whose set (as it will be when the revision
+ * goes live) has a dated row in force then. A dated row prices calls from its date over
+ * an undated one, so such a row would be stored, counted as added or changed, and never
+ * charged: the writer is told to date it. An import names their lines (all of them, up
+ * to a file's limit of refusals); the field's message names the first five prefixes.
  */
 export class UndatedBehindDated extends DomainError {
   constructor(readonly rows: { prefix: string; effective_from: Date | string }[]) {
-    const reason = `has no date, while prefix ${rows
-      .map((row) => `${row.prefix} has a row dated ${new Date(row.effective_from).toISOString()}`)
+    const reason = `has no date, while ${rows
+      .slice(0, 5)
+      .map(
+        (row) =>
+          `prefix ${row.prefix} has a row dated ${new Date(row.effective_from).toISOString()}`,
+      )
       .join(
         ', ',
-      )} in force, which prices calls over an undated one: give it an effectiveFrom from now on, or replace the whole set`;
-    super('invalid_input', 'invalid_input', 'Invalid input: effectiveFrom.', {
+      )} in force, which prices calls over an undated one: give it an effectiveFrom from when it should apply`;
+    super('invalid_input', 'invalid_input', `Invalid input: effectiveFrom ${reason}.`, {
       fields: { effectiveFrom: reason },
     });
   }
 }
 
-/** Refuses, before a merge keeps the rest of the set, what `UndatedBehindDated` says. */
+/**
+ * Refuses what `UndatedBehindDated` says, over the staged set whole (a merge's kept rows
+ * are in it by now, a replacement's are the file's), at the moment the revision goes
+ * live (`liveAt`, or now).
+ */
 async function refuseUndatedBehindDated(
   tx: EntityManager,
   cardId: string,
-  remove: readonly TRateKey[],
+  liveAt: Date | null,
 ): Promise<void> {
   const hidden = await tx.execute<{ prefix: string; effective_from: Date | string }[]>(
-    `select distinct on (s.prefix) s.prefix, h.effective_from
+    `select distinct on (s.prefix) s.prefix, d.effective_from
        from rev_set s
-       join rate_history h on h.card_id = s.card_id and h.prefix = s.prefix and h.to_rev is null
-                          and h.effective_from is not null and h.effective_from <= now()
+       join rev_set d on d.card_id = s.card_id and d.prefix = s.prefix
+                     and d.effective_from is not null
+                     and d.effective_from <= coalesce(?::timestamptz, now())
       where s.card_id = ? and s.effective_from is null
         -- the undated row as it stands, sent again (an exported set merged back), hides nothing new
         and not exists (select 1 from rate_history u
                          where u.card_id = s.card_id and u.to_rev is null and ${sameKey('u', 's')}
                            and u.rate = s.rate and ${sameVisibleTerms('u', 's')})
-        -- nor does one whose dated row this write removes
-        and not exists (select 1 from ${rateKeysSql('k')} where ${sameKey('k', 'h')})
-      order by s.prefix, h.effective_from desc
-      limit 5`,
-    [cardId, rateKeysJson(remove)],
+      order by s.prefix, d.effective_from desc
+      limit ?`,
+    [liveAt, cardId, CSV_REFUSALS_MAX],
   );
   if (hidden.length) throw new UndatedBehindDated(hidden);
 }

@@ -4,6 +4,9 @@ import { RATE_CSV_COLUMNS, ZRateInput, type TRateInput } from '@/lib/shared/sche
 import { csvCell, FORMULA_GUARDED } from '@/lib/server/services/csv';
 import { fastRateInput } from './rate-row-fast';
 
+/** The most refused lines a file's answer lists. */
+export const CSV_REFUSALS_MAX = 1000;
+
 export interface TCsvLineError {
   line: number;
   reason: string;
@@ -39,7 +42,7 @@ export async function parseRatesCsv(
 }> {
   const rows: TRateInput[] = [];
   const errors: TCsvLineError[] = [];
-  const maxErrors = limits.maxErrors ?? 1000;
+  const maxErrors = limits.maxErrors ?? CSV_REFUSALS_MAX;
   const seen = new Map<string, number>();
   let header: string[] | null = null;
 

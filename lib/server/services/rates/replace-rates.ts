@@ -232,7 +232,7 @@ export async function importRates(
           throw csvRejected(
             linesOf(parsed.lines, error.rows, (row) => [
               { prefix: row.prefix },
-              `effectiveFrom is empty, while prefix ${row.prefix} has a row dated ${new Date(row.effective_from).toISOString()} in force, which prices calls over an undated one: date this row from now on, or replace the whole set`,
+              `effectiveFrom is empty, while prefix ${row.prefix} has a row dated ${new Date(row.effective_from).toISOString()} in force, which prices calls over an undated one: date this row from when it should apply`,
             ]),
           );
         }

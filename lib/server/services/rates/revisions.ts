@@ -3,6 +3,7 @@ import type { TCard } from '@/lib/server/entities';
 import type { TCardRounding, TRoundingMode } from '@/lib/shared/pricing/money';
 import { databaseClock } from '@/lib/server/db/clock';
 import { conflict, DomainError, invalidInput } from '@/lib/server/errors/domain-error';
+import { CSV_REFUSALS_MAX } from './rates-csv';
 import type { TRevisionCounts, TRevisionSource } from '@/lib/shared/schemas/revisions';
 import type { TRateKey } from '@/lib/shared/schemas/rates';
 import { marginSlack } from '@/lib/shared/pricing/markup';
@@ -419,15 +420,17 @@ export async function assertAfterScheduled(
 }
 
 /**
- * New or changed rows dated before now (at most five, by prefix): a revision is not
- * retroactive. An import names their lines (`importRates`); elsewhere the field.
+ * New or changed rows dated before now, by prefix: a revision is not retroactive. An
+ * import names their lines (`importRates`, all of them up to a file's limit of
+ * refusals); elsewhere the field, with the first five prefixes.
  */
 export class RowsInThePast extends DomainError {
   constructor(readonly rows: { prefix: string; effective_from: Date | string }[]) {
     const reason = `is in the past for new or changed rows (prefix ${rows
+      .slice(0, 5)
       .map((row) => row.prefix)
       .join(', ')}): a revision is not retroactive`;
-    super('invalid_input', 'invalid_input', 'Invalid input: effectiveFrom.', {
+    super('invalid_input', 'invalid_input', `Invalid input: effectiveFrom ${reason}.`, {
       fields: { effectiveFrom: reason },
     });
   }
@@ -460,8 +463,8 @@ export async function recordRevision(
         where s.card_id = ? and s.effective_from < now()
           and not exists (select 1 from rate_history h
                            where h.card_id = s.card_id and h.to_rev is null and ${sameRow('h', 's')})
-        order by s.prefix limit 5`,
-      [cardId],
+        order by s.prefix limit ?`,
+      [cardId, CSV_REFUSALS_MAX],
     );
     if (late.length) throw new RowsInThePast(late);
   }
