@@ -24,6 +24,12 @@ export const Notification = defineEntity({
       expression:
         'create index "notification_user_unread_index" on "notification" ("user_id") where read_at is null',
     },
+    // Who was told a revision was coming, found again when it is cancelled.
+    {
+      name: 'notification_revision_card_index',
+      expression:
+        'create index "notification_revision_card_index" on "notification" ((data ->> \'cardId\')) where kind = \'card.revision_scheduled\'',
+    },
   ],
   properties: {
     id: p

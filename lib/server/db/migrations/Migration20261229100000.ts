@@ -43,10 +43,15 @@ export class Migration20261229100000 extends Migration {
       where n.kind in ('account.credit_blocked', 'account.credit_warning')
         and a.id::text = n.data ->> 'accountId';`);
     this.addSql(`alter table "notification" alter column "read_grants" drop default;`);
+    // Who was told a revision was coming, found again when it is cancelled.
+    this.addSql(
+      `create index "notification_revision_card_index" on "notification" ((data ->> 'cardId')) where kind = 'card.revision_scheduled';`,
+    );
     this.addSql(`alter table "notification" drop column "read_grant";`);
   }
 
   override async down(): Promise<void> {
+    this.addSql(`drop index "notification_revision_card_index";`);
     this.addSql(`alter table "notification" add column "read_grant" varchar(60) null;`);
     this.addSql(`update "notification" set "read_grant" = "read_grants"[1];`);
     this.addSql(`alter table "notification" drop column "read_grants";`);
