@@ -1,4 +1,5 @@
 import { ZRatesPatch } from '@/lib/shared/schemas/rates';
+import { ZMarkupRule, ZOverride } from '@/lib/shared/schemas/cards';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -392,6 +393,16 @@ describe('exporting rates to CSV', () => {
 });
 
 describe('a prefix starting with 00', () => {
+  it('is refused for a markup rule and an override, as for a rate row', () => {
+    const rule = ZMarkupRule.safeParse({ prefix: '0044', mode: 'percent', value: '50' });
+    expect(rule.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['prefix']);
+    const override = ZOverride.safeParse({ prefix: '0044', rate: '0.01' });
+    expect(override.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['prefix']);
+    expect(ZMarkupRule.safeParse({ prefix: '44', mode: 'percent', value: '50' }).success).toBe(
+      true,
+    );
+  });
+
   it('is refused for a row written, never for a row named to remove', () => {
     const patch = (body: unknown) => ZRatesPatch.safeParse(body);
     expect(patch({ remove: [{ prefix: '0044' }] }).success).toBe(true);

@@ -13,7 +13,7 @@ import {
   ZText,
   ZVersion,
 } from './common';
-import { ZPrefix, ZPrice } from './rates';
+import { ZPrice, ZRowPrefix } from './rates';
 import { ZRevisionRef } from './revisions';
 import { ZIdempotencyKey } from './ledger';
 
@@ -37,7 +37,8 @@ const ZPercent = ZText('must be a decimal string such as "20"')
 
 const ZCardName = ZNameText(200);
 
-export const ZOverride = z.strictObject({ prefix: ZPrefix, rate: ZPrice });
+// Written prefixes, as a rate row's: one starting 00 would match no dialled number.
+export const ZOverride = z.strictObject({ prefix: ZRowPrefix, rate: ZPrice });
 export const ZOverrides = z
   .array(ZOverride)
   .max(10_000, 'at most 10000 overrides')
@@ -71,7 +72,7 @@ const ZBillingFields = {
  */
 export const ZMarkupRule = z
   .strictObject({
-    prefix: ZPrefix,
+    prefix: ZRowPrefix,
     mode: z.enum(RULE_MODES, `must be one of ${RULE_MODES.join(', ')}`),
     value: ZText('is required').trim(),
   })

@@ -43,8 +43,8 @@ export const ZPrefix = ZText('is required')
 /**
  * A prefix a row is written with: the digits of an E.164 number's start. A dialled number
  * loses its "+" or "00" before it is matched (ZDialledNumber), so a row written "0044"
- * would never price a call. Only writing refuses it: a row stored so before can still be
- * named to remove it (ZRateKey).
+ * would never price a call, nor a markup rule or an override so written match one. Only
+ * writing refuses it: a row stored so before can still be named to remove it (ZRateKey).
  */
 export const ZRowPrefix = ZPrefix.refine(
   (value) => !value.startsWith('00'),
