@@ -295,7 +295,17 @@ function CallsTable({
               {formatCallLength(call.seconds)}
             </span>,
             call.status === 'rated' ? (
-              'rated'
+              call.pricedAt ? (
+                // Re-rated after its cards were fixed: priced by them as they stood then.
+                <span key="status">
+                  rated{' '}
+                  <span className="block text-xs text-slate-600 dark:text-slate-300">
+                    at the rates of <DateTime at={call.pricedAt} />
+                  </span>
+                </span>
+              ) : (
+                'rated'
+              )
             ) : (
               <span key="status" className="text-amber-800">
                 unrated: {UNRATED_REASON_TEXT[call.reason ?? ''] ?? call.reason}

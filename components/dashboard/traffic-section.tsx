@@ -642,7 +642,7 @@ function RerateUnrated({ accountId, name }: { accountId?: string; name: string }
     const confirmed = await confirm({
       title: `Rate the unrated calls of ${name} again?`,
       consequence:
-        'Each call that can be priced now (its route added, its account paid or resumed) is charged at the rates of its start and moves the balances along its chain; the others stay unrated with their reason.',
+        'Each call that can be priced now (its route added, its card given, its account paid or resumed) is charged — at the rates of its start, or at today’s when those could not price it — and moves the balances along its chain; the others stay unrated with their reason.',
       confirmLabel: 'Re-rate',
     });
     if (!confirmed) return;

@@ -376,7 +376,7 @@ test('the calls page lists what needs attention, live, and downloads each viewer
   const file = await readFile((await (await downloading).path())!, 'utf8');
   const [header, ...lines] = file.trim().split('\r\n');
   expect(header).toBe(
-    'id,cdrId,startedAt,accountId,account,number,seconds,status,reason,destination,billedSeconds,price,priceCurrency,revenue,revenueCurrency,cost,costCurrency,margin,receivedAt',
+    'id,cdrId,startedAt,accountId,account,number,seconds,status,reason,destination,billedSeconds,price,priceCurrency,revenue,revenueCurrency,cost,costCurrency,margin,receivedAt,pricedAt',
   );
   expect(lines.length).toBe((await its.getByRole('row').count()) - 1);
   expect(

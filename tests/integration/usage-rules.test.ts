@@ -291,9 +291,10 @@ describe('unrated calls', () => {
     expect(count!.n).toBe('50');
   });
 
-  it('are rated again once fixed, each once, at the rates of the call’s start', async () => {
-    // Fixes: K0 gets a card, KS resumes, KB gets credit. A route added now is no fix for
-    // a call made before it: rates are those live when the call started.
+  it('are rated again once fixed, each once, at the rates of the call’s start or of the fix', async () => {
+    // Fixes: K0 gets a card, KS resumes, KB gets credit, 1 is routed. A call the cards of
+    // its start price is charged at those (K0's card was there, given later); one they
+    // cannot price (no route for 12345 then) at the cards as they stand at the re-rate.
     await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: ids.K0 }));
     const ks = (await admin.get(`/customers/${ids.KS}`)).body;
     await ok(admin.patch(`/customers/${ids.KS}`, { version: ks.version, status: 'active' }), 200);
@@ -343,6 +344,7 @@ describe('unrated calls', () => {
     expect(outcomes.map((r: { id: string }) => r.id).sort()).toEqual([
       'u-credit',
       'u-no-card',
+      'u-no-route',
       'u-suspended',
     ]);
     const after = (await admin.get('/usage?limit=100')).body.items as TUsageRecordDto[];
@@ -351,7 +353,7 @@ describe('unrated calls', () => {
       'u-unknown-1': 'unknown_account',
       'u-unknown-2': 'unknown_account',
       'u-no-card': 'rated',
-      'u-no-route': 'no_route',
+      'u-no-route': 'rated',
       'u-blocked': 'blocked_prefix',
       'u-suspended': 'rated',
       'u-credit': 'rated',
@@ -362,6 +364,14 @@ describe('unrated calls', () => {
     const expected = await trace(sent.noCard!);
     expect(k0.levels.map((level) => [level.cardId, level.amount])).toEqual(
       [ids.S2, ids.S1, ids.P].map((card) => [card, new Money(expected.get(card)!).toFixed(6)]),
+    );
+    expect(k0.pricedAt).toBeNull();
+    // The route added after the call: priced at the re-rate, as the trace reads then.
+    const routed = after.find((item) => item.cdrId === 'u-no-route')!;
+    expect(routed.pricedAt).not.toBeNull();
+    const atFix = await trace({ ...sent.noRoute!, startedAt: routed.pricedAt! });
+    expect(routed.levels.map((level) => [level.cardId, level.amount])).toEqual(
+      [ids.S2, ids.S1, ids.P].map((card) => [card, new Money(atFix.get(card)!).toFixed(6)]),
     );
     const k0Ledger = (await admin.get(`/accounts/${ids.K0}/ledger`)).body.items;
     expect(k0Ledger).toHaveLength(1);

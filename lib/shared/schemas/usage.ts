@@ -205,6 +205,8 @@ export const USAGE_EXPORT_COLUMNS = [
   'costCurrency',
   'margin',
   'receivedAt',
+  // Last, so a reader of the earlier columns by position is not moved.
+  'pricedAt',
 ] as const;
 
 /**
@@ -240,6 +242,12 @@ export const ZUsageRecordDto = z.object({
   reason: z.enum(UNRATED_REASONS).nullable(),
   receivedAt: z.string(),
   ratedAt: z.string().nullable(),
+  /**
+   * When its cards priced it, if not at its start: a call unrated for its card (no card,
+   * no route, a blocked prefix, another currency) and re-rated after the fix is priced by
+   * the cards as they stood at the re-rate. Null: at its start.
+   */
+  pricedAt: z.string().nullable(),
   levels: z.array(ZUsageLevelDto),
 });
 export type TUsageRecordDto = z.infer<typeof ZUsageRecordDto>;

@@ -34,6 +34,7 @@ interface TRecordRow {
   reason: TUnratedReason | null;
   received_at: string;
   rated_at: string | null;
+  priced_at: string | null;
   levels: (Omit<TUsageLevelDto, 'amount'> & { amount: string })[];
 }
 
@@ -136,6 +137,7 @@ function usageCsvRow(
     costCurrency: cost?.currency ?? '',
     margin: margin ?? '',
     receivedAt: call.receivedAt,
+    pricedAt: call.pricedAt ?? '',
   };
 }
 
@@ -201,7 +203,7 @@ async function readUsageRows(
     em,
     `select r.id::text as id, r.cdr_id, r.account_id, a.name as account_name, r.number,
             r.started_at, r.seconds, r.status, ${reasonSql('r')} as reason, r.received_at,
-            r.rated_at,
+            r.rated_at, r.priced_at,
             coalesce((select json_agg(json_build_object(
                         'level', c.level, 'payerId', c.payer_id, 'counterpartyId', c.counterparty_id,
                         'cardId', c.card_id, 'prefix', c.prefix, 'destination', c.destination,
@@ -256,6 +258,7 @@ function toUsageRecordDto(row: TRecordRow): TUsageRecordDto {
     reason: row.reason,
     receivedAt: new Date(row.received_at).toISOString(),
     ratedAt: row.rated_at ? new Date(row.rated_at).toISOString() : null,
+    pricedAt: row.priced_at ? new Date(row.priced_at).toISOString() : null,
     levels: row.levels.map((level) => ({ ...level, amount: atScale(level.amount) })),
   };
 }

@@ -16,7 +16,7 @@ import {
 import { ancestorIds } from '@/lib/server/services/accounts/account-tree';
 import { noticeCreditCrossing } from '@/lib/server/services/ledger/credit-notice';
 import { LEDGER_CLOCK } from '@/lib/server/services/ledger/ledger-store';
-import { reasonFor } from './unrated-reason';
+import { FIXED_BY_CARDS, reasonFor } from './unrated-reason';
 import { viewerDepth } from './list-usage';
 import {
   leadingValues,
@@ -50,6 +50,17 @@ export interface TCallToRate {
    * (the poster's, for a call of no customer of its scope). It keeps it unless rated now.
    */
   path?: string;
+  /**
+   * A re-rate's time (ISO): a call the cards of its start cannot price (`FIXED_BY_CARDS`)
+   * is priced by the cards as they stand then, if those can (rerate-usage.ts).
+   */
+  fixedAt?: string;
+}
+
+/** When a call's cards may be read (ms): at its start, then at a re-rate's `fixedAt`. */
+function pricingTimes(call: TCallToRate): number[] {
+  const start = Date.parse(call.startedAt);
+  return call.fixedAt === undefined ? [start] : [start, Date.parse(call.fixedAt)];
 }
 
 /**
@@ -152,8 +163,8 @@ export async function rateBatch(
   // 3.
   const rated = await priceCalls(tx, plan, byId, calls, stored);
   if (plan.customers.size) {
-    const starts = calls.map((call) => Date.parse(call.startedAt));
-    const span = { earliest: Math.min(...starts), latest: Math.max(...starts) };
+    const times = calls.flatMap(pricingTimes);
+    const span = { earliest: Math.min(...times), latest: Math.max(...times) };
     atCommitOrder(record, carrierId, (tx) => assertPlanUnchanged(tx, plan, span, calls));
   }
 
@@ -213,9 +224,11 @@ export async function rateBatch(
           set status = case when x.reason is null then 'rated' else 'unrated' end,
               reason = x.reason, reason_depth = x.reason_depth, path = coalesce(x.path, r.path),
               rated_at = case when x.reason is null then ?::timestamptz end,
+              -- Credit may have refused a call the re-rate's cards priced.
+              priced_at = case when x.reason is null then x.priced_at end,
               batch_id = ?::uuid, attempts = r.attempts + 1
-         from unnest(?::bigint[], ?::text[], ?::smallint[], ?::text[])
-                as x(id, reason, reason_depth, path)
+         from unnest(?::bigint[], ?::text[], ?::smallint[], ?::text[], ?::timestamptz[])
+                as x(id, reason, reason_depth, path, priced_at)
         where r.id = x.id`,
       [
         now,
@@ -224,6 +237,7 @@ export async function rateBatch(
         pgArray(fresh.map((call) => call.reason)),
         pgArray(fresh.map((call) => call.reasonDepth)),
         pgArray(fresh.map((call) => call.path)),
+        pgArray(fresh.map((call) => call.pricedAt)),
       ],
     );
   }
@@ -370,9 +384,10 @@ async function assertPlanUnchanged(
   for (const call of calls) {
     const customer = plan.customers.get(call.accountId);
     if (!customer) continue;
-    const at = Date.parse(call.startedAt);
-    if (cardHeldAt(spans.get(call.accountId) ?? [], at) !== cardHeldAt(customer.spans, at)) {
-      throw new PlanMoved();
+    for (const at of pricingTimes(call)) {
+      if (cardHeldAt(spans.get(call.accountId) ?? [], at) !== cardHeldAt(customer.spans, at)) {
+        throw new PlanMoved();
+      }
     }
   }
 }
@@ -647,18 +662,19 @@ async function loadRevisions(
 ): Promise<TRevisionSets> {
   const wanted = new Map<string, Set<number>>();
   for (const call of calls) {
-    const at = Date.parse(call.startedAt);
     const customer = plan.customers.get(call.accountId);
-    const cardId = customer ? cardHeldAt(customer.spans, at) : null;
-    if (!cardId) continue;
-    // Every card the call may go through: which parent it goes up by is known only once
-    // the card below is matched.
-    for (const card of plan.reach.get(cardId) ?? []) {
-      const n = revisionAt(card, at);
-      if (n === null) continue;
-      let numbers = wanted.get(card.id);
-      if (!numbers) wanted.set(card.id, (numbers = new Set()));
-      numbers.add(n);
+    for (const at of pricingTimes(call)) {
+      const cardId = customer ? cardHeldAt(customer.spans, at) : null;
+      if (!cardId) continue;
+      // Every card the call may go through: which parent it goes up by is known only once
+      // the card below is matched.
+      for (const card of plan.reach.get(cardId) ?? []) {
+        const n = revisionAt(card, at);
+        if (n === null) continue;
+        let numbers = wanted.get(card.id);
+        if (!numbers) wanted.set(card.id, (numbers = new Set()));
+        numbers.add(n);
+      }
     }
   }
   const cache = revisionCache();
@@ -761,7 +777,10 @@ interface TEarlierRecord {
 interface TRatedCall {
   index: number;
   call: TCallToRate;
+  /** Its start (ms). */
   at: number;
+  /** When its cards priced it, if not at its start (ISO: `TCallToRate.fixedAt`). */
+  pricedAt: string | null;
   /** The first time the batch names this record id (later ones are duplicates of it). */
   first: boolean;
   /** Stored before this batch (a duplicate). */
@@ -809,6 +828,7 @@ async function priceCalls(
       index,
       call,
       at: Date.parse(call.startedAt),
+      pricedAt: null,
       first,
       stored: stored.get(key) ?? null,
       path: customer?.path ?? null,
@@ -829,68 +849,78 @@ async function priceCalls(
     }
     const stop = stops.get(call.accountId)!;
     if (stop) return { ...rated, reason: stop };
+    // Priced by the cards at its start; a re-rate of a call those could not price, by the
+    // cards as they stand at the re-rate (`fixedAt`), if those can.
     const leading = leadingValues(call.number);
     const chain = accountsOf.get(call.accountId)!;
     const depthOf = (accountId: string) => byId.get(accountId)!.depth;
-    const cardId = cardHeldAt(customer.spans, rated.at);
-    if (!cardId) return { ...rated, reason: 'no_card', reasonDepth: depthOf(call.accountId) };
-    const steps = walk(plan, sets, cardId, call.number, leading, rated.at);
-    const levels = chargedLevels(steps, chain);
-    if ('missingAt' in levels) {
-      return { ...rated, reason: 'no_card', reasonDepth: depthOf(chain[levels.missingAt]!) };
-    }
-    // Payers are the customer and accounts above it (a card is assigned to a direct child of
-    // its owner), all locked with the path.
-    const payers = levels.map(({ card, payerId }) => {
-      const payer = byId.get(payerId ?? call.accountId);
-      if (!payer) throw new Error(`card ${card.id} is paid by an account off its path`);
-      return payer;
-    });
-    // Which level refuses, and why, by POST /authorize's rule (authorize-call.ts
-    // `LEVEL_CHECKS`), so both name the same reason at the same level: a card in another
-    // currency than its payer's, from the customer up; then a blocked prefix, then a missing
-    // route, from the top down (a block or a gap is its origin's: derived cards copy it).
-    const mismatch = levels.findIndex(
-      ({ card }, index) => card.currency !== payers[index]!.currency,
-    );
-    const blocked = levels.findLastIndex(({ match }) => match?.blocked === true);
-    const unrouted = levels.findLastIndex(({ match }) => !match);
-    const [refusal, at]: [TUnratedReason | null, number] =
-      mismatch >= 0
-        ? ['currency_mismatch', mismatch]
-        : blocked >= 0
-          ? ['blocked_prefix', blocked]
-          : unrouted >= 0
-            ? ['no_route', unrouted]
-            : [null, -1];
-    if (refusal) {
-      // A missing route names no card's content: read as it is at every level.
-      const reasonDepth = refusal === 'no_route' ? null : payers[at]!.depth;
-      return { ...rated, reason: refusal, reasonDepth, levels: [] };
-    }
-    for (const [index, { level, card, match, counterpartyId }] of levels.entries()) {
-      const payer = payers[index]!;
-      const inGrace = call.seconds === 0 || call.seconds <= match!.graceSeconds;
-      rated.levels.push({
-        level,
-        cardId: card.id,
-        payerId: payer.id,
-        payerDepth: payer.depth,
-        counterpartyId,
-        prefix: match!.prefix,
-        destination: match!.destination,
-        billedSeconds: inGrace
-          ? 0
-          : billedSeconds(
-              Math.max(call.seconds, match!.minimumSeconds ?? 0),
-              match!.initialIncrement,
-              match!.increment,
-            ),
-        amount: callPriceMicro(match!, call.seconds, termsAt(card, rated.at)),
-        currency: card.currency,
+    const priceAt = (at: number): TRatedCall => {
+      const cardId = cardHeldAt(customer.spans, at);
+      if (!cardId) return { ...rated, reason: 'no_card', reasonDepth: depthOf(call.accountId) };
+      const steps = walk(plan, sets, cardId, call.number, leading, at);
+      const levels = chargedLevels(steps, chain);
+      if ('missingAt' in levels) {
+        return { ...rated, reason: 'no_card', reasonDepth: depthOf(chain[levels.missingAt]!) };
+      }
+      // Payers are the customer and accounts above it (a card is assigned to a direct child of
+      // its owner), all locked with the path.
+      const payers = levels.map(({ card, payerId }) => {
+        const payer = byId.get(payerId ?? call.accountId);
+        if (!payer) throw new Error(`card ${card.id} is paid by an account off its path`);
+        return payer;
       });
-    }
-    return rated;
+      // Which level refuses, and why, by POST /authorize's rule (authorize-call.ts
+      // `LEVEL_CHECKS`), so both name the same reason at the same level: a card in another
+      // currency than its payer's, from the customer up; then a blocked prefix, then a missing
+      // route, from the top down (a block or a gap is its origin's: derived cards copy it).
+      const mismatch = levels.findIndex(
+        ({ card }, index) => card.currency !== payers[index]!.currency,
+      );
+      const blocked = levels.findLastIndex(({ match }) => match?.blocked === true);
+      const unrouted = levels.findLastIndex(({ match }) => !match);
+      const [refusal, where]: [TUnratedReason | null, number] =
+        mismatch >= 0
+          ? ['currency_mismatch', mismatch]
+          : blocked >= 0
+            ? ['blocked_prefix', blocked]
+            : unrouted >= 0
+              ? ['no_route', unrouted]
+              : [null, -1];
+      if (refusal) {
+        // A missing route names no card's content: read as it is at every level.
+        const reasonDepth = refusal === 'no_route' ? null : payers[where]!.depth;
+        return { ...rated, reason: refusal, reasonDepth, levels: [] };
+      }
+      const priced: TPricedLevel[] = [];
+      for (const [index, { level, card, match, counterpartyId }] of levels.entries()) {
+        const payer = payers[index]!;
+        const inGrace = call.seconds === 0 || call.seconds <= match!.graceSeconds;
+        priced.push({
+          level,
+          cardId: card.id,
+          payerId: payer.id,
+          payerDepth: payer.depth,
+          counterpartyId,
+          prefix: match!.prefix,
+          destination: match!.destination,
+          billedSeconds: inGrace
+            ? 0
+            : billedSeconds(
+                Math.max(call.seconds, match!.minimumSeconds ?? 0),
+                match!.initialIncrement,
+                match!.increment,
+              ),
+          amount: callPriceMicro(match!, call.seconds, termsAt(card, at)),
+          currency: card.currency,
+        });
+      }
+      return { ...rated, levels: priced };
+    };
+    const atStart = priceAt(rated.at);
+    if (call.fixedAt === undefined || atStart.reason === null) return atStart;
+    if (!FIXED_BY_CARDS.includes(atStart.reason)) return atStart;
+    const fixed = priceAt(Date.parse(call.fixedAt));
+    return fixed.reason === null ? { ...fixed, pricedAt: call.fixedAt } : atStart;
   });
 }
 

@@ -55,9 +55,18 @@ export async function rerateUsage(
   // A retry of an attempt that committed: answered before warming anything.
   const seen = await firstAnswer<TUsagePosted>(em, table, actor, input.idempotencyKey, hash);
   if (seen) return { ...seen, replayed: true };
+  // A call the cards of its start cannot price is priced by them as they stand now
+  // (`toCall`): the database's clock, as a revision going live now is dated by, read once
+  // for every round.
+  const [clock] = await directQuery<{ now: Date }>(em, `select clock_timestamp() as now`);
+  const now = new Date(clock!.now).toISOString();
   // The revisions these calls need, read into memory before any lock is taken.
   const warm = async () =>
-    warmRates(em, actor, (await select(em, actor, input, false)).map(toCall));
+    warmRates(
+      em,
+      actor,
+      (await select(em, actor, input, false)).map((row) => toCall(row, now)),
+    );
   return mutateRating(em, actor, warm, async (tx, record) => {
     // Another attempt with the key may have committed while this one warmed up.
     const { answer, replayed } = await onceForKey(
@@ -66,7 +75,7 @@ export async function rerateUsage(
       actor,
       input.idempotencyKey,
       hash,
-      () => rerate(tx, actor, record, input),
+      () => rerate(tx, actor, record, input, now),
     );
     return { ...answer, replayed };
   });
@@ -78,11 +87,18 @@ async function rerate(
   actor: TActor,
   record: (change: TChange) => void,
   input: TUsageRerate,
+  now: string,
 ): Promise<TUsagePosted> {
   const stored = await select(tx, actor, input, true);
   const unrated = stored.filter((row) => row.status === 'unrated');
   const posted = unrated.length
-    ? await rateBatch(tx, actor, record, unrated.map(toCall), 'rerate')
+    ? await rateBatch(
+        tx,
+        actor,
+        record,
+        unrated.map((row) => toCall(row, now)),
+        'rerate',
+      )
     : {
         batchId: crypto.randomUUID(),
         rated: 0,
@@ -171,7 +187,14 @@ async function select(
  */
 export const RERATABLE_SQL = `r.status = 'unrated' and r.reason is distinct from 'moved'`;
 
-function toCall(row: TStoredCall): TCallToRate {
+/**
+ * A stored record as a call to rate, priced by the cards at its start — or, when those
+ * cannot price it for a card's trouble (`FIXED_BY_CARDS`), by the cards as they stand at
+ * the re-rate (`now`; recorded on it as `usage_record.priced_at`): a revision is never
+ * dated in the past, so a route added, a prefix unblocked or a card assigned after the
+ * call is not in the cards of its start, and re-rating by those could never charge it.
+ */
+function toCall(row: TStoredCall, now: string): TCallToRate {
   return {
     cdrId: row.cdr_id,
     accountId: row.account_id,
@@ -182,6 +205,7 @@ function toCall(row: TStoredCall): TCallToRate {
     // Where it is filed: a record of the customer's time under another parent stays there
     // (`moved`), never priced on its chain now (rate-batch.ts).
     path: row.path,
+    fixedAt: now,
   };
 }
 

@@ -8,6 +8,12 @@ import type { TUnratedReason } from '@/lib/shared/schemas/usage';
 const CARD_TROUBLE = ['no_card', 'currency_mismatch', 'blocked_prefix'] as const;
 
 /**
+ * Reasons a fix of a card clears: its card's trouble, or a missing route. A re-rate prices
+ * a call unrated for one of them by the cards as they stand then (rerate-usage.ts).
+ */
+export const FIXED_BY_CARDS: readonly TUnratedReason[] = [...CARD_TROUBLE, 'no_route'];
+
+/**
  * An unrated call's reason as a viewer at `viewerDepth` (a carrier 0) may read it: a card's
  * trouble at a level above the viewer reads `no_route` — it learns that something above
  * refuses, never what its parent's or the carrier's cards hold — as `POST /authorize`
