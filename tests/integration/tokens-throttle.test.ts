@@ -129,6 +129,16 @@ describe('API tokens', () => {
     const current = (await admin.get(`/users/${user.id}`)).body;
     await admin.patch(`/users/${user.id}`, { version: current.version, status: 'disabled' });
     expect((await bearer(second, '/me')).status).toBe(401);
+    // Enabled again, the token stays dead (its session version is past), and its owner's
+    // list no longer shows it as if it worked.
+    const disabled = (await admin.get(`/users/${user.id}`)).body;
+    await admin.patch(`/users/${user.id}`, { version: disabled.version, status: 'active' });
+    expect((await bearer(second, '/me')).status).toBe(401);
+    const fresh = (await issue('moving@carrier.test')).body;
+    const listed = (await (await bearer(fresh.token, '/tokens')).json()) as {
+      items: { id: string }[];
+    };
+    expect(listed.items.map((item) => item.id)).toEqual([fresh.id]);
 
     const other = await newUser('deleted@carrier.test');
     const third = (await issue('deleted@carrier.test')).body.token;
