@@ -328,6 +328,14 @@ describe('an account deleted with its brand', () => {
     ).toBe(201);
     expect((await admin.del(`/customers/${gone.id}`)).status).toBe(204);
     expect(await brandForHost(suite.orm.em.fork(), 'gone.example')).toBeNull();
+    // Recorded as the brand's own delete would be: the audit says so (and the fan-out,
+    // passing it, drops every process's hostname list).
+    const audit = await admin.get(`/audit?resource=brands&entityId=${gone.id}&limit=50`);
+    expect(audit.status).toBe(200);
+    expect(audit.body.items.map((entry: { op: string }) => entry.op)).toEqual([
+      'deleted',
+      'created',
+    ]);
     const reused = await admin.put(
       `/accounts/${ids.K2}/brand`,
       brand({ displayName: 'K2', hostnames: ['gone.example'] }),

@@ -8,13 +8,16 @@ import { mutate } from '@/lib/server/live/change-log';
 import { findScopedAccount, type TSubAccountKind } from './account-scope';
 import { toAccountDto } from './account-dto';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
+import { removeBrandOf } from '@/lib/server/services/brands/brands';
+import { invalidatePortalHostnames } from '@/lib/server/services/brands/portal-hostnames';
 
 /**
  * Deletes a reseller or customer that nothing depends on. Sub-accounts, users, groups,
  * cards it owns, cards assigned to it, its ledger and its statements (both kept) block it — its
  * own entries and those it is the counterparty of (a customer that moved away keeps its
  * old parent on its books) — and so do its calls still waiting to be rated: 409 listing
- * them (the first 20), never a cascade.
+ * them (the first 20), never a cascade. Its own brand goes with it, recorded as its own
+ * delete would be (`removeBrandOf`).
  */
 export async function deleteSubAccount(
   em: EntityManager,
@@ -91,6 +94,7 @@ export async function deleteSubAccount(
       );
     }
     const before = toAccountDto(account, suspended, parentName);
+    await removeBrandOf(tx, record, account);
     tx.remove(account);
     record({
       resource: SUB_ACCOUNT[kind].resource,
@@ -102,5 +106,5 @@ export async function deleteSubAccount(
       scopeBefore: accountScopePath(account),
       scopeAfter: null,
     });
-  });
+  }).finally(invalidatePortalHostnames);
 }

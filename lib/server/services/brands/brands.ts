@@ -360,19 +360,37 @@ export async function deleteBrand(
       within: true,
       lock: true,
     });
-    const existing = await ownBrandRow(tx, account.id, true);
-    if (!existing) throw notFound('brand');
-    const hostnames = await directQuery<{ hostname: string }>(
-      tx,
-      `select hostname from brand_hostname where brand_id = ?`,
-      [account.id],
-    );
-    await directQuery(tx, `delete from brand where id = ?`, [account.id]);
-    await endSessionsOnHosts(
-      tx,
-      record,
-      hostnames.map((row) => row.hostname),
-    );
-    record(brandChange('deleted', account.path, toBrandDto(existing), null));
+    if (!(await removeBrandOf(tx, record, account))) throw notFound('brand');
   }).finally(invalidatePortalHostnames);
+}
+
+/**
+ * Removes an account's own brand inside the caller's `mutate`, as `DELETE …/brand` does:
+ * sessions opened on its hostnames end, and the change is recorded (audit `brands`; every
+ * process drops its hostname list when the fan-out passes it). The caller invalidates
+ * this process's list after the commit (`invalidatePortalHostnames`). False: it had none.
+ * Also the account's delete (delete-sub-account.ts): a cascade would drop the brand,
+ * its hostnames and its logo with no record, the freed hostnames still admitted as an
+ * origin by every process until the next brand change.
+ */
+export async function removeBrandOf(
+  tx: EntityManager,
+  record: (change: TChange) => void,
+  account: { id: string; path: string },
+): Promise<boolean> {
+  const existing = await ownBrandRow(tx, account.id, true);
+  if (!existing) return false;
+  const hostnames = await directQuery<{ hostname: string }>(
+    tx,
+    `select hostname from brand_hostname where brand_id = ?`,
+    [account.id],
+  );
+  await directQuery(tx, `delete from brand where id = ?`, [account.id]);
+  await endSessionsOnHosts(
+    tx,
+    record,
+    hostnames.map((row) => row.hostname),
+  );
+  record(brandChange('deleted', account.path, toBrandDto(existing), null));
+  return true;
 }
