@@ -1148,6 +1148,57 @@ describe('CSV import and export', () => {
     expect(back.map(({ id: _id, ...row }) => row)).toEqual(rows.map(({ id: _id, ...row }) => row));
     expect((await r1.raw('GET', `/cards/${cardId}/rates/export`)).status).toBe(404);
   });
+
+  it('merges a file without a term’s column keeping that term of each row it replaces', async () => {
+    const card = (
+      await admin.post('/cards', { name: 'Supplier sheet', currency: 'EUR', kind: 'provider' })
+    ).body.id as string;
+    const terms = { connectionFee: '0.0500', initialIncrement: 1, increment: 1, graceSeconds: 5 };
+    expect(
+      (
+        await admin.put(`/cards/${card}/rates`, {
+          rates: [
+            { prefix: '44', destination: 'UK', rate: '0.0200', ...terms, minimumSeconds: 30 },
+            { prefix: '882', destination: 'Satellite', rate: '5.0000', blocked: true },
+          ],
+        })
+      ).status,
+    ).toBe(200);
+    // A supplier's price sheet: the three required columns, one new prefix.
+    const merged = await admin.raw(
+      'POST',
+      `/cards/${card}/rates/import?mode=merge`,
+      'prefix,destination,rate\n44,UK,0.0190\n882,Satellite,4.0000\n33,France,0.0100\n',
+      'text/csv',
+    );
+    expect(merged.status).toBe(200);
+    const rows = await allRates(admin, card);
+    const pick = (prefix: string) => {
+      const row = rows.find((r) => r.prefix === prefix)!;
+      return [
+        row.rate,
+        row.connectionFee,
+        row.initialIncrement,
+        row.increment,
+        row.graceSeconds,
+        row.minimumSeconds ?? null,
+        row.blocked,
+      ];
+    };
+    // The fraud block stays, and so do the billing terms; the new row takes the defaults.
+    expect(pick('44')).toEqual(['0.0190', '0.0500', 1, 1, 5, 30, false]);
+    expect(pick('882')).toEqual(['4.0000', '0.0000', 60, 60, 0, null, true]);
+    expect(pick('33')).toEqual(['0.0100', '0.0000', 60, 60, 0, null, false]);
+    // A column the file has is the file's, empty cells its defaults: 44 unblocked there.
+    await admin.raw(
+      'POST',
+      `/cards/${card}/rates/import?mode=merge`,
+      'prefix,destination,rate,blocked\n882,Satellite,4.0000,false\n',
+      'text/csv',
+    );
+    const after = await allRates(admin, card);
+    expect(after.find((r) => r.prefix === '882')?.blocked).toBe(false);
+  });
 });
 
 describe('a rate set replaced from an older copy', () => {

@@ -48,11 +48,28 @@ import { DomainError } from '@/lib/server/errors/domain-error';
 export type TRatesCause = 'put' | 'import' | 'parent' | 'markup' | 'rollback' | 'revision';
 
 /**
+ * A rate's terms a CSV may leave out, by column, as `rev_set` names them: a merged file
+ * without one keeps the replaced row's (`writeRateRows`' `keep`).
+ */
+export const KEPT_TERMS = {
+  connectionFee: 'connection_fee',
+  initialIncrement: 'initial_increment',
+  increment: 'increment',
+  graceSeconds: 'grace_seconds',
+  blocked: 'blocked',
+  minimumSeconds: 'minimum_seconds',
+} as const;
+export type TKeptTerm = keyof typeof KEPT_TERMS;
+
+/**
  * The input rows as the card's next revision (revisions.ts): staged in one statement,
  * any size, then the whole new set built in `rev_set` — the rows as given (`replace`), or
  * merged over the latest revision's, same prefix and effective time replaced (`merge`;
- * `remove` names rows of it left out). Live now (what `rate` reads) unless `plan.liveAt`
- * dates it later.
+ * `remove` names rows of it left out; `keep`, terms the input does not give — a CSV
+ * without their columns — taken from the row it replaces, so a supplier's
+ * `prefix,destination,rate` sheet merged in neither unblocks a blocked route nor resets
+ * its increments, fee, grace or minimum). Live now (what `rate` reads) unless
+ * `plan.liveAt` dates it later.
  */
 export async function writeRateRows(
   tx: EntityManager,
@@ -61,6 +78,7 @@ export async function writeRateRows(
   mode: 'replace' | 'merge',
   plan: TRevisionPlan,
   remove: readonly TRateKey[] = [],
+  keep: readonly TKeptTerm[] = [],
 ): Promise<TRecordedRevision> {
   await prepareRevSet(tx, cardId);
   if (rows.length) {
@@ -80,6 +98,15 @@ export async function writeRateRows(
         [cardId],
       );
     }
+  }
+  if (mode === 'merge' && keep.length && rows.length) {
+    await tx.execute(
+      `update rev_set s
+          set ${keep.map((term) => `${KEPT_TERMS[term]} = h.${KEPT_TERMS[term]}`).join(', ')}
+         from rate_history h
+        where s.card_id = ? and h.card_id = s.card_id and h.to_rev is null and ${sameKey('s', 'h')}`,
+      [cardId],
+    );
   }
   if (mode === 'merge') {
     await tx.execute(

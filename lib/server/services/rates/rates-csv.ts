@@ -39,6 +39,8 @@ export async function parseRatesCsv(
   errors: TCsvLineError[];
   /** Each row's line by its `rateKey`: a refusal found after parsing names the line. */
   lines: Map<string, number>;
+  /** The header's column names (a merge keeps the terms of those it lacks). */
+  columns: string[];
 }> {
   const rows: TRateInput[] = [];
   const errors: TCsvLineError[] = [];
@@ -111,7 +113,7 @@ export async function parseRatesCsv(
   if (!header && !errors.length) {
     errors.push({ line: 1, reason: 'the file is empty: a header row is required' });
   }
-  return { rows, errors, lines: seen };
+  return { rows, errors, lines: seen, columns: header ?? [] };
 }
 
 /**

@@ -8,7 +8,13 @@ import type { TRateInput, TRateKey, TRatePatchRow, TRatesPatch } from '@/lib/sha
 import { databaseClock } from '@/lib/server/db/clock';
 import { toCardOwnerDto } from '@/lib/server/services/cards/card-store';
 import { findCardForRateWrite } from './rate-access';
-import { rateSetChanged, UndatedBehindDated, writeRateRows } from './rate-sets';
+import {
+  KEPT_TERMS,
+  rateSetChanged,
+  UndatedBehindDated,
+  writeRateRows,
+  type TKeptTerm,
+} from './rate-sets';
 import { DerivedRateOutOfRange, inputRowOf } from './derived-range';
 import { revisionRef } from './revision-queries';
 import {
@@ -212,7 +218,11 @@ export async function importRates(
         throw csvRejected([{ line: 1, reason: "the card's precision changed; import again" }]);
     }
     const plan = { source: 'import', liveAt, createdBy: actor.userId } as const;
-    const revision = await writeRateRows(tx, card.id, parsed.rows, mode, plan).catch(
+    // A merged file without a term's column keeps that term of each row it replaces.
+    const keep = (Object.keys(KEPT_TERMS) as TKeptTerm[]).filter(
+      (term) => !parsed.columns.includes(term),
+    );
+    const revision = await writeRateRows(tx, card.id, parsed.rows, mode, plan, [], keep).catch(
       (error: unknown) => {
         // Rows dated in the past: the lines of the file that hold them, as every other
         // refusal of a file names its lines.
