@@ -1432,3 +1432,48 @@ describe('an undated row merged in where a dated row of its prefix is in force',
     expect(error.message).toBe('8 lines of the file cannot be imported; nothing was written.');
   });
 });
+
+describe('a customer’s card replaced by another', () => {
+  it('is held to the old card’s notice when the new one prices a call higher', async () => {
+    // P (UK 0.0200) → Held (+20 %: 0.0240, 48 hours' notice), Dearer (+50 %: 0.0300),
+    // Cheaper (+10 %: 0.0220, no notice); K holds Held.
+    const P = (await admin.post('/cards', { name: 'Swap P', currency: 'EUR', kind: 'provider' }))
+      .body.id as string;
+    expect((await admin.put(`/cards/${P}/rates`, { rates: [FIRST[0]!] })).status).toBe(200);
+    const derive = async (name: string, markupPercent: string) =>
+      (await admin.post(`/cards/${P}/derive`, { name, markupPercent })).body.id as string;
+    const held = await derive('Held', '20');
+    const dearer = await derive('Dearer', '50');
+    const cheaper = await derive('Cheaper', '10');
+    const version = (await admin.get(`/cards/${held}`)).body.version as number;
+    expect((await admin.patch(`/cards/${held}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    const k = (await admin.post('/customers', { name: 'Swap K' })).body.id as string;
+    const given = await admin.post('/assignments', { cardId: held, accountId: k });
+    expect(given.status).toBe(201);
+    // What K pays for a minute to UK: the last level, its own card's.
+    const price = async () =>
+      (await admin.get(`/rates/lookup?accountId=${k}&number=4420&seconds=60`)).body.levels.at(-1)
+        .amount as string;
+    expect(await price()).toBe('0.0240');
+
+    // Replaced by a dearer card at once: refused, naming the notice; K keeps its price.
+    const swapped = await admin.post('/assignments', { cardId: dearer, accountId: k });
+    expect(swapped.status).toBe(409);
+    expect(swapped.body.error.code).toBe('notice_too_short');
+    expect(swapped.body.error.message).toContain('48 hours');
+    expect(await price()).toBe('0.0240');
+    // Taken away, then the dearer card given: the same notice binds.
+    expect((await admin.del(`/assignments/${given.body.id}`)).status).toBe(204);
+    const later = await admin.post('/assignments', { cardId: dearer, accountId: k });
+    expect(later.status).toBe(409);
+    expect(later.body.error.code).toBe('notice_too_short');
+    // A cheaper card needs no notice; nor does going back to the one it had.
+    expect((await admin.post('/assignments', { cardId: cheaper, accountId: k })).status).toBe(201);
+    expect(await price()).toBe('0.0220');
+    // Through a card of no notice in between, the old one's still binds.
+    const through = await admin.post('/assignments', { cardId: dearer, accountId: k });
+    expect(through.status).toBe(409);
+    expect((await admin.post('/assignments', { cardId: held, accountId: k })).status).toBe(201);
+    expect(await price()).toBe('0.0240');
+  });
+});

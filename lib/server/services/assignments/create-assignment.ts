@@ -1,4 +1,5 @@
 import { assuranceChanged } from '@/lib/server/services/rates/rate-sets';
+import { assertReplacementGivesNotice } from '@/lib/server/services/rates/revisions';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
@@ -112,6 +113,7 @@ export async function createAssignment(
         await tx.flush();
         record(assignmentChange(held, ownerPath, 'deleted', before, { reason: 'replaced' }));
       }
+      await assertNoticeOfCardsHeld(tx, account, card.owner.id, card.id);
     } else {
       const held = await tx.findOne(CardAssignment, { account: account.id, card: card.id });
       if (held) throw conflict('duplicate', 'This reseller holds this card already.');
@@ -157,4 +159,39 @@ async function assertStillUnder(tx: EntityManager, accountId: string, ownerId: s
     [accountId],
   );
   if (row?.parent_id !== ownerId) throw notFound('account');
+}
+
+/**
+ * A customer's new card held to the notice of each card of its parent it bought from
+ * within that card's notice — the one this replaces, or one taken away a while ago (two
+ * writes give no less notice than one), or one held in between — as a revision of that
+ * card would be (rates/revisions.ts `assertReplacementGivesNotice`). Those cards' spans
+ * end by now: the one replaced was removed just before this is asked.
+ */
+async function assertNoticeOfCardsHeld(
+  tx: EntityManager,
+  account: { id: string; name: string },
+  ownerId: string,
+  cardId: string,
+): Promise<void> {
+  const bound = await tx.execute<{ card_id: string; ended: Date }[]>(
+    `select s.card_id, max(s.to_at) as ended
+       from customer_card_span s join card c on c.id = s.card_id
+       cross join lateral (
+         select greatest(coalesce(c.min_notice_hours, 0),
+                         case when c.notice_floor_until > now() then c.notice_floor_hours else 0 end)
+                  as hours) n
+      where s.account_id = ? and c.owner_id = ? and s.card_id <> ? and n.hours > 0
+        and s.to_at > now() - n.hours * interval '1 hour'
+      group by s.card_id`,
+    [account.id, ownerId, cardId],
+  );
+  for (const row of bound) {
+    await assertReplacementGivesNotice(
+      tx,
+      { cardId: row.card_id, endedAt: new Date(row.ended) },
+      cardId,
+      account.name,
+    );
+  }
 }

@@ -160,6 +160,89 @@ function dearerSql(staged: string, open: string, card: TCardRounding): string {
              where ${mixedLosingSql(slack, periods, card, card)}) end)`;
 }
 
+/** A card's notice of increases, as its holders are told it, with its precision and rounding. */
+type TNotice = { hours: number; name: string; bound_until: Date | null } & TCardRounding;
+
+/**
+ * A card's notice, or the one it had before it was lowered while that still binds
+ * (`setNotice`), by the transaction's clock; its precision and rounding: a raise is a
+ * call billed higher (`dearerSql`).
+ */
+async function noticeOf(tx: EntityManager, cardId: string): Promise<TNotice | undefined> {
+  const [card] = await tx.execute<TNotice[]>(
+    `select greatest(coalesce(min_notice_hours, 0), f.hours) as hours, name, decimals, rounding,
+            case when f.hours > coalesce(min_notice_hours, 0) then notice_floor_until end as bound_until
+       from card
+       cross join lateral (
+         select case when notice_floor_until > now() then notice_floor_hours else 0 end as hours) f
+      where id = ?`,
+    [cardId],
+  );
+  return card;
+}
+
+function noticeText(card: TNotice): string {
+  return `${card.name} gives ${card.hours} hours' notice of increases${
+    card.bound_until
+      ? ` (its notice was lowered: the old one binds until ${new Date(card.bound_until).toISOString()})`
+      : ''
+  }`;
+}
+
+/**
+ * A customer's card replaced by another (`toCardId`) is held to the notice of the card it
+ * bought from (`from`: held now, or until `endedAt` — taken away and another given within
+ * its notice), as a revision of that card would be: the new card's live set compared
+ * with the old card's, and with what its holders were told a notice ago, by the same rule
+ * (`firstRaise`), at each card's precision and rounding. Else a reseller whose card
+ * promises its customers 48 hours' notice could raise their prices at once by deriving a
+ * dearer card and assigning it — the bypass the notice's floor (`setNotice`) closes for a
+ * lowered notice. 409 `notice_too_short` naming the rows and the first moment.
+ */
+export async function assertReplacementGivesNotice(
+  tx: EntityManager,
+  from: { cardId: string; endedAt: Date | null },
+  toCardId: string,
+  accountName: string,
+): Promise<void> {
+  const card = await noticeOf(tx, from.cardId);
+  if (!card || card.hours <= 0) return;
+  const now = await databaseClock(tx, 'transaction');
+  if (from.endedAt && from.endedAt.getTime() <= now.getTime() - card.hours * 3_600_000) return;
+  const [to] = await tx.execute<({ name: string; live_revision: number | null } & TCardRounding)[]>(
+    `select name, decimals, rounding, live_revision from card where id = ?`,
+    [toCardId],
+  );
+  // The new card's live set, staged as the old card's next set would be.
+  await prepareRevSet(tx, from.cardId);
+  await tx.execute(
+    `insert into rev_set (card_id, ${SET_COLUMNS})
+     select ?, ${SET_COLUMNS} from rate_history h where h.card_id = ? and ${rowsAt('h')}`,
+    [from.cardId, toCardId, to!.live_revision ?? 0, to!.live_revision ?? 0],
+  );
+  const known = await knownBefore(tx, from.cardId, card.hours);
+  // Each side is billed at its own card's precision: compared at both when they differ.
+  const terms: TCardRounding[] =
+    to!.decimals === card.decimals && to!.rounding === card.rounding ? [card] : [card, to!];
+  let raised: { at: Date; rows: number } | null = null;
+  for (const rounding of terms) {
+    raised = [
+      raised,
+      await firstRaise(tx, from.cardId, rounding, now),
+      known !== null ? await firstRaise(tx, from.cardId, rounding, now, known) : null,
+    ].reduce(earlier, null);
+  }
+  await tx.execute('delete from rev_set where card_id = ?', [from.cardId]);
+  const notice = raised ? (raised.at.getTime() - now.getTime()) / 3_600_000 : Infinity;
+  if (notice < card.hours) {
+    throw conflict(
+      'notice_too_short',
+      `${noticeText(card)} to ${accountName}; ${to!.name} prices calls higher on ${raised!.rows} rows, the first from ${raised!.at.toISOString()}: raise ${card.name}'s prices with that notice instead.`,
+      { cardId: from.cardId, minNoticeHours: card.hours, raised: raised!.rows },
+    );
+  }
+}
+
 /**
  * What a card's notice rule (`min_notice_hours`) is about: the moments from the
  * revision's date on when a number's call is priced higher by the staged set than by the
@@ -512,20 +595,7 @@ export async function recordRevision(
     changed: Number(counted?.changed ?? 0),
     unchanged: Number(counted?.unchanged ?? 0),
   };
-  // The card's notice, or the one it had before it was lowered while that still binds
-  // (`setNotice`), by the transaction's clock.
-  // Its precision and rounding: a raise is a call billed higher (`dearerSql`).
-  const [card] = await tx.execute<
-    ({ hours: number; name: string; bound_until: Date | null } & TCardRounding)[]
-  >(
-    `select greatest(coalesce(min_notice_hours, 0), f.hours) as hours, name, decimals, rounding,
-            case when f.hours > coalesce(min_notice_hours, 0) then notice_floor_until end as bound_until
-       from card
-       cross join lateral (
-         select case when notice_floor_until > now() then notice_floor_hours else 0 end as hours) f
-      where id = ?`,
-    [cardId],
-  );
+  const card = await noticeOf(tx, cardId);
   const hours = plan.upstream ? 0 : (card?.hours ?? 0);
   if (hours > 0) {
     // By the transaction's clock: by this process's, a clock running behind would count
@@ -543,11 +613,7 @@ export async function recordRevision(
     if (notice < hours) {
       throw conflict(
         'notice_too_short',
-        `${card!.name} gives ${hours} hours' notice of increases${
-          card!.bound_until
-            ? ` (its notice was lowered: the old one binds until ${new Date(card!.bound_until).toISOString()})`
-            : ''
-        }; ${raised!.rows} rows price calls higher, the first from ${raised!.at.toISOString()}.`,
+        `${noticeText(card!)}; ${raised!.rows} rows price calls higher, the first from ${raised!.at.toISOString()}.`,
         { cardId, minNoticeHours: hours, increased: counts.increased, raised: raised!.rows },
       );
     }
