@@ -1570,3 +1570,59 @@ describe('a card renamed', () => {
     }
   });
 });
+
+describe('a derived card’s precision and rounding', () => {
+  it('follow its parent’s, now and when they change, unless given', async () => {
+    const P = (await admin.post('/cards', { name: 'Follow P', currency: 'EUR', kind: 'provider' }))
+      .body.id as string;
+    expect(
+      (
+        await admin.put(`/cards/${P}/rates`, {
+          rates: [{ prefix: '44', destination: 'UK', rate: '0.0200' }],
+        })
+      ).status,
+    ).toBe(200);
+    const derive = async (parent: string, name: string, extra: Record<string, unknown> = {}) =>
+      (await admin.post(`/cards/${parent}/derive`, { name, markupPercent: '0', ...extra })).body
+        .id as string;
+    const follows = await derive(P, 'Follows');
+    const below = await derive(follows, 'Below it');
+    const own = await derive(P, 'Own decimals', { decimals: 4 });
+    const terms = async (id: string) => {
+      const card = (await admin.get(`/cards/${id}`)).body;
+      return [card.decimals, card.rounding, card.markup.decimalsFromParent];
+    };
+    const rate = async (id: string) => (await allRates(admin, id))[0]!.rate;
+    const patch = async (id: string, body: Record<string, unknown>) => {
+      const { version } = (await admin.get(`/cards/${id}`)).body;
+      return admin.patch(`/cards/${id}`, { version, ...body });
+    };
+    expect(await terms(follows)).toEqual([4, 'half_up', true]);
+
+    // The provider card moves to 6 decimals, rounding up: those following move with it,
+    // down the chain; the one given 4 keeps 4 (its rounding, not given, follows).
+    expect((await patch(P, { decimals: 6, rounding: 'up' })).status).toBe(200);
+    expect(await terms(follows)).toEqual([6, 'up', true]);
+    expect(await terms(below)).toEqual([6, 'up', true]);
+    expect(await terms(own)).toEqual([4, 'up', false]);
+    await admin.patch(`/cards/${P}/rates`, {
+      upsert: [{ prefix: '44', destination: 'UK', rate: '0.020049' }],
+      remove: [],
+    });
+    // Not rounded away below its cost at 4 decimals.
+    expect(await rate(follows)).toBe('0.020049');
+    expect(await rate(below)).toBe('0.020049');
+    expect(await rate(own)).toBe('0.0201');
+
+    // Given a precision, a card keeps it; `null` gives it back to its parent's.
+    expect((await patch(follows, { decimals: 5 })).status).toBe(200);
+    expect(await terms(follows)).toEqual([5, 'up', false]);
+    expect(await terms(below)).toEqual([5, 'up', true]);
+    expect((await patch(follows, { decimals: null })).status).toBe(200);
+    expect(await terms(follows)).toEqual([6, 'up', true]);
+    expect(await terms(below)).toEqual([6, 'up', true]);
+    const notDerived = await patch(P, { decimals: null });
+    expect(notDerived.status).toBe(400);
+    expect(Object.keys(notDerived.body.error.fields)).toEqual(['decimals']);
+  });
+});

@@ -43,6 +43,13 @@ export const Card = defineEntity({
     kind: p.enum([...CARD_KINDS]),
     decimals: p.smallint().default(4),
     rounding: p.enum([...ROUNDING_MODES]).default('half_up'),
+    /**
+     * A derived card whose derive or last edit did not set its precision (or rounding):
+     * it follows its parent's, now and whenever that changes (rate-sets.ts
+     * `followParentTerms`). False on a card that is not derived.
+     */
+    decimalsFromParent: p.boolean().default(false),
+    roundingFromParent: p.boolean().default(false),
     parent: () =>
       p
         .manyToOne(Card as EntitySchema<{ id: string }>)

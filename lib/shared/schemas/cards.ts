@@ -141,8 +141,9 @@ export type TCardDerive = z.infer<typeof ZCardDerive>;
 export const ZCardPatch = z.strictObject({
   version: ZVersion,
   name: ZCardName.optional(),
-  decimals: ZDecimals.optional(),
-  rounding: ZRounding.optional(),
+  /** null (a derived card): its parent's, followed when the parent's changes. */
+  decimals: ZDecimals.nullable().optional(),
+  rounding: ZRounding.nullable().optional(),
   markupPercent: ZPercent.nullable().optional(),
   markupFixed: ZPrice.nullable().optional(),
   overrides: ZOverrides.nullable().optional(),
@@ -220,6 +221,9 @@ export const ZCardOwnerDto = ZEntityMeta.extend({
       overrides: z.array(ZOverride),
       /** The markup applies to the connection fee too. */
       fee: z.boolean(),
+      /** Its precision and rounding are its parent's, followed when those change. */
+      decimalsFromParent: z.boolean(),
+      roundingFromParent: z.boolean(),
       /** The card's own billing structure; null fields are the parent's, per row. */
       initialIncrement: z.number().int().nullable(),
       increment: z.number().int().nullable(),

@@ -54,6 +54,7 @@ import { Migration20261227300000 } from './Migration20261227300000';
 import { Migration20261228100000 } from './Migration20261228100000';
 import { Migration20261229100000 } from './Migration20261229100000';
 import { Migration20261230100000 } from './Migration20261230100000';
+import { Migration20261230200000 } from './Migration20261230200000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -115,4 +116,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261228100000', class: Migration20261228100000 },
   { name: 'Migration20261229100000', class: Migration20261229100000 },
   { name: 'Migration20261230100000', class: Migration20261230100000 },
+  { name: 'Migration20261230200000', class: Migration20261230200000 },
 ];

@@ -37,6 +37,8 @@ export function toCardOwnerDto(card: TCard): TCardOwnerDto {
             rate: money(row.rate).toFixed(),
           })),
           fee: card.markupFee ?? false,
+          decimalsFromParent: card.decimalsFromParent ?? false,
+          roundingFromParent: card.roundingFromParent ?? false,
           initialIncrement: card.billingInitialIncrement ?? null,
           increment: card.billingIncrement ?? null,
           graceSeconds: card.billingGraceSeconds ?? null,

@@ -96,6 +96,9 @@ export async function deriveCard(
       kind: 'customer',
       decimals: input.decimals ?? parent.decimals,
       rounding: input.rounding ?? parent.rounding,
+      // Not given: its parent's, followed when the parent's changes.
+      decimalsFromParent: input.decimals === undefined,
+      roundingFromParent: input.rounding === undefined,
       parent,
       markupPercent: input.markupPercent ?? null,
       markupFixed: input.markupFixed ?? null,

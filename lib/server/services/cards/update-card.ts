@@ -12,7 +12,7 @@ import {
   liveNow,
 } from '@/lib/server/services/rates/revisions';
 import { accountCardRelation, heldByAccountSql } from '@/lib/server/authz/card-relation';
-import type { TCard } from '@/lib/server/entities';
+import { Card, type TCard } from '@/lib/server/entities';
 import { DerivedRateOutOfRange } from '@/lib/server/services/rates/derived-range';
 import { finerRowSql, setNotice } from '@/lib/server/services/rates/revisions';
 import { databaseClock } from '@/lib/server/db/clock';
@@ -51,6 +51,21 @@ export async function updateCard(
     if (patch.version !== card.version) throw staleVersion(before);
 
     const derived = Boolean(card.parent);
+    // `null`: a derived card's precision or rounding back to its parent's, followed from
+    // now on (`followParentTerms`); a value given is its own.
+    const unset = (['decimals', 'rounding'] as const).filter((field) => patch[field] === null);
+    if (unset.length && !derived) {
+      throw invalidInput(
+        Object.fromEntries(
+          unset.map((field) => [field, 'is a parent’s only on a derived card: give a value']),
+        ),
+      );
+    }
+    const parentTerms = unset.length
+      ? await tx.findOneOrFail(Card, { id: card.parent!.id })
+      : undefined;
+    const decimals = patch.decimals === null ? parentTerms!.decimals : patch.decimals;
+    const rounding = patch.rounding === null ? parentTerms!.rounding : patch.rounding;
     const markupFields = (
       [
         'markupPercent',
@@ -71,7 +86,7 @@ export async function updateCard(
         Object.fromEntries(markupFields.map((field) => [field, 'applies to derived cards only'])),
       );
     }
-    if (!derived && patch.decimals !== undefined && patch.decimals < card.decimals) {
+    if (!derived && decimals !== undefined && decimals < card.decimals) {
       // The live rows, and the rows a scheduled revision will put live.
       const finer = await tx.execute(
         `select 1 from rate r where r.card_id = ? and ${finerRowSql('r')}
@@ -81,12 +96,12 @@ export async function updateCard(
           where h.card_id = ? and v.applied_at is null and v.cancelled_at is null
             and ${finerRowSql('h')}
          limit 1`,
-        [card.id, patch.decimals, patch.decimals, card.id, patch.decimals, patch.decimals],
+        [card.id, decimals, decimals, card.id, decimals, decimals],
       );
       if (finer.length) {
         throw conflict(
           'precision_loss',
-          `Some rates have more than ${patch.decimals} decimals; change them first.`,
+          `Some rates have more than ${decimals} decimals; change them first.`,
         );
       }
     }
@@ -132,17 +147,23 @@ export async function updateCard(
         tx,
         [card.parent.id, ...(card.moreParents ?? [])],
         overrides,
-        patch.decimals ?? card.decimals,
+        decimals ?? card.decimals,
       );
-    } else if (patch.decimals !== undefined) {
+    } else if (decimals !== undefined) {
       // Fewer decimals: no override kept may be finer than the card then prices to.
-      const finer = finerOverrides(overrides, patch.decimals);
+      const finer = finerOverrides(overrides, decimals);
       if (Object.keys(finer).length) throw invalidInput(finer);
     }
 
     if (patch.name !== undefined) card.name = patch.name;
-    if (patch.decimals !== undefined) card.decimals = patch.decimals;
-    if (patch.rounding !== undefined) card.rounding = patch.rounding;
+    if (decimals !== undefined) {
+      card.decimals = decimals;
+      card.decimalsFromParent = patch.decimals === null;
+    }
+    if (rounding !== undefined) {
+      card.rounding = rounding;
+      card.roundingFromParent = patch.rounding === null;
+    }
     if (patch.markupPercent !== undefined) card.markupPercent = patch.markupPercent;
     if (patch.markupFixed !== undefined) card.markupFixed = patch.markupFixed;
     if (patch.markupFee !== undefined) card.markupFee = patch.markupFee;

@@ -13,7 +13,7 @@ import { atCommitOrder, type TChange } from '@/lib/server/live/change-log';
 import { COMPACTIONS, marginSlack, type TCompaction } from '@/lib/shared/pricing/markup';
 import type { TCardRounding } from '@/lib/shared/pricing/money';
 import { assertDerivedInRange } from './derived-range';
-import { CSV_REFUSALS_MAX } from './rates-csv';
+import { CSV_REFUSALS_MAX, finerThan } from './rates-csv';
 import { firstBilledSql, mixedLosingSql, roundedOverSql, roundSql, unitsSql } from './pricing-sql';
 import type { TRateInput, TRateKey } from '@/lib/shared/schemas/rates';
 import type { TCardChangeSummary } from '@/lib/shared/live/change-summary';
@@ -34,7 +34,7 @@ import {
   type TRevisionPlan,
 } from './revisions';
 import type { TRevisionSource } from '@/lib/shared/schemas/revisions';
-import { DomainError } from '@/lib/server/errors/domain-error';
+import { conflict, DomainError } from '@/lib/server/errors/domain-error';
 
 /**
  * Rate sets are written in bulk, set-based (DESIGN §1, issue "100k rows in seconds"):
@@ -1058,6 +1058,7 @@ export async function rateSetChanged(
   const redone = new Map<string, string>();
   for (const row of descendants) {
     const child = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
+    await followParentTerms(tx, child);
     // The parent revision it follows: the first of its parents recomputed here.
     const followed = row.parent_ids.find((id) => revisionOf.has(id));
     // Another account's sell card follows the date: its owner is told (`notice` below),
@@ -1102,6 +1103,35 @@ export async function rateSetChanged(
   }
   assuranceChanged(record, carrierIdOf(ownerPath), [card.id, ...descendants.map((row) => row.id)]);
   atCommitOrder(record, carrierIdOf(ownerPath), (tx) => settleDates(tx, settled));
+}
+
+/**
+ * A derived card following its parent's precision or rounding (`decimalsFromParent`,
+ * `roundingFromParent`: its derive or last edit gave none) takes them as they are now,
+ * before it is recomputed — so a parent moved to 6 decimals carries the cards following
+ * it along, instead of leaving them rounding their buy price away at 4. Its overrides
+ * must fit the precision it follows down (409 `precision_loss` naming the card).
+ */
+async function followParentTerms(tx: EntityManager, child: TCard): Promise<void> {
+  if (!child.parent || !(child.decimalsFromParent || child.roundingFromParent)) return;
+  const parent = await tx.findOneOrFail(Card, { id: child.parent.id });
+  const decimals = child.decimalsFromParent ? parent.decimals : child.decimals;
+  const rounding = child.roundingFromParent ? parent.rounding : child.rounding;
+  if (decimals === child.decimals && rounding === child.rounding) return;
+  if (
+    (child.overrides ?? []).some((row) =>
+      finerThan({ rate: row.rate, connectionFee: '0' }, decimals),
+    )
+  ) {
+    throw conflict(
+      'precision_loss',
+      `${child.name} follows its parent's precision and has sell prices set with more than ${decimals} decimals; change them first.`,
+    );
+  }
+  child.decimals = decimals;
+  child.rounding = rounding;
+  // On the row before its revision is recorded (each keeps the precision it was priced with).
+  await tx.flush();
 }
 
 async function recordRatesChanged(
