@@ -663,6 +663,27 @@ describe('rate revisions', () => {
     expect((await admin.put(`/cards/${id}/rates`, { rates: dearer })).status).toBe(409);
   });
 
+  it('compares a card younger than its notice with its first set: blocked, then dearer', async () => {
+    const made = await admin.post('/cards', { name: 'Young', currency: 'EUR', kind: 'provider' });
+    const id = made.body.id as string;
+    const uk = { prefix: '44', destination: 'UK', rate: '0.0100' };
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [uk] })).status).toBe(200);
+    const version = (await admin.get(`/cards/${id}`)).body.version as number;
+    expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 720 })).status).toBe(200);
+    expect(
+      (await admin.put(`/cards/${id}/rates`, { rates: [{ ...uk, rate: '0.5000' }] })).status,
+    ).toBe(409);
+    // No revision is 720 hours old: its holders were told its first set, and a block
+    // (no raise) then a dearer row is a raise on that, as in one write.
+    expect(
+      (await admin.put(`/cards/${id}/rates`, { rates: [{ ...uk, blocked: true }] })).status,
+    ).toBe(200);
+    const reopened = await admin.put(`/cards/${id}/rates`, { rates: [{ ...uk, rate: '0.5000' }] });
+    expect([reopened.status, reopened.body.error?.code]).toEqual([409, 'notice_too_short']);
+    // Opened again at its first price: none.
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [uk] })).status).toBe(200);
+  });
+
   it('binds a lowered notice for its old hours, and a dearer rounding is a raise', async () => {
     const made = await admin.post('/cards', {
       name: 'Promised',

@@ -342,8 +342,10 @@ async function firstRaise(
 
 /**
  * The revision the card's holders knew `hours` ago: the latest recorded by then and not
- * cancelled. A price is raised with notice only if it is above what they were told then,
- * too — else removing a row and writing it again dearer, in two writes, gives none.
+ * cancelled — or, on a card younger than its notice, its first: what they were first
+ * told. A price is raised with notice only if it is above what they were told then,
+ * too — else removing a row and writing it again dearer, in two writes, gives none (on
+ * a young card too: a 720-hour notice would otherwise bind nothing for 30 days).
  */
 async function knownBefore(
   tx: EntityManager,
@@ -351,10 +353,10 @@ async function knownBefore(
   hours: number,
 ): Promise<number | null> {
   const [row] = await tx.execute<{ number: number | null }[]>(
-    `select max(number) as number from rate_revision
-      where card_id = ? and cancelled_at is null
-        and created_at <= now() - (? * interval '1 hour')`,
-    [cardId, hours],
+    `select coalesce(max(number) filter (where created_at <= now() - (? * interval '1 hour')),
+                     min(number)) as number
+       from rate_revision where card_id = ? and cancelled_at is null`,
+    [hours, cardId],
   );
   return row?.number ?? null;
 }
