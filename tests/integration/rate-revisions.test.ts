@@ -684,6 +684,34 @@ describe('rate revisions', () => {
     expect((await admin.put(`/cards/${id}/rates`, { rates: [uk] })).status).toBe(200);
   });
 
+  it('holds cancelling a scheduled cut to the notice, as withdrawing a dated one is', async () => {
+    const uk = { prefix: '44', destination: 'UK', rate: '0.0200' };
+    const cut = { ...uk, rate: '0.0100' };
+    // The cut as a dated row: withdrawing it is a raise on what the holders were told.
+    const dated = await noticedCard('Cut as a row', uk);
+    expect(
+      (
+        await admin.put(`/cards/${dated}/rates`, {
+          rates: [uk, { ...cut, effectiveFrom: inHours(10) }],
+        })
+      ).status,
+    ).toBe(200);
+    expect((await admin.put(`/cards/${dated}/rates`, { rates: [uk] })).status).toBe(409);
+    // The same cut as a scheduled revision: cancelling it is the same raise.
+    const id = await noticedCard('Cut as a revision', uk);
+    const scheduled = await admin.put(`/cards/${id}/rates`, { rates: [cut], liveAt: inHours(10) });
+    expect(scheduled.status).toBe(200);
+    const cancelled = await admin.del(`/cards/${id}/revisions/${scheduled.body.revision.number}`);
+    expect([cancelled.status, cancelled.body?.error?.code]).toEqual([409, 'notice_too_short']);
+    expect((await revisions(id))[0]).toMatchObject({ state: 'scheduled' });
+    // A cut dated past the notice can be taken back: they are told 48 hours ahead.
+    const far = await noticedCard('Cut far ahead', uk);
+    const later = await admin.put(`/cards/${far}/rates`, { rates: [cut], liveAt: inHours(60) });
+    expect((await admin.del(`/cards/${far}/revisions/${later.body.revision.number}`)).status).toBe(
+      204,
+    );
+  });
+
   it('binds a lowered notice for its old hours, and a dearer rounding is a raise', async () => {
     const made = await admin.post('/cards', {
       name: 'Promised',

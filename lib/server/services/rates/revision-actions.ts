@@ -18,6 +18,7 @@ import {
 import { findRevision } from './revision-queries';
 import { noticeRevisionCancelled } from './revision-notice';
 import {
+  assertCancelGivesNotice,
   finerRowSql,
   latestRevision,
   loadRevisionSet,
@@ -156,6 +157,7 @@ export async function cancelRevision(
         `Revision ${latest.number} follows revision ${number}; cancel it first.`,
       );
     }
+    await assertCancelGivesNotice(tx, card.id, { number, live_at: revision.live_at });
     // The revisions derived cards got from it, parents first (the order writers lock in),
     // by each card's deepest place below this one, as `rateSetChanged` orders them — not
     // by the chain of revisions followed: a card following this one and a card derived

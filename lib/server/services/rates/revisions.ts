@@ -244,6 +244,40 @@ export async function assertReplacementGivesNotice(
 }
 
 /**
+ * Cancelling a card's scheduled revision (its latest) is held to the card's notice as
+ * writing the set it leaves would be: that set compared, from the revision's date on,
+ * with the one the holders were told of when it was scheduled. A cut they were told of
+ * ("prices down at T"), taken back within the notice, prices their calls from T higher
+ * than announced — as withdrawing the same cut written as a dated row is refused.
+ */
+export async function assertCancelGivesNotice(
+  tx: EntityManager,
+  cardId: string,
+  revision: { number: number; live_at: Date | string },
+): Promise<void> {
+  const card = await noticeOf(tx, cardId);
+  if (!card || card.hours <= 0) return;
+  const [before] = await tx.execute<{ number: number | null }[]>(
+    `select max(number) as number from rate_revision
+      where card_id = ? and number < ? and cancelled_at is null`,
+    [cardId, revision.number],
+  );
+  // Its first revision: cancelled, the card prices nothing — no raise.
+  if (before?.number == null) return;
+  await loadRevisionSet(tx, cardId, before.number);
+  const raised = await firstRaise(tx, cardId, card, new Date(revision.live_at));
+  await tx.execute('delete from rev_set where card_id = ?', [cardId]);
+  const now = await databaseClock(tx, 'transaction');
+  if (raised && raised.at.getTime() - now.getTime() < card.hours * 3_600_000) {
+    throw conflict(
+      'notice_too_short',
+      `${noticeText(card)}; cancelling revision ${revision.number} prices ${raised.rows} rows higher than its holders were told, from ${raised.at.toISOString()}. Schedule the prices you want instead, with that notice.`,
+      { cardId, minNoticeHours: card.hours, raised: raised.rows },
+    );
+  }
+}
+
+/**
  * What a card's notice rule (`min_notice_hours`) is about: the moments from the
  * revision's date on when a number's call is priced higher by the staged set than by the
  * card's open set it follows — some call of it billed higher, whichever terms moved
