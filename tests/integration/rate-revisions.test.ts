@@ -663,6 +663,39 @@ describe('rate revisions', () => {
     expect((await admin.put(`/cards/${id}/rates`, { rates: dearer })).status).toBe(409);
   });
 
+  it('compares numbers with what the holders were told: a cheaper longer prefix blocked, then removed', async () => {
+    const uk = { prefix: '44', destination: 'UK', rate: '0.0500' };
+    const london = { prefix: '4420', destination: 'London', rate: '0.0100' };
+    const id = await noticedCard('Block then remove', uk);
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [uk, london] })).status).toBe(200);
+    await suite.orm.em
+      .fork()
+      .execute(
+        `update rate_revision set created_at = created_at - interval '3 days' where card_id = ?`,
+        [id],
+      );
+    // Removed in one write, London's numbers go to 44's price: a raise.
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [uk] })).status).toBe(409);
+    // Blocked (no raise), then removed: the same raise on what the holders were told.
+    expect(
+      (await admin.put(`/cards/${id}/rates`, { rates: [uk, { ...london, blocked: true }] })).status,
+    ).toBe(200);
+    const removed = await admin.put(`/cards/${id}/rates`, { rates: [uk] });
+    expect([removed.status, removed.body.error?.code]).toEqual([409, 'notice_too_short']);
+    // A write that leaves London's numbers where they are is no raise.
+    expect(
+      (
+        await admin.put(`/cards/${id}/rates`, {
+          rates: [
+            uk,
+            { ...london, blocked: true },
+            { prefix: '33', destination: 'F', rate: '0.01' },
+          ],
+        })
+      ).status,
+    ).toBe(200);
+  });
+
   it('compares a card younger than its notice with its first set: blocked, then dearer', async () => {
     const made = await admin.post('/cards', { name: 'Young', currency: 'EUR', kind: 'provider' });
     const id = made.body.id as string;

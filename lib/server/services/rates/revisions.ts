@@ -321,9 +321,33 @@ async function firstRaise(
                              h.grace_seconds, h.minimum_seconds, h.blocked)
                           = (s.rate, s.connection_fee, s.initial_increment, s.increment,
                              s.grace_seconds, s.minimum_seconds, s.blocked))`;
+  // A number moved to a row the write keeps (a longer prefix over it removed or blocked
+  // now) is the write's too: its row in the open set (`current_over`) is another, or
+  // blocked — else blocking a cheaper 4420 under 44, then removing it, raised its numbers
+  // to 44's price with no notice (each write alone compared with the open set, where
+  // 4420 was blocked, and 44 not brought by the write).
+  const current =
+    against === null
+      ? { ctes: '', join: '', brought: 'ns.fresh', params: [] as string[] }
+      : {
+          ctes: `c as (select * from rate_history where card_id = ? and to_rev is null),`,
+          join: 'left join current_over co on co.key = ns.key and co.at = ns.at',
+          brought: `(ns.fresh or co.prefix is distinct from ns.prefix
+                     or co.effective_from is distinct from ns.effective_from or co.blocked)`,
+          params: [cardId],
+        };
+  const currentOver =
+    against === null
+      ? ''
+      : `current_over as (
+            select distinct on (l.key, t.at) l.key, t.at, c.prefix, c.effective_from, c.blocked
+              from leads l join key_times t on t.key = l.key
+              join c on c.prefix = l.lead and coalesce(c.effective_from, '-infinity'::timestamptz) <= t.at
+             order by l.key, t.at, length(c.prefix) desc, c.effective_from desc nulls last),`;
   const [row] = await tx.execute<{ at: Date | null; rows: string }[]>(
     `with s as (select s.*, ${fresh} as fresh from rev_set s where s.card_id = ?),
           o as (select * from rate_history where card_id = ? and ${than}),
+          ${current.ctes}
           moments as (
             select prefix, ?::timestamptz as at from s
             union select prefix, effective_from from s where effective_from > ?::timestamptz
@@ -360,6 +384,7 @@ async function firstRaise(
               from leads l join key_times t on t.key = l.key
               join o on o.prefix = l.lead and coalesce(o.effective_from, '-infinity'::timestamptz) <= t.at
              order by l.key, t.at, length(o.prefix) desc, o.effective_from desc nulls last),
+          ${currentOver}
           raised as (
             select ns.at, ns.prefix, ns.effective_from
               from staged ns join open os on os.prefix = ns.prefix and os.at = ns.at
@@ -367,9 +392,11 @@ async function firstRaise(
             union all
             select ns.at, ns.prefix, ns.effective_from
               from staged_over ns join open_over os on os.key = ns.key and os.at = ns.at
-             where ns.fresh and not ns.blocked and not os.blocked and ${dearerSql('ns', 'os', card)})
+              ${current.join}
+             where ${current.brought} and not ns.blocked and not os.blocked
+               and ${dearerSql('ns', 'os', card)})
      select min(at) as at, count(distinct (prefix, effective_from)) as rows from raised`,
-    [cardId, cardId, ...thanParams, liveAt, liveAt, liveAt, liveAt],
+    [cardId, cardId, ...thanParams, ...current.params, liveAt, liveAt, liveAt, liveAt],
   );
   return row?.at ? { at: new Date(row.at), rows: Number(row.rows) } : null;
 }
