@@ -1549,13 +1549,24 @@ describe('a customer’s card replaced by another', () => {
     const later = await admin.post('/assignments', { cardId: dearer, accountId: k });
     expect(later.status).toBe(409);
     expect(later.body.error.code).toBe('notice_too_short');
-    // A cheaper card needs no notice; nor does going back to the one it had.
+    // A cheaper card needs no notice of its prices, but must promise K as much notice as
+    // the old one did (else, swapped in, it could be raised at once).
+    const promising = await admin.post('/assignments', { cardId: cheaper, accountId: k });
+    expect([promising.status, promising.body.error?.message]).toEqual([
+      409,
+      expect.stringContaining('give it at least 48 hours'),
+    ]);
+    const cheap = (await admin.get(`/cards/${cheaper}`)).body.version as number;
+    expect(
+      (await admin.patch(`/cards/${cheaper}`, { version: cheap, minNoticeHours: 48 })).status,
+    ).toBe(200);
     expect((await admin.post('/assignments', { cardId: cheaper, accountId: k })).status).toBe(201);
     expect(await price()).toBe('0.0220');
-    // Through a card of no notice in between, the old one's still binds.
+    // From it, the dearer card is a raise on it and on the card held before.
     const through = await admin.post('/assignments', { cardId: dearer, accountId: k });
     expect(through.status).toBe(409);
-    expect((await admin.post('/assignments', { cardId: held, accountId: k })).status).toBe(201);
-    expect(await price()).toBe('0.0240');
+    // Going back to the dearer one it had is a raise on what K pays now.
+    expect((await admin.post('/assignments', { cardId: held, accountId: k })).status).toBe(409);
+    expect(await price()).toBe('0.0220');
   });
 });

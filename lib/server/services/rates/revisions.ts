@@ -197,7 +197,9 @@ function noticeText(card: TNotice): string {
  * (`firstRaise`), at each card's precision and rounding. Else a reseller whose card
  * promises its customers 48 hours' notice could raise their prices at once by deriving a
  * dearer card and assigning it — the bypass the notice's floor (`setNotice`) closes for a
- * lowered notice. 409 `notice_too_short` naming the rows and the first moment.
+ * lowered notice. 409 `notice_too_short` naming the rows and the first moment. The new
+ * card must also give at least that notice itself: the promise goes with the account —
+ * else a card of the same prices and no notice, swapped in, could be raised at once.
  */
 export async function assertReplacementGivesNotice(
   tx: EntityManager,
@@ -209,6 +211,14 @@ export async function assertReplacementGivesNotice(
   if (!card || card.hours <= 0) return;
   const now = await databaseClock(tx, 'transaction');
   if (from.endedAt && from.endedAt.getTime() <= now.getTime() - card.hours * 3_600_000) return;
+  const promised = await noticeOf(tx, toCardId);
+  if ((promised?.hours ?? 0) < card.hours) {
+    throw conflict(
+      'notice_too_short',
+      `${noticeText(card)} to ${accountName}; ${promised?.name ?? 'the new card'} gives ${promised?.hours ?? 0}: give it at least ${card.hours} hours' notice first.`,
+      { cardId: from.cardId, minNoticeHours: card.hours, raised: 0 },
+    );
+  }
   const [to] = await tx.execute<({ name: string; live_revision: number | null } & TCardRounding)[]>(
     `select name, decimals, rounding, live_revision from card where id = ?`,
     [toCardId],
