@@ -235,7 +235,11 @@ function Summary({
     .sort((a, b) => new Decimal(b.revenue).comparedTo(a.revenue))
     .slice(0, CHART_ACCOUNTS);
   const series = dailySeries(days.data?.rows ?? [], days.dataUpdatedAt, DAYS, currency);
-  const noTraffic = days.isSuccess && accounts.isSuccess && !days.data.rows.length && !rows.length;
+  // Calls filed under the account shown itself (for no account below it, or a customer's
+  // from before its transfer): in no row, so told apart — Needs attention counts them.
+  const unfiled = accounts.data?.unfiled ?? 0;
+  const noTraffic =
+    days.isSuccess && accounts.isSuccess && !days.data.rows.length && !rows.length && !unfiled;
   const periodText = period === 'hour' ? 'the last hour' : `the last ${DAYS} days`;
   const below = parent.kind === 'root' ? 'the accounts below you' : `${parent.name}'s customers`;
   return (
@@ -246,7 +250,17 @@ function Summary({
       emptyText="No traffic yet: calls show here, live, as soon as the switch posts them."
     >
       <Totals totals={totals} period={periodText} />
-      {!rows.length ? (
+      {unfiled ? (
+        <p className="text-sm text-amber-800 dark:text-amber-300" data-testid="traffic-unfiled">
+          {countOf(unfiled, locale)} unrated {unfiled === 1 ? 'call' : 'calls'} in {periodText} for
+          no account below (an unknown account, or from before a customer’s transfer):{' '}
+          <PanelLink href="/calls?status=unrated" className="underline">
+            see Calls
+          </PanelLink>
+          .
+        </p>
+      ) : null}
+      {!rows.length && !unfiled ? (
         <p className="text-sm text-slate-600" data-testid="traffic-none">
           No calls in {periodText}.
         </p>

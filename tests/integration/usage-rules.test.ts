@@ -765,8 +765,19 @@ describe('who sees what', () => {
       costCurrency: 'EUR',
     });
     expect(Number(r1Row.revenue)).toBeGreaterThan(0);
+    // Calls filed under the carrier itself (sent for no account below it) are in no row,
+    // and counted apart; none under a reseller that posted none.
+    const [filed] = await suite.orm.em
+      .fork()
+      .execute<{ n: number }[]>(
+        `select count(*)::int as n from usage_record where path = (select path from account where id = ?)`,
+        [ids.C],
+      );
+    expect(filed!.n).toBeGreaterThan(0);
+    expect(carrier.unfiled).toBe(filed!.n);
 
     const reseller = (await as.r1.get('/usage/summary')).body as TUsageSummary;
+    expect(reseller.unfiled).toBe(0);
     expect(reseller.rows.map((row) => row.key).sort()).toEqual(
       [ids.K1, ids.K0, ids.KM, ids.R2].sort(),
     );

@@ -302,5 +302,11 @@ export const ZUsageSummary = z.object({
   from: z.string().nullable(),
   to: z.string().nullable(),
   rows: z.array(ZUsageSummaryRow),
+  /**
+   * Calls filed under the parent itself in the window, counted in no row: sent for no
+   * account below it (`unknown_account`), or a customer's from before its transfer
+   * (`moved`) — all unrated. 0 for a customer (its own calls are its Calls).
+   */
+  unfiled: z.number().int(),
 });
 export type TUsageSummary = z.infer<typeof ZUsageSummary>;

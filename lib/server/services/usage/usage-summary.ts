@@ -39,7 +39,8 @@ const KEYS: Record<TUsageSummaryQuery['by'], string> = {
  * (what the parent earned) and `cost` the level the parent itself paid (its buy price,
  * or a carrier's provider cost): both payers are at or below the caller, so every
  * measure is one the caller may see. A call of the parent's own (a customer) has no
- * child and is not counted.
+ * child and is not counted; one filed under a reseller or carrier itself (for no
+ * account below it, or a customer's from before its transfer) is counted as `unfiled`.
  */
 export async function usageSummary(
   em: EntityManager,
@@ -50,7 +51,7 @@ export async function usageSummary(
   const parent =
     query.parentId && query.parentId !== actor.account.id
       ? (await readAccountInScope(em, actor, query.parentId, { within: true })).account
-      : { id: actor.account.id, path: actor.account.path };
+      : { id: actor.account.id, path: actor.account.path, kind: actor.account.kind };
   const below = belowSql('r.path', parent.path);
   const started = windowSql('r.started_at', query);
   const window = started.conditions.map((condition) => `and ${condition}`);
@@ -125,9 +126,20 @@ export async function usageSummary(
       ? a.key.localeCompare(b.key)
       : b.calls - a.calls || b.unrated - a.unrated || a.name.localeCompare(b.name),
   );
+  // Filed under the parent itself: its posters' calls for no account below, and late ones
+  // of a customer moved away. Needs attention counts them; the tiles do too.
+  const [unfiled] =
+    parent.kind === 'customer'
+      ? [{ n: 0 }]
+      : await directQuery<{ n: number }>(
+          em,
+          `select count(*)::int as n from usage_record r where r.path = ? ${window.join(' ')}`,
+          [parent.path, ...started.params],
+        );
   return {
     by: query.by,
     parentId: parent.id,
+    unfiled: unfiled?.n ?? 0,
     from: query.from ? new Date(query.from).toISOString() : null,
     to: query.to ? new Date(query.to).toISOString() : null,
     rows: result,
