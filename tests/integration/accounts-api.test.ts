@@ -386,6 +386,29 @@ describe('creating, validating and editing', () => {
     expect((await actors.r2User.client.get('/me')).status).toBe(401);
   });
 
+  it('lifts a suspension only from the account that set it or one above', async () => {
+    const carrier = actors.carrierAdmin.client;
+    const r1 = actors.r1Admin.client;
+    const patch = async (client: typeof carrier, status: 'active' | 'suspended') => {
+      const { version } = (await carrier.get(`/customers/${world.K1.id}`)).body;
+      return client.patch(`/customers/${world.K1.id}`, { version, status });
+    };
+    // The carrier suspends R1's customer: R1 may edit it, but not resume it, one by one
+    // or in bulk.
+    expect((await patch(carrier, 'suspended')).status).toBe(200);
+    const resumed = await patch(r1, 'active');
+    expect([resumed.status, resumed.body.error?.code]).toEqual([403, 'suspended_above']);
+    const bulk = await r1.post('/customers/bulk', { ids: [world.K1.id], status: 'active' });
+    expect([bulk.status, bulk.body.error?.code]).toEqual([403, 'suspended_above']);
+    expect((await carrier.get(`/customers/${world.K1.id}`)).body.status).toBe('suspended');
+    expect((await patch(carrier, 'active')).status).toBe(200);
+    // R1's own suspension: R1 lifts it, and so may the carrier above it.
+    expect((await patch(r1, 'suspended')).status).toBe(200);
+    expect((await patch(r1, 'active')).status).toBe(200);
+    expect((await patch(r1, 'suspended')).status).toBe(200);
+    expect((await patch(carrier, 'active')).status).toBe(200);
+  });
+
   it('refuses to delete an account with dependants (409 listing them), deletes a leaf', async () => {
     const blocked = await actors.carrierAdmin.client.del(`/resellers/${world.R1.id}`);
     expect(blocked.status).toBe(409);

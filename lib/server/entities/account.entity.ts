@@ -45,6 +45,11 @@ export const Account = defineEntity({
     path: p.text(),
     depth: p.smallint(),
     status: p.enum([...ACCOUNT_STATUSES]).default('active'),
+    /**
+     * Suspended: the path of the account whose person suspended it, which (or one above
+     * it) alone may resume it (update-sub-account.ts `assertMayResume`).
+     */
+    suspendedByPath: p.text().nullable(),
     /** ISO 4217, chosen at creation (default: the parent's) and fixed afterwards. */
     currency: p.string().length(3),
     creditLimit: p.decimal('string').precision(18).scale(6).nullable(),

@@ -2,8 +2,13 @@ import { OptimisticLockError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { accountScopePath } from '@/lib/server/authz/scope';
-import { conflict, invalidInput, staleVersion } from '@/lib/server/errors/domain-error';
+import { accountScopePath, isWithin } from '@/lib/server/authz/scope';
+import {
+  conflict,
+  DomainError,
+  invalidInput,
+  staleVersion,
+} from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { directQuery } from '@/lib/server/db/direct-query';
 import type { TAccountChangeSummary } from '@/lib/shared/live/change-summary';
@@ -89,7 +94,10 @@ export async function updateSubAccount(
     if (patch.currency !== undefined && patch.currency !== found.currency) {
       throw invalidInput({ currency: 'is fixed once the account exists' });
     }
-    const account = await writeChanges(tx, found, patch);
+    if (patch.status === 'active' && found.status === 'suspended') {
+      await assertMayResume(tx, actor, found);
+    }
+    const account = await writeChanges(tx, found, patch, actor.account.path);
 
     // Only the account's own status can have changed here; the ancestors' are as read.
     if (account.status === 'suspended') suspended.add(account.id);
@@ -116,6 +124,31 @@ export async function updateSubAccount(
   });
 }
 
+/**
+ * A suspension is lifted only from the account that set it or one above it: a carrier
+ * suspending a customer (for fraud, say) is not undone by the customer's reseller, who
+ * may edit the customer but stands below the carrier. 403 `suspended_above`; an account
+ * suspended before this was kept (`suspended_by_path` null) resumes as before.
+ */
+async function assertMayResume(
+  tx: EntityManager,
+  actor: TActor,
+  account: TAccountFields,
+): Promise<void> {
+  const [row] = await directQuery<{ by: string | null }>(
+    tx,
+    `select suspended_by_path as by from account where id = ?`,
+    [account.id],
+  );
+  if (row?.by && !isWithin(actor.account.path, row.by)) {
+    throw new DomainError(
+      'forbidden',
+      'suspended_above',
+      'This account was suspended by an account above yours: only it, or one above it, can resume it.',
+    );
+  }
+}
+
 /** The patchable fields and their columns. */
 const COLUMNS = {
   name: 'name',
@@ -136,6 +169,7 @@ async function writeChanges(
   tx: EntityManager,
   account: TAccountFields,
   patch: TResellerPatch | TCustomerPatch,
+  actorPath: string,
 ): Promise<TAccountFields> {
   const sets: string[] = [];
   const values: unknown[] = [];
@@ -146,6 +180,11 @@ async function writeChanges(
     values.push(value);
   }
   if (sets.length === 0) return account;
+  if (patch.status !== undefined && patch.status !== account.status) {
+    // Who suspended it, by place in the tree (`assertMayResume`); resumed: nobody.
+    sets.push('suspended_by_path = ?');
+    values.push(patch.status === 'suspended' ? actorPath : null);
+  }
   if (patch.creditLimit !== undefined) {
     // Blocked for credit moves with the limit, in the same statement (issue 17).
     sets.push('credit_blocked = (?::numeric is not null and balance + ?::numeric <= 0)');
