@@ -1621,6 +1621,18 @@ describe('a derived card’s precision and rounding', () => {
     expect((await patch(follows, { decimals: null })).status).toBe(200);
     expect(await terms(follows)).toEqual([6, 'up', true]);
     expect(await terms(below)).toEqual([6, 'up', true]);
+    // A card following down with its own sell prices finer than that keeps its precision
+    // as its own: they never veto the parent's change.
+    const priced = await derive(P, 'Own prices', {
+      overrides: [{ prefix: '44', rate: '0.030001' }],
+    });
+    await admin.patch(`/cards/${P}/rates`, {
+      upsert: [{ prefix: '44', destination: 'UK', rate: '0.0201' }],
+      remove: [],
+    });
+    expect((await patch(P, { decimals: 4 })).status).toBe(200);
+    expect(await terms(priced)).toEqual([6, 'up', false]);
+    expect(await terms(follows)).toEqual([4, 'up', true]);
     const notDerived = await patch(P, { decimals: null });
     expect(notDerived.status).toBe(400);
     expect(Object.keys(notDerived.body.error.fields)).toEqual(['decimals']);

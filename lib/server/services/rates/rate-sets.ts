@@ -34,7 +34,7 @@ import {
   type TRevisionPlan,
 } from './revisions';
 import type { TRevisionSource } from '@/lib/shared/schemas/revisions';
-import { conflict, DomainError } from '@/lib/server/errors/domain-error';
+import { DomainError } from '@/lib/server/errors/domain-error';
 
 /**
  * Rate sets are written in bulk, set-based (DESIGN §1, issue "100k rows in seconds"):
@@ -1109,25 +1109,24 @@ export async function rateSetChanged(
  * A derived card following its parent's precision or rounding (`decimalsFromParent`,
  * `roundingFromParent`: its derive or last edit gave none) takes them as they are now,
  * before it is recomputed — so a parent moved to 6 decimals carries the cards following
- * it along, instead of leaving them rounding their buy price away at 4. Its overrides
- * must fit the precision it follows down (409 `precision_loss` naming the card).
+ * it along, instead of leaving them rounding their buy price away at 4. A card whose own
+ * sell prices (overrides) are finer than the precision it would follow down keeps its
+ * precision as its own instead: its owner's prices, often another account's, never veto
+ * the parent's change, nor are they rounded behind its back.
  */
 async function followParentTerms(tx: EntityManager, child: TCard): Promise<void> {
   if (!child.parent || !(child.decimalsFromParent || child.roundingFromParent)) return;
   const parent = await tx.findOneOrFail(Card, { id: child.parent.id });
-  const decimals = child.decimalsFromParent ? parent.decimals : child.decimals;
+  let decimals = child.decimalsFromParent ? parent.decimals : child.decimals;
   const rounding = child.roundingFromParent ? parent.rounding : child.rounding;
-  if (decimals === child.decimals && rounding === child.rounding) return;
-  if (
-    (child.overrides ?? []).some((row) =>
-      finerThan({ rate: row.rate, connectionFee: '0' }, decimals),
-    )
-  ) {
-    throw conflict(
-      'precision_loss',
-      `${child.name} follows its parent's precision and has sell prices set with more than ${decimals} decimals; change them first.`,
-    );
+  const finer = (child.overrides ?? []).some((row) =>
+    finerThan({ rate: row.rate, connectionFee: '0' }, decimals),
+  );
+  if (finer) {
+    decimals = child.decimals;
+    child.decimalsFromParent = false;
   }
+  if (decimals === child.decimals && rounding === child.rounding && !finer) return;
   child.decimals = decimals;
   child.rounding = rounding;
   // On the row before its revision is recorded (each keeps the precision it was priced with).
