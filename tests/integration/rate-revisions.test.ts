@@ -1570,3 +1570,31 @@ describe('a customer’s card replaced by another', () => {
     expect(await price()).toBe('0.0220');
   });
 });
+
+describe('a reseller’s card carried along by a write above', () => {
+  it('is held to what that write set, not to what came before it: a markup cut passes', async () => {
+    const me = (await outsider.get('/me')).body.account.id as string;
+    const P = (await admin.post('/cards', { name: 'Carry P', currency: 'EUR', kind: 'provider' }))
+      .body.id as string;
+    const uk = { prefix: '44', destination: 'UK', rate: '0.0200' };
+    expect((await admin.put(`/cards/${P}/rates`, { rates: [uk] })).status).toBe(200);
+    const S = (await admin.post(`/cards/${P}/derive`, { name: 'Carry S', markupPercent: '0' })).body
+      .id as string;
+    expect((await admin.post('/assignments', { cardId: S, accountId: me })).status).toBe(201);
+    const rc = (
+      await outsider.post(`/cards/${S}/derive`, { name: 'Carry RC', markupPercent: '20' })
+    ).body;
+    const noticed = await outsider.patch(`/cards/${rc.id}`, {
+      version: rc.version,
+      minNoticeHours: 48,
+    });
+    expect(noticed.status).toBe(200);
+    // The carrier adds a dearer London under UK: RC follows at once (a write above).
+    const london = { prefix: '4420', destination: 'London', rate: '0.0400' };
+    expect((await admin.put(`/cards/${P}/rates`, { rates: [uk, london] })).status).toBe(200);
+    // RC's owner lowers its markup: no number is dearer than what RC's holders pay now.
+    const { version } = (await outsider.get(`/cards/${rc.id}`)).body;
+    const cut = await outsider.patch(`/cards/${rc.id}`, { version, markupPercent: '19' });
+    expect([cut.status, cut.body.error?.code]).toEqual([200, undefined]);
+  });
+});

@@ -414,7 +414,7 @@ async function firstRaise(
 /**
  * The revision the card's holders knew `hours` ago: the latest recorded by then and not
  * cancelled — or, on a card younger than its notice, its first: what they were first
- * told. A price is raised with notice only if it is above what they were told then,
+ * told — or the last one carried in from above since. A price is raised with notice only if it is above what they were told then,
  * too — else removing a row and writing it again dearer, in two writes, gives none (on
  * a young card too: a 720-hour notice would otherwise bind nothing for 30 days).
  */
@@ -423,10 +423,20 @@ async function knownBefore(
   cardId: string,
   hours: number,
 ): Promise<number | null> {
+  // Or, if later, the last revision another account's write carried in (a parent of
+  // another owner repriced it): that needs no notice of this card's, so what it set is
+  // what the holders are held to since — else a cut of this card's own markup after it
+  // read as a raise on what they were told before it.
   const [row] = await tx.execute<{ number: number | null }[]>(
-    `select coalesce(max(number) filter (where created_at <= now() - (? * interval '1 hour')),
-                     min(number)) as number
-       from rate_revision where card_id = ? and cancelled_at is null`,
+    `select greatest(
+              coalesce(max(r.number) filter (where r.created_at <= now() - (? * interval '1 hour')),
+                       min(r.number)),
+              max(r.number) filter (where pc.owner_id <> c.owner_id)) as number
+       from rate_revision r
+       join card c on c.id = r.card_id
+       left join rate_revision pr on pr.id = r.parent_revision_id
+       left join card pc on pc.id = pr.card_id
+      where r.card_id = ? and r.cancelled_at is null`,
     [hours, cardId],
   );
   return row?.number ?? null;
