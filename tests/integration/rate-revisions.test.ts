@@ -1571,6 +1571,48 @@ describe('a customer’s card replaced by another', () => {
   });
 });
 
+describe('a customer’s card replaced while the old one has a revision scheduled', () => {
+  /** Two customer cards of the carrier's, UK at `a` and `b`, 48 hours' notice; K holds A. */
+  async function world(name: string, a: string, b: string) {
+    const make = async (card: string, rate: string) => {
+      const id = (await admin.post('/cards', { name: card, currency: 'EUR', kind: 'customer' }))
+        .body.id as string;
+      expect(
+        (await admin.put(`/cards/${id}/rates`, { rates: [{ ...FIRST[0]!, rate }] })).status,
+      ).toBe(200);
+      const { version } = (await admin.get(`/cards/${id}`)).body;
+      expect((await admin.patch(`/cards/${id}`, { version, minNoticeHours: 48 })).status).toBe(200);
+      return id;
+    };
+    const A = await make(`${name} A`, a);
+    const B = await make(`${name} B`, b);
+    const k = (await admin.post('/customers', { name: `${name} K` })).body.id as string;
+    expect((await admin.post('/assignments', { cardId: A, accountId: k })).status).toBe(201);
+    return { A, B, k };
+  }
+
+  it('refuses a card priced at a raise the old one schedules: that raise brought forward', async () => {
+    const { A, B, k } = await world('Ahead', '0.0200', '0.0300');
+    const raise = await admin.put(`/cards/${A}/rates`, {
+      rates: [{ ...FIRST[0]!, rate: '0.0300' }],
+      liveAt: inHours(49),
+    });
+    expect(raise.status).toBe(200);
+    const swap = await admin.post('/assignments', { cardId: B, accountId: k });
+    expect([swap.status, swap.body.error?.code]).toEqual([409, 'notice_too_short']);
+  });
+
+  it('takes a card at today’s prices when the old one schedules a cut past the notice', async () => {
+    const { A, B, k } = await world('Cut later', '0.0200', '0.0200');
+    const cut = await admin.put(`/cards/${A}/rates`, {
+      rates: [{ ...FIRST[0]!, rate: '0.0100' }],
+      liveAt: inHours(200),
+    });
+    expect(cut.status).toBe(200);
+    expect((await admin.post('/assignments', { cardId: B, accountId: k })).status).toBe(201);
+  });
+});
+
 describe('a reseller’s card carried along by a write above', () => {
   it('is held to what that write set, not to what came before it: a markup cut passes', async () => {
     const me = (await outsider.get('/me')).body.account.id as string;

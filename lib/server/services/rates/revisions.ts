@@ -230,17 +230,34 @@ export async function assertReplacementGivesNotice(
      select ?, ${SET_COLUMNS} from rate_history h where h.card_id = ? and ${rowsAt('h')}`,
     [from.cardId, toCardId, to!.live_revision ?? 0, to!.live_revision ?? 0],
   );
+  // What K pays on the old card now and what it was told it would pay: its live
+  // revision from now and each scheduled one from its date, every row of the new card
+  // compared — never only the latest (a raise it schedules, matched by the new card now,
+  // is that raise brought forward) — and the one known a notice ago, for the rows the
+  // new card brings (as a revision's write is: a raise given with notice since stands).
+  const sets = await tx.execute<{ number: number; at: Date }[]>(
+    `select r.number, greatest(r.live_at, ?::timestamptz) as at
+       from rate_revision r join card c on c.id = r.card_id
+      where r.card_id = ? and r.cancelled_at is null
+        and (r.number = c.live_revision or r.applied_at is null)
+      order by r.number`,
+    [now, from.cardId],
+  );
   const known = await knownBefore(tx, from.cardId, card.hours);
   // Each side is billed at its own card's precision: compared at both when they differ.
   const terms: TCardRounding[] =
     to!.decimals === card.decimals && to!.rounding === card.rounding ? [card] : [card, to!];
   let raised: { at: Date; rows: number } | null = null;
   for (const rounding of terms) {
-    raised = [
-      raised,
-      await firstRaise(tx, from.cardId, rounding, now),
-      known !== null ? await firstRaise(tx, from.cardId, rounding, now, known) : null,
-    ].reduce(earlier, null);
+    for (const set of sets) {
+      raised = earlier(
+        raised,
+        await firstRaise(tx, from.cardId, rounding, new Date(set.at), set.number, false),
+      );
+    }
+    if (known !== null) {
+      raised = earlier(raised, await firstRaise(tx, from.cardId, rounding, now, known));
+    }
   }
   await tx.execute('delete from rev_set where card_id = ?', [from.cardId]);
   const notice = raised ? (raised.at.getTime() - now.getTime()) / 3_600_000 : Infinity;
@@ -313,6 +330,11 @@ async function firstRaise(
   card: TCardRounding,
   liveAt: Date,
   against: number | null = null,
+  /**
+   * Against `against`, only what this write brings (below); false: every staged row
+   * (a card swapped in is compared whole with each of the old card's sets).
+   */
+  onlyBrought = against !== null,
 ): Promise<{ at: Date; rows: number } | null> {
   const since = `coalesce(effective_from, '-infinity'::timestamptz)`;
   // The open set, or revision `against`'s rows.
@@ -322,10 +344,9 @@ async function firstRaise(
   // same in the open set): a row kept as it is was held to the notice when first written,
   // and a raise it brought with due notice must not refuse every later write until it
   // takes effect.
-  const fresh =
-    against === null
-      ? 'true'
-      : `not exists (select 1 from rate_history h
+  const fresh = !onlyBrought
+    ? 'true'
+    : `not exists (select 1 from rate_history h
                       where h.card_id = s.card_id and h.to_rev is null and ${sameKey('h', 's')}
                         and (h.rate, h.connection_fee, h.initial_increment, h.increment,
                              h.grace_seconds, h.minimum_seconds, h.blocked)
@@ -336,20 +357,18 @@ async function firstRaise(
   // blocked — else blocking a cheaper 4420 under 44, then removing it, raised its numbers
   // to 44's price with no notice (each write alone compared with the open set, where
   // 4420 was blocked, and 44 not brought by the write).
-  const current =
-    against === null
-      ? { ctes: '', join: '', brought: 'ns.fresh', params: [] as string[] }
-      : {
-          ctes: `c as (select * from rate_history where card_id = ? and to_rev is null),`,
-          join: 'left join current_over co on co.key = ns.key and co.at = ns.at',
-          brought: `(ns.fresh or co.prefix is distinct from ns.prefix
+  const current = !onlyBrought
+    ? { ctes: '', join: '', brought: 'ns.fresh', params: [] as string[] }
+    : {
+        ctes: `c as (select * from rate_history where card_id = ? and to_rev is null),`,
+        join: 'left join current_over co on co.key = ns.key and co.at = ns.at',
+        brought: `(ns.fresh or co.prefix is distinct from ns.prefix
                      or co.effective_from is distinct from ns.effective_from or co.blocked)`,
-          params: [cardId],
-        };
-  const currentOver =
-    against === null
-      ? ''
-      : `current_over as (
+        params: [cardId],
+      };
+  const currentOver = !onlyBrought
+    ? ''
+    : `current_over as (
             select distinct on (l.key, t.at) l.key, t.at, c.prefix, c.effective_from, c.blocked
               from leads l join key_times t on t.key = l.key
               join c on c.prefix = l.lead and coalesce(c.effective_from, '-infinity'::timestamptz) <= t.at
