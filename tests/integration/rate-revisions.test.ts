@@ -737,6 +737,28 @@ describe('rate revisions', () => {
     const cancelled = await admin.del(`/cards/${id}/revisions/${scheduled.body.revision.number}`);
     expect([cancelled.status, cancelled.body?.error?.code]).toEqual([409, 'notice_too_short']);
     expect((await revisions(id))[0]).toMatchObject({ state: 'scheduled' });
+    // The cut on a card of no notice, followed by the same owner's derived card that gives
+    // one: cancelling the parent's takes back the derived card's cut too — refused.
+    const parent = (
+      await admin.post('/cards', { name: 'Cut parent', currency: 'EUR', kind: 'provider' })
+    ).body.id as string;
+    expect((await admin.put(`/cards/${parent}/rates`, { rates: [uk] })).status).toBe(200);
+    const child = (
+      await admin.post(`/cards/${parent}/derive`, { name: 'Cut child', markupPercent: '20' })
+    ).body;
+    expect(
+      (await admin.patch(`/cards/${child.id}`, { version: child.version, minNoticeHours: 48 }))
+        .status,
+    ).toBe(200);
+    const parentCut = await admin.put(`/cards/${parent}/rates`, {
+      rates: [cut],
+      liveAt: inHours(10),
+    });
+    expect(parentCut.status).toBe(200);
+    const withdrawn = await admin.del(
+      `/cards/${parent}/revisions/${parentCut.body.revision.number}`,
+    );
+    expect([withdrawn.status, withdrawn.body?.error?.code]).toEqual([409, 'notice_too_short']);
     // A cut dated past the notice can be taken back: they are told 48 hours ahead.
     const far = await noticedCard('Cut far ahead', uk);
     const later = await admin.put(`/cards/${far}/rates`, { rates: [cut], liveAt: inHours(60) });

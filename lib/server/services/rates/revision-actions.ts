@@ -180,6 +180,27 @@ export async function cancelRevision(
         order by coalesce(d.depth, 0), f.card_id`,
       [target.id, card.id],
     );
+    // The revisions of its owner's own derived cards go with it: each held to its card's
+    // notice as the card's own cancel is (another account's card follows a write above
+    // whatever its notice). Before anything is withdrawn.
+    const derivedIds = followers.filter((f) => f.depth > 0).map((f) => f.card_id);
+    const own = derivedIds.length
+      ? new Set(
+          (
+            await tx.execute<{ id: string }[]>(
+              'select id from card where id = any(?::uuid[]) and owner_id = ?',
+              [`{${derivedIds.join(',')}}`, card.owner.id],
+            )
+          ).map((row) => row.id),
+        )
+      : new Set<string>();
+    for (const follower of followers) {
+      if (follower.depth === 0 || !own.has(follower.card_id)) continue;
+      await assertCancelGivesNotice(tx, follower.card_id, {
+        number: follower.number,
+        live_at: revision.live_at,
+      });
+    }
     // Derived revisions withdrawn and computed again here: the new one's id by the old's.
     const redone = new Map<string, string>();
     for (const follower of followers) {

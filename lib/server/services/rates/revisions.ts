@@ -292,7 +292,15 @@ export async function assertCancelGivesNotice(
   // Its first revision: cancelled, the card prices nothing — no raise.
   if (before?.number == null) return;
   await loadRevisionSet(tx, cardId, before.number);
-  const raised = await firstRaise(tx, cardId, card, new Date(revision.live_at));
+  // Against the revision itself (a derived card's may not be its latest), every row.
+  const raised = await firstRaise(
+    tx,
+    cardId,
+    card,
+    new Date(revision.live_at),
+    revision.number,
+    false,
+  );
   await tx.execute('delete from rev_set where card_id = ?', [cardId]);
   const now = await databaseClock(tx, 'transaction');
   if (raised && raised.at.getTime() - now.getTime() < card.hours * 3_600_000) {
