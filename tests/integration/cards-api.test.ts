@@ -1189,6 +1189,30 @@ describe('CSV import and export', () => {
     expect(pick('44')).toEqual(['0.0190', '0.0500', 1, 1, 5, 30, false]);
     expect(pick('882')).toEqual(['4.0000', '0.0000', 60, 60, 0, null, true]);
     expect(pick('33')).toEqual(['0.0100', '0.0000', 60, 60, 0, null, false]);
+    // "New prices from the 1st": dated rows keep the terms in force at their date.
+    const at = new Date(Date.now() + 24 * 3_600_000).toISOString();
+    const dated = await admin.raw(
+      'POST',
+      `/cards/${card}/rates/import?mode=merge`,
+      `prefix,destination,rate,effectiveFrom\n44,UK,0.0180,${at}\n882,Satellite,3.0000,${at}\n`,
+      'text/csv',
+    );
+    expect(dated.status).toBe(200);
+    const later = await allRates(admin, card);
+    const datedRow = (prefix: string) => {
+      const row = later.find((r) => r.prefix === prefix && r.effectiveFrom !== null)!;
+      return [
+        row.rate,
+        row.connectionFee,
+        row.initialIncrement,
+        row.increment,
+        row.graceSeconds,
+        row.minimumSeconds ?? null,
+        row.blocked,
+      ];
+    };
+    expect(datedRow('44')).toEqual(['0.0180', '0.0500', 1, 1, 5, 30, false]);
+    expect(datedRow('882')).toEqual(['3.0000', '0.0000', 60, 60, 0, null, true]);
     // A column the file has is the file's, empty cells its defaults: 44 unblocked there.
     await admin.raw(
       'POST',

@@ -100,11 +100,23 @@ export async function writeRateRows(
     }
   }
   if (mode === 'merge' && keep.length && rows.length) {
+    // From the prefix's row in force at the staged row's date in the latest set: the same
+    // key first, else the latest dated before it, else the undated one — a supplier's
+    // "new prices from the 1st" sheet keeps a route's block and terms from that date.
+    const columns = keep.map((term) => KEPT_TERMS[term]);
     await tx.execute(
       `update rev_set s
-          set ${keep.map((term) => `${KEPT_TERMS[term]} = h.${KEPT_TERMS[term]}`).join(', ')}
-         from rate_history h
-        where s.card_id = ? and h.card_id = s.card_id and h.to_rev is null and ${sameKey('s', 'h')}`,
+          set (${columns.join(', ')}) = (
+            select ${columns.map((column) => `h.${column}`).join(', ')} from rate_history h
+             where h.card_id = s.card_id and h.to_rev is null and h.prefix = s.prefix
+               and coalesce(h.effective_from, '-infinity'::timestamptz)
+                   <= coalesce(s.effective_from, '-infinity'::timestamptz)
+             order by h.effective_from desc nulls last limit 1)
+        where s.card_id = ?
+          and exists (select 1 from rate_history h
+                       where h.card_id = s.card_id and h.to_rev is null and h.prefix = s.prefix
+                         and coalesce(h.effective_from, '-infinity'::timestamptz)
+                             <= coalesce(s.effective_from, '-infinity'::timestamptz))`,
       [cardId],
     );
   }
