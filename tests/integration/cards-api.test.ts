@@ -1172,9 +1172,11 @@ describe('CSV import and export', () => {
       'text/csv',
     );
     expect(merged.status).toBe(200);
-    const rows = await allRates(admin, card);
-    const pick = (prefix: string) => {
-      const row = rows.find((r) => r.prefix === prefix)!;
+    /** A row's price and terms: the undated row of `prefix`, or its dated one. */
+    const termsOf = async (prefix: string, dated = false) => {
+      const row = (await allRates(admin, card)).find(
+        (r) => r.prefix === prefix && (r.effectiveFrom !== null) === dated,
+      )!;
       return [
         row.rate,
         row.connectionFee,
@@ -1186,9 +1188,9 @@ describe('CSV import and export', () => {
       ];
     };
     // The fraud block stays, and so do the billing terms; the new row takes the defaults.
-    expect(pick('44')).toEqual(['0.0190', '0.0500', 1, 1, 5, 30, false]);
-    expect(pick('882')).toEqual(['4.0000', '0.0000', 60, 60, 0, null, true]);
-    expect(pick('33')).toEqual(['0.0100', '0.0000', 60, 60, 0, null, false]);
+    expect(await termsOf('44')).toEqual(['0.0190', '0.0500', 1, 1, 5, 30, false]);
+    expect(await termsOf('882')).toEqual(['4.0000', '0.0000', 60, 60, 0, null, true]);
+    expect(await termsOf('33')).toEqual(['0.0100', '0.0000', 60, 60, 0, null, false]);
     // "New prices from the 1st": dated rows keep the terms in force at their date.
     const at = new Date(Date.now() + 24 * 3_600_000).toISOString();
     const dated = await admin.raw(
@@ -1198,21 +1200,8 @@ describe('CSV import and export', () => {
       'text/csv',
     );
     expect(dated.status).toBe(200);
-    const later = await allRates(admin, card);
-    const datedRow = (prefix: string) => {
-      const row = later.find((r) => r.prefix === prefix && r.effectiveFrom !== null)!;
-      return [
-        row.rate,
-        row.connectionFee,
-        row.initialIncrement,
-        row.increment,
-        row.graceSeconds,
-        row.minimumSeconds ?? null,
-        row.blocked,
-      ];
-    };
-    expect(datedRow('44')).toEqual(['0.0180', '0.0500', 1, 1, 5, 30, false]);
-    expect(datedRow('882')).toEqual(['3.0000', '0.0000', 60, 60, 0, null, true]);
+    expect(await termsOf('44', true)).toEqual(['0.0180', '0.0500', 1, 1, 5, 30, false]);
+    expect(await termsOf('882', true)).toEqual(['3.0000', '0.0000', 60, 60, 0, null, true]);
     // A column the file has is the file's, empty cells its defaults: 44 unblocked there.
     await admin.raw(
       'POST',
