@@ -407,6 +407,17 @@ describe('creating, validating and editing', () => {
     expect((await patch(r1, 'active')).status).toBe(200);
     expect((await patch(r1, 'suspended')).status).toBe(200);
     expect((await patch(carrier, 'active')).status).toBe(200);
+    // Suspended by R1, then again by the carrier (one by one, or in bulk): the carrier's.
+    for (const again of [
+      () => patch(carrier, 'suspended'),
+      () => carrier.post('/customers/bulk', { ids: [world.K1.id], status: 'suspended' }),
+    ]) {
+      expect((await patch(r1, 'suspended')).status).toBe(200);
+      expect((await again()).status).toBe(200);
+      const lifted = await patch(r1, 'active');
+      expect([lifted.status, lifted.body.error?.code]).toEqual([403, 'suspended_above']);
+      expect((await patch(carrier, 'active')).status).toBe(200);
+    }
   });
 
   it('refuses to delete an account with dependants (409 listing them), deletes a leaf', async () => {

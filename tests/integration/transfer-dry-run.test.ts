@@ -404,7 +404,7 @@ describe('a settled balance and the margin the old parent loses', () => {
       balance: 'settle',
       idempotencyKey: 'dry-run-settle-move',
     });
-    expect(moved.status).toBe(200);
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
     expect(moved.body).toMatchObject({ parentId: ids.C, balance: '0.000000' });
     const ledger = (await admin.get(`/accounts/${own.KS}/ledger`)).body.items;
     expect(ledger).toHaveLength(2);
@@ -418,5 +418,29 @@ describe('a settled balance and the margin the old parent loses', () => {
     });
     const balance = (await admin.get(`/accounts/${own.KS}/balance`)).body;
     expect(balance.balance).toBe('0.000000');
+  });
+});
+
+describe('a customer its reseller suspended, moved to another', () => {
+  it('is the new reseller’s to resume: the old reseller’s suspension is not held over it', async () => {
+    const ks = (await ru.post('/customers', { name: 'KS', currency: 'EUR' })).body;
+    const suspended = await ru.patch(`/customers/${ks.id}`, {
+      version: ks.version,
+      status: 'suspended',
+    });
+    expect(suspended.status).toBe(200);
+    const card = await r2.post('/cards', { name: 'R2 for KS', currency: 'EUR', kind: 'customer' });
+    expect(card.status).toBe(201);
+    const moved = await admin.post(`/customers/${ks.id}/transfer`, {
+      toParentId: ids.R2,
+      cardId: card.body.id,
+    });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    const now = (await r2.get(`/customers/${ks.id}`)).body;
+    const resumed = await r2.patch(`/customers/${ks.id}`, {
+      version: now.version,
+      status: 'active',
+    });
+    expect([resumed.status, resumed.body.status]).toEqual([200, 'active']);
   });
 });

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { accountScopePath, carrierIdOf, onPathSql } from '@/lib/server/authz/scope';
+import { accountScopePath, carrierIdOf, isWithin, onPathSql } from '@/lib/server/authz/scope';
 import { conflict, invalidInput, notFound } from '@/lib/server/errors/domain-error';
 import { mutate, type TChange } from '@/lib/server/live/change-log';
 import { Money } from '@/lib/shared/pricing/money';
@@ -134,6 +134,11 @@ async function moveCustomer(
   customer.parent = target;
   customer.path = place.path;
   customer.depth = place.depth;
+  // Suspended by its old side (off its new path): no longer that side's to hold, so its
+  // new parent may resume it (one above both still may, as for any suspension).
+  if (customer.suspendedByPath && !isWithin(customer.suspendedByPath, place.path)) {
+    customer.suspendedByPath = null;
+  }
   // From now on its calls are the new parent's; one that started before is not, however
   // late it comes or is re-rated (usage/rate-batch.ts: unrated `moved`). `placed_at` is
   // dated with its card spans, by the database's clock, once this holds the carrier's

@@ -2,7 +2,7 @@ import { OptimisticLockError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { accountScopePath, isWithin } from '@/lib/server/authz/scope';
+import { accountScopePath, isBelow, isWithin } from '@/lib/server/authz/scope';
 import {
   conflict,
   DomainError,
@@ -94,10 +94,21 @@ export async function updateSubAccount(
     if (patch.currency !== undefined && patch.currency !== found.currency) {
       throw invalidInput({ currency: 'is fixed once the account exists' });
     }
+    // Who holds a suspension (`assertMayResume`), when the patch touches one.
+    const suspendedBy =
+      patch.status !== undefined && found.status === 'suspended'
+        ? await suspenderOf(tx, found.id)
+        : null;
     if (patch.status === 'active' && found.status === 'suspended') {
-      await assertMayResume(tx, actor, found);
+      assertMayResume(actor, suspendedBy);
     }
-    const account = await writeChanges(tx, found, patch, actor.account.path);
+    // Suspended again from higher up (one by one or in bulk): the suspension is the
+    // higher account's now, and the one below cannot lift it.
+    const reclaim =
+      patch.status === 'suspended' &&
+      found.status === 'suspended' &&
+      (suspendedBy === null || isBelow(actor.account.path, suspendedBy));
+    const account = await writeChanges(tx, found, patch, actor.account.path, reclaim);
 
     // Only the account's own status can have changed here; the ancestors' are as read.
     if (account.status === 'suspended') suspended.add(account.id);
@@ -124,23 +135,24 @@ export async function updateSubAccount(
   });
 }
 
+/** The path of the account whose person suspended it (null: active, or not kept). */
+async function suspenderOf(tx: EntityManager, accountId: string): Promise<string | null> {
+  const [row] = await directQuery<{ path: string | null }>(
+    tx,
+    `select suspended_by_path as path from account where id = ?`,
+    [accountId],
+  );
+  return row?.path ?? null;
+}
+
 /**
  * A suspension is lifted only from the account that set it or one above it: a carrier
  * suspending a customer (for fraud, say) is not undone by the customer's reseller, who
  * may edit the customer but stands below the carrier. 403 `suspended_above`; an account
  * suspended before this was kept (`suspended_by_path` null) resumes as before.
  */
-async function assertMayResume(
-  tx: EntityManager,
-  actor: TActor,
-  account: TAccountFields,
-): Promise<void> {
-  const [row] = await directQuery<{ by: string | null }>(
-    tx,
-    `select suspended_by_path as by from account where id = ?`,
-    [account.id],
-  );
-  if (row?.by && !isWithin(actor.account.path, row.by)) {
+function assertMayResume(actor: TActor, suspendedBy: string | null): void {
+  if (suspendedBy && !isWithin(actor.account.path, suspendedBy)) {
     throw new DomainError(
       'forbidden',
       'suspended_above',
@@ -170,6 +182,7 @@ async function writeChanges(
   account: TAccountFields,
   patch: TResellerPatch | TCustomerPatch,
   actorPath: string,
+  reclaim: boolean,
 ): Promise<TAccountFields> {
   const sets: string[] = [];
   const values: unknown[] = [];
@@ -179,12 +192,12 @@ async function writeChanges(
     sets.push(`${COLUMNS[field]} = ?`);
     values.push(value);
   }
-  if (sets.length === 0) return account;
-  if (patch.status !== undefined && patch.status !== account.status) {
+  if (patch.status !== undefined && (patch.status !== account.status || reclaim)) {
     // Who suspended it, by place in the tree (`assertMayResume`); resumed: nobody.
     sets.push('suspended_by_path = ?');
     values.push(patch.status === 'suspended' ? actorPath : null);
   }
+  if (sets.length === 0) return account;
   if (patch.creditLimit !== undefined) {
     // Blocked for credit moves with the limit, in the same statement (issue 17).
     sets.push('credit_blocked = (?::numeric is not null and balance + ?::numeric <= 0)');
