@@ -1661,4 +1661,42 @@ describe('a reseller’s card carried along by a write above', () => {
     const cut = await outsider.patch(`/cards/${rc.id}`, { version, markupPercent: '19' });
     expect([cut.status, cut.body.error?.code]).toEqual([200, undefined]);
   });
+
+  it('excuses nothing a write above does not price: a route taken away, then back dearer', async () => {
+    const me = (await outsider.get('/me')).body.account.id as string;
+    const uk = { prefix: '44', destination: 'UK', rate: '0.0200' };
+    const fr = { prefix: '33', destination: 'France', rate: '0.0100' };
+    const carrierCard = async (name: string, rates: object[]) => {
+      const id = (await admin.post('/cards', { name, currency: 'EUR', kind: 'customer' })).body
+        .id as string;
+      expect((await admin.put(`/cards/${id}/rates`, { rates })).status).toBe(200);
+      expect((await admin.post('/assignments', { cardId: id, accountId: me })).status).toBe(201);
+      return id;
+    };
+    const S1 = await carrierCard('Away S1', [uk, fr]);
+    const S2 = await carrierCard('Away S2', [fr]);
+    const rc = (
+      await outsider.post(`/cards/${S1}/derive`, { name: 'Away RC', markupPercent: '20' })
+    ).body;
+    const k = (await outsider.post('/customers', { name: 'Away K' })).body.id as string;
+    expect((await outsider.post('/assignments', { cardId: rc.id, accountId: k })).status).toBe(201);
+    const version = async () => (await outsider.get(`/cards/${rc.id}`)).body.version as number;
+    expect(
+      (await outsider.patch(`/cards/${rc.id}`, { version: await version(), minNoticeHours: 48 }))
+        .status,
+    ).toBe(200);
+    // UK taken away (no raise), a write above on the new parent (Germany added), then
+    // UK back at twice the price: still a raise on what K was told.
+    expect(
+      (await outsider.patch(`/cards/${rc.id}`, { version: await version(), parents: [S2] })).status,
+    ).toBe(200);
+    const de = { prefix: '49', destination: 'Germany', rate: '0.0300' };
+    expect((await admin.put(`/cards/${S2}/rates`, { rates: [fr, de] })).status).toBe(200);
+    const back = await outsider.patch(`/cards/${rc.id}`, {
+      version: await version(),
+      parents: [S1],
+      overrides: [{ prefix: '44', rate: '0.0500' }],
+    });
+    expect([back.status, back.body.error?.code]).toEqual([409, 'notice_too_short']);
+  });
 });

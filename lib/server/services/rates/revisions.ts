@@ -244,6 +244,7 @@ export async function assertReplacementGivesNotice(
     [now, from.cardId],
   );
   const known = await knownBefore(tx, from.cardId, card.hours);
+  const carried = known === null ? null : await carriedSince(tx, from.cardId, known);
   // Each side is billed at its own card's precision: compared at both when they differ.
   const terms: TCardRounding[] =
     to!.decimals === card.decimals && to!.rounding === card.rounding ? [card] : [card, to!];
@@ -256,7 +257,10 @@ export async function assertReplacementGivesNotice(
       );
     }
     if (known !== null) {
-      raised = earlier(raised, await firstRaise(tx, from.cardId, rounding, now, known));
+      raised = earlier(
+        raised,
+        await firstRaise(tx, from.cardId, rounding, now, known, true, carried),
+      );
     }
   }
   await tx.execute('delete from rev_set where card_id = ?', [from.cardId]);
@@ -332,6 +336,11 @@ export async function assertCancelGivesNotice(
  * withdrawn; blocking a row and opening it again dearer is a raise on what the holders
  * were told a notice ago, `knownBefore`).
  */
+/** The columns of a row that price a call (`dearerSql` reads them), of alias `a`. */
+const TERMS = (a: string) =>
+  `${a}.rate, ${a}.connection_fee, ${a}.initial_increment, ${a}.increment, ${a}.grace_seconds,
+   ${a}.minimum_seconds`;
+
 async function firstRaise(
   tx: EntityManager,
   cardId: string,
@@ -343,6 +352,8 @@ async function firstRaise(
    * (a card swapped in is compared whole with each of the old card's sets).
    */
   onlyBrought = against !== null,
+  /** A revision carried in from above since `against` (`carriedSince`). */
+  excusedBy: number | null = null,
 ): Promise<{ at: Date; rows: number } | null> {
   const since = `coalesce(effective_from, '-infinity'::timestamptz)`;
   // The open set, or revision `against`'s rows.
@@ -381,6 +392,23 @@ async function firstRaise(
               from leads l join key_times t on t.key = l.key
               join c on c.prefix = l.lead and coalesce(c.effective_from, '-infinity'::timestamptz) <= t.at
              order by l.key, t.at, length(c.prefix) desc, c.effective_from desc nulls last),`;
+  // A raise on what the holders were told that a write above has since set (or passed):
+  // the number's row in force then in revision `excusedBy` prices it at least as high.
+  const excused =
+    excusedBy === null
+      ? { sql: 'true', params: [] as unknown[] }
+      : {
+          sql: `not exists (
+                  select 1 from (
+                    select h.* from rate_history h
+                      join generate_series(1, length(r.number)) n on h.prefix = left(r.number, n)
+                     where h.card_id = ? and ${rowsAt('h')}
+                       and coalesce(h.effective_from, '-infinity'::timestamptz) <= r.at
+                     order by length(h.prefix) desc, h.effective_from desc nulls last
+                     limit 1) c
+                  where not c.blocked and not ${dearerSql('r', 'c', card)})`,
+          params: [cardId, excusedBy, excusedBy] as unknown[],
+        };
   const [row] = await tx.execute<{ at: Date | null; rows: string }[]>(
     `with s as (select s.*, ${fresh} as fresh from rev_set s where s.card_id = ?),
           o as (select * from rate_history where card_id = ? and ${than}),
@@ -423,17 +451,28 @@ async function firstRaise(
              order by l.key, t.at, length(o.prefix) desc, o.effective_from desc nulls last),
           ${currentOver}
           raised as (
-            select ns.at, ns.prefix, ns.effective_from
+            select ns.at, ns.prefix, ns.effective_from, ns.prefix as number, ${TERMS('ns')}
               from staged ns join open os on os.prefix = ns.prefix and os.at = ns.at
              where ns.fresh and not ns.blocked and not os.blocked and ${dearerSql('ns', 'os', card)}
             union all
-            select ns.at, ns.prefix, ns.effective_from
+            select ns.at, ns.prefix, ns.effective_from, ns.key as number, ${TERMS('ns')}
               from staged_over ns join open_over os on os.key = ns.key and os.at = ns.at
               ${current.join}
              where ${current.brought} and not ns.blocked and not os.blocked
                and ${dearerSql('ns', 'os', card)})
-     select min(at) as at, count(distinct (prefix, effective_from)) as rows from raised`,
-    [cardId, cardId, ...thanParams, ...current.params, liveAt, liveAt, liveAt, liveAt],
+     select min(r.at) as at, count(distinct (r.prefix, r.effective_from)) as rows
+       from raised r where ${excused.sql}`,
+    [
+      cardId,
+      cardId,
+      ...thanParams,
+      ...current.params,
+      liveAt,
+      liveAt,
+      liveAt,
+      liveAt,
+      ...excused.params,
+    ],
   );
   return row?.at ? { at: new Date(row.at), rows: Number(row.rows) } : null;
 }
@@ -441,7 +480,7 @@ async function firstRaise(
 /**
  * The revision the card's holders knew `hours` ago: the latest recorded by then and not
  * cancelled — or, on a card younger than its notice, its first: what they were first
- * told — or the last one carried in from above since. A price is raised with notice only if it is above what they were told then,
+ * told. A price is raised with notice only if it is above what they were told then,
  * too — else removing a row and writing it again dearer, in two writes, gives none (on
  * a young card too: a 720-hour notice would otherwise bind nothing for 30 days).
  */
@@ -450,21 +489,36 @@ async function knownBefore(
   cardId: string,
   hours: number,
 ): Promise<number | null> {
-  // Or, if later, the last revision another account's write carried in (a parent of
-  // another owner repriced it): that needs no notice of this card's, so what it set is
-  // what the holders are held to since — else a cut of this card's own markup after it
-  // read as a raise on what they were told before it.
   const [row] = await tx.execute<{ number: number | null }[]>(
-    `select greatest(
-              coalesce(max(r.number) filter (where r.created_at <= now() - (? * interval '1 hour')),
-                       min(r.number)),
-              max(r.number) filter (where pc.owner_id <> c.owner_id)) as number
+    `select coalesce(max(number) filter (where created_at <= now() - (? * interval '1 hour')),
+                     min(number)) as number
+       from rate_revision where card_id = ? and cancelled_at is null`,
+    [hours, cardId],
+  );
+  return row?.number ?? null;
+}
+
+/**
+ * The latest revision after `known` that another account's write carried into the card
+ * (it follows a parent of another owner, which repriced it: no notice of this card's is
+ * asked of that). A number it prices at least as high as a write does excuses that
+ * write's price from the comparison with what the holders were told (`firstRaise`'s
+ * `excusedBy`): they pay that since, by a write above — else a cut of the card's own
+ * markup after it read as a raise. A number it does not price excuses nothing.
+ */
+async function carriedSince(
+  tx: EntityManager,
+  cardId: string,
+  known: number,
+): Promise<number | null> {
+  const [row] = await tx.execute<{ number: number | null }[]>(
+    `select max(r.number) as number
        from rate_revision r
        join card c on c.id = r.card_id
-       left join rate_revision pr on pr.id = r.parent_revision_id
-       left join card pc on pc.id = pr.card_id
-      where r.card_id = ? and r.cancelled_at is null`,
-    [hours, cardId],
+       join rate_revision pr on pr.id = r.parent_revision_id
+       join card pc on pc.id = pr.card_id
+      where r.card_id = ? and r.cancelled_at is null and r.number > ? and pc.owner_id <> c.owner_id`,
+    [cardId, known],
   );
   return row?.number ?? null;
 }
@@ -715,7 +769,15 @@ export async function recordRevision(
     const raised = [
       await firstRaise(tx, cardId, card!, plan.liveAt ?? from),
       known !== null && known !== latest?.number
-        ? await firstRaise(tx, cardId, card!, plan.liveAt ?? from, known)
+        ? await firstRaise(
+            tx,
+            cardId,
+            card!,
+            plan.liveAt ?? from,
+            known,
+            true,
+            await carriedSince(tx, cardId, known),
+          )
         : null,
       await termsRaise(tx, cardId, latest?.number ?? null, plan.liveAt ?? from),
     ].reduce(earlier, null);
