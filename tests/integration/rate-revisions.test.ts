@@ -1624,6 +1624,37 @@ describe('a customer’s card replaced while the old one has a revision schedule
     expect([swap.status, swap.body.error?.code]).toEqual([409, 'notice_too_short']);
   });
 
+  it('refuses a card with a raise of its own scheduled within the notice', async () => {
+    const { k } = await world('Own raise', '0.0200', '0.0200');
+    // B: today's price, a raise in two hours, then a notice (it binds what comes next).
+    const B = (
+      await admin.post('/cards', { name: 'Own raise C', currency: 'EUR', kind: 'customer' })
+    ).body.id as string;
+    expect((await admin.put(`/cards/${B}/rates`, { rates: [FIRST[0]!] })).status).toBe(200);
+    const soon = await admin.put(`/cards/${B}/rates`, {
+      rates: [{ ...FIRST[0]!, rate: '0.0500' }],
+      liveAt: inHours(2),
+    });
+    expect(soon.status).toBe(200);
+    const { version } = (await admin.get(`/cards/${B}`)).body;
+    expect((await admin.patch(`/cards/${B}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    const swap = await admin.post('/assignments', { cardId: B, accountId: k });
+    expect([swap.status, swap.body.error?.code]).toEqual([409, 'notice_too_short']);
+  });
+
+  it('takes a card of the same prices with the same cut scheduled', async () => {
+    const { A, B, k } = await world('Same cut', '0.0200', '0.0200');
+    const at = inHours(10);
+    for (const id of [A, B]) {
+      const cut = await admin.put(`/cards/${id}/rates`, {
+        rates: [{ ...FIRST[0]!, rate: '0.0100' }],
+        liveAt: at,
+      });
+      expect(cut.status).toBe(200);
+    }
+    expect((await admin.post('/assignments', { cardId: B, accountId: k })).status).toBe(201);
+  });
+
   it('takes a card at today’s prices when the old one schedules a cut past the notice', async () => {
     const { A, B, k } = await world('Cut later', '0.0200', '0.0200');
     const cut = await admin.put(`/cards/${A}/rates`, {

@@ -190,6 +190,30 @@ function noticeText(card: TNotice): string {
 }
 
 /**
+ * A card's rate sets as they will be in force from `now`: its live revision, then each
+ * scheduled one (not cancelled) from its date until the next's.
+ */
+async function spansOf(
+  tx: EntityManager,
+  cardId: string,
+  now: Date,
+): Promise<{ number: number; from: Date; until: Date | null }[]> {
+  const rows = await tx.execute<{ number: number; at: Date }[]>(
+    `select r.number, greatest(r.live_at, ?::timestamptz) as at
+       from rate_revision r join card c on c.id = r.card_id
+      where r.card_id = ? and r.cancelled_at is null
+        and (r.number = c.live_revision or (r.applied_at is null and r.number > c.live_revision))
+      order by r.number`,
+    [now, cardId],
+  );
+  return rows.map((row, index) => ({
+    number: row.number,
+    from: new Date(row.at),
+    until: rows[index + 1] ? new Date(rows[index + 1]!.at) : null,
+  }));
+}
+
+/**
  * A customer's card replaced by another (`toCardId`) is held to the notice of the card it
  * bought from (`from`: held now, or until `endedAt` — taken away and another given within
  * its notice), as a revision of that card would be: the new card's live set compared
@@ -223,44 +247,52 @@ export async function assertReplacementGivesNotice(
     `select name, decimals, rounding, live_revision from card where id = ?`,
     [toCardId],
   );
-  // The new card's live set, staged as the old card's next set would be.
-  await prepareRevSet(tx, from.cardId);
-  await tx.execute(
-    `insert into rev_set (card_id, ${SET_COLUMNS})
-     select ?, ${SET_COLUMNS} from rate_history h where h.card_id = ? and ${rowsAt('h')}`,
-    [from.cardId, toCardId, to!.live_revision ?? 0, to!.live_revision ?? 0],
-  );
-  // What K pays on the old card now and what it was told it would pay: its live
-  // revision from now and each scheduled one from its date, every row of the new card
-  // compared — never only the latest (a raise it schedules, matched by the new card now,
-  // is that raise brought forward) — and the one known a notice ago, for the rows the
-  // new card brings (as a revision's write is: a raise given with notice since stands).
-  const sets = await tx.execute<{ number: number; at: Date }[]>(
-    `select r.number, greatest(r.live_at, ?::timestamptz) as at
-       from rate_revision r join card c on c.id = r.card_id
-      where r.card_id = ? and r.cancelled_at is null
-        and (r.number = c.live_revision or r.applied_at is null)
-      order by r.number`,
-    [now, from.cardId],
-  );
+  // Each card's sets as they will be in force: its live revision from now, then each
+  // scheduled one from its date until the next. Every set of the new card is compared
+  // whole, over each span it shares with a set of the old card (a raise the old card
+  // schedules, matched by the new card now, is that raise brought forward; a raise the new
+  // card schedules lands on K at its date) — never only the latest of either.
+  const old = await spansOf(tx, from.cardId, now);
+  const next = await spansOf(tx, toCardId, now);
   const known = await knownBefore(tx, from.cardId, card.hours);
   const carried = known === null ? null : await carriedSince(tx, from.cardId, known);
   // Each side is billed at its own card's precision: compared at both when they differ.
   const terms: TCardRounding[] =
     to!.decimals === card.decimals && to!.rounding === card.rounding ? [card] : [card, to!];
   let raised: { at: Date; rows: number } | null = null;
-  for (const rounding of terms) {
-    for (const set of sets) {
-      raised = earlier(
-        raised,
-        await firstRaise(tx, from.cardId, rounding, new Date(set.at), set.number, false),
-      );
-    }
-    if (known !== null) {
-      raised = earlier(
-        raised,
-        await firstRaise(tx, from.cardId, rounding, now, known, true, carried),
-      );
+  for (const set of next) {
+    // The new card's set, staged as the old card's next set would be.
+    await prepareRevSet(tx, from.cardId);
+    await tx.execute(
+      `insert into rev_set (card_id, ${SET_COLUMNS})
+       select ?, ${SET_COLUMNS} from rate_history h where h.card_id = ? and ${rowsAt('h')}`,
+      [from.cardId, toCardId, set.number, set.number],
+    );
+    for (const rounding of terms) {
+      for (const than of old) {
+        const start = Math.max(set.from.getTime(), than.from.getTime());
+        const end = Math.min(set.until?.getTime() ?? Infinity, than.until?.getTime() ?? Infinity);
+        if (start >= end) continue;
+        const compared = await firstRaise(
+          tx,
+          from.cardId,
+          rounding,
+          new Date(start),
+          than.number,
+          false,
+          null,
+          end === Infinity ? null : new Date(end),
+        );
+        raised = earlier(raised, compared);
+      }
+      // The new card's live set against what K was told a notice ago: the rows it brings
+      // (a raise given with notice since stands).
+      if (known !== null && set.number === next[0]?.number) {
+        raised = earlier(
+          raised,
+          await firstRaise(tx, from.cardId, rounding, now, known, true, carried),
+        );
+      }
     }
   }
   await tx.execute('delete from rev_set where card_id = ?', [from.cardId]);
@@ -354,6 +386,8 @@ async function firstRaise(
   onlyBrought = against !== null,
   /** A revision carried in from above since `against` (`carriedSince`). */
   excusedBy: number | null = null,
+  /** Moments from this on are not compared (the staged set is in force until then). */
+  until: Date | null = null,
 ): Promise<{ at: Date; rows: number } | null> {
   const since = `coalesce(effective_from, '-infinity'::timestamptz)`;
   // The open set, or revision `against`'s rows.
@@ -461,7 +495,7 @@ async function firstRaise(
              where ${current.brought} and not ns.blocked and not os.blocked
                and ${dearerSql('ns', 'os', card)})
      select min(r.at) as at, count(distinct (r.prefix, r.effective_from)) as rows
-       from raised r where ${excused.sql}`,
+       from raised r where ${excused.sql} and (?::timestamptz is null or r.at < ?::timestamptz)`,
     [
       cardId,
       cardId,
@@ -472,6 +506,8 @@ async function firstRaise(
       liveAt,
       liveAt,
       ...excused.params,
+      until,
+      until,
     ],
   );
   return row?.at ? { at: new Date(row.at), rows: Number(row.rows) } : null;
