@@ -1642,6 +1642,62 @@ describe('a customer’s card replaced while the old one has a revision schedule
     expect([swap.status, swap.body.error?.code]).toEqual([409, 'notice_too_short']);
   });
 
+  it('refuses a card bringing back later, dearer, a route the old card took away', async () => {
+    const fr = { prefix: '33', destination: 'France', rate: '0.0100' };
+    const { A, k } = await world('Back later', '0.0100', '0.0100');
+    // A has UK and France a notice ago; UK is taken away (no raise).
+    expect(
+      (await admin.put(`/cards/${A}/rates`, { rates: [{ ...FIRST[0]!, rate: '0.0100' }, fr] }))
+        .status,
+    ).toBe(200);
+    await suite.orm.em
+      .fork()
+      .execute(
+        `update rate_revision set created_at = created_at - interval '3 days' where card_id = ?`,
+        [A],
+      );
+    expect((await admin.put(`/cards/${A}/rates`, { rates: [fr] })).status).toBe(200);
+    // C: France now, UK at five times the price in an hour.
+    const C = (
+      await admin.post('/cards', { name: 'Back later C', currency: 'EUR', kind: 'customer' })
+    ).body.id as string;
+    expect((await admin.put(`/cards/${C}/rates`, { rates: [fr] })).status).toBe(200);
+    const later = await admin.put(`/cards/${C}/rates`, {
+      rates: [fr, { ...FIRST[0]!, rate: '0.0500' }],
+      liveAt: inHours(1),
+    });
+    expect(later.status).toBe(200);
+    const { version } = (await admin.get(`/cards/${C}`)).body;
+    expect((await admin.patch(`/cards/${C}`, { version, minNoticeHours: 48 })).status).toBe(200);
+    const swap = await admin.post('/assignments', { cardId: C, accountId: k });
+    expect([swap.status, swap.body.error?.code]).toEqual([409, 'notice_too_short']);
+  });
+
+  it('refuses a card of the same rows that rounds some call higher', async () => {
+    const row = { ...FIRST[0]!, rate: '0.0100', initialIncrement: 1, increment: 1 };
+    const make = async (name: string, rounding: string) => {
+      const made = await admin.post('/cards', {
+        name,
+        currency: 'EUR',
+        kind: 'customer',
+        rounding,
+      });
+      expect((await admin.put(`/cards/${made.body.id}/rates`, { rates: [row] })).status).toBe(200);
+      const { version } = (await admin.get(`/cards/${made.body.id}`)).body;
+      expect(
+        (await admin.patch(`/cards/${made.body.id}`, { version, minNoticeHours: 48 })).status,
+      ).toBe(200);
+      return made.body.id as string;
+    };
+    const A = await make('Rounds down', 'down');
+    const B = await make('Rounds up', 'up');
+    const k = (await admin.post('/customers', { name: 'Rounds K' })).body.id as string;
+    expect((await admin.post('/assignments', { cardId: A, accountId: k })).status).toBe(201);
+    // A 7 s call: 0.0011 rounded down, 0.0012 up.
+    const swap = await admin.post('/assignments', { cardId: B, accountId: k });
+    expect([swap.status, swap.body.error?.code]).toEqual([409, 'notice_too_short']);
+  });
+
   it('takes a card of the same prices with the same cut scheduled', async () => {
     const { A, B, k } = await world('Same cut', '0.0200', '0.0200');
     const at = inHours(10);
@@ -1688,6 +1744,31 @@ describe('a reseller’s card carried along by a write above', () => {
     const london = { prefix: '4420', destination: 'London', rate: '0.0400' };
     expect((await admin.put(`/cards/${P}/rates`, { rates: [uk, london] })).status).toBe(200);
     // RC's owner lowers its markup: no number is dearer than what RC's holders pay now.
+    const { version } = (await outsider.get(`/cards/${rc.id}`)).body;
+    const cut = await outsider.patch(`/cards/${rc.id}`, { version, markupPercent: '19' });
+    expect([cut.status, cut.body.error?.code]).toEqual([200, undefined]);
+  });
+
+  it('is carried along through the owner’s own card between: a markup cut passes', async () => {
+    const me = (await outsider.get('/me')).body.account.id as string;
+    const P = (await admin.post('/cards', { name: 'Chain P', currency: 'EUR', kind: 'provider' }))
+      .body.id as string;
+    const uk = { prefix: '44', destination: 'UK', rate: '0.0200' };
+    expect((await admin.put(`/cards/${P}/rates`, { rates: [uk] })).status).toBe(200);
+    const S = (await admin.post(`/cards/${P}/derive`, { name: 'Chain S', markupPercent: '0' })).body
+      .id as string;
+    expect((await admin.post('/assignments', { cardId: S, accountId: me })).status).toBe(201);
+    const r1 = (
+      await outsider.post(`/cards/${S}/derive`, { name: 'Chain R1', markupPercent: '10' })
+    ).body.id as string;
+    const rc = (
+      await outsider.post(`/cards/${r1}/derive`, { name: 'Chain RC', markupPercent: '20' })
+    ).body;
+    expect(
+      (await outsider.patch(`/cards/${rc.id}`, { version: rc.version, minNoticeHours: 48 })).status,
+    ).toBe(200);
+    const london = { prefix: '4420', destination: 'London', rate: '0.0400' };
+    expect((await admin.put(`/cards/${P}/rates`, { rates: [uk, london] })).status).toBe(200);
     const { version } = (await outsider.get(`/cards/${rc.id}`)).body;
     const cut = await outsider.patch(`/cards/${rc.id}`, { version, markupPercent: '19' });
     expect([cut.status, cut.body.error?.code]).toEqual([200, undefined]);

@@ -256,10 +256,20 @@ export async function assertReplacementGivesNotice(
   const next = await spansOf(tx, toCardId, now);
   const known = await knownBefore(tx, from.cardId, card.hours);
   const carried = known === null ? null : await carriedSince(tx, from.cardId, known);
-  // Each side is billed at its own card's precision: compared at both when they differ.
+  // Each side is billed at its own card's precision: compared at both when they differ —
+  // and a new card that rounds some call higher than the old one (`canPriceHigher`) raises
+  // every row it prices, from now, as a revision's rounding does (`termsRaise`).
   const terms: TCardRounding[] =
     to!.decimals === card.decimals && to!.rounding === card.rounding ? [card] : [card, to!];
   let raised: { at: Date; rows: number } | null = null;
+  if (canPriceHigher(card, to!) && next[0]) {
+    const [priced] = await tx.execute<{ rows: string }[]>(
+      `select count(*) as rows from rate_history h
+        where h.card_id = ? and ${rowsAt('h')} and not h.blocked`,
+      [toCardId, next[0].number, next[0].number],
+    );
+    if (Number(priced?.rows ?? 0) > 0) raised = { at: now, rows: Number(priced!.rows) };
+  }
   for (const set of next) {
     // The new card's set, staged as the old card's next set would be.
     await prepareRevSet(tx, from.cardId);
@@ -285,12 +295,13 @@ export async function assertReplacementGivesNotice(
         );
         raised = earlier(raised, compared);
       }
-      // The new card's live set against what K was told a notice ago: the rows it brings
-      // (a raise given with notice since stands).
-      if (known !== null && set.number === next[0]?.number) {
+      // Each set of the new card against what K was told a notice ago, over its span: the
+      // rows it brings (a raise given with notice since stands) — a route K's card took
+      // away, brought back dearer by the new card's next revision, is a raise too.
+      if (known !== null) {
         raised = earlier(
           raised,
-          await firstRaise(tx, from.cardId, rounding, now, known, true, carried),
+          await firstRaise(tx, from.cardId, rounding, set.from, known, true, carried, set.until),
         );
       }
     }
@@ -547,14 +558,20 @@ async function carriedSince(
   cardId: string,
   known: number,
 ): Promise<number | null> {
+  // Up each revision's chain of parent revisions (a write above may reach it through
+  // cards of the same owner): carried if one of them is on a card of another owner.
   const [row] = await tx.execute<{ number: number | null }[]>(
-    `select max(r.number) as number
-       from rate_revision r
-       join card c on c.id = r.card_id
-       join rate_revision pr on pr.id = r.parent_revision_id
-       join card pc on pc.id = pr.card_id
-      where r.card_id = ? and r.cancelled_at is null and r.number > ? and pc.owner_id <> c.owner_id`,
-    [cardId, known],
+    `with recursive chain as (
+       select r.number as n, r.parent_revision_id as rev from rate_revision r
+        where r.card_id = ? and r.cancelled_at is null and r.number > ?
+          and r.parent_revision_id is not null
+       union all
+       select chain.n, p.parent_revision_id from chain join rate_revision p on p.id = chain.rev
+        where p.parent_revision_id is not null)
+     select max(chain.n) as number
+       from chain join rate_revision a on a.id = chain.rev join card ac on ac.id = a.card_id
+      where ac.owner_id <> (select owner_id from card where id = ?)`,
+    [cardId, known, cardId],
   );
   return row?.number ?? null;
 }
