@@ -1698,6 +1698,16 @@ describe('a customer’s card replaced while the old one has a revision schedule
     expect([swap.status, swap.body.error?.code]).toEqual([409, 'notice_too_short']);
   });
 
+  it('keeps the old card while its notice binds: deleting it would erase what is owed', async () => {
+    const { A, B, k } = await world('Deleted A', '0.0100', '0.0500');
+    const given = (await admin.get(`/assignments?accountId=${k}`)).body.items[0].id as string;
+    expect((await admin.del(`/assignments/${given}`)).status).toBe(204);
+    const deleted = await admin.del(`/cards/${A}`);
+    expect([deleted.status, deleted.body?.error?.code]).toEqual([409, 'notice_binds']);
+    const swap = await admin.post('/assignments', { cardId: B, accountId: k });
+    expect([swap.status, swap.body.error?.code]).toEqual([409, 'notice_too_short']);
+  });
+
   it('takes a card of the same prices with the same cut scheduled', async () => {
     const { A, B, k } = await world('Same cut', '0.0200', '0.0200');
     const at = inHours(10);

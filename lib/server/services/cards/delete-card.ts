@@ -45,6 +45,27 @@ export async function deleteCard(
         { dependants: dependantsFor(actor, dependants) },
       );
     }
+    // A customer that held it within its notice is owed that notice on the card it gets
+    // next (create-assignment.ts `assertNoticeOfCardsHeld`), which reads it from here: its
+    // spans go with it, so it waits until the notice has passed.
+    const [owed] = await tx.execute<{ until: Date }[]>(
+      `select max(s.to_at) + n.hours * interval '1 hour' as until
+         from customer_card_span s
+         cross join lateral (
+           select greatest(coalesce(c.min_notice_hours, 0),
+                           case when c.notice_floor_until > now() then c.notice_floor_hours else 0 end)
+                    as hours from card c where c.id = s.card_id) n
+        where s.card_id = ? and n.hours > 0 and s.to_at > now() - n.hours * interval '1 hour'
+        group by n.hours`,
+      [card.id],
+    );
+    if (owed) {
+      throw conflict(
+        'notice_binds',
+        `A customer held ${card.name} within its notice of increases: the card it holds now is held to that notice until ${new Date(owed.until).toISOString()}; delete it after then.`,
+        { until: new Date(owed.until).toISOString() },
+      );
+    }
     const before = toCardOwnerDto(card);
     // Its history goes with it (its revisions by their foreign key); the revisions of
     // cards that once followed it stay, with their own rows (Migration20261219100000).
