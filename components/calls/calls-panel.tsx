@@ -299,7 +299,7 @@ function CallsTable({
                 // Re-rated after its cards were fixed: priced by them as they stood then.
                 <span key="status">
                   rated{' '}
-                  <span className="block text-xs text-slate-600 dark:text-slate-300">
+                  <span className="block text-xs text-slate-600">
                     at the rates of <DateTime at={call.pricedAt} />
                   </span>
                 </span>

@@ -251,7 +251,7 @@ function Summary({
     >
       <Totals totals={totals} period={periodText} />
       {unfiled ? (
-        <p className="text-sm text-amber-800 dark:text-amber-300" data-testid="traffic-unfiled">
+        <p className="text-sm text-amber-800" data-testid="traffic-unfiled">
           {countOf(unfiled, locale)} unrated {unfiled === 1 ? 'call' : 'calls'} in {periodText} for
           no account below (an unknown account, or from before a customer’s transfer):{' '}
           <PanelLink href="/calls?status=unrated" className="underline">

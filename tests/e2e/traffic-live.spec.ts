@@ -383,6 +383,17 @@ test('the calls page lists what needs attention, live, and downloads each viewer
     lines.some((line) => line.includes(',0.018000,EUR,0.018000,EUR,0.012000,EUR,0.006000,')),
   ).toBe(true);
   expect(file).not.toContain('0.010000');
+
+  // A call for no account below the carrier is filed under it: in no row of its traffic,
+  // but told apart under the tiles (as Needs attention counts it), linking to the calls.
+  await call('POST', '/usage', { records: calls('00000000-0000-4000-8000-0000000000e2', 1) });
+  await admin.goto('/');
+  const unfiled = admin.getByTestId('traffic-unfiled');
+  await expect(unfiled).toContainText('1 unrated call in the last hour for no account below');
+  await expect(unfiled.getByRole('link', { name: 'see Calls' })).toHaveAttribute(
+    'href',
+    '/calls?status=unrated',
+  );
 });
 
 /** The Overview and the calls page with traffic, both themes: axe-clean, fitting the screen, saved. */
