@@ -216,9 +216,9 @@ async function spansOf(
 /**
  * A customer's card replaced by another (`toCardId`) is held to the notice of the card it
  * bought from (`from`: held now, or until `endedAt` — taken away and another given within
- * its notice), as a revision of that card would be: the new card's live set compared
- * with the old card's, and with what its holders were told a notice ago, by the same rule
- * (`firstRaise`), at each card's precision and rounding. Else a reseller whose card
+ * its notice), as a revision of that card would be: each set of the new card compared with
+ * each of the old card's over the spans they share, and with what its holders were told
+ * a notice ago, by the same rule (`firstRaise`), at each card's precision and rounding. Else a reseller whose card
  * promises its customers 48 hours' notice could raise their prices at once by deriving a
  * dearer card and assigning it — the bypass the notice's floor (`setNotice`) closes for a
  * lowered notice. 409 `notice_too_short` naming the rows and the first moment. The new
