@@ -101,6 +101,11 @@ const FIELDS = {
   OUTBOX_POLL_MS: wholeNumber(100, 3_600_000, 2_000),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   LOG_FORMAT: optional(z.enum(['json', 'pretty'])),
+  /**
+   * Any value: an error's stack on the pretty log's lines and on a failed start (both
+   * read it straight from the process: observability/logger.ts, server/index.ts).
+   */
+  DEBUG: optional(z.string()),
   ADMIN_EMAIL: optional(
     z.email('must be an email address').transform((value) => value.toLowerCase()),
   ),
@@ -267,6 +272,17 @@ export const ZEnv = z.object(FIELDS).superRefine((env, ctx) => {
       path: ['SMTP_HOST'],
       message: 'must not be set with SMTP_URL (one names the server)',
     });
+  }
+  // The URL carries its own credentials: these beside it were ignored without a word.
+  for (const name of ['SMTP_USER', 'SMTP_PASSWORD'] as const) {
+    if (env.SMTP_URL && env[name]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message:
+          'must not be set with SMTP_URL (put the credentials in the URL: smtp://user:password@host)',
+      });
+    }
   }
   if (Boolean(env.SMTP_USER) !== Boolean(env.SMTP_PASSWORD) && env.SMTP_HOST) {
     ctx.addIssue({

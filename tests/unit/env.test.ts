@@ -164,6 +164,10 @@ describe('parseEnv', () => {
       'SMTP_PASSWORD',
     ]);
     expect(failure({ SMTP_PORT: '70000' }).variables).toEqual(['SMTP_PORT']);
+    // Beside a URL (which carries its own), credentials would be ignored: refused instead.
+    expect(
+      failure({ SMTP_URL: 'smtp://mail.example', SMTP_USER: 'u', SMTP_PASSWORD: 'p' }).variables,
+    ).toEqual(['SMTP_USER', 'SMTP_PASSWORD']);
   });
 
   it('wants ADMIN_EMAIL and ADMIN_PASSWORD together on the embedded default', () => {
