@@ -28,7 +28,7 @@ test.describe.configure({ mode: 'serial', timeout: 180_000 });
 const RESELLER = { email: 'ops@traffic-reseller.test', password: 'e2e-traffic-password' };
 const SUPPORT = { email: 'support@traffic-carrier.test', password: 'e2e-traffic-support' };
 
-const ids = { reseller: '', k1: '', k2: '', resellerUser: '' };
+const ids = { reseller: '', k1: '', k2: '', resellerUser: '', provider: '' };
 let callNo = 0;
 
 test.afterEach(async ({ browser }) => {
@@ -124,6 +124,7 @@ test('calls move both dashboards live, each its own part; a customer out of cred
     currency: 'EUR',
     kind: 'provider',
   });
+  ids.provider = provider.id;
   await call('PUT', `/cards/${provider.id}/rates`, {
     rates: [{ prefix: '44', destination: 'United Kingdom', rate: '0.0100' }],
   });
@@ -394,6 +395,21 @@ test('the calls page lists what needs attention, live, and downloads each viewer
     'href',
     '/calls?status=unrated',
   );
+
+  // The route of a call no card routed is added, and the call re-rated: charged at the
+  // rates of the re-rate, which its row says (the scans below show it to every viewer).
+  await call('PATCH', `/cards/${ids.provider}/rates`, {
+    upsert: [{ prefix: '99912346', destination: 'Test route', rate: '0.0100' }],
+    remove: [],
+  });
+  const unrated = await call('GET', '/usage?status=unrated&reason=no_route&limit=100');
+  const fixable = unrated.items.find((item: { number: string }) => item.number === '99912346');
+  await call('POST', '/usage/rerate', { ids: [fixable.id], idempotencyKey: 'e2e-fixed-route-1' });
+  await admin.goto('/calls');
+  const fixed = admin.getByRole('table', { name: 'Calls' }).getByRole('row').filter({
+    hasText: '99912346',
+  });
+  await expect(fixed).toContainText('rated at the rates of');
 });
 
 /** The Overview and the calls page with traffic, both themes: axe-clean, fitting the screen, saved. */

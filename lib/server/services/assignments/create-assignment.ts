@@ -1,5 +1,8 @@
 import { assuranceChanged } from '@/lib/server/services/rates/rate-sets';
-import { assertReplacementGivesNotice } from '@/lib/server/services/rates/revisions';
+import {
+  assertReplacementGivesNotice,
+  noticeHoursSql,
+} from '@/lib/server/services/rates/revisions';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account, CardAssignment } from '@/lib/server/entities';
 import type { TActor } from '@/lib/server/authz/actor';
@@ -177,10 +180,7 @@ async function assertNoticeOfCardsHeld(
   const bound = await tx.execute<{ card_id: string; ended: Date }[]>(
     `select s.card_id, max(s.to_at) as ended
        from customer_card_span s join card c on c.id = s.card_id
-       cross join lateral (
-         select greatest(coalesce(c.min_notice_hours, 0),
-                         case when c.notice_floor_until > now() then c.notice_floor_hours else 0 end)
-                  as hours) n
+       cross join lateral (select ${noticeHoursSql('c')} as hours) n
       where s.account_id = ? and c.owner_id = ? and s.card_id <> ? and n.hours > 0
         and s.to_at > now() - n.hours * interval '1 hour'
       group by s.card_id`,

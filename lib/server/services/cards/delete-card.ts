@@ -5,6 +5,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { conflict } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { assertOwnerSide, cardChange, findVisibleCard, toCardOwnerDto } from './card-store';
+import { noticeHoursSql } from '@/lib/server/services/rates/revisions';
 
 /**
  * `DELETE /cards/{id}`: only a card nothing depends on (DESIGN §1 "card lifecycle"):
@@ -52,9 +53,7 @@ export async function deleteCard(
       `select max(s.to_at) + n.hours * interval '1 hour' as until
          from customer_card_span s
          cross join lateral (
-           select greatest(coalesce(c.min_notice_hours, 0),
-                           case when c.notice_floor_until > now() then c.notice_floor_hours else 0 end)
-                    as hours from card c where c.id = s.card_id) n
+           select ${noticeHoursSql('c')} as hours from card c where c.id = s.card_id) n
         where s.card_id = ? and n.hours > 0 and s.to_at > now() - n.hours * interval '1 hour'
         group by n.hours`,
       [card.id],

@@ -164,18 +164,26 @@ function dearerSql(staged: string, open: string, card: TCardRounding): string {
 type TNotice = { hours: number; name: string; bound_until: Date | null } & TCardRounding;
 
 /**
- * A card's notice, or the one it had before it was lowered while that still binds
- * (`setNotice`), by the transaction's clock; its precision and rounding: a raise is a
- * call billed higher (`dearerSql`).
+ * The hours of notice card `alias` gives now: its own, or the one it had before it was
+ * lowered while that still binds (`setNotice`), by the transaction's clock. The one
+ * reading of it: revisions, a swap (create-assignment.ts) and a delete (delete-card.ts).
+ */
+export function noticeHoursSql(alias: string): string {
+  return `greatest(coalesce(${alias}.min_notice_hours, 0),
+                   case when ${alias}.notice_floor_until > now() then ${alias}.notice_floor_hours
+                        else 0 end)`;
+}
+
+/**
+ * A card's notice (`noticeHoursSql`); its precision and rounding: a raise is a call billed
+ * higher (`dearerSql`).
  */
 async function noticeOf(tx: EntityManager, cardId: string): Promise<TNotice | undefined> {
   const [card] = await tx.execute<TNotice[]>(
-    `select greatest(coalesce(min_notice_hours, 0), f.hours) as hours, name, decimals, rounding,
-            case when f.hours > coalesce(min_notice_hours, 0) then notice_floor_until end as bound_until
-       from card
-       cross join lateral (
-         select case when notice_floor_until > now() then notice_floor_hours else 0 end as hours) f
-      where id = ?`,
+    `select ${noticeHoursSql('c')} as hours, c.name, c.decimals, c.rounding,
+            case when ${noticeHoursSql('c')} > coalesce(c.min_notice_hours, 0)
+                 then c.notice_floor_until end as bound_until
+       from card c where c.id = ?`,
     [cardId],
   );
   return card;
