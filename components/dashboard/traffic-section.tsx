@@ -656,7 +656,7 @@ function RerateUnrated({ accountId, name }: { accountId?: string; name: string }
     const confirmed = await confirm({
       title: `Rate the unrated calls of ${name} again?`,
       consequence:
-        'Each call that can be priced now (its route added, its card given, its account paid or resumed) is charged — at the rates of its start, or at today’s when those could not price it — and moves the balances along its chain; the others stay unrated with their reason.',
+        'Each call that can be priced now (its route added, its card given, its account paid) is charged — at the rates of its start, or at today’s when those could not price it — and moves the balances along its chain; the others stay unrated with their reason, and calls made while an account was suspended stay so for good.',
       confirmLabel: 'Re-rate',
     });
     if (!confirmed) return;

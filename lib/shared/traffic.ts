@@ -124,7 +124,7 @@ export function dailySeries(
 /** Why a call is unrated, as the panel says it. */
 export const UNRATED_REASON_TEXT: Record<string, string> = {
   unknown_account: 'unknown account',
-  account_suspended: 'account suspended',
+  account_suspended: 'account suspended at its start',
   credit_blocked: 'blocked for credit',
   no_card: 'no card',
   no_route: 'no route',

@@ -295,6 +295,7 @@ describe('unrated calls', () => {
     // Fixes: K0 gets a card, KS resumes, KB gets credit, 1 is routed. A call the cards of
     // its start price is charged at those (K0's card was there, given later); one they
     // cannot price (no route for 12345 then) at the cards as they stand at the re-rate.
+    // KS's call was made while it was suspended: resuming it charges none of those.
     await ok(as.r1.post('/assignments', { cardId: ids.S2, accountId: ids.K0 }));
     const ks = (await admin.get(`/customers/${ids.KS}`)).body;
     await ok(admin.patch(`/customers/${ids.KS}`, { version: ks.version, status: 'active' }), 200);
@@ -345,7 +346,6 @@ describe('unrated calls', () => {
       'u-credit',
       'u-no-card',
       'u-no-route',
-      'u-suspended',
     ]);
     const after = (await admin.get('/usage?limit=100')).body.items as TUsageRecordDto[];
     const state = Object.fromEntries(after.map((item) => [item.cdrId, item.reason ?? item.status]));
@@ -355,7 +355,7 @@ describe('unrated calls', () => {
       'u-no-card': 'rated',
       'u-no-route': 'rated',
       'u-blocked': 'blocked_prefix',
-      'u-suspended': 'rated',
+      'u-suspended': 'account_suspended',
       'u-credit': 'rated',
       'u-currency': 'currency_mismatch',
     });
@@ -398,28 +398,21 @@ describe('a re-rate retried', () => {
   }
 
   it('answers the first attempt for its key, 409 for another request with it, and rates once', async () => {
-    const ks = (await admin.get(`/customers/${ids.KS}`)).body;
-    await ok(
-      admin.patch(`/customers/${ids.KS}`, { version: ks.version, status: 'suspended' }),
-      200,
-    );
+    // A customer of the carrier's with no card yet: its call is unrated `no_card`.
+    const kr = (await ok(admin.post('/customers', { name: 'KR' }))).id as string;
     const posted = await ok(
-      admin.post('/usage', { records: [call('rr-1', ids.KS, '447700900555')] }),
+      admin.post('/usage', { records: [call('rr-1', kr, '447700900555')] }),
       200,
     );
-    expect(posted.records[0]).toMatchObject({ outcome: 'unrated', reason: 'account_suspended' });
+    expect(posted.records[0]).toMatchObject({ outcome: 'unrated', reason: 'no_card' });
     const recordId = posted.records[0].recordId as string;
-    const body = { all: true, accountId: ids.KS, idempotencyKey: 'rerate-retry-0001' };
+    const body = { all: true, accountId: kr, idempotencyKey: 'rerate-retry-0001' };
     const first = await ok(admin.post('/usage/rerate', body), 200);
     expect(first).toMatchObject({ rated: 0, unrated: 1, replayed: false });
 
     // Fixed before the retry (the first answer timed out on its way): the retry must not
     // rate what is unrated by now, it answers what the first attempt did.
-    const suspended = (await admin.get(`/customers/${ids.KS}`)).body;
-    await ok(
-      admin.patch(`/customers/${ids.KS}`, { version: suspended.version, status: 'active' }),
-      200,
-    );
+    await ok(admin.post('/assignments', { cardId: ids.S1, accountId: kr }));
     const retried = await ok(admin.post('/usage/rerate', body), 200);
     expect(retried).toEqual({ ...first, replayed: true });
     expect(await stored(recordId)).toEqual({ status: 'unrated', attempts: 2 });
@@ -448,7 +441,7 @@ describe('a re-rate retried', () => {
 
     // A new key sent twice at once: rated once, the other answer replays the first.
     const ledger = async () =>
-      (await admin.get(`/accounts/${ids.KS}/ledger?limit=500`)).body.items as unknown[];
+      (await admin.get(`/accounts/${kr}/ledger?limit=500`)).body.items as unknown[];
     const entries = (await ledger()).length;
     const twice = await Promise.all(
       [0, 1].map(() =>
@@ -1679,5 +1672,82 @@ describe("a reseller's lookup", () => {
     );
     const unpriced = lookup.chains.slice(2).map((chain) => chain.levels.at(-1)!.amount);
     expect(unpriced.every((amount) => amount === null)).toBe(true);
+  });
+});
+
+describe('a suspension', () => {
+  /** A call starting now by the clock (the suspension's times are the database's, the same host's). */
+  const startingNow = async (id: string, accountId: string, number: string) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const made = call(id, accountId, number, 65, new Date().toISOString());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return made;
+  };
+  const status = async (kind: 'customers' | 'resellers', id: string, to: string) => {
+    const account = (await admin.get(`/${kind}/${id}`)).body;
+    await ok(admin.patch(`/${kind}/${id}`, { version: account.version, status: to }), 200);
+  };
+
+  it('refuses the calls made while it held, whenever they are posted, and charges the rest', async () => {
+    // K2's own suspension, and its reseller R2's: calls before, during and after each,
+    // all posted once both are lifted — and the first two posted while K2 is suspended.
+    const balance = async () =>
+      new Money((await admin.get(`/customers/${ids.K2}`)).body.balance as string);
+    const opening = await balance();
+    const before = await startingNow('sus-before', ids.K2, '447700900401');
+    await status('customers', ids.K2, 'suspended');
+    const during = await startingNow('sus-during', ids.K2, '447700900402');
+    const early = await ok(admin.post('/usage', { records: [before, during] }), 200);
+    // Made before the suspension, posted during it: charged (the switch let it through).
+    expect(
+      early.records.map((r: { outcome: string; reason?: string }) => r.reason ?? r.outcome),
+    ).toEqual(['rated', 'account_suspended']);
+    await status('customers', ids.K2, 'active');
+    const between = await startingNow('sus-between', ids.K2, '447700900403');
+    await status('resellers', ids.R2, 'suspended');
+    const above = await startingNow('sus-above', ids.K2, '447700900404');
+    await status('resellers', ids.R2, 'active');
+    const after = await startingNow('sus-after', ids.K2, '447700900405');
+    const late = await ok(admin.post('/usage', { records: [between, above, after] }), 200);
+    expect(
+      late.records.map((r: { outcome: string; reason?: string }) => r.reason ?? r.outcome),
+    ).toEqual(['rated', 'account_suspended', 'rated']);
+
+    // Charged at the prices of their start, once each; the ones made while suspended
+    // nothing, and a re-rate now that both are active still charges them nothing.
+    const charged = await Promise.all(
+      [before, between, after].map(async (made) => (await trace(made)).get(ids.S3)!),
+    );
+    const total = charged.reduce((sum, price) => sum.plus(price), new Money(0));
+    expect((await balance()).minus(opening).toFixed(6)).toBe(total.neg().toFixed(6));
+    const made = [early.records[1], late.records[1]].map((r: { recordId: string }) => r.recordId);
+    const rerated = await ok(
+      admin.post('/usage/rerate', { ids: made, idempotencyKey: 'sus-rerate-01' }),
+      200,
+    );
+    expect(rerated).toMatchObject({ rated: 0, unrated: 2 });
+    // Nor does re-rating everything take them (nothing would ever charge them).
+    const all = await ok(
+      admin.post('/usage/rerate', {
+        all: true,
+        accountId: ids.K2,
+        idempotencyKey: 'sus-rerate-02',
+      }),
+      200,
+    );
+    const taken = all.records.flatMap((r: { id: string; recordId: string }) => [r.id, r.recordId]);
+    expect(taken).not.toContain(made[0]);
+    expect(taken).not.toContain('sus-during');
+    const kept = (await admin.get(`/usage?status=unrated&accountId=${ids.K2}&limit=100`)).body
+      .items as TUsageRecordDto[];
+    expect(
+      kept
+        .filter((item) => item.cdrId.startsWith('sus-'))
+        .map((item) => [item.cdrId, item.reason])
+        .sort(),
+    ).toEqual([
+      ['sus-above', 'account_suspended'],
+      ['sus-during', 'account_suspended'],
+    ]);
   });
 });

@@ -52,7 +52,8 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
     // (lib/server/services/brands, Migration20261209100000) and their logos
     // (Migration20261213100000), and statements (lib/server/services/statements,
     // Migration20261211100000), and which card a customer held when (a trigger's,
-    // Migration20261217100000), and transfers' keys (Migration20261218300000).
+    // Migration20261217100000), and transfers' keys (Migration20261218300000), and when an
+    // account was suspended (a trigger's, Migration20261231100000).
     schemaGenerator: {
       skipTables: [
         'rate_revision',
@@ -69,6 +70,7 @@ export function createOrmConfig(clientUrl: string, overrides: Partial<Options> =
         'statement',
         'customer_card_span',
         'transfer_request',
+        'account_suspension',
       ],
     },
     // Never created on a start or a migration: a mistyped name is refused (orm.ts).

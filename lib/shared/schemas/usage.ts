@@ -17,7 +17,8 @@ export const USAGE_MAX_SECONDS = 86_400;
 /**
  * Why a record could not be rated. Stored with it, listed, and re-ratable once fixed:
  * - `unknown_account`: not a customer in the poster's scope;
- * - `account_suspended`: the customer or an account above it is suspended;
+ * - `account_suspended`: the customer or an account above it was suspended at the call's
+ *   start (one made before a suspension, posted or re-rated after it, is charged);
  * - `credit_blocked`: a level's payer (or an account above) was blocked for credit at the
  *   call's start — already, or by an earlier call of the same batch;
  * - `no_card`: the customer holds no card;

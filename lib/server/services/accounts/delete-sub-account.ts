@@ -10,6 +10,7 @@ import { toAccountDto } from './account-dto';
 import { grantFor, SUB_ACCOUNT } from './sub-account-kinds';
 import { removeBrandOf } from '@/lib/server/services/brands/brands';
 import { invalidatePortalHostnames } from '@/lib/server/services/brands/portal-hostnames';
+import { fixableSql } from '@/lib/server/services/usage/unrated-reason';
 
 /**
  * Deletes a reseller or customer that nothing depends on. Sub-accounts, users, groups,
@@ -53,9 +54,8 @@ export async function deleteSubAccount(
        union all (select 'statements', ?, 'statements issued by an earlier parent'
                     from statement st
                    where (st.account_id = ? or st.parent_id = ?) and not ${books.sql} limit 1)
-       union all (select 'usage', ?, 'unrated call records' from usage_record
-                   where status = 'unrated' and reason is distinct from 'moved'
-                     and path = ? and account_id = ? limit 1)`,
+       union all (select 'usage', ?, 'unrated call records' from usage_record u
+                   where ${fixableSql('u')} and path = ? and account_id = ? limit 1)`,
       [
         account.id,
         account.id,

@@ -81,8 +81,8 @@ const abs = (value: bigint) => (value < 0n ? -value : value);
  *    before (duplicates: looked for under the locks, so a concurrent replay of the same calls
  *    waits for the first and finds them).
  * 3. Each call, in the process: what stops it before pricing (an unknown account, a call
- *    from before the customer's transfer (`moved`), an account suspended or blocked for
- *    credit on its path, no card), then its chain walked up from
+ *    from before the customer's transfer (`moved`), an account on its path suspended at
+ *    its start (`suspendedAt`) or blocked for credit, no card), then its chain walked up from
  *    its card by the parent that priced each matched row (`walk`: the price trace's way),
  *    an account on its path without a card to pay by on it (`no_card`, as authorize
  *    refuses), each level priced — the card's revision live at the call's start, the longest prefix in effect
@@ -793,6 +793,41 @@ interface TRatedCall {
   levels: TPricedLevel[];
 }
 
+/**
+ * Whether an account was suspended at a time (ms): its suspensions
+ * (`account_suspension`, Migration20261231100000) over the calls' starts, read under the
+ * accounts' locks — a suspension is written under its account's row lock, so none
+ * commits while the batch holds them. A span holds from its start up to its end.
+ */
+async function suspendedAt(
+  tx: EntityManager,
+  accountIds: readonly string[],
+  calls: readonly TCallToRate[],
+): Promise<(accountId: string, at: number) => boolean> {
+  if (accountIds.length === 0 || calls.length === 0) return () => false;
+  const starts = calls.map((call) => Date.parse(call.startedAt)).filter(Number.isFinite);
+  if (starts.length === 0) return () => false;
+  const rows = await directQuery<{ account_id: string; from_ms: number; to_ms: number | null }>(
+    tx,
+    `select account_id, (extract(epoch from from_at) * 1000)::float8 as from_ms,
+            (extract(epoch from to_at) * 1000)::float8 as to_ms
+       from account_suspension
+      where account_id = any(?::uuid[]) and from_at <= to_timestamp(?::float8 / 1000)
+        and (to_at is null or to_at > to_timestamp(?::float8 / 1000))`,
+    [pgArray(accountIds), Math.max(...starts), Math.min(...starts)],
+  );
+  const spans = new Map<string, { from: number; to: number | null }[]>();
+  for (const row of rows) {
+    const list = spans.get(row.account_id) ?? [];
+    list.push({ from: Number(row.from_ms), to: row.to_ms === null ? null : Number(row.to_ms) });
+    spans.set(row.account_id, list);
+  }
+  return (accountId, at) =>
+    (spans.get(accountId) ?? []).some(
+      (span) => span.from <= at && (span.to === null || at < span.to),
+    );
+}
+
 /** Step 3: each call's reason not to be rated, or each of its levels priced. */
 async function priceCalls(
   tx: EntityManager,
@@ -802,21 +837,16 @@ async function priceCalls(
   stored: Map<string, TEarlierRecord>,
 ): Promise<TRatedCall[]> {
   const sets = await loadRevisions(tx, plan, calls);
-  // What stops a customer's calls before pricing, decided once per customer.
-  const stops = new Map<string, TUnratedReason | null>();
+  const suspended = await suspendedAt(tx, [...byId.keys()], calls);
+  // Blocked for credit before the batch, decided once per customer: its own crossing in
+  // the batch is step 4's.
+  const creditStops = new Set<string>();
   // The accounts on each customer's path, the customer first: the levels a call charges.
   const accountsOf = new Map<string, string[]>();
   for (const [id, customer] of plan.customers) {
     accountsOf.set(id, ancestorIds(customer.path).reverse());
     const path = ancestorIds(customer.path).map((ancestor) => byId.get(ancestor));
-    stops.set(
-      id,
-      path.some((account) => account?.status === 'suspended')
-        ? 'account_suspended'
-        : path.some((account) => account?.creditBlocked)
-          ? 'credit_blocked'
-          : null,
-    );
+    if (path.some((account) => account?.creditBlocked)) creditStops.add(id);
   }
   const seen = new Set<string>();
   return calls.map((call, index): TRatedCall => {
@@ -847,8 +877,11 @@ async function priceCalls(
     if (call.path !== undefined && !isWithin(call.path, customer.path)) {
       return { ...rated, reason: 'unknown_account', path: call.path };
     }
-    const stop = stops.get(call.accountId)!;
-    if (stop) return { ...rated, reason: stop };
+    // Suspended when the call started (an account on its path), not when it is posted.
+    if (accountsOf.get(call.accountId)!.some((id) => suspended(id, rated.at))) {
+      return { ...rated, reason: 'account_suspended' };
+    }
+    if (creditStops.has(call.accountId)) return { ...rated, reason: 'credit_blocked' };
     // Priced by the cards at its start; a re-rate of a call those could not price, by the
     // cards as they stand at the re-rate (`fixedAt`), if those can.
     const leading = leadingValues(call.number);

@@ -15,6 +15,7 @@ import {
   type TUsageRerated,
 } from '@/lib/shared/schemas/usage';
 import { mutateRating, rateBatch, warmRates, type TCallToRate } from './rate-batch';
+import { fixableSql } from './unrated-reason';
 
 interface TStoredCall {
   id: string;
@@ -168,9 +169,10 @@ async function select(
     : { sql: 'true', params: [] };
   // Fewest attempts first (each attempt is counted on the record), then oldest: a re-rate
   // that found its USAGE_MAX_RECORDS unfixable moves on to others when pressed again —
-  // oldest first alone took the same ones every time, and a call a payment or a resume
-  // could now charge was never reached. A record another re-rate holds is left to it. A
-  // call of a customer's time before its transfer stays `moved` for good: not taken again.
+  // oldest first alone took the same ones every time, and a call a payment could now
+  // charge was never reached. A record another re-rate holds is left to it. A call of a
+  // customer's time before its transfer (`moved`), or made while it or an account above it
+  // was suspended, stays so for good: not taken again (`FINAL_REASONS`).
   return directQuery<TStoredCall>(
     em,
     `select ${COLUMNS} from usage_record r
@@ -182,10 +184,10 @@ async function select(
 }
 
 /**
- * The records a re-rate takes, of `usage_record r`: unrated, and not a call from before
- * its customer's transfer (`moved` stays so for good). Needs attention counts the same.
+ * The records a re-rate takes, of `usage_record r`: unrated for a reason a fix may clear
+ * (`moved` and `account_suspended` stay so for good). Needs attention counts the same.
  */
-export const RERATABLE_SQL = `r.status = 'unrated' and r.reason is distinct from 'moved'`;
+export const RERATABLE_SQL = fixableSql('r');
 
 /**
  * A stored record as a call to rate, priced by the cards at its start — or, when those

@@ -29,6 +29,19 @@ export function reasonFor(
   return card && (reasonDepth ?? 0) < viewerDepth ? 'no_route' : reason;
 }
 
+/**
+ * Reasons no fix clears, so no re-rate takes them and nothing counts them as waiting for
+ * one: a call from before its customer's transfer (`moved`), and one made while an
+ * account on its path was suspended (judged at its start: lifting it changes nothing).
+ */
+export const FINAL_REASONS: readonly TUnratedReason[] = ['moved', 'account_suspended'];
+
+/** Of `usage_record` `alias`: unrated for a reason a fix may clear (`FINAL_REASONS`). */
+export function fixableSql(alias: string): string {
+  const final = FINAL_REASONS.map((reason) => `'${reason}'`).join(', ');
+  return `${alias}.status = 'unrated' and coalesce(${alias}.reason, '') not in (${final})`;
+}
+
 /** `reasonFor` of the record aliased `alias`, in SQL; its one parameter is the viewer's depth. */
 export function reasonSql(alias: string): string {
   const card = CARD_TROUBLE.map((reason) => `'${reason}'`).join(', ');
