@@ -14,9 +14,10 @@ import type { TChangeEnvelope } from '@/lib/shared/live/change';
 import type { TLedgerEntryDto } from '@/lib/shared/schemas/ledger';
 import type { TStatementDto } from '@/lib/shared/schemas/statements';
 import { addGroup, addUser } from '../fixtures/accounts';
-import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
+import { apiClient, bearerCall, ok, type TApiClient } from '../fixtures/api-client';
 import { until } from '../fixtures/live-client';
-import { usePanelSuite } from '../fixtures/panel-suite';
+import { requestToken, usePanelSuite } from '../fixtures/panel-suite';
+import { withProcessClockOff } from '../fixtures/process-clock';
 import { actorByEmail } from '../fixtures/cookie-listener';
 
 /**
@@ -577,6 +578,23 @@ describe('bad input', () => {
     expect(Object.keys(answer.body.error.fields)).toContain(field);
   });
 
+  it('a month not begun by the database’s clock is 400, whatever the process’s clock says', async () => {
+    // A panel process whose clock ran ahead across a month's end issued next month's
+    // statement, final, opening on a balance still moving. A token: a session cookie's
+    // age is read by the process's clock.
+    const token = (await requestToken(suite.server.url, ADMIN.email, ADMIN.password)).body
+      .token as string;
+    const now = Date.now();
+    const start = new Date(now);
+    const next = Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1);
+    const period = new Date(next).toISOString().slice(0, 7);
+    const answer = await withProcessClockOff(next - now + 60_000, () =>
+      bearerCall(suite.server.url, token, 'POST', `/accounts/${ids.KD}/statements`, { period }),
+    );
+    expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+    expect(answer.body.error.fields).toEqual({ period: 'must not be a month that has not begun' });
+  });
+
   it('an unknown id is 404, a malformed cursor 400', async () => {
     expect((await r1.get('/statements/00000000-0000-4000-8000-000000000001')).status).toBe(404);
     expect((await r1.get('/statements/not-an-id/pdf')).status).toBe(404);
@@ -682,6 +700,20 @@ describe('a customer transferred to another reseller', () => {
           period:
             'holds movements from before the account came under its parent: issue a later month',
         },
+      });
+    }
+    // Nor a month that ended before the move, with no movement in it: its opening would
+    // be the balance the customer had on R1's books, stated in R2's name.
+    const now = new Date();
+    const before = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+    for (const client of [r2, admin]) {
+      const refused = await client.post(`/accounts/${kt}/statements`, {
+        period: before.toISOString().slice(0, 7),
+      });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({
+        code: 'period_before_transfer',
+        fields: { period: expect.any(String) },
       });
     }
     const count = await directQuery<{ n: string }>(

@@ -5,7 +5,7 @@ import { assertCan } from '@/lib/server/authz/can';
 import { ancestorPrefixes, booksSql } from '@/lib/server/authz/scope';
 import { databaseClock } from '@/lib/server/db/clock';
 import { directQuery } from '@/lib/server/db/direct-query';
-import { conflict } from '@/lib/server/errors/domain-error';
+import { conflict, type DomainError } from '@/lib/server/errors/domain-error';
 import { mutate } from '@/lib/server/live/change-log';
 import { readAccountInScope } from '@/lib/server/services/accounts/account-scope';
 import { effectiveBrand } from '@/lib/server/services/brands/brands';
@@ -36,11 +36,19 @@ export async function issueStatement(
   input: TStatementCreate,
 ): Promise<{ statement: TStatementDto; replayed: boolean }> {
   assertCan(actor, 'statements:create');
-  const period = monthOf(input.period, new Date());
   return mutate(em, actor, async (tx, record) => {
     const { account, parentName } = await readAccountInScope(tx, actor, unverifiedId, {
       lock: true,
     });
+    // By the database's clock, under the lock every ledger writer of the account takes
+    // before it reads that clock: whether the month has begun (a process whose clock ran
+    // ahead issued next month's statement, final, opening on a balance still moving), and
+    // a month still running is stated up to this instant and says so (`periodEnd`), so its
+    // closing stays the balance at its end, whatever moves after. Stated to the month's
+    // end, a payment on the 15th of a statement issued on the 10th made its closing untrue
+    // and the next month's opening not follow from it.
+    const issuedAt = await databaseClock(tx);
+    const period = monthOf(input.period, issuedAt);
     const [parentId, parentPath] = ancestorPrefixes(account.path).at(-2) ?? [null, null];
     if (input.idempotencyKey) {
       // The key is the issuing side's own: the carrier's and a reseller's keys for the
@@ -68,7 +76,15 @@ export async function issueStatement(
     }
     // A statement is read by the account's parent of the day (`parent_id`, read-statements
     // .ts), so it holds only what moved on that parent's books: a month from before a
-    // transfer stays with the ledger, where the old side's rule still hides it.
+    // transfer stays with the ledger, where the old side's rule still hides it — one that
+    // ended before the account came under its parent too, with no movement in it (its
+    // opening would be the balance the account had on the old parent's books).
+    const [placed] = await directQuery<{ before: boolean }>(
+      tx,
+      `select placed_at is not null and placed_at >= ? as before from account where id = ?`,
+      [period.end, account.id],
+    );
+    if (placed?.before) throw beforeTransfer();
     if (parentId && parentPath) {
       const books = booksSql(
         { id: parentId, path: parentPath },
@@ -82,25 +98,8 @@ export async function issueStatement(
           limit 1`,
         [account.id, period.start, period.end, ...books.params],
       );
-      if (elsewhere) {
-        throw conflict(
-          'period_before_transfer',
-          'This month holds movements from before the account came under its parent: its statement cannot be issued now. Issue a later month.',
-          {
-            fields: {
-              period:
-                'holds movements from before the account came under its parent: issue a later month',
-            },
-          },
-        );
-      }
+      if (elsewhere) throw beforeTransfer();
     }
-    // By the database's clock, under the lock every ledger writer of the account takes
-    // before it reads that clock: a month still running is stated up to this instant and
-    // says so (`periodEnd`), so its closing stays the balance at its end, whatever moves
-    // after. Stated to the month's end, a payment on the 15th of a statement issued on the
-    // 10th made its closing untrue and the next month's opening not follow from it.
-    const issuedAt = await databaseClock(tx);
     // (At the month's very first millisecond, a millisecond of it: a period is never empty.)
     const upTo = new Date(Math.max(issuedAt.getTime(), period.start.getTime() + 1));
     const covered = upTo < period.end ? { ...period, end: upTo } : period;
@@ -216,4 +215,18 @@ async function issuerOf(
     primaryColor: brand.primaryColor,
     accentColor: brand.accentColor,
   };
+}
+
+/** 409 `period_before_transfer`: the month is of the account's time under another parent. */
+function beforeTransfer(): DomainError {
+  return conflict(
+    'period_before_transfer',
+    'This month holds movements from before the account came under its parent: its statement cannot be issued now. Issue a later month.',
+    {
+      fields: {
+        period:
+          'holds movements from before the account came under its parent: issue a later month',
+      },
+    },
+  );
 }
