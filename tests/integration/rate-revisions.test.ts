@@ -444,6 +444,26 @@ describe('rate revisions', () => {
     expect(short.body.error.code).toBe('notice_too_short');
   });
 
+  it('judges a liveAt past by the database’s clock, not a process clock running ahead', async () => {
+    const made = await admin.post('/cards', { name: 'Ahead', currency: 'EUR', kind: 'provider' });
+    const id = made.body.id as string;
+    const row = (rate: string) => ({ prefix: '44', destination: 'UK', rate });
+    expect((await admin.put(`/cards/${id}/rates`, { rates: [row('0.0100')] })).status).toBe(200);
+    // Five minutes ahead by the database, five behind by a process ten minutes ahead:
+    // scheduled, not "in the past". One truly past is still refused, naming the field.
+    const liveAt = new Date(Date.now() + 5 * 60_000).toISOString();
+    const ahead = await withProcessClockOff(10 * 60_000, () =>
+      admin.put(`/cards/${id}/rates`, { rates: [row('0.0050')], liveAt }),
+    );
+    expect(ahead.status, JSON.stringify(ahead.body)).toBe(200);
+    const past = await admin.put(`/cards/${id}/rates`, {
+      rates: [row('0.0040')],
+      liveAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    expect(past.status).toBe(400);
+    expect(past.body.error.fields).toEqual({ liveAt: 'is in the past' });
+  });
+
   it('holds every term that prices a call higher, and dated rows, to the notice', async () => {
     const row = { prefix: '44', destination: 'UK', rate: '0.0100' };
     const id = await noticedCard('Terms', row);
