@@ -364,6 +364,25 @@ describe('POST /me/password: guesses at the current password', () => {
 });
 
 describe('pruning', () => {
+  it('forgets a locked pair quiet for a lock period though nothing pruned meanwhile', async () => {
+    // Locked (its failures past the lock), its wait ended a lock period and a minute ago,
+    // and no refusal since to prune it: its next guess starts a fresh curve, free.
+    const email = 'back-later@carrier.test';
+    expect((await issue(email, 'wrong')).status).toBe(401);
+    await sql(
+      `update login_throttle set failures = 5,
+              next_allowed_at = now() - (? * interval '1 second') where email = ?`,
+      [LOCK_SECONDS + 60, email],
+    );
+    expect((await issue(email, 'wrong')).status).toBe(401);
+    expect((await issue(email, 'wrong')).status).toBe(401);
+    const [row] = await sql(`select failures from login_throttle where email = ?`, [email]);
+    expect(row).toEqual({ failures: 2 });
+    // A fresh curve, not one forgotten at every guess: past the free ones, it waits again.
+    expect((await issue(email, 'wrong')).status).toBe(401);
+    expect((await issue(email, 'wrong')).status).toBe(429);
+  });
+
   it('forgets throttle rows whose wait ended a lock period ago, and keeps live ones', async () => {
     for (const email of ['old@carrier.test', 'recent@carrier.test', 'locked@carrier.test']) {
       expect((await issue(email, 'wrong')).status).toBe(401);

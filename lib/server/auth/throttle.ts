@@ -72,14 +72,23 @@ async function claimOnCurve(
 ): Promise<number> {
   const { table } = spec;
   const columns = spec.key.join(', ');
+  // A key quiet for one lock period after its wait is forgotten (`pruneThrottles` deletes
+  // it): decided here too, so it starts a fresh curve whether or not a prune ran in
+  // between — one runs only after some refusal, and a quiet installation has none, so a
+  // person back hours after a lock got one try before the full lock again.
+  // (Its wait restarts with it: else every guess would find the key still forgotten.)
+  const forgotten = `${table}.next_allowed_at < clock_timestamp() - (? * interval '1 second')`;
   const claimed = await tx.execute<{ failures: number }[]>(
     `insert into ${table} (${columns}, failures, next_allowed_at, updated_at)
      values (${spec.key.map(() => '?').join(', ')}, 1, clock_timestamp(), clock_timestamp())
      on conflict (${columns}) do update
-       set failures = ${table}.failures + 1, updated_at = clock_timestamp()
+       set failures = case when ${forgotten} then 1 else ${table}.failures + 1 end,
+           next_allowed_at = case when ${forgotten} then clock_timestamp()
+                             else ${table}.next_allowed_at end,
+           updated_at = clock_timestamp()
        where ${table}.next_allowed_at <= clock_timestamp()
      returning failures`,
-    key,
+    [...key, policy.lockSeconds, policy.lockSeconds],
   );
   if (!claimed[0]) return secondsUntil(tx, table, 'next_allowed_at', keyMatch(spec), key);
   const delay = delayAfter(claimed[0].failures, policy);
