@@ -24,6 +24,7 @@ import {
   minutesOf,
   rerateSentence,
   totalsByCurrency,
+  trafficRefreshMs,
   UNRATED_REASON_TEXT,
   utcDayStart,
 } from '@/lib/shared/traffic';
@@ -206,6 +207,8 @@ function useTraffic(parentId: string, by: TUsageSummaryBy, period: TPeriod) {
       const search = new URLSearchParams({ by, parentId, from: from.toISOString() });
       return joinedFetch<TUsageSummary>(`/usage/summary?${search}`, { signal });
     },
+    // The window moves with the clock too, calls or none (`trafficRefreshMs`).
+    refetchInterval: () => trafficRefreshMs(period, serverNow()),
   });
 }
 

@@ -91,6 +91,17 @@ export function utcDayStart(now: number, daysBack = 0): Date {
 }
 
 /**
+ * When a traffic summary's window has moved enough to read it again (ms from `now`): the
+ * last hour each minute, the days at the next UTC midnight (a second past it). Calls
+ * refetch it as they come; this moves it when none come — the switch down is when an
+ * operator looks, and the last hour before the outage stayed on screen for good.
+ */
+export function trafficRefreshMs(period: 'hour' | 'days', now: number): number {
+  if (period === 'hour') return 60_000;
+  return utcDayStart(now, -1).getTime() - now + 1_000;
+}
+
+/**
  * A `by=day` summary's rows spread over `days` days ending today (UTC): a day without
  * calls is there with zeros, so the chart's axis does not skip it. Rows of `currency`
  * only (a chart shows one).

@@ -7,6 +7,7 @@ import {
   minutesOf,
   rerateSentence,
   totalsByCurrency,
+  trafficRefreshMs,
   utcDayStart,
 } from '@/lib/shared/traffic';
 
@@ -186,5 +187,18 @@ describe('a call’s money from one seat', () => {
       cost: null,
       margin: null,
     });
+  });
+});
+
+describe('trafficRefreshMs', () => {
+  it('reads the last hour again each minute, the days just past the next UTC midnight', () => {
+    const now = Date.parse('2026-12-07T21:59:30.000Z');
+    expect(trafficRefreshMs('hour', now)).toBe(60_000);
+    expect(now + trafficRefreshMs('days', now)).toBe(Date.parse('2026-12-08T00:00:01.000Z'));
+    // At midnight itself: the next one, not now.
+    const midnight = Date.parse('2026-12-31T00:00:00.000Z');
+    expect(midnight + trafficRefreshMs('days', midnight)).toBe(
+      Date.parse('2027-01-01T00:00:01.000Z'),
+    );
   });
 });
