@@ -111,6 +111,43 @@ describe('GET /dashboard/attention', () => {
     expect(upstream).toMatchObject({ name: 'Upstream', rows: 1, next: LATER });
   });
 
+  it('names a card whose next revision is scheduled (`liveAt`), by its changed rows', async () => {
+    const made = await admin.post('/cards', {
+      name: 'Tomorrow',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    const id = made.body.id as string;
+    const rates = (uk: string) => [
+      { prefix: '44', destination: 'UK', rate: uk },
+      { prefix: '33', destination: 'France', rate: '0.0200' },
+    ];
+    expect((await admin.put(`/cards/${id}/rates`, { rates: rates('0.0100') })).status).toBe(200);
+    const before = (await admin.get('/dashboard/attention')).body.scheduled;
+    expect(before.items.map((item: { cardId: string }) => item.cardId)).not.toContain(id);
+    // The whole deck rises tomorrow: one row changes, the other stays.
+    const liveAt = new Date(Date.now() + 86_400_000).toISOString();
+    const put = await admin.put(`/cards/${id}/rates`, { rates: rates('0.0500'), liveAt });
+    expect(put.status).toBe(200);
+    const after = (await admin.get('/dashboard/attention')).body.scheduled;
+    expect(after.total).toBe(before.total + 1);
+    expect(after.items.find((item: { cardId: string }) => item.cardId === id)).toEqual({
+      cardId: id,
+      name: 'Tomorrow',
+      rows: 1,
+      next: liveAt,
+    });
+    // Cancelled, it is no longer named.
+    const revisions = (await admin.get(`/cards/${id}/revisions`)).body.items as {
+      number: number;
+      state: string;
+    }[];
+    const pending = revisions.find((revision) => revision.state === 'scheduled')!;
+    expect((await admin.del(`/cards/${id}/revisions/${pending.number}`)).status).toBe(204);
+    const cancelled = (await admin.get('/dashboard/attention')).body.scheduled;
+    expect(cancelled.items.map((item: { cardId: string }) => item.cardId)).not.toContain(id);
+  });
+
   it('shows a reseller what is below it, and another reseller none of it', async () => {
     const own = (await r1.get('/dashboard/attention')).body;
     expect(own.suspended.items.map((item: { id: string }) => item.id)).toEqual([ids.hotel]);

@@ -153,12 +153,21 @@ async function scheduledRates(em: EntityManager, actor: TActor) {
   const rows = await em.execute<
     { id: string; name: string; rows: string; next: string | Date; total: string }[]
   >(
-    `select c.id::text as id, c.name, s.rows, s.next, count(*) over () as total
+    // Two ways a card's rates change later: rows of its live set dated ahead, and a
+    // revision scheduled (`liveAt`) — its changed rows (README "Revisions"). Both count.
+    `select c.id::text as id, c.name, d.rows + v.rows as rows,
+            least(d.next, v.next) as next, count(*) over () as total
        from card c join account o on o.id = c.owner_id
        join lateral (select count(*) as rows, min(r.effective_from) as next
-                       from rate r where r.card_id = c.id and r.effective_from > now()) s on s.rows > 0
-      where ${owned.sql}
-      order by s.next limit ?`,
+                       from rate r where r.card_id = c.id and r.effective_from > now()) d on true
+       join lateral (select coalesce(sum(v.added + v.removed + v.increased + v.decreased
+                                         + v.changed), 0) as rows,
+                            min(v.live_at) as next
+                       from rate_revision v
+                      where v.card_id = c.id and v.applied_at is null
+                        and v.cancelled_at is null and v.live_at > now()) v on true
+      where ${owned.sql} and (d.rows > 0 or v.next is not null)
+      order by least(d.next, v.next) limit ?`,
     [...owned.params, SHOWN],
   );
   return {
