@@ -328,6 +328,10 @@ async function main() {
       'rates.derive_ms': main!.deriveMs,
       'rates.sql_derive_ms': main!.sqlDeriveMs,
       'rates.parent_edit_ms': main!.parentEditMs,
+      'rates.patch_one_ms': main!.patchOneMs,
+      // One row edited against the whole file imported: well under 1 for a merge that
+      // grows with the card, not with its square.
+      'ratio.patch_one': round(main!.patchOneMs / main!.importMs),
       'lookup.p50_ms': main!.lookupP50Ms,
       'lookup.p99_ms': main!.lookupP99Ms,
       'lookup.sql_p50_ms': main!.sqlLookupP50Ms,
@@ -374,6 +378,7 @@ async function main() {
         [`derive a ${rows}-prefix card (API)`, ...results.map((r) => show(r.deriveMs))],
         ['  baseline: one INSERT … SELECT', ...results.map((r) => show(r.sqlDeriveMs))],
         ['parent edit: re-import + recompute child', ...results.map((r) => show(r.parentEditMs))],
+        ['one rate edited by hand + child (PATCH)', ...results.map((r) => show(r.patchOneMs))],
         [`lookup p50 (API, ${lookups} numbers)`, ...results.map((r) => show(r.lookupP50Ms))],
         ['lookup p99 (API)', ...results.map((r) => show(r.lookupP99Ms))],
         ['lookup p50 (its SQL alone, round trip)', ...results.map((r) => show(r.sqlLookupP50Ms))],

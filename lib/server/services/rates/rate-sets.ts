@@ -121,6 +121,12 @@ export async function writeRateRows(
     );
   }
   if (mode === 'merge') {
+    // Hashed, never row by row: as a nested loop, the anti-join scanned `rev_set` once per
+    // kept row while this insert grew it — a one-row edit of a 20k-row card took 2 s, and
+    // the time grew with the square of the card (revisions.ts sets the same for its joins).
+    const [planner] = await tx.execute<{ was: string }[]>(
+      `select current_setting('enable_nestloop') as was, set_config('enable_nestloop', 'off', true)`,
+    );
     await tx.execute(
       `insert into rev_set (card_id, prefix, effective_from, rate, connection_fee, initial_increment,
                             increment, grace_seconds, blocked, overridden, losing, destination,
@@ -133,6 +139,7 @@ export async function writeRateRows(
           and not exists (select 1 from ${rateKeysSql('k')} where ${sameKey('k', 'h')})`,
       [cardId, rateKeysJson(remove)],
     );
+    await tx.execute(`select set_config('enable_nestloop', ?, true)`, [planner!.was]);
   }
   // Written rows only (a rollback's or a derive's sets are copies and computations).
   if (plan.source === 'put' || plan.source === 'import') {
@@ -175,18 +182,28 @@ async function refuseUndatedBehindDated(
   cardId: string,
   liveAt: Date | null,
 ): Promise<void> {
+  // Most sets have no dated row in force: one scan says so, and nothing else runs.
+  const [dated] = await tx.execute<{ any: boolean }[]>(
+    `select exists (select 1 from rev_set where card_id = ? and effective_from is not null
+                      and effective_from <= coalesce(?::timestamptz, now())) as any`,
+    [cardId, liveAt],
+  );
+  if (!dated?.any) return;
+  // One pass over the set, the dated row in force per prefix by a window: a join of the
+  // staged set to itself, unanalysed (a temporary table), ran as a nested loop — minutes
+  // for a 20k-row import, every write of the card after it as long.
   const hidden = await tx.execute<{ prefix: string; effective_from: Date | string }[]>(
-    `select distinct on (s.prefix) s.prefix, d.effective_from
-       from rev_set s
-       join rev_set d on d.card_id = s.card_id and d.prefix = s.prefix
-                     and d.effective_from is not null
-                     and d.effective_from <= coalesce(?::timestamptz, now())
-      where s.card_id = ? and s.effective_from is null
+    `select s.prefix, s.dated_from as effective_from
+       from (select r.*, max(r.effective_from) filter (
+                          where r.effective_from <= coalesce(?::timestamptz, now()))
+                        over (partition by r.prefix) as dated_from
+               from rev_set r where r.card_id = ?) s
+      where s.effective_from is null and s.dated_from is not null
         -- the undated row as it stands, sent again (an exported set merged back), hides nothing new
         and not exists (select 1 from rate_history u
                          where u.card_id = s.card_id and u.to_rev is null and ${sameKey('u', 's')}
                            and u.rate = s.rate and ${sameVisibleTerms('u', 's')})
-      order by s.prefix, d.effective_from desc
+      order by s.prefix
       limit ?`,
     [liveAt, cardId, CSV_REFUSALS_MAX],
   );
