@@ -589,6 +589,53 @@ describe('catch-up window', () => {
     expect(recent.seq).toBe(3);
   });
 
+  it('reads a window of the log a page: a viewer who sees little follows seq to the head', async () => {
+    // 2,500 entries of one reseller's, then one of its sibling's: the sibling's page of one
+    // walked all 2,500 to fill it (a quiet viewer's every page scanned the whole log).
+    const em = isolated.orm.em.fork();
+    const carrierId = '00000000-0000-4000-8000-0000000000c3';
+    const [busy, quiet] = [crypto.randomUUID(), crypto.randomUUID()];
+    const pathOf = (id: string) => `${carrierId}/${id}/`;
+    await em.execute(
+      `with head as (
+         insert into carrier_log_head as h (carrier_id, seq) values (?, 2500)
+         on conflict (carrier_id) do update set seq = h.seq + 2500 returning seq)
+       insert into change_log (carrier_id, carrier_seq, at, resource, entity_id, op, after,
+                               scope_before, scope_after)
+       select ?, head.seq - 2500 + n, now(), 'customers', gen_random_uuid(), 'created',
+              '{"name":"Busy"}'::jsonb, ?, ?
+         from head, generate_series(1, 2500) n`,
+      [carrierId, carrierId, pathOf(busy), pathOf(busy)],
+    );
+    const seen = await appendRawLogRow(em, {
+      carrierId,
+      resource: 'customers',
+      entityId: crypto.randomUUID(),
+      op: 'created',
+      after: { name: 'Quiet' },
+      scopeBefore: pathOf(quiet),
+      scopeAfter: pathOf(quiet),
+    });
+    expect(seen).toBe(2501);
+    const actor = {
+      userId: crypto.randomUUID(),
+      account: { id: quiet, path: pathOf(quiet) },
+      group: { id: '00000000-0000-4000-8000-0000000000bb' },
+      grants: ['customers:read'],
+    } as unknown as TActor;
+    const options = { retentionDays: 7 };
+    const first = await catchUp(em, actor, { since: 0, limit: 1 }, options);
+    expect(first).toEqual({ items: [], seq: 2000 });
+    const second = await catchUp(em, actor, { since: first.seq, limit: 1 }, options);
+    expect(second.items.map((item) => item.seq)).toEqual([2501]);
+    expect(second.seq).toBe(2501);
+    // The busy reseller's full pages end at their last entry, as before.
+    const busyActor = { ...actor, account: { id: busy, path: pathOf(busy) } } as TActor;
+    const full = await catchUp(em, busyActor, { since: 0, limit: 1000 }, options);
+    expect(full.items).toHaveLength(1000);
+    expect(full.seq).toBe(1000);
+  });
+
   it('shares a page between callers at the same head, and reads afresh once the head moves', async () => {
     const em = isolated.orm.em.fork();
     const carrierId = '00000000-0000-4000-8000-0000000000c2';

@@ -41,29 +41,39 @@ const ACTOR_JOINS = `left join app_user au on au.id = c.actor_user_id
 /**
  * One carrier's entries after position `afterSeq`, in its commit order (catch-up).
  * `scope` narrows the read for one viewer: entries in its subtree, plus groups and cards
- * owned above it (the use-only relation, cards assigned to it). The audience function
- * then decides exactly; this only keeps the read small.
+ * owned above it (the use-only relation, cards assigned to it), up to position `upTo`
+ * (a window: the narrowing is a filter, so a viewer who sees little would make the read
+ * walk every entry after `afterSeq` to fill a page). The audience function then decides
+ * exactly; this only keeps the read small.
  */
 export async function readLogAfter(
   em: EntityManager,
   carrierId: string,
   afterSeq: number,
   limit: number,
-  scope?: { accountPath: string },
+  scope?: { accountPath: string; upTo?: number },
 ): Promise<TLogEntry[]> {
   const narrow = scope ? viewerScopeSql(scope.accountPath) : null;
+  const upTo = scope?.upTo === undefined ? '' : 'and carrier_seq <= ?';
   // The page is chosen first and the actor joined to its rows alone: joined before the
   // limit, every entry after `afterSeq` was joined and sorted to keep a thousand.
   const rows = await em.execute<TLogRow[]>(
     `select ${ENTRY_COLUMNS}
        from (select ${PAGE_COLUMNS}
                from change_log
-              where carrier_id = ? and carrier_seq > ? ${narrow ? `and ${narrow.sql}` : ''}
+              where carrier_id = ? and carrier_seq > ? ${upTo}
+                ${narrow ? `and ${narrow.sql}` : ''}
               order by carrier_seq
               limit ?) c
        ${ACTOR_JOINS}
       order by c.seq`,
-    [carrierId, afterSeq, ...(narrow?.params ?? []), limit],
+    [
+      carrierId,
+      afterSeq,
+      ...(scope?.upTo === undefined ? [] : [scope.upTo]),
+      ...(narrow?.params ?? []),
+      limit,
+    ],
   );
   return rows.map(logEntryOf);
 }

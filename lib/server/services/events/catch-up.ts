@@ -70,16 +70,21 @@ export async function catchUp(
     return pageOfRecent(actor, rooms, recent, { since, limit: query.limit });
   }
   getMetrics().liveCatchUpPages.inc({ source: 'log' });
+  // A window of the log, not all of it after `since`: a viewer who sees one entry in a
+  // thousand made each page walk the carrier's whole log (a sibling reseller's pages of
+  // one took 0.2 s over 200k entries, and a burst of them stalled everyone's reads).
+  const upTo = Math.min(head, since + Math.max(query.limit, LOG_WINDOW_MIN) * LOG_SCAN_PER_ITEM);
   const entries = await readPage(em, {
     carrierId,
     accountPath: actor.account.path,
     since,
     limit: query.limit,
-    head,
+    head: upTo,
   });
   const items = entries.flatMap((entry) => envelopeOrSkip(actor, entry, rooms) ?? []);
-  // A full page means more may follow: resume after its last entry, not at the head.
-  const seq = entries.length === query.limit ? entries[entries.length - 1]!.seq : head;
+  // A full page means more may follow: resume after its last entry; else after the
+  // window (the head, or a later page's start).
+  const seq = entries.length === query.limit ? entries[entries.length - 1]!.seq : upTo;
   return { items, seq };
 }
 
@@ -119,6 +124,14 @@ const reportedSkips = new Set<string>();
  * who sees one change in a hundred must not make one page decide the whole of them.
  */
 const RECENT_SCAN_PER_ITEM = 10;
+
+/**
+ * A page read from the log looks at most this many positions per item asked for (and at
+ * least `LOG_WINDOW_MIN` items' worth): narrowed by SQL first, so a wider window than
+ * the memory's, but a bounded one. The caller follows `seq` until it stops moving.
+ */
+const LOG_SCAN_PER_ITEM = 20;
+const LOG_WINDOW_MIN = 100;
 
 /**
  * A page from the entries the fan-out has just passed (lib/server/live/recent-log.ts),
@@ -166,7 +179,8 @@ async function readPage(
   }
   const read = readLogAfter(em, key.carrierId, key.since, key.limit, {
     accountPath: key.accountPath,
-  }).then((entries) => entries.filter((entry) => entry.seq <= key.head));
+    upTo: key.head,
+  });
   // The promise is kept, so callers arriving while it is read share the one read.
   pages.set(id, read);
   try {
