@@ -189,6 +189,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
     recent,
     maxHandshakes: env.LIVE_MAX_HANDSHAKES,
     handshakeQueue: env.LIVE_HANDSHAKE_QUEUE,
+    socketsPerPerson: env.LIVE_SOCKETS_PER_PERSON,
   });
   // Before any other listener (Socket.IO's wrap the request listener above and take the
   // upgrades): the client's address and Host as the trusted proxies forwarded them.

@@ -98,7 +98,7 @@ export function attachPresence(io: TPanelServer, orm: MikroORM, socket: TPanelSo
     socket.data.presenceSince[room] ??= new Date().toISOString();
     await socket.join(room);
     // Told to the room after the ack's turn: the joiner learns it is in before the list.
-    setImmediate(() => void broadcast(io, room, topic));
+    setImmediate(() => tell(io, room, topic));
     return {};
   });
 
@@ -110,7 +110,7 @@ export function attachPresence(io: TPanelServer, orm: MikroORM, socket: TPanelSo
   });
 
   socket.on('disconnect', () => {
-    for (const [room, topic] of state.rooms) void broadcast(io, room, topic);
+    for (const [room, topic] of state.rooms) tell(io, room, topic);
     const topics = new Set([...state.rooms.values(), ...[...state.joining].map((p) => p.topic)]);
     state.rooms.clear();
     state.joining.clear();
@@ -141,7 +141,36 @@ async function leave(socket: TPanelSocket, state: TPresenceState, room: string):
   unindexUnheld(socket, state, topic);
   if (socket.data.presenceSince) delete socket.data.presenceSince[room];
   await socket.leave(room);
-  await broadcast(state.io, room, topic);
+  tell(state.io, room, topic);
+}
+
+/**
+ * A room's list is sent at most once per `PRESENCE_SPACING_MS`: the first change of a
+ * quiet room at once, the rest of a busy spell once at its end (the list is read when it
+ * is sent, so the last one is always told). Every join and leave was sent to everyone in
+ * the room: one person's sockets toggling a record's presence sent the carrier's staff
+ * there two thousand lists in four seconds, each socket within its message budget.
+ */
+const PRESENCE_SPACING_MS = 250;
+const spells = new Map<string, { timer?: NodeJS.Timeout; topic: TPresenceTopic }>();
+
+function tell(io: TPanelServer, room: string, topic: TPresenceTopic): void {
+  const spell = spells.get(room);
+  if (spell) {
+    // Within a spell: one list at its end.
+    spell.timer ??= setTimeout(() => {
+      spells.delete(room);
+      tell(io, room, spell.topic);
+    }, PRESENCE_SPACING_MS).unref();
+    return;
+  }
+  const opened: { timer?: NodeJS.Timeout; topic: TPresenceTopic } = { topic };
+  spells.set(room, opened);
+  // A spell with nothing more to tell ends quietly.
+  setTimeout(() => {
+    if (spells.get(room) === opened && !opened.timer) spells.delete(room);
+  }, PRESENCE_SPACING_MS).unref();
+  void broadcast(io, room, topic);
 }
 /** Tells everyone in `room` (all processes) who is there now, as each may know them. */
 async function broadcast(io: TPanelServer, room: string, topic: TPresenceTopic): Promise<void> {

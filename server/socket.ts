@@ -42,7 +42,12 @@ export interface TSocketData {
   passedAtEntry?: number;
   /** Presence room → when this socket joined it. */
   presenceSince?: Record<string, string>;
+  /** The person this socket is counted against (`LIVE_SOCKETS_PER_PERSON`). */
+  heldBy?: string;
 }
+
+/** A person at the limit of live sockets retries after this (they close a tab meanwhile). */
+const PERSON_FULL_RETRY_AFTER_MS = 30_000;
 export type TPanelServer = Server<
   TClientToServerEvents,
   TServerToClientEvents,
@@ -76,6 +81,8 @@ interface TSocketDeps {
   maxHandshakes: number;
   /** Handshakes waiting beyond those before more are shed (LIVE_HANDSHAKE_QUEUE). */
   handshakeQueue: number;
+  /** Live sockets one person may hold here (`LIVE_SOCKETS_PER_PERSON`). */
+  socketsPerPerson: number;
 }
 
 /** The largest message a client may send (a presence join is under 200 bytes). */
@@ -160,6 +167,13 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
   // `unavailable`), or — signed in — open many sockets, each sent every event. A refusal
   // frees the connection for the next attempt; a socket, when it disconnects.
   const claimed = new WeakSet<object>();
+  // Each person's live sockets here, counted from admission to disconnect.
+  const held = new Map<string, number>();
+  const release = (userId: string) => {
+    const left = (held.get(userId) ?? 1) - 1;
+    if (left > 0) held.set(userId, left);
+    else held.delete(userId);
+  };
   io.use(async (socket, givenDone) => {
     const conn = socket.conn;
     if (claimed.has(conn)) {
@@ -211,8 +225,19 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
         );
         return next(handshakeRefusal(result.refusal));
       }
-      getLogger().debug({ sid: engineIdOf(socket) }, 'socket: admitted');
       const { actor, real, ref, expiresAt } = result.entry;
+      if ((held.get(real.userId) ?? 0) >= deps.socketsPerPerson) {
+        return next(
+          refusal(
+            'unavailable',
+            `At most ${deps.socketsPerPerson} live connections per person: close a tab or a script's connection.`,
+            PERSON_FULL_RETRY_AFTER_MS,
+          ),
+        );
+      }
+      held.set(real.userId, (held.get(real.userId) ?? 0) + 1);
+      socket.data.heldBy = real.userId;
+      getLogger().debug({ sid: engineIdOf(socket) }, 'socket: admitted');
       socket.data.actor = actor;
       socket.data.real = { userId: real.userId, groupId: real.group.id, ref, expiresAt };
       socket.data.person = {
@@ -237,7 +262,10 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
   });
 
   io.on('connection', (socket) => {
-    socket.once('disconnect', () => claimed.delete(socket.conn));
+    socket.once('disconnect', () => {
+      claimed.delete(socket.conn);
+      if (socket.data.heldBy) release(socket.data.heldBy);
+    });
     void welcome(socket).catch((error: unknown) => {
       getLogger().error({ err: error }, 'socket: welcome failed');
       socket.disconnect(true);

@@ -163,6 +163,12 @@ const FIELDS = {
    */
   LIVE_HANDSHAKE_QUEUE: wholeNumber(0, 1_000_000, 10_000),
   /**
+   * Live sockets one person may hold in this process (tabs, scripts); the next handshake
+   * is refused `unavailable` with a retry hint. Each socket is sent every event its person
+   * may see: one token opening thousands made the fan-out's cost the attacker's to set.
+   */
+  LIVE_SOCKETS_PER_PERSON: wholeNumber(1, 1_000_000, 50),
+  /**
    * Log entries the fan-out keeps after passing them, over all carriers, for catch-up to
    * page from without reading the log again (lib/server/live/recent-log.ts): about 4–5 KB
    * of heap each (an account's change, before and after, 3.7 KB parsed, and its decided

@@ -7,6 +7,7 @@ import {
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-client';
+import { io as connectSocket } from 'socket.io-client';
 
 /**
  * Presence after a record leaves a viewer's view (DESIGN §2 "Entering and leaving a
@@ -17,7 +18,12 @@ import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-cli
  */
 const ADMIN = { email: 'admin@presence-move.test', password: 'presence-admin-pass' };
 const PASSWORD = 'presence-user-pass';
-const suite = usePanelSuite({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+const PER_PERSON = 3;
+const suite = usePanelSuite({
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  LIVE_SOCKETS_PER_PERSON: String(PER_PERSON),
+});
 
 let admin: TApiClient;
 let r1: TApiClient;
@@ -130,7 +136,10 @@ describe('presence when a record leaves a view', () => {
     // Those who still see the customer were told R1's user left, and see R3 without it.
     const carrierLists = carrier.presence.filter((p) => p.topic === topic).map((p) => p.members);
     const lastWithR1 = carrierLists.findLastIndex((m) => JSON.stringify(m).includes('r1.move'));
-    expect(carrierLists.slice(lastWithR1 + 1)[0]).toEqual([expect.objectContaining({ you: true })]);
+    // (R1's leaving and R3's arrival may come as one list: a room's lists are spaced.)
+    const after = carrierLists.slice(lastWithR1 + 1);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after[0]).toContainEqual(expect.objectContaining({ you: true }));
     expect(carrierLists.at(-1)).toHaveLength(2);
   });
 
@@ -206,5 +215,80 @@ describe('a tab’s presence topics', () => {
         expect.objectContaining({ error: expect.objectContaining({ code: 'too_many_topics' }) }),
       ),
     );
+  });
+});
+
+describe('a record whose presence toggles fast', () => {
+  it('tells the room at most one list per spell of changes, the last one always', async () => {
+    const customer = await ok(r1.post('/customers', { name: 'Busy Record', creditLimit: '0' }));
+    const topic: TPresenceTopic = `customers:${customer.id}`;
+    const carrier = await watch(ADMIN.email, 'carrier', ADMIN.password);
+    const desk = await watch('desk@r1.move.test', 'r1-desk');
+    expect(await join(carrier, topic)).toEqual({ ok: true });
+    await until(() => lastOf(carrier, topic)?.length === 1, 'the carrier’s own list');
+    const heard = carrier.presence.length;
+    // One person's socket in and out forty times, as fast as its acks come: every join
+    // and leave sent the carrier a list.
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) {
+      expect(await join(desk, topic)).toEqual({ ok: true });
+      await new Promise<void>((resolve) =>
+        desk.client.socket.emit('presence:leave', { topic }, () => resolve()),
+      );
+    }
+    const spells = Math.ceil((performance.now() - started) / 250) + 1;
+    // Then the room goes quiet: its last list says the desk has gone.
+    await until(
+      () => carrier.presence.length > heard && lastOf(carrier, topic)?.length === 1,
+      'the carrier to be told the desk left',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const lists = carrier.presence.slice(heard).filter((p) => p.topic === topic);
+    // At most a list at the start and one at the end of each spacing window.
+    expect(lists.length).toBeLessThanOrEqual(2 * spells);
+    expect(lists.at(-1)!.members).toEqual([expect.objectContaining({ you: true })]);
+  });
+});
+
+describe('one person’s live sockets', () => {
+  it('are held to LIVE_SOCKETS_PER_PERSON: the next is refused until one closes', async () => {
+    const { token } = (await requestToken(suite.server.url, 'desk@r1.move.test', PASSWORD)).body;
+    const open = (auth: string) =>
+      new Promise<{ socket: ReturnType<typeof connectSocket>; refused?: unknown }>((resolve) => {
+        const socket = connectSocket(suite.server.url, {
+          transports: ['websocket'],
+          forceNew: true,
+          reconnection: false,
+          auth: { token: auth },
+        });
+        socket.once('hello', () => resolve({ socket }));
+        socket.once('connect_error', (error) =>
+          resolve({ socket, refused: (error as Error & { data?: unknown }).data }),
+        );
+      });
+    const held: Awaited<ReturnType<typeof open>>[] = [];
+    for (let i = 0; i < PER_PERSON; i++) held.push(await open(token));
+    onTestFinished(() => held.forEach(({ socket }) => socket.close()));
+    expect(held.map(({ refused }) => refused)).toEqual(Array(PER_PERSON).fill(undefined));
+    // One more, with a new token of the same person: the person is counted, not the token.
+    const again = (await requestToken(suite.server.url, 'desk@r1.move.test', PASSWORD)).body.token;
+    const extra = await open(again);
+    extra.socket.close();
+    expect(extra.refused).toMatchObject({ code: 'unavailable', retryAfterMs: 30_000 });
+    // Someone else is not held to it.
+    const other = (await requestToken(suite.server.url, 'ops@r1.move.test', PASSWORD)).body.token;
+    const theirs = await open(other);
+    theirs.socket.close();
+    expect(theirs.refused).toBeUndefined();
+    // One closed, one place.
+    held.pop()!.socket.close();
+    let next = await open(token);
+    for (let tries = 0; next.refused && tries < 50; tries++) {
+      next.socket.close();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      next = await open(token);
+    }
+    held.push(next);
+    expect(next.refused).toBeUndefined();
   });
 });
