@@ -1,5 +1,10 @@
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { mutate, setBeforeCommitHookForTests, type TChange } from '@/lib/server/live/change-log';
+import {
+  atCommitOrder,
+  mutate,
+  setBeforeCommitHookForTests,
+  type TChange,
+} from '@/lib/server/live/change-log';
 import { readLogAfterCursors } from '@/lib/server/live/read-log';
 import { Account } from '@/lib/server/entities';
 import { placeInTree } from '@/lib/server/services/accounts/account-tree';
@@ -162,6 +167,43 @@ describe('change log: commit order is the order, per carrier', () => {
       expect(after.get(first)?.slice(-2)).toEqual([headOf(first) + 1, headOf(first) + 2]);
     },
   );
+
+  it('runs a hook’s prepare before the carrier’s lock, and its run under it', async () => {
+    // A costly read (an alert check over a reseller's cards) made under the lock held
+    // every writer of the carrier for its length: `prepare` goes before the lock is taken.
+    const carrierId = CARRIERS[0]!;
+    const holder = database.orm.em.fork();
+    let release!: () => void;
+    let locked!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held = new Promise<void>((resolve) => (locked = resolve));
+    const holding = holder.transactional(async (tx) => {
+      await tx.execute(
+        `insert into carrier_log_head as h (carrier_id, seq) values (?, 0)
+         on conflict (carrier_id) do update set seq = h.seq`,
+        [carrierId],
+      );
+      locked();
+      await released;
+    });
+    await held;
+    const steps: string[] = [];
+    const writing = mutate(database.orm.em.fork(), actor, async (_tx, record) => {
+      atCommitOrder(
+        record,
+        carrierId,
+        async () => void steps.push('run'),
+        async () => void steps.push('prepare'),
+      );
+      await customerUpdate(carrierId, 1, { n: 'prepared' })(_tx, record);
+    });
+    // The writer waits on the lock the holder keeps: its prepare has run, its run not.
+    await waitForLockWaiters(database.orm, 1);
+    expect(steps).toEqual(['prepare']);
+    release();
+    await Promise.all([holding, writing]);
+    expect(steps).toEqual(['prepare', 'run']);
+  });
 
   it('writes nothing when the mutation fails: the log row and the change share one transaction', async () => {
     const before = await database.orm.em

@@ -128,6 +128,9 @@ export async function mutate<T>(
         return result;
       }
       if (hooks.length) {
+        // What a hook reads beforehand, outside the lock (it checks under the lock that
+        // nothing it read has moved): the lock is every writer of the carrier's wait.
+        for (const hook of hooks) await hook.prepare?.(tx);
         await lockLogHeads(tx, [
           ...hooks.map((hook) => hook.carrierId),
           ...changes.map(carrierOfChange),
@@ -163,6 +166,8 @@ export async function mutate<T>(
 interface TCommitOrderHook {
   carrierId: string;
   run: (tx: EntityManager) => Promise<void>;
+  /** Run first, after the work and before the lock is taken (`atCommitOrder`'s `prepare`). */
+  prepare?: (tx: EntityManager) => Promise<void>;
 }
 
 /** What a `mutate` writes at its end, by the transaction it handed its work. */
@@ -174,15 +179,18 @@ const COMMIT_ORDER_HOOKS = new WeakMap<(change: TChange) => void, TCommitOrderHo
 /**
  * Runs `run` in `carrierId`'s commit order (`TCommitOrderHook`), as part of the `mutate`
  * whose `record` this is. A `record` that is not a mutate's has no commit to order by.
+ * `prepare` runs once the work is done, before the lock: a costly read that `run` need
+ * only confirm (every writer of the carrier waits while `run` holds the lock).
  */
 export function atCommitOrder(
   record: (change: TChange) => void,
   carrierId: string,
   run: (tx: EntityManager) => Promise<void>,
+  prepare?: (tx: EntityManager) => Promise<void>,
 ): void {
   const hooks = COMMIT_ORDER_HOOKS.get(record);
   if (!hooks) throw new Error('atCommitOrder needs the record of a mutate');
-  hooks.push({ carrierId, run });
+  hooks.push({ carrierId, run, ...(prepare ? { prepare } : {}) });
 }
 
 /**

@@ -928,17 +928,27 @@ export function assuranceChanged(
   // In the carrier's commit order (its log head held to commit): a card compared with
   // two providers written at once was checked by each write against the other's old
   // prices — neither saw the loss both made, and no alert came. In order, the later
-  // check reads the earlier write committed.
-  atCommitOrder(record, carrierId, (ordered) => checkAssurance(ordered, changed, record));
+  // check reads the earlier write committed. The check itself (seconds for a reseller's
+  // cards over a big provider card, every writer of the carrier waiting meanwhile) is
+  // made before the lock; under it, only confirmed to stand on what is there now.
+  let read: TAssuranceRead | undefined;
+  atCommitOrder(
+    record,
+    carrierId,
+    (ordered) => checkAssurance(ordered, changed, record, read),
+    async (tx) => {
+      read = await readAssurance(tx, changed);
+    },
+  );
 }
 
-async function checkAssurance(
+/** The hand-built cards an alert check of `changed` covers, with their owners' paths. */
+async function comparedCards(
   tx: EntityManager,
   changed: readonly string[],
-  record: (change: TChange) => void,
-): Promise<void> {
+): Promise<{ id: string; owner_path: string }[]> {
   const ids = `{${changed.join(',')}}`;
-  const compared = await tx.execute<{ id: string; owner_path: string }[]>(
+  return tx.execute<{ id: string; owner_path: string }[]>(
     `select c.id, o.path as owner_path from card c join account o on o.id = c.owner_id
       where (c.id = any(?::uuid[])
              and (c.compare_with is not null
@@ -948,8 +958,84 @@ async function checkAssurance(
       order by c.id`,
     [ids, ids],
   );
-  for (const row of compared) {
-    const card = await tx.findOneOrFail(Card, { id: row.id }, { populate: ['owner'] });
+}
+
+/** A compared card's losing rows (`assuranceSql` over every card's latest revision). */
+type TLosingRows = { key: string; prefix: string }[];
+
+/**
+ * What an alert check reads, per compared card: the providers it is held to, what its
+ * check read them at (`assuranceStamp`), and its losing rows then.
+ */
+interface TAssuranceRead {
+  cards: Map<string, { providers: string[]; stamp: string; losing: TLosingRows }>;
+}
+
+async function readAssurance(
+  tx: EntityManager,
+  changed: readonly string[],
+): Promise<TAssuranceRead> {
+  const cards: TAssuranceRead['cards'] = new Map();
+  for (const row of await comparedCards(tx, changed)) {
+    const card = await tx.findOneOrFail(
+      Card,
+      { id: row.id },
+      { populate: ['owner'], refresh: true },
+    );
+    const providers = await assuredAgainst(tx, card);
+    if (!providers.length) continue;
+    const ids = providers.map((provider) => provider.id);
+    // The stamp first: a write committing between the two reads then leaves the stamp
+    // behind what the rows saw, and the check under the lock reads them again.
+    const stamp = await assuranceStamp(tx, [card.id, ...ids]);
+    cards.set(card.id, { providers: ids, stamp, losing: await losingRows(tx, providers, card) });
+  }
+  return { cards };
+}
+
+async function losingRows(tx: EntityManager, providers: TCard[], card: TCard) {
+  return tx.execute<TLosingRows>(
+    assuranceSql(
+      providers,
+      card,
+      `r.prefix || '@' || coalesce(r.effective_from::text, '') as key, r.prefix`,
+      'latest',
+    ),
+    [card.id],
+  );
+}
+
+/**
+ * What a check of these cards read them at: each card's version (its terms, `compare_with`)
+ * and its revisions (a new one, scheduled or not, or one cancelled moves its latest set).
+ * Equal, the rows the check read are the rows there now: revisions are never rewritten.
+ */
+async function assuranceStamp(tx: EntityManager, cardIds: readonly string[]): Promise<string> {
+  const [row] = await tx.execute<{ stamp: string | null }[]>(
+    `select string_agg(c.id || ':' || c.version || ':' || coalesce(c.compare_with::text, '')
+                       || ':' || coalesce(v.n, ''), ',' order by c.id) as stamp
+       from card c
+       left join lateral (
+         select max(r.number) || '/' || count(*) filter (where r.cancelled_at is not null) as n
+           from rate_revision r where r.card_id = c.id) v on true
+      where c.id = any(?::uuid[])`,
+    [`{${cardIds.join(',')}}`],
+  );
+  return row?.stamp ?? '';
+}
+
+async function checkAssurance(
+  tx: EntityManager,
+  changed: readonly string[],
+  record: (change: TChange) => void,
+  read?: TAssuranceRead,
+): Promise<void> {
+  for (const row of await comparedCards(tx, changed)) {
+    const card = await tx.findOneOrFail(
+      Card,
+      { id: row.id },
+      { populate: ['owner'], refresh: true },
+    );
     // Only what the owner may still see: one it lost is no longer compared, its losses
     // forgotten, and its rate changes raise nothing here.
     const providers = await assuredAgainst(tx, card);
@@ -957,18 +1043,22 @@ async function checkAssurance(
       await tx.execute('delete from assurance_loss where card_id = ?', [card.id]);
       continue;
     }
-    // One statement: the losing rows now, those not losing at the last check, and the
-    // last check replaced by this one.
+    // Read before the lock, if nothing it read has moved since; else read now.
+    const ids = providers.map((provider) => provider.id);
+    const before = read?.cards.get(card.id);
+    const losing =
+      before &&
+      before.providers.join() === ids.join() &&
+      before.stamp === (await assuranceStamp(tx, [card.id, ...ids]))
+        ? before.losing
+        : await losingRows(tx, providers, card);
+    // One statement: those not losing at the last check, and the last check replaced by
+    // this one.
     const [fresh] = await tx.execute<
       { count: string; prefixes: string[] | null; cured: string; losing: string }[]
     >(
       `with losing as (
-         ${assuranceSql(
-           providers,
-           card,
-           `r.prefix || '@' || coalesce(r.effective_from::text, '') as key, r.prefix`,
-           'latest',
-         )}),
+         select l.key, l.prefix from json_to_recordset(?::json) as l(key text, prefix text)),
        fresh as (
          select l.key, l.prefix from losing l
           where not exists (select 1 from assurance_loss a where a.card_id = ? and a.key = l.key)),
@@ -980,7 +1070,7 @@ async function checkAssurance(
        select count(*) as count, (array_agg(prefix order by prefix))[1:20] as prefixes,
               (select count(*) from cured) as cured, (select count(*) from losing) as losing
          from fresh`,
-      [card.id, card.id, card.id, card.id],
+      [JSON.stringify(losing), card.id, card.id, card.id],
     );
     const count = Number(fresh?.count ?? 0);
     const cured = Number(fresh?.cured ?? 0);
