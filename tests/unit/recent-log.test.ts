@@ -8,6 +8,25 @@ const entry = (carrierId: string, seq: number) => ({ carrierId, seq }) as TLogEn
 const seqs = (entries: TLogEntry[] | null) => entries?.map((e) => e.seq) ?? null;
 
 describe('RecentLog', () => {
+  it('holds its entries to a size as well as a count: a few huge ones push the oldest out', () => {
+    // 10 places, so 10 × 5,000 bytes: usual entries fill the count, huge ones the bytes.
+    const recent = new RecentLog(10);
+    for (let seq = 1; seq <= 10; seq++) recent.remember({ ...entry(A, seq), bytes: 4_000 });
+    expect(recent.size).toBe(10);
+    // A card's entry with its ten thousand rules, twice: the oldest go until both fit.
+    recent.remember({ ...entry(A, 11), bytes: 20_000 });
+    recent.remember({ ...entry(A, 12), bytes: 20_000 });
+    expect(recent.heldBytes).toBeLessThanOrEqual(50_000);
+    expect(seqs(recent.after(A, 10, 12, 100))).toEqual([11, 12]);
+    expect(recent.size).toBe(4);
+    expect(recent.after(A, 7, 12, 100)).toBeNull();
+    // One bigger than the whole budget is not kept at all: catch-up reads it from the log.
+    recent.remember({ ...entry(A, 13), bytes: 60_000 });
+    expect(recent.size).toBe(0);
+    expect(recent.heldBytes).toBe(0);
+    expect(recent.after(A, 12, 13, 100)).toBeNull();
+  });
+
   it('answers the entries after a position up to a head, at most as many as asked', () => {
     const recent = new RecentLog(100);
     for (let seq = 5; seq <= 9; seq++) recent.remember(entry(A, seq));

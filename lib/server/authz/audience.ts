@@ -150,6 +150,8 @@ export interface TLogEntry {
   audience?: TAudienceHints | null;
   /** The entry changed someone's access (lib/server/live/affects-access.ts). */
   affectsAccess?: boolean;
+  /** Its size as text, when read by the fan-out (recent-log.ts's budget). */
+  bytes?: number;
   actor: TActorRecord;
 }
 

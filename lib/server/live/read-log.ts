@@ -25,6 +25,8 @@ export interface TLogRow {
   actor_user_path: string | null;
   actor_account_name: string | null;
   actor_account_path: string | null;
+  /** Its before, after and summary as text, in bytes (the fan-out's read only). */
+  bytes?: string | number;
 }
 
 /** What the fan-out and catch-up read of an entry, with what naming the actor needs. */
@@ -89,8 +91,12 @@ export async function readLogAfterCursors(
   cursors: ReadonlyMap<string, number>,
   limit: number,
 ): Promise<TLogEntry[]> {
+  // With each entry's size as text: the fan-out keeps what it passed within a budget
+  // of bytes too (recent-log.ts), and a card's entry may be a megabyte.
   const rows = await em.execute<TLogRow[]>(
-    `select ${ENTRY_COLUMNS}
+    `select ${ENTRY_COLUMNS},
+            coalesce(octet_length(c.before::text), 0) + coalesce(octet_length(c.after::text), 0)
+              + coalesce(octet_length(c.summary::text), 0) as bytes
        from carrier_log_head h
        left join jsonb_to_recordset(?::jsonb) as cur(carrier_id uuid, after bigint)
          on cur.carrier_id = h.carrier_id
@@ -162,6 +168,7 @@ export function logEntryOf(row: TLogRow): TLogEntry {
     summary: row.summary,
     audience: row.audience,
     affectsAccess: row.affects_access,
+    ...(row.bytes === undefined ? {} : { bytes: Number(row.bytes) }),
     actor: {
       userId: row.actor_user_id,
       name: row.actor_name,

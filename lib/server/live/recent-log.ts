@@ -14,7 +14,9 @@ import type { TLogEntry } from '@/lib/server/authz/audience';
  * returns — but for the actor's names, joined when the row is read: a page from here
  * names the actor as the live delivery did. A carrier's run starts afresh at a gap (the
  * tailer moved past entries without reading them: no socket here), and the whole is
- * bounded by a count of entries over all carriers, the oldest read dropped first.
+ * bounded by a count of entries over all carriers and by their size, the oldest read
+ * dropped first: an entry is 4–5 KB as a rule, but a card's with ten thousand rules is a
+ * megabyte, and a script renaming one filled the count's 20,000 places with 22 GB.
  */
 export class RecentLog {
   /** Per carrier, its entries held, oldest first, from index `start` on. */
@@ -23,8 +25,17 @@ export class RecentLog {
   private readonly order: TLogEntry[] = [];
   private orderStart = 0;
 
-  /** `capacity`: entries held at most (LIVE_RECENT_ENTRIES); 0 holds none. */
-  constructor(private readonly capacity: number) {}
+  /** Bytes of the entries held (`TLogEntry.bytes`, and `ENTRY_OVERHEAD` each). */
+  private bytes = 0;
+  private readonly byteBudget: number;
+
+  /**
+   * `capacity`: entries held at most (LIVE_RECENT_ENTRIES); 0 holds none. Their bytes are
+   * held to `capacity` × `BYTES_PER_ENTRY`: as many as the count allows of the usual size.
+   */
+  constructor(private readonly capacity: number) {
+    this.byteBudget = capacity * BYTES_PER_ENTRY;
+  }
 
   /** The tailer passed `entry`: the carrier's next position, or the start of a new run. */
   remember(entry: TLogEntry): void {
@@ -36,7 +47,13 @@ export class RecentLog {
       this.runs.set(entry.carrierId, { entries: [entry], start: 0 });
     }
     this.order.push(entry);
-    while (this.order.length - this.orderStart > this.capacity) this.dropOldest();
+    this.bytes += sizeOf(entry);
+    while (
+      this.order.length - this.orderStart > this.capacity ||
+      (this.bytes > this.byteBudget && this.order.length - this.orderStart > 0)
+    ) {
+      this.dropOldest();
+    }
     if (this.orderStart > 1024 && this.orderStart * 2 > this.order.length) {
       this.order.splice(0, this.orderStart);
       this.orderStart = 0;
@@ -69,10 +86,16 @@ export class RecentLog {
     return this.order.length - this.orderStart;
   }
 
+  /** Bytes held (tests, metrics). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   private dropOldest(): void {
     const oldest = this.order[this.orderStart]!;
     this.order[this.orderStart] = undefined as unknown as TLogEntry;
     this.orderStart += 1;
+    this.bytes -= sizeOf(oldest);
     const run = this.runs.get(oldest.carrierId);
     // A run begun afresh since holds other entries: this one is already out of it.
     if (!run || run.entries[run.start] !== oldest) return;
@@ -84,4 +107,13 @@ export class RecentLog {
       run.start = 0;
     }
   }
+}
+
+/** The usual entry: an account's change with its entity before and after (README). */
+const BYTES_PER_ENTRY = 5_000;
+/** What an entry holds besides its JSON (positions, scopes, the actor, the object). */
+const ENTRY_OVERHEAD = 500;
+
+function sizeOf(entry: TLogEntry): number {
+  return (entry.bytes ?? 0) + ENTRY_OVERHEAD;
 }
