@@ -376,6 +376,11 @@ export async function rederive(
          select * from json_to_recordset(?::json) as r(prefix text, mode text, value numeric)`,
       [JSON.stringify(child.rules)],
     );
+    // Found by each row's leading prefixes through an index: a scan of every rule for
+    // every row cost the parent's rows × the rules (10,000 rules over 12,000 rows: 11 s,
+    // paid again by every edit of the parent).
+    await tx.execute('create index on pg_temp.derive_rules (prefix)');
+    await tx.execute('analyze pg_temp.derive_rules');
   }
   await tx.execute(
     `insert into rev_set (card_id, prefix, destination, rate, connection_fee, initial_increment,
@@ -390,7 +395,8 @@ export async function rederive(
         rules
           ? `left join lateral (
                select r.mode, r.value from pg_temp.derive_rules r
-                where starts_with(p.prefix, r.prefix)
+                where r.prefix = any(array(select left(p.prefix, n)
+                                             from generate_series(1, length(p.prefix)) n))
                 order by length(r.prefix) desc limit 1) ru on true`
           : ''
       }
