@@ -42,8 +42,6 @@ export interface TSocketData {
   passedAtEntry?: number;
   /** Presence room → when this socket joined it. */
   presenceSince?: Record<string, string>;
-  /** The person this socket is counted against (`LIVE_SOCKETS_PER_PERSON`). */
-  heldBy?: string;
 }
 
 /** A person at the limit of live sockets retries after this (they close a tab meanwhile). */
@@ -235,8 +233,6 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
           ),
         );
       }
-      held.set(real.userId, (held.get(real.userId) ?? 0) + 1);
-      socket.data.heldBy = real.userId;
       getLogger().debug({ sid: engineIdOf(socket) }, 'socket: admitted');
       socket.data.actor = actor;
       socket.data.real = { userId: real.userId, groupId: real.group.id, ref, expiresAt };
@@ -248,6 +244,21 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
         accountName: real.account.name,
         accountPath: real.account.path,
       };
+      // Counted as it is let in, given back once, at its disconnect or its connection's
+      // close — whichever comes: a connection that closes before Socket.IO connects the
+      // socket gets no `disconnect`, and a count never given back would lock its person out.
+      if (socket.conn.readyState !== 'open') {
+        return next(refusal('unavailable', 'The connection closed before its check.'));
+      }
+      held.set(real.userId, (held.get(real.userId) ?? 0) + 1);
+      let counted = true;
+      const giveBack = () => {
+        if (!counted) return;
+        counted = false;
+        release(real.userId);
+      };
+      socket.conn.once('close', giveBack);
+      socket.once('disconnect', giveBack);
       next();
     } catch (error) {
       getLogger().error({ err: error }, 'socket: handshake failed');
@@ -262,10 +273,7 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
   });
 
   io.on('connection', (socket) => {
-    socket.once('disconnect', () => {
-      claimed.delete(socket.conn);
-      if (socket.data.heldBy) release(socket.data.heldBy);
-    });
+    socket.once('disconnect', () => claimed.delete(socket.conn));
     void welcome(socket).catch((error: unknown) => {
       getLogger().error({ err: error }, 'socket: welcome failed');
       socket.disconnect(true);
