@@ -12,6 +12,7 @@ import { waitForLockWaiters } from '../fixtures/lock-waiters';
 import { withProcessClockOff } from '../fixtures/process-clock';
 import { actorByEmail, listenAs } from '../fixtures/cookie-listener';
 import { csvObjects } from '../fixtures/csv-rows';
+import { arrange } from '../fixtures/arrange';
 import { exportUsage } from '@/lib/server/services/usage/list-usage';
 
 /**
@@ -1749,5 +1750,69 @@ describe('a suspension', () => {
       ['sus-above', 'account_suspended'],
       ['sus-during', 'account_suspended'],
     ]);
+  });
+
+  it('begins when it commits: a call let through while it waited for the carrier is charged', async () => {
+    // The suspending write waits for the carrier's log head (any writer holds it to its
+    // commit); meanwhile the account reads active to everyone, and the switch is told
+    // yes. Dated at its UPDATE, the suspension covered that call, for good.
+    const kw = (await ok(admin.post('/customers', { name: 'KW' }))).id as string;
+    await ok(admin.post('/assignments', { cardId: ids.S1, accountId: kw }));
+    const account = (await admin.get(`/customers/${kw}`)).body;
+    let suspend!: Promise<{ status: number }>;
+    let authorized!: { status: number; body: { allowed?: boolean } };
+    let startedAt = '';
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute('select 1 from carrier_log_head where carrier_id = ? for update', [ids.C]);
+      suspend = admin.patch(`/customers/${kw}`, { version: account.version, status: 'suspended' });
+      await waitForLockWaiters(suite.orm, 1);
+      authorized = await admin.post('/authorize', { accountId: kw, number: '447700900123' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      startedAt = new Date().toISOString();
+    });
+    expect((await suspend).status).toBe(200);
+    expect(authorized.body.allowed).toBe(true);
+    const posted = await ok(
+      admin.post('/usage', {
+        records: [
+          { id: 'sus-window', accountId: kw, number: '447700900123', startedAt, seconds: 60 },
+        ],
+      }),
+      200,
+    );
+    expect(posted.records[0]).toMatchObject({ outcome: 'rated' });
+    // One made after it committed is refused.
+    const later = await ok(
+      admin.post('/usage', { records: [call('sus-window-2', kw, '447700900123')] }),
+      200,
+    );
+    expect(later.records[0]).toMatchObject({ outcome: 'unrated', reason: 'account_suspended' });
+  });
+
+  it('leaves a call stored suspended before suspensions were dated to a re-rate, if made outside one', async () => {
+    // Judged by the status at its posting (before Migration20261231100000): a call made
+    // while active, posted while suspended. No span covers its start: a fix may clear it.
+    const kl = (await ok(admin.post('/customers', { name: 'KL' }))).id as string;
+    const posted = await ok(
+      admin.post('/usage', { records: [call('sus-legacy', kl, '447700900124')] }),
+      200,
+    );
+    expect(posted.records[0]).toMatchObject({ outcome: 'unrated', reason: 'no_card' });
+    const recordId = posted.records[0].recordId as string;
+    const em = suite.orm.em.fork();
+    await arrange(em, () =>
+      em.execute(`update usage_record set reason = 'account_suspended' where id = ?`, [recordId]),
+    );
+    await ok(admin.post('/assignments', { cardId: ids.S1, accountId: kl }));
+    const counted = (await admin.get('/dashboard/attention')).body.unrated.items as {
+      reason: string;
+      calls: number;
+    }[];
+    expect(counted).toContainEqual({ reason: 'account_suspended', calls: 1 });
+    const rerated = await ok(
+      admin.post('/usage/rerate', { all: true, accountId: kl, idempotencyKey: 'sus-legacy-01' }),
+      200,
+    );
+    expect(rerated.records).toEqual([expect.objectContaining({ recordId, outcome: 'rated' })]);
   });
 });

@@ -2,14 +2,14 @@ import { OptimisticLockError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { accountScopePath, isBelow, isWithin } from '@/lib/server/authz/scope';
+import { accountScopePath, carrierIdOf, isBelow, isWithin } from '@/lib/server/authz/scope';
 import {
   conflict,
   DomainError,
   invalidInput,
   staleVersion,
 } from '@/lib/server/errors/domain-error';
-import { mutate } from '@/lib/server/live/change-log';
+import { atCommitOrder, mutate } from '@/lib/server/live/change-log';
 import { directQuery } from '@/lib/server/db/direct-query';
 import type { TAccountChangeSummary } from '@/lib/shared/live/change-summary';
 import type {
@@ -109,6 +109,11 @@ export async function updateSubAccount(
       found.status === 'suspended' &&
       (suspendedBy === null || isBelow(actor.account.path, suspendedBy));
     const account = await writeChanges(tx, found, patch, actor.account.path, reclaim);
+    if (account.status !== found.status) {
+      atCommitOrder(record, carrierIdOf(account.path), (ordered) =>
+        dateSuspensionAtCommit(ordered, account.id, account.status),
+      );
+    }
 
     // Only the account's own status can have changed here; the ancestors' are as read.
     if (account.status === 'suspended') suspended.add(account.id);
@@ -133,6 +138,31 @@ export async function updateSubAccount(
     if (patch.creditLimit !== undefined) await noticeCreditCrossing(tx, record, found, account);
     return after;
   });
+}
+
+/**
+ * The suspension this write opened or closed (`account_suspension`, a trigger's row at
+ * the UPDATE) dated again in the carrier's commit order, just before it commits: dated at
+ * the UPDATE, a suspension waiting for the carrier's lock began before it could be seen —
+ * a call `POST /authorize` let through meanwhile, the account still active to it, was
+ * then judged made while suspended, and never charged. (A rating batch holds the
+ * account's row, which the UPDATE holds to commit: it reads the span dated.)
+ */
+async function dateSuspensionAtCommit(
+  tx: EntityManager,
+  accountId: string,
+  status: string,
+): Promise<void> {
+  await directQuery(
+    tx,
+    status === 'suspended'
+      ? `update account_suspension set from_at = clock_timestamp()
+          where account_id = ? and to_at is null`
+      : `update account_suspension set to_at = greatest(from_at, clock_timestamp())
+          where account_id = ?
+            and to_at = (select max(to_at) from account_suspension where account_id = ?)`,
+    status === 'suspended' ? [accountId] : [accountId, accountId],
+  );
 }
 
 /** The path of the account whose person suspended it (null: active, or not kept). */

@@ -172,7 +172,7 @@ async function select(
   // oldest first alone took the same ones every time, and a call a payment could now
   // charge was never reached. A record another re-rate holds is left to it. A call of a
   // customer's time before its transfer (`moved`), or made while it or an account above it
-  // was suspended, stays so for good: not taken again (`FINAL_REASONS`).
+  // was suspended, stays so for good: not taken again (`fixableSql`).
   return directQuery<TStoredCall>(
     em,
     `select ${COLUMNS} from usage_record r
@@ -185,7 +185,8 @@ async function select(
 
 /**
  * The records a re-rate takes, of `usage_record r`: unrated for a reason a fix may clear
- * (`moved` and `account_suspended` stay so for good). Needs attention counts the same.
+ * (`moved`, and a call made while suspended, stay so for good: `fixableSql`). Needs
+ * attention counts the same.
  */
 export const RERATABLE_SQL = fixableSql('r');
 

@@ -30,16 +30,21 @@ export function reasonFor(
 }
 
 /**
- * Reasons no fix clears, so no re-rate takes them and nothing counts them as waiting for
- * one: a call from before its customer's transfer (`moved`), and one made while an
- * account on its path was suspended (judged at its start: lifting it changes nothing).
+ * Of `usage_record` `alias`: unrated for a reason a fix may clear. Two never clear: a call
+ * from before its customer's transfer (`moved`), and one made while an account on its
+ * path was suspended — judged at its start, so lifting the suspension changes nothing.
+ * That is asked of the suspensions themselves (`account_suspension`), not of the reason
+ * alone: a record stored `account_suspended` before suspensions were dated (judged by the
+ * status at its posting) may be of a call made before its suspension, which a re-rate
+ * now charges.
  */
-export const FINAL_REASONS: readonly TUnratedReason[] = ['moved', 'account_suspended'];
-
-/** Of `usage_record` `alias`: unrated for a reason a fix may clear (`FINAL_REASONS`). */
 export function fixableSql(alias: string): string {
-  const final = FINAL_REASONS.map((reason) => `'${reason}'`).join(', ');
-  return `${alias}.status = 'unrated' and coalesce(${alias}.reason, '') not in (${final})`;
+  return `${alias}.status = 'unrated' and coalesce(${alias}.reason, '') <> 'moved'
+    and not (${alias}.reason = 'account_suspended'
+             and exists (select 1 from account_suspension s
+                          where s.account_id = any(string_to_array(rtrim(${alias}.path, '/'), '/')::uuid[])
+                            and s.from_at <= ${alias}.started_at
+                            and (s.to_at is null or s.to_at > ${alias}.started_at)))`;
 }
 
 /** `reasonFor` of the record aliased `alias`, in SQL; its one parameter is the viewer's depth. */
