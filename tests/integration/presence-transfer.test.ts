@@ -8,6 +8,7 @@ import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-client';
 import { io as connectSocket } from 'socket.io-client';
+import { Socket as EngineSocket } from 'engine.io-client';
 
 /**
  * Presence after a record leaves a viewer's view (DESIGN §2 "Entering and leaving a
@@ -290,5 +291,40 @@ describe('one person’s live sockets', () => {
     }
     held.push(next);
     expect(next.refused).toBeUndefined();
+  });
+
+  it('are given back when a connection closes during its check: no place is lost', async () => {
+    // A client that sends CONNECT and goes at once (a tab closed, a network dropped): its
+    // socket is let in by the check but never connected, so it never disconnects either.
+    const { token } = (await requestToken(suite.server.url, 'ops@r3.move.test', PASSWORD)).body;
+    for (let i = 0; i < PER_PERSON + 2; i++) {
+      const engine = new EngineSocket(suite.server.url, {
+        transports: ['websocket'],
+        path: '/socket.io/',
+      });
+      await new Promise<void>((resolve, reject) => {
+        engine.once('open', resolve);
+        engine.once('error', reject);
+      });
+      engine.send(`0${JSON.stringify({ token })}`);
+      engine.close();
+    }
+    // The server has seen every close once a socket of the person gets in again.
+    let admitted = false;
+    for (let tries = 0; !admitted && tries < 100; tries++) {
+      const socket = connectSocket(suite.server.url, {
+        transports: ['websocket'],
+        forceNew: true,
+        reconnection: false,
+        auth: { token },
+      });
+      admitted = await new Promise<boolean>((resolve) => {
+        socket.once('hello', () => resolve(true));
+        socket.once('connect_error', () => resolve(false));
+      });
+      socket.close();
+      if (!admitted) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(admitted).toBe(true);
   });
 });
