@@ -13,18 +13,24 @@ describe('RecentLog', () => {
     const recent = new RecentLog(10);
     for (let seq = 1; seq <= 10; seq++) recent.remember({ ...entry(A, seq), bytes: 4_000 });
     expect(recent.size).toBe(10);
-    // A card's entry with its ten thousand rules, twice: the oldest go until both fit.
-    recent.remember({ ...entry(A, 11), bytes: 20_000 });
-    recent.remember({ ...entry(A, 12), bytes: 20_000 });
+    // Two big entries (a card's with its rules): the oldest go until both fit.
+    recent.remember({ ...entry(A, 11), bytes: 11_000 });
+    recent.remember({ ...entry(A, 12), bytes: 11_000 });
     expect(recent.heldBytes).toBeLessThanOrEqual(50_000);
     expect(seqs(recent.after(A, 10, 12, 100))).toEqual([11, 12]);
-    expect(recent.size).toBe(4);
-    expect(recent.after(A, 7, 12, 100)).toBeNull();
-    // One bigger than the whole budget is not kept at all: catch-up reads it from the log.
-    recent.remember({ ...entry(A, 13), bytes: 60_000 });
-    expect(recent.size).toBe(0);
-    expect(recent.heldBytes).toBe(0);
+    expect(recent.size).toBe(8);
+    expect(seqs(recent.after(A, 4, 12, 100))).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(recent.after(A, 3, 12, 100)).toBeNull();
+    // One taking more than a quarter of the budget is not kept, and pushes nobody out:
+    // catch-up reads it from the log, and the carrier's run starts again after it.
+    recent.remember({ ...entry(B, 1), bytes: 1_000 });
+    recent.remember({ ...entry(A, 13), bytes: 20_000 });
+    expect(recent.size).toBe(8);
+    expect(seqs(recent.after(B, 0, 1, 100))).toEqual([1]);
     expect(recent.after(A, 12, 13, 100)).toBeNull();
+    recent.remember({ ...entry(A, 14), bytes: 1_000 });
+    expect(recent.after(A, 12, 14, 100)).toBeNull();
+    expect(seqs(recent.after(A, 13, 14, 100))).toEqual([14]);
   });
 
   it('answers the entries after a position up to a head, at most as many as asked', () => {

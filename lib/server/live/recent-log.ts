@@ -40,6 +40,12 @@ export class RecentLog {
   /** The tailer passed `entry`: the carrier's next position, or the start of a new run. */
   remember(entry: TLogEntry): void {
     if (this.capacity === 0) return;
+    // One that would take a quarter of the budget is not kept (catch-up reads it from the
+    // log), rather than push out everyone else's: the carrier's run starts after it.
+    if (sizeOf(entry) * 4 > this.byteBudget) {
+      this.runs.delete(entry.carrierId);
+      return;
+    }
     const run = this.runs.get(entry.carrierId);
     if (run && run.entries.length > run.start && run.entries.at(-1)!.seq + 1 === entry.seq) {
       run.entries.push(entry);
