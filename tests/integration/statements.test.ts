@@ -724,6 +724,34 @@ describe('a customer transferred to another reseller', () => {
     expect(count[0]!.n).toBe('1');
   });
 
+  it('moved up to its parent’s parent, is not stated again for the month of the move', async () => {
+    // R1's customer taken back by the carrier: R1's books are the carrier's too (below
+    // it), so the month's R1 payment passed as the carrier's, and the carrier invoiced
+    // what R1 had (its payment, its calls) a second time.
+    const ku = (await ok(r1.post('/customers', { name: 'KU Up', parentId: ids.R1 }))).id;
+    await ok(r1.post('/assignments', { cardId: ids.S2, accountId: ku }));
+    await ok(
+      r1.post(`/accounts/${ku}/payments`, {
+        amount: '5.00',
+        reference: 'Paid to R1',
+        idempotencyKey: 'ku-payment-r1',
+      }),
+    );
+    const byR1: TStatementDto = await ok(r1.post(`/accounts/${ku}/statements`, { period: month }));
+    expect(byR1.paymentsTotal).toBe('5.000000');
+    await ok(
+      admin.post(`/customers/${ku}/transfer`, {
+        toParentId: (await admin.get('/me')).body.account.id,
+        cardId: ids.S1,
+        idempotencyKey: 'ku-transfer-up',
+      }),
+      200,
+    );
+    const again = await admin.post(`/accounts/${ku}/statements`, { period: month });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('period_before_transfer');
+  });
+
   it('keeps its old parent from being deleted while a statement names it', async () => {
     const r3 = (await ok(admin.post('/resellers', { name: 'R3 Telecom', email: 'r3@st.test' }))).id;
     const k3 = (await ok(admin.post('/customers', { name: 'K3 Quiet', parentId: r3 }))).id;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan } from '@/lib/server/authz/can';
-import { ancestorPrefixes, booksSql } from '@/lib/server/authz/scope';
+import { ancestorPrefixes } from '@/lib/server/authz/scope';
 import { databaseClock } from '@/lib/server/db/clock';
 import { directQuery } from '@/lib/server/db/direct-query';
 import { conflict, type DomainError } from '@/lib/server/errors/domain-error';
@@ -49,7 +49,7 @@ export async function issueStatement(
     // and the next month's opening not follow from it.
     const issuedAt = await databaseClock(tx);
     const period = monthOf(input.period, issuedAt);
-    const [parentId, parentPath] = ancestorPrefixes(account.path).at(-2) ?? [null, null];
+    const [parentId] = ancestorPrefixes(account.path).at(-2) ?? [null, null];
     if (input.idempotencyKey) {
       // The key is the issuing side's own: the carrier's and a reseller's keys for the
       // same customer never meet (Migration20261225100000).
@@ -85,18 +85,19 @@ export async function issueStatement(
       [period.end, account.id],
     );
     if (placed?.before) throw beforeTransfer();
-    if (parentId && parentPath) {
-      const books = booksSql(
-        { id: parentId, path: parentPath },
-        'e.account_id',
-        'e.counterparty_id',
-      );
+    // Its entries are with its parent (the counterparty): one with another is of its time
+    // under that one. The parent's books would not do — they hold the accounts below the
+    // parent too, so a customer moved up (from a sub-reseller to its parent, or back to
+    // the carrier) was stated again by its new parent, the old one's calls and payments
+    // invoiced twice for the month.
+    if (parentId) {
       const [elsewhere] = await directQuery<{ one: number }>(
         tx,
         `select 1 as one from ledger_entry e
-          where e.account_id = ? and e.created_at >= ? and e.created_at < ? and not ${books.sql}
+          where e.account_id = ? and e.created_at >= ? and e.created_at < ?
+            and e.counterparty_id is distinct from ?::uuid
           limit 1`,
-        [account.id, period.start, period.end, ...books.params],
+        [account.id, period.start, period.end, parentId],
       );
       if (elsewhere) throw beforeTransfer();
     }
