@@ -63,6 +63,14 @@ export function TransferPreview({ preview }: { preview: TTransferPreview }) {
           </li>
         </ul>
       )}
+      {preview.unratedCalls ? (
+        <p role="alert" className="font-medium text-red-700" data-testid="transfer-unrated">
+          {preview.unratedCalls} unrated call{preview.unratedCalls === 1 ? '' : 's'} of this
+          customer wait{preview.unratedCalls === 1 ? 's' : ''} for a fix: after the move{' '}
+          {preview.unratedCalls === 1 ? 'it is' : 'they are'} of its time under{' '}
+          {preview.from.parentName} and never charged. Re-rate them first.
+        </p>
+      ) : null}
       {preview.ratesWithheld ? (
         <p className="text-slate-600">
           Rates are not compared here: your group does not hold rates:read.

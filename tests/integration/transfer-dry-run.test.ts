@@ -210,7 +210,36 @@ describe('POST /customers/{id}/transfer?dryRun=true', () => {
       ratesWithheld: true,
       samples: [],
       scheduledRevisions: [],
+      // Nor its calls: the group does not read usage.
+      unratedCalls: null,
     });
+  });
+
+  it('counts the calls still waiting for a fix, which the move leaves never charged', async () => {
+    const dry = () =>
+      admin.post(`/customers/${ids.KU}/transfer?dryRun=true`, {
+        toParentId: ids.C,
+        cardId: ids.newCard,
+        rate: '0.9',
+      });
+    const before = (await dry()).body as TTransferPreview;
+    // A call to a number its cards do not price: unrated, waiting for a fix.
+    const posted = await admin.post('/usage', {
+      records: [
+        {
+          id: 'dry-unrouted',
+          accountId: ids.KU,
+          number: '8881234567',
+          startedAt: new Date().toISOString(),
+          seconds: 30,
+        },
+      ],
+    });
+    expect(posted.body.records[0], JSON.stringify(posted.body.records[0])).toMatchObject({
+      outcome: 'unrated',
+    });
+    const after = (await dry()).body as TTransferPreview;
+    expect(after.unratedCalls).toBe((before.unratedCalls ?? 0) + 1);
   });
 
   it('runs the transfer’s checks: bad input 400, outsiders 404', async () => {

@@ -413,6 +413,12 @@ export const ZTransferPreview = z.object({
       removed: z.number().int(),
     }),
   ),
+  /**
+   * The customer's calls left unrated that a fix could still charge: after the move they
+   * are of its time under the old parent (`moved`), never charged. Null without
+   * `usage:read`.
+   */
+  unratedCalls: z.number().int().nullable(),
 });
 export type TTransferPreview = z.infer<typeof ZTransferPreview>;
 
