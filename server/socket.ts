@@ -258,7 +258,12 @@ export function createSocketServer(httpServer: HttpServer, deps: TSocketDeps): T
         release(real.userId);
       };
       socket.conn.once('close', giveBack);
-      socket.once('disconnect', giveBack);
+      // Off the connection too: a client may connect and leave many times on one
+      // connection, and each listener left on it held its socket for good.
+      socket.once('disconnect', () => {
+        socket.conn.off('close', giveBack);
+        giveBack();
+      });
       next();
     } catch (error) {
       getLogger().error({ err: error }, 'socket: handshake failed');

@@ -9,6 +9,7 @@ import { apiClient, ok, type TApiClient } from '../fixtures/api-client';
 import { connectLiveClient, until, type TLiveClient } from '../fixtures/live-client';
 import { io as connectSocket } from 'socket.io-client';
 import { Socket as EngineSocket } from 'engine.io-client';
+import type { EventEmitter } from 'node:events';
 
 /**
  * Presence after a record leaves a viewer's view (DESIGN §2 "Entering and leaving a
@@ -326,5 +327,54 @@ describe('one person’s live sockets', () => {
       if (!admitted) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(admitted).toBe(true);
+  });
+
+  it('leave nothing behind on a connection that connects and leaves again and again', async () => {
+    // Each admission listened for its connection's close, and the listener (and the
+    // socket it held) stayed until the connection closed: one person, one connection,
+    // the server's memory growing by each cycle.
+    const { token } = (await requestToken(suite.server.url, 'ops@r3.move.test', PASSWORD)).body;
+    const engine = new EngineSocket(suite.server.url, {
+      transports: ['websocket'],
+      path: '/socket.io/',
+    });
+    onTestFinished(() => {
+      engine.close();
+    });
+    const frames: string[] = [];
+    engine.on('message', (data) => frames.push(String(data)));
+    await new Promise<void>((resolve) => engine.once('open', () => resolve()));
+    const io = (suite.server as unknown as { io: { engine: { clients: Map<string, unknown> } } })
+      .io;
+    const listeners = () =>
+      Math.max(
+        ...Object.values(io.engine.clients as unknown as Record<string, EventEmitter>).map((conn) =>
+          conn.listenerCount('close'),
+        ),
+      );
+    const cycle = async () => {
+      for (let tries = 0; ; tries++) {
+        const seen = frames.length;
+        engine.send(`0${JSON.stringify({ token })}`);
+        // A CONNECT before the server has handled the last DISCONNECT is refused: again.
+        await until(
+          () => frames.slice(seen).some((f) => f.startsWith('2["hello"') || f.startsWith('4')),
+          'its hello',
+        );
+        if (frames.slice(seen).some((f) => f.startsWith('2["hello"'))) break;
+        expect(tries).toBeLessThan(50);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      engine.send('1');
+      // A CONNECT the server reads before this DISCONNECT is ignored, not refused: let it
+      // be read first.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    };
+    await cycle();
+    await until(() => listeners() > 0, 'the connection listened to');
+    const first = listeners();
+    for (let i = 0; i < 20; i++) await cycle();
+    await cycle();
+    expect(listeners()).toBeLessThanOrEqual(first);
   });
 });
