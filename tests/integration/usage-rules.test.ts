@@ -1815,4 +1815,28 @@ describe('a suspension', () => {
     );
     expect(rerated.records).toEqual([expect.objectContaining({ recordId, outcome: 'rated' })]);
   });
+
+  it('in bulk begins for all at once, as the bulk commits', async () => {
+    // Dated one by one as each was written, the first of a bulk began well before the
+    // bulk could be seen (a 500-account bulk: 240 ms in which the switch was told yes).
+    const made: string[] = [];
+    for (const name of ['KB1', 'KB2', 'KB3']) {
+      made.push((await ok(admin.post('/customers', { name }))).id as string);
+    }
+    const span = async () =>
+      suite.orm.em.fork().execute<{ from_ms: string; to_ms: string | null }[]>(
+        `select (extract(epoch from from_at) * 1e6)::bigint::text as from_ms,
+                  (extract(epoch from to_at) * 1e6)::bigint::text as to_ms
+             from account_suspension where account_id = any(?::uuid[])`,
+        [`{${made.join(',')}}`],
+      );
+    await ok(admin.post('/customers/bulk', { ids: made, status: 'suspended' }), 200);
+    const opened = await span();
+    expect(opened).toHaveLength(3);
+    expect(new Set(opened.map((row) => row.from_ms)).size).toBe(1);
+    await ok(admin.post('/customers/bulk', { ids: made, status: 'active' }), 200);
+    const closed = await span();
+    expect(new Set(closed.map((row) => row.to_ms)).size).toBe(1);
+    expect(closed[0]!.to_ms).not.toBeNull();
+  });
 });

@@ -135,7 +135,7 @@ export async function mutate<T>(
           ...hooks.map((hook) => hook.carrierId),
           ...changes.map(carrierOfChange),
         ]);
-        for (const hook of hooks) await hook.run(tx);
+        for (const hook of hooks) if (!hook.last) await hook.run(tx);
       }
       if (changes.length) {
         positions = await appendChanges(tx, actor, changes);
@@ -144,6 +144,7 @@ export async function mutate<T>(
           await assertNotSuspendedSince(tx, actor);
         }
       }
+      await runLast(tx, hooks);
       return result;
     })
     .then((result) => {
@@ -166,6 +167,8 @@ export async function mutate<T>(
 interface TCommitOrderHook {
   carrierId: string;
   run: (tx: EntityManager) => Promise<void>;
+  /** Run last, after the log rows, together with the others of its key (`atCommitLast`). */
+  last?: { key: string; item: string; run: (tx: EntityManager, items: string[]) => Promise<void> };
   /** Run first, after the work and before the lock is taken (`atCommitOrder`'s `prepare`). */
   prepare?: (tx: EntityManager) => Promise<void>;
 }
@@ -191,6 +194,39 @@ export function atCommitOrder(
   const hooks = COMMIT_ORDER_HOOKS.get(record);
   if (!hooks) throw new Error('atCommitOrder needs the record of a mutate');
   hooks.push({ carrierId, run, ...(prepare ? { prepare } : {}) });
+}
+
+/**
+ * Work for the very end of a `mutate`, in the carrier's commit order after its log rows
+ * are written, as close to its commit as a statement can be: each call names an `item`,
+ * and the calls of one `key` in the whole transaction (a bulk edit's single ones
+ * included) run once, together. What a write dates "as it commits" (a suspension: the
+ * switch is told the account is active until then) is dated here.
+ */
+export function atCommitLast(
+  record: (change: TChange) => void,
+  carrierId: string,
+  key: string,
+  item: string,
+  run: (tx: EntityManager, items: string[]) => Promise<void>,
+): void {
+  const hooks = COMMIT_ORDER_HOOKS.get(record);
+  if (!hooks) throw new Error('atCommitLast needs the record of a mutate');
+  hooks.push({ carrierId, run: async () => {}, last: { key, item, run } });
+}
+
+async function runLast(tx: EntityManager, hooks: readonly TCommitOrderHook[]): Promise<void> {
+  const batches = new Map<
+    string,
+    { items: string[]; run: NonNullable<TCommitOrderHook['last']>['run'] }
+  >();
+  for (const { last } of hooks) {
+    if (!last) continue;
+    const batch = batches.get(last.key) ?? { items: [], run: last.run };
+    batch.items.push(last.item);
+    batches.set(last.key, batch);
+  }
+  for (const batch of batches.values()) await batch.run(tx, batch.items);
 }
 
 /**

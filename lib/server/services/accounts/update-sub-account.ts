@@ -9,8 +9,8 @@ import {
   invalidInput,
   staleVersion,
 } from '@/lib/server/errors/domain-error';
-import { atCommitOrder, mutate } from '@/lib/server/live/change-log';
-import { directQuery } from '@/lib/server/db/direct-query';
+import { atCommitLast, mutate } from '@/lib/server/live/change-log';
+import { directQuery, pgArray } from '@/lib/server/db/direct-query';
 import type { TAccountChangeSummary } from '@/lib/shared/live/change-summary';
 import type {
   TCustomerDto,
@@ -110,8 +110,12 @@ export async function updateSubAccount(
       (suspendedBy === null || isBelow(actor.account.path, suspendedBy));
     const account = await writeChanges(tx, found, patch, actor.account.path, reclaim);
     if (account.status !== found.status) {
-      atCommitOrder(record, carrierIdOf(account.path), (ordered) =>
-        dateSuspensionAtCommit(ordered, account.id, account.status),
+      atCommitLast(
+        record,
+        carrierIdOf(account.path),
+        'suspension-dates',
+        `${account.status}:${account.id}`,
+        dateSuspensionsAtCommit,
       );
     }
 
@@ -141,28 +145,38 @@ export async function updateSubAccount(
 }
 
 /**
- * The suspension this write opened or closed (`account_suspension`, a trigger's row at
- * the UPDATE) dated again in the carrier's commit order, just before it commits: dated at
- * the UPDATE, a suspension waiting for the carrier's lock began before it could be seen —
- * a call `POST /authorize` let through meanwhile, the account still active to it, was
- * then judged made while suspended, and never charged. (A rating batch holds the
- * account's row, which the UPDATE holds to commit: it reads the span dated.)
+ * The suspensions this transaction opened or closed (`account_suspension`, a trigger's
+ * rows at the UPDATE) dated again at its very end, in the carrier's commit order, after
+ * its log rows — in one statement each way, however many a bulk change made: dated at
+ * the UPDATE, or a bulk's first one by the time its last was written, a suspension began
+ * before it could be seen — a call `POST /authorize` let through meanwhile, the account
+ * still active to it, was then judged made while suspended, and never charged. (A
+ * rating batch holds the accounts' rows, which the UPDATEs hold to commit: it reads the
+ * spans dated.) One instant for all (`statement_timestamp()`), taken after the log rows.
+ * `items`: `<status>:<account id>`.
  */
-async function dateSuspensionAtCommit(
-  tx: EntityManager,
-  accountId: string,
-  status: string,
-): Promise<void> {
-  await directQuery(
-    tx,
-    status === 'suspended'
-      ? `update account_suspension set from_at = clock_timestamp()
-          where account_id = ? and to_at is null`
-      : `update account_suspension set to_at = greatest(from_at, clock_timestamp())
-          where account_id = ?
-            and to_at = (select max(to_at) from account_suspension where account_id = ?)`,
-    status === 'suspended' ? [accountId] : [accountId, accountId],
-  );
+async function dateSuspensionsAtCommit(tx: EntityManager, items: string[]): Promise<void> {
+  const of = (status: string) =>
+    items.filter((item) => item.startsWith(`${status}:`)).map((item) => item.split(':')[1]!);
+  const [suspended, resumed] = [of('suspended'), of('active')];
+  if (suspended.length) {
+    await directQuery(
+      tx,
+      `update account_suspension set from_at = statement_timestamp()
+        where account_id = any(?::uuid[]) and to_at is null`,
+      [pgArray(suspended)],
+    );
+  }
+  if (resumed.length) {
+    await directQuery(
+      tx,
+      `update account_suspension s set to_at = greatest(s.from_at, statement_timestamp())
+        where s.account_id = any(?::uuid[])
+          and s.to_at = (select max(x.to_at) from account_suspension x
+                          where x.account_id = s.account_id)`,
+      [pgArray(resumed)],
+    );
+  }
 }
 
 /** The path of the account whose person suspended it (null: active, or not kept). */
