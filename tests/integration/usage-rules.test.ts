@@ -1839,4 +1839,34 @@ describe('a suspension', () => {
     expect(new Set(closed.map((row) => row.to_ms)).size).toBe(1);
     expect(closed[0]!.to_ms).not.toBeNull();
   });
+
+  it('keeps a call made while suspended unrated for good after its account is deleted', async () => {
+    // The account's suspensions went with it by cascade: its calls came back as waiting
+    // for a fix, under Needs attention and taken by every re-rate.
+    const kd = (await ok(admin.post('/customers', { name: 'KDEL' }))).id as string;
+    const held = await ok(admin.post('/assignments', { cardId: ids.S1, accountId: kd }));
+    const account = (await admin.get(`/customers/${kd}`)).body;
+    await ok(
+      admin.patch(`/customers/${kd}`, { version: account.version, status: 'suspended' }),
+      200,
+    );
+    const made = await startingNow('sus-deleted', kd, '447700900411');
+    const posted = await ok(admin.post('/usage', { records: [made] }), 200);
+    expect(posted.records[0]).toMatchObject({ outcome: 'unrated', reason: 'account_suspended' });
+    const waiting = async () =>
+      ((await admin.get('/dashboard/attention')).body.unrated.items as { reason: string }[]).filter(
+        (item) => item.reason === 'account_suspended',
+      );
+    const before = await waiting();
+    expect((await admin.del(`/assignments/${held.id}`)).status).toBe(204);
+    expect((await admin.del(`/customers/${kd}`)).status).toBe(204);
+    expect(await waiting()).toEqual(before);
+    const rerated = await ok(
+      admin.post('/usage/rerate', { all: true, idempotencyKey: 'sus-deleted-01' }),
+      200,
+    );
+    expect(rerated.records.map((r: { recordId: string }) => r.recordId)).not.toContain(
+      posted.records[0].recordId,
+    );
+  });
 });
