@@ -18,6 +18,7 @@ import { keepFirstLogin, loadOrCreateSecret } from '@/lib/server/data-dir';
 import { setRuntime, type TServerConfig } from '@/lib/server/runtime';
 import { applyForwarded } from '@/lib/server/http/forwarded';
 import { openDatabase, type TDatabase } from '@/lib/server/db/open-database';
+import { analyzeEmbeddedTables } from '@/lib/server/db/embedded-analyze';
 import { createSocketServer, type TPanelServer as TSocketServer } from './socket';
 import { attachRedisAdapter } from './redis-adapter';
 import { FanOut } from './fan-out';
@@ -103,6 +104,8 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
   setRuntime({ config, orm: database.orm, recent });
   if (database.applied.length) log(`applied migrations: ${database.applied.join(', ')}`);
   await announceSeed(database, config);
+  // No autovacuum on the embedded database: its tables are analysed here instead.
+  const stopAnalyze = database.kind === 'embedded' ? analyzeEmbeddedTables(database.orm) : () => {};
 
   const httpServer = createServer({
     keepAliveTimeout: env.HTTP_KEEP_ALIVE_SECONDS * 1000,
@@ -274,6 +277,7 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
       await outboxStopped;
       await requests.close().catch(() => {});
       await closeRedis?.();
+      await stopAnalyze();
       await database.close();
       setPortalHostnames(undefined);
       setRuntime(undefined);
