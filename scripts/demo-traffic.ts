@@ -6,12 +6,14 @@
  * finds the customers to call for — a switch's token, holding `usage:create` alone, is
  * refused at that step), else `--email` and
  * `--password` (ADMIN_EMAIL / ADMIN_PASSWORD; the demo admin by default — the embedded
- * demo prints its password on first start), `--calls` per batch (20), `--interval`
+ * demo prints its password on first start, and keeps it in `$DATA_DIR/first-login.txt`,
+ * read when no password is given), `--calls` per batch (20), `--interval`
  * seconds (3), `--once` for a single batch. Talks to the API only, as a switch would.
  * Only a panel on the embedded demo database is sent calls, unless `--force`: they are
  * rated and billed like real ones.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEMO_ADMIN_EMAIL } from '@/lib/server/db/seed';
@@ -101,7 +103,7 @@ async function main() {
     url: values.url ?? process.env.PANEL_URL ?? `http://localhost:${process.env.PORT || 3000}`,
     token: values.token ?? (process.env.PANEL_TOKEN || undefined),
     email: values.email ?? (process.env.ADMIN_EMAIL || DEMO_ADMIN_EMAIL),
-    password: values.password ?? (process.env.ADMIN_PASSWORD || undefined),
+    password: values.password ?? (process.env.ADMIN_PASSWORD || firstLoginPassword()),
     calls: values.calls ?? '20',
     interval: values.interval ?? '3',
     once: values.once ?? false,
@@ -123,7 +125,7 @@ async function main() {
   if (!token) {
     if (!args.password) {
       throw new Error(
-        'Give --token (or PANEL_TOKEN), or the admin’s --password (or ADMIN_PASSWORD): the embedded demo printed it on its first start.',
+        'Give --token (or PANEL_TOKEN), or the admin’s --password (or ADMIN_PASSWORD): the embedded demo printed it on its first start, and keeps it in first-login.txt in its data folder.',
       );
     }
     const answer = await fetch(`${api}/auth/token`, {
@@ -194,3 +196,14 @@ main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   process.exitCode = 1;
 });
+
+/**
+ * The demo admin's password as the embedded demo kept it on its first start
+ * (`$DATA_DIR/first-login.txt`, `keepFirstLogin`), if it is there: the README's
+ * `npm run demo:traffic` then needs nothing more on the demo it is for.
+ */
+function firstLoginPassword(): string | undefined {
+  const file = path.resolve(process.env.DATA_DIR || './data', 'first-login.txt');
+  if (!existsSync(file)) return undefined;
+  return /^password: (.+)$/m.exec(readFileSync(file, 'utf8'))?.[1]?.trim() || undefined;
+}

@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect, it } from 'vitest';
+import { keepFirstLogin } from '@/lib/server/data-dir';
 import { usePanelSuite } from '../fixtures/panel-suite';
 import { runScript } from '../fixtures/panel-server';
 import { apiClient } from '../fixtures/api-client';
@@ -32,4 +36,33 @@ it('leaves a panel on its own database alone unless forced', async () => {
   expect(forced.code, forced.output).toBe(0);
   expect(forced.output).toMatch(/rated 0, unrated 3/);
   expect((await admin.get('/usage')).body.items).toHaveLength(3);
+});
+
+it('signs in with the login the embedded demo kept, when given no password', async () => {
+  // README: `npm run demo:traffic` on the demo, with nothing more. The demo printed its
+  // admin's password on first start and keeps it in first-login.txt of its data folder.
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'rp-demo-traffic-'));
+  try {
+    const withoutPassword = (dir: string) =>
+      runScript(
+        'scripts/demo-traffic.ts',
+        ['--url', suite.server.url, '--once', '--force', '--calls', '1'],
+        {
+          ADMIN_EMAIL: ADMIN.ADMIN_EMAIL,
+          ADMIN_PASSWORD: '',
+          PANEL_URL: '',
+          PANEL_TOKEN: '',
+          DATA_DIR: dir,
+        },
+      );
+    const none = await withoutPassword(dataDir);
+    expect(none.code).toBe(1);
+    expect(none.output).toContain('first-login.txt');
+    await keepFirstLogin(dataDir, ADMIN.ADMIN_EMAIL, ADMIN.ADMIN_PASSWORD);
+    const kept = await withoutPassword(dataDir);
+    expect(kept.code, kept.output).toBe(0);
+    expect(kept.output).toMatch(/rated \d+, unrated \d+/);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });
