@@ -966,6 +966,24 @@ async function comparedCards(
   );
 }
 
+/**
+ * Each compared card, read afresh (another transaction may have changed it since this
+ * one last did), with the providers it is held to: only what its owner may still see —
+ * one it lost is no longer compared, its losses forgotten, its rate changes raise nothing.
+ */
+async function comparedWithProviders(tx: EntityManager, changed: readonly string[]) {
+  const compared = [];
+  for (const row of await comparedCards(tx, changed)) {
+    const card = await tx.findOneOrFail(
+      Card,
+      { id: row.id },
+      { populate: ['owner'], refresh: true },
+    );
+    compared.push({ card, ownerPath: row.owner_path, providers: await assuredAgainst(tx, card) });
+  }
+  return compared;
+}
+
 /** A compared card's losing rows (`assuranceSql` over every card's latest revision). */
 type TLosingRows = { key: string; prefix: string }[];
 
@@ -982,13 +1000,7 @@ async function readAssurance(
   changed: readonly string[],
 ): Promise<TAssuranceRead> {
   const cards: TAssuranceRead['cards'] = new Map();
-  for (const row of await comparedCards(tx, changed)) {
-    const card = await tx.findOneOrFail(
-      Card,
-      { id: row.id },
-      { populate: ['owner'], refresh: true },
-    );
-    const providers = await assuredAgainst(tx, card);
+  for (const { card, providers } of await comparedWithProviders(tx, changed)) {
     if (!providers.length) continue;
     const ids = providers.map((provider) => provider.id);
     // The stamp first: a write committing between the two reads then leaves the stamp
@@ -1036,15 +1048,7 @@ async function checkAssurance(
   record: (change: TChange) => void,
   read?: TAssuranceRead,
 ): Promise<void> {
-  for (const row of await comparedCards(tx, changed)) {
-    const card = await tx.findOneOrFail(
-      Card,
-      { id: row.id },
-      { populate: ['owner'], refresh: true },
-    );
-    // Only what the owner may still see: one it lost is no longer compared, its losses
-    // forgotten, and its rate changes raise nothing here.
-    const providers = await assuredAgainst(tx, card);
+  for (const { card, ownerPath, providers } of await comparedWithProviders(tx, changed)) {
     if (!providers.length) {
       await tx.execute('delete from assurance_loss where card_id = ?', [card.id]);
       continue;
@@ -1088,7 +1092,7 @@ async function checkAssurance(
     if (!count && !cured && !moved) continue;
     const dto = toCardOwnerDto(card);
     record(
-      marginAlert(card, row.owner_path, dto, await holdersOf(tx, card.id), {
+      marginAlert(card, ownerPath, dto, await holdersOf(tx, card.id), {
         newlyLosing: count,
         newlyLosingPrefixes: fresh?.prefixes ?? [],
         cured,
