@@ -223,7 +223,11 @@ export class LiveCache {
     });
   }
 
-  apply(envelope: TChangeEnvelope): void {
+  /**
+   * `replay`: the change was applied here before (a catch-up from behind the last seq): a
+   * removal of a row not held was counted then and is not again.
+   */
+  apply(envelope: TChangeEnvelope, replay = false): void {
     // The page waits to render for a new access: everything live is fetched afresh then.
     if (this.rescopeHold) return;
     const { resource } = envelopeParts(envelope);
@@ -247,7 +251,7 @@ export class LiveCache {
         buffered.push(envelope);
         this.whileFetching.set(query.queryHash, buffered);
       }
-      this.patch(key, envelope);
+      this.patch(key, envelope, replay);
     }
     // Views over everything (dashboard counts, the activity feed) follow any change; a
     // burst of changes costs at most two fetches (refetchSettled). A balance moved by the

@@ -16,7 +16,11 @@ export type TConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline
 
 export interface TLiveFeedHandlers {
   /** One change, in seq order, each seq at most once; `source` says how it came. */
-  onChange(envelope: TChangeEnvelope, source: 'live' | 'catch-up'): void;
+  /**
+   * `replay`: a catch-up entry at or behind the last seq (from a resume point the server
+   * held back), applied before: patched again by version, and a removal not counted twice.
+   */
+  onChange(envelope: TChangeEnvelope, source: 'live' | 'catch-up' | 'replay'): void;
   /**
    * What the client holds can no longer be patched (gap too old, access changed): refetch
    * it. After an access change, `access` is the new one (accessOf).
@@ -66,8 +70,13 @@ export class LiveFeed {
   private buffer: TChangeEnvelope[] = [];
   private readyWaiters: (() => void)[] = [];
   private connected = false;
-  /** Handshakes refused as `unavailable` in a row: the retry backs off with them. */
+  /**
+   * Handshakes refused as `unavailable`, or sockets the server closed before a hello, in
+   * a row: the retry backs off with them.
+   */
   private refusals = 0;
+  /** The server said this credential is over (`session.revoked`): its close is final. */
+  private revoked = false;
   private retry: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   /** Snapshots went ahead without the socket: what they hold is refetched once it joins. */
@@ -114,17 +123,29 @@ export class LiveFeed {
       this.rescoped(this.access);
     });
     socket.on('session.revoked', ({ reason, code }) => {
+      this.revoked = true;
       handlers.onRevoked?.(reason, code);
       this.setState('offline', reason);
     });
     socket.on('disconnect', (why) => {
       this.connected = false;
       if (this.state === 'outdated') return;
-      // The server closing the socket on purpose is final (revoked); anything else retries.
-      if (why === 'io server disconnect') this.setState('offline', this.reason ?? 'Signed out');
-      else this.setState('reconnecting', why);
+      if (why !== 'io server disconnect') {
+        this.setState('reconnecting', why);
+        return;
+      }
+      // Closed by the server on purpose: final when it revoked the credential first. Else
+      // it could not check this socket (a re-check or its welcome failed: the database
+      // away a moment) and Socket.IO, which never reconnects after a server's close by
+      // itself, would leave the tab offline for good: connect again, backing off; a
+      // credential that did end meanwhile is refused at the door (connect_error).
+      if (this.revoked) {
+        this.setState('offline', this.reason ?? 'Signed out');
+        return;
+      }
+      this.setState('reconnecting', 'The server closed the connection; connecting again.');
+      this.retryLater();
     });
-    socket.on('connect', () => (this.refusals = 0));
     socket.on('connect_error', (error) => {
       // A server shedding load (or briefly without its database) refuses with
       // `unavailable`. Socket.IO never retries a refused handshake by itself: the feed
@@ -224,6 +245,8 @@ export class LiveFeed {
       return;
     }
     this.connected = true;
+    // Let in and welcomed: the next refusal or close backs off from the start.
+    this.refusals = 0;
     this.handlers.onHello?.(hello);
     // Access that changed while away (group, grants, view-as) means what is held was
     // filtered by other rules: refetch rather than patch.
@@ -243,7 +266,7 @@ export class LiveFeed {
     }
     this.catchingUp = true;
     try {
-      await this.catchUp();
+      await this.catchUp(hello.seq);
     } catch (error) {
       if (error instanceof ApiClientError && error.code === 'resync_required') {
         this.lastSeq = Math.max(this.lastSeq, hello.seq);
@@ -278,13 +301,17 @@ export class LiveFeed {
 
   /**
    * Pages through `events:since` on the socket (the pages of `GET /events`, without an
-   * HTTP request each) until it stops advancing (the last call answers empty). It starts
-   * at the resume point, which may lie behind the last seq (coalesced changes the server
-   * still held): what it replays there the client has applied or supersedes by version.
+   * HTTP request each) until it has passed `joinedAt` (the hello's seq: the socket joined
+   * its rooms before it, so everything later comes live, held in `buffer` meanwhile) or
+   * stops advancing. Not until the carrier is quiet: its head moves with every commit of
+   * the carrier, most of which this viewer never sees, and a busy carrier kept a page's
+   * reads waiting and its writes paused round trip after round trip. It starts at the
+   * resume point, which may lie behind the last seq (coalesced changes the server still
+   * held): what it replays there the client has applied or supersedes by version.
    */
-  private async catchUp(): Promise<void> {
+  private async catchUp(joinedAt: number): Promise<void> {
     let since = this.resumeSeq ?? this.lastSeq!;
-    for (;;) {
+    while (since < joinedAt) {
       const answer = await this.socket
         .timeout(CATCH_UP_TIMEOUT_MS)
         .emitWithAck('events:since', { since, limit: CATCH_UP_PAGE });
@@ -295,7 +322,7 @@ export class LiveFeed {
       const page = answer.page;
       for (const envelope of page.items) {
         // Behind the last seq: a replay over what is held, patched by version.
-        if (envelope.seq <= this.lastSeq!) this.handlers.onChange(envelope, 'catch-up');
+        if (envelope.seq <= this.lastSeq!) this.handlers.onChange(envelope, 'replay');
         else this.apply(envelope, 'catch-up');
       }
       if (page.seq <= since) break;

@@ -50,12 +50,12 @@ export function LiveProvider({ access, children }: { access: string; children: R
     const feed = new LiveFeed(
       socket,
       {
-        onChange: (envelope) => {
+        onChange: (envelope, source) => {
           // A brand on this person's path changed: the server renders the brand (colours,
           // name, logo) into every page, so the pages render again; no list holds it, but
           // the branded account's views over every change (its audit, activity) list it.
           if (envelopeParts(envelope).resource === 'brands') setRebrandedAt(Date.now());
-          cache.apply(envelope);
+          cache.apply(envelope, source === 'replay');
         },
         onResync: (why, nextAccess) => {
           cache.resync(why, nextAccess);

@@ -297,9 +297,10 @@ describe('the live feed', () => {
     socket.emit('hello', hello(15));
     await settle();
     expect(asked[0]).toEqual({ since: 12, limit: 1000 });
+    // Behind the last seq (15): replays, which the cache patches without counting again.
     expect(applied.slice(4)).toEqual([
-      [13, 'catch-up'],
-      [15, 'catch-up'],
+      [13, 'replay'],
+      [15, 'replay'],
     ]);
     expect(feed.seq).toBe(15);
   });
@@ -314,7 +315,7 @@ describe('the live feed', () => {
       coalesced: true as const,
     });
     socket.emit('disconnect', 'transport close');
-    socket.emit('hello', hello(12));
+    socket.emit('hello', hello(13));
     await settle();
     expect(asked[0]).toEqual({ since: 12, limit: 1000 });
   });
@@ -382,6 +383,125 @@ describe('the live feed', () => {
       socket.emit('hello', hello(30));
       expect(resyncs).toEqual(['resync_required']);
       expect(feed.seq).toBe(30);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('the live feed after a reconnect, under a carrier that keeps writing', () => {
+  it('catches up to its hello and goes live, not only once the carrier is quiet', async () => {
+    // Someone else in the carrier commits between every two round trips: the head the
+    // server answers moves each time, with nothing in it for this viewer.
+    let head = 12;
+    const { socket, feed, asked } = feedWith(
+      Array.from({ length: 50 }, () => (since: number) => ({
+        items: [],
+        seq: Math.max(since, ++head),
+      })),
+    );
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    socket.emit('disconnect', 'transport close');
+    // Back: rooms joined, then hello at 12. Everything after 12 comes live.
+    socket.emit('hello', hello(12));
+    await feed.ready();
+    await settle();
+    expect(asked.map((request) => request.since)).toEqual([10]);
+    expect(feed.state).toBe('live');
+  });
+});
+
+describe('a catch-up replay behind the last seq', () => {
+  it("does not count a removal from a page not loaded twice: '50 of 119', not 118", async () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    const key = queryKeys.list('customers');
+    const loaded = Array.from({ length: 50 }, (_, index) => ({ id: `c${index}`, version: 1 }));
+    queryClient.setQueryData(key, {
+      pages: [{ items: loaded, nextCursor: 'p2', total: 120 }],
+      pageParams: [''],
+    });
+    const total = () =>
+      (queryClient.getQueryData(key) as { pages: TPageOf<{ id: string }>[] }).pages[0]!.total;
+    const socket = fakeSocket();
+    Object.assign(socket, {
+      timeout: () => ({
+        emitWithAck: async () => ({
+          ok: true,
+          page: {
+            // From the resume point (10): k's held balance, j renamed, x deleted.
+            items: [
+              change(11, 'customers.updated', 'k', { id: 'k', version: 5 }),
+              change(12, 'customers.updated', 'j', { id: 'j', version: 3 }),
+              change(13, 'customers.deleted', 'x'),
+            ],
+            seq: 13,
+          },
+        }),
+      }),
+    });
+    const feed = new LiveFeed(socket as unknown as TPanelClientSocket, {
+      onChange: (envelope, source) => cache.apply(envelope, source === 'replay'),
+      onResync: (why, access) => cache.resync(why, access),
+    });
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    // The server holds k's balance change (11) and says so with each live change.
+    socket.emit('change', {
+      ...change(12, 'customers.updated', 'j', { id: 'j', version: 3 }),
+      resumeAfter: 10,
+    });
+    socket.emit('change', { ...change(13, 'customers.deleted', 'x'), resumeAfter: 10 });
+    expect(total()).toBe(119);
+    // Dropped before k's balance went: catch-up resumes at 10 and replays 11..13.
+    socket.emit('disconnect', 'transport close');
+    socket.emit('hello', hello(14));
+    await feed.ready();
+    await settle();
+    expect(total()).toBe(119);
+    cache.close();
+  });
+});
+
+describe('a socket the server closes', () => {
+  it('is connected again when no revocation came first (a re-check or welcome failed)', async () => {
+    vi.useFakeTimers();
+    try {
+      const { socket, feed } = feedWith([]);
+      let connects = 0;
+      socket.connect = () => ((connects += 1), socket);
+      socket.emit('hello', hello(10));
+      await vi.advanceTimersByTimeAsync(10);
+      expect(feed.state).toBe('live');
+      Object.assign(socket, { active: false });
+      socket.emit('disconnect', 'io server disconnect');
+      expect(feed.state).toBe('reconnecting');
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(connects).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('stays closed after a revocation: signed out is final', async () => {
+    vi.useFakeTimers();
+    try {
+      const { socket, feed } = feedWith([]);
+      let connects = 0;
+      socket.connect = () => ((connects += 1), socket);
+      socket.emit('hello', hello(10));
+      await vi.advanceTimersByTimeAsync(10);
+      socket.emit('session.revoked', {
+        reason: 'Your access changed; sign in again.',
+        code: 'ended',
+      });
+      Object.assign(socket, { active: false });
+      socket.emit('disconnect', 'io server disconnect');
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(connects).toBe(0);
+      expect(feed.state).toBe('offline');
+      expect(feed.reason).toBe('Your access changed; sign in again.');
     } finally {
       vi.useRealTimers();
     }
