@@ -123,6 +123,13 @@ export function RecordPicker({
         onChange(option?.id ?? '', option);
       }}
       loading={a.isFetching || (Boolean(second) && b.isFetching)}
+      // A search that failed after its retries (record-picker's lists retry a transient
+      // failure twice, within a second) says so and is read again on asking.
+      failed={a.isError || (Boolean(second) && b.isError)}
+      onRetry={() => {
+        if (a.isError) void a.refetch();
+        if (second && b.isError) void b.refetch();
+      }}
       hasMore={hasMore}
       onLoadMore={() => {
         if (a.hasNextPage && !a.isFetchingNextPage) void a.fetchNextPage();

@@ -28,6 +28,8 @@ export function Combobox({
   loading = false,
   hasMore = false,
   onLoadMore,
+  failed = false,
+  onRetry,
   error,
   placeholder,
   disabled = false,
@@ -45,6 +47,12 @@ export function Combobox({
   loading?: boolean;
   hasMore?: boolean;
   onLoadMore?: () => void;
+  /**
+   * The search could not be read (the server away a moment): said so, with a retry,
+   * never shown as "No match" — which would tell the person the record does not exist.
+   */
+  failed?: boolean;
+  onRetry?: () => void;
   error?: string;
   placeholder?: string;
   disabled?: boolean;
@@ -99,6 +107,9 @@ export function Combobox({
         if (open && active >= 0 && options[active]) {
           event.preventDefault();
           pick(options[active]);
+        } else if (failed && !options.length) {
+          event.preventDefault();
+          onRetry?.();
         }
         break;
       case 'Escape':
@@ -147,6 +158,8 @@ export function Combobox({
         // mouseup of the click that focused it would put the caret back: not that one.
         onFocus={(event) => {
           setOpen(true);
+          // Opened again after a failed search: it is read again.
+          if (failed) onRetry?.();
           event.currentTarget.select();
           keepSelection.current = true;
         }}
@@ -199,7 +212,19 @@ export function Combobox({
             ) : null}
           </li>
         ))}
-        {options.length === 0 ? (
+        {options.length === 0 && failed && !loading ? (
+          // Over the alert below while open: a click here (or Enter) asks again.
+          <li
+            role="presentation"
+            className="cursor-pointer px-3 py-1.5 text-red-700"
+            onMouseDown={(event) => {
+              event.preventDefault();
+              onRetry?.();
+            }}
+          >
+            The search failed: click or press Enter to try again.
+          </li>
+        ) : options.length === 0 ? (
           <li role="presentation" className="px-3 py-1.5 text-slate-500">
             {loading ? 'Searching…' : 'No match'}
           </li>
@@ -209,6 +234,20 @@ export function Combobox({
           </li>
         ) : null}
       </ul>
+      {failed && !loading ? (
+        <p className="mt-1 text-xs text-red-700" role="alert">
+          The search could not be read.{' '}
+          <button
+            type="button"
+            className="underline"
+            // Not on mousedown's blur: the list stays open for the answer.
+            onMouseDown={(event) => event.preventDefault()}
+            onClick={() => onRetry?.()}
+          >
+            Try again
+          </button>
+        </p>
+      ) : null}
       {error ? (
         <p id={`${id}-error`} className="mt-1 text-xs text-red-700">
           {error}

@@ -602,7 +602,18 @@ test("a user's Manage tab gives it another group, live on its own page, and dele
 
   await admin.goto(`/users/${user.id}?tab=manage`);
   const change = admin.getByRole('form', { name: 'Change group' });
-  await change.getByRole('combobox', { name: 'Group' }).fill(narrowGroup.name);
+  // The search fails (the server away a moment): said so, never "No match", and read
+  // again on asking (it read "No match" for good, nothing asking again).
+  const search = (url: URL) => url.pathname === '/api/v1/groups' && url.searchParams.has('q');
+  await admin.route(search, (route) => route.abort('connectionreset'));
+  const group = change.getByRole('combobox', { name: 'Group' });
+  await group.fill(narrowGroup.name);
+  await expect(change.getByRole('alert')).toContainText('The search could not be read.');
+  await expect(change.getByRole('listbox', { name: 'Group' })).toContainText(
+    'The search failed: click or press Enter to try again.',
+  );
+  await admin.unroute(search);
+  await group.press('Enter');
   await admin.getByRole('option', { name: new RegExp(`^${narrowGroup.name}`) }).click();
   await change.getByRole('button', { name: 'Change group' }).click();
   await expect(
