@@ -205,6 +205,60 @@ describe('change log: commit order is the order, per carrier', () => {
     expect(steps).toEqual(['prepare', 'run']);
   });
 
+  it('writes a mutation of 5,000 changes whole, in order, each row as recorded', async () => {
+    // Past 4,095 rows, sixteen bind values each passed the protocol's 65,535 parameters
+    // (a card renamed with that many holders answered 500, for good).
+    const holders = Array.from(
+      { length: 3_000 },
+      (_, index) => `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+    );
+    const before = await committedPositions();
+    await mutate(database.orm.em.fork(), actor, async (_tx, record) => {
+      for (let index = 0; index < 5_000; index++) {
+        const carrierId = CARRIERS[index % 2]!;
+        if (index === 4_999) {
+          record({
+            resource: 'cards',
+            entityId: '00000000-0000-4000-8000-00000000ca4d',
+            op: 'updated',
+            version: 7,
+            before: null,
+            after: { name: 'Retail', rate: '0.01230' },
+            scopeBefore: `${carrierId}/`,
+            scopeAfter: `${carrierId}/`,
+            audience: { holders },
+          });
+        } else {
+          await customerUpdate(carrierId, index, { n: index })(null, record);
+        }
+      }
+    });
+    const after = await committedPositions();
+    for (const carrierId of CARRIERS) {
+      const added = (after.get(carrierId) ?? []).slice((before.get(carrierId) ?? []).length);
+      const first = (before.get(carrierId) ?? []).at(-1) ?? 0;
+      expect(added).toEqual(Array.from({ length: 2_500 }, (_, index) => first + 1 + index));
+    }
+    // The last one, read back as the fan-out reads it: its fields, and its size counting
+    // the holders its audience names (the fan-out's byte budget: recent-log.ts).
+    const cursors = new Map(
+      CARRIERS.map((carrierId) => [carrierId, (after.get(carrierId) ?? []).at(-1)! - 1]),
+    );
+    const entries = await readLogAfterCursors(database.orm.em.fork(), cursors, 10);
+    const card = entries.find((entry) => entry.resource === 'cards')!;
+    expect(card).toMatchObject({
+      op: 'updated',
+      entityId: '00000000-0000-4000-8000-00000000ca4d',
+      before: null,
+      after: { name: 'Retail', rate: '0.01230' },
+      audience: { holders },
+    });
+    expect(card.bytes).toBeGreaterThan(JSON.stringify({ holders }).length);
+    const customer = entries.find((entry) => entry.resource === 'customers')!;
+    expect(customer).toMatchObject({ after: { n: 4_998 }, before: null });
+    expect(customer.summary ?? null).toBeNull();
+  });
+
   it('writes nothing when the mutation fails: the log row and the change share one transaction', async () => {
     const before = await database.orm.em
       .fork()

@@ -320,29 +320,32 @@ async function appendChanges(
   const carriers = [...counts.keys()].sort();
   const values: unknown[] = carriers.flatMap((carrierId) => [carrierId, counts.get(carrierId)]);
   values.push(liveProcessTag());
+  // The rows as one JSON parameter, not sixteen bind values each: a write recording
+  // 4,096 changes or more (a card renamed with that many holders) passed the protocol's
+  // 65,535 parameters and failed whole. (A JSON null is an SQL null in the record set.)
   const rows = placed.map(({ change, carrierId, index }) => {
     const by = change.bySystem ? null : actor;
-    values.push(
-      carrierId,
+    return {
+      carrier_id: carrierId,
       // How far below the bumped head this row sits: the last one recorded is the head.
-      counts.get(carrierId)! - 1 - index,
-      by?.userId ?? null,
-      by?.account.id ?? null,
-      by?.impersonatorUserId ?? null,
-      change.resource,
-      change.entityId,
-      change.op,
-      change.version,
-      json(change.before),
-      json(change.after),
-      change.scopeBefore,
-      change.scopeAfter,
-      json(change.summary ?? null),
-      json(change.audience ?? null),
-      affectsAccess(change),
-    );
-    return '(?::uuid, ?::int, ?::uuid, ?::uuid, ?::uuid, ?, ?::uuid, ?, ?::int, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, ?::boolean)';
+      below: counts.get(carrierId)! - 1 - index,
+      actor_user_id: by?.userId ?? null,
+      actor_account_id: by?.account.id ?? null,
+      impersonator_user_id: by?.impersonatorUserId ?? null,
+      resource: change.resource,
+      entity_id: change.entityId,
+      op: change.op,
+      version: change.version,
+      before: change.before ?? null,
+      after: change.after ?? null,
+      scope_before: change.scopeBefore,
+      scope_after: change.scopeAfter,
+      summary: change.summary ?? null,
+      audience: change.audience ?? null,
+      affects_access: affectsAccess(change),
+    };
   });
+  values.push(JSON.stringify(rows));
   // One round trip: the carriers' heads bumped (their row locks held to commit), the
   // notification (sent at commit) that wakes the other processes, and the rows. A CTE
   // that writes runs once, before the rows that join it are produced. `at` is when the
@@ -365,9 +368,11 @@ async function appendChanges(
             v.version, v.before, v.after, v.scope_before, v.scope_after, v.summary,
             v.audience, v.affects_access
        from notified
-      cross join (values ${rows.join(', ')}) as v(carrier_id, below, actor_user_id,
-             actor_account_id, impersonator_user_id, resource, entity_id, op, version,
-             before, after, scope_before, scope_after, summary, audience, affects_access)
+      cross join jsonb_to_recordset(?::jsonb) as v(carrier_id uuid, below int,
+             actor_user_id uuid, actor_account_id uuid, impersonator_user_id uuid,
+             resource text, entity_id uuid, op text, version int, before jsonb, after jsonb,
+             scope_before text, scope_after text, summary jsonb, audience jsonb,
+             affects_access boolean)
        join head on head.carrier_id = v.carrier_id
       order by v.carrier_id, v.below desc
       returning carrier_id, carrier_seq as seq`,
@@ -391,8 +396,4 @@ export function setBeforeCommitHookForTests(
   hook: ((tx: EntityManager) => Promise<void>) | undefined,
 ): void {
   beforeCommitForTests = hook;
-}
-
-function json(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
 }

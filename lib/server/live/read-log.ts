@@ -34,6 +34,13 @@ const ENTRY_COLUMNS = `c.seq, c.carrier_id, c.at, c.resource, c.entity_id, c.op,
   c.scope_before, c.scope_after, c.summary, c.audience, c.affects_access, c.actor_user_id,
   au.name as actor_name, au.email as actor_email, aua.path as actor_user_path,
   aa.name as actor_account_name, aa.path as actor_account_path`;
+/**
+ * An entry's size as text (`TLogEntry.bytes`): the fan-out and catch-up keep what they
+ * read within a budget of bytes (a card's entry may be a megabyte — its rules, or the
+ * holders its audience names: a card held by 3,000 customers is ~120 KB).
+ */
+const ENTRY_BYTES = `coalesce(octet_length(c.before::text), 0) + coalesce(octet_length(c.after::text), 0)
+  + coalesce(octet_length(c.summary::text), 0) + coalesce(octet_length(c.audience::text), 0)`;
 const PAGE_COLUMNS = `carrier_seq as seq, carrier_id, at, resource, entity_id, op, before, after,
   scope_before, scope_after, summary, audience, affects_access, actor_user_id, actor_account_id`;
 const ACTOR_JOINS = `left join app_user au on au.id = c.actor_user_id
@@ -60,7 +67,7 @@ export async function readLogAfter(
   // The page is chosen first and the actor joined to its rows alone: joined before the
   // limit, every entry after `afterSeq` was joined and sorted to keep a thousand.
   const rows = await em.execute<TLogRow[]>(
-    `select ${ENTRY_COLUMNS}
+    `select ${ENTRY_COLUMNS}, ${ENTRY_BYTES} as bytes
        from (select ${PAGE_COLUMNS}
                from change_log
               where carrier_id = ? and carrier_seq > ? ${upTo}
@@ -91,12 +98,8 @@ export async function readLogAfterCursors(
   cursors: ReadonlyMap<string, number>,
   limit: number,
 ): Promise<TLogEntry[]> {
-  // With each entry's size as text: the fan-out keeps what it passed within a budget
-  // of bytes too (recent-log.ts), and a card's entry may be a megabyte.
   const rows = await em.execute<TLogRow[]>(
-    `select ${ENTRY_COLUMNS},
-            coalesce(octet_length(c.before::text), 0) + coalesce(octet_length(c.after::text), 0)
-              + coalesce(octet_length(c.summary::text), 0) as bytes
+    `select ${ENTRY_COLUMNS}, ${ENTRY_BYTES} as bytes
        from carrier_log_head h
        left join jsonb_to_recordset(?::jsonb) as cur(carrier_id uuid, after bigint)
          on cur.carrier_id = h.carrier_id

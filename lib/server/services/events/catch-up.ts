@@ -185,12 +185,16 @@ async function readPage(
   pages.set(id, read);
   try {
     const entries = await read;
-    held += entries.length;
-    sizes.set(id, entries.length);
-    while (held > MAX_HELD_ENTRIES && pages.size > 1) {
+    const size = { entries: entries.length, bytes: bytesOf(entries) };
+    held.entries += size.entries;
+    held.bytes += size.bytes;
+    sizes.set(id, size);
+    while ((held.entries > MAX_HELD_ENTRIES || held.bytes > MAX_HELD_BYTES) && pages.size > 1) {
       const oldest = pages.keys().next().value!;
       pages.delete(oldest);
-      held -= sizes.get(oldest) ?? 0;
+      const gone = sizes.get(oldest);
+      held.entries -= gone?.entries ?? 0;
+      held.bytes -= gone?.bytes ?? 0;
       sizes.delete(oldest);
     }
     return entries;
@@ -200,10 +204,17 @@ async function readPage(
   }
 }
 const pages = new Map<string, Promise<TLogEntry[]> | TLogEntry[]>();
-const sizes = new Map<string, number>();
-let held = 0;
+const sizes = new Map<string, { entries: number; bytes: number }>();
+const held = { entries: 0, bytes: 0 };
 /** Entries held at most, with their decided audiences: some tens of MB. */
 const MAX_HELD_ENTRIES = 10_000;
+/**
+ * And bytes (as text, each entry's fields and a fixed share for the rest): ten thousand
+ * card entries can be gigabytes (rules, holders), a count alone no bound at all.
+ */
+const MAX_HELD_BYTES = 64 * 1024 * 1024;
+const bytesOf = (entries: TLogEntry[]) =>
+  entries.reduce((sum, entry) => sum + (entry.bytes ?? 0) + 500, 0);
 
 /**
  * Where the caller came into its carrier's log: the position of its own user's creation
