@@ -607,6 +607,31 @@ describe('groups assignable to an account (the Add-user picker)', () => {
     expect(await names(r1User, world.R1.id, '&q=support')).toEqual(['zz-R1 Support']);
   });
 
+  it('pages every group once in each sort, counted the same on every page', async () => {
+    // Paged in the database (a reseller may make any number of groups): ties on the
+    // sort key broken by id, a name with LIKE's wildcards searched as written.
+    for (const name of ['zz-page a', 'zz-page b', 'zz-page_c', 'zz-page%d', 'zz-page e']) {
+      expect((await r1User.post('/groups', { name, grants: ['customers:read'] })).status).toBe(201);
+    }
+    const whole = await admin.get('/groups?limit=500');
+    const everyId = (whole.body.items as { id: string }[]).map((group) => group.id).sort();
+    for (const sort of ['', '&sort=name', '&sort=-name', '&sort=createdAt', '&sort=-createdAt']) {
+      const { items, totals } = await allPages(admin, `/groups?limit=3${sort}`);
+      expect(items.map((group) => group.id).sort(), sort).toEqual(everyId);
+      expect(new Set(totals), sort).toEqual(new Set([everyId.length]));
+      if (sort.includes('name')) {
+        const names = items.map((group) => group.name);
+        const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        expect(names, sort).toEqual(sort.includes('-') ? sorted.reverse() : sorted);
+      }
+    }
+    const searched = await allPages(r1User, '/groups?limit=2&q=zz-page_');
+    expect(searched.items.map((group) => group.name)).toEqual(['zz-page_c']);
+    const percent = await r1User.get('/groups?q=page%25d');
+    expect(percent.body.items.map((group: { name: string }) => group.name)).toEqual(['zz-page%d']);
+    expect(percent.body.total).toBe(1);
+  });
+
   it('is 404 for an account outside scope; a customer’s are its own and its parents’', async () => {
     expect((await r1User.get(`/groups?assignableTo=${world.R2.id}`)).status).toBe(404);
     expect((await admin.get(`/groups?assignableTo=${world.C2R.id}`)).status).toBe(404);

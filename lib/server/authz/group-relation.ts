@@ -53,7 +53,10 @@ export function groupScope(actor: TActor, edit = false): FilterQuery<TGroup> | n
   const ors: FilterQuery<TGroup>[] = [];
   if (edit || can(actor, 'groups:read')) ors.push(scopeFor(actor, 'group'));
   const above = aboveFilter(actor.account.path);
-  if (mayAssignGroups(actor) && above.id.$in.length) ors.push({ account: above });
+  // Above: only those it could give (every grant held), as groupRelation's use-only.
+  if (mayAssignGroups(actor) && above.id.$in.length) {
+    ors.push({ account: above, grants: { $contained: [...actor.grants] } });
+  }
   return ors.length ? { $or: ors } : null;
 }
 

@@ -11,23 +11,6 @@ import {
 export { mayAssignGroups, type TGroupRelation };
 import { notFound } from '@/lib/server/errors/domain-error';
 
-/** The groups the actor may see, with the relation to each. */
-export async function visibleGroups(
-  em: EntityManager,
-  actor: TActor,
-): Promise<{ group: TGroup; relation: TGroupRelation }[]> {
-  const scope = groupScope(actor);
-  if (!scope) return [];
-  const groups = await em.find(Group, scope, {
-    populate: ['account'],
-    orderBy: { createdAt: 'asc', id: 'asc' },
-  });
-  return groups.flatMap((group) => {
-    const relation = groupRelation(actor, group);
-    return relation ? [{ group, relation }] : [];
-  });
-}
-
 /**
  * A group by an id from the client, with the actor's relation to it, or 404. `edit`: for
  * an edit or a delete whose grant the caller checked — one grant per endpoint, so its
