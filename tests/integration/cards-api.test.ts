@@ -1651,3 +1651,69 @@ describe('a derived card’s precision and rounding', () => {
     expect(Object.keys(notDerived.body.error.fields)).toEqual(['decimals']);
   });
 });
+
+describe('a page of cards', () => {
+  it('ends early once its rules and overrides pass the bound; the next page goes on', async () => {
+    // A card's item carries its markup rules and overrides whole: fifty cards of 10,000
+    // each made a 64 MB page. Three derived cards given 30,000 rules each (written here
+    // directly: the API would take a minute to build them).
+    const provider = await admin.post('/cards', {
+      name: 'Heavy parent',
+      currency: 'EUR',
+      kind: 'provider',
+    });
+    expect(provider.status).toBe(201);
+    const heavy: string[] = [];
+    for (const name of ['Heavy 1', 'Heavy 2', 'Heavy 3']) {
+      const made = await admin.post(`/cards/${provider.body.id}/derive`, {
+        name,
+        markupPercent: '20',
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      heavy.push(made.body.id);
+    }
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute(`set local session_replication_role = replica`);
+      await tx.execute(
+        `update card set rules = (select jsonb_agg(jsonb_build_object(
+                 'prefix', (100000 + g)::text, 'mode', 'percent', 'value', '1'))
+               from generate_series(1, 30000) g)
+          where id in (?, ?, ?)`,
+        heavy,
+      );
+    });
+    const whole = await admin.get('/dashboard');
+    const seen: string[] = [];
+    const totals = new Set<number>();
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: {
+        status: number;
+        body: {
+          items: { id: string; markup: { rules: unknown[]; overrides: unknown[] } | null }[];
+          nextCursor: string | null;
+          total: number;
+        };
+      } = await admin.get(`/cards?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      const entries = page.body.items.reduce(
+        (sum, card) =>
+          sum + (card.markup?.rules.length ?? 0) + (card.markup?.overrides.length ?? 0),
+        0,
+      );
+      // At most 50,000 rules and overrides on a page, unless one card alone holds more.
+      expect(entries <= 50_000 || page.body.items.length === 1).toBe(true);
+      seen.push(...page.body.items.map((card) => card.id));
+      totals.add(page.body.total);
+      cursor = page.body.nextCursor;
+      pages += 1;
+    } while (cursor);
+    // Every card once, across more pages than one (500 would have fitted them all).
+    expect(pages).toBeGreaterThan(1);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBe(whole.body.cards);
+    expect(seen).toEqual(expect.arrayContaining(heavy));
+    expect([...totals]).toEqual([whole.body.cards]);
+  });
+});

@@ -642,7 +642,15 @@ export const API_REGISTRY = {
   },
   '/groups': groups.collection,
   '/groups/{id}': groups.item,
-  '/cards': cards.collection,
+  '/cards': {
+    ...cards.collection,
+    GET: {
+      ...cards.collection.GET,
+      // Each item carries its markup rules and overrides whole (list-cards.ts).
+      summary:
+        'List cards in scope; a page ends early (`nextCursor` set) once its cards hold 50,000 markup rules and overrides all told',
+    },
+  },
   '/cards/{id}': cards.item,
   '/cards/{id}/derive': {
     POST: {

@@ -17,6 +17,14 @@ const SORTS = {
 } as const;
 
 /**
+ * A page's cards carry their markup rules and overrides whole (up to 10,000 of each: a
+ * card's item is then ~1.3 MB), so a page holds at most this many of them all told and
+ * ends early past it (at least one card; `nextCursor` goes on): fifty such cards made a
+ * 64 MB page, five hundred would take the process down for every tenant.
+ */
+export const CARD_PAGE_ENTRIES = 50_000;
+
+/**
  * Cards the actor sees, oldest first (or by `sort`), with the total matching in scope: those owned in its subtree (full view) and those
  * assigned to its own account (assignee view). `kind` is relative to the viewer: an
  * assigned card is one of its provider cards (DESIGN §1 "Reseller mode").
@@ -65,21 +73,34 @@ export async function listCards(
   const keyset = cursor
     ? ` and (${column}, c.id) ${dir === 'asc' ? '>' : '<'} (?::${cast}, ?::uuid)`
     : '';
-  const rows = await em.execute<{ id: string; relation: TCardRelation }[]>(
-    `select c.id, ${scope.relation} as relation
+  const rows = await em.execute<{ id: string; relation: TCardRelation; entries: number }[]>(
+    `select c.id, ${scope.relation} as relation,
+            coalesce(jsonb_array_length(c.rules), 0)
+              + coalesce(jsonb_array_length(c.overrides), 0) as entries
        from card c join account o on o.id = c.owner_id
       where ${where}${keyset}
       order by ${column} ${dir}, c.id ${dir}
       limit ?`,
     [...params, ...(cursor ? [cursor.value, cursor.id] : []), query.limit + 1],
   );
+  // Cut where the rules and overrides pass the page's bound: only those cards are loaded.
+  let limit = query.limit;
+  let entries = 0;
+  for (const [index, row] of rows.slice(0, query.limit).entries()) {
+    entries += Number(row.entries);
+    if (index > 0 && entries > CARD_PAGE_ENTRIES) {
+      limit = index;
+      break;
+    }
+  }
+  const shown = rows.slice(0, limit + 1);
   const cards = new Map(
-    (await em.find(Card, { id: { $in: rows.map((row) => row.id) } }, { populate: ['owner'] })).map(
+    (await em.find(Card, { id: { $in: shown.map((row) => row.id) } }, { populate: ['owner'] })).map(
       (card) => [card.id, card],
     ),
   );
   const page = keyPageOf(
-    rows
+    shown
       // A card deleted between the two reads is simply not listed.
       .flatMap((row) => {
         const card = cards.get(row.id);
@@ -89,7 +110,7 @@ export async function listCards(
         ...entry,
         id: entry.card.id,
       })),
-    query.limit,
+    limit,
     sort,
     (entry) => (key === 'name' ? entry.card.name : entry.card.createdAt.toISOString()),
   );
