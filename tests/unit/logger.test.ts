@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 /** tests/fixtures/log-lines.ts in its own process: stdout's lines, its writes, its code. */
 async function logLines(
-  mode: 'spread' | 'wide' | 'exit' | 'crash' | 'redact',
+  mode: 'spread' | 'wide' | 'exit' | 'crash' | 'redact' | 'database',
   env: Record<string, string> = { LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
 ) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'tests/fixtures/log-lines.ts', mode], {
@@ -24,7 +24,16 @@ async function logLines(
   const writes = Number(/writes=(\d+)/.exec(stderr)?.[1] ?? NaN);
   const largest = Number(/largest=(\d+)/.exec(stderr)?.[1] ?? NaN);
   const spreadMs = Number(/spread_ms=(\d+)/.exec(stderr)?.[1] ?? NaN);
-  return { code, records, writes, largest, spreadMs, bytes: Buffer.byteLength(stdout), stderr };
+  return {
+    code,
+    records,
+    writes,
+    largest,
+    spreadMs,
+    bytes: Buffer.byteLength(stdout),
+    stderr,
+    stdout,
+  };
 }
 
 describe('the JSON log on stdout', () => {
@@ -54,6 +63,24 @@ describe('the JSON log on stdout', () => {
     // PIPE_BUF on Linux. A batch counted in characters would pass it with these lines.
     expect(largest).toBeGreaterThan(0);
     expect(largest).toBeLessThanOrEqual(4096);
+  });
+
+  it('writes a database error without its statement or values, with its code and frames', async () => {
+    const { code, records, stdout } = await logLines('database');
+    expect(code).toBe(0);
+    // The statement carried the new password's hash (a connection lost mid-reset).
+    expect(stdout).not.toContain('argon2id');
+    expect(stdout).not.toContain('app_user');
+    const [alone, wrapped] = records as unknown as { err: Record<string, unknown> }[];
+    expect(alone!.err).toMatchObject({
+      type: 'DriverException',
+      code: '57P01',
+      routine: 'ProcessInterrupts',
+      message: 'database error 57P01 (statement withheld)',
+    });
+    expect(alone!.err.stack).toMatch(/\n\s+at /);
+    expect(wrapped!.err.message).toMatch(/^the reset failed/);
+    expect(JSON.stringify(wrapped!.err)).toContain('57P01');
   });
 
   it('redacts credentials, and writes request lines unredacted in the same order', async () => {

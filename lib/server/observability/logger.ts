@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
+import { DriverException } from '@mikro-orm/core';
 import pino, { type Logger } from 'pino';
 
 /**
@@ -66,6 +67,7 @@ function createLogger(): Logger {
       base: { service: 'reseller-panel', ...(cluster.isWorker ? { worker: process.pid } : {}) },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: (err: unknown) => pino.stdSerializers.err(withoutStatement(err)) },
       // Never log a credential by accident, whatever object is passed.
       redact: {
         paths: [
@@ -85,6 +87,42 @@ function createLogger(): Logger {
       ? prettyStream()
       : new BatchedLines(pino.destination({ dest: STDOUT, sync: false, maxWrite: BATCH_BYTES })),
   );
+}
+
+/**
+ * A database error as the log may keep it. Its message is the failed statement with its
+ * values written in (knex's), and MikroORM copies every field of the driver's error onto
+ * it: a connection lost during a password reset logged the new argon2 hash, and any 500
+ * whatever its statement held. Kept: what says which rule or table failed, and the code's
+ * frames (the stack without the message).
+ */
+function withoutStatement(err: unknown): Error {
+  if (!(err instanceof Error)) return err as Error;
+  // The same class (the log's `type`), only the fields set here.
+  const like = (fields: Record<string, unknown>) =>
+    Object.assign(Object.create(Object.getPrototypeOf(err) as object) as Error, fields);
+  if (!(err instanceof DriverException)) {
+    // One level of cause: a service's error wrapping the database's.
+    if (!(err.cause instanceof DriverException)) return err;
+    return like({
+      ...err,
+      name: err.name,
+      message: err.message,
+      stack: err.stack,
+      cause: withoutStatement(err.cause),
+    });
+  }
+  const fields = err as DriverException & Record<string, unknown>;
+  const kept: Record<string, unknown> = {};
+  for (const key of ['code', 'routine', 'table', 'column', 'constraint', 'schema'] as const) {
+    if (typeof fields[key] === 'string') kept[key] = fields[key];
+  }
+  const message = `database error${kept.code ? ` ${String(kept.code)}` : ''} (statement withheld)`;
+  const frames = (err.stack ?? '')
+    .split('\n')
+    .filter((line) => line.trim().startsWith('at '))
+    .join('\n');
+  return like({ ...kept, name: err.name, message, stack: `${err.name}: ${message}\n${frames}` });
 }
 
 /** The JSON lines' file descriptor. */
