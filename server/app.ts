@@ -34,6 +34,7 @@ import { getLogger } from '@/lib/server/observability/logger';
 import { getMetrics } from '@/lib/server/observability/metrics';
 import { RecentLog } from '@/lib/server/live/recent-log';
 import { applySecurityHeaders } from '@/lib/server/http/security-headers';
+import { checkDatabase } from '@/lib/server/db/database-check';
 
 const log = (message: string) => getLogger().info(message);
 
@@ -160,12 +161,8 @@ export async function startPanel(env: TEnv, options: TPanelOptions): Promise<TPa
         const checks: Record<string, string> = {
           server: state.stopping ? 'draining' : state.started ? 'up' : 'starting',
         };
-        try {
-          await database.orm.em.getConnection().execute('select 1');
-          checks.database = 'up';
-        } catch {
-          checks.database = 'down';
-        }
+        // Within a second (up, down or busy): a saturated pool is not ready either.
+        checks.database = (await checkDatabase(database.orm)).status;
         return {
           ready: checks.server === 'up' && checks.database === 'up',
           checks,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
+import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
 /**
  * Operations (issue 7): readiness, and Prometheus metrics that move with the traffic —
@@ -41,6 +42,48 @@ describe('operations endpoints and logs', () => {
     const health = await fetch(`${suite.server.url}/api/health`);
     expect(await health.json()).toMatchObject({ status: 'ok', database: { status: 'up' } });
     expect((await fetch(`${suite.server.url}/api/ready`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('answers health and readiness within seconds while every connection of the pool waits', async () => {
+    const token = (await requestToken(suite.server.url, ADMIN.email, ADMIN.password)).body.token;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held = suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute('lock table account in access exclusive mode');
+      await released;
+    });
+    // Ten ordinary reads wait behind a slow writer: the panel's whole pool.
+    const reads = Array.from({ length: 10 }, () =>
+      fetch(`${suite.server.url}/api/v1/customers`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).catch(() => null),
+    );
+    try {
+      await waitForLockWaiters(suite.orm, 10);
+      const answer = async (path: string) => {
+        const response = await fetch(`${suite.server.url}${path}`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        return { status: response.status, body: (await response.json()) as unknown };
+      };
+      // Before: no answer until a connection freed (up to the pool's 60 s), and a
+      // liveness probe restarted a process that was serving.
+      expect(await answer('/api/health')).toEqual({
+        status: 200,
+        body: { status: 'degraded', database: { status: 'busy', kind: 'postgresql' } },
+      });
+      expect(await answer('/api/ready')).toEqual({
+        status: 503,
+        body: { status: 'not_ready', checks: { server: 'up', database: 'busy' } },
+      });
+    } finally {
+      release();
+      await held;
+      await Promise.all(reads);
+    }
+    expect(await (await fetch(`${suite.server.url}/api/ready`)).json()).toMatchObject({
+      checks: { database: 'up' },
+    });
   });
 
   it('exposes Prometheus metrics that follow requests, sockets and changes', async () => {

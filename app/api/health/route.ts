@@ -1,5 +1,6 @@
 import { NextResponse } from 'next/server';
 import { findRuntime } from '@/lib/server/runtime';
+import { checkDatabase } from '@/lib/server/db/database-check';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,7 +9,9 @@ export const dynamic = 'force-dynamic';
  * whether its database answers (`ok`) or not (`degraded`; never a stack trace). A
  * supervisor that restarted a process whenever its database was away would turn a
  * database restart into a crash loop — a new process cannot start without it, while the
- * running one reconnects by itself. Whether to send traffic is `/api/ready`'s answer.
+ * running one reconnects by itself. Likewise a busy pool (`busy`: no connection within a
+ * second) answers at once rather than when a connection frees. Whether to send traffic
+ * is `/api/ready`'s answer.
  */
 export async function GET() {
   const runtime = findRuntime();
@@ -18,21 +21,11 @@ export async function GET() {
       { status: 503 },
     );
   }
-  const started = performance.now();
-  try {
-    await runtime.orm.em.getConnection().execute('select 1');
-    return NextResponse.json({
-      status: 'ok',
-      database: {
-        status: 'up',
-        kind: runtime.config.databaseKind,
-        latencyMs: Math.round((performance.now() - started) * 10) / 10,
-      },
-    });
-  } catch {
-    return NextResponse.json({
-      status: 'degraded',
-      database: { status: 'down', kind: runtime.config.databaseKind },
-    });
-  }
+  const database = await checkDatabase(runtime.orm);
+  const kind = runtime.config.databaseKind;
+  return NextResponse.json(
+    database.status === 'up'
+      ? { status: 'ok', database: { status: 'up', kind, latencyMs: database.latencyMs } }
+      : { status: 'degraded', database: { status: database.status, kind } },
+  );
 }
