@@ -128,6 +128,13 @@ async function serve(
   try {
     request = await toRequest(req, method, origin);
   } catch (error) {
+    // The client hung up before its body was whole: nobody to answer, and not the
+    // server's error (logged as one, anyone could write a stack trace per connection).
+    if (error instanceof ClientGone) {
+      getLogger().debug({ path: req.url?.split('?')[0] }, 'api router: client went away mid-body');
+      res.destroy();
+      return;
+    }
     return writeResponse(res, errorResponse(error), false, req);
   }
   const response = await handler(request, { params: Promise.resolve(params) });
@@ -201,8 +208,15 @@ function readDeclared(req: IncomingMessage): Promise<Buffer> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
-    req.once('aborted', () => reject(new Error('the client went away mid-body')));
+    req.once('aborted', () => reject(new ClientGone()));
   });
+}
+
+/** The request's connection closed before its declared body came whole. */
+class ClientGone extends Error {
+  constructor() {
+    super('the client went away mid-body');
+  }
 }
 
 /**

@@ -21,7 +21,7 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse): void 
     const seconds = (performance.now() - started) / 1000;
     const path = (req.url ?? '/').split('?')[0]!;
     const route = routeLabel(path);
-    const method = req.method ?? 'GET';
+    const method = methodLabel(req.method);
     const metrics = getMetrics();
     metrics.httpRequests.inc({ method, route, status: String(res.statusCode) });
     metrics.httpDuration.observe({ method, route }, seconds);
@@ -105,4 +105,17 @@ function mayScrape(req: IncomingMessage, token: string | undefined): boolean {
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   res.end(body);
+}
+
+/** The methods the API and pages answer; any other the parser took is `other`. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * A request's method as a metrics label: from a fixed set. Taken as sent, the 34 methods
+ * Node's parser knows (PROPFIND, M-SEARCH …) times every route label made one anonymous
+ * client's 2,400 requests into 35,000 series in every scrape.
+ */
+export function methodLabel(method: string | undefined): string {
+  const given = method ?? 'GET';
+  return METHODS.has(given) ? given : 'other';
 }

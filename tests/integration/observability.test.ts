@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { io } from 'socket.io-client';
+import { signInOverHttp } from '../fixtures/http-login';
 import { usePanelSuite, requestToken } from '../fixtures/panel-suite';
 import { waitForLockWaiters } from '../fixtures/lock-waiters';
 
@@ -16,6 +20,31 @@ const suite = usePanelSuite({
   ADMIN_PASSWORD: ADMIN.password,
   METRICS_TOKEN,
 });
+
+/** What the panel's JSON logger writes to fd 1 (pino's stream: fs.write / writeSync). */
+const logged: string[] = [];
+type TWrite = (fd: number, data: unknown, ...rest: unknown[]) => unknown;
+const originals: Partial<Record<'write' | 'writeSync', TWrite>> = {};
+beforeAll(() => {
+  for (const name of ['write', 'writeSync'] as const) {
+    const original = fs[name] as unknown as TWrite;
+    originals[name] = original;
+    (fs as unknown as Record<string, TWrite>)[name] = (fd, data, ...rest) => {
+      if (fd === 1) {
+        const text = typeof data === 'string' ? data : Buffer.from(data as Buffer).toString();
+        for (const line of text.split('\n')) if (line) logged.push(line);
+      }
+      return original(fd, data, ...rest);
+    };
+  }
+});
+afterAll(() => {
+  for (const name of ['write', 'writeSync'] as const) {
+    (fs as unknown as Record<string, TWrite>)[name] = originals[name]!;
+  }
+});
+/** The logger gathers lines for up to 50 ms (logger.ts BatchedLines). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 /** One series' value from Prometheus text, by name and label subset. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | null {
@@ -59,7 +88,7 @@ describe('operations endpoints and logs', () => {
       }).catch(() => null),
     );
     try {
-      await waitForLockWaiters(suite.orm, 10);
+      await waitForLockWaiters(suite.orm, 10, 6_000);
       const answer = async (path: string) => {
         const response = await fetch(`${suite.server.url}${path}`, {
           signal: AbortSignal.timeout(5_000),
@@ -153,5 +182,86 @@ describe('operations endpoints and logs', () => {
     const right = await fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(right.status).toBe(200);
     expect(await right.text()).toContain('panel_http_requests_total');
+  });
+});
+
+describe('what anyone can make the logs and metrics carry', () => {
+  it('a database failure during a browser sign-in: logged, and the browser told only that', async () => {
+    const before = logged.length;
+    // The sign-in's throttle write waits on a lock; its backend is ended, as a restart
+    // would. The failed statement held the email and the address.
+    const blocked = suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute('lock table login_throttle in access exclusive mode');
+      await waitForLockWaiters(suite.orm, 1, 6_000);
+      const waiting = await suite.orm.em.fork().execute<{ pid: number }[]>(
+        `select pid from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      for (const { pid } of waiting) {
+        await suite.orm.em.fork().execute('select pg_terminate_backend(?)', [pid]);
+      }
+    });
+    const login = await signInOverHttp(suite.server.url, 'someone@ops.test', 'a-password-1234');
+    await blocked;
+    await settle();
+    const url = decodeURIComponent((JSON.parse(login.body) as { url?: string }).url ?? '');
+    expect(url).toContain('error=unavailable');
+    expect(url).not.toMatch(/login_throttle|insert |someone@ops\.test|terminating/);
+    const lines = logged.slice(before).filter((line) => line.includes('sign-in: the check failed'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('someone@ops.test');
+  });
+
+  it('a client hanging up mid-body is no error, and a forged session cookie no stack', async () => {
+    const before = logged.length;
+    const errors = vi.spyOn(console, 'error');
+    try {
+      for (let index = 0; index < 10; index++) {
+        await new Promise<void>((resolve) => {
+          const socket = net.connect(suite.server.port, '127.0.0.1', () => {
+            socket.write(
+              'POST /api/v1/customers HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+                'content-type: application/json\r\ncontent-length: 1000\r\n\r\n{"name":',
+            );
+            setTimeout(() => (socket.destroy(), resolve()), 30);
+          });
+          socket.on('error', () => resolve());
+        });
+        const session = await fetch(`${suite.server.url}/api/auth/session`, {
+          headers: { cookie: `next-auth.session-token=forged-${index}` },
+        });
+        expect(session.status).toBe(200);
+      }
+      await settle();
+      expect(logged.slice(before).filter((line) => line.includes('"level":"error"'))).toEqual([]);
+      expect(errors).not.toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it('labels methods from a fixed set: odd ones are one series, not one each', async () => {
+    const send = (method: string) =>
+      new Promise<void>((resolve) => {
+        const request = http.request(
+          { host: '127.0.0.1', port: suite.server.port, method, path: '/api/v1/customers' },
+          (response) => (response.resume(), response.on('end', resolve)),
+        );
+        request.on('error', () => resolve());
+        request.end();
+      });
+    for (const method of ['PROPFIND', 'MKCALENDAR', 'M-SEARCH', 'PURGE', 'LOCK'])
+      await send(method);
+    const text = await (
+      await fetch(`${suite.server.url}/api/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      })
+    ).text();
+    const methods = new Set(
+      [...text.matchAll(/panel_http_requests_total\{method="([^"]+)"/g)].map((match) => match[1]),
+    );
+    expect(
+      [...methods].filter((method) => !/^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/.test(method!)),
+    ).toEqual(['other']);
   });
 });
