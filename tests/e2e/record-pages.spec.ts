@@ -612,6 +612,9 @@ test("a user's Manage tab gives it another group, live on its own page, and dele
   await expect(change.getByRole('listbox', { name: 'Group' })).toContainText(
     'The search failed: click or press Enter to try again.',
   );
+  await saveScreenshot(admin, 'test-results/pages/picker-search-failed-admin-1280-light.png', {
+    fullPage: false,
+  });
   await admin.unroute(search);
   await group.press('Enter');
   await admin.getByRole('option', { name: new RegExp(`^${narrowGroup.name}`) }).click();
