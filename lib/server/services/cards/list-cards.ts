@@ -73,8 +73,10 @@ export async function listCards(
   const keyset = cursor
     ? ` and (${column}, c.id) ${dir === 'asc' ? '>' : '<'} (?::${cast}, ?::uuid)`
     : '';
-  const rows = await em.execute<{ id: string; relation: TCardRelation; entries: number }[]>(
-    `select c.id, ${scope.relation} as relation,
+  const rows = await em.execute<
+    { id: string; relation: TCardRelation; entries: number; name: string; created_at: Date }[]
+  >(
+    `select c.id, ${scope.relation} as relation, c.name, c.created_at,
             coalesce(jsonb_array_length(c.rules), 0)
               + coalesce(jsonb_array_length(c.overrides), 0) as entries
        from card c join account o on o.id = c.owner_id
@@ -93,29 +95,21 @@ export async function listCards(
       break;
     }
   }
-  const shown = rows.slice(0, limit + 1);
-  const cards = new Map(
-    (await em.find(Card, { id: { $in: shown.map((row) => row.id) } }, { populate: ['owner'] })).map(
-      (card) => [card.id, card],
-    ),
+  // The page and its cursor from the rows read by key: a card deleted before its entity
+  // is loaded is left out, and the page still goes on past it.
+  const page = keyPageOf(rows, limit, sort, (row) =>
+    key === 'name' ? row.name : new Date(row.created_at).toISOString(),
   );
-  const page = keyPageOf(
-    shown
-      // A card deleted between the two reads is simply not listed.
-      .flatMap((row) => {
-        const card = cards.get(row.id);
-        return card ? [{ card, relation: row.relation }] : [];
-      })
-      .map((entry) => ({
-        ...entry,
-        id: entry.card.id,
-      })),
-    limit,
-    sort,
-    (entry) => (key === 'name' ? entry.card.name : entry.card.createdAt.toISOString()),
+  const cards = new Map(
+    (
+      await em.find(Card, { id: { $in: page.items.map((row) => row.id) } }, { populate: ['owner'] })
+    ).map((card) => [card.id, card]),
   );
   return {
-    items: page.items.map((entry) => toCardDto(entry.card, entry.relation)),
+    items: page.items.flatMap((row) => {
+      const card = cards.get(row.id);
+      return card ? [toCardDto(card, row.relation)] : [];
+    }),
     nextCursor: page.nextCursor,
     total: Number(counted?.total ?? 0),
   };
