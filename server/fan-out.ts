@@ -142,7 +142,7 @@ export class FanOut {
     for (;;) {
       // No socket here: nobody to deliver to, so move to the heads without reading the
       // entries (a handshake under way sees `passedCount` move and re-checks).
-      if (this.idle()) return this.skipToHeads(em);
+      if (this.idle() && (await this.skipToHeads(em))) return;
       const entries = await readLogAfterCursors(em, this.cursors, BATCH);
       const perCarrier = new Map<string, number>();
       // A carrier whose entry failed waits for its retry; the others go on.
@@ -171,9 +171,16 @@ export class FanOut {
     );
   }
 
-  private async skipToHeads(em: EntityManager): Promise<void> {
+  /**
+   * True when it moved the cursors; false when a socket arrived while the heads were
+   * read: its hello named the cursor as it was, and what lies past it is that socket's to
+   * receive live (its catch-up stops at its hello), so the entries are read and delivered.
+   */
+  private async skipToHeads(em: EntityManager): Promise<boolean> {
     const heads = await logHeads(em);
+    if (!this.idle()) return false;
     for (const [carrierId, head] of heads) this.skipTo(carrierId, head);
+    return true;
   }
 
   /** Passes a carrier's entries up to `head` without reading them (nobody to deliver to). */

@@ -121,14 +121,21 @@ export function patchPages<T extends TLiveItem>(
   const last = data.pages.length - 1;
   const morePages = data.pages[last]?.nextCursor != null;
   const { kind } = envelopeParts(envelope);
+  const entering = kind === 'created' || kind === 'added';
+  // A replayed entry was applied here before: a list read since then holds it already
+  // (on a page not loaded, so not `present`), counted in its total.
   const delta =
-    (kind === 'created' || kind === 'added') && !present
+    entering && !present && !(replay && morePages)
       ? 1
       : (kind === 'deleted' || kind === 'removed') && (present || (morePages && !replay))
         ? -1
         : 0;
   const pages = data.pages.map((page, index) => {
-    const items = patchItems(page.items, envelope, !present && index === last);
+    const items = patchItems(
+      page.items,
+      envelope,
+      !present && index === last && !(replay && entering && morePages),
+    );
     const total = typeof page.total === 'number' && delta ? page.total + delta : page.total;
     return items === page.items && total === page.total ? page : { ...page, items, total };
   });

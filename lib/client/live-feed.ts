@@ -311,7 +311,11 @@ export class LiveFeed {
    */
   private async catchUp(joinedAt: number): Promise<void> {
     let since = this.resumeSeq ?? this.lastSeq!;
-    while (since < joinedAt) {
+    // At least to the last seq applied: positions behind it the server still owed (a
+    // held balance, `resumeAfter`) come from the log, whatever a hello from a process
+    // a moment behind says — live, that process's envelope would be dropped as old.
+    const until = Math.max(joinedAt, this.lastSeq!);
+    while (since < until) {
       const answer = await this.socket
         .timeout(CATCH_UP_TIMEOUT_MS)
         .emitWithAck('events:since', { since, limit: CATCH_UP_PAGE });

@@ -464,6 +464,82 @@ describe('a catch-up replay behind the last seq', () => {
   });
 });
 
+describe('a reconnect to a process a moment behind', () => {
+  it('still reads from the log what the server owed behind the last seq', async () => {
+    // The server said (resumeAfter 10) it still owed 11, a held balance; the socket comes
+    // back on a process that has delivered up to 10 only: hello 10.
+    const { socket, feed, applied, asked } = feedWith([
+      () => ({
+        items: [
+          change(11, 'customers.updated', 'k', { id: 'k', version: 5 }),
+          change(12, 'customers.updated', 'j'),
+          change(13, 'customers.updated', 'm'),
+        ],
+        seq: 13,
+      }),
+    ]);
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    socket.emit('change', { ...change(12, 'customers.updated', 'j'), resumeAfter: 10 });
+    socket.emit('change', { ...change(13, 'customers.updated', 'm'), resumeAfter: 10 });
+    socket.emit('disconnect', 'transport close');
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    await settle();
+    expect(asked.map((request) => request.since)).toEqual([10]);
+    expect(applied).toContainEqual([11, 'replay']);
+  });
+});
+
+describe('a catch-up replay of a creation', () => {
+  it("does not count a row the list read since already holds: '50 of 121', not 122", async () => {
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    const key = queryKeys.list('customers');
+    const socket = fakeSocket();
+    Object.assign(socket, {
+      timeout: () => ({
+        emitWithAck: async () => ({
+          ok: true,
+          page: {
+            items: [
+              change(11, 'customers.updated', 'k', { id: 'k', version: 5 }),
+              change(12, 'customers.created', 'y', { id: 'y', version: 1 }),
+            ],
+            seq: 13,
+          },
+        }),
+      }),
+    });
+    const feed = new LiveFeed(socket as unknown as TPanelClientSocket, {
+      onChange: (envelope, source) => cache.apply(envelope, source === 'replay'),
+      onResync: (why, access) => cache.resync(why, access),
+    });
+    socket.emit('hello', hello(10));
+    await feed.ready();
+    // y created live while k's balance is held (resume point 10).
+    socket.emit('change', {
+      ...change(12, 'customers.created', 'y', { id: 'y', version: 1 }),
+      resumeAfter: 10,
+    });
+    // The list is opened now: its first page, read after y (y counted, on a later page).
+    const loaded = Array.from({ length: 50 }, (_, index) => ({ id: `c${index}`, version: 1 }));
+    queryClient.setQueryData(key, {
+      pages: [{ items: loaded, nextCursor: 'p2', total: 121 }],
+      pageParams: [''],
+    });
+    const page = () =>
+      (queryClient.getQueryData(key) as { pages: TPageOf<{ id: string }>[] }).pages[0]!;
+    socket.emit('disconnect', 'transport close');
+    socket.emit('hello', hello(13));
+    await feed.ready();
+    await settle();
+    expect(page().total).toBe(121);
+    expect(page().items.some((item) => item.id === 'y')).toBe(false);
+    cache.close();
+  });
+});
+
 describe('a socket the server closes', () => {
   it('is connected again when no revocation came first (a re-check or welcome failed)', async () => {
     vi.useFakeTimers();

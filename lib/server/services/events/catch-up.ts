@@ -185,6 +185,9 @@ async function readPage(
   pages.set(id, read);
   try {
     const entries = await read;
+    // Dropped while it was read (a bigger page came meanwhile): held by no one, counted
+    // nowhere — counted, it would stay in the total for good and starve every other page.
+    if (pages.get(id) !== read) return entries;
     const size = { entries: entries.length, bytes: bytesOf(entries) };
     held.entries += size.entries;
     held.bytes += size.bytes;
