@@ -279,6 +279,13 @@ export function errorResponse(error: unknown, req?: Request): Response {
   }
   if (error instanceof z.ZodError)
     return Response.json(invalidInput(zodFields(error)).toBody(), { status: 400 });
+  // The client hung up while its body streamed in (Node's `aborted`, ECONNRESET): not the
+  // database's ECONNRESET, and no error of the server's — anyone could write a warning
+  // that the database is down, one per connection. Nobody reads the answer.
+  if (clientWentAway(error)) {
+    getLogger().debug({ path: req && new URL(req.url).pathname }, 'api: client went away mid-body');
+    return Response.json(invalidInput({ body: 'did not arrive whole' }).toBody(), { status: 400 });
+  }
   if (error instanceof OptimisticLockError) {
     return Response.json(
       new ApiError(409, 'conflict', 'Someone else changed this first.').toBody(),
@@ -496,6 +503,16 @@ function findUnstorable(value: unknown, path: string): { path: string; reason: s
  * A lost or refused database connection: the driver's connection errors and the server's
  * own shutdown codes (SQLSTATE 57P01–57P03, 08xxx).
  */
+/** Node's error for a request whose connection closed before its body ended. */
+function clientWentAway(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    !(error instanceof DriverException) &&
+    error.message === 'aborted' &&
+    (error as { code?: unknown }).code === 'ECONNRESET'
+  );
+}
+
 function databaseUnavailable(error: unknown): boolean {
   if (error instanceof ConnectionException) return true;
   const code = (error as { code?: unknown })?.code;
