@@ -1,6 +1,7 @@
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import {
   atCommitOrder,
+  atCommitOrderOnce,
   mutate,
   setBeforeCommitHookForTests,
   type TChange,
@@ -257,6 +258,52 @@ describe('change log: commit order is the order, per carrier', () => {
     const customer = entries.find((entry) => entry.resource === 'customers')!;
     expect(customer).toMatchObject({ after: { n: 4_998 }, before: null });
     expect(customer.summary ?? null).toBeNull();
+  });
+
+  it('runs a once-hook once for the whole transaction, nested writes included, and keeps what it records', async () => {
+    // A bulk through single writes (each a nested mutate) named the same check each time:
+    // it ran once per item, and what a nested write's hook recorded at the end was lost.
+    const carrierId = CARRIERS[0]!;
+    const steps: string[] = [];
+    const entity = '00000000-0000-4000-8000-00000000a1e7';
+    await mutate(database.orm.em.fork(), actor, async (tx, outer) => {
+      for (const item of ['a', 'b', 'c']) {
+        await mutate(tx, actor, async (_tx, record) => {
+          atCommitOrderOnce(
+            record,
+            carrierId,
+            'check',
+            [item, 'shared'],
+            async (_ordered, items, prepared: string) => {
+              steps.push(`run ${items.join(',')} after ${prepared}`);
+              record({
+                resource: 'customers',
+                entityId: entity,
+                op: 'updated',
+                version: 1,
+                before: null,
+                after: { checked: items.length },
+                scopeBefore: `${carrierId}/`,
+                scopeAfter: `${carrierId}/`,
+              });
+            },
+            async (_tx2, items) => {
+              steps.push(`prepare ${items.join(',')}`);
+              return 'prepared';
+            },
+          );
+        });
+      }
+      await customerUpdate(carrierId, 1, { n: 'bulk' })(tx, outer);
+    });
+    expect(steps).toEqual(['prepare a,shared,b,c', 'run a,shared,b,c after prepared']);
+    const [row] = await database.orm.em
+      .fork()
+      .execute<{ after: { checked: number } }[]>(
+        'select after from change_log where entity_id = ? order by seq desc limit 1',
+        [entity],
+      );
+    expect(row?.after).toEqual({ checked: 4 });
   });
 
   it('writes nothing when the mutation fails: the log row and the change share one transaction', async () => {

@@ -332,3 +332,57 @@ describe('a comparison the owner no longer holds', () => {
     expect((await admin.del(`/cards/${lent}`)).status).toBe(204);
   });
 });
+
+describe('a bulk assignment of a card compared with', () => {
+  it('checks a card given back in a bulk, and records its alert', async () => {
+    const customerId = (await reseller.post('/customers', { name: 'KB' })).body.id as string;
+    const otherId = (await reseller.post('/customers', { name: 'KB other' })).body.id as string;
+    const builders = await reseller.post('/groups', {
+      name: 'KB builders',
+      grants: ['cards:read', 'cards:create', 'cards:update', 'rates:read', 'rates:update'],
+      accountId: customerId,
+    });
+    expect(builders.status).toBe(201);
+    expect(
+      (
+        await reseller.post('/users', {
+          email: 'ops@kb.test',
+          password: PASSWORD,
+          accountId: customerId,
+          groupId: builders.body.id,
+        })
+      ).status,
+    ).toBe(201);
+    const k = await apiClient(suite.server.url, 'ops@kb.test', PASSWORD);
+    const first = await customerCard(reseller, 'RB retail', GIVEN);
+    const second = await customerCard(reseller, 'RB budget', GIVEN);
+    expect(
+      (await reseller.post('/assignments', { cardId: first.id, accountId: customerId })).status,
+    ).toBe(201);
+    const own = await customerCard(k, 'KB hand-built', [
+      { prefix: '44', destination: 'UK', rate: '0' },
+      { prefix: '49', destination: 'Germany', rate: '0.0300' },
+    ]);
+    expect(
+      (await k.patch(`/cards/${own.id}`, { version: own.version, compareWith: [first.id] })).status,
+    ).toBe(200);
+    expect(await alerts(own.id)).toEqual([[1, ['44']]]);
+    // Another card for KB: the one compared with is not KB's any more, its loss forgotten.
+    expect(
+      (await reseller.post('/assignments', { cardId: second.id, accountId: customerId })).status,
+    ).toBe(201);
+    expect(await lossCount(own.id)).toBe(0);
+    // Given back in a bulk with another customer: checked again (once), losing again, and
+    // said so — the check runs after the bulk's single writes, its alert recorded with them.
+    const bulk = await reseller.post('/assignments/bulk', {
+      cardId: first.id,
+      accountIds: [customerId, otherId],
+    });
+    expect(bulk.status, JSON.stringify(bulk.body)).toBe(200);
+    expect(await lossCount(own.id)).toBe(1);
+    expect(await alerts(own.id)).toEqual([
+      [1, ['44']],
+      [1, ['44']],
+    ]);
+  });
+});

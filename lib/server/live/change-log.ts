@@ -108,9 +108,10 @@ export async function mutate<T>(
       }
       const changes: TChange[] = [];
       const hooks: TCommitOrderHook[] = [];
-      const record = (change: TChange) => void changes.push(change);
+      const sink: TSink = { changes };
+      const record = (change: TChange) => void sinkOf(sink).changes.push(change);
       COMMIT_ORDER_HOOKS.set(record, hooks);
-      COLLECTORS.set(tx, { changes, hooks });
+      COLLECTORS.set(tx, { changes, hooks, sink });
       let result: T;
       try {
         result = await work(tx, record);
@@ -125,17 +126,21 @@ export async function mutate<T>(
         // Kept only once the savepoint holds: work that threw leaves nothing behind.
         enclosing.changes.push(...changes);
         enclosing.hooks.push(...hooks);
+        // What its hooks record when they run, at the outermost mutate's end (a margin
+        // alert), is that mutate's to write: recorded here, it was lost.
+        sink.forward = enclosing.sink;
         return result;
       }
       if (hooks.length) {
+        const ordered = mergeOnce(hooks);
         // What a hook reads beforehand, outside the lock (it checks under the lock that
         // nothing it read has moved): the lock is every writer of the carrier's wait.
-        for (const hook of hooks) await hook.prepare?.(tx);
+        for (const hook of ordered) await hook.prepare?.(tx);
         await lockLogHeads(tx, [
-          ...hooks.map((hook) => hook.carrierId),
+          ...ordered.map((hook) => hook.carrierId),
           ...changes.map(carrierOfChange),
         ]);
-        for (const hook of hooks) if (!hook.last) await hook.run(tx);
+        for (const hook of ordered) if (!hook.last) await hook.run(tx);
       }
       if (changes.length) {
         positions = await appendChanges(tx, actor, changes);
@@ -171,10 +176,24 @@ interface TCommitOrderHook {
   last?: { key: string; item: string; run: (tx: EntityManager, items: string[]) => Promise<void> };
   /** Run first, after the work and before the lock is taken (`atCommitOrder`'s `prepare`). */
   prepare?: (tx: EntityManager) => Promise<void>;
+  /** One of the calls of `atCommitOrderOnce` merged at the outermost `mutate`. */
+  once?: TOnce;
+}
+
+/** Where a `mutate`'s `record` puts a change: its own list, or once it has ended inside
+ * another mutate, that one's (and so on outwards). */
+type TSink = { changes: TChange[]; forward?: TSink };
+function sinkOf(sink: TSink): TSink {
+  let at = sink;
+  while (at.forward) at = at.forward;
+  return at;
 }
 
 /** What a `mutate` writes at its end, by the transaction it handed its work. */
-const COLLECTORS = new WeakMap<EntityManager, { changes: TChange[]; hooks: TCommitOrderHook[] }>();
+const COLLECTORS = new WeakMap<
+  EntityManager,
+  { changes: TChange[]; hooks: TCommitOrderHook[]; sink: TSink }
+>();
 
 /** Each `mutate`'s hooks, by the `record` it handed its work. */
 const COMMIT_ORDER_HOOKS = new WeakMap<(change: TChange) => void, TCommitOrderHook[]>();
@@ -194,6 +213,71 @@ export function atCommitOrder(
   const hooks = COMMIT_ORDER_HOOKS.get(record);
   if (!hooks) throw new Error('atCommitOrder needs the record of a mutate');
   hooks.push({ carrierId, run, ...(prepare ? { prepare } : {}) });
+}
+
+/**
+ * `atCommitOrder` once per `key` for the whole transaction (a bulk's single writes
+ * included), with every call's `items`, at the place of the last call: work whose cost
+ * does not grow with the items (a card's profit-assurance check, seconds over a big
+ * provider card) is not paid once per item. `prepare`'s answer goes to `run`.
+ */
+export function atCommitOrderOnce<P>(
+  record: (change: TChange) => void,
+  carrierId: string,
+  key: string,
+  items: readonly string[],
+  run: (tx: EntityManager, items: string[], prepared: P) => Promise<void>,
+  prepare: (tx: EntityManager, items: string[]) => Promise<P>,
+): void {
+  const hooks = COMMIT_ORDER_HOOKS.get(record);
+  if (!hooks) throw new Error('atCommitOrderOnce needs the record of a mutate');
+  hooks.push({
+    carrierId,
+    run: async () => {},
+    once: {
+      key: `${carrierId}|${key}`,
+      items: [...items],
+      run: run as TOnce['run'],
+      prepare: prepare as TOnce['prepare'],
+    },
+  });
+}
+
+type TOnce = {
+  key: string;
+  items: string[];
+  run: (tx: EntityManager, items: string[], prepared: unknown) => Promise<void>;
+  prepare: (tx: EntityManager, items: string[]) => Promise<unknown>;
+};
+
+/** The hooks with each `once` key's calls as one, at its last call's place. */
+function mergeOnce(hooks: readonly TCommitOrderHook[]): TCommitOrderHook[] {
+  const items = new Map<string, Set<string>>();
+  const lastAt = new Map<string, number>();
+  hooks.forEach((hook, index) => {
+    if (!hook.once) return;
+    const held = items.get(hook.once.key) ?? new Set<string>();
+    for (const item of hook.once.items) held.add(item);
+    items.set(hook.once.key, held);
+    lastAt.set(hook.once.key, index);
+  });
+  if (!items.size) return [...hooks];
+  return hooks.flatMap((hook, index) => {
+    if (!hook.once) return [hook];
+    if (lastAt.get(hook.once.key) !== index) return [];
+    const { run, prepare } = hook.once;
+    const all = [...items.get(hook.once.key)!];
+    let prepared: unknown;
+    return [
+      {
+        carrierId: hook.carrierId,
+        prepare: async (tx: EntityManager) => {
+          prepared = await prepare(tx, all);
+        },
+        run: (tx: EntityManager) => run(tx, all, prepared),
+      },
+    ];
+  });
 }
 
 /**
