@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TActor } from '@/lib/server/authz/actor';
 import { assertCan, can } from '@/lib/server/authz/can';
-import { belowSql, onPathSql } from '@/lib/server/authz/scope';
+import { belowSql, onPathSql, withinSql } from '@/lib/server/authz/scope';
 import { notFound } from '@/lib/server/errors/domain-error';
 import type { TAccountBulkImpact } from '@/lib/shared/schemas/accounts';
 import type { TSubAccountKind } from './account-scope';
@@ -30,8 +30,9 @@ export async function bulkImpact(
   const unique = [...new Set(ids)];
   const marks = unique.map(() => '?').join(', ');
   const scope = belowSql('a.path', actor.account.path);
-  const named = await em.execute<{ id: string; status: string }[]>(
-    `select a.id, a.status from account a where a.id in (${marks}) and a.kind = ? and ${scope.sql}`,
+  const named = await em.execute<{ id: string; status: string; path: string }[]>(
+    `select a.id, a.status, a.path from account a
+      where a.id in (${marks}) and a.kind = ? and ${scope.sql}`,
     [...unique, kind, ...scope.params],
   );
   if (named.length !== unique.length) throw notFound(kind);
@@ -41,24 +42,40 @@ export async function bulkImpact(
   const active = (column: string) =>
     `not exists (select 1 from account s where s.status = 'suspended'
        and ${onPathSql('s.id', { sql: column, params: [] }).sql})`;
-  // Below (or, for users, in) one of the named accounts: a prefix of its path (what is
-  // below a named account suspended already fails `active`).
-  const under = (column: string, strictly: boolean) =>
-    `exists (select 1 from account n where n.id in (${marks})
-       and starts_with(${column}, n.path)${strictly ? ` and ${column} <> n.path` : ''})`;
+  // The subtrees of the named accounts not below another named one (disjoint), each read
+  // by its path's prefix on the path index. Matched against every account of the
+  // installation per named one, 500 named took 7.7 s, five times the suspend itself.
+  const roots = named
+    .map((account) => account.path)
+    .filter((path, _, all) => !all.some((other) => other !== path && path.startsWith(other)));
+  const subtrees = (alias: string, strictly: boolean) => {
+    const parts = roots.map((root) =>
+      strictly ? belowSql(`${alias}.path`, root) : withinSql(`${alias}.path`, root),
+    );
+    return {
+      sql: parts
+        .map(
+          (part) =>
+            `select ${alias}.id, ${alias}.kind, ${alias}.path from account ${alias} where ${part.sql}`,
+        )
+        .join(' union all '),
+      params: parts.flatMap((part) => part.params),
+    };
+  };
+  const strictly = subtrees('d', true);
   const [below] = await em.execute<{ resellers: string; customers: string }[]>(
     `select count(*) filter (where d.kind = 'reseller') as resellers,
             count(*) filter (where d.kind = 'customer') as customers
-       from account d where ${under('d.path', true)} and d.id not in (${marks})
-        and ${active('d.path')}`,
-    [...unique, ...unique],
+       from (${strictly.sql}) d where d.id not in (${marks}) and ${active('d.path')}`,
+    [...strictly.params, ...unique],
   );
   const readsUsers = can(actor, 'users:read');
+  const within = subtrees('ua', false);
   const [people] = readsUsers
     ? await em.execute<{ users: string }[]>(
-        `select count(*) as users from app_user u join account ua on ua.id = u.account_id
-          where u.status = 'active' and ${under('ua.path', false)} and ${active('ua.path')}`,
-        unique,
+        `select count(*) as users from app_user u join (${within.sql}) ua on ua.id = u.account_id
+          where u.status = 'active' and ${active('ua.path')}`,
+        within.params,
       )
     : [];
   // Nothing is ever below a customer: that zero tells nobody anything.
