@@ -273,6 +273,16 @@ describe('issuing a statement', () => {
     });
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('idempotency_conflict');
+    // The same key for another of R1's customers: that request changed (it issued a
+    // second statement, final), as a payment's key sent for another account.
+    const elsewhere = await ok(r1.post('/customers', { name: 'K1b Hotel', parentId: ids.R1 }));
+    const moved = await r1.post(`/accounts/${elsewhere.id}/statements`, {
+      period: month,
+      idempotencyKey: 'issue-2-key',
+    });
+    expect(moved.status).toBe(409);
+    expect(moved.body.error.code).toBe('idempotency_conflict');
+    expect((await ok(r1.get(`/accounts/${elsewhere.id}/statements`), 200)).items).toEqual([]);
     const list = await ok(r1.get(`/accounts/${ids.K1}/statements`), 200);
     expect(list.items.map((item: TStatementDto) => item.number)).toEqual([1, 2]);
     // The first is unchanged by the second.

@@ -59,6 +59,7 @@ import { Migration20261230300000 } from './Migration20261230300000';
 import { Migration20261231100000 } from './Migration20261231100000';
 import { Migration20261231200000 } from './Migration20261231200000';
 import { Migration20261231300000 } from './Migration20261231300000';
+import { Migration20261231400000 } from './Migration20261231400000';
 
 /**
  * Every migration, in order, listed explicitly (no folder scan: the same list runs from
@@ -125,4 +126,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261231100000', class: Migration20261231100000 },
   { name: 'Migration20261231200000', class: Migration20261231200000 },
   { name: 'Migration20261231300000', class: Migration20261231300000 },
+  { name: 'Migration20261231400000', class: Migration20261231400000 },
 ];

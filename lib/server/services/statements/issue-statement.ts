@@ -52,16 +52,24 @@ export async function issueStatement(
     const [parentId] = ancestorPrefixes(account.path).at(-2) ?? [null, null];
     if (input.idempotencyKey) {
       // The key is the issuing side's own: the carrier's and a reseller's keys for the
-      // same customer never meet (Migration20261225100000).
+      // same customer never meet (Migration20261225100000). One request of that side,
+      // whichever account it names (as a payment's, Migration20261227100000): sent again
+      // for another account it is that request changed — it issued a second statement,
+      // final. Held while looked up, so two such requests at once do not both issue.
+      await tx.execute(
+        `select pg_advisory_xact_lock(hashtext('statement-key:' || ? || ':' || ?))`,
+        [actor.account.id, input.idempotencyKey],
+      );
       const seen = await readStatementRow(
         tx,
-        's.account_id = ? and s.issued_by_account_id = ? and s.idempotency_key = ?',
-        [account.id, actor.account.id, input.idempotencyKey],
+        's.issued_by_account_id = ? and s.idempotency_key = ?',
+        [actor.account.id, input.idempotencyKey],
       );
       if (seen) {
         // Issued under another parent (before a transfer), it is not this side's to read:
         // a key the old parent used answers nothing of its statement.
         if (
+          seen.account_id !== account.id ||
           seen.parent_id !== parentId ||
           new Date(seen.period_start).getTime() !== period.start.getTime()
         ) {
