@@ -40,7 +40,8 @@ describe('catch-up pages after one is dropped while it is read', () => {
     const ask = (since: number) =>
       catchUp(em as never, actor as never, { since, limit: 100 }, { retentionDays: 30 });
     const p1 = ask(10); // in flight
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Until its read is under way (the state of the log is read first).
+    while (!pending.has('P1')) await new Promise((resolve) => setTimeout(resolve, 1));
     await ask(20); // 70 MB: evicts the oldest page — P1, still in flight
     pending.get('P1')!([{ seq: 11, bytes: BIG, carrierId: 'c1' }]);
     await p1; // lands: its 70 MB counted, never to be taken off
