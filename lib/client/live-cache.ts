@@ -116,25 +116,30 @@ export function patchPages<T extends TLiveItem>(
    * have read after the change, and a row it no longer had is not in its total either.
    */
   replay = false,
+  /**
+   * Applied here before (a catch-up from behind the last seq): a list read since holds
+   * it, counted, on a page not loaded — neither a removal nor a creation counts again.
+   * Not so for `replay`: that read may have been before the change.
+   */
+  applied = false,
 ): InfiniteData<TPageOf<T>> {
   const present = data.pages.some((page) => page.items.some((item) => item.id === envelope.id));
   const last = data.pages.length - 1;
   const morePages = data.pages[last]?.nextCursor != null;
   const { kind } = envelopeParts(envelope);
   const entering = kind === 'created' || kind === 'added';
-  // A replayed entry was applied here before: a list read since then holds it already
-  // (on a page not loaded, so not `present`), counted in its total.
   const delta =
-    entering && !present && !(replay && morePages)
+    entering && !present && !(applied && morePages)
       ? 1
-      : (kind === 'deleted' || kind === 'removed') && (present || (morePages && !replay))
+      : (kind === 'deleted' || kind === 'removed') &&
+          (present || (morePages && !replay && !applied))
         ? -1
         : 0;
   const pages = data.pages.map((page, index) => {
     const items = patchItems(
       page.items,
       envelope,
-      !present && index === last && !(replay && entering && morePages),
+      !present && index === last && !(applied && entering && morePages),
     );
     const total = typeof page.total === 'number' && delta ? page.total + delta : page.total;
     return items === page.items && total === page.total ? page : { ...page, items, total };
@@ -231,10 +236,10 @@ export class LiveCache {
   }
 
   /**
-   * `replay`: the change was applied here before (a catch-up from behind the last seq): a
-   * removal of a row not held was counted then and is not again.
+   * `applied`: the change was applied here before (a catch-up from behind the last seq):
+   * a list read since holds it, so neither a removal nor a creation counts again.
    */
-  apply(envelope: TChangeEnvelope, replay = false): void {
+  apply(envelope: TChangeEnvelope, applied = false): void {
     // The page waits to render for a new access: everything live is fetched afresh then.
     if (this.rescopeHold) return;
     const { resource } = envelopeParts(envelope);
@@ -258,7 +263,7 @@ export class LiveCache {
         buffered.push(envelope);
         this.whileFetching.set(query.queryHash, buffered);
       }
-      this.patch(key, envelope, replay);
+      this.patch(key, envelope, false, applied);
     }
     // Views over everything (dashboard counts, the activity feed) follow any change; a
     // burst of changes costs at most two fetches (refetchSettled). A balance moved by the
@@ -357,7 +362,12 @@ export class LiveCache {
   }
 
   /** One change onto one cached query: patched in place, or refetched when it cannot be. */
-  private patch(queryKey: TQueryKey, envelope: TChangeEnvelope, replay = false): void {
+  private patch(
+    queryKey: TQueryKey,
+    envelope: TChangeEnvelope,
+    replay = false,
+    applied = false,
+  ): void {
     const { kind } = envelopeParts(envelope);
     if (kind === 'refetch') return;
     const { view, id, sub, filter } = queryKey[1];
@@ -379,11 +389,11 @@ export class LiveCache {
       if (kind === 'created' || kind === 'added') return;
       if (!filter.ids.split(',').includes(envelope.id)) return;
       this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(queryKey, (data) =>
-        data ? patchPages(data, envelope, replay) : data,
+        data ? patchPages(data, envelope, replay, applied) : data,
       );
     } else if (view === 'list' && filter === undefined) {
       this.queryClient.setQueryData<InfiniteData<TPageOf<TLiveItem>>>(queryKey, (data) =>
-        data ? patchPages(data, envelope, replay) : data,
+        data ? patchPages(data, envelope, replay, applied) : data,
       );
     } else if (view === 'list') {
       // A filtered or sorted list cannot place the change itself: fetched again, and

@@ -299,6 +299,40 @@ describe('issuing a statement', () => {
     expect(new Money(first.closingBalance).eq(before.balanceAfter)).toBe(true);
   });
 
+  it('answers a retried key with this account’s statement, where older writes reused it', async () => {
+    // Before keys were the side's whatever the account, one key could issue for two
+    // accounts (Migration20261231400000): a retry for each answers its own.
+    const b = (await ok(admin.post('/customers', { name: 'KB Direct' }))).id;
+    const a = (await ok(admin.post('/customers', { name: 'KA Direct' }))).id;
+    const forB = await ok(
+      admin.post(`/accounts/${b}/statements`, { period: month, idempotencyKey: 'reused-key-1' }),
+    );
+    // A's, as the older code issued it: a copy of B's row for A, written after it.
+    await suite.orm.em.fork().transactional(async (tx) => {
+      await tx.execute(`set local session_replication_role = replica`);
+      await tx.execute(
+        `insert into statement
+         select r.* from statement s, jsonb_populate_record(null::statement, to_jsonb(s)
+           || jsonb_build_object('id', gen_random_uuid(), 'account_id', ?::uuid,
+                                 'account_name', 'KA Direct')) r
+          where s.id = ?::uuid`,
+        [a, forB.id],
+      );
+    });
+    const [own] = await suite.orm.em
+      .fork()
+      .execute<{ id: string }[]>(
+        `select id from statement where account_id = ? and idempotency_key = 'reused-key-1'`,
+        [a],
+      );
+    const retry = await admin.post(`/accounts/${a}/statements`, {
+      period: month,
+      idempotencyKey: 'reused-key-1',
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.body.id).toBe(own!.id);
+  });
+
   it('opens a period with the ledger’s balance before it', async () => {
     const ledger = (await allLedger(ids.K1)).reverse();
     // A period starting just after the first payment: it opens at that payment's balance.

@@ -540,6 +540,52 @@ describe('a catch-up replay of a creation', () => {
   });
 });
 
+describe('a creation arriving while a list with more pages is read again', () => {
+  it('is counted when that read was before it: 121, as the server says', async () => {
+    // Not a catch-up replay: the read may have reached the server before the creation.
+    const queryClient = new QueryClient();
+    const cache = new LiveCache(queryClient);
+    const key = queryKeys.list('customers');
+    const server = { total: 120 };
+    let release: () => void = () => {};
+    let entered: () => void = () => {};
+    let slow = false;
+    const observer = new InfiniteQueryObserver(queryClient, {
+      queryKey: key,
+      queryFn: async () => {
+        const total = server.total;
+        if (slow) {
+          entered();
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        return {
+          items: Array.from({ length: 50 }, (_, index) => ({ id: `c${index}`, version: 1 })),
+          nextCursor: 'p2',
+          total,
+        };
+      },
+      initialPageParam: '',
+      getNextPageParam: (last: { nextCursor: string | null }) => last.nextCursor ?? undefined,
+    });
+    const unsubscribe = observer.subscribe(() => {});
+    const totalNow = () =>
+      (observer.getCurrentResult().data as { pages: TPageOf<{ id: string }>[] } | undefined)
+        ?.pages[0]?.total;
+    while (totalNow() !== 120) await settle();
+    slow = true;
+    const reading = new Promise<void>((resolve) => (entered = resolve));
+    void observer.refetch();
+    await reading;
+    server.total = 121;
+    cache.apply(change(7, 'customers.created', 'y', { id: 'y', version: 1 }));
+    release();
+    while (observer.getCurrentResult().isFetching) await settle();
+    expect(totalNow()).toBe(121);
+    unsubscribe();
+    cache.close();
+  });
+});
+
 describe('a socket the server closes', () => {
   it('is connected again when no revocation came first (a re-check or welcome failed)', async () => {
     vi.useFakeTimers();

@@ -60,10 +60,13 @@ export async function issueStatement(
         `select pg_advisory_xact_lock(hashtext('statement-key:' || ? || ':' || ?))`,
         [actor.account.id, input.idempotencyKey],
       );
+      // This account's own first: a key older writes used for two accounts answers each
+      // its own statement, and another account's only when this one has none.
       const seen = await readStatementRow(
         tx,
-        's.issued_by_account_id = ? and s.idempotency_key = ?',
-        [actor.account.id, input.idempotencyKey],
+        `s.issued_by_account_id = ? and s.idempotency_key = ?
+         order by (s.account_id = ?) desc limit 1`,
+        [actor.account.id, input.idempotencyKey, account.id],
       );
       if (seen) {
         // Issued under another parent (before a transfer), it is not this side's to read:
