@@ -1,26 +1,43 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 /**
- * Catch-up's shared pages (catch-up.ts readPage), with the log's reads stood in for: a
- * page dropped while its read was still under way (a bigger page came meanwhile) was
- * counted when it landed and never taken off, so the total stayed past the 64 MB bound
- * for good and every later read dropped every other page — a reconnect storm's pages no
- * longer shared. The reads are a stand-in here (a pure unit of the cache's bookkeeping).
+ * Catch-up's shared pages (catch-up.ts readPage), with the database stood in for (a pure
+ * unit of the cache's bookkeeping; no module mock: the unit tests share one module graph
+ * per worker): a page dropped while its read was still under way (a bigger page came
+ * meanwhile) was counted when it landed and never taken off, so the total stayed past the
+ * 64 MB bound for good and every later read dropped every other page — a reconnect
+ * storm's pages no longer shared.
  */
 const calls: string[] = [];
-const pending = new Map<string, (entries: unknown[]) => void>();
+const pending = new Map<string, (rows: unknown[]) => void>();
 const BIG = 70 * 1024 * 1024;
-vi.mock('@/lib/server/live/read-log', () => ({
-  readLogAfter: (_em: unknown, _carrier: string, since: number) => {
-    calls.push(String(since));
-    const entry = (bytes: number) => ({ seq: since + 1, bytes, carrierId: 'c1' });
-    if (since === 10) return new Promise((resolve) => pending.set('P1', resolve));
-    if (since === 20) return Promise.resolve([entry(BIG)]);
-    return Promise.resolve([entry(100)]);
-  },
-}));
+// A carrier of this file's own: the page cache is the module's, shared in the worker.
+const CARRIER = '00000000-0000-4000-8000-0000000c4c4e';
 
-const CARRIER = '00000000-0000-4000-8000-0000000000c1';
+/** One log row as the read of a page gives it, `bytes` long as text. */
+const row = (seq: number, bytes: number) => ({
+  seq: String(seq),
+  carrier_id: CARRIER,
+  at: '2026-12-08T00:00:00.000Z',
+  resource: 'customers',
+  entity_id: '00000000-0000-4000-8000-000000000001',
+  op: 'updated',
+  before: null,
+  after: { id: '00000000-0000-4000-8000-000000000001' },
+  scope_before: `${CARRIER}/`,
+  scope_after: `${CARRIER}/`,
+  summary: null,
+  audience: null,
+  affects_access: false,
+  actor_user_id: null,
+  actor_name: null,
+  actor_email: null,
+  actor_user_path: null,
+  actor_account_name: null,
+  actor_account_path: null,
+  bytes: String(bytes),
+});
+
 const actor = {
   userId: '00000000-0000-4000-8000-0000000000a1',
   account: { id: CARRIER, path: `${CARRIER}/`, kind: 'carrier', status: 'active' },
@@ -29,8 +46,18 @@ const actor = {
   impersonation: null,
   dormantImpersonation: null,
 };
+/** The log's state for any other read; a page's read (read-log.ts) by its `since`. */
 const em = {
-  execute: async () => [{ head: '1000000', oldest: '1', changed: false }],
+  execute: async (sql: string, params: unknown[] = []) => {
+    if (!sql.includes('order by c.seq')) {
+      return [{ head: '1000000', oldest: '1', changed: false, at: null }];
+    }
+    const since = Number(params[1]);
+    calls.push(String(since));
+    if (since === 10) return new Promise((resolve) => pending.set('P1', resolve));
+    if (since === 20) return [row(21, BIG)];
+    return [row(since + 1, 100)];
+  },
 };
 
 describe('catch-up pages after one is dropped while it is read', () => {
@@ -43,7 +70,7 @@ describe('catch-up pages after one is dropped while it is read', () => {
     // Until its read is under way (the state of the log is read first).
     while (!pending.has('P1')) await new Promise((resolve) => setTimeout(resolve, 1));
     await ask(20); // 70 MB: evicts the oldest page — P1, still in flight
-    pending.get('P1')!([{ seq: 11, bytes: BIG, carrierId: 'c1' }]);
+    pending.get('P1')!([row(11, BIG)]);
     await p1; // lands: its 70 MB counted, never to be taken off
     // Two small pages, the first asked again: a shared page should answer it.
     await ask(30);
