@@ -128,13 +128,8 @@ async function serve(
   try {
     request = await toRequest(req, method, origin);
   } catch (error) {
-    // The client hung up before its body was whole: nobody to answer, and not the
-    // server's error (logged as one, anyone could write a stack trace per connection).
-    if (error instanceof ClientGone) {
-      getLogger().debug({ path: req.url?.split('?')[0] }, 'api router: client went away mid-body');
-      res.destroy();
-      return;
-    }
+    // A client gone mid-body is answered (to nobody) as a streamed body cut off is, by
+    // errorResponse: not the server's error.
     return writeResponse(res, errorResponse(error), false, req);
   }
   const response = await handler(request, { params: Promise.resolve(params) });
@@ -208,15 +203,9 @@ function readDeclared(req: IncomingMessage): Promise<Buffer> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
-    req.once('aborted', () => reject(new ClientGone()));
+    // As Node reports a streamed body cut off (handler.ts `clientWentAway`).
+    req.once('aborted', () => reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
   });
-}
-
-/** The request's connection closed before its declared body came whole. */
-class ClientGone extends Error {
-  constructor() {
-    super('the client went away mid-body');
-  }
 }
 
 /**

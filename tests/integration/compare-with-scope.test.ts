@@ -157,27 +157,28 @@ describe('compareWith after the owner lost the card (repro A)', () => {
   });
 });
 
+/** R's customer `name`, whose user `email` R's group lets build and compare cards. */
+async function customerWhoBuilds(name: string, email: string) {
+  const customerId = (await reseller.post('/customers', { name })).body.id as string;
+  const builders = await reseller.post('/groups', {
+    name: `${name} builders`,
+    grants: ['cards:read', 'cards:create', 'cards:update', 'rates:read', 'rates:update'],
+    accountId: customerId,
+  });
+  expect(builders.status).toBe(201);
+  const user = await reseller.post('/users', {
+    email,
+    password: PASSWORD,
+    accountId: customerId,
+    groupId: builders.body.id,
+  });
+  expect(user.status).toBe(201);
+  return { customerId, k: await apiClient(suite.server.url, email, PASSWORD) };
+}
+
 describe('compareWith after a customer was given another card', () => {
   it('forgets its losses against the card it held at once, as a removal does', async () => {
-    // R's customer, whose group R gave what building and comparing a card takes.
-    const customerId = (await reseller.post('/customers', { name: 'K' })).body.id as string;
-    const builders = await reseller.post('/groups', {
-      name: 'K builders',
-      grants: ['cards:read', 'cards:create', 'cards:update', 'rates:read', 'rates:update'],
-      accountId: customerId,
-    });
-    expect(builders.status).toBe(201);
-    expect(
-      (
-        await reseller.post('/users', {
-          email: 'ops@k.test',
-          password: PASSWORD,
-          accountId: customerId,
-          groupId: builders.body.id,
-        })
-      ).status,
-    ).toBe(201);
-    const k = await apiClient(suite.server.url, 'ops@k.test', PASSWORD);
+    const { customerId, k } = await customerWhoBuilds('K', 'ops@k.test');
     const first = await customerCard(reseller, 'R retail', GIVEN);
     const second = await customerCard(reseller, 'R budget', GIVEN);
     expect(
@@ -335,25 +336,8 @@ describe('a comparison the owner no longer holds', () => {
 
 describe('a bulk assignment of a card compared with', () => {
   it('checks a card given back in a bulk, and records its alert', async () => {
-    const customerId = (await reseller.post('/customers', { name: 'KB' })).body.id as string;
+    const { customerId, k } = await customerWhoBuilds('KB', 'ops@kb.test');
     const otherId = (await reseller.post('/customers', { name: 'KB other' })).body.id as string;
-    const builders = await reseller.post('/groups', {
-      name: 'KB builders',
-      grants: ['cards:read', 'cards:create', 'cards:update', 'rates:read', 'rates:update'],
-      accountId: customerId,
-    });
-    expect(builders.status).toBe(201);
-    expect(
-      (
-        await reseller.post('/users', {
-          email: 'ops@kb.test',
-          password: PASSWORD,
-          accountId: customerId,
-          groupId: builders.body.id,
-        })
-      ).status,
-    ).toBe(201);
-    const k = await apiClient(suite.server.url, 'ops@kb.test', PASSWORD);
     const first = await customerCard(reseller, 'RB retail', GIVEN);
     const second = await customerCard(reseller, 'RB budget', GIVEN);
     expect(

@@ -412,6 +412,19 @@ describe('the live feed after a reconnect, under a carrier that keeps writing', 
   });
 });
 
+/** A feed applying into `cache` as the page does, whose every catch-up answers `page`. */
+function feedIntoCache(cache: LiveCache, page: { items: TChangeEnvelope[]; seq: number }) {
+  const socket = fakeSocket();
+  Object.assign(socket, {
+    timeout: () => ({ emitWithAck: async () => ({ ok: true, page }) }),
+  });
+  const feed = new LiveFeed(socket as unknown as TPanelClientSocket, {
+    onChange: (envelope, source) => cache.apply(envelope, source === 'replay'),
+    onResync: (why, access) => cache.resync(why, access),
+  });
+  return { socket, feed };
+}
+
 describe('a catch-up replay behind the last seq', () => {
   it("does not count a removal from a page not loaded twice: '50 of 119', not 118", async () => {
     const queryClient = new QueryClient();
@@ -424,26 +437,14 @@ describe('a catch-up replay behind the last seq', () => {
     });
     const total = () =>
       (queryClient.getQueryData(key) as { pages: TPageOf<{ id: string }>[] }).pages[0]!.total;
-    const socket = fakeSocket();
-    Object.assign(socket, {
-      timeout: () => ({
-        emitWithAck: async () => ({
-          ok: true,
-          page: {
-            // From the resume point (10): k's held balance, j renamed, x deleted.
-            items: [
-              change(11, 'customers.updated', 'k', { id: 'k', version: 5 }),
-              change(12, 'customers.updated', 'j', { id: 'j', version: 3 }),
-              change(13, 'customers.deleted', 'x'),
-            ],
-            seq: 13,
-          },
-        }),
-      }),
-    });
-    const feed = new LiveFeed(socket as unknown as TPanelClientSocket, {
-      onChange: (envelope, source) => cache.apply(envelope, source === 'replay'),
-      onResync: (why, access) => cache.resync(why, access),
+    // From the resume point (10): k's held balance, j renamed, x deleted.
+    const { socket, feed } = feedIntoCache(cache, {
+      items: [
+        change(11, 'customers.updated', 'k', { id: 'k', version: 5 }),
+        change(12, 'customers.updated', 'j', { id: 'j', version: 3 }),
+        change(13, 'customers.deleted', 'x'),
+      ],
+      seq: 13,
     });
     socket.emit('hello', hello(10));
     await feed.ready();
@@ -496,24 +497,12 @@ describe('a catch-up replay of a creation', () => {
     const queryClient = new QueryClient();
     const cache = new LiveCache(queryClient);
     const key = queryKeys.list('customers');
-    const socket = fakeSocket();
-    Object.assign(socket, {
-      timeout: () => ({
-        emitWithAck: async () => ({
-          ok: true,
-          page: {
-            items: [
-              change(11, 'customers.updated', 'k', { id: 'k', version: 5 }),
-              change(12, 'customers.created', 'y', { id: 'y', version: 1 }),
-            ],
-            seq: 13,
-          },
-        }),
-      }),
-    });
-    const feed = new LiveFeed(socket as unknown as TPanelClientSocket, {
-      onChange: (envelope, source) => cache.apply(envelope, source === 'replay'),
-      onResync: (why, access) => cache.resync(why, access),
+    const { socket, feed } = feedIntoCache(cache, {
+      items: [
+        change(11, 'customers.updated', 'k', { id: 'k', version: 5 }),
+        change(12, 'customers.created', 'y', { id: 'y', version: 1 }),
+      ],
+      seq: 13,
     });
     socket.emit('hello', hello(10));
     await feed.ready();

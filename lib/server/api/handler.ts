@@ -503,7 +503,10 @@ function findUnstorable(value: unknown, path: string): { path: string; reason: s
  * A lost or refused database connection: the driver's connection errors and the server's
  * own shutdown codes (SQLSTATE 57P01–57P03, 08xxx).
  */
-/** Node's error for a request whose connection closed before its body ended. */
+/**
+ * Node's error for a request whose connection closed before its body ended (a streamed
+ * body's; server/api-router.ts gives a declared-length one the same shape).
+ */
 function clientWentAway(error: unknown): boolean {
   return (
     error instanceof Error &&
